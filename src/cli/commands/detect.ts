@@ -1,0 +1,61 @@
+/** flowsieve detect: find the scanners in flow logs (SPEC §3) and write the verdicts (SPEC §7). */
+import { mkdirSync } from 'node:fs';
+import type { CommandSpec, Parsed } from '../args.js';
+import { UsageError } from '../args.js';
+import { DETECTION_OPTIONS, detectOptionsFrom } from '../common.js';
+import { detect, type DetectResult, type Progress } from '../../engine/run.js';
+import { writeVerdicts } from '../../output/verdicts.js';
+import { buildSummary, humanSummary } from '../../output/summary.js';
+import { writeFileAtomic } from '../../output/files.js';
+
+export const spec: CommandSpec = {
+  name: 'detect',
+  summary: 'find internet scanners in flow-log files',
+  usage: 'flowsieve detect <file|dir|->... --out DIR [options]',
+  options: [
+    { name: 'out', type: 'string', help: 'output folder', value: 'DIR' },
+    { name: 'near-misses', type: 'boolean', help: 'also write keys with enough endpoints that failed a condition' },
+    { name: 'quiet', type: 'boolean', help: 'no summary or progress on stderr' },
+    ...DETECTION_OPTIONS,
+  ],
+};
+
+export async function run(args: Parsed): Promise<number> {
+  const v = args.values;
+  if (args.positionals.length === 0) throw new UsageError('detect needs at least one input path (or - for stdin)');
+  if (!v.out) throw new UsageError('detect needs --out DIR');
+  const out = String(v.out);
+  const opts = detectOptionsFrom(v, args.positionals);
+  const quiet = Boolean(v.quiet);
+  if (!quiet && process.stderr.isTTY) opts.onProgress = progressLine;
+  const result = await detect(opts);
+  if (!quiet && process.stderr.isTTY) process.stderr.write('\r\x1b[K');
+  writeResults(out, result, opts.windowSeconds, {
+    window_seconds: opts.windowSeconds,
+    thresholds: opts.thresholds,
+    workers: opts.workers,
+    partition: opts.partition ?? null,
+    inputs: args.positionals,
+  }, opts.nearMisses);
+  if (!quiet) process.stderr.write(humanSummary(result, out) + '\n');
+  return result.partial ? 2 : 0;
+}
+
+export function writeResults(out: string, result: DetectResult, windowSeconds: number, settings: Record<string, unknown>, nearMisses: boolean): void {
+  mkdirSync(out, { recursive: true });
+  writeVerdicts(out, 'scans', result.scans, windowSeconds, false);
+  if (nearMisses) writeVerdicts(out, 'near_misses', result.nearMisses, windowSeconds, true);
+  writeFileAtomic(`${out}/rejects.ndjson`, result.rejects.map((r) => JSON.stringify(r)).join('\n') + (result.rejects.length ? '\n' : ''));
+  writeFileAtomic(`${out}/summary.json`, JSON.stringify(buildSummary(result, settings), null, 2) + '\n');
+}
+
+function progressLine(p: Progress): void {
+  const rate = p.records / Math.max(p.elapsed, 1e-3);
+  const mbs = p.bytesDone / 1e6 / Math.max(p.elapsed, 1e-3);
+  const eta = p.bytesTotal > 0 && p.bytesDone > 0 ? ((p.bytesTotal - p.bytesDone) / p.bytesDone) * p.elapsed : NaN;
+  const pct = p.bytesTotal > 0 ? ` ${((100 * p.bytesDone) / p.bytesTotal).toFixed(0)}%` : '';
+  process.stderr.write(
+    `\r\x1b[K${pct} ${(p.records / 1e6).toFixed(1)} M records, ${(rate / 1e6).toFixed(2)} M rec/s, ${mbs.toFixed(0)} MB/s` +
+      (Number.isFinite(eta) ? `, ETA ${eta.toFixed(0)} s` : ''),
+  );
+}

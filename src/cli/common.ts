@@ -1,0 +1,108 @@
+/** Options shared by every command that detects (detect, serve, cluster): inputs, windows, thresholds. */
+import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import type { OptionSpec, Parsed } from './args.js';
+import { UsageError } from './args.js';
+import { DEFAULT_THRESHOLDS, PROFILES, checkWindow, parseDuration, type Thresholds } from '../detect/rules.js';
+import type { FormatName } from '../formats/types.js';
+import { supportedFormats } from '../formats/registry.js';
+import { DEFAULT_RUN, type DetectOptions } from '../engine/run.js';
+
+export const DETECTION_OPTIONS: OptionSpec[] = [
+  { name: 'workers', type: 'number', help: 'worker threads (shards)', default: Math.max(1, availableParallelism()) },
+  { name: 'window', type: 'string', help: 'window length; must divide 24h', default: '6h', value: 'DURATION' },
+  { name: 'profile', type: 'string', help: "threshold preset: 'default' or 'multi-cloud'", default: 'default', value: 'NAME' },
+  { name: 'min-endpoints', type: 'number', help: 'scan: at least this many endpoints', default: DEFAULT_THRESHOLDS.minEndpoints },
+  { name: 'min-accounts', type: 'number', help: 'scan: at least this many (cloud, account)s', default: DEFAULT_THRESHOLDS.minAccounts },
+  { name: 'min-regions', type: 'number', help: 'scan: at least this many (cloud, region)s', default: DEFAULT_THRESHOLDS.minRegions },
+  { name: 'min-clouds', type: 'number', help: 'scan: at least this many clouds', default: DEFAULT_THRESHOLDS.minClouds },
+  { name: 'max-cv-packets', type: 'number', help: 'scan: CV of packets per endpoint at most', default: DEFAULT_THRESHOLDS.maxCvPackets },
+  { name: 'max-cv-bytes', type: 'number', help: 'scan: CV of bytes per endpoint at most', default: DEFAULT_THRESHOLDS.maxCvBytes },
+  { name: 'max-cv-flows', type: 'number', help: 'scan: CV of flows per endpoint at most', default: DEFAULT_THRESHOLDS.maxCvFlows },
+  { name: 'format', type: 'string', help: 'force the input format instead of sniffing it', value: 'NAME' },
+  { name: 'region', type: 'string', help: 'region for records whose format and path give none', value: 'NAME' },
+  { name: 'account', type: 'string', help: 'account for records whose format and path give none', value: 'ID' },
+  { name: 'aws-fields', type: 'string', help: 'AWS field list for files without a header line (space or comma separated)', value: 'FIELDS' },
+  { name: 'region-map', type: 'string', help: 'JSON object: Azure resource id or subscription id -> region', value: 'FILE' },
+  { name: 'cloud', type: 'string', help: "cloud name for NetFlow/IPFIX records ('other' by default)", value: 'NAME' },
+  { name: 'partition', type: 'string', help: 'process only partition p of P (source-address hash), e.g. 3/8', value: 'p/P' },
+  { name: 'batch-size', type: 'number', help: 'records per batch between threads', default: DEFAULT_RUN.batchSize },
+  { name: 'chunk-size', type: 'number', help: 'bytes of a plain file per parse task', default: DEFAULT_RUN.chunkBytes },
+  { name: 'max-line-bytes', type: 'number', help: 'longer lines are rejected', default: DEFAULT_RUN.maxLineBytes },
+  { name: 'max-decompressed-bytes', type: 'number', help: 'per file; stops gzip bombs', default: DEFAULT_RUN.maxDecompressedBytes },
+];
+
+export function thresholdsFrom(v: Parsed['values']): Thresholds {
+  const profile = String(v.profile ?? 'default');
+  const preset = PROFILES[profile];
+  if (!preset) throw new UsageError(`unknown profile '${profile}' (expected ${Object.keys(PROFILES).join(' or ')})`);
+  const t: Thresholds = { ...DEFAULT_THRESHOLDS, ...preset };
+  // an option given explicitly wins over the profile; defaults do not
+  const explicit = (name: string, d: number) => (v[name] !== undefined && v[name] !== d ? Number(v[name]) : undefined);
+  t.minEndpoints = explicit('min-endpoints', DEFAULT_THRESHOLDS.minEndpoints) ?? t.minEndpoints;
+  t.minAccounts = explicit('min-accounts', DEFAULT_THRESHOLDS.minAccounts) ?? t.minAccounts;
+  t.minRegions = explicit('min-regions', DEFAULT_THRESHOLDS.minRegions) ?? t.minRegions;
+  t.minClouds = explicit('min-clouds', DEFAULT_THRESHOLDS.minClouds) ?? t.minClouds;
+  t.maxCvPackets = explicit('max-cv-packets', DEFAULT_THRESHOLDS.maxCvPackets) ?? t.maxCvPackets;
+  t.maxCvBytes = explicit('max-cv-bytes', DEFAULT_THRESHOLDS.maxCvBytes) ?? t.maxCvBytes;
+  t.maxCvFlows = explicit('max-cv-flows', DEFAULT_THRESHOLDS.maxCvFlows) ?? t.maxCvFlows;
+  return t;
+}
+
+export function windowFrom(v: Parsed['values']): number {
+  let w: number;
+  try {
+    w = parseDuration(String(v.window ?? '6h'));
+    checkWindow(w);
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  return w;
+}
+
+export function partitionFrom(v: Parsed['values']): { index: number; count: number } | undefined {
+  if (v.partition === undefined) return undefined;
+  const m = /^(\d+)\/(\d+)$/.exec(String(v.partition));
+  if (!m || Number(m[2]) < 1 || Number(m[1]) >= Number(m[2])) {
+    throw new UsageError(`--partition needs p/P with 0 <= p < P, got '${v.partition}'`);
+  }
+  return { index: Number(m[1]), count: Number(m[2]) };
+}
+
+/** DetectOptions from parsed command-line values. */
+export function detectOptionsFrom(v: Parsed['values'], inputs: string[]): DetectOptions {
+  const format = v.format as FormatName | undefined;
+  if (format && !supportedFormats().includes(format)) {
+    throw new UsageError(`unknown --format '${format}' (supported: ${supportedFormats().join(', ')})`);
+  }
+  const workers = Number(v.workers);
+  if (!(workers >= 1 && workers <= 256)) throw new UsageError('--workers must be between 1 and 256');
+  let regionMap: Record<string, string> | undefined;
+  if (v['region-map']) {
+    try {
+      const raw = JSON.parse(readFileSync(String(v['region-map']), 'utf8')) as Record<string, unknown>;
+      regionMap = Object.fromEntries(Object.entries(raw).map(([k, r]) => [k.toLowerCase(), String(r)]));
+    } catch (err) {
+      throw new UsageError(`--region-map: ${(err as Error).message}`);
+    }
+  }
+  return {
+    inputs,
+    workers,
+    windowSeconds: windowFrom(v),
+    thresholds: thresholdsFrom(v),
+    nearMisses: Boolean(v['near-misses']),
+    format,
+    account: v.account as string | undefined,
+    region: v.region as string | undefined,
+    awsFields: v['aws-fields'] ? String(v['aws-fields']).split(/[\s,]+/).filter(Boolean) : undefined,
+    regionMap,
+    cloud: v.cloud as string | undefined,
+    partition: partitionFrom(v),
+    batchSize: Math.max(64, Number(v['batch-size'])),
+    chunkBytes: Math.max(1 << 16, Number(v['chunk-size'])),
+    maxRejects: DEFAULT_RUN.maxRejects,
+    maxLineBytes: Number(v['max-line-bytes']),
+    maxDecompressedBytes: Number(v['max-decompressed-bytes']),
+  };
+}

@@ -1,0 +1,320 @@
+/**
+ * One detection run: plan the inputs, parse them on a piscina pool, route each shard's
+ * batches to the one-thread pool that owns the shard, finalise every shard and merge
+ * their verdicts. The main thread routes batches; it never looks inside a record.
+ */
+import { MessageChannel } from 'node:worker_threads';
+import { fileURLToPath } from 'node:url';
+import { Piscina } from 'piscina';
+import { planInputs, chunkRanges, type InputFile } from '../input/plan.js';
+import { addCounters, newCounters, type Reject, type SinkCounters } from '../flow/sink.js';
+import type { FormatName } from '../formats/types.js';
+import type { Thresholds } from '../detect/rules.js';
+import type { KeyVerdict } from './scan-table.js';
+import type { BatchMessage, FinalizeReply, ParseResult, ParseTask, ShardTask } from './tasks.js';
+import { compareVerdicts } from '../output/order.js';
+
+export interface DetectOptions {
+  inputs: string[];
+  workers: number;
+  windowSeconds: number;
+  thresholds: Thresholds;
+  nearMisses: boolean;
+  format?: FormatName;
+  account?: string;
+  region?: string;
+  awsFields?: string[];
+  regionMap?: Record<string, string>;
+  cloud?: string;
+  batchSize: number;
+  chunkBytes: number;
+  maxRejects: number;
+  maxLineBytes: number;
+  maxDecompressedBytes: number;
+  partition?: { index: number; count: number };
+  onProgress?: (p: Progress) => void;
+  /** stdin, when an input is '-' (tests pass a buffer). */
+  stdin?: () => AsyncIterable<Uint8Array>;
+}
+
+export const DEFAULT_RUN = {
+  batchSize: 16384,
+  chunkBytes: 8 << 20,
+  maxRejects: 1000,
+  maxLineBytes: 1 << 20,
+  maxDecompressedBytes: 8 * 1024 ** 3,
+};
+
+export interface Progress {
+  bytesDone: number;
+  bytesTotal: number;
+  records: number;
+  elapsed: number;
+}
+
+export interface FileReport {
+  path: string;
+  format: FormatName | null;
+  gzip: boolean;
+  bytes: number; // bytes read from disk
+  decompressedBytes: number;
+  counters: SinkCounters;
+  error?: string;
+}
+
+export interface ResolvedReject extends Reject {
+  file: string;
+}
+
+export interface DetectResult {
+  scans: KeyVerdict[];
+  nearMisses: KeyVerdict[];
+  files: FileReport[];
+  totals: SinkCounters;
+  bytesIn: number;
+  keys: number;
+  entries: number;
+  rejects: ResolvedReject[];
+  wallSeconds: number;
+  partial: boolean;
+  workers: number;
+  accumulatorBytes: number;
+  peakRssBytes: number;
+}
+
+const workerFile = (name: string) => fileURLToPath(new URL(`../../workers/${name}.js`, import.meta.url));
+
+interface Job {
+  file: number;
+  chunk: number;
+  task: Omit<ParseTask, 'port' | 'inflight' | 'inflightLimit'>;
+}
+
+export async function detect(opts: DetectOptions): Promise<DetectResult> {
+  const t0 = performance.now();
+  const N = Math.max(1, Math.floor(opts.workers));
+  const files = planInputs(opts.inputs, {
+    format: opts.format,
+    account: opts.account,
+    region: opts.region,
+    awsFields: opts.awsFields,
+  });
+  const reports: FileReport[] = files.map((f) => ({
+    path: f.display,
+    format: f.format,
+    gzip: f.gzip,
+    bytes: 0,
+    decompressedBytes: 0,
+    counters: newCounters(),
+    error: f.error,
+  }));
+  const chunkResults: ParseResult[][] = files.map(() => []);
+  const bytesTotal = files.reduce((s, f) => s + (f.error ? 0 : Math.max(0, f.size)), 0);
+
+  const parsePool = new Piscina({ filename: workerFile('parse'), minThreads: N, maxThreads: N, idleTimeout: 60_000 });
+  const shardPools = Array.from(
+    { length: N },
+    () => new Piscina({ filename: workerFile('shard'), minThreads: 1, maxThreads: 1, idleTimeout: 2 ** 31 - 1, concurrentTasksPerWorker: 1 }),
+  );
+  const inflightBuf = new SharedArrayBuffer(4);
+  const inflight = new Int32Array(inflightBuf);
+  const inflightLimit = 4 * N + 4;
+  const shardWork: Promise<unknown>[] = [];
+  let shardError: Error | null = null;
+  let bytesDone = 0;
+  let records = 0;
+
+  const route = (m: BatchMessage) => {
+    const task: ShardTask = { op: 'add', windowSeconds: opts.windowSeconds, batch: m.batch };
+    const p = shardPools[m.shard]!.run(task, { transferList: transferOf(m) })
+      .catch((err: Error) => {
+        shardError ??= err;
+      })
+      .finally(() => {
+        Atomics.sub(inflight, 0, 1);
+        Atomics.notify(inflight, 0);
+      });
+    shardWork.push(p);
+  };
+
+  const runJob = async (job: Job): Promise<void> => {
+    const { port1, port2 } = new MessageChannel();
+    let received = 0;
+    let expected = -1;
+    let done: () => void = () => {};
+    const allReceived = new Promise<void>((resolve) => (done = resolve));
+    port1.on('message', (m: BatchMessage) => {
+      received++;
+      route(m);
+      if (received === expected) done();
+    });
+    const task: ParseTask = { ...job.task, port: port2, inflight: inflightBuf, inflightLimit };
+    let result: ParseResult;
+    try {
+      result = (await parsePool.run(task, { transferList: [port2 as never, ...(task.bytes ? [task.bytes.buffer as ArrayBuffer] : [])] })) as ParseResult;
+    } catch (err) {
+      result = {
+        fileIndex: job.file,
+        chunkIndex: job.chunk,
+        counters: newCounters(),
+        rejects: [],
+        lines: 0,
+        bytesIn: 0,
+        bytesOut: 0,
+        batches: 0,
+        error: { message: `worker failed: ${(err as Error).message}`, offset: -1 },
+      };
+    }
+    expected = result.batches;
+    if (received < expected) await allReceived;
+    port1.close();
+    chunkResults[job.file]![job.chunk] = result;
+    bytesDone += result.bytesIn;
+    records += result.counters.records;
+    opts.onProgress?.({ bytesDone, bytesTotal, records, elapsed: (performance.now() - t0) / 1000 });
+  };
+
+  try {
+    const jobs = planJobs(files, opts, N);
+    await runWithConcurrency(jobs(), N + 1, runJob);
+    await Promise.all(shardWork);
+    if (shardError) throw shardError;
+
+    const finalizeTask: ShardTask = {
+      op: 'finalize',
+      windowSeconds: opts.windowSeconds,
+      opts: { thresholds: opts.thresholds, windowSeconds: opts.windowSeconds, nearMisses: opts.nearMisses },
+    };
+    const replies = (await Promise.all(shardPools.map((p) => p.run(finalizeTask)))) as FinalizeReply[];
+    const all = replies.flatMap((r) => r.verdicts).sort(compareVerdicts);
+    const totals = newCounters();
+    let bytesIn = 0;
+    let partial = false;
+    const rejects: ResolvedReject[] = [];
+    files.forEach((f, i) => {
+      const rep = reports[i]!;
+      let lineBase = 0;
+      for (const r of chunkResults[i]!) {
+        if (!r) continue;
+        addCounters(rep.counters, r.counters);
+        rep.bytes += r.bytesIn;
+        rep.decompressedBytes += r.bytesOut;
+        if (r.error && !rep.error) rep.error = r.error.offset >= 0 ? `${r.error.message} (at byte ${r.error.offset})` : r.error.message;
+        for (const rj of r.rejects) {
+          if (rejects.length < opts.maxRejects) rejects.push({ ...rj, line: rj.line > 0 ? rj.line + lineBase : 0, file: f.display });
+        }
+        lineBase += r.lines;
+      }
+      addCounters(totals, rep.counters);
+      bytesIn += rep.bytes;
+      if (rep.error) partial = true;
+    });
+    return {
+      scans: all.filter((v) => v.failed.length === 0),
+      nearMisses: all.filter((v) => v.failed.length > 0),
+      files: reports,
+      totals,
+      bytesIn,
+      keys: replies.reduce((s, r) => s + r.keys, 0),
+      entries: replies.reduce((s, r) => s + r.entries, 0),
+      rejects,
+      wallSeconds: (performance.now() - t0) / 1000,
+      partial,
+      workers: N,
+      accumulatorBytes: replies.reduce((s, r) => s + r.tableBytes, 0),
+      peakRssBytes: process.resourceUsage().maxRSS * 1024,
+    };
+  } finally {
+    await Promise.all([parsePool.destroy(), ...shardPools.map((p) => p.destroy())]);
+  }
+}
+
+function transferOf(m: BatchMessage): ArrayBuffer[] {
+  const b = m.batch;
+  return [
+    b.feed, b.src, b.dst, b.proto, b.sport, b.dport, b.tcpFlags, b.packets, b.bytes, b.start, b.end,
+    b.cloud, b.action, b.direction, b.account, b.region, b.iface, b.instance,
+  ].map((a) => a.buffer as ArrayBuffer);
+}
+
+/** The parse jobs of every readable file, in file order (stdin read as it comes). */
+function planJobs(files: InputFile[], opts: DetectOptions, shards: number): () => AsyncGenerator<Job> {
+  const common = {
+    shards,
+    batchSize: opts.batchSize,
+    partition: opts.partition,
+    maxRejects: opts.maxRejects,
+    maxLineBytes: opts.maxLineBytes,
+    maxDecompressedBytes: opts.maxDecompressedBytes,
+    regionMap: opts.regionMap,
+    cloud: opts.cloud,
+  };
+  return async function* () {
+    for (let i = 0; i < files.length; i++) {
+      const f = files[i]!;
+      if (f.error || !f.format) continue;
+      const base = {
+        ...common,
+        fileIndex: i,
+        path: f.path,
+        display: f.display,
+        format: f.format,
+        gzip: f.gzip,
+        account: f.account,
+        region: f.region,
+        awsFields: f.awsFields,
+      };
+      if (f.path === '-') {
+        let chunk = 0;
+        let offset = 0;
+        for await (const bytes of stdinChunks(opts)) {
+          yield { file: i, chunk, task: { ...base, chunkIndex: chunk, mode: 'bytes', start: offset, end: offset + bytes.length, bytes } };
+          offset += bytes.length;
+          chunk++;
+        }
+        continue;
+      }
+      const lineFormat = f.format === 'aws-text' || f.format === 'nfdump-csv' || f.format === 'gcp' || f.format === 'goflow2' || f.format === 'aws-json';
+      if (lineFormat && !f.gzip) {
+        const ranges = chunkRanges(f.size, opts.chunkBytes);
+        for (let c = 0; c < ranges.length; c++) {
+          const [start, end] = ranges[c]!;
+          yield { file: i, chunk: c, task: { ...base, chunkIndex: c, mode: 'range', start, end } };
+        }
+      } else {
+        yield { file: i, chunk: 0, task: { ...base, chunkIndex: 0, mode: lineFormat ? 'gzip' : 'document', start: 0, end: f.size } };
+      }
+    }
+  };
+}
+
+/** stdin in chunks that end at a newline (the carry goes to the next chunk). */
+async function* stdinChunks(opts: DetectOptions): AsyncGenerator<Uint8Array> {
+  const source = opts.stdin ? opts.stdin() : (process.stdin as AsyncIterable<Uint8Array>);
+  let pending: Uint8Array[] = [];
+  let pendingLen = 0;
+  for await (const piece of source) {
+    pending.push(piece);
+    pendingLen += piece.length;
+    if (pendingLen >= opts.chunkBytes) {
+      const all = Buffer.concat(pending, pendingLen);
+      const nl = all.lastIndexOf(10);
+      if (nl < 0) continue;
+      yield new Uint8Array(all.subarray(0, nl + 1));
+      const rest = all.subarray(nl + 1);
+      pending = rest.length ? [new Uint8Array(rest)] : [];
+      pendingLen = rest.length;
+    }
+  }
+  if (pendingLen > 0) yield new Uint8Array(Buffer.concat(pending, pendingLen));
+}
+
+async function runWithConcurrency<T>(items: AsyncIterable<T>, limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  const running = new Set<Promise<void>>();
+  for await (const item of items) {
+    const p: Promise<void> = fn(item).finally(() => running.delete(p));
+    running.add(p);
+    if (running.size >= limit) await Promise.race(running);
+  }
+  await Promise.all(running);
+}

@@ -1,0 +1,99 @@
+/**
+ * A string dictionary keyed by bytes. Readers intern account ids, regions and interface
+ * ids straight from the input buffer: the hash and comparison run over bytes, and a JS
+ * string is made only the first time a value is seen. Id 0 is always "" (unknown).
+ */
+export class ByteDict {
+  private arena: Uint8Array = new Uint8Array(4096);
+  private arenaUsed = 0;
+  private offsets: number[] = [0];
+  private lengths: number[] = [0];
+  private hashes: number[] = [0];
+  readonly strings: string[] = [''];
+  private slots: Int32Array = new Int32Array(64).fill(-1);
+  private readonly decoder = new TextDecoder();
+
+  get size(): number {
+    return this.strings.length;
+  }
+
+  /** Id of buf[s, e). */
+  idOfBytes(buf: Uint8Array, s: number, e: number): number {
+    const len = e - s;
+    if (len <= 0) return 0;
+    let h = 0x811c9dc5;
+    for (let i = s; i < e; i++) h = Math.imul(h ^ buf[i]!, 0x01000193);
+    h >>>= 0;
+    const mask = this.slots.length - 1;
+    let slot = h & mask;
+    for (;;) {
+      const id = this.slots[slot]!;
+      if (id < 0) break;
+      if (this.hashes[id] === h && this.lengths[id] === len && this.sameBytes(id, buf, s, len)) return id;
+      slot = (slot + 1) & mask;
+    }
+    return this.insert(buf, s, e, h, slot);
+  }
+
+  /** Id of a string (for readers that already hold strings, e.g. from JSON). */
+  idOf(text: string): number {
+    if (text.length === 0) return 0;
+    const b = Buffer.from(text, 'utf8');
+    return this.idOfBytes(b, 0, b.length);
+  }
+
+  private sameBytes(id: number, buf: Uint8Array, s: number, len: number): boolean {
+    const o = this.offsets[id]!;
+    const a = this.arena;
+    for (let k = 0; k < len; k++) if (a[o + k] !== buf[s + k]) return false;
+    return true;
+  }
+
+  private insert(buf: Uint8Array, s: number, e: number, h: number, slot: number): number {
+    const len = e - s;
+    if (this.arenaUsed + len > this.arena.length) {
+      const next = new Uint8Array(Math.max(this.arena.length * 2, this.arenaUsed + len));
+      next.set(this.arena.subarray(0, this.arenaUsed));
+      this.arena = next;
+    }
+    this.arena.set(buf.subarray(s, e), this.arenaUsed);
+    const id = this.strings.length;
+    this.offsets.push(this.arenaUsed);
+    this.lengths.push(len);
+    this.hashes.push(h);
+    this.strings.push(this.decoder.decode(buf.subarray(s, e)));
+    this.arenaUsed += len;
+    this.slots[slot] = id;
+    if (this.strings.length * 2 > this.slots.length) this.rehash();
+    return id;
+  }
+
+  private rehash(): void {
+    const slots = new Int32Array(this.slots.length * 2).fill(-1);
+    const mask = slots.length - 1;
+    for (let id = 1; id < this.strings.length; id++) {
+      let slot = this.hashes[id]! & mask;
+      while (slots[slot]! >= 0) slot = (slot + 1) & mask;
+      slots[slot] = id;
+    }
+    this.slots = slots;
+  }
+}
+
+/** A plain string dictionary for places that only see strings (the accumulators). */
+export class StringDict {
+  readonly strings: string[] = [''];
+  private readonly ids = new Map<string, number>([['', 0]]);
+  idOf(s: string): number {
+    let id = this.ids.get(s);
+    if (id === undefined) {
+      id = this.strings.length;
+      this.strings.push(s);
+      this.ids.set(s, id);
+    }
+    return id;
+  }
+  get size(): number {
+    return this.strings.length;
+  }
+}

@@ -1,0 +1,250 @@
+/**
+ * FlowSink: where a reader puts each record it parses. The reader fills the fields of
+ * `rec` (a reused object: nothing is allocated per record) and calls emit(). The sink
+ * validates, classifies the record for the detectors (SPEC §3 inbound, §4 outbound),
+ * hashes the source address and appends the record to the batch of the shard that owns
+ * it. Full batches go to `flush`, which the parse worker posts to the main thread.
+ */
+import { allocBatch, type FlowBatchData } from './batch.js';
+import { ByteDict } from './dict.js';
+import { Action, Direction, Feed } from './types.js';
+import { isPublicWords } from '../net/address.js';
+import { hashAddress, partitionOf, shardOf } from '../engine/hash.js';
+
+export class FlowRecord {
+  readonly src = new Uint32Array(4);
+  readonly dst = new Uint32Array(4);
+  sport = 0;
+  dport = 0;
+  proto = 0;
+  tcpFlags = -1;
+  packets = NaN;
+  bytes = NaN;
+  start = 0;
+  end = 0;
+  cloud = 0;
+  action: number = Action.unknown;
+  direction: number = Direction.unknown;
+  account = 0; // ids in the sink's dictionary
+  region = 0;
+  iface = 0;
+  instance = 0;
+}
+
+export interface Reject {
+  line: number; // 1-based line in the chunk (the main thread adds the chunk's first line), 0 when not line-based
+  offset: number; // byte offset in the (decompressed) file, -1 when unknown
+  reason: string;
+  text: string; // the start of the offending input, for the rejects file
+}
+
+export interface SinkCounters {
+  lines: number; // physical lines (or JSON objects) seen
+  records: number; // flow records accepted (SPEC §2)
+  nodata: number; // records that carry no flow (NODATA / SKIPDATA / empty tuples)
+  rejected: number; // lines or objects that could not be parsed
+  inbound: number; // records fed to inbound detection
+  outbound: number; // records fed to outbound detection
+  internal: number; // neither inbound nor outbound (private to private, public to public)
+  responses: number; // srcport < 1024 <= dstport
+  backscatter: number; // TCP flags exactly SYN-ACK, RST or SYN-ACK|RST
+  otherPartition: number; // belongs to another partition (--partition p/P)
+  duplicates: number; // a flow reported from both ends, counted once (GCP)
+}
+
+export function newCounters(): SinkCounters {
+  return {
+    lines: 0, records: 0, nodata: 0, rejected: 0, inbound: 0, outbound: 0, internal: 0,
+    responses: 0, backscatter: 0, otherPartition: 0, duplicates: 0,
+  };
+}
+
+export function addCounters(into: SinkCounters, from: SinkCounters): void {
+  for (const k of Object.keys(into) as (keyof SinkCounters)[]) into[k] += from[k];
+}
+
+export interface SinkOptions {
+  shards: number;
+  batchSize: number;
+  partition?: { index: number; count: number };
+  maxRejectsKept: number;
+}
+
+const MAX_REJECT_TEXT = 200;
+const decoder = new TextDecoder('utf-8', { fatal: false });
+
+export class FlowSink {
+  readonly rec = new FlowRecord();
+  readonly dict = new ByteDict();
+  readonly counters = newCounters();
+  readonly rejects: Reject[] = [];
+  private readonly builders: FlowBatchData[];
+  private readonly remaps: Int32Array[];
+  private readonly touched: number[][];
+  batchesPosted = 0;
+
+  constructor(
+    private readonly opts: SinkOptions,
+    private readonly flush: (shard: number, batch: FlowBatchData) => void,
+  ) {
+    this.builders = [];
+    this.remaps = [];
+    this.touched = [];
+    for (let s = 0; s < opts.shards; s++) {
+      this.builders.push(allocBatch(opts.batchSize));
+      this.remaps.push(new Int32Array(256).fill(-1));
+      this.touched.push([]);
+    }
+  }
+
+  /** A line or object that could not be parsed. */
+  reject(line: number, offset: number, reason: string, buf?: Uint8Array, s = 0, e = 0): void {
+    this.counters.rejected++;
+    if (this.rejects.length < this.opts.maxRejectsKept) {
+      const text = buf ? decoder.decode(buf.subarray(s, Math.min(e, s + MAX_REJECT_TEXT))) : '';
+      this.rejects.push({ line, offset, reason, text });
+    }
+  }
+
+  rejectText(line: number, offset: number, reason: string, text: string): void {
+    this.counters.rejected++;
+    if (this.rejects.length < this.opts.maxRejectsKept) {
+      this.rejects.push({ line, offset, reason, text: text.slice(0, MAX_REJECT_TEXT) });
+    }
+  }
+
+  noData(): void {
+    this.counters.nodata++;
+  }
+
+  /**
+   * Validate, classify and route the record in `rec`. Returns false (and counts a
+   * reject) when a field is out of range.
+   */
+  emit(line: number, offset: number): boolean {
+    const r = this.rec;
+    const c = this.counters;
+    if (!(r.sport >= 0 && r.sport <= 65535 && r.dport >= 0 && r.dport <= 65535)) {
+      this.rejectText(line, offset, 'port out of range 0..65535', `${r.sport} ${r.dport}`);
+      return false;
+    }
+    if (!(r.proto >= 0 && r.proto <= 255)) {
+      this.rejectText(line, offset, 'protocol out of range 0..255', String(r.proto));
+      return false;
+    }
+    if (!(r.start >= 0 && r.start < 4294967296 && r.end >= 0 && r.end < 4294967296)) {
+      this.rejectText(line, offset, 'timestamp out of range (expected Unix seconds)', `${r.start} ${r.end}`);
+      return false;
+    }
+    if (r.end < r.start) {
+      this.rejectText(line, offset, 'end time before start time', `${r.start} ${r.end}`);
+      return false;
+    }
+    if (!(r.packets >= 0) && !Number.isNaN(r.packets)) {
+      this.rejectText(line, offset, 'negative packet count', String(r.packets));
+      return false;
+    }
+    if (!(r.bytes >= 0) && !Number.isNaN(r.bytes)) {
+      this.rejectText(line, offset, 'negative byte count', String(r.bytes));
+      return false;
+    }
+    c.records++;
+
+    const srcPublic = isPublicWords(r.src, 0);
+    const dstPublic = isPublicWords(r.dst, 0);
+    const dir = r.direction;
+    let feed = 0;
+    if (dir === Direction.ingress || (dir === Direction.unknown && srcPublic && !dstPublic)) feed |= Feed.inbound;
+    if ((dir === Direction.egress || (dir === Direction.unknown && !srcPublic)) && dstPublic) feed |= Feed.outbound;
+    if (feed === 0) {
+      c.internal++;
+      return true;
+    }
+    // responses and backscatter are not probes, in either direction (SPEC §3, §4)
+    if (r.sport < 1024 && r.dport >= 1024) {
+      c.responses++;
+      return true;
+    }
+    if (r.proto === 6 && (r.tcpFlags === 18 || r.tcpFlags === 4 || r.tcpFlags === 22)) {
+      c.backscatter++;
+      return true;
+    }
+    if (feed & Feed.outbound && (r.proto === 1 || r.proto === 58)) {
+      feed &= ~Feed.outbound; // echo replies cannot be told from requests (SPEC §4)
+      if (feed === 0) {
+        c.responses++;
+        return true;
+      }
+    }
+    const h = hashAddress(r.src, 0);
+    const p = this.opts.partition;
+    if (p && partitionOf(h, p.count) !== p.index) {
+      c.otherPartition++;
+      return true;
+    }
+    if (feed & Feed.inbound) c.inbound++;
+    if (feed & Feed.outbound) c.outbound++;
+    this.append(shardOf(h, this.opts.shards), feed);
+    return true;
+  }
+
+  private localId(shard: number, b: FlowBatchData, id: number): number {
+    if (id === 0) return 0;
+    let remap = this.remaps[shard]!;
+    if (id >= remap.length) {
+      const next = new Int32Array(Math.max(remap.length * 2, id + 1)).fill(-1);
+      next.set(remap);
+      this.remaps[shard] = remap = next;
+    }
+    let local = remap[id]!;
+    if (local < 0) {
+      local = b.strings.length;
+      b.strings.push(this.dict.strings[id]!);
+      remap[id] = local;
+      this.touched[shard]!.push(id);
+    }
+    return local;
+  }
+
+  private append(shard: number, feed: number): void {
+    const b = this.builders[shard]!;
+    const r = this.rec;
+    const i = b.n;
+    b.feed[i] = feed;
+    b.src.set(r.src, i * 4);
+    b.dst.set(r.dst, i * 4);
+    b.proto[i] = r.proto;
+    b.sport[i] = r.sport;
+    b.dport[i] = r.dport;
+    b.tcpFlags[i] = r.tcpFlags;
+    b.packets[i] = r.packets;
+    b.bytes[i] = r.bytes;
+    b.start[i] = r.start;
+    b.end[i] = r.end;
+    b.cloud[i] = r.cloud;
+    b.action[i] = r.action;
+    b.direction[i] = r.direction;
+    b.account[i] = this.localId(shard, b, r.account);
+    b.region[i] = this.localId(shard, b, r.region);
+    b.iface[i] = this.localId(shard, b, r.iface);
+    b.instance[i] = this.localId(shard, b, r.instance);
+    b.n = i + 1;
+    if (b.n === b.feed.length) this.flushShard(shard);
+  }
+
+  private flushShard(shard: number): void {
+    const b = this.builders[shard]!;
+    if (b.n === 0) return;
+    const remap = this.remaps[shard]!;
+    for (const id of this.touched[shard]!) remap[id] = -1;
+    this.touched[shard] = [];
+    this.builders[shard] = allocBatch(this.opts.batchSize);
+    this.batchesPosted++;
+    this.flush(shard, b);
+  }
+
+  /** Send every partly filled batch (end of a task). */
+  flushAll(): void {
+    for (let s = 0; s < this.builders.length; s++) this.flushShard(s);
+  }
+}

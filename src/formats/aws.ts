@@ -1,0 +1,311 @@
+/**
+ * AWS VPC Flow Logs, text (formats.md §1): one record per line, fields separated by
+ * runs of whitespace, '-' for "not applicable", a header line naming the fields (any
+ * order, any subset), NODATA / SKIPDATA records. Parsed byte by byte into the sink's
+ * reused record: no split(), no string per field.
+ */
+import { parseAddressBytes } from '../net/address.js';
+import { Action, Cloud, Direction } from '../flow/types.js';
+import type { FlowSink } from '../flow/sink.js';
+import type { LineParser, LineReader, ReaderContext } from './types.js';
+
+export const AWS_V2_FIELDS = [
+  'version', 'account-id', 'interface-id', 'srcaddr', 'dstaddr', 'srcport', 'dstport', 'protocol',
+  'packets', 'bytes', 'start', 'end', 'action', 'log-status',
+];
+
+/** Every field name AWS documents (formats.md §1.3), for header recognition. */
+export const AWS_KNOWN_FIELDS = new Set([
+  ...AWS_V2_FIELDS, 'vpc-id', 'subnet-id', 'instance-id', 'tcp-flags', 'type', 'pkt-srcaddr', 'pkt-dstaddr',
+  'region', 'az-id', 'sublocation-type', 'sublocation-id', 'pkt-src-aws-service', 'pkt-dst-aws-service',
+  'flow-direction', 'traffic-path', 'ecs-cluster-arn', 'ecs-cluster-name', 'ecs-container-instance-arn',
+  'ecs-container-instance-id', 'ecs-container-id', 'ecs-second-container-id', 'ecs-service-name',
+  'ecs-task-definition-arn', 'ecs-task-arn', 'ecs-task-id', 'reject-reason', 'encryption-status', 'resource-id',
+  'resource-type', 'tgw-id', 'tgw-attachment-id', 'tgw-src-vpc-account-id', 'tgw-dst-vpc-account-id',
+  'tgw-src-vpc-id', 'tgw-dst-vpc-id', 'tgw-src-subnet-id', 'tgw-dst-subnet-id', 'tgw-src-eni', 'tgw-dst-eni',
+  'tgw-src-az-id', 'tgw-dst-az-id', 'tgw-pair-attachment-id', 'packets-lost-no-route',
+  'packets-lost-blackhole', 'packets-lost-mtu-exceeded', 'packets-lost-ttl-expired',
+]);
+
+/** What a column means to the detector. Other columns are skipped. */
+const enum Role {
+  ignore, account, iface, srcaddr, dstaddr, srcport, dstport, protocol, packets, bytes, start, end,
+  action, logStatus, tcpFlags, direction, region, instance, resourceType,
+}
+
+const ROLE_OF: Record<string, Role> = {
+  'account-id': Role.account, 'interface-id': Role.iface, srcaddr: Role.srcaddr, dstaddr: Role.dstaddr,
+  srcport: Role.srcport, dstport: Role.dstport, protocol: Role.protocol, packets: Role.packets,
+  bytes: Role.bytes, start: Role.start, end: Role.end, action: Role.action, 'log-status': Role.logStatus,
+  'tcp-flags': Role.tcpFlags, 'flow-direction': Role.direction, region: Role.region,
+  'instance-id': Role.instance, 'resource-type': Role.resourceType,
+};
+
+const REQUIRED = ['srcaddr', 'dstaddr', 'srcport', 'dstport', 'protocol', 'start'];
+
+/** Normalise a header token ("${srcaddr}" or "pkt_srcaddr" are written by some tools). */
+function fieldName(t: string): string {
+  return t.replace(/^\$\{|\}$/g, '').replace(/_/g, '-').toLowerCase();
+}
+
+/** Column roles for a field list, or an error message. */
+export function rolesFor(fields: string[]): { roles: Uint8Array } | { error: string } {
+  const names = fields.map(fieldName);
+  const missing = REQUIRED.filter((f) => !names.includes(f));
+  if (missing.length > 0) return { error: `AWS field list lacks ${missing.join(', ')}` };
+  return { roles: Uint8Array.from(names.map((n) => ROLE_OF[n] ?? Role.ignore)) };
+}
+
+/** True when a line's tokens are all AWS field names (a header line). */
+export function isAwsHeader(tokens: string[]): boolean {
+  return tokens.length > 0 && tokens.every((t) => AWS_KNOWN_FIELDS.has(fieldName(t)));
+}
+
+const V2_ROLES = (rolesFor(AWS_V2_FIELDS) as { roles: Uint8Array }).roles;
+
+const NOT_A_NUMBER = -1;
+const DASH = -2;
+
+/** Unsigned decimal in buf[s, e): value, DASH for "-", NOT_A_NUMBER otherwise. */
+function parseUint(buf: Uint8Array, s: number, e: number): number {
+  if (e - s === 1 && buf[s] === 45) return DASH;
+  if (e === s || e - s > 20) return NOT_A_NUMBER;
+  let v = 0;
+  for (let i = s; i < e; i++) {
+    const c = buf[i]! - 48;
+    if (c < 0 || c > 9) return NOT_A_NUMBER;
+    v = v * 10 + c;
+  }
+  return v;
+}
+
+const decoder = new TextDecoder();
+
+class AwsParser implements LineParser {
+  private roles: Uint8Array | null = null;
+  private readonly sink: FlowSink;
+  private readonly defaultAccount: number;
+  private readonly defaultRegion: number;
+  private readonly fileError: string | null = null;
+
+  constructor(private readonly ctx: ReaderContext) {
+    this.sink = ctx.sink;
+    this.defaultAccount = this.sink.dict.idOf(ctx.account);
+    this.defaultRegion = this.sink.dict.idOf(ctx.region);
+    if (ctx.awsFields) {
+      const r = rolesFor(ctx.awsFields);
+      if ('error' in r) this.fileError = r.error;
+      else this.roles = r.roles;
+    }
+  }
+
+  lineTooLong(line: number, offset: number): void {
+    this.sink.counters.lines++;
+    this.sink.rejectText(line, offset, 'line too long', '');
+  }
+
+  truncated(line: number, offset: number): void {
+    this.sink.counters.lines++;
+    this.sink.rejectText(line, offset, 'input ends inside this line (truncated file)', '');
+  }
+
+  parseLines(buf: Uint8Array, s: number, e: number, firstLine: number, baseOffset: number): number {
+    let line = firstLine;
+    let i = s;
+    while (i < e) {
+      let j = i;
+      while (j < e && buf[j] !== 10) j++;
+      this.parseLine(buf, i, j, line, baseOffset + (i - s));
+      line++;
+      i = j + 1;
+    }
+    this.sink.counters.lines += line - firstLine;
+    return line - firstLine;
+  }
+
+  private header(buf: Uint8Array, s: number, e: number, line: number, offset: number): boolean {
+    const c = buf[s]!;
+    // headers start with a letter or '$'; records start with the version digit or an account id
+    if (!((c >= 97 && c <= 122) || c === 36 || (c >= 65 && c <= 90))) return false;
+    const tokens = decoder.decode(buf.subarray(s, e)).trim().split(/\s+/);
+    if (!isAwsHeader(tokens)) return false;
+    const r = rolesFor(tokens);
+    if ('error' in r) {
+      this.roles = null;
+      this.sink.rejectText(line, offset, `header: ${r.error}`, tokens.join(' '));
+    } else {
+      this.roles = r.roles;
+    }
+    return true;
+  }
+
+  private parseLine(buf: Uint8Array, s: number, e: number, line: number, offset: number): void {
+    // trim whitespace (and the '\r' of CRLF files)
+    while (s < e && (buf[s] === 32 || buf[s] === 9 || buf[s] === 13)) s++;
+    while (e > s && (buf[e - 1] === 32 || buf[e - 1] === 9 || buf[e - 1] === 13)) e--;
+    if (s === e) return; // blank lines are not records
+    // a header on the first line, or (rarely) mid-file where files were concatenated:
+    // the latter is only looked for when a line fails to parse as a record
+    if ((line === 1 || this.roles === null) && this.header(buf, s, e, line, offset)) return;
+    if (this.roles === null) {
+      if (this.fileError) {
+        this.sink.reject(line, offset, this.fileError, buf, s, e);
+        return;
+      }
+      this.roles = V2_ROLES; // no header: the default format
+    }
+    const roles = this.roles;
+    const sink = this.sink;
+    const r = sink.rec;
+    r.packets = NaN;
+    r.bytes = NaN;
+    r.tcpFlags = -1;
+    r.end = -1;
+    r.action = Action.unknown;
+    r.direction = Direction.unknown;
+    r.cloud = Cloud.aws;
+    r.account = this.defaultAccount;
+    r.region = this.defaultRegion;
+    r.iface = 0;
+    r.instance = 0;
+    let noData = false;
+    let srcDash = false;
+    let col = 0;
+    let i = s;
+    const nroles = roles.length;
+    while (i < e) {
+      let j = i;
+      while (j < e && buf[j] !== 32 && buf[j] !== 9) j++;
+      if (col >= nroles) {
+        this.fail(buf, s, e, line, offset, `expected ${nroles} fields, got more`);
+        return;
+      }
+      const role = roles[col]!;
+      if (role !== Role.ignore) {
+        const bad = this.field(role, buf, i, j);
+        if (bad === 1) {
+          noData = true;
+        } else if (bad === 2) {
+          srcDash = true;
+        } else if (bad !== 0) {
+          this.fail(buf, s, e, line, offset, `bad ${fieldLabel(role)}`);
+          return;
+        }
+      }
+      col++;
+      i = j;
+      while (i < e && (buf[i] === 32 || buf[i] === 9)) i++;
+    }
+    if (col !== nroles) {
+      this.fail(buf, s, e, line, offset, `expected ${nroles} fields, got ${col}`);
+      return;
+    }
+    if (noData || srcDash) {
+      // NODATA / SKIPDATA (or a TGW record, or flow fields all '-'): no flow to detect on
+      sink.noData();
+      return;
+    }
+    if (r.end < 0) r.end = r.start;
+    sink.emit(line, offset);
+  }
+
+  private fail(buf: Uint8Array, s: number, e: number, line: number, offset: number, reason: string): void {
+    if (this.header(buf, s, e, line, offset)) return;
+    this.sink.reject(line, offset, reason, buf, s, e);
+  }
+
+  /** Store one field. 0 = ok, 1 = record carries no flow, 2 = address '-', 3 = malformed. */
+  private field(role: number, buf: Uint8Array, s: number, e: number): number {
+    const r = this.sink.rec;
+    switch (role) {
+      case Role.srcaddr:
+      case Role.dstaddr: {
+        if (e - s === 1 && buf[s] === 45) return 2;
+        return parseAddressBytes(buf, s, e, role === Role.srcaddr ? r.src : r.dst, 0) ? 0 : 3;
+      }
+      case Role.srcport:
+      case Role.dstport:
+      case Role.protocol: {
+        const v = parseUint(buf, s, e);
+        if (v === DASH) return 2;
+        if (v < 0) return 3;
+        if (role === Role.srcport) r.sport = v;
+        else if (role === Role.dstport) r.dport = v;
+        else r.proto = v;
+        return 0;
+      }
+      case Role.packets:
+      case Role.bytes: {
+        const v = parseUint(buf, s, e);
+        if (v === NOT_A_NUMBER) return 3;
+        if (role === Role.packets) r.packets = v === DASH ? NaN : v;
+        else r.bytes = v === DASH ? NaN : v;
+        return 0;
+      }
+      case Role.start:
+      case Role.end: {
+        const v = parseUint(buf, s, e);
+        if (v < 0) return 3;
+        if (role === Role.start) r.start = v;
+        else r.end = v;
+        return 0;
+      }
+      case Role.tcpFlags: {
+        const v = parseUint(buf, s, e);
+        if (v === NOT_A_NUMBER) return 3;
+        r.tcpFlags = v === DASH ? -1 : v;
+        return 0;
+      }
+      case Role.action: {
+        const c = buf[s];
+        r.action = c === 65 ? Action.accept : c === 82 ? Action.reject : Action.unknown;
+        return 0;
+      }
+      case Role.logStatus: {
+        const c = buf[s];
+        return c === 78 || c === 83 ? 1 : 0; // NODATA, SKIPDATA
+      }
+      case Role.direction: {
+        const c = buf[s];
+        r.direction = c === 105 ? Direction.ingress : c === 101 ? Direction.egress : Direction.unknown;
+        return 0;
+      }
+      case Role.account:
+        r.account = this.sink.dict.idOfBytes(buf, s, e);
+        return 0;
+      case Role.region:
+        if (!(e - s === 1 && buf[s] === 45)) r.region = this.sink.dict.idOfBytes(buf, s, e);
+        return 0;
+      case Role.iface:
+        if (!(e - s === 1 && buf[s] === 45)) r.iface = this.sink.dict.idOfBytes(buf, s, e);
+        return 0;
+      case Role.instance:
+        if (!(e - s === 1 && buf[s] === 45)) r.instance = this.sink.dict.idOfBytes(buf, s, e);
+        return 0;
+      case Role.resourceType:
+        return buf[s] === 84 ? 1 : 0; // TransitGateway records: out of scope, skipped cleanly
+      default:
+        return 0;
+    }
+  }
+}
+
+function fieldLabel(role: number): string {
+  for (const [name, r] of Object.entries(ROLE_OF)) if (r === role) return name;
+  return 'field';
+}
+
+export const awsText: LineReader = {
+  kind: 'lines',
+  name: 'aws-text',
+  open: (ctx) => new AwsParser(ctx),
+};
+
+/** Account and region from an S3 key layout (formats.md §1.5), plain or Hive-style. */
+export function awsPathInfo(path: string): { account?: string; region?: string } {
+  const m = /AWSLogs\/(?:aws-account-id=)?([^/]+)\/(?:aws-service=)?vpcflowlogs\/(?:aws-region=)?([^/]+)\//.exec(
+    path.replace(/\\/g, '/'),
+  );
+  if (!m) return {};
+  return { account: m[1], region: m[2] };
+}

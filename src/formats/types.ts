@@ -1,0 +1,61 @@
+/**
+ * One interface for every input format. A reader turns bytes into FlowRecords pushed
+ * into a FlowSink. Line formats get blocks of whole lines (so files can be split into
+ * byte ranges and read by several workers at once); document formats get a whole file.
+ */
+import type { FlowSink } from '../flow/sink.js';
+
+export type FormatName =
+  | 'aws-text' // AWS VPC Flow Logs text (header line, or default v2 without one)
+  | 'aws-json' // AWS records wrapped as {"message": "..."} (Firehose) or CloudWatch envelopes
+  | 'azure-nsg'
+  | 'azure-vnet'
+  | 'gcp'
+  | 'nfdump-csv'
+  | 'goflow2'
+  | 'replay';
+
+/** Everything a reader knows about the file besides its bytes. */
+export interface ReaderContext {
+  sink: FlowSink;
+  /** Path as the user named it (for messages). */
+  file: string;
+  /** Defaults for fields the format or the record lacks (from the path layout or options). */
+  account: string;
+  region: string;
+  /** AWS: field names for files without a header line (from --aws-fields), or the header of the file when a worker reads a later chunk. */
+  awsFields?: string[];
+  /** --region-map entries (lower-cased keys), for Azure. */
+  regionMap?: Record<string, string>;
+  /** Cloud for NetFlow/IPFIX (default "other"). */
+  cloud?: string;
+}
+
+export interface LineParser {
+  /**
+   * Parse the whole lines in buf[s, e) (e is just past the last '\n' or the end of input).
+   * `firstLine` is the 1-based line number of the first line within the chunk;
+   * `baseOffset` the byte offset of buf[s] in the decompressed file.
+   * Returns the number of lines consumed (each '\n', plus a last unterminated line).
+   */
+  parseLines(buf: Uint8Array, s: number, e: number, firstLine: number, baseOffset: number): number;
+  /** A line longer than the limit, skipped without being buffered. */
+  lineTooLong(line: number, offset: number): void;
+  /** The input ended inside this line (truncated compressed file): it is not parsed. */
+  truncated(line: number, offset: number): void;
+}
+
+export interface LineReader {
+  kind: 'lines';
+  name: FormatName;
+  open(ctx: ReaderContext): LineParser;
+}
+
+export interface DocumentReader {
+  kind: 'document';
+  name: FormatName;
+  /** Parse one whole document (a JSON file, say). */
+  parseDocument(buf: Uint8Array, ctx: ReaderContext): void;
+}
+
+export type FormatReader = LineReader | DocumentReader;

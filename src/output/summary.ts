@@ -1,0 +1,89 @@
+/** summary.json and the short human summary on stderr. */
+import type { DetectResult } from '../engine/run.js';
+import type { KeyVerdict } from '../engine/scan-table.js';
+import { isoTime } from './verdicts.js';
+
+export interface DaySummary {
+  day: string;
+  scanner_ips: number;
+  scan_keys: number;
+}
+
+/** Scanner IPs per UTC day (SPEC §3: a scanner on day D has a scan key whose window lies in D). */
+export function scannersPerDay(scans: KeyVerdict[], windowSeconds: number): DaySummary[] {
+  const days = new Map<string, { ips: Set<string>; keys: number }>();
+  for (const v of scans) {
+    const day = isoTime(v.window * windowSeconds).slice(0, 10);
+    let d = days.get(day);
+    if (!d) days.set(day, (d = { ips: new Set(), keys: 0 }));
+    d.ips.add(v.src);
+    d.keys++;
+  }
+  return [...days.entries()]
+    .sort(([a], [b]) => (a < b ? -1 : 1))
+    .map(([day, d]) => ({ day, scanner_ips: d.ips.size, scan_keys: d.keys }));
+}
+
+export function buildSummary(r: DetectResult, settings: Record<string, unknown>): Record<string, unknown> {
+  const t = r.totals;
+  return {
+    tool: 'flowsieve',
+    partial: r.partial,
+    settings,
+    totals: {
+      files: r.files.length,
+      files_failed: r.files.filter((f) => f.error).length,
+      bytes_read: r.bytesIn,
+      ...snake(t),
+    },
+    scan_keys: r.scans.length,
+    near_misses: r.nearMisses.length,
+    distinct_keys: r.keys,
+    distinct_key_endpoint_entries: r.entries,
+    scanner_ips: new Set(r.scans.map((v) => v.src)).size,
+    scanners_per_day: scannersPerDay(r.scans, Number(settings.window_seconds)),
+    performance: {
+      wall_seconds: round(r.wallSeconds, 3),
+      records_per_second: Math.round(t.records / Math.max(r.wallSeconds, 1e-9)),
+      megabytes_per_second: round(r.bytesIn / 1e6 / Math.max(r.wallSeconds, 1e-9), 1),
+      workers: r.workers,
+      accumulator_bytes: r.accumulatorBytes,
+      peak_rss_bytes: r.peakRssBytes,
+    },
+    files: r.files.map((f) => ({
+      path: f.path,
+      format: f.format,
+      gzip: f.gzip,
+      bytes: f.bytes,
+      decompressed_bytes: f.decompressedBytes,
+      ...snake(f.counters),
+      ...(f.error ? { error: f.error } : {}),
+    })),
+  };
+}
+
+function snake(c: object): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [k, v] of Object.entries(c)) out[k.replace(/[A-Z]/g, (m) => `_${m.toLowerCase()}`)] = v as number;
+  return out;
+}
+
+function round(x: number, d: number): number {
+  const m = 10 ** d;
+  return Math.round(x * m) / m;
+}
+
+export function humanSummary(r: DetectResult, outDir: string): string {
+  const t = r.totals;
+  const lines = [
+    `flowsieve: ${t.records.toLocaleString('en-US')} flow records from ${r.files.length} file(s) in ${r.wallSeconds.toFixed(2)} s ` +
+      `(${Math.round(t.records / Math.max(r.wallSeconds, 1e-9)).toLocaleString('en-US')} records/s, ${r.workers} worker(s))`,
+    `  skipped: ${t.nodata} no-data, ${t.internal} internal, ${t.responses} responses, ${t.backscatter} backscatter; rejected: ${t.rejected} line(s)`,
+    `  ${r.keys.toLocaleString('en-US')} scan keys; ${r.scans.length} scans from ${new Set(r.scans.map((v) => v.src)).size} scanner IP(s)` +
+      (r.nearMisses.length ? `; ${r.nearMisses.length} near misses` : ''),
+    `  results in ${outDir}/`,
+  ];
+  for (const f of r.files) if (f.error) lines.push(`  could not read ${f.path}: ${f.error}`);
+  if (r.partial) lines.push('  the run is PARTIAL: some input could not be read (exit code 2)');
+  return lines.join('\n');
+}

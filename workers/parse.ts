@@ -1,0 +1,80 @@
+/**
+ * Parse worker (piscina). One task = one chunk of one input file: read, decompress,
+ * parse into typed-array columns, classify and shard each record by its source address,
+ * and post full batches to the main thread, which routes them to their shard worker.
+ */
+import { FlowSink } from '../src/flow/sink.js';
+import { batchTransferList, type FlowBatchData } from '../src/flow/batch.js';
+import { readerFor } from '../src/formats/registry.js';
+import type { ReaderContext } from '../src/formats/types.js';
+import { readGzipLines, readLineBytes, readLineRange, readWhole, InputError } from '../src/input/read.js';
+import type { ParseResult, ParseTask } from '../src/engine/tasks.js';
+import { statSync } from 'node:fs';
+
+export default async function parseChunk(task: ParseTask): Promise<ParseResult> {
+  const inflight = new Int32Array(task.inflight);
+  const sink = new FlowSink(
+    { shards: task.shards, batchSize: task.batchSize, partition: task.partition, maxRejectsKept: task.maxRejects },
+    (shard: number, batch: FlowBatchData) => {
+      // backpressure: wait while too many batches are queued for the shard workers
+      for (;;) {
+        const now = Atomics.load(inflight, 0);
+        if (now < task.inflightLimit) break;
+        Atomics.wait(inflight, 0, now, 100);
+      }
+      Atomics.add(inflight, 0, 1);
+      task.port.postMessage({ shard, batch }, batchTransferList(batch));
+    },
+  );
+  const result: ParseResult = {
+    fileIndex: task.fileIndex,
+    chunkIndex: task.chunkIndex,
+    counters: sink.counters,
+    rejects: sink.rejects,
+    lines: 0,
+    bytesIn: 0,
+    bytesOut: 0,
+    batches: 0,
+  };
+  const reader = readerFor(task.format);
+  try {
+    if (!reader) throw new InputError(`format '${task.format}' is not supported`, 0);
+    const ctx: ReaderContext = {
+      sink,
+      file: task.display,
+      account: task.account,
+      region: task.region,
+      awsFields: task.awsFields,
+      regionMap: task.regionMap,
+      cloud: task.cloud,
+    };
+    if (reader.kind === 'lines') {
+      const parser = reader.open(ctx);
+      if (task.mode === 'range') {
+        result.lines = readLineRange(task.path, task.start, task.end, parser, task.maxLineBytes);
+        result.bytesIn = result.bytesOut = task.end - task.start;
+      } else if (task.mode === 'bytes') {
+        result.lines = readLineBytes(task.bytes!, parser, task.maxLineBytes, task.start);
+        result.bytesIn = result.bytesOut = task.bytes!.length;
+      } else {
+        const r = await readGzipLines(task.path, parser, task.maxLineBytes, task.maxDecompressedBytes);
+        result.lines = r.lines;
+        result.bytesIn = statSync(task.path).size;
+        result.bytesOut = r.decompressedBytes;
+        if (r.error) result.error = { message: r.error.message, offset: r.error.offset };
+      }
+    } else {
+      const buf = task.bytes ?? (await readWhole(task.path, task.gzip, task.maxDecompressedBytes));
+      result.bytesIn = task.bytes ? task.bytes.length : statSync(task.path).size;
+      result.bytesOut = buf.length;
+      reader.parseDocument(buf, ctx);
+      result.lines = sink.counters.lines;
+    }
+  } catch (err) {
+    const e = err as Error;
+    result.error = { message: e.message, offset: err instanceof InputError ? err.offset : -1 };
+  }
+  sink.flushAll();
+  result.batches = sink.batchesPosted;
+  return result;
+}

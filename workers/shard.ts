@@ -1,0 +1,38 @@
+/**
+ * Shard worker (a one-thread piscina pool per shard, so that the same thread, and the
+ * same accumulators, receive every batch of the shard). It owns the scan keys of every
+ * source address that hashes to its shard.
+ */
+import { pack, unpack } from 'msgpackr';
+import { compressSync, uncompressSync } from 'lz4-napi';
+import { ScanTable, type ScanTableState } from '../src/engine/scan-table.js';
+import type { FinalizeReply, ShardTask } from '../src/engine/tasks.js';
+
+let table: ScanTable | null = null;
+
+function tableFor(windowSeconds: number): ScanTable {
+  if (!table) table = new ScanTable(windowSeconds);
+  if (table.windowSeconds !== windowSeconds) throw new Error('window changed under a live shard');
+  return table;
+}
+
+export default function shardTask(task: ShardTask): unknown {
+  const t = tableFor(task.windowSeconds);
+  switch (task.op) {
+    case 'add':
+      t.addBatch(task.batch);
+      return task.batch.n;
+    case 'finalize': {
+      const r = t.finalize(task.opts);
+      const reply: FinalizeReply = { ...r, tableBytes: t.bytes, tableEntries: t.n };
+      return reply;
+    }
+    case 'export':
+      return compressSync(pack(t.exportState()));
+    case 'import':
+      t.mergeState(unpack(uncompressSync(Buffer.from(task.state))) as ScanTableState);
+      return t.n;
+    case 'stats':
+      return { entries: t.n, bytes: t.bytes };
+  }
+}
