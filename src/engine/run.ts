@@ -13,6 +13,7 @@ import type { Thresholds } from '../detect/rules.js';
 import type { KeyVerdict } from './scan-table.js';
 import type { BatchMessage, FinalizeReply, ParseResult, ParseTask, ShardTask } from './tasks.js';
 import { compareVerdicts } from '../output/order.js';
+import { readerFor } from '../formats/registry.js';
 
 export interface DetectOptions {
   inputs: string[];
@@ -274,7 +275,7 @@ function planJobs(files: InputFile[], opts: DetectOptions, shards: number): () =
         }
         continue;
       }
-      const lineFormat = f.format === 'aws-text' || f.format === 'nfdump-csv' || f.format === 'gcp' || f.format === 'goflow2' || f.format === 'aws-json';
+      const lineFormat = readerFor(f.format)?.kind === 'lines';
       if (lineFormat && !f.gzip) {
         const ranges = chunkRanges(f.size, opts.chunkBytes);
         for (let c = 0; c < ranges.length; c++) {

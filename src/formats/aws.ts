@@ -295,9 +295,17 @@ function fieldLabel(role: number): string {
   return 'field';
 }
 
+const AWS_V2_LINE = /^\d+\s+(\d{12}|unknown)\s+\S+\s+/;
+
 export const awsText: LineReader = {
   kind: 'lines',
   name: 'aws-text',
+  // a header line of AWS field names, or a default-format (v2) record (formats.md §6 rules 2-3)
+  sniff: (_text, firstLine) => {
+    const tokens = firstLine.split(/\s+/);
+    if (isAwsHeader(tokens)) return true;
+    return AWS_V2_LINE.test(firstLine) && (tokens.length === 14 || /^(OK|NODATA|SKIPDATA)$/.test(tokens[tokens.length - 1]!));
+  },
   open: (ctx) => new AwsParser(ctx),
 };
 

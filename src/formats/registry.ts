@@ -1,15 +1,23 @@
-/** Every input format, by name. Add a reader here and to sniff.ts to support a new format. */
+/**
+ * Every input format, by name. To support a new format, write a reader module (see
+ * types.ts) and add it to READERS: its place in the list is its priority when sniffing.
+ */
 import { awsText } from './aws.js';
 import type { FormatName, FormatReader } from './types.js';
 
-const READERS: Partial<Record<FormatName, FormatReader>> = {
-  'aws-text': awsText,
-};
+const READERS: FormatReader[] = [
+  awsText,
+];
 
 export function readerFor(name: FormatName): FormatReader | undefined {
-  return READERS[name];
+  return READERS.find((r) => r.name === name);
 }
 
 export function supportedFormats(): FormatName[] {
-  return Object.keys(READERS) as FormatName[];
+  return READERS.map((r) => r.name);
+}
+
+/** Readers in sniffing order. */
+export function allReaders(): readonly FormatReader[] {
+  return READERS;
 }

@@ -1,26 +1,22 @@
 /**
  * Format sniffing from a file's first bytes (formats.md §6), after gunzip when the file
- * is gzip. The file name is only a tie-breaker: content decides.
+ * is gzip. Content decides, never the file name alone; each reader says whether it
+ * recognises the content, in the registry's order.
  */
 import { isAwsHeader } from './aws.js';
+import { allReaders } from './registry.js';
 import type { FormatName } from './types.js';
 
 export function isGzip(head: Uint8Array): boolean {
   return head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b;
 }
 
-const AWS_V2_LINE = /^\s*\d+\s+(\d{12}|unknown)\s+\S+\s+/;
-
 /** The format of a file from its first (decompressed) bytes, or null when unknown. */
 export function sniffFormat(head: Uint8Array, _path: string): FormatName | null {
   const text = Buffer.from(head.subarray(0, 65536)).toString('utf8');
   const firstLine = (text.split('\n').find((l) => l.trim().length > 0) ?? '').trim();
   if (firstLine.length === 0) return null;
-  if (isAwsHeader(firstLine.split(/\s+/))) return 'aws-text';
-  if (AWS_V2_LINE.test(firstLine)) {
-    const tokens = firstLine.split(/\s+/);
-    if (tokens.length === 14 || /^(OK|NODATA|SKIPDATA)$/.test(tokens[tokens.length - 1]!)) return 'aws-text';
-  }
+  for (const r of allReaders()) if (r.sniff(text, firstLine, head)) return r.name;
   return null;
 }
 

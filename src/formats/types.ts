@@ -45,15 +45,23 @@ export interface LineParser {
   truncated(line: number, offset: number): void;
 }
 
+/**
+ * Content sniffing: `text` is the file's first 64 KiB (after gunzip) as UTF-8, `firstLine`
+ * its first non-blank line, trimmed. True when this reader recognises the content.
+ */
+export type Sniffer = (text: string, firstLine: string, head: Uint8Array) => boolean;
+
 export interface LineReader {
   kind: 'lines';
   name: FormatName;
+  sniff: Sniffer;
   open(ctx: ReaderContext): LineParser;
 }
 
 export interface DocumentReader {
   kind: 'document';
   name: FormatName;
+  sniff: Sniffer;
   /** Parse one whole document (a JSON file, say). */
   parseDocument(buf: Uint8Array, ctx: ReaderContext): void;
 }
