@@ -33,9 +33,20 @@ export function hashAddress(w: ArrayLike<number>, o: number): number {
   return fmix32(h ^ 16);
 }
 
+/**
+ * Source addresses fall into SHARD_BUCKETS fixed buckets; a run with N workers gives
+ * bucket b to shard b % N. Replay files keep their blocks per bucket, so a replayed block
+ * can be routed whole to its shard for any worker count without looking at its records.
+ */
+export const SHARD_BUCKETS = 4096;
+
+export function bucketOf(addrHash: number): number {
+  return addrHash & (SHARD_BUCKETS - 1);
+}
+
 /** Worker shard of a source-address hash. */
 export function shardOf(addrHash: number, shards: number): number {
-  return addrHash % shards;
+  return (addrHash & (SHARD_BUCKETS - 1)) % shards;
 }
 
 /**
