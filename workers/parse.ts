@@ -63,12 +63,14 @@ export default async function parseChunk(task: ParseTask): Promise<ParseResult> 
         result.bytesOut = r.decompressedBytes;
         if (r.error) result.error = { message: r.error.message, offset: r.error.offset };
       }
-    } else {
+    } else if (reader.kind === 'document') {
       const buf = task.bytes ?? (await readWhole(task.path, task.gzip, task.maxDecompressedBytes));
       result.bytesIn = task.bytes ? task.bytes.length : statSync(task.path).size;
       result.bytesOut = buf.length;
       reader.parseDocument(buf, ctx);
       result.lines = sink.counters.lines;
+    } else {
+      throw new InputError(`'${task.format}' files are read by the shard workers, not parsed`, 0);
     }
   } catch (err) {
     const e = err as Error;

@@ -7,6 +7,7 @@ import { pack, unpack } from 'msgpackr';
 import { compressSync, uncompressSync } from 'lz4-napi';
 import { ScanTable, type ScanTableState } from '../src/engine/scan-table.js';
 import type { FinalizeReply, ShardTask } from '../src/engine/tasks.js';
+import { isReplayTask, replayShardOp } from '../src/replay/shard-ops.js';
 
 let table: ScanTable | null = null;
 
@@ -17,6 +18,8 @@ function tableFor(windowSeconds: number): ScanTable {
 }
 
 export default function shardTask(task: ShardTask): unknown {
+  // replay blocks feed the shard exactly as parsed batches do ('add')
+  if (isReplayTask(task)) return replayShardOp(task, (batch, windowSeconds) => shardTask({ op: 'add', windowSeconds, batch }));
   const t = tableFor(task.windowSeconds);
   switch (task.op) {
     case 'add':

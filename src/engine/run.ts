@@ -14,6 +14,7 @@ import type { KeyVerdict } from './scan-table.js';
 import type { BatchMessage, FinalizeReply, ParseResult, ParseTask, ShardTask } from './tasks.js';
 import { compareVerdicts } from '../output/order.js';
 import { readerFor } from '../formats/registry.js';
+import { applyReplayOutcome, replayInputs, type ReplayReport } from '../replay/input.js';
 
 export interface DetectOptions {
   inputs: string[];
@@ -61,6 +62,7 @@ export interface FileReport {
   decompressedBytes: number;
   counters: SinkCounters;
   error?: string;
+  replay?: ReplayReport; // replay files only (src/replay/input.ts)
 }
 
 export interface ResolvedReject extends Reject {
@@ -83,9 +85,9 @@ export interface DetectResult {
   peakRssBytes: number;
 }
 
-const workerFile = (name: string) => fileURLToPath(new URL(`../../workers/${name}.js`, import.meta.url));
+export const workerFile = (name: string) => fileURLToPath(new URL(`../../workers/${name}.js`, import.meta.url));
 
-interface Job {
+export interface Job {
   file: number;
   chunk: number;
   task: Omit<ParseTask, 'port' | 'inflight' | 'inflightLimit'>;
@@ -176,10 +178,14 @@ export async function detect(opts: DetectOptions): Promise<DetectResult> {
   };
 
   try {
+    // replay files go straight to the shard workers, alongside the parse jobs of the others
+    const replayed = replayInputs(files, shardPools, { shards: N, windowSeconds: opts.windowSeconds, partition: opts.partition, into: 'table' });
+    replayed.catch(() => {}); // awaited below; a failure must not go unhandled meanwhile
     const jobs = planJobs(files, opts, N);
     await runWithConcurrency(jobs(), N + 1, runJob);
     await Promise.all(shardWork);
     if (shardError) throw shardError;
+    const replayOutcomes = await replayed;
 
     const finalizeTask: ShardTask = {
       op: 'finalize',
@@ -194,6 +200,8 @@ export async function detect(opts: DetectOptions): Promise<DetectResult> {
     const rejects: ResolvedReject[] = [];
     files.forEach((f, i) => {
       const rep = reports[i]!;
+      const replay = replayOutcomes.get(i);
+      if (replay) applyReplayOutcome(rep, replay, rejects, opts.maxRejects);
       let lineBase = 0;
       for (const r of chunkResults[i]!) {
         if (!r) continue;
@@ -230,7 +238,7 @@ export async function detect(opts: DetectOptions): Promise<DetectResult> {
   }
 }
 
-function transferOf(m: BatchMessage): ArrayBuffer[] {
+export function transferOf(m: BatchMessage): ArrayBuffer[] {
   const b = m.batch;
   return [
     b.feed, b.src, b.dst, b.proto, b.sport, b.dport, b.tcpFlags, b.packets, b.bytes, b.start, b.end,
@@ -239,7 +247,7 @@ function transferOf(m: BatchMessage): ArrayBuffer[] {
 }
 
 /** The parse jobs of every readable file, in file order (stdin read as it comes). */
-function planJobs(files: InputFile[], opts: DetectOptions, shards: number): () => AsyncGenerator<Job> {
+export function planJobs(files: InputFile[], opts: DetectOptions, shards: number): () => AsyncGenerator<Job> {
   const common = {
     shards,
     batchSize: opts.batchSize,
@@ -253,7 +261,7 @@ function planJobs(files: InputFile[], opts: DetectOptions, shards: number): () =
   return async function* () {
     for (let i = 0; i < files.length; i++) {
       const f = files[i]!;
-      if (f.error || !f.format) continue;
+      if (f.error || !f.format || f.format === 'replay') continue;
       const base = {
         ...common,
         fileIndex: i,
@@ -310,7 +318,7 @@ async function* stdinChunks(opts: DetectOptions): AsyncGenerator<Uint8Array> {
   if (pendingLen > 0) yield new Uint8Array(Buffer.concat(pending, pendingLen));
 }
 
-async function runWithConcurrency<T>(items: AsyncIterable<T>, limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+export async function runWithConcurrency<T>(items: AsyncIterable<T>, limit: number, fn: (item: T) => Promise<void>): Promise<void> {
   const running = new Set<Promise<void>>();
   for await (const item of items) {
     const p: Promise<void> = fn(item).finally(() => running.delete(p));

@@ -105,6 +105,7 @@ export class ScanTable {
   readonly regions = new StringDict();
   private accountMap = new Uint32Array(64);
   private regionMap = new Uint32Array(64);
+  private mappedStrings: string[] | null = null;
 
   constructor(
     readonly windowSeconds: number,
@@ -180,6 +181,9 @@ export class ScanTable {
 
   /** Translate the batch's dictionary ids to this table's ids (once per batch, not per record). */
   private mapDictionaries(batch: FlowBatchData): void {
+    // the blocks of a replay file share the file's dictionary: map it once, not per block
+    if (batch.strings === this.mappedStrings) return;
+    this.mappedStrings = batch.strings;
     const m = batch.strings.length;
     if (this.accountMap.length < m) {
       this.accountMap = new Uint32Array(nextPow2(m));

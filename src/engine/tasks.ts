@@ -4,6 +4,7 @@ import type { FlowBatchData } from '../flow/batch.js';
 import type { Reject, SinkCounters } from '../flow/sink.js';
 import type { FormatName } from '../formats/types.js';
 import type { FinalizeOptions, FinalizeResult } from './scan-table.js';
+import type { ReplayShardTask } from '../replay/shard-ops.js';
 
 export interface ParseTask {
   fileIndex: number;
@@ -55,6 +56,7 @@ export type ShardTask =
   | { op: 'finalize'; windowSeconds: number; opts: FinalizeOptions }
   | { op: 'export'; windowSeconds: number }
   | { op: 'import'; windowSeconds: number; state: Uint8Array }
-  | { op: 'stats'; windowSeconds: number };
+  | { op: 'stats'; windowSeconds: number }
+  | ReplayShardTask; // replay files and conversion (src/replay/shard-ops.ts)
 
 export type FinalizeReply = FinalizeResult & { tableBytes: number; tableEntries: number };

@@ -3,9 +3,11 @@
  * types.ts) and add it to READERS: its place in the list is its priority when sniffing.
  */
 import { awsText } from './aws.js';
+import { replayReader } from '../replay/reader.js';
 import type { FormatName, FormatReader } from './types.js';
 
 const READERS: FormatReader[] = [
+  replayReader, // binary magic: the most specific, so first
   awsText,
 ];
 

@@ -66,4 +66,11 @@ export interface DocumentReader {
   parseDocument(buf: Uint8Array, ctx: ReaderContext): void;
 }
 
-export type FormatReader = LineReader | DocumentReader;
+/** Files that are not parsed at all but read block by block by the shard workers (replay files). */
+export interface BlockFileReader {
+  kind: 'blocks';
+  name: FormatName;
+  sniff: Sniffer;
+}
+
+export type FormatReader = LineReader | DocumentReader | BlockFileReader;

@@ -58,6 +58,7 @@ export function buildSummary(r: DetectResult, settings: Record<string, unknown>)
       decompressed_bytes: f.decompressedBytes,
       ...snake(f.counters),
       ...(f.error ? { error: f.error } : {}),
+      ...(f.replay ? { replay: f.replay } : {}), // what a replay file held and gave back (src/replay/input.ts)
     })),
   };
 }
