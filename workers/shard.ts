@@ -8,8 +8,11 @@ import { compressSync, uncompressSync } from 'lz4-napi';
 import { ScanTable, type ScanTableState } from '../src/engine/scan-table.js';
 import type { FinalizeReply, ShardTask } from '../src/engine/tasks.js';
 import { isReplayTask, replayShardOp } from '../src/replay/shard-ops.js';
+import { BoundedAccumulator, isMemoryTask } from '../src/engine/spill.js';
 
 let table: ScanTable | null = null;
+/** --max-memory: spills or drops before the table passes its limit (src/engine/spill.ts) */
+const bound = new BoundedAccumulator();
 
 function tableFor(windowSeconds: number): ScanTable {
   if (!table) table = new ScanTable(windowSeconds);
@@ -20,14 +23,14 @@ function tableFor(windowSeconds: number): ScanTable {
 export default function shardTask(task: ShardTask): unknown {
   // replay blocks feed the shard exactly as parsed batches do ('add')
   if (isReplayTask(task)) return replayShardOp(task, (batch, windowSeconds) => shardTask({ op: 'add', windowSeconds, batch }));
+  if (isMemoryTask(task)) return bound.configure(task.limits);
   const t = tableFor(task.windowSeconds);
   switch (task.op) {
     case 'add':
-      t.addBatch(task.batch);
+      table = bound.add(t, task.batch);
       return task.batch.n;
     case 'finalize': {
-      const r = t.finalize(task.opts);
-      const reply: FinalizeReply = { ...r, tableBytes: t.bytes, tableEntries: t.n };
+      const reply: FinalizeReply = bound.finalize(t, task.opts);
       return reply;
     }
     case 'export':

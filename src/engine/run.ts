@@ -15,6 +15,8 @@ import type { BatchMessage, FinalizeReply, ParseResult, ParseTask, ShardTask } f
 import { compareVerdicts } from '../output/order.js';
 import { readerFor } from '../formats/registry.js';
 import { applyReplayOutcome, replayInputs, type ReplayReport } from '../replay/input.js';
+import { defaultMaxMemory, mergeMemoryReports, type RunMemoryReport } from './spill.js';
+import { tmpdir } from 'node:os';
 
 export interface DetectOptions {
   inputs: string[];
@@ -35,6 +37,12 @@ export interface DetectOptions {
   maxDecompressedBytes: number;
   partition?: { index: number; count: number };
   onProgress?: (p: Progress) => void;
+  /** Bytes for all the shards' accumulators together (default: defaultMaxMemory()). */
+  maxMemory?: number;
+  /** Past maxMemory: spill to disk (true, default) or drop source partitions (false). */
+  spill?: boolean;
+  /** Folder for spill files (default: the system's temporary folder). */
+  spillDir?: string;
   /** stdin, when an input is '-' (tests pass a buffer). */
   stdin?: () => AsyncIterable<Uint8Array>;
 }
@@ -83,6 +91,7 @@ export interface DetectResult {
   workers: number;
   accumulatorBytes: number;
   peakRssBytes: number;
+  memory: RunMemoryReport;
 }
 
 export const workerFile = (name: string) => fileURLToPath(new URL(`../../workers/${name}.js`, import.meta.url));
@@ -178,6 +187,7 @@ export async function detect(opts: DetectOptions): Promise<DetectResult> {
   };
 
   try {
+    await configureMemory(shardPools, opts);
     // replay files go straight to the shard workers, alongside the parse jobs of the others
     const replayed = replayInputs(files, shardPools, { shards: N, windowSeconds: opts.windowSeconds, partition: opts.partition, into: 'table' });
     replayed.catch(() => {}); // awaited below; a failure must not go unhandled meanwhile
@@ -218,6 +228,8 @@ export async function detect(opts: DetectOptions): Promise<DetectResult> {
       bytesIn += rep.bytes;
       if (rep.error) partial = true;
     });
+    const memory = mergeMemoryReports(replies.map((r) => r.memory));
+    if (memory.dropped.length > 0) partial = true; // keys were left out to stay within --max-memory
     return {
       scans: all.filter((v) => v.failed.length === 0),
       nearMisses: all.filter((v) => v.failed.length > 0),
@@ -232,10 +244,19 @@ export async function detect(opts: DetectOptions): Promise<DetectResult> {
       workers: N,
       accumulatorBytes: replies.reduce((s, r) => s + r.tableBytes, 0),
       peakRssBytes: process.resourceUsage().maxRSS * 1024,
+      memory,
     };
   } finally {
     await Promise.all([parsePool.destroy(), ...shardPools.map((p) => p.destroy())]);
   }
+}
+
+/** Each shard's share of --max-memory, and what to do past it (src/engine/spill.ts). */
+async function configureMemory(shardPools: Piscina[], opts: DetectOptions): Promise<void> {
+  const maxBytes = Math.floor((opts.maxMemory ?? defaultMaxMemory()) / shardPools.length);
+  const spill = opts.spill ?? true;
+  const dir = opts.spillDir ?? tmpdir();
+  await Promise.all(shardPools.map((p, shard) => p.run({ op: 'memoryLimits', limits: { maxBytes, spill, dir, shard } })));
 }
 
 export function transferOf(m: BatchMessage): ArrayBuffer[] {

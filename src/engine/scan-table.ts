@@ -20,10 +20,10 @@ import { Feed } from '../flow/types.js';
 import { coefficientOfVariation, failedConditions, type Thresholds } from '../detect/rules.js';
 import { formatAddress } from '../net/address.js';
 
-const F_PACKETS = 1;
-const F_BYTES = 2;
-const F_SRC6 = 4;
-const F_DST6 = 8;
+export const F_PACKETS = 1;
+export const F_BYTES = 2;
+export const F_SRC6 = 4;
+export const F_DST6 = 8;
 
 /** One scan key's result, as the shard hands it to the merger. */
 export interface KeyVerdict {

@@ -5,6 +5,7 @@ import type { Reject, SinkCounters } from '../flow/sink.js';
 import type { FormatName } from '../formats/types.js';
 import type { FinalizeOptions, FinalizeResult } from './scan-table.js';
 import type { ReplayShardTask } from '../replay/shard-ops.js';
+import type { MemoryReport, MemoryTask } from './spill.js';
 
 export interface ParseTask {
   fileIndex: number;
@@ -57,6 +58,7 @@ export type ShardTask =
   | { op: 'export'; windowSeconds: number }
   | { op: 'import'; windowSeconds: number; state: Uint8Array }
   | { op: 'stats'; windowSeconds: number }
-  | ReplayShardTask; // replay files and conversion (src/replay/shard-ops.ts)
+  | ReplayShardTask // replay files and conversion (src/replay/shard-ops.ts)
+  | MemoryTask; // --max-memory (src/engine/spill.ts)
 
-export type FinalizeReply = FinalizeResult & { tableBytes: number; tableEntries: number };
+export type FinalizeReply = FinalizeResult & { tableBytes: number; tableEntries: number; memory?: MemoryReport };

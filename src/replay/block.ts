@@ -35,6 +35,7 @@ export interface BlockHeader {
   size: number; // payload bytes on disk
   crc: number; // crc32 of the payload on disk
   cols: ColumnLayout[];
+  meta?: unknown; // small kind-specific data (e.g. the dictionaries of a spilled partition)
 }
 
 const ELEMENT_BYTES: Record<ColumnType, number> = { u8: 1, i16: 2, u16: 2, u32: 4, f64: 8 };
@@ -70,6 +71,7 @@ export interface BlockInput {
   maxTime: number;
   /** [name, column, number of values]: the column's first `count` values are written. */
   columns: Array<[string, Column, number]>;
+  meta?: unknown;
 }
 
 /** Encode columns into one framed block. */
@@ -98,6 +100,7 @@ export function encodeBlock(b: BlockInput): Buffer {
     size: payload.length,
     crc: crc32(payload),
     cols,
+    ...(b.meta === undefined ? {} : { meta: b.meta }),
   };
   const h = pack(header);
   const frame = Buffer.allocUnsafe(FRAME_PREFIX + h.length + payload.length);
