@@ -10,48 +10,21 @@ import { writeFileSync } from 'node:fs';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { DEFAULT_THRESHOLDS as T } from '../src/detect/rules.js';
 
-/** SPEC §3 non-public IPv4 ranges. */
-const V4_PRIVATE = [
-  '0.0.0.0/8', '10.0.0.0/8', '100.64.0.0/10', '127.0.0.0/8', '169.254.0.0/16', '172.16.0.0/12', '192.0.0.0/24',
-  '192.0.2.0/24', '192.168.0.0/16', '198.18.0.0/15', '198.51.100.0/24', '203.0.113.0/24', '224.0.0.0/4', '240.0.0.0/4',
-];
-
-function v4Range(cidr: string): [number, number] {
-  const [net, bits] = cidr.split('/') as [string, string];
-  const v = net.split('.').reduce((a, o) => a * 256 + Number(o), 0);
-  const size = 2 ** (32 - Number(bits));
-  return [v, v + size - 1];
-}
-
-/** SQL: the dotted-quad text `a` as a number. */
-function v4Value(a: string): string {
-  return `(CAST(split_part(${a}, '.', 1) AS BIGINT) * 16777216 + CAST(split_part(${a}, '.', 2) AS BIGINT) * 65536 + ` +
-    `CAST(split_part(${a}, '.', 3) AS BIGINT) * 256 + CAST(split_part(${a}, '.', 4) AS BIGINT))`;
-}
-
 /**
- * SQL columns computed once per address: its IPv4 value (also for IPv4-mapped IPv6) and,
- * for IPv6, its first two hextets; `${p}4`, `${p}h1`, `${p}h2`.
+ * SPEC §3 non-public ranges as one regular expression over the address text (lower case,
+ * canonical forms as flow logs write them): the IPv4 ranges, also IPv4-mapped
+ * (::ffff:a.b.c.d), then fc00::/7 (first hextet fc00-fdff), fe80::/10 (fe80-febf),
+ * ff00::/8, 2001:db8::/32, :: and ::1. One regexp call per address: written as range
+ * comparisons on parsed octets, DuckDB's optimizer copies the parsing into each one.
  */
-function addressColumns(col: string, p: string): string {
-  const a = `lower(${col})`;
-  const mapped = `${a} LIKE '::ffff:%.%'`;
-  const hextet = (k: number) => `CAST(('0x' || CASE WHEN split_part(${a}, ':', ${k}) = '' THEN '0' ELSE split_part(${a}, ':', ${k}) END) AS INTEGER)`;
-  return `CASE WHEN strpos(${a}, ':') = 0 THEN ${v4Value(a)} WHEN ${mapped} THEN ${v4Value(`substr(${a}, 8)`)} END AS ${p}4,
-         CASE WHEN strpos(${a}, ':') > 0 AND NOT ${mapped} THEN ${hextet(1)} END AS ${p}h1,
-         CASE WHEN strpos(${a}, ':') > 0 AND NOT ${mapped} THEN ${hextet(2)} END AS ${p}h2`;
-}
+const V4_PRIVATE =
+  String.raw`(0|10|127|22[4-9]|2[3-5][0-9])\.|100\.(6[4-9]|[7-9][0-9]|1[01][0-9]|12[0-7])\.|169\.254\.|172\.(1[6-9]|2[0-9]|3[01])\.|` +
+  String.raw`192\.168\.|192\.0\.[02]\.|198\.1[89]\.|198\.51\.100\.|203\.0\.113\.`;
+export const NON_PUBLIC_RE =
+  `^(::ffff:)?(${V4_PRIVATE})|^(f[cd][0-9a-f]{2}|fe[89ab][0-9a-f]|ff[0-9a-f]{2}):|^2001:0?db8:|^::1?$`;
 
-/** SQL: SPEC §3 "public address" over the columns addressColumns made. */
-function isPublic(col: string, p: string): string {
-  return `(CASE
-    WHEN ${p}4 IS NOT NULL THEN NOT (${V4_PRIVATE.map(v4Range).map(([lo, hi]) => `${p}4 BETWEEN ${lo} AND ${hi}`).join(' OR ')})
-    WHEN lower(${col}) IN ('::', '::1') THEN false
-    WHEN ${p}h1 BETWEEN 64512 AND 65023 THEN false -- fc00::/7
-    WHEN ${p}h1 BETWEEN 65152 AND 65215 THEN false -- fe80::/10
-    WHEN ${p}h1 >= 65280 THEN false -- ff00::/8
-    WHEN ${p}h1 = 8193 AND ${p}h2 = 3512 THEN false -- 2001:db8::/32
-    ELSE true END)`;
+function isPublic(col: string): string {
+  return `NOT regexp_matches(lower(${col}), '${NON_PUBLIC_RE}')`;
 }
 
 /** The whole of SPEC §3 (default thresholds) for an AWS v2 file: one statement. */
@@ -67,14 +40,11 @@ WITH flows AS (
                'log-status': 'VARCHAR'})
   WHERE "log-status" = 'OK' AND srcaddr IS NOT NULL AND dstaddr IS NOT NULL
 ),
-addresses AS (
-  SELECT *, ${addressColumns('srcaddr', 's')}, ${addressColumns('dstaddr', 'd')} FROM flows
-),
 inbound AS (
   -- AWS v2 has no flow-direction: inbound = public source to non-public destination;
   -- responses (srcport < 1024 <= dstport) are not probes; v2 has no tcp-flags
-  SELECT * FROM addresses
-  WHERE ${isPublic('srcaddr', 's')} AND NOT ${isPublic('dstaddr', 'd')} AND NOT (srcport < 1024 AND dstport >= 1024)
+  SELECT * FROM flows
+  WHERE ${isPublic('srcaddr')} AND NOT (${isPublic('dstaddr')}) AND NOT (srcport < 1024 AND dstport >= 1024)
 ),
 per_endpoint AS (
   -- endpoint = (cloud, account, dstaddr); the cloud is aws and v2 carries no region (''),
