@@ -123,7 +123,9 @@ export async function detect(opts: DetectOptions): Promise<DetectResult> {
   const chunkResults: ParseResult[][] = files.map(() => []);
   const bytesTotal = files.reduce((s, f) => s + (f.error ? 0 : Math.max(0, f.size)), 0);
 
-  const parsePool = new Piscina({ filename: workerFile('parse'), minThreads: N, maxThreads: N, idleTimeout: 60_000 });
+  // replay files need no parsing: a run on them alone starts no parse threads
+  const parsing = files.some((f) => !f.error && f.format !== null && f.format !== 'replay');
+  const parsePool = new Piscina({ filename: workerFile('parse'), minThreads: parsing ? N : 0, maxThreads: N, idleTimeout: 60_000 });
   const shardPools = Array.from(
     { length: N },
     () => new Piscina({ filename: workerFile('shard'), minThreads: 1, maxThreads: 1, idleTimeout: 2 ** 31 - 1, concurrentTasksPerWorker: 1 }),

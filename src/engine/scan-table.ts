@@ -140,6 +140,9 @@ export class ScanTable {
     const W = this.windowSeconds;
     const accountMap = this.accountMap;
     const regionMap = this.regionMap;
+    // the entry of the previous record: runs of records of one entry (replay blocks are
+    // sorted so) skip the hash lookup
+    let le = -1, lsA = 0, lppv = 0, lw = 0, lepv = 0, ldA = 0, lreg = 0, lfam = -1;
     for (let i = 0; i < n; i++) {
       if ((feed[i]! & Feed.inbound) === 0) continue;
       const o = i * 4;
@@ -160,7 +163,17 @@ export class ScanTable {
       const w = Math.floor(start[i]! / W);
       const epv = ((cloud[i]! << 30) | accountMap[account[i]!]!) >>> 0;
       const reg = regionMap[region[i]!]!;
-      const e = this.findOrInsert(sA, ppv, w, epv, dA, reg, fam);
+      let e = le;
+      if (sA !== lsA || ppv !== lppv || w !== lw || epv !== lepv || dA !== ldA || reg !== lreg || fam !== lfam) {
+        e = le = this.findOrInsert(sA, ppv, w, epv, dA, reg, fam);
+        lsA = sA;
+        lppv = ppv;
+        lw = w;
+        lepv = epv;
+        ldA = dA;
+        lreg = reg;
+        lfam = fam;
+      }
       this.f[e]!++;
       const pk = packets[i]!;
       if (pk === pk) {

@@ -54,4 +54,24 @@ export function timeRange(b: FlowBatchData): [number, number] {
   return b.n === 0 ? [0, 0] : [lo, hi];
 }
 
+/**
+ * The order of rows [0, n) by (src, protocol, dst port, dst, start): the records of one
+ * accumulator entry (key and endpoint, any window length) come out next to each other.
+ */
+export function entryOrder(b: FlowBatchData): Int32Array {
+  const { src, dst, proto, dport, start } = b;
+  const order = Int32Array.from({ length: b.n }, (_, i) => i);
+  order.sort((x, y) => {
+    const a = x * 4;
+    const c = y * 4;
+    return (
+      src[a + 3]! - src[c + 3]! || src[a + 2]! - src[c + 2]! || src[a + 1]! - src[c + 1]! || src[a]! - src[c]! ||
+      proto[x]! - proto[y]! || dport[x]! - dport[y]! ||
+      dst[a + 3]! - dst[c + 3]! || dst[a + 2]! - dst[c + 2]! || dst[a + 1]! - dst[c + 1]! || dst[a]! - dst[c]! ||
+      start[x]! - start[y]! || x - y
+    );
+  });
+  return order;
+}
+
 export { allocBatch };

@@ -111,11 +111,16 @@ function dictOf(path: string, headerCrc: number): string[] {
 
 let frameBuf = Buffer.allocUnsafe(1 << 20);
 const scratch = new RowScratch();
+const READ_SPAN = 8 << 20;
 
 function readBlocks(task: ReplayBlocksTask, consume: (b: FlowBatchData) => void): ReplayBlocksReply {
   const reply: ReplayBlocksReply = { rows: 0, blocks: 0, bytes: 0, rawBytes: 0, outsidePartition: 0, corrupt: [] };
   const dict = dictOf(task.path, task.headerCrc);
   const fd = openSync(task.path, 'r');
+  // blocks that follow each other in the file are read together (one system call)
+  let spanStart = 0;
+  let spanGot = 0;
+  let spanEnd = 0;
   try {
     for (let k = 0; k < task.offset.length; k++) {
       const offset = task.offset[k]!;
@@ -124,13 +129,21 @@ function readBlocks(task: ReplayBlocksTask, consume: (b: FlowBatchData) => void)
       if (bucket % task.shards !== task.shard || bucket >= SHARD_BUCKETS) {
         throw new Error(`replay block of bucket ${bucket} routed to shard ${task.shard} of ${task.shards}`);
       }
-      if (frameBuf.length < length) frameBuf = Buffer.allocUnsafe(Math.max(length, frameBuf.length * 2));
-      const got = readSync(fd, frameBuf, 0, length, offset);
-      reply.bytes += got;
+      if (offset < spanStart || offset + length > spanEnd) {
+        let end = offset + length;
+        for (let j = k + 1; j < task.offset.length && task.offset[j] === end && end + task.length[j]! - offset <= READ_SPAN; j++) end += task.length[j]!;
+        if (frameBuf.length < end - offset) frameBuf = Buffer.allocUnsafe(Math.max(end - offset, frameBuf.length * 2));
+        spanStart = offset;
+        spanEnd = end;
+        spanGot = readSync(fd, frameBuf, 0, end - offset, offset);
+        reply.bytes += spanGot;
+      }
+      const at = offset - spanStart;
+      const got = Math.max(0, Math.min(length, spanGot - at));
       let batch: FlowBatchData;
       try {
         if (got < length) throw new CorruptBlockError(`truncated: block needs ${length} bytes, file ends after ${got}`);
-        const decoded = decodeRowsBlock(frameBuf.subarray(0, length), dict, bucket, scratch);
+        const decoded = decodeRowsBlock(frameBuf.subarray(at, at + length), dict, bucket, scratch);
         batch = decoded.batch;
         reply.rawBytes += decoded.rawBytes;
         if (batch.n !== task.rows[k]) throw new CorruptBlockError(`block holds ${batch.n} rows, index says ${task.rows[k]}`);

@@ -14,7 +14,7 @@ import { StringDict } from '../flow/dict.js';
 import { bucketOf, hashAddress, SHARD_BUCKETS } from '../engine/hash.js';
 import { decodeBlock, encodeBlock } from './block.js';
 import { ROWS_KIND, type BlockIndex } from './file.js';
-import { allocBatch, copyRows, gatherRows, remapIds, timeRange } from './rows.js';
+import { allocBatch, copyRows, entryOrder, gatherRows, remapIds, timeRange } from './rows.js';
 import { decodeRows, encodeRows, RowScratch } from './row-codec.js';
 
 const PIECE_KIND = 'rows-piece';
@@ -113,12 +113,14 @@ export class RowSpool {
     let bytes = 0;
     let written = 0;
     const block = allocBatch(blockRows);
+    const sorted = allocBatch(blockRows);
     try {
       const emit = (bucket: number) => {
         if (block.n === 0) return;
         remapIds(block, 0, block.n, toFile);
-        const [minTime, maxTime] = timeRange(block);
-        const frame = encodeBlock({ kind: ROWS_KIND, rows: block.n, bucket, minTime, maxTime, columns: encodeRows(block, block.n, wideIds) });
+        gatherRows(block, entryOrder(block), sorted);
+        const [minTime, maxTime] = timeRange(sorted);
+        const frame = encodeBlock({ kind: ROWS_KIND, rows: sorted.n, bucket, minTime, maxTime, columns: encodeRows(sorted, sorted.n, wideIds) });
         writeSync(out, frame, 0, frame.length, bytes);
         blocks.offset.push(bytes);
         blocks.length.push(frame.length);
