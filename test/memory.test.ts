@@ -21,7 +21,7 @@ const dir = tempDir('flowsieve-memory-');
 const log = join(dir, 'flows.log');
 
 beforeAll(() => {
-  generateAws(log, { records: 60_000, seed: 3 });
+  generateAws(log, { records: 40_000, seed: 3 });
   expect(cli('detect', log, '--out', join(dir, 'free'), '--workers', '2', '--near-misses')).toBe(0);
 });
 
