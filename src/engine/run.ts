@@ -10,7 +10,8 @@ import { planInputs, chunkRanges, type InputFile } from '../input/plan.js';
 import { addCounters, newCounters, type Reject, type SinkCounters } from '../flow/sink.js';
 import type { FormatName } from '../formats/types.js';
 import type { Thresholds } from '../detect/rules.js';
-import type { KeyVerdict } from './scan-table.js';
+import type { EndpointDay, KeyVerdict } from './scan-table.js';
+import { mergeEndpointDays } from './merge.js';
 import type { BatchMessage, FinalizeReply, ParseResult, ParseTask, ShardTask } from './tasks.js';
 import { compareVerdicts } from '../output/order.js';
 import { readerFor } from '../formats/registry.js';
@@ -69,6 +70,7 @@ export interface ResolvedReject extends Reject {
 
 export interface DetectResult {
   scans: KeyVerdict[];
+  endpointDays: EndpointDay[];
   nearMisses: KeyVerdict[];
   files: FileReport[];
   totals: SinkCounters;
@@ -212,6 +214,7 @@ export async function detect(opts: DetectOptions): Promise<DetectResult> {
     });
     return {
       scans: all.filter((v) => v.failed.length === 0),
+      endpointDays: mergeEndpointDays(replies.map((r) => r.endpointDays)),
       nearMisses: all.filter((v) => v.failed.length > 0),
       files: reports,
       totals,

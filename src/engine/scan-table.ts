@@ -16,7 +16,7 @@ import { fmix32, mix } from './hash.js';
 import { V6Intern } from './v6-intern.js';
 import { StringDict } from '../flow/dict.js';
 import type { FlowBatchData } from '../flow/batch.js';
-import { Feed } from '../flow/types.js';
+import { CLOUD_NAMES, Feed } from '../flow/types.js';
 import { coefficientOfVariation, failedConditions, type Thresholds } from '../detect/rules.js';
 import { formatAddress } from '../net/address.js';
 
@@ -57,8 +57,19 @@ export interface FinalizeOptions {
   drop?: boolean;
 }
 
+/** Per endpoint per UTC day: the distinct scanners and scanned ports of scan keys that touched it. */
+export interface EndpointDay {
+  day: string; // YYYY-MM-DD
+  cloud: string;
+  account: string;
+  endpoint: string; // dst address text
+  scanners: number; // distinct scanner sources (sources are disjoint across shards, so counts add)
+  ports: number[]; // distinct protocol << 16 | port, sorted
+}
+
 export interface FinalizeResult {
   verdicts: KeyVerdict[];
+  endpointDays: EndpointDay[];
   keys: number; // distinct scan keys finalised
   entries: number; // distinct (key, endpoint, region) entries finalised
 }
@@ -342,16 +353,27 @@ export class ScanTable {
     // 3. features per candidate key
     const verdicts: KeyVerdict[] = [];
     const scratch = new Scratch();
+    const days = new EndpointDays(this, opts.windowSeconds);
+    const endpointEntries: number[] = [];
     for (let k = 0; k < keys; k++) {
       if (keyCount[k]! < minTuples) continue;
-      const v = this.keyVerdict(order.subarray(offset[k]!, offset[k + 1]!), opts, scratch);
+      endpointEntries.length = 0;
+      const v = this.keyVerdict(order.subarray(offset[k]!, offset[k + 1]!), opts, scratch, endpointEntries);
+      if (v.failed.length === 0) days.addScan(v, endpointEntries);
       if (v.failed.length === 0 || (opts.nearMisses && v.endpoints >= opts.thresholds.minEndpoints)) verdicts.push(v);
     }
     if (opts.drop) this.dropWindowsUpTo(upto);
-    return { verdicts, keys, entries };
+    return { verdicts, endpointDays: days.result(), keys, entries };
   }
 
-  private keyVerdict(list: Int32Array, opts: FinalizeOptions, sc: Scratch): KeyVerdict {
+  /** Address text of an entry's destination. */
+  dstText(e: number): string {
+    const w = new Uint32Array(4);
+    this.v6.wordsOf(this.dstA[e]!, (this.flags[e]! & F_DST6) !== 0, w);
+    return formatAddress(w);
+  }
+
+  private keyVerdict(list: Int32Array, opts: FinalizeOptions, sc: Scratch, endpointsOut: number[]): KeyVerdict {
     // sort the key's entries by endpoint (cloud+account, dst) so that an endpoint seen
     // in two regions is one endpoint
     const ids = Array.from(list);
@@ -403,6 +425,7 @@ export class ScanTable {
         sc.regions[q] = ((epv >>> 30) << 16) | this.region[e]!;
         q++;
       }
+      endpointsOut.push(e0);
       sc.fv[endpoints] = fe;
       if (hasP) sc.pv[nP++] = pe;
       if (hasB) sc.bv[nB++] = be;
@@ -514,6 +537,35 @@ export class ScanTable {
       if (s.first[i]! < this.first[e]!) this.first[e] = s.first[i]!;
       if (s.last[i]! > this.last[e]!) this.last[e] = s.last[i]!;
     }
+  }
+}
+
+/** Collects EndpointDay facts from the scan keys of one finalisation. */
+class EndpointDays {
+  private readonly map = new Map<string, { d: EndpointDay; srcs: Set<string>; ports: Set<number> }>();
+  constructor(
+    private readonly t: ScanTable,
+    private readonly windowSeconds: number,
+  ) {}
+
+  addScan(v: KeyVerdict, endpointEntries: number[]): void {
+    const day = new Date(v.window * this.windowSeconds * 1000).toISOString().slice(0, 10);
+    const port = ((v.protocol << 16) | v.dstPort) >>> 0;
+    for (const e of endpointEntries) {
+      const epv = this.t.ep[e]!;
+      const cloud = CLOUD_NAMES[epv >>> 30]!;
+      const account = this.t.accounts.strings[epv & 0x3fffffff]!;
+      const endpoint = this.t.dstText(e);
+      const key = `${day}|${cloud}|${account}|${endpoint}`;
+      let x = this.map.get(key);
+      if (!x) this.map.set(key, (x = { d: { day, cloud, account, endpoint, scanners: 0, ports: [] }, srcs: new Set(), ports: new Set() }));
+      x.srcs.add(v.src);
+      x.ports.add(port);
+    }
+  }
+
+  result(): EndpointDay[] {
+    return [...this.map.values()].map(({ d, srcs, ports }) => ({ ...d, scanners: srcs.size, ports: [...ports].sort((a, b) => a - b) }));
   }
 }
 
