@@ -12,6 +12,9 @@ import type { FormatName } from '../formats/types.js';
 import type { Thresholds } from '../detect/rules.js';
 import type { EndpointDay, KeyVerdict } from './scan-table.js';
 import { mergeEndpointDays } from './merge.js';
+import type { OutboundThresholds } from './outbound-table.js';
+import { buildAlerts, type AllowList, type OutboundAlert } from '../detect/outbound.js';
+import type { Cidr } from '../net/cidr.js';
 import type { BatchMessage, FinalizeReply, ParseResult, ParseTask, ShardTask } from './tasks.js';
 import { compareVerdicts } from '../output/order.js';
 import { readerFor } from '../formats/registry.js';
@@ -22,6 +25,9 @@ export interface DetectOptions {
   windowSeconds: number;
   thresholds: Thresholds;
   nearMisses: boolean;
+  outbound: OutboundThresholds;
+  allow?: AllowList;
+  ownCidrs?: Cidr[];
   format?: FormatName;
   account?: string;
   region?: string;
@@ -70,6 +76,8 @@ export interface ResolvedReject extends Reject {
 
 export interface DetectResult {
   scans: KeyVerdict[];
+  alerts: OutboundAlert[];
+  alertsSuppressed: number;
   endpointDays: EndpointDay[];
   nearMisses: KeyVerdict[];
   files: FileReport[];
@@ -187,6 +195,7 @@ export async function detect(opts: DetectOptions): Promise<DetectResult> {
       op: 'finalize',
       windowSeconds: opts.windowSeconds,
       opts: { thresholds: opts.thresholds, windowSeconds: opts.windowSeconds, nearMisses: opts.nearMisses },
+      outbound: opts.outbound,
     };
     const replies = (await Promise.all(shardPools.map((p) => p.run(finalizeTask)))) as FinalizeReply[];
     const all = replies.flatMap((r) => r.verdicts).sort(compareVerdicts);
@@ -212,9 +221,14 @@ export async function detect(opts: DetectOptions): Promise<DetectResult> {
       bytesIn += rep.bytes;
       if (rep.error) partial = true;
     });
+    const scans = all.filter((v) => v.failed.length === 0);
+    const endpointDays = mergeEndpointDays(replies.map((r) => r.endpointDays));
+    const alerts = buildAlerts(replies.flatMap((r) => r.outbound), scans, endpointDays, opts.windowSeconds, opts);
     return {
-      scans: all.filter((v) => v.failed.length === 0),
-      endpointDays: mergeEndpointDays(replies.map((r) => r.endpointDays)),
+      scans,
+      alerts: alerts.alerts,
+      alertsSuppressed: alerts.suppressed,
+      endpointDays,
       nearMisses: all.filter((v) => v.failed.length > 0),
       files: reports,
       totals,

@@ -1,10 +1,10 @@
 /** flowsieve detect: find the scanners in flow logs (SPEC §3) and write the verdicts (SPEC §7). */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import type { CommandSpec, Parsed } from '../args.js';
 import { UsageError } from '../args.js';
 import { DETECTION_OPTIONS, detectOptionsFrom } from '../common.js';
 import { detect, type DetectResult, type Progress } from '../../engine/run.js';
-import { writeVerdicts } from '../../output/verdicts.js';
+import { writeAlerts, writeVerdicts } from '../../output/verdicts.js';
 import { buildSummary, humanSummary } from '../../output/summary.js';
 import { writeFileAtomic } from '../../output/files.js';
 
@@ -44,7 +44,9 @@ export async function run(args: Parsed): Promise<number> {
 export function writeResults(out: string, result: DetectResult, windowSeconds: number, settings: Record<string, unknown>, nearMisses: boolean): void {
   mkdirSync(out, { recursive: true });
   writeVerdicts(out, 'scans', result.scans, windowSeconds, false);
+  writeAlerts(out, result.alerts, windowSeconds);
   if (nearMisses) writeVerdicts(out, 'near_misses', result.nearMisses, windowSeconds, true);
+  else for (const ext of ['ndjson', 'csv']) rmSync(`${out}/near_misses.${ext}`, { force: true }); // not stale ones from an earlier run
   writeFileAtomic(`${out}/rejects.ndjson`, result.rejects.map((r) => JSON.stringify(r)).join('\n') + (result.rejects.length ? '\n' : ''));
   writeFileAtomic(`${out}/summary.json`, JSON.stringify(buildSummary(result, settings), null, 2) + '\n');
 }
