@@ -312,8 +312,9 @@ export class ScanTable {
     const keyOf = new Int32Array(n).fill(-1);
     const keyIndex = new Int32Array(nextPow2(Math.max(16, Math.ceil(n / 0.5))));
     const kmask = keyIndex.length - 1;
-    const keyFirst: number[] = []; // an entry of each key, to compare against
-    const keyCount: number[] = [];
+    const keyFirst = new Int32Array(n); // an entry of each key, to compare against
+    const keyCount = new Int32Array(n);
+    let keys = 0;
     let entries = 0;
     for (let e = 0; e < n; e++) {
       if (this.win[e]! > upto) continue;
@@ -323,11 +324,10 @@ export class ScanTable {
       for (;;) {
         const k1 = keyIndex[slot]!;
         if (k1 === 0) {
-          const k = keyFirst.length;
-          keyFirst.push(e);
-          keyCount.push(1);
-          keyIndex[slot] = k + 1;
-          keyOf[e] = k;
+          keyFirst[keys] = e;
+          keyCount[keys] = 1;
+          keyIndex[slot] = ++keys;
+          keyOf[e] = keys - 1;
           break;
         }
         const r = keyFirst[k1 - 1]!;
@@ -339,7 +339,6 @@ export class ScanTable {
         slot = (slot + 1) & kmask;
       }
     }
-    const keys = keyFirst.length;
     // 2. counting sort of the candidate keys' entries
     const minTuples = Math.max(1, opts.thresholds.minEndpoints);
     const offset = new Int32Array(keys + 1);
