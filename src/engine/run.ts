@@ -12,7 +12,7 @@ import type { FormatName } from '../formats/types.js';
 import type { Thresholds } from '../detect/rules.js';
 import type { EndpointDay, KeyVerdict } from './scan-table.js';
 import { mergeEndpointDays } from './merge.js';
-import type { OutboundThresholds } from './outbound-table.js';
+import type { OutboundFinding, OutboundThresholds } from './outbound-table.js';
 import { buildAlerts, type AllowList, type OutboundAlert } from '../detect/outbound.js';
 import type { Cidr } from '../net/cidr.js';
 import type { BatchMessage, FinalizeReply, ParseResult, ParseTask, ShardTask } from './tasks.js';
@@ -101,54 +101,78 @@ interface Job {
   task: Omit<ParseTask, 'port' | 'inflight' | 'inflightLimit'>;
 }
 
-export async function detect(opts: DetectOptions): Promise<DetectResult> {
-  const t0 = performance.now();
-  const N = Math.max(1, Math.floor(opts.workers));
-  const files = planInputs(opts.inputs, {
-    format: opts.format,
-    account: opts.account,
-    region: opts.region,
-    awsFields: opts.awsFields,
-  });
-  const reports: FileReport[] = files.map((f) => ({
-    path: f.display,
-    format: f.format,
-    gzip: f.gzip,
-    bytes: 0,
-    decompressedBytes: 0,
-    counters: newCounters(),
-    error: f.error,
-  }));
-  const chunkResults: ParseResult[][] = files.map(() => []);
-  const bytesTotal = files.reduce((s, f) => s + (f.error ? 0 : Math.max(0, f.size)), 0);
+/** What one ingest (one call to Engine.ingest) read. */
+export interface IngestResult {
+  files: FileReport[];
+  totals: SinkCounters;
+  bytesIn: number;
+  rejects: ResolvedReject[];
+  partial: boolean;
+}
 
-  const parsePool = new Piscina({ filename: workerFile('parse'), minThreads: N, maxThreads: N, idleTimeout: 60_000 });
-  const shardPools = Array.from(
-    { length: N },
-    () => new Piscina({ filename: workerFile('shard'), minThreads: 1, maxThreads: 1, idleTimeout: 2 ** 31 - 1, concurrentTasksPerWorker: 1 }),
-  );
-  const inflightBuf = new SharedArrayBuffer(4);
-  const inflight = new Int32Array(inflightBuf);
-  const inflightLimit = 4 * N + 4;
-  const shardWork: Promise<unknown>[] = [];
-  let shardError: Error | null = null;
-  let bytesDone = 0;
-  let records = 0;
+/** Verdicts of the windows finalised by one Engine.finalize. */
+export interface FinalizeOutput {
+  scans: KeyVerdict[];
+  nearMisses: KeyVerdict[];
+  endpointDays: EndpointDay[];
+  findings: OutboundFinding[];
+  alerts: OutboundAlert[];
+  alertsSuppressed: number;
+  keys: number;
+  entries: number;
+  accumulatorBytes: number;
+}
 
-  const route = (m: BatchMessage) => {
-    const task: ShardTask = { op: 'add', windowSeconds: opts.windowSeconds, batch: m.batch };
-    const p = shardPools[m.shard]!.run(task, { transferList: transferOf(m) })
-      .catch((err: Error) => {
-        shardError ??= err;
-      })
-      .finally(() => {
-        Atomics.sub(inflight, 0, 1);
-        Atomics.notify(inflight, 0);
-      });
-    shardWork.push(p);
-  };
+/**
+ * A detection engine that stays up: the parse pool and the shard pools (with their
+ * accumulators) live until close(). `detect` uses it for one batch run; the sidecar keeps
+ * one open, ingests files as they land, finalises windows as the watermark passes them,
+ * and checkpoints the shards' state between batches.
+ */
+export class Engine {
+  readonly shards: number;
+  private readonly parsePool: Piscina;
+  private readonly shardPools: Piscina[];
+  private readonly inflightBuf = new SharedArrayBuffer(4);
+  private readonly inflight = new Int32Array(this.inflightBuf);
+  private readonly inflightLimit: number;
+  private shardWork: Promise<unknown>[] = [];
+  private shardError: Error | null = null;
 
-  const runJob = async (job: Job): Promise<void> => {
+  constructor(private readonly opts: DetectOptions) {
+    const N = Math.max(1, Math.floor(opts.workers));
+    this.shards = N;
+    this.inflightLimit = 4 * N + 4;
+    this.parsePool = new Piscina({ filename: workerFile('parse'), minThreads: N, maxThreads: N, idleTimeout: 60_000 });
+    this.shardPools = Array.from(
+      { length: N },
+      () => new Piscina({ filename: workerFile('shard'), minThreads: 1, maxThreads: 1, idleTimeout: 2 ** 31 - 1, concurrentTasksPerWorker: 1 }),
+    );
+  }
+
+  /** Read, parse and accumulate the given paths (files, folders, '-'). */
+  async ingest(inputs: string[], onProgress?: (p: Progress) => void): Promise<IngestResult> {
+    const t0 = performance.now();
+    const opts = this.opts;
+    const files = planInputs(inputs, { format: opts.format, account: opts.account, region: opts.region, awsFields: opts.awsFields });
+    const chunkResults: ParseResult[][] = files.map(() => []);
+    const bytesTotal = files.reduce((s, f) => s + (f.error ? 0 : Math.max(0, f.size)), 0);
+    let bytesDone = 0;
+    let records = 0;
+    const runJob = async (job: Job): Promise<void> => {
+      const result = await this.parseJob(job);
+      chunkResults[job.file]![job.chunk] = result;
+      bytesDone += result.bytesIn;
+      records += result.counters.records;
+      onProgress?.({ bytesDone, bytesTotal, records, elapsed: (performance.now() - t0) / 1000 });
+    };
+    await runWithConcurrency(planJobs(files, opts, this.shards)(), this.shards + 1, runJob);
+    await this.drain();
+    return collectReports(files, chunkResults, opts.maxRejects);
+  }
+
+  /** One parse task; its batches are routed to their shards as they arrive. */
+  private async parseJob(job: Job): Promise<ParseResult> {
     const { port1, port2 } = new MessageChannel();
     let received = 0;
     let expected = -1;
@@ -156,13 +180,15 @@ export async function detect(opts: DetectOptions): Promise<DetectResult> {
     const allReceived = new Promise<void>((resolve) => (done = resolve));
     port1.on('message', (m: BatchMessage) => {
       received++;
-      route(m);
+      this.route(m);
       if (received === expected) done();
     });
-    const task: ParseTask = { ...job.task, port: port2, inflight: inflightBuf, inflightLimit };
+    const task: ParseTask = { ...job.task, port: port2, inflight: this.inflightBuf, inflightLimit: this.inflightLimit };
     let result: ParseResult;
     try {
-      result = (await parsePool.run(task, { transferList: [port2 as never, ...(task.bytes ? [task.bytes.buffer as ArrayBuffer] : [])] })) as ParseResult;
+      result = (await this.parsePool.run(task, {
+        transferList: [port2 as never, ...(task.bytes ? [task.bytes.buffer as ArrayBuffer] : [])],
+      })) as ParseResult;
     } catch (err) {
       result = {
         fileIndex: job.file,
@@ -179,72 +205,146 @@ export async function detect(opts: DetectOptions): Promise<DetectResult> {
     expected = result.batches;
     if (received < expected) await allReceived;
     port1.close();
-    chunkResults[job.file]![job.chunk] = result;
-    bytesDone += result.bytesIn;
-    records += result.counters.records;
-    opts.onProgress?.({ bytesDone, bytesTotal, records, elapsed: (performance.now() - t0) / 1000 });
-  };
+    return result;
+  }
 
-  try {
-    const jobs = planJobs(files, opts, N);
-    await runWithConcurrency(jobs(), N + 1, runJob);
-    await Promise.all(shardWork);
-    if (shardError) throw shardError;
+  private route(m: BatchMessage): void {
+    const task: ShardTask = { op: 'add', windowSeconds: this.opts.windowSeconds, batch: m.batch };
+    const p = this.shardPools[m.shard]!.run(task, { transferList: transferOf(m) })
+      .catch((err: Error) => {
+        this.shardError ??= err;
+      })
+      .finally(() => {
+        Atomics.sub(this.inflight, 0, 1);
+        Atomics.notify(this.inflight, 0);
+      });
+    this.shardWork.push(p);
+  }
 
-    const finalizeTask: ShardTask = {
+  /** Wait until every routed batch is in its shard's accumulators. */
+  private async drain(): Promise<void> {
+    const work = this.shardWork;
+    this.shardWork = [];
+    await Promise.all(work);
+    if (this.shardError) throw this.shardError;
+  }
+
+  /**
+   * Verdicts of every window up to `uptoWindow` (all windows when undefined). With
+   * `drop`, the finalised windows leave the accumulators (incremental finalisation).
+   */
+  async finalize(options: { uptoWindow?: number; drop?: boolean } = {}): Promise<FinalizeOutput> {
+    await this.drain();
+    const opts = this.opts;
+    const task: ShardTask = {
       op: 'finalize',
       windowSeconds: opts.windowSeconds,
-      opts: { thresholds: opts.thresholds, windowSeconds: opts.windowSeconds, nearMisses: opts.nearMisses },
+      opts: { thresholds: opts.thresholds, windowSeconds: opts.windowSeconds, nearMisses: opts.nearMisses, ...options },
       outbound: opts.outbound,
     };
-    const replies = (await Promise.all(shardPools.map((p) => p.run(finalizeTask)))) as FinalizeReply[];
+    const replies = (await Promise.all(this.shardPools.map((p) => p.run(task)))) as FinalizeReply[];
     const all = replies.flatMap((r) => r.verdicts).sort(compareVerdicts);
-    const totals = newCounters();
-    let bytesIn = 0;
-    let partial = false;
-    const rejects: ResolvedReject[] = [];
-    files.forEach((f, i) => {
-      const rep = reports[i]!;
-      let lineBase = 0;
-      for (const r of chunkResults[i]!) {
-        if (!r) continue;
-        addCounters(rep.counters, r.counters);
-        rep.bytes += r.bytesIn;
-        rep.decompressedBytes += r.bytesOut;
-        if (r.error && !rep.error) rep.error = r.error.offset >= 0 ? `${r.error.message} (at byte ${r.error.offset})` : r.error.message;
-        for (const rj of r.rejects) {
-          if (rejects.length < opts.maxRejects) rejects.push({ ...rj, line: rj.line > 0 ? rj.line + lineBase : 0, file: f.display });
-        }
-        lineBase += r.lines;
-      }
-      addCounters(totals, rep.counters);
-      bytesIn += rep.bytes;
-      if (rep.error) partial = true;
-    });
     const scans = all.filter((v) => v.failed.length === 0);
     const endpointDays = mergeEndpointDays(replies.map((r) => r.endpointDays));
-    const alerts = buildAlerts(replies.flatMap((r) => r.outbound), scans, endpointDays, opts.windowSeconds, opts);
+    const findings = replies.flatMap((r) => r.outbound);
+    const alerts = buildAlerts(findings, scans, endpointDays, opts.windowSeconds, opts);
     return {
       scans,
+      nearMisses: all.filter((v) => v.failed.length > 0),
+      endpointDays,
+      findings,
       alerts: alerts.alerts,
       alertsSuppressed: alerts.suppressed,
-      endpointDays,
-      nearMisses: all.filter((v) => v.failed.length > 0),
-      files: reports,
-      totals,
-      bytesIn,
       keys: replies.reduce((s, r) => s + r.keys, 0),
       entries: replies.reduce((s, r) => s + r.entries, 0),
-      rejects,
-      wallSeconds: (performance.now() - t0) / 1000,
-      partial,
-      workers: N,
       accumulatorBytes: replies.reduce((s, r) => s + r.tableBytes, 0),
+    };
+  }
+
+  /** Every shard's accumulators, serialised (msgpackr + lz4), for a checkpoint. */
+  async exportState(): Promise<Uint8Array[]> {
+    await this.drain();
+    const task: ShardTask = { op: 'export', windowSeconds: this.opts.windowSeconds };
+    return (await Promise.all(this.shardPools.map((p) => p.run(task)))) as Uint8Array[];
+  }
+
+  /**
+   * Load checkpointed states (from any number of shards): each shard keeps the entries
+   * whose source falls in its buckets, so a restart may use another worker count.
+   */
+  async importState(states: Uint8Array[]): Promise<void> {
+    await this.drain();
+    for (const state of states) {
+      await Promise.all(
+        this.shardPools.map((p, shard) =>
+          p.run({ op: 'import', windowSeconds: this.opts.windowSeconds, state, shard, shards: this.shards } satisfies ShardTask),
+        ),
+      );
+    }
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([this.parsePool.destroy(), ...this.shardPools.map((p) => p.destroy())]);
+  }
+}
+
+/** One batch run over the inputs: ingest everything, finalise every window. */
+export async function detect(opts: DetectOptions): Promise<DetectResult> {
+  const t0 = performance.now();
+  const engine = new Engine(opts);
+  try {
+    const ingest = await engine.ingest(opts.inputs, opts.onProgress);
+    const fin = await engine.finalize();
+    return {
+      scans: fin.scans,
+      alerts: fin.alerts,
+      alertsSuppressed: fin.alertsSuppressed,
+      endpointDays: fin.endpointDays,
+      nearMisses: fin.nearMisses,
+      files: ingest.files,
+      totals: ingest.totals,
+      bytesIn: ingest.bytesIn,
+      keys: fin.keys,
+      entries: fin.entries,
+      rejects: ingest.rejects,
+      wallSeconds: (performance.now() - t0) / 1000,
+      partial: ingest.partial,
+      workers: engine.shards,
+      accumulatorBytes: fin.accumulatorBytes,
       peakRssBytes: process.resourceUsage().maxRSS * 1024,
     };
   } finally {
-    await Promise.all([parsePool.destroy(), ...shardPools.map((p) => p.destroy())]);
+    await engine.close();
   }
+}
+
+/** Per-file reports from the chunks' results; reject line numbers made absolute. */
+function collectReports(files: InputFile[], chunkResults: ParseResult[][], maxRejects: number): IngestResult {
+  const reports: FileReport[] = [];
+  const totals = newCounters();
+  let bytesIn = 0;
+  let partial = false;
+  const rejects: ResolvedReject[] = [];
+  files.forEach((f, i) => {
+    const rep: FileReport = { path: f.display, format: f.format, gzip: f.gzip, bytes: 0, decompressedBytes: 0, counters: newCounters(), error: f.error };
+    let lineBase = 0;
+    for (const r of chunkResults[i]!) {
+      if (!r) continue;
+      addCounters(rep.counters, r.counters);
+      rep.bytes += r.bytesIn;
+      rep.decompressedBytes += r.bytesOut;
+      if (r.error && !rep.error) rep.error = r.error.offset >= 0 ? `${r.error.message} (at byte ${r.error.offset})` : r.error.message;
+      for (const rj of r.rejects) {
+        if (rejects.length < maxRejects) rejects.push({ ...rj, line: rj.line > 0 ? rj.line + lineBase : 0, file: f.display });
+      }
+      lineBase += r.lines;
+    }
+    addCounters(totals, rep.counters);
+    bytesIn += rep.bytes;
+    if (rep.error) partial = true;
+    reports.push(rep);
+  });
+  return { files: reports, totals, bytesIn, rejects, partial };
 }
 
 function transferOf(m: BatchMessage): ArrayBuffer[] {

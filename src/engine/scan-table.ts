@@ -12,7 +12,7 @@
  * no object per entry. Most keys in real traffic have one endpoint, so the entry is
  * the unit that decides speed and memory.
  */
-import { fmix32, mix } from './hash.js';
+import { fmix32, hashAddress, mix, shardOf } from './hash.js';
 import { V6Intern } from './v6-intern.js';
 import { StringDict } from '../flow/dict.js';
 import type { FlowBatchData } from '../flow/batch.js';
@@ -72,6 +72,12 @@ export interface FinalizeResult {
   endpointDays: EndpointDay[];
   keys: number; // distinct scan keys finalised
   entries: number; // distinct (key, endpoint, region) entries finalised
+}
+
+/** Which shard is merging: entries of other shards' sources are skipped. */
+export interface ShardFilter {
+  shard: number;
+  shards: number;
 }
 
 /** The columns of a table, as exported for checkpoints and merges. */
@@ -517,13 +523,20 @@ export class ScanTable {
   }
 
   /** Add another table's contents to this one: counts add, first/last take min/max. */
-  mergeState(s: ScanTableState): void {
+  mergeState(s: ScanTableState, only?: ShardFilter): void {
     const accountIds = s.accounts.map((a) => this.accounts.idOf(a));
     const regionIds = s.regions.map((r) => this.regions.idOf(r));
     const v6Ids = new Uint32Array(s.v6.length / 4);
     for (let k = 0; k < v6Ids.length; k++) v6Ids[k] = this.v6.intern(s.v6, k * 4);
+    const words = new Uint32Array(4);
     for (let i = 0; i < s.n; i++) {
       const fl = s.flags[i]!;
+      if (only) {
+        // keep only the sources this shard owns (a checkpoint may come from another worker count)
+        if (fl & F_SRC6) words.set(s.v6.subarray(s.srcA[i]! * 4, s.srcA[i]! * 4 + 4));
+        else words.set([0, 0, 0xffff, s.srcA[i]!]);
+        if (shardOf(hashAddress(words, 0), only.shards) !== only.shard) continue;
+      }
       const sA = fl & F_SRC6 ? v6Ids[s.srcA[i]!]! : s.srcA[i]!;
       const dA = fl & F_DST6 ? v6Ids[s.dstA[i]!]! : s.dstA[i]!;
       const epIn = s.ep[i]!;
