@@ -18,6 +18,7 @@ import type { Cidr } from '../net/cidr.js';
 import type { BatchMessage, FinalizeReply, ParseResult, ParseTask, ShardTask } from './tasks.js';
 import { compareVerdicts } from '../output/order.js';
 import { readerFor } from '../formats/registry.js';
+import { batchTransferList } from '../flow/batch.js';
 
 export interface DetectOptions {
   inputs: string[];
@@ -348,11 +349,7 @@ function collectReports(files: InputFile[], chunkResults: ParseResult[][], maxRe
 }
 
 function transferOf(m: BatchMessage): ArrayBuffer[] {
-  const b = m.batch;
-  return [
-    b.feed, b.src, b.dst, b.proto, b.sport, b.dport, b.tcpFlags, b.packets, b.bytes, b.start, b.end,
-    b.cloud, b.action, b.direction, b.account, b.region, b.iface, b.instance,
-  ].map((a) => a.buffer as ArrayBuffer);
+  return batchTransferList(m.batch);
 }
 
 /** The parse jobs of every readable file, in file order (stdin read as it comes). */
