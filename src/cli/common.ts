@@ -6,6 +6,7 @@ import { UsageError } from './args.js';
 import { DEFAULT_THRESHOLDS, PROFILES, checkWindow, parseDuration, type Thresholds } from '../detect/rules.js';
 import type { FormatName } from '../formats/types.js';
 import { supportedFormats } from '../formats/registry.js';
+import { CLOUD_NAMES } from '../flow/types.js';
 import { DEFAULT_RUN, type DetectOptions } from '../engine/run.js';
 
 export const DETECTION_OPTIONS: OptionSpec[] = [
@@ -74,6 +75,10 @@ export function detectOptionsFrom(v: Parsed['values'], inputs: string[]): Detect
   const format = v.format as FormatName | undefined;
   if (format && !supportedFormats().includes(format)) {
     throw new UsageError(`unknown --format '${format}' (supported: ${supportedFormats().join(', ')})`);
+  }
+  // checked here, not in every parse worker (where an unknown name would fail each file)
+  if (v.cloud !== undefined && !(CLOUD_NAMES as readonly string[]).includes(String(v.cloud))) {
+    throw new UsageError(`unknown --cloud '${v.cloud}' (expected one of ${CLOUD_NAMES.join(', ')})`);
   }
   const workers = Number(v.workers);
   if (!(workers >= 1 && workers <= 256)) throw new UsageError('--workers must be between 1 and 256');
