@@ -296,7 +296,7 @@ function planJobs(files: InputFile[], opts: DetectOptions, shards: number): () =
  * which the worker reports as a line too long, and the rest of the line is dropped as it
  * arrives.
  */
-async function* stdinChunks(opts: DetectOptions): AsyncGenerator<{ bytes: Uint8Array; offset: number }> {
+export async function* stdinChunks(opts: Pick<DetectOptions, 'stdin' | 'maxLineBytes' | 'chunkBytes'>): AsyncGenerator<{ bytes: Uint8Array; offset: number }> {
   const source = opts.stdin ? opts.stdin() : (process.stdin as AsyncIterable<Uint8Array>);
   const maxLine = Math.max(0, opts.maxLineBytes);
   let pending: Uint8Array[] = [];

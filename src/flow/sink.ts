@@ -200,8 +200,12 @@ export class FlowSink {
       c.internal++;
       return true;
     }
-    // responses and backscatter are not probes, in either direction (SPEC §3, §4)
-    if (r.sport < 1024 && r.dport >= 1024) {
+    // responses and backscatter are not probes, in either direction (SPEC §3, §4).
+    // The port rule needs ports: ICMP has type and code instead (NetFlow writes
+    // type * 256 + code as the destination port), so an echo request (8.0 = 2048) from
+    // port 0 would pass for a response. Formats with ICMP ports of 0 are not affected.
+    const icmp = r.proto === 1 || r.proto === 58;
+    if (!icmp && r.sport < 1024 && r.dport >= 1024) {
       c.responses++;
       return true;
     }
