@@ -32,10 +32,15 @@ export class NameTable {
 
   /** The value of buf[s, e) (any letter case), or -1. */
   lookup(buf: Uint8Array, s: number, e: number): number {
+    return this.lookupHashed(buf, s, e, hashLower(buf, s, e));
+  }
+
+  /** lookup() when the caller computed hashLower's value while scanning the bytes. */
+  lookupHashed(buf: Uint8Array, s: number, e: number, hash: number): number {
     const len = e - s;
     if (len <= 0 || len > 64) return -1;
     const mask = this.slots.length - 1;
-    let slot = hashLower(buf, s, e) & mask;
+    let slot = hash & mask;
     for (;;) {
       const id = this.slots[slot]!;
       if (id < 0) return -1;
@@ -56,9 +61,15 @@ function lower(c: number): number {
   return c >= 65 && c <= 90 ? c + 32 : c;
 }
 
+/** FNV-1a over the bytes with bit 5 set (lower case for letters; a hash, so other bytes may collide). */
+export const HASH_SEED = 0x811c9dc5;
+export function hashStep(h: number, c: number): number {
+  return Math.imul(h ^ (c | 0x20), 0x01000193);
+}
+
 function hashLower(buf: Uint8Array, s: number, e: number): number {
-  let h = 0x811c9dc5;
-  for (let i = s; i < e; i++) h = Math.imul(h ^ lower(buf[i]!), 0x01000193);
+  let h = HASH_SEED;
+  for (let i = s; i < e; i++) h = hashStep(h, buf[i]!);
   return h >>> 0;
 }
 
