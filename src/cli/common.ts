@@ -82,6 +82,9 @@ export function detectOptionsFrom(v: Parsed['values'], inputs: string[]): Detect
   }
   const workers = Number(v.workers);
   if (!(workers >= 1 && workers <= 256)) throw new UsageError('--workers must be between 1 and 256');
+  for (const name of ['max-line-bytes', 'max-decompressed-bytes']) {
+    if (!(Number(v[name]) >= 1)) throw new UsageError(`--${name} must be at least 1`);
+  }
   let regionMap: Record<string, string> | undefined;
   if (v['region-map']) {
     try {

@@ -77,7 +77,6 @@ class Goflow2Parser implements LineParser {
   private sampling = 0;
   private icmpType = -1;
   private icmpCode = -1;
-  private dportGiven = false;
   private problem: string | null = null; // the first bad field
   private knownKeys = 0;
 
@@ -161,7 +160,6 @@ class Goflow2Parser implements LineParser {
     this.protoGiven = false;
     this.sampling = 0;
     this.icmpType = this.icmpCode = -1;
-    this.dportGiven = false;
     this.problem = null;
     this.knownKeys = 0;
   }
@@ -314,7 +312,6 @@ class Goflow2Parser implements LineParser {
         return;
       case Key.dport:
         r.dport = v;
-        this.dportGiven = true;
         return;
       case Key.packets:
         r.packets = v;
