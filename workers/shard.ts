@@ -4,8 +4,7 @@
  * source address that hashes to its shard: the inbound table (SPEC §3) and the outbound
  * table (SPEC §4), both fed by the same pass over each batch.
  */
-import { pack, unpack } from 'msgpackr';
-import { compressSync, uncompressSync } from 'lz4-napi';
+import { decodeState, encodeState } from '../src/engine/codec.js';
 import { ScanTable, type ScanTableState } from '../src/engine/scan-table.js';
 import { OutboundTable, type OutboundState } from '../src/engine/outbound-table.js';
 import type { FinalizeReply, ShardTask } from '../src/engine/tasks.js';
@@ -38,11 +37,12 @@ export default function shardTask(task: ShardTask): unknown {
       return reply;
     }
     case 'export':
-      return compressSync(pack({ inbound: s.inbound.exportState(), outbound: s.outbound.exportState() }));
+      return encodeState({ inbound: s.inbound.exportState(), outbound: s.outbound.exportState() });
     case 'import': {
-      const st = unpack(uncompressSync(Buffer.from(task.state))) as { inbound: ScanTableState; outbound: OutboundState };
-      s.inbound.mergeState(st.inbound);
-      s.outbound.mergeState(st.outbound);
+      const st = decodeState<{ inbound: ScanTableState; outbound: OutboundState }>(task.state);
+      const mine = { shard: task.shard, shards: task.shards };
+      s.inbound.mergeState(st.inbound, mine);
+      s.outbound.mergeState(st.outbound, mine);
       return s.inbound.n + s.outbound.n;
     }
     case 'stats':

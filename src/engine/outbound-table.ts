@@ -9,14 +9,14 @@
  * instance and region kept per entry are the smallest string seen, so the alert names
  * the same ones whatever the record order.
  */
-import { fmix32, mix } from './hash.js';
+import { fmix32, hashAddress, mix, shardOf } from './hash.js';
 import { V6Intern } from './v6-intern.js';
 import { StringDict } from '../flow/dict.js';
 import type { FlowBatchData } from '../flow/batch.js';
 import { CLOUD_NAMES, Feed } from '../flow/types.js';
 import { coefficientOfVariation } from '../detect/rules.js';
 import { formatAddress } from '../net/address.js';
-import { nextPow2 } from './scan-table.js';
+import { nextPow2, type ShardFilter } from './scan-table.js';
 
 const F_PACKETS = 1;
 const F_BYTES = 2;
@@ -396,13 +396,20 @@ export class OutboundTable {
     };
   }
 
-  mergeState(s: OutboundState): void {
+  mergeState(s: OutboundState, only?: ShardFilter): void {
     const acc = s.accounts.map((a) => this.accounts.idOf(a));
     const str = s.strings.map((x) => this.strings.idOf(x));
     const v6 = new Uint32Array(s.v6.length / 4);
     for (let k = 0; k < v6.length; k++) v6[k] = this.v6.intern(s.v6, k * 4);
+    const words = new Uint32Array(4);
     for (let i = 0; i < s.n; i++) {
       const fl = s.flags[i]!;
+      if (only) {
+        // keep only the sources this shard owns (a checkpoint may come from another worker count)
+        if (fl & F_SRC6) words.set(s.v6.subarray(s.srcA[i]! * 4, s.srcA[i]! * 4 + 4));
+        else words.set([0, 0, 0xffff, s.srcA[i]!]);
+        if (shardOf(hashAddress(words, 0), only.shards) !== only.shard) continue;
+      }
       const sA = fl & F_SRC6 ? v6[s.srcA[i]!]! : s.srcA[i]!;
       const dA = fl & F_DST6 ? v6[s.dstA[i]!]! : s.dstA[i]!;
       const epv = (((s.ep[i]! >>> 30) << 30) | acc[s.ep[i]! & 0x3fffffff]!) >>> 0;

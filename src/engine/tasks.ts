@@ -20,6 +20,7 @@ export interface ParseTask {
   account: string;
   region: string;
   awsFields?: string[];
+  headerLine?: string;
   regionMap?: Record<string, string>;
   cloud?: string;
   shards: number;
@@ -55,7 +56,7 @@ export type ShardTask =
   | { op: 'add'; windowSeconds: number; batch: FlowBatchData }
   | { op: 'finalize'; windowSeconds: number; opts: FinalizeOptions; outbound: OutboundThresholds }
   | { op: 'export'; windowSeconds: number }
-  | { op: 'import'; windowSeconds: number; state: Uint8Array }
+  | { op: 'import'; windowSeconds: number; state: Uint8Array; shard: number; shards: number }
   | { op: 'stats'; windowSeconds: number };
 
 export type FinalizeReply = FinalizeResult & { outbound: OutboundFinding[]; tableBytes: number; tableEntries: number };
