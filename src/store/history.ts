@@ -186,6 +186,14 @@ export class HistoryStore {
     return new HistoryStore(db, path, dir);
   }
 
+  /** A store in memory (the report uses one to query a run's scans.ndjson like a history). */
+  static inMemory(): HistoryStore {
+    const db = openDatabase(':memory:');
+    db.pragma('foreign_keys = ON');
+    migrate(db);
+    return new HistoryStore(db, ':memory:', ':memory:');
+  }
+
   close(): void {
     if (this.db.open) this.db.close();
   }
@@ -425,6 +433,34 @@ export class HistoryStore {
          WHERE d.day BETWEEN ? AND ? AND f.actor IS NOT NULL AND f.actor <> '' GROUP BY f.actor ORDER BY scanner_ips DESC, actor`,
       )
       .all(p.from, p.to);
+  }
+
+  /**
+   * Scanner IPs of the period grouped by their country or network (ip_facts); IPs with no
+   * facts group under null. Most scanner IPs first.
+   */
+  groupByFacts(p: Period, by: 'country' | 'network'): Array<{ country: string | null; asn: number | null; as_org: string | null; scanner_ips: number; flows: number }> {
+    const cols = by === 'country' ? 'f.country AS country, NULL AS asn, NULL AS as_org' : 'NULL AS country, f.asn AS asn, MAX(f.as_org) AS as_org';
+    const group = by === 'country' ? 'f.country' : 'f.asn';
+    return this.db
+      .prepare<{ country: string | null; asn: number | null; as_org: string | null; scanner_ips: number; flows: number }>(
+        `SELECT ${cols}, COUNT(DISTINCT d.ip) AS scanner_ips, SUM(d.flows) AS flows
+         FROM scanner_days d LEFT JOIN ip_facts f ON f.ip = d.ip WHERE d.day BETWEEN ? AND ?
+         GROUP BY ${group} ORDER BY scanner_ips DESC, flows DESC, ${group}`,
+      )
+      .all(p.from, p.to);
+  }
+
+  /** TCP, UDP and other protocols: scanner IPs, scan keys and flows of the period. */
+  protocolShare(p: Period): Array<{ class: 'tcp' | 'udp' | 'other'; scanner_ips: number; scan_keys: number; flows: number }> {
+    const rows = this.db
+      .prepare<{ class: 'tcp' | 'udp' | 'other'; scanner_ips: number; scan_keys: number; flows: number }>(
+        `SELECT CASE protocol WHEN 6 THEN 'tcp' WHEN 17 THEN 'udp' ELSE 'other' END AS class,
+                COUNT(DISTINCT ip) AS scanner_ips, SUM(scan_keys) AS scan_keys, SUM(flows) AS flows
+         FROM scanner_day_ports WHERE day BETWEEN ? AND ? GROUP BY class`,
+      )
+      .all(p.from, p.to);
+    return (['tcp', 'udp', 'other'] as const).map((c) => rows.find((r) => r.class === c) ?? { class: c, scanner_ips: 0, scan_keys: 0, flows: 0 });
   }
 
   hasFacts(): boolean {

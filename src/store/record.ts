@@ -90,7 +90,7 @@ export function describeOutcome(o: RecordOutcome, stateDir: string): string {
   const lines: string[] = [];
   if (o.status === 'skipped') lines.push(`  history ${stateDir}: run not recorded: ${o.reason}`);
   else {
-    const replaced = o.replacedRuns.length ? ` (replaces run${o.replacedRuns.length > 1 ? 's' : ''} ${o.replacedRuns.join(', ')} of the same input)` : '';
+    const replaced = o.replacedRuns.length ? ` (replaces run${o.replacedRuns.length > 1 ? 's' : ''} ${o.replacedRuns.join(', ')}: the same input or part of it)` : '';
     lines.push(`  history ${stateDir}: run ${o.runId} recorded, ${o.scannerDays} scanner-days, ${span}${replaced}`);
   }
   for (const ov of o.overlaps) {

@@ -25,7 +25,7 @@ export const MIGRATIONS: ReadonlyArray<(db: Database) => void> = [
     db.exec(`
       CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
       CREATE TABLE runs (
-        run_id INTEGER PRIMARY KEY,
+        run_id INTEGER PRIMARY KEY AUTOINCREMENT, -- never reused: a replaced run's number stays retired
         fingerprint TEXT NOT NULL UNIQUE,
         recorded_at TEXT NOT NULL,
         window_seconds INTEGER NOT NULL,
