@@ -100,6 +100,16 @@ describe('history across days (detect --state, flowsieve history)', () => {
     const state = join(dir, 'state');
     for (const f of files) await record([f], state);
     const first = history(state, join(dir, 'h1'));
+    const endpoints = () => {
+      const s = HistoryStore.open(state);
+      try {
+        return s.endpointDays(s.period());
+      } finally {
+        s.close();
+      }
+    };
+    const eps = endpoints();
+    expect(eps).toHaveLength(20 + 15 + 13); // endpoints 10.0.0.1 .. the widest scan of each day
 
     expect(await record([files[0]!], state)).toMatch(/replaces run 1\b/);
     const copy = join(dir, 'copy-of-day-1.log');
@@ -118,6 +128,7 @@ describe('history across days (detect --state, flowsieve history)', () => {
     // and a file it already read is not recorded again
     expect(detect([files[1]!], state, join(dir, 'out'))).toMatch(/not recorded: run 6 already recorded every one of these files/);
     expect(history(state, join(dir, 'h4')).scanners).toBe(first.scanners);
+    expect(endpoints()).toEqual(eps);
   });
 
   it('warns when two runs share some files; standard input is recognised by what it held', async () => {

@@ -97,6 +97,11 @@ export function buildReport(input: ReportInput): ReportModel {
   const ports = runSide.store.portRanking(runSide.period);
   const share = runSide.store.protocolShare(runSide.period);
   const persistent = persistentScanners(daysSide.store, daysSide.period);
+  if (runSide !== daysSide) {
+    // the history may predate the enrichment: take what the run knows of these IPs
+    const known = runSide.store.factsOf(persistent.scanners.filter((s) => s.country === null && s.asn === null && s.actor === null).map((s) => s.ip));
+    for (const s of persistent.scanners) Object.assign(s, known.get(s.ip) ?? {});
+  }
   const runIps = runSide === daysSide ? scanners.length : runSide.store.scanners(runSide.period).length;
 
   const charts: ChartSpec[] = [
@@ -164,15 +169,18 @@ export function buildReport(input: ReportInput): ReportModel {
     actorTable(runSide, stats),
   ];
 
+  // with both sources, say which figure is the run's and which the history's
+  const [ofRun, ofHistory] = runSide === daysSide ? ['', ''] : [' (run)', ' (history)'];
   const headline = [
-    { label: 'scanner IPs', value: fmt(runIps) },
-    { label: 'scan keys', value: fmt(share.reduce((s, x) => s + x.scan_keys, 0)) },
-    { label: 'scanning flows', value: fmt(share.reduce((s, x) => s + x.flows, 0)) },
-    { label: 'scanned (protocol, port)s', value: fmt(ports.length) },
-    { label: 'days with data', value: fmt(daysSide.period.days.length) },
-    { label: 'seen on one day only', value: scanners.length ? pct(figures.days_observed.one_day.share) : '-' },
-    { label: 'seen on every day', value: scanners.length ? pct(figures.days_observed.every_day.share) : '-' },
-    { label: 'persistent scanners', value: fmt(persistent.scanners.length) },
+    { label: `scanner IPs${ofRun}`, value: fmt(runIps) },
+    { label: `scan keys${ofRun}`, value: fmt(share.reduce((s, x) => s + x.scan_keys, 0)) },
+    { label: `scanning flows${ofRun}`, value: fmt(share.reduce((s, x) => s + x.flows, 0)) },
+    { label: `scanned (protocol, port)s${ofRun}`, value: fmt(ports.length) },
+    ...(ofHistory ? [{ label: `scanner IPs${ofHistory}`, value: fmt(scanners.length) }] : []),
+    { label: `days with data${ofHistory}`, value: fmt(daysSide.period.days.length) },
+    { label: `seen on one day only${ofHistory}`, value: scanners.length ? pct(figures.days_observed.one_day.share) : '-' },
+    { label: `seen on every day${ofHistory}`, value: scanners.length ? pct(figures.days_observed.every_day.share) : '-' },
+    { label: `persistent scanners${ofHistory}`, value: fmt(persistent.scanners.length) },
   ];
   if (daysSide.period.daysWithoutData.length) {
     notes.push(`no data recorded for ${daysSide.period.daysWithoutData.length} calendar day(s) of the period: ${daysSide.period.daysWithoutData.slice(0, 10).join(', ')}${daysSide.period.daysWithoutData.length > 10 ? ', ...' : ''}`);

@@ -177,7 +177,6 @@ export class HistoryStore {
     try {
       db.pragma('journal_mode = WAL');
       db.pragma('synchronous = NORMAL'); // with WAL: durable at checkpoints, never corrupt
-      db.pragma('foreign_keys = ON'); // a run's rows go with it (ON DELETE CASCADE)
       migrate(db);
     } catch (err) {
       db.close();
@@ -189,7 +188,6 @@ export class HistoryStore {
   /** A store in memory (the report uses one to query a run's scans.ndjson like a history). */
   static inMemory(): HistoryStore {
     const db = openDatabase(':memory:');
-    db.pragma('foreign_keys = ON');
     migrate(db);
     return new HistoryStore(db, ':memory:', ':memory:');
   }
@@ -201,6 +199,7 @@ export class HistoryStore {
   /** Add one run's rows (one transaction), replacing or skipping as the input set says. */
   record(run: RunInput, rows: RunRows, facts?: ReadonlyMap<string, IpFacts>): RecordOutcome {
     const days = [...new Set(rows.scannerDays.map((r) => r.day))].sort();
+    const span = [...days, ...rows.endpointDays.map((e) => e.day)].sort();
     const outcome: RecordOutcome = { status: 'recorded', runId: null, replacedRuns: [], coveredBy: null, overlaps: [], days, scannerDays: rows.scannerDays.length };
     if (run.files.length === 0) return { ...outcome, status: 'skipped', reason: 'no input file was read' };
     const fps = [...new Set(run.files.map((f) => f.fingerprint))];
@@ -226,15 +225,27 @@ export class HistoryStore {
         if (s === exact || s.shared === s.total) outcome.replacedRuns.push(s.run_id);
         else outcome.overlaps.push({ runId: s.run_id, sharedFiles: s.shared });
       }
-      const del = this.db.prepare('DELETE FROM runs WHERE run_id = ?');
-      for (const id of outcome.replacedRuns) del.run(id);
+      for (const id of outcome.replacedRuns) this.deleteRun(id);
       if (exact) outcome.status = 'replaced';
-      outcome.runId = this.insertRun(run, rows, days);
-      this.insertRows(outcome.runId, rows);
-      if (facts) this.upsertFacts(outcome.runId, rows, facts);
+      outcome.runId = this.insertRun(run, rows, span);
+      const ids = this.ipIds(rows);
+      this.insertRows(outcome.runId, rows, ids);
+      if (facts) this.upsertFacts(outcome.runId, ids, facts);
     });
     tx.immediate();
     return outcome;
+  }
+
+  /** A run and its rows (found through its day range: days lead the keys). */
+  private deleteRun(runId: number): void {
+    const r = this.db.prepare<{ first_day: string | null; last_day: string | null }>('SELECT first_day, last_day FROM runs WHERE run_id = ?').get(runId);
+    if (r?.first_day && r.last_day) {
+      for (const t of ['scanner_days', 'scanner_day_ports', 'endpoint_days']) {
+        this.db.prepare(`DELETE FROM ${t} WHERE day BETWEEN ? AND ? AND run_id = ?`).run(r.first_day, r.last_day, runId);
+      }
+    }
+    this.db.prepare('DELETE FROM run_files WHERE run_id = ?').run(runId);
+    this.db.prepare('DELETE FROM runs WHERE run_id = ?').run(runId);
   }
 
   private insertRun(run: RunInput, rows: RunRows, days: string[]): number {
@@ -263,34 +274,47 @@ export class HistoryStore {
     return runId;
   }
 
-  private insertRows(runId: number, rows: RunRows): void {
-    const sd = this.db.prepare(
-      `INSERT INTO scanner_days(run_id, day, ip, ip_key, scan_keys, flows, packets, bytes, ports, max_endpoints, first_seen, last_seen)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    );
+  /** The ip_id of every scanner IP of the run (adding the new ones). */
+  private ipIds(rows: RunRows): Map<string, number> {
+    const ids = new Map<string, number>();
+    const add = this.db.prepare('INSERT OR IGNORE INTO ips(ip, ip_key) VALUES (?, ?)');
+    const get = this.db.prepare<number>('SELECT ip_id FROM ips WHERE ip = ?').pluck();
     for (const r of rows.scannerDays) {
-      sd.run(runId, r.day, r.ip, r.ipKey, r.scanKeys, r.flows, r.packets, r.bytes, r.ports, r.maxEndpoints, r.firstSeen, r.lastSeen);
+      if (ids.has(r.ip)) continue;
+      add.run(r.ip, r.ipKey);
+      ids.set(r.ip, get.get(r.ip)!);
     }
-    const sp = this.db.prepare(
-      `INSERT INTO scanner_day_ports(run_id, day, ip, protocol, port, scan_keys, flows, packets, bytes, max_endpoints)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    );
-    for (const p of rows.scannerDayPorts) sp.run(runId, p.day, p.ip, p.protocol, p.port, p.scanKeys, p.flows, p.packets, p.bytes, p.maxEndpoints);
-    const ed = this.db.prepare(
-      `INSERT INTO endpoint_days(run_id, day, cloud, account, endpoint, scanner_ips, ports) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-    );
-    for (const e of rows.endpointDays) ed.run(runId, e.day, e.cloud, e.account, e.endpoint, e.scannerIps, e.ports);
+    return ids;
   }
 
-  private upsertFacts(runId: number, rows: RunRows, facts: ReadonlyMap<string, IpFacts>): void {
+  private insertRows(runId: number, rows: RunRows, ids: Map<string, number>): void {
+    const sd = this.db.prepare(
+      `INSERT INTO scanner_days(day, ip_id, run_id, scan_keys, flows, packets, bytes, ports, max_endpoints, first_seen, last_seen)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    );
+    for (const r of rows.scannerDays) {
+      sd.run(r.day, ids.get(r.ip), runId, r.scanKeys, r.flows, r.packets, r.bytes, r.ports, r.maxEndpoints, r.firstSeen, r.lastSeen);
+    }
+    const sp = this.db.prepare(
+      `INSERT INTO scanner_day_ports(day, ip_id, protocol, port, run_id, scan_keys, flows, packets, bytes, max_endpoints)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    );
+    for (const p of rows.scannerDayPorts) sp.run(p.day, ids.get(p.ip), p.protocol, p.port, runId, p.scanKeys, p.flows, p.packets, p.bytes, p.maxEndpoints);
+    const ed = this.db.prepare(
+      `INSERT INTO endpoint_days(day, cloud, account, endpoint, run_id, scanner_ips, ports) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+    );
+    for (const e of rows.endpointDays) ed.run(e.day, e.cloud, e.account, e.endpoint, runId, e.scannerIps, e.ports);
+  }
+
+  private upsertFacts(runId: number, ids: Map<string, number>, facts: ReadonlyMap<string, IpFacts>): void {
     const up = this.db.prepare(
-      `INSERT INTO ip_facts(ip, country, asn, as_org, actor, run_id) VALUES (?, ?, ?, ?, ?, ?)
-       ON CONFLICT(ip) DO UPDATE SET country = excluded.country, asn = excluded.asn, as_org = excluded.as_org,
+      `INSERT INTO ip_facts(ip_id, country, asn, as_org, actor, run_id) VALUES (?, ?, ?, ?, ?, ?)
+       ON CONFLICT(ip_id) DO UPDATE SET country = excluded.country, asn = excluded.asn, as_org = excluded.as_org,
          actor = excluded.actor, run_id = excluded.run_id`,
     );
-    for (const ip of new Set(rows.scannerDays.map((r) => r.ip))) {
+    for (const [ip, id] of ids) {
       const f = facts.get(ip);
-      if (f) up.run(ip, f.country, f.asn, f.as_org, f.actor, runId);
+      if (f) up.run(id, f.country, f.asn, f.as_org, f.actor, runId);
     }
   }
 
@@ -321,7 +345,7 @@ export class HistoryStore {
       args.push(where.actor);
     }
     if (where.ips) {
-      cond.push('d.ip IN (SELECT value FROM json_each(?))');
+      cond.push('i.ip IN (SELECT value FROM json_each(?))');
       args.push(JSON.stringify(where.ips));
     }
     if (where.minDays !== undefined) {
@@ -331,16 +355,16 @@ export class HistoryStore {
     return this.db
       .prepare<ScannerSummary>(
         `WITH d AS (
-           SELECT ip, ip_key, COUNT(DISTINCT day) AS days, MIN(day) AS first_day, MAX(day) AS last_day,
+           SELECT ip_id, COUNT(DISTINCT day) AS days, MIN(day) AS first_day, MAX(day) AS last_day,
                   MIN(first_seen) AS first_seen, MAX(last_seen) AS last_seen, SUM(scan_keys) AS scan_keys,
                   SUM(flows) AS flows, SUM(packets) AS packets, SUM(bytes) AS bytes, MAX(max_endpoints) AS max_endpoints
-           FROM scanner_days WHERE day BETWEEN ? AND ? GROUP BY ip_key),
-         p AS (SELECT ip, COUNT(DISTINCT protocol * 65536 + port) AS ports FROM scanner_day_ports WHERE day BETWEEN ? AND ? GROUP BY ip)
-         SELECT d.ip, d.days, d.first_day, d.last_day, d.first_seen, d.last_seen, d.scan_keys, COALESCE(p.ports, 0) AS ports,
+           FROM scanner_days WHERE day BETWEEN ? AND ? GROUP BY ip_id),
+         p AS (SELECT ip_id, COUNT(DISTINCT protocol * 65536 + port) AS ports FROM scanner_day_ports WHERE day BETWEEN ? AND ? GROUP BY ip_id)
+         SELECT i.ip, d.days, d.first_day, d.last_day, d.first_seen, d.last_seen, d.scan_keys, COALESCE(p.ports, 0) AS ports,
                 d.flows, d.packets, d.bytes, d.max_endpoints, f.country, f.asn, f.as_org, f.actor
-         FROM d LEFT JOIN p ON p.ip = d.ip LEFT JOIN ip_facts f ON f.ip = d.ip
+         FROM d JOIN ips i ON i.ip_id = d.ip_id LEFT JOIN p ON p.ip_id = d.ip_id LEFT JOIN ip_facts f ON f.ip_id = d.ip_id
          ${cond.length ? `WHERE ${cond.join(' AND ')}` : ''}
-         ORDER BY d.ip_key`,
+         ORDER BY i.ip_key`,
       )
       .all(...args);
   }
@@ -360,7 +384,7 @@ export class HistoryStore {
     );
     return this.db
       .prepare<Omit<DaySeries, 'ports' | 'tcp_ports' | 'udp_ports'>>(
-        `SELECT day, COUNT(DISTINCT ip) AS scanner_ips, SUM(scan_keys) AS scan_keys, SUM(flows) AS flows,
+        `SELECT day, COUNT(DISTINCT ip_id) AS scanner_ips, SUM(scan_keys) AS scan_keys, SUM(flows) AS flows,
                 SUM(packets) AS packets, SUM(bytes) AS bytes
          FROM scanner_days WHERE day BETWEEN ? AND ? GROUP BY day ORDER BY day`,
       )
@@ -372,7 +396,7 @@ export class HistoryStore {
   portRanking(p: Period): PortRank[] {
     return this.db
       .prepare<PortRank>(
-        `SELECT protocol, port, COUNT(DISTINCT ip) AS scanner_ips, SUM(scan_keys) AS scan_keys, SUM(flows) AS flows,
+        `SELECT protocol, port, COUNT(DISTINCT ip_id) AS scanner_ips, SUM(scan_keys) AS scan_keys, SUM(flows) AS flows,
                 SUM(packets) AS packets, SUM(bytes) AS bytes, COUNT(DISTINCT day) AS days
          FROM scanner_day_ports WHERE day BETWEEN ? AND ?
          GROUP BY protocol, port ORDER BY scanner_ips DESC, flows DESC, protocol, port`,
@@ -386,8 +410,8 @@ export class HistoryStore {
     return new Set(
       this.db
         .prepare<string>(
-          `SELECT DISTINCT ip FROM scanner_day_ports WHERE day BETWEEN ? AND ?
-           AND protocol * 65536 + port IN (SELECT value FROM json_each(?))`,
+          `SELECT i.ip FROM ips i WHERE i.ip_id IN (SELECT ip_id FROM scanner_day_ports WHERE day BETWEEN ? AND ?
+           AND protocol * 65536 + port IN (SELECT value FROM json_each(?)))`,
         )
         .pluck()
         .all(p.from, p.to, JSON.stringify(pairs.map((x) => x.protocol * 65536 + x.port))),
@@ -398,9 +422,10 @@ export class HistoryStore {
   portsOf(p: Period, ips?: readonly string[]): Map<string, ScannerPort[]> {
     const rows = this.db
       .prepare<ScannerPort>(
-        `SELECT ip, protocol, port, SUM(flows) AS flows, SUM(scan_keys) AS scan_keys FROM scanner_day_ports
-         WHERE day BETWEEN ? AND ? ${ips ? 'AND ip IN (SELECT value FROM json_each(?))' : ''}
-         GROUP BY ip, protocol, port ORDER BY ip, flows DESC, protocol, port`,
+        `SELECT i.ip, s.protocol, s.port, SUM(s.flows) AS flows, SUM(s.scan_keys) AS scan_keys
+         FROM scanner_day_ports s JOIN ips i ON i.ip_id = s.ip_id
+         WHERE s.day BETWEEN ? AND ? ${ips ? 'AND s.ip_id IN (SELECT ip_id FROM ips WHERE ip IN (SELECT value FROM json_each(?)))' : ''}
+         GROUP BY s.ip_id, s.protocol, s.port ORDER BY s.ip_id, flows DESC, s.protocol, s.port`,
       )
       .all(...[p.from, p.to, ...(ips ? [JSON.stringify(ips)] : [])]);
     const out = new Map<string, ScannerPort[]>();
@@ -429,7 +454,7 @@ export class HistoryStore {
   actors(p: Period): Array<{ actor: string; scanner_ips: number }> {
     return this.db
       .prepare<{ actor: string; scanner_ips: number }>(
-        `SELECT f.actor AS actor, COUNT(DISTINCT d.ip) AS scanner_ips FROM scanner_days d JOIN ip_facts f ON f.ip = d.ip
+        `SELECT f.actor AS actor, COUNT(DISTINCT d.ip_id) AS scanner_ips FROM scanner_days d JOIN ip_facts f ON f.ip_id = d.ip_id
          WHERE d.day BETWEEN ? AND ? AND f.actor IS NOT NULL AND f.actor <> '' GROUP BY f.actor ORDER BY scanner_ips DESC, actor`,
       )
       .all(p.from, p.to);
@@ -444,8 +469,8 @@ export class HistoryStore {
     const group = by === 'country' ? 'f.country' : 'f.asn';
     return this.db
       .prepare<{ country: string | null; asn: number | null; as_org: string | null; scanner_ips: number; flows: number }>(
-        `SELECT ${cols}, COUNT(DISTINCT d.ip) AS scanner_ips, SUM(d.flows) AS flows
-         FROM scanner_days d LEFT JOIN ip_facts f ON f.ip = d.ip WHERE d.day BETWEEN ? AND ?
+        `SELECT ${cols}, COUNT(DISTINCT d.ip_id) AS scanner_ips, SUM(d.flows) AS flows
+         FROM scanner_days d LEFT JOIN ip_facts f ON f.ip_id = d.ip_id WHERE d.day BETWEEN ? AND ?
          GROUP BY ${group} ORDER BY scanner_ips DESC, flows DESC, ${group}`,
       )
       .all(p.from, p.to);
@@ -456,11 +481,19 @@ export class HistoryStore {
     const rows = this.db
       .prepare<{ class: 'tcp' | 'udp' | 'other'; scanner_ips: number; scan_keys: number; flows: number }>(
         `SELECT CASE protocol WHEN 6 THEN 'tcp' WHEN 17 THEN 'udp' ELSE 'other' END AS class,
-                COUNT(DISTINCT ip) AS scanner_ips, SUM(scan_keys) AS scan_keys, SUM(flows) AS flows
+                COUNT(DISTINCT ip_id) AS scanner_ips, SUM(scan_keys) AS scan_keys, SUM(flows) AS flows
          FROM scanner_day_ports WHERE day BETWEEN ? AND ? GROUP BY class`,
       )
       .all(p.from, p.to);
     return (['tcp', 'udp', 'other'] as const).map((c) => rows.find((r) => r.class === c) ?? { class: c, scanner_ips: 0, scan_keys: 0, flows: 0 });
+  }
+
+  /** The recorded facts of these IPs. */
+  factsOf(ips: readonly string[]): Map<string, IpFacts> {
+    const rows = this.db
+      .prepare<IpFacts & { ip: string }>('SELECT i.ip, f.country, f.asn, f.as_org, f.actor FROM ip_facts f JOIN ips i ON i.ip_id = f.ip_id WHERE i.ip IN (SELECT value FROM json_each(?))')
+      .all(JSON.stringify(ips));
+    return new Map(rows.map(({ ip, ...f }) => [ip, f]));
   }
 
   hasFacts(): boolean {

@@ -4,16 +4,19 @@
  * transaction, so a database is always at one known version. A database written by a newer
  * flowsieve (a version above SCHEMA_VERSION) is refused rather than misread.
  *
- * Tables (all history rows belong to one run, so a run can be replaced as a whole):
+ * Tables (every history row names its run, so a run can be replaced as a whole):
  * - runs: one row per recorded detect run, keyed by the fingerprint of its input set
  * - run_files: the content fingerprints of the files a run read (to find runs it supersedes)
- * - scanner_days: per run, UTC day and scanner IP: scan keys, flows, packets, bytes,
+ * - ips: scanner addresses as small integers (ip_id); ip_key is a 17-byte sortable key
+ *   (family byte 4 or 6, then the 16 address bytes): ORDER BY ip_key is the output order
+ * - scanner_days: per UTC day, scanner IP and run: scan keys, flows, packets, bytes,
  *   distinct (protocol, port) pairs, the most endpoints of one of its keys, first/last seen
- * - scanner_day_ports: per run, day, IP and (protocol, port): the same counts
- * - endpoint_days: per run, day and endpoint (cloud, account, address): scanner IPs and ports
+ * - scanner_day_ports: per day, IP, (protocol, port) and run: the same counts
+ * - endpoint_days: per day, endpoint (cloud, account, address) and run: scanner IPs, ports
  * - ip_facts: the latest enrichment of a scanner IP (country, ASN, organisation, actor)
- * Days are 'YYYY-MM-DD' (UTC); times are Unix seconds; ip_key is a 17-byte sortable key
- * (family byte 4 or 6, then the 16 address bytes) so ORDER BY ip_key is the output order.
+ * Days are 'YYYY-MM-DD' (UTC) and lead the keys, since every question is about a period;
+ * times are Unix seconds. A run's rows are deleted through its day range (runs.first_day ..
+ * last_day), so no foreign-key index on run_id is needed.
  */
 import type { Database } from './sqlite.js';
 
@@ -40,18 +43,22 @@ export const MIGRATIONS: ReadonlyArray<(db: Database) => void> = [
         settings TEXT NOT NULL
       );
       CREATE TABLE run_files (
-        run_id INTEGER NOT NULL REFERENCES runs(run_id) ON DELETE CASCADE,
+        run_id INTEGER NOT NULL,
         file_fp TEXT NOT NULL,
         path TEXT NOT NULL,
         bytes INTEGER NOT NULL,
         PRIMARY KEY (run_id, file_fp)
       ) WITHOUT ROWID;
       CREATE INDEX run_files_by_fp ON run_files(file_fp);
+      CREATE TABLE ips (
+        ip_id INTEGER PRIMARY KEY,
+        ip TEXT NOT NULL UNIQUE,
+        ip_key BLOB NOT NULL UNIQUE
+      );
       CREATE TABLE scanner_days (
-        run_id INTEGER NOT NULL REFERENCES runs(run_id) ON DELETE CASCADE,
         day TEXT NOT NULL,
-        ip TEXT NOT NULL,
-        ip_key BLOB NOT NULL,
+        ip_id INTEGER NOT NULL,
+        run_id INTEGER NOT NULL,
         scan_keys INTEGER NOT NULL,
         flows INTEGER NOT NULL,
         packets INTEGER NOT NULL,
@@ -60,36 +67,34 @@ export const MIGRATIONS: ReadonlyArray<(db: Database) => void> = [
         max_endpoints INTEGER NOT NULL,
         first_seen INTEGER NOT NULL,
         last_seen INTEGER NOT NULL,
-        PRIMARY KEY (run_id, day, ip)
+        PRIMARY KEY (day, ip_id, run_id)
       ) WITHOUT ROWID;
-      CREATE INDEX scanner_days_by_day ON scanner_days(day, ip_key);
-      CREATE INDEX scanner_days_by_ip ON scanner_days(ip_key, day);
+      CREATE INDEX scanner_days_by_ip ON scanner_days(ip_id, day);
       CREATE TABLE scanner_day_ports (
-        run_id INTEGER NOT NULL REFERENCES runs(run_id) ON DELETE CASCADE,
         day TEXT NOT NULL,
-        ip TEXT NOT NULL,
+        ip_id INTEGER NOT NULL,
         protocol INTEGER NOT NULL,
         port INTEGER NOT NULL,
+        run_id INTEGER NOT NULL,
         scan_keys INTEGER NOT NULL,
         flows INTEGER NOT NULL,
         packets INTEGER NOT NULL,
         bytes INTEGER NOT NULL,
         max_endpoints INTEGER NOT NULL,
-        PRIMARY KEY (run_id, day, ip, protocol, port)
+        PRIMARY KEY (day, ip_id, protocol, port, run_id)
       ) WITHOUT ROWID;
-      CREATE INDEX scanner_day_ports_by_port ON scanner_day_ports(protocol, port, day);
       CREATE TABLE endpoint_days (
-        run_id INTEGER NOT NULL REFERENCES runs(run_id) ON DELETE CASCADE,
         day TEXT NOT NULL,
         cloud TEXT NOT NULL,
         account TEXT NOT NULL,
         endpoint TEXT NOT NULL,
+        run_id INTEGER NOT NULL,
         scanner_ips INTEGER NOT NULL,
         ports INTEGER NOT NULL,
-        PRIMARY KEY (run_id, day, cloud, account, endpoint)
+        PRIMARY KEY (day, cloud, account, endpoint, run_id)
       ) WITHOUT ROWID;
       CREATE TABLE ip_facts (
-        ip TEXT PRIMARY KEY,
+        ip_id INTEGER PRIMARY KEY,
         country TEXT,
         asn INTEGER,
         as_org TEXT,
