@@ -40,7 +40,7 @@ export function groundTruth(
   const warnings = entities
     .filter((e) => e.info.role === 'scanner' && !keys.some((k) => k.entity === e.info.index && k.profiles.includes('default')))
     .filter((e) => e.info.name !== 'slow-redis' && !(e.info.kind === 'cross-cloud' && o.clouds.length < 3)) // by design
-    .map((e) => `scanner '${e.info.name}' has no scan key in this sample (too few endpoints of its clouds)`);
+    .map((e) => `scanner '${e.info.name}' has no scan key in this sample: in no ${o.windowSeconds} s window do its probes meet the default thresholds`);
 
   const document = {
     generator: {

@@ -4,7 +4,8 @@ import { UsageError } from '../args.js';
 import { checkWindow, parseDuration } from '../../detect/rules.js';
 import { ALL_CLOUDS, type CloudName } from '../../generate/plan.js';
 import { parseDay, isoSeconds } from '../../generate/clock.js';
-import { DEFAULT_START, generate, type GenerateProgress } from '../../generate/index.js';
+import { existsSync, readdirSync } from 'node:fs';
+import { DEFAULT_START, OUTPUT_PARTS, generate, type GenerateProgress } from '../../generate/index.js';
 
 export const spec: CommandSpec = {
   name: 'generate',
@@ -16,7 +17,7 @@ export const spec: CommandSpec = {
     { name: 'scale', type: 'number', help: 'benign volume; 1 = about 66,700 records a day (200,000 over 3 days)', default: 1, value: 'S' },
     { name: 'days', type: 'number', help: 'UTC days of data', default: 3, value: 'D' },
     { name: 'start', type: 'string', help: 'first UTC day', default: isoSeconds(DEFAULT_START).slice(0, 10), value: 'YYYY-MM-DD' },
-    { name: 'clouds', type: 'list', help: 'clouds to write: aws, azure, gcp (comma separated)', value: 'LIST' },
+    { name: 'clouds', type: 'list', help: 'clouds to write: aws, azure, gcp (comma separated; default aws)', value: 'LIST' },
     { name: 'window', type: 'string', help: 'detection window the ground truth is computed for; must divide 24h', default: '6h', value: 'DURATION' },
     { name: 'gzip-level', type: 'number', help: 'gzip level of the AWS files (1 fastest .. 9 smallest)', default: 6 },
     { name: 'quiet', type: 'boolean', help: 'no progress or summary on stderr' },
@@ -46,9 +47,13 @@ export async function run(args: Parsed): Promise<number> {
   } catch (err) {
     throw new UsageError((err as Error).message);
   }
+  const out = String(v.out);
+  if (existsSync(out) && readdirSync(out).some((n) => OUTPUT_PARTS.includes(n))) {
+    throw new UsageError(`${out} already holds generated files (remove them, or pick another --out)`);
+  }
   const quiet = Boolean(v.quiet);
   const report = await generate({
-    out: String(v.out),
+    out,
     seed,
     scale,
     days,
