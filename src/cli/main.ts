@@ -5,6 +5,7 @@ import * as detect from './commands/detect.js';
 import * as history from './commands/history.js';
 import * as exportLists from './commands/export.js';
 import * as report from './commands/report.js';
+import * as generate from './commands/generate.js';
 
 
 interface Command {
@@ -12,7 +13,7 @@ interface Command {
   run(args: Parsed): Promise<number>;
 }
 
-const COMMANDS: Command[] = [detect, history, exportLists, report];
+const COMMANDS: Command[] = [detect, generate, history, exportLists, report];
 
 function usage(): string {
   return [
