@@ -9,6 +9,7 @@ import { encodeBlock, decodeBlock } from '../dist/src/replay/block.js';
 import { convert } from '../dist/src/replay/convert.js';
 import { DEFAULT_RUN } from '../dist/src/engine/run.js';
 import { DEFAULT_THRESHOLDS } from '../dist/src/detect/rules.js';
+import { DEFAULT_OUTBOUND } from '../dist/src/engine/outbound-table.js';
 
 const CLI = new URL('../dist/src/cli/main.js', import.meta.url).pathname;
 
@@ -48,6 +49,7 @@ describe('replay files', () => {
       expect(r.code, r.stderr).toBe(0);
       expect(readFileSync(join(out, 'scans.ndjson')).equals(want), `workers ${w}`).toBe(true);
       expect(readFileSync(join(out, 'near_misses.ndjson')).equals(readFileSync(join(dir, 'text', 'near_misses.ndjson')))).toBe(true);
+      expect(readFileSync(join(out, 'outbound.ndjson')).equals(readFileSync(join(dir, 'text', 'outbound.ndjson')))).toBe(true);
     }
     // the replay run accounts for every record exactly as the run on the logs did
     const t = summary(join(dir, 'text'));
@@ -152,14 +154,15 @@ describe('replay files', () => {
     await expect(
       convert({
         inputs: [a], out: join(target, 'occupied'), workers: 2, windowSeconds: 21600, thresholds: DEFAULT_THRESHOLDS,
-        nearMisses: false, ...DEFAULT_RUN,
+        nearMisses: false, outbound: DEFAULT_OUTBOUND, ...DEFAULT_RUN,
       }),
     ).rejects.toThrow();
     expect(readdirSync(target)).toEqual(['occupied']);
     expect(readdirSync(join(target, 'occupied'))).toEqual(['x']);
     // and a good one leaves only the file
     const ok = await convert({
-      inputs: [a], out: join(target, 'a.fsr'), workers: 2, windowSeconds: 21600, thresholds: DEFAULT_THRESHOLDS, nearMisses: false, ...DEFAULT_RUN,
+      inputs: [a], out: join(target, 'a.fsr'), workers: 2, windowSeconds: 21600, thresholds: DEFAULT_THRESHOLDS, nearMisses: false,
+      outbound: DEFAULT_OUTBOUND, ...DEFAULT_RUN,
     });
     expect(ok.rows).toBeGreaterThan(0);
     expect(readdirSync(target).sort()).toEqual(['a.fsr', 'occupied']);

@@ -24,7 +24,7 @@ import { join } from 'node:path';
 import type { FlowBatchData } from '../flow/batch.js';
 import { Feed } from '../flow/types.js';
 import { hashAddress } from './hash.js';
-import { F_DST6, F_SRC6, nextPow2, ScanTable, type FinalizeOptions, type FinalizeResult, type ScanTableState } from './scan-table.js';
+import { DST, ENTRY_WORDS, EP, F_DST6, F_SRC6, nextPow2, RF, ScanTable, SRC, type FinalizeOptions, type FinalizeResult, type ScanTableState } from './scan-table.js';
 import { decodeBlock, encodeBlock } from '../replay/block.js';
 
 export const SPILL_PARTITIONS = 256;
@@ -110,9 +110,9 @@ export function spillPartitionOf(words: ArrayLike<number>, o: number): number {
   return (hashAddress(words, o) >>> 12) & (SPILL_PARTITIONS - 1);
 }
 
-/** Table bytes at capacity c (ScanTable: 51 bytes of columns a slot plus an index at load <= 0.6). */
+/** Table bytes at capacity c (ScanTable: ENTRY_WORDS words an entry, an index of (hash, entry) pairs at load <= 0.6). */
 function tableBytesAt(c: number): number {
-  return c * 51 + nextPow2(Math.ceil(c / 0.6)) * 4;
+  return c * ENTRY_WORDS * 4 + nextPow2(Math.ceil(c / 0.6)) * 8;
 }
 
 /** Largest doubling of the initial capacity (16384) whose table fits in maxBytes. */
@@ -186,7 +186,7 @@ export class BoundedAccumulator {
     }
     if (opts.uptoWindow !== undefined) throw new Error('incremental finalisation of a shard that spilled to disk is not supported');
     this.spill(t);
-    const out: FinalizeResult = { verdicts: [], keys: 0, entries: 0 };
+    const out: FinalizeResult = { verdicts: [], endpointDays: [], keys: 0, entries: 0 };
     let groups = 0;
     let maxBytes = 0;
     let maxEntries = 0;
@@ -195,6 +195,7 @@ export class BoundedAccumulator {
       for (const p of group) for (const run of this.runs) if (run[p]) g.mergeState(this.readPart(run[p]!));
       const r = g.finalize(opts);
       out.verdicts.push(...r.verdicts);
+      out.endpointDays.push(...r.endpointDays); // sources (so keys) of different groups are disjoint
       out.keys += r.keys;
       out.entries += r.entries;
       maxBytes = Math.max(maxBytes, g.bytes);
@@ -246,7 +247,7 @@ export class BoundedAccumulator {
     const part = new Uint16Array(n);
     const start = new Int32Array(SPILL_PARTITIONS + 1);
     for (let e = 0; e < n; e++) {
-      t.v6.wordsOf(t.srcA[e]!, (t.flags[e]! & F_SRC6) !== 0, this.words);
+      t.v6.wordsOf(t.srcA(e), (t.flags(e) & F_SRC6) !== 0, this.words);
       part[e] = spillPartitionOf(this.words, 0);
       start[part[e]! + 1]!++;
     }
@@ -265,11 +266,12 @@ export class BoundedAccumulator {
       this.fd = openSync(this.path, 'w+');
     }
     const { start, order } = this.partitions(t);
+    const state = t.exportState();
     const run: RunPart[] = [];
     for (let p = 0; p < SPILL_PARTITIONS; p++) {
       const ids = order.subarray(start[p]!, start[p + 1]!);
       if (ids.length === 0) continue;
-      const frame = encodeEntries(t, ids, p);
+      const frame = encodeEntries(state, ids, p);
       writeSync(this.fd, frame, 0, frame.length, this.fileBytes);
       run[p] = { offset: this.fileBytes, length: frame.length, entries: ids.length };
       this.fileBytes += frame.length;
@@ -321,9 +323,10 @@ export class BoundedAccumulator {
       left -= ids.length;
     }
     const kept = this.freshTable(t.windowSeconds);
+    const state = t.exportState();
     for (let p = 0; p < SPILL_PARTITIONS; p++) {
       if (this.dropped[p] || start[p + 1] === start[p]) continue;
-      kept.mergeState(decodeEntries(encodeEntries(t, order.subarray(start[p]!, start[p + 1]!), p)));
+      kept.mergeState(decodeEntries(encodeEntries(state, order.subarray(start[p]!, start[p + 1]!), p)));
     }
     return kept;
   }
@@ -374,65 +377,56 @@ function evictedCounts(t: ScanTable, ids: Int32Array): Omit<DroppedPartition, 'p
   const keys = new Set<string>();
   let records = 0;
   for (const e of ids) {
-    keys.add(`${t.srcA[e]}/${t.flags[e]! & F_SRC6}/${t.pp[e]}/${t.win[e]}`);
-    records += t.f[e]!;
+    keys.add(`${t.srcA(e)}/${t.flags(e) & F_SRC6}/${t.pp(e)}/${t.win(e)}`);
+    records += t.f(e);
   }
   return { keys: keys.size, entries: ids.length, records };
 }
 
 /**
- * The entries `ids` of a table as one self-contained block: account, region and IPv6
- * ids are rewritten to the block's own small dictionaries, carried with it.
+ * The entries `ids` of a table's state as one self-contained block: account, region and
+ * IPv6 ids are rewritten to the block's own small dictionaries, carried with it.
  */
-function encodeEntries(t: ScanTable, ids: Int32Array, partition: number): Buffer {
+function encodeEntries(st: ScanTableState, ids: Int32Array, partition: number): Buffer {
   const n = ids.length;
-  const cols = {
-    srcA: new Uint32Array(n), pp: new Uint32Array(n), win: new Uint32Array(n), ep: new Uint32Array(n), dstA: new Uint32Array(n),
-    region: new Uint16Array(n), flags: new Uint8Array(n), f: new Uint32Array(n), p: new Float64Array(n), b: new Float64Array(n),
-    first: new Uint32Array(n), last: new Uint32Array(n),
-  };
+  const words = new Uint32Array(n * ENTRY_WORDS);
   const accounts = new LocalIds();
   const regions = new LocalIds();
   const v6 = new LocalIds();
   for (let k = 0; k < n; k++) {
-    const e = ids[k]!;
-    const fl = t.flags[e]!;
-    cols.srcA[k] = fl & F_SRC6 ? v6.of(t.srcA[e]!) : t.srcA[e]!;
-    cols.dstA[k] = fl & F_DST6 ? v6.of(t.dstA[e]!) : t.dstA[e]!;
-    const ep = t.ep[e]!;
-    cols.ep[k] = (((ep >>> 30) << 30) | accounts.of(ep & 0x3fffffff)) >>> 0;
-    cols.region[k] = regions.of(t.region[e]!);
-    cols.pp[k] = t.pp[e]!;
-    cols.win[k] = t.win[e]!;
-    cols.flags[k] = fl;
-    cols.f[k] = t.f[e]!;
-    cols.p[k] = t.p[e]!;
-    cols.b[k] = t.b[e]!;
-    cols.first[k] = t.first[e]!;
-    cols.last[k] = t.last[e]!;
+    const from = ids[k]! * ENTRY_WORDS;
+    const w = k * ENTRY_WORDS;
+    words.set(st.words.subarray(from, from + ENTRY_WORDS), w);
+    const rf = words[w + RF]!;
+    const fl = rf >>> 16;
+    if (fl & F_SRC6) words[w + SRC] = v6.of(words[w + SRC]!);
+    if (fl & F_DST6) words[w + DST] = v6.of(words[w + DST]!);
+    const ep = words[w + EP]!;
+    words[w + EP] = (((ep >>> 30) << 30) | accounts.of(ep & 0x3fffffff)) >>> 0;
+    words[w + RF] = ((rf & 0xffff0000) | regions.of(rf & 0xffff)) >>> 0;
   }
-  const words = new Uint32Array(v6.ids.length * 4);
-  v6.ids.forEach((id, j) => t.v6.wordsOf(id, true, words, j * 4));
+  const v6words = new Uint32Array(v6.ids.length * 4);
+  v6.ids.forEach((id, j) => v6words.set(st.v6.subarray(id * 4, id * 4 + 4), j * 4));
   return encodeBlock({
     kind: ENTRIES_KIND,
     rows: n,
     bucket: partition,
     minTime: 0,
     maxTime: 0,
-    columns: [...Object.entries(cols).map(([name, c]) => [name, c, n] as [string, typeof c, number]), ['v6', words, words.length]],
-    meta: { accounts: accounts.ids.map((id) => t.accounts.strings[id]!), regions: regions.ids.map((id) => t.regions.strings[id]!) },
+    columns: [['words', words, words.length], ['v6', v6words, v6words.length]],
+    meta: { accounts: accounts.ids.map((id) => st.accounts[id]!), regions: regions.ids.map((id) => st.regions[id]!) },
   });
 }
 
 function decodeEntries(frame: Uint8Array): ScanTableState {
   const { header, columns } = decodeBlock(frame, ENTRIES_KIND);
   const meta = header.meta as { accounts: string[]; regions: string[] };
-  const c = (name: string) => columns.get(name)! as never;
   return {
     n: header.rows,
-    srcA: c('srcA'), pp: c('pp'), win: c('win'), ep: c('ep'), dstA: c('dstA'), region: c('region'), flags: c('flags'),
-    f: c('f'), p: c('p'), b: c('b'), first: c('first'), last: c('last'), v6: c('v6'),
-    accounts: meta.accounts, regions: meta.regions,
+    words: columns.get('words') as Uint32Array,
+    v6: columns.get('v6') as Uint32Array,
+    accounts: meta.accounts,
+    regions: meta.regions,
   };
 }
 

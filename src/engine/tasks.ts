@@ -6,6 +6,7 @@ import type { FormatName } from '../formats/types.js';
 import type { FinalizeOptions, FinalizeResult } from './scan-table.js';
 import type { ReplayShardTask } from '../replay/shard-ops.js';
 import type { MemoryReport, MemoryTask } from './spill.js';
+import type { OutboundFinding, OutboundThresholds } from './outbound-table.js';
 
 export interface ParseTask {
   fileIndex: number;
@@ -21,6 +22,7 @@ export interface ParseTask {
   account: string;
   region: string;
   awsFields?: string[];
+  headerLine?: string;
   regionMap?: Record<string, string>;
   cloud?: string;
   shards: number;
@@ -54,11 +56,11 @@ export interface BatchMessage {
 
 export type ShardTask =
   | { op: 'add'; windowSeconds: number; batch: FlowBatchData }
-  | { op: 'finalize'; windowSeconds: number; opts: FinalizeOptions }
+  | { op: 'finalize'; windowSeconds: number; opts: FinalizeOptions; outbound: OutboundThresholds }
   | { op: 'export'; windowSeconds: number }
-  | { op: 'import'; windowSeconds: number; state: Uint8Array }
+  | { op: 'import'; windowSeconds: number; state: Uint8Array; shard: number; shards: number }
   | { op: 'stats'; windowSeconds: number }
   | ReplayShardTask // replay files and conversion (src/replay/shard-ops.ts)
   | MemoryTask; // --max-memory (src/engine/spill.ts)
 
-export type FinalizeReply = FinalizeResult & { tableBytes: number; tableEntries: number; memory?: MemoryReport };
+export type FinalizeReply = FinalizeResult & { outbound: OutboundFinding[]; tableBytes: number; tableEntries: number; memory?: MemoryReport };

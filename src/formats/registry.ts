@@ -4,11 +4,15 @@
  */
 import { awsText } from './aws.js';
 import { replayReader } from '../replay/reader.js';
+import { nfdumpCsv } from './nfdump.js';
+import { goflow2 } from './goflow2.js';
 import type { FormatName, FormatReader } from './types.js';
 
 const READERS: FormatReader[] = [
   replayReader, // binary magic: the most specific, so first
   awsText,
+  nfdumpCsv, // after AWS: needs commas, which AWS lines never have
+  goflow2, // JSON: after the cloud JSON readers, which key on their own fields (formats.md §6 rule 8)
 ];
 
 export function readerFor(name: FormatName): FormatReader | undefined {

@@ -10,15 +10,10 @@ import { closeSync, fsyncSync, mkdirSync, openSync, readSync, renameSync, rmSync
 import { basename, dirname, join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { pack } from 'msgpackr';
-import { Piscina } from 'piscina';
-import { planInputs } from '../input/plan.js';
-import { addCounters, newCounters, type SinkCounters } from '../flow/sink.js';
+import type { SinkCounters } from '../flow/sink.js';
 import { SHARD_BUCKETS } from '../engine/hash.js';
-import { planJobs, runWithConcurrency, transferOf, workerFile, type DetectOptions, type FileReport, type ResolvedReject } from '../engine/run.js';
-import { parseJobRunner } from '../engine/parse-jobs.js';
-import type { ParseResult } from '../engine/tasks.js';
-import { FILE_MAGIC, FILE_PREFIX, REPLAY_VERSION, type BlockIndex, type ReplayHeader, type ReplaySource } from './file.js';
-import { applyReplayOutcome, replayInputs } from './input.js';
+import { Engine, type DetectOptions, type FileReport, type ResolvedReject } from '../engine/run.js';
+import { FILE_MAGIC, FILE_PREFIX, readReplayHeader, REPLAY_VERSION, type BlockIndex, type ReplayHeader, type ReplaySource } from './file.js';
 import type { PartResult } from './spool.js';
 import { ROW_CODEC_COLUMNS } from './row-codec.js';
 
@@ -48,57 +43,20 @@ export interface ConvertResult {
 
 export async function convert(opts: ConvertOptions): Promise<ConvertResult> {
   const t0 = performance.now();
-  const N = Math.max(1, Math.floor(opts.workers));
-  const files = planInputs(opts.inputs, { format: opts.format, account: opts.account, region: opts.region, awsFields: opts.awsFields });
-  const reports: FileReport[] = files.map((f) => ({
-    path: f.display, format: f.format, gzip: f.gzip, bytes: 0, decompressedBytes: 0, counters: newCounters(), error: f.error,
-  }));
-  const chunkResults: ParseResult[][] = files.map(() => []);
   const work = join(dirname(opts.out), `.${basename(opts.out)}.${process.pid}.parts`);
   const tmp = join(dirname(opts.out), `.${basename(opts.out)}.${process.pid}.tmp`);
   mkdirSync(work, { recursive: true });
-  const parsePool = new Piscina({ filename: workerFile('parse'), minThreads: N, maxThreads: N, idleTimeout: 60_000 });
-  const shardPools = Array.from(
-    { length: N },
-    () => new Piscina({ filename: workerFile('shard'), minThreads: 1, maxThreads: 1, idleTimeout: 2 ** 31 - 1, concurrentTasksPerWorker: 1 }),
-  );
+  // detect's engine, with shard workers that write blocks instead of accumulating
+  const engine = new Engine({ ...opts, shardOp: 'convertAdd' });
   try {
     const runRows = opts.runRows ?? DEFAULT_CONVERT.runRows;
-    await Promise.all(shardPools.map((p, s) => p.run({ op: 'convertBegin', spillPath: join(work, `spill-${s}`), runRows })));
-    const replayed = replayInputs(files, shardPools, { shards: N, windowSeconds: opts.windowSeconds, partition: opts.partition, into: 'spool' });
-    replayed.catch(() => {});
-    const runner = parseJobRunner({
-      parsePool,
-      inflightLimit: 4 * N + 4,
-      route: (m) => shardPools[m.shard]!.run({ op: 'convertAdd', batch: m.batch }, { transferList: transferOf(m) }),
-      onResult: (job, r) => void (chunkResults[job.file]![job.chunk] = r),
-    });
-    await runWithConcurrency(planJobs(files, opts, N)(), N + 1, runner.run);
-    await runner.routed();
-    const outcomes = await replayed;
-
-    const rejects: ResolvedReject[] = [];
-    const sources: ReplaySource[] = [];
-    files.forEach((f, i) => {
-      const rep = reports[i]!;
-      const o = outcomes.get(i);
-      if (o) {
-        applyReplayOutcome(rep, o, rejects, opts.maxRejects);
-        if (o.opened) sources.push(...o.opened.header.sources);
-        else sources.push(sourceOf(rep));
-        return;
-      }
-      collectChunks(rep, chunkResults[i]!, rejects, opts.maxRejects, f.display);
-      sources.push(sourceOf(rep));
-    });
-    const totals = newCounters();
-    for (const r of reports) addCounters(totals, r.counters);
-
-    const { dict, toFile } = await mergeDictionaries(shardPools);
+    await engine.onShards((s) => ({ op: 'convertBegin', spillPath: join(work, `spill-${s}`), runRows }));
+    const ingest = await engine.ingest(opts.inputs);
+    const { dict, toFile } = await mergeDictionaries(engine);
     const blockRows = opts.blockRows ?? DEFAULT_CONVERT.blockRows;
-    const parts = (await Promise.all(
-      shardPools.map((p, s) => p.run({ op: 'convertFinish', partPath: join(work, `part-${s}`), toFile: toFile[s], blockRows, wideIds: dict.length > 0xffff })),
-    )) as PartResult[];
+    const parts = await engine.onShards<PartResult>((s) => ({
+      op: 'convertFinish', partPath: join(work, `part-${s}`), toFile: toFile[s]!, blockRows, wideIds: dict.length > 0xffff,
+    }));
     const header: ReplayHeader = {
       version: REPLAY_VERSION,
       tool: 'flowsieve',
@@ -108,49 +66,45 @@ export async function convert(opts: ConvertOptions): Promise<ConvertResult> {
       dict,
       blocks: joinIndexes(parts),
       rows: parts.reduce((s, p) => s + p.rows, 0),
-      sources,
-      totals,
-      rejects,
+      sources: ingest.files.flatMap(sourcesOf),
+      totals: ingest.totals,
+      rejects: ingest.rejects,
       partition: opts.partition ?? null,
     };
     const bytesOut = writeReplayFile(tmp, header, parts);
     renameSync(tmp, opts.out);
     return {
       out: opts.out,
-      files: reports,
-      totals,
+      files: ingest.files,
+      totals: ingest.totals,
       rows: header.rows,
       blocks: header.blocks.offset.length,
-      bytesIn: reports.reduce((s, r) => s + r.bytes, 0),
+      bytesIn: ingest.bytesIn,
       bytesOut,
-      rejects,
+      rejects: ingest.rejects,
       wallSeconds: (performance.now() - t0) / 1000,
-      partial: reports.some((r) => r.error),
+      partial: ingest.partial,
     };
   } catch (err) {
-    await Promise.allSettled(shardPools.map((p) => p.run({ op: 'convertAbort' })));
+    await engine.onShards(() => ({ op: 'convertAbort' })).catch(() => {});
     rmSync(tmp, { force: true });
     throw err;
   } finally {
-    await Promise.all([parsePool.destroy(), ...shardPools.map((p) => p.destroy())]);
+    await engine.close();
     rmSync(work, { recursive: true, force: true });
   }
 }
 
-/** Counters, bytes, first error and rejects (with file line numbers) of a parsed file. */
-function collectChunks(rep: FileReport, chunks: ParseResult[], rejects: ResolvedReject[], maxRejects: number, file: string): void {
-  let lineBase = 0;
-  for (const r of chunks) {
-    if (!r) continue;
-    addCounters(rep.counters, r.counters);
-    rep.bytes += r.bytesIn;
-    rep.decompressedBytes += r.bytesOut;
-    if (r.error && !rep.error) rep.error = r.error.offset >= 0 ? `${r.error.message} (at byte ${r.error.offset})` : r.error.message;
-    for (const rj of r.rejects) {
-      if (rejects.length < maxRejects) rejects.push({ ...rj, line: rj.line > 0 ? rj.line + lineBase : 0, file });
+/** The source files a file stands for: itself, or for a replay file the files it came from. */
+function sourcesOf(rep: FileReport): ReplaySource[] {
+  if (rep.format === 'replay' && rep.replay) {
+    try {
+      return readReplayHeader(rep.path).header.sources;
+    } catch {
+      // unreadable since: the report below names it
     }
-    lineBase += r.lines;
   }
+  return [sourceOf(rep)];
 }
 
 function sourceOf(rep: FileReport): ReplaySource {
@@ -166,8 +120,8 @@ function sourceOf(rep: FileReport): ReplaySource {
 }
 
 /** One sorted dictionary for the file, and each shard's id -> file id. */
-async function mergeDictionaries(shardPools: Piscina[]): Promise<{ dict: string[]; toFile: Uint32Array[] }> {
-  const shardDicts = (await Promise.all(shardPools.map((p) => p.run({ op: 'convertDict' })))) as string[][];
+async function mergeDictionaries(engine: Engine): Promise<{ dict: string[]; toFile: Uint32Array[] }> {
+  const shardDicts = await engine.onShards<string[]>(() => ({ op: 'convertDict' }));
   const all = new Set<string>();
   for (const d of shardDicts) for (const s of d) if (s !== '') all.add(s);
   const dict = ['', ...[...all].sort()];
