@@ -19,7 +19,7 @@ import type { BatchMessage, FinalizeReply, ParseResult, ParseTask, ShardTask } f
 import { compareVerdicts } from '../output/order.js';
 import { readerFor } from '../formats/registry.js';
 import { batchTransferList } from '../flow/batch.js';
-import { applyReplayOutcome, replayInputs, type ReplayOutcome, type ReplayReport } from '../replay/input.js';
+import { allReplayFiles, applyReplayOutcome, replayInputs, type ReplayOutcome, type ReplayReport } from '../replay/input.js';
 import { defaultMaxMemory, mergeMemoryReports, type RunMemoryReport } from './spill.js';
 import { tmpdir } from 'node:os';
 
@@ -159,7 +159,9 @@ export class Engine {
     const N = Math.max(1, Math.floor(opts.workers));
     this.shards = N;
     this.inflightLimit = 4 * N + 4;
-    this.parsePool = new Piscina({ filename: workerFile('parse'), minThreads: N, maxThreads: N, idleTimeout: 60_000 });
+    // a run on replay files alone parses nothing: its parse threads start only if needed
+    const minParse = allReplayFiles(opts.inputs) ? 0 : N;
+    this.parsePool = new Piscina({ filename: workerFile('parse'), minThreads: minParse, maxThreads: N, idleTimeout: 60_000 });
     this.shardPools = Array.from(
       { length: N },
       () => new Piscina({ filename: workerFile('shard'), minThreads: 1, maxThreads: 1, idleTimeout: 2 ** 31 - 1, concurrentTasksPerWorker: 1 }),
