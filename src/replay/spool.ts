@@ -2,11 +2,13 @@
  * The conversion side of a shard worker: instead of accumulating its shard's records,
  * it groups them by source-address bucket and writes them as 'rows' blocks.
  *
- * Memory is bounded by the run buffer: when it fills, its rows are sorted by bucket
- * (counting sort) and written to a spill file as one small piece per bucket. At the end,
- * every bucket's pieces and the rows still in memory are joined into blocks of up to
- * `blockRows` rows, with dictionary ids rewritten to the file's dictionary, and written
- * to this shard's part file; the main thread concatenates the parts.
+ * Each arriving batch is sorted by bucket while it is small (a counting sort over a
+ * batch that fits in cache) and appended to the run buffer as a segment. When the run
+ * is full, each bucket's ranges of all segments (contiguous copies) become one piece in
+ * a spill file. At the end, every bucket's pieces and the rows still in memory are joined
+ * into blocks of up to `blockRows` rows, each sorted by entry, with dictionary ids
+ * rewritten to the file's dictionary, and written to this shard's part file; the main
+ * thread concatenates the parts. Memory: the run buffer and one block.
  */
 import { closeSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
 import type { FlowBatchData } from '../flow/batch.js';
@@ -26,12 +28,19 @@ export interface PartResult {
   blocks: BlockIndex; // offsets relative to the start of the part
 }
 
+/** Rows of the run buffer sorted by bucket: bucket b is rows [start[b], start[b+1]). */
+interface Segment {
+  start: Int32Array; // SHARD_BUCKETS + 1 run positions
+}
+
 export class RowSpool {
-  private run: FlowBatchData;
-  private bucket: Uint16Array;
+  private readonly run: FlowBatchData;
+  private segments: Segment[] = [];
   private readonly dict = new StringDict();
   private readonly scratch = new RowScratch();
   private idMap = new Uint32Array(256);
+  private bucket = new Uint16Array(0);
+  private order = new Int32Array(0);
   private spillFd = -1;
   private spillBytes = 0;
   /** pieces per bucket: [offset, length] pairs in the spill file */
@@ -43,7 +52,6 @@ export class RowSpool {
     private readonly runRows: number,
   ) {
     this.run = allocBatch(runRows);
-    this.bucket = new Uint16Array(runRows);
   }
 
   /** Append a batch's rows (its ids are batch-local: they are mapped to this shard's dictionary). */
@@ -53,16 +61,36 @@ export class RowSpool {
     for (let k = 0; k < strings.length; k++) this.idMap[k] = this.dict.idOf(strings[k]!);
     let from = 0;
     while (from < batch.n) {
-      const take = Math.min(batch.n - from, this.runRows - this.run.n);
-      const at = this.run.n;
-      copyRows(batch, from, take, this.run, at);
-      remapIds(this.run, at, at + take, this.idMap);
-      for (let i = at; i < at + take; i++) this.bucket[i] = bucketOf(hashAddress(this.run.src, i * 4));
-      this.run.n += take;
-      from += take;
       if (this.run.n === this.runRows) this.spillRun();
+      const take = Math.min(batch.n - from, this.runRows - this.run.n);
+      this.appendSorted(batch, from, take);
+      from += take;
     }
     this.rows += batch.n;
+  }
+
+  /** Rows [from, from+count) of a batch, sorted by bucket, as a new segment of the run. */
+  private appendSorted(batch: FlowBatchData, from: number, count: number): void {
+    if (this.bucket.length < count) {
+      this.bucket = new Uint16Array(count);
+      this.order = new Int32Array(count);
+    }
+    const start = new Int32Array(SHARD_BUCKETS + 1);
+    for (let k = 0; k < count; k++) {
+      const b = bucketOf(hashAddress(batch.src, (from + k) * 4));
+      this.bucket[k] = b;
+      start[b + 1]!++;
+    }
+    for (let b = 0; b < SHARD_BUCKETS; b++) start[b + 1]! += start[b]!;
+    const fill = start.slice(0, SHARD_BUCKETS);
+    const order = this.order.subarray(0, count);
+    for (let k = 0; k < count; k++) order[fill[this.bucket[k]!]!++] = from + k;
+    const at = this.run.n;
+    gatherRows(batch, order, this.run, at);
+    remapIds(this.run, at, at + count, this.idMap);
+    for (let b = 0; b <= SHARD_BUCKETS; b++) start[b]! += at;
+    this.segments.push({ start });
+    this.run.n = at + count;
   }
 
   /** This shard's dictionary: the main thread merges them into the file's. */
@@ -70,35 +98,32 @@ export class RowSpool {
     return this.dict.strings;
   }
 
-  /** The run's rows ordered by bucket, and where each bucket's rows start. */
-  private sortedRun(): { rows: FlowBatchData; start: Int32Array } {
-    const n = this.run.n;
-    const start = new Int32Array(SHARD_BUCKETS + 1);
-    for (let i = 0; i < n; i++) start[this.bucket[i]! + 1]!++;
-    for (let b = 0; b < SHARD_BUCKETS; b++) start[b + 1]! += start[b]!;
-    const fill = start.slice(0, SHARD_BUCKETS);
-    const order = new Int32Array(n);
-    for (let i = 0; i < n; i++) order[fill[this.bucket[i]!]!++] = i;
-    const rows = allocBatch(n);
-    gatherRows(this.run, order, rows);
-    return { rows, start };
+  /** Append bucket b's rows of every segment of the run to `into` (through `add`). */
+  private runRowsOf(b: number, add: (src: FlowBatchData, from: number, count: number) => void): void {
+    for (const seg of this.segments) {
+      const n = seg.start[b + 1]! - seg.start[b]!;
+      if (n > 0) add(this.run, seg.start[b]!, n);
+    }
   }
 
   private spillRun(): void {
     if (this.spillFd < 0) this.spillFd = openSync(this.spillPath, 'w+');
-    const { rows, start } = this.sortedRun();
     for (let b = 0; b < SHARD_BUCKETS; b++) {
-      const count = start[b + 1]! - start[b]!;
+      let count = 0;
+      for (const seg of this.segments) count += seg.start[b + 1]! - seg.start[b]!;
       if (count === 0) continue;
       const piece = allocBatch(count);
-      copyRows(rows, start[b]!, count, piece, 0);
-      piece.n = count;
+      this.runRowsOf(b, (src, from, n) => {
+        copyRows(src, from, n, piece, piece.n);
+        piece.n += n;
+      });
       const frame = encodeBlock({ kind: PIECE_KIND, rows: count, bucket: b, minTime: 0, maxTime: 0, columns: encodeRows(piece, count, true) });
       writeSync(this.spillFd, frame, 0, frame.length, this.spillBytes);
       this.pieces[b]!.push(this.spillBytes, frame.length);
       this.spillBytes += frame.length;
     }
     this.run.n = 0;
+    this.segments = [];
   }
 
   /**
@@ -106,8 +131,6 @@ export class RowSpool {
    * (this shard's dictionary id -> the file's), and forget them.
    */
   finish(partPath: string, toFile: Uint32Array, blockRows: number, wideIds: boolean): PartResult {
-    const { rows: tail, start } = this.sortedRun();
-    this.run.n = 0;
     const out = openSync(partPath, 'w');
     const blocks: BlockIndex = { offset: [], length: [], bucket: [], rows: [], minTime: [], maxTime: [] };
     let bytes = 0;
@@ -125,11 +148,11 @@ export class RowSpool {
         blocks.offset.push(bytes);
         blocks.length.push(frame.length);
         blocks.bucket.push(bucket);
-        blocks.rows.push(block.n);
+        blocks.rows.push(sorted.n);
         blocks.minTime.push(minTime);
         blocks.maxTime.push(maxTime);
         bytes += frame.length;
-        written += block.n;
+        written += sorted.n;
         block.n = 0;
       };
       const append = (src: FlowBatchData, from: number, count: number, bucket: number) => {
@@ -148,13 +171,15 @@ export class RowSpool {
           const piece = this.readPiece(list[k]!, list[k + 1]!);
           append(piece, 0, piece.n, b);
         }
-        append(tail, start[b]!, start[b + 1]! - start[b]!, b);
+        this.runRowsOf(b, (src, from, n) => append(src, from, n, b));
         emit(b);
       }
     } finally {
       closeSync(out);
       this.dropSpill();
     }
+    this.run.n = 0;
+    this.segments = [];
     if (written !== this.rows) throw new Error(`replay part holds ${written} rows, the shard received ${this.rows}`);
     return { path: partPath, bytes, rows: written, blocks };
   }
