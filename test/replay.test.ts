@@ -35,12 +35,12 @@ beforeAll(() => {
   appendFileSync(a, '2 123456789012 eni-1 1.2.3.4 10.0.0.1 x 80 6 1 40 1717200000 1717200001 ACCEPT OK\nnot a flow log line\n');
   const text = cli('detect', logs, '--out', join(dir, 'text'), '--workers', '2', '--near-misses', '--quiet');
   expect(text.code).toBe(0);
+  expect(cli('convert', logs, '--out', join(dir, 'all.fsr'), '--workers', '2', '--quiet').code).toBe(0);
 });
 
 describe('replay files', () => {
   it('give byte-identical verdicts to the logs they came from, at any worker count', () => {
     const fsr = join(dir, 'all.fsr');
-    expect(cli('convert', logs, '--out', fsr, '--workers', '2', '--quiet').code).toBe(0);
     const want = readFileSync(join(dir, 'text', 'scans.ndjson'));
     expect(want.length).toBeGreaterThan(500); // the data has scanners
     for (const w of ['1', '2', '3']) {
@@ -87,6 +87,17 @@ describe('replay files', () => {
     const out = join(dir, 'mixed');
     expect(cli('detect', join(per, 'a.log.fsr'), b, '--out', out, '--workers', '2', '--quiet').code).toBe(0);
     expect(readFileSync(join(out, 'scans.ndjson')).equals(readFileSync(join(dir, 'text', 'scans.ndjson')))).toBe(true);
+  });
+
+  it('split by --partition exactly as the logs do', () => {
+    for (const part of ['0/2', '1/2']) {
+      const t = join(dir, `text-part-${part[0]}`);
+      const r = join(dir, `replay-part-${part[0]}`);
+      expect(cli('detect', logs, '--out', t, '--partition', part, '--quiet').code).toBe(0);
+      expect(cli('detect', join(dir, 'all.fsr'), '--out', r, '--partition', part, '--workers', '3', '--quiet').code).toBe(0);
+      expect(readFileSync(join(r, 'scans.ndjson')).equals(readFileSync(join(t, 'scans.ndjson'))), part).toBe(true);
+      expect(summary(r).files[0].replay.outside_partition).toBeGreaterThan(0);
+    }
   });
 
   it('report a corrupt block with its offset, skip it and read the rest', () => {
