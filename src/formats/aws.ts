@@ -314,7 +314,8 @@ class LastValue {
     }
     this.id = this.dict.idOfBytes(buf, s, e);
     if (len <= this.bytes.length) {
-      this.bytes.set(buf.subarray(s, e));
+      // a byte loop: Buffer.subarray allocates an object, on every miss
+      for (let k = 0; k < len; k++) this.bytes[k] = buf[s + k]!;
       this.len = len;
     } else {
       this.len = -1;
