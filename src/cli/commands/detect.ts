@@ -7,6 +7,8 @@ import { detect, type DetectResult, type Progress } from '../../engine/run.js';
 import { writeVerdicts } from '../../output/verdicts.js';
 import { buildSummary, humanSummary } from '../../output/summary.js';
 import { writeFileAtomic } from '../../output/files.js';
+import { ANALYSIS_OPTIONS, analysisPlan, enrichmentColumns, humanAnalysis, runAnalysis } from '../analysis.js';
+import { writeStats, type Analysis } from '../../stats/index.js';
 
 export const spec: CommandSpec = {
   name: 'detect',
@@ -17,6 +19,7 @@ export const spec: CommandSpec = {
     { name: 'near-misses', type: 'boolean', help: 'also write keys with enough endpoints that failed a condition' },
     { name: 'quiet', type: 'boolean', help: 'no summary or progress on stderr' },
     ...DETECTION_OPTIONS,
+    ...ANALYSIS_OPTIONS,
   ],
 };
 
@@ -27,26 +30,41 @@ export async function run(args: Parsed): Promise<number> {
   const out = String(v.out);
   const opts = detectOptionsFrom(v, args.positionals);
   const quiet = Boolean(v.quiet);
+  const plan = analysisPlan(v); // opens the IP databases now: a bad path fails before detection
   if (!quiet && process.stderr.isTTY) opts.onProgress = progressLine;
   const result = await detect(opts);
   if (!quiet && process.stderr.isTTY) process.stderr.write('\r\x1b[K');
+  const analysis = await runAnalysis(result, opts.windowSeconds, plan);
   writeResults(out, result, opts.windowSeconds, {
     window_seconds: opts.windowSeconds,
     thresholds: opts.thresholds,
     workers: opts.workers,
     partition: opts.partition ?? null,
     inputs: args.positionals,
-  }, opts.nearMisses);
+    analysis: plan.settings,
+  }, opts.nearMisses, analysis);
   if (!quiet) process.stderr.write(humanSummary(result, out) + '\n');
+  if (!quiet) process.stderr.write(humanAnalysis(analysis) + '\n');
   return result.partial ? 2 : 0;
 }
 
-export function writeResults(out: string, result: DetectResult, windowSeconds: number, settings: Record<string, unknown>, nearMisses: boolean): void {
+export function writeResults(
+  out: string,
+  result: DetectResult,
+  windowSeconds: number,
+  settings: Record<string, unknown>,
+  nearMisses: boolean,
+  analysis?: Analysis,
+): void {
   mkdirSync(out, { recursive: true });
-  writeVerdicts(out, 'scans', result.scans, windowSeconds, false);
-  if (nearMisses) writeVerdicts(out, 'near_misses', result.nearMisses, windowSeconds, true);
+  const extra = analysis && enrichmentColumns(analysis);
+  writeVerdicts(out, 'scans', result.scans, windowSeconds, false, extra);
+  if (nearMisses) writeVerdicts(out, 'near_misses', result.nearMisses, windowSeconds, true, extra);
   writeFileAtomic(`${out}/rejects.ndjson`, result.rejects.map((r) => JSON.stringify(r)).join('\n') + (result.rejects.length ? '\n' : ''));
-  writeFileAtomic(`${out}/summary.json`, JSON.stringify(buildSummary(result, settings), null, 2) + '\n');
+  const summary = buildSummary(result, settings);
+  // statistics and enrichment (SPEC §5): <out>/stats/ and the summary's `stats` section
+  if (analysis) summary.stats = writeStats(out, analysis);
+  writeFileAtomic(`${out}/summary.json`, JSON.stringify(summary, null, 2) + '\n');
 }
 
 function progressLine(p: Progress): void {
