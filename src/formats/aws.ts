@@ -44,7 +44,7 @@ const ROLE_OF: Record<string, Role> = {
 const REQUIRED = ['srcaddr', 'dstaddr', 'srcport', 'dstport', 'protocol', 'start'];
 
 /** Normalise a header token ("${srcaddr}" or "pkt_srcaddr" are written by some tools). */
-function fieldName(t: string): string {
+export function fieldName(t: string): string {
   return t.replace(/^\$\{|\}$/g, '').replace(/_/g, '-').toLowerCase();
 }
 
