@@ -102,7 +102,7 @@ export function lookupV4(path: string, queries: readonly number[]): (AsnAnswer |
     const order = lines.map((_, k) => k).sort((a, b) => starts[a]! - starts[b]! || a - b);
     lines = order.map((k) => lines[k]!);
   }
-  const out: (AsnAnswer | undefined)[] = new Array(queries.length);
+  const out: (AsnAnswer | undefined)[] = new Array<AsnAnswer | undefined>(queries.length).fill(undefined);
   let qi = 0;
   for (const off of lines) {
     if (qi >= queries.length) break;
@@ -151,7 +151,7 @@ export function lookupV6(path: string, queries: readonly ArrayLike<number>[]): (
   let order = lines.map((_, k) => k);
   if (!sorted) order = order.sort((a, b) => compareWords(starts, 4 * a, starts, 4 * b) || a - b);
   const end = new Uint32Array(4);
-  const out: (AsnAnswer | undefined)[] = new Array(queries.length);
+  const out: (AsnAnswer | undefined)[] = new Array<AsnAnswer | undefined>(queries.length).fill(undefined);
   let qi = 0;
   for (const k of order) {
     if (qi >= queries.length) break;

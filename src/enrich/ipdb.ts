@@ -146,6 +146,8 @@ export class IpDatabases {
   }
 
   private safeGet(r: Reader<Response>, text: string): AnyRecord | null {
+    // an IPv4-only database would walk its tree with an IPv6 address's first bits: a wrong answer
+    if (r.metadata.ipVersion === 4 && text.includes(':')) return null;
     try {
       return r.get(text) as AnyRecord | null;
     } catch {
