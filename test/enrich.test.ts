@@ -147,3 +147,36 @@ describe('enricher', () => {
     expect(got.rdns).toBeNull();
   });
 });
+
+describe('detect output', () => {
+  it('adds country, asn, as_org, actor, rdns after the SPEC §7 columns and a stats section', async () => {
+    const { detect, DEFAULT_RUN } = await import('../dist/src/engine/run.js');
+    const { DEFAULT_THRESHOLDS } = await import('../dist/src/detect/rules.js');
+    const { writeResults } = await import('../dist/src/cli/commands/detect.js');
+    const { analysisPlan, runAnalysis } = await import('../dist/src/cli/analysis.js');
+    const { SCAN_COLUMNS } = await import('../dist/src/output/verdicts.js');
+    const { readFileSync } = await import('node:fs');
+    const dir = tempDir();
+    const lines = ['version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status'];
+    for (let i = 1; i <= 10; i++) lines.push(`2 123456789012 eni-1 162.142.125.10 10.0.0.${i} 41000 443 6 1 44 ${1717200000 + i} ${1717200001 + i} REJECT OK`);
+    writeFileSync(join(dir, 'a.log'), lines.join('\n') + '\n');
+    const W = 21600;
+    const result = await detect({ ...DEFAULT_RUN, inputs: [join(dir, 'a.log')], workers: 1, windowSeconds: W, thresholds: { ...DEFAULT_THRESHOLDS }, nearMisses: false });
+    const plan = analysisPlan({ top: 20 });
+    const analysis = await runAnalysis(result, W, plan);
+    const out = join(dir, 'out');
+    writeResults(out, result, W, { window_seconds: W, analysis: plan.settings }, false, analysis);
+    const csv = readFileSync(join(out, 'scans.csv'), 'utf8').trim().split('\n');
+    expect(csv[0]).toBe([...SCAN_COLUMNS, 'country', 'asn', 'as_org', 'actor', 'rdns'].join(','));
+    expect(csv[1]).toMatch(/,US,398324,"?Censys, Inc\."?,Censys,$/);
+    const nd = JSON.parse(readFileSync(join(out, 'scans.ndjson'), 'utf8').split('\n')[0]!);
+    expect(Object.keys(nd).slice(-5)).toEqual(['country', 'asn', 'as_org', 'actor', 'rdns']);
+    const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
+    expect(summary.stats.actors.table[0]).toMatchObject({ actor: 'Censys', scanner_ips: 1 });
+    expect(summary.stats.ports.top_per_protocol[0].by_scanner_ips[0]).toMatchObject({ port: 443, service: 'https' });
+    expect(summary.stats.endpoints.all).toMatchObject({ endpoints: 10 });
+    expect(summary.stats.countries.top[0]).toMatchObject({ country: 'US', scanner_ips: 1 });
+    expect(summary.settings.analysis).toMatchObject({ enrich: true, rdns: false });
+    expect(() => analysisPlan({ top: 20, 'geoip-db': '/nonexistent.mmdb' })).toThrow(/--geoip-db/);
+  });
+});

@@ -1,0 +1,154 @@
+import { copyFileSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { gunzipSync, gzipSync } from 'node:zlib';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { detect, DEFAULT_RUN } from '../dist/src/engine/run.js';
+import { DEFAULT_THRESHOLDS } from '../dist/src/detect/rules.js';
+import { writeResults } from '../dist/src/cli/commands/detect.js';
+import { filterLogs, FilterSetupError } from '../dist/src/filter/run.js';
+import { loadScanKeys } from '../dist/src/filter/keys.js';
+import { parseAddress } from '../dist/src/net/address.js';
+import { tempDir } from './helpers/tmp.js';
+
+const W = 21600;
+const T0 = 1717200000; // 2024-06-01T00:00:00Z, a window start
+const HEADER = 'version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status';
+const SCANNER = '45.33.1.7';
+const SCANNER6 = '2600:3c00::7';
+
+/** A small AWS log with two planted scanners, near-scanner traffic that is not a scan key, and noise. */
+function awsLog(): string {
+  const l: string[] = [HEADER];
+  const rec = (src: string, dst: string, sport: number, dport: number, proto: number, pk: number, by: number, t: number, action = 'REJECT') =>
+    l.push(`2 123456789012 eni-0a1b2c3d ${src} ${dst} ${sport} ${dport} ${proto} ${pk} ${by} ${t} ${t + 30} ${action} OK`);
+  for (let i = 1; i <= 12; i++) rec(SCANNER, `10.0.0.${i}`, 40000 + i, 23, 6, 1, 44, T0 + 60 * i); // scan key: tcp/23, window 0
+  for (let i = 1; i <= 3; i++) rec(SCANNER, `10.0.0.${i}`, 41000 + i, 80, 6, 1, 44, T0 + 70 * i); // same source, 3 endpoints: not a key
+  for (let i = 1; i <= 2; i++) rec(SCANNER, `10.0.0.${i}`, 42000 + i, 23, 6, 1, 44, T0 + W + 10 * i); // next window: not a key
+  rec('10.0.0.1', SCANNER, 23, 40001, 6, 1, 40, T0 + 61, 'ACCEPT'); // an endpoint's reply to the scanner
+  for (let i = 1; i <= 10; i++) rec(SCANNER6, `fd00::${i}`, 50000, 3389, 6, 2, 120, T0 + 5 * i); // IPv6 scan key: tcp/3389
+  for (let i = 0; i < 40; i++) {
+    rec('10.0.0.5', `52.95.1.${i}`, 50000 + i, 443, 6, 12, 6000, T0 + 100 + i, 'ACCEPT');
+    rec(`52.95.1.${i}`, '10.0.0.5', 443, 50000 + i, 6, 10, 9000, T0 + 100 + i, 'ACCEPT');
+  }
+  l.push('2 123456789012 eni-0a1b2c3d - - - - - - - 1717200000 1717200060 - NODATA');
+  l.push('this line is not a flow record');
+  l.push('');
+  return l.join('\n') + '\n';
+}
+
+const SCAN_LINES = 22; // 12 IPv4 + 10 IPv6 probes
+
+function detectOptions(inputs: string[]) {
+  return { ...DEFAULT_RUN, inputs, workers: 1, windowSeconds: W, thresholds: { ...DEFAULT_THRESHOLDS }, nearMisses: false };
+}
+
+/** The records of an AWS text file, as (src, protocol, dst_port, window) keys, by simple splitting. */
+function recordKeys(text: string) {
+  return text
+    .split('\n')
+    .map((line) => line.trim().split(/\s+/))
+    .filter((f) => f.length === 14 && /^\d+$/.test(f[0]!) && f[3] !== '-')
+    .map((f) => ({ src: f[3]!, proto: Number(f[7]), dport: Number(f[6]), window: Math.floor(Number(f[10]) / W) }));
+}
+
+let root: string;
+let scansDir: string;
+let inputs: string;
+
+beforeAll(async () => {
+  root = tempDir();
+  inputs = join(root, 'logs');
+  mkdirSync(join(inputs, 'sub'), { recursive: true });
+  const text = awsLog();
+  writeFileSync(join(inputs, 'flows.log'), text);
+  writeFileSync(join(inputs, 'sub', 'flows.log.gz'), gzipSync(Buffer.from(text)));
+  scansDir = join(root, 'run');
+  const result = await detect(detectOptions([join(inputs, 'flows.log')]));
+  writeResults(scansDir, result, W, { window_seconds: W }, false);
+});
+
+describe('flowsieve filter (AWS text)', () => {
+  it('the planted scanners are the run’s only scan keys', () => {
+    const keys = loadScanKeys(join(scansDir, 'scans.ndjson'), W);
+    expect(keys.size).toBe(2);
+    expect(keys.has(parseAddress(SCANNER)!, 0, 6, 23, T0 / W)).toBe(true);
+    expect(keys.has(parseAddress(SCANNER6)!, 0, 6, 3389, T0 / W)).toBe(true);
+    expect(keys.has(parseAddress(SCANNER)!, 0, 6, 80, T0 / W)).toBe(false);
+    expect(keys.has(parseAddress(SCANNER)!, 0, 6, 23, T0 / W + 1)).toBe(false);
+  });
+
+  it('removes exactly the scan-key records; kept + removed = read', async () => {
+    const out = join(root, 'filtered');
+    const r = await filterLogs({ inputs: [inputs], scansDir, out, mode: 'drop', replies: false, maxLineBytes: 1 << 20 });
+    expect(r.partial).toBe(false);
+    expect(r.window_seconds).toBe(W);
+    expect(r.files.map((f) => f.output)).toEqual([join(out, 'flows.log'), join(out, 'sub', 'flows.log.gz')]);
+    const input = readFileSync(join(inputs, 'flows.log'), 'utf8');
+    const inputRecords = recordKeys(input).length;
+    for (const f of r.files) {
+      const c = f.counters;
+      expect(c.scan_records).toBe(SCAN_LINES);
+      expect(c.records).toBe(inputRecords);
+      expect(c.kept_lines + c.scan_records).toBe(c.lines);
+      expect(c.lines).toBe(input.split('\n').length - 1);
+      expect(c.unparsed).toBe(4); // header, NODATA, a bad line, a blank line: all kept
+    }
+    const plain = readFileSync(join(out, 'flows.log'), 'utf8');
+    // byte accounting: what was removed is exactly the scan lines
+    expect(statSync(join(out, 'flows.log')).size).toBe(Buffer.byteLength(input) - r.files[0]!.counters.scan_bytes);
+    expect(plain.split('\n')[0]).toBe(HEADER);
+    expect(plain).toContain('this line is not a flow record');
+    expect(plain).toContain('NODATA');
+    // re-parsed: no record left is a scan key, every other record is still there
+    const keys = loadScanKeys(join(scansDir, 'scans.ndjson'), W);
+    const left = recordKeys(plain);
+    expect(left.length).toBe(inputRecords - SCAN_LINES);
+    for (const k of left) expect(keys.has(parseAddress(k.src)!, 0, k.proto, k.dport, k.window), `${k.src} ${k.dport}`).toBe(false);
+    expect(left.filter((k) => k.src === SCANNER).length).toBe(5); // its non-scan traffic stays
+    // gzip in, gzip out, same content
+    expect(gunzipSync(readFileSync(join(out, 'sub', 'flows.log.gz'))).toString('utf8')).toBe(plain);
+    // and the engine finds nothing left to call a scan
+    const again = await detect(detectOptions([join(out, 'flows.log')]));
+    expect(again.scans).toEqual([]);
+    expect(again.totals.records).toBe(inputRecords - SCAN_LINES);
+  });
+
+  it('with --replies also removes the endpoints’ replies to scanners', async () => {
+    const out = join(root, 'filtered-replies');
+    const r = await filterLogs({ inputs: [join(inputs, 'flows.log')], scansDir, out, mode: 'drop', replies: true, maxLineBytes: 1 << 20 });
+    expect(r.files[0]!.counters.scan_records).toBe(SCAN_LINES + 1);
+    expect(readFileSync(join(out, 'flows.log'), 'utf8')).not.toMatch(/10\.0\.0\.1 45\.33\.1\.7 23 40001/);
+  });
+
+  it('refuses what it cannot do, and names files it cannot filter', async () => {
+    const out = join(root, 'f2');
+    await expect(filterLogs({ inputs: [inputs], scansDir: join(root, 'nope'), out, mode: 'drop', replies: false, maxLineBytes: 1 << 20 })).rejects.toThrow(
+      FilterSetupError,
+    );
+    await expect(filterLogs({ inputs: [inputs], scansDir, out: join(inputs, 'out'), mode: 'drop', replies: false, maxLineBytes: 1 << 20 })).rejects.toThrow(
+      /inside the input folder/,
+    );
+    await expect(filterLogs({ inputs: [inputs], scansDir, out, mode: 'tag', replies: false, maxLineBytes: 1 << 20 })).rejects.toThrow(/--mode tag needs a JSON format/);
+    const odd = join(root, 'odd');
+    mkdirSync(odd, { recursive: true });
+    writeFileSync(join(odd, 'notes.txt'), 'hello\n');
+    copyFileSync(join(inputs, 'flows.log'), join(odd, 'flows.log'));
+    const r = await filterLogs({ inputs: [odd], scansDir, out, mode: 'drop', replies: false, maxLineBytes: 1 << 20 });
+    expect(r.partial).toBe(true);
+    expect(r.files.find((f) => f.input.endsWith('notes.txt'))).toMatchObject({ output: null, error: expect.stringMatching(/unrecognised format/) });
+    expect(r.files.find((f) => f.input.endsWith('flows.log'))!.counters.scan_records).toBe(SCAN_LINES);
+  });
+
+  it('keeps what it read of a truncated gzip file and says so', async () => {
+    const dir = join(root, 'trunc');
+    mkdirSync(dir, { recursive: true });
+    const gz = gzipSync(Buffer.from(awsLog()));
+    writeFileSync(join(dir, 'cut.log.gz'), gz.subarray(0, Math.floor(gz.length * 0.6)));
+    const r = await filterLogs({ inputs: [dir], scansDir, out: join(root, 'trunc-out'), mode: 'drop', replies: false, maxLineBytes: 1 << 20 });
+    const f = r.files[0]!;
+    expect(r.partial).toBe(true);
+    expect(f.error).toMatch(/gzip/);
+    expect(f.output).not.toBeNull();
+    expect(f.counters.kept_lines + f.counters.scan_records).toBeLessThanOrEqual(f.counters.lines);
+  });
+});
