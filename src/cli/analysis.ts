@@ -78,7 +78,7 @@ export function humanAnalysis(a: Analysis): string {
   const lines: string[] = [];
   const top = [...a.ports.ports].slice(0, 5).map((p) => `${protocolName(p.protocol)}/${p.port}${p.service ? ` ${p.service}` : ''} (${p.scanner_ips})`);
   if (top.length) lines.push(`  most scanned (scanner IPs): ${top.join(', ')}`);
-  if (a.endpoints) {
+  if (a.endpoints && a.endpoints.all.endpoints > 0) {
     const e = a.endpoints.all;
     lines.push(`  per endpoint-day: median ${e.scanner_ips.median} scanner IPs on ${e.ports.median} ports (p95 ${e.scanner_ips.p95} / ${e.ports.p95})`);
   }

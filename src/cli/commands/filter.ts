@@ -21,6 +21,8 @@ export const spec: CommandSpec = {
     { name: 'format', type: 'string', help: 'force the input format instead of sniffing it', value: 'NAME' },
     { name: 'aws-fields', type: 'string', help: 'AWS field list for files without a header line', value: 'FIELDS' },
     { name: 'max-line-bytes', type: 'number', help: 'a longer line stops the file (it could not be written back)', default: 16 << 20 },
+    { name: 'jobs', type: 'number', help: 'files filtered at once', default: 4 },
+    { name: 'gzip-level', type: 'number', help: 'gzip level of outputs of gzip inputs (1 fastest .. 9 smallest)', default: 6 },
     { name: 'report', type: 'string', help: 'also write the per-file counts as JSON to this file', value: 'FILE' },
     { name: 'quiet', type: 'boolean', help: 'print nothing but errors' },
   ],
@@ -44,6 +46,10 @@ export async function run(args: Parsed): Promise<number> {
       throw new UsageError((err as Error).message);
     }
   }
+  const jobs = Number(v.jobs);
+  if (!(Number.isInteger(jobs) && jobs >= 1 && jobs <= 64)) throw new UsageError('--jobs must be an integer between 1 and 64');
+  const gzipLevel = Number(v['gzip-level']);
+  if (!(Number.isInteger(gzipLevel) && gzipLevel >= 1 && gzipLevel <= 9)) throw new UsageError('--gzip-level must be an integer between 1 and 9');
   const quiet = Boolean(v.quiet);
   let result: FilterResult;
   try {
@@ -57,6 +63,8 @@ export async function run(args: Parsed): Promise<number> {
       awsFields: v['aws-fields'] ? String(v['aws-fields']).split(/[\s,]+/).filter(Boolean) : undefined,
       windowSeconds,
       maxLineBytes: Number(v['max-line-bytes']),
+      jobs,
+      gzipLevel,
       onFile: (r) => {
         if (!quiet || r.error) process.stderr.write(fileLine(r) + '\n');
       },
