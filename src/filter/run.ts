@@ -136,7 +136,10 @@ export async function filterLogs(opts: FilterOptions): Promise<FilterResult> {
       const i = next++;
       files[i] = await filterOne(planned[i]!, keys, windowSeconds, opts);
       done[i] = true;
-      while (announced < planned.length && done[announced]) opts.onFile?.(files[announced++]!);
+      while (announced < planned.length && done[announced]) {
+        const r = files[announced++]!; // not inside onFile?.(...): an absent onFile would skip the ++
+        opts.onFile?.(r);
+      }
     }
   };
   const jobs = Math.max(1, Math.min(opts.jobs ?? 4, planned.length));
