@@ -150,9 +150,10 @@ describe('enricher', () => {
 
 describe('detect output', () => {
   it('adds country, asn, as_org, actor, rdns after the SPEC §7 columns and a stats section', async () => {
-    const { detect, DEFAULT_RUN } = await import('../dist/src/engine/run.js');
-    const { DEFAULT_THRESHOLDS } = await import('../dist/src/detect/rules.js');
-    const { writeResults } = await import('../dist/src/cli/commands/detect.js');
+    const { detect } = await import('../dist/src/engine/run.js');
+    const { spec, writeResults } = await import('../dist/src/cli/commands/detect.js');
+    const { parseArgs } = await import('../dist/src/cli/args.js');
+    const { detectOptionsFrom } = await import('../dist/src/cli/common.js');
     const { analysisPlan, runAnalysis } = await import('../dist/src/cli/analysis.js');
     const { SCAN_COLUMNS } = await import('../dist/src/output/verdicts.js');
     const { readFileSync } = await import('node:fs');
@@ -161,7 +162,8 @@ describe('detect output', () => {
     for (let i = 1; i <= 10; i++) lines.push(`2 123456789012 eni-1 162.142.125.10 10.0.0.${i} 41000 443 6 1 44 ${1717200000 + i} ${1717200001 + i} REJECT OK`);
     writeFileSync(join(dir, 'a.log'), lines.join('\n') + '\n');
     const W = 21600;
-    const result = await detect({ ...DEFAULT_RUN, inputs: [join(dir, 'a.log')], workers: 1, windowSeconds: W, thresholds: { ...DEFAULT_THRESHOLDS }, nearMisses: false });
+    const inputs = [join(dir, 'a.log')];
+    const result = await detect(detectOptionsFrom(parseArgs(spec, [...inputs, '--workers', '1']).values, inputs));
     const plan = analysisPlan({ top: 20 });
     const analysis = await runAnalysis(result, W, plan);
     const out = join(dir, 'out');

@@ -2,9 +2,10 @@ import { copyFileSync, mkdirSync, readFileSync, statSync, writeFileSync } from '
 import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { detect, DEFAULT_RUN } from '../dist/src/engine/run.js';
-import { DEFAULT_THRESHOLDS } from '../dist/src/detect/rules.js';
-import { writeResults } from '../dist/src/cli/commands/detect.js';
+import { detect } from '../dist/src/engine/run.js';
+import { spec as detectSpec, writeResults } from '../dist/src/cli/commands/detect.js';
+import { parseArgs } from '../dist/src/cli/args.js';
+import { detectOptionsFrom } from '../dist/src/cli/common.js';
 import { filterLogs, FilterSetupError } from '../dist/src/filter/run.js';
 import { loadScanKeys } from '../dist/src/filter/keys.js';
 import { parseAddress } from '../dist/src/net/address.js';
@@ -38,8 +39,9 @@ function awsLog(): string {
 
 const SCAN_LINES = 22; // 12 IPv4 + 10 IPv6 probes
 
+/** Options exactly as `flowsieve detect <inputs> --workers 1` builds them. */
 function detectOptions(inputs: string[]) {
-  return { ...DEFAULT_RUN, inputs, workers: 1, windowSeconds: W, thresholds: { ...DEFAULT_THRESHOLDS }, nearMisses: false };
+  return detectOptionsFrom(parseArgs(detectSpec, [...inputs, '--workers', '1']).values, inputs);
 }
 
 /** The records of an AWS text file, as (src, protocol, dst_port, window) keys, by simple splitting. */

@@ -169,7 +169,10 @@ describe('statistics files', () => {
     const out = tempDir();
     const a = analyse({ scans: SCANS as never, endpointDays: ENDPOINT_DAYS, windowSeconds: W, enrichment: null, topN: 20 });
     const summary = writeStats(out, a) as Record<string, any>;
-    for (const f of Object.values(STATS_FILES)) expect(existsSync(`${out}/${f}`), f).toBe(true);
+    // without enrichment: no country / network / actor tables, rather than a row of unknowns
+    for (const [k, f] of Object.entries(STATS_FILES)) expect(existsSync(`${out}/${f}`), f).toBe(!['countries', 'networks', 'actors'].includes(k));
+    expect([summary.countries, summary.networks, summary.actors]).toEqual([null, null, null]);
+    expect(Object.keys(summary.files)).not.toContain('countries');
     expect(summary.scanner_ips).toBe(3);
     expect(summary.days.length).toBe(2);
     expect(summary.endpoints.all.scanner_ips.median).toBe(2);
@@ -181,5 +184,16 @@ describe('statistics files', () => {
     expect(endpoints[0]).toEqual({ day: '2024-01-01', cloud: 'aws', account: '111', endpoint: '10.0.0.1', scanner_ips: 3, ports: 3 });
     const scanners = readFileSync(`${out}/${STATS_FILES.scanners_csv}`, 'utf8').split('\n');
     expect(scanners[1]).toMatch(/^45\.1\.1\.1,,,,,,2024-01-01;2024-01-02,3,2,35,/);
+  });
+  it('with enrichment, tables countries, networks and known scanners', () => {
+    const out = tempDir();
+    const facts = new Map([[A, { country: 'US', asn: 1, as_org: 'Org, One', actor: 'Censys', actor_via: 'cidr', actor_source: 'https://example.org', rdns: null }]]);
+    const enrichment = { facts, sources: { country: 'test', asn: 'test', actors: [], rdns: false }, warnings: [], rdns: null };
+    const summary = writeStats(out, analyse({ scans: SCANS as never, windowSeconds: W, enrichment: enrichment as never, topN: 1 })) as Record<string, any>;
+    for (const f of Object.values(STATS_FILES)) expect(existsSync(`${out}/${f}`), f).toBe(true);
+    expect(summary.countries).toEqual({ distinct: 2, top: [{ country: null, scanner_ips: 2, share_of_scanner_ips: 0.6667, scan_keys: 3, flows: 80 }] }); // B (40) and C (40)
+    expect(summary.actors.table[0]).toMatchObject({ actor: 'Censys', scanner_ips: 1 });
+    expect(summary.endpoints).toBeNull(); // no endpoint-day facts given
+    expect(readFileSync(`${out}/${STATS_FILES.networks}`, 'utf8')).toContain('1,"Org, One",1,0.3333,3,35');
   });
 });

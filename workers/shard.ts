@@ -1,38 +1,51 @@
 /**
  * Shard worker (a one-thread piscina pool per shard, so that the same thread, and the
  * same accumulators, receive every batch of the shard). It owns the scan keys of every
- * source address that hashes to its shard.
+ * source address that hashes to its shard: the inbound table (SPEC §3) and the outbound
+ * table (SPEC §4), both fed by the same pass over each batch.
  */
-import { pack, unpack } from 'msgpackr';
-import { compressSync, uncompressSync } from 'lz4-napi';
+import { decodeState, encodeState } from '../src/engine/codec.js';
 import { ScanTable, type ScanTableState } from '../src/engine/scan-table.js';
+import { OutboundTable, type OutboundState } from '../src/engine/outbound-table.js';
 import type { FinalizeReply, ShardTask } from '../src/engine/tasks.js';
 
-let table: ScanTable | null = null;
+interface ShardState {
+  inbound: ScanTable;
+  outbound: OutboundTable;
+}
 
-function tableFor(windowSeconds: number): ScanTable {
-  if (!table) table = new ScanTable(windowSeconds);
-  if (table.windowSeconds !== windowSeconds) throw new Error('window changed under a live shard');
-  return table;
+let state: ShardState | null = null;
+
+function stateFor(windowSeconds: number): ShardState {
+  if (!state) state = { inbound: new ScanTable(windowSeconds), outbound: new OutboundTable(windowSeconds) };
+  if (state.inbound.windowSeconds !== windowSeconds) throw new Error('window changed under a live shard');
+  return state;
 }
 
 export default function shardTask(task: ShardTask): unknown {
-  const t = tableFor(task.windowSeconds);
+  const s = stateFor(task.windowSeconds);
   switch (task.op) {
     case 'add':
-      t.addBatch(task.batch);
+      s.inbound.addBatch(task.batch);
+      s.outbound.addBatch(task.batch);
       return task.batch.n;
     case 'finalize': {
-      const r = t.finalize(task.opts);
-      const reply: FinalizeReply = { ...r, tableBytes: t.bytes, tableEntries: t.n };
+      const r = s.inbound.finalize(task.opts);
+      const outbound = s.outbound.finalize(task.outbound, task.opts.uptoWindow);
+      if (task.opts.drop) s.outbound.dropWindowsUpTo(task.opts.uptoWindow ?? 0xffffffff);
+      const reply: FinalizeReply = { ...r, outbound, tableBytes: s.inbound.bytes + s.outbound.bytes, tableEntries: s.inbound.n + s.outbound.n };
       return reply;
     }
     case 'export':
-      return compressSync(pack(t.exportState()));
-    case 'import':
-      t.mergeState(unpack(uncompressSync(Buffer.from(task.state))) as ScanTableState);
-      return t.n;
+      return encodeState({ inbound: s.inbound.exportState(), outbound: s.outbound.exportState() });
+    case 'import': {
+      const st = decodeState<{ inbound: ScanTableState; outbound: OutboundState }>(task.state);
+      const mine = { shard: task.shard, shards: task.shards };
+      s.inbound.mergeState(st.inbound, mine);
+      s.outbound.mergeState(st.outbound, mine);
+      return s.inbound.n + s.outbound.n;
+    }
     case 'stats':
-      return { entries: t.n, bytes: t.bytes };
+      return { entries: s.inbound.n + s.outbound.n, bytes: s.inbound.bytes + s.outbound.bytes };
   }
 }

@@ -6,7 +6,10 @@ import { UsageError } from './args.js';
 import { DEFAULT_THRESHOLDS, PROFILES, checkWindow, parseDuration, type Thresholds } from '../detect/rules.js';
 import type { FormatName } from '../formats/types.js';
 import { supportedFormats } from '../formats/registry.js';
+import { CLOUD_NAMES } from '../flow/types.js';
 import { DEFAULT_RUN, type DetectOptions } from '../engine/run.js';
+import { DEFAULT_OUTBOUND } from '../engine/outbound-table.js';
+import { readListFile, type Cidr } from '../net/cidr.js';
 
 export const DETECTION_OPTIONS: OptionSpec[] = [
   { name: 'workers', type: 'number', help: 'worker threads (shards)', default: Math.max(1, availableParallelism()) },
@@ -19,6 +22,10 @@ export const DETECTION_OPTIONS: OptionSpec[] = [
   { name: 'max-cv-packets', type: 'number', help: 'scan: CV of packets per endpoint at most', default: DEFAULT_THRESHOLDS.maxCvPackets },
   { name: 'max-cv-bytes', type: 'number', help: 'scan: CV of bytes per endpoint at most', default: DEFAULT_THRESHOLDS.maxCvBytes },
   { name: 'max-cv-flows', type: 'number', help: 'scan: CV of flows per endpoint at most', default: DEFAULT_THRESHOLDS.maxCvFlows },
+  { name: 'min-targets', type: 'number', help: 'outbound scan: at least this many public targets', default: DEFAULT_OUTBOUND.minTargets },
+  { name: 'min-ports', type: 'number', help: 'outbound vertical scan: at least this many ports of one target', default: DEFAULT_OUTBOUND.minPorts },
+  { name: 'allow', type: 'string', help: 'outbound allow list: CIDRs, interface ids, instance ids (one a line)', value: 'FILE' },
+  { name: 'own-cidrs', type: 'string', help: "the user's own public ranges: inbound scanners from them are alerted", value: 'FILE' },
   { name: 'format', type: 'string', help: 'force the input format instead of sniffing it', value: 'NAME' },
   { name: 'region', type: 'string', help: 'region for records whose format and path give none', value: 'NAME' },
   { name: 'account', type: 'string', help: 'account for records whose format and path give none', value: 'ID' },
@@ -69,14 +76,32 @@ export function partitionFrom(v: Parsed['values']): { index: number; count: numb
   return { index: Number(m[1]), count: Number(m[2]) };
 }
 
+function listFrom(path: string, option: string): { cidrs: Cidr[]; names: Set<string> } {
+  let list;
+  try {
+    list = readListFile(path);
+  } catch (err) {
+    throw new UsageError(`${option}: ${(err as Error).message}`);
+  }
+  if (list.errors.length) throw new UsageError(`${option}: ${list.errors.slice(0, 3).join('; ')}`);
+  return list;
+}
+
 /** DetectOptions from parsed command-line values. */
 export function detectOptionsFrom(v: Parsed['values'], inputs: string[]): DetectOptions {
   const format = v.format as FormatName | undefined;
   if (format && !supportedFormats().includes(format)) {
     throw new UsageError(`unknown --format '${format}' (supported: ${supportedFormats().join(', ')})`);
   }
+  // checked here, not in every parse worker (where an unknown name would fail each file)
+  if (v.cloud !== undefined && !(CLOUD_NAMES as readonly string[]).includes(String(v.cloud))) {
+    throw new UsageError(`unknown --cloud '${v.cloud}' (expected one of ${CLOUD_NAMES.join(', ')})`);
+  }
   const workers = Number(v.workers);
   if (!(workers >= 1 && workers <= 256)) throw new UsageError('--workers must be between 1 and 256');
+  for (const name of ['max-line-bytes', 'max-decompressed-bytes']) {
+    if (!(Number(v[name]) >= 1)) throw new UsageError(`--${name} must be at least 1`);
+  }
   let regionMap: Record<string, string> | undefined;
   if (v['region-map']) {
     try {
@@ -86,12 +111,21 @@ export function detectOptionsFrom(v: Parsed['values'], inputs: string[]): Detect
       throw new UsageError(`--region-map: ${(err as Error).message}`);
     }
   }
+  const t = thresholdsFrom(v);
   return {
     inputs,
     workers,
     windowSeconds: windowFrom(v),
-    thresholds: thresholdsFrom(v),
+    thresholds: t,
     nearMisses: Boolean(v['near-misses']),
+    outbound: {
+      minTargets: Number(v['min-targets'] ?? DEFAULT_OUTBOUND.minTargets),
+      minPorts: Number(v['min-ports'] ?? DEFAULT_OUTBOUND.minPorts),
+      maxCvPackets: t.maxCvPackets,
+      maxCvBytes: t.maxCvBytes,
+    },
+    allow: v.allow ? listFrom(String(v.allow), '--allow') : undefined,
+    ownCidrs: v['own-cidrs'] ? listFrom(String(v['own-cidrs']), '--own-cidrs').cidrs : undefined,
     format,
     account: v.account as string | undefined,
     region: v.region as string | undefined,

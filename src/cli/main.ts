@@ -3,6 +3,10 @@
 import { helpText, parseArgs, UsageError, type CommandSpec, type Parsed } from './args.js';
 import * as detect from './commands/detect.js';
 import * as filter from './commands/filter.js';
+import * as history from './commands/history.js';
+import * as exportLists from './commands/export.js';
+import * as report from './commands/report.js';
+import * as generate from './commands/generate.js';
 
 
 interface Command {
@@ -10,7 +14,7 @@ interface Command {
   run(args: Parsed): Promise<number>;
 }
 
-const COMMANDS: Command[] = [detect, filter];
+const COMMANDS: Command[] = [detect, generate, filter, history, exportLists, report];
 
 function usage(): string {
   return [

@@ -12,9 +12,13 @@ import type { FormatName } from '../formats/types.js';
 import type { Thresholds } from '../detect/rules.js';
 import type { EndpointDay, KeyVerdict } from './scan-table.js';
 import { mergeEndpointDays } from './merge.js';
+import type { OutboundFinding, OutboundThresholds } from './outbound-table.js';
+import { buildAlerts, type AllowList, type OutboundAlert } from '../detect/outbound.js';
+import type { Cidr } from '../net/cidr.js';
 import type { BatchMessage, FinalizeReply, ParseResult, ParseTask, ShardTask } from './tasks.js';
 import { compareVerdicts } from '../output/order.js';
 import { readerFor } from '../formats/registry.js';
+import { batchTransferList } from '../flow/batch.js';
 
 export interface DetectOptions {
   inputs: string[];
@@ -22,6 +26,9 @@ export interface DetectOptions {
   windowSeconds: number;
   thresholds: Thresholds;
   nearMisses: boolean;
+  outbound: OutboundThresholds;
+  allow?: AllowList;
+  ownCidrs?: Cidr[];
   format?: FormatName;
   account?: string;
   region?: string;
@@ -70,6 +77,8 @@ export interface ResolvedReject extends Reject {
 
 export interface DetectResult {
   scans: KeyVerdict[];
+  alerts: OutboundAlert[];
+  alertsSuppressed: number;
   endpointDays: EndpointDay[];
   nearMisses: KeyVerdict[];
   files: FileReport[];
@@ -93,54 +102,79 @@ interface Job {
   task: Omit<ParseTask, 'port' | 'inflight' | 'inflightLimit'>;
 }
 
-export async function detect(opts: DetectOptions): Promise<DetectResult> {
-  const t0 = performance.now();
-  const N = Math.max(1, Math.floor(opts.workers));
-  const files = planInputs(opts.inputs, {
-    format: opts.format,
-    account: opts.account,
-    region: opts.region,
-    awsFields: opts.awsFields,
-  });
-  const reports: FileReport[] = files.map((f) => ({
-    path: f.display,
-    format: f.format,
-    gzip: f.gzip,
-    bytes: 0,
-    decompressedBytes: 0,
-    counters: newCounters(),
-    error: f.error,
-  }));
-  const chunkResults: ParseResult[][] = files.map(() => []);
-  const bytesTotal = files.reduce((s, f) => s + (f.error ? 0 : Math.max(0, f.size)), 0);
+/** What one ingest (one call to Engine.ingest) read. */
+export interface IngestResult {
+  files: FileReport[];
+  totals: SinkCounters;
+  bytesIn: number;
+  rejects: ResolvedReject[];
+  partial: boolean;
+}
 
-  const parsePool = new Piscina({ filename: workerFile('parse'), minThreads: N, maxThreads: N, idleTimeout: 60_000 });
-  const shardPools = Array.from(
-    { length: N },
-    () => new Piscina({ filename: workerFile('shard'), minThreads: 1, maxThreads: 1, idleTimeout: 2 ** 31 - 1, concurrentTasksPerWorker: 1 }),
-  );
-  const inflightBuf = new SharedArrayBuffer(4);
-  const inflight = new Int32Array(inflightBuf);
-  const inflightLimit = 4 * N + 4;
-  const shardWork: Promise<unknown>[] = [];
-  let shardError: Error | null = null;
-  let bytesDone = 0;
-  let records = 0;
+/** Verdicts of the windows finalised by one Engine.finalize. */
+export interface FinalizeOutput {
+  scans: KeyVerdict[];
+  nearMisses: KeyVerdict[];
+  endpointDays: EndpointDay[];
+  findings: OutboundFinding[];
+  alerts: OutboundAlert[];
+  alertsSuppressed: number;
+  keys: number;
+  entries: number;
+  accumulatorBytes: number;
+}
 
-  const route = (m: BatchMessage) => {
-    const task: ShardTask = { op: 'add', windowSeconds: opts.windowSeconds, batch: m.batch };
-    const p = shardPools[m.shard]!.run(task, { transferList: transferOf(m) })
-      .catch((err: Error) => {
-        shardError ??= err;
-      })
-      .finally(() => {
-        Atomics.sub(inflight, 0, 1);
-        Atomics.notify(inflight, 0);
-      });
-    shardWork.push(p);
-  };
+/**
+ * A detection engine that stays up: the parse pool and the shard pools (with their
+ * accumulators) live until close(). `detect` uses it for one batch run; the sidecar keeps
+ * one open, ingests files as they land, finalises windows as the watermark passes them,
+ * and checkpoints the shards' state between batches.
+ */
+export class Engine {
+  readonly shards: number;
+  private readonly parsePool: Piscina;
+  private readonly shardPools: Piscina[];
+  private readonly inflightBuf = new SharedArrayBuffer(4);
+  private readonly inflight = new Int32Array(this.inflightBuf);
+  private readonly inflightLimit: number;
+  private shardWork: Promise<unknown>[] = [];
+  private shardError: Error | null = null;
 
-  const runJob = async (job: Job): Promise<void> => {
+  constructor(private readonly opts: DetectOptions) {
+    const N = Math.max(1, Math.floor(opts.workers));
+    this.shards = N;
+    this.inflightLimit = 4 * N + 4;
+    this.parsePool = new Piscina({ filename: workerFile('parse'), minThreads: N, maxThreads: N, idleTimeout: 60_000 });
+    this.shardPools = Array.from(
+      { length: N },
+      () => new Piscina({ filename: workerFile('shard'), minThreads: 1, maxThreads: 1, idleTimeout: 2 ** 31 - 1, concurrentTasksPerWorker: 1 }),
+    );
+  }
+
+  /** Read, parse and accumulate the given paths (files, folders, '-'). */
+  async ingest(inputs: string[], onProgress?: (p: Progress) => void): Promise<IngestResult> {
+    const t0 = performance.now();
+    const opts = this.opts;
+    const files = planInputs(inputs, { format: opts.format, account: opts.account, region: opts.region, awsFields: opts.awsFields });
+    const chunkResults: ParseResult[][] = files.map(() => []);
+    const bytesTotal = files.reduce((s, f) => s + (f.error ? 0 : Math.max(0, f.size)), 0);
+    let bytesDone = 0;
+    let records = 0;
+    const runJob = async (job: Job): Promise<void> => {
+      const result = await this.parseJob(job);
+      chunkResults[job.file]![job.chunk] = result;
+      bytesDone += result.bytesIn;
+      records += result.counters.records;
+      onProgress?.({ bytesDone, bytesTotal, records, elapsed: (performance.now() - t0) / 1000 });
+    };
+    // several tasks in flight per thread: small files are latency-bound, not CPU-bound
+    await runWithConcurrency(planJobs(files, opts, this.shards)(), 4 * this.shards + 2, runJob);
+    await this.drain();
+    return collectReports(files, chunkResults, opts.maxRejects);
+  }
+
+  /** One parse task; its batches are routed to their shards as they arrive. */
+  private async parseJob(job: Job): Promise<ParseResult> {
     const { port1, port2 } = new MessageChannel();
     let received = 0;
     let expected = -1;
@@ -148,13 +182,15 @@ export async function detect(opts: DetectOptions): Promise<DetectResult> {
     const allReceived = new Promise<void>((resolve) => (done = resolve));
     port1.on('message', (m: BatchMessage) => {
       received++;
-      route(m);
+      this.route(m);
       if (received === expected) done();
     });
-    const task: ParseTask = { ...job.task, port: port2, inflight: inflightBuf, inflightLimit };
+    const task: ParseTask = { ...job.task, port: port2, inflight: this.inflightBuf, inflightLimit: this.inflightLimit };
     let result: ParseResult;
     try {
-      result = (await parsePool.run(task, { transferList: [port2 as never, ...(task.bytes ? [task.bytes.buffer as ArrayBuffer] : [])] })) as ParseResult;
+      result = (await this.parsePool.run(task, {
+        transferList: [port2 as never, ...(task.bytes ? [task.bytes.buffer as ArrayBuffer] : [])],
+      })) as ParseResult;
     } catch (err) {
       result = {
         fileIndex: job.file,
@@ -171,74 +207,150 @@ export async function detect(opts: DetectOptions): Promise<DetectResult> {
     expected = result.batches;
     if (received < expected) await allReceived;
     port1.close();
-    chunkResults[job.file]![job.chunk] = result;
-    bytesDone += result.bytesIn;
-    records += result.counters.records;
-    opts.onProgress?.({ bytesDone, bytesTotal, records, elapsed: (performance.now() - t0) / 1000 });
-  };
+    return result;
+  }
 
-  try {
-    const jobs = planJobs(files, opts, N);
-    await runWithConcurrency(jobs(), N + 1, runJob);
-    await Promise.all(shardWork);
-    if (shardError) throw shardError;
+  private route(m: BatchMessage): void {
+    const task: ShardTask = { op: 'add', windowSeconds: this.opts.windowSeconds, batch: m.batch };
+    const p = this.shardPools[m.shard]!.run(task, { transferList: transferOf(m) })
+      .catch((err: Error) => {
+        this.shardError ??= err;
+      })
+      .finally(() => {
+        Atomics.sub(this.inflight, 0, 1);
+        Atomics.notify(this.inflight, 0);
+      });
+    this.shardWork.push(p);
+  }
 
-    const finalizeTask: ShardTask = {
+  /** Wait until every routed batch is in its shard's accumulators. */
+  private async drain(): Promise<void> {
+    const work = this.shardWork;
+    this.shardWork = [];
+    await Promise.all(work);
+    if (this.shardError) throw this.shardError;
+  }
+
+  /**
+   * Verdicts of every window up to `uptoWindow` (all windows when undefined). With
+   * `drop`, the finalised windows leave the accumulators (incremental finalisation).
+   */
+  async finalize(options: { uptoWindow?: number; drop?: boolean } = {}): Promise<FinalizeOutput> {
+    await this.drain();
+    const opts = this.opts;
+    const task: ShardTask = {
       op: 'finalize',
       windowSeconds: opts.windowSeconds,
-      opts: { thresholds: opts.thresholds, windowSeconds: opts.windowSeconds, nearMisses: opts.nearMisses },
+      opts: { thresholds: opts.thresholds, windowSeconds: opts.windowSeconds, nearMisses: opts.nearMisses, ...options },
+      outbound: opts.outbound,
     };
-    const replies = (await Promise.all(shardPools.map((p) => p.run(finalizeTask)))) as FinalizeReply[];
+    const replies = (await Promise.all(this.shardPools.map((p) => p.run(task)))) as FinalizeReply[];
     const all = replies.flatMap((r) => r.verdicts).sort(compareVerdicts);
-    const totals = newCounters();
-    let bytesIn = 0;
-    let partial = false;
-    const rejects: ResolvedReject[] = [];
-    files.forEach((f, i) => {
-      const rep = reports[i]!;
-      let lineBase = 0;
-      for (const r of chunkResults[i]!) {
-        if (!r) continue;
-        addCounters(rep.counters, r.counters);
-        rep.bytes += r.bytesIn;
-        rep.decompressedBytes += r.bytesOut;
-        if (r.error && !rep.error) rep.error = r.error.offset >= 0 ? `${r.error.message} (at byte ${r.error.offset})` : r.error.message;
-        for (const rj of r.rejects) {
-          if (rejects.length < opts.maxRejects) rejects.push({ ...rj, line: rj.line > 0 ? rj.line + lineBase : 0, file: f.display });
-        }
-        lineBase += r.lines;
-      }
-      addCounters(totals, rep.counters);
-      bytesIn += rep.bytes;
-      if (rep.error) partial = true;
-    });
+    const scans = all.filter((v) => v.failed.length === 0);
+    const endpointDays = mergeEndpointDays(replies.map((r) => r.endpointDays));
+    const findings = replies.flatMap((r) => r.outbound);
+    const alerts = buildAlerts(findings, scans, endpointDays, opts.windowSeconds, opts);
     return {
-      scans: all.filter((v) => v.failed.length === 0),
-      endpointDays: mergeEndpointDays(replies.map((r) => r.endpointDays)),
+      scans,
       nearMisses: all.filter((v) => v.failed.length > 0),
-      files: reports,
-      totals,
-      bytesIn,
+      endpointDays,
+      findings,
+      alerts: alerts.alerts,
+      alertsSuppressed: alerts.suppressed,
       keys: replies.reduce((s, r) => s + r.keys, 0),
       entries: replies.reduce((s, r) => s + r.entries, 0),
-      rejects,
-      wallSeconds: (performance.now() - t0) / 1000,
-      partial,
-      workers: N,
       accumulatorBytes: replies.reduce((s, r) => s + r.tableBytes, 0),
-      peakRssBytes: process.resourceUsage().maxRSS * 1024,
     };
-  } finally {
-    await Promise.all([parsePool.destroy(), ...shardPools.map((p) => p.destroy())]);
+  }
+
+  /** Every shard's accumulators, serialised (msgpackr + lz4), for a checkpoint. */
+  async exportState(): Promise<Uint8Array[]> {
+    await this.drain();
+    const task: ShardTask = { op: 'export', windowSeconds: this.opts.windowSeconds };
+    return (await Promise.all(this.shardPools.map((p) => p.run(task)))) as Uint8Array[];
+  }
+
+  /**
+   * Load checkpointed states (from any number of shards): each shard keeps the entries
+   * whose source falls in its buckets, so a restart may use another worker count.
+   */
+  async importState(states: Uint8Array[]): Promise<void> {
+    await this.drain();
+    for (const state of states) {
+      await Promise.all(
+        this.shardPools.map((p, shard) =>
+          p.run({ op: 'import', windowSeconds: this.opts.windowSeconds, state, shard, shards: this.shards } satisfies ShardTask),
+        ),
+      );
+    }
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([this.parsePool.destroy(), ...this.shardPools.map((p) => p.destroy())]);
   }
 }
 
+/** One batch run over the inputs: ingest everything, finalise every window. */
+export async function detect(opts: DetectOptions): Promise<DetectResult> {
+  const t0 = performance.now();
+  const engine = new Engine(opts);
+  try {
+    const ingest = await engine.ingest(opts.inputs, opts.onProgress);
+    const fin = await engine.finalize();
+    return {
+      scans: fin.scans,
+      alerts: fin.alerts,
+      alertsSuppressed: fin.alertsSuppressed,
+      endpointDays: fin.endpointDays,
+      nearMisses: fin.nearMisses,
+      files: ingest.files,
+      totals: ingest.totals,
+      bytesIn: ingest.bytesIn,
+      keys: fin.keys,
+      entries: fin.entries,
+      rejects: ingest.rejects,
+      wallSeconds: (performance.now() - t0) / 1000,
+      partial: ingest.partial,
+      workers: engine.shards,
+      accumulatorBytes: fin.accumulatorBytes,
+      peakRssBytes: process.resourceUsage().maxRSS * 1024,
+    };
+  } finally {
+    await engine.close();
+  }
+}
+
+/** Per-file reports from the chunks' results; reject line numbers made absolute. */
+function collectReports(files: InputFile[], chunkResults: ParseResult[][], maxRejects: number): IngestResult {
+  const reports: FileReport[] = [];
+  const totals = newCounters();
+  let bytesIn = 0;
+  let partial = false;
+  const rejects: ResolvedReject[] = [];
+  files.forEach((f, i) => {
+    const rep: FileReport = { path: f.display, format: f.format, gzip: f.gzip, bytes: 0, decompressedBytes: 0, counters: newCounters(), error: f.error };
+    let lineBase = 0;
+    for (const r of chunkResults[i]!) {
+      if (!r) continue;
+      addCounters(rep.counters, r.counters);
+      rep.bytes += r.bytesIn;
+      rep.decompressedBytes += r.bytesOut;
+      if (r.error && !rep.error) rep.error = r.error.offset >= 0 ? `${r.error.message} (at byte ${r.error.offset})` : r.error.message;
+      for (const rj of r.rejects) {
+        if (rejects.length < maxRejects) rejects.push({ ...rj, line: rj.line > 0 ? rj.line + lineBase : 0, file: f.display });
+      }
+      lineBase += r.lines;
+    }
+    addCounters(totals, rep.counters);
+    bytesIn += rep.bytes;
+    if (rep.error) partial = true;
+    reports.push(rep);
+  });
+  return { files: reports, totals, bytesIn, rejects, partial };
+}
+
 function transferOf(m: BatchMessage): ArrayBuffer[] {
-  const b = m.batch;
-  return [
-    b.feed, b.src, b.dst, b.proto, b.sport, b.dport, b.tcpFlags, b.packets, b.bytes, b.start, b.end,
-    b.cloud, b.action, b.direction, b.account, b.region, b.iface, b.instance,
-  ].map((a) => a.buffer as ArrayBuffer);
+  return batchTransferList(m.batch);
 }
 
 /** The parse jobs of every readable file, in file order (stdin read as it comes). */
@@ -267,13 +379,12 @@ function planJobs(files: InputFile[], opts: DetectOptions, shards: number): () =
         account: f.account,
         region: f.region,
         awsFields: f.awsFields,
+        headerLine: f.headerLine,
       };
       if (f.path === '-') {
         let chunk = 0;
-        let offset = 0;
-        for await (const bytes of stdinChunks(opts)) {
+        for await (const { bytes, offset } of stdinChunks(opts)) {
           yield { file: i, chunk, task: { ...base, chunkIndex: chunk, mode: 'bytes', start: offset, end: offset + bytes.length, bytes } };
-          offset += bytes.length;
           chunk++;
         }
         continue;
@@ -292,25 +403,62 @@ function planJobs(files: InputFile[], opts: DetectOptions, shards: number): () =
   };
 }
 
-/** stdin in chunks that end at a newline (the carry goes to the next chunk). */
-async function* stdinChunks(opts: DetectOptions): AsyncGenerator<Uint8Array> {
+/**
+ * stdin in chunks that end at a newline (the carry goes to the next chunk), each with its
+ * byte offset in the input. A line longer than --max-line-bytes is never buffered whole
+ * (a 100 MB line without a newline used to be held, and re-concatenated for every piece
+ * that arrived): its chunk ends with the line's first maxLineBytes + 1 bytes and a '\n',
+ * which the worker reports as a line too long, and the rest of the line is dropped as it
+ * arrives.
+ */
+export async function* stdinChunks(opts: Pick<DetectOptions, 'stdin' | 'maxLineBytes' | 'chunkBytes'>): AsyncGenerator<{ bytes: Uint8Array; offset: number }> {
   const source = opts.stdin ? opts.stdin() : (process.stdin as AsyncIterable<Uint8Array>);
+  const maxLine = Math.max(0, opts.maxLineBytes);
   let pending: Uint8Array[] = [];
   let pendingLen = 0;
+  let tailLen = 0; // bytes of pending after its last '\n' (the line being received)
+  let offset = 0; // input offset of pending's first byte
+  let skipping = false; // dropping the rest of a line too long
   for await (const piece of source) {
-    pending.push(piece);
-    pendingLen += piece.length;
-    if (pendingLen >= opts.chunkBytes) {
+    let p = piece;
+    if (skipping) {
+      const nl = p.indexOf(10);
+      if (nl < 0) {
+        offset += p.length;
+        continue;
+      }
+      offset += nl + 1;
+      p = p.subarray(nl + 1);
+      skipping = false;
+    }
+    if (p.length === 0) continue;
+    pending.push(p);
+    pendingLen += p.length;
+    const lastNl = p.lastIndexOf(10);
+    tailLen = lastNl >= 0 ? p.length - lastNl - 1 : tailLen + p.length;
+    if (tailLen > maxLine) {
       const all = Buffer.concat(pending, pendingLen);
-      const nl = all.lastIndexOf(10);
-      if (nl < 0) continue;
-      yield new Uint8Array(all.subarray(0, nl + 1));
-      const rest = all.subarray(nl + 1);
-      pending = rest.length ? [new Uint8Array(rest)] : [];
-      pendingLen = rest.length;
+      const cut = pendingLen - tailLen + maxLine + 1;
+      const bytes = new Uint8Array(cut + 1);
+      bytes.set(all.subarray(0, cut));
+      bytes[cut] = 10;
+      yield { bytes, offset };
+      offset += pendingLen;
+      pending = [];
+      pendingLen = tailLen = 0;
+      skipping = true;
+      continue;
+    }
+    if (pendingLen >= opts.chunkBytes && pendingLen > tailLen) {
+      const all = Buffer.concat(pending, pendingLen);
+      const whole = pendingLen - tailLen;
+      yield { bytes: new Uint8Array(all.subarray(0, whole)), offset };
+      offset += whole;
+      pending = tailLen ? [new Uint8Array(all.subarray(whole))] : [];
+      pendingLen = tailLen;
     }
   }
-  if (pendingLen > 0) yield new Uint8Array(Buffer.concat(pending, pendingLen));
+  if (pendingLen > 0) yield { bytes: new Uint8Array(Buffer.concat(pending, pendingLen)), offset };
 }
 
 async function runWithConcurrency<T>(items: AsyncIterable<T>, limit: number, fn: (item: T) => Promise<void>): Promise<void> {

@@ -4,6 +4,7 @@ import type { FlowBatchData } from '../flow/batch.js';
 import type { Reject, SinkCounters } from '../flow/sink.js';
 import type { FormatName } from '../formats/types.js';
 import type { FinalizeOptions, FinalizeResult } from './scan-table.js';
+import type { OutboundFinding, OutboundThresholds } from './outbound-table.js';
 
 export interface ParseTask {
   fileIndex: number;
@@ -19,6 +20,7 @@ export interface ParseTask {
   account: string;
   region: string;
   awsFields?: string[];
+  headerLine?: string;
   regionMap?: Record<string, string>;
   cloud?: string;
   shards: number;
@@ -52,9 +54,9 @@ export interface BatchMessage {
 
 export type ShardTask =
   | { op: 'add'; windowSeconds: number; batch: FlowBatchData }
-  | { op: 'finalize'; windowSeconds: number; opts: FinalizeOptions }
+  | { op: 'finalize'; windowSeconds: number; opts: FinalizeOptions; outbound: OutboundThresholds }
   | { op: 'export'; windowSeconds: number }
-  | { op: 'import'; windowSeconds: number; state: Uint8Array }
+  | { op: 'import'; windowSeconds: number; state: Uint8Array; shard: number; shards: number }
   | { op: 'stats'; windowSeconds: number };
 
-export type FinalizeReply = FinalizeResult & { tableBytes: number; tableEntries: number };
+export type FinalizeReply = FinalizeResult & { outbound: OutboundFinding[]; tableBytes: number; tableEntries: number };

@@ -125,12 +125,9 @@ export function parseIPv6Bytes(buf: Uint8Array, s: number, e: number, out: Uint3
 
 /** Parse either family from bytes into out[o..o+3] (IPv4 as IPv4-mapped). */
 export function parseAddressBytes(buf: Uint8Array, s: number, e: number, out: Uint32Array, o: number): boolean {
-  // IPv4 is by far the common case; it has no ':'
-  for (let i = s; i < e; i++) {
-    if (buf[i] === 58) return parseIPv6Bytes(buf, s, e, out, o);
-  }
+  // IPv4 is by far the common case: try it first, in one pass; fall back to IPv6 on a ':' or hex digit
   const v4 = parseIPv4Bytes(buf, s, e);
-  if (v4 < 0) return false;
+  if (v4 < 0) return e - s > 1 && parseIPv6Bytes(buf, s, e, out, o);
   out[o] = 0;
   out[o + 1] = 0;
   out[o + 2] = V4_MAPPED_W2;
@@ -217,7 +214,16 @@ V4_SPECIAL.forEach(([net, len], i) => {
   v4Mask[i] = len === 0 ? 0 : (0xffffffff << (32 - len)) >>> 0;
 });
 
+/** First octets under which some non-public IPv4 range lies: most addresses need one table read. */
+const V4_SPECIAL_FIRST_OCTET = new Uint8Array(256);
+V4_SPECIAL.forEach(([net, len]) => {
+  const first = Number(net.split('.')[0]);
+  const span = len >= 8 ? 1 : 2 ** (8 - len);
+  for (let k = 0; k < span; k++) V4_SPECIAL_FIRST_OCTET[first + k] = 1;
+});
+
 export function isPublicV4(v: number): boolean {
+  if (V4_SPECIAL_FIRST_OCTET[v >>> 24] === 0) return true;
   for (let i = 0; i < v4Net.length; i++) {
     if (((v & v4Mask[i]!) >>> 0) === v4Net[i]) return false;
   }

@@ -37,6 +37,13 @@ export function buildSummary(r: DetectResult, settings: Record<string, unknown>)
       ...snake(t),
     },
     scan_keys: r.scans.length,
+    outbound: {
+      alerts: r.alerts.length,
+      suppressed_by_allow_list: r.alertsSuppressed,
+      by_kind: countBy(r.alerts.map((a) => a.kind)),
+      by_severity: countBy(r.alerts.map((a) => a.severity)),
+      hosts: [...new Set(r.alerts.map((a) => `${a.cloud}/${a.account}/${a.src}`))].sort(),
+    },
     near_misses: r.nearMisses.length,
     distinct_keys: r.keys,
     distinct_key_endpoint_entries: r.entries,
@@ -62,6 +69,12 @@ export function buildSummary(r: DetectResult, settings: Record<string, unknown>)
   };
 }
 
+function countBy(xs: string[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const x of [...xs].sort()) out[x] = (out[x] ?? 0) + 1;
+  return out;
+}
+
 function snake(c: object): Record<string, number> {
   const out: Record<string, number> = {};
   for (const [k, v] of Object.entries(c)) out[k.replace(/[A-Z]/g, (m) => `_${m.toLowerCase()}`)] = v as number;
@@ -81,6 +94,7 @@ export function humanSummary(r: DetectResult, outDir: string): string {
     `  skipped: ${t.nodata} no-data, ${t.internal} internal, ${t.responses} responses, ${t.backscatter} backscatter; rejected: ${t.rejected} line(s)`,
     `  ${r.keys.toLocaleString('en-US')} scan keys; ${r.scans.length} scans from ${new Set(r.scans.map((v) => v.src)).size} scanner IP(s)` +
       (r.nearMisses.length ? `; ${r.nearMisses.length} near misses` : ''),
+    ...(r.alerts.length ? [`  ${r.alerts.length} outbound alert(s) from ${new Set(r.alerts.map((a) => a.src)).size} of your own host(s): see outbound.ndjson`] : []),
     `  results in ${outDir}/`,
   ];
   for (const f of r.files) if (f.error) lines.push(`  could not read ${f.path}: ${f.error}`);

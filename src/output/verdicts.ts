@@ -1,6 +1,7 @@
 /** Verdict files (SPEC §7): scans.ndjson and scans.csv, and the near misses beside them. */
 import type { KeyVerdict } from '../engine/scan-table.js';
 import { AtomicLineWriter } from './files.js';
+import type { OutboundAlert } from '../detect/outbound.js';
 
 export function isoTime(unixSeconds: number): string {
   return new Date(unixSeconds * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
@@ -68,6 +69,58 @@ export function writeVerdicts(dir: string, base: string, verdicts: KeyVerdict[],
     if (withFailed) rec.failed = v.failed;
     nd.line(JSON.stringify(rec));
     csv.line(cols.map((c) => csvCell((rec as Record<string, unknown>)[c])).join(','));
+  }
+  nd.close();
+  csv.close();
+}
+
+/** Outbound alert columns (SPEC §7 style), in order. */
+export const ALERT_COLUMNS = [
+  'window_start', 'window_end', 'cloud', 'account', 'region', 'src', 'protocol', 'dst_port', 'kind', 'target', 'targets',
+  'ports', 'port_list', 'flows', 'packets', 'bytes', 'cv_packets', 'cv_bytes', 'cv_flows', 'interface', 'instance',
+  'severity', 'worm_signature', 'looks_like_nat', 'first_seen', 'last_seen',
+] as const;
+
+export function alertRecord(a: OutboundAlert, windowSeconds: number): Record<string, unknown> {
+  return {
+    window_start: isoTime(a.window * windowSeconds),
+    window_end: isoTime((a.window + 1) * windowSeconds),
+    cloud: a.cloud,
+    account: a.account,
+    region: a.region,
+    src: a.src,
+    protocol: a.protocol,
+    dst_port: a.dstPort,
+    kind: a.kind,
+    target: a.target,
+    targets: a.targets,
+    ports: a.ports,
+    port_list: a.portList,
+    flows: a.flows,
+    packets: a.packets,
+    bytes: a.bytes,
+    cv_packets: cv(a.cvPackets),
+    cv_bytes: cv(a.cvBytes),
+    cv_flows: cv(a.cvFlows),
+    interface: a.iface || null,
+    instance: a.instance || null,
+    severity: a.severity,
+    worm_signature: a.wormSignature,
+    looks_like_nat: a.looksLikeNat,
+    first_seen: isoTime(a.firstSeen),
+    last_seen: isoTime(a.lastSeen),
+  };
+}
+
+/** outbound.ndjson and outbound.csv. */
+export function writeAlerts(dir: string, alerts: OutboundAlert[], windowSeconds: number): void {
+  const nd = new AtomicLineWriter(`${dir}/outbound.ndjson`);
+  const csv = new AtomicLineWriter(`${dir}/outbound.csv`);
+  csv.line(ALERT_COLUMNS.join(','));
+  for (const a of alerts) {
+    const rec = alertRecord(a, windowSeconds);
+    nd.line(JSON.stringify(rec));
+    csv.line(ALERT_COLUMNS.map((c) => csvCell(rec[c])).join(','));
   }
   nd.close();
   csv.close();

@@ -6,6 +6,7 @@
  */
 import type { KeyVerdict, EndpointDay } from '../engine/scan-table.js';
 import type { Enrichment } from '../enrich/index.js';
+import { rmSync } from 'node:fs';
 import { AtomicLineWriter, writeFileAtomic } from '../output/files.js';
 import { dailyStats, type DayStats } from './daily.js';
 import { endpointRows, endpointStats, type EndpointDayRow, type EndpointSummary } from './endpoints.js';
@@ -63,9 +64,19 @@ export const STATS_FILES = {
   actors: 'stats/actors.json',
 } as const;
 
-/** The `stats` section of summary.json: everything a report needs, top lists cut to topN. */
+/** Files that exist only when the scanner IPs were enriched (country, network, actor). */
+const ENRICHED_FILES = ['countries', 'networks', 'actors'] as const;
+
+/**
+ * The `stats` section of summary.json: everything a report needs, top lists cut to topN.
+ * Without enrichment (--no-enrich) countries, networks and actors are null: not known,
+ * rather than one row of unknowns.
+ */
 export function statsSummary(a: Analysis): Record<string, unknown> {
   const s = a.sources;
+  const enriched = a.enrichment !== null;
+  const files: Record<string, string> = { ...STATS_FILES };
+  if (!enriched) for (const k of ENRICHED_FILES) delete files[k];
   return {
     schema: STATS_SCHEMA_VERSION,
     window_seconds: a.windowSeconds,
@@ -79,13 +90,13 @@ export function statsSummary(a: Analysis): Record<string, unknown> {
       top3_by_scanner_ips: a.ports.top3_by_scanner_ips,
       service_names: a.ports.service_source,
     },
-    countries: { distinct: s.countries.length, top: s.countries.slice(0, a.topN) },
-    networks: { distinct: s.networks.length, top: s.networks.slice(0, a.topN) },
-    actors: { labelled_scanner_ips: s.labelled_scanner_ips, table: s.actors },
+    countries: enriched ? { distinct: s.countries.length, top: s.countries.slice(0, a.topN) } : null,
+    networks: enriched ? { distinct: s.networks.length, top: s.networks.slice(0, a.topN) } : null,
+    actors: enriched ? { labelled_scanner_ips: s.labelled_scanner_ips, table: s.actors } : null,
     enrichment: a.enrichment
       ? { sources: a.enrichment.sources, rdns: a.enrichment.rdns, warnings: a.enrichment.warnings }
       : null,
-    files: STATS_FILES,
+    files,
   };
 }
 
@@ -123,8 +134,12 @@ export function writeStats(out: string, a: Analysis): Record<string, unknown> {
     ['ip', 'country', 'asn', 'as_org', 'actor', 'rdns', 'days', 'scan_keys', 'ports', 'flows', 'packets', 'bytes', 'first_seen', 'last_seen'],
     a.sources.scanners,
   );
-  writeCsv(f('countries'), ['country', 'scanner_ips', 'share_of_scanner_ips', 'scan_keys', 'flows'], a.sources.countries);
-  writeCsv(f('networks'), ['asn', 'as_org', 'scanner_ips', 'share_of_scanner_ips', 'scan_keys', 'flows'], a.sources.networks);
-  writeFileAtomic(f('actors'), JSON.stringify(a.sources.actors, null, 1) + '\n');
+  if (a.enrichment) {
+    writeCsv(f('countries'), ['country', 'scanner_ips', 'share_of_scanner_ips', 'scan_keys', 'flows'], a.sources.countries);
+    writeCsv(f('networks'), ['asn', 'as_org', 'scanner_ips', 'share_of_scanner_ips', 'scan_keys', 'flows'], a.sources.networks);
+    writeFileAtomic(f('actors'), JSON.stringify(a.sources.actors, null, 1) + '\n');
+  } else {
+    for (const k of ENRICHED_FILES) rmSync(f(k), { force: true }); // not stale ones from an earlier run
+  }
   return statsSummary(a);
 }

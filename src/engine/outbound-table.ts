@@ -1,0 +1,435 @@
+/**
+ * The outbound accumulator of one shard (SPEC §4, issue 5): the user's own hosts
+ * scanning the internet. Entries are keyed by (cloud, account, src, protocol, dst_port,
+ * window, dst): one entry per public target of a host's key. Grouping entries by key
+ * gives horizontal scans (many targets on one port); grouping by (host, protocol,
+ * window, target) gives vertical scans (many ports of one target).
+ *
+ * Like ScanTable, entries only add up, so partial tables merge exactly. The interface,
+ * instance and region kept per entry are the smallest string seen, so the alert names
+ * the same ones whatever the record order.
+ */
+import { fmix32, hashAddress, mix, shardOf } from './hash.js';
+import { V6Intern } from './v6-intern.js';
+import { StringDict } from '../flow/dict.js';
+import type { FlowBatchData } from '../flow/batch.js';
+import { CLOUD_NAMES, Feed } from '../flow/types.js';
+import { coefficientOfVariation } from '../detect/rules.js';
+import { formatAddress } from '../net/address.js';
+import { nextPow2, type ShardFilter } from './scan-table.js';
+
+const F_PACKETS = 1;
+const F_BYTES = 2;
+const F_SRC6 = 4;
+const F_DST6 = 8;
+
+export interface OutboundThresholds {
+  minTargets: number;
+  minPorts: number;
+  maxCvPackets: number;
+  maxCvBytes: number;
+}
+
+export const DEFAULT_OUTBOUND: Readonly<OutboundThresholds> = Object.freeze({
+  minTargets: 100,
+  minPorts: 100,
+  maxCvPackets: 0.5,
+  maxCvBytes: 0.5,
+});
+
+/** One outbound alert before enrichment (worm signature, allow list and severity come at merge). */
+export interface OutboundFinding {
+  kind: 'horizontal' | 'vertical';
+  window: number;
+  cloud: string;
+  account: string;
+  region: string;
+  srcWords: number[];
+  src: string;
+  protocol: number;
+  dstPort: number | null; // horizontal: the port; vertical: null
+  target: string | null; // vertical: the one target; horizontal: null
+  targets: number;
+  ports: number;
+  portList: number[]; // vertical: the first ports probed (up to 20), sorted
+  flows: number;
+  packets: number;
+  bytes: number;
+  cvPackets: number | null;
+  cvBytes: number | null;
+  cvFlows: number;
+  iface: string;
+  instance: string;
+  protocolsOfHost: number; // distinct protocols this host sent outbound in the window
+  sourcePortSpread: number; // 0..32: how spread the host's source ports are (bits set in a 32-bit hash sketch)
+  firstSeen: number;
+  lastSeen: number;
+}
+
+export interface OutboundState {
+  n: number;
+  srcA: Uint32Array;
+  ep: Uint32Array;
+  pp: Uint32Array;
+  win: Uint32Array;
+  dstA: Uint32Array;
+  flags: Uint8Array;
+  f: Uint32Array;
+  p: Float64Array;
+  b: Float64Array;
+  first: Uint32Array;
+  last: Uint32Array;
+  iface: Uint32Array;
+  instance: Uint32Array;
+  region: Uint32Array;
+  sports: Uint32Array;
+  strings: string[];
+  accounts: string[];
+  v6: Uint32Array;
+}
+
+type Typed = Uint32Array | Float64Array | Uint8Array;
+
+export class OutboundTable {
+  n = 0;
+  private cap: number;
+  srcA!: Uint32Array;
+  ep!: Uint32Array; // cloud << 30 | account id
+  pp!: Uint32Array; // protocol << 16 | dst port
+  win!: Uint32Array;
+  dstA!: Uint32Array;
+  flags!: Uint8Array;
+  f!: Uint32Array;
+  p!: Float64Array;
+  b!: Float64Array;
+  first!: Uint32Array;
+  last!: Uint32Array;
+  iface!: Uint32Array; // ids in `strings`
+  instance!: Uint32Array;
+  region!: Uint32Array;
+  sports!: Uint32Array; // 32-bit sketch of source ports
+  private index: Int32Array;
+  private mask: number;
+  readonly v6 = new V6Intern();
+  readonly accounts = new StringDict();
+  readonly strings = new StringDict(); // interfaces, instances, regions
+  private accountMap = new Uint32Array(64);
+  private stringMap = new Uint32Array(64);
+
+  constructor(
+    readonly windowSeconds: number,
+    initialCapacity = 1 << 10,
+  ) {
+    this.cap = initialCapacity;
+    this.allocate(initialCapacity, 0);
+    this.index = new Int32Array(nextPow2(Math.ceil(this.cap / 0.6)));
+    this.mask = this.index.length - 1;
+  }
+
+  private allocate(cap: number, keep: number): void {
+    const re = <T extends Typed>(old: T | undefined, make: new (c: number) => T): T => {
+      const a = new make(cap);
+      if (old && keep) a.set(old.subarray(0, keep) as never);
+      return a;
+    };
+    this.srcA = re(this.srcA, Uint32Array);
+    this.ep = re(this.ep, Uint32Array);
+    this.pp = re(this.pp, Uint32Array);
+    this.win = re(this.win, Uint32Array);
+    this.dstA = re(this.dstA, Uint32Array);
+    this.flags = re(this.flags, Uint8Array);
+    this.f = re(this.f, Uint32Array);
+    this.p = re(this.p, Float64Array);
+    this.b = re(this.b, Float64Array);
+    this.first = re(this.first, Uint32Array);
+    this.last = re(this.last, Uint32Array);
+    this.iface = re(this.iface, Uint32Array);
+    this.instance = re(this.instance, Uint32Array);
+    this.region = re(this.region, Uint32Array);
+    this.sports = re(this.sports, Uint32Array);
+    this.cap = cap;
+  }
+
+  get bytes(): number {
+    return this.cap * 61 + this.index.byteLength + this.v6.bytes;
+  }
+
+  addBatch(batch: FlowBatchData): void {
+    const m = batch.strings.length;
+    if (this.accountMap.length < m) {
+      this.accountMap = new Uint32Array(nextPow2(m));
+      this.stringMap = new Uint32Array(nextPow2(m));
+    }
+    for (let k = 0; k < m; k++) {
+      this.accountMap[k] = this.accounts.idOf(batch.strings[k]!);
+      this.stringMap[k] = this.strings.idOf(batch.strings[k]!);
+    }
+    const { n, feed, src, dst, proto, dport, sport, packets, bytes, start, end, cloud, account } = batch;
+    const W = this.windowSeconds;
+    for (let i = 0; i < n; i++) {
+      if ((feed[i]! & Feed.outbound) === 0) continue;
+      const o = i * 4;
+      let fam = 0;
+      let sA: number;
+      if (src[o] === 0 && src[o + 1] === 0 && src[o + 2] === 0xffff) sA = src[o + 3]!;
+      else {
+        sA = this.v6.intern(src, o);
+        fam |= F_SRC6;
+      }
+      let dA: number;
+      if (dst[o] === 0 && dst[o + 1] === 0 && dst[o + 2] === 0xffff) dA = dst[o + 3]!;
+      else {
+        dA = this.v6.intern(dst, o);
+        fam |= F_DST6;
+      }
+      const epv = ((cloud[i]! << 30) | this.accountMap[account[i]!]!) >>> 0;
+      const e = this.findOrInsert(sA, epv, ((proto[i]! << 16) | dport[i]!) >>> 0, Math.floor(start[i]! / W), dA, fam);
+      this.f[e]!++;
+      const pk = packets[i]!;
+      if (pk === pk) {
+        this.p[e]! += pk;
+        this.flags[e]! |= F_PACKETS;
+      }
+      const by = bytes[i]!;
+      if (by === by) {
+        this.b[e]! += by;
+        this.flags[e]! |= F_BYTES;
+      }
+      if (start[i]! < this.first[e]!) this.first[e] = start[i]!;
+      if (end[i]! > this.last[e]!) this.last[e] = end[i]!;
+      this.sports[e]! |= 1 << (fmix32(sport[i]!) & 31);
+      this.keepSmallest(this.iface, e, this.stringMap[batch.iface[i]!]!);
+      this.keepSmallest(this.instance, e, this.stringMap[batch.instance[i]!]!);
+      this.keepSmallest(this.region, e, this.stringMap[batch.region[i]!]!);
+    }
+  }
+
+  /** Keep the smallest non-empty string (0 = none yet): independent of record order. */
+  private keepSmallest(col: Uint32Array, e: number, id: number): void {
+    const cur = col[e]!;
+    if (id === cur || id === 0) return;
+    if (cur === 0 || this.strings.strings[id]! < this.strings.strings[cur]!) col[e] = id;
+  }
+
+  findOrInsert(sA: number, epv: number, ppv: number, w: number, dA: number, fam: number): number {
+    const famBits = fam & (F_SRC6 | F_DST6);
+    let slot = fmix32(mix(mix(mix(mix(mix(mix(0x1b873593, sA), epv), ppv), w), dA), famBits)) & this.mask;
+    for (;;) {
+      const e1 = this.index[slot]!;
+      if (e1 === 0) break;
+      const e = e1 - 1;
+      if (this.srcA[e] === sA && this.ep[e] === epv && this.pp[e] === ppv && this.win[e] === w && this.dstA[e] === dA && (this.flags[e]! & (F_SRC6 | F_DST6)) === famBits) {
+        return e;
+      }
+      slot = (slot + 1) & this.mask;
+    }
+    if (this.n === this.cap) {
+      this.allocate(this.cap * 2, this.n);
+      this.rebuildIndex();
+      return this.findOrInsert(sA, epv, ppv, w, dA, fam);
+    }
+    const e = this.n++;
+    this.index[slot] = e + 1;
+    this.srcA[e] = sA;
+    this.ep[e] = epv;
+    this.pp[e] = ppv;
+    this.win[e] = w;
+    this.dstA[e] = dA;
+    this.flags[e] = famBits;
+    this.f[e] = 0;
+    this.p[e] = 0;
+    this.b[e] = 0;
+    this.first[e] = 0xffffffff;
+    this.last[e] = 0;
+    this.iface[e] = 0;
+    this.instance[e] = 0;
+    this.region[e] = 0;
+    this.sports[e] = 0;
+    return e;
+  }
+
+  private rebuildIndex(): void {
+    this.index = new Int32Array(nextPow2(Math.ceil(this.cap / 0.6)));
+    this.mask = this.index.length - 1;
+    for (let e = 0; e < this.n; e++) {
+      const fam = this.flags[e]! & (F_SRC6 | F_DST6);
+      let slot = fmix32(mix(mix(mix(mix(mix(mix(0x1b873593, this.srcA[e]!), this.ep[e]!), this.pp[e]!), this.win[e]!), this.dstA[e]!), fam)) & this.mask;
+      while (this.index[slot] !== 0) slot = (slot + 1) & this.mask;
+      this.index[slot] = e + 1;
+    }
+  }
+
+  /** Group entry indexes by a key function over entries (only entries with window <= upto). */
+  private groups(upto: number, keyOf: (e: number) => string): Map<string, number[]> {
+    const g = new Map<string, number[]>();
+    for (let e = 0; e < this.n; e++) {
+      if (this.win[e]! > upto) continue;
+      const k = keyOf(e);
+      const list = g.get(k);
+      if (list) list.push(e);
+      else g.set(k, [e]);
+    }
+    return g;
+  }
+
+  /** Horizontal and vertical outbound scans (SPEC §4). */
+  finalize(t: OutboundThresholds, uptoWindow = 0xffffffff): OutboundFinding[] {
+    const out: OutboundFinding[] = [];
+    const host = (e: number) => `${this.srcA[e]}|${this.flags[e]! & F_SRC6}|${this.ep[e]}|${this.win[e]}`;
+    // per host and window: protocols and source-port spread (NAT look)
+    const hostInfo = new Map<string, { protocols: Set<number>; sports: number }>();
+    for (let e = 0; e < this.n; e++) {
+      if (this.win[e]! > uptoWindow) continue;
+      const h = host(e);
+      let x = hostInfo.get(h);
+      if (!x) hostInfo.set(h, (x = { protocols: new Set(), sports: 0 }));
+      x.protocols.add(this.pp[e]! >>> 16);
+      x.sports |= this.sports[e]!;
+    }
+    const horizontal = this.groups(uptoWindow, (e) => `${host(e)}|${this.pp[e]}`);
+    for (const list of horizontal.values()) {
+      if (list.length < t.minTargets) continue;
+      const f = this.finding('horizontal', list, hostInfo.get(host(list[0]!))!);
+      if ((f.cvPackets === null || f.cvPackets <= t.maxCvPackets) && (f.cvBytes === null || f.cvBytes <= t.maxCvBytes)) out.push(f);
+    }
+    const vertical = this.groups(uptoWindow, (e) => `${host(e)}|${this.pp[e]! >>> 16}|${this.dstA[e]}|${this.flags[e]! & F_DST6}`);
+    for (const list of vertical.values()) {
+      if (list.length < t.minPorts) continue;
+      out.push(this.finding('vertical', list, hostInfo.get(host(list[0]!))!));
+    }
+    return out;
+  }
+
+  private finding(kind: 'horizontal' | 'vertical', list: number[], info: { protocols: Set<number>; sports: number }): OutboundFinding {
+    const m = list.length;
+    const fv = new Float64Array(m);
+    const pv = new Float64Array(m);
+    const bv = new Float64Array(m);
+    let nP = 0;
+    let nB = 0;
+    let flows = 0;
+    let packets = 0;
+    let bytes = 0;
+    let first = 0xffffffff;
+    let last = 0;
+    const ifaces = new Set<number>();
+    const instances = new Set<number>();
+    const regions = new Set<number>();
+    list.forEach((e, j) => {
+      fv[j] = this.f[e]!;
+      flows += this.f[e]!;
+      if (this.flags[e]! & F_PACKETS) {
+        pv[nP++] = this.p[e]!;
+        packets += this.p[e]!;
+      }
+      if (this.flags[e]! & F_BYTES) {
+        bv[nB++] = this.b[e]!;
+        bytes += this.b[e]!;
+      }
+      first = Math.min(first, this.first[e]!);
+      last = Math.max(last, this.last[e]!);
+      if (this.iface[e]) ifaces.add(this.iface[e]!);
+      if (this.instance[e]) instances.add(this.instance[e]!);
+      if (this.region[e]) regions.add(this.region[e]!);
+    });
+    const e0 = list[0]!;
+    const srcWords = new Uint32Array(4);
+    this.v6.wordsOf(this.srcA[e0]!, (this.flags[e0]! & F_SRC6) !== 0, srcWords);
+    const names = (ids: Set<number>) => [...ids].map((i) => this.strings.strings[i]!).sort().join(';');
+    const ports = kind === 'vertical' ? [...new Set(list.map((e) => this.pp[e]! & 0xffff))].sort((a, b) => a - b) : [this.pp[e0]! & 0xffff];
+    let target: string | null = null;
+    if (kind === 'vertical') {
+      const w = new Uint32Array(4);
+      this.v6.wordsOf(this.dstA[e0]!, (this.flags[e0]! & F_DST6) !== 0, w);
+      target = formatAddress(w);
+    }
+    return {
+      kind,
+      window: this.win[e0]!,
+      cloud: CLOUD_NAMES[this.ep[e0]! >>> 30]!,
+      account: this.accounts.strings[this.ep[e0]! & 0x3fffffff]!,
+      region: names(regions),
+      srcWords: Array.from(srcWords),
+      src: formatAddress(srcWords),
+      protocol: this.pp[e0]! >>> 16,
+      dstPort: kind === 'horizontal' ? this.pp[e0]! & 0xffff : null,
+      target,
+      targets: kind === 'horizontal' ? m : 1,
+      ports: ports.length,
+      portList: ports.slice(0, 20),
+      flows,
+      packets,
+      bytes,
+      cvPackets: nP ? coefficientOfVariation(pv, nP) : null,
+      cvBytes: nB ? coefficientOfVariation(bv, nB) : null,
+      cvFlows: coefficientOfVariation(fv, m),
+      iface: names(ifaces),
+      instance: names(instances),
+      protocolsOfHost: info.protocols.size,
+      sourcePortSpread: popcount32(info.sports),
+      firstSeen: first,
+      lastSeen: last,
+    };
+  }
+
+  dropWindowsUpTo(upto: number): void {
+    const cols: Typed[] = [this.srcA, this.ep, this.pp, this.win, this.dstA, this.flags, this.f, this.p, this.b, this.first, this.last, this.iface, this.instance, this.region, this.sports];
+    let w = 0;
+    for (let e = 0; e < this.n; e++) {
+      if (this.win[e]! <= upto) continue;
+      if (w !== e) for (const c of cols) c[w] = c[e]!;
+      w++;
+    }
+    this.n = w;
+    this.rebuildIndex();
+  }
+
+  exportState(): OutboundState {
+    const n = this.n;
+    return {
+      n,
+      srcA: this.srcA.slice(0, n), ep: this.ep.slice(0, n), pp: this.pp.slice(0, n), win: this.win.slice(0, n),
+      dstA: this.dstA.slice(0, n), flags: this.flags.slice(0, n), f: this.f.slice(0, n), p: this.p.slice(0, n),
+      b: this.b.slice(0, n), first: this.first.slice(0, n), last: this.last.slice(0, n), iface: this.iface.slice(0, n),
+      instance: this.instance.slice(0, n), region: this.region.slice(0, n), sports: this.sports.slice(0, n),
+      strings: this.strings.strings.slice(), accounts: this.accounts.strings.slice(), v6: this.v6.words.slice(0, this.v6.n * 4),
+    };
+  }
+
+  mergeState(s: OutboundState, only?: ShardFilter): void {
+    const acc = s.accounts.map((a) => this.accounts.idOf(a));
+    const str = s.strings.map((x) => this.strings.idOf(x));
+    const v6 = new Uint32Array(s.v6.length / 4);
+    for (let k = 0; k < v6.length; k++) v6[k] = this.v6.intern(s.v6, k * 4);
+    const words = new Uint32Array(4);
+    for (let i = 0; i < s.n; i++) {
+      const fl = s.flags[i]!;
+      if (only) {
+        // keep only the sources this shard owns (a checkpoint may come from another worker count)
+        if (fl & F_SRC6) words.set(s.v6.subarray(s.srcA[i]! * 4, s.srcA[i]! * 4 + 4));
+        else words.set([0, 0, 0xffff, s.srcA[i]!]);
+        if (shardOf(hashAddress(words, 0), only.shards) !== only.shard) continue;
+      }
+      const sA = fl & F_SRC6 ? v6[s.srcA[i]!]! : s.srcA[i]!;
+      const dA = fl & F_DST6 ? v6[s.dstA[i]!]! : s.dstA[i]!;
+      const epv = (((s.ep[i]! >>> 30) << 30) | acc[s.ep[i]! & 0x3fffffff]!) >>> 0;
+      const e = this.findOrInsert(sA, epv, s.pp[i]!, s.win[i]!, dA, fl);
+      this.f[e]! += s.f[i]!;
+      this.p[e]! += s.p[i]!;
+      this.b[e]! += s.b[i]!;
+      this.flags[e]! |= fl & (F_PACKETS | F_BYTES);
+      this.first[e] = Math.min(this.first[e]!, s.first[i]!);
+      this.last[e] = Math.max(this.last[e]!, s.last[i]!);
+      this.sports[e]! |= s.sports[i]!;
+      this.keepSmallest(this.iface, e, str[s.iface[i]!]!);
+      this.keepSmallest(this.instance, e, str[s.instance[i]!]!);
+      this.keepSmallest(this.region, e, str[s.region[i]!]!);
+    }
+  }
+}
+
+function popcount32(x: number): number {
+  x = x - ((x >>> 1) & 0x55555555);
+  x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
+  return (Math.imul((x + (x >>> 4)) & 0x0f0f0f0f, 0x01010101) >>> 24);
+}

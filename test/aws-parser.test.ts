@@ -1,0 +1,148 @@
+import { describe, expect, it } from 'vitest';
+import { gzipSync } from 'node:zlib';
+import { writeFileSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { FlowSink } from '../dist/src/flow/sink.js';
+import { awsText, awsPathInfo } from '../dist/src/formats/aws.js';
+import { formatAddress } from '../dist/src/net/address.js';
+import { tempDir } from './helpers/tmp.js';
+import { runDetect } from './helpers/run.js';
+
+/** Parse text with the AWS reader; return the emitted rows as plain objects and the sink. */
+function parse(text: string, ctx: Record<string, unknown> = {}) {
+  const batches: any[] = [];
+  const sink = new FlowSink({ shards: 1, batchSize: 1024, maxRejectsKept: 100 }, (_s: number, b: any) => batches.push(b));
+  const parser = awsText.open({ sink, file: 't', account: '', region: '', ...ctx } as any);
+  const buf = Buffer.from(text);
+  parser.parseLines(buf, 0, buf.length, 1, 0);
+  sink.flushAll();
+  const rows: any[] = [];
+  for (const b of batches) {
+    for (let i = 0; i < b.n; i++) {
+      rows.push({
+        src: formatAddress(b.src, i * 4), dst: formatAddress(b.dst, i * 4), sport: b.sport[i], dport: b.dport[i], proto: b.proto[i],
+        packets: b.packets[i], bytes: b.bytes[i], start: b.start[i], end: b.end[i], account: b.strings[b.account[i]],
+        region: b.strings[b.region[i]], iface: b.strings[b.iface[i]], instance: b.strings[b.instance[i]], direction: b.direction[i],
+        tcpFlags: b.tcpFlags[i], feed: b.feed[i],
+      });
+    }
+  }
+  return { rows, sink };
+}
+
+const HDR = 'version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status';
+
+describe('AWS text reader', () => {
+  it('reads the default v2 format with and without a header', () => {
+    const line = '2 123456789010 eni-1235b8ca123456789 45.33.1.2 172.31.16.21 20641 22 6 20 4249 1418530010 1418530070 ACCEPT OK';
+    for (const text of [`${HDR}\n${line}\n`, `${line}\n`]) {
+      const { rows, sink } = parse(text);
+      expect(rows).toHaveLength(1);
+      expect(rows[0]).toMatchObject({ src: '45.33.1.2', dst: '172.31.16.21', sport: 20641, dport: 22, proto: 6, packets: 20, bytes: 4249, start: 1418530010, end: 1418530070, account: '123456789010', iface: 'eni-1235b8ca123456789' });
+      expect(sink.counters.records).toBe(1);
+      expect(sink.counters.rejected).toBe(0);
+    }
+  });
+
+  it('reads a custom field order (any subset with the needed fields)', () => {
+    const text = [
+      'srcaddr dstport start packets bytes protocol dstaddr srcport region flow-direction instance-id tcp-flags',
+      '45.1.2.3 3389 1700000012 1 40 6 10.0.1.25 51234 eu-west-1 ingress i-0abc 2',
+    ].join('\n');
+    const { rows } = parse(text);
+    expect(rows[0]).toMatchObject({ src: '45.1.2.3', dst: '10.0.1.25', sport: 51234, dport: 3389, region: 'eu-west-1', instance: 'i-0abc', direction: 1, tcpFlags: 2, start: 1700000012, end: 1700000012 });
+  });
+
+  it('splits on runs of whitespace and tolerates CRLF and blank lines', () => {
+    const text = `${HDR}\r\n2  123456789010 eni-1 45.1.2.3\t10.0.0.62 5001 43638  6 1 40 1418530010 1418530070 ACCEPT OK\r\n\n`;
+    const { rows, sink } = parse(text);
+    expect(rows).toHaveLength(1); // public to private, srcport >= 1024: an inbound record
+    expect(sink.counters.records).toBe(1);
+    expect(sink.counters.rejected).toBe(0);
+  });
+
+  it("treats '-' counters as unknown, not zero", () => {
+    const { rows } = parse(`${HDR}\n2 123456789010 eni-1 45.1.2.3 10.0.0.1 40000 23 6 - - 1418530010 1418530070 REJECT OK\n`);
+    expect(Number.isNaN(rows[0].packets)).toBe(true);
+    expect(Number.isNaN(rows[0].bytes)).toBe(true);
+  });
+
+  it('counts and skips NODATA and SKIPDATA records', () => {
+    const text = [
+      HDR,
+      '2 123456789010 eni-1235b8ca123456789 - - - - - - - 1431280876 1431280934 - NODATA',
+      '2 123456789010 eni-11111111aaaaaaaaa - - - - - - - 1431280876 1431280934 - SKIPDATA',
+    ].join('\n');
+    const { rows, sink } = parse(text);
+    expect(rows).toHaveLength(0);
+    expect(sink.counters.nodata).toBe(2);
+    expect(sink.counters.records).toBe(0);
+    expect(sink.counters.rejected).toBe(0);
+  });
+
+  it('keeps the account "unknown" as its own account', () => {
+    const { rows } = parse(`2 unknown eni-1 45.1.2.3 10.0.0.1 40000 23 6 1 40 1418530010 1418530070 REJECT OK\n`);
+    expect(rows[0].account).toBe('unknown');
+  });
+
+  it('reads IPv6 addresses and uses flow-direction', () => {
+    const text = [
+      'version srcaddr dstaddr srcport dstport protocol packets bytes start end flow-direction log-status',
+      '5 2a01:4f8::1 2600:1f18::10 40000 22 6 1 60 1700000000 1700000000 ingress OK',
+      '5 2600:1f18::10 2a01:4f8::1 22 40000 6 1 60 1700000000 1700000000 egress OK',
+    ].join('\n');
+    const { rows, sink } = parse(text);
+    expect(rows).toHaveLength(1); // the egress record is a response (22 -> 40000)
+    expect(rows[0]).toMatchObject({ src: '2a01:4f8::1', dst: '2600:1f18::10', direction: 1, feed: 1 });
+    expect(sink.counters.responses).toBe(1);
+  });
+
+  it('rejects malformed lines with line number and reason, and goes on', () => {
+    const text = [
+      HDR,
+      '2 123456789010 eni-1 45.1.2.3 10.0.0.1 40000 23 6 1 40 1418530010 1418530070 REJECT OK',
+      '2 123456789010 eni-1 45.1.2.999 10.0.0.1 40000 23 6 1 40 1418530010 1418530070 REJECT OK',
+      '2 123456789010 eni-1 45.1.2.3 10.0.0.1 40000 70000 6 1 40 1418530010 1418530070 REJECT OK',
+      '2 123456789010 eni-1 45.1.2.3 10.0.0.1 40000 23 6 1 40 1418530010',
+      '2 123456789010 eni-1 45.1.2.3 10.0.0.1 40000 23 6 1 40 1418530010 1418530070 REJECT OK extra',
+      '2 123456789010 eni-1 45.1.2.3 10.0.0.1 40000 23 6 x 40 1418530010 1418530070 REJECT OK',
+      '2 123456789010 eni-1 45.1.2.3 10.0.0.1 40000 23 6 1 40 1418530070 1418530010 REJECT OK',
+      '2 123456789010 eni-1 45.1.2.4 10.0.0.1 40000 23 6 1 40 1418530010 1418530070 REJECT OK',
+    ].join('\n');
+    const { rows, sink } = parse(text);
+    expect(rows).toHaveLength(2);
+    expect(sink.counters.rejected).toBe(6);
+    expect(sink.counters.lines).toBe(9);
+    expect(sink.rejects.map((r: any) => r.line)).toEqual([3, 4, 5, 6, 7, 8]);
+    expect(sink.rejects[0].reason).toMatch(/srcaddr/);
+    expect(sink.rejects[1].reason).toMatch(/port/);
+    expect(sink.rejects[2].reason).toMatch(/expected 14 fields, got 11/);
+    expect(sink.rejects[3].reason).toMatch(/got more/);
+    expect(sink.rejects[4].reason).toMatch(/packets/);
+    expect(sink.rejects[5].reason).toMatch(/end time before start/);
+  });
+
+  it('takes account and region from the S3 key layout', () => {
+    expect(awsPathInfo('/b/AWSLogs/123456789012/vpcflowlogs/us-east-1/2024/01/02/x.log.gz')).toEqual({ account: '123456789012', region: 'us-east-1' });
+    expect(awsPathInfo('s3/AWSLogs/aws-account-id=123456789012/aws-service=vpcflowlogs/aws-region=eu-west-3/year=2024/x.log.gz')).toEqual({ account: '123456789012', region: 'eu-west-3' });
+    expect(awsPathInfo('/tmp/flows.log')).toEqual({});
+  });
+
+  it('applies region from the path, gzip, directories and line numbers across chunks (end to end)', async () => {
+    const dir = tempDir();
+    const d = join(dir, 'AWSLogs', '111122223333', 'vpcflowlogs', 'ap-south-1', '2024', '01', '02');
+    mkdirSync(d, { recursive: true });
+    const lines = [HDR];
+    for (let i = 0; i < 2000; i++) lines.push(`2 111122223333 eni-1 45.1.${i >> 8}.${i & 255} 10.0.0.1 40000 23 6 1 40 1700000000 1700000001 REJECT OK`);
+    lines.push('this line is broken');
+    writeFileSync(join(d, 'a.log.gz'), gzipSync(lines.join('\n') + '\n'));
+    writeFileSync(join(dir, 'plain.log'), lines.join('\n') + '\n');
+    // small chunks force several workers over one plain file
+    const r = await runDetect([dir], { chunkBytes: 65536 });
+    expect(r.totals.records).toBe(4000);
+    expect(r.totals.rejected).toBe(2);
+    expect(r.rejects.map((x: any) => [x.file.endsWith('a.log.gz') ? 'gz' : 'plain', x.line]).sort()).toEqual([['gz', 2002], ['plain', 2002]]);
+    expect(r.files.find((f: any) => f.path.endsWith('a.log.gz')).gzip).toBe(true);
+    expect(r.partial).toBe(false);
+  });
+});

@@ -1,0 +1,73 @@
+import { describe, expect, it } from 'vitest';
+import { join } from 'node:path';
+import { writeFileSync } from 'node:fs';
+import { tempDir } from './helpers/tmp.js';
+import { runDetect } from './helpers/run.js';
+import { readListFile } from '../dist/src/net/cidr.js';
+
+const T0 = 1700006400;
+const HDR = 'version account-id interface-id instance-id srcaddr dstaddr srcport dstport protocol packets bytes start end flow-direction log-status';
+
+function line(o: { iface?: string; inst?: string; src: string; dst: string; sport?: number; dport: number; proto?: number; packets?: number; bytes?: number; t?: number; dir?: string }) {
+  return `5 123456789012 ${o.iface ?? 'eni-1'} ${o.inst ?? 'i-1'} ${o.src} ${o.dst} ${o.sport ?? 50000} ${o.dport} ${o.proto ?? 6} ${o.packets ?? 1} ${o.bytes ?? 40} ${o.t ?? T0} ${o.t ?? T0} ${o.dir ?? 'egress'} OK`;
+}
+
+describe('outbound scanning from own hosts (SPEC §4)', () => {
+  it('alerts a worm-like host, a vertical scan; not a miner, not a NAT on the allow list', async () => {
+    const dir = tempDir();
+    const lines = [HDR];
+    // worm: 10.0.0.5 probes 23/TCP on 150 public targets, and is itself scanned on 23 by 12 scanners... by one scanner at 12 endpoints incl. it
+    for (let k = 0; k < 150; k++) lines.push(line({ iface: 'eni-worm', inst: 'i-worm', src: '10.0.0.5', dst: `81.2.${k >> 8}.${(k & 255) + 1}`, dport: 23 }));
+    for (let k = 0; k < 12; k++) lines.push(line({ src: '45.9.9.9', dst: k === 0 ? '10.0.0.5' : `10.0.1.${k}`, dport: 23, dir: 'ingress' }));
+    // vertical: 10.0.0.6 probes 120 ports of one target
+    for (let p = 0; p < 120; p++) lines.push(line({ iface: 'eni-v', inst: 'i-v', src: '10.0.0.6', dst: '82.1.1.1', dport: 1000 + p }));
+    // miner: many flows to one pool, not a scan
+    for (let k = 0; k < 500; k++) lines.push(line({ src: '10.0.0.7', dst: '83.1.1.1', dport: 3333, packets: 10 + (k % 7), bytes: 5000 + k, t: T0 + k }));
+    // NAT gateway: many targets, ports and protocols, varied traffic; allow-listed by interface id
+    for (let k = 0; k < 300; k++) lines.push(line({ iface: 'eni-nat', inst: '-', src: '10.0.0.8', dst: `84.${k % 7}.${k % 13}.${1 + (k % 200)}`, dport: 443, sport: 1024 + k * 37, proto: [6, 17, 1][k % 3]!, packets: 1 + (k % 50), bytes: 100 + k * 97 }));
+    // a host at exactly min_targets - 1
+    for (let k = 0; k < 99; k++) lines.push(line({ src: '10.0.0.9', dst: `85.1.0.${k + 1}`, dport: 445 }));
+    writeFileSync(join(dir, 'a.log'), lines.join('\n') + '\n');
+    writeFileSync(join(dir, '..', 'allow.txt'), '# NAT gateways\neni-nat\n');
+    const allow = readListFile(join(dir, '..', 'allow.txt'));
+    const r = await runDetect([dir], { allow });
+    const alerts = r.alerts.map((a: any) => [a.src, a.kind, a.dstPort, a.targets, a.ports, a.instance, a.wormSignature]);
+    expect(alerts).toEqual([
+      ['10.0.0.5', 'horizontal', 23, 150, 1, 'i-worm', true],
+      ['10.0.0.6', 'vertical', null, 1, 120, 'i-v', false],
+    ]);
+    expect(r.alerts[0].severity).toBe('high'); // log10(150 targets) + worm bonus
+    expect(r.alerts[0].iface).toBe('eni-worm');
+    // without the allow list the NAT would be alerted: it has enough targets on 443... but its byte CV is high
+    const r2 = await runDetect([dir]);
+    expect(r2.alerts.some((a: any) => a.src === '10.0.0.8')).toBe(false);
+    // min_targets at 99 catches the host just under the default
+    const r3 = await runDetect([dir], { outbound: { minTargets: 99, minPorts: 100, maxCvPackets: 0.5, maxCvBytes: 0.5 } });
+    expect(r3.alerts.some((a: any) => a.src === '10.0.0.9')).toBe(true);
+  });
+
+  it('flags a uniform NAT-looking host as looking like a NAT, and suppresses allow-listed CIDRs', async () => {
+    const dir = tempDir();
+    const lines = [HDR];
+    for (let k = 0; k < 120; k++) lines.push(line({ iface: 'eni-n', src: '10.0.0.20', dst: `86.1.0.${k + 1}`, dport: 53, proto: 17, sport: 1024 + k * 331 }));
+    for (let k = 0; k < 40; k++) lines.push(line({ iface: 'eni-n', src: '10.0.0.20', dst: `86.2.0.${k + 1}`, dport: 80, proto: k % 2 ? 6 : 47 }));
+    writeFileSync(join(dir, 'n.log'), lines.join('\n') + '\n');
+    const r = await runDetect([dir]);
+    expect(r.alerts).toHaveLength(1);
+    expect(r.alerts[0].looksLikeNat).toBe(true);
+    writeFileSync(join(dir, '..', 'allow2.txt'), '10.0.0.0/24\n');
+    const r2 = await runDetect([dir], { allow: readListFile(join(dir, '..', 'allow2.txt')) });
+    expect(r2.alerts).toHaveLength(0);
+    expect(r2.alertsSuppressed).toBe(1);
+  });
+
+  it('raises inbound scanners from the user own ranges', async () => {
+    const dir = tempDir();
+    const lines = [HDR];
+    for (let k = 0; k < 10; k++) lines.push(line({ src: '52.1.2.3', dst: `10.0.0.${k + 1}`, dport: 22, dir: 'ingress' }));
+    writeFileSync(join(dir, 'o.log'), lines.join('\n') + '\n');
+    writeFileSync(join(dir, '..', 'own.txt'), '52.1.2.0/24\n');
+    const r = await runDetect([dir], { ownCidrs: readListFile(join(dir, '..', 'own.txt')).cidrs });
+    expect(r.alerts.map((a: any) => [a.kind, a.src, a.dstPort])).toEqual([['own-range-scanner', '52.1.2.3', 22]]);
+  });
+});
