@@ -154,3 +154,78 @@ describe('flowsieve filter (AWS text)', () => {
     expect(f.counters.kept_lines + f.counters.scan_records).toBeLessThanOrEqual(f.counters.lines);
   });
 });
+
+describe('flowsieve filter (any line format, through its reader)', () => {
+  const NS = (t: number) => `${t}000000000`;
+  /** goflow2 v2 JSON lines: a scanner of tcp/445 on 10 endpoints, and other traffic. */
+  function goflowLog(): string {
+    const l: string[] = [];
+    const rec = (src: string, dst: string, sport: number, dport: number, t: number) =>
+      l.push(`{"type":"IPFIX","time_received_ns":${NS(t + 5)},"time_flow_start_ns":${NS(t)},"time_flow_end_ns":${NS(t + 1)},"bytes":60,"packets":1,"src_addr":"${src}","dst_addr":"${dst}","proto":"TCP","src_port":${sport},"dst_port":${dport}}`);
+    for (let i = 1; i <= 10; i++) rec('45.77.1.1', `10.1.0.${i}`, 40000 + i, 445, T0 + i);
+    for (let i = 1; i <= 20; i++) rec(`10.1.0.${i}`, `93.184.216.${i}`, 50000 + i, 443, T0 + 100 + i);
+    l.push('{"type":"SFLOW_5","time_received_ns":1717200005000000000,"etype":"ARP","src_addr":"","dst_addr":"","proto":""}');
+    l.push('not json');
+    return l.join('\n') + '\n';
+  }
+
+  it('drops or tags goflow2 records; tagged lines stay valid JSON and still read the same', async () => {
+    const dir = join(root, 'goflow');
+    mkdirSync(dir, { recursive: true });
+    const file = join(dir, 'flows.json');
+    const text = goflowLog();
+    writeFileSync(file, text);
+    const run = join(root, 'goflow-run');
+    const first = await detect(detectOptions([file]));
+    expect(first.scans.map((v) => `${v.src} ${v.dstPort}`)).toEqual(['45.77.1.1 445']);
+    writeResults(run, first, W, { window_seconds: W }, false);
+
+    const dropped = await filterLogs({ inputs: [file], scansDir: run, out: join(root, 'goflow-drop'), mode: 'drop', replies: false, maxLineBytes: 1 << 20 });
+    const c = dropped.files[0]!.counters;
+    expect(c).toMatchObject({ lines: 32, records: 30, scan_records: 10, kept_lines: 22, unparsed: 2, mixed_lines: 0 });
+    const left = readFileSync(join(root, 'goflow-drop', 'flows.json'), 'utf8');
+    expect(left).not.toContain('45.77.1.1');
+    expect(left).toContain('not json');
+    expect((await detect(detectOptions([join(root, 'goflow-drop', 'flows.json')]))).scans).toEqual([]);
+
+    const tagged = await filterLogs({ inputs: [file], scansDir: run, out: join(root, 'goflow-tag'), mode: 'tag', replies: false, maxLineBytes: 1 << 20 });
+    expect(tagged.files[0]!.counters).toMatchObject({ records: 30, scan_records: 10, kept_lines: 32 });
+    const lines = readFileSync(join(root, 'goflow-tag', 'flows.json'), 'utf8').trim().split('\n');
+    const objects = lines.filter((x) => x.startsWith('{')).map((x) => JSON.parse(x));
+    expect(objects.filter((o) => o.flowsieve_scan === true).map((o) => o.src_addr)).toEqual(Array(10).fill('45.77.1.1'));
+    expect(objects.filter((o) => o.flowsieve_scan === undefined).length).toBe(21);
+    const again = await detect(detectOptions([join(root, 'goflow-tag', 'flows.json')]));
+    expect(again.scans.map((v) => `${v.src} ${v.dstPort} ${v.endpoints}`)).toEqual(['45.77.1.1 445 10']);
+  });
+
+  it('knows which formats it can filter and tag', async () => {
+    const { filterFor, filterableFormats } = await import('../dist/src/filter/registry.js');
+    expect(filterableFormats()).toEqual(expect.arrayContaining(['aws-text', 'nfdump-csv', 'goflow2']));
+    expect(filterFor('aws-text')!.canTag).toBe(false);
+    expect(filterFor('nfdump-csv')!.canTag).toBe(false);
+    expect(filterFor('goflow2')!.canTag).toBe(true);
+  });
+});
+
+describe('the dedicated AWS filter and the reader-based one agree', () => {
+  it('on the planted-scanner log, line for line', async () => {
+    const { readerFilter } = await import('../dist/src/filter/reader.js');
+    const { awsTextFilter } = await import('../dist/src/filter/aws.js');
+    const { awsText } = await import('../dist/src/formats/aws.js');
+    const { newFilterCounters } = await import('../dist/src/filter/types.js');
+    const keys = loadScanKeys(join(scansDir, 'scans.ndjson'), W);
+    const buf = Buffer.from(awsLog());
+    const run = (f: any) => {
+      const counters = newFilterCounters();
+      const parts: Buffer[] = [];
+      const lf = f.open({ keys, windowSeconds: W, mode: 'drop', replies: true, counters, file: 'x', account: '', region: '' });
+      lf.filterLines(buf, 0, buf.length, { write: (b: Uint8Array, s: number, e: number) => parts.push(Buffer.from(b.subarray(s, e))) });
+      return { text: Buffer.concat(parts).toString('utf8'), counters };
+    };
+    const a = run(awsTextFilter);
+    const b = run(readerFilter(awsText, false));
+    expect(b.text).toBe(a.text);
+    expect(b.counters).toEqual(a.counters);
+    expect(a.counters.scan_records).toBe(SCAN_LINES + 1);
+  });
+});

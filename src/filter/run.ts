@@ -165,7 +165,17 @@ async function filterOne(p: Planned, keys: ScanKeySet, windowSeconds: number, op
     report.error = `filtering ${f.format} is not supported yet`;
     return report;
   }
-  const lineFilter = format.open({ keys, windowSeconds, mode: opts.mode, replies: opts.replies, awsFields: opts.awsFields, counters: report.counters });
+  const lineFilter = format.open({
+    keys,
+    windowSeconds,
+    mode: opts.mode,
+    replies: opts.replies,
+    awsFields: opts.awsFields,
+    counters: report.counters,
+    file: f.display,
+    account: f.account,
+    region: f.region,
+  });
   const sink = new OutputFile(p.output, f.gzip ? (opts.gzipLevel ?? 6) : 0);
   let fatal: string | null = null;
   let truncatedAt = 0;

@@ -14,12 +14,13 @@ export interface FilterCounters {
   records: number; // flow records parsed
   scan_records: number; // records that are scan traffic (removed, or tagged)
   scan_bytes: number; // bytes of those records' lines (decompressed, with their newline)
-  kept_lines: number; // lines written out (headers, records, unparsed lines)
+  kept_lines: number; // lines written out (headers, records, unparsed lines; tagged lines in tag mode)
   unparsed: number; // lines that were not a flow record (headers, NODATA, bad lines): kept
+  mixed_lines: number; // lines carrying scan and other records: kept whole (a line is not split)
 }
 
 export function newFilterCounters(): FilterCounters {
-  return { lines: 0, records: 0, scan_records: 0, scan_bytes: 0, kept_lines: 0, unparsed: 0 };
+  return { lines: 0, records: 0, scan_records: 0, scan_bytes: 0, kept_lines: 0, unparsed: 0, mixed_lines: 0 };
 }
 
 /** Where a filter writes what it keeps. Bytes are copied at once: buf may be reused. */
@@ -35,6 +36,11 @@ export interface FilterContext {
   replies: boolean;
   /** AWS: field names for files without a header line. */
   awsFields?: string[];
+  /** The file as the user named it, and the defaults a reader takes from the path or options. */
+  file: string;
+  account: string;
+  region: string;
+  cloud?: string;
   counters: FilterCounters;
 }
 

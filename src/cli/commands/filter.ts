@@ -15,7 +15,7 @@ export const spec: CommandSpec = {
   options: [
     { name: 'scans', type: 'string', help: 'results folder of a detect run (scans.ndjson, summary.json)', value: 'DIR' },
     { name: 'out', type: 'string', help: 'folder for the filtered logs (same names and layout as the inputs)', value: 'DIR' },
-    { name: 'mode', type: 'string', help: "'drop' removes scan records; 'tag' adds a field (JSON formats only)", default: 'drop', value: 'MODE' },
+    { name: 'mode', type: 'string', help: "'drop' removes scan records; 'tag' adds \"flowsieve_scan\":true to them (JSON-lines formats)", default: 'drop', value: 'MODE' },
     { name: 'replies', type: 'boolean', help: "also remove the endpoints' replies to scanners (dst, protocol, src port of a scan key)" },
     { name: 'window', type: 'string', help: "window length of the detect run (default: from the run's summary.json)", value: 'DURATION' },
     { name: 'format', type: 'string', help: 'force the input format instead of sniffing it', value: 'NAME' },
