@@ -134,7 +134,7 @@ export function lookupV6(path: string, queries: readonly ArrayLike<number>[]): (
   const buf = readFileSync(path);
   const ln: LineSpans = { s0: 0, e0: 0, s1: 0, e1: 0, s2: 0, e2: 0, s3: 0, e3: 0, next: 0 };
   let starts = new Uint32Array(4 * 65536); // range starts, four words each
-  let lines: number[] = [];
+  const lines: number[] = [];
   let sorted = true;
   for (let i = 0; i < buf.length; i = ln.next) {
     if (!scanLine(buf, i, ln)) break;
@@ -166,7 +166,6 @@ export function lookupV6(path: string, queries: readonly ArrayLike<number>[]): (
     }
     qi = j;
   }
-  lines = [];
   return out;
 }
 

@@ -126,7 +126,7 @@ export function sourceStats(scans: readonly KeyVerdict[], windowSeconds: number,
     }
     return [...m.entries()]
       .map(([key, g]) => ({ key, g, base: { scanner_ips: g.ips, share_of_scanner_ips: share(g.ips, total), scan_keys: g.keys, flows: g.flows } }))
-      .sort((a, b) => b.g.ips - a.g.ips || b.g.flows - a.g.flows || String(a.key ?? '\uffff').localeCompare(String(b.key ?? '\uffff')));
+      .sort((a, b) => b.g.ips - a.g.ips || b.g.flows - a.g.flows || compareKeys(a.key, b.key));
   };
 
   const countries = group((s) => s.country).map(({ key, base }) => ({ country: key, ...base }));
@@ -137,6 +137,15 @@ export function sourceStats(scans: readonly KeyVerdict[], windowSeconds: number,
     .filter(({ key }) => key !== null)
     .map(({ key, g, base }) => actorRow(key as string, g.members, actorPorts.get(key as string)!, facts, base));
   return { scanners, countries, networks, actors, labelled_scanner_ips: scanners.filter((s) => s.actor !== null).length };
+}
+
+/** Ties: numbers numerically, text by code unit (not by locale: the same order everywhere), unknown last. */
+function compareKeys(a: string | number | null, b: string | number | null): number {
+  if (a === b) return 0;
+  if (a === null) return 1;
+  if (b === null) return -1;
+  if (typeof a === 'number' && typeof b === 'number') return a - b;
+  return String(a) < String(b) ? -1 : 1;
 }
 
 function actorRow(actor: string, members: ScannerRow[], portKeys: Map<number, number>, facts: Map<string, IpFacts>, base: GroupRow): ActorRow {
