@@ -3,10 +3,19 @@
  * types.ts) and add it to READERS: its place in the list is its priority when sniffing.
  */
 import { awsText } from './aws.js';
+import { awsCloudWatch, awsJson } from './aws-json.js';
+import { azureNsg, azureVnet } from './azure.js';
+import { gcpJson, gcpLines } from './gcp.js';
 import type { FormatName, FormatReader } from './types.js';
 
 const READERS: FormatReader[] = [
   awsText,
+  awsJson, // {"message":…} / CloudWatch envelope, one per line
+  azureNsg, // JSON naming NetworkSecurityGroupFlowEvent
+  azureVnet, // JSON naming FlowLogFlowEvent
+  gcpLines, // vpc_flows LogEntries, one per line
+  gcpJson, // vpc_flows LogEntries in an array or pretty-printed
+  awsCloudWatch, // last of the JSON readers: its "message" marker is the weakest
 ];
 
 export function readerFor(name: FormatName): FormatReader | undefined {

@@ -1,0 +1,122 @@
+/**
+ * Reading a whole JSON document (an Azure PT1H.json blob, a GCP JSON-array export, a
+ * file of CloudWatch envelopes): a sequence of top-level values, each an object or an
+ * array of objects, pretty-printed, one per line or concatenated.
+ *
+ * A document that breaks half-way (a blob still being written, a truncated download)
+ * keeps everything before the break: the readers emit each object when it closes, and
+ * the break becomes one reject that names the line, column and byte where it happened
+ * and what was being read. Reading then goes on at the next line that starts with '{'
+ * when there is one (files of one object per line), else stops.
+ */
+import type { FlowSink } from '../flow/sink.js';
+import { JsonError, JsonScanner, LineCounter, bomAt, describeBreak, needsUtf8Check, resyncPoint } from './json-bytes.js';
+
+export interface DocHandler {
+  /**
+   * Read one value at sc.pos: a top-level object, or an element of a top-level array.
+   * Counts what it reads in sink.counters.lines; throws JsonError on a syntax error.
+   */
+  value(start: number): void;
+  /** What was being read when a syntax error struck (for the reject's reason). */
+  context(): string;
+}
+
+const REJECT_CONTEXT = 80;
+
+export function walkDocument(buf: Uint8Array, sink: FlowSink, sc: JsonScanner, lines: LineCounter, h: DocHandler): void {
+  const end = buf.length;
+  sc.reset(buf, bomAt(buf, 0), end, needsUtf8Check(buf, 0, end));
+  for (;;) {
+    const c = sc.peek();
+    if (c < 0) return;
+    const before = sink.counters.lines;
+    const start = sc.pos;
+    try {
+      if (c === 91) {
+        if (sc.openArray()) {
+          do {
+            sc.peek();
+            sc.arenaLen = 0;
+            h.value(sc.pos);
+          } while (sc.nextElement());
+        }
+      } else if (c === 123) {
+        sc.arenaLen = 0;
+        h.value(sc.pos);
+      } else {
+        sc.fail('expected an object or an array');
+      }
+    } catch (err) {
+      if (!(err instanceof JsonError)) throw err;
+      if (sink.counters.lines === before) sink.counters.lines++;
+      const where = h.context();
+      const reason = `invalid JSON${where ? ` in ${where}` : ''}: ${describeBreak(err, lines)}`;
+      const from = Math.max(0, err.pos - REJECT_CONTEXT);
+      sink.reject(lines.lineAt(err.pos), err.pos, reason, buf, from, Math.min(end, err.pos + REJECT_CONTEXT));
+      // the line the error is on may itself be the next object (one object per line)
+      const here = err.pos > start && buf[err.pos] === 123 && buf[err.pos - 1] === 10;
+      const next = here ? err.pos : resyncPoint(buf, err.pos, end);
+      if (next < 0) return;
+      sc.pos = next;
+    }
+  }
+}
+
+/**
+ * The lines of buf[s, e), each one JSON value read by `each` (blank lines are skipped,
+ * a syntax error or trailing data is a reject). Shared by the NDJSON readers. `each`
+ * gets the line's number and file offset, and `delta`: a byte at buf[i] is at file
+ * offset i + delta.
+ */
+export function parseJsonLines(
+  buf: Uint8Array,
+  s: number,
+  e: number,
+  firstLine: number,
+  baseOffset: number,
+  sink: FlowSink,
+  sc: JsonScanner,
+  each: (line: number, offset: number, delta: number) => void,
+): number {
+  const checkUtf8 = needsUtf8Check(buf, s, e);
+  let line = firstLine;
+  let i = s;
+  while (i < e) {
+    let j = buf.indexOf(10, i);
+    if (j < 0 || j > e) j = e;
+    let ls = i + (baseOffset + (i - s) === 0 ? bomAt(buf, i) : 0);
+    let le = j;
+    while (ls < le && (buf[ls] === 32 || buf[ls] === 9 || buf[ls] === 13)) ls++;
+    while (le > ls && (buf[le - 1] === 32 || buf[le - 1] === 9 || buf[le - 1] === 13)) le--;
+    if (ls < le) {
+      const offset = baseOffset + (i - s);
+      sc.reset(buf, ls, le, checkUtf8);
+      try {
+        each(line, offset, baseOffset - s);
+        if (sc.peek() >= 0) sc.fail('unexpected data after the object');
+      } catch (err) {
+        if (!(err instanceof JsonError)) throw err;
+        sink.reject(line, offset, `invalid JSON: ${err.reason} at column ${err.pos - i + 1}`, buf, i, Math.min(j, i + 200));
+      }
+    }
+    line++;
+    i = j + 1;
+  }
+  sink.counters.lines += line - firstLine;
+  return line - firstLine;
+}
+
+/**
+ * The first line as a JSON object when it is one whole object (so the file has one
+ * object per line), else null. Used by sniffers on the file's head only.
+ */
+export function firstLineObject(firstLine: string): Record<string, unknown> | null {
+  if (!firstLine.startsWith('{') || !firstLine.endsWith('}')) return null;
+  try {
+    const v: unknown = JSON.parse(firstLine);
+    return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : null;
+  } catch {
+    return null;
+  }
+}
