@@ -62,13 +62,32 @@ const MAX_MILLIS = 1e14;
  * than read as a date tens of thousands of years away. Returns a reason on failure.
  */
 export function tupleTime(rec: FlowRecord, buf: Uint8Array, s: number, e: number): string | null {
-  const v = uint(buf, s, e);
+  // up to 19 digits are read, so that microseconds and nanoseconds get their own reason
+  const v = e - s <= 19 ? uintWide(buf, s, e) : -1;
   if (v < 0) return 'bad timestamp (expected Unix seconds or milliseconds)';
-  if (v >= MAX_MILLIS) return `timestamp ${v} is neither Unix seconds nor milliseconds (microseconds?)`;
+  if (v >= MAX_MILLIS) return `timestamp ${decimal(buf, s, e)} is neither Unix seconds nor milliseconds (microseconds?)`;
   const t = v >= MAX_SECONDS ? Math.floor(v / 1000) : v;
   rec.start = t;
   rec.end = t;
   return null;
+}
+
+/** Unsigned decimal of any length (approximate above 2^53, which is only compared); -1 when not digits. */
+function uintWide(buf: Uint8Array, s: number, e: number): number {
+  if (e <= s) return -1;
+  let v = 0;
+  for (let i = s; i < e; i++) {
+    const c = buf[i]! - 48;
+    if (c < 0 || c > 9) return -1;
+    v = v * 10 + c;
+  }
+  return v;
+}
+
+function decimal(buf: Uint8Array, s: number, e: number): string {
+  let out = '';
+  for (let i = s; i < e; i++) out += String.fromCharCode(buf[i]!);
+  return out;
 }
 
 /** Source and destination addresses (fields 1, 2). NO_FLOW when either is empty. */

@@ -31,7 +31,7 @@ import { ByteDict } from '../flow/dict.js';
 import type { FlowSink } from '../flow/sink.js';
 import type { DocumentReader, ReaderContext } from './types.js';
 import { JsonScanner, LineCounter, lit } from './json-bytes.js';
-import { walkDocument, type DocHandler } from './json-doc.js';
+import { readOrStepOver, walkDocument, type DocHandler } from './json-doc.js';
 import { NO_FLOW } from './azure-tuple.js';
 import { NSG_CATEGORY, nsgTuple } from './azure-nsg.js';
 import { VNET_CATEGORY, vnetTuple } from './azure-vnet.js';
@@ -299,7 +299,15 @@ class AzureDocument implements DocHandler {
       return;
     }
     sc.arenaLen = 0;
-    this.beginRecord(start);
+    this.recStart = start;
+    // a record that is bad inside but ends is one reject; the next record is read on
+    readOrStepOver(sc, this.sink, this.lines, start, this.readRecord, this.where);
+  }
+
+  /** The record at recStart (bound once: no closure per record). */
+  private readonly readRecord = (): void => {
+    const sc = this.sc;
+    this.beginRecord(this.recStart);
     if (sc.openObject()) {
       do {
         sc.key();
@@ -307,7 +315,9 @@ class AzureDocument implements DocHandler {
       } while (sc.nextMember());
     }
     this.endRecord();
-  }
+  };
+
+  private readonly where = (): string => this.context();
 
   private notARecord(start: number, reason: string): void {
     this.sink.counters.lines++;

@@ -173,7 +173,7 @@ export class JsonScanner {
         this.strEscaped(s, p);
         return;
       }
-      if (c < 32) this.fail('control character in a string', p);
+      if (c < 32) this.controlChar(p);
       p = c >= 128 && this.checkUtf8 ? this.utf8(p) : p + 1;
     }
     this.strBuf = b;
@@ -216,7 +216,7 @@ export class JsonScanner {
         p += 2;
         continue;
       }
-      if (c < 32) this.fail('control character in a string', p);
+      if (c < 32) this.controlChar(p);
       const q = c >= 128 && this.checkUtf8 ? this.utf8(p) : p + 1;
       this.arenaPut(b, p, q);
       p = q;
@@ -226,6 +226,11 @@ export class JsonScanner {
     this.strE = this.arenaLen;
     this.strInArena = true;
     this.pos = p + 1;
+  }
+
+  private controlChar(p: number): never {
+    // a line break inside a string is how a cut-off line or document usually shows
+    return this.fail(this.buf[p] === 10 ? 'line break inside a string (input cut off?)' : 'control character in a string', p);
   }
 
   private hex4(p: number): number {
@@ -445,7 +450,7 @@ export class JsonScanner {
         else this.fail('bad escape in a string', p);
         continue;
       }
-      if (c < 32) this.fail('control character in a string', p);
+      if (c < 32) this.controlChar(p);
       p = c >= 128 && this.checkUtf8 ? this.utf8(p) : p + 1;
     }
     this.pos = p + 1;
@@ -496,27 +501,30 @@ export function needsUtf8Check(buf: Uint8Array, s: number, e: number): boolean {
  * (the readers ask in increasing order, so a document's newlines are counted once).
  */
 export class LineCounter {
-  private at = 0;
+  private at = 0; // start of the current line
+  private next: number; // the newline that ends it (or the end of the buffer)
   private line = 1;
-  constructor(private readonly buf: Uint8Array) {}
+  constructor(private readonly buf: Uint8Array) {
+    this.next = this.newlineFrom(0);
+  }
+
+  private newlineFrom(p: number): number {
+    const nl = this.buf.indexOf(10, p);
+    return nl < 0 ? this.buf.length : nl;
+  }
 
   lineAt(offset: number): number {
     if (offset < this.at) {
       this.at = 0;
       this.line = 1;
+      this.next = this.newlineFrom(0);
     }
-    const b = this.buf;
-    let p = this.at;
-    let line = this.line;
-    for (;;) {
-      const nl = b.indexOf(10, p);
-      if (nl < 0 || nl >= offset) break;
-      line++;
-      p = nl + 1;
+    while (offset > this.next && this.next < this.buf.length) {
+      this.line++;
+      this.at = this.next + 1;
+      this.next = this.newlineFrom(this.at);
     }
-    this.at = p;
-    this.line = line;
-    return line;
+    return this.line;
   }
 
   /** 1-based column of an offset (for messages). */
@@ -545,6 +553,37 @@ export function resyncPoint(buf: Uint8Array, from: number, end: number): number 
     p = nl + 1;
   }
 }
+
+/**
+ * Where the object or array that starts at buf[start] ends, from its brackets alone
+ * (strings are stepped over, nothing is checked), or -1 when it does not end. Used to
+ * step over one value that failed to parse (bad UTF-8, a bad escape, a type error)
+ * and read on with the next; a value cut short by the end of the input has no end.
+ */
+export function lenientEnd(buf: Uint8Array, start: number, end: number): number {
+  const open = lenientStack;
+  let depth = 0;
+  let p = start;
+  while (p < end) {
+    const c = buf[p]!;
+    if (c === 34) {
+      p++;
+      while (p < end && buf[p] !== 34) p += buf[p] === 92 ? 2 : 1;
+      if (p >= end) return -1;
+    } else if (c === 123 || c === 91) {
+      if (depth === open.length) return -1;
+      open[depth++] = c;
+    } else if (c === 125 || c === 93) {
+      // '}' closes '{' (123 + 2), ']' closes '[' (91 + 2)
+      if (depth === 0 || open[--depth] !== c - 2) return -1;
+      if (depth === 0) return p + 1;
+    }
+    p++;
+  }
+  return -1;
+}
+
+const lenientStack = new Uint8Array(MAX_DEPTH);
 
 /** A short, printable description of where a document broke. */
 export function describeBreak(e: JsonError, lines: LineCounter): string {

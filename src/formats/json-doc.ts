@@ -3,14 +3,19 @@
  * file of CloudWatch envelopes): a sequence of top-level values, each an object or an
  * array of objects, pretty-printed, one per line or concatenated.
  *
- * A document that breaks half-way (a blob still being written, a truncated download)
- * keeps everything before the break: the readers emit each object when it closes, and
- * the break becomes one reject that names the line, column and byte where it happened
- * and what was being read. Reading then goes on at the next line that starts with '{'
- * when there is one (files of one object per line), else stops.
+ * Bad input costs as little as it can:
+ * - a value that is complete but wrong inside (bad UTF-8, a bad escape, a control
+ *   character in a string) is one reject; its end is found from its brackets and
+ *   reading goes on with the next value (readers do the same for the records inside
+ *   a {"records":[…]} wrapper);
+ * - a document that breaks half-way (a blob still being written, a truncated download)
+ *   keeps everything before the break: readers emit each object when it closes, and
+ *   the break is one reject naming the line, column and byte where it happened and
+ *   what was being read. Reading then goes on at the next line that starts with '{'
+ *   when there is one (files of one object per line), else stops.
  */
 import type { FlowSink } from '../flow/sink.js';
-import { JsonError, JsonScanner, LineCounter, bomAt, describeBreak, needsUtf8Check, resyncPoint } from './json-bytes.js';
+import { JsonError, JsonScanner, LineCounter, bomAt, describeBreak, lenientEnd, needsUtf8Check, resyncPoint } from './json-bytes.js';
 
 export interface DocHandler {
   /**
@@ -24,9 +29,40 @@ export interface DocHandler {
 
 const REJECT_CONTEXT = 80;
 
+/** Count a syntax error as a reject, with where it happened and what was being read. */
+export function rejectBreak(sink: FlowSink, buf: Uint8Array, lines: LineCounter, err: JsonError, where: string): void {
+  const reason = `invalid JSON${where ? ` in ${where}` : ''}: ${describeBreak(err, lines)}`;
+  const from = Math.max(0, err.pos - REJECT_CONTEXT);
+  sink.reject(lines.lineAt(err.pos), err.pos, reason, buf, from, Math.min(buf.length, err.pos + REJECT_CONTEXT));
+}
+
+/**
+ * Run `read` on the value at `start`; when it fails with a syntax error and the value
+ * still ends (by its brackets), count one reject and leave the scanner after it.
+ * Rethrows when the value does not end: the document breaks there.
+ */
+export function readOrStepOver(sc: JsonScanner, sink: FlowSink, lines: LineCounter, start: number, read: () => void, where: () => string): void {
+  try {
+    read();
+  } catch (err) {
+    if (!(err instanceof JsonError)) throw err;
+    const end = lenientEnd(sc.buf, start, sc.end);
+    if (end < 0 || end <= err.pos) throw err;
+    rejectBreak(sink, sc.buf, lines, err, where());
+    sc.pos = end;
+  }
+}
+
 export function walkDocument(buf: Uint8Array, sink: FlowSink, sc: JsonScanner, lines: LineCounter, h: DocHandler): void {
   const end = buf.length;
   sc.reset(buf, bomAt(buf, 0), end, needsUtf8Check(buf, 0, end));
+  const where = () => h.context();
+  const one = (at: number) => {
+    const before = sink.counters.lines;
+    sc.arenaLen = 0;
+    readOrStepOver(sc, sink, lines, at, () => h.value(at), where);
+    if (sink.counters.lines === before) sink.counters.lines++; // a value the handler did not count (it failed first)
+  };
   for (;;) {
     const c = sc.peek();
     if (c < 0) return;
@@ -37,23 +73,18 @@ export function walkDocument(buf: Uint8Array, sink: FlowSink, sc: JsonScanner, l
         if (sc.openArray()) {
           do {
             sc.peek();
-            sc.arenaLen = 0;
-            h.value(sc.pos);
+            one(sc.pos);
           } while (sc.nextElement());
         }
       } else if (c === 123) {
-        sc.arenaLen = 0;
-        h.value(sc.pos);
+        one(start);
       } else {
         sc.fail('expected an object or an array');
       }
     } catch (err) {
       if (!(err instanceof JsonError)) throw err;
       if (sink.counters.lines === before) sink.counters.lines++;
-      const where = h.context();
-      const reason = `invalid JSON${where ? ` in ${where}` : ''}: ${describeBreak(err, lines)}`;
-      const from = Math.max(0, err.pos - REJECT_CONTEXT);
-      sink.reject(lines.lineAt(err.pos), err.pos, reason, buf, from, Math.min(end, err.pos + REJECT_CONTEXT));
+      rejectBreak(sink, buf, lines, err, h.context());
       // the line the error is on may itself be the next object (one object per line)
       const here = err.pos > start && buf[err.pos] === 123 && buf[err.pos - 1] === 10;
       const next = here ? err.pos : resyncPoint(buf, err.pos, end);
