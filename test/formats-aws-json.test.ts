@@ -3,8 +3,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { HAVE_FIXTURES, LOCAL, fixture, readBytes, readPath } from './helpers/read-format.js';
 import { tempDir } from './helpers/tmp.js';
-import { detect, DEFAULT_RUN } from '../dist/src/engine/run.js';
-import { DEFAULT_THRESHOLDS } from '../dist/src/detect/rules.js';
+import { runDetect } from './helpers/run.js';
 
 const fx = HAVE_FIXTURES ? it : it.skip;
 if (!HAVE_FIXTURES) console.warn('formats-aws-json: ../shared/fixtures is absent; the public-fixture tests are skipped');
@@ -117,7 +116,7 @@ describe('AWS JSON end to end', () => {
       lines.push(JSON.stringify({ message: `2 1234567890${10 + (i % 3)} eni-${i} - - - - - - - 1709287200 1709287260 - NODATA` }));
     }
     writeFileSync(join(dir, 'firehose.log'), lines.join('\n') + '\n');
-    const res = await detect({ inputs: [dir], workers: 2, windowSeconds: 6 * 3600, thresholds: { ...DEFAULT_THRESHOLDS }, nearMisses: false, ...DEFAULT_RUN });
+    const res = await runDetect([dir]);
     expect(res.files[0]!.format).toBe('aws-json');
     expect(res.totals).toMatchObject({ lines: 24, records: 12, nodata: 12, rejected: 0 });
     expect(res.scans).toHaveLength(1);

@@ -3,8 +3,7 @@ import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { HAVE_FIXTURES, LOCAL, fixture, readBytes, readPath, type Flow } from './helpers/read-format.js';
 import { tempDir } from './helpers/tmp.js';
-import { detect, DEFAULT_RUN } from '../dist/src/engine/run.js';
-import { DEFAULT_THRESHOLDS } from '../dist/src/detect/rules.js';
+import { runDetect } from './helpers/run.js';
 
 const fx = HAVE_FIXTURES ? it : it.skip;
 if (!HAVE_FIXTURES) console.warn('formats-azure: ../shared/fixtures is absent; the public-fixture tests are skipped');
@@ -245,10 +244,7 @@ describe('Azure end to end (detect on a folder)', () => {
     // and a VNet blob in the same folder
     const vnet = fixture('azure-vnet/msdocs/vnet-flow-logs-overview.sample.json');
     if (vnet) writeFileSync(join(dir, 'vnet.json'), readFileSync(vnet));
-    const res = await detect({
-      inputs: [dir], workers: 2, windowSeconds: 6 * 3600, thresholds: { ...DEFAULT_THRESHOLDS }, nearMisses: false, ...DEFAULT_RUN,
-      regionMap: { '55555550-eeee-4000-8000-000000000000': 'westeurope' },
-    });
+    const res = await runDetect([dir], { regionMap: { '55555550-eeee-4000-8000-000000000000': 'westeurope' } });
     expect(res.partial).toBe(false);
     expect(res.files.map((f) => f.format).sort()).toEqual(vnet ? ['azure-nsg', 'azure-nsg', 'azure-nsg', 'azure-vnet'] : ['azure-nsg', 'azure-nsg', 'azure-nsg']);
     expect(res.totals.lines).toBe(12 + (vnet ? 1 : 0));

@@ -3,8 +3,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { HAVE_FIXTURES, LOCAL, fixture, readBytes, readPath } from './helpers/read-format.js';
 import { tempDir } from './helpers/tmp.js';
-import { detect, DEFAULT_RUN } from '../dist/src/engine/run.js';
-import { DEFAULT_THRESHOLDS } from '../dist/src/detect/rules.js';
+import { runDetect } from './helpers/run.js';
 import { rfc3339Seconds } from '../dist/src/formats/gcp.js';
 
 const fx = HAVE_FIXTURES ? it : it.skip;
@@ -166,9 +165,8 @@ describe('GCP end to end (detect on a folder)', () => {
       }));
     }
     writeFileSync(join(dir, '10:00:00_10:59:59_S0.json'), lines.join('\n') + '\n');
-    const run = (chunkBytes: number) =>
-      detect({ inputs: [dir], workers: 2, windowSeconds: 6 * 3600, thresholds: { ...DEFAULT_THRESHOLDS }, nearMisses: false, ...DEFAULT_RUN, chunkBytes });
-    const one = await run(DEFAULT_RUN.chunkBytes);
+    const run = (chunkBytes?: number) => runDetect([dir], chunkBytes ? { chunkBytes } : {});
+    const one = await run();
     const many = await run(16 * 1024); // ~25 chunks, lines cut at chunk edges
     for (const res of [one, many]) {
       expect(res.files[0]!.format).toBe('gcp');
