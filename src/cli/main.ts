@@ -2,7 +2,6 @@
 /** flowsieve command line: one module per command under commands/. */
 import { helpText, parseArgs, UsageError, type CommandSpec, type Parsed } from './args.js';
 import * as detect from './commands/detect.js';
-import * as serve from './commands/serve.js';
 
 
 interface Command {
@@ -10,7 +9,7 @@ interface Command {
   run(args: Parsed): Promise<number>;
 }
 
-const COMMANDS: Command[] = [detect, serve];
+const COMMANDS: Command[] = [detect];
 
 function usage(): string {
   return [
