@@ -354,13 +354,16 @@ class GcpEntries {
     if (!this.object(sc, 'resource')) return;
     do {
       sc.key();
-      if (sc.is(K.labels) && this.object(sc, 'resource.labels')) {
-        do {
-          sc.key();
-          if (sc.is(K.project_id)) this.string(sc, G.resProject, 'resource.labels.project_id');
-          else sc.skip();
-        } while (sc.nextMember());
-      } else if (!sc.is(K.labels)) sc.skip();
+      if (!sc.is(K.labels)) {
+        sc.skip();
+        continue;
+      }
+      if (!this.object(sc, 'resource.labels')) continue;
+      do {
+        sc.key();
+        if (sc.is(K.project_id)) this.string(sc, G.resProject, 'resource.labels.project_id');
+        else sc.skip();
+      } while (sc.nextMember());
     } while (sc.nextMember());
   }
 
