@@ -118,8 +118,8 @@ class AwsParser implements LineParser {
     let line = firstLine;
     let i = s;
     while (i < e) {
-      let j = i;
-      while (j < e && buf[j] !== 10) j++;
+      let j = buf.indexOf(10, i); // native search: much faster than a byte loop
+      if (j < 0 || j > e) j = e;
       this.parseLine(buf, i, j, line, baseOffset + (i - s));
       line++;
       i = j + 1;
@@ -140,6 +140,7 @@ class AwsParser implements LineParser {
       this.sink.rejectText(line, offset, `header: ${r.error}`, tokens.join(' '));
     } else {
       this.roles = r.roles;
+      this.sink.counters.headers++; // a line that is neither a record nor a reject (SPEC §6 accounting)
     }
     return true;
   }
@@ -166,7 +167,10 @@ class AwsParser implements LineParser {
     // trim whitespace (and the '\r' of CRLF files)
     while (s < e && (buf[s] === 32 || buf[s] === 9 || buf[s] === 13)) s++;
     while (e > s && (buf[e - 1] === 32 || buf[e - 1] === 9 || buf[e - 1] === 13)) e--;
-    if (s === e) return; // blank lines are not records
+    if (s === e) {
+      this.sink.counters.blank++; // blank lines are not records, but are counted (SPEC §6 accounting)
+      return;
+    }
     // a header on the first line, or (rarely) mid-file where files were concatenated:
     // the latter is only looked for when a line fails to parse as a record
     if ((line === 1 || this.roles === null) && this.header(buf, s, e, line, offset)) return;
