@@ -1,7 +1,19 @@
 import { describe, expect, it } from 'vitest';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { HAVE_FIXTURES, LOCAL, fixture, readBytes, readPath } from './helpers/read-format.js';
+import { HAVE_FIXTURES, LOCAL, fixture, readBytes as readBytesRaw, readPath as readPathRaw, type ReadOptions } from './helpers/read-format.js';
+
+/** Every reader result here must account for every input unit (SPEC §6). */
+function readPath(path: string, opts?: ReadOptions) {
+  const r = readPathRaw(path, opts);
+  expect(r.gap, `accounting gap in ${path}`).toBe(0);
+  return r;
+}
+function readBytes(buf: Uint8Array, opts?: ReadOptions) {
+  const r = readBytesRaw(buf, opts);
+  expect(r.gap, 'accounting gap').toBe(0);
+  return r;
+}
 import { tempDir } from './helpers/tmp.js';
 import { runDetect } from './helpers/run.js';
 
@@ -20,8 +32,8 @@ describe('AWS JSON-wrapped fixtures (counts as in fixtures/README.md)', () => {
 
   fx('CloudWatch envelope (OTel valid_vpc_flow_cw.json): 2 logEvents, 2 records', () => {
     const r = readPath(fixture('aws-vpc/otel-contrib/valid_vpc_flow_cw.json')!);
-    expect(r.format).toBe('aws-json');
-    expect(r.counters).toMatchObject({ lines: 1, records: 2, rejected: 0 });
+    expect(r.format).toBe('aws-cloudwatch');
+    expect(r.counters).toMatchObject({ lines: 2, records: 2, rejected: 0 });
     expect(r.flows.map((f) => [f.src, f.dst, f.dport, f.action])).toEqual([
       ['172.31.16.139', '172.31.16.21', 22, 'accept'],
       ['172.31.9.69', '172.31.9.12', 3389, 'reject'],
@@ -31,7 +43,7 @@ describe('AWS JSON-wrapped fixtures (counts as in fixtures/README.md)', () => {
 
   fx('custom 4-field messages (valid_vpc_flow_cw_custom.json) cannot be flows: 2 rejects, with the reason', () => {
     const r = readPath(fixture('aws-vpc/otel-contrib/valid_vpc_flow_cw_custom.json')!);
-    expect(r.counters).toMatchObject({ records: 0, rejected: 2 });
+    expect(r.counters).toMatchObject({ lines: 2, records: 0, rejected: 2 });
     expect(r.rejects[0]!.reason).toBe('expected 14 fields, got 4');
     const custom = readPath(fixture('aws-vpc/otel-contrib/valid_vpc_flow_cw_custom.json')!, { awsFields: ['version', 'interface-id', 'srcaddr', 'dstaddr'] });
     expect(custom.counters.rejected).toBe(2);
@@ -47,9 +59,10 @@ describe('AWS JSON-wrapped fixtures (counts as in fixtures/README.md)', () => {
 describe('AWS JSON lines (test/fixtures/aws-firehose.ndjson)', () => {
   const r = readPath(LOCAL + 'aws-firehose.ndjson');
 
-  it('reads Firehose lines and one-line CloudWatch envelopes; CONTROL_MESSAGE is no-data', () => {
+  it('reads Firehose lines and one-line CloudWatch envelopes; CONTROL_MESSAGE is no-data; every unit accounted for', () => {
     expect(r.format).toBe('aws-json');
-    expect(r.counters).toMatchObject({ lines: 10, records: 4, nodata: 2, rejected: 4 });
+    // 10 physical lines; the envelope on line 4 holds 2 events, so 11 units
+    expect(r.counters).toMatchObject({ lines: 11, records: 4, nodata: 2, rejected: 4, blank: 1 });
     expect(r.flows.map((f) => `${f.line} ${f.src}`)).toEqual(['1 45.33.1.1', '3 45.33.1.2', '4 45.33.1.3', '4 45.33.1.4']);
   });
 
@@ -85,7 +98,7 @@ describe('CloudWatch envelopes as a document (test/fixtures/aws-cloudwatch.json)
   it('concatenated and pretty-printed envelopes; the owner is the account when messages have none', () => {
     const r = readPath(LOCAL + 'aws-cloudwatch.json', { awsFields: NO_ACCOUNT });
     expect(r.format).toBe('aws-cloudwatch');
-    expect(r.counters).toMatchObject({ lines: 4, records: 3, nodata: 2, rejected: 0 });
+    expect(r.counters).toMatchObject({ lines: 5, records: 3, nodata: 2, rejected: 0 });
     expect(r.flows.map((f) => [f.account, f.dst, f.line])).toEqual([
       ['111122223333', '10.0.0.5', 1],
       ['444455556666', '10.9.0.5', 1],
@@ -95,7 +108,7 @@ describe('CloudWatch envelopes as a document (test/fixtures/aws-cloudwatch.json)
 
   it('without the field list, every message is refused with the reason', () => {
     const r = readPath(LOCAL + 'aws-cloudwatch.json');
-    expect(r.counters).toMatchObject({ records: 0, rejected: 4 });
+    expect(r.counters).toMatchObject({ lines: 5, records: 0, rejected: 4, nodata: 1 });
   });
 
   it('an envelope that breaks half-way keeps the envelopes before it', () => {

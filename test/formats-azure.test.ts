@@ -1,7 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { HAVE_FIXTURES, LOCAL, fixture, readBytes, readPath, type Flow } from './helpers/read-format.js';
+import { HAVE_FIXTURES, LOCAL, fixture, readBytes, readPath as readPathRaw, type Flow, type ReadOptions } from './helpers/read-format.js';
+
+/** Every reader result here must account for every input unit (SPEC §6). */
+function readPath(path: string, opts?: ReadOptions) {
+  const r = readPathRaw(path, opts);
+  expect(r.gap, `accounting gap in ${path}`).toBe(0);
+  return r;
+}
 import { tempDir } from './helpers/tmp.js';
 import { runDetect } from './helpers/run.js';
 
@@ -20,7 +27,7 @@ describe('Azure fixtures (counts as in fixtures/README.md)', () => {
 
   fx('NSG blob (Elastic testdata.log): 2 records, 11 tuples, 7 inbound denied B with unknown counts', () => {
     const r = readPath(fixture('azure-nsg/elastic-integrations/testdata.log')!);
-    expect(r.counters).toMatchObject({ lines: 2, records: 11, nodata: 0, rejected: 0 });
+    expect(r.counters).toMatchObject({ lines: 11, records: 11, nodata: 0, rejected: 0 });
     const denied = r.flows.filter((f) => f.action === 'reject');
     expect(denied).toHaveLength(7);
     for (const f of denied) {
@@ -40,13 +47,13 @@ describe('Azure fixtures (counts as in fixtures/README.md)', () => {
   fx('NSG v2 docs sample (pretty-printed, leading space): the same 11 tuples', () => {
     const r = readPath(fixture('azure-nsg/msdocs/nsg-flow-logs-overview.v2-sample.json')!);
     expect(r.format).toBe('azure-nsg');
-    expect(r.counters).toMatchObject({ lines: 2, records: 11, rejected: 0 });
+    expect(r.counters).toMatchObject({ lines: 11, records: 11, rejected: 0 });
     expect(r.flows[0]).toMatchObject({ src: '192.0.2.190', dst: '10.5.16.4', proto: 17, line: 18 });
   });
 
   fx('NSG v1 docs sample: 9 tuples in the 2 records; the nested {"records":…} element is one reject', () => {
     const r = readPath(fixture('azure-nsg/msdocs/nsg-flow-logs-overview.v1-sample.json')!);
-    expect(r.counters).toMatchObject({ lines: 3, records: 9, rejected: 1 });
+    expect(r.counters).toMatchObject({ lines: 10, records: 9, rejected: 1 });
     expect(r.rejects[0]!.reason).toMatch(/itself a \{"records"/);
     expect(r.rejects[0]!.line).toBe(76);
     for (const f of r.flows) {
@@ -60,7 +67,7 @@ describe('Azure fixtures (counts as in fixtures/README.md)', () => {
   fx('VNet one record per line (Elastic test-vnet.log): B with zero counters is unknown, E has counts, ms timestamps', () => {
     const r = readPath(fixture('azure-vnet/elastic-integrations/test-vnet.log')!);
     expect(r.format).toBe('azure-vnet');
-    expect(r.counters).toMatchObject({ lines: 1, records: 2, rejected: 0 });
+    expect(r.counters).toMatchObject({ lines: 2, records: 2, rejected: 0 });
     const [b, e] = r.flows;
     expect(b!.packets).toBeNaN();
     expect(e).toMatchObject({ packets: 22, bytes: 2217, start: 1663146003, iface: '0022487BC205', instance: 'myVNet' });
@@ -73,7 +80,7 @@ describe('Azure fixtures (counts as in fixtures/README.md)', () => {
     fx(`${name}: 1 record, 19 tuples, 9 inbound denied (state D) probes to 10.0.0.6`, () => {
       const r = readPath(fixture(path)!);
       expect(r.format).toBe('azure-vnet');
-      expect(r.counters).toMatchObject({ lines: 1, records: 19, rejected: 0 });
+      expect(r.counters).toMatchObject({ lines: 19, records: 19, rejected: 0 });
       const denied = r.flows.filter((f) => f.action === 'reject');
       expect(denied).toHaveLength(9);
       for (const f of denied) expect(f).toMatchObject({ dst: '10.0.0.6', direction: 'ingress', packets: NaN });
@@ -88,9 +95,9 @@ describe('Azure NSG flow states and counters (test/fixtures/azure-nsg-states.jso
   const r = readPath(LOCAL + 'azure-nsg-states.json');
   const at = (line: number) => r.flows.find((f) => f.line === line);
 
-  it('reads v2 then v1 records, whatever the key order (Version and mac after the tuples)', () => {
+  it('reads v2 then v1 records, whatever the key order (Version and mac after the tuples); one fate per tuple', () => {
     expect(r.format).toBe('azure-nsg');
-    expect(r.counters).toMatchObject({ lines: 3, records: 9, nodata: 1, rejected: 5 });
+    expect(r.counters).toMatchObject({ lines: 15, records: 9, nodata: 1, rejected: 5 });
     expect(at(15)).toMatchObject({ src: '45.33.1.3', dport: 3389, action: 'accept', packets: NaN }); // v1
     expect(at(10)!.iface).toBe('000D3AF87856'); // the group's mac came after its tuples
   });
@@ -190,7 +197,7 @@ describe('Azure region from --region-map', () => {
 describe('Azure documents that break', () => {
   it('a blob cut half-way keeps the complete records before the cut, and names where it broke', () => {
     const r = readPath(LOCAL + 'azure-truncated.json');
-    expect(r.counters).toMatchObject({ lines: 3, records: 4, rejected: 1 });
+    expect(r.counters).toMatchObject({ lines: 5, records: 4, rejected: 1 });
     expect(r.flows.map((f) => f.dst)).toEqual(['10.3.0.4', '10.3.0.5', '10.3.0.6', '10.3.0.7']);
     expect(r.rejects[0]!.line).toBe(3);
     expect(r.rejects[0]!.reason).toMatch(/^invalid JSON in records\[2\] \(from line 3\): .* at line 3, column \d+ \(byte \d+\)$/);
@@ -215,7 +222,8 @@ describe('Azure documents that break', () => {
     ];
     for (const [doc, reason] of cases) {
       const r = readBytes(Buffer.from(doc), { format: 'azure-nsg' });
-      expect(r.counters.rejected, doc).toBe(1);
+      expect(r.counters, doc).toMatchObject({ lines: 1, rejected: 1 });
+      expect(r.gap, doc).toBe(0);
       expect(r.rejects[0]!.reason, doc).toMatch(reason);
     }
   });
@@ -247,7 +255,7 @@ describe('Azure end to end (detect on a folder)', () => {
     const res = await runDetect([dir], { regionMap: { '55555550-eeee-4000-8000-000000000000': 'westeurope' } });
     expect(res.partial).toBe(false);
     expect(res.files.map((f) => f.format).sort()).toEqual(vnet ? ['azure-nsg', 'azure-nsg', 'azure-nsg', 'azure-vnet'] : ['azure-nsg', 'azure-nsg', 'azure-nsg']);
-    expect(res.totals.lines).toBe(12 + (vnet ? 1 : 0));
+    expect(res.totals.lines).toBe(24 + (vnet ? 19 : 0)); // every tuple is a unit
     expect(res.totals.records).toBe(24 + (vnet ? 19 : 0));
     expect(res.totals.rejected).toBe(0);
     const scan = res.scans.find((v) => v.src === scanner);

@@ -1,7 +1,19 @@
 import { describe, expect, it } from 'vitest';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { HAVE_FIXTURES, LOCAL, fixture, readBytes, readPath } from './helpers/read-format.js';
+import { HAVE_FIXTURES, LOCAL, fixture, readBytes as readBytesRaw, readPath as readPathRaw, type ReadOptions } from './helpers/read-format.js';
+
+/** Every reader result here must account for every input unit (SPEC §6). */
+function readPath(path: string, opts?: ReadOptions) {
+  const r = readPathRaw(path, opts);
+  expect(r.gap, `accounting gap in ${path}`).toBe(0);
+  return r;
+}
+function readBytes(buf: Uint8Array, opts?: ReadOptions) {
+  const r = readBytesRaw(buf, opts);
+  expect(r.gap, 'accounting gap').toBe(0);
+  return r;
+}
 import { tempDir } from './helpers/tmp.js';
 import { runDetect } from './helpers/run.js';
 import { rfc3339Seconds } from '../dist/src/formats/gcp.js';
@@ -71,7 +83,7 @@ describe('GCP hand-written cases (test/fixtures/gcp-cases.ndjson)', () => {
 
   it('counts every line: records, the duplicate, the rejects', () => {
     expect(r.format).toBe('gcp');
-    expect(r.counters).toMatchObject({ lines: 14, records: 8, duplicates: 1, rejected: 4 });
+    expect(r.counters).toMatchObject({ lines: 14, records: 8, duplicates: 1, rejected: 4, blank: 1 });
   });
 
   it('a flow reported from both ends counts once, from the destination VM', () => {

@@ -9,12 +9,19 @@
  *
  * `aws-json` reads one such object per line (a line reader: big files are split across
  * workers); `aws-cloudwatch` reads a whole document of them, pretty-printed, in an
- * array, or concatenated (`}{`), as Firehose writes subscription data to S3.
+ * array, or concatenated (`}{`), as Firehose writes subscription data to S3. Files of
+ * envelopes are sniffed as `aws-cloudwatch` even when they hold one per line (see the
+ * counting below); `aws-json` still reads an envelope line it meets.
  *
  * Each message is parsed by the AWS text reader (aws.ts), so the two cannot disagree.
  * CloudWatch messages have no header line: the field list is --aws-fields, else the
  * default v2 format. An envelope's `owner` is the account when the message has none.
- * `counters.lines` counts JSON objects; each message is a record, no-data or a reject.
+ *
+ * Counting (SPEC §6, sink.ts accountingGap): `counters.lines` counts input units with one
+ * fate each: every message (a record, no-data or a reject, from the AWS reader), or the
+ * object itself when it has none (a CONTROL_MESSAGE is no-data, anything else a reject),
+ * and blank lines. A Firehose line is one unit; an envelope line of n events is n units,
+ * so there `lines` exceeds the physical line count.
  */
 import type { FlowSink } from '../flow/sink.js';
 import type { DocumentReader, LineParser, LineReader, ReaderContext } from './types.js';
@@ -41,6 +48,8 @@ class AwsWrappers {
   private msgArena = new Uint8Array(64);
   private msgOff = new Int32Array(64);
   private n = 0;
+  /** The message slot of the object being read (-1: none yet): a repeated key replaces it, as JSON.parse keeps the last. */
+  private slot = -1;
   private ownerS = -1;
   private ownerE = -1;
   private ownerInArena = false;
@@ -53,22 +62,27 @@ class AwsWrappers {
   }
 
   /**
-   * Read the object at sc.pos and parse its messages. `delta` turns a buffer index into
-   * a file offset; `lines`, for documents, gives each message its own line number.
+   * Read the object at sc.pos and parse its messages; returns the number of units given
+   * a fate (see the counting above). `delta` turns a buffer index into a file offset;
+   * `lines`, for documents, gives each message its own line number, and null means the
+   * object is a whole line (nothing may follow it). Throws JsonError on a syntax error,
+   * having emitted nothing.
    */
-  object(line: number, delta: number, lines: LineCounter | null): void {
+  object(line: number, delta: number, lines: LineCounter | null): number {
     const sc = this.sc;
     const start = sc.pos;
     if (sc.peek() !== 123) {
       sc.skip();
+      if (lines === null) sc.expectEnd();
       this.sink.reject(line, start + delta, 'not an object (expected {"message":…} or a CloudWatch Logs envelope)', sc.buf, start, Math.min(sc.pos, start + REJECT_TEXT));
-      return;
+      return 1;
     }
     this.n = 0;
     this.ownerS = -1;
     this.control = false;
     this.bad = null;
     if (sc.openObject()) {
+      this.slot = -1;
       do {
         sc.key();
         if (sc.is(K_MESSAGE)) this.message();
@@ -88,18 +102,19 @@ class AwsWrappers {
         else sc.skip();
       } while (sc.nextMember());
     }
+    if (lines === null) sc.expectEnd();
     const sink = this.sink;
     if (this.bad !== null) {
       sink.reject(line, start + delta, this.bad, sc.buf, start, Math.min(sc.pos, start + REJECT_TEXT));
-      return;
+      return 1;
     }
     if (this.control) {
       sink.noData(); // CloudWatch's own heartbeat: no flow records
-      return;
+      return 1;
     }
     if (this.n === 0) {
       sink.reject(line, start + delta, 'no "message" or "logEvents" (not an AWS flow-log wrapper)', sc.buf, start, Math.min(sc.pos, start + REJECT_TEXT));
-      return;
+      return 1;
     }
     const account =
       this.ownerS >= 0 && this.ownerE > this.ownerS
@@ -110,6 +125,7 @@ class AwsWrappers {
       const off = this.msgOff[i]! + delta;
       this.aws.parseRecord(b, this.msgS[i]!, this.msgE[i]!, lines ? lines.lineAt(this.msgOff[i]!) : line, off, account);
     }
+    return this.n;
   }
 
   /** A "message" member: one flow-log line. */
@@ -123,7 +139,8 @@ class AwsWrappers {
     const off = sc.pos;
     sc.str();
     if (this.n === this.msgS.length) this.grow();
-    const i = this.n++;
+    if (this.slot < 0) this.slot = this.n++;
+    const i = this.slot;
     this.msgS[i] = sc.strS;
     this.msgE[i] = sc.strE;
     this.msgArena[i] = sc.strInArena ? 1 : 0;
@@ -147,11 +164,14 @@ class AwsWrappers {
         continue;
       }
       if (!sc.openObject()) continue;
+      const top = this.slot;
+      this.slot = -1;
       do {
         sc.key();
         if (sc.is(K_MESSAGE)) this.message();
         else sc.skip();
       } while (sc.nextMember());
+      this.slot = top;
     } while (sc.nextElement());
   }
 
@@ -179,7 +199,10 @@ class AwsJsonLineParser implements LineParser {
   constructor(ctx: ReaderContext) {
     this.w = new AwsWrappers(ctx);
     this.sink = ctx.sink;
-    this.each = (line, _offset, delta) => this.w.object(line, delta, null);
+    // the line is one unit (counted by parseJsonLines); an envelope's other events are more
+    this.each = (line, _offset, delta) => {
+      this.sink.counters.lines += this.w.object(line, delta, null) - 1;
+    };
   }
 
   lineTooLong(line: number, offset: number): void {
@@ -218,8 +241,7 @@ class AwsJsonDocument implements DocHandler {
   value(start: number): void {
     this.index++;
     this.start = start;
-    this.ctx.sink.counters.lines++;
-    this.w.object(this.lines.lineAt(start), 0, this.lines);
+    this.ctx.sink.counters.lines += this.w.object(this.lines.lineAt(start), 0, this.lines);
   }
 
   context(): string {
@@ -227,30 +249,29 @@ class AwsJsonDocument implements DocHandler {
   }
 }
 
-/** A wrapper object as JSON.parse gives it (sniffing only). */
-function isWrapper(o: Record<string, unknown> | null): boolean {
-  if (o === null) return false;
-  if (typeof o.message === 'string') return true;
-  return typeof o.messageType === 'string' && Array.isArray(o.logEvents);
+/** A Firehose line as JSON.parse gives it (sniffing only). */
+function isFirehose(o: Record<string, unknown> | null): boolean {
+  return o !== null && typeof o.message === 'string';
 }
 
 export const awsJson: LineReader = {
   kind: 'lines',
   name: 'aws-json',
-  // formats.md §6 rule 4, one object per line
-  sniff: (_text, firstLine) => isWrapper(firstLineObject(firstLine)),
+  // formats.md §6 rule 4: {"message": "…"}, one object per line
+  sniff: (_text, firstLine) => isFirehose(firstLineObject(firstLine)),
   open: (ctx) => new AwsJsonLineParser(ctx),
 };
 
 export const awsCloudWatch: DocumentReader = {
   kind: 'document',
   name: 'aws-cloudwatch',
-  // the same objects, but not one per line (pretty-printed, in an array, or concatenated)
+  // CloudWatch envelopes (formats.md §6 rule 4), however laid out, and Firehose objects
+  // that are not one per line (pretty-printed, in an array, or concatenated)
   sniff: (text, firstLine) => {
     const c = text.trimStart()[0];
     if (c !== '{' && c !== '[') return false;
-    if (firstLineObject(firstLine) !== null) return false;
-    return (text.includes('"messageType"') && text.includes('"logEvents"')) || /"message"\s*:\s*"/.test(text);
+    if (text.includes('"messageType"') && text.includes('"logEvents"')) return true;
+    return firstLineObject(firstLine) === null && /"message"\s*:\s*"/.test(text);
   },
   parseDocument: (buf, ctx) => new AwsJsonDocument(buf, ctx).run(),
 };

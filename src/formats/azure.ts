@@ -22,9 +22,11 @@
  * `flows[].mac`, VNet `macAddress`); instance = the NSG's name, or the name of the VNet
  * flow log's target (VNet, subnet or NIC).
  *
- * Counting: `counters.lines` counts record objects; each tuple is then a record, a
- * no-flow tuple or a reject. Keys are matched without case (`resourceId` is also
- * spelled `resourceid`).
+ * Counting (SPEC §6, sink.ts accountingGap): `counters.lines` counts input units, each
+ * with one fate: every tuple (a record, a no-flow tuple or a reject), a record object
+ * with no tuples (no-data), and a record object refused as a whole (one reject, however
+ * many tuples it held). Keys are matched without case (`resourceId` is also spelled
+ * `resourceid`).
  */
 import { Cloud } from '../flow/types.js';
 import { ByteDict } from '../flow/dict.js';
@@ -320,13 +322,12 @@ class AzureDocument implements DocHandler {
   private readonly where = (): string => this.context();
 
   private notARecord(start: number, reason: string): void {
+    this.sc.skip(); // first: a syntax error here is counted by the walker, not twice
     this.sink.counters.lines++;
-    this.sc.skip();
     this.sink.reject(this.lines.lineAt(start), start, reason, this.buf, start, Math.min(this.sc.pos, start + REJECT_TEXT));
   }
 
   private beginRecord(start: number): void {
-    this.sink.counters.lines++;
     this.recStart = start;
     this.envS.fill(-1);
     this.version = 0;
@@ -513,7 +514,9 @@ class AzureDocument implements DocHandler {
     return true;
   }
 
+  /** The record refused as a whole: one unit, one reject. */
   private recordReject(reason: string): void {
+    this.sink.counters.lines++;
     const s = this.recStart;
     this.sink.reject(this.lines.lineAt(s), s, reason, this.buf, s, Math.min(this.buf.length, s + REJECT_TEXT));
   }
@@ -543,7 +546,13 @@ class AzureDocument implements DocHandler {
       return;
     }
     const layout = this.layout();
-    if (layout === Layout.none || this.tuples.n === 0) return;
+    if (layout === Layout.none) return;
+    if (this.tuples.n === 0) {
+      // an envelope without flows (formats.md §2.1: flows[] may be empty): no flow to read
+      this.sink.counters.lines++;
+      this.sink.noData();
+      return;
+    }
     const nsg = layout === Layout.nsg;
     // identity from the NSG's resource id, or the VNet flow log's target then its own id
     const pf = nsg ? Env.resourceId : Env.target;
@@ -564,6 +573,7 @@ class AzureDocument implements DocHandler {
     const sink = this.sink;
     const rec = sink.rec;
     const t = this.tuples;
+    sink.counters.lines += t.n; // each tuple gets one fate below
     for (let i = 0; i < t.n; i++) {
       const tb = t.inArena[i] ? this.sc.arena : this.buf;
       const s = t.s[i]!;

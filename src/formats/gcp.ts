@@ -17,6 +17,9 @@
  * region = that side's `region` (else its VPC's `subnetwork_region`, else its zone's
  * region); instance = its `vm_name`.
  *
+ * Counting: `lines` counts physical lines (`gcp`) or LogEntries (`gcp-json`); each has
+ * exactly one fate: a record, a duplicate, a reject (or, for lines, blank).
+ *
  * Both ends (SPEC §2: a flow reported from both ends counts once, from the monitored
  * destination's side): when both ends are VMs with flow logs, GCP writes the flow twice,
  * once with reporter SRC and once with DEST. A SRC record whose destination is a VM
@@ -205,21 +208,24 @@ class GcpEntries {
   }
 
   /**
-   * Read the LogEntry object at sc.pos and emit its flow (or count why not). The
-   * caller has counted the line; throws JsonError on a syntax error.
+   * Read the LogEntry object at sc.pos and give it exactly one fate: a record, a
+   * duplicate or a reject (the caller counts it as a line). `wholeLine`: the value must
+   * be all there is (NDJSON). Throws JsonError on a syntax error, having emitted nothing.
    */
-  entry(line: number, offset: number): void {
+  entry(line: number, offset: number, wholeLine: boolean): void {
     const sc = this.sc;
     this.cur = sc;
     if (sc.peek() !== 123) {
       const s = sc.pos;
       sc.skip();
+      if (wholeLine) sc.expectEnd();
       this.sink.reject(line, offset, 'not an object (expected a LogEntry)', sc.buf, s, Math.min(sc.pos, s + 200));
       return;
     }
     const s = sc.pos;
     this.reset();
     const pubsub = this.walkEntry(sc, true);
+    if (wholeLine) sc.expectEnd();
     if (pubsub !== null && !this.hasPayload) {
       // a Pub/Sub push envelope: the LogEntry is the base64 'data'
       this.nestedEntry(pubsub, line, offset);
@@ -598,10 +604,12 @@ function uintOf(b: Uint8Array, s: number, e: number): number {
 class GcpLineParser implements LineParser {
   private readonly entries: GcpEntries;
   private readonly sink: FlowSink;
+  private readonly each: (line: number, offset: number) => void;
 
   constructor(ctx: ReaderContext) {
     this.entries = new GcpEntries(ctx);
     this.sink = ctx.sink;
+    this.each = (line, offset) => this.entries.entry(line, offset, true);
   }
 
   lineTooLong(line: number, offset: number): void {
@@ -615,7 +623,7 @@ class GcpLineParser implements LineParser {
   }
 
   parseLines(buf: Uint8Array, s: number, e: number, firstLine: number, baseOffset: number): number {
-    return parseJsonLines(buf, s, e, firstLine, baseOffset, this.sink, this.entries.sc, (line, offset) => this.entries.entry(line, offset));
+    return parseJsonLines(buf, s, e, firstLine, baseOffset, this.sink, this.entries.sc, this.each);
   }
 }
 
@@ -640,8 +648,8 @@ class GcpDocument implements DocHandler {
   value(start: number): void {
     this.index++;
     this.start = start;
-    this.ctx.sink.counters.lines++;
-    this.entries.entry(this.lines.lineAt(start), start);
+    this.entries.entry(this.lines.lineAt(start), start, false);
+    this.ctx.sink.counters.lines++; // the entry's one fate (a syntax error is counted by the walker)
   }
 
   context(): string {

@@ -95,6 +95,11 @@ export class JsonScanner {
     return -1;
   }
 
+  /** Nothing but whitespace may follow (a line of NDJSON holds one value). */
+  expectEnd(): void {
+    if (this.peek() >= 0) this.fail('unexpected data after the object');
+  }
+
   /** At '{': consume it. True when a member follows (read it with key()), false for '{}'. */
   openObject(): boolean {
     if (this.peek() !== 123) this.fail('expected an object');

@@ -3,6 +3,11 @@
  * file of CloudWatch envelopes): a sequence of top-level values, each an object or an
  * array of objects, pretty-printed, one per line or concatenated.
  *
+ * Accounting (SPEC §6, sink.ts accountingGap): in a document, `counters.lines` counts
+ * input units, each with exactly one fate (record, no-data, duplicate or reject): the
+ * reader counts a unit when it gives it its fate (an Azure tuple, a GCP LogEntry, an AWS
+ * message), and every syntax-error reject here counts as one unit (the value that broke).
+ *
  * Bad input costs as little as it can:
  * - a value that is complete but wrong inside (bad UTF-8, a bad escape, a control
  *   character in a string) is one reject; its end is found from its brackets and
@@ -20,7 +25,8 @@ import { JsonError, JsonScanner, LineCounter, bomAt, describeBreak, lenientEnd, 
 export interface DocHandler {
   /**
    * Read one value at sc.pos: a top-level object, or an element of a top-level array.
-   * Counts what it reads in sink.counters.lines; throws JsonError on a syntax error.
+   * Counts each unit it gives a fate in sink.counters.lines; throws JsonError on a
+   * syntax error (having counted nothing for the value that broke).
    */
   value(start: number): void;
   /** What was being read when a syntax error struck (for the reject's reason). */
@@ -29,8 +35,9 @@ export interface DocHandler {
 
 const REJECT_CONTEXT = 80;
 
-/** Count a syntax error as a reject, with where it happened and what was being read. */
+/** Count a syntax error as a reject (one unit), with where it happened and what was being read. */
 export function rejectBreak(sink: FlowSink, buf: Uint8Array, lines: LineCounter, err: JsonError, where: string): void {
+  sink.counters.lines++;
   const reason = `invalid JSON${where ? ` in ${where}` : ''}: ${describeBreak(err, lines)}`;
   const from = Math.max(0, err.pos - REJECT_CONTEXT);
   sink.reject(lines.lineAt(err.pos), err.pos, reason, buf, from, Math.min(buf.length, err.pos + REJECT_CONTEXT));
@@ -58,15 +65,12 @@ export function walkDocument(buf: Uint8Array, sink: FlowSink, sc: JsonScanner, l
   sc.reset(buf, bomAt(buf, 0), end, needsUtf8Check(buf, 0, end));
   const where = () => h.context();
   const one = (at: number) => {
-    const before = sink.counters.lines;
     sc.arenaLen = 0;
     readOrStepOver(sc, sink, lines, at, () => h.value(at), where);
-    if (sink.counters.lines === before) sink.counters.lines++; // a value the handler did not count (it failed first)
   };
   for (;;) {
     const c = sc.peek();
     if (c < 0) return;
-    const before = sink.counters.lines;
     const start = sc.pos;
     try {
       if (c === 91) {
@@ -83,7 +87,6 @@ export function walkDocument(buf: Uint8Array, sink: FlowSink, sc: JsonScanner, l
       }
     } catch (err) {
       if (!(err instanceof JsonError)) throw err;
-      if (sink.counters.lines === before) sink.counters.lines++;
       rejectBreak(sink, buf, lines, err, h.context());
       // the line the error is on may itself be the next object (one object per line)
       const here = err.pos > start && buf[err.pos] === 123 && buf[err.pos - 1] === 10;
@@ -95,8 +98,11 @@ export function walkDocument(buf: Uint8Array, sink: FlowSink, sc: JsonScanner, l
 }
 
 /**
- * The lines of buf[s, e), each one JSON value read by `each` (blank lines are skipped,
- * a syntax error or trailing data is a reject). Shared by the NDJSON readers. `each`
+ * The lines of buf[s, e), each one JSON value read by `each` (blank lines are counted as
+ * such, a syntax error or trailing data is a reject); `each` gives the line its fate
+ * (sink.ts accountingGap) only once it has read the whole line: it checks that nothing
+ * follows the value (JsonScanner.expectEnd) before emitting anything, so that a line
+ * never gets two fates. Shared by the NDJSON readers. `each`
  * gets the line's number and file offset, and `delta`: a byte at buf[i] is at file
  * offset i + delta.
  */
@@ -120,12 +126,12 @@ export function parseJsonLines(
     let le = j;
     while (ls < le && (buf[ls] === 32 || buf[ls] === 9 || buf[ls] === 13)) ls++;
     while (le > ls && (buf[le - 1] === 32 || buf[le - 1] === 9 || buf[le - 1] === 13)) le--;
-    if (ls < le) {
+    if (ls === le) sink.counters.blank++;
+    else {
       const offset = baseOffset + (i - s);
       sc.reset(buf, ls, le, checkUtf8);
       try {
         each(line, offset, baseOffset - s);
-        if (sc.peek() >= 0) sc.fail('unexpected data after the object');
       } catch (err) {
         if (!(err instanceof JsonError)) throw err;
         sink.reject(line, offset, `invalid JSON: ${err.reason} at column ${err.pos - i + 1}`, buf, i, Math.min(j, i + 200));

@@ -3,7 +3,7 @@
  * for reader tests. The format is sniffed as the engine does unless given.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { FlowSink, type Reject, type SinkCounters } from '../../dist/src/flow/sink.js';
+import { FlowSink, accountingGap, type Reject, type SinkCounters } from '../../dist/src/flow/sink.js';
 import { sniffFormat } from '../../dist/src/formats/sniff.js';
 import { readerFor } from '../../dist/src/formats/registry.js';
 import { LineFeeder } from '../../dist/src/input/lines.js';
@@ -37,6 +37,8 @@ export interface ReadResult {
   counters: SinkCounters;
   rejects: Reject[];
   flows: Flow[];
+  /** Input units without a fate (0 when every line / object / tuple is accounted for; see sink.ts accountingGap). */
+  gap: number;
 }
 
 export interface ReadOptions {
@@ -83,7 +85,7 @@ export function readBytes(buf: Uint8Array, opts: ReadOptions = {}): ReadResult {
       feeder.end(false);
     } else reader.parseDocument(buf, ctx);
   }
-  return { format, counters: { ...sink.counters }, rejects: sink.rejects, flows };
+  return { format, counters: { ...sink.counters }, rejects: sink.rejects, flows, gap: accountingGap(sink.counters) };
 }
 
 export function readPath(path: string, opts: ReadOptions = {}): ReadResult {
