@@ -32,8 +32,8 @@ describe('AWS JSON-wrapped fixtures (counts as in fixtures/README.md)', () => {
 
   fx('CloudWatch envelope (OTel valid_vpc_flow_cw.json): 2 logEvents, 2 records', () => {
     const r = readPath(fixture('aws-vpc/otel-contrib/valid_vpc_flow_cw.json')!);
-    expect(r.format).toBe('aws-cloudwatch');
-    expect(r.counters).toMatchObject({ lines: 2, records: 2, rejected: 0 });
+    expect(r.format).toBe('aws-json'); // one envelope per line: the line reader
+    expect(r.counters).toMatchObject({ lines: 2, records: 2, rejected: 0 }); // 2 units on 1 line
     expect(r.flows.map((f) => [f.src, f.dst, f.dport, f.action])).toEqual([
       ['172.31.16.139', '172.31.16.21', 22, 'accept'],
       ['172.31.9.69', '172.31.9.12', 3389, 'reject'],
@@ -134,5 +134,15 @@ describe('AWS JSON end to end', () => {
     expect(res.totals).toMatchObject({ lines: 24, records: 12, nodata: 12, rejected: 0 });
     expect(res.scans).toHaveLength(1);
     expect(res.scans[0]).toMatchObject({ src: '45.90.1.2', dstPort: 445, endpoints: 12, accounts: 3 });
+  });
+
+  it('bad lines are rejects, not a change of format: the run is not partial', async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'firehose.log'), readFileSync(LOCAL + 'aws-firehose.ndjson'));
+    const res = await runDetect([dir]);
+    expect(res.files[0]!.error).toBeUndefined();
+    expect(res.partial).toBe(false);
+    expect(res.totals).toMatchObject({ lines: 11, records: 4, nodata: 2, rejected: 4, blank: 1 });
+    expect(res.rejects.map((r) => r.line)).toEqual([7, 8, 9, 10]);
   });
 });

@@ -155,6 +155,17 @@ describe('GCP JSON arrays', () => {
 });
 
 describe('GCP end to end (detect on a folder)', () => {
+  it('bad lines are rejects, not a change of format: the run is not partial', async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'flows.json'), readFileSync(LOCAL + 'gcp-cases.ndjson'));
+    const res = await runDetect([dir]);
+    expect(res.files[0]!.format).toBe('gcp');
+    expect(res.files[0]!.error).toBeUndefined();
+    expect(res.totals).toMatchObject({ lines: 14, records: 8, duplicates: 1, rejected: 4, blank: 1 });
+    expect(res.rejects.map((r) => r.line)).toEqual([7, 8, 10, 13]);
+  });
+
+
   it('splits a big NDJSON file across workers and finds a scan of 15 VMs, whatever the chunking', async () => {
     const dir = tempDir();
     const lines: string[] = [];

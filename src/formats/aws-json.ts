@@ -9,9 +9,7 @@
  *
  * `aws-json` reads one such object per line (a line reader: big files are split across
  * workers); `aws-cloudwatch` reads a whole document of them, pretty-printed, in an
- * array, or concatenated (`}{`), as Firehose writes subscription data to S3. Files of
- * envelopes are sniffed as `aws-cloudwatch` even when they hold one per line (see the
- * counting below); `aws-json` still reads an envelope line it meets.
+ * array, or concatenated (`}{`), as Firehose writes subscription data to S3.
  *
  * Each message is parsed by the AWS text reader (aws.ts), so the two cannot disagree.
  * CloudWatch messages have no header line: the field list is --aws-fields, else the
@@ -27,7 +25,7 @@ import type { FlowSink } from '../flow/sink.js';
 import type { DocumentReader, LineParser, LineReader, ReaderContext } from './types.js';
 import { awsRecordParser } from './aws.js';
 import { JsonScanner, LineCounter, lit } from './json-bytes.js';
-import { firstLineObject, parseJsonLines, walkDocument, type DocHandler } from './json-doc.js';
+import { documentShaped, firstLineObject, parseJsonLines, walkDocument, type DocHandler } from './json-doc.js';
 
 const K_MESSAGE = lit('message');
 const K_MESSAGE_TYPE = lit('messageType');
@@ -120,11 +118,16 @@ class AwsWrappers {
       this.ownerS >= 0 && this.ownerE > this.ownerS
         ? sink.dict.idOfBytes(this.ownerInArena ? sc.arena : sc.buf, this.ownerS, this.ownerE)
         : this.aws.fileAccount;
+    // a message the AWS reader refuses is a bad record inside good JSON, not a sign that
+    // the file changes format (its text looks like aws-text, of course): no probing
+    const probe = sink.formatProbe;
+    sink.formatProbe = null;
     for (let i = 0; i < this.n; i++) {
       const b = this.msgArena[i] ? sc.arena : sc.buf;
       const off = this.msgOff[i]! + delta;
       this.aws.parseRecord(b, this.msgS[i]!, this.msgE[i]!, lines ? lines.lineAt(this.msgOff[i]!) : line, off, account);
     }
+    sink.formatProbe = probe;
     return this.n;
   }
 
@@ -249,29 +252,30 @@ class AwsJsonDocument implements DocHandler {
   }
 }
 
-/** A Firehose line as JSON.parse gives it (sniffing only). */
-function isFirehose(o: Record<string, unknown> | null): boolean {
-  return o !== null && typeof o.message === 'string';
+/** A wrapper object as JSON.parse gives it (sniffing only). */
+function isWrapper(o: Record<string, unknown> | null): boolean {
+  if (o === null) return false;
+  if (typeof o.message === 'string') return true;
+  return typeof o.messageType === 'string' && Array.isArray(o.logEvents);
 }
+
+/** The start of a wrapper line, for a first line too damaged to parse. */
+const WRAPPER_START = /^\{\s*"(message"\s*:\s*"|messageType"\s*:)/;
 
 export const awsJson: LineReader = {
   kind: 'lines',
   name: 'aws-json',
-  // formats.md §6 rule 4: {"message": "…"}, one object per line
-  sniff: (_text, firstLine) => isFirehose(firstLineObject(firstLine)),
+  // formats.md §6 rule 4, one object per line
+  sniff: (text, firstLine) =>
+    firstLine.startsWith('{') && !documentShaped(text, firstLine) && (isWrapper(firstLineObject(firstLine)) || WRAPPER_START.test(firstLine)),
   open: (ctx) => new AwsJsonLineParser(ctx),
 };
 
 export const awsCloudWatch: DocumentReader = {
   kind: 'document',
   name: 'aws-cloudwatch',
-  // CloudWatch envelopes (formats.md §6 rule 4), however laid out, and Firehose objects
-  // that are not one per line (pretty-printed, in an array, or concatenated)
-  sniff: (text, firstLine) => {
-    const c = text.trimStart()[0];
-    if (c !== '{' && c !== '[') return false;
-    if (text.includes('"messageType"') && text.includes('"logEvents"')) return true;
-    return firstLineObject(firstLine) === null && /"message"\s*:\s*"/.test(text);
-  },
+  // the same objects, not one per line: pretty-printed, in an array, or run together
+  sniff: (text, firstLine) =>
+    documentShaped(text, firstLine) && ((text.includes('"messageType"') && text.includes('"logEvents"')) || /"message"\s*:\s*"/.test(text)),
   parseDocument: (buf, ctx) => new AwsJsonDocument(buf, ctx).run(),
 };

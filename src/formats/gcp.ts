@@ -34,7 +34,7 @@ import { Cloud, Direction, Action } from '../flow/types.js';
 import type { FlowSink } from '../flow/sink.js';
 import type { DocumentReader, LineParser, LineReader, ReaderContext } from './types.js';
 import { JsonError, JsonScanner, LineCounter, bomAt, lit, needsUtf8Check } from './json-bytes.js';
-import { firstLineObject, parseJsonLines, walkDocument, type DocHandler } from './json-doc.js';
+import { documentShaped, parseJsonLines, walkDocument, type DocHandler } from './json-doc.js';
 
 /** String fields kept per entry. */
 const enum G {
@@ -669,16 +669,14 @@ function looksGcp(text: string): boolean {
 export const gcpLines: LineReader = {
   kind: 'lines',
   name: 'gcp',
-  sniff: (text, firstLine) => looksGcp(text) && firstLineObject(firstLine) !== null,
+  // one LogEntry per line (the first may be damaged: it is then a reject, not a reason to refuse the file)
+  sniff: (text, firstLine) => firstLine.startsWith('{') && !documentShaped(text, firstLine) && looksGcp(text),
   open: (ctx) => new GcpLineParser(ctx),
 };
 
 export const gcpJson: DocumentReader = {
   kind: 'document',
   name: 'gcp-json',
-  sniff: (text, firstLine) => {
-    const c = text.trimStart()[0];
-    return (c === '[' || c === '{') && looksGcp(text) && firstLineObject(firstLine) === null;
-  },
+  sniff: (text, firstLine) => documentShaped(text, firstLine) && looksGcp(text),
   parseDocument: (buf, ctx) => new GcpDocument(buf, ctx).run(),
 };

@@ -157,3 +157,15 @@ export function firstLineObject(firstLine: string): Record<string, unknown> | nu
     return null;
   }
 }
+
+/**
+ * True when JSON text is not one object per line: an array, a pretty-printed object (a
+ * first line that is only "{"), or objects run together ("}{"). Document readers claim
+ * such files; line readers claim files whose lines start with "{". The test looks only at
+ * the start, so a single bad line handed to a sniffer (workers/parse.ts probes rejected
+ * lines for a change of format) is never taken for a document.
+ */
+export function documentShaped(text: string, firstLine: string): boolean {
+  const c = text.trimStart()[0];
+  return c === '[' || firstLine === '{' || (c === '{' && /\}\s*\{/.test(firstLine) && firstLineObject(firstLine) === null);
+}
