@@ -2,6 +2,9 @@
 /** flowsieve command line: one module per command under commands/. */
 import { helpText, parseArgs, UsageError, type CommandSpec, type Parsed } from './args.js';
 import * as detect from './commands/detect.js';
+import * as history from './commands/history.js';
+import * as exportLists from './commands/export.js';
+import * as report from './commands/report.js';
 import * as generate from './commands/generate.js';
 
 
@@ -10,7 +13,7 @@ interface Command {
   run(args: Parsed): Promise<number>;
 }
 
-const COMMANDS: Command[] = [detect, generate];
+const COMMANDS: Command[] = [detect, generate, history, exportLists, report];
 
 function usage(): string {
   return [
