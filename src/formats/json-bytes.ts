@@ -46,9 +46,6 @@ function hex(c: number): number {
   return -1;
 }
 
-/** What a byte says the next value is, for readers that check types before reading. */
-export const enum JsonType { end = -1, string = 34, object = 123, array = 91 }
-
 export class JsonScanner {
   buf: Uint8Array = EMPTY;
   pos = 0;
@@ -490,7 +487,7 @@ export function lit(s: string): Uint8Array {
   return Uint8Array.from(s, (ch) => ch.charCodeAt(0));
 }
 
-export function latin1(b: Uint8Array, s: number, e: number): string {
+function latin1(b: Uint8Array, s: number, e: number): string {
   let out = '';
   for (let i = s; i < e; i++) out += String.fromCharCode(b[i]!);
   return out;
