@@ -229,3 +229,25 @@ describe('the dedicated AWS filter and the reader-based one agree', () => {
     expect(a.counters.scan_records).toBe(SCAN_LINES + 1);
   });
 });
+
+describe('flowsieve filter (AWS Firehose JSON lines)', () => {
+  it('tags the scan records inside their JSON objects', async () => {
+    const dir = join(root, 'firehose');
+    mkdirSync(dir, { recursive: true });
+    const file = join(dir, 'firehose.json');
+    const lines = awsLog()
+      .split('\n')
+      .slice(1) // Firehose messages carry no header line
+      .filter((l) => l.trim() && !l.startsWith('this'))
+      .map((l) => JSON.stringify({ message: l }));
+    writeFileSync(file, lines.join('\n') + '\n');
+    const out = join(root, 'firehose-tag');
+    const r = await filterLogs({ inputs: [file], scansDir, out, mode: 'tag', replies: false, maxLineBytes: 1 << 20 });
+    expect(r.files[0]!.format).toBe('aws-json');
+    expect(r.files[0]!.counters).toMatchObject({ scan_records: SCAN_LINES, kept_lines: lines.length, lines: lines.length });
+    const objects = readFileSync(join(out, 'firehose.json'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const tagged = objects.filter((o) => o.flowsieve_scan === true);
+    expect(tagged.length).toBe(SCAN_LINES);
+    expect(tagged.every((o) => o.message.includes(SCANNER) || o.message.includes(SCANNER6))).toBe(true);
+  });
+});

@@ -13,7 +13,7 @@ import type { FormatFilter } from './types.js';
 const FILTERS: FormatFilter[] = [awsTextFilter];
 
 /** Line formats whose every line is one JSON object: --mode tag adds a field to it. */
-const JSON_LINE_FORMATS = new Set<FormatName>(['goflow2', 'aws-json']);
+const JSON_LINE_FORMATS = new Set<FormatName>(['goflow2', 'aws-json', 'gcp']);
 
 export function filterFor(format: FormatName): FormatFilter | undefined {
   const own = FILTERS.find((f) => f.name === format);
