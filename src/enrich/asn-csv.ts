@@ -90,13 +90,23 @@ export function lookupV4(path: string, queries: readonly number[]): (AsnAnswer |
   let lines: number[] = [];
   const starts: number[] = [];
   let sorted = true;
-  for (let i = 0; i < buf.length; i = ln.next) {
-    if (!scanLine(buf, i, ln)) break;
-    const s = parseUint(buf, ln.s0, ln.e0);
-    if (s < 0) continue; // a header or a bad line
-    if (starts.length && s < starts[starts.length - 1]!) sorted = false;
-    starts.push(s);
-    lines.push(i);
+  // first pass: only each line's start (the rest of the line is skipped by a native search)
+  for (let i = 0; i < buf.length; ) {
+    let j = i;
+    let s = 0;
+    for (; j < buf.length; j++) {
+      const c = buf[j]! - 48;
+      if (c < 0 || c > 9) break;
+      s = s * 10 + c;
+    }
+    if (j > i && buf[j] === COMMA) {
+      if (starts.length && s < starts[starts.length - 1]!) sorted = false;
+      starts.push(s);
+      lines.push(i);
+    } // else a header or a bad line
+    const nl = buf.indexOf(NL, j);
+    if (nl < 0) break;
+    i = nl + 1;
   }
   if (!sorted) {
     const order = lines.map((_, k) => k).sort((a, b) => starts[a]! - starts[b]! || a - b);
@@ -136,17 +146,23 @@ export function lookupV6(path: string, queries: readonly ArrayLike<number>[]): (
   let starts = new Uint32Array(4 * 65536); // range starts, four words each
   const lines: number[] = [];
   let sorted = true;
-  for (let i = 0; i < buf.length; i = ln.next) {
-    if (!scanLine(buf, i, ln)) break;
+  // first pass: only each line's start (the rest of the line is skipped by a native search)
+  for (let i = 0; i < buf.length; ) {
+    const comma = buf.indexOf(COMMA, i);
+    const nl = buf.indexOf(NL, i);
     const n = lines.length;
     if (4 * n + 4 > starts.length) {
       const next = new Uint32Array(starts.length * 2);
       next.set(starts);
       starts = next;
     }
-    if (!parseIPv6Bytes(buf, ln.s0, ln.e0, starts, 4 * n)) continue; // a header or a bad line
-    if (n > 0 && compareWords(starts, 4 * n, starts, 4 * n - 4) < 0) sorted = false;
-    lines.push(i);
+    // a header or a bad line is skipped
+    if (comma >= 0 && (nl < 0 || comma < nl) && parseIPv6Bytes(buf, i, comma, starts, 4 * n)) {
+      if (n > 0 && compareWords(starts, 4 * n, starts, 4 * n - 4) < 0) sorted = false;
+      lines.push(i);
+    }
+    if (nl < 0) break;
+    i = nl + 1;
   }
   let order = lines.map((_, k) => k);
   if (!sorted) order = order.sort((a, b) => compareWords(starts, 4 * a, starts, 4 * b) || a - b);

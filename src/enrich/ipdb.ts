@@ -79,7 +79,8 @@ function asnOf(r: AnyRecord | null): AsnAnswer | undefined {
 }
 
 export class IpDatabases {
-  private readonly country: Reader<Response> | null;
+  private countryReader: Reader<Response> | null = null;
+  private countryFile: string | null = null; // the bundled database, opened at the first lookup
   private readonly asnReader: Reader<Response> | null;
   private readonly asnCsv: { v4: string; v6: string } | null;
   readonly sources: IpDbSources;
@@ -89,16 +90,15 @@ export class IpDatabases {
   constructor(opts: IpDbOptions = {}) {
     const sources: IpDbSources = { country: null, asn: null };
     if (opts.geoipDb) {
-      this.country = openMmdb(opts.geoipDb, '--geoip-db');
-      sources.country = `${opts.geoipDb} (${this.country.metadata.databaseType})`;
+      this.countryReader = openMmdb(opts.geoipDb, '--geoip-db');
+      sources.country = `${opts.geoipDb} (${this.countryReader.metadata.databaseType})`;
     } else {
       const dir = packageDir('@ip-location-db/geo-whois-asn-country-mmdb');
       const file = dir && join(dir, 'geo-whois-asn-country.mmdb');
       if (file && existsSync(file)) {
-        this.country = openMmdb(file, 'country database');
+        this.countryFile = file;
         sources.country = `${packageLabel(dir)} (geo-whois-asn-country.mmdb; CC BY 4.0 NRO, CC0 GeoFeed/whois)`;
       } else {
-        this.country = null;
         this.warnings.push('no country database: install @ip-location-db/geo-whois-asn-country-mmdb or pass --geoip-db FILE');
       }
     }
@@ -121,16 +121,23 @@ export class IpDatabases {
     this.sources = sources;
   }
 
+  private get country(): Reader<Response> | null {
+    if (!this.countryReader && this.countryFile) this.countryReader = openMmdb(this.countryFile, 'country database');
+    return this.countryReader;
+  }
+
   /** Network facts for each distinct address (four-word form), keyed by address text. */
   lookup(addresses: readonly ArrayLike<number>[]): Map<string, NetInfo> {
+    if (addresses.length === 0) return new Map();
     const uniq = new Map<string, ArrayLike<number>>();
     for (const w of addresses) {
       const text = formatAddress(w);
       if (!uniq.has(text)) uniq.set(text, w);
     }
     const out = new Map<string, NetInfo>();
+    const country = this.country;
     for (const [text] of uniq) {
-      out.set(text, { country: this.country ? countryOf(this.safeGet(this.country, text)) : null, asn: null, as_org: null });
+      out.set(text, { country: country ? countryOf(this.safeGet(country, text)) : null, asn: null, as_org: null });
     }
     const asns = this.asnReader
       ? this.asnFromMmdb(this.asnReader, [...uniq.keys()])
