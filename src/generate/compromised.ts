@@ -3,7 +3,7 @@
  * it, and hosts that talk to many internet addresses without scanning. In every cloud
  * generated:
  *
- *  - worm: a Mirai-like infected instance sending SYNs to TCP 23 of 1,200-1,600 random
+ *  - worm: a Mirai-like infected instance sending SYNs to TCP 23 of 1,000-1,300 random
  *    internet addresses a day (a horizontal scan). The botnet that infected it keeps
  *    scanning our estate on 23, the worm host included (the `telnet-botnet` inbound
  *    scanner in entities.ts): the worm signature.
@@ -230,7 +230,7 @@ function worm(targets: TargetSpace, o: HostOptions, hour: number): Behaviour {
   return (minute, r, push) => {
     if (minute % DAY !== 0) return; // plan each day at its midnight
     const b = burstIn(r, minute, hour, 2 * 3600, o.windowSeconds);
-    const n = r.int(1200, 1600);
+    const n = r.int(1000, 1300);
     for (let k = 0; k < n; k++) {
       const u = r.float(); // most of the internet does not answer; some reset, a few listen
       push({
@@ -251,7 +251,7 @@ function vertical(targets: TargetSpace, o: HostOptions, hour: number): Behaviour
     const ports = r.sample(Array.from({ length: 1024 }, (_, i) => i + 1), 1024);
     ports.forEach((port, k) => {
       const open = OPEN.includes(port);
-      const answered = open || r.chance(0.7); // the rest are filtered
+      const answered = open || r.chance(0.3); // most are filtered
       push({
         t: b.start + Math.floor((k * b.duration) / ports.length), duration: 0, dst, proto: 6, sport, dport: port,
         packets: 1, bytes: 44, flags: 2, rpackets: answered ? 1 : 0, rbytes: open ? 44 : 40, rflags: open ? 18 : 4,
@@ -284,25 +284,25 @@ function nat(web: TargetSpace, nameservers: TargetSpace, misc: TargetSpace, peer
     };
   };
   return (minute, r, push) => {
-    for (let k = r.int(0, 2); k > 0; k--) push(session(r, minute + r.int(0, 59), web.address(r.int(0, 799)), 443));
-    if (r.chance(0.3)) push(session(r, minute + r.int(0, 59), web.address(r.int(0, 799)), 80));
-    if (r.chance(0.15)) push(session(r, minute + r.int(0, 59), misc.address(4 + r.int(0, 39)), r.pick([22, 993, 5222, 8443, 8883])));
-    if (r.chance(0.4)) {
+    if (r.chance(0.4)) push(session(r, minute + r.int(0, 59), web.address(r.int(0, 1999)), 443));
+    if (r.chance(0.1)) push(session(r, minute + r.int(0, 59), web.address(r.int(0, 1999)), 80));
+    if (r.chance(0.05)) push(session(r, minute + r.int(0, 59), misc.address(4 + r.int(0, 39)), r.pick([22, 993, 5222, 8443, 8883])));
+    if (r.chance(0.35)) {
       // a resolver behind the NAT asking a name server it has not asked before: uniform, 100+ a window
       push({ t: minute + r.int(0, 59), duration: 0, dst: nameservers.address(ns++), proto: 17, sport: r.int(1024, 65535), dport: 53, packets: 1, bytes: r.int(64, 84), rpackets: 1, rbytes: r.int(100, 500), flags: 0, rflags: 0 });
     }
-    if (minute % (16 * MIN) === 0) {
+    if (minute % (64 * MIN) === 0) {
       for (const dst of ntp) push({ t: minute + r.int(0, 59), duration: 0, dst, proto: 17, sport: 123, dport: 123, packets: 1, bytes: 76, rpackets: 1, rbytes: 76, flags: 0, rflags: 0 });
     }
-    if (minute % (10 * MIN) === 0) {
-      const bytes = r.int(200_000, 2_000_000); // a site-to-site IPsec tunnel (ESP, no ports)
-      push({ t: minute, duration: 590, dst: peer, proto: 50, sport: 0, dport: 0, packets: Math.ceil(bytes / 1400), bytes, rpackets: Math.ceil(bytes / 1400), rbytes: bytes, flags: 0, rflags: 0 });
+    if (minute % (30 * MIN) === 0) {
+      const bytes = r.int(500_000, 5_000_000); // a site-to-site IPsec tunnel (ESP, no ports)
+      push({ t: minute, duration: 1790, dst: peer, proto: 50, sport: 0, dport: 0, packets: Math.ceil(bytes / 1400), bytes, rpackets: Math.ceil(bytes / 1400), rbytes: bytes, flags: 0, rflags: 0 });
     }
   };
 }
 
 const DESCRIPTION: Record<HostKind, string> = {
-  worm: 'Mirai-like worm on one of our instances: 40-byte SYNs to TCP 23 of 1,200-1,600 random internet addresses a day; the telnet botnet scans it on 23 too (worm signature)',
+  worm: 'Mirai-like worm on one of our instances: 40-byte SYNs to TCP 23 of 1,000-1,300 random internet addresses a day; the telnet botnet scans it on 23 too (worm signature)',
   vertical: 'nmap-like SYN scan from one of our instances of ports 1-1024 of one internet address a day, from one source port',
   miner: 'cryptominer on one of our instances: one stratum connection (TCP 3333) to one mining pool, a record every 10 minutes all day',
   nat: 'NAT gateway relaying web (443, 80 and a few other ports), DNS, NTP and IPsec (ESP) to hundreds of internet addresses, payloads from 300 B to 3 MB; listed in allow.txt',
