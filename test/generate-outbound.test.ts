@@ -241,7 +241,7 @@ describe('generate → detect: outbound alerts end to end (AWS)', () => {
   const dir = tempDir('fs-gen-out-aws-');
   let truth: Rec;
   beforeAll(async () => {
-    await sample(dir, { seed: 3, scale: 0.05, days: 1, clouds: ['aws'] });
+    await sample(dir, { seed: 3, scale: 0.03, days: 2, clouds: ['aws'] }); // two days: the truth closes a day at midnight
     truth = truthOf(dir);
   }, 60_000);
 
@@ -253,6 +253,7 @@ describe('generate → detect: outbound alerts end to end (AWS)', () => {
     expect([worm.kind, worm.dst_port, worm.worm_signature, worm.severity, worm.instance]).toEqual(['horizontal', 23, true, 'critical', hosts.get('worm')!.instance]);
     const vertical = r.alerts.find((a) => a.src === hosts.get('vertical')!.src)!;
     expect([vertical.kind, vertical.ports, vertical.instance]).toEqual(['vertical', 1024, hosts.get('vertical')!.instance]);
+    for (const k of ['worm', 'vertical']) expect(r.alerts.filter((a) => a.src === hosts.get(k)!.src).map((a) => a.window_start.slice(0, 10)), k).toEqual(['2024-03-01', '2024-03-02']);
     for (const k of ['miner', 'nat']) expect(r.alerts.some((a) => a.src === hosts.get(k)!.src), k).toBe(false);
     expect(r.summary.outbound.suppressed_by_allow_list).toBe(truth.outbound.suppressed_by_allow_list.length);
     expectInboundMatches(r.scans, truth);

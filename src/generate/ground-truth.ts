@@ -112,18 +112,15 @@ export function groundTruth(
  * negative that is a scan.
  */
 function outboundTruth(tracker: TruthTracker, hosts: OutboundHost[], nameOf: Names, o: GenerateOptions) {
-  const groups = tracker.outbound.groups(tracker.scannedEndpoints('default'));
+  const { passing, perEntity } = tracker.outboundResults();
   const allowIds = new Set(hosts.filter((h) => h.info.allowListed).map((h) => h.info.iface || h.info.instance));
   const allowed = (g: OutboundGroup) =>
     [...(g.alert.interface ?? '').split(';'), ...(g.alert.instance ?? '').split(';')].some((id) => id !== '' && allowIds.has(id));
   const listed = (g: OutboundGroup) => ({ host: nameOf(g.entity), ...g.alert });
   const withFailed = (g: OutboundGroup | null) => (g ? { ...listed(g), failed: g.failed } : null);
-  const passing = groups.filter((g) => g.failed.length === 0);
   const alerts = passing.filter((g) => !allowed(g));
   const suppressed = passing.filter(allowed);
-  const own = (h: OutboundHost) => groups.filter((g) => g.entity === h.info.index);
-  const largest = (list: OutboundGroup[], kind: 'horizontal' | 'vertical') =>
-    list.filter((g) => g.alert.kind === kind).reduce<OutboundGroup | null>((m, g) => (m === null || g.alert.targets * g.alert.ports > m.alert.targets * m.alert.ports ? g : m), null);
+  const made = (h: OutboundHost) => perEntity.get(h.info.index);
 
   for (const h of hosts) {
     const bad = alerts.find((g) => g.entity === h.info.index);
@@ -166,10 +163,10 @@ function outboundTruth(tracker: TruthTracker, hosts: OutboundHost[], nameOf: Nam
         interface: h.info.iface || null,
         instance: h.info.instance || null,
         reason: h.info.reason,
-        keys: own(h).filter((g) => g.alert.kind === 'horizontal').length,
+        keys: made(h)?.horizontalKeys ?? 0,
         suppressed_by_allow_list: suppressed.filter((g) => g.entity === h.info.index).length,
-        largest_horizontal: withFailed(largest(own(h), 'horizontal')),
-        largest_vertical: withFailed(largest(own(h), 'vertical')),
+        largest_horizontal: withFailed(made(h)?.largestHorizontal ?? null),
+        largest_vertical: withFailed(made(h)?.largestVertical ?? null),
       })),
   };
   return { section, alerts: alerts.length, warnings };

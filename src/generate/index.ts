@@ -74,6 +74,7 @@ export async function generate(o: GenerateOptions): Promise<GenerateReport> {
   const hours = o.days * 24;
   for (let h = 0; h < hours; h++) {
     const hourStart = o.start + h * 3600;
+    if (h > 0 && h % 24 === 0) tracker.closeOutbound(hourStart); // a day is written: judge it, keep only the results
     writers.beginHour(hourStart);
     for (let m = 0; m < 60; m++) {
       const minute = hourStart + m * 60;

@@ -82,12 +82,27 @@ export interface OutboundGroup {
   order: Pick<OutboundAlert, 'window' | 'cloud' | 'account' | 'srcWords' | 'protocol' | 'dstPort' | 'kind' | 'target'>;
 }
 
+/** What is kept of an entity's groups once their windows are closed. */
+export interface EntityOutbound {
+  horizontalKeys: number;
+  largestHorizontal: OutboundGroup | null;
+  largestVertical: OutboundGroup | null;
+}
+
 export class OutboundTracker {
-  private readonly entries = new Map<string, Entry>();
+  private entries = new Map<string, Entry>();
+  /** Groups of closed windows that pass the thresholds (alerts before the allow list). */
+  private readonly passing: OutboundGroup[] = [];
+  private readonly perEntity = new Map<number, EntityOutbound>();
+  /** Windows ending at or before this time are closed. */
+  private closedUpTo = -Infinity;
   /** Planted records that took part in outbound detection. */
   outbound = 0;
 
-  constructor(private readonly windowSeconds: number) {}
+  constructor(
+    private readonly windowSeconds: number,
+    private readonly thresholds: OutboundThresholds = DEFAULT_OUTBOUND,
+  ) {}
 
   observe(entity: number, r: Observed, src: Canonical, dst: Canonical): void {
     // SPEC §4: outbound records, and of them not the responses, the backscatter nor ICMP
@@ -97,6 +112,7 @@ export class OutboundTracker {
     if (r.proto === 6 && (r.tcpFlags === 18 || r.tcpFlags === 4 || r.tcpFlags === 22)) return;
     this.outbound++;
     const window = Math.floor(r.start / this.windowSeconds);
+    if ((window + 1) * this.windowSeconds <= this.closedUpTo) throw new Error(`generator bug: a record at ${r.start} for a closed window`);
     const id = `${r.cloud}|${r.account}|${src.text}|${r.proto}|${r.dport}|${window}|${dst.text}`;
     let e = this.entries.get(id);
     if (!e) {
@@ -123,26 +139,56 @@ export class OutboundTracker {
   }
 
   /**
-   * Every horizontal key and every (host, protocol, window, target) group, with its
-   * features, sorted like outbound.ndjson. `scanned` gives, per `day|cloud|account|address`,
-   * the protocol << 16 | port pairs on which that endpoint was scanned (the worm signature).
+   * Group and judge the entries of the windows that end at or before `t` (the generator
+   * writes in time order, so all their records are in), and forget them: the state is
+   * one day of entries, whatever --days. `scannedOn(day)` gives, per
+   * `day|cloud|account|address`, the protocol << 16 | port pairs on which that endpoint
+   * was scanned that day (the worm signature).
    */
-  groups(scanned: Map<string, Set<number>>, t: OutboundThresholds = DEFAULT_OUTBOUND): OutboundGroup[] {
+  close(t: number, scannedOn: (day: string) => Map<string, Set<number>>): void {
+    const W = this.windowSeconds;
     const host = (e: Entry) => `${e.cloud}|${e.account}|${e.src.text}|${e.window}`;
     const horizontal = new Map<string, Entry[]>();
     const vertical = new Map<string, Entry[]>();
-    for (const e of this.entries.values()) {
+    const keep = new Map<string, Entry>();
+    for (const [id, e] of this.entries) {
+      if ((e.window + 1) * W > t) {
+        keep.set(id, e);
+        continue;
+      }
       push(horizontal, `${host(e)}|${e.proto}|${e.dport}`, e);
       push(vertical, `${host(e)}|${e.proto}|${e.dst.text}`, e);
     }
-    const out: OutboundGroup[] = [];
-    for (const list of horizontal.values()) out.push(this.group('horizontal', list, scanned, t));
-    for (const list of vertical.values()) out.push(this.group('vertical', list, scanned, t));
-    out.sort((a, b) => compareAlerts(a.order as OutboundAlert, b.order as OutboundAlert));
-    return out;
+    this.entries = keep;
+    this.closedUpTo = Math.max(this.closedUpTo, t);
+    const days = new Map<string, Map<string, Set<number>>>();
+    const scanned = (day: string) => days.get(day) ?? days.set(day, scannedOn(day)).get(day)!;
+    for (const list of horizontal.values()) this.judge(this.group('horizontal', list, scanned));
+    for (const list of vertical.values()) this.judge(this.group('vertical', list, scanned));
   }
 
-  private group(kind: 'horizontal' | 'vertical', list: Entry[], scanned: Map<string, Set<number>>, t: OutboundThresholds): OutboundGroup {
+  private judge(g: OutboundGroup): void {
+    if (g.failed.length === 0) this.passing.push(g);
+    let s = this.perEntity.get(g.entity);
+    if (!s) this.perEntity.set(g.entity, (s = { horizontalKeys: 0, largestHorizontal: null, largestVertical: null }));
+    const size = (x: OutboundGroup | null) => (x ? x.alert.targets * x.alert.ports : -1);
+    if (g.alert.kind === 'horizontal') {
+      s.horizontalKeys++;
+      if (size(g) > size(s.largestHorizontal)) s.largestHorizontal = g;
+    } else if (size(g) > size(s.largestVertical)) {
+      s.largestVertical = g;
+    }
+  }
+
+  /** Close every window, and give the groups that pass the thresholds, sorted like outbound.ndjson, and each entity's summary. */
+  results(scannedOn: (day: string) => Map<string, Set<number>>): { passing: OutboundGroup[]; perEntity: Map<number, EntityOutbound> } {
+    this.close(Infinity, scannedOn);
+    const passing = this.passing.slice().sort((a, b) => compareAlerts(a.order as OutboundAlert, b.order as OutboundAlert));
+    return { passing, perEntity: this.perEntity };
+  }
+
+  private group(kind: 'horizontal' | 'vertical', list: Entry[], scanned: (day: string) => Map<string, Set<number>>): OutboundGroup {
+    const t = this.thresholds;
     const m = list.length;
     const fv = new Float64Array(m);
     const pv = new Float64Array(m);
@@ -189,7 +235,7 @@ export class OutboundTracker {
     }
     const W = this.windowSeconds;
     const day = isoSeconds(e0.window * W).slice(0, 10);
-    const worm = kind === 'horizontal' && (scanned.get(`${day}|${e0.cloud}|${e0.account}|${e0.src.text}`)?.has(((e0.proto << 16) | e0.dport) >>> 0) ?? false);
+    const worm = kind === 'horizontal' && (scanned(day).get(`${day}|${e0.cloud}|${e0.account}|${e0.src.text}`)?.has(((e0.proto << 16) | e0.dport) >>> 0) ?? false);
     const names = (s: Set<string>) => [...s].sort().join(';');
     const target = kind === 'vertical' ? e0.dst.text : null;
     const dstPort = kind === 'horizontal' ? e0.dport : null;

@@ -85,7 +85,7 @@ export class TruthTracker implements Observer {
       const words = parseAddress(text);
       if (!words) throw new Error(`generator wrote an invalid address: ${text}`);
       a = { text: formatAddress(words), words, public: isPublicAddress(text) };
-      if (this.canon.size > 100_000) this.canon.clear(); // endpoints and planted sources: never near this
+      if (this.canon.size > 20_000) this.canon.clear(); // endpoints and planted sources stay far below; one-off outbound targets pass through
       this.canon.set(text, a);
     }
     return a;
@@ -133,16 +133,17 @@ export class TruthTracker implements Observer {
   }
 
   /**
-   * The endpoints of the scan keys under `profile`, as the engine's endpoint days give
-   * them to the worm signature: `day|cloud|account|address` -> protocol << 16 | port.
+   * The endpoints of the scan keys of UTC day `day` (YYYY-MM-DD) under `profile`, as the
+   * engine's endpoint days give them to the worm signature: `day|cloud|account|address`
+   * -> protocol << 16 | port.
    */
-  scannedEndpoints(profile = 'default'): Map<string, Set<number>> {
+  scannedEndpoints(day: string, profile = 'default'): Map<string, Set<number>> {
     const out = new Map<string, Set<number>>();
     const t = PROFILE_THRESHOLDS[profile]!;
     for (const k of this.keys.values()) {
       if (k.endpoints.size < t.minEndpoints) continue;
+      if (isoSeconds(k.window * this.windowSeconds).slice(0, 10) !== day) continue;
       if (!this.features(k).profiles.includes(profile)) continue;
-      const day = isoSeconds(k.window * this.windowSeconds).slice(0, 10);
       const port = ((k.proto << 16) | k.dport) >>> 0;
       for (const ep of k.endpoints.keys()) {
         const id = `${day}|${ep}`; // ep = cloud|account|address
@@ -152,6 +153,16 @@ export class TruthTracker implements Observer {
       }
     }
     return out;
+  }
+
+  /** Close the outbound windows that end at or before `t` (a UTC midnight: the worm signature is per day). */
+  closeOutbound(t: number): void {
+    this.outbound.close(t, (day) => this.scannedEndpoints(day));
+  }
+
+  /** Every outbound group that passes the thresholds, and what each entity made (closes every window). */
+  outboundResults() {
+    return this.outbound.results((day) => this.scannedEndpoints(day));
   }
 
   /** Every tracked key with its features and verdicts, sorted like scans.ndjson. */
