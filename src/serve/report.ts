@@ -53,7 +53,7 @@ export function renderReport(store: VerdictStore, status: Record<string, unknown
         `scanned ports per endpoint: max ${esc(e.max_ports)}, mean ${esc(e.mean_ports)}.</p>`,
     );
     parts.push('<h3>Windows</h3>');
-    parts.push(table(['window', 'finalised', 'scans', 'late records', 'reprocessed'], s.windows.map((w: any) => [w.window, w.finalized, w.scans, w.late_records, w.reprocessed])));
+    parts.push(table(['window', 'finalised', 'scans', 'late records', 'reprocessed'], s.windows.map((w: any) => [w.window_start, w.finalized, w.scans, w.late_records, w.reprocessed])));
   }
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>flowsieve report</title>

@@ -10,7 +10,7 @@
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import type { Outbox, ScannerFacts } from './checkpoint.js';
-import { scanRecord } from '../output/verdicts.js';
+import { isoTime, scanRecord } from '../output/verdicts.js';
 import { alertRecord } from '../output/verdicts.js';
 import { severityOf, type OutboundAlert } from '../detect/outbound.js';
 import { isV4 } from '../net/address.js';
@@ -423,15 +423,29 @@ export class SqliteVerdictStore implements VerdictStore {
         mean_ports: round2(Number(ep.mean_ports)),
       },
       late_records: windows.reduce((s, w) => s + Number(w.late), 0),
-      windows: windows.map((w) => ({
-        window: Number(w.window),
-        finalized: w.finalized_seq !== null,
-        scans: Number(w.scans),
-        late_records: Number(w.late),
-        reprocessed: w.reprocessed_seq !== null,
-      })),
+      windows: this.dayWindows(day, windows),
       files: Number(files.files),
     };
+  }
+
+  /** Every window of the day, final or not, with its scans and late records. */
+  private dayWindows(day: string, rows: Record<string, unknown>[]) {
+    const W = Number(this.meta('window_seconds') ?? 0);
+    const upTo = Number(this.meta('finalized_up_to') ?? -1);
+    if (!(W > 0)) return [];
+    const byWindow = new Map(rows.map((r) => [Number(r.window), r]));
+    const first = dayBounds(day).start / W;
+    return Array.from({ length: 86400 / W }, (_, i) => {
+      const w = first + i;
+      const r = byWindow.get(w);
+      return {
+        window_start: isoTime(w * W),
+        finalized: w <= upTo,
+        scans: Number(r?.scans ?? 0),
+        late_records: Number(r?.late ?? 0),
+        reprocessed: r !== undefined && r.reprocessed_seq !== null,
+      };
+    });
   }
 
   /** Where the files that hold records of a day lie now (for --reprocess). */

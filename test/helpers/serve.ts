@@ -59,7 +59,7 @@ export function dropFile(spool: string, name: string, content: string | Uint8Arr
   renameSync(tmp, final);
 }
 
-export async function getJson(url: string, token?: string): Promise<{ status: number; body: any; text: string }> {
+export async function getJson(url: string, token?: string | null): Promise<{ status: number; body: any; text: string }> {
   const res = await fetch(url, { headers: token ? { authorization: `Bearer ${token}` } : {} });
   const text = await res.text();
   let body: any = null;
