@@ -7,7 +7,8 @@
  * else (database rows, appended lines, moved files) is applied after it, idempotently,
  * and replayed from the outbox after a crash.
  */
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync, existsSync, rmSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync, readFileSync, existsSync, rmSync } from 'node:fs';
+import { open, rename } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { Packr } from 'msgpackr';
 import type { KeyVerdict, EndpointDay } from '../engine/scan-table.js';
@@ -94,21 +95,28 @@ export function readCheckpoint(stateDir: string): Checkpoint | null {
   return c;
 }
 
-/** Commit a checkpoint: temp file, fsync, rename, fsync of the folder. */
-export function writeCheckpoint(stateDir: string, c: Checkpoint): number {
+/**
+ * Commit a checkpoint: temp file, fsync, rename, fsync of the folder. Asynchronous, so
+ * that the HTTP API keeps answering while a large state goes to disk.
+ */
+export async function writeCheckpoint(stateDir: string, c: Checkpoint): Promise<number> {
   const path = checkpointPath(stateDir);
   const tmp = `${path}.tmp`;
   const bytes = packr.pack(c);
-  const fd = openSync(tmp, 'w');
+  const fh = await open(tmp, 'w');
   try {
-    let off = 0;
-    while (off < bytes.length) off += writeSync(fd, bytes, off, bytes.length - off);
-    fsyncSync(fd);
+    await fh.writeFile(bytes);
+    await fh.sync();
   } finally {
-    closeSync(fd);
+    await fh.close();
   }
-  renameSync(tmp, path);
-  fsyncDir(dirname(path));
+  await rename(tmp, path);
+  const dir = await open(dirname(path), 'r');
+  try {
+    await dir.sync();
+  } finally {
+    await dir.close();
+  }
   return bytes.length;
 }
 

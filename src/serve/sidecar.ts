@@ -325,7 +325,7 @@ export class Sidecar {
   private async commit(outbox: Outbox): Promise<void> {
     const t0 = performance.now();
     const shards = await this.engine.exportState();
-    const bytes = writeCheckpoint(this.opts.stateDir, {
+    const bytes = await writeCheckpoint(this.opts.stateDir, {
       version: CHECKPOINT_VERSION,
       seq: outbox.seq,
       createdAt: this.now(),
@@ -362,7 +362,8 @@ export class Sidecar {
         this.spool.moveDone(f.name, e.stored);
         e.moved = true;
       } catch (err) {
-        this.opts.log(`cannot move ${f.name} to ${e.stored}: ${(err as Error).message} (will retry)`);
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT' && !existsSync(f.path)) e.moved = true; // removed meanwhile
+        else this.opts.log(`cannot move ${f.name} to ${e.stored}: ${(err as Error).message} (will retry)`);
       }
     }
     this.spool.syncMoves();

@@ -115,6 +115,16 @@ export interface AppliedPlan {
 export class SqliteVerdictStore implements VerdictStore {
   private readonly db: Database;
   private readonly st: Record<string, Statement>;
+  /** Read results by query: the data only changes when an outbox commits, which clears it. */
+  private readonly memo = new Map<string, unknown>();
+
+  private cached<T>(key: string, compute: () => T): T {
+    if (this.memo.has(key)) return this.memo.get(key) as T;
+    const v = compute();
+    if (this.memo.size > 1000) this.memo.clear(); // many distinct queries: keep the cache small
+    this.memo.set(key, v);
+    return v;
+  }
 
   constructor(stateDir: string) {
     this.db = new SqliteDatabase(join(stateDir, DB_FILE));
@@ -262,6 +272,7 @@ export class SqliteVerdictStore implements VerdictStore {
       this.st.setMeta!.run('window_seconds', String(W));
     });
     tx();
+    this.memo.clear();
   }
 
   private clearDay(day: string, seq: number): void {
@@ -311,9 +322,9 @@ export class SqliteVerdictStore implements VerdictStore {
   }
 
   days(): DayRow[] {
-    return this.db
+    return this.cached('days', () => this.db
       .prepare('SELECT day, COUNT(DISTINCT src_key) AS scanner_ips, COUNT(*) AS scan_keys FROM scans GROUP BY day ORDER BY day')
-      .all() as unknown as DayRow[];
+      .all() as unknown as DayRow[]);
   }
 
   hasEnrichment(): boolean {
@@ -321,6 +332,10 @@ export class SqliteVerdictStore implements VerdictStore {
   }
 
   daysSeen() {
+    return this.cached('daysSeen', () => this.computeDaysSeen());
+  }
+
+  private computeDaysSeen() {
     const hist = this.db
       .prepare('SELECT n AS days, COUNT(*) AS scanner_ips FROM (SELECT COUNT(DISTINCT day) AS n FROM scans GROUP BY src_key) GROUP BY n ORDER BY n')
       .all()
@@ -337,6 +352,10 @@ export class SqliteVerdictStore implements VerdictStore {
   }
 
   scanners(f: ScannerFilter): ScannerRow[] {
+    return this.cached(`scanners|${JSON.stringify(f)}`, () => this.queryScanners(f));
+  }
+
+  private queryScanners(f: ScannerFilter): ScannerRow[] {
     const where = ['day = ?'];
     const args: unknown[] = [f.day];
     if (f.port !== undefined) (where.push('dst_port = ?'), args.push(f.port));
@@ -377,6 +396,10 @@ export class SqliteVerdictStore implements VerdictStore {
   }
 
   dayStats(day: string, top: number): Record<string, unknown> | null {
+    return this.cached(`dayStats|${day}|${top}`, () => this.computeDayStats(day, top));
+  }
+
+  private computeDayStats(day: string, top: number): Record<string, unknown> | null {
     const sum = this.db
       .prepare(
         `SELECT COUNT(DISTINCT src_key) AS scanner_ips, COUNT(*) AS scan_keys, COUNT(DISTINCT protocol || '/' || dst_port) AS scanned_services,
