@@ -123,6 +123,7 @@ describe('serve --keep', () => {
     expect(existsSync(join(spool, 'a.log'))).toBe(true);
     const two = make();
     await two.start();
+    await expect(make().start()).rejects.toThrow(/another flowsieve serve is using the state folder/);
     expect(await two.cycle()).toBe(false);
     writeV2(join(spool, 'b.log'), scanner('45.4.4.4', 10, { start: T0 + 7200 }));
     expect(await two.cycle()).toBe(true);

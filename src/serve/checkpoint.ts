@@ -32,6 +32,7 @@ export interface LedgerEntry {
 export interface FileFacts {
   name: string;
   stored: string;
+  fingerprint: string; // content identity (spool.ts fileFingerprint)
   size: number;
   mtimeMs: number;
   report: FileReport;

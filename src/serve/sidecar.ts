@@ -16,8 +16,10 @@ import {
   CHECKPOINT_VERSION, readCheckpoint, removeStaleTemp, writeCheckpoint,
   type FileFacts, type LedgerEntry, type Outbox, type ScannerFacts,
 } from './checkpoint.js';
-import { Spool, type SpoolFile } from './spool.js';
-import { SqliteVerdictStore, type VerdictStore } from './store.js';
+import { Spool, fileFingerprint, type SpoolFile } from './spool.js';
+
+type BatchFile = SpoolFile & { fingerprint: string };
+import { SqliteVerdictStore, StateLockedError, lockState, type VerdictStore } from './store.js';
 import { appendAt } from './append-log.js';
 import { ServeMetrics } from './metrics.js';
 import { closableUpTo, dayComplete, dayOfWindow, dayStart, lateBefore, watermark, windowsOfDay, windowStartText } from './windows.js';
@@ -71,7 +73,6 @@ export class Sidecar {
   private maxEnd = -Infinity;
   private finalizedUpTo = -1;
   private ledger = new Map<string, LedgerEntry>();
-  private lateTotal = 0;
   private filesDone = 0;
   private pending = { files: 0, settling: 0, bytes: 0 };
   private openWindows: number[] = [];
@@ -97,9 +98,16 @@ export class Sidecar {
   }
 
   private starting: Promise<void> | null = null;
+  private unlock: (() => void) | null = null;
 
   private async load(): Promise<void> {
     const { stateDir } = this.opts;
+    try {
+      this.unlock = lockState(stateDir);
+    } catch (err) {
+      if (err instanceof StateLockedError) throw new StartError(err.message);
+      throw err;
+    }
     removeStaleTemp(stateDir);
     this.store = new SqliteVerdictStore(stateDir);
     const ckpt = readCheckpoint(stateDir);
@@ -200,6 +208,7 @@ export class Sidecar {
     if (this.loop) await this.loop.catch(() => {});
     await this.engine?.close();
     this.store?.close();
+    this.unlock?.();
     this.state = 'stopped';
   }
 
@@ -209,7 +218,7 @@ export class Sidecar {
     const scan = this.spool.scan(this.ledger, nowMs);
     this.setPending(scan.ready.length + scan.settling, scan.settling, scan.pendingBytes);
     if (scan.done.length) this.finishMoves(); // moves that failed after an earlier commit
-    const batch = this.takeBatch(scan.ready);
+    const batch = this.takeBatch(scan.ready, this.seq + 1);
     const closable = closableUpTo(watermark(this.maxEnd, nowMs / 1000, this.opts.latenessSeconds), this.W);
     if (batch.length === 0 && closable <= this.finalizedUpTo) return false;
 
@@ -245,16 +254,47 @@ export class Sidecar {
     return true;
   }
 
-  /** Oldest files first, up to the batch limits (at least one file). */
-  private takeBatch(ready: SpoolFile[]): SpoolFile[] {
-    const out: SpoolFile[] = [];
+  /**
+   * Oldest files first, up to the batch limits (at least one file). A file whose content
+   * was read before (a shipper delivering it again) is set aside, not read twice.
+   */
+  private takeBatch(ready: SpoolFile[], seq: number): BatchFile[] {
+    const out: BatchFile[] = [];
+    const inBatch = new Map<string, string>();
     let bytes = 0;
     for (const f of ready) {
       if (out.length > 0 && (out.length >= this.opts.batchFiles || bytes + f.size > this.opts.batchBytes)) break;
-      out.push(f);
+      let fingerprint: string;
+      try {
+        fingerprint = fileFingerprint(f.path);
+      } catch {
+        continue; // gone since the scan
+      }
+      const earlier = this.store.fileWithContent(fingerprint)?.name ?? inBatch.get(fingerprint);
+      if (earlier !== undefined) {
+        this.setAsideDuplicate(f, earlier, seq);
+        continue;
+      }
+      inBatch.set(fingerprint, f.name);
+      out.push({ ...f, fingerprint });
       bytes += f.size;
     }
     return out;
+  }
+
+  private setAsideDuplicate(f: SpoolFile, earlier: string, seq: number): void {
+    this.opts.log(`${f.name}: same content as ${earlier}, which was read already; not read again`);
+    this.metrics.files.inc({ result: 'duplicate' });
+    if (!this.opts.doneDir) {
+      // --keep: the ledger keeps it from being looked at again (and a restart finds it in the database)
+      this.ledger.set(f.name, { name: f.name, size: f.size, mtimeMs: f.mtimeMs, seq, stored: f.path, moved: false });
+      return;
+    }
+    try {
+      this.spool.moveDone(f.name, this.spool.plannedDonePath(f.name, seq));
+    } catch (err) {
+      this.opts.log(`cannot move ${f.name} out of the spool: ${(err as Error).message}`);
+    }
   }
 
   /** Finalise (and drop) every window the watermark has passed. */
@@ -268,13 +308,13 @@ export class Sidecar {
   }
 
   /** Ledger entries for the batch's files (they become 'done' with this batch's commit). */
-  private recordFiles(batch: SpoolFile[], ingest: IngestResult, seq: number): FileFacts[] {
+  private recordFiles(batch: BatchFile[], ingest: IngestResult, seq: number): FileFacts[] {
     // drop entries of files that left the spool after an earlier commit
     if (this.opts.doneDir) for (const [name, e] of this.ledger) if (e.moved) this.ledger.delete(name);
     return batch.map((f, i) => {
       const stored = this.opts.doneDir ? this.spool.plannedDonePath(f.name, seq) : f.path;
       this.ledger.set(f.name, { name: f.name, size: f.size, mtimeMs: f.mtimeMs, seq, stored, moved: false });
-      return { name: f.name, stored, size: f.size, mtimeMs: f.mtimeMs, report: ingest.files[i]! };
+      return { name: f.name, stored, size: f.size, mtimeMs: f.mtimeMs, fingerprint: f.fingerprint, report: ingest.files[i]! };
     });
   }
 
@@ -427,7 +467,6 @@ export class Sidecar {
       m.files.inc({ result: f.error ? 'failed' : 'ok' });
     }
     m.lateRecords.inc(ingest.totals.late);
-    this.lateTotal += ingest.totals.late;
   }
 
   private async refreshGauges(): Promise<void> {
@@ -459,7 +498,7 @@ export class Sidecar {
       files_pending: this.pending.files,
       files_settling: this.pending.settling,
       bytes_pending: this.pending.bytes,
-      late_records: this.lateTotal,
+      late_records: this.store && this.state !== 'stopped' && this.state !== 'starting' ? this.store.lateRecords() : null,
       last_batch: this.lastBatch && {
         ...this.lastBatch,
         finalized: this.lastBatch.finalized.map((w) => windowStartText(w, this.W)),

@@ -6,7 +6,8 @@
  * the done folder (kept for --reprocess) or, with --keep, left where they are and
  * remembered in the ledger.
  */
-import { copyFileSync, mkdirSync, readdirSync, renameSync, statSync, unlinkSync, existsSync } from 'node:fs';
+import { closeSync, copyFileSync, fstatSync, mkdirSync, openSync, readdirSync, readSync, renameSync, statSync, unlinkSync, existsSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fsyncDir, type LedgerEntry } from './checkpoint.js';
 
@@ -131,4 +132,32 @@ export class Spool {
 
 export function isPartialName(name: string): boolean {
   return PARTIAL.test(name);
+}
+
+const SAMPLE_BYTES = 64 * 1024;
+
+/**
+ * A file's content identity, to recognise a file delivered twice (a shipper that retries,
+ * a sync that fetches again what serve moved away): SHA-256 of its size, first 64 KiB and
+ * last 64 KiB. Path and time do not matter. Flow-log files carry timestamps and addresses
+ * on every line, so two different logs never share size, head and tail in practice.
+ * (The same scheme as the history store's fileFingerprint, so the two can be one.)
+ */
+export function fileFingerprint(path: string): string {
+  const fd = openSync(path, 'r');
+  try {
+    const size = fstatSync(fd).size;
+    const h = createHash('sha256');
+    h.update(`flowsieve-file-v1\0${size}\0`);
+    const head = Buffer.alloc(Math.min(size, SAMPLE_BYTES));
+    h.update(head.subarray(0, readSync(fd, head, 0, head.length, 0)));
+    if (size > SAMPLE_BYTES) {
+      const tailStart = Math.max(SAMPLE_BYTES, size - SAMPLE_BYTES);
+      const tail = Buffer.alloc(size - tailStart);
+      h.update(tail.subarray(0, readSync(fd, tail, 0, tail.length, tailStart)));
+    }
+    return h.digest('hex');
+  } finally {
+    closeSync(fd);
+  }
 }

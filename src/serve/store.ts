@@ -37,6 +37,29 @@ const SqliteDatabase = createRequire(import.meta.url)('better-sqlite3') as Datab
 export const DB_FILE = 'flowsieve.db';
 const SCHEMA_VERSION = 1;
 
+/**
+ * One serve per state folder: an exclusive SQLite lock on <state>/serve.lock, held for the
+ * life of the connection. The operating system drops it when the process dies, however
+ * it dies, so a killed serve never leaves a stale lock behind.
+ */
+export function lockState(stateDir: string): () => void {
+  const db = new SqliteDatabase(join(stateDir, 'serve.lock'));
+  try {
+    db.pragma('busy_timeout = 0');
+    db.pragma('locking_mode = EXCLUSIVE');
+    db.exec('BEGIN EXCLUSIVE; CREATE TABLE IF NOT EXISTS owner (pid INTEGER); DELETE FROM owner; INSERT INTO owner VALUES (' + process.pid + '); COMMIT;');
+  } catch (err) {
+    db.close();
+    if (/locked|busy/i.test((err as Error).message)) {
+      throw new StateLockedError(`another flowsieve serve is using the state folder ${stateDir}`);
+    }
+    throw err;
+  }
+  return () => db.close();
+}
+
+export class StateLockedError extends Error {}
+
 /** Address text -> a key that sorts as SPEC §7 wants (numerically, IPv4 before IPv6). */
 export function addressKey(words: ArrayLike<number>): string {
   let s = isV4(words) ? '4' : '6';
@@ -99,6 +122,10 @@ export interface VerdictStore {
   /** Across days: how many days each scanner IP was seen (SPEC §5 history figures). */
   daysSeen(): { scanner_ips: number; days_seen_histogram: Array<{ days: number; scanner_ips: number }>; one_day_share: number; every_day_share: number };
   filesForDay(day: string): string[];
+  /** Late records so far, over every window (reprocessed days start again from 0). */
+  lateRecords(): number;
+  /** A file already read with this content (a second delivery of it), or null. */
+  fileWithContent(fingerprint: string): { seq: number; name: string } | null;
   endpointPorts(days: string[]): EndpointDay[];
   close(): void;
 }
@@ -178,10 +205,11 @@ export class SqliteVerdictStore implements VerdictStore {
       CREATE TABLE IF NOT EXISTS files (
         seq INTEGER NOT NULL, name TEXT NOT NULL, stored TEXT NOT NULL, size INTEGER NOT NULL, mtime_ms REAL NOT NULL,
         format TEXT, gzip INTEGER NOT NULL, records INTEGER NOT NULL, rejected INTEGER NOT NULL, late INTEGER NOT NULL,
-        min_start INTEGER, max_end INTEGER, error TEXT,
+        min_start INTEGER, max_end INTEGER, error TEXT, fingerprint TEXT NOT NULL,
         PRIMARY KEY (seq, name)
       );
       CREATE INDEX IF NOT EXISTS files_by_time ON files (min_start, max_end);
+      CREATE INDEX IF NOT EXISTS files_by_content ON files (fingerprint);
     `);
     const v = this.meta('schema_version');
     if (v === undefined) this.setMeta('schema_version', String(SCHEMA_VERSION));
@@ -203,7 +231,8 @@ export class SqliteVerdictStore implements VerdictStore {
       finalizeWindow: p(`INSERT INTO windows (window, day, finalized_seq, scans) VALUES (?,?,?,?)
         ON CONFLICT(window) DO UPDATE SET finalized_seq = COALESCE(finalized_seq, excluded.finalized_seq), scans = excluded.scans`),
       addLate: p(`INSERT INTO windows (window, day, late) VALUES (?,?,?) ON CONFLICT(window) DO UPDATE SET late = late + excluded.late`),
-      insertFile: p(`INSERT OR REPLACE INTO files VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)`),
+      insertFile: p(`INSERT OR REPLACE INTO files VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)`),
+      fileByContent: p(`SELECT seq, name FROM files WHERE fingerprint = ? LIMIT 1`),
       setMeta: p(`INSERT OR REPLACE INTO meta VALUES (?, ?)`),
       getMeta: p(`SELECT value FROM meta WHERE key = ?`),
     };
@@ -317,8 +346,17 @@ export class SqliteVerdictStore implements VerdictStore {
     const r = f.report;
     this.st.insertFile!.run(
       seq, f.name, f.stored, f.size, f.mtimeMs, r.format, r.gzip ? 1 : 0, r.counters.records, r.counters.rejected, r.counters.late,
-      Number.isFinite(r.minStart) ? r.minStart : null, Number.isFinite(r.maxEnd) ? r.maxEnd : null, r.error ?? null,
+      Number.isFinite(r.minStart) ? r.minStart : null, Number.isFinite(r.maxEnd) ? r.maxEnd : null, r.error ?? null, f.fingerprint,
     );
+  }
+
+  lateRecords(): number {
+    return this.cached('late', () => Number(this.db.prepare('SELECT COALESCE(SUM(late), 0) AS n FROM windows').get()!.n));
+  }
+
+  fileWithContent(fingerprint: string): { seq: number; name: string } | null {
+    const r = this.st.fileByContent!.get(fingerprint);
+    return r ? { seq: Number(r.seq), name: String(r.name) } : null;
   }
 
   days(): DayRow[] {
