@@ -189,7 +189,8 @@ describe('serve: HTTP API, late records, reprocess', () => {
     const day = (await get(`/v1/stats?day=${DAY}`)).body;
     expect(day.scan_keys).toBe(want.length);
     expect(day.late_records).toBe(0);
-    expect(day.windows[2]).toMatchObject({ reprocessed: true, late_records: 0 });
+    expect(day.windows[2]).toMatchObject({ reprocessed: true, late_records: 0, scans: want.filter((v: any) => v.window === T0 / W + 2).length });
+    expect(day.windows.reduce((n: number, w: any) => n + w.scans, 0)).toBe(want.length);
     // the rebuilt day is appended again to scans.ndjson (the latest line of a key wins)
     const after = readFileSync(join(state, 'scans.ndjson'), 'utf8').trim().split('\n');
     expect(after.slice(lines)).toEqual(want.map((v: any) => JSON.stringify(scanRecord(v, W))));
@@ -216,6 +217,9 @@ describe('serve: listening address and token', () => {
     expect(run(['--reprocess', '2023-02-30']).stderr).toMatch(/not a day/);
     expect(run(['--lateness', 'soon']).stderr).toMatch(/--lateness: bad duration/);
     expect(spawnSync(process.execPath, [CLI, 'serve', '--state', dir], { encoding: 'utf8' }).stderr).toMatch(/needs --spool/);
+    const nested = spawnSync(process.execPath, [CLI, 'serve', '--spool', join(dir, 's'), '--state', join(dir, 's', 'state')], { encoding: 'utf8' });
+    expect(nested.status).toBe(1);
+    expect(nested.stderr).toMatch(/--state must not be inside --spool/);
   });
 
   it('listens on all interfaces when a token is given', async () => {

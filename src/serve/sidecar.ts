@@ -79,6 +79,8 @@ export class Sidecar {
   private lastBatch: BatchSummary | null = null;
   private wake: (() => void) | null = null;
   private loop: Promise<void> | null = null;
+  private starting: Promise<void> | null = null;
+  private unlock: (() => void) | null = null; // the state folder's lock
   private readonly startedAt = Date.now();
   private readonly now: () => number;
 
@@ -97,9 +99,6 @@ export class Sidecar {
     return this.starting;
   }
 
-  private starting: Promise<void> | null = null;
-  private unlock: (() => void) | null = null;
-
   private async load(): Promise<void> {
     const { stateDir } = this.opts;
     try {
@@ -109,8 +108,17 @@ export class Sidecar {
       throw err;
     }
     removeStaleTemp(stateDir);
-    this.store = new SqliteVerdictStore(stateDir);
-    const ckpt = readCheckpoint(stateDir);
+    try {
+      this.store = new SqliteVerdictStore(stateDir);
+    } catch (err) {
+      throw new StartError(`cannot open the state database in ${stateDir}: ${(err as Error).message}`);
+    }
+    let ckpt;
+    try {
+      ckpt = readCheckpoint(stateDir);
+    } catch (err) {
+      throw new StartError((err as Error).message);
+    }
     if (ckpt && ckpt.windowSeconds !== this.W) {
       throw new StartError(`the state in ${stateDir} was built with --window ${ckpt.windowSeconds}s, not ${this.W}s; use a new --state folder`);
     }
@@ -434,7 +442,7 @@ export class Sidecar {
     const outbox: Outbox = {
       seq: this.seq + 1,
       files: [],
-      finalized: [],
+      finalized: Array.from({ length: last - first + 1 }, (_, i) => first + i), // their scan counts are rewritten
       scans: fin.scans,
       alerts: fin.alerts,
       endpointDays: fin.endpointDays,

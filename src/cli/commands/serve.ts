@@ -4,7 +4,7 @@
  * the state folder, and answers an HTTP API (see src/serve/ and docs/SIDECAR.md).
  */
 import { readFileSync, watch, type FSWatcher } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve, sep } from 'node:path';
 import type { CommandSpec, Parsed } from '../args.js';
 import { UsageError } from '../args.js';
 import { DETECTION_OPTIONS, detectOptionsFrom } from '../common.js';
@@ -79,6 +79,10 @@ export async function run(args: Parsed): Promise<number> {
   const batchBytes = Number(v['batch-bytes']);
   if (!(batchFiles >= 1)) throw new UsageError('--batch-files must be at least 1');
   if (!(batchBytes >= 1)) throw new UsageError('--batch-bytes must be at least 1');
+  const spoolDir = resolve(String(v.spool));
+  const inside = (dir: string, parent: string) => dir === parent || dir.startsWith(parent + sep);
+  if (inside(resolve(String(v.state)), spoolDir)) throw new UsageError('--state must not be inside --spool (its files would be taken for input)');
+  if (v['done-dir'] !== undefined && resolve(String(v['done-dir'])) === spoolDir) throw new UsageError('--done-dir must not be the spool itself');
   const quiet = Boolean(v.quiet);
   const log = (line: string) => process.stderr.write(`${new Date().toISOString()} flowsieve serve: ${line}\n`);
   const spool = String(v.spool);
