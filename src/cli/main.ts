@@ -2,6 +2,10 @@
 /** flowsieve command line: one module per command under commands/. */
 import { helpText, parseArgs, UsageError, type CommandSpec, type Parsed } from './args.js';
 import * as detect from './commands/detect.js';
+import * as history from './commands/history.js';
+import * as exportLists from './commands/export.js';
+import * as report from './commands/report.js';
+import * as generate from './commands/generate.js';
 import * as serve from './commands/serve.js';
 
 
@@ -10,7 +14,7 @@ interface Command {
   run(args: Parsed): Promise<number>;
 }
 
-const COMMANDS: Command[] = [detect, serve];
+const COMMANDS: Command[] = [detect, serve, generate, history, exportLists, report];
 
 function usage(): string {
   return [

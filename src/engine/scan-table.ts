@@ -1,16 +1,17 @@
 /**
  * The inbound accumulator of one shard (SPEC §3).
  *
- * One open-addressing hash table over struct-of-arrays columns, keyed by
- * (scan key, endpoint, region) = (src, protocol, dst_port, window, cloud, account,
- * dst, region). Each entry holds the counts of that endpoint under that key: records,
+ * One open-addressing hash table keyed by (scan key, endpoint, region) =
+ * (src, protocol, dst_port, window, cloud, account, dst, region). Each entry holds the counts of that endpoint under that key: records,
  * known packets, known bytes, first start, last end. Everything SPEC §3 asks for is a
  * function of these entries, and entries merge by addition: two shards, two checkpoints
  * or two machines holding parts of the same key combine exactly.
  *
- * Memory: 51 bytes of columns per entry plus the index (4 bytes a slot, load <= 0.6);
- * no object per entry. Most keys in real traffic have one endpoint, so the entry is
- * the unit that decides speed and memory.
+ * Layout: entries are 56-byte records in one ArrayBuffer (array of structs), viewed as
+ * u32 words and f64s, so updating an entry touches one or two cache lines; the index
+ * holds (hash, entry) pairs so a probe rejects other keys without touching their
+ * entries. About 64 bytes per entry with the index; no object per entry. Most keys in
+ * real traffic have one endpoint, so the entry is the unit that decides speed and memory.
  */
 import { fmix32, hashAddress, mix, shardOf } from './hash.js';
 import { V6Intern } from './v6-intern.js';
@@ -86,43 +87,37 @@ export interface ShardFilter {
   shards: number;
 }
 
-/** The columns of a table, as exported for checkpoints and merges. */
+/** A table's contents, as exported for checkpoints and merges. */
 export interface ScanTableState {
   n: number;
-  srcA: Uint32Array;
-  pp: Uint32Array;
-  win: Uint32Array;
-  ep: Uint32Array;
-  dstA: Uint32Array;
-  region: Uint16Array;
-  flags: Uint8Array;
-  f: Uint32Array;
-  p: Float64Array;
-  b: Float64Array;
-  first: Uint32Array;
-  last: Uint32Array;
+  words: Uint32Array; // n entries of ENTRY_WORDS words
   accounts: string[];
   regions: string[];
   v6: Uint32Array;
 }
 
+/** Entry layout, in 32-bit words. */
+const ENTRY_WORDS = 14;
+const SRC = 0; // IPv4 address, or IPv6 intern id
+const PP = 1; // protocol << 16 | dst port
+const WIN = 2; // window index
+const EP = 3; // cloud << 30 | account id
+const DST = 4;
+const RF = 5; // region id (low 16 bits) | flags << 16
+const FLOWS = 6;
+const FIRST = 7;
+const LAST = 8;
+const HASH = 9;
+const PKT64 = 5; // f64 index within the entry (words 10-11)
+const BYT64 = 6; // words 12-13
+
 export class ScanTable {
   n = 0;
   private cap: number;
-  srcA: Uint32Array;
-  pp: Uint32Array;
-  win: Uint32Array;
-  ep: Uint32Array;
-  dstA: Uint32Array;
-  region: Uint16Array;
-  flags: Uint8Array;
-  f: Uint32Array;
-  p: Float64Array;
-  b: Float64Array;
-  first: Uint32Array;
-  last: Uint32Array;
-  private index: Int32Array;
-  private mask: number;
+  private u: Uint32Array; // entries, as words
+  private d: Float64Array; // the same entries, as f64s
+  private index: Uint32Array; // pairs (hash, entry + 1); entry 0 = empty slot
+  private mask: number; // slots - 1
   readonly v6 = new V6Intern();
   readonly accounts = new StringDict();
   readonly regions = new StringDict();
@@ -134,25 +129,31 @@ export class ScanTable {
     initialCapacity = 1 << 14,
   ) {
     this.cap = initialCapacity;
-    this.srcA = new Uint32Array(this.cap);
-    this.pp = new Uint32Array(this.cap);
-    this.win = new Uint32Array(this.cap);
-    this.ep = new Uint32Array(this.cap);
-    this.dstA = new Uint32Array(this.cap);
-    this.region = new Uint16Array(this.cap);
-    this.flags = new Uint8Array(this.cap);
-    this.f = new Uint32Array(this.cap);
-    this.p = new Float64Array(this.cap);
-    this.b = new Float64Array(this.cap);
-    this.first = new Uint32Array(this.cap);
-    this.last = new Uint32Array(this.cap);
-    this.index = new Int32Array(nextPow2(Math.ceil(this.cap / 0.6)));
-    this.mask = this.index.length - 1;
+    const buf = new ArrayBuffer(this.cap * ENTRY_WORDS * 4);
+    this.u = new Uint32Array(buf);
+    this.d = new Float64Array(buf);
+    const slots = nextPow2(Math.ceil(this.cap / 0.6));
+    this.index = new Uint32Array(slots * 2);
+    this.mask = slots - 1;
   }
 
-  /** Bytes held by the table (columns, index, dictionaries' typed parts). */
+  // entry field readers (finalisation and merges; the hot path inlines its own)
+  srcA(e: number): number { return this.u[e * ENTRY_WORDS + SRC]!; }
+  pp(e: number): number { return this.u[e * ENTRY_WORDS + PP]!; }
+  win(e: number): number { return this.u[e * ENTRY_WORDS + WIN]!; }
+  ep(e: number): number { return this.u[e * ENTRY_WORDS + EP]!; }
+  dstA(e: number): number { return this.u[e * ENTRY_WORDS + DST]!; }
+  region(e: number): number { return this.u[e * ENTRY_WORDS + RF]! & 0xffff; }
+  flags(e: number): number { return this.u[e * ENTRY_WORDS + RF]! >>> 16; }
+  f(e: number): number { return this.u[e * ENTRY_WORDS + FLOWS]!; }
+  first(e: number): number { return this.u[e * ENTRY_WORDS + FIRST]!; }
+  last(e: number): number { return this.u[e * ENTRY_WORDS + LAST]!; }
+  p(e: number): number { return this.d[e * (ENTRY_WORDS / 2) + PKT64]!; }
+  b(e: number): number { return this.d[e * (ENTRY_WORDS / 2) + BYT64]!; }
+
+  /** Bytes held by the table (entries, index, IPv6 interning). */
   get bytes(): number {
-    return this.cap * 51 + this.index.byteLength + this.v6.bytes;
+    return this.u.byteLength + this.index.byteLength + this.v6.bytes;
   }
 
   /** Add every inbound record of a batch. */
@@ -181,23 +182,29 @@ export class ScanTable {
       const ppv = ((proto[i]! << 16) | dport[i]!) >>> 0;
       const w = Math.floor(start[i]! / W);
       const epv = ((cloud[i]! << 30) | accountMap[account[i]!]!) >>> 0;
-      const reg = regionMap[region[i]!]!;
-      const e = this.findOrInsert(sA, ppv, w, epv, dA, reg, fam);
-      this.f[e]!++;
+      const rf = (regionMap[region[i]!]! | (fam << 16)) >>> 0;
+      const e = this.findOrInsert(sA, ppv, w, epv, dA, rf);
+      const u = this.u;
+      const d = this.d;
+      const ew = e * ENTRY_WORDS;
+      const ed = e * (ENTRY_WORDS / 2);
+      u[ew + FLOWS]!++;
+      let known = 0;
       const pk = packets[i]!;
       if (pk === pk) {
-        this.p[e]! += pk;
-        this.flags[e]! |= F_PACKETS;
+        d[ed + PKT64]! += pk;
+        known |= F_PACKETS;
       }
       const by = bytes[i]!;
       if (by === by) {
-        this.b[e]! += by;
-        this.flags[e]! |= F_BYTES;
+        d[ed + BYT64]! += by;
+        known |= F_BYTES;
       }
+      if (known) u[ew + RF] = (u[ew + RF]! | (known << 16)) >>> 0;
       const st = start[i]!;
-      if (st < this.first[e]!) this.first[e] = st;
+      if (st < u[ew + FIRST]!) u[ew + FIRST] = st;
       const en = end[i]!;
-      if (en > this.last[e]!) this.last[e] = en;
+      if (en > u[ew + LAST]!) u[ew + LAST] = en;
     }
   }
 
@@ -217,97 +224,91 @@ export class ScanTable {
     if (this.regions.size >= 1 << 16) throw new Error('more than 65535 distinct regions in one shard');
   }
 
-  private hashOf(sA: number, ppv: number, w: number, epv: number, dA: number, reg: number, fam: number): number {
+  /** Hash of an entry's key; rf carries the region and the address-family bits. */
+  private static hashOf(sA: number, ppv: number, w: number, epv: number, dA: number, rf: number): number {
     let h = mix(0x2545f491, sA);
     h = mix(h, ppv);
     h = mix(h, w);
     h = mix(h, epv);
     h = mix(h, dA);
-    h = mix(h, reg | (fam << 16));
+    h = mix(h, rf);
     return fmix32(h);
   }
 
-  /** Entry index of the key, inserting a zeroed entry when new. */
-  findOrInsert(sA: number, ppv: number, w: number, epv: number, dA: number, reg: number, fam: number): number {
-    const famBits = fam & (F_SRC6 | F_DST6);
-    let slot = this.hashOf(sA, ppv, w, epv, dA, reg, famBits) & this.mask;
+  /**
+   * Entry index of the key, inserting a zeroed entry when new. `rf` = region id |
+   * family flags << 16 (the count flags are not part of the key and are masked off).
+   */
+  findOrInsert(sA: number, ppv: number, w: number, epv: number, dA: number, rf: number): number {
+    const keyRf = (rf & (0xffff | ((F_SRC6 | F_DST6) << 16))) >>> 0;
+    const h = ScanTable.hashOf(sA, ppv, w, epv, dA, keyRf);
     const index = this.index;
+    const u = this.u;
+    let slot = h & this.mask;
     for (;;) {
-      const e1 = index[slot]!;
+      const e1 = index[slot * 2 + 1]!;
       if (e1 === 0) break;
-      const e = e1 - 1;
-      if (
-        this.srcA[e] === sA && this.pp[e] === ppv && this.win[e] === w && this.ep[e] === epv &&
-        this.dstA[e] === dA && this.region[e] === reg && (this.flags[e]! & (F_SRC6 | F_DST6)) === famBits
-      ) {
-        return e;
+      if (index[slot * 2] === h) {
+        const ew = (e1 - 1) * ENTRY_WORDS;
+        if (
+          u[ew + SRC] === sA && u[ew + PP] === ppv && u[ew + WIN] === w && u[ew + EP] === epv && u[ew + DST] === dA &&
+          (u[ew + RF]! & (0xffff | ((F_SRC6 | F_DST6) << 16))) >>> 0 === keyRf
+        ) {
+          return e1 - 1;
+        }
       }
       slot = (slot + 1) & this.mask;
     }
     if (this.n === this.cap) {
-      this.grow();
-      return this.findOrInsert(sA, ppv, w, epv, dA, reg, fam);
+      this.resize(this.cap * 2);
+      return this.findOrInsert(sA, ppv, w, epv, dA, rf);
     }
     const e = this.n++;
-    index[slot] = e + 1;
-    this.srcA[e] = sA;
-    this.pp[e] = ppv;
-    this.win[e] = w;
-    this.ep[e] = epv;
-    this.dstA[e] = dA;
-    this.region[e] = reg;
-    this.flags[e] = famBits;
-    this.f[e] = 0;
-    this.p[e] = 0;
-    this.b[e] = 0;
-    this.first[e] = 0xffffffff;
-    this.last[e] = 0;
+    index[slot * 2] = h;
+    index[slot * 2 + 1] = e + 1;
+    const ew = e * ENTRY_WORDS;
+    u[ew + SRC] = sA;
+    u[ew + PP] = ppv;
+    u[ew + WIN] = w;
+    u[ew + EP] = epv;
+    u[ew + DST] = dA;
+    u[ew + RF] = keyRf;
+    u[ew + FLOWS] = 0;
+    u[ew + FIRST] = 0xffffffff;
+    u[ew + LAST] = 0;
+    u[ew + HASH] = h;
+    this.d[e * (ENTRY_WORDS / 2) + PKT64] = 0;
+    this.d[e * (ENTRY_WORDS / 2) + BYT64] = 0;
     return e;
   }
 
-  private grow(): void {
-    this.resize(this.cap * 2);
-  }
-
   private resize(cap: number): void {
-    const n = this.n;
-    const copy = <T extends Uint32Array | Uint16Array | Uint8Array | Float64Array>(a: T, make: (c: number) => T): T => {
-      const b = make(cap);
-      b.set(a.subarray(0, n) as never);
-      return b;
-    };
-    this.srcA = copy(this.srcA, (c) => new Uint32Array(c));
-    this.pp = copy(this.pp, (c) => new Uint32Array(c));
-    this.win = copy(this.win, (c) => new Uint32Array(c));
-    this.ep = copy(this.ep, (c) => new Uint32Array(c));
-    this.dstA = copy(this.dstA, (c) => new Uint32Array(c));
-    this.region = copy(this.region, (c) => new Uint16Array(c));
-    this.flags = copy(this.flags, (c) => new Uint8Array(c));
-    this.f = copy(this.f, (c) => new Uint32Array(c));
-    this.p = copy(this.p, (c) => new Float64Array(c));
-    this.b = copy(this.b, (c) => new Float64Array(c));
-    this.first = copy(this.first, (c) => new Uint32Array(c));
-    this.last = copy(this.last, (c) => new Uint32Array(c));
+    const buf = new ArrayBuffer(cap * ENTRY_WORDS * 4);
+    const u = new Uint32Array(buf);
+    u.set(this.u.subarray(0, this.n * ENTRY_WORDS));
+    this.u = u;
+    this.d = new Float64Array(buf);
     this.cap = cap;
     this.rebuildIndex();
   }
 
   private rebuildIndex(): void {
-    this.index = new Int32Array(nextPow2(Math.ceil(this.cap / 0.6)));
-    this.mask = this.index.length - 1;
+    const slots = nextPow2(Math.ceil(this.cap / 0.6));
+    this.index = new Uint32Array(slots * 2);
+    this.mask = slots - 1;
     for (let e = 0; e < this.n; e++) {
-      let slot =
-        this.hashOf(this.srcA[e]!, this.pp[e]!, this.win[e]!, this.ep[e]!, this.dstA[e]!, this.region[e]!, this.flags[e]! & (F_SRC6 | F_DST6)) &
-        this.mask;
-      while (this.index[slot] !== 0) slot = (slot + 1) & this.mask;
-      this.index[slot] = e + 1;
+      const h = this.u[e * ENTRY_WORDS + HASH]!;
+      let slot = h & this.mask;
+      while (this.index[slot * 2 + 1] !== 0) slot = (slot + 1) & this.mask;
+      this.index[slot * 2] = h;
+      this.index[slot * 2 + 1] = e + 1;
     }
   }
 
   /** Windows present in the table (for incremental finalisation). */
   windows(): number[] {
     const seen = new Set<number>();
-    for (let e = 0; e < this.n; e++) seen.add(this.win[e]!);
+    for (let e = 0; e < this.n; e++) seen.add(this.win(e));
     return [...seen].sort((a, b) => a - b);
   }
 
@@ -329,10 +330,10 @@ export class ScanTable {
     let keys = 0;
     let entries = 0;
     for (let e = 0; e < n; e++) {
-      if (this.win[e]! > upto) continue;
+      if (this.win(e) > upto) continue;
       entries++;
-      const s6 = this.flags[e]! & F_SRC6;
-      let slot = fmix32(mix(mix(mix(mix(0x3c6ef372, this.srcA[e]!), this.pp[e]!), this.win[e]!), s6)) & kmask;
+      const s6 = this.flags(e) & F_SRC6;
+      let slot = fmix32(mix(mix(mix(mix(0x3c6ef372, this.srcA(e)), this.pp(e)), this.win(e)), s6)) & kmask;
       for (;;) {
         const k1 = keyIndex[slot]!;
         if (k1 === 0) {
@@ -343,7 +344,7 @@ export class ScanTable {
           break;
         }
         const r = keyFirst[k1 - 1]!;
-        if (this.srcA[r] === this.srcA[e] && this.pp[r] === this.pp[e] && this.win[r] === this.win[e] && (this.flags[r]! & F_SRC6) === s6) {
+        if (this.srcA(r) === this.srcA(e) && this.pp(r) === this.pp(e) && this.win(r) === this.win(e) && (this.flags(r) & F_SRC6) === s6) {
           keyCount[k1 - 1]!++;
           keyOf[e] = k1 - 1;
           break;
@@ -380,7 +381,7 @@ export class ScanTable {
   /** Address text of an entry's destination. */
   dstText(e: number): string {
     const w = new Uint32Array(4);
-    this.v6.wordsOf(this.dstA[e]!, (this.flags[e]! & F_DST6) !== 0, w);
+    this.v6.wordsOf(this.dstA(e), (this.flags(e) & F_DST6) !== 0, w);
     return formatAddress(w);
   }
 
@@ -388,7 +389,7 @@ export class ScanTable {
     // sort the key's entries by endpoint (cloud+account, dst) so that an endpoint seen
     // in two regions is one endpoint
     const ids = Array.from(list);
-    ids.sort((x, y) => this.ep[x]! - this.ep[y]! || this.dstA[x]! - this.dstA[y]! || (this.flags[x]! & F_DST6) - (this.flags[y]! & F_DST6));
+    ids.sort((x, y) => this.ep(x) - this.ep(y) || this.dstA(x) - this.dstA(y) || (this.flags(x) & F_DST6) - (this.flags(y) & F_DST6));
     const m = ids.length;
     sc.ensure(m);
     let endpoints = 0;
@@ -404,7 +405,7 @@ export class ScanTable {
     let prevEp = -1;
     for (let j = 0; j < m; ) {
       const e0 = ids[j]!;
-      const epv = this.ep[e0]!;
+      const epv = this.ep(e0);
       if (epv !== prevEp) {
         accounts++;
         prevEp = epv;
@@ -418,22 +419,22 @@ export class ScanTable {
       // one endpoint: consecutive entries with the same (ep, dst)
       let q = j;
       while (
-        q < m && this.ep[ids[q]!] === epv && this.dstA[ids[q]!] === this.dstA[e0] &&
-        (this.flags[ids[q]!]! & F_DST6) === (this.flags[e0]! & F_DST6)
+        q < m && this.ep(ids[q]!) === epv && this.dstA(ids[q]!) === this.dstA(e0) &&
+        (this.flags(ids[q]!) & F_DST6) === (this.flags(e0) & F_DST6)
       ) {
         const e = ids[q]!;
-        fe += this.f[e]!;
-        if (this.flags[e]! & F_PACKETS) {
-          pe += this.p[e]!;
+        fe += this.f(e);
+        if (this.flags(e) & F_PACKETS) {
+          pe += this.p(e);
           hasP = true;
         }
-        if (this.flags[e]! & F_BYTES) {
-          be += this.b[e]!;
+        if (this.flags(e) & F_BYTES) {
+          be += this.b(e);
           hasB = true;
         }
-        if (this.first[e]! < first) first = this.first[e]!;
-        if (this.last[e]! > last) last = this.last[e]!;
-        sc.regions[q] = ((epv >>> 30) << 16) | this.region[e]!;
+        if (this.first(e) < first) first = this.first(e);
+        if (this.last(e) > last) last = this.last(e);
+        sc.regions[q] = ((epv >>> 30) << 16) | this.region(e);
         q++;
       }
       endpointsOut.push(e0);
@@ -463,13 +464,13 @@ export class ScanTable {
     };
     const e0 = list[0]!;
     const srcWords = new Uint32Array(4);
-    this.v6.wordsOf(this.srcA[e0]!, (this.flags[e0]! & F_SRC6) !== 0, srcWords);
+    this.v6.wordsOf(this.srcA(e0), (this.flags(e0) & F_SRC6) !== 0, srcWords);
     return {
-      window: this.win[e0]!,
+      window: this.win(e0),
       srcWords: Array.from(srcWords),
       src: formatAddress(srcWords),
-      protocol: this.pp[e0]! >>> 16,
-      dstPort: this.pp[e0]! & 0xffff,
+      protocol: this.pp(e0) >>> 16,
+      dstPort: this.pp(e0) & 0xffff,
       ...features,
       flows,
       packets,
@@ -484,21 +485,8 @@ export class ScanTable {
   dropWindowsUpTo(upto: number): void {
     let w = 0;
     for (let e = 0; e < this.n; e++) {
-      if (this.win[e]! <= upto) continue;
-      if (w !== e) {
-        this.srcA[w] = this.srcA[e]!;
-        this.pp[w] = this.pp[e]!;
-        this.win[w] = this.win[e]!;
-        this.ep[w] = this.ep[e]!;
-        this.dstA[w] = this.dstA[e]!;
-        this.region[w] = this.region[e]!;
-        this.flags[w] = this.flags[e]!;
-        this.f[w] = this.f[e]!;
-        this.p[w] = this.p[e]!;
-        this.b[w] = this.b[e]!;
-        this.first[w] = this.first[e]!;
-        this.last[w] = this.last[e]!;
-      }
+      if (this.win(e) <= upto) continue;
+      if (w !== e) this.u.copyWithin(w * ENTRY_WORDS, e * ENTRY_WORDS, (e + 1) * ENTRY_WORDS);
       w++;
     }
     this.n = w;
@@ -507,21 +495,9 @@ export class ScanTable {
 
   /** The table's contents, for a checkpoint or a merge elsewhere. */
   exportState(): ScanTableState {
-    const n = this.n;
     return {
-      n,
-      srcA: this.srcA.slice(0, n),
-      pp: this.pp.slice(0, n),
-      win: this.win.slice(0, n),
-      ep: this.ep.slice(0, n),
-      dstA: this.dstA.slice(0, n),
-      region: this.region.slice(0, n),
-      flags: this.flags.slice(0, n),
-      f: this.f.slice(0, n),
-      p: this.p.slice(0, n),
-      b: this.b.slice(0, n),
-      first: this.first.slice(0, n),
-      last: this.last.slice(0, n),
+      n: this.n,
+      words: this.u.slice(0, this.n * ENTRY_WORDS),
       accounts: this.accounts.strings.slice(),
       regions: this.regions.strings.slice(),
       v6: this.v6.words.slice(0, this.v6.n * 4),
@@ -534,26 +510,32 @@ export class ScanTable {
     const regionIds = s.regions.map((r) => this.regions.idOf(r));
     const v6Ids = new Uint32Array(s.v6.length / 4);
     for (let k = 0; k < v6Ids.length; k++) v6Ids[k] = this.v6.intern(s.v6, k * 4);
+    const su = s.words;
+    const sd = new Float64Array(su.buffer, su.byteOffset, su.length / 2);
     const words = new Uint32Array(4);
     for (let i = 0; i < s.n; i++) {
-      const fl = s.flags[i]!;
+      const iw = i * ENTRY_WORDS;
+      const fl = su[iw + RF]! >>> 16;
       if (only) {
         // keep only the sources this shard owns (a checkpoint may come from another worker count)
-        if (fl & F_SRC6) words.set(s.v6.subarray(s.srcA[i]! * 4, s.srcA[i]! * 4 + 4));
-        else words.set([0, 0, 0xffff, s.srcA[i]!]);
+        if (fl & F_SRC6) words.set(s.v6.subarray(su[iw + SRC]! * 4, su[iw + SRC]! * 4 + 4));
+        else words.set([0, 0, 0xffff, su[iw + SRC]!]);
         if (shardOf(hashAddress(words, 0), only.shards) !== only.shard) continue;
       }
-      const sA = fl & F_SRC6 ? v6Ids[s.srcA[i]!]! : s.srcA[i]!;
-      const dA = fl & F_DST6 ? v6Ids[s.dstA[i]!]! : s.dstA[i]!;
-      const epIn = s.ep[i]!;
-      const epv = ((epIn >>> 30) << 30 | accountIds[epIn & 0x3fffffff]!) >>> 0;
-      const e = this.findOrInsert(sA, s.pp[i]!, s.win[i]!, epv, dA, regionIds[s.region[i]!]!, fl);
-      this.f[e]! += s.f[i]!;
-      this.p[e]! += s.p[i]!;
-      this.b[e]! += s.b[i]!;
-      this.flags[e]! |= fl & (F_PACKETS | F_BYTES);
-      if (s.first[i]! < this.first[e]!) this.first[e] = s.first[i]!;
-      if (s.last[i]! > this.last[e]!) this.last[e] = s.last[i]!;
+      const sA = fl & F_SRC6 ? v6Ids[su[iw + SRC]!]! : su[iw + SRC]!;
+      const dA = fl & F_DST6 ? v6Ids[su[iw + DST]!]! : su[iw + DST]!;
+      const epIn = su[iw + EP]!;
+      const epv = (((epIn >>> 30) << 30) | accountIds[epIn & 0x3fffffff]!) >>> 0;
+      const rf = (regionIds[su[iw + RF]! & 0xffff]! | (fl << 16)) >>> 0;
+      const e = this.findOrInsert(sA, su[iw + PP]!, su[iw + WIN]!, epv, dA, rf);
+      const ew = e * ENTRY_WORDS;
+      const ed = e * (ENTRY_WORDS / 2);
+      this.u[ew + FLOWS]! += su[iw + FLOWS]!;
+      this.d[ed + PKT64]! += sd[i * (ENTRY_WORDS / 2) + PKT64]!;
+      this.d[ed + BYT64]! += sd[i * (ENTRY_WORDS / 2) + BYT64]!;
+      this.u[ew + RF] = (this.u[ew + RF]! | ((fl & (F_PACKETS | F_BYTES)) << 16)) >>> 0;
+      if (su[iw + FIRST]! < this.u[ew + FIRST]!) this.u[ew + FIRST] = su[iw + FIRST]!;
+      if (su[iw + LAST]! > this.u[ew + LAST]!) this.u[ew + LAST] = su[iw + LAST]!;
     }
   }
 }
@@ -570,7 +552,7 @@ class EndpointDays {
     const day = new Date(v.window * this.windowSeconds * 1000).toISOString().slice(0, 10);
     const port = ((v.protocol << 16) | v.dstPort) >>> 0;
     for (const e of endpointEntries) {
-      const epv = this.t.ep[e]!;
+      const epv = this.t.ep(e);
       const cloud = CLOUD_NAMES[epv >>> 30]!;
       const account = this.t.accounts.strings[epv & 0x3fffffff]!;
       const endpoint = this.t.dstText(e);

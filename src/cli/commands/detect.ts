@@ -7,6 +7,8 @@ import { detect, type DetectResult, type Progress } from '../../engine/run.js';
 import { writeAlerts, writeVerdicts } from '../../output/verdicts.js';
 import { buildSummary, humanSummary } from '../../output/summary.js';
 import { writeFileAtomic } from '../../output/files.js';
+import { HistoryStore } from '../../store/history.js';
+import { describeOutcome, recordDetectRun } from '../../store/record.js';
 
 export const spec: CommandSpec = {
   name: 'detect',
@@ -16,6 +18,7 @@ export const spec: CommandSpec = {
     { name: 'out', type: 'string', help: 'output folder', value: 'DIR' },
     { name: 'near-misses', type: 'boolean', help: 'also write keys with enough endpoints that failed a condition' },
     { name: 'quiet', type: 'boolean', help: 'no summary or progress on stderr' },
+    { name: 'state', type: 'string', help: 'history folder: add this run\'s scanner days to its database (same input never counts twice)', value: 'DIR' },
     ...DETECTION_OPTIONS,
   ],
 };
@@ -27,6 +30,7 @@ export async function run(args: Parsed): Promise<number> {
   const out = String(v.out);
   const opts = detectOptionsFrom(v, args.positionals);
   const quiet = Boolean(v.quiet);
+  const history = openHistory(v.state); // before detection: a bad --state fails fast
   if (!quiet && process.stderr.isTTY) opts.onProgress = progressLine;
   const result = await detect(opts);
   if (!quiet && process.stderr.isTTY) process.stderr.write('\r\x1b[K');
@@ -38,8 +42,34 @@ export async function run(args: Parsed): Promise<number> {
     inputs: args.positionals,
   }, opts.nearMisses);
   if (!quiet) process.stderr.write(humanSummary(result, out) + '\n');
+  if (history && !recordHistory(history, result, { windowSeconds: opts.windowSeconds, inputs: args.positionals, settings: { window_seconds: opts.windowSeconds, thresholds: opts.thresholds }, outDir: out }, quiet)) return 3;
   return result.partial ? 2 : 0;
 }
+
+// --- history (--state DIR): see src/store/ -------------------------------------------
+function openHistory(state: unknown): HistoryStore | null {
+  if (state === undefined) return null;
+  try {
+    return HistoryStore.open(String(state), { create: true });
+  } catch (err) {
+    throw new UsageError(`--state ${String(state)}: ${(err as Error).message}`);
+  }
+}
+
+function recordHistory(store: HistoryStore, result: DetectResult, o: Parameters<typeof recordDetectRun>[2], quiet: boolean): boolean {
+  const dir = store.dir;
+  try {
+    const outcome = recordDetectRun(store, result, o);
+    if (!quiet || outcome.overlaps.length) process.stderr.write(describeOutcome(outcome, dir) + '\n');
+    return true;
+  } catch (err) {
+    process.stderr.write(`flowsieve detect: the results are written but the history in ${dir} was not updated: ${(err as Error).message}\n`);
+    return false;
+  } finally {
+    store.close();
+  }
+}
+// --- end history ------------------------------------------------------------------------
 
 export function writeResults(out: string, result: DetectResult, windowSeconds: number, settings: Record<string, unknown>, nearMisses: boolean): void {
   mkdirSync(out, { recursive: true });
