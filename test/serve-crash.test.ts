@@ -9,7 +9,8 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import { join } from 'node:path';
 import { tempDir } from './helpers/tmp.js';
 import { runDetect } from './helpers/run.js';
-import { dropFile, getJson, openStateDb, startServe, stopServe, until } from './helpers/serve.js';
+import { spawnSync } from 'node:child_process';
+import { CLI, dropFile, getJson, openSqlite, openStateDb, startServe, stopServe, until } from './helpers/serve.js';
 import { T0, clockFile, streamFiles, streamFlows } from './helpers/stream.js';
 import { scanRecord, alertRecord } from '../dist/src/output/verdicts.js';
 
@@ -137,6 +138,27 @@ describe('serve: SIGKILL at random points, restart, same result as one detect', 
       expect(alerts).toEqual(expected.alerts.map((a: any) => JSON.stringify(alertRecord(a, W))).sort());
     } finally {
       db.close();
+    }
+
+    // the shared history store (flowsieve history/export/report) got both days, as a
+    // detect --state run over the same files records them
+    const hist = join(dir, 'history');
+    const d = spawnSync(process.execPath, [CLI, 'detect', all, '--out', join(dir, 'out'), '--state', hist, '--window', '1h', '--workers', '2', '--quiet'], { encoding: 'utf8' });
+    expect(d.status, d.stderr).toBe(0);
+    const queries = [
+      'SELECT d.day, i.ip, d.scan_keys, d.flows, d.packets, d.bytes, d.ports, d.max_endpoints, d.first_seen, d.last_seen FROM scanner_days d JOIN ips i USING (ip_id) ORDER BY d.day, i.ip_key',
+      'SELECT p.day, i.ip, p.protocol, p.port, p.scan_keys, p.flows, p.packets, p.bytes, p.max_endpoints FROM scanner_day_ports p JOIN ips i USING (ip_id) ORDER BY p.day, i.ip_key, p.protocol, p.port',
+      'SELECT day, cloud, account, endpoint, scanner_ips, ports FROM endpoint_days ORDER BY day, cloud, account, endpoint',
+    ];
+    const served = openSqlite(join(state, 'flowsieve-history.sqlite'));
+    const batch = openSqlite(join(hist, 'flowsieve-history.sqlite'));
+    try {
+      expect(served.all(queries[0]!).length).toBeGreaterThan(50);
+      for (const q of queries) expect(served.all(q), q).toEqual(batch.all(q));
+      expect(served.all('SELECT COUNT(*) AS n FROM runs')[0].n).toBe(2); // one per complete day
+    } finally {
+      served.close();
+      batch.close();
     }
   });
 });

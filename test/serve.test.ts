@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { tempDir } from './helpers/tmp.js';
 import { runDetect } from './helpers/run.js';
 import { V2_HEADER, v2Line, scanner } from './helpers/aws.js';
-import { CLI, dropFile, getJson, startServe, stopServe, until, type ServeProcess } from './helpers/serve.js';
+import { CLI, dropFile, getJson, openSqlite, startServe, stopServe, until, type ServeProcess } from './helpers/serve.js';
 import { T0, clockFile, streamFiles, streamFlows } from './helpers/stream.js';
 import { scanRecord } from '../dist/src/output/verdicts.js';
 
@@ -191,6 +191,19 @@ describe('serve: HTTP API, late records, reprocess', () => {
     expect(day.late_records).toBe(0);
     expect(day.windows[2]).toMatchObject({ reprocessed: true, late_records: 0, scans: want.filter((v: any) => v.window === T0 / W + 2).length });
     expect(day.windows.reduce((n: number, w: any) => n + w.scans, 0)).toBe(want.length);
+    // the shared history has the rebuilt day, in place of the first one
+    const hist = openSqlite(join(state, 'flowsieve-history.sqlite'));
+    try {
+      expect(hist.all('SELECT COUNT(*) AS n FROM runs')[0].n).toBe(1);
+      const ips = hist.all("SELECT i.ip FROM scanner_days d JOIN ips i USING (ip_id) WHERE d.day = ?", DAY).map((r: any) => r.ip);
+      expect(ips).toContain('45.99.99.99');
+      expect(ips.length).toBe(new Set(want.map((v: any) => v.src)).size);
+    } finally {
+      hist.close();
+    }
+    const h = spawnSync(process.execPath, [CLI, 'history', '--state', state], { encoding: 'utf8' });
+    expect(h.status, h.stderr).toBe(0);
+    expect(h.stdout).toContain(DAY);
     // the rebuilt day is appended again to scans.ndjson (the latest line of a key wins)
     const after = readFileSync(join(state, 'scans.ndjson'), 'utf8').trim().split('\n');
     expect(after.slice(lines)).toEqual(want.map((v: any) => JSON.stringify(scanRecord(v, W))));

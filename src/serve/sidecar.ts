@@ -25,6 +25,8 @@ import { ServeMetrics } from './metrics.js';
 import { closableUpTo, dayComplete, dayOfWindow, dayStart, lateBefore, watermark, windowsOfDay, windowStartText } from './windows.js';
 import { isoTime } from '../output/verdicts.js';
 import { crashPoint } from './faults.js';
+import { openHistory, recordCompleteDays } from './history-link.js';
+import type { HistoryStore } from '../store/history.js';
 
 /** Country, network and known-actor facts of scanner IPs (the analyst's enrichment, when wired). */
 export type ScannerEnricher = (ips: Array<{ text: string; words: number[] }>) => Promise<Map<string, ScannerFacts>>;
@@ -81,6 +83,7 @@ export class Sidecar {
   private loop: Promise<void> | null = null;
   private starting: Promise<void> | null = null;
   private unlock: (() => void) | null = null; // the state folder's lock
+  private history: HistoryStore | null = null;
   private readonly startedAt = Date.now();
   private readonly now: () => number;
 
@@ -113,6 +116,11 @@ export class Sidecar {
     } catch (err) {
       throw new StartError(`cannot open the state database in ${stateDir}: ${(err as Error).message}`);
     }
+    try {
+      this.history = openHistory(stateDir);
+    } catch (err) {
+      throw new StartError((err as Error).message);
+    }
     let ckpt;
     try {
       ckpt = readCheckpoint(stateDir);
@@ -142,6 +150,7 @@ export class Sidecar {
     }
     this.finishMoves();
     for (const day of this.opts.reprocess) await this.reprocessDay(day);
+    this.recordHistory();
     await this.refreshGauges();
     if (this.state !== 'starting') return; // stopped while loading
     this.state = 'ready';
@@ -216,6 +225,7 @@ export class Sidecar {
     if (this.loop) await this.loop.catch(() => {});
     await this.engine?.close();
     this.store?.close();
+    this.history?.close();
     this.unlock?.();
     this.state = 'stopped';
   }
@@ -399,6 +409,27 @@ export class Sidecar {
     const outbound = appendAt(join(this.opts.stateDir, ALERTS_FILE), recorded.outbound, plan.alertLines);
     if (plan.scanLines.length) crashPoint('after-append');
     this.store.commit(plan, { scans, outbound });
+    if (this.state !== 'starting') this.recordHistory(); // at start: once the state is whole
+  }
+
+  /**
+   * Complete days into the shared history store. It is a second database: a failure here
+   * is logged and retried after the next batch; the verdicts are safe in the state database.
+   */
+  private recordHistory(): void {
+    if (!this.history) return;
+    try {
+      const days = recordCompleteDays(this.store, this.history, {
+        finalizedUpTo: this.finalizedUpTo,
+        windowSeconds: this.W,
+        seq: this.seq,
+        spool: this.spool.dir,
+        settings: { window_seconds: this.W, thresholds: this.opts.detect.thresholds, lateness_seconds: this.opts.latenessSeconds },
+      });
+      if (days.length) this.opts.log(`history: recorded ${days.join(', ')}`);
+    } catch (err) {
+      this.opts.log(`history: cannot record complete days (will retry): ${(err as Error).message}`);
+    }
   }
 
   private moveBatch(batch: SpoolFile[]): void {

@@ -8,6 +8,7 @@
  * the sidecar's own small implementation until the shared history store takes over.
  */
 import { createRequire } from 'node:module';
+import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import type { Outbox, ScannerFacts } from './checkpoint.js';
 import { isoTime, scanRecord } from '../output/verdicts.js';
@@ -124,6 +125,10 @@ export interface VerdictStore {
   filesForDay(day: string): string[];
   /** Late records so far, over every window (reprocessed days start again from 0). */
   lateRecords(): number;
+  get stateId(): string;
+  daysForHistory(finalizedUpTo: number, windowSeconds: number): string[];
+  dayForHistory(day: string): ReturnType<SqliteVerdictStore['dayForHistory']>;
+  markDayInHistory(day: string, seq: number): void;
   /** A file already read with this content (a second delivery of it), or null. */
   fileWithContent(fingerprint: string): { seq: number; name: string } | null;
   endpointPorts(days: string[]): EndpointDay[];
@@ -210,9 +215,14 @@ export class SqliteVerdictStore implements VerdictStore {
       );
       CREATE INDEX IF NOT EXISTS files_by_time ON files (min_start, max_end);
       CREATE INDEX IF NOT EXISTS files_by_content ON files (fingerprint);
+      -- complete days handed to the shared history store (flowsieve history/export/report)
+      CREATE TABLE IF NOT EXISTS history_days (day TEXT PRIMARY KEY, seq INTEGER NOT NULL);
     `);
     const v = this.meta('schema_version');
-    if (v === undefined) this.setMeta('schema_version', String(SCHEMA_VERSION));
+    if (v === undefined) {
+      this.setMeta('schema_version', String(SCHEMA_VERSION));
+      this.setMeta('state_id', randomUUID()); // names this state's days in the history store
+    }
     else if (Number(v) !== SCHEMA_VERSION) throw new Error(`state database has schema ${v}; this flowsieve uses ${SCHEMA_VERSION}`);
   }
 
@@ -305,7 +315,7 @@ export class SqliteVerdictStore implements VerdictStore {
   }
 
   private clearDay(day: string, seq: number): void {
-    for (const t of ['scans', 'alerts', 'endpoint_days', 'endpoint_day_sources']) this.db.prepare(`DELETE FROM ${t} WHERE day = ?`).run(day);
+    for (const t of ['scans', 'alerts', 'endpoint_days', 'endpoint_day_sources', 'history_days']) this.db.prepare(`DELETE FROM ${t} WHERE day = ?`).run(day);
     this.db.prepare('UPDATE windows SET late = 0, reprocessed_seq = ?, scans = 0 WHERE day = ?').run(seq, day);
   }
 
@@ -516,6 +526,58 @@ export class SqliteVerdictStore implements VerdictStore {
       .prepare('SELECT DISTINCT stored FROM files WHERE min_start < ? AND max_end >= ? ORDER BY stored')
       .all(end, start)
       .map((r) => String(r.stored));
+  }
+
+  get stateId(): string {
+    return this.meta('state_id') ?? 'unknown';
+  }
+
+  /** Days whose windows are all final and that the history store does not have yet. */
+  daysForHistory(finalizedUpTo: number, windowSeconds: number): string[] {
+    if (finalizedUpTo < 0) return [];
+    const open = dayOfWindow(finalizedUpTo + 1, windowSeconds); // the first day with a window not final
+    return this.db
+      .prepare('SELECT DISTINCT day FROM windows WHERE finalized_seq IS NOT NULL AND day < ? AND day NOT IN (SELECT day FROM history_days) ORDER BY day')
+      .all(open)
+      .map((r) => String(r.day));
+  }
+
+  /** A complete day as the history store takes it: verdicts, endpoint-days, files, enrichment. */
+  dayForHistory(day: string): {
+    scans: KeyVerdict[];
+    endpointDays: EndpointDay[];
+    files: Array<{ fingerprint: string; stored: string; size: number; records: number; error: string | null }>;
+    facts: Map<string, ScannerFacts>;
+  } {
+    const scans: KeyVerdict[] = [];
+    const facts = new Map<string, ScannerFacts>();
+    for (const r of this.db.prepare('SELECT * FROM scans WHERE day = ? ORDER BY window, src_key, protocol, dst_port').all(day)) {
+      const key = String(r.src_key);
+      scans.push({
+        window: Number(r.window), srcWords: [0, 1, 2, 3].map((k) => parseInt(key.slice(1 + 8 * k, 9 + 8 * k), 16)), src: String(r.src),
+        protocol: Number(r.protocol), dstPort: Number(r.dst_port), endpoints: Number(r.endpoints), clouds: Number(r.clouds),
+        accounts: Number(r.accounts), regions: Number(r.regions), flows: Number(r.flows), packets: Number(r.packets), bytes: Number(r.bytes),
+        cvPackets: r.cv_packets as number | null, cvBytes: r.cv_bytes as number | null, cvFlows: Number(r.cv_flows),
+        firstSeen: Number(r.first_seen), lastSeen: Number(r.last_seen), failed: [],
+      });
+      if (r.country !== null || r.actor !== null || r.asn !== null) {
+        facts.set(String(r.src), { country: r.country as string | null, asn: r.asn as number | null, as_org: r.as_org as string | null, actor: r.actor as string | null });
+      }
+    }
+    const endpointDays = this.db
+      .prepare('SELECT cloud, account, endpoint, scanners, ports FROM endpoint_days WHERE day = ? ORDER BY cloud, account, endpoint')
+      .all(day)
+      .map((r) => ({ day, cloud: String(r.cloud), account: String(r.account), endpoint: String(r.endpoint), scanners: Number(r.scanners), ports: JSON.parse(String(r.ports)) as number[] }));
+    const { start, end } = dayBounds(day);
+    const files = this.db
+      .prepare('SELECT fingerprint, stored, size, records, error FROM files WHERE min_start < ? AND max_end >= ? ORDER BY seq, name')
+      .all(end, start)
+      .map((r) => ({ fingerprint: String(r.fingerprint), stored: String(r.stored), size: Number(r.size), records: Number(r.records), error: (r.error as string | null) ?? null }));
+    return { scans, endpointDays, files, facts };
+  }
+
+  markDayInHistory(day: string, seq: number): void {
+    this.db.prepare('INSERT OR REPLACE INTO history_days VALUES (?, ?)').run(day, seq);
   }
 
   /** Endpoint-day ports already stored for these days (the worm signature of later alerts). */

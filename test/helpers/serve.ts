@@ -82,11 +82,16 @@ export async function until<T>(fn: () => Promise<T>, timeoutMs = 30_000, what = 
   }
 }
 
-/** The state database, read-only (better-sqlite3 has no types installed). */
-export function openStateDb(stateDir: string): { all(sql: string, ...p: unknown[]): any[]; close(): void } {
+/** An SQLite file, read-only. */
+export function openSqlite(path: string): { all(sql: string, ...p: unknown[]): any[]; close(): void } {
   const Database = createRequire(import.meta.url)('better-sqlite3');
-  const db = new Database(join(stateDir, 'flowsieve.db'), { readonly: true });
+  const db = new Database(path, { readonly: true });
   return { all: (sql, ...p) => db.prepare(sql).all(...p), close: () => db.close() };
+}
+
+/** The serve state database, read-only. */
+export function openStateDb(stateDir: string): { all(sql: string, ...p: unknown[]): any[]; close(): void } {
+  return openSqlite(join(stateDir, 'flowsieve.db'));
 }
 
 /** A stop by SIGTERM, waiting for the exit code. */
