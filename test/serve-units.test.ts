@@ -123,6 +123,9 @@ describe('serve --keep', () => {
     expect(existsSync(join(spool, 'a.log'))).toBe(true);
     const two = make();
     await two.start();
+    // no day is complete yet: /v1/report's plain page of what is final (see http.ts)
+    const { renderReport } = await import('../dist/src/serve/report.js');
+    expect(renderReport(two.store, two.status())).toMatch(/No UTC day is complete yet[\s\S]*2023-11-15/);
     await expect(make().start()).rejects.toThrow(/another flowsieve serve is using the state folder/);
     expect(await two.cycle()).toBe(false);
     writeV2(join(spool, 'b.log'), scanner('45.4.4.4', 10, { start: T0 + 7200 }));

@@ -104,9 +104,12 @@ describe('serve: HTTP API, late records, reprocess', () => {
     const all = (await get('/v1/stats')).body;
     expect(all.days.map((d: any) => d.day)).toEqual([DAY]);
     expect(all.days_seen_histogram).toEqual([{ days: 1, scanner_ips: all.scanner_ips }]);
+    // the report module's page over the complete days (Chart.js inlined)
     const html = await get('/v1/report');
     expect(html.text).toMatch(/^<!doctype html>/);
     expect(html.text).toContain(DAY);
+    expect(html.text).toContain('Chart.js');
+    expect((await get(`/v1/report?from=${DAY}&to=${DAY}`)).status).toBe(200);
     expect((await get('/v1/stats?day=2020-01-01')).status).toBe(404);
   });
 
@@ -125,6 +128,8 @@ describe('serve: HTTP API, late records, reprocess', () => {
       ['/v1/scanners/%E0%A4%A', /malformed/],
       ['/v1/stats?day=2023-02-30', /day/],
       ['/v1/stats?top=1000', /top/],
+      ['/v1/report?from=2023-11-16&to=2023-11-15', /after/],
+      ['/v1/report?day=2023-11-15', /unknown parameter 'day'/],
     ];
     for (const [path, message] of cases) {
       const r = await get(path);

@@ -13,6 +13,8 @@ import { addressKey, type ScannerRow } from './store.js';
 import type { Sidecar } from './sidecar.js';
 import { dayStart } from './windows.js';
 import { renderReport } from './report.js';
+import { buildReport } from '../report/model.js';
+import { renderHtml } from '../report/html.js';
 
 export interface ApiOptions {
   host: string;
@@ -273,12 +275,33 @@ export class ApiServer {
     return json({ days: store.days(), ...store.daysSeen() });
   }
 
+  /**
+   * The report module's HTML over the complete days (the history store of the state),
+   * `from`/`to` selecting the period; before the first day is complete, a plain page of
+   * what is final so far. Rendered once per batch and period.
+   */
   private report(u: URL) {
-    allowOnly(u.searchParams, ['day']);
+    const p = u.searchParams;
+    allowOnly(p, ['from', 'to']);
     this.ready();
-    const day = u.searchParams.has('day') ? dayParam(u.searchParams.get('day')!) : undefined;
-    return { type: 'text/html; charset=utf-8', body: renderReport(this.opts.sidecar.store, this.opts.sidecar.status(), day) };
+    const from = p.has('from') ? dayParam(p.get('from')!) : undefined;
+    const to = p.has('to') ? dayParam(p.get('to')!) : undefined;
+    if (from && to && from > to) throw bad(`from ${from} is after to ${to}`);
+    const sc = this.opts.sidecar;
+    const key = `${sc.status().batch}|${from}|${to}`;
+    if (this.reportCache?.key !== key) {
+      const history = sc.historyStore;
+      const period = history?.period(from, to);
+      const body =
+        history && period && period.days.length > 0
+          ? renderHtml(buildReport({ state: { store: history, period, name: 'the complete days of this serve state' }, title: 'flowsieve serve: scanners' }))
+          : renderReport(sc.store, sc.status());
+      this.reportCache = { key, body };
+    }
+    return { type: 'text/html; charset=utf-8', body: this.reportCache.body };
   }
+
+  private reportCache: { key: string; body: string } | null = null;
 }
 
 function send(res: ServerResponse, status: number, type: string, body: string, head: boolean): void {

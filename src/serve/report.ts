@@ -1,7 +1,7 @@
 /**
- * GET /v1/report: a plain HTML page of the finalised results (days, top ports, endpoint
- * figures, days-seen histogram, the sidecar's state). A stand-in until the report module
- * (charts) is merged; it needs no script and escapes every value.
+ * GET /v1/report before any day is complete (the report module draws complete days from
+ * the history store): a plain HTML page of what is final so far (days, top ports,
+ * endpoint figures, the sidecar's state). No script; every value is escaped.
  */
 import type { VerdictStore } from './store.js';
 
@@ -17,13 +17,14 @@ function table(head: string[], rows: unknown[][]): string {
   );
 }
 
-export function renderReport(store: VerdictStore, status: Record<string, unknown>, day?: string): string {
+export function renderReport(store: VerdictStore, status: Record<string, unknown>): string {
   const days = store.days();
-  const shown = day ?? days.at(-1)?.day;
+  const shown = days.at(-1)?.day;
   const stats = shown ? store.dayStats(shown, 15) : null;
   const seen = store.daysSeen();
   const parts: string[] = [];
   parts.push(`<h1>flowsieve: scanners</h1>`);
+  parts.push('<p>No UTC day is complete yet: the full report (charts across days) starts with the first complete day. What is final so far:</p>');
   parts.push(
     `<p>State: ${esc(status.state)}; finalised through ${esc(status.finalized_through ?? 'nothing yet')}; ` +
       `watermark ${esc(status.watermark ?? '-')}; ${esc(status.files_pending)} file(s) pending; ${esc(status.late_records)} late record(s) since start.</p>`,

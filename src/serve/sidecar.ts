@@ -521,6 +521,11 @@ export class Sidecar {
     m.setScannersPerDay(this.store.days());
   }
 
+  /** The shared history store of the state folder (complete days), once loaded. */
+  get historyStore(): HistoryStore | null {
+    return this.state === 'ready' ? this.history : null;
+  }
+
   status(): Record<string, unknown> {
     const wm = watermark(this.maxEnd, this.now() / 1000, this.opts.latenessSeconds);
     return {
