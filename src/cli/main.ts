@@ -6,6 +6,7 @@ import * as history from './commands/history.js';
 import * as exportLists from './commands/export.js';
 import * as report from './commands/report.js';
 import * as generate from './commands/generate.js';
+import * as serve from './commands/serve.js';
 
 
 interface Command {
@@ -13,7 +14,7 @@ interface Command {
   run(args: Parsed): Promise<number>;
 }
 
-const COMMANDS: Command[] = [detect, generate, history, exportLists, report];
+const COMMANDS: Command[] = [detect, serve, generate, history, exportLists, report];
 
 function usage(): string {
   return [
