@@ -7,6 +7,7 @@ import * as history from './commands/history.js';
 import * as exportLists from './commands/export.js';
 import * as report from './commands/report.js';
 import * as generate from './commands/generate.js';
+import * as serve from './commands/serve.js';
 
 
 interface Command {
@@ -14,7 +15,7 @@ interface Command {
   run(args: Parsed): Promise<number>;
 }
 
-const COMMANDS: Command[] = [detect, generate, filter, history, exportLists, report];
+const COMMANDS: Command[] = [detect, serve, generate, filter, history, exportLists, report];
 
 function usage(): string {
   return [

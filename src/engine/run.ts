@@ -15,7 +15,7 @@ import { mergeEndpointDays } from './merge.js';
 import type { OutboundFinding, OutboundThresholds } from './outbound-table.js';
 import { buildAlerts, type AllowList, type OutboundAlert } from '../detect/outbound.js';
 import type { Cidr } from '../net/cidr.js';
-import type { BatchMessage, FinalizeReply, ParseResult, ParseTask, ShardTask } from './tasks.js';
+import type { BatchMessage, FinalizeReply, ParseResult, ParseTask, ShardStats, ShardTask } from './tasks.js';
 import { compareVerdicts } from '../output/order.js';
 import { readerFor } from '../formats/registry.js';
 import { batchTransferList } from '../flow/batch.js';
@@ -68,6 +68,9 @@ export interface FileReport {
   bytes: number; // bytes read from disk
   decompressedBytes: number;
   counters: SinkCounters;
+  minStart: number; // earliest start of a valid record (Infinity when none)
+  maxEnd: number; // latest end of a valid record (-Infinity when none)
+  lateByWindow: Array<[window: number, records: number]>; // late records (serve), ascending
   error?: string;
 }
 
@@ -109,6 +112,17 @@ export interface IngestResult {
   bytesIn: number;
   rejects: ResolvedReject[];
   partial: boolean;
+  minStart: number; // over every file (Infinity when no record)
+  maxEnd: number; // the newest flow time seen: the sidecar's watermark (-Infinity when no record)
+}
+
+export interface IngestOptions {
+  /**
+   * Records starting before this Unix second fall in windows already finalised and
+   * dropped (incremental finalisation): they are counted as late (per file and window)
+   * and not accumulated, so a finalised verdict never changes under the caller.
+   */
+  lateBefore?: number;
 }
 
 /** Verdicts of the windows finalised by one Engine.finalize. */
@@ -152,7 +166,7 @@ export class Engine {
   }
 
   /** Read, parse and accumulate the given paths (files, folders, '-'). */
-  async ingest(inputs: string[], onProgress?: (p: Progress) => void): Promise<IngestResult> {
+  async ingest(inputs: string[], onProgress?: (p: Progress) => void, options: IngestOptions = {}): Promise<IngestResult> {
     const t0 = performance.now();
     const opts = this.opts;
     const files = planInputs(inputs, { format: opts.format, account: opts.account, region: opts.region, awsFields: opts.awsFields });
@@ -168,7 +182,7 @@ export class Engine {
       onProgress?.({ bytesDone, bytesTotal, records, elapsed: (performance.now() - t0) / 1000 });
     };
     // several tasks in flight per thread: small files are latency-bound, not CPU-bound
-    await runWithConcurrency(planJobs(files, opts, this.shards)(), 4 * this.shards + 2, runJob);
+    await runWithConcurrency(planJobs(files, opts, this.shards, options.lateBefore ?? 0)(), 4 * this.shards + 2, runJob);
     await this.drain();
     return collectReports(files, chunkResults, opts.maxRejects);
   }
@@ -201,6 +215,9 @@ export class Engine {
         bytesIn: 0,
         bytesOut: 0,
         batches: 0,
+        minStart: Infinity,
+        maxEnd: -Infinity,
+        lateByWindow: [],
         error: { message: `worker failed: ${(err as Error).message}`, offset: -1 },
       };
     }
@@ -235,7 +252,7 @@ export class Engine {
    * Verdicts of every window up to `uptoWindow` (all windows when undefined). With
    * `drop`, the finalised windows leave the accumulators (incremental finalisation).
    */
-  async finalize(options: { uptoWindow?: number; drop?: boolean } = {}): Promise<FinalizeOutput> {
+  async finalize(options: { uptoWindow?: number; drop?: boolean; endpointSources?: boolean } = {}): Promise<FinalizeOutput> {
     await this.drain();
     const opts = this.opts;
     const task: ShardTask = {
@@ -285,6 +302,15 @@ export class Engine {
     }
   }
 
+  /** The live accumulators: entries, bytes, and the windows still open (inbound). */
+  async stats(): Promise<ShardStats> {
+    await this.drain();
+    const task: ShardTask = { op: 'stats', windowSeconds: this.opts.windowSeconds };
+    const replies = (await Promise.all(this.shardPools.map((p) => p.run(task)))) as ShardStats[];
+    const windows = [...new Set(replies.flatMap((r) => r.windows))].sort((a, b) => a - b);
+    return { entries: replies.reduce((s, r) => s + r.entries, 0), bytes: replies.reduce((s, r) => s + r.bytes, 0), windows };
+  }
+
   async close(): Promise<void> {
     await Promise.all([this.parsePool.destroy(), ...this.shardPools.map((p) => p.destroy())]);
   }
@@ -327,12 +353,21 @@ function collectReports(files: InputFile[], chunkResults: ParseResult[][], maxRe
   let bytesIn = 0;
   let partial = false;
   const rejects: ResolvedReject[] = [];
+  let minStart = Infinity;
+  let maxEnd = -Infinity;
   files.forEach((f, i) => {
-    const rep: FileReport = { path: f.display, format: f.format, gzip: f.gzip, bytes: 0, decompressedBytes: 0, counters: newCounters(), error: f.error };
+    const rep: FileReport = {
+      path: f.display, format: f.format, gzip: f.gzip, bytes: 0, decompressedBytes: 0, counters: newCounters(),
+      minStart: Infinity, maxEnd: -Infinity, lateByWindow: [], error: f.error,
+    };
+    const late = new Map<number, number>();
     let lineBase = 0;
     for (const r of chunkResults[i]!) {
       if (!r) continue;
       addCounters(rep.counters, r.counters);
+      rep.minStart = Math.min(rep.minStart, r.minStart);
+      rep.maxEnd = Math.max(rep.maxEnd, r.maxEnd);
+      for (const [w, n] of r.lateByWindow) late.set(w, (late.get(w) ?? 0) + n);
       rep.bytes += r.bytesIn;
       rep.decompressedBytes += r.bytesOut;
       if (r.error && !rep.error) rep.error = r.error.offset >= 0 ? `${r.error.message} (at byte ${r.error.offset})` : r.error.message;
@@ -341,12 +376,15 @@ function collectReports(files: InputFile[], chunkResults: ParseResult[][], maxRe
       }
       lineBase += r.lines;
     }
+    rep.lateByWindow = [...late].sort((a, b) => a[0] - b[0]);
+    minStart = Math.min(minStart, rep.minStart);
+    maxEnd = Math.max(maxEnd, rep.maxEnd);
     addCounters(totals, rep.counters);
     bytesIn += rep.bytes;
     if (rep.error) partial = true;
     reports.push(rep);
   });
-  return { files: reports, totals, bytesIn, rejects, partial };
+  return { files: reports, totals, bytesIn, rejects, partial, minStart, maxEnd };
 }
 
 function transferOf(m: BatchMessage): ArrayBuffer[] {
@@ -354,9 +392,11 @@ function transferOf(m: BatchMessage): ArrayBuffer[] {
 }
 
 /** The parse jobs of every readable file, in file order (stdin read as it comes). */
-function planJobs(files: InputFile[], opts: DetectOptions, shards: number): () => AsyncGenerator<Job> {
+function planJobs(files: InputFile[], opts: DetectOptions, shards: number, lateBefore: number): () => AsyncGenerator<Job> {
   const common = {
     shards,
+    lateBefore,
+    windowSeconds: opts.windowSeconds,
     batchSize: opts.batchSize,
     partition: opts.partition,
     maxRejects: opts.maxRejects,
