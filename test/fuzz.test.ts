@@ -184,7 +184,7 @@ describe('fuzz: every reader survives hostile bytes', () => {
             expect(c.lines).toBe(nl + (bytes.length > 0 && bytes[bytes.length - 1] !== 10 ? 1 : 0));
           }
         }),
-        { numRuns: 400 },
+        { numRuns: 400, ...(process.env.FUZZ_SEED ? { seed: Number(process.env.FUZZ_SEED) } : {}) },
       );
     });
 

@@ -79,11 +79,16 @@ class AwsWrappers {
     this.ownerS = -1;
     this.control = false;
     this.bad = null;
+    let topMessage = false;
+    let events = false;
     if (sc.openObject()) {
       this.slot = -1;
       do {
         sc.key();
-        if (sc.is(K_MESSAGE)) this.message();
+        if (sc.is(K_MESSAGE)) {
+          topMessage = true;
+          this.message();
+        }
         else if (sc.is(K_MESSAGE_TYPE)) {
           if (sc.peek() === 34) {
             sc.str();
@@ -96,11 +101,15 @@ class AwsWrappers {
             this.ownerE = sc.strE;
             this.ownerInArena = sc.strInArena;
           } else sc.skip();
-        } else if (sc.is(K_LOG_EVENTS)) this.logEvents();
-        else sc.skip();
+        } else if (sc.is(K_LOG_EVENTS)) {
+          events = true;
+          this.logEvents();
+        } else sc.skip();
       } while (sc.nextMember());
     }
     if (lines === null) sc.expectEnd();
+    // a Firehose record has "message", a CloudWatch envelope "logEvents": never both
+    if (topMessage && events) this.bad ??= 'both "message" and "logEvents" (neither a Firehose record nor a CloudWatch envelope)';
     const sink = this.sink;
     if (this.bad !== null) {
       sink.reject(line, start + delta, this.bad, sc.buf, start, Math.min(sc.pos, start + REJECT_TEXT));
