@@ -7,7 +7,8 @@ import { generateAws } from '../dist/bench/gen-aws.js';
 import { readReplayHeader } from '../dist/src/replay/file.js';
 import { encodeBlock, decodeBlock } from '../dist/src/replay/block.js';
 import { convert } from '../dist/src/replay/convert.js';
-import { DEFAULT_RUN } from '../dist/src/engine/run.js';
+import { DEFAULT_RUN, Engine } from '../dist/src/engine/run.js';
+import { DAY0 } from '../dist/bench/gen-aws.js';
 import { DEFAULT_THRESHOLDS } from '../dist/src/detect/rules.js';
 import { DEFAULT_OUTBOUND } from '../dist/src/engine/outbound-table.js';
 
@@ -97,7 +98,37 @@ describe('replay files', () => {
       expect(cli('detect', join(dir, 'all.fsr'), '--out', r, '--partition', part, '--workers', '3', '--quiet').code).toBe(0);
       expect(readFileSync(join(r, 'scans.ndjson')).equals(readFileSync(join(t, 'scans.ndjson'))), part).toBe(true);
       expect(summary(r).files[0].replay.outside_partition).toBeGreaterThan(0);
+      // counted as the run on the logs counts them
+      expect(summary(r).totals).toEqual({ ...summary(t).totals, files: 1, bytes_read: summary(r).totals.bytes_read });
     }
+  });
+
+  it('count the records of finalised windows as late, as the logs do (serve)', async () => {
+    const opts = {
+      inputs: [], workers: 2, windowSeconds: 21600, thresholds: DEFAULT_THRESHOLDS, nearMisses: false, outbound: DEFAULT_OUTBOUND, ...DEFAULT_RUN,
+    };
+    const ingest = async (input: string) => {
+      const engine = new Engine(opts);
+      try {
+        const ing = await engine.ingest([input], undefined, { lateBefore: DAY0 + 2 * 21600 });
+        return { ing, scans: JSON.stringify((await engine.finalize()).scans) };
+      } finally {
+        await engine.close();
+      }
+    };
+    const t = await ingest(logs);
+    const r = await ingest(join(dir, 'all.fsr'));
+    expect(t.ing.totals.late).toBeGreaterThan(0);
+    expect(r.ing.totals).toEqual(t.ing.totals);
+    const lateOf = (files: Array<{ lateByWindow: Array<[number, number]> }>) => {
+      const m = new Map<number, number>();
+      for (const f of files) for (const [w, n] of f.lateByWindow) m.set(w, (m.get(w) ?? 0) + n);
+      return [...m].sort((x, y) => x[0] - y[0]);
+    };
+    expect(lateOf(r.ing.files)).toEqual(lateOf(t.ing.files));
+    expect(r.ing.minStart).toBe(t.ing.minStart);
+    expect(r.ing.maxEnd).toBe(t.ing.maxEnd);
+    expect(r.scans).toBe(t.scans);
   });
 
   it('report a corrupt block with its offset, skip it and read the rest', () => {

@@ -14,7 +14,14 @@ import { statSync } from 'node:fs';
 export default async function parseChunk(task: ParseTask): Promise<ParseResult> {
   const inflight = new Int32Array(task.inflight);
   const sink = new FlowSink(
-    { shards: task.shards, batchSize: task.batchSize, partition: task.partition, maxRejectsKept: task.maxRejects },
+    {
+      shards: task.shards,
+      batchSize: task.batchSize,
+      partition: task.partition,
+      maxRejectsKept: task.maxRejects,
+      lateBefore: task.lateBefore,
+      windowSeconds: task.windowSeconds,
+    },
     (shard: number, batch: FlowBatchData) => {
       // backpressure: wait while too many batches are queued for the shard workers
       for (;;) {
@@ -35,6 +42,9 @@ export default async function parseChunk(task: ParseTask): Promise<ParseResult> 
     bytesIn: 0,
     bytesOut: 0,
     batches: 0,
+    minStart: Infinity,
+    maxEnd: -Infinity,
+    lateByWindow: [],
   };
   const reader = readerFor(task.format);
   try {
@@ -89,6 +99,9 @@ export default async function parseChunk(task: ParseTask): Promise<ParseResult> 
   }
   sink.flushAll();
   result.batches = sink.batchesPosted;
+  result.minStart = sink.minStart;
+  result.maxEnd = sink.maxEnd;
+  result.lateByWindow = [...sink.lateByWindow];
   return result;
 }
 

@@ -7,7 +7,7 @@
 import { decodeState, encodeState } from '../src/engine/codec.js';
 import { ScanTable, type ScanTableState } from '../src/engine/scan-table.js';
 import { OutboundTable, type OutboundState } from '../src/engine/outbound-table.js';
-import type { FinalizeReply, ShardTask } from '../src/engine/tasks.js';
+import type { FinalizeReply, ShardStats, ShardTask } from '../src/engine/tasks.js';
 import { isReplayTask, replayShardOp } from '../src/replay/shard-ops.js';
 import { BoundedAccumulator, isMemoryTask } from '../src/engine/spill.js';
 
@@ -52,7 +52,9 @@ export default function shardTask(task: ShardTask): unknown {
       s.outbound.mergeState(st.outbound, mine);
       return s.inbound.n + s.outbound.n;
     }
-    case 'stats':
-      return { entries: s.inbound.n + s.outbound.n, bytes: s.inbound.bytes + s.outbound.bytes };
+    case 'stats': {
+      const stats: ShardStats = { entries: s.inbound.n + s.outbound.n, bytes: s.inbound.bytes + s.outbound.bytes, windows: s.inbound.windows() };
+      return stats;
+    }
   }
 }

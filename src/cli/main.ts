@@ -3,10 +3,12 @@
 import { helpText, parseArgs, UsageError, type CommandSpec, type Parsed } from './args.js';
 import * as detect from './commands/detect.js';
 import * as convert from './commands/convert.js';
+import * as filter from './commands/filter.js';
 import * as history from './commands/history.js';
 import * as exportLists from './commands/export.js';
 import * as report from './commands/report.js';
 import * as generate from './commands/generate.js';
+import * as serve from './commands/serve.js';
 
 
 interface Command {
@@ -14,7 +16,7 @@ interface Command {
   run(args: Parsed): Promise<number>;
 }
 
-const COMMANDS: Command[] = [detect, convert, generate, history, exportLists, report];
+const COMMANDS: Command[] = [detect, convert, serve, generate, filter, history, exportLists, report];
 
 function usage(): string {
   return [

@@ -15,7 +15,7 @@ import { mergeEndpointDays } from './merge.js';
 import type { OutboundFinding, OutboundThresholds } from './outbound-table.js';
 import { buildAlerts, type AllowList, type OutboundAlert } from '../detect/outbound.js';
 import type { Cidr } from '../net/cidr.js';
-import type { BatchMessage, FinalizeReply, ParseResult, ParseTask, ShardTask } from './tasks.js';
+import type { BatchMessage, FinalizeReply, ParseResult, ParseTask, ShardStats, ShardTask } from './tasks.js';
 import { compareVerdicts } from '../output/order.js';
 import { readerFor } from '../formats/registry.js';
 import { batchTransferList } from '../flow/batch.js';
@@ -79,6 +79,9 @@ export interface FileReport {
   bytes: number; // bytes read from disk
   decompressedBytes: number;
   counters: SinkCounters;
+  minStart: number; // earliest start of a valid record (Infinity when none)
+  maxEnd: number; // latest end of a valid record (-Infinity when none)
+  lateByWindow: Array<[window: number, records: number]>; // late records (serve), ascending
   error?: string;
   replay?: ReplayReport; // replay files only (src/replay/input.ts)
 }
@@ -122,6 +125,17 @@ export interface IngestResult {
   bytesIn: number;
   rejects: ResolvedReject[];
   partial: boolean;
+  minStart: number; // over every file (Infinity when no record)
+  maxEnd: number; // the newest flow time seen: the sidecar's watermark (-Infinity when no record)
+}
+
+export interface IngestOptions {
+  /**
+   * Records starting before this Unix second fall in windows already finalised and
+   * dropped (incremental finalisation): they are counted as late (per file and window)
+   * and not accumulated, so a finalised verdict never changes under the caller.
+   */
+  lateBefore?: number;
 }
 
 /** Verdicts of the windows finalised by one Engine.finalize. */
@@ -171,7 +185,7 @@ export class Engine {
   }
 
   /** Read, parse and accumulate the given paths (files, folders, '-'). */
-  async ingest(inputs: string[], onProgress?: (p: Progress) => void): Promise<IngestResult> {
+  async ingest(inputs: string[], onProgress?: (p: Progress) => void, options: IngestOptions = {}): Promise<IngestResult> {
     const t0 = performance.now();
     const opts = this.opts;
     const files = planInputs(inputs, { format: opts.format, account: opts.account, region: opts.region, awsFields: opts.awsFields });
@@ -189,11 +203,12 @@ export class Engine {
     await this.memoryConfigured;
     // replay files go straight to the shard workers, alongside the parse jobs of the others
     const replayed = replayInputs(files, this.shardPools, {
-      shards: this.shards, windowSeconds: opts.windowSeconds, partition: opts.partition, into: opts.shardOp === 'convertAdd' ? 'spool' : 'table',
+      shards: this.shards, windowSeconds: opts.windowSeconds, partition: opts.partition, lateBefore: options.lateBefore,
+      into: opts.shardOp === 'convertAdd' ? 'spool' : 'table',
     });
     replayed.catch(() => {}); // awaited below; a failure must not go unhandled meanwhile
     // several tasks in flight per thread: small files are latency-bound, not CPU-bound
-    await runWithConcurrency(planJobs(files, opts, this.shards)(), 4 * this.shards + 2, runJob);
+    await runWithConcurrency(planJobs(files, opts, this.shards, options.lateBefore ?? 0)(), 4 * this.shards + 2, runJob);
     await this.drain();
     return collectReports(files, chunkResults, opts.maxRejects, await replayed);
   }
@@ -232,6 +247,9 @@ export class Engine {
         bytesIn: 0,
         bytesOut: 0,
         batches: 0,
+        minStart: Infinity,
+        maxEnd: -Infinity,
+        lateByWindow: [],
         error: { message: `worker failed: ${(err as Error).message}`, offset: -1 },
       };
     }
@@ -267,7 +285,7 @@ export class Engine {
    * Verdicts of every window up to `uptoWindow` (all windows when undefined). With
    * `drop`, the finalised windows leave the accumulators (incremental finalisation).
    */
-  async finalize(options: { uptoWindow?: number; drop?: boolean } = {}): Promise<FinalizeOutput> {
+  async finalize(options: { uptoWindow?: number; drop?: boolean; endpointSources?: boolean } = {}): Promise<FinalizeOutput> {
     await this.drain();
     const opts = this.opts;
     const task: ShardTask = {
@@ -316,6 +334,15 @@ export class Engine {
         ),
       );
     }
+  }
+
+  /** The live accumulators: entries, bytes, and the windows still open (inbound). */
+  async stats(): Promise<ShardStats> {
+    await this.drain();
+    const task: ShardTask = { op: 'stats', windowSeconds: this.opts.windowSeconds };
+    const replies = (await Promise.all(this.shardPools.map((p) => p.run(task)))) as ShardStats[];
+    const windows = [...new Set(replies.flatMap((r) => r.windows))].sort((a, b) => a - b);
+    return { entries: replies.reduce((s, r) => s + r.entries, 0), bytes: replies.reduce((s, r) => s + r.bytes, 0), windows };
   }
 
   async close(): Promise<void> {
@@ -370,14 +397,23 @@ function collectReports(files: InputFile[], chunkResults: ParseResult[][], maxRe
   let bytesIn = 0;
   let partial = false;
   const rejects: ResolvedReject[] = [];
+  let minStart = Infinity;
+  let maxEnd = -Infinity;
   files.forEach((f, i) => {
-    const rep: FileReport = { path: f.display, format: f.format, gzip: f.gzip, bytes: 0, decompressedBytes: 0, counters: newCounters(), error: f.error };
+    const rep: FileReport = {
+      path: f.display, format: f.format, gzip: f.gzip, bytes: 0, decompressedBytes: 0, counters: newCounters(),
+      minStart: Infinity, maxEnd: -Infinity, lateByWindow: [], error: f.error,
+    };
     const replay = replayed.get(i);
     if (replay) applyReplayOutcome(rep, replay, rejects, maxRejects);
+    const late = new Map<number, number>(rep.lateByWindow);
     let lineBase = 0;
     for (const r of chunkResults[i]!) {
       if (!r) continue;
       addCounters(rep.counters, r.counters);
+      rep.minStart = Math.min(rep.minStart, r.minStart);
+      rep.maxEnd = Math.max(rep.maxEnd, r.maxEnd);
+      for (const [w, n] of r.lateByWindow) late.set(w, (late.get(w) ?? 0) + n);
       rep.bytes += r.bytesIn;
       rep.decompressedBytes += r.bytesOut;
       if (r.error && !rep.error) rep.error = r.error.offset >= 0 ? `${r.error.message} (at byte ${r.error.offset})` : r.error.message;
@@ -386,12 +422,15 @@ function collectReports(files: InputFile[], chunkResults: ParseResult[][], maxRe
       }
       lineBase += r.lines;
     }
+    rep.lateByWindow = [...late].sort((a, b) => a[0] - b[0]);
+    minStart = Math.min(minStart, rep.minStart);
+    maxEnd = Math.max(maxEnd, rep.maxEnd);
     addCounters(totals, rep.counters);
     bytesIn += rep.bytes;
     if (rep.error) partial = true;
     reports.push(rep);
   });
-  return { files: reports, totals, bytesIn, rejects, partial };
+  return { files: reports, totals, bytesIn, rejects, partial, minStart, maxEnd };
 }
 
 function transferOf(m: BatchMessage): ArrayBuffer[] {
@@ -399,9 +438,11 @@ function transferOf(m: BatchMessage): ArrayBuffer[] {
 }
 
 /** The parse jobs of every readable file, in file order (stdin read as it comes). */
-function planJobs(files: InputFile[], opts: DetectOptions, shards: number): () => AsyncGenerator<Job> {
+function planJobs(files: InputFile[], opts: DetectOptions, shards: number, lateBefore: number): () => AsyncGenerator<Job> {
   const common = {
     shards,
+    lateBefore,
+    windowSeconds: opts.windowSeconds,
     batchSize: opts.batchSize,
     partition: opts.partition,
     maxRejects: opts.maxRejects,

@@ -56,6 +56,11 @@ export interface FinalizeOptions {
   uptoWindow?: number;
   /** Drop the finalised entries from the table (incremental finalisation). */
   drop?: boolean;
+  /**
+   * Also list each endpoint-day's scanner sources, so that a caller finalising a day
+   * window by window can count the day's distinct scanners exactly (the sidecar).
+   */
+  endpointSources?: boolean;
 }
 
 /** Per endpoint per UTC day: the distinct scanners and scanned ports of scan keys that touched it. */
@@ -66,6 +71,7 @@ export interface EndpointDay {
   endpoint: string; // dst address text
   scanners: number; // distinct scanner sources (sources are disjoint across shards, so counts add)
   ports: number[]; // distinct protocol << 16 | port, sorted
+  sources?: string[]; // the scanner sources, sorted (only with FinalizeOptions.endpointSources)
 }
 
 export interface FinalizeResult {
@@ -385,7 +391,7 @@ export class ScanTable {
       if (v.failed.length === 0 || (opts.nearMisses && v.endpoints >= opts.thresholds.minEndpoints)) verdicts.push(v);
     }
     if (opts.drop) this.dropWindowsUpTo(upto);
-    return { verdicts, endpointDays: days.result(), keys, entries };
+    return { verdicts, endpointDays: days.result(opts.endpointSources === true), keys, entries };
   }
 
   /** Address text of an entry's destination. */
@@ -574,8 +580,13 @@ class EndpointDays {
     }
   }
 
-  result(): EndpointDay[] {
-    return [...this.map.values()].map(({ d, srcs, ports }) => ({ ...d, scanners: srcs.size, ports: [...ports].sort((a, b) => a - b) }));
+  result(withSources: boolean): EndpointDay[] {
+    return [...this.map.values()].map(({ d, srcs, ports }) => ({
+      ...d,
+      scanners: srcs.size,
+      ports: [...ports].sort((a, b) => a - b),
+      ...(withSources ? { sources: [...srcs].sort() } : {}),
+    }));
   }
 }
 

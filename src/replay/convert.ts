@@ -115,6 +115,8 @@ function sourceOf(rep: FileReport): ReplaySource {
     bytes: rep.bytes,
     decompressedBytes: rep.decompressedBytes,
     counters: rep.counters,
+    minStart: rep.minStart,
+    maxEnd: rep.maxEnd,
     ...(rep.error ? { error: rep.error } : {}),
   };
 }

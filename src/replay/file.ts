@@ -45,6 +45,8 @@ export interface ReplaySource {
   bytes: number;
   decompressedBytes: number;
   counters: SinkCounters;
+  minStart?: number; // earliest start and latest end of the file's valid records
+  maxEnd?: number;
   error?: string;
 }
 

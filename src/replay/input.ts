@@ -50,6 +50,7 @@ export interface ReplayDispatch {
   shards: number;
   windowSeconds: number;
   partition?: { index: number; count: number };
+  lateBefore?: number;
   into: 'table' | 'spool';
 }
 
@@ -122,7 +123,7 @@ function blockTasks(path: string, outcome: ReplayOutcome, d: ReplayDispatch): Re
     if (!t || size[shard]![0]! + b.rows[k]! > TASK_ROWS || size[shard]![1]! + length > TASK_BYTES) {
       t = {
         op: 'addReplay', windowSeconds: d.windowSeconds, path, headerCrc, shard, shards: d.shards,
-        offset: [], length: [], bucket: [], rows: [], partition: d.partition, into: d.into,
+        offset: [], length: [], bucket: [], rows: [], partition: d.partition, lateBefore: d.lateBefore ?? 0, into: d.into,
       };
       open[shard] = t;
       size[shard] = [0, 0];
@@ -146,6 +147,17 @@ export function applyReplayOutcome(rep: FileReport, o: ReplayOutcome, rejects: R
   }
   const h = o.opened.header;
   for (const k of Object.keys(rep.counters) as (keyof FileReport['counters'])[]) rep.counters[k] += h.totals[k] ?? 0;
+  // rows this run left out (--partition, late windows) are counted as the sink counts them
+  const c = rep.counters;
+  c.otherPartition += sum(o.replies, (r) => r.outsidePartition);
+  c.inbound -= sum(o.replies, (r) => r.outsideInbound + r.lateInbound);
+  c.outbound -= sum(o.replies, (r) => r.outsideOutbound + r.lateOutbound);
+  const late = new Map<number, number>();
+  for (const r of o.replies) for (const [w, n] of r.late) late.set(w, (late.get(w) ?? 0) + n);
+  c.late += [...late.values()].reduce((s, n) => s + n, 0);
+  rep.lateByWindow = [...late].sort((a, b) => a[0] - b[0]);
+  rep.minStart = [...h.sources.map((s) => s.minStart ?? Infinity), ...h.blocks.minTime].reduce((a, b) => Math.min(a, b), Infinity);
+  rep.maxEnd = [...h.sources.map((s) => s.maxEnd ?? -Infinity), ...h.blocks.maxTime].reduce((a, b) => Math.max(a, b), -Infinity);
   for (const r of h.rejects) if (rejects.length < maxRejects) rejects.push({ ...r });
   const corrupt = [...o.missing, ...o.replies.flatMap((r) => r.corrupt)].sort((a, b) => a.offset - b.offset);
   const report: ReplayReport = {

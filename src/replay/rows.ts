@@ -19,7 +19,8 @@ export function copyRows(src: FlowBatchData, from: number, count: number, dst: F
   for (const [name, w] of BATCH_COLUMNS) col(dst, name).set(col(src, name).subarray(from * w, (from + count) * w), to * w);
 }
 
-function copyRow(s: FlowBatchData, i: number, d: FlowBatchData, k: number): void {
+/** Row i of s to row k of d (s and d may be the same batch). */
+export function copyRow(s: FlowBatchData, i: number, d: FlowBatchData, k: number): void {
   const a = i * 4;
   const b = k * 4;
   d.src[b] = s.src[a]!;

@@ -8,8 +8,10 @@ import { closeSync, openSync, readSync } from 'node:fs';
 import type { FlowBatchData } from '../flow/batch.js';
 import { hashAddress, partitionOf, SHARD_BUCKETS } from '../engine/hash.js';
 import { CorruptBlockError } from './block.js';
-import { BATCH_COLUMNS, decodeRowsBlock, readReplayHeader } from './file.js';
+import { decodeRowsBlock, readReplayHeader } from './file.js';
 import { RowScratch } from './row-codec.js';
+import { copyRow } from './rows.js';
+import { Feed } from '../flow/types.js';
 import { RowSpool, type PartResult } from './spool.js';
 
 /** Blocks of one replay file for one shard: absolute offsets, in file order. */
@@ -25,6 +27,8 @@ export interface ReplayBlocksTask {
   bucket: number[];
   rows: number[];
   partition?: { index: number; count: number };
+  /** Rows starting before this Unix second are late (the sidecar's finalised windows): counted, not added. */
+  lateBefore: number;
   /** 'table': detect (the shard's accumulators); 'spool': convert (re-blocking into a new file) */
   into: 'table' | 'spool';
 }
@@ -41,7 +45,13 @@ export interface ReplayBlocksReply {
   blocks: number;
   bytes: number; // bytes read from the file
   rawBytes: number; // bytes after decompression
+  /** rows the sink would not pass on in this run (by feed, to correct the conversion's counters) */
   outsidePartition: number;
+  outsideInbound: number;
+  outsideOutbound: number;
+  late: Array<[window: number, rows: number]>;
+  lateInbound: number;
+  lateOutbound: number;
   corrupt: CorruptBlock[];
 }
 
@@ -114,7 +124,10 @@ const scratch = new RowScratch();
 const READ_SPAN = 8 << 20;
 
 function readBlocks(task: ReplayBlocksTask, consume: (b: FlowBatchData) => void): ReplayBlocksReply {
-  const reply: ReplayBlocksReply = { rows: 0, blocks: 0, bytes: 0, rawBytes: 0, outsidePartition: 0, corrupt: [] };
+  const reply: ReplayBlocksReply = {
+    rows: 0, blocks: 0, bytes: 0, rawBytes: 0, outsidePartition: 0, outsideInbound: 0, outsideOutbound: 0, late: [], lateInbound: 0, lateOutbound: 0, corrupt: [],
+  };
+  const late = new Map<number, number>();
   const dict = dictOf(task.path, task.headerCrc);
   const fd = openSync(task.path, 'r');
   // blocks that follow each other in the file are read together (one system call)
@@ -153,30 +166,41 @@ function readBlocks(task: ReplayBlocksTask, consume: (b: FlowBatchData) => void)
         continue;
       }
       reply.blocks++;
-      if (task.partition) reply.outsidePartition += keepPartition(batch, task.partition);
+      if (task.partition || task.lateBefore > 0) filterRows(batch, task, reply, late);
       reply.rows += batch.n;
       consume(batch);
     }
   } finally {
     closeSync(fd);
   }
+  reply.late = [...late].sort((a, b) => a[0] - b[0]);
   return reply;
 }
 
-/** Keep the rows of one partition (--partition p/P): rows are compacted in place. Returns the rows removed. */
-function keepPartition(b: FlowBatchData, p: { index: number; count: number }): number {
+/**
+ * Drop, in place, the rows the sink would not pass on in this run, counted as it counts
+ * them: sources outside --partition, then records of windows already finalised (late).
+ */
+function filterRows(b: FlowBatchData, task: ReplayBlocksTask, reply: ReplayBlocksReply, late: Map<number, number>): void {
+  const p = task.partition;
   let w = 0;
   for (let i = 0; i < b.n; i++) {
-    if (partitionOf(hashAddress(b.src, i * 4), p.count) !== p.index) continue;
-    if (w !== i) {
-      for (const [name, width] of BATCH_COLUMNS) {
-        const c = b[name] as unknown as Uint32Array;
-        for (let j = 0; j < width; j++) c[w * width + j] = c[i * width + j]!;
-      }
+    const feed = b.feed[i]!;
+    if (p && partitionOf(hashAddress(b.src, i * 4), p.count) !== p.index) {
+      reply.outsidePartition++;
+      if (feed & Feed.inbound) reply.outsideInbound++;
+      if (feed & Feed.outbound) reply.outsideOutbound++;
+      continue;
     }
+    if (b.start[i]! < task.lateBefore) {
+      const win = Math.floor(b.start[i]! / task.windowSeconds);
+      late.set(win, (late.get(win) ?? 0) + 1);
+      if (feed & Feed.inbound) reply.lateInbound++;
+      if (feed & Feed.outbound) reply.lateOutbound++;
+      continue;
+    }
+    if (w !== i) copyRow(b, i, b, w);
     w++;
   }
-  const removed = b.n - w;
   b.n = w;
-  return removed;
 }

@@ -9,6 +9,8 @@ import { buildSummary, humanSummary } from '../../output/summary.js';
 import { writeFileAtomic } from '../../output/files.js';
 import { HistoryStore } from '../../store/history.js';
 import { describeOutcome, recordDetectRun } from '../../store/record.js';
+import { ANALYSIS_OPTIONS, analysisPlan, enrichmentColumns, humanAnalysis, runAnalysis } from '../analysis.js';
+import { writeStats, type Analysis } from '../../stats/index.js';
 
 export const spec: CommandSpec = {
   name: 'detect',
@@ -20,6 +22,7 @@ export const spec: CommandSpec = {
     { name: 'quiet', type: 'boolean', help: 'no summary or progress on stderr' },
     { name: 'state', type: 'string', help: 'history folder: add this run\'s scanner days to its database (same input never counts twice)', value: 'DIR' },
     ...DETECTION_OPTIONS,
+    ...ANALYSIS_OPTIONS,
   ],
 };
 
@@ -30,18 +33,22 @@ export async function run(args: Parsed): Promise<number> {
   const out = String(v.out);
   const opts = detectOptionsFrom(v, args.positionals);
   const quiet = Boolean(v.quiet);
+  const plan = analysisPlan(v); // opens the IP databases now: a bad path fails before detection
   const history = openHistory(v.state); // before detection: a bad --state fails fast
   if (!quiet && process.stderr.isTTY) opts.onProgress = progressLine;
   const result = await detect(opts);
   if (!quiet && process.stderr.isTTY) process.stderr.write('\r\x1b[K');
+  const analysis = await runAnalysis(result, opts.windowSeconds, plan);
   writeResults(out, result, opts.windowSeconds, {
     window_seconds: opts.windowSeconds,
     thresholds: opts.thresholds,
     workers: opts.workers,
     partition: opts.partition ?? null,
     inputs: args.positionals,
-  }, opts.nearMisses);
+    analysis: plan.settings,
+  }, opts.nearMisses, analysis);
   if (!quiet) process.stderr.write(humanSummary(result, out) + '\n');
+  if (!quiet) process.stderr.write(humanAnalysis(analysis) + '\n');
   if (history && !recordHistory(history, result, { windowSeconds: opts.windowSeconds, inputs: args.positionals, settings: { window_seconds: opts.windowSeconds, thresholds: opts.thresholds }, outDir: out }, quiet)) return 3;
   return result.partial ? 2 : 0;
 }
@@ -71,14 +78,25 @@ function recordHistory(store: HistoryStore, result: DetectResult, o: Parameters<
 }
 // --- end history ------------------------------------------------------------------------
 
-export function writeResults(out: string, result: DetectResult, windowSeconds: number, settings: Record<string, unknown>, nearMisses: boolean): void {
+export function writeResults(
+  out: string,
+  result: DetectResult,
+  windowSeconds: number,
+  settings: Record<string, unknown>,
+  nearMisses: boolean,
+  analysis?: Analysis,
+): void {
   mkdirSync(out, { recursive: true });
-  writeVerdicts(out, 'scans', result.scans, windowSeconds, false);
+  const extra = analysis && enrichmentColumns(analysis);
+  writeVerdicts(out, 'scans', result.scans, windowSeconds, false, extra);
   writeAlerts(out, result.alerts, windowSeconds);
-  if (nearMisses) writeVerdicts(out, 'near_misses', result.nearMisses, windowSeconds, true);
+  if (nearMisses) writeVerdicts(out, 'near_misses', result.nearMisses, windowSeconds, true, extra);
   else for (const ext of ['ndjson', 'csv']) rmSync(`${out}/near_misses.${ext}`, { force: true }); // not stale ones from an earlier run
   writeFileAtomic(`${out}/rejects.ndjson`, result.rejects.map((r) => JSON.stringify(r)).join('\n') + (result.rejects.length ? '\n' : ''));
-  writeFileAtomic(`${out}/summary.json`, JSON.stringify(buildSummary(result, settings), null, 2) + '\n');
+  const summary = buildSummary(result, settings);
+  // statistics and enrichment (SPEC §5): <out>/stats/ and the summary's `stats` section
+  if (analysis) summary.stats = writeStats(out, analysis);
+  writeFileAtomic(`${out}/summary.json`, JSON.stringify(summary, null, 2) + '\n');
 }
 
 function progressLine(p: Progress): void {
