@@ -1,6 +1,6 @@
 import { describe, expect, it, beforeAll } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { readFileSync, readdirSync } from 'node:fs';
+import { appendFileSync, copyFileSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { tempDir } from './helpers/tmp.js';
 import { generateAws } from '../dist/bench/gen-aws.js';
@@ -59,5 +59,29 @@ describe('--max-memory', () => {
     expect(expected.length).toBeLessThan(full.length);
     expect([...kept].sort()).toEqual(expected.sort());
     expect(s.partial).toBe(true);
+  });
+
+  it('holds a flood of spoofed random sources within the limit and still finds the scanners', () => {
+    const flood = join(dir, 'flood.log');
+    copyFileSync(log, flood);
+    // 50,000 one-record sources (random public addresses) hitting random endpoints
+    let x = 12345;
+    const lines: string[] = [];
+    for (let i = 0; i < 50_000; i++) {
+      x = (Math.imul(x, 1103515245) + 12345) >>> 0;
+      const src = `${20 + (x % 60)}.${(x >>> 8) & 255}.${(x >>> 16) & 255}.${(x >>> 24) & 255}`;
+      lines.push(`2 111122223300 eni-flood ${src} 10.0.${i & 7}.${(i >> 3) & 63} ${1024 + (x % 60000)} ${x % 65536} 6 1 40 1717200000 1717200001 REJECT OK`);
+    }
+    appendFileSync(flood, lines.join('\n') + '\n');
+    const free = join(dir, 'flood-free');
+    const bounded = join(dir, 'flood-bounded');
+    expect(cli('detect', flood, '--out', free, '--workers', '2')).toBe(0);
+    expect(cli('detect', flood, '--out', bounded, '--workers', '2', '--max-memory', '1M', '--spill-dir', dir)).toBe(0);
+    const m = summary(bounded).memory;
+    expect(m.spills).toBeGreaterThan(0);
+    expect(m.peak_table_bytes).toBeLessThanOrEqual(1024 * 1024);
+    expect(summary(bounded).distinct_key_endpoint_entries).toBe(summary(free).distinct_key_endpoint_entries);
+    expect(readFileSync(join(bounded, 'scans.ndjson')).equals(readFileSync(join(free, 'scans.ndjson')))).toBe(true);
+    expect(readFileSync(join(free, 'scans.ndjson'), 'utf8')).toEqual(readFileSync(join(dir, 'free', 'scans.ndjson'), 'utf8'));
   });
 });
