@@ -98,6 +98,7 @@ export interface ScanTableState {
 
 /** Entry layout, in 32-bit words (exported for the spill code, src/engine/spill.ts). */
 export const ENTRY_WORDS = 14;
+const UNMAPPED = 0xffffffff;
 export const SRC = 0; // IPv4 address, or IPv6 intern id
 const PP = 1; // protocol << 16 | dst port
 const WIN = 2; // window index
@@ -223,18 +224,26 @@ export class ScanTable {
 
   /** Translate the batch's dictionary ids to this table's ids (once per batch, not per record). */
   private mapDictionaries(batch: FlowBatchData): void {
-    // the blocks of a replay file share the file's dictionary: map it once, not per block
-    if (batch.strings === this.mappedStrings) return;
-    this.mappedStrings = batch.strings;
-    const m = batch.strings.length;
-    if (this.accountMap.length < m) {
-      this.accountMap = new Uint32Array(nextPow2(m));
-      this.regionMap = new Uint32Array(nextPow2(m));
+    // the blocks of a replay file share the file's dictionary: its map is kept across blocks
+    if (batch.strings !== this.mappedStrings) {
+      this.mappedStrings = batch.strings;
+      const m = batch.strings.length;
+      if (this.accountMap.length < m) {
+        this.accountMap = new Uint32Array(nextPow2(m));
+        this.regionMap = new Uint32Array(nextPow2(m));
+      }
+      this.accountMap.fill(UNMAPPED, 0, m);
+      this.regionMap.fill(UNMAPPED, 0, m);
     }
-    for (let k = 0; k < m; k++) {
-      const s = batch.strings[k]!;
-      this.accountMap[k] = this.accounts.idOf(s);
-      this.regionMap[k] = this.regions.idOf(s);
+    // only the strings the batch uses AS accounts and AS regions enter those dictionaries
+    // (the batch's table also holds interface and instance ids)
+    const { n, feed, account, region } = batch;
+    for (let i = 0; i < n; i++) {
+      if ((feed[i]! & Feed.inbound) === 0) continue;
+      const a = account[i]!;
+      if (this.accountMap[a] === UNMAPPED) this.accountMap[a] = this.accounts.idOf(batch.strings[a]!);
+      const r = region[i]!;
+      if (this.regionMap[r] === UNMAPPED) this.regionMap[r] = this.regions.idOf(batch.strings[r]!);
     }
     if (this.accounts.size >= 1 << 30) throw new Error('more than 2^30 distinct accounts in one shard');
     if (this.regions.size >= 1 << 16) throw new Error('more than 65535 distinct regions in one shard');
