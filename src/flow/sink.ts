@@ -11,6 +11,15 @@ import { Action, Direction, Feed } from './types.js';
 import { isPublicWords } from '../net/address.js';
 import { hashAddress, partitionOf, shardOf } from '../engine/hash.js';
 
+/** A dictionary id not looked up yet (see FlowSink.lazy). */
+export const LAZY = -1;
+
+/** Resolves a record's LAZY ids, in the reader's dictionary, while its bytes are at hand. */
+export interface LazyIds {
+  iface(): number;
+  instance(): number;
+}
+
 export class FlowRecord {
   readonly src = new Uint32Array(4);
   readonly dst = new Uint32Array(4);
@@ -108,6 +117,8 @@ const decoder = new TextDecoder('utf-8', { fatal: false });
 
 export class FlowSink {
   readonly rec = new FlowRecord();
+  /** Set by a reader that leaves interface and instance ids LAZY. */
+  lazy: LazyIds | null = null;
   readonly dict = new ByteDict();
   readonly counters = newCounters();
   readonly rejects: Reject[] = [];
@@ -309,8 +320,12 @@ export class FlowSink {
     b.direction[i] = r.direction;
     b.account[i] = this.localId(shard, b, r.account);
     b.region[i] = this.localId(shard, b, r.region);
-    b.iface[i] = this.localId(shard, b, r.iface);
-    b.instance[i] = this.localId(shard, b, r.instance);
+    // interface and instance ids name the source host of outbound alerts only: a reader may
+    // leave them LAZY and they are interned here for outbound records alone
+    const lazy = this.lazy;
+    const out = (feed & Feed.outbound) !== 0;
+    b.iface[i] = r.iface !== LAZY ? this.localId(shard, b, r.iface) : out && lazy ? this.localId(shard, b, lazy.iface()) : 0;
+    b.instance[i] = r.instance !== LAZY ? this.localId(shard, b, r.instance) : out && lazy ? this.localId(shard, b, lazy.instance()) : 0;
     b.n = i + 1;
     if (b.n === b.feed.length) this.flushShard(shard);
   }

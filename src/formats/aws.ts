@@ -6,7 +6,7 @@
  */
 import { parseAddressBytes } from '../net/address.js';
 import { Action, Cloud, Direction } from '../flow/types.js';
-import type { FlowSink } from '../flow/sink.js';
+import { LAZY, type FlowSink } from '../flow/sink.js';
 import type { ByteDict } from '../flow/dict.js';
 import type { LineParser, LineReader, ReaderContext } from './types.js';
 
@@ -88,6 +88,12 @@ class AwsParser implements LineParser {
   private defaultAccount: number;
   private readonly defaultRegion: number;
   private readonly fileError: string | null = null;
+  // where the current record's interface and instance ids lie (resolved lazily)
+  private lazyBuf: Uint8Array = new Uint8Array(0);
+  private ifaceS = 0;
+  private ifaceE = 0;
+  private instS = 0;
+  private instE = 0;
   /** Consecutive records mostly repeat the account, region and interface: remember the last one of each. */
   private readonly cached: Record<'account' | 'region' | 'iface' | 'instance', LastValue>;
 
@@ -97,6 +103,10 @@ class AwsParser implements LineParser {
     this.defaultRegion = this.sink.dict.idOf(ctx.region);
     const d = this.sink.dict;
     this.cached = { account: new LastValue(d), region: new LastValue(d), iface: new LastValue(d), instance: new LastValue(d) };
+    this.sink.lazy = {
+      iface: () => this.cached.iface.idOf(this.lazyBuf, this.ifaceS, this.ifaceE),
+      instance: () => this.cached.instance.idOf(this.lazyBuf, this.instS, this.instE),
+    };
     if (ctx.awsFields) {
       const r = rolesFor(ctx.awsFields);
       if ('error' in r) this.fileError = r.error;
@@ -201,14 +211,41 @@ class AwsParser implements LineParser {
     let i = s;
     const nroles = roles.length;
     while (i < e) {
-      let j = i;
-      while (j < e && buf[j] !== 32 && buf[j] !== 9) j++;
       if (col >= nroles) {
         this.fail(buf, s, e, line, offset, `expected ${nroles} fields, got more`);
         return;
       }
       const role = roles[col]!;
-      if (role !== Role.ignore) {
+      let j = i;
+      if ((role >= Role.srcport && role <= Role.end) || role === Role.tcpFlags) {
+        // numbers are read in the same pass that finds the end of the token
+        let v = 0;
+        let c = buf[j]!;
+        if (c === 45 && (j + 1 === e || buf[j + 1] === 32 || buf[j + 1] === 9)) {
+          v = DASH;
+          j++;
+        } else {
+          for (; j < e; j++) {
+            c = buf[j]!;
+            const d = c - 48;
+            if (d < 0 || d > 9) break;
+            v = v * 10 + d;
+          }
+          if (j === i || j - i > 20 || (j < e && c !== 32 && c !== 9)) {
+            while (j < e && buf[j] !== 32 && buf[j] !== 9) j++;
+            v = NOT_A_NUMBER;
+          }
+        }
+        const bad = this.number(role, v);
+        if (bad === 2) srcDash = true;
+        else if (bad !== 0) {
+          this.fail(buf, s, e, line, offset, `bad ${fieldLabel(role)}`);
+          return;
+        }
+      } else {
+        while (j < e && buf[j] !== 32 && buf[j] !== 9) j++;
+      }
+      if (role !== Role.ignore && !((role >= Role.srcport && role <= Role.end) || role === Role.tcpFlags)) {
         const bad = this.field(role, buf, i, j);
         if (bad === 1) {
           noData = true;
@@ -239,6 +276,44 @@ class AwsParser implements LineParser {
   private fail(buf: Uint8Array, s: number, e: number, line: number, offset: number, reason: string): void {
     if (this.header(buf, s, e, line, offset)) return;
     this.sink.reject(line, offset, reason, buf, s, e);
+  }
+
+  /** Store a numeric field read by parseLine. 0 = ok, 2 = '-' where a flow needs a value, 3 = malformed. */
+  private number(role: number, v: number): number {
+    const r = this.sink.rec;
+    switch (role) {
+      case Role.srcport:
+      case Role.dstport:
+      case Role.protocol:
+        if (v === DASH) return 2;
+        if (v < 0) return 3;
+        if (role === Role.srcport) r.sport = v;
+        else if (role === Role.dstport) r.dport = v;
+        else r.proto = v;
+        return 0;
+      case Role.packets:
+        if (v === NOT_A_NUMBER) return 3;
+        r.packets = v === DASH ? NaN : v;
+        return 0;
+      case Role.bytes:
+        if (v === NOT_A_NUMBER) return 3;
+        r.bytes = v === DASH ? NaN : v;
+        return 0;
+      case Role.start:
+        if (v < 0) return 3;
+        r.start = v;
+        return 0;
+      case Role.end:
+        if (v < 0) return 3;
+        r.end = v;
+        return 0;
+      case Role.tcpFlags:
+        if (v === NOT_A_NUMBER) return 3;
+        r.tcpFlags = v === DASH ? -1 : v;
+        return 0;
+      default:
+        return 0;
+    }
   }
 
   /** Store one field. 0 = ok, 1 = record carries no flow, 2 = address '-', 3 = malformed. */
@@ -304,10 +379,21 @@ class AwsParser implements LineParser {
         if (!(e - s === 1 && buf[s] === 45)) r.region = this.cached.region.idOf(buf, s, e);
         return 0;
       case Role.iface:
-        if (!(e - s === 1 && buf[s] === 45)) r.iface = this.cached.iface.idOf(buf, s, e);
+        // looked up only if the record turns out to be outbound (FlowSink.lazy)
+        if (!(e - s === 1 && buf[s] === 45)) {
+          r.iface = LAZY;
+          this.lazyBuf = buf;
+          this.ifaceS = s;
+          this.ifaceE = e;
+        }
         return 0;
       case Role.instance:
-        if (!(e - s === 1 && buf[s] === 45)) r.instance = this.cached.instance.idOf(buf, s, e);
+        if (!(e - s === 1 && buf[s] === 45)) {
+          r.instance = LAZY;
+          this.lazyBuf = buf;
+          this.instS = s;
+          this.instE = e;
+        }
         return 0;
       case Role.resourceType:
         return buf[s] === 84 ? 1 : 0; // TransitGateway records: out of scope, skipped cleanly

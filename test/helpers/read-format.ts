@@ -69,7 +69,8 @@ export function readBytes(buf: Uint8Array, opts: ReadOptions = {}): ReadResult {
       flows.push({
         line, offset, src: formatAddress(r.src), dst: formatAddress(r.dst), sport: r.sport, dport: r.dport, proto: r.proto,
         packets: r.packets, bytes: r.bytes, start: r.start, end: r.end, cloud: CLOUDS[r.cloud]!, action: ACTIONS[r.action]!,
-        direction: DIRECTIONS[r.direction]!, account: d[r.account]!, region: d[r.region]!, iface: d[r.iface]!, instance: d[r.instance]!,
+        direction: DIRECTIONS[r.direction]!, account: d[r.account]!, region: d[r.region]!, // LAZY ids (-1) are resolved the way the sink does for outbound records
+        iface: d[r.iface === -1 ? sink.lazy!.iface() : r.iface]!, instance: d[r.instance === -1 ? sink.lazy!.instance() : r.instance]!,
       });
     }
     return ok;
