@@ -20,17 +20,22 @@ let state: ShardState | null = null;
 /** --max-memory: spills or drops the inbound table before it passes its limit (src/engine/spill.ts) */
 const bound = new BoundedAccumulator();
 
-function stateFor(windowSeconds: number): ShardState {
-  if (!state) state = { inbound: new ScanTable(windowSeconds), outbound: new OutboundTable(windowSeconds) };
+function stateFor(windowSeconds: number, capacityHint?: number): ShardState {
+  // a table sized for the input up front is never rebuilt while it fills
+  if (!state) state = { inbound: new ScanTable(windowSeconds, tableCapacity(capacityHint)), outbound: new OutboundTable(windowSeconds) };
   if (state.inbound.windowSeconds !== windowSeconds) throw new Error('window changed under a live shard');
   return state;
+}
+
+function tableCapacity(hint: number | undefined): number {
+  return Math.max(1 << 14, Math.min(hint ?? 0, bound.entryLimit(), 1 << 24));
 }
 
 export default function shardTask(task: ShardTask): unknown {
   // replay blocks feed the shard exactly as parsed batches do ('add')
   if (isReplayTask(task)) return replayShardOp(task, (batch, windowSeconds) => shardTask({ op: 'add', windowSeconds, batch }));
   if (isMemoryTask(task)) return bound.configure(task.limits);
-  const s = stateFor(task.windowSeconds);
+  const s = stateFor(task.windowSeconds, task.op === 'add' ? task.capacityHint : undefined);
   switch (task.op) {
     case 'add':
       s.inbound = bound.add(s.inbound, task.batch); // may spill the inbound table and start a fresh one

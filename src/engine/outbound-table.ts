@@ -280,11 +280,10 @@ export class OutboundTable {
     }
   }
 
-  /** Group entry indexes by a key function over entries (only entries with window <= upto). */
-  private groups(upto: number, keyOf: (e: number) => string): Map<string, number[]> {
+  /** Group entry indexes by a key function over entries. */
+  private groups(entries: number[], keyOf: (e: number) => string): Map<string, number[]> {
     const g = new Map<string, number[]>();
-    for (let e = 0; e < this.n; e++) {
-      if (this.win[e]! > upto) continue;
+    for (const e of entries) {
       const k = keyOf(e);
       const list = g.get(k);
       if (list) list.push(e);
@@ -296,11 +295,15 @@ export class OutboundTable {
   /** Horizontal and vertical outbound scans (SPEC §4). */
   finalize(t: OutboundThresholds, uptoWindow = 0xffffffff): OutboundFinding[] {
     const out: OutboundFinding[] = [];
+    // Only a host with at least min(min_targets, min_ports) entries in a window can raise an
+    // alert: count entries per host first (numeric keys), and group the candidates only.
+    const need = Math.max(1, Math.min(t.minTargets, t.minPorts));
+    const candidates = this.candidateEntries(uptoWindow, need);
+    if (candidates.length === 0) return out;
     const host = (e: number) => `${this.srcA[e]}|${this.flags[e]! & F_SRC6}|${this.ep[e]}|${this.win[e]}`;
     // per host and window: protocols and source-port spread (NAT look)
     const hostInfo = new Map<string, HostInfo>();
-    for (let e = 0; e < this.n; e++) {
-      if (this.win[e]! > uptoWindow) continue;
+    for (const e of candidates) {
       const h = host(e);
       let x = hostInfo.get(h);
       if (!x) hostInfo.set(h, (x = { protocols: new Set(), ports: new Set(), targets: new Set(), sports: 0 }));
@@ -309,16 +312,34 @@ export class OutboundTable {
       x.ports.add(this.pp[e]!);
       x.sports |= this.sports[e]!;
     }
-    const horizontal = this.groups(uptoWindow, (e) => `${host(e)}|${this.pp[e]}`);
+    const horizontal = this.groups(candidates, (e) => `${host(e)}|${this.pp[e]}`);
     for (const list of horizontal.values()) {
       if (list.length < t.minTargets) continue;
       const f = this.finding('horizontal', list, hostInfo.get(host(list[0]!))!);
       if ((f.cvPackets === null || f.cvPackets <= t.maxCvPackets) && (f.cvBytes === null || f.cvBytes <= t.maxCvBytes)) out.push(f);
     }
-    const vertical = this.groups(uptoWindow, (e) => `${host(e)}|${this.pp[e]! >>> 16}|${this.dstA[e]}|${this.flags[e]! & F_DST6}`);
+    const vertical = this.groups(candidates, (e) => `${host(e)}|${this.pp[e]! >>> 16}|${this.dstA[e]}|${this.flags[e]! & F_DST6}`);
     for (const list of vertical.values()) {
       if (list.length < t.minPorts) continue;
       out.push(this.finding('vertical', list, hostInfo.get(host(list[0]!))!));
+    }
+    return out;
+  }
+
+  /** Entries (window <= upto) of hosts with at least `need` entries in their window. */
+  private candidateEntries(upto: number, need: number): number[] {
+    const count = new Map<number, number>();
+    const hostHash = new Uint32Array(this.n);
+    for (let e = 0; e < this.n; e++) {
+      if (this.win[e]! > upto) continue;
+      const h = fmix32(mix(mix(mix(0x85ebca6b, this.srcA[e]!), this.ep[e]!), this.win[e]! ^ ((this.flags[e]! & F_SRC6) << 28)));
+      hostHash[e] = h;
+      count.set(h, (count.get(h) ?? 0) + 1);
+    }
+    const out: number[] = [];
+    for (let e = 0; e < this.n; e++) {
+      if (this.win[e]! > upto) continue;
+      if (count.get(hostHash[e]!)! >= need) out.push(e); // a hash collision only adds candidates
     }
     return out;
   }

@@ -167,6 +167,8 @@ export class Engine {
   private readonly inflightLimit: number;
   private shardWork: Promise<unknown>[] = [];
   private shardError: Error | null = null;
+  /** Entries to size each shard's table for, from the first ingest's input size. */
+  private capacityHint: number | undefined;
   private readonly memoryConfigured: Promise<void>;
 
   constructor(private readonly opts: DetectOptions) {
@@ -191,6 +193,9 @@ export class Engine {
     const files = planInputs(inputs, { format: opts.format, account: opts.account, region: opts.region, awsFields: opts.awsFields });
     const chunkResults: ParseResult[][] = files.map(() => []);
     const bytesTotal = files.reduce((s, f) => s + (f.error ? 0 : Math.max(0, f.size)), 0);
+    // about one distinct (key, endpoint) entry per 250 bytes of text (gzip counts ~5x): size the shards' tables once
+    const textBytes = files.reduce((s, f) => s + (f.error ? 0 : Math.max(0, f.size) * (f.gzip ? 5 : 1)), 0);
+    this.capacityHint ??= Math.ceil(textBytes / 250 / this.shards);
     let bytesDone = 0;
     let records = 0;
     const runJob = async (job: Job): Promise<void> => {
@@ -261,7 +266,9 @@ export class Engine {
 
   private route(m: BatchMessage): void {
     const task: ShardTask =
-      this.opts.shardOp === 'convertAdd' ? { op: 'convertAdd', batch: m.batch } : { op: 'add', windowSeconds: this.opts.windowSeconds, batch: m.batch };
+      this.opts.shardOp === 'convertAdd'
+        ? { op: 'convertAdd', batch: m.batch }
+        : { op: 'add', windowSeconds: this.opts.windowSeconds, batch: m.batch, capacityHint: this.capacityHint };
     const p = this.shardPools[m.shard]!.run(task, { transferList: transferOf(m) })
       .catch((err: Error) => {
         this.shardError ??= err;

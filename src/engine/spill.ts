@@ -237,6 +237,11 @@ export class BoundedAccumulator {
     return this.drop(t);
   }
 
+  /** The most entries the inbound table may hold in memory (no limit configured: unbounded). */
+  entryLimit(): number {
+    return this.limits ? this.limitEntries : Infinity;
+  }
+
   private freshTable(windowSeconds: number): ScanTable {
     return new ScanTable(windowSeconds, Math.min(this.limitEntries, 1 << 24));
   }
