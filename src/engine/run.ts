@@ -12,7 +12,7 @@ import type { FormatName } from '../formats/types.js';
 import type { Thresholds } from '../detect/rules.js';
 import type { EndpointDay, KeyVerdict } from './scan-table.js';
 import { mergeEndpointDays } from './merge.js';
-import type { OutboundFinding, OutboundThresholds } from './outbound-table.js';
+import { DEFAULT_OUTBOUND, type OutboundFinding, type OutboundThresholds } from './outbound-table.js';
 import { buildAlerts, type AllowList, type OutboundAlert } from '../detect/outbound.js';
 import type { Cidr } from '../net/cidr.js';
 import type { BatchMessage, FinalizeReply, ParseResult, ParseTask, ShardStats, ShardTask } from './tasks.js';
@@ -299,7 +299,7 @@ export class Engine {
       op: 'finalize',
       windowSeconds: opts.windowSeconds,
       opts: { thresholds: opts.thresholds, windowSeconds: opts.windowSeconds, nearMisses: opts.nearMisses, ...options },
-      outbound: opts.outbound,
+      outbound: opts.outbound ?? DEFAULT_OUTBOUND, // callers that predate outbound detection pass none
     };
     const replies = (await Promise.all(this.shardPools.map((p) => p.run(task)))) as FinalizeReply[];
     const all = replies.flatMap((r) => r.verdicts).sort(compareVerdicts);

@@ -217,7 +217,9 @@ class AwsParser implements LineParser {
       }
       const role = roles[col]!;
       let j = i;
+      let handled = false; // the field was stored by the fast paths below
       if ((role >= Role.srcport && role <= Role.end) || role === Role.tcpFlags) {
+        handled = true;
         // numbers are read in the same pass that finds the end of the token
         let v = 0;
         let c = buf[j]!;
@@ -242,10 +244,13 @@ class AwsParser implements LineParser {
           this.fail(buf, s, e, line, offset, `bad ${fieldLabel(role)}`);
           return;
         }
+      } else if ((role === Role.srcaddr || role === Role.dstaddr) && (j = this.ipv4(buf, i, e, role)) > 0) {
+        handled = true; // a dotted quad, read in the pass that finds its end (the common case)
       } else {
+        j = i;
         while (j < e && buf[j] !== 32 && buf[j] !== 9) j++;
       }
-      if (role !== Role.ignore && !((role >= Role.srcport && role <= Role.end) || role === Role.tcpFlags)) {
+      if (!handled && role !== Role.ignore) {
         const bad = this.field(role, buf, i, j);
         if (bad === 1) {
           noData = true;
@@ -276,6 +281,44 @@ class AwsParser implements LineParser {
   private fail(buf: Uint8Array, s: number, e: number, line: number, offset: number, reason: string): void {
     if (this.header(buf, s, e, line, offset)) return;
     this.sink.reject(line, offset, reason, buf, s, e);
+  }
+
+  /**
+   * A dotted-quad address at buf[s..] up to whitespace: stores it and returns the end of
+   * the token; returns 0 when the token is anything else (IPv6, '-', malformed), for the
+   * generic path to handle.
+   */
+  private ipv4(buf: Uint8Array, s: number, e: number, role: number): number {
+    let value = 0;
+    let part = 0;
+    let digits = 0;
+    let dots = 0;
+    let j = s;
+    for (; j < e; j++) {
+      const c = buf[j]!;
+      if (c >= 48 && c <= 57) {
+        if (digits === 1 && part === 0) return 0; // leading zero: let the strict parser decide
+        part = part * 10 + (c - 48);
+        if (part > 255 || ++digits > 3) return 0;
+      } else if (c === 46) {
+        if (digits === 0 || dots === 3) return 0;
+        value = value * 256 + part;
+        part = 0;
+        digits = 0;
+        dots++;
+      } else if (c === 32 || c === 9) {
+        break;
+      } else {
+        return 0;
+      }
+    }
+    if (dots !== 3 || digits === 0) return 0;
+    const out = role === Role.srcaddr ? this.sink.rec.src : this.sink.rec.dst;
+    out[0] = 0;
+    out[1] = 0;
+    out[2] = 0xffff;
+    out[3] = value * 256 + part;
+    return j;
   }
 
   /** Store a numeric field read by parseLine. 0 = ok, 2 = '-' where a flow needs a value, 3 = malformed. */
