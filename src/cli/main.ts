@@ -2,6 +2,7 @@
 /** flowsieve command line: one module per command under commands/. */
 import { helpText, parseArgs, UsageError, type CommandSpec, type Parsed } from './args.js';
 import * as detect from './commands/detect.js';
+import * as merge from './commands/merge.js';
 
 
 interface Command {
@@ -9,7 +10,7 @@ interface Command {
   run(args: Parsed): Promise<number>;
 }
 
-const COMMANDS: Command[] = [detect];
+const COMMANDS: Command[] = [detect, merge];
 
 function usage(): string {
   return [

@@ -7,6 +7,8 @@ import { detect, type DetectResult, type Progress } from '../../engine/run.js';
 import { writeAlerts, writeVerdicts } from '../../output/verdicts.js';
 import { buildSummary, humanSummary } from '../../output/summary.js';
 import { writeFileAtomic } from '../../output/files.js';
+import { encodePartial, partialName, toPartial } from '../../cluster/partial.js';
+import type { DetectOptions } from '../../engine/run.js';
 
 export const spec: CommandSpec = {
   name: 'detect',
@@ -14,6 +16,12 @@ export const spec: CommandSpec = {
   usage: 'flowsieve detect <file|dir|->... --out DIR [options]',
   options: [
     { name: 'out', type: 'string', help: 'output folder', value: 'DIR' },
+    {
+      name: 'partials',
+      type: 'string',
+      help: 'with --partition p/P: write this partition\'s result as DIR/partial-<p>-of-<P>.fsp for flowsieve merge',
+      value: 'DIR',
+    },
     { name: 'near-misses', type: 'boolean', help: 'also write keys with enough endpoints that failed a condition' },
     { name: 'quiet', type: 'boolean', help: 'no summary or progress on stderr' },
     ...DETECTION_OPTIONS,
@@ -23,22 +31,36 @@ export const spec: CommandSpec = {
 export async function run(args: Parsed): Promise<number> {
   const v = args.values;
   if (args.positionals.length === 0) throw new UsageError('detect needs at least one input path (or - for stdin)');
-  if (!v.out) throw new UsageError('detect needs --out DIR');
-  const out = String(v.out);
+  if (!v.out && !v.partials) throw new UsageError('detect needs --out DIR (or --partials DIR with --partition p/P)');
   const opts = detectOptionsFrom(v, args.positionals);
+  if (v.partials && !opts.partition) throw new UsageError('--partials needs --partition p/P');
   const quiet = Boolean(v.quiet);
   if (!quiet && process.stderr.isTTY) opts.onProgress = progressLine;
   const result = await detect(opts);
   if (!quiet && process.stderr.isTTY) process.stderr.write('\r\x1b[K');
-  writeResults(out, result, opts.windowSeconds, {
+  const settings = runSettings(opts, args.positionals);
+  if (v.out) writeResults(String(v.out), result, opts.windowSeconds, settings, opts.nearMisses);
+  if (v.partials) writePartial(String(v.partials), result, opts, args.positionals, settings);
+  if (!quiet) process.stderr.write(humanSummary(result, String(v.out ?? v.partials)) + '\n');
+  return result.partial ? 2 : 0;
+}
+
+/** The `settings` block of summary.json. */
+export function runSettings(opts: DetectOptions, inputs: string[]): Record<string, unknown> {
+  return {
     window_seconds: opts.windowSeconds,
     thresholds: opts.thresholds,
     workers: opts.workers,
     partition: opts.partition ?? null,
-    inputs: args.positionals,
-  }, opts.nearMisses);
-  if (!quiet) process.stderr.write(humanSummary(result, out) + '\n');
-  return result.partial ? 2 : 0;
+    inputs,
+  };
+}
+
+/** A partition's partial result, atomically, under its deterministic name; returns the path. */
+export function writePartial(dir: string, result: DetectResult, opts: DetectOptions, inputs: string[], settings: Record<string, unknown>): string {
+  const path = `${dir}/${partialName(opts.partition!)}`;
+  writeFileAtomic(path, encodePartial(toPartial(result, opts, inputs, settings)));
+  return path;
 }
 
 export function writeResults(out: string, result: DetectResult, windowSeconds: number, settings: Record<string, unknown>, nearMisses: boolean): void {
