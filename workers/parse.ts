@@ -5,8 +5,8 @@
  */
 import { FlowSink } from '../src/flow/sink.js';
 import { batchTransferList, type FlowBatchData } from '../src/flow/batch.js';
-import { readerFor } from '../src/formats/registry.js';
-import type { ReaderContext } from '../src/formats/types.js';
+import { allReaders, readerFor } from '../src/formats/registry.js';
+import type { FormatName, ReaderContext } from '../src/formats/types.js';
 import { readGzipLines, readLineBytes, readLineRange, readWhole, InputError } from '../src/input/read.js';
 import type { ParseResult, ParseTask } from '../src/engine/tasks.js';
 import { statSync } from 'node:fs';
@@ -47,8 +47,10 @@ export default async function parseChunk(task: ParseTask): Promise<ParseResult> 
       awsFields: task.awsFields,
       regionMap: task.regionMap,
       cloud: task.cloud,
+      headerLine: task.headerLine,
     };
     if (reader.kind === 'lines') {
+      sink.formatProbe = formatProbe(task.format, task.headerLine);
       const parser = reader.open(ctx);
       if (task.mode === 'range') {
         result.lines = readLineRange(task.path, task.start, task.end, parser, task.maxLineBytes);
@@ -74,7 +76,35 @@ export default async function parseChunk(task: ParseTask): Promise<ParseResult> 
     const e = err as Error;
     result.error = { message: e.message, offset: err instanceof InputError ? err.offset : -1 };
   }
+  // part of the file is in another format: those lines were rejected one by one, and the
+  // file is also reported as not read in full (SPEC §6: a wrong format makes the run partial)
+  const change = sink.formatChange;
+  if (change && !result.error) {
+    result.error = {
+      message: `the content changes format: from this point lines look like ${change.looksLike}, not ${task.format} (rejected)`,
+      offset: change.offset,
+    };
+  }
   sink.flushAll();
   result.batches = sink.batchesPosted;
   return result;
+}
+
+/**
+ * For rejected lines: the format a line looks like when it is not `format` (another
+ * reader's sniffer recognises it, or it is JSON in a text format), else null.
+ */
+function formatProbe(format: FormatName, headerLine: string | undefined): (buf: Uint8Array, s: number, e: number) => string | null {
+  const decoder = new TextDecoder();
+  const own = readerFor(format);
+  const jsonFile = headerLine !== undefined && /^[[{]/.test(headerLine);
+  return (buf, s, e) => {
+    const bytes = buf.subarray(s, Math.min(e, s + 65536));
+    const text = decoder.decode(bytes);
+    const line = text.trim();
+    if (line.length === 0 || own?.sniff(text, line, bytes)) return null;
+    for (const r of allReaders()) if (r.name !== format && r.sniff(text, line, bytes)) return r.name;
+    if (!jsonFile && /^\{\s*"/.test(line)) return 'JSON';
+    return null;
+  };
 }

@@ -6,6 +6,7 @@ import { UsageError } from './args.js';
 import { DEFAULT_THRESHOLDS, PROFILES, checkWindow, parseDuration, type Thresholds } from '../detect/rules.js';
 import type { FormatName } from '../formats/types.js';
 import { supportedFormats } from '../formats/registry.js';
+import { CLOUD_NAMES } from '../flow/types.js';
 import { DEFAULT_RUN, type DetectOptions } from '../engine/run.js';
 import { DEFAULT_OUTBOUND } from '../engine/outbound-table.js';
 import { readListFile, type Cidr } from '../net/cidr.js';
@@ -92,8 +93,15 @@ export function detectOptionsFrom(v: Parsed['values'], inputs: string[]): Detect
   if (format && !supportedFormats().includes(format)) {
     throw new UsageError(`unknown --format '${format}' (supported: ${supportedFormats().join(', ')})`);
   }
+  // checked here, not in every parse worker (where an unknown name would fail each file)
+  if (v.cloud !== undefined && !(CLOUD_NAMES as readonly string[]).includes(String(v.cloud))) {
+    throw new UsageError(`unknown --cloud '${v.cloud}' (expected one of ${CLOUD_NAMES.join(', ')})`);
+  }
   const workers = Number(v.workers);
   if (!(workers >= 1 && workers <= 256)) throw new UsageError('--workers must be between 1 and 256');
+  for (const name of ['max-line-bytes', 'max-decompressed-bytes']) {
+    if (!(Number(v[name]) >= 1)) throw new UsageError(`--${name} must be at least 1`);
+  }
   let regionMap: Record<string, string> | undefined;
   if (v['region-map']) {
     try {

@@ -18,6 +18,7 @@ import type { Cidr } from '../net/cidr.js';
 import type { BatchMessage, FinalizeReply, ParseResult, ParseTask, ShardTask } from './tasks.js';
 import { compareVerdicts } from '../output/order.js';
 import { readerFor } from '../formats/registry.js';
+import { batchTransferList } from '../flow/batch.js';
 
 export interface DetectOptions {
   inputs: string[];
@@ -351,11 +352,7 @@ function collectReports(files: InputFile[], chunkResults: ParseResult[][], maxRe
 }
 
 function transferOf(m: BatchMessage): ArrayBuffer[] {
-  const b = m.batch;
-  return [
-    b.feed, b.src, b.dst, b.proto, b.sport, b.dport, b.tcpFlags, b.packets, b.bytes, b.start, b.end,
-    b.cloud, b.action, b.direction, b.account, b.region, b.iface, b.instance,
-  ].map((a) => a.buffer as ArrayBuffer);
+  return batchTransferList(m.batch);
 }
 
 /** The parse jobs of every readable file, in file order (stdin read as it comes). */
@@ -384,13 +381,12 @@ function planJobs(files: InputFile[], opts: DetectOptions, shards: number): () =
         account: f.account,
         region: f.region,
         awsFields: f.awsFields,
+        headerLine: f.headerLine,
       };
       if (f.path === '-') {
         let chunk = 0;
-        let offset = 0;
-        for await (const bytes of stdinChunks(opts)) {
+        for await (const { bytes, offset } of stdinChunks(opts)) {
           yield { file: i, chunk, task: { ...base, chunkIndex: chunk, mode: 'bytes', start: offset, end: offset + bytes.length, bytes } };
-          offset += bytes.length;
           chunk++;
         }
         continue;
@@ -409,25 +405,62 @@ function planJobs(files: InputFile[], opts: DetectOptions, shards: number): () =
   };
 }
 
-/** stdin in chunks that end at a newline (the carry goes to the next chunk). */
-async function* stdinChunks(opts: DetectOptions): AsyncGenerator<Uint8Array> {
+/**
+ * stdin in chunks that end at a newline (the carry goes to the next chunk), each with its
+ * byte offset in the input. A line longer than --max-line-bytes is never buffered whole
+ * (a 100 MB line without a newline used to be held, and re-concatenated for every piece
+ * that arrived): its chunk ends with the line's first maxLineBytes + 1 bytes and a '\n',
+ * which the worker reports as a line too long, and the rest of the line is dropped as it
+ * arrives.
+ */
+export async function* stdinChunks(opts: Pick<DetectOptions, 'stdin' | 'maxLineBytes' | 'chunkBytes'>): AsyncGenerator<{ bytes: Uint8Array; offset: number }> {
   const source = opts.stdin ? opts.stdin() : (process.stdin as AsyncIterable<Uint8Array>);
+  const maxLine = Math.max(0, opts.maxLineBytes);
   let pending: Uint8Array[] = [];
   let pendingLen = 0;
+  let tailLen = 0; // bytes of pending after its last '\n' (the line being received)
+  let offset = 0; // input offset of pending's first byte
+  let skipping = false; // dropping the rest of a line too long
   for await (const piece of source) {
-    pending.push(piece);
-    pendingLen += piece.length;
-    if (pendingLen >= opts.chunkBytes) {
+    let p = piece;
+    if (skipping) {
+      const nl = p.indexOf(10);
+      if (nl < 0) {
+        offset += p.length;
+        continue;
+      }
+      offset += nl + 1;
+      p = p.subarray(nl + 1);
+      skipping = false;
+    }
+    if (p.length === 0) continue;
+    pending.push(p);
+    pendingLen += p.length;
+    const lastNl = p.lastIndexOf(10);
+    tailLen = lastNl >= 0 ? p.length - lastNl - 1 : tailLen + p.length;
+    if (tailLen > maxLine) {
       const all = Buffer.concat(pending, pendingLen);
-      const nl = all.lastIndexOf(10);
-      if (nl < 0) continue;
-      yield new Uint8Array(all.subarray(0, nl + 1));
-      const rest = all.subarray(nl + 1);
-      pending = rest.length ? [new Uint8Array(rest)] : [];
-      pendingLen = rest.length;
+      const cut = pendingLen - tailLen + maxLine + 1;
+      const bytes = new Uint8Array(cut + 1);
+      bytes.set(all.subarray(0, cut));
+      bytes[cut] = 10;
+      yield { bytes, offset };
+      offset += pendingLen;
+      pending = [];
+      pendingLen = tailLen = 0;
+      skipping = true;
+      continue;
+    }
+    if (pendingLen >= opts.chunkBytes && pendingLen > tailLen) {
+      const all = Buffer.concat(pending, pendingLen);
+      const whole = pendingLen - tailLen;
+      yield { bytes: new Uint8Array(all.subarray(0, whole)), offset };
+      offset += whole;
+      pending = tailLen ? [new Uint8Array(all.subarray(whole))] : [];
+      pendingLen = tailLen;
     }
   }
-  if (pendingLen > 0) yield new Uint8Array(Buffer.concat(pending, pendingLen));
+  if (pendingLen > 0) yield { bytes: new Uint8Array(Buffer.concat(pending, pendingLen)), offset };
 }
 
 async function runWithConcurrency<T>(items: AsyncIterable<T>, limit: number, fn: (item: T) => Promise<void>): Promise<void> {

@@ -20,6 +20,7 @@ export interface ParseTask {
   account: string;
   region: string;
   awsFields?: string[];
+  headerLine?: string;
   regionMap?: Record<string, string>;
   cloud?: string;
   shards: number;

@@ -38,11 +38,20 @@ export interface Reject {
   text: string; // the start of the offending input, for the rejects file
 }
 
+/**
+ * What became of the input. For line formats every physical line has exactly one fate,
+ * so that SPEC §6 ("never more or fewer records than it read") can be checked per file:
+ *   lines = records + nodata + rejected + duplicates + blank + headers + trailers
+ * (see accountingGap()). The other counters break `records` down further.
+ */
 export interface SinkCounters {
   lines: number; // physical lines (or JSON objects) seen
   records: number; // flow records accepted (SPEC §2)
   nodata: number; // records that carry no flow (NODATA / SKIPDATA / empty tuples)
   rejected: number; // lines or objects that could not be parsed
+  blank: number; // empty or whitespace-only lines
+  headers: number; // header lines (AWS field names, nfdump CSV column names)
+  trailers: number; // lines after the records that are not records (nfdump's Summary block)
   inbound: number; // records fed to inbound detection
   outbound: number; // records fed to outbound detection
   internal: number; // neither inbound nor outbound (private to private, public to public)
@@ -54,13 +63,28 @@ export interface SinkCounters {
 
 export function newCounters(): SinkCounters {
   return {
-    lines: 0, records: 0, nodata: 0, rejected: 0, inbound: 0, outbound: 0, internal: 0,
+    lines: 0, records: 0, nodata: 0, rejected: 0, blank: 0, headers: 0, trailers: 0, inbound: 0, outbound: 0, internal: 0,
     responses: 0, backscatter: 0, otherPartition: 0, duplicates: 0,
   };
 }
 
 export function addCounters(into: SinkCounters, from: SinkCounters): void {
   for (const k of Object.keys(into) as (keyof SinkCounters)[]) into[k] += from[k];
+}
+
+/**
+ * Lines whose fate is not counted (0 when the accounting is exact). Positive: lines were
+ * dropped silently; negative: more outcomes than lines (a record counted twice).
+ */
+export function accountingGap(c: SinkCounters): number {
+  return c.lines - (c.records + c.nodata + c.rejected + c.duplicates + c.blank + c.headers + c.trailers);
+}
+
+/** Where a line reader's input stops being its format (see FlowSink.formatProbe). */
+export interface FormatChange {
+  line: number; // 1-based within the chunk
+  offset: number;
+  looksLike: string; // what the line looks like instead ('goflow2', 'JSON', ...)
 }
 
 export interface SinkOptions {
@@ -78,6 +102,15 @@ export class FlowSink {
   readonly dict = new ByteDict();
   readonly counters = newCounters();
   readonly rejects: Reject[] = [];
+  /**
+   * Optional: told the bytes of a rejected line, names the format the line looks like when
+   * that is not the format being read (a file that changes format half-way), else null.
+   * Only the first 8 rejects and then every 2^k-th are probed (until a change is found), so
+   * a file of bad lines costs little extra and a change after many bad lines is still seen.
+   */
+  formatProbe: ((buf: Uint8Array, s: number, e: number) => string | null) | null = null;
+  /** The first line that looked like another format, when formatProbe found one. */
+  formatChange: FormatChange | null = null;
   private readonly builders: FlowBatchData[];
   private readonly remaps: Int32Array[];
   private readonly touched: number[][];
@@ -99,7 +132,14 @@ export class FlowSink {
 
   /** A line or object that could not be parsed. */
   reject(line: number, offset: number, reason: string, buf?: Uint8Array, s = 0, e = 0): void {
-    this.counters.rejected++;
+    const n = ++this.counters.rejected;
+    if (buf && this.formatProbe && this.formatChange === null && (n <= 8 || (n & (n - 1)) === 0)) {
+      const other = this.formatProbe(buf, s, e);
+      if (other) {
+        reason = `${reason} (the line looks like ${other}: the file changes format here)`;
+        this.formatChange ??= { line, offset, looksLike: other };
+      }
+    }
     if (this.rejects.length < this.opts.maxRejectsKept) {
       const text = buf ? decoder.decode(buf.subarray(s, Math.min(e, s + MAX_REJECT_TEXT))) : '';
       this.rejects.push({ line, offset, reason, text });
@@ -160,8 +200,12 @@ export class FlowSink {
       c.internal++;
       return true;
     }
-    // responses and backscatter are not probes, in either direction (SPEC §3, §4)
-    if (r.sport < 1024 && r.dport >= 1024) {
+    // responses and backscatter are not probes, in either direction (SPEC §3, §4).
+    // The port rule needs ports: ICMP has type and code instead (NetFlow writes
+    // type * 256 + code as the destination port), so an echo request (8.0 = 2048) from
+    // port 0 would pass for a response. Formats with ICMP ports of 0 are not affected.
+    const icmp = r.proto === 1 || r.proto === 58;
+    if (!icmp && r.sport < 1024 && r.dport >= 1024) {
       c.responses++;
       return true;
     }

@@ -7,6 +7,7 @@
 import { parseAddressBytes } from '../net/address.js';
 import { Action, Cloud, Direction } from '../flow/types.js';
 import type { FlowSink } from '../flow/sink.js';
+import type { ByteDict } from '../flow/dict.js';
 import type { LineParser, LineReader, ReaderContext } from './types.js';
 
 export const AWS_V2_FIELDS = [
@@ -87,11 +88,15 @@ class AwsParser implements LineParser {
   private readonly defaultAccount: number;
   private readonly defaultRegion: number;
   private readonly fileError: string | null = null;
+  /** Consecutive records mostly repeat the account, region and interface: remember the last one of each. */
+  private readonly cached: Record<'account' | 'region' | 'iface' | 'instance', LastValue>;
 
   constructor(private readonly ctx: ReaderContext) {
     this.sink = ctx.sink;
     this.defaultAccount = this.sink.dict.idOf(ctx.account);
     this.defaultRegion = this.sink.dict.idOf(ctx.region);
+    const d = this.sink.dict;
+    this.cached = { account: new LastValue(d), region: new LastValue(d), iface: new LastValue(d), instance: new LastValue(d) };
     if (ctx.awsFields) {
       const r = rolesFor(ctx.awsFields);
       if ('error' in r) this.fileError = r.error;
@@ -135,6 +140,7 @@ class AwsParser implements LineParser {
       this.sink.rejectText(line, offset, `header: ${r.error}`, tokens.join(' '));
     } else {
       this.roles = r.roles;
+      this.sink.counters.headers++; // a line that is neither a record nor a reject (SPEC §6 accounting)
     }
     return true;
   }
@@ -143,7 +149,10 @@ class AwsParser implements LineParser {
     // trim whitespace (and the '\r' of CRLF files)
     while (s < e && (buf[s] === 32 || buf[s] === 9 || buf[s] === 13)) s++;
     while (e > s && (buf[e - 1] === 32 || buf[e - 1] === 9 || buf[e - 1] === 13)) e--;
-    if (s === e) return; // blank lines are not records
+    if (s === e) {
+      this.sink.counters.blank++; // blank lines are not records, but are counted (SPEC §6 accounting)
+      return;
+    }
     // a header on the first line, or (rarely) mid-file where files were concatenated:
     // the latter is only looked for when a line fails to parse as a record
     if ((line === 1 || this.roles === null) && this.header(buf, s, e, line, offset)) return;
@@ -271,22 +280,46 @@ class AwsParser implements LineParser {
         return 0;
       }
       case Role.account:
-        r.account = this.sink.dict.idOfBytes(buf, s, e);
+        r.account = this.cached.account.idOf(buf, s, e);
         return 0;
       case Role.region:
-        if (!(e - s === 1 && buf[s] === 45)) r.region = this.sink.dict.idOfBytes(buf, s, e);
+        if (!(e - s === 1 && buf[s] === 45)) r.region = this.cached.region.idOf(buf, s, e);
         return 0;
       case Role.iface:
-        if (!(e - s === 1 && buf[s] === 45)) r.iface = this.sink.dict.idOfBytes(buf, s, e);
+        if (!(e - s === 1 && buf[s] === 45)) r.iface = this.cached.iface.idOf(buf, s, e);
         return 0;
       case Role.instance:
-        if (!(e - s === 1 && buf[s] === 45)) r.instance = this.sink.dict.idOfBytes(buf, s, e);
+        if (!(e - s === 1 && buf[s] === 45)) r.instance = this.cached.instance.idOf(buf, s, e);
         return 0;
       case Role.resourceType:
         return buf[s] === 84 ? 1 : 0; // TransitGateway records: out of scope, skipped cleanly
       default:
         return 0;
     }
+  }
+}
+
+/** The dictionary id of the last value seen in one column: a byte compare instead of a hash lookup when it repeats. */
+class LastValue {
+  private bytes = new Uint8Array(64);
+  private len = -1;
+  private id = 0;
+  constructor(private readonly dict: ByteDict) {}
+  idOf(buf: Uint8Array, s: number, e: number): number {
+    const len = e - s;
+    if (len === this.len) {
+      let k = 0;
+      while (k < len && this.bytes[k] === buf[s + k]) k++;
+      if (k === len) return this.id;
+    }
+    this.id = this.dict.idOfBytes(buf, s, e);
+    if (len <= this.bytes.length) {
+      this.bytes.set(buf.subarray(s, e));
+      this.len = len;
+    } else {
+      this.len = -1;
+    }
+    return this.id;
   }
 }
 

@@ -3,10 +3,14 @@
  * types.ts) and add it to READERS: its place in the list is its priority when sniffing.
  */
 import { awsText } from './aws.js';
+import { nfdumpCsv } from './nfdump.js';
+import { goflow2 } from './goflow2.js';
 import type { FormatName, FormatReader } from './types.js';
 
 const READERS: FormatReader[] = [
   awsText,
+  nfdumpCsv, // after AWS: needs commas, which AWS lines never have
+  goflow2, // JSON: after the cloud JSON readers, which key on their own fields (formats.md §6 rule 8)
 ];
 
 export function readerFor(name: FormatName): FormatReader | undefined {

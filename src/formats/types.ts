@@ -29,6 +29,11 @@ export interface ReaderContext {
   regionMap?: Record<string, string>;
   /** Cloud for NetFlow/IPFIX (default "other"). */
   cloud?: string;
+  /**
+   * Line formats: the file's first non-blank line, trimmed. A parser reading a later chunk
+   * of the file (which starts past the header) learns the column layout from it.
+   */
+  headerLine?: string;
 }
 
 export interface LineParser {

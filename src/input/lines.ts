@@ -2,8 +2,16 @@
  * Feeding bytes to a line reader: whole lines only, a carry for the line that spans two
  * blocks, and a bound on line length (a longer line is counted as a reject and skipped
  * without being held in memory: a 100 MB line costs no more than a short one).
+ *
+ * The bound applies to every line, wherever the block boundaries fall: a line's length
+ * is its bytes before the '\n' (a '\r' counts), and a line of more than maxLineBytes is
+ * reported through lineTooLong() and never parsed. (Lines that lay wholly inside one
+ * block used to reach the parser whatever their length, so the same file could give
+ * "line too long" or a parse error depending on read sizes.)
  */
 import type { LineParser } from '../formats/types.js';
+
+const NL = 10;
 
 export class LineFeeder {
   private carry: Uint8Array;
@@ -20,7 +28,8 @@ export class LineFeeder {
     private readonly maxLineBytes: number,
     baseOffset: number,
   ) {
-    this.carry = new Uint8Array(Math.min(maxLineBytes, 1 << 16));
+    // + 1: the carry holds a line with its '\n'
+    this.carry = new Uint8Array(Math.min(maxLineBytes + 1, 1 << 16));
     this.pushed = baseOffset;
   }
 
@@ -34,21 +43,21 @@ export class LineFeeder {
     let s = 0;
     const n = block.length;
     if (this.carryLen > 0 || this.skipping) {
-      const nl = block.indexOf(10);
+      const nl = block.indexOf(NL);
       if (nl < 0) {
-        this.appendCarry(block, 0, n, base);
+        this.appendCarry(block, 0, n, base, false);
         return;
       }
-      this.appendCarry(block, 0, nl + 1, base);
+      this.appendCarry(block, 0, nl + 1, base, true);
       this.finishCarry();
       s = nl + 1;
     }
-    const last = block.lastIndexOf(10);
+    const last = block.lastIndexOf(NL);
     if (last >= s) {
-      this.line += this.parser.parseLines(block, s, last + 1, this.line, base + s);
+      this.feedWhole(block, s, last + 1, base);
       s = last + 1;
     }
-    if (s < n) this.appendCarry(block, s, n, base);
+    if (s < n) this.appendCarry(block, s, n, base, false);
   }
 
   /**
@@ -68,17 +77,47 @@ export class LineFeeder {
     this.finishCarry();
   }
 
-  private appendCarry(block: Uint8Array, s: number, e: number, base: number): void {
+  /**
+   * Whole lines in block[s, e) (block[e - 1] is '\n'): runs of lines within the limit go
+   * to the parser in one call; a longer line is reported and skipped. Finding them costs
+   * one backward search per maxLineBytes of input: a line starting at q is short enough
+   * exactly when a '\n' lies in [q, q + max], and then so is every line up to that '\n'.
+   */
+  private feedWhole(block: Uint8Array, s: number, e: number, base: number): void {
+    const max = this.maxLineBytes;
+    if (e - s - 1 <= max) {
+      this.line += this.parser.parseLines(block, s, e, this.line, base + s);
+      return;
+    }
+    let p = s; // first byte not yet given to the parser
+    let q = s; // every line starting in [p, q) is within the limit
+    while (q < e) {
+      const nl = block.lastIndexOf(NL, Math.min(q + max, e - 1));
+      if (nl >= q) {
+        q = nl + 1;
+        continue;
+      }
+      if (q > p) this.line += this.parser.parseLines(block, p, q, this.line, base + p);
+      const end = block.indexOf(NL, q + max); // found: block[e - 1] is '\n'
+      this.parser.lineTooLong(this.line, base + q);
+      this.line++;
+      p = q = end + 1;
+    }
+    if (q > p) this.line += this.parser.parseLines(block, p, q, this.line, base + p);
+  }
+
+  /** Add block[s, e) to the carried line; `endsLine` when block[e - 1] is its '\n'. */
+  private appendCarry(block: Uint8Array, s: number, e: number, base: number, endsLine: boolean): void {
     if (this.carryLen === 0 && !this.skipping) this.carryStart = base + s;
     if (this.skipping) return;
     const len = e - s;
-    if (this.carryLen + len > this.maxLineBytes) {
+    if (this.carryLen + len - (endsLine ? 1 : 0) > this.maxLineBytes) {
       this.skipping = true;
       this.carryLen = 0;
       return;
     }
     if (this.carryLen + len > this.carry.length) {
-      const next = new Uint8Array(Math.min(this.maxLineBytes, Math.max(this.carry.length * 2, this.carryLen + len)));
+      const next = new Uint8Array(Math.min(this.maxLineBytes + 1, Math.max(this.carry.length * 2, this.carryLen + len)));
       next.set(this.carry.subarray(0, this.carryLen));
       this.carry = next;
     }

@@ -4,7 +4,7 @@
  * into byte ranges that workers read in parallel. Files that cannot be read are listed
  * with the reason; they never stop the run.
  */
-import { openSync, readSync, closeSync, readdirSync, statSync } from 'node:fs';
+import { openSync, readSync, closeSync, readdirSync, statSync, fstatSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { gunzipSync, constants as zc } from 'node:zlib';
 import { isGzip, sniffFormat, awsHeaderOf } from '../formats/sniff.js';
@@ -21,6 +21,8 @@ export interface InputFile {
   account: string;
   region: string;
   awsFields?: string[];
+  /** The first non-blank line (line formats): a reader of a later chunk learns the file's layout from it. */
+  headerLine?: string;
   error?: string; // the file cannot be read: why
 }
 
@@ -32,6 +34,16 @@ export interface PlanOptions {
 }
 
 const HEAD_BYTES = 1 << 16;
+
+/** "ENOENT (no such file or directory)" from a Node fs error. */
+export function ioReason(err: unknown): string {
+  const e = err as NodeJS.ErrnoException;
+  if (!e.code) return e.message ?? String(err);
+  const m = /^[A-Z]+: ([^,]+)/.exec(e.message ?? '');
+  return m ? `${e.code} (${m[1]})` : e.code;
+}
+
+const NOT_REGULAR = 'not a regular file (a pipe, socket or device): not read; use - to read standard input';
 
 /** Every file under the given paths, sorted, each with its format and defaults. */
 export function planInputs(paths: string[], opts: PlanOptions): InputFile[] {
@@ -45,14 +57,12 @@ export function planInputs(paths: string[], opts: PlanOptions): InputFile[] {
     try {
       st = statSync(p);
     } catch (err) {
-      files.push(broken(p, `cannot read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`));
+      files.push(broken(p, `cannot read: ${ioReason(err)}`));
       continue;
     }
-    if (st.isDirectory()) {
-      for (const f of walk(p)) files.push(describe(f, opts));
-    } else {
-      files.push(describe(p, opts));
-    }
+    if (st.isDirectory()) walk(p, opts, files, new Set([`${st.dev}:${st.ino}`]));
+    else if (st.isFile()) files.push(describe(p, opts));
+    else files.push(broken(p, NOT_REGULAR)); // opening a FIFO would block the run
   }
   return files;
 }
@@ -61,35 +71,92 @@ function broken(path: string, error: string): InputFile {
   return { path, display: path, size: 0, gzip: false, format: null, account: '', region: '', error };
 }
 
-function walk(dir: string): string[] {
-  const out: string[] = [];
-  const entries = readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+/**
+ * The files under a directory, in name order. Nothing is dropped silently: an entry that
+ * cannot be listed or read (no permission, a dangling or looping symbolic link, a FIFO)
+ * is listed with the reason. Symbolic links are followed; `seen` (device:inode of the
+ * directories on the way) stops link cycles.
+ */
+function walk(dir: string, opts: PlanOptions, out: InputFile[], seen: Set<string>): void {
+  let entries;
+  try {
+    entries = readdirSync(dir, { withFileTypes: true });
+  } catch (err) {
+    out.push(broken(dir, `cannot list directory: ${ioReason(err)}`));
+    return;
+  }
+  entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   for (const e of entries) {
     const full = join(dir, e.name);
-    if (e.isDirectory()) out.push(...walk(full));
-    else if (e.isFile()) out.push(full);
+    if (e.isFile()) {
+      out.push(describe(full, opts));
+      continue;
+    }
+    let st;
+    try {
+      st = statSync(full); // follows links
+    } catch (err) {
+      out.push(broken(full, `cannot read: ${ioReason(err)}${e.isSymbolicLink() ? ' (symbolic link)' : ''}`));
+      continue;
+    }
+    if (st.isDirectory()) {
+      const id = `${st.dev}:${st.ino}`;
+      if (seen.has(id)) {
+        out.push(broken(full, 'symbolic link back to a directory already being read: not followed'));
+        continue;
+      }
+      seen.add(id);
+      walk(full, opts, out, seen);
+      seen.delete(id);
+    } else if (st.isFile()) {
+      out.push(describe(full, opts));
+    } else {
+      out.push(broken(full, NOT_REGULAR));
+    }
   }
-  return out;
 }
 
-/** The first bytes of a file, gunzipped when it is gzip (partial inflate, never the whole file). */
-export function readHead(path: string): { head: Uint8Array; gzip: boolean; size: number } {
+/**
+ * The first bytes of a file, gunzipped when it is gzip (partial inflate, never the whole
+ * file). `gzipError` says why a gzip file gave no bytes (damaged, or empty inside).
+ */
+export function readHead(path: string): { head: Uint8Array; gzip: boolean; size: number; gzipError?: string } {
   const fd = openSync(path, 'r');
   try {
-    const size = statSync(path).size;
+    const size = fstatSync(fd).size;
     const buf = Buffer.alloc(Math.min(size, HEAD_BYTES));
     const got = readSync(fd, buf, 0, buf.length, 0);
     const raw = buf.subarray(0, got);
     if (!isGzip(raw)) return { head: raw, gzip: false, size };
-    try {
-      const head = gunzipSync(raw, { finishFlush: zc.Z_SYNC_FLUSH, maxOutputLength: HEAD_BYTES * 64 });
-      return { head: head.subarray(0, HEAD_BYTES), gzip: true, size };
-    } catch {
-      return { head: new Uint8Array(0), gzip: true, size };
-    }
+    return { ...gunzipHead(raw), gzip: true, size };
   } finally {
     closeSync(fd);
   }
+}
+
+/**
+ * Inflate the start of a gzip file, at most HEAD_BYTES * 64 of output. Data that inflates
+ * past that (a gzip bomb, or very repetitive logs) made gunzipSync throw, and the file was
+ * then reported as a damaged gzip; now less input is inflated until the output fits, and
+ * the whole-file read later applies --max-decompressed-bytes.
+ */
+function gunzipHead(raw: Uint8Array): { head: Uint8Array; gzipError?: string } {
+  let error = '';
+  for (let n = raw.length; ; n = Math.floor(n / 4)) {
+    try {
+      const head = gunzipSync(raw.subarray(0, n), { finishFlush: zc.Z_SYNC_FLUSH, maxOutputLength: HEAD_BYTES * 64 });
+      if (head.length === 0) return { head, gzipError: n === raw.length ? 'the gzip file holds no data' : 'gzip data too short' };
+      return { head: head.subarray(0, HEAD_BYTES) };
+    } catch (err) {
+      const e = err as NodeJS.ErrnoException;
+      if (e.code !== 'ERR_BUFFER_TOO_LARGE') {
+        error = e.message;
+        break;
+      }
+      if (n <= 64) break;
+    }
+  }
+  return { head: new Uint8Array(0), gzipError: `damaged gzip data: ${error || 'cannot inflate its start'}` };
 }
 
 function describe(path: string, opts: PlanOptions): InputFile {
@@ -105,23 +172,45 @@ function describe(path: string, opts: PlanOptions): InputFile {
     awsFields: opts.awsFields,
   };
   let head: Uint8Array;
+  let gzipError: string | undefined;
   try {
     const h = readHead(path);
     head = h.head;
     base.size = h.size;
     base.gzip = h.gzip;
+    gzipError = h.gzipError;
   } catch (err) {
-    return { ...base, error: `cannot read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` };
+    return { ...base, error: `cannot read: ${ioReason(err)}` };
   }
   if (base.size === 0) return { ...base, error: 'empty file' };
+  if (gzipError) return { ...base, error: gzipError };
   const format = opts.format ?? sniffFormat(head, path);
-  if (!format) {
-    return { ...base, error: base.gzip && head.length === 0 ? 'gzip header is damaged' : 'unrecognised format (not a known flow-log layout)' };
-  }
-  if (!readerFor(format)) return { ...base, format, error: `format '${format}' is not supported yet` };
+  if (!format) return { ...base, error: unrecognised(head) };
+  const reader = readerFor(format);
+  if (!reader) return { ...base, format, error: `format '${format}' is not supported yet` };
   base.format = format;
   if (format === 'aws-text') base.awsFields = awsHeaderOf(head) ?? opts.awsFields;
+  if (reader.kind === 'lines') base.headerLine = firstLineOf(head);
   return base;
+}
+
+/** The first non-blank line of a file's head, trimmed (at most 64 KiB). */
+function firstLineOf(head: Uint8Array): string {
+  const text = Buffer.from(head).toString('utf8');
+  return (text.split('\n').find((l) => l.trim().length > 0) ?? '').trim();
+}
+
+/** Why no reader took a file: binary content, or text of no known layout. */
+function unrecognised(head: Uint8Array): string {
+  let control = 0;
+  const n = Math.min(head.length, 4096);
+  for (let i = 0; i < n; i++) {
+    const c = head[i]!;
+    if (c === 0 || (c < 32 && c !== 9 && c !== 10 && c !== 13)) control++;
+  }
+  if (n > 0 && control * 20 > n) return 'unrecognised format: binary data, not a flow log (nor gzip)';
+  const first = firstLineOf(head.subarray(0, 4096)).slice(0, 60);
+  return first ? `unrecognised format: no reader knows a file starting ${JSON.stringify(first)}` : 'no data: the file holds only blank lines';
 }
 
 /** Byte ranges of a plain line-oriented file for parallel parsing. */

@@ -76,7 +76,11 @@ export interface GzipReadResult {
   error?: InputError;
 }
 
-/** Stream a gzip file through zlib into a line parser, bounded by maxBytes of output. */
+/**
+ * Stream a gzip file through zlib into a line parser, bounded by maxBytes of output.
+ * Errors name the decompressed byte count and the line reached (offset -1: a byte offset
+ * in the compressed file would be misleading, and run.ts appends offsets >= 0 as-is).
+ */
 export async function readGzipLines(
   path: string,
   parser: LineParser,
@@ -87,23 +91,33 @@ export async function readGzipLines(
   let total = 0;
   const gunzip = createGunzip({ chunkSize: 1 << 20 });
   const stream = createReadStream(path, { highWaterMark: 1 << 20 }).pipe(gunzip);
+  const where = () => `after ${total} decompressed bytes, in line ${feeder.line}`;
   try {
     for await (const chunk of stream as AsyncIterable<Buffer>) {
-      total += chunk.length;
-      if (total > maxBytes) {
+      if (total + chunk.length > maxBytes) {
+        // parse up to the limit exactly, so that the result does not depend on zlib's chunk sizes
+        feeder.push(chunk.subarray(0, maxBytes - total));
+        total = maxBytes;
         stream.destroy();
+        const at = where();
         feeder.end(true);
         return {
           lines: feeder.line - 1,
           decompressedBytes: total,
-          error: new InputError(`decompressed size exceeds the limit of ${maxBytes} bytes (gzip bomb?); stopped`, total),
+          error: new InputError(`decompressed size exceeds --max-decompressed-bytes ${maxBytes} (a gzip bomb?): stopped ${at}`, -1),
         };
       }
+      total += chunk.length;
       feeder.push(chunk);
     }
   } catch (err) {
+    const at = where();
     feeder.end(true);
-    return { lines: feeder.line - 1, decompressedBytes: total, error: new InputError(`gzip: ${(err as Error).message}`, total) };
+    const e = err as NodeJS.ErrnoException;
+    const zlib = typeof e.code === 'string' && e.code.startsWith('Z_');
+    const what = !zlib ? 'read error' : e.code === 'Z_BUF_ERROR' ? 'the file is truncated' : 'the file is damaged';
+    const message = `${zlib ? 'gzip: ' : ''}${e.message}: ${what} (stopped ${at})`;
+    return { lines: feeder.line - 1, decompressedBytes: total, error: new InputError(message, -1) };
   }
   feeder.end(false);
   return { lines: feeder.line - 1, decompressedBytes: total };
