@@ -139,7 +139,8 @@ describe.skipIf(!HAVE_REDIS)('cluster: Redis + BullMQ workers (issue 8)', () => 
     const victim = join(copy, 'b.log.gz');
     const st = statSync(victim);
     // submit while the workers are held up: the step runs only after the file is gone
-    const pause = workers.map((w) => (w.proc.kill('SIGSTOP'), w));
+    const pause = workers.filter((w) => w.proc.exitCode === null && w.proc.signalCode === null);
+    for (const w of pause) w.proc.kill('SIGSTOP');
     const first = await cli(submitArgs([copy], 'fail-test'));
     expect(first.status, first.stderr).toBe(0);
     renameSync(victim, join(root, 'b.log.gz.aside'));
@@ -193,5 +194,37 @@ describe.skipIf(!HAVE_REDIS)('cluster: Redis + BullMQ workers (issue 8)', () => 
     expect(comparable(out)).toEqual(comparable(reference));
     expect(out['scans.ndjson']).toBe(reference['scans.ndjson']);
     expect(existsSync(join(store, 'runs', 'restart-test', 'partials', `partial-${P - 1}-of-${P}.fsp`))).toBe(true);
+  });
+
+  it('Redis restarted empty in the middle of a run: the run is reported lost with the command to resubmit, which finishes it', async () => {
+    let wiped: Promise<void> | null = null;
+    for (const w of workers) {
+      w.onLine((line) => {
+        if (!wiped && / done lost-test\.detect\.\d+ /.test(line)) {
+          wiped = (async () => {
+            await redis.kill();
+            await redis.startEmpty();
+          })();
+        }
+      });
+    }
+    const r = await cli([...submitArgs(data.inputs, 'lost-test'), '--wait']);
+    await wiped;
+    expect(r.status, `${r.stderr}\n${logs()}`).toBe(4);
+    expect(r.stderr).toMatch(/run lost-test: LOST/);
+    expect(r.stderr).toMatch(/Redis holds no record of lost-test\.partitions/);
+    expect(r.stderr).toMatch(/resubmit \(done steps are kept\): flowsieve cluster submit --run lost-test/);
+    const partialsBefore = readdirSync(join(store, 'runs', 'lost-test', 'partials')).filter((n) => !n.startsWith('.'));
+    expect(partialsBefore.length).toBeGreaterThan(0);
+
+    const again = await cli(['cluster', 'submit', '--run', 'lost-test', ...connect(), '--wait']);
+    expect(again.status, `${again.stderr}\n${logs()}`).toBe(2);
+    expect(again.stderr).toMatch(/run lost-test: DONE/);
+    const out = folder(join(store, 'runs', 'lost-test', 'out'));
+    expect(comparable(out)).toEqual(comparable(reference));
+    expect(out['scans.ndjson']).toBe(reference['scans.ndjson']);
+    // the partitions done before the loss were not redone
+    const redone = logs().split('\n').filter((l) => / done lost-test\.detect\.\d+ .*"cached":true/.test(l));
+    expect(redone.length).toBeGreaterThan(0);
   });
 });

@@ -5,6 +5,8 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
+import { readdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 
 export const HAVE_REDIS = spawnSync('redis-server', ['--version'], { encoding: 'utf8' }).status === 0;
 
@@ -56,6 +58,12 @@ export class TestRedis {
       });
     });
     proc.removeAllListeners('exit');
+  }
+
+  /** Start again with no data: a Redis that lost everything (no persistence, a new machine). */
+  async startEmpty(): Promise<void> {
+    for (const name of readdirSync(this.dir)) rmSync(join(this.dir, name), { recursive: true, force: true });
+    await this.start();
   }
 
   /** SIGKILL: no shutdown save; what survives is what the append-only file holds. */
