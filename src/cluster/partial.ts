@@ -7,7 +7,9 @@
  * of every partition) and the outbound alerts, whose worm signature asks whether the host
  * was itself scanned, by a source that may live in another partition. Every partition
  * reads all the input, so the file counters that come before the partition filter are
- * the same in every partial: they are taken once and checked, not summed.
+ * the same in every partial: they are taken once and checked, not summed. When the
+ * partitions read disjoint files instead (input already split by partition, as replay
+ * files are), the file reports are concatenated and every counter adds up.
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -201,7 +203,8 @@ export function mergePartials(parts: PartialResult[]): MergedRun {
     allow: config.allow ? { cidrs: config.allow.cidrs.map(cidrOf), names: new Set(config.allow.names) } : undefined,
     ownCidrs: config.ownCidrs ? config.ownCidrs.map(cidrOf) : undefined,
   });
-  const files = mergeFiles(ordered);
+  const shared = sameFiles(ordered);
+  const files = shared ? mergeFiles(ordered) : ordered.flatMap((p) => p.files);
   const totals = newCounters();
   for (const f of files) for (const k of Object.keys(totals) as (keyof SinkCounters)[]) totals[k] += f.counters[k];
   const workers = ordered.map((p) => p.performance.workers);
@@ -214,10 +217,10 @@ export function mergePartials(parts: PartialResult[]): MergedRun {
     findings,
     files,
     totals,
-    bytesIn: first.bytesIn,
+    bytesIn: shared ? first.bytesIn : sum(ordered, (p) => p.bytesIn),
     keys: sum(ordered, (p) => p.keys),
     entries: sum(ordered, (p) => p.entries),
-    rejects: first.rejects,
+    rejects: shared ? first.rejects : ordered.flatMap((p) => p.rejects).slice(0, config.maxRejects),
     // the partitions run side by side: the run takes as long as the slowest, then the merge
     wallSeconds: Math.max(...ordered.map((p) => p.performance.wallSeconds)) + (performance.now() - t0) / 1000,
     partial: ordered.some((p) => p.partial),
@@ -251,6 +254,30 @@ function checkComplete(parts: PartialResult[]): PartialResult[] {
     );
   }
   return [...byIndex.entries()].sort(([a], [b]) => a - b).map(([, p]) => p);
+}
+
+/**
+ * True when every partition read the same files (raw input, filtered by partition);
+ * false when they read disjoint files (input split by partition beforehand).
+ */
+function sameFiles(parts: PartialResult[]): boolean {
+  const paths = parts.map((p) => p.files.map((f) => f.path));
+  const first = JSON.stringify(paths[0]);
+  if (paths.every((x) => JSON.stringify(x) === first)) return true;
+  const seen = new Map<string, number>();
+  parts.forEach((p, i) => {
+    for (const f of p.files) {
+      const other = seen.get(f.path);
+      if (other !== undefined && other !== i) {
+        throw new PartialError(
+          `${f.path} was read by partitions ${parts[other]!.partition.index} and ${p.partition.index} but not by all: ` +
+            'the partials were made from different inputs',
+        );
+      }
+      seen.set(f.path, i);
+    }
+  });
+  return false;
 }
 
 /**
