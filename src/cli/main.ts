@@ -2,6 +2,10 @@
 /** flowsieve command line: one module per command under commands/. */
 import { helpText, parseArgs, UsageError, type CommandSpec, type Parsed } from './args.js';
 import * as detect from './commands/detect.js';
+import * as history from './commands/history.js';
+import * as exportLists from './commands/export.js';
+import * as report from './commands/report.js';
+import * as generate from './commands/generate.js';
 import * as merge from './commands/merge.js';
 import * as cluster from './commands/cluster.js';
 
@@ -13,7 +17,7 @@ interface Command {
   subcommands?: Command[];
 }
 
-const COMMANDS: Command[] = [detect, merge, cluster];
+const COMMANDS: Command[] = [detect, generate, history, exportLists, report, merge, cluster];
 
 function usage(): string {
   return [

@@ -169,7 +169,8 @@ export class Engine {
       records += result.counters.records;
       onProgress?.({ bytesDone, bytesTotal, records, elapsed: (performance.now() - t0) / 1000 });
     };
-    await runWithConcurrency(planJobs(files, opts, this.shards)(), this.shards + 1, runJob);
+    // several tasks in flight per thread: small files are latency-bound, not CPU-bound
+    await runWithConcurrency(planJobs(files, opts, this.shards)(), 4 * this.shards + 2, runJob);
     await this.drain();
     return collectReports(files, chunkResults, opts.maxRejects);
   }

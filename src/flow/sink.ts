@@ -95,6 +95,7 @@ export interface SinkOptions {
 }
 
 const MAX_REJECT_TEXT = 200;
+const FIRST_BATCH = 1024;
 const decoder = new TextDecoder('utf-8', { fatal: false });
 
 export class FlowSink {
@@ -124,7 +125,7 @@ export class FlowSink {
     this.remaps = [];
     this.touched = [];
     for (let s = 0; s < opts.shards; s++) {
-      this.builders.push(allocBatch(opts.batchSize));
+      this.builders.push(allocBatch(Math.min(opts.batchSize, FIRST_BATCH)));
       this.remaps.push(new Int32Array(256).fill(-1));
       this.touched.push([]);
     }
@@ -293,7 +294,8 @@ export class FlowSink {
     const remap = this.remaps[shard]!;
     for (const id of this.touched[shard]!) remap[id] = -1;
     this.touched[shard] = [];
-    this.builders[shard] = allocBatch(this.opts.batchSize);
+    // batches grow from small to the full size: a small file costs small batches
+    this.builders[shard] = allocBatch(Math.min(this.opts.batchSize, b.feed.length * 4));
     this.batchesPosted++;
     this.flush(shard, b);
   }

@@ -118,8 +118,8 @@ class AwsParser implements LineParser {
     let line = firstLine;
     let i = s;
     while (i < e) {
-      let j = i;
-      while (j < e && buf[j] !== 10) j++;
+      let j = buf.indexOf(10, i); // native search: much faster than a byte loop
+      if (j < 0 || j > e) j = e;
       this.parseLine(buf, i, j, line, baseOffset + (i - s));
       line++;
       i = j + 1;

@@ -3,8 +3,8 @@
  * gzip file streamed through zlib, a whole document, or bytes handed over from stdin.
  * Decompression is bounded: a gzip bomb is stopped and reported, not inflated into memory.
  */
-import { openSync, readSync, closeSync, createReadStream } from 'node:fs';
-import { createGunzip } from 'node:zlib';
+import { openSync, readSync, closeSync, createReadStream, readFileSync, statSync } from 'node:fs';
+import { createGunzip, gunzipSync } from 'node:zlib';
 import { LineFeeder } from './lines.js';
 import type { LineParser } from '../formats/types.js';
 
@@ -87,6 +87,15 @@ export async function readGzipLines(
   maxLineBytes: number,
   maxBytes: number,
 ): Promise<GzipReadResult> {
+  const small = smallGzip(path, Math.min(maxBytes, SMALL_GZIP_OUTPUT));
+  if (small) {
+    // most flow-log objects are small (AWS: 5-minute files): one synchronous inflate
+    // costs far less than a stream; anything unusual takes the streaming path below
+    const feeder = new LineFeeder(parser, maxLineBytes, 0);
+    feeder.push(small);
+    feeder.end(false);
+    return { lines: feeder.line - 1, decompressedBytes: small.length };
+  }
   const feeder = new LineFeeder(parser, maxLineBytes, 0);
   let total = 0;
   const gunzip = createGunzip({ chunkSize: 1 << 20 });
@@ -121,6 +130,23 @@ export async function readGzipLines(
   }
   feeder.end(false);
   return { lines: feeder.line - 1, decompressedBytes: total };
+}
+
+const SMALL_GZIP_INPUT = 8 << 20;
+const SMALL_GZIP_OUTPUT = 256 << 20;
+
+/**
+ * The whole decompressed content of a small, intact gzip file, or null (large,
+ * truncated, damaged, or inflating past the bound: the streaming reader then handles
+ * it, with its exact error reporting).
+ */
+function smallGzip(path: string, maxOutput: number): Buffer | null {
+  try {
+    if (statSync(path).size > SMALL_GZIP_INPUT) return null;
+    return gunzipSync(readFileSync(path), { maxOutputLength: maxOutput });
+  } catch {
+    return null;
+  }
 }
 
 /** Whole-file read for document formats, gunzipping when needed, bounded by maxBytes. */

@@ -7,6 +7,8 @@ import { detect, type DetectResult, type Progress } from '../../engine/run.js';
 import { writeAlerts, writeVerdicts } from '../../output/verdicts.js';
 import { buildSummary, humanSummary } from '../../output/summary.js';
 import { writeFileAtomic } from '../../output/files.js';
+import { HistoryStore } from '../../store/history.js';
+import { describeOutcome, recordDetectRun } from '../../store/record.js';
 import { encodePartial, partialName, toPartial } from '../../cluster/partial.js';
 import type { DetectOptions } from '../../engine/run.js';
 
@@ -24,6 +26,7 @@ export const spec: CommandSpec = {
     },
     { name: 'near-misses', type: 'boolean', help: 'also write keys with enough endpoints that failed a condition' },
     { name: 'quiet', type: 'boolean', help: 'no summary or progress on stderr' },
+    { name: 'state', type: 'string', help: 'history folder: add this run\'s scanner days to its database (same input never counts twice)', value: 'DIR' },
     ...DETECTION_OPTIONS,
   ],
 };
@@ -34,7 +37,9 @@ export async function run(args: Parsed): Promise<number> {
   if (!v.out && !v.partials) throw new UsageError('detect needs --out DIR (or --partials DIR with --partition p/P)');
   const opts = detectOptionsFrom(v, args.positionals);
   if (v.partials && !opts.partition) throw new UsageError('--partials needs --partition p/P');
+  if (v.partials && v.state) throw new UsageError('--state records whole runs: give it to flowsieve merge, not to one partition');
   const quiet = Boolean(v.quiet);
+  const history = openHistory(v.state); // before detection: a bad --state fails fast
   if (!quiet && process.stderr.isTTY) opts.onProgress = progressLine;
   const result = await detect(opts);
   if (!quiet && process.stderr.isTTY) process.stderr.write('\r\x1b[K');
@@ -42,7 +47,13 @@ export async function run(args: Parsed): Promise<number> {
   if (v.out) writeResults(String(v.out), result, opts.windowSeconds, settings, opts.nearMisses);
   if (v.partials) writePartial(String(v.partials), result, opts, args.positionals, settings);
   if (!quiet) process.stderr.write(humanSummary(result, String(v.out ?? v.partials)) + '\n');
+  if (history && !recordHistory(history, result, historyOptions(opts.windowSeconds, opts.thresholds, args.positionals, v.out), quiet)) return 3;
   return result.partial ? 2 : 0;
+}
+
+/** What the history records of a run (detect, or the merge of a partitioned one). */
+export function historyOptions(windowSeconds: number, thresholds: unknown, inputs: string[], out: unknown): Parameters<typeof recordDetectRun>[2] {
+  return { windowSeconds, inputs, settings: { window_seconds: windowSeconds, thresholds }, outDir: out === undefined ? undefined : String(out) };
 }
 
 /** The `settings` block of summary.json. */
@@ -62,6 +73,31 @@ export function writePartial(dir: string, result: DetectResult, opts: DetectOpti
   writeFileAtomic(path, encodePartial(toPartial(result, opts, inputs, settings)));
   return path;
 }
+
+// --- history (--state DIR): see src/store/ -------------------------------------------
+export function openHistory(state: unknown): HistoryStore | null {
+  if (state === undefined) return null;
+  try {
+    return HistoryStore.open(String(state), { create: true });
+  } catch (err) {
+    throw new UsageError(`--state ${String(state)}: ${(err as Error).message}`);
+  }
+}
+
+export function recordHistory(store: HistoryStore, result: DetectResult, o: Parameters<typeof recordDetectRun>[2], quiet: boolean): boolean {
+  const dir = store.dir;
+  try {
+    const outcome = recordDetectRun(store, result, o);
+    if (!quiet || outcome.overlaps.length) process.stderr.write(describeOutcome(outcome, dir) + '\n');
+    return true;
+  } catch (err) {
+    process.stderr.write(`flowsieve detect: the results are written but the history in ${dir} was not updated: ${(err as Error).message}\n`);
+    return false;
+  } finally {
+    store.close();
+  }
+}
+// --- end history ------------------------------------------------------------------------
 
 export function writeResults(out: string, result: DetectResult, windowSeconds: number, settings: Record<string, unknown>, nearMisses: boolean): void {
   mkdirSync(out, { recursive: true });

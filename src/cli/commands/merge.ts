@@ -3,7 +3,7 @@ import type { CommandSpec, Parsed } from '../args.js';
 import { UsageError } from '../args.js';
 import { mergePartials, PartialError, readPartials } from '../../cluster/partial.js';
 import { humanSummary } from '../../output/summary.js';
-import { writeResults } from './detect.js';
+import { historyOptions, openHistory, recordHistory, writeResults } from './detect.js';
 
 export const spec: CommandSpec = {
   name: 'merge',
@@ -12,6 +12,7 @@ export const spec: CommandSpec = {
   options: [
     { name: 'out', type: 'string', help: 'output folder (the same files detect writes)', value: 'DIR' },
     { name: 'quiet', type: 'boolean', help: 'no summary on stderr' },
+    { name: 'state', type: 'string', help: "history folder: add the merged run's scanner days to its database (as detect --state)", value: 'DIR' },
   ],
 };
 
@@ -20,6 +21,7 @@ export async function run(args: Parsed): Promise<number> {
   if (args.positionals.length === 0) throw new UsageError('merge needs the partial results (files, or folders holding them)');
   if (!v.out) throw new UsageError('merge needs --out DIR');
   const out = String(v.out);
+  const history = openHistory(v.state);
   let merged;
   try {
     merged = mergePartials(readPartials(args.positionals));
@@ -28,6 +30,9 @@ export async function run(args: Parsed): Promise<number> {
     throw err;
   }
   writeResults(out, merged.result, merged.windowSeconds, merged.settings, merged.nearMisses);
-  if (!v.quiet) process.stderr.write(`flowsieve merge: ${merged.partitions} partitions\n${humanSummary(merged.result, out)}\n`);
+  const quiet = Boolean(v.quiet);
+  if (!quiet) process.stderr.write(`flowsieve merge: ${merged.partitions} partitions\n${humanSummary(merged.result, out)}\n`);
+  const s = merged.settings;
+  if (history && !recordHistory(history, merged.result, historyOptions(merged.windowSeconds, s.thresholds, s.inputs as string[], out), quiet)) return 3;
   return merged.result.partial ? 2 : 0;
 }
