@@ -66,6 +66,23 @@ describe('partitions and merge (issue 8)', () => {
     expect(merged0.performance.workers).toBe(P);
   });
 
+  it('merge --state records the same history as detect --state', () => {
+    const s1 = join(root, 'state-single');
+    const s2 = join(root, 'state-merged');
+    expect(run(['detect', ...common, '--out', join(root, 'single2'), '--state', s1]).status).toBe(2);
+    expect(run(['merge', parts, '--out', join(root, 'merged2'), '--state', s2, '--quiet']).status).toBe(2);
+    const h1 = join(root, 'h1');
+    const h2 = join(root, 'h2');
+    expect(run(['history', '--state', s1, '--out', h1]).status).toBe(0);
+    expect(run(['history', '--state', s2, '--out', h2]).status).toBe(0);
+    const a = folder(h1);
+    const b = folder(h2);
+    expect(Object.keys(b)).toEqual(Object.keys(a));
+    expect(Object.keys(a).length).toBeGreaterThan(0);
+    for (const name of Object.keys(a)) expect(b[name], name).toBe(a[name]);
+    expect(run(['detect', ...common, '--partition', '0/8', '--partials', parts, '--state', s1]).stderr).toMatch(/--state records whole runs/);
+  });
+
   it('a partition run twice writes the same partial (a retried step is harmless)', () => {
     const file = join(parts, `partial-3-of-${P}.fsp`);
     const before = decodePartial(readFileSync(file), file);
