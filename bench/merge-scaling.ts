@@ -1,7 +1,7 @@
 /**
  * Scale-out measurements for docs/SCALING.md (issue 8).
  *
- *   node dist/bench/merge-scaling.js [--partitions 32] [--json FILE]
+ *   node dist/bench/merge-scaling.js [--partitions 64] [--json FILE]
  *
  * Builds synthetic inputs already split by partition (what `convert --partitions P`
  * gives each detect step), runs one detect per partition (one thread each), writes the
@@ -24,6 +24,7 @@ import { writeResults, runSettings } from '../src/cli/commands/detect.js';
 const T0 = 1700006400;
 const HDR = 'version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status';
 const ENDPOINTS = 10; // per key: every key is a scan (>= min_endpoints, identical probes)
+const REPEATS = 5; // merge timings: the fastest of this many
 
 interface Point {
   keys: number;
@@ -100,18 +101,29 @@ async function point(keys: number, repeats: number, P: number): Promise<Point> {
       writeFileSync(join(partials, `partial-${p}-of-${P}.fsp`), encodePartial(toPartial(r, opts, ['bench'], runSettings(opts, ['bench']))));
     }
     const partialBytes = readdirSync(partials).reduce((s, n) => s + statSync(join(partials, n)).size, 0);
-    const t0 = performance.now();
-    const parts = readPartials([partials]);
-    const t1 = performance.now();
-    const merged = mergePartials(parts);
-    const t2 = performance.now();
-    writeResults(join(dir, 'out'), merged.result, merged.windowSeconds, merged.settings, merged.nearMisses);
-    const t3 = performance.now();
+    // the machine is shared: the fastest of several repetitions is the cost of the work itself
+    let decode = Infinity;
+    let merge = Infinity;
+    let write = Infinity;
+    let scans = 0;
+    for (let rep = 0; rep < REPEATS; rep++) {
+      const t0 = performance.now();
+      const parts = readPartials([partials]);
+      const t1 = performance.now();
+      const merged = mergePartials(parts);
+      const t2 = performance.now();
+      writeResults(join(dir, 'out'), merged.result, merged.windowSeconds, merged.settings, merged.nearMisses);
+      const t3 = performance.now();
+      decode = Math.min(decode, (t1 - t0) / 1000);
+      merge = Math.min(merge, (t2 - t1) / 1000);
+      write = Math.min(write, (t3 - t2) / 1000);
+      scans = merged.result.scans.length;
+    }
     return {
-      keys, repeats, records, entries, scans: merged.result.scans.length,
+      keys, repeats, records, entries, scans,
       detectCpuSeconds: cpu, detectWallSeconds: wall, recordsPerCpuSecond: Math.round(records / cpu),
       accumulatorBytesPerEntry: Math.round(accBytes / Math.max(1, entries)),
-      partialBytes, decodeSeconds: (t1 - t0) / 1000, mergeSeconds: (t2 - t1) / 1000, writeSeconds: (t3 - t2) / 1000,
+      partialBytes, decodeSeconds: decode, mergeSeconds: merge, writeSeconds: write,
     };
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -119,7 +131,7 @@ async function point(keys: number, repeats: number, P: number): Promise<Point> {
 }
 
 async function main(): Promise<void> {
-  const P = Number(arg('partitions', '32'));
+  const P = Number(arg('partitions', '64'));
   const series: Array<[string, number, number]> = [
     ['records', 20000, 1], ['records', 20000, 4], ['records', 20000, 16],
     ['keys', 5000, 1], ['keys', 20000, 1], ['keys', 80000, 1], ['keys', 320000, 1],

@@ -126,8 +126,11 @@ async function submit(args: Parsed): Promise<number> {
     for (const c of made.configFiles) await store.put(c.key, c.data);
     if ((await store.size(planKey(plan.run))) === undefined) await store.put(planKey(plan.run), JSON.stringify(plan, null, 1));
     else {
-      const old = (await store.get(planKey(plan.run))).toString('utf8');
-      if (old !== JSON.stringify(plan, null, 1)) throw new UsageError(`run ${plan.run} exists with another plan: choose another --run name`);
+      // the same run again: keep its plan (retry settings included); another plan under the same name is an error
+      const old = JSON.parse((await store.get(planKey(plan.run))).toString('utf8')) as RunPlan;
+      const same = JSON.stringify({ ...plan, attempts: old.attempts, backoffMs: old.backoffMs }) === JSON.stringify(old);
+      if (!same) throw new UsageError(`run ${plan.run} exists with other inputs or options: choose another --run name`);
+      plan = old;
     }
   }
   const what = await enqueueRun(connection, queueName, store, plan);
