@@ -24,7 +24,7 @@ import { writeResults, runSettings } from '../src/cli/commands/detect.js';
 const T0 = 1700006400;
 const HDR = 'version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status';
 const ENDPOINTS = 10; // per key: every key is a scan (>= min_endpoints, identical probes)
-const REPEATS = 5; // merge timings: the fastest of this many
+const REPEATS = 7; // merge timings: the fastest of this many
 
 interface Point {
   keys: number;
@@ -74,60 +74,56 @@ function writeInputs(dir: string, keys: number, repeats: number, P: number): str
   });
 }
 
-async function point(keys: number, repeats: number, P: number): Promise<Point> {
+interface Built {
+  dir: string;
+  partials: string;
+  keys: number;
+  repeats: number;
+  records: number;
+  entries: number;
+  cpu: number;
+  wall: number;
+  accBytes: number;
+  partialBytes: number;
+}
+
+/** Inputs split by partition, one detect per partition, the partials on disk. */
+async function build(keys: number, repeats: number, P: number): Promise<Built> {
   const dir = mkdtempSync(join(tmpdir(), 'fs-merge-bench-'));
-  try {
-    const files = writeInputs(dir, keys, repeats, P);
-    const partials = join(dir, 'partials');
-    mkdirSync(partials);
-    let cpu = 0;
-    let wall = 0;
-    let records = 0;
-    let entries = 0;
-    let accBytes = 0;
-    for (let p = 0; p < P; p++) {
-      const opts = {
-        inputs: [files[p]!], workers: 1, windowSeconds: 21600, thresholds: { ...DEFAULT_THRESHOLDS }, nearMisses: false,
-        outbound: { ...DEFAULT_OUTBOUND }, ...DEFAULT_RUN, partition: { index: p, count: P },
-      };
-      const c0 = process.cpuUsage();
-      const r = await detect(opts);
-      const c = process.cpuUsage(c0);
-      cpu += (c.user + c.system) / 1e6; // the parse and shard threads are this process's too
-      wall += r.wallSeconds;
-      records += r.totals.records;
-      entries += r.entries;
-      accBytes += r.accumulatorBytes;
-      writeFileSync(join(partials, `partial-${p}-of-${P}.fsp`), encodePartial(toPartial(r, opts, ['bench'], runSettings(opts, ['bench']))));
-    }
-    const partialBytes = readdirSync(partials).reduce((s, n) => s + statSync(join(partials, n)).size, 0);
-    // the machine is shared: the fastest of several repetitions is the cost of the work itself
-    let decode = Infinity;
-    let merge = Infinity;
-    let write = Infinity;
-    let scans = 0;
-    for (let rep = 0; rep < REPEATS; rep++) {
-      const t0 = performance.now();
-      const parts = readPartials([partials]);
-      const t1 = performance.now();
-      const merged = mergePartials(parts);
-      const t2 = performance.now();
-      writeResults(join(dir, 'out'), merged.result, merged.windowSeconds, merged.settings, merged.nearMisses);
-      const t3 = performance.now();
-      decode = Math.min(decode, (t1 - t0) / 1000);
-      merge = Math.min(merge, (t2 - t1) / 1000);
-      write = Math.min(write, (t3 - t2) / 1000);
-      scans = merged.result.scans.length;
-    }
-    return {
-      keys, repeats, records, entries, scans,
-      detectCpuSeconds: cpu, detectWallSeconds: wall, recordsPerCpuSecond: Math.round(records / cpu),
-      accumulatorBytesPerEntry: Math.round(accBytes / Math.max(1, entries)),
-      partialBytes, decodeSeconds: decode, mergeSeconds: merge, writeSeconds: write,
+  const files = writeInputs(dir, keys, repeats, P);
+  const partials = join(dir, 'partials');
+  mkdirSync(partials);
+  const b: Built = { dir, partials, keys, repeats, records: 0, entries: 0, cpu: 0, wall: 0, accBytes: 0, partialBytes: 0 };
+  for (let p = 0; p < P; p++) {
+    const opts = {
+      inputs: [files[p]!], workers: 1, windowSeconds: 21600, thresholds: { ...DEFAULT_THRESHOLDS }, nearMisses: false,
+      outbound: { ...DEFAULT_OUTBOUND }, ...DEFAULT_RUN, partition: { index: p, count: P },
     };
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
+    const c0 = process.cpuUsage();
+    const r = await detect(opts);
+    const c = process.cpuUsage(c0);
+    b.cpu += (c.user + c.system) / 1e6; // the parse and shard threads are this process's too
+    b.wall += r.wallSeconds;
+    b.records += r.totals.records;
+    b.entries += r.entries;
+    b.accBytes += r.accumulatorBytes;
+    writeFileSync(join(partials, `partial-${p}-of-${P}.fsp`), encodePartial(toPartial(r, opts, ['bench'], runSettings(opts, ['bench']))));
   }
+  for (const f of files) rmSync(f);
+  b.partialBytes = readdirSync(partials).reduce((s, n) => s + statSync(join(partials, n)).size, 0);
+  return b;
+}
+
+/** One timed merge of a built point: decode the partials, merge, write the outputs. */
+function timeMerge(b: Built): { decode: number; merge: number; write: number; scans: number } {
+  const t0 = performance.now();
+  const parts = readPartials([b.partials]);
+  const t1 = performance.now();
+  const merged = mergePartials(parts);
+  const t2 = performance.now();
+  writeResults(join(b.dir, 'out'), merged.result, merged.windowSeconds, merged.settings, merged.nearMisses);
+  const t3 = performance.now();
+  return { decode: (t1 - t0) / 1000, merge: (t2 - t1) / 1000, write: (t3 - t2) / 1000, scans: merged.result.scans.length };
 }
 
 async function main(): Promise<void> {
@@ -136,18 +132,43 @@ async function main(): Promise<void> {
     ['records', 20000, 1], ['records', 20000, 4], ['records', 20000, 16],
     ['keys', 5000, 1], ['keys', 20000, 1], ['keys', 80000, 1], ['keys', 320000, 1],
   ];
-  const out: Array<Point & { series: string }> = [];
-  for (const [name, keys, repeats] of series) {
-    const pt = await point(keys, repeats, P);
-    out.push({ series: name, ...pt });
-    process.stderr.write(
-      `${name.padEnd(8)} keys ${String(pt.keys).padStart(7)} records ${String(pt.records).padStart(9)} scans ${String(pt.scans).padStart(7)} ` +
-        `partials ${(pt.partialBytes / 1e6).toFixed(2)} MB  decode ${pt.decodeSeconds.toFixed(3)} s merge ${pt.mergeSeconds.toFixed(3)} s ` +
-        `write ${pt.writeSeconds.toFixed(3)} s | detect ${(pt.recordsPerCpuSecond / 1e6).toFixed(2)} M rec/CPU-s, ${pt.accumulatorBytesPerEntry} B/entry\n`,
-    );
+  const built: Array<{ series: string; b: Built }> = [];
+  try {
+    for (const [name, keys, repeats] of series) built.push({ series: name, b: await build(keys, repeats, P) });
+    // rounds over every point, the fastest of each kept: load on a shared machine drifts, and
+    // this way it drifts over all points alike
+    const best = built.map(() => ({ decode: Infinity, merge: Infinity, write: Infinity, scans: 0 }));
+    for (let rep = 0; rep < REPEATS; rep++) {
+      built.forEach(({ b }, i) => {
+        const t = timeMerge(b);
+        const m = best[i]!;
+        m.decode = Math.min(m.decode, t.decode);
+        m.merge = Math.min(m.merge, t.merge);
+        m.write = Math.min(m.write, t.write);
+        m.scans = t.scans;
+      });
+    }
+    const out: Array<Point & { series: string }> = built.map(({ series: name, b }, i) => {
+      const m = best[i]!;
+      return {
+        series: name, keys: b.keys, repeats: b.repeats, records: b.records, entries: b.entries, scans: m.scans,
+        detectCpuSeconds: b.cpu, detectWallSeconds: b.wall, recordsPerCpuSecond: Math.round(b.records / b.cpu),
+        accumulatorBytesPerEntry: Math.round(b.accBytes / Math.max(1, b.entries)), partialBytes: b.partialBytes,
+        decodeSeconds: m.decode, mergeSeconds: m.merge, writeSeconds: m.write,
+      };
+    });
+    for (const pt of out) {
+      process.stderr.write(
+        `${pt.series.padEnd(8)} keys ${String(pt.keys).padStart(7)} records ${String(pt.records).padStart(9)} scans ${String(pt.scans).padStart(7)} ` +
+          `partials ${(pt.partialBytes / 1e6).toFixed(2)} MB  decode ${pt.decodeSeconds.toFixed(3)} s merge ${pt.mergeSeconds.toFixed(3)} s ` +
+          `write ${pt.writeSeconds.toFixed(3)} s | ${pt.accumulatorBytesPerEntry} B/entry\n`,
+      );
+    }
+    const json = arg('json', '');
+    if (json) writeFileSync(json, JSON.stringify({ partitions: P, points: out }, null, 2) + '\n');
+  } finally {
+    for (const { b } of built) rmSync(b.dir, { recursive: true, force: true });
   }
-  const json = arg('json', '');
-  if (json) writeFileSync(json, JSON.stringify({ partitions: P, points: out }, null, 2) + '\n');
 }
 
 void main();
