@@ -81,7 +81,7 @@ export function makePlan(req: PlanRequest): { plan: RunPlan; configFiles: Array<
   const files: PlannedFile[] = found.map((f) => {
     let mtimeMs = 0;
     try {
-      mtimeMs = Math.floor(statSync(f.path).mtimeMs); // whole milliseconds: what every file system and utimes keep
+      mtimeMs = statSync(f.path).mtimeMs;
     } catch {
       // unreadable: f.error says why
     }

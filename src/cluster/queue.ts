@@ -11,6 +11,7 @@
  * recovery). Job ids are derived from the run, so adding a step twice adds it once.
  */
 import { FlowProducer, Queue, type ConnectionOptions, type FlowJob, type JobsOptions } from 'bullmq';
+import { Redis } from 'ioredis';
 import type { RunPlan } from './plan.js';
 
 export const DEFAULT_QUEUE = 'flowsieve';
@@ -34,6 +35,24 @@ export function connectionFrom(url: string): ConnectionOptions {
   if (!/^rediss?:\/\//.test(url)) throw new Error(`--redis needs a redis:// URL, got '${url}'`);
   // null: commands wait for a reconnect instead of failing while Redis restarts
   return { url, maxRetriesPerRequest: null, retryStrategy: (times: number) => Math.min(200 * times, 2000) };
+}
+
+/**
+ * Fail fast when Redis cannot be reached: the queue clients themselves wait for Redis
+ * forever (so that a run survives a Redis restart), which is right for a worker and for
+ * a wait, not for a command the user just typed.
+ */
+export async function checkRedis(url: string, timeoutMs = 5000): Promise<void> {
+  const probe = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: timeoutMs });
+  probe.on('error', () => {}); // reported by the rejected connect below
+  try {
+    await probe.connect();
+    await probe.ping();
+  } catch (err) {
+    throw new Error(`cannot reach Redis at ${url}: ${(err as Error).message}`);
+  } finally {
+    probe.disconnect();
+  }
 }
 
 function stepOptions(plan: RunPlan, id: string, child: boolean): JobsOptions {

@@ -74,7 +74,8 @@ async function checkUnchanged(f: PlannedFile): Promise<void> {
   } catch (err) {
     throw new Error(`${f.display}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message} (it was there when the run was submitted)`);
   }
-  if (st.size !== f.size || Math.floor(st.mtimeMs) !== f.mtimeMs) {
+  // within a millisecond: what every file system keeps, and what a restore with utimes can set
+  if (st.size !== f.size || Math.abs(st.mtimeMs - f.mtimeMs) >= 1) {
     const what = st.size !== f.size ? `${f.size} bytes then, ${st.size} now` : `modified ${new Date(st.mtimeMs).toISOString()}`;
     throw new Error(`${f.display} changed since the run was submitted (${what}): restore it, or submit again to plan a new run`);
   }

@@ -8,7 +8,7 @@ import type { CommandSpec, OptionSpec, Parsed } from '../args.js';
 import { UsageError } from '../args.js';
 import { DETECTION_OPTIONS, detectOptionsFrom } from '../common.js';
 import { checkRunName, loadPlan, makePlan, planKey, type RunPlan } from '../../cluster/plan.js';
-import { connectionFrom, DEFAULT_QUEUE } from '../../cluster/queue.js';
+import { checkRedis, connectionFrom, DEFAULT_QUEUE } from '../../cluster/queue.js';
 import { openStore, type Store } from '../../cluster/store.js';
 import { describeStatus, enqueueRun, runStatus, storedRuns, type RunStatus } from '../../cluster/status.js';
 import { startWorker } from '../../cluster/worker.js';
@@ -80,6 +80,15 @@ export async function run(): Promise<number> {
   throw new UsageError('cluster needs a subcommand: submit, worker or status');
 }
 
+/** Stop with a clear message when Redis is not there (submit and status; workers wait for it). */
+async function reachable(v: Parsed['values']): Promise<void> {
+  try {
+    await checkRedis(String(v.redis));
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+}
+
 function connect(v: Parsed['values']): { store: Store; connection: ReturnType<typeof connectionFrom>; queueName: string } {
   if (!v.store) throw new UsageError('needs --store DIR (a folder every machine of the cluster mounts)');
   const queueName = String(v.queue);
@@ -98,6 +107,7 @@ function resubmitLine(v: Parsed['values'], run: string): string {
 async function submit(args: Parsed): Promise<number> {
   const v = args.values;
   const { store, connection, queueName } = connect(v);
+  await reachable(v);
   let plan: RunPlan;
   if (args.positionals.length === 0) {
     if (!v.run) throw new UsageError('submit needs input paths (or --run ID to resubmit a planned run)');
@@ -208,6 +218,7 @@ async function worker(args: Parsed): Promise<number> {
 async function status(args: Parsed): Promise<number> {
   const v = args.values;
   const { store, connection, queueName } = connect(v);
+  await reachable(v);
   if (v.wait && !v.run) throw new UsageError('--wait needs --run ID');
   if (v.wait) {
     const plan = await loadPlan(store, checkRunName(String(v.run))).catch((err: Error) => {
