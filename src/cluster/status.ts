@@ -75,8 +75,10 @@ export async function runStatus(queue: Queue, store: Store, plan: RunPlan): Prom
     missing,
   };
   if (done) {
+    // from the outputs, not the merge job: Redis may have forgotten a run the store still holds
     status.output = `${store.where}/${outputPrefix(run)}`;
-    if (merge.job?.returnvalue) status.result = merge.job.returnvalue as Record<string, unknown>;
+    const summary = JSON.parse((await store.get(`${outputPrefix(run)}/summary.json`)).toString('utf8'));
+    status.result = { records: summary.totals?.records, scans: summary.scan_keys, alerts: summary.outbound?.alerts, partial: summary.partial };
   }
   return status;
 }
@@ -87,6 +89,10 @@ export function describeStatus(s: RunStatus, resubmit: string): string {
       `detect ${s.detects.done}/${s.detects.total}, merge ${s.merge.state}`,
   ];
   if (s.output) lines.push(`  results in ${s.output}/`);
+  if (s.result) {
+    const r = s.result;
+    lines.push(`  ${r.records} records, ${r.scans} scan keys, ${r.alerts} outbound alerts` + (r.partial ? '; PARTIAL: some input could not be read (summary.json names it)' : ''));
+  }
   for (const f of s.failed) {
     lines.push(`  ${f.id} failed after ${f.attemptsMade} of ${f.attempts} attempts: ${f.failedReason ?? 'no reason given'}`);
   }

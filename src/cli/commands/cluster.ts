@@ -148,11 +148,8 @@ async function submit(args: Parsed): Promise<number> {
   process.stderr.write(
     `flowsieve cluster: run ${plan.run} (${files} file(s) in ${plan.groups.length} group(s), ${plan.partitions} partitions): ${what}\n`,
   );
-  if (!v.wait) {
-    process.stdout.write(plan.run + '\n');
-    return 0;
-  }
   process.stdout.write(plan.run + '\n');
+  if (!v.wait) return 0;
   return finish(await waitFor(connection, queueName, store, plan), v);
 }
 
