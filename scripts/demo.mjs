@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 /**
- * npm run demo: generate a sample into ./sample (once), run detect on it into ./out, and
- * show what was found: the top of scans.ndjson, scanners per day, the most scanned
- * ports, and how the result compares with the sample's ground truth.
+ * npm run demo: generate a sample into ./sample (once), run detect on it into ./out (with
+ * the sample's allow list), and show what was found: the top of scans.ndjson, scanners
+ * per day, the most scanned ports, the outbound alerts (our own hosts scanning), and how
+ * both compare with the sample's ground truth.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
@@ -11,7 +12,7 @@ import { join } from 'node:path';
 const CLI = new URL('../dist/src/cli/main.js', import.meta.url).pathname;
 const SAMPLE = 'sample';
 const OUT = 'out';
-const GENERATED = ['aws', 'azure', 'gcp', 'ground-truth.json', 'region-map.json'];
+const GENERATED = ['aws', 'azure', 'gcp', 'ground-truth.json', 'region-map.json', 'allow.txt'];
 
 if (!existsSync(CLI)) {
   console.error('demo: dist/ is missing; run `npm run build` first');
@@ -43,7 +44,11 @@ if (!existsSync(truthPath)) {
 const truth = JSON.parse(readFileSync(truthPath, 'utf8'));
 const clouds = truth.generator.clouds.filter((c) => readable.includes(c));
 const inputs = clouds.map((c) => join(SAMPLE, c));
-const extra = clouds.includes('azure') ? ['--region-map', join(SAMPLE, 'region-map.json')] : [];
+const allowPath = join(SAMPLE, 'allow.txt');
+const extra = [
+  ...(clouds.includes('azure') ? ['--region-map', join(SAMPLE, 'region-map.json')] : []),
+  ...(existsSync(allowPath) ? ['--allow', allowPath] : []), // a sample from before allow.txt: no outbound truth either
+];
 console.log(`\ndemo: flowsieve detect ${inputs.join(' ')} --out ${OUT} ${extra.join(' ')}`);
 const seconds = run(['detect', ...inputs, '--out', OUT, ...extra]);
 
@@ -97,3 +102,31 @@ console.log(`ground truth: ${found}/${expected.size} planted scan keys found, ${
 for (const k of unexpected.slice(0, 5)) console.log(`  unexpected: ${k}`);
 for (const n of negatives) console.log(`  hard negative flagged: ${n.src} (${n.entity}: ${n.reason})`);
 if (clouds.length < truth.generator.clouds.length) console.log(`  (this build reads only ${clouds.join(', ')}; the sample also has ${truth.generator.clouds.filter((c) => !clouds.includes(c)).join(', ')})`);
+
+// outbound alerts: our own hosts scanning the internet (SPEC §4), against the truth's `outbound` section
+const alertsPath = join(OUT, 'outbound.ndjson');
+const alerts = existsSync(alertsPath) ? readFileSync(alertsPath, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l)) : [];
+console.log(`\noutbound.ndjson: ${alerts.length} alert(s) from our own hosts${alerts.length > 12 ? ' (first 12)' : ''}`);
+if (alerts.length > 0) {
+  console.log(table(alerts.slice(0, 12).map((a) => [
+    a.window_start, a.cloud, a.src, a.kind, a.kind === 'vertical' ? `${PROTO[a.protocol] ?? a.protocol} -> ${a.target}` : `${PROTO[a.protocol] ?? a.protocol}/${a.dst_port}`,
+    a.targets, a.ports, a.instance ?? a.interface ?? '-', a.worm_signature ? 'yes' : 'no', a.severity,
+  ]), ['window', 'cloud', 'host', 'kind', 'what', 'targets', 'ports', 'instance', 'worm', 'severity']));
+}
+const ob = truth.outbound;
+if (ob) {
+  const akey = (a) => `${a.window_start} ${a.cloud} ${a.account} ${a.src} ${a.protocol} ${a.kind === 'vertical' ? a.target : a.dst_port}`;
+  const readableCloud = (a) => clouds.includes(a.cloud);
+  const exp = new Map(ob.alerts.filter(readableCloud).map((a) => [akey(a), a]));
+  const gotAlerts = new Map(alerts.map((a) => [akey(a), a]));
+  const fields = ['targets', 'ports', 'flows', 'packets', 'bytes', 'cv_packets', 'cv_bytes', 'interface', 'instance', 'region', 'worm_signature', 'severity'];
+  const matched = [...exp].filter(([k, e]) => gotAlerts.has(k) && fields.every((f) => JSON.stringify(gotAlerts.get(k)[f]) === JSON.stringify(e[f]))).length;
+  const extraAlerts = [...gotAlerts.keys()].filter((k) => !exp.has(k));
+  const quiet = ob.not_alerts.filter((n) => clouds.includes(n.cloud));
+  const loud = quiet.filter((n) => alerts.some((a) => a.cloud === n.cloud && a.account === n.account && a.src === n.src));
+  console.log(`ground truth (outbound): ${matched}/${exp.size} expected alerts found with the same features, ${extraAlerts.length} unexpected, ` +
+    `${loud.length}/${quiet.length} not-a-scan hosts alerted (${quiet.map((n) => n.host).join(', ')})`);
+  for (const k of [...exp.keys()].filter((k) => !gotAlerts.has(k)).slice(0, 5)) console.log(`  missing: ${k} (${exp.get(k).host})`);
+  for (const k of extraAlerts.slice(0, 5)) console.log(`  unexpected: ${k}`);
+  for (const n of loud) console.log(`  alerted, but ${n.reason}: ${n.host} ${n.src}`);
+}

@@ -41,11 +41,12 @@ describe('command line', () => {
     expect(Object.keys(scans[0])).toEqual([
       'window_start', 'window_end', 'src', 'protocol', 'dst_port', 'endpoints', 'clouds', 'accounts', 'regions', 'flows', 'packets',
       'bytes', 'cv_packets', 'cv_bytes', 'cv_flows', 'first_seen', 'last_seen',
+      'country', 'asn', 'as_org', 'actor', 'rdns', // the scanner IP's enrichment, after the SPEC §7 columns
     ]);
     expect(scans[0]).toMatchObject({ window_start: '2023-11-15T00:00:00Z', window_end: '2023-11-15T06:00:00Z', src: '45.3.3.3', endpoints: 11 });
     const csv = readFileSync(join(out, 'scans.csv'), 'utf8').trim().split('\n');
-    expect(csv[0]).toBe('window_start,window_end,src,protocol,dst_port,endpoints,clouds,accounts,regions,flows,packets,bytes,cv_packets,cv_bytes,cv_flows,first_seen,last_seen');
-    expect(csv[1]).toBe('2023-11-15T00:00:00Z,2023-11-15T06:00:00Z,45.3.3.3,6,23,11,1,1,1,11,11,440,0,0,0,2023-11-15T00:00:00Z,2023-11-15T00:00:30Z');
+    expect(csv[0]).toBe('window_start,window_end,src,protocol,dst_port,endpoints,clouds,accounts,regions,flows,packets,bytes,cv_packets,cv_bytes,cv_flows,first_seen,last_seen,country,asn,as_org,actor,rdns');
+    expect(csv[1]!.startsWith('2023-11-15T00:00:00Z,2023-11-15T06:00:00Z,45.3.3.3,6,23,11,1,1,1,11,11,440,0,0,0,2023-11-15T00:00:00Z,2023-11-15T00:00:30Z,')).toBe(true);
     const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
     expect(summary.partial).toBe(true);
     expect(summary.totals.records).toBe(11);

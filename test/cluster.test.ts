@@ -4,7 +4,7 @@ import { cpSync, readdirSync, readFileSync, renameSync, statSync, utimesSync, ex
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { tempDir } from './helpers/tmp.js';
-import { comparable, writeScaleOutInput, type ScaleOutInput } from './helpers/scaleout.js';
+import { comparable, folder, writeScaleOutInput, type ScaleOutInput } from './helpers/scaleout.js';
 import { HAVE_REDIS, TestRedis } from './helpers/redis.js';
 
 const CLI = new URL('../dist/src/cli/main.js', import.meta.url).pathname;
@@ -51,9 +51,6 @@ class WorkerProcess {
   }
 }
 
-function folder(dir: string): Record<string, string> {
-  return Object.fromEntries(readdirSync(dir).filter((n) => !n.startsWith('.')).sort().map((n) => [n, readFileSync(join(dir, n), 'utf8')]));
-}
 
 describe('cluster command line', () => {
   it('refuses an S3 store (not built yet), a bad Redis URL, and says when Redis cannot be reached', async () => {

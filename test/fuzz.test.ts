@@ -57,7 +57,50 @@ const TARGETS: Target[] = [
       '{"type":"IPFIX","time_received_ns":1709287205000000000,"time_flow_start_ns":1709287201250000000,"bytes":40,"packets":1,"src_addr":"198.51.100.23","dst_addr":"192.0.2.10","proto":"ICMP","icmp_type":8,"icmp_code":0,"as_path":[1,{"x":"]}"}]}',
     ],
   },
-  // { format: 'azure-nsg', kind: 'document', seeds: [...] },   <- one line per new reader
+  {
+    format: 'azure-nsg',
+    kind: 'document',
+    seeds: [
+      "{\"records\":[{\"category\":\"NetworkSecurityGroupFlowEvent\",\"resourceId\":\"/SUBSCRIPTIONS/11111111-AAAA-4000-8000-000000000001/RESOURCEGROUPS/RG1/PROVIDERS/MICROSOFT.NETWORK/NETWORKSECURITYGROUPS/WEB-NSG\",\"properties\":{\"Version\":2,\"flows\":[{\"rule\":\"r\",\"flows\":[{\"mac\":\"000D3AF87856\",\"flowTuples\":[\"1709287200,45.33.1.1,10.0.0.4,51000,23,T,I,D,B,,,,\",\"1709287204,52.1.1.1,10.0.0.4,40000,443,T,I,A,C,10,1000,8,900\",\"1709287207,,,40000,443,T,I,A,E,3,120,1,60\"]}]}]}},{\"category\":\"NetworkSecurityGroupFlowEvent\",\"resourceId\":\"/SUBSCRIPTIONS/X/RESOURCEGROUPS/RG/PROVIDERS/MICROSOFT.NETWORK/NETWORKSECURITYGROUPS/N\",\"properties\":{\"Version\":1,\"flows\":[{\"rule\":\"r\",\"flows\":[{\"mac\":\"000D3AF87856\",\"flowTuples\":[\"1487282421,192.0.2.95,10.1.0.4,51529,5358,T,I,D\"]}]}]}}]}",
+    ],
+  },
+  {
+    format: 'azure-vnet',
+    kind: 'document',
+    seeds: [
+      "{\n \"records\": [\n  {\n   \"macAddress\": \"00224871C205\",\n   \"category\": \"FlowLogFlowEvent\",\n   \"flowLogResourceID\": \"/SUBSCRIPTIONS/0/RESOURCEGROUPS/NETWORKWATCHERRG/PROVIDERS/MICROSOFT.NETWORK/NETWORKWATCHERS/NW/FLOWLOGS/FL\",\n   \"targetResourceID\": \"/subscriptions/0/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/v\",\n   \"flowRecords\": {\n    \"flows\": [\n     {\n      \"aclID\": \"a\",\n      \"flowGroups\": [\n       {\n        \"rule\": \"Internet\",\n        \"flowTuples\": [\n         \"1663145998065,101.33.218.153,10.0.0.6,55188,22,6,I,D,NX,0,0,0,0\",\n         \"1663146003606,10.0.0.6,52.239.184.180,23956,443,6,O,E,NX,3,767,2,1580\"\n        ]\n       }\n      ]\n     }\n    ]\n   }\n  }\n ]\n}",
+    ],
+  },
+  {
+    format: 'gcp',
+    kind: 'lines',
+    seeds: [
+      "{\"insertId\":\"x\",\"jsonPayload\":{\"bytes_sent\":\"0\",\"packets_sent\":\"3\",\"connection\":{\"src_ip\":\"45.33.1.1\",\"dest_ip\":\"10.0.0.2\",\"src_port\":51000,\"dest_port\":22,\"protocol\":6},\"dest_instance\":{\"project_id\":\"p\",\"region\":\"us-east1\",\"vm_name\":\"vm-1\",\"zone\":\"us-east1-b\"},\"reporter\":\"DEST\",\"start_time\":\"2024-03-01T10:00:00.999999999Z\",\"end_time\":\"2024-03-01T10:00:05.5Z\"},\"logName\":\"projects/p/logs/compute.googleapis.com%2Fvpc_flows\"}",
+      "{\"jsonPayload\":{\"bytes_sent\":\"100\",\"packets_sent\":\"2\",\"connection\":{\"src_ip\":\"10.0.0.2\",\"dest_ip\":\"10.1.0.3\",\"src_port\":40000,\"dest_port\":5432,\"protocol\":6},\"src_instance\":{\"project_id\":\"p\"},\"dest_instance\":{\"project_id\":\"q\"},\"reporter\":\"SRC\",\"start_time\":\"2024-03-01T10:00:00Z\",\"end_time\":\"2024-03-01T10:00:01+02:00\"}}",
+      "{\"jsonPayload\":{\"packets_sent\":\"20\",\"bytes_sent\":800,\"connection\":{\"src_ip\":\"2001:db8::1\",\"dest_ip\":\"2600::1\",\"protocol\":58},\"reporter\":\"SRC\",\"start_time\":\"2025-09-27T21:13:05.056628399Z\",\"end_time\":\"2025-09-27T21:13:05.056628399Z\"}}",
+    ],
+  },
+  {
+    format: 'gcp-json',
+    kind: 'document',
+    seeds: ["[\n{\"insertId\":\"x\",\"jsonPayload\":{\"bytes_sent\":\"0\",\"packets_sent\":\"3\",\"connection\":{\"src_ip\":\"45.33.1.1\",\"dest_ip\":\"10.0.0.2\",\"src_port\":51000,\"dest_port\":22,\"protocol\":6},\"dest_instance\":{\"project_id\":\"p\",\"region\":\"us-east1\",\"vm_name\":\"vm-1\",\"zone\":\"us-east1-b\"},\"reporter\":\"DEST\",\"start_time\":\"2024-03-01T10:00:00.999999999Z\",\"end_time\":\"2024-03-01T10:00:05.5Z\"},\"logName\":\"projects/p/logs/compute.googleapis.com%2Fvpc_flows\"},\n{\"jsonPayload\":{\"bytes_sent\":\"100\",\"packets_sent\":\"2\",\"connection\":{\"src_ip\":\"10.0.0.2\",\"dest_ip\":\"10.1.0.3\",\"src_port\":40000,\"dest_port\":5432,\"protocol\":6},\"src_instance\":{\"project_id\":\"p\"},\"dest_instance\":{\"project_id\":\"q\"},\"reporter\":\"SRC\",\"start_time\":\"2024-03-01T10:00:00Z\",\"end_time\":\"2024-03-01T10:00:01+02:00\"}}\n]", "{\n  \"insertId\": \"x\",\n  \"jsonPayload\": {\n    \"bytes_sent\": \"0\",\n    \"packets_sent\": \"3\",\n    \"connection\": {\n      \"src_ip\": \"45.33.1.1\",\n      \"dest_ip\": \"10.0.0.2\",\n      \"src_port\": 51000,\n      \"dest_port\": 22,\n      \"protocol\": 6\n    },\n    \"dest_instance\": {\n      \"project_id\": \"p\",\n      \"region\": \"us-east1\",\n      \"vm_name\": \"vm-1\",\n      \"zone\": \"us-east1-b\"\n    },\n    \"reporter\": \"DEST\",\n    \"start_time\": \"2024-03-01T10:00:00.999999999Z\",\n    \"end_time\": \"2024-03-01T10:00:05.5Z\"\n  },\n  \"logName\": \"projects/p/logs/compute.googleapis.com%2Fvpc_flows\"\n}"],
+  },
+  {
+    format: 'aws-json',
+    kind: 'lines',
+    // one unit per line: a Firehose line, or an envelope of one event (an envelope of n events is n units)
+    seeds: [
+      "{\"message\": \"2 123456789012 eni-0a1b2c3d 45.33.1.1 10.0.0.5 51000 23 6 1 40 1709287200 1709287200 REJECT OK\"}",
+      "{\"message\": \"2 123456789012 eni-0a1b2c3d - - - - - - - 1709287200 1709287260 - NODATA\"}",
+      "{\"messageType\":\"DATA_MESSAGE\",\"owner\":\"210987654321\",\"logEvents\":[{\"id\":\"1\",\"message\":\"2 123456789012 eni-0a1b2c3d 45.33.1.3 10.0.0.5 51000 23 6 1 40 1709287202 1709287202 REJECT OK\"}]}",
+      "{\"messageType\":\"CONTROL_MESSAGE\",\"owner\":\"CloudwatchLogs\",\"logEvents\":[{\"id\":\"\",\"message\":\"CWL CONTROL MESSAGE: Checking health of destination Firehose.\"}]}",
+    ],
+  },
+  {
+    format: 'aws-cloudwatch',
+    kind: 'document',
+    seeds: ["{\"messageType\":\"DATA_MESSAGE\",\"owner\":\"210987654321\",\"logEvents\":[{\"id\":\"1\",\"message\":\"2 123456789012 eni-0a1b2c3d 45.33.1.3 10.0.0.5 51000 23 6 1 40 1709287202 1709287202 REJECT OK\"}]}{\"messageType\":\"DATA_MESSAGE\",\"owner\":\"210987654321\",\"logEvents\":[{\"id\":\"1\",\"message\":\"2 123456789012 eni-0a1b2c3d 45.33.1.4 10.0.0.5 51000 23 6 1 40 1709287202 1709287202 REJECT OK\"}]}\n{\n  \"messageType\": \"DATA_MESSAGE\",\n  \"owner\": \"210987654321\",\n  \"logEvents\": [\n    {\n      \"id\": \"1\",\n      \"message\": \"2 123456789012 eni-0a1b2c3d 45.33.1.3 10.0.0.5 51000 23 6 1 40 1709287202 1709287202 REJECT OK\"\n    }\n  ]\n}\n{\"messageType\":\"CONTROL_MESSAGE\",\"owner\":\"CloudwatchLogs\",\"logEvents\":[{\"id\":\"\",\"message\":\"CWL CONTROL MESSAGE: Checking health of destination Firehose.\"}]}"],
+  },
 ];
 
 /** Mutations of bytes: flip, insert, delete, duplicate a span, truncate. */
@@ -131,6 +174,8 @@ describe('fuzz: every reader survives hostile bytes', () => {
           const c = out.counters;
           expect(c.records).toBeLessThanOrEqual(c.lines);
           expect(out.records.length).toBe(c.records);
+          // documents count units (an Azure tuple, a GCP entry, an AWS message): each has one fate too
+          if (t.kind === 'document') expect(out.gap).toBe(0);
           if (t.kind === 'lines') {
             expect(c.lines).toBe(out.feederLines);
             expect(out.gap).toBe(0);
@@ -139,7 +184,7 @@ describe('fuzz: every reader survives hostile bytes', () => {
             expect(c.lines).toBe(nl + (bytes.length > 0 && bytes[bytes.length - 1] !== 10 ? 1 : 0));
           }
         }),
-        { numRuns: 400 },
+        { numRuns: 400, ...(process.env.FUZZ_SEED ? { seed: Number(process.env.FUZZ_SEED) } : {}) },
       );
     });
 

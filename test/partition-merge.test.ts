@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tempDir } from './helpers/tmp.js';
-import { comparable, writeScaleOutInput } from './helpers/scaleout.js';
+import { comparable, folder, writeScaleOutInput } from './helpers/scaleout.js';
 import { decodePartial, mergePartials, toPartial } from '../dist/src/cluster/partial.js';
 import { detect, DEFAULT_RUN } from '../dist/src/engine/run.js';
 import { DEFAULT_THRESHOLDS } from '../dist/src/detect/rules.js';
@@ -16,9 +16,6 @@ const CLI = new URL('../dist/src/cli/main.js', import.meta.url).pathname;
 const run = (args: string[]) => spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8' });
 const P = 8;
 
-function folder(dir: string): Record<string, string> {
-  return Object.fromEntries(readdirSync(dir).sort().map((n) => [n, readFileSync(join(dir, n), 'utf8')]));
-}
 
 const partitionOfIp = (ip: string) => partitionOf(hashAddress(parseAddress(ip)!, 0), P);
 
@@ -44,6 +41,7 @@ describe('partitions and merge (issue 8)', () => {
     const a = folder(single);
     const b = folder(merged);
     expect(Object.keys(b)).toEqual(Object.keys(a));
+    expect(Object.keys(a).filter((n) => n.startsWith('stats/')).length).toBeGreaterThan(2); // statistics, made at the merge
     expect(comparable(b)).toEqual(comparable(a));
     for (const name of Object.keys(a)) if (name !== 'summary.json') expect(b[name], name).toBe(a[name]); // bytes, not just values
 

@@ -14,7 +14,14 @@ import { statSync } from 'node:fs';
 export default async function parseChunk(task: ParseTask): Promise<ParseResult> {
   const inflight = new Int32Array(task.inflight);
   const sink = new FlowSink(
-    { shards: task.shards, batchSize: task.batchSize, partition: task.partition, maxRejectsKept: task.maxRejects },
+    {
+      shards: task.shards,
+      batchSize: task.batchSize,
+      partition: task.partition,
+      maxRejectsKept: task.maxRejects,
+      lateBefore: task.lateBefore,
+      windowSeconds: task.windowSeconds,
+    },
     (shard: number, batch: FlowBatchData) => {
       // backpressure: wait while too many batches are queued for the shard workers
       for (;;) {
@@ -35,6 +42,9 @@ export default async function parseChunk(task: ParseTask): Promise<ParseResult> 
     bytesIn: 0,
     bytesOut: 0,
     batches: 0,
+    minStart: Infinity,
+    maxEnd: -Infinity,
+    lateByWindow: [],
   };
   const reader = readerFor(task.format);
   try {
@@ -65,12 +75,14 @@ export default async function parseChunk(task: ParseTask): Promise<ParseResult> 
         result.bytesOut = r.decompressedBytes;
         if (r.error) result.error = { message: r.error.message, offset: r.error.offset };
       }
-    } else {
+    } else if (reader.kind === 'document') {
       const buf = task.bytes ?? (await readWhole(task.path, task.gzip, task.maxDecompressedBytes));
       result.bytesIn = task.bytes ? task.bytes.length : statSync(task.path).size;
       result.bytesOut = buf.length;
       reader.parseDocument(buf, ctx);
       result.lines = sink.counters.lines;
+    } else {
+      throw new InputError(`'${task.format}' files are read by the shard workers, not parsed`, 0);
     }
   } catch (err) {
     const e = err as Error;
@@ -87,6 +99,9 @@ export default async function parseChunk(task: ParseTask): Promise<ParseResult> 
   }
   sink.flushAll();
   result.batches = sink.batchesPosted;
+  result.minStart = sink.minStart;
+  result.maxEnd = sink.maxEnd;
+  result.lateByWindow = [...sink.lateByWindow];
   return result;
 }
 

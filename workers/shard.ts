@@ -7,7 +7,9 @@
 import { decodeState, encodeState } from '../src/engine/codec.js';
 import { ScanTable, type ScanTableState } from '../src/engine/scan-table.js';
 import { OutboundTable, type OutboundState } from '../src/engine/outbound-table.js';
-import type { FinalizeReply, ShardTask } from '../src/engine/tasks.js';
+import type { FinalizeReply, ShardStats, ShardTask } from '../src/engine/tasks.js';
+import { isReplayTask, replayShardOp } from '../src/replay/shard-ops.js';
+import { BoundedAccumulator, isMemoryTask } from '../src/engine/spill.js';
 
 interface ShardState {
   inbound: ScanTable;
@@ -15,6 +17,8 @@ interface ShardState {
 }
 
 let state: ShardState | null = null;
+/** --max-memory: spills or drops the inbound table before it passes its limit (src/engine/spill.ts) */
+const bound = new BoundedAccumulator();
 
 function stateFor(windowSeconds: number): ShardState {
   if (!state) state = { inbound: new ScanTable(windowSeconds), outbound: new OutboundTable(windowSeconds) };
@@ -23,17 +27,20 @@ function stateFor(windowSeconds: number): ShardState {
 }
 
 export default function shardTask(task: ShardTask): unknown {
+  // replay blocks feed the shard exactly as parsed batches do ('add')
+  if (isReplayTask(task)) return replayShardOp(task, (batch, windowSeconds) => shardTask({ op: 'add', windowSeconds, batch }));
+  if (isMemoryTask(task)) return bound.configure(task.limits);
   const s = stateFor(task.windowSeconds);
   switch (task.op) {
     case 'add':
-      s.inbound.addBatch(task.batch);
+      s.inbound = bound.add(s.inbound, task.batch); // may spill the inbound table and start a fresh one
       s.outbound.addBatch(task.batch);
       return task.batch.n;
     case 'finalize': {
-      const r = s.inbound.finalize(task.opts);
+      const r = bound.finalize(s.inbound, task.opts);
       const outbound = s.outbound.finalize(task.outbound, task.opts.uptoWindow);
       if (task.opts.drop) s.outbound.dropWindowsUpTo(task.opts.uptoWindow ?? 0xffffffff);
-      const reply: FinalizeReply = { ...r, outbound, tableBytes: s.inbound.bytes + s.outbound.bytes, tableEntries: s.inbound.n + s.outbound.n };
+      const reply: FinalizeReply = { ...r, outbound, tableBytes: r.tableBytes + s.outbound.bytes, tableEntries: r.tableEntries + s.outbound.n };
       return reply;
     }
     case 'export':
@@ -45,7 +52,9 @@ export default function shardTask(task: ShardTask): unknown {
       s.outbound.mergeState(st.outbound, mine);
       return s.inbound.n + s.outbound.n;
     }
-    case 'stats':
-      return { entries: s.inbound.n + s.outbound.n, bytes: s.inbound.bytes + s.outbound.bytes };
+    case 'stats': {
+      const stats: ShardStats = { entries: s.inbound.n + s.outbound.n, bytes: s.inbound.bytes + s.outbound.bytes, windows: s.inbound.windows() };
+      return stats;
+    }
   }
 }

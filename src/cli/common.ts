@@ -37,7 +37,19 @@ export const DETECTION_OPTIONS: OptionSpec[] = [
   { name: 'chunk-size', type: 'number', help: 'bytes of a plain file per parse task', default: DEFAULT_RUN.chunkBytes },
   { name: 'max-line-bytes', type: 'number', help: 'longer lines are rejected', default: DEFAULT_RUN.maxLineBytes },
   { name: 'max-decompressed-bytes', type: 'number', help: 'per file; stops gzip bombs', default: DEFAULT_RUN.maxDecompressedBytes },
+  { name: 'max-memory', type: 'string', help: 'memory for the accumulators, e.g. 2G or 512M (default: half of the memory available)', value: 'SIZE' },
+  { name: 'no-spill', type: 'boolean', help: 'past --max-memory drop source partitions (reported) instead of spilling them to disk' },
+  { name: 'spill-dir', type: 'string', help: 'folder for spill files (default: the temporary folder)', value: 'DIR' },
 ];
+
+/** A size in bytes from "123", "64K", "512M", "2G" or "1T" (powers of 1024). */
+export function parseSize(text: string): number {
+  const m = /^(\d+(?:\.\d+)?)\s*([KMGT]i?B?|B)?$/i.exec(text.trim());
+  if (!m) throw new UsageError(`bad size '${text}' (expected e.g. 512M, 2G)`);
+  const unit = (m[2] ?? 'B')[0]!.toUpperCase();
+  const mult = { B: 1, K: 1024, M: 1024 ** 2, G: 1024 ** 3, T: 1024 ** 4 }[unit]!;
+  return Math.floor(Number(m[1]) * mult);
+}
 
 export function thresholdsFrom(v: Parsed['values']): Thresholds {
   const profile = String(v.profile ?? 'default');
@@ -138,5 +150,8 @@ export function detectOptionsFrom(v: Parsed['values'], inputs: string[]): Detect
     maxRejects: DEFAULT_RUN.maxRejects,
     maxLineBytes: Number(v['max-line-bytes']),
     maxDecompressedBytes: Number(v['max-decompressed-bytes']),
+    maxMemory: v['max-memory'] === undefined ? undefined : parseSize(String(v['max-memory'])),
+    spill: !v['no-spill'],
+    spillDir: v['spill-dir'] as string | undefined,
   };
 }

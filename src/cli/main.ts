@@ -2,10 +2,13 @@
 /** flowsieve command line: one module per command under commands/. */
 import { helpText, parseArgs, UsageError, type CommandSpec, type Parsed } from './args.js';
 import * as detect from './commands/detect.js';
+import * as convert from './commands/convert.js';
+import * as filter from './commands/filter.js';
 import * as history from './commands/history.js';
 import * as exportLists from './commands/export.js';
 import * as report from './commands/report.js';
 import * as generate from './commands/generate.js';
+import * as serve from './commands/serve.js';
 import * as merge from './commands/merge.js';
 import * as cluster from './commands/cluster.js';
 
@@ -17,7 +20,7 @@ interface Command {
   subcommands?: Command[];
 }
 
-const COMMANDS: Command[] = [detect, generate, history, exportLists, report, merge, cluster];
+const COMMANDS: Command[] = [detect, convert, serve, generate, filter, history, exportLists, report, merge, cluster];
 
 function usage(): string {
   return [

@@ -22,12 +22,13 @@ import { parseCidr, type Cidr } from '../net/cidr.js';
 import type { DetectOptions, DetectResult, FileReport, ResolvedReject } from '../engine/run.js';
 import type { EndpointDay, KeyVerdict } from '../engine/scan-table.js';
 import type { OutboundFinding } from '../engine/outbound-table.js';
+import type { RunMemoryReport } from '../engine/spill.js';
 
 export const PARTIAL_KIND = 'flowsieve-partial';
 export const PARTIAL_VERSION = 1;
 
 /** Counters that the partition filter splits: they are summed over partitions. */
-const PARTITIONED_COUNTERS: ReadonlySet<keyof SinkCounters> = new Set(['inbound', 'outbound']);
+const PARTITIONED_COUNTERS: ReadonlySet<keyof SinkCounters> = new Set(['inbound', 'outbound', 'late']);
 
 /** Everything that decides a partition's results: it must be the same in every partial of one run. */
 export interface PartialConfig {
@@ -68,6 +69,8 @@ export interface PartialResult {
   rejects: ResolvedReject[];
   partial: boolean;
   performance: { wallSeconds: number; workers: number; accumulatorBytes: number; peakRssBytes: number };
+  /** --max-memory: the partition's spills, or what it dropped. */
+  memory: RunMemoryReport;
 }
 
 /** The deterministic file name of partition p of P. */
@@ -117,6 +120,7 @@ export function toPartial(result: DetectResult, opts: DetectOptions, inputs: str
     entries: result.entries,
     rejects: result.rejects,
     partial: result.partial,
+    memory: result.memory,
     performance: {
       wallSeconds: result.wallSeconds,
       workers: result.workers,
@@ -227,6 +231,7 @@ export function mergePartials(parts: PartialResult[]): MergedRun {
     workers: workers.reduce((a, b) => a + b, 0),
     accumulatorBytes: sum(ordered, (p) => p.performance.accumulatorBytes),
     peakRssBytes: Math.max(...ordered.map((p) => p.performance.peakRssBytes)),
+    memory: mergeMemory(ordered),
   };
   const settings = { ...first.settings, partition: null };
   if ('workers' in settings) settings.workers = workers.every((w) => w === workers[0]) ? workers[0] : workers;
@@ -307,8 +312,39 @@ function mergeFiles(parts: PartialResult[]): FileReport[] {
     if (parts.some((p) => p.files.length !== first.files.length)) {
       throw new PartialError('the partials did not read the same list of files');
     }
-    return { ...f0, counters };
+    const late = new Map<number, number>();
+    for (const p of parts) for (const [w, n] of p.files[i]!.lateByWindow) late.set(w, (late.get(w) ?? 0) + n);
+    return {
+      ...f0,
+      counters,
+      lateByWindow: [...late].sort((a, b) => a[0] - b[0]),
+      // a replay file read by every partition: what one whole run reads of it
+      ...(f0.replay ? { replay: { ...f0.replay, outside_partition: 0 } } : {}),
+    };
   });
+}
+
+/**
+ * The partitions' memory reports as one run's: limits, spills and drops add up (each
+ * partition had its own), and every dropped source partition says which run partition
+ * it belongs to.
+ */
+function mergeMemory(parts: PartialResult[]): RunMemoryReport {
+  const ms = parts.map((p) => p.memory);
+  const add = (f: (m: RunMemoryReport) => number) => ms.reduce((s, m) => s + f(m), 0);
+  return {
+    limit_bytes: add((m) => m.limit_bytes),
+    limit_entries_per_shard: Math.max(...ms.map((m) => m.limit_entries_per_shard)),
+    peak_table_bytes: add((m) => m.peak_table_bytes),
+    spills: add((m) => m.spills),
+    spilled_entries: add((m) => m.spilled_entries),
+    spill_bytes: add((m) => m.spill_bytes),
+    merge_groups: add((m) => m.merge_groups),
+    dropped: parts.flatMap((p) => p.memory.dropped.map((d) => ({ ...d, run_partition: p.partition.index }))),
+    dropped_keys: add((m) => m.dropped_keys),
+    dropped_entries: add((m) => m.dropped_entries),
+    dropped_records: add((m) => m.dropped_records),
+  };
 }
 
 function configDiff(a: PartialConfig, b: PartialConfig): string {

@@ -13,8 +13,11 @@ import { planInputs } from '../input/plan.js';
 import type { FormatName } from '../formats/types.js';
 import type { Store } from './store.js';
 
-/** Detection options that name a file: the file travels with the plan, through the store. */
-export const FILE_OPTIONS = ['allow', 'own-cidrs', 'region-map'] as const;
+/**
+ * Options that name files (one, or a list for --actors): the files travel with the plan,
+ * through the store, so a worker on another machine reads what the submitter named.
+ */
+export const FILE_OPTIONS = ['allow', 'own-cidrs', 'region-map', 'geoip-db', 'asn-db', 'actors'] as const;
 
 /** Detection options that are per machine, not per run. */
 const MACHINE_OPTIONS = new Set(['workers', 'partition']);
@@ -91,11 +94,15 @@ export function makePlan(req: PlanRequest): { plan: RunPlan; configFiles: Array<
     };
   });
   const options: RunPlan['options'] = {};
-  const configs: Array<{ option: string; data: Buffer }> = [];
+  const configs: Array<{ option: string; name: string; data: Buffer }> = [];
+  const fileOptions: Array<{ option: string; names: string[]; list: boolean }> = [];
   for (const [name, value] of Object.entries(req.options)) {
     if (value === undefined || MACHINE_OPTIONS.has(name)) continue;
     if ((FILE_OPTIONS as readonly string[]).includes(name)) {
-      configs.push({ option: name, data: readFileSync(String(value)) });
+      const paths = Array.isArray(value) ? value : [String(value)];
+      const names = paths.map((path, i) => (Array.isArray(value) ? `${name}.${i}` : name));
+      paths.forEach((path, i) => configs.push({ option: name, name: names[i]!, data: readFileSync(path) }));
+      fileOptions.push({ option: name, names, list: Array.isArray(value) });
       continue;
     }
     options[name] = value;
@@ -105,15 +112,18 @@ export function makePlan(req: PlanRequest): { plan: RunPlan; configFiles: Array<
     inputs: req.inputs,
     files: files.map((f) => [f.display, f.size, f.mtimeMs, f.error ?? '']),
     options,
-    configs: configs.map((c) => [c.option, createHash('sha256').update(c.data).digest('hex')]),
+    configs: configs.map((c) => [c.name, createHash('sha256').update(c.data).digest('hex')]),
     partitions: req.partitions,
     groups,
   });
   const run = req.run ?? `run-${createHash('sha256').update(identity).digest('hex').slice(0, 16)}`;
-  for (const c of configs) options[c.option] = configKey(run, c.option);
+  for (const f of fileOptions) {
+    const keys = f.names.map((n) => configKey(run, n));
+    options[f.option] = f.list ? keys : keys[0]!;
+  }
   return {
     plan: { version: 1, run, inputs: req.inputs, partitions: req.partitions, options, files, groups, attempts: req.attempts, backoffMs: req.backoffMs },
-    configFiles: configs.map((c) => ({ key: configKey(run, c.option), data: c.data })),
+    configFiles: configs.map((c) => ({ key: configKey(run, c.name), data: c.data })),
   };
 }
 

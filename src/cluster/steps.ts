@@ -14,6 +14,7 @@ import { detect, type DetectResult, type FileReport } from '../engine/run.js';
 import { newCounters } from '../flow/sink.js';
 import { detectOptionsFrom } from '../cli/common.js';
 import { runSettings, writeResults } from '../cli/commands/detect.js';
+import { analysisPlan, runAnalysis } from '../cli/analysis.js';
 import { decodePartial, encodePartial, mergePartials, toPartial } from './partial.js';
 import {
   FILE_OPTIONS, groupManifestKey, loadPlan, outputPrefix, partialKey, stagedKey, type PlannedFile, type RunPlan,
@@ -99,22 +100,37 @@ async function inputsOfPartition(store: Store, plan: RunPlan): Promise<Map<numbe
   return keys;
 }
 
+type OptionValues = Record<string, string | number | boolean | string[] | undefined>;
+
+/**
+ * The plan's option values with every file option (--allow, --actors, ...) pointing at a
+ * local copy of the file the submitter named, while `use` runs.
+ */
+function withOptionFiles<T>(store: Store, plan: RunPlan, extraKeys: string[], use: (values: OptionValues, extra: string[]) => Promise<T>): Promise<T> {
+  const present = FILE_OPTIONS.filter((o) => plan.options[o] !== undefined);
+  const keysOf = (o: string) => ([] as string[]).concat(plan.options[o] as string | string[]);
+  const optionKeys = present.flatMap(keysOf);
+  return store.withLocalFiles([...extraKeys, ...optionKeys], (paths) => {
+    const values: OptionValues = { ...plan.options };
+    let k = extraKeys.length;
+    for (const o of present) {
+      const n = keysOf(o).length;
+      const local = paths.slice(k, k + n);
+      values[o] = Array.isArray(plan.options[o]) ? local : local[0];
+      k += n;
+    }
+    return use(values, paths.slice(0, extraKeys.length));
+  });
+}
+
 /** Detect one partition over the staged input; write its partial result. */
 async function detectPartition(ctx: StepContext, plan: RunPlan, p: number): Promise<Record<string, unknown>> {
   const key = partialKey(plan.run, p, plan.partitions);
   if ((await ctx.store.size(key)) !== undefined) return { cached: true };
   const staged = await inputsOfPartition(ctx.store, plan);
   const order = [...staged.keys()].sort((a, b) => a - b);
-  const configKeys = FILE_OPTIONS.filter((o) => plan.options[o] !== undefined).map((o) => String(plan.options[o]));
-  const partial = await ctx.store.withLocalFiles([...order.map((i) => staged.get(i)!), ...configKeys], async (paths) => {
-    const inputs = paths.slice(0, order.length);
-    const values: Record<string, string | number | boolean | string[] | undefined> = {
-      ...plan.options,
-      workers: ctx.workers,
-      partition: `${p}/${plan.partitions}`,
-    };
-    FILE_OPTIONS.filter((o) => plan.options[o] !== undefined).forEach((o, k) => (values[o] = paths[order.length + k]));
-    const opts = detectOptionsFrom(values, inputs);
+  const partial = await withOptionFiles(ctx.store, plan, order.map((i) => staged.get(i)!), async (values, inputs) => {
+    const opts = detectOptionsFrom({ ...values, workers: ctx.workers, partition: `${p}/${plan.partitions}` }, inputs);
     const result = asSubmitted(await detect(opts), plan, new Map(inputs.map((path, k) => [path, order[k]!])));
     return toPartial(result, opts, plan.inputs, runSettings(opts, plan.inputs));
   });
@@ -140,7 +156,10 @@ function asSubmitted(r: DetectResult, plan: RunPlan, indexOf: Map<string, number
 
 /** The report detect gives a file it could not read (src/engine/run.ts collectReports). */
 function unreadable(f: PlannedFile): FileReport {
-  return { path: f.display, format: f.format, gzip: f.gzip, bytes: 0, decompressedBytes: 0, counters: newCounters(), error: f.error };
+  return {
+    path: f.display, format: f.format, gzip: f.gzip, bytes: 0, decompressedBytes: 0, counters: newCounters(),
+    minStart: Infinity, maxEnd: -Infinity, lateByWindow: [], error: f.error,
+  };
 }
 
 /** Merge the partitions' partials into the run's outputs. */
@@ -154,8 +173,14 @@ async function mergeRun(ctx: StepContext, plan: RunPlan): Promise<Record<string,
     }),
   );
   const merged = mergePartials(parts);
-  // summary.json is written last: its presence means the outputs are complete
-  await ctx.store.writeFolder(out, (dir) => writeResults(dir, merged.result, merged.windowSeconds, merged.settings, merged.nearMisses));
+  // statistics and enrichment over the whole run, with the options the run was submitted with
+  await withOptionFiles(ctx.store, plan, [], async (values) => {
+    const analysisPlanned = analysisPlan(values);
+    const analysis = await runAnalysis(merged.result, merged.windowSeconds, analysisPlanned);
+    const settings = { ...merged.settings, analysis: analysisPlanned.settings };
+    // summary.json is written last: its presence means the outputs are complete
+    await ctx.store.writeFolder(out, (dir) => writeResults(dir, merged.result, merged.windowSeconds, settings, merged.nearMisses, analysis));
+  });
   const r = merged.result;
   return { scans: r.scans.length, alerts: r.alerts.length, records: r.totals.records, partial: r.partial };
 }

@@ -48,9 +48,14 @@ export interface AlertResult {
   suppressed: number; // findings dropped by the allow list
 }
 
-/** A host looks like a NAT or load balancer when it speaks many protocols from widely spread source ports. */
+/**
+ * A host looks like a NAT or load balancer when it forwards many kinds of traffic: many
+ * protocols, or many destination ports of many targets from widely spread source ports.
+ * A worm also uses random source ports but towards one port, and a vertical scan many
+ * ports but of one target: neither looks like a NAT.
+ */
 function looksLikeNat(f: OutboundFinding): boolean {
-  return f.protocolsOfHost >= 3 || f.sourcePortSpread >= 28;
+  return f.protocolsOfHost >= 3 || (f.sourcePortSpread >= 28 && f.portsOfHost >= 10 && f.targetsOfHost >= 10);
 }
 
 /** Severity rises with the targets and ports, and with the worm signature. */

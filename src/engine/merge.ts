@@ -12,11 +12,12 @@ export function mergeEndpointDays(parts: EndpointDay[][]): EndpointDay[] {
       const key = `${d.day}|${d.cloud}|${d.account}|${d.endpoint}`;
       const x = map.get(key);
       if (!x) {
-        map.set(key, { ...d, ports: d.ports.slice() });
+        map.set(key, { ...d, ports: d.ports.slice(), ...(d.sources ? { sources: d.sources.slice() } : {}) });
         continue;
       }
       x.scanners += d.scanners;
       x.ports = unionSorted(x.ports, d.ports);
+      if (x.sources && d.sources) x.sources = [...x.sources, ...d.sources].sort(); // disjoint: sources live in one shard
     }
   }
   return [...map.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, d]) => d);

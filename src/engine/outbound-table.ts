@@ -61,6 +61,8 @@ export interface OutboundFinding {
   iface: string;
   instance: string;
   protocolsOfHost: number; // distinct protocols this host sent outbound in the window
+  portsOfHost: number; // distinct (protocol, dst port)s this host sent outbound in the window
+  targetsOfHost: number; // distinct public targets of this host in the window
   sourcePortSpread: number; // 0..32: how spread the host's source ports are (bits set in a 32-bit hash sketch)
   firstSeen: number;
   lastSeen: number;
@@ -90,6 +92,14 @@ export interface OutboundState {
 
 type Typed = Uint32Array | Float64Array | Uint8Array;
 
+/** What one host sent outbound in one window, over all its keys (for the NAT look). */
+interface HostInfo {
+  protocols: Set<number>;
+  ports: Set<number>;
+  targets: Set<number>; // IPv4 address, or -1 - IPv6 intern id
+  sports: number;
+}
+
 export class OutboundTable {
   n = 0;
   private cap: number;
@@ -115,6 +125,7 @@ export class OutboundTable {
   readonly strings = new StringDict(); // interfaces, instances, regions
   private accountMap = new Uint32Array(64);
   private stringMap = new Uint32Array(64);
+  private mappedStrings: string[] | null = null;
 
   constructor(
     readonly windowSeconds: number,
@@ -155,6 +166,13 @@ export class OutboundTable {
   }
 
   addBatch(batch: FlowBatchData): void {
+    // the blocks of a replay file share the file's dictionary: map it once, not per block
+    if (batch.strings !== this.mappedStrings) this.mapDictionaries(batch);
+    this.addRecords(batch);
+  }
+
+  private mapDictionaries(batch: FlowBatchData): void {
+    this.mappedStrings = batch.strings;
     const m = batch.strings.length;
     if (this.accountMap.length < m) {
       this.accountMap = new Uint32Array(nextPow2(m));
@@ -164,6 +182,9 @@ export class OutboundTable {
       this.accountMap[k] = this.accounts.idOf(batch.strings[k]!);
       this.stringMap[k] = this.strings.idOf(batch.strings[k]!);
     }
+  }
+
+  private addRecords(batch: FlowBatchData): void {
     const { n, feed, src, dst, proto, dport, sport, packets, bytes, start, end, cloud, account } = batch;
     const W = this.windowSeconds;
     for (let i = 0; i < n; i++) {
@@ -277,13 +298,15 @@ export class OutboundTable {
     const out: OutboundFinding[] = [];
     const host = (e: number) => `${this.srcA[e]}|${this.flags[e]! & F_SRC6}|${this.ep[e]}|${this.win[e]}`;
     // per host and window: protocols and source-port spread (NAT look)
-    const hostInfo = new Map<string, { protocols: Set<number>; sports: number }>();
+    const hostInfo = new Map<string, HostInfo>();
     for (let e = 0; e < this.n; e++) {
       if (this.win[e]! > uptoWindow) continue;
       const h = host(e);
       let x = hostInfo.get(h);
-      if (!x) hostInfo.set(h, (x = { protocols: new Set(), sports: 0 }));
+      if (!x) hostInfo.set(h, (x = { protocols: new Set(), ports: new Set(), targets: new Set(), sports: 0 }));
+      x.targets.add(this.flags[e]! & F_DST6 ? -1 - this.dstA[e]! : this.dstA[e]!);
       x.protocols.add(this.pp[e]! >>> 16);
+      x.ports.add(this.pp[e]!);
       x.sports |= this.sports[e]!;
     }
     const horizontal = this.groups(uptoWindow, (e) => `${host(e)}|${this.pp[e]}`);
@@ -300,7 +323,7 @@ export class OutboundTable {
     return out;
   }
 
-  private finding(kind: 'horizontal' | 'vertical', list: number[], info: { protocols: Set<number>; sports: number }): OutboundFinding {
+  private finding(kind: 'horizontal' | 'vertical', list: number[], info: HostInfo): OutboundFinding {
     const m = list.length;
     const fv = new Float64Array(m);
     const pv = new Float64Array(m);
@@ -366,6 +389,8 @@ export class OutboundTable {
       iface: names(ifaces),
       instance: names(instances),
       protocolsOfHost: info.protocols.size,
+      portsOfHost: info.ports.size,
+      targetsOfHost: info.targets.size,
       sourcePortSpread: popcount32(info.sports),
       firstSeen: first,
       lastSeen: last,

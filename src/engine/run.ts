@@ -15,10 +15,13 @@ import { mergeEndpointDays } from './merge.js';
 import type { OutboundFinding, OutboundThresholds } from './outbound-table.js';
 import { buildAlerts, type AllowList, type OutboundAlert } from '../detect/outbound.js';
 import type { Cidr } from '../net/cidr.js';
-import type { BatchMessage, FinalizeReply, ParseResult, ParseTask, ShardTask } from './tasks.js';
+import type { BatchMessage, FinalizeReply, ParseResult, ParseTask, ShardStats, ShardTask } from './tasks.js';
 import { compareVerdicts } from '../output/order.js';
 import { readerFor } from '../formats/registry.js';
 import { batchTransferList } from '../flow/batch.js';
+import { allReplayFiles, applyReplayOutcome, replayInputs, type ReplayOutcome, type ReplayReport } from '../replay/input.js';
+import { defaultMaxMemory, mergeMemoryReports, type RunMemoryReport } from './spill.js';
+import { tmpdir } from 'node:os';
 
 export interface DetectOptions {
   inputs: string[];
@@ -44,6 +47,14 @@ export interface DetectOptions {
   onProgress?: (p: Progress) => void;
   /** stdin, when an input is '-' (tests pass a buffer). */
   stdin?: () => AsyncIterable<Uint8Array>;
+  /** Bytes for all the shards' inbound accumulators together (default: defaultMaxMemory()). */
+  maxMemory?: number;
+  /** Past maxMemory: spill to disk (true, default) or drop source partitions (false). */
+  spill?: boolean;
+  /** Folder for spill files (default: the system's temporary folder). */
+  spillDir?: string;
+  /** What the shard workers do with records: accumulate them ('add', detection) or write replay blocks ('convertAdd'). */
+  shardOp?: 'add' | 'convertAdd';
 }
 
 export const DEFAULT_RUN = {
@@ -68,7 +79,11 @@ export interface FileReport {
   bytes: number; // bytes read from disk
   decompressedBytes: number;
   counters: SinkCounters;
+  minStart: number; // earliest start of a valid record (Infinity when none)
+  maxEnd: number; // latest end of a valid record (-Infinity when none)
+  lateByWindow: Array<[window: number, records: number]>; // late records (serve), ascending
   error?: string;
+  replay?: ReplayReport; // replay files only (src/replay/input.ts)
 }
 
 export interface ResolvedReject extends Reject {
@@ -94,9 +109,10 @@ export interface DetectResult {
   workers: number;
   accumulatorBytes: number;
   peakRssBytes: number;
+  memory: RunMemoryReport;
 }
 
-const workerFile = (name: string) => fileURLToPath(new URL(`../../workers/${name}.js`, import.meta.url));
+export const workerFile = (name: string) => fileURLToPath(new URL(`../../workers/${name}.js`, import.meta.url));
 
 interface Job {
   file: number;
@@ -111,6 +127,17 @@ export interface IngestResult {
   bytesIn: number;
   rejects: ResolvedReject[];
   partial: boolean;
+  minStart: number; // over every file (Infinity when no record)
+  maxEnd: number; // the newest flow time seen: the sidecar's watermark (-Infinity when no record)
+}
+
+export interface IngestOptions {
+  /**
+   * Records starting before this Unix second fall in windows already finalised and
+   * dropped (incremental finalisation): they are counted as late (per file and window)
+   * and not accumulated, so a finalised verdict never changes under the caller.
+   */
+  lateBefore?: number;
 }
 
 /** Verdicts of the windows finalised by one Engine.finalize. */
@@ -124,6 +151,7 @@ export interface FinalizeOutput {
   keys: number;
   entries: number;
   accumulatorBytes: number;
+  memory: RunMemoryReport;
 }
 
 /**
@@ -141,20 +169,25 @@ export class Engine {
   private readonly inflightLimit: number;
   private shardWork: Promise<unknown>[] = [];
   private shardError: Error | null = null;
+  private readonly memoryConfigured: Promise<void>;
 
   constructor(private readonly opts: DetectOptions) {
     const N = Math.max(1, Math.floor(opts.workers));
     this.shards = N;
     this.inflightLimit = 4 * N + 4;
-    this.parsePool = new Piscina({ filename: workerFile('parse'), minThreads: N, maxThreads: N, idleTimeout: 60_000 });
+    // a run on replay files alone parses nothing: its parse threads start only if needed
+    const minParse = allReplayFiles(opts.inputs) ? 0 : N;
+    this.parsePool = new Piscina({ filename: workerFile('parse'), minThreads: minParse, maxThreads: N, idleTimeout: 60_000 });
     this.shardPools = Array.from(
       { length: N },
       () => new Piscina({ filename: workerFile('shard'), minThreads: 1, maxThreads: 1, idleTimeout: 2 ** 31 - 1, concurrentTasksPerWorker: 1 }),
     );
+    this.memoryConfigured = configureMemory(this.shardPools, opts);
+    this.memoryConfigured.catch(() => {}); // awaited by ingest
   }
 
   /** Read, parse and accumulate the given paths (files, folders, '-'). */
-  async ingest(inputs: string[], onProgress?: (p: Progress) => void): Promise<IngestResult> {
+  async ingest(inputs: string[], onProgress?: (p: Progress) => void, options: IngestOptions = {}): Promise<IngestResult> {
     const t0 = performance.now();
     const opts = this.opts;
     const files = planInputs(inputs, { format: opts.format, account: opts.account, region: opts.region, awsFields: opts.awsFields });
@@ -169,10 +202,23 @@ export class Engine {
       records += result.counters.records;
       onProgress?.({ bytesDone, bytesTotal, records, elapsed: (performance.now() - t0) / 1000 });
     };
+    await this.memoryConfigured;
+    // replay files go straight to the shard workers, alongside the parse jobs of the others
+    const replayed = replayInputs(files, this.shardPools, {
+      shards: this.shards, windowSeconds: opts.windowSeconds, partition: opts.partition, lateBefore: options.lateBefore,
+      into: opts.shardOp === 'convertAdd' ? 'spool' : 'table',
+    });
+    replayed.catch(() => {}); // awaited below; a failure must not go unhandled meanwhile
     // several tasks in flight per thread: small files are latency-bound, not CPU-bound
-    await runWithConcurrency(planJobs(files, opts, this.shards)(), 4 * this.shards + 2, runJob);
+    await runWithConcurrency(planJobs(files, opts, this.shards, options.lateBefore ?? 0)(), 4 * this.shards + 2, runJob);
     await this.drain();
-    return collectReports(files, chunkResults, opts.maxRejects);
+    return collectReports(files, chunkResults, opts.maxRejects, await replayed);
+  }
+
+  /** Run one task on every shard (after the routed batches), e.g. the conversion's steps. */
+  async onShards<T>(task: (shard: number) => ShardTask): Promise<T[]> {
+    await this.drain();
+    return (await Promise.all(this.shardPools.map((p, shard) => p.run(task(shard))))) as T[];
   }
 
   /** One parse task; its batches are routed to their shards as they arrive. */
@@ -203,6 +249,9 @@ export class Engine {
         bytesIn: 0,
         bytesOut: 0,
         batches: 0,
+        minStart: Infinity,
+        maxEnd: -Infinity,
+        lateByWindow: [],
         error: { message: `worker failed: ${(err as Error).message}`, offset: -1 },
       };
     }
@@ -213,7 +262,8 @@ export class Engine {
   }
 
   private route(m: BatchMessage): void {
-    const task: ShardTask = { op: 'add', windowSeconds: this.opts.windowSeconds, batch: m.batch };
+    const task: ShardTask =
+      this.opts.shardOp === 'convertAdd' ? { op: 'convertAdd', batch: m.batch } : { op: 'add', windowSeconds: this.opts.windowSeconds, batch: m.batch };
     const p = this.shardPools[m.shard]!.run(task, { transferList: transferOf(m) })
       .catch((err: Error) => {
         this.shardError ??= err;
@@ -237,7 +287,7 @@ export class Engine {
    * Verdicts of every window up to `uptoWindow` (all windows when undefined). With
    * `drop`, the finalised windows leave the accumulators (incremental finalisation).
    */
-  async finalize(options: { uptoWindow?: number; drop?: boolean } = {}): Promise<FinalizeOutput> {
+  async finalize(options: { uptoWindow?: number; drop?: boolean; endpointSources?: boolean } = {}): Promise<FinalizeOutput> {
     await this.drain();
     const opts = this.opts;
     const task: ShardTask = {
@@ -262,6 +312,7 @@ export class Engine {
       keys: replies.reduce((s, r) => s + r.keys, 0),
       entries: replies.reduce((s, r) => s + r.entries, 0),
       accumulatorBytes: replies.reduce((s, r) => s + r.tableBytes, 0),
+      memory: mergeMemoryReports(replies.map((r) => r.memory)),
     };
   }
 
@@ -287,9 +338,26 @@ export class Engine {
     }
   }
 
+  /** The live accumulators: entries, bytes, and the windows still open (inbound). */
+  async stats(): Promise<ShardStats> {
+    await this.drain();
+    const task: ShardTask = { op: 'stats', windowSeconds: this.opts.windowSeconds };
+    const replies = (await Promise.all(this.shardPools.map((p) => p.run(task)))) as ShardStats[];
+    const windows = [...new Set(replies.flatMap((r) => r.windows))].sort((a, b) => a - b);
+    return { entries: replies.reduce((s, r) => s + r.entries, 0), bytes: replies.reduce((s, r) => s + r.bytes, 0), windows };
+  }
+
   async close(): Promise<void> {
     await Promise.all([this.parsePool.destroy(), ...this.shardPools.map((p) => p.destroy())]);
   }
+}
+
+/** Each shard's share of --max-memory, and what to do past it (src/engine/spill.ts). */
+async function configureMemory(shardPools: Piscina[], opts: DetectOptions): Promise<void> {
+  const maxBytes = Math.floor((opts.maxMemory ?? defaultMaxMemory()) / shardPools.length);
+  const spill = opts.spill ?? true;
+  const dir = opts.spillDir ?? tmpdir();
+  await Promise.all(shardPools.map((p, shard) => p.run({ op: 'memoryLimits', limits: { maxBytes, spill, dir, shard } } satisfies ShardTask)));
 }
 
 /** One batch run over the inputs: ingest everything, finalise every window. */
@@ -313,10 +381,12 @@ export async function detect(opts: DetectOptions): Promise<DetectResult> {
       entries: fin.entries,
       rejects: ingest.rejects,
       wallSeconds: (performance.now() - t0) / 1000,
-      partial: ingest.partial,
+      // keys left out to stay within --max-memory (--no-spill) make the run partial
+      partial: ingest.partial || fin.memory.dropped.length > 0,
       workers: engine.shards,
       accumulatorBytes: fin.accumulatorBytes,
       peakRssBytes: process.resourceUsage().maxRSS * 1024,
+      memory: fin.memory,
     };
   } finally {
     await engine.close();
@@ -324,18 +394,29 @@ export async function detect(opts: DetectOptions): Promise<DetectResult> {
 }
 
 /** Per-file reports from the chunks' results; reject line numbers made absolute. */
-function collectReports(files: InputFile[], chunkResults: ParseResult[][], maxRejects: number): IngestResult {
+function collectReports(files: InputFile[], chunkResults: ParseResult[][], maxRejects: number, replayed: Map<number, ReplayOutcome>): IngestResult {
   const reports: FileReport[] = [];
   const totals = newCounters();
   let bytesIn = 0;
   let partial = false;
   const rejects: ResolvedReject[] = [];
+  let minStart = Infinity;
+  let maxEnd = -Infinity;
   files.forEach((f, i) => {
-    const rep: FileReport = { path: f.display, format: f.format, gzip: f.gzip, bytes: 0, decompressedBytes: 0, counters: newCounters(), error: f.error };
+    const rep: FileReport = {
+      path: f.display, format: f.format, gzip: f.gzip, bytes: 0, decompressedBytes: 0, counters: newCounters(),
+      minStart: Infinity, maxEnd: -Infinity, lateByWindow: [], error: f.error,
+    };
+    const replay = replayed.get(i);
+    if (replay) applyReplayOutcome(rep, replay, rejects, maxRejects);
+    const late = new Map<number, number>(rep.lateByWindow);
     let lineBase = 0;
     for (const r of chunkResults[i]!) {
       if (!r) continue;
       addCounters(rep.counters, r.counters);
+      rep.minStart = Math.min(rep.minStart, r.minStart);
+      rep.maxEnd = Math.max(rep.maxEnd, r.maxEnd);
+      for (const [w, n] of r.lateByWindow) late.set(w, (late.get(w) ?? 0) + n);
       rep.bytes += r.bytesIn;
       rep.decompressedBytes += r.bytesOut;
       if (r.error && !rep.error) rep.error = r.error.offset >= 0 ? `${r.error.message} (at byte ${r.error.offset})` : r.error.message;
@@ -344,12 +425,15 @@ function collectReports(files: InputFile[], chunkResults: ParseResult[][], maxRe
       }
       lineBase += r.lines;
     }
+    rep.lateByWindow = [...late].sort((a, b) => a[0] - b[0]);
+    minStart = Math.min(minStart, rep.minStart);
+    maxEnd = Math.max(maxEnd, rep.maxEnd);
     addCounters(totals, rep.counters);
     bytesIn += rep.bytes;
     if (rep.error) partial = true;
     reports.push(rep);
   });
-  return { files: reports, totals, bytesIn, rejects, partial };
+  return { files: reports, totals, bytesIn, rejects, partial, minStart, maxEnd };
 }
 
 function transferOf(m: BatchMessage): ArrayBuffer[] {
@@ -357,9 +441,11 @@ function transferOf(m: BatchMessage): ArrayBuffer[] {
 }
 
 /** The parse jobs of every readable file, in file order (stdin read as it comes). */
-function planJobs(files: InputFile[], opts: DetectOptions, shards: number): () => AsyncGenerator<Job> {
+function planJobs(files: InputFile[], opts: DetectOptions, shards: number, lateBefore: number): () => AsyncGenerator<Job> {
   const common = {
     shards,
+    lateBefore,
+    windowSeconds: opts.windowSeconds,
     batchSize: opts.batchSize,
     partition: opts.partition,
     maxRejects: opts.maxRejects,
@@ -371,7 +457,7 @@ function planJobs(files: InputFile[], opts: DetectOptions, shards: number): () =
   return async function* () {
     for (let i = 0; i < files.length; i++) {
       const f = files[i]!;
-      if (f.error || !f.format) continue;
+      if (f.error || !f.format || f.format === 'replay') continue; // replay files: src/replay/input.ts
       const base = {
         ...common,
         fileIndex: i,

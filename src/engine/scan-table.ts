@@ -21,10 +21,10 @@ import { CLOUD_NAMES, Feed } from '../flow/types.js';
 import { coefficientOfVariation, failedConditions, type Thresholds } from '../detect/rules.js';
 import { formatAddress } from '../net/address.js';
 
-const F_PACKETS = 1;
-const F_BYTES = 2;
-const F_SRC6 = 4;
-const F_DST6 = 8;
+export const F_PACKETS = 1;
+export const F_BYTES = 2;
+export const F_SRC6 = 4;
+export const F_DST6 = 8;
 
 /** One scan key's result, as the shard hands it to the merger. */
 export interface KeyVerdict {
@@ -56,6 +56,11 @@ export interface FinalizeOptions {
   uptoWindow?: number;
   /** Drop the finalised entries from the table (incremental finalisation). */
   drop?: boolean;
+  /**
+   * Also list each endpoint-day's scanner sources, so that a caller finalising a day
+   * window by window can count the day's distinct scanners exactly (the sidecar).
+   */
+  endpointSources?: boolean;
 }
 
 /** Per endpoint per UTC day: the distinct scanners and scanned ports of scan keys that touched it. */
@@ -66,6 +71,7 @@ export interface EndpointDay {
   endpoint: string; // dst address text
   scanners: number; // distinct scanner sources (sources are disjoint across shards, so counts add)
   ports: number[]; // distinct protocol << 16 | port, sorted
+  sources?: string[]; // the scanner sources, sorted (only with FinalizeOptions.endpointSources)
 }
 
 export interface FinalizeResult {
@@ -90,14 +96,14 @@ export interface ScanTableState {
   v6: Uint32Array;
 }
 
-/** Entry layout, in 32-bit words. */
-const ENTRY_WORDS = 14;
-const SRC = 0; // IPv4 address, or IPv6 intern id
+/** Entry layout, in 32-bit words (exported for the spill code, src/engine/spill.ts). */
+export const ENTRY_WORDS = 14;
+export const SRC = 0; // IPv4 address, or IPv6 intern id
 const PP = 1; // protocol << 16 | dst port
 const WIN = 2; // window index
-const EP = 3; // cloud << 30 | account id
-const DST = 4;
-const RF = 5; // region id (low 16 bits) | flags << 16
+export const EP = 3; // cloud << 30 | account id
+export const DST = 4;
+export const RF = 5; // region id (low 16 bits) | flags << 16
 const FLOWS = 6;
 const FIRST = 7;
 const LAST = 8;
@@ -117,6 +123,7 @@ export class ScanTable {
   readonly regions = new StringDict();
   private accountMap = new Uint32Array(64);
   private regionMap = new Uint32Array(64);
+  private mappedStrings: string[] | null = null;
 
   constructor(
     readonly windowSeconds: number,
@@ -157,6 +164,9 @@ export class ScanTable {
     const W = this.windowSeconds;
     const accountMap = this.accountMap;
     const regionMap = this.regionMap;
+    // the entry of the previous record: a run of records of one entry (replay blocks are
+    // sorted so) skips the hash lookup
+    let le = -1, lsA = 0, lppv = 0, lw = 0, lepv = 0, ldA = 0, lrf = -1;
     for (let i = 0; i < n; i++) {
       if ((feed[i]! & Feed.inbound) === 0) continue;
       const o = i * 4;
@@ -177,7 +187,16 @@ export class ScanTable {
       const w = Math.floor(start[i]! / W);
       const epv = ((cloud[i]! << 30) | accountMap[account[i]!]!) >>> 0;
       const rf = (regionMap[region[i]!]! | (fam << 16)) >>> 0;
-      const e = this.findOrInsert(sA, ppv, w, epv, dA, rf);
+      let e = le;
+      if (sA !== lsA || ppv !== lppv || w !== lw || epv !== lepv || dA !== ldA || rf !== lrf) {
+        e = le = this.findOrInsert(sA, ppv, w, epv, dA, rf);
+        lsA = sA;
+        lppv = ppv;
+        lw = w;
+        lepv = epv;
+        ldA = dA;
+        lrf = rf;
+      }
       const u = this.u;
       const d = this.d;
       const ew = e * ENTRY_WORDS;
@@ -204,6 +223,9 @@ export class ScanTable {
 
   /** Translate the batch's dictionary ids to this table's ids (once per batch, not per record). */
   private mapDictionaries(batch: FlowBatchData): void {
+    // the blocks of a replay file share the file's dictionary: map it once, not per block
+    if (batch.strings === this.mappedStrings) return;
+    this.mappedStrings = batch.strings;
     const m = batch.strings.length;
     if (this.accountMap.length < m) {
       this.accountMap = new Uint32Array(nextPow2(m));
@@ -369,7 +391,7 @@ export class ScanTable {
       if (v.failed.length === 0 || (opts.nearMisses && v.endpoints >= opts.thresholds.minEndpoints)) verdicts.push(v);
     }
     if (opts.drop) this.dropWindowsUpTo(upto);
-    return { verdicts, endpointDays: days.result(), keys, entries };
+    return { verdicts, endpointDays: days.result(opts.endpointSources === true), keys, entries };
   }
 
   /** Address text of an entry's destination. */
@@ -558,8 +580,13 @@ class EndpointDays {
     }
   }
 
-  result(): EndpointDay[] {
-    return [...this.map.values()].map(({ d, srcs, ports }) => ({ ...d, scanners: srcs.size, ports: [...ports].sort((a, b) => a - b) }));
+  result(withSources: boolean): EndpointDay[] {
+    return [...this.map.values()].map(({ d, srcs, ports }) => ({
+      ...d,
+      scanners: srcs.size,
+      ports: [...ports].sort((a, b) => a - b),
+      ...(withSources ? { sources: [...srcs].sort() } : {}),
+    }));
   }
 }
 

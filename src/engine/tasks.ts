@@ -4,6 +4,8 @@ import type { FlowBatchData } from '../flow/batch.js';
 import type { Reject, SinkCounters } from '../flow/sink.js';
 import type { FormatName } from '../formats/types.js';
 import type { FinalizeOptions, FinalizeResult } from './scan-table.js';
+import type { ReplayShardTask } from '../replay/shard-ops.js';
+import type { MemoryReport, MemoryTask } from './spill.js';
 import type { OutboundFinding, OutboundThresholds } from './outbound-table.js';
 
 export interface ParseTask {
@@ -29,6 +31,9 @@ export interface ParseTask {
   maxRejects: number;
   maxLineBytes: number;
   maxDecompressedBytes: number;
+  /** Records starting before this Unix second are late (their window is finalised); 0 = none. */
+  lateBefore: number;
+  windowSeconds: number;
   port: MessagePort;
   /** Int32Array over a SharedArrayBuffer: [0] = batches in flight, for backpressure. */
   inflight: SharedArrayBuffer;
@@ -44,6 +49,9 @@ export interface ParseResult {
   bytesIn: number; // bytes read from the file
   bytesOut: number; // bytes after decompression
   batches: number; // batches posted on the port
+  minStart: number; // earliest start of a valid record (Infinity when none)
+  maxEnd: number; // latest end of a valid record (-Infinity when none)
+  lateByWindow: Array<[window: number, records: number]>;
   error?: { message: string; offset: number };
 }
 
@@ -57,6 +65,15 @@ export type ShardTask =
   | { op: 'finalize'; windowSeconds: number; opts: FinalizeOptions; outbound: OutboundThresholds }
   | { op: 'export'; windowSeconds: number }
   | { op: 'import'; windowSeconds: number; state: Uint8Array; shard: number; shards: number }
-  | { op: 'stats'; windowSeconds: number };
+  | { op: 'stats'; windowSeconds: number }
+  | ReplayShardTask // replay files and conversion (src/replay/shard-ops.ts)
+  | MemoryTask; // --max-memory (src/engine/spill.ts)
 
-export type FinalizeReply = FinalizeResult & { outbound: OutboundFinding[]; tableBytes: number; tableEntries: number };
+/** Reply to 'stats': the shard's live accumulators. */
+export interface ShardStats {
+  entries: number;
+  bytes: number;
+  windows: number[]; // windows with inbound entries, ascending
+}
+
+export type FinalizeReply = FinalizeResult & { outbound: OutboundFinding[]; tableBytes: number; tableEntries: number; memory?: MemoryReport };

@@ -59,12 +59,13 @@ export interface SinkCounters {
   backscatter: number; // TCP flags exactly SYN-ACK, RST or SYN-ACK|RST
   otherPartition: number; // belongs to another partition (--partition p/P)
   duplicates: number; // a flow reported from both ends, counted once (GCP)
+  late: number; // inbound/outbound records of a window already finalised (serve), not accumulated
 }
 
 export function newCounters(): SinkCounters {
   return {
     lines: 0, records: 0, nodata: 0, rejected: 0, blank: 0, headers: 0, trailers: 0, inbound: 0, outbound: 0, internal: 0,
-    responses: 0, backscatter: 0, otherPartition: 0, duplicates: 0,
+    responses: 0, backscatter: 0, otherPartition: 0, duplicates: 0, late: 0,
   };
 }
 
@@ -92,6 +93,13 @@ export interface SinkOptions {
   batchSize: number;
   partition?: { index: number; count: number };
   maxRejectsKept: number;
+  /**
+   * Records starting before this Unix second belong to windows that are already
+   * finalised (the sidecar's incremental windows): they are counted as late, per
+   * window, and not accumulated. 0 (the default) = nothing is late.
+   */
+  lateBefore?: number;
+  windowSeconds?: number; // to name the window of a late record
 }
 
 const MAX_REJECT_TEXT = 200;
@@ -116,11 +124,18 @@ export class FlowSink {
   private readonly remaps: Int32Array[];
   private readonly touched: number[][];
   batchesPosted = 0;
+  /** Time span of the valid flow records seen (the sidecar's watermark); not counters. */
+  minStart = Infinity;
+  maxEnd = -Infinity;
+  /** Late records by window (rare: a Map is fine). */
+  readonly lateByWindow = new Map<number, number>();
+  private readonly lateBefore: number;
 
   constructor(
     private readonly opts: SinkOptions,
     private readonly flush: (shard: number, batch: FlowBatchData) => void,
   ) {
+    this.lateBefore = opts.lateBefore ?? 0;
     this.builders = [];
     this.remaps = [];
     this.touched = [];
@@ -190,6 +205,8 @@ export class FlowSink {
       return false;
     }
     c.records++;
+    if (r.start < this.minStart) this.minStart = r.start;
+    if (r.end > this.maxEnd) this.maxEnd = r.end;
 
     const srcPublic = isPublicWords(r.src, 0);
     const dstPublic = isPublicWords(r.dst, 0);
@@ -227,10 +244,20 @@ export class FlowSink {
       c.otherPartition++;
       return true;
     }
+    if (r.start < this.lateBefore) {
+      this.countLate();
+      return true;
+    }
     if (feed & Feed.inbound) c.inbound++;
     if (feed & Feed.outbound) c.outbound++;
     this.append(shardOf(h, this.opts.shards), feed);
     return true;
+  }
+
+  private countLate(): void {
+    this.counters.late++;
+    const w = Math.floor(this.rec.start / (this.opts.windowSeconds ?? 1));
+    this.lateByWindow.set(w, (this.lateByWindow.get(w) ?? 0) + 1);
   }
 
   private localId(shard: number, b: FlowBatchData, id: number): number {

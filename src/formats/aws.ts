@@ -45,7 +45,7 @@ const ROLE_OF: Record<string, Role> = {
 const REQUIRED = ['srcaddr', 'dstaddr', 'srcport', 'dstport', 'protocol', 'start'];
 
 /** Normalise a header token ("${srcaddr}" or "pkt_srcaddr" are written by some tools). */
-function fieldName(t: string): string {
+export function fieldName(t: string): string {
   return t.replace(/^\$\{|\}$/g, '').replace(/_/g, '-').toLowerCase();
 }
 
@@ -85,7 +85,7 @@ const decoder = new TextDecoder();
 class AwsParser implements LineParser {
   private roles: Uint8Array | null = null;
   private readonly sink: FlowSink;
-  private readonly defaultAccount: number;
+  private defaultAccount: number;
   private readonly defaultRegion: number;
   private readonly fileError: string | null = null;
   /** Consecutive records mostly repeat the account, region and interface: remember the last one of each. */
@@ -143,6 +143,24 @@ class AwsParser implements LineParser {
       this.sink.counters.headers++; // a line that is neither a record nor a reject (SPEC §6 accounting)
     }
     return true;
+  }
+
+  /**
+   * One record given on its own rather than as a line of a file: the message of a
+   * JSON wrapper (aws-json.ts). Not counted as a line (the JSON reader counts its
+   * objects). `account` (a dictionary id, e.g. a CloudWatch envelope's owner) stands in
+   * for the account when the record has no account-id field.
+   */
+  parseRecord(buf: Uint8Array, s: number, e: number, line: number, offset: number, account: number): void {
+    const fileDefault = this.defaultAccount;
+    this.defaultAccount = account;
+    this.parseLine(buf, s, e, line, offset);
+    this.defaultAccount = fileDefault;
+  }
+
+  /** The dictionary id of the file's default account (ReaderContext.account). */
+  get fileAccount(): number {
+    return this.defaultAccount;
   }
 
   private parseLine(buf: Uint8Array, s: number, e: number, line: number, offset: number): void {
@@ -314,7 +332,8 @@ class LastValue {
     }
     this.id = this.dict.idOfBytes(buf, s, e);
     if (len <= this.bytes.length) {
-      this.bytes.set(buf.subarray(s, e));
+      // a byte loop: Buffer.subarray allocates an object, on every miss
+      for (let k = 0; k < len; k++) this.bytes[k] = buf[s + k]!;
       this.len = len;
     } else {
       this.len = -1;
@@ -341,6 +360,11 @@ export const awsText: LineReader = {
   },
   open: (ctx) => new AwsParser(ctx),
 };
+
+/** A parser of single AWS records (the messages inside JSON wrappers), with the file's field list. */
+export function awsRecordParser(ctx: ReaderContext): Pick<AwsParser, 'parseRecord' | 'fileAccount'> {
+  return new AwsParser(ctx);
+}
 
 /** Account and region from an S3 key layout (formats.md §1.5), plain or Hive-style. */
 export function awsPathInfo(path: string): { account?: string; region?: string } {

@@ -7,10 +7,12 @@ import type { FlowSink } from '../flow/sink.js';
 
 export type FormatName =
   | 'aws-text' // AWS VPC Flow Logs text (header line, or default v2 without one)
-  | 'aws-json' // AWS records wrapped as {"message": "..."} (Firehose) or CloudWatch envelopes
+  | 'aws-json' // AWS records wrapped as {"message": "..."} (Firehose) or CloudWatch envelopes, one JSON object per line
+  | 'aws-cloudwatch' // the same as a document: pretty-printed or concatenated CloudWatch Logs envelopes
   | 'azure-nsg'
   | 'azure-vnet'
-  | 'gcp'
+  | 'gcp' // one LogEntry per line
+  | 'gcp-json' // a JSON array of LogEntries (or pretty-printed ones)
   | 'nfdump-csv'
   | 'goflow2'
   | 'replay';
@@ -71,4 +73,11 @@ export interface DocumentReader {
   parseDocument(buf: Uint8Array, ctx: ReaderContext): void;
 }
 
-export type FormatReader = LineReader | DocumentReader;
+/** Files that are not parsed at all but read block by block by the shard workers (replay files). */
+export interface BlockFileReader {
+  kind: 'blocks';
+  name: FormatName;
+  sniff: Sniffer;
+}
+
+export type FormatReader = LineReader | DocumentReader | BlockFileReader;

@@ -201,6 +201,8 @@ export interface EntityOptions {
   start: number; // first day, Unix seconds (midnight UTC)
   days: number;
   windowSeconds: number;
+  /** Our hosts infected by a telnet worm (compromised.ts): the telnet botnet scans them too. */
+  wormHosts?: Endpoint[];
 }
 
 const DAY = 86400;
@@ -415,6 +417,19 @@ export function buildEntities(plan: Plan, o: EntityOptions): Entity[] {
         6, [22], { kind: 'syn', size: 60 },
         days.map((day) => ({ ...burst(r, day, 12, 30 * MIN), targets: (rr: Rng) => rr.sample(p, p.length), spacing: 'random', tries: [1, 1] })), 1, host);
     }
+  }
+
+  // --- last, so that adding it changed no other entity's address ------------------
+  {
+    // the botnet behind the worm hosts keeps scanning telnet, them included: a compromised
+    // host that is itself scanned on the port it scans has the worm signature (SPEC §4)
+    const worms = o.wormHosts ?? [];
+    const p = pool('all');
+    const others = p.filter((ep) => !worms.includes(ep));
+    const r = er('telnet-botnet');
+    add(scanner('telnet-botnet', 'botnet', v4(SCANNER_OCTETS), 'Mirai-style telnet botnet: 40-byte SYNs to TCP 23 of a quarter of all endpoints a day, always including the hosts it has infected (the worm hosts)'), p.length,
+      6, [23], { kind: 'syn', size: 40 },
+      days.map((day) => ({ ...burst(r, day, 4, 40 * MIN), targets: (rr: Rng) => [...worms, ...share(others, 0.25)(rr)], spacing: 'random', tries: [1, 1] })), 1);
   }
   return out;
 }

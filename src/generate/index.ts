@@ -6,7 +6,8 @@
 import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { writeFileAtomic } from '../output/files.js';
 import { buildPlan, type CloudName, type Plan } from './plan.js';
-import { buildEntities, type Entity } from './entities.js';
+import { buildEntities } from './entities.js';
+import { allowListText, buildOutboundHosts, castHosts } from './compromised.js';
 import { BenignTraffic, BENIGN_RECORDS_PER_DAY } from './benign.js';
 import { TruthTracker, PROFILE_THRESHOLDS } from './truth.js';
 import { WriterSet } from './writers/index.js';
@@ -41,6 +42,8 @@ export interface GenerateReport {
   bytes: number;
   seconds: number;
   scanKeys: Record<string, number>;
+  /** Outbound alerts detect must write with --allow DIR/allow.txt. */
+  outboundAlerts: number;
   entities: number;
   groundTruth: string;
 }
@@ -48,7 +51,7 @@ export interface GenerateReport {
 export const DEFAULT_START = Date.UTC(2024, 2, 1) / 1000; // 2024-03-01
 
 /** The folders generate writes into; a run refuses to mix its files with another run's. */
-export const OUTPUT_PARTS = ['aws', 'azure', 'gcp', 'ground-truth.json', 'region-map.json'];
+export const OUTPUT_PARTS = ['aws', 'azure', 'gcp', 'ground-truth.json', 'region-map.json', 'allow.txt'];
 
 export async function generate(o: GenerateOptions): Promise<GenerateReport> {
   const t0 = performance.now();
@@ -59,7 +62,11 @@ export async function generate(o: GenerateOptions): Promise<GenerateReport> {
   forgetDirectories();
 
   const plan = buildPlan(o.seed, o.clouds);
-  const entities = buildEntities(plan, { seed: o.seed, start: o.start, days: o.days, windowSeconds: o.windowSeconds });
+  const timing = { seed: o.seed, start: o.start, days: o.days, windowSeconds: o.windowSeconds };
+  const cast = castHosts(plan, o.seed);
+  const entities = buildEntities(plan, { ...timing, wormHosts: cast.filter((c) => c.kind === 'worm').map((c) => c.ep) });
+  const hosts = buildOutboundHosts(cast, timing, entities.length);
+  const planted: Array<{ emit(t0: number, t1: number, out: WriterSet): void }> = [...entities, ...hosts];
   const tracker = new TruthTracker(o.windowSeconds);
   const writers = new WriterSet(plan, o.out, o.seed, o.gzipLevel, tracker);
   const benign = new BenignTraffic(o.seed, plan, o.scale);
@@ -67,11 +74,12 @@ export async function generate(o: GenerateOptions): Promise<GenerateReport> {
   const hours = o.days * 24;
   for (let h = 0; h < hours; h++) {
     const hourStart = o.start + h * 3600;
+    if (h > 0 && h % 24 === 0) tracker.closeOutbound(hourStart); // a day is written: judge it, keep only the results
     writers.beginHour(hourStart);
     for (let m = 0; m < 60; m++) {
       const minute = hourStart + m * 60;
       benign.emitMinute(minute, writers);
-      emitPlanted(entities, minute, writers);
+      for (const e of planted) e.emit(minute, minute + 60, writers);
       writers.endMinute(minute);
       if (writers.needsDrain()) await writers.drain();
     }
@@ -84,25 +92,23 @@ export async function generate(o: GenerateOptions): Promise<GenerateReport> {
 
   const records = writers.records();
   const totalRecords = records.aws! + records.azure! + records.gcp!;
-  const truth = groundTruth(tracker, entities, plan, o, { records, totalRecords });
+  const truth = groundTruth(tracker, entities, hosts, plan, o, { records, totalRecords });
   const gtPath = `${o.out}/ground-truth.json`;
   writeFileAtomic(`${o.out}/region-map.json`, JSON.stringify(plan.regionMap, null, 2) + '\n');
+  writeFileAtomic(`${o.out}/allow.txt`, allowListText(hosts));
   writeFileAtomic(gtPath, JSON.stringify(truth.document, null, 2) + '\n'); // last: its presence means the sample is complete
   return {
     records,
     totalRecords,
     plantedRecords: tracker.written,
-    files: writers.stats.files + 2,
+    files: writers.stats.files + 3,
     bytes: writers.stats.bytesOut,
     seconds: (performance.now() - t0) / 1000,
     scanKeys: truth.scanKeys,
-    entities: entities.length,
+    outboundAlerts: truth.outboundAlerts,
+    entities: entities.length + hosts.length,
     groundTruth: gtPath,
   };
-}
-
-function emitPlanted(entities: Entity[], minute: number, writers: WriterSet): void {
-  for (const e of entities) e.emit(minute, minute + 60, writers);
 }
 
 export { PROFILE_THRESHOLDS, BENIGN_RECORDS_PER_DAY };

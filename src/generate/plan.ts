@@ -254,13 +254,7 @@ export function buildPlan(seed: number, clouds: CloudName[]): Plan {
       const st = newStream({ cloud: 'gcp', kind: 'gcp', account: project, region, project, vpcName: 'default', subnetId: String(gcpRng.int(1e8, 9e8)) + String(gcpRng.int(1e9, 9e9)) });
       for (let i = 0; i < n; i++) {
         const ep = addEndpoint(st, `${base}.${2 + i}`, { instance: `${project.split('-')[1]}-${region.split('-')[0]}-${String(i + 1).padStart(2, '0')}`, subnet: 'default', zone });
-        const inst = `{"project_id":"${project}","region":"${region}","vm_name":"${ep.instance}","zone":"${zone}"}`;
-        const vpc = `{"project_id":"${project}","subnetwork_name":"default","subnetwork_region":"${region}","vpc_name":"default"}`;
-        ep.gcpDest = `"dest_instance":${inst},`;
-        ep.gcpSrc = `"src_instance":${inst},`;
-        ep.gcpResource = `{"labels":{"location":"${zone}","project_id":"${project}","subnetwork_id":"${st.subnetId}","subnetwork_name":"default"},"type":"gce_subnetwork"}`;
-        ep.gcpDestVpc = `"dest_vpc":${vpc},`;
-        ep.gcpSrcVpc = `"src_vpc":${vpc},`;
+        renderGcpBlocks(ep);
       }
     }
   }
@@ -275,6 +269,41 @@ export function buildPlan(seed: number, clouds: CloudName[]): Plan {
   }
 
   return { clouds, streams, endpoints, services: buildServices(seed), regionMap };
+}
+
+/** The JSON blocks of a GCP VM's records (dest_instance, src_instance, vpc, resource), rendered once. */
+export function renderGcpBlocks(ep: Endpoint): void {
+  const st = ep.stream;
+  const inst = `{"project_id":"${st.project}","region":"${st.region}","vm_name":"${ep.instance}","zone":"${ep.zone}"}`;
+  const vpc = `{"project_id":"${st.project}","subnetwork_name":"default","subnetwork_region":"${st.region}","vpc_name":"default"}`;
+  ep.gcpDest = `"dest_instance":${inst},`;
+  ep.gcpSrc = `"src_instance":${inst},`;
+  ep.gcpResource = `{"labels":{"location":"${ep.zone}","project_id":"${st.project}","subnetwork_id":"${st.subnetId}","subnetwork_name":"default"},"type":"gce_subnetwork"}`;
+  ep.gcpDestVpc = `"dest_vpc":${vpc},`;
+  ep.gcpSrcVpc = `"src_vpc":${vpc},`;
+}
+
+/**
+ * The interface and instance ids a flow log gives for an endpoint's records, as detect
+ * reports them (formats.md): AWS interface-id, and instance-id only in the v5 layout
+ * ('-' for a NAT gateway is none); Azure the NIC's MAC and the name of the NSG, or of
+ * the VNet flow log's target; GCP no interface, the VM name.
+ */
+export function reportedIds(ep: Endpoint): { iface: string; instance: string } {
+  const st = ep.stream;
+  switch (st.kind) {
+    case 'aws-v2':
+      return { iface: ep.iface, instance: '' };
+    case 'aws-v5':
+      return { iface: ep.iface, instance: ep.instance === '-' ? '' : ep.instance };
+    case 'azure-nsg':
+    case 'azure-vnet': {
+      const id = st.targetResourceId ?? st.resourceId!;
+      return { iface: ep.iface, instance: id.slice(id.lastIndexOf('/') + 1) };
+    }
+    case 'gcp':
+      return { iface: '', instance: ep.instance };
+  }
 }
 
 /** Internet services our hosts call: cloud APIs, CDNs, code hosting, DNS and NTP. */

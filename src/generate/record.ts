@@ -64,6 +64,9 @@ export interface Observed {
   end: number;
   direction: 'ingress' | 'egress' | '';
   tcpFlags: number; // -1 = not in the format
+  /** The interface and instance ids the record carries, as detect reads them ('' = none). */
+  iface: string;
+  instance: string;
 }
 
 export interface Observer {

@@ -10,6 +10,7 @@ import { DEFAULT_THRESHOLDS, PROFILES, coefficientOfVariation, failedConditions,
 import { compareAddress, formatAddress, isPublicAddress, parseAddress } from '../net/address.js';
 import { isoSeconds } from './clock.js';
 import type { Observed, Observer } from './record.js';
+import { OutboundTracker } from './outbound-truth.js';
 
 interface EndpointCounts {
   f: number;
@@ -71,8 +72,12 @@ export class TruthTracker implements Observer {
   /** Planted records written, and those that took part in inbound detection. */
   written = 0;
   inbound = 0;
+  /** The outbound half (SPEC §4), fed the same records. */
+  readonly outbound: OutboundTracker;
 
-  constructor(private readonly windowSeconds: number) {}
+  constructor(private readonly windowSeconds: number) {
+    this.outbound = new OutboundTracker(windowSeconds);
+  }
 
   private address(text: string): { text: string; words: Uint32Array; public: boolean } {
     let a = this.canon.get(text);
@@ -80,7 +85,7 @@ export class TruthTracker implements Observer {
       const words = parseAddress(text);
       if (!words) throw new Error(`generator wrote an invalid address: ${text}`);
       a = { text: formatAddress(words), words, public: isPublicAddress(text) };
-      if (this.canon.size > 100_000) this.canon.clear(); // endpoints and planted sources: never near this
+      if (this.canon.size > 20_000) this.canon.clear(); // endpoints and planted sources stay far below; one-off outbound targets pass through
       this.canon.set(text, a);
     }
     return a;
@@ -90,6 +95,7 @@ export class TruthTracker implements Observer {
     this.written++;
     const src = this.address(r.src);
     const dst = this.address(r.dst);
+    this.outbound.observe(entity, r, src, dst);
     // SPEC §3: inbound records, and of them not the responses nor the backscatter
     const inbound = r.direction === 'ingress' || (r.direction === '' && src.public && !dst.public);
     if (!inbound) return;
@@ -124,6 +130,39 @@ export class TruthTracker implements Observer {
     k.clouds.add(r.cloud);
     if (r.start < k.first) k.first = r.start;
     if (r.end > k.last) k.last = r.end;
+  }
+
+  /**
+   * The endpoints of the scan keys of UTC day `day` (YYYY-MM-DD) under `profile`, as the
+   * engine's endpoint days give them to the worm signature: `day|cloud|account|address`
+   * -> protocol << 16 | port.
+   */
+  scannedEndpoints(day: string, profile = 'default'): Map<string, Set<number>> {
+    const out = new Map<string, Set<number>>();
+    const t = PROFILE_THRESHOLDS[profile]!;
+    for (const k of this.keys.values()) {
+      if (k.endpoints.size < t.minEndpoints) continue;
+      if (isoSeconds(k.window * this.windowSeconds).slice(0, 10) !== day) continue;
+      if (!this.features(k).profiles.includes(profile)) continue;
+      const port = ((k.proto << 16) | k.dport) >>> 0;
+      for (const ep of k.endpoints.keys()) {
+        const id = `${day}|${ep}`; // ep = cloud|account|address
+        let ports = out.get(id);
+        if (!ports) out.set(id, (ports = new Set()));
+        ports.add(port);
+      }
+    }
+    return out;
+  }
+
+  /** Close the outbound windows that end at or before `t` (a UTC midnight: the worm signature is per day). */
+  closeOutbound(t: number): void {
+    this.outbound.close(t, (day) => this.scannedEndpoints(day));
+  }
+
+  /** Every outbound group that passes the thresholds, and what each entity made (closes every window). */
+  outboundResults() {
+    return this.outbound.results((day) => this.scannedEndpoints(day));
   }
 
   /** Every tracked key with its features and verdicts, sorted like scans.ndjson. */

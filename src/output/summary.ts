@@ -49,6 +49,7 @@ export function buildSummary(r: DetectResult, settings: Record<string, unknown>)
     distinct_key_endpoint_entries: r.entries,
     scanner_ips: new Set(r.scans.map((v) => v.src)).size,
     scanners_per_day: scannersPerDay(r.scans, Number(settings.window_seconds)),
+    memory: r.memory, // --max-memory: spills, or what was dropped (src/engine/spill.ts)
     performance: {
       wall_seconds: round(r.wallSeconds, 3),
       records_per_second: Math.round(t.records / Math.max(r.wallSeconds, 1e-9)),
@@ -65,6 +66,7 @@ export function buildSummary(r: DetectResult, settings: Record<string, unknown>)
       decompressed_bytes: f.decompressedBytes,
       ...snake(f.counters),
       ...(f.error ? { error: f.error } : {}),
+      ...(f.replay ? { replay: f.replay } : {}), // what a replay file held and gave back (src/replay/input.ts)
     })),
   };
 }
@@ -98,6 +100,13 @@ export function humanSummary(r: DetectResult, outDir: string): string {
     `  results in ${outDir}/`,
   ];
   for (const f of r.files) if (f.error) lines.push(`  could not read ${f.path}: ${f.error}`);
-  if (r.partial) lines.push('  the run is PARTIAL: some input could not be read (exit code 2)');
+  if (r.memory.spills > 0) lines.push(`  --max-memory: spilled ${r.memory.spills} time(s) (${(r.memory.spill_bytes / 1e6).toFixed(1)} MB), merged back exactly`);
+  if (r.memory.dropped.length > 0) {
+    lines.push(
+      `  --max-memory with --no-spill: DROPPED ${r.memory.dropped_records} inbound records of ${r.memory.dropped.length} source partition(s) ` +
+        `(${r.memory.dropped_keys} keys evicted); see summary.json memory.dropped`,
+    );
+  }
+  if (r.partial) lines.push('  the run is PARTIAL: some input could not be read or was dropped (exit code 2)');
   return lines.join('\n');
 }

@@ -48,14 +48,24 @@ function csvCell(x: unknown): string {
   return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
-/** Write <base>.ndjson and <base>.csv. Near misses carry a `failed` column naming the conditions. */
-export function writeVerdicts(dir: string, base: string, verdicts: KeyVerdict[], windowSeconds: number, withFailed: boolean): void {
+/** Columns added after the SPEC §7 ones (the scanner IP's enrichment: country, asn, ...). */
+export interface ExtraColumns {
+  names: readonly string[];
+  values(v: KeyVerdict): Record<string, string | number | null>;
+}
+
+/**
+ * Write <base>.ndjson and <base>.csv: the SPEC §7 columns, then the extra columns, then
+ * (near misses) a `failed` column naming the conditions.
+ */
+export function writeVerdicts(dir: string, base: string, verdicts: KeyVerdict[], windowSeconds: number, withFailed: boolean, extra?: ExtraColumns): void {
   const nd = new AtomicLineWriter(`${dir}/${base}.ndjson`);
   const csv = new AtomicLineWriter(`${dir}/${base}.csv`);
-  const cols: string[] = [...SCAN_COLUMNS, ...(withFailed ? ['failed'] : [])];
+  const cols: string[] = [...SCAN_COLUMNS, ...(extra?.names ?? []), ...(withFailed ? ['failed'] : [])];
   csv.line(cols.join(','));
   for (const v of verdicts) {
     const rec = scanRecord(v, windowSeconds);
+    if (extra) Object.assign(rec, extra.values(v));
     if (withFailed) rec.failed = v.failed;
     nd.line(JSON.stringify(rec));
     csv.line(cols.map((c) => csvCell((rec as Record<string, unknown>)[c])).join(','));

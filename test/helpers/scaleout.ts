@@ -4,7 +4,7 @@
  * itself scanned (worm signature: the alert needs facts from other partitions), an
  * allow-listed host and a scanner from the user's own range.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 
@@ -89,7 +89,22 @@ export function writeScaleOutInput(root: string): ScaleOutInput {
   return { inputs: [dir, join(root, 'missing.log')], allow, own, records: a.length + b.length + c.length - 4 };
 }
 
-/** The files of two output folders, for comparison: summary.json without its timing block. */
+/** Every file under a folder (relative path -> text), sorted; temporary files left out. */
+export function folder(dir: string, rel = ''): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const e of readdirSync(join(dir, rel), { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
+    if (e.name.startsWith('.')) continue;
+    const r = rel ? `${rel}/${e.name}` : e.name;
+    if (e.isDirectory()) Object.assign(out, folder(dir, r));
+    else out[r] = readFileSync(join(dir, r), 'utf8');
+  }
+  return out;
+}
+
+/**
+ * The files of an output folder, for comparison: summary.json without the blocks that
+ * describe the resources of the run(s) rather than the results (timing, memory limits).
+ */
 export function comparable(files: Record<string, string>): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [name, text] of Object.entries(files)) {
@@ -99,6 +114,7 @@ export function comparable(files: Record<string, string>): Record<string, string
     }
     const s = JSON.parse(text);
     delete s.performance;
+    delete s.memory;
     out[name] = JSON.stringify(s, null, 2);
   }
   return out;

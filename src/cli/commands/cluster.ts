@@ -7,6 +7,7 @@ import { Queue } from 'bullmq';
 import type { CommandSpec, OptionSpec, Parsed } from '../args.js';
 import { UsageError } from '../args.js';
 import { DETECTION_OPTIONS, detectOptionsFrom } from '../common.js';
+import { ANALYSIS_OPTIONS, analysisPlan } from '../analysis.js';
 import { checkRunName, loadPlan, makePlan, planKey, type RunPlan } from '../../cluster/plan.js';
 import { checkRedis, connectionFrom, DEFAULT_QUEUE } from '../../cluster/queue.js';
 import { openStore, type Store } from '../../cluster/store.js';
@@ -34,6 +35,7 @@ const submitSpec: CommandSpec = {
     { name: 'wait', type: 'boolean', help: 'wait for the run to finish; exit 0 done, 2 done but partial input, 4 failed or lost' },
     { name: 'near-misses', type: 'boolean', help: 'also write keys with enough endpoints that failed a condition' },
     ...DETECTION_OPTIONS.filter((o) => o.name !== 'workers' && o.name !== 'partition'),
+    ...ANALYSIS_OPTIONS,
   ],
 };
 
@@ -121,8 +123,9 @@ async function submit(args: Parsed): Promise<number> {
     if (!(Number.isInteger(attempts) && attempts >= 1)) throw new UsageError('--attempts must be at least 1');
     if (args.positionals.includes('-')) throw new UsageError('cluster submit reads files, not stdin');
     detectOptionsFrom({ ...v, workers: 1 }, args.positionals); // usage errors now, not in a worker
+    analysisPlan(v);
     const options: Record<string, string | number | boolean | string[] | undefined> = {};
-    for (const o of [...DETECTION_OPTIONS, { name: 'near-misses' }]) options[o.name] = v[o.name];
+    for (const o of [...DETECTION_OPTIONS, ...ANALYSIS_OPTIONS, { name: 'near-misses' }]) options[o.name] = v[o.name];
     let made;
     try {
       made = makePlan({

@@ -9,6 +9,8 @@ import { buildSummary, humanSummary } from '../../output/summary.js';
 import { writeFileAtomic } from '../../output/files.js';
 import { HistoryStore } from '../../store/history.js';
 import { describeOutcome, recordDetectRun } from '../../store/record.js';
+import { ANALYSIS_OPTIONS, analysisPlan, enrichmentColumns, humanAnalysis, runAnalysis } from '../analysis.js';
+import { writeStats, type Analysis } from '../../stats/index.js';
 import { encodePartial, partialName, toPartial } from '../../cluster/partial.js';
 import type { DetectOptions } from '../../engine/run.js';
 
@@ -28,6 +30,7 @@ export const spec: CommandSpec = {
     { name: 'quiet', type: 'boolean', help: 'no summary or progress on stderr' },
     { name: 'state', type: 'string', help: 'history folder: add this run\'s scanner days to its database (same input never counts twice)', value: 'DIR' },
     ...DETECTION_OPTIONS,
+    ...ANALYSIS_OPTIONS,
   ],
 };
 
@@ -39,14 +42,22 @@ export async function run(args: Parsed): Promise<number> {
   if (v.partials && !opts.partition) throw new UsageError('--partials needs --partition p/P');
   if (v.partials && v.state) throw new UsageError('--state records whole runs: give it to flowsieve merge, not to one partition');
   const quiet = Boolean(v.quiet);
+  const plan = analysisPlan(v); // opens the IP databases now: a bad path fails before detection
   const history = openHistory(v.state); // before detection: a bad --state fails fast
   if (!quiet && process.stderr.isTTY) opts.onProgress = progressLine;
   const result = await detect(opts);
   if (!quiet && process.stderr.isTTY) process.stderr.write('\r\x1b[K');
   const settings = runSettings(opts, args.positionals);
-  if (v.out) writeResults(String(v.out), result, opts.windowSeconds, settings, opts.nearMisses);
-  if (v.partials) writePartial(String(v.partials), result, opts, args.positionals, settings);
-  if (!quiet) process.stderr.write(humanSummary(result, String(v.out ?? v.partials)) + '\n');
+  if (v.out) {
+    // statistics and enrichment need the whole run: a partition's come from flowsieve merge
+    const analysis = await runAnalysis(result, opts.windowSeconds, plan);
+    writeResults(String(v.out), result, opts.windowSeconds, { ...settings, analysis: plan.settings }, opts.nearMisses, analysis);
+    if (!quiet) process.stderr.write(humanSummary(result, String(v.out)) + '\n' + humanAnalysis(analysis) + '\n');
+  }
+  if (v.partials) {
+    const path = writePartial(String(v.partials), result, opts, args.positionals, settings);
+    if (!quiet && !v.out) process.stderr.write(humanSummary(result, path) + '\n');
+  }
   if (history && !recordHistory(history, result, historyOptions(opts.windowSeconds, opts.thresholds, args.positionals, v.out), quiet)) return 3;
   return result.partial ? 2 : 0;
 }
@@ -56,7 +67,7 @@ export function historyOptions(windowSeconds: number, thresholds: unknown, input
   return { windowSeconds, inputs, settings: { window_seconds: windowSeconds, thresholds }, outDir: out === undefined ? undefined : String(out) };
 }
 
-/** The `settings` block of summary.json. */
+/** The `settings` block of summary.json, before the analysis settings. */
 export function runSettings(opts: DetectOptions, inputs: string[]): Record<string, unknown> {
   return {
     window_seconds: opts.windowSeconds,
@@ -99,14 +110,25 @@ export function recordHistory(store: HistoryStore, result: DetectResult, o: Para
 }
 // --- end history ------------------------------------------------------------------------
 
-export function writeResults(out: string, result: DetectResult, windowSeconds: number, settings: Record<string, unknown>, nearMisses: boolean): void {
+export function writeResults(
+  out: string,
+  result: DetectResult,
+  windowSeconds: number,
+  settings: Record<string, unknown>,
+  nearMisses: boolean,
+  analysis?: Analysis,
+): void {
   mkdirSync(out, { recursive: true });
-  writeVerdicts(out, 'scans', result.scans, windowSeconds, false);
+  const extra = analysis && enrichmentColumns(analysis);
+  writeVerdicts(out, 'scans', result.scans, windowSeconds, false, extra);
   writeAlerts(out, result.alerts, windowSeconds);
-  if (nearMisses) writeVerdicts(out, 'near_misses', result.nearMisses, windowSeconds, true);
+  if (nearMisses) writeVerdicts(out, 'near_misses', result.nearMisses, windowSeconds, true, extra);
   else for (const ext of ['ndjson', 'csv']) rmSync(`${out}/near_misses.${ext}`, { force: true }); // not stale ones from an earlier run
   writeFileAtomic(`${out}/rejects.ndjson`, result.rejects.map((r) => JSON.stringify(r)).join('\n') + (result.rejects.length ? '\n' : ''));
-  writeFileAtomic(`${out}/summary.json`, JSON.stringify(buildSummary(result, settings), null, 2) + '\n');
+  const summary = buildSummary(result, settings);
+  // statistics and enrichment (SPEC §5): <out>/stats/ and the summary's `stats` section
+  if (analysis) summary.stats = writeStats(out, analysis);
+  writeFileAtomic(`${out}/summary.json`, JSON.stringify(summary, null, 2) + '\n');
 }
 
 function progressLine(p: Progress): void {

@@ -12,7 +12,7 @@ export const spec: CommandSpec = {
   summary: 'write synthetic flow logs with planted scanners and a ground truth',
   usage: 'flowsieve generate --out DIR [--seed N] [--scale S] [--days D] [--clouds aws,azure,gcp]',
   options: [
-    { name: 'out', type: 'string', help: 'output folder (aws/, azure/, gcp/, ground-truth.json, region-map.json)', value: 'DIR' },
+    { name: 'out', type: 'string', help: 'output folder (aws/, azure/, gcp/, ground-truth.json, region-map.json, allow.txt)', value: 'DIR' },
     { name: 'seed', type: 'number', help: 'PRNG seed: the same seed and options give byte-identical files', default: 1 },
     { name: 'scale', type: 'number', help: 'benign volume; 1 = about 66,700 records a day (200,000 over 3 days)', default: 1, value: 'S' },
     { name: 'days', type: 'number', help: 'UTC days of data', default: 3, value: 'D' },
@@ -71,7 +71,8 @@ export async function run(args: Parsed): Promise<number> {
         `(${Object.entries(report.records).filter(([, n]) => n > 0).map(([c, n]) => `${c} ${n.toLocaleString('en-US')}`).join(', ')}; ` +
         `${report.plantedRecords.toLocaleString('en-US')} planted) in ${report.files} files, ` +
         `${(report.bytes / 1e6).toFixed(1)} MB before compression, ${report.seconds.toFixed(2)} s (${rate.toLocaleString('en-US')} records/s)\n` +
-        `  ${report.entities} planted sources; scan keys: ${Object.entries(report.scanKeys).map(([p, n]) => `${n} (${p})`).join(', ')}\n` +
+        `  ${report.entities} planted sources; scan keys: ${Object.entries(report.scanKeys).map(([p, n]) => `${n} (${p})`).join(', ')}; ` +
+        `outbound alerts: ${report.outboundAlerts} (with --allow ${out}/allow.txt)\n` +
         `  ground truth: ${report.groundTruth}\n`,
     );
   }

@@ -4,6 +4,7 @@ import { UsageError } from '../args.js';
 import { mergePartials, PartialError, readPartials } from '../../cluster/partial.js';
 import { humanSummary } from '../../output/summary.js';
 import { historyOptions, openHistory, recordHistory, writeResults } from './detect.js';
+import { ANALYSIS_OPTIONS, analysisPlan, humanAnalysis, runAnalysis } from '../analysis.js';
 
 export const spec: CommandSpec = {
   name: 'merge',
@@ -13,6 +14,7 @@ export const spec: CommandSpec = {
     { name: 'out', type: 'string', help: 'output folder (the same files detect writes)', value: 'DIR' },
     { name: 'quiet', type: 'boolean', help: 'no summary on stderr' },
     { name: 'state', type: 'string', help: "history folder: add the merged run's scanner days to its database (as detect --state)", value: 'DIR' },
+    ...ANALYSIS_OPTIONS,
   ],
 };
 
@@ -21,6 +23,7 @@ export async function run(args: Parsed): Promise<number> {
   if (args.positionals.length === 0) throw new UsageError('merge needs the partial results (files, or folders holding them)');
   if (!v.out) throw new UsageError('merge needs --out DIR');
   const out = String(v.out);
+  const plan = analysisPlan(v); // statistics and enrichment are of the whole run: made here, not in the partitions
   const history = openHistory(v.state);
   let merged;
   try {
@@ -29,9 +32,12 @@ export async function run(args: Parsed): Promise<number> {
     if (err instanceof PartialError) throw new UsageError(err.message);
     throw err;
   }
-  writeResults(out, merged.result, merged.windowSeconds, merged.settings, merged.nearMisses);
+  const analysis = await runAnalysis(merged.result, merged.windowSeconds, plan);
+  writeResults(out, merged.result, merged.windowSeconds, { ...merged.settings, analysis: plan.settings }, merged.nearMisses, analysis);
   const quiet = Boolean(v.quiet);
-  if (!quiet) process.stderr.write(`flowsieve merge: ${merged.partitions} partitions\n${humanSummary(merged.result, out)}\n`);
+  if (!quiet) {
+    process.stderr.write(`flowsieve merge: ${merged.partitions} partitions\n${humanSummary(merged.result, out)}\n${humanAnalysis(analysis)}\n`);
+  }
   const s = merged.settings;
   if (history && !recordHistory(history, merged.result, historyOptions(merged.windowSeconds, s.thresholds, s.inputs as string[], out), quiet)) return 3;
   return merged.result.partial ? 2 : 0;

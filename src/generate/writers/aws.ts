@@ -6,7 +6,7 @@
  * different field order that carries flow-direction, tcp-flags, instance-id and region.
  * Every connection gives one record per direction, at each monitored ENI it crosses.
  */
-import type { Endpoint, Stream } from '../plan.js';
+import { reportedIds, type Endpoint, type Stream } from '../plan.js';
 import type { GenFlow, Observer } from '../record.js';
 import { utcParts } from '../clock.js';
 import type { Rng } from '../prng.js';
@@ -133,6 +133,7 @@ export class AwsWriter {
       packets, bytes, start: f.start, end: f.end,
       direction: this.v5 ? dir : '',
       tcpFlags: this.v5 ? flagsOut : -1,
+      ...reportedIds(ep),
     });
   }
 

@@ -6,7 +6,7 @@
  * both directions' counts; a denied one is a single tuple (NSG D/B, VNet state D).
  * Neither logs ICMP, so ICMP connections are not written.
  */
-import type { Endpoint, Stream } from '../plan.js';
+import { reportedIds, type Endpoint, type Stream } from '../plan.js';
 import type { GenFlow } from '../record.js';
 import { TimeText, fractionDigits, utcParts } from '../clock.js';
 import { OutFile } from './output.js';
@@ -111,6 +111,7 @@ export class AzureWriter {
     this.ctx.observer.observe(f.entity, {
       cloud: 'azure', account: nic.account, region: nic.region, src: f.src, dst: f.dst, sport: f.sport, dport: f.dport,
       proto: f.proto, packets, bytes, start: t, end: t, direction: incoming ? 'ingress' : 'egress', tcpFlags: -1,
+      ...reportedIds(nic),
     });
   }
 

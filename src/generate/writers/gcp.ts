@@ -6,7 +6,7 @@
  * outbound ones by the source (SRC), traffic between two of our VMs by both. int64
  * counts are strings, times RFC 3339 with nanoseconds, unset fields omitted.
  */
-import type { Endpoint } from '../plan.js';
+import { reportedIds, type Endpoint } from '../plan.js';
 import type { GenFlow } from '../record.js';
 import { TimeText, fractionDigits, utcParts } from '../clock.js';
 import { OutFile } from './output.js';
@@ -79,12 +79,12 @@ export class GcpWriter {
     if (f.entity >= 0 && dstVm) {
       this.ctx.observer.observe(f.entity, {
         cloud: 'gcp', account: dstVm.account, region: dstVm.region, src, dst, sport, dport, proto: f.proto,
-        packets, bytes, start: f.start, end: f.end, direction: 'ingress', tcpFlags: -1,
+        packets, bytes, start: f.start, end: f.end, direction: 'ingress', tcpFlags: -1, ...reportedIds(dstVm),
       });
     } else if (f.entity >= 0 && srcVm) {
       this.ctx.observer.observe(f.entity, {
         cloud: 'gcp', account: srcVm.account, region: srcVm.region, src, dst, sport, dport, proto: f.proto,
-        packets, bytes, start: f.start, end: f.end, direction: 'egress', tcpFlags: -1,
+        packets, bytes, start: f.start, end: f.end, direction: 'egress', tcpFlags: -1, ...reportedIds(srcVm),
       });
     }
   }

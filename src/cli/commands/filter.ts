@@ -1,0 +1,96 @@
+/** flowsieve filter: write the input logs back without their scan traffic (SPEC §5). */
+import type { CommandSpec, Parsed } from '../args.js';
+import { UsageError } from '../args.js';
+import { checkWindow, parseDuration } from '../../detect/rules.js';
+import { supportedFormats } from '../../formats/registry.js';
+import type { FormatName } from '../../formats/types.js';
+import { filterableFormats } from '../../filter/registry.js';
+import { FilterSetupError, filterLogs, type FileFilterReport, type FilterResult } from '../../filter/run.js';
+import { writeFileAtomic } from '../../output/files.js';
+
+export const spec: CommandSpec = {
+  name: 'filter',
+  summary: 'write the input logs back with the scan traffic removed',
+  usage: 'flowsieve filter <file|dir>... --scans DIR --out DIR [options]',
+  options: [
+    { name: 'scans', type: 'string', help: 'results folder of a detect run (scans.ndjson, summary.json)', value: 'DIR' },
+    { name: 'out', type: 'string', help: 'folder for the filtered logs (same names and layout as the inputs)', value: 'DIR' },
+    { name: 'mode', type: 'string', help: "'drop' removes scan records; 'tag' adds \"flowsieve_scan\":true to them (JSON-lines formats)", default: 'drop', value: 'MODE' },
+    { name: 'replies', type: 'boolean', help: "also remove the endpoints' replies to scanners (dst, protocol, src port of a scan key)" },
+    { name: 'window', type: 'string', help: "window length of the detect run (default: from the run's summary.json)", value: 'DURATION' },
+    { name: 'format', type: 'string', help: 'force the input format instead of sniffing it', value: 'NAME' },
+    { name: 'aws-fields', type: 'string', help: 'AWS field list for files without a header line', value: 'FIELDS' },
+    { name: 'max-line-bytes', type: 'number', help: 'a longer line stops the file (it could not be written back)', default: 16 << 20 },
+    { name: 'jobs', type: 'number', help: 'files filtered at once', default: 4 },
+    { name: 'gzip-level', type: 'number', help: 'gzip level of outputs of gzip inputs (1 fastest .. 9 smallest)', default: 6 },
+    { name: 'report', type: 'string', help: 'also write the per-file counts as JSON to this file', value: 'FILE' },
+    { name: 'quiet', type: 'boolean', help: 'print nothing but errors' },
+  ],
+};
+
+export async function run(args: Parsed): Promise<number> {
+  const v = args.values;
+  if (args.positionals.length === 0) throw new UsageError('filter needs at least one input file or folder');
+  if (!v.scans) throw new UsageError('filter needs --scans DIR (the results folder of a detect run)');
+  if (!v.out) throw new UsageError('filter needs --out DIR');
+  const mode = String(v.mode);
+  if (mode !== 'drop' && mode !== 'tag') throw new UsageError(`--mode must be 'drop' or 'tag', got '${mode}'`);
+  const format = v.format as FormatName | undefined;
+  if (format && !supportedFormats().includes(format)) throw new UsageError(`unknown --format '${format}' (supported: ${supportedFormats().join(', ')})`);
+  let windowSeconds: number | undefined;
+  if (v.window !== undefined) {
+    try {
+      windowSeconds = parseDuration(String(v.window));
+      checkWindow(windowSeconds);
+    } catch (err) {
+      throw new UsageError((err as Error).message);
+    }
+  }
+  const jobs = Number(v.jobs);
+  if (!(Number.isInteger(jobs) && jobs >= 1 && jobs <= 64)) throw new UsageError('--jobs must be an integer between 1 and 64');
+  const gzipLevel = Number(v['gzip-level']);
+  if (!(Number.isInteger(gzipLevel) && gzipLevel >= 1 && gzipLevel <= 9)) throw new UsageError('--gzip-level must be an integer between 1 and 9');
+  const quiet = Boolean(v.quiet);
+  let result: FilterResult;
+  try {
+    result = await filterLogs({
+      inputs: args.positionals,
+      scansDir: String(v.scans),
+      out: String(v.out),
+      mode,
+      replies: Boolean(v.replies),
+      format,
+      awsFields: v['aws-fields'] ? String(v['aws-fields']).split(/[\s,]+/).filter(Boolean) : undefined,
+      windowSeconds,
+      maxLineBytes: Number(v['max-line-bytes']),
+      jobs,
+      gzipLevel,
+      onFile: (r) => {
+        if (!quiet || r.error) process.stderr.write(fileLine(r) + '\n');
+      },
+    });
+  } catch (err) {
+    if (err instanceof FilterSetupError) throw new UsageError(err.message);
+    throw err;
+  }
+  if (v.report) writeFileAtomic(String(v.report), JSON.stringify(result, null, 2) + '\n');
+  if (!quiet) process.stderr.write(totalLine(result) + '\n');
+  return result.partial ? 2 : 0;
+}
+
+function fileLine(r: FileFilterReport): string {
+  const c = r.counters;
+  if (r.error && !r.output) return `${r.input}: not filtered: ${r.error}${r.format && !filterableFormats().includes(r.format) ? ` (filter supports ${filterableFormats().join(', ')})` : ''}`;
+  const head = `${r.input}: ${c.records} records read, ${c.scan_records} scan records removed (${c.scan_bytes} bytes), ${c.records - c.scan_records} kept -> ${r.output}`;
+  return r.error ? `${head}\n  ${r.input}: ${r.error}` : head;
+}
+
+function totalLine(r: FilterResult): string {
+  const t = r.totals;
+  const pct = t.records > 0 ? ((100 * t.scan_records) / t.records).toFixed(1) : '0.0';
+  return (
+    `flowsieve filter: ${r.files.length} file(s), ${t.records} records, ${t.scan_records} removed (${pct} %, ${t.scan_bytes} bytes) ` +
+    `using ${r.scan_keys} scan keys, ${r.window_seconds} s windows` +
+    (r.partial ? '\n  PARTIAL: some files could not be filtered (exit code 2)' : '')
+  );
+}

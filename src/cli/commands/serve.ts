@@ -1,0 +1,149 @@
+/**
+ * flowsieve serve: the sidecar. Watches a spool folder, processes complete files in
+ * batches, finalises windows as the watermark passes them, keeps its state crash-safe in
+ * the state folder, and answers an HTTP API (see src/serve/ and docs/SIDECAR.md).
+ */
+import { readFileSync, watch, type FSWatcher } from 'node:fs';
+import { join, resolve, sep } from 'node:path';
+import type { CommandSpec, Parsed } from '../args.js';
+import { UsageError } from '../args.js';
+import { DETECTION_OPTIONS, detectOptionsFrom } from '../common.js';
+import { parseDuration } from '../../detect/rules.js';
+import { Sidecar, StartError } from '../../serve/sidecar.js';
+import { ApiServer, isLoopback, parseListen } from '../../serve/http.js';
+import { dayStart } from '../../serve/windows.js';
+
+export const spec: CommandSpec = {
+  name: 'serve',
+  summary: 'run beside a log pipeline: process files as they land, serve verdicts over HTTP',
+  usage: 'flowsieve serve --spool DIR --state DIR [--listen 127.0.0.1:9310] [--window 6h] [--lateness 30m] [options]',
+  options: [
+    { name: 'spool', type: 'string', help: 'folder the shipper writes flow-log files into', value: 'DIR' },
+    { name: 'state', type: 'string', help: 'folder for the checkpoint, the state database and scans.ndjson', value: 'DIR' },
+    { name: 'listen', type: 'string', help: 'HTTP address (non-loopback needs --token-file)', default: '127.0.0.1:9310', value: 'HOST:PORT' },
+    { name: 'lateness', type: 'string', help: 'how late records may come: a window is final once the newest flow time passes its end by this', default: '30m', value: 'DURATION' },
+    { name: 'settle', type: 'string', help: 'a file is complete once unchanged this long (0 when files are renamed in)', default: '10s', value: 'DURATION' },
+    { name: 'poll', type: 'string', help: 'how often to look at the spool (it is also watched)', default: '2s', value: 'DURATION' },
+    { name: 'done-dir', type: 'string', help: 'where processed files go (default <spool>/.done)', value: 'DIR' },
+    { name: 'keep', type: 'boolean', help: 'leave processed files in the spool (the ledger remembers them)' },
+    { name: 'batch-files', type: 'number', help: 'at most this many files per batch', default: 256 },
+    { name: 'batch-bytes', type: 'number', help: 'at most this many bytes per batch (one larger file is taken alone)', default: 256 * 1024 * 1024 },
+    { name: 'token-file', type: 'string', help: 'file holding the bearer token the API requires', value: 'FILE' },
+    { name: 'reprocess', type: 'list', help: 'rebuild these finalised UTC days from their files at start (comma separated)', value: 'YYYY-MM-DD' },
+    { name: 'quiet', type: 'boolean', help: 'log only problems' },
+    ...DETECTION_OPTIONS,
+  ],
+};
+
+/** A duration in milliseconds: 250ms, 2s, 10m, 1h (a bare number is seconds). */
+export function durationMs(text: string, option: string): number {
+  const ms = /^(\d+)ms$/.exec(text.trim());
+  if (ms) return Number(ms[1]);
+  try {
+    return parseDuration(text) * 1000;
+  } catch (err) {
+    throw new UsageError(`--${option}: ${(err as Error).message}`);
+  }
+}
+
+function readToken(path: string): string {
+  let token: string;
+  try {
+    token = readFileSync(path, 'utf8').trim();
+  } catch (err) {
+    throw new UsageError(`--token-file: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+  if (token.length < 16 || /\s/.test(token)) throw new UsageError('--token-file: the token must be one word of at least 16 characters');
+  return token;
+}
+
+export async function run(args: Parsed): Promise<number> {
+  const v = args.values;
+  if (args.positionals.length) throw new UsageError(`serve takes no input paths (files come from --spool), got '${args.positionals[0]}'`);
+  if (!v.spool) throw new UsageError('serve needs --spool DIR');
+  if (!v.state) throw new UsageError('serve needs --state DIR');
+  let listen: { host: string; port: number };
+  try {
+    listen = parseListen(String(v.listen));
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  const token = v['token-file'] ? readToken(String(v['token-file'])) : null;
+  if (!isLoopback(listen.host) && !token) {
+    throw new UsageError(`refusing to listen on ${listen.host}, which is not a loopback address, without --token-file`);
+  }
+  const reprocess = ((v.reprocess as string[] | undefined) ?? []).map((d) => d.trim()).filter(Boolean);
+  for (const d of reprocess) if (!Number.isFinite(dayStart(d))) throw new UsageError(`--reprocess: '${d}' is not a day (YYYY-MM-DD)`);
+  const detect = detectOptionsFrom(v, []);
+  const batchFiles = Number(v['batch-files']);
+  const batchBytes = Number(v['batch-bytes']);
+  if (!(batchFiles >= 1)) throw new UsageError('--batch-files must be at least 1');
+  if (!(batchBytes >= 1)) throw new UsageError('--batch-bytes must be at least 1');
+  const spoolDir = resolve(String(v.spool));
+  const inside = (dir: string, parent: string) => dir === parent || dir.startsWith(parent + sep);
+  if (inside(resolve(String(v.state)), spoolDir)) throw new UsageError('--state must not be inside --spool (its files would be taken for input)');
+  if (v['done-dir'] !== undefined && resolve(String(v['done-dir'])) === spoolDir) throw new UsageError('--done-dir must not be the spool itself');
+  const quiet = Boolean(v.quiet);
+  const log = (line: string) => process.stderr.write(`${new Date().toISOString()} flowsieve serve: ${line}\n`);
+  const spool = String(v.spool);
+  const sidecar = new Sidecar({
+    detect,
+    spoolDir: spool,
+    stateDir: String(v.state),
+    doneDir: v.keep ? null : String(v['done-dir'] ?? join(spool, '.done')),
+    settleMs: durationMs(String(v.settle), 'settle'),
+    pollMs: Math.max(10, durationMs(String(v.poll), 'poll')),
+    latenessSeconds: durationMs(String(v.lateness), 'lateness') / 1000,
+    batchFiles,
+    batchBytes,
+    reprocess,
+    log: quiet ? (line) => /cannot|error|late|resuming|gone/.test(line) && log(line) : log,
+  });
+  const api = new ApiServer({ ...listen, token, sidecar, log, enrichment: false });
+  let bound: { host: string; port: number };
+  try {
+    bound = await api.listen();
+  } catch (err) {
+    process.stderr.write(`flowsieve serve: cannot listen on ${listen.host}:${listen.port}: ${(err as Error).message}\n`);
+    return 1;
+  }
+  const host = bound.host.includes(':') ? `[${bound.host}]` : bound.host;
+  log(`listening on http://${host}:${bound.port}`);
+
+  let stopping: Promise<void> | null = null;
+  const stop = (signal: string) => {
+    if (stopping) {
+      log(`${signal} again: exiting now (the last checkpoint stands)`);
+      process.exit(130);
+    }
+    log(`${signal}: finishing the current batch, then stopping`);
+    stopping = sidecar.stop();
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+
+  let watcher: FSWatcher | null = null;
+  try {
+    await sidecar.start();
+    try {
+      watcher = watch(spool, { persistent: false }, () => sidecar.poke());
+    } catch {
+      // polling alone still works (some file systems cannot be watched)
+    }
+    if (!stopping) await sidecar.run();
+    await (stopping ?? sidecar.stop());
+    log('stopped');
+    return 0;
+  } catch (err) {
+    const usage = err instanceof StartError || err instanceof UsageError;
+    if (usage) process.stderr.write(`flowsieve serve: ${(err as Error).message}\n`);
+    else log(`failed: ${(err as Error).stack ?? err}`);
+    // crash-only from here: the last checkpoint stands and a restart resumes from it
+    setTimeout(() => process.exit(usage ? 1 : 3), 5000).unref();
+    await sidecar.stop().catch(() => {});
+    return usage ? 1 : 3;
+  } finally {
+    watcher?.close();
+    await api.close();
+  }
+}

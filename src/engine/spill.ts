@@ -1,0 +1,447 @@
+/**
+ * Bounded accumulator memory (--max-memory). A flood of spoofed random sources makes one
+ * scan-table entry per record; without a bound the process would grow until it dies.
+ *
+ * Each shard gets maxBytes / workers and turns it into an entry limit (the largest table
+ * capacity, counted in the table's own bytes per entry, that fits). When the next batch
+ * could pass the limit:
+ *
+ * - spill (default): the table is written to a spill file partitioned by source address
+ *   (SPILL_PARTITIONS partitions from the address hash's bits above the shard bucket, so a
+ *   key is always in exactly one partition), and the shard starts a fresh table. At the
+ *   end the partitions are merged back a group at a time (each group sized to the limit)
+ *   and finalised: every entry adds exactly, so the verdicts are those an unbounded run
+ *   gives. The spill blocks are the replay format's lz4 column blocks (kind 'entries').
+ * - drop (--no-spill): the partitions holding the most entries are dropped, all of them:
+ *   their entries leave the table and every later inbound record of a source in them is
+ *   counted and skipped. So exactly the keys of the sources in the dropped partitions are
+ *   missing, and the report names the partitions, their evicted keys and entries and the
+ *   records skipped.
+ */
+import { closeSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
+import { totalmem } from 'node:os';
+import { join } from 'node:path';
+import type { FlowBatchData } from '../flow/batch.js';
+import { Feed } from '../flow/types.js';
+import { hashAddress } from './hash.js';
+import { DST, ENTRY_WORDS, EP, F_DST6, F_SRC6, nextPow2, RF, ScanTable, SRC, type FinalizeOptions, type FinalizeResult, type ScanTableState } from './scan-table.js';
+import { decodeBlock, encodeBlock } from '../replay/block.js';
+
+export const SPILL_PARTITIONS = 256;
+const ENTRIES_KIND = 'entries';
+const MIN_ENTRIES = 1024;
+
+export interface MemoryLimits {
+  /** accumulator bytes for this shard */
+  maxBytes: number;
+  spill: boolean;
+  dir: string;
+  shard: number;
+}
+
+export type MemoryTask = { op: 'memoryLimits'; limits: MemoryLimits };
+
+/** Default --max-memory: half of the memory this process may use (its cgroup limit, else the machine's). */
+export function defaultMaxMemory(): number {
+  const constrained = (process as { constrainedMemory?: () => number | undefined }).constrainedMemory?.();
+  const mem = constrained && constrained > 0 && constrained < totalmem() ? constrained : totalmem();
+  return Math.floor(mem / 2);
+}
+
+/** The shards' memory reports as one (for the run's summary). */
+export interface RunMemoryReport {
+  limit_bytes: number;
+  limit_entries_per_shard: number;
+  peak_table_bytes: number;
+  spills: number;
+  spilled_entries: number;
+  spill_bytes: number;
+  merge_groups: number;
+  /** --no-spill: dropped (shard, partition)s. A source is in one when its address hash h has (h & 4095) % workers = shard and (h >>> 12) & 255 = partition. */
+  dropped: Array<DroppedPartition & { shard: number }>;
+  dropped_keys: number;
+  dropped_entries: number;
+  dropped_records: number;
+}
+
+export function mergeMemoryReports(reports: Array<MemoryReport | undefined>): RunMemoryReport {
+  const rs = reports.map((r, shard) => ({ shard, r })).filter((x): x is { shard: number; r: MemoryReport } => x.r !== undefined);
+  const dropped = rs.flatMap(({ shard, r }) => r.dropped.map((d) => ({ shard, ...d })));
+  const sum = (f: (r: MemoryReport) => number) => rs.reduce((s, x) => s + f(x.r), 0);
+  return {
+    limit_bytes: sum((r) => r.limitBytes),
+    limit_entries_per_shard: rs[0]?.r.limitEntries ?? 0,
+    peak_table_bytes: sum((r) => r.peakTableBytes),
+    spills: sum((r) => r.spills),
+    spilled_entries: sum((r) => r.spilledEntries),
+    spill_bytes: sum((r) => r.spillBytes),
+    merge_groups: sum((r) => r.mergeGroups),
+    dropped,
+    dropped_keys: dropped.reduce((s, d) => s + d.keys, 0),
+    dropped_entries: dropped.reduce((s, d) => s + d.entries, 0),
+    dropped_records: dropped.reduce((s, d) => s + d.records, 0),
+  };
+}
+
+export function isMemoryTask(task: { op: string }): task is MemoryTask {
+  return task.op === 'memoryLimits';
+}
+
+export interface DroppedPartition {
+  partition: number;
+  keys: number; // distinct keys evicted from memory
+  entries: number; // (key, endpoint, region) entries evicted
+  records: number; // inbound records of the partition's sources that were not counted (evicted and later ones)
+}
+
+export interface MemoryReport {
+  limitBytes: number;
+  limitEntries: number;
+  peakTableBytes: number;
+  spills: number;
+  spilledEntries: number;
+  spillBytes: number;
+  mergeGroups: number;
+  dropped: DroppedPartition[];
+}
+
+/** The partition of a source address (words) among SPILL_PARTITIONS: hash bits above the bucket. */
+export function spillPartitionOf(words: ArrayLike<number>, o: number): number {
+  return (hashAddress(words, o) >>> 12) & (SPILL_PARTITIONS - 1);
+}
+
+/** Table bytes at capacity c (ScanTable: ENTRY_WORDS words an entry, an index of (hash, entry) pairs at load <= 0.6). */
+function tableBytesAt(c: number): number {
+  return c * ENTRY_WORDS * 4 + nextPow2(Math.ceil(c / 0.6)) * 8;
+}
+
+/** Largest doubling of the initial capacity (16384) whose table fits in maxBytes. */
+export function entryLimit(maxBytes: number): number {
+  let c = 1 << 14;
+  while (tableBytesAt(c * 2) <= maxBytes) c *= 2;
+  if (tableBytesAt(c) > maxBytes) {
+    // below the default initial capacity: the largest capacity that fits (tests use tiny limits)
+    c = MIN_ENTRIES;
+    while (tableBytesAt(c + 1024) <= maxBytes) c += 1024;
+  }
+  return c;
+}
+
+interface RunPart {
+  offset: number;
+  length: number;
+  entries: number;
+}
+
+export class BoundedAccumulator {
+  private limits: MemoryLimits | null = null;
+  private limitEntries = Infinity;
+  private fd = -1;
+  private path = '';
+  private fileBytes = 0;
+  private readonly runs: RunPart[][] = [];
+  private dropped: Uint8Array | null = null;
+  private readonly droppedInfo = new Map<number, DroppedPartition>();
+  private readonly words = new Uint32Array(4);
+  private spilledEntries = 0;
+  private peakBytes = 0;
+
+  configure(limits: MemoryLimits): void {
+    this.limits = limits;
+    this.limitEntries = entryLimit(limits.maxBytes);
+  }
+
+  /** Add a batch to `t`, first spilling or dropping when it could pass the limit. Returns the table to use from now on. */
+  add(t: ScanTable, batch: FlowBatchData): ScanTable {
+    if (!this.limits) {
+      t.addBatch(batch);
+      return t;
+    }
+    // a limit below the table's default capacity: start with a table of the limit's size
+    if (t.n === 0 && t.bytes > this.limits.maxBytes) t = this.freshTable(t.windowSeconds);
+    const b = this.dropped ? this.maskDropped(batch) : batch;
+    const slack = Math.max(1, Math.floor(this.limitEntries / 16));
+    let from = 0;
+    while (from < b.n) {
+      const room = this.limitEntries - t.n;
+      const left = b.n - from;
+      if (room < Math.min(left, slack)) {
+        t = this.relieve(t);
+        continue;
+      }
+      const take = Math.min(room, left);
+      t.addBatch(take === b.n ? b : slice(b, from, take));
+      from += take;
+    }
+    this.peakBytes = Math.max(this.peakBytes, t.bytes);
+    return t;
+  }
+
+  /** Finalise everything this shard holds: the table, and the spilled partitions a group at a time. */
+  finalize(t: ScanTable, opts: FinalizeOptions): FinalizeResult & { tableBytes: number; tableEntries: number; memory: MemoryReport } {
+    this.peakBytes = Math.max(this.peakBytes, t.bytes);
+    if (this.runs.length === 0) {
+      const r = t.finalize(opts);
+      return { ...r, tableBytes: t.bytes, tableEntries: t.n, memory: this.report(0) };
+    }
+    if (opts.uptoWindow !== undefined) throw new Error('incremental finalisation of a shard that spilled to disk is not supported');
+    this.spill(t);
+    const out: FinalizeResult = { verdicts: [], endpointDays: [], keys: 0, entries: 0 };
+    let groups = 0;
+    let maxBytes = 0;
+    let maxEntries = 0;
+    for (const group of this.mergeGroups()) {
+      const g = new ScanTable(t.windowSeconds, Math.min(this.limitEntries, 1 << 14));
+      for (const p of group) for (const run of this.runs) if (run[p]) g.mergeState(this.readPart(run[p]!));
+      const r = g.finalize(opts);
+      out.verdicts.push(...r.verdicts);
+      out.endpointDays.push(...r.endpointDays); // sources (so keys) of different groups are disjoint
+      out.keys += r.keys;
+      out.entries += r.entries;
+      maxBytes = Math.max(maxBytes, g.bytes);
+      maxEntries = Math.max(maxEntries, g.n);
+      groups++;
+    }
+    this.peakBytes = Math.max(this.peakBytes, maxBytes);
+    const memory = this.report(groups);
+    this.close();
+    return { ...out, tableBytes: maxBytes, tableEntries: maxEntries, memory };
+  }
+
+  /** Remove the spill file (end of the run, or a failure). */
+  close(): void {
+    if (this.fd >= 0) closeSync(this.fd);
+    this.fd = -1;
+    if (this.path) rmSync(this.path, { force: true });
+    this.path = '';
+  }
+
+  private report(groups: number): MemoryReport {
+    return {
+      limitBytes: this.limits?.maxBytes ?? 0,
+      limitEntries: Number.isFinite(this.limitEntries) ? this.limitEntries : 0,
+      peakTableBytes: this.peakBytes,
+      spills: this.runs.length,
+      spilledEntries: this.spilledEntries,
+      spillBytes: this.fileBytes,
+      mergeGroups: groups,
+      dropped: [...this.droppedInfo.values()].sort((a, b) => a.partition - b.partition),
+    };
+  }
+
+  private relieve(t: ScanTable): ScanTable {
+    if (this.limits!.spill) {
+      this.spill(t);
+      return this.freshTable(t.windowSeconds);
+    }
+    return this.drop(t);
+  }
+
+  private freshTable(windowSeconds: number): ScanTable {
+    return new ScanTable(windowSeconds, Math.min(this.limitEntries, 1 << 24));
+  }
+
+  /** Each entry's spill partition, and the entries of each partition (counting sort). */
+  private partitions(t: ScanTable): { start: Int32Array; order: Int32Array } {
+    const n = t.n;
+    const part = new Uint16Array(n);
+    const start = new Int32Array(SPILL_PARTITIONS + 1);
+    for (let e = 0; e < n; e++) {
+      t.v6.wordsOf(t.srcA(e), (t.flags(e) & F_SRC6) !== 0, this.words);
+      part[e] = spillPartitionOf(this.words, 0);
+      start[part[e]! + 1]!++;
+    }
+    for (let p = 0; p < SPILL_PARTITIONS; p++) start[p + 1]! += start[p]!;
+    const fill = start.slice(0, SPILL_PARTITIONS);
+    const order = new Int32Array(n);
+    for (let e = 0; e < n; e++) order[fill[part[e]!]!++] = e;
+    return { start, order };
+  }
+
+  private spill(t: ScanTable): void {
+    if (t.n === 0) return;
+    if (this.fd < 0) {
+      const l = this.limits!;
+      this.path = join(l.dir, `.flowsieve-spill-${process.pid}-${l.shard}-${Date.now().toString(36)}`);
+      this.fd = openSync(this.path, 'w+');
+    }
+    const { start, order } = this.partitions(t);
+    const state = t.exportState();
+    const run: RunPart[] = [];
+    for (let p = 0; p < SPILL_PARTITIONS; p++) {
+      const ids = order.subarray(start[p]!, start[p + 1]!);
+      if (ids.length === 0) continue;
+      const frame = encodeEntries(state, ids, p);
+      writeSync(this.fd, frame, 0, frame.length, this.fileBytes);
+      run[p] = { offset: this.fileBytes, length: frame.length, entries: ids.length };
+      this.fileBytes += frame.length;
+    }
+    this.runs.push(run);
+    this.spilledEntries += t.n;
+  }
+
+  private readPart(r: RunPart): ScanTableState {
+    const frame = Buffer.allocUnsafe(r.length);
+    if (readSync(this.fd, frame, 0, r.length, r.offset) !== r.length) throw new Error(`spill file ${this.path} is shorter than written`);
+    return decodeEntries(frame);
+  }
+
+  /** Consecutive partitions whose spilled entries (an upper bound of their distinct entries) fit the limit. */
+  private mergeGroups(): number[][] {
+    const groups: number[][] = [];
+    let cur: number[] = [];
+    let size = 0;
+    for (let p = 0; p < SPILL_PARTITIONS; p++) {
+      const n = this.runs.reduce((s, run) => s + (run[p]?.entries ?? 0), 0);
+      if (n === 0) continue;
+      if (cur.length > 0 && size + n > this.limitEntries) {
+        groups.push(cur);
+        cur = [];
+        size = 0;
+      }
+      cur.push(p);
+      size += n;
+    }
+    if (cur.length) groups.push(cur);
+    return groups;
+  }
+
+  /** --no-spill: drop the biggest partitions until the table is at most half full. */
+  private drop(t: ScanTable): ScanTable {
+    const { start, order } = this.partitions(t);
+    this.dropped ??= new Uint8Array(SPILL_PARTITIONS);
+    const bySize = Array.from({ length: SPILL_PARTITIONS }, (_, p) => p)
+      .filter((p) => !this.dropped![p])
+      .sort((a, b) => start[b + 1]! - start[b]! - (start[a + 1]! - start[a]!) || a - b);
+    let left = t.n;
+    const target = Math.floor(this.limitEntries / 2);
+    for (const p of bySize) {
+      if (left <= target) break;
+      const ids = order.subarray(start[p]!, start[p + 1]!);
+      this.dropped[p] = 1;
+      this.droppedInfo.set(p, { partition: p, ...evictedCounts(t, ids) });
+      left -= ids.length;
+    }
+    const kept = this.freshTable(t.windowSeconds);
+    const state = t.exportState();
+    for (let p = 0; p < SPILL_PARTITIONS; p++) {
+      if (this.dropped[p] || start[p + 1] === start[p]) continue;
+      kept.mergeState(decodeEntries(encodeEntries(state, order.subarray(start[p]!, start[p + 1]!), p)));
+    }
+    return kept;
+  }
+
+  /** The batch with the inbound bit cleared on rows of dropped partitions (counted); the batch itself is left as it was. */
+  private maskDropped(b: FlowBatchData): FlowBatchData {
+    const feed = b.feed.slice(0, b.n);
+    for (let i = 0; i < b.n; i++) {
+      if ((feed[i]! & Feed.inbound) === 0) continue;
+      const p = spillPartitionOf(b.src, i * 4);
+      if (this.dropped![p]) {
+        feed[i]! &= ~Feed.inbound;
+        this.droppedInfo.get(p)!.records++;
+      }
+    }
+    return { ...b, feed };
+  }
+}
+
+/** Rows [from, from+count) of a batch as a batch (views, no copy). */
+function slice(b: FlowBatchData, from: number, count: number): FlowBatchData {
+  const to = from + count;
+  return {
+    ...b,
+    n: count,
+    feed: b.feed.subarray(from, to),
+    src: b.src.subarray(from * 4, to * 4),
+    dst: b.dst.subarray(from * 4, to * 4),
+    proto: b.proto.subarray(from, to),
+    sport: b.sport.subarray(from, to),
+    dport: b.dport.subarray(from, to),
+    tcpFlags: b.tcpFlags.subarray(from, to),
+    packets: b.packets.subarray(from, to),
+    bytes: b.bytes.subarray(from, to),
+    start: b.start.subarray(from, to),
+    end: b.end.subarray(from, to),
+    cloud: b.cloud.subarray(from, to),
+    action: b.action.subarray(from, to),
+    direction: b.direction.subarray(from, to),
+    account: b.account.subarray(from, to),
+    region: b.region.subarray(from, to),
+    iface: b.iface.subarray(from, to),
+    instance: b.instance.subarray(from, to),
+  };
+}
+
+function evictedCounts(t: ScanTable, ids: Int32Array): Omit<DroppedPartition, 'partition'> {
+  const keys = new Set<string>();
+  let records = 0;
+  for (const e of ids) {
+    keys.add(`${t.srcA(e)}/${t.flags(e) & F_SRC6}/${t.pp(e)}/${t.win(e)}`);
+    records += t.f(e);
+  }
+  return { keys: keys.size, entries: ids.length, records };
+}
+
+/**
+ * The entries `ids` of a table's state as one self-contained block: account, region and
+ * IPv6 ids are rewritten to the block's own small dictionaries, carried with it.
+ */
+function encodeEntries(st: ScanTableState, ids: Int32Array, partition: number): Buffer {
+  const n = ids.length;
+  const words = new Uint32Array(n * ENTRY_WORDS);
+  const accounts = new LocalIds();
+  const regions = new LocalIds();
+  const v6 = new LocalIds();
+  for (let k = 0; k < n; k++) {
+    const from = ids[k]! * ENTRY_WORDS;
+    const w = k * ENTRY_WORDS;
+    words.set(st.words.subarray(from, from + ENTRY_WORDS), w);
+    const rf = words[w + RF]!;
+    const fl = rf >>> 16;
+    if (fl & F_SRC6) words[w + SRC] = v6.of(words[w + SRC]!);
+    if (fl & F_DST6) words[w + DST] = v6.of(words[w + DST]!);
+    const ep = words[w + EP]!;
+    words[w + EP] = (((ep >>> 30) << 30) | accounts.of(ep & 0x3fffffff)) >>> 0;
+    words[w + RF] = ((rf & 0xffff0000) | regions.of(rf & 0xffff)) >>> 0;
+  }
+  const v6words = new Uint32Array(v6.ids.length * 4);
+  v6.ids.forEach((id, j) => v6words.set(st.v6.subarray(id * 4, id * 4 + 4), j * 4));
+  return encodeBlock({
+    kind: ENTRIES_KIND,
+    rows: n,
+    bucket: partition,
+    minTime: 0,
+    maxTime: 0,
+    columns: [['words', words, words.length], ['v6', v6words, v6words.length]],
+    meta: { accounts: accounts.ids.map((id) => st.accounts[id]!), regions: regions.ids.map((id) => st.regions[id]!) },
+  });
+}
+
+function decodeEntries(frame: Uint8Array): ScanTableState {
+  const { header, columns } = decodeBlock(frame, ENTRIES_KIND);
+  const meta = header.meta as { accounts: string[]; regions: string[] };
+  return {
+    n: header.rows,
+    words: columns.get('words') as Uint32Array,
+    v6: columns.get('v6') as Uint32Array,
+    accounts: meta.accounts,
+    regions: meta.regions,
+  };
+}
+
+/** Dense local ids for the values of one block. */
+class LocalIds {
+  readonly ids: number[] = [];
+  private readonly map = new Map<number, number>();
+  of(id: number): number {
+    let l = this.map.get(id);
+    if (l === undefined) {
+      l = this.ids.length;
+      this.ids.push(id);
+      this.map.set(id, l);
+    }
+    return l;
+  }
+}
+

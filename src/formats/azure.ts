@@ -1,0 +1,648 @@
+/**
+ * Azure flow-log blobs (formats.md §2): NSG flow logs (`NetworkSecurityGroupFlowEvent`,
+ * v1/v2, azure-nsg.ts) and VNet flow logs (`FlowLogFlowEvent`, azure-vnet.ts).
+ *
+ * Container: `{"records":[ … ]}` (PT1H.json, compact or pretty-printed), or one record
+ * per line / a JSON array of records (Event Hub and pipeline exports). Each tuple of
+ * `records[].properties.flows[].flows[].flowTuples` (NSG) or
+ * `records[].flowRecords.flows[].flowGroups[].flowTuples` (VNet) is one flow record.
+ *
+ * The tuple layout is chosen per record from its `category` (or, when a record has
+ * none, from where its tuples are: `properties.flows` is NSG, `flowRecords` VNet),
+ * never from the tuple's field count: NSG v2 and VNet tuples both have 13 fields.
+ * A record is emitted when it closes, because JSON does not order keys: `category` or
+ * `properties.Version` may come after the tuples. So a blob cut half-way (still being
+ * written, or truncated) yields every complete record before the cut.
+ *
+ * Identity (SPEC §2): cloud azure; account = subscription id (lower case) from the
+ * NSG's `resourceId` or the VNet flow log's `targetResourceID` / `flowLogResourceID`;
+ * region from --region-map: the most specific of the resource id (then each parent
+ * resource: resource group, subscription) and the bare subscription id, matched without
+ * case, else --region, else ""; interface = NIC MAC (upper case, no separators: NSG
+ * `flows[].mac`, VNet `macAddress`); instance = the NSG's name, or the name of the VNet
+ * flow log's target (VNet, subnet or NIC).
+ *
+ * Counting (SPEC §6, sink.ts accountingGap): `counters.lines` counts input units, each
+ * with one fate: every tuple (a record, a no-flow tuple or a reject), a record object
+ * with no tuples (no-data), and a record object refused as a whole (one reject, however
+ * many tuples it held). Keys are matched without case (`resourceId` is also spelled
+ * `resourceid`).
+ */
+import { Cloud } from '../flow/types.js';
+import { ByteDict } from '../flow/dict.js';
+import type { FlowSink } from '../flow/sink.js';
+import type { DocumentReader, ReaderContext } from './types.js';
+import { JsonScanner, LineCounter, lit } from './json-bytes.js';
+import { readOrStepOver, walkDocument, type DocHandler } from './json-doc.js';
+import { NO_FLOW } from './azure-tuple.js';
+import { NSG_CATEGORY, nsgTuple } from './azure-nsg.js';
+import { VNET_CATEGORY, vnetTuple } from './azure-vnet.js';
+
+const K_RECORDS = lit('records');
+const K_CATEGORY = lit('category');
+const K_RESOURCEID = lit('resourceid');
+const K_PROPERTIES = lit('properties');
+const K_VERSION = lit('version');
+const K_FLOWS = lit('flows');
+const K_MAC = lit('mac');
+const K_FLOWTUPLES = lit('flowtuples');
+const K_MACADDRESS = lit('macaddress');
+const K_FLOWLOGRESOURCEID = lit('flowlogresourceid');
+const K_TARGETRESOURCEID = lit('targetresourceid');
+const K_FLOWRECORDS = lit('flowrecords');
+const K_FLOWGROUPS = lit('flowgroups');
+const CAT_NSG = lit(NSG_CATEGORY.toLowerCase());
+const CAT_VNET = lit(VNET_CATEGORY.toLowerCase());
+
+/** Envelope strings kept per record. */
+const enum Env { category, resourceId, target, flowLog, mac, count }
+const enum Layout { none, nsg, vnet }
+
+const REJECT_TEXT = 200;
+
+/** Growable list of string spans, in the input or (flag set) in the scanner's arena. */
+class Spans {
+  s = new Int32Array(256);
+  e = new Int32Array(256);
+  inArena = new Uint8Array(256);
+  off = new Int32Array(256); // where the string starts in the input (for line numbers)
+  macS = new Int32Array(256); // NSG: the MAC of the tuple's flows[] group, -1 when none
+  macE = new Int32Array(256);
+  macInArena = new Uint8Array(256);
+  n = 0;
+
+  push(sc: JsonScanner, off: number): void {
+    if (this.n === this.s.length) this.grow();
+    const i = this.n++;
+    this.s[i] = sc.strS;
+    this.e[i] = sc.strE;
+    this.inArena[i] = sc.strInArena ? 1 : 0;
+    this.off[i] = off;
+    this.macS[i] = -1;
+  }
+
+  setMac(from: number, s: number, e: number, inArena: boolean): void {
+    for (let i = from; i < this.n; i++) {
+      this.macS[i] = s;
+      this.macE[i] = e;
+      this.macInArena[i] = inArena ? 1 : 0;
+    }
+  }
+
+  private grow(): void {
+    const n = this.s.length * 2;
+    const g32 = (a: Int32Array) => {
+      const b = new Int32Array(n);
+      b.set(a);
+      return b;
+    };
+    const g8 = (a: Uint8Array) => {
+      const b = new Uint8Array(n);
+      b.set(a);
+      return b;
+    };
+    this.s = g32(this.s);
+    this.e = g32(this.e);
+    this.off = g32(this.off);
+    this.macS = g32(this.macS);
+    this.macE = g32(this.macE);
+    this.inArena = g8(this.inArena);
+    this.macInArena = g8(this.macInArena);
+  }
+}
+
+const decoder = new TextDecoder();
+
+/** Subscription id in a resource id ("/subscriptions/<id>/…"), lower case, or "". */
+export function subscriptionOf(resourceId: string): string {
+  const m = /^\/?subscriptions\/([^/]+)/i.exec(resourceId);
+  return m ? m[1]!.toLowerCase() : '';
+}
+
+/** Region-map keys to try for a resource id, most specific first: the id, then each parent, down to the subscription. */
+function regionKeys(resourceId: string): string[] {
+  const id = resourceId.toLowerCase().replace(/\/+$/, '');
+  const keys: string[] = [];
+  const floor = /^\/?subscriptions\/[^/]+/.exec(id)?.[0].length ?? id.length;
+  for (let end = id.length; end >= floor && end > 0; end = id.lastIndexOf('/', end - 1)) keys.push(id.slice(0, end));
+  return keys;
+}
+
+/** Record-level identity per resource: resolved once, then looked up by the id's bytes. */
+class Identities {
+  private readonly keys = new ByteDict();
+  private account = new Int32Array(16).fill(-1); // -1: not resolved yet
+  private region = new Int32Array(16);
+  private instance = new Int32Array(16);
+  private scratch = new Uint8Array(512);
+  private readonly regionMap = new Map<string, string>();
+  private readonly defaultAccount: number;
+  private readonly defaultRegion: number;
+
+  constructor(
+    private readonly sink: FlowSink,
+    ctx: ReaderContext,
+  ) {
+    for (const [k, v] of Object.entries(ctx.regionMap ?? {})) this.regionMap.set(k.toLowerCase(), v);
+    this.defaultAccount = sink.dict.idOf(ctx.account);
+    this.defaultRegion = sink.dict.idOf(ctx.region);
+  }
+
+  /** Index of the identity for (primary, secondary) resource ids (either may be empty). */
+  lookup(pb: Uint8Array, ps: number, pe: number, sb: Uint8Array, ss: number, se: number): number {
+    const n = pe - ps + 1 + (se - ss);
+    if (n > this.scratch.length) this.scratch = new Uint8Array(n * 2);
+    const k = this.scratch;
+    k.set(pb.subarray(ps, pe), 0);
+    k[pe - ps] = 10;
+    k.set(sb.subarray(ss, se), pe - ps + 1);
+    const id = this.keys.idOfBytes(k, 0, n);
+    if (id >= this.account.length) this.grow(id);
+    if (this.account[id]! < 0) this.resolve(id, decoder.decode(pb.subarray(ps, pe)), decoder.decode(sb.subarray(ss, se)));
+    return id;
+  }
+
+  accountOf(i: number): number {
+    return this.account[i]!;
+  }
+  regionOf(i: number): number {
+    return this.region[i]!;
+  }
+  instanceOf(i: number): number {
+    return this.instance[i]!;
+  }
+
+  private grow(id: number): void {
+    const n = Math.max(this.account.length * 2, id + 1);
+    const g = (a: Int32Array) => {
+      const b = new Int32Array(n).fill(-1);
+      b.set(a);
+      return b;
+    };
+    this.account = g(this.account);
+    this.region = g(this.region);
+    this.instance = g(this.instance);
+  }
+
+  private resolve(id: number, primary: string, secondary: string): void {
+    const dict = this.sink.dict;
+    const sub = subscriptionOf(primary) || subscriptionOf(secondary);
+    this.account[id] = sub ? dict.idOf(sub) : this.defaultAccount;
+    let region = this.defaultRegion;
+    const keys = [...(primary ? regionKeys(primary) : []), ...(secondary ? regionKeys(secondary) : []), sub];
+    for (const key of keys) {
+      const r = key ? this.regionMap.get(key) : undefined;
+      if (r !== undefined) {
+        region = dict.idOf(r);
+        break;
+      }
+    }
+    this.region[id] = region;
+    const name = primary.replace(/\/+$/, '');
+    this.instance[id] = name ? dict.idOf(name.slice(name.lastIndexOf('/') + 1)) : 0;
+  }
+}
+
+class AzureDocument implements DocHandler {
+  private readonly sc = new JsonScanner();
+  private readonly lines: LineCounter;
+  private readonly sink: FlowSink;
+  private readonly ids: Identities;
+  // the record being read
+  private recStart = 0;
+  private recIndex = -1;
+  private readonly envS = new Int32Array(Env.count);
+  private readonly envE = new Int32Array(Env.count);
+  private readonly envInArena = new Uint8Array(Env.count);
+  private version = 0;
+  private sawNsgFlows = false;
+  private sawVnetFlows = false;
+  private nested = false;
+  private bad: string | null = null;
+  private readonly tuples = new Spans();
+  // NSG interface ids, cached while consecutive tuples share a MAC
+  private macKey = -2;
+  private macId = 0;
+  private macScratch = new Uint8Array(64);
+
+  constructor(
+    private readonly buf: Uint8Array,
+    ctx: ReaderContext,
+  ) {
+    this.sink = ctx.sink;
+    this.lines = new LineCounter(buf);
+    this.ids = new Identities(ctx.sink, ctx);
+    this.envS.fill(-1);
+  }
+
+  run(): void {
+    walkDocument(this.buf, this.sink, this.sc, this.lines, this);
+  }
+
+  context(): string {
+    return this.recIndex >= 0 ? `records[${this.recIndex}] (from line ${this.lines.lineAt(this.recStart)})` : '';
+  }
+
+  /** A top-level value: a {"records":[…]} wrapper or one record. */
+  value(start: number): void {
+    const sc = this.sc;
+    this.recIndex = -1;
+    if (sc.peek() !== 123) {
+      this.notARecord(start, 'not an object');
+      return;
+    }
+    if (!sc.openObject()) {
+      this.sink.counters.lines++;
+      this.sink.reject(this.lines.lineAt(start), start, 'empty object (not a flow-log record)', this.buf, start, sc.pos);
+      return;
+    }
+    sc.key();
+    if (sc.isCI(K_RECORDS)) {
+      this.wrapper();
+      return;
+    }
+    this.beginRecord(start);
+    this.member();
+    while (sc.nextMember()) {
+      sc.key();
+      this.member();
+    }
+    this.endRecord();
+  }
+
+  /** The members of {"records":[…], …}, after the first key "records". */
+  private wrapper(): void {
+    const sc = this.sc;
+    for (;;) {
+      if (sc.isCI(K_RECORDS)) {
+        const at = sc.peek() === 91 ? sc.pos : -1;
+        if (at < 0) this.notARecord(sc.pos, '"records" is not an array');
+        else if (sc.openArray()) {
+          let i = 0;
+          do this.recordAt(i++);
+          while (sc.nextElement());
+        }
+        this.recIndex = -1;
+      } else {
+        sc.skip();
+      }
+      if (!sc.nextMember()) return;
+      sc.key();
+    }
+  }
+
+  private recordAt(i: number): void {
+    const sc = this.sc;
+    sc.peek();
+    const start = sc.pos;
+    this.recIndex = i;
+    if (sc.peek() !== 123) {
+      this.notARecord(start, `records[${i}] is not an object`);
+      return;
+    }
+    sc.arenaLen = 0;
+    this.recStart = start;
+    // a record that is bad inside but ends is one reject; the next record is read on
+    readOrStepOver(sc, this.sink, this.lines, start, this.readRecord, this.where);
+  }
+
+  /** The record at recStart (bound once: no closure per record). */
+  private readonly readRecord = (): void => {
+    const sc = this.sc;
+    this.beginRecord(this.recStart);
+    if (sc.openObject()) {
+      do {
+        sc.key();
+        this.member();
+      } while (sc.nextMember());
+    }
+    this.endRecord();
+  };
+
+  private readonly where = (): string => this.context();
+
+  private notARecord(start: number, reason: string): void {
+    this.sc.skip(); // first: a syntax error here is counted by the walker, not twice
+    this.sink.counters.lines++;
+    this.sink.reject(this.lines.lineAt(start), start, reason, this.buf, start, Math.min(this.sc.pos, start + REJECT_TEXT));
+  }
+
+  private beginRecord(start: number): void {
+    this.recStart = start;
+    this.envS.fill(-1);
+    this.version = 0;
+    this.sawNsgFlows = false;
+    this.sawVnetFlows = false;
+    this.nested = false;
+    this.bad = null;
+    this.tuples.n = 0;
+  }
+
+  /** One member of a record; its key has just been read. */
+  private member(): void {
+    const sc = this.sc;
+    if (sc.isCI(K_CATEGORY)) this.envString(Env.category, 'category');
+    else if (sc.isCI(K_RESOURCEID)) this.envString(Env.resourceId, 'resourceId');
+    else if (sc.isCI(K_TARGETRESOURCEID)) this.envString(Env.target, 'targetResourceID');
+    else if (sc.isCI(K_FLOWLOGRESOURCEID)) this.envString(Env.flowLog, 'flowLogResourceID');
+    else if (sc.isCI(K_MACADDRESS)) this.envString(Env.mac, 'macAddress');
+    else if (sc.isCI(K_PROPERTIES)) this.properties();
+    else if (sc.isCI(K_FLOWRECORDS)) this.flowRecords();
+    else if (sc.isCI(K_RECORDS)) {
+      this.nested = true;
+      sc.skip();
+    } else sc.skip();
+  }
+
+  private envString(f: Env, name: string): void {
+    const sc = this.sc;
+    if (sc.peek() === 34) {
+      sc.str();
+      this.envS[f] = sc.strS;
+      this.envE[f] = sc.strE;
+      this.envInArena[f] = sc.strInArena ? 1 : 0;
+    } else if (!sc.skipNull()) {
+      this.bad ??= `${name} is not a string`;
+      sc.skip();
+    }
+  }
+
+  /** Positioned inside a non-empty array: true; an empty array or null: false; anything else is noted and skipped. */
+  private array(name: string): boolean {
+    const sc = this.sc;
+    if (sc.peek() === 91) return sc.openArray();
+    if (!sc.skipNull()) {
+      this.bad ??= `${name} is not an array`;
+      sc.skip();
+    }
+    return false;
+  }
+
+  /** Positioned inside a non-empty object: true; otherwise as array(). */
+  private object(name: string): boolean {
+    const sc = this.sc;
+    if (sc.peek() === 123) return sc.openObject();
+    if (!sc.skipNull()) {
+      this.bad ??= `${name} is not an object`;
+      sc.skip();
+    }
+    return false;
+  }
+
+  /** NSG: properties {Version, flows: [{rule, flows: [{mac, flowTuples}]}]}. */
+  private properties(): void {
+    const sc = this.sc;
+    if (!this.object('properties')) return;
+    do {
+      sc.key();
+      if (sc.isCI(K_VERSION)) this.readVersion();
+      else if (sc.isCI(K_FLOWS)) {
+        this.sawNsgFlows = true;
+        if (!this.array('properties.flows')) continue;
+        do {
+          if (!this.object('properties.flows[]')) continue;
+          do {
+            sc.key();
+            if (sc.isCI(K_FLOWS)) this.nsgMacGroups();
+            else sc.skip();
+          } while (sc.nextMember());
+        } while (sc.nextElement());
+      } else sc.skip();
+    } while (sc.nextMember());
+  }
+
+  private readVersion(): void {
+    const sc = this.sc;
+    const c = sc.peek();
+    let v = -1;
+    if (c === 45 || (c >= 48 && c <= 57)) v = sc.num();
+    else if (c === 34) {
+      sc.str();
+      v = Number(decoder.decode(sc.strBuf.subarray(sc.strS, sc.strE)));
+    } else sc.skip();
+    this.version = Number.isInteger(v) && v > 0 ? v : -1;
+  }
+
+  /** NSG: flows[].flows[] = [{mac, flowTuples}]; the MAC may come before or after the tuples. */
+  private nsgMacGroups(): void {
+    const sc = this.sc;
+    if (!this.array('properties.flows[].flows')) return;
+    do {
+      if (!this.object('properties.flows[].flows[]')) continue;
+      const first = this.tuples.n;
+      let macS = -1;
+      let macE = -1;
+      let macInArena = false;
+      do {
+        sc.key();
+        if (sc.isCI(K_MAC)) {
+          if (sc.peek() === 34) {
+            sc.str();
+            macS = sc.strS;
+            macE = sc.strE;
+            macInArena = sc.strInArena;
+          } else sc.skip();
+        } else if (sc.isCI(K_FLOWTUPLES)) this.tupleList();
+        else sc.skip();
+      } while (sc.nextMember());
+      if (macS >= 0) this.tuples.setMac(first, macS, macE, macInArena);
+    } while (sc.nextElement());
+  }
+
+  /** VNet: flowRecords {flows: [{aclID, flowGroups: [{rule, flowTuples}]}]}. */
+  private flowRecords(): void {
+    const sc = this.sc;
+    this.sawVnetFlows = true;
+    if (!this.object('flowRecords')) return;
+    do {
+      sc.key();
+      if (!sc.isCI(K_FLOWS)) {
+        sc.skip();
+        continue;
+      }
+      if (!this.array('flowRecords.flows')) continue;
+      do {
+        if (!this.object('flowRecords.flows[]')) continue;
+        do {
+          sc.key();
+          if (!sc.isCI(K_FLOWGROUPS)) {
+            sc.skip();
+            continue;
+          }
+          if (!this.array('flowGroups')) continue;
+          do {
+            if (!this.object('flowGroups[]')) continue;
+            do {
+              sc.key();
+              if (sc.isCI(K_FLOWTUPLES)) this.tupleList();
+              else sc.skip();
+            } while (sc.nextMember());
+          } while (sc.nextElement());
+        } while (sc.nextMember());
+      } while (sc.nextElement());
+    } while (sc.nextMember());
+  }
+
+  private tupleList(): void {
+    const sc = this.sc;
+    if (!this.array('flowTuples')) return;
+    do {
+      if (sc.peek() === 34) {
+        const off = sc.pos;
+        sc.str();
+        this.tuples.push(sc, off);
+      } else {
+        this.bad ??= 'a flowTuples element is not a string';
+        sc.skip();
+      }
+    } while (sc.nextElement());
+  }
+
+  private envBuf(f: Env): Uint8Array {
+    return this.envInArena[f] ? this.sc.arena : this.buf;
+  }
+
+  private categoryIs(name: Uint8Array): boolean {
+    const b = this.envBuf(Env.category);
+    const s = this.envS[Env.category]!;
+    const n = this.envE[Env.category]! - s;
+    if (n !== name.length) return false;
+    for (let k = 0; k < n; k++) {
+      const c = b[s + k]!;
+      if ((c >= 65 && c <= 90 ? c | 32 : c) !== name[k]) return false;
+    }
+    return true;
+  }
+
+  /** The record refused as a whole: one unit, one reject. */
+  private recordReject(reason: string): void {
+    this.sink.counters.lines++;
+    const s = this.recStart;
+    this.sink.reject(this.lines.lineAt(s), s, reason, this.buf, s, Math.min(this.buf.length, s + REJECT_TEXT));
+  }
+
+  private layout(): Layout {
+    if (this.envS[Env.category]! >= 0) {
+      if (this.categoryIs(CAT_NSG)) return Layout.nsg;
+      if (this.categoryIs(CAT_VNET)) return Layout.vnet;
+      const b = this.envBuf(Env.category);
+      const text = decoder.decode(b.subarray(this.envS[Env.category]!, this.envE[Env.category]!));
+      this.recordReject(`category '${text.slice(0, 80)}' is not ${NSG_CATEGORY} or ${VNET_CATEGORY}`);
+      return Layout.none;
+    }
+    if (this.sawNsgFlows) return Layout.nsg;
+    if (this.sawVnetFlows) return Layout.vnet;
+    this.recordReject('no category and no flows: not an Azure flow-log record');
+    return Layout.none;
+  }
+
+  private endRecord(): void {
+    if (this.bad !== null) {
+      this.recordReject(this.bad);
+      return;
+    }
+    if (this.nested) {
+      this.recordReject('a records[] element that is itself a {"records":[…]} wrapper (an error in a Microsoft sample): skipped');
+      return;
+    }
+    const layout = this.layout();
+    if (layout === Layout.none) return;
+    if (this.tuples.n === 0) {
+      // an envelope without flows (formats.md §2.1: flows[] may be empty): no flow to read
+      this.sink.counters.lines++;
+      this.sink.noData();
+      return;
+    }
+    const nsg = layout === Layout.nsg;
+    // identity from the NSG's resource id, or the VNet flow log's target then its own id
+    const pf = nsg ? Env.resourceId : Env.target;
+    const ps = this.envS[pf]!;
+    const sf = Env.flowLog;
+    const ss = nsg ? -1 : this.envS[sf]!;
+    const who = this.ids.lookup(
+      this.envBuf(pf), Math.max(ps, 0), ps < 0 ? 0 : this.envE[pf]!,
+      this.envBuf(sf), Math.max(ss, 0), ss < 0 ? 0 : this.envE[sf]!,
+    );
+    const account = this.ids.accountOf(who);
+    const region = this.ids.regionOf(who);
+    const instance = this.ids.instanceOf(who);
+    let iface = 0;
+    if (!nsg && this.envS[Env.mac]! >= 0) iface = this.macOf(this.envBuf(Env.mac), this.envS[Env.mac]!, this.envE[Env.mac]!);
+    this.macKey = -2;
+
+    const sink = this.sink;
+    const rec = sink.rec;
+    const t = this.tuples;
+    sink.counters.lines += t.n; // each tuple gets one fate below
+    for (let i = 0; i < t.n; i++) {
+      const tb = t.inArena[i] ? this.sc.arena : this.buf;
+      const s = t.s[i]!;
+      const e = t.e[i]!;
+      rec.cloud = Cloud.azure;
+      rec.account = account;
+      rec.region = region;
+      rec.instance = instance;
+      rec.tcpFlags = -1;
+      if (nsg) {
+        const ms = t.macS[i]!;
+        if (ms !== this.macKey) {
+          this.macKey = ms;
+          this.macId = ms < 0 ? 0 : this.macOf(t.macInArena[i] ? this.sc.arena : this.buf, ms, t.macE[i]!);
+        }
+        iface = this.macId;
+      }
+      rec.iface = iface;
+      const why = nsg ? nsgTuple(rec, tb, s, e, this.version) : vnetTuple(rec, tb, s, e);
+      const off = t.off[i]!;
+      if (why === null) sink.emit(this.lines.lineAt(off), off);
+      else if (why === NO_FLOW) sink.noData();
+      else sink.reject(this.lines.lineAt(off), off, why, tb, s, e);
+    }
+  }
+
+  /** Dictionary id of a MAC written any way (00-0d-3a-…, 000D3A…): upper case, no separators. */
+  private macOf(b: Uint8Array, s: number, e: number): number {
+    if (e - s > this.macScratch.length) return this.sink.dict.idOfBytes(b, s, e);
+    const m = this.macScratch;
+    let n = 0;
+    for (let i = s; i < e; i++) {
+      const c = b[i]!;
+      if (c === 45 || c === 58) continue;
+      m[n++] = c >= 97 && c <= 122 ? c - 32 : c;
+    }
+    return this.sink.dict.idOfBytes(m, 0, n);
+  }
+}
+
+function parseAzure(buf: Uint8Array, ctx: ReaderContext): void {
+  new AzureDocument(buf, ctx).run();
+}
+
+/** Which Azure category the head of a JSON file names first, if any. */
+function azureCategory(text: string): 'nsg' | 'vnet' | null {
+  const c = text.trimStart()[0];
+  if (c !== '{' && c !== '[') return null;
+  const nsg = text.indexOf(`"${NSG_CATEGORY}"`);
+  const vnet = text.indexOf(`"${VNET_CATEGORY}"`);
+  if (nsg < 0 && vnet < 0) return null;
+  if (vnet < 0 || (nsg >= 0 && nsg < vnet)) return 'nsg';
+  return 'vnet';
+}
+
+/**
+ * Both readers read both categories (the layout is chosen per record); the two names
+ * say what the file was recognised as, and let a user force either.
+ */
+export const azureNsg: DocumentReader = {
+  kind: 'document',
+  name: 'azure-nsg',
+  sniff: (text) => azureCategory(text) === 'nsg',
+  parseDocument: parseAzure,
+};
+
+export const azureVnet: DocumentReader = {
+  kind: 'document',
+  name: 'azure-vnet',
+  sniff: (text) => azureCategory(text) === 'vnet',
+  parseDocument: parseAzure,
+};

@@ -1,0 +1,191 @@
+/**
+ * Replay files as detect input (main thread). The main thread reads only a file's header
+ * and block index, and sends each shard the blocks of the buckets it owns
+ * (bucket % workers); the shard workers read, check, decompress and accumulate them.
+ * A corrupt or missing block is reported with its byte offset and skipped.
+ *
+ * What a replay run reports for a replay file (summary.json `files[]`):
+ * - the counters (lines, records, nodata, rejected, inbound, outbound, internal,
+ *   responses, backscatter, ...) are those of the source logs at conversion, summed over
+ *   the files that went into it, so a replay run accounts for records exactly as the
+ *   run on the logs did; `replay.sources` lists those files;
+ * - `replay.rows` are the records the file holds (those that fed a detector), and
+ *   `replay.rows_read` those read back; `replay.corrupt_rows` were in blocks that failed
+ *   their checks (listed in `replay.corrupt` with byte offsets) and did not take part;
+ * - `bytes` are the bytes read from disk, `decompressed_bytes` the bytes after lz4.
+ */
+import { closeSync, openSync, readSync, statSync } from 'node:fs';
+import type { Piscina } from 'piscina';
+import type { FileReport, ResolvedReject } from '../engine/run.js';
+import type { InputFile } from '../input/plan.js';
+import { isReplayHead, readReplayHeader, ReplayFileError, type OpenedReplay } from './file.js';
+import type { CorruptBlock, ReplayBlocksReply, ReplayBlocksTask } from './shard-ops.js';
+
+/** Rows (and bytes) per shard task: big enough that dispatch costs nothing per record. */
+const TASK_ROWS = 1 << 18;
+const TASK_BYTES = 32 << 20;
+const MAX_LISTED = 100;
+
+export interface ReplayReport {
+  sources: string[];
+  blocks: number;
+  blocks_read: number;
+  rows: number;
+  rows_read: number;
+  corrupt_blocks: number;
+  corrupt_rows: number;
+  outside_partition: number;
+  corrupt: CorruptBlock[]; // the first MAX_LISTED
+}
+
+export interface ReplayOutcome {
+  opened?: OpenedReplay;
+  error?: string;
+  replies: ReplayBlocksReply[];
+  /** blocks the index places beyond the end of the file (never sent to a worker) */
+  missing: CorruptBlock[];
+}
+
+export interface ReplayDispatch {
+  shards: number;
+  windowSeconds: number;
+  partition?: { index: number; count: number };
+  lateBefore?: number;
+  into: 'table' | 'spool';
+}
+
+/** True when every path is a replay file (by its magic): such a run needs no parse threads. */
+export function allReplayFiles(paths: string[]): boolean {
+  if (paths.length === 0) return false;
+  const head = Buffer.alloc(8);
+  return paths.every((p) => {
+    try {
+      if (p === '-' || !statSync(p).isFile()) return false;
+      const fd = openSync(p, 'r');
+      try {
+        return readSync(fd, head, 0, 8, 0) === 8 && isReplayHead(head);
+      } finally {
+        closeSync(fd);
+      }
+    } catch {
+      return false;
+    }
+  });
+}
+
+/** Start reading every replay file among `files`; resolves when every block was handled. */
+export async function replayInputs(files: InputFile[], shardPools: Piscina[], d: ReplayDispatch): Promise<Map<number, ReplayOutcome>> {
+  const out = new Map<number, ReplayOutcome>();
+  const work: Promise<void>[] = [];
+  files.forEach((f, i) => {
+    if (f.format !== 'replay' || f.error) return;
+    const outcome: ReplayOutcome = { replies: [], missing: [] };
+    out.set(i, outcome);
+    if (f.gzip) {
+      outcome.error = 'a replay file cannot be read through gzip (it is already lz4-compressed); gunzip it first';
+      return;
+    }
+    try {
+      outcome.opened = readReplayHeader(f.path);
+    } catch (err) {
+      outcome.error = err instanceof ReplayFileError ? err.message : `cannot read: ${(err as Error).message}`;
+      return;
+    }
+    for (const task of blockTasks(f.path, outcome, d)) {
+      work.push(shardPools[task.shard]!.run(task).then((r) => void outcome.replies.push(r as ReplayBlocksReply)));
+    }
+  });
+  await Promise.all(work);
+  return out;
+}
+
+/** Tasks per shard, each a run of that shard's blocks in file order. */
+function blockTasks(path: string, outcome: ReplayOutcome, d: ReplayDispatch): ReplayBlocksTask[] {
+  const { header, headerCrc, dataStart, fileSize } = outcome.opened!;
+  const b = header.blocks;
+  const tasks: ReplayBlocksTask[] = [];
+  const open: (ReplayBlocksTask | null)[] = new Array(d.shards).fill(null);
+  const size: number[][] = Array.from({ length: d.shards }, () => [0, 0]);
+  for (let k = 0; k < b.offset.length; k++) {
+    const offset = dataStart + b.offset[k]!;
+    const length = b.length[k]!;
+    if (offset + length > fileSize) {
+      outcome.missing.push({
+        offset,
+        length,
+        rows: b.rows[k]!,
+        reason: `truncated: block needs bytes ${offset}..${offset + length}, file ends at ${fileSize}`,
+      });
+      continue;
+    }
+    const shard = b.bucket[k]! % d.shards;
+    let t = open[shard];
+    if (!t || size[shard]![0]! + b.rows[k]! > TASK_ROWS || size[shard]![1]! + length > TASK_BYTES) {
+      t = {
+        op: 'addReplay', windowSeconds: d.windowSeconds, path, headerCrc, shard, shards: d.shards,
+        offset: [], length: [], bucket: [], rows: [], partition: d.partition, lateBefore: d.lateBefore ?? 0, into: d.into,
+      };
+      open[shard] = t;
+      size[shard] = [0, 0];
+      tasks.push(t);
+    }
+    t.offset.push(offset);
+    t.length.push(length);
+    t.bucket.push(b.bucket[k]!);
+    t.rows.push(b.rows[k]!);
+    size[shard]![0]! += b.rows[k]!;
+    size[shard]![1]! += length;
+  }
+  return tasks;
+}
+
+/** Fill a replay file's report (and the run's rejects) from what its blocks gave. */
+export function applyReplayOutcome(rep: FileReport, o: ReplayOutcome, rejects: ResolvedReject[], maxRejects: number): void {
+  if (!o.opened) {
+    rep.error = o.error;
+    return;
+  }
+  const h = o.opened.header;
+  for (const k of Object.keys(rep.counters) as (keyof FileReport['counters'])[]) rep.counters[k] += h.totals[k] ?? 0;
+  // rows this run left out (--partition, late windows) are counted as the sink counts them
+  const c = rep.counters;
+  c.otherPartition += sum(o.replies, (r) => r.outsidePartition);
+  c.inbound -= sum(o.replies, (r) => r.outsideInbound + r.lateInbound);
+  c.outbound -= sum(o.replies, (r) => r.outsideOutbound + r.lateOutbound);
+  const late = new Map<number, number>();
+  for (const r of o.replies) for (const [w, n] of r.late) late.set(w, (late.get(w) ?? 0) + n);
+  c.late += [...late.values()].reduce((s, n) => s + n, 0);
+  rep.lateByWindow = [...late].sort((a, b) => a[0] - b[0]);
+  rep.minStart = [...h.sources.map((s) => s.minStart ?? Infinity), ...h.blocks.minTime].reduce((a, b) => Math.min(a, b), Infinity);
+  rep.maxEnd = [...h.sources.map((s) => s.maxEnd ?? -Infinity), ...h.blocks.maxTime].reduce((a, b) => Math.max(a, b), -Infinity);
+  for (const r of h.rejects) if (rejects.length < maxRejects) rejects.push({ ...r });
+  const corrupt = [...o.missing, ...o.replies.flatMap((r) => r.corrupt)].sort((a, b) => a.offset - b.offset);
+  const report: ReplayReport = {
+    sources: h.sources.map((s) => s.path),
+    blocks: h.blocks.offset.length,
+    blocks_read: sum(o.replies, (r) => r.blocks),
+    rows: h.rows,
+    rows_read: sum(o.replies, (r) => r.rows),
+    corrupt_blocks: corrupt.length,
+    corrupt_rows: corrupt.reduce((s, c) => s + c.rows, 0),
+    outside_partition: sum(o.replies, (r) => r.outsidePartition),
+    corrupt: corrupt.slice(0, MAX_LISTED),
+  };
+  rep.replay = report;
+  rep.bytes = o.opened.dataStart + sum(o.replies, (r) => r.bytes);
+  rep.decompressedBytes = sum(o.replies, (r) => r.rawBytes);
+  const failed = h.sources.filter((s) => s.error);
+  const problems: string[] = [];
+  if (corrupt.length) {
+    const first = corrupt[0]!;
+    problems.push(
+      `${corrupt.length} corrupt block(s) skipped (${report.corrupt_rows} records), first at byte ${first.offset}: ${first.reason}`,
+    );
+  }
+  if (failed.length) problems.push(`at conversion ${failed.length} source file(s) could not be read: ${failed.map((s) => `${s.path}: ${s.error}`).join('; ')}`);
+  if (problems.length) rep.error = problems.join('; ');
+}
+
+function sum<T>(xs: T[], f: (x: T) => number): number {
+  return xs.reduce((s, x) => s + f(x), 0);
+}

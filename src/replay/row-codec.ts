@@ -1,0 +1,218 @@
+/**
+ * How a replay block stores flow rows: a compact column set (about 41 bytes a row, half
+ * of FlowBatchData's 83) because lz4 decoding speed is counted in bytes. Decoding
+ * expands it into a FlowBatchData over reusable scratch columns, or views straight into
+ * the decompressed buffer where the types already match: no allocation per record.
+ *
+ *   flags     u8   feed | cloud << 2 | action << 4 | direction << 6
+ *   af        u8   bit 0: src is IPv6, bit 1: dst is IPv6
+ *   src, dst  u32  the IPv4 address (0 for IPv6 rows)
+ *   src6, dst6 u32 four words per IPv6 address, in row order
+ *   proto u8, sport u16, dport u16, tcpFlags i16, start u32
+ *   dur       u32  end - start
+ *   packets, bytes  u32 (0xffffffff = unknown), or f64 (NaN = unknown) in a block where a
+ *                   count does not fit
+ *   account, region, iface, instance  u16, or u32 when the file's dictionary is larger
+ */
+import type { FlowBatchData } from '../flow/batch.js';
+import { CorruptBlockError, type Column } from './block.js';
+
+const V4_MAPPED = 0xffff;
+const UNKNOWN_U32 = 0xffffffff;
+
+/** Column names of a rows block, for the file header's column set. */
+export const ROW_CODEC_COLUMNS = [
+  'flags', 'af', 'src', 'dst', 'src6', 'dst6', 'proto', 'sport', 'dport', 'tcpFlags', 'start', 'dur',
+  'packets', 'bytes', 'account', 'region', 'iface', 'instance',
+] as const;
+
+/** The block columns of rows [0, n) of a batch. */
+export function encodeRows(b: FlowBatchData, n: number, wideIds: boolean): Array<[string, Column, number]> {
+  const flags = new Uint8Array(n);
+  const af = new Uint8Array(n);
+  const src = new Uint32Array(n);
+  const dst = new Uint32Array(n);
+  const src6: number[] = [];
+  const dst6: number[] = [];
+  const dur = new Uint32Array(n);
+  for (let i = 0; i < n; i++) {
+    flags[i] = b.feed[i]! | (b.cloud[i]! << 2) | (b.action[i]! << 4) | (b.direction[i]! << 6);
+    const o = i * 4;
+    if (isV4(b.src, o)) src[i] = b.src[o + 3]!;
+    else {
+      af[i]! |= 1;
+      src6.push(b.src[o]!, b.src[o + 1]!, b.src[o + 2]!, b.src[o + 3]!);
+    }
+    if (isV4(b.dst, o)) dst[i] = b.dst[o + 3]!;
+    else {
+      af[i]! |= 2;
+      dst6.push(b.dst[o]!, b.dst[o + 1]!, b.dst[o + 2]!, b.dst[o + 3]!);
+    }
+    dur[i] = b.end[i]! - b.start[i]!;
+  }
+  const ids = (c: Uint32Array): Column => (wideIds ? c.slice(0, n) : Uint16Array.from(c.subarray(0, n)));
+  return [
+    ['flags', flags, n], ['af', af, n], ['src', src, n], ['dst', dst, n],
+    ['src6', Uint32Array.from(src6), src6.length], ['dst6', Uint32Array.from(dst6), dst6.length],
+    ['proto', b.proto.slice(0, n), n], ['sport', b.sport.slice(0, n), n], ['dport', b.dport.slice(0, n), n],
+    ['tcpFlags', b.tcpFlags.slice(0, n), n], ['start', b.start.slice(0, n), n], ['dur', dur, n],
+    ['packets', counts(b.packets, n), n], ['bytes', counts(b.bytes, n), n],
+    ['account', ids(b.account), n], ['region', ids(b.region), n], ['iface', ids(b.iface), n], ['instance', ids(b.instance), n],
+  ];
+}
+
+function isV4(w: Uint32Array, o: number): boolean {
+  return w[o] === 0 && w[o + 1] === 0 && w[o + 2] === V4_MAPPED;
+}
+
+/** u32 with a sentinel for unknown when every count fits, else the f64 values as they are. */
+function counts(v: Float64Array, n: number): Column {
+  const out = new Uint32Array(n);
+  for (let i = 0; i < n; i++) {
+    const x = v[i]!;
+    if (x !== x) out[i] = UNKNOWN_U32;
+    else if (x >= 0 && x < UNKNOWN_U32 && Math.floor(x) === x) out[i] = x;
+    else return v.slice(0, n);
+  }
+  return out;
+}
+
+/** Reusable expansion columns of one worker. */
+export class RowScratch {
+  private cap = 0;
+  feed = new Uint8Array(0);
+  cloud = new Uint8Array(0);
+  action = new Uint8Array(0);
+  direction = new Uint8Array(0);
+  src = new Uint32Array(0);
+  dst = new Uint32Array(0);
+  end = new Uint32Array(0);
+  packets = new Float64Array(0);
+  bytes = new Float64Array(0);
+  account = new Uint32Array(0);
+  region = new Uint32Array(0);
+  iface = new Uint32Array(0);
+  instance = new Uint32Array(0);
+
+  ensure(n: number): void {
+    if (n <= this.cap) return;
+    const c = Math.max(n, this.cap * 2, 1024);
+    this.cap = c;
+    this.feed = new Uint8Array(c);
+    this.cloud = new Uint8Array(c);
+    this.action = new Uint8Array(c);
+    this.direction = new Uint8Array(c);
+    this.src = new Uint32Array(c * 4);
+    this.dst = new Uint32Array(c * 4);
+    this.end = new Uint32Array(c);
+    this.packets = new Float64Array(c);
+    this.bytes = new Float64Array(c);
+    this.account = new Uint32Array(c);
+    this.region = new Uint32Array(c);
+    this.iface = new Uint32Array(c);
+    this.instance = new Uint32Array(c);
+  }
+}
+
+function need<T extends Column>(cols: Map<string, Column>, name: string, n: number, is: (c: Column) => c is T): T {
+  const c = cols.get(name);
+  if (!c || !is(c) || c.length !== n) throw new CorruptBlockError(`column '${name}' is missing or has the wrong type or length`);
+  return c;
+}
+const isU8 = (c: Column): c is Uint8Array => c instanceof Uint8Array;
+const isU16 = (c: Column): c is Uint16Array => c instanceof Uint16Array;
+const isI16 = (c: Column): c is Int16Array => c instanceof Int16Array;
+const isU32 = (c: Column): c is Uint32Array => c instanceof Uint32Array;
+const isCount = (c: Column): c is Uint32Array | Float64Array => c instanceof Uint32Array || c instanceof Float64Array;
+const isId = (c: Column): c is Uint16Array | Uint32Array => c instanceof Uint16Array || c instanceof Uint32Array;
+
+/** A FlowBatchData for the n rows of a decoded block (valid until the next decode with the same scratch). */
+export function decodeRows(cols: Map<string, Column>, n: number, dict: string[], s: RowScratch): FlowBatchData {
+  s.ensure(n);
+  const flags = need(cols, 'flags', n, isU8);
+  for (let i = 0; i < n; i++) {
+    const f = flags[i]!;
+    s.feed[i] = f & 3;
+    s.cloud[i] = (f >>> 2) & 3;
+    s.action[i] = (f >>> 4) & 3;
+    s.direction[i] = f >>> 6;
+  }
+  const af = need(cols, 'af', n, isU8);
+  expandAddresses(af, 1, need(cols, 'src', n, isU32), cols.get('src6'), s.src, n);
+  expandAddresses(af, 2, need(cols, 'dst', n, isU32), cols.get('dst6'), s.dst, n);
+  const start = need(cols, 'start', n, isU32);
+  const dur = need(cols, 'dur', n, isU32);
+  for (let i = 0; i < n; i++) s.end[i] = start[i]! + dur[i]!;
+  expandCounts(need(cols, 'packets', n, isCount), s.packets, n);
+  expandCounts(need(cols, 'bytes', n, isCount), s.bytes, n);
+  let maxId = 0;
+  maxId = Math.max(maxId, expandIds(need(cols, 'account', n, isId), s.account, n));
+  maxId = Math.max(maxId, expandIds(need(cols, 'region', n, isId), s.region, n));
+  maxId = Math.max(maxId, expandIds(need(cols, 'iface', n, isId), s.iface, n));
+  maxId = Math.max(maxId, expandIds(need(cols, 'instance', n, isId), s.instance, n));
+  if (n > 0 && maxId >= dict.length) throw new CorruptBlockError(`dictionary id ${maxId} out of range (${dict.length} entries)`);
+  return {
+    n,
+    feed: s.feed.subarray(0, n),
+    src: s.src.subarray(0, n * 4),
+    dst: s.dst.subarray(0, n * 4),
+    proto: need(cols, 'proto', n, isU8),
+    sport: need(cols, 'sport', n, isU16),
+    dport: need(cols, 'dport', n, isU16),
+    tcpFlags: need(cols, 'tcpFlags', n, isI16),
+    packets: s.packets.subarray(0, n),
+    bytes: s.bytes.subarray(0, n),
+    start,
+    end: s.end.subarray(0, n),
+    cloud: s.cloud.subarray(0, n),
+    action: s.action.subarray(0, n),
+    direction: s.direction.subarray(0, n),
+    account: s.account.subarray(0, n),
+    region: s.region.subarray(0, n),
+    iface: s.iface.subarray(0, n),
+    instance: s.instance.subarray(0, n),
+    strings: dict,
+  };
+}
+
+function expandAddresses(af: Uint8Array, bit: number, v4: Uint32Array, v6: Column | undefined, out: Uint32Array, n: number): void {
+  let k = 0;
+  const six = v6 instanceof Uint32Array ? v6 : null;
+  for (let i = 0; i < n; i++) {
+    const o = i * 4;
+    if ((af[i]! & bit) === 0) {
+      out[o] = 0;
+      out[o + 1] = 0;
+      out[o + 2] = V4_MAPPED;
+      out[o + 3] = v4[i]!;
+    } else {
+      if (!six || k + 4 > six.length) throw new CorruptBlockError('IPv6 address column is too short');
+      out[o] = six[k]!;
+      out[o + 1] = six[k + 1]!;
+      out[o + 2] = six[k + 2]!;
+      out[o + 3] = six[k + 3]!;
+      k += 4;
+    }
+  }
+}
+
+function expandCounts(c: Uint32Array | Float64Array, out: Float64Array, n: number): void {
+  if (c instanceof Float64Array) {
+    out.set(c.subarray(0, n));
+    return;
+  }
+  for (let i = 0; i < n; i++) {
+    const x = c[i]!;
+    out[i] = x === UNKNOWN_U32 ? NaN : x;
+  }
+}
+
+function expandIds(c: Uint16Array | Uint32Array, out: Uint32Array, n: number): number {
+  let max = 0;
+  for (let i = 0; i < n; i++) {
+    const x = c[i]!;
+    out[i] = x;
+    if (x > max) max = x;
+  }
+  return max;
+}

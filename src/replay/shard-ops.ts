@@ -1,0 +1,206 @@
+/**
+ * The replay and conversion operations of a shard worker (workers/shard.ts hands them
+ * here). Replay: read whole blocks of the buckets this shard owns, check and decompress
+ * them, and feed them to the same consumer as parsed batches. Conversion: keep the
+ * shard's rows in a RowSpool and write them out as blocks.
+ */
+import { closeSync, openSync, readSync } from 'node:fs';
+import type { FlowBatchData } from '../flow/batch.js';
+import { hashAddress, partitionOf, SHARD_BUCKETS } from '../engine/hash.js';
+import { CorruptBlockError } from './block.js';
+import { decodeRowsBlock, readReplayHeader } from './file.js';
+import { RowScratch } from './row-codec.js';
+import { copyRow } from './rows.js';
+import { Feed } from '../flow/types.js';
+import { RowSpool, type PartResult } from './spool.js';
+
+/** Blocks of one replay file for one shard: absolute offsets, in file order. */
+export interface ReplayBlocksTask {
+  op: 'addReplay';
+  windowSeconds: number;
+  path: string;
+  headerCrc: number;
+  shard: number;
+  shards: number;
+  offset: number[];
+  length: number[];
+  bucket: number[];
+  rows: number[];
+  partition?: { index: number; count: number };
+  /** Rows starting before this Unix second are late (the sidecar's finalised windows): counted, not added. */
+  lateBefore: number;
+  /** 'table': detect (the shard's accumulators); 'spool': convert (re-blocking into a new file) */
+  into: 'table' | 'spool';
+}
+
+export interface CorruptBlock {
+  offset: number;
+  length: number;
+  rows: number;
+  reason: string;
+}
+
+export interface ReplayBlocksReply {
+  rows: number; // rows handed to the consumer
+  blocks: number;
+  bytes: number; // bytes read from the file
+  rawBytes: number; // bytes after decompression
+  /** rows the sink would not pass on in this run (by feed, to correct the conversion's counters) */
+  outsidePartition: number;
+  outsideInbound: number;
+  outsideOutbound: number;
+  late: Array<[window: number, rows: number]>;
+  lateInbound: number;
+  lateOutbound: number;
+  corrupt: CorruptBlock[];
+}
+
+export type ConvertShardTask =
+  | { op: 'convertBegin'; spillPath: string; runRows: number }
+  | { op: 'convertAdd'; batch: FlowBatchData }
+  | { op: 'convertDict' }
+  | { op: 'convertFinish'; partPath: string; toFile: Uint32Array; blockRows: number; wideIds: boolean }
+  | { op: 'convertAbort' };
+
+export type ReplayShardTask = ReplayBlocksTask | ConvertShardTask;
+
+const OPS = new Set(['addReplay', 'convertBegin', 'convertAdd', 'convertDict', 'convertFinish', 'convertAbort']);
+
+export function isReplayTask(task: { op: string }): task is ReplayShardTask {
+  return OPS.has(task.op);
+}
+
+let spool: RowSpool | null = null;
+
+/** Run one replay/convert op; `addToTable` is what the shard does with a parsed batch. */
+export function replayShardOp(task: ReplayShardTask, addToTable: (b: FlowBatchData, windowSeconds: number) => void): unknown {
+  switch (task.op) {
+    case 'addReplay':
+      return readBlocks(task, task.into === 'table' ? (b) => addToTable(b, task.windowSeconds) : (b) => activeSpool().add(b));
+    case 'convertBegin':
+      spool?.dropSpill();
+      spool = new RowSpool(task.spillPath, task.runRows);
+      return true;
+    case 'convertAdd':
+      activeSpool().add(task.batch);
+      return task.batch.n;
+    case 'convertDict':
+      return activeSpool().dictionary();
+    case 'convertFinish': {
+      const r: PartResult = activeSpool().finish(task.partPath, task.toFile, task.blockRows, task.wideIds);
+      spool = null;
+      return r;
+    }
+    case 'convertAbort':
+      spool?.dropSpill();
+      spool = null;
+      return true;
+  }
+}
+
+function activeSpool(): RowSpool {
+  if (!spool) throw new Error('conversion op before convertBegin');
+  return spool;
+}
+
+/** Dictionaries of the replay files this worker has read, by path and header checksum. */
+const dicts = new Map<string, string[]>();
+
+function dictOf(path: string, headerCrc: number): string[] {
+  const key = `${headerCrc}:${path}`;
+  let d = dicts.get(key);
+  if (!d) {
+    const opened = readReplayHeader(path);
+    if (opened.headerCrc !== headerCrc) throw new Error(`${path} changed while it was being read`);
+    d = opened.header.dict;
+    if (dicts.size >= 16) dicts.delete(dicts.keys().next().value!);
+    dicts.set(key, d);
+  }
+  return d;
+}
+
+let frameBuf = Buffer.allocUnsafe(1 << 20);
+const scratch = new RowScratch();
+const READ_SPAN = 8 << 20;
+
+function readBlocks(task: ReplayBlocksTask, consume: (b: FlowBatchData) => void): ReplayBlocksReply {
+  const reply: ReplayBlocksReply = {
+    rows: 0, blocks: 0, bytes: 0, rawBytes: 0, outsidePartition: 0, outsideInbound: 0, outsideOutbound: 0, late: [], lateInbound: 0, lateOutbound: 0, corrupt: [],
+  };
+  const late = new Map<number, number>();
+  const dict = dictOf(task.path, task.headerCrc);
+  const fd = openSync(task.path, 'r');
+  // blocks that follow each other in the file are read together (one system call)
+  let spanStart = 0;
+  let spanGot = 0;
+  let spanEnd = 0;
+  try {
+    for (let k = 0; k < task.offset.length; k++) {
+      const offset = task.offset[k]!;
+      const length = task.length[k]!;
+      const bucket = task.bucket[k]!;
+      if (bucket % task.shards !== task.shard || bucket >= SHARD_BUCKETS) {
+        throw new Error(`replay block of bucket ${bucket} routed to shard ${task.shard} of ${task.shards}`);
+      }
+      if (offset < spanStart || offset + length > spanEnd) {
+        let end = offset + length;
+        for (let j = k + 1; j < task.offset.length && task.offset[j] === end && end + task.length[j]! - offset <= READ_SPAN; j++) end += task.length[j]!;
+        if (frameBuf.length < end - offset) frameBuf = Buffer.allocUnsafe(Math.max(end - offset, frameBuf.length * 2));
+        spanStart = offset;
+        spanEnd = end;
+        spanGot = readSync(fd, frameBuf, 0, end - offset, offset);
+        reply.bytes += spanGot;
+      }
+      const at = offset - spanStart;
+      const got = Math.max(0, Math.min(length, spanGot - at));
+      let batch: FlowBatchData;
+      try {
+        if (got < length) throw new CorruptBlockError(`truncated: block needs ${length} bytes, file ends after ${got}`);
+        const decoded = decodeRowsBlock(frameBuf.subarray(at, at + length), dict, bucket, scratch);
+        batch = decoded.batch;
+        reply.rawBytes += decoded.rawBytes;
+        if (batch.n !== task.rows[k]) throw new CorruptBlockError(`block holds ${batch.n} rows, index says ${task.rows[k]}`);
+      } catch (err) {
+        if (!(err instanceof CorruptBlockError)) throw err;
+        reply.corrupt.push({ offset, length, rows: task.rows[k]!, reason: err.message });
+        continue;
+      }
+      reply.blocks++;
+      if (task.partition || task.lateBefore > 0) filterRows(batch, task, reply, late);
+      reply.rows += batch.n;
+      consume(batch);
+    }
+  } finally {
+    closeSync(fd);
+  }
+  reply.late = [...late].sort((a, b) => a[0] - b[0]);
+  return reply;
+}
+
+/**
+ * Drop, in place, the rows the sink would not pass on in this run, counted as it counts
+ * them: sources outside --partition, then records of windows already finalised (late).
+ */
+function filterRows(b: FlowBatchData, task: ReplayBlocksTask, reply: ReplayBlocksReply, late: Map<number, number>): void {
+  const p = task.partition;
+  let w = 0;
+  for (let i = 0; i < b.n; i++) {
+    const feed = b.feed[i]!;
+    if (p && partitionOf(hashAddress(b.src, i * 4), p.count) !== p.index) {
+      reply.outsidePartition++;
+      if (feed & Feed.inbound) reply.outsideInbound++;
+      if (feed & Feed.outbound) reply.outsideOutbound++;
+      continue;
+    }
+    if (b.start[i]! < task.lateBefore) {
+      const win = Math.floor(b.start[i]! / task.windowSeconds);
+      late.set(win, (late.get(win) ?? 0) + 1);
+      if (feed & Feed.inbound) reply.lateInbound++;
+      if (feed & Feed.outbound) reply.lateOutbound++;
+      continue;
+    }
+    if (w !== i) copyRow(b, i, b, w);
+    w++;
+  }
+  b.n = w;
+}

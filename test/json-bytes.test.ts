@@ -1,0 +1,105 @@
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { isUtf8 } from 'node:buffer';
+import { JsonError, JsonScanner, LineCounter, lenientEnd } from '../dist/src/formats/json-bytes.js';
+
+/** Does the byte scanner accept buf as exactly one JSON value (with surrounding whitespace)? */
+function scannerAccepts(buf: Uint8Array): boolean {
+  const sc = new JsonScanner();
+  sc.reset(buf, 0, buf.length, true);
+  try {
+    sc.skip();
+    return sc.peek() === -1;
+  } catch (err) {
+    if (err instanceof JsonError) return false;
+    throw err;
+  }
+}
+
+function jsonParseAccepts(text: string): boolean {
+  try {
+    JSON.parse(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+// characters that matter to JSON's grammar, plus some that never may appear raw
+const EDIT_CHARS = [...'{}[]",:\\/0123456789-+.eEtrufalsn \t\n\rxu', '\u0000', '\u001f', 'é', '\u2028'];
+
+describe('byte-level JSON scanner', () => {
+  it('accepts every JSON text that JSON.parse accepts (random values)', () => {
+    fc.assert(
+      fc.property(fc.jsonValue({ maxDepth: 6 }), fc.boolean(), (v, pretty) => {
+        const text = JSON.stringify(v, null, pretty ? 2 : undefined);
+        expect(scannerAccepts(Buffer.from(text))).toBe(true);
+      }),
+      { numRuns: 400 },
+    );
+  });
+
+  it('agrees with JSON.parse on damaged JSON (random edits of valid text)', () => {
+    const edit = fc.record({ at: fc.nat(), del: fc.nat({ max: 3 }), ins: fc.array(fc.constantFrom(...EDIT_CHARS), { maxLength: 3 }) });
+    fc.assert(
+      fc.property(fc.jsonValue({ maxDepth: 4 }), fc.array(edit, { minLength: 1, maxLength: 3 }), (v, edits) => {
+        let text = JSON.stringify(v);
+        for (const e of edits) {
+          const at = e.at % (text.length + 1);
+          text = text.slice(0, at) + e.ins.join('') + text.slice(at + e.del);
+        }
+        const buf = Buffer.from(text);
+        expect(scannerAccepts(buf), text).toBe(jsonParseAccepts(text));
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('rejects invalid UTF-8 (which a decoder would silently replace) and decodes escapes', () => {
+    const bad = [Buffer.from([0x22, 0xff, 0x22]), Buffer.from([0x22, 0xc0, 0xaf, 0x22]), Buffer.from([0x22, 0xed, 0xa0, 0x80, 0x22]), Buffer.from([0x22, 0xe2, 0x82, 0x22])];
+    for (const b of bad) {
+      expect(isUtf8(b)).toBe(false);
+      expect(scannerAccepts(b)).toBe(false);
+    }
+    const sc = new JsonScanner();
+    const b = Buffer.from('"a\\u00e9\\ud83d\\ude00\\n\\/"');
+    sc.reset(b, 0, b.length, false);
+    sc.str();
+    expect(Buffer.from(sc.strBuf.subarray(sc.strS, sc.strE)).toString('utf8')).toBe('aé😀\n/');
+  });
+
+  it('numbers: exact integers, engine conversion for the rest, strict grammar', () => {
+    const num = (t: string) => {
+      const sc = new JsonScanner();
+      const b = Buffer.from(t);
+      sc.reset(b, 0, b.length, false);
+      return sc.num();
+    };
+    expect(num('0')).toBe(0);
+    expect(num('-17')).toBe(-17);
+    expect(num('123456789012345')).toBe(123456789012345);
+    expect(num('9007199254740993')).toBe(9007199254740992); // as JSON.parse rounds it
+    expect(num('1.5e3')).toBe(1500);
+    for (const bad of ['01', '-', '1.', '.5', '1e', '+1']) expect(scannerAccepts(Buffer.from(bad)), bad).toBe(false);
+  });
+
+  it('refuses nesting deeper than 512 instead of overflowing the stack', () => {
+    expect(scannerAccepts(Buffer.from('['.repeat(100000) + ']'.repeat(100000)))).toBe(false);
+    expect(scannerAccepts(Buffer.from('['.repeat(500) + ']'.repeat(500)))).toBe(true);
+  });
+
+  it('lenientEnd finds the end of a damaged value by matching brackets', () => {
+    const t = Buffer.from('{"a":"x\xff}","b":[1,{"c":2}]} tail');
+    expect(lenientEnd(t, 0, t.length)).toBe(t.indexOf(' tail'));
+    expect(lenientEnd(Buffer.from('{"a":[}'), 0, 7)).toBe(-1); // mismatched
+    expect(lenientEnd(Buffer.from('{"a":"cut'), 0, 9)).toBe(-1);
+  });
+
+  it('line numbers from offsets, forwards and backwards', () => {
+    const b = Buffer.from('ab\ncd\n\nef');
+    const lines = new LineCounter(b);
+    expect([0, 2, 3, 5, 6, 7, 8].map((o) => lines.lineAt(o))).toEqual([1, 1, 2, 2, 3, 4, 4]);
+    expect(lines.lineAt(1)).toBe(1);
+    expect(lines.columnAt(8)).toBe(2);
+  });
+});

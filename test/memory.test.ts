@@ -1,0 +1,87 @@
+import { describe, expect, it, beforeAll } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { appendFileSync, copyFileSync, readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { tempDir } from './helpers/tmp.js';
+import { generateAws } from '../dist/bench/gen-aws.js';
+import { hashAddress, SHARD_BUCKETS } from '../dist/src/engine/hash.js';
+import { parseAddress } from '../dist/src/net/address.js';
+
+const CLI = new URL('../dist/src/cli/main.js', import.meta.url).pathname;
+
+function cli(...args: string[]): number {
+  const r = spawnSync(process.execPath, [CLI, ...args, '--quiet'], { encoding: 'utf8' });
+  if (r.status !== 0 && r.status !== 2) throw new Error(r.stderr);
+  return r.status;
+}
+const lines = (f: string) => readFileSync(f, 'utf8').trim().split('\n').filter(Boolean);
+const summary = (d: string) => JSON.parse(readFileSync(join(d, 'summary.json'), 'utf8'));
+
+const dir = tempDir('flowsieve-memory-');
+const log = join(dir, 'flows.log');
+
+beforeAll(() => {
+  generateAws(log, { records: 40_000, seed: 3 });
+  expect(cli('detect', log, '--out', join(dir, 'free'), '--workers', '2', '--near-misses')).toBe(0);
+});
+
+describe('--max-memory', () => {
+  it('spills partitions to disk and merges them back to the same verdicts', () => {
+    const out = join(dir, 'spilled');
+    expect(cli('detect', log, '--out', out, '--workers', '2', '--near-misses', '--max-memory', '512K', '--spill-dir', dir)).toBe(0);
+    const m = summary(out).memory;
+    expect(m.spills).toBeGreaterThan(2);
+    expect(m.peak_table_bytes).toBeLessThanOrEqual(512 * 1024);
+    expect(m.dropped).toEqual([]);
+    expect(readFileSync(join(out, 'scans.ndjson')).equals(readFileSync(join(dir, 'free', 'scans.ndjson')))).toBe(true);
+    expect(readFileSync(join(out, 'near_misses.ndjson')).equals(readFileSync(join(dir, 'free', 'near_misses.ndjson')))).toBe(true);
+    expect(summary(out).distinct_keys).toBe(summary(join(dir, 'free')).distinct_keys);
+    expect(readdirSync(dir).filter((f) => f.startsWith('.flowsieve-spill'))).toEqual([]); // spill files are removed
+  });
+
+  it('without spilling, drops whole source partitions and says exactly which', () => {
+    const out = join(dir, 'dropped');
+    expect(cli('detect', log, '--out', out, '--workers', '2', '--max-memory', '512K', '--no-spill')).toBe(2);
+    const s = summary(out);
+    const m = s.memory;
+    expect(m.dropped.length).toBeGreaterThan(0);
+    expect(m.dropped_records).toBeGreaterThan(0);
+    expect(m.peak_table_bytes).toBeLessThanOrEqual(512 * 1024);
+    const dropped = new Set(m.dropped.map((d: { shard: number; partition: number }) => `${d.shard}/${d.partition}`));
+    const droppedSource = (src: string) => {
+      const h = hashAddress(parseAddress(src)!, 0);
+      return dropped.has(`${(h & (SHARD_BUCKETS - 1)) % 2}/${(h >>> 12) & 255}`);
+    };
+    const full = lines(join(dir, 'free', 'scans.ndjson'));
+    const kept = new Set(lines(join(out, 'scans.ndjson')));
+    // every scan of a source outside the dropped partitions is there, unchanged; none of the others
+    const expected = full.filter((l) => !droppedSource(JSON.parse(l).src));
+    expect(expected.length).toBeLessThan(full.length);
+    expect([...kept].sort()).toEqual(expected.sort());
+    expect(s.partial).toBe(true);
+  });
+
+  it('holds a flood of spoofed random sources within the limit and still finds the scanners', () => {
+    const flood = join(dir, 'flood.log');
+    copyFileSync(log, flood);
+    // 50,000 one-record sources (random public addresses) hitting random endpoints
+    let x = 12345;
+    const lines: string[] = [];
+    for (let i = 0; i < 50_000; i++) {
+      x = (Math.imul(x, 1103515245) + 12345) >>> 0;
+      const src = `${20 + (x % 60)}.${(x >>> 8) & 255}.${(x >>> 16) & 255}.${(x >>> 24) & 255}`;
+      lines.push(`2 111122223300 eni-flood ${src} 10.0.${i & 7}.${(i >> 3) & 63} ${1024 + (x % 60000)} ${x % 65536} 6 1 40 1717200000 1717200001 REJECT OK`);
+    }
+    appendFileSync(flood, lines.join('\n') + '\n');
+    const free = join(dir, 'flood-free');
+    const bounded = join(dir, 'flood-bounded');
+    expect(cli('detect', flood, '--out', free, '--workers', '2')).toBe(0);
+    expect(cli('detect', flood, '--out', bounded, '--workers', '2', '--max-memory', '1M', '--spill-dir', dir)).toBe(0);
+    const m = summary(bounded).memory;
+    expect(m.spills).toBeGreaterThan(0);
+    expect(m.peak_table_bytes).toBeLessThanOrEqual(1024 * 1024);
+    expect(summary(bounded).distinct_key_endpoint_entries).toBe(summary(free).distinct_key_endpoint_entries);
+    expect(readFileSync(join(bounded, 'scans.ndjson')).equals(readFileSync(join(free, 'scans.ndjson')))).toBe(true);
+    expect(readFileSync(join(free, 'scans.ndjson'), 'utf8')).toEqual(readFileSync(join(dir, 'free', 'scans.ndjson'), 'utf8'));
+  });
+});

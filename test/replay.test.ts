@@ -1,0 +1,238 @@
+import { describe, expect, it, beforeAll } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { appendFileSync, copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { tempDir } from './helpers/tmp.js';
+import { generateAws } from '../dist/bench/gen-aws.js';
+import { readReplayHeader } from '../dist/src/replay/file.js';
+import { encodeBlock, decodeBlock } from '../dist/src/replay/block.js';
+import { convert } from '../dist/src/replay/convert.js';
+import { DEFAULT_RUN, Engine } from '../dist/src/engine/run.js';
+import { DAY0 } from '../dist/bench/gen-aws.js';
+import { DEFAULT_THRESHOLDS } from '../dist/src/detect/rules.js';
+import { DEFAULT_OUTBOUND } from '../dist/src/engine/outbound-table.js';
+
+const CLI = new URL('../dist/src/cli/main.js', import.meta.url).pathname;
+
+function cli(...args: string[]): { code: number; stderr: string } {
+  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8' });
+  return { code: r.status ?? -1, stderr: r.stderr };
+}
+
+function summary(dir: string): Record<string, any> {
+  return JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8'));
+}
+
+const dir = tempDir('flowsieve-replay-');
+const logs = join(dir, 'logs');
+const a = join(logs, 'a.log');
+const b = join(logs, 'sub', 'b.log');
+
+beforeAll(() => {
+  mkdirSync(join(logs, 'sub'), { recursive: true });
+  generateAws(a, { records: 25_000, seed: 7 });
+  generateAws(b, { records: 10_000, seed: 8 });
+  // lines the reader rejects and no-data lines must be accounted for after a replay too
+  appendFileSync(a, '2 123456789012 eni-1 1.2.3.4 10.0.0.1 x 80 6 1 40 1717200000 1717200001 ACCEPT OK\nnot a flow log line\n');
+  const text = cli('detect', logs, '--out', join(dir, 'text'), '--workers', '2', '--near-misses', '--quiet');
+  expect(text.code).toBe(0);
+  expect(cli('convert', logs, '--out', join(dir, 'all.fsr'), '--workers', '2', '--quiet').code).toBe(0);
+});
+
+describe('replay files', () => {
+  it('give byte-identical verdicts to the logs they came from, at any worker count', () => {
+    const fsr = join(dir, 'all.fsr');
+    const want = readFileSync(join(dir, 'text', 'scans.ndjson'));
+    expect(want.length).toBeGreaterThan(500); // the data has scanners
+    for (const w of ['1', '2', '3']) {
+      const out = join(dir, `replay-${w}`);
+      const r = cli('detect', fsr, '--out', out, '--workers', w, '--near-misses', '--quiet');
+      expect(r.code, r.stderr).toBe(0);
+      expect(readFileSync(join(out, 'scans.ndjson')).equals(want), `workers ${w}`).toBe(true);
+      expect(readFileSync(join(out, 'near_misses.ndjson')).equals(readFileSync(join(dir, 'text', 'near_misses.ndjson')))).toBe(true);
+      expect(readFileSync(join(out, 'outbound.ndjson')).equals(readFileSync(join(dir, 'text', 'outbound.ndjson')))).toBe(true);
+    }
+    // the replay run accounts for every record exactly as the run on the logs did
+    const t = summary(join(dir, 'text'));
+    const s = summary(join(dir, 'replay-2'));
+    expect(s.totals.records).toBe(t.totals.records);
+    expect(s.totals.lines).toBe(t.totals.lines);
+    expect(s.totals.rejected).toBe(2);
+    expect(s.totals.nodata).toBe(t.totals.nodata);
+    expect(s.totals.inbound).toBe(t.totals.inbound);
+    expect(s.distinct_keys).toBe(t.distinct_keys);
+    const rep = s.files[0].replay;
+    expect(rep.sources).toHaveLength(2);
+    expect(rep.rows_read).toBe(rep.rows);
+    expect(rep.corrupt_blocks).toBe(0);
+    const rejects = readFileSync(join(dir, 'replay-2', 'rejects.ndjson'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(rejects.map((r) => [r.file, r.line])).toEqual([[a, 25_002], [a, 25_003]]);
+  });
+
+  it('are the same whatever the conversion spilled, its block size, or its worker count', () => {
+    const fsr = join(dir, 'small-blocks.fsr');
+    expect(cli('convert', logs, '--out', fsr, '--workers', '3', '--run-rows', '1024', '--block-rows', '50', '--quiet').code).toBe(0);
+    const h = readReplayHeader(fsr).header;
+    expect(h.blocks.offset.length).toBeGreaterThan(1000);
+    expect(Math.max(...h.blocks.rows)).toBeLessThanOrEqual(50);
+    const out = join(dir, 'replay-small');
+    expect(cli('detect', fsr, '--out', out, '--workers', '2', '--quiet').code).toBe(0);
+    expect(readFileSync(join(out, 'scans.ndjson')).equals(readFileSync(join(dir, 'text', 'scans.ndjson')))).toBe(true);
+  });
+
+  it('mix with text inputs, and a folder output holds one replay file per input', () => {
+    const per = join(dir, 'per-file') + '/';
+    expect(cli('convert', logs, '--out', per, '--quiet').code).toBe(0);
+    expect(existsSync(join(per, 'a.log.fsr'))).toBe(true);
+    expect(existsSync(join(per, 'sub', 'b.log.fsr'))).toBe(true);
+    const out = join(dir, 'mixed');
+    expect(cli('detect', join(per, 'a.log.fsr'), b, '--out', out, '--workers', '2', '--quiet').code).toBe(0);
+    expect(readFileSync(join(out, 'scans.ndjson')).equals(readFileSync(join(dir, 'text', 'scans.ndjson')))).toBe(true);
+  });
+
+  it('split by --partition exactly as the logs do', () => {
+    for (const part of ['0/2', '1/2']) {
+      const t = join(dir, `text-part-${part[0]}`);
+      const r = join(dir, `replay-part-${part[0]}`);
+      expect(cli('detect', logs, '--out', t, '--partition', part, '--quiet').code).toBe(0);
+      expect(cli('detect', join(dir, 'all.fsr'), '--out', r, '--partition', part, '--workers', '3', '--quiet').code).toBe(0);
+      expect(readFileSync(join(r, 'scans.ndjson')).equals(readFileSync(join(t, 'scans.ndjson'))), part).toBe(true);
+      expect(summary(r).files[0].replay.outside_partition).toBeGreaterThan(0);
+      // counted as the run on the logs counts them
+      expect(summary(r).totals).toEqual({ ...summary(t).totals, files: 1, bytes_read: summary(r).totals.bytes_read });
+    }
+  });
+
+  it('count the records of finalised windows as late, as the logs do (serve)', async () => {
+    const opts = {
+      inputs: [], workers: 2, windowSeconds: 21600, thresholds: DEFAULT_THRESHOLDS, nearMisses: false, outbound: DEFAULT_OUTBOUND, ...DEFAULT_RUN,
+    };
+    const ingest = async (input: string) => {
+      const engine = new Engine(opts);
+      try {
+        const ing = await engine.ingest([input], undefined, { lateBefore: DAY0 + 2 * 21600 });
+        return { ing, scans: JSON.stringify((await engine.finalize()).scans) };
+      } finally {
+        await engine.close();
+      }
+    };
+    const t = await ingest(logs);
+    const r = await ingest(join(dir, 'all.fsr'));
+    expect(t.ing.totals.late).toBeGreaterThan(0);
+    expect(r.ing.totals).toEqual(t.ing.totals);
+    const lateOf = (files: Array<{ lateByWindow: Array<[number, number]> }>) => {
+      const m = new Map<number, number>();
+      for (const f of files) for (const [w, n] of f.lateByWindow) m.set(w, (m.get(w) ?? 0) + n);
+      return [...m].sort((x, y) => x[0] - y[0]);
+    };
+    expect(lateOf(r.ing.files)).toEqual(lateOf(t.ing.files));
+    expect(r.ing.minStart).toBe(t.ing.minStart);
+    expect(r.ing.maxEnd).toBe(t.ing.maxEnd);
+    expect(r.scans).toBe(t.scans);
+  });
+
+  it('report a corrupt block with its offset, skip it and read the rest', () => {
+    const good = join(dir, 'all.fsr');
+    const bad = join(dir, 'corrupt.fsr');
+    copyFileSync(good, bad);
+    const { header, dataStart } = readReplayHeader(bad);
+    const k = header.blocks.rows.indexOf(Math.max(...header.blocks.rows));
+    const at = dataStart + header.blocks.offset[k]!;
+    const bytes = readFileSync(bad);
+    bytes[at + header.blocks.length[k]! - 5]! ^= 0xff; // inside the compressed payload
+    writeFileSync(bad, bytes);
+    const out = join(dir, 'replay-corrupt');
+    const r = cli('detect', bad, '--out', out, '--workers', '2', '--quiet');
+    expect(r.code).toBe(2);
+    const f = summary(out).files[0];
+    expect(f.error).toContain(`at byte ${at}`);
+    expect(f.error).toContain('checksum');
+    expect(f.replay.corrupt_blocks).toBe(1);
+    expect(f.replay.corrupt[0].offset).toBe(at);
+    expect(f.replay.corrupt_rows).toBe(header.blocks.rows[k]);
+    expect(f.replay.rows_read).toBe(header.rows - header.blocks.rows[k]!);
+    expect(summary(out).partial).toBe(true);
+  });
+
+  it('read what a truncated file still holds and name the missing blocks', () => {
+    const cut = join(dir, 'truncated.fsr');
+    copyFileSync(join(dir, 'all.fsr'), cut);
+    const { header, dataStart, fileSize } = readReplayHeader(cut);
+    const keep = Math.floor((fileSize + dataStart) / 2);
+    truncateSync(cut, keep);
+    const out = join(dir, 'replay-truncated');
+    expect(cli('detect', cut, '--out', out, '--quiet').code).toBe(2);
+    const f = summary(out).files[0];
+    const lost = header.blocks.offset.map((o, k) => [dataStart + o, header.blocks.length[k]!, header.blocks.rows[k]!]).filter(([o, l]) => o + l > keep);
+    expect(f.replay.corrupt_blocks).toBe(lost.length);
+    expect(f.replay.corrupt[0].offset).toBe(Math.min(...lost.map(([o]) => o)));
+    expect(f.replay.rows_read).toBe(header.rows - lost.reduce((s, [, , rows]) => s + rows, 0));
+    expect(f.error).toContain('truncated');
+  });
+
+  it('check the header and the format version', () => {
+    const v2 = join(dir, 'v2.fsr');
+    const bytes = readFileSync(join(dir, 'all.fsr'));
+    bytes.writeUInt32LE(2, 8);
+    writeFileSync(v2, bytes);
+    const out = join(dir, 'replay-v2');
+    expect(cli('detect', v2, '--out', out, '--quiet').code).toBe(2);
+    expect(summary(out).files[0].error).toMatch(/version 2 is not supported/);
+
+    const hdr = join(dir, 'bad-header.fsr');
+    const b2 = readFileSync(join(dir, 'all.fsr'));
+    b2[30]! ^= 0x55;
+    writeFileSync(hdr, b2);
+    const out2 = join(dir, 'replay-bad-header');
+    expect(cli('detect', hdr, '--out', out2, '--quiet').code).toBe(2);
+    expect(summary(out2).files[0].error).toMatch(/header checksum/);
+  });
+
+  it('are written atomically: a failed conversion leaves no file behind', async () => {
+    const target = join(dir, 'atomic');
+    mkdirSync(join(target, 'occupied'), { recursive: true });
+    writeFileSync(join(target, 'occupied', 'x'), 'x');
+    // the rename onto a non-empty folder fails after all the work is done
+    await expect(
+      convert({
+        inputs: [a], out: join(target, 'occupied'), workers: 2, windowSeconds: 21600, thresholds: DEFAULT_THRESHOLDS,
+        nearMisses: false, outbound: DEFAULT_OUTBOUND, ...DEFAULT_RUN,
+      }),
+    ).rejects.toThrow();
+    expect(readdirSync(target)).toEqual(['occupied']);
+    expect(readdirSync(join(target, 'occupied'))).toEqual(['x']);
+    // and a good one leaves only the file
+    const ok = await convert({
+      inputs: [a], out: join(target, 'a.fsr'), workers: 2, windowSeconds: 21600, thresholds: DEFAULT_THRESHOLDS, nearMisses: false,
+      outbound: DEFAULT_OUTBOUND, ...DEFAULT_RUN,
+    });
+    expect(ok.rows).toBeGreaterThan(0);
+    expect(readdirSync(target).sort()).toEqual(['a.fsr', 'occupied']);
+    expect(statSync(join(target, 'a.fsr')).size).toBe(ok.bytesOut);
+  });
+});
+
+describe('blocks', () => {
+  it('round-trip columns and refuse damaged frames', () => {
+    const cols: Array<[string, any, number]> = [
+      ['a', Uint32Array.from([1, 2, 3, 0xffffffff]), 4],
+      ['b', Float64Array.from([NaN, 1.5, -2, 1e20]), 4],
+      ['c', Uint8Array.from([9, 8, 7]), 3],
+      ['d', Int16Array.from([-1, 300]), 2],
+    ];
+    const frame = encodeBlock({ kind: 'test', rows: 4, bucket: 5, minTime: 10, maxTime: 20, columns: cols });
+    const d = decodeBlock(frame, 'test');
+    expect(d.header.bucket).toBe(5);
+    expect(Array.from(d.columns.get('a')!)).toEqual([1, 2, 3, 0xffffffff]);
+    expect(Array.from(d.columns.get('b')!)).toEqual([NaN, 1.5, -2, 1e20]);
+    expect(Array.from(d.columns.get('c')!)).toEqual([9, 8, 7]);
+    expect(Array.from(d.columns.get('d')!)).toEqual([-1, 300]);
+    expect(() => decodeBlock(frame, 'other')).toThrow(/expected 'other'/);
+    for (const at of [0, 6, 14, frame.length - 1]) {
+      const bad = Buffer.from(frame);
+      bad[at]! ^= 1;
+      expect(() => decodeBlock(bad, 'test'), `byte ${at}`).toThrow();
+    }
+    expect(() => decodeBlock(frame.subarray(0, frame.length - 3), 'test')).toThrow(/block is/);
+  });
+});
