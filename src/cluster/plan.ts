@@ -1,6 +1,6 @@
 /**
  * A cluster run's plan: the input files (as `detect` would see them), cut into groups
- * that one convert job stages each, the partition count and the detection options. The
+ * that one convert job converts (or stages) each, the partition count and the detection options. The
  * plan is written to the store by `cluster submit`; jobs carry only the run id and their
  * group or partition, and read the plan from the store. The run id is a hash of the plan,
  * so submitting the same inputs and options again names the same run (and its steps,
@@ -32,11 +32,19 @@ export interface PlannedFile {
   error?: string; // unreadable at submit: reported, never staged (as detect reports it)
 }
 
+/**
+ * What a convert step makes of its input group: `replay`, one replay file (parsed once;
+ * detect steps read replay blocks, not text), or `copy`, the files as they are (detect
+ * steps parse them, and the merged summary lists the very files a single detect lists).
+ */
+export type Stage = 'replay' | 'copy';
+
 export interface RunPlan {
   version: 1;
   run: string;
   inputs: string[]; // as given to submit
   partitions: number;
+  stage: Stage;
   /** Detection option values as parsed (file options replaced by store keys). */
   options: Record<string, string | number | boolean | string[]>;
   files: PlannedFile[];
@@ -50,6 +58,7 @@ export const runPrefix = (run: string) => `runs/${run}`;
 export const planKey = (run: string) => `${runPrefix(run)}/plan.json`;
 export const groupName = (g: number) => `g${String(g).padStart(4, '0')}`;
 export const groupManifestKey = (run: string, g: number) => `${runPrefix(run)}/groups/${groupName(g)}.json`;
+export const replayKey = (run: string, g: number) => `${runPrefix(run)}/groups/${groupName(g)}.fsr`;
 export const partialKey = (run: string, p: number, count: number) => `${runPrefix(run)}/partials/partial-${p}-of-${count}.fsp`;
 export const outputPrefix = (run: string) => `${runPrefix(run)}/out`;
 export const configKey = (run: string, option: string) => `${runPrefix(run)}/config/${option}`;
@@ -68,6 +77,7 @@ export function stagedKey(run: string, g: number, index: number, display: string
 export interface PlanRequest {
   inputs: string[];
   partitions: number;
+  stage: Stage;
   options: Record<string, string | number | boolean | string[] | undefined>;
   groupBytes: number;
   attempts: number;
@@ -114,6 +124,7 @@ export function makePlan(req: PlanRequest): { plan: RunPlan; configFiles: Array<
     options,
     configs: configs.map((c) => [c.name, createHash('sha256').update(c.data).digest('hex')]),
     partitions: req.partitions,
+    stage: req.stage,
     groups,
   });
   const run = req.run ?? `run-${createHash('sha256').update(identity).digest('hex').slice(0, 16)}`;
@@ -122,7 +133,10 @@ export function makePlan(req: PlanRequest): { plan: RunPlan; configFiles: Array<
     options[f.option] = f.list ? keys : keys[0]!;
   }
   return {
-    plan: { version: 1, run, inputs: req.inputs, partitions: req.partitions, options, files, groups, attempts: req.attempts, backoffMs: req.backoffMs },
+    plan: {
+      version: 1, run, inputs: req.inputs, partitions: req.partitions, stage: req.stage, options, files, groups,
+      attempts: req.attempts, backoffMs: req.backoffMs,
+    },
     configFiles: configs.map((c) => ({ key: configKey(run, c.name), data: c.data })),
   };
 }

@@ -3,21 +3,22 @@
  * store and returns at once when it is there: a step retried after a crash, or
  * resubmitted after Redis lost its jobs, costs nothing when its work was done.
  *
- * Until replay files land (`flowsieve convert --partitions P`), the convert step stages
- * its input group into the store as it is, and each detect step reads every staged file
- * with --partition p/P. With replay files, the convert step writes one replay file per
- * partition into the group's manifest and the detect step reads only its own: only
- * `convertGroup` and `inputsOfPartition` change.
+ * The convert step of an input group writes one replay file of the group (stage
+ * `replay`: parsed once, here) or copies the files as they are (stage `copy`). Each
+ * detect step reads every group's output with --partition p/P. When `flowsieve convert`
+ * can write one replay file per partition, the manifest lists them (`byPartition`) and a
+ * detect step reads only its own: `convertGroup` and `partitionSlots` are the places.
  */
 import { stat } from 'node:fs/promises';
 import { detect, type DetectResult, type FileReport } from '../engine/run.js';
 import { newCounters } from '../flow/sink.js';
+import { convert } from '../replay/convert.js';
 import { detectOptionsFrom } from '../cli/common.js';
 import { runSettings, writeResults } from '../cli/commands/detect.js';
 import { analysisPlan, runAnalysis } from '../cli/analysis.js';
 import { decodePartial, encodePartial, mergePartials, toPartial } from './partial.js';
 import {
-  FILE_OPTIONS, groupManifestKey, loadPlan, outputPrefix, partialKey, stagedKey, type PlannedFile, type RunPlan,
+  FILE_OPTIONS, groupManifestKey, groupName, loadPlan, outputPrefix, partialKey, replayKey, stagedKey, type PlannedFile, type RunPlan,
 } from './plan.js';
 import { ensureDetectFlow, type StepData, type StepName } from './queue.js';
 import type { Store } from './store.js';
@@ -27,13 +28,15 @@ export interface StepContext {
   store: Store;
   connection: ConnectionOptions;
   queueName: string;
-  workers: number; // threads of a detect step
+  workers: number; // threads of a convert or detect step
 }
 
-/** A group's staged files, written last by its convert step. */
+/** What a group's convert step wrote (the manifest is written last: it says the step is done). */
 export interface GroupManifest {
   group: number;
-  files: Array<{ index: number; key: string; size: number }>;
+  files: Array<{ index: number; size: number; key?: string }>; // key: the staged copy (stage copy)
+  replay?: string; // the group's replay file (stage replay)
+  byPartition?: string[]; // one replay file per partition (when convert can write them)
 }
 
 export async function runStep(ctx: StepContext, name: StepName, data: StepData): Promise<Record<string, unknown>> {
@@ -51,21 +54,36 @@ export async function runStep(ctx: StepContext, name: StepName, data: StepData):
   throw new Error(`unknown step '${name as string}'`);
 }
 
-/** Stage the group's files into the store, checking they are still what the plan saw. */
+/** Convert (or stage) the group's files into the store, checking they are still what the plan saw. */
 async function convertGroup(ctx: StepContext, plan: RunPlan, g: number): Promise<Record<string, unknown>> {
   const manifestKey = groupManifestKey(plan.run, g);
   if ((await ctx.store.size(manifestKey)) !== undefined) return { cached: true };
-  const files: GroupManifest['files'] = [];
-  for (const i of plan.groups[g] ?? []) {
-    const f = plan.files[i]!;
-    await checkUnchanged(f);
-    const key = stagedKey(plan.run, g, i, f.display);
-    const size = await ctx.store.putFile(key, f.path);
-    if (size !== f.size) throw new Error(`${f.display} changed while it was copied (${f.size} bytes planned, ${size} copied)`);
-    files.push({ index: i, key, size });
+  const files = (plan.groups[g] ?? []).map((i) => ({ index: i, file: plan.files[i]! }));
+  for (const { file } of files) await checkUnchanged(file);
+  const manifest: GroupManifest = { group: g, files: [] };
+  if (plan.stage === 'replay') {
+    const key = replayKey(plan.run, g);
+    let records = 0;
+    const size = await withOptionFiles(ctx.store, plan, [], async (values) =>
+      ctx.store.putWith(key, async (out) => {
+        const opts = detectOptionsFrom({ ...values, workers: ctx.workers }, files.map((f) => f.file.path));
+        const r = await convert({ ...opts, out });
+        records = r.totals.records;
+      }),
+    );
+    manifest.files = files.map(({ index, file }) => ({ index, size: file.size }));
+    manifest.replay = key;
+    await ctx.store.put(manifestKey, JSON.stringify(manifest));
+    return { files: files.length, records, replayBytes: size };
   }
-  await ctx.store.put(manifestKey, JSON.stringify({ group: g, files } satisfies GroupManifest));
-  return { files: files.length, bytes: files.reduce((s, f) => s + f.size, 0) };
+  for (const { index, file } of files) {
+    const key = stagedKey(plan.run, g, index, file.display);
+    const size = await ctx.store.putFile(key, file.path);
+    if (size !== file.size) throw new Error(`${file.display} changed while it was copied (${file.size} bytes planned, ${size} copied)`);
+    manifest.files.push({ index, key, size });
+  }
+  await ctx.store.put(manifestKey, JSON.stringify(manifest));
+  return { files: files.length, bytes: manifest.files.reduce((sum, f) => sum + f.size, 0) };
 }
 
 async function checkUnchanged(f: PlannedFile): Promise<void> {
@@ -82,7 +100,7 @@ async function checkUnchanged(f: PlannedFile): Promise<void> {
   }
 }
 
-/** All groups are staged: add the detect steps and the merge. */
+/** All groups are converted: add the detect steps and the merge. */
 async function startPartitions(ctx: StepContext, plan: RunPlan): Promise<boolean> {
   for (let g = 0; g < plan.groups.length; g++) {
     if ((await ctx.store.size(groupManifestKey(plan.run, g))) === undefined) throw new Error(`group ${g} has no manifest in the store`);
@@ -90,14 +108,30 @@ async function startPartitions(ctx: StepContext, plan: RunPlan): Promise<boolean
   return ensureDetectFlow(ctx.connection, ctx.queueName, plan);
 }
 
-/** The staged keys of every readable file, in plan order, for partition p. */
-async function inputsOfPartition(store: Store, plan: RunPlan): Promise<Map<number, string>> {
-  const keys = new Map<number, string>();
+/**
+ * A detect step's inputs, in the order its summary lists them: a store object read
+ * under the name the summary gives it, or a file unreadable at submit (listed, not read).
+ */
+type Slot = { key: string; display: string } | { unreadable: PlannedFile };
+
+async function partitionSlots(store: Store, plan: RunPlan, p: number): Promise<Slot[]> {
+  const manifests: GroupManifest[] = [];
   for (let g = 0; g < plan.groups.length; g++) {
-    const m = JSON.parse((await store.get(groupManifestKey(plan.run, g))).toString('utf8')) as GroupManifest;
-    for (const f of m.files) keys.set(f.index, f.key);
+    manifests.push(JSON.parse((await store.get(groupManifestKey(plan.run, g))).toString('utf8')) as GroupManifest);
   }
-  return keys;
+  const unreadable = plan.files.filter((f) => f.error).map((f) => ({ unreadable: f }));
+  if (plan.stage === 'replay') {
+    // the groups' replay files, named by their place in the store, then the files that could not be read
+    const replays = manifests.map((m) => {
+      const key = m.byPartition?.[p] ?? m.replay!;
+      return { key, display: `${groupName(m.group)}.fsr` };
+    });
+    return [...replays, ...unreadable];
+  }
+  // every file where a single detect lists it, under the name it gives it
+  const staged = new Map<number, string>();
+  for (const m of manifests) for (const f of m.files) staged.set(f.index, f.key!);
+  return plan.files.map((f, i) => (f.error ? { unreadable: f } : { key: staged.get(i)!, display: f.display }));
 }
 
 type OptionValues = Record<string, string | number | boolean | string[] | undefined>;
@@ -123,15 +157,17 @@ function withOptionFiles<T>(store: Store, plan: RunPlan, extraKeys: string[], us
   });
 }
 
-/** Detect one partition over the staged input; write its partial result. */
+/** Detect one partition over the converted input; write its partial result. */
 async function detectPartition(ctx: StepContext, plan: RunPlan, p: number): Promise<Record<string, unknown>> {
   const key = partialKey(plan.run, p, plan.partitions);
   if ((await ctx.store.size(key)) !== undefined) return { cached: true };
-  const staged = await inputsOfPartition(ctx.store, plan);
-  const order = [...staged.keys()].sort((a, b) => a - b);
-  const partial = await withOptionFiles(ctx.store, plan, order.map((i) => staged.get(i)!), async (values, inputs) => {
+  const slots = await partitionSlots(ctx.store, plan, p);
+  const read = slots.filter((s): s is { key: string; display: string } => 'key' in s);
+  const partial = await withOptionFiles(ctx.store, plan, read.map((s) => s.key), async (values, inputs) => {
     const opts = detectOptionsFrom({ ...values, workers: ctx.workers, partition: `${p}/${plan.partitions}` }, inputs);
-    const result = asSubmitted(await detect(opts), plan, new Map(inputs.map((path, k) => [path, order[k]!])));
+    const names = new Map(inputs.map((path, k) => [path, read[k]!.display]));
+    for (const f of plan.files) names.set(f.path, f.display); // sources named in replay files and their rejects
+    const result = asSubmitted(await detect(opts), slots, names);
     return toPartial(result, opts, plan.inputs, runSettings(opts, plan.inputs));
   });
   await ctx.store.put(key, encodePartial(partial));
@@ -139,19 +175,20 @@ async function detectPartition(ctx: StepContext, plan: RunPlan, p: number): Prom
 }
 
 /**
- * The result as a detect over the submitted paths reports it: staged paths named as the
- * user gave them, and the files unreadable at submit listed in their place.
+ * The result as the summary should list it: store objects under the names the user knows,
+ * and the files unreadable at submit in their place.
  */
-function asSubmitted(r: DetectResult, plan: RunPlan, indexOf: Map<string, number>): DetectResult {
-  const read = new Map<number, FileReport>();
-  for (const f of r.files) {
-    const i = indexOf.get(f.path);
-    if (i === undefined) throw new Error(`detect reported an unplanned file ${f.path}`);
-    read.set(i, { ...f, path: plan.files[i]!.display });
-  }
-  const files = plan.files.map((f, i) => read.get(i) ?? unreadable(f));
-  const rejects = r.rejects.map((x) => ({ ...x, file: plan.files[indexOf.get(x.file) ?? -1]?.display ?? x.file }));
-  return { ...r, files, rejects, partial: r.partial || plan.files.some((f) => f.error) };
+function asSubmitted(r: DetectResult, slots: Slot[], names: Map<string, string>): DetectResult {
+  const name = (path: string) => names.get(path) ?? path;
+  let k = 0; // detect reports one file per input path, in order
+  const files = slots.map((s): FileReport => {
+    if ('unreadable' in s) return unreadable(s.unreadable);
+    const f = r.files[k++]!;
+    return { ...f, path: s.display, ...(f.replay ? { replay: { ...f.replay, sources: f.replay.sources.map(name) } } : {}) };
+  });
+  if (k !== r.files.length) throw new Error(`detect reported ${r.files.length} files for ${k} inputs`);
+  const rejects = r.rejects.map((x) => ({ ...x, file: name(x.file) }));
+  return { ...r, files, rejects, partial: r.partial || slots.some((s) => 'unreadable' in s) };
 }
 
 /** The report detect gives a file it could not read (src/engine/run.ts collectReports). */

@@ -18,6 +18,8 @@ export interface Store {
   put(key: string, data: string | Uint8Array): Promise<void>;
   /** Upload a local file (streamed, not read into memory). Returns its size. */
   putFile(key: string, localPath: string): Promise<number>;
+  /** Have `write` make the object as a local file (a writer that wants a path); returns its size. */
+  putWith(key: string, write: (localPath: string) => Promise<void>): Promise<number>;
   get(key: string): Promise<Buffer>;
   /** undefined when the object does not exist. */
   size(key: string): Promise<number | undefined>;
@@ -72,6 +74,21 @@ export class FolderStore implements Store {
     const tmp = this.tmpFor(path);
     try {
       await copyFile(localPath, tmp);
+      const size = (await stat(tmp)).size;
+      await rename(tmp, path);
+      return size;
+    } catch (err) {
+      await rm(tmp, { force: true });
+      throw err;
+    }
+  }
+
+  async putWith(key: string, write: (localPath: string) => Promise<void>): Promise<number> {
+    const path = this.path(key);
+    await mkdir(dirname(path), { recursive: true });
+    const tmp = this.tmpFor(path);
+    try {
+      await write(tmp);
       const size = (await stat(tmp)).size;
       await rename(tmp, path);
       return size;

@@ -30,6 +30,13 @@ const submitSpec: CommandSpec = {
     { name: 'partitions', type: 'number', help: 'partitions of the scan keys (source-address hash): detect steps', default: 8 },
     { name: 'run', type: 'string', help: 'run name (default: a hash of the inputs and options, so a resubmission names the same run)', value: 'ID' },
     { name: 'group-bytes', type: 'number', help: 'input bytes per convert step', default: 1 << 30 },
+    {
+      name: 'stage',
+      type: 'string',
+      help: "convert steps write a replay file per group ('replay'), or copy the files as they are ('copy': the summary then lists them as a single detect does)",
+      default: 'replay',
+      value: 'replay|copy',
+    },
     { name: 'attempts', type: 'number', help: 'tries of a step before the run is reported failed', default: 3 },
     { name: 'backoff-ms', type: 'number', help: 'wait before the first retry (doubles each time)', default: 5000 },
     { name: 'wait', type: 'boolean', help: 'wait for the run to finish; exit 0 done, 2 done but partial input, 4 failed or lost' },
@@ -122,6 +129,8 @@ async function submit(args: Parsed): Promise<number> {
     const attempts = Number(v.attempts);
     if (!(Number.isInteger(attempts) && attempts >= 1)) throw new UsageError('--attempts must be at least 1');
     if (args.positionals.includes('-')) throw new UsageError('cluster submit reads files, not stdin');
+    const stage = String(v.stage);
+    if (stage !== 'replay' && stage !== 'copy') throw new UsageError("--stage must be 'replay' or 'copy'");
     detectOptionsFrom({ ...v, workers: 1 }, args.positionals); // usage errors now, not in a worker
     analysisPlan(v);
     const options: Record<string, string | number | boolean | string[] | undefined> = {};
@@ -129,7 +138,7 @@ async function submit(args: Parsed): Promise<number> {
     let made;
     try {
       made = makePlan({
-        inputs: args.positionals, partitions, options, groupBytes: Math.max(1, Number(v['group-bytes'])),
+        inputs: args.positionals, partitions, stage, options, groupBytes: Math.max(1, Number(v['group-bytes'])),
         attempts, backoffMs: Math.max(0, Number(v['backoff-ms'])), run: v.run ? checkRunName(String(v.run)) : undefined,
       });
     } catch (err) {
