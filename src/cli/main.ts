@@ -9,14 +9,18 @@ import * as exportLists from './commands/export.js';
 import * as report from './commands/report.js';
 import * as generate from './commands/generate.js';
 import * as serve from './commands/serve.js';
+import * as merge from './commands/merge.js';
+import * as cluster from './commands/cluster.js';
 
 
 interface Command {
   spec: CommandSpec;
   run(args: Parsed): Promise<number>;
+  /** A command group (cluster): `flowsieve cluster submit ...`; the subcommands' names include the group's. */
+  subcommands?: Command[];
 }
 
-const COMMANDS: Command[] = [detect, convert, serve, generate, filter, history, exportLists, report];
+const COMMANDS: Command[] = [detect, convert, serve, generate, filter, history, exportLists, report, merge, cluster];
 
 function usage(): string {
   return [
@@ -35,10 +39,24 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(usage() + '\n');
     return name ? 0 : 1;
   }
-  const cmd = COMMANDS.find((c) => c.spec.name === name);
+  let cmd = COMMANDS.find((c) => c.spec.name === name);
   if (!cmd) {
     process.stderr.write(`flowsieve: unknown command '${name}'\n\n${usage()}\n`);
     return 1;
+  }
+  if (cmd.subcommands) {
+    const group = cmd;
+    const sub = group.subcommands!.find((c) => c.spec.name === `${name} ${rest[0]}`);
+    if (!sub) {
+      const list = group.subcommands!.map((c) => `  ${c.spec.name.padEnd(18)} ${c.spec.summary}`).join('\n');
+      const help = rest[0] === undefined || rest[0] === '--help' || rest[0] === '-h';
+      (help ? process.stdout : process.stderr).write(
+        `${help ? '' : `flowsieve: unknown subcommand '${name} ${rest[0]}'\n\n`}usage: ${group.spec.usage}\n\n${list}\n`,
+      );
+      return help && rest[0] !== undefined ? 0 : 1;
+    }
+    cmd = sub;
+    rest.shift();
   }
   if (rest.includes('--help') || rest.includes('-h')) {
     process.stdout.write(helpText(cmd.spec) + '\n');

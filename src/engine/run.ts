@@ -96,6 +96,8 @@ export interface DetectResult {
   alertsSuppressed: number;
   endpointDays: EndpointDay[];
   nearMisses: KeyVerdict[];
+  /** Raw outbound findings before the allow list and the worm signature (a partition's merge rebuilds the alerts). */
+  findings: OutboundFinding[];
   files: FileReport[];
   totals: SinkCounters;
   bytesIn: number;
@@ -378,6 +380,7 @@ export async function detect(opts: DetectOptions): Promise<DetectResult> {
       alertsSuppressed: fin.alertsSuppressed,
       endpointDays: fin.endpointDays,
       nearMisses: fin.nearMisses,
+      findings: fin.findings,
       files: ingest.files,
       totals: ingest.totals,
       bytesIn: ingest.bytesIn,

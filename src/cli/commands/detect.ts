@@ -11,6 +11,8 @@ import { HistoryStore } from '../../store/history.js';
 import { describeOutcome, recordDetectRun } from '../../store/record.js';
 import { ANALYSIS_OPTIONS, analysisPlan, enrichmentColumns, humanAnalysis, runAnalysis } from '../analysis.js';
 import { writeStats, type Analysis } from '../../stats/index.js';
+import { encodePartial, partialName, toPartial } from '../../cluster/partial.js';
+import type { DetectOptions } from '../../engine/run.js';
 
 export const spec: CommandSpec = {
   name: 'detect',
@@ -18,6 +20,12 @@ export const spec: CommandSpec = {
   usage: 'flowsieve detect <file|dir|->... --out DIR [options]',
   options: [
     { name: 'out', type: 'string', help: 'output folder', value: 'DIR' },
+    {
+      name: 'partials',
+      type: 'string',
+      help: 'with --partition p/P: write this partition\'s result as DIR/partial-<p>-of-<P>.fsp for flowsieve merge',
+      value: 'DIR',
+    },
     { name: 'near-misses', type: 'boolean', help: 'also write keys with enough endpoints that failed a condition' },
     { name: 'quiet', type: 'boolean', help: 'no summary or progress on stderr' },
     { name: 'state', type: 'string', help: 'history folder: add this run\'s scanner days to its database (same input never counts twice)', value: 'DIR' },
@@ -29,32 +37,56 @@ export const spec: CommandSpec = {
 export async function run(args: Parsed): Promise<number> {
   const v = args.values;
   if (args.positionals.length === 0) throw new UsageError('detect needs at least one input path (or - for stdin)');
-  if (!v.out) throw new UsageError('detect needs --out DIR');
-  const out = String(v.out);
+  if (!v.out && !v.partials) throw new UsageError('detect needs --out DIR (or --partials DIR with --partition p/P)');
   const opts = detectOptionsFrom(v, args.positionals);
+  if (v.partials && !opts.partition) throw new UsageError('--partials needs --partition p/P');
+  if (v.partials && v.state) throw new UsageError('--state records whole runs: give it to flowsieve merge, not to one partition');
   const quiet = Boolean(v.quiet);
   const plan = analysisPlan(v); // opens the IP databases now: a bad path fails before detection
   const history = openHistory(v.state); // before detection: a bad --state fails fast
   if (!quiet && process.stderr.isTTY) opts.onProgress = progressLine;
   const result = await detect(opts);
   if (!quiet && process.stderr.isTTY) process.stderr.write('\r\x1b[K');
-  const analysis = await runAnalysis(result, opts.windowSeconds, plan);
-  writeResults(out, result, opts.windowSeconds, {
+  const settings = runSettings(opts, args.positionals);
+  if (v.out) {
+    // statistics and enrichment need the whole run: a partition's come from flowsieve merge
+    const analysis = await runAnalysis(result, opts.windowSeconds, plan);
+    writeResults(String(v.out), result, opts.windowSeconds, { ...settings, analysis: plan.settings }, opts.nearMisses, analysis);
+    if (!quiet) process.stderr.write(humanSummary(result, String(v.out)) + '\n' + humanAnalysis(analysis) + '\n');
+  }
+  if (v.partials) {
+    const path = writePartial(String(v.partials), result, opts, args.positionals, settings);
+    if (!quiet && !v.out) process.stderr.write(humanSummary(result, path) + '\n');
+  }
+  if (history && !recordHistory(history, result, historyOptions(opts.windowSeconds, opts.thresholds, args.positionals, v.out), quiet)) return 3;
+  return result.partial ? 2 : 0;
+}
+
+/** What the history records of a run (detect, or the merge of a partitioned one). */
+export function historyOptions(windowSeconds: number, thresholds: unknown, inputs: string[], out: unknown): Parameters<typeof recordDetectRun>[2] {
+  return { windowSeconds, inputs, settings: { window_seconds: windowSeconds, thresholds }, outDir: out === undefined ? undefined : String(out) };
+}
+
+/** The `settings` block of summary.json, before the analysis settings. */
+export function runSettings(opts: DetectOptions, inputs: string[]): Record<string, unknown> {
+  return {
     window_seconds: opts.windowSeconds,
     thresholds: opts.thresholds,
     workers: opts.workers,
     partition: opts.partition ?? null,
-    inputs: args.positionals,
-    analysis: plan.settings,
-  }, opts.nearMisses, analysis);
-  if (!quiet) process.stderr.write(humanSummary(result, out) + '\n');
-  if (!quiet) process.stderr.write(humanAnalysis(analysis) + '\n');
-  if (history && !recordHistory(history, result, { windowSeconds: opts.windowSeconds, inputs: args.positionals, settings: { window_seconds: opts.windowSeconds, thresholds: opts.thresholds }, outDir: out }, quiet)) return 3;
-  return result.partial ? 2 : 0;
+    inputs,
+  };
+}
+
+/** A partition's partial result, atomically, under its deterministic name; returns the path. */
+export function writePartial(dir: string, result: DetectResult, opts: DetectOptions, inputs: string[], settings: Record<string, unknown>): string {
+  const path = `${dir}/${partialName(opts.partition!)}`;
+  writeFileAtomic(path, encodePartial(toPartial(result, opts, inputs, settings)));
+  return path;
 }
 
 // --- history (--state DIR): see src/store/ -------------------------------------------
-function openHistory(state: unknown): HistoryStore | null {
+export function openHistory(state: unknown): HistoryStore | null {
   if (state === undefined) return null;
   try {
     return HistoryStore.open(String(state), { create: true });
@@ -63,7 +95,7 @@ function openHistory(state: unknown): HistoryStore | null {
   }
 }
 
-function recordHistory(store: HistoryStore, result: DetectResult, o: Parameters<typeof recordDetectRun>[2], quiet: boolean): boolean {
+export function recordHistory(store: HistoryStore, result: DetectResult, o: Parameters<typeof recordDetectRun>[2], quiet: boolean): boolean {
   const dir = store.dir;
   try {
     const outcome = recordDetectRun(store, result, o);
