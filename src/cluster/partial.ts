@@ -80,9 +80,18 @@ export function partialName(p: { index: number; count: number }): string {
 
 const PARTIAL_NAME = /^partial-(\d+)-of-(\d+)\.fsp$/;
 
+/**
+ * `convert --partitions P` writes NAME.part-<p>-of-<P>.fsr: partition p's share of one
+ * input. Partials compare and merge them as the one input they are parts of.
+ */
+const PART_FILE = /\.part-\d+-of-(\d+)\.fsr$/;
+export function partitionFileKey(path: string): string {
+  return path.replace(PART_FILE, '.part-*-of-$1.fsr');
+}
+
 export function configOf(opts: DetectOptions, inputs: string[]): PartialConfig {
   return {
-    inputs,
+    inputs: inputs.map(partitionFileKey),
     windowSeconds: opts.windowSeconds,
     thresholds: { ...opts.thresholds },
     nearMisses: opts.nearMisses,
@@ -113,7 +122,7 @@ export function toPartial(result: DetectResult, opts: DetectOptions, inputs: str
     nearMisses: result.nearMisses,
     endpointDays: result.endpointDays,
     findings: result.findings,
-    files: result.files,
+    files: result.files.map((f) => ({ ...f, path: partitionFileKey(f.path) })),
     totals: result.totals,
     bytesIn: result.bytesIn,
     keys: result.keys,
@@ -294,9 +303,17 @@ function mergeFiles(parts: PartialResult[]): FileReport[] {
   return first.files.map((f0, i) => {
     const counters = { ...f0.counters, otherPartition: 0 };
     for (const k of PARTITIONED_COUNTERS) counters[k] = 0;
+    // a per-partition replay file holds only its partition's rows: its bytes add up
+    const perPartition = PART_FILE.test(f0.path.replace('*', '0'));
+    let bytes = 0;
+    let decompressedBytes = 0;
     for (const p of parts) {
       const f = p.files[i];
-      if (!f || f.path !== f0.path || f.bytes !== f0.bytes || f.error !== f0.error) {
+      if (f) {
+        bytes += f.bytes;
+        decompressedBytes += f.decompressedBytes;
+      }
+      if (!f || f.path !== f0.path || (!perPartition && f.bytes !== f0.bytes) || f.error !== f0.error) {
         throw new PartialError(`partitions ${first.partition.index} and ${p.partition.index} did not read the same file ${f0.path}`);
       }
       for (const k of Object.keys(counters) as (keyof SinkCounters)[]) {
@@ -316,6 +333,7 @@ function mergeFiles(parts: PartialResult[]): FileReport[] {
     for (const p of parts) for (const [w, n] of p.files[i]!.lateByWindow) late.set(w, (late.get(w) ?? 0) + n);
     return {
       ...f0,
+      ...(perPartition ? { bytes, decompressedBytes } : {}),
       counters,
       lateByWindow: [...late].sort((a, b) => a[0] - b[0]),
       // a replay file read by every partition: what one whole run reads of it
