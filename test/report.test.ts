@@ -203,7 +203,13 @@ interface ChartCheck {
 
 describe('report in a headless browser', () => {
   const have = existsSync(CHROMIUM);
+  const inCi = process.env.CI === 'true' || process.env.CI === '1';
   if (!have) console.warn(`report browser test SKIPPED: ${CHROMIUM} is missing (install it: apt-get update && apt-get install -y chromium)`);
+
+  // CI installs chromium (.ci/run): there a missing browser is a failure, not a skip
+  it.runIf(!have && inCi)('has a browser in CI', () => {
+    throw new Error(`${CHROMIUM} is missing in CI: .ci/run should have installed it`);
+  });
 
   it.skipIf(!have)('loads with no console errors and every chart draws its marks', async () => {
     const { chromium } = await import('playwright-core');
