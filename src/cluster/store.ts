@@ -1,8 +1,7 @@
 /**
  * Where a cluster run keeps what its steps hand to each other: the run plan, the staged
  * input groups, the partitions' partial results and the merged outputs. In tests it is a
- * shared folder (a network file system in production); the S3-compatible bucket the
- * issue asks for implements the same interface (see openStore).
+ * shared folder (a network file system), or an S3-compatible bucket (s3-store.ts).
  *
  * Every write is atomic (a temporary name, then a rename, or one PUT) and lands under a
  * deterministic key, so a step that is retried or runs twice leaves the same objects.
@@ -11,6 +10,7 @@ import { mkdir, readFile, readdir, rename, rm, stat, copyFile, writeFile } from 
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { dirname, join, resolve } from 'node:path';
+import { S3Store, type S3StoreOptions } from './s3-store.js';
 
 export interface Store {
   /** Human description (for messages). */
@@ -147,12 +147,10 @@ export class FolderStore implements Store {
  * The store named on the command line: a folder, or s3://bucket/prefix (with
  * --s3-endpoint for MinIO, Ceph and other S3-compatible stores).
  */
-export function openStore(spec: string): Store {
+export function openStore(spec: string, s3: S3StoreOptions = {}): Store {
   if (/^s3:\/\//i.test(spec)) {
-    throw new Error(
-      `--store ${spec}: the S3 store is not built into this flowsieve yet (it needs @aws-sdk/client-s3); ` +
-        'use a shared folder (NFS, EFS, a mounted bucket) for now',
-    );
+    const endpoint = s3.endpoint ?? process.env.FLOWSIEVE_S3_ENDPOINT;
+    return new S3Store(spec, { ...s3, ...(endpoint ? { endpoint } : {}) });
   }
   return new FolderStore(spec);
 }

@@ -16,7 +16,8 @@ import { startWorker } from '../../cluster/worker.js';
 
 const CONNECT: OptionSpec[] = [
   { name: 'redis', type: 'string', help: 'Redis URL (BullMQ queue)', default: 'redis://127.0.0.1:6379', value: 'URL' },
-  { name: 'store', type: 'string', help: 'shared folder every machine mounts (plans, staged inputs, partials, outputs)', value: 'DIR' },
+  { name: 'store', type: 'string', help: 'shared folder every machine mounts, or s3://bucket/prefix (plans, staged inputs, partials, outputs)', value: 'DIR|S3URL' },
+  { name: 's3-endpoint', type: 'string', help: 'endpoint of an S3-compatible store (MinIO, Ceph, ...); AWS S3 when absent (also FLOWSIEVE_S3_ENDPOINT)', value: 'URL' },
   { name: 'queue', type: 'string', help: 'queue name (one queue serves many runs)', default: DEFAULT_QUEUE, value: 'NAME' },
 ];
 
@@ -99,11 +100,11 @@ async function reachable(v: Parsed['values']): Promise<void> {
 }
 
 function connect(v: Parsed['values']): { store: Store; connection: ReturnType<typeof connectionFrom>; queueName: string } {
-  if (!v.store) throw new UsageError('needs --store DIR (a folder every machine of the cluster mounts)');
+  if (!v.store) throw new UsageError('needs --store DIR (a folder every machine of the cluster mounts) or --store s3://bucket/prefix');
   const queueName = String(v.queue);
   if (queueName.includes(':')) throw new UsageError('--queue: no colons');
   try {
-    return { store: openStore(String(v.store)), connection: connectionFrom(String(v.redis)), queueName };
+    return { store: openStore(String(v.store), v['s3-endpoint'] ? { endpoint: String(v['s3-endpoint']) } : {}), connection: connectionFrom(String(v.redis)), queueName };
   } catch (err) {
     throw new UsageError((err as Error).message);
   }
