@@ -53,10 +53,10 @@ class WorkerProcess {
 
 
 describe('cluster command line', () => {
-  it('refuses an S3 store (not built yet), a bad Redis URL, and says when Redis cannot be reached', async () => {
-    const s3 = await cli(['cluster', 'status', '--store', 's3://bucket/x', '--redis', 'redis://127.0.0.1:1']);
+  it('refuses a malformed S3 store URL and a bad Redis URL, and says when Redis cannot be reached', async () => {
+    const s3 = await cli(['cluster', 'status', '--store', 's3://', '--redis', 'redis://127.0.0.1:1']);
     expect(s3.status).toBe(1);
-    expect(s3.stderr).toMatch(/S3 store is not built into this flowsieve yet/);
+    expect(s3.stderr).toMatch(/expected s3:\/\/bucket\[\/prefix\]/);
     const url = await cli(['cluster', 'status', '--store', tempDir(), '--redis', 'localhost:6379']);
     expect(url.status).toBe(1);
     expect(url.stderr).toMatch(/--redis needs a redis:\/\/ URL/);
