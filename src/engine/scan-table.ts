@@ -171,19 +171,10 @@ export class ScanTable {
     for (let i = 0; i < n; i++) {
       if ((feed[i]! & Feed.inbound) === 0) continue;
       const o = i * 4;
-      let fam = 0;
-      let sA: number;
-      if (src[o] === 0 && src[o + 1] === 0 && src[o + 2] === 0xffff) sA = src[o + 3]!;
-      else {
-        sA = this.v6.intern(src, o);
-        fam |= F_SRC6;
-      }
-      let dA: number;
-      if (dst[o] === 0 && dst[o + 1] === 0 && dst[o + 2] === 0xffff) dA = dst[o + 3]!;
-      else {
-        dA = this.v6.intern(dst, o);
-        fam |= F_DST6;
-      }
+      const sA = this.v6.wordOf(src, o);
+      let fam = this.v6.wasV6 ? F_SRC6 : 0;
+      const dA = this.v6.wordOf(dst, o);
+      if (this.v6.wasV6) fam |= F_DST6;
       const ppv = ((proto[i]! << 16) | dport[i]!) >>> 0;
       const w = Math.floor(start[i]! / W);
       const epv = ((cloud[i]! << 30) | accountMap[account[i]!]!) >>> 0;

@@ -10,6 +10,19 @@ export class V6Intern {
   n = 0; // ids are 0..n-1
   private index = new Int32Array(128).fill(-1);
 
+  /** Set by wordOf: whether the last address was IPv6 (its word is then an intern id). */
+  wasV6 = false;
+
+  /** The one-word form of the address at w[o..o+3]: the IPv4 value, or the id of an IPv6 address. */
+  wordOf(w: ArrayLike<number>, o: number): number {
+    if (w[o] === 0 && w[o + 1] === 0 && w[o + 2] === 0xffff) {
+      this.wasV6 = false;
+      return w[o + 3]!;
+    }
+    this.wasV6 = true;
+    return this.intern(w, o);
+  }
+
   intern(w: ArrayLike<number>, o: number): number {
     const h = fmix32(mix(mix(mix(mix(0x6a09e667, w[o]!), w[o + 1]!), w[o + 2]!), w[o + 3]!));
     const mask = this.index.length - 1;

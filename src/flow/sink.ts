@@ -180,6 +180,18 @@ export class FlowSink {
     }
   }
 
+  /** A line longer than --max-line-bytes: counted as a line and a reject, never buffered. */
+  lineTooLong(line: number, offset: number): void {
+    this.counters.lines++;
+    this.rejectText(line, offset, 'line too long', '');
+  }
+
+  /** The input ended inside this line (a truncated compressed file): a reject, not a record. */
+  truncatedLine(line: number, offset: number): void {
+    this.counters.lines++;
+    this.rejectText(line, offset, 'input ends inside this line (truncated file)', '');
+  }
+
   noData(): void {
     this.counters.nodata++;
   }

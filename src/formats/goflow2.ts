@@ -88,13 +88,11 @@ class Goflow2Parser implements LineParser {
   }
 
   lineTooLong(line: number, offset: number): void {
-    this.sink.counters.lines++;
-    this.sink.rejectText(line, offset, 'line too long', '');
+    this.sink.lineTooLong(line, offset);
   }
 
   truncated(line: number, offset: number): void {
-    this.sink.counters.lines++;
-    this.sink.rejectText(line, offset, 'input ends inside this line (truncated file)', '');
+    this.sink.truncatedLine(line, offset);
   }
 
   parseLines(buf: Uint8Array, s: number, e: number, firstLine: number, baseOffset: number): number {
