@@ -112,7 +112,8 @@ export interface DetectResult {
   memory: RunMemoryReport;
 }
 
-export const workerFile = (name: string) => fileURLToPath(new URL(`../../workers/${name}.js`, import.meta.url));
+/** A worker's CommonJS entry (scripts/worker-shims.mjs says why it is not the .js file itself). */
+export const workerFile = (name: string) => fileURLToPath(new URL(`../../workers/${name}.cjs`, import.meta.url));
 
 interface Job {
   file: number;
