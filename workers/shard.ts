@@ -17,12 +17,14 @@ interface ShardState {
 }
 
 let state: ShardState | null = null;
+/** worker count of the run (the memoryLimits task says it): how the inbound index is laid out */
+let shards = 1;
 /** --max-memory: spills or drops the inbound table before it passes its limit (src/engine/spill.ts) */
 const bound = new BoundedAccumulator();
 
 function stateFor(windowSeconds: number, capacityHint?: number): ShardState {
   // a table sized for the input up front is never rebuilt while it fills
-  if (!state) state = { inbound: new ScanTable(windowSeconds, tableCapacity(capacityHint)), outbound: new OutboundTable(windowSeconds) };
+  if (!state) state = { inbound: new ScanTable(windowSeconds, tableCapacity(capacityHint), shards), outbound: new OutboundTable(windowSeconds) };
   if (state.inbound.windowSeconds !== windowSeconds) throw new Error('window changed under a live shard');
   return state;
 }
@@ -33,8 +35,11 @@ function tableCapacity(hint: number | undefined): number {
 
 export default function shardTask(task: ShardTask): unknown {
   // replay blocks feed the shard exactly as parsed batches do ('add')
-  if (isReplayTask(task)) return replayShardOp(task, (batch, windowSeconds) => shardTask({ op: 'add', windowSeconds, batch }));
-  if (isMemoryTask(task)) return bound.configure(task.limits);
+  if (isReplayTask(task)) return replayShardOp(task, (batch, windowSeconds, capacityHint) => shardTask({ op: 'add', windowSeconds, batch, capacityHint }));
+  if (isMemoryTask(task)) {
+    shards = task.limits.shards ?? 1;
+    return bound.configure(task.limits);
+  }
   const s = stateFor(task.windowSeconds, task.op === 'add' ? task.capacityHint : undefined);
   switch (task.op) {
     case 'add':

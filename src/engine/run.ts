@@ -196,8 +196,10 @@ export class Engine {
     const files = planInputs(inputs, { format: opts.format, account: opts.account, region: opts.region, awsFields: opts.awsFields });
     const chunkResults: ParseResult[][] = files.map(() => []);
     const bytesTotal = files.reduce((s, f) => s + (f.error ? 0 : Math.max(0, f.size)), 0);
-    // about one distinct (key, endpoint) entry per 250 bytes of text (gzip counts ~5x): size the shards' tables once
-    const textBytes = files.reduce((s, f) => s + (f.error ? 0 : Math.max(0, f.size) * (f.gzip ? 5 : 1)), 0);
+    // about one distinct (key, endpoint) entry per 250 bytes of text (gzip counts ~5x, replay
+    // ~7x: 16 bytes a row against 112 a line): size the shards' tables once
+    const expansion = (f: InputFile): number => (f.gzip ? 5 : f.format === 'replay' ? 7 : 1);
+    const textBytes = files.reduce((s, f) => s + (f.error ? 0 : Math.max(0, f.size) * expansion(f)), 0);
     this.capacityHint ??= Math.ceil(textBytes / 250 / this.shards);
     let bytesDone = 0;
     let records = 0;
@@ -212,6 +214,7 @@ export class Engine {
     // replay files go straight to the shard workers, alongside the parse jobs of the others
     const replayed = replayInputs(files, this.shardPools, {
       shards: this.shards, windowSeconds: opts.windowSeconds, partition: opts.partition, lateBefore: options.lateBefore,
+      capacityHint: this.capacityHint,
       into: opts.shardOp === 'convertAdd' ? 'spool' : 'table',
     });
     replayed.catch(() => {}); // awaited below; a failure must not go unhandled meanwhile
@@ -365,7 +368,7 @@ async function configureMemory(shardPools: Piscina[], opts: DetectOptions): Prom
   const maxBytes = Math.floor((opts.maxMemory ?? defaultMaxMemory()) / shardPools.length);
   const spill = opts.spill ?? true;
   const dir = opts.spillDir ?? tmpdir();
-  await Promise.all(shardPools.map((p, shard) => p.run({ op: 'memoryLimits', limits: { maxBytes, spill, dir, shard } } satisfies ShardTask)));
+  await Promise.all(shardPools.map((p, shard) => p.run({ op: 'memoryLimits', limits: { maxBytes, spill, dir, shard, shards: shardPools.length } } satisfies ShardTask)));
 }
 
 /** One batch run over the inputs: ingest everything, finalise every window. */

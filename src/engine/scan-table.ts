@@ -12,8 +12,17 @@
  * holds (hash, entry) pairs so a probe rejects other keys without touching their
  * entries. About 64 bytes per entry with the index; no object per entry. Most keys in
  * real traffic have one endpoint, so the entry is the unit that decides speed and memory.
+ *
+ * Locality: every key of a source lives in the source's bucket (hash.ts), and the index
+ * is laid out bucket by bucket: an entry's home slot is in its bucket's region of the
+ * index, and its stored hash carries the bucket in its low 12 bits. A replay block (one
+ * bucket) then inserts into a few kilobytes of index instead of all of it, and
+ * finalisation groups keys one bucket at a time in tables that stay in cache. A bucket
+ * with more keys than its region holds (one source scanning millions of endpoints)
+ * does not pile up: after LOCAL_PROBES full slots the probe continues from a slot
+ * chosen by the full hash, as in an ordinary table.
  */
-import { fmix32, hashAddress, mix, shardOf } from './hash.js';
+import { bucketOf, fmix32, hashAddress, mix, SHARD_BUCKETS, shardOf } from './hash.js';
 import { V6Intern } from './v6-intern.js';
 import { StringDict } from '../flow/dict.js';
 import type { FlowBatchData } from '../flow/batch.js';
@@ -111,6 +120,9 @@ const LAST = 8;
 const HASH = 9;
 const PKT64 = 5; // f64 index within the entry (words 10-11)
 const BYT64 = 6; // words 12-13
+/** Slots probed in the bucket's region before the probe moves to a slot chosen by the full hash. */
+const LOCAL_PROBES = 32;
+const BUCKET_MASK = SHARD_BUCKETS - 1;
 
 export class ScanTable {
   n = 0;
@@ -119,6 +131,8 @@ export class ScanTable {
   private d: Float64Array; // the same entries, as f64s
   private index: Uint32Array; // pairs (hash, entry + 1); entry 0 = empty slot
   private mask: number; // slots - 1
+  private bucketBase = new Uint32Array(SHARD_BUCKETS); // first index slot of each bucket's region
+  private spanMask = 0; // slots in a region - 1
   readonly v6 = new V6Intern();
   readonly accounts = new StringDict();
   readonly regions = new StringDict();
@@ -126,17 +140,49 @@ export class ScanTable {
   private regionMap = new Uint32Array(64);
   private mappedStrings: string[] | null = null;
 
+  /**
+   * `shards`: the table holds the buckets b with b % shards equal to one value (a shard
+   * worker's), so that the index gives regions to those buckets only. Any value is
+   * correct for any contents; it only decides how densely the regions are used.
+   */
   constructor(
     readonly windowSeconds: number,
     initialCapacity = 1 << 14,
+    readonly shards = 1,
   ) {
     this.cap = initialCapacity;
     const buf = new ArrayBuffer(this.cap * ENTRY_WORDS * 4);
     this.u = new Uint32Array(buf);
     this.d = new Float64Array(buf);
+    this.index = new Uint32Array(0);
+    this.mask = 0;
+    this.layoutIndex();
+  }
+
+  /** A fresh, empty index for the current capacity, with each bucket's region. */
+  private layoutIndex(): void {
     const slots = nextPow2(Math.ceil(this.cap / 0.6));
     this.index = new Uint32Array(slots * 2);
     this.mask = slots - 1;
+    const regions = nextPow2(Math.ceil(SHARD_BUCKETS / this.shards));
+    const slotBits = Math.log2(slots);
+    const regionBits = Math.log2(regions);
+    const spanBits = Math.max(0, slotBits - regionBits);
+    this.spanMask = (1 << spanBits) - 1;
+    for (let b = 0; b < SHARD_BUCKETS; b++) {
+      const rank = Math.floor(b / this.shards) & (regions - 1);
+      this.bucketBase[b] = slotBits >= regionBits ? rank << spanBits : rank >>> (regionBits - slotBits);
+    }
+  }
+
+  /** First slot to probe for a stored hash (bucket in the low bits). */
+  private home(hb: number): number {
+    return (this.bucketBase[hb & BUCKET_MASK]! | ((hb >>> 12) & this.spanMask)) & this.mask;
+  }
+
+  /** Where the probe goes once the bucket's region is crowded. */
+  private farSlot(hb: number): number {
+    return fmix32(hb ^ 0x7f4a7c15) & this.mask;
   }
 
   // entry field readers (finalisation and merges; the hot path inlines its own)
@@ -181,7 +227,7 @@ export class ScanTable {
       const rf = (regionMap[region[i]!]! | (fam << 16)) >>> 0;
       let e = le;
       if (sA !== lsA || ppv !== lppv || w !== lw || epv !== lepv || dA !== ldA || rf !== lrf) {
-        e = le = this.findOrInsert(sA, ppv, w, epv, dA, rf);
+        e = le = this.findOrInsert(sA, ppv, w, epv, dA, rf, bucketOf(hashAddress(src, o)));
         lsA = sA;
         lppv = ppv;
         lw = w;
@@ -253,15 +299,18 @@ export class ScanTable {
 
   /**
    * Entry index of the key, inserting a zeroed entry when new. `rf` = region id |
-   * family flags << 16 (the count flags are not part of the key and are masked off).
+   * family flags << 16 (the count flags are not part of the key and are masked off);
+   * `bucket` = the source address's bucket (hash.ts bucketOf).
    */
-  findOrInsert(sA: number, ppv: number, w: number, epv: number, dA: number, rf: number): number {
+  findOrInsert(sA: number, ppv: number, w: number, epv: number, dA: number, rf: number, bucket: number): number {
     const keyRf = (rf & (0xffff | ((F_SRC6 | F_DST6) << 16))) >>> 0;
-    const h = ScanTable.hashOf(sA, ppv, w, epv, dA, keyRf);
+    const h = ((ScanTable.hashOf(sA, ppv, w, epv, dA, keyRf) & ~BUCKET_MASK) | (bucket & BUCKET_MASK)) >>> 0;
     const index = this.index;
     const u = this.u;
-    let slot = h & this.mask;
-    for (;;) {
+    const mask = this.mask;
+    let slot = this.home(h);
+    for (let probe = 0; ; probe++) {
+      if (probe === LOCAL_PROBES) slot = this.farSlot(h);
       const e1 = index[slot * 2 + 1]!;
       if (e1 === 0) break;
       if (index[slot * 2] === h) {
@@ -273,11 +322,11 @@ export class ScanTable {
           return e1 - 1;
         }
       }
-      slot = (slot + 1) & this.mask;
+      slot = (slot + 1) & mask;
     }
     if (this.n === this.cap) {
       this.resize(this.cap * 2);
-      return this.findOrInsert(sA, ppv, w, epv, dA, rf);
+      return this.findOrInsert(sA, ppv, w, epv, dA, rf, bucket);
     }
     const e = this.n++;
     index[slot * 2] = h;
@@ -309,16 +358,23 @@ export class ScanTable {
   }
 
   private rebuildIndex(): void {
-    const slots = nextPow2(Math.ceil(this.cap / 0.6));
-    this.index = new Uint32Array(slots * 2);
-    this.mask = slots - 1;
+    this.layoutIndex();
+    const index = this.index;
+    const mask = this.mask;
     for (let e = 0; e < this.n; e++) {
       const h = this.u[e * ENTRY_WORDS + HASH]!;
-      let slot = h & this.mask;
-      while (this.index[slot * 2 + 1] !== 0) slot = (slot + 1) & this.mask;
-      this.index[slot * 2] = h;
-      this.index[slot * 2 + 1] = e + 1;
+      let slot = this.home(h);
+      for (let probe = 0; index[slot * 2 + 1] !== 0; probe++) {
+        slot = probe + 1 === LOCAL_PROBES ? this.farSlot(h) : (slot + 1) & mask;
+      }
+      index[slot * 2] = h;
+      index[slot * 2 + 1] = e + 1;
     }
+  }
+
+  /** The source bucket of an entry (kept in its stored hash). */
+  bucket(e: number): number {
+    return this.u[e * ENTRY_WORDS + HASH]! & BUCKET_MASK;
   }
 
   /** Windows present in the table (for incremental finalisation). */
@@ -329,69 +385,53 @@ export class ScanTable {
   }
 
   /**
-   * Compute every key's features and verdict (SPEC §3). Keys are grouped with a
-   * second, temporary hash table over (src, protocol, dst_port, window); only keys
-   * with at least min_endpoints entries can be scans or near misses, so the many
+   * Compute every key's features and verdict (SPEC §3). A key's entries all lie in its
+   * source's bucket, so entries are first sorted by bucket (a counting sort), then
+   * grouped by key one bucket at a time with a small table that stays in cache. Only
+   * keys with at least min_endpoints entries can be scans or near misses, so the many
    * one-endpoint keys are counted and passed over without further work.
    */
   finalize(opts: FinalizeOptions): FinalizeResult {
-    const n = this.n;
     const upto = opts.uptoWindow ?? 0xffffffff;
-    // 1. group entries by scan key
-    const keyOf = new Int32Array(n).fill(-1);
-    const keyIndex = new Int32Array(nextPow2(Math.max(16, Math.ceil(n / 0.5))));
-    const kmask = keyIndex.length - 1;
-    const keyFirst = new Int32Array(n); // an entry of each key, to compare against
-    const keyCount = new Int32Array(n);
-    let keys = 0;
-    let entries = 0;
-    for (let e = 0; e < n; e++) {
-      if (this.win(e) > upto) continue;
-      entries++;
-      const s6 = this.flags(e) & F_SRC6;
-      let slot = fmix32(mix(mix(mix(mix(0x3c6ef372, this.srcA(e)), this.pp(e)), this.win(e)), s6)) & kmask;
-      for (;;) {
-        const k1 = keyIndex[slot]!;
-        if (k1 === 0) {
-          keyFirst[keys] = e;
-          keyCount[keys] = 1;
-          keyIndex[slot] = ++keys;
-          keyOf[e] = keys - 1;
-          break;
-        }
-        const r = keyFirst[k1 - 1]!;
-        if (this.srcA(r) === this.srcA(e) && this.pp(r) === this.pp(e) && this.win(r) === this.win(e) && (this.flags(r) & F_SRC6) === s6) {
-          keyCount[k1 - 1]!++;
-          keyOf[e] = k1 - 1;
-          break;
-        }
-        slot = (slot + 1) & kmask;
-      }
-    }
-    // 2. counting sort of the candidate keys' entries
+    const { start, order: byBucket } = this.entriesByBucket(upto);
     const minTuples = Math.max(1, opts.thresholds.minEndpoints);
-    const offset = new Int32Array(keys + 1);
-    for (let k = 0; k < keys; k++) offset[k + 1] = offset[k]! + (keyCount[k]! >= minTuples ? keyCount[k]! : 0);
-    const order = new Int32Array(offset[keys]!);
-    const fill = offset.slice(0, keys);
-    for (let e = 0; e < n; e++) {
-      const k = keyOf[e]!;
-      if (k >= 0 && keyCount[k]! >= minTuples) order[fill[k]!++] = e;
-    }
-    // 3. features per candidate key
     const verdicts: KeyVerdict[] = [];
     const scratch = new Scratch();
+    const grouper = new KeyGrouper();
     const days = new EndpointDays(this, opts.windowSeconds);
     const endpointEntries: number[] = [];
-    for (let k = 0; k < keys; k++) {
-      if (keyCount[k]! < minTuples) continue;
-      endpointEntries.length = 0;
-      const v = this.keyVerdict(order.subarray(offset[k]!, offset[k + 1]!), opts, scratch, endpointEntries);
-      if (v.failed.length === 0) days.addScan(v, endpointEntries);
-      if (v.failed.length === 0 || (opts.nearMisses && v.endpoints >= opts.thresholds.minEndpoints)) verdicts.push(v);
+    let keys = 0;
+    for (let b = 0; b < SHARD_BUCKETS; b++) {
+      if (start[b] === start[b + 1]) continue;
+      keys += grouper.group(this, byBucket.subarray(start[b]!, start[b + 1]!), minTuples, (list) => {
+        endpointEntries.length = 0;
+        const v = this.keyVerdict(list, opts, scratch, endpointEntries);
+        if (v.failed.length === 0) days.addScan(v, endpointEntries);
+        if (v.failed.length === 0 || (opts.nearMisses && v.endpoints >= opts.thresholds.minEndpoints)) verdicts.push(v);
+      });
     }
     if (opts.drop) this.dropWindowsUpTo(upto);
-    return { verdicts, endpointDays: days.result(opts.endpointSources === true), keys, entries };
+    return { verdicts, endpointDays: days.result(opts.endpointSources === true), keys, entries: byBucket.length };
+  }
+
+  /** The entries of windows <= upto, sorted by source bucket: bucket b is order[start[b], start[b+1]). */
+  private entriesByBucket(upto: number): { start: Int32Array; order: Int32Array } {
+    const u = this.u;
+    const start = new Int32Array(SHARD_BUCKETS + 1);
+    let m = 0;
+    for (let e = 0; e < this.n; e++) {
+      if (u[e * ENTRY_WORDS + WIN]! > upto) continue;
+      start[(u[e * ENTRY_WORDS + HASH]! & BUCKET_MASK) + 1]!++;
+      m++;
+    }
+    for (let b = 0; b < SHARD_BUCKETS; b++) start[b + 1]! += start[b]!;
+    const fill = start.slice(0, SHARD_BUCKETS);
+    const order = new Int32Array(m);
+    for (let e = 0; e < this.n; e++) {
+      if (u[e * ENTRY_WORDS + WIN]! > upto) continue;
+      order[fill[u[e * ENTRY_WORDS + HASH]! & BUCKET_MASK]!++] = e;
+    }
+    return { start, order };
   }
 
   /** Address text of an entry's destination. */
@@ -532,18 +572,22 @@ export class ScanTable {
     for (let i = 0; i < s.n; i++) {
       const iw = i * ENTRY_WORDS;
       const fl = su[iw + RF]! >>> 16;
-      if (only) {
-        // keep only the sources this shard owns (a checkpoint may come from another worker count)
-        if (fl & F_SRC6) words.set(s.v6.subarray(su[iw + SRC]! * 4, su[iw + SRC]! * 4 + 4));
-        else words.set([0, 0, 0xffff, su[iw + SRC]!]);
-        if (shardOf(hashAddress(words, 0), only.shards) !== only.shard) continue;
+      if (fl & F_SRC6) words.set(s.v6.subarray(su[iw + SRC]! * 4, su[iw + SRC]! * 4 + 4));
+      else {
+        words[0] = 0;
+        words[1] = 0;
+        words[2] = 0xffff;
+        words[3] = su[iw + SRC]!;
       }
+      const srcHash = hashAddress(words, 0);
+      // keep only the sources this shard owns (a checkpoint may come from another worker count)
+      if (only && shardOf(srcHash, only.shards) !== only.shard) continue;
       const sA = fl & F_SRC6 ? v6Ids[su[iw + SRC]!]! : su[iw + SRC]!;
       const dA = fl & F_DST6 ? v6Ids[su[iw + DST]!]! : su[iw + DST]!;
       const epIn = su[iw + EP]!;
       const epv = (((epIn >>> 30) << 30) | accountIds[epIn & 0x3fffffff]!) >>> 0;
       const rf = (regionIds[su[iw + RF]! & 0xffff]! | (fl << 16)) >>> 0;
-      const e = this.findOrInsert(sA, su[iw + PP]!, su[iw + WIN]!, epv, dA, rf);
+      const e = this.findOrInsert(sA, su[iw + PP]!, su[iw + WIN]!, epv, dA, rf, bucketOf(srcHash));
       const ew = e * ENTRY_WORDS;
       const ed = e * (ENTRY_WORDS / 2);
       this.u[ew + FLOWS]! += su[iw + FLOWS]!;
@@ -553,6 +597,86 @@ export class ScanTable {
       if (su[iw + FIRST]! < this.u[ew + FIRST]!) this.u[ew + FIRST] = su[iw + FIRST]!;
       if (su[iw + LAST]! > this.u[ew + LAST]!) this.u[ew + LAST] = su[iw + LAST]!;
     }
+  }
+}
+
+/**
+ * Groups the entries of one bucket by scan key (src, protocol, dst port, window) and
+ * hands each key with at least `minTuples` entries to `onKey`, its entries in table
+ * order. Its arrays are reused from bucket to bucket.
+ */
+class KeyGrouper {
+  private slots = new Int32Array(64); // key + 1 per slot, 0 = empty
+  private keyFirst = new Int32Array(32); // an entry of each key, to compare against
+  private keyCount = new Int32Array(32);
+  private keyOf = new Int32Array(32); // per position in the bucket's list
+  private offset = new Int32Array(33);
+  private order = new Int32Array(32);
+
+  /** Returns the number of distinct keys among `ids`. */
+  group(t: ScanTable, ids: Int32Array, minTuples: number, onKey: (list: Int32Array) => void): number {
+    const m = ids.length;
+    this.ensure(m);
+    const size = nextPow2(Math.max(16, m * 2));
+    const slots = this.slots;
+    slots.fill(0, 0, size);
+    const mask = size - 1;
+    const { keyFirst, keyCount, keyOf } = this;
+    let keys = 0;
+    for (let j = 0; j < m; j++) {
+      const e = ids[j]!;
+      const sA = t.srcA(e);
+      const pp = t.pp(e);
+      const w = t.win(e);
+      const s6 = t.flags(e) & F_SRC6;
+      let slot = fmix32(mix(mix(mix(mix(0x3c6ef372, sA), pp), w), s6)) & mask;
+      for (;;) {
+        const k1 = slots[slot]!;
+        if (k1 === 0) {
+          keyFirst[keys] = e;
+          keyCount[keys] = 1;
+          keyOf[j] = keys;
+          slots[slot] = ++keys;
+          break;
+        }
+        const r = keyFirst[k1 - 1]!;
+        if (t.srcA(r) === sA && t.pp(r) === pp && t.win(r) === w && (t.flags(r) & F_SRC6) === s6) {
+          keyCount[k1 - 1]!++;
+          keyOf[j] = k1 - 1;
+          break;
+        }
+        slot = (slot + 1) & mask;
+      }
+    }
+    // the candidate keys' entries, contiguous per key (counting sort)
+    const offset = this.offset;
+    offset[0] = 0;
+    let candidates = 0;
+    for (let k = 0; k < keys; k++) {
+      const c = keyCount[k]! >= minTuples ? keyCount[k]! : 0;
+      if (c) candidates++;
+      offset[k + 1] = offset[k]! + c;
+    }
+    if (candidates === 0) return keys;
+    const order = this.order;
+    const fill = offset.slice(0, keys);
+    for (let j = 0; j < m; j++) {
+      const k = keyOf[j]!;
+      if (keyCount[k]! >= minTuples) order[fill[k]!++] = ids[j]!;
+    }
+    for (let k = 0; k < keys; k++) if (keyCount[k]! >= minTuples) onKey(order.subarray(offset[k]!, offset[k + 1]!));
+    return keys;
+  }
+
+  private ensure(m: number): void {
+    if (this.keyOf.length >= m) return;
+    const c = nextPow2(m);
+    this.slots = new Int32Array(Math.max(16, c * 2));
+    this.keyFirst = new Int32Array(c);
+    this.keyCount = new Int32Array(c);
+    this.keyOf = new Int32Array(c);
+    this.offset = new Int32Array(c + 1);
+    this.order = new Int32Array(c);
   }
 }
 

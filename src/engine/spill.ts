@@ -37,6 +37,8 @@ export interface MemoryLimits {
   spill: boolean;
   dir: string;
   shard: number;
+  /** worker count: the tables lay their index out for this shard's buckets (scan-table.ts) */
+  shards?: number;
 }
 
 export type MemoryTask = { op: 'memoryLimits'; limits: MemoryLimits };
@@ -158,7 +160,7 @@ export class BoundedAccumulator {
       return t;
     }
     // a limit below the table's default capacity: start with a table of the limit's size
-    if (t.n === 0 && t.bytes > this.limits.maxBytes) t = this.freshTable(t.windowSeconds);
+    if (t.n === 0 && t.bytes > this.limits.maxBytes) t = this.freshTable(t);
     const b = this.dropped ? this.maskDropped(batch) : batch;
     const slack = Math.max(1, Math.floor(this.limitEntries / 16));
     let from = 0;
@@ -191,7 +193,7 @@ export class BoundedAccumulator {
     let maxBytes = 0;
     let maxEntries = 0;
     for (const group of this.mergeGroups()) {
-      const g = new ScanTable(t.windowSeconds, Math.min(this.limitEntries, 1 << 14));
+      const g = new ScanTable(t.windowSeconds, Math.min(this.limitEntries, 1 << 14), t.shards);
       for (const p of group) for (const run of this.runs) if (run[p]) g.mergeState(this.readPart(run[p]!));
       const r = g.finalize(opts);
       out.verdicts.push(...r.verdicts);
@@ -232,7 +234,7 @@ export class BoundedAccumulator {
   private relieve(t: ScanTable): ScanTable {
     if (this.limits!.spill) {
       this.spill(t);
-      return this.freshTable(t.windowSeconds);
+      return this.freshTable(t);
     }
     return this.drop(t);
   }
@@ -242,8 +244,8 @@ export class BoundedAccumulator {
     return this.limits ? this.limitEntries : Infinity;
   }
 
-  private freshTable(windowSeconds: number): ScanTable {
-    return new ScanTable(windowSeconds, Math.min(this.limitEntries, 1 << 24));
+  private freshTable(like: ScanTable): ScanTable {
+    return new ScanTable(like.windowSeconds, Math.min(this.limitEntries, 1 << 24), like.shards);
   }
 
   /** Each entry's spill partition, and the entries of each partition (counting sort). */
@@ -327,7 +329,7 @@ export class BoundedAccumulator {
       this.droppedInfo.set(p, { partition: p, ...evictedCounts(t, ids) });
       left -= ids.length;
     }
-    const kept = this.freshTable(t.windowSeconds);
+    const kept = this.freshTable(t);
     const state = t.exportState();
     for (let p = 0; p < SPILL_PARTITIONS; p++) {
       if (this.dropped[p] || start[p + 1] === start[p]) continue;

@@ -51,6 +51,8 @@ export interface ReplayDispatch {
   windowSeconds: number;
   partition?: { index: number; count: number };
   lateBefore?: number;
+  /** entries to size a shard's new table for */
+  capacityHint?: number;
   into: 'table' | 'spool';
 }
 
@@ -124,6 +126,7 @@ function blockTasks(path: string, outcome: ReplayOutcome, d: ReplayDispatch): Re
       t = {
         op: 'addReplay', windowSeconds: d.windowSeconds, path, headerCrc, shard, shards: d.shards,
         offset: [], length: [], bucket: [], rows: [], partition: d.partition, lateBefore: d.lateBefore ?? 0, into: d.into,
+        capacityHint: d.capacityHint,
       };
       open[shard] = t;
       size[shard] = [0, 0];

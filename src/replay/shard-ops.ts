@@ -31,6 +31,8 @@ export interface ReplayBlocksTask {
   lateBefore: number;
   /** 'table': detect (the shard's accumulators); 'spool': convert (re-blocking into a new file) */
   into: 'table' | 'spool';
+  /** entries to size a new table for (as the 'add' task's) */
+  capacityHint?: number;
 }
 
 export interface CorruptBlock {
@@ -73,10 +75,10 @@ export function isReplayTask(task: { op: string }): task is ReplayShardTask {
 let spool: RowSpool | null = null;
 
 /** Run one replay/convert op; `addToTable` is what the shard does with a parsed batch. */
-export function replayShardOp(task: ReplayShardTask, addToTable: (b: FlowBatchData, windowSeconds: number) => void): unknown {
+export function replayShardOp(task: ReplayShardTask, addToTable: (b: FlowBatchData, windowSeconds: number, capacityHint?: number) => void): unknown {
   switch (task.op) {
     case 'addReplay':
-      return readBlocks(task, task.into === 'table' ? (b) => addToTable(b, task.windowSeconds) : (b) => activeSpool().add(b));
+      return readBlocks(task, task.into === 'table' ? (b) => addToTable(b, task.windowSeconds, task.capacityHint) : (b) => activeSpool().add(b));
     case 'convertBegin':
       spool?.dropSpill();
       spool = new RowSpool(task.spillPath, task.runRows);
