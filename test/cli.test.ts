@@ -20,6 +20,16 @@ describe('command line', () => {
     expect(d.stdout).toMatch(/--near-misses/);
   });
 
+  it("lists each command with its own spec's name and summary (commands load on use)", async () => {
+    const { COMMAND_INDEX } = await import('../dist/src/cli/command-index.js');
+    for (const c of COMMAND_INDEX) {
+      const cmd = await c.load();
+      expect({ name: cmd.spec.name, summary: cmd.spec.summary }).toEqual({ name: c.name, summary: c.summary });
+    }
+    const top = run(['--help']);
+    for (const c of COMMAND_INDEX) expect(top.stdout).toContain(c.summary);
+  });
+
   it('exits 1 on usage errors', () => {
     expect(run(['detect']).status).toBe(1);
     expect(run(['detect', 'x', '--out']).status).toBe(1);

@@ -1,26 +1,7 @@
 #!/usr/bin/env node
 /** flowsieve command line: one module per command under commands/. */
-import { helpText, parseArgs, UsageError, type CommandSpec, type Parsed } from './args.js';
-import * as detect from './commands/detect.js';
-import * as convert from './commands/convert.js';
-import * as filter from './commands/filter.js';
-import * as history from './commands/history.js';
-import * as exportLists from './commands/export.js';
-import * as report from './commands/report.js';
-import * as generate from './commands/generate.js';
-import * as serve from './commands/serve.js';
-import * as merge from './commands/merge.js';
-import * as cluster from './commands/cluster.js';
-
-
-interface Command {
-  spec: CommandSpec;
-  run(args: Parsed): Promise<number>;
-  /** A command group (cluster): `flowsieve cluster submit ...`; the subcommands' names include the group's. */
-  subcommands?: Command[];
-}
-
-const COMMANDS: Command[] = [detect, convert, serve, generate, filter, history, exportLists, report, merge, cluster];
+import { helpText, parseArgs, UsageError } from './args.js';
+import { COMMAND_INDEX } from './command-index.js';
 
 function usage(): string {
   return [
@@ -29,7 +10,7 @@ function usage(): string {
     'usage: flowsieve <command> [options]   (flowsieve <command> --help for its options)',
     '',
     'commands:',
-    ...COMMANDS.map((c) => `  ${c.spec.name.padEnd(10)} ${c.spec.summary}`),
+    ...COMMAND_INDEX.map((c) => `  ${c.name.padEnd(10)} ${c.summary}`),
   ].join('\n');
 }
 
@@ -39,11 +20,12 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(usage() + '\n');
     return name ? 0 : 1;
   }
-  let cmd = COMMANDS.find((c) => c.spec.name === name);
-  if (!cmd) {
+  const entry = COMMAND_INDEX.find((c) => c.name === name);
+  if (!entry) {
     process.stderr.write(`flowsieve: unknown command '${name}'\n\n${usage()}\n`);
     return 1;
   }
+  let cmd = await entry.load();
   if (cmd.subcommands) {
     const group = cmd;
     const sub = group.subcommands!.find((c) => c.spec.name === `${name} ${rest[0]}`);
