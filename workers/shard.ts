@@ -24,9 +24,18 @@ const bound = new BoundedAccumulator();
 
 function stateFor(windowSeconds: number, capacityHint?: number): ShardState {
   // a table sized for the input up front is never rebuilt while it fills
-  if (!state) state = { inbound: new ScanTable(windowSeconds, tableCapacity(capacityHint), shards), outbound: new OutboundTable(windowSeconds) };
+  if (!state) state = { inbound: new ScanTable(windowSeconds, tableCapacity(capacityHint), shards, pendingRows(capacityHint)), outbound: new OutboundTable(windowSeconds) };
   if (state.inbound.windowSeconds !== windowSeconds) throw new Error('window changed under a live shard');
   return state;
+}
+
+/**
+ * Records the inbound table holds back to add in bucket order (scan-table.ts addBatch):
+ * about 256 a bucket (a million over the 4,096 buckets), never more than the table's
+ * expected entries (small runs keep small buffers).
+ */
+function pendingRows(hint: number | undefined): number {
+  return Math.max(1 << 12, Math.min(Math.floor((1 << 20) / shards), hint ?? 0));
 }
 
 function tableCapacity(hint: number | undefined): number {
@@ -35,7 +44,7 @@ function tableCapacity(hint: number | undefined): number {
 
 export default function shardTask(task: ShardTask): unknown {
   // replay blocks feed the shard exactly as parsed batches do ('add')
-  if (isReplayTask(task)) return replayShardOp(task, (batch, windowSeconds, capacityHint) => shardTask({ op: 'add', windowSeconds, batch, capacityHint }));
+  if (isReplayTask(task)) return replayShardOp(task, (batch, windowSeconds, capacityHint) => shardTask({ op: 'add', windowSeconds, batch, capacityHint, oneBucket: true }));
   if (isMemoryTask(task)) {
     shards = task.limits.shards ?? 1;
     return bound.configure(task.limits);
@@ -43,7 +52,7 @@ export default function shardTask(task: ShardTask): unknown {
   const s = stateFor(task.windowSeconds, task.op === 'add' ? task.capacityHint : undefined);
   switch (task.op) {
     case 'add':
-      s.inbound = bound.add(s.inbound, task.batch); // may spill the inbound table and start a fresh one
+      s.inbound = bound.add(s.inbound, task.batch, task.oneBucket === true); // may spill the inbound table and start a fresh one
       s.outbound.addBatch(task.batch);
       return task.batch.n;
     case 'finalize': {

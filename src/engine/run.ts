@@ -177,7 +177,10 @@ export class Engine {
   constructor(private readonly opts: DetectOptions) {
     const N = Math.max(1, Math.floor(opts.workers));
     this.shards = N;
-    this.inflightLimit = 4 * N + 4;
+    // batches in flight before a parse thread waits: a few per shard, plus what the parse
+    // threads make while a shard adds the records it held back (a million over all shards,
+    // scan-table.ts addBatch), so that parsing goes on meanwhile
+    this.inflightLimit = 4 * N + 4 + Math.ceil((1 << 19) / Math.max(64, opts.batchSize));
     // a run on replay files alone parses nothing: its parse threads start only if needed
     const minParse = allReplayFiles(opts.inputs) ? 0 : N;
     this.parsePool = new Piscina({ filename: workerFile('parse'), minThreads: minParse, maxThreads: N, idleTimeout: 60_000 });

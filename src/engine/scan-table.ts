@@ -125,7 +125,10 @@ const LOCAL_PROBES = 32;
 const BUCKET_MASK = SHARD_BUCKETS - 1;
 
 export class ScanTable {
-  n = 0;
+  /** entries held (not counting the pending records) */
+  private count = 0;
+  /** records taken but not yet added: see addBatch */
+  private pending: PendingRows | null = null;
   private cap: number;
   private u: Uint32Array; // entries, as words
   private d: Float64Array; // the same entries, as f64s
@@ -144,11 +147,14 @@ export class ScanTable {
    * `shards`: the table holds the buckets b with b % shards equal to one value (a shard
    * worker's), so that the index gives regions to those buckets only. Any value is
    * correct for any contents; it only decides how densely the regions are used.
+   * `pendingRows`: the most records addBatch holds back to add in bucket order (0: add
+   * each batch at once).
    */
   constructor(
     readonly windowSeconds: number,
     initialCapacity = 1 << 14,
     readonly shards = 1,
+    readonly pendingRows = 0,
   ) {
     this.cap = initialCapacity;
     const buf = new ArrayBuffer(this.cap * ENTRY_WORDS * 4);
@@ -199,14 +205,116 @@ export class ScanTable {
   p(e: number): number { return this.d[e * (ENTRY_WORDS / 2) + PKT64]!; }
   b(e: number): number { return this.d[e * (ENTRY_WORDS / 2) + BYT64]!; }
 
-  /** Bytes held by the table (entries, index, IPv6 interning). */
+  /** Bytes held by the table (entries, index, IPv6 interning, pending records). */
   get bytes(): number {
-    return this.u.byteLength + this.index.byteLength + this.v6.bytes;
+    return this.u.byteLength + this.index.byteLength + this.v6.bytes + (this.pending?.bytes ?? 0);
   }
 
-  /** Add every inbound record of a batch. */
-  addBatch(batch: FlowBatchData): void {
+  /** Entries held (adds the pending records first). */
+  get n(): number {
+    this.flush();
+    return this.count;
+  }
+
+  /** At most this many entries once the pending records are added (does not add them). */
+  get entriesBound(): number {
+    return this.count + (this.pending?.n ?? 0);
+  }
+
+  /**
+   * Add every inbound record of a batch. Records of many buckets (parsed text) are held
+   * back and added later in bucket order, a few hundred thousand at a time: a bucket's
+   * index region and its newest entries are then in cache for its next hundred records,
+   * where records in arrival order each miss cache and TLB twice in a table of hundreds
+   * of megabytes. `oneBucket` (a replay block) adds at once: such a batch is local
+   * already. The result is the same either way; every reader of the table adds the
+   * pending records first.
+   */
+  addBatch(batch: FlowBatchData, oneBucket = false): void {
     this.mapDictionaries(batch);
+    if (oneBucket || this.pendingRows === 0) this.addNow(batch);
+    else this.hold(batch);
+  }
+
+  /** Add the records addBatch held back, in bucket order. */
+  flush(): void {
+    const p = this.pending;
+    if (!p || p.n === 0) return;
+    p.sort();
+    const k = p.sorted;
+    const f = p.sortedF64;
+    let e = -1;
+    for (let b = 0; b < SHARD_BUCKETS; b++) {
+      const end = p.start[b + 1]!;
+      let lo = -1; // the previous record of this bucket: a run of one entry skips the lookup
+      for (let r = p.start[b]!; r < end; r++) {
+        const o = r * PENDING_WORDS;
+        if (lo < 0 || k[o] !== k[lo] || k[o + 1] !== k[lo + 1] || k[o + 2] !== k[lo + 2] || k[o + 3] !== k[lo + 3] || k[o + 4] !== k[lo + 4] || k[o + 5] !== k[lo + 5]) {
+          e = this.findOrInsert(k[o]!, k[o + 1]!, k[o + 2]!, k[o + 3]!, k[o + 4]!, k[o + 5]!, b);
+          lo = o;
+        }
+        this.accumulate(e, f[r * (PENDING_WORDS / 2) + 3]!, f[r * (PENDING_WORDS / 2) + 4]!, k[o + 10]!, k[o + 11]!);
+      }
+    }
+    p.n = 0;
+  }
+
+  /** Keep the batch's inbound records, keyed as the table keys them, to add in bucket order. */
+  private hold(batch: FlowBatchData): void {
+    const { n, feed, src, dst, proto, dport, packets, bytes, start, end, cloud, account, region } = batch;
+    const W = this.windowSeconds;
+    const accountMap = this.accountMap;
+    const regionMap = this.regionMap;
+    let p = this.pending;
+    if (!p) p = this.pending = new PendingRows(Math.min(this.pendingRows, 1 << 14));
+    for (let i = 0; i < n; i++) {
+      if ((feed[i]! & Feed.inbound) === 0) continue;
+      if (p.n === p.cap) {
+        if (p.cap < this.pendingRows) p = this.pending = p.grown(Math.min(this.pendingRows, p.cap * 4));
+        else this.flush();
+      }
+      const o = i * 4;
+      const r = p.n++;
+      const ko = r * PENDING_WORDS;
+      const k = p.rec;
+      k[ko] = this.v6.wordOf(src, o);
+      let fam = this.v6.wasV6 ? F_SRC6 : 0;
+      k[ko + 4] = this.v6.wordOf(dst, o);
+      if (this.v6.wasV6) fam |= F_DST6;
+      k[ko + 1] = ((proto[i]! << 16) | dport[i]!) >>> 0;
+      k[ko + 2] = Math.floor(start[i]! / W);
+      k[ko + 3] = ((cloud[i]! << 30) | accountMap[account[i]!]!) >>> 0;
+      k[ko + 5] = (regionMap[region[i]!]! | (fam << 16)) >>> 0;
+      p.f64[r * (PENDING_WORDS / 2) + 3] = packets[i]!;
+      p.f64[r * (PENDING_WORDS / 2) + 4] = bytes[i]!;
+      k[ko + 10] = start[i]!;
+      k[ko + 11] = end[i]!;
+      p.bucket[r] = bucketOf(hashAddress(src, o));
+    }
+  }
+
+  /** Add the counts of one record to entry e (NaN counts are unknown). */
+  private accumulate(e: number, pk: number, by: number, st: number, en: number): void {
+    const u = this.u;
+    const ew = e * ENTRY_WORDS;
+    const ed = e * (ENTRY_WORDS / 2);
+    u[ew + FLOWS]!++;
+    let known = 0;
+    if (pk === pk) {
+      this.d[ed + PKT64]! += pk;
+      known |= F_PACKETS;
+    }
+    if (by === by) {
+      this.d[ed + BYT64]! += by;
+      known |= F_BYTES;
+    }
+    if (known) u[ew + RF] = (u[ew + RF]! | (known << 16)) >>> 0;
+    if (st < u[ew + FIRST]!) u[ew + FIRST] = st;
+    if (en > u[ew + LAST]!) u[ew + LAST] = en;
+  }
+
+  /** Add every inbound record of a batch now, in its order. */
+  private addNow(batch: FlowBatchData): void {
     const { n, feed, src, dst, proto, dport, packets, bytes, start, end, cloud, account, region } = batch;
     const W = this.windowSeconds;
     const accountMap = this.accountMap;
@@ -235,27 +343,7 @@ export class ScanTable {
         ldA = dA;
         lrf = rf;
       }
-      const u = this.u;
-      const d = this.d;
-      const ew = e * ENTRY_WORDS;
-      const ed = e * (ENTRY_WORDS / 2);
-      u[ew + FLOWS]!++;
-      let known = 0;
-      const pk = packets[i]!;
-      if (pk === pk) {
-        d[ed + PKT64]! += pk;
-        known |= F_PACKETS;
-      }
-      const by = bytes[i]!;
-      if (by === by) {
-        d[ed + BYT64]! += by;
-        known |= F_BYTES;
-      }
-      if (known) u[ew + RF] = (u[ew + RF]! | (known << 16)) >>> 0;
-      const st = start[i]!;
-      if (st < u[ew + FIRST]!) u[ew + FIRST] = st;
-      const en = end[i]!;
-      if (en > u[ew + LAST]!) u[ew + LAST] = en;
+      this.accumulate(e, packets[i]!, bytes[i]!, start[i]!, end[i]!);
     }
   }
 
@@ -324,11 +412,11 @@ export class ScanTable {
       }
       slot = (slot + 1) & mask;
     }
-    if (this.n === this.cap) {
+    if (this.count === this.cap) {
       this.resize(this.cap * 2);
       return this.findOrInsert(sA, ppv, w, epv, dA, rf, bucket);
     }
-    const e = this.n++;
+    const e = this.count++;
     index[slot * 2] = h;
     index[slot * 2 + 1] = e + 1;
     const ew = e * ENTRY_WORDS;
@@ -350,7 +438,7 @@ export class ScanTable {
   private resize(cap: number): void {
     const buf = new ArrayBuffer(cap * ENTRY_WORDS * 4);
     const u = new Uint32Array(buf);
-    u.set(this.u.subarray(0, this.n * ENTRY_WORDS));
+    u.set(this.u.subarray(0, this.count * ENTRY_WORDS));
     this.u = u;
     this.d = new Float64Array(buf);
     this.cap = cap;
@@ -361,7 +449,7 @@ export class ScanTable {
     this.layoutIndex();
     const index = this.index;
     const mask = this.mask;
-    for (let e = 0; e < this.n; e++) {
+    for (let e = 0; e < this.count; e++) {
       const h = this.u[e * ENTRY_WORDS + HASH]!;
       let slot = this.home(h);
       for (let probe = 0; index[slot * 2 + 1] !== 0; probe++) {
@@ -379,8 +467,9 @@ export class ScanTable {
 
   /** Windows present in the table (for incremental finalisation). */
   windows(): number[] {
+    this.flush();
     const seen = new Set<number>();
-    for (let e = 0; e < this.n; e++) seen.add(this.win(e));
+    for (let e = 0; e < this.count; e++) seen.add(this.win(e));
     return [...seen].sort((a, b) => a - b);
   }
 
@@ -392,6 +481,7 @@ export class ScanTable {
    * one-endpoint keys are counted and passed over without further work.
    */
   finalize(opts: FinalizeOptions): FinalizeResult {
+    this.flush();
     const upto = opts.uptoWindow ?? 0xffffffff;
     const { start, order: byBucket } = this.entriesByBucket(upto);
     const minTuples = Math.max(1, opts.thresholds.minEndpoints);
@@ -419,7 +509,7 @@ export class ScanTable {
     const u = this.u;
     const start = new Int32Array(SHARD_BUCKETS + 1);
     let m = 0;
-    for (let e = 0; e < this.n; e++) {
+    for (let e = 0; e < this.count; e++) {
       if (u[e * ENTRY_WORDS + WIN]! > upto) continue;
       start[(u[e * ENTRY_WORDS + HASH]! & BUCKET_MASK) + 1]!++;
       m++;
@@ -427,7 +517,7 @@ export class ScanTable {
     for (let b = 0; b < SHARD_BUCKETS; b++) start[b + 1]! += start[b]!;
     const fill = start.slice(0, SHARD_BUCKETS);
     const order = new Int32Array(m);
-    for (let e = 0; e < this.n; e++) {
+    for (let e = 0; e < this.count; e++) {
       if (u[e * ENTRY_WORDS + WIN]! > upto) continue;
       order[fill[u[e * ENTRY_WORDS + HASH]! & BUCKET_MASK]!++] = e;
     }
@@ -539,21 +629,23 @@ export class ScanTable {
 
   /** Remove every entry of windows <= upto (after they were finalised). */
   dropWindowsUpTo(upto: number): void {
+    this.flush();
     let w = 0;
-    for (let e = 0; e < this.n; e++) {
+    for (let e = 0; e < this.count; e++) {
       if (this.win(e) <= upto) continue;
       if (w !== e) this.u.copyWithin(w * ENTRY_WORDS, e * ENTRY_WORDS, (e + 1) * ENTRY_WORDS);
       w++;
     }
-    this.n = w;
+    this.count = w;
     this.rebuildIndex();
   }
 
   /** The table's contents, for a checkpoint or a merge elsewhere. */
   exportState(): ScanTableState {
+    this.flush();
     return {
-      n: this.n,
-      words: this.u.slice(0, this.n * ENTRY_WORDS),
+      n: this.count,
+      words: this.u.slice(0, this.count * ENTRY_WORDS),
       accounts: this.accounts.strings.slice(),
       regions: this.regions.strings.slice(),
       v6: this.v6.words.slice(0, this.v6.n * 4),
@@ -562,6 +654,7 @@ export class ScanTable {
 
   /** Add another table's contents to this one: counts add, first/last take min/max. */
   mergeState(s: ScanTableState, only?: ShardFilter): void {
+    this.flush();
     const accountIds = s.accounts.map((a) => this.accounts.idOf(a));
     const regionIds = s.regions.map((r) => this.regions.idOf(r));
     const v6Ids = new Uint32Array(s.v6.length / 4);
@@ -677,6 +770,65 @@ class KeyGrouper {
     this.keyOf = new Int32Array(c);
     this.offset = new Int32Array(c + 1);
     this.order = new Int32Array(c);
+  }
+}
+
+/**
+ * Records held back by ScanTable.addBatch, one 48-byte record each: the key words as
+ * the table keys them (src, protocol << 16 | port, window, cloud << 30 | account, dst,
+ * region | flags << 16), packets and bytes (f64, NaN = unknown), start and end; and the
+ * source bucket beside. Sorting copies the records, bucket by bucket, into a second
+ * buffer, which is then read straight through: 98 bytes a record held in all.
+ */
+const PENDING_WORDS = 12;
+class PendingRows {
+  n = 0;
+  readonly bucket: Uint16Array;
+  readonly rec: Uint32Array;
+  readonly f64: Float64Array; // rec's words as f64 (packets at f64 3, bytes at f64 4)
+  readonly sorted: Uint32Array;
+  readonly sortedF64: Float64Array;
+  /** after sort(): bucket b's records are sorted[start[b] .. start[b+1]) */
+  readonly start = new Int32Array(SHARD_BUCKETS + 1);
+
+  constructor(readonly cap: number) {
+    this.bucket = new Uint16Array(cap);
+    const a = new ArrayBuffer(cap * PENDING_WORDS * 4);
+    this.rec = new Uint32Array(a);
+    this.f64 = new Float64Array(a);
+    const b = new ArrayBuffer(cap * PENDING_WORDS * 4);
+    this.sorted = new Uint32Array(b);
+    this.sortedF64 = new Float64Array(b);
+  }
+
+  get bytes(): number {
+    return this.cap * 2 + this.rec.byteLength + this.sorted.byteLength;
+  }
+
+  /** A larger buffer holding the same records. */
+  grown(cap: number): PendingRows {
+    const g = new PendingRows(cap);
+    g.n = this.n;
+    g.bucket.set(this.bucket.subarray(0, this.n));
+    g.rec.set(this.rec.subarray(0, this.n * PENDING_WORDS));
+    return g;
+  }
+
+  /** Copy the records into `sorted` by bucket (a counting sort; stable, so deterministic). */
+  sort(): void {
+    const n = this.n;
+    const start = this.start;
+    start.fill(0);
+    for (let r = 0; r < n; r++) start[this.bucket[r]! + 1]!++;
+    for (let b = 0; b < SHARD_BUCKETS; b++) start[b + 1]! += start[b]!;
+    const fill = start.slice(0, SHARD_BUCKETS);
+    const rec = this.rec;
+    const out = this.sorted;
+    for (let r = 0; r < n; r++) {
+      const from = r * PENDING_WORDS;
+      const to = fill[this.bucket[r]!]!++ * PENDING_WORDS;
+      for (let w = 0; w < PENDING_WORDS; w++) out[to + w] = rec[from + w]!;
+    }
   }
 }
 

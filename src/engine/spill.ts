@@ -154,25 +154,27 @@ export class BoundedAccumulator {
   }
 
   /** Add a batch to `t`, first spilling or dropping when it could pass the limit. Returns the table to use from now on. */
-  add(t: ScanTable, batch: FlowBatchData): ScanTable {
+  add(t: ScanTable, batch: FlowBatchData, oneBucket = false): ScanTable {
     if (!this.limits) {
-      t.addBatch(batch);
+      t.addBatch(batch, oneBucket);
       return t;
     }
     // a limit below the table's default capacity: start with a table of the limit's size
-    if (t.n === 0 && t.bytes > this.limits.maxBytes) t = this.freshTable(t);
+    if (t.entriesBound === 0 && t.bytes > this.limits.maxBytes) t = this.freshTable(t);
     const b = this.dropped ? this.maskDropped(batch) : batch;
     const slack = Math.max(1, Math.floor(this.limitEntries / 16));
     let from = 0;
     while (from < b.n) {
-      const room = this.limitEntries - t.n;
+      // records the table holds back count as new entries until it adds them
+      const room = this.limitEntries - t.entriesBound;
       const left = b.n - from;
       if (room < Math.min(left, slack)) {
+        if (t.entriesBound > t.n) continue; // (reading n added them: room is now exact)
         t = this.relieve(t);
         continue;
       }
       const take = Math.min(room, left);
-      t.addBatch(take === b.n ? b : slice(b, from, take));
+      t.addBatch(take === b.n ? b : slice(b, from, take), oneBucket);
       from += take;
     }
     this.peakBytes = Math.max(this.peakBytes, t.bytes);
@@ -245,7 +247,7 @@ export class BoundedAccumulator {
   }
 
   private freshTable(like: ScanTable): ScanTable {
-    return new ScanTable(like.windowSeconds, Math.min(this.limitEntries, 1 << 24), like.shards);
+    return new ScanTable(like.windowSeconds, Math.min(this.limitEntries, 1 << 24), like.shards, like.pendingRows);
   }
 
   /** Each entry's spill partition, and the entries of each partition (counting sort). */

@@ -61,7 +61,7 @@ export interface BatchMessage {
 }
 
 export type ShardTask =
-  | { op: 'add'; windowSeconds: number; batch: FlowBatchData; capacityHint?: number }
+  | { op: 'add'; windowSeconds: number; batch: FlowBatchData; capacityHint?: number; oneBucket?: boolean }
   | { op: 'finalize'; windowSeconds: number; opts: FinalizeOptions; outbound: OutboundThresholds }
   | { op: 'export'; windowSeconds: number }
   | { op: 'import'; windowSeconds: number; state: Uint8Array; shard: number; shards: number }
