@@ -66,8 +66,15 @@ export default async function parseChunk(task: ParseTask): Promise<ParseResult> 
         result.lines = readLineRange(task.path, task.start, task.end, parser, task.maxLineBytes);
         result.bytesIn = result.bytesOut = task.end - task.start;
       } else if (task.mode === 'bytes') {
-        result.lines = readLineBytes(task.bytes!, parser, task.maxLineBytes, task.start);
-        result.bytesIn = result.bytesOut = task.bytes!.length;
+        // stdin, or a piece of a large gzip file the main thread inflated (run.ts gzipPieces)
+        result.lines = readLineBytes(task.bytes!, parser, task.maxLineBytes, task.start, task.streamError !== undefined);
+        result.bytesOut = task.bytes!.length;
+        result.bytesIn = task.compressedBytes ?? result.bytesOut;
+        if (task.streamError !== undefined) {
+          // the stream stopped in the unterminated last line (then counted, as a truncated line), or just after the last line
+          const partial = task.bytes!.length > 0 && task.bytes![task.bytes!.length - 1] !== 10;
+          result.error = { message: task.streamError, offset: -1, line: partial ? result.lines : result.lines + 1 };
+        }
       } else {
         const r = await readGzipLines(task.path, parser, task.maxLineBytes, task.maxDecompressedBytes);
         result.lines = r.lines;

@@ -35,7 +35,8 @@ function stateFor(windowSeconds: number, capacityHint?: number): ShardState {
  * expected entries (small runs keep small buffers).
  */
 function pendingRows(hint: number | undefined): number {
-  return Math.max(1 << 12, Math.min(Math.floor((1 << 20) / shards), hint ?? 0));
+  const rows = Math.min(Math.max(1 << 12, Math.min(Math.floor((1 << 20) / shards), hint ?? 0)), bound.pendingRowLimit());
+  return rows >= 256 ? rows : 0; // too few to gain anything: add at once
 }
 
 function tableCapacity(hint: number | undefined): number {

@@ -22,6 +22,8 @@ import { batchTransferList } from '../flow/batch.js';
 import { allReplayFiles, applyReplayOutcome, replayInputs, type ReplayOutcome, type ReplayReport } from '../replay/input.js';
 import { defaultMaxMemory, mergeMemoryReports, type RunMemoryReport } from './spill.js';
 import { tmpdir } from 'node:os';
+import { createReadStream } from 'node:fs';
+import { createGunzip } from 'node:zlib';
 
 export interface DetectOptions {
   inputs: string[];
@@ -55,7 +57,16 @@ export interface DetectOptions {
   spillDir?: string;
   /** What the shard workers do with records: accumulate them ('add', detection) or write replay blocks ('convertAdd'). */
   shardOp?: 'add' | 'convertAdd';
+  /**
+   * A gzip line file larger than this is inflated by the main thread and parsed in
+   * pieces by every parse thread (see gzipPieces); a smaller one is read whole by one
+   * parse thread. Default SPLIT_GZIP_BYTES.
+   */
+  gzipSplitBytes?: number;
 }
+
+/** Compressed size above which one gzip file is parsed by all parse threads (8 MB: larger than an AWS 5-minute object). */
+export const SPLIT_GZIP_BYTES = 8 << 20;
 
 export const DEFAULT_RUN = {
   batchSize: 16384,
@@ -433,7 +444,11 @@ function collectReports(files: InputFile[], chunkResults: ParseResult[][], maxRe
       for (const [w, n] of r.lateByWindow) late.set(w, (late.get(w) ?? 0) + n);
       rep.bytes += r.bytesIn;
       rep.decompressedBytes += r.bytesOut;
-      if (r.error && !rep.error) rep.error = r.error.offset >= 0 ? `${r.error.message} (at byte ${r.error.offset})` : r.error.message;
+      if (r.error && !rep.error) {
+        // a piece of a split gzip file knows its line within the piece: {line} is the file's line
+        const message = r.error.line === undefined ? r.error.message : r.error.message.replace('{line}', String(lineBase + r.error.line));
+        rep.error = r.error.offset >= 0 ? `${message} (at byte ${r.error.offset})` : message;
+      }
       for (const rj of r.rejects) {
         if (rejects.length < maxRejects) rejects.push({ ...rj, line: rj.line > 0 ? rj.line + lineBase : 0, file: f.display });
       }
@@ -493,6 +508,12 @@ function planJobs(files: InputFile[], opts: DetectOptions, shards: number, lateB
         continue;
       }
       const lineFormat = readerFor(f.format)?.kind === 'lines';
+      if (lineFormat && f.gzip && f.size > (opts.gzipSplitBytes ?? SPLIT_GZIP_BYTES)) {
+        for await (const p of gzipPieces(f.path, f.size, opts)) {
+          yield { file: i, chunk: p.index, task: { ...base, ...p.task, chunkIndex: p.index, mode: 'bytes' } };
+        }
+        continue;
+      }
       if (lineFormat && !f.gzip) {
         const ranges = chunkRanges(f.size, opts.chunkBytes);
         for (let c = 0; c < ranges.length; c++) {
@@ -562,6 +583,66 @@ export async function* stdinChunks(opts: Pick<DetectOptions, 'stdin' | 'maxLineB
     }
   }
   if (pendingLen > 0) yield { bytes: new Uint8Array(Buffer.concat(pending, pendingLen)), offset };
+}
+
+/**
+ * One large gzip file as line-aligned pieces of its inflated text, for all the parse
+ * threads at once: zlib inflates on libuv's threads, so the main thread only cuts and
+ * routes, and one file no longer waits on one parse thread. The last piece carries the
+ * end of the stream: a stream that broke (truncated, damaged, or inflating past
+ * --max-decompressed-bytes) makes its unterminated last line a truncated line and its
+ * reason the file's error, as the one-thread reader (read.ts readGzipLines) reports them.
+ */
+export async function* gzipPieces(
+  path: string,
+  compressedSize: number,
+  opts: Pick<DetectOptions, 'maxLineBytes' | 'chunkBytes' | 'maxDecompressedBytes'>,
+): AsyncGenerator<{ index: number; task: { bytes: Uint8Array; start: number; end: number; compressedBytes: number; streamError?: string } }> {
+  const file = createReadStream(path, { highWaterMark: 1 << 20 });
+  const state = { total: 0, error: '' };
+  const inflated = inflateBounded(file.pipe(createGunzip({ chunkSize: 1 << 20 })), opts.maxDecompressedBytes, state);
+  let held: { bytes: Uint8Array; offset: number; compressed: number } | null = null;
+  let index = 0;
+  let accounted = 0;
+  for await (const { bytes, offset } of stdinChunks({ ...opts, stdin: () => inflated })) {
+    if (held) yield { index: index++, task: { bytes: held.bytes, start: held.offset, end: held.offset + held.bytes.length, compressedBytes: held.compressed } };
+    const read = Math.min(file.bytesRead, compressedSize);
+    held = { bytes, offset, compressed: read - accounted };
+    accounted = read;
+  }
+  held ??= { bytes: new Uint8Array(0), offset: state.total, compressed: 0 };
+  yield {
+    index,
+    task: {
+      bytes: held.bytes,
+      start: held.offset,
+      end: held.offset + held.bytes.length,
+      compressedBytes: held.compressed + (compressedSize - accounted),
+      ...(state.error ? { streamError: state.error } : {}),
+    },
+  };
+}
+
+/** The inflated stream up to maxBytes; a failure or the bound ends it and is described in state.error. */
+async function* inflateBounded(stream: AsyncIterable<Buffer> & { destroy(): void }, maxBytes: number, state: { total: number; error: string }): AsyncGenerator<Uint8Array> {
+  try {
+    for await (const chunk of stream) {
+      if (state.total + chunk.length > maxBytes) {
+        yield chunk.subarray(0, maxBytes - state.total);
+        state.total = maxBytes;
+        stream.destroy();
+        state.error = `decompressed size exceeds --max-decompressed-bytes ${maxBytes} (a gzip bomb?): stopped after ${maxBytes} decompressed bytes, in line {line}`;
+        return;
+      }
+      state.total += chunk.length;
+      yield chunk;
+    }
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    const zlib = typeof e.code === 'string' && e.code.startsWith('Z_');
+    const what = !zlib ? 'read error' : e.code === 'Z_BUF_ERROR' ? 'the file is truncated' : 'the file is damaged';
+    state.error = `${zlib ? 'gzip: ' : ''}${e.message}: ${what} (stopped after ${state.total} decompressed bytes, in line {line})`;
+  }
 }
 
 async function runWithConcurrency<T>(items: AsyncIterable<T>, limit: number, fn: (item: T) => Promise<void>): Promise<void> {

@@ -781,6 +781,8 @@ class KeyGrouper {
  * buffer, which is then read straight through: 98 bytes a record held in all.
  */
 const PENDING_WORDS = 12;
+/** Bytes a held-back record costs (both buffers and the bucket). */
+export const PENDING_ROW_BYTES = 2 + 2 * PENDING_WORDS * 4;
 class PendingRows {
   n = 0;
   readonly bucket: Uint16Array;
@@ -802,7 +804,7 @@ class PendingRows {
   }
 
   get bytes(): number {
-    return this.cap * 2 + this.rec.byteLength + this.sorted.byteLength;
+    return this.cap * PENDING_ROW_BYTES;
   }
 
   /** A larger buffer holding the same records. */

@@ -24,7 +24,7 @@ import { join } from 'node:path';
 import type { FlowBatchData } from '../flow/batch.js';
 import { Feed } from '../flow/types.js';
 import { hashAddress } from './hash.js';
-import { DST, ENTRY_WORDS, EP, F_DST6, F_SRC6, nextPow2, RF, ScanTable, SRC, type FinalizeOptions, type FinalizeResult, type ScanTableState } from './scan-table.js';
+import { DST, ENTRY_WORDS, EP, F_DST6, F_SRC6, nextPow2, PENDING_ROW_BYTES, RF, ScanTable, SRC, type FinalizeOptions, type FinalizeResult, type ScanTableState } from './scan-table.js';
 import { decodeBlock, encodeBlock } from '../replay/block.js';
 
 export const SPILL_PARTITIONS = 256;
@@ -138,6 +138,7 @@ interface RunPart {
 export class BoundedAccumulator {
   private limits: MemoryLimits | null = null;
   private limitEntries = Infinity;
+  private pendingLimit = Infinity;
   private fd = -1;
   private path = '';
   private fileBytes = 0;
@@ -150,7 +151,9 @@ export class BoundedAccumulator {
 
   configure(limits: MemoryLimits): void {
     this.limits = limits;
-    this.limitEntries = entryLimit(limits.maxBytes);
+    // an eighth of the limit for the records the table holds back (scan-table.ts addBatch), the rest for entries
+    this.pendingLimit = Math.floor(limits.maxBytes / 8 / PENDING_ROW_BYTES);
+    this.limitEntries = entryLimit(limits.maxBytes - this.pendingLimit * PENDING_ROW_BYTES);
   }
 
   /** Add a batch to `t`, first spilling or dropping when it could pass the limit. Returns the table to use from now on. */
@@ -239,6 +242,11 @@ export class BoundedAccumulator {
       return this.freshTable(t);
     }
     return this.drop(t);
+  }
+
+  /** The most records the inbound table may hold back (no limit configured: unbounded). */
+  pendingRowLimit(): number {
+    return this.pendingLimit;
   }
 
   /** The most entries the inbound table may hold in memory (no limit configured: unbounded). */

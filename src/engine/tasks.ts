@@ -19,6 +19,10 @@ export interface ParseTask {
   start: number;
   end: number;
   bytes?: Uint8Array;
+  /** 'bytes' mode, a piece of a gzip file inflated by the main thread: compressed bytes it stands for */
+  compressedBytes?: number;
+  /** 'bytes' mode, the last piece of such a file: the stream broke (its last line is truncated), and why */
+  streamError?: string;
   account: string;
   region: string;
   awsFields?: string[];
@@ -52,7 +56,8 @@ export interface ParseResult {
   minStart: number; // earliest start of a valid record (Infinity when none)
   maxEnd: number; // latest end of a valid record (-Infinity when none)
   lateByWindow: Array<[window: number, records: number]>;
-  error?: { message: string; offset: number };
+  /** line: where a split gzip stream stopped, counted within this piece (the message says '{line}') */
+  error?: { message: string; offset: number; line?: number };
 }
 
 export interface BatchMessage {

@@ -172,9 +172,10 @@ export async function readWhole(path: string, gzip: boolean, maxBytes: number): 
 }
 
 /** Lines in a block of bytes (from stdin). */
-export function readLineBytes(bytes: Uint8Array, parser: LineParser, maxLineBytes: number, baseOffset: number): number {
+/** Lines of bytes in memory; `truncated`: the input broke off after them (an unterminated last line is a truncated line). */
+export function readLineBytes(bytes: Uint8Array, parser: LineParser, maxLineBytes: number, baseOffset: number, truncated = false): number {
   const feeder = new LineFeeder(parser, maxLineBytes, baseOffset);
   feeder.push(bytes);
-  feeder.end(false);
+  feeder.end(truncated);
   return feeder.line - 1;
 }
