@@ -267,6 +267,8 @@ export class ScanTable {
     const regionMap = this.regionMap;
     let p = this.pending;
     if (!p) p = this.pending = new PendingRows(Math.min(this.pendingRows, 1 << 14));
+    let w = 0;
+    let wLo = 1, wHi = 0; // the previous record's window as [wLo, wHi) seconds
     for (let i = 0; i < n; i++) {
       if ((feed[i]! & Feed.inbound) === 0) continue;
       if (p.n === p.cap) {
@@ -277,17 +279,30 @@ export class ScanTable {
       const r = p.n++;
       const ko = r * PENDING_WORDS;
       const k = p.rec;
-      k[ko] = this.v6.wordOf(src, o);
-      let fam = this.v6.wasV6 ? F_SRC6 : 0;
-      k[ko + 4] = this.v6.wordOf(dst, o);
-      if (this.v6.wasV6) fam |= F_DST6;
+      let fam = 0;
+      if (src[o] === 0 && src[o + 1] === 0 && src[o + 2] === 0xffff) k[ko] = src[o + 3]!;
+      else {
+        k[ko] = this.v6.intern(src, o);
+        fam = F_SRC6;
+      }
+      if (dst[o] === 0 && dst[o + 1] === 0 && dst[o + 2] === 0xffff) k[ko + 4] = dst[o + 3]!;
+      else {
+        k[ko + 4] = this.v6.intern(dst, o);
+        fam |= F_DST6;
+      }
       k[ko + 1] = ((proto[i]! << 16) | dport[i]!) >>> 0;
-      k[ko + 2] = Math.floor(start[i]! / W);
+      const st = start[i]!;
+      if (st < wLo || st >= wHi) {
+        w = Math.floor(st / W);
+        wLo = w * W;
+        wHi = wLo + W;
+      }
+      k[ko + 2] = w;
       k[ko + 3] = ((cloud[i]! << 30) | accountMap[account[i]!]!) >>> 0;
       k[ko + 5] = (regionMap[region[i]!]! | (fam << 16)) >>> 0;
       p.f64[r * (PENDING_WORDS / 2) + 3] = packets[i]!;
       p.f64[r * (PENDING_WORDS / 2) + 4] = bytes[i]!;
-      k[ko + 10] = start[i]!;
+      k[ko + 10] = st;
       k[ko + 11] = end[i]!;
       p.bucket[r] = bucketOf(hashAddress(src, o));
     }
@@ -322,15 +337,31 @@ export class ScanTable {
     // the entry of the previous record: a run of records of one entry (replay blocks are
     // sorted so) skips the hash lookup
     let le = -1, lsA = 0, lppv = 0, lw = 0, lepv = 0, ldA = 0, lrf = -1;
+    let wLo = 1, wHi = 0; // the window of the previous record, as [wLo, wHi) seconds: most records share it
     for (let i = 0; i < n; i++) {
       if ((feed[i]! & Feed.inbound) === 0) continue;
       const o = i * 4;
-      const sA = this.v6.wordOf(src, o);
-      let fam = this.v6.wasV6 ? F_SRC6 : 0;
-      const dA = this.v6.wordOf(dst, o);
-      if (this.v6.wasV6) fam |= F_DST6;
+      let sA: number;
+      let fam = 0;
+      if (src[o] === 0 && src[o + 1] === 0 && src[o + 2] === 0xffff) sA = src[o + 3]!;
+      else {
+        sA = this.v6.intern(src, o);
+        fam = F_SRC6;
+      }
+      let dA: number;
+      if (dst[o] === 0 && dst[o + 1] === 0 && dst[o + 2] === 0xffff) dA = dst[o + 3]!;
+      else {
+        dA = this.v6.intern(dst, o);
+        fam |= F_DST6;
+      }
       const ppv = ((proto[i]! << 16) | dport[i]!) >>> 0;
-      const w = Math.floor(start[i]! / W);
+      const st = start[i]!;
+      let w = lw;
+      if (st < wLo || st >= wHi) {
+        w = Math.floor(st / W);
+        wLo = w * W;
+        wHi = wLo + W;
+      }
       const epv = ((cloud[i]! << 30) | accountMap[account[i]!]!) >>> 0;
       const rf = (regionMap[region[i]!]! | (fam << 16)) >>> 0;
       let e = le;
@@ -343,7 +374,7 @@ export class ScanTable {
         ldA = dA;
         lrf = rf;
       }
-      this.accumulate(e, packets[i]!, bytes[i]!, start[i]!, end[i]!);
+      this.accumulate(e, packets[i]!, bytes[i]!, st, end[i]!);
     }
   }
 
