@@ -444,28 +444,33 @@ class AwsParser implements LineParser {
   }
 }
 
-/** The dictionary id of the last value seen in one column: a byte compare instead of a hash lookup when it repeats. */
+/**
+ * The dictionary ids of recent values of one column: a byte compare instead of a hash
+ * lookup when a value repeats. Eight slots chosen by the value's length and last bytes,
+ * so that a file interleaving a few accounts or regions (a merged export) still hits.
+ */
 class LastValue {
-  private bytes = new Uint8Array(64);
-  private len = -1;
-  private id = 0;
+  private readonly bytes = new Uint8Array(8 * 64);
+  private readonly len = new Int32Array(8).fill(-1);
+  private readonly id = new Int32Array(8);
   constructor(private readonly dict: ByteDict) {}
   idOf(buf: Uint8Array, s: number, e: number): number {
     const len = e - s;
-    if (len === this.len) {
+    const slot = len > 0 ? (len ^ buf[e - 1]! ^ (buf[e - 2 < s ? s : e - 2]! << 2)) & 7 : 0;
+    const at = slot * 64;
+    if (len === this.len[slot]) {
       let k = 0;
-      while (k < len && this.bytes[k] === buf[s + k]) k++;
-      if (k === len) return this.id;
+      while (k < len && this.bytes[at + k] === buf[s + k]) k++;
+      if (k === len) return this.id[slot]!;
     }
-    this.id = this.dict.idOfBytes(buf, s, e);
-    if (len <= this.bytes.length) {
+    const id = this.dict.idOfBytes(buf, s, e);
+    if (len <= 64) {
       // a byte loop: Buffer.subarray allocates an object, on every miss
-      for (let k = 0; k < len; k++) this.bytes[k] = buf[s + k]!;
-      this.len = len;
-    } else {
-      this.len = -1;
+      for (let k = 0; k < len; k++) this.bytes[at + k] = buf[s + k]!;
+      this.len[slot] = len;
+      this.id[slot] = id;
     }
-    return this.id;
+    return id;
   }
 }
 
