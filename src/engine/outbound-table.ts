@@ -271,16 +271,13 @@ export class OutboundTable {
     }
   }
 
-  /** Group entry indexes by a key function over entries. */
-  private groups(entries: number[], keyOf: (e: number) => string): Map<string, number[]> {
-    const g = new Map<string, number[]>();
-    for (const e of entries) {
-      const k = keyOf(e);
-      const list = g.get(k);
-      if (list) list.push(e);
-      else g.set(k, [e]);
-    }
-    return g;
+  /** The host of an entry: (source, cloud + account, window), as a hash and as equality. */
+  private hostHash(e: number): number {
+    return fmix32(mix(mix(mix(0x85ebca6b, this.srcA[e]!), this.ep[e]!), this.win[e]! ^ ((this.flags[e]! & F_SRC6) << 28)));
+  }
+
+  private sameHost(a: number, b: number): boolean {
+    return this.srcA[a] === this.srcA[b] && this.ep[a] === this.ep[b] && this.win[a] === this.win[b] && (this.flags[a]! & F_SRC6) === (this.flags[b]! & F_SRC6);
   }
 
   /** Horizontal and vertical outbound scans (SPEC §4). */
@@ -291,28 +288,38 @@ export class OutboundTable {
     const need = Math.max(1, Math.min(t.minTargets, t.minPorts));
     const candidates = this.candidateEntries(uptoWindow, need);
     if (candidates.length === 0) return out;
-    const host = (e: number) => `${this.srcA[e]}|${this.flags[e]! & F_SRC6}|${this.ep[e]}|${this.win[e]}`;
     // per host and window: protocols and source-port spread (NAT look)
-    const hostInfo = new Map<string, HostInfo>();
-    for (const e of candidates) {
-      const h = host(e);
-      let x = hostInfo.get(h);
-      if (!x) hostInfo.set(h, (x = { protocols: new Set(), ports: new Set(), targets: new Set(), sports: 0 }));
-      x.targets.add(this.flags[e]! & F_DST6 ? -1 - this.dstA[e]! : this.dstA[e]!);
-      x.protocols.add(this.pp[e]! >>> 16);
-      x.ports.add(this.pp[e]!);
-      x.sports |= this.sports[e]!;
+    const hostInfo = new Map<number, HostInfo>(); // by entry
+    for (const list of groupBy(candidates, (e) => this.hostHash(e), (a, b) => this.sameHost(a, b))) {
+      const x: HostInfo = { protocols: new Set(), ports: new Set(), targets: new Set(), sports: 0 };
+      for (const e of list) {
+        x.targets.add(this.flags[e]! & F_DST6 ? -1 - this.dstA[e]! : this.dstA[e]!);
+        x.protocols.add(this.pp[e]! >>> 16);
+        x.ports.add(this.pp[e]!);
+        x.sports |= this.sports[e]!;
+        hostInfo.set(e, x);
+      }
     }
-    const horizontal = this.groups(candidates, (e) => `${host(e)}|${this.pp[e]}`);
-    for (const list of horizontal.values()) {
+    const horizontal = groupBy(
+      candidates,
+      (e) => fmix32(mix(this.hostHash(e), this.pp[e]!)),
+      (a, b) => this.sameHost(a, b) && this.pp[a] === this.pp[b],
+    );
+    for (const list of horizontal) {
       if (list.length < t.minTargets) continue;
-      const f = this.finding('horizontal', list, hostInfo.get(host(list[0]!))!);
+      const f = this.finding('horizontal', list, hostInfo.get(list[0]!)!);
       if ((f.cvPackets === null || f.cvPackets <= t.maxCvPackets) && (f.cvBytes === null || f.cvBytes <= t.maxCvBytes)) out.push(f);
     }
-    const vertical = this.groups(candidates, (e) => `${host(e)}|${this.pp[e]! >>> 16}|${this.dstA[e]}|${this.flags[e]! & F_DST6}`);
-    for (const list of vertical.values()) {
+    const vertical = groupBy(
+      candidates,
+      (e) => fmix32(mix(mix(this.hostHash(e), this.pp[e]! >>> 16), this.dstA[e]! ^ ((this.flags[e]! & F_DST6) << 27))),
+      (a, b) =>
+        this.sameHost(a, b) && this.pp[a]! >>> 16 === this.pp[b]! >>> 16 && this.dstA[a] === this.dstA[b] &&
+        (this.flags[a]! & F_DST6) === (this.flags[b]! & F_DST6),
+    );
+    for (const list of vertical) {
       if (list.length < t.minPorts) continue;
-      out.push(this.finding('vertical', list, hostInfo.get(host(list[0]!))!));
+      out.push(this.finding('vertical', list, hostInfo.get(list[0]!)!));
     }
     return out;
   }
@@ -323,7 +330,7 @@ export class OutboundTable {
     const hostHash = new Uint32Array(this.n);
     for (let e = 0; e < this.n; e++) {
       if (this.win[e]! > upto) continue;
-      const h = fmix32(mix(mix(mix(0x85ebca6b, this.srcA[e]!), this.ep[e]!), this.win[e]! ^ ((this.flags[e]! & F_SRC6) << 28)));
+      const h = this.hostHash(e);
       hostHash[e] = h;
       count.set(h, (count.get(h) ?? 0) + 1);
     }
@@ -469,4 +476,34 @@ function popcount32(x: number): number {
   x = x - ((x >>> 1) & 0x55555555);
   x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
   return (Math.imul((x + (x >>> 4)) & 0x0f0f0f0f, 0x01010101) >>> 24);
+}
+
+/**
+ * Entries with equal keys, as lists in order of first appearance: `hash` picks a slot of
+ * a typed-array table, `same` decides (no string or map entry per entry).
+ */
+function groupBy(entries: ArrayLike<number>, hash: (e: number) => number, same: (a: number, b: number) => boolean): number[][] {
+  const m = entries.length;
+  const size = nextPow2(Math.max(16, m * 2));
+  const slots = new Int32Array(size); // group + 1; 0 = empty
+  const mask = size - 1;
+  const groups: number[][] = [];
+  for (let j = 0; j < m; j++) {
+    const e = entries[j]!;
+    let slot = hash(e) & mask;
+    for (;;) {
+      const g1 = slots[slot]!;
+      if (g1 === 0) {
+        slots[slot] = groups.push([e]);
+        break;
+      }
+      const g = groups[g1 - 1]!;
+      if (same(g[0]!, e)) {
+        g.push(e);
+        break;
+      }
+      slot = (slot + 1) & mask;
+    }
+  }
+  return groups;
 }
