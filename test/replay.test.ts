@@ -2,6 +2,8 @@ import { describe, expect, it, beforeAll } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { appendFileSync, copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { crc32 } from 'node:zlib';
+import { pack, unpack } from 'msgpackr';
 import { tempDir } from './helpers/tmp.js';
 import { generateAws } from '../dist/bench/gen-aws.js';
 import { readReplayHeader } from '../dist/src/replay/file.js';
@@ -100,6 +102,34 @@ describe('replay files', () => {
       expect(summary(r).files[0].replay.outside_partition).toBeGreaterThan(0);
       // counted as the run on the logs counts them
       expect(summary(r).totals).toEqual({ ...summary(t).totals, files: 1, bytes_read: summary(r).totals.bytes_read });
+      // a partition is a range of source buckets: the other partition's blocks are skipped by the index, not read
+      const rep = summary(r).files[0].replay;
+      expect(rep.blocks_read).toBeGreaterThan(0);
+      expect(rep.blocks_read).toBeLessThan(rep.blocks);
+      expect(rep.rows_read + rep.outside_partition).toBe(rep.rows);
+    }
+  });
+
+  it('files without per-block feed counts (written before them) are split by --partition all the same', () => {
+    // rewrite the header of all.fsr without the index's inbound/outbound arrays
+    const f = readFileSync(join(dir, 'all.fsr'));
+    const hlen = f.readUInt32LE(12);
+    const header = unpack(f.subarray(20, 20 + hlen));
+    delete header.blocks.inbound;
+    delete header.blocks.outbound;
+    const h = pack(header);
+    const prefix = Buffer.from(f.subarray(0, 20));
+    prefix.writeUInt32LE(h.length, 12);
+    prefix.writeUInt32LE(crc32(h), 16);
+    const older = join(dir, 'older.fsr');
+    writeFileSync(older, Buffer.concat([prefix, h, f.subarray(20 + hlen)]));
+    for (const part of ['0/2', '1/2']) {
+      const t = join(dir, `text-part-${part[0]}`); // written by the test above
+      const r = join(dir, `older-part-${part[0]}`);
+      expect(cli('detect', older, '--out', r, '--partition', part, '--workers', '2', '--quiet').code).toBe(0);
+      expect(readFileSync(join(r, 'scans.ndjson')).equals(readFileSync(join(t, 'scans.ndjson'))), part).toBe(true);
+      expect(summary(r).totals).toEqual({ ...summary(t).totals, files: 1, bytes_read: summary(r).totals.bytes_read });
+      expect(summary(r).files[0].replay.blocks_read).toBe(summary(r).files[0].replay.blocks); // read, then filtered
     }
   });
 

@@ -1,4 +1,5 @@
 /** Options shared by every command that detects (detect, serve, cluster): inputs, windows, thresholds. */
+import { SHARD_BUCKETS } from '../engine/hash.js';
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import type { OptionSpec, Parsed } from './args.js';
@@ -82,8 +83,8 @@ export function windowFrom(v: Parsed['values']): number {
 export function partitionFrom(v: Parsed['values']): { index: number; count: number } | undefined {
   if (v.partition === undefined) return undefined;
   const m = /^(\d+)\/(\d+)$/.exec(String(v.partition));
-  if (!m || Number(m[2]) < 1 || Number(m[1]) >= Number(m[2])) {
-    throw new UsageError(`--partition needs p/P with 0 <= p < P, got '${v.partition}'`);
+  if (!m || Number(m[2]) < 1 || Number(m[1]) >= Number(m[2]) || Number(m[2]) > SHARD_BUCKETS) {
+    throw new UsageError(`--partition needs p/P with 0 <= p < P <= ${SHARD_BUCKETS}, got '${v.partition}'`);
   }
   return { index: Number(m[1]), count: Number(m[2]) };
 }

@@ -50,9 +50,16 @@ export function shardOf(addrHash: number, shards: number): number {
 }
 
 /**
- * Partition (machine) of a source-address hash. Uses a re-mixed hash so that the
- * partition and the worker shard inside it are independent.
+ * Partition (machine) of a source-address hash: a contiguous range of the buckets, so
+ * that a replay file's blocks (one bucket each) belong to one partition whole and a
+ * partition's run skips the others' blocks by the file's index without reading them.
+ * Ranges keep the worker shards inside a partition balanced (bucket % workers runs over
+ * consecutive buckets). Partitions number at most SHARD_BUCKETS.
  */
 export function partitionOf(addrHash: number, partitions: number): number {
-  return fmix32(addrHash ^ 0x5bd1e995) % partitions;
+  return partitionOfBucket(addrHash & (SHARD_BUCKETS - 1), partitions);
+}
+
+export function partitionOfBucket(bucket: number, partitions: number): number {
+  return Math.floor((bucket * partitions) / SHARD_BUCKETS);
 }

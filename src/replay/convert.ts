@@ -134,7 +134,7 @@ async function mergeDictionaries(engine: Engine): Promise<{ dict: string[]; toFi
 
 /** The parts' block indexes, one after the other, with offsets from the first block. */
 function joinIndexes(parts: PartResult[]): BlockIndex {
-  const out: BlockIndex = { offset: [], length: [], bucket: [], rows: [], minTime: [], maxTime: [] };
+  const out: BlockIndex = { offset: [], length: [], bucket: [], rows: [], minTime: [], maxTime: [], inbound: [], outbound: [] };
   let base = 0;
   for (const p of parts) {
     const b = p.blocks;
@@ -145,6 +145,8 @@ function joinIndexes(parts: PartResult[]): BlockIndex {
       out.rows.push(b.rows[k]!);
       out.minTime.push(b.minTime[k]!);
       out.maxTime.push(b.maxTime[k]!);
+      out.inbound!.push(b.inbound![k]!);
+      out.outbound!.push(b.outbound![k]!);
     }
     base += p.bytes;
   }

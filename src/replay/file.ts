@@ -58,6 +58,13 @@ export interface BlockIndex {
   rows: number[];
   minTime: number[];
   maxTime: number[];
+  /**
+   * Rows of each block that feed the inbound / the outbound detector (files written since
+   * 2026-11-29): a --partition run skips other partitions' blocks by the index and still
+   * counts their rows exactly. Absent in older files, whose blocks are then read and filtered.
+   */
+  inbound?: number[];
+  outbound?: number[];
 }
 
 export interface ReplayHeader {
@@ -129,6 +136,9 @@ function checkHeader(h: ReplayHeader): void {
   const n = b?.offset?.length ?? -1;
   if (n < 0 || [b.length, b.bucket, b.rows, b.minTime, b.maxTime].some((a) => a?.length !== n)) {
     throw new ReplayFileError('block index is malformed');
+  }
+  if ((b.inbound !== undefined || b.outbound !== undefined) && [b.inbound, b.outbound].some((a) => a?.length !== n)) {
+    throw new ReplayFileError('block index is malformed (feed counts)');
   }
   if (!Array.isArray(h.dict) || h.dict[0] !== '') throw new ReplayFileError('dictionary is malformed');
 }

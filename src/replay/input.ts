@@ -16,6 +16,7 @@
  */
 import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import type { Piscina } from 'piscina';
+import { partitionOfBucket } from '../engine/hash.js';
 import type { FileReport, ResolvedReject } from '../engine/run.js';
 import type { InputFile } from '../input/plan.js';
 import { isReplayHead, readReplayHeader, ReplayFileError, type OpenedReplay } from './file.js';
@@ -44,6 +45,8 @@ export interface ReplayOutcome {
   replies: ReplayBlocksReply[];
   /** blocks the index places beyond the end of the file (never sent to a worker) */
   missing: CorruptBlock[];
+  /** blocks of other partitions, skipped by the index (--partition): their rows by feed */
+  skipped: { rows: number; inbound: number; outbound: number };
 }
 
 export interface ReplayDispatch {
@@ -81,7 +84,7 @@ export async function replayInputs(files: InputFile[], shardPools: Piscina[], d:
   const work: Promise<void>[] = [];
   files.forEach((f, i) => {
     if (f.format !== 'replay' || f.error) return;
-    const outcome: ReplayOutcome = { replies: [], missing: [] };
+    const outcome: ReplayOutcome = { replies: [], missing: [], skipped: { rows: 0, inbound: 0, outbound: 0 } };
     out.set(i, outcome);
     if (f.gzip) {
       outcome.error = 'a replay file cannot be read through gzip (it is already lz4-compressed); gunzip it first';
@@ -120,6 +123,13 @@ function blockTasks(path: string, outcome: ReplayOutcome, d: ReplayDispatch): Re
       });
       continue;
     }
+    if (d.partition && b.inbound && b.outbound && partitionOfBucket(b.bucket[k]!, d.partition.count) !== d.partition.index) {
+      // another partition's block: skipped by the index, its rows counted as the sink counts them
+      outcome.skipped.rows += b.rows[k]!;
+      outcome.skipped.inbound += b.inbound[k]!;
+      outcome.skipped.outbound += b.outbound[k]!;
+      continue;
+    }
     const shard = b.bucket[k]! % d.shards;
     let t = open[shard];
     if (!t || size[shard]![0]! + b.rows[k]! > TASK_ROWS || size[shard]![1]! + length > TASK_BYTES) {
@@ -152,9 +162,9 @@ export function applyReplayOutcome(rep: FileReport, o: ReplayOutcome, rejects: R
   for (const k of Object.keys(rep.counters) as (keyof FileReport['counters'])[]) rep.counters[k] += h.totals[k] ?? 0;
   // rows this run left out (--partition, late windows) are counted as the sink counts them
   const c = rep.counters;
-  c.otherPartition += sum(o.replies, (r) => r.outsidePartition);
-  c.inbound -= sum(o.replies, (r) => r.outsideInbound + r.lateInbound);
-  c.outbound -= sum(o.replies, (r) => r.outsideOutbound + r.lateOutbound);
+  c.otherPartition += sum(o.replies, (r) => r.outsidePartition) + o.skipped.rows;
+  c.inbound -= sum(o.replies, (r) => r.outsideInbound + r.lateInbound) + o.skipped.inbound;
+  c.outbound -= sum(o.replies, (r) => r.outsideOutbound + r.lateOutbound) + o.skipped.outbound;
   const late = new Map<number, number>();
   for (const r of o.replies) for (const [w, n] of r.late) late.set(w, (late.get(w) ?? 0) + n);
   c.late += [...late.values()].reduce((s, n) => s + n, 0);
@@ -171,7 +181,7 @@ export function applyReplayOutcome(rep: FileReport, o: ReplayOutcome, rejects: R
     rows_read: sum(o.replies, (r) => r.rows),
     corrupt_blocks: corrupt.length,
     corrupt_rows: corrupt.reduce((s, c) => s + c.rows, 0),
-    outside_partition: sum(o.replies, (r) => r.outsidePartition),
+    outside_partition: sum(o.replies, (r) => r.outsidePartition) + o.skipped.rows,
     corrupt: corrupt.slice(0, MAX_LISTED),
   };
   rep.replay = report;

@@ -6,7 +6,7 @@
  */
 import { closeSync, openSync, readSync } from 'node:fs';
 import type { FlowBatchData } from '../flow/batch.js';
-import { hashAddress, partitionOf, SHARD_BUCKETS } from '../engine/hash.js';
+import { partitionOfBucket, SHARD_BUCKETS } from '../engine/hash.js';
 import { CorruptBlockError } from './block.js';
 import { decodeRowsBlock, readReplayHeader } from './file.js';
 import { RowScratch } from './row-codec.js';
@@ -168,7 +168,7 @@ function readBlocks(task: ReplayBlocksTask, consume: (b: FlowBatchData) => void)
         continue;
       }
       reply.blocks++;
-      if (task.partition || task.lateBefore > 0) filterRows(batch, task, reply, late);
+      if (task.partition || task.lateBefore > 0) filterRows(batch, bucket, task, reply, late);
       reply.rows += batch.n;
       consume(batch);
     }
@@ -183,12 +183,15 @@ function readBlocks(task: ReplayBlocksTask, consume: (b: FlowBatchData) => void)
  * Drop, in place, the rows the sink would not pass on in this run, counted as it counts
  * them: sources outside --partition, then records of windows already finalised (late).
  */
-function filterRows(b: FlowBatchData, task: ReplayBlocksTask, reply: ReplayBlocksReply, late: Map<number, number>): void {
+function filterRows(b: FlowBatchData, bucket: number, task: ReplayBlocksTask, reply: ReplayBlocksReply, late: Map<number, number>): void {
   const p = task.partition;
+  // a partition is a range of buckets, and a block holds one bucket: in or out as a whole
+  // (only files without per-block feed counts send other partitions' blocks here)
+  const outside = p !== undefined && partitionOfBucket(bucket, p.count) !== p.index;
   let w = 0;
   for (let i = 0; i < b.n; i++) {
     const feed = b.feed[i]!;
-    if (p && partitionOf(hashAddress(b.src, i * 4), p.count) !== p.index) {
+    if (outside) {
       reply.outsidePartition++;
       if (feed & Feed.inbound) reply.outsideInbound++;
       if (feed & Feed.outbound) reply.outsideOutbound++;

@@ -16,6 +16,7 @@ import { StringDict } from '../flow/dict.js';
 import { bucketOf, hashAddress, SHARD_BUCKETS } from '../engine/hash.js';
 import { decodeBlock, encodeBlock } from './block.js';
 import { ROWS_KIND, type BlockIndex } from './file.js';
+import { Feed } from '../flow/types.js';
 import { allocBatch, copyRows, entryOrder, gatherRows, remapIds, timeRange } from './rows.js';
 import { decodeRows, encodeRows, RowScratch } from './row-codec.js';
 
@@ -132,7 +133,7 @@ export class RowSpool {
    */
   finish(partPath: string, toFile: Uint32Array, blockRows: number, wideIds: boolean): PartResult {
     const out = openSync(partPath, 'w');
-    const blocks: BlockIndex = { offset: [], length: [], bucket: [], rows: [], minTime: [], maxTime: [] };
+    const blocks: BlockIndex = { offset: [], length: [], bucket: [], rows: [], minTime: [], maxTime: [], inbound: [], outbound: [] };
     let bytes = 0;
     let written = 0;
     const block = allocBatch(blockRows);
@@ -151,6 +152,14 @@ export class RowSpool {
         blocks.rows.push(sorted.n);
         blocks.minTime.push(minTime);
         blocks.maxTime.push(maxTime);
+        let inbound = 0;
+        let outbound = 0;
+        for (let i = 0; i < sorted.n; i++) {
+          if (sorted.feed[i]! & Feed.inbound) inbound++;
+          if (sorted.feed[i]! & Feed.outbound) outbound++;
+        }
+        blocks.inbound!.push(inbound);
+        blocks.outbound!.push(outbound);
         bytes += frame.length;
         written += sorted.n;
         block.n = 0;

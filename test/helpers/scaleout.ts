@@ -64,7 +64,7 @@ export function writeScaleOutInput(root: string): ScaleOutInput {
   const a = [HDR];
   // the worm: own host 10.0.0.5 probes 445 on 130 public targets and is scanned on 445 itself
   for (let k = 0; k < 130; k++) a.push(line({ iface: 'eni-worm', inst: 'i-worm', src: '10.0.0.5', dst: `81.2.${k >> 8}.${k + 1}`, dport: 445, t: T0 + 100 + k, dir: 'egress' }));
-  for (let k = 0; k < 12; k++) a.push(line({ src: '45.9.9.9', dst: k === 0 ? '10.0.0.5' : `10.0.1.${k}`, dport: 445, t: T0 + 200 + k, dir: 'ingress' }));
+  for (let k = 0; k < 12; k++) a.push(line({ src: '45.9.9.4', dst: k === 0 ? '10.0.0.5' : `10.0.1.${k}`, dport: 445, t: T0 + 200 + k, dir: 'ingress' }));
   // an allow-listed NAT-like host with the same pattern
   for (let k = 0; k < 120; k++) a.push(line({ iface: 'eni-nat', inst: '-', src: '10.0.0.8', dst: `84.1.0.${k + 1}`, dport: 443, t: T0 + k, dir: 'egress' }));
   // a scanner from the user's own range, and an IPv6 scanner

@@ -2,6 +2,7 @@
  * flowsieve cluster submit | worker | status: one run over many machines, through
  * Redis (BullMQ) and a shared store. See src/cluster/ and README "Scaling out".
  */
+import { SHARD_BUCKETS } from '../../engine/hash.js';
 import { availableParallelism } from 'node:os';
 import { Queue } from 'bullmq';
 import type { CommandSpec, OptionSpec, Parsed } from '../args.js';
@@ -126,7 +127,7 @@ async function submit(args: Parsed): Promise<number> {
     });
   } else {
     const partitions = Number(v.partitions);
-    if (!(Number.isInteger(partitions) && partitions >= 1 && partitions <= 65536)) throw new UsageError('--partitions must be 1..65536');
+    if (!(Number.isInteger(partitions) && partitions >= 1 && partitions <= SHARD_BUCKETS)) throw new UsageError(`--partitions must be 1..${SHARD_BUCKETS} (partitions are ranges of the source buckets)`);
     const attempts = Number(v.attempts);
     if (!(Number.isInteger(attempts) && attempts >= 1)) throw new UsageError('--attempts must be at least 1');
     if (args.positionals.includes('-')) throw new UsageError('cluster submit reads files, not stdin');
