@@ -6,6 +6,9 @@ import { tempDir } from './helpers/tmp.js';
 import { generateAws } from '../dist/bench/gen-aws.js';
 import { hashAddress, SHARD_BUCKETS } from '../dist/src/engine/hash.js';
 import { parseAddress } from '../dist/src/net/address.js';
+import { DEFAULT_RUN, Engine } from '../dist/src/engine/run.js';
+import { DEFAULT_THRESHOLDS } from '../dist/src/detect/rules.js';
+import { DEFAULT_OUTBOUND } from '../dist/src/engine/outbound-table.js';
 
 const CLI = new URL('../dist/src/cli/main.js', import.meta.url).pathname;
 
@@ -84,4 +87,57 @@ describe('--max-memory', () => {
     expect(readFileSync(join(bounded, 'scans.ndjson')).equals(readFileSync(join(free, 'scans.ndjson')))).toBe(true);
     expect(readFileSync(join(free, 'scans.ndjson'), 'utf8')).toEqual(readFileSync(join(dir, 'free', 'scans.ndjson'), 'utf8'));
   });
+});
+
+describe('--max-memory with incremental windows and checkpoints (the sidecar)', () => {
+  const W = 21600;
+  const opts = (over: Record<string, unknown> = {}) => ({
+    inputs: [], workers: 2, windowSeconds: W, thresholds: { ...DEFAULT_THRESHOLDS }, nearMisses: true, outbound: { ...DEFAULT_OUTBOUND },
+    ...DEFAULT_RUN, spillDir: dir, ...over,
+  }) as any;
+  const canon = (xs: unknown[]) => xs.map((x) => JSON.stringify(x)).sort();
+
+  it('finalises window by window after spilling, as an unbounded engine does, and leaves no spill file', async () => {
+    const free = new Engine(opts());
+    await free.ingest([log]);
+    const whole = await free.finalize();
+    await free.close();
+
+    const e = new Engine(opts({ maxMemory: 1 << 20 }));
+    await e.ingest([log]);
+    const windows = (await e.stats()).windows;
+    expect(windows.length).toBeGreaterThan(2);
+    const parts = [];
+    for (const w of windows) {
+      parts.push(await e.finalize({ uptoWindow: w, drop: true }));
+      expect((await e.stats()).windows).toEqual(windows.filter((x: number) => x > w)); // spilled windows are listed too
+    }
+    const rest = await e.finalize();
+    await e.close();
+    expect(parts.some((p) => p.memory.spills > 0)).toBe(true);
+    expect(rest.scans).toHaveLength(0);
+    expect(canon(parts.flatMap((p) => p.scans))).toEqual(canon(whole.scans));
+    expect(canon(parts.flatMap((p) => p.nearMisses))).toEqual(canon(whole.nearMisses));
+    expect(readdirSync(dir).filter((f) => f.startsWith('.flowsieve-spill'))).toEqual([]);
+  }, 60_000);
+
+  it('a checkpoint taken after spilling holds the spilled entries too, and restores into another worker count', async () => {
+    const free = new Engine(opts());
+    await free.ingest([log]);
+    const whole = await free.finalize();
+    await free.close();
+
+    const a = new Engine(opts({ maxMemory: 1 << 20 }));
+    await a.ingest([log]);
+    const states = await a.exportState();
+    await a.close();
+    const b = new Engine(opts({ workers: 3, maxMemory: 1 << 20 }));
+    await b.importState(states);
+    const fin = await b.finalize();
+    await b.close();
+    expect(fin.memory.spills).toBeGreaterThan(0); // the restored state did not fit either: it spilled again
+    expect(canon(fin.scans)).toEqual(canon(whole.scans));
+    expect(canon(fin.nearMisses)).toEqual(canon(whole.nearMisses));
+    expect(fin.entries).toBe(whole.entries);
+  }, 60_000);
 });

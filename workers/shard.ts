@@ -64,16 +64,20 @@ export default function shardTask(task: ShardTask): unknown {
       return reply;
     }
     case 'export':
-      return encodeState({ inbound: s.inbound.exportState(), outbound: s.outbound.exportState() });
+      // entries spilled past --max-memory are part of the state (read back for the export)
+      return encodeState({ inbound: s.inbound.exportState(), outbound: s.outbound.exportState(), spilled: bound.spilledStates() });
     case 'import': {
-      const st = decodeState<{ inbound: ScanTableState; outbound: OutboundState }>(task.state);
+      const st = decodeState<{ inbound: ScanTableState; outbound: OutboundState; spilled?: ScanTableState[] }>(task.state);
       const mine = { shard: task.shard, shards: task.shards };
-      s.inbound.mergeState(st.inbound, mine);
+      // merged under --max-memory as records are added: spilling again if they do not fit
+      s.inbound = bound.merge(s.inbound, st.inbound, mine);
+      for (const part of st.spilled ?? []) s.inbound = bound.merge(s.inbound, part, mine);
       s.outbound.mergeState(st.outbound, mine);
       return s.inbound.n + s.outbound.n;
     }
     case 'stats': {
-      const stats: ShardStats = { entries: s.inbound.n + s.outbound.n, bytes: s.inbound.bytes + s.outbound.bytes, windows: s.inbound.windows() };
+      const windows = [...new Set([...s.inbound.windows(), ...bound.spilledWindows()])].sort((x, y) => x - y);
+      const stats: ShardStats = { entries: s.inbound.n + s.outbound.n, bytes: s.inbound.bytes + s.outbound.bytes, windows };
       return stats;
     }
   }

@@ -216,6 +216,13 @@ export class ScanTable {
     return this.count;
   }
 
+  /** Forget every entry (they were written elsewhere: a spill); dictionaries are kept. */
+  clear(): void {
+    if (this.pending) this.pending.n = 0;
+    this.count = 0;
+    this.index.fill(0);
+  }
+
   /** At most this many entries once the pending records are added (does not add them). */
   get entriesBound(): number {
     return this.count + (this.pending?.n ?? 0);

@@ -129,6 +129,12 @@ export function entryLimit(maxBytes: number): number {
   return c;
 }
 
+interface SpillFile {
+  fd: number;
+  path: string;
+  bytes: number;
+}
+
 interface RunPart {
   offset: number;
   length: number;
@@ -139,9 +145,11 @@ export class BoundedAccumulator {
   private limits: MemoryLimits | null = null;
   private limitEntries = Infinity;
   private pendingLimit = Infinity;
-  private fd = -1;
-  private path = '';
-  private fileBytes = 0;
+  private file: SpillFile = { fd: -1, path: '', bytes: 0 };
+  private files = 0;
+  private spilledBytes = 0; // written over the run, in all spill files
+  /** windows with entries in the spill file (a superset after an incremental finalisation: see windows()) */
+  private windowsOnDisk = new Set<number>();
   private readonly runs: RunPart[][] = [];
   private dropped: Uint8Array | null = null;
   private readonly droppedInfo = new Map<number, DroppedPartition>();
@@ -191,9 +199,16 @@ export class BoundedAccumulator {
       const r = t.finalize(opts);
       return { ...r, tableBytes: t.bytes, tableEntries: t.n, memory: this.report(0) };
     }
-    if (opts.uptoWindow !== undefined) throw new Error('incremental finalisation of a shard that spilled to disk is not supported');
+    // the live entries join the spilled ones; then each group of partitions is merged,
+    // finalised, and (incremental finalisation: windows up to uptoWindow) what is left of it
+    // is written to a new spill file, which replaces the old one: one compacted run
+    const incremental = opts.uptoWindow !== undefined;
     this.spill(t);
+    if (incremental) t.clear();
     const out: FinalizeResult = { verdicts: [], endpointDays: [], keys: 0, entries: 0 };
+    const next = incremental ? this.newSpillFile() : null;
+    this.windowsOnDisk = new Set(); // written again for what is left
+    const compacted: RunPart[] = [];
     let groups = 0;
     let maxBytes = 0;
     let maxEntries = 0;
@@ -208,19 +223,63 @@ export class BoundedAccumulator {
       maxBytes = Math.max(maxBytes, g.bytes);
       maxEntries = Math.max(maxEntries, g.n);
       groups++;
+      if (next) this.writeRun(g, next).forEach((part, p) => (compacted[p] = part));
     }
     this.peakBytes = Math.max(this.peakBytes, maxBytes);
     const memory = this.report(groups);
+    const windowsLeft = this.windowsOnDisk;
     this.close();
+    if (next) {
+      this.file = next;
+      this.windowsOnDisk = windowsLeft;
+      if (compacted.length > 0) this.runs.push(compacted);
+      else this.close(); // nothing left on disk
+    }
     return { ...out, tableBytes: maxBytes, tableEntries: maxEntries, memory };
+  }
+
+  /** Windows with spilled entries (the shard's 'stats' lists them with the table's). */
+  spilledWindows(): number[] {
+    return [...this.windowsOnDisk];
+  }
+
+  /**
+   * Every spilled entry, as self-contained states (one per spilled partition of each run;
+   * entries of one key in several of them add up when merged): a checkpoint of a shard
+   * that spilled must hold them too. They are read into memory for the checkpoint.
+   */
+  spilledStates(): ScanTableState[] {
+    return this.runs.flatMap((run) => run.filter((part): part is RunPart => part !== undefined).map((part) => this.readPart(part)));
+  }
+
+  /**
+   * Merge a state into the table the way add() adds records: first spilling (or dropping)
+   * when it could pass the limit. Returns the table to use from now on.
+   */
+  merge(t: ScanTable, st: ScanTableState, only?: { shard: number; shards: number }): ScanTable {
+    if (this.limits && st.n > this.limitEntries - t.entriesBound) {
+      t.flush();
+      if (st.n > this.limitEntries - t.n) t = this.relieve(t);
+    }
+    t.mergeState(st, only);
+    this.peakBytes = Math.max(this.peakBytes, t.bytes);
+    return t;
   }
 
   /** Remove the spill file (end of the run, or a failure). */
   close(): void {
-    if (this.fd >= 0) closeSync(this.fd);
-    this.fd = -1;
-    if (this.path) rmSync(this.path, { force: true });
-    this.path = '';
+    const f = this.file;
+    if (f.fd >= 0) closeSync(f.fd);
+    if (f.path) rmSync(f.path, { force: true });
+    this.file = { fd: -1, path: '', bytes: 0 };
+    this.runs.length = 0;
+    this.windowsOnDisk = new Set();
+  }
+
+  private newSpillFile(): SpillFile {
+    const l = this.limits!;
+    const path = join(l.dir, `.flowsieve-spill-${process.pid}-${l.shard}-${Date.now().toString(36)}-${++this.files}`);
+    return { fd: openSync(path, 'w+'), path, bytes: 0 };
   }
 
   private report(groups: number): MemoryReport {
@@ -230,7 +289,7 @@ export class BoundedAccumulator {
       peakTableBytes: this.peakBytes,
       spills: this.runs.length,
       spilledEntries: this.spilledEntries,
-      spillBytes: this.fileBytes,
+      spillBytes: this.spilledBytes,
       mergeGroups: groups,
       dropped: [...this.droppedInfo.values()].sort((a, b) => a.partition - b.partition),
     };
@@ -277,11 +336,14 @@ export class BoundedAccumulator {
 
   private spill(t: ScanTable): void {
     if (t.n === 0) return;
-    if (this.fd < 0) {
-      const l = this.limits!;
-      this.path = join(l.dir, `.flowsieve-spill-${process.pid}-${l.shard}-${Date.now().toString(36)}`);
-      this.fd = openSync(this.path, 'w+');
-    }
+    if (this.file.fd < 0) this.file = this.newSpillFile();
+    this.runs.push(this.writeRun(t, this.file));
+    this.spilledEntries += t.n;
+  }
+
+  /** The table's entries into `file`, one block per spill partition. */
+  private writeRun(t: ScanTable, file: SpillFile): RunPart[] {
+    for (const w of t.windows()) this.windowsOnDisk.add(w);
     const { start, order } = this.partitions(t);
     const state = t.exportState();
     const run: RunPart[] = [];
@@ -289,17 +351,17 @@ export class BoundedAccumulator {
       const ids = order.subarray(start[p]!, start[p + 1]!);
       if (ids.length === 0) continue;
       const frame = encodeEntries(state, ids, p);
-      writeSync(this.fd, frame, 0, frame.length, this.fileBytes);
-      run[p] = { offset: this.fileBytes, length: frame.length, entries: ids.length };
-      this.fileBytes += frame.length;
+      writeSync(file.fd, frame, 0, frame.length, file.bytes);
+      run[p] = { offset: file.bytes, length: frame.length, entries: ids.length };
+      file.bytes += frame.length;
+      this.spilledBytes += frame.length;
     }
-    this.runs.push(run);
-    this.spilledEntries += t.n;
+    return run;
   }
 
   private readPart(r: RunPart): ScanTableState {
     const frame = Buffer.allocUnsafe(r.length);
-    if (readSync(this.fd, frame, 0, r.length, r.offset) !== r.length) throw new Error(`spill file ${this.path} is shorter than written`);
+    if (readSync(this.file.fd, frame, 0, r.length, r.offset) !== r.length) throw new Error(`spill file ${this.file.path} is shorter than written`);
     return decodeEntries(frame);
   }
 
