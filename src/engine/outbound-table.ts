@@ -187,6 +187,8 @@ export class OutboundTable {
   private addRecords(batch: FlowBatchData): void {
     const { n, feed, src, dst, proto, dport, sport, packets, bytes, start, end, cloud, account } = batch;
     const W = this.windowSeconds;
+    // the entry of the previous record: a run of one entry (replay blocks are sorted so) skips the lookup
+    let le = -1, lsA = 0, lepv = 0, lppv = 0, lw = 0, ldA = 0, lfam = -1;
     for (let i = 0; i < n; i++) {
       if ((feed[i]! & Feed.outbound) === 0) continue;
       const o = i * 4;
@@ -195,7 +197,18 @@ export class OutboundTable {
       const dA = this.v6.wordOf(dst, o);
       if (this.v6.wasV6) fam |= F_DST6;
       const epv = ((cloud[i]! << 30) | this.accountMap[account[i]!]!) >>> 0;
-      const e = this.findOrInsert(sA, epv, ((proto[i]! << 16) | dport[i]!) >>> 0, Math.floor(start[i]! / W), dA, fam);
+      const ppv = ((proto[i]! << 16) | dport[i]!) >>> 0;
+      const w = Math.floor(start[i]! / W);
+      let e = le;
+      if (sA !== lsA || epv !== lepv || ppv !== lppv || w !== lw || dA !== ldA || fam !== lfam) {
+        e = le = this.findOrInsert(sA, epv, ppv, w, dA, fam);
+        lsA = sA;
+        lepv = epv;
+        lppv = ppv;
+        lw = w;
+        ldA = dA;
+        lfam = fam;
+      }
       this.f[e]!++;
       const pk = packets[i]!;
       if (pk === pk) {
