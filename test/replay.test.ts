@@ -184,6 +184,32 @@ describe('replay files', () => {
     expect(summary(out).partial).toBe(true);
   });
 
+  it('partitions of a damaged replay file each report their own blocks; merged, they report what one run does', () => {
+    const bad = join(dir, 'corrupt2.fsr');
+    copyFileSync(join(dir, 'all.fsr'), bad);
+    const { header, dataStart } = readReplayHeader(bad);
+    // damage one block in each half of the buckets (partitions 0 and 1 of 2)
+    const bytes = readFileSync(bad);
+    const damaged: number[] = [];
+    for (const half of [0, 1]) {
+      const k = header.blocks.bucket.findIndex((b: number) => Math.floor((b * 2) / 4096) === half);
+      damaged.push(dataStart + header.blocks.offset[k]!);
+      bytes[dataStart + header.blocks.offset[k]! + header.blocks.length[k]! - 3]! ^= 0xff;
+    }
+    writeFileSync(bad, bytes);
+    const one = join(dir, 'corrupt2-one');
+    expect(cli('detect', bad, '--out', one, '--workers', '2', '--quiet').code).toBe(2);
+    const parts = join(dir, 'corrupt2-parts');
+    for (const p of ['0/2', '1/2']) expect(cli('detect', bad, '--partition', p, '--partials', parts, '--workers', '2', '--quiet').code).toBe(2);
+    const merged = join(dir, 'corrupt2-merged');
+    expect(cli('merge', parts, '--out', merged, '--quiet').code).toBe(2);
+    const f1 = summary(one).files[0];
+    const fm = summary(merged).files[0];
+    expect(f1.replay.corrupt.map((c: { offset: number }) => c.offset)).toEqual(damaged.sort((x, y) => x - y));
+    expect(fm).toEqual(f1);
+    expect(readFileSync(join(merged, 'scans.ndjson')).equals(readFileSync(join(one, 'scans.ndjson')))).toBe(true);
+  });
+
   it('read what a truncated file still holds and name the missing blocks', () => {
     const cut = join(dir, 'truncated.fsr');
     copyFileSync(join(dir, 'all.fsr'), cut);

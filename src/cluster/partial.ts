@@ -23,6 +23,7 @@ import type { DetectOptions, DetectResult, FileReport, ResolvedReject } from '..
 import type { EndpointDay, KeyVerdict } from '../engine/scan-table.js';
 import type { OutboundFinding } from '../engine/outbound-table.js';
 import type { RunMemoryReport } from '../engine/spill.js';
+import { corruptSummary, MAX_CORRUPT_LISTED, type ReplayReport } from '../replay/input.js';
 
 export const PARTIAL_KIND = 'flowsieve-partial';
 export const PARTIAL_VERSION = 1;
@@ -305,6 +306,9 @@ function mergeFiles(parts: PartialResult[]): FileReport[] {
     for (const k of PARTITIONED_COUNTERS) counters[k] = 0;
     // a per-partition replay file holds only its partition's rows: its bytes add up
     const perPartition = PART_FILE.test(f0.path.replace('*', '0'));
+    // a whole replay file whose partitions each read only their own blocks: blocks, bytes
+    // and damage add up too (the header, read by every partition, once)
+    const blockSplit = f0.replay !== undefined && parts.some((p) => (p.files[i]?.replay?.skipped_blocks ?? 0) > 0);
     let bytes = 0;
     let decompressedBytes = 0;
     for (const p of parts) {
@@ -313,7 +317,7 @@ function mergeFiles(parts: PartialResult[]): FileReport[] {
         bytes += f.bytes;
         decompressedBytes += f.decompressedBytes;
       }
-      if (!f || f.path !== f0.path || (!perPartition && f.bytes !== f0.bytes) || f.error !== f0.error) {
+      if (!f || f.path !== f0.path || (!perPartition && !blockSplit && (f.bytes !== f0.bytes || f.error !== f0.error))) {
         throw new PartialError(`partitions ${first.partition.index} and ${p.partition.index} did not read the same file ${f0.path}`);
       }
       for (const k of Object.keys(counters) as (keyof SinkCounters)[]) {
@@ -331,6 +335,7 @@ function mergeFiles(parts: PartialResult[]): FileReport[] {
     }
     const late = new Map<number, number>();
     for (const p of parts) for (const [w, n] of p.files[i]!.lateByWindow) late.set(w, (late.get(w) ?? 0) + n);
+    if (blockSplit) return { ...f0, ...mergeBlockSplit(parts.map((p) => p.files[i]!)), counters, lateByWindow: [...late].sort((a, b) => a[0] - b[0]) };
     return {
       ...f0,
       ...(perPartition ? { bytes, decompressedBytes } : {}),
@@ -340,6 +345,41 @@ function mergeFiles(parts: PartialResult[]): FileReport[] {
       ...(f0.replay ? { replay: { ...f0.replay, outside_partition: 0 } } : {}),
     };
   });
+}
+
+/**
+ * One replay file's reports from partitions that each read only their own blocks, as the
+ * report of one run over the whole file: blocks and rows read, damaged blocks and bytes
+ * add up, the header counts once; the error is made again from the merged damage (its
+ * other part, about the conversion's sources, is the same in every partition).
+ */
+function mergeBlockSplit(files: FileReport[]): Pick<FileReport, 'bytes' | 'decompressedBytes' | 'replay' | 'error'> {
+  const reps = files.map((f) => f.replay!);
+  const r0 = reps[0]!;
+  const corruptAll = reps.flatMap((r) => r.corrupt).sort((a, b) => a.offset - b.offset);
+  const replay: ReplayReport = {
+    ...r0,
+    blocks_read: reps.reduce((s, r) => s + r.blocks_read, 0),
+    rows_read: reps.reduce((s, r) => s + r.rows_read, 0),
+    corrupt_blocks: reps.reduce((s, r) => s + r.corrupt_blocks, 0),
+    corrupt_rows: reps.reduce((s, r) => s + r.corrupt_rows, 0),
+    corrupt: corruptAll.slice(0, MAX_CORRUPT_LISTED), // each partition lists its first ones: the first of all are among them
+    outside_partition: 0,
+    skipped_blocks: 0,
+  };
+  // a partition's error: its damage (if any), then what it shares with the others
+  const shared = (f: FileReport): string | undefined => {
+    const own = corruptSummary(f.replay!);
+    if (!f.error || !own) return f.error;
+    return f.error === own ? undefined : f.error.slice(own.length + 2);
+  };
+  const problems = [corruptSummary(replay), shared(files[0]!)].filter((x): x is string => !!x);
+  return {
+    bytes: files.reduce((s, f) => s + f.bytes, 0) - (files.length - 1) * r0.header_bytes,
+    decompressedBytes: files.reduce((s, f) => s + f.decompressedBytes, 0),
+    replay,
+    error: problems.length ? problems.join('; ') : undefined,
+  };
 }
 
 /**

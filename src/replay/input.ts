@@ -25,7 +25,9 @@ import type { CorruptBlock, ReplayBlocksReply, ReplayBlocksTask } from './shard-
 /** Rows (and bytes) per shard task: big enough that dispatch costs nothing per record. */
 const TASK_ROWS = 1 << 18;
 const TASK_BYTES = 32 << 20;
-const MAX_LISTED = 100;
+/** damaged blocks listed by name in a report (the count covers all) */
+export const MAX_CORRUPT_LISTED = 100;
+const MAX_LISTED = MAX_CORRUPT_LISTED;
 
 export interface ReplayReport {
   sources: string[];
@@ -36,6 +38,10 @@ export interface ReplayReport {
   corrupt_blocks: number;
   corrupt_rows: number;
   outside_partition: number;
+  /** blocks of other partitions, skipped by the index without being read (--partition) */
+  skipped_blocks: number;
+  /** bytes before the first block (prefix and header), read by every run of the file */
+  header_bytes: number;
   corrupt: CorruptBlock[]; // the first MAX_LISTED
 }
 
@@ -46,7 +52,7 @@ export interface ReplayOutcome {
   /** blocks the index places beyond the end of the file (never sent to a worker) */
   missing: CorruptBlock[];
   /** blocks of other partitions, skipped by the index (--partition): their rows by feed */
-  skipped: { rows: number; inbound: number; outbound: number };
+  skipped: { blocks: number; rows: number; inbound: number; outbound: number };
 }
 
 export interface ReplayDispatch {
@@ -84,7 +90,7 @@ export async function replayInputs(files: InputFile[], shardPools: Piscina[], d:
   const work: Promise<void>[] = [];
   files.forEach((f, i) => {
     if (f.format !== 'replay' || f.error) return;
-    const outcome: ReplayOutcome = { replies: [], missing: [], skipped: { rows: 0, inbound: 0, outbound: 0 } };
+    const outcome: ReplayOutcome = { replies: [], missing: [], skipped: { blocks: 0, rows: 0, inbound: 0, outbound: 0 } };
     out.set(i, outcome);
     if (f.gzip) {
       outcome.error = 'a replay file cannot be read through gzip (it is already lz4-compressed); gunzip it first';
@@ -114,6 +120,15 @@ function blockTasks(path: string, outcome: ReplayOutcome, d: ReplayDispatch): Re
   for (let k = 0; k < b.offset.length; k++) {
     const offset = dataStart + b.offset[k]!;
     const length = b.length[k]!;
+    if (d.partition && b.inbound && b.outbound && partitionOfBucket(b.bucket[k]!, d.partition.count) !== d.partition.index) {
+      // another partition's block: skipped by the index (that partition reports it if it is
+      // damaged), its rows counted as the sink counts them
+      outcome.skipped.blocks++;
+      outcome.skipped.rows += b.rows[k]!;
+      outcome.skipped.inbound += b.inbound[k]!;
+      outcome.skipped.outbound += b.outbound[k]!;
+      continue;
+    }
     if (offset + length > fileSize) {
       outcome.missing.push({
         offset,
@@ -121,13 +136,6 @@ function blockTasks(path: string, outcome: ReplayOutcome, d: ReplayDispatch): Re
         rows: b.rows[k]!,
         reason: `truncated: block needs bytes ${offset}..${offset + length}, file ends at ${fileSize}`,
       });
-      continue;
-    }
-    if (d.partition && b.inbound && b.outbound && partitionOfBucket(b.bucket[k]!, d.partition.count) !== d.partition.index) {
-      // another partition's block: skipped by the index, its rows counted as the sink counts them
-      outcome.skipped.rows += b.rows[k]!;
-      outcome.skipped.inbound += b.inbound[k]!;
-      outcome.skipped.outbound += b.outbound[k]!;
       continue;
     }
     const shard = b.bucket[k]! % d.shards;
@@ -182,6 +190,8 @@ export function applyReplayOutcome(rep: FileReport, o: ReplayOutcome, rejects: R
     corrupt_blocks: corrupt.length,
     corrupt_rows: corrupt.reduce((s, c) => s + c.rows, 0),
     outside_partition: sum(o.replies, (r) => r.outsidePartition) + o.skipped.rows,
+    skipped_blocks: o.skipped.blocks,
+    header_bytes: o.opened.dataStart,
     corrupt: corrupt.slice(0, MAX_LISTED),
   };
   rep.replay = report;
@@ -189,14 +199,17 @@ export function applyReplayOutcome(rep: FileReport, o: ReplayOutcome, rejects: R
   rep.decompressedBytes = sum(o.replies, (r) => r.rawBytes);
   const failed = h.sources.filter((s) => s.error);
   const problems: string[] = [];
-  if (corrupt.length) {
-    const first = corrupt[0]!;
-    problems.push(
-      `${corrupt.length} corrupt block(s) skipped (${report.corrupt_rows} records), first at byte ${first.offset}: ${first.reason}`,
-    );
-  }
+  const damaged = corruptSummary(report);
+  if (damaged) problems.push(damaged);
   if (failed.length) problems.push(`at conversion ${failed.length} source file(s) could not be read: ${failed.map((s) => `${s.path}: ${s.error}`).join('; ')}`);
   if (problems.length) rep.error = problems.join('; ');
+}
+
+/** What a run says of a replay file's damaged blocks (the first part of its error), or null. */
+export function corruptSummary(report: ReplayReport): string | null {
+  const first = report.corrupt[0];
+  if (!first) return null;
+  return `${report.corrupt_blocks} corrupt block(s) skipped (${report.corrupt_rows} records), first at byte ${first.offset}: ${first.reason}`;
 }
 
 function sum<T>(xs: T[], f: (x: T) => number): number {
