@@ -49,6 +49,7 @@ interface FsRun {
   keys: number;
   peakRss: number;
   accumulatorBytes: number;
+  accumulatorEntries: number;
   scans: string;
 }
 
@@ -62,6 +63,7 @@ function flowsieve(input: string, workers: number, out: string): FsRun {
     keys: s.distinct_keys,
     peakRss: s.performance.peak_rss_bytes,
     accumulatorBytes: s.performance.accumulator_bytes,
+    accumulatorEntries: s.performance.accumulator_entries,
     scans: readFileSync(join(out, 'scans.ndjson'), 'utf8'),
   };
 }
@@ -219,7 +221,8 @@ function report(r: Report): void {
   const mem = r.workerCounts.map((w) => {
     const f = r.fs.get(`replay/${w}`)![0]!;
     return `${w} worker(s): peak RSS ${(f.peakRss / 2 ** 20).toFixed(0)} MiB = ${((f.peakRss / f.entries) * 1e6 / 2 ** 20).toFixed(0)} MiB per million tuples ` +
-      `(${(f.peakRss / f.entries).toFixed(0)} B/tuple incl. the runtime), accumulators ${(f.accumulatorBytes / f.entries).toFixed(1)} B/tuple`;
+      `(${(f.peakRss / f.entries).toFixed(0)} B/tuple incl. the runtime), accumulators ${(f.accumulatorBytes / f.accumulatorEntries).toFixed(1)} B ` +
+      `per (key, endpoint) tuple held (${f.accumulatorEntries.toLocaleString('en-US')} inbound and outbound tuples in ${(f.accumulatorBytes / 2 ** 20).toFixed(0)} MiB)`;
   });
   lines.push(`Memory (replay input): ${mem.join('; ')}.`);
   lines.push(

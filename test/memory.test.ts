@@ -103,7 +103,7 @@ describe('--max-memory with incremental windows and checkpoints (the sidecar)', 
     const whole = await free.finalize();
     await free.close();
 
-    const e = new Engine(opts({ maxMemory: 1 << 20 }));
+    const e = new Engine(opts({ maxMemory: 1 << 19 }));
     await e.ingest([log]);
     const windows = (await e.stats()).windows;
     expect(windows.length).toBeGreaterThan(2);
@@ -127,11 +127,11 @@ describe('--max-memory with incremental windows and checkpoints (the sidecar)', 
     const whole = await free.finalize();
     await free.close();
 
-    const a = new Engine(opts({ maxMemory: 1 << 20 }));
+    const a = new Engine(opts({ maxMemory: 1 << 19 }));
     await a.ingest([log]);
     const states = await a.exportState();
     await a.close();
-    const b = new Engine(opts({ workers: 3, maxMemory: 1 << 20 }));
+    const b = new Engine(opts({ workers: 3, maxMemory: 1 << 19 }));
     await b.importState(states);
     const fin = await b.finalize();
     await b.close();

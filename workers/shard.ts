@@ -60,7 +60,7 @@ export default function shardTask(task: ShardTask): unknown {
       const r = bound.finalize(s.inbound, task.opts);
       const outbound = s.outbound.finalize(task.outbound, task.opts.uptoWindow);
       if (task.opts.drop) s.outbound.dropWindowsUpTo(task.opts.uptoWindow ?? 0xffffffff);
-      const reply: FinalizeReply = { ...r, outbound, tableBytes: r.tableBytes + s.outbound.bytes, tableEntries: r.tableEntries + s.outbound.n };
+      const reply: FinalizeReply = { ...r, outbound, tableBytes: r.tableBytes + s.outbound.heldBytes, tableEntries: r.tableEntries + s.outbound.n };
       return reply;
     }
     case 'export':

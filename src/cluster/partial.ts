@@ -69,7 +69,7 @@ export interface PartialResult {
   entries: number;
   rejects: ResolvedReject[];
   partial: boolean;
-  performance: { wallSeconds: number; workers: number; accumulatorBytes: number; peakRssBytes: number };
+  performance: { wallSeconds: number; workers: number; accumulatorBytes: number; accumulatorEntries?: number; peakRssBytes: number };
   /** --max-memory: the partition's spills, or what it dropped. */
   memory: RunMemoryReport;
 }
@@ -135,6 +135,7 @@ export function toPartial(result: DetectResult, opts: DetectOptions, inputs: str
       wallSeconds: result.wallSeconds,
       workers: result.workers,
       accumulatorBytes: result.accumulatorBytes,
+      accumulatorEntries: result.accumulatorEntries,
       peakRssBytes: result.peakRssBytes,
     },
   };
@@ -240,6 +241,7 @@ export function mergePartials(parts: PartialResult[]): MergedRun {
     partial: ordered.some((p) => p.partial),
     workers: workers.reduce((a, b) => a + b, 0),
     accumulatorBytes: sum(ordered, (p) => p.performance.accumulatorBytes),
+    accumulatorEntries: sum(ordered, (p) => p.performance.accumulatorEntries ?? 0),
     peakRssBytes: Math.max(...ordered.map((p) => p.performance.peakRssBytes)),
     memory: mergeMemory(ordered),
   };

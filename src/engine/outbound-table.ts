@@ -165,6 +165,11 @@ export class OutboundTable {
     return this.cap * 61 + this.index.byteLength + this.v6.bytes;
   }
 
+  /** Bytes held in memory: the entries in use (see ScanTable.heldBytes), the index, IPv6 interning. */
+  get heldBytes(): number {
+    return this.n * 61 + this.index.byteLength + this.v6.bytes;
+  }
+
   addBatch(batch: FlowBatchData): void {
     // the blocks of a replay file share the file's dictionary: map it once, not per block
     if (batch.strings !== this.mappedStrings) this.mapDictionaries(batch);

@@ -119,6 +119,8 @@ export interface DetectResult {
   partial: boolean;
   workers: number;
   accumulatorBytes: number;
+  /** inbound and outbound entries the accumulators held at the end (accumulatorBytes over them: bytes per tuple) */
+  accumulatorEntries: number;
   peakRssBytes: number;
   memory: RunMemoryReport;
 }
@@ -163,6 +165,8 @@ export interface FinalizeOutput {
   keys: number;
   entries: number;
   accumulatorBytes: number;
+  /** inbound and outbound entries the accumulators held at the end (accumulatorBytes over them: bytes per tuple) */
+  accumulatorEntries: number;
   memory: RunMemoryReport;
 }
 
@@ -337,6 +341,7 @@ export class Engine {
       keys: replies.reduce((s, r) => s + r.keys, 0),
       entries: replies.reduce((s, r) => s + r.entries, 0),
       accumulatorBytes: replies.reduce((s, r) => s + r.tableBytes, 0),
+      accumulatorEntries: replies.reduce((s, r) => s + r.tableEntries, 0),
       memory: mergeMemoryReports(replies.map((r) => r.memory)),
     };
   }
@@ -410,6 +415,7 @@ export async function detect(opts: DetectOptions): Promise<DetectResult> {
       partial: ingest.partial || fin.memory.dropped.length > 0,
       workers: engine.shards,
       accumulatorBytes: fin.accumulatorBytes,
+      accumulatorEntries: fin.accumulatorEntries,
       peakRssBytes: process.resourceUsage().maxRSS * 1024,
       memory: fin.memory,
     };

@@ -7,11 +7,12 @@
  * function of these entries, and entries merge by addition: two shards, two checkpoints
  * or two machines holding parts of the same key combine exactly.
  *
- * Layout: entries are 56-byte records in one ArrayBuffer (array of structs), viewed as
- * u32 words and f64s, so updating an entry touches one or two cache lines; the index
- * holds (hash, entry) pairs so a probe rejects other keys without touching their
- * entries. About 64 bytes per entry with the index; no object per entry. Most keys in
- * real traffic have one endpoint, so the entry is the unit that decides speed and memory.
+ * Layout: an entry is nine u32 words (the key, the flow count, first and last times) in
+ * one array and its two f64 sums (packets, bytes) in another: 52 bytes, no object per
+ * entry. The index is one u32 per slot, at most 70 % full: a 4-bit tag of the key's
+ * hash and the entry number, so a probe rejects most other keys without touching their
+ * entries. 58-64 bytes per entry held in all. Most keys in real traffic have one endpoint,
+ * so the entry is the unit that decides speed and memory.
  *
  * Locality: every key of a source lives in the source's bucket (hash.ts), and the index
  * is laid out bucket by bucket: an entry's home slot is in its bucket's region of the
@@ -100,26 +101,39 @@ export interface ShardFilter {
 export interface ScanTableState {
   n: number;
   words: Uint32Array; // n entries of ENTRY_WORDS words
+  counts: Float64Array; // n entries of COUNT_VALUES values (packets, bytes)
   accounts: string[];
   regions: string[];
   v6: Uint32Array;
 }
 
 /** Entry layout, in 32-bit words (exported for the spill code, src/engine/spill.ts). */
-export const ENTRY_WORDS = 14;
+export const ENTRY_WORDS = 9;
+export const COUNT_VALUES = 2; // f64 sums an entry: packets, bytes
+/** Bytes an entry (words and sums, without the index). */
+export const ENTRY_BYTES = ENTRY_WORDS * 4 + COUNT_VALUES * 8;
 const UNMAPPED = 0xffffffff;
 export const SRC = 0; // IPv4 address, or IPv6 intern id
 const PP = 1; // protocol << 16 | dst port
 const WIN = 2; // window index
 export const EP = 3; // cloud << 30 | account id
 export const DST = 4;
-export const RF = 5; // region id (low 16 bits) | flags << 16
+export const RF = 5; // region id (low 16 bits) | flags << 16 (4 bits) | source bucket << 20
 const FLOWS = 6;
 const FIRST = 7;
 const LAST = 8;
-const HASH = 9;
-const PKT64 = 5; // f64 index within the entry (words 10-11)
-const BYT64 = 6; // words 12-13
+const PKT = 0; // within an entry's sums
+const BYT = 1;
+const BUCKET_SHIFT = 20;
+const FLAG_BITS = 0xf;
+/** The key's part of the RF word: region and address families. */
+const KEY_RF = (0xffff | ((F_SRC6 | F_DST6) << 16)) >>> 0;
+/** Index slots: a 4-bit tag of the key's hash << 28 | entry + 1 (0 = empty). */
+const SLOT_ENTRY = 0x0fffffff;
+/** Entries a table can hold (the index's entry field); --max-memory spills long before. */
+export const MAX_TABLE_ENTRIES = SLOT_ENTRY - 1;
+/** Index fill at most (linear probing with tags stays short). */
+export const INDEX_LOAD = 0.7;
 /** Slots probed in the bucket's region before the probe moves to a slot chosen by the full hash. */
 const LOCAL_PROBES = 32;
 const BUCKET_MASK = SHARD_BUCKETS - 1;
@@ -130,12 +144,12 @@ export class ScanTable {
   /** records taken but not yet added: see addBatch */
   private pending: PendingRows | null = null;
   private cap: number;
-  private u: Uint32Array; // entries, as words
-  private d: Float64Array; // the same entries, as f64s
-  private index: Uint32Array; // pairs (hash, entry + 1); entry 0 = empty slot
-  private mask: number; // slots - 1
+  private u: Uint32Array; // entries' words
+  private d: Float64Array; // entries' sums
+  private index: Uint32Array; // tag << 28 | entry + 1; 0 = empty slot
   private bucketBase = new Uint32Array(SHARD_BUCKETS); // first index slot of each bucket's region
-  private spanMask = 0; // slots in a region - 1
+  private span = 1; // slots in a region
+  private slots = 1; // index slots (any number: the index is sized to its fill, not to a power of two)
   readonly v6 = new V6Intern();
   readonly accounts = new StringDict();
   readonly regions = new StringDict();
@@ -156,39 +170,37 @@ export class ScanTable {
     readonly shards = 1,
     readonly pendingRows = 0,
   ) {
-    this.cap = initialCapacity;
-    const buf = new ArrayBuffer(this.cap * ENTRY_WORDS * 4);
-    this.u = new Uint32Array(buf);
-    this.d = new Float64Array(buf);
+    this.cap = Math.min(initialCapacity, MAX_TABLE_ENTRIES);
+    this.u = new Uint32Array(this.cap * ENTRY_WORDS);
+    this.d = new Float64Array(this.cap * COUNT_VALUES);
     this.index = new Uint32Array(0);
-    this.mask = 0;
     this.layoutIndex();
   }
 
   /** A fresh, empty index for the current capacity, with each bucket's region. */
   private layoutIndex(): void {
-    const slots = nextPow2(Math.ceil(this.cap / 0.6));
-    this.index = new Uint32Array(slots * 2);
-    this.mask = slots - 1;
-    const regions = nextPow2(Math.ceil(SHARD_BUCKETS / this.shards));
-    const slotBits = Math.log2(slots);
-    const regionBits = Math.log2(regions);
-    const spanBits = Math.max(0, slotBits - regionBits);
-    this.spanMask = (1 << spanBits) - 1;
+    const slots = indexSlots(this.cap);
+    this.index = new Uint32Array(slots);
+    this.slots = slots;
+    // the shard's buckets in order, each a contiguous region of the slots
+    const regions = Math.ceil(SHARD_BUCKETS / this.shards);
+    this.span = Math.max(1, Math.floor(slots / regions));
     for (let b = 0; b < SHARD_BUCKETS; b++) {
-      const rank = Math.floor(b / this.shards) & (regions - 1);
-      this.bucketBase[b] = slotBits >= regionBits ? rank << spanBits : rank >>> (regionBits - slotBits);
+      const rank = Math.floor(b / this.shards) % regions;
+      this.bucketBase[b] = Math.min(slots - 1, rank * this.span);
     }
   }
 
-  /** First slot to probe for a stored hash (bucket in the low bits). */
+  /** First slot to probe for a hash whose low 12 bits are the bucket (the rest picks a slot in its region). */
   private home(hb: number): number {
-    return (this.bucketBase[hb & BUCKET_MASK]! | ((hb >>> 12) & this.spanMask)) & this.mask;
+    const within = Math.floor(((hb >>> 12) * this.span) / 1048576); // (hb >>> 12) / 2^20 of the region
+    const slot = this.bucketBase[hb & BUCKET_MASK]! + within;
+    return slot < this.slots ? slot : slot - this.slots;
   }
 
   /** Where the probe goes once the bucket's region is crowded. */
   private farSlot(hb: number): number {
-    return fmix32(hb ^ 0x7f4a7c15) & this.mask;
+    return Math.floor((fmix32(hb ^ 0x7f4a7c15) * this.slots) / 4294967296);
   }
 
   // entry field readers (finalisation and merges; the hot path inlines its own)
@@ -198,16 +210,25 @@ export class ScanTable {
   ep(e: number): number { return this.u[e * ENTRY_WORDS + EP]!; }
   dstA(e: number): number { return this.u[e * ENTRY_WORDS + DST]!; }
   region(e: number): number { return this.u[e * ENTRY_WORDS + RF]! & 0xffff; }
-  flags(e: number): number { return this.u[e * ENTRY_WORDS + RF]! >>> 16; }
+  flags(e: number): number { return (this.u[e * ENTRY_WORDS + RF]! >>> 16) & FLAG_BITS; }
   f(e: number): number { return this.u[e * ENTRY_WORDS + FLOWS]!; }
   first(e: number): number { return this.u[e * ENTRY_WORDS + FIRST]!; }
   last(e: number): number { return this.u[e * ENTRY_WORDS + LAST]!; }
-  p(e: number): number { return this.d[e * (ENTRY_WORDS / 2) + PKT64]!; }
-  b(e: number): number { return this.d[e * (ENTRY_WORDS / 2) + BYT64]!; }
+  p(e: number): number { return this.d[e * COUNT_VALUES + PKT]!; }
+  b(e: number): number { return this.d[e * COUNT_VALUES + BYT]!; }
 
-  /** Bytes held by the table (entries, index, IPv6 interning, pending records). */
+  /** Bytes allocated by the table (entries at capacity, index, IPv6 interning, pending records). */
   get bytes(): number {
-    return this.u.byteLength + this.index.byteLength + this.v6.bytes + (this.pending?.bytes ?? 0);
+    return this.u.byteLength + this.d.byteLength + this.index.byteLength + this.v6.bytes + (this.pending?.bytes ?? 0);
+  }
+
+  /**
+   * Bytes the table holds in memory: the entries in use (capacity not yet written is
+   * address space the system has not backed with memory), the index, IPv6 interning and
+   * the pending records' buffer.
+   */
+  get heldBytes(): number {
+    return this.count * ENTRY_BYTES + this.index.byteLength + this.v6.bytes + (this.pending?.bytes ?? 0);
   }
 
   /** Entries held (adds the pending records first). */
@@ -319,15 +340,15 @@ export class ScanTable {
   private accumulate(e: number, pk: number, by: number, st: number, en: number): void {
     const u = this.u;
     const ew = e * ENTRY_WORDS;
-    const ed = e * (ENTRY_WORDS / 2);
+    const ed = e * COUNT_VALUES;
     u[ew + FLOWS]!++;
     let known = 0;
     if (pk === pk) {
-      this.d[ed + PKT64]! += pk;
+      this.d[ed + PKT]! += pk;
       known |= F_PACKETS;
     }
     if (by === by) {
-      this.d[ed + BYT64]! += by;
+      this.d[ed + BYT]! += by;
       known |= F_BYTES;
     }
     if (known) u[ew + RF] = (u[ew + RF]! | (known << 16)) >>> 0;
@@ -429,78 +450,86 @@ export class ScanTable {
    * `bucket` = the source address's bucket (hash.ts bucketOf).
    */
   findOrInsert(sA: number, ppv: number, w: number, epv: number, dA: number, rf: number, bucket: number): number {
-    const keyRf = (rf & (0xffff | ((F_SRC6 | F_DST6) << 16))) >>> 0;
-    const h = ((ScanTable.hashOf(sA, ppv, w, epv, dA, keyRf) & ~BUCKET_MASK) | (bucket & BUCKET_MASK)) >>> 0;
+    const keyRf = (rf & KEY_RF) >>> 0;
+    const full = ScanTable.hashOf(sA, ppv, w, epv, dA, keyRf);
+    // the home slot: the bucket's region, then bits of the key's hash; the tag: other bits
+    const h = ((full & ~BUCKET_MASK) | (bucket & BUCKET_MASK)) >>> 0;
+    const tag = Math.imul(full, 0x9e3779b1) >>> 28;
     const index = this.index;
     const u = this.u;
-    const mask = this.mask;
+    const slots = this.slots;
     let slot = this.home(h);
     for (let probe = 0; ; probe++) {
       if (probe === LOCAL_PROBES) slot = this.farSlot(h);
-      const e1 = index[slot * 2 + 1]!;
-      if (e1 === 0) break;
-      if (index[slot * 2] === h) {
-        const ew = (e1 - 1) * ENTRY_WORDS;
+      const v = index[slot]!;
+      if (v === 0) break;
+      if (v >>> 28 === tag) {
+        const e = (v & SLOT_ENTRY) - 1;
+        const ew = e * ENTRY_WORDS;
         if (
           u[ew + SRC] === sA && u[ew + PP] === ppv && u[ew + WIN] === w && u[ew + EP] === epv && u[ew + DST] === dA &&
-          (u[ew + RF]! & (0xffff | ((F_SRC6 | F_DST6) << 16))) >>> 0 === keyRf
+          (u[ew + RF]! & KEY_RF) >>> 0 === keyRf
         ) {
-          return e1 - 1;
+          return e;
         }
       }
-      slot = (slot + 1) & mask;
+      if (++slot === slots) slot = 0;
     }
     if (this.count === this.cap) {
-      this.resize(this.cap * 2);
+      if (this.cap >= MAX_TABLE_ENTRIES) throw new Error(`an accumulator table holds at most ${MAX_TABLE_ENTRIES} entries (--max-memory spills before)`);
+      this.resize(Math.min(this.cap * 2, MAX_TABLE_ENTRIES));
       return this.findOrInsert(sA, ppv, w, epv, dA, rf, bucket);
     }
     const e = this.count++;
-    index[slot * 2] = h;
-    index[slot * 2 + 1] = e + 1;
+    index[slot] = ((tag << 28) | (e + 1)) >>> 0;
     const ew = e * ENTRY_WORDS;
     u[ew + SRC] = sA;
     u[ew + PP] = ppv;
     u[ew + WIN] = w;
     u[ew + EP] = epv;
     u[ew + DST] = dA;
-    u[ew + RF] = keyRf;
+    u[ew + RF] = (keyRf | ((bucket & BUCKET_MASK) << BUCKET_SHIFT)) >>> 0;
     u[ew + FLOWS] = 0;
     u[ew + FIRST] = 0xffffffff;
     u[ew + LAST] = 0;
-    u[ew + HASH] = h;
-    this.d[e * (ENTRY_WORDS / 2) + PKT64] = 0;
-    this.d[e * (ENTRY_WORDS / 2) + BYT64] = 0;
+    this.d[e * COUNT_VALUES + PKT] = 0;
+    this.d[e * COUNT_VALUES + BYT] = 0;
     return e;
   }
 
   private resize(cap: number): void {
-    const buf = new ArrayBuffer(cap * ENTRY_WORDS * 4);
-    const u = new Uint32Array(buf);
+    const u = new Uint32Array(cap * ENTRY_WORDS);
     u.set(this.u.subarray(0, this.count * ENTRY_WORDS));
+    const d = new Float64Array(cap * COUNT_VALUES);
+    d.set(this.d.subarray(0, this.count * COUNT_VALUES));
     this.u = u;
-    this.d = new Float64Array(buf);
+    this.d = d;
     this.cap = cap;
     this.rebuildIndex();
   }
 
+  /** A new index over the entries (their hashes are computed again: entries do not keep them). */
   private rebuildIndex(): void {
     this.layoutIndex();
     const index = this.index;
-    const mask = this.mask;
+    const slots = this.slots;
+    const u = this.u;
     for (let e = 0; e < this.count; e++) {
-      const h = this.u[e * ENTRY_WORDS + HASH]!;
+      const ew = e * ENTRY_WORDS;
+      const rf = u[ew + RF]!;
+      const full = ScanTable.hashOf(u[ew + SRC]!, u[ew + PP]!, u[ew + WIN]!, u[ew + EP]!, u[ew + DST]!, (rf & KEY_RF) >>> 0);
+      const h = ((full & ~BUCKET_MASK) | (rf >>> BUCKET_SHIFT)) >>> 0;
       let slot = this.home(h);
-      for (let probe = 0; index[slot * 2 + 1] !== 0; probe++) {
-        slot = probe + 1 === LOCAL_PROBES ? this.farSlot(h) : (slot + 1) & mask;
+      for (let probe = 0; index[slot] !== 0; probe++) {
+        slot = probe + 1 === LOCAL_PROBES ? this.farSlot(h) : slot + 1 === slots ? 0 : slot + 1;
       }
-      index[slot * 2] = h;
-      index[slot * 2 + 1] = e + 1;
+      index[slot] = ((Math.imul(full, 0x9e3779b1) >>> 28 << 28) | (e + 1)) >>> 0;
     }
   }
 
-  /** The source bucket of an entry (kept in its stored hash). */
+  /** The source bucket of an entry. */
   bucket(e: number): number {
-    return this.u[e * ENTRY_WORDS + HASH]! & BUCKET_MASK;
+    return this.u[e * ENTRY_WORDS + RF]! >>> BUCKET_SHIFT;
   }
 
   /** Windows present in the table (for incremental finalisation). */
@@ -549,7 +578,7 @@ export class ScanTable {
     let m = 0;
     for (let e = 0; e < this.count; e++) {
       if (u[e * ENTRY_WORDS + WIN]! > upto) continue;
-      start[(u[e * ENTRY_WORDS + HASH]! & BUCKET_MASK) + 1]!++;
+      start[(u[e * ENTRY_WORDS + RF]! >>> BUCKET_SHIFT) + 1]!++;
       m++;
     }
     for (let b = 0; b < SHARD_BUCKETS; b++) start[b + 1]! += start[b]!;
@@ -557,7 +586,7 @@ export class ScanTable {
     const order = new Int32Array(m);
     for (let e = 0; e < this.count; e++) {
       if (u[e * ENTRY_WORDS + WIN]! > upto) continue;
-      order[fill[u[e * ENTRY_WORDS + HASH]! & BUCKET_MASK]!++] = e;
+      order[fill[u[e * ENTRY_WORDS + RF]! >>> BUCKET_SHIFT]!++] = e;
     }
     return { start, order };
   }
@@ -671,7 +700,10 @@ export class ScanTable {
     let w = 0;
     for (let e = 0; e < this.count; e++) {
       if (this.win(e) <= upto) continue;
-      if (w !== e) this.u.copyWithin(w * ENTRY_WORDS, e * ENTRY_WORDS, (e + 1) * ENTRY_WORDS);
+      if (w !== e) {
+        this.u.copyWithin(w * ENTRY_WORDS, e * ENTRY_WORDS, (e + 1) * ENTRY_WORDS);
+        this.d.copyWithin(w * COUNT_VALUES, e * COUNT_VALUES, (e + 1) * COUNT_VALUES);
+      }
       w++;
     }
     this.count = w;
@@ -684,6 +716,7 @@ export class ScanTable {
     return {
       n: this.count,
       words: this.u.slice(0, this.count * ENTRY_WORDS),
+      counts: this.d.slice(0, this.count * COUNT_VALUES),
       accounts: this.accounts.strings.slice(),
       regions: this.regions.strings.slice(),
       v6: this.v6.words.slice(0, this.v6.n * 4),
@@ -693,16 +726,20 @@ export class ScanTable {
   /** Add another table's contents to this one: counts add, first/last take min/max. */
   mergeState(s: ScanTableState, only?: ShardFilter): void {
     this.flush();
+    if (!(s.counts instanceof Float64Array) || s.words.length !== s.n * ENTRY_WORDS) {
+      // a checkpoint written by a flowsieve with the older 56-byte entries
+      throw new Error('accumulator state of another layout (written by an older flowsieve): it cannot be read by this one');
+    }
     const accountIds = s.accounts.map((a) => this.accounts.idOf(a));
     const regionIds = s.regions.map((r) => this.regions.idOf(r));
     const v6Ids = new Uint32Array(s.v6.length / 4);
     for (let k = 0; k < v6Ids.length; k++) v6Ids[k] = this.v6.intern(s.v6, k * 4);
     const su = s.words;
-    const sd = new Float64Array(su.buffer, su.byteOffset, su.length / 2);
+    const sd = s.counts;
     const words = new Uint32Array(4);
     for (let i = 0; i < s.n; i++) {
       const iw = i * ENTRY_WORDS;
-      const fl = su[iw + RF]! >>> 16;
+      const fl = (su[iw + RF]! >>> 16) & FLAG_BITS;
       if (fl & F_SRC6) words.set(s.v6.subarray(su[iw + SRC]! * 4, su[iw + SRC]! * 4 + 4));
       else {
         words[0] = 0;
@@ -720,10 +757,10 @@ export class ScanTable {
       const rf = (regionIds[su[iw + RF]! & 0xffff]! | (fl << 16)) >>> 0;
       const e = this.findOrInsert(sA, su[iw + PP]!, su[iw + WIN]!, epv, dA, rf, bucketOf(srcHash));
       const ew = e * ENTRY_WORDS;
-      const ed = e * (ENTRY_WORDS / 2);
+      const ed = e * COUNT_VALUES;
       this.u[ew + FLOWS]! += su[iw + FLOWS]!;
-      this.d[ed + PKT64]! += sd[i * (ENTRY_WORDS / 2) + PKT64]!;
-      this.d[ed + BYT64]! += sd[i * (ENTRY_WORDS / 2) + BYT64]!;
+      this.d[ed + PKT]! += sd[i * COUNT_VALUES + PKT]!;
+      this.d[ed + BYT]! += sd[i * COUNT_VALUES + BYT]!;
       this.u[ew + RF] = (this.u[ew + RF]! | ((fl & (F_PACKETS | F_BYTES)) << 16)) >>> 0;
       if (su[iw + FIRST]! < this.u[ew + FIRST]!) this.u[ew + FIRST] = su[iw + FIRST]!;
       if (su[iw + LAST]! > this.u[ew + LAST]!) this.u[ew + LAST] = su[iw + LAST]!;
@@ -928,6 +965,11 @@ function popcount(x: number): number {
     x >>>= 1;
   }
   return c;
+}
+
+/** Index slots for a table of `capacity` entries (at most INDEX_LOAD full; any number, not a power of two). */
+export function indexSlots(capacity: number): number {
+  return Math.ceil(Math.max(SHARD_BUCKETS, capacity) / INDEX_LOAD);
 }
 
 export function nextPow2(x: number): number {

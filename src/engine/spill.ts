@@ -24,7 +24,7 @@ import { join } from 'node:path';
 import type { FlowBatchData } from '../flow/batch.js';
 import { Feed } from '../flow/types.js';
 import { hashAddress } from './hash.js';
-import { DST, ENTRY_WORDS, EP, F_DST6, F_SRC6, nextPow2, PENDING_ROW_BYTES, RF, ScanTable, SRC, type FinalizeOptions, type FinalizeResult, type ScanTableState } from './scan-table.js';
+import { COUNT_VALUES, DST, ENTRY_BYTES, ENTRY_WORDS, EP, F_DST6, F_SRC6, indexSlots, MAX_TABLE_ENTRIES, PENDING_ROW_BYTES, RF, ScanTable, SRC, type FinalizeOptions, type FinalizeResult, type ScanTableState } from './scan-table.js';
 import { decodeBlock, encodeBlock } from '../replay/block.js';
 
 export const SPILL_PARTITIONS = 256;
@@ -112,9 +112,9 @@ export function spillPartitionOf(words: ArrayLike<number>, o: number): number {
   return (hashAddress(words, o) >>> 12) & (SPILL_PARTITIONS - 1);
 }
 
-/** Table bytes at capacity c (ScanTable: ENTRY_WORDS words an entry, an index of (hash, entry) pairs at load <= 0.6). */
+/** Table bytes at capacity c (ScanTable: ENTRY_BYTES an entry, an index of one u32 per slot at load <= INDEX_LOAD). */
 function tableBytesAt(c: number): number {
-  return c * ENTRY_WORDS * 4 + nextPow2(Math.ceil(c / 0.6)) * 8;
+  return c * ENTRY_BYTES + indexSlots(c) * 4;
 }
 
 /** Largest doubling of the initial capacity (16384) whose table fits in maxBytes. */
@@ -126,7 +126,7 @@ export function entryLimit(maxBytes: number): number {
     c = MIN_ENTRIES;
     while (tableBytesAt(c + 1024) <= maxBytes) c += 1024;
   }
-  return c;
+  return Math.min(c, MAX_TABLE_ENTRIES);
 }
 
 interface SpillFile {
@@ -197,7 +197,7 @@ export class BoundedAccumulator {
     this.peakBytes = Math.max(this.peakBytes, t.bytes);
     if (this.runs.length === 0) {
       const r = t.finalize(opts);
-      return { ...r, tableBytes: t.bytes, tableEntries: t.n, memory: this.report(0) };
+      return { ...r, tableBytes: t.heldBytes, tableEntries: t.n, memory: this.report(0) };
     }
     // the live entries join the spilled ones; then each group of partitions is merged,
     // finalised, and (incremental finalisation: windows up to uptoWindow) what is left of it
@@ -220,7 +220,8 @@ export class BoundedAccumulator {
       out.endpointDays.push(...r.endpointDays); // sources (so keys) of different groups are disjoint
       out.keys += r.keys;
       out.entries += r.entries;
-      maxBytes = Math.max(maxBytes, g.bytes);
+      maxBytes = Math.max(maxBytes, g.heldBytes);
+      this.peakBytes = Math.max(this.peakBytes, g.bytes);
       maxEntries = Math.max(maxEntries, g.n);
       groups++;
       if (next) this.writeRun(g, next).forEach((part, p) => (compacted[p] = part));
@@ -469,6 +470,7 @@ function evictedCounts(t: ScanTable, ids: Int32Array): Omit<DroppedPartition, 'p
 function encodeEntries(st: ScanTableState, ids: Int32Array, partition: number): Buffer {
   const n = ids.length;
   const words = new Uint32Array(n * ENTRY_WORDS);
+  const counts = new Float64Array(n * COUNT_VALUES);
   const accounts = new LocalIds();
   const regions = new LocalIds();
   const v6 = new LocalIds();
@@ -476,6 +478,7 @@ function encodeEntries(st: ScanTableState, ids: Int32Array, partition: number): 
     const from = ids[k]! * ENTRY_WORDS;
     const w = k * ENTRY_WORDS;
     words.set(st.words.subarray(from, from + ENTRY_WORDS), w);
+    counts.set(st.counts.subarray(ids[k]! * COUNT_VALUES, (ids[k]! + 1) * COUNT_VALUES), k * COUNT_VALUES);
     const rf = words[w + RF]!;
     const fl = rf >>> 16;
     if (fl & F_SRC6) words[w + SRC] = v6.of(words[w + SRC]!);
@@ -492,7 +495,7 @@ function encodeEntries(st: ScanTableState, ids: Int32Array, partition: number): 
     bucket: partition,
     minTime: 0,
     maxTime: 0,
-    columns: [['words', words, words.length], ['v6', v6words, v6words.length]],
+    columns: [['words', words, words.length], ['counts', counts, counts.length], ['v6', v6words, v6words.length]],
     meta: { accounts: accounts.ids.map((id) => st.accounts[id]!), regions: regions.ids.map((id) => st.regions[id]!) },
   });
 }
@@ -503,6 +506,7 @@ function decodeEntries(frame: Uint8Array): ScanTableState {
   return {
     n: header.rows,
     words: columns.get('words') as Uint32Array,
+    counts: columns.get('counts') as Float64Array,
     v6: columns.get('v6') as Uint32Array,
     accounts: meta.accounts,
     regions: meta.regions,

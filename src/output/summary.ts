@@ -56,6 +56,7 @@ export function buildSummary(r: DetectResult, settings: Record<string, unknown>)
       megabytes_per_second: round(r.bytesIn / 1e6 / Math.max(r.wallSeconds, 1e-9), 1),
       workers: r.workers,
       accumulator_bytes: r.accumulatorBytes,
+      accumulator_entries: r.accumulatorEntries,
       peak_rss_bytes: r.peakRssBytes,
     },
     files: r.files.map((f) => ({

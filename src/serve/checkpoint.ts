@@ -15,7 +15,7 @@ import type { KeyVerdict, EndpointDay } from '../engine/scan-table.js';
 import type { OutboundAlert } from '../detect/outbound.js';
 import type { FileReport } from '../engine/run.js';
 
-export const CHECKPOINT_VERSION = 1;
+export const CHECKPOINT_VERSION = 2; // 2: accumulator entries of 52 bytes (words and sums apart)
 export const CHECKPOINT_FILE = 'checkpoint.msgpack';
 
 /** A spool file that was ingested. `moved`: it has left the spool (moved to the done folder). */
