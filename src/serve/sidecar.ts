@@ -74,6 +74,7 @@ export class Sidecar {
   private seq = 0;
   private maxEnd = -Infinity;
   private finalizedUpTo = -1;
+  private spilledLogged = 0;
   private ledger = new Map<string, LedgerEntry>();
   private filesDone = 0;
   private pending = { files: 0, settling: 0, bytes: 0 };
@@ -322,6 +323,11 @@ export class Sidecar {
     const open = (await this.engine.stats()).windows;
     const fin = await this.engine.finalize({ uptoWindow: closable, drop: true, endpointSources: true });
     this.finalizedUpTo = closable;
+    if (fin.memory.spilled_entries > this.spilledLogged) {
+      // past --max-memory the accumulators spill to disk; finalisation merged them back
+      this.spilledLogged = fin.memory.spilled_entries;
+      this.opts.log(`memory: ${fin.memory.spilled_entries} accumulator entries spilled to disk so far (--max-memory ${fin.memory.limit_bytes} bytes)`);
+    }
     return { fin, windows: open.filter((w) => w <= closable) };
   }
 
