@@ -1,6 +1,6 @@
 import { describe, expect, it, beforeAll } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { appendFileSync, copyFileSync, readFileSync, readdirSync } from 'node:fs';
+import { appendFileSync, copyFileSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tempDir } from './helpers/tmp.js';
 import { generateAws } from '../dist/bench/gen-aws.js';
@@ -31,6 +31,9 @@ beforeAll(() => {
 describe('--max-memory', () => {
   it('spills partitions to disk and merges them back to the same verdicts', () => {
     const out = join(dir, 'spilled');
+    // a spill file left by a process that was killed: removed by the next one to spill there
+    const dead = spawnSync(process.execPath, ['-e', '0']).pid!;
+    writeFileSync(join(dir, `.flowsieve-spill-${dead}-0-orphan`), 'left behind');
     expect(cli('detect', log, '--out', out, '--workers', '2', '--near-misses', '--max-memory', '512K', '--spill-dir', dir)).toBe(0);
     const m = summary(out).memory;
     expect(m.spills).toBeGreaterThan(2);

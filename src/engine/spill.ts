@@ -18,7 +18,7 @@
  *   missing, and the report names the partitions, their evicted keys and entries and the
  *   records skipped.
  */
-import { closeSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, openSync, readdirSync, readSync, rmSync, writeSync } from 'node:fs';
 import { totalmem } from 'node:os';
 import { join } from 'node:path';
 import type { FlowBatchData } from '../flow/batch.js';
@@ -279,6 +279,7 @@ export class BoundedAccumulator {
 
   private newSpillFile(): SpillFile {
     const l = this.limits!;
+    if (this.files === 0) removeOrphanSpills(l.dir);
     const path = join(l.dir, `.flowsieve-spill-${process.pid}-${l.shard}-${Date.now().toString(36)}-${++this.files}`);
     return { fd: openSync(path, 'w+'), path, bytes: 0 };
   }
@@ -511,6 +512,33 @@ function decodeEntries(frame: Uint8Array): ScanTableState {
     accounts: meta.accounts,
     regions: meta.regions,
   };
+}
+
+/**
+ * Spill files of processes that no longer run (killed before they could remove theirs:
+ * a sidecar restarted by its supervisor): removed when this process first spills there.
+ */
+function removeOrphanSpills(dir: string): void {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const m = /^\.flowsieve-spill-(\d+)-/.exec(name);
+    if (!m || Number(m[1]) === process.pid || processAlive(Number(m[1]))) continue;
+    rmSync(join(dir, name), { force: true });
+  }
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM'; // alive, another user's
+  }
 }
 
 /** Dense local ids for the values of one block. */
