@@ -8,7 +8,7 @@ import { decodeState, encodeState } from '../src/engine/codec.js';
 import { ScanTable, type ScanTableState } from '../src/engine/scan-table.js';
 import { OutboundTable, type OutboundState } from '../src/engine/outbound-table.js';
 import type { FinalizeReply, ShardStats, ShardTask } from '../src/engine/tasks.js';
-import { isReplayTask, replayShardOp } from '../src/replay/shard-ops.js';
+import { isReplayTask, replayShardOp, type ReplayTable } from '../src/replay/shard-ops.js';
 import { BoundedAccumulator, isMemoryTask } from '../src/engine/spill.js';
 
 interface ShardState {
@@ -43,9 +43,24 @@ function tableCapacity(hint: number | undefined): number {
   return Math.max(1 << 14, Math.min(hint ?? 0, bound.entryLimit(), 1 << 24));
 }
 
+/**
+ * Replayed blocks: rows the sink would have left out come as batches; the others as whole
+ * blocks, whose inbound rows the table reads in place and whose outbound rows (a few
+ * percent) are expanded for the outbound table.
+ */
+const replayTable: ReplayTable = {
+  batch: (batch, windowSeconds, capacityHint) => shardTask({ op: 'add', windowSeconds, batch, capacityHint, oneBucket: true }),
+  block: (rows, bucket, expand, outbound, windowSeconds, capacityHint) => {
+    const s = stateFor(windowSeconds, capacityHint);
+    s.inbound = bound.addRows(s.inbound, rows, bucket, expand);
+    const out = outbound();
+    if (out.n > 0) s.outbound.addBatch(out);
+  },
+};
+
 export default function shardTask(task: ShardTask): unknown {
   // replay blocks feed the shard exactly as parsed batches do ('add')
-  if (isReplayTask(task)) return replayShardOp(task, (batch, windowSeconds, capacityHint) => shardTask({ op: 'add', windowSeconds, batch, capacityHint, oneBucket: true }));
+  if (isReplayTask(task)) return replayShardOp(task, replayTable);
   if (isMemoryTask(task)) {
     shards = task.limits.shards ?? 1;
     return bound.configure(task.limits);

@@ -27,6 +27,7 @@ import { bucketOf, fmix32, hashAddress, mix, SHARD_BUCKETS, shardOf } from './ha
 import { V6Intern } from './v6-intern.js';
 import { StringDict } from '../flow/dict.js';
 import type { FlowBatchData } from '../flow/batch.js';
+import type { BlockRows } from '../replay/row-codec.js';
 import { CLOUD_NAMES, Feed } from '../flow/types.js';
 import { coefficientOfVariation, failedConditions, type Thresholds } from '../detect/rules.js';
 import { formatAddress } from '../net/address.js';
@@ -406,19 +407,87 @@ export class ScanTable {
     }
   }
 
+  /**
+   * Add the inbound rows of one replay block of `bucket`, read in the block's own columns
+   * (row-codec.ts BlockRows): the replay path, which so never expands a row it adds.
+   * Rows are sorted by entry in a block, so most rows skip the lookup.
+   */
+  addRows(r: BlockRows, bucket: number): void {
+    this.mapRowDictionaries(r);
+    const { n, flags, af, src, dst, src6, dst6, proto, dport, start, dur, packets, bytes, account, region } = r;
+    const W = this.windowSeconds;
+    const accountMap = this.accountMap;
+    const regionMap = this.regionMap;
+    const pkU32 = packets instanceof Uint32Array;
+    const byU32 = bytes instanceof Uint32Array;
+    let le = -1, lsA = 0, lppv = 0, lw = 0, lepv = 0, ldA = 0, lrf = -1;
+    let wLo = 1, wHi = 0;
+    let ks = 0; // IPv6 addresses of earlier rows in src6 / dst6
+    let kd = 0;
+    for (let i = 0; i < n; i++) {
+      const f = flags[i]!;
+      const a = af[i]!;
+      if ((f & Feed.inbound) === 0) {
+        ks += a & 1;
+        kd += (a >>> 1) & 1;
+        continue;
+      }
+      let sA: number;
+      let fam = 0;
+      if (a & 1) {
+        sA = this.v6.intern(src6, ks * 4);
+        ks++;
+        fam = F_SRC6;
+      } else sA = src[i]!;
+      let dA: number;
+      if (a & 2) {
+        dA = this.v6.intern(dst6, kd * 4);
+        kd++;
+        fam |= F_DST6;
+      } else dA = dst[i]!;
+      const ppv = ((proto[i]! << 16) | dport[i]!) >>> 0;
+      const st = start[i]!;
+      let w = lw;
+      if (st < wLo || st >= wHi) {
+        w = Math.floor(st / W);
+        wLo = w * W;
+        wHi = wLo + W;
+      }
+      const epv = ((((f >>> 2) & 3) << 30) | accountMap[account[i]!]!) >>> 0;
+      const rf = (regionMap[region[i]!]! | (fam << 16)) >>> 0;
+      let e = le;
+      if (sA !== lsA || ppv !== lppv || w !== lw || epv !== lepv || dA !== ldA || rf !== lrf) {
+        e = le = this.findOrInsert(sA, ppv, w, epv, dA, rf, bucket);
+        lsA = sA;
+        lppv = ppv;
+        lw = w;
+        lepv = epv;
+        ldA = dA;
+        lrf = rf;
+      }
+      const pk = packets[i]!;
+      const by = bytes[i]!;
+      this.accumulate(e, pkU32 && pk === 0xffffffff ? NaN : pk, byU32 && by === 0xffffffff ? NaN : by, st, st + dur[i]!);
+    }
+  }
+
+  /** mapDictionaries for BlockRows. */
+  private mapRowDictionaries(r: BlockRows): void {
+    this.resetMaps(r.strings);
+    const { n, flags, account, region } = r;
+    for (let i = 0; i < n; i++) {
+      if ((flags[i]! & Feed.inbound) === 0) continue;
+      const a = account[i]!;
+      if (this.accountMap[a] === UNMAPPED) this.accountMap[a] = this.accounts.idOf(r.strings[a]!);
+      const g = region[i]!;
+      if (this.regionMap[g] === UNMAPPED) this.regionMap[g] = this.regions.idOf(r.strings[g]!);
+    }
+    this.checkDictionaries();
+  }
+
   /** Translate the batch's dictionary ids to this table's ids (once per batch, not per record). */
   private mapDictionaries(batch: FlowBatchData): void {
-    // the blocks of a replay file share the file's dictionary: its map is kept across blocks
-    if (batch.strings !== this.mappedStrings) {
-      this.mappedStrings = batch.strings;
-      const m = batch.strings.length;
-      if (this.accountMap.length < m) {
-        this.accountMap = new Uint32Array(nextPow2(m));
-        this.regionMap = new Uint32Array(nextPow2(m));
-      }
-      this.accountMap.fill(UNMAPPED, 0, m);
-      this.regionMap.fill(UNMAPPED, 0, m);
-    }
+    this.resetMaps(batch.strings);
     // only the strings the batch uses AS accounts and AS regions enter those dictionaries
     // (the batch's table also holds interface and instance ids)
     const { n, feed, account, region } = batch;
@@ -429,6 +498,23 @@ export class ScanTable {
       const r = region[i]!;
       if (this.regionMap[r] === UNMAPPED) this.regionMap[r] = this.regions.idOf(batch.strings[r]!);
     }
+    this.checkDictionaries();
+  }
+
+  /** A new string table: its maps start empty (the blocks of a replay file share one, so theirs is kept). */
+  private resetMaps(strings: string[]): void {
+    if (strings === this.mappedStrings) return;
+    this.mappedStrings = strings;
+    const m = strings.length;
+    if (this.accountMap.length < m) {
+      this.accountMap = new Uint32Array(nextPow2(m));
+      this.regionMap = new Uint32Array(nextPow2(m));
+    }
+    this.accountMap.fill(UNMAPPED, 0, m);
+    this.regionMap.fill(UNMAPPED, 0, m);
+  }
+
+  private checkDictionaries(): void {
     if (this.accounts.size >= 1 << 30) throw new Error('more than 2^30 distinct accounts in one shard');
     if (this.regions.size >= 1 << 16) throw new Error('more than 65535 distinct regions in one shard');
   }

@@ -26,6 +26,7 @@ import { Feed } from '../flow/types.js';
 import { hashAddress } from './hash.js';
 import { COUNT_VALUES, DST, ENTRY_BYTES, ENTRY_WORDS, EP, F_DST6, F_SRC6, indexSlots, MAX_TABLE_ENTRIES, PENDING_ROW_BYTES, RF, ScanTable, SRC, type FinalizeOptions, type FinalizeResult, type ScanTableState } from './scan-table.js';
 import { decodeBlock, encodeBlock } from '../replay/block.js';
+import type { BlockRows } from '../replay/row-codec.js';
 
 export const SPILL_PARTITIONS = 256;
 const ENTRIES_KIND = 'entries';
@@ -190,6 +191,19 @@ export class BoundedAccumulator {
     }
     this.peakBytes = Math.max(this.peakBytes, t.bytes);
     return t;
+  }
+
+  /**
+   * Add a replay block's inbound rows read in place (ScanTable.addRows). When they might
+   * not fit, or partitions were dropped, the block is expanded and takes add()'s way.
+   */
+  addRows(t: ScanTable, rows: BlockRows, bucket: number, expand: () => FlowBatchData): ScanTable {
+    if (!this.limits || (!this.dropped && this.limitEntries - t.entriesBound >= rows.n && !(t.entriesBound === 0 && t.bytes > this.limits.maxBytes))) {
+      t.addRows(rows, bucket);
+      if (this.limits) this.peakBytes = Math.max(this.peakBytes, t.bytes);
+      return t;
+    }
+    return this.add(t, expand(), true);
   }
 
   /** Finalise everything this shard holds: the table, and the spilled partitions a group at a time. */

@@ -93,6 +93,12 @@ export class RowScratch {
   region = new Uint32Array(0);
   iface = new Uint32Array(0);
   instance = new Uint32Array(0);
+  // filled by decodeRowsWhere only (decodeRows views these in the block)
+  proto = new Uint8Array(0);
+  sport = new Uint16Array(0);
+  dport = new Uint16Array(0);
+  tcpFlags = new Int16Array(0);
+  start = new Uint32Array(0);
 
   ensure(n: number): void {
     if (n <= this.cap) return;
@@ -111,6 +117,11 @@ export class RowScratch {
     this.region = new Uint32Array(c);
     this.iface = new Uint32Array(c);
     this.instance = new Uint32Array(c);
+    this.proto = new Uint8Array(c);
+    this.sport = new Uint16Array(c);
+    this.dport = new Uint16Array(c);
+    this.tcpFlags = new Int16Array(c);
+    this.start = new Uint32Array(c);
   }
 }
 
@@ -215,4 +226,142 @@ function expandIds(c: Uint16Array | Uint32Array, out: Uint32Array, n: number): n
     if (x > max) max = x;
   }
   return max;
+}
+
+/**
+ * A decoded block's rows in the block's own columns (views into the decompressed buffer,
+ * nothing expanded): the inbound table reads them directly (ScanTable.addRows), so a
+ * replayed row is never written out as a 83-byte batch row. IPv6 addresses are in
+ * src6/dst6, four words each, in the order of the rows whose `af` bit says so.
+ */
+export interface BlockRows {
+  n: number;
+  flags: Uint8Array; // feed | cloud << 2 | action << 4 | direction << 6
+  af: Uint8Array; // bit 0: src is IPv6, bit 1: dst is IPv6
+  src: Uint32Array;
+  dst: Uint32Array;
+  src6: Uint32Array;
+  dst6: Uint32Array;
+  proto: Uint8Array;
+  dport: Uint16Array;
+  start: Uint32Array;
+  dur: Uint32Array;
+  packets: Uint32Array | Float64Array; // u32: 0xffffffff = unknown; f64: NaN = unknown
+  bytes: Uint32Array | Float64Array;
+  account: Uint16Array | Uint32Array;
+  region: Uint16Array | Uint32Array;
+  strings: string[];
+}
+
+/** The rows of a decoded block as BlockRows, checked as decodeRows checks them. */
+export function blockRows(cols: Map<string, Column>, n: number, dict: string[]): BlockRows {
+  const af = need(cols, 'af', n, isU8);
+  let v6s = 0;
+  let v6d = 0;
+  for (let i = 0; i < n; i++) {
+    v6s += af[i]! & 1;
+    v6d += (af[i]! >>> 1) & 1;
+  }
+  const src6 = cols.get('src6');
+  const dst6 = cols.get('dst6');
+  if ((v6s > 0 && (!(src6 instanceof Uint32Array) || src6.length < v6s * 4)) || (v6d > 0 && (!(dst6 instanceof Uint32Array) || dst6.length < v6d * 4))) {
+    throw new CorruptBlockError('IPv6 address column is too short');
+  }
+  const ids = ['account', 'region', 'iface', 'instance'].map((name) => need(cols, name, n, isId));
+  let maxId = 0;
+  for (const c of ids) for (let i = 0; i < n; i++) if (c[i]! > maxId) maxId = c[i]!;
+  if (n > 0 && maxId >= dict.length) throw new CorruptBlockError(`dictionary id ${maxId} out of range (${dict.length} entries)`);
+  // the columns only the batch form needs are checked here too: a block is whole or corrupt
+  for (const [name, is] of [['sport', isU16], ['tcpFlags', isI16]] as const) need(cols, name, n, is as (c: Column) => c is Column);
+  return {
+    n,
+    flags: need(cols, 'flags', n, isU8),
+    af,
+    src: need(cols, 'src', n, isU32),
+    dst: need(cols, 'dst', n, isU32),
+    src6: src6 instanceof Uint32Array ? src6 : new Uint32Array(0),
+    dst6: dst6 instanceof Uint32Array ? dst6 : new Uint32Array(0),
+    proto: need(cols, 'proto', n, isU8),
+    dport: need(cols, 'dport', n, isU16),
+    start: need(cols, 'start', n, isU32),
+    dur: need(cols, 'dur', n, isU32),
+    packets: need(cols, 'packets', n, isCount),
+    bytes: need(cols, 'bytes', n, isCount),
+    account: ids[0]!,
+    region: ids[1]!,
+    strings: dict,
+  };
+}
+
+/**
+ * The rows of a block whose feed has `feedBit`, expanded into a FlowBatchData over
+ * `s` (the outbound table's share of a replayed block: a few percent of its rows).
+ */
+export function decodeRowsWhere(cols: Map<string, Column>, r: BlockRows, feedBit: number, s: RowScratch): FlowBatchData {
+  let m = 0;
+  for (let i = 0; i < r.n; i++) if (r.flags[i]! & feedBit) m++;
+  s.ensure(m);
+  const sport = cols.get('sport') as Uint16Array;
+  const tcpFlags = cols.get('tcpFlags') as Int16Array;
+  const iface = cols.get('iface') as Uint16Array | Uint32Array;
+  const instance = cols.get('instance') as Uint16Array | Uint32Array;
+  const { flags, af, src, dst, src6, dst6, proto, dport, start, dur, packets, bytes, account, region } = r;
+  let j = 0;
+  let ks = 0;
+  let kd = 0;
+  for (let i = 0; i < r.n; i++) {
+    const f = flags[i]!;
+    const a = af[i]!;
+    if (f & feedBit) {
+      s.feed[j] = f & 3;
+      s.cloud[j] = (f >>> 2) & 3;
+      s.action[j] = (f >>> 4) & 3;
+      s.direction[j] = f >>> 6;
+      putAddress(s.src, j * 4, (a & 1) !== 0, src[i]!, src6, ks * 4);
+      putAddress(s.dst, j * 4, (a & 2) !== 0, dst[i]!, dst6, kd * 4);
+      s.proto[j] = proto[i]!;
+      s.sport[j] = sport[i]!;
+      s.dport[j] = dport[i]!;
+      s.tcpFlags[j] = tcpFlags[i]!;
+      s.start[j] = start[i]!;
+      s.end[j] = start[i]! + dur[i]!;
+      s.packets[j] = countAt(packets, i);
+      s.bytes[j] = countAt(bytes, i);
+      s.account[j] = account[i]!;
+      s.region[j] = region[i]!;
+      s.iface[j] = iface[i]!;
+      s.instance[j] = instance[i]!;
+      j++;
+    }
+    if (a & 1) ks++;
+    if (a & 2) kd++;
+  }
+  return {
+    n: m,
+    feed: s.feed.subarray(0, m), src: s.src.subarray(0, m * 4), dst: s.dst.subarray(0, m * 4), proto: s.proto.subarray(0, m),
+    sport: s.sport.subarray(0, m), dport: s.dport.subarray(0, m), tcpFlags: s.tcpFlags.subarray(0, m), packets: s.packets.subarray(0, m),
+    bytes: s.bytes.subarray(0, m), start: s.start.subarray(0, m), end: s.end.subarray(0, m), cloud: s.cloud.subarray(0, m),
+    action: s.action.subarray(0, m), direction: s.direction.subarray(0, m), account: s.account.subarray(0, m),
+    region: s.region.subarray(0, m), iface: s.iface.subarray(0, m), instance: s.instance.subarray(0, m), strings: r.strings,
+  };
+}
+
+function putAddress(out: Uint32Array, o: number, six: boolean, v4: number, v6: Uint32Array, k: number): void {
+  if (six) {
+    out[o] = v6[k]!;
+    out[o + 1] = v6[k + 1]!;
+    out[o + 2] = v6[k + 2]!;
+    out[o + 3] = v6[k + 3]!;
+  } else {
+    out[o] = 0;
+    out[o + 1] = 0;
+    out[o + 2] = V4_MAPPED;
+    out[o + 3] = v4;
+  }
+}
+
+/** A count of a block column (u32 with the unknown sentinel, or f64) as f64, NaN = unknown. */
+export function countAt(c: Uint32Array | Float64Array, i: number): number {
+  const x = c[i]!;
+  return c instanceof Uint32Array && x === UNKNOWN_U32 ? NaN : x;
 }

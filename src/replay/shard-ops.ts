@@ -7,9 +7,9 @@
 import { closeSync, openSync, readSync } from 'node:fs';
 import type { FlowBatchData } from '../flow/batch.js';
 import { partitionOfBucket, SHARD_BUCKETS } from '../engine/hash.js';
-import { CorruptBlockError } from './block.js';
-import { decodeRowsBlock, readReplayHeader } from './file.js';
-import { RowScratch } from './row-codec.js';
+import { CorruptBlockError, decodeBlock, type Column } from './block.js';
+import { readReplayHeader, ROWS_KIND } from './file.js';
+import { blockRows, decodeRows, decodeRowsWhere, RowScratch, type BlockRows } from './row-codec.js';
 import { copyRow } from './rows.js';
 import { Feed } from '../flow/types.js';
 import { RowSpool, type PartResult } from './spool.js';
@@ -74,11 +74,22 @@ export function isReplayTask(task: { op: string }): task is ReplayShardTask {
 
 let spool: RowSpool | null = null;
 
-/** Run one replay/convert op; `addToTable` is what the shard does with a parsed batch. */
-export function replayShardOp(task: ReplayShardTask, addToTable: (b: FlowBatchData, windowSeconds: number, capacityHint?: number) => void): unknown {
+/**
+ * What the shard does with replayed rows: a batch (as parsed batches), or, for detection,
+ * a whole block read in place with its expansions on demand (see BlockRows).
+ */
+export interface ReplayTable {
+  batch(b: FlowBatchData, windowSeconds: number, capacityHint?: number): void;
+  block(rows: BlockRows, bucket: number, expand: () => FlowBatchData, outbound: () => FlowBatchData, windowSeconds: number, capacityHint?: number): void;
+}
+
+/** Run one replay/convert op. */
+export function replayShardOp(task: ReplayShardTask, table: ReplayTable): unknown {
   switch (task.op) {
     case 'addReplay':
-      return readBlocks(task, task.into === 'table' ? (b) => addToTable(b, task.windowSeconds, task.capacityHint) : (b) => activeSpool().add(b));
+      return task.into === 'table'
+        ? readBlocks(task, (b) => table.batch(b, task.windowSeconds, task.capacityHint), (r, bucket, expand, outbound) => table.block(r, bucket, expand, outbound, task.windowSeconds, task.capacityHint))
+        : readBlocks(task, (b) => activeSpool().add(b));
     case 'convertBegin':
       spool?.dropSpill();
       spool = new RowSpool(task.spillPath, task.runRows);
@@ -123,9 +134,12 @@ function dictOf(path: string, headerCrc: number): string[] {
 
 let frameBuf = Buffer.allocUnsafe(1 << 20);
 const scratch = new RowScratch();
+const outboundScratch = new RowScratch();
 const READ_SPAN = 8 << 20;
 
-function readBlocks(task: ReplayBlocksTask, consume: (b: FlowBatchData) => void): ReplayBlocksReply {
+type BlockConsumer = (rows: BlockRows, bucket: number, expand: () => FlowBatchData, outbound: () => FlowBatchData) => void;
+
+function readBlocks(task: ReplayBlocksTask, consume: (b: FlowBatchData) => void, consumeBlock?: BlockConsumer): ReplayBlocksReply {
   const reply: ReplayBlocksReply = {
     rows: 0, blocks: 0, bytes: 0, rawBytes: 0, outsidePartition: 0, outsideInbound: 0, outsideOutbound: 0, late: [], lateInbound: 0, lateOutbound: 0, corrupt: [],
   };
@@ -155,22 +169,38 @@ function readBlocks(task: ReplayBlocksTask, consume: (b: FlowBatchData) => void)
       }
       const at = offset - spanStart;
       const got = Math.max(0, Math.min(length, spanGot - at));
-      let batch: FlowBatchData;
+      // rows left out here (late windows, another partition's block of an older file) need the batch form
+      const p = task.partition;
+      const filtering = task.lateBefore > 0 || (p !== undefined && partitionOfBucket(bucket, p.count) !== p.index);
+      let batch: FlowBatchData | null = null;
+      let rows: BlockRows | null = null;
+      let columns: Map<string, Column>;
       try {
         if (got < length) throw new CorruptBlockError(`truncated: block needs ${length} bytes, file ends after ${got}`);
-        const decoded = decodeRowsBlock(frameBuf.subarray(at, at + length), dict, bucket, scratch);
-        batch = decoded.batch;
+        const decoded = decodeBlock(frameBuf.subarray(at, at + length), ROWS_KIND);
+        if (decoded.header.bucket !== bucket) throw new CorruptBlockError(`block is of bucket ${decoded.header.bucket}, index says ${bucket}`);
+        columns = decoded.columns;
         reply.rawBytes += decoded.rawBytes;
-        if (batch.n !== task.rows[k]) throw new CorruptBlockError(`block holds ${batch.n} rows, index says ${task.rows[k]}`);
+        const n = decoded.header.rows;
+        if (consumeBlock && !filtering) rows = blockRows(columns, n, dict);
+        else batch = decodeRows(columns, n, dict, scratch);
+        if (n !== task.rows[k]) throw new CorruptBlockError(`block holds ${n} rows, index says ${task.rows[k]}`);
       } catch (err) {
         if (!(err instanceof CorruptBlockError)) throw err;
         reply.corrupt.push({ offset, length, rows: task.rows[k]!, reason: err.message });
         continue;
       }
       reply.blocks++;
-      if (task.partition || task.lateBefore > 0) filterRows(batch, bucket, task, reply, late);
-      reply.rows += batch.n;
-      consume(batch);
+      if (rows) {
+        const r = rows;
+        const cols = columns;
+        reply.rows += r.n;
+        consumeBlock!(r, bucket, () => decodeRows(cols, r.n, dict, scratch), () => decodeRowsWhere(cols, r, Feed.outbound, outboundScratch));
+        continue;
+      }
+      if (filtering) filterRows(batch!, bucket, task, reply, late);
+      reply.rows += batch!.n;
+      consume(batch!);
     }
   } finally {
     closeSync(fd);
