@@ -24,7 +24,7 @@ const bound = new BoundedAccumulator();
 
 function stateFor(windowSeconds: number, capacityHint?: number): ShardState {
   // a table sized for the input up front is never rebuilt while it fills
-  if (!state) state = { inbound: new ScanTable(windowSeconds, tableCapacity(capacityHint), shards, pendingRows(capacityHint)), outbound: new OutboundTable(windowSeconds) };
+  if (!state) state = { inbound: new ScanTable(windowSeconds, tableCapacity(capacityHint), shards, pendingRows(capacityHint)), outbound: new OutboundTable(windowSeconds, outboundCapacity(capacityHint)) };
   if (state.inbound.windowSeconds !== windowSeconds) throw new Error('window changed under a live shard');
   return state;
 }
@@ -37,6 +37,11 @@ function stateFor(windowSeconds: number, capacityHint?: number): ShardState {
 function pendingRows(hint: number | undefined): number {
   const rows = Math.min(Math.max(1 << 12, Math.min(Math.floor((1 << 20) / shards), hint ?? 0)), bound.pendingRowLimit());
   return rows >= 256 ? rows : 0; // too few to gain anything: add at once
+}
+
+/** The outbound table starts at a sixteenth of the inbound's expected entries (outbound records are a few percent), so it seldom grows. */
+function outboundCapacity(hint: number | undefined): number {
+  return Math.max(1 << 10, Math.min(Math.floor((hint ?? 0) / 16), 1 << 22));
 }
 
 function tableCapacity(hint: number | undefined): number {
