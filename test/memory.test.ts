@@ -99,12 +99,19 @@ describe('--max-memory with incremental windows and checkpoints (the sidecar)', 
     ...DEFAULT_RUN, spillDir: dir, ...over,
   }) as any;
   const canon = (xs: unknown[]) => xs.map((x) => JSON.stringify(x)).sort();
+  /** The verdicts of an engine without a memory limit, to compare with. */
+  const unbounded = async () => {
+    const free = new Engine(opts());
+    try {
+      await free.ingest([log]);
+      return await free.finalize();
+    } finally {
+      await free.close();
+    }
+  };
 
   it('finalises window by window after spilling, as an unbounded engine does, and leaves no spill file', async () => {
-    const free = new Engine(opts());
-    await free.ingest([log]);
-    const whole = await free.finalize();
-    await free.close();
+    const whole = await unbounded();
 
     const e = new Engine(opts({ maxMemory: 1 << 19 }));
     await e.ingest([log]);
@@ -125,10 +132,7 @@ describe('--max-memory with incremental windows and checkpoints (the sidecar)', 
   }, 60_000);
 
   it('a checkpoint taken after spilling holds the spilled entries too, and restores into another worker count', async () => {
-    const free = new Engine(opts());
-    await free.ingest([log]);
-    const whole = await free.finalize();
-    await free.close();
+    const whole = await unbounded();
 
     const a = new Engine(opts({ maxMemory: 1 << 19 }));
     await a.ingest([log]);

@@ -471,32 +471,28 @@ export class ScanTable {
     }
   }
 
-  /** mapDictionaries for BlockRows. */
+  /** mapDictionaries for BlockRows (their flags carry the feed in the same low bits). */
   private mapRowDictionaries(r: BlockRows): void {
-    this.resetMaps(r.strings);
-    const { n, flags, account, region } = r;
-    for (let i = 0; i < n; i++) {
-      if ((flags[i]! & Feed.inbound) === 0) continue;
-      const a = account[i]!;
-      if (this.accountMap[a] === UNMAPPED) this.accountMap[a] = this.accounts.idOf(r.strings[a]!);
-      const g = region[i]!;
-      if (this.regionMap[g] === UNMAPPED) this.regionMap[g] = this.regions.idOf(r.strings[g]!);
-    }
-    this.checkDictionaries();
+    this.mapIds(r.strings, r.n, r.flags, r.account, r.region);
   }
 
   /** Translate the batch's dictionary ids to this table's ids (once per batch, not per record). */
   private mapDictionaries(batch: FlowBatchData): void {
-    this.resetMaps(batch.strings);
-    // only the strings the batch uses AS accounts and AS regions enter those dictionaries
-    // (the batch's table also holds interface and instance ids)
-    const { n, feed, account, region } = batch;
+    this.mapIds(batch.strings, batch.n, batch.feed, batch.account, batch.region);
+  }
+
+  /**
+   * Only the strings the rows use AS accounts and AS regions enter those dictionaries (the
+   * string table also holds interface and instance ids), and only those of inbound rows.
+   */
+  private mapIds(strings: string[], n: number, feed: Uint8Array, account: ArrayLike<number>, region: ArrayLike<number>): void {
+    this.resetMaps(strings);
     for (let i = 0; i < n; i++) {
       if ((feed[i]! & Feed.inbound) === 0) continue;
       const a = account[i]!;
-      if (this.accountMap[a] === UNMAPPED) this.accountMap[a] = this.accounts.idOf(batch.strings[a]!);
-      const r = region[i]!;
-      if (this.regionMap[r] === UNMAPPED) this.regionMap[r] = this.regions.idOf(batch.strings[r]!);
+      if (this.accountMap[a] === UNMAPPED) this.accountMap[a] = this.accounts.idOf(strings[a]!);
+      const g = region[i]!;
+      if (this.regionMap[g] === UNMAPPED) this.regionMap[g] = this.regions.idOf(strings[g]!);
     }
     this.checkDictionaries();
   }
