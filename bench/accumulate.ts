@@ -5,7 +5,8 @@
  * process (tinybench):
  *   - records added one by one in arrival order (ScanTable pendingRows = 0, the old path);
  *   - records held back and added in bucket order (pendingRows = 2^20, what detect does);
- *   - one replay block per bucket, rows sorted by entry (addBatch oneBucket), the replay path.
+ *   - one replay block per bucket, rows sorted by entry, as batches (addBatch oneBucket);
+ *   - the same blocks read in their own columns (ScanTable.addRows): what detect does on replay.
  * Each iteration fills a fresh table and finalises it.
  *
  *   node dist/bench/accumulate.js [--rows 3000000] [--time 3000]
@@ -17,6 +18,8 @@ import { ScanTable } from '../src/engine/scan-table.js';
 import { bucketOf, hashAddress, SHARD_BUCKETS } from '../src/engine/hash.js';
 import { DEFAULT_THRESHOLDS } from '../src/detect/rules.js';
 import { gatherRows, entryOrder } from '../src/replay/rows.js';
+import { blockRows, encodeRows, type BlockRows } from '../src/replay/row-codec.js';
+import type { Column } from '../src/replay/block.js';
 
 const W = 21600;
 const T0 = 1717200000;
@@ -83,6 +86,21 @@ function replayBlocks(batches: FlowBatchData[]): FlowBatchData[] {
     });
 }
 
+/** The blocks in the replay file's column form (what a decoded block hands the table). */
+function blockForms(blocks: FlowBatchData[]): Array<{ rows: BlockRows; bucket: number }> {
+  const dict = [''];
+  return blocks.map((b) => {
+    const cols = new Map<string, Column>(encodeRows(b, b.n, false).map(([name, col]) => [name, col]));
+    return { rows: blockRows(cols, b.n, dict), bucket: bucketOf(hashAddress(b.src, 0)) };
+  });
+}
+
+function fillRows(blocks: Array<{ rows: BlockRows; bucket: number }>, capacity: number): number {
+  const t = new ScanTable(W, capacity, 1, 0);
+  for (const b of blocks) t.addRows(b.rows, b.bucket);
+  return t.finalize({ thresholds: { ...DEFAULT_THRESHOLDS }, windowSeconds: W, nearMisses: false }).entries;
+}
+
 function fill(batches: FlowBatchData[], pendingRows: number, oneBucket: boolean, capacity: number): number {
   const t = new ScanTable(W, capacity, 1, pendingRows);
   for (const b of batches) t.addBatch(b, oneBucket);
@@ -97,12 +115,14 @@ async function main(): Promise<void> {
   const blocks = replayBlocks(batches);
   const capacity = Math.ceil(rows / 2); // sized up front, as detect sizes it from the input
   const entries = fill(batches, 0, false, capacity);
-  const same = fill(batches, 1 << 20, false, capacity) === entries && fill(blocks, 0, true, capacity) === entries;
+  const forms = blockForms(blocks);
+  const same = fill(batches, 1 << 20, false, capacity) === entries && fill(blocks, 0, true, capacity) === entries && fillRows(forms, capacity) === entries;
 
   const bench = new Bench({ time, iterations: 3, warmup: false });
   bench.add('arrival order, one by one (baseline)', () => fill(batches, 0, false, capacity));
   bench.add('held back, added in bucket order (detect on text)', () => fill(batches, 1 << 20, false, capacity));
-  bench.add('one block per bucket, sorted (detect on replay)', () => fill(blocks, 0, true, capacity));
+  bench.add('one block per bucket, sorted, as batches', () => fill(blocks, 0, true, capacity));
+  bench.add('the same blocks read in place (detect on replay)', () => fillRows(forms, capacity));
   process.stderr.write(`${rows} records, ${entries} tuples; running...\n`);
   await bench.run();
 
