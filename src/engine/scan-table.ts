@@ -2,8 +2,9 @@
  * The inbound accumulator of one shard (SPEC §3).
  *
  * One open-addressing hash table keyed by (scan key, endpoint, region) =
- * (src, protocol, dst_port, window, cloud, account, dst, region). Each entry holds the counts of that endpoint under that key: records,
- * known packets, known bytes, first start, last end. Everything SPEC §3 asks for is a
+ * (src, protocol, dst_port, window, cloud, account, dst, region). Each entry holds the
+ * counts of that endpoint under that key: records, known packets, known bytes, first
+ * start, last end. Everything SPEC §3 asks for is a
  * function of these entries, and entries merge by addition: two shards, two checkpoints
  * or two machines holding parts of the same key combine exactly.
  *
@@ -16,8 +17,9 @@
  *
  * Locality: every key of a source lives in the source's bucket (hash.ts), and the index
  * is laid out bucket by bucket: an entry's home slot is in its bucket's region of the
- * index, and its stored hash carries the bucket in its low 12 bits. A replay block (one
- * bucket) then inserts into a few kilobytes of index instead of all of it, and
+ * index, and the entry keeps its bucket (the top 12 bits of its region word). A replay
+ * block (one bucket) then inserts into a few kilobytes of index instead of all of it,
+ * parsed records are held back and added a bucket at a time (addBatch), and
  * finalisation groups keys one bucket at a time in tables that stay in cache. A bucket
  * with more keys than its region holds (one source scanning millions of endpoints)
  * does not pile up: after LOCAL_PROBES full slots the probe continues from a slot
