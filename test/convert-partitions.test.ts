@@ -3,6 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tempDir } from './helpers/tmp.js';
+import { readReplayHeader } from '../dist/src/replay/file.js';
 
 const CLI = new URL('../dist/src/cli/main.js', import.meta.url).pathname;
 const cli = (...args: string[]) => spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8' });
@@ -37,6 +38,19 @@ describe('convert --partitions P', () => {
     const [a, b] = [sum(single), sum(merged)];
     for (const k of ['records', 'inbound', 'outbound', 'nodata', 'rejected', 'internal', 'responses']) expect(b[k], k).toBe(a[k]);
     expect(b.other_partition).toBe(0);
+    // one pass wrote all P files: each holds what a conversion filtered by the sink (--partition p/P) holds
+    for (let p = 0; p < P; p++) {
+      const filtered = join(dir, 'filtered', `p${p}.fsr`);
+      const c = cli('convert', logs, '--out', filtered, '--partition', `${p}/${P}`, '--quiet');
+      expect(c.status, c.stderr).toBe(0);
+      const one = readReplayHeader(join(dir, 'replay', `all.part-${p}-of-${P}.fsr`)).header;
+      const two = readReplayHeader(filtered).header;
+      expect(one.totals).toEqual(two.totals);
+      expect(one.rows).toBe(two.rows);
+      expect(one.partition).toEqual(two.partition);
+      expect([...new Set(one.blocks.bucket)].sort()).toEqual([...new Set(two.blocks.bucket)].sort());
+      expect(one.blocks.inbound!.reduce((x: number, y: number) => x + y, 0)).toBe(two.totals.inbound);
+    }
     // each partition's file holds only its own sources: together, every key once
     const perPart = [0, 1, 2].map((p) => readFileSync(join(dir, `o${p}`, 'scans.ndjson'), 'utf8').split('\n').filter(Boolean).length);
     expect(perPart.reduce((a, b) => a + b, 0)).toBe(scans.split('\n').filter(Boolean).length);

@@ -11,7 +11,7 @@ import { basename, dirname, join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { pack } from 'msgpackr';
 import type { SinkCounters } from '../flow/sink.js';
-import { SHARD_BUCKETS } from '../engine/hash.js';
+import { partitionOfBucket, SHARD_BUCKETS } from '../engine/hash.js';
 import { Engine, type DetectOptions, type FileReport, type ResolvedReject } from '../engine/run.js';
 import { FILE_MAGIC, FILE_PREFIX, readReplayHeader, REPLAY_VERSION, type BlockIndex, type ReplayHeader, type ReplaySource } from './file.js';
 import type { PartResult } from './spool.js';
@@ -42,10 +42,36 @@ export interface ConvertResult {
 }
 
 export async function convert(opts: ConvertOptions): Promise<ConvertResult> {
+  return (await convertInto(opts, [{ out: opts.out, partition: opts.partition ?? null, split: false }]))[0]!;
+}
+
+/**
+ * `convert --partitions P`: one pass over the input, P replay files, file p holding the
+ * blocks of partition p of P (a partition is a range of source buckets, and a block holds
+ * one bucket, so the blocks divide without being read). Each file's counters are the
+ * run's as `detect --partition p/P` counts them: its rows' inbound and outbound counts,
+ * every other row as other_partition. Its `sources` list carries the whole input's
+ * per-file counters (rows are not kept per source file).
+ */
+export async function convertPartitioned(opts: ConvertOptions, partitions: number, outOf: (p: number) => string): Promise<ConvertResult[]> {
+  if (opts.partition) throw new Error('a partitioned conversion reads the whole input');
+  return convertInto(opts, Array.from({ length: partitions }, (_, p) => ({ out: outOf(p), partition: { index: p, count: partitions }, split: true })));
+}
+
+interface OutputFile {
+  out: string;
+  /** the partition the file's header names (null: the whole input) */
+  partition: { index: number; count: number } | null;
+  /** true: keep only that partition's blocks here (false: the sink already kept only its rows) */
+  split: boolean;
+}
+
+async function convertInto(opts: ConvertOptions, outputs: OutputFile[]): Promise<ConvertResult[]> {
   const t0 = performance.now();
-  const work = join(dirname(opts.out), `.${basename(opts.out)}.${process.pid}.parts`);
-  const tmp = join(dirname(opts.out), `.${basename(opts.out)}.${process.pid}.tmp`);
+  const first = outputs[0]!.out;
+  const work = join(dirname(first), `.${basename(first)}.${process.pid}.parts`);
   mkdirSync(work, { recursive: true });
+  const tmps: string[] = [];
   // detect's engine, with shard workers that write blocks instead of accumulating
   const engine = new Engine({ ...opts, shardOp: 'convertAdd' });
   try {
@@ -57,42 +83,90 @@ export async function convert(opts: ConvertOptions): Promise<ConvertResult> {
     const parts = await engine.onShards<PartResult>((s) => ({
       op: 'convertFinish', partPath: join(work, `part-${s}`), toFile: toFile[s]!, blockRows, wideIds: dict.length > 0xffff,
     }));
-    const header: ReplayHeader = {
-      version: REPLAY_VERSION,
-      tool: 'flowsieve',
-      created: new Date().toISOString(),
-      buckets: SHARD_BUCKETS,
-      columns: [...ROW_CODEC_COLUMNS],
-      dict,
-      blocks: joinIndexes(parts),
-      rows: parts.reduce((s, p) => s + p.rows, 0),
-      sources: ingest.files.flatMap(sourcesOf),
-      totals: ingest.totals,
-      rejects: ingest.rejects,
-      partition: opts.partition ?? null,
-    };
-    const bytesOut = writeReplayFile(tmp, header, parts);
-    renameSync(tmp, opts.out);
-    return {
-      out: opts.out,
-      files: ingest.files,
-      totals: ingest.totals,
-      rows: header.rows,
-      blocks: header.blocks.offset.length,
-      bytesIn: ingest.bytesIn,
-      bytesOut,
-      rejects: ingest.rejects,
-      wallSeconds: (performance.now() - t0) / 1000,
-      partial: ingest.partial,
-    };
+    const all = joinIndexes(parts);
+    const sources = ingest.files.flatMap(sourcesOf);
+    const results: ConvertResult[] = [];
+    for (const o of outputs) {
+      // a file of partition p of P takes the blocks of its buckets; a plain one takes all
+      const split = o.split ? o.partition : null;
+      const keep = all.bucket.map((b) => !split || partitionOfBucket(b, split.count) === split.index);
+      const blocks = subsetIndex(all, keep);
+      const header: ReplayHeader = {
+        version: REPLAY_VERSION,
+        tool: 'flowsieve',
+        created: new Date().toISOString(),
+        buckets: SHARD_BUCKETS,
+        columns: [...ROW_CODEC_COLUMNS],
+        dict,
+        blocks,
+        rows: blocks.rows.reduce((s, n) => s + n, 0),
+        sources,
+        totals: split ? partitionTotals(ingest.totals, all, keep) : ingest.totals,
+        rejects: ingest.rejects,
+        partition: o.partition,
+      };
+      const tmp = join(dirname(o.out), `.${basename(o.out)}.${process.pid}.tmp`);
+      tmps.push(tmp);
+      const bytesOut = writeReplayFile(tmp, header, parts, all, keep);
+      results.push({
+        out: o.out,
+        files: ingest.files,
+        totals: header.totals,
+        rows: header.rows,
+        blocks: blocks.offset.length,
+        bytesIn: ingest.bytesIn,
+        bytesOut,
+        rejects: ingest.rejects,
+        wallSeconds: 0,
+        partial: ingest.partial,
+      });
+    }
+    // every file complete, then all of them in place
+    outputs.forEach((o, i) => renameSync(tmps[i]!, o.out));
+    const seconds = (performance.now() - t0) / 1000;
+    for (const r of results) r.wallSeconds = seconds;
+    return results;
   } catch (err) {
     await engine.onShards(() => ({ op: 'convertAbort' })).catch(() => {});
-    rmSync(tmp, { force: true });
+    for (const t of tmps) rmSync(t, { force: true });
     throw err;
   } finally {
     await engine.close();
     rmSync(work, { recursive: true, force: true });
   }
+}
+
+/** The blocks with keep[k], offsets from the first kept block. */
+function subsetIndex(all: BlockIndex, keep: boolean[]): BlockIndex {
+  const out: BlockIndex = { offset: [], length: [], bucket: [], rows: [], minTime: [], maxTime: [], inbound: [], outbound: [] };
+  let at = 0;
+  for (let k = 0; k < all.offset.length; k++) {
+    if (!keep[k]) continue;
+    out.offset.push(at);
+    out.length.push(all.length[k]!);
+    out.bucket.push(all.bucket[k]!);
+    out.rows.push(all.rows[k]!);
+    out.minTime.push(all.minTime[k]!);
+    out.maxTime.push(all.maxTime[k]!);
+    out.inbound!.push(all.inbound![k]!);
+    out.outbound!.push(all.outbound![k]!);
+    at += all.length[k]!;
+  }
+  return out;
+}
+
+/** The run's counters as a --partition run counts them: only the kept rows feed the detectors. */
+function partitionTotals(totals: SinkCounters, all: BlockIndex, keep: boolean[]): SinkCounters {
+  let inbound = 0;
+  let outbound = 0;
+  let other = 0;
+  for (let k = 0; k < keep.length; k++) {
+    if (keep[k]) {
+      inbound += all.inbound![k]!;
+      outbound += all.outbound![k]!;
+    } else other += all.rows[k]!;
+  }
+  return { ...totals, inbound, outbound, otherPartition: totals.otherPartition + other };
 }
 
 /** The source files a file stands for: itself, or for a replay file the files it came from. */
@@ -153,8 +227,11 @@ function joinIndexes(parts: PartResult[]): BlockIndex {
   return out;
 }
 
-/** Write prefix, header and the parts' blocks to `path` and fsync it. Returns its size. */
-function writeReplayFile(path: string, header: ReplayHeader, parts: PartResult[]): number {
+/**
+ * Write prefix, header and the kept blocks (`all` indexes the parts one after the other)
+ * to `path` and fsync it. Returns its size.
+ */
+function writeReplayFile(path: string, header: ReplayHeader, parts: PartResult[], all: BlockIndex, keep: boolean[]): number {
   const h = pack(header);
   const prefix = Buffer.alloc(FILE_PREFIX);
   prefix.write(FILE_MAGIC, 0, 'latin1');
@@ -171,20 +248,31 @@ function writeReplayFile(path: string, header: ReplayHeader, parts: PartResult[]
     put(prefix);
     put(h);
     const buf = Buffer.allocUnsafe(4 << 20);
+    let k = 0; // the next block of `all`
+    let base = 0; // offset of the current part's first block in `all`
     for (const p of parts) {
       const src = openSync(p.path, 'r');
       try {
-        let at = 0;
-        for (;;) {
-          const got = readSync(src, buf, 0, buf.length, at);
-          if (got === 0) break;
-          put(buf, got);
-          at += got;
+        // runs of consecutive kept blocks of this part, copied a buffer at a time
+        for (; k < all.offset.length && all.offset[k]! < base + p.bytes; ) {
+          if (!keep[k]) {
+            k++;
+            continue;
+          }
+          const from = all.offset[k]! - base;
+          let to = from;
+          while (k < all.offset.length && keep[k] && all.offset[k]! < base + p.bytes) to += all.length[k++]!;
+          for (let at = from; at < to; ) {
+            const got = readSync(src, buf, 0, Math.min(buf.length, to - at), at);
+            if (got === 0) throw new Error(`replay part ${p.path} ends at ${at}, blocks run to ${to}`);
+            put(buf, got);
+            at += got;
+          }
         }
-        if (at !== p.bytes) throw new Error(`replay part ${p.path} has ${at} bytes, expected ${p.bytes}`);
       } finally {
         closeSync(src);
       }
+      base += p.bytes;
     }
     fsyncSync(fd);
     return pos;

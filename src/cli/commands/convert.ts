@@ -4,7 +4,8 @@ import { basename, dirname, join, relative } from 'node:path';
 import type { CommandSpec, OptionSpec, Parsed } from '../args.js';
 import { UsageError } from '../args.js';
 import { DETECTION_OPTIONS, detectOptionsFrom } from '../common.js';
-import { convert, DEFAULT_CONVERT, type ConvertResult } from '../../replay/convert.js';
+import { convert, convertPartitioned, DEFAULT_CONVERT, type ConvertResult } from '../../replay/convert.js';
+import { SHARD_BUCKETS } from '../../engine/hash.js';
 import { planInputs } from '../../input/plan.js';
 
 /** The detection options that shape what is read (not thresholds or windows, which apply at detect). */
@@ -40,13 +41,16 @@ export async function run(args: Parsed): Promise<number> {
   if (!(runRows >= 1024)) throw new UsageError('--run-rows must be at least 1024');
   const toDir = out.endsWith('/') || (existsSync(out) && statSync(out).isDirectory());
   const jobs = toDir ? perFileOutputs(args.positionals, out) : [{ inputs: args.positionals, out }];
-  const parts = partitionJobs(jobs, v.partitions, base.partition);
+  const P = partitionCount(v.partitions, base.partition);
   let code = 0;
-  for (const job of parts) {
+  for (const job of jobs) {
     mkdirSync(dirname(job.out), { recursive: true });
-    const r = await convert({ ...base, ...(job.partition ? { partition: job.partition } : {}), inputs: job.inputs, out: job.out, blockRows, runRows });
-    if (!v.quiet) process.stderr.write(summaryLine(r) + '\n');
-    if (r.partial) code = 2;
+    const opts = { ...base, inputs: job.inputs, out: job.out, blockRows, runRows };
+    const results = P === undefined ? [await convert(opts)] : await convertPartitioned(opts, P, (p) => partitionFile(job.out, p, P));
+    for (const r of results) {
+      if (!v.quiet) process.stderr.write(summaryLine(r) + '\n');
+      if (r.partial) code = 2;
+    }
   }
   return code;
 }
@@ -54,25 +58,18 @@ export async function run(args: Parsed): Promise<number> {
 /**
  * --partitions P: each output becomes P files, one per partition of the source-address
  * hash (the partition detect --partition p/P and the cluster use), so a machine reads
- * only its own partition's data. Each file is written by its own pass over the input
- * (P parses): simple and exact; a single-pass writer is future work.
+ * only its own partition's data; one pass over the input writes all P (replay/convert.ts).
  */
-function partitionJobs(
-  jobs: Array<{ inputs: string[]; out: string }>,
-  partitions: unknown,
-  partition: { index: number; count: number } | undefined,
-): Array<{ inputs: string[]; out: string; partition?: { index: number; count: number } }> {
-  if (partitions === undefined) return jobs;
+function partitionCount(partitions: unknown, partition: { index: number; count: number } | undefined): number | undefined {
+  if (partitions === undefined) return undefined;
   const P = Number(partitions);
-  if (!(Number.isInteger(P) && P >= 1 && P <= 4096)) throw new UsageError('--partitions must be an integer between 1 and 4096');
+  if (!(Number.isInteger(P) && P >= 1 && P <= SHARD_BUCKETS)) throw new UsageError(`--partitions must be an integer between 1 and ${SHARD_BUCKETS}`);
   if (partition) throw new UsageError('--partitions and --partition cannot be used together');
-  return jobs.flatMap((j) =>
-    Array.from({ length: P }, (_, p) => ({
-      inputs: j.inputs,
-      out: `${j.out.replace(/\.fsr$/, '')}.part-${p}-of-${P}.fsr`,
-      partition: { index: p, count: P },
-    })),
-  );
+  return P;
+}
+
+function partitionFile(out: string, p: number, P: number): string {
+  return `${out.replace(/\.fsr$/, '')}.part-${p}-of-${P}.fsr`;
 }
 
 /** One output per input file: DIR/<path relative to the argument it was found under>.fsr */
