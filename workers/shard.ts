@@ -24,7 +24,10 @@ const bound = new BoundedAccumulator();
 
 function stateFor(windowSeconds: number, capacityHint?: number): ShardState {
   // a table sized for the input up front is never rebuilt while it fills
-  if (!state) state = { inbound: new ScanTable(windowSeconds, tableCapacity(capacityHint), shards, pendingRows(capacityHint)), outbound: new OutboundTable(windowSeconds, outboundCapacity(capacityHint)) };
+  state ??= {
+    inbound: new ScanTable(windowSeconds, tableCapacity(capacityHint), shards, pendingRows(capacityHint)),
+    outbound: new OutboundTable(windowSeconds, outboundCapacity(capacityHint)),
+  };
   if (state.inbound.windowSeconds !== windowSeconds) throw new Error('window changed under a live shard');
   return state;
 }
@@ -64,7 +67,7 @@ const replayTable: ReplayTable = {
 };
 
 export default function shardTask(task: ShardTask): unknown {
-  // replay blocks feed the shard exactly as parsed batches do ('add')
+  // replay blocks (and conversion's blocks to write): src/replay/shard-ops.ts
   if (isReplayTask(task)) return replayShardOp(task, replayTable);
   if (isMemoryTask(task)) {
     shards = task.limits.shards ?? 1;
