@@ -146,3 +146,71 @@ describe('AWS text reader', () => {
     expect(r.partial).toBe(false);
   });
 });
+
+describe('AWS text reader: the plain-v2 fast path', () => {
+  /** Parse with the fast path switched off (every line through the general loop). */
+  function parseGeneral(text: string) {
+    const batches: any[] = [];
+    const sink = new FlowSink({ shards: 1, batchSize: 1024, maxRejectsKept: 10_000 }, (_s: number, b: any) => batches.push(b));
+    const parser: any = awsText.open({ sink, file: 't', account: '', region: '' } as any);
+    parser.setRoles = function (roles: Uint8Array) {
+      this.roles = roles;
+      this.v2 = false;
+    };
+    const buf = Buffer.from(text);
+    parser.parseLines(buf, 0, buf.length, 1, 0);
+    sink.flushAll();
+    return { batches, sink };
+  }
+  const rowsOf = (batches: any[]) =>
+    batches.flatMap((b) => Array.from({ length: b.n }, (_, i) => JSON.stringify([
+      formatAddress(b.src, i * 4), formatAddress(b.dst, i * 4), b.sport[i], b.dport[i], b.proto[i], b.packets[i], b.bytes[i], b.start[i],
+      b.end[i], b.strings[b.account[i]], b.strings[b.iface[i]], b.action[i], b.feed[i], b.tcpFlags[i],
+    ])));
+
+  it('reads every line exactly as the general loop does, whatever is odd about it', () => {
+    let x = 2463534242;
+    const rnd = (n: number) => {
+      x ^= x << 13;
+      x ^= x >>> 17;
+      x ^= x << 5;
+      return (x >>> 0) % n;
+    };
+    const pick = <T>(xs: T[]) => xs[rnd(xs.length)]!;
+    // mostly plain values, one field in ten odd
+    const odd = () => rnd(10) === 0;
+    const src = () => (odd() ? pick(['010.1.2.3', '1.2.3', '256.1.1.1', '2001:db8::1', '-', '1.2.3.4.5', '0.0.0.0']) : `45.${rnd(256)}.${rnd(256)}.${rnd(256)}`);
+    const dst = () => (odd() ? pick(['10.0.0.01', '2001:db8::2', '-', '45.1.1.1']) : `10.0.${rnd(4)}.${rnd(256)}`);
+    const num = (plain: () => string) => (odd() ? pick(['-', '00080', '1'.repeat(18), '', '12a', '4294967296', '0', '70000']) : plain());
+    const lines: string[] = [];
+    for (let k = 0; k < 6000; k++) {
+      const f = [
+        odd() ? 'x' : '2', pick(['123456789012', '111122223333', 'unknown', '-']), odd() ? '-' : pick(['eni-0a1b2c3d', 'eni-9f8e7d6c']),
+        src(), dst(), num(() => String(1024 + rnd(60000))), num(() => pick(['22', '23', '445', '3389'])), odd() ? pick(['1', '-', '300']) : pick(['6', '17']),
+        num(() => String(1 + rnd(9))), num(() => String(40 + rnd(400))),
+        String(1700000000 + rnd(50000)), odd() ? pick(['-', '1699999999']) : String(1700050000 + rnd(600)),
+        odd() ? pick(['-', 'X']) : pick(['ACCEPT', 'REJECT']), odd() ? pick(['NODATA', 'SKIPDATA', 'OKAY', '-']) : 'OK',
+      ];
+      if (rnd(20) === 0) f.push('extra');
+      if (rnd(20) === 0) f.pop();
+      const sep = rnd(15) === 0 ? pick(['\t', '  ', ' \t']) : ' ';
+      lines.push((rnd(30) === 0 ? ' ' : '') + f.join(sep) + (rnd(30) === 0 ? ' \r' : ''));
+    }
+    const text = lines.join('\n') + '\n';
+    const fast = (() => {
+      const batches: any[] = [];
+      const sink = new FlowSink({ shards: 1, batchSize: 1024, maxRejectsKept: 10_000 }, (_s: number, b: any) => batches.push(b));
+      const parser = awsText.open({ sink, file: 't', account: '', region: '' } as any);
+      const buf = Buffer.from(text);
+      parser.parseLines(buf, 0, buf.length, 1, 0);
+      sink.flushAll();
+      return { batches, sink };
+    })();
+    const general = parseGeneral(text);
+    expect(fast.sink.counters).toEqual(general.sink.counters);
+    expect(fast.sink.rejects).toEqual(general.sink.rejects);
+    const a = rowsOf(fast.batches);
+    expect(a).toEqual(rowsOf(general.batches));
+    expect(a.length).toBeGreaterThan(1000); // plenty of lines took the fast path
+  });
+});

@@ -88,6 +88,8 @@ class AwsParser implements LineParser {
   private defaultAccount: number;
   private readonly defaultRegion: number;
   private readonly fileError: string | null = null;
+  /** the roles are the default (v2) layout: plainV2 may read a line */
+  private v2 = false;
   // where the current record's interface and instance ids lie (resolved lazily)
   private lazyBuf: Uint8Array = new Uint8Array(0);
   private ifaceS = 0;
@@ -110,7 +112,7 @@ class AwsParser implements LineParser {
     if (ctx.awsFields) {
       const r = rolesFor(ctx.awsFields);
       if ('error' in r) this.fileError = r.error;
-      else this.roles = r.roles;
+      else this.setRoles(r.roles);
     }
   }
 
@@ -147,7 +149,7 @@ class AwsParser implements LineParser {
       this.roles = null;
       this.sink.rejectText(line, offset, `header: ${r.error}`, tokens.join(' '));
     } else {
-      this.roles = r.roles;
+      this.setRoles(r.roles);
       this.sink.counters.headers++; // a line that is neither a record nor a reject (SPEC §6 accounting)
     }
     return true;
@@ -187,9 +189,9 @@ class AwsParser implements LineParser {
         this.sink.reject(line, offset, this.fileError, buf, s, e);
         return;
       }
-      this.roles = V2_ROLES; // no header: the default format
+      this.setRoles(V2_ROLES); // no header: the default format
     }
-    const roles = this.roles;
+    const roles = this.roles!;
     const sink = this.sink;
     const r = sink.rec;
     r.packets = NaN;
@@ -203,6 +205,12 @@ class AwsParser implements LineParser {
     r.region = this.defaultRegion;
     r.iface = 0;
     r.instance = 0;
+    // the default layout, written plainly (nearly every line): one straight pass; any
+    // other line (a '-', NODATA, tabs, odd addresses, extra fields) takes the general loop
+    if (this.v2 && this.plainV2(buf, s, e)) {
+      sink.emit(line, offset);
+      return;
+    }
     let noData = false;
     let srcDash = false;
     let col = 0;
@@ -274,6 +282,100 @@ class AwsParser implements LineParser {
     }
     if (r.end < 0) r.end = r.start;
     sink.emit(line, offset);
+  }
+
+  /** End of the last number plainNumber read. */
+  private numberEnd = 0;
+
+  /** Digits from s up to a single space (1 to 15 of them): the value, or -1 for anything else. */
+  private plainNumber(b: Uint8Array, s: number, e: number): number {
+    let v = 0;
+    let i = s;
+    for (; i < e; i++) {
+      const d = b[i]! - 48;
+      if (d < 0 || d > 9) break;
+      v = v * 10 + d;
+    }
+    if (i === s || i - s > 15 || i >= e || b[i] !== 32) return -1;
+    this.numberEnd = i;
+    return v;
+  }
+
+  private setRoles(roles: Uint8Array): void {
+    this.roles = roles;
+    this.v2 = roles.length === V2_ROLES.length && roles.every((x, k) => x === V2_ROLES[k]);
+  }
+
+  /**
+   * A default-format (v2) record written plainly: single spaces, dotted-quad addresses,
+   * plain numbers, status OK. Reads it into the sink's record in one pass and returns true;
+   * returns false, having stored nothing the general loop would not store again, for any
+   * other line.
+   */
+  private plainV2(b: Uint8Array, s: number, e: number): boolean {
+    const r = this.sink.rec;
+    let i = tokenEnd(b, s, e); // version
+    if (i < 0) return false;
+    const a0 = i + 1;
+    i = tokenEnd(b, a0, e); // account-id
+    if (i < 0) return false;
+    const a1 = i;
+    const f0 = i + 1;
+    i = tokenEnd(b, f0, e); // interface-id
+    if (i < 0) return false;
+    const f1 = i;
+    i = dottedQuad(b, i + 1, e, r.src);
+    if (i < 0) return false;
+    i = dottedQuad(b, i + 1, e, r.dst);
+    if (i < 0) return false;
+    // srcport dstport protocol packets bytes start end, each digits and one space
+    let v = this.plainNumber(b, i + 1, e);
+    if (v < 0) return false;
+    r.sport = v;
+    i = this.numberEnd;
+    v = this.plainNumber(b, i + 1, e);
+    if (v < 0) return false;
+    r.dport = v;
+    i = this.numberEnd;
+    v = this.plainNumber(b, i + 1, e);
+    if (v < 0) return false;
+    r.proto = v;
+    i = this.numberEnd;
+    v = this.plainNumber(b, i + 1, e);
+    if (v < 0) return false;
+    const packets = v;
+    i = this.numberEnd;
+    v = this.plainNumber(b, i + 1, e);
+    if (v < 0) return false;
+    const bytes = v;
+    i = this.numberEnd;
+    v = this.plainNumber(b, i + 1, e);
+    if (v < 0) return false;
+    const start = v;
+    i = this.numberEnd;
+    v = this.plainNumber(b, i + 1, e);
+    if (v < 0) return false;
+    const end = v;
+    i = this.numberEnd;
+    const act = i + 1;
+    i = tokenEnd(b, act, e); // action
+    if (i < 0) return false;
+    // log-status: exactly "OK", last on the line
+    if (i + 3 !== e || b[i + 1] !== 79 || b[i + 2] !== 75) return false;
+    r.packets = packets;
+    r.bytes = bytes;
+    r.start = start;
+    r.end = end;
+    const c = b[act];
+    r.action = c === 65 ? Action.accept : c === 82 ? Action.reject : Action.unknown;
+    r.account = this.cached.account.idOf(b, a0, a1);
+    if (!(f1 - f0 === 1 && b[f0] === 45)) {
+      r.iface = LAZY; // looked up only if the record turns out to be outbound (FlowSink.lazy)
+      this.lazyBuf = b;
+      this.ifaceS = f0;
+      this.ifaceE = f1;
+    }
+    return true;
   }
 
   private fail(buf: Uint8Array, s: number, e: number, line: number, offset: number, reason: string): void {
@@ -472,6 +574,49 @@ class LastValue {
     }
     return id;
   }
+}
+
+/** The end of a token starting at s that a single space ends (not the line's end): -1 otherwise. */
+function tokenEnd(b: Uint8Array, s: number, e: number): number {
+  let i = s;
+  for (; i < e; i++) {
+    const c = b[i]!;
+    if (c === 32 || c === 9) break;
+  }
+  if (i === s || i >= e || b[i] !== 32) return -1;
+  return i;
+}
+
+/**
+ * A dotted quad from s, then a single space, into out (four-word form): the space's index,
+ * or -1 for anything else (leading zeros, parts over 255, IPv6, '-': the strict parser's).
+ */
+function dottedQuad(b: Uint8Array, s: number, e: number, out: Uint32Array): number {
+  let value = 0;
+  let part = 0;
+  let digits = 0;
+  let dots = 0;
+  let i = s;
+  for (; i < e; i++) {
+    const c = b[i]!;
+    if (c >= 48 && c <= 57) {
+      if (digits === 1 && part === 0) return -1;
+      part = part * 10 + (c - 48);
+      if (part > 255 || ++digits > 3) return -1;
+    } else if (c === 46) {
+      if (digits === 0 || dots === 3) return -1;
+      value = value * 256 + part;
+      part = 0;
+      digits = 0;
+      dots++;
+    } else break;
+  }
+  if (dots !== 3 || digits === 0 || i >= e || b[i] !== 32) return -1;
+  out[0] = 0;
+  out[1] = 0;
+  out[2] = 0xffff;
+  out[3] = value * 256 + part;
+  return i;
 }
 
 function fieldLabel(role: number): string {
