@@ -250,7 +250,7 @@ class AwsParser implements LineParser {
           this.fail(buf, s, e, line, offset, `bad ${fieldLabel(role)}`);
           return;
         }
-      } else if ((role === Role.srcaddr || role === Role.dstaddr) && (j = this.ipv4(buf, i, e, role)) > 0) {
+      } else if ((role === Role.srcaddr || role === Role.dstaddr) && (j = dottedQuad(buf, i, e, role === Role.srcaddr ? r.src : r.dst)) >= 0) {
         handled = true; // a dotted quad, read in the pass that finds its end (the common case)
       } else {
         j = i;
@@ -286,6 +286,8 @@ class AwsParser implements LineParser {
 
   /** End of the last number plainNumber read. */
   private numberEnd = 0;
+  /** plainV2's seven numbers, stored only once the whole line is read */
+  private readonly nums = new Float64Array(7);
 
   /** Digits from s up to a single space (1 to 15 of them): the value, or -1 for anything else. */
   private plainNumber(b: Uint8Array, s: number, e: number): number {
@@ -325,47 +327,29 @@ class AwsParser implements LineParser {
     if (i < 0) return false;
     const f1 = i;
     i = dottedQuad(b, i + 1, e, r.src);
-    if (i < 0) return false;
+    if (i < 0 || i >= e || b[i] !== 32) return false;
     i = dottedQuad(b, i + 1, e, r.dst);
-    if (i < 0) return false;
-    // srcport dstport protocol packets bytes start end, each digits and one space
-    let v = this.plainNumber(b, i + 1, e);
-    if (v < 0) return false;
-    r.sport = v;
-    i = this.numberEnd;
-    v = this.plainNumber(b, i + 1, e);
-    if (v < 0) return false;
-    r.dport = v;
-    i = this.numberEnd;
-    v = this.plainNumber(b, i + 1, e);
-    if (v < 0) return false;
-    r.proto = v;
-    i = this.numberEnd;
-    v = this.plainNumber(b, i + 1, e);
-    if (v < 0) return false;
-    const packets = v;
-    i = this.numberEnd;
-    v = this.plainNumber(b, i + 1, e);
-    if (v < 0) return false;
-    const bytes = v;
-    i = this.numberEnd;
-    v = this.plainNumber(b, i + 1, e);
-    if (v < 0) return false;
-    const start = v;
-    i = this.numberEnd;
-    v = this.plainNumber(b, i + 1, e);
-    if (v < 0) return false;
-    const end = v;
-    i = this.numberEnd;
+    if (i < 0 || i >= e || b[i] !== 32) return false;
+    // srcport dstport protocol packets bytes start end: digits and one space each
+    const nums = this.nums;
+    for (let k = 0; k < 7; k++) {
+      const v = this.plainNumber(b, i + 1, e);
+      if (v < 0) return false;
+      nums[k] = v;
+      i = this.numberEnd;
+    }
     const act = i + 1;
     i = tokenEnd(b, act, e); // action
     if (i < 0) return false;
     // log-status: exactly "OK", last on the line
     if (i + 3 !== e || b[i + 1] !== 79 || b[i + 2] !== 75) return false;
-    r.packets = packets;
-    r.bytes = bytes;
-    r.start = start;
-    r.end = end;
+    r.sport = nums[0]!;
+    r.dport = nums[1]!;
+    r.proto = nums[2]!;
+    r.packets = nums[3]!;
+    r.bytes = nums[4]!;
+    r.start = nums[5]!;
+    r.end = nums[6]!;
     const c = b[act];
     r.action = c === 65 ? Action.accept : c === 82 ? Action.reject : Action.unknown;
     r.account = this.cached.account.idOf(b, a0, a1);
@@ -381,44 +365,6 @@ class AwsParser implements LineParser {
   private fail(buf: Uint8Array, s: number, e: number, line: number, offset: number, reason: string): void {
     if (this.header(buf, s, e, line, offset)) return;
     this.sink.reject(line, offset, reason, buf, s, e);
-  }
-
-  /**
-   * A dotted-quad address at buf[s..] up to whitespace: stores it and returns the end of
-   * the token; returns 0 when the token is anything else (IPv6, '-', malformed), for the
-   * generic path to handle.
-   */
-  private ipv4(buf: Uint8Array, s: number, e: number, role: number): number {
-    let value = 0;
-    let part = 0;
-    let digits = 0;
-    let dots = 0;
-    let j = s;
-    for (; j < e; j++) {
-      const c = buf[j]!;
-      if (c >= 48 && c <= 57) {
-        if (digits === 1 && part === 0) return 0; // leading zero: let the strict parser decide
-        part = part * 10 + (c - 48);
-        if (part > 255 || ++digits > 3) return 0;
-      } else if (c === 46) {
-        if (digits === 0 || dots === 3) return 0;
-        value = value * 256 + part;
-        part = 0;
-        digits = 0;
-        dots++;
-      } else if (c === 32 || c === 9) {
-        break;
-      } else {
-        return 0;
-      }
-    }
-    if (dots !== 3 || digits === 0) return 0;
-    const out = role === Role.srcaddr ? this.sink.rec.src : this.sink.rec.dst;
-    out[0] = 0;
-    out[1] = 0;
-    out[2] = 0xffff;
-    out[3] = value * 256 + part;
-    return j;
   }
 
   /** Store a numeric field read by parseLine. 0 = ok, 2 = '-' where a flow needs a value, 3 = malformed. */
@@ -588,8 +534,9 @@ function tokenEnd(b: Uint8Array, s: number, e: number): number {
 }
 
 /**
- * A dotted quad from s, then a single space, into out (four-word form): the space's index,
- * or -1 for anything else (leading zeros, parts over 255, IPv6, '-': the strict parser's).
+ * A dotted quad from s up to whitespace or the end, stored in out (four-word form): the
+ * index where it ends, or -1 for anything else (leading zeros, parts over 255, IPv6, '-':
+ * the strict parser decides those).
  */
 function dottedQuad(b: Uint8Array, s: number, e: number, out: Uint32Array): number {
   let value = 0;
@@ -609,9 +556,13 @@ function dottedQuad(b: Uint8Array, s: number, e: number, out: Uint32Array): numb
       part = 0;
       digits = 0;
       dots++;
-    } else break;
+    } else if (c === 32 || c === 9) {
+      break;
+    } else {
+      return -1;
+    }
   }
-  if (dots !== 3 || digits === 0 || i >= e || b[i] !== 32) return -1;
+  if (dots !== 3 || digits === 0) return -1;
   out[0] = 0;
   out[1] = 0;
   out[2] = 0xffff;
