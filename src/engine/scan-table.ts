@@ -159,6 +159,7 @@ export class ScanTable {
   private accountMap = new Uint32Array(64);
   private regionMap = new Uint32Array(64);
   private mappedStrings: string[] | null = null;
+  private readonly windowOf: WindowOf;
 
   /**
    * `shards`: the table holds the buckets b with b % shards equal to one value (a shard
@@ -177,6 +178,7 @@ export class ScanTable {
     this.u = new Uint32Array(this.cap * ENTRY_WORDS);
     this.d = new Float64Array(this.cap * COUNT_VALUES);
     this.index = new Uint32Array(0);
+    this.windowOf = new WindowOf(windowSeconds);
     this.layoutIndex();
   }
 
@@ -293,13 +295,11 @@ export class ScanTable {
   /** Keep the batch's inbound records, keyed as the table keys them, to add in bucket order. */
   private hold(batch: FlowBatchData): void {
     const { n, feed, src, dst, proto, dport, packets, bytes, start, end, cloud, account, region } = batch;
-    const W = this.windowSeconds;
     const accountMap = this.accountMap;
     const regionMap = this.regionMap;
     let p = this.pending;
     if (!p) p = this.pending = new PendingRows(Math.min(this.pendingRows, 1 << 14));
-    let w = 0;
-    let wLo = 1, wHi = 0; // the previous record's window as [wLo, wHi) seconds
+    const windowOf = this.windowOf.reset();
     for (let i = 0; i < n; i++) {
       if ((feed[i]! & Feed.inbound) === 0) continue;
       if (p.n === p.cap) {
@@ -323,12 +323,7 @@ export class ScanTable {
       }
       k[ko + 1] = ((proto[i]! << 16) | dport[i]!) >>> 0;
       const st = start[i]!;
-      if (st < wLo || st >= wHi) {
-        w = Math.floor(st / W);
-        wLo = w * W;
-        wHi = wLo + W;
-      }
-      k[ko + 2] = w;
+      k[ko + 2] = windowOf.of(st);
       k[ko + 3] = ((cloud[i]! << 30) | accountMap[account[i]!]!) >>> 0;
       k[ko + 5] = (regionMap[region[i]!]! | (fam << 16)) >>> 0;
       p.f64[r * (PENDING_WORDS / 2) + 3] = packets[i]!;
@@ -362,13 +357,12 @@ export class ScanTable {
   /** Add every inbound record of a batch now, in its order. */
   private addNow(batch: FlowBatchData): void {
     const { n, feed, src, dst, proto, dport, packets, bytes, start, end, cloud, account, region } = batch;
-    const W = this.windowSeconds;
     const accountMap = this.accountMap;
     const regionMap = this.regionMap;
     // the entry of the previous record: a run of records of one entry (replay blocks are
     // sorted so) skips the hash lookup
     let le = -1, lsA = 0, lppv = 0, lw = 0, lepv = 0, ldA = 0, lrf = -1;
-    let wLo = 1, wHi = 0; // the window of the previous record, as [wLo, wHi) seconds: most records share it
+    const windowOf = this.windowOf.reset();
     for (let i = 0; i < n; i++) {
       if ((feed[i]! & Feed.inbound) === 0) continue;
       const o = i * 4;
@@ -387,12 +381,7 @@ export class ScanTable {
       }
       const ppv = ((proto[i]! << 16) | dport[i]!) >>> 0;
       const st = start[i]!;
-      let w = lw;
-      if (st < wLo || st >= wHi) {
-        w = Math.floor(st / W);
-        wLo = w * W;
-        wHi = wLo + W;
-      }
+      const w = windowOf.of(st);
       const epv = ((cloud[i]! << 30) | accountMap[account[i]!]!) >>> 0;
       const rf = (regionMap[region[i]!]! | (fam << 16)) >>> 0;
       let e = le;
@@ -417,13 +406,12 @@ export class ScanTable {
   addRows(r: BlockRows, bucket: number): void {
     this.mapRowDictionaries(r);
     const { n, flags, af, src, dst, src6, dst6, proto, dport, start, dur, packets, bytes, account, region } = r;
-    const W = this.windowSeconds;
     const accountMap = this.accountMap;
     const regionMap = this.regionMap;
     const pkU32 = packets instanceof Uint32Array;
     const byU32 = bytes instanceof Uint32Array;
     let le = -1, lsA = 0, lppv = 0, lw = 0, lepv = 0, ldA = 0, lrf = -1;
-    let wLo = 1, wHi = 0;
+    const windowOf = this.windowOf.reset();
     let ks = 0; // IPv6 addresses of earlier rows in src6 / dst6
     let kd = 0;
     for (let i = 0; i < n; i++) {
@@ -449,12 +437,7 @@ export class ScanTable {
       } else dA = dst[i]!;
       const ppv = ((proto[i]! << 16) | dport[i]!) >>> 0;
       const st = start[i]!;
-      let w = lw;
-      if (st < wLo || st >= wHi) {
-        w = Math.floor(st / W);
-        wLo = w * W;
-        wHi = wLo + W;
-      }
+      const w = windowOf.of(st);
       const epv = ((((f >>> 2) & 3) << 30) | accountMap[account[i]!]!) >>> 0;
       const rf = (regionMap[region[i]!]! | (fam << 16)) >>> 0;
       let e = le;
@@ -849,6 +832,30 @@ export class ScanTable {
       if (su[iw + FIRST]! < this.u[ew + FIRST]!) this.u[ew + FIRST] = su[iw + FIRST]!;
       if (su[iw + LAST]! > this.u[ew + LAST]!) this.u[ew + LAST] = su[iw + LAST]!;
     }
+  }
+}
+
+/**
+ * The window of a record's start time, remembered as [lo, hi) seconds: the records of a
+ * batch mostly share a window, so most calls compare instead of dividing.
+ */
+class WindowOf {
+  private lo = 1;
+  private hi = 0;
+  private w = 0;
+  constructor(private readonly seconds: number) {}
+  reset(): this {
+    this.lo = 1;
+    this.hi = 0;
+    return this;
+  }
+  of(start: number): number {
+    if (start < this.lo || start >= this.hi) {
+      this.w = Math.floor(start / this.seconds);
+      this.lo = this.w * this.seconds;
+      this.hi = this.lo + this.seconds;
+    }
+    return this.w;
   }
 }
 
