@@ -23,7 +23,7 @@ import type { DetectOptions, DetectResult, FileReport, ResolvedReject } from '..
 import type { EndpointDay, KeyVerdict } from '../engine/scan-table.js';
 import type { OutboundFinding } from '../engine/outbound-table.js';
 import type { RunMemoryReport } from '../engine/spill.js';
-import { corruptSummary, MAX_CORRUPT_LISTED, type ReplayReport } from '../replay/input.js';
+import { MAX_CORRUPT_LISTED, replayFileError, type ReplayReport } from '../replay/input.js';
 
 export const PARTIAL_KIND = 'flowsieve-partial';
 export const PARTIAL_VERSION = 1;
@@ -352,8 +352,7 @@ function mergeFiles(parts: PartialResult[]): FileReport[] {
 /**
  * One replay file's reports from partitions that each read only their own blocks, as the
  * report of one run over the whole file: blocks and rows read, damaged blocks and bytes
- * add up, the header counts once; the error is made again from the merged damage (its
- * other part, about the conversion's sources, is the same in every partition).
+ * add up, the header counts once; the error is made again from the merged report.
  */
 function mergeBlockSplit(files: FileReport[]): Pick<FileReport, 'bytes' | 'decompressedBytes' | 'replay' | 'error'> {
   const reps = files.map((f) => f.replay!);
@@ -369,18 +368,11 @@ function mergeBlockSplit(files: FileReport[]): Pick<FileReport, 'bytes' | 'decom
     outside_partition: 0,
     skipped_blocks: 0,
   };
-  // a partition's error: its damage (if any), then what it shares with the others
-  const shared = (f: FileReport): string | undefined => {
-    const own = corruptSummary(f.replay!);
-    if (!f.error || !own) return f.error;
-    return f.error === own ? undefined : f.error.slice(own.length + 2);
-  };
-  const problems = [corruptSummary(replay), shared(files[0]!)].filter((x): x is string => !!x);
   return {
     bytes: files.reduce((s, f) => s + f.bytes, 0) - (files.length - 1) * r0.header_bytes,
     decompressedBytes: files.reduce((s, f) => s + f.decompressedBytes, 0),
     replay,
-    error: problems.length ? problems.join('; ') : undefined,
+    error: replayFileError(replay),
   };
 }
 

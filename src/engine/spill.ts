@@ -149,7 +149,7 @@ export class BoundedAccumulator {
   private file: SpillFile = { fd: -1, path: '', bytes: 0 };
   private files = 0;
   private spilledBytes = 0; // written over the run, in all spill files
-  /** windows with entries in the spill file (a superset after an incremental finalisation: see windows()) */
+  /** windows with entries in the spill file (what is left of them after a finalisation) */
   private windowsOnDisk = new Set<number>();
   private readonly runs: RunPart[][] = [];
   private dropped: Uint8Array | null = null;
@@ -171,8 +171,7 @@ export class BoundedAccumulator {
       t.addBatch(batch, oneBucket);
       return t;
     }
-    // a limit below the table's default capacity: start with a table of the limit's size
-    if (t.entriesBound === 0 && t.bytes > this.limits.maxBytes) t = this.freshTable(t);
+    if (this.oversized(t)) t = this.freshTable(t);
     const b = this.dropped ? this.maskDropped(batch) : batch;
     const slack = Math.max(1, Math.floor(this.limitEntries / 16));
     let from = 0;
@@ -198,12 +197,15 @@ export class BoundedAccumulator {
    * not fit, or partitions were dropped, the block is expanded and takes add()'s way.
    */
   addRows(t: ScanTable, rows: BlockRows, bucket: number, expand: () => FlowBatchData): ScanTable {
-    if (!this.limits || (!this.dropped && this.limitEntries - t.entriesBound >= rows.n && !(t.entriesBound === 0 && t.bytes > this.limits.maxBytes))) {
-      t.addRows(rows, bucket);
-      if (this.limits) this.peakBytes = Math.max(this.peakBytes, t.bytes);
-      return t;
-    }
-    return this.add(t, expand(), true);
+    if (this.limits && (this.dropped || rows.n > this.limitEntries - t.entriesBound || this.oversized(t))) return this.add(t, expand(), true);
+    t.addRows(rows, bucket);
+    this.peakBytes = Math.max(this.peakBytes, t.bytes);
+    return t;
+  }
+
+  /** An empty table larger than the limit (a limit below the default capacity): to be replaced by one of the limit's size. */
+  private oversized(t: ScanTable): boolean {
+    return t.entriesBound === 0 && t.bytes > this.limits!.maxBytes;
   }
 
   /** Finalise everything this shard holds: the table, and the spilled partitions a group at a time. */
@@ -240,7 +242,6 @@ export class BoundedAccumulator {
       groups++;
       if (next) this.writeRun(g, next).forEach((part, p) => (compacted[p] = part));
     }
-    this.peakBytes = Math.max(this.peakBytes, maxBytes);
     const memory = this.report(groups);
     const windowsLeft = this.windowsOnDisk;
     this.close();

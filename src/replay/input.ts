@@ -27,7 +27,6 @@ const TASK_ROWS = 1 << 18;
 const TASK_BYTES = 32 << 20;
 /** damaged blocks listed by name in a report (the count covers all) */
 export const MAX_CORRUPT_LISTED = 100;
-const MAX_LISTED = MAX_CORRUPT_LISTED;
 
 export interface ReplayReport {
   sources: string[];
@@ -42,7 +41,9 @@ export interface ReplayReport {
   skipped_blocks: number;
   /** bytes before the first block (prefix and header), read by every run of the file */
   header_bytes: number;
-  corrupt: CorruptBlock[]; // the first MAX_LISTED
+  /** source files the conversion could not read (from the file's header), when there were any */
+  conversion_error?: string;
+  corrupt: CorruptBlock[]; // the first MAX_CORRUPT_LISTED
 }
 
 export interface ReplayOutcome {
@@ -192,24 +193,26 @@ export function applyReplayOutcome(rep: FileReport, o: ReplayOutcome, rejects: R
     outside_partition: sum(o.replies, (r) => r.outsidePartition) + o.skipped.rows,
     skipped_blocks: o.skipped.blocks,
     header_bytes: o.opened.dataStart,
-    corrupt: corrupt.slice(0, MAX_LISTED),
+    corrupt: corrupt.slice(0, MAX_CORRUPT_LISTED),
   };
+  const failed = h.sources.filter((s) => s.error);
+  if (failed.length) report.conversion_error = `at conversion ${failed.length} source file(s) could not be read: ${failed.map((s) => `${s.path}: ${s.error}`).join('; ')}`;
   rep.replay = report;
   rep.bytes = o.opened.dataStart + sum(o.replies, (r) => r.bytes);
   rep.decompressedBytes = sum(o.replies, (r) => r.rawBytes);
-  const failed = h.sources.filter((s) => s.error);
-  const problems: string[] = [];
-  const damaged = corruptSummary(report);
-  if (damaged) problems.push(damaged);
-  if (failed.length) problems.push(`at conversion ${failed.length} source file(s) could not be read: ${failed.map((s) => `${s.path}: ${s.error}`).join('; ')}`);
-  if (problems.length) rep.error = problems.join('; ');
+  const error = replayFileError(report);
+  if (error) rep.error = error;
 }
 
-/** What a run says of a replay file's damaged blocks (the first part of its error), or null. */
-export function corruptSummary(report: ReplayReport): string | null {
+/** What a run says is wrong with a replay file: its damaged blocks, then what its conversion could not read. */
+export function replayFileError(report: ReplayReport): string | undefined {
+  const problems: string[] = [];
   const first = report.corrupt[0];
-  if (!first) return null;
-  return `${report.corrupt_blocks} corrupt block(s) skipped (${report.corrupt_rows} records), first at byte ${first.offset}: ${first.reason}`;
+  if (first) {
+    problems.push(`${report.corrupt_blocks} corrupt block(s) skipped (${report.corrupt_rows} records), first at byte ${first.offset}: ${first.reason}`);
+  }
+  if (report.conversion_error) problems.push(report.conversion_error);
+  return problems.length ? problems.join('; ') : undefined;
 }
 
 function sum<T>(xs: T[], f: (x: T) => number): number {
