@@ -128,6 +128,18 @@ class AwsParser implements LineParser {
     let line = firstLine;
     let i = s;
     while (i < e) {
+      // the default layout written plainly (nearly every line): plainV2 finds the line's
+      // end as it reads it, sparing a search for the '\n' per line. Line 1 may be a header.
+      if (this.v2 && line !== 1) {
+        this.resetRecord();
+        const j = this.plainV2(buf, i, e);
+        if (j >= 0 && j < e && buf[j] === 10) {
+          this.sink.emit(line, baseOffset + (i - s));
+          line++;
+          i = j + 1;
+          continue;
+        }
+      }
       let j = buf.indexOf(10, i); // native search: much faster than a byte loop
       if (j < 0 || j > e) j = e;
       this.parseLine(buf, i, j, line, baseOffset + (i - s));
@@ -173,6 +185,22 @@ class AwsParser implements LineParser {
     return this.defaultAccount;
   }
 
+  /** The record's fields before a line is read: what a line that does not give them means. */
+  private resetRecord(): void {
+    const r = this.sink.rec;
+    r.packets = NaN;
+    r.bytes = NaN;
+    r.tcpFlags = -1;
+    r.end = -1;
+    r.action = Action.unknown;
+    r.direction = Direction.unknown;
+    r.cloud = Cloud.aws;
+    r.account = this.defaultAccount;
+    r.region = this.defaultRegion;
+    r.iface = 0;
+    r.instance = 0;
+  }
+
   private parseLine(buf: Uint8Array, s: number, e: number, line: number, offset: number): void {
     // trim whitespace (and the '\r' of CRLF files)
     while (s < e && (buf[s] === 32 || buf[s] === 9 || buf[s] === 13)) s++;
@@ -194,20 +222,10 @@ class AwsParser implements LineParser {
     const roles = this.roles!;
     const sink = this.sink;
     const r = sink.rec;
-    r.packets = NaN;
-    r.bytes = NaN;
-    r.tcpFlags = -1;
-    r.end = -1;
-    r.action = Action.unknown;
-    r.direction = Direction.unknown;
-    r.cloud = Cloud.aws;
-    r.account = this.defaultAccount;
-    r.region = this.defaultRegion;
-    r.iface = 0;
-    r.instance = 0;
+    this.resetRecord();
     // the default layout, written plainly (nearly every line): one straight pass; any
     // other line (a '-', NODATA, tabs, odd addresses, extra fields) takes the general loop
-    if (this.v2 && this.plainV2(buf, s, e)) {
+    if (this.v2 && this.plainV2(buf, s, e) === e) {
       sink.emit(line, offset);
       return;
     }
@@ -286,8 +304,9 @@ class AwsParser implements LineParser {
 
   /** End of the last number plainNumber read. */
   private numberEnd = 0;
-  /** plainV2's seven numbers, stored only once the whole line is read */
-  private readonly nums = new Float64Array(7);
+  /** Numeric account ids (up to 14 digits) seen, by (value, digits): their dictionary ids. */
+  private readonly accountKeys = new Float64Array(32).fill(-1);
+  private readonly accountIds = new Int32Array(32);
 
   /** Digits from s up to a single space (1 to 15 of them): the value, or -1 for anything else. */
   private plainNumber(b: Uint8Array, s: number, e: number): number {
@@ -310,56 +329,75 @@ class AwsParser implements LineParser {
 
   /**
    * A default-format (v2) record written plainly: single spaces, dotted-quad addresses,
-   * plain numbers, status OK. Reads it into the sink's record in one pass and returns true;
-   * returns false, having stored nothing the general loop would not store again, for any
-   * other line.
+   * plain numbers, status OK. Reads it from s into the sink's record and returns the index
+   * just past "OK"; returns -1 for any other line, having stored nothing the general loop
+   * would not store again. e may be the end of the line or of a run of lines: no token
+   * runs past a byte below '!' (a '\n' ends every token), so the caller checks that the
+   * line ends where the record does.
    */
-  private plainV2(b: Uint8Array, s: number, e: number): boolean {
+  private plainV2(b: Uint8Array, s: number, e: number): number {
     const r = this.sink.rec;
     let i = tokenEnd(b, s, e); // version
-    if (i < 0) return false;
+    if (i < 0) return -1;
+    // account-id: read as a number where it is one (12 digits), to look it up without its bytes
     const a0 = i + 1;
-    i = tokenEnd(b, a0, e); // account-id
-    if (i < 0) return false;
+    let account = 0;
+    let digits = true;
+    for (i = a0; i < e; i++) {
+      const c = b[i]!;
+      if (c <= 32) break;
+      const d = c - 48;
+      if (d < 0 || d > 9) digits = false;
+      else account = account * 10 + d;
+    }
+    if (i === a0 || i >= e || b[i] !== 32) return -1;
     const a1 = i;
     const f0 = i + 1;
     i = tokenEnd(b, f0, e); // interface-id
-    if (i < 0) return false;
+    if (i < 0) return -1;
     const f1 = i;
     i = dottedQuad(b, i + 1, e, r.src);
-    if (i < 0 || i >= e || b[i] !== 32) return false;
+    if (i < 0 || i >= e || b[i] !== 32) return -1;
     i = dottedQuad(b, i + 1, e, r.dst);
-    if (i < 0 || i >= e || b[i] !== 32) return false;
+    if (i < 0 || i >= e || b[i] !== 32) return -1;
     // srcport dstport protocol packets bytes start end: digits and one space each
-    const nums = this.nums;
-    for (let k = 0; k < 7; k++) {
-      const v = this.plainNumber(b, i + 1, e);
-      if (v < 0) return false;
-      nums[k] = v;
-      i = this.numberEnd;
-    }
-    const act = i + 1;
+    // (stored as read: a line that fails later is read again by the general loop)
+    if ((r.sport = this.plainNumber(b, i + 1, e)) < 0) return -1;
+    if ((r.dport = this.plainNumber(b, this.numberEnd + 1, e)) < 0) return -1;
+    if ((r.proto = this.plainNumber(b, this.numberEnd + 1, e)) < 0) return -1;
+    if ((r.packets = this.plainNumber(b, this.numberEnd + 1, e)) < 0) return -1;
+    if ((r.bytes = this.plainNumber(b, this.numberEnd + 1, e)) < 0) return -1;
+    if ((r.start = this.plainNumber(b, this.numberEnd + 1, e)) < 0) return -1;
+    if ((r.end = this.plainNumber(b, this.numberEnd + 1, e)) < 0) return -1;
+    const act = this.numberEnd + 1;
     i = tokenEnd(b, act, e); // action
-    if (i < 0) return false;
-    // log-status: exactly "OK", last on the line
-    if (i + 3 !== e || b[i + 1] !== 79 || b[i + 2] !== 75) return false;
-    r.sport = nums[0]!;
-    r.dport = nums[1]!;
-    r.proto = nums[2]!;
-    r.packets = nums[3]!;
-    r.bytes = nums[4]!;
-    r.start = nums[5]!;
-    r.end = nums[6]!;
+    if (i < 0) return -1;
+    // log-status: "OK", last on the line
+    if (i + 3 > e || b[i + 1] !== 79 || b[i + 2] !== 75) return -1;
     const c = b[act];
     r.action = c === 65 ? Action.accept : c === 82 ? Action.reject : Action.unknown;
-    r.account = this.cached.account.idOf(b, a0, a1);
+    r.account = digits && a1 - a0 <= 14 ? this.numericAccount(account, a1 - a0, b, a0, a1) : this.cached.account.idOf(b, a0, a1);
     if (!(f1 - f0 === 1 && b[f0] === 45)) {
       r.iface = LAZY; // looked up only if the record turns out to be outbound (FlowSink.lazy)
       this.lazyBuf = b;
       this.ifaceS = f0;
       this.ifaceE = f1;
     }
-    return true;
+    return i + 3;
+  }
+
+  /**
+   * The dictionary id of an all-digit account id, found by its value and digit count
+   * (leading zeros make different ids) in a 32-slot cache: no byte comparison per record.
+   */
+  private numericAccount(value: number, digits: number, b: Uint8Array, s: number, e: number): number {
+    const key = value * 16 + digits; // exact: value < 10^14
+    const slot = (value | 0) & 31; // ToInt32 keeps the low 32 bits of an integer exactly
+    if (this.accountKeys[slot] === key) return this.accountIds[slot]!;
+    const id = this.cached.account.idOf(b, s, e);
+    this.accountKeys[slot] = key;
+    this.accountIds[slot] = id;
+    return id;
   }
 
   private fail(buf: Uint8Array, s: number, e: number, line: number, offset: number, reason: string): void {
@@ -522,12 +560,11 @@ class LastValue {
   }
 }
 
-/** The end of a token starting at s that a single space ends (not the line's end): -1 otherwise. */
+/** The end of a token of bytes above ' ' starting at s, ended by a single space (not by e): -1 otherwise. */
 function tokenEnd(b: Uint8Array, s: number, e: number): number {
   let i = s;
   for (; i < e; i++) {
-    const c = b[i]!;
-    if (c === 32 || c === 9) break;
+    if (b[i]! <= 32) break; // a space, a tab, a '\r' or '\n', a control byte: plainV2 reads no further
   }
   if (i === s || i >= e || b[i] !== 32) return -1;
   return i;
