@@ -9,7 +9,7 @@
  *   - the same blocks read in their own columns (ScanTable.addRows): what detect does on replay.
  * Each iteration fills a fresh table and finalises it.
  *
- *   node dist/bench/accumulate.js [--rows 3000000] [--time 3000]
+ *   node dist/bench/accumulate.js [--rows 3000000] [--time 3000] [--capacity ROWS/2]
  */
 import { Bench } from 'tinybench';
 import { availableParallelism, cpus } from 'node:os';
@@ -113,7 +113,8 @@ async function main(): Promise<void> {
   const time = arg('time', 3000);
   const batches = makeBatches(rows);
   const blocks = replayBlocks(batches);
-  const capacity = Math.ceil(rows / 2); // sized up front, as detect sizes it from the input
+  // sized up front, as detect sizes it from the input; --capacity 16384 starts small and grows
+  const capacity = arg('capacity', Math.ceil(rows / 2));
   const entries = fill(batches, 0, false, capacity);
   const forms = blockForms(blocks);
   const same = fill(batches, 1 << 20, false, capacity) === entries && fill(blocks, 0, true, capacity) === entries && fillRows(forms, capacity) === entries;

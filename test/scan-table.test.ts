@@ -80,3 +80,32 @@ describe('scan table: the bucket-laid-out index', () => {
     );
   });
 });
+
+describe('scan table: a table that starts small', () => {
+  it('grows under records added in bucket order without probing far', () => {
+    // 40,000 sources of one endpoint each, held back and added a bucket at a time into a
+    // table sized for 1,024 entries: crowded regions spill into their neighbours until the
+    // table grows. Far probes once walked the cluster this made (tens of thousands of
+    // slots a lookup); now each far probe moves to another part of the index.
+    const sources = 40000;
+    const b = allocBatch(sources);
+    for (let k = 0; k < sources; k++) {
+      b.feed[k] = INBOUND;
+      b.src.set([0, 0, 0xffff, (0x2d000000 + Math.imul(k, 2654435761)) >>> 0], k * 4);
+      b.dst.set([0, 0, 0xffff, 0x0a000001], k * 4);
+      b.proto[k] = 6;
+      b.dport[k] = 22;
+      b.packets[k] = 1;
+      b.bytes[k] = 40;
+      b.start[k] = 1700006400;
+      b.end[k] = 1700006401;
+    }
+    b.n = sources;
+    const t = new ScanTable(W, 1 << 10, 1, 1 << 15);
+    t.addBatch(b);
+    t.addBatch(b);
+    expect(t.n).toBe(sources);
+    for (let e = 0; e < t.n; e++) if (t.f(e) !== 2) throw new Error(`entry ${e} holds ${t.f(e)} flows`);
+    expect(t.farProbes / (2 * sources)).toBeLessThan(2);
+  });
+});

@@ -23,7 +23,11 @@
  * finalisation groups keys one bucket at a time in tables that stay in cache. A bucket
  * with more keys than its region holds (one source scanning millions of endpoints)
  * does not pile up: after LOCAL_PROBES full slots the probe continues from a slot
- * chosen by the full hash, as in an ordinary table.
+ * chosen by the full hash, as in an ordinary table, and moves to another such slot
+ * every FAR_RUN slots. (Probing on linearly from the first far slot made inserts in
+ * bucket order quadratic in a table that starts small: each crowded region spilled into
+ * the next, far probes landed in the one cluster this grew into and walked to its end,
+ * some ten thousand slots a lookup; bench/RESULTS.md, session 3.)
  */
 import { bucketOf, fmix32, hashAddress, mix, SHARD_BUCKETS, shardOf } from './hash.js';
 import { V6Intern } from './v6-intern.js';
@@ -139,6 +143,8 @@ export const MAX_TABLE_ENTRIES = SLOT_ENTRY - 1;
 export const INDEX_LOAD = 0.7;
 /** Slots probed in the bucket's region before the probe moves to a slot chosen by the full hash. */
 const LOCAL_PROBES = 32;
+/** Slots probed on from each far slot before the next far slot. */
+const FAR_RUN = 8;
 const BUCKET_MASK = SHARD_BUCKETS - 1;
 
 export class ScanTable {
@@ -160,6 +166,8 @@ export class ScanTable {
   private regionMap = new Uint32Array(64);
   private mappedStrings: string[] | null = null;
   private readonly windowOf: WindowOf;
+  /** Lookups' probes past their bucket's region (a diagnostic: few, unless one source has a crowd of keys). */
+  farProbes = 0;
 
   /**
    * `shards`: the table holds the buckets b with b % shards equal to one value (a shard
@@ -203,9 +211,16 @@ export class ScanTable {
     return slot < this.slots ? slot : slot - this.slots;
   }
 
-  /** Where the probe goes once the bucket's region is crowded. */
-  private farSlot(hb: number): number {
-    return Math.floor((fmix32(hb ^ 0x7f4a7c15) * this.slots) / 4294967296);
+  /** Where the probe goes once the bucket's region is crowded: the `run`-th far slot of the key. */
+  private farSlot(hb: number, run: number): number {
+    return Math.floor((fmix32((hb ^ 0x7f4a7c15) + Math.imul(run, 0x9e3779b9)) * this.slots) / 4294967296);
+  }
+
+  /** The slot after `slot` in probe number `probe` (>= 1) of a key with home hash hb. */
+  private nextSlot(hb: number, slot: number, probe: number): number {
+    const far = probe - LOCAL_PROBES;
+    if (far >= 0 && (far & (FAR_RUN - 1)) === 0) return this.farSlot(hb, far / FAR_RUN);
+    return slot + 1 === this.slots ? 0 : slot + 1;
   }
 
   // entry field readers (finalisation and merges; the hot path inlines its own)
@@ -524,10 +539,12 @@ export class ScanTable {
     const tag = Math.imul(full, 0x9e3779b1) >>> 28;
     const index = this.index;
     const u = this.u;
-    const slots = this.slots;
     let slot = this.home(h);
     for (let probe = 0; ; probe++) {
-      if (probe === LOCAL_PROBES) slot = this.farSlot(h);
+      if (probe > 0) {
+        slot = this.nextSlot(h, slot, probe);
+        if (probe >= LOCAL_PROBES) this.farProbes++;
+      }
       const v = index[slot]!;
       if (v === 0) break;
       if (v >>> 28 === tag) {
@@ -540,7 +557,6 @@ export class ScanTable {
           return e;
         }
       }
-      if (++slot === slots) slot = 0;
     }
     if (this.count === this.cap) {
       if (this.cap >= MAX_TABLE_ENTRIES) throw new Error(`an accumulator table holds at most ${MAX_TABLE_ENTRIES} entries (--max-memory spills before)`);
@@ -579,7 +595,6 @@ export class ScanTable {
   private rebuildIndex(): void {
     this.layoutIndex();
     const index = this.index;
-    const slots = this.slots;
     const u = this.u;
     for (let e = 0; e < this.count; e++) {
       const ew = e * ENTRY_WORDS;
@@ -587,9 +602,7 @@ export class ScanTable {
       const full = ScanTable.hashOf(u[ew + SRC]!, u[ew + PP]!, u[ew + WIN]!, u[ew + EP]!, u[ew + DST]!, (rf & KEY_RF) >>> 0);
       const h = ((full & ~BUCKET_MASK) | (rf >>> BUCKET_SHIFT)) >>> 0;
       let slot = this.home(h);
-      for (let probe = 0; index[slot] !== 0; probe++) {
-        slot = probe + 1 === LOCAL_PROBES ? this.farSlot(h) : slot + 1 === slots ? 0 : slot + 1;
-      }
+      for (let probe = 1; index[slot] !== 0; probe++) slot = this.nextSlot(h, slot, probe);
       index[slot] = ((Math.imul(full, 0x9e3779b1) >>> 28 << 28) | (e + 1)) >>> 0;
     }
   }
