@@ -304,6 +304,9 @@ class AwsParser implements LineParser {
 
   /** End of the last number plainNumber read. */
   private numberEnd = 0;
+  /** plainV2 reads some fields four bytes at a time, through a DataView of the buffer. */
+  private dvOf: Uint8Array | null = null;
+  private dv: DataView<ArrayBufferLike> = new DataView(new ArrayBuffer(8));
   /** Numeric account ids (up to 14 digits) seen, by (value, digits): their dictionary ids. */
   private readonly accountKeys = new Float64Array(32).fill(-1);
   private readonly accountIds = new Int32Array(32);
@@ -339,21 +342,31 @@ class AwsParser implements LineParser {
     const r = this.sink.rec;
     let i = tokenEnd(b, s, e); // version
     if (i < 0) return -1;
+    if (b !== this.dvOf) {
+      this.dvOf = b;
+      this.dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
+    }
+    const dv = this.dv;
     // account-id: read as a number where it is one (12 digits), to look it up without its bytes
     const a0 = i + 1;
-    let account = 0;
-    let digits = true;
-    for (i = a0; i < e; i++) {
-      const c = b[i]!;
-      if (c <= 32) break;
-      const d = c - 48;
-      if (d < 0 || d > 9) digits = false;
-      else account = account * 10 + d;
+    let account = a0 + 13 <= e && b[a0 + 12] === 32 ? twelveDigits(dv, a0) : -1;
+    let digits = account >= 0;
+    if (digits) i = a0 + 12;
+    else {
+      account = 0;
+      digits = true;
+      for (i = a0; i < e; i++) {
+        const c = b[i]!;
+        if (c <= 32) break;
+        const d = c - 48;
+        if (d < 0 || d > 9) digits = false;
+        else account = account * 10 + d;
+      }
+      if (i === a0 || i >= e || b[i] !== 32) return -1;
     }
-    if (i === a0 || i >= e || b[i] !== 32) return -1;
     const a1 = i;
     const f0 = i + 1;
-    i = tokenEnd(b, f0, e); // interface-id
+    i = wordTokenEnd(dv, b, f0, e); // interface-id
     if (i < 0) return -1;
     const f1 = i;
     i = dottedQuad(b, i + 1, e, r.src);
@@ -367,8 +380,17 @@ class AwsParser implements LineParser {
     if ((r.proto = this.plainNumber(b, this.numberEnd + 1, e)) < 0) return -1;
     if ((r.packets = this.plainNumber(b, this.numberEnd + 1, e)) < 0) return -1;
     if ((r.bytes = this.plainNumber(b, this.numberEnd + 1, e)) < 0) return -1;
-    if ((r.start = this.plainNumber(b, this.numberEnd + 1, e)) < 0) return -1;
-    if ((r.end = this.plainNumber(b, this.numberEnd + 1, e)) < 0) return -1;
+    // start and end: ten digits (Unix seconds from 2001 to 2286) are read four bytes at a time
+    let at = this.numberEnd + 1;
+    let v = at + 11 <= e && b[at + 10] === 32 ? tenDigits(dv, b, at) : -1;
+    if (v >= 0) this.numberEnd = at + 10;
+    else if ((v = this.plainNumber(b, at, e)) < 0) return -1;
+    r.start = v;
+    at = this.numberEnd + 1;
+    v = at + 11 <= e && b[at + 10] === 32 ? tenDigits(dv, b, at) : -1;
+    if (v >= 0) this.numberEnd = at + 10;
+    else if ((v = this.plainNumber(b, at, e)) < 0) return -1;
+    r.end = v;
     const act = this.numberEnd + 1;
     i = tokenEnd(b, act, e); // action
     if (i < 0) return -1;
@@ -558,6 +580,49 @@ class LastValue {
     }
     return id;
   }
+}
+
+/**
+ * Four ASCII digits in a little-endian word (the first digit in the low byte): their value,
+ * or -1 when a byte is not a digit. Every byte must have high nibble 3 and stay below
+ * 0x3a (adding 6 keeps the high nibble 3); no carry crosses bytes that pass.
+ */
+function fourDigits(w: number): number {
+  if (((w & 0xf0f0f0f0) | (((w + 0x06060606) & 0xf0f0f0f0) >>> 4)) !== 0x33333333) return -1;
+  let x = w & 0x0f0f0f0f;
+  x = (x * 10 + (x >>> 8)) & 0x00ff00ff; // byte 0: d0 d1, byte 2: d2 d3
+  return (x & 0xff) * 100 + (x >>> 16);
+}
+
+/** Twelve digits at s (the caller checked what follows): the value, or -1. */
+function twelveDigits(dv: DataView, s: number): number {
+  const a = fourDigits(dv.getUint32(s, true));
+  const b = fourDigits(dv.getUint32(s + 4, true));
+  const c = fourDigits(dv.getUint32(s + 8, true));
+  return (a | b | c) < 0 ? -1 : a * 1e8 + b * 1e4 + c;
+}
+
+/** Ten digits at s (the caller checked what follows): the value, or -1. */
+function tenDigits(dv: DataView, buf: Uint8Array, s: number): number {
+  const a = fourDigits(dv.getUint32(s, true));
+  const b = fourDigits(dv.getUint32(s + 4, true));
+  const c = buf[s + 8]! - 48;
+  const d = buf[s + 9]! - 48;
+  if ((a | b) < 0 || c < 0 || c > 9 || d < 0 || d > 9) return -1;
+  return a * 1e6 + b * 100 + c * 10 + d;
+}
+
+/**
+ * tokenEnd four bytes at a time: a word with a byte below '!' has a bit set in
+ * (w - 0x21212121) & ~w & 0x80808080 (bytes of 0x80 and above never set one), and the
+ * bytes of that word are then looked at one by one.
+ */
+function wordTokenEnd(dv: DataView, b: Uint8Array, s: number, e: number): number {
+  let i = s;
+  while (i + 4 <= e && ((dv.getUint32(i, true) - 0x21212121) & ~dv.getUint32(i, true) & 0x80808080) === 0) i += 4;
+  for (; i < e; i++) if (b[i]! <= 32) break;
+  if (i === s || i >= e || b[i] !== 32) return -1;
+  return i;
 }
 
 /** The end of a token of bytes above ' ' starting at s, ended by a single space (not by e): -1 otherwise. */
