@@ -259,7 +259,7 @@ export class ScanTable {
 
   /** Forget every entry (they were written elsewhere: a spill); dictionaries are kept. */
   clear(): void {
-    if (this.pending) this.pending.n = 0;
+    this.pending?.clear();
     this.count = 0;
     this.index.fill(0);
   }
@@ -288,23 +288,26 @@ export class ScanTable {
   flush(): void {
     const p = this.pending;
     if (!p || p.n === 0) return;
-    p.sort();
     const k = p.sorted;
     const f = p.sortedF64;
     let e = -1;
-    for (let b = 0; b < SHARD_BUCKETS; b++) {
-      const end = p.start[b + 1]!;
-      let lo = -1; // the previous record of this bucket: a run of one entry skips the lookup
-      for (let r = p.start[b]!; r < end; r++) {
-        const o = r * PENDING_WORDS;
-        if (lo < 0 || k[o] !== k[lo] || k[o + 1] !== k[lo + 1] || k[o + 2] !== k[lo + 2] || k[o + 3] !== k[lo + 3] || k[o + 4] !== k[lo + 4] || k[o + 5] !== k[lo + 5]) {
-          e = this.findOrInsert(k[o]!, k[o + 1]!, k[o + 2]!, k[o + 3]!, k[o + 4]!, k[o + 5]!, b);
-          lo = o;
+    for (let part = 0; part < PENDING_PARTS; part++) {
+      if (!p.sortPart(part)) continue;
+      for (let sb = 0; sb < BUCKETS_PER_PART; sb++) {
+        const b = part * BUCKETS_PER_PART + sb;
+        const end = p.start[sb + 1]!;
+        let lo = -1; // the previous record of this bucket: a run of one entry skips the lookup
+        for (let r = p.start[sb]!; r < end; r++) {
+          const o = r * PENDING_WORDS;
+          if (lo < 0 || k[o] !== k[lo] || k[o + 1] !== k[lo + 1] || k[o + 2] !== k[lo + 2] || k[o + 3] !== k[lo + 3] || k[o + 4] !== k[lo + 4] || k[o + 5] !== k[lo + 5]) {
+            e = this.findOrInsert(k[o]!, k[o + 1]!, k[o + 2]!, k[o + 3]!, k[o + 4]!, k[o + 5]!, b);
+            lo = o;
+          }
+          this.accumulate(e, f[r * (PENDING_WORDS / 2) + 3]!, f[r * (PENDING_WORDS / 2) + 4]!, k[o + 10]!, k[o + 11]!);
         }
-        this.accumulate(e, f[r * (PENDING_WORDS / 2) + 3]!, f[r * (PENDING_WORDS / 2) + 4]!, k[o + 10]!, k[o + 11]!);
       }
     }
-    p.n = 0;
+    p.clear();
   }
 
   /** Keep the batch's inbound records, keyed as the table keys them, to add in bucket order. */
@@ -317,12 +320,15 @@ export class ScanTable {
     const windowOf = this.windowOf.reset();
     for (let i = 0; i < n; i++) {
       if ((feed[i]! & Feed.inbound) === 0) continue;
-      if (p.n === p.cap) {
+      const o = i * 4;
+      const bucket = bucketOf(hashAddress(src, o));
+      let r = p.take(bucket);
+      if (r < 0) {
+        // the bucket's part is full: a larger buffer, or add what is held
         if (p.cap < this.pendingRows) p = this.pending = p.grown(Math.min(this.pendingRows, p.cap * 4));
         else this.flush();
+        r = p.take(bucket);
       }
-      const o = i * 4;
-      const r = p.n++;
       const ko = r * PENDING_WORDS;
       const k = p.rec;
       let fam = 0;
@@ -345,7 +351,6 @@ export class ScanTable {
       p.f64[r * (PENDING_WORDS / 2) + 4] = bytes[i]!;
       k[ko + 10] = st;
       k[ko + 11] = end[i]!;
-      p.bucket[r] = bucketOf(hashAddress(src, o));
     }
   }
 
@@ -960,56 +965,96 @@ class KeyGrouper {
  * buffer, which is then read straight through: 98 bytes a record held in all.
  */
 const PENDING_WORDS = 12;
-/** Bytes a held-back record costs (both buffers and the bucket). */
-export const PENDING_ROW_BYTES = 2 + 2 * PENDING_WORDS * 4;
+/**
+ * The held records are kept in 64 parts by the high 6 bits of their bucket (a record is
+ * written to its part's next row), and flush sorts one part at a time by the low 6 bits
+ * into a part-sized scratch that stays in L2. (Sorting all held records by bucket at once
+ * scattered them over 4,096 places in tens of megabytes: a cache and TLB miss each.)
+ */
+const PENDING_PARTS = 64;
+const BUCKETS_PER_PART = SHARD_BUCKETS / PENDING_PARTS;
+/** Bytes a held record costs: its bucket, its words, and its share of the sort scratch. */
+export const PENDING_ROW_BYTES = 2 + PENDING_WORDS * 4 + 1;
 class PendingRows {
   n = 0;
+  /** rows of each part: part p's records are rows p * partCap .. p * partCap + fill[p] */
+  readonly partCap: number;
+  readonly fill = new Int32Array(PENDING_PARTS);
   readonly bucket: Uint16Array;
   readonly rec: Uint32Array;
   readonly f64: Float64Array; // rec's words as f64 (packets at f64 3, bytes at f64 4)
+  /** after sortPart(p): bucket p * 64 + b's records are sorted[start[b] .. start[b+1]) */
   readonly sorted: Uint32Array;
   readonly sortedF64: Float64Array;
-  /** after sort(): bucket b's records are sorted[start[b] .. start[b+1]) */
-  readonly start = new Int32Array(SHARD_BUCKETS + 1);
+  readonly start = new Int32Array(BUCKETS_PER_PART + 1);
 
   constructor(readonly cap: number) {
-    this.bucket = new Uint16Array(cap);
-    const a = new ArrayBuffer(cap * PENDING_WORDS * 4);
+    this.partCap = Math.max(1, Math.ceil(cap / PENDING_PARTS));
+    const rows = this.partCap * PENDING_PARTS;
+    this.bucket = new Uint16Array(rows);
+    const a = new ArrayBuffer(rows * PENDING_WORDS * 4);
     this.rec = new Uint32Array(a);
     this.f64 = new Float64Array(a);
-    const b = new ArrayBuffer(cap * PENDING_WORDS * 4);
+    const b = new ArrayBuffer(this.partCap * PENDING_WORDS * 4);
     this.sorted = new Uint32Array(b);
     this.sortedF64 = new Float64Array(b);
   }
 
   get bytes(): number {
-    return this.cap * PENDING_ROW_BYTES;
+    return this.bucket.byteLength + this.rec.byteLength + this.sorted.byteLength;
+  }
+
+  /** The row for a record of `bucket`, or -1 when its part is full. */
+  take(bucket: number): number {
+    const p = (bucket / BUCKETS_PER_PART) | 0;
+    const f = this.fill[p]!;
+    if (f === this.partCap) return -1;
+    this.fill[p] = f + 1;
+    this.n++;
+    const r = p * this.partCap + f;
+    this.bucket[r] = bucket;
+    return r;
+  }
+
+  clear(): void {
+    this.fill.fill(0);
+    this.n = 0;
   }
 
   /** A larger buffer holding the same records. */
   grown(cap: number): PendingRows {
     const g = new PendingRows(cap);
+    for (let p = 0; p < PENDING_PARTS; p++) {
+      const m = this.fill[p]!;
+      const from = p * this.partCap;
+      const to = p * g.partCap;
+      g.bucket.set(this.bucket.subarray(from, from + m), to);
+      g.rec.set(this.rec.subarray(from * PENDING_WORDS, (from + m) * PENDING_WORDS), to * PENDING_WORDS);
+      g.fill[p] = m;
+    }
     g.n = this.n;
-    g.bucket.set(this.bucket.subarray(0, this.n));
-    g.rec.set(this.rec.subarray(0, this.n * PENDING_WORDS));
     return g;
   }
 
-  /** Copy the records into `sorted` by bucket (a counting sort; stable, so deterministic). */
-  sort(): void {
-    const n = this.n;
+  /** Copy part p's records into `sorted` by bucket (a counting sort; stable, so deterministic). False when the part is empty. */
+  sortPart(p: number): boolean {
+    const m = this.fill[p]!;
+    if (m === 0) return false;
+    const base = p * this.partCap;
     const start = this.start;
     start.fill(0);
-    for (let r = 0; r < n; r++) start[this.bucket[r]! + 1]!++;
-    for (let b = 0; b < SHARD_BUCKETS; b++) start[b + 1]! += start[b]!;
-    const fill = start.slice(0, SHARD_BUCKETS);
+    const bucket = this.bucket;
+    for (let r = base; r < base + m; r++) start[(bucket[r]! % BUCKETS_PER_PART) + 1]!++;
+    for (let b = 0; b < BUCKETS_PER_PART; b++) start[b + 1]! += start[b]!;
+    const fill = start.slice(0, BUCKETS_PER_PART);
     const rec = this.rec;
     const out = this.sorted;
-    for (let r = 0; r < n; r++) {
+    for (let r = base; r < base + m; r++) {
       const from = r * PENDING_WORDS;
-      const to = fill[this.bucket[r]!]!++ * PENDING_WORDS;
+      const to = fill[bucket[r]! % BUCKETS_PER_PART]!++ * PENDING_WORDS;
       for (let w = 0; w < PENDING_WORDS; w++) out[to + w] = rec[from + w]!;
     }
+    return true;
   }
 }
 
