@@ -254,22 +254,34 @@ export interface BlockRows {
 }
 
 /** The rows of a decoded block as BlockRows, checked as decodeRows checks them. */
+/**
+ * The loops blockRows runs over every row, kept in small functions of their own: as part of
+ * blockRows they made it the costliest function of a replay run to optimise (some 45 ms of
+ * compiler time each time, measured with --trace-opt).
+ */
+function bitCount(af: Uint8Array, n: number, bit: number): number {
+  let k = 0;
+  for (let i = 0; i < n; i++) if (af[i]! & bit) k++;
+  return k;
+}
+
+function maxOf(c: Uint16Array | Uint32Array, n: number): number {
+  let m = 0;
+  for (let i = 0; i < n; i++) if (c[i]! > m) m = c[i]!;
+  return m;
+}
+
 export function blockRows(cols: Map<string, Column>, n: number, dict: string[]): BlockRows {
   const af = need(cols, 'af', n, isU8);
-  let v6s = 0;
-  let v6d = 0;
-  for (let i = 0; i < n; i++) {
-    v6s += af[i]! & 1;
-    v6d += (af[i]! >>> 1) & 1;
-  }
+  const v6s = bitCount(af, n, 1);
+  const v6d = bitCount(af, n, 2);
   const src6 = cols.get('src6');
   const dst6 = cols.get('dst6');
   if ((v6s > 0 && (!(src6 instanceof Uint32Array) || src6.length < v6s * 4)) || (v6d > 0 && (!(dst6 instanceof Uint32Array) || dst6.length < v6d * 4))) {
     throw new CorruptBlockError('IPv6 address column is too short');
   }
-  const ids = ['account', 'region', 'iface', 'instance'].map((name) => need(cols, name, n, isId));
-  let maxId = 0;
-  for (const c of ids) for (let i = 0; i < n; i++) if (c[i]! > maxId) maxId = c[i]!;
+  const ids = [need(cols, 'account', n, isId), need(cols, 'region', n, isId), need(cols, 'iface', n, isId), need(cols, 'instance', n, isId)];
+  const maxId = Math.max(maxOf(ids[0]!, n), maxOf(ids[1]!, n), maxOf(ids[2]!, n), maxOf(ids[3]!, n));
   if (n > 0 && maxId >= dict.length) throw new CorruptBlockError(`dictionary id ${maxId} out of range (${dict.length} entries)`);
   // the columns only the batch form needs are checked here too: a block is whole or corrupt
   for (const [name, is] of [['sport', isU16], ['tcpFlags', isI16]] as const) need(cols, name, n, is as (c: Column) => c is Column);
