@@ -23,7 +23,8 @@ export class ByteDict {
     if (len <= 0) return 0;
     let h = 0x811c9dc5;
     for (let i = s; i < e; i++) h = Math.imul(h ^ buf[i]!, 0x01000193);
-    h >>>= 0;
+    // kept as a signed 32-bit value: `hashes` then holds small integers only (unsigned
+    // hashes above 2^31 turned it into an array of doubles, and V8 deoptimised its readers)
     const mask = this.slots.length - 1;
     let slot = h & mask;
     for (;;) {
