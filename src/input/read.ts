@@ -187,7 +187,9 @@ export async function readWhole(path: string, gzip: boolean, maxBytes: number): 
 /** Lines of bytes in memory; `truncated`: the input broke off after them (an unterminated last line is a truncated line). */
 export function readLineBytes(bytes: Uint8Array, parser: LineParser, maxLineBytes: number, baseOffset: number, truncated = false): number {
   const feeder = new LineFeeder(parser, maxLineBytes, baseOffset);
-  feeder.push(bytes);
+  // bytes posted from another thread arrive as a plain Uint8Array: viewed as a Buffer (no
+  // copy), so that the parsers see the one kind of array they see everywhere else
+  feeder.push(Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
   feeder.end(truncated);
   return feeder.line - 1;
 }
