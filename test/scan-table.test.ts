@@ -109,3 +109,21 @@ describe('scan table: a table that starts small', () => {
     expect(t.farProbes / (2 * sources)).toBeLessThan(2);
   });
 });
+
+describe('scan table: held-back records', () => {
+  it('give the same table as records added at once, whatever the hold size and however skewed the buckets', () => {
+    // one source with 5,000 endpoints (its bucket's part fills again and again) among 3,000 others
+    const batches = [batchOf(0x2d060101, 5000)];
+    for (let k = 0; k < 3000; k++) batches.push(batchOf((0x2e000000 + Math.imul(k, 2654435761)) >>> 0, 1 + (k % 3)));
+    const table = (pendingRows: number) => {
+      const t = new ScanTable(W, 1 << 9, 2, pendingRows);
+      for (const b of batches) t.addBatch(b);
+      for (const b of batches.slice(0, 50)) t.addBatch(b); // seen again: found, not inserted
+      const r = t.finalize({ thresholds: { ...DEFAULT_THRESHOLDS, minEndpoints: 2 }, windowSeconds: W, nearMisses: true });
+      return { entries: r.entries, keys: r.keys, verdicts: r.verdicts.map((v) => JSON.stringify(v)).sort() };
+    };
+    const atOnce = table(0);
+    expect(atOnce.entries).toBe(5000 + 3000 * 2);
+    for (const pending of [256, 1000, 4097, 1 << 16]) expect(table(pending)).toEqual(atOnce);
+  });
+});

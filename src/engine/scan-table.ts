@@ -324,10 +324,16 @@ export class ScanTable {
       const bucket = bucketOf(hashAddress(src, o));
       let r = p.take(bucket);
       if (r < 0) {
-        // the bucket's part is full: a larger buffer, or add what is held
-        if (p.cap < this.pendingRows) p = this.pending = p.grown(Math.min(this.pendingRows, p.cap * 4));
-        else this.flush();
-        r = p.take(bucket);
+        // the bucket's part is full: a larger buffer, or (when that has no more room in
+        // the part either) add what is held
+        if (p.cap < this.pendingRows) {
+          p = this.pending = p.grown(Math.min(this.pendingRows, p.cap * 4));
+          r = p.take(bucket);
+        }
+        if (r < 0) {
+          this.flush();
+          r = p.take(bucket);
+        }
       }
       const ko = r * PENDING_WORDS;
       const k = p.rec;
