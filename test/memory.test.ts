@@ -92,6 +92,32 @@ describe('--max-memory', () => {
   });
 });
 
+describe('--max-memory and the outbound table', () => {
+  it('bounds the entries of a host scanning many targets, counts what it leaves out, and still raises the alert', () => {
+    // one of our own hosts probes 10,000 public targets on telnet: 10,000 outbound entries in one shard
+    const worm = join(dir, 'worm.log');
+    const rows: string[] = [];
+    for (let i = 0; i < 10_000; i++) {
+      rows.push(`2 111122223300 eni-worm 10.9.0.5 ${45 + (i >> 16)}.${(i >> 8) & 255}.${i & 255}.7 ${40000 + (i % 20000)} 23 6 1 60 1717200000 1717200001 ACCEPT OK`);
+    }
+    writeFileSync(worm, rows.join('\n') + '\n');
+    const free = join(dir, 'worm-free');
+    const bounded = join(dir, 'worm-bounded');
+    expect(cli('detect', worm, '--out', free, '--workers', '2')).toBe(0);
+    expect(cli('detect', worm, '--out', bounded, '--workers', '2', '--max-memory', '1M')).toBe(2);
+    const m = summary(bounded).memory;
+    expect(summary(free).memory.outbound_dropped_records).toBe(0);
+    // a 512 KB shard gives the outbound table its minimum, 4,096 entries: the rest are counted, by host
+    expect(m.outbound_limit_entries_per_shard).toBe(4096);
+    expect(m.outbound_dropped_records).toBe(10_000 - 4096);
+    expect(m.outbound_dropped).toEqual([expect.objectContaining({ src: '10.9.0.5', account: '111122223300', records: 10_000 - 4096 })]);
+    expect(summary(bounded).partial).toBe(true);
+    const alertOf = (d: string) => lines(join(d, 'outbound.ndjson')).map((l) => JSON.parse(l)).find((a) => a.src === '10.9.0.5');
+    expect(alertOf(free)).toMatchObject({ kind: 'horizontal', dst_port: 23, targets: 10_000 });
+    expect(alertOf(bounded)).toMatchObject({ kind: 'horizontal', dst_port: 23, targets: 4096 });
+  });
+});
+
 describe('--max-memory with incremental windows and checkpoints (the sidecar)', () => {
   const W = 21600;
   const opts = (over: Record<string, unknown> = {}) => ({

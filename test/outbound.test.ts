@@ -71,3 +71,47 @@ describe('outbound scanning from own hosts (SPEC §4)', () => {
     expect(r.alerts.map((a: any) => [a.kind, a.src, a.dstPort])).toEqual([['own-range-scanner', '52.1.2.3', 22]]);
   });
 });
+
+describe('outbound table: its entry limit (--max-memory)', () => {
+  it('adds no entry past the limit, counts the records left out by host, and interns no new IPv6 target', async () => {
+    const { OutboundTable } = await import('../dist/src/engine/outbound-table.js');
+    const { allocBatch } = await import('../dist/src/flow/batch.js');
+    const OUTBOUND = 2; // Feed.outbound (a const enum: not in the compiled module)
+    const n = 300;
+    const b = allocBatch(n);
+    for (let i = 0; i < n; i++) {
+      b.feed[i] = OUTBOUND;
+      b.src.set([0, 0, 0xffff, 0x0a090005], i * 4); // 10.9.0.5
+      // targets: IPv4, and every third an IPv6 address
+      if (i % 3 === 2) b.dst.set([0x2a000000, 0, 0, i], i * 4);
+      else b.dst.set([0, 0, 0xffff, (0x2d000000 + i) >>> 0], i * 4);
+      b.proto[i] = 6;
+      b.dport[i] = 23;
+      b.sport[i] = 40000 + i;
+      b.tcpFlags[i] = -1;
+      b.packets[i] = 1;
+      b.bytes[i] = 60;
+      b.start[i] = T0;
+      b.end[i] = T0 + 1;
+      b.account[i] = 1;
+    }
+    b.n = n;
+    b.strings = ['', '111122223300'];
+    const t = new OutboundTable(3600, 16);
+    t.limitEntries = 100;
+    t.addBatch(b);
+    t.addBatch(b); // the same records again: the 100 entries count them, the rest are dropped again
+    expect(t.n).toBe(100);
+    expect(t.droppedRecords).toBe(2 * (n - 100));
+    expect(t.droppedHosts()).toEqual([{ src: '10.9.0.5', cloud: 'aws', account: '111122223300', window: Math.floor(T0 / 3600), records: 2 * (n - 100) }]);
+    // the IPv6 targets interned are those of the 100 entries only
+    const v6InEntries = Array.from({ length: 100 }, (_, i) => i).filter((i) => i % 3 === 2).length;
+    expect(t.v6.n).toBe(v6InEntries);
+    // a state merged into a full table: its new entries are dropped and counted too
+    const u = new OutboundTable(3600, 16);
+    u.limitEntries = 40;
+    u.mergeState(t.exportState());
+    expect(u.n).toBe(40);
+    expect(u.droppedRecords).toBe(2 * 60);
+  });
+});

@@ -26,8 +26,9 @@ function stateFor(windowSeconds: number, capacityHint?: number): ShardState {
   // a table sized for the input up front is never rebuilt while it fills
   state ??= {
     inbound: new ScanTable(windowSeconds, tableCapacity(capacityHint), shards, pendingRows(capacityHint)),
-    outbound: new OutboundTable(windowSeconds, outboundCapacity(capacityHint)),
+    outbound: new OutboundTable(windowSeconds, Math.min(outboundCapacity(capacityHint), bound.outboundEntryLimit())),
   };
+  state.outbound.limitEntries = bound.outboundEntryLimit();
   if (state.inbound.windowSeconds !== windowSeconds) throw new Error('window changed under a live shard');
   return state;
 }
@@ -72,7 +73,9 @@ export default function shardTask(task: ShardTask): unknown {
   if (isReplayTask(task)) return replayShardOp(task, replayTable);
   if (isMemoryTask(task)) {
     shards = task.limits.shards ?? 1;
-    return bound.configure(task.limits);
+    bound.configure(task.limits);
+    if (state) state.outbound.limitEntries = bound.outboundEntryLimit();
+    return undefined;
   }
   const s = stateFor(task.windowSeconds, task.op === 'add' ? task.capacityHint : undefined);
   switch (task.op) {
@@ -84,7 +87,8 @@ export default function shardTask(task: ShardTask): unknown {
       const r = bound.finalize(s.inbound, task.opts);
       const outbound = s.outbound.finalize(task.outbound, task.opts.uptoWindow);
       if (task.opts.drop) s.outbound.dropWindowsUpTo(task.opts.uptoWindow ?? 0xffffffff);
-      const reply: FinalizeReply = { ...r, outbound, tableBytes: r.tableBytes + s.outbound.heldBytes, tableEntries: r.tableEntries + s.outbound.n };
+      const memory = { ...r.memory, outboundDroppedRecords: s.outbound.droppedRecords, outboundDropped: s.outbound.droppedHosts() };
+      const reply: FinalizeReply = { ...r, memory, outbound, tableBytes: r.tableBytes + s.outbound.heldBytes, tableEntries: r.tableEntries + s.outbound.n };
       return reply;
     }
     case 'export':

@@ -396,6 +396,10 @@ function mergeMemory(parts: PartialResult[]): RunMemoryReport {
     dropped_keys: add((m) => m.dropped_keys),
     dropped_entries: add((m) => m.dropped_entries),
     dropped_records: add((m) => m.dropped_records),
+    // partial results written before the outbound table had a limit lack these
+    outbound_limit_entries_per_shard: Math.max(0, ...ms.map((m) => m.outbound_limit_entries_per_shard ?? 0)),
+    outbound_dropped_records: add((m) => m.outbound_dropped_records ?? 0),
+    outbound_dropped: parts.flatMap((p) => (p.memory.outbound_dropped ?? []).map((d) => ({ ...d, run_partition: p.partition.index }))),
   };
 }
 

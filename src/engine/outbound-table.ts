@@ -92,6 +92,23 @@ export interface OutboundState {
 
 type Typed = Uint32Array | Float64Array | Uint8Array;
 
+/** A host whose outbound records were not counted because the table was full (--max-memory). */
+export interface OutboundDrop {
+  src: string;
+  cloud: string;
+  account: string;
+  window: number;
+  records: number;
+}
+
+/** Bytes an entry: 12 u32 fields, 2 f64 sums, a flag byte. */
+export const OUTBOUND_ENTRY_BYTES = 12 * 4 + 2 * 8 + 1;
+/** Bytes an entry at most with its share of the index (a power of two over the entries at load <= 0.6). */
+export const OUTBOUND_BYTES_BOUND = OUTBOUND_ENTRY_BYTES + 14;
+
+/** Hosts named in a table's drop report (the records of all of them are counted). */
+const MAX_DROPS_NAMED = 100;
+
 /** What one host sent outbound in one window, over all its keys (for the NAT look). */
 interface HostInfo {
   protocols: Set<number>;
@@ -123,6 +140,15 @@ export class OutboundTable {
   readonly v6 = new V6Intern();
   readonly accounts = new StringDict();
   readonly strings = new StringDict(); // interfaces, instances, regions
+  /**
+   * The most entries the table holds (its share of --max-memory). Past it, a record of an
+   * entry not in the table is counted as dropped, by host, and not added: a host scanning
+   * millions of targets cannot take the process's memory, and the run says which hosts'
+   * alerts are short of records.
+   */
+  limitEntries = Infinity;
+  droppedRecords = 0;
+  private readonly drops = new Map<string, OutboundDrop>();
   private accountMap = new Uint32Array(64);
   private stringMap = new Uint32Array(64);
   private mappedStrings: string[] | null = null;
@@ -162,12 +188,12 @@ export class OutboundTable {
   }
 
   get bytes(): number {
-    return this.cap * 61 + this.index.byteLength + this.v6.bytes;
+    return this.cap * OUTBOUND_ENTRY_BYTES + this.index.byteLength + this.v6.bytes;
   }
 
   /** Bytes held in memory: the entries in use (see ScanTable.heldBytes), the index, IPv6 interning. */
   get heldBytes(): number {
-    return this.n * 61 + this.index.byteLength + this.v6.bytes;
+    return this.n * OUTBOUND_ENTRY_BYTES + this.index.byteLength + this.v6.bytes;
   }
 
   addBatch(batch: FlowBatchData): void {
@@ -199,11 +225,22 @@ export class OutboundTable {
       const o = i * 4;
       const sA = this.v6.wordOf(src, o);
       let fam = this.v6.wasV6 ? F_SRC6 : 0;
-      const dA = this.v6.wordOf(dst, o);
-      if (this.v6.wasV6) fam |= F_DST6;
       const epv = ((cloud[i]! << 30) | this.accountMap[account[i]!]!) >>> 0;
       const ppv = ((proto[i]! << 16) | dport[i]!) >>> 0;
       const w = Math.floor(start[i]! / W);
+      let dA: number;
+      if (this.n >= this.limitEntries && !(dst[o] === 0 && dst[o + 1] === 0 && dst[o + 2] === 0xffff)) {
+        // full: an IPv6 target not interned yet has no entry, and is not interned now
+        dA = this.v6.find(dst, o);
+        if (dA < 0) {
+          this.drop(sA, fam, epv, w, 1);
+          continue;
+        }
+        fam |= F_DST6;
+      } else {
+        dA = this.v6.wordOf(dst, o);
+        if (this.v6.wasV6) fam |= F_DST6;
+      }
       let e = le;
       if (sA !== lsA || epv !== lepv || ppv !== lppv || w !== lw || dA !== ldA || fam !== lfam) {
         e = le = this.findOrInsert(sA, epv, ppv, w, dA, fam);
@@ -213,6 +250,10 @@ export class OutboundTable {
         lw = w;
         ldA = dA;
         lfam = fam;
+      }
+      if (e < 0) {
+        this.drop(sA, fam, epv, w, 1);
+        continue;
       }
       this.f[e]!++;
       const pk = packets[i]!;
@@ -234,6 +275,26 @@ export class OutboundTable {
     }
   }
 
+  /** Count `records` of host (sA, epv, w) as dropped: the table is full. */
+  private drop(sA: number, fam: number, epv: number, w: number, records: number): void {
+    this.droppedRecords += records;
+    const key = `${sA}|${fam & F_SRC6}|${epv}|${w}`;
+    let d = this.drops.get(key);
+    if (!d) {
+      if (this.drops.size >= MAX_DROPS_NAMED) return;
+      const words = new Uint32Array(4);
+      this.v6.wordsOf(sA, (fam & F_SRC6) !== 0, words);
+      d = { src: formatAddress(words), cloud: CLOUD_NAMES[epv >>> 30]!, account: this.accounts.strings[epv & 0x3fffffff]!, window: w, records: 0 };
+      this.drops.set(key, d);
+    }
+    d.records += records;
+  }
+
+  /** The hosts whose records were dropped (the first MAX_DROPS_NAMED), by source and window. */
+  droppedHosts(): OutboundDrop[] {
+    return [...this.drops.values()].sort((a, b) => (a.src < b.src ? -1 : a.src > b.src ? 1 : a.window - b.window));
+  }
+
   /** Keep the smallest non-empty string (0 = none yet): independent of record order. */
   private keepSmallest(col: Uint32Array, e: number, id: number): void {
     const cur = col[e]!;
@@ -253,8 +314,9 @@ export class OutboundTable {
       }
       slot = (slot + 1) & this.mask;
     }
+    if (this.n >= this.limitEntries) return -1; // full: the caller counts the record as dropped
     if (this.n === this.cap) {
-      this.allocate(this.cap * 2, this.n);
+      this.allocate(Math.min(this.cap * 2, Math.max(this.limitEntries, this.cap + 1)), this.n);
       this.rebuildIndex();
       return this.findOrInsert(sA, epv, ppv, w, dA, fam);
     }
@@ -476,6 +538,10 @@ export class OutboundTable {
       const dA = fl & F_DST6 ? v6[s.dstA[i]!]! : s.dstA[i]!;
       const epv = (((s.ep[i]! >>> 30) << 30) | acc[s.ep[i]! & 0x3fffffff]!) >>> 0;
       const e = this.findOrInsert(sA, epv, s.pp[i]!, s.win[i]!, dA, fl);
+      if (e < 0) {
+        this.drop(sA, fl, epv, s.win[i]!, s.f[i]!);
+        continue;
+      }
       this.f[e]! += s.f[i]!;
       this.p[e]! += s.p[i]!;
       this.b[e]! += s.b[i]!;

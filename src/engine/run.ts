@@ -411,8 +411,9 @@ export async function detect(opts: DetectOptions): Promise<DetectResult> {
       entries: fin.entries,
       rejects: ingest.rejects,
       wallSeconds: (performance.now() - t0) / 1000,
-      // keys left out to stay within --max-memory (--no-spill) make the run partial
-      partial: ingest.partial || fin.memory.dropped.length > 0,
+      // keys left out to stay within --max-memory (--no-spill), or outbound records past the
+      // outbound table's share of it, make the run partial
+      partial: ingest.partial || fin.memory.dropped.length > 0 || fin.memory.outbound_dropped_records > 0,
       workers: engine.shards,
       accumulatorBytes: fin.accumulatorBytes,
       accumulatorEntries: fin.accumulatorEntries,

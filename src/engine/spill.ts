@@ -26,11 +26,14 @@ import { Feed } from '../flow/types.js';
 import { hashAddress } from './hash.js';
 import { COUNT_VALUES, DST, ENTRY_BYTES, ENTRY_WORDS, EP, F_DST6, F_SRC6, indexSlots, MAX_TABLE_ENTRIES, PENDING_ROW_BYTES, RF, ScanTable, SRC, type FinalizeOptions, type FinalizeResult, type ScanTableState } from './scan-table.js';
 import { decodeBlock, encodeBlock } from '../replay/block.js';
+import { OUTBOUND_BYTES_BOUND, type OutboundDrop } from './outbound-table.js';
 import type { BlockRows } from '../replay/row-codec.js';
 
 export const SPILL_PARTITIONS = 256;
 const ENTRIES_KIND = 'entries';
 const MIN_ENTRIES = 1024;
+/** The outbound table's entries at least, whatever the limit (tests use tiny limits). */
+const MIN_OUTBOUND_ENTRIES = 4096;
 
 export interface MemoryLimits {
   /** accumulator bytes for this shard */
@@ -65,6 +68,11 @@ export interface RunMemoryReport {
   dropped_keys: number;
   dropped_entries: number;
   dropped_records: number;
+  /** the outbound table's limit (an eighth of a shard's bytes); past it, records of new entries are counted here, not added */
+  outbound_limit_entries_per_shard: number;
+  outbound_dropped_records: number;
+  /** the hosts whose outbound records were dropped (the first 100 of each shard) */
+  outbound_dropped: Array<OutboundDrop & { shard: number }>;
 }
 
 export function mergeMemoryReports(reports: Array<MemoryReport | undefined>): RunMemoryReport {
@@ -83,6 +91,9 @@ export function mergeMemoryReports(reports: Array<MemoryReport | undefined>): Ru
     dropped_keys: dropped.reduce((s, d) => s + d.keys, 0),
     dropped_entries: dropped.reduce((s, d) => s + d.entries, 0),
     dropped_records: dropped.reduce((s, d) => s + d.records, 0),
+    outbound_limit_entries_per_shard: rs[0]?.r.outboundLimitEntries ?? 0,
+    outbound_dropped_records: sum((r) => r.outboundDroppedRecords),
+    outbound_dropped: rs.flatMap(({ shard, r }) => r.outboundDropped.map((d) => ({ shard, ...d }))),
   };
 }
 
@@ -106,6 +117,10 @@ export interface MemoryReport {
   spillBytes: number;
   mergeGroups: number;
   dropped: DroppedPartition[];
+  /** the outbound table's: set by the shard worker, which owns that table */
+  outboundLimitEntries: number;
+  outboundDroppedRecords: number;
+  outboundDropped: OutboundDrop[];
 }
 
 /** The partition of a source address (words) among SPILL_PARTITIONS: hash bits above the bucket. */
@@ -146,6 +161,7 @@ export class BoundedAccumulator {
   private limits: MemoryLimits | null = null;
   private limitEntries = Infinity;
   private pendingLimit = Infinity;
+  private outboundLimit = Infinity;
   private file: SpillFile = { fd: -1, path: '', bytes: 0 };
   private files = 0;
   private spilledBytes = 0; // written over the run, in all spill files
@@ -160,9 +176,12 @@ export class BoundedAccumulator {
 
   configure(limits: MemoryLimits): void {
     this.limits = limits;
-    // an eighth of the limit for the records the table holds back (scan-table.ts addBatch), the rest for entries
-    this.pendingLimit = Math.floor(limits.maxBytes / 8 / PENDING_ROW_BYTES);
-    this.limitEntries = entryLimit(limits.maxBytes - this.pendingLimit * PENDING_ROW_BYTES);
+    // an eighth of the limit for the records the table holds back (scan-table.ts addBatch),
+    // an eighth for the outbound table, the rest for inbound entries
+    const eighth = Math.floor(limits.maxBytes / 8);
+    this.pendingLimit = Math.floor(eighth / PENDING_ROW_BYTES);
+    this.outboundLimit = Math.max(MIN_OUTBOUND_ENTRIES, Math.floor(eighth / OUTBOUND_BYTES_BOUND));
+    this.limitEntries = entryLimit(limits.maxBytes - this.pendingLimit * PENDING_ROW_BYTES - eighth);
   }
 
   /** Add a batch to `t`, first spilling or dropping when it could pass the limit. Returns the table to use from now on. */
@@ -309,6 +328,9 @@ export class BoundedAccumulator {
       spillBytes: this.spilledBytes,
       mergeGroups: groups,
       dropped: [...this.droppedInfo.values()].sort((a, b) => a.partition - b.partition),
+      outboundLimitEntries: this.limits ? this.outboundLimit : 0,
+      outboundDroppedRecords: 0,
+      outboundDropped: [],
     };
   }
 
@@ -323,6 +345,11 @@ export class BoundedAccumulator {
   /** The most records the inbound table may hold back (no limit configured: unbounded). */
   pendingRowLimit(): number {
     return this.pendingLimit;
+  }
+
+  /** The most entries the outbound table may hold (no limit configured: unbounded). */
+  outboundEntryLimit(): number {
+    return this.limits ? this.outboundLimit : Infinity;
   }
 
   /** The most entries the inbound table may hold in memory (no limit configured: unbounded). */

@@ -24,18 +24,8 @@ export class V6Intern {
   }
 
   intern(w: ArrayLike<number>, o: number): number {
-    const h = fmix32(mix(mix(mix(mix(0x6a09e667, w[o]!), w[o + 1]!), w[o + 2]!), w[o + 3]!));
-    const mask = this.index.length - 1;
-    let slot = h & mask;
-    for (;;) {
-      const id = this.index[slot]!;
-      if (id < 0) break;
-      const b = id * 4;
-      if (this.words[b] === w[o] && this.words[b + 1] === w[o + 1] && this.words[b + 2] === w[o + 2] && this.words[b + 3] === w[o + 3]) {
-        return id;
-      }
-      slot = (slot + 1) & mask;
-    }
+    const slot = this.slotOf(w, o);
+    if (this.index[slot]! >= 0) return this.index[slot]!;
     const id = this.n++;
     if (id * 4 + 4 > this.words.length) {
       const next = new Uint32Array(this.words.length * 2);
@@ -46,6 +36,27 @@ export class V6Intern {
     this.index[slot] = id;
     if (this.n * 2 > this.index.length) this.rehash();
     return id;
+  }
+
+  /** The id of an IPv6 address interned already, or -1 (interns nothing). */
+  find(w: ArrayLike<number>, o: number): number {
+    return this.index[this.slotOf(w, o)]!;
+  }
+
+  /** The index slot holding the address's id, or the empty slot where it would go. */
+  private slotOf(w: ArrayLike<number>, o: number): number {
+    const h = fmix32(mix(mix(mix(mix(0x6a09e667, w[o]!), w[o + 1]!), w[o + 2]!), w[o + 3]!));
+    const mask = this.index.length - 1;
+    let slot = h & mask;
+    for (;;) {
+      const id = this.index[slot]!;
+      if (id < 0) return slot;
+      const b = id * 4;
+      if (this.words[b] === w[o] && this.words[b + 1] === w[o + 1] && this.words[b + 2] === w[o + 2] && this.words[b + 3] === w[o + 3]) {
+        return slot;
+      }
+      slot = (slot + 1) & mask;
+    }
   }
 
   private rehash(): void {

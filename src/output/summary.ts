@@ -108,6 +108,12 @@ export function humanSummary(r: DetectResult, outDir: string): string {
         `(${r.memory.dropped_keys} keys evicted); see summary.json memory.dropped`,
     );
   }
+  if (r.memory.outbound_dropped_records > 0) {
+    lines.push(
+      `  --max-memory: the outbound table was full: ${r.memory.outbound_dropped_records} outbound records not counted ` +
+        `(their hosts' alerts may miss targets); see summary.json memory.outbound_dropped`,
+    );
+  }
   if (r.partial) lines.push('  the run is PARTIAL: some input could not be read or was dropped (exit code 2)');
   return lines.join('\n');
 }

@@ -75,6 +75,7 @@ export class Sidecar {
   private maxEnd = -Infinity;
   private finalizedUpTo = -1;
   private spilledLogged = 0;
+  private outboundDroppedLogged = 0;
   private ledger = new Map<string, LedgerEntry>();
   private filesDone = 0;
   private pending = { files: 0, settling: 0, bytes: 0 };
@@ -327,6 +328,14 @@ export class Sidecar {
       // past --max-memory the accumulators spill to disk; finalisation merged them back
       this.spilledLogged = fin.memory.spilled_entries;
       this.opts.log(`memory: ${fin.memory.spilled_entries} accumulator entries spilled to disk so far (--max-memory ${fin.memory.limit_bytes} bytes)`);
+    }
+    if (fin.memory.outbound_dropped_records > this.outboundDroppedLogged) {
+      // the outbound table is bounded, not spilled: say how many records its alerts lack
+      this.outboundDroppedLogged = fin.memory.outbound_dropped_records;
+      this.opts.log(
+        `memory: the outbound table is full (${fin.memory.outbound_limit_entries_per_shard} entries a shard): ` +
+          `${fin.memory.outbound_dropped_records} outbound records not counted so far`,
+      );
     }
     return { fin, windows: open.filter((w) => w <= closable) };
   }
