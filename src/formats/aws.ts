@@ -4,7 +4,7 @@
  * order, any subset), NODATA / SKIPDATA records. Parsed byte by byte into the sink's
  * reused record: no split(), no string per field.
  */
-import { parseAddressBytes } from '../net/address.js';
+import { parseAddressBytes, scanIPv4Bytes } from '../net/address.js';
 import { Action, Cloud, Direction } from '../flow/types.js';
 import { LAZY, type FlowSink } from '../flow/sink.js';
 import type { ByteDict } from '../flow/dict.js';
@@ -268,7 +268,7 @@ class AwsParser implements LineParser {
           this.fail(buf, s, e, line, offset, `bad ${fieldLabel(role)}`);
           return;
         }
-      } else if ((role === Role.srcaddr || role === Role.dstaddr) && (j = dottedQuad(buf, i, e, role === Role.srcaddr ? r.src : r.dst)) >= 0) {
+      } else if ((role === Role.srcaddr || role === Role.dstaddr) && (j = scanIPv4Bytes(buf, i, e, role === Role.srcaddr ? r.src : r.dst, 0)) >= 0) {
         handled = true; // a dotted quad, read in the pass that finds its end (the common case)
       } else {
         j = i;
@@ -369,9 +369,9 @@ class AwsParser implements LineParser {
     i = wordTokenEnd(dv, b, f0, e); // interface-id
     if (i < 0) return -1;
     const f1 = i;
-    i = dottedQuad(b, i + 1, e, r.src);
+    i = scanIPv4Bytes(b, i + 1, e, r.src, 0);
     if (i < 0 || i >= e || b[i] !== 32) return -1;
-    i = dottedQuad(b, i + 1, e, r.dst);
+    i = scanIPv4Bytes(b, i + 1, e, r.dst, 0);
     if (i < 0 || i >= e || b[i] !== 32) return -1;
     // srcport dstport protocol packets bytes start end: digits and one space each
     // (stored as read: a line that fails later is read again by the general loop)
@@ -632,43 +632,6 @@ function tokenEnd(b: Uint8Array, s: number, e: number): number {
     if (b[i]! <= 32) break; // a space, a tab, a '\r' or '\n', a control byte: plainV2 reads no further
   }
   if (i === s || i >= e || b[i] !== 32) return -1;
-  return i;
-}
-
-/**
- * A dotted quad from s up to whitespace or the end, stored in out (four-word form): the
- * index where it ends, or -1 for anything else (leading zeros, parts over 255, IPv6, '-':
- * the strict parser decides those).
- */
-function dottedQuad(b: Uint8Array, s: number, e: number, out: Uint32Array): number {
-  let value = 0;
-  let part = 0;
-  let digits = 0;
-  let dots = 0;
-  let i = s;
-  for (; i < e; i++) {
-    const c = b[i]!;
-    if (c >= 48 && c <= 57) {
-      if (digits === 1 && part === 0) return -1;
-      part = part * 10 + (c - 48);
-      if (part > 255 || ++digits > 3) return -1;
-    } else if (c === 46) {
-      if (digits === 0 || dots === 3) return -1;
-      value = value * 256 + part;
-      part = 0;
-      digits = 0;
-      dots++;
-    } else if (c === 32 || c === 9) {
-      break;
-    } else {
-      return -1;
-    }
-  }
-  if (dots !== 3 || digits === 0) return -1;
-  out[0] = 0;
-  out[1] = 0;
-  out[2] = 0xffff;
-  out[3] = value * 256 + part;
   return i;
 }
 

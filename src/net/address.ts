@@ -10,13 +10,19 @@
 
 export const V4_MAPPED_W2 = 0x0000ffff;
 
-/** Parse dotted-quad IPv4 in buf[s, e). Returns the address as an unsigned 32-bit number, or -1. */
-export function parseIPv4Bytes(buf: Uint8Array, s: number, e: number): number {
+/**
+ * Read a dotted-quad IPv4 address from s up to a space, a tab or e, into out[o..o+3] (its
+ * IPv4-mapped form). Returns the index where it ends, or -1 for anything else (a leading
+ * zero, a part over 255, another byte). Line readers use it to read an address and find
+ * its end in one pass.
+ */
+export function scanIPv4Bytes(buf: Uint8Array, s: number, e: number, out: Uint32Array, o: number): number {
   let value = 0;
   let part = 0;
   let digits = 0;
   let parts = 0;
-  for (let i = s; i < e; i++) {
+  let i = s;
+  for (; i < e; i++) {
     const c = buf[i]!;
     if (c >= 48 && c <= 57) {
       // a leading zero followed by more digits is ambiguous (octal in some libcs): reject
@@ -29,12 +35,25 @@ export function parseIPv4Bytes(buf: Uint8Array, s: number, e: number): number {
       parts++;
       part = 0;
       digits = 0;
+    } else if (c === 32 || c === 9) {
+      break;
     } else {
       return -1;
     }
   }
   if (digits === 0 || parts !== 3) return -1;
-  return value * 256 + part;
+  out[o] = 0;
+  out[o + 1] = 0;
+  out[o + 2] = V4_MAPPED_W2;
+  out[o + 3] = value * 256 + part;
+  return i;
+}
+
+const v4Words = new Uint32Array(4);
+
+/** Parse dotted-quad IPv4 in buf[s, e). Returns the address as an unsigned 32-bit number, or -1. */
+export function parseIPv4Bytes(buf: Uint8Array, s: number, e: number): number {
+  return scanIPv4Bytes(buf, s, e, v4Words, 0) === e ? v4Words[3]! : -1;
 }
 
 function hexVal(c: number): number {
