@@ -16,7 +16,7 @@ import type { FlowBatchData } from '../flow/batch.js';
 import { CLOUD_NAMES, Feed } from '../flow/types.js';
 import { coefficientOfVariation } from '../detect/rules.js';
 import { formatAddress } from '../net/address.js';
-import { nextPow2, type ShardFilter } from './scan-table.js';
+import { LastKey, nextPow2, type ShardFilter } from './scan-table.js';
 
 const F_PACKETS = 1;
 const F_BYTES = 2;
@@ -152,6 +152,7 @@ export class OutboundTable {
   private accountMap = new Uint32Array(64);
   private stringMap = new Uint32Array(64);
   private mappedStrings: string[] | null = null;
+  private readonly lastKey = new LastKey();
 
   constructor(
     readonly windowSeconds: number,
@@ -218,8 +219,7 @@ export class OutboundTable {
   private addRecords(batch: FlowBatchData): void {
     const { n, feed, src, dst, proto, dport, sport, packets, bytes, start, end, cloud, account } = batch;
     const W = this.windowSeconds;
-    // the entry of the previous record: a run of one entry (replay blocks are sorted so) skips the lookup
-    let le = -1, lsA = 0, lepv = 0, lppv = 0, lw = 0, ldA = 0, lfam = -1;
+    const last = this.lastKey.reset();
     for (let i = 0; i < n; i++) {
       if ((feed[i]! & Feed.outbound) === 0) continue;
       const o = i * 4;
@@ -241,16 +241,8 @@ export class OutboundTable {
         dA = this.v6.wordOf(dst, o);
         if (this.v6.wasV6) fam |= F_DST6;
       }
-      let e = le;
-      if (sA !== lsA || epv !== lepv || ppv !== lppv || w !== lw || dA !== ldA || fam !== lfam) {
-        e = le = this.findOrInsert(sA, epv, ppv, w, dA, fam);
-        lsA = sA;
-        lepv = epv;
-        lppv = ppv;
-        lw = w;
-        ldA = dA;
-        lfam = fam;
-      }
+      if (!last.same(sA, epv, ppv, w, dA, fam)) last.entry = this.findOrInsert(sA, epv, ppv, w, dA, fam);
+      const e = last.entry;
       if (e < 0) {
         this.drop(sA, fam, epv, w, 1);
         continue;

@@ -166,6 +166,7 @@ export class ScanTable {
   private regionMap = new Uint32Array(64);
   private mappedStrings: string[] | null = null;
   private readonly windowOf: WindowOf;
+  private readonly lastKey = new LastKey();
   /** Lookups' probes past their bucket's region (a diagnostic: few, unless one source has a crowd of keys). */
   farProbes = 0;
 
@@ -290,20 +291,18 @@ export class ScanTable {
     if (!p || p.n === 0) return;
     const k = p.sorted;
     const f = p.sortedF64;
-    let e = -1;
+    const last = this.lastKey.reset();
     for (let part = 0; part < PENDING_PARTS; part++) {
       if (!p.sortPart(part)) continue;
       for (let sb = 0; sb < BUCKETS_PER_PART; sb++) {
         const b = part * BUCKETS_PER_PART + sb;
         const end = p.start[sb + 1]!;
-        let lo = -1; // the previous record of this bucket: a run of one entry skips the lookup
         for (let r = p.start[sb]!; r < end; r++) {
           const o = r * PENDING_WORDS;
-          if (lo < 0 || k[o] !== k[lo] || k[o + 1] !== k[lo + 1] || k[o + 2] !== k[lo + 2] || k[o + 3] !== k[lo + 3] || k[o + 4] !== k[lo + 4] || k[o + 5] !== k[lo + 5]) {
-            e = this.findOrInsert(k[o]!, k[o + 1]!, k[o + 2]!, k[o + 3]!, k[o + 4]!, k[o + 5]!, b);
-            lo = o;
+          if (!last.same(k[o]!, k[o + 1]!, k[o + 2]!, k[o + 3]!, k[o + 4]!, k[o + 5]!)) {
+            last.entry = this.findOrInsert(k[o]!, k[o + 1]!, k[o + 2]!, k[o + 3]!, k[o + 4]!, k[o + 5]!, b);
           }
-          this.accumulate(e, f[r * (PENDING_WORDS / 2) + 3]!, f[r * (PENDING_WORDS / 2) + 4]!, k[o + 10]!, k[o + 11]!);
+          this.accumulate(last.entry, f[r * (PENDING_WORDS / 2) + 3]!, f[r * (PENDING_WORDS / 2) + 4]!, k[o + 10]!, k[o + 11]!);
         }
       }
     }
@@ -385,9 +384,7 @@ export class ScanTable {
     const { n, feed, src, dst, proto, dport, packets, bytes, start, end, cloud, account, region } = batch;
     const accountMap = this.accountMap;
     const regionMap = this.regionMap;
-    // the entry of the previous record: a run of records of one entry (replay blocks are
-    // sorted so) skips the hash lookup
-    let le = -1, lsA = 0, lppv = 0, lw = 0, lepv = 0, ldA = 0, lrf = -1;
+    const last = this.lastKey.reset();
     const windowOf = this.windowOf.reset();
     for (let i = 0; i < n; i++) {
       if ((feed[i]! & Feed.inbound) === 0) continue;
@@ -410,17 +407,8 @@ export class ScanTable {
       const w = windowOf.of(st);
       const epv = ((cloud[i]! << 30) | accountMap[account[i]!]!) >>> 0;
       const rf = (regionMap[region[i]!]! | (fam << 16)) >>> 0;
-      let e = le;
-      if (sA !== lsA || ppv !== lppv || w !== lw || epv !== lepv || dA !== ldA || rf !== lrf) {
-        e = le = this.findOrInsert(sA, ppv, w, epv, dA, rf, bucketOf(hashAddress(src, o)));
-        lsA = sA;
-        lppv = ppv;
-        lw = w;
-        lepv = epv;
-        ldA = dA;
-        lrf = rf;
-      }
-      this.accumulate(e, packets[i]!, bytes[i]!, st, end[i]!);
+      if (!last.same(sA, ppv, w, epv, dA, rf)) last.entry = this.findOrInsert(sA, ppv, w, epv, dA, rf, bucketOf(hashAddress(src, o)));
+      this.accumulate(last.entry, packets[i]!, bytes[i]!, st, end[i]!);
     }
   }
 
@@ -436,7 +424,7 @@ export class ScanTable {
     const regionMap = this.regionMap;
     const pkU32 = packets instanceof Uint32Array;
     const byU32 = bytes instanceof Uint32Array;
-    let le = -1, lsA = 0, lppv = 0, lw = 0, lepv = 0, ldA = 0, lrf = -1;
+    const last = this.lastKey.reset();
     const windowOf = this.windowOf.reset();
     let ks = 0; // IPv6 addresses of earlier rows in src6 / dst6
     let kd = 0;
@@ -466,19 +454,10 @@ export class ScanTable {
       const w = windowOf.of(st);
       const epv = ((((f >>> 2) & 3) << 30) | accountMap[account[i]!]!) >>> 0;
       const rf = (regionMap[region[i]!]! | (fam << 16)) >>> 0;
-      let e = le;
-      if (sA !== lsA || ppv !== lppv || w !== lw || epv !== lepv || dA !== ldA || rf !== lrf) {
-        e = le = this.findOrInsert(sA, ppv, w, epv, dA, rf, bucket);
-        lsA = sA;
-        lppv = ppv;
-        lw = w;
-        lepv = epv;
-        ldA = dA;
-        lrf = rf;
-      }
+      if (!last.same(sA, ppv, w, epv, dA, rf)) last.entry = this.findOrInsert(sA, ppv, w, epv, dA, rf, bucket);
       const pk = packets[i]!;
       const by = bytes[i]!;
-      this.accumulate(e, pkU32 && pk === 0xffffffff ? NaN : pk, byU32 && by === 0xffffffff ? NaN : by, st, st + dur[i]!);
+      this.accumulate(last.entry, pkU32 && pk === 0xffffffff ? NaN : pk, byU32 && by === 0xffffffff ? NaN : by, st, st + dur[i]!);
     }
   }
 
@@ -856,6 +835,39 @@ export class ScanTable {
       if (su[iw + FIRST]! < this.u[ew + FIRST]!) this.u[ew + FIRST] = su[iw + FIRST]!;
       if (su[iw + LAST]! > this.u[ew + LAST]!) this.u[ew + LAST] = su[iw + LAST]!;
     }
+  }
+}
+
+/**
+ * The key of the previous record and its entry: a run of records of one entry (replay
+ * blocks are sorted so, and a source often repeats in a batch) skips the hash lookup.
+ * Keys are six 32-bit words, in whatever order a table keeps them.
+ */
+export class LastKey {
+  private k0 = 0;
+  private k1 = 0;
+  private k2 = 0;
+  private k3 = 0;
+  private k4 = 0;
+  private k5 = -1; // no key: the words are never negative
+  entry = -1;
+
+  reset(): this {
+    this.k5 = -1;
+    this.entry = -1;
+    return this;
+  }
+
+  /** True when the key is the previous record's; else remember it (the caller then sets entry). */
+  same(k0: number, k1: number, k2: number, k3: number, k4: number, k5: number): boolean {
+    if (k0 === this.k0 && k1 === this.k1 && k2 === this.k2 && k3 === this.k3 && k4 === this.k4 && k5 === this.k5) return true;
+    this.k0 = k0;
+    this.k1 = k1;
+    this.k2 = k2;
+    this.k3 = k3;
+    this.k4 = k4;
+    this.k5 = k5;
+    return false;
   }
 }
 
