@@ -21,50 +21,11 @@ import { gatherRows, entryOrder } from '../src/replay/rows.js';
 import { blockRows, encodeRows, type BlockRows } from '../src/replay/row-codec.js';
 import type { Column } from '../src/replay/block.js';
 
-const W = 21600;
-const T0 = 1717200000;
+import { makeBatches, W } from './records.js';
 
 function arg(name: string, def: number): number {
   const i = process.argv.indexOf(`--${name}`);
   return i >= 0 ? Number(process.argv[i + 1]) : def;
-}
-
-/** xorshift32: the same records on every run */
-function rng(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return (x >>> 0) / 4294967296;
-  };
-}
-
-/** `rows` inbound records over about rows / 3 tuples, in random (arrival) order, as 16,384-row batches. */
-function makeBatches(rows: number): FlowBatchData[] {
-  const r = rng(7);
-  const tuples = Math.floor(rows / 3);
-  const out: FlowBatchData[] = [];
-  let b = allocBatch(16384);
-  for (let i = 0; i < rows; i++) {
-    if (b.n === 16384) {
-      out.push(b);
-      b = allocBatch(16384);
-    }
-    const t = Math.floor(r() * tuples);
-    const k = b.n++;
-    b.feed[k] = 1; // inbound
-    b.src.set([0, 0, 0xffff, (0x2d000000 + Math.imul(t, 2654435761)) >>> 0], k * 4);
-    b.dst.set([0, 0, 0xffff, 0x0a000000 + (t % 4099)], k * 4);
-    b.proto[k] = 6;
-    b.dport[k] = [22, 23, 443, 445][t & 3]!;
-    b.packets[k] = 1 + (t % 3);
-    b.bytes[k] = 40 + (t % 7);
-    b.start[k] = T0 + Math.floor(r() * W);
-    b.end[k] = b.start[k]! + 5;
-  }
-  out.push(b);
-  return out;
 }
 
 /** The same records as one batch per bucket, rows sorted by entry (what a replay file holds). */

@@ -6,53 +6,18 @@
  *
  *   node dist/bench/held-path.js [--rows 300000] [--capacity ROWS] [--pending 1048576] [--rounds 40]
  */
-import { allocBatch, type FlowBatchData } from '../src/flow/batch.js';
 import { ScanTable } from '../src/engine/scan-table.js';
+import { makeBatches, W } from './records.js';
 
-const W = 21600;
-const T0 = 1717200000;
 const arg = (name: string, def: number) => {
   const i = process.argv.indexOf(`--${name}`);
   return i >= 0 ? Number(process.argv[i + 1]) : def;
 };
 
-/** `rows` inbound records over rows / 3 one-endpoint keys, in random order (bench/accumulate.ts's data). */
-function records(rows: number): FlowBatchData[] {
-  let x = 7;
-  const r = () => {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return (x >>> 0) / 4294967296;
-  };
-  const tuples = Math.floor(rows / 3);
-  const out: FlowBatchData[] = [];
-  let b = allocBatch(16384);
-  for (let i = 0; i < rows; i++) {
-    if (b.n === 16384) {
-      out.push(b);
-      b = allocBatch(16384);
-    }
-    const t = Math.floor(r() * tuples);
-    const k = b.n++;
-    b.feed[k] = 1; // inbound
-    b.src.set([0, 0, 0xffff, (0x2d000000 + Math.imul(t, 2654435761)) >>> 0], k * 4);
-    b.dst.set([0, 0, 0xffff, 0x0a000000 + (t % 4099)], k * 4);
-    b.proto[k] = 6;
-    b.dport[k] = [22, 23, 443, 445][t & 3]!;
-    b.packets[k] = 1 + (t % 3);
-    b.bytes[k] = 40 + (t % 7);
-    b.start[k] = T0 + Math.floor(r() * W);
-    b.end[k] = b.start[k]! + 5;
-  }
-  out.push(b);
-  return out;
-}
-
 const rows = arg('rows', 300_000);
 const capacity = arg('capacity', rows);
 const pending = arg('pending', 1 << 20);
-const batches = records(rows);
+const batches = makeBatches(rows);
 let best = Infinity;
 let entries = 0;
 for (let round = 0; round < arg('rounds', 40); round++) {
