@@ -10,9 +10,11 @@ import type { FormatName, ReaderContext } from '../src/formats/types.js';
 import { readGzipLines, readLineBytes, readLineRange, readWhole, InputError } from '../src/input/read.js';
 import type { ParseResult, ParseTask } from '../src/engine/tasks.js';
 import { statSync } from 'node:fs';
+import { BatchRing } from '../src/flow/batch-ring.js';
 
 export default async function parseChunk(task: ParseTask): Promise<ParseResult> {
   const inflight = new Int32Array(task.inflight);
+  const batchRing = task.ring ? new BatchRing(task.ring) : null; // the engine's batch slots, shared with the shards
   const sink = new FlowSink(
     {
       shards: task.shards,
@@ -21,6 +23,7 @@ export default async function parseChunk(task: ParseTask): Promise<ParseResult> 
       maxRejectsKept: task.maxRejects,
       lateBefore: task.lateBefore,
       windowSeconds: task.windowSeconds,
+      ...(batchRing ? { alloc: (capacity: number) => batchRing.take(capacity) } : {}),
     },
     (shard: number, batch: FlowBatchData) => {
       // backpressure: wait while too many batches are queued for the shard workers

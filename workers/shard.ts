@@ -10,6 +10,7 @@ import { OutboundTable, type OutboundState } from '../src/engine/outbound-table.
 import type { FinalizeReply, ShardStats, ShardTask } from '../src/engine/tasks.js';
 import { isReplayTask, replayShardOp, type ReplayTable } from '../src/replay/shard-ops.js';
 import { BoundedAccumulator, isMemoryTask } from '../src/engine/spill.js';
+import { releaseBatch } from '../src/flow/batch-ring.js';
 
 interface ShardState {
   inbound: ScanTable;
@@ -69,6 +70,15 @@ const replayTable: ReplayTable = {
 };
 
 export default function shardTask(task: ShardTask): unknown {
+  try {
+    return runTask(task);
+  } finally {
+    // a batch in a slot of the engine's ring: the slot is free for the parse threads again
+    if ('batch' in task) releaseBatch(task.batch);
+  }
+}
+
+function runTask(task: ShardTask): unknown {
   // replay blocks (and conversion's blocks to write): src/replay/shard-ops.ts
   if (isReplayTask(task)) return replayShardOp(task, replayTable);
   if (isMemoryTask(task)) {

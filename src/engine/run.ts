@@ -18,7 +18,8 @@ import type { Cidr } from '../net/cidr.js';
 import type { BatchMessage, FinalizeReply, ParseResult, ParseTask, ShardStats, ShardTask } from './tasks.js';
 import { compareVerdicts } from '../output/order.js';
 import { readerFor } from '../formats/registry.js';
-import { batchTransferList } from '../flow/batch.js';
+import { BATCH_BYTES_PER_RECORD, batchTransferList } from '../flow/batch.js';
+import { BatchRing, createBatchRing, type BatchRingShared } from '../flow/batch-ring.js';
 import { allReplayFiles, applyReplayOutcome, replayInputs, type ReplayOutcome, type ReplayReport } from '../replay/input.js';
 import { defaultMaxMemory, mergeMemoryReports, type RunMemoryReport } from './spill.js';
 import { tmpdir } from 'node:os';
@@ -188,6 +189,8 @@ export class Engine {
   /** Entries to size each shard's table for, from the first ingest's input size. */
   private capacityHint: number | undefined;
   private readonly memoryConfigured: Promise<void>;
+  /** Batch slots the parse threads fill and the shards free (src/flow/batch-ring.ts). */
+  private readonly ring: BatchRingShared | undefined;
 
   constructor(private readonly opts: DetectOptions) {
     const N = Math.max(1, Math.floor(opts.workers));
@@ -199,6 +202,7 @@ export class Engine {
     // a run on replay files alone parses nothing: its parse threads start only if needed
     const minParse = allReplayFiles(opts.inputs) ? 0 : N;
     this.parsePool = new Piscina({ filename: workerFile('parse'), minThreads: minParse, maxThreads: N, idleTimeout: 60_000 });
+    this.ring = minParse > 0 ? batchRingFor(N, this.inflightLimit, opts) : undefined;
     this.shardPools = Array.from(
       { length: N },
       () => new Piscina({ filename: workerFile('shard'), minThreads: 1, maxThreads: 1, idleTimeout: 2 ** 31 - 1, concurrentTasksPerWorker: 1 }),
@@ -242,6 +246,11 @@ export class Engine {
     return collectReports(files, chunkResults, opts.maxRejects, await replayed);
   }
 
+  /** Batch-ring slots taken now: 0 between ingests (every batch was added and its slot freed). */
+  ringSlotsTaken(): number {
+    return this.ring ? new BatchRing(this.ring).taken() : 0;
+  }
+
   /** Run one task on every shard (after the routed batches), e.g. the conversion's steps. */
   async onShards<T>(task: (shard: number) => ShardTask): Promise<T[]> {
     await this.drain();
@@ -260,7 +269,7 @@ export class Engine {
       this.route(m);
       if (received === expected) done();
     });
-    const task: ParseTask = { ...job.task, port: port2, inflight: this.inflightBuf, inflightLimit: this.inflightLimit };
+    const task: ParseTask = { ...job.task, port: port2, inflight: this.inflightBuf, inflightLimit: this.inflightLimit, ...(this.ring ? { ring: this.ring } : {}) };
     let result: ParseResult;
     try {
       result = (await this.parsePool.run(task, {
@@ -380,6 +389,20 @@ export class Engine {
   async close(): Promise<void> {
     await Promise.all([this.parsePool.destroy(), ...this.shardPools.map((p) => p.destroy())]);
   }
+}
+
+/**
+ * The engine's batch ring: a slot for every batch that may be in flight and for each parse
+ * thread's batch under construction per shard, within a sixteenth of --max-memory (past
+ * the ring, batches are allocated as needed: slower, never wrong). Undefined when too few
+ * slots fit to matter.
+ */
+function batchRingFor(N: number, inflightLimit: number, opts: DetectOptions): BatchRingShared | undefined {
+  const slotRecords = Math.max(64, opts.batchSize);
+  const want = inflightLimit + N * N + N;
+  const fit = Math.floor((opts.maxMemory ?? defaultMaxMemory()) / 16 / (slotRecords * BATCH_BYTES_PER_RECORD));
+  const slots = Math.min(want, fit);
+  return slots >= N * N + 2 ? createBatchRing(slots, slotRecords) : undefined;
 }
 
 /** Each shard's share of --max-memory, and what to do past it (src/engine/spill.ts). */

@@ -1,6 +1,7 @@
 /** Messages between the main thread and the workers. Only plain data and typed arrays. */
 import type { MessagePort } from 'node:worker_threads';
 import type { FlowBatchData } from '../flow/batch.js';
+import type { BatchRingShared } from '../flow/batch-ring.js';
 import type { Reject, SinkCounters } from '../flow/sink.js';
 import type { FormatName } from '../formats/types.js';
 import type { FinalizeOptions, FinalizeResult } from './scan-table.js';
@@ -42,6 +43,8 @@ export interface ParseTask {
   /** Int32Array over a SharedArrayBuffer: [0] = batches in flight, for backpressure. */
   inflight: SharedArrayBuffer;
   inflightLimit: number;
+  /** Batch slots shared with the shard workers (src/flow/batch-ring.ts); absent: batches are transferred. */
+  ring?: BatchRingShared;
 }
 
 export interface ParseResult {

@@ -26,6 +26,8 @@ export interface FlowBatchData {
   iface: Uint32Array;
   instance: Uint32Array;
   strings: string[]; // batch-local dictionary, strings[0] = ""
+  /** Set when the columns lie in a slot of a BatchRing (batch-ring.ts): released once added. */
+  ring?: { state: Int32Array; slot: number };
 }
 
 /**
@@ -33,10 +35,17 @@ export interface FlowBatchData {
  * buffer to transfer, instead of eighteen.
  */
 export function allocBatch(capacity: number): FlowBatchData {
+  return batchOver(new ArrayBuffer(capacity * BATCH_BYTES_PER_RECORD), 0, capacity);
+}
+
+/**
+ * A batch of `capacity` records whose columns are views over buf from byteOffset (a
+ * multiple of 8): capacity * BATCH_BYTES_PER_RECORD bytes.
+ */
+export function batchOver(buf: ArrayBufferLike, byteOffset: number, capacity: number): FlowBatchData {
   const c = capacity;
-  const buf = new ArrayBuffer(c * BATCH_BYTES_PER_RECORD);
-  let off = 0;
-  const take = <T>(make: new (b: ArrayBuffer, o: number, n: number) => T, n: number, size: number): T => {
+  let off = byteOffset;
+  const take = <T>(make: new (b: ArrayBufferLike, o: number, n: number) => T, n: number, size: number): T => {
     const view = new make(buf, off, n);
     off += n * size;
     return view;
@@ -68,7 +77,8 @@ export function allocBatch(capacity: number): FlowBatchData {
 
 /** The ArrayBuffers of a batch, for postMessage's transfer list. */
 export function batchTransferList(b: FlowBatchData): ArrayBuffer[] {
-  return [...new Set([b.feed, b.src, b.dst, b.packets].map((a) => a.buffer as ArrayBuffer))];
+  // a ring slot's memory is shared, not moved
+  return [...new Set([b.feed, b.src, b.dst, b.packets].map((a) => a.buffer))].filter((x): x is ArrayBuffer => x instanceof ArrayBuffer);
 }
 
 /** Bytes per record in a batch: what moving a batch between threads costs in memory. */

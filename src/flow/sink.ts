@@ -6,6 +6,7 @@
  * it. Full batches go to `flush`, which the parse worker posts to the main thread.
  */
 import { allocBatch, type FlowBatchData } from './batch.js';
+import { releaseBatch } from './batch-ring.js';
 import { ByteDict } from './dict.js';
 import { Action, Direction, Feed } from './types.js';
 import { isPublicWords } from '../net/address.js';
@@ -109,6 +110,11 @@ export interface SinkOptions {
    */
   lateBefore?: number;
   windowSeconds?: number; // to name the window of a late record
+  /**
+   * Where batches come from (default: a fresh ArrayBuffer each). The engine's parse threads
+   * take them from a shared ring (batch-ring.ts).
+   */
+  alloc?: (capacity: number) => FlowBatchData | null;
 }
 
 const MAX_REJECT_TEXT = 200;
@@ -151,7 +157,7 @@ export class FlowSink {
     this.remaps = [];
     this.touched = [];
     for (let s = 0; s < opts.shards; s++) {
-      this.builders.push(allocBatch(Math.min(opts.batchSize, FIRST_BATCH)));
+      this.builders.push(this.newBatch(Math.min(opts.batchSize, FIRST_BATCH)));
       this.remaps.push(new Int32Array(256).fill(-1));
       this.touched.push([]);
     }
@@ -349,13 +355,27 @@ export class FlowSink {
     for (const id of this.touched[shard]!) remap[id] = -1;
     this.touched[shard] = [];
     // batches grow from small to the full size: a small file costs small batches
-    this.builders[shard] = allocBatch(Math.min(this.opts.batchSize, b.feed.length * 4));
+    this.builders[shard] = this.newBatch(Math.min(this.opts.batchSize, b.feed.length * 4));
     this.batchesPosted++;
     this.flush(shard, b);
   }
 
-  /** Send every partly filled batch (end of a task). */
+  private newBatch(capacity: number): FlowBatchData {
+    return this.opts.alloc?.(capacity) ?? allocBatch(capacity);
+  }
+
+  /**
+   * Send every partly filled batch (end of a task). Empty batches give their ring slots
+   * back (a small private batch takes their place, should more records come).
+   */
   flushAll(): void {
-    for (let s = 0; s < this.builders.length; s++) this.flushShard(s);
+    for (let s = 0; s < this.builders.length; s++) {
+      this.flushShard(s);
+      const b = this.builders[s]!;
+      if (b.ring && b.n === 0) {
+        releaseBatch(b);
+        this.builders[s] = allocBatch(Math.min(this.opts.batchSize, FIRST_BATCH));
+      }
+    }
   }
 }
