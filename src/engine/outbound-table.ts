@@ -297,11 +297,13 @@ export class OutboundTable {
   findOrInsert(sA: number, epv: number, ppv: number, w: number, dA: number, fam: number): number {
     const famBits = fam & (F_SRC6 | F_DST6);
     let slot = fmix32(mix(mix(mix(mix(mix(mix(0x1b873593, sA), epv), ppv), w), dA), famBits)) & this.mask;
+    const { index, srcA, ep, pp, win, dstA, flags } = this;
     for (;;) {
-      const e1 = this.index[slot]!;
+      const e1 = index[slot]!;
       if (e1 === 0) break;
       const e = e1 - 1;
-      if (this.srcA[e] === sA && this.ep[e] === epv && this.pp[e] === ppv && this.win[e] === w && this.dstA[e] === dA && (this.flags[e]! & (F_SRC6 | F_DST6)) === famBits) {
+      // all fields compared without branches (scan-table.ts findOrInsert says why)
+      if (((srcA[e]! ^ sA) | (ep[e]! ^ epv) | (pp[e]! ^ ppv) | (win[e]! ^ w) | (dstA[e]! ^ dA) | ((flags[e]! & (F_SRC6 | F_DST6)) ^ famBits)) === 0) {
         return e;
       }
       slot = (slot + 1) & this.mask;

@@ -311,29 +311,31 @@ export class ScanTable {
 
   /** Keep the batch's inbound records, keyed as the table keys them, to add in bucket order. */
   private hold(batch: FlowBatchData): void {
-    const { n, feed, src, dst, proto, dport, packets, bytes, start, end, cloud, account, region } = batch;
-    const accountMap = this.accountMap;
-    const regionMap = this.regionMap;
+    // in runs of records every part has room for, so that the per-record loop has no rare
+    // branch: a branch first taken after the loop is optimised (a part filling up) throws
+    // the optimised code away and has it compiled again, a dozen times a run
+    const run = Math.max(1, Math.min(HOLD_RUN, Math.floor(this.pendingRows / PENDING_PARTS)));
+    for (let from = 0; from < batch.n; from += run) this.holdRange(batch, from, Math.min(batch.n, from + run), this.roomFor(run));
+  }
+
+  /** The pending buffer, with room for `rows` more records in every part (grown, or its records added, if not). */
+  private roomFor(rows: number): PendingRows {
     let p = this.pending;
     if (!p) p = this.pending = new PendingRows(Math.min(this.pendingRows, 1 << 14));
+    while (p.minFree() < rows && p.cap < this.pendingRows) p = this.pending = p.grown(Math.min(this.pendingRows, p.cap * 4));
+    if (p.minFree() < rows) this.flush();
+    return p;
+  }
+
+  private holdRange(batch: FlowBatchData, from: number, to: number, p: PendingRows): void {
+    const { feed, src, dst, proto, dport, packets, bytes, start, end, cloud, account, region } = batch;
+    const accountMap = this.accountMap;
+    const regionMap = this.regionMap;
     const windowOf = this.windowOf.reset();
-    for (let i = 0; i < n; i++) {
+    for (let i = from; i < to; i++) {
       if ((feed[i]! & Feed.inbound) === 0) continue;
       const o = i * 4;
-      const bucket = bucketOf(hashAddress(src, o));
-      let r = p.take(bucket);
-      if (r < 0) {
-        // the bucket's part is full: a larger buffer, or (when that has no more room in
-        // the part either) add what is held
-        if (p.cap < this.pendingRows) {
-          p = this.pending = p.grown(Math.min(this.pendingRows, p.cap * 4));
-          r = p.take(bucket);
-        }
-        if (r < 0) {
-          this.flush();
-          r = p.take(bucket);
-        }
-      }
+      const r = p.put(bucketOf(hashAddress(src, o)));
       const ko = r * PENDING_WORDS;
       const k = p.rec;
       let fam = 0;
@@ -540,10 +542,13 @@ export class ScanTable {
       if (v >>> 28 === tag) {
         const e = (v & SLOT_ENTRY) - 1;
         const ew = e * ENTRY_WORDS;
-        if (
-          u[ew + SRC] === sA && u[ew + PP] === ppv && u[ew + WIN] === w && u[ew + EP] === epv && u[ew + DST] === dA &&
-          (u[ew + RF]! & KEY_RF) >>> 0 === keyRf
-        ) {
+        // every word compared, without branches: a chain of && reaches its later loads
+        // only on a match, which the first optimised code has never seen (a deoptimisation
+        // per load, and addresses past 2^30 failing a small-integer compare, another)
+        if ((
+          (u[ew + SRC]! ^ sA) | (u[ew + PP]! ^ ppv) | (u[ew + WIN]! ^ w) | (u[ew + EP]! ^ epv) | (u[ew + DST]! ^ dA) |
+          ((u[ew + RF]! & KEY_RF) ^ keyRf)
+        ) === 0) {
           return e;
         }
       }
@@ -627,15 +632,17 @@ export class ScanTable {
     const grouper = new KeyGrouper();
     const days = new EndpointDays(this, opts.windowSeconds);
     const endpointEntries: number[] = [];
+    // one callback for every bucket (a new closure per call would deoptimise group() each time)
+    const onKey = (list: Int32Array): void => {
+      endpointEntries.length = 0;
+      const v = this.keyVerdict(list, opts, scratch, endpointEntries);
+      if (v.failed.length === 0) days.addScan(v, endpointEntries);
+      if (v.failed.length === 0 || (opts.nearMisses && v.endpoints >= opts.thresholds.minEndpoints)) verdicts.push(v);
+    };
     let keys = 0;
     for (let b = 0; b < SHARD_BUCKETS; b++) {
       if (start[b] === start[b + 1]) continue;
-      keys += grouper.group(this, byBucket.subarray(start[b]!, start[b + 1]!), minTuples, (list) => {
-        endpointEntries.length = 0;
-        const v = this.keyVerdict(list, opts, scratch, endpointEntries);
-        if (v.failed.length === 0) days.addScan(v, endpointEntries);
-        if (v.failed.length === 0 || (opts.nearMisses && v.endpoints >= opts.thresholds.minEndpoints)) verdicts.push(v);
-      });
+      keys += grouper.group(this, byBucket.subarray(start[b]!, start[b + 1]!), minTuples, onKey);
     }
     if (opts.drop) this.dropWindowsUpTo(upto);
     return { verdicts, endpointDays: days.result(opts.endpointSources === true), keys, entries: byBucket.length };
@@ -860,7 +867,8 @@ export class LastKey {
 
   /** True when the key is the previous record's; else remember it (the caller then sets entry). */
   same(k0: number, k1: number, k2: number, k3: number, k4: number, k5: number): boolean {
-    if (k0 === this.k0 && k1 === this.k1 && k2 === this.k2 && k3 === this.k3 && k4 === this.k4 && k5 === this.k5) return true;
+    // words are u32 (k5 starts at -1, which no key word is): xor compares them exactly, without branches
+    if (((k0 ^ this.k0) | (k1 ^ this.k1) | (k2 ^ this.k2) | (k3 ^ this.k3) | (k4 ^ this.k4) | (k5 ^ this.k5)) === 0) return true;
     this.k0 = k0;
     this.k1 = k1;
     this.k2 = k2;
@@ -983,6 +991,8 @@ class KeyGrouper {
  * buffer, which is then read straight through: 98 bytes a record held in all.
  */
 const PENDING_WORDS = 12;
+/** Records hold() takes between checks that every part has room. */
+const HOLD_RUN = 256;
 /**
  * The held records are kept in 64 parts by the high 6 bits of their bucket (a record is
  * written to its part's next row), and flush sorts one part at a time by the low 6 bits
@@ -1022,16 +1032,22 @@ class PendingRows {
     return this.bucket.byteLength + this.rec.byteLength + this.sorted.byteLength;
   }
 
-  /** The row for a record of `bucket`, or -1 when its part is full. */
-  take(bucket: number): number {
+  /** The row for a record of `bucket`; its part must have room (minFree). */
+  put(bucket: number): number {
     const p = (bucket / BUCKETS_PER_PART) | 0;
     const f = this.fill[p]!;
-    if (f === this.partCap) return -1;
     this.fill[p] = f + 1;
     this.n++;
     const r = p * this.partCap + f;
     this.bucket[r] = bucket;
     return r;
+  }
+
+  /** Free rows in the fullest part. */
+  minFree(): number {
+    let most = 0;
+    for (let p = 0; p < PENDING_PARTS; p++) if (this.fill[p]! > most) most = this.fill[p]!;
+    return this.partCap - most;
   }
 
   clear(): void {
