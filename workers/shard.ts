@@ -104,13 +104,20 @@ function runTask(task: ShardTask): unknown {
     case 'export':
       // entries spilled past --max-memory are part of the state (read back for the export)
       return encodeState({ inbound: s.inbound.exportState(), outbound: s.outbound.exportState(), spilled: bound.spilledStates() });
+    case 'exportParts':
+      return 1 + bound.spilledPartCount();
+    case 'exportPart':
+      // one spilled partition at a time: a checkpoint never holds more than one in memory
+      if (task.part === 0) return encodeState({ inbound: s.inbound.exportState(), outbound: s.outbound.exportState() });
+      return encodeState({ spilled: [bound.spilledPart(task.part - 1)] });
     case 'import': {
-      const st = decodeState<{ inbound: ScanTableState; outbound: OutboundState; spilled?: ScanTableState[] }>(task.state);
+      // a whole state ('export'), or one piece of one ('exportPart': the tables, or a spilled partition)
+      const st = decodeState<{ inbound?: ScanTableState; outbound?: OutboundState; spilled?: ScanTableState[] }>(task.state);
       const mine = { shard: task.shard, shards: task.shards };
       // merged under --max-memory as records are added: spilling again if they do not fit
-      s.inbound = bound.merge(s.inbound, st.inbound, mine);
+      if (st.inbound) s.inbound = bound.merge(s.inbound, st.inbound, mine);
       for (const part of st.spilled ?? []) s.inbound = bound.merge(s.inbound, part, mine);
-      s.outbound.mergeState(st.outbound, mine);
+      if (st.outbound) s.outbound.mergeState(st.outbound, mine);
       return s.inbound.n + s.outbound.n;
     }
     case 'stats': {

@@ -355,7 +355,7 @@ export class Engine {
     };
   }
 
-  /** Every shard's accumulators, serialised (msgpackr + lz4), for a checkpoint. */
+  /** Every shard's accumulators, serialised (msgpackr + lz4), all at once (small states; a checkpoint uses exportPieces). */
   async exportState(): Promise<Uint8Array[]> {
     await this.drain();
     const task: ShardTask = { op: 'export', windowSeconds: this.opts.windowSeconds };
@@ -363,12 +363,27 @@ export class Engine {
   }
 
   /**
+   * The same state as exportState, one piece at a time: each shard's tables, then each
+   * partition it spilled past --max-memory, read back from disk only when asked for. A
+   * checkpoint writes each piece before it asks for the next, so it holds one in memory,
+   * however much was spilled. importState takes the pieces like whole states.
+   */
+  async *exportPieces(): AsyncGenerator<Uint8Array> {
+    await this.drain();
+    const W = this.opts.windowSeconds;
+    for (const pool of this.shardPools) {
+      const parts = (await pool.run({ op: 'exportParts', windowSeconds: W } satisfies ShardTask)) as number;
+      for (let part = 0; part < parts; part++) yield (await pool.run({ op: 'exportPart', windowSeconds: W, part } satisfies ShardTask)) as Uint8Array;
+    }
+  }
+
+  /**
    * Load checkpointed states (from any number of shards): each shard keeps the entries
    * whose source falls in its buckets, so a restart may use another worker count.
    */
-  async importState(states: Uint8Array[]): Promise<void> {
+  async importState(states: Iterable<Uint8Array> | AsyncIterable<Uint8Array>): Promise<void> {
     await this.drain();
-    for (const state of states) {
+    for await (const state of states) {
       await Promise.all(
         this.shardPools.map((p, shard) =>
           p.run({ op: 'import', windowSeconds: this.opts.windowSeconds, state, shard, shards: this.shards } satisfies ShardTask),

@@ -281,10 +281,27 @@ export class BoundedAccumulator {
   /**
    * Every spilled entry, as self-contained states (one per spilled partition of each run;
    * entries of one key in several of them add up when merged): a checkpoint of a shard
-   * that spilled must hold them too. They are read into memory for the checkpoint.
+   * that spilled must hold them too. All of them at once: for small states (tests, the
+   * cluster's partial results); a checkpoint reads them one at a time (spilledPart).
    */
   spilledStates(): ScanTableState[] {
-    return this.runs.flatMap((run) => run.filter((part): part is RunPart => part !== undefined).map((part) => this.readPart(part)));
+    return this.spilledParts().map((part) => this.readPart(part));
+  }
+
+  /** Spilled partitions on disk now (each one state: spilledPart). */
+  spilledPartCount(): number {
+    return this.spilledParts().length;
+  }
+
+  /** The i-th spilled partition's entries, read back from disk (0 <= i < spilledPartCount()). */
+  spilledPart(i: number): ScanTableState {
+    const part = this.spilledParts()[i];
+    if (!part) throw new Error(`no spilled partition ${i} (${this.spilledPartCount()} on disk)`);
+    return this.readPart(part);
+  }
+
+  private spilledParts(): RunPart[] {
+    return this.runs.flatMap((run) => run.filter((part): part is RunPart => part !== undefined));
   }
 
   /**

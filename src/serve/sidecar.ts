@@ -397,8 +397,7 @@ export class Sidecar {
   /** The one atomic step: the checkpoint. Then the outbox is applied. */
   private async commit(outbox: Outbox): Promise<void> {
     const t0 = performance.now();
-    const shards = await this.engine.exportState();
-    const bytes = await writeCheckpoint(this.opts.stateDir, {
+    const meta = {
       version: CHECKPOINT_VERSION,
       seq: outbox.seq,
       createdAt: this.now(),
@@ -406,9 +405,10 @@ export class Sidecar {
       maxEnd: this.maxEnd,
       finalizedUpTo: this.finalizedUpTo,
       ledger: [...this.ledger.values()],
-      shards,
       outbox,
-    });
+    };
+    // the accumulators go to the file piece by piece (spilled partitions one at a time)
+    const bytes = await writeCheckpoint(this.opts.stateDir, meta, this.engine.exportPieces());
     this.seq = outbox.seq;
     this.metrics.checkpointSeconds.observe((performance.now() - t0) / 1000);
     this.metrics.checkpointBytes.set(bytes);
