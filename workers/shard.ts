@@ -105,11 +105,12 @@ function runTask(task: ShardTask): unknown {
       // entries spilled past --max-memory are part of the state (read back for the export)
       return encodeState({ inbound: s.inbound.exportState(), outbound: s.outbound.exportState(), spilled: bound.spilledStates() });
     case 'exportParts':
-      return 1 + bound.spilledPartCount();
+      bound.planSpilledPieces();
+      return 1 + bound.spilledPieceCount();
     case 'exportPart':
-      // one spilled partition at a time: a checkpoint never holds more than one in memory
+      // spilled partitions a few at a time: a checkpoint never holds more than one piece in memory
       if (task.part === 0) return encodeState({ inbound: s.inbound.exportState(), outbound: s.outbound.exportState() });
-      return encodeState({ spilled: [bound.spilledPart(task.part - 1)] });
+      return encodeState({ spilled: bound.spilledPiece(task.part - 1) });
     case 'import': {
       // a whole state ('export'), or one piece of one ('exportPart': the tables, or a spilled partition)
       const st = decodeState<{ inbound?: ScanTableState; outbound?: OutboundState; spilled?: ScanTableState[] }>(task.state);

@@ -168,6 +168,8 @@ export class BoundedAccumulator {
   /** windows with entries in the spill file (what is left of them after a finalisation) */
   private windowsOnDisk = new Set<number>();
   private readonly runs: RunPart[][] = [];
+  /** Spilled partitions grouped for a checkpoint (planSpilledPieces). */
+  private pieces: RunPart[][] = [];
   private dropped: Uint8Array | null = null;
   private readonly droppedInfo = new Map<number, DroppedPartition>();
   private readonly words = new Uint32Array(4);
@@ -281,23 +283,48 @@ export class BoundedAccumulator {
   /**
    * Every spilled entry, as self-contained states (one per spilled partition of each run;
    * entries of one key in several of them add up when merged): a checkpoint of a shard
-   * that spilled must hold them too. All of them at once: for small states (tests, the
-   * cluster's partial results); a checkpoint reads them one at a time (spilledPart).
+   * that spilled must hold them too. All of them at once ('export'); a checkpoint reads
+   * them a few at a time (planSpilledPieces, spilledPiece).
    */
   spilledStates(): ScanTableState[] {
     return this.spilledParts().map((part) => this.readPart(part));
   }
 
-  /** Spilled partitions on disk now (each one state: spilledPart). */
-  spilledPartCount(): number {
-    return this.spilledParts().length;
+  /**
+   * The spilled partitions grouped into checkpoint pieces: consecutive partitions until a
+   * piece holds a quarter of the table's entry limit (at least 4,096 entries), so that a
+   * piece stays a fraction of --max-memory and a checkpoint is not thousands of round trips.
+   * Fixed until the next call (the shard answers 'exportParts' with it).
+   */
+  planSpilledPieces(): void {
+    const budget = Math.max(1 << 12, Number.isFinite(this.limitEntries) ? Math.floor(this.limitEntries / 4) : 1 << 20);
+    const parts = this.spilledParts();
+    const pieces: RunPart[][] = [];
+    let cur: RunPart[] = [];
+    let entries = 0;
+    for (const part of parts) {
+      if (cur.length > 0 && entries + part.entries > budget) {
+        pieces.push(cur);
+        cur = [];
+        entries = 0;
+      }
+      cur.push(part);
+      entries += part.entries;
+    }
+    if (cur.length > 0) pieces.push(cur);
+    this.pieces = pieces;
   }
 
-  /** The i-th spilled partition's entries, read back from disk (0 <= i < spilledPartCount()). */
-  spilledPart(i: number): ScanTableState {
-    const part = this.spilledParts()[i];
-    if (!part) throw new Error(`no spilled partition ${i} (${this.spilledPartCount()} on disk)`);
-    return this.readPart(part);
+  /** Pieces of the last planSpilledPieces. */
+  spilledPieceCount(): number {
+    return this.pieces.length;
+  }
+
+  /** The i-th piece's partitions, read back from disk: self-contained states whose entries add up when merged. */
+  spilledPiece(i: number): ScanTableState[] {
+    const piece = this.pieces[i];
+    if (!piece) throw new Error(`no spilled piece ${i} (${this.pieces.length} planned)`);
+    return piece.map((part) => this.readPart(part));
   }
 
   private spilledParts(): RunPart[] {

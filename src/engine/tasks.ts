@@ -72,7 +72,7 @@ export type ShardTask =
   | { op: 'add'; windowSeconds: number; batch: FlowBatchData; capacityHint?: number; oneBucket?: boolean }
   | { op: 'finalize'; windowSeconds: number; opts: FinalizeOptions; outbound: OutboundThresholds }
   | { op: 'export'; windowSeconds: number }
-  /** A checkpoint in pieces: 'exportParts' says how many, 'exportPart' encodes piece k (0: the tables, then one per spilled partition). */
+  /** A checkpoint in pieces: 'exportParts' says how many, 'exportPart' encodes piece k (0: the tables, then the spilled partitions, a few a piece). */
   | { op: 'exportParts'; windowSeconds: number }
   | { op: 'exportPart'; windowSeconds: number; part: number }
   | { op: 'import'; windowSeconds: number; state: Uint8Array; shard: number; shards: number }
