@@ -151,14 +151,18 @@ describe.skipIf(SKIP)('cluster: Redis + BullMQ workers (issue 8)', () => {
     expect(others.some((w) => w.lines.some((l) => l.includes(`done ${k.job} `)))).toBe(true);
     expect(logs()).toMatch(new RegExp(`stalled ${k.job.replace(/\./g, '\\.')}`));
 
-    // the default stage: convert steps wrote replay files, the detect steps read them
-    expect(readdirSync(join(store, 'runs', 'kill-test', 'groups')).filter((n) => n.endsWith('.fsr'))).toHaveLength(3);
+    // the default stage: each convert step wrote one replay file per partition, each detect step read its own
+    const replays = readdirSync(join(store, 'runs', 'kill-test', 'groups')).filter((n) => n.endsWith('.fsr')).sort();
+    expect(replays).toEqual([0, 1, 2].flatMap((g) => Array.from({ length: P }, (_, p) => `g000${g}.part-${p}-of-${P}.fsr`)).sort());
     const out = folder(join(store, 'runs', 'kill-test', 'out'));
     expect(Object.keys(out)).toEqual(Object.keys(reference));
     expect(comparableOverReplay(out)).toEqual(comparableOverReplay(reference));
     for (const name of Object.keys(reference)) if (name !== 'summary.json') expect(out[name], name).toBe(reference[name]);
     const summary = JSON.parse(out['summary.json']!);
-    expect(summary.files.map((f: any) => f.path)).toEqual(['g0000.fsr', 'g0001.fsr', 'g0002.fsr', join(root, 'missing.log')]);
+    expect(summary.files.map((f: any) => f.path)).toEqual([0, 1, 2].map((g) => `g000${g}.part-*-of-${P}.fsr`).concat(join(root, 'missing.log')));
+    // the partitions' files together are the groups' data once: their bytes add up in the summary
+    const groupBytes = replays.reduce((n, f) => n + statSync(join(store, 'runs', 'kill-test', 'groups', f)).size, 0);
+    expect(summary.files.slice(0, 3).reduce((n: number, f: any) => n + f.bytes, 0)).toBe(groupBytes);
     expect(summary.files.slice(0, 3).flatMap((f: any) => f.replay.sources).sort()).toEqual(
       ['a.log', 'b.log.gz', 'AWSLogs/210987654321/vpcflowlogs/eu-west-1/2023/11/15/c.log'].map((f) => join(root, 'logs', f)).sort(),
     );

@@ -58,7 +58,10 @@ export const runPrefix = (run: string) => `runs/${run}`;
 export const planKey = (run: string) => `${runPrefix(run)}/plan.json`;
 export const groupName = (g: number) => `g${String(g).padStart(4, '0')}`;
 export const groupManifestKey = (run: string, g: number) => `${runPrefix(run)}/groups/${groupName(g)}.json`;
-export const replayKey = (run: string, g: number) => `${runPrefix(run)}/groups/${groupName(g)}.fsr`;
+export const groupsPrefix = (run: string) => `${runPrefix(run)}/groups`;
+/** Group g's replay file of partition p of P (as `convert --partitions` names its files). */
+export const partitionReplayName = (g: number, p: number, count: number) => `${groupName(g)}.part-${p}-of-${count}.fsr`;
+export const partitionReplayKey = (run: string, g: number, p: number, count: number) => `${groupsPrefix(run)}/${partitionReplayName(g, p, count)}`;
 export const partialKey = (run: string, p: number, count: number) => `${runPrefix(run)}/partials/partial-${p}-of-${count}.fsp`;
 export const outputPrefix = (run: string) => `${runPrefix(run)}/out`;
 export const configKey = (run: string, option: string) => `${runPrefix(run)}/config/${option}`;

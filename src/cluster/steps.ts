@@ -3,22 +3,26 @@
  * store and returns at once when it is there: a step retried after a crash, or
  * resubmitted after Redis lost its jobs, costs nothing when its work was done.
  *
- * The convert step of an input group writes one replay file of the group (stage
- * `replay`: parsed once, here) or copies the files as they are (stage `copy`). Each
- * detect step reads every group's output with --partition p/P. When `flowsieve convert`
- * can write one replay file per partition, the manifest lists them (`byPartition`) and a
- * detect step reads only its own: `convertGroup` and `partitionSlots` are the places.
+ * The convert step of an input group parses the group's files once and writes one replay
+ * file per partition (stage `replay`, as `convert --partitions P` does: the manifest lists
+ * them in `byPartition`), or copies the files as they are (stage `copy`). The detect step
+ * of partition p reads every group's file of partition p (with --partition p/P), so on an
+ * object store it fetches 1/P of the converted data, not all of it. Manifests of runs
+ * converted before there were per-partition files name one file per group (`replay`),
+ * which every detect step reads, skipping the other partitions' blocks by the index.
  */
 import { stat } from 'node:fs/promises';
 import { detect, type DetectResult, type FileReport } from '../engine/run.js';
 import { newCounters } from '../flow/sink.js';
-import { convert } from '../replay/convert.js';
+import { join } from 'node:path';
+import { convertPartitioned } from '../replay/convert.js';
 import { detectOptionsFrom } from '../cli/common.js';
 import { runSettings, writeResults } from '../cli/commands/detect.js';
 import { analysisPlan, runAnalysis } from '../cli/analysis.js';
 import { decodePartial, encodePartial, mergePartials, toPartial } from './partial.js';
 import {
-  FILE_OPTIONS, groupManifestKey, groupName, loadPlan, outputPrefix, partialKey, replayKey, stagedKey, type PlannedFile, type RunPlan,
+  FILE_OPTIONS, groupManifestKey, groupName, groupsPrefix, loadPlan, outputPrefix, partialKey, partitionReplayKey, partitionReplayName,
+  stagedKey, type PlannedFile, type RunPlan,
 } from './plan.js';
 import { ensureDetectFlow, type StepData, type StepName } from './queue.js';
 import type { Store } from './store.js';
@@ -35,8 +39,8 @@ export interface StepContext {
 export interface GroupManifest {
   group: number;
   files: Array<{ index: number; size: number; key?: string }>; // key: the staged copy (stage copy)
-  replay?: string; // the group's replay file (stage replay)
-  byPartition?: string[]; // one replay file per partition (when convert can write them)
+  replay?: string; // the group's one replay file (stage replay, runs converted before byPartition)
+  byPartition?: string[]; // the group's replay file of each partition (stage replay)
 }
 
 export async function runStep(ctx: StepContext, name: StepName, data: StepData): Promise<Record<string, unknown>> {
@@ -62,19 +66,26 @@ async function convertGroup(ctx: StepContext, plan: RunPlan, g: number): Promise
   for (const { file } of files) await checkUnchanged(file);
   const manifest: GroupManifest = { group: g, files: [] };
   if (plan.stage === 'replay') {
-    const key = replayKey(plan.run, g);
+    // one pass over the group's files, one replay file per partition (each written whole or not at all)
+    const P = plan.partitions;
     let records = 0;
-    const size = await withOptionFiles(ctx.store, plan, [], async (values) =>
-      ctx.store.putWith(key, async (out) => {
+    await withOptionFiles(ctx.store, plan, [], async (values) =>
+      ctx.store.writeFolder(groupsPrefix(plan.run), async (dir) => {
         const opts = detectOptionsFrom({ ...values, workers: ctx.workers }, files.map((f) => f.file.path));
-        const r = await convert({ ...opts, out });
-        records = r.totals.records;
+        const rs = await convertPartitioned({ ...opts, out: join(dir, `${groupName(g)}.fsr`) }, P, (p) => join(dir, partitionReplayName(g, p, P)));
+        records = rs[0]?.totals.records ?? 0;
       }),
     );
     manifest.files = files.map(({ index, file }) => ({ index, size: file.size }));
-    manifest.replay = key;
+    manifest.byPartition = Array.from({ length: P }, (_, p) => partitionReplayKey(plan.run, g, p, P));
+    let replayBytes = 0;
+    for (const key of manifest.byPartition) {
+      const size = await ctx.store.size(key);
+      if (size === undefined) throw new Error(`${key} is not in the store after the conversion wrote it`);
+      replayBytes += size;
+    }
     await ctx.store.put(manifestKey, JSON.stringify(manifest));
-    return { files: files.length, records, replayBytes: size };
+    return { files: files.length, records, replayBytes };
   }
   for (const { index, file } of files) {
     const key = stagedKey(plan.run, g, index, file.display);
@@ -122,10 +133,11 @@ async function partitionSlots(store: Store, plan: RunPlan, p: number): Promise<S
   const unreadable = plan.files.filter((f) => f.error).map((f) => ({ unreadable: f }));
   if (plan.stage === 'replay') {
     // the groups' replay files, named by their place in the store, then the files that could not be read
-    const replays = manifests.map((m) => {
-      const key = m.byPartition?.[p] ?? m.replay!;
-      return { key, display: `${groupName(m.group)}.fsr` };
-    });
+    const replays = manifests.map((m) =>
+      m.byPartition
+        ? { key: m.byPartition[p]!, display: partitionReplayName(m.group, p, m.byPartition.length) }
+        : { key: m.replay!, display: `${groupName(m.group)}.fsr` },
+    );
     return [...replays, ...unreadable];
   }
   // every file where a single detect lists it, under the name it gives it
