@@ -313,17 +313,24 @@ export class ScanTable {
   private hold(batch: FlowBatchData): void {
     // in runs of records every part has room for, so that the per-record loop has no rare
     // branch: a branch first taken after the loop is optimised (a part filling up) throws
-    // the optimised code away and has it compiled again, a dozen times a run
-    const run = Math.max(1, Math.min(HOLD_RUN, Math.floor(this.pendingRows / PENDING_PARTS)));
-    for (let from = 0; from < batch.n; from += run) this.holdRange(batch, from, Math.min(batch.n, from + run), this.roomFor(run));
+    // the optimised code away and has it compiled again, a dozen times a run. The buffer
+    // grows (or is added) only once a part is full, as it would record by record.
+    for (let from = 0; from < batch.n; ) {
+      const p = this.roomForOne();
+      const to = Math.min(batch.n, from + Math.min(HOLD_RUN, p.minFree()));
+      this.holdRange(batch, from, to, p);
+      from = to;
+    }
   }
 
-  /** The pending buffer, with room for `rows` more records in every part (grown, or its records added, if not). */
-  private roomFor(rows: number): PendingRows {
+  /** The pending buffer, with room for one more record in every part (grown, or its records added, if not). */
+  private roomForOne(): PendingRows {
     let p = this.pending;
     if (!p) p = this.pending = new PendingRows(Math.min(this.pendingRows, 1 << 14));
-    while (p.minFree() < rows && p.cap < this.pendingRows) p = this.pending = p.grown(Math.min(this.pendingRows, p.cap * 4));
-    if (p.minFree() < rows) this.flush();
+    if (p.minFree() === 0) {
+      if (p.cap < this.pendingRows) p = this.pending = p.grown(Math.min(this.pendingRows, p.cap * 4));
+      else this.flush();
+    }
     return p;
   }
 
