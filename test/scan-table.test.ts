@@ -8,12 +8,13 @@ const INBOUND = 1; // Feed.inbound (a const enum: not in the compiled module)
 const W = 21600;
 
 /** A batch of inbound TCP/22 records from `src` (IPv4 as a number) to `dsts` destinations. */
-function batchOf(src: number, dsts: number, dstBase = 0x0a000000) {
-  const b = allocBatch(dsts);
-  for (let i = 0; i < dsts; i++) {
+/** n inbound records of one source (or of src(i)) to dstBase + i * dstStep, port 22. */
+function batchOf(src: number | ((i: number) => number), n: number, dstBase = 0x0a000000, dstStep = 1) {
+  const b = allocBatch(n);
+  for (let i = 0; i < n; i++) {
     b.feed[i] = INBOUND;
-    b.src.set([0, 0, 0xffff, src], i * 4);
-    b.dst.set([0, 0, 0xffff, dstBase + i], i * 4);
+    b.src.set([0, 0, 0xffff, typeof src === 'number' ? src : src(i)], i * 4);
+    b.dst.set([0, 0, 0xffff, dstBase + i * dstStep], i * 4);
     b.proto[i] = 6;
     b.dport[i] = 22;
     b.packets[i] = 1;
@@ -21,7 +22,7 @@ function batchOf(src: number, dsts: number, dstBase = 0x0a000000) {
     b.start[i] = 1700006400 + (i % 60);
     b.end[i] = b.start[i]! + 1;
   }
-  b.n = dsts;
+  b.n = n;
   return b;
 }
 
@@ -88,19 +89,7 @@ describe('scan table: a table that starts small', () => {
     // table grows. Far probes once walked the cluster this made (tens of thousands of
     // slots a lookup); now each far probe moves to another part of the index.
     const sources = 40000;
-    const b = allocBatch(sources);
-    for (let k = 0; k < sources; k++) {
-      b.feed[k] = INBOUND;
-      b.src.set([0, 0, 0xffff, (0x2d000000 + Math.imul(k, 2654435761)) >>> 0], k * 4);
-      b.dst.set([0, 0, 0xffff, 0x0a000001], k * 4);
-      b.proto[k] = 6;
-      b.dport[k] = 22;
-      b.packets[k] = 1;
-      b.bytes[k] = 40;
-      b.start[k] = 1700006400;
-      b.end[k] = 1700006401;
-    }
-    b.n = sources;
+    const b = batchOf((k) => (0x2d000000 + Math.imul(k, 2654435761)) >>> 0, sources, 0x0a000001, 0);
     const t = new ScanTable(W, 1 << 10, 1, 1 << 15);
     t.addBatch(b);
     t.addBatch(b);

@@ -101,18 +101,15 @@ function runTask(task: ShardTask): unknown {
       const reply: FinalizeReply = { ...r, memory, outbound, tableBytes: r.tableBytes + s.outbound.heldBytes, tableEntries: r.tableEntries + s.outbound.n };
       return reply;
     }
-    case 'export':
-      // entries spilled past --max-memory are part of the state (read back for the export)
-      return encodeState({ inbound: s.inbound.exportState(), outbound: s.outbound.exportState(), spilled: bound.spilledStates() });
-    case 'exportParts':
-      bound.planSpilledPieces();
-      return 1 + bound.spilledPieceCount();
-    case 'exportPart':
-      // spilled partitions a few at a time: a checkpoint never holds more than one piece in memory
-      if (task.part === 0) return encodeState({ inbound: s.inbound.exportState(), outbound: s.outbound.exportState() });
-      return encodeState({ spilled: bound.spilledPiece(task.part - 1) });
+    case 'exportPieceCount':
+      return 1 + bound.spilledPieces().length;
+    case 'exportPiece':
+      // entries spilled past --max-memory are part of the state: read back a few partitions
+      // a piece, so that an export never holds more than one piece in memory
+      if (task.piece === 0) return encodeState({ inbound: s.inbound.exportState(), outbound: s.outbound.exportState() });
+      return encodeState({ spilled: bound.spilledPiece(task.piece - 1) });
     case 'import': {
-      // a whole state ('export'), or one piece of one ('exportPart': the tables, or a spilled partition)
+      // one piece of a state (exportPiece): the tables, or spilled partitions
       const st = decodeState<{ inbound?: ScanTableState; outbound?: OutboundState; spilled?: ScanTableState[] }>(task.state);
       const mine = { shard: task.shard, shards: task.shards };
       // merged under --max-memory as records are added: spilling again if they do not fit

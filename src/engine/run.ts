@@ -355,26 +355,26 @@ export class Engine {
     };
   }
 
-  /** Every shard's accumulators, serialised (msgpackr + lz4), all at once (small states; a checkpoint uses exportPieces). */
-  async exportState(): Promise<Uint8Array[]> {
-    await this.drain();
-    const task: ShardTask = { op: 'export', windowSeconds: this.opts.windowSeconds };
-    return (await Promise.all(this.shardPools.map((p) => p.run(task)))) as Uint8Array[];
-  }
-
   /**
-   * The same state as exportState, one piece at a time: each shard's tables, then each
-   * partition it spilled past --max-memory, read back from disk only when asked for. A
-   * checkpoint writes each piece before it asks for the next, so it holds one in memory,
-   * however much was spilled. importState takes the pieces like whole states.
+   * Every shard's accumulators, serialised (msgpackr + lz4), one piece at a time: each
+   * shard's tables, then the partitions it spilled past --max-memory, read back from disk
+   * only when asked for. A checkpoint writes each piece before it asks for the next, so it
+   * holds one in memory, however much was spilled. importState takes the pieces back.
    */
   async *exportPieces(): AsyncGenerator<Uint8Array> {
     await this.drain();
     const W = this.opts.windowSeconds;
     for (const pool of this.shardPools) {
-      const parts = (await pool.run({ op: 'exportParts', windowSeconds: W } satisfies ShardTask)) as number;
-      for (let part = 0; part < parts; part++) yield (await pool.run({ op: 'exportPart', windowSeconds: W, part } satisfies ShardTask)) as Uint8Array;
+      const pieces = (await pool.run({ op: 'exportPieceCount', windowSeconds: W } satisfies ShardTask)) as number;
+      for (let piece = 0; piece < pieces; piece++) yield (await pool.run({ op: 'exportPiece', windowSeconds: W, piece } satisfies ShardTask)) as Uint8Array;
     }
+  }
+
+  /** exportPieces, all held at once (small states: tests, tools). */
+  async exportState(): Promise<Uint8Array[]> {
+    const out: Uint8Array[] = [];
+    for await (const piece of this.exportPieces()) out.push(piece);
+    return out;
   }
 
   /**

@@ -316,21 +316,22 @@ export class ScanTable {
     // the optimised code away and has it compiled again, a dozen times a run. The buffer
     // grows (or is added) only once a part is full, as it would record by record.
     for (let from = 0; from < batch.n; ) {
-      const p = this.roomForOne();
-      const to = Math.min(batch.n, from + Math.min(HOLD_RUN, p.minFree()));
+      let p = (this.pending ??= new PendingRows(Math.min(this.pendingRows, 1 << 14)));
+      let free = p.minFree();
+      if (free === 0) {
+        p = this.makeRoom(p);
+        free = p.minFree();
+      }
+      const to = Math.min(batch.n, from + Math.min(HOLD_RUN, free));
       this.holdRange(batch, from, to, p);
       from = to;
     }
   }
 
-  /** The pending buffer, with room for one more record in every part (grown, or its records added, if not). */
-  private roomForOne(): PendingRows {
-    let p = this.pending;
-    if (!p) p = this.pending = new PendingRows(Math.min(this.pendingRows, 1 << 14));
-    if (p.minFree() === 0) {
-      if (p.cap < this.pendingRows) p = this.pending = p.grown(Math.min(this.pendingRows, p.cap * 4));
-      else this.flush();
-    }
+  /** A part of the pending buffer is full: a larger buffer, or (at its largest) its records added. */
+  private makeRoom(p: PendingRows): PendingRows {
+    if (p.cap < this.pendingRows) return (this.pending = p.grown(Math.min(this.pendingRows, p.cap * 4)));
+    this.flush();
     return p;
   }
 

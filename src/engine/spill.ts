@@ -168,8 +168,6 @@ export class BoundedAccumulator {
   /** windows with entries in the spill file (what is left of them after a finalisation) */
   private windowsOnDisk = new Set<number>();
   private readonly runs: RunPart[][] = [];
-  /** Spilled partitions grouped for a checkpoint (planSpilledPieces). */
-  private pieces: RunPart[][] = [];
   private dropped: Uint8Array | null = null;
   private readonly droppedInfo = new Map<number, DroppedPartition>();
   private readonly words = new Uint32Array(4);
@@ -281,28 +279,17 @@ export class BoundedAccumulator {
   }
 
   /**
-   * Every spilled entry, as self-contained states (one per spilled partition of each run;
-   * entries of one key in several of them add up when merged): a checkpoint of a shard
-   * that spilled must hold them too. All of them at once ('export'); a checkpoint reads
-   * them a few at a time (planSpilledPieces, spilledPiece).
+   * The spilled partitions grouped into export pieces: consecutive partitions until a piece
+   * holds a quarter of the table's entry limit (at least 4,096 entries), so that a piece
+   * stays a fraction of --max-memory and an export is not thousands of round trips. A
+   * function of what is on disk, so the same between one export's calls.
    */
-  spilledStates(): ScanTableState[] {
-    return this.spilledParts().map((part) => this.readPart(part));
-  }
-
-  /**
-   * The spilled partitions grouped into checkpoint pieces: consecutive partitions until a
-   * piece holds a quarter of the table's entry limit (at least 4,096 entries), so that a
-   * piece stays a fraction of --max-memory and a checkpoint is not thousands of round trips.
-   * Fixed until the next call (the shard answers 'exportParts' with it).
-   */
-  planSpilledPieces(): void {
+  spilledPieces(): RunPart[][] {
     const budget = Math.max(1 << 12, Number.isFinite(this.limitEntries) ? Math.floor(this.limitEntries / 4) : 1 << 20);
-    const parts = this.spilledParts();
     const pieces: RunPart[][] = [];
     let cur: RunPart[] = [];
     let entries = 0;
-    for (const part of parts) {
+    for (const part of this.spilledParts()) {
       if (cur.length > 0 && entries + part.entries > budget) {
         pieces.push(cur);
         cur = [];
@@ -312,18 +299,17 @@ export class BoundedAccumulator {
       entries += part.entries;
     }
     if (cur.length > 0) pieces.push(cur);
-    this.pieces = pieces;
+    return pieces;
   }
 
-  /** Pieces of the last planSpilledPieces. */
-  spilledPieceCount(): number {
-    return this.pieces.length;
-  }
-
-  /** The i-th piece's partitions, read back from disk: self-contained states whose entries add up when merged. */
+  /**
+   * The i-th piece's partitions, read back from disk: self-contained states (entries of one
+   * key in several of them add up when merged).
+   */
   spilledPiece(i: number): ScanTableState[] {
-    const piece = this.pieces[i];
-    if (!piece) throw new Error(`no spilled piece ${i} (${this.pieces.length} planned)`);
+    const pieces = this.spilledPieces();
+    const piece = pieces[i];
+    if (!piece) throw new Error(`no spilled piece ${i} (${pieces.length} on disk)`);
     return piece.map((part) => this.readPart(part));
   }
 

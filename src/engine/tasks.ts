@@ -71,10 +71,9 @@ export interface BatchMessage {
 export type ShardTask =
   | { op: 'add'; windowSeconds: number; batch: FlowBatchData; capacityHint?: number; oneBucket?: boolean }
   | { op: 'finalize'; windowSeconds: number; opts: FinalizeOptions; outbound: OutboundThresholds }
-  | { op: 'export'; windowSeconds: number }
-  /** A checkpoint in pieces: 'exportParts' says how many, 'exportPart' encodes piece k (0: the tables, then the spilled partitions, a few a piece). */
-  | { op: 'exportParts'; windowSeconds: number }
-  | { op: 'exportPart'; windowSeconds: number; part: number }
+  /** The state in pieces: 'exportPieceCount' says how many, 'exportPiece' encodes piece k (0: the tables, then the spilled partitions, a few a piece). */
+  | { op: 'exportPieceCount'; windowSeconds: number }
+  | { op: 'exportPiece'; windowSeconds: number; piece: number }
   | { op: 'import'; windowSeconds: number; state: Uint8Array; shard: number; shards: number }
   | { op: 'stats'; windowSeconds: number }
   | ReplayShardTask // replay files and conversion (src/replay/shard-ops.ts)

@@ -39,6 +39,24 @@ export class FlowRecord {
   region = 0;
   iface = 0;
   instance = 0;
+
+  /**
+   * The fields a reader's line may leave out, set to what leaving them out means
+   * (unknown counts, flags, action and direction; no interface or instance) and the
+   * reader's cloud, account and region ids.
+   */
+  clearOptional(cloud: number, account: number, region: number): void {
+    this.packets = NaN;
+    this.bytes = NaN;
+    this.tcpFlags = -1;
+    this.action = Action.unknown;
+    this.direction = Direction.unknown;
+    this.cloud = cloud;
+    this.account = account;
+    this.region = region;
+    this.iface = 0;
+    this.instance = 0;
+  }
 }
 
 export interface Reject {

@@ -188,17 +188,8 @@ class AwsParser implements LineParser {
   /** The record's fields before a line is read: what a line that does not give them means. */
   private resetRecord(): void {
     const r = this.sink.rec;
-    r.packets = NaN;
-    r.bytes = NaN;
-    r.tcpFlags = -1;
+    r.clearOptional(Cloud.aws, this.defaultAccount, this.defaultRegion);
     r.end = -1;
-    r.action = Action.unknown;
-    r.direction = Direction.unknown;
-    r.cloud = Cloud.aws;
-    r.account = this.defaultAccount;
-    r.region = this.defaultRegion;
-    r.iface = 0;
-    r.instance = 0;
   }
 
   private parseLine(buf: Uint8Array, s: number, e: number, line: number, offset: number): void {

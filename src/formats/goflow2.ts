@@ -23,7 +23,6 @@
  * its README, say) is not read: its lines are rejected with a note to compact the file.
  */
 import { parseAddressBytes } from '../net/address.js';
-import { Action, Direction } from '../flow/types.js';
 import type { FlowSink } from '../flow/sink.js';
 import type { LineParser, LineReader, ReaderContext } from './types.js';
 import { EpochUnit, HASH_SEED, NameTable, cloudOf, hashStep, epochSecondsExact, parseDecimal, parseProtocol, unitName } from './netflow-common.js';
@@ -142,16 +141,7 @@ class Goflow2Parser implements LineParser {
     const r = this.sink.rec;
     r.sport = 0;
     r.dport = 0;
-    r.packets = NaN;
-    r.bytes = NaN;
-    r.tcpFlags = -1;
-    r.action = Action.unknown;
-    r.direction = Direction.unknown;
-    r.cloud = this.cloud;
-    r.account = this.account;
-    r.region = this.region;
-    r.iface = 0;
-    r.instance = 0;
+    r.clearOptional(this.cloud, this.account, this.region);
     this.receivedSec = this.startSec = this.endSec = 0;
     this.srcState = this.dstState = 0;
     this.proto = -1;

@@ -25,7 +25,6 @@
  * is kept as the interface, for outbound alerts.
  */
 import { parseAddressBytes } from '../net/address.js';
-import { Action, Direction } from '../flow/types.js';
 import type { FlowSink } from '../flow/sink.js';
 import type { LineParser, LineReader, ReaderContext } from './types.js';
 import { NOT_A_NUMBER, cloudOf, parseDateTimeMs, parseDecimal, parseProtocol, parseTcpFlags, MIN_PLAUSIBLE_SECONDS, MAX_SECONDS } from './netflow-common.js';
@@ -209,16 +208,7 @@ class NfdumpParser implements LineParser {
   private record(layout: Layout, buf: Uint8Array, s: number, e: number, line: number, offset: number): void {
     const roles = layout.roles;
     const r = this.sink.rec;
-    r.packets = NaN;
-    r.bytes = NaN;
-    r.tcpFlags = -1;
-    r.action = Action.unknown;
-    r.direction = Direction.unknown;
-    r.cloud = this.cloud;
-    r.account = this.account;
-    r.region = this.region;
-    r.iface = 0;
-    r.instance = 0;
+    r.clearOptional(this.cloud, this.account, this.region);
     let startMs = -1;
     let endMs = -1;
     let durationMs = -1;

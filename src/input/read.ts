@@ -20,11 +20,6 @@ export class InputError extends Error {
   }
 }
 
-/**
- * Lines that start in [start, end) of a plain file. A line that crosses `end` is read to
- * its end; a chunk that starts inside a line leaves that line to the previous chunk.
- * Returns the number of lines consumed.
- */
 let blockBuffer: Buffer | null = null;
 
 /**
@@ -36,6 +31,11 @@ function readBuffer(): Buffer {
   return (blockBuffer ??= Buffer.allocUnsafe(BLOCK));
 }
 
+/**
+ * Lines that start in [start, end) of a plain file. A line that crosses `end` is read to
+ * its end; a chunk that starts inside a line leaves that line to the previous chunk.
+ * Returns the number of lines consumed.
+ */
 export function readLineRange(path: string, start: number, end: number, parser: LineParser, maxLineBytes: number): number {
   const fd = openSync(path, 'r');
   try {

@@ -136,20 +136,25 @@ async function convertInto(opts: ConvertOptions, outputs: OutputFile[]): Promise
   }
 }
 
+/** Block k of `from`'s index, appended to `out` at file offset `offset`. */
+function pushBlock(out: BlockIndex, from: BlockIndex, k: number, offset: number): void {
+  out.offset.push(offset);
+  out.length.push(from.length[k]!);
+  out.bucket.push(from.bucket[k]!);
+  out.rows.push(from.rows[k]!);
+  out.minTime.push(from.minTime[k]!);
+  out.maxTime.push(from.maxTime[k]!);
+  out.inbound!.push(from.inbound![k]!);
+  out.outbound!.push(from.outbound![k]!);
+}
+
 /** The blocks with keep[k], offsets from the first kept block. */
 function subsetIndex(all: BlockIndex, keep: boolean[]): BlockIndex {
   const out: BlockIndex = { offset: [], length: [], bucket: [], rows: [], minTime: [], maxTime: [], inbound: [], outbound: [] };
   let at = 0;
   for (let k = 0; k < all.offset.length; k++) {
     if (!keep[k]) continue;
-    out.offset.push(at);
-    out.length.push(all.length[k]!);
-    out.bucket.push(all.bucket[k]!);
-    out.rows.push(all.rows[k]!);
-    out.minTime.push(all.minTime[k]!);
-    out.maxTime.push(all.maxTime[k]!);
-    out.inbound!.push(all.inbound![k]!);
-    out.outbound!.push(all.outbound![k]!);
+    pushBlock(out, all, k, at);
     at += all.length[k]!;
   }
   return out;
@@ -212,16 +217,7 @@ function joinIndexes(parts: PartResult[]): BlockIndex {
   let base = 0;
   for (const p of parts) {
     const b = p.blocks;
-    for (let k = 0; k < b.offset.length; k++) {
-      out.offset.push(base + b.offset[k]!);
-      out.length.push(b.length[k]!);
-      out.bucket.push(b.bucket[k]!);
-      out.rows.push(b.rows[k]!);
-      out.minTime.push(b.minTime[k]!);
-      out.maxTime.push(b.maxTime[k]!);
-      out.inbound!.push(b.inbound![k]!);
-      out.outbound!.push(b.outbound![k]!);
-    }
+    for (let k = 0; k < b.offset.length; k++) pushBlock(out, b, k, base + b.offset[k]!);
     base += p.bytes;
   }
   return out;
