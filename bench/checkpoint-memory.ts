@@ -1,7 +1,9 @@
 /**
  * A checkpoint of an engine that spilled past --max-memory: the process's RSS while the
- * accumulators are written out whole (every shard's state, spilled entries included, in
- * memory at once: 'whole') or piece by piece (Engine.exportPieces, as `serve` does: 'pieces').
+ * accumulators are written out piece by piece (Engine.exportPieces, as `serve` does:
+ * 'pieces') or after all pieces are collected (Engine.exportState: 'whole'). Until commit
+ * bc7bfc5 'whole' ran the shards' whole-state export (spilled entries read back all at once),
+ * since removed; build that commit to measure it again.
  *
  *   node dist/bench/checkpoint-memory.js whole|pieces FILE.log [--max-memory-mb 32]
  */
