@@ -119,9 +119,9 @@ async function parseInto(task: ParseTask, sink: FlowSink, result: ParseResult): 
           result.error = { message: task.streamError, offset: -1, line: partial ? result.lines : result.lines + 1 };
         }
       } else {
-        const r = await readGzipLines(task.path, parser, task.maxLineBytes, task.maxDecompressedBytes);
+        const r = await readGzipLines(task.path, parser, task.maxLineBytes, task.maxDecompressedBytes, task.end); // end: the planned size
         result.lines = r.lines;
-        result.bytesIn = statSync(task.path).size;
+        result.bytesIn = r.compressedBytes;
         result.bytesOut = r.decompressedBytes;
         if (r.error) result.error = { message: r.error.message, offset: r.error.offset };
       }
