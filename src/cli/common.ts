@@ -8,7 +8,7 @@ import { DEFAULT_THRESHOLDS, PROFILES, checkWindow, parseDuration, type Threshol
 import type { FormatName } from '../formats/types.js';
 import { supportedFormats } from '../formats/registry.js';
 import { CLOUD_NAMES } from '../flow/types.js';
-import { DEFAULT_RUN, type DetectOptions } from '../engine/run.js';
+import { DEFAULT_RUN, type DetectOptions } from '../engine/types.js';
 import { DEFAULT_OUTBOUND } from '../engine/outbound-table.js';
 import { readListFile, type Cidr } from '../net/cidr.js';
 

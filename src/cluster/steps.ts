@@ -12,7 +12,8 @@
  * which every detect step reads, skipping the other partitions' blocks by the index.
  */
 import { stat } from 'node:fs/promises';
-import { detect, type DetectResult, type FileReport } from '../engine/run.js';
+import { detect } from '../engine/run.js';
+import type { DetectResult, FileReport } from '../engine/types.js';
 import { newCounters } from '../flow/sink.js';
 import { join } from 'node:path';
 import { convertPartitioned } from '../replay/convert.js';

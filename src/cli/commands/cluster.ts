@@ -11,7 +11,8 @@ import { DETECTION_OPTIONS, detectOptionsFrom } from '../common.js';
 import { ANALYSIS_OPTIONS, analysisPlan } from '../analysis.js';
 import { checkRunName, loadPlan, makePlan, planKey, type RunPlan } from '../../cluster/plan.js';
 import { checkRedis, connectionFrom, DEFAULT_QUEUE } from '../../cluster/queue.js';
-import { openStore, type Store } from '../../cluster/store.js';
+import type { Store } from '../../cluster/store.js';
+import { openStore } from '../../cluster/open-store.js';
 import { describeStatus, enqueueRun, runStatus, storedRuns, type RunStatus } from '../../cluster/status.js';
 import { startWorker } from '../../cluster/worker.js';
 

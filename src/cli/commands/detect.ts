@@ -3,7 +3,8 @@ import { mkdirSync, rmSync } from 'node:fs';
 import type { CommandSpec, Parsed } from '../args.js';
 import { UsageError } from '../args.js';
 import { DETECTION_OPTIONS, detectOptionsFrom } from '../common.js';
-import { detect, type DetectResult, type Progress } from '../../engine/run.js';
+import { detect } from '../../engine/run.js';
+import type { DetectResult, Progress } from '../../engine/types.js';
 import { writeAlerts, writeVerdicts } from '../../output/verdicts.js';
 import { buildSummary, humanSummary } from '../../output/summary.js';
 import { writeFileAtomic } from '../../output/files.js';
@@ -12,7 +13,7 @@ import { describeOutcome, recordDetectRun } from '../../store/record.js';
 import { ANALYSIS_OPTIONS, analysisPlan, enrichmentColumns, humanAnalysis, runAnalysis } from '../analysis.js';
 import { writeStats, type Analysis } from '../../stats/index.js';
 import { encodePartial, partialName, toPartial } from '../../cluster/partial.js';
-import type { DetectOptions } from '../../engine/run.js';
+import type { DetectOptions } from '../../engine/types.js';
 
 export const spec: CommandSpec = {
   name: 'detect',
