@@ -17,7 +17,7 @@ import { decodeState, encodeState } from '../engine/codec.js';
 import { mergeEndpointDays } from '../engine/merge.js';
 import { newCounters, type SinkCounters } from '../flow/sink.js';
 import { buildAlerts } from '../detect/outbound.js';
-import { compareVerdicts } from '../output/order.js';
+import { compareVerdicts } from '../engine/order.js';
 import { parseCidr, type Cidr } from '../net/cidr.js';
 import type { DetectOptions, DetectResult, FileReport, ResolvedReject } from '../engine/types.js';
 import type { EndpointDay, KeyVerdict } from '../engine/scan-table.js';

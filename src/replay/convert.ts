@@ -11,7 +11,7 @@ import { basename, dirname, join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { pack } from 'msgpackr';
 import type { SinkCounters } from '../flow/sink.js';
-import { partitionOfBucket, SHARD_BUCKETS } from '../engine/hash.js';
+import { partitionOfBucket, SHARD_BUCKETS } from '../flow/hash.js';
 import { Engine } from '../engine/run.js';
 import type { DetectOptions, FileReport, ResolvedReject } from '../engine/types.js';
 import { FILE_MAGIC, FILE_PREFIX, readReplayHeader, REPLAY_VERSION, type BlockIndex, type ReplayHeader, type ReplaySource } from './file.js';

@@ -16,7 +16,7 @@
  */
 import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import type { Piscina } from 'piscina';
-import { partitionOfBucket } from '../engine/hash.js';
+import { partitionOfBucket } from '../flow/hash.js';
 import type { FileReport, ResolvedReject } from '../engine/types.js';
 import type { InputFile } from '../input/plan.js';
 import { isReplayHead, readReplayHeader, ReplayFileError, type OpenedReplay } from './file.js';

@@ -6,7 +6,7 @@
  */
 import { closeSync, openSync, readSync } from 'node:fs';
 import type { FlowBatchData } from '../flow/batch.js';
-import { partitionOfBucket, SHARD_BUCKETS } from '../engine/hash.js';
+import { partitionOfBucket, SHARD_BUCKETS } from '../flow/hash.js';
 import { CorruptBlockError, decodeBlock, type Column } from './block.js';
 import { readReplayHeader, ROWS_KIND } from './file.js';
 import { blockRows, decodeRows, decodeRowsWhere, RowScratch, type BlockRows } from './row-codec.js';

@@ -1,5 +1,5 @@
 /** Options shared by every command that detects (detect, serve, cluster): inputs, windows, thresholds. */
-import { SHARD_BUCKETS } from '../engine/hash.js';
+import { SHARD_BUCKETS } from '../flow/hash.js';
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import type { OptionSpec, Parsed } from './args.js';
