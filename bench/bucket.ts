@@ -15,8 +15,12 @@
  * bench/out/bucket-<date>.md (ignored by git) and stdout: figures are committed to
  * bench/RESULTS.md on purpose, not by this script.
  *
+ * --base DIR runs another build of flowsieve (a checkout with its own dist/, e.g. the
+ * commit before a change) alongside, in the same rounds: its figures, and whether its
+ * scans.ndjson is byte for byte the same.
+ *
  *   node dist/bench/bucket.js [--records 2000000] [--logs 10] [--hours 6] [--tiny-files 10000]
- *                             [--workers 2] [--rounds 1] [--data bench/data] [--no-duckdb]
+ *                             [--workers 2] [--rounds 1] [--data bench/data] [--no-duckdb] [--base DIR]
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -109,6 +113,7 @@ function smallestFile(dir: string): string {
 
 interface Side {
   fs: { wall: number; cpu: number };
+  base?: { wall: number; cpu: number; same: boolean };
   duck?: { wall: number; cpu: number };
   summary: { records: number; keys: number; tuples: number; scans: number };
   agree?: boolean;
@@ -130,13 +135,20 @@ function duckLines(file: string): string[] {
 }
 
 /** flowsieve and DuckDB over one bucket, alternated, `rounds` times each. */
-function compare(b: Bucket, workers: number, rounds: number, duck: boolean, extra: string[] = []): Side {
+function compare(b: Bucket, workers: number, rounds: number, duck: boolean, base: string | undefined): Side {
   const out = join(tmp, 'fs');
   const fsRuns: Timed[] = [];
+  const baseRuns: Timed[] = [];
   const duckRuns: Timed[] = [];
   let agree = true;
+  let same = true;
   for (let r = 0; r < rounds; r++) {
-    fsRuns.push(timed([process.execPath, CLI, 'detect', join(b.dir, 'AWSLogs'), '--out', out, '--workers', String(workers), '--quiet', ...extra]));
+    fsRuns.push(timed([process.execPath, CLI, 'detect', join(b.dir, 'AWSLogs'), '--out', out, '--workers', String(workers), '--quiet']));
+    if (base) {
+      const baseOut = join(tmp, 'base');
+      baseRuns.push(timed([process.execPath, join(base, 'dist/src/cli/main.js'), 'detect', join(b.dir, 'AWSLogs'), '--out', baseOut, '--workers', String(workers), '--quiet']));
+      if (readFileSync(join(out, 'scans.ndjson'), 'utf8') !== readFileSync(join(baseOut, 'scans.ndjson'), 'utf8')) same = false;
+    }
     if (duck) {
       const keys = join(tmp, 'duck.json');
       duckRuns.push(timed([process.execPath, DUCK, b.dir, '--logs', String(b.logs), '--threads', String(workers), '--out', keys]));
@@ -146,6 +158,7 @@ function compare(b: Bucket, workers: number, rounds: number, duck: boolean, extr
   const s = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
   return {
     fs: med(fsRuns),
+    ...(base ? { base: { ...med(baseRuns), same } } : {}),
     ...(duck ? { duck: med(duckRuns), agree } : {}),
     summary: {
       records: s.totals.records,
@@ -156,18 +169,29 @@ function compare(b: Bucket, workers: number, rounds: number, duck: boolean, extr
   };
 }
 
-function startup(file: string, rounds: number, duck: boolean, logs: number): { plain: number; enriched: number; duck?: number } {
+interface Startup {
+  plain: Timed;
+  enriched: Timed;
+  duck?: Timed;
+}
+
+/** `detect` on one file, start to exit (medians of wall and of CPU), and DuckDB's process on it. */
+function startup(file: string, rounds: number, duck: boolean, logs: number): Startup {
   const out = join(tmp, 'one');
-  const runs = (extra: string[]) => median(Array.from({ length: rounds }, () => timed([process.execPath, CLI, 'detect', file, '--out', out, '--workers', '2', '--quiet', ...extra]).wall));
+  const runs = (args: string[]) => {
+    const rs = Array.from({ length: rounds }, () => timed(args));
+    return { ...med(rs), stdout: '' };
+  };
+  const detect = (extra: string[]) => runs([process.execPath, CLI, 'detect', file, '--out', out, '--workers', '2', '--quiet', ...extra]);
   // DuckDB on the one file: the same statement, its layout's read_csv over one path
   const one = join(tmp, 'one-bucket');
   const rel = file.slice(file.indexOf('AWSLogs/'));
   mkdirSync(join(one, rel, '..'), { recursive: true });
   writeFileSync(join(one, rel), readFileSync(file));
   return {
-    plain: runs(['--no-enrich']),
-    enriched: runs([]),
-    ...(duck ? { duck: median(Array.from({ length: rounds }, () => timed([process.execPath, DUCK, one, '--logs', String(logs), '--threads', '2']).wall)) } : {}),
+    plain: detect(['--no-enrich']),
+    enriched: detect([]),
+    ...(duck ? { duck: runs([process.execPath, DUCK, one, '--logs', String(logs), '--threads', '2']) } : {}),
   };
 }
 
@@ -183,6 +207,7 @@ function main(): void {
   const rounds = Number(opt('rounds', '1'));
   const data = opt('data', join(ROOT, 'bench/data'));
   const duck = !flag('no-duckdb');
+  const base = flag('base') ? opt('base', '') : undefined;
   const lines: string[] = [];
   const date = new Date().toISOString().slice(0, 16).replace('T', ' ');
   try {
@@ -190,13 +215,13 @@ function main(): void {
     const tinyLogs = Math.max(1, Math.ceil(tinyFiles / 288));
     const tiny = bucket(data, tinyFiles * 10, tinyLogs, 24);
     process.stderr.write('bucket...\n');
-    const b = compare(big, workers, rounds, duck);
+    const b = compare(big, workers, rounds, duck, base);
     process.stderr.write('tiny files...\n');
-    const t = compare(tiny, workers, rounds, duck);
+    const t = compare(tiny, workers, rounds, duck, base);
     process.stderr.write('start-up...\n');
     const s = startup(smallestFile(join(big.dir, 'AWSLogs')), Math.max(3, rounds), duck, logs);
     const perRecordCpu = b.fs.cpu / b.summary.records;
-    const perFileCpu = (t.fs.cpu - s.plain - t.summary.records * perRecordCpu) / tiny.files;
+    const perFileCpu = (t.fs.cpu - s.enriched.cpu - t.summary.records * perRecordCpu) / tiny.files;
     lines.push(`### ${date} UTC — \`node dist/bench/bucket.js --records ${records} --logs ${logs} --hours ${hours} --tiny-files ${tinyFiles} --workers ${workers} --rounds ${rounds}\``);
     lines.push('');
     lines.push(
@@ -213,14 +238,24 @@ function main(): void {
       );
     }
     lines.push('');
+    if (base) {
+      for (const [name, r] of [['bucket', b], ['tiny files', t]] as const) {
+        lines.push(
+          `Base build (${base}) on the ${name}: ${f2(r.base!.wall)} s wall, ${f2(r.base!.cpu)} s CPU (this build: ${f2(r.fs.wall / r.base!.wall)}× its wall, ${f2(r.fs.cpu / r.base!.cpu)}× its CPU); ` +
+            `scans.ndjson byte for byte the same: ${r.base!.same ? 'yes' : 'NO'}.`,
+        );
+      }
+    }
     lines.push(
       `Bucket: ${f2((b.fs.cpu / b.summary.records) * 1e6)} µs of CPU a record (flowsieve), ${b.duck ? f2((b.duck.cpu / b.summary.records) * 1e6) : '-'} (DuckDB); ${b.summary.scans} scan keys. ` +
-        `Per-file cost (tiny files: CPU less start-up less records × the bucket's CPU a record, over ${tiny.files} files): **${f2(perFileCpu * 1e6)} µs of CPU a file** ` +
+        `Per-file cost (tiny files: CPU less start-up (with enrichment) less records × the bucket's CPU a record, over ${tiny.files} files): **${f2(perFileCpu * 1e6)} µs of CPU a file** ` +
         `(DuckDB, whole CPU over files: ${t.duck ? f2((t.duck.cpu / tiny.files) * 1e6) : '-'} µs).`,
     );
+    const ms = (x: number) => `${(x * 1000).toFixed(0)} ms`;
     lines.push(
-      `Start-up, \`detect\` on one small file (${statSync(smallestFile(join(big.dir, 'AWSLogs'))).size} B gzip), start to exit: ${(s.plain * 1000).toFixed(0)} ms with --no-enrich, ` +
-        `${(s.enriched * 1000).toFixed(0)} ms with enrichment; DuckDB's process on the same file ${s.duck ? (s.duck * 1000).toFixed(0) + ' ms' : '-'} (ratio ${ratio(s.duck, s.enriched)}).`,
+      `Start-up, \`detect\` on one small file (${statSync(smallestFile(join(big.dir, 'AWSLogs'))).size} B gzip), start to exit: ${ms(s.plain.wall)} wall, ${ms(s.plain.cpu)} CPU with --no-enrich; ` +
+        `${ms(s.enriched.wall)} wall, ${ms(s.enriched.cpu)} CPU with enrichment; DuckDB's process on the same file ${s.duck ? `${ms(s.duck.wall)} wall, ${ms(s.duck.cpu)} CPU` : '-'} ` +
+        `(ratio ${ratio(s.duck?.wall, s.enriched.wall)} wall).`,
     );
     lines.push('');
   } finally {
@@ -231,7 +266,7 @@ function main(): void {
   const outDir = join(ROOT, 'bench/out');
   mkdirSync(outDir, { recursive: true });
   writeFileSync(join(outDir, `bucket-${date.replace(/[ :]/g, '-')}.md`), text + '\n');
-  if (text.includes('| NO |')) process.exitCode = 1;
+  if (text.includes('| NO |') || text.includes(': NO.')) process.exitCode = 1;
 }
 
 main();
