@@ -24,6 +24,7 @@ export interface GroupFile {
   region: string;
   awsFields?: string[];
   headerLine?: string;
+  headUnchecked?: boolean;
 }
 
 export interface ParseTask {
@@ -47,6 +48,8 @@ export interface ParseTask {
   region: string;
   awsFields?: string[];
   headerLine?: string;
+  /** planned from its first line alone (input/plan.ts headError): the head is checked if the file does not inflate whole */
+  headUnchecked?: boolean;
   regionMap?: Record<string, string>;
   cloud?: string;
   shards: number;
@@ -80,6 +83,8 @@ export interface ParseResult {
   lateByWindow: Array<[window: number, records: number]>;
   /** line: where a split gzip stream stopped, counted within this piece (the message says '{line}') */
   error?: { message: string; offset: number; line?: number };
+  /** the file was not read: the error planning gives a damaged head (headUnchecked files only) */
+  planError?: string;
   /** 'files' mode: each file's own result (batches: 0; the task's batches are counted above) */
   files?: ParseResult[];
 }
