@@ -406,11 +406,26 @@ export class SqliteVerdictStore implements VerdictStore {
   private queryScanners(f: ScannerFilter): ScannerRow[] {
     const where = ['day = ?'];
     const args: unknown[] = [f.day];
-    if (f.port !== undefined) (where.push('dst_port = ?'), args.push(f.port));
-    if (f.protocol !== undefined) (where.push('protocol = ?'), args.push(f.protocol));
-    if (f.actor !== undefined) (where.push('actor = ? COLLATE NOCASE'), args.push(f.actor));
-    if (f.country !== undefined) (where.push('country = ? COLLATE NOCASE'), args.push(f.country));
-    if (f.after !== undefined) (where.push('src_key > ?'), args.push(f.after));
+    if (f.port !== undefined) {
+      where.push('dst_port = ?');
+      args.push(f.port);
+    }
+    if (f.protocol !== undefined) {
+      where.push('protocol = ?');
+      args.push(f.protocol);
+    }
+    if (f.actor !== undefined) {
+      where.push('actor = ? COLLATE NOCASE');
+      args.push(f.actor);
+    }
+    if (f.country !== undefined) {
+      where.push('country = ? COLLATE NOCASE');
+      args.push(f.country);
+    }
+    if (f.after !== undefined) {
+      where.push('src_key > ?');
+      args.push(f.after);
+    }
     const rows = this.db
       .prepare(
         `SELECT src, src_key, COUNT(*) AS scan_keys, group_concat(protocol || '/' || dst_port) AS ports, MAX(endpoints) AS max_endpoints,
