@@ -25,6 +25,7 @@ import { defaultMaxMemory, mergeMemoryReports, type RunMemoryReport } from './sp
 import { tmpdir } from 'node:os';
 import { createReadStream } from 'node:fs';
 import { createGunzip } from 'node:zlib';
+import { notAfterFor } from '../input/file-time.js';
 
 export interface DetectOptions {
   inputs: string[];
@@ -64,7 +65,18 @@ export interface DetectOptions {
    * parse thread. Default SPLIT_GZIP_BYTES.
    */
   gzipSplitBytes?: number;
+  /**
+   * Records ending more than this many seconds past the wall clock (or more than a day
+   * past their file's own time, src/input/file-time.ts) are rejected as bad lines.
+   * Default DEFAULT_MAX_FUTURE_SECONDS; negative: no bound.
+   */
+  maxFutureSeconds?: number;
+  /** The wall clock in Unix seconds (tests pin it). */
+  nowSeconds?: () => number;
 }
+
+/** Clock skew a record may have before it counts as stamped in the future (--max-future). */
+export const DEFAULT_MAX_FUTURE_SECONDS = 3600;
 
 /** Compressed size above which one gzip file is parsed by all parse threads (8 MB: larger than an AWS 5-minute object). */
 export const SPLIT_GZIP_BYTES = 8 << 20;
@@ -528,12 +540,15 @@ function planJobs(files: InputFile[], opts: DetectOptions, shards: number, lateB
     regionMap: opts.regionMap,
     cloud: opts.cloud,
   };
+  const now = opts.nowSeconds?.() ?? Date.now() / 1000;
+  const maxFuture = opts.maxFutureSeconds ?? DEFAULT_MAX_FUTURE_SECONDS;
   return async function* () {
     for (let i = 0; i < files.length; i++) {
       const f = files[i]!;
       if (f.error || !f.format || f.format === 'replay') continue; // replay files: src/replay/input.ts
       const base = {
         ...common,
+        notAfter: notAfterFor(f.path, now, maxFuture),
         fileIndex: i,
         path: f.path,
         display: f.display,

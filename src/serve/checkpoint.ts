@@ -20,6 +20,7 @@ import { Packr } from 'msgpackr';
 import type { KeyVerdict, EndpointDay } from '../engine/scan-table.js';
 import type { OutboundAlert } from '../detect/outbound.js';
 import type { FileReport } from '../engine/run.js';
+import type { StreamMark } from './windows.js';
 
 export const CHECKPOINT_VERSION = 3; // 3: framed pieces; 2: one msgpack value (accumulator entries of 52 bytes, words and sums apart)
 const LEGACY_VERSION = 2;
@@ -79,6 +80,8 @@ export interface CheckpointMeta {
   createdAt: number; // Unix ms
   windowSeconds: number;
   maxEnd: number; // newest flow time seen (-Infinity before any)
+  /** Event time per source stream (windows.ts Watermarks); absent in checkpoints from before it. */
+  streams?: Array<[string, StreamMark]>;
   finalizedUpTo: number; // last finalised window (-1 none)
   ledger: LedgerEntry[];
   outbox: Outbox | null;
