@@ -13,7 +13,7 @@ import { mergeEndpointDays } from '../engine/merge.js';
 import { buildAlerts, type OutboundAlert } from '../detect/outbound.js';
 import type { KeyVerdict } from '../engine/scan-table.js';
 import {
-  CHECKPOINT_VERSION, readCheckpoint, removeStaleTemp, writeCheckpoint,
+  CHECKPOINT_VERSION, CheckpointDamaged, readCheckpoint, removeStaleTemp, writeCheckpoint,
   type FileFacts, type LedgerEntry, type Outbox, type ScannerFacts,
 } from './checkpoint.js';
 import { Spool, fileFingerprint, type SpoolFile } from './spool.js';
@@ -146,7 +146,11 @@ export class Sidecar {
     }
     this.engine = new Engine(this.opts.detect);
     if (ckpt) {
-      await this.engine.importState(ckpt.shards);
+      try {
+        await this.engine.importState(ckpt.shards); // pieces are checked against their checksums as they are read
+      } catch (err) {
+        throw new StartError(err instanceof CheckpointDamaged ? err.message : `checkpoint in ${stateDir} cannot be loaded: ${(err as Error).message}`);
+      }
       this.seq = ckpt.seq;
       if (ckpt.streams) this.marks.load(ckpt.streams);
       else this.marks.observe('', ckpt.maxEnd, 'other', ckpt.createdAt / 1000); // written before per-stream watermarks
