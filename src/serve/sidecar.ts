@@ -6,7 +6,7 @@
  * state database and scans.ndjson (idempotently) and the files leave the spool. A kill at
  * any point restarts from the last checkpoint: nothing is lost and nothing counted twice.
  */
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Engine, type DetectOptions, type FinalizeOutput, type IngestResult } from '../engine/run.js';
 import { mergeEndpointDays } from '../engine/merge.js';
@@ -20,7 +20,7 @@ import { Spool, fileFingerprint, type SpoolFile } from './spool.js';
 
 type BatchFile = SpoolFile & { fingerprint: string };
 import { SqliteVerdictStore, StateLockedError, lockState, type VerdictStore } from './store.js';
-import { appendAt } from './append-log.js';
+import { appendAt, repairTornTail } from './append-log.js';
 import { ServeMetrics } from './metrics.js';
 import {
   DEFAULT_IDLE_SECONDS, DEFAULT_LATENESS, Watermarks, closableUpTo, cloudOfFormat, dayComplete, dayOfWindow, dayStart, lateBefore,
@@ -163,6 +163,7 @@ export class Sidecar {
         `the state database (batch ${applied}) does not match the checkpoint (batch ${this.seq}) in ${stateDir}: one of them was replaced or lost`,
       );
     }
+    this.repairLogs(ckpt?.outbox && applied >= ckpt.seq ? ckpt.outbox : null);
     if (ckpt?.outbox && applied < ckpt.seq) {
       this.opts.log(`resuming: applying batch ${ckpt.seq} committed before the last stop`);
       this.apply(ckpt.outbox);
@@ -178,6 +179,26 @@ export class Sidecar {
       `ready: batch ${this.seq}, ${this.ledger.size} file(s) in the ledger, finalised up to ` +
         (this.finalizedUpTo >= 0 ? windowStartText(this.finalizedUpTo + 1, this.W) : 'nothing yet'),
     );
+  }
+
+  /**
+   * scans.ndjson and outbound.ndjson that end inside a line (cut short while serve was
+   * down): the torn line is cut off and, where it belongs to the last batch (`applied`,
+   * the checkpoint's outbox), that batch's lines from it on are written again. Logged.
+   */
+  private repairLogs(applied: Outbox | null): void {
+    const plan = applied ? this.store.plan(applied, this.W) : null;
+    for (const [file, lines] of [[SCANS_FILE, plan?.scanLines ?? []], [ALERTS_FILE, plan?.alertLines ?? []]] as const) {
+      const path = join(this.opts.stateDir, file);
+      const r = repairTornTail(path, lines);
+      if (!r) continue;
+      this.opts.log(
+        `${path} ended inside a line (the file was cut short): removed the torn ${r.cutBytes} byte(s)` +
+          (r.restoredLines
+            ? ` and wrote ${r.restoredLines} line(s) of batch ${applied!.seq} again from the checkpoint`
+            : '; the line is older than the last batch and could not be restored (every verdict is in flowsieve.db)'),
+      );
+    }
   }
 
   /** Files a committed batch ingested but that did not leave the spool before the stop. */
@@ -267,6 +288,7 @@ export class Sidecar {
     const ingest = batch.length
       ? await this.engine.ingest(batch.map((f) => f.path), undefined, { lateBefore: lateBefore(this.finalizedUpTo, this.W) })
       : null;
+    if (ingest && (await this.dropChanged(batch))) return true;
     if (ingest) this.observeStreams(batch, ingest, nowMs / 1000);
     crashPoint('after-ingest');
     const fin = await this.finalizeClosable(closableUpTo(this.marks.value(nowMs / 1000, waiting), this.W));
@@ -335,6 +357,43 @@ export class Sidecar {
     } catch (err) {
       this.opts.log(`cannot move ${f.name} out of the spool: ${(err as Error).message}`);
     }
+  }
+
+  /**
+   * A file deleted, truncated or rewritten while it was read would be committed in part.
+   * Each batch file must still be what the scan saw (size and time); when one is not, the
+   * batch is undone (the accumulators reloaded from the last checkpoint) and the file
+   * reported: read again whole once it is complete, or never if it is gone. True: undone.
+   */
+  private async dropChanged(batch: BatchFile[]): Promise<boolean> {
+    const changed = batch.filter((f) => {
+      try {
+        const st = statSync(f.path);
+        return st.size !== f.size || st.mtimeMs !== f.mtimeMs;
+      } catch {
+        return true;
+      }
+    });
+    if (changed.length === 0) return false;
+    for (const f of changed) {
+      const gone = !existsSync(f.path);
+      this.opts.log(
+        `${f.name}: ${gone ? 'deleted' : 'changed'} while being read: none of its records are counted` +
+          (gone ? ' (put it back in the spool to have it read)' : ' (it is read again, whole, once it has settled)') +
+          `; the batch's other ${batch.length - 1} file(s) are read again`,
+      );
+      this.metrics.files.inc({ result: gone ? 'vanished' : 'changed' });
+    }
+    await this.reloadEngine();
+    return true;
+  }
+
+  /** The accumulators as of the last checkpoint (what a restart would load). */
+  private async reloadEngine(): Promise<void> {
+    await this.engine.close();
+    this.engine = new Engine(this.opts.detect);
+    const ckpt = readCheckpoint(this.opts.stateDir);
+    if (ckpt) await this.engine.importState(ckpt.shards);
   }
 
   /** Each file's newest record moves its stream's event time (files of no records mark the stream as seen). */
