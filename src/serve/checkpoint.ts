@@ -215,6 +215,23 @@ function readLegacy(path: string): Checkpoint {
 export async function writeCheckpoint(stateDir: string, meta: CheckpointMeta, pieces: AsyncIterable<Uint8Array> | Iterable<Uint8Array>): Promise<number> {
   const path = checkpointPath(stateDir);
   const tmp = `${path}.tmp`;
+  try {
+    return await writeFramed(path, tmp, meta, pieces);
+  } catch (err) {
+    // a full disk (or any write error): the previous checkpoint stands, no half file is left
+    rmSync(tmp, { force: true });
+    const e = err as NodeJS.ErrnoException;
+    throw new CheckpointWriteError(
+      `cannot write the checkpoint ${path} (${e.code ? `${e.code}: ` : ''}${e.message.replace(/^\w+: /, '')}); ` +
+        'the previous checkpoint is intact and nothing of this batch was committed: free space on that file system and start serve again',
+    );
+  }
+}
+
+/** Writing a checkpoint failed (a full disk): the message says what to do; no stack trace. */
+export class CheckpointWriteError extends Error {}
+
+async function writeFramed(path: string, tmp: string, meta: CheckpointMeta, pieces: AsyncIterable<Uint8Array> | Iterable<Uint8Array>): Promise<number> {
   const fh = await open(tmp, 'w');
   let bytes = 0;
   try {

@@ -3,7 +3,7 @@ import { mkdirSync, rmSync } from 'node:fs';
 import type { CommandSpec, Parsed } from '../args.js';
 import { UsageError } from '../args.js';
 import { DETECTION_OPTIONS, detectOptionsFrom } from '../common.js';
-import { detect, type DetectResult, type Progress } from '../../engine/run.js';
+import { closeAllEngines, detect, type DetectResult, type Progress } from '../../engine/run.js';
 import { writeAlerts, writeVerdicts } from '../../output/verdicts.js';
 import { buildSummary, humanSummary } from '../../output/summary.js';
 import { writeFileAtomic } from '../../output/files.js';
@@ -11,6 +11,7 @@ import { HistoryStore } from '../../store/history.js';
 import { describeOutcome, recordDetectRun } from '../../store/record.js';
 import { ANALYSIS_OPTIONS, analysisPlan, enrichmentColumns, humanAnalysis, runAnalysis } from '../analysis.js';
 import { writeStats, type Analysis } from '../../stats/index.js';
+import { OutputDirError, prepareOutputDir } from '../../output/writable.js';
 import { encodePartial, partialName, toPartial } from '../../cluster/partial.js';
 import type { DetectOptions } from '../../engine/run.js';
 
@@ -41,11 +42,39 @@ export async function run(args: Parsed): Promise<number> {
   const opts = detectOptionsFrom(v, args.positionals);
   if (v.partials && !opts.partition) throw new UsageError('--partials needs --partition p/P');
   if (v.partials && v.state) throw new UsageError('--state records whole runs: give it to flowsieve merge, not to one partition');
+  // before any input is read: a bad --out must not cost the run
+  for (const [option, dir] of [['--out', v.out], ['--partials', v.partials]] as const) {
+    if (dir === undefined) continue;
+    try {
+      prepareOutputDir(String(dir), option);
+    } catch (err) {
+      if (err instanceof OutputDirError) throw new UsageError(err.message);
+      throw err;
+    }
+  }
   const quiet = Boolean(v.quiet);
   const plan = analysisPlan(v); // opens the IP databases now: a bad path fails before detection
   const history = openHistory(v.state); // before detection: a bad --state fails fast
   if (!quiet && process.stderr.isTTY) opts.onProgress = progressLine;
-  const result = await detect(opts);
+  // stopped by a signal: no spill files are left behind (a killed run's are removed by the next)
+  let signalled = false;
+  const onSignal = (signal: NodeJS.Signals) => {
+    signalled = true;
+    const code = signal === 'SIGINT' ? 130 : 143;
+    setTimeout(() => process.exit(code), 5000).unref(); // threads that do not stop
+    void closeAllEngines().finally(() => process.exit(code));
+  };
+  process.once('SIGTERM', onSignal);
+  process.once('SIGINT', onSignal);
+  let result: DetectResult;
+  try {
+    result = await detect(opts);
+  } catch (err) {
+    if (signalled) await new Promise(() => {}); // the threads were stopped by the signal: its handler exits
+    throw err;
+  }
+  process.off('SIGTERM', onSignal);
+  process.off('SIGINT', onSignal);
   if (!quiet && process.stderr.isTTY) process.stderr.write('\r\x1b[K');
   const settings = runSettings(opts, args.positionals);
   if (v.out) {

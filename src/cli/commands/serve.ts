@@ -10,6 +10,8 @@ import { UsageError } from '../args.js';
 import { DETECTION_OPTIONS, detectOptionsFrom } from '../common.js';
 import { parseDuration } from '../../detect/rules.js';
 import { Sidecar, StartError } from '../../serve/sidecar.js';
+import { CheckpointWriteError } from '../../serve/checkpoint.js';
+import { removeAllSpills } from '../../engine/run.js';
 import { ApiServer, isLoopback, parseListen } from '../../serve/http.js';
 import { dayStart } from '../../serve/windows.js';
 
@@ -116,6 +118,7 @@ export async function run(args: Parsed): Promise<number> {
   const stop = (signal: string) => {
     if (stopping) {
       log(`${signal} again: exiting now (the last checkpoint stands)`);
+      removeAllSpills();
       process.exit(130);
     }
     log(`${signal}: finishing the current batch, then stopping`);
@@ -139,6 +142,7 @@ export async function run(args: Parsed): Promise<number> {
   } catch (err) {
     const usage = err instanceof StartError || err instanceof UsageError;
     if (usage) process.stderr.write(`flowsieve serve: ${(err as Error).message}\n`);
+    else if (err instanceof CheckpointWriteError) log(`failed: ${err.message}`); // a full disk: the message says it all
     else log(`failed: ${(err as Error).stack ?? err}`);
     // crash-only from here: the last checkpoint stands and a restart resumes from it
     setTimeout(() => process.exit(usage ? 1 : 3), 5000).unref();
