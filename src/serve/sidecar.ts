@@ -105,7 +105,10 @@ export class Sidecar {
       idleSeconds: opts.idleSeconds ?? DEFAULT_IDLE_SECONDS,
     });
     mkdirSync(opts.stateDir, { recursive: true });
-    this.spool = new Spool({ dir: opts.spoolDir, doneDir: opts.doneDir, settleMs: opts.settleMs });
+    this.spool = new Spool({
+      dir: opts.spoolDir, doneDir: opts.doneDir, settleMs: opts.settleMs,
+      onSkipped: (path, what) => opts.log(`${path}: skipped, it is ${what} (only regular files are read; move the file itself into the spool)`),
+    });
   }
 
   // ---------------------------------------------------------------------------------
@@ -168,6 +171,7 @@ export class Sidecar {
       this.opts.log(`resuming: applying batch ${ckpt.seq} committed before the last stop`);
       this.apply(ckpt.outbox);
     }
+    this.filesDone = this.store.filesRead(); // /v1/status counts the files of earlier runs too
     this.finishMoves();
     for (const day of this.opts.reprocess) await this.reprocessDay(day);
     this.recordHistory();
