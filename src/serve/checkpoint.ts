@@ -24,7 +24,7 @@ import { Packr } from 'msgpackr';
 import { crc32 } from 'node:zlib';
 import type { KeyVerdict, EndpointDay } from '../engine/scan-table.js';
 import type { OutboundAlert } from '../detect/outbound.js';
-import type { FileReport } from '../engine/run.js';
+import type { FileReport } from '../engine/types.js';
 import type { StreamMark } from './windows.js';
 
 export const CHECKPOINT_VERSION = 4; // 4: CRC-32 of every piece and of the meta; 3: framed pieces; 2: one msgpack value

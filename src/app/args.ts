@@ -6,7 +6,7 @@ import { parseSize } from './size.js';
 
 export interface OptionSpec {
   name: string; // long name without dashes
-  type: 'string' | 'number' | 'boolean' | 'list' | 'size'; // size: bytes, '512M', '2G' (src/cli/size.ts)
+  type: 'string' | 'number' | 'boolean' | 'list' | 'size'; // size: bytes, '512M', '2G' (src/app/size.ts)
   help: string;
   default?: string | number | boolean;
   value?: string; // placeholder in help
@@ -49,7 +49,11 @@ export function parseArgs(spec: CommandSpec, argv: string[]): Parsed {
     const raw = eq >= 0 ? a.slice(eq + 1) : argv[++i];
     if (raw === undefined) throw new UsageError(`option --${name} needs a value`);
     if (o.type === 'size') {
-      values[name] = parseSize(raw, name);
+      try {
+        values[name] = parseSize(raw, name);
+      } catch (err) {
+        throw new UsageError((err as Error).message);
+      }
     } else if (o.type === 'number') {
       const n = Number(raw);
       if (!Number.isFinite(n)) throw new UsageError(`option --${name} needs a number, got '${raw}'`);
