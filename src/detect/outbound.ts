@@ -15,7 +15,7 @@ export interface AllowList {
 }
 
 export interface OutboundAlert {
-  kind: 'horizontal' | 'vertical' | 'own-range-scanner';
+  kind: 'horizontal' | 'vertical' | 'internal' | 'own-range-scanner';
   window: number;
   cloud: string;
   account: string;

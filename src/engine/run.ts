@@ -527,6 +527,7 @@ function planJobs(files: InputFile[], opts: DetectOptions, shards: number, lateB
     maxDecompressedBytes: opts.maxDecompressedBytes,
     regionMap: opts.regionMap,
     cloud: opts.cloud,
+    homeNet: opts.outbound?.homeNet,
   };
   return async function* () {
     for (let i = 0; i < files.length; i++) {

@@ -39,6 +39,8 @@ export interface ParseTask {
   /** Records starting before this Unix second are late (their window is finalised); 0 = none. */
   lateBefore: number;
   windowSeconds: number;
+  /** --home-net CIDRs (SPEC §3): addresses inside count as not public. */
+  homeNet?: readonly string[];
   port: MessagePort;
   /** Int32Array over a SharedArrayBuffer: [0] = batches in flight, for backpressure. */
   inflight: SharedArrayBuffer;
