@@ -371,8 +371,14 @@ export class FlowSink {
     // leave them LAZY and they are interned here for outbound records alone
     const lazy = this.lazy;
     const out = (feed & Feed.outbound) !== 0;
-    b.iface[i] = r.iface !== LAZY ? this.localId(shard, b, r.iface) : out && lazy ? this.localId(shard, b, lazy.iface()) : 0;
-    b.instance[i] = r.instance !== LAZY ? this.localId(shard, b, r.instance) : out && lazy ? this.localId(shard, b, lazy.instance()) : 0;
+    if (feed === Feed.outbound && r.direction === Direction.ingress) {
+      // an internal record logged where it arrived: its ids are the target's, not the source host's
+      b.iface[i] = 0;
+      b.instance[i] = 0;
+    } else {
+      b.iface[i] = r.iface !== LAZY ? this.localId(shard, b, r.iface) : out && lazy ? this.localId(shard, b, lazy.iface()) : 0;
+      b.instance[i] = r.instance !== LAZY ? this.localId(shard, b, r.instance) : out && lazy ? this.localId(shard, b, lazy.instance()) : 0;
+    }
     b.n = i + 1;
     if (b.n === b.feed.length) this.flushShard(shard);
   }
