@@ -15,6 +15,7 @@ export type FormatName =
   | 'gcp-json' // a JSON array of LogEntries (or pretty-printed ones)
   | 'nfdump-csv'
   | 'goflow2'
+  | 'zeek' // Zeek conn.log, TSV or JSON
   | 'replay';
 
 /** Everything a reader knows about the file besides its bytes. */
@@ -62,6 +63,11 @@ export interface LineReader {
   kind: 'lines';
   name: FormatName;
   sniff: Sniffer;
+  /**
+   * The line a later chunk's parser needs to know the columns (ReaderContext.headerLine),
+   * from the file's first 64 KiB; absent: the first non-blank line.
+   */
+  headerLine?: (text: string) => string | undefined;
   open(ctx: ReaderContext): LineParser;
 }
 
