@@ -68,6 +68,8 @@ export interface LineReader {
    * from the file's first 64 KiB; absent: the first non-blank line.
    */
   headerLine?: (text: string) => string | undefined;
+  /** Why a file of this format cannot be read as flows (nfdump's aggregated output), from its first 64 KiB; null: it can. */
+  refuse?: (text: string) => string | null;
   open(ctx: ReaderContext): LineParser;
 }
 
