@@ -11,7 +11,6 @@
  * values as scans.ndjson; an address that is not public carries none.
  */
 import { createHash } from 'node:crypto';
-import { protocolName } from '../stats/services.js';
 
 export const OCSF_VERSION = '1.8.0';
 export const ECS_VERSION = '9.4.0';
@@ -99,7 +98,8 @@ function uid(...parts: Array<string | number | null>): string {
 }
 
 const ms = (iso: string) => Date.parse(iso);
-const portText = (protocol: number, port: number | null) => `${protocolName(protocol)}${port === null ? '' : `/${port}`}`;
+const PROTOCOLS: Record<number, string> = { 1: 'icmp', 6: 'tcp', 17: 'udp', 58: 'icmpv6' };
+const portText = (protocol: number, port: number | null) => `${PROTOCOLS[protocol] ?? `proto ${protocol}`}${port === null ? '' : `/${port}`}`;
 
 function ocsfBase(severity: string, time: number, start: number, end: number, count: number, message: string) {
   const [severity_id, severityName] = SEVERITY[severity] ?? SEVERITY.low!;

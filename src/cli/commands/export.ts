@@ -1,12 +1,12 @@
 /** flowsieve export: lists of scanner IPs to publish or block, from the history. */
-import type { CommandSpec, Parsed } from '../args.js';
-import { UsageError } from '../args.js';
+import type { CommandSpec, Parsed } from '../../app/args.js';
+import { UsageError } from '../../app/args.js';
 import { checkDay } from '../../store/history.js';
 import { actorScanners, dayScanners, persistentScanners, type ScannerList } from '../../store/analysis.js';
 import { writeList } from '../../store/output.js';
 import { writeFileAtomic } from '../../output/files.js';
 import { openPeriod } from './history.js';
-import { EXPORT_FORMATS, exportFormats, writeListFormats, type ExportFormat } from '../export-formats.js';
+import { EXPORT_FORMATS, exportFormats, writeListFormats, type ExportFormat } from '../../app/export-formats.js';
 import { DEFAULT_EXPIRY } from '../../output/blocklists.js';
 
 export const spec: CommandSpec = {

@@ -1,9 +1,9 @@
 /** findings.ocsf.ndjson / findings.ecs.ndjson of a detect run (--findings). */
-import type { DetectResult } from '../engine/run.js';
+import type { DetectResult } from '../engine/types.js';
 import { enrichColumns, type IpFacts } from '../enrich/index.js';
-import { AtomicLineWriter } from './files.js';
-import { findingLines, FINDING_FORMATS, type AlertRow, type FindingFormat, type ScanRow } from './findings.js';
-import { alertRecord, scanRecord } from './verdicts.js';
+import { AtomicLineWriter } from '../output/files.js';
+import { findingLines, FINDING_FORMATS, type AlertRow, type FindingFormat, type ScanRow } from '../output/findings.js';
+import { alertRecord, scanRecord } from '../output/verdicts.js';
 
 /** Formats from `--findings a,b`; throws on an unknown one. */
 export function findingFormats(list: readonly string[] | undefined): FindingFormat[] {
