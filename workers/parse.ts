@@ -24,6 +24,7 @@ export default async function parseChunk(task: ParseTask): Promise<ParseResult> 
       lateBefore: task.lateBefore,
       notAfter: task.notAfter,
       windowSeconds: task.windowSeconds,
+      homeNet: task.homeNet,
       ...(batchRing ? { alloc: (capacity: number) => batchRing.take(capacity) } : {}),
     },
     (shard: number, batch: FlowBatchData) => {

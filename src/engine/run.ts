@@ -429,6 +429,7 @@ function planJobs(files: InputFile[], opts: DetectOptions, shards: number, lateB
     maxDecompressedBytes: opts.maxDecompressedBytes,
     regionMap: opts.regionMap,
     cloud: opts.cloud,
+    homeNet: opts.outbound?.homeNet,
   };
   const now = opts.nowSeconds?.() ?? Date.now() / 1000;
   const maxFuture = opts.maxFutureSeconds ?? DEFAULT_MAX_FUTURE_SECONDS;
