@@ -174,7 +174,8 @@ export class FlowSink {
   /** Late records by window (rare: a Map is fine). */
   readonly lateByWindow = new Map<number, number>();
   private readonly lateBefore: number;
-  private readonly notAfter: number;
+  /** Records ending after this Unix second are rejected; set per file in a 'files' task. */
+  notAfter: number;
   private readonly home: HomeNet;
 
   constructor(
