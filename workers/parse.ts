@@ -23,7 +23,9 @@ export default async function parseChunk(task: ParseTask): Promise<ParseResult> 
       partition: task.partition,
       maxRejectsKept: task.maxRejects,
       lateBefore: task.lateBefore,
+      notAfter: task.notAfter,
       windowSeconds: task.windowSeconds,
+      homeNet: task.homeNet,
       ...(batchRing ? { alloc: (capacity: number) => batchRing.take(capacity) } : {}),
     },
     (shard: number, batch: FlowBatchData) => {
@@ -69,6 +71,7 @@ async function parseFiles(task: ParseTask, sink: FlowSink): Promise<ParseResult>
     sink.lateByWindow.clear();
     sink.formatChange = null;
     sink.lazy = null; // the next file's parser sets its own
+    sink.notAfter = f.notAfter || Infinity; // each file its own bound (its name may carry its time)
     const lines = readerFor(f.format)?.kind === 'lines';
     const one: ParseTask = { ...task, ...f, files: undefined, chunkIndex: 0, mode: !lines ? 'document' : f.gzip ? 'gzip' : 'range', start: 0, end: f.size };
     const r = emptyResult(f.fileIndex, 0, newCounters(), []);

@@ -25,6 +25,8 @@ export interface GroupFile {
   awsFields?: string[];
   headerLine?: string;
   headUnchecked?: boolean;
+  /** Records ending after this Unix second are rejected (stamped in the future); 0 = no bound. */
+  notAfter: number;
 }
 
 export interface ParseTask {
@@ -60,7 +62,11 @@ export interface ParseTask {
   maxDecompressedBytes: number;
   /** Records starting before this Unix second are late (their window is finalised); 0 = none. */
   lateBefore: number;
+  /** Records ending after this Unix second are rejected (stamped in the future); 0 = no bound. */
+  notAfter: number;
   windowSeconds: number;
+  /** --home-net CIDRs (SPEC §3): addresses inside count as not public. */
+  homeNet?: readonly string[];
   port: MessagePort;
   /** Int32Array over a SharedArrayBuffer: [0] = batches in flight, for backpressure. */
   inflight: SharedArrayBuffer;

@@ -252,7 +252,11 @@ function describe(path: string, opts: PlanOptions): InputFile {
   if (!reader) return { ...base, format, error: `format '${format}' is not supported yet` };
   base.format = format;
   if (format === 'aws-text') base.awsFields = awsHeaderOf(head, text) ?? opts.awsFields;
-  if (reader.kind === 'lines') base.headerLine = firstNonBlankLine(text);
+  if (reader.kind === 'lines') {
+    const refused = reader.refuse?.(text);
+    if (refused) return { ...base, error: refused };
+    base.headerLine = reader.headerLine?.(text) ?? firstNonBlankLine(text);
+  }
   return base;
 }
 
