@@ -456,9 +456,21 @@ function planJobs(files: InputFile[], opts: DetectOptions, shards: number, lateB
     for (let i = 0; i < files.length; i++) {
       const f = files[i]!;
       if (f.error || !f.format || f.format === 'replay') continue; // replay files: src/replay/input.ts
+      const notAfter = notAfterFor(f.path, now, maxFuture);
+      if (f.path !== '-' && whole(f)) {
+        // a file read whole by one thread: with others, in one 'files' task
+        group.push({ fileIndex: i, path: f.path, display: f.display, format: f.format, gzip: f.gzip, size: f.size, account: f.account, region: f.region, awsFields: f.awsFields, headerLine: f.headerLine, headUnchecked: f.headUnchecked, notAfter });
+        groupBytes += weight(f);
+        if (groupBytes >= budget || group.length >= MAX_GROUP_FILES) {
+          yield groupJob(group, common);
+          group = [];
+          groupBytes = 0;
+        }
+        continue;
+      }
       const base = {
         ...common,
-        notAfter: notAfterFor(f.path, now, maxFuture),
+        notAfter,
         fileIndex: i,
         path: f.path,
         display: f.display,
@@ -470,17 +482,6 @@ function planJobs(files: InputFile[], opts: DetectOptions, shards: number, lateB
         headerLine: f.headerLine,
         headUnchecked: f.headUnchecked,
       };
-      if (f.path !== '-' && whole(f)) {
-        // a file read whole by one thread: with others, in one 'files' task
-        group.push({ fileIndex: i, path: f.path, display: f.display, format: f.format, gzip: f.gzip, size: f.size, account: f.account, region: f.region, awsFields: f.awsFields, headerLine: f.headerLine, headUnchecked: f.headUnchecked, notAfter: base.notAfter });
-        groupBytes += weight(f);
-        if (groupBytes >= budget || group.length >= MAX_GROUP_FILES) {
-          yield groupJob(group, common);
-          group = [];
-          groupBytes = 0;
-        }
-        continue;
-      }
       if (f.path === '-') {
         let chunk = 0;
         for await (const { bytes, offset } of stdinChunks(opts)) {
