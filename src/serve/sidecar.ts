@@ -628,6 +628,10 @@ export class Sidecar {
     m.setScannersPerDay(this.store.days());
   }
 
+  get stateDir(): string {
+    return this.opts.stateDir;
+  }
+
   /** The shared history store of the state folder (complete days), once loaded. */
   get historyStore(): HistoryStore | null {
     return this.state === 'ready' ? this.history : null;
