@@ -28,3 +28,16 @@ describe('decompressed_bytes', () => {
     expect(stdin.totals.records).toBe(3000);
   });
 });
+
+describe('peak_table_bytes', () => {
+  it('stays within a --max-memory below the default table size', async () => {
+    const dir = tempDir();
+    const rows = [V2_HEADER];
+    for (let i = 0; i < 40_000; i++) rows.push(v2Line({ src: `81.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`, dst: `10.1.${i % 200}.7`, dport: 443, start: T0 + (i % 3600) }));
+    const file = join(dir, 'flood.log');
+    writeFileSync(file, rows.join('\n') + '\n');
+    const r = await runDetect([file], { maxMemory: 2 << 20, spillDir: dir });
+    expect(r.memory.spills).toBeGreaterThan(0);
+    expect(r.memory.peak_table_bytes).toBeLessThanOrEqual(r.memory.limit_bytes); // it ran 3 % over before
+  });
+});
