@@ -33,7 +33,7 @@ describe('peak_table_bytes', () => {
   it('stays within a --max-memory below the default table size', async () => {
     const dir = tempDir();
     const rows = [V2_HEADER];
-    for (let i = 0; i < 40_000; i++) rows.push(v2Line({ src: `81.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`, dst: `10.1.${i % 200}.7`, dport: 443, start: T0 + (i % 3600) }));
+    for (let i = 0; i < 30_000; i++) rows.push(v2Line({ src: `81.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`, dst: `10.1.${i % 200}.7`, dport: 443, start: T0 + (i % 3600) }));
     const file = join(dir, 'flood.log');
     writeFileSync(file, rows.join('\n') + '\n');
     const r = await runDetect([file], { maxMemory: 2 << 20, spillDir: dir });
