@@ -121,7 +121,7 @@ describe('bit flips in a replay file', () => {
     const base = run(['detect', fsr, '--out', join(dir, 'base'), '--quiet']);
     expect(base.status).toBe(0);
     const want = readFileSync(join(dir, 'base', 'scans.ndjson'), 'utf8');
-    for (const bit of flips(good.length, SLOW ? 16 : 3)) {
+    for (const bit of flips(good.length, SLOW ? 16 : 2)) {
       const copy = join(dir, `f${bit}.fsr`);
       writeFileSync(copy, flipped(good, bit));
       const out = join(dir, `o${bit}`);
