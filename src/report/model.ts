@@ -13,6 +13,7 @@ import type { HistoryStore, Period } from '../store/history.js';
 import { historyFigures, persistentScanners, TOP_PORTS_FOR_PERSISTENT } from '../store/analysis.js';
 import { commonService, portLabel } from '../stats/port-names.js';
 import { networkLabel, type AnalystStats, type GroupStat, type ScansDir } from './scans.js';
+import { alertTable, scannerTable } from './alerts.js';
 
 export interface Dataset {
   label: string;
@@ -43,6 +44,8 @@ export interface TableSpec {
   source: string;
   caption?: string;
   noData?: string;
+  /** HTML: the rows sort by a click on a column heading. */
+  sortable?: boolean;
 }
 
 export interface ReportModel {
@@ -167,6 +170,8 @@ export function buildReport(input: ReportInput): ReportModel {
       noData: persistent.scanners.length ? undefined : 'no scanner was seen on every day of the period on the most scanned ports',
     },
     actorTable(runSide, stats),
+    alertTable(input.scans?.dir, notes),
+    scannerTable(runSide.store, runSide.period, `${runSide.name}, ${periodText(runSide.period)}`),
   ];
 
   // with both sources, say which figure is the run's and which the history's
