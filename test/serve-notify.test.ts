@@ -9,14 +9,17 @@ import { createServer, type Server } from 'node:http';
 import { createServer as createTcpServer } from 'node:net';
 import { createSocket } from 'node:dgram';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tempDir } from './helpers/tmp.js';
 import { V2_HEADER, v2Line, type Flow } from './helpers/aws.js';
 import { T0, clockFile } from './helpers/stream.js';
-import { dropFile, startServe, stopServe, until, type ServeProcess } from './helpers/serve.js';
+import { dropFile, getJson, startServe, stopServe, until, type ServeProcess } from './helpers/serve.js';
+import { Enricher } from '../dist/src/enrich/index.js';
+import { parseAddress } from '../dist/src/net/address.js';
 import { syslog } from '../dist/src/serve/notify.js';
 
+const TOKEN = 'test-token-0123456789abcdef';
 const idOf = (line: string) => createHash('sha256').update(line).digest('hex').slice(0, 32);
 const linesOf = (path: string) => (existsSync(path) ? readFileSync(path, 'utf8').split('\n').filter((l) => l.trim()) : []);
 
@@ -45,6 +48,7 @@ describe('serve: alerts pushed to a webhook and syslog, exactly once across SIGK
   const spool = join(dir, 'spool');
   const state = join(dir, 'state');
   const hook = webhookReceiver();
+  const tokenFile = join(dir, 'token');
   const udp = createSocket('udp4');
   const syslogLines: string[] = [];
   udp.on('message', (m) => syslogLines.push(m.toString('utf8')));
@@ -57,12 +61,13 @@ describe('serve: alerts pushed to a webhook and syslog, exactly once across SIGK
 
   it('delivers every scan key and alert committed before the kill', async () => {
     mkdirSync(spool, { recursive: true });
+    writeFileSync(tokenFile, TOKEN + '\n');
     await new Promise<void>((resolve) => hook.server!.listen(0, '127.0.0.1', resolve));
     const port = (hook.server!.address() as { port: number }).port;
     await new Promise<void>((resolve) => udp.bind(0, '127.0.0.1', resolve));
     const udpPort = udp.address().port;
     const args = ['--spool', spool, '--state', state, '--window', '1h', '--settle', '0', '--poll', '50ms', '--workers', '2',
-      '--webhook', `http://127.0.0.1:${port}/hook`, '--syslog', `udp://127.0.0.1:${udpPort}`, '--no-enrich'];
+      '--webhook', `http://127.0.0.1:${port}/hook`, '--syslog', `udp://127.0.0.1:${udpPort}`, '--token-file', tokenFile];
     const flows: Flow[] = [];
     for (let k = 0; k < 12; k++) flows.push({ src: '45.0.1.1', dst: `10.0.1.${k + 1}`, dport: 22, start: T0 + 60 + k });
     for (let k = 0; k < 120; k++) flows.push({ iface: 'eni-worm', src: '10.0.0.5', dst: `81.2.0.${k + 1}`, dport: 23, start: T0 + 300 + k, action: 'ACCEPT' });
@@ -99,6 +104,18 @@ describe('serve: alerts pushed to a webhook and syslog, exactly once across SIGK
     for (const l of syslogLines) expect(l).toMatch(/^<1(3[0-4]|2\d)>1 \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ \S+ flowsieve \d+ (scan|alert) \[flowsieve@32473 [^\]]*\] \{/);
     const internal = syslogLines.find((l) => l.includes('kind="internal"'))!;
     expect(internal.startsWith('<133>1 ')).toBe(true); // local0 (16) * 8 + notice (5): a low-severity alert
+
+    // serve enriches as detect does: the same country and network, and ?country= filters
+    const facts = (await new Enricher().enrich([{ text: '45.0.1.1', words: parseAddress('45.0.1.1')! }])).facts.get('45.0.1.1')!;
+    expect(facts.country).toMatch(/^[A-Z]{2}$/);
+    const scan = hook.accepted.find((e) => e.type === 'scan' && e.src === '45.0.1.1');
+    expect([scan.country, scan.asn, scan.as_org]).toEqual([facts.country, facts.asn, facts.as_org]);
+    const day = '2023-11-15';
+    const hit = (await getJson(`${serve.url}/v1/scanners?day=${day}&country=${facts.country}`, TOKEN)).body;
+    expect(hit.ignored_filters).toBeUndefined();
+    expect(hit.scanners.map((x: any) => [x.src, x.country])).toEqual([['45.0.1.1', facts.country]]);
+    const miss = (await getJson(`${serve.url}/v1/scanners?day=${day}&country=${facts.country === 'AQ' ? 'ZZ' : 'AQ'}`, TOKEN)).body;
+    expect(miss.scanners).toEqual([]);
     await stopServe(serve);
   }, 90_000);
 
