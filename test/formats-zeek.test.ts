@@ -50,7 +50,7 @@ describe('Zeek conn.log reader', () => {
     { src: '45.9.1.3', dst: '10.0.0.5', sport: 25565, dport: 80, proto: 6, packets: 0, bytes: 0, start: T0 + 5, end: T0 + 5, direction: 0, tcpFlags: 18 },
     { src: '45.9.1.4', dst: '10.0.0.5', sport: 5060, dport: 5060, proto: 17, packets: NaN, bytes: NaN, start: T0 + 6, end: T0 + 6, direction: 0, tcpFlags: -1 },
   ];
-  const pick = (r: Record<string, unknown>) => Object.fromEntries(Object.keys(expected[0]!).map((k) => [k, r[k]]));
+  const pick = (r: object) => Object.fromEntries(Object.keys(expected[0]!).map((k) => [k, (r as Record<string, unknown>)[k]]));
 
   it('reads the TSV form: #fields, - unset, (empty), conn_state, local_orig/local_resp, ICMP type and code', () => {
     const text = [...HEAD, ...conns.map(tsv), '#close\t2024-03-01-11-00-00'].join('\n') + '\n';

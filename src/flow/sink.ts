@@ -129,6 +129,13 @@ export interface SinkOptions {
   lateBefore?: number;
   windowSeconds?: number; // to name the window of a late record
   /**
+   * Records ending after this Unix second are rejected as stamped in the future (the
+   * wall clock plus --max-future, or the file's own time plus a day: src/input/file-time.ts).
+   * One such record would otherwise move the sidecar's watermark past every real one.
+   * 0 (the default) = no bound.
+   */
+  notAfter?: number;
+  /**
    * Where batches come from (default: a fresh ArrayBuffer each). The engine's parse threads
    * take them from a shared ring (batch-ring.ts).
    */
@@ -167,6 +174,8 @@ export class FlowSink {
   /** Late records by window (rare: a Map is fine). */
   readonly lateByWindow = new Map<number, number>();
   private readonly lateBefore: number;
+  /** Records ending after this Unix second are rejected; set per file in a 'files' task. */
+  notAfter: number;
   private readonly home: HomeNet;
 
   constructor(
@@ -174,6 +183,7 @@ export class FlowSink {
     private readonly flush: (shard: number, batch: FlowBatchData) => void,
   ) {
     this.lateBefore = opts.lateBefore ?? 0;
+    this.notAfter = opts.notAfter || Infinity;
     this.home = new HomeNet(opts.homeNet ?? []);
     this.builders = [];
     this.remaps = [];
@@ -241,6 +251,10 @@ export class FlowSink {
     }
     if (!(r.start >= 0 && r.start < 4294967296 && r.end >= 0 && r.end < 4294967296)) {
       this.rejectText(line, offset, 'timestamp out of range (expected Unix seconds)', `${r.start} ${r.end}`);
+      return false;
+    }
+    if (r.end > this.notAfter) {
+      this.rejectText(line, offset, `timestamp in the future (ends after ${new Date(this.notAfter * 1000).toISOString()}: see --max-future)`, `${r.start} ${r.end}`);
       return false;
     }
     if (r.end < r.start) {

@@ -25,8 +25,8 @@
  * is kept as the interface, for outbound alerts.
  */
 import { parseAddressBytes } from '../net/address.js';
-import type { FlowSink } from '../flow/sink.js';
-import type { LineParser, LineReader, ReaderContext } from './types.js';
+import type { LineReader, ReaderContext } from './types.js';
+import { EachLineParser } from './line-parser.js';
 import { NOT_A_NUMBER, cloudOf, parseDateTimeMs, parseDecimal, parseProtocol, parseTcpFlags, MIN_PLAUSIBLE_SECONDS, MAX_SECONDS } from './netflow-common.js';
 
 /** What a column means to the detector. */
@@ -104,17 +104,16 @@ function looksLikeHeaderlessRecord(line: string): boolean {
 
 const decoder = new TextDecoder();
 
-class NfdumpParser implements LineParser {
+class NfdumpParser extends EachLineParser {
   private layout: Layout | null = null;
   private headerError: string | null = null; // the last header named no usable layout
   private inTrailer = false;
-  private readonly sink: FlowSink;
   private readonly cloud: number;
   private readonly account: number;
   private readonly region: number;
 
   constructor(ctx: ReaderContext) {
-    this.sink = ctx.sink;
+    super(ctx.sink);
     this.cloud = cloudOf(ctx.cloud);
     this.account = this.sink.dict.idOf(ctx.account);
     this.region = this.sink.dict.idOf(ctx.region);
@@ -123,30 +122,7 @@ class NfdumpParser implements LineParser {
     if (h && 'layout' in h) this.layout = h.layout;
   }
 
-  lineTooLong(line: number, offset: number): void {
-    this.sink.lineTooLong(line, offset);
-  }
-
-  truncated(line: number, offset: number): void {
-    this.sink.truncatedLine(line, offset);
-  }
-
-  parseLines(buf: Uint8Array, s: number, e: number, firstLine: number, baseOffset: number): number {
-    let line = firstLine;
-    let i = s;
-    while (i < e) {
-      // indexOf is native (many times faster than a byte loop); bytes past e may be stale
-      let j = buf.indexOf(10, i);
-      if (j < 0 || j > e) j = e;
-      this.parseLine(buf, i, j, line, baseOffset + (i - s));
-      line++;
-      i = j + 1;
-    }
-    this.sink.counters.lines += line - firstLine;
-    return line - firstLine;
-  }
-
-  private parseLine(buf: Uint8Array, s: number, e: number, line: number, offset: number): void {
+  protected parseLine(buf: Uint8Array, s: number, e: number, line: number, offset: number): void {
     while (s < e && (buf[s] === 32 || buf[s] === 9 || buf[s] === 13)) s++;
     while (e > s && (buf[e - 1] === 32 || buf[e - 1] === 9 || buf[e - 1] === 13)) e--;
     const c = this.sink.counters;
