@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type { HistoryStore, Period } from '../store/history.js';
 import { readObjects } from '../store/ndjson.js';
 import { networkLabel } from './scans.js';
-import type { TableSpec } from './model.js';
+import type { TableSpec } from './table.js';
 
 const KIND_TEXT: Record<string, string> = {
   horizontal: 'compromised host: outbound scan',

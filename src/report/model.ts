@@ -14,6 +14,7 @@ import { historyFigures, persistentScanners, TOP_PORTS_FOR_PERSISTENT } from '..
 import { commonService, portLabel } from '../stats/port-names.js';
 import { networkLabel, type AnalystStats, type GroupStat, type ScansDir } from './scans.js';
 import { alertTable, scannerTable } from './alerts.js';
+import type { TableSpec } from './table.js';
 
 export interface Dataset {
   label: string;
@@ -36,17 +37,7 @@ export interface ChartSpec {
   noData?: string; // nothing to draw: why
 }
 
-export interface TableSpec {
-  id: string;
-  title: string;
-  columns: string[];
-  rows: Array<Array<string | number | null>>;
-  source: string;
-  caption?: string;
-  noData?: string;
-  /** HTML: the rows sort by a click on a column heading. */
-  sortable?: boolean;
-}
+export type { TableSpec };
 
 export interface ReportModel {
   title: string;
