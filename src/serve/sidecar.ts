@@ -52,6 +52,8 @@ export interface SidecarOptions {
   /** UTC days (YYYY-MM-DD) to rebuild from their files at start. */
   reprocess: string[];
   enricher?: ScannerEnricher;
+  /** After each committed batch: the bytes of scans.ndjson and outbound.ndjson now committed (notify.ts reads up to them). */
+  onCommit?: (sizes: { scans: number; outbound: number }) => void;
   log: (line: string) => void;
   nowMs?: () => number;
 }
@@ -258,6 +260,11 @@ export class Sidecar {
         done();
       };
     });
+  }
+
+  /** Bytes of scans.ndjson and outbound.ndjson that are committed (a reader takes no more). */
+  committedSizes(): { scans: number; outbound: number } {
+    return this.store.appendSizes();
   }
 
   /** Graceful stop: take no more files, let the current batch commit, close everything. */
@@ -516,6 +523,7 @@ export class Sidecar {
     const outbound = appendAt(join(this.opts.stateDir, ALERTS_FILE), recorded.outbound, plan.alertLines);
     if (plan.scanLines.length) crashPoint('after-append');
     this.store.commit(plan, { scans, outbound });
+    this.opts.onCommit?.({ scans, outbound });
     if (this.state !== 'starting') this.recordHistory(); // at start: once the state is whole
   }
 
