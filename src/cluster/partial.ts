@@ -20,7 +20,7 @@ import { buildAlerts } from '../detect/outbound.js';
 import { compareVerdicts } from '../output/order.js';
 import { parseCidr, type Cidr } from '../net/cidr.js';
 import type { DetectOptions, DetectResult, FileReport, ResolvedReject } from '../engine/run.js';
-import type { EndpointDay, KeyVerdict } from '../engine/scan-table.js';
+import type { EndpointDay, KeyVerdict } from '../engine/verdict.js';
 import type { OutboundFinding } from '../engine/outbound-table.js';
 import type { RunMemoryReport } from '../engine/spill.js';
 import { MAX_CORRUPT_LISTED, replayFileError, type ReplayReport } from '../replay/input.js';

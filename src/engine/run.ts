@@ -10,7 +10,7 @@ import { planInputs, chunkRanges, type InputFile } from '../input/plan.js';
 import { addCounters, newCounters, type Reject, type SinkCounters } from '../flow/sink.js';
 import type { FormatName } from '../formats/types.js';
 import type { Thresholds } from '../detect/rules.js';
-import type { EndpointDay, KeyVerdict } from './scan-table.js';
+import type { EndpointDay, KeyVerdict } from './verdict.js';
 import { mergeEndpointDays } from './merge.js';
 import { DEFAULT_OUTBOUND, type OutboundFinding, type OutboundThresholds } from './outbound-table.js';
 import { buildAlerts, type AllowList, type OutboundAlert } from '../detect/outbound.js';

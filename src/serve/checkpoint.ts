@@ -17,7 +17,7 @@ import { closeSync, fsyncSync, fstatSync, openSync, readFileSync, readSync, exis
 import { open, rename } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { Packr } from 'msgpackr';
-import type { KeyVerdict, EndpointDay } from '../engine/scan-table.js';
+import type { KeyVerdict, EndpointDay } from '../engine/verdict.js';
 import type { OutboundAlert } from '../detect/outbound.js';
 import type { FileReport } from '../engine/run.js';
 

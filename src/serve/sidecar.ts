@@ -11,7 +11,7 @@ import { join, resolve } from 'node:path';
 import { Engine, type DetectOptions, type FinalizeOutput, type IngestResult } from '../engine/run.js';
 import { mergeEndpointDays } from '../engine/merge.js';
 import { buildAlerts, type OutboundAlert } from '../detect/outbound.js';
-import type { KeyVerdict } from '../engine/scan-table.js';
+import type { KeyVerdict } from '../engine/verdict.js';
 import {
   CHECKPOINT_VERSION, readCheckpoint, removeStaleTemp, writeCheckpoint,
   type FileFacts, type LedgerEntry, type Outbox, type ScannerFacts,

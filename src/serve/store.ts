@@ -15,7 +15,7 @@ import { isoTime, scanRecord } from '../output/verdicts.js';
 import { alertRecord } from '../output/verdicts.js';
 import { severityOf, type OutboundAlert } from '../detect/outbound.js';
 import { isV4 } from '../net/address.js';
-import type { EndpointDay, KeyVerdict } from '../engine/scan-table.js';
+import type { EndpointDay, KeyVerdict } from '../engine/verdict.js';
 import { dayOfWindow } from './windows.js';
 
 // better-sqlite3 ships no types and @types/better-sqlite3 is not installed: the small
