@@ -60,6 +60,7 @@ export class ScanCore {
   readonly v6 = new V6Intern();
   readonly accounts = new StringDict();
   readonly regions = new StringDict();
+  private readonly addressWords = new Uint32Array(4); // dstText's scratch
   /** Lookups' probes past their bucket's region (a diagnostic: few, unless one source has a crowd of keys). */
   farProbes = 0;
 
@@ -134,7 +135,7 @@ export class ScanCore {
 
   /** Address text of an entry's destination. */
   dstText(e: number): string {
-    const w = new Uint32Array(4);
+    const w = this.addressWords;
     this.v6.wordsOf(this.dstA(e), (this.flags(e) & F_DST6) !== 0, w);
     return formatAddress(w);
   }

@@ -10,7 +10,9 @@
  */
 import { fmix32, mix, SHARD_BUCKETS } from './hash.js';
 import type { ScanCore } from './scan-core.js';
-import { BUCKET_SHIFT, ENTRY_WORDS, F_BYTES, F_DST6, F_PACKETS, F_SRC6, nextPow2, RF, WIN } from './scan-layout.js';
+import {
+  BUCKET_SHIFT, BYT, COUNT_VALUES, DST, ENTRY_WORDS, EP, F_BYTES, F_DST6, F_PACKETS, F_SRC6, FIRST, FLAG_BITS, FLOWS, LAST, nextPow2, PKT, RF, WIN,
+} from './scan-layout.js';
 import type { EndpointDay, FinalizeOptions, FinalizeResult, KeyVerdict } from './verdict.js';
 import { CLOUD_NAMES } from '../flow/types.js';
 import { coefficientOfVariation, failedConditions } from '../detect/rules.js';
@@ -28,7 +30,7 @@ export function finalizeTable(t: ScanCore, opts: FinalizeOptions): FinalizeResul
   // one callback for every bucket (a new closure per call would deoptimise group() each time)
   const onKey = (list: Int32Array): void => {
     const v = keyVerdict(t, list, opts, scratch);
-    if (v.failed.length === 0) days.addScan(v.window, t.srcA(list[0]!), t.flags(list[0]!) & F_SRC6, ((v.protocol << 16) | v.dstPort) >>> 0, scratch.endpoints, scratch.endpointCount);
+    if (v.failed.length === 0) days.addScan(v.window, t.srcA(list[0]!), t.flags(list[0]!) & F_SRC6, ((v.protocol << 16) | v.dstPort) >>> 0, scratch);
     if (v.failed.length === 0 || (opts.nearMisses && v.endpoints >= opts.thresholds.minEndpoints)) verdicts.push(v);
   };
   let keys = 0;
@@ -62,12 +64,12 @@ function entriesByBucket(t: ScanCore, upto: number): { start: Int32Array; order:
 
 /** The features and verdict of one key, from its entries; its endpoints' first entries go to sc.endpoints. */
 function keyVerdict(t: ScanCore, list: Int32Array, opts: FinalizeOptions, sc: Scratch): KeyVerdict {
-  // sort the key's entries by endpoint (cloud+account, dst) so that an endpoint seen
-  // in two regions is one endpoint
-  const ids = Array.from(list);
-  ids.sort((x, y) => t.ep(x) - t.ep(y) || t.dstA(x) - t.dstA(y) || (t.flags(x) & F_DST6) - (t.flags(y) & F_DST6));
-  const m = ids.length;
-  sc.ensure(m);
+  const m = list.length;
+  sc.gather(t, list);
+  // the key's entries by endpoint (cloud+account, dst), so that an endpoint seen in two
+  // regions is one endpoint; ties keep the list's order (the sort is stable)
+  const order = sc.sortByEndpoint(m);
+  const { ep: kEp, dst: kDst, flags: kFl, flows: kF, packets: kP, bytes: kB, first: kFirst, last: kLast, region: kReg } = sc;
   let endpoints = 0;
   let clouds = 0;
   let accounts = 0;
@@ -80,8 +82,10 @@ function keyVerdict(t: ScanCore, list: Int32Array, opts: FinalizeOptions, sc: Sc
   let last = 0;
   let prevEp = -1;
   for (let j = 0; j < m; ) {
-    const e0 = ids[j]!;
-    const epv = t.ep(e0);
+    const j0 = order[j]!;
+    const epv = kEp[j0]!;
+    const dst = kDst[j0]!;
+    const dst6 = kFl[j0]! & F_DST6;
     if (epv !== prevEp) {
       accounts++;
       prevEp = epv;
@@ -94,26 +98,26 @@ function keyVerdict(t: ScanCore, list: Int32Array, opts: FinalizeOptions, sc: Sc
     let hasB = false;
     // one endpoint: consecutive entries with the same (ep, dst)
     let q = j;
-    while (
-      q < m && t.ep(ids[q]!) === epv && t.dstA(ids[q]!) === t.dstA(e0) &&
-      (t.flags(ids[q]!) & F_DST6) === (t.flags(e0) & F_DST6)
-    ) {
-      const e = ids[q]!;
-      fe += t.f(e);
-      if (t.flags(e) & F_PACKETS) {
-        pe += t.p(e);
+    for (; q < m; q++) {
+      const x = order[q]!;
+      if (kEp[x] !== epv || kDst[x] !== dst || (kFl[x]! & F_DST6) !== dst6) break;
+      fe += kF[x]!;
+      if (kFl[x]! & F_PACKETS) {
+        pe += kP[x]!;
         hasP = true;
       }
-      if (t.flags(e) & F_BYTES) {
-        be += t.b(e);
+      if (kFl[x]! & F_BYTES) {
+        be += kB[x]!;
         hasB = true;
       }
-      if (t.first(e) < first) first = t.first(e);
-      if (t.last(e) > last) last = t.last(e);
-      sc.regions[q] = ((epv >>> 30) << 16) | t.region(e);
-      q++;
+      if (kFirst[x]! < first) first = kFirst[x]!;
+      if (kLast[x]! > last) last = kLast[x]!;
+      sc.regions[q] = ((epv >>> 30) << 16) | kReg[x]!;
     }
-    sc.endpoints[endpoints] = e0;
+    sc.endpoints[endpoints] = list[j0]!;
+    sc.endpointEp[endpoints] = epv;
+    sc.endpointDst[endpoints] = dst;
+    sc.endpointFam[endpoints] = dst6;
     sc.fv[endpoints] = fe;
     if (hasP) sc.pv[nP++] = pe;
     if (hasB) sc.bv[nB++] = be;
@@ -238,16 +242,65 @@ class KeyGrouper {
   }
 }
 
-/** Per-key working arrays, reused from key to key. */
-class Scratch {
+/**
+ * Per-key working arrays, reused from key to key. gather() copies the fields of a key's
+ * entries into columns once (the entries lie scattered over the table: reading them in
+ * a comparator cost a cache miss per compare), and the key is sorted and folded there.
+ */
+class Scratch implements KeyEndpoints {
   fv = new Float64Array(64);
   pv = new Float64Array(64);
   bv = new Float64Array(64);
   regions = new Uint32Array(64);
-  /** the first entry of each endpoint of the last key (keyVerdict), endpointCount of them */
+  /** the first entry of each endpoint of the last key (keyVerdict), endpointCount of them, and the endpoint */
   endpoints = new Int32Array(64);
+  endpointEp = new Uint32Array(64);
+  endpointDst = new Uint32Array(64);
+  endpointFam = new Uint8Array(64);
   endpointCount = 0;
-  ensure(m: number): void {
+  // the gathered entries' fields, by position in the key's list
+  ep = new Uint32Array(64);
+  dst = new Uint32Array(64);
+  flags = new Uint8Array(64);
+  region = new Uint32Array(64);
+  flows = new Uint32Array(64);
+  first = new Uint32Array(64);
+  last = new Uint32Array(64);
+  packets = new Float64Array(64);
+  bytes = new Float64Array(64);
+  order = new Uint32Array(64);
+  private readonly byEndpoint = (x: number, y: number): number =>
+    this.ep[x]! - this.ep[y]! || this.dst[x]! - this.dst[y]! || (this.flags[x]! & F_DST6) - (this.flags[y]! & F_DST6) || x - y;
+
+  gather(t: ScanCore, list: Int32Array): void {
+    const m = list.length;
+    this.ensure(m);
+    const { u, d } = t;
+    const { ep, dst, flags, region, flows, first, last, packets, bytes } = this;
+    for (let j = 0; j < m; j++) {
+      const e = list[j]!;
+      const ew = e * ENTRY_WORDS;
+      const rf = u[ew + RF]!;
+      ep[j] = u[ew + EP]!;
+      dst[j] = u[ew + DST]!;
+      flags[j] = (rf >>> 16) & FLAG_BITS;
+      region[j] = rf & 0xffff;
+      flows[j] = u[ew + FLOWS]!;
+      first[j] = u[ew + FIRST]!;
+      last[j] = u[ew + LAST]!;
+      packets[j] = d[e * COUNT_VALUES + PKT]!;
+      bytes[j] = d[e * COUNT_VALUES + BYT]!;
+    }
+  }
+
+  /** Positions 0..m-1 by (account, dst, family), ties by position. */
+  sortByEndpoint(m: number): Uint32Array {
+    const order = this.order.subarray(0, m);
+    for (let j = 0; j < m; j++) order[j] = j;
+    return order.sort(this.byEndpoint);
+  }
+
+  private ensure(m: number): void {
     if (this.fv.length >= m) return;
     const c = nextPow2(m);
     this.fv = new Float64Array(c);
@@ -255,6 +308,19 @@ class Scratch {
     this.bv = new Float64Array(c);
     this.regions = new Uint32Array(c);
     this.endpoints = new Int32Array(c);
+    this.endpointEp = new Uint32Array(c);
+    this.endpointDst = new Uint32Array(c);
+    this.endpointFam = new Uint8Array(c);
+    this.ep = new Uint32Array(c);
+    this.dst = new Uint32Array(c);
+    this.flags = new Uint8Array(c);
+    this.region = new Uint32Array(c);
+    this.flows = new Uint32Array(c);
+    this.first = new Uint32Array(c);
+    this.last = new Uint32Array(c);
+    this.packets = new Float64Array(c);
+    this.bytes = new Float64Array(c);
+    this.order = new Uint32Array(c);
   }
 }
 
@@ -268,6 +334,15 @@ function popcount(x: number): number {
 }
 
 const DAY_SECONDS = 86400;
+
+/** The endpoints of one key (keyVerdict's output): per endpoint, its first entry, cloud and account, dst, dst family. */
+interface KeyEndpoints {
+  endpoints: Int32Array;
+  endpointEp: Uint32Array;
+  endpointDst: Uint32Array;
+  endpointFam: Uint8Array;
+  endpointCount: number;
+}
 
 /**
  * Collects the EndpointDay facts of one finalisation's scans in typed arrays: an
@@ -299,15 +374,15 @@ export class EndpointDays {
     private readonly windowSeconds: number,
   ) {}
 
-  /** A scan key of `window` from source (sA, s6 = F_SRC6 or 0) on port (protocol << 16 | port): its endpoints' entries. */
-  addScan(window: number, sA: number, s6: number, port: number, endpoints: Int32Array, count: number): void {
-    const t = this.t;
+  /** A scan key of `window` from source (sA, s6 = F_SRC6 or 0) on port (protocol << 16 | port), and its endpoints. */
+  addScan(window: number, sA: number, s6: number, port: number, eps: KeyEndpoints): void {
+    const count = eps.endpointCount;
+    const { endpoints, endpointEp, endpointDst, endpointFam } = eps;
     const day = Math.floor((window * this.windowSeconds) / DAY_SECONDS);
     const src = s6 ? sA + 4294967296 : sA;
     if (this.triples + count > this.tDay.length) this.growTriples(this.triples + count);
     for (let j = 0; j < count; j++) {
-      const e = endpoints[j]!;
-      const id = this.idOf(day, t.ep(e), t.dstA(e), t.flags(e) & F_DST6, e);
+      const id = this.idOf(day, endpointEp[j]!, endpointDst[j]!, endpointFam[j]!, endpoints[j]!);
       const k = this.triples++;
       this.tDay[k] = id;
       this.tSrc[k] = src;
@@ -392,12 +467,14 @@ export class EndpointDays {
     const srcText = new Map<number, string>();
     const out: EndpointDay[] = new Array(n);
     for (let i = 0; i < n; i++) {
-      const s = srcs.subarray(start[i]!, start[i + 1]!).sort();
-      const p = ports.subarray(start[i]!, start[i + 1]!).sort();
+      const from = start[i]!;
+      const to = start[i + 1]!;
+      sortRange(srcs, from, to);
+      sortRange(ports, from, to);
       let scanners = 0;
-      for (let j = 0; j < s.length; j++) if (j === 0 || s[j] !== s[j - 1]) scanners++;
+      for (let j = from; j < to; j++) if (j === from || srcs[j] !== srcs[j - 1]) scanners++;
       const portList: number[] = [];
-      for (let j = 0; j < p.length; j++) if (j === 0 || p[j] !== p[j - 1]) portList.push(p[j]!);
+      for (let j = from; j < to; j++) if (j === from || ports[j] !== ports[j - 1]) portList.push(ports[j]!);
       const day = this.dayOf[i]!;
       let dayString = dayText.get(day);
       if (dayString === undefined) dayText.set(day, (dayString = new Date(day * DAY_SECONDS * 1000).toISOString().slice(0, 10)));
@@ -412,7 +489,7 @@ export class EndpointDays {
       };
       if (withSources) {
         const list: string[] = [];
-        for (let j = 0; j < s.length; j++) if (j === 0 || s[j] !== s[j - 1]) list.push(this.sourceText(s[j]!, srcText));
+        for (let j = from; j < to; j++) if (j === from || srcs[j] !== srcs[j - 1]) list.push(this.sourceText(srcs[j]!, srcText));
         d.sources = list.sort();
       }
       out[i] = d;
@@ -428,5 +505,26 @@ export class EndpointDays {
       cache.set(src, (text = formatAddress(w)));
     }
     return text;
+  }
+}
+
+/**
+ * Sort a[from, to) ascending in place: insertion sort for the short runs most
+ * endpoint-days have (a few scanners each), the typed array's sort beyond (a subarray
+ * and a sort call for each of tens of thousands of endpoint-days cost more than the sorting).
+ */
+function sortRange(a: Float64Array | Uint32Array, from: number, to: number): void {
+  if (to - from > 24) {
+    a.subarray(from, to).sort();
+    return;
+  }
+  for (let i = from + 1; i < to; i++) {
+    const x = a[i]!;
+    let j = i - 1;
+    while (j >= from && a[j]! > x) {
+      a[j + 1] = a[j]!;
+      j--;
+    }
+    a[j + 1] = x;
   }
 }
