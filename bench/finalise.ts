@@ -11,6 +11,7 @@
  * (to compare builds: copy dist/bench/{finalise,records}.js into the other build's dist/bench/).
  */
 import { createHash } from 'node:crypto';
+import { pathToFileURL } from 'node:url';
 import { ScanTable } from '../src/engine/scan-table.js';
 import { bucketOf, hashAddress, SHARD_BUCKETS } from '../src/engine/hash.js';
 import { DEFAULT_THRESHOLDS } from '../src/detect/rules.js';
@@ -26,7 +27,7 @@ function arg(name: string, def: number): number {
 }
 
 /** The records as replay blocks: one per bucket, rows sorted by entry, in the file's column form. */
-function replayForms(batches: FlowBatchData[]): Array<{ rows: BlockRows; bucket: number }> {
+export function replayForms(batches: FlowBatchData[]): Array<{ rows: BlockRows; bucket: number }> {
   const total = batches.reduce((s, b) => s + b.n, 0);
   const all = allocBatch(total);
   all.strings = batches[0]!.strings;
@@ -114,4 +115,4 @@ function main(): void {
   console.log(`result digest: ${digest}`);
 }
 
-main();
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) main();

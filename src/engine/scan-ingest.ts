@@ -71,22 +71,25 @@ class WindowOf {
   }
 }
 
+/** Words of a record's key in KeyBuilder.words. */
+export const KEY_WORDS = 6;
+
 /**
- * Builds the table's key of one record into its six fields: src (IPv4 word or IPv6 intern
- * id), protocol << 16 | port, window, cloud << 30 | account id, dst, region id | address
- * families << 16. Batch-local dictionary ids are translated once per batch (startBatch /
- * startBlock), not per record. The one place that decides how a record is keyed.
+ * Builds the table's keys of a batch's records, all at once, into KEY_WORDS words a
+ * record: src (IPv4 word or IPv6 intern id), protocol << 16 | port, window,
+ * cloud << 30 | account id, dst, region id | address families << 16; and each record's
+ * source bucket. Batch-local dictionary ids are translated to the table's once per batch
+ * (or replay block: startBlock). Both ways in for batches (held back: holdRange; added at
+ * once: addRecords) read their keys from here; replay rows (addBlockRows) use its
+ * dictionaries and windows in a loop of their own, for speed. Built in one loop over the
+ * columns, as a vectorised engine does: a per-record builder object read 15 more fields
+ * a record and made the loops 13 % slower (bench/finalise.ts).
  */
 export class KeyBuilder {
-  sA = 0;
-  ppv = 0;
-  w = 0;
-  epv = 0;
-  dA = 0;
-  rf = 0;
-  /** IPv6 addresses of the block's earlier rows in src6 / dst6 (block rows keep them apart) */
-  private ks = 0;
-  private kd = 0;
+  /** keys of the last batch or block: record i's at i * KEY_WORDS (undefined for records not inbound) */
+  words = new Uint32Array(1024 * KEY_WORDS);
+  /** source bucket of each record of the last batch (ofBatch) */
+  buckets = new Uint16Array(1024);
   private accountMap = new Uint32Array(64);
   private regionMap = new Uint32Array(64);
   private mappedStrings: string[] | null = null;
@@ -96,67 +99,65 @@ export class KeyBuilder {
     this.windowOf = new WindowOf(core.windowSeconds);
   }
 
-  /** Before the records of a batch: its dictionary ids mapped to the table's. */
-  startBatch(batch: FlowBatchData): void {
-    this.mapIds(batch.strings, batch.n, batch.feed, batch.account, batch.region);
-    this.windowOf.reset();
+  private ensure(n: number): void {
+    if (this.buckets.length >= n) return;
+    const c = nextPow2(n);
+    this.words = new Uint32Array(c * KEY_WORDS);
+    this.buckets = new Uint16Array(c);
   }
 
-  /** Before the rows of a replay block (their flags carry the feed in the same low bits). */
+  /** The keys and source buckets of a batch's inbound records (addresses in four-word form; IPv4-mapped ones kept as their IPv4 word). */
+  ofBatch(batch: FlowBatchData): void {
+    const { n, feed, src, dst, proto, dport, start, cloud, account, region } = batch;
+    this.mapIds(batch.strings, n, feed, account, region);
+    this.ensure(n);
+    const { words: k, buckets, accountMap, regionMap } = this;
+    const v6 = this.core.v6;
+    const windowOf = this.windowOf.reset();
+    for (let i = 0; i < n; i++) {
+      if ((feed[i]! & Feed.inbound) === 0) continue;
+      const o = i * 4;
+      const ko = i * KEY_WORDS;
+      let fam = 0;
+      if (src[o] === 0 && src[o + 1] === 0 && src[o + 2] === 0xffff) k[ko] = src[o + 3]!;
+      else {
+        k[ko] = v6.intern(src, o);
+        fam = F_SRC6;
+      }
+      if (dst[o] === 0 && dst[o + 1] === 0 && dst[o + 2] === 0xffff) k[ko + 4] = dst[o + 3]!;
+      else {
+        k[ko + 4] = v6.intern(dst, o);
+        fam |= F_DST6;
+      }
+      k[ko + 1] = ((proto[i]! << 16) | dport[i]!) >>> 0;
+      k[ko + 2] = windowOf.of(start[i]!);
+      k[ko + 3] = ((cloud[i]! << 30) | accountMap[account[i]!]!) >>> 0;
+      k[ko + 5] = (regionMap[region[i]!]! | (fam << 16)) >>> 0;
+      buckets[i] = bucketOf(hashAddress(src, o));
+    }
+  }
+
+  /**
+   * Before a replay block's rows are keyed (addBlockRows): its dictionary ids mapped to the
+   * table's (the flags carry the feed in the same low bits as a batch's feed).
+   */
   startBlock(r: BlockRows): void {
     this.mapIds(r.strings, r.n, r.flags, r.account, r.region);
     this.windowOf.reset();
-    this.ks = 0;
-    this.kd = 0;
   }
 
-  /** The key of batch record i (addresses in four-word form; IPv4-mapped ones are kept as their IPv4 word). */
-  ofRecord(batch: FlowBatchData, i: number): void {
-    const { src, dst } = batch;
-    const o = i * 4;
-    let fam = 0;
-    if (src[o] === 0 && src[o + 1] === 0 && src[o + 2] === 0xffff) this.sA = src[o + 3]!;
-    else {
-      this.sA = this.core.v6.intern(src, o);
-      fam = F_SRC6;
-    }
-    if (dst[o] === 0 && dst[o + 1] === 0 && dst[o + 2] === 0xffff) this.dA = dst[o + 3]!;
-    else {
-      this.dA = this.core.v6.intern(dst, o);
-      fam |= F_DST6;
-    }
-    this.rest(fam, batch.proto[i]!, batch.dport[i]!, batch.start[i]!, batch.cloud[i]!, batch.account[i]!, batch.region[i]!);
+  /** The table's id of a batch-local account id (after ofBatch / startBlock). */
+  get accountIds(): Uint32Array {
+    return this.accountMap;
   }
 
-  /** The key of block row i, an inbound row; rows must come in order (skipRow for the others). */
-  ofRow(r: BlockRows, i: number): void {
-    const a = r.af[i]!;
-    let fam = 0;
-    if (a & 1) {
-      this.sA = this.core.v6.intern(r.src6, this.ks * 4);
-      this.ks++;
-      fam = F_SRC6;
-    } else this.sA = r.src[i]!;
-    if (a & 2) {
-      this.dA = this.core.v6.intern(r.dst6, this.kd * 4);
-      this.kd++;
-      fam |= F_DST6;
-    } else this.dA = r.dst[i]!;
-    this.rest(fam, r.proto[i]!, r.dport[i]!, r.start[i]!, (r.flags[i]! >>> 2) & 3, r.account[i]!, r.region[i]!);
+  get regionIds(): Uint32Array {
+    return this.regionMap;
   }
 
-  /** Pass over block row i (not inbound): its IPv6 addresses still take their places. */
-  skipRow(r: BlockRows, i: number): void {
-    const a = r.af[i]!;
-    this.ks += a & 1;
-    this.kd += (a >>> 1) & 1;
-  }
-
-  private rest(fam: number, proto: number, dport: number, start: number, cloud: number, account: number, region: number): void {
-    this.ppv = ((proto << 16) | dport) >>> 0;
-    this.w = this.windowOf.of(start);
-    this.epv = ((cloud << 30) | this.accountMap[account]!) >>> 0;
-    this.rf = (this.regionMap[region]! | (fam << 16)) >>> 0;
+  /** The window of a start time. */
+  window(start: number): number {
+    return this.windowOf.of(start);
   }
 
   /**
@@ -193,14 +194,16 @@ export class KeyBuilder {
 
 /** Add every inbound record of a batch now, in its order. */
 export function addRecords(core: ScanCore, keys: KeyBuilder, last: LastKey, batch: FlowBatchData): void {
-  const { n, feed, src, packets, bytes, start, end } = batch;
-  keys.startBatch(batch);
+  const { n, feed, packets, bytes, start, end } = batch;
+  keys.ofBatch(batch);
+  const { words: k, buckets } = keys;
   last.reset();
   for (let i = 0; i < n; i++) {
     if ((feed[i]! & Feed.inbound) === 0) continue;
-    keys.ofRecord(batch, i);
-    const { sA, ppv, w, epv, dA, rf } = keys;
-    if (!last.same(sA, ppv, w, epv, dA, rf)) last.entry = core.findOrInsert(sA, ppv, w, epv, dA, rf, bucketOf(hashAddress(src, i * 4)));
+    const o = i * KEY_WORDS;
+    if (!last.same(k[o]!, k[o + 1]!, k[o + 2]!, k[o + 3]!, k[o + 4]!, k[o + 5]!)) {
+      last.entry = core.findOrInsert(k[o]!, k[o + 1]!, k[o + 2]!, k[o + 3]!, k[o + 4]!, k[o + 5]!, buckets[i]!);
+    }
     core.accumulate(last.entry, packets[i]!, bytes[i]!, start[i]!, end[i]!);
   }
 }
@@ -209,44 +212,73 @@ export function addRecords(core: ScanCore, keys: KeyBuilder, last: LastKey, batc
  * Add the inbound rows of one replay block of `bucket`, read in the block's own columns
  * (row-codec.ts BlockRows): the replay path, which so never expands a row it adds.
  * Rows are sorted by entry in a block, so most rows skip the lookup.
+ *
+ * This loop keys its rows itself, in the words KeyBuilder.ofBatch writes (the same
+ * dictionaries and window), instead of a KeyBuilder pass first: blocks are a few hundred
+ * rows and the extra pass made this path 20-60 % slower (51 against 84 ms for 1 M rows,
+ * alternated in one process; bench/RESULTS.md, issue 19 shard section).
  */
 export function addBlockRows(core: ScanCore, keys: KeyBuilder, last: LastKey, r: BlockRows, bucket: number): void {
-  const { n, flags, start, dur, packets, bytes } = r;
+  const { n, flags, af, src, dst, src6, dst6, proto, dport, start, dur, packets, bytes, account, region } = r;
+  keys.startBlock(r);
+  const accountMap = keys.accountIds;
+  const regionMap = keys.regionIds;
+  const v6 = core.v6;
   const pkU32 = packets instanceof Uint32Array;
   const byU32 = bytes instanceof Uint32Array;
-  keys.startBlock(r);
   last.reset();
+  let ks = 0; // IPv6 addresses of earlier rows in src6 / dst6
+  let kd = 0;
   for (let i = 0; i < n; i++) {
-    if ((flags[i]! & Feed.inbound) === 0) {
-      keys.skipRow(r, i);
+    const f = flags[i]!;
+    const a = af[i]!;
+    if ((f & Feed.inbound) === 0) {
+      ks += a & 1;
+      kd += (a >>> 1) & 1;
       continue;
     }
-    keys.ofRow(r, i);
-    const { sA, ppv, w, epv, dA, rf } = keys;
+    let sA: number;
+    let fam = 0;
+    if (a & 1) {
+      sA = v6.intern(src6, ks * 4);
+      ks++;
+      fam = F_SRC6;
+    } else sA = src[i]!;
+    let dA: number;
+    if (a & 2) {
+      dA = v6.intern(dst6, kd * 4);
+      kd++;
+      fam |= F_DST6;
+    } else dA = dst[i]!;
+    const ppv = ((proto[i]! << 16) | dport[i]!) >>> 0;
+    const st = start[i]!;
+    const w = keys.window(st);
+    const epv = ((((f >>> 2) & 3) << 30) | accountMap[account[i]!]!) >>> 0;
+    const rf = (regionMap[region[i]!]! | (fam << 16)) >>> 0;
     if (!last.same(sA, ppv, w, epv, dA, rf)) last.entry = core.findOrInsert(sA, ppv, w, epv, dA, rf, bucket);
     const pk = packets[i]!;
     const by = bytes[i]!;
-    const st = start[i]!;
     core.accumulate(last.entry, pkU32 && pk === 0xffffffff ? NaN : pk, byU32 && by === 0xffffffff ? NaN : by, st, st + dur[i]!);
   }
 }
 
-/** Keep records [from, to) of a batch (startBatch done), keyed as the table keys them, to add in bucket order. */
+/** Keep records [from, to) of a batch (keys.ofBatch done), keyed as the table keys them, to add in bucket order. */
 export function holdRange(keys: KeyBuilder, batch: FlowBatchData, from: number, to: number, p: PendingRows): void {
-  const { feed, src, packets, bytes, start, end } = batch;
+  const { feed, packets, bytes, start, end } = batch;
+  const { words: kw, buckets } = keys;
   const k = p.rec;
   const f = p.f64;
   for (let i = from; i < to; i++) {
     if ((feed[i]! & Feed.inbound) === 0) continue;
-    keys.ofRecord(batch, i);
-    const r = p.put(bucketOf(hashAddress(src, i * 4)));
+    const r = p.put(buckets[i]!);
     const ko = r * PENDING_WORDS;
-    k[ko] = keys.sA;
-    k[ko + 1] = keys.ppv;
-    k[ko + 2] = keys.w;
-    k[ko + 3] = keys.epv;
-    k[ko + 4] = keys.dA;
-    k[ko + 5] = keys.rf;
+    const o = i * KEY_WORDS;
+    k[ko] = kw[o]!;
+    k[ko + 1] = kw[o + 1]!;
+    k[ko + 2] = kw[o + 2]!;
+    k[ko + 3] = kw[o + 3]!;
+    k[ko + 4] = kw[o + 4]!;
+    k[ko + 5] = kw[o + 5]!;
     f[r * (PENDING_WORDS / 2) + 3] = packets[i]!;
     f[r * (PENDING_WORDS / 2) + 4] = bytes[i]!;
     k[ko + 10] = start[i]!;

@@ -99,7 +99,7 @@ export class ScanTable extends ScanCore {
 
   /** Keep the batch's inbound records, keyed as the table keys them, to add in bucket order. */
   private hold(batch: FlowBatchData): void {
-    this.keys.startBatch(batch);
+    this.keys.ofBatch(batch);
     // in runs of records every part has room for, so that the per-record loop has no rare
     // branch: a branch first taken after the loop is optimised (a part filling up) throws
     // the optimised code away and has it compiled again, a dozen times a run. The buffer
