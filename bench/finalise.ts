@@ -13,7 +13,7 @@
 import { createHash } from 'node:crypto';
 import { pathToFileURL } from 'node:url';
 import { ScanTable } from '../src/engine/scan-table.js';
-import { bucketOf, hashAddress, SHARD_BUCKETS } from '../src/engine/hash.js';
+import { bucketOf, hashAddress, SHARD_BUCKETS } from '../src/flow/hash.js';
 import { DEFAULT_THRESHOLDS } from '../src/detect/rules.js';
 import { allocBatch, type FlowBatchData } from '../src/flow/batch.js';
 import { gatherRows, entryOrder } from '../src/replay/rows.js';

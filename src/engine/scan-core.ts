@@ -30,7 +30,7 @@
  * the next, far probes landed in the one cluster this grew into and walked to its end,
  * some ten thousand slots a lookup; bench/RESULTS.md, session 3.)
  */
-import { fmix32, mix, SHARD_BUCKETS } from './hash.js';
+import { fmix32, mix, SHARD_BUCKETS } from '../flow/hash.js';
 import { V6Intern } from './v6-intern.js';
 import { StringDict } from '../flow/dict.js';
 import { formatAddress } from '../net/address.js';

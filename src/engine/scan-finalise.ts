@@ -8,7 +8,7 @@
  * stays in cache. Only keys with at least min_endpoints entries can be scans or near
  * misses, so the many one-endpoint keys are counted and passed over without further work.
  */
-import { fmix32, mix, SHARD_BUCKETS } from './hash.js';
+import { fmix32, mix, SHARD_BUCKETS } from '../flow/hash.js';
 import type { ScanCore } from './scan-core.js';
 import {
   BUCKET_SHIFT, BYT, COUNT_VALUES, DST, ENTRY_WORDS, EP, F_BYTES, F_DST6, F_PACKETS, F_SRC6, FIRST, FLAG_BITS, FLOWS, LAST, nextPow2, PKT, RF, WIN,

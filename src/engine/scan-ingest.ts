@@ -4,7 +4,7 @@
  * (KeyBuilder) serves all three ways in: a batch held back (holdRange), a batch added at
  * once (addRecords) and a replay block read in its own columns (addBlockRows).
  */
-import { bucketOf, hashAddress, SHARD_BUCKETS } from './hash.js';
+import { bucketOf, hashAddress, SHARD_BUCKETS } from '../flow/hash.js';
 import type { ScanCore } from './scan-core.js';
 import { F_DST6, F_SRC6, nextPow2 } from './scan-layout.js';
 import type { FlowBatchData } from '../flow/batch.js';

@@ -6,7 +6,7 @@
  * array and its two f64 sums (packets, bytes) in another: 52 bytes, no object per entry.
  */
 
-import { SHARD_BUCKETS } from './hash.js';
+import { SHARD_BUCKETS } from '../flow/hash.js';
 
 export const F_PACKETS = 1;
 export const F_BYTES = 2;

@@ -3,7 +3,7 @@
  * and another table's contents merged in. Entries merge by addition, so tables holding
  * parts of the same keys (shards, checkpoints, machines) combine exactly.
  */
-import { bucketOf, hashAddress, shardOf } from './hash.js';
+import { bucketOf, hashAddress, shardOf } from '../flow/hash.js';
 import type { ScanCore } from './scan-core.js';
 import {
   BYT, COUNT_VALUES, DST, ENTRY_WORDS, EP, F_BYTES, F_PACKETS, F_SRC6, F_DST6, FIRST, FLAG_BITS, FLOWS, LAST, PKT, PP,

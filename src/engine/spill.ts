@@ -23,7 +23,7 @@ import { totalmem } from 'node:os';
 import { join } from 'node:path';
 import type { FlowBatchData } from '../flow/batch.js';
 import { Feed } from '../flow/types.js';
-import { hashAddress } from './hash.js';
+import { hashAddress } from '../flow/hash.js';
 import { ScanTable } from './scan-table.js';
 import { COUNT_VALUES, DST, ENTRY_BYTES, ENTRY_WORDS, EP, F_DST6, F_SRC6, indexSlots, MAX_TABLE_ENTRIES, RF, SRC, type ScanTableState } from './scan-layout.js';
 import { PENDING_ROW_BYTES } from './scan-ingest.js';
@@ -46,6 +46,25 @@ export interface MemoryLimits {
   shard: number;
   /** worker count: the tables lay their index out for this shard's buckets (scan-table.ts) */
   shards?: number;
+  /** The engine's part of its spill files' names (spillPrefix), so that it removes its own on close. */
+  owner?: string;
+}
+
+/** The start of the names of the spill files of one engine of this process. */
+export function spillPrefix(owner: string): string {
+  return `.flowsieve-spill-${process.pid}-${owner}-`;
+}
+
+/** Remove the spill files of one engine (closed, or the process stopping on a signal). */
+export function removeSpills(dir: string, owner: string): void {
+  const prefix = spillPrefix(owner);
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return;
+  }
+  for (const name of names) if (name.startsWith(prefix)) rmSync(join(dir, name), { force: true });
 }
 
 export type MemoryTask = { op: 'memoryLimits'; limits: MemoryLimits };
@@ -347,7 +366,7 @@ export class BoundedAccumulator {
   private newSpillFile(): SpillFile {
     const l = this.limits!;
     if (this.files === 0) removeOrphanSpills(l.dir);
-    const path = join(l.dir, `.flowsieve-spill-${process.pid}-${l.shard}-${Date.now().toString(36)}-${++this.files}`);
+    const path = join(l.dir, `${spillPrefix(l.owner ?? 'x')}${l.shard}-${Date.now().toString(36)}-${++this.files}`);
     return { fd: openSync(path, 'w+'), path, bytes: 0 };
   }
 
@@ -593,7 +612,7 @@ function decodeEntries(frame: Uint8Array): ScanTableState {
  * Spill files of processes that no longer run (killed before they could remove theirs:
  * a sidecar restarted by its supervisor): removed when this process first spills there.
  */
-function removeOrphanSpills(dir: string): void {
+export function removeOrphanSpills(dir: string): void {
   let names: string[];
   try {
     names = readdirSync(dir);
