@@ -51,7 +51,7 @@ export class LastKey {
  * The window of a record's start time, remembered as [lo, hi) seconds: the records of a
  * batch mostly share a window, so most calls compare instead of dividing.
  */
-class WindowOf {
+export class WindowOf {
   private lo = 1;
   private hi = 0;
   private w = 0;
@@ -141,9 +141,9 @@ export class KeyBuilder {
    * Before a replay block's rows are keyed (addBlockRows): its dictionary ids mapped to the
    * table's (the flags carry the feed in the same low bits as a batch's feed).
    */
-  startBlock(r: BlockRows): void {
+  startBlock(r: BlockRows): WindowOf {
     this.mapIds(r.strings, r.n, r.flags, r.account, r.region);
-    this.windowOf.reset();
+    return this.windowOf.reset();
   }
 
   /** The table's id of a batch-local account id (after ofBatch / startBlock). */
@@ -153,11 +153,6 @@ export class KeyBuilder {
 
   get regionIds(): Uint32Array {
     return this.regionMap;
-  }
-
-  /** The window of a start time. */
-  window(start: number): number {
-    return this.windowOf.of(start);
   }
 
   /**
@@ -220,7 +215,7 @@ export function addRecords(core: ScanCore, keys: KeyBuilder, last: LastKey, batc
  */
 export function addBlockRows(core: ScanCore, keys: KeyBuilder, last: LastKey, r: BlockRows, bucket: number): void {
   const { n, flags, af, src, dst, src6, dst6, proto, dport, start, dur, packets, bytes, account, region } = r;
-  keys.startBlock(r);
+  const windowOf = keys.startBlock(r);
   const accountMap = keys.accountIds;
   const regionMap = keys.regionIds;
   const v6 = core.v6;
@@ -252,7 +247,7 @@ export function addBlockRows(core: ScanCore, keys: KeyBuilder, last: LastKey, r:
     } else dA = dst[i]!;
     const ppv = ((proto[i]! << 16) | dport[i]!) >>> 0;
     const st = start[i]!;
-    const w = keys.window(st);
+    const w = windowOf.of(st);
     const epv = ((((f >>> 2) & 3) << 30) | accountMap[account[i]!]!) >>> 0;
     const rf = (regionMap[region[i]!]! | (fam << 16)) >>> 0;
     if (!last.same(sA, ppv, w, epv, dA, rf)) last.entry = core.findOrInsert(sA, ppv, w, epv, dA, rf, bucket);
