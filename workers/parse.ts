@@ -22,6 +22,7 @@ export default async function parseChunk(task: ParseTask): Promise<ParseResult> 
       partition: task.partition,
       maxRejectsKept: task.maxRejects,
       lateBefore: task.lateBefore,
+      notAfter: task.notAfter,
       windowSeconds: task.windowSeconds,
       ...(batchRing ? { alloc: (capacity: number) => batchRing.take(capacity) } : {}),
     },

@@ -35,22 +35,16 @@ export const DETECTION_OPTIONS: OptionSpec[] = [
   { name: 'cloud', type: 'string', help: "cloud name for NetFlow/IPFIX records ('other' by default)", value: 'NAME' },
   { name: 'partition', type: 'string', help: 'process only partition p of P (source-address hash), e.g. 3/8', value: 'p/P' },
   { name: 'batch-size', type: 'number', help: 'records per batch between threads', default: DEFAULT_RUN.batchSize },
-  { name: 'chunk-size', type: 'number', help: 'bytes of a plain file per parse task', default: DEFAULT_RUN.chunkBytes },
-  { name: 'max-line-bytes', type: 'number', help: 'longer lines are rejected', default: DEFAULT_RUN.maxLineBytes },
-  { name: 'max-decompressed-bytes', type: 'number', help: 'per file; stops gzip bombs', default: DEFAULT_RUN.maxDecompressedBytes },
-  { name: 'max-memory', type: 'string', help: 'memory for the accumulators, e.g. 2G or 512M (default: half of the memory available)', value: 'SIZE' },
+  { name: 'chunk-size', type: 'size', help: 'bytes of a plain file per parse task', default: DEFAULT_RUN.chunkBytes },
+  { name: 'max-line-bytes', type: 'size', help: 'longer lines are rejected', default: DEFAULT_RUN.maxLineBytes },
+  { name: 'max-decompressed-bytes', type: 'size', help: 'per file; stops gzip bombs', default: DEFAULT_RUN.maxDecompressedBytes },
+  { name: 'max-memory', type: 'size', help: 'memory for the accumulators, e.g. 2G or 512M (default: half of the memory available)' },
   { name: 'no-spill', type: 'boolean', help: 'past --max-memory drop source partitions (reported) instead of spilling them to disk' },
+  { name: 'max-future', type: 'string', help: 'records ending this far past the clock (or a day past their file name\'s time) are rejected', default: '1h', value: 'DURATION' },
   { name: 'spill-dir', type: 'string', help: 'folder for spill files (default: the temporary folder)', value: 'DIR' },
 ];
 
-/** A size in bytes from "123", "64K", "512M", "2G" or "1T" (powers of 1024). */
-export function parseSize(text: string): number {
-  const m = /^(\d+(?:\.\d+)?)\s*([KMGT]i?B?|B)?$/i.exec(text.trim());
-  if (!m) throw new UsageError(`bad size '${text}' (expected e.g. 512M, 2G)`);
-  const unit = (m[2] ?? 'B')[0]!.toUpperCase();
-  const mult = { B: 1, K: 1024, M: 1024 ** 2, G: 1024 ** 3, T: 1024 ** 4 }[unit]!;
-  return Math.floor(Number(m[1]) * mult);
-}
+export { parseSize } from './size.js';
 
 export function thresholdsFrom(v: Parsed['values']): Thresholds {
   const profile = String(v.profile ?? 'default');
@@ -67,6 +61,15 @@ export function thresholdsFrom(v: Parsed['values']): Thresholds {
   t.maxCvBytes = explicit('max-cv-bytes', DEFAULT_THRESHOLDS.maxCvBytes) ?? t.maxCvBytes;
   t.maxCvFlows = explicit('max-cv-flows', DEFAULT_THRESHOLDS.maxCvFlows) ?? t.maxCvFlows;
   return t;
+}
+
+function durationOption(v: Parsed['values'], name: string): number | undefined {
+  if (v[name] === undefined) return undefined;
+  try {
+    return parseDuration(String(v[name]));
+  } catch (err) {
+    throw new UsageError(`--${name}: ${(err as Error).message}`);
+  }
 }
 
 export function windowFrom(v: Parsed['values']): number {
@@ -151,8 +154,9 @@ export function detectOptionsFrom(v: Parsed['values'], inputs: string[]): Detect
     maxRejects: DEFAULT_RUN.maxRejects,
     maxLineBytes: Number(v['max-line-bytes']),
     maxDecompressedBytes: Number(v['max-decompressed-bytes']),
-    maxMemory: v['max-memory'] === undefined ? undefined : parseSize(String(v['max-memory'])),
+    maxMemory: v['max-memory'] === undefined ? undefined : Number(v['max-memory']),
     spill: !v['no-spill'],
     spillDir: v['spill-dir'] as string | undefined,
+    maxFutureSeconds: durationOption(v, 'max-future'),
   };
 }

@@ -129,6 +129,13 @@ export interface SinkOptions {
   lateBefore?: number;
   windowSeconds?: number; // to name the window of a late record
   /**
+   * Records ending after this Unix second are rejected as stamped in the future (the
+   * wall clock plus --max-future, or the file's own time plus a day: src/input/file-time.ts).
+   * One such record would otherwise move the sidecar's watermark past every real one.
+   * 0 (the default) = no bound.
+   */
+  notAfter?: number;
+  /**
    * Where batches come from (default: a fresh ArrayBuffer each). The engine's parse threads
    * take them from a shared ring (batch-ring.ts).
    */
@@ -165,12 +172,14 @@ export class FlowSink {
   /** Late records by window (rare: a Map is fine). */
   readonly lateByWindow = new Map<number, number>();
   private readonly lateBefore: number;
+  private readonly notAfter: number;
 
   constructor(
     private readonly opts: SinkOptions,
     private readonly flush: (shard: number, batch: FlowBatchData) => void,
   ) {
     this.lateBefore = opts.lateBefore ?? 0;
+    this.notAfter = opts.notAfter || Infinity;
     this.builders = [];
     this.remaps = [];
     this.touched = [];
@@ -237,6 +246,10 @@ export class FlowSink {
     }
     if (!(r.start >= 0 && r.start < 4294967296 && r.end >= 0 && r.end < 4294967296)) {
       this.rejectText(line, offset, 'timestamp out of range (expected Unix seconds)', `${r.start} ${r.end}`);
+      return false;
+    }
+    if (r.end > this.notAfter) {
+      this.rejectText(line, offset, `timestamp in the future (ends after ${new Date(this.notAfter * 1000).toISOString()}: see --max-future)`, `${r.start} ${r.end}`);
       return false;
     }
     if (r.end < r.start) {

@@ -112,6 +112,8 @@ export interface VerdictStore {
   filesForDay(day: string): string[];
   /** Late records so far, over every window (reprocessed days start again from 0). */
   lateRecords(): number;
+  /** Spool files read so far (every batch, across restarts). */
+  filesRead(): number;
   get stateId(): string;
   daysForHistory(finalizedUpTo: number, windowSeconds: number): string[];
   dayForHistory(day: string): ReturnType<SqliteVerdictStore['dayForHistory']>;
@@ -292,6 +294,10 @@ export class SqliteVerdictStore implements VerdictStore {
 
   lateRecords(): number {
     return this.cached('late', () => Number(this.db.prepare<Row>('SELECT COALESCE(SUM(late), 0) AS n FROM windows').get()!.n));
+  }
+
+  filesRead(): number {
+    return Number(this.db.prepare('SELECT COUNT(*) AS n FROM files').get()!.n);
   }
 
   fileWithContent(fingerprint: string): { seq: number; name: string } | null {

@@ -2,12 +2,13 @@
 import type { CommandSpec, Parsed } from '../../app/args.js';
 import { UsageError } from '../../app/args.js';
 import { DETECTION_OPTIONS, detectOptionsFrom } from '../../app/settings.js';
-import { detect } from '../../engine/run.js';
+import { closeAllEngines, detect } from '../../engine/run.js';
 import type { DetectResult, Progress } from '../../engine/types.js';
 import { humanSummary } from '../../output/summary.js';
 import { writeFileAtomic } from '../../output/files.js';
 import { ANALYSIS_OPTIONS, analysisPlan, humanAnalysis, runAnalysis } from '../../app/analysis.js';
 import { historyOptions, openHistory, recordHistory, runSettings, writeResults } from '../../app/results.js';
+import { OutputDirError, prepareOutputDir } from '../../output/writable.js';
 import { encodePartial, partialName, toPartial } from '../../cluster/partial.js';
 import type { DetectOptions } from '../../engine/types.js';
 
@@ -38,11 +39,39 @@ export async function run(args: Parsed): Promise<number> {
   const opts = detectOptionsFrom(v, args.positionals);
   if (v.partials && !opts.partition) throw new UsageError('--partials needs --partition p/P');
   if (v.partials && v.state) throw new UsageError('--state records whole runs: give it to flowsieve merge, not to one partition');
+  // before any input is read: a bad --out must not cost the run
+  for (const [option, dir] of [['--out', v.out], ['--partials', v.partials]] as const) {
+    if (dir === undefined) continue;
+    try {
+      prepareOutputDir(String(dir), option);
+    } catch (err) {
+      if (err instanceof OutputDirError) throw new UsageError(err.message);
+      throw err;
+    }
+  }
   const quiet = Boolean(v.quiet);
   const plan = analysisPlan(v); // opens the IP databases now: a bad path fails before detection
   const history = openHistory(v.state); // before detection: a bad --state fails fast
   if (!quiet && process.stderr.isTTY) opts.onProgress = progressLine;
-  const result = await detect(opts);
+  // stopped by a signal: no spill files are left behind (a killed run's are removed by the next)
+  let signalled = false;
+  const onSignal = (signal: NodeJS.Signals) => {
+    signalled = true;
+    const code = signal === 'SIGINT' ? 130 : 143;
+    setTimeout(() => process.exit(code), 5000).unref(); // threads that do not stop
+    void closeAllEngines().finally(() => process.exit(code));
+  };
+  process.once('SIGTERM', onSignal);
+  process.once('SIGINT', onSignal);
+  let result: DetectResult;
+  try {
+    result = await detect(opts);
+  } catch (err) {
+    if (signalled) await new Promise(() => {}); // the threads were stopped by the signal: its handler exits
+    throw err;
+  }
+  process.off('SIGTERM', onSignal);
+  process.off('SIGINT', onSignal);
   if (!quiet && process.stderr.isTTY) process.stderr.write('\r\x1b[K');
   const settings = runSettings(opts, args.positionals);
   if (v.out) {
