@@ -11,7 +11,7 @@ import { tempDir } from './helpers/tmp.js';
 import { scanner, writeV2, v2Line, V2_HEADER } from './helpers/aws.js';
 import { Sidecar } from '../dist/src/serve/sidecar.js';
 import { CHECKPOINT_FILE, readCheckpoint } from '../dist/src/serve/checkpoint.js';
-import { parseArgs } from '../dist/src/cli/args.js';
+import { parseArgs } from '../dist/src/app/args.js';
 import { spec as detectSpec } from '../dist/src/cli/commands/detect.js';
 import { spec as serveSpec } from '../dist/src/cli/commands/serve.js';
 import { DEFAULT_RUN } from '../dist/src/engine/run.js';

@@ -297,7 +297,7 @@ export class SqliteVerdictStore implements VerdictStore {
   }
 
   filesRead(): number {
-    return Number(this.db.prepare('SELECT COUNT(*) AS n FROM files').get()!.n);
+    return Number(this.db.prepare<Row>('SELECT COUNT(*) AS n FROM files').get()!.n);
   }
 
   fileWithContent(fingerprint: string): { seq: number; name: string } | null {
