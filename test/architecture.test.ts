@@ -36,6 +36,14 @@ describe('the import graph of src/ and workers/', () => {
     expect(layerViolations(graph, LAYERS)).toEqual([]);
   });
 
+  it('reaches the sidecar and the cluster from the command line only through their own commands', () => {
+    const entries = new Set(['src/cli/commands/serve.ts', 'src/cli/commands/cluster.ts']);
+    const reaching = [...graph]
+      .filter(([file]) => file.startsWith('src/cli/') && !entries.has(file))
+      .flatMap(([file, deps]) => deps.filter((d) => /^src\/(serve|cluster)\//.test(d)).map((d) => `${file} -> ${d}`));
+    expect(reaching).toEqual([]);
+  });
+
   it('would fail on one import up, or one import that closes a circle', () => {
     const up = new Map(graph);
     up.set('src/flow/sink.ts', [...graph.get('src/flow/sink.ts')!, 'src/app/settings.ts']);
