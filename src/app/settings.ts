@@ -11,6 +11,7 @@ import { CLOUD_NAMES } from '../flow/types.js';
 import { DEFAULT_RUN, type DetectOptions } from '../engine/types.js';
 import { DEFAULT_OUTBOUND } from '../engine/outbound-table.js';
 import { readListFile, type Cidr } from '../net/cidr.js';
+import { parseHomeNetOption } from '../net/home-net.js';
 
 export const DETECTION_OPTIONS: OptionSpec[] = [
   { name: 'workers', type: 'number', help: 'worker threads (shards)', default: Math.max(1, availableParallelism()) },
@@ -25,6 +26,8 @@ export const DETECTION_OPTIONS: OptionSpec[] = [
   { name: 'max-cv-flows', type: 'number', help: 'scan: CV of flows per endpoint at most', default: DEFAULT_THRESHOLDS.maxCvFlows },
   { name: 'min-targets', type: 'number', help: 'outbound scan: at least this many public targets', default: DEFAULT_OUTBOUND.minTargets },
   { name: 'min-ports', type: 'number', help: 'outbound vertical scan: at least this many ports of one target', default: DEFAULT_OUTBOUND.minPorts },
+  { name: 'min-internal-targets', type: 'number', help: 'internal scan: at least this many non-public targets', default: DEFAULT_OUTBOUND.minInternalTargets },
+  { name: 'home-net', type: 'string', help: "the user's networks on public addresses (CIDR,... or @FILE): they count as not public", value: 'CIDRS' },
   { name: 'allow', type: 'string', help: 'outbound allow list: CIDRs, interface ids, instance ids (one a line)', value: 'FILE' },
   { name: 'own-cidrs', type: 'string', help: "the user's own public ranges: inbound scanners from them are alerted", value: 'FILE' },
   { name: 'format', type: 'string', help: 'force the input format instead of sniffing it', value: 'NAME' },
@@ -103,6 +106,16 @@ function listFrom(path: string, option: string): { cidrs: Cidr[]; names: Set<str
   return list;
 }
 
+/** --home-net CIDRs (commas, or @FILE one a line); undefined when not given. */
+export function homeNetFrom(v: Parsed['values']): string[] | undefined {
+  if (v['home-net'] === undefined) return undefined;
+  try {
+    return parseHomeNetOption(String(v['home-net']), (path) => readFileSync(path, 'utf8'));
+  } catch (err) {
+    throw new UsageError(`--home-net: ${(err as Error).message}`);
+  }
+}
+
 /** DetectOptions from parsed command-line values. */
 export function detectOptionsFrom(v: Parsed['values'], inputs: string[]): DetectOptions {
   const format = v.format as FormatName | undefined;
@@ -139,6 +152,8 @@ export function detectOptionsFrom(v: Parsed['values'], inputs: string[]): Detect
       minPorts: Number(v['min-ports'] ?? DEFAULT_OUTBOUND.minPorts),
       maxCvPackets: t.maxCvPackets,
       maxCvBytes: t.maxCvBytes,
+      minInternalTargets: Number(v['min-internal-targets'] ?? DEFAULT_OUTBOUND.minInternalTargets),
+      homeNet: homeNetFrom(v),
     },
     allow: v.allow ? listFrom(String(v.allow), '--allow') : undefined,
     ownCidrs: v['own-cidrs'] ? listFrom(String(v['own-cidrs']), '--own-cidrs').cidrs : undefined,

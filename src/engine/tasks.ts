@@ -9,13 +9,34 @@ import type { ReplayShardTask } from '../replay/shard-ops.js';
 import type { MemoryReport, MemoryTask } from './spill.js';
 import type { OutboundFinding, OutboundThresholds } from './outbound-table.js';
 
+/**
+ * One file of a 'files' task: many small files parsed by one task into one sink, so that
+ * a file costs no message of its own and its records fill whole batches with the others'.
+ */
+export interface GroupFile {
+  fileIndex: number;
+  path: string;
+  display: string;
+  format: FormatName;
+  gzip: boolean;
+  size: number;
+  account: string;
+  region: string;
+  awsFields?: string[];
+  headerLine?: string;
+  /** Records ending after this Unix second are rejected (stamped in the future); 0 = no bound. */
+  notAfter: number;
+}
+
 export interface ParseTask {
   fileIndex: number;
   chunkIndex: number;
   path: string; // path to open ('' when bytes are given)
   display: string; // path for messages
   format: FormatName;
-  mode: 'range' | 'gzip' | 'document' | 'bytes';
+  mode: 'range' | 'gzip' | 'document' | 'bytes' | 'files';
+  /** 'files' mode: the files, each read whole (fileIndex, path... above are unused) */
+  files?: GroupFile[];
   gzip: boolean;
   start: number;
   end: number;
@@ -41,6 +62,8 @@ export interface ParseTask {
   /** Records ending after this Unix second are rejected (stamped in the future); 0 = no bound. */
   notAfter: number;
   windowSeconds: number;
+  /** --home-net CIDRs (SPEC §3): addresses inside count as not public. */
+  homeNet?: readonly string[];
   port: MessagePort;
   /** Int32Array over a SharedArrayBuffer: [0] = batches in flight, for backpressure. */
   inflight: SharedArrayBuffer;
@@ -63,6 +86,8 @@ export interface ParseResult {
   lateByWindow: Array<[window: number, records: number]>;
   /** line: where a split gzip stream stopped, counted within this piece (the message says '{line}') */
   error?: { message: string; offset: number; line?: number };
+  /** 'files' mode: each file's own result (batches: 0; the task's batches are counted above) */
+  files?: ParseResult[];
 }
 
 export interface BatchMessage {

@@ -319,9 +319,52 @@ function parsePortOrIcmp(buf: Uint8Array, s: number, e: number): number {
   return parseDecimal(buf, s, e);
 }
 
+/**
+ * nfdump's aggregated output (`-A srcip,dstport`, `-a`, `-b`) keeps the -o csv columns but
+ * zeroes the ones it aggregated over: `da` 0.0.0.0, `sp` 0. Read as flows, such records
+ * turn into responses or nonsense keys, so the file is refused with the reason. A file is
+ * taken for aggregated output when most of its first records (up to 200) have an
+ * unspecified source or destination address (0.0.0.0 or ::), which no flow has (but a
+ * DHCP discover from 0.0.0.0, which stays a minority).
+ */
+export function aggregatedReason(text: string): string | null {
+  const lines = text.split('\n').map((l) => l.trim()).filter(Boolean);
+  let layout: Layout | null = null;
+  let records = 0;
+  let unspecified = 0;
+  for (const line of lines.slice(0, 400)) {
+    if (/^[A-Za-z]/.test(line)) {
+      if (line === 'Summary') break;
+      const h = headerLayout(line);
+      if (h && 'layout' in h) layout = h.layout;
+      continue;
+    }
+    const cols = line.split(',');
+    const l = layout ?? layoutByColumns(cols.length);
+    if (!l || cols.length !== l.roles.length) continue;
+    records++;
+    for (let k = 0; k < cols.length; k++) {
+      const role = l.roles[k];
+      if (role !== Col.src && role !== Col.dst) continue;
+      const v = cols[k]!.trim();
+      if (v === '0.0.0.0' || v === '::') {
+        unspecified++;
+        break;
+      }
+    }
+    if (records >= 200) break;
+  }
+  if (records === 0 || unspecified * 2 <= records) return null;
+  return (
+    `nfdump aggregated output (-A, -a or -b): ${unspecified} of the first ${records} records have no source or destination address ` +
+    '(0.0.0.0), so they are not flows; run nfdump -o csv without -A, -a or -b'
+  );
+}
+
 export const nfdumpCsv: LineReader = {
   kind: 'lines',
   name: 'nfdump-csv',
+  refuse: aggregatedReason,
   // formats.md §6 rule 7: an nfdump CSV header, or a headerless record of a predefined layout
   sniff: (_text, firstLine) => {
     if (firstLine.startsWith('{') || !firstLine.includes(',')) return false;

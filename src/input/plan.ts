@@ -7,7 +7,7 @@
 import { openSync, readSync, closeSync, readdirSync, statSync, fstatSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { gunzipSync, constants as zc } from 'node:zlib';
-import { isGzip, sniffFormat, awsHeaderOf } from '../formats/sniff.js';
+import { isGzip, sniffFormat, awsHeaderOf, headText, firstNonBlankLine } from '../formats/sniff.js';
 import { awsPathInfo } from '../formats/aws.js';
 import { readerFor } from '../formats/registry.js';
 import type { FormatName } from '../formats/types.js';
@@ -116,16 +116,20 @@ function walk(dir: string, opts: PlanOptions, out: InputFile[], seen: Set<string
   }
 }
 
+/** The read buffer of readHead (the main thread plans one file after another). */
+let headBuffer: Buffer | null = null;
+
 /**
  * The first bytes of a file, gunzipped when it is gzip (partial inflate, never the whole
- * file). `gzipError` says why a gzip file gave no bytes (damaged, or empty inside).
+ * file). `gzipError` says why a gzip file gave no bytes (damaged, or empty inside). A
+ * plain file's head is a view of a buffer the next call reuses: read it before then.
  */
 export function readHead(path: string): { head: Uint8Array; gzip: boolean; size: number; gzipError?: string } {
   const fd = openSync(path, 'r');
   try {
     const size = fstatSync(fd).size;
-    const buf = Buffer.alloc(Math.min(size, HEAD_BYTES));
-    const got = readSync(fd, buf, 0, buf.length, 0);
+    const buf = (headBuffer ??= Buffer.allocUnsafeSlow(HEAD_BYTES));
+    const got = readSync(fd, buf, 0, Math.min(size, HEAD_BYTES), 0);
     const raw = buf.subarray(0, got);
     if (!isGzip(raw)) return { head: raw, gzip: false, size };
     return { ...gunzipHead(raw), gzip: true, size };
@@ -135,12 +139,32 @@ export function readHead(path: string): { head: Uint8Array; gzip: boolean; size:
 }
 
 /**
+ * Inflate the start of a gzip file: its first HEAD_BYTES of text. A few KiB of input
+ * usually give them (text inflates 5-10 times), so the input is taken in growing prefixes
+ * (4 KiB, 16 KiB, ...) until the output holds HEAD_BYTES; each prefix's output is a prefix
+ * of the whole stream's, so the head is the same as from all of raw. When a prefix fails,
+ * or the output stays short, all of raw decides (gunzipWhole): the same head and the same
+ * error as always.
+ */
+function gunzipHead(raw: Uint8Array): { head: Uint8Array; gzipError?: string } {
+  for (let n = 4096; n < raw.length; n *= 4) {
+    try {
+      const head = gunzipSync(raw.subarray(0, n), { finishFlush: zc.Z_SYNC_FLUSH, maxOutputLength: HEAD_BYTES * 64 });
+      if (head.length >= HEAD_BYTES) return { head: head.subarray(0, HEAD_BYTES) };
+    } catch {
+      break;
+    }
+  }
+  return gunzipWhole(raw);
+}
+
+/**
  * Inflate the start of a gzip file, at most HEAD_BYTES * 64 of output. Data that inflates
  * past that (a gzip bomb, or very repetitive logs) made gunzipSync throw, and the file was
  * then reported as a damaged gzip; now less input is inflated until the output fits, and
  * the whole-file read later applies --max-decompressed-bytes.
  */
-function gunzipHead(raw: Uint8Array): { head: Uint8Array; gzipError?: string } {
+function gunzipWhole(raw: Uint8Array): { head: Uint8Array; gzipError?: string } {
   let error = '';
   for (let n = raw.length; ; n = Math.floor(n / 4)) {
     try {
@@ -184,13 +208,18 @@ function describe(path: string, opts: PlanOptions): InputFile {
   }
   if (base.size === 0) return { ...base, error: 'empty file' };
   if (gzipError) return { ...base, error: gzipError };
-  const format = opts.format ?? sniffFormat(head, path);
+  const text = headText(head);
+  const format = opts.format ?? sniffFormat(head, path, text);
   if (!format) return { ...base, error: unrecognised(head) };
   const reader = readerFor(format);
   if (!reader) return { ...base, format, error: `format '${format}' is not supported yet` };
   base.format = format;
-  if (format === 'aws-text') base.awsFields = awsHeaderOf(head) ?? opts.awsFields;
-  if (reader.kind === 'lines') base.headerLine = firstLineOf(head);
+  if (format === 'aws-text') base.awsFields = awsHeaderOf(head, text) ?? opts.awsFields;
+  if (reader.kind === 'lines') {
+    const refused = reader.refuse?.(text);
+    if (refused) return { ...base, error: refused };
+    base.headerLine = reader.headerLine?.(text) ?? firstNonBlankLine(text);
+  }
   return base;
 }
 

@@ -85,6 +85,8 @@ export function readLineRange(path: string, start: number, end: number, parser: 
 export interface GzipReadResult {
   lines: number;
   decompressedBytes: number;
+  /** bytes of the gzip file */
+  compressedBytes: number;
   error?: InputError;
 }
 
@@ -98,16 +100,19 @@ export async function readGzipLines(
   parser: LineParser,
   maxLineBytes: number,
   maxBytes: number,
+  /** the file's size when the caller knows it (planned): spares a stat */
+  size = -1,
 ): Promise<GzipReadResult> {
-  const small = smallGzip(path, Math.min(maxBytes, SMALL_GZIP_OUTPUT));
+  const small = smallGzip(path, Math.min(maxBytes, SMALL_GZIP_OUTPUT), size);
   if (small) {
     // most flow-log objects are small (AWS: 5-minute files): one synchronous inflate
     // costs far less than a stream; anything unusual takes the streaming path below
     const feeder = new LineFeeder(parser, maxLineBytes, 0);
-    feeder.push(small);
+    feeder.push(small.text);
     feeder.end(false);
-    return { lines: feeder.line - 1, decompressedBytes: small.length };
+    return { lines: feeder.line - 1, decompressedBytes: small.text.length, compressedBytes: small.compressed };
   }
+  const compressedBytes = statSync(path).size;
   const feeder = new LineFeeder(parser, maxLineBytes, 0);
   let total = 0;
   const gunzip = createGunzip({ chunkSize: 1 << 20 });
@@ -125,6 +130,7 @@ export async function readGzipLines(
         return {
           lines: feeder.line - 1,
           decompressedBytes: total,
+          compressedBytes,
           error: new InputError(`decompressed size exceeds --max-decompressed-bytes ${maxBytes} (a gzip bomb?): stopped ${at}`, -1),
         };
       }
@@ -138,10 +144,10 @@ export async function readGzipLines(
     const zlib = typeof e.code === 'string' && e.code.startsWith('Z_');
     const what = !zlib ? 'read error' : e.code === 'Z_BUF_ERROR' ? 'the file is truncated' : 'the file is damaged';
     const message = `${zlib ? 'gzip: ' : ''}${e.message}: ${what} (stopped ${at})`;
-    return { lines: feeder.line - 1, decompressedBytes: total, error: new InputError(message, -1) };
+    return { lines: feeder.line - 1, decompressedBytes: total, compressedBytes, error: new InputError(message, -1) };
   }
   feeder.end(false);
-  return { lines: feeder.line - 1, decompressedBytes: total };
+  return { lines: feeder.line - 1, decompressedBytes: total, compressedBytes };
 }
 
 const SMALL_GZIP_INPUT = 8 << 20;
@@ -152,10 +158,12 @@ const SMALL_GZIP_OUTPUT = 256 << 20;
  * truncated, damaged, or inflating past the bound: the streaming reader then handles
  * it, with its exact error reporting).
  */
-function smallGzip(path: string, maxOutput: number): Buffer | null {
+function smallGzip(path: string, maxOutput: number, size: number): { text: Buffer; compressed: number } | null {
   try {
-    if (statSync(path).size > SMALL_GZIP_INPUT) return null;
-    return gunzipSync(readFileSync(path), { maxOutputLength: maxOutput });
+    if ((size >= 0 ? size : statSync(path).size) > SMALL_GZIP_INPUT) return null;
+    const gz = readFileSync(path);
+    // Node's zlib beat the pure-JS inflaters on these files, small and large (bench/RESULTS.md, 2026-12-06)
+    return { text: gunzipSync(gz, { maxOutputLength: maxOutput }), compressed: gz.length };
   } catch {
     return null;
   }

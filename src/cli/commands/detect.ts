@@ -11,6 +11,8 @@ import { historyOptions, openHistory, recordHistory, runSettings, writeResults }
 import { OutputDirError, prepareOutputDir } from '../../output/writable.js';
 import { encodePartial, partialName, toPartial } from '../../app/partial.js';
 import type { DetectOptions } from '../../engine/types.js';
+import { findingFormats, writeFindings } from '../../app/write-findings.js';
+import type { FindingFormat } from '../../output/findings.js';
 
 export const spec: CommandSpec = {
   name: 'detect',
@@ -26,6 +28,7 @@ export const spec: CommandSpec = {
     },
     { name: 'near-misses', type: 'boolean', help: 'also write keys with enough endpoints that failed a condition' },
     { name: 'quiet', type: 'boolean', help: 'no summary or progress on stderr' },
+    { name: 'findings', type: 'list', help: "also write the scans and alerts as findings: 'ocsf' (OCSF Detection Finding), 'ecs' (Elastic ECS)", value: 'FORMAT' },
     { name: 'state', type: 'string', help: 'history folder: add this run\'s scanner days to its database (same input never counts twice)', value: 'DIR' },
     ...DETECTION_OPTIONS,
     ...ANALYSIS_OPTIONS,
@@ -50,6 +53,13 @@ export async function run(args: Parsed): Promise<number> {
     }
   }
   const quiet = Boolean(v.quiet);
+  let findings: FindingFormat[];
+  try {
+    findings = findingFormats(v.findings as string[] | undefined);
+  } catch (err) {
+    throw new UsageError(`--findings: ${(err as Error).message}`);
+  }
+  if (findings.length && !v.out) throw new UsageError('--findings needs --out DIR');
   const plan = analysisPlan(v); // opens the IP databases now: a bad path fails before detection
   const history = openHistory(v.state); // before detection: a bad --state fails fast
   if (!quiet && process.stderr.isTTY) opts.onProgress = progressLine;
@@ -78,6 +88,7 @@ export async function run(args: Parsed): Promise<number> {
     // statistics and enrichment need the whole run: a partition's come from flowsieve merge
     const analysis = await runAnalysis(result, opts.windowSeconds, plan);
     writeResults(String(v.out), result, opts.windowSeconds, { ...settings, analysis: plan.settings }, opts.nearMisses, analysis);
+    if (findings.length) writeFindings(String(v.out), findings, result, opts.windowSeconds, analysis.enrichment?.facts);
     if (!quiet) process.stderr.write(humanSummary(result, String(v.out)) + '\n' + humanAnalysis(analysis) + '\n');
   }
   if (v.partials) {

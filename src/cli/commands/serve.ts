@@ -8,6 +8,8 @@ import { join, resolve, sep } from 'node:path';
 import type { CommandSpec, Parsed } from '../../app/args.js';
 import { UsageError } from '../../app/args.js';
 import { DETECTION_OPTIONS, detectOptionsFrom } from '../../app/settings.js';
+import { ANALYSIS_OPTIONS, analysisPlan } from '../../app/analysis.js';
+import type { ScannerEnricher } from '../../serve/sidecar.js';
 import { parseDuration } from '../../detect/rules.js';
 import { Sidecar, StartError } from '../../serve/sidecar.js';
 import { CheckpointWriteError } from '../../serve/checkpoint.js';
@@ -35,6 +37,8 @@ export const spec: CommandSpec = {
     { name: 'reprocess', type: 'list', help: 'rebuild these finalised UTC days from their files at start (comma separated)', value: 'YYYY-MM-DD' },
     { name: 'quiet', type: 'boolean', help: 'log only problems' },
     ...DETECTION_OPTIONS,
+    // the same enrichment as detect: countries, networks and known scanners in scans.ndjson and the API
+    ...ANALYSIS_OPTIONS.filter((o) => o.name !== 'top'),
   ],
 };
 
@@ -78,6 +82,13 @@ export async function run(args: Parsed): Promise<number> {
   const reprocess = ((v.reprocess as string[] | undefined) ?? []).map((d) => d.trim()).filter(Boolean);
   for (const d of reprocess) if (!Number.isFinite(dayStart(d))) throw new UsageError(`--reprocess: '${d}' is not a day (YYYY-MM-DD)`);
   const detect = detectOptionsFrom(v, []);
+  const { enricher } = analysisPlan(v);
+  const enrich: ScannerEnricher | undefined = enricher
+    ? async (ips) => {
+        const e = await enricher.enrich(ips);
+        return new Map([...e.facts].map(([ip, f]) => [ip, { country: f.country, asn: f.asn, as_org: f.as_org, actor: f.actor }]));
+      }
+    : undefined;
   const batchFiles = Number(v['batch-files']);
   const batchBytes = Number(v['batch-bytes']);
   if (!(batchFiles >= 1)) throw new UsageError('--batch-files must be at least 1');
@@ -101,9 +112,10 @@ export async function run(args: Parsed): Promise<number> {
     batchFiles,
     batchBytes,
     reprocess,
+    enricher: enrich,
     log: quiet ? (line) => /cannot|error|late|resuming|gone/.test(line) && log(line) : log,
   });
-  const api = new ApiServer({ ...listen, token, sidecar, log, enrichment: false });
+  const api = new ApiServer({ ...listen, token, sidecar, log, enrichment: enrich !== undefined });
   let bound: { host: string; port: number };
   try {
     bound = await api.listen();
