@@ -115,7 +115,7 @@ async function parseInto(task: ParseTask, sink: FlowSink, result: ParseResult): 
       } else if (task.mode === 'bytes') {
         // stdin, or a piece of a large gzip file the main thread inflated (run.ts gzipPieces)
         result.lines = readLineBytes(task.bytes!, parser, task.maxLineBytes, task.start, task.streamError !== undefined);
-        result.bytesOut = task.bytes!.length;
+        result.bytesOut = task.end - task.start; // with the dropped rest of a line too long
         result.bytesIn = task.compressedBytes ?? result.bytesOut;
         if (task.streamError !== undefined) {
           // the stream stopped in the unterminated last line (then counted, as a truncated line), or just after the last line

@@ -502,11 +502,14 @@ function planJobs(files: InputFile[], opts: DetectOptions, shards: number, lateB
         headUnchecked: f.headUnchecked,
       };
       if (f.path === '-') {
+        // each chunk spans the input up to the next one (a line too long was cut short in it)
         let chunk = 0;
-        for await (const { bytes, offset } of stdinChunks(opts)) {
-          yield { file: i, chunk, task: { ...base, chunkIndex: chunk, mode: 'bytes', start: offset, end: offset + bytes.length, bytes } };
-          chunk++;
+        let held: { bytes: Uint8Array; offset: number } | null = null;
+        for await (const c of stdinChunks(opts)) {
+          if (held) yield { file: i, chunk, task: { ...base, chunkIndex: chunk++, mode: 'bytes', start: held.offset, end: c.offset, bytes: held.bytes } };
+          held = c;
         }
+        if (held) yield { file: i, chunk, task: { ...base, chunkIndex: chunk, mode: 'bytes', start: held.offset, end: held.offset + held.bytes.length, bytes: held.bytes } };
         continue;
       }
       const lineFormat = readerFor(f.format)?.kind === 'lines';

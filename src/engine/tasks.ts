@@ -4,7 +4,7 @@ import type { FlowBatchData } from '../flow/batch.js';
 import type { BatchRingShared } from '../flow/batch-ring.js';
 import type { Reject, SinkCounters } from '../flow/sink.js';
 import type { FormatName } from '../formats/types.js';
-import type { FinalizeOptions, FinalizeResult } from './scan-table.js';
+import type { FinalizeOptions, FinalizeResult } from './verdict.js';
 import type { ReplayShardTask } from '../replay/shard-ops.js';
 import type { MemoryReport, MemoryTask } from './spill.js';
 import type { OutboundFinding, OutboundThresholds } from './outbound-table.js';
