@@ -301,7 +301,7 @@ export class ApiServer {
       const period = history?.period(from, to);
       const body =
         history && period && period.days.length > 0
-          ? renderHtml(buildReport({ state: { store: history, period, name: 'the complete days of this serve state' }, title: 'flowsieve serve: scanners' }))
+          ? renderHtml(buildReport({ state: { store: history, period, name: 'the complete days of this serve state' }, alertsDir: sc.stateDir, title: 'flowsieve serve: scanners' }))
           : renderReport(sc.store, sc.status());
       this.reportCache = { key, body };
     }

@@ -636,6 +636,11 @@ export class Sidecar {
     m.setScannersPerDay(this.store.days());
   }
 
+  /** The state folder (its outbound.ndjson holds the alerts, for the report). */
+  get stateDir(): string {
+    return this.opts.stateDir;
+  }
+
   /** The shared history store of the state folder (complete days), once loaded. */
   get historyStore(): HistoryStore | null {
     return this.state === 'ready' ? this.history : null;
