@@ -7,7 +7,8 @@ import { FlowSink, addCounters, newCounters, type Reject, type SinkCounters } fr
 import { batchTransferList, type FlowBatchData } from '../src/flow/batch.js';
 import { allReaders, readerFor } from '../src/formats/registry.js';
 import type { FormatName, ReaderContext } from '../src/formats/types.js';
-import { readGzipLines, readLineBytes, readLineRange, readWhole, InputError } from '../src/input/read.js';
+import { readGzipLines, readLineBytes, readLineRange, readWhole, HeadError, InputError } from '../src/input/read.js';
+import { headError } from '../src/input/plan.js';
 import type { ParseResult, ParseTask } from '../src/engine/tasks.js';
 import { statSync } from 'node:fs';
 import { BatchRing } from '../src/flow/batch-ring.js';
@@ -114,7 +115,7 @@ async function parseInto(task: ParseTask, sink: FlowSink, result: ParseResult): 
       } else if (task.mode === 'bytes') {
         // stdin, or a piece of a large gzip file the main thread inflated (run.ts gzipPieces)
         result.lines = readLineBytes(task.bytes!, parser, task.maxLineBytes, task.start, task.streamError !== undefined);
-        result.bytesOut = task.bytes!.length;
+        result.bytesOut = task.end - task.start; // with the dropped rest of a line too long
         result.bytesIn = task.compressedBytes ?? result.bytesOut;
         if (task.streamError !== undefined) {
           // the stream stopped in the unterminated last line (then counted, as a truncated line), or just after the last line
@@ -122,7 +123,11 @@ async function parseInto(task: ParseTask, sink: FlowSink, result: ParseResult): 
           result.error = { message: task.streamError, offset: -1, line: partial ? result.lines : result.lines + 1 };
         }
       } else {
-        const r = await readGzipLines(task.path, parser, task.maxLineBytes, task.maxDecompressedBytes, task.end); // end: the planned size
+        const checkHead = () => {
+          const planError = headError(task.path);
+          if (planError) throw new HeadError(planError);
+        };
+        const r = await readGzipLines(task.path, parser, task.maxLineBytes, task.maxDecompressedBytes, task.end, task.headUnchecked ? checkHead : undefined); // end: the planned size
         result.lines = r.lines;
         result.bytesIn = r.compressedBytes;
         result.bytesOut = r.decompressedBytes;
@@ -139,7 +144,8 @@ async function parseInto(task: ParseTask, sink: FlowSink, result: ParseResult): 
     }
   } catch (err) {
     const e = err as Error;
-    result.error = { message: e.message, offset: err instanceof InputError ? err.offset : -1 };
+    if (err instanceof HeadError) result.planError = e.message;
+    else result.error = { message: e.message, offset: err instanceof InputError ? err.offset : -1 };
   }
   // part of the file is in another format: those lines were rejected one by one, and the
   // file is also reported as not read in full (SPEC §6: a wrong format makes the run partial)

@@ -12,7 +12,7 @@ import { Engine } from '../engine/run.js';
 import type { DetectOptions, FinalizeOutput, IngestResult } from '../engine/types.js';
 import { mergeEndpointDays } from '../engine/merge.js';
 import { buildAlerts, type OutboundAlert } from '../detect/outbound.js';
-import type { KeyVerdict } from '../engine/scan-table.js';
+import type { KeyVerdict } from '../engine/verdict.js';
 import {
   CHECKPOINT_VERSION, CheckpointDamaged, readCheckpoint, removeStaleTemp, writeCheckpoint,
   type FileFacts, type LedgerEntry, type Outbox, type ScannerFacts,
