@@ -25,6 +25,7 @@ import { defaultMaxMemory, mergeMemoryReports, type RunMemoryReport } from './sp
 import { tmpdir } from 'node:os';
 import { createReadStream } from 'node:fs';
 import { createGunzip } from 'node:zlib';
+import { collectBody, sniffStream } from '../input/stream.js';
 
 export interface DetectOptions {
   inputs: string[];
@@ -531,31 +532,27 @@ function planJobs(files: InputFile[], opts: DetectOptions, shards: number, lateB
   return async function* () {
     for (let i = 0; i < files.length; i++) {
       const f = files[i]!;
-      if (f.error || !f.format || f.format === 'replay') continue; // replay files: src/replay/input.ts
+      if (f.error || (!f.format && !f.open) || f.format === 'replay') continue; // replay files: src/replay/input.ts
       const base = {
         ...common,
         fileIndex: i,
         path: f.path,
         display: f.display,
-        format: f.format,
         gzip: f.gzip,
         account: f.account,
         region: f.region,
         awsFields: f.awsFields,
         headerLine: f.headerLine,
       };
-      if (f.path === '-') {
-        let chunk = 0;
-        for await (const { bytes, offset } of stdinChunks(opts)) {
-          yield { file: i, chunk, task: { ...base, chunkIndex: chunk, mode: 'bytes', start: offset, end: offset + bytes.length, bytes } };
-          chunk++;
-        }
+      if (f.open) {
+        yield* streamedJobs(i, f, base, opts);
         continue;
       }
-      const lineFormat = readerFor(f.format)?.kind === 'lines';
+      const format = f.format!;
+      const lineFormat = readerFor(format)?.kind === 'lines';
       if (lineFormat && f.gzip && f.size > (opts.gzipSplitBytes ?? SPLIT_GZIP_BYTES)) {
         for await (const p of gzipPieces(f.path, f.size, opts)) {
-          yield { file: i, chunk: p.index, task: { ...base, ...p.task, chunkIndex: p.index, mode: 'bytes' } };
+          yield { file: i, chunk: p.index, task: { ...base, format, ...p.task, chunkIndex: p.index, mode: 'bytes' } };
         }
         continue;
       }
@@ -563,12 +560,61 @@ function planJobs(files: InputFile[], opts: DetectOptions, shards: number, lateB
         const ranges = chunkRanges(f.size, opts.chunkBytes);
         for (let c = 0; c < ranges.length; c++) {
           const [start, end] = ranges[c]!;
-          yield { file: i, chunk: c, task: { ...base, chunkIndex: c, mode: 'range', start, end } };
+          yield { file: i, chunk: c, task: { ...base, format, chunkIndex: c, mode: 'range', start, end } };
         }
       } else {
-        yield { file: i, chunk: 0, task: { ...base, chunkIndex: 0, mode: lineFormat ? 'gzip' : 'document', start: 0, end: f.size } };
+        yield { file: i, chunk: 0, task: { ...base, format, chunkIndex: 0, mode: lineFormat ? 'gzip' : 'document', start: 0, end: f.size } };
       }
     }
+  };
+}
+
+type JobBase = Omit<Job['task'], 'chunkIndex' | 'mode' | 'start' | 'end' | 'format'>;
+
+/**
+ * The jobs of a streamed input (stdin, an object in a bucket): sniffed as it arrives
+ * (src/input/stream.ts), then line-aligned pieces of its text for every parse thread, or
+ * one whole document. What the sniff learns (gzip, format, header) is written into the
+ * input's plan entry for the report; a stream that breaks makes its last piece carry why.
+ */
+async function* streamedJobs(i: number, f: InputFile, base: JobBase, opts: DetectOptions): AsyncGenerator<Job> {
+  let source: AsyncIterable<Uint8Array>;
+  try {
+    source = f.path === '-' && opts.stdin ? opts.stdin() : await f.open!();
+  } catch (err) {
+    f.error = (err as Error).message;
+    return;
+  }
+  const head = await sniffStream(source, f.display, { format: opts.format, awsFields: f.awsFields, maxDecompressedBytes: opts.maxDecompressedBytes });
+  Object.assign(f, { gzip: head.gzip, format: head.format, awsFields: head.awsFields, headerLine: head.headerLine });
+  if (head.error) {
+    f.error = head.error;
+    return;
+  }
+  const sniffed = { ...base, format: head.format!, gzip: head.gzip, awsFields: head.awsFields, headerLine: head.headerLine };
+  if (readerFor(head.format!)?.kind !== 'lines') {
+    const bytes = await collectBody(head);
+    const streamError = head.state.error ? { streamError: head.state.error.replace(' in line {line}', '') } : {};
+    yield { file: i, chunk: 0, task: { ...sniffed, chunkIndex: 0, mode: 'bytes', start: 0, end: bytes.length, bytes, compressedBytes: head.state.raw, ...streamError } };
+    return;
+  }
+  let held: { bytes: Uint8Array; offset: number; compressed: number } | null = null;
+  let index = 0;
+  let accounted = 0;
+  for await (const { bytes, offset } of stdinChunks({ ...opts, stdin: () => head.body })) {
+    if (held) yield { file: i, chunk: index, task: { ...sniffed, chunkIndex: index++, mode: 'bytes', bytes: held.bytes, start: held.offset, end: held.offset + held.bytes.length, compressedBytes: held.compressed } };
+    held = { bytes, offset, compressed: head.state.raw - accounted };
+    accounted = head.state.raw;
+  }
+  held ??= { bytes: new Uint8Array(0), offset: head.state.inflated, compressed: 0 };
+  yield {
+    file: i,
+    chunk: index,
+    task: {
+      ...sniffed, chunkIndex: index, mode: 'bytes', bytes: held.bytes, start: held.offset, end: held.offset + held.bytes.length,
+      compressedBytes: held.compressed + (head.state.raw - accounted),
+      ...(head.state.error ? { streamError: head.state.error } : {}),
+    },
   };
 }
 

@@ -24,6 +24,11 @@ export interface InputFile {
   /** The first non-blank line (line formats): a reader of a later chunk learns the file's layout from it. */
   headerLine?: string;
   error?: string; // the file cannot be read: why
+  /**
+   * A streamed input (stdin, an object in a bucket): its bytes come from here, and its
+   * gzip, format and header are sniffed when it is read (src/input/stream.ts), not planned.
+   */
+  open?: () => Promise<AsyncIterable<Uint8Array>>;
 }
 
 export interface PlanOptions {
@@ -50,7 +55,8 @@ export function planInputs(paths: string[], opts: PlanOptions): InputFile[] {
   const files: InputFile[] = [];
   for (const p of paths) {
     if (p === '-') {
-      files.push({ path: '-', display: '<stdin>', size: -1, gzip: false, format: opts.format ?? 'aws-text', account: opts.account ?? '', region: opts.region ?? '', awsFields: opts.awsFields });
+      // sniffed as it arrives, like a file (gzip, then format): src/input/stream.ts
+      files.push({ path: '-', display: '<stdin>', size: -1, gzip: false, format: opts.format ?? null, account: opts.account ?? '', region: opts.region ?? '', awsFields: opts.awsFields, open: stdinSource });
       continue;
     }
     let st;
@@ -65,6 +71,10 @@ export function planInputs(paths: string[], opts: PlanOptions): InputFile[] {
     else files.push(broken(p, NOT_REGULAR)); // opening a FIFO would block the run
   }
   return files;
+}
+
+async function stdinSource(): Promise<AsyncIterable<Uint8Array>> {
+  return process.stdin as AsyncIterable<Uint8Array>;
 }
 
 function broken(path: string, error: string): InputFile {
@@ -195,13 +205,13 @@ function describe(path: string, opts: PlanOptions): InputFile {
 }
 
 /** The first non-blank line of a file's head, trimmed (at most 64 KiB). */
-function firstLineOf(head: Uint8Array): string {
+export function firstLineOf(head: Uint8Array): string {
   const text = Buffer.from(head).toString('utf8');
   return (text.split('\n').find((l) => l.trim().length > 0) ?? '').trim();
 }
 
 /** Why no reader took a file: binary content, or text of no known layout. */
-function unrecognised(head: Uint8Array): string {
+export function unrecognised(head: Uint8Array): string {
   let control = 0;
   const n = Math.min(head.length, 4096);
   for (let i = 0; i < n; i++) {
