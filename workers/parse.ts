@@ -23,6 +23,7 @@ export default async function parseChunk(task: ParseTask): Promise<ParseResult> 
       maxRejectsKept: task.maxRejects,
       lateBefore: task.lateBefore,
       windowSeconds: task.windowSeconds,
+      timeRange: task.timeRange,
       ...(batchRing ? { alloc: (capacity: number) => batchRing.take(capacity) } : {}),
     },
     (shard: number, batch: FlowBatchData) => {

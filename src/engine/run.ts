@@ -6,7 +6,10 @@
 import { MessageChannel } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
-import { planInputs, chunkRanges, type InputFile } from '../input/plan.js';
+import { chunkRanges, type InputFile } from '../input/plan.js';
+import { planAll } from '../source/plan.js';
+import type { TimeRange } from '../source/dates.js';
+import type { SourceOptions } from '../source/types.js';
 import { addCounters, newCounters, type Reject, type SinkCounters } from '../flow/sink.js';
 import type { FormatName } from '../formats/types.js';
 import type { Thresholds } from '../detect/rules.js';
@@ -65,6 +68,10 @@ export interface DetectOptions {
    * parse thread. Default SPLIT_GZIP_BYTES.
    */
   gzipSplitBytes?: number;
+  /** --from/--to: date folders outside are not listed, records starting outside are not counted (src/source/dates.ts). */
+  timeRange?: TimeRange;
+  /** Object-store inputs (s3://, az://, gs://): endpoints, read-ahead, retries. */
+  source?: SourceOptions;
 }
 
 /** Compressed size above which one gzip file is parsed by all parse threads (8 MB: larger than an AWS 5-minute object). */
@@ -216,12 +223,14 @@ export class Engine {
   async ingest(inputs: string[], onProgress?: (p: Progress) => void, options: IngestOptions = {}): Promise<IngestResult> {
     const t0 = performance.now();
     const opts = this.opts;
-    const files = planInputs(inputs, { format: opts.format, account: opts.account, region: opts.region, awsFields: opts.awsFields });
+    const files = await planAll(inputs, {
+      format: opts.format, account: opts.account, region: opts.region, awsFields: opts.awsFields, range: opts.timeRange, source: opts.source,
+    });
     const chunkResults: ParseResult[][] = files.map(() => []);
     const bytesTotal = files.reduce((s, f) => s + (f.error ? 0 : Math.max(0, f.size)), 0);
     // about one distinct (key, endpoint) entry per 250 bytes of text (gzip counts ~5x, replay
     // ~7x: 16 bytes a row against 112 a line): size the shards' tables once
-    const expansion = (f: InputFile): number => (f.gzip ? 5 : f.format === 'replay' ? 7 : 1);
+    const expansion = (f: InputFile): number => (f.gzip || (f.open && f.path.endsWith('.gz')) ? 5 : f.format === 'replay' ? 7 : 1);
     const textBytes = files.reduce((s, f) => s + (f.error ? 0 : Math.max(0, f.size) * expansion(f)), 0);
     this.capacityHint ??= Math.ceil(textBytes / 250 / this.shards);
     let bytesDone = 0;
@@ -528,6 +537,7 @@ function planJobs(files: InputFile[], opts: DetectOptions, shards: number, lateB
     maxDecompressedBytes: opts.maxDecompressedBytes,
     regionMap: opts.regionMap,
     cloud: opts.cloud,
+    timeRange: opts.timeRange,
   };
   return async function* () {
     for (let i = 0; i < files.length; i++) {

@@ -39,6 +39,8 @@ export interface ParseTask {
   /** Records starting before this Unix second are late (their window is finalised); 0 = none. */
   lateBefore: number;
   windowSeconds: number;
+  /** --from/--to (Unix seconds): records starting outside are counted, not accumulated. */
+  timeRange?: { from: number; to: number };
   port: MessagePort;
   /** Int32Array over a SharedArrayBuffer: [0] = batches in flight, for backpressure. */
   inflight: SharedArrayBuffer;

@@ -8,7 +8,7 @@ import { openSync, readSync, closeSync, readdirSync, statSync, fstatSync } from 
 import { join, relative } from 'node:path';
 import { gunzipSync, constants as zc } from 'node:zlib';
 import { isGzip, sniffFormat, awsHeaderOf } from '../formats/sniff.js';
-import { awsPathInfo } from '../formats/aws.js';
+import { keyInfo } from '../source/key-info.js';
 import { readerFor } from '../formats/registry.js';
 import type { FormatName } from '../formats/types.js';
 
@@ -170,7 +170,7 @@ function gunzipHead(raw: Uint8Array): { head: Uint8Array; gzipError?: string } {
 }
 
 function describe(path: string, opts: PlanOptions): InputFile {
-  const fromPath = awsPathInfo(path);
+  const fromPath = keyInfo(path);
   const base: InputFile = {
     path,
     display: path,

@@ -2,7 +2,8 @@
 import { mkdirSync, rmSync } from 'node:fs';
 import type { CommandSpec, Parsed } from '../args.js';
 import { UsageError } from '../args.js';
-import { DETECTION_OPTIONS, detectOptionsFrom } from '../common.js';
+import { DETECTION_OPTIONS, S3_ENDPOINT_OPTION, detectOptionsFrom } from '../common.js';
+import { listInputs } from '../../source/list.js';
 import { detect, type DetectResult, type Progress } from '../../engine/run.js';
 import { writeAlerts, writeVerdicts } from '../../output/verdicts.js';
 import { buildSummary, humanSummary } from '../../output/summary.js';
@@ -17,7 +18,7 @@ import type { DetectOptions } from '../../engine/run.js';
 export const spec: CommandSpec = {
   name: 'detect',
   summary: 'find internet scanners in flow-log files',
-  usage: 'flowsieve detect <file|dir|->... --out DIR [options]',
+  usage: 'flowsieve detect <file|dir|-|s3://…|az://…|gs://…>... --out DIR [options]',
   options: [
     { name: 'out', type: 'string', help: 'output folder', value: 'DIR' },
     {
@@ -29,7 +30,9 @@ export const spec: CommandSpec = {
     { name: 'near-misses', type: 'boolean', help: 'also write keys with enough endpoints that failed a condition' },
     { name: 'quiet', type: 'boolean', help: 'no summary or progress on stderr' },
     { name: 'state', type: 'string', help: 'history folder: add this run\'s scanner days to its database (same input never counts twice)', value: 'DIR' },
+    { name: 'list', type: 'boolean', help: 'dry run: print the input files or objects, their bytes and the days they cover, read nothing' },
     ...DETECTION_OPTIONS,
+    S3_ENDPOINT_OPTION,
     ...ANALYSIS_OPTIONS,
   ],
 };
@@ -37,6 +40,7 @@ export const spec: CommandSpec = {
 export async function run(args: Parsed): Promise<number> {
   const v = args.values;
   if (args.positionals.length === 0) throw new UsageError('detect needs at least one input path (or - for stdin)');
+  if (v.list) return listInputs(args.positionals, detectOptionsFrom(v, args.positionals), process.stdout);
   if (!v.out && !v.partials) throw new UsageError('detect needs --out DIR (or --partials DIR with --partition p/P)');
   const opts = detectOptionsFrom(v, args.positionals);
   if (v.partials && !opts.partition) throw new UsageError('--partials needs --partition p/P');
