@@ -12,6 +12,8 @@ import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { tempDir } from './helpers/tmp.js';
 import { generatedLogs, runCli, scansOf, summaryOf } from './helpers/buckets.js';
 import { runDetect } from './helpers/run.js';
+import { Writable } from 'node:stream';
+import { listInputs } from '../dist/src/source/list.js';
 
 const require = createRequire(import.meta.url);
 const S3rver = require('s3rver');
@@ -28,7 +30,7 @@ beforeAll(async () => {
   const { port } = await server.run();
   endpoint = `http://127.0.0.1:${port}`;
   Object.assign(process.env, env());
-  ({ root, keys } = await generatedLogs(dir, 'aws', 2, 3));
+  ({ root, keys } = await generatedLogs(dir, 'aws', 2, 6));
   const s3 = new S3Client({ endpoint, forcePathStyle: true, region: 'us-east-1', credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } });
   for (const k of keys) await s3.send(new PutObjectCommand({ Bucket: 'logs', Key: `flow/${k}`, Body: readFileSync(join(root, k)) }));
   // a damaged gzip object beside a good one
@@ -84,16 +86,21 @@ describe('s3:// inputs', () => {
     expect(s.files.find((f: any) => f.path === 's3://broken/a/good.log.gz').error).toBeUndefined();
   }, 60_000);
 
-  it('a missing bucket is an unreadable input with the reason, exit code 2', async () => {
-    const r = await runCli(['detect', 's3://no-such-bucket/x/', '--out', join(dir, 'missing'), '--workers', '1'], env());
-    expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/s3:\/\/no-such-bucket\/x\/.*NoSuchBucket/);
+  it('a missing bucket is an unreadable input with the reason (the run is partial)', async () => {
+    const r = await runDetect(['s3://no-such-bucket/x/'], { workers: 1, source: { s3Endpoint: endpoint } });
+    expect(r.partial).toBe(true);
+    expect(r.files[0].error).toMatch(/^cannot list s3:\/\/no-such-bucket\/x\/: NoSuchBucket/);
   }, 60_000);
 
   it('--list prints the objects, their bytes and days, and fetches nothing', async () => {
-    const r = await runCli(['detect', 's3://logs/flow/', '--list', '--from', '2024-03-02'], env());
-    expect(r.code, r.stderr).toBe(0);
-    const lines = r.stdout.trim().split('\n');
+    const gets: string[] = [];
+    let text = '';
+    const sink = new Writable({ write(chunk, _enc, done) { text += chunk; done(); } });
+    const from = Date.UTC(2024, 2, 2) / 1000;
+    const code = await listInputs(['s3://logs/flow/'], { timeRange: { from, to: 2 ** 32 }, source: { s3Endpoint: endpoint, onGet: (u: string) => gets.push(u) } } as any, sink);
+    expect(code).toBe(0);
+    expect(gets).toEqual([]);
+    const lines = text.trim().split('\n');
     const day2 = keys.filter((k) => k.includes('/2024/03/02/'));
     expect(lines).toHaveLength(day2.length + 1);
     expect(lines[0]).toMatch(/^\d+\t2024-03-02\ts3:\/\/logs\/flow\/AWSLogs\//);
