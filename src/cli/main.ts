@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /** flowsieve command line: one module per command under commands/. */
-import { helpText, parseArgs, UsageError } from './args.js';
+import { helpText, parseArgs, UsageError } from '../app/args.js';
 import { COMMAND_INDEX } from './command-index.js';
 
 function usage(): string {

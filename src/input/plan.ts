@@ -8,7 +8,7 @@ import { openSync, readSync, closeSync, readdirSync, statSync, fstatSync } from 
 import { join, relative } from 'node:path';
 import { gunzipSync, constants as zc } from 'node:zlib';
 import { isGzip, sniffFormat, awsHeaderOf } from '../formats/sniff.js';
-import { keyInfo } from '../source/key-info.js';
+import { keyInfo } from './key-info.js';
 import { readerFor } from '../formats/registry.js';
 import type { FormatName } from '../formats/types.js';
 

@@ -4,13 +4,12 @@
  * fetched and no record read. Exit code 2 when an input cannot be listed or read.
  */
 import type { Writable } from 'node:stream';
-import type { DetectOptions } from '../engine/run.js';
-import { planAll } from './plan.js';
+import { planAll, type SourcePlanOptions } from './plan.js';
 import { daysOf, spanOfKey } from './dates.js';
 
-export async function listInputs(inputs: string[], opts: DetectOptions, out: Writable): Promise<number> {
+export async function listInputs(inputs: string[], opts: SourcePlanOptions & { timeRange?: SourcePlanOptions['range'] }, out: Writable): Promise<number> {
   const files = await planAll(inputs, {
-    format: opts.format, account: opts.account, region: opts.region, awsFields: opts.awsFields, range: opts.timeRange, source: opts.source,
+    format: opts.format, account: opts.account, region: opts.region, awsFields: opts.awsFields, range: opts.range ?? opts.timeRange, source: opts.source,
   });
   const days = new Set<string>();
   let bytes = 0;

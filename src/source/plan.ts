@@ -8,7 +8,7 @@
 import { planInputs, type InputFile, type PlanOptions } from '../input/plan.js';
 import { isSourceUrl, parseSourceUrl } from './url.js';
 import { mayOverlap, spanOfKey, type TimeRange } from './dates.js';
-import { keyInfo } from './key-info.js';
+import { keyInfo } from '../input/key-info.js';
 import { errorReason, isPermanent, sleep, withRetry, type RetryPolicy } from './retry.js';
 import type { ObjectEntry, ObjectStore, SourceLocation, SourceOptions } from './types.js';
 

@@ -10,7 +10,8 @@ import { createGunzip } from 'node:zlib';
 import { isGzip, sniffFormat, awsHeaderOf } from '../formats/sniff.js';
 import { readerFor } from '../formats/registry.js';
 import type { FormatName } from '../formats/types.js';
-import { unrecognised, firstLineOf } from './plan.js';
+import { unrecognised, firstLineOf, type InputFile } from './plan.js';
+import { stdinChunks, type StreamLimits } from './streams.js';
 
 const HEAD_BYTES = 1 << 16;
 
@@ -161,4 +162,67 @@ export async function collectBody(head: StreamHead): Promise<Uint8Array> {
     n += c.length;
   }
   return new Uint8Array(Buffer.concat(chunks, n));
+}
+
+/** One parse task's worth of a streamed input (the fields run.ts adds to the file's common ones). */
+export interface StreamedPiece {
+  chunkIndex: number;
+  format: FormatName;
+  gzip: boolean;
+  awsFields?: string[];
+  headerLine?: string;
+  mode: 'bytes';
+  bytes: Uint8Array;
+  start: number;
+  end: number;
+  compressedBytes: number;
+  streamError?: string;
+}
+
+/**
+ * The parse tasks of a streamed input (stdin, an object in a bucket): sniffed as it
+ * arrives, then line-aligned pieces of its text for every parse thread, or one whole
+ * document. What the sniff learns (gzip, format, header, or why it cannot be read) is
+ * written into the input's plan entry for the report; a stream that breaks makes its last
+ * piece carry why, as a large gzip file's pieces do (streams.ts gzipPieces).
+ */
+export async function* streamedPieces(
+  f: InputFile,
+  open: () => AsyncIterable<Uint8Array> | Promise<AsyncIterable<Uint8Array>>,
+  opts: StreamLimits & { format?: FormatName; maxDecompressedBytes: number },
+): AsyncGenerator<StreamedPiece> {
+  let source: AsyncIterable<Uint8Array>;
+  try {
+    source = await open();
+  } catch (err) {
+    f.error = (err as Error).message;
+    return;
+  }
+  const head = await sniffStream(source, f.display, { format: opts.format, awsFields: f.awsFields, maxDecompressedBytes: opts.maxDecompressedBytes });
+  Object.assign(f, { gzip: head.gzip, format: head.format, awsFields: head.awsFields, headerLine: head.headerLine });
+  if (head.error) {
+    f.error = head.error;
+    return;
+  }
+  const sniffed = { format: head.format!, gzip: head.gzip, awsFields: head.awsFields, headerLine: head.headerLine, mode: 'bytes' as const };
+  if (readerFor(head.format!)?.kind !== 'lines') {
+    const bytes = await collectBody(head);
+    const streamError = head.state.error ? { streamError: head.state.error.replace(', in line {line}', '') } : {};
+    yield { ...sniffed, chunkIndex: 0, bytes, start: 0, end: bytes.length, compressedBytes: head.state.raw, ...streamError };
+    return;
+  }
+  let held: { bytes: Uint8Array; offset: number; compressed: number } | null = null;
+  let index = 0;
+  let accounted = 0;
+  for await (const { bytes, offset } of stdinChunks({ ...opts, stdin: () => head.body })) {
+    if (held) yield { ...sniffed, chunkIndex: index++, bytes: held.bytes, start: held.offset, end: held.offset + held.bytes.length, compressedBytes: held.compressed };
+    held = { bytes, offset, compressed: head.state.raw - accounted };
+    accounted = head.state.raw;
+  }
+  held ??= { bytes: new Uint8Array(0), offset: head.state.inflated, compressed: 0 };
+  yield {
+    ...sniffed, chunkIndex: index, bytes: held.bytes, start: held.offset, end: held.offset + held.bytes.length,
+    compressedBytes: held.compressed + (head.state.raw - accounted),
+    ...(head.state.error ? { streamError: head.state.error } : {}),
+  };
 }
