@@ -47,8 +47,8 @@ export class AzureSource implements ObjectStore {
   }
 }
 
-function entry(b: { name: string; properties: { contentLength?: number; lastModified?: Date } }): ObjectEntry {
-  return { key: b.name, size: b.properties.contentLength ?? 0, modified: b.properties.lastModified?.getTime() ?? 0 };
+function entry(b: { name: string; properties: { contentLength?: number; lastModified?: Date; etag?: string } }): ObjectEntry {
+  return { key: b.name, size: b.properties.contentLength ?? 0, modified: b.properties.lastModified?.getTime() ?? 0, ...(b.properties.etag ? { etag: b.properties.etag } : {}) };
 }
 
 function serviceClient(location: SourceLocation): BlobServiceClient {

@@ -57,5 +57,6 @@ export class GcsSource implements ObjectStore {
 
 function entry(f: File): ObjectEntry {
   const m = f.metadata;
-  return { key: f.name, size: Number(m.size ?? 0), modified: m.updated ? Date.parse(String(m.updated)) : 0 };
+  const tag = m.md5Hash ?? m.etag;
+  return { key: f.name, size: Number(m.size ?? 0), modified: m.updated ? Date.parse(String(m.updated)) : 0, ...(tag ? { etag: String(tag) } : {}) };
 }

@@ -19,6 +19,25 @@ export async function openObjectStore(location: SourceLocation, opts: SourceOpti
   return new (await import('./gcs.js')).GcsSource(location, opts);
 }
 
+/** One client per store and settings, for the run (serve ingests object by object). */
+const stores = new Map<string, Promise<ObjectStore>>();
+function storeFor(location: SourceLocation, opts: SourceOptions): Promise<ObjectStore> {
+  const id = JSON.stringify([location.scheme, location.account, location.bucket, location.url.includes('?') ? location.url : '', opts.s3Endpoint, opts.gcsEndpoint]);
+  let s = stores.get(id);
+  if (!s) {
+    s = openObjectStore({ ...location, prefix: '' }, opts);
+    stores.set(id, s);
+    s.catch(() => stores.delete(id));
+  }
+  return s.then((store) => withPrefix(store, location));
+}
+
+/** A store client seen through another URL's prefix. */
+function withPrefix(store: ObjectStore, location: SourceLocation): ObjectStore {
+  if (store.location.prefix === location.prefix && store.location.url === location.url) return store;
+  return Object.assign(Object.create(store) as ObjectStore, { location });
+}
+
 export function retryPolicy(opts: SourceOptions): RetryPolicy {
   return { attempts: Math.max(1, opts.attempts ?? 4), backoffMs: opts.backoffMs ?? 250 };
 }
@@ -120,12 +139,16 @@ async function planUrl(url: string, opts: SourcePlanOptions, source: SourceOptio
   let store: ObjectStore;
   let objects: ObjectEntry[];
   try {
-    store = await openObjectStore(parseSourceUrl(url), source);
-    objects = await listObjects(store, opts.range, retryPolicy(source));
+    store = await storeFor(parseSourceUrl(url), source);
+    const known = source.known?.get(url);
+    objects = known ? [known] : await listObjects(store, opts.range, retryPolicy(source));
   } catch (err) {
     return broken((err as Error).message);
   }
   if (objects.length === 0 && !opts.range) return broken(`no objects under ${url}`);
+  // a URL naming one object reads that object, not also the keys that merely start with its name
+  const exact = objects.find((o) => o.key === store.location.prefix);
+  if (exact) objects = [exact];
   const reader = new ReadAhead(store, objects, source);
   return objects.map((o, i) => {
     const fromKey = keyInfo(o.key);

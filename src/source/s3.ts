@@ -63,6 +63,6 @@ export class S3Source implements ObjectStore {
   }
 }
 
-function entry(o: { Key?: string; Size?: number; LastModified?: Date }): ObjectEntry {
-  return { key: o.Key!, size: o.Size ?? 0, modified: o.LastModified?.getTime() ?? 0 };
+function entry(o: { Key?: string; Size?: number; LastModified?: Date; ETag?: string }): ObjectEntry {
+  return { key: o.Key!, size: o.Size ?? 0, modified: o.LastModified?.getTime() ?? 0, ...(o.ETag ? { etag: o.ETag } : {}) };
 }

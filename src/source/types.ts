@@ -6,6 +6,8 @@ export interface ObjectEntry {
   size: number;
   /** Last-modified time, Unix milliseconds (0 when the store gave none). */
   modified: number;
+  /** The store's content tag (S3 ETag, Azure ETag, GCS md5Hash/generation), when given. */
+  etag?: string;
 }
 
 /** One level of a listing by '/': the sub-prefixes ("folders", each ending in '/') and the objects. */
@@ -61,4 +63,6 @@ export interface SourceOptions {
   backoffMs?: number;
   /** Called for every GET (tests count them). */
   onGet?: (url: string) => void;
+  /** Objects already listed, by URL (serve --source): planned without listing them again. */
+  known?: Map<string, ObjectEntry>;
 }
