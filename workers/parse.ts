@@ -90,7 +90,7 @@ export default async function parseChunk(task: ParseTask): Promise<ParseResult> 
       const buf = task.bytes ?? (await readWhole(task.path, task.gzip, task.maxDecompressedBytes));
       result.bytesIn = task.bytes ? (task.compressedBytes ?? task.bytes.length) : statSync(task.path).size;
       result.bytesOut = buf.length;
-      reader.parseDocument(buf, ctx);
+      await reader.parseDocument(buf, ctx);
       result.lines = sink.counters.lines;
       // a streamed document whose stream broke (src/input/stream.ts): what arrived was parsed, the input is partial
       if (task.streamError !== undefined) result.error = { message: task.streamError, offset: -1 };

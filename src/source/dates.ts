@@ -5,6 +5,7 @@
  *   AWS Parquet (Hive-compatible)  .../year=YYYY/month=MM/day=DD/hour=HH/
  *   Azure .../y=YYYY/m=MM/d=DD/h=HH/m=00/...
  *   GCP (Cloud Logging export)  .../compute.googleapis.com/vpc_flows/YYYY/MM/DD/
+ *   Security Lake  .../region=<region>/accountId=<account>/eventDay=YYYYMMDD/
  * A listing skips folders whose span misses the range before listing inside them.
  */
 
@@ -52,7 +53,7 @@ export function spanOfKey(key: string): TimeRange | null {
   let h: number | undefined;
   for (const part of key.replace(/\\/g, '/').split('/')) {
     let g: RegExpExecArray | null;
-    if ((g = /^(?:dt|date)=(\d{4})-(\d{2})-(\d{2})$/i.exec(part) ?? /^(\d{4})-(\d{2})-(\d{2})$/.exec(part))) {
+    if ((g = /^(?:dt|date)=(\d{4})-(\d{2})-(\d{2})$/i.exec(part) ?? /^(\d{4})-(\d{2})-(\d{2})$/.exec(part) ?? /^eventDay=(\d{4})(\d{2})(\d{2})$/i.exec(part))) {
       [y, m, d, h] = [+g[1]!, +g[2]!, +g[3]!, undefined];
     } else if ((g = /^(?:y|year)=(\d{4})$/i.exec(part))) {
       [y, m, d, h] = [+g[1]!, undefined, undefined, undefined];
