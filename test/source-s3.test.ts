@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { createRequire } from 'node:module';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { tempDir } from './helpers/tmp.js';
-import { generatedLogs, runCli, scansOf, summaryOf } from './helpers/buckets.js';
+import { filesUnder, generatedLogs, runCli, scansOf, summaryOf } from './helpers/buckets.js';
 import { runDetect } from './helpers/run.js';
 import { Writable } from 'node:stream';
 import { listInputs } from '../dist/src/source/list.js';
@@ -55,6 +55,18 @@ describe('s3:// inputs', () => {
     const s = summaryOf(join(dir, 'bucket'));
     expect(s.totals.files).toBe(keys.length);
     expect(s.totals.records).toBe(summaryOf(join(dir, 'disk')).totals.records);
+  }, 60_000);
+
+  it('filter on a bucket prefix writes the files filter writes from disk, byte for byte, in the key layout', async () => {
+    const scans = join(dir, 'disk');
+    const fromDisk = await runCli(['filter', root, '--scans', scans, '--out', join(dir, 'filtered-disk'), '--quiet']);
+    const fromBucket = await runCli(['filter', 's3://logs/flow/', '--scans', scans, '--out', join(dir, 'filtered-bucket'), '--quiet'], env());
+    expect(fromDisk.code, fromDisk.stderr).toBe(0);
+    expect(fromBucket.code, fromBucket.stderr).toBe(0);
+    const written = filesUnder(join(dir, 'filtered-bucket'));
+    expect(written).toEqual(filesUnder(join(dir, 'filtered-disk')));
+    expect(written).toEqual(keys);
+    for (const k of written) expect(readFileSync(join(dir, 'filtered-bucket', k)).equals(readFileSync(join(dir, 'filtered-disk', k))), k).toBe(true);
   }, 60_000);
 
   it('--from/--to lists only the date folders in range and GETs only their objects', async () => {
