@@ -14,6 +14,7 @@ import { filesUnder, generatedLogs, runCli, scansOf, summaryOf } from './helpers
 import { runDetect } from './helpers/run.js';
 import { Writable } from 'node:stream';
 import { listInputs } from '../dist/src/source/list.js';
+import { makePlan } from '../dist/src/cluster/plan.js';
 
 const require = createRequire(import.meta.url);
 const S3rver = require('s3rver');
@@ -68,6 +69,16 @@ describe('s3:// inputs', () => {
     expect(written).toEqual(keys);
     for (const k of written) expect(readFileSync(join(dir, 'filtered-bucket', k)).equals(readFileSync(join(dir, 'filtered-disk', k))), k).toBe(true);
   }, 60_000);
+
+  it('cluster submit plans a bucket prefix as its objects, each read by its URL', async () => {
+    const { plan } = await makePlan(
+      { inputs: ['s3://logs/flow/'], partitions: 2, stage: 'replay', options: {}, groupBytes: 1 << 20, attempts: 1, backoffMs: 0 },
+      { source: { s3Endpoint: endpoint } },
+    );
+    expect(plan.files.map((f: any) => f.path)).toEqual(keys.map((k) => `s3://logs/flow/${k}`));
+    expect(plan.files.map((f: any) => f.size)).toEqual(keys.map((k) => readFileSync(join(root, k)).length));
+    expect(plan.files.every((f: any) => f.mtimeMs > 0 && !f.error)).toBe(true);
+  });
 
   it('--from/--to lists only the date folders in range and GETs only their objects', async () => {
     const gets: string[] = [];

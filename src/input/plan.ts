@@ -29,6 +29,8 @@ export interface InputFile {
    * gzip, format and header are sniffed when it is read (src/input/stream.ts), not planned.
    */
   open?: () => Promise<AsyncIterable<Uint8Array>>;
+  /** A streamed object's last-modified time (Unix ms), from its listing. */
+  modified?: number;
 }
 
 export interface PlanOptions {

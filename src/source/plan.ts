@@ -161,6 +161,7 @@ async function planUrl(url: string, opts: SourcePlanOptions, source: SourceOptio
       account: fromKey.account ?? opts.account ?? '',
       region: fromKey.region ?? opts.region ?? '',
       awsFields: opts.awsFields,
+      modified: o.modified,
       open: () => reader.open(i),
     };
   });
