@@ -2,9 +2,11 @@
  * A small, strict argument parser: every command declares its options (with help text
  * and defaults), unknown options are usage errors (exit 1), and --help is generated.
  */
+import { parseSize } from './size.js';
+
 export interface OptionSpec {
   name: string; // long name without dashes
-  type: 'string' | 'number' | 'boolean' | 'list';
+  type: 'string' | 'number' | 'boolean' | 'list' | 'size'; // size: bytes, '512M', '2G' (src/app/size.ts)
   help: string;
   default?: string | number | boolean;
   value?: string; // placeholder in help
@@ -46,7 +48,13 @@ export function parseArgs(spec: CommandSpec, argv: string[]): Parsed {
     }
     const raw = eq >= 0 ? a.slice(eq + 1) : argv[++i];
     if (raw === undefined) throw new UsageError(`option --${name} needs a value`);
-    if (o.type === 'number') {
+    if (o.type === 'size') {
+      try {
+        values[name] = parseSize(raw, name);
+      } catch (err) {
+        throw new UsageError((err as Error).message);
+      }
+    } else if (o.type === 'number') {
       const n = Number(raw);
       if (!Number.isFinite(n)) throw new UsageError(`option --${name} needs a number, got '${raw}'`);
       values[name] = n;
@@ -63,7 +71,7 @@ export function parseArgs(spec: CommandSpec, argv: string[]): Parsed {
 export function helpText(spec: CommandSpec): string {
   const lines = [`flowsieve ${spec.name}: ${spec.summary}`, '', `usage: ${spec.usage}`, '', 'options:'];
   for (const o of spec.options) {
-    const flag = `--${o.name}${o.type === 'boolean' ? '' : ` ${o.value ?? (o.type === 'number' ? 'N' : 'VALUE')}`}`;
+    const flag = `--${o.name}${o.type === 'boolean' ? '' : ` ${o.value ?? (o.type === 'number' ? 'N' : o.type === 'size' ? 'SIZE' : 'VALUE')}`}`;
     const def = o.default !== undefined && o.default !== false ? ` (default ${o.default})` : '';
     lines.push(`  ${flag.padEnd(28)} ${o.help}${def}`);
   }

@@ -38,9 +38,13 @@ export interface ParseTask {
   maxDecompressedBytes: number;
   /** Records starting before this Unix second are late (their window is finalised); 0 = none. */
   lateBefore: number;
+  /** Records ending after this Unix second are rejected (stamped in the future); 0 = no bound. */
+  notAfter: number;
   windowSeconds: number;
   /** --from/--to (Unix seconds): records starting outside are counted, not accumulated. */
   timeRange?: { from: number; to: number };
+  /** --home-net CIDRs (SPEC §3): addresses inside count as not public. */
+  homeNet?: readonly string[];
   port: MessagePort;
   /** Int32Array over a SharedArrayBuffer: [0] = batches in flight, for backpressure. */
   inflight: SharedArrayBuffer;
