@@ -57,7 +57,7 @@ describe('serve --source s3://', () => {
     for (const k of backlog) await put(k);
 
     const state = join(dir, 'state');
-    const args = ['--source', 's3://logs/flow/', '--state', state, '--window', '6h', '--lateness', '30m', '--poll', '50ms', '--batch-files', '3', '--workers', '2'];
+    const args = ['--source', 's3://logs/flow/', '--state', state, '--window', '6h', '--lateness', '30m', '--poll', '50ms', '--batch-files', '3', '--workers', '2', '--idle-stream', '3s', '--no-enrich'];
     let arrived = 0;
     for (let kill = 0; kill < 2; kill++) {
       const serve = await startServe(args, env());
@@ -89,6 +89,11 @@ describe('serve --source s3://', () => {
       expect(db.all('SELECT name, COUNT(*) AS n FROM files GROUP BY name HAVING n > 1')).toEqual([]);
       expect(db.all('SELECT COUNT(*) AS n FROM files')[0].n).toBe(keys.length);
       expect(db.all('SELECT SUM(records) AS n FROM files')[0].n).toBe(expected.totals.records);
+      // the backlog was read oldest flows first (the time in each AWS object's name), batch after batch
+      const times = db.all('SELECT name FROM files ORDER BY seq, name').map((r: any) => /_(\d{8}T\d{4})Z_/.exec(r.name)![1]!);
+      const bySeq = db.all('SELECT seq, name FROM files ORDER BY seq').map((r: any) => [r.seq, /_(\d{8}T\d{4})Z_/.exec(r.name)![1]!]);
+      for (let i = 1; i < bySeq.length; i++) if (bySeq[i][0] !== bySeq[i - 1][0]) expect(bySeq[i][1] >= bySeq[i - 1][1], `${bySeq[i - 1]} then ${bySeq[i]}`).toBe(true);
+      expect(times.length).toBe(keys.length);
       const lines = readFileSync(join(state, 'scans.ndjson'), 'utf8').trim().split('\n');
       expect(lines).toEqual(expected.scans.map((v: any) => JSON.stringify(scanRecord(v, W))));
       const perDay = (rows: Array<{ day: string; n: number }>) => Object.fromEntries(rows.map((r) => [r.day, r.n]));

@@ -379,6 +379,8 @@ export class Sidecar {
    * reported: read again whole once it is complete, or never if it is gone. True: undone.
    */
   private async dropChanged(batch: BatchFile[]): Promise<boolean> {
+    // an object is written whole or not at all; a rewritten one is listed again with its new time
+    if (this.spool instanceof ObjectSpool) return false;
     const changed = batch.filter((f) => {
       try {
         const st = statSync(f.path);
