@@ -89,12 +89,13 @@ export interface SinkCounters {
   duplicates: number; // a flow reported from both ends, counted once (GCP)
   late: number; // inbound/outbound records of a window already finalised (serve), not accumulated
   outsideRange: number; // records starting outside --from/--to, not accumulated
+  blankRegion: number; // records (in range) whose region neither the record, the path nor --region gave
 }
 
 export function newCounters(): SinkCounters {
   return {
     lines: 0, records: 0, nodata: 0, rejected: 0, blank: 0, headers: 0, trailers: 0, inbound: 0, outbound: 0, internal: 0,
-    responses: 0, backscatter: 0, otherPartition: 0, duplicates: 0, late: 0, outsideRange: 0,
+    responses: 0, backscatter: 0, otherPartition: 0, duplicates: 0, late: 0, outsideRange: 0, blankRegion: 0,
   };
 }
 
@@ -280,6 +281,7 @@ export class FlowSink {
       c.outsideRange++;
       return true;
     }
+    if (r.region === 0) c.blankRegion++; // id 0 is the empty string
     if (r.start < this.minStart) this.minStart = r.start;
     if (r.end > this.maxEnd) this.maxEnd = r.end;
 
