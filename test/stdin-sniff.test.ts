@@ -34,7 +34,7 @@ describe('stdin sniffed like a file', () => {
     const gz = keys.filter((k) => k.endsWith('.gz'));
     expect(gz.length).toBe(keys.length);
     const cat = Buffer.concat(gz.map((k) => readFileSync(join(root, k))));
-    const piped = await runCli(['detect', '-', '--out', join(dir, 'piped'), '--workers', '2', '--quiet'], {}, cat);
+    const piped = await runCli(['detect', '-', '--out', join(dir, 'piped'), '--workers', '2', '--no-enrich'], {}, cat);
     const files = await runCli(['detect', root, '--out', join(dir, 'files'), '--workers', '2', '--quiet']);
     expect(piped.code, piped.stderr).toBe(0);
     expect(files.code, files.stderr).toBe(0);
@@ -45,6 +45,10 @@ describe('stdin sniffed like a file', () => {
     expect(s.files[0]).toMatchObject({ path: '<stdin>', format: 'aws-text', gzip: true });
     expect(s.totals.records).toBe(summaryOf(join(dir, 'files')).totals.records);
     expect(s.totals.rejected).toBe(0);
+    // the region the key layout gave the files is missing on stdin, and the summary says so
+    expect(s.region_blank.aws).toBeGreaterThan(0);
+    expect(summaryOf(join(dir, 'files')).region_blank).toEqual({});
+    expect(piped.stderr).toMatch(/region blank for [\d,]+ aws record\(s\)/);
   }, 60_000);
 
   (HAVE_FIXTURES ? it : it.skip)('a gzip public fixture and a JSON document on stdin count as the files do', async () => {
