@@ -9,7 +9,7 @@
  *   direction_id and tcp_flags, traffic.packets/bytes, start_time/end_time (epoch ms),
  *   cloud.account.uid, cloud.region, disposition or action_id.
  * Each row becomes the AWS text line it stands for and goes through the AWS text parser
- * (aws.ts), a few thousand rows at a time: the records, their checks and rejects are those
+ * (aws.ts), one row group at a time: the records, their checks and rejects are those
  * of the same flows written as text. Line numbers in rejects are row numbers + 1 (line 1
  * is the field list).
  */
@@ -19,7 +19,8 @@ import { awsText } from './aws.js';
 import type { DocumentReader, ReaderContext } from './types.js';
 
 const MAGIC = [0x50, 0x41, 0x52, 0x31]; // "PAR1"
-const ROWS_A_PIECE = 16384;
+/** Rows turned into text and parsed at a time (bounds the text held, not the decode). */
+const LINES_A_PIECE = 16384;
 
 /** The AWS text field list OCSF rows are written as. */
 const OCSF_FIELDS = 'account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status region flow-direction tcp-flags';
@@ -53,12 +54,17 @@ async function parseParquet(buf: Uint8Array, ctx: ReaderContext): Promise<void> 
     parser.parseLines(bytes, 0, bytes.length, firstLine, -1);
   };
   feed(`${header}\n`, 1);
-  const rows = Number(meta.num_rows);
-  for (let start = 0; start < rows; start += ROWS_A_PIECE) {
-    const end = Math.min(rows, start + ROWS_A_PIECE);
+  // one row group at a time: a row range inside a group decodes the whole group, so smaller
+  // pieces would decode each group many times over
+  let start = 0;
+  for (const group of meta.row_groups) {
+    const end = start + Number(group.num_rows);
     const objects = (await parquetReadObjects({ file, compressors, rowStart: start, rowEnd: end })) as Row[];
-    const lines = objects.map((r) => (ocsf ? ocsfLine(r) : awsLine(r, top)));
-    feed(lines.join('\n') + '\n', start + 2);
+    for (let k = 0; k < objects.length; k += LINES_A_PIECE) {
+      const lines = objects.slice(k, k + LINES_A_PIECE).map((r) => (ocsf ? ocsfLine(r) : awsLine(r, top)));
+      feed(lines.join('\n') + '\n', start + k + 2);
+    }
+    start = end;
   }
 }
 
