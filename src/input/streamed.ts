@@ -214,14 +214,15 @@ export async function* streamedPieces(
   let held: { bytes: Uint8Array; offset: number; compressed: number } | null = null;
   let index = 0;
   let accounted = 0;
+  // each piece spans the input up to the next one (the dropped rest of a line too long included)
   for await (const { bytes, offset } of stdinChunks({ ...opts, stdin: () => head.body })) {
-    if (held) yield { ...sniffed, chunkIndex: index++, bytes: held.bytes, start: held.offset, end: held.offset + held.bytes.length, compressedBytes: held.compressed };
+    if (held) yield { ...sniffed, chunkIndex: index++, bytes: held.bytes, start: held.offset, end: offset, compressedBytes: held.compressed };
     held = { bytes, offset, compressed: head.state.raw - accounted };
     accounted = head.state.raw;
   }
   held ??= { bytes: new Uint8Array(0), offset: head.state.inflated, compressed: 0 };
   yield {
-    ...sniffed, chunkIndex: index, bytes: held.bytes, start: held.offset, end: held.offset + held.bytes.length,
+    ...sniffed, chunkIndex: index, bytes: held.bytes, start: held.offset, end: Math.max(held.offset + held.bytes.length, head.state.inflated),
     compressedBytes: held.compressed + (head.state.raw - accounted),
     ...(head.state.error ? { streamError: head.state.error } : {}),
   };
