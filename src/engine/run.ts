@@ -23,6 +23,7 @@ import { allReplayFiles, applyReplayOutcome, replayInputs, type ReplayOutcome } 
 import { defaultMaxMemory, mergeMemoryReports, removeOrphanSpills, removeSpills } from './spill.js';
 import { notAfterFor } from '../input/file-time.js';
 import { tmpdir } from 'node:os';
+import { statSync } from 'node:fs';
 import {
   DEFAULT_MAX_FUTURE_SECONDS,
   SPLIT_GZIP_BYTES,
@@ -40,6 +41,22 @@ import {
 // re-exported here for callers that import them with the Engine
 export * from './types.js';
 export { gzipPieces, stdinChunks } from '../input/streams.js';
+
+/** True when the inputs are regular files (no folder, no stdin) of less than one chunk in all. */
+function fewSmallFiles(inputs: string[], chunkBytes: number): boolean {
+  let total = 0;
+  for (const p of inputs) {
+    if (p === '-') return false;
+    try {
+      const st = statSync(p);
+      if (!st.isFile()) return false;
+      total += st.size;
+    } catch {
+      return false; // planning reports it
+    }
+  }
+  return total < Math.min(chunkBytes, 1 << 20);
+}
 
 /** A worker's CommonJS entry (scripts/worker-shims.mjs says why it is not the .js file itself). */
 export const workerFile = (name: string) => fileURLToPath(new URL(`../../workers/${name}.cjs`, import.meta.url));
@@ -81,8 +98,10 @@ export class Engine {
     // threads make while a shard adds the records it held back (a million over all shards,
     // scan-table.ts addBatch), so that parsing goes on meanwhile
     this.inflightLimit = 4 * N + 4 + Math.ceil((1 << 19) / Math.max(64, opts.batchSize));
-    // a run on replay files alone parses nothing: its parse threads start only if needed
-    const minParse = allReplayFiles(opts.inputs) ? 0 : N;
+    // a run on replay files alone parses nothing: its parse threads start only if needed;
+    // a run on one small file or a few needs one parse task: one thread is started at once
+    // (more only if tasks wait), not N that would each load their code for nothing
+    const minParse = allReplayFiles(opts.inputs) ? 0 : fewSmallFiles(opts.inputs, opts.chunkBytes) ? 1 : N;
     this.parsePool = new Piscina({ filename: workerFile('parse'), minThreads: minParse, maxThreads: N, idleTimeout: 60_000 });
     this.ring = minParse > 0 ? batchRingFor(N, this.inflightLimit, opts) : undefined;
     this.shardPools = Array.from(

@@ -51,6 +51,8 @@ export interface PlanOptions {
 }
 
 const HEAD_BYTES = 1 << 16;
+/** What planning reads and inflates of a gzip AWS file that its first line describes (awsFirstLine). */
+const QUICK_BYTES = 2048;
 
 /** "ENOENT (no such file or directory)" from a Node fs error. */
 export function ioReason(err: unknown): string {
@@ -151,13 +153,16 @@ export function readHead(path: string, quickBelow = 0): { head: Uint8Array; gzip
   try {
     const size = fstatSync(fd).size;
     const buf = (headBuffer ??= Buffer.allocUnsafeSlow(HEAD_BYTES));
+    if (size <= quickBelow) {
+      // a gzip AWS file is planned from its first 2 KiB: read no more than that first
+      const got = readSync(fd, buf, 0, Math.min(size, QUICK_BYTES), 0);
+      const start = buf.subarray(0, got);
+      const line = isGzip(start) ? awsFirstLine(start) : null;
+      if (line) return { head: line, gzip: true, size, awsLine: true };
+    }
     const got = readSync(fd, buf, 0, Math.min(size, HEAD_BYTES), 0);
     const raw = buf.subarray(0, got);
     if (!isGzip(raw)) return { head: raw, gzip: false, size };
-    if (size <= quickBelow) {
-      const line = awsFirstLine(raw);
-      if (line) return { head: line, gzip: true, size, awsLine: true };
-    }
     return { ...gunzipHead(raw), gzip: true, size };
   } finally {
     closeSync(fd);
@@ -176,7 +181,7 @@ export function readHead(path: string, quickBelow = 0): { head: Uint8Array; gzip
 function awsFirstLine(raw: Uint8Array): Uint8Array | null {
   let out: Buffer;
   try {
-    out = gunzipSync(raw.subarray(0, Math.min(raw.length, 2048)), { finishFlush: zc.Z_SYNC_FLUSH, maxOutputLength: HEAD_BYTES * 64 });
+    out = gunzipSync(raw.subarray(0, Math.min(raw.length, QUICK_BYTES)), { finishFlush: zc.Z_SYNC_FLUSH, maxOutputLength: HEAD_BYTES * 64 });
   } catch {
     return null;
   }

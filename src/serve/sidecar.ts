@@ -646,6 +646,7 @@ export class Sidecar {
     m.setScannersPerDay(this.store.days());
   }
 
+  /** The state folder (its outbound.ndjson holds the alerts, for the report). */
   get stateDir(): string {
     return this.opts.stateDir;
   }
