@@ -8,7 +8,8 @@ import { openSync, readSync, closeSync, readdirSync, statSync, fstatSync } from 
 import { join, relative } from 'node:path';
 import { gunzipSync, constants as zc } from 'node:zlib';
 import { isGzip, sniffFormat, awsHeaderOf, headText, firstNonBlankLine } from '../formats/sniff.js';
-import { awsPathInfo, awsText } from '../formats/aws.js';
+import { awsText } from '../formats/aws.js';
+import { keyInfo } from './key-info.js';
 import { readerFor } from '../formats/registry.js';
 import type { FormatName } from '../formats/types.js';
 
@@ -24,6 +25,13 @@ export interface InputFile {
   /** The first non-blank line (line formats): a reader of a later chunk learns the file's layout from it. */
   headerLine?: string;
   error?: string; // the file cannot be read: why
+  /**
+   * A streamed input (stdin, an object in a bucket): its bytes come from here, and its
+   * gzip, format and header are sniffed when it is read (src/input/stream.ts), not planned.
+   */
+  open?: () => Promise<AsyncIterable<Uint8Array>>;
+  /** A streamed object's last-modified time (Unix ms), from its listing. */
+  modified?: number;
   /** Planned from its first line alone (PlanOptions.quickHeadBelow): see headError. */
   headUnchecked?: boolean;
 }
@@ -61,7 +69,8 @@ export function planInputs(paths: string[], opts: PlanOptions): InputFile[] {
   const files: InputFile[] = [];
   for (const p of paths) {
     if (p === '-') {
-      files.push({ path: '-', display: '<stdin>', size: -1, gzip: false, format: opts.format ?? 'aws-text', account: opts.account ?? '', region: opts.region ?? '', awsFields: opts.awsFields });
+      // sniffed as it arrives, like a file (gzip, then format): src/input/stream.ts
+      files.push({ path: '-', display: '<stdin>', size: -1, gzip: false, format: opts.format ?? null, account: opts.account ?? '', region: opts.region ?? '', awsFields: opts.awsFields, open: stdinSource });
       continue;
     }
     let st;
@@ -76,6 +85,10 @@ export function planInputs(paths: string[], opts: PlanOptions): InputFile[] {
     else files.push(broken(p, NOT_REGULAR)); // opening a FIFO would block the run
   }
   return files;
+}
+
+async function stdinSource(): Promise<AsyncIterable<Uint8Array>> {
+  return process.stdin as AsyncIterable<Uint8Array>;
 }
 
 function broken(path: string, error: string): InputFile {
@@ -225,7 +238,7 @@ function gunzipHead(raw: Uint8Array): { head: Uint8Array; gzipError?: string } {
 }
 
 function describe(path: string, opts: PlanOptions): InputFile {
-  const fromPath = awsPathInfo(path);
+  const fromPath = keyInfo(path);
   const base: InputFile = {
     path,
     display: path,
@@ -266,13 +279,13 @@ function describe(path: string, opts: PlanOptions): InputFile {
 }
 
 /** The first non-blank line of a file's head, trimmed (at most 64 KiB). */
-function firstLineOf(head: Uint8Array): string {
+export function firstLineOf(head: Uint8Array): string {
   const text = Buffer.from(head).toString('utf8');
   return (text.split('\n').find((l) => l.trim().length > 0) ?? '').trim();
 }
 
 /** Why no reader took a file: binary content, or text of no known layout. */
-function unrecognised(head: Uint8Array): string {
+export function unrecognised(head: Uint8Array): string {
   let control = 0;
   const n = Math.min(head.length, 4096);
   for (let i = 0; i < n; i++) {
