@@ -2,15 +2,16 @@
  * Serialising accumulator state (checkpoints, partial results between machines):
  * msgpackr with typed arrays kept as typed arrays (moreTypes), compressed with lz4.
  */
-import { Packr } from 'msgpackr';
-import { compressSync, uncompressSync } from 'lz4-napi';
+import type { Packr } from 'msgpackr';
+import { lz4Codec, msgpack } from '../replay/codecs.js';
 
-const packr = new Packr({ moreTypes: true });
+let packr: Packr | undefined;
+const packer = (): Packr => (packr ??= new (msgpack().Packr)({ moreTypes: true }));
 
 export function encodeState(value: unknown): Buffer {
-  return compressSync(packr.pack(value));
+  return lz4Codec().compressSync(packer().pack(value));
 }
 
 export function decodeState<T>(bytes: Uint8Array): T {
-  return packr.unpack(uncompressSync(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength))) as T;
+  return packer().unpack(lz4Codec().uncompressSync(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength))) as T;
 }

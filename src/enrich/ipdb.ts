@@ -13,7 +13,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { Reader, type Response } from 'maxmind';
+import type { Reader, Response } from 'maxmind';
 import { compareAddress, formatAddress, isV4 } from '../net/address.js';
 import { lookupV4, lookupV6, type AsnAnswer } from './asn-csv.js';
 import { lookupIndexed } from './asn-index.js';
@@ -57,7 +57,9 @@ function openMmdb(path: string, what: string): Reader<Response> {
     throw new Error(`${what} ${path}: cannot read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
   }
   try {
-    return new Reader<Response>(buf);
+    // required here, not imported: only runs given --geoip-db or --asn-db need maxmind
+    const { Reader: MmdbReader } = createRequire(import.meta.url)('maxmind') as typeof import('maxmind');
+    return new MmdbReader<Response>(buf);
   } catch (err) {
     throw new Error(`${what} ${path}: not a MaxMind DB file (${(err as Error).message})`);
   }

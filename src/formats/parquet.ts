@@ -13,8 +13,7 @@
  * of the same flows written as text. Line numbers in rejects are row numbers + 1 (line 1
  * is the field list).
  */
-import { parquetMetadata, parquetReadObjects } from 'hyparquet';
-import { compressors } from 'hyparquet-compressors';
+import type { FileMetaData } from 'hyparquet';
 import { awsText } from './aws.js';
 import type { DocumentReader, ReaderContext } from './types.js';
 
@@ -35,8 +34,10 @@ export const parquetReader: DocumentReader = {
 };
 
 async function parseParquet(buf: Uint8Array, ctx: ReaderContext): Promise<void> {
+  // loaded on the first Parquet file: ~90 modules that every other run (and thread) skips
+  const [{ parquetMetadata, parquetReadObjects }, { compressors }] = await Promise.all([import('hyparquet'), import('hyparquet-compressors')]);
   const file = buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength) as ArrayBuffer;
-  let meta;
+  let meta: FileMetaData;
   try {
     meta = parquetMetadata(file);
   } catch (err) {

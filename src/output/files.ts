@@ -1,5 +1,5 @@
 /** Writing output files atomically: a reader sees the old file or the new one, never half. */
-import { mkdirSync, renameSync, writeFileSync, openSync, writeSync, closeSync, fsyncSync } from 'node:fs';
+import { mkdirSync, renameSync, writeFileSync, openSync, writeSync, closeSync } from 'node:fs';
 import { dirname, join, basename } from 'node:path';
 
 export function writeFileAtomic(path: string, data: string | Uint8Array): void {
@@ -30,9 +30,11 @@ export class AtomicLineWriter {
     this.buf = [];
     this.bufLen = 0;
   }
+  // No fsync before the rename (as writeFileAtomic): readers still see the old file or the
+  // whole new one; an fsync a file cost 20-100 ms of wall time a run on a busy disk, most of
+  // the start-to-exit time of a small run. Checkpoints that must survive a crash (serve/) sync.
   close(): void {
     this.flush();
-    fsyncSync(this.fd);
     closeSync(this.fd);
     renameSync(this.tmp, this.path);
   }

@@ -13,8 +13,7 @@
  * decompressed buffer: no copy and no allocation per row.
  */
 import { crc32 } from 'node:zlib';
-import { pack, unpack } from 'msgpackr';
-import { compressSync, uncompressSync } from 'lz4-napi';
+import { lz4Codec, msgpack } from './codecs.js';
 
 export const BLOCK_MAGIC = 0x31425346; // 'FSB1' little-endian
 export const FRAME_PREFIX = 12;
@@ -89,7 +88,7 @@ export function encodeBlock(b: BlockInput): Buffer {
     const bytes = new Uint8Array(col.buffer, col.byteOffset, count * col.BYTES_PER_ELEMENT);
     plain.set(bytes, cols[k]![3]);
   });
-  const payload = compressSync(plain);
+  const payload = lz4Codec().compressSync(plain);
   const header: BlockHeader = {
     kind: b.kind,
     rows: b.rows,
@@ -102,7 +101,7 @@ export function encodeBlock(b: BlockInput): Buffer {
     cols,
     ...(b.meta === undefined ? {} : { meta: b.meta }),
   };
-  const h = pack(header);
+  const h = msgpack().pack(header);
   const frame = Buffer.allocUnsafe(FRAME_PREFIX + h.length + payload.length);
   frame.writeUInt32LE(BLOCK_MAGIC, 0);
   frame.writeUInt32LE(h.length, 4);
@@ -133,7 +132,7 @@ export function decodeBlock(frame: Uint8Array, expectKind: string): DecodedBlock
   if (crc32(payload) !== header.crc) throw new CorruptBlockError('payload checksum mismatch');
   let plain: Buffer;
   try {
-    plain = uncompressSync(payload);
+    plain = lz4Codec().uncompressSync(payload);
   } catch (err) {
     throw new CorruptBlockError(`lz4: ${(err as Error).message}`);
   }
@@ -161,7 +160,7 @@ export function readBlockHeader(frame: Uint8Array): BlockHeader {
   if (crc32(hbytes) !== dv.getUint32(8, true)) throw new CorruptBlockError('header checksum mismatch');
   let header: BlockHeader;
   try {
-    header = unpack(hbytes) as BlockHeader;
+    header = msgpack().unpack(hbytes) as BlockHeader;
   } catch (err) {
     throw new CorruptBlockError(`header: ${(err as Error).message}`);
   }

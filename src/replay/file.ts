@@ -18,11 +18,11 @@
  */
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { crc32 } from 'node:zlib';
-import { unpack } from 'msgpackr';
 import type { FlowBatchData } from '../flow/batch.js';
 import type { SinkCounters } from '../flow/sink.js';
 import { SHARD_BUCKETS } from '../flow/hash.js';
 import { CorruptBlockError, decodeBlock } from './block.js';
+import { msgpack } from './codecs.js';
 import { decodeRows, ROW_CODEC_COLUMNS, type RowScratch } from './row-codec.js';
 import { FILE_MAGIC, isReplayHead } from '../formats/replay.js';
 
@@ -112,7 +112,7 @@ export function readReplayHeader(path: string): OpenedReplay {
     readSync(fd, hbytes, 0, hlen, FILE_PREFIX);
     const headerCrc = crc32(hbytes);
     if (headerCrc !== prefix.readUInt32LE(16)) throw new ReplayFileError('header checksum mismatch (corrupt header)');
-    const header = unpack(hbytes) as ReplayHeader;
+    const header = msgpack().unpack(hbytes) as ReplayHeader;
     checkHeader(header);
     return { header, headerCrc, dataStart: FILE_PREFIX + hlen, fileSize };
   } finally {
