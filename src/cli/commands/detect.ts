@@ -10,9 +10,8 @@ import { writeFileAtomic } from '../../output/files.js';
 import { ANALYSIS_OPTIONS, analysisPlan, humanAnalysis, runAnalysis } from '../../app/analysis.js';
 import { historyOptions, openHistory, recordHistory, runSettings, writeResults } from '../../app/results.js';
 import { OutputDirError, prepareOutputDir } from '../../output/writable.js';
-import { encodePartial, partialName, toPartial } from '../../app/partial.js';
 import type { DetectOptions } from '../../engine/types.js';
-import { findingFormats, writeFindings } from '../../app/write-findings.js';
+import { findingFormats } from '../../app/finding-formats.js';
 import type { FindingFormat } from '../../output/findings.js';
 
 export const spec: CommandSpec = {
@@ -92,11 +91,12 @@ export async function run(args: Parsed): Promise<number> {
     // statistics and enrichment need the whole run: a partition's come from flowsieve merge
     const analysis = await runAnalysis(result, opts.windowSeconds, plan);
     writeResults(String(v.out), result, opts.windowSeconds, { ...settings, analysis: plan.settings }, opts.nearMisses, analysis);
-    if (findings.length) writeFindings(String(v.out), findings, result, opts.windowSeconds, analysis.enrichment?.facts);
+    // loaded only when asked for, as the partial's encoder below: a plain run never needs them
+    if (findings.length) (await import('../../app/write-findings.js')).writeFindings(String(v.out), findings, result, opts.windowSeconds, analysis.enrichment?.facts);
     if (!quiet) process.stderr.write(humanSummary(result, String(v.out)) + '\n' + humanAnalysis(analysis) + '\n');
   }
   if (v.partials) {
-    const path = writePartial(String(v.partials), result, opts, args.positionals, settings);
+    const path = await writePartial(String(v.partials), result, opts, args.positionals, settings);
     if (!quiet && !v.out) process.stderr.write(humanSummary(result, path) + '\n');
   }
   if (history && !recordHistory(history, result, historyOptions(opts.windowSeconds, opts.thresholds, args.positionals, v.out), quiet)) return 3;
@@ -104,7 +104,8 @@ export async function run(args: Parsed): Promise<number> {
 }
 
 /** A partition's partial result, atomically, under its deterministic name; returns the path. */
-export function writePartial(dir: string, result: DetectResult, opts: DetectOptions, inputs: string[], settings: Record<string, unknown>): string {
+export async function writePartial(dir: string, result: DetectResult, opts: DetectOptions, inputs: string[], settings: Record<string, unknown>): Promise<string> {
+  const { encodePartial, partialName, toPartial } = await import('../../app/partial.js');
   const path = `${dir}/${partialName(opts.partition!)}`;
   writeFileAtomic(path, encodePartial(toPartial(result, opts, inputs, settings)));
   return path;
