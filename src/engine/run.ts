@@ -6,13 +6,15 @@
 import { MessageChannel } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
-import { planInputs, chunkRanges, type InputFile } from '../input/plan.js';
-import { gzipPieces, stdinChunks } from '../input/streams.js';
+import { chunkRanges, type InputFile } from '../input/plan.js';
+import { gzipPieces } from '../input/streams.js';
+import { streamedPieces } from '../input/streamed.js';
+import { planAll } from '../source/plan.js';
 import { addCounters, newCounters } from '../flow/sink.js';
 import { mergeEndpointDays } from './merge.js';
 import { DEFAULT_OUTBOUND } from './outbound-table.js';
 import { buildAlerts } from '../detect/outbound.js';
-import type { BatchMessage, FinalizeReply, ParseResult, ParseTask, ShardStats, ShardTask } from './tasks.js';
+import type { BatchMessage, FinalizeReply, GroupFile, ParseResult, ParseTask, ShardStats, ShardTask } from './tasks.js';
 import { compareVerdicts } from './order.js';
 import { readerFor } from '../formats/registry.js';
 import { BATCH_BYTES_PER_RECORD, batchTransferList } from '../flow/batch.js';
@@ -21,6 +23,7 @@ import { allReplayFiles, applyReplayOutcome, replayInputs, type ReplayOutcome } 
 import { defaultMaxMemory, mergeMemoryReports, removeOrphanSpills, removeSpills } from './spill.js';
 import { notAfterFor } from '../input/file-time.js';
 import { tmpdir } from 'node:os';
+import { statSync } from 'node:fs';
 import {
   DEFAULT_MAX_FUTURE_SECONDS,
   SPLIT_GZIP_BYTES,
@@ -38,6 +41,22 @@ import {
 // re-exported here for callers that import them with the Engine
 export * from './types.js';
 export { gzipPieces, stdinChunks } from '../input/streams.js';
+
+/** True when the inputs are regular files (no folder, no stdin) of less than one chunk in all. */
+function fewSmallFiles(inputs: string[], chunkBytes: number): boolean {
+  let total = 0;
+  for (const p of inputs) {
+    if (p === '-') return false;
+    try {
+      const st = statSync(p);
+      if (!st.isFile()) return false;
+      total += st.size;
+    } catch {
+      return false; // planning reports it
+    }
+  }
+  return total < Math.min(chunkBytes, 1 << 20);
+}
 
 /** A worker's CommonJS entry (scripts/worker-shims.mjs says why it is not the .js file itself). */
 export const workerFile = (name: string) => fileURLToPath(new URL(`../../workers/${name}.cjs`, import.meta.url));
@@ -79,8 +98,10 @@ export class Engine {
     // threads make while a shard adds the records it held back (a million over all shards,
     // scan-table.ts addBatch), so that parsing goes on meanwhile
     this.inflightLimit = 4 * N + 4 + Math.ceil((1 << 19) / Math.max(64, opts.batchSize));
-    // a run on replay files alone parses nothing: its parse threads start only if needed
-    const minParse = allReplayFiles(opts.inputs) ? 0 : N;
+    // a run on replay files alone parses nothing: its parse threads start only if needed;
+    // a run on one small file or a few needs one parse task: one thread is started at once
+    // (more only if tasks wait), not N that would each load their code for nothing
+    const minParse = allReplayFiles(opts.inputs) ? 0 : fewSmallFiles(opts.inputs, opts.chunkBytes) ? 1 : N;
     this.parsePool = new Piscina({ filename: workerFile('parse'), minThreads: minParse, maxThreads: N, idleTimeout: 60_000 });
     this.ring = minParse > 0 ? batchRingFor(N, this.inflightLimit, opts) : undefined;
     this.shardPools = Array.from(
@@ -97,19 +118,23 @@ export class Engine {
   async ingest(inputs: string[], onProgress?: (p: Progress) => void, options: IngestOptions = {}): Promise<IngestResult> {
     const t0 = performance.now();
     const opts = this.opts;
-    const files = planInputs(inputs, { format: opts.format, account: opts.account, region: opts.region, awsFields: opts.awsFields });
+    const files = await planAll(inputs, {
+      format: opts.format, account: opts.account, region: opts.region, awsFields: opts.awsFields, range: opts.timeRange, source: opts.source,
+      quickHeadBelow: opts.gzipSplitBytes ?? SPLIT_GZIP_BYTES, // the gzip files a parse thread reads whole
+    });
     const chunkResults: ParseResult[][] = files.map(() => []);
     const bytesTotal = files.reduce((s, f) => s + (f.error ? 0 : Math.max(0, f.size)), 0);
     // about one distinct (key, endpoint) entry per 250 bytes of text (gzip counts ~5x, replay
     // ~7x: 16 bytes a row against 112 a line): size the shards' tables once
-    const expansion = (f: InputFile): number => (f.gzip ? 5 : f.format === 'replay' ? 7 : 1);
+    const expansion = (f: InputFile): number => (f.gzip || (f.open && f.path.endsWith('.gz')) ? 5 : f.format === 'replay' ? 7 : 1);
     const textBytes = files.reduce((s, f) => s + (f.error ? 0 : Math.max(0, f.size) * expansion(f)), 0);
     this.capacityHint ??= Math.ceil(textBytes / 250 / this.shards);
     let bytesDone = 0;
     let records = 0;
     const runJob = async (job: Job): Promise<void> => {
       const result = await this.parseJob(job);
-      chunkResults[job.file]![job.chunk] = result;
+      if (result.files) for (const r of result.files) chunkResults[r.fileIndex]![0] = r;
+      else chunkResults[job.file]![job.chunk] = result;
       bytesDone += result.bytesIn;
       records += result.counters.records;
       onProgress?.({ bytesDone, bytesTotal, records, elapsed: (performance.now() - t0) / 1000 });
@@ -172,6 +197,8 @@ export class Engine {
         lateByWindow: [],
         error: { message: `worker failed: ${(err as Error).message}`, offset: -1 },
       };
+      // a 'files' task failed as a whole: every file of it failed so
+      if (job.task.files) result.files = job.task.files.map((f) => ({ ...result, fileIndex: f.fileIndex, chunkIndex: 0 }));
     }
     expected = result.batches;
     if (received < expected) await allReceived;
@@ -385,6 +412,12 @@ function collectReports(files: InputFile[], chunkResults: ParseResult[][], maxRe
     let lineBase = 0;
     for (const r of chunkResults[i]!) {
       if (!r) continue;
+      if (r.planError) {
+        // planned from its first line, its head is damaged: reported as planning reports it
+        rep.error = r.planError;
+        rep.format = null;
+        continue;
+      }
       addCounters(rep.counters, r.counters);
       rep.minStart = Math.min(rep.minStart, r.minStart);
       rep.maxEnd = Math.max(rep.maxEnd, r.maxEnd);
@@ -429,53 +462,99 @@ function planJobs(files: InputFile[], opts: DetectOptions, shards: number, lateB
     maxDecompressedBytes: opts.maxDecompressedBytes,
     regionMap: opts.regionMap,
     cloud: opts.cloud,
+    timeRange: opts.timeRange,
     homeNet: opts.outbound?.homeNet,
   };
   const now = opts.nowSeconds?.() ?? Date.now() / 1000;
   const maxFuture = opts.maxFutureSeconds ?? DEFAULT_MAX_FUTURE_SECONDS;
+  const whole = (f: InputFile): boolean => {
+    const lineFormat = readerFor(f.format!)?.kind === 'lines';
+    return lineFormat ? (f.gzip ? f.size <= (opts.gzipSplitBytes ?? SPLIT_GZIP_BYTES) : f.size <= opts.chunkBytes) : true;
+  };
+  const budget = groupBudget(files, shards, whole);
   return async function* () {
+    let group: GroupFile[] = [];
+    let groupBytes = 0;
     for (let i = 0; i < files.length; i++) {
       const f = files[i]!;
-      if (f.error || !f.format || f.format === 'replay') continue; // replay files: src/replay/input.ts
+      if (f.error || (!f.format && !f.open) || f.format === 'replay') continue; // replay files: src/replay/input.ts
+      const notAfter = notAfterFor(f.path, now, maxFuture);
+      if (f.open) {
+        // stdin or an object in a bucket: sniffed as it arrives (input/streamed.ts)
+        const streamBase = { ...common, notAfter, fileIndex: i, path: f.path, display: f.display, account: f.account, region: f.region };
+        const source = () => (f.path === '-' && opts.stdin ? opts.stdin() : f.open!());
+        for await (const p of streamedPieces(f, source, opts)) yield { file: i, chunk: p.chunkIndex, task: { ...streamBase, ...p } };
+        continue;
+      }
+      if (whole(f)) {
+        // a file read whole by one thread: with others, in one 'files' task
+        group.push({ fileIndex: i, path: f.path, display: f.display, format: f.format!, gzip: f.gzip, size: f.size, account: f.account, region: f.region, awsFields: f.awsFields, headerLine: f.headerLine, headUnchecked: f.headUnchecked, notAfter });
+        groupBytes += weight(f);
+        if (groupBytes >= budget || group.length >= MAX_GROUP_FILES) {
+          yield groupJob(group, common);
+          group = [];
+          groupBytes = 0;
+        }
+        continue;
+      }
       const base = {
         ...common,
-        notAfter: notAfterFor(f.path, now, maxFuture),
+        notAfter,
         fileIndex: i,
         path: f.path,
         display: f.display,
-        format: f.format,
         gzip: f.gzip,
         account: f.account,
         region: f.region,
         awsFields: f.awsFields,
         headerLine: f.headerLine,
+        headUnchecked: f.headUnchecked,
       };
-      if (f.path === '-') {
-        let chunk = 0;
-        for await (const { bytes, offset } of stdinChunks(opts)) {
-          yield { file: i, chunk, task: { ...base, chunkIndex: chunk, mode: 'bytes', start: offset, end: offset + bytes.length, bytes } };
-          chunk++;
-        }
-        continue;
-      }
-      const lineFormat = readerFor(f.format)?.kind === 'lines';
-      if (lineFormat && f.gzip && f.size > (opts.gzipSplitBytes ?? SPLIT_GZIP_BYTES)) {
+      const format = f.format!;
+      const lineFormat = readerFor(format)?.kind === 'lines';
+      if (lineFormat && f.gzip) {
         for await (const p of gzipPieces(f.path, f.size, opts)) {
-          yield { file: i, chunk: p.index, task: { ...base, ...p.task, chunkIndex: p.index, mode: 'bytes' } };
+          yield { file: i, chunk: p.index, task: { ...base, format, ...p.task, chunkIndex: p.index, mode: 'bytes' } };
         }
         continue;
       }
-      if (lineFormat && !f.gzip) {
-        const ranges = chunkRanges(f.size, opts.chunkBytes);
-        for (let c = 0; c < ranges.length; c++) {
-          const [start, end] = ranges[c]!;
-          yield { file: i, chunk: c, task: { ...base, chunkIndex: c, mode: 'range', start, end } };
-        }
-      } else {
-        yield { file: i, chunk: 0, task: { ...base, chunkIndex: 0, mode: lineFormat ? 'gzip' : 'document', start: 0, end: f.size } };
+      const ranges = chunkRanges(f.size, opts.chunkBytes);
+      for (let c = 0; c < ranges.length; c++) {
+        const [start, end] = ranges[c]!;
+        yield { file: i, chunk: c, task: { ...base, format, chunkIndex: c, mode: 'range', start, end } };
       }
     }
+    if (group.length > 0) yield groupJob(group, common);
   };
+}
+
+/** At most this many files in one 'files' task (its result lists each). */
+const MAX_GROUP_FILES = 512;
+
+/** Bytes of text a file stands for (gzip inflates about 5 times), to size 'files' tasks. */
+const weight = (f: InputFile): number => Math.max(1, f.size) * (f.gzip ? 5 : 1);
+
+/**
+ * Text bytes per 'files' task: about eight tasks per parse thread over the files read
+ * whole (so that the threads finish together), within 256 KiB - 32 MiB.
+ */
+function groupBudget(files: InputFile[], shards: number, whole: (f: InputFile) => boolean): number {
+  let total = 0;
+  for (const f of files) if (!f.error && f.format && f.format !== 'replay' && !f.open && whole(f)) total += weight(f);
+  return Math.min(32 << 20, Math.max(256 << 10, Math.ceil(total / (8 * shards))));
+}
+
+type CommonTask = Omit<ParseTask, 'port' | 'inflight' | 'inflightLimit' | 'fileIndex' | 'chunkIndex' | 'path' | 'display' | 'format' | 'mode' | 'gzip' | 'start' | 'end' | 'account' | 'region' | 'notAfter'>;
+
+/** One task for the files of a group; a group of one is that file's own task. */
+function groupJob(group: GroupFile[], common: CommonTask): Job {
+  const f = group[0]!;
+  if (group.length === 1) {
+    const lineFormat = readerFor(f.format)?.kind === 'lines';
+    const mode = !lineFormat ? 'document' : f.gzip ? 'gzip' : 'range';
+    return { file: f.fileIndex, chunk: 0, task: { ...common, ...f, chunkIndex: 0, mode, start: 0, end: f.size } };
+  }
+  return { file: f.fileIndex, chunk: 0, task: { ...common, ...f, chunkIndex: 0, mode: 'files', start: 0, end: 0, files: group } };
 }
 
 async function runWithConcurrency<T>(items: AsyncIterable<T>, limit: number, fn: (item: T) => Promise<void>): Promise<void> {

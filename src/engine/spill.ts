@@ -246,7 +246,9 @@ export class BoundedAccumulator {
 
   /** An empty table larger than the limit (a limit below the default capacity): to be replaced by one of the limit's size. */
   private oversized(t: ScanTable): boolean {
-    return t.entriesBound === 0 && t.bytes > this.limits!.maxBytes;
+    if (t.entriesBound !== 0) return false;
+    // below the default capacity, the default table's index alone runs past the share the limit gives it
+    return t.bytes > this.limits!.maxBytes || (this.limitEntries < 1 << 14 && t.bytes > indexSlots(this.limitEntries) * 4);
   }
 
   /** Finalise everything this shard holds: the table, and the spilled partitions a group at a time. */

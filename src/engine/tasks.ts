@@ -9,13 +9,35 @@ import type { ReplayShardTask } from '../replay/shard-ops.js';
 import type { MemoryReport, MemoryTask } from './spill.js';
 import type { OutboundFinding, OutboundThresholds } from './outbound-table.js';
 
+/**
+ * One file of a 'files' task: many small files parsed by one task into one sink, so that
+ * a file costs no message of its own and its records fill whole batches with the others'.
+ */
+export interface GroupFile {
+  fileIndex: number;
+  path: string;
+  display: string;
+  format: FormatName;
+  gzip: boolean;
+  size: number;
+  account: string;
+  region: string;
+  awsFields?: string[];
+  headerLine?: string;
+  headUnchecked?: boolean;
+  /** Records ending after this Unix second are rejected (stamped in the future); 0 = no bound. */
+  notAfter: number;
+}
+
 export interface ParseTask {
   fileIndex: number;
   chunkIndex: number;
   path: string; // path to open ('' when bytes are given)
   display: string; // path for messages
   format: FormatName;
-  mode: 'range' | 'gzip' | 'document' | 'bytes';
+  mode: 'range' | 'gzip' | 'document' | 'bytes' | 'files';
+  /** 'files' mode: the files, each read whole (fileIndex, path... above are unused) */
+  files?: GroupFile[];
   gzip: boolean;
   start: number;
   end: number;
@@ -28,6 +50,8 @@ export interface ParseTask {
   region: string;
   awsFields?: string[];
   headerLine?: string;
+  /** planned from its first line alone (input/plan.ts headError): the head is checked if the file does not inflate whole */
+  headUnchecked?: boolean;
   regionMap?: Record<string, string>;
   cloud?: string;
   shards: number;
@@ -41,6 +65,8 @@ export interface ParseTask {
   /** Records ending after this Unix second are rejected (stamped in the future); 0 = no bound. */
   notAfter: number;
   windowSeconds: number;
+  /** --from/--to (Unix seconds): records starting outside are counted, not accumulated. */
+  timeRange?: { from: number; to: number };
   /** --home-net CIDRs (SPEC §3): addresses inside count as not public. */
   homeNet?: readonly string[];
   port: MessagePort;
@@ -65,6 +91,10 @@ export interface ParseResult {
   lateByWindow: Array<[window: number, records: number]>;
   /** line: where a split gzip stream stopped, counted within this piece (the message says '{line}') */
   error?: { message: string; offset: number; line?: number };
+  /** the file was not read: the error planning gives a damaged head (headUnchecked files only) */
+  planError?: string;
+  /** 'files' mode: each file's own result (batches: 0; the task's batches are counted above) */
+  files?: ParseResult[];
 }
 
 export interface BatchMessage {

@@ -81,19 +81,21 @@ export interface SinkCounters {
   headers: number; // header lines (AWS field names, nfdump CSV column names)
   trailers: number; // lines after the records that are not records (nfdump's Summary block)
   inbound: number; // records fed to inbound detection
-  outbound: number; // records fed to outbound detection
-  internal: number; // neither inbound nor outbound: both ends not public (internal-scan candidates, SPEC §4) or public to public
+  outbound: number; // records fed to outbound detection (and to internal-scan detection: both ends not public)
+  internal: number; // fed to no detector: public to public, or private to public against the direction the format writes
   responses: number; // srcport < 1024 <= dstport
   backscatter: number; // TCP flags exactly SYN-ACK, RST or SYN-ACK|RST
   otherPartition: number; // belongs to another partition (--partition p/P)
   duplicates: number; // a flow reported from both ends, counted once (GCP)
   late: number; // inbound/outbound records of a window already finalised (serve), not accumulated
+  outsideRange: number; // records starting outside --from/--to, not accumulated
+  blankRegion: number; // records (in range) whose region neither the record, the path nor --region gave
 }
 
 export function newCounters(): SinkCounters {
   return {
     lines: 0, records: 0, nodata: 0, rejected: 0, blank: 0, headers: 0, trailers: 0, inbound: 0, outbound: 0, internal: 0,
-    responses: 0, backscatter: 0, otherPartition: 0, duplicates: 0, late: 0,
+    responses: 0, backscatter: 0, otherPartition: 0, duplicates: 0, late: 0, outsideRange: 0, blankRegion: 0,
   };
 }
 
@@ -128,6 +130,8 @@ export interface SinkOptions {
    */
   lateBefore?: number;
   windowSeconds?: number; // to name the window of a late record
+  /** --from/--to: records starting before `from` or at/after `to` (Unix seconds) are counted as outsideRange only. */
+  timeRange?: { from: number; to: number };
   /**
    * Records ending after this Unix second are rejected as stamped in the future (the
    * wall clock plus --max-future, or the file's own time plus a day: src/input/file-time.ts).
@@ -174,7 +178,10 @@ export class FlowSink {
   /** Late records by window (rare: a Map is fine). */
   readonly lateByWindow = new Map<number, number>();
   private readonly lateBefore: number;
-  private readonly notAfter: number;
+  private readonly rangeFrom: number;
+  private readonly rangeTo: number;
+  /** Records ending after this Unix second are rejected; set per file in a 'files' task. */
+  notAfter: number;
   private readonly home: HomeNet;
 
   constructor(
@@ -182,6 +189,8 @@ export class FlowSink {
     private readonly flush: (shard: number, batch: FlowBatchData) => void,
   ) {
     this.lateBefore = opts.lateBefore ?? 0;
+    this.rangeFrom = opts.timeRange?.from ?? 0;
+    this.rangeTo = opts.timeRange?.to ?? 2 ** 32;
     this.notAfter = opts.notAfter || Infinity;
     this.home = new HomeNet(opts.homeNet ?? []);
     this.builders = [];
@@ -269,6 +278,11 @@ export class FlowSink {
       return false;
     }
     c.records++;
+    if (r.start < this.rangeFrom || r.start >= this.rangeTo) {
+      c.outsideRange++;
+      return true;
+    }
+    if (r.region === 0) c.blankRegion++; // id 0 is the empty string
     if (r.start < this.minStart) this.minStart = r.start;
     if (r.end > this.maxEnd) this.maxEnd = r.end;
 
@@ -317,10 +331,7 @@ export class FlowSink {
       return true;
     }
     if (feed & Feed.inbound) c.inbound++;
-    if (feed & Feed.outbound) {
-      if (dstPublic) c.outbound++;
-      else c.internal++;
-    }
+    if (feed & Feed.outbound) c.outbound++; // internal-scan candidates too: the replay files and partitions count them so
     this.append(shardOf(h, this.opts.shards), feed);
     return true;
   }
