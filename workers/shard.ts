@@ -9,7 +9,8 @@ import { ScanTable } from '../src/engine/scan-table.js';
 import type { ScanTableState } from '../src/engine/scan-layout.js';
 import { OutboundTable, type OutboundState } from '../src/engine/outbound-table.js';
 import type { FinalizeReply, ShardStats, ShardTask } from '../src/engine/tasks.js';
-import { isReplayTask, replayShardOp, type ReplayTable } from '../src/replay/shard-ops.js';
+import type { ReplayShardTask, ReplayTable } from '../src/replay/shard-ops.js';
+import { isReplayOp } from '../src/replay/shard-op-names.js';
 import { BoundedAccumulator, isMemoryTask } from '../src/engine/spill.js';
 import { releaseBatch } from '../src/flow/batch-ring.js';
 
@@ -70,7 +71,13 @@ const replayTable: ReplayTable = {
   },
 };
 
+const isReplay = (task: ShardTask): task is ReplayShardTask => isReplayOp(task.op);
+
+/** src/replay/shard-ops.ts, loaded by the first replay task (a run on logs never needs it). */
+let replayOps: typeof import('../src/replay/shard-ops.js') | undefined;
+
 export default function shardTask(task: ShardTask): unknown {
+  if (isReplay(task) && !replayOps) return firstReplayTask(task);
   try {
     return runTask(task);
   } finally {
@@ -79,9 +86,20 @@ export default function shardTask(task: ShardTask): unknown {
   }
 }
 
+/** The first replay task: load its module, then run it as shardTask would (one task at a time a thread). */
+async function firstReplayTask(task: ReplayShardTask): Promise<unknown> {
+  try {
+    replayOps ??= await import('../src/replay/shard-ops.js');
+  } catch (err) {
+    if ('batch' in task) releaseBatch(task.batch);
+    throw err;
+  }
+  return shardTask(task);
+}
+
 function runTask(task: ShardTask): unknown {
   // replay blocks (and conversion's blocks to write): src/replay/shard-ops.ts
-  if (isReplayTask(task)) return replayShardOp(task, replayTable);
+  if (isReplay(task)) return replayOps!.replayShardOp(task, replayTable);
   if (isMemoryTask(task)) {
     shards = task.limits.shards ?? 1;
     bound.configure(task.limits);

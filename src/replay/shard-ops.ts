@@ -14,6 +14,7 @@ import { copyRow } from './rows.js';
 import { Feed } from '../flow/types.js';
 import { RowSpool, type PartResult } from './spool.js';
 import type { CorruptBlock } from './types.js';
+import { isReplayOp } from './shard-op-names.js';
 
 export type { CorruptBlock };
 
@@ -62,10 +63,8 @@ export type ConvertShardTask =
 
 export type ReplayShardTask = ReplayBlocksTask | ConvertShardTask;
 
-const OPS = new Set(['addReplay', 'convertBegin', 'convertAdd', 'convertDict', 'convertFinish', 'convertAbort']);
-
 export function isReplayTask(task: { op: string }): task is ReplayShardTask {
-  return OPS.has(task.op);
+  return isReplayOp(task.op);
 }
 
 let spool: RowSpool | null = null;
