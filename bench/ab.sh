@@ -10,7 +10,7 @@ for _ in $(seq "$n"); do
   for d in "$a" "$b"; do
     rm -rf "$out/run"
     /usr/bin/time -f "%e %U %S %M" -o "$out/time" node "$d/src/cli/main.js" detect "$f" --out "$out/run" --workers 2 --quiet --no-enrich "$@" >/dev/null 2>&1 || true
-    read -r e u s m < "$out/time"
+    read -r e u s m < <(tail -n 1 "$out/time") # a partial run (exit 2) puts "Command exited ..." first
     recs=$(node -e "console.log(require('$out/run/summary.json').totals.records)")
     echo "$d wall=$e user=$u sys=$s rssMB=$((m / 1024)) rec/s=$(node -e "console.log(($recs / $e / 1e6).toFixed(2) + 'M')")"
   done
