@@ -48,10 +48,18 @@ export function bucketSql(dir: string, logs: number, windowSeconds = 21600): str
 
 /** SPEC §3 over files grouped by layout (paths or globs). */
 export function scanSql(byLayout: Map<Layout, string[]>, windowSeconds = 21600): string {
+  return spec3Sql([...byLayout].map(([layout, globs]) => layoutFlows(layout, globs)).join('\n  UNION ALL\n  '), windowSeconds);
+}
+
+/**
+ * SPEC §3 over `flows`: a SELECT of normalised flows (account, srcaddr, dstaddr, srcport,
+ * dstport, protocol, packets, bytes, "start", "end", status, direction, tcp_flags, region).
+ */
+export function spec3Sql(flows: string, windowSeconds = 21600): string {
   const cv = (x: string) => `CASE WHEN avg(${x}) = 0 THEN 0 ELSE stddev_pop(${x}) / avg(${x}) END`;
   return `
 WITH flows AS (
-  ${[...byLayout].map(([layout, globs]) => layoutFlows(layout, globs)).join('\n  UNION ALL\n  ')}
+  ${flows}
 ),
 inbound AS (
   SELECT * FROM flows
