@@ -229,6 +229,15 @@ function isWrapper(o: Record<string, unknown> | null): boolean {
   return typeof o.messageType === 'string' && Array.isArray(o.logEvents);
 }
 
+/**
+ * False when a line cannot hold a "message" or "messageType" key: neither the word nor a
+ * \u escape (the only other way to write its letters). Spares JSON.parse of every other
+ * one-line JSON file's head (an Azure blob is often one line of 64 KiB).
+ */
+function mayNameMessage(line: string): boolean {
+  return line.includes('message') || line.includes('\\u');
+}
+
 /** The start of a wrapper line, for a first line too damaged to parse. */
 const WRAPPER_START = /^\{\s*"(message"\s*:\s*"|messageType"\s*:)/;
 
@@ -237,7 +246,9 @@ export const awsJson: LineReader = {
   name: 'aws-json',
   // formats.md §6 rule 4, one object per line
   sniff: (text, firstLine) =>
-    firstLine.startsWith('{') && !documentShaped(text, firstLine) && (isWrapper(firstLineObject(firstLine)) || WRAPPER_START.test(firstLine)),
+    firstLine.startsWith('{') &&
+    !documentShaped(text, firstLine) &&
+    ((mayNameMessage(firstLine) && isWrapper(firstLineObject(firstLine))) || WRAPPER_START.test(firstLine)),
   open: awsJsonLines,
 };
 

@@ -693,6 +693,10 @@ export const awsText: LineReader = {
   name: 'aws-text',
   // a header line of AWS field names, or a default-format (v2) record (formats.md §6 rules 2-3)
   sniff: (_text, firstLine) => {
+    // a JSON first line (a whole Azure blob can be one line of the 64 KiB head) is neither a
+    // field name ('{' is not stripped by fieldName) nor a v2 record: skip splitting it
+    const c = firstLine.charCodeAt(0);
+    if (c === 123 || c === 91) return false;
     const tokens = firstLine.split(/\s+/);
     if (isAwsHeader(tokens)) return true;
     return AWS_V2_LINE.test(firstLine) && (tokens.length === 14 || /^(OK|NODATA|SKIPDATA)$/.test(tokens[tokens.length - 1]!));
