@@ -25,7 +25,7 @@ export default async function parseChunk(task: ParseTask): Promise<ParseResult> 
       notAfter: task.notAfter,
       windowSeconds: task.windowSeconds,
       homeNet: task.homeNet,
-      ...(batchRing ? { alloc: (capacity: number) => batchRing.take(capacity) } : {}),
+      ...(batchRing ? { alloc: (capacity: number) => takeSlot(batchRing, capacity, inflight) } : {}),
     },
     (shard: number, batch: FlowBatchData) => {
       // backpressure: wait while too many batches are queued for the shard workers
@@ -47,6 +47,22 @@ export default async function parseChunk(task: ParseTask): Promise<ParseResult> 
   result.maxEnd = sink.maxEnd;
   result.lateByWindow = [...sink.lateByWindow];
   return result;
+}
+
+/**
+ * A batch in a slot of the engine's ring, waiting while every slot is taken: batches are
+ * never allocated past the ring, so their memory stays within it (engine/run.ts
+ * batchRingFor). The ring has more slots than all parse threads' batches under
+ * construction, so while this thread waits another batch is in flight; its shard frees
+ * the slot and the main thread then lowers `inflight` and wakes the waiters (the timeout
+ * covers a slot freed by another parse thread's end of task).
+ */
+function takeSlot(ring: BatchRing, capacity: number, inflight: Int32Array): FlowBatchData | null {
+  for (;;) {
+    const b = ring.take(capacity);
+    if (b || capacity > ring.slotRecords) return b;
+    Atomics.wait(inflight, 0, Atomics.load(inflight, 0), 20);
+  }
 }
 
 function emptyResult(fileIndex: number, chunkIndex: number, counters: SinkCounters, rejects: Reject[]): ParseResult {

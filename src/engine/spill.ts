@@ -388,7 +388,8 @@ export class BoundedAccumulator {
   private relieve(t: ScanTable): ScanTable {
     if (this.limits!.spill) {
       this.spill(t);
-      return this.freshTable(t);
+      t.clear();
+      return t;
     }
     return this.drop(t);
   }
