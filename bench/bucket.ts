@@ -8,7 +8,9 @@
  *   2. per-file cost: the same on ~10,000 tiny files; flowsieve's CPU per file is its
  *      CPU less start-up (3.) less the records at the bucket's CPU per record, over the files;
  *   3. start-up: `detect` on one small file (one object of the bucket), start to exit,
- *      with and without enrichment, and DuckDB's process on the same file.
+ *      with and without enrichment, and DuckDB's process on the same file;
+ *   4. one large text file per layout (the default v2 one and the reordered v3 one): the
+ *      bucket's objects of that layout inflated and joined (one header line).
  *
  * Every figure is start to exit of a child process (wall, and user + sys CPU of the
  * process and its threads, from bash's `time`). Writes a markdown section to
@@ -26,7 +28,8 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
-import { generateBucket } from './gen-bucket.js';
+import { gunzipSync } from 'node:zlib';
+import { HEADERS, flowLogs, generateBucket, type Layout } from './gen-bucket.js';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 const CLI = join(ROOT, 'dist/src/cli/main.js');
@@ -195,6 +198,48 @@ function startup(file: string, rounds: number, duck: boolean, logs: number): Sta
   };
 }
 
+/** One text file of a layout: the bucket's objects of that layout inflated and joined, one header line. */
+function bigFile(b: Bucket, layout: Layout): string {
+  const file = `${b.dir}-${layout}.log`;
+  if (existsSync(file)) return file;
+  const parts: Buffer[] = layout === 'v2-plain' ? [] : [Buffer.from(HEADERS[layout] + '\n')];
+  const walk = (d: string): string[] =>
+    readdirSync(d, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(join(d, e.name)) : e.name.endsWith('.gz') ? [join(d, e.name)] : [])).sort();
+  for (const l of flowLogs(b.logs).filter((x) => x.layout === layout)) {
+    for (const f of walk(join(b.dir, l.dir))) {
+      const text = gunzipSync(readFileSync(f));
+      parts.push(layout === 'v2-plain' ? text : text.subarray(text.indexOf(10) + 1));
+    }
+  }
+  writeFileSync(file, Buffer.concat(parts));
+  return file;
+}
+
+/** flowsieve and DuckDB over one text file of a layout. */
+function compareFile(file: string, layout: Layout, workers: number, rounds: number, duck: boolean): Side {
+  const out = join(tmp, 'big');
+  const fsRuns: Timed[] = [];
+  const duckRuns: Timed[] = [];
+  let agree = true;
+  for (let r = 0; r < rounds; r++) {
+    fsRuns.push(timed([process.execPath, CLI, 'detect', file, '--out', out, '--workers', String(workers), '--quiet']));
+    if (duck) {
+      const keys = join(tmp, 'duck-big.json');
+      duckRuns.push(timed([process.execPath, DUCK, file, '--layout', layout, '--threads', String(workers), '--out', keys]));
+      if (duckLines(keys).join('\n') !== keyLines(readFileSync(join(out, 'scans.ndjson'), 'utf8')).join('\n')) agree = false;
+    }
+  }
+  const s = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
+  return {
+    fs: med(fsRuns),
+    ...(duck ? { duck: med(duckRuns), agree } : {}),
+    summary: {
+      records: s.totals.records, keys: s.distinct_keys, tuples: s.distinct_key_endpoint_entries,
+      scans: readFileSync(join(out, 'scans.ndjson'), 'utf8').split('\n').filter(Boolean).length,
+    },
+  };
+}
+
 const f2 = (x: number) => x.toFixed(2);
 const ratio = (duck: number | undefined, fs: number) => (duck === undefined ? '-' : `${(duck / fs).toFixed(2)}×`);
 
@@ -218,6 +263,11 @@ function main(): void {
     const b = compare(big, workers, rounds, duck, base);
     process.stderr.write('tiny files...\n');
     const t = compare(tiny, workers, rounds, duck, base);
+    process.stderr.write('one large file per layout...\n');
+    const bigs = (['v2-header', 'v3-reordered'] as Layout[]).map((layout) => {
+      const file = bigFile(big, layout);
+      return { layout, file, r: compareFile(file, layout, workers, rounds, duck) };
+    });
     process.stderr.write('start-up...\n');
     const s = startup(smallestFile(join(big.dir, 'AWSLogs')), Math.max(3, rounds), duck, logs);
     const perRecordCpu = b.fs.cpu / b.summary.records;
@@ -231,7 +281,12 @@ function main(): void {
     lines.push('');
     lines.push('| input | files | MB gzip | records | keys | tuples | tuples/key | flowsieve wall s | CPU s | DuckDB wall s | CPU s | ratio wall | ratio CPU | keys equal |');
     lines.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|');
-    for (const [name, bk, r] of [['bucket (4 layouts)', big, b], ['tiny files', tiny, t]] as const) {
+    const rows: Array<[string, { files: number; bytes: number }, Side]> = [
+      ['bucket (4 layouts)', big, b],
+      ['tiny files', tiny, t],
+      ...bigs.map((x): [string, { files: number; bytes: number }, Side] => [`one text file, ${x.layout} (MB text)`, { files: 1, bytes: statSync(x.file).size }, x.r]),
+    ];
+    for (const [name, bk, r] of rows) {
       lines.push(
         `| ${name} | ${bk.files} | ${(bk.bytes / 1e6).toFixed(1)} | ${r.summary.records} | ${r.summary.keys} | ${r.summary.tuples} | ${f2(r.summary.tuples / r.summary.keys)} | ` +
           `${f2(r.fs.wall)} | ${f2(r.fs.cpu)} | ${r.duck ? f2(r.duck.wall) : '-'} | ${r.duck ? f2(r.duck.cpu) : '-'} | ${ratio(r.duck?.wall, r.fs.wall)} | ${ratio(r.duck?.cpu, r.fs.cpu)} | ${r.agree === undefined ? '-' : r.agree ? 'yes' : 'NO'} |`,

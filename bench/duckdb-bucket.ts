@@ -8,6 +8,7 @@
  * default thresholds).
  *
  * Usage: node dist/bench/duckdb-bucket.js DIR --logs L --threads N [--out keys.json]
+ *        node dist/bench/duckdb-bucket.js FILE --layout L --threads N [--out keys.json]
  * Prints one JSON line: { seconds, keys }.
  */
 import { existsSync, writeFileSync } from 'node:fs';
@@ -42,6 +43,11 @@ export function bucketSql(dir: string, logs: number, windowSeconds = 21600): str
     g.push(`${dir}/${l.dir}/**/*.log.gz`);
     byLayout.set(l.layout, g);
   }
+  return scanSql(byLayout, windowSeconds);
+}
+
+/** SPEC §3 over files grouped by layout (paths or globs). */
+export function scanSql(byLayout: Map<Layout, string[]>, windowSeconds = 21600): string {
   const cv = (x: string) => `CASE WHEN avg(${x}) = 0 THEN 0 ELSE stddev_pop(${x}) / avg(${x}) END`;
   return `
 WITH flows AS (
@@ -80,11 +86,11 @@ WHERE accounts >= ${T.minAccounts} AND regions >= ${T.minRegions}
 ORDER BY win, srcaddr, protocol, dstport`;
 }
 
-export async function duckBucket(dir: string, logs: number, threads: number) {
+export async function duckBucket(dir: string, logs: number, threads: number, sql = bucketSql(dir, logs)) {
   const t0 = performance.now();
   const db = await DuckDBInstance.create(':memory:', { threads: String(threads) });
   const conn = await db.connect();
-  const reader = await conn.runAndReadAll(bucketSql(dir, logs));
+  const reader = await conn.runAndReadAll(sql);
   const keys = reader.getRowObjects().map((r) => ({
     win: Number(r.win), src: String(r.srcaddr), protocol: Number(r.protocol), dstPort: Number(r.dstport),
     endpoints: Number(r.endpoints), flows: Number(r.flows), packets: Number(r.packets), bytes: Number(r.bytes),
@@ -104,7 +110,10 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     process.stderr.write('usage: node dist/bench/duckdb-bucket.js DIR --logs L --threads N [--out keys.json]\n');
     process.exit(1);
   }
-  const r = await duckBucket(dir, Number(opt('logs') ?? 10), Number(opt('threads') ?? 2));
+  // --layout L: DIR is one text file in layout L (bench/bucket.ts joins a layout's files into one)
+  const layout = opt('layout') as Layout | undefined;
+  const sql = layout ? scanSql(new Map([[layout, [dir]]])) : undefined;
+  const r = await duckBucket(dir, Number(opt('logs') ?? 10), Number(opt('threads') ?? 2), sql);
   const out = opt('out');
   if (out) writeFileSync(out, JSON.stringify(r.keys));
   process.stdout.write(JSON.stringify({ seconds: r.seconds, keys: r.keys.length }) + '\n');

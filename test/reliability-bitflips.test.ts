@@ -13,7 +13,7 @@ import { scanner, writeV2 } from './helpers/aws.js';
 import { runDetect } from './helpers/run.js';
 import { Sidecar } from '../dist/src/serve/sidecar.js';
 import { CHECKPOINT_FILE, readCheckpoint } from '../dist/src/serve/checkpoint.js';
-import { decodePartial, encodePartial, toPartial, PartialError } from '../dist/src/cluster/partial.js';
+import { decodePartial, encodePartial, toPartial, PartialError } from '../dist/src/app/partial.js';
 import { DEFAULT_RUN } from '../dist/src/engine/run.js';
 import { DEFAULT_THRESHOLDS } from '../dist/src/detect/rules.js';
 import { DEFAULT_OUTBOUND } from '../dist/src/engine/outbound-table.js';

@@ -12,6 +12,7 @@ import { tempDir } from './helpers/tmp.js';
 import { detectOpts } from './helpers/detect-opts.js';
 import { scanner, v2Line, V2_HEADER, type Flow } from './helpers/aws.js';
 import { detect, Engine } from '../dist/src/engine/run.js';
+import { planInputs } from '../dist/src/input/plan.js';
 
 const T0 = 1718000000;
 const dir = tempDir('flowsieve-smallfiles-');
@@ -45,6 +46,14 @@ beforeAll(() => {
     names.push(name);
   }
   writeFileSync(join(dir, 'f99-empty.log'), ''); // unreadable: listed, never grouped
+  // a gzip file whose first line is fine and whose data is damaged further on, within
+  // its first 64 KiB: planned from its first line, it must still be reported as planning
+  // reports a damaged head, and none of it read
+  const many = Array.from({ length: 3000 }, (_, k) => v2Line({ src: `81.1.${k & 255}.${k >> 8}`, dst: `10.2.0.${k & 255}`, dport: 443 + (k % 97), start: T0 + k * 7, bytes: 40 + k }));
+  const gz = Buffer.from(gzipSync([V2_HEADER, ...many].join('\n') + '\n'));
+  gz.fill(0xff, 4000, 4100);
+  writeFileSync(join(dir, 'f98-damaged.log.gz'), gz);
+  names.push('f98-damaged.log.gz');
 });
 
 describe('small files, several to a parse task', () => {
@@ -72,5 +81,9 @@ describe('small files, several to a parse task', () => {
     expect(new Set(grouped.rejects.map((r: any) => r.file)).size).toBe(8);
     expect(grouped.files.find((f: any) => f.path.endsWith('f06.log.gz'))!.error).toMatch(/truncated/);
     expect(grouped.files.find((f: any) => f.path.endsWith('f99-empty.log'))!.error).toBe('empty file');
+    const damaged = grouped.files.find((f: any) => f.path.endsWith('f98-damaged.log.gz'))!;
+    const planned = planInputs([join(dir, 'f98-damaged.log.gz')], {})[0]!; // the whole head inflated at planning
+    expect(planned.error).toMatch(/^damaged gzip data/);
+    expect({ error: damaged.error, format: damaged.format, bytes: damaged.bytes, records: damaged.counters.lines }).toEqual({ error: planned.error, format: null, bytes: 0, records: 0 });
   });
 });

@@ -7,7 +7,8 @@ import { FlowSink, addCounters, newCounters, type Reject, type SinkCounters } fr
 import { batchTransferList, type FlowBatchData } from '../src/flow/batch.js';
 import { allReaders, readerFor } from '../src/formats/registry.js';
 import type { FormatName, ReaderContext } from '../src/formats/types.js';
-import { readGzipLines, readLineBytes, readLineRange, readWhole, InputError } from '../src/input/read.js';
+import { readGzipLines, readLineBytes, readLineRange, readWhole, HeadError, InputError } from '../src/input/read.js';
+import { headError } from '../src/input/plan.js';
 import type { ParseResult, ParseTask } from '../src/engine/tasks.js';
 import { statSync } from 'node:fs';
 import { BatchRing } from '../src/flow/batch-ring.js';
@@ -138,7 +139,11 @@ async function parseInto(task: ParseTask, sink: FlowSink, result: ParseResult): 
           result.error = { message: task.streamError, offset: -1, line: partial ? result.lines : result.lines + 1 };
         }
       } else {
-        const r = await readGzipLines(task.path, parser, task.maxLineBytes, task.maxDecompressedBytes, task.end); // end: the planned size
+        const checkHead = () => {
+          const planError = headError(task.path);
+          if (planError) throw new HeadError(planError);
+        };
+        const r = await readGzipLines(task.path, parser, task.maxLineBytes, task.maxDecompressedBytes, task.end, task.headUnchecked ? checkHead : undefined); // end: the planned size
         result.lines = r.lines;
         result.bytesIn = r.compressedBytes;
         result.bytesOut = r.decompressedBytes;
@@ -155,7 +160,8 @@ async function parseInto(task: ParseTask, sink: FlowSink, result: ParseResult): 
     }
   } catch (err) {
     const e = err as Error;
-    result.error = { message: e.message, offset: err instanceof InputError ? err.offset : -1 };
+    if (err instanceof HeadError) result.planError = e.message;
+    else result.error = { message: e.message, offset: err instanceof InputError ? err.offset : -1 };
   }
   // part of the file is in another format: those lines were rejected one by one, and the
   // file is also reported as not read in full (SPEC §6: a wrong format makes the run partial)

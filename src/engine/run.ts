@@ -97,7 +97,10 @@ export class Engine {
   async ingest(inputs: string[], onProgress?: (p: Progress) => void, options: IngestOptions = {}): Promise<IngestResult> {
     const t0 = performance.now();
     const opts = this.opts;
-    const files = planInputs(inputs, { format: opts.format, account: opts.account, region: opts.region, awsFields: opts.awsFields });
+    const files = planInputs(inputs, {
+      format: opts.format, account: opts.account, region: opts.region, awsFields: opts.awsFields,
+      quickHeadBelow: opts.gzipSplitBytes ?? SPLIT_GZIP_BYTES, // the gzip files a parse thread reads whole
+    });
     const chunkResults: ParseResult[][] = files.map(() => []);
     const bytesTotal = files.reduce((s, f) => s + (f.error ? 0 : Math.max(0, f.size)), 0);
     // about one distinct (key, endpoint) entry per 250 bytes of text (gzip counts ~5x, replay
@@ -396,6 +399,12 @@ function collectReports(files: InputFile[], chunkResults: ParseResult[][], maxRe
     let lineBase = 0;
     for (const r of chunkResults[i]!) {
       if (!r) continue;
+      if (r.planError) {
+        // planned from its first line, its head is damaged: reported as planning reports it
+        rep.error = r.planError;
+        rep.format = null;
+        continue;
+      }
       addCounters(rep.counters, r.counters);
       rep.minStart = Math.min(rep.minStart, r.minStart);
       rep.maxEnd = Math.max(rep.maxEnd, r.maxEnd);
@@ -455,9 +464,21 @@ function planJobs(files: InputFile[], opts: DetectOptions, shards: number, lateB
     for (let i = 0; i < files.length; i++) {
       const f = files[i]!;
       if (f.error || !f.format || f.format === 'replay') continue; // replay files: src/replay/input.ts
+      const notAfter = notAfterFor(f.path, now, maxFuture);
+      if (f.path !== '-' && whole(f)) {
+        // a file read whole by one thread: with others, in one 'files' task
+        group.push({ fileIndex: i, path: f.path, display: f.display, format: f.format, gzip: f.gzip, size: f.size, account: f.account, region: f.region, awsFields: f.awsFields, headerLine: f.headerLine, headUnchecked: f.headUnchecked, notAfter });
+        groupBytes += weight(f);
+        if (groupBytes >= budget || group.length >= MAX_GROUP_FILES) {
+          yield groupJob(group, common);
+          group = [];
+          groupBytes = 0;
+        }
+        continue;
+      }
       const base = {
         ...common,
-        notAfter: notAfterFor(f.path, now, maxFuture),
+        notAfter,
         fileIndex: i,
         path: f.path,
         display: f.display,
@@ -467,18 +488,8 @@ function planJobs(files: InputFile[], opts: DetectOptions, shards: number, lateB
         region: f.region,
         awsFields: f.awsFields,
         headerLine: f.headerLine,
+        headUnchecked: f.headUnchecked,
       };
-      if (f.path !== '-' && whole(f)) {
-        // a file read whole by one thread: with others, in one 'files' task
-        group.push({ fileIndex: i, path: f.path, display: f.display, format: f.format, gzip: f.gzip, size: f.size, account: f.account, region: f.region, awsFields: f.awsFields, headerLine: f.headerLine, notAfter: base.notAfter });
-        groupBytes += weight(f);
-        if (groupBytes >= budget || group.length >= MAX_GROUP_FILES) {
-          yield groupJob(group, common);
-          group = [];
-          groupBytes = 0;
-        }
-        continue;
-      }
       if (f.path === '-') {
         // each chunk spans the input up to the next one (a line too long was cut short in it)
         let chunk = 0;

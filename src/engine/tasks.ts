@@ -4,7 +4,7 @@ import type { FlowBatchData } from '../flow/batch.js';
 import type { BatchRingShared } from '../flow/batch-ring.js';
 import type { Reject, SinkCounters } from '../flow/sink.js';
 import type { FormatName } from '../formats/types.js';
-import type { FinalizeOptions, FinalizeResult } from './scan-table.js';
+import type { FinalizeOptions, FinalizeResult } from './verdict.js';
 import type { ReplayShardTask } from '../replay/shard-ops.js';
 import type { MemoryReport, MemoryTask } from './spill.js';
 import type { OutboundFinding, OutboundThresholds } from './outbound-table.js';
@@ -24,6 +24,7 @@ export interface GroupFile {
   region: string;
   awsFields?: string[];
   headerLine?: string;
+  headUnchecked?: boolean;
   /** Records ending after this Unix second are rejected (stamped in the future); 0 = no bound. */
   notAfter: number;
 }
@@ -49,6 +50,8 @@ export interface ParseTask {
   region: string;
   awsFields?: string[];
   headerLine?: string;
+  /** planned from its first line alone (input/plan.ts headError): the head is checked if the file does not inflate whole */
+  headUnchecked?: boolean;
   regionMap?: Record<string, string>;
   cloud?: string;
   shards: number;
@@ -86,6 +89,8 @@ export interface ParseResult {
   lateByWindow: Array<[window: number, records: number]>;
   /** line: where a split gzip stream stopped, counted within this piece (the message says '{line}') */
   error?: { message: string; offset: number; line?: number };
+  /** the file was not read: the error planning gives a damaged head (headUnchecked files only) */
+  planError?: string;
   /** 'files' mode: each file's own result (batches: 0; the task's batches are counted above) */
   files?: ParseResult[];
 }

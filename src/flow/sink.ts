@@ -81,8 +81,8 @@ export interface SinkCounters {
   headers: number; // header lines (AWS field names, nfdump CSV column names)
   trailers: number; // lines after the records that are not records (nfdump's Summary block)
   inbound: number; // records fed to inbound detection
-  outbound: number; // records fed to outbound detection
-  internal: number; // neither inbound nor outbound: both ends not public (internal-scan candidates, SPEC §4) or public to public
+  outbound: number; // records fed to outbound detection (and to internal-scan detection: both ends not public)
+  internal: number; // fed to no detector: public to public, or private to public against the direction the format writes
   responses: number; // srcport < 1024 <= dstport
   backscatter: number; // TCP flags exactly SYN-ACK, RST or SYN-ACK|RST
   otherPartition: number; // belongs to another partition (--partition p/P)
@@ -318,10 +318,7 @@ export class FlowSink {
       return true;
     }
     if (feed & Feed.inbound) c.inbound++;
-    if (feed & Feed.outbound) {
-      if (dstPublic) c.outbound++;
-      else c.internal++;
-    }
+    if (feed & Feed.outbound) c.outbound++; // internal-scan candidates too: the replay files and partitions count them so
     this.append(shardOf(h, this.opts.shards), feed);
     return true;
   }

@@ -117,14 +117,19 @@ function readerSource(roles: Uint8Array): string {
 }
 
 const compiled = new Map<string, ColumnReader>();
+/** By roles object as well: the parser hands the same one for the same header (aws.ts rolesOf). */
+const byRoles = new WeakMap<Uint8Array, ColumnReader>();
 
 /** The reader of a layout (by its columns' roles), compiled on first use. */
 export function columnReader(roles: Uint8Array, tenDigits: (dv: DataView, b: Uint8Array, s: number) => number): ColumnReader {
+  let reader = byRoles.get(roles);
+  if (reader) return reader;
   const key = roles.join(',');
-  let reader = compiled.get(key);
+  reader = compiled.get(key);
   if (!reader) {
     reader = new Function('scanIPv4Bytes', 'tenDigits', readerSource(roles))(scanIPv4Bytes, tenDigits) as ColumnReader;
     compiled.set(key, reader);
   }
+  byRoles.set(roles, reader);
   return reader;
 }

@@ -52,6 +52,35 @@ export function rolesFor(fields: string[]): { roles: Uint8Array } | { error: str
   return { roles: Uint8Array.from(names.map((n) => ROLE_OF[n] ?? Role.ignore)) };
 }
 
+/**
+ * rolesFor, kept per thread by field list: a run reads thousands of files in a few
+ * layouts, and each file's header would otherwise be worked out again (and its reader
+ * looked up by the roles' text, aws-columns.ts). The same roles object for the same list.
+ */
+const rolesCache = new Map<string, { roles: Uint8Array } | { error: string }>();
+function rolesOf(fields: string[]): { roles: Uint8Array } | { error: string } {
+  const key = fields.join(' ');
+  let r = rolesCache.get(key);
+  if (!r) {
+    if (rolesCache.size >= 256) rolesCache.clear(); // a file of odd headers cannot grow it without bound
+    rolesCache.set(key, (r = rolesFor(fields)));
+  }
+  return r;
+}
+
+/** Header lines seen by this thread (their text, trimmed): their tokens, when they are AWS headers. */
+const headerCache = new Map<string, string[] | null>();
+function headerTokens(text: string): string[] | null {
+  let tokens = headerCache.get(text);
+  if (tokens === undefined) {
+    const t = text.split(/\s+/);
+    tokens = isAwsHeader(t) ? t : null;
+    if (headerCache.size >= 256) headerCache.clear();
+    headerCache.set(text, tokens);
+  }
+  return tokens;
+}
+
 /** True when a line's tokens are all AWS field names (a header line). */
 export function isAwsHeader(tokens: string[]): boolean {
   return tokens.length > 0 && tokens.every((t) => AWS_KNOWN_FIELDS.has(fieldName(t)));
@@ -107,7 +136,7 @@ class AwsParser implements LineParser, ColumnHost {
       instance: () => this.cached.instance.idOf(this.lazyBuf, this.instS, this.instE),
     };
     if (ctx.awsFields) {
-      const r = rolesFor(ctx.awsFields);
+      const r = rolesOf(ctx.awsFields);
       if ('error' in r) this.fileError = r.error;
       else this.setRoles(r.roles);
     }
@@ -151,9 +180,9 @@ class AwsParser implements LineParser, ColumnHost {
     const c = buf[s]!;
     // headers start with a letter or '$'; records start with the version digit or an account id
     if (!((c >= 97 && c <= 122) || c === 36 || (c >= 65 && c <= 90))) return false;
-    const tokens = decoder.decode(buf.subarray(s, e)).trim().split(/\s+/);
-    if (!isAwsHeader(tokens)) return false;
-    const r = rolesFor(tokens);
+    const tokens = headerTokens(decoder.decode(buf.subarray(s, e)).trim());
+    if (tokens === null) return false;
+    const r = rolesOf(tokens);
     if ('error' in r) {
       this.roles = null;
       this.sink.rejectText(line, offset, `header: ${r.error}`, tokens.join(' '));

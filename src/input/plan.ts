@@ -8,7 +8,7 @@ import { openSync, readSync, closeSync, readdirSync, statSync, fstatSync } from 
 import { join, relative } from 'node:path';
 import { gunzipSync, constants as zc } from 'node:zlib';
 import { isGzip, sniffFormat, awsHeaderOf, headText, firstNonBlankLine } from '../formats/sniff.js';
-import { awsPathInfo } from '../formats/aws.js';
+import { awsPathInfo, awsText } from '../formats/aws.js';
 import { readerFor } from '../formats/registry.js';
 import type { FormatName } from '../formats/types.js';
 
@@ -24,6 +24,8 @@ export interface InputFile {
   /** The first non-blank line (line formats): a reader of a later chunk learns the file's layout from it. */
   headerLine?: string;
   error?: string; // the file cannot be read: why
+  /** Planned from its first line alone (PlanOptions.quickHeadBelow): see headError. */
+  headUnchecked?: boolean;
 }
 
 export interface PlanOptions {
@@ -31,6 +33,13 @@ export interface PlanOptions {
   account?: string;
   region?: string;
   awsFields?: string[];
+  /**
+   * Gzip files up to this size (those a parse thread reads whole) may be planned from their
+   * first line alone when it is an AWS line (awsFirstLine): the parse thread then checks
+   * the rest of the head only if the file does not inflate whole (headUnchecked). Default 0:
+   * every head inflated here.
+   */
+  quickHeadBelow?: number;
 }
 
 const HEAD_BYTES = 1 << 16;
@@ -124,7 +133,7 @@ let headBuffer: Buffer | null = null;
  * file). `gzipError` says why a gzip file gave no bytes (damaged, or empty inside). A
  * plain file's head is a view of a buffer the next call reuses: read it before then.
  */
-export function readHead(path: string): { head: Uint8Array; gzip: boolean; size: number; gzipError?: string } {
+export function readHead(path: string, quickBelow = 0): { head: Uint8Array; gzip: boolean; size: number; gzipError?: string; awsLine?: boolean } {
   const fd = openSync(path, 'r');
   try {
     const size = fstatSync(fd).size;
@@ -132,6 +141,10 @@ export function readHead(path: string): { head: Uint8Array; gzip: boolean; size:
     const got = readSync(fd, buf, 0, Math.min(size, HEAD_BYTES), 0);
     const raw = buf.subarray(0, got);
     if (!isGzip(raw)) return { head: raw, gzip: false, size };
+    if (size <= quickBelow) {
+      const line = awsFirstLine(raw);
+      if (line) return { head: line, gzip: true, size, awsLine: true };
+    }
     return { ...gunzipHead(raw), gzip: true, size };
   } finally {
     closeSync(fd);
@@ -139,23 +152,46 @@ export function readHead(path: string): { head: Uint8Array; gzip: boolean; size:
 }
 
 /**
- * Inflate the start of a gzip file: its first HEAD_BYTES of text. A few KiB of input
- * usually give them (text inflates 5-10 times), so the input is taken in growing prefixes
- * (4 KiB, 16 KiB, ...) until the output holds HEAD_BYTES; each prefix's output is a prefix
- * of the whole stream's, so the head is the same as from all of raw. When a prefix fails,
- * or the output stays short, all of raw decides (gunzipWhole): the same head and the same
- * error as always.
+ * The first line of a gzip AWS text file (readHead with quickBelow), from its first 2 KiB
+ * inflated: the AWS reader sniffs the first line alone, and comes first in the sniffing
+ * order after replay files (whose magic is not text), so when this line is an AWS header
+ * or record the whole 64 KiB head would give the same format, header and first line. Any
+ * other start (a line longer than what came out, bytes other than printable ASCII before
+ * it, no AWS line, damaged data) returns null, and the whole head is inflated as for any
+ * file. Damage further into the head is found by the parse thread (headError).
  */
-function gunzipHead(raw: Uint8Array): { head: Uint8Array; gzipError?: string } {
-  for (let n = 4096; n < raw.length; n *= 4) {
-    try {
-      const head = gunzipSync(raw.subarray(0, n), { finishFlush: zc.Z_SYNC_FLUSH, maxOutputLength: HEAD_BYTES * 64 });
-      if (head.length >= HEAD_BYTES) return { head: head.subarray(0, HEAD_BYTES) };
-    } catch {
-      break;
-    }
+function awsFirstLine(raw: Uint8Array): Uint8Array | null {
+  let out: Buffer;
+  try {
+    out = gunzipSync(raw.subarray(0, Math.min(raw.length, 2048)), { finishFlush: zc.Z_SYNC_FLUSH, maxOutputLength: HEAD_BYTES * 64 });
+  } catch {
+    return null;
   }
-  return gunzipWhole(raw);
+  const text = out.toString('latin1');
+  let s = 0;
+  for (;;) {
+    const nl = text.indexOf('\n', s);
+    if (nl < 0) return null; // the first non-blank line may go on: the whole head decides
+    const line = text.slice(s, nl).trim();
+    // ASCII up to here: the UTF-8 text of the whole head starts with these same characters
+    if (line.length > 0) return /^[\x20-\x7e\t\r\n]*$/.test(text.slice(0, nl)) && awsText.sniff(line, line, out) ? out.subarray(0, nl + 1) : null;
+    s = nl + 1;
+  }
+}
+
+/**
+ * For a file planned from its first line (headUnchecked) that does not inflate whole: the
+ * error planning would have given it had it inflated the whole head (damaged data in its
+ * first 64 KiB), or undefined. Checked before any of the file is parsed, so such a file is
+ * reported, and not read, exactly as when its head was inflated at planning.
+ */
+export function headError(path: string): string | undefined {
+  try {
+    const h = readHead(path);
+    return h.gzipError;
+  } catch (err) {
+    return `cannot read: ${ioReason(err)}`;
+  }
 }
 
 /**
@@ -164,7 +200,7 @@ function gunzipHead(raw: Uint8Array): { head: Uint8Array; gzipError?: string } {
  * then reported as a damaged gzip; now less input is inflated until the output fits, and
  * the whole-file read later applies --max-decompressed-bytes.
  */
-function gunzipWhole(raw: Uint8Array): { head: Uint8Array; gzipError?: string } {
+function gunzipHead(raw: Uint8Array): { head: Uint8Array; gzipError?: string } {
   let error = '';
   for (let n = raw.length; ; n = Math.floor(n / 4)) {
     try {
@@ -198,11 +234,12 @@ function describe(path: string, opts: PlanOptions): InputFile {
   let head: Uint8Array;
   let gzipError: string | undefined;
   try {
-    const h = readHead(path);
+    const h = readHead(path, (opts.format === undefined || opts.format === 'aws-text') && opts.quickHeadBelow !== undefined ? opts.quickHeadBelow : 0);
     head = h.head;
     base.size = h.size;
     base.gzip = h.gzip;
     gzipError = h.gzipError;
+    if (h.awsLine) base.headUnchecked = true;
   } catch (err) {
     return { ...base, error: `cannot read: ${ioReason(err)}` };
   }

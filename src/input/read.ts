@@ -11,6 +11,9 @@ import type { LineParser } from '../formats/types.js';
 /** Read size: small enough that the parser reads what read() just copied from L2 cache (4 MiB reads: 3-5 % slower end to end). */
 const BLOCK = 1 << 18;
 
+/** A file planned from its first line turns out to have a damaged head: it is not read (plan.ts headError). */
+export class HeadError extends Error {}
+
 export class InputError extends Error {
   constructor(
     message: string,
@@ -102,6 +105,8 @@ export async function readGzipLines(
   maxBytes: number,
   /** the file's size when the caller knows it (planned): spares a stat */
   size = -1,
+  /** called when the file does not inflate whole at once, before any of it is parsed (it may throw) */
+  beforeStream?: () => void,
 ): Promise<GzipReadResult> {
   const small = smallGzip(path, Math.min(maxBytes, SMALL_GZIP_OUTPUT), size);
   if (small) {
@@ -112,6 +117,7 @@ export async function readGzipLines(
     feeder.end(false);
     return { lines: feeder.line - 1, decompressedBytes: small.text.length, compressedBytes: small.compressed };
   }
+  beforeStream?.();
   const compressedBytes = statSync(path).size;
   const feeder = new LineFeeder(parser, maxLineBytes, 0);
   let total = 0;
@@ -163,10 +169,20 @@ function smallGzip(path: string, maxOutput: number, size: number): { text: Buffe
     if ((size >= 0 ? size : statSync(path).size) > SMALL_GZIP_INPUT) return null;
     const gz = readFileSync(path);
     // Node's zlib beat the pure-JS inflaters on these files, small and large (bench/RESULTS.md, 2026-12-06)
-    return { text: gunzipSync(gz, { maxOutputLength: maxOutput }), compressed: gz.length };
+    return { text: gunzipSync(gz, { maxOutputLength: maxOutput, chunkSize: inflateChunk(gz.length) }), compressed: gz.length };
   } catch {
     return null;
   }
+}
+
+/**
+ * zlib's output chunk for inflating `compressed` bytes at once: about the whole output
+ * (flow logs inflate ~8 times), so that the sync inflate makes one chunk and copies
+ * nothing into a concatenation (its default 16 KiB chunks cost ~30 % more on 5-minute
+ * objects, bench/RESULTS.md).
+ */
+export function inflateChunk(compressed: number): number {
+  return Math.min(8 << 20, Math.max(16 << 10, 2 ** Math.ceil(Math.log2(Math.max(1, compressed) * 8))));
 }
 
 /** Whole-file read for document formats, gunzipping when needed, bounded by maxBytes. */
