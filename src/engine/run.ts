@@ -85,7 +85,10 @@ export class Engine {
     this.ring = minParse > 0 ? batchRingFor(N, this.inflightLimit, opts) : undefined;
     this.shardPools = Array.from(
       { length: N },
-      () => new Piscina({ filename: workerFile('shard'), minThreads: 1, maxThreads: 1, idleTimeout: 2 ** 31 - 1, concurrentTasksPerWorker: 1 }),
+      // 'async' atomics: the thread's event loop turns between tasks, and only there do
+      // native buffers' finalisers run (lz4-napi's spill frames: with piscina's default
+      // wait loop they were never freed, and a flood's RSS grew with every spill)
+      () => new Piscina({ filename: workerFile('shard'), minThreads: 1, maxThreads: 1, idleTimeout: 2 ** 31 - 1, concurrentTasksPerWorker: 1, atomics: 'async' }),
     );
     removeOrphanSpills(opts.spillDir ?? tmpdir()); // of processes that are gone (killed before they could)
     openEngines.add(this);
