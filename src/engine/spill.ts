@@ -265,7 +265,6 @@ export class BoundedAccumulator {
     // is written to a new spill file, which replaces the old one: one compacted run
     const incremental = opts.uptoWindow !== undefined;
     this.spill(t);
-    if (incremental) t.clear();
     const out: FinalizeResult = { verdicts: [], endpointDays: [], keys: 0, entries: 0 };
     const next = incremental ? this.newSpillFile() : null;
     this.windowsOnDisk = new Set(); // written again for what is left
@@ -273,8 +272,9 @@ export class BoundedAccumulator {
     let groups = 0;
     let maxBytes = 0;
     let maxEntries = 0;
-    // one table for every group, emptied between them (a table per group was garbage freed late)
-    const g = new ScanTable(t.windowSeconds, Math.min(this.limitEntries, 1 << 14), t.shards);
+    // the groups are merged in the shard's own table, emptied for each (its entries are on
+    // disk now): a second table beside it held up to twice the limit (issue 16 item 5)
+    const g = t;
     for (const group of this.mergeGroups()) {
       g.clear();
       for (const p of group) for (const run of this.runs) if (run[p]) g.mergeState(this.readPart(run[p]!));
@@ -289,6 +289,7 @@ export class BoundedAccumulator {
       groups++;
       if (next) this.writeRun(g, next).forEach((part, p) => (compacted[p] = part));
     }
+    t.clear(); // what is left is on disk (incremental), or the run is over
     const memory = this.report(groups);
     const windowsLeft = this.windowsOnDisk;
     this.close();
