@@ -52,19 +52,25 @@ export default async function parseChunk(task: ParseTask): Promise<ParseResult> 
 
 /**
  * A batch in a slot of the engine's ring, waiting while every slot is taken: batches are
- * never allocated past the ring, so their memory stays within it (engine/run.ts
+ * not allocated past the ring, so their memory stays within it (engine/run.ts
  * batchRingFor). The ring has more slots than all parse threads' batches under
  * construction, so while this thread waits another batch is in flight; its shard frees
  * the slot and the main thread then lowers `inflight` and wakes the waiters (the timeout
- * covers a slot freed by another parse thread's end of task).
+ * covers a slot freed by another parse thread's end of task). Null (the sink allocates a
+ * batch of its own) only after SLOT_WAIT_MS with no slot: a shard stalled that long, or
+ * slots lost with a task that failed, must not stop the run.
  */
 function takeSlot(ring: BatchRing, capacity: number, inflight: Int32Array): FlowBatchData | null {
+  const until = Date.now() + SLOT_WAIT_MS;
   for (;;) {
     const b = ring.take(capacity);
-    if (b || capacity > ring.slotRecords) return b;
+    if (b || capacity > ring.slotRecords || Date.now() > until) return b;
     Atomics.wait(inflight, 0, Atomics.load(inflight, 0), 20);
   }
 }
+
+/** How long a parse thread waits for a ring slot before it allocates a batch. */
+const SLOT_WAIT_MS = 2000;
 
 function emptyResult(fileIndex: number, chunkIndex: number, counters: SinkCounters, rejects: Reject[]): ParseResult {
   return {

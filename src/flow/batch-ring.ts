@@ -11,8 +11,8 @@
  * A slot's state word is 0 (free) or 1 (taken); take and free are atomic, so any thread
  * may do either. The parse threads wait for a free slot (workers/parse.ts takeSlot), so
  * the ring also bounds the memory of the batches in flight (--max-memory); a batch
- * allocated outside it (a thread with no ring, the small batch after a task's end)
- * travels by transfer.
+ * allocated outside it (a thread with no ring, the small batch after a task's end, a
+ * wait for a slot that lasted seconds) travels by transfer.
  */
 import { BATCH_BYTES_PER_RECORD, batchOver, type FlowBatchData } from './batch.js';
 
