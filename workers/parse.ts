@@ -10,6 +10,7 @@ import type { FormatName, ReaderContext } from '../src/formats/types.js';
 import { readGzipLines, readLineBytes, readLineRange, readWhole, HeadError, InputError } from '../src/input/read.js';
 import { headError } from '../src/input/plan.js';
 import type { ParseResult, ParseTask } from '../src/engine/tasks.js';
+import { packFiles } from '../src/engine/file-results.js';
 import { statSync } from 'node:fs';
 import { BatchRing } from '../src/flow/batch-ring.js';
 
@@ -25,6 +26,7 @@ export default async function parseChunk(task: ParseTask): Promise<ParseResult> 
       lateBefore: task.lateBefore,
       notAfter: task.notAfter,
       windowSeconds: task.windowSeconds,
+      timeRange: task.timeRange,
       homeNet: task.homeNet,
       ...(batchRing ? { alloc: (capacity: number) => takeSlot(batchRing, capacity, inflight) } : {}),
     },
@@ -85,6 +87,8 @@ function emptyResult(fileIndex: number, chunkIndex: number, counters: SinkCounte
  * error) is cut from the sink's state at the file's end: the same per-file results as a
  * task per file, for one message.
  */
+const COUNTER_KEYS = Object.keys(newCounters()) as (keyof SinkCounters)[];
+
 async function parseFiles(task: ParseTask, sink: FlowSink): Promise<ParseResult> {
   const results: ParseResult[] = [];
   for (const f of task.files!) {
@@ -99,7 +103,7 @@ async function parseFiles(task: ParseTask, sink: FlowSink): Promise<ParseResult>
     const r = emptyResult(f.fileIndex, 0, newCounters(), []);
     await parseInto(one, sink, r);
     addCounters(r.counters, sink.counters);
-    for (const k of Object.keys(sink.counters) as (keyof SinkCounters)[]) sink.counters[k] = 0;
+    for (const k of COUNTER_KEYS) sink.counters[k] = 0;
     r.rejects = sink.rejects.splice(0);
     r.minStart = sink.minStart;
     r.maxEnd = sink.maxEnd;
@@ -109,7 +113,7 @@ async function parseFiles(task: ParseTask, sink: FlowSink): Promise<ParseResult>
   sink.flushAll();
   const all = emptyResult(task.fileIndex, 0, newCounters(), []);
   all.batches = sink.batchesPosted;
-  all.files = results;
+  all.packedFiles = packFiles(results);
   return all;
 }
 
@@ -157,10 +161,12 @@ async function parseInto(task: ParseTask, sink: FlowSink, result: ParseResult): 
       }
     } else if (reader.kind === 'document') {
       const buf = task.bytes ?? (await readWhole(task.path, task.gzip, task.maxDecompressedBytes));
-      result.bytesIn = task.bytes ? task.bytes.length : statSync(task.path).size;
+      result.bytesIn = task.bytes ? (task.compressedBytes ?? task.bytes.length) : statSync(task.path).size;
       result.bytesOut = buf.length;
-      reader.parseDocument(buf, ctx);
+      await reader.parseDocument(buf, ctx);
       result.lines = sink.counters.lines;
+      // a streamed document whose stream broke (src/input/stream.ts): what arrived was parsed, the input is partial
+      if (task.streamError !== undefined) result.error = { message: task.streamError, offset: -1 };
     } else {
       throw new InputError(`'${task.format}' files are read by the shard workers, not parsed`, 0);
     }

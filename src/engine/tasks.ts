@@ -65,6 +65,8 @@ export interface ParseTask {
   /** Records ending after this Unix second are rejected (stamped in the future); 0 = no bound. */
   notAfter: number;
   windowSeconds: number;
+  /** --from/--to (Unix seconds): records starting outside are counted, not accumulated. */
+  timeRange?: { from: number; to: number };
   /** --home-net CIDRs (SPEC §3): addresses inside count as not public. */
   homeNet?: readonly string[];
   port: MessagePort;
@@ -93,6 +95,8 @@ export interface ParseResult {
   planError?: string;
   /** 'files' mode: each file's own result (batches: 0; the task's batches are counted above) */
   files?: ParseResult[];
+  /** 'files' mode, as the parse thread sends them: packed (file-results.ts), unpacked by the engine into `files` */
+  packedFiles?: { rows: Float64Array; extras: Array<{ row: number; rejects?: Reject[]; error?: ParseResult['error']; planError?: string; lateByWindow?: Array<[number, number]> }> };
 }
 
 export interface BatchMessage {
