@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { tempDir } from './helpers/tmp.js';
 
 const CLI = new URL('../dist/src/cli/main.js', import.meta.url).pathname;
-const PEAK_HOOK = new URL('./helpers/peak-rss.cjs', import.meta.url).pathname;
+const PEAK_HOOK = new URL('./helpers/peak-rss.mjs', import.meta.url).href;
 const SLOW = process.env.FLOWSIEVE_SLOW === '1';
 const MB = 1 << 20;
 const HAS_PROC = existsSync('/proc/self/status');
@@ -48,7 +48,7 @@ function floodPeak(dir: string, log: string, workers: number, maxMemory: string)
   const peakFile = join(dir, `peak-${workers}-${maxMemory}`);
   const r = spawnSync(
     process.execPath,
-    ['--require', PEAK_HOOK, CLI, 'detect', log, '--out', out, '--workers', String(workers), '--max-memory', maxMemory, '--spill-dir', dir, '--quiet', '--no-enrich'],
+    ['--import', PEAK_HOOK, CLI, 'detect', log, '--out', out, '--workers', String(workers), '--max-memory', maxMemory, '--spill-dir', dir, '--quiet', '--no-enrich'],
     { encoding: 'utf8', env: { ...process.env, FLOWSIEVE_PEAK_RSS_FILE: peakFile } },
   );
   expect(r.stderr).toBe('');

@@ -1,8 +1,8 @@
-// Preloaded (node --require) into a flowsieve process: at exit, writes the process's peak
+// Preloaded (node --import) into a flowsieve process: at exit, writes the process's peak
 // resident set (VmHWM of /proc/self/status, in bytes: every thread counted) to the file
 // named by FLOWSIEVE_PEAK_RSS_FILE.
-'use strict';
-const { readFileSync, writeFileSync } = require('node:fs');
+import { readFileSync, writeFileSync } from 'node:fs';
+
 const out = process.env.FLOWSIEVE_PEAK_RSS_FILE;
 if (out) {
   process.on('exit', () => {
