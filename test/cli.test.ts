@@ -60,7 +60,9 @@ describe('command line', () => {
     const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
     expect(summary.partial).toBe(true);
     expect(summary.totals.records).toBe(11);
-    expect(summary.files.find((f: any) => f.path.endsWith('missing.log')).error).toMatch(/ENOENT/);
+    expect(summary.files).toBe('files.ndjson');
+    const files = readFileSync(join(out, 'files.ndjson'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(files.find((f: any) => f.path.endsWith('missing.log')).error).toMatch(/ENOENT/);
     expect(existsSync(join(out, 'rejects.ndjson'))).toBe(true);
   });
 

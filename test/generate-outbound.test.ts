@@ -20,7 +20,8 @@ type Cloud = 'aws' | 'azure' | 'gcp';
 type Rec = Record<string, any>;
 
 async function sample(dir: string, o: { seed: number; scale: number; days: number; clouds: Cloud[] }) {
-  return generate({ out: dir, seed: o.seed, scale: o.scale, days: o.days, start: DEFAULT_START, clouds: o.clouds, windowSeconds: W, gzipLevel: 1 });
+  // the metadata in the logs folder itself (--meta DIR): these tests read both from one folder
+  return generate({ out: dir, meta: dir, seed: o.seed, scale: o.scale, days: o.days, start: DEFAULT_START, clouds: o.clouds, windowSeconds: W, gzipLevel: 1 });
 }
 
 function files(dir: string): string[] {

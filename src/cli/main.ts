@@ -2,12 +2,20 @@
 /** flowsieve command line: one module per command under commands/. */
 import { helpText, parseArgs, UsageError } from './args.js';
 import { COMMAND_INDEX } from './command-index.js';
+import { readFileSync } from 'node:fs';
+
+/** The installed package's version (package.json sits two folders above dist/src/cli/). */
+export function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
 
 function usage(): string {
   return [
     'flowsieve: find internet scanners in cloud flow logs',
     '',
     'usage: flowsieve <command> [options]   (flowsieve <command> --help for its options)',
+    '       flowsieve --version',
     '',
     'commands:',
     ...COMMAND_INDEX.map((c) => `  ${c.name.padEnd(10)} ${c.summary}`),
@@ -16,6 +24,10 @@ function usage(): string {
 
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
+  if (name === '--version' || name === '-V' || name === 'version') {
+    process.stdout.write(`flowsieve ${version()}\n`);
+    return 0;
+  }
   if (!name || name === '--help' || name === '-h' || name === 'help') {
     process.stdout.write(usage() + '\n');
     return name ? 0 : 1;

@@ -59,17 +59,30 @@ export function buildSummary(r: DetectResult, settings: Record<string, unknown>)
       accumulator_entries: r.accumulatorEntries,
       peak_rss_bytes: r.peakRssBytes,
     },
-    files: r.files.map((f) => ({
-      path: f.path,
-      format: f.format,
-      gzip: f.gzip,
-      bytes: f.bytes,
-      decompressed_bytes: f.decompressedBytes,
-      ...snake(f.counters),
-      ...(f.error ? { error: f.error } : {}),
-      ...(f.replay ? { replay: f.replay } : {}), // what a replay file held and gave back (src/replay/input.ts)
-    })),
+    // one line per input file in files.ndjson (FILES_NAME): a run over thousands of files keeps a small summary
+    files: FILES_NAME,
   };
+}
+
+/** The per-file detail beside summary.json. */
+export const FILES_NAME = 'files.ndjson';
+
+/** files.ndjson: one JSON object a line per input file, in the run's file order. */
+export function fileLines(r: DetectResult): string {
+  return r.files
+    .map((f) =>
+      JSON.stringify({
+        path: f.path,
+        format: f.format,
+        gzip: f.gzip,
+        bytes: f.bytes,
+        decompressed_bytes: f.decompressedBytes,
+        ...snake(f.counters),
+        ...(f.error ? { error: f.error } : {}),
+        ...(f.replay ? { replay: f.replay } : {}), // what a replay file held and gave back (src/replay/input.ts)
+      }) + '\n',
+    )
+    .join('');
 }
 
 function countBy(xs: string[]): Record<string, number> {
@@ -89,16 +102,26 @@ function round(x: number, d: number): number {
   return Math.round(x * m) / m;
 }
 
-export function humanSummary(r: DetectResult, outDir: string): string {
+/** A count and its noun, plural when it is not 1: "1 file", "3 files". */
+export function plural(n: number, noun: string, many = `${noun}s`): string {
+  return `${n.toLocaleString('en-US')} ${n === 1 ? noun : many}`;
+}
+
+/**
+ * The summary on stderr. `partitions`: a merge of that many partitions, whose worker count
+ * is the sum over the partitions' runs (the merge itself runs none).
+ */
+export function humanSummary(r: DetectResult, outDir: string, partitions?: number): string {
   const t = r.totals;
+  const threads = partitions === undefined ? plural(r.workers, 'worker') : `merged from ${plural(partitions, 'partition')} run with ${plural(r.workers, 'worker')} in all`;
   const lines = [
-    `flowsieve: ${t.records.toLocaleString('en-US')} flow records from ${r.files.length} file(s) in ${r.wallSeconds.toFixed(2)} s ` +
-      `(${Math.round(t.records / Math.max(r.wallSeconds, 1e-9)).toLocaleString('en-US')} records/s, ${r.workers} worker(s))`,
+    `flowsieve: ${t.records.toLocaleString('en-US')} flow records from ${plural(r.files.length, 'file')} in ${r.wallSeconds.toFixed(2)} s ` +
+      `(${Math.round(t.records / Math.max(r.wallSeconds, 1e-9)).toLocaleString('en-US')} records/s, ${threads})`,
     `  skipped: ${t.nodata} no-data, ${t.internal} internal, ${t.responses} responses, ${t.backscatter} backscatter; rejected: ${t.rejected} line(s)`,
     `  ${r.keys.toLocaleString('en-US')} scan keys; ${r.scans.length} scans from ${new Set(r.scans.map((v) => v.src)).size} scanner IP(s)` +
       (r.nearMisses.length ? `; ${r.nearMisses.length} near misses` : ''),
     ...(r.alerts.length ? [`  ${r.alerts.length} outbound alert(s) from ${new Set(r.alerts.map((a) => a.src)).size} of your own host(s): see outbound.ndjson`] : []),
-    `  results in ${outDir}/`,
+    `  results in ${outDir.replace(/\/+$/, '')}/`,
   ];
   for (const f of r.files) if (f.error) lines.push(`  could not read ${f.path}: ${f.error}`);
   if (r.memory.spills > 0) lines.push(`  --max-memory: spilled ${r.memory.spills} time(s) (${(r.memory.spill_bytes / 1e6).toFixed(1)} MB), merged back exactly`);

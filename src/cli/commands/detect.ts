@@ -5,7 +5,7 @@ import { UsageError } from '../args.js';
 import { DETECTION_OPTIONS, detectOptionsFrom } from '../common.js';
 import { detect, type DetectResult, type Progress } from '../../engine/run.js';
 import { writeAlerts, writeVerdicts } from '../../output/verdicts.js';
-import { buildSummary, humanSummary } from '../../output/summary.js';
+import { buildSummary, fileLines, FILES_NAME, humanSummary } from '../../output/summary.js';
 import { writeFileAtomic } from '../../output/files.js';
 import { HistoryStore } from '../../store/history.js';
 import { describeOutcome, recordDetectRun } from '../../store/record.js';
@@ -128,6 +128,7 @@ export function writeResults(
   const summary = buildSummary(result, settings);
   // statistics and enrichment (SPEC §5): <out>/stats/ and the summary's `stats` section
   if (analysis) summary.stats = writeStats(out, analysis);
+  writeFileAtomic(`${out}/${FILES_NAME}`, fileLines(result));
   writeFileAtomic(`${out}/summary.json`, JSON.stringify(summary, null, 2) + '\n');
 }
 

@@ -4,15 +4,15 @@ import { UsageError } from '../args.js';
 import { checkWindow, parseDuration } from '../../detect/rules.js';
 import { ALL_CLOUDS, type CloudName } from '../../generate/plan.js';
 import { parseDay, isoSeconds } from '../../generate/clock.js';
-import { existsSync, readdirSync } from 'node:fs';
-import { DEFAULT_START, OUTPUT_PARTS, generate, type GenerateProgress } from '../../generate/index.js';
+import { DEFAULT_START, generate, holdsGenerated, metaDirFor, type GenerateProgress } from '../../generate/index.js';
 
 export const spec: CommandSpec = {
   name: 'generate',
   summary: 'write synthetic flow logs with planted scanners and a ground truth',
   usage: 'flowsieve generate --out DIR [--seed N] [--scale S] [--days D] [--clouds aws,azure,gcp]',
   options: [
-    { name: 'out', type: 'string', help: 'output folder (aws/, azure/, gcp/, ground-truth.json, region-map.json, allow.txt)', value: 'DIR' },
+    { name: 'out', type: 'string', help: 'logs folder (aws/, azure/, gcp/): give it to detect as it is', value: 'DIR' },
+    { name: 'meta', type: 'string', help: 'folder for ground-truth.json, region-map.json and allow.txt (default: <out>-meta, beside the logs)', value: 'DIR' },
     { name: 'seed', type: 'number', help: 'PRNG seed: the same seed and options give byte-identical files', default: 1 },
     { name: 'scale', type: 'number', help: 'benign volume; 1 = about 66,700 records a day (200,000 over 3 days)', default: 1, value: 'S' },
     { name: 'days', type: 'number', help: 'UTC days of data', default: 3, value: 'D' },
@@ -48,12 +48,13 @@ export async function run(args: Parsed): Promise<number> {
     throw new UsageError((err as Error).message);
   }
   const out = String(v.out);
-  if (existsSync(out) && readdirSync(out).some((n) => OUTPUT_PARTS.includes(n))) {
-    throw new UsageError(`${out} already holds generated files (remove them, or pick another --out)`);
-  }
+  const meta = v.meta === undefined ? metaDirFor(out) : String(v.meta);
+  const taken = holdsGenerated(out, meta);
+  if (taken) throw new UsageError(`${taken} already holds generated files (remove them, or pick another --out or --meta)`);
   const quiet = Boolean(v.quiet);
   const report = await generate({
     out,
+    meta,
     seed,
     scale,
     days,
@@ -72,7 +73,7 @@ export async function run(args: Parsed): Promise<number> {
         `${report.plantedRecords.toLocaleString('en-US')} planted) in ${report.files} files, ` +
         `${(report.bytes / 1e6).toFixed(1)} MB before compression, ${report.seconds.toFixed(2)} s (${rate.toLocaleString('en-US')} records/s)\n` +
         `  ${report.entities} planted sources; scan keys: ${Object.entries(report.scanKeys).map(([p, n]) => `${n} (${p})`).join(', ')}; ` +
-        `outbound alerts: ${report.outboundAlerts} (with --allow ${out}/allow.txt)\n` +
+        `outbound alerts: ${report.outboundAlerts} (with --allow ${meta}/allow.txt)\n` +
         `  ground truth: ${report.groundTruth}\n`,
     );
   }
