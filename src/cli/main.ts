@@ -1,6 +1,9 @@
 #!/usr/bin/env node
 /** flowsieve command line: one module per command under commands/. */
 import { helpText, parseArgs, UsageError } from './args.js';
+import { checkOptions } from './option-rules.js';
+import { layersFor, takeGlobalOptions } from './config.js';
+import { setLogFormat } from './log.js';
 import { COMMAND_INDEX } from './command-index.js';
 import { readFileSync } from 'node:fs';
 
@@ -23,7 +26,16 @@ function usage(): string {
 }
 
 export async function main(argv: string[]): Promise<number> {
-  const [name, ...rest] = argv;
+  const [name, ...args] = argv;
+  let rest: string[];
+  let config: string | undefined;
+  try {
+    ({ rest, config } = takeGlobalOptions(args, process.env));
+    setLogFormat(takeGlobalOptions(args, process.env).logFormat, name ?? 'flowsieve');
+  } catch (err) {
+    process.stderr.write(`flowsieve ${name}: ${(err as Error).message}\n`);
+    return 1;
+  }
   if (name === '--version' || name === '-V' || name === 'version') {
     process.stdout.write(`flowsieve ${version()}\n`);
     return 0;
@@ -57,7 +69,9 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   }
   try {
-    return await cmd.run(parseArgs(cmd.spec, rest));
+    const parsed = parseArgs(cmd.spec, rest, layersFor(cmd.spec.name, config, process.env));
+    checkOptions(cmd.spec, parsed);
+    return await cmd.run(parsed, { config });
   } catch (err) {
     if (err instanceof UsageError) {
       process.stderr.write(`flowsieve ${name}: ${err.message}\n`);
