@@ -34,7 +34,7 @@ describe('command line', () => {
     expect(run(['detect']).status).toBe(1);
     expect(run(['detect', 'x', '--out']).status).toBe(1);
     expect(run(['detect', 'x', '--out', '/tmp/y', '--bogus']).status).toBe(1);
-    expect(run(['detect', 'x', '--out', '/tmp/y', '--window', '7h']).stderr).toMatch(/divide 24h/);
+    expect(run(['detect', 'x', '--out', '/tmp/y', '--window', '7h']).stderr).toMatch(/--window must be a duration that divides 24h/);
     expect(run(['nope']).status).toBe(1);
   });
 

@@ -307,7 +307,7 @@ describe('generate → detect, end to end', () => {
     expect(run([CLI, 'generate', '--help']).stdout).toMatch(/--scale/);
     expect(run([CLI, 'generate']).status).toBe(1);
     expect(run([CLI, 'generate', '--out', join(dir, 'x'), '--clouds', 'aws,oracle']).stderr).toMatch(/unknown cloud 'oracle'/);
-    expect(run([CLI, 'generate', '--out', join(dir, 'x'), '--window', '7h']).stderr).toMatch(/divide 24h/);
+    expect(run([CLI, 'generate', '--out', join(dir, 'x'), '--window', '7h']).stderr).toMatch(/--window must be a duration that divides 24h/);
     const script = new URL('../scripts/generate.mjs', import.meta.url).pathname;
     const r = run([script, '--out', join(dir, 'viascript'), '--scale', '0.01', '--days', '1', '--quiet']);
     expect(r.status).toBe(0);

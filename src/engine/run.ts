@@ -82,6 +82,9 @@ export interface Progress {
   bytesTotal: number;
   records: number;
   elapsed: number;
+  /** Files read to their end, of filesTotal (replay files count once the run ends). */
+  filesDone?: number;
+  filesTotal?: number;
 }
 
 export interface FileReport {
@@ -225,12 +228,16 @@ export class Engine {
     this.capacityHint ??= Math.ceil(textBytes / 250 / this.shards);
     let bytesDone = 0;
     let records = 0;
+    let filesDone = files.filter((f) => f.error).length;
+    const fileBytes = new Float64Array(files.length);
     const runJob = async (job: Job): Promise<void> => {
       const result = await this.parseJob(job);
       chunkResults[job.file]![job.chunk] = result;
       bytesDone += result.bytesIn;
       records += result.counters.records;
-      onProgress?.({ bytesDone, bytesTotal, records, elapsed: (performance.now() - t0) / 1000 });
+      fileBytes[job.file]! += result.bytesIn;
+      if (fileBytes[job.file]! >= files[job.file]!.size && fileBytes[job.file]! - result.bytesIn < files[job.file]!.size) filesDone++;
+      onProgress?.({ bytesDone, bytesTotal, records, elapsed: (performance.now() - t0) / 1000, filesDone, filesTotal: files.length });
     };
     await this.memoryConfigured;
     // replay files go straight to the shard workers, alongside the parse jobs of the others

@@ -3,7 +3,8 @@ import { mkdirSync, rmSync } from 'node:fs';
 import type { CommandSpec, Parsed } from '../args.js';
 import { UsageError } from '../args.js';
 import { DETECTION_OPTIONS, detectOptionsFrom } from '../common.js';
-import { detect, type DetectResult, type Progress } from '../../engine/run.js';
+import { detect, type DetectResult } from '../../engine/run.js';
+import { progressReporter } from '../progress.js';
 import { writeAlerts, writeVerdicts } from '../../output/verdicts.js';
 import { buildSummary, fileLines, FILES_NAME, humanSummary } from '../../output/summary.js';
 import { writeFileAtomic } from '../../output/files.js';
@@ -44,9 +45,10 @@ export async function run(args: Parsed): Promise<number> {
   const quiet = Boolean(v.quiet);
   const plan = analysisPlan(v); // opens the IP databases now: a bad path fails before detection
   const history = openHistory(v.state); // before detection: a bad --state fails fast
-  if (!quiet && process.stderr.isTTY) opts.onProgress = progressLine;
+  const progress = progressReporter('detect', quiet);
+  opts.onProgress = progress?.onProgress;
   const result = await detect(opts);
-  if (!quiet && process.stderr.isTTY) process.stderr.write('\r\x1b[K');
+  progress?.done();
   const settings = runSettings(opts, args.positionals);
   if (v.out) {
     // statistics and enrichment need the whole run: a partition's come from flowsieve merge
@@ -130,15 +132,4 @@ export function writeResults(
   if (analysis) summary.stats = writeStats(out, analysis);
   writeFileAtomic(`${out}/${FILES_NAME}`, fileLines(result));
   writeFileAtomic(`${out}/summary.json`, JSON.stringify(summary, null, 2) + '\n');
-}
-
-function progressLine(p: Progress): void {
-  const rate = p.records / Math.max(p.elapsed, 1e-3);
-  const mbs = p.bytesDone / 1e6 / Math.max(p.elapsed, 1e-3);
-  const eta = p.bytesTotal > 0 && p.bytesDone > 0 ? ((p.bytesTotal - p.bytesDone) / p.bytesDone) * p.elapsed : NaN;
-  const pct = p.bytesTotal > 0 ? ` ${((100 * p.bytesDone) / p.bytesTotal).toFixed(0)}%` : '';
-  process.stderr.write(
-    `\r\x1b[K${pct} ${(p.records / 1e6).toFixed(1)} M records, ${(rate / 1e6).toFixed(2)} M rec/s, ${mbs.toFixed(0)} MB/s` +
-      (Number.isFinite(eta) ? `, ETA ${eta.toFixed(0)} s` : ''),
-  );
 }
