@@ -15,7 +15,7 @@ import { Bench } from 'tinybench';
 import { availableParallelism, cpus } from 'node:os';
 import { allocBatch, type FlowBatchData } from '../src/flow/batch.js';
 import { ScanTable } from '../src/engine/scan-table.js';
-import { bucketOf, hashAddress, SHARD_BUCKETS } from '../src/engine/hash.js';
+import { bucketOf, hashAddress, SHARD_BUCKETS } from '../src/flow/hash.js';
 import { DEFAULT_THRESHOLDS } from '../src/detect/rules.js';
 import { gatherRows, entryOrder } from '../src/replay/rows.js';
 import { blockRows, encodeRows, type BlockRows } from '../src/replay/row-codec.js';

@@ -16,10 +16,10 @@ import { join } from 'node:path';
 import { detect, DEFAULT_RUN } from '../src/engine/run.js';
 import { DEFAULT_THRESHOLDS } from '../src/detect/rules.js';
 import { DEFAULT_OUTBOUND } from '../src/engine/outbound-table.js';
-import { hashAddress, partitionOf } from '../src/engine/hash.js';
+import { hashAddress, partitionOf } from '../src/flow/hash.js';
 import { parseAddress } from '../src/net/address.js';
 import { encodePartial, mergePartials, readPartials, toPartial } from '../src/cluster/partial.js';
-import { writeResults, runSettings } from '../src/cli/commands/detect.js';
+import { writeResults, runSettings } from '../src/app/results.js';
 
 const T0 = 1700006400;
 const HDR = 'version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status';

@@ -14,7 +14,7 @@ import { readerFor } from '../src/formats/registry.js';
 import type { FormatName, ReaderContext } from '../src/formats/types.js';
 import { readLineBytes } from '../src/input/read.js';
 import { sniffFormat } from '../src/formats/sniff.js';
-import { hashAddress, shardOf } from '../src/engine/hash.js';
+import { hashAddress, shardOf } from '../src/flow/hash.js';
 import { ScanTable } from '../src/engine/scan-table.js';
 import { encodeBlock, readBlockHeader } from '../src/replay/block.js';
 import { encodeRows, RowScratch } from '../src/replay/row-codec.js';

@@ -37,7 +37,7 @@ describe('addresses', () => {
 
 describe('address hashing', () => {
   it('gives the values replay files, spill partitions and partial results were written with', async () => {
-    const { hashAddress } = await import('../dist/src/engine/hash.js');
+    const { hashAddress } = await import('../dist/src/flow/hash.js');
     // pinned: a change here would scatter existing replay files' buckets and spill partitions
     expect(hashAddress(parseAddress('45.6.1.1')!, 0)).toBe(3216626671);
     expect(hashAddress(parseAddress('0.0.0.0')!, 0)).toBe(501047157);

@@ -15,7 +15,8 @@ import { gzipSync } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
 import { tempDir } from './helpers/tmp.js';
 import { detectOpts } from './helpers/detect-opts.js';
-import { detect, stdinChunks } from '../dist/src/engine/run.js';
+import { detect } from '../dist/src/engine/run.js';
+import { stdinChunks } from '../dist/src/input/streams.js';
 import { accountingGap } from '../dist/src/flow/sink.js';
 
 const CLI = fileURLToPath(new URL('../dist/src/cli/main.js', import.meta.url));

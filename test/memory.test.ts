@@ -4,7 +4,7 @@ import { appendFileSync, copyFileSync, readFileSync, readdirSync, writeFileSync 
 import { join } from 'node:path';
 import { tempDir } from './helpers/tmp.js';
 import { generateAws } from '../dist/bench/gen-aws.js';
-import { hashAddress, SHARD_BUCKETS } from '../dist/src/engine/hash.js';
+import { hashAddress, SHARD_BUCKETS } from '../dist/src/flow/hash.js';
 import { parseAddress } from '../dist/src/net/address.js';
 import { DEFAULT_RUN, Engine } from '../dist/src/engine/run.js';
 import { DEFAULT_THRESHOLDS } from '../dist/src/detect/rules.js';

@@ -1,5 +1,5 @@
 /**
- * Every option of every command against its rule (src/cli/option-rules.ts): a bad value is
+ * Every option of every command against its rule (src/app/option-rules.ts): a bad value is
  * refused with a message naming the option and what it allows; a good one passes. Then the
  * layers under the flags (--config file, FLOWSIEVE_* variables) and the refusals the
  * command line must give as typed (exit 1, one line).
@@ -15,10 +15,10 @@ const CLI = new URL('../dist/src/cli/main.js', import.meta.url).pathname;
 const run = (args: string[], env: Record<string, string> = {}) =>
   spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', env: { ...process.env, ...env } });
 
-const { parseArgs, UsageError } = await import('../dist/src/cli/args.js');
-const { checkOptions, ruleOf } = await import('../dist/src/cli/option-rules.js');
+const { parseArgs, UsageError } = await import('../dist/src/app/args.js');
+const { checkOptions, ruleOf } = await import('../dist/src/app/option-rules.js');
 const { COMMAND_INDEX } = await import('../dist/src/cli/command-index.js');
-const { thresholdsFrom } = await import('../dist/src/cli/common.js');
+const { thresholdsFrom } = await import('../dist/src/app/settings.js');
 
 type Spec = { name: string; options: Array<{ name: string; type: string }> };
 const specs: Spec[] = [];

@@ -9,7 +9,7 @@ import { detect, DEFAULT_RUN } from '../dist/src/engine/run.js';
 import { DEFAULT_THRESHOLDS } from '../dist/src/detect/rules.js';
 import { DEFAULT_OUTBOUND } from '../dist/src/engine/outbound-table.js';
 import { readListFile } from '../dist/src/net/cidr.js';
-import { hashAddress, partitionOf } from '../dist/src/engine/hash.js';
+import { hashAddress, partitionOf } from '../dist/src/flow/hash.js';
 import { parseAddress } from '../dist/src/net/address.js';
 
 const CLI = new URL('../dist/src/cli/main.js', import.meta.url).pathname;

@@ -8,7 +8,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createRequire } from 'node:module';
 import { tempDir } from './helpers/tmp.js';
-import { openStore } from '../dist/src/cluster/store.js';
+import { openStore } from '../dist/src/cluster/open-store.js';
 
 const require = createRequire(import.meta.url);
 const S3rver = require('s3rver');

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ScanTable } from '../dist/src/engine/scan-table.js';
 import { allocBatch } from '../dist/src/flow/batch.js';
-import { bucketOf, hashAddress } from '../dist/src/engine/hash.js';
+import { bucketOf, hashAddress } from '../dist/src/flow/hash.js';
 import { DEFAULT_THRESHOLDS } from '../dist/src/detect/rules.js';
 const INBOUND = 1; // Feed.inbound (a const enum: not in the compiled module)
 

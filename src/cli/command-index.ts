@@ -1,5 +1,5 @@
 /** The command table of the command line (src/cli/main.ts). */
-import type { CommandSpec, Parsed } from './args.js';
+import type { CommandSpec, Parsed } from '../app/args.js';
 
 export interface Command {
   spec: CommandSpec;

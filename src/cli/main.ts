@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 /** flowsieve command line: one module per command under commands/. */
-import { helpText, parseArgs, UsageError } from './args.js';
-import { checkOptions } from './option-rules.js';
-import { layersFor, takeGlobalOptions } from './config.js';
+import { helpText, parseArgs, UsageError } from '../app/args.js';
+import { checkOptions } from '../app/option-rules.js';
+import { layersFor, takeGlobalOptions } from '../app/config.js';
 import { setLogFormat } from './log.js';
 import { COMMAND_INDEX } from './command-index.js';
 import { readFileSync } from 'node:fs';

@@ -17,13 +17,14 @@ import { decodeState, encodeState } from '../engine/codec.js';
 import { mergeEndpointDays } from '../engine/merge.js';
 import { newCounters, type SinkCounters } from '../flow/sink.js';
 import { buildAlerts } from '../detect/outbound.js';
-import { compareVerdicts } from '../output/order.js';
+import { compareVerdicts } from '../engine/order.js';
 import { parseCidr, type Cidr } from '../net/cidr.js';
-import type { DetectOptions, DetectResult, FileReport, ResolvedReject } from '../engine/run.js';
+import type { DetectOptions, DetectResult, FileReport, ResolvedReject } from '../engine/types.js';
 import type { EndpointDay, KeyVerdict } from '../engine/scan-table.js';
 import type { OutboundFinding } from '../engine/outbound-table.js';
 import type { RunMemoryReport } from '../engine/spill.js';
-import { MAX_CORRUPT_LISTED, replayFileError, type ReplayReport } from '../replay/input.js';
+import { MAX_CORRUPT_LISTED, replayFileError } from '../replay/input.js';
+import type { ReplayReport } from '../replay/types.js';
 
 export const PARTIAL_KIND = 'flowsieve-partial';
 export const PARTIAL_VERSION = 1;

@@ -12,13 +12,14 @@
  * which every detect step reads, skipping the other partitions' blocks by the index.
  */
 import { stat } from 'node:fs/promises';
-import { detect, type DetectResult, type FileReport } from '../engine/run.js';
+import { detect } from '../engine/run.js';
+import type { DetectResult, FileReport } from '../engine/types.js';
 import { newCounters } from '../flow/sink.js';
 import { join } from 'node:path';
 import { convertPartitioned } from '../replay/convert.js';
-import { detectOptionsFrom } from '../cli/common.js';
-import { runSettings, writeResults } from '../cli/commands/detect.js';
-import { analysisPlan, runAnalysis } from '../cli/analysis.js';
+import { detectOptionsFrom } from '../app/settings.js';
+import { runSettings, writeResults } from '../app/results.js';
+import { analysisPlan, runAnalysis } from '../app/analysis.js';
 import { decodePartial, encodePartial, mergePartials, toPartial } from './partial.js';
 import {
   FILE_OPTIONS, groupManifestKey, groupName, groupsPrefix, loadPlan, outputPrefix, partialKey, partitionReplayKey, partitionReplayName,

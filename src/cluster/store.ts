@@ -10,7 +10,6 @@ import { mkdir, readFile, readdir, rename, rm, stat, copyFile, writeFile } from 
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { dirname, join, resolve } from 'node:path';
-import { S3Store, type S3StoreOptions } from './s3-store.js';
 
 export interface Store {
   /** Human description (for messages). */
@@ -141,16 +140,4 @@ export class FolderStore implements Store {
     await mkdir(dir, { recursive: true });
     await write(dir); // the writers used here (output/files.ts) rename each file into place
   }
-}
-
-/**
- * The store named on the command line: a folder, or s3://bucket/prefix (with
- * --s3-endpoint for MinIO, Ceph and other S3-compatible stores).
- */
-export function openStore(spec: string, s3: S3StoreOptions = {}): Store {
-  if (/^s3:\/\//i.test(spec)) {
-    const endpoint = s3.endpoint ?? process.env.FLOWSIEVE_S3_ENDPOINT;
-    return new S3Store(spec, { ...s3, ...(endpoint ? { endpoint } : {}) });
-  }
-  return new FolderStore(spec);
 }

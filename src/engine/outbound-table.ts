@@ -9,7 +9,7 @@
  * instance and region kept per entry are the smallest string seen, so the alert names
  * the same ones whatever the record order.
  */
-import { fmix32, hashAddress, mix, shardOf } from './hash.js';
+import { fmix32, hashAddress, mix, shardOf } from '../flow/hash.js';
 import { V6Intern } from './v6-intern.js';
 import { StringDict } from '../flow/dict.js';
 import type { FlowBatchData } from '../flow/batch.js';

@@ -7,127 +7,35 @@ import { MessageChannel } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import { planInputs, chunkRanges, type InputFile } from '../input/plan.js';
-import { addCounters, newCounters, type Reject, type SinkCounters } from '../flow/sink.js';
-import type { FormatName } from '../formats/types.js';
-import type { Thresholds } from '../detect/rules.js';
-import type { EndpointDay, KeyVerdict } from './scan-table.js';
+import { gzipPieces, stdinChunks } from '../input/streams.js';
+import { addCounters, newCounters } from '../flow/sink.js';
 import { mergeEndpointDays } from './merge.js';
-import { DEFAULT_OUTBOUND, type OutboundFinding, type OutboundThresholds } from './outbound-table.js';
-import { buildAlerts, type AllowList, type OutboundAlert } from '../detect/outbound.js';
-import type { Cidr } from '../net/cidr.js';
+import { DEFAULT_OUTBOUND } from './outbound-table.js';
+import { buildAlerts } from '../detect/outbound.js';
 import type { BatchMessage, FinalizeReply, ParseResult, ParseTask, ShardStats, ShardTask } from './tasks.js';
-import { compareVerdicts } from '../output/order.js';
+import { compareVerdicts } from './order.js';
 import { readerFor } from '../formats/registry.js';
 import { BATCH_BYTES_PER_RECORD, batchTransferList } from '../flow/batch.js';
 import { BatchRing, createBatchRing, type BatchRingShared } from '../flow/batch-ring.js';
-import { allReplayFiles, applyReplayOutcome, replayInputs, type ReplayOutcome, type ReplayReport } from '../replay/input.js';
-import { defaultMaxMemory, mergeMemoryReports, type RunMemoryReport } from './spill.js';
+import { allReplayFiles, applyReplayOutcome, replayInputs, type ReplayOutcome } from '../replay/input.js';
+import { defaultMaxMemory, mergeMemoryReports } from './spill.js';
 import { tmpdir } from 'node:os';
-import { createReadStream } from 'node:fs';
-import { createGunzip } from 'node:zlib';
+import {
+  SPLIT_GZIP_BYTES,
+  type DetectOptions,
+  type DetectResult,
+  type FileReport,
+  type FinalizeOutput,
+  type IngestOptions,
+  type IngestResult,
+  type Progress,
+  type ResolvedReject,
+} from './types.js';
 
-export interface DetectOptions {
-  inputs: string[];
-  workers: number;
-  windowSeconds: number;
-  thresholds: Thresholds;
-  nearMisses: boolean;
-  outbound: OutboundThresholds;
-  allow?: AllowList;
-  ownCidrs?: Cidr[];
-  format?: FormatName;
-  account?: string;
-  region?: string;
-  awsFields?: string[];
-  regionMap?: Record<string, string>;
-  cloud?: string;
-  batchSize: number;
-  chunkBytes: number;
-  maxRejects: number;
-  maxLineBytes: number;
-  maxDecompressedBytes: number;
-  partition?: { index: number; count: number };
-  onProgress?: (p: Progress) => void;
-  /** stdin, when an input is '-' (tests pass a buffer). */
-  stdin?: () => AsyncIterable<Uint8Array>;
-  /** Bytes for all the shards' inbound accumulators together (default: defaultMaxMemory()). */
-  maxMemory?: number;
-  /** Past maxMemory: spill to disk (true, default) or drop source partitions (false). */
-  spill?: boolean;
-  /** Folder for spill files (default: the system's temporary folder). */
-  spillDir?: string;
-  /** What the shard workers do with records: accumulate them ('add', detection) or write replay blocks ('convertAdd'). */
-  shardOp?: 'add' | 'convertAdd';
-  /**
-   * A gzip line file larger than this is inflated by the main thread and parsed in
-   * pieces by every parse thread (see gzipPieces); a smaller one is read whole by one
-   * parse thread. Default SPLIT_GZIP_BYTES.
-   */
-  gzipSplitBytes?: number;
-}
-
-/** Compressed size above which one gzip file is parsed by all parse threads (8 MB: larger than an AWS 5-minute object). */
-export const SPLIT_GZIP_BYTES = 8 << 20;
-
-export const DEFAULT_RUN = {
-  batchSize: 16384,
-  chunkBytes: 8 << 20,
-  maxRejects: 1000,
-  maxLineBytes: 1 << 20,
-  maxDecompressedBytes: 8 * 1024 ** 3,
-};
-
-export interface Progress {
-  bytesDone: number;
-  bytesTotal: number;
-  records: number;
-  elapsed: number;
-  /** Files read to their end, of filesTotal (replay files count once the run ends). */
-  filesDone?: number;
-  filesTotal?: number;
-}
-
-export interface FileReport {
-  path: string;
-  format: FormatName | null;
-  gzip: boolean;
-  bytes: number; // bytes read from disk
-  decompressedBytes: number;
-  counters: SinkCounters;
-  minStart: number; // earliest start of a valid record (Infinity when none)
-  maxEnd: number; // latest end of a valid record (-Infinity when none)
-  lateByWindow: Array<[window: number, records: number]>; // late records (serve), ascending
-  error?: string;
-  replay?: ReplayReport; // replay files only (src/replay/input.ts)
-}
-
-export interface ResolvedReject extends Reject {
-  file: string;
-}
-
-export interface DetectResult {
-  scans: KeyVerdict[];
-  alerts: OutboundAlert[];
-  alertsSuppressed: number;
-  endpointDays: EndpointDay[];
-  nearMisses: KeyVerdict[];
-  /** Raw outbound findings before the allow list and the worm signature (a partition's merge rebuilds the alerts). */
-  findings: OutboundFinding[];
-  files: FileReport[];
-  totals: SinkCounters;
-  bytesIn: number;
-  keys: number;
-  entries: number;
-  rejects: ResolvedReject[];
-  wallSeconds: number;
-  partial: boolean;
-  workers: number;
-  accumulatorBytes: number;
-  /** inbound and outbound entries the accumulators held at the end (accumulatorBytes over them: bytes per tuple) */
-  accumulatorEntries: number;
-  peakRssBytes: number;
-  memory: RunMemoryReport;
-}
+// the engine's types live in types.ts and the stdin/gzip streams in input/streams.ts;
+// re-exported here for callers that import them with the Engine
+export * from './types.js';
+export { gzipPieces, stdinChunks } from '../input/streams.js';
 
 /** A worker's CommonJS entry (scripts/worker-shims.mjs says why it is not the .js file itself). */
 export const workerFile = (name: string) => fileURLToPath(new URL(`../../workers/${name}.cjs`, import.meta.url));
@@ -136,42 +44,6 @@ interface Job {
   file: number;
   chunk: number;
   task: Omit<ParseTask, 'port' | 'inflight' | 'inflightLimit'>;
-}
-
-/** What one ingest (one call to Engine.ingest) read. */
-export interface IngestResult {
-  files: FileReport[];
-  totals: SinkCounters;
-  bytesIn: number;
-  rejects: ResolvedReject[];
-  partial: boolean;
-  minStart: number; // over every file (Infinity when no record)
-  maxEnd: number; // the newest flow time seen: the sidecar's watermark (-Infinity when no record)
-}
-
-export interface IngestOptions {
-  /**
-   * Records starting before this Unix second fall in windows already finalised and
-   * dropped (incremental finalisation): they are counted as late (per file and window)
-   * and not accumulated, so a finalised verdict never changes under the caller.
-   */
-  lateBefore?: number;
-}
-
-/** Verdicts of the windows finalised by one Engine.finalize. */
-export interface FinalizeOutput {
-  scans: KeyVerdict[];
-  nearMisses: KeyVerdict[];
-  endpointDays: EndpointDay[];
-  findings: OutboundFinding[];
-  alerts: OutboundAlert[];
-  alertsSuppressed: number;
-  keys: number;
-  entries: number;
-  accumulatorBytes: number;
-  /** inbound and outbound entries the accumulators held at the end (accumulatorBytes over them: bytes per tuple) */
-  accumulatorEntries: number;
-  memory: RunMemoryReport;
 }
 
 /**
@@ -577,124 +449,6 @@ function planJobs(files: InputFile[], opts: DetectOptions, shards: number, lateB
       }
     }
   };
-}
-
-/**
- * stdin in chunks that end at a newline (the carry goes to the next chunk), each with its
- * byte offset in the input. A line longer than --max-line-bytes is never buffered whole
- * (a 100 MB line without a newline used to be held, and re-concatenated for every piece
- * that arrived): its chunk ends with the line's first maxLineBytes + 1 bytes and a '\n',
- * which the worker reports as a line too long, and the rest of the line is dropped as it
- * arrives.
- */
-export async function* stdinChunks(opts: Pick<DetectOptions, 'stdin' | 'maxLineBytes' | 'chunkBytes'>): AsyncGenerator<{ bytes: Uint8Array; offset: number }> {
-  const source = opts.stdin ? opts.stdin() : (process.stdin as AsyncIterable<Uint8Array>);
-  const maxLine = Math.max(0, opts.maxLineBytes);
-  let pending: Uint8Array[] = [];
-  let pendingLen = 0;
-  let tailLen = 0; // bytes of pending after its last '\n' (the line being received)
-  let offset = 0; // input offset of pending's first byte
-  let skipping = false; // dropping the rest of a line too long
-  for await (const piece of source) {
-    let p = piece;
-    if (skipping) {
-      const nl = p.indexOf(10);
-      if (nl < 0) {
-        offset += p.length;
-        continue;
-      }
-      offset += nl + 1;
-      p = p.subarray(nl + 1);
-      skipping = false;
-    }
-    if (p.length === 0) continue;
-    pending.push(p);
-    pendingLen += p.length;
-    const lastNl = p.lastIndexOf(10);
-    tailLen = lastNl >= 0 ? p.length - lastNl - 1 : tailLen + p.length;
-    if (tailLen > maxLine) {
-      const all = Buffer.concat(pending, pendingLen);
-      const cut = pendingLen - tailLen + maxLine + 1;
-      const bytes = new Uint8Array(cut + 1);
-      bytes.set(all.subarray(0, cut));
-      bytes[cut] = 10;
-      yield { bytes, offset };
-      offset += pendingLen;
-      pending = [];
-      pendingLen = tailLen = 0;
-      skipping = true;
-      continue;
-    }
-    if (pendingLen >= opts.chunkBytes && pendingLen > tailLen) {
-      const all = Buffer.concat(pending, pendingLen);
-      const whole = pendingLen - tailLen;
-      yield { bytes: new Uint8Array(all.subarray(0, whole)), offset };
-      offset += whole;
-      pending = tailLen ? [new Uint8Array(all.subarray(whole))] : [];
-      pendingLen = tailLen;
-    }
-  }
-  if (pendingLen > 0) yield { bytes: new Uint8Array(Buffer.concat(pending, pendingLen)), offset };
-}
-
-/**
- * One large gzip file as line-aligned pieces of its inflated text, for all the parse
- * threads at once: zlib inflates on libuv's threads, so the main thread only cuts and
- * routes, and one file no longer waits on one parse thread. The last piece carries the
- * end of the stream: a stream that broke (truncated, damaged, or inflating past
- * --max-decompressed-bytes) makes its unterminated last line a truncated line and its
- * reason the file's error, as the one-thread reader (read.ts readGzipLines) reports them.
- */
-export async function* gzipPieces(
-  path: string,
-  compressedSize: number,
-  opts: Pick<DetectOptions, 'maxLineBytes' | 'chunkBytes' | 'maxDecompressedBytes'>,
-): AsyncGenerator<{ index: number; task: { bytes: Uint8Array; start: number; end: number; compressedBytes: number; streamError?: string } }> {
-  const file = createReadStream(path, { highWaterMark: 1 << 20 });
-  const state = { total: 0, error: '' };
-  const inflated = inflateBounded(file.pipe(createGunzip({ chunkSize: 1 << 20 })), opts.maxDecompressedBytes, state);
-  let held: { bytes: Uint8Array; offset: number; compressed: number } | null = null;
-  let index = 0;
-  let accounted = 0;
-  for await (const { bytes, offset } of stdinChunks({ ...opts, stdin: () => inflated })) {
-    if (held) yield { index: index++, task: { bytes: held.bytes, start: held.offset, end: held.offset + held.bytes.length, compressedBytes: held.compressed } };
-    const read = Math.min(file.bytesRead, compressedSize);
-    held = { bytes, offset, compressed: read - accounted };
-    accounted = read;
-  }
-  held ??= { bytes: new Uint8Array(0), offset: state.total, compressed: 0 };
-  yield {
-    index,
-    task: {
-      bytes: held.bytes,
-      start: held.offset,
-      end: held.offset + held.bytes.length,
-      compressedBytes: held.compressed + (compressedSize - accounted),
-      ...(state.error ? { streamError: state.error } : {}),
-    },
-  };
-}
-
-/** The inflated stream up to maxBytes; a failure or the bound ends it and is described in state.error. */
-async function* inflateBounded(stream: AsyncIterable<Buffer> & { destroy(): void }, maxBytes: number, state: { total: number; error: string }): AsyncGenerator<Uint8Array> {
-  try {
-    for await (const chunk of stream) {
-      if (state.total + chunk.length > maxBytes) {
-        yield chunk.subarray(0, maxBytes - state.total);
-        state.total = maxBytes;
-        stream.destroy();
-        state.error = `decompressed size exceeds --max-decompressed-bytes ${maxBytes} (a gzip bomb?): stopped after ${maxBytes} decompressed bytes, in line {line}`;
-        return;
-      }
-      state.total += chunk.length;
-      yield chunk;
-    }
-  } catch (err) {
-    const e = err as NodeJS.ErrnoException;
-    const zlib = typeof e.code === 'string' && e.code.startsWith('Z_');
-    const what = !zlib ? 'read error' : e.code === 'Z_BUF_ERROR' ? 'the file is truncated' : 'the file is damaged';
-    state.error = `${zlib ? 'gzip: ' : ''}${e.message}: ${what} (stopped after ${state.total} decompressed bytes, in line {line})`;
-  }
 }
 
 async function runWithConcurrency<T>(items: AsyncIterable<T>, limit: number, fn: (item: T) => Promise<void>): Promise<void> {

@@ -23,7 +23,7 @@ import { totalmem } from 'node:os';
 import { join } from 'node:path';
 import type { FlowBatchData } from '../flow/batch.js';
 import { Feed } from '../flow/types.js';
-import { hashAddress } from './hash.js';
+import { hashAddress } from '../flow/hash.js';
 import { COUNT_VALUES, DST, ENTRY_BYTES, ENTRY_WORDS, EP, F_DST6, F_SRC6, indexSlots, MAX_TABLE_ENTRIES, PENDING_ROW_BYTES, RF, ScanTable, SRC, type FinalizeOptions, type FinalizeResult, type ScanTableState } from './scan-table.js';
 import { decodeBlock, encodeBlock } from '../replay/block.js';
 import { OUTBOUND_BYTES_BOUND, type OutboundDrop } from './outbound-table.js';

@@ -3,7 +3,7 @@
  * word plus a family bit: the IPv4 address itself, or the id of an IPv6 address here.
  * Most traffic is IPv4, so this keeps every table entry small.
  */
-import { fmix32, mix } from './hash.js';
+import { fmix32, mix } from '../flow/hash.js';
 
 export class V6Intern {
   words = new Uint32Array(64 * 4);

@@ -4,7 +4,7 @@
  * open-addressing hash table over typed arrays.
  */
 import { readFileSync } from 'node:fs';
-import { fmix32, mix } from '../engine/hash.js';
+import { fmix32, mix } from '../flow/hash.js';
 import { parseAddress } from '../net/address.js';
 
 const WORDS = 6; // four address words, protocol << 16 | port, window

@@ -10,7 +10,7 @@ import { releaseBatch } from './batch-ring.js';
 import { ByteDict } from './dict.js';
 import { Action, Direction, Feed } from './types.js';
 import { isPublicWords } from '../net/address.js';
-import { hashAddress, partitionOf, shardOf } from '../engine/hash.js';
+import { hashAddress, partitionOf, shardOf } from './hash.js';
 
 /** A dictionary id not looked up yet (see FlowSink.lazy). */
 export const LAZY = -1;

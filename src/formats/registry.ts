@@ -3,7 +3,7 @@
  * types.ts) and add it to READERS: its place in the list is its priority when sniffing.
  */
 import { awsText } from './aws.js';
-import { replayReader } from '../replay/reader.js';
+import { replayReader } from './replay.js';
 import { awsCloudWatch, awsJson } from './aws-json.js';
 import { azureNsg, azureVnet } from './azure.js';
 import { gcpJson, gcpLines } from './gcp.js';

@@ -11,7 +11,7 @@ import type { OutboundGroup } from './outbound-truth.js';
 import { DEFAULT_OUTBOUND } from '../engine/outbound-table.js';
 import type { Plan } from './plan.js';
 import { PROFILE_THRESHOLDS, type TruthKey, type TruthTracker } from './truth.js';
-import type { GenerateOptions } from './index.js';
+import type { GenerateOptions } from './options.js';
 import { isoSeconds } from './clock.js';
 
 /** Keys of planted scanners with at least this many endpoints are listed even when not scans. */

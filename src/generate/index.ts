@@ -5,7 +5,7 @@
  */
 import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { writeFileAtomic } from '../output/files.js';
-import { buildPlan, type CloudName, type Plan } from './plan.js';
+import { buildPlan, type Plan } from './plan.js';
 import { buildEntities } from './entities.js';
 import { allowListText, buildOutboundHosts, castHosts } from './compromised.js';
 import { BenignTraffic, BENIGN_RECORDS_PER_DAY } from './benign.js';
@@ -13,29 +13,9 @@ import { TruthTracker, PROFILE_THRESHOLDS } from './truth.js';
 import { WriterSet } from './writers/index.js';
 import { forgetDirectories } from './writers/output.js';
 import { groundTruth } from './ground-truth.js';
+import type { GenerateOptions } from './options.js';
 
-export interface GenerateOptions {
-  /** The logs folder: aws/, azure/, gcp/ and nothing else, so `detect OUT` reads only logs. */
-  out: string;
-  /** The metadata folder beside it (ground-truth.json, region-map.json, allow.txt); default metaDirFor(out). */
-  meta?: string;
-  seed: number;
-  scale: number;
-  days: number;
-  /** First day, Unix seconds at midnight UTC. */
-  start: number;
-  clouds: CloudName[];
-  windowSeconds: number;
-  gzipLevel: number;
-  onProgress?: (p: GenerateProgress) => void;
-}
-
-export interface GenerateProgress {
-  hoursDone: number;
-  hoursTotal: number;
-  records: number;
-  elapsed: number;
-}
+export type { GenerateOptions, GenerateProgress } from './options.js';
 
 export interface GenerateReport {
   records: Record<string, number>;

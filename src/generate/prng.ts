@@ -5,7 +5,7 @@
  * label, so adding traffic in one place (more benign volume, another cloud) does not
  * shift the numbers drawn anywhere else.
  */
-import { fmix32 } from '../engine/hash.js';
+import { fmix32 } from '../flow/hash.js';
 
 /** A 32-bit seed for the stream named by `labels` under the run's seed. */
 export function streamSeed(seed: number, ...labels: Array<string | number>): number {

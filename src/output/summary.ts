@@ -1,5 +1,5 @@
 /** summary.json and the short human summary on stderr. */
-import type { DetectResult } from '../engine/run.js';
+import type { DetectResult } from '../engine/types.js';
 import type { KeyVerdict } from '../engine/scan-table.js';
 import { isoTime } from './verdicts.js';
 

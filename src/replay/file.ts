@@ -21,11 +21,13 @@ import { crc32 } from 'node:zlib';
 import { unpack } from 'msgpackr';
 import type { FlowBatchData } from '../flow/batch.js';
 import type { SinkCounters } from '../flow/sink.js';
-import { SHARD_BUCKETS } from '../engine/hash.js';
+import { SHARD_BUCKETS } from '../flow/hash.js';
 import { CorruptBlockError, decodeBlock } from './block.js';
 import { decodeRows, ROW_CODEC_COLUMNS, type RowScratch } from './row-codec.js';
+import { FILE_MAGIC, isReplayHead } from '../formats/replay.js';
 
-export const FILE_MAGIC = 'FSREPLAY';
+export { FILE_MAGIC, isReplayHead };
+
 export const REPLAY_VERSION = 1;
 export const FILE_PREFIX = 20;
 export const ROWS_KIND = 'rows';
@@ -90,13 +92,6 @@ export interface OpenedReplay {
 }
 
 export class ReplayFileError extends Error {}
-
-/** True when the first bytes are a replay file's magic (format sniffing). */
-export function isReplayHead(head: Uint8Array): boolean {
-  if (head.length < FILE_MAGIC.length) return false;
-  for (let i = 0; i < FILE_MAGIC.length; i++) if (head[i] !== FILE_MAGIC.charCodeAt(i)) return false;
-  return true;
-}
 
 /** Read and check a replay file's header (never its blocks). */
 export function readReplayHeader(path: string): OpenedReplay {

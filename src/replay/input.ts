@@ -16,35 +16,20 @@
  */
 import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import type { Piscina } from 'piscina';
-import { partitionOfBucket } from '../engine/hash.js';
-import type { FileReport, ResolvedReject } from '../engine/run.js';
+import { partitionOfBucket } from '../flow/hash.js';
+import type { FileReport, ResolvedReject } from '../engine/types.js';
 import type { InputFile } from '../input/plan.js';
 import { isReplayHead, readReplayHeader, ReplayFileError, type OpenedReplay } from './file.js';
-import type { CorruptBlock, ReplayBlocksReply, ReplayBlocksTask } from './shard-ops.js';
+import type { ReplayBlocksReply, ReplayBlocksTask } from './shard-ops.js';
+import type { CorruptBlock, ReplayReport } from './types.js';
+
+export type { ReplayReport };
 
 /** Rows (and bytes) per shard task: big enough that dispatch costs nothing per record. */
 const TASK_ROWS = 1 << 18;
 const TASK_BYTES = 32 << 20;
 /** damaged blocks listed by name in a report (the count covers all) */
 export const MAX_CORRUPT_LISTED = 100;
-
-export interface ReplayReport {
-  sources: string[];
-  blocks: number;
-  blocks_read: number;
-  rows: number;
-  rows_read: number;
-  corrupt_blocks: number;
-  corrupt_rows: number;
-  outside_partition: number;
-  /** blocks of other partitions, skipped by the index without being read (--partition) */
-  skipped_blocks: number;
-  /** bytes before the first block (prefix and header), read by every run of the file */
-  header_bytes: number;
-  /** source files the conversion could not read (from the file's header), when there were any */
-  conversion_error?: string;
-  corrupt: CorruptBlock[]; // the first MAX_CORRUPT_LISTED
-}
 
 export interface ReplayOutcome {
   opened?: OpenedReplay;

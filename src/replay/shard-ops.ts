@@ -6,13 +6,16 @@
  */
 import { closeSync, openSync, readSync } from 'node:fs';
 import type { FlowBatchData } from '../flow/batch.js';
-import { partitionOfBucket, SHARD_BUCKETS } from '../engine/hash.js';
+import { partitionOfBucket, SHARD_BUCKETS } from '../flow/hash.js';
 import { CorruptBlockError, decodeBlock, type Column } from './block.js';
 import { readReplayHeader, ROWS_KIND } from './file.js';
 import { blockRows, decodeRows, decodeRowsWhere, RowScratch, type BlockRows } from './row-codec.js';
 import { copyRow } from './rows.js';
 import { Feed } from '../flow/types.js';
 import { RowSpool, type PartResult } from './spool.js';
+import type { CorruptBlock } from './types.js';
+
+export type { CorruptBlock };
 
 /** Blocks of one replay file for one shard: absolute offsets, in file order. */
 export interface ReplayBlocksTask {
@@ -33,13 +36,6 @@ export interface ReplayBlocksTask {
   into: 'table' | 'spool';
   /** entries to size a new table for (as the 'add' task's) */
   capacityHint?: number;
-}
-
-export interface CorruptBlock {
-  offset: number;
-  length: number;
-  rows: number;
-  reason: string;
 }
 
 export interface ReplayBlocksReply {

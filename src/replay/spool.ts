@@ -13,7 +13,7 @@
 import { closeSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
 import type { FlowBatchData } from '../flow/batch.js';
 import { StringDict } from '../flow/dict.js';
-import { bucketOf, hashAddress, SHARD_BUCKETS } from '../engine/hash.js';
+import { bucketOf, hashAddress, SHARD_BUCKETS } from '../flow/hash.js';
 import { decodeBlock, encodeBlock } from './block.js';
 import { ROWS_KIND, type BlockIndex } from './file.js';
 import { Feed } from '../flow/types.js';

@@ -11,7 +11,7 @@
  */
 import type { HistoryStore, Period } from '../store/history.js';
 import { historyFigures, persistentScanners, TOP_PORTS_FOR_PERSISTENT } from '../store/analysis.js';
-import { commonService, portLabel } from './services.js';
+import { commonService, portLabel } from '../stats/port-names.js';
 import { networkLabel, type AnalystStats, type GroupStat, type ScansDir } from './scans.js';
 
 export interface Dataset {

@@ -22,7 +22,7 @@ import { HistoryStore, type IpFacts, type Period } from '../store/history.js';
 import { readObjects } from '../store/ndjson.js';
 import { runRows, type EndpointDayRow } from '../store/rows.js';
 import { ipFactsFromScans } from '../store/record.js';
-import { portLabel } from './services.js';
+import { portLabel } from '../stats/port-names.js';
 
 export interface Quantiles {
   count: number;

@@ -19,7 +19,7 @@ import { dirname, join } from 'node:path';
 import { Packr } from 'msgpackr';
 import type { KeyVerdict, EndpointDay } from '../engine/scan-table.js';
 import type { OutboundAlert } from '../detect/outbound.js';
-import type { FileReport } from '../engine/run.js';
+import type { FileReport } from '../engine/types.js';
 
 export const CHECKPOINT_VERSION = 3; // 3: framed pieces; 2: one msgpack value (accumulator entries of 52 bytes, words and sums apart)
 const LEGACY_VERSION = 2;

@@ -8,7 +8,8 @@
  */
 import { existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { Engine, type DetectOptions, type FinalizeOutput, type IngestResult } from '../engine/run.js';
+import { Engine } from '../engine/run.js';
+import type { DetectOptions, FinalizeOutput, IngestResult } from '../engine/types.js';
 import { mergeEndpointDays } from '../engine/merge.js';
 import { buildAlerts, type OutboundAlert } from '../detect/outbound.js';
 import type { KeyVerdict } from '../engine/scan-table.js';

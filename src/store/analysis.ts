@@ -9,7 +9,7 @@
  * (the calendar days without data are listed beside the figures).
  */
 import type { HistoryStore, Period, PortRank, ScannerSummary, DaySeries } from './history.js';
-import { portLabel } from '../report/services.js';
+import { portLabel } from '../stats/port-names.js';
 
 export const HISTORY_SCHEMA = 1;
 

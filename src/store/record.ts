@@ -4,7 +4,7 @@
  * scans.ndjson when it carries one, and add it all in one transaction.
  */
 import { existsSync } from 'node:fs';
-import type { DetectResult } from '../engine/run.js';
+import type { DetectResult } from '../engine/types.js';
 import { contentFingerprint, fileFingerprint, setFingerprint } from './fingerprint.js';
 import { HistoryStore, type IpFacts, type RecordOutcome, type RunFile, type RunInput } from './history.js';
 import { readObjects } from './ndjson.js';

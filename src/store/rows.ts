@@ -3,7 +3,7 @@
  * scanner IP, per (day, IP, protocol, port), and per endpoint-day. A scanner on day D is a
  * source with a scan key whose window lies in D (SPEC §3); windows never straddle days.
  */
-import type { DetectResult } from '../engine/run.js';
+import type { DetectResult } from '../engine/types.js';
 import type { KeyVerdict } from '../engine/scan-table.js';
 import { isV4 } from '../net/address.js';
 

@@ -2,16 +2,17 @@
  * flowsieve cluster submit | worker | status: one run over many machines, through
  * Redis (BullMQ) and a shared store. See src/cluster/ and README "Scaling out".
  */
-import { SHARD_BUCKETS } from '../../engine/hash.js';
+import { SHARD_BUCKETS } from '../../flow/hash.js';
 import { availableParallelism } from 'node:os';
 import { Queue } from 'bullmq';
-import type { CommandSpec, OptionSpec, Parsed } from '../args.js';
-import { UsageError } from '../args.js';
-import { DETECTION_OPTIONS, detectOptionsFrom } from '../common.js';
-import { ANALYSIS_OPTIONS, analysisPlan } from '../analysis.js';
+import type { CommandSpec, OptionSpec, Parsed } from '../../app/args.js';
+import { UsageError } from '../../app/args.js';
+import { DETECTION_OPTIONS, detectOptionsFrom } from '../../app/settings.js';
+import { ANALYSIS_OPTIONS, analysisPlan } from '../../app/analysis.js';
 import { checkRunName, loadPlan, makePlan, planKey, type RunPlan } from '../../cluster/plan.js';
 import { checkRedis, connectionFrom, DEFAULT_QUEUE } from '../../cluster/queue.js';
-import { openStore, type Store } from '../../cluster/store.js';
+import type { Store } from '../../cluster/store.js';
+import { openStore } from '../../cluster/open-store.js';
 import { describeStatus, enqueueRun, runStatus, storedRuns, type RunStatus } from '../../cluster/status.js';
 import { startWorker } from '../../cluster/worker.js';
 

@@ -4,9 +4,9 @@
  * used as a --config file (or as JSON with --json).
  */
 import { stringify } from 'yaml';
-import { parseArgs, UsageError, type CommandSpec, type Parsed, type Source } from '../args.js';
-import { checkOptions } from '../option-rules.js';
-import { layersFor } from '../config.js';
+import { parseArgs, UsageError, type CommandSpec, type Parsed, type Source } from '../../app/args.js';
+import { checkOptions } from '../../app/option-rules.js';
+import { layersFor } from '../../app/config.js';
 import { spec as detectSpec } from './detect.js';
 import { spec as serveSpec } from './serve.js';
 

@@ -1,11 +1,11 @@
 /** flowsieve convert: flow logs -> replay files (src/replay/), which detect reads much faster. */
 import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { basename, dirname, join, relative } from 'node:path';
-import type { CommandSpec, OptionSpec, Parsed } from '../args.js';
-import { UsageError } from '../args.js';
-import { DETECTION_OPTIONS, detectOptionsFrom } from '../common.js';
+import type { CommandSpec, OptionSpec, Parsed } from '../../app/args.js';
+import { UsageError } from '../../app/args.js';
+import { DETECTION_OPTIONS, detectOptionsFrom } from '../../app/settings.js';
 import { convert, convertPartitioned, DEFAULT_CONVERT, type ConvertResult } from '../../replay/convert.js';
-import { SHARD_BUCKETS } from '../../engine/hash.js';
+import { SHARD_BUCKETS } from '../../flow/hash.js';
 import { planInputs } from '../../input/plan.js';
 
 /** The detection options that shape what is read (not thresholds or windows, which apply at detect). */

@@ -1,19 +1,16 @@
 /** flowsieve detect: find the scanners in flow logs (SPEC §3) and write the verdicts (SPEC §7). */
-import { mkdirSync, rmSync } from 'node:fs';
-import type { CommandSpec, Parsed } from '../args.js';
-import { UsageError } from '../args.js';
-import { DETECTION_OPTIONS, detectOptionsFrom } from '../common.js';
-import { detect, type DetectResult } from '../../engine/run.js';
+import type { CommandSpec, Parsed } from '../../app/args.js';
+import { UsageError } from '../../app/args.js';
+import { DETECTION_OPTIONS, detectOptionsFrom } from '../../app/settings.js';
+import { detect } from '../../engine/run.js';
+import type { DetectResult } from '../../engine/types.js';
 import { progressReporter } from '../progress.js';
-import { writeAlerts, writeVerdicts } from '../../output/verdicts.js';
-import { buildSummary, fileLines, FILES_NAME, humanSummary } from '../../output/summary.js';
+import { humanSummary } from '../../output/summary.js';
 import { writeFileAtomic } from '../../output/files.js';
-import { HistoryStore } from '../../store/history.js';
-import { describeOutcome, recordDetectRun } from '../../store/record.js';
-import { ANALYSIS_OPTIONS, analysisPlan, enrichmentColumns, humanAnalysis, runAnalysis } from '../analysis.js';
-import { writeStats, type Analysis } from '../../stats/index.js';
+import { ANALYSIS_OPTIONS, analysisPlan, humanAnalysis, runAnalysis } from '../../app/analysis.js';
+import { historyOptions, openHistory, recordHistory, runSettings, writeResults } from '../../app/results.js';
 import { encodePartial, partialName, toPartial } from '../../cluster/partial.js';
-import type { DetectOptions } from '../../engine/run.js';
+import type { DetectOptions } from '../../engine/types.js';
 
 export const spec: CommandSpec = {
   name: 'detect',
@@ -64,72 +61,9 @@ export async function run(args: Parsed): Promise<number> {
   return result.partial ? 2 : 0;
 }
 
-/** What the history records of a run (detect, or the merge of a partitioned one). */
-export function historyOptions(windowSeconds: number, thresholds: unknown, inputs: string[], out: unknown): Parameters<typeof recordDetectRun>[2] {
-  return { windowSeconds, inputs, settings: { window_seconds: windowSeconds, thresholds }, outDir: out === undefined ? undefined : String(out) };
-}
-
-/** The `settings` block of summary.json, before the analysis settings. */
-export function runSettings(opts: DetectOptions, inputs: string[]): Record<string, unknown> {
-  return {
-    window_seconds: opts.windowSeconds,
-    thresholds: opts.thresholds,
-    workers: opts.workers,
-    partition: opts.partition ?? null,
-    inputs,
-  };
-}
-
 /** A partition's partial result, atomically, under its deterministic name; returns the path. */
 export function writePartial(dir: string, result: DetectResult, opts: DetectOptions, inputs: string[], settings: Record<string, unknown>): string {
   const path = `${dir}/${partialName(opts.partition!)}`;
   writeFileAtomic(path, encodePartial(toPartial(result, opts, inputs, settings)));
   return path;
-}
-
-// --- history (--state DIR): see src/store/ -------------------------------------------
-export function openHistory(state: unknown): HistoryStore | null {
-  if (state === undefined) return null;
-  try {
-    return HistoryStore.open(String(state), { create: true });
-  } catch (err) {
-    throw new UsageError(`--state ${String(state)}: ${(err as Error).message}`);
-  }
-}
-
-export function recordHistory(store: HistoryStore, result: DetectResult, o: Parameters<typeof recordDetectRun>[2], quiet: boolean): boolean {
-  const dir = store.dir;
-  try {
-    const outcome = recordDetectRun(store, result, o);
-    if (!quiet || outcome.overlaps.length) process.stderr.write(describeOutcome(outcome, dir) + '\n');
-    return true;
-  } catch (err) {
-    process.stderr.write(`flowsieve detect: the results are written but the history in ${dir} was not updated: ${(err as Error).message}\n`);
-    return false;
-  } finally {
-    store.close();
-  }
-}
-// --- end history ------------------------------------------------------------------------
-
-export function writeResults(
-  out: string,
-  result: DetectResult,
-  windowSeconds: number,
-  settings: Record<string, unknown>,
-  nearMisses: boolean,
-  analysis?: Analysis,
-): void {
-  mkdirSync(out, { recursive: true });
-  const extra = analysis && enrichmentColumns(analysis);
-  writeVerdicts(out, 'scans', result.scans, windowSeconds, false, extra);
-  writeAlerts(out, result.alerts, windowSeconds);
-  if (nearMisses) writeVerdicts(out, 'near_misses', result.nearMisses, windowSeconds, true, extra);
-  else for (const ext of ['ndjson', 'csv']) rmSync(`${out}/near_misses.${ext}`, { force: true }); // not stale ones from an earlier run
-  writeFileAtomic(`${out}/rejects.ndjson`, result.rejects.map((r) => JSON.stringify(r)).join('\n') + (result.rejects.length ? '\n' : ''));
-  const summary = buildSummary(result, settings);
-  // statistics and enrichment (SPEC §5): <out>/stats/ and the summary's `stats` section
-  if (analysis) summary.stats = writeStats(out, analysis);
-  writeFileAtomic(`${out}/${FILES_NAME}`, fileLines(result));
-  writeFileAtomic(`${out}/summary.json`, JSON.stringify(summary, null, 2) + '\n');
 }

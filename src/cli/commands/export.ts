@@ -1,6 +1,6 @@
 /** flowsieve export: lists of scanner IPs to publish or block, from the history. */
-import type { CommandSpec, Parsed } from '../args.js';
-import { UsageError } from '../args.js';
+import type { CommandSpec, Parsed } from '../../app/args.js';
+import { UsageError } from '../../app/args.js';
 import { checkDay } from '../../store/history.js';
 import { actorScanners, dayScanners, persistentScanners, type ScannerList } from '../../store/analysis.js';
 import { writeList } from '../../store/output.js';

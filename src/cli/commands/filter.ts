@@ -1,6 +1,6 @@
 /** flowsieve filter: write the input logs back without their scan traffic (SPEC §5). */
-import type { CommandSpec, Parsed } from '../args.js';
-import { UsageError } from '../args.js';
+import type { CommandSpec, Parsed } from '../../app/args.js';
+import { UsageError } from '../../app/args.js';
 import { checkWindow, parseDuration } from '../../detect/rules.js';
 import { supportedFormats } from '../../formats/registry.js';
 import type { FormatName } from '../../formats/types.js';

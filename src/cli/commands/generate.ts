@@ -1,6 +1,6 @@
 /** flowsieve generate: synthetic flow logs with planted scanners and their ground truth (see src/generate/). */
-import type { CommandSpec, Parsed } from '../args.js';
-import { UsageError } from '../args.js';
+import type { CommandSpec, Parsed } from '../../app/args.js';
+import { UsageError } from '../../app/args.js';
 import { checkWindow, parseDuration } from '../../detect/rules.js';
 import { ALL_CLOUDS, type CloudName } from '../../generate/plan.js';
 import { parseDay, isoSeconds } from '../../generate/clock.js';

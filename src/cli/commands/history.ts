@@ -1,6 +1,6 @@
 /** flowsieve history: days observed per scanner IP across the recorded runs (SPEC §5 "across days"). */
-import type { CommandSpec, Parsed } from '../args.js';
-import { UsageError } from '../args.js';
+import type { CommandSpec, Parsed } from '../../app/args.js';
+import { UsageError } from '../../app/args.js';
 import { checkDay, HistoryStore, type Period } from '../../store/history.js';
 import { historyFigures, type HistoryFigures } from '../../store/analysis.js';
 import { writeHistory } from '../../store/output.js';

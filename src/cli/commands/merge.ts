@@ -1,10 +1,10 @@
 /** flowsieve merge: combine the partitions' partial results into the outputs a single detect writes. */
-import type { CommandSpec, Parsed } from '../args.js';
-import { UsageError } from '../args.js';
+import type { CommandSpec, Parsed } from '../../app/args.js';
+import { UsageError } from '../../app/args.js';
 import { mergePartials, PartialError, readPartials } from '../../cluster/partial.js';
 import { humanSummary } from '../../output/summary.js';
-import { historyOptions, openHistory, recordHistory, writeResults } from './detect.js';
-import { ANALYSIS_OPTIONS, analysisPlan, humanAnalysis, runAnalysis } from '../analysis.js';
+import { historyOptions, openHistory, recordHistory, writeResults } from '../../app/results.js';
+import { ANALYSIS_OPTIONS, analysisPlan, humanAnalysis, runAnalysis } from '../../app/analysis.js';
 
 export const spec: CommandSpec = {
   name: 'merge',

@@ -1,8 +1,8 @@
 /** flowsieve report: the figures of a run and of the history as one HTML file (or Markdown). */
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { CommandSpec, Parsed } from '../args.js';
-import { UsageError } from '../args.js';
+import type { CommandSpec, Parsed } from '../../app/args.js';
+import { UsageError } from '../../app/args.js';
 import { buildReport, type Side } from '../../report/model.js';
 import { loadScansDir, type ScansDir } from '../../report/scans.js';
 import { renderHtml } from '../../report/html.js';

@@ -5,9 +5,9 @@
  */
 import { readFileSync, watch, type FSWatcher } from 'node:fs';
 import { join, resolve, sep } from 'node:path';
-import type { CommandSpec, Parsed } from '../args.js';
-import { UsageError } from '../args.js';
-import { DETECTION_OPTIONS, detectOptionsFrom } from '../common.js';
+import type { CommandSpec, Parsed } from '../../app/args.js';
+import { UsageError } from '../../app/args.js';
+import { DETECTION_OPTIONS, detectOptionsFrom } from '../../app/settings.js';
 import { parseDuration } from '../../detect/rules.js';
 import { Sidecar, StartError } from '../../serve/sidecar.js';
 import { ApiServer, isLoopback, parseListen } from '../../serve/http.js';

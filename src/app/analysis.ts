@@ -5,7 +5,7 @@
  */
 import type { OptionSpec, Parsed } from './args.js';
 import { UsageError } from './args.js';
-import type { DetectResult } from '../engine/run.js';
+import type { DetectResult } from '../engine/types.js';
 import { Enricher, ENRICH_COLUMNS, enrichColumns, type Enrichment } from '../enrich/index.js';
 import { analyse, type Analysis } from '../stats/index.js';
 import type { ExtraColumns } from '../output/verdicts.js';

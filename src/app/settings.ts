@@ -1,5 +1,5 @@
 /** Options shared by every command that detects (detect, serve, cluster): inputs, windows, thresholds. */
-import { SHARD_BUCKETS } from '../engine/hash.js';
+import { SHARD_BUCKETS } from '../flow/hash.js';
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import type { OptionSpec, Parsed } from './args.js';
@@ -8,7 +8,7 @@ import { DEFAULT_THRESHOLDS, PROFILES, checkWindow, parseDuration, type Threshol
 import type { FormatName } from '../formats/types.js';
 import { supportedFormats } from '../formats/registry.js';
 import { CLOUD_NAMES } from '../flow/types.js';
-import { DEFAULT_RUN, type DetectOptions } from '../engine/run.js';
+import { DEFAULT_RUN, type DetectOptions } from '../engine/types.js';
 import { DEFAULT_OUTBOUND } from '../engine/outbound-table.js';
 import { readListFile, type Cidr } from '../net/cidr.js';
 

@@ -11,8 +11,8 @@ import { UsageError, type CommandSpec, type OptionSpec, type Parsed, type Source
 import { checkWindow, parseDuration, PROFILES } from '../detect/rules.js';
 import { supportedFormats } from '../formats/registry.js';
 import { CLOUD_NAMES } from '../flow/types.js';
-import { SHARD_BUCKETS } from '../engine/hash.js';
-import { parseSize } from './common.js';
+import { SHARD_BUCKETS } from '../flow/hash.js';
+import { parseSize } from './settings.js';
 
 export type Rule =
   | { kind: 'int'; min: number; max: number }

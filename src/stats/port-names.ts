@@ -2,7 +2,7 @@
  * Names for protocols and the usual service of a port (IANA registry), used when a run's
  * statistics (stats/ports.ndjson, which carries the IANA names) are not available.
  */
-import { services } from '../stats/services.js';
+import { services } from './services.js';
 
 const PROTOCOLS: Record<number, string> = { 1: 'icmp', 6: 'tcp', 17: 'udp', 58: 'icmpv6', 132: 'sctp', 33: 'dccp', 47: 'gre', 50: 'esp' };
 

@@ -1,0 +1,77 @@
+/**
+ * A run's shared last steps, for every command that detects (detect, merge, the cluster's
+ * merge step): its settings block, the result files (SPEC §7) and the history (--state).
+ */
+import { mkdirSync, rmSync } from 'node:fs';
+import { UsageError } from './args.js';
+import { enrichmentColumns } from './analysis.js';
+import type { DetectOptions, DetectResult } from '../engine/types.js';
+import { writeAlerts, writeVerdicts } from '../output/verdicts.js';
+import { buildSummary, fileLines, FILES_NAME } from '../output/summary.js';
+import { writeFileAtomic } from '../output/files.js';
+import { HistoryStore } from '../store/history.js';
+import { describeOutcome, recordDetectRun } from '../store/record.js';
+import { writeStats, type Analysis } from '../stats/index.js';
+
+/** What the history records of a run (detect, or the merge of a partitioned one). */
+export function historyOptions(windowSeconds: number, thresholds: unknown, inputs: string[], out: unknown): Parameters<typeof recordDetectRun>[2] {
+  return { windowSeconds, inputs, settings: { window_seconds: windowSeconds, thresholds }, outDir: out === undefined ? undefined : String(out) };
+}
+
+/** The `settings` block of summary.json, before the analysis settings. */
+export function runSettings(opts: DetectOptions, inputs: string[]): Record<string, unknown> {
+  return {
+    window_seconds: opts.windowSeconds,
+    thresholds: opts.thresholds,
+    workers: opts.workers,
+    partition: opts.partition ?? null,
+    inputs,
+  };
+}
+
+// --- history (--state DIR): see src/store/ -------------------------------------------
+export function openHistory(state: unknown): HistoryStore | null {
+  if (state === undefined) return null;
+  try {
+    return HistoryStore.open(String(state), { create: true });
+  } catch (err) {
+    throw new UsageError(`--state ${String(state)}: ${(err as Error).message}`);
+  }
+}
+
+export function recordHistory(store: HistoryStore, result: DetectResult, o: Parameters<typeof recordDetectRun>[2], quiet: boolean): boolean {
+  const dir = store.dir;
+  try {
+    const outcome = recordDetectRun(store, result, o);
+    if (!quiet || outcome.overlaps.length) process.stderr.write(describeOutcome(outcome, dir) + '\n');
+    return true;
+  } catch (err) {
+    process.stderr.write(`flowsieve detect: the results are written but the history in ${dir} was not updated: ${(err as Error).message}\n`);
+    return false;
+  } finally {
+    store.close();
+  }
+}
+// --- end history ------------------------------------------------------------------------
+
+export function writeResults(
+  out: string,
+  result: DetectResult,
+  windowSeconds: number,
+  settings: Record<string, unknown>,
+  nearMisses: boolean,
+  analysis?: Analysis,
+): void {
+  mkdirSync(out, { recursive: true });
+  const extra = analysis && enrichmentColumns(analysis);
+  writeVerdicts(out, 'scans', result.scans, windowSeconds, false, extra);
+  writeAlerts(out, result.alerts, windowSeconds);
+  if (nearMisses) writeVerdicts(out, 'near_misses', result.nearMisses, windowSeconds, true, extra);
+  else for (const ext of ['ndjson', 'csv']) rmSync(`${out}/near_misses.${ext}`, { force: true }); // not stale ones from an earlier run
+  writeFileAtomic(`${out}/rejects.ndjson`, result.rejects.map((r) => JSON.stringify(r)).join('\n') + (result.rejects.length ? '\n' : ''));
+  const summary = buildSummary(result, settings);
+  // statistics and enrichment (SPEC §5): <out>/stats/ and the summary's `stats` section
+  if (analysis) summary.stats = writeStats(out, analysis);
+  writeFileAtomic(`${out}/${FILES_NAME}`, fileLines(result));
+  writeFileAtomic(`${out}/summary.json`, JSON.stringify(summary, null, 2) + '\n');
+}

@@ -1,0 +1,155 @@
+/**
+ * The engine's types and run defaults: what a detection run is asked (DetectOptions),
+ * what it reads (FileReport, IngestResult) and what it finds (DetectResult,
+ * FinalizeOutput). A leaf module: the command line, the sidecar, the cluster, replay and
+ * the writers take these without pulling in the Engine and its worker pools (run.ts).
+ */
+import type { Reject, SinkCounters } from '../flow/sink.js';
+import type { FormatName } from '../formats/types.js';
+import type { Thresholds } from '../detect/rules.js';
+import type { EndpointDay, KeyVerdict } from './scan-table.js';
+import type { OutboundFinding, OutboundThresholds } from './outbound-table.js';
+import type { AllowList, OutboundAlert } from '../detect/outbound.js';
+import type { Cidr } from '../net/cidr.js';
+import type { ReplayReport } from '../replay/types.js';
+import type { RunMemoryReport } from './spill.js';
+
+export interface DetectOptions {
+  inputs: string[];
+  workers: number;
+  windowSeconds: number;
+  thresholds: Thresholds;
+  nearMisses: boolean;
+  outbound: OutboundThresholds;
+  allow?: AllowList;
+  ownCidrs?: Cidr[];
+  format?: FormatName;
+  account?: string;
+  region?: string;
+  awsFields?: string[];
+  regionMap?: Record<string, string>;
+  cloud?: string;
+  batchSize: number;
+  chunkBytes: number;
+  maxRejects: number;
+  maxLineBytes: number;
+  maxDecompressedBytes: number;
+  partition?: { index: number; count: number };
+  onProgress?: (p: Progress) => void;
+  /** stdin, when an input is '-' (tests pass a buffer). */
+  stdin?: () => AsyncIterable<Uint8Array>;
+  /** Bytes for all the shards' inbound accumulators together (default: defaultMaxMemory()). */
+  maxMemory?: number;
+  /** Past maxMemory: spill to disk (true, default) or drop source partitions (false). */
+  spill?: boolean;
+  /** Folder for spill files (default: the system's temporary folder). */
+  spillDir?: string;
+  /** What the shard workers do with records: accumulate them ('add', detection) or write replay blocks ('convertAdd'). */
+  shardOp?: 'add' | 'convertAdd';
+  /**
+   * A gzip line file larger than this is inflated by the main thread and parsed in
+   * pieces by every parse thread (see gzipPieces); a smaller one is read whole by one
+   * parse thread. Default SPLIT_GZIP_BYTES.
+   */
+  gzipSplitBytes?: number;
+}
+
+/** Compressed size above which one gzip file is parsed by all parse threads (8 MB: larger than an AWS 5-minute object). */
+export const SPLIT_GZIP_BYTES = 8 << 20;
+
+export const DEFAULT_RUN = {
+  batchSize: 16384,
+  chunkBytes: 8 << 20,
+  maxRejects: 1000,
+  maxLineBytes: 1 << 20,
+  maxDecompressedBytes: 8 * 1024 ** 3,
+};
+
+export interface Progress {
+  bytesDone: number;
+  bytesTotal: number;
+  records: number;
+  elapsed: number;
+  /** Files read to their end, of filesTotal (replay files count once the run ends). */
+  filesDone?: number;
+  filesTotal?: number;
+}
+
+export interface FileReport {
+  path: string;
+  format: FormatName | null;
+  gzip: boolean;
+  bytes: number; // bytes read from disk
+  decompressedBytes: number;
+  counters: SinkCounters;
+  minStart: number; // earliest start of a valid record (Infinity when none)
+  maxEnd: number; // latest end of a valid record (-Infinity when none)
+  lateByWindow: Array<[window: number, records: number]>; // late records (serve), ascending
+  error?: string;
+  replay?: ReplayReport; // replay files only (src/replay/input.ts)
+}
+
+export interface ResolvedReject extends Reject {
+  file: string;
+}
+
+export interface DetectResult {
+  scans: KeyVerdict[];
+  alerts: OutboundAlert[];
+  alertsSuppressed: number;
+  endpointDays: EndpointDay[];
+  nearMisses: KeyVerdict[];
+  /** Raw outbound findings before the allow list and the worm signature (a partition's merge rebuilds the alerts). */
+  findings: OutboundFinding[];
+  files: FileReport[];
+  totals: SinkCounters;
+  bytesIn: number;
+  keys: number;
+  entries: number;
+  rejects: ResolvedReject[];
+  wallSeconds: number;
+  partial: boolean;
+  workers: number;
+  accumulatorBytes: number;
+  /** inbound and outbound entries the accumulators held at the end (accumulatorBytes over them: bytes per tuple) */
+  accumulatorEntries: number;
+  peakRssBytes: number;
+  memory: RunMemoryReport;
+}
+
+/** What one ingest (one call to Engine.ingest) read. */
+export interface IngestResult {
+  files: FileReport[];
+  totals: SinkCounters;
+  bytesIn: number;
+  rejects: ResolvedReject[];
+  partial: boolean;
+  minStart: number; // over every file (Infinity when no record)
+  maxEnd: number; // the newest flow time seen: the sidecar's watermark (-Infinity when no record)
+}
+
+export interface IngestOptions {
+  /**
+   * Records starting before this Unix second fall in windows already finalised and
+   * dropped (incremental finalisation): they are counted as late (per file and window)
+   * and not accumulated, so a finalised verdict never changes under the caller.
+   */
+  lateBefore?: number;
+}
+
+/** Verdicts of the windows finalised by one Engine.finalize. */
+export interface FinalizeOutput {
+  scans: KeyVerdict[];
+  nearMisses: KeyVerdict[];
+  endpointDays: EndpointDay[];
+  findings: OutboundFinding[];
+  alerts: OutboundAlert[];
+  alertsSuppressed: number;
+  keys: number;
+  entries: number;
+  accumulatorBytes: number;
+  /** inbound and outbound entries the accumulators held at the end (accumulatorBytes over them: bytes per tuple) */
+  accumulatorEntries: number;
+  memory: RunMemoryReport;
+}
+
