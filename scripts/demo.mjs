@@ -106,7 +106,7 @@ for (const k of unexpected.slice(0, 5)) console.log(`  unexpected: ${k}`);
 for (const n of negatives) console.log(`  hard negative flagged: ${n.src} (${n.entity}: ${n.reason})`);
 if (clouds.length < truth.generator.clouds.length) console.log(`  (this build reads only ${clouds.join(', ')}; the sample also has ${truth.generator.clouds.filter((c) => !clouds.includes(c)).join(', ')})`);
 
-// outbound alerts: our own hosts scanning the internet (SPEC §4), against the truth's `outbound` section
+// outbound alerts: our own hosts scanning the internet (detection.md §4), against the truth's `outbound` section
 const alertsPath = join(OUT, 'outbound.ndjson');
 const alerts = existsSync(alertsPath) ? readFileSync(alertsPath, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l)) : [];
 console.log(`\noutbound.ndjson: ${alerts.length} alert(s) from our own hosts${alerts.length > 12 ? ' (first 12)' : ''}`);

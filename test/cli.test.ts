@@ -51,7 +51,7 @@ describe('command line', () => {
     expect(Object.keys(scans[0])).toEqual([
       'window_start', 'window_end', 'src', 'protocol', 'dst_port', 'endpoints', 'clouds', 'accounts', 'regions', 'flows', 'packets',
       'bytes', 'cv_packets', 'cv_bytes', 'cv_flows', 'first_seen', 'last_seen',
-      'country', 'asn', 'as_org', 'actor', 'rdns', // the scanner IP's enrichment, after the SPEC §7 columns
+      'country', 'asn', 'as_org', 'actor', 'rdns', // the scanner IP's enrichment, after the detection.md §7 columns
     ]);
     expect(scans[0]).toMatchObject({ window_start: '2023-11-15T00:00:00Z', window_end: '2023-11-15T06:00:00Z', src: '45.3.3.3', endpoints: 11 });
     const csv = readFileSync(join(out, 'scans.csv'), 'utf8').trim().split('\n');

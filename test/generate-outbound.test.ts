@@ -1,5 +1,5 @@
 /**
- * flowsieve generate's compromised hosts (SPEC §4, issue 5): the outbound ground truth
+ * flowsieve generate's compromised hosts (detection.md §4, issue 5): the outbound ground truth
  * against an independent reading of the written files (every cloud), and end to end
  * through detect (AWS; Azure and GCP when this build has their readers).
  */
@@ -104,7 +104,7 @@ function* flows(dir: string): Generator<Flow> {
   }
 }
 
-/** SPEC §4 over the independent reading: targets per key, ports per (host, target), ids per host. */
+/** detection.md §4 over the independent reading: targets per key, ports per (host, target), ids per host. */
 function readOutbound(dir: string) {
   const horizontal = new Map<string, Set<string>>();
   const vertical = new Map<string, Set<number>>();

@@ -2,7 +2,7 @@
  * Hostile input through the whole reading path (plan -> parse workers -> results), and
  * the CLI's exit code. Every case must give a message naming the file and the line (or
  * byte offset) and the reason, be counted in the file's report, let the rest of the run
- * complete, and keep SPEC §6's accounting exact: per file,
+ * complete, and keep detection.md §6's accounting exact: per file,
  *   lines = records + nodata + rejected + duplicates + blank + headers + trailers.
  * Limits are small here (--max-line-bytes 64 KiB, --max-decompressed-bytes 1 MiB) so that
  * each case stays fast; the code paths are the ones a 100 MB line or a 10 GB bomb takes.

@@ -34,7 +34,7 @@ describe('coefficient of variation', () => {
   });
 });
 
-describe('verdicts (SPEC §3)', () => {
+describe('verdicts (detection.md §3)', () => {
   it('min_endpoints: 10 endpoints is a scan, 9 is not', async () => {
     const r = await detectFlows([...scanner('45.0.0.10', 10, { start: T0 }), ...scanner('45.0.0.9', 9, { start: T0 })]);
     expect(r.scans.map((v: any) => v.src)).toEqual(['45.0.0.10']);

@@ -99,7 +99,7 @@ export default async function parseChunk(task: ParseTask): Promise<ParseResult> 
     result.error = { message: e.message, offset: err instanceof InputError ? err.offset : -1 };
   }
   // part of the file is in another format: those lines were rejected one by one, and the
-  // file is also reported as not read in full (SPEC §6: a wrong format makes the run partial)
+  // file is also reported as not read in full (detection.md §6: a wrong format makes the run partial)
   const change = sink.formatChange;
   if (change && !result.error) {
     result.error = {

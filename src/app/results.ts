@@ -1,6 +1,6 @@
 /**
  * A run's shared last steps, for every command that detects (detect, merge, the cluster's
- * merge step): its settings block, the result files (SPEC §7) and the history (--state).
+ * merge step): its settings block, the result files (detection.md §7) and the history (--state).
  */
 import { mkdirSync, rmSync } from 'node:fs';
 import { UsageError } from './args.js';
@@ -70,7 +70,7 @@ export function writeResults(
   else for (const ext of ['ndjson', 'csv']) rmSync(`${out}/near_misses.${ext}`, { force: true }); // not stale ones from an earlier run
   writeFileAtomic(`${out}/rejects.ndjson`, result.rejects.map((r) => JSON.stringify(r)).join('\n') + (result.rejects.length ? '\n' : ''));
   const summary = buildSummary(result, settings);
-  // statistics and enrichment (SPEC §5): <out>/stats/ and the summary's `stats` section
+  // statistics and enrichment (detection.md §5): <out>/stats/ and the summary's `stats` section
   if (analysis) summary.stats = writeStats(out, analysis);
   writeFileAtomic(`${out}/${FILES_NAME}`, fileLines(result));
   writeFileAtomic(`${out}/summary.json`, JSON.stringify(summary, null, 2) + '\n');

@@ -1,5 +1,5 @@
 /**
- * The outbound accumulator of one shard (SPEC §4, issue 5): the user's own hosts
+ * The outbound accumulator of one shard (detection.md §4, issue 5): the user's own hosts
  * scanning the internet. Entries are keyed by (cloud, account, src, protocol, dst_port,
  * window, dst): one entry per public target of a host's key. Grouping entries by key
  * gives horizontal scans (many targets on one port); grouping by (host, protocol,
@@ -354,7 +354,7 @@ export class OutboundTable {
     return this.srcA[a] === this.srcA[b] && this.ep[a] === this.ep[b] && this.win[a] === this.win[b] && (this.flags[a]! & F_SRC6) === (this.flags[b]! & F_SRC6);
   }
 
-  /** Horizontal and vertical outbound scans (SPEC §4). */
+  /** Horizontal and vertical outbound scans (detection.md §4). */
   finalize(t: OutboundThresholds, uptoWindow = 0xffffffff): OutboundFinding[] {
     const out: OutboundFinding[] = [];
     // Only a host with at least min(min_targets, min_ports) entries in a window can raise an

@@ -1,10 +1,10 @@
 /**
- * The inbound accumulator of one shard (SPEC §3).
+ * The inbound accumulator of one shard (detection.md §3).
  *
  * One open-addressing hash table keyed by (scan key, endpoint, region) =
  * (src, protocol, dst_port, window, cloud, account, dst, region). Each entry holds the
  * counts of that endpoint under that key: records, known packets, known bytes, first
- * start, last end. Everything SPEC §3 asks for is a
+ * start, last end. Everything detection.md §3 asks for is a
  * function of these entries, and entries merge by addition: two shards, two checkpoints
  * or two machines holding parts of the same key combine exactly.
  *
@@ -624,7 +624,7 @@ export class ScanTable {
   }
 
   /**
-   * Compute every key's features and verdict (SPEC §3). A key's entries all lie in its
+   * Compute every key's features and verdict (detection.md §3). A key's entries all lie in its
    * source's bucket, so entries are first sorted by bucket (a counting sort), then
    * grouped by key one bucket at a time with a small table that stays in cache. Only
    * keys with at least min_endpoints entries can be scans or near misses, so the many

@@ -9,7 +9,7 @@ export interface DaySummary {
   scan_keys: number;
 }
 
-/** Scanner IPs per UTC day (SPEC §3: a scanner on day D has a scan key whose window lies in D). */
+/** Scanner IPs per UTC day (detection.md §3: a scanner on day D has a scan key whose window lies in D). */
 export function scannersPerDay(scans: KeyVerdict[], windowSeconds: number): DaySummary[] {
   const days = new Map<string, { ips: Set<string>; keys: number }>();
   for (const v of scans) {

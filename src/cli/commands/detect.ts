@@ -1,4 +1,4 @@
-/** flowsieve detect: find the scanners in flow logs (SPEC §3) and write the verdicts (SPEC §7). */
+/** flowsieve detect: find the scanners in flow logs (detection.md §3) and write the verdicts (detection.md §7). */
 import type { CommandSpec, Parsed } from '../../app/args.js';
 import { UsageError } from '../../app/args.js';
 import { DETECTION_OPTIONS, detectOptionsFrom } from '../../app/settings.js';

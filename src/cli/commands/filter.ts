@@ -1,4 +1,4 @@
-/** flowsieve filter: write the input logs back without their scan traffic (SPEC §5). */
+/** flowsieve filter: write the input logs back without their scan traffic (detection.md §5). */
 import type { CommandSpec, Parsed } from '../../app/args.js';
 import { UsageError } from '../../app/args.js';
 import { checkWindow, parseDuration } from '../../detect/rules.js';
