@@ -136,10 +136,7 @@ export const OPTION_RULES: Readonly<Record<string, Rule>> = {
   jobs: int(1, 64),
   report: PATH,
   // history, export, report
-  'history:state': DIR,
-  'export:state': DIR,
-  'report:state': DIR,
-  'report:scans': DIR,
+  // (history, export and report say themselves when a folder holds no history or results)
   from: DAY,
   to: DAY,
   day: DAY,

@@ -1,0 +1,126 @@
+/**
+ * Every `flowsieve` command in a fenced block of README.md and docs/*.md, so the docs cannot
+ * drift from the tool:
+ *   - every one names a real command and only its real options (synopses with <...>, [...]
+ *     and UPPER-CASE placeholders too);
+ *   - every concrete one is run, at small scale, in a folder holding a small generated sample
+ *     as `logs/`, with the docs' absolute paths mapped into that folder (/var/lib/flowsieve ->
+ *     state, /var/spool/flowlogs -> spool, /mnt/flowsieve -> store, /tmp/ -> tmp/), `generate`
+ *     at --scale 0.01 --days 1, with FLOWSIEVE_WORKERS=1 and FLOWSIEVE_NO_ENRICH=1; it must exit 0.
+ * Not run here (named in the test below): `serve` (long-running: .ci/smoke.sh runs it from
+ * the installed package), `cluster` (needs Redis: test/cluster.test.ts), and npm lines (CI).
+ */
+import { describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { tempDir } from './helpers/tmp.js';
+
+const ROOT = new URL('..', import.meta.url).pathname;
+const CLI = join(ROOT, 'dist/src/cli/main.js');
+const { COMMAND_INDEX } = await import('../dist/src/cli/command-index.js');
+
+interface DocCommand {
+  file: string;
+  line: string;
+}
+
+/** The `flowsieve ...` lines of the fenced blocks (continuations joined, trailing comments cut). */
+export function docCommands(): DocCommand[] {
+  const files = ['README.md', ...readdirSync(join(ROOT, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];
+  const out: DocCommand[] = [];
+  for (const file of files) {
+    const text = readFileSync(join(ROOT, file), 'utf8');
+    for (const block of text.matchAll(/^```[a-z]*\n([\s\S]*?)^```/gm)) {
+      const body = block[1]!.replace(/\\\n\s*/g, ' ');
+      for (const raw of body.split('\n')) {
+        const line = raw.replace(/\s+#\s.*$/, '').replace(/^\$ /, '').trim();
+        if (/(^|;\s*do\s+|&&\s*)flowsieve\s/.test(line)) out.push({ file, line });
+      }
+    }
+  }
+  return out;
+}
+
+const specs = new Map<string, { options: Array<{ name: string }> }>();
+for (const c of COMMAND_INDEX) {
+  const cmd = await c.load();
+  for (const s of cmd.subcommands ?? [cmd]) specs.set(s.spec.name, s.spec);
+  if (cmd.subcommands) specs.set(cmd.spec.name, { options: [] });
+}
+const GLOBAL = ['config', 'log-format', 'help', 'version'];
+
+/** Each `flowsieve` invocation in a line: its command and the options it names. */
+function invocations(line: string): Array<{ command: string; options: string[] }> {
+  return line
+    .split(/(?:^|\s)flowsieve\s+/)
+    .slice(1)
+    .map((rest) => {
+      const words = rest.split(/\s+/);
+      const command = words[0] === 'cluster' ? `cluster ${words[1]}` : words[0]!;
+      const options = [...rest.matchAll(/(?:^|[\s[])--([a-z0-9-]+)/g)].map((m) => m[1]!);
+      return { command, options };
+    });
+}
+
+const placeholder = (line: string) => /<[^>]*>|\[|\.\.\.|\b(DIR|OUT|FILE|STATE|RUN_DIR|DAY|NAME|ID|N|S|D)\b/.test(line);
+const notRun = (line: string) => /\bflowsieve (serve|cluster)\b/.test(line) || /^(npm|node) /.test(line);
+
+describe('docs: fenced commands', () => {
+  const commands = docCommands();
+
+  it('finds the documented commands', () => {
+    expect(commands.length).toBeGreaterThan(15);
+    expect(commands.filter((c) => !placeholder(c.line) && !notRun(c.line)).length).toBeGreaterThan(5);
+  });
+
+  it('every documented command is a real command with real options', () => {
+    const wrong: string[] = [];
+    for (const c of commands) {
+      for (const inv of invocations(c.line)) {
+        const spec = specs.get(inv.command);
+        if (!spec) {
+          wrong.push(`${c.file}: unknown command '${inv.command}' in: ${c.line}`);
+          continue;
+        }
+        for (const o of inv.options) {
+          if (!GLOBAL.includes(o) && !spec.options.some((s) => s.name === o)) wrong.push(`${c.file}: ${inv.command} has no --${o}: ${c.line}`);
+        }
+      }
+    }
+    expect(wrong).toEqual([]);
+  });
+
+  it('runs every concrete command at small scale (exit 0)', () => {
+    const dir = tempDir('flowsieve-docs-');
+    for (const d of ['tmp', 'spool', 'store', 'bin']) mkdirSync(join(dir, d));
+    writeFileSync(join(dir, 'bin', 'flowsieve'), `#!/bin/sh\nexec "${process.execPath}" "${CLI}" "$@"\n`);
+    chmodSync(join(dir, 'bin', 'flowsieve'), 0o755);
+    // small and quick: one worker, no enrichment databases to open (set as variables, so the lines stay as documented)
+    const env = { ...process.env, PATH: `${join(dir, 'bin')}:${process.env.PATH}`, FLOWSIEVE_WORKERS: '1', FLOWSIEVE_NO_ENRICH: '1', FLOWSIEVE_QUIET: '1' };
+    const sh = (line: string) => spawnSync('bash', ['-c', line], { cwd: dir, env, encoding: 'utf8', timeout: 120_000 });
+    // the folders the docs assume: logs (a sample), a history in state
+    for (const setup of [
+      'flowsieve generate --out logs --scale 0.01 --days 1 --clouds aws --quiet',
+      'flowsieve detect logs --out tmp/setup-run --state state --no-enrich --quiet',
+    ]) {
+      const r = sh(setup);
+      expect(r.status, `${setup}\n${r.stderr}`).toBe(0);
+    }
+    const ran: string[] = [];
+    for (const c of commands) {
+      if (placeholder(c.line) || notRun(c.line)) continue;
+      const line = c.line
+        .replace(/\/var\/lib\/flowsieve/g, 'state')
+        .replace(/\/var\/spool\/flowlogs/g, 'spool')
+        .replace(/\/mnt\/flowsieve/g, 'store')
+        .replace(/(^|\s)\/tmp\//g, '$1tmp/')
+        .replace(/(flowsieve generate .*)--scale \S+/, '$1--scale 0.01')
+        .replace(/(flowsieve generate .*)--days \S+/, '$1--days 1');
+      const r = sh(`${line} 2>&1`);
+      expect(r.status, `${c.file}: ${line}\n${r.stdout}`).toBe(0);
+      ran.push(line);
+    }
+    expect(ran.length).toBeGreaterThan(5);
+  }, 300_000);
+});
