@@ -66,6 +66,31 @@ function invocations(line: string): Array<{ command: string; options: string[] }
 const placeholder = (line: string) => /<[^>]*>|\[|\.\.\.|\b(DIR|OUT|FILE|STATE|RUN_DIR|DAY|NAME|ID|N|S|D)\b/.test(line);
 const notRun = (line: string) => /\bflowsieve (serve|cluster)\b/.test(line) || /^(npm|node) /.test(line);
 
+describe('deploy/k8s/sidecar.yaml', () => {
+  it("its ConfigMap holds valid serve settings, and the docs show the same manifest", async () => {
+    const { parseAllDocuments } = await import('yaml');
+    const { parseArgs } = await import('../dist/src/app/args.js');
+    const { checkOptions } = await import('../dist/src/app/option-rules.js');
+    const { readConfigFile, settingsFor } = await import('../dist/src/app/config.js');
+    const text = readFileSync(join(ROOT, 'deploy/k8s/sidecar.yaml'), 'utf8');
+    const docs = parseAllDocuments(text).map((d) => d.toJS());
+    const settings = docs.find((d) => d.kind === 'ConfigMap').data['flowsieve.yaml'] as string;
+    const dir = tempDir('flowsieve-k8s-');
+    // the pod's paths mapped to folders that exist here, the rest as written
+    const local = settings.replace(/\/spool/g, join(dir, 'spool')).replace(/\/state/g, join(dir, 'state')).replace(/\/secrets\/token/g, join(dir, 'token'));
+    for (const d of ['spool', 'state']) mkdirSync(join(dir, d));
+    writeFileSync(join(dir, 'token'), 'a-token-of-at-least-16-chars\n');
+    writeFileSync(join(dir, 'flowsieve.yaml'), local);
+    const serve = specs.get('serve')!;
+    const parsed = parseArgs(serve as never, [], { file: { path: 'flowsieve.yaml', values: settingsFor('serve', readConfigFile(join(dir, 'flowsieve.yaml'))) } });
+    checkOptions(serve as never, parsed);
+    expect(parsed.values).toMatchObject({ listen: '0.0.0.0:9310', window: '6h', workers: 4 });
+    const pod = docs.find((d) => d.kind === 'StatefulSet').spec.template.spec.containers.find((c: any) => c.name === 'flowsieve');
+    expect(pod.args).toEqual(['serve', '--config', '/etc/flowsieve/flowsieve.yaml']);
+    for (const doc of ['README.md', 'docs/SIDECAR.md']) expect(readFileSync(join(ROOT, doc), 'utf8'), doc).toContain(text.slice(text.indexOf('apiVersion')));
+  });
+});
+
 describe('docs: fenced commands', () => {
   const commands = docCommands();
 
