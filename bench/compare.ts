@@ -129,7 +129,6 @@ async function main(): Promise<void> {
   let duckAgrees = true;
   let kindsAgree = true;
   let reference: string | null = null;
-  let duckRef: string[] | null = null;
   try {
     for (let r = 1; r <= rounds; r++) {
       for (const w of workerCounts) {
@@ -148,7 +147,7 @@ async function main(): Promise<void> {
           const keysFile = join(tmp, 'duck.json');
           const d = JSON.parse(run([join(BENCH, 'duckdb-scan.js'), files.text, '--threads', String(w), '--out', keysFile]));
           push(dk, w, d.seconds);
-          duckRef = duckKeys(keysFile);
+          const duckRef = duckKeys(keysFile);
           if (duckRef.join('\n') !== fsKeys(reference!, 21600).join('\n')) duckAgrees = false;
         }
       }

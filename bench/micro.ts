@@ -59,7 +59,7 @@ function fixtureSamples(): Array<{ format: FormatName; file: string; buf: Uint8A
   const seen = new Set<string>();
   const walk = (d: string): string[] =>
     readdirSync(d, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(join(d, e.name)) : e.isFile() ? [join(d, e.name)] : []));
-  let files: string[] = [];
+  let files: string[];
   try {
     files = walk(root).sort();
   } catch {

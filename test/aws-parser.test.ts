@@ -142,7 +142,7 @@ describe('AWS text reader', () => {
     expect(r.totals.records).toBe(4000);
     expect(r.totals.rejected).toBe(2);
     expect(r.rejects.map((x: any) => [x.file.endsWith('a.log.gz') ? 'gz' : 'plain', x.line]).sort()).toEqual([['gz', 2002], ['plain', 2002]]);
-    expect(r.files.find((f: any) => f.path.endsWith('a.log.gz')).gzip).toBe(true);
+    expect(r.files.find((f: any) => f.path.endsWith('a.log.gz'))!.gzip).toBe(true);
     expect(r.partial).toBe(false);
   });
 });

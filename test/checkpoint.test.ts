@@ -42,7 +42,7 @@ describe('checkpoint file', () => {
     const bad = Buffer.from(good);
     bad.writeBigUInt64LE(10n ** 9n, 8);
     writeFileSync(path, bad);
-    expect(() => readCheckpoint(dir)).toThrow(/piece 0 at byte 8: 1000000000 bytes run past/);
+    expect(() => readCheckpoint(dir)).toThrow(/is damaged: accumulator piece 0 at byte 8 says 1000000000 bytes, past the accumulators' end/);
     writeFileSync(path, Buffer.from('FSCKPT\x00\x03 and then nothing useful', 'latin1'));
     expect(() => readCheckpoint(dir)).toThrow(/cannot be read/);
   });
@@ -60,6 +60,6 @@ describe('checkpoint file', () => {
     const dir = tempDir();
     const packr = new Packr({ moreTypes: true, useRecords: false });
     writeFileSync(join(dir, CHECKPOINT_FILE), packr.pack({ ...meta(1), version: 1, shards: [] }));
-    expect(() => readCheckpoint(dir)).toThrow(/unknown layout \(version 1\); this flowsieve reads versions 2 and 3/);
+    expect(() => readCheckpoint(dir)).toThrow(/unknown layout \(version 1\); this flowsieve reads versions 2 to 4/);
   });
 });

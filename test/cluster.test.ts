@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { cpSync, readdirSync, readFileSync, renameSync, statSync, utimesSync, existsSync } from 'node:fs';
+import { cpSync, readdirSync, renameSync, statSync, utimesSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { tempDir } from './helpers/tmp.js';

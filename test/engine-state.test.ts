@@ -23,8 +23,6 @@ function flows(): Flow[] {
   return out;
 }
 
-const canon = (x: any) => JSON.stringify({ s: x.scans, n: x.nearMisses, d: x.endpointDays });
-
 describe('engine state: checkpoints and incremental windows', () => {
   it('a checkpoint restored into another worker count continues exactly', async () => {
     const dir = tempDir();

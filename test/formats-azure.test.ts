@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { HAVE_FIXTURES, LOCAL, fixture, readBytes, readPath as readPathRaw, type Flow, type ReadOptions } from './helpers/read-format.js';
+import { HAVE_FIXTURES, LOCAL, fixture, readBytes, readPath as readPathRaw, type ReadOptions } from './helpers/read-format.js';
 
 /** Every reader result here must account for every input unit (detection.md §6). */
 function readPath(path: string, opts?: ReadOptions) {
@@ -14,8 +14,6 @@ import { runDetect } from './helpers/run.js';
 
 const fx = HAVE_FIXTURES ? it : it.skip;
 if (!HAVE_FIXTURES) console.warn('formats-azure: ../shared/fixtures is absent; the public-fixture tests are skipped');
-
-const key = (f: Flow) => `${f.src}:${f.sport}>${f.dst}:${f.dport}/${f.proto}`;
 
 describe('Azure fixtures (counts as in fixtures/README.md)', () => {
   fx('NSG one record per line (Elastic test-nsg.log): 1 tuple, v2 state E with counters', () => {

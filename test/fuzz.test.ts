@@ -162,7 +162,7 @@ const inputs = (t: Target): fc.Arbitrary<{ bytes: Uint8Array; cuts: number[]; ma
 
 describe('fuzz: every reader survives hostile bytes', () => {
   it('covers every registered reader that is in TARGETS', () => {
-    const known = new Set(supportedFormats());
+    const known = new Set<string>(supportedFormats());
     for (const t of TARGETS) expect(known.has(t.format), `${t.format} is registered`).toBe(true);
   });
 

@@ -108,23 +108,29 @@ function* flows(dir: string): Generator<Flow> {
 function readOutbound(dir: string) {
   const horizontal = new Map<string, Set<string>>();
   const vertical = new Map<string, Set<number>>();
+  const internal = new Map<string, Set<string>>();
   const ids = new Map<string, { ifaces: Set<string>; instances: Set<string> }>();
   const add = <T>(m: Map<string, Set<T>>, k: string, v: T) => (m.get(k) ?? m.set(k, new Set()).get(k)!).add(v);
   for (const r of flows(dir)) {
     const outbound = (r.direction === 'egress' || (r.direction === '' && !isPublicAddress(r.src))) && isPublicAddress(r.dst);
-    if (!outbound || r.proto === 1 || r.proto === 58 || (r.sport < 1024 && r.dport >= 1024)) continue;
+    const inside = !isPublicAddress(r.src) && !isPublicAddress(r.dst); // internal scanning (detection.md §4)
+    if ((!outbound && !inside) || r.proto === 1 || r.proto === 58 || (r.sport < 1024 && r.dport >= 1024)) continue;
     if (r.proto === 6 && [18, 4, 22].includes(r.flags)) continue;
     const host = `${iso(r.start)} ${r.cloud} ${r.account} ${r.src} ${r.proto}`;
+    if (inside) {
+      add(internal, `${host} ${r.dport}`, r.dst);
+      continue;
+    }
     add(horizontal, `${host} ${r.dport}`, r.dst);
     add(vertical, `${host} ${r.dst}`, r.dport);
     const h = ids.get(`${r.cloud} ${r.account} ${r.src}`) ?? ids.set(`${r.cloud} ${r.account} ${r.src}`, { ifaces: new Set(), instances: new Set() }).get(`${r.cloud} ${r.account} ${r.src}`)!;
     if (r.iface) h.ifaces.add(r.iface);
     if (r.instance) h.instances.add(r.instance);
   }
-  return { horizontal, vertical, ids };
+  return { horizontal, vertical, internal, ids };
 }
 
-const alertKey = (a: Rec) => `${a.window_start} ${a.cloud} ${a.account} ${a.src} ${a.protocol} ${a.kind === 'horizontal' ? a.dst_port : a.target}`;
+const alertKey = (a: Rec) => `${a.window_start} ${a.cloud} ${a.account} ${a.src} ${a.protocol} ${a.kind === 'vertical' ? a.target : a.dst_port}`;
 
 function runDetect(inputs: string[], out: string, extra: string[]) {
   const r = spawnSync(process.execPath, [CLI, 'detect', ...inputs, '--out', out, '--quiet', ...extra], { encoding: 'utf8' });
@@ -205,10 +211,13 @@ describe('generate: compromised hosts in every cloud (ground truth and files)', 
   });
 
   it('the outbound truth agrees with an independent reading of the written files', () => {
-    const { horizontal, vertical, ids } = readOutbound(dir);
+    const { horizontal, vertical, internal, ids } = readOutbound(dir);
     const o = truth.outbound;
+    // the internal vulnerability scanner (AWS v2 log, private to private) is an internal scan (detection.md §4)
+    expect(o.alerts.filter((a: Rec) => a.kind === 'internal').map((a: Rec) => [a.host, a.protocol, a.dst_port])).toEqual([['internal-scanner', 6, 22]]);
     for (const a of [...o.alerts, ...o.suppressed_by_allow_list]) {
-      if (a.kind === 'horizontal') expect(horizontal.get(alertKey(a))?.size, alertKey(a)).toBe(a.targets);
+      if (a.kind === 'internal') expect(internal.get(alertKey(a))?.size, alertKey(a)).toBe(a.targets);
+      else if (a.kind === 'horizontal') expect(horizontal.get(alertKey(a))?.size, alertKey(a)).toBe(a.targets);
       else expect(vertical.get(alertKey(a))?.size, alertKey(a)).toBe(a.ports);
     }
     // the hosts' records carry the ids the truth names (Azure: the blob's MAC and the NSG / VNet)

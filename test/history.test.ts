@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tempDir } from './helpers/tmp.js';
-import { writeThreeDays, dayFlows, DAY0 } from './helpers/days.js';
+import { writeThreeDays, dayFlows } from './helpers/days.js';
 import { v2Line, V2_HEADER } from './helpers/aws.js';
 import { HistoryStore } from '../dist/src/store/history.js';
 import { SCHEMA_VERSION } from '../dist/src/store/schema.js';
@@ -205,7 +205,7 @@ const DAYS3 = ['2024-03-01', '2024-03-02', '2024-03-03'];
 function portsStore(dir?: string): HistoryStore {
   const s = dir ? HistoryStore.open(dir, { create: true }) : HistoryStore.inMemory();
   const research = { country: 'NL', asn: 64500, as_org: 'Example Scan BV', actor: 'Example Research' };
-  const facts = new Map([['45.0.0.1', research], ['45.0.1.1', research], ['45.0.0.2', { country: 'US', asn: 64501, as_org: 'Other "Net", Inc', actor: null }]]);
+  const facts = new Map<string, { country: string; asn: number; as_org: string; actor: string | null }>([['45.0.0.1', research], ['45.0.1.1', research], ['45.0.0.2', { country: 'US', asn: 64501, as_org: 'Other "Net", Inc', actor: null }]]);
   DAYS3.forEach((day, d) => {
     const scans = [verdict('45.0.0.1', day, 6, 22), verdict('45.0.0.2', day, 6, 9999)];
     if (d === 0) {

@@ -33,10 +33,11 @@ writeFileSync(aFile, '10.0.0.0/8\n');
 const missing = join(dir, 'no', 'such');
 
 /** Values a rule must refuse. */
-function badValues(rule: any): string[] {
+function badValues(rule: any, type: string): string[] {
   switch (rule.kind) {
     case 'int':
-      return [String(rule.min - 1), String(rule.min + 0.5), ...(rule.max < Number.MAX_SAFE_INTEGER ? [String(rule.max + 1)] : [])];
+      // a size of 1.5 bytes is 1 (sizes such as 1.5G are fractional): only counts refuse a fraction
+      return [String(rule.min - 1), ...(type === 'size' ? [] : [String(rule.min + 0.5)]), ...(rule.max < Number.MAX_SAFE_INTEGER ? [String(rule.max + 1)] : [])];
     case 'number':
       return [String(rule.aboveMin ? rule.min : rule.min - 1), String(rule.max * 2)];
     case 'choice':
@@ -103,7 +104,7 @@ describe('option rules', () => {
           expect(() => parseFor(spec, [], { env: { [`FLOWSIEVE_${o.name.toUpperCase().replace(/-/g, '_')}`]: 'maybe' } }), o.name).toThrow(/must be true or false/);
           continue;
         }
-        for (const bad of badValues(rule)) {
+        for (const bad of badValues(rule, o.type)) {
           let err: unknown;
           try {
             parseFor(spec, [`--${o.name}=${bad}`]);
@@ -111,7 +112,7 @@ describe('option rules', () => {
             err = e;
           }
           expect(err, `${spec.name} --${o.name} ${bad}`).toBeInstanceOf(UsageError);
-          expect((err as Error).message, `${spec.name} --${o.name} ${bad}`).toMatch(new RegExp(`^(option )?--${o.name}( must be | needs a number)`));
+          expect((err as Error).message, `${spec.name} --${o.name} ${bad}`).toMatch(new RegExp(`^(option )?--${o.name}( must be | needs a number|: bad size)`));
           checked++;
         }
         const good = goodValue(rule);

@@ -49,7 +49,7 @@ describe('verdicts (detection.md §3)', () => {
     expect(r.scans.map((v: any) => v.src)).toEqual(['45.0.1.1', '45.0.1.2']);
     expect(r.scans[0].cvBytes).toBe(0.5);
     const miss = r.nearMisses.find((v: any) => v.src === '45.0.1.3');
-    expect(miss.failed).toEqual(['max_cv_bytes']);
+    expect(miss!.failed).toEqual(['max_cv_bytes']);
   });
 
   it('max_cv_packets and max_cv_flows', async () => {
@@ -65,7 +65,7 @@ describe('verdicts (detection.md §3)', () => {
     const byName = Object.fromEntries(r.nearMisses.map((v: any) => [v.src, v.failed]));
     expect(byName['45.0.2.1']).toEqual(['max_cv_packets']);
     expect(byName['45.0.2.2']).toEqual(['max_cv_flows']);
-    const nm = r.nearMisses.find((v: any) => v.src === '45.0.2.2');
+    const nm = r.nearMisses.find((v: any) => v.src === '45.0.2.2')!;
     // f_e = 30,1,...,1 (10 endpoints): mean 3.9, population sd = sqrt(mean of squares - mean^2)
     const mean = 3.9;
     const sd = Math.sqrt((900 + 9) / 10 - mean * mean);

@@ -22,7 +22,9 @@ export default async function parseChunk(task: ParseTask): Promise<ParseResult> 
       partition: task.partition,
       maxRejectsKept: task.maxRejects,
       lateBefore: task.lateBefore,
+      notAfter: task.notAfter,
       windowSeconds: task.windowSeconds,
+      homeNet: task.homeNet,
       ...(batchRing ? { alloc: (capacity: number) => batchRing.take(capacity) } : {}),
     },
     (shard: number, batch: FlowBatchData) => {

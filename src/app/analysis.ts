@@ -10,6 +10,7 @@ import { Enricher, ENRICH_COLUMNS, enrichColumns, type Enrichment } from '../enr
 import { analyse, type Analysis } from '../stats/index.js';
 import type { ExtraColumns } from '../output/verdicts.js';
 import { protocolName } from '../stats/services.js';
+import { homeNetFrom } from './settings.js';
 
 export const ANALYSIS_OPTIONS: OptionSpec[] = [
   { name: 'geoip-db', type: 'string', help: 'MaxMind-format country database (GeoLite2-Country/City, ...) instead of the bundled one', value: 'FILE' },
@@ -49,6 +50,7 @@ export function analysisPlan(v: Parsed['values']): AnalysisPlan {
       actors,
       builtinActors: settings.builtin_actors,
       rdns: settings.rdns,
+      homeNet: homeNetFrom(v),
     });
     return { enricher, topN, settings };
   } catch (err) {

@@ -2,9 +2,11 @@
  * A small, strict argument parser: every command declares its options (with help text
  * and defaults), unknown options are usage errors (exit 1), and --help is generated.
  */
+import { parseSize } from './size.js';
+
 export interface OptionSpec {
   name: string; // long name without dashes
-  type: 'string' | 'number' | 'boolean' | 'list';
+  type: 'string' | 'number' | 'boolean' | 'list' | 'size'; // size: bytes, '512M', '2G' (src/app/size.ts)
   help: string;
   default?: string | number | boolean;
   /** The default as help shows it, where the value depends on other options (--profile). */
@@ -51,6 +53,14 @@ function fromSetting(o: OptionSpec, raw: unknown, where: string): Value {
     if (/^(1|true|yes|on)$/i.test(String(raw))) return true;
     if (/^(0|false|no|off)$/i.test(String(raw))) return false;
     throw bad('true or false');
+  }
+  if (o.type === 'size') {
+    if (typeof raw === 'number' && Number.isFinite(raw)) return raw;
+    try {
+      return parseSize(String(raw));
+    } catch {
+      throw bad('a size such as 512M or 2G');
+    }
   }
   if (o.type === 'number') {
     const n = typeof raw === 'number' ? raw : typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : NaN;
@@ -116,7 +126,13 @@ export function parseArgs(spec: CommandSpec, argv: string[], layers: Layers = {}
     }
     const raw = eq >= 0 ? a.slice(eq + 1) : argv[++i];
     if (raw === undefined) throw new UsageError(`option --${name} needs a value`);
-    if (o.type === 'number') {
+    if (o.type === 'size') {
+      try {
+        values[name] = parseSize(raw, name);
+      } catch (err) {
+        throw new UsageError((err as Error).message);
+      }
+    } else if (o.type === 'number') {
       const n = raw.trim() === '' ? NaN : Number(raw);
       if (!Number.isFinite(n)) throw new UsageError(`option --${name} needs a number, got '${raw}'`);
       values[name] = n;
@@ -134,7 +150,7 @@ export function parseArgs(spec: CommandSpec, argv: string[], layers: Layers = {}
 export function helpText(spec: CommandSpec): string {
   const lines = [`flowsieve ${spec.name}: ${spec.summary}`, '', `usage: ${spec.usage}`, '', 'options:'];
   for (const o of spec.options) {
-    const flag = `--${o.name}${o.type === 'boolean' ? '' : ` ${o.value ?? (o.type === 'number' ? 'N' : 'VALUE')}`}`;
+    const flag = `--${o.name}${o.type === 'boolean' ? '' : ` ${o.value ?? (o.type === 'number' ? 'N' : o.type === 'size' ? 'SIZE' : 'VALUE')}`}`;
     const shown = o.defaultText ?? (o.default !== undefined && o.default !== false ? String(o.default) : undefined);
     const def = shown !== undefined ? ` (default ${shown})` : '';
     lines.push(`  ${flag.padEnd(28)} ${o.help}${def}`);

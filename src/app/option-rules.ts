@@ -6,13 +6,14 @@
  * line in its command's spec and one line here (test/options.test.ts fails for an option
  * without a rule).
  */
-import { statSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
+import { parseHomeNetOption } from '../net/home-net.js';
+import { FINDING_FORMATS } from '../output/findings.js';
 import { UsageError, type CommandSpec, type OptionSpec, type Parsed, type Source } from './args.js';
 import { checkWindow, parseDuration, PROFILES } from '../detect/rules.js';
 import { supportedFormats } from '../formats/registry.js';
 import { CLOUD_NAMES } from '../flow/types.js';
 import { SHARD_BUCKETS } from '../flow/hash.js';
-import { parseSize } from './settings.js';
 
 export type Rule =
   | { kind: 'int'; min: number; max: number }
@@ -46,7 +47,6 @@ const passes = (f: () => unknown) => {
 const WINDOW = check('a duration that divides 24h (e.g. 6h, 30m, 3600s)', (t) => passes(() => checkWindow(parseDuration(t))));
 const DURATION = check('a duration (e.g. 250ms, 10s, 30m, 1h; a bare number is seconds)', (t) => /^\d+ms$/.test(t.trim()) || passes(() => parseDuration(t)));
 const DAY = check('a UTC day, YYYY-MM-DD', (t) => /^\d{4}-\d{2}-\d{2}$/.test(t) && new Date(`${t}T00:00:00Z`).toISOString().slice(0, 10) === t);
-const SIZE = check('a size such as 512M or 2G', (t) => passes(() => parseSize(t)) && parseSize(t) > 0);
 const LISTEN = check('HOST:PORT, [IPV6]:PORT or PORT (port 0..65535)', (t) => {
   const m = /^(?:\[[0-9a-fA-F:.]+\]|[^:[\]]*):(\d{1,5})$/.exec(t) ?? /^(\d{1,5})$/.exec(t);
   return m !== null && Number(m[1]) <= 65535;
@@ -75,6 +75,9 @@ export const OPTION_RULES: Readonly<Record<string, Rule>> = {
   'max-cv-flows': num(0, 1e6),
   'min-targets': int(1, 1e9),
   'min-ports': int(1, 65536),
+  'min-internal-targets': int(1, 1e9),
+  'home-net': check('CIDRs, comma separated, or @FILE with one a line', (t) => passes(() => parseHomeNetOption(t, (path) => readFileSync(path, 'utf8')))),
+  'max-future': DURATION,
   allow: FILE,
   'own-cidrs': FILE,
   format: choice(supportedFormats),
@@ -88,7 +91,7 @@ export const OPTION_RULES: Readonly<Record<string, Rule>> = {
   'chunk-size': int(1 << 16, 1 << 30),
   'max-line-bytes': int(1, 1 << 30),
   'max-decompressed-bytes': int(1, MAX),
-  'max-memory': SIZE,
+  'max-memory': int(1 << 20, MAX),
   'no-spill': FLAG,
   'spill-dir': DIR,
   // analysis (detect, merge, cluster submit)
@@ -116,6 +119,7 @@ export const OPTION_RULES: Readonly<Record<string, Rule>> = {
   settle: DURATION,
   poll: DURATION,
   'done-dir': PATH,
+  'idle-stream': DURATION,
   keep: FLAG,
   'batch-files': int(1, 1e6),
   'batch-bytes': int(1, MAX),
@@ -141,6 +145,9 @@ export const OPTION_RULES: Readonly<Record<string, Rule>> = {
   to: DAY,
   day: DAY,
   'min-days': int(1, 100000),
+  'block-ttl-days': int(1, 100000),
+  'block-max-days': int(1, 100000),
+  findings: choice(() => FINDING_FORMATS),
   actor: TEXT,
   'report:format': choice(() => ['html', 'md']),
   title: TEXT,

@@ -11,6 +11,7 @@ import { CLOUD_NAMES } from '../flow/types.js';
 import { DEFAULT_RUN, type DetectOptions } from '../engine/types.js';
 import { DEFAULT_OUTBOUND } from '../engine/outbound-table.js';
 import { readListFile, type Cidr } from '../net/cidr.js';
+import { parseHomeNetOption } from '../net/home-net.js';
 
 /** A threshold's default as help shows it: the default profile's, and the other profiles' where they differ. */
 function profileDefault(field: keyof Thresholds): string {
@@ -33,6 +34,8 @@ export const DETECTION_OPTIONS: OptionSpec[] = [
   { name: 'max-cv-flows', type: 'number', help: 'scan: CV of flows per endpoint at most', defaultText: profileDefault('maxCvFlows') },
   { name: 'min-targets', type: 'number', help: 'outbound scan: at least this many public targets', default: DEFAULT_OUTBOUND.minTargets },
   { name: 'min-ports', type: 'number', help: 'outbound vertical scan: at least this many ports of one target', default: DEFAULT_OUTBOUND.minPorts },
+  { name: 'min-internal-targets', type: 'number', help: 'internal scan: at least this many non-public targets', default: DEFAULT_OUTBOUND.minInternalTargets },
+  { name: 'home-net', type: 'string', help: "the user's networks on public addresses (CIDR,... or @FILE): they count as not public", value: 'CIDRS' },
   { name: 'allow', type: 'string', help: 'outbound allow list: CIDRs, interface ids, instance ids (one a line)', value: 'FILE' },
   { name: 'own-cidrs', type: 'string', help: "the user's own public ranges: inbound scanners from them are alerted", value: 'FILE' },
   { name: 'format', type: 'string', help: 'force the input format instead of sniffing it', value: 'NAME' },
@@ -43,22 +46,16 @@ export const DETECTION_OPTIONS: OptionSpec[] = [
   { name: 'cloud', type: 'string', help: "cloud name for NetFlow/IPFIX records ('other' by default)", value: 'NAME' },
   { name: 'partition', type: 'string', help: 'process only partition p of P (source-address hash), e.g. 3/8', value: 'p/P' },
   { name: 'batch-size', type: 'number', help: 'records per batch between threads', default: DEFAULT_RUN.batchSize },
-  { name: 'chunk-size', type: 'number', help: 'bytes of a plain file per parse task', default: DEFAULT_RUN.chunkBytes },
-  { name: 'max-line-bytes', type: 'number', help: 'longer lines are rejected', default: DEFAULT_RUN.maxLineBytes },
-  { name: 'max-decompressed-bytes', type: 'number', help: 'per file; stops gzip bombs', default: DEFAULT_RUN.maxDecompressedBytes },
-  { name: 'max-memory', type: 'string', help: 'memory for the accumulators, e.g. 2G or 512M (default: half of the memory available)', value: 'SIZE' },
+  { name: 'chunk-size', type: 'size', help: 'bytes of a plain file per parse task', default: DEFAULT_RUN.chunkBytes },
+  { name: 'max-line-bytes', type: 'size', help: 'longer lines are rejected', default: DEFAULT_RUN.maxLineBytes },
+  { name: 'max-decompressed-bytes', type: 'size', help: 'per file; stops gzip bombs', default: DEFAULT_RUN.maxDecompressedBytes },
+  { name: 'max-memory', type: 'size', help: 'memory for the accumulators, e.g. 2G or 512M (default: half of the memory available)' },
   { name: 'no-spill', type: 'boolean', help: 'past --max-memory drop source partitions (reported) instead of spilling them to disk' },
+  { name: 'max-future', type: 'string', help: 'records ending this far past the clock (or a day past their file name\'s time) are rejected', default: '1h', value: 'DURATION' },
   { name: 'spill-dir', type: 'string', help: 'folder for spill files (default: the temporary folder)', value: 'DIR' },
 ];
 
-/** A size in bytes from "123", "64K", "512M", "2G" or "1T" (powers of 1024). */
-export function parseSize(text: string): number {
-  const m = /^(\d+(?:\.\d+)?)\s*([KMGT]i?B?|B)?$/i.exec(text.trim());
-  if (!m) throw new UsageError(`bad size '${text}' (expected e.g. 512M, 2G)`);
-  const unit = (m[2] ?? 'B')[0]!.toUpperCase();
-  const mult = { B: 1, K: 1024, M: 1024 ** 2, G: 1024 ** 3, T: 1024 ** 4 }[unit]!;
-  return Math.floor(Number(m[1]) * mult);
-}
+export { parseSize } from './size.js';
 
 export function thresholdsFrom(v: Parsed['values']): Thresholds {
   const profile = String(v.profile ?? 'default');
@@ -75,6 +72,15 @@ export function thresholdsFrom(v: Parsed['values']): Thresholds {
   t.maxCvBytes = given('max-cv-bytes') ?? t.maxCvBytes;
   t.maxCvFlows = given('max-cv-flows') ?? t.maxCvFlows;
   return t;
+}
+
+function durationOption(v: Parsed['values'], name: string): number | undefined {
+  if (v[name] === undefined) return undefined;
+  try {
+    return parseDuration(String(v[name]));
+  } catch (err) {
+    throw new UsageError(`--${name}: ${(err as Error).message}`);
+  }
 }
 
 export function windowFrom(v: Parsed['values']): number {
@@ -106,6 +112,16 @@ function listFrom(path: string, option: string): { cidrs: Cidr[]; names: Set<str
   }
   if (list.errors.length) throw new UsageError(`${option}: ${list.errors.slice(0, 3).join('; ')}`);
   return list;
+}
+
+/** --home-net CIDRs (commas, or @FILE one a line); undefined when not given. */
+export function homeNetFrom(v: Parsed['values']): string[] | undefined {
+  if (v['home-net'] === undefined) return undefined;
+  try {
+    return parseHomeNetOption(String(v['home-net']), (path) => readFileSync(path, 'utf8'));
+  } catch (err) {
+    throw new UsageError(`--home-net: ${(err as Error).message}`);
+  }
 }
 
 /** DetectOptions from parsed command-line values. */
@@ -144,6 +160,8 @@ export function detectOptionsFrom(v: Parsed['values'], inputs: string[]): Detect
       minPorts: Number(v['min-ports'] ?? DEFAULT_OUTBOUND.minPorts),
       maxCvPackets: t.maxCvPackets,
       maxCvBytes: t.maxCvBytes,
+      minInternalTargets: Number(v['min-internal-targets'] ?? DEFAULT_OUTBOUND.minInternalTargets),
+      homeNet: homeNetFrom(v),
     },
     allow: v.allow ? listFrom(String(v.allow), '--allow') : undefined,
     ownCidrs: v['own-cidrs'] ? listFrom(String(v['own-cidrs']), '--own-cidrs').cidrs : undefined,
@@ -159,8 +177,9 @@ export function detectOptionsFrom(v: Parsed['values'], inputs: string[]): Detect
     maxRejects: DEFAULT_RUN.maxRejects,
     maxLineBytes: Number(v['max-line-bytes']),
     maxDecompressedBytes: Number(v['max-decompressed-bytes']),
-    maxMemory: v['max-memory'] === undefined ? undefined : parseSize(String(v['max-memory'])),
+    maxMemory: v['max-memory'] === undefined ? undefined : Number(v['max-memory']),
     spill: !v['no-spill'],
     spillDir: v['spill-dir'] as string | undefined,
+    maxFutureSeconds: durationOption(v, 'max-future'),
   };
 }

@@ -47,6 +47,7 @@ export function setLogFormat(f: 'text' | 'json', cmd: string): void {
   let pending = '';
   const flush = (text: string) => {
     // a message and its indented continuation lines are one record; terminal control codes are dropped
+    // eslint-disable-next-line no-control-regex -- the terminal's erase-line code, which a log record must not hold
     const clean = text.replace(/\r|\x1b\[K/g, '').replace(/^\d{4}-\d\d-\d\dT[\d:.]+Z /, '');
     if (!clean.trim()) return;
     const prefix = `flowsieve ${cmd}: `;

@@ -12,6 +12,7 @@
  * files are), the file reports are concatenated and every counter adds up.
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { crc32 } from 'node:zlib';
 import { join } from 'node:path';
 import { decodeState, encodeState } from '../engine/codec.js';
 import { mergeEndpointDays } from '../engine/merge.js';
@@ -27,7 +28,9 @@ import { MAX_CORRUPT_LISTED, replayFileError } from '../replay/input.js';
 import type { ReplayReport } from '../replay/types.js';
 
 export const PARTIAL_KIND = 'flowsieve-partial';
-export const PARTIAL_VERSION = 1;
+export const PARTIAL_VERSION = 2; // 2: framed, CRC-32 of the body; 1: the bare body (no checksum), still read
+const PARTIAL_MAGIC = Buffer.from('FSPART\x00\x02', 'latin1');
+const PARTIAL_HEADER = PARTIAL_MAGIC.length + 8; // magic, u32 body length, u32 CRC-32 of the body
 
 /** Counters that the partition filter splits: they are summed over partitions. */
 const PARTITIONED_COUNTERS: ReadonlySet<keyof SinkCounters> = new Set(['inbound', 'outbound', 'late']);
@@ -142,19 +145,41 @@ export function toPartial(result: DetectResult, opts: DetectOptions, inputs: str
   };
 }
 
+/** The partial's file: a header with the body's length and CRC-32, then the body (msgpack + lz4). */
 export function encodePartial(p: PartialResult): Buffer {
-  return encodeState(p);
+  const body = encodeState(p);
+  const head = Buffer.alloc(PARTIAL_HEADER);
+  PARTIAL_MAGIC.copy(head);
+  head.writeUInt32LE(body.length, PARTIAL_MAGIC.length);
+  head.writeUInt32LE(crc32(body), PARTIAL_MAGIC.length + 4);
+  return Buffer.concat([head, body]);
 }
 
 export function decodePartial(bytes: Uint8Array, source: string): PartialResult {
+  const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const framed = buf.length >= PARTIAL_MAGIC.length && buf.subarray(0, PARTIAL_MAGIC.length).equals(PARTIAL_MAGIC);
+  const redo = `make it again (detect --partition p/P --partials DIR, or the cluster's detect step for that partition)`;
+  let body = buf;
+  if (framed) {
+    const length = buf.length >= PARTIAL_HEADER ? buf.readUInt32LE(PARTIAL_MAGIC.length) : -1;
+    if (length !== buf.length - PARTIAL_HEADER) {
+      throw new PartialError(`${source}: damaged partial result: the body is ${buf.length - PARTIAL_HEADER} bytes, its header says ${length}; ${redo}`);
+    }
+    body = buf.subarray(PARTIAL_HEADER);
+    if (crc32(body) !== buf.readUInt32LE(PARTIAL_MAGIC.length + 4)) {
+      throw new PartialError(`${source}: damaged partial result: the body (${length} bytes) does not match its checksum; ${redo}`);
+    }
+  }
   let p: PartialResult;
   try {
-    p = decodeState<PartialResult>(bytes);
+    p = decodeState<PartialResult>(body);
   } catch (err) {
     throw new PartialError(`${source}: not a flowsieve partial result (${(err as Error).message})`);
   }
   if (!p || p.kind !== PARTIAL_KIND) throw new PartialError(`${source}: not a flowsieve partial result`);
-  if (p.version !== PARTIAL_VERSION) throw new PartialError(`${source}: partial result version ${p.version}, this flowsieve reads ${PARTIAL_VERSION}`);
+  // version 1 had no checksum: read as it is only when it says so; a framed file must say 2
+  const expected = framed ? PARTIAL_VERSION : 1;
+  if (p.version !== expected) throw new PartialError(`${source}: partial result version ${p.version}${framed ? '' : ' without a checksum'}, this flowsieve reads 1 (no checksum) and ${PARTIAL_VERSION}`);
   return p;
 }
 

@@ -14,33 +14,14 @@ export interface AllowList {
   names: Set<string>; // interface or instance ids
 }
 
-export interface OutboundAlert {
-  kind: 'horizontal' | 'vertical' | 'own-range-scanner';
-  window: number;
-  cloud: string;
-  account: string;
-  region: string;
-  srcWords: number[];
-  src: string;
-  protocol: number;
-  dstPort: number | null;
-  target: string | null;
-  targets: number;
-  ports: number;
-  portList: number[];
-  flows: number;
-  packets: number;
-  bytes: number;
-  cvPackets: number | null;
-  cvBytes: number | null;
-  cvFlows: number;
-  iface: string;
-  instance: string;
+/** What an alert keeps of its finding: all but the host-wide figures the finding was judged by. */
+type AlertedFinding = Omit<OutboundFinding, 'kind' | 'protocolsOfHost' | 'portsOfHost' | 'targetsOfHost' | 'sourcePortSpread'>;
+
+export interface OutboundAlert extends AlertedFinding {
+  kind: OutboundFinding['kind'] | 'own-range-scanner';
   looksLikeNat: boolean;
   wormSignature: boolean;
   severity: 'low' | 'medium' | 'high' | 'critical';
-  firstSeen: number;
-  lastSeen: number;
 }
 
 export interface AlertResult {

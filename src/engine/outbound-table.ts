@@ -16,6 +16,7 @@ import type { FlowBatchData } from '../flow/batch.js';
 import { CLOUD_NAMES, Feed } from '../flow/types.js';
 import { coefficientOfVariation } from '../detect/rules.js';
 import { formatAddress } from '../net/address.js';
+import { HomeNet } from '../net/home-net.js';
 import { LastKey, nextPow2, type ShardFilter } from './scan-table.js';
 
 const F_PACKETS = 1;
@@ -28,18 +29,26 @@ export interface OutboundThresholds {
   minPorts: number;
   maxCvPackets: number;
   maxCvBytes: number;
+  /** Internal scan (detection.md §4): at least this many non-public targets (default 20). */
+  minInternalTargets?: number;
+  /**
+   * --home-net CIDRs (detection.md §3). The parse threads classify records with them; here they
+   * tell an internal scan's entries (target not public) from outbound ones at finalize.
+   */
+  homeNet?: readonly string[];
 }
 
-export const DEFAULT_OUTBOUND: Readonly<OutboundThresholds> = Object.freeze({
+export const DEFAULT_OUTBOUND = Object.freeze({
   minTargets: 100,
   minPorts: 100,
   maxCvPackets: 0.5,
   maxCvBytes: 0.5,
+  minInternalTargets: 20,
 });
 
 /** One outbound alert before enrichment (worm signature, allow list and severity come at merge). */
 export interface OutboundFinding {
-  kind: 'horizontal' | 'vertical';
+  kind: 'horizontal' | 'vertical' | 'internal'; // internal: a horizontal scan of non-public targets (lateral movement)
   window: number;
   cloud: string;
   account: string;
@@ -354,17 +363,38 @@ export class OutboundTable {
     return this.srcA[a] === this.srcA[b] && this.ep[a] === this.ep[b] && this.win[a] === this.win[b] && (this.flags[a]! & F_SRC6) === (this.flags[b]! & F_SRC6);
   }
 
-  /** Horizontal and vertical outbound scans (detection.md §4). */
+  /** Horizontal and vertical outbound scans, and internal scans (detection.md §4). */
   finalize(t: OutboundThresholds, uptoWindow = 0xffffffff): OutboundFinding[] {
     const out: OutboundFinding[] = [];
-    // Only a host with at least min(min_targets, min_ports) entries in a window can raise an
-    // alert: count entries per host first (numeric keys), and group the candidates only.
-    const need = Math.max(1, Math.min(t.minTargets, t.minPorts));
+    const minInternal = t.minInternalTargets ?? DEFAULT_OUTBOUND.minInternalTargets;
+    // Only a host with at least min(min_targets, min_ports, min_internal_targets) entries in a
+    // window can raise an alert: count entries per host first (numeric keys), and group the
+    // candidates only.
+    const need = Math.max(1, Math.min(t.minTargets, t.minPorts, minInternal));
     const candidates = this.candidateEntries(uptoWindow, need);
     if (candidates.length === 0) return out;
-    // per host and window: protocols and source-port spread (NAT look)
+    const { outbound, internal } = this.splitByTarget(candidates, new HomeNet(t.homeNet ?? []));
+    this.outboundScans(outbound, t, out);
+    this.internalScans(internal, t, minInternal, out);
+    return out;
+  }
+
+  /** Entries whose target is public (outbound) and those whose target is not (internal). */
+  private splitByTarget(entries: number[], home: HomeNet): { outbound: number[]; internal: number[] } {
+    const outbound: number[] = [];
+    const internal: number[] = [];
+    const w = new Uint32Array(4);
+    for (const e of entries) {
+      this.v6.wordsOf(this.dstA[e]!, (this.flags[e]! & F_DST6) !== 0, w);
+      (home.isPublic(w, 0) ? outbound : internal).push(e);
+    }
+    return { outbound, internal };
+  }
+
+  /** Per host and window: protocols, ports, targets and source-port spread (the NAT look). */
+  private hostInfoOf(entries: number[]): Map<number, HostInfo> {
     const hostInfo = new Map<number, HostInfo>(); // by entry
-    for (const list of groupBy(candidates, (e) => this.hostHash(e), (a, b) => this.sameHost(a, b))) {
+    for (const list of groupBy(entries, (e) => this.hostHash(e), (a, b) => this.sameHost(a, b))) {
       const x: HostInfo = { protocols: new Set(), ports: new Set(), targets: new Set(), sports: 0 };
       for (const e of list) {
         x.targets.add(this.flags[e]! & F_DST6 ? -1 - this.dstA[e]! : this.dstA[e]!);
@@ -374,6 +404,32 @@ export class OutboundTable {
         hostInfo.set(e, x);
       }
     }
+    return hostInfo;
+  }
+
+  /** Key (host, protocol, dst port): the entries of a horizontal scan. */
+  private byPort(entries: number[]): number[][] {
+    return groupBy(
+      entries,
+      (e) => fmix32(mix(this.hostHash(e), this.pp[e]!)),
+      (a, b) => this.sameHost(a, b) && this.pp[a] === this.pp[b],
+    );
+  }
+
+  /** Internal scans: many non-public targets on one port, with the same small traffic to each. */
+  private internalScans(candidates: number[], t: OutboundThresholds, minTargets: number, out: OutboundFinding[]): void {
+    if (candidates.length === 0) return;
+    const hostInfo = this.hostInfoOf(candidates);
+    for (const list of this.byPort(candidates)) {
+      if (list.length < minTargets) continue;
+      const f = this.finding('internal', list, hostInfo.get(list[0]!)!);
+      if ((f.cvPackets === null || f.cvPackets <= t.maxCvPackets) && (f.cvBytes === null || f.cvBytes <= t.maxCvBytes)) out.push(f);
+    }
+  }
+
+  private outboundScans(candidates: number[], t: OutboundThresholds, out: OutboundFinding[]): void {
+    if (candidates.length === 0) return;
+    const hostInfo = this.hostInfoOf(candidates);
     const horizontal = groupBy(
       candidates,
       (e) => fmix32(mix(this.hostHash(e), this.pp[e]!)),
@@ -395,7 +451,6 @@ export class OutboundTable {
       if (list.length < t.minPorts) continue;
       out.push(this.finding('vertical', list, hostInfo.get(list[0]!)!));
     }
-    return out;
   }
 
   /** Entries (window <= upto) of hosts with at least `need` entries in their window. */
@@ -416,7 +471,7 @@ export class OutboundTable {
     return out;
   }
 
-  private finding(kind: 'horizontal' | 'vertical', list: number[], info: HostInfo): OutboundFinding {
+  private finding(kind: OutboundFinding['kind'], list: number[], info: HostInfo): OutboundFinding {
     const m = list.length;
     const fv = new Float64Array(m);
     const pv = new Float64Array(m);
@@ -468,9 +523,9 @@ export class OutboundTable {
       srcWords: Array.from(srcWords),
       src: formatAddress(srcWords),
       protocol: this.pp[e0]! >>> 16,
-      dstPort: kind === 'horizontal' ? this.pp[e0]! & 0xffff : null,
+      dstPort: kind !== 'vertical' ? this.pp[e0]! & 0xffff : null,
       target,
-      targets: kind === 'horizontal' ? m : 1,
+      targets: kind !== 'vertical' ? m : 1,
       ports: ports.length,
       portList: ports.slice(0, 20),
       flows,

@@ -18,9 +18,11 @@ import { readerFor } from '../formats/registry.js';
 import { BATCH_BYTES_PER_RECORD, batchTransferList } from '../flow/batch.js';
 import { BatchRing, createBatchRing, type BatchRingShared } from '../flow/batch-ring.js';
 import { allReplayFiles, applyReplayOutcome, replayInputs, type ReplayOutcome } from '../replay/input.js';
-import { defaultMaxMemory, mergeMemoryReports } from './spill.js';
+import { defaultMaxMemory, mergeMemoryReports, removeOrphanSpills, removeSpills } from './spill.js';
+import { notAfterFor } from '../input/file-time.js';
 import { tmpdir } from 'node:os';
 import {
+  DEFAULT_MAX_FUTURE_SECONDS,
   SPLIT_GZIP_BYTES,
   type DetectOptions,
   type DetectResult,
@@ -67,6 +69,9 @@ export class Engine {
   /** Batch slots the parse threads fill and the shards free (src/flow/batch-ring.ts). */
   private readonly ring: BatchRingShared | undefined;
 
+  /** This engine's part of its spill files' names (removed on close). */
+  private readonly owner = `e${(++engines).toString(36)}`;
+
   constructor(private readonly opts: DetectOptions) {
     const N = Math.max(1, Math.floor(opts.workers));
     this.shards = N;
@@ -82,7 +87,9 @@ export class Engine {
       { length: N },
       () => new Piscina({ filename: workerFile('shard'), minThreads: 1, maxThreads: 1, idleTimeout: 2 ** 31 - 1, concurrentTasksPerWorker: 1 }),
     );
-    this.memoryConfigured = configureMemory(this.shardPools, opts);
+    removeOrphanSpills(opts.spillDir ?? tmpdir()); // of processes that are gone (killed before they could)
+    openEngines.add(this);
+    this.memoryConfigured = configureMemory(this.shardPools, opts, this.owner);
     this.memoryConfigured.catch(() => {}); // awaited by ingest
   }
 
@@ -282,7 +289,27 @@ export class Engine {
 
   async close(): Promise<void> {
     await Promise.all([this.parsePool.destroy(), ...this.shardPools.map((p) => p.destroy())]);
+    this.removeSpills();
+    openEngines.delete(this);
   }
+
+  /** The spill files of this engine (its shard threads are gone, or the process is stopping). */
+  removeSpills(): void {
+    removeSpills(this.opts.spillDir ?? tmpdir(), this.owner);
+  }
+}
+
+let engines = 0;
+const openEngines = new Set<Engine>();
+
+/** On a signal that ends the process: remove every open engine's spill files (the threads' files are closed with the process). */
+export function removeAllSpills(): void {
+  for (const e of openEngines) e.removeSpills();
+}
+
+/** Stop every open engine's threads and remove their spill files (a signal ends the process). */
+export async function closeAllEngines(): Promise<void> {
+  await Promise.all([...openEngines].map((e) => e.close().catch(() => e.removeSpills())));
 }
 
 /**
@@ -300,11 +327,11 @@ function batchRingFor(N: number, inflightLimit: number, opts: DetectOptions): Ba
 }
 
 /** Each shard's share of --max-memory, and what to do past it (src/engine/spill.ts). */
-async function configureMemory(shardPools: Piscina[], opts: DetectOptions): Promise<void> {
+async function configureMemory(shardPools: Piscina[], opts: DetectOptions, owner: string): Promise<void> {
   const maxBytes = Math.floor((opts.maxMemory ?? defaultMaxMemory()) / shardPools.length);
   const spill = opts.spill ?? true;
   const dir = opts.spillDir ?? tmpdir();
-  await Promise.all(shardPools.map((p, shard) => p.run({ op: 'memoryLimits', limits: { maxBytes, spill, dir, shard, shards: shardPools.length } } satisfies ShardTask)));
+  await Promise.all(shardPools.map((p, shard) => p.run({ op: 'memoryLimits', limits: { maxBytes, spill, dir, shard, shards: shardPools.length, owner } } satisfies ShardTask)));
 }
 
 /** One batch run over the inputs: ingest everything, finalise every window. */
@@ -406,13 +433,17 @@ function planJobs(files: InputFile[], opts: DetectOptions, shards: number, lateB
     maxDecompressedBytes: opts.maxDecompressedBytes,
     regionMap: opts.regionMap,
     cloud: opts.cloud,
+    homeNet: opts.outbound?.homeNet,
   };
+  const now = opts.nowSeconds?.() ?? Date.now() / 1000;
+  const maxFuture = opts.maxFutureSeconds ?? DEFAULT_MAX_FUTURE_SECONDS;
   return async function* () {
     for (let i = 0; i < files.length; i++) {
       const f = files[i]!;
       if (f.error || !f.format || f.format === 'replay') continue; // replay files: src/replay/input.ts
       const base = {
         ...common,
+        notAfter: notAfterFor(f.path, now, maxFuture),
         fileIndex: i,
         path: f.path,
         display: f.display,

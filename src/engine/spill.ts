@@ -43,6 +43,25 @@ export interface MemoryLimits {
   shard: number;
   /** worker count: the tables lay their index out for this shard's buckets (scan-table.ts) */
   shards?: number;
+  /** The engine's part of its spill files' names (spillPrefix), so that it removes its own on close. */
+  owner?: string;
+}
+
+/** The start of the names of the spill files of one engine of this process. */
+export function spillPrefix(owner: string): string {
+  return `.flowsieve-spill-${process.pid}-${owner}-`;
+}
+
+/** Remove the spill files of one engine (closed, or the process stopping on a signal). */
+export function removeSpills(dir: string, owner: string): void {
+  const prefix = spillPrefix(owner);
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return;
+  }
+  for (const name of names) if (name.startsWith(prefix)) rmSync(join(dir, name), { force: true });
 }
 
 export type MemoryTask = { op: 'memoryLimits'; limits: MemoryLimits };
@@ -344,7 +363,7 @@ export class BoundedAccumulator {
   private newSpillFile(): SpillFile {
     const l = this.limits!;
     if (this.files === 0) removeOrphanSpills(l.dir);
-    const path = join(l.dir, `.flowsieve-spill-${process.pid}-${l.shard}-${Date.now().toString(36)}-${++this.files}`);
+    const path = join(l.dir, `${spillPrefix(l.owner ?? 'x')}${l.shard}-${Date.now().toString(36)}-${++this.files}`);
     return { fd: openSync(path, 'w+'), path, bytes: 0 };
   }
 
@@ -590,7 +609,7 @@ function decodeEntries(frame: Uint8Array): ScanTableState {
  * Spill files of processes that no longer run (killed before they could remove theirs:
  * a sidecar restarted by its supervisor): removed when this process first spills there.
  */
-function removeOrphanSpills(dir: string): void {
+export function removeOrphanSpills(dir: string): void {
   let names: string[];
   try {
     names = readdirSync(dir);

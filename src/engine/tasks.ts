@@ -38,7 +38,11 @@ export interface ParseTask {
   maxDecompressedBytes: number;
   /** Records starting before this Unix second are late (their window is finalised); 0 = none. */
   lateBefore: number;
+  /** Records ending after this Unix second are rejected (stamped in the future); 0 = no bound. */
+  notAfter: number;
   windowSeconds: number;
+  /** --home-net CIDRs (detection.md §3): addresses inside count as not public. */
+  homeNet?: readonly string[];
   port: MessagePort;
   /** Int32Array over a SharedArrayBuffer: [0] = batches in flight, for backpressure. */
   inflight: SharedArrayBuffer;

@@ -52,7 +52,18 @@ export interface DetectOptions {
    * parse thread. Default SPLIT_GZIP_BYTES.
    */
   gzipSplitBytes?: number;
+  /**
+   * Records ending more than this many seconds past the wall clock (or more than a day
+   * past their file's own time, src/input/file-time.ts) are rejected as bad lines.
+   * Default DEFAULT_MAX_FUTURE_SECONDS; negative: no bound.
+   */
+  maxFutureSeconds?: number;
+  /** The wall clock in Unix seconds (tests pin it). */
+  nowSeconds?: () => number;
 }
+
+/** Clock skew a record may have before it counts as stamped in the future (--max-future). */
+export const DEFAULT_MAX_FUTURE_SECONDS = 3600;
 
 /** Compressed size above which one gzip file is parsed by all parse threads (8 MB: larger than an AWS 5-minute object). */
 export const SPLIT_GZIP_BYTES = 8 << 20;

@@ -6,6 +6,7 @@
 import { ActorIndex } from './actors.js';
 import { IpDatabases, type IpDbSources } from './ipdb.js';
 import { reverseLookup, type RdnsOptions } from './rdns.js';
+import { HomeNet } from '../net/home-net.js';
 
 export interface EnrichOptions {
   geoipDb?: string;
@@ -14,6 +15,8 @@ export interface EnrichOptions {
   builtinActors?: boolean; // src/data/actors.json (default true)
   rdns?: boolean;
   rdnsOptions?: Partial<RdnsOptions>;
+  /** --home-net: addresses inside are the user's own, not public: no country or network. */
+  homeNet?: readonly string[];
 }
 
 /** What is known about one scanner IP. Field names are the output columns. */
@@ -69,8 +72,11 @@ export class Enricher {
       rdns = { looked_up: r.looked_up, confirmed: r.confirmed, failed: r.failed };
     }
     const facts = new Map<string, IpFacts>();
+    const home = new HomeNet(this.opts.homeNet ?? []);
     for (const [text, words] of uniq) {
-      const n = net.get(text) ?? { country: null, asn: null, as_org: null };
+      // a database may place private ranges somewhere (the bundled one says AU for 172.16/12):
+      // an address that is not public has no country or network
+      const n = (home.isPublic(words, 0) && net.get(text)) || { country: null, asn: null, as_org: null };
       const name = rdnsNames.get(text) ?? null;
       const m = this.actors.match(words, n.asn, name);
       facts.set(text, { ...n, actor: m?.actor ?? null, actor_via: m?.via ?? null, actor_source: m?.source ?? null, rdns: name });

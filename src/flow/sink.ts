@@ -9,7 +9,7 @@ import { allocBatch, type FlowBatchData } from './batch.js';
 import { releaseBatch } from './batch-ring.js';
 import { ByteDict } from './dict.js';
 import { Action, Direction, Feed } from './types.js';
-import { isPublicWords } from '../net/address.js';
+import { HomeNet } from '../net/home-net.js';
 import { hashAddress, partitionOf, shardOf } from './hash.js';
 
 /** A dictionary id not looked up yet (see FlowSink.lazy). */
@@ -82,7 +82,7 @@ export interface SinkCounters {
   trailers: number; // lines after the records that are not records (nfdump's Summary block)
   inbound: number; // records fed to inbound detection
   outbound: number; // records fed to outbound detection
-  internal: number; // neither inbound nor outbound (private to private, public to public)
+  internal: number; // neither inbound nor outbound: both ends not public (internal-scan candidates, detection.md §4) or public to public
   responses: number; // srcport < 1024 <= dstport
   backscatter: number; // TCP flags exactly SYN-ACK, RST or SYN-ACK|RST
   otherPartition: number; // belongs to another partition (--partition p/P)
@@ -129,10 +129,19 @@ export interface SinkOptions {
   lateBefore?: number;
   windowSeconds?: number; // to name the window of a late record
   /**
+   * Records ending after this Unix second are rejected as stamped in the future (the
+   * wall clock plus --max-future, or the file's own time plus a day: src/input/file-time.ts).
+   * One such record would otherwise move the sidecar's watermark past every real one.
+   * 0 (the default) = no bound.
+   */
+  notAfter?: number;
+  /**
    * Where batches come from (default: a fresh ArrayBuffer each). The engine's parse threads
    * take them from a shared ring (batch-ring.ts).
    */
   alloc?: (capacity: number) => FlowBatchData | null;
+  /** --home-net CIDRs: addresses inside count as not public (detection.md §3 "Home networks"). */
+  homeNet?: readonly string[];
 }
 
 const MAX_REJECT_TEXT = 200;
@@ -165,12 +174,16 @@ export class FlowSink {
   /** Late records by window (rare: a Map is fine). */
   readonly lateByWindow = new Map<number, number>();
   private readonly lateBefore: number;
+  private readonly notAfter: number;
+  private readonly home: HomeNet;
 
   constructor(
     private readonly opts: SinkOptions,
     private readonly flush: (shard: number, batch: FlowBatchData) => void,
   ) {
     this.lateBefore = opts.lateBefore ?? 0;
+    this.notAfter = opts.notAfter || Infinity;
+    this.home = new HomeNet(opts.homeNet ?? []);
     this.builders = [];
     this.remaps = [];
     this.touched = [];
@@ -239,6 +252,10 @@ export class FlowSink {
       this.rejectText(line, offset, 'timestamp out of range (expected Unix seconds)', `${r.start} ${r.end}`);
       return false;
     }
+    if (r.end > this.notAfter) {
+      this.rejectText(line, offset, `timestamp in the future (ends after ${new Date(this.notAfter * 1000).toISOString()}: see --max-future)`, `${r.start} ${r.end}`);
+      return false;
+    }
     if (r.end < r.start) {
       this.rejectText(line, offset, 'end time before start time', `${r.start} ${r.end}`);
       return false;
@@ -255,12 +272,16 @@ export class FlowSink {
     if (r.start < this.minStart) this.minStart = r.start;
     if (r.end > this.maxEnd) this.maxEnd = r.end;
 
-    const srcPublic = isPublicWords(r.src, 0);
-    const dstPublic = isPublicWords(r.dst, 0);
+    const srcPublic = this.home.isPublic(r.src, 0);
+    const dstPublic = this.home.isPublic(r.dst, 0);
     const dir = r.direction;
     let feed = 0;
-    if (dir === Direction.ingress || (dir === Direction.unknown && srcPublic && !dstPublic)) feed |= Feed.inbound;
+    // a private source is never an internet scanner, whatever direction the format writes (detection.md §3)
+    if (srcPublic && (dir === Direction.ingress || (dir === Direction.unknown && !dstPublic))) feed |= Feed.inbound;
     if ((dir === Direction.egress || (dir === Direction.unknown && !srcPublic)) && dstPublic) feed |= Feed.outbound;
+    // internal scanning (detection.md §4): both ends not public go to the outbound accumulator too,
+    // which tells them from outbound records by the target (outbound-table.ts)
+    if (!srcPublic && !dstPublic) feed |= Feed.outbound;
     if (feed === 0) {
       c.internal++;
       return true;
@@ -296,7 +317,10 @@ export class FlowSink {
       return true;
     }
     if (feed & Feed.inbound) c.inbound++;
-    if (feed & Feed.outbound) c.outbound++;
+    if (feed & Feed.outbound) {
+      if (dstPublic) c.outbound++;
+      else c.internal++;
+    }
     this.append(shardOf(h, this.opts.shards), feed);
     return true;
   }
@@ -360,8 +384,14 @@ export class FlowSink {
     // leave them LAZY and they are interned here for outbound records alone
     const lazy = this.lazy;
     const out = (feed & Feed.outbound) !== 0;
-    b.iface[i] = r.iface !== LAZY ? this.localId(shard, b, r.iface) : out && lazy ? this.localId(shard, b, lazy.iface()) : 0;
-    b.instance[i] = r.instance !== LAZY ? this.localId(shard, b, r.instance) : out && lazy ? this.localId(shard, b, lazy.instance()) : 0;
+    if (feed === Feed.outbound && r.direction === Direction.ingress) {
+      // an internal record logged where it arrived: its ids are the target's, not the source host's
+      b.iface[i] = 0;
+      b.instance[i] = 0;
+    } else {
+      b.iface[i] = r.iface !== LAZY ? this.localId(shard, b, r.iface) : out && lazy ? this.localId(shard, b, lazy.iface()) : 0;
+      b.instance[i] = r.instance !== LAZY ? this.localId(shard, b, r.instance) : out && lazy ? this.localId(shard, b, lazy.instance()) : 0;
+    }
     b.n = i + 1;
     if (b.n === b.feed.length) this.flushShard(shard);
   }

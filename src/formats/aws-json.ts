@@ -25,7 +25,7 @@ import type { FlowSink } from '../flow/sink.js';
 import type { DocumentReader, LineParser, LineReader, ReaderContext } from './types.js';
 import { awsRecordParser } from './aws.js';
 import { JsonScanner, LineCounter, lit } from './json-bytes.js';
-import { documentShaped, firstLineObject, parseJsonLines, walkDocument, type DocHandler } from './json-doc.js';
+import { documentShaped, firstLineObject, JsonLinesParser, ValueDocument } from './json-doc.js';
 
 const K_MESSAGE = lit('message');
 const K_MESSAGE_TYPE = lit('messageType');
@@ -203,60 +203,23 @@ class AwsWrappers {
   }
 }
 
-class AwsJsonLineParser implements LineParser {
-  private readonly w: AwsWrappers;
-  private readonly sink: FlowSink;
-  private readonly each: (line: number, offset: number, delta: number) => void;
-
-  constructor(ctx: ReaderContext) {
-    this.w = new AwsWrappers(ctx);
-    this.sink = ctx.sink;
-    // the line is one unit (counted by parseJsonLines); an envelope's other events are more
-    this.each = (line, _offset, delta) => {
-      this.sink.counters.lines += this.w.object(line, delta, null) - 1;
-    };
-  }
-
-  lineTooLong(line: number, offset: number): void {
-    this.sink.lineTooLong(line, offset);
-  }
-
-  truncated(line: number, offset: number): void {
-    this.sink.truncatedLine(line, offset);
-  }
-
-  parseLines(buf: Uint8Array, s: number, e: number, firstLine: number, baseOffset: number): number {
-    return parseJsonLines(buf, s, e, firstLine, baseOffset, this.sink, this.w.sc, this.each);
-  }
+/** One wrapper object a line. */
+function awsJsonLines(ctx: ReaderContext): LineParser {
+  const w = new AwsWrappers(ctx);
+  const counters = ctx.sink.counters;
+  // the line is one unit (counted by parseJsonLines); an envelope's other events are more
+  return new JsonLinesParser(ctx.sink, w.sc, (line, _offset, delta) => {
+    counters.lines += w.object(line, delta, null) - 1;
+  });
 }
 
-class AwsJsonDocument implements DocHandler {
-  private readonly w: AwsWrappers;
-  private readonly lines: LineCounter;
-  private index = -1;
-  private start = 0;
-
-  constructor(
-    private readonly buf: Uint8Array,
-    private readonly ctx: ReaderContext,
-  ) {
-    this.w = new AwsWrappers(ctx);
-    this.lines = new LineCounter(buf);
-  }
-
-  run(): void {
-    walkDocument(this.buf, this.ctx.sink, this.w.sc, this.lines, this);
-  }
-
-  value(start: number): void {
-    this.index++;
-    this.start = start;
-    this.ctx.sink.counters.lines += this.w.object(this.lines.lineAt(start), 0, this.lines);
-  }
-
-  context(): string {
-    return this.index >= 0 ? `object #${this.index + 1} (from line ${this.lines.lineAt(this.start)})` : '';
-  }
+/** A document of wrapper objects: each object's messages are its units. */
+function awsJsonDocument(buf: Uint8Array, ctx: ReaderContext): ValueDocument {
+  const w = new AwsWrappers(ctx);
+  const counters = ctx.sink.counters;
+  return new ValueDocument(buf, ctx.sink, w.sc, 'object', (line, _start, lines) => {
+    counters.lines += w.object(line, 0, lines);
+  });
 }
 
 /** A wrapper object as JSON.parse gives it (sniffing only). */
@@ -275,7 +238,7 @@ export const awsJson: LineReader = {
   // formats.md §6 rule 4, one object per line
   sniff: (text, firstLine) =>
     firstLine.startsWith('{') && !documentShaped(text, firstLine) && (isWrapper(firstLineObject(firstLine)) || WRAPPER_START.test(firstLine)),
-  open: (ctx) => new AwsJsonLineParser(ctx),
+  open: awsJsonLines,
 };
 
 export const awsCloudWatch: DocumentReader = {
@@ -284,5 +247,5 @@ export const awsCloudWatch: DocumentReader = {
   // the same objects, not one per line: pretty-printed, in an array, or run together
   sniff: (text, firstLine) =>
     documentShaped(text, firstLine) && ((text.includes('"messageType"') && text.includes('"logEvents"')) || /"message"\s*:\s*"/.test(text)),
-  parseDocument: (buf, ctx) => new AwsJsonDocument(buf, ctx).run(),
+  parseDocument: (buf, ctx) => awsJsonDocument(buf, ctx).run(),
 };

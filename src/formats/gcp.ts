@@ -33,8 +33,8 @@ import { parseAddressBytes } from '../net/address.js';
 import { Cloud, Direction, Action } from '../flow/types.js';
 import type { FlowSink } from '../flow/sink.js';
 import type { DocumentReader, LineParser, LineReader, ReaderContext } from './types.js';
-import { JsonError, JsonScanner, LineCounter, bomAt, lit, needsUtf8Check } from './json-bytes.js';
-import { documentShaped, parseJsonLines, walkDocument, type DocHandler } from './json-doc.js';
+import { JsonError, JsonScanner, bomAt, lit, needsUtf8Check } from './json-bytes.js';
+import { documentShaped, JsonLinesParser, ValueDocument } from './json-doc.js';
 
 /** String fields kept per entry. */
 const enum G {
@@ -601,58 +601,19 @@ function uintOf(b: Uint8Array, s: number, e: number): number {
 }
 
 /** NDJSON: one LogEntry per line. */
-class GcpLineParser implements LineParser {
-  private readonly entries: GcpEntries;
-  private readonly sink: FlowSink;
-  private readonly each: (line: number, offset: number) => void;
-
-  constructor(ctx: ReaderContext) {
-    this.entries = new GcpEntries(ctx);
-    this.sink = ctx.sink;
-    this.each = (line, offset) => this.entries.entry(line, offset, true);
-  }
-
-  lineTooLong(line: number, offset: number): void {
-    this.sink.lineTooLong(line, offset);
-  }
-
-  truncated(line: number, offset: number): void {
-    this.sink.truncatedLine(line, offset);
-  }
-
-  parseLines(buf: Uint8Array, s: number, e: number, firstLine: number, baseOffset: number): number {
-    return parseJsonLines(buf, s, e, firstLine, baseOffset, this.sink, this.entries.sc, this.each);
-  }
+function gcpLineParser(ctx: ReaderContext): LineParser {
+  const entries = new GcpEntries(ctx);
+  return new JsonLinesParser(ctx.sink, entries.sc, (line, offset) => entries.entry(line, offset, true));
 }
 
-class GcpDocument implements DocHandler {
-  private readonly entries: GcpEntries;
-  private readonly lines: LineCounter;
-  private index = -1;
-  private start = 0;
-
-  constructor(
-    private readonly buf: Uint8Array,
-    private readonly ctx: ReaderContext,
-  ) {
-    this.entries = new GcpEntries(ctx);
-    this.lines = new LineCounter(buf);
-  }
-
-  run(): void {
-    walkDocument(this.buf, this.ctx.sink, this.entries.sc, this.lines, this);
-  }
-
-  value(start: number): void {
-    this.index++;
-    this.start = start;
-    this.entries.entry(this.lines.lineAt(start), start, false);
-    this.ctx.sink.counters.lines++; // the entry's one fate (a syntax error is counted by the walker)
-  }
-
-  context(): string {
-    return this.index >= 0 ? `LogEntry #${this.index + 1} (from line ${this.lines.lineAt(this.start)})` : '';
-  }
+/** A JSON array of LogEntries, or pretty-printed ones. */
+function gcpDocument(buf: Uint8Array, ctx: ReaderContext): ValueDocument {
+  const entries = new GcpEntries(ctx);
+  const counters = ctx.sink.counters;
+  return new ValueDocument(buf, ctx.sink, entries.sc, 'LogEntry', (line, start) => {
+    entries.entry(line, start, false);
+    counters.lines++; // the entry's one fate (a syntax error is counted by the walker)
+  });
 }
 
 /** GCP markers in a file's head: a vpc_flows log name, or a flow payload. */
@@ -669,12 +630,12 @@ export const gcpLines: LineReader = {
   name: 'gcp',
   // one LogEntry per line (the first may be damaged: it is then a reject, not a reason to refuse the file)
   sniff: (text, firstLine) => firstLine.startsWith('{') && !documentShaped(text, firstLine) && looksGcp(text),
-  open: (ctx) => new GcpLineParser(ctx),
+  open: gcpLineParser,
 };
 
 export const gcpJson: DocumentReader = {
   kind: 'document',
   name: 'gcp-json',
   sniff: (text, firstLine) => documentShaped(text, firstLine) && looksGcp(text),
-  parseDocument: (buf, ctx) => new GcpDocument(buf, ctx).run(),
+  parseDocument: (buf, ctx) => gcpDocument(buf, ctx).run(),
 };

@@ -23,8 +23,8 @@
  * its README, say) is not read: its lines are rejected with a note to compact the file.
  */
 import { parseAddressBytes } from '../net/address.js';
-import type { FlowSink } from '../flow/sink.js';
-import type { LineParser, LineReader, ReaderContext } from './types.js';
+import type { LineReader, ReaderContext } from './types.js';
+import { EachLineParser } from './line-parser.js';
 import { EpochUnit, HASH_SEED, NameTable, cloudOf, hashStep, epochSecondsExact, parseDecimal, parseProtocol, unitName } from './netflow-common.js';
 
 const enum Key {
@@ -60,8 +60,7 @@ class Malformed {
   constructor(readonly reason: string) {}
 }
 
-class Goflow2Parser implements LineParser {
-  private readonly sink: FlowSink;
+class Goflow2Parser extends EachLineParser {
   private readonly cloud: number;
   private readonly account: number;
   private readonly region: number;
@@ -80,36 +79,13 @@ class Goflow2Parser implements LineParser {
   private knownKeys = 0;
 
   constructor(ctx: ReaderContext) {
-    this.sink = ctx.sink;
+    super(ctx.sink);
     this.cloud = cloudOf(ctx.cloud);
     this.account = this.sink.dict.idOf(ctx.account);
     this.region = this.sink.dict.idOf(ctx.region);
   }
 
-  lineTooLong(line: number, offset: number): void {
-    this.sink.lineTooLong(line, offset);
-  }
-
-  truncated(line: number, offset: number): void {
-    this.sink.truncatedLine(line, offset);
-  }
-
-  parseLines(buf: Uint8Array, s: number, e: number, firstLine: number, baseOffset: number): number {
-    let line = firstLine;
-    let i = s;
-    while (i < e) {
-      // indexOf is native (many times faster than a byte loop); bytes past e may be stale
-      let j = buf.indexOf(10, i);
-      if (j < 0 || j > e) j = e;
-      this.parseLine(buf, i, j, line, baseOffset + (i - s));
-      line++;
-      i = j + 1;
-    }
-    this.sink.counters.lines += line - firstLine;
-    return line - firstLine;
-  }
-
-  private parseLine(buf: Uint8Array, s: number, e: number, line: number, offset: number): void {
+  protected parseLine(buf: Uint8Array, s: number, e: number, line: number, offset: number): void {
     while (s < e && isSpace(buf[s]!)) s++;
     while (e > s && isSpace(buf[e - 1]!)) e--;
     if (s === e) {

@@ -21,6 +21,7 @@
  */
 import type { FlowSink } from '../flow/sink.js';
 import { JsonError, JsonScanner, LineCounter, bomAt, describeBreak, lenientEnd, needsUtf8Check, resyncPoint } from './json-bytes.js';
+import { SinkLineParser } from './line-parser.js';
 
 export interface DocHandler {
   /**
@@ -142,6 +143,57 @@ export function parseJsonLines(
   }
   sink.counters.lines += line - firstLine;
   return line - firstLine;
+}
+
+/** An NDJSON line format (aws-json, gcp): parseJsonLines with `each` reading a line's value. */
+export class JsonLinesParser extends SinkLineParser {
+  constructor(
+    sink: FlowSink,
+    private readonly sc: JsonScanner,
+    private readonly each: (line: number, offset: number, delta: number) => void,
+  ) {
+    super(sink);
+  }
+
+  parseLines(buf: Uint8Array, s: number, e: number, firstLine: number, baseOffset: number): number {
+    return parseJsonLines(buf, s, e, firstLine, baseOffset, this.sink, this.sc, this.each);
+  }
+}
+
+/**
+ * A document of values that are one unit each, or a few (aws-cloudwatch objects, gcp-json
+ * LogEntries): walkDocument with `each` reading the value at `start` and counting the
+ * units it gives a fate, and a syntax error named by the value's ordinal and line.
+ */
+export class ValueDocument implements DocHandler {
+  private readonly lines: LineCounter;
+  private index = -1;
+  private start = 0;
+
+  constructor(
+    private readonly buf: Uint8Array,
+    private readonly sink: FlowSink,
+    private readonly sc: JsonScanner,
+    /** what a value is called in a reject's reason ("LogEntry") */
+    private readonly noun: string,
+    private readonly each: (line: number, start: number, lines: LineCounter) => void,
+  ) {
+    this.lines = new LineCounter(buf);
+  }
+
+  run(): void {
+    walkDocument(this.buf, this.sink, this.sc, this.lines, this);
+  }
+
+  value(start: number): void {
+    this.index++;
+    this.start = start;
+    this.each(this.lines.lineAt(start), start, this.lines);
+  }
+
+  context(): string {
+    return this.index >= 0 ? `${this.noun} #${this.index + 1} (from line ${this.lines.lineAt(this.start)})` : '';
+  }
 }
 
 /**

@@ -25,8 +25,8 @@
  * is kept as the interface, for outbound alerts.
  */
 import { parseAddressBytes } from '../net/address.js';
-import type { FlowSink } from '../flow/sink.js';
-import type { LineParser, LineReader, ReaderContext } from './types.js';
+import type { LineReader, ReaderContext } from './types.js';
+import { EachLineParser } from './line-parser.js';
 import { NOT_A_NUMBER, cloudOf, parseDateTimeMs, parseDecimal, parseProtocol, parseTcpFlags, MIN_PLAUSIBLE_SECONDS, MAX_SECONDS } from './netflow-common.js';
 
 /** What a column means to the detector. */
@@ -104,17 +104,16 @@ function looksLikeHeaderlessRecord(line: string): boolean {
 
 const decoder = new TextDecoder();
 
-class NfdumpParser implements LineParser {
+class NfdumpParser extends EachLineParser {
   private layout: Layout | null = null;
   private headerError: string | null = null; // the last header named no usable layout
   private inTrailer = false;
-  private readonly sink: FlowSink;
   private readonly cloud: number;
   private readonly account: number;
   private readonly region: number;
 
   constructor(ctx: ReaderContext) {
-    this.sink = ctx.sink;
+    super(ctx.sink);
     this.cloud = cloudOf(ctx.cloud);
     this.account = this.sink.dict.idOf(ctx.account);
     this.region = this.sink.dict.idOf(ctx.region);
@@ -123,30 +122,7 @@ class NfdumpParser implements LineParser {
     if (h && 'layout' in h) this.layout = h.layout;
   }
 
-  lineTooLong(line: number, offset: number): void {
-    this.sink.lineTooLong(line, offset);
-  }
-
-  truncated(line: number, offset: number): void {
-    this.sink.truncatedLine(line, offset);
-  }
-
-  parseLines(buf: Uint8Array, s: number, e: number, firstLine: number, baseOffset: number): number {
-    let line = firstLine;
-    let i = s;
-    while (i < e) {
-      // indexOf is native (many times faster than a byte loop); bytes past e may be stale
-      let j = buf.indexOf(10, i);
-      if (j < 0 || j > e) j = e;
-      this.parseLine(buf, i, j, line, baseOffset + (i - s));
-      line++;
-      i = j + 1;
-    }
-    this.sink.counters.lines += line - firstLine;
-    return line - firstLine;
-  }
-
-  private parseLine(buf: Uint8Array, s: number, e: number, line: number, offset: number): void {
+  protected parseLine(buf: Uint8Array, s: number, e: number, line: number, offset: number): void {
     while (s < e && (buf[s] === 32 || buf[s] === 9 || buf[s] === 13)) s++;
     while (e > s && (buf[e - 1] === 32 || buf[e - 1] === 9 || buf[e - 1] === 13)) e--;
     const c = this.sink.counters;
@@ -343,9 +319,52 @@ function parsePortOrIcmp(buf: Uint8Array, s: number, e: number): number {
   return parseDecimal(buf, s, e);
 }
 
+/**
+ * nfdump's aggregated output (`-A srcip,dstport`, `-a`, `-b`) keeps the -o csv columns but
+ * zeroes the ones it aggregated over: `da` 0.0.0.0, `sp` 0. Read as flows, such records
+ * turn into responses or nonsense keys, so the file is refused with the reason. A file is
+ * taken for aggregated output when most of its first records (up to 200) have an
+ * unspecified source or destination address (0.0.0.0 or ::), which no flow has (but a
+ * DHCP discover from 0.0.0.0, which stays a minority).
+ */
+export function aggregatedReason(text: string): string | null {
+  const lines = text.split('\n').map((l) => l.trim()).filter(Boolean);
+  let layout: Layout | null = null;
+  let records = 0;
+  let unspecified = 0;
+  for (const line of lines.slice(0, 400)) {
+    if (/^[A-Za-z]/.test(line)) {
+      if (line === 'Summary') break;
+      const h = headerLayout(line);
+      if (h && 'layout' in h) layout = h.layout;
+      continue;
+    }
+    const cols = line.split(',');
+    const l = layout ?? layoutByColumns(cols.length);
+    if (!l || cols.length !== l.roles.length) continue;
+    records++;
+    for (let k = 0; k < cols.length; k++) {
+      const role = l.roles[k];
+      if (role !== Col.src && role !== Col.dst) continue;
+      const v = cols[k]!.trim();
+      if (v === '0.0.0.0' || v === '::') {
+        unspecified++;
+        break;
+      }
+    }
+    if (records >= 200) break;
+  }
+  if (records === 0 || unspecified * 2 <= records) return null;
+  return (
+    `nfdump aggregated output (-A, -a or -b): ${unspecified} of the first ${records} records have no source or destination address ` +
+    '(0.0.0.0), so they are not flows; run nfdump -o csv without -A, -a or -b'
+  );
+}
+
 export const nfdumpCsv: LineReader = {
   kind: 'lines',
   name: 'nfdump-csv',
+  refuse: aggregatedReason,
   // formats.md §6 rule 7: an nfdump CSV header, or a headerless record of a predefined layout
   sniff: (_text, firstLine) => {
     if (firstLine.startsWith('{') || !firstLine.includes(',')) return false;

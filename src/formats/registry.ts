@@ -9,6 +9,7 @@ import { azureNsg, azureVnet } from './azure.js';
 import { gcpJson, gcpLines } from './gcp.js';
 import { nfdumpCsv } from './nfdump.js';
 import { goflow2 } from './goflow2.js';
+import { zeekConn } from './zeek.js';
 import type { FormatName, FormatReader } from './types.js';
 
 const READERS: FormatReader[] = [
@@ -20,6 +21,7 @@ const READERS: FormatReader[] = [
   gcpLines, // vpc_flows LogEntries, one per line
   gcpJson, // vpc_flows LogEntries in an array or pretty-printed
   awsCloudWatch, // last of the cloud JSON readers: its "message" marker is the weakest
+  zeekConn, // '#separator' header, or JSON naming id.orig_h and conn_state
   nfdumpCsv, // needs commas, which AWS lines never have, and no leading '{'
   goflow2, // JSON: after the cloud JSON readers, which key on their own fields (formats.md §6 rule 8)
 ];

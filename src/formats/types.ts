@@ -15,6 +15,7 @@ export type FormatName =
   | 'gcp-json' // a JSON array of LogEntries (or pretty-printed ones)
   | 'nfdump-csv'
   | 'goflow2'
+  | 'zeek' // Zeek conn.log, TSV or JSON
   | 'replay';
 
 /** Everything a reader knows about the file besides its bytes. */
@@ -62,6 +63,13 @@ export interface LineReader {
   kind: 'lines';
   name: FormatName;
   sniff: Sniffer;
+  /**
+   * The line a later chunk's parser needs to know the columns (ReaderContext.headerLine),
+   * from the file's first 64 KiB; absent: the first non-blank line.
+   */
+  headerLine?: (text: string) => string | undefined;
+  /** Why a file of this format cannot be read as flows (nfdump's aggregated output), from its first 64 KiB; null: it can. */
+  refuse?: (text: string) => string | null;
   open(ctx: ReaderContext): LineParser;
 }
 

@@ -413,7 +413,7 @@ export function buildEntities(plan: Plan, o: EntityOptions): Entity[] {
       const host = st.endpoints.find((ep) => ep.role === 'db') ?? st.endpoints[0]!;
       const p = st.endpoints.filter((ep) => ep !== host);
       const r = er('internal-scanner');
-      add(negative('internal-scanner', 'internal', host.ip, 'internal vulnerability scanner sweeping TCP 22 of its own VPC (AWS v2 log: no flow-direction)', 'not inbound: private source to private destination (detection.md §3)'), p.length,
+      add(negative('internal-scanner', 'internal', host.ip, 'internal vulnerability scanner sweeping TCP 22 of its own VPC (AWS v2 log: no flow-direction)', 'not inbound: a private source is never an internet scanner (detection.md §3); an internal scan alert (detection.md §4) where it reaches min_internal_targets'), p.length,
         6, [22], { kind: 'syn', size: 60 },
         days.map((day) => ({ ...burst(r, day, 12, 30 * MIN), targets: (rr: Rng) => rr.sample(p, p.length), spacing: 'random', tries: [1, 1] })), 1, host);
     }

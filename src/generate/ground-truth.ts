@@ -135,7 +135,7 @@ function outboundTruth(tracker: TruthTracker, hosts: OutboundHost[], nameOf: Nam
       'flowsieve detect ' + o.clouds.map((c) => `DIR/${c}`).join(' ') + ` --allow META/${allowFile} --out OUT` +
       (o.clouds.includes('azure') ? ' --region-map META/region-map.json' : '') +
       ': outbound.ndjson must hold exactly `alerts` (every field but looks_like_nat); without --allow, `alerts` and `suppressed_by_allow_list`',
-    thresholds: { min_targets: DEFAULT_OUTBOUND.minTargets, min_ports: DEFAULT_OUTBOUND.minPorts, max_cv_packets: DEFAULT_OUTBOUND.maxCvPackets, max_cv_bytes: DEFAULT_OUTBOUND.maxCvBytes },
+    thresholds: { min_targets: DEFAULT_OUTBOUND.minTargets, min_ports: DEFAULT_OUTBOUND.minPorts, min_internal_targets: DEFAULT_OUTBOUND.minInternalTargets, max_cv_packets: DEFAULT_OUTBOUND.maxCvPackets, max_cv_bytes: DEFAULT_OUTBOUND.maxCvBytes },
     allow_list: { file: allowFile, ids: [...allowIds].sort() },
     alerts: alerts.map(listed),
     suppressed_by_allow_list: suppressed.map(listed),

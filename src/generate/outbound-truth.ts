@@ -8,6 +8,8 @@
  * (host, protocol, window, target) into vertical scans (ports >= min_ports), with the
  * engine's own CV, severity and ordering functions; the worm signature comes from the
  * inbound truth (the host is an endpoint of a scan key on that port that day).
+ * Records between two non-public addresses make internal entries, grouped by key only
+ * into internal scans (targets >= min_internal_targets, the same CV limits).
  */
 import { coefficientOfVariation } from '../detect/rules.js';
 import { compareAlerts, severityOf, type OutboundAlert } from '../detect/outbound.js';
@@ -53,7 +55,7 @@ export interface ExpectedAlert {
   src: string;
   protocol: number;
   dst_port: number | null;
-  kind: 'horizontal' | 'vertical';
+  kind: 'horizontal' | 'vertical' | 'internal';
   target: string | null;
   targets: number;
   ports: number;
@@ -107,10 +109,11 @@ export class OutboundTracker {
   observe(entity: number, r: Observed, src: Canonical, dst: Canonical): void {
     // detection.md §4: outbound records, and of them not the responses, the backscatter nor ICMP
     const outbound = (r.direction === 'egress' || (r.direction === '' && !src.public)) && dst.public;
-    if (!outbound || r.proto === 1 || r.proto === 58) return;
+    const internal = !src.public && !dst.public; // internal scanning (detection.md §4), whatever the direction
+    if ((!outbound && !internal) || r.proto === 1 || r.proto === 58) return;
     if (r.sport < 1024 && r.dport >= 1024) return;
     if (r.proto === 6 && (r.tcpFlags === 18 || r.tcpFlags === 4 || r.tcpFlags === 22)) return;
-    this.outbound++;
+    if (outbound) this.outbound++;
     const window = Math.floor(r.start / this.windowSeconds);
     if ((window + 1) * this.windowSeconds <= this.closedUpTo) throw new Error(`generator bug: a record at ${r.start} for a closed window`);
     const id = `${r.cloud}|${r.account}|${src.text}|${r.proto}|${r.dport}|${window}|${dst.text}`;
@@ -150,10 +153,15 @@ export class OutboundTracker {
     const host = (e: Entry) => `${e.cloud}|${e.account}|${e.src.text}|${e.window}`;
     const horizontal = new Map<string, Entry[]>();
     const vertical = new Map<string, Entry[]>();
+    const internal = new Map<string, Entry[]>();
     const keep = new Map<string, Entry>();
     for (const [id, e] of this.entries) {
       if ((e.window + 1) * W > t) {
         keep.set(id, e);
+        continue;
+      }
+      if (!e.dst.public) {
+        push(internal, `${host(e)}|${e.proto}|${e.dport}`, e);
         continue;
       }
       push(horizontal, `${host(e)}|${e.proto}|${e.dport}`, e);
@@ -165,6 +173,7 @@ export class OutboundTracker {
     const scanned = (day: string) => days.get(day) ?? days.set(day, scannedOn(day)).get(day)!;
     for (const list of horizontal.values()) this.judge(this.group('horizontal', list, scanned));
     for (const list of vertical.values()) this.judge(this.group('vertical', list, scanned));
+    for (const list of internal.values()) this.judge(this.group('internal', list, scanned));
   }
 
   private judge(g: OutboundGroup): void {
@@ -172,7 +181,7 @@ export class OutboundTracker {
     let s = this.perEntity.get(g.entity);
     if (!s) this.perEntity.set(g.entity, (s = { horizontalKeys: 0, largestHorizontal: null, largestVertical: null }));
     const size = (x: OutboundGroup | null) => (x ? x.alert.targets * x.alert.ports : -1);
-    if (g.alert.kind === 'horizontal') {
+    if (g.alert.kind !== 'vertical') {
       s.horizontalKeys++;
       if (size(g) > size(s.largestHorizontal)) s.largestHorizontal = g;
     } else if (size(g) > size(s.largestVertical)) {
@@ -187,7 +196,7 @@ export class OutboundTracker {
     return { passing, perEntity: this.perEntity };
   }
 
-  private group(kind: 'horizontal' | 'vertical', list: Entry[], scanned: (day: string) => Map<string, Set<number>>): OutboundGroup {
+  private group(kind: ExpectedAlert['kind'], list: Entry[], scanned: (day: string) => Map<string, Set<number>>): OutboundGroup {
     const t = this.thresholds;
     const m = list.length;
     const fv = new Float64Array(m);
@@ -224,10 +233,11 @@ export class OutboundTracker {
     const cvPackets = nP ? coefficientOfVariation(pv, nP) : null;
     const cvBytes = nB ? coefficientOfVariation(bv, nB) : null;
     const ports = kind === 'vertical' ? [...new Set(list.map((e) => e.dport))].sort((a, b) => a - b) : [e0.dport];
-    const targets = kind === 'horizontal' ? m : 1;
+    const targets = kind !== 'vertical' ? m : 1;
     const failed: string[] = [];
-    if (kind === 'horizontal') {
-      if (m < t.minTargets) failed.push(`targets ${m} < min_targets ${t.minTargets}`);
+    if (kind !== 'vertical') {
+      const min = kind === 'internal' ? (t.minInternalTargets ?? DEFAULT_OUTBOUND.minInternalTargets) : t.minTargets;
+      if (m < min) failed.push(`targets ${m} < ${kind === 'internal' ? 'min_internal_targets' : 'min_targets'} ${min}`);
       if (cvPackets !== null && cvPackets > t.maxCvPackets) failed.push(`cv_packets ${round6(cvPackets)} > ${t.maxCvPackets}`);
       if (cvBytes !== null && cvBytes > t.maxCvBytes) failed.push(`cv_bytes ${round6(cvBytes)} > ${t.maxCvBytes}`);
     } else if (ports.length < t.minPorts) {
@@ -235,10 +245,10 @@ export class OutboundTracker {
     }
     const W = this.windowSeconds;
     const day = isoSeconds(e0.window * W).slice(0, 10);
-    const worm = kind === 'horizontal' && (scanned(day).get(`${day}|${e0.cloud}|${e0.account}|${e0.src.text}`)?.has(((e0.proto << 16) | e0.dport) >>> 0) ?? false);
+    const worm = kind !== 'vertical' && (scanned(day).get(`${day}|${e0.cloud}|${e0.account}|${e0.src.text}`)?.has(((e0.proto << 16) | e0.dport) >>> 0) ?? false);
     const names = (s: Set<string>) => [...s].sort().join(';');
     const target = kind === 'vertical' ? e0.dst.text : null;
-    const dstPort = kind === 'horizontal' ? e0.dport : null;
+    const dstPort = kind !== 'vertical' ? e0.dport : null;
     return {
       entity: e0.entity,
       failed,

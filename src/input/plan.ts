@@ -190,7 +190,12 @@ function describe(path: string, opts: PlanOptions): InputFile {
   if (!reader) return { ...base, format, error: `format '${format}' is not supported yet` };
   base.format = format;
   if (format === 'aws-text') base.awsFields = awsHeaderOf(head) ?? opts.awsFields;
-  if (reader.kind === 'lines') base.headerLine = firstLineOf(head);
+  if (reader.kind === 'lines') {
+    const text = Buffer.from(head).toString('utf8');
+    const refused = reader.refuse?.(text);
+    if (refused) return { ...base, error: refused };
+    base.headerLine = reader.headerLine?.(text) ?? firstLineOf(head);
+  }
   return base;
 }
 

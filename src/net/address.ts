@@ -100,7 +100,6 @@ export function parseIPv6Bytes(buf: Uint8Array, s: number, e: number, out: Uint3
       if (v4 < 0) return false;
       groups[n++] = v4 >>> 16;
       groups[n++] = v4 & 0xffff;
-      i = e;
       break;
     }
     const len = j - i;
@@ -111,10 +110,7 @@ export function parseIPv6Bytes(buf: Uint8Array, s: number, e: number, out: Uint3
       v = (v << 4) | h;
     }
     groups[n++] = v;
-    if (j === e) {
-      i = e;
-      break;
-    }
+    if (j === e) break;
     // j is at ':'
     if (buf[j + 1] === 58) {
       if (gap >= 0) return false; // two "::"

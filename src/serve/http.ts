@@ -24,6 +24,8 @@ export interface ApiOptions {
   log: (line: string) => void;
   /** Scanner IPs carry enrichment columns (country, actor, ...) to filter on. */
   enrichment: boolean;
+  /** A client must send its request headers within this (default 10 s); slow ones are cut off. */
+  headersTimeoutMs?: number;
 }
 
 class HttpError extends Error {
@@ -73,10 +75,13 @@ export class ApiServer {
       { name: '/v1/stats', match: /^\/v1\/stats$/, auth: true, handler: (u) => this.stats(u) },
       { name: '/v1/report', match: /^\/v1\/report$/, auth: true, handler: (u) => this.report(u) },
     ];
-    this.server = createServer((req, res) => void this.handle(req, res));
+    const headersTimeout = opts.headersTimeoutMs ?? 10_000;
+    // Node checks the timeouts every connectionsCheckingInterval (30 s by default): a slowloris
+    // socket would outlive the header timeout by that much
+    this.server = createServer({ connectionsCheckingInterval: Math.min(1000, headersTimeout / 4) }, (req, res) => void this.handle(req, res));
     this.server.keepAliveTimeout = 5000;
-    this.server.headersTimeout = 10_000;
-    this.server.requestTimeout = 30_000;
+    this.server.headersTimeout = headersTimeout;
+    this.server.requestTimeout = Math.max(30_000, headersTimeout);
   }
 
   listen(): Promise<{ host: string; port: number }> {
@@ -105,7 +110,9 @@ export class ApiServer {
     try {
       let url: URL;
       try {
-        url = new URL(req.url ?? '/', 'http://flowsieve.invalid');
+        // '//v1/stats' is a path, not a protocol-relative URL naming host 'v1'
+        url = new URL(`http://flowsieve.invalid/${(req.url ?? '/').replace(/^\/+/, '')}`);
+        url.pathname = url.pathname.replace(/\/{2,}/g, '/');
       } catch {
         throw bad('malformed request URL');
       }
@@ -343,12 +350,13 @@ function intParam(p: URLSearchParams, name: string, min: number, max: number): n
   return Number(v);
 }
 
-const PROTOCOLS: Record<string, number> = { tcp: 6, udp: 17, icmp: 1, icmpv6: 58, 'ipv6-icmp': 58, sctp: 132, gre: 47 };
+// a Map: a plain object would answer '__proto__' or 'constructor' with what Object.prototype holds
+const PROTOCOLS = new Map<string, number>(Object.entries({ tcp: 6, udp: 17, icmp: 1, icmpv6: 58, 'ipv6-icmp': 58, sctp: 132, gre: 47 }));
 
 function protocolParam(p: URLSearchParams): number | undefined {
   const v = p.get('protocol');
   if (v === null) return undefined;
-  const named = PROTOCOLS[v.toLowerCase()];
+  const named = PROTOCOLS.get(v.toLowerCase());
   if (named !== undefined) return named;
   if (!/^\d{1,3}$/.test(v) || Number(v) > 255) throw bad(`protocol: expected a number 0..255 or tcp, udp, icmp, icmpv6; got '${v.slice(0, 40)}'`);
   return Number(v);

@@ -6,7 +6,7 @@
  * state database and scans.ndjson (idempotently) and the files leave the spool. A kill at
  * any point restarts from the last checkpoint: nothing is lost and nothing counted twice.
  */
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Engine } from '../engine/run.js';
 import type { DetectOptions, FinalizeOutput, IngestResult } from '../engine/types.js';
@@ -14,16 +14,19 @@ import { mergeEndpointDays } from '../engine/merge.js';
 import { buildAlerts, type OutboundAlert } from '../detect/outbound.js';
 import type { KeyVerdict } from '../engine/scan-table.js';
 import {
-  CHECKPOINT_VERSION, readCheckpoint, removeStaleTemp, writeCheckpoint,
+  CHECKPOINT_VERSION, CheckpointDamaged, readCheckpoint, removeStaleTemp, writeCheckpoint,
   type FileFacts, type LedgerEntry, type Outbox, type ScannerFacts,
 } from './checkpoint.js';
 import { Spool, fileFingerprint, type SpoolFile } from './spool.js';
 
 type BatchFile = SpoolFile & { fingerprint: string };
 import { SqliteVerdictStore, StateLockedError, lockState, type VerdictStore } from './store.js';
-import { appendAt } from './append-log.js';
+import { appendAt, repairTornTail } from './append-log.js';
 import { ServeMetrics } from './metrics.js';
-import { closableUpTo, dayComplete, dayOfWindow, dayStart, lateBefore, watermark, windowsOfDay, windowStartText } from './windows.js';
+import {
+  DEFAULT_IDLE_SECONDS, DEFAULT_LATENESS, Watermarks, closableUpTo, cloudOfFormat, dayComplete, dayOfWindow, dayStart, lateBefore,
+  streamOfPath, windowsOfDay, windowStartText,
+} from './windows.js';
 import { isoTime } from '../output/verdicts.js';
 import { crashPoint } from './faults.js';
 import { openHistory, recordCompleteDays } from './history-link.js';
@@ -40,7 +43,10 @@ export interface SidecarOptions {
   doneDir: string | null;
   settleMs: number;
   pollMs: number;
-  latenessSeconds: number;
+  /** --lateness for every stream; null: each stream's cloud's default (windows.ts DEFAULT_LATENESS). */
+  latenessSeconds: number | null;
+  /** A stream with no file for this long stops holding the watermark (default DEFAULT_IDLE_SECONDS). */
+  idleSeconds?: number;
   batchFiles: number;
   batchBytes: number;
   /** UTC days (YYYY-MM-DD) to rebuild from their files at start. */
@@ -73,7 +79,8 @@ export class Sidecar {
   private readonly spool: Spool;
   private readonly W: number;
   private seq = 0;
-  private maxEnd = -Infinity;
+  /** Event time per source stream (account and region, spool folder): windows.ts. */
+  readonly marks: Watermarks;
   private finalizedUpTo = -1;
   private spilledLogged = 0;
   private outboundDroppedLogged = 0;
@@ -93,8 +100,16 @@ export class Sidecar {
   constructor(private readonly opts: SidecarOptions) {
     this.W = opts.detect.windowSeconds;
     this.now = opts.nowMs ?? Date.now;
+    const fixed = opts.latenessSeconds;
+    this.marks = new Watermarks({
+      latenessOf: (cloud) => fixed ?? DEFAULT_LATENESS[cloud] ?? DEFAULT_LATENESS.other!,
+      idleSeconds: opts.idleSeconds ?? DEFAULT_IDLE_SECONDS,
+    });
     mkdirSync(opts.stateDir, { recursive: true });
-    this.spool = new Spool({ dir: opts.spoolDir, doneDir: opts.doneDir, settleMs: opts.settleMs });
+    this.spool = new Spool({
+      dir: opts.spoolDir, doneDir: opts.doneDir, settleMs: opts.settleMs,
+      onSkipped: (path, what) => opts.log(`${path}: skipped, it is ${what} (only regular files are read; move the file itself into the spool)`),
+    });
   }
 
   // ---------------------------------------------------------------------------------
@@ -135,9 +150,14 @@ export class Sidecar {
     }
     this.engine = new Engine(this.opts.detect);
     if (ckpt) {
-      await this.engine.importState(ckpt.shards);
+      try {
+        await this.engine.importState(ckpt.shards); // pieces are checked against their checksums as they are read
+      } catch (err) {
+        throw new StartError(err instanceof CheckpointDamaged ? err.message : `checkpoint in ${stateDir} cannot be loaded: ${(err as Error).message}`);
+      }
       this.seq = ckpt.seq;
-      this.maxEnd = ckpt.maxEnd;
+      if (ckpt.streams) this.marks.load(ckpt.streams);
+      else this.marks.observe('', ckpt.maxEnd, 'other', ckpt.createdAt / 1000); // written before per-stream watermarks
       this.finalizedUpTo = ckpt.finalizedUpTo;
       this.ledger = new Map(ckpt.ledger.map((e) => [e.name, e]));
     }
@@ -147,10 +167,12 @@ export class Sidecar {
         `the state database (batch ${applied}) does not match the checkpoint (batch ${this.seq}) in ${stateDir}: one of them was replaced or lost`,
       );
     }
+    this.repairLogs(ckpt?.outbox && applied >= ckpt.seq ? ckpt.outbox : null);
     if (ckpt?.outbox && applied < ckpt.seq) {
       this.opts.log(`resuming: applying batch ${ckpt.seq} committed before the last stop`);
       this.apply(ckpt.outbox);
     }
+    this.filesDone = this.store.filesRead(); // /v1/status counts the files of earlier runs too
     this.finishMoves();
     for (const day of this.opts.reprocess) await this.reprocessDay(day);
     this.recordHistory();
@@ -162,6 +184,26 @@ export class Sidecar {
       `ready: batch ${this.seq}, ${this.ledger.size} file(s) in the ledger, finalised up to ` +
         (this.finalizedUpTo >= 0 ? windowStartText(this.finalizedUpTo + 1, this.W) : 'nothing yet'),
     );
+  }
+
+  /**
+   * scans.ndjson and outbound.ndjson that end inside a line (cut short while serve was
+   * down): the torn line is cut off and, where it belongs to the last batch (`applied`,
+   * the checkpoint's outbox), that batch's lines from it on are written again. Logged.
+   */
+  private repairLogs(applied: Outbox | null): void {
+    const plan = applied ? this.store.plan(applied, this.W) : null;
+    for (const [file, lines] of [[SCANS_FILE, plan?.scanLines ?? []], [ALERTS_FILE, plan?.alertLines ?? []]] as const) {
+      const path = join(this.opts.stateDir, file);
+      const r = repairTornTail(path, lines);
+      if (!r) continue;
+      this.opts.log(
+        `${path} ended inside a line (the file was cut short): removed the torn ${r.cutBytes} byte(s)` +
+          (r.restoredLines
+            ? ` and wrote ${r.restoredLines} line(s) of batch ${applied!.seq} again from the checkpoint`
+            : '; the line is older than the last batch and could not be restored (every verdict is in flowsieve.db)'),
+      );
+    }
   }
 
   /** Files a committed batch ingested but that did not leave the spool before the stop. */
@@ -240,7 +282,10 @@ export class Sidecar {
     this.setPending(scan.ready.length + scan.settling, scan.settling, scan.pendingBytes);
     if (scan.done.length) this.finishMoves(); // moves that failed after an earlier commit
     const batch = this.takeBatch(scan.ready, this.seq + 1);
-    const closable = closableUpTo(watermark(this.maxEnd, nowMs / 1000, this.opts.latenessSeconds), this.W);
+    // streams with files still waiting in the spool hold the watermark where they are
+    const taken = new Set(batch.map((f) => f.name));
+    const waiting = new Set(scan.ready.filter((f) => !taken.has(f.name)).map((f) => streamOfPath(f.name)));
+    const closable = closableUpTo(this.marks.value(nowMs / 1000, waiting), this.W);
     if (batch.length === 0 && closable <= this.finalizedUpTo) return false;
 
     const t0 = performance.now();
@@ -248,9 +293,10 @@ export class Sidecar {
     const ingest = batch.length
       ? await this.engine.ingest(batch.map((f) => f.path), undefined, { lateBefore: lateBefore(this.finalizedUpTo, this.W) })
       : null;
-    if (ingest) this.maxEnd = Math.max(this.maxEnd, ingest.maxEnd);
+    if (ingest && (await this.dropChanged(batch))) return true;
+    if (ingest) this.observeStreams(batch, ingest, nowMs / 1000);
     crashPoint('after-ingest');
-    const fin = await this.finalizeClosable(nowMs);
+    const fin = await this.finalizeClosable(closableUpTo(this.marks.value(nowMs / 1000, waiting), this.W));
     const files = ingest ? this.recordFiles(batch, ingest, seq) : [];
     const outbox = await this.outbox(seq, files, ingest, fin);
     await this.commit(outbox);
@@ -318,9 +364,53 @@ export class Sidecar {
     }
   }
 
-  /** Finalise (and drop) every window the watermark has passed. */
-  private async finalizeClosable(nowMs: number): Promise<{ fin: FinalizeOutput; windows: number[] } | null> {
-    const closable = closableUpTo(watermark(this.maxEnd, nowMs / 1000, this.opts.latenessSeconds), this.W);
+  /**
+   * A file deleted, truncated or rewritten while it was read would be committed in part.
+   * Each batch file must still be what the scan saw (size and time); when one is not, the
+   * batch is undone (the accumulators reloaded from the last checkpoint) and the file
+   * reported: read again whole once it is complete, or never if it is gone. True: undone.
+   */
+  private async dropChanged(batch: BatchFile[]): Promise<boolean> {
+    const changed = batch.filter((f) => {
+      try {
+        const st = statSync(f.path);
+        return st.size !== f.size || st.mtimeMs !== f.mtimeMs;
+      } catch {
+        return true;
+      }
+    });
+    if (changed.length === 0) return false;
+    for (const f of changed) {
+      const gone = !existsSync(f.path);
+      this.opts.log(
+        `${f.name}: ${gone ? 'deleted' : 'changed'} while being read: none of its records are counted` +
+          (gone ? ' (put it back in the spool to have it read)' : ' (it is read again, whole, once it has settled)') +
+          `; the batch's other ${batch.length - 1} file(s) are read again`,
+      );
+      this.metrics.files.inc({ result: gone ? 'vanished' : 'changed' });
+    }
+    await this.reloadEngine();
+    return true;
+  }
+
+  /** The accumulators as of the last checkpoint (what a restart would load). */
+  private async reloadEngine(): Promise<void> {
+    await this.engine.close();
+    this.engine = new Engine(this.opts.detect);
+    const ckpt = readCheckpoint(this.opts.stateDir);
+    if (ckpt) await this.engine.importState(ckpt.shards);
+  }
+
+  /** Each file's newest record moves its stream's event time (files of no records mark the stream as seen). */
+  private observeStreams(batch: BatchFile[], ingest: IngestResult, nowSeconds: number): void {
+    batch.forEach((f, i) => {
+      const rep = ingest.files[i]!;
+      this.marks.observe(streamOfPath(f.name), rep.maxEnd, cloudOfFormat(rep.format), nowSeconds);
+    });
+  }
+
+  /** Finalise (and drop) every window up to `closable` (the watermark's). */
+  private async finalizeClosable(closable: number): Promise<{ fin: FinalizeOutput; windows: number[] } | null> {
     if (closable <= this.finalizedUpTo) return null;
     const open = (await this.engine.stats()).windows;
     const fin = await this.engine.finalize({ uptoWindow: closable, drop: true, endpointSources: true });
@@ -403,7 +493,8 @@ export class Sidecar {
       seq: outbox.seq,
       createdAt: this.now(),
       windowSeconds: this.W,
-      maxEnd: this.maxEnd,
+      maxEnd: this.marks.newest(),
+      streams: this.marks.toJSON(),
       finalizedUpTo: this.finalizedUpTo,
       ledger: [...this.ledger.values()],
       outbox,
@@ -440,7 +531,7 @@ export class Sidecar {
         windowSeconds: this.W,
         seq: this.seq,
         spool: this.spool.dir,
-        settings: { window_seconds: this.W, thresholds: this.opts.detect.thresholds, lateness_seconds: this.opts.latenessSeconds },
+        settings: { window_seconds: this.W, thresholds: this.opts.detect.thresholds, lateness_seconds: this.opts.latenessSeconds ?? DEFAULT_LATENESS },
       });
       if (days.length) this.opts.log(`history: recorded ${days.join(', ')}`);
     } catch (err) {
@@ -532,7 +623,7 @@ export class Sidecar {
     m.accumulatorBytes.set(stats.bytes);
     m.windowsOpen.set(stats.windows.length);
     if (this.finalizedUpTo >= 0) m.lastFinalizedWindowEnd.set((this.finalizedUpTo + 1) * this.W);
-    const wm = watermark(this.maxEnd, this.now() / 1000, this.opts.latenessSeconds);
+    const wm = this.marks.value(this.now() / 1000);
     if (Number.isFinite(wm)) m.watermark.set(wm);
     m.setScannersPerDay(this.store.days());
   }
@@ -543,14 +634,16 @@ export class Sidecar {
   }
 
   status(): Record<string, unknown> {
-    const wm = watermark(this.maxEnd, this.now() / 1000, this.opts.latenessSeconds);
+    const wm = this.marks.value(this.now() / 1000);
+    const newest = this.marks.newest();
     return {
       state: this.state,
       batch: this.seq,
       uptime_seconds: Math.round((Date.now() - this.startedAt) / 1000),
       window_seconds: this.W,
-      lateness_seconds: this.opts.latenessSeconds,
-      newest_flow_time: Number.isFinite(this.maxEnd) ? isoTime(this.maxEnd) : null,
+      lateness_seconds: this.opts.latenessSeconds ?? DEFAULT_LATENESS,
+      streams: this.marks.size,
+      newest_flow_time: Number.isFinite(newest) ? isoTime(newest) : null,
       watermark: Number.isFinite(wm) ? isoTime(Math.max(0, wm)) : null,
       finalized_through: this.finalizedUpTo >= 0 ? windowStartText(this.finalizedUpTo + 1, this.W) : null,
       open_windows: this.openWindows.map((w) => windowStartText(w, this.W)),

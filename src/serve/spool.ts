@@ -16,6 +16,8 @@ export interface SpoolOptions {
   /** Where done files go; null = leave them in the spool (--keep). */
   doneDir: string | null;
   settleMs: number;
+  /** Told once per path about an entry that is not taken: a symbolic link, a FIFO, a socket, a device. */
+  onSkipped?: (path: string, what: string) => void;
 }
 
 export interface SpoolFile {
@@ -63,7 +65,8 @@ export class Spool {
         continue;
       }
       out.pendingBytes += f.size;
-      if (nowMs - f.mtimeMs >= this.opts.settleMs) out.ready.push(f);
+      // settle 0: ready now (a file's time may be a fraction of a millisecond past Date.now())
+      if (this.opts.settleMs <= 0 || nowMs - f.mtimeMs >= this.opts.settleMs) out.ready.push(f);
       else out.settling++;
     }
     out.ready.sort((a, b) => a.mtimeMs - b.mtimeMs || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
@@ -86,8 +89,19 @@ export class Spool {
         yield* this.walk(full);
       } else if (e.isFile()) {
         yield full;
+      } else {
+        this.skipped(full, e.isSymbolicLink() ? 'a symbolic link' : e.isFIFO() ? 'a FIFO' : e.isSocket() ? 'a socket' : 'a device or special file');
       }
     }
+  }
+
+  private readonly skippedOnce = new Set<string>();
+
+  /** Links are not followed (a link could lead out of the spool, or to a file read twice): said once per path. */
+  private skipped(path: string, what: string): void {
+    if (this.skippedOnce.has(path)) return;
+    if (this.skippedOnce.size < 10_000) this.skippedOnce.add(path);
+    this.opts.onSkipped?.(path, what);
   }
 
   /** Where a done file will go: the same name under the done folder, suffixed on a clash. */

@@ -4,11 +4,12 @@
  * files read. Every write is one transaction that applies one checkpoint's outbox and
  * records its sequence number, so replaying an outbox after a crash adds nothing twice.
  *
- * VerdictStore is the interface the sidecar and the HTTP API use; SqliteVerdictStore is
- * the sidecar's own small implementation until the shared history store takes over.
+ * VerdictStore is the interface the sidecar and the HTTP API use; SqliteVerdictStore keeps
+ * it in <state>/flowsieve.db, opened and brought to its schema version through flowsieve's
+ * one SQLite layer (store/sqlite.ts, schema in store/state-schema.ts). Complete days go on
+ * to the history database beside it (history-link.ts), which `history`, `export` and
+ * `report` read.
  */
-import { createRequire } from 'node:module';
-import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import type { Outbox, ScannerFacts } from './checkpoint.js';
 import { isoTime, scanRecord } from '../output/verdicts.js';
@@ -17,26 +18,12 @@ import { severityOf, type OutboundAlert } from '../detect/outbound.js';
 import { isV4 } from '../net/address.js';
 import type { EndpointDay, KeyVerdict } from '../engine/scan-table.js';
 import { dayOfWindow } from './windows.js';
+import { migrate, openDatabase, type Database, type Statement } from '../store/sqlite.js';
+import { STATE_SCHEMA } from '../store/state-schema.js';
 
-// better-sqlite3 ships no types and @types/better-sqlite3 is not installed: the small
-// part used here is typed by hand.
-interface Statement {
-  run(...params: unknown[]): { changes: number };
-  get(...params: unknown[]): Record<string, unknown> | undefined;
-  all(...params: unknown[]): Record<string, unknown>[];
-}
-interface Database {
-  prepare(sql: string): Statement;
-  exec(sql: string): void;
-  pragma(sql: string): unknown;
-  transaction<A extends unknown[]>(fn: (...args: A) => void): (...args: A) => void;
-  close(): void;
-}
-type DatabaseCtor = new (path: string, opts?: { readonly?: boolean; fileMustExist?: boolean }) => Database;
-const SqliteDatabase = createRequire(import.meta.url)('better-sqlite3') as DatabaseCtor;
+type Row = Record<string, unknown>;
 
 export const DB_FILE = 'flowsieve.db';
-const SCHEMA_VERSION = 1;
 
 /**
  * One serve per state folder: an exclusive SQLite lock on <state>/serve.lock, held for the
@@ -44,7 +31,7 @@ const SCHEMA_VERSION = 1;
  * it dies, so a killed serve never leaves a stale lock behind.
  */
 export function lockState(stateDir: string): () => void {
-  const db = new SqliteDatabase(join(stateDir, 'serve.lock'));
+  const db = openDatabase(join(stateDir, 'serve.lock'));
   try {
     db.pragma('busy_timeout = 0');
     db.pragma('locking_mode = EXCLUSIVE');
@@ -125,6 +112,8 @@ export interface VerdictStore {
   filesForDay(day: string): string[];
   /** Late records so far, over every window (reprocessed days start again from 0). */
   lateRecords(): number;
+  /** Spool files read so far (every batch, across restarts). */
+  filesRead(): number;
   get stateId(): string;
   daysForHistory(finalizedUpTo: number, windowSeconds: number): string[];
   dayForHistory(day: string): ReturnType<SqliteVerdictStore['dayForHistory']>;
@@ -146,7 +135,7 @@ export interface AppliedPlan {
 
 export class SqliteVerdictStore implements VerdictStore {
   private readonly db: Database;
-  private readonly st: Record<string, Statement>;
+  private readonly st: Record<string, Statement<Row>>;
   /** Read results by query: the data only changes when an outbox commits, which clears it. */
   private readonly memo = new Map<string, unknown>();
 
@@ -159,75 +148,18 @@ export class SqliteVerdictStore implements VerdictStore {
   }
 
   constructor(stateDir: string) {
-    this.db = new SqliteDatabase(join(stateDir, DB_FILE));
+    this.db = openDatabase(join(stateDir, DB_FILE));
     // WAL with full sync: a committed outbox must survive a power loss, because the
     // next checkpoint no longer carries it
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = FULL');
     this.db.pragma('busy_timeout = 5000');
-    this.migrate();
+    migrate(this.db, STATE_SCHEMA);
     this.st = this.statements();
   }
 
-  private migrate(): void {
-    this.db.exec(`
-      CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-      CREATE TABLE IF NOT EXISTS scans (
-        window INTEGER NOT NULL, day TEXT NOT NULL, src TEXT NOT NULL, src_key TEXT NOT NULL,
-        protocol INTEGER NOT NULL, dst_port INTEGER NOT NULL,
-        endpoints INTEGER NOT NULL, clouds INTEGER NOT NULL, accounts INTEGER NOT NULL, regions INTEGER NOT NULL,
-        flows INTEGER NOT NULL, packets INTEGER NOT NULL, bytes INTEGER NOT NULL,
-        cv_packets REAL, cv_bytes REAL, cv_flows REAL NOT NULL,
-        first_seen INTEGER NOT NULL, last_seen INTEGER NOT NULL,
-        country TEXT, asn INTEGER, as_org TEXT, actor TEXT,
-        seq INTEGER NOT NULL,
-        PRIMARY KEY (window, src_key, protocol, dst_port)
-      ) WITHOUT ROWID;
-      CREATE INDEX IF NOT EXISTS scans_by_day ON scans (day, src_key);
-      CREATE INDEX IF NOT EXISTS scans_by_src ON scans (src_key, window);
-      CREATE TABLE IF NOT EXISTS alerts (
-        akey TEXT PRIMARY KEY, window INTEGER NOT NULL, day TEXT NOT NULL, cloud TEXT NOT NULL, account TEXT NOT NULL,
-        src TEXT NOT NULL, src_key TEXT NOT NULL, protocol INTEGER NOT NULL, dst_port INTEGER, kind TEXT NOT NULL,
-        worm INTEGER NOT NULL, severity TEXT NOT NULL, targets INTEGER NOT NULL, ports INTEGER NOT NULL,
-        record TEXT NOT NULL, seq INTEGER NOT NULL
-      );
-      CREATE INDEX IF NOT EXISTS alerts_by_host ON alerts (day, cloud, account, src);
-      CREATE INDEX IF NOT EXISTS alerts_by_src ON alerts (src_key, window);
-      CREATE TABLE IF NOT EXISTS endpoint_days (
-        day TEXT NOT NULL, cloud TEXT NOT NULL, account TEXT NOT NULL, endpoint TEXT NOT NULL,
-        scanners INTEGER NOT NULL, ports TEXT NOT NULL,
-        PRIMARY KEY (day, cloud, account, endpoint)
-      ) WITHOUT ROWID;
-      -- the scanner sources of each endpoint-day, kept only while the day has open windows
-      CREATE TABLE IF NOT EXISTS endpoint_day_sources (
-        day TEXT NOT NULL, cloud TEXT NOT NULL, account TEXT NOT NULL, endpoint TEXT NOT NULL, src TEXT NOT NULL,
-        PRIMARY KEY (day, cloud, account, endpoint, src)
-      ) WITHOUT ROWID;
-      CREATE TABLE IF NOT EXISTS windows (
-        window INTEGER PRIMARY KEY, day TEXT NOT NULL, finalized_seq INTEGER, scans INTEGER NOT NULL DEFAULT 0,
-        late INTEGER NOT NULL DEFAULT 0, reprocessed_seq INTEGER
-      );
-      CREATE TABLE IF NOT EXISTS files (
-        seq INTEGER NOT NULL, name TEXT NOT NULL, stored TEXT NOT NULL, size INTEGER NOT NULL, mtime_ms REAL NOT NULL,
-        format TEXT, gzip INTEGER NOT NULL, records INTEGER NOT NULL, rejected INTEGER NOT NULL, late INTEGER NOT NULL,
-        min_start INTEGER, max_end INTEGER, error TEXT, fingerprint TEXT NOT NULL,
-        PRIMARY KEY (seq, name)
-      );
-      CREATE INDEX IF NOT EXISTS files_by_time ON files (min_start, max_end);
-      CREATE INDEX IF NOT EXISTS files_by_content ON files (fingerprint);
-      -- complete days handed to the shared history store (flowsieve history/export/report)
-      CREATE TABLE IF NOT EXISTS history_days (day TEXT PRIMARY KEY, seq INTEGER NOT NULL);
-    `);
-    const v = this.meta('schema_version');
-    if (v === undefined) {
-      this.setMeta('schema_version', String(SCHEMA_VERSION));
-      this.setMeta('state_id', randomUUID()); // names this state's days in the history store
-    }
-    else if (Number(v) !== SCHEMA_VERSION) throw new Error(`state database has schema ${v}; this flowsieve uses ${SCHEMA_VERSION}`);
-  }
-
-  private statements(): Record<string, Statement> {
-    const p = (sql: string) => this.db.prepare(sql);
+  private statements(): Record<string, Statement<Row>> {
+    const p = (sql: string) => this.db.prepare<Row>(sql);
     return {
       insertScan: p(`INSERT OR REPLACE INTO scans VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`),
       insertAlert: p(`INSERT OR REPLACE INTO alerts VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`),
@@ -249,12 +181,12 @@ export class SqliteVerdictStore implements VerdictStore {
   }
 
   private meta(key: string): string | undefined {
-    const row = this.db.prepare('SELECT value FROM meta WHERE key = ?').get(key);
+    const row = this.db.prepare<Row>('SELECT value FROM meta WHERE key = ?').get(key);
     return row ? String(row.value) : undefined;
   }
 
   private setMeta(key: string, value: string): void {
-    this.db.prepare('INSERT OR REPLACE INTO meta VALUES (?, ?)').run(key, value);
+    this.db.prepare<Row>('INSERT OR REPLACE INTO meta VALUES (?, ?)').run(key, value);
   }
 
   get appliedSeq(): number {
@@ -315,8 +247,8 @@ export class SqliteVerdictStore implements VerdictStore {
   }
 
   private clearDay(day: string, seq: number): void {
-    for (const t of ['scans', 'alerts', 'endpoint_days', 'endpoint_day_sources', 'history_days']) this.db.prepare(`DELETE FROM ${t} WHERE day = ?`).run(day);
-    this.db.prepare('UPDATE windows SET late = 0, reprocessed_seq = ?, scans = 0 WHERE day = ?').run(seq, day);
+    for (const t of ['scans', 'alerts', 'endpoint_days', 'endpoint_day_sources', 'history_days']) this.db.prepare<Row>(`DELETE FROM ${t} WHERE day = ?`).run(day);
+    this.db.prepare<Row>('UPDATE windows SET late = 0, reprocessed_seq = ?, scans = 0 WHERE day = ?').run(seq, day);
   }
 
   private insertScan(v: KeyVerdict, W: number, seq: number, facts: ScannerFacts | undefined): void {
@@ -361,7 +293,11 @@ export class SqliteVerdictStore implements VerdictStore {
   }
 
   lateRecords(): number {
-    return this.cached('late', () => Number(this.db.prepare('SELECT COALESCE(SUM(late), 0) AS n FROM windows').get()!.n));
+    return this.cached('late', () => Number(this.db.prepare<Row>('SELECT COALESCE(SUM(late), 0) AS n FROM windows').get()!.n));
+  }
+
+  filesRead(): number {
+    return Number(this.db.prepare<Row>('SELECT COUNT(*) AS n FROM files').get()!.n);
   }
 
   fileWithContent(fingerprint: string): { seq: number; name: string } | null {
@@ -371,12 +307,12 @@ export class SqliteVerdictStore implements VerdictStore {
 
   days(): DayRow[] {
     return this.cached('days', () => this.db
-      .prepare('SELECT day, COUNT(DISTINCT src_key) AS scanner_ips, COUNT(*) AS scan_keys FROM scans GROUP BY day ORDER BY day')
+      .prepare<Row>('SELECT day, COUNT(DISTINCT src_key) AS scanner_ips, COUNT(*) AS scan_keys FROM scans GROUP BY day ORDER BY day')
       .all() as unknown as DayRow[]);
   }
 
   hasEnrichment(): boolean {
-    return this.db.prepare('SELECT 1 FROM scans WHERE country IS NOT NULL OR actor IS NOT NULL LIMIT 1').get() !== undefined;
+    return this.db.prepare<Row>('SELECT 1 FROM scans WHERE country IS NOT NULL OR actor IS NOT NULL LIMIT 1').get() !== undefined;
   }
 
   daysSeen() {
@@ -385,11 +321,11 @@ export class SqliteVerdictStore implements VerdictStore {
 
   private computeDaysSeen() {
     const hist = this.db
-      .prepare('SELECT n AS days, COUNT(*) AS scanner_ips FROM (SELECT COUNT(DISTINCT day) AS n FROM scans GROUP BY src_key) GROUP BY n ORDER BY n')
+      .prepare<Row>('SELECT n AS days, COUNT(*) AS scanner_ips FROM (SELECT COUNT(DISTINCT day) AS n FROM scans GROUP BY src_key) GROUP BY n ORDER BY n')
       .all()
       .map((r) => ({ days: Number(r.days), scanner_ips: Number(r.scanner_ips) }));
     const total = hist.reduce((s, h) => s + h.scanner_ips, 0);
-    const dayCount = Number(this.db.prepare('SELECT COUNT(DISTINCT day) AS n FROM scans').get()!.n);
+    const dayCount = Number(this.db.prepare<Row>('SELECT COUNT(DISTINCT day) AS n FROM scans').get()!.n);
     const share = (x: number) => (total > 0 ? Math.round((x / total) * 1e4) / 1e4 : 0);
     return {
       scanner_ips: total,
@@ -406,13 +342,28 @@ export class SqliteVerdictStore implements VerdictStore {
   private queryScanners(f: ScannerFilter): ScannerRow[] {
     const where = ['day = ?'];
     const args: unknown[] = [f.day];
-    if (f.port !== undefined) (where.push('dst_port = ?'), args.push(f.port));
-    if (f.protocol !== undefined) (where.push('protocol = ?'), args.push(f.protocol));
-    if (f.actor !== undefined) (where.push('actor = ? COLLATE NOCASE'), args.push(f.actor));
-    if (f.country !== undefined) (where.push('country = ? COLLATE NOCASE'), args.push(f.country));
-    if (f.after !== undefined) (where.push('src_key > ?'), args.push(f.after));
+    if (f.port !== undefined) {
+      where.push('dst_port = ?');
+      args.push(f.port);
+    }
+    if (f.protocol !== undefined) {
+      where.push('protocol = ?');
+      args.push(f.protocol);
+    }
+    if (f.actor !== undefined) {
+      where.push('actor = ? COLLATE NOCASE');
+      args.push(f.actor);
+    }
+    if (f.country !== undefined) {
+      where.push('country = ? COLLATE NOCASE');
+      args.push(f.country);
+    }
+    if (f.after !== undefined) {
+      where.push('src_key > ?');
+      args.push(f.after);
+    }
     const rows = this.db
-      .prepare(
+      .prepare<Row>(
         `SELECT src, src_key, COUNT(*) AS scan_keys, group_concat(protocol || '/' || dst_port) AS ports, MAX(endpoints) AS max_endpoints,
           SUM(flows) AS flows, SUM(packets) AS packets, SUM(bytes) AS bytes, MIN(first_seen) AS first_seen, MAX(last_seen) AS last_seen,
           MAX(country) AS country, MAX(asn) AS asn, MAX(as_org) AS as_org, MAX(actor) AS actor
@@ -438,8 +389,8 @@ export class SqliteVerdictStore implements VerdictStore {
   }
 
   scannerHistory(srcKey: string): { scans: Record<string, unknown>[]; alerts: Record<string, unknown>[] } {
-    const scans = this.db.prepare('SELECT * FROM scans WHERE src_key = ? ORDER BY window, protocol, dst_port').all(srcKey);
-    const alerts = this.db.prepare('SELECT record FROM alerts WHERE src_key = ? ORDER BY window, akey').all(srcKey);
+    const scans = this.db.prepare<Row>('SELECT * FROM scans WHERE src_key = ? ORDER BY window, protocol, dst_port').all(srcKey);
+    const alerts = this.db.prepare<Row>('SELECT record FROM alerts WHERE src_key = ? ORDER BY window, akey').all(srcKey);
     return { scans, alerts: alerts.map((a) => JSON.parse(String(a.record)) as Record<string, unknown>) };
   }
 
@@ -449,32 +400,32 @@ export class SqliteVerdictStore implements VerdictStore {
 
   private computeDayStats(day: string, top: number): Record<string, unknown> | null {
     const sum = this.db
-      .prepare(
+      .prepare<Row>(
         `SELECT COUNT(DISTINCT src_key) AS scanner_ips, COUNT(*) AS scan_keys, COUNT(DISTINCT protocol || '/' || dst_port) AS scanned_services,
           COALESCE(SUM(flows), 0) AS flows, COALESCE(SUM(packets), 0) AS packets, COALESCE(SUM(bytes), 0) AS bytes,
           COALESCE(SUM(CASE WHEN protocol = 6 THEN flows END), 0) AS tcp_flows, COALESCE(SUM(CASE WHEN protocol = 17 THEN flows END), 0) AS udp_flows
          FROM scans WHERE day = ?`,
       )
       .get(day)!;
-    const windows = this.db.prepare('SELECT window, finalized_seq, scans, late, reprocessed_seq FROM windows WHERE day = ? ORDER BY window').all(day);
+    const windows = this.db.prepare<Row>('SELECT window, finalized_seq, scans, late, reprocessed_seq FROM windows WHERE day = ? ORDER BY window').all(day);
     if (Number(sum.scan_keys) === 0 && windows.length === 0) return null;
     const flows = Number(sum.flows);
     const share = (x: number) => (flows > 0 ? Math.round((x / flows) * 1e4) / 1e4 : 0);
     const topBy = (order: string) =>
       this.db
-        .prepare(
+        .prepare<Row>(
           `SELECT protocol, dst_port, COUNT(DISTINCT src_key) AS scanner_ips, SUM(flows) AS flows FROM scans WHERE day = ?
            GROUP BY protocol, dst_port ORDER BY ${order} DESC, protocol, dst_port LIMIT ?`,
         )
         .all(day, top);
     const ep = this.db
-      .prepare(
+      .prepare<Row>(
         `SELECT COUNT(*) AS endpoints, COALESCE(MAX(scanners), 0) AS max_scanners, COALESCE(AVG(scanners), 0) AS mean_scanners,
           COALESCE(MAX(json_array_length(ports)), 0) AS max_ports, COALESCE(AVG(json_array_length(ports)), 0) AS mean_ports
          FROM endpoint_days WHERE day = ?`,
       )
       .get(day)!;
-    const files = this.db.prepare('SELECT COUNT(*) AS files FROM files WHERE min_start < ? AND max_end >= ?').get(dayBounds(day).end, dayBounds(day).start)!;
+    const files = this.db.prepare<Row>('SELECT COUNT(*) AS files FROM files WHERE min_start < ? AND max_end >= ?').get(dayBounds(day).end, dayBounds(day).start)!;
     return {
       day,
       scanner_ips: Number(sum.scanner_ips),
@@ -523,7 +474,7 @@ export class SqliteVerdictStore implements VerdictStore {
   filesForDay(day: string): string[] {
     const { start, end } = dayBounds(day);
     return this.db
-      .prepare('SELECT DISTINCT stored FROM files WHERE min_start < ? AND max_end >= ? ORDER BY stored')
+      .prepare<Row>('SELECT DISTINCT stored FROM files WHERE min_start < ? AND max_end >= ? ORDER BY stored')
       .all(end, start)
       .map((r) => String(r.stored));
   }
@@ -537,7 +488,7 @@ export class SqliteVerdictStore implements VerdictStore {
     if (finalizedUpTo < 0) return [];
     const open = dayOfWindow(finalizedUpTo + 1, windowSeconds); // the first day with a window not final
     return this.db
-      .prepare('SELECT DISTINCT day FROM windows WHERE finalized_seq IS NOT NULL AND day < ? AND day NOT IN (SELECT day FROM history_days) ORDER BY day')
+      .prepare<Row>('SELECT DISTINCT day FROM windows WHERE finalized_seq IS NOT NULL AND day < ? AND day NOT IN (SELECT day FROM history_days) ORDER BY day')
       .all(open)
       .map((r) => String(r.day));
   }
@@ -551,7 +502,7 @@ export class SqliteVerdictStore implements VerdictStore {
   } {
     const scans: KeyVerdict[] = [];
     const facts = new Map<string, ScannerFacts>();
-    for (const r of this.db.prepare('SELECT * FROM scans WHERE day = ? ORDER BY window, src_key, protocol, dst_port').all(day)) {
+    for (const r of this.db.prepare<Row>('SELECT * FROM scans WHERE day = ? ORDER BY window, src_key, protocol, dst_port').all(day)) {
       const key = String(r.src_key);
       scans.push({
         window: Number(r.window), srcWords: [0, 1, 2, 3].map((k) => parseInt(key.slice(1 + 8 * k, 9 + 8 * k), 16)), src: String(r.src),
@@ -565,25 +516,25 @@ export class SqliteVerdictStore implements VerdictStore {
       }
     }
     const endpointDays = this.db
-      .prepare('SELECT cloud, account, endpoint, scanners, ports FROM endpoint_days WHERE day = ? ORDER BY cloud, account, endpoint')
+      .prepare<Row>('SELECT cloud, account, endpoint, scanners, ports FROM endpoint_days WHERE day = ? ORDER BY cloud, account, endpoint')
       .all(day)
       .map((r) => ({ day, cloud: String(r.cloud), account: String(r.account), endpoint: String(r.endpoint), scanners: Number(r.scanners), ports: JSON.parse(String(r.ports)) as number[] }));
     const { start, end } = dayBounds(day);
     const files = this.db
-      .prepare('SELECT fingerprint, stored, size, records, error FROM files WHERE min_start < ? AND max_end >= ? ORDER BY seq, name')
+      .prepare<Row>('SELECT fingerprint, stored, size, records, error FROM files WHERE min_start < ? AND max_end >= ? ORDER BY seq, name')
       .all(end, start)
       .map((r) => ({ fingerprint: String(r.fingerprint), stored: String(r.stored), size: Number(r.size), records: Number(r.records), error: (r.error as string | null) ?? null }));
     return { scans, endpointDays, files, facts };
   }
 
   markDayInHistory(day: string, seq: number): void {
-    this.db.prepare('INSERT OR REPLACE INTO history_days VALUES (?, ?)').run(day, seq);
+    this.db.prepare<Row>('INSERT OR REPLACE INTO history_days VALUES (?, ?)').run(day, seq);
   }
 
   /** Endpoint-day ports already stored for these days (the worm signature of later alerts). */
   endpointPorts(days: string[]): EndpointDay[] {
     const out: EndpointDay[] = [];
-    const q = this.db.prepare('SELECT day, cloud, account, endpoint, scanners, ports FROM endpoint_days WHERE day = ?');
+    const q = this.db.prepare<Row>('SELECT day, cloud, account, endpoint, scanners, ports FROM endpoint_days WHERE day = ?');
     for (const day of days) {
       for (const r of q.all(day)) {
         out.push({ day, cloud: String(r.cloud), account: String(r.account), endpoint: String(r.endpoint), scanners: Number(r.scanners), ports: JSON.parse(String(r.ports)) as number[] });
@@ -595,9 +546,9 @@ export class SqliteVerdictStore implements VerdictStore {
   /** Everything, for tests and exports: scans in detection.md §7 order, endpoint-days, alerts. */
   dump(): { scans: Record<string, unknown>[]; endpointDays: Record<string, unknown>[]; alerts: Record<string, unknown>[] } {
     return {
-      scans: this.db.prepare('SELECT * FROM scans ORDER BY window, src_key, protocol, dst_port').all(),
-      endpointDays: this.db.prepare('SELECT * FROM endpoint_days ORDER BY day, cloud, account, endpoint').all(),
-      alerts: this.db.prepare('SELECT record FROM alerts ORDER BY akey').all(),
+      scans: this.db.prepare<Row>('SELECT * FROM scans ORDER BY window, src_key, protocol, dst_port').all(),
+      endpointDays: this.db.prepare<Row>('SELECT * FROM endpoint_days ORDER BY day, cloud, account, endpoint').all(),
+      alerts: this.db.prepare<Row>('SELECT record FROM alerts ORDER BY akey').all(),
     };
   }
 

@@ -16,8 +16,8 @@
  */
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { openDatabase, type Database } from './sqlite.js';
-import { migrate } from './schema.js';
+import { migrate, openDatabase, type Database } from './sqlite.js';
+import { HISTORY_SCHEMA } from './schema.js';
 import type { RunRows } from './rows.js';
 
 export const DB_FILE = 'flowsieve-history.sqlite';
@@ -177,7 +177,7 @@ export class HistoryStore {
     try {
       db.pragma('journal_mode = WAL');
       db.pragma('synchronous = NORMAL'); // with WAL: durable at checkpoints, never corrupt
-      migrate(db);
+      migrate(db, HISTORY_SCHEMA);
     } catch (err) {
       db.close();
       throw new Error(`history database ${path}: ${(err as Error).message}`);
@@ -188,7 +188,7 @@ export class HistoryStore {
   /** A store in memory (the report uses one to query a run's scans.ndjson like a history). */
   static inMemory(): HistoryStore {
     const db = openDatabase(':memory:');
-    migrate(db);
+    migrate(db, HISTORY_SCHEMA);
     return new HistoryStore(db, ':memory:', ':memory:');
   }
 

@@ -18,7 +18,7 @@
  * times are Unix seconds. A run's rows are deleted through its day range (runs.first_day ..
  * last_day), so no foreign-key index on run_id is needed.
  */
-import type { Database } from './sqlite.js';
+import type { Database, Schema } from './sqlite.js';
 
 export const SCHEMA_VERSION = 1;
 
@@ -105,17 +105,10 @@ export const MIGRATIONS: ReadonlyArray<(db: Database) => void> = [
     `),
 ];
 
-/** Bring the database to SCHEMA_VERSION (one transaction); returns the version found. */
-export function migrate(db: Database): number {
-  const found = Number(db.pragma('user_version', { simple: true }));
-  if (found > SCHEMA_VERSION) {
-    throw new Error(`history database ${db.name} has schema version ${found}; this flowsieve knows up to ${SCHEMA_VERSION} (upgrade flowsieve)`);
-  }
-  if (found === SCHEMA_VERSION) return found;
-  db.transaction(() => {
-    for (let v = found; v < SCHEMA_VERSION; v++) MIGRATIONS[v]!(db);
-    db.prepare(`INSERT OR REPLACE INTO meta(key, value) VALUES ('schema_version', ?)`).run(String(SCHEMA_VERSION));
-    db.pragma(`user_version = ${SCHEMA_VERSION}`);
-  }).immediate();
-  return found;
-}
+/** The history's schema, brought up to date by migrate() (sqlite.ts) when a store opens. */
+export const HISTORY_SCHEMA: Schema = {
+  what: 'history database',
+  migrations: MIGRATIONS,
+  // the version is also readable as data (meta.schema_version), for tools that read the file
+  stamp: (db, version) => db.prepare(`INSERT OR REPLACE INTO meta(key, value) VALUES ('schema_version', ?)`).run(String(version)),
+};

@@ -36,3 +36,39 @@ export function openDatabase(path: string, opts: { readonly?: boolean; fileMustE
   ctor ??= require('better-sqlite3') as Ctor;
   return new ctor(path, opts);
 }
+
+/**
+ * A database schema and the steps that build it: migrations[i] takes a database from
+ * version i to i + 1 (the version is SQLite's `user_version`). Every SQLite database of
+ * flowsieve (the history, the sidecar's state) is brought up to date by `migrate`.
+ */
+export interface Schema {
+  /** what the database is, for messages ("history database") */
+  what: string;
+  migrations: ReadonlyArray<(db: Database) => void>;
+  /** run in the migrating transaction, after the migrations, with the new version */
+  stamp?: (db: Database, version: number) => void;
+}
+
+/** The version a schema's migrations lead to. */
+export const schemaVersion = (s: Schema): number => s.migrations.length;
+
+/**
+ * Bring the database to the schema's version in one immediate transaction; returns the
+ * version found. A database from a newer flowsieve (a higher version) is refused rather
+ * than misread.
+ */
+export function migrate(db: Database, schema: Schema): number {
+  const target = schemaVersion(schema);
+  const found = Number(db.pragma('user_version', { simple: true }));
+  if (found > target) {
+    throw new Error(`${schema.what} ${db.name} has schema version ${found}; this flowsieve knows up to ${target} (upgrade flowsieve)`);
+  }
+  if (found === target) return found;
+  db.transaction(() => {
+    for (let v = found; v < target; v++) schema.migrations[v]!(db);
+    schema.stamp?.(db, target);
+    db.pragma(`user_version = ${target}`);
+  }).immediate();
+  return found;
+}

@@ -84,7 +84,8 @@ export function readBytes(buf: Uint8Array, opts: ReadOptions = {}): ReadResult {
       const block = opts.block ?? buf.length;
       for (let s = 0; s < buf.length; s += block) feeder.push(buf.subarray(s, Math.min(buf.length, s + block)));
       feeder.end(false);
-    } else reader.parseDocument(buf, ctx);
+    } else if (reader.kind === 'document') reader.parseDocument(buf, ctx);
+    else throw new Error(`${format} is read by the shard workers, not by a parser`);
   }
   return { format, counters: { ...sink.counters }, rejects: sink.rejects, flows, gap: accountingGap(sink.counters) };
 }

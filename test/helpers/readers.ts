@@ -80,8 +80,10 @@ export function parseWith(format: string, input: Uint8Array | string, o: ParseOp
     feeder.push(bytes.subarray(at));
     feeder.end(false);
     feederLines = feeder.line - 1;
-  } else {
+  } else if (reader.kind === 'document') {
     reader.parseDocument(bytes, ctx);
+  } else {
+    throw new Error(`${reader.name} is read by the shard workers, not by a parser`);
   }
   return { counters: { ...sink.counters }, records, rejects: sink.rejects, feederLines, gap: accountingGap(sink.counters) };
 }

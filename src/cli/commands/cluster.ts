@@ -32,7 +32,7 @@ const submitSpec: CommandSpec = {
     ...CONNECT,
     { name: 'partitions', type: 'number', help: 'partitions of the scan keys (source-address hash): detect steps', default: 8 },
     { name: 'run', type: 'string', help: 'run name (default: a hash of the inputs and options, so a resubmission names the same run)', value: 'ID' },
-    { name: 'group-bytes', type: 'number', help: 'input bytes per convert step', default: 1 << 30 },
+    { name: 'group-bytes', type: 'size', help: 'input bytes per convert step', default: 1 << 30 },
     {
       name: 'stage',
       type: 'string',

@@ -11,7 +11,7 @@ import { planInputs } from '../../input/plan.js';
 /** The detection options that shape what is read (not thresholds or windows, which apply at detect). */
 const READ_OPTIONS = new Set([
   'workers', 'format', 'region', 'account', 'aws-fields', 'region-map', 'cloud', 'partition', 'batch-size', 'chunk-size',
-  'max-line-bytes', 'max-decompressed-bytes',
+  'max-line-bytes', 'max-decompressed-bytes', 'max-future',
 ]);
 
 export const spec: CommandSpec = {

@@ -2,15 +2,18 @@
 import type { CommandSpec, Parsed } from '../../app/args.js';
 import { UsageError } from '../../app/args.js';
 import { DETECTION_OPTIONS, detectOptionsFrom } from '../../app/settings.js';
-import { detect } from '../../engine/run.js';
+import { closeAllEngines, detect } from '../../engine/run.js';
 import type { DetectResult } from '../../engine/types.js';
 import { progressReporter } from '../progress.js';
 import { humanSummary } from '../../output/summary.js';
 import { writeFileAtomic } from '../../output/files.js';
 import { ANALYSIS_OPTIONS, analysisPlan, humanAnalysis, runAnalysis } from '../../app/analysis.js';
 import { historyOptions, openHistory, recordHistory, runSettings, writeResults } from '../../app/results.js';
+import { OutputDirError, prepareOutputDir } from '../../output/writable.js';
 import { encodePartial, partialName, toPartial } from '../../cluster/partial.js';
 import type { DetectOptions } from '../../engine/types.js';
+import { findingFormats, writeFindings } from '../../app/write-findings.js';
+import type { FindingFormat } from '../../output/findings.js';
 
 export const spec: CommandSpec = {
   name: 'detect',
@@ -26,6 +29,7 @@ export const spec: CommandSpec = {
     },
     { name: 'near-misses', type: 'boolean', help: 'also write keys with enough endpoints that failed a condition' },
     { name: 'quiet', type: 'boolean', help: 'no summary or progress on stderr' },
+    { name: 'findings', type: 'list', help: "also write the scans and alerts as findings: 'ocsf' (OCSF Detection Finding), 'ecs' (Elastic ECS)", value: 'FORMAT' },
     { name: 'state', type: 'string', help: 'history folder: add this run\'s scanner days to its database (same input never counts twice)', value: 'DIR' },
     ...DETECTION_OPTIONS,
     ...ANALYSIS_OPTIONS,
@@ -39,18 +43,54 @@ export async function run(args: Parsed): Promise<number> {
   const opts = detectOptionsFrom(v, args.positionals);
   if (v.partials && !opts.partition) throw new UsageError('--partials needs --partition p/P');
   if (v.partials && v.state) throw new UsageError('--state records whole runs: give it to flowsieve merge, not to one partition');
+  // before any input is read: a bad --out must not cost the run
+  for (const [option, dir] of [['--out', v.out], ['--partials', v.partials]] as const) {
+    if (dir === undefined) continue;
+    try {
+      prepareOutputDir(String(dir), option);
+    } catch (err) {
+      if (err instanceof OutputDirError) throw new UsageError(err.message);
+      throw err;
+    }
+  }
   const quiet = Boolean(v.quiet);
+  let findings: FindingFormat[];
+  try {
+    findings = findingFormats(v.findings as string[] | undefined);
+  } catch (err) {
+    throw new UsageError(`--findings: ${(err as Error).message}`);
+  }
+  if (findings.length && !v.out) throw new UsageError('--findings needs --out DIR');
   const plan = analysisPlan(v); // opens the IP databases now: a bad path fails before detection
   const history = openHistory(v.state); // before detection: a bad --state fails fast
   const progress = progressReporter('detect', quiet);
   opts.onProgress = progress?.onProgress;
-  const result = await detect(opts);
+  // stopped by a signal: no spill files are left behind (a killed run's are removed by the next)
+  let signalled = false;
+  const onSignal = (signal: NodeJS.Signals) => {
+    signalled = true;
+    const code = signal === 'SIGINT' ? 130 : 143;
+    setTimeout(() => process.exit(code), 5000).unref(); // threads that do not stop
+    void closeAllEngines().finally(() => process.exit(code));
+  };
+  process.once('SIGTERM', onSignal);
+  process.once('SIGINT', onSignal);
+  let result: DetectResult;
+  try {
+    result = await detect(opts);
+  } catch (err) {
+    if (signalled) await new Promise(() => {}); // the threads were stopped by the signal: its handler exits
+    throw err;
+  }
+  process.off('SIGTERM', onSignal);
+  process.off('SIGINT', onSignal);
   progress?.done();
   const settings = runSettings(opts, args.positionals);
   if (v.out) {
     // statistics and enrichment need the whole run: a partition's come from flowsieve merge
     const analysis = await runAnalysis(result, opts.windowSeconds, plan);
     writeResults(String(v.out), result, opts.windowSeconds, { ...settings, analysis: plan.settings }, opts.nearMisses, analysis);
+    if (findings.length) writeFindings(String(v.out), findings, result, opts.windowSeconds, analysis.enrichment?.facts);
     if (!quiet) process.stderr.write(humanSummary(result, String(v.out)) + '\n' + humanAnalysis(analysis) + '\n');
   }
   if (v.partials) {

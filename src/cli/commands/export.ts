@@ -6,6 +6,8 @@ import { actorScanners, dayScanners, persistentScanners, type ScannerList } from
 import { writeList } from '../../store/output.js';
 import { writeFileAtomic } from '../../output/files.js';
 import { openPeriod } from './history.js';
+import { EXPORT_FORMATS, exportFormats, writeListFormats, type ExportFormat } from '../../app/export-formats.js';
+import { DEFAULT_EXPIRY } from '../../output/blocklists.js';
 
 export const spec: CommandSpec = {
   name: 'export',
@@ -19,6 +21,9 @@ export const spec: CommandSpec = {
     { name: 'min-days', type: 'number', help: 'persistent = seen on at least N days (default: every day of the period with data)', value: 'N' },
     { name: 'day', type: 'string', help: 'the day of the one-day list (default: the last day of the period with data)', value: 'DAY' },
     { name: 'actor', type: 'string', help: 'only this known actor\'s list (default: one list per actor in the history)', value: 'NAME' },
+    { name: 'format', type: 'list', help: `what to write per list: ${EXPORT_FORMATS.join(', ')} (comma separated; default lists)`, value: 'FORMATS' },
+    { name: 'block-ttl-days', type: 'number', help: 'block lists: an IP stays listed this many days per day it was seen, after its last sighting', default: DEFAULT_EXPIRY.ttlDays },
+    { name: 'block-max-days', type: 'number', help: 'block lists: at most this many days after its last sighting', default: DEFAULT_EXPIRY.maxDays },
   ],
 };
 
@@ -34,6 +39,15 @@ export async function run(args: Parsed): Promise<number> {
   } catch (err) {
     throw new UsageError((err as Error).message);
   }
+  let formats: ExportFormat[];
+  try {
+    formats = exportFormats(v.format as string[] | undefined);
+  } catch (err) {
+    throw new UsageError(`--format: ${(err as Error).message}`);
+  }
+  const ttlDays = Number(v['block-ttl-days'] ?? DEFAULT_EXPIRY.ttlDays);
+  const maxDays = Number(v['block-max-days'] ?? DEFAULT_EXPIRY.maxDays);
+  if (!(ttlDays > 0 && maxDays > 0)) throw new UsageError('--block-ttl-days and --block-max-days must be above 0');
   const out = String(v.out);
   const { store, period } = openPeriod(v);
   try {
@@ -50,7 +64,12 @@ export async function run(args: Parsed): Promise<number> {
     const listDay = day ?? period.days[period.days.length - 1];
     if (listDay) lists.push(dayScanners(store, listDay));
     for (const a of actor !== undefined ? [actor] : known.map((k) => k.actor)) lists.push(actorScanners(store, period, a));
-    const manifest = lists.map((l) => ({ list: l.list, title: l.title, criteria: l.criteria, count: l.scanners.length, files: writeList(out, l) }));
+    // block lists expire from the end of the period (its last day's end), not from the time the command runs
+    const asOf = period.to ? Date.parse(`${period.to}T00:00:00Z`) / 1000 + 86400 : 0;
+    const manifest = lists.map((l) => ({
+      list: l.list, title: l.title, criteria: l.criteria, count: l.scanners.length,
+      files: [...(formats.includes('lists') ? writeList(out, l) : []), ...writeListFormats(out, l, formats, { ttlDays, maxDays, asOf })],
+    }));
     writeFileAtomic(`${out}/export.json`, JSON.stringify({ period: { from: period.from, to: period.to, days_with_data: period.days.length }, lists: manifest }, null, 2) + '\n');
     process.stdout.write(
       [

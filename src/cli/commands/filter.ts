@@ -20,7 +20,7 @@ export const spec: CommandSpec = {
     { name: 'window', type: 'string', help: "window length of the detect run (default: from the run's summary.json)", value: 'DURATION' },
     { name: 'format', type: 'string', help: 'force the input format instead of sniffing it', value: 'NAME' },
     { name: 'aws-fields', type: 'string', help: 'AWS field list for files without a header line', value: 'FIELDS' },
-    { name: 'max-line-bytes', type: 'number', help: 'a longer line stops the file (it could not be written back)', default: 16 << 20 },
+    { name: 'max-line-bytes', type: 'size', help: 'a longer line stops the file (it could not be written back)', default: 16 << 20 },
     { name: 'jobs', type: 'number', help: 'files filtered at once', default: 4 },
     { name: 'gzip-level', type: 'number', help: 'gzip level of outputs of gzip inputs (1 fastest .. 9 smallest)', default: 6 },
     { name: 'report', type: 'string', help: 'also write the per-file counts as JSON to this file (stderr has only the totals and the files with problems)', value: 'FILE' },

@@ -1,6 +1,7 @@
 /** flowsieve merge: combine the partitions' partial results into the outputs a single detect writes. */
 import type { CommandSpec, Parsed } from '../../app/args.js';
 import { UsageError } from '../../app/args.js';
+import { OutputDirError, prepareOutputDir } from '../../output/writable.js';
 import { mergePartials, PartialError, readPartials } from '../../cluster/partial.js';
 import { humanSummary } from '../../output/summary.js';
 import { historyOptions, openHistory, recordHistory, writeResults } from '../../app/results.js';
@@ -23,6 +24,12 @@ export async function run(args: Parsed): Promise<number> {
   if (args.positionals.length === 0) throw new UsageError('merge needs the partial results (files, or folders holding them)');
   if (!v.out) throw new UsageError('merge needs --out DIR');
   const out = String(v.out);
+  try {
+    prepareOutputDir(out, '--out'); // before the partials are read
+  } catch (err) {
+    if (err instanceof OutputDirError) throw new UsageError(err.message);
+    throw err;
+  }
   const plan = analysisPlan(v); // statistics and enrichment are of the whole run: made here, not in the partitions
   const history = openHistory(v.state);
   let merged;

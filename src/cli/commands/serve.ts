@@ -8,30 +8,37 @@ import { join, resolve, sep } from 'node:path';
 import type { CommandSpec, Parsed } from '../../app/args.js';
 import { UsageError } from '../../app/args.js';
 import { DETECTION_OPTIONS, detectOptionsFrom } from '../../app/settings.js';
+import { ANALYSIS_OPTIONS, analysisPlan } from '../../app/analysis.js';
+import type { ScannerEnricher } from '../../serve/sidecar.js';
 import { parseDuration } from '../../detect/rules.js';
 import { Sidecar, StartError } from '../../serve/sidecar.js';
+import { CheckpointWriteError } from '../../serve/checkpoint.js';
+import { removeAllSpills } from '../../engine/run.js';
 import { ApiServer, isLoopback, parseListen } from '../../serve/http.js';
 import { dayStart } from '../../serve/windows.js';
 
 export const spec: CommandSpec = {
   name: 'serve',
   summary: 'run beside a log pipeline: process files as they land, serve verdicts over HTTP',
-  usage: 'flowsieve serve --spool DIR --state DIR [--listen 127.0.0.1:9310] [--window 6h] [--lateness 30m] [options]',
+  usage: 'flowsieve serve --spool DIR --state DIR [--listen 127.0.0.1:9310] [--window 6h] [--lateness DURATION] [options]',
   options: [
     { name: 'spool', type: 'string', help: 'folder the shipper writes flow-log files into', value: 'DIR' },
     { name: 'state', type: 'string', help: 'folder for the checkpoint, the state database and scans.ndjson', value: 'DIR' },
     { name: 'listen', type: 'string', help: 'HTTP address (non-loopback needs --token-file)', default: '127.0.0.1:9310', value: 'HOST:PORT' },
-    { name: 'lateness', type: 'string', help: 'how late records may come: a window is final once the newest flow time passes its end by this', default: '30m', value: 'DURATION' },
+    { name: 'lateness', type: 'string', help: "how late records may come: a window is final once every active stream's newest flow time passes its end by this (default per cloud: aws 1h, azure 2h, gcp 1h, other 30m)", value: 'DURATION' },
+    { name: 'idle-stream', type: 'string', help: 'a stream (account and region, spool folder) with no file for this long stops holding the watermark', default: '1h', value: 'DURATION' },
     { name: 'settle', type: 'string', help: 'a file is complete once unchanged this long (0 when files are renamed in)', default: '10s', value: 'DURATION' },
     { name: 'poll', type: 'string', help: 'how often to look at the spool (it is also watched)', default: '2s', value: 'DURATION' },
     { name: 'done-dir', type: 'string', help: 'where processed files go (default <spool>/.done)', value: 'DIR' },
     { name: 'keep', type: 'boolean', help: 'leave processed files in the spool (the ledger remembers them)' },
     { name: 'batch-files', type: 'number', help: 'at most this many files per batch', default: 256 },
-    { name: 'batch-bytes', type: 'number', help: 'at most this many bytes per batch (one larger file is taken alone)', default: 256 * 1024 * 1024 },
+    { name: 'batch-bytes', type: 'size', help: 'at most this many bytes per batch (one larger file is taken alone)', default: 256 * 1024 * 1024 },
     { name: 'token-file', type: 'string', help: 'file holding the bearer token the API requires', value: 'FILE' },
     { name: 'reprocess', type: 'list', help: 'rebuild these finalised UTC days from their files at start (comma separated)', value: 'YYYY-MM-DD' },
     { name: 'quiet', type: 'boolean', help: 'log only problems' },
     ...DETECTION_OPTIONS,
+    // the same enrichment as detect: countries, networks and known scanners in scans.ndjson and the API
+    ...ANALYSIS_OPTIONS.filter((o) => o.name !== 'top'),
   ],
 };
 
@@ -75,6 +82,13 @@ export async function run(args: Parsed): Promise<number> {
   const reprocess = ((v.reprocess as string[] | undefined) ?? []).map((d) => d.trim()).filter(Boolean);
   for (const d of reprocess) if (!Number.isFinite(dayStart(d))) throw new UsageError(`--reprocess: '${d}' is not a day (YYYY-MM-DD)`);
   const detect = detectOptionsFrom(v, []);
+  const { enricher } = analysisPlan(v);
+  const enrich: ScannerEnricher | undefined = enricher
+    ? async (ips) => {
+        const e = await enricher.enrich(ips);
+        return new Map([...e.facts].map(([ip, f]) => [ip, { country: f.country, asn: f.asn, as_org: f.as_org, actor: f.actor }]));
+      }
+    : undefined;
   const batchFiles = Number(v['batch-files']);
   const batchBytes = Number(v['batch-bytes']);
   if (!(batchFiles >= 1)) throw new UsageError('--batch-files must be at least 1');
@@ -93,13 +107,15 @@ export async function run(args: Parsed): Promise<number> {
     doneDir: v.keep ? null : String(v['done-dir'] ?? join(spool, '.done')),
     settleMs: durationMs(String(v.settle), 'settle'),
     pollMs: Math.max(10, durationMs(String(v.poll), 'poll')),
-    latenessSeconds: durationMs(String(v.lateness), 'lateness') / 1000,
+    latenessSeconds: v.lateness === undefined ? null : durationMs(String(v.lateness), 'lateness') / 1000,
+    idleSeconds: durationMs(String(v['idle-stream']), 'idle-stream') / 1000,
     batchFiles,
     batchBytes,
     reprocess,
+    enricher: enrich,
     log: quiet ? (line) => /cannot|error|late|resuming|gone/.test(line) && log(line) : log,
   });
-  const api = new ApiServer({ ...listen, token, sidecar, log, enrichment: false });
+  const api = new ApiServer({ ...listen, token, sidecar, log, enrichment: enrich !== undefined });
   let bound: { host: string; port: number };
   try {
     bound = await api.listen();
@@ -114,6 +130,7 @@ export async function run(args: Parsed): Promise<number> {
   const stop = (signal: string) => {
     if (stopping) {
       log(`${signal} again: exiting now (the last checkpoint stands)`);
+      removeAllSpills();
       process.exit(130);
     }
     log(`${signal}: finishing the current batch, then stopping`);
@@ -137,6 +154,7 @@ export async function run(args: Parsed): Promise<number> {
   } catch (err) {
     const usage = err instanceof StartError || err instanceof UsageError;
     if (usage) process.stderr.write(`flowsieve serve: ${(err as Error).message}\n`);
+    else if (err instanceof CheckpointWriteError) log(`failed: ${err.message}`); // a full disk: the message says it all
     else log(`failed: ${(err as Error).stack ?? err}`);
     // crash-only from here: the last checkpoint stands and a restart resumes from it
     setTimeout(() => process.exit(usage ? 1 : 3), 5000).unref();
