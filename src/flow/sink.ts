@@ -306,21 +306,23 @@ export class FlowSink {
         return true;
       }
     }
+    // private to private (internal scanning): counted as internal here, before the partition
+    // and lateness checks, so every partition of a run counts the same (flowsieve merge checks
+    // that the partitions agree on every counter but the partitioned ones)
+    const internal = !srcPublic && !dstPublic;
+    if (internal) c.internal++;
     const h = hashAddress(r.src, 0);
     const p = this.opts.partition;
     if (p && partitionOf(h, p.count) !== p.index) {
-      c.otherPartition++;
+      if (!internal) c.otherPartition++;
       return true;
     }
     if (r.start < this.lateBefore) {
-      this.countLate();
+      if (!internal) this.countLate();
       return true;
     }
     if (feed & Feed.inbound) c.inbound++;
-    if (feed & Feed.outbound) {
-      if (dstPublic) c.outbound++;
-      else c.internal++;
-    }
+    if (feed & Feed.outbound && dstPublic) c.outbound++;
     this.append(shardOf(h, this.opts.shards), feed);
     return true;
   }
