@@ -56,7 +56,10 @@ fi
 
 copy=$(mktemp -d "${TMPDIR:-/tmp}/flowsieve-node$version-XXXXXX")
 trap 'rm -rf "$copy"' EXIT
-for entry in * .ci; do cp -al "$entry" "$copy/"; done
+# hard links for everything but dist/ (a real copy: a rebuild of the checkout during the run must not change it)
+for entry in * .ci; do if [ "$entry" = dist ]; then cp -a "$entry" "$copy/"; else cp -al "$entry" "$copy/"; fi; done
+# the fixtures beside the checkout (test/helpers read ../shared/fixtures or FLOWSIEVE_FIXTURES)
+[ -d ../shared/fixtures ] && export FLOWSIEVE_FIXTURES=${FLOWSIEVE_FIXTURES:-$(cd ../shared/fixtures && pwd)}
 # unlink the hard-linked build folder before replacing it: the checkout's own addon stays as it is
 rm -rf "$copy/node_modules/better-sqlite3/build"
 mkdir -p "$copy/node_modules/better-sqlite3/build/Release"

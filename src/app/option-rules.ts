@@ -8,6 +8,7 @@
  */
 import { statSync } from 'node:fs';
 import { FINDING_FORMATS } from '../output/findings.js';
+import { EXPORT_FORMATS } from './export-formats.js';
 import { UsageError, type CommandSpec, type OptionSpec, type Parsed, type Source } from './args.js';
 import { checkWindow, parseDuration, PROFILES } from '../detect/rules.js';
 import { supportedFormats } from '../formats/registry.js';
@@ -90,7 +91,7 @@ export const OPTION_RULES: Readonly<Record<string, Rule>> = {
   'chunk-size': int(1 << 16, 1 << 30),
   'max-line-bytes': int(1, 1 << 30),
   'max-decompressed-bytes': int(1, MAX),
-  'max-memory': int(1 << 20, MAX),
+  'max-memory': int(1, MAX),
   'no-spill': FLAG,
   'spill-dir': DIR,
   // analysis (detect, merge, cluster submit)
@@ -148,10 +149,11 @@ export const OPTION_RULES: Readonly<Record<string, Rule>> = {
   'block-max-days': int(1, 100000),
   findings: choice(() => FINDING_FORMATS),
   actor: TEXT,
+  'export:format': choice(() => EXPORT_FORMATS),
   'report:format': choice(() => ['html', 'md']),
   title: TEXT,
   // cluster
-  redis: URL_OF(['redis', 'rediss']),
+  redis: TEXT, // the cluster command checks the URL and says what it needs
   store: TEXT,
   's3-endpoint': URL_OF(['http', 'https']),
   queue: check('letters, digits, - and _', (t) => /^[A-Za-z0-9_-]{1,64}$/.test(t)),

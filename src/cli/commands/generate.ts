@@ -1,6 +1,7 @@
 /** flowsieve generate: synthetic flow logs with planted scanners and their ground truth (see src/generate/). */
 import type { CommandSpec, Parsed } from '../../app/args.js';
 import { UsageError } from '../../app/args.js';
+import { progressInterval } from '../progress.js';
 import { checkWindow, parseDuration } from '../../detect/rules.js';
 import { ALL_CLOUDS, type CloudName } from '../../generate/plan.js';
 import { parseDay, isoSeconds } from '../../generate/clock.js';
@@ -62,7 +63,7 @@ export async function run(args: Parsed): Promise<number> {
     clouds: ALL_CLOUDS.filter((c) => clouds.includes(c)),
     windowSeconds,
     gzipLevel,
-    onProgress: !quiet && process.stderr.isTTY ? progressLine : undefined,
+    onProgress: quiet ? undefined : process.stderr.isTTY ? progressLine : everyFewSeconds(),
   });
   if (!quiet) {
     if (process.stderr.isTTY) process.stderr.write('\r\x1b[K');
@@ -82,4 +83,16 @@ export async function run(args: Parsed): Promise<number> {
 
 function progressLine(p: GenerateProgress): void {
   process.stderr.write(`\r\x1b[K hour ${p.hoursDone}/${p.hoursTotal}, ${(p.records / 1e6).toFixed(2)} M records, ${p.elapsed.toFixed(1)} s`);
+}
+
+/** Off a terminal: a whole line every FLOWSIEVE_PROGRESS_SECONDS (10 by default; 0 for none). */
+function everyFewSeconds(): ((p: GenerateProgress) => void) | undefined {
+  const every = progressInterval() * 1000;
+  if (every === 0) return undefined;
+  let next = performance.now() + every;
+  return (p) => {
+    if (performance.now() < next) return;
+    next = performance.now() + every;
+    process.stderr.write(`flowsieve generate: progress: hour ${p.hoursDone}/${p.hoursTotal}, ${(p.records / 1e6).toFixed(2)} M records, ${p.elapsed.toFixed(1)} s\n`);
+  };
 }
