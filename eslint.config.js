@@ -9,7 +9,8 @@ const NODE_GLOBALS = Object.fromEntries(
 );
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'bench/wasm-spike/**', 'test-artifacts/**'] },
+  // what .gitignore leaves out (build output, scratch and benchmark data)
+  { ignores: ['dist/**', 'node_modules/**', 'test-artifacts/**', 'coverage/**', '.tmp/**', 'out/**', 'sample/**', 'bench/data/**', 'scratch/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -10,13 +10,14 @@
  * Rates are records/s over the same record count (the flow records of the data set), from
  * each engine's own timer (flowsieve: wall_seconds in summary.json, pools started and
  * results merged; DuckDB: instance creation to the last row), so process start-up is
- * left out of both. Prints a table and appends it to bench/RESULTS.md.
+ * left out of both. Prints a table and writes it to bench/out/ (ignored); --results also
+ * appends it to bench/HISTORY.md.
  *
  *   node dist/bench/compare.js --records 10000000 [--rounds 3] [--workers 1,2] [--input FILE.log]
- *                              [--data DIR] [--no-duckdb] [--no-write]
+ *                              [--data DIR] [--no-duckdb] [--results]
  */
 import { spawnSync } from 'node:child_process';
-import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { generateAws, gzipFile } from './gen-aws.js';
@@ -231,9 +232,13 @@ function report(r: Report): void {
   lines.push('');
   const text = lines.join('\n');
   process.stdout.write(text + '\n');
-  if (!flag('no-write')) {
-    const results = join(ROOT, 'bench/RESULTS.md');
-    if (!existsSync(results)) appendFileSync(results, '# Benchmark results\n\nEvery figure with its command, machine and date. Newest last.\n\n');
+  // run output goes to bench/out/ (ignored): `npm run bench` leaves the clone unmodified;
+  // --results appends the table to bench/HISTORY.md, to commit on purpose
+  const outDir = join(ROOT, 'bench/out');
+  mkdirSync(outDir, { recursive: true });
+  writeFileSync(join(outDir, `compare-${date.replace(/[ :]/g, '-')}.md`), text + '\n');
+  if (flag('results')) {
+    const results = join(ROOT, 'bench/HISTORY.md');
     appendFileSync(results, text + '\n');
     process.stderr.write(`appended to ${results}\n`);
   }

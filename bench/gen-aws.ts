@@ -38,7 +38,7 @@ export interface GenStats {
 }
 
 /** xorshift32: fast and deterministic. */
-class Rng {
+export class Rng {
   constructor(private s: number) {
     if (this.s === 0) this.s = 0x9e3779b9;
   }
@@ -58,13 +58,13 @@ class Rng {
   }
 }
 
-function mix(x: number): number {
+export function mix(x: number): number {
   x = Math.imul(x ^ (x >>> 16), 0x85ebca6b);
   x = Math.imul(x ^ (x >>> 13), 0xc2b2ae35);
   return (x ^ (x >>> 16)) >>> 0;
 }
 
-function v4(x: number): string {
+export function v4(x: number): string {
   return `${x >>> 24}.${(x >>> 16) & 255}.${(x >>> 8) & 255}.${x & 255}`;
 }
 
@@ -89,7 +89,7 @@ function endpoints(): Endpoint[] {
 }
 
 /** A public IPv4 address from an index (avoids every non-public range of detection.md §3). */
-function publicV4(i: number): number {
+export function publicV4(i: number): number {
   const x = mix(i + 0x1234567);
   const first = 11 + (x % 80); // 11..90: public /8s only (none of 0, 10, 100.64, 127, 169.254, 172.16, 192.168, ...)
   return ((first << 24) | (x & 0xffffff)) >>> 0;

@@ -18,7 +18,7 @@ import { DEFAULT_THRESHOLDS } from '../src/detect/rules.js';
 import { DEFAULT_OUTBOUND } from '../src/engine/outbound-table.js';
 import { hashAddress, partitionOf } from '../src/flow/hash.js';
 import { parseAddress } from '../src/net/address.js';
-import { encodePartial, mergePartials, readPartials, toPartial } from '../src/cluster/partial.js';
+import { encodePartial, mergePartials, readPartials, toPartial } from '../src/app/partial.js';
 import { writeResults, runSettings } from '../src/app/results.js';
 
 const T0 = 1700006400;

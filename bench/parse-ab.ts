@@ -1,7 +1,7 @@
 /**
  * Two builds' format readers in one process, timed in alternation (A B B A …) over the
  * same bytes, so the load of a shared machine falls on both alike: what a change to a
- * reader costs per record. Samples: goflow2 and nfdump lines (generated), and one file a
+ * reader costs per record. Samples: zeek, goflow2 and nfdump lines (generated), and one file a
  * format from the fixtures (FLOWSIEVE_FIXTURES, default ../shared/fixtures).
  *
  *   node dist/bench/parse-ab.js DIST_A DIST_B [--rounds 15] [--mb 2]
@@ -62,7 +62,16 @@ function generated(bytes: number): Array<{ format: string; name: string; buf: Ui
     );
     nf.push(`2023-11-14 22:13:${String(i % 60).padStart(2, '0')}.000,0.500,TCP,${src},${40000 + i},${dst},${[22, 23, 3389][i % 3]},1,60,1`);
   }
+  const zeek = [
+    '#separator \\x09', '#path\tconn',
+    '#fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tproto\tservice\tduration\torig_bytes\tresp_bytes\tconn_state\tlocal_orig\tlocal_resp\tmissed_bytes\thistory\torig_pkts\torig_ip_bytes\tresp_pkts\tresp_ip_bytes\ttunnel_parents',
+  ];
+  for (let i = 0; i < 1000; i++) {
+    const src = `45.${77 + (i >> 8)}.${i & 255}.${1 + (i % 250)}`;
+    zeek.push([(1709287200 + i).toFixed(6), 'CAbc1', src, 40000 + i, `10.9.${i % 7}.${i & 255}`, [22, 23, 3389][i % 3], 'tcp', '-', '-', '0', '0', 'S0', '-', '-', 0, 'S', '1', '44', '0', '0', '(empty)'].join('\t'));
+  }
   return [
+    { format: 'zeek', name: 'zeek conn.log TSV (generated)', buf: repeated(zeek, bytes) },
     { format: 'goflow2', name: 'goflow2 (generated)', buf: repeated(gf, bytes) },
     { format: 'nfdump-csv', name: 'nfdump-csv (generated)', buf: repeated(nf, bytes) },
   ];
@@ -88,7 +97,7 @@ function fixtures(b: Build, bytes: number, have: Set<string>): Array<{ format: s
     have.add(format);
     const text = buf.toString('utf8');
     const lines = text.trimEnd().split('\n');
-    const isLines = format === 'aws-text' || format === 'aws-json' || format === 'gcp' || format === 'goflow2' || format === 'nfdump-csv';
+    const isLines = ['aws-text', 'aws-json', 'gcp', 'goflow2', 'nfdump-csv', 'zeek'].includes(format);
     // a line file repeated without its header line after the first copy would change the sample: repeat whole
     out.push({ format, name: `${format} (${relative(root, f)})`, buf: isLines ? repeated(lines, bytes) : buf });
   }
@@ -115,7 +124,7 @@ async function main(): Promise<void> {
   const a = await load(distA);
   const b = await load(distB);
   const bytes = arg('mb', 2) << 20;
-  const samples = [...generated(bytes), ...fixtures(a, bytes, new Set(['goflow2', 'nfdump-csv']))];
+  const samples = [...generated(bytes), ...fixtures(a, bytes, new Set(['goflow2', 'nfdump-csv', 'zeek']))];
   const rounds = arg('rounds', 15);
   console.log(`parse A/B, ${new Date().toISOString().slice(0, 10)}, Node ${process.version}, ${rounds} rounds alternated, median ns/record`);
   console.log(`A = ${distA}, B = ${distB}\n`);

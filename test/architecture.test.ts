@@ -35,6 +35,25 @@ describe('the import graph of src/ and workers/', () => {
     expect(LAYERS.map((l) => l.name)).toContain('core');
     expect(layerViolations(graph, LAYERS)).toEqual([]);
   });
+
+  it('reaches the sidecar and the cluster from the command line only through their own commands', () => {
+    const entries = new Set(['src/cli/commands/serve.ts', 'src/cli/commands/cluster.ts']);
+    const reaching = [...graph]
+      .filter(([file]) => file.startsWith('src/cli/') && !entries.has(file))
+      .flatMap(([file, deps]) => deps.filter((d) => /^src\/(serve|cluster)\//.test(d)).map((d) => `${file} -> ${d}`));
+    expect(reaching).toEqual([]);
+  });
+
+  it('would fail on one import up, or one import that closes a circle', () => {
+    const up = new Map(graph);
+    up.set('src/flow/sink.ts', [...graph.get('src/flow/sink.ts')!, 'src/app/settings.ts']);
+    expect(layerViolations(up, LAYERS)).toEqual(['src/flow/sink.ts -> src/app/settings.ts: flow (flow) imports up into app (app)']);
+    const circle = new Map(graph);
+    circle.set('src/engine/types.ts', [...graph.get('src/engine/types.ts')!, 'src/engine/run.ts']); // run.ts imports types.ts
+    const found = importCircles(circle);
+    expect(found).toHaveLength(1);
+    expect(found[0]).toEqual(expect.arrayContaining(['src/engine/run.ts', 'src/engine/types.ts']));
+  });
 });
 
 describe('the checks fail on what they forbid', () => {

@@ -4,7 +4,7 @@ import { mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 
 import { join } from 'node:path';
 import { tempDir } from './helpers/tmp.js';
 import { comparable, folder, writeScaleOutInput } from './helpers/scaleout.js';
-import { decodePartial, mergePartials, toPartial } from '../dist/src/cluster/partial.js';
+import { decodePartial, mergePartials, toPartial } from '../dist/src/app/partial.js';
 import { detect, DEFAULT_RUN } from '../dist/src/engine/run.js';
 import { DEFAULT_THRESHOLDS } from '../dist/src/detect/rules.js';
 import { DEFAULT_OUTBOUND } from '../dist/src/engine/outbound-table.js';

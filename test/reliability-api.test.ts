@@ -81,3 +81,54 @@ describe('the API under abuse', () => {
     }
   }, 30_000);
 });
+
+describe('/v1/report under load', () => {
+  it('renders off the event loop: /healthz answers while heavy reports run; ranges are clamped to the data', async () => {
+    const dir = tempDir();
+    const spool = join(dir, 'spool');
+    mkdirSync(spool);
+    // a whole day of scanners, and a record the next day that closes it
+    writeV2(join(spool, 'a.log'), [
+      ...Array.from({ length: 40 }, (_, k) => scanner(`45.3.${k}.1`, 12, { start: T0 + k * 1800, dport: 22 + k })).flat(),
+      ...scanner('45.3.99.1', 1, { start: T0 + 86400 + 7200 }),
+    ]);
+    const logs: string[] = [];
+    const sc = sidecar(dir, logs);
+    await sc.start();
+    await sc.cycle();
+    expect(logs.join('\n')).toMatch(/history: recorded 2023-11-15/);
+    const api = new ApiServer({ host: '127.0.0.1', port: 0, token: null, sidecar: sc, log: () => {}, enrichment: false });
+    const { port } = await api.listen();
+    const base = `http://127.0.0.1:${port}`;
+    try {
+      const heavy = () => fetch(`${base}/v1/report?from=0001-01-01&to=9999-12-31`).then(async (r) => ({ status: r.status, body: await r.text() }));
+      let healthFailures = 0;
+      let stop = false;
+      const probe = (async () => {
+        let n = 0;
+        while (!stop) {
+          const t0 = Date.now();
+          const ok = await fetch(`${base}/healthz`).then((r) => r.ok, () => false);
+          if (!ok || Date.now() - t0 > 2000) healthFailures++; // a generous bound: it used to take 10 s
+          n++;
+          await new Promise((r) => setTimeout(r, 20));
+        }
+        return n;
+      })();
+      const results = await Promise.all([heavy(), heavy(), heavy(), fetch(`${base}/v1/report?from=2023-11-10&to=2023-11-20`).then((r) => r.text())]);
+      stop = true;
+      expect(await probe).toBeGreaterThan(0);
+      expect(healthFailures).toBe(0);
+      for (const r of results.slice(0, 3)) {
+        expect((r as any).status).toBe(200);
+        expect((r as any).body).toMatch(/<html/i);
+      }
+      // clamped to the one recorded day: the same page
+      expect(results[3]).toBe((results[0] as any).body);
+      expect((await fetch(`${base}/v1/report?from=2023-11-16&to=2023-11-15`)).status).toBe(400);
+    } finally {
+      await api.close();
+      await sc.stop();
+    }
+  }, 60_000);
+});

@@ -13,7 +13,7 @@ import { scanner, writeV2 } from './helpers/aws.js';
 import { runDetect } from './helpers/run.js';
 import { Sidecar } from '../dist/src/serve/sidecar.js';
 import { CHECKPOINT_FILE, readCheckpoint } from '../dist/src/serve/checkpoint.js';
-import { decodePartial, encodePartial, toPartial, PartialError } from '../dist/src/cluster/partial.js';
+import { decodePartial, encodePartial, toPartial, PartialError } from '../dist/src/app/partial.js';
 import { DEFAULT_RUN } from '../dist/src/engine/run.js';
 import { DEFAULT_THRESHOLDS } from '../dist/src/detect/rules.js';
 import { DEFAULT_OUTBOUND } from '../dist/src/engine/outbound-table.js';
@@ -121,7 +121,7 @@ describe('bit flips in a replay file', () => {
     const base = run(['detect', fsr, '--out', join(dir, 'base'), '--quiet']);
     expect(base.status).toBe(0);
     const want = readFileSync(join(dir, 'base', 'scans.ndjson'), 'utf8');
-    for (const bit of flips(good.length, SLOW ? 16 : 3)) {
+    for (const bit of flips(good.length, SLOW ? 16 : 2)) {
       const copy = join(dir, `f${bit}.fsr`);
       writeFileSync(copy, flipped(good, bit));
       const out = join(dir, `o${bit}`);

@@ -37,7 +37,7 @@ describe('serve: SIGKILL at random points, restart, same result as one detect', 
     const spool = join(dir, 'spool');
     const state = join(dir, 'state');
     mkdirSync(spool);
-    const args = ['--spool', spool, '--state', state, '--window', '1h', '--lateness', '30m', '--settle', '0', '--poll', '50ms', '--batch-files', '2', '--workers', '2'];
+    const args = ['--spool', spool, '--state', state, '--window', '1h', '--lateness', '30m', '--settle', '0', '--poll', '50ms', '--batch-files', '2', '--workers', '2', '--no-enrich'];
 
     // the shipper: one file every 60 ms, whatever happens to serve
     let fed = 0;

@@ -42,7 +42,7 @@ describe('serve: --max-memory with spills, window by window, across a restart', 
     mkdirSync(spill);
     const args = [
       '--spool', spool, '--state', state, '--window', '1h', '--lateness', '30m', '--settle', '0', '--poll', '50ms',
-      '--batch-files', '3', '--workers', '2', '--max-memory', '256K', '--spill-dir', spill,
+      '--batch-files', '3', '--workers', '2', '--max-memory', '256K', '--spill-dir', spill, '--no-enrich',
     ];
     const half = Math.floor(files.length / 2);
     let serve = await startServe(args);

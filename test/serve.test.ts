@@ -25,7 +25,7 @@ describe('serve: HTTP API, late records, reprocess', () => {
   const tokenFile = join(dir, 'token');
   const all = join(dir, 'all'); // every file, for the detect comparison
   let serve: ServeProcess;
-  const args = () => ['--spool', spool, '--state', state, '--window', '1h', '--settle', '0', '--poll', '50ms', '--workers', '2', '--token-file', tokenFile];
+  const args = () => ['--spool', spool, '--state', state, '--window', '1h', '--settle', '0', '--poll', '50ms', '--workers', '2', '--token-file', tokenFile, '--no-enrich'];
   const get = (path: string, token: string | null = TOKEN) => getJson(`${serve.url}${path}`, token);
   const files = [...streamFiles(streamFlows(6)), clockFile(T0 + 25 * 3600)];
   // records for hour 2, after it is final: a scanner that only the late records make

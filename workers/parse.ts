@@ -3,11 +3,12 @@
  * parse into typed-array columns, classify and shard each record by its source address,
  * and post full batches to the main thread, which routes them to their shard worker.
  */
-import { FlowSink } from '../src/flow/sink.js';
+import { FlowSink, addCounters, newCounters, type Reject, type SinkCounters } from '../src/flow/sink.js';
 import { batchTransferList, type FlowBatchData } from '../src/flow/batch.js';
 import { allReaders, readerFor } from '../src/formats/registry.js';
 import type { FormatName, ReaderContext } from '../src/formats/types.js';
-import { readGzipLines, readLineBytes, readLineRange, readWhole, InputError } from '../src/input/read.js';
+import { readGzipLines, readLineBytes, readLineRange, readWhole, HeadError, InputError } from '../src/input/read.js';
+import { headError } from '../src/input/plan.js';
 import type { ParseResult, ParseTask } from '../src/engine/tasks.js';
 import { statSync } from 'node:fs';
 import { BatchRing } from '../src/flow/batch-ring.js';
@@ -38,19 +39,60 @@ export default async function parseChunk(task: ParseTask): Promise<ParseResult> 
       task.port.postMessage({ shard, batch }, batchTransferList(batch));
     },
   );
-  const result: ParseResult = {
-    fileIndex: task.fileIndex,
-    chunkIndex: task.chunkIndex,
-    counters: sink.counters,
-    rejects: sink.rejects,
-    lines: 0,
-    bytesIn: 0,
-    bytesOut: 0,
-    batches: 0,
-    minStart: Infinity,
-    maxEnd: -Infinity,
-    lateByWindow: [],
+  if (task.mode === 'files') return parseFiles(task, sink);
+  const result = emptyResult(task.fileIndex, task.chunkIndex, sink.counters, sink.rejects);
+  await parseInto(task, sink, result);
+  sink.flushAll();
+  result.batches = sink.batchesPosted;
+  result.minStart = sink.minStart;
+  result.maxEnd = sink.maxEnd;
+  result.lateByWindow = [...sink.lateByWindow];
+  return result;
+}
+
+function emptyResult(fileIndex: number, chunkIndex: number, counters: SinkCounters, rejects: Reject[]): ParseResult {
+  return {
+    fileIndex, chunkIndex, counters, rejects, lines: 0, bytesIn: 0, bytesOut: 0, batches: 0,
+    minStart: Infinity, maxEnd: -Infinity, lateByWindow: [],
   };
+}
+
+/**
+ * Many small files in one task ('files' mode): one sink for all of them, so their records
+ * fill whole batches together, and each file's outcome (counters, rejects, time span,
+ * error) is cut from the sink's state at the file's end: the same per-file results as a
+ * task per file, for one message.
+ */
+async function parseFiles(task: ParseTask, sink: FlowSink): Promise<ParseResult> {
+  const results: ParseResult[] = [];
+  for (const f of task.files!) {
+    sink.minStart = Infinity;
+    sink.maxEnd = -Infinity;
+    sink.lateByWindow.clear();
+    sink.formatChange = null;
+    sink.lazy = null; // the next file's parser sets its own
+    sink.notAfter = f.notAfter || Infinity; // each file its own bound (its name may carry its time)
+    const lines = readerFor(f.format)?.kind === 'lines';
+    const one: ParseTask = { ...task, ...f, files: undefined, chunkIndex: 0, mode: !lines ? 'document' : f.gzip ? 'gzip' : 'range', start: 0, end: f.size };
+    const r = emptyResult(f.fileIndex, 0, newCounters(), []);
+    await parseInto(one, sink, r);
+    addCounters(r.counters, sink.counters);
+    for (const k of Object.keys(sink.counters) as (keyof SinkCounters)[]) sink.counters[k] = 0;
+    r.rejects = sink.rejects.splice(0);
+    r.minStart = sink.minStart;
+    r.maxEnd = sink.maxEnd;
+    r.lateByWindow = [...sink.lateByWindow];
+    results.push(r);
+  }
+  sink.flushAll();
+  const all = emptyResult(task.fileIndex, 0, newCounters(), []);
+  all.batches = sink.batchesPosted;
+  all.files = results;
+  return all;
+}
+
+/** Read and parse one file or chunk into the sink; what it read, and any error, into `result`. */
+async function parseInto(task: ParseTask, sink: FlowSink, result: ParseResult): Promise<void> {
   const reader = readerFor(task.format);
   try {
     if (!reader) throw new InputError(`format '${task.format}' is not supported`, 0);
@@ -73,7 +115,7 @@ export default async function parseChunk(task: ParseTask): Promise<ParseResult> 
       } else if (task.mode === 'bytes') {
         // stdin, or a piece of a large gzip file the main thread inflated (run.ts gzipPieces)
         result.lines = readLineBytes(task.bytes!, parser, task.maxLineBytes, task.start, task.streamError !== undefined);
-        result.bytesOut = task.bytes!.length;
+        result.bytesOut = task.end - task.start; // with the dropped rest of a line too long
         result.bytesIn = task.compressedBytes ?? result.bytesOut;
         if (task.streamError !== undefined) {
           // the stream stopped in the unterminated last line (then counted, as a truncated line), or just after the last line
@@ -81,9 +123,13 @@ export default async function parseChunk(task: ParseTask): Promise<ParseResult> 
           result.error = { message: task.streamError, offset: -1, line: partial ? result.lines : result.lines + 1 };
         }
       } else {
-        const r = await readGzipLines(task.path, parser, task.maxLineBytes, task.maxDecompressedBytes);
+        const checkHead = () => {
+          const planError = headError(task.path);
+          if (planError) throw new HeadError(planError);
+        };
+        const r = await readGzipLines(task.path, parser, task.maxLineBytes, task.maxDecompressedBytes, task.end, task.headUnchecked ? checkHead : undefined); // end: the planned size
         result.lines = r.lines;
-        result.bytesIn = statSync(task.path).size;
+        result.bytesIn = r.compressedBytes;
         result.bytesOut = r.decompressedBytes;
         if (r.error) result.error = { message: r.error.message, offset: r.error.offset };
       }
@@ -98,7 +144,8 @@ export default async function parseChunk(task: ParseTask): Promise<ParseResult> 
     }
   } catch (err) {
     const e = err as Error;
-    result.error = { message: e.message, offset: err instanceof InputError ? err.offset : -1 };
+    if (err instanceof HeadError) result.planError = e.message;
+    else result.error = { message: e.message, offset: err instanceof InputError ? err.offset : -1 };
   }
   // part of the file is in another format: those lines were rejected one by one, and the
   // file is also reported as not read in full (detection.md §6: a wrong format makes the run partial)
@@ -109,12 +156,6 @@ export default async function parseChunk(task: ParseTask): Promise<ParseResult> 
       offset: change.offset,
     };
   }
-  sink.flushAll();
-  result.batches = sink.batchesPosted;
-  result.minStart = sink.minStart;
-  result.maxEnd = sink.maxEnd;
-  result.lateByWindow = [...sink.lateByWindow];
-  return result;
 }
 
 /**

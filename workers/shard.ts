@@ -5,7 +5,8 @@
  * table (detection.md §4), both fed by the same pass over each batch.
  */
 import { decodeState, encodeState } from '../src/engine/codec.js';
-import { ScanTable, type ScanTableState } from '../src/engine/scan-table.js';
+import { ScanTable } from '../src/engine/scan-table.js';
+import type { ScanTableState } from '../src/engine/scan-layout.js';
 import { OutboundTable, type OutboundState } from '../src/engine/outbound-table.js';
 import type { FinalizeReply, ShardStats, ShardTask } from '../src/engine/tasks.js';
 import { isReplayTask, replayShardOp, type ReplayTable } from '../src/replay/shard-ops.js';

@@ -120,6 +120,8 @@ export const OPTION_RULES: Readonly<Record<string, Rule>> = {
   poll: DURATION,
   'done-dir': PATH,
   'idle-stream': DURATION,
+  webhook: URL_OF(['http', 'https']),
+  syslog: URL_OF(['udp', 'tcp']),
   keep: FLAG,
   'batch-files': int(1, 1e6),
   'batch-bytes': int(1, MAX),

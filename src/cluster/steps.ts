@@ -20,7 +20,7 @@ import { convertPartitioned } from '../replay/convert.js';
 import { detectOptionsFrom } from '../app/settings.js';
 import { runSettings, writeResults } from '../app/results.js';
 import { analysisPlan, runAnalysis } from '../app/analysis.js';
-import { decodePartial, encodePartial, mergePartials, toPartial } from './partial.js';
+import { decodePartial, encodePartial, mergePartials, toPartial } from '../app/partial.js';
 import {
   FILE_OPTIONS, groupManifestKey, groupName, groupsPrefix, loadPlan, outputPrefix, partialKey, partitionReplayKey, partitionReplayName,
   stagedKey, type PlannedFile, type RunPlan,

@@ -5,7 +5,7 @@
  * scanners that come from the user's own address space.
  */
 import type { OutboundFinding } from '../engine/outbound-table.js';
-import type { EndpointDay, KeyVerdict } from '../engine/scan-table.js';
+import type { EndpointDay, KeyVerdict } from '../engine/verdict.js';
 import { cidrContains, type Cidr } from '../net/cidr.js';
 import { compareAddress, parseAddress } from '../net/address.js';
 

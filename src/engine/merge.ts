@@ -1,5 +1,5 @@
 /** Merging the shards' (or partitions') partial results into one run's results. */
-import type { EndpointDay } from './scan-table.js';
+import type { EndpointDay } from './verdict.js';
 
 /**
  * Endpoint-days from several shards: scanner counts add (a source lives in one shard

@@ -17,7 +17,8 @@ import { CLOUD_NAMES, Feed } from '../flow/types.js';
 import { coefficientOfVariation } from '../detect/rules.js';
 import { formatAddress } from '../net/address.js';
 import { HomeNet } from '../net/home-net.js';
-import { LastKey, nextPow2, type ShardFilter } from './scan-table.js';
+import { LastKey } from './scan-ingest.js';
+import { nextPow2, type ShardFilter } from './scan-layout.js';
 
 const F_PACKETS = 1;
 const F_BYTES = 2;

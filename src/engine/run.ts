@@ -12,7 +12,7 @@ import { addCounters, newCounters } from '../flow/sink.js';
 import { mergeEndpointDays } from './merge.js';
 import { DEFAULT_OUTBOUND } from './outbound-table.js';
 import { buildAlerts } from '../detect/outbound.js';
-import type { BatchMessage, FinalizeReply, ParseResult, ParseTask, ShardStats, ShardTask } from './tasks.js';
+import type { BatchMessage, FinalizeReply, GroupFile, ParseResult, ParseTask, ShardStats, ShardTask } from './tasks.js';
 import { compareVerdicts } from './order.js';
 import { readerFor } from '../formats/registry.js';
 import { BATCH_BYTES_PER_RECORD, batchTransferList } from '../flow/batch.js';
@@ -97,7 +97,10 @@ export class Engine {
   async ingest(inputs: string[], onProgress?: (p: Progress) => void, options: IngestOptions = {}): Promise<IngestResult> {
     const t0 = performance.now();
     const opts = this.opts;
-    const files = planInputs(inputs, { format: opts.format, account: opts.account, region: opts.region, awsFields: opts.awsFields });
+    const files = planInputs(inputs, {
+      format: opts.format, account: opts.account, region: opts.region, awsFields: opts.awsFields,
+      quickHeadBelow: opts.gzipSplitBytes ?? SPLIT_GZIP_BYTES, // the gzip files a parse thread reads whole
+    });
     const chunkResults: ParseResult[][] = files.map(() => []);
     const bytesTotal = files.reduce((s, f) => s + (f.error ? 0 : Math.max(0, f.size)), 0);
     // about one distinct (key, endpoint) entry per 250 bytes of text (gzip counts ~5x, replay
@@ -111,7 +114,8 @@ export class Engine {
     const fileBytes = new Float64Array(files.length);
     const runJob = async (job: Job): Promise<void> => {
       const result = await this.parseJob(job);
-      chunkResults[job.file]![job.chunk] = result;
+      if (result.files) for (const r of result.files) chunkResults[r.fileIndex]![0] = r;
+      else chunkResults[job.file]![job.chunk] = result;
       bytesDone += result.bytesIn;
       records += result.counters.records;
       fileBytes[job.file]! += result.bytesIn;
@@ -176,6 +180,8 @@ export class Engine {
         lateByWindow: [],
         error: { message: `worker failed: ${(err as Error).message}`, offset: -1 },
       };
+      // a 'files' task failed as a whole: every file of it failed so
+      if (job.task.files) result.files = job.task.files.map((f) => ({ ...result, fileIndex: f.fileIndex, chunkIndex: 0 }));
     }
     expected = result.batches;
     if (received < expected) await allReceived;
@@ -389,6 +395,12 @@ function collectReports(files: InputFile[], chunkResults: ParseResult[][], maxRe
     let lineBase = 0;
     for (const r of chunkResults[i]!) {
       if (!r) continue;
+      if (r.planError) {
+        // planned from its first line, its head is damaged: reported as planning reports it
+        rep.error = r.planError;
+        rep.format = null;
+        continue;
+      }
       addCounters(rep.counters, r.counters);
       rep.minStart = Math.min(rep.minStart, r.minStart);
       rep.maxEnd = Math.max(rep.maxEnd, r.maxEnd);
@@ -437,13 +449,32 @@ function planJobs(files: InputFile[], opts: DetectOptions, shards: number, lateB
   };
   const now = opts.nowSeconds?.() ?? Date.now() / 1000;
   const maxFuture = opts.maxFutureSeconds ?? DEFAULT_MAX_FUTURE_SECONDS;
+  const whole = (f: InputFile): boolean => {
+    const lineFormat = readerFor(f.format!)?.kind === 'lines';
+    return lineFormat ? (f.gzip ? f.size <= (opts.gzipSplitBytes ?? SPLIT_GZIP_BYTES) : f.size <= opts.chunkBytes) : true;
+  };
+  const budget = groupBudget(files, shards, whole);
   return async function* () {
+    let group: GroupFile[] = [];
+    let groupBytes = 0;
     for (let i = 0; i < files.length; i++) {
       const f = files[i]!;
       if (f.error || !f.format || f.format === 'replay') continue; // replay files: src/replay/input.ts
+      const notAfter = notAfterFor(f.path, now, maxFuture);
+      if (f.path !== '-' && whole(f)) {
+        // a file read whole by one thread: with others, in one 'files' task
+        group.push({ fileIndex: i, path: f.path, display: f.display, format: f.format, gzip: f.gzip, size: f.size, account: f.account, region: f.region, awsFields: f.awsFields, headerLine: f.headerLine, headUnchecked: f.headUnchecked, notAfter });
+        groupBytes += weight(f);
+        if (groupBytes >= budget || group.length >= MAX_GROUP_FILES) {
+          yield groupJob(group, common);
+          group = [];
+          groupBytes = 0;
+        }
+        continue;
+      }
       const base = {
         ...common,
-        notAfter: notAfterFor(f.path, now, maxFuture),
+        notAfter,
         fileIndex: i,
         path: f.path,
         display: f.display,
@@ -453,33 +484,63 @@ function planJobs(files: InputFile[], opts: DetectOptions, shards: number, lateB
         region: f.region,
         awsFields: f.awsFields,
         headerLine: f.headerLine,
+        headUnchecked: f.headUnchecked,
       };
       if (f.path === '-') {
+        // each chunk spans the input up to the next one (a line too long was cut short in it)
         let chunk = 0;
-        for await (const { bytes, offset } of stdinChunks(opts)) {
-          yield { file: i, chunk, task: { ...base, chunkIndex: chunk, mode: 'bytes', start: offset, end: offset + bytes.length, bytes } };
-          chunk++;
+        let held: { bytes: Uint8Array; offset: number } | null = null;
+        for await (const c of stdinChunks(opts)) {
+          if (held) yield { file: i, chunk, task: { ...base, chunkIndex: chunk++, mode: 'bytes', start: held.offset, end: c.offset, bytes: held.bytes } };
+          held = c;
         }
+        if (held) yield { file: i, chunk, task: { ...base, chunkIndex: chunk, mode: 'bytes', start: held.offset, end: held.offset + held.bytes.length, bytes: held.bytes } };
         continue;
       }
       const lineFormat = readerFor(f.format)?.kind === 'lines';
-      if (lineFormat && f.gzip && f.size > (opts.gzipSplitBytes ?? SPLIT_GZIP_BYTES)) {
+      if (lineFormat && f.gzip) {
         for await (const p of gzipPieces(f.path, f.size, opts)) {
           yield { file: i, chunk: p.index, task: { ...base, ...p.task, chunkIndex: p.index, mode: 'bytes' } };
         }
         continue;
       }
-      if (lineFormat && !f.gzip) {
-        const ranges = chunkRanges(f.size, opts.chunkBytes);
-        for (let c = 0; c < ranges.length; c++) {
-          const [start, end] = ranges[c]!;
-          yield { file: i, chunk: c, task: { ...base, chunkIndex: c, mode: 'range', start, end } };
-        }
-      } else {
-        yield { file: i, chunk: 0, task: { ...base, chunkIndex: 0, mode: lineFormat ? 'gzip' : 'document', start: 0, end: f.size } };
+      const ranges = chunkRanges(f.size, opts.chunkBytes);
+      for (let c = 0; c < ranges.length; c++) {
+        const [start, end] = ranges[c]!;
+        yield { file: i, chunk: c, task: { ...base, chunkIndex: c, mode: 'range', start, end } };
       }
     }
+    if (group.length > 0) yield groupJob(group, common);
   };
+}
+
+/** At most this many files in one 'files' task (its result lists each). */
+const MAX_GROUP_FILES = 512;
+
+/** Bytes of text a file stands for (gzip inflates about 5 times), to size 'files' tasks. */
+const weight = (f: InputFile): number => Math.max(1, f.size) * (f.gzip ? 5 : 1);
+
+/**
+ * Text bytes per 'files' task: about eight tasks per parse thread over the files read
+ * whole (so that the threads finish together), within 256 KiB - 32 MiB.
+ */
+function groupBudget(files: InputFile[], shards: number, whole: (f: InputFile) => boolean): number {
+  let total = 0;
+  for (const f of files) if (!f.error && f.format && f.format !== 'replay' && f.path !== '-' && whole(f)) total += weight(f);
+  return Math.min(32 << 20, Math.max(256 << 10, Math.ceil(total / (8 * shards))));
+}
+
+type CommonTask = Omit<ParseTask, 'port' | 'inflight' | 'inflightLimit' | 'fileIndex' | 'chunkIndex' | 'path' | 'display' | 'format' | 'mode' | 'gzip' | 'start' | 'end' | 'account' | 'region' | 'notAfter'>;
+
+/** One task for the files of a group; a group of one is that file's own task. */
+function groupJob(group: GroupFile[], common: CommonTask): Job {
+  const f = group[0]!;
+  if (group.length === 1) {
+    const lineFormat = readerFor(f.format)?.kind === 'lines';
+    const mode = !lineFormat ? 'document' : f.gzip ? 'gzip' : 'range';
+    return { file: f.fileIndex, chunk: 0, task: { ...common, ...f, chunkIndex: 0, mode, start: 0, end: f.size } };
+  }
+  return { file: f.fileIndex, chunk: 0, task: { ...common, ...f, chunkIndex: 0, mode: 'files', start: 0, end: 0, files: group } };
 }
 
 async function runWithConcurrency<T>(items: AsyncIterable<T>, limit: number, fn: (item: T) => Promise<void>): Promise<void> {

@@ -24,7 +24,10 @@ import { join } from 'node:path';
 import type { FlowBatchData } from '../flow/batch.js';
 import { Feed } from '../flow/types.js';
 import { hashAddress } from '../flow/hash.js';
-import { COUNT_VALUES, DST, ENTRY_BYTES, ENTRY_WORDS, EP, F_DST6, F_SRC6, indexSlots, MAX_TABLE_ENTRIES, PENDING_ROW_BYTES, RF, ScanTable, SRC, type FinalizeOptions, type FinalizeResult, type ScanTableState } from './scan-table.js';
+import { ScanTable } from './scan-table.js';
+import { COUNT_VALUES, DST, ENTRY_BYTES, ENTRY_WORDS, EP, F_DST6, F_SRC6, indexSlots, MAX_TABLE_ENTRIES, RF, SRC, type ScanTableState } from './scan-layout.js';
+import { PENDING_ROW_BYTES } from './scan-ingest.js';
+import type { FinalizeOptions, FinalizeResult } from './verdict.js';
 import { decodeBlock, encodeBlock } from '../replay/block.js';
 import { OUTBOUND_BYTES_BOUND, type OutboundDrop } from './outbound-table.js';
 import type { BlockRows } from '../replay/row-codec.js';
@@ -243,7 +246,9 @@ export class BoundedAccumulator {
 
   /** An empty table larger than the limit (a limit below the default capacity): to be replaced by one of the limit's size. */
   private oversized(t: ScanTable): boolean {
-    return t.entriesBound === 0 && t.bytes > this.limits!.maxBytes;
+    if (t.entriesBound !== 0) return false;
+    // below the default capacity, the default table's index alone runs past the share the limit gives it
+    return t.bytes > this.limits!.maxBytes || (this.limitEntries < 1 << 14 && t.bytes > indexSlots(this.limitEntries) * 4);
   }
 
   /** Finalise everything this shard holds: the table, and the spilled partitions a group at a time. */

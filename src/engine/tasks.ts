@@ -4,10 +4,30 @@ import type { FlowBatchData } from '../flow/batch.js';
 import type { BatchRingShared } from '../flow/batch-ring.js';
 import type { Reject, SinkCounters } from '../flow/sink.js';
 import type { FormatName } from '../formats/types.js';
-import type { FinalizeOptions, FinalizeResult } from './scan-table.js';
+import type { FinalizeOptions, FinalizeResult } from './verdict.js';
 import type { ReplayShardTask } from '../replay/shard-ops.js';
 import type { MemoryReport, MemoryTask } from './spill.js';
 import type { OutboundFinding, OutboundThresholds } from './outbound-table.js';
+
+/**
+ * One file of a 'files' task: many small files parsed by one task into one sink, so that
+ * a file costs no message of its own and its records fill whole batches with the others'.
+ */
+export interface GroupFile {
+  fileIndex: number;
+  path: string;
+  display: string;
+  format: FormatName;
+  gzip: boolean;
+  size: number;
+  account: string;
+  region: string;
+  awsFields?: string[];
+  headerLine?: string;
+  headUnchecked?: boolean;
+  /** Records ending after this Unix second are rejected (stamped in the future); 0 = no bound. */
+  notAfter: number;
+}
 
 export interface ParseTask {
   fileIndex: number;
@@ -15,7 +35,9 @@ export interface ParseTask {
   path: string; // path to open ('' when bytes are given)
   display: string; // path for messages
   format: FormatName;
-  mode: 'range' | 'gzip' | 'document' | 'bytes';
+  mode: 'range' | 'gzip' | 'document' | 'bytes' | 'files';
+  /** 'files' mode: the files, each read whole (fileIndex, path... above are unused) */
+  files?: GroupFile[];
   gzip: boolean;
   start: number;
   end: number;
@@ -28,6 +50,8 @@ export interface ParseTask {
   region: string;
   awsFields?: string[];
   headerLine?: string;
+  /** planned from its first line alone (input/plan.ts headError): the head is checked if the file does not inflate whole */
+  headUnchecked?: boolean;
   regionMap?: Record<string, string>;
   cloud?: string;
   shards: number;
@@ -65,6 +89,10 @@ export interface ParseResult {
   lateByWindow: Array<[window: number, records: number]>;
   /** line: where a split gzip stream stopped, counted within this piece (the message says '{line}') */
   error?: { message: string; offset: number; line?: number };
+  /** the file was not read: the error planning gives a damaged head (headUnchecked files only) */
+  planError?: string;
+  /** 'files' mode: each file's own result (batches: 0; the task's batches are counted above) */
+  files?: ParseResult[];
 }
 
 export interface BatchMessage {

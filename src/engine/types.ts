@@ -7,7 +7,7 @@
 import type { Reject, SinkCounters } from '../flow/sink.js';
 import type { FormatName } from '../formats/types.js';
 import type { Thresholds } from '../detect/rules.js';
-import type { EndpointDay, KeyVerdict } from './scan-table.js';
+import type { EndpointDay, KeyVerdict } from './verdict.js';
 import type { OutboundFinding, OutboundThresholds } from './outbound-table.js';
 import type { AllowList, OutboundAlert } from '../detect/outbound.js';
 import type { Cidr } from '../net/cidr.js';

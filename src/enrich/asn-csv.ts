@@ -195,3 +195,78 @@ function compareWords(a: ArrayLike<number>, ao: number, b: ArrayLike<number>, bo
   return 0;
 }
 
+
+/**
+ * The ranges lookupV4 / lookupV6 visit, in their order (sorted by start, ties in file
+ * order), without the lines they skip (an end that does not parse, or below the start):
+ * starts and ends (1 word a range for IPv4, 4 for IPv6) and line offsets, for the build's
+ * index (asn-index.ts). Null when a line is not one the index can stand for (a line the
+ * merge reads with spans of another, or whose quoted organisation runs past its end).
+ */
+export function rangeLines(buf: Uint8Array, family: 4 | 6): { starts: Uint32Array; ends: Uint32Array; offsets: Uint32Array } | null {
+  const w = family === 4 ? 1 : 4;
+  const lines: number[] = [];
+  const first: number[] = []; // IPv4 starts from the first pass
+  let startWords = new Uint32Array(4 * 1024);
+  for (let i = 0; i < buf.length; ) {
+    const comma = buf.indexOf(COMMA, i);
+    const nl = buf.indexOf(NL, i);
+    if (family === 4) {
+      let j = i;
+      let v = 0;
+      for (; j < buf.length; j++) {
+        const c = buf[j]! - 48;
+        if (c < 0 || c > 9) break;
+        v = v * 10 + c;
+      }
+      if (j > i && buf[j] === COMMA) {
+        first.push(v);
+        lines.push(i);
+      }
+    } else {
+      const n = lines.length;
+      if (4 * n + 4 > startWords.length) {
+        const next = new Uint32Array(startWords.length * 2);
+        next.set(startWords);
+        startWords = next;
+      }
+      if (comma >= 0 && (nl < 0 || comma < nl) && parseIPv6Bytes(buf, i, comma, startWords, 4 * n)) lines.push(i);
+    }
+    if (nl < 0) break;
+    i = nl + 1;
+  }
+  const order = lines.map((_, k) => k);
+  order.sort(family === 4 ? (a, b) => first[a]! - first[b]! || a - b : (a, b) => compareWords(startWords, 4 * a, startWords, 4 * b) || a - b);
+  const starts = new Uint32Array(order.length * w);
+  const ends = new Uint32Array(order.length * w);
+  const offsets = new Uint32Array(order.length);
+  const ln: LineSpans = { s0: 0, e0: 0, s1: 0, e1: 0, s2: 0, e2: 0, s3: 0, e3: 0, next: 0 };
+  const end = new Uint32Array(4);
+  let n = 0;
+  for (const k of order) {
+    const off = lines[k]!;
+    if (!scanLine(buf, off, ln)) return null;
+    const nl = buf.indexOf(NL, off);
+    if (ln.next !== (nl < 0 ? buf.length + 1 : nl + 1)) return null;
+    if (family === 4) {
+      const s = parseUint(buf, ln.s0, ln.e0);
+      const e = parseUint(buf, ln.s1, ln.e1);
+      if (e < s) continue;
+      starts[n] = s;
+      ends[n] = e;
+    } else {
+      if (!parseIPv6Bytes(buf, ln.s1, ln.e1, end, 0)) continue;
+      starts.set(startWords.subarray(4 * k, 4 * k + 4), 4 * n);
+      ends.set(end, 4 * n);
+    }
+    offsets[n++] = off;
+  }
+  return { starts: starts.subarray(0, n * w), ends: ends.subarray(0, n * w), offsets: offsets.subarray(0, n) };
+}
+
+/** The answer of the line starting at `off` (asn-index.ts reads one line of the file). */
+export function answerLine(buf: Uint8Array, off: number): AsnAnswer | undefined {
+  const ln: LineSpans = { s0: 0, e0: 0, s1: 0, e1: 0, s2: 0, e2: 0, s3: 0, e3: 0, next: 0 };
+  if (!scanLine(buf, off, ln)) return undefined;
+  return answer(buf, ln);
+}

@@ -16,6 +16,7 @@ import { dirname, join } from 'node:path';
 import { Reader, type Response } from 'maxmind';
 import { compareAddress, formatAddress, isV4 } from '../net/address.js';
 import { lookupV4, lookupV6, type AsnAnswer } from './asn-csv.js';
+import { lookupIndexed } from './asn-index.js';
 
 export interface NetInfo {
   country: string | null; // ISO 3166-1 alpha-2
@@ -181,12 +182,14 @@ export class IpDatabases {
     const out = new Map<string, AsnAnswer>();
     if (v4.length) {
       v4.sort((a, b) => a[0] - b[0]);
-      const answers = lookupV4(files.v4, v4.map(([n]) => n));
+      const queries = v4.map(([n]) => n);
+      const answers = lookupIndexed(files.v4, 4, queries) ?? lookupV4(files.v4, queries); // the build's index, else a scan
       v4.forEach(([, text], i) => answers[i] && out.set(text, answers[i]!));
     }
     if (v6.length) {
       v6.sort((a, b) => compareAddress(a[0], 0, b[0], 0));
-      const answers = lookupV6(files.v6, v6.map(([w]) => w));
+      const queries = v6.map(([w]) => w);
+      const answers = lookupIndexed(files.v6, 6, queries) ?? lookupV6(files.v6, queries);
       v6.forEach(([, text], i) => answers[i] && out.set(text, answers[i]!));
     }
     return out;

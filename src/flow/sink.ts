@@ -81,8 +81,8 @@ export interface SinkCounters {
   headers: number; // header lines (AWS field names, nfdump CSV column names)
   trailers: number; // lines after the records that are not records (nfdump's Summary block)
   inbound: number; // records fed to inbound detection
-  outbound: number; // records fed to outbound detection
-  internal: number; // neither inbound nor outbound: both ends not public (internal-scan candidates, detection.md §4) or public to public
+  outbound: number; // records fed to outbound detection (and to internal-scan detection: both ends not public)
+  internal: number; // fed to no detector: public to public, or private to public against the direction the format writes
   responses: number; // srcport < 1024 <= dstport
   backscatter: number; // TCP flags exactly SYN-ACK, RST or SYN-ACK|RST
   otherPartition: number; // belongs to another partition (--partition p/P)
@@ -174,7 +174,8 @@ export class FlowSink {
   /** Late records by window (rare: a Map is fine). */
   readonly lateByWindow = new Map<number, number>();
   private readonly lateBefore: number;
-  private readonly notAfter: number;
+  /** Records ending after this Unix second are rejected; set per file in a 'files' task. */
+  notAfter: number;
   private readonly home: HomeNet;
 
   constructor(
@@ -306,23 +307,18 @@ export class FlowSink {
         return true;
       }
     }
-    // private to private (internal scanning): counted as internal here, before the partition
-    // and lateness checks, so every partition of a run counts the same (flowsieve merge checks
-    // that the partitions agree on every counter but the partitioned ones)
-    const internal = !srcPublic && !dstPublic;
-    if (internal) c.internal++;
     const h = hashAddress(r.src, 0);
     const p = this.opts.partition;
     if (p && partitionOf(h, p.count) !== p.index) {
-      if (!internal) c.otherPartition++;
+      c.otherPartition++;
       return true;
     }
     if (r.start < this.lateBefore) {
-      if (!internal) this.countLate();
+      this.countLate();
       return true;
     }
     if (feed & Feed.inbound) c.inbound++;
-    if (feed & Feed.outbound && dstPublic) c.outbound++;
+    if (feed & Feed.outbound) c.outbound++; // internal-scan candidates too: the replay files and partitions count them so
     this.append(shardOf(h, this.opts.shards), feed);
     return true;
   }

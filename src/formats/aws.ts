@@ -9,6 +9,7 @@ import { Action, Cloud, Direction } from '../flow/types.js';
 import { LAZY, type FlowSink } from '../flow/sink.js';
 import type { ByteDict } from '../flow/dict.js';
 import type { LineParser, LineReader, ReaderContext } from './types.js';
+import { Role, columnReader, type ColumnHost, type ColumnReader } from './aws-columns.js';
 
 export const AWS_V2_FIELDS = [
   'version', 'account-id', 'interface-id', 'srcaddr', 'dstaddr', 'srcport', 'dstport', 'protocol',
@@ -27,12 +28,6 @@ export const AWS_KNOWN_FIELDS = new Set([
   'tgw-src-az-id', 'tgw-dst-az-id', 'tgw-pair-attachment-id', 'packets-lost-no-route',
   'packets-lost-blackhole', 'packets-lost-mtu-exceeded', 'packets-lost-ttl-expired',
 ]);
-
-/** What a column means to the detector. Other columns are skipped. */
-const enum Role {
-  ignore, account, iface, srcaddr, dstaddr, srcport, dstport, protocol, packets, bytes, start, end,
-  action, logStatus, tcpFlags, direction, region, instance, resourceType,
-}
 
 const ROLE_OF: Record<string, Role> = {
   'account-id': Role.account, 'interface-id': Role.iface, srcaddr: Role.srcaddr, dstaddr: Role.dstaddr,
@@ -55,6 +50,35 @@ export function rolesFor(fields: string[]): { roles: Uint8Array } | { error: str
   const missing = REQUIRED.filter((f) => !names.includes(f));
   if (missing.length > 0) return { error: `AWS field list lacks ${missing.join(', ')}` };
   return { roles: Uint8Array.from(names.map((n) => ROLE_OF[n] ?? Role.ignore)) };
+}
+
+/**
+ * rolesFor, kept per thread by field list: a run reads thousands of files in a few
+ * layouts, and each file's header would otherwise be worked out again (and its reader
+ * looked up by the roles' text, aws-columns.ts). The same roles object for the same list.
+ */
+const rolesCache = new Map<string, { roles: Uint8Array } | { error: string }>();
+function rolesOf(fields: string[]): { roles: Uint8Array } | { error: string } {
+  const key = fields.join(' ');
+  let r = rolesCache.get(key);
+  if (!r) {
+    if (rolesCache.size >= 256) rolesCache.clear(); // a file of odd headers cannot grow it without bound
+    rolesCache.set(key, (r = rolesFor(fields)));
+  }
+  return r;
+}
+
+/** Header lines seen by this thread (their text, trimmed): their tokens, when they are AWS headers. */
+const headerCache = new Map<string, string[] | null>();
+function headerTokens(text: string): string[] | null {
+  let tokens = headerCache.get(text);
+  if (tokens === undefined) {
+    const t = text.split(/\s+/);
+    tokens = isAwsHeader(t) ? t : null;
+    if (headerCache.size >= 256) headerCache.clear();
+    headerCache.set(text, tokens);
+  }
+  return tokens;
 }
 
 /** True when a line's tokens are all AWS field names (a header line). */
@@ -82,7 +106,7 @@ function parseUint(buf: Uint8Array, s: number, e: number): number {
 
 const decoder = new TextDecoder();
 
-class AwsParser implements LineParser {
+class AwsParser implements LineParser, ColumnHost {
   private roles: Uint8Array | null = null;
   private readonly sink: FlowSink;
   private defaultAccount: number;
@@ -90,6 +114,8 @@ class AwsParser implements LineParser {
   private readonly fileError: string | null = null;
   /** the roles are the default (v2) layout: plainV2 may read a line */
   private v2 = false;
+  /** any other layout: its compiled reader (aws-columns.ts) may read a line */
+  private columns: ColumnReader | null = null;
   // where the current record's interface and instance ids lie (resolved lazily)
   private lazyBuf: Uint8Array = new Uint8Array(0);
   private ifaceS = 0;
@@ -110,7 +136,7 @@ class AwsParser implements LineParser {
       instance: () => this.cached.instance.idOf(this.lazyBuf, this.instS, this.instE),
     };
     if (ctx.awsFields) {
-      const r = rolesFor(ctx.awsFields);
+      const r = rolesOf(ctx.awsFields);
       if ('error' in r) this.fileError = r.error;
       else this.setRoles(r.roles);
     }
@@ -130,9 +156,9 @@ class AwsParser implements LineParser {
     while (i < e) {
       // the default layout written plainly (nearly every line): plainV2 finds the line's
       // end as it reads it, sparing a search for the '\n' per line. Line 1 may be a header.
-      if (this.v2 && line !== 1) {
+      if (line !== 1 && (this.v2 || this.columns !== null)) {
         this.resetRecord();
-        const j = this.plainV2(buf, i, e);
+        const j = this.v2 ? this.plainV2(buf, i, e) : this.columns!(buf, i, e, this.sink.rec, this, this.dvFor(buf));
         if (j >= 0 && j < e && buf[j] === 10) {
           this.sink.emit(line, baseOffset + (i - s));
           line++;
@@ -154,9 +180,9 @@ class AwsParser implements LineParser {
     const c = buf[s]!;
     // headers start with a letter or '$'; records start with the version digit or an account id
     if (!((c >= 97 && c <= 122) || c === 36 || (c >= 65 && c <= 90))) return false;
-    const tokens = decoder.decode(buf.subarray(s, e)).trim().split(/\s+/);
-    if (!isAwsHeader(tokens)) return false;
-    const r = rolesFor(tokens);
+    const tokens = headerTokens(decoder.decode(buf.subarray(s, e)).trim());
+    if (tokens === null) return false;
+    const r = rolesOf(tokens);
     if ('error' in r) {
       this.roles = null;
       this.sink.rejectText(line, offset, `header: ${r.error}`, tokens.join(' '));
@@ -216,10 +242,11 @@ class AwsParser implements LineParser {
     this.resetRecord();
     // the default layout, written plainly (nearly every line): one straight pass; any
     // other line (a '-', NODATA, tabs, odd addresses, extra fields) takes the general loop
-    if (this.v2 && this.plainV2(buf, s, e) === e) {
+    if (this.v2 ? this.plainV2(buf, s, e) === e : this.columns !== null && this.columns(buf, s, e, r, this, this.dvFor(buf)) === e) {
       sink.emit(line, offset);
       return;
     }
+    this.resetRecord(); // what a fast reader stored is read again
     let noData = false;
     let srcDash = false;
     let col = 0;
@@ -319,6 +346,38 @@ class AwsParser implements LineParser {
   private setRoles(roles: Uint8Array): void {
     this.roles = roles;
     this.v2 = roles.length === V2_ROLES.length && roles.every((x, k) => x === V2_ROLES[k]);
+    this.columns = this.v2 ? null : columnReader(roles, tenDigits);
+  }
+
+  /** A DataView of b, for the readers that read four bytes at a time. */
+  private dvFor(b: Uint8Array): DataView {
+    if (b !== this.dvOf) {
+      this.dvOf = b;
+      this.dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
+    }
+    return this.dv;
+  }
+
+  // ColumnHost: what a compiled layout reader asks for once it has read a plain line
+
+  accountId(v: number, digits: boolean, b: Uint8Array, s: number, e: number): number {
+    return digits ? this.numericAccount(v, e - s, b, s, e) : this.cached.account.idOf(b, s, e);
+  }
+
+  regionId(b: Uint8Array, s: number, e: number): number {
+    return this.cached.region.idOf(b, s, e);
+  }
+
+  lazyIface(b: Uint8Array, s: number, e: number): void {
+    this.lazyBuf = b;
+    this.ifaceS = s;
+    this.ifaceE = e;
+  }
+
+  lazyInstance(b: Uint8Array, s: number, e: number): void {
+    this.lazyBuf = b;
+    this.instS = s;
+    this.instE = e;
   }
 
   /**
@@ -333,11 +392,7 @@ class AwsParser implements LineParser {
     const r = this.sink.rec;
     let i = tokenEnd(b, s, e); // version
     if (i < 0) return -1;
-    if (b !== this.dvOf) {
-      this.dvOf = b;
-      this.dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
-    }
-    const dv = this.dv;
+    const dv = this.dvFor(b);
     // account-id: read as a number where it is one (12 digits), to look it up without its bytes
     const a0 = i + 1;
     let account = a0 + 13 <= e && b[a0 + 12] === 32 ? twelveDigits(dv, a0) : -1;

@@ -6,7 +6,7 @@
  * array and string of the document, only for the reader to throw most of them away.
  * This scanner walks the bytes once, checks the full JSON grammar (RFC 8259) as it goes,
  * and hands the reader the byte span of each string it asks for: no string, no object
- * per value. bench/json-parse.ts measures it against JSON.parse and simdjson.
+ * per value. bench/probes/json-parse.ts measures it against JSON.parse and simdjson.
  *
  * Errors: a syntax error throws a JsonError (a plain object, no stack trace: cheap) with
  * the byte position and a reason. The readers catch it per line (NDJSON) or per

@@ -25,9 +25,9 @@
  * Cloud "other" (or --cloud), account --account, region --region.
  */
 import { parseAddressBytes } from '../net/address.js';
-import type { FlowSink } from '../flow/sink.js';
 import { Action, Direction } from '../flow/types.js';
-import type { LineParser, LineReader, ReaderContext } from './types.js';
+import type { LineReader, ReaderContext } from './types.js';
+import { EachLineParser } from './line-parser.js';
 import { JsonError, JsonScanner } from './json-bytes.js';
 import { NameTable, cloudOf, parseDateTimeMs, parseDecimal } from './netflow-common.js';
 
@@ -68,8 +68,7 @@ export function fieldsLayout(line: string): { roles: Uint8Array } | { error: str
   return { roles };
 }
 
-class ZeekParser implements LineParser {
-  private readonly sink: FlowSink;
+class ZeekParser extends EachLineParser {
   private readonly cloud: number;
   private readonly account: number;
   private readonly region: number;
@@ -90,36 +89,14 @@ class ZeekParser implements LineParser {
   private problem: string | null = null;
 
   constructor(ctx: ReaderContext) {
-    this.sink = ctx.sink;
+    super(ctx.sink);
     this.cloud = cloudOf(ctx.cloud);
     this.account = this.sink.dict.idOf(ctx.account);
     this.region = this.sink.dict.idOf(ctx.region);
     if (ctx.headerLine?.startsWith('#fields')) this.header(ctx.headerLine, 0, 0, false);
   }
 
-  lineTooLong(line: number, offset: number): void {
-    this.sink.lineTooLong(line, offset);
-  }
-
-  truncated(line: number, offset: number): void {
-    this.sink.truncatedLine(line, offset);
-  }
-
-  parseLines(buf: Uint8Array, s: number, e: number, firstLine: number, baseOffset: number): number {
-    let line = firstLine;
-    let i = s;
-    while (i < e) {
-      let j = buf.indexOf(10, i);
-      if (j < 0 || j > e) j = e;
-      this.parseLine(buf, i, j, line, baseOffset + (i - s));
-      line++;
-      i = j + 1;
-    }
-    this.sink.counters.lines += line - firstLine;
-    return line - firstLine;
-  }
-
-  private parseLine(buf: Uint8Array, s: number, e: number, line: number, offset: number): void {
+  protected parseLine(buf: Uint8Array, s: number, e: number, line: number, offset: number): void {
     if (e > s && buf[e - 1] === 13) e--;
     let t = s;
     while (t < e && (buf[t] === 32 || buf[t] === 9)) t++;

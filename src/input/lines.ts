@@ -14,7 +14,7 @@ import type { LineParser } from '../formats/types.js';
 const NL = 10;
 
 export class LineFeeder {
-  private carry: Buffer;
+  private carry: Buffer | null = null; // allocated when a line first spans two blocks
   private carryLen = 0;
   private carryStart = 0; // byte offset of the carried line
   private skipping = false; // inside a line that is too long
@@ -28,10 +28,6 @@ export class LineFeeder {
     private readonly maxLineBytes: number,
     baseOffset: number,
   ) {
-    // + 1: the carry holds a line with its '\n'. A Buffer, as the blocks read from files
-    // are: the parsers see one kind of array (a Uint8Array here made every parsing function
-    // meet a second map at each block boundary, and V8 deoptimised and compiled them again)
-    this.carry = Buffer.allocUnsafeSlow(Math.min(maxLineBytes + 1, 1 << 16));
     this.pushed = baseOffset;
   }
 
@@ -118,6 +114,11 @@ export class LineFeeder {
       this.carryLen = 0;
       return;
     }
+    // + 1: the carry holds a line with its '\n'. A Buffer, as the blocks read from files
+    // are: the parsers see one kind of array (a Uint8Array here made every parsing function
+    // meet a second map at each block boundary, and V8 deoptimised and compiled them again).
+    // Allocated on first use: a small file read whole never needs it
+    this.carry ??= Buffer.allocUnsafeSlow(Math.min(this.maxLineBytes + 1, 1 << 16));
     if (this.carryLen + len > this.carry.length) {
       const next = Buffer.allocUnsafeSlow(Math.min(this.maxLineBytes + 1, Math.max(this.carry.length * 2, this.carryLen + len)));
       next.set(this.carry.subarray(0, this.carryLen));
@@ -134,7 +135,7 @@ export class LineFeeder {
       this.line++;
       return;
     }
-    this.line += this.parser.parseLines(this.carry, 0, this.carryLen, this.line, this.carryStart);
+    this.line += this.parser.parseLines(this.carry!, 0, this.carryLen, this.line, this.carryStart);
     this.carryLen = 0;
   }
 }

@@ -7,8 +7,8 @@
 import { openSync, readSync, closeSync, readdirSync, statSync, fstatSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { gunzipSync, constants as zc } from 'node:zlib';
-import { isGzip, sniffFormat, awsHeaderOf } from '../formats/sniff.js';
-import { awsPathInfo } from '../formats/aws.js';
+import { isGzip, sniffFormat, awsHeaderOf, headText, firstNonBlankLine } from '../formats/sniff.js';
+import { awsPathInfo, awsText } from '../formats/aws.js';
 import { readerFor } from '../formats/registry.js';
 import type { FormatName } from '../formats/types.js';
 
@@ -24,6 +24,8 @@ export interface InputFile {
   /** The first non-blank line (line formats): a reader of a later chunk learns the file's layout from it. */
   headerLine?: string;
   error?: string; // the file cannot be read: why
+  /** Planned from its first line alone (PlanOptions.quickHeadBelow): see headError. */
+  headUnchecked?: boolean;
 }
 
 export interface PlanOptions {
@@ -31,6 +33,13 @@ export interface PlanOptions {
   account?: string;
   region?: string;
   awsFields?: string[];
+  /**
+   * Gzip files up to this size (those a parse thread reads whole) may be planned from their
+   * first line alone when it is an AWS line (awsFirstLine): the parse thread then checks
+   * the rest of the head only if the file does not inflate whole (headUnchecked). Default 0:
+   * every head inflated here.
+   */
+  quickHeadBelow?: number;
 }
 
 const HEAD_BYTES = 1 << 16;
@@ -116,21 +125,72 @@ function walk(dir: string, opts: PlanOptions, out: InputFile[], seen: Set<string
   }
 }
 
+/** The read buffer of readHead (the main thread plans one file after another). */
+let headBuffer: Buffer | null = null;
+
 /**
  * The first bytes of a file, gunzipped when it is gzip (partial inflate, never the whole
- * file). `gzipError` says why a gzip file gave no bytes (damaged, or empty inside).
+ * file). `gzipError` says why a gzip file gave no bytes (damaged, or empty inside). A
+ * plain file's head is a view of a buffer the next call reuses: read it before then.
  */
-export function readHead(path: string): { head: Uint8Array; gzip: boolean; size: number; gzipError?: string } {
+export function readHead(path: string, quickBelow = 0): { head: Uint8Array; gzip: boolean; size: number; gzipError?: string; awsLine?: boolean } {
   const fd = openSync(path, 'r');
   try {
     const size = fstatSync(fd).size;
-    const buf = Buffer.alloc(Math.min(size, HEAD_BYTES));
-    const got = readSync(fd, buf, 0, buf.length, 0);
+    const buf = (headBuffer ??= Buffer.allocUnsafeSlow(HEAD_BYTES));
+    const got = readSync(fd, buf, 0, Math.min(size, HEAD_BYTES), 0);
     const raw = buf.subarray(0, got);
     if (!isGzip(raw)) return { head: raw, gzip: false, size };
+    if (size <= quickBelow) {
+      const line = awsFirstLine(raw);
+      if (line) return { head: line, gzip: true, size, awsLine: true };
+    }
     return { ...gunzipHead(raw), gzip: true, size };
   } finally {
     closeSync(fd);
+  }
+}
+
+/**
+ * The first line of a gzip AWS text file (readHead with quickBelow), from its first 2 KiB
+ * inflated: the AWS reader sniffs the first line alone, and comes first in the sniffing
+ * order after replay files (whose magic is not text), so when this line is an AWS header
+ * or record the whole 64 KiB head would give the same format, header and first line. Any
+ * other start (a line longer than what came out, bytes other than printable ASCII before
+ * it, no AWS line, damaged data) returns null, and the whole head is inflated as for any
+ * file. Damage further into the head is found by the parse thread (headError).
+ */
+function awsFirstLine(raw: Uint8Array): Uint8Array | null {
+  let out: Buffer;
+  try {
+    out = gunzipSync(raw.subarray(0, Math.min(raw.length, 2048)), { finishFlush: zc.Z_SYNC_FLUSH, maxOutputLength: HEAD_BYTES * 64 });
+  } catch {
+    return null;
+  }
+  const text = out.toString('latin1');
+  let s = 0;
+  for (;;) {
+    const nl = text.indexOf('\n', s);
+    if (nl < 0) return null; // the first non-blank line may go on: the whole head decides
+    const line = text.slice(s, nl).trim();
+    // ASCII up to here: the UTF-8 text of the whole head starts with these same characters
+    if (line.length > 0) return /^[\x20-\x7e\t\r\n]*$/.test(text.slice(0, nl)) && awsText.sniff(line, line, out) ? out.subarray(0, nl + 1) : null;
+    s = nl + 1;
+  }
+}
+
+/**
+ * For a file planned from its first line (headUnchecked) that does not inflate whole: the
+ * error planning would have given it had it inflated the whole head (damaged data in its
+ * first 64 KiB), or undefined. Checked before any of the file is parsed, so such a file is
+ * reported, and not read, exactly as when its head was inflated at planning.
+ */
+export function headError(path: string): string | undefined {
+  try {
+    const h = readHead(path);
+    return h.gzipError;
+  } catch (err) {
+    return `cannot read: ${ioReason(err)}`;
   }
 }
 
@@ -174,27 +234,28 @@ function describe(path: string, opts: PlanOptions): InputFile {
   let head: Uint8Array;
   let gzipError: string | undefined;
   try {
-    const h = readHead(path);
+    const h = readHead(path, (opts.format === undefined || opts.format === 'aws-text') && opts.quickHeadBelow !== undefined ? opts.quickHeadBelow : 0);
     head = h.head;
     base.size = h.size;
     base.gzip = h.gzip;
     gzipError = h.gzipError;
+    if (h.awsLine) base.headUnchecked = true;
   } catch (err) {
     return { ...base, error: `cannot read: ${ioReason(err)}` };
   }
   if (base.size === 0) return { ...base, error: 'empty file' };
   if (gzipError) return { ...base, error: gzipError };
-  const format = opts.format ?? sniffFormat(head, path);
+  const text = headText(head);
+  const format = opts.format ?? sniffFormat(head, path, text);
   if (!format) return { ...base, error: unrecognised(head) };
   const reader = readerFor(format);
   if (!reader) return { ...base, format, error: `format '${format}' is not supported yet` };
   base.format = format;
-  if (format === 'aws-text') base.awsFields = awsHeaderOf(head) ?? opts.awsFields;
+  if (format === 'aws-text') base.awsFields = awsHeaderOf(head, text) ?? opts.awsFields;
   if (reader.kind === 'lines') {
-    const text = Buffer.from(head).toString('utf8');
     const refused = reader.refuse?.(text);
     if (refused) return { ...base, error: refused };
-    base.headerLine = reader.headerLine?.(text) ?? firstLineOf(head);
+    base.headerLine = reader.headerLine?.(text) ?? firstNonBlankLine(text);
   }
   return base;
 }

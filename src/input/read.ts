@@ -11,6 +11,9 @@ import type { LineParser } from '../formats/types.js';
 /** Read size: small enough that the parser reads what read() just copied from L2 cache (4 MiB reads: 3-5 % slower end to end). */
 const BLOCK = 1 << 18;
 
+/** A file planned from its first line turns out to have a damaged head: it is not read (plan.ts headError). */
+export class HeadError extends Error {}
+
 export class InputError extends Error {
   constructor(
     message: string,
@@ -85,6 +88,8 @@ export function readLineRange(path: string, start: number, end: number, parser: 
 export interface GzipReadResult {
   lines: number;
   decompressedBytes: number;
+  /** bytes of the gzip file */
+  compressedBytes: number;
   error?: InputError;
 }
 
@@ -98,16 +103,22 @@ export async function readGzipLines(
   parser: LineParser,
   maxLineBytes: number,
   maxBytes: number,
+  /** the file's size when the caller knows it (planned): spares a stat */
+  size = -1,
+  /** called when the file does not inflate whole at once, before any of it is parsed (it may throw) */
+  beforeStream?: () => void,
 ): Promise<GzipReadResult> {
-  const small = smallGzip(path, Math.min(maxBytes, SMALL_GZIP_OUTPUT));
+  const small = smallGzip(path, Math.min(maxBytes, SMALL_GZIP_OUTPUT), size);
   if (small) {
     // most flow-log objects are small (AWS: 5-minute files): one synchronous inflate
     // costs far less than a stream; anything unusual takes the streaming path below
     const feeder = new LineFeeder(parser, maxLineBytes, 0);
-    feeder.push(small);
+    feeder.push(small.text);
     feeder.end(false);
-    return { lines: feeder.line - 1, decompressedBytes: small.length };
+    return { lines: feeder.line - 1, decompressedBytes: small.text.length, compressedBytes: small.compressed };
   }
+  beforeStream?.();
+  const compressedBytes = statSync(path).size;
   const feeder = new LineFeeder(parser, maxLineBytes, 0);
   let total = 0;
   const gunzip = createGunzip({ chunkSize: 1 << 20 });
@@ -125,6 +136,7 @@ export async function readGzipLines(
         return {
           lines: feeder.line - 1,
           decompressedBytes: total,
+          compressedBytes,
           error: new InputError(`decompressed size exceeds --max-decompressed-bytes ${maxBytes} (a gzip bomb?): stopped ${at}`, -1),
         };
       }
@@ -138,10 +150,10 @@ export async function readGzipLines(
     const zlib = typeof e.code === 'string' && e.code.startsWith('Z_');
     const what = !zlib ? 'read error' : e.code === 'Z_BUF_ERROR' ? 'the file is truncated' : 'the file is damaged';
     const message = `${zlib ? 'gzip: ' : ''}${e.message}: ${what} (stopped ${at})`;
-    return { lines: feeder.line - 1, decompressedBytes: total, error: new InputError(message, -1) };
+    return { lines: feeder.line - 1, decompressedBytes: total, compressedBytes, error: new InputError(message, -1) };
   }
   feeder.end(false);
-  return { lines: feeder.line - 1, decompressedBytes: total };
+  return { lines: feeder.line - 1, decompressedBytes: total, compressedBytes };
 }
 
 const SMALL_GZIP_INPUT = 8 << 20;
@@ -152,13 +164,25 @@ const SMALL_GZIP_OUTPUT = 256 << 20;
  * truncated, damaged, or inflating past the bound: the streaming reader then handles
  * it, with its exact error reporting).
  */
-function smallGzip(path: string, maxOutput: number): Buffer | null {
+function smallGzip(path: string, maxOutput: number, size: number): { text: Buffer; compressed: number } | null {
   try {
-    if (statSync(path).size > SMALL_GZIP_INPUT) return null;
-    return gunzipSync(readFileSync(path), { maxOutputLength: maxOutput });
+    if ((size >= 0 ? size : statSync(path).size) > SMALL_GZIP_INPUT) return null;
+    const gz = readFileSync(path);
+    // Node's zlib beat the pure-JS inflaters on these files, small and large (bench/RESULTS.md, 2026-12-06)
+    return { text: gunzipSync(gz, { maxOutputLength: maxOutput, chunkSize: inflateChunk(gz.length) }), compressed: gz.length };
   } catch {
     return null;
   }
+}
+
+/**
+ * zlib's output chunk for inflating `compressed` bytes at once: about the whole output
+ * (flow logs inflate ~8 times), so that the sync inflate makes one chunk and copies
+ * nothing into a concatenation (its default 16 KiB chunks cost ~30 % more on 5-minute
+ * objects, bench/RESULTS.md).
+ */
+export function inflateChunk(compressed: number): number {
+  return Math.min(8 << 20, Math.max(16 << 10, 2 ** Math.ceil(Math.log2(Math.max(1, compressed) * 8))));
 }
 
 /** Whole-file read for document formats, gunzipping when needed, bounded by maxBytes. */

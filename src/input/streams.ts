@@ -30,6 +30,7 @@ export async function* stdinChunks(opts: StreamLimits): AsyncGenerator<{ bytes: 
   let tailLen = 0; // bytes of pending after its last '\n' (the line being received)
   let offset = 0; // input offset of pending's first byte
   let skipping = false; // dropping the rest of a line too long
+  let lastEnd = 0; // the last chunk's offset + its length
   for await (const piece of source) {
     let p = piece;
     if (skipping) {
@@ -54,6 +55,7 @@ export async function* stdinChunks(opts: StreamLimits): AsyncGenerator<{ bytes: 
       bytes.set(all.subarray(0, cut));
       bytes[cut] = 10;
       yield { bytes, offset };
+      lastEnd = offset + bytes.length; // where a caller that does not wait for the next chunk ends this one
       offset += pendingLen;
       pending = [];
       pendingLen = tailLen = 0;
@@ -65,11 +67,15 @@ export async function* stdinChunks(opts: StreamLimits): AsyncGenerator<{ bytes: 
       const whole = pendingLen - tailLen;
       yield { bytes: new Uint8Array(all.subarray(0, whole)), offset };
       offset += whole;
+      lastEnd = offset;
       pending = tailLen ? [new Uint8Array(all.subarray(whole))] : [];
       pendingLen = tailLen;
     }
   }
   if (pendingLen > 0) yield { bytes: new Uint8Array(Buffer.concat(pending, pendingLen)), offset };
+  // the dropped rest of a line too long at the very end: an empty chunk at the input's end,
+  // so that a caller that takes each chunk's span up to the next chunk counts those bytes
+  else if (offset > lastEnd) yield { bytes: new Uint8Array(0), offset };
 }
 
 /**
@@ -92,7 +98,8 @@ export async function* gzipPieces(
   let index = 0;
   let accounted = 0;
   for await (const { bytes, offset } of stdinChunks({ ...opts, stdin: () => inflated })) {
-    if (held) yield { index: index++, task: { bytes: held.bytes, start: held.offset, end: held.offset + held.bytes.length, compressedBytes: held.compressed } };
+    // a piece spans the inflated bytes up to the next one: a line too long was cut short in it
+    if (held) yield { index: index++, task: { bytes: held.bytes, start: held.offset, end: offset, compressedBytes: held.compressed } };
     const read = Math.min(file.bytesRead, compressedSize);
     held = { bytes, offset, compressed: read - accounted };
     accounted = read;

@@ -1,6 +1,6 @@
 /** summary.json and the short human summary on stderr. */
 import type { DetectResult } from '../engine/types.js';
-import type { KeyVerdict } from '../engine/scan-table.js';
+import type { KeyVerdict } from '../engine/verdict.js';
 import { isoTime } from './verdicts.js';
 
 export interface DaySummary {

@@ -1,5 +1,5 @@
 /** Verdict files (detection.md §7): scans.ndjson and scans.csv, and the near misses beside them. */
-import type { KeyVerdict } from '../engine/scan-table.js';
+import type { KeyVerdict } from '../engine/verdict.js';
 import { AtomicLineWriter } from './files.js';
 import type { OutboundAlert } from '../detect/outbound.js';
 

@@ -53,8 +53,13 @@ h2 { font-size: 16px; margin: 0 0 2px; }
 .no-data { display: flex; align-items: center; justify-content: center; min-height: 120px; border: 1px dashed #cbd5e1;
   border-radius: 6px; color: #475569; background: #f8fafc; padding: 12px; text-align: center; }
 details { margin-top: 6px; } summary { cursor: pointer; color: var(--accent); font-size: 12px; }
+.scroll { overflow-x: auto; max-height: 640px; overflow-y: auto; }
 table { border-collapse: collapse; width: 100%; font-size: 12px; margin-top: 6px; }
 th, td { text-align: left; padding: 3px 6px; border-bottom: 1px solid var(--line); vertical-align: top; }
+td.d { white-space: nowrap; }
+table.sortable th { cursor: pointer; user-select: none; position: sticky; top: 0; background: var(--card); }
+table.sortable th[aria-sort="ascending"]::after { content: " \\25B2"; }
+table.sortable th[aria-sort="descending"]::after { content: " \\25BC"; }
 td.n, th.n { text-align: right; font-variant-numeric: tabular-nums; }
 .notes { color: #92400e; background: #fffbeb; border: 1px solid #fde68a; border-radius: 6px; padding: 8px 12px; }
 .error { color: #991b1b; }
@@ -84,7 +89,9 @@ const RENDER = `
     }
     var horizontal = c.type === 'hbar';
     var value = { beginAtZero: true, ticks: { precision: 0 }, title: axisTitle(horizontal ? c.xTitle : c.yTitle) };
-    var category = { title: axisTitle(horizontal ? c.yTitle : c.xTitle), ticks: { autoSkip: false } };
+    // long labels (AS names) would push the plot off the left edge: cut them to 36 characters
+    var category = { title: axisTitle(horizontal ? c.yTitle : c.xTitle), ticks: { autoSkip: false, callback: function (v) {
+      var l = String(this.getLabelForValue(v)); return l.length > 36 ? l.slice(0, 35) + '\u2026' : l; } } };
     common.indexAxis = horizontal ? 'y' : 'x';
     common.scales = horizontal ? { x: value, y: category } : { x: category, y: value };
     return { type: 'bar', data: { labels: c.labels, datasets: sets.map(function (d, i) {
@@ -105,13 +112,36 @@ const RENDER = `
       canvas.parentNode.replaceChild(p, canvas);
     }
   });
+  // sortable tables: a click on a heading sorts by that column (numbers by value), again reverses
+  Array.prototype.forEach.call(document.querySelectorAll('table.sortable'), function (table) {
+    var heads = table.querySelectorAll('th');
+    Array.prototype.forEach.call(heads, function (th, col) {
+      th.addEventListener('click', function () {
+        var asc = th.getAttribute('aria-sort') !== 'ascending';
+        Array.prototype.forEach.call(heads, function (h) { h.removeAttribute('aria-sort'); });
+        th.setAttribute('aria-sort', asc ? 'ascending' : 'descending');
+        var body = table.tBodies[0];
+        var rows = Array.prototype.slice.call(body.rows);
+        rows.sort(function (a, b) {
+          var x = a.cells[col], y = b.cells[col];
+          var p = x.className === 'n' && y.className === 'n' ? Number(x.textContent.replace(/,/g, '')) - Number(y.textContent.replace(/,/g, ''))
+            : x.textContent.localeCompare(y.textContent, undefined, { numeric: true });
+          return asc ? p : -p;
+        });
+        rows.forEach(function (r) { body.appendChild(r); });
+      });
+    });
+  });
   window.flowsieveReport = { charts: model.charts.length, drawn: drawn, errors: errors };
   document.body.setAttribute('data-ready', 'true');
 })();
 `;
 
 function numCell(x: unknown): string {
-  return typeof x === 'number' ? `<td class="n">${escapeHtml(x.toLocaleString('en-US'))}</td>` : `<td>${escapeHtml(x ?? '')}</td>`;
+  if (typeof x === 'number') return `<td class="n">${escapeHtml(x.toLocaleString('en-US'))}</td>`;
+  // dates do not wrap: a table scrolls sideways instead
+  const nowrap = typeof x === 'string' && /^\d{4}-\d\d-\d\d/.test(x);
+  return `<td${nowrap ? ' class="d"' : ''}>${escapeHtml(x ?? '')}</td>`;
 }
 
 function chartHeight(c: ChartSpec): number {
@@ -141,7 +171,7 @@ ${dataTable(c)}
 function tableHtml(t: TableSpec): string {
   const body = t.noData
     ? `<div class="no-data" data-no-data="${escapeHtml(t.id)}">No data: ${escapeHtml(t.noData)}</div>`
-    : `<table><tr>${t.columns.map((c, i) => `<th${t.rows.some((r) => typeof r[i] === 'number') ? ' class="n"' : ''}>${escapeHtml(c)}</th>`).join('')}</tr>${t.rows.map((r) => `<tr>${r.map(numCell).join('')}</tr>`).join('')}</table>`;
+    : `<div class="scroll"><table${t.sortable ? ' class="sortable"' : ''}><thead><tr>${t.columns.map((c, i) => `<th${t.rows.some((r) => typeof r[i] === 'number') ? ' class="n"' : ''}>${escapeHtml(c)}</th>`).join('')}</tr></thead><tbody>${t.rows.map((r) => `<tr>${r.map(numCell).join('')}</tr>`).join('')}</tbody></table></div>`;
   return `<section class="table" id="table-${escapeHtml(t.id)}">
 <h2>${escapeHtml(t.title)}${t.noData ? '' : ` (${t.rows.length})`}</h2>
 <p class="source">source: ${escapeHtml(t.source)}</p>

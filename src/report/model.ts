@@ -13,6 +13,8 @@ import type { HistoryStore, Period } from '../store/history.js';
 import { historyFigures, persistentScanners, TOP_PORTS_FOR_PERSISTENT } from '../store/analysis.js';
 import { commonService, portLabel } from '../stats/port-names.js';
 import { networkLabel, type AnalystStats, type GroupStat, type ScansDir } from './scans.js';
+import { alertTable, scannerTable } from './alerts.js';
+import type { TableSpec } from './table.js';
 
 export interface Dataset {
   label: string;
@@ -35,15 +37,7 @@ export interface ChartSpec {
   noData?: string; // nothing to draw: why
 }
 
-export interface TableSpec {
-  id: string;
-  title: string;
-  columns: string[];
-  rows: Array<Array<string | number | null>>;
-  source: string;
-  caption?: string;
-  noData?: string;
-}
+export type { TableSpec };
 
 export interface ReportModel {
   title: string;
@@ -167,6 +161,8 @@ export function buildReport(input: ReportInput): ReportModel {
       noData: persistent.scanners.length ? undefined : 'no scanner was seen on every day of the period on the most scanned ports',
     },
     actorTable(runSide, stats),
+    alertTable(input.scans?.dir, notes),
+    scannerTable(runSide.store, runSide.period, `${runSide.name}, ${periodText(runSide.period)}`),
   ];
 
   // with both sources, say which figure is the run's and which the history's

@@ -17,7 +17,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseAddress } from '../net/address.js';
-import type { KeyVerdict } from '../engine/scan-table.js';
+import type { KeyVerdict } from '../engine/verdict.js';
 import { HistoryStore, type IpFacts, type Period } from '../store/history.js';
 import { readObjects } from '../store/ndjson.js';
 import { runRows, type EndpointDayRow } from '../store/rows.js';

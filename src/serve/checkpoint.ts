@@ -22,7 +22,7 @@ import { open, rename } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { Packr } from 'msgpackr';
 import { crc32 } from 'node:zlib';
-import type { KeyVerdict, EndpointDay } from '../engine/scan-table.js';
+import type { KeyVerdict, EndpointDay } from '../engine/verdict.js';
 import type { OutboundAlert } from '../detect/outbound.js';
 import type { FileReport } from '../engine/types.js';
 import type { StreamMark } from './windows.js';

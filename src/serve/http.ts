@@ -12,9 +12,8 @@ import { isoTime } from '../output/verdicts.js';
 import { addressKey, type ScannerRow } from './store.js';
 import type { Sidecar } from './sidecar.js';
 import { dayStart } from './windows.js';
-import { renderReport } from './report.js';
-import { buildReport } from '../report/model.js';
-import { renderHtml } from '../report/html.js';
+import { renderReport, type ReportTask } from './report.js';
+import { Worker } from 'node:worker_threads';
 
 export interface ApiOptions {
   host: string;
@@ -96,6 +95,7 @@ export class ApiServer {
   }
 
   close(): Promise<void> {
+    void this.reportThread?.terminate();
     return new Promise((resolve) => {
       this.server.close(() => resolve());
       this.server.closeIdleConnections();
@@ -284,32 +284,71 @@ export class ApiServer {
 
   /**
    * The report module's HTML over the complete days (the history store of the state),
-   * `from`/`to` selecting the period; before the first day is complete, a plain page of
-   * what is final so far. Rendered once per batch and period.
+   * `from`/`to` selecting the period, clamped to the days recorded; before the first day is
+   * complete, a plain page of what is final so far. Rendered in the report thread (at most
+   * one at a time, REPORT_QUEUE waiting, more answered 503), once per data version (the
+   * batch) and clamped period: the same report asked for again, or while it renders, is
+   * rendered once.
    */
-  private report(u: URL) {
+  private async report(u: URL) {
     const p = u.searchParams;
     allowOnly(p, ['from', 'to']);
     this.ready();
-    const from = p.has('from') ? dayParam(p.get('from')!) : undefined;
-    const to = p.has('to') ? dayParam(p.get('to')!) : undefined;
+    let from = p.has('from') ? dayParam(p.get('from')!) : undefined;
+    let to = p.has('to') ? dayParam(p.get('to')!) : undefined;
     if (from && to && from > to) throw bad(`from ${from} is after to ${to}`);
     const sc = this.opts.sidecar;
+    const history = sc.historyStore;
+    const bounds = history?.period();
+    const html = (body: string) => ({ type: 'text/html; charset=utf-8', body });
+    if (!history || !bounds || bounds.days.length === 0) return html(renderReport(sc.store, sc.status()));
+    // a period past the data says nothing more than the data: clamp it (9999-12-31 is not 3 million days of work)
+    from = from === undefined || from < bounds.from ? bounds.from : from > bounds.to ? bounds.to : from;
+    to = to === undefined || to > bounds.to ? bounds.to : to < bounds.from ? bounds.from : to;
     const key = `${sc.status().batch}|${from}|${to}`;
-    if (this.reportCache?.key !== key) {
-      const history = sc.historyStore;
-      const period = history?.period(from, to);
-      const body =
-        history && period && period.days.length > 0
-          ? renderHtml(buildReport({ state: { store: history, period, name: 'the complete days of this serve state' }, title: 'flowsieve serve: scanners' }))
-          : renderReport(sc.store, sc.status());
-      this.reportCache = { key, body };
-    }
-    return { type: 'text/html; charset=utf-8', body: this.reportCache.body };
+    const cached = this.reports.get(key);
+    if (cached) return html(await cached);
+    const rendering = this.renderInThread(from, to);
+    this.reports.set(key, rendering);
+    rendering.catch(() => this.reports.delete(key));
+    for (const k of this.reports.keys()) if (this.reports.size > REPORT_CACHE && k !== key) this.reports.delete(k);
+    return html(await rendering);
   }
 
-  private reportCache: { key: string; body: string } | null = null;
+  /** One report thread at a time; REPORT_QUEUE more wait their turn, the rest are answered 503. */
+  private async renderInThread(from: string, to: string): Promise<string> {
+    if (this.reportsWaiting.length >= REPORT_QUEUE) throw new HttpError(503, 'busy rendering other reports; try again shortly');
+    if (this.reportRunning) await new Promise<void>((resolve) => this.reportsWaiting.push(resolve));
+    this.reportRunning = true;
+    try {
+      const task: ReportTask = {
+        stateDir: this.opts.sidecar.stateDir, from, to, title: 'flowsieve serve: scanners', name: 'the complete days of this serve state',
+      };
+      return await new Promise<string>((resolve, reject) => {
+        const w = new Worker(REPORT_THREAD, { workerData: { reportTask: task } });
+        this.reportThread = w;
+        w.once('message', (m: { html?: string; error?: string }) => (m.html !== undefined ? resolve(m.html) : reject(new Error(m.error))));
+        w.once('error', reject);
+        w.once('exit', (code) => reject(new Error(`the report thread stopped (exit ${code})`)));
+      });
+    } finally {
+      this.reportThread = null;
+      this.reportRunning = false;
+      this.reportsWaiting.shift()?.();
+    }
+  }
+
+  /** Rendered (or rendering) reports by data version and period; a few kept. */
+  private readonly reports = new Map<string, Promise<string>>();
+  private reportRunning = false;
+  private readonly reportsWaiting: Array<() => void> = [];
+  private reportThread: Worker | null = null;
 }
+
+const REPORT_THREAD = new URL('./report-thread.js', import.meta.url);
+
+const REPORT_QUEUE = 4; // reports waiting for the report thread; more are answered 503
+const REPORT_CACHE = 8;
 
 function send(res: ServerResponse, status: number, type: string, body: string, head: boolean): void {
   res.writeHead(status, {

@@ -63,3 +63,12 @@ td,th{border:1px solid #ccc;padding:2px 8px;text-align:right}th{background:#f4f4
 <body>${parts.join('\n')}</body></html>
 `;
 }
+
+/** What the report thread (workers/report.ts) renders: the state's history over [from, to]. */
+export interface ReportTask {
+  stateDir: string;
+  from: string;
+  to: string;
+  title: string;
+  name: string;
+}

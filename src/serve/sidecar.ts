@@ -12,7 +12,7 @@ import { Engine } from '../engine/run.js';
 import type { DetectOptions, FinalizeOutput, IngestResult } from '../engine/types.js';
 import { mergeEndpointDays } from '../engine/merge.js';
 import { buildAlerts, type OutboundAlert } from '../detect/outbound.js';
-import type { KeyVerdict } from '../engine/scan-table.js';
+import type { KeyVerdict } from '../engine/verdict.js';
 import {
   CHECKPOINT_VERSION, CheckpointDamaged, readCheckpoint, removeStaleTemp, writeCheckpoint,
   type FileFacts, type LedgerEntry, type Outbox, type ScannerFacts,
@@ -52,6 +52,8 @@ export interface SidecarOptions {
   /** UTC days (YYYY-MM-DD) to rebuild from their files at start. */
   reprocess: string[];
   enricher?: ScannerEnricher;
+  /** After each committed batch: the bytes of scans.ndjson and outbound.ndjson now committed (notify.ts reads up to them). */
+  onCommit?: (sizes: { scans: number; outbound: number }) => void;
   log: (line: string) => void;
   nowMs?: () => number;
 }
@@ -258,6 +260,11 @@ export class Sidecar {
         done();
       };
     });
+  }
+
+  /** Bytes of scans.ndjson and outbound.ndjson that are committed (a reader takes no more). */
+  committedSizes(): { scans: number; outbound: number } {
+    return this.store.appendSizes();
   }
 
   /** Graceful stop: take no more files, let the current batch commit, close everything. */
@@ -516,6 +523,7 @@ export class Sidecar {
     const outbound = appendAt(join(this.opts.stateDir, ALERTS_FILE), recorded.outbound, plan.alertLines);
     if (plan.scanLines.length) crashPoint('after-append');
     this.store.commit(plan, { scans, outbound });
+    this.opts.onCommit?.({ scans, outbound });
     if (this.state !== 'starting') this.recordHistory(); // at start: once the state is whole
   }
 
@@ -626,6 +634,10 @@ export class Sidecar {
     const wm = this.marks.value(this.now() / 1000);
     if (Number.isFinite(wm)) m.watermark.set(wm);
     m.setScannersPerDay(this.store.days());
+  }
+
+  get stateDir(): string {
+    return this.opts.stateDir;
   }
 
   /** The shared history store of the state folder (complete days), once loaded. */

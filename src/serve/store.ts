@@ -16,7 +16,7 @@ import { isoTime, scanRecord } from '../output/verdicts.js';
 import { alertRecord } from '../output/verdicts.js';
 import { severityOf, type OutboundAlert } from '../detect/outbound.js';
 import { isV4 } from '../net/address.js';
-import type { EndpointDay, KeyVerdict } from '../engine/scan-table.js';
+import type { EndpointDay, KeyVerdict } from '../engine/verdict.js';
 import { dayOfWindow } from './windows.js';
 import { migrate, openDatabase, type Database, type Statement } from '../store/sqlite.js';
 import { STATE_SCHEMA } from '../store/state-schema.js';

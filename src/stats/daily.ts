@@ -4,7 +4,7 @@
  * protocols. A scan key belongs to the day its window lies in (windows never cross
  * midnight, detection.md §3).
  */
-import type { KeyVerdict } from '../engine/scan-table.js';
+import type { KeyVerdict } from '../engine/verdict.js';
 import { share } from './distribution.js';
 
 export type ProtocolClass = 'tcp' | 'udp' | 'other';

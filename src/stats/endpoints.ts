@@ -5,7 +5,7 @@
  * touched by at least one scan key appear; the engine computes the per-endpoint facts
  * (DetectResult.endpointDays), this module summarises them.
  */
-import type { EndpointDay } from '../engine/scan-table.js';
+import type { EndpointDay } from '../engine/verdict.js';
 import { distribution, type Distribution } from './distribution.js';
 
 export interface EndpointDayRow {

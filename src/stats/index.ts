@@ -4,7 +4,7 @@
  * `analyse` computes; `writeStats` writes <out>/stats/ and returns the `stats` section of
  * summary.json. The files and fields are described in docs/statistics.md.
  */
-import type { KeyVerdict, EndpointDay } from '../engine/scan-table.js';
+import type { KeyVerdict, EndpointDay } from '../engine/verdict.js';
 import type { Enrichment } from '../enrich/index.js';
 import { rmSync } from 'node:fs';
 import { AtomicLineWriter, writeFileAtomic } from '../output/files.js';

@@ -4,7 +4,7 @@
  * ports per protocol by scanner IPs and by flows, each with its IANA service name; and how
  * much of all scanning the top three services account for.
  */
-import type { KeyVerdict } from '../engine/scan-table.js';
+import type { KeyVerdict } from '../engine/verdict.js';
 import { dayOfWindow } from './daily.js';
 import { share } from './distribution.js';
 import { protocolName, services } from './services.js';

@@ -2,7 +2,7 @@
  * Where scanners come from (detection.md §5): one row per scanner IP with its enrichment and
  * activity, and tables by country, by network (ASN) and by known scanning service.
  */
-import type { KeyVerdict } from '../engine/scan-table.js';
+import type { KeyVerdict } from '../engine/verdict.js';
 import type { IpFacts } from '../enrich/index.js';
 import { dayOfWindow } from './daily.js';
 import { share } from './distribution.js';

@@ -4,7 +4,7 @@
  * source with a scan key whose window lies in D (detection.md §3); windows never straddle days.
  */
 import type { DetectResult } from '../engine/types.js';
-import type { KeyVerdict } from '../engine/scan-table.js';
+import type { KeyVerdict } from '../engine/verdict.js';
 import { isV4 } from '../net/address.js';
 
 export interface ScannerDayRow {

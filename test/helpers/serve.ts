@@ -2,7 +2,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { renameSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { createRequire } from 'node:module';
+import { openDatabase } from '../../dist/src/store/sqlite.js';
 
 export const CLI = new URL('../../dist/src/cli/main.js', import.meta.url).pathname;
 
@@ -84,9 +84,8 @@ export async function until<T>(fn: () => Promise<T>, timeoutMs = 30_000, what = 
 
 /** An SQLite file, read-only. */
 export function openSqlite(path: string): { all(sql: string, ...p: unknown[]): any[]; close(): void } {
-  const Database = createRequire(import.meta.url)('better-sqlite3');
-  const db = new Database(path, { readonly: true });
-  return { all: (sql, ...p) => db.prepare(sql).all(...p), close: () => db.close() };
+  const db = openDatabase(path, { readonly: true });
+  return { all: (sql, ...p) => db.prepare<any>(sql).all(...p), close: () => db.close() };
 }
 
 /** The serve state database, read-only. */

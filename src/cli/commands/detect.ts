@@ -10,7 +10,7 @@ import { writeFileAtomic } from '../../output/files.js';
 import { ANALYSIS_OPTIONS, analysisPlan, humanAnalysis, runAnalysis } from '../../app/analysis.js';
 import { historyOptions, openHistory, recordHistory, runSettings, writeResults } from '../../app/results.js';
 import { OutputDirError, prepareOutputDir } from '../../output/writable.js';
-import { encodePartial, partialName, toPartial } from '../../cluster/partial.js';
+import { encodePartial, partialName, toPartial } from '../../app/partial.js';
 import type { DetectOptions } from '../../engine/types.js';
 import { findingFormats, writeFindings } from '../../app/write-findings.js';
 import type { FindingFormat } from '../../output/findings.js';

@@ -2,7 +2,7 @@
 import type { CommandSpec, Parsed } from '../../app/args.js';
 import { UsageError } from '../../app/args.js';
 import { OutputDirError, prepareOutputDir } from '../../output/writable.js';
-import { mergePartials, PartialError, readPartials } from '../../cluster/partial.js';
+import { mergePartials, PartialError, readPartials } from '../../app/partial.js';
 import { humanSummary } from '../../output/summary.js';
 import { historyOptions, openHistory, recordHistory, writeResults } from '../../app/results.js';
 import { ANALYSIS_OPTIONS, analysisPlan, humanAnalysis, runAnalysis } from '../../app/analysis.js';

@@ -10,6 +10,7 @@ import { UsageError } from '../../app/args.js';
 import { DETECTION_OPTIONS, detectOptionsFrom } from '../../app/settings.js';
 import { ANALYSIS_OPTIONS, analysisPlan } from '../../app/analysis.js';
 import type { ScannerEnricher } from '../../serve/sidecar.js';
+import { Notifier, syslog, webhook, type Destination } from '../../serve/notify.js';
 import { parseDuration } from '../../detect/rules.js';
 import { Sidecar, StartError } from '../../serve/sidecar.js';
 import { CheckpointWriteError } from '../../serve/checkpoint.js';
@@ -37,6 +38,8 @@ export const spec: CommandSpec = {
     { name: 'reprocess', type: 'list', help: 'rebuild these finalised UTC days from their files at start (comma separated)', value: 'YYYY-MM-DD' },
     { name: 'quiet', type: 'boolean', help: 'log only problems' },
     ...DETECTION_OPTIONS,
+    { name: 'webhook', type: 'string', help: 'POST new scan keys and outbound/internal alerts here as JSON (retried; an outbox in --state)', value: 'URL' },
+    { name: 'syslog', type: 'string', help: 'send them as RFC 5424 syslog too: udp://HOST:PORT or tcp://HOST:PORT', value: 'TARGET' },
     // the same enrichment as detect: countries, networks and known scanners in scans.ndjson and the API
     ...ANALYSIS_OPTIONS.filter((o) => o.name !== 'top'),
   ],
@@ -83,6 +86,13 @@ export async function run(args: Parsed): Promise<number> {
   for (const d of reprocess) if (!Number.isFinite(dayStart(d))) throw new UsageError(`--reprocess: '${d}' is not a day (YYYY-MM-DD)`);
   const detect = detectOptionsFrom(v, []);
   const { enricher } = analysisPlan(v);
+  const destinations: Destination[] = [];
+  try {
+    if (v.webhook !== undefined) destinations.push(webhook(String(v.webhook)));
+    if (v.syslog !== undefined) destinations.push(syslog(String(v.syslog)));
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
   const enrich: ScannerEnricher | undefined = enricher
     ? async (ips) => {
         const e = await enricher.enrich(ips);
@@ -100,6 +110,7 @@ export async function run(args: Parsed): Promise<number> {
   const quiet = Boolean(v.quiet);
   const log = (line: string) => process.stderr.write(`${new Date().toISOString()} flowsieve serve: ${line}\n`);
   const spool = String(v.spool);
+  const notifier = destinations.length ? new Notifier(String(v.state), destinations, log) : null;
   const sidecar = new Sidecar({
     detect,
     spoolDir: spool,
@@ -113,6 +124,7 @@ export async function run(args: Parsed): Promise<number> {
     batchBytes,
     reprocess,
     enricher: enrich,
+    onCommit: (sizes) => notifier?.committed(sizes),
     log: quiet ? (line) => /cannot|error|late|resuming|gone/.test(line) && log(line) : log,
   });
   const api = new ApiServer({ ...listen, token, sidecar, log, enrichment: enrich !== undefined });
@@ -142,6 +154,7 @@ export async function run(args: Parsed): Promise<number> {
   let watcher: FSWatcher | null = null;
   try {
     await sidecar.start();
+    notifier?.committed(sidecar.committedSizes()); // what was committed but not delivered before the last stop
     try {
       watcher = watch(spool, { persistent: false }, () => sidecar.poke());
     } catch {
@@ -162,6 +175,7 @@ export async function run(args: Parsed): Promise<number> {
     return usage ? 1 : 3;
   } finally {
     watcher?.close();
+    await notifier?.stop();
     await api.close();
   }
 }

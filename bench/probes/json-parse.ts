@@ -3,7 +3,7 @@
  * the byte-level scanner (src/formats/json-bytes.ts), on generated, realistic Azure
  * PT1H.json blobs (NSG v2 and VNet) and GCP LogEntry NDJSON.
  *
- *   npx tsc -p tsconfig.json && node dist/bench/json-parse.js [--mb 4] [--time 400] [--rounds 7] [--dump DIR]
+ *   npx tsc -p tsconfig.json && node dist/bench/probes/json-parse.js [--mb 4] [--time 400] [--rounds 7] [--dump DIR]
  *
  * Two levels per input:
  * - locating the fields only: JSON.parse / simdjson.parse (then reading the fields a
@@ -18,15 +18,15 @@ import { Bench } from 'tinybench';
 import { createRequire } from 'node:module';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { FlowSink } from '../src/flow/sink.js';
-import { JsonScanner } from '../src/formats/json-bytes.js';
-import { azureNsg, azureVnet } from '../src/formats/azure.js';
-import { gcpLines, rfc3339Seconds } from '../src/formats/gcp.js';
-import { subscriptionOf } from '../src/formats/azure.js';
-import { nsgTuple as nsgTupleParse } from '../src/formats/azure-nsg.js';
-import { vnetTuple as vnetTupleParse } from '../src/formats/azure-vnet.js';
-import { parseAddressBytes } from '../src/net/address.js';
-import type { ReaderContext } from '../src/formats/types.js';
+import { FlowSink } from '../../src/flow/sink.js';
+import { JsonScanner } from '../../src/formats/json-bytes.js';
+import { azureNsg, azureVnet } from '../../src/formats/azure.js';
+import { gcpLines, rfc3339Seconds } from '../../src/formats/gcp.js';
+import { subscriptionOf } from '../../src/formats/azure.js';
+import { nsgTuple as nsgTupleParse } from '../../src/formats/azure-nsg.js';
+import { vnetTuple as vnetTupleParse } from '../../src/formats/azure-vnet.js';
+import { parseAddressBytes } from '../../src/net/address.js';
+import type { ReaderContext } from '../../src/formats/types.js';
 
 const require = createRequire(import.meta.url);
 

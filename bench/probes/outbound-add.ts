@@ -3,10 +3,10 @@
  * a new entry, as a scanning host makes) among 20 times as many records of other feeds, in
  * 16,384-record batches. The loop behind the session-3 figure for the outbound layout.
  *
- *   node dist/bench/outbound-add.js [--capacity 140000]
+ *   node dist/bench/probes/outbound-add.js [--capacity 140000]
  */
-import { allocBatch, type FlowBatchData } from '../src/flow/batch.js';
-import { OutboundTable } from '../src/engine/outbound-table.js';
+import { allocBatch, type FlowBatchData } from '../../src/flow/batch.js';
+import { OutboundTable } from '../../src/engine/outbound-table.js';
 
 const N = 250_000;
 const W = 21600;

@@ -3,17 +3,17 @@
  * replay file read the way detect reads them (checks + lz4, rows read in place by the
  * inbound table, the outbound rows expanded for the outbound table), then finalisation.
  *
- *   node dist/bench/replay-phases.js FILE.fsr [--shard 0] [--shards 2]
+ *   node dist/bench/probes/replay-phases.js FILE.fsr [--shard 0] [--shards 2]
  */
 import { readFileSync } from 'node:fs';
-import { readReplayHeader, ROWS_KIND } from '../src/replay/file.js';
-import { decodeBlock } from '../src/replay/block.js';
-import { blockRows, decodeRowsWhere, RowScratch } from '../src/replay/row-codec.js';
-import { ScanTable } from '../src/engine/scan-table.js';
-import { OutboundTable } from '../src/engine/outbound-table.js';
-import { DEFAULT_THRESHOLDS } from '../src/detect/rules.js';
-import { DEFAULT_OUTBOUND } from '../src/engine/outbound-table.js';
-import { Feed } from '../src/flow/types.js';
+import { readReplayHeader, ROWS_KIND } from '../../src/replay/file.js';
+import { decodeBlock } from '../../src/replay/block.js';
+import { blockRows, decodeRowsWhere, RowScratch } from '../../src/replay/row-codec.js';
+import { ScanTable } from '../../src/engine/scan-table.js';
+import { OutboundTable } from '../../src/engine/outbound-table.js';
+import { DEFAULT_THRESHOLDS } from '../../src/detect/rules.js';
+import { DEFAULT_OUTBOUND } from '../../src/engine/outbound-table.js';
+import { Feed } from '../../src/flow/types.js';
 
 const W = 21600;
 const arg = (name: string, def: number) => {

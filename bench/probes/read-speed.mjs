@@ -1,3 +1,5 @@
+// Plain read speed of a file in blocks of one size (the choice of read block in src/input/read.ts):
+//   node bench/probes/read-speed.mjs FILE [BLOCK_BYTES]
 import { openSync, readSync, fstatSync } from 'node:fs';
 const f = process.argv[2]; const bs = Number(process.argv[3] ?? 4 << 20);
 const fd = openSync(f, 'r'); const size = fstatSync(fd).size;

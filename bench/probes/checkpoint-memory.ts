@@ -5,15 +5,15 @@
  * bc7bfc5 'whole' ran the shards' whole-state export (spilled entries read back all at once),
  * since removed; build that commit to measure it again.
  *
- *   node dist/bench/checkpoint-memory.js whole|pieces FILE.log [--max-memory-mb 32]
+ *   node dist/bench/probes/checkpoint-memory.js whole|pieces FILE.log [--max-memory-mb 32]
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Engine, DEFAULT_RUN } from '../src/engine/run.js';
-import { DEFAULT_THRESHOLDS } from '../src/detect/rules.js';
-import { DEFAULT_OUTBOUND } from '../src/engine/outbound-table.js';
-import { writeCheckpoint, CHECKPOINT_VERSION } from '../src/serve/checkpoint.js';
+import { Engine, DEFAULT_RUN } from '../../src/engine/run.js';
+import { DEFAULT_THRESHOLDS } from '../../src/detect/rules.js';
+import { DEFAULT_OUTBOUND } from '../../src/engine/outbound-table.js';
+import { writeCheckpoint, CHECKPOINT_VERSION } from '../../src/serve/checkpoint.js';
 
 const [mode, input] = process.argv.slice(2);
 if ((mode !== 'whole' && mode !== 'pieces') || !input) throw new Error('usage: checkpoint-memory.js whole|pieces FILE.log [--max-memory-mb 32]');

@@ -21,7 +21,7 @@ import { buildAlerts } from '../detect/outbound.js';
 import { compareVerdicts } from '../engine/order.js';
 import { parseCidr, type Cidr } from '../net/cidr.js';
 import type { DetectOptions, DetectResult, FileReport, ResolvedReject } from '../engine/types.js';
-import type { EndpointDay, KeyVerdict } from '../engine/scan-table.js';
+import type { EndpointDay, KeyVerdict } from '../engine/verdict.js';
 import type { OutboundFinding } from '../engine/outbound-table.js';
 import type { RunMemoryReport } from '../engine/spill.js';
 import { MAX_CORRUPT_LISTED, replayFileError } from '../replay/input.js';

@@ -1,0 +1,118 @@
+/**
+ * Accumulate and finalise on the shape of real logs (issue 19): keys with hundreds of
+ * endpoints beside many one-endpoint keys (bench/records.ts makeRealBatches). CPU time of
+ * the process, one thread, least of --rounds:
+ *   - accumulate, held back and added in bucket order (what detect does on text);
+ *   - accumulate, one replay block per bucket read in its own columns (detect on replay);
+ *   - finalise (verdicts and endpoint-days) of the filled table.
+ * Prints tuples per key beside every figure, the table's bytes per tuple, and a digest of
+ * the finalised result, so that two builds can be compared on the same records:
+ *   node dist/bench/finalise.js [--rows 3000000] [--rounds 5] [--multi 0.25]
+ * (to compare builds: copy dist/bench/{finalise,records}.js into the other build's dist/bench/).
+ */
+import { createHash } from 'node:crypto';
+import { pathToFileURL } from 'node:url';
+import { ScanTable } from '../src/engine/scan-table.js';
+import { bucketOf, hashAddress, SHARD_BUCKETS } from '../src/flow/hash.js';
+import { DEFAULT_THRESHOLDS } from '../src/detect/rules.js';
+import { allocBatch, type FlowBatchData } from '../src/flow/batch.js';
+import { gatherRows, entryOrder } from '../src/replay/rows.js';
+import { blockRows, encodeRows, type BlockRows } from '../src/replay/row-codec.js';
+import type { Column } from '../src/replay/block.js';
+import { makeRealBatches, W } from './records.js';
+
+function arg(name: string, def: number): number {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? Number(process.argv[i + 1]) : def;
+}
+
+/** The records as replay blocks: one per bucket, rows sorted by entry, in the file's column form. */
+export function replayForms(batches: FlowBatchData[]): Array<{ rows: BlockRows; bucket: number }> {
+  const total = batches.reduce((s, b) => s + b.n, 0);
+  const all = allocBatch(total);
+  all.strings = batches[0]!.strings;
+  for (const b of batches) gatherRows(b, Int32Array.from({ length: b.n }, (_, i) => i), all, all.n);
+  const perBucket: number[][] = Array.from({ length: SHARD_BUCKETS }, () => []);
+  for (let i = 0; i < all.n; i++) perBucket[bucketOf(hashAddress(all.src, i * 4))]!.push(i);
+  const dict = all.strings.slice();
+  const out: Array<{ rows: BlockRows; bucket: number }> = [];
+  perBucket.forEach((ids, bucket) => {
+    if (ids.length === 0) return;
+    const block = allocBatch(ids.length);
+    block.strings = all.strings;
+    gatherRows(all, Int32Array.from(ids), block);
+    const sorted = allocBatch(ids.length);
+    sorted.strings = all.strings;
+    gatherRows(block, entryOrder(block), sorted);
+    const cols = new Map<string, Column>(encodeRows(sorted, sorted.n, false).map(([name, col]) => [name, col]));
+    out.push({ rows: blockRows(cols, sorted.n, dict), bucket });
+  });
+  return out;
+}
+
+/** A digest of a finalised result in a fixed order (the merger sorts verdicts; tables differ in entry order). */
+function digestOf(r: ReturnType<ScanTable['finalize']>): string {
+  const lines = [...r.verdicts.map((v) => JSON.stringify(v)), ...r.endpointDays.map((d) => JSON.stringify(d))].sort();
+  return createHash('sha256').update(`${r.keys} ${r.entries}\n${lines.join('\n')}`).digest('hex').slice(0, 16);
+}
+
+/** CPU time of the process (user + system), ms: steadier than wall time on a shared machine. */
+function cpuMs(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+}
+
+/** The least of the rounds: on a busy machine the other rounds measure the neighbours. */
+const best = (xs: number[]): number => Math.min(...xs);
+
+function main(): void {
+  const rows = arg('rows', 3_000_000);
+  const rounds = arg('rounds', 5);
+  const { batches, shape } = makeRealBatches(rows, 11, arg('multi', 0.25));
+  const forms = replayForms(batches);
+  const opts = { thresholds: { ...DEFAULT_THRESHOLDS }, windowSeconds: W, nearMisses: true };
+  const capacity = Math.ceil(rows / 2);
+  const acc: number[] = [];
+  const rep: number[] = [];
+  const fin: number[] = [];
+  let digest = '';
+  let bytesPerTuple = 0;
+  let scans = 0;
+  for (let round = 0; round < rounds; round++) {
+    let t0 = cpuMs();
+    const held = new ScanTable(W, capacity, 1, 1 << 20);
+    for (const b of batches) held.addBatch(b);
+    const entries = held.n; // adds the held records
+    acc.push(cpuMs() - t0);
+    if (entries !== shape.tuples) throw new Error(`${entries} entries for ${shape.tuples} tuples`);
+
+    t0 = cpuMs();
+    const replay = new ScanTable(W, capacity, 1, 0);
+    for (const f of forms) replay.addRows(f.rows, f.bucket);
+    const n = replay.n;
+    rep.push(cpuMs() - t0);
+    if (n !== shape.tuples) throw new Error(`replay: ${n} entries for ${shape.tuples} tuples`);
+    bytesPerTuple = (replay.heldBytes - (replay.v6 as { bytes: number }).bytes) / n;
+
+    t0 = cpuMs();
+    const r = replay.finalize(opts);
+    fin.push(cpuMs() - t0);
+    scans = r.verdicts.filter((v) => v.failed.length === 0).length;
+    const d = digestOf(r);
+    const d2 = digestOf(held.finalize(opts));
+    if (d !== d2) throw new Error('held and replay tables finalise differently');
+    digest = d;
+  }
+  const perKey = (shape.tuples / shape.keys).toFixed(2);
+  console.log(`${rows.toLocaleString('en-US')} records, ${shape.tuples.toLocaleString('en-US')} tuples over ${shape.keys.toLocaleString('en-US')} keys (${perKey} tuples a key; ${((100 * shape.multiTuples) / shape.tuples).toFixed(0)} % of tuples in multi-endpoint keys; ${shape.scannerKeys} scanner keys of 100-1,000 endpoints, ${scans} scans found), one thread, CPU time, least of ${rounds} rounds; Node ${process.version}`);
+  console.log(`| stage | ms | ns/record | ns/tuple |`);
+  console.log(`|---|---:|---:|---:|`);
+  for (const [name, xs] of [['accumulate, held back (text)', acc], ['accumulate, replay blocks (addRows)', rep], ['finalise', fin]] as const) {
+    const ms = best(xs);
+    console.log(`| ${name} | ${ms.toFixed(0)} | ${((ms * 1e6) / rows).toFixed(1)} | ${((ms * 1e6) / shape.tuples).toFixed(1)} |`);
+  }
+  console.log(`table bytes per tuple (entries + index, replay table at its final size): ${bytesPerTuple.toFixed(1)}`);
+  console.log(`result digest: ${digest}`);
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) main();

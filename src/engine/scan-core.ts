@@ -1,0 +1,272 @@
+/**
+ * The inbound accumulator's table core (detection.md §3): storage, probe, resize, accumulate.
+ * Ingest (scan-ingest.ts) builds keys from records and calls findOrInsert/accumulate;
+ * finalisation (scan-finalise.ts) and state (scan-state.ts) read the entries through the
+ * fields below; ScanTable (scan-table.ts) puts the layers together.
+ *
+ * One open-addressing hash table keyed by (scan key, endpoint, region) =
+ * (src, protocol, dst_port, window, cloud, account, dst, region). Each entry holds the
+ * counts of that endpoint under that key: records, known packets, known bytes, first
+ * start, last end. Everything detection.md §3 asks for is a function of these entries, and
+ * entries merge by addition: two shards, two checkpoints or two machines holding parts
+ * of the same key combine exactly.
+ *
+ * Layout (scan-layout.ts): 52 bytes an entry in two typed arrays, no object per entry.
+ * The index is one u32 per slot, at most 70 % full: a 4-bit tag of the key's hash and
+ * the entry number, so a probe rejects most other keys without touching their entries.
+ * 58-64 bytes per entry held in all.
+ *
+ * Locality: every key of a source lives in the source's bucket (hash.ts), and the index
+ * is laid out bucket by bucket: an entry's home slot is in its bucket's region of the
+ * index, and the entry keeps its bucket (the top 12 bits of its region word). A replay
+ * block (one bucket) then inserts into a few kilobytes of index instead of all of it,
+ * parsed records are held back and added a bucket at a time (scan-ingest.ts), and
+ * finalisation groups keys one bucket at a time in tables that stay in cache. A bucket
+ * with more keys than its region holds (one source scanning millions of endpoints)
+ * does not pile up: after LOCAL_PROBES full slots the probe continues from a slot
+ * chosen by the full hash, as in an ordinary table, and moves to another such slot
+ * every FAR_RUN slots. (Probing on linearly from the first far slot made inserts in
+ * bucket order quadratic in a table that starts small: each crowded region spilled into
+ * the next, far probes landed in the one cluster this grew into and walked to its end,
+ * some ten thousand slots a lookup; bench/RESULTS.md, session 3.)
+ */
+import { fmix32, mix, SHARD_BUCKETS } from '../flow/hash.js';
+import { V6Intern } from './v6-intern.js';
+import { StringDict } from '../flow/dict.js';
+import { formatAddress } from '../net/address.js';
+import {
+  BUCKET_SHIFT, BYT, COUNT_VALUES, DST, ENTRY_WORDS, EP, F_BYTES, F_DST6, F_PACKETS, FIRST, FLAG_BITS, FLOWS,
+  indexSlots, KEY_RF, LAST, MAX_TABLE_ENTRIES, PKT, PP, RF, SLOT_ENTRY, SRC, WIN,
+} from './scan-layout.js';
+
+/** Slots probed in the bucket's region before the probe moves to a slot chosen by the full hash. */
+const LOCAL_PROBES = 32;
+/** Slots probed on from each far slot before the next far slot. */
+const FAR_RUN = 8;
+const BUCKET_MASK = SHARD_BUCKETS - 1;
+
+export class ScanCore {
+  /** entries held (not counting records an ingest layer holds back) */
+  count = 0;
+  protected cap: number;
+  /** entries' words (ENTRY_WORDS each; read by the finalise and state layers) */
+  u: Uint32Array;
+  /** entries' sums (COUNT_VALUES each) */
+  d: Float64Array;
+  protected index: Uint32Array; // tag << 28 | entry + 1; 0 = empty slot
+  private bucketBase = new Uint32Array(SHARD_BUCKETS); // first index slot of each bucket's region
+  private span = 1; // slots in a region
+  private slots = 1; // index slots (any number: the index is sized to its fill, not to a power of two)
+  readonly v6 = new V6Intern();
+  readonly accounts = new StringDict();
+  readonly regions = new StringDict();
+  private readonly addressWords = new Uint32Array(4); // dstText's scratch
+  /** Lookups' probes past their bucket's region (a diagnostic: few, unless one source has a crowd of keys). */
+  farProbes = 0;
+
+  /**
+   * `shards`: the table holds the buckets b with b % shards equal to one value (a shard
+   * worker's), so that the index gives regions to those buckets only. Any value is
+   * correct for any contents; it only decides how densely the regions are used.
+   */
+  constructor(
+    readonly windowSeconds: number,
+    initialCapacity = 1 << 14,
+    readonly shards = 1,
+  ) {
+    this.cap = Math.min(initialCapacity, MAX_TABLE_ENTRIES);
+    this.u = new Uint32Array(this.cap * ENTRY_WORDS);
+    this.d = new Float64Array(this.cap * COUNT_VALUES);
+    this.index = new Uint32Array(0);
+    this.layoutIndex();
+  }
+
+  /** A fresh, empty index for the current capacity, with each bucket's region. */
+  private layoutIndex(): void {
+    const slots = indexSlots(this.cap);
+    this.index = new Uint32Array(slots);
+    this.slots = slots;
+    // the shard's buckets in order, each a contiguous region of the slots
+    const regions = Math.ceil(SHARD_BUCKETS / this.shards);
+    this.span = Math.max(1, Math.floor(slots / regions));
+    for (let b = 0; b < SHARD_BUCKETS; b++) {
+      const rank = Math.floor(b / this.shards) % regions;
+      this.bucketBase[b] = Math.min(slots - 1, rank * this.span);
+    }
+  }
+
+  /** First slot to probe for a hash whose low 12 bits are the bucket (the rest picks a slot in its region). */
+  private home(hb: number): number {
+    const within = Math.floor(((hb >>> 12) * this.span) / 1048576); // (hb >>> 12) / 2^20 of the region
+    const slot = this.bucketBase[hb & BUCKET_MASK]! + within;
+    return slot < this.slots ? slot : slot - this.slots;
+  }
+
+  /** Where the probe goes once the bucket's region is crowded: the `run`-th far slot of the key. */
+  private farSlot(hb: number, run: number): number {
+    return Math.floor((fmix32((hb ^ 0x7f4a7c15) + Math.imul(run, 0x9e3779b9)) * this.slots) / 4294967296);
+  }
+
+  /** The slot after `slot` in probe number `probe` (>= 1) of a key with home hash hb. */
+  private nextSlot(hb: number, slot: number, probe: number): number {
+    const far = probe - LOCAL_PROBES;
+    if (far >= 0 && (far & (FAR_RUN - 1)) === 0) return this.farSlot(hb, far / FAR_RUN);
+    return slot + 1 === this.slots ? 0 : slot + 1;
+  }
+
+  // entry field readers (finalisation and merges; the hot path inlines its own)
+  srcA(e: number): number { return this.u[e * ENTRY_WORDS + SRC]!; }
+  pp(e: number): number { return this.u[e * ENTRY_WORDS + PP]!; }
+  win(e: number): number { return this.u[e * ENTRY_WORDS + WIN]!; }
+  ep(e: number): number { return this.u[e * ENTRY_WORDS + EP]!; }
+  dstA(e: number): number { return this.u[e * ENTRY_WORDS + DST]!; }
+  region(e: number): number { return this.u[e * ENTRY_WORDS + RF]! & 0xffff; }
+  flags(e: number): number { return (this.u[e * ENTRY_WORDS + RF]! >>> 16) & FLAG_BITS; }
+  f(e: number): number { return this.u[e * ENTRY_WORDS + FLOWS]!; }
+  first(e: number): number { return this.u[e * ENTRY_WORDS + FIRST]!; }
+  last(e: number): number { return this.u[e * ENTRY_WORDS + LAST]!; }
+  p(e: number): number { return this.d[e * COUNT_VALUES + PKT]!; }
+  b(e: number): number { return this.d[e * COUNT_VALUES + BYT]!; }
+
+  /** The source bucket of an entry. */
+  bucket(e: number): number {
+    return this.u[e * ENTRY_WORDS + RF]! >>> BUCKET_SHIFT;
+  }
+
+  /** Address text of an entry's destination. */
+  dstText(e: number): string {
+    const w = this.addressWords;
+    this.v6.wordsOf(this.dstA(e), (this.flags(e) & F_DST6) !== 0, w);
+    return formatAddress(w);
+  }
+
+  /** Add the counts of one record to entry e (NaN counts are unknown). */
+  accumulate(e: number, pk: number, by: number, st: number, en: number): void {
+    const u = this.u;
+    const ew = e * ENTRY_WORDS;
+    const ed = e * COUNT_VALUES;
+    u[ew + FLOWS]!++;
+    let known = 0;
+    if (pk === pk) {
+      this.d[ed + PKT]! += pk;
+      known |= F_PACKETS;
+    }
+    if (by === by) {
+      this.d[ed + BYT]! += by;
+      known |= F_BYTES;
+    }
+    if (known) u[ew + RF] = (u[ew + RF]! | (known << 16)) >>> 0;
+    if (st < u[ew + FIRST]!) u[ew + FIRST] = st;
+    if (en > u[ew + LAST]!) u[ew + LAST] = en;
+  }
+
+  /** Hash of an entry's key; rf carries the region and the address-family bits. */
+  private static hashOf(sA: number, ppv: number, w: number, epv: number, dA: number, rf: number): number {
+    let h = mix(0x2545f491, sA);
+    h = mix(h, ppv);
+    h = mix(h, w);
+    h = mix(h, epv);
+    h = mix(h, dA);
+    h = mix(h, rf);
+    return fmix32(h);
+  }
+
+  /**
+   * Entry index of the key, inserting a zeroed entry when new. `rf` = region id |
+   * family flags << 16 (the count flags are not part of the key and are masked off);
+   * `bucket` = the source address's bucket (hash.ts bucketOf).
+   */
+  findOrInsert(sA: number, ppv: number, w: number, epv: number, dA: number, rf: number, bucket: number): number {
+    const keyRf = (rf & KEY_RF) >>> 0;
+    const full = ScanCore.hashOf(sA, ppv, w, epv, dA, keyRf);
+    // the home slot: the bucket's region, then bits of the key's hash; the tag: other bits
+    const h = ((full & ~BUCKET_MASK) | (bucket & BUCKET_MASK)) >>> 0;
+    const tag = Math.imul(full, 0x9e3779b1) >>> 28;
+    const index = this.index;
+    const u = this.u;
+    let slot = this.home(h);
+    for (let probe = 0; ; probe++) {
+      if (probe > 0) {
+        slot = this.nextSlot(h, slot, probe);
+        if (probe >= LOCAL_PROBES) this.farProbes++;
+      }
+      const v = index[slot]!;
+      if (v === 0) break;
+      if (v >>> 28 === tag) {
+        const e = (v & SLOT_ENTRY) - 1;
+        const ew = e * ENTRY_WORDS;
+        // every word compared, without branches: a chain of && reaches its later loads
+        // only on a match, which the first optimised code has never seen (a deoptimisation
+        // per load, and addresses past 2^30 failing a small-integer compare, another)
+        if ((
+          (u[ew + SRC]! ^ sA) | (u[ew + PP]! ^ ppv) | (u[ew + WIN]! ^ w) | (u[ew + EP]! ^ epv) | (u[ew + DST]! ^ dA) |
+          ((u[ew + RF]! & KEY_RF) ^ keyRf)
+        ) === 0) {
+          return e;
+        }
+      }
+    }
+    if (this.count === this.cap) {
+      if (this.cap >= MAX_TABLE_ENTRIES) throw new Error(`an accumulator table holds at most ${MAX_TABLE_ENTRIES} entries (--max-memory spills before)`);
+      this.resize(Math.min(this.cap * 2, MAX_TABLE_ENTRIES));
+      return this.findOrInsert(sA, ppv, w, epv, dA, rf, bucket);
+    }
+    const e = this.count++;
+    index[slot] = ((tag << 28) | (e + 1)) >>> 0;
+    const ew = e * ENTRY_WORDS;
+    u[ew + SRC] = sA;
+    u[ew + PP] = ppv;
+    u[ew + WIN] = w;
+    u[ew + EP] = epv;
+    u[ew + DST] = dA;
+    u[ew + RF] = (keyRf | ((bucket & BUCKET_MASK) << BUCKET_SHIFT)) >>> 0;
+    u[ew + FLOWS] = 0;
+    u[ew + FIRST] = 0xffffffff;
+    u[ew + LAST] = 0;
+    this.d[e * COUNT_VALUES + PKT] = 0;
+    this.d[e * COUNT_VALUES + BYT] = 0;
+    return e;
+  }
+
+  private resize(cap: number): void {
+    const u = new Uint32Array(cap * ENTRY_WORDS);
+    u.set(this.u.subarray(0, this.count * ENTRY_WORDS));
+    const d = new Float64Array(cap * COUNT_VALUES);
+    d.set(this.d.subarray(0, this.count * COUNT_VALUES));
+    this.u = u;
+    this.d = d;
+    this.cap = cap;
+    this.rebuildIndex();
+  }
+
+  /** A new index over the entries (their hashes are computed again: entries do not keep them). */
+  protected rebuildIndex(): void {
+    this.layoutIndex();
+    const index = this.index;
+    const u = this.u;
+    for (let e = 0; e < this.count; e++) {
+      const ew = e * ENTRY_WORDS;
+      const rf = u[ew + RF]!;
+      const full = ScanCore.hashOf(u[ew + SRC]!, u[ew + PP]!, u[ew + WIN]!, u[ew + EP]!, u[ew + DST]!, (rf & KEY_RF) >>> 0);
+      const h = ((full & ~BUCKET_MASK) | (rf >>> BUCKET_SHIFT)) >>> 0;
+      let slot = this.home(h);
+      for (let probe = 1; index[slot] !== 0; probe++) slot = this.nextSlot(h, slot, probe);
+      index[slot] = ((Math.imul(full, 0x9e3779b1) >>> 28 << 28) | (e + 1)) >>> 0;
+    }
+  }
+
+  /** Remove every entry of windows <= upto (after they were finalised). */
+  protected removeWindowsUpTo(upto: number): void {
+    let w = 0;
+    for (let e = 0; e < this.count; e++) {
+      if (this.win(e) <= upto) continue;
+      if (w !== e) {
+        this.u.copyWithin(w * ENTRY_WORDS, e * ENTRY_WORDS, (e + 1) * ENTRY_WORDS);
+        this.d.copyWithin(w * COUNT_VALUES, e * COUNT_VALUES, (e + 1) * COUNT_VALUES);
+      }
+      w++;
+    }
+    this.count = w;
+    this.rebuildIndex();
+  }
+}

@@ -1,0 +1,530 @@
+/**
+ * Finalisation of the inbound accumulator (detection.md §3): each scan key's features and
+ * verdict, and the per-endpoint-day facts of the scans. Reads a table's entries
+ * (scan-core.ts) and changes nothing in it.
+ *
+ * A key's entries all lie in its source's bucket, so entries are first sorted by bucket
+ * (a counting sort), then grouped by key one bucket at a time with a small table that
+ * stays in cache. Only keys with at least min_endpoints entries can be scans or near
+ * misses, so the many one-endpoint keys are counted and passed over without further work.
+ */
+import { fmix32, mix, SHARD_BUCKETS } from '../flow/hash.js';
+import type { ScanCore } from './scan-core.js';
+import {
+  BUCKET_SHIFT, BYT, COUNT_VALUES, DST, ENTRY_WORDS, EP, F_BYTES, F_DST6, F_PACKETS, F_SRC6, FIRST, FLAG_BITS, FLOWS, LAST, nextPow2, PKT, RF, WIN,
+} from './scan-layout.js';
+import type { EndpointDay, FinalizeOptions, FinalizeResult, KeyVerdict } from './verdict.js';
+import { CLOUD_NAMES } from '../flow/types.js';
+import { coefficientOfVariation, failedConditions } from '../detect/rules.js';
+import { formatAddress } from '../net/address.js';
+
+/** Every key's verdict of windows <= opts.uptoWindow (the caller adds held records first and drops after). */
+export function finalizeTable(t: ScanCore, opts: FinalizeOptions): FinalizeResult {
+  const upto = opts.uptoWindow ?? 0xffffffff;
+  const { start, order: byBucket } = entriesByBucket(t, upto);
+  const minTuples = Math.max(1, opts.thresholds.minEndpoints);
+  const verdicts: KeyVerdict[] = [];
+  const scratch = new Scratch();
+  const grouper = new KeyGrouper();
+  const days = new EndpointDays(t, opts.windowSeconds);
+  // one callback for every bucket (a new closure per call would deoptimise group() each time)
+  const onKey = (list: Int32Array): void => {
+    const v = keyVerdict(t, list, opts, scratch);
+    if (v.failed.length === 0) days.addScan(v.window, t.srcA(list[0]!), t.flags(list[0]!) & F_SRC6, ((v.protocol << 16) | v.dstPort) >>> 0, scratch);
+    if (v.failed.length === 0 || (opts.nearMisses && v.endpoints >= opts.thresholds.minEndpoints)) verdicts.push(v);
+  };
+  let keys = 0;
+  for (let b = 0; b < SHARD_BUCKETS; b++) {
+    if (start[b] === start[b + 1]) continue;
+    keys += grouper.group(t, byBucket.subarray(start[b]!, start[b + 1]!), minTuples, onKey);
+  }
+  return { verdicts, endpointDays: days.result(opts.endpointSources === true), keys, entries: byBucket.length };
+}
+
+/** The entries of windows <= upto, sorted by source bucket: bucket b is order[start[b], start[b+1]). */
+function entriesByBucket(t: ScanCore, upto: number): { start: Int32Array; order: Int32Array } {
+  const u = t.u;
+  const count = t.count;
+  const start = new Int32Array(SHARD_BUCKETS + 1);
+  let m = 0;
+  for (let e = 0; e < count; e++) {
+    if (u[e * ENTRY_WORDS + WIN]! > upto) continue;
+    start[(u[e * ENTRY_WORDS + RF]! >>> BUCKET_SHIFT) + 1]!++;
+    m++;
+  }
+  for (let b = 0; b < SHARD_BUCKETS; b++) start[b + 1]! += start[b]!;
+  const fill = start.slice(0, SHARD_BUCKETS);
+  const order = new Int32Array(m);
+  for (let e = 0; e < count; e++) {
+    if (u[e * ENTRY_WORDS + WIN]! > upto) continue;
+    order[fill[u[e * ENTRY_WORDS + RF]! >>> BUCKET_SHIFT]!++] = e;
+  }
+  return { start, order };
+}
+
+/** The features and verdict of one key, from its entries; its endpoints' first entries go to sc.endpoints. */
+function keyVerdict(t: ScanCore, list: Int32Array, opts: FinalizeOptions, sc: Scratch): KeyVerdict {
+  const m = list.length;
+  sc.gather(t, list);
+  // the key's entries by endpoint (cloud+account, dst), so that an endpoint seen in two
+  // regions is one endpoint; ties keep the list's order (the sort is stable)
+  const order = sc.sortByEndpoint(m);
+  const { ep: kEp, dst: kDst, flags: kFl, flows: kF, packets: kP, bytes: kB, first: kFirst, last: kLast, region: kReg } = sc;
+  let endpoints = 0;
+  let clouds = 0;
+  let accounts = 0;
+  let flows = 0;
+  let packets = 0;
+  let bytes = 0;
+  let nP = 0;
+  let nB = 0;
+  let first = 0xffffffff;
+  let last = 0;
+  let prevEp = -1;
+  for (let j = 0; j < m; ) {
+    const j0 = order[j]!;
+    const epv = kEp[j0]!;
+    const dst = kDst[j0]!;
+    const dst6 = kFl[j0]! & F_DST6;
+    if (epv !== prevEp) {
+      accounts++;
+      prevEp = epv;
+    }
+    clouds |= 1 << (epv >>> 30);
+    let fe = 0;
+    let pe = 0;
+    let be = 0;
+    let hasP = false;
+    let hasB = false;
+    // one endpoint: consecutive entries with the same (ep, dst)
+    let q = j;
+    for (; q < m; q++) {
+      const x = order[q]!;
+      if (kEp[x] !== epv || kDst[x] !== dst || (kFl[x]! & F_DST6) !== dst6) break;
+      fe += kF[x]!;
+      if (kFl[x]! & F_PACKETS) {
+        pe += kP[x]!;
+        hasP = true;
+      }
+      if (kFl[x]! & F_BYTES) {
+        be += kB[x]!;
+        hasB = true;
+      }
+      if (kFirst[x]! < first) first = kFirst[x]!;
+      if (kLast[x]! > last) last = kLast[x]!;
+      sc.regions[q] = ((epv >>> 30) << 16) | kReg[x]!;
+    }
+    sc.endpoints[endpoints] = list[j0]!;
+    sc.endpointEp[endpoints] = epv;
+    sc.endpointDst[endpoints] = dst;
+    sc.endpointFam[endpoints] = dst6;
+    sc.fv[endpoints] = fe;
+    if (hasP) sc.pv[nP++] = pe;
+    if (hasB) sc.bv[nB++] = be;
+    flows += fe;
+    packets += pe;
+    bytes += be;
+    endpoints++;
+    j = q;
+  }
+  sc.endpointCount = endpoints;
+  const regionList = sc.regions.subarray(0, m).sort();
+  let regions = 0;
+  for (let j = 0; j < m; j++) if (j === 0 || regionList[j] !== regionList[j - 1]) regions++;
+  const cvPackets = nP === 0 ? null : coefficientOfVariation(sc.pv, nP);
+  const cvBytes = nB === 0 ? null : coefficientOfVariation(sc.bv, nB);
+  const cvFlows = coefficientOfVariation(sc.fv, endpoints);
+  const features = {
+    endpoints,
+    clouds: popcount(clouds),
+    accounts,
+    regions,
+    cvPackets,
+    cvBytes,
+    cvFlows,
+  };
+  const e0 = list[0]!;
+  const srcWords = new Uint32Array(4);
+  t.v6.wordsOf(t.srcA(e0), (t.flags(e0) & F_SRC6) !== 0, srcWords);
+  return {
+    window: t.win(e0),
+    srcWords: Array.from(srcWords),
+    src: formatAddress(srcWords),
+    protocol: t.pp(e0) >>> 16,
+    dstPort: t.pp(e0) & 0xffff,
+    ...features,
+    flows,
+    packets,
+    bytes,
+    firstSeen: first,
+    lastSeen: last,
+    failed: failedConditions(features, opts.thresholds),
+  };
+}
+
+/**
+ * Groups the entries of one bucket by scan key (src, protocol, dst port, window) and
+ * hands each key with at least `minTuples` entries to `onKey`, its entries in table
+ * order. Its arrays are reused from bucket to bucket.
+ */
+class KeyGrouper {
+  private slots = new Int32Array(64); // key + 1 per slot, 0 = empty
+  private keyFirst = new Int32Array(32); // an entry of each key, to compare against
+  private keyCount = new Int32Array(32);
+  private keyOf = new Int32Array(32); // per position in the bucket's list
+  private offset = new Int32Array(33);
+  private order = new Int32Array(32);
+
+  /** Returns the number of distinct keys among `ids`. */
+  group(t: ScanCore, ids: Int32Array, minTuples: number, onKey: (list: Int32Array) => void): number {
+    const m = ids.length;
+    this.ensure(m);
+    const size = nextPow2(Math.max(16, m * 2));
+    const slots = this.slots;
+    slots.fill(0, 0, size);
+    const mask = size - 1;
+    const { keyFirst, keyCount, keyOf } = this;
+    let keys = 0;
+    for (let j = 0; j < m; j++) {
+      const e = ids[j]!;
+      const sA = t.srcA(e);
+      const pp = t.pp(e);
+      const w = t.win(e);
+      const s6 = t.flags(e) & F_SRC6;
+      let slot = fmix32(mix(mix(mix(mix(0x3c6ef372, sA), pp), w), s6)) & mask;
+      for (;;) {
+        const k1 = slots[slot]!;
+        if (k1 === 0) {
+          keyFirst[keys] = e;
+          keyCount[keys] = 1;
+          keyOf[j] = keys;
+          slots[slot] = ++keys;
+          break;
+        }
+        const r = keyFirst[k1 - 1]!;
+        if (t.srcA(r) === sA && t.pp(r) === pp && t.win(r) === w && (t.flags(r) & F_SRC6) === s6) {
+          keyCount[k1 - 1]!++;
+          keyOf[j] = k1 - 1;
+          break;
+        }
+        slot = (slot + 1) & mask;
+      }
+    }
+    // the candidate keys' entries, contiguous per key (counting sort)
+    const offset = this.offset;
+    offset[0] = 0;
+    let candidates = 0;
+    for (let k = 0; k < keys; k++) {
+      const c = keyCount[k]! >= minTuples ? keyCount[k]! : 0;
+      if (c) candidates++;
+      offset[k + 1] = offset[k]! + c;
+    }
+    if (candidates === 0) return keys;
+    const order = this.order;
+    const fill = offset.slice(0, keys);
+    for (let j = 0; j < m; j++) {
+      const k = keyOf[j]!;
+      if (keyCount[k]! >= minTuples) order[fill[k]!++] = ids[j]!;
+    }
+    for (let k = 0; k < keys; k++) if (keyCount[k]! >= minTuples) onKey(order.subarray(offset[k]!, offset[k + 1]!));
+    return keys;
+  }
+
+  private ensure(m: number): void {
+    if (this.keyOf.length >= m) return;
+    const c = nextPow2(m);
+    this.slots = new Int32Array(Math.max(16, c * 2));
+    this.keyFirst = new Int32Array(c);
+    this.keyCount = new Int32Array(c);
+    this.keyOf = new Int32Array(c);
+    this.offset = new Int32Array(c + 1);
+    this.order = new Int32Array(c);
+  }
+}
+
+/**
+ * Per-key working arrays, reused from key to key. gather() copies the fields of a key's
+ * entries into columns once (the entries lie scattered over the table: reading them in
+ * a comparator cost a cache miss per compare), and the key is sorted and folded there.
+ */
+class Scratch implements KeyEndpoints {
+  fv = new Float64Array(64);
+  pv = new Float64Array(64);
+  bv = new Float64Array(64);
+  regions = new Uint32Array(64);
+  /** the first entry of each endpoint of the last key (keyVerdict), endpointCount of them, and the endpoint */
+  endpoints = new Int32Array(64);
+  endpointEp = new Uint32Array(64);
+  endpointDst = new Uint32Array(64);
+  endpointFam = new Uint8Array(64);
+  endpointCount = 0;
+  // the gathered entries' fields, by position in the key's list
+  ep = new Uint32Array(64);
+  dst = new Uint32Array(64);
+  flags = new Uint8Array(64);
+  region = new Uint32Array(64);
+  flows = new Uint32Array(64);
+  first = new Uint32Array(64);
+  last = new Uint32Array(64);
+  packets = new Float64Array(64);
+  bytes = new Float64Array(64);
+  order = new Uint32Array(64);
+  private readonly byEndpoint = (x: number, y: number): number =>
+    this.ep[x]! - this.ep[y]! || this.dst[x]! - this.dst[y]! || (this.flags[x]! & F_DST6) - (this.flags[y]! & F_DST6) || x - y;
+
+  gather(t: ScanCore, list: Int32Array): void {
+    const m = list.length;
+    this.ensure(m);
+    const { u, d } = t;
+    const { ep, dst, flags, region, flows, first, last, packets, bytes } = this;
+    for (let j = 0; j < m; j++) {
+      const e = list[j]!;
+      const ew = e * ENTRY_WORDS;
+      const rf = u[ew + RF]!;
+      ep[j] = u[ew + EP]!;
+      dst[j] = u[ew + DST]!;
+      flags[j] = (rf >>> 16) & FLAG_BITS;
+      region[j] = rf & 0xffff;
+      flows[j] = u[ew + FLOWS]!;
+      first[j] = u[ew + FIRST]!;
+      last[j] = u[ew + LAST]!;
+      packets[j] = d[e * COUNT_VALUES + PKT]!;
+      bytes[j] = d[e * COUNT_VALUES + BYT]!;
+    }
+  }
+
+  /** Positions 0..m-1 by (account, dst, family), ties by position. */
+  sortByEndpoint(m: number): Uint32Array {
+    const order = this.order.subarray(0, m);
+    for (let j = 0; j < m; j++) order[j] = j;
+    return order.sort(this.byEndpoint);
+  }
+
+  private ensure(m: number): void {
+    if (this.fv.length >= m) return;
+    const c = nextPow2(m);
+    this.fv = new Float64Array(c);
+    this.pv = new Float64Array(c);
+    this.bv = new Float64Array(c);
+    this.regions = new Uint32Array(c);
+    this.endpoints = new Int32Array(c);
+    this.endpointEp = new Uint32Array(c);
+    this.endpointDst = new Uint32Array(c);
+    this.endpointFam = new Uint8Array(c);
+    this.ep = new Uint32Array(c);
+    this.dst = new Uint32Array(c);
+    this.flags = new Uint8Array(c);
+    this.region = new Uint32Array(c);
+    this.flows = new Uint32Array(c);
+    this.first = new Uint32Array(c);
+    this.last = new Uint32Array(c);
+    this.packets = new Float64Array(c);
+    this.bytes = new Float64Array(c);
+    this.order = new Uint32Array(c);
+  }
+}
+
+function popcount(x: number): number {
+  let c = 0;
+  while (x) {
+    c += x & 1;
+    x >>>= 1;
+  }
+  return c;
+}
+
+const DAY_SECONDS = 86400;
+
+/** The endpoints of one key (keyVerdict's output): per endpoint, its first entry, cloud and account, dst, dst family. */
+interface KeyEndpoints {
+  endpoints: Int32Array;
+  endpointEp: Uint32Array;
+  endpointDst: Uint32Array;
+  endpointFam: Uint8Array;
+  endpointCount: number;
+}
+
+/**
+ * Collects the EndpointDay facts of one finalisation's scans in typed arrays: an
+ * endpoint-day (UTC day, cloud and account, dst) gets an integer id from a small open
+ * hash table, and each (scan key, endpoint) adds one (endpoint-day, source, port)
+ * triple. result() sorts the triples per endpoint-day to count distinct sources and
+ * ports. No string or object per tuple: text is made once per endpoint-day and per
+ * distinct source at the end. (A Map keyed by a template string with two Sets per
+ * endpoint-day cost 18 % of a run's CPU on real data, issue 19.) Endpoint-days come out
+ * in the order first seen, as the Map gave them.
+ */
+export class EndpointDays {
+  private slots = new Int32Array(1024); // endpoint-day id + 1, 0 = empty
+  private n = 0;
+  // per endpoint-day id: its key and one entry of it (for the address text)
+  private dayOf = new Uint32Array(256);
+  private epOf = new Uint32Array(256);
+  private dstOf = new Uint32Array(256);
+  private famOf = new Uint8Array(256);
+  private entryOf = new Int32Array(256);
+  // the triples
+  private triples = 0;
+  private tDay = new Int32Array(1024);
+  private tSrc = new Float64Array(1024); // source word + 2^32 when IPv6 (an intern id)
+  private tPort = new Uint32Array(1024);
+
+  constructor(
+    private readonly t: ScanCore,
+    private readonly windowSeconds: number,
+  ) {}
+
+  /** A scan key of `window` from source (sA, s6 = F_SRC6 or 0) on port (protocol << 16 | port), and its endpoints. */
+  addScan(window: number, sA: number, s6: number, port: number, eps: KeyEndpoints): void {
+    const count = eps.endpointCount;
+    const { endpoints, endpointEp, endpointDst, endpointFam } = eps;
+    const day = Math.floor((window * this.windowSeconds) / DAY_SECONDS);
+    const src = s6 ? sA + 4294967296 : sA;
+    if (this.triples + count > this.tDay.length) this.growTriples(this.triples + count);
+    for (let j = 0; j < count; j++) {
+      const id = this.idOf(day, endpointEp[j]!, endpointDst[j]!, endpointFam[j]!, endpoints[j]!);
+      const k = this.triples++;
+      this.tDay[k] = id;
+      this.tSrc[k] = src;
+      this.tPort[k] = port;
+    }
+  }
+
+  /** The endpoint-day's id, a new one when first seen. */
+  private idOf(day: number, ep: number, dst: number, fam: number, e: number): number {
+    let mask = this.slots.length - 1;
+    let slot = fmix32(mix(mix(mix(mix(0x1b873593, day), ep), dst), fam)) & mask;
+    for (;;) {
+      const v = this.slots[slot]!;
+      if (v === 0) break;
+      const id = v - 1;
+      if (this.dayOf[id] === day && this.epOf[id] === ep && this.dstOf[id] === dst && this.famOf[id] === fam) return id;
+      slot = (slot + 1) & mask;
+    }
+    const id = this.n++;
+    if (id === this.dayOf.length) this.growIds();
+    this.dayOf[id] = day;
+    this.epOf[id] = ep;
+    this.dstOf[id] = dst;
+    this.famOf[id] = fam;
+    this.entryOf[id] = e;
+    this.slots[slot] = id + 1;
+    if (this.n * 2 > this.slots.length) {
+      this.slots = new Int32Array(this.slots.length * 2);
+      mask = this.slots.length - 1;
+      for (let i = 0; i < this.n; i++) {
+        let s = fmix32(mix(mix(mix(mix(0x1b873593, this.dayOf[i]!), this.epOf[i]!), this.dstOf[i]!), this.famOf[i]!)) & mask;
+        while (this.slots[s] !== 0) s = (s + 1) & mask;
+        this.slots[s] = i + 1;
+      }
+    }
+    return id;
+  }
+
+  private growIds(): void {
+    const c = this.dayOf.length * 2;
+    const grow = <A extends Uint32Array | Uint8Array | Int32Array>(a: A, make: new (n: number) => A): A => {
+      const b = new make(c);
+      b.set(a);
+      return b;
+    };
+    this.dayOf = grow(this.dayOf, Uint32Array);
+    this.epOf = grow(this.epOf, Uint32Array);
+    this.dstOf = grow(this.dstOf, Uint32Array);
+    this.famOf = grow(this.famOf, Uint8Array);
+    this.entryOf = grow(this.entryOf, Int32Array);
+  }
+
+  private growTriples(need: number): void {
+    const c = nextPow2(need);
+    const day = new Int32Array(c);
+    day.set(this.tDay);
+    const src = new Float64Array(c);
+    src.set(this.tSrc);
+    const port = new Uint32Array(c);
+    port.set(this.tPort);
+    this.tDay = day;
+    this.tSrc = src;
+    this.tPort = port;
+  }
+
+  result(withSources: boolean): EndpointDay[] {
+    const n = this.n;
+    const m = this.triples;
+    // the triples grouped by endpoint-day (a counting sort, stable)
+    const start = new Int32Array(n + 1);
+    for (let k = 0; k < m; k++) start[this.tDay[k]! + 1]!++;
+    for (let i = 0; i < n; i++) start[i + 1]! += start[i]!;
+    const fill = start.slice(0, n);
+    const srcs = new Float64Array(m);
+    const ports = new Uint32Array(m);
+    for (let k = 0; k < m; k++) {
+      const at = fill[this.tDay[k]!]!++;
+      srcs[at] = this.tSrc[k]!;
+      ports[at] = this.tPort[k]!;
+    }
+    const dayText = new Map<number, string>();
+    const srcText = new Map<number, string>();
+    const out: EndpointDay[] = new Array(n);
+    for (let i = 0; i < n; i++) {
+      const from = start[i]!;
+      const to = start[i + 1]!;
+      sortRange(srcs, from, to);
+      sortRange(ports, from, to);
+      let scanners = 0;
+      for (let j = from; j < to; j++) if (j === from || srcs[j] !== srcs[j - 1]) scanners++;
+      const portList: number[] = [];
+      for (let j = from; j < to; j++) if (j === from || ports[j] !== ports[j - 1]) portList.push(ports[j]!);
+      const day = this.dayOf[i]!;
+      let dayString = dayText.get(day);
+      if (dayString === undefined) dayText.set(day, (dayString = new Date(day * DAY_SECONDS * 1000).toISOString().slice(0, 10)));
+      const ep = this.epOf[i]!;
+      const d: EndpointDay = {
+        day: dayString,
+        cloud: CLOUD_NAMES[ep >>> 30]!,
+        account: this.t.accounts.strings[ep & 0x3fffffff]!,
+        endpoint: this.t.dstText(this.entryOf[i]!),
+        scanners,
+        ports: portList,
+      };
+      if (withSources) {
+        const list: string[] = [];
+        for (let j = from; j < to; j++) if (j === from || srcs[j] !== srcs[j - 1]) list.push(this.sourceText(srcs[j]!, srcText));
+        d.sources = list.sort();
+      }
+      out[i] = d;
+    }
+    return out;
+  }
+
+  private sourceText(src: number, cache: Map<number, string>): string {
+    let text = cache.get(src);
+    if (text === undefined) {
+      const w = new Uint32Array(4);
+      this.t.v6.wordsOf(src >= 4294967296 ? src - 4294967296 : src, src >= 4294967296, w);
+      cache.set(src, (text = formatAddress(w)));
+    }
+    return text;
+  }
+}
+
+/**
+ * Sort a[from, to) ascending in place: insertion sort for the short runs most
+ * endpoint-days have (a few scanners each), the typed array's sort beyond (a subarray
+ * and a sort call for each of tens of thousands of endpoint-days cost more than the sorting).
+ */
+function sortRange(a: Float64Array | Uint32Array, from: number, to: number): void {
+  if (to - from > 24) {
+    a.subarray(from, to).sort();
+    return;
+  }
+  for (let i = from + 1; i < to; i++) {
+    const x = a[i]!;
+    let j = i - 1;
+    while (j >= from && a[j]! > x) {
+      a[j + 1] = a[j]!;
+      j--;
+    }
+    a[j + 1] = x;
+  }
+}

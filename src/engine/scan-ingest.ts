@@ -1,0 +1,413 @@
+/**
+ * Ingest for the inbound accumulator: records (parsed batches or replay block rows) to
+ * entry keys, and the records held back to be added in bucket order. One key builder
+ * (KeyBuilder) serves all three ways in: a batch held back (holdRange), a batch added at
+ * once (addRecords) and a replay block read in its own columns (addBlockRows).
+ */
+import { bucketOf, hashAddress, SHARD_BUCKETS } from '../flow/hash.js';
+import type { ScanCore } from './scan-core.js';
+import { F_DST6, F_SRC6, nextPow2 } from './scan-layout.js';
+import type { FlowBatchData } from '../flow/batch.js';
+import type { BlockRows } from '../replay/row-codec.js';
+import { Feed } from '../flow/types.js';
+
+const UNMAPPED = 0xffffffff;
+
+/**
+ * The key of the previous record and its entry: a run of records of one entry (replay
+ * blocks are sorted so, and a source often repeats in a batch) skips the hash lookup.
+ * Keys are six 32-bit words, in whatever order a table keeps them.
+ */
+export class LastKey {
+  private k0 = 0;
+  private k1 = 0;
+  private k2 = 0;
+  private k3 = 0;
+  private k4 = 0;
+  private k5 = -1; // no key: the words are never negative
+  entry = -1;
+
+  reset(): this {
+    this.k5 = -1;
+    this.entry = -1;
+    return this;
+  }
+
+  /** True when the key is the previous record's; else remember it (the caller then sets entry). */
+  same(k0: number, k1: number, k2: number, k3: number, k4: number, k5: number): boolean {
+    // words are u32 (k5 starts at -1, which no key word is): xor compares them exactly, without branches
+    if (((k0 ^ this.k0) | (k1 ^ this.k1) | (k2 ^ this.k2) | (k3 ^ this.k3) | (k4 ^ this.k4) | (k5 ^ this.k5)) === 0) return true;
+    this.k0 = k0;
+    this.k1 = k1;
+    this.k2 = k2;
+    this.k3 = k3;
+    this.k4 = k4;
+    this.k5 = k5;
+    return false;
+  }
+}
+
+/**
+ * The window of a record's start time, remembered as [lo, hi) seconds: the records of a
+ * batch mostly share a window, so most calls compare instead of dividing.
+ */
+export class WindowOf {
+  private lo = 1;
+  private hi = 0;
+  private w = 0;
+  constructor(private readonly seconds: number) {}
+  reset(): this {
+    this.lo = 1;
+    this.hi = 0;
+    return this;
+  }
+  of(start: number): number {
+    if (start < this.lo || start >= this.hi) {
+      this.w = Math.floor(start / this.seconds);
+      this.lo = this.w * this.seconds;
+      this.hi = this.lo + this.seconds;
+    }
+    return this.w;
+  }
+}
+
+/** Words of a record's key in KeyBuilder.words. */
+export const KEY_WORDS = 6;
+
+/**
+ * Builds the table's keys of a batch's records, all at once, into KEY_WORDS words a
+ * record: src (IPv4 word or IPv6 intern id), protocol << 16 | port, window,
+ * cloud << 30 | account id, dst, region id | address families << 16; and each record's
+ * source bucket. Batch-local dictionary ids are translated to the table's once per batch
+ * (or replay block: startBlock). Both ways in for batches (held back: holdRange; added at
+ * once: addRecords) read their keys from here; replay rows (addBlockRows) use its
+ * dictionaries and windows in a loop of their own, for speed. Built in one loop over the
+ * columns, as a vectorised engine does: a per-record builder object read 15 more fields
+ * a record and made the loops 13 % slower (bench/finalise.ts).
+ */
+export class KeyBuilder {
+  /** keys of the last batch or block: record i's at i * KEY_WORDS (undefined for records not inbound) */
+  words = new Uint32Array(1024 * KEY_WORDS);
+  /** source bucket of each record of the last batch (ofBatch) */
+  buckets = new Uint16Array(1024);
+  private accountMap = new Uint32Array(64);
+  private regionMap = new Uint32Array(64);
+  private mappedStrings: string[] | null = null;
+  private readonly windowOf: WindowOf;
+
+  constructor(private readonly core: ScanCore) {
+    this.windowOf = new WindowOf(core.windowSeconds);
+  }
+
+  private ensure(n: number): void {
+    if (this.buckets.length >= n) return;
+    const c = nextPow2(n);
+    this.words = new Uint32Array(c * KEY_WORDS);
+    this.buckets = new Uint16Array(c);
+  }
+
+  /** The keys and source buckets of a batch's inbound records (addresses in four-word form; IPv4-mapped ones kept as their IPv4 word). */
+  ofBatch(batch: FlowBatchData): void {
+    const { n, feed, src, dst, proto, dport, start, cloud, account, region } = batch;
+    this.mapIds(batch.strings, n, feed, account, region);
+    this.ensure(n);
+    const { words: k, buckets, accountMap, regionMap } = this;
+    const v6 = this.core.v6;
+    const windowOf = this.windowOf.reset();
+    for (let i = 0; i < n; i++) {
+      if ((feed[i]! & Feed.inbound) === 0) continue;
+      const o = i * 4;
+      const ko = i * KEY_WORDS;
+      let fam = 0;
+      if (src[o] === 0 && src[o + 1] === 0 && src[o + 2] === 0xffff) k[ko] = src[o + 3]!;
+      else {
+        k[ko] = v6.intern(src, o);
+        fam = F_SRC6;
+      }
+      if (dst[o] === 0 && dst[o + 1] === 0 && dst[o + 2] === 0xffff) k[ko + 4] = dst[o + 3]!;
+      else {
+        k[ko + 4] = v6.intern(dst, o);
+        fam |= F_DST6;
+      }
+      k[ko + 1] = ((proto[i]! << 16) | dport[i]!) >>> 0;
+      k[ko + 2] = windowOf.of(start[i]!);
+      k[ko + 3] = ((cloud[i]! << 30) | accountMap[account[i]!]!) >>> 0;
+      k[ko + 5] = (regionMap[region[i]!]! | (fam << 16)) >>> 0;
+      buckets[i] = bucketOf(hashAddress(src, o));
+    }
+  }
+
+  /**
+   * Before a replay block's rows are keyed (addBlockRows): its dictionary ids mapped to the
+   * table's (the flags carry the feed in the same low bits as a batch's feed).
+   */
+  startBlock(r: BlockRows): WindowOf {
+    this.mapIds(r.strings, r.n, r.flags, r.account, r.region);
+    return this.windowOf.reset();
+  }
+
+  /** The table's id of a batch-local account id (after ofBatch / startBlock). */
+  get accountIds(): Uint32Array {
+    return this.accountMap;
+  }
+
+  get regionIds(): Uint32Array {
+    return this.regionMap;
+  }
+
+  /**
+   * Only the strings the rows use AS accounts and AS regions enter those dictionaries (the
+   * string table also holds interface and instance ids), and only those of inbound rows.
+   */
+  private mapIds(strings: string[], n: number, feed: Uint8Array, account: ArrayLike<number>, region: ArrayLike<number>): void {
+    this.resetMaps(strings);
+    const { accounts, regions } = this.core;
+    for (let i = 0; i < n; i++) {
+      if ((feed[i]! & Feed.inbound) === 0) continue;
+      const a = account[i]!;
+      if (this.accountMap[a] === UNMAPPED) this.accountMap[a] = accounts.idOf(strings[a]!);
+      const g = region[i]!;
+      if (this.regionMap[g] === UNMAPPED) this.regionMap[g] = regions.idOf(strings[g]!);
+    }
+    if (accounts.size >= 1 << 30) throw new Error('more than 2^30 distinct accounts in one shard');
+    if (regions.size >= 1 << 16) throw new Error('more than 65535 distinct regions in one shard');
+  }
+
+  /** A new string table: its maps start empty (the blocks of a replay file share one, so theirs is kept). */
+  private resetMaps(strings: string[]): void {
+    if (strings === this.mappedStrings) return;
+    this.mappedStrings = strings;
+    const m = strings.length;
+    if (this.accountMap.length < m) {
+      this.accountMap = new Uint32Array(nextPow2(m));
+      this.regionMap = new Uint32Array(nextPow2(m));
+    }
+    this.accountMap.fill(UNMAPPED, 0, m);
+    this.regionMap.fill(UNMAPPED, 0, m);
+  }
+}
+
+/** Add every inbound record of a batch now, in its order. */
+export function addRecords(core: ScanCore, keys: KeyBuilder, last: LastKey, batch: FlowBatchData): void {
+  const { n, feed, packets, bytes, start, end } = batch;
+  keys.ofBatch(batch);
+  const { words: k, buckets } = keys;
+  last.reset();
+  for (let i = 0; i < n; i++) {
+    if ((feed[i]! & Feed.inbound) === 0) continue;
+    const o = i * KEY_WORDS;
+    if (!last.same(k[o]!, k[o + 1]!, k[o + 2]!, k[o + 3]!, k[o + 4]!, k[o + 5]!)) {
+      last.entry = core.findOrInsert(k[o]!, k[o + 1]!, k[o + 2]!, k[o + 3]!, k[o + 4]!, k[o + 5]!, buckets[i]!);
+    }
+    core.accumulate(last.entry, packets[i]!, bytes[i]!, start[i]!, end[i]!);
+  }
+}
+
+/**
+ * Add the inbound rows of one replay block of `bucket`, read in the block's own columns
+ * (row-codec.ts BlockRows): the replay path, which so never expands a row it adds.
+ * Rows are sorted by entry in a block, so most rows skip the lookup.
+ *
+ * This loop keys its rows itself, in the words KeyBuilder.ofBatch writes (the same
+ * dictionaries and window), instead of a KeyBuilder pass first: blocks are a few hundred
+ * rows and the extra pass made this path 20-60 % slower (51 against 84 ms for 1 M rows,
+ * alternated in one process; bench/RESULTS.md, issue 19 shard section).
+ */
+export function addBlockRows(core: ScanCore, keys: KeyBuilder, last: LastKey, r: BlockRows, bucket: number): void {
+  const { n, flags, af, src, dst, src6, dst6, proto, dport, start, dur, packets, bytes, account, region } = r;
+  const windowOf = keys.startBlock(r);
+  const accountMap = keys.accountIds;
+  const regionMap = keys.regionIds;
+  const v6 = core.v6;
+  const pkU32 = packets instanceof Uint32Array;
+  const byU32 = bytes instanceof Uint32Array;
+  last.reset();
+  let ks = 0; // IPv6 addresses of earlier rows in src6 / dst6
+  let kd = 0;
+  for (let i = 0; i < n; i++) {
+    const f = flags[i]!;
+    const a = af[i]!;
+    if ((f & Feed.inbound) === 0) {
+      ks += a & 1;
+      kd += (a >>> 1) & 1;
+      continue;
+    }
+    let sA: number;
+    let fam = 0;
+    if (a & 1) {
+      sA = v6.intern(src6, ks * 4);
+      ks++;
+      fam = F_SRC6;
+    } else sA = src[i]!;
+    let dA: number;
+    if (a & 2) {
+      dA = v6.intern(dst6, kd * 4);
+      kd++;
+      fam |= F_DST6;
+    } else dA = dst[i]!;
+    const ppv = ((proto[i]! << 16) | dport[i]!) >>> 0;
+    const st = start[i]!;
+    const w = windowOf.of(st);
+    const epv = ((((f >>> 2) & 3) << 30) | accountMap[account[i]!]!) >>> 0;
+    const rf = (regionMap[region[i]!]! | (fam << 16)) >>> 0;
+    if (!last.same(sA, ppv, w, epv, dA, rf)) last.entry = core.findOrInsert(sA, ppv, w, epv, dA, rf, bucket);
+    const pk = packets[i]!;
+    const by = bytes[i]!;
+    core.accumulate(last.entry, pkU32 && pk === 0xffffffff ? NaN : pk, byU32 && by === 0xffffffff ? NaN : by, st, st + dur[i]!);
+  }
+}
+
+/** Keep records [from, to) of a batch (keys.ofBatch done), keyed as the table keys them, to add in bucket order. */
+export function holdRange(keys: KeyBuilder, batch: FlowBatchData, from: number, to: number, p: PendingRows): void {
+  const { feed, packets, bytes, start, end } = batch;
+  const { words: kw, buckets } = keys;
+  const k = p.rec;
+  const f = p.f64;
+  for (let i = from; i < to; i++) {
+    if ((feed[i]! & Feed.inbound) === 0) continue;
+    const r = p.put(buckets[i]!);
+    const ko = r * PENDING_WORDS;
+    const o = i * KEY_WORDS;
+    k[ko] = kw[o]!;
+    k[ko + 1] = kw[o + 1]!;
+    k[ko + 2] = kw[o + 2]!;
+    k[ko + 3] = kw[o + 3]!;
+    k[ko + 4] = kw[o + 4]!;
+    k[ko + 5] = kw[o + 5]!;
+    f[r * (PENDING_WORDS / 2) + 3] = packets[i]!;
+    f[r * (PENDING_WORDS / 2) + 4] = bytes[i]!;
+    k[ko + 10] = start[i]!;
+    k[ko + 11] = end[i]!;
+  }
+}
+
+/** Add the held records, in bucket order (a part of the buckets at a time), and empty the buffer. */
+export function addPending(core: ScanCore, last: LastKey, p: PendingRows): void {
+  const k = p.sorted;
+  const f = p.sortedF64;
+  last.reset();
+  for (let part = 0; part < PENDING_PARTS; part++) {
+    if (!p.sortPart(part)) continue;
+    for (let sb = 0; sb < BUCKETS_PER_PART; sb++) {
+      const b = part * BUCKETS_PER_PART + sb;
+      const end = p.start[sb + 1]!;
+      for (let r = p.start[sb]!; r < end; r++) {
+        const o = r * PENDING_WORDS;
+        if (!last.same(k[o]!, k[o + 1]!, k[o + 2]!, k[o + 3]!, k[o + 4]!, k[o + 5]!)) {
+          last.entry = core.findOrInsert(k[o]!, k[o + 1]!, k[o + 2]!, k[o + 3]!, k[o + 4]!, k[o + 5]!, b);
+        }
+        core.accumulate(last.entry, f[r * (PENDING_WORDS / 2) + 3]!, f[r * (PENDING_WORDS / 2) + 4]!, k[o + 10]!, k[o + 11]!);
+      }
+    }
+  }
+  p.clear();
+}
+
+/**
+ * Records held back by ScanTable.addBatch, one 48-byte record each: the key words as
+ * the table keys them (src, protocol << 16 | port, window, cloud << 30 | account, dst,
+ * region | flags << 16), packets and bytes (f64, NaN = unknown), start and end; and the
+ * source bucket beside. Sorting copies the records, bucket by bucket, into a second
+ * buffer, which is then read straight through: 98 bytes a record held in all.
+ */
+const PENDING_WORDS = 12;
+/** Records hold() takes between checks that every part has room. */
+export const HOLD_RUN = 256;
+/**
+ * The held records are kept in 64 parts by the high 6 bits of their bucket (a record is
+ * written to its part's next row), and flush sorts one part at a time by the low 6 bits
+ * into a part-sized scratch that stays in L2. (Sorting all held records by bucket at once
+ * scattered them over 4,096 places in tens of megabytes: a cache and TLB miss each.)
+ */
+const PENDING_PARTS = 64;
+const BUCKETS_PER_PART = SHARD_BUCKETS / PENDING_PARTS;
+/** Bytes a held record costs: its bucket, its words, and its share of the sort scratch. */
+export const PENDING_ROW_BYTES = 2 + PENDING_WORDS * 4 + 1;
+export class PendingRows {
+  n = 0;
+  /** rows of each part: part p's records are rows p * partCap .. p * partCap + fill[p] */
+  readonly partCap: number;
+  readonly fill = new Int32Array(PENDING_PARTS);
+  readonly bucket: Uint16Array;
+  readonly rec: Uint32Array;
+  readonly f64: Float64Array; // rec's words as f64 (packets at f64 3, bytes at f64 4)
+  /** after sortPart(p): bucket p * 64 + b's records are sorted[start[b] .. start[b+1]) */
+  readonly sorted: Uint32Array;
+  readonly sortedF64: Float64Array;
+  readonly start = new Int32Array(BUCKETS_PER_PART + 1);
+
+  constructor(readonly cap: number) {
+    this.partCap = Math.max(1, Math.ceil(cap / PENDING_PARTS));
+    const rows = this.partCap * PENDING_PARTS;
+    this.bucket = new Uint16Array(rows);
+    const a = new ArrayBuffer(rows * PENDING_WORDS * 4);
+    this.rec = new Uint32Array(a);
+    this.f64 = new Float64Array(a);
+    const b = new ArrayBuffer(this.partCap * PENDING_WORDS * 4);
+    this.sorted = new Uint32Array(b);
+    this.sortedF64 = new Float64Array(b);
+  }
+
+  get bytes(): number {
+    return this.bucket.byteLength + this.rec.byteLength + this.sorted.byteLength;
+  }
+
+  /** The row for a record of `bucket`; its part must have room (minFree). */
+  put(bucket: number): number {
+    const p = (bucket / BUCKETS_PER_PART) | 0;
+    const f = this.fill[p]!;
+    this.fill[p] = f + 1;
+    this.n++;
+    const r = p * this.partCap + f;
+    this.bucket[r] = bucket;
+    return r;
+  }
+
+  /** Free rows in the fullest part. */
+  minFree(): number {
+    let most = 0;
+    for (let p = 0; p < PENDING_PARTS; p++) if (this.fill[p]! > most) most = this.fill[p]!;
+    return this.partCap - most;
+  }
+
+  clear(): void {
+    this.fill.fill(0);
+    this.n = 0;
+  }
+
+  /** A larger buffer holding the same records. */
+  grown(cap: number): PendingRows {
+    const g = new PendingRows(cap);
+    for (let p = 0; p < PENDING_PARTS; p++) {
+      const m = this.fill[p]!;
+      const from = p * this.partCap;
+      const to = p * g.partCap;
+      g.bucket.set(this.bucket.subarray(from, from + m), to);
+      g.rec.set(this.rec.subarray(from * PENDING_WORDS, (from + m) * PENDING_WORDS), to * PENDING_WORDS);
+      g.fill[p] = m;
+    }
+    g.n = this.n;
+    return g;
+  }
+
+  /** Copy part p's records into `sorted` by bucket (a counting sort; stable, so deterministic). False when the part is empty. */
+  sortPart(p: number): boolean {
+    const m = this.fill[p]!;
+    if (m === 0) return false;
+    const base = p * this.partCap;
+    const start = this.start;
+    start.fill(0);
+    const bucket = this.bucket;
+    for (let r = base; r < base + m; r++) start[(bucket[r]! % BUCKETS_PER_PART) + 1]!++;
+    for (let b = 0; b < BUCKETS_PER_PART; b++) start[b + 1]! += start[b]!;
+    const fill = start.slice(0, BUCKETS_PER_PART);
+    const rec = this.rec;
+    const out = this.sorted;
+    for (let r = base; r < base + m; r++) {
+      const from = r * PENDING_WORDS;
+      const to = fill[bucket[r]! % BUCKETS_PER_PART]!++ * PENDING_WORDS;
+      for (let w = 0; w < PENDING_WORDS; w++) out[to + w] = rec[from + w]!;
+    }
+    return true;
+  }
+}
