@@ -188,6 +188,16 @@ describe('refusals as typed (exit 1, one line)', () => {
     expect(r.stderr.trim()).toMatch(message);
   });
 
+  it('--log-format json: every stderr line is a record; off a terminal, progress comes as records with its figures', () => {
+    const r = run(['detect', logs, '--out', join(dir, 'json'), '--no-enrich', '--log-format', 'json'], { FLOWSIEVE_PROGRESS_SECONDS: '0.000001' });
+    expect(r.status, r.stderr).toBe(0);
+    const records = r.stderr.trim().split('\n').map((l) => JSON.parse(l));
+    for (const rec of records) expect(rec).toMatchObject({ time: expect.any(Number), level: expect.any(Number), cmd: 'detect', msg: expect.any(String) });
+    const progress = records.find((rec) => rec.msg === 'progress');
+    expect(progress.progress).toMatchObject({ files_total: 1, bytes_total: expect.any(Number), records: expect.any(Number) });
+    expect(records.some((rec) => /flow records from 1 file/.test(rec.msg))).toBe(true);
+  });
+
   it('--profile multi-cloud --min-clouds 1 runs with 1 (summary.json settings)', () => {
     const out = join(dir, 'mc');
     const r = run(['detect', logs, '--out', out, '--profile', 'multi-cloud', '--min-clouds', '1', '--no-enrich', '--quiet']);
