@@ -306,7 +306,7 @@ describe('generate → detect, end to end', () => {
     const run = (args: string[]) => spawnSync(process.execPath, args, { encoding: 'utf8' });
     expect(run([CLI, 'generate', '--help']).stdout).toMatch(/--scale/);
     expect(run([CLI, 'generate']).status).toBe(1);
-    expect(run([CLI, 'generate', '--out', join(dir, 'x'), '--clouds', 'aws,oracle']).stderr).toMatch(/unknown cloud 'oracle'/);
+    expect(run([CLI, 'generate', '--out', join(dir, 'x'), '--clouds', 'aws,oracle']).stderr).toMatch(/--clouds must be one of aws, azure, gcp, got 'oracle'/);
     expect(run([CLI, 'generate', '--out', join(dir, 'x'), '--window', '7h']).stderr).toMatch(/--window must be a duration that divides 24h/);
     const script = new URL('../scripts/generate.mjs', import.meta.url).pathname;
     const r = run([script, '--out', join(dir, 'viascript'), '--scale', '0.01', '--days', '1', '--quiet']);
