@@ -145,7 +145,9 @@ describe('verdicts (detection.md §3)', () => {
     writeFileSync(join(dir, 'c.log'), lines.join('\n') + '\n');
     const r = await runDetect([dir]);
     expect(r.scans.map((v: any) => v.src)).toEqual(['45.0.8.4']);
-    expect(r.totals).toMatchObject({ records: 60, responses: 12, backscatter: 24, internal: 12, inbound: 12 });
+    // private to private goes to the outbound accumulator as an internal-scan candidate (detection.md §4), never to inbound
+    expect(r.totals).toMatchObject({ records: 60, responses: 12, backscatter: 24, internal: 0, outbound: 12, inbound: 12 });
+    expect(r.alerts).toEqual([]); // 12 targets: under --min-internal-targets 20
   });
 
   it('IPv6 scanners are detected where the format gives the direction, and sort after IPv4', async () => {

@@ -25,6 +25,7 @@ export default async function parseChunk(task: ParseTask): Promise<ParseResult> 
       lateBefore: task.lateBefore,
       notAfter: task.notAfter,
       windowSeconds: task.windowSeconds,
+      timeRange: task.timeRange,
       homeNet: task.homeNet,
       ...(batchRing ? { alloc: (capacity: number) => batchRing.take(capacity) } : {}),
     },
@@ -135,10 +136,12 @@ async function parseInto(task: ParseTask, sink: FlowSink, result: ParseResult): 
       }
     } else if (reader.kind === 'document') {
       const buf = task.bytes ?? (await readWhole(task.path, task.gzip, task.maxDecompressedBytes));
-      result.bytesIn = task.bytes ? task.bytes.length : statSync(task.path).size;
+      result.bytesIn = task.bytes ? (task.compressedBytes ?? task.bytes.length) : statSync(task.path).size;
       result.bytesOut = buf.length;
-      reader.parseDocument(buf, ctx);
+      await reader.parseDocument(buf, ctx);
       result.lines = sink.counters.lines;
+      // a streamed document whose stream broke (src/input/stream.ts): what arrived was parsed, the input is partial
+      if (task.streamError !== undefined) result.error = { message: task.streamError, offset: -1 };
     } else {
       throw new InputError(`'${task.format}' files are read by the shard workers, not parsed`, 0);
     }

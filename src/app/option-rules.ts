@@ -143,8 +143,15 @@ export const OPTION_RULES: Readonly<Record<string, Rule>> = {
   report: PATH,
   // history, export, report
   // (history, export and report say themselves when a folder holds no history or results)
-  from: DAY,
-  to: DAY,
+  // detect, serve, convert, filter, cluster: a day or a time (the command parses and checks it)
+  from: TEXT,
+  to: TEXT,
+  'history:from': DAY,
+  'history:to': DAY,
+  'export:from': DAY,
+  'export:to': DAY,
+  'report:from': DAY,
+  'report:to': DAY,
   day: DAY,
   'min-days': int(1, 100000),
   'block-ttl-days': int(1, 100000),
@@ -158,6 +165,8 @@ export const OPTION_RULES: Readonly<Record<string, Rule>> = {
   redis: TEXT, // the cluster command checks the URL and says what it needs
   store: TEXT,
   's3-endpoint': URL_OF(['http', 'https']),
+  'gcs-endpoint': URL_OF(['http', 'https']),
+  source: TEXT, // s3://, az://, gs://: serve checks the URL and says what it needs
   queue: check('letters, digits, - and _', (t) => /^[A-Za-z0-9_-]{1,64}$/.test(t)),
   'cluster submit:partitions': int(1, SHARD_BUCKETS),
   run: RUN_NAME,

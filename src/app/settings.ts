@@ -11,6 +11,7 @@ import { CLOUD_NAMES } from '../flow/types.js';
 import { DEFAULT_RUN, type DetectOptions } from '../engine/types.js';
 import { DEFAULT_OUTBOUND } from '../engine/outbound-table.js';
 import { readListFile, type Cidr } from '../net/cidr.js';
+import { timeRangeOf } from '../source/dates.js';
 import { parseHomeNetOption } from '../net/home-net.js';
 
 /** A threshold's default as help shows it: the default profile's, and the other profiles' where they differ. */
@@ -53,7 +54,39 @@ export const DETECTION_OPTIONS: OptionSpec[] = [
   { name: 'no-spill', type: 'boolean', help: 'past --max-memory drop source partitions (reported) instead of spilling them to disk' },
   { name: 'max-future', type: 'string', help: 'records ending this far past the clock (or a day past their file name\'s time) are rejected', default: '1h', value: 'DURATION' },
   { name: 'spill-dir', type: 'string', help: 'folder for spill files (default: the temporary folder)', value: 'DIR' },
+  ...TIME_OPTIONS_LIST(),
+  { name: 'gcs-endpoint', type: 'string', help: 'gs:// inputs: another GCS JSON API endpoint (also FLOWSIEVE_GCS_ENDPOINT)', value: 'URL' },
 ];
+
+/** --from/--to: every command that reads logs. */
+function TIME_OPTIONS_LIST(): OptionSpec[] {
+  return [
+    { name: 'from', type: 'string', help: 'read records from this UTC day or time on (2024-03-01, 2024-03-01T06, 2024-03-01T06:30Z); date folders before it are not listed', value: 'WHEN' },
+    { name: 'to', type: 'string', help: 'read records up to this UTC day or time (a day or hour: all of it)', value: 'WHEN' },
+  ];
+}
+
+/** s3:// inputs on an S3-compatible store (the cluster commands have their own, for the store too). */
+export const S3_ENDPOINT_OPTION: OptionSpec = {
+  name: 's3-endpoint', type: 'string', help: 's3:// inputs: endpoint of an S3-compatible store (MinIO, Ceph, ...); AWS S3 when absent (also FLOWSIEVE_S3_ENDPOINT)', value: 'URL',
+};
+
+/** --from/--to and the object-store settings from parsed command-line values. */
+export function sourceOptionsFrom(v: Parsed['values']): Pick<DetectOptions, 'timeRange' | 'source'> {
+  let timeRange;
+  try {
+    timeRange = timeRangeOf(v.from, v.to);
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  return {
+    timeRange,
+    source: {
+      ...(v['s3-endpoint'] ? { s3Endpoint: String(v['s3-endpoint']) } : {}),
+      ...(v['gcs-endpoint'] ? { gcsEndpoint: String(v['gcs-endpoint']) } : {}),
+    },
+  };
+}
 
 export { parseSize } from './size.js';
 
@@ -180,6 +213,7 @@ export function detectOptionsFrom(v: Parsed['values'], inputs: string[]): Detect
     maxMemory: v['max-memory'] === undefined ? undefined : Number(v['max-memory']),
     spill: !v['no-spill'],
     spillDir: v['spill-dir'] as string | undefined,
+    ...sourceOptionsFrom(v),
     maxFutureSeconds: durationOption(v, 'max-future'),
   };
 }

@@ -9,7 +9,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { planInputs } from '../input/plan.js';
+import { planAll, type SourcePlanOptions } from '../source/plan.js';
 import type { FormatName } from '../formats/types.js';
 import type { Store } from './store.js';
 
@@ -88,21 +88,23 @@ export interface PlanRequest {
   run?: string;
 }
 
-export function makePlan(req: PlanRequest): { plan: RunPlan; configFiles: Array<{ key: string; data: Buffer }> } {
-  const found = planInputs(req.inputs, {
+export async function makePlan(req: PlanRequest, source: Pick<SourcePlanOptions, 'range' | 'source'> = {}): Promise<{ plan: RunPlan; configFiles: Array<{ key: string; data: Buffer }> }> {
+  // bucket URLs are listed here, once: each object is one planned file, read by its URL
+  const found = await planAll(req.inputs, {
     format: req.options.format as FormatName | undefined,
     account: req.options.account as string | undefined,
     region: req.options.region as string | undefined,
+    ...source,
   });
   const files: PlannedFile[] = found.map((f) => {
-    let mtimeMs = 0;
+    let mtimeMs = f.modified ?? 0;
     try {
-      mtimeMs = statSync(f.path).mtimeMs;
+      if (!f.open) mtimeMs = statSync(f.path).mtimeMs;
     } catch {
       // unreadable: f.error says why
     }
     return {
-      display: f.display, path: resolve(f.path), size: f.size, mtimeMs, format: f.format, gzip: f.gzip,
+      display: f.display, path: f.open ? f.path : resolve(f.path), size: f.size, mtimeMs, format: f.format, gzip: f.gzip,
       ...(f.error ? { error: f.error } : {}),
     };
   });

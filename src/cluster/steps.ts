@@ -18,6 +18,7 @@ import { newCounters } from '../flow/sink.js';
 import { join } from 'node:path';
 import { convertPartitioned } from '../replay/convert.js';
 import { detectOptionsFrom } from '../app/settings.js';
+import { isSourceUrl } from '../source/url.js';
 import { runSettings, writeResults } from '../app/results.js';
 import { analysisPlan, runAnalysis } from '../app/analysis.js';
 import { decodePartial, encodePartial, mergePartials, toPartial } from '../app/partial.js';
@@ -99,6 +100,7 @@ async function convertGroup(ctx: StepContext, plan: RunPlan, g: number): Promise
 }
 
 async function checkUnchanged(f: PlannedFile): Promise<void> {
+  if (isSourceUrl(f.path)) return; // an object in a bucket: listed at submit, read by its URL (a rewritten object is read as it is now)
   let st;
   try {
     st = await stat(f.path);

@@ -6,8 +6,10 @@
 import { MessageChannel } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
-import { planInputs, chunkRanges, type InputFile } from '../input/plan.js';
-import { gzipPieces, stdinChunks } from '../input/streams.js';
+import { chunkRanges, type InputFile } from '../input/plan.js';
+import { gzipPieces } from '../input/streams.js';
+import { streamedPieces } from '../input/streamed.js';
+import { planAll } from '../source/plan.js';
 import { addCounters, newCounters } from '../flow/sink.js';
 import { mergeEndpointDays } from './merge.js';
 import { DEFAULT_OUTBOUND } from './outbound-table.js';
@@ -21,6 +23,7 @@ import { allReplayFiles, applyReplayOutcome, replayInputs, type ReplayOutcome } 
 import { defaultMaxMemory, mergeMemoryReports, removeOrphanSpills, removeSpills } from './spill.js';
 import { notAfterFor } from '../input/file-time.js';
 import { tmpdir } from 'node:os';
+import { statSync } from 'node:fs';
 import {
   DEFAULT_MAX_FUTURE_SECONDS,
   SPLIT_GZIP_BYTES,
@@ -38,6 +41,22 @@ import {
 // re-exported here for callers that import them with the Engine
 export * from './types.js';
 export { gzipPieces, stdinChunks } from '../input/streams.js';
+
+/** True when the inputs are regular files (no folder, no stdin) of less than one chunk in all. */
+function fewSmallFiles(inputs: string[], chunkBytes: number): boolean {
+  let total = 0;
+  for (const p of inputs) {
+    if (p === '-') return false;
+    try {
+      const st = statSync(p);
+      if (!st.isFile()) return false;
+      total += st.size;
+    } catch {
+      return false; // planning reports it
+    }
+  }
+  return total < Math.min(chunkBytes, 1 << 20);
+}
 
 /** A worker's CommonJS entry (scripts/worker-shims.mjs says why it is not the .js file itself). */
 export const workerFile = (name: string) => fileURLToPath(new URL(`../../workers/${name}.cjs`, import.meta.url));
@@ -79,8 +98,10 @@ export class Engine {
     // threads make while a shard adds the records it held back (a million over all shards,
     // scan-table.ts addBatch), so that parsing goes on meanwhile
     this.inflightLimit = 4 * N + 4 + Math.ceil((1 << 19) / Math.max(64, opts.batchSize));
-    // a run on replay files alone parses nothing: its parse threads start only if needed
-    const minParse = allReplayFiles(opts.inputs) ? 0 : N;
+    // a run on replay files alone parses nothing: its parse threads start only if needed;
+    // a run on one small file or a few needs one parse task: one thread is started at once
+    // (more only if tasks wait), not N that would each load their code for nothing
+    const minParse = allReplayFiles(opts.inputs) ? 0 : fewSmallFiles(opts.inputs, opts.chunkBytes) ? 1 : N;
     this.parsePool = new Piscina({ filename: workerFile('parse'), minThreads: minParse, maxThreads: N, idleTimeout: 60_000 });
     this.ring = minParse > 0 ? batchRingFor(N, this.inflightLimit, opts) : undefined;
     this.shardPools = Array.from(
@@ -97,15 +118,15 @@ export class Engine {
   async ingest(inputs: string[], onProgress?: (p: Progress) => void, options: IngestOptions = {}): Promise<IngestResult> {
     const t0 = performance.now();
     const opts = this.opts;
-    const files = planInputs(inputs, {
-      format: opts.format, account: opts.account, region: opts.region, awsFields: opts.awsFields,
+    const files = await planAll(inputs, {
+      format: opts.format, account: opts.account, region: opts.region, awsFields: opts.awsFields, range: opts.timeRange, source: opts.source,
       quickHeadBelow: opts.gzipSplitBytes ?? SPLIT_GZIP_BYTES, // the gzip files a parse thread reads whole
     });
     const chunkResults: ParseResult[][] = files.map(() => []);
     const bytesTotal = files.reduce((s, f) => s + (f.error ? 0 : Math.max(0, f.size)), 0);
     // about one distinct (key, endpoint) entry per 250 bytes of text (gzip counts ~5x, replay
     // ~7x: 16 bytes a row against 112 a line): size the shards' tables once
-    const expansion = (f: InputFile): number => (f.gzip ? 5 : f.format === 'replay' ? 7 : 1);
+    const expansion = (f: InputFile): number => (f.gzip || (f.open && f.path.endsWith('.gz')) ? 5 : f.format === 'replay' ? 7 : 1);
     const textBytes = files.reduce((s, f) => s + (f.error ? 0 : Math.max(0, f.size) * expansion(f)), 0);
     this.capacityHint ??= Math.ceil(textBytes / 250 / this.shards);
     let bytesDone = 0;
@@ -445,6 +466,7 @@ function planJobs(files: InputFile[], opts: DetectOptions, shards: number, lateB
     maxDecompressedBytes: opts.maxDecompressedBytes,
     regionMap: opts.regionMap,
     cloud: opts.cloud,
+    timeRange: opts.timeRange,
     homeNet: opts.outbound?.homeNet,
   };
   const now = opts.nowSeconds?.() ?? Date.now() / 1000;
@@ -459,11 +481,18 @@ function planJobs(files: InputFile[], opts: DetectOptions, shards: number, lateB
     let groupBytes = 0;
     for (let i = 0; i < files.length; i++) {
       const f = files[i]!;
-      if (f.error || !f.format || f.format === 'replay') continue; // replay files: src/replay/input.ts
+      if (f.error || (!f.format && !f.open) || f.format === 'replay') continue; // replay files: src/replay/input.ts
       const notAfter = notAfterFor(f.path, now, maxFuture);
-      if (f.path !== '-' && whole(f)) {
+      if (f.open) {
+        // stdin or an object in a bucket: sniffed as it arrives (input/streamed.ts)
+        const streamBase = { ...common, notAfter, fileIndex: i, path: f.path, display: f.display, account: f.account, region: f.region };
+        const source = () => (f.path === '-' && opts.stdin ? opts.stdin() : f.open!());
+        for await (const p of streamedPieces(f, source, opts)) yield { file: i, chunk: p.chunkIndex, task: { ...streamBase, ...p } };
+        continue;
+      }
+      if (whole(f)) {
         // a file read whole by one thread: with others, in one 'files' task
-        group.push({ fileIndex: i, path: f.path, display: f.display, format: f.format, gzip: f.gzip, size: f.size, account: f.account, region: f.region, awsFields: f.awsFields, headerLine: f.headerLine, headUnchecked: f.headUnchecked, notAfter });
+        group.push({ fileIndex: i, path: f.path, display: f.display, format: f.format!, gzip: f.gzip, size: f.size, account: f.account, region: f.region, awsFields: f.awsFields, headerLine: f.headerLine, headUnchecked: f.headUnchecked, notAfter });
         groupBytes += weight(f);
         if (groupBytes >= budget || group.length >= MAX_GROUP_FILES) {
           yield groupJob(group, common);
@@ -478,7 +507,6 @@ function planJobs(files: InputFile[], opts: DetectOptions, shards: number, lateB
         fileIndex: i,
         path: f.path,
         display: f.display,
-        format: f.format,
         gzip: f.gzip,
         account: f.account,
         region: f.region,
@@ -486,28 +514,18 @@ function planJobs(files: InputFile[], opts: DetectOptions, shards: number, lateB
         headerLine: f.headerLine,
         headUnchecked: f.headUnchecked,
       };
-      if (f.path === '-') {
-        // each chunk spans the input up to the next one (a line too long was cut short in it)
-        let chunk = 0;
-        let held: { bytes: Uint8Array; offset: number } | null = null;
-        for await (const c of stdinChunks(opts)) {
-          if (held) yield { file: i, chunk, task: { ...base, chunkIndex: chunk++, mode: 'bytes', start: held.offset, end: c.offset, bytes: held.bytes } };
-          held = c;
-        }
-        if (held) yield { file: i, chunk, task: { ...base, chunkIndex: chunk, mode: 'bytes', start: held.offset, end: held.offset + held.bytes.length, bytes: held.bytes } };
-        continue;
-      }
-      const lineFormat = readerFor(f.format)?.kind === 'lines';
+      const format = f.format!;
+      const lineFormat = readerFor(format)?.kind === 'lines';
       if (lineFormat && f.gzip) {
         for await (const p of gzipPieces(f.path, f.size, opts)) {
-          yield { file: i, chunk: p.index, task: { ...base, ...p.task, chunkIndex: p.index, mode: 'bytes' } };
+          yield { file: i, chunk: p.index, task: { ...base, format, ...p.task, chunkIndex: p.index, mode: 'bytes' } };
         }
         continue;
       }
       const ranges = chunkRanges(f.size, opts.chunkBytes);
       for (let c = 0; c < ranges.length; c++) {
         const [start, end] = ranges[c]!;
-        yield { file: i, chunk: c, task: { ...base, chunkIndex: c, mode: 'range', start, end } };
+        yield { file: i, chunk: c, task: { ...base, format, chunkIndex: c, mode: 'range', start, end } };
       }
     }
     if (group.length > 0) yield groupJob(group, common);
@@ -526,7 +544,7 @@ const weight = (f: InputFile): number => Math.max(1, f.size) * (f.gzip ? 5 : 1);
  */
 function groupBudget(files: InputFile[], shards: number, whole: (f: InputFile) => boolean): number {
   let total = 0;
-  for (const f of files) if (!f.error && f.format && f.format !== 'replay' && f.path !== '-' && whole(f)) total += weight(f);
+  for (const f of files) if (!f.error && f.format && f.format !== 'replay' && !f.open && whole(f)) total += weight(f);
   return Math.min(32 << 20, Math.max(256 << 10, Math.ceil(total / (8 * shards))));
 }
 

@@ -65,6 +65,8 @@ export interface ParseTask {
   /** Records ending after this Unix second are rejected (stamped in the future); 0 = no bound. */
   notAfter: number;
   windowSeconds: number;
+  /** --from/--to (Unix seconds): records starting outside are counted, not accumulated. */
+  timeRange?: { from: number; to: number };
   /** --home-net CIDRs (detection.md §3): addresses inside count as not public. */
   homeNet?: readonly string[];
   port: MessagePort;

@@ -13,6 +13,8 @@ import type { AllowList, OutboundAlert } from '../detect/outbound.js';
 import type { Cidr } from '../net/cidr.js';
 import type { ReplayReport } from '../replay/types.js';
 import type { RunMemoryReport } from './spill.js';
+import type { TimeRange } from '../source/dates.js';
+import type { SourceOptions } from '../source/types.js';
 
 export interface DetectOptions {
   inputs: string[];
@@ -52,6 +54,10 @@ export interface DetectOptions {
    * parse thread. Default SPLIT_GZIP_BYTES.
    */
   gzipSplitBytes?: number;
+  /** --from/--to: date folders outside are not listed, records starting outside are not counted (src/source/dates.ts). */
+  timeRange?: TimeRange;
+  /** Object-store inputs (s3://, az://, gs://): endpoints, read-ahead, retries. */
+  source?: SourceOptions;
   /**
    * Records ending more than this many seconds past the wall clock (or more than a day
    * past their file's own time, src/input/file-time.ts) are rejected as bad lines.

@@ -13,6 +13,11 @@ import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { once } from 'node:events';
 import { createGunzip, createGzip, type Gzip } from 'node:zlib';
 import { planInputs, type InputFile } from '../input/plan.js';
+import { sniffStream } from '../input/streamed.js';
+import { planAll } from '../source/plan.js';
+import { isSourceUrl } from '../source/url.js';
+import type { TimeRange } from '../source/dates.js';
+import type { SourceOptions } from '../source/types.js';
 import { LineFeeder } from '../input/lines.js';
 import type { LineParser, FormatName } from '../formats/types.js';
 import { loadScanKeys, ScanFileError, type ScanKeySet } from './keys.js';
@@ -36,6 +41,10 @@ export interface FilterOptions {
   /** gzip level of outputs whose input was gzip (1 fastest .. 9 smallest). Default 6. */
   gzipLevel?: number;
   onFile?: (r: FileFilterReport) => void;
+  /** --from/--to: date folders of bucket listings outside are skipped (records are filtered as they are). */
+  timeRange?: TimeRange;
+  /** Bucket URLs: endpoints, retries. */
+  source?: SourceOptions;
 }
 
 export interface FileFilterReport {
@@ -77,13 +86,27 @@ interface Planned {
   output: string;
 }
 
-/** Every input file with its output path: under `out`, by its path relative to the input folder. */
-function plan(opts: FilterOptions): Planned[] {
+/**
+ * Every input file with its output path: under `out`, by its path relative to the input
+ * folder (a bucket URL's objects: by their key below the URL's prefix).
+ */
+async function plan(opts: FilterOptions): Promise<Planned[]> {
   const out = resolve(opts.out);
   const planned: Planned[] = [];
   const seen = new Map<string, string>();
   for (const p of opts.inputs) {
     if (p === '-') throw new FilterSetupError('filter reads files, not stdin (it writes each input back as a file)');
+    if (isSourceUrl(p)) {
+      for (const f of await planAll([p], { format: opts.format, awsFields: opts.awsFields, range: opts.timeRange, source: opts.source })) {
+        const rel = f.path.startsWith(p) && f.path.length > p.length ? f.path.slice(p.length).replace(/^\/+/, '') : basename(f.path.replace(/[?#].*$/, ''));
+        const output = join(out, ...rel.split('/').filter((part) => part !== '..' && part !== '.' && part !== ''));
+        const other = seen.get(output);
+        if (other) throw new FilterSetupError(`${f.display} and ${other} would both be written to ${output}`);
+        seen.set(output, f.display);
+        planned.push({ file: f, output });
+      }
+      continue;
+    }
     let isDir = false;
     try {
       isDir = statSync(p).isDirectory();
@@ -118,7 +141,7 @@ export async function filterLogs(opts: FilterOptions): Promise<FilterResult> {
     if (err instanceof ScanFileError) throw new FilterSetupError(err.message);
     throw err;
   }
-  const planned = plan(opts);
+  const planned = await plan(opts);
   if (opts.mode === 'tag') {
     const cannot = planned.filter((p) => p.file.format && !canTag(p.file.format));
     if (cannot.length) {
@@ -157,6 +180,12 @@ export async function filterLogs(opts: FilterOptions): Promise<FilterResult> {
 async function filterOne(p: Planned, keys: ScanKeySet, windowSeconds: number, opts: FilterOptions): Promise<FileFilterReport> {
   const f = p.file;
   const report: FileFilterReport = { input: f.display, output: null, format: f.format, gzip: f.gzip, counters: newFilterCounters(), bytes_read: 0, bytes_written: 0 };
+  // an object in a bucket: sniffed as it arrives (gzip, format), like a file
+  const streamed = f.open && !f.error ? await sniffStream(await f.open(), f.display, { format: opts.format, awsFields: opts.awsFields, maxDecompressedBytes: Infinity }) : null;
+  if (streamed) {
+    Object.assign(f, { gzip: streamed.gzip, format: streamed.format, awsFields: streamed.awsFields, error: streamed.error });
+    Object.assign(report, { gzip: streamed.gzip, format: streamed.format });
+  }
   if (f.error || !f.format) {
     report.error = f.error ?? 'unrecognised format';
     return report;
@@ -198,8 +227,8 @@ async function filterOne(p: Planned, keys: ScanKeySet, windowSeconds: number, op
     },
   };
   const feeder = new LineFeeder(parser, opts.maxLineBytes, 0);
-  const source = createReadStream(f.path, { highWaterMark: 1 << 20 });
-  const stream = f.gzip ? source.pipe(createGunzip({ chunkSize: 1 << 20 })) : source;
+  const source = streamed ? null : createReadStream(f.path, { highWaterMark: 1 << 20 });
+  const stream = streamed ? streamed.body : f.gzip ? source!.pipe(createGunzip({ chunkSize: 1 << 20 })) : source!;
   let readError: string | null = null;
   try {
     for await (const chunk of stream as AsyncIterable<Buffer>) {
@@ -211,7 +240,8 @@ async function filterOne(p: Planned, keys: ScanKeySet, windowSeconds: number, op
   } catch (err) {
     readError = `${f.gzip ? 'gzip' : 'read'}: ${(err as Error).message}`;
   }
-  stream.destroy();
+  if ('destroy' in stream) stream.destroy();
+  if (streamed?.state.error) readError = streamed.state.error.replace(/ \(stopped after .*$/, '').replace(', in line {line}', '');
   if (fatal) {
     sink.abort();
     report.error = fatal;

@@ -88,12 +88,14 @@ export interface SinkCounters {
   otherPartition: number; // belongs to another partition (--partition p/P)
   duplicates: number; // a flow reported from both ends, counted once (GCP)
   late: number; // inbound/outbound records of a window already finalised (serve), not accumulated
+  outsideRange: number; // records starting outside --from/--to, not accumulated
+  blankRegion: number; // records (in range) whose region neither the record, the path nor --region gave
 }
 
 export function newCounters(): SinkCounters {
   return {
     lines: 0, records: 0, nodata: 0, rejected: 0, blank: 0, headers: 0, trailers: 0, inbound: 0, outbound: 0, internal: 0,
-    responses: 0, backscatter: 0, otherPartition: 0, duplicates: 0, late: 0,
+    responses: 0, backscatter: 0, otherPartition: 0, duplicates: 0, late: 0, outsideRange: 0, blankRegion: 0,
   };
 }
 
@@ -128,6 +130,8 @@ export interface SinkOptions {
    */
   lateBefore?: number;
   windowSeconds?: number; // to name the window of a late record
+  /** --from/--to: records starting before `from` or at/after `to` (Unix seconds) are counted as outsideRange only. */
+  timeRange?: { from: number; to: number };
   /**
    * Records ending after this Unix second are rejected as stamped in the future (the
    * wall clock plus --max-future, or the file's own time plus a day: src/input/file-time.ts).
@@ -174,6 +178,8 @@ export class FlowSink {
   /** Late records by window (rare: a Map is fine). */
   readonly lateByWindow = new Map<number, number>();
   private readonly lateBefore: number;
+  private readonly rangeFrom: number;
+  private readonly rangeTo: number;
   /** Records ending after this Unix second are rejected; set per file in a 'files' task. */
   notAfter: number;
   private readonly home: HomeNet;
@@ -183,6 +189,8 @@ export class FlowSink {
     private readonly flush: (shard: number, batch: FlowBatchData) => void,
   ) {
     this.lateBefore = opts.lateBefore ?? 0;
+    this.rangeFrom = opts.timeRange?.from ?? 0;
+    this.rangeTo = opts.timeRange?.to ?? 2 ** 32;
     this.notAfter = opts.notAfter || Infinity;
     this.home = new HomeNet(opts.homeNet ?? []);
     this.builders = [];
@@ -270,6 +278,11 @@ export class FlowSink {
       return false;
     }
     c.records++;
+    if (r.start < this.rangeFrom || r.start >= this.rangeTo) {
+      c.outsideRange++;
+      return true;
+    }
+    if (r.region === 0) c.blankRegion++; // id 0 is the empty string
     if (r.start < this.minStart) this.minStart = r.start;
     if (r.end > this.maxEnd) this.maxEnd = r.end;
 

@@ -9,11 +9,13 @@ import { azureNsg, azureVnet } from './azure.js';
 import { gcpJson, gcpLines } from './gcp.js';
 import { nfdumpCsv } from './nfdump.js';
 import { goflow2 } from './goflow2.js';
+import { parquetReader } from './parquet.js';
 import { zeekConn } from './zeek.js';
 import type { FormatName, FormatReader } from './types.js';
 
 const READERS: FormatReader[] = [
   replayReader, // binary magic: the most specific, so first
+  parquetReader, // binary magic PAR1
   awsText,
   awsJson, // {"message":…} / CloudWatch envelope, one per line
   azureNsg, // JSON naming NetworkSecurityGroupFlowEvent

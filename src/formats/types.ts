@@ -15,6 +15,7 @@ export type FormatName =
   | 'gcp-json' // a JSON array of LogEntries (or pretty-printed ones)
   | 'nfdump-csv'
   | 'goflow2'
+  | 'parquet' // AWS VPC Flow Logs in Parquet, or Security Lake OCSF network activity in Parquet
   | 'zeek' // Zeek conn.log, TSV or JSON
   | 'replay';
 
@@ -78,7 +79,7 @@ export interface DocumentReader {
   name: FormatName;
   sniff: Sniffer;
   /** Parse one whole document (a JSON file, say). */
-  parseDocument(buf: Uint8Array, ctx: ReaderContext): void;
+  parseDocument(buf: Uint8Array, ctx: ReaderContext): void | Promise<void>;
 }
 
 /** Files that are not parsed at all but read block by block by the shard workers (replay files). */

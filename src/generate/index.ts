@@ -62,7 +62,7 @@ export async function generate(o: GenerateOptions): Promise<GenerateReport> {
   const hosts = buildOutboundHosts(cast, timing, entities.length);
   const planted: Array<{ emit(t0: number, t1: number, out: WriterSet): void }> = [...entities, ...hosts];
   const tracker = new TruthTracker(o.windowSeconds);
-  const writers = new WriterSet(plan, o.out, o.seed, o.gzipLevel, tracker);
+  const writers = new WriterSet(plan, o.out, o.seed, o.gzipLevel, tracker, o.zeek === true);
   const benign = new BenignTraffic(o.seed, plan, o.scale);
 
   const hours = o.days * 24;

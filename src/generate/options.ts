@@ -14,6 +14,8 @@ export interface GenerateOptions {
   clouds: CloudName[];
   windowSeconds: number;
   gzipLevel: number;
+  /** Also write every AWS stream as a Zeek sensor's conn.log (writers/zeek.ts). */
+  zeek?: boolean;
   onProgress?: (p: GenerateProgress) => void;
 }
 

@@ -8,7 +8,8 @@ import { openSync, readSync, closeSync, readdirSync, statSync, fstatSync } from 
 import { join, relative } from 'node:path';
 import { gunzipSync, constants as zc } from 'node:zlib';
 import { isGzip, sniffFormat, awsHeaderOf, headText, firstNonBlankLine } from '../formats/sniff.js';
-import { awsPathInfo, awsText } from '../formats/aws.js';
+import { awsText } from '../formats/aws.js';
+import { keyInfo } from './key-info.js';
 import { readerFor } from '../formats/registry.js';
 import type { FormatName } from '../formats/types.js';
 
@@ -24,6 +25,13 @@ export interface InputFile {
   /** The first non-blank line (line formats): a reader of a later chunk learns the file's layout from it. */
   headerLine?: string;
   error?: string; // the file cannot be read: why
+  /**
+   * A streamed input (stdin, an object in a bucket): its bytes come from here, and its
+   * gzip, format and header are sniffed when it is read (src/input/stream.ts), not planned.
+   */
+  open?: () => Promise<AsyncIterable<Uint8Array>>;
+  /** A streamed object's last-modified time (Unix ms), from its listing. */
+  modified?: number;
   /** Planned from its first line alone (PlanOptions.quickHeadBelow): see headError. */
   headUnchecked?: boolean;
 }
@@ -43,6 +51,8 @@ export interface PlanOptions {
 }
 
 const HEAD_BYTES = 1 << 16;
+/** What planning reads and inflates of a gzip AWS file that its first line describes (awsFirstLine). */
+const QUICK_BYTES = 2048;
 
 /** "ENOENT (no such file or directory)" from a Node fs error. */
 export function ioReason(err: unknown): string {
@@ -59,7 +69,8 @@ export function planInputs(paths: string[], opts: PlanOptions): InputFile[] {
   const files: InputFile[] = [];
   for (const p of paths) {
     if (p === '-') {
-      files.push({ path: '-', display: '<stdin>', size: -1, gzip: false, format: opts.format ?? 'aws-text', account: opts.account ?? '', region: opts.region ?? '', awsFields: opts.awsFields });
+      // sniffed as it arrives, like a file (gzip, then format): src/input/stream.ts
+      files.push({ path: '-', display: '<stdin>', size: -1, gzip: false, format: opts.format ?? null, account: opts.account ?? '', region: opts.region ?? '', awsFields: opts.awsFields, open: stdinSource });
       continue;
     }
     let st;
@@ -74,6 +85,10 @@ export function planInputs(paths: string[], opts: PlanOptions): InputFile[] {
     else files.push(broken(p, NOT_REGULAR)); // opening a FIFO would block the run
   }
   return files;
+}
+
+async function stdinSource(): Promise<AsyncIterable<Uint8Array>> {
+  return process.stdin as AsyncIterable<Uint8Array>;
 }
 
 function broken(path: string, error: string): InputFile {
@@ -138,13 +153,16 @@ export function readHead(path: string, quickBelow = 0): { head: Uint8Array; gzip
   try {
     const size = fstatSync(fd).size;
     const buf = (headBuffer ??= Buffer.allocUnsafeSlow(HEAD_BYTES));
+    if (size <= quickBelow) {
+      // a gzip AWS file is planned from its first 2 KiB: read no more than that first
+      const got = readSync(fd, buf, 0, Math.min(size, QUICK_BYTES), 0);
+      const start = buf.subarray(0, got);
+      const line = isGzip(start) ? awsFirstLine(start) : null;
+      if (line) return { head: line, gzip: true, size, awsLine: true };
+    }
     const got = readSync(fd, buf, 0, Math.min(size, HEAD_BYTES), 0);
     const raw = buf.subarray(0, got);
     if (!isGzip(raw)) return { head: raw, gzip: false, size };
-    if (size <= quickBelow) {
-      const line = awsFirstLine(raw);
-      if (line) return { head: line, gzip: true, size, awsLine: true };
-    }
     return { ...gunzipHead(raw), gzip: true, size };
   } finally {
     closeSync(fd);
@@ -163,7 +181,7 @@ export function readHead(path: string, quickBelow = 0): { head: Uint8Array; gzip
 function awsFirstLine(raw: Uint8Array): Uint8Array | null {
   let out: Buffer;
   try {
-    out = gunzipSync(raw.subarray(0, Math.min(raw.length, 2048)), { finishFlush: zc.Z_SYNC_FLUSH, maxOutputLength: HEAD_BYTES * 64 });
+    out = gunzipSync(raw.subarray(0, Math.min(raw.length, QUICK_BYTES)), { finishFlush: zc.Z_SYNC_FLUSH, maxOutputLength: HEAD_BYTES * 64 });
   } catch {
     return null;
   }
@@ -220,7 +238,7 @@ function gunzipHead(raw: Uint8Array): { head: Uint8Array; gzipError?: string } {
 }
 
 function describe(path: string, opts: PlanOptions): InputFile {
-  const fromPath = awsPathInfo(path);
+  const fromPath = keyInfo(path);
   const base: InputFile = {
     path,
     display: path,
@@ -261,13 +279,13 @@ function describe(path: string, opts: PlanOptions): InputFile {
 }
 
 /** The first non-blank line of a file's head, trimmed (at most 64 KiB). */
-function firstLineOf(head: Uint8Array): string {
+export function firstLineOf(head: Uint8Array): string {
   const text = Buffer.from(head).toString('utf8');
   return (text.split('\n').find((l) => l.trim().length > 0) ?? '').trim();
 }
 
 /** Why no reader took a file: binary content, or text of no known layout. */
-function unrecognised(head: Uint8Array): string {
+export function unrecognised(head: Uint8Array): string {
   let control = 0;
   const n = Math.min(head.length, 4096);
   for (let i = 0; i < n; i++) {

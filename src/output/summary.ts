@@ -37,6 +37,8 @@ export function buildSummary(r: DetectResult, settings: Record<string, unknown>)
       ...snake(t),
     },
     scan_keys: r.scans.length,
+    // records of each cloud whose region stayed blank (no region in the record, the path, --region or --region-map)
+    region_blank: regionBlank(r),
     outbound: {
       alerts: r.alerts.length,
       suppressed_by_allow_list: r.alertsSuppressed,
@@ -83,6 +85,16 @@ export function fileLines(r: DetectResult): string {
       }) + '\n',
     )
     .join('');
+}
+
+/** Records with a blank region, by the cloud of their file's format (NetFlow and other exports carry no region: left out). */
+export function regionBlank(r: Pick<DetectResult, 'files'>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const f of r.files) {
+    const cloud = /^(aws|azure|gcp)/.exec(f.format ?? '')?.[1] ?? (f.format === 'parquet' ? 'aws' : null);
+    if (cloud && f.counters.blankRegion > 0) out[cloud] = (out[cloud] ?? 0) + f.counters.blankRegion;
+  }
+  return out;
 }
 
 function countBy(xs: string[]): Record<string, number> {
@@ -136,6 +148,9 @@ export function humanSummary(r: DetectResult, outDir: string, partitions?: numbe
       `  --max-memory: the outbound table was full: ${r.memory.outbound_dropped_records} outbound records not counted ` +
         `(their hosts' alerts may miss targets); see summary.json memory.outbound_dropped`,
     );
+  }
+  for (const [cloud, n] of Object.entries(regionBlank(r))) {
+    lines.push(`  region blank for ${n.toLocaleString('en-US')} ${cloud} record(s): neither the records nor their paths name one (give --region, or --region-map for Azure)`);
   }
   if (r.partial) lines.push('  the run is PARTIAL: some input could not be read or was dropped (exit code 2)');
   return lines.join('\n');

@@ -58,6 +58,8 @@ export interface Side {
 export interface ReportInput {
   state?: Side;
   scans?: ScansDir;
+  /** The folder whose outbound.ndjson holds the alerts (default: the --scans run's). */
+  alertsDir?: string;
   title?: string;
   generatedAt?: string;
 }
@@ -161,7 +163,7 @@ export function buildReport(input: ReportInput): ReportModel {
       noData: persistent.scanners.length ? undefined : 'no scanner was seen on every day of the period on the most scanned ports',
     },
     actorTable(runSide, stats),
-    alertTable(input.scans?.dir, notes),
+    alertTable(input.alertsDir ?? input.scans?.dir, notes),
     scannerTable(runSide.store, runSide.period, `${runSide.name}, ${periodText(runSide.period)}`),
   ];
 

@@ -14,7 +14,8 @@ function render(task: ReportTask): string {
   const store = HistoryStore.open(task.stateDir);
   try {
     const period = store.period(task.from, task.to);
-    return renderHtml(buildReport({ state: { store, period, name: task.name }, title: task.title }));
+    // the alerts: the state folder's outbound.ndjson
+    return renderHtml(buildReport({ state: { store, period, name: task.name }, alertsDir: task.stateDir, title: task.title }));
   } finally {
     store.close();
   }

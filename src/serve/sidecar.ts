@@ -18,6 +18,7 @@ import {
   type FileFacts, type LedgerEntry, type Outbox, type ScannerFacts,
 } from './checkpoint.js';
 import { Spool, fileFingerprint, type SpoolFile } from './spool.js';
+import { ObjectSpool } from './object-spool.js';
 
 type BatchFile = SpoolFile & { fingerprint: string };
 import { SqliteVerdictStore, StateLockedError, lockState, type VerdictStore } from './store.js';
@@ -38,6 +39,8 @@ export type ScannerEnricher = (ips: Array<{ text: string; words: number[] }>) =>
 export interface SidecarOptions {
   detect: DetectOptions;
   spoolDir: string;
+  /** A bucket URL read instead of the spool folder (serve --source; serve/object-spool.ts). */
+  source?: string;
   stateDir: string;
   /** Where done files go; null leaves them in the spool (--keep). */
   doneDir: string | null;
@@ -78,7 +81,7 @@ export class Sidecar {
   state: SidecarState = 'starting';
   store!: VerdictStore;
   private engine!: Engine;
-  private readonly spool: Spool;
+  private readonly spool: Spool | ObjectSpool;
   private readonly W: number;
   private seq = 0;
   /** Event time per source stream (account and region, spool folder): windows.ts. */
@@ -108,10 +111,14 @@ export class Sidecar {
       idleSeconds: opts.idleSeconds ?? DEFAULT_IDLE_SECONDS,
     });
     mkdirSync(opts.stateDir, { recursive: true });
-    this.spool = new Spool({
-      dir: opts.spoolDir, doneDir: opts.doneDir, settleMs: opts.settleMs,
-      onSkipped: (path, what) => opts.log(`${path}: skipped, it is ${what} (only regular files are read; move the file itself into the spool)`),
-    });
+    // the engine plans each listed object from the listing, without listing it again
+    if (opts.source) opts.detect.source = { ...(opts.detect.source ?? {}), known: new Map() };
+    this.spool = opts.source
+      ? new ObjectSpool(opts.source, { source: opts.detect.source!, range: opts.detect.timeRange, log: opts.log })
+      : new Spool({
+          dir: opts.spoolDir, doneDir: opts.doneDir, settleMs: opts.settleMs,
+          onSkipped: (path, what) => opts.log(`${path}: skipped, it is ${what} (only regular files are read; move the file itself into the spool)`),
+        });
   }
 
   // ---------------------------------------------------------------------------------
@@ -284,6 +291,7 @@ export class Sidecar {
 
   /** One batch: returns false when there was nothing to do. */
   async cycle(): Promise<boolean> {
+    if (this.spool instanceof ObjectSpool) await this.spool.refresh();
     const nowMs = this.now();
     const scan = this.spool.scan(this.ledger, nowMs);
     this.setPending(scan.ready.length + scan.settling, scan.settling, scan.pendingBytes);
@@ -340,7 +348,7 @@ export class Sidecar {
       if (out.length > 0 && (out.length >= this.opts.batchFiles || bytes + f.size > this.opts.batchBytes)) break;
       let fingerprint: string;
       try {
-        fingerprint = fileFingerprint(f.path);
+        fingerprint = f.fingerprint ?? fileFingerprint(f.path);
       } catch {
         continue; // gone since the scan
       }
@@ -378,6 +386,8 @@ export class Sidecar {
    * reported: read again whole once it is complete, or never if it is gone. True: undone.
    */
   private async dropChanged(batch: BatchFile[]): Promise<boolean> {
+    // an object is written whole or not at all; a rewritten one is listed again with its new time
+    if (this.spool instanceof ObjectSpool) return false;
     const changed = batch.filter((f) => {
       try {
         const st = statSync(f.path);
@@ -636,6 +646,7 @@ export class Sidecar {
     m.setScannersPerDay(this.store.days());
   }
 
+  /** The state folder (its outbound.ndjson holds the alerts, for the report). */
   get stateDir(): string {
     return this.opts.stateDir;
   }

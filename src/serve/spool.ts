@@ -25,6 +25,8 @@ export interface SpoolFile {
   path: string;
   size: number;
   mtimeMs: number;
+  /** Content identity when the spool knows it without reading the file (objects: serve/object-spool.ts). */
+  fingerprint?: string;
 }
 
 export interface SpoolScan {

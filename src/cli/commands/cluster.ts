@@ -7,7 +7,8 @@ import { availableParallelism } from 'node:os';
 import { Queue } from 'bullmq';
 import type { CommandSpec, OptionSpec, Parsed } from '../../app/args.js';
 import { UsageError } from '../../app/args.js';
-import { DETECTION_OPTIONS, detectOptionsFrom } from '../../app/settings.js';
+import { DETECTION_OPTIONS, detectOptionsFrom, sourceOptionsFrom } from '../../app/settings.js';
+import { isSourceUrl } from '../../source/url.js';
 import { ANALYSIS_OPTIONS, analysisPlan } from '../../app/analysis.js';
 import { checkRunName, loadPlan, makePlan, planKey, type RunPlan } from '../../cluster/plan.js';
 import { checkRedis, connectionFrom, DEFAULT_QUEUE } from '../../cluster/queue.js';
@@ -132,18 +133,24 @@ async function submit(args: Parsed): Promise<number> {
     const attempts = Number(v.attempts);
     if (!(Number.isInteger(attempts) && attempts >= 1)) throw new UsageError('--attempts must be at least 1');
     if (args.positionals.includes('-')) throw new UsageError('cluster submit reads files, not stdin');
+    if (String(v.stage) === 'copy' && args.positionals.some(isSourceUrl)) throw new UsageError('--stage copy stages local files; bucket URLs need --stage replay');
     const stage = String(v.stage);
     if (stage !== 'replay' && stage !== 'copy') throw new UsageError("--stage must be 'replay' or 'copy'");
     detectOptionsFrom({ ...v, workers: 1 }, args.positionals); // usage errors now, not in a worker
     analysisPlan(v);
     const options: Record<string, string | number | boolean | string[] | undefined> = {};
     for (const o of [...DETECTION_OPTIONS, ...ANALYSIS_OPTIONS, { name: 'near-misses' }]) options[o.name] = v[o.name];
+    options['s3-endpoint'] = v['s3-endpoint']; // the workers read s3:// inputs where the submitter listed them
     let made;
     try {
-      made = makePlan({
-        inputs: args.positionals, partitions, stage, options, groupBytes: Math.max(1, Number(v['group-bytes'])),
-        attempts, backoffMs: Math.max(0, Number(v['backoff-ms'])), run: v.run ? checkRunName(String(v.run)) : undefined,
-      });
+      const { timeRange, source } = sourceOptionsFrom(v);
+      made = await makePlan(
+        {
+          inputs: args.positionals, partitions, stage, options, groupBytes: Math.max(1, Number(v['group-bytes'])),
+          attempts, backoffMs: Math.max(0, Number(v['backoff-ms'])), run: v.run ? checkRunName(String(v.run)) : undefined,
+        },
+        { range: timeRange, source },
+      );
     } catch (err) {
       throw new UsageError((err as Error).message);
     }

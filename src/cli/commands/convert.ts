@@ -3,7 +3,8 @@ import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { basename, dirname, join, relative } from 'node:path';
 import type { CommandSpec, OptionSpec, Parsed } from '../../app/args.js';
 import { UsageError } from '../../app/args.js';
-import { DETECTION_OPTIONS, detectOptionsFrom } from '../../app/settings.js';
+import { DETECTION_OPTIONS, S3_ENDPOINT_OPTION, detectOptionsFrom } from '../../app/settings.js';
+import { isSourceUrl } from '../../source/url.js';
 import { convert, convertPartitioned, DEFAULT_CONVERT, type ConvertResult } from '../../replay/convert.js';
 import { SHARD_BUCKETS } from '../../flow/hash.js';
 import { planInputs } from '../../input/plan.js';
@@ -11,13 +12,13 @@ import { planInputs } from '../../input/plan.js';
 /** The detection options that shape what is read (not thresholds or windows, which apply at detect). */
 const READ_OPTIONS = new Set([
   'workers', 'format', 'region', 'account', 'aws-fields', 'region-map', 'cloud', 'partition', 'batch-size', 'chunk-size',
-  'max-line-bytes', 'max-decompressed-bytes', 'max-future',
+  'max-line-bytes', 'max-decompressed-bytes', 'max-future', 'from', 'to', 'gcs-endpoint',
 ]);
 
 export const spec: CommandSpec = {
   name: 'convert',
   summary: 'turn flow-log files into replay files (binary, columnar, lz4) that detect reads fast',
-  usage: 'flowsieve convert <file|dir>... --out FILE|DIR/ [options]',
+  usage: 'flowsieve convert <file|dir|s3://…|az://…|gs://…>... --out FILE|DIR/ [options]',
   options: [
     { name: 'out', type: 'string', help: 'replay file to write; an existing folder (or a name ending in /) gets one replay file per input file', value: 'FILE|DIR' },
     { name: 'block-rows', type: 'number', help: 'records per block at most', default: DEFAULT_CONVERT.blockRows },
@@ -25,6 +26,7 @@ export const spec: CommandSpec = {
     { name: 'partitions', type: 'number', help: 'write one replay file per source-address partition: OUT.part-<p>-of-<P>.fsr (read each with detect --partition p/P)' },
     { name: 'quiet', type: 'boolean', help: 'no summary on stderr' },
     ...DETECTION_OPTIONS.filter((o: OptionSpec) => READ_OPTIONS.has(o.name)),
+    S3_ENDPOINT_OPTION,
   ],
 };
 
@@ -76,6 +78,11 @@ function partitionFile(out: string, p: number, P: number): string {
 function perFileOutputs(paths: string[], dir: string): Array<{ inputs: string[]; out: string }> {
   const jobs: Array<{ inputs: string[]; out: string }> = [];
   for (const p of paths) {
+    if (isSourceUrl(p)) {
+      // a bucket prefix: one replay file for all its objects, named after the URL
+      jobs.push({ inputs: [p], out: join(dir, `${p.replace(/^[a-z0-9]+:\/\//i, '').replace(/[?#].*$/, '').replace(/\/+$/, '').replace(/[^A-Za-z0-9._-]+/g, '_')}.fsr`) });
+      continue;
+    }
     const isDir = existsSync(p) && statSync(p).isDirectory();
     for (const f of planInputs([p], {})) {
       const rel = isDir ? relative(p, f.path) : basename(f.path);

@@ -1,7 +1,8 @@
 /** flowsieve detect: find the scanners in flow logs (detection.md §3) and write the verdicts (detection.md §7). */
 import type { CommandSpec, Parsed } from '../../app/args.js';
 import { UsageError } from '../../app/args.js';
-import { DETECTION_OPTIONS, detectOptionsFrom } from '../../app/settings.js';
+import { DETECTION_OPTIONS, S3_ENDPOINT_OPTION, detectOptionsFrom } from '../../app/settings.js';
+import { listInputs } from '../../source/list.js';
 import { closeAllEngines, detect } from '../../engine/run.js';
 import type { DetectResult } from '../../engine/types.js';
 import { progressReporter } from '../progress.js';
@@ -18,7 +19,7 @@ import type { FindingFormat } from '../../output/findings.js';
 export const spec: CommandSpec = {
   name: 'detect',
   summary: 'find internet scanners in flow-log files',
-  usage: 'flowsieve detect <file|dir|->... --out DIR [options]',
+  usage: 'flowsieve detect <file|dir|-|s3://…|az://…|gs://…>... --out DIR [options]',
   options: [
     { name: 'out', type: 'string', help: 'output folder', value: 'DIR' },
     {
@@ -31,7 +32,9 @@ export const spec: CommandSpec = {
     { name: 'quiet', type: 'boolean', help: 'no summary or progress on stderr' },
     { name: 'findings', type: 'list', help: "also write the scans and alerts as findings: 'ocsf' (OCSF Detection Finding), 'ecs' (Elastic ECS)", value: 'FORMAT' },
     { name: 'state', type: 'string', help: 'history folder: add this run\'s scanner days to its database (same input never counts twice)', value: 'DIR' },
+    { name: 'list', type: 'boolean', help: 'dry run: print the input files or objects, their bytes and the days they cover, read nothing' },
     ...DETECTION_OPTIONS,
+    S3_ENDPOINT_OPTION,
     ...ANALYSIS_OPTIONS,
   ],
 };
@@ -39,6 +42,7 @@ export const spec: CommandSpec = {
 export async function run(args: Parsed): Promise<number> {
   const v = args.values;
   if (args.positionals.length === 0) throw new UsageError('detect needs at least one input path (or - for stdin)');
+  if (v.list) return listInputs(args.positionals, detectOptionsFrom(v, args.positionals), process.stdout);
   if (!v.out && !v.partials) throw new UsageError('detect needs --out DIR (or --partials DIR with --partition p/P)');
   const opts = detectOptionsFrom(v, args.positionals);
   if (v.partials && !opts.partition) throw new UsageError('--partials needs --partition p/P');

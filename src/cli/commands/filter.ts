@@ -7,11 +7,12 @@ import type { FormatName } from '../../formats/types.js';
 import { filterableFormats } from '../../filter/registry.js';
 import { FilterSetupError, filterLogs, type FileFilterReport, type FilterResult } from '../../filter/run.js';
 import { writeFileAtomic } from '../../output/files.js';
+import { DETECTION_OPTIONS, S3_ENDPOINT_OPTION, sourceOptionsFrom } from '../../app/settings.js';
 
 export const spec: CommandSpec = {
   name: 'filter',
   summary: 'write the input logs back with the scan traffic removed',
-  usage: 'flowsieve filter <file|dir>... --scans DIR --out DIR [options]',
+  usage: 'flowsieve filter <file|dir|s3://…|az://…|gs://…>... --scans DIR --out DIR [options]',
   options: [
     { name: 'scans', type: 'string', help: 'results folder of a detect run (scans.ndjson, summary.json)', value: 'DIR' },
     { name: 'out', type: 'string', help: 'folder for the filtered logs (same names and layout as the inputs)', value: 'DIR' },
@@ -25,6 +26,10 @@ export const spec: CommandSpec = {
     { name: 'gzip-level', type: 'number', help: 'gzip level of outputs of gzip inputs (1 fastest .. 9 smallest)', default: 6 },
     { name: 'report', type: 'string', help: 'also write the per-file counts as JSON to this file (stderr has only the totals and the files with problems)', value: 'FILE' },
     { name: 'quiet', type: 'boolean', help: 'print nothing but errors' },
+    { name: 'from', type: 'string', help: 'skip inputs whose date folders end before this UTC day or time (records are written back as they are)', value: 'WHEN' },
+    { name: 'to', type: 'string', help: 'skip inputs whose date folders start after this UTC day or time', value: 'WHEN' },
+    ...DETECTION_OPTIONS.filter((o) => o.name === 'gcs-endpoint'),
+    S3_ENDPOINT_OPTION,
   ],
 };
 
@@ -65,6 +70,7 @@ export async function run(args: Parsed): Promise<number> {
       maxLineBytes: Number(v['max-line-bytes']),
       jobs,
       gzipLevel,
+      ...sourceOptionsFrom(v),
       // one line per file only for the files with a problem; the rest is summarised at the end
       onFile: (r) => {
         if (r.error && !unsupported(r)) process.stderr.write(fileLine(r) + '\n');

@@ -21,6 +21,7 @@ export const spec: CommandSpec = {
     { name: 'clouds', type: 'list', help: 'clouds to write: aws, azure, gcp (comma separated; default aws)', value: 'LIST' },
     { name: 'window', type: 'string', help: 'detection window the ground truth is computed for; must divide 24h', default: '6h', value: 'DURATION' },
     { name: 'gzip-level', type: 'number', help: 'gzip level of the AWS files (1 fastest .. 9 smallest)', default: 6 },
+    { name: 'zeek', type: 'boolean', help: 'also write each AWS flow log as a Zeek sensor\'s conn.log (zeek/<account>/<region>/)' },
     { name: 'quiet', type: 'boolean', help: 'no progress or summary on stderr' },
   ],
 };
@@ -63,6 +64,7 @@ export async function run(args: Parsed): Promise<number> {
     clouds: ALL_CLOUDS.filter((c) => clouds.includes(c)),
     windowSeconds,
     gzipLevel,
+    zeek: Boolean(v.zeek),
     onProgress: quiet ? undefined : process.stderr.isTTY ? progressLine : everyFewSeconds(),
   });
   if (!quiet) {

@@ -7,7 +7,8 @@ import { readFileSync, watch, type FSWatcher } from 'node:fs';
 import { join, resolve, sep } from 'node:path';
 import type { CommandSpec, Parsed } from '../../app/args.js';
 import { UsageError } from '../../app/args.js';
-import { DETECTION_OPTIONS, detectOptionsFrom } from '../../app/settings.js';
+import { DETECTION_OPTIONS, S3_ENDPOINT_OPTION, detectOptionsFrom } from '../../app/settings.js';
+import { isSourceUrl } from '../../source/url.js';
 import { ANALYSIS_OPTIONS, analysisPlan } from '../../app/analysis.js';
 import type { ScannerEnricher } from '../../serve/sidecar.js';
 import { Notifier, syslog, webhook, type Destination } from '../../serve/notify.js';
@@ -21,9 +22,10 @@ import { dayStart } from '../../serve/windows.js';
 export const spec: CommandSpec = {
   name: 'serve',
   summary: 'run beside a log pipeline: process files as they land, serve verdicts over HTTP',
-  usage: 'flowsieve serve --spool DIR --state DIR [--listen 127.0.0.1:9310] [--window 6h] [--lateness DURATION] [options]',
+  usage: 'flowsieve serve --spool DIR|--source URL --state DIR [--listen 127.0.0.1:9310] [--window 6h] [--lateness DURATION] [options]',
   options: [
     { name: 'spool', type: 'string', help: 'folder the shipper writes flow-log files into', value: 'DIR' },
+    { name: 'source', type: 'string', help: 'read a bucket prefix instead of a spool: s3://…, az://…, gs://… (new objects each poll, oldest flows first)', value: 'URL' },
     { name: 'state', type: 'string', help: 'folder for the checkpoint, the state database and scans.ndjson', value: 'DIR' },
     { name: 'listen', type: 'string', help: 'HTTP address (non-loopback needs --token-file)', default: '127.0.0.1:9310', value: 'HOST:PORT' },
     { name: 'lateness', type: 'string', help: "how late records may come: a window is final once every active stream's newest flow time passes its end by this (default per cloud: aws 1h, azure 2h, gcp 1h, other 30m)", value: 'DURATION' },
@@ -38,6 +40,7 @@ export const spec: CommandSpec = {
     { name: 'reprocess', type: 'list', help: 'rebuild these finalised UTC days from their files at start (comma separated)', value: 'YYYY-MM-DD' },
     { name: 'quiet', type: 'boolean', help: 'log only problems' },
     ...DETECTION_OPTIONS,
+    S3_ENDPOINT_OPTION,
     { name: 'webhook', type: 'string', help: 'POST new scan keys and outbound/internal alerts here as JSON (retried; an outbox in --state)', value: 'URL' },
     { name: 'syslog', type: 'string', help: 'send them as RFC 5424 syslog too: udp://HOST:PORT or tcp://HOST:PORT', value: 'TARGET' },
     // the same enrichment as detect: countries, networks and known scanners in scans.ndjson and the API
@@ -70,7 +73,9 @@ function readToken(path: string): string {
 export async function run(args: Parsed): Promise<number> {
   const v = args.values;
   if (args.positionals.length) throw new UsageError(`serve takes no input paths (files come from --spool), got '${args.positionals[0]}'`);
-  if (!v.spool) throw new UsageError('serve needs --spool DIR');
+  if (!v.spool && !v.source) throw new UsageError('serve needs --spool DIR (or --source s3://…|az://…|gs://…)');
+  if (v.spool && v.source) throw new UsageError('serve reads --spool or --source, not both');
+  if (v.source && !isSourceUrl(String(v.source))) throw new UsageError(`--source ${v.source}: expected s3://…, az://…, https://ACCOUNT.blob.core.windows.net/… or gs://…`);
   if (!v.state) throw new UsageError('serve needs --state DIR');
   let listen: { host: string; port: number };
   try {
@@ -103,19 +108,22 @@ export async function run(args: Parsed): Promise<number> {
   const batchBytes = Number(v['batch-bytes']);
   if (!(batchFiles >= 1)) throw new UsageError('--batch-files must be at least 1');
   if (!(batchBytes >= 1)) throw new UsageError('--batch-bytes must be at least 1');
-  const spoolDir = resolve(String(v.spool));
+  const source = v.source === undefined ? undefined : String(v.source);
+  const spoolDir = source ? '' : resolve(String(v.spool));
   const inside = (dir: string, parent: string) => dir === parent || dir.startsWith(parent + sep);
-  if (inside(resolve(String(v.state)), spoolDir)) throw new UsageError('--state must not be inside --spool (its files would be taken for input)');
-  if (v['done-dir'] !== undefined && resolve(String(v['done-dir'])) === spoolDir) throw new UsageError('--done-dir must not be the spool itself');
+  if (!source && inside(resolve(String(v.state)), spoolDir)) throw new UsageError('--state must not be inside --spool (its files would be taken for input)');
+  if (!source && v['done-dir'] !== undefined && resolve(String(v['done-dir'])) === spoolDir) throw new UsageError('--done-dir must not be the spool itself');
   const quiet = Boolean(v.quiet);
   const log = (line: string) => process.stderr.write(`${new Date().toISOString()} flowsieve serve: ${line}\n`);
-  const spool = String(v.spool);
+  const spool = source ?? String(v.spool);
   const notifier = destinations.length ? new Notifier(String(v.state), destinations, log) : null;
   const sidecar = new Sidecar({
     detect,
     spoolDir: spool,
+    ...(source ? { source } : {}),
     stateDir: String(v.state),
-    doneDir: v.keep ? null : String(v['done-dir'] ?? join(spool, '.done')),
+    // objects stay in the bucket: the ledger remembers what was read
+    doneDir: v.keep || source ? null : String(v['done-dir'] ?? join(spool, '.done')),
     settleMs: durationMs(String(v.settle), 'settle'),
     pollMs: Math.max(10, durationMs(String(v.poll), 'poll')),
     latenessSeconds: v.lateness === undefined ? null : durationMs(String(v.lateness), 'lateness') / 1000,
@@ -156,7 +164,7 @@ export async function run(args: Parsed): Promise<number> {
     await sidecar.start();
     notifier?.committed(sidecar.committedSizes()); // what was committed but not delivered before the last stop
     try {
-      watcher = watch(spool, { persistent: false }, () => sidecar.poke());
+      if (!source) watcher = watch(spool, { persistent: false }, () => sidecar.poke());
     } catch {
       // polling alone still works (some file systems cannot be watched)
     }

@@ -9,6 +9,7 @@
 import { reportedIds, type Endpoint, type Stream } from '../plan.js';
 import type { GenFlow, Observer } from '../record.js';
 import { utcParts } from '../clock.js';
+import { ZeekSensor } from './zeek.js';
 import type { Rng } from '../prng.js';
 import { OutFile, type OutputStats } from './output.js';
 
@@ -43,6 +44,8 @@ export interface WriterContext {
   observer: Observer;
   stats: OutputStats;
   rng: Rng;
+  /** --zeek: write each AWS stream's records again as a Zeek sensor's conn.log (zeek.ts). */
+  zeek?: boolean;
 }
 
 export class AwsWriter {
@@ -52,6 +55,7 @@ export class AwsWriter {
   private readonly v5: boolean;
   private readonly prefix: string;
   private readonly prefixes = new Map<Endpoint, Uint8Array>();
+  private readonly zeek: ZeekSensor | null;
   records = 0;
 
   constructor(
@@ -60,6 +64,7 @@ export class AwsWriter {
   ) {
     this.v5 = stream.kind === 'aws-v5';
     this.prefix = this.v5 ? `5 ${stream.account} ${stream.vpcId} ` : `2 ${stream.account} `;
+    this.zeek = ctx.zeek ? new ZeekSensor(stream, ctx.out, ctx.gzipLevel, ctx.stats) : null;
   }
 
   beginHour(hourStart: number): void {
@@ -124,6 +129,7 @@ export class AwsWriter {
     }
     file.lines++;
     this.records++;
+    this.zeek?.record(src, dst, sport, dport, f.proto, packets, bytes, f.start, f.end, this.v5 ? flagsOut : 0, this.v5 ? dir : '', this.hour);
     if (f.entity < 0) {
       this.stream.benignRecords++;
       return;
@@ -184,11 +190,12 @@ export class AwsWriter {
   }
 
   needsDrain(): boolean {
-    return this.file?.needsDrain ?? false;
+    return (this.file?.needsDrain ?? false) || (this.zeek?.needsDrain() ?? false);
   }
 
   async drain(): Promise<void> {
     await this.file?.drain();
+    await this.zeek?.drain();
   }
 
   async endHour(): Promise<void> {
@@ -197,6 +204,7 @@ export class AwsWriter {
       this.closing.push(this.file.close());
       this.file = null;
     }
+    if (this.zeek) this.closing.push(this.zeek.endHour());
     await Promise.all(this.closing.splice(0));
   }
 }

@@ -14,11 +14,11 @@ export class WriterSet implements FlowOut {
   private readonly all: AnyWriter[] = [];
   readonly stats: OutputStats = { files: 0, bytesOut: 0 };
 
-  constructor(plan: Plan, out: string, seed: number, gzipLevel: number, observer: Observer) {
+  constructor(plan: Plan, out: string, seed: number, gzipLevel: number, observer: Observer, zeek = false) {
     const gcpByProject = new Map<string, GcpWriter>();
     for (const s of plan.streams) {
       // each writer draws its own ids and timestamps' fractions: independent of the others
-      const ctx: WriterContext = { out, gzipLevel, observer, stats: this.stats, rng: new Rng(streamSeed(seed, 'writer', s.cloud, s.account, s.region)) };
+      const ctx: WriterContext = { out, gzipLevel, observer, stats: this.stats, rng: new Rng(streamSeed(seed, 'writer', s.cloud, s.account, s.region)), zeek };
       let w: AnyWriter;
       if (s.cloud === 'aws') w = new AwsWriter(s, ctx);
       else if (s.cloud === 'azure') w = new AzureWriter(s, ctx);
