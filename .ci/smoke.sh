@@ -34,6 +34,7 @@ test -n "$(ls -A filtered)"
 step "report and filter written"
 
 mkdir spool
+: >serve.log # before the background start: the loop below may read it before the child opens it
 "${fs[@]}" serve --spool spool --state state --listen 127.0.0.1:0 --settle 0 --poll 200ms --workers 2 >serve.log 2>&1 &
 serve_pid=$!
 port=
