@@ -9,7 +9,8 @@
  *   - the same blocks read in their own columns (ScanTable.addRows): what detect does on replay.
  * Each iteration fills a fresh table and finalises it.
  *
- *   node dist/bench/accumulate.js [--rows 3000000] [--time 3000] [--capacity ROWS/2]
+ *   node dist/bench/accumulate.js [--rows 3000000] [--time 3000] [--capacity ROWS/2] [--shape real]
+ * (--shape real: the records of bench/records.ts makeRealBatches, keys of up to 1,000 endpoints.)
  */
 import { Bench } from 'tinybench';
 import { availableParallelism, cpus } from 'node:os';
@@ -21,7 +22,7 @@ import { gatherRows, entryOrder } from '../src/replay/rows.js';
 import { blockRows, encodeRows, type BlockRows } from '../src/replay/row-codec.js';
 import type { Column } from '../src/replay/block.js';
 
-import { makeBatches, W } from './records.js';
+import { makeBatches, makeRealBatches, W } from './records.js';
 
 function arg(name: string, def: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -32,6 +33,7 @@ function arg(name: string, def: number): number {
 function replayBlocks(batches: FlowBatchData[]): FlowBatchData[] {
   const perBucket: number[][] = Array.from({ length: SHARD_BUCKETS }, () => []);
   const all = allocBatch(batches.reduce((s, b) => s + b.n, 0));
+  all.strings = batches[0]!.strings; // one string table for all (makeRealBatches shares one)
   for (const b of batches) {
     gatherRows(b, Int32Array.from({ length: b.n }, (_, i) => i), all, all.n);
   }
@@ -40,8 +42,10 @@ function replayBlocks(batches: FlowBatchData[]): FlowBatchData[] {
     .filter((ids) => ids.length > 0)
     .map((ids) => {
       const block = allocBatch(ids.length);
+      block.strings = all.strings;
       gatherRows(all, Int32Array.from(ids), block);
       const sorted = allocBatch(ids.length);
+      sorted.strings = all.strings;
       gatherRows(block, entryOrder(block), sorted);
       return sorted;
     });
@@ -49,7 +53,7 @@ function replayBlocks(batches: FlowBatchData[]): FlowBatchData[] {
 
 /** The blocks in the replay file's column form (what a decoded block hands the table). */
 function blockForms(blocks: FlowBatchData[]): Array<{ rows: BlockRows; bucket: number }> {
-  const dict = [''];
+  const dict = blocks[0]?.strings.slice() ?? [''];
   return blocks.map((b) => {
     const cols = new Map<string, Column>(encodeRows(b, b.n, false).map(([name, col]) => [name, col]));
     return { rows: blockRows(cols, b.n, dict), bucket: bucketOf(hashAddress(b.src, 0)) };
@@ -72,7 +76,9 @@ function fill(batches: FlowBatchData[], pendingRows: number, oneBucket: boolean,
 async function main(): Promise<void> {
   const rows = arg('rows', 3_000_000);
   const time = arg('time', 3000);
-  const batches = makeBatches(rows);
+  // --shape real: keys with many endpoints as real logs have them (bench/records.ts makeRealBatches)
+  const real = process.argv.includes('--shape') && process.argv[process.argv.indexOf('--shape') + 1] === 'real';
+  const batches = real ? makeRealBatches(rows).batches : makeBatches(rows);
   const blocks = replayBlocks(batches);
   // sized up front, as detect sizes it from the input; --capacity 16384 starts small and grows
   const capacity = arg('capacity', Math.ceil(rows / 2));
@@ -86,10 +92,11 @@ async function main(): Promise<void> {
   bench.add('one block per bucket, sorted, as batches', () => fill(blocks, 0, true, capacity));
   bench.add('the same blocks read in place (detect on replay)', () => fillRows(forms, capacity));
   process.stderr.write(`${rows} records, ${entries} tuples; running...\n`);
+  const keys = countKeys(batches);
   await bench.run();
 
   const cpu = cpus()[0]?.model.trim() ?? 'unknown CPU';
-  console.log(`accumulate + finalise, ${rows.toLocaleString('en-US')} records over ${entries.toLocaleString('en-US')} (key, endpoint) tuples, one thread; ${new Date().toISOString().slice(0, 10)}, Node ${process.version}, ${availableParallelism()} cores (${cpu})`);
+  console.log(`accumulate + finalise, ${rows.toLocaleString('en-US')} records over ${entries.toLocaleString('en-US')} (key, endpoint) tuples and ${keys.toLocaleString('en-US')} scan keys (${(entries / keys).toFixed(2)} tuples a key${real ? ', real shape' : ''}), one thread; ${new Date().toISOString().slice(0, 10)}, Node ${process.version}, ${availableParallelism()} cores (${cpu})`);
   console.log('');
   console.log('| path | ns/record | records/s | vs baseline |');
   console.log('|---|---:|---:|---:|');
@@ -105,6 +112,15 @@ async function main(): Promise<void> {
   }
   console.log('');
   console.log(`Same entries on every path: ${same ? 'yes' : 'NO'}.`);
+}
+
+/** Distinct scan keys (src, protocol, port, window) of the records. */
+function countKeys(batches: FlowBatchData[]): number {
+  const seen = new Set<string>();
+  for (const b of batches) {
+    for (let i = 0; i < b.n; i++) seen.add(`${b.src[i * 4 + 3]}|${b.src[i * 4]}|${b.proto[i]}|${b.dport[i]}|${Math.floor(b.start[i]! / W)}`);
+  }
+  return seen.size;
 }
 
 main().catch((err) => {

@@ -8,9 +8,9 @@
  *   3. flowsieve detect on the Parquet file and on the same records as text (1 worker).
  *
  * Records/s over the data set's records, each engine's own timer (process start-up left
- * out). Prints a table; appends it to bench/RESULTS.md unless --no-write.
+ * out). Prints a table; --results appends it to bench/HISTORY.md (to commit on purpose).
  *
- *   node dist/bench/parquet.js [--records 1000000] [--no-write]
+ *   node dist/bench/parquet.js [--records 1000000] [--results]
  */
 import { appendFileSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
@@ -80,7 +80,7 @@ async function main(): Promise<void> {
       '',
     ].join('\n');
     process.stdout.write(table + '\n');
-    if (!process.argv.includes('--no-write')) appendFileSync(new URL('../../bench/RESULTS.md', import.meta.url), '\n' + table);
+    if (process.argv.includes('--results')) appendFileSync(new URL('../../bench/HISTORY.md', import.meta.url), '\n' + table);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

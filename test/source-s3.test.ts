@@ -95,6 +95,11 @@ describe('s3:// inputs', () => {
     // the records are cut at the range too: what remains starts on 2024-03-02
     expect(r.totals.records).toBeGreaterThan(0);
     expect(r.files.every((f: any) => f.minStart >= Date.UTC(2024, 2, 2) / 1000 && f.minStart < Date.UTC(2024, 2, 3) / 1000)).toBe(true);
+    // a local folder is pruned and cut the same way
+    const local = await runDetect([root], { timeRange: { from: Date.UTC(2024, 2, 2) / 1000, to: Date.UTC(2024, 2, 3) / 1000 } });
+    expect(local.files).toHaveLength(day2.length);
+    expect(local.scans).toEqual(r.scans);
+    expect(local.totals).toEqual(r.totals);
   }, 60_000);
 
   it('a damaged object is named, counted, and makes the run partial (exit code 2)', async () => {

@@ -10,6 +10,7 @@ import type { FormatName, ReaderContext } from '../src/formats/types.js';
 import { readGzipLines, readLineBytes, readLineRange, readWhole, HeadError, InputError } from '../src/input/read.js';
 import { headError } from '../src/input/plan.js';
 import type { ParseResult, ParseTask } from '../src/engine/tasks.js';
+import { packFiles } from '../src/engine/file-results.js';
 import { statSync } from 'node:fs';
 import { BatchRing } from '../src/flow/batch-ring.js';
 
@@ -64,6 +65,8 @@ function emptyResult(fileIndex: number, chunkIndex: number, counters: SinkCounte
  * error) is cut from the sink's state at the file's end: the same per-file results as a
  * task per file, for one message.
  */
+const COUNTER_KEYS = Object.keys(newCounters()) as (keyof SinkCounters)[];
+
 async function parseFiles(task: ParseTask, sink: FlowSink): Promise<ParseResult> {
   const results: ParseResult[] = [];
   for (const f of task.files!) {
@@ -78,7 +81,7 @@ async function parseFiles(task: ParseTask, sink: FlowSink): Promise<ParseResult>
     const r = emptyResult(f.fileIndex, 0, newCounters(), []);
     await parseInto(one, sink, r);
     addCounters(r.counters, sink.counters);
-    for (const k of Object.keys(sink.counters) as (keyof SinkCounters)[]) sink.counters[k] = 0;
+    for (const k of COUNTER_KEYS) sink.counters[k] = 0;
     r.rejects = sink.rejects.splice(0);
     r.minStart = sink.minStart;
     r.maxEnd = sink.maxEnd;
@@ -88,7 +91,7 @@ async function parseFiles(task: ParseTask, sink: FlowSink): Promise<ParseResult>
   sink.flushAll();
   const all = emptyResult(task.fileIndex, 0, newCounters(), []);
   all.batches = sink.batchesPosted;
-  all.files = results;
+  all.packedFiles = packFiles(results);
   return all;
 }
 

@@ -16,6 +16,7 @@ import { DEFAULT_OUTBOUND } from './outbound-table.js';
 import { buildAlerts } from '../detect/outbound.js';
 import type { BatchMessage, FinalizeReply, GroupFile, ParseResult, ParseTask, ShardStats, ShardTask } from './tasks.js';
 import { compareVerdicts } from './order.js';
+import { unpackFiles } from './file-results.js';
 import { readerFor } from '../formats/registry.js';
 import { BATCH_BYTES_PER_RECORD, batchTransferList } from '../flow/batch.js';
 import { BatchRing, createBatchRing, type BatchRingShared } from '../flow/batch-ring.js';
@@ -135,6 +136,7 @@ export class Engine {
     const fileBytes = new Float64Array(files.length);
     const runJob = async (job: Job): Promise<void> => {
       const result = await this.parseJob(job);
+      if (result.packedFiles) result.files = unpackFiles(result.packedFiles);
       if (result.files) for (const r of result.files) chunkResults[r.fileIndex]![0] = r;
       else chunkResults[job.file]![job.chunk] = result;
       bytesDone += result.bytesIn;

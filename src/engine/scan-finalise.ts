@@ -355,13 +355,12 @@ interface KeyEndpoints {
  * in the order first seen, as the Map gave them.
  */
 export class EndpointDays {
-  private slots = new Int32Array(1024); // endpoint-day id + 1, 0 = empty
+  /** open hash table, two words a slot: the key's hash, endpoint-day id + 1 (0 = empty) */
+  private slots = new Int32Array(2048);
   private n = 0;
-  // per endpoint-day id: its key and one entry of it (for the address text)
-  private dayOf = new Uint32Array(256);
-  private epOf = new Uint32Array(256);
-  private dstOf = new Uint32Array(256);
-  private famOf = new Uint8Array(256);
+  /** per endpoint-day id, four words: day, cloud+account, dst, dst family (one cache line to compare) */
+  private keyOf = new Uint32Array(256 * 4);
+  /** per endpoint-day id: one entry of it (for the address text) */
   private entryOf = new Int32Array(256);
   // the triples
   private triples = 0;
@@ -392,47 +391,56 @@ export class EndpointDays {
 
   /** The endpoint-day's id, a new one when first seen. */
   private idOf(day: number, ep: number, dst: number, fam: number, e: number): number {
-    let mask = this.slots.length - 1;
-    let slot = fmix32(mix(mix(mix(mix(0x1b873593, day), ep), dst), fam)) & mask;
+    const h = fmix32(mix(mix(mix(mix(0x1b873593, day), ep), dst), fam)) | 0;
+    const slots = this.slots;
+    const key = this.keyOf;
+    const mask = (slots.length >> 1) - 1;
+    let slot = h & mask;
     for (;;) {
-      const v = this.slots[slot]!;
+      const v = slots[slot * 2 + 1]!;
       if (v === 0) break;
-      const id = v - 1;
-      if (this.dayOf[id] === day && this.epOf[id] === ep && this.dstOf[id] === dst && this.famOf[id] === fam) return id;
+      if (slots[slot * 2] === h) {
+        const k = (v - 1) * 4;
+        if (((key[k]! ^ day) | (key[k + 1]! ^ ep) | (key[k + 2]! ^ dst) | (key[k + 3]! ^ fam)) === 0) return v - 1;
+      }
       slot = (slot + 1) & mask;
     }
     const id = this.n++;
-    if (id === this.dayOf.length) this.growIds();
-    this.dayOf[id] = day;
-    this.epOf[id] = ep;
-    this.dstOf[id] = dst;
-    this.famOf[id] = fam;
+    if (id === this.entryOf.length) this.growIds();
+    const k = id * 4;
+    this.keyOf[k] = day;
+    this.keyOf[k + 1] = ep;
+    this.keyOf[k + 2] = dst;
+    this.keyOf[k + 3] = fam;
     this.entryOf[id] = e;
-    this.slots[slot] = id + 1;
-    if (this.n * 2 > this.slots.length) {
-      this.slots = new Int32Array(this.slots.length * 2);
-      mask = this.slots.length - 1;
-      for (let i = 0; i < this.n; i++) {
-        let s = fmix32(mix(mix(mix(mix(0x1b873593, this.dayOf[i]!), this.epOf[i]!), this.dstOf[i]!), this.famOf[i]!)) & mask;
-        while (this.slots[s] !== 0) s = (s + 1) & mask;
-        this.slots[s] = i + 1;
-      }
-    }
+    slots[slot * 2] = h;
+    slots[slot * 2 + 1] = id + 1;
+    if (this.n * 4 > slots.length) this.rehash(); // at most half the slots full
     return id;
   }
 
+  private rehash(): void {
+    const old = this.slots;
+    const slots = new Int32Array(old.length * 2);
+    const mask = (slots.length >> 1) - 1;
+    for (let i = 0; i < old.length; i += 2) {
+      if (old[i + 1] === 0) continue;
+      let s = old[i]! & mask;
+      while (slots[s * 2 + 1] !== 0) s = (s + 1) & mask;
+      slots[s * 2] = old[i]!;
+      slots[s * 2 + 1] = old[i + 1]!;
+    }
+    this.slots = slots;
+  }
+
   private growIds(): void {
-    const c = this.dayOf.length * 2;
-    const grow = <A extends Uint32Array | Uint8Array | Int32Array>(a: A, make: new (n: number) => A): A => {
-      const b = new make(c);
-      b.set(a);
-      return b;
-    };
-    this.dayOf = grow(this.dayOf, Uint32Array);
-    this.epOf = grow(this.epOf, Uint32Array);
-    this.dstOf = grow(this.dstOf, Uint32Array);
-    this.famOf = grow(this.famOf, Uint8Array);
-    this.entryOf = grow(this.entryOf, Int32Array);
+    const c = this.entryOf.length * 2;
+    const key = new Uint32Array(c * 4);
+    key.set(this.keyOf);
+    this.keyOf = key;
+    const entry = new Int32Array(c);
+    entry.set(this.entryOf);
+    this.entryOf = entry;
   }
 
   private growTriples(need: number): void {
@@ -475,10 +483,10 @@ export class EndpointDays {
       for (let j = from; j < to; j++) if (j === from || srcs[j] !== srcs[j - 1]) scanners++;
       const portList: number[] = [];
       for (let j = from; j < to; j++) if (j === from || ports[j] !== ports[j - 1]) portList.push(ports[j]!);
-      const day = this.dayOf[i]!;
+      const day = this.keyOf[i * 4]!;
       let dayString = dayText.get(day);
       if (dayString === undefined) dayText.set(day, (dayString = new Date(day * DAY_SECONDS * 1000).toISOString().slice(0, 10)));
-      const ep = this.epOf[i]!;
+      const ep = this.keyOf[i * 4 + 1]!;
       const d: EndpointDay = {
         day: dayString,
         cloud: CLOUD_NAMES[ep >>> 30]!,

@@ -209,9 +209,9 @@ export function addRecords(core: ScanCore, keys: KeyBuilder, last: LastKey, batc
  * Rows are sorted by entry in a block, so most rows skip the lookup.
  *
  * This loop keys its rows itself, in the words KeyBuilder.ofBatch writes (the same
- * dictionaries and window), instead of a KeyBuilder pass first: blocks are a few hundred
- * rows and the extra pass made this path 20-60 % slower (51 against 84 ms for 1 M rows,
- * alternated in one process; bench/RESULTS.md, issue 19 shard section).
+ * dictionaries and window): it is the loop from before the split, kept while the cost of
+ * the split on this path is unexplained (a KeyBuilder pass over the block first measured
+ * no better; bench/RESULTS.md, issue 19 shard section).
  */
 export function addBlockRows(core: ScanCore, keys: KeyBuilder, last: LastKey, r: BlockRows, bucket: number): void {
   const { n, flags, af, src, dst, src6, dst6, proto, dport, start, dur, packets, bytes, account, region } = r;

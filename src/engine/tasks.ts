@@ -95,6 +95,8 @@ export interface ParseResult {
   planError?: string;
   /** 'files' mode: each file's own result (batches: 0; the task's batches are counted above) */
   files?: ParseResult[];
+  /** 'files' mode, as the parse thread sends them: packed (file-results.ts), unpacked by the engine into `files` */
+  packedFiles?: { rows: Float64Array; extras: Array<{ row: number; rejects?: Reject[]; error?: ParseResult['error']; planError?: string; lateByWindow?: Array<[number, number]> }> };
 }
 
 export interface BatchMessage {

@@ -91,7 +91,9 @@ export function fileLines(r: DetectResult): string {
 export function regionBlank(r: Pick<DetectResult, 'files'>): Record<string, number> {
   const out: Record<string, number> = {};
   for (const f of r.files) {
-    const cloud = /^(aws|azure|gcp)/.exec(f.format ?? '')?.[1] ?? (f.format === 'parquet' ? 'aws' : null);
+    // a replay file's records keep their cloud in the rows, not in the file's format: their
+    // blank regions are counted under 'replay' (the conversion's summary has them by cloud)
+    const cloud = /^(aws|azure|gcp|replay)/.exec(f.format ?? '')?.[1] ?? (f.format === 'parquet' ? 'aws' : null);
     if (cloud && f.counters.blankRegion > 0) out[cloud] = (out[cloud] ?? 0) + f.counters.blankRegion;
   }
   return out;
