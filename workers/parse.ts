@@ -176,7 +176,7 @@ async function parseInto(task: ParseTask, sink: FlowSink, result: ParseResult): 
     else result.error = { message: e.message, offset: err instanceof InputError ? err.offset : -1 };
   }
   // part of the file is in another format: those lines were rejected one by one, and the
-  // file is also reported as not read in full (SPEC §6: a wrong format makes the run partial)
+  // file is also reported as not read in full (detection.md §6: a wrong format makes the run partial)
   const change = sink.formatChange;
   if (change && !result.error) {
     result.error = {

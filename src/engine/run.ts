@@ -135,6 +135,8 @@ export class Engine {
     this.capacityHint ??= Math.ceil(textBytes / 250 / this.shards);
     let bytesDone = 0;
     let records = 0;
+    let filesDone = files.filter((f) => f.error).length;
+    const fileBytes = new Float64Array(files.length);
     const runJob = async (job: Job): Promise<void> => {
       const result = await this.parseJob(job);
       if (result.packedFiles) result.files = unpackFiles(result.packedFiles);
@@ -142,7 +144,9 @@ export class Engine {
       else chunkResults[job.file]![job.chunk] = result;
       bytesDone += result.bytesIn;
       records += result.counters.records;
-      onProgress?.({ bytesDone, bytesTotal, records, elapsed: (performance.now() - t0) / 1000 });
+      fileBytes[job.file]! += result.bytesIn;
+      if (fileBytes[job.file]! >= files[job.file]!.size && fileBytes[job.file]! - result.bytesIn < files[job.file]!.size) filesDone++;
+      onProgress?.({ bytesDone, bytesTotal, records, elapsed: (performance.now() - t0) / 1000, filesDone, filesTotal: files.length });
     };
     await this.memoryConfigured;
     // replay files go straight to the shard workers, alongside the parse jobs of the others

@@ -1,5 +1,5 @@
 /**
- * The inbound accumulator of one shard (SPEC §3), put together from its layers, as
+ * The inbound accumulator of one shard (detection.md §3), put together from its layers, as
  * DuckDB's hash aggregate is:
  *   - scan-layout.ts: the entry layout and the exported state's types;
  *   - scan-core.ts: the table core (storage, probe, resize, accumulate);
@@ -132,7 +132,7 @@ export class ScanTable extends ScanCore {
     return [...seen].sort((a, b) => a - b);
   }
 
-  /** Compute every key's features and verdict (SPEC §3): scan-finalise.ts. */
+  /** Compute every key's features and verdict (detection.md §3): scan-finalise.ts. */
   finalize(opts: FinalizeOptions): FinalizeResult {
     this.flush();
     const r = finalizeTable(this, opts);
