@@ -15,7 +15,7 @@
  * CloudWatch messages have no header line: the field list is --aws-fields, else the
  * default v2 format. An envelope's `owner` is the account when the message has none.
  *
- * Counting (SPEC §6, sink.ts accountingGap): `counters.lines` counts input units with one
+ * Counting (detection.md §6, sink.ts accountingGap): `counters.lines` counts input units with one
  * fate each: every message (a record, no-data or a reject, from the AWS reader), or the
  * object itself when it has none (a CONTROL_MESSAGE is no-data, anything else a reject),
  * and blank lines. A Firehose line is one unit; an envelope line of n events is n units,
