@@ -2,7 +2,7 @@
  * Issue 19's whole-process comparisons against DuckDB, measured in one run, one after
  * the other on the same machine (medians of --rounds):
  *
- *   1. bucket: `flowsieve detect DIR` against SPEC §3 as one DuckDB statement over the same
+ *   1. bucket: `flowsieve detect DIR` against detection.md §3 as one DuckDB statement over the same
  *      files (bench/duckdb-bucket.ts), on a bucket of 5-minute gzip objects in four AWS
  *      layouts (bench/gen-bucket.ts); their scan keys must be equal;
  *   2. per-file cost: the same on ~10,000 tiny files; flowsieve's CPU per file is its

@@ -3,7 +3,7 @@
  * machine, several rounds (medians reported):
  *
  *   1. flowsieve detect on the plain text, the gzip and the replay file, at each worker count;
- *   2. DuckDB running SPEC §3 as one SQL statement over the text (read_csv, same thread count),
+ *   2. DuckDB running detection.md §3 as one SQL statement over the text (read_csv, same thread count),
  *      its scan keys checked against flowsieve's;
  *   3. raw ceilings: reading the text (cat-equivalent), gunzip alone, lz4 decode alone.
  *

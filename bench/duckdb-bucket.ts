@@ -1,8 +1,8 @@
 /**
- * SPEC §3 as ONE DuckDB statement over a bucket of AWS flow logs in several layouts
+ * detection.md §3 as ONE DuckDB statement over a bucket of AWS flow logs in several layouts
  * (bench/gen-bucket.ts): a `read_csv(..., filename = true)` per layout over the globs of
  * its flow logs, UNION ALL, then the same aggregation as bench/duckdb-scan.ts. The
- * direction rule of SPEC §3: `flow-direction` where the layout has it, otherwise the
+ * direction rule of detection.md §3: `flow-direction` where the layout has it, otherwise the
  * destination is not public; responses and (where the layout has tcp-flags) backscatter
  * are not probes. Account from the record, region from the S3 key (unused by the
  * default thresholds).
@@ -46,12 +46,20 @@ export function bucketSql(dir: string, logs: number, windowSeconds = 21600): str
   return scanSql(byLayout, windowSeconds);
 }
 
-/** SPEC §3 over files grouped by layout (paths or globs). */
+/** detection.md §3 over files grouped by layout (paths or globs). */
 export function scanSql(byLayout: Map<Layout, string[]>, windowSeconds = 21600): string {
+  return spec3Sql([...byLayout].map(([layout, globs]) => layoutFlows(layout, globs)).join('\n  UNION ALL\n  '), windowSeconds);
+}
+
+/**
+ * SPEC §3 over `flows`: a SELECT of normalised flows (account, srcaddr, dstaddr, srcport,
+ * dstport, protocol, packets, bytes, "start", "end", status, direction, tcp_flags, region).
+ */
+export function spec3Sql(flows: string, windowSeconds = 21600): string {
   const cv = (x: string) => `CASE WHEN avg(${x}) = 0 THEN 0 ELSE stddev_pop(${x}) / avg(${x}) END`;
   return `
 WITH flows AS (
-  ${[...byLayout].map(([layout, globs]) => layoutFlows(layout, globs)).join('\n  UNION ALL\n  ')}
+  ${flows}
 ),
 inbound AS (
   SELECT * FROM flows

@@ -1,5 +1,5 @@
 /**
- * SPEC §3 inbound scan detection as ONE DuckDB SQL statement over an AWS VPC Flow Logs v2
+ * detection.md §3 inbound scan detection as ONE DuckDB SQL statement over an AWS VPC Flow Logs v2
  * text file (header line, space separated, '-' for unknown): the reference the
  * end-to-end comparison checks flowsieve against, for speed and for equal scan keys.
  *
@@ -11,7 +11,7 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import { DEFAULT_THRESHOLDS as T } from '../src/detect/rules.js';
 
 /**
- * SPEC §3 non-public ranges as one regular expression over the address text (lower case,
+ * detection.md §3 non-public ranges as one regular expression over the address text (lower case,
  * canonical forms as flow logs write them): the IPv4 ranges, also IPv4-mapped
  * (::ffff:a.b.c.d), then fc00::/7 (first hextet fc00-fdff), fe80::/10 (fe80-febf),
  * ff00::/8, 2001:db8::/32, :: and ::1. One regexp call per address: written as range
@@ -27,7 +27,7 @@ function isPublic(col: string): string {
   return `NOT regexp_matches(lower(${col}), '${NON_PUBLIC_RE}')`;
 }
 
-/** The whole of SPEC §3 (default thresholds) for an AWS v2 file: one statement. */
+/** The whole of detection.md §3 (default thresholds) for an AWS v2 file: one statement. */
 export function scanSql(file: string, windowSeconds = 21600): string {
   const cv = (x: string) => `CASE WHEN avg(${x}) = 0 THEN 0 ELSE stddev_pop(${x}) / avg(${x}) END`;
   return `

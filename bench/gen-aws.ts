@@ -88,7 +88,7 @@ function endpoints(): Endpoint[] {
   return eps;
 }
 
-/** A public IPv4 address from an index (avoids every non-public range of SPEC §3). */
+/** A public IPv4 address from an index (avoids every non-public range of detection.md §3). */
 export function publicV4(i: number): number {
   const x = mix(i + 0x1234567);
   const first = 11 + (x % 80); // 11..90: public /8s only (none of 0, 10, 100.64, 127, 169.254, 172.16, 192.168, ...)

@@ -11,8 +11,8 @@ import { join } from 'node:path';
 
 const CLI = new URL('../dist/src/cli/main.js', import.meta.url).pathname;
 const SAMPLE = 'sample';
+const META = 'sample-meta'; // generate's ground truth, region map and allow list, beside the logs
 const OUT = 'out';
-const GENERATED = ['aws', 'azure', 'gcp', 'ground-truth.json', 'region-map.json', 'allow.txt'];
 
 if (!existsSync(CLI)) {
   console.error('demo: dist/ is missing; run `npm run build` first');
@@ -33,20 +33,23 @@ function run(args) {
   return (performance.now() - t) / 1000;
 }
 
-const truthPath = join(SAMPLE, 'ground-truth.json');
+const truthPath = join(META, 'ground-truth.json');
 if (!existsSync(truthPath)) {
-  for (const part of GENERATED) rmSync(join(SAMPLE, part), { recursive: true, force: true }); // an interrupted earlier run
-  console.log(`demo: generating a sample into ./${SAMPLE} (${readable.join(', ')}) ...`);
+  // an interrupted earlier run (or one from before the metadata moved out of ./sample)
+  for (const part of ['aws', 'azure', 'gcp', 'ground-truth.json', 'region-map.json', 'allow.txt']) {
+    for (const dir of [SAMPLE, META]) rmSync(join(dir, part), { recursive: true, force: true });
+  }
+  console.log(`demo: generating a sample into ./${SAMPLE} and ./${META} (${readable.join(', ')}) ...`);
   run(['generate', '--out', SAMPLE, '--scale', '0.5', '--days', '3', '--clouds', readable.join(',')]);
 } else {
-  console.log(`demo: using the sample in ./${SAMPLE} (remove it to make a new one)`);
+  console.log(`demo: using the sample in ./${SAMPLE} (remove ./${META} to make a new one)`);
 }
 const truth = JSON.parse(readFileSync(truthPath, 'utf8'));
 const clouds = truth.generator.clouds.filter((c) => readable.includes(c));
 const inputs = clouds.map((c) => join(SAMPLE, c));
-const allowPath = join(SAMPLE, 'allow.txt');
+const allowPath = join(META, 'allow.txt');
 const extra = [
-  ...(clouds.includes('azure') ? ['--region-map', join(SAMPLE, 'region-map.json')] : []),
+  ...(clouds.includes('azure') ? ['--region-map', join(META, 'region-map.json')] : []),
   ...(existsSync(allowPath) ? ['--allow', allowPath] : []), // a sample from before allow.txt: no outbound truth either
 ];
 console.log(`\ndemo: flowsieve detect ${inputs.join(' ')} --out ${OUT} ${extra.join(' ')}`);
@@ -103,7 +106,7 @@ for (const k of unexpected.slice(0, 5)) console.log(`  unexpected: ${k}`);
 for (const n of negatives) console.log(`  hard negative flagged: ${n.src} (${n.entity}: ${n.reason})`);
 if (clouds.length < truth.generator.clouds.length) console.log(`  (this build reads only ${clouds.join(', ')}; the sample also has ${truth.generator.clouds.filter((c) => !clouds.includes(c)).join(', ')})`);
 
-// outbound alerts: our own hosts scanning the internet (SPEC §4), against the truth's `outbound` section
+// outbound alerts: our own hosts scanning the internet (detection.md §4), against the truth's `outbound` section
 const alertsPath = join(OUT, 'outbound.ndjson');
 const alerts = existsSync(alertsPath) ? readFileSync(alertsPath, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l)) : [];
 console.log(`\noutbound.ndjson: ${alerts.length} alert(s) from our own hosts${alerts.length > 12 ? ' (first 12)' : ''}`);

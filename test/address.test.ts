@@ -20,7 +20,7 @@ describe('addresses', () => {
       expect(parseAddress(bad), bad).toBeNull();
     }
   });
-  it('knows the non-public ranges of SPEC §3', () => {
+  it('knows the non-public ranges of detection.md §3', () => {
     for (const p of ['8.8.8.8', '45.1.2.3', '2600::1', '100.128.0.1', '172.32.0.1', '198.20.0.1']) expect(isPublicAddress(p), p).toBe(true);
     for (const p of [
       '0.1.2.3', '10.1.1.1', '100.64.0.1', '127.0.0.1', '169.254.1.1', '172.16.0.1', '172.31.255.255', '192.0.0.5',

@@ -34,7 +34,7 @@ describe('command line', () => {
     expect(run(['detect']).status).toBe(1);
     expect(run(['detect', 'x', '--out']).status).toBe(1);
     expect(run(['detect', 'x', '--out', '/tmp/y', '--bogus']).status).toBe(1);
-    expect(run(['detect', 'x', '--out', '/tmp/y', '--window', '7h']).stderr).toMatch(/divide 24h/);
+    expect(run(['detect', 'x', '--out', '/tmp/y', '--window', '7h']).stderr).toMatch(/--window must be a duration that divides 24h/);
     expect(run(['nope']).status).toBe(1);
   });
 
@@ -51,7 +51,7 @@ describe('command line', () => {
     expect(Object.keys(scans[0])).toEqual([
       'window_start', 'window_end', 'src', 'protocol', 'dst_port', 'endpoints', 'clouds', 'accounts', 'regions', 'flows', 'packets',
       'bytes', 'cv_packets', 'cv_bytes', 'cv_flows', 'first_seen', 'last_seen',
-      'country', 'asn', 'as_org', 'actor', 'rdns', // the scanner IP's enrichment, after the SPEC §7 columns
+      'country', 'asn', 'as_org', 'actor', 'rdns', // the scanner IP's enrichment, after the detection.md §7 columns
     ]);
     expect(scans[0]).toMatchObject({ window_start: '2023-11-15T00:00:00Z', window_end: '2023-11-15T06:00:00Z', src: '45.3.3.3', endpoints: 11 });
     const csv = readFileSync(join(out, 'scans.csv'), 'utf8').trim().split('\n');
@@ -60,7 +60,9 @@ describe('command line', () => {
     const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
     expect(summary.partial).toBe(true);
     expect(summary.totals.records).toBe(11);
-    expect(summary.files.find((f: any) => f.path.endsWith('missing.log')).error).toMatch(/ENOENT/);
+    expect(summary.files).toBe('files.ndjson');
+    const files = readFileSync(join(out, 'files.ndjson'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(files.find((f: any) => f.path.endsWith('missing.log')).error).toMatch(/ENOENT/);
     expect(existsSync(join(out, 'rejects.ndjson'))).toBe(true);
   });
 

@@ -149,7 +149,7 @@ describe('enricher', () => {
 });
 
 describe('detect output', () => {
-  it('adds country, asn, as_org, actor, rdns after the SPEC §7 columns and a stats section', async () => {
+  it('adds country, asn, as_org, actor, rdns after the detection.md §7 columns and a stats section', async () => {
     const { detect } = await import('../dist/src/engine/run.js');
     const { spec } = await import('../dist/src/cli/commands/detect.js');
     const { writeResults } = await import('../dist/src/app/results.js');

@@ -1,6 +1,6 @@
 /**
  * The accumulator's finalisation (verdicts and endpoint-days) against a plain reference
- * written straight from SPEC §3 with Maps and Sets, on a random data set with the shape
+ * written straight from detection.md §3 with Maps and Sets, on a random data set with the shape
  * of real logs: scanner keys of many endpoints across clouds, accounts and regions,
  * endpoints seen in several regions, IPv6 sources and destinations, unknown counts,
  * keys over two days, many one-endpoint keys and records of other feeds.
@@ -135,7 +135,7 @@ function batches(recs: Rec[], size: number) {
 
 const cv = (xs: number[]): number => coefficientOfVariation(Float64Array.from(xs), xs.length);
 
-/** SPEC §3 from the records, with Maps and Sets. */
+/** detection.md §3 from the records, with Maps and Sets. */
 function reference(recs: Rec[], thresholds: typeof DEFAULT_THRESHOLDS, nearMisses: boolean) {
   type Ep = { f: number; p: number; b: number; hasP: boolean; hasB: boolean; cloud: number; account: string; dst: string };
   const keys = new Map<string, { r: Rec; window: number; eps: Map<string, Ep>; regions: Set<string>; first: number; last: number }>();
@@ -216,7 +216,7 @@ function reference(recs: Rec[], thresholds: typeof DEFAULT_THRESHOLDS, nearMisse
 
 const byJson = <T>(xs: T[]): string[] => xs.map((x) => JSON.stringify(x, Object.keys(x as object).sort())).sort();
 
-describe('finalisation against a plain reference (SPEC §3)', () => {
+describe('finalisation against a plain reference (detection.md §3)', () => {
   it('gives the reference verdicts and endpoint-days on random multi-endpoint data, on every ingest path', () => {
     const recs = records(20261206);
     const thresholds = { ...DEFAULT_THRESHOLDS };

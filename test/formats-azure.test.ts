@@ -3,7 +3,7 @@ import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { HAVE_FIXTURES, LOCAL, fixture, readBytes, readPath as readPathRaw, type ReadOptions } from './helpers/read-format.js';
 
-/** Every reader result here must account for every input unit (SPEC §6). */
+/** Every reader result here must account for every input unit (detection.md §6). */
 function readPath(path: string, opts?: ReadOptions) {
   const r = readPathRaw(path, opts);
   expect(r.gap, `accounting gap in ${path}`).toBe(0);

@@ -77,7 +77,7 @@ describe('nfdump -o csv', () => {
     });
     expect(out.records[1]).toMatchObject({ proto: 1, sport: 0, dport: 2048, tcpFlags: 0 });
     expect(out.records[2]).toMatchObject({ src: '2600:1f18::1', dst: 'fd00::5', proto: 17, tcpFlags: 0x1b, packets: 3, bytes: 300 });
-    // no direction in the format: SPEC §3's public/private rule makes all three inbound,
+    // no direction in the format: detection.md §3's public/private rule makes all three inbound,
     // and the ICMP echo request (dport 8.0 = 2048 from port 0) is not taken for a response
     expect(out.counters.inbound).toBe(3);
     expect(out.counters.responses).toBe(0);

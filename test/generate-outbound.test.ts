@@ -1,5 +1,5 @@
 /**
- * flowsieve generate's compromised hosts (SPEC §4, issue 5): the outbound ground truth
+ * flowsieve generate's compromised hosts (detection.md §4, issue 5): the outbound ground truth
  * against an independent reading of the written files (every cloud), and end to end
  * through detect (AWS; Azure and GCP when this build has their readers).
  */
@@ -20,7 +20,8 @@ type Cloud = 'aws' | 'azure' | 'gcp';
 type Rec = Record<string, any>;
 
 async function sample(dir: string, o: { seed: number; scale: number; days: number; clouds: Cloud[] }) {
-  return generate({ out: dir, seed: o.seed, scale: o.scale, days: o.days, start: DEFAULT_START, clouds: o.clouds, windowSeconds: W, gzipLevel: 1 });
+  // the metadata in the logs folder itself (--meta DIR): these tests read both from one folder
+  return generate({ out: dir, meta: dir, seed: o.seed, scale: o.scale, days: o.days, start: DEFAULT_START, clouds: o.clouds, windowSeconds: W, gzipLevel: 1 });
 }
 
 function files(dir: string): string[] {
@@ -103,7 +104,7 @@ function* flows(dir: string): Generator<Flow> {
   }
 }
 
-/** SPEC §4 over the independent reading: targets per key, ports per (host, target), ids per host. */
+/** detection.md §4 over the independent reading: targets per key, ports per (host, target), ids per host. */
 function readOutbound(dir: string) {
   const horizontal = new Map<string, Set<string>>();
   const vertical = new Map<string, Set<number>>();
@@ -112,7 +113,7 @@ function readOutbound(dir: string) {
   const add = <T>(m: Map<string, Set<T>>, k: string, v: T) => (m.get(k) ?? m.set(k, new Set()).get(k)!).add(v);
   for (const r of flows(dir)) {
     const outbound = (r.direction === 'egress' || (r.direction === '' && !isPublicAddress(r.src))) && isPublicAddress(r.dst);
-    const inside = !isPublicAddress(r.src) && !isPublicAddress(r.dst); // internal scanning (SPEC §4)
+    const inside = !isPublicAddress(r.src) && !isPublicAddress(r.dst); // internal scanning (detection.md §4)
     if ((!outbound && !inside) || r.proto === 1 || r.proto === 58 || (r.sport < 1024 && r.dport >= 1024)) continue;
     if (r.proto === 6 && [18, 4, 22].includes(r.flags)) continue;
     const host = `${iso(r.start)} ${r.cloud} ${r.account} ${r.src} ${r.proto}`;
@@ -212,7 +213,7 @@ describe('generate: compromised hosts in every cloud (ground truth and files)', 
   it('the outbound truth agrees with an independent reading of the written files', () => {
     const { horizontal, vertical, internal, ids } = readOutbound(dir);
     const o = truth.outbound;
-    // the internal vulnerability scanner (AWS v2 log, private to private) is an internal scan (SPEC §4)
+    // the internal vulnerability scanner (AWS v2 log, private to private) is an internal scan (detection.md §4)
     expect(o.alerts.filter((a: Rec) => a.kind === 'internal').map((a: Rec) => [a.host, a.protocol, a.dst_port])).toEqual([['internal-scanner', 6, 22]]);
     for (const a of [...o.alerts, ...o.suppressed_by_allow_list]) {
       if (a.kind === 'internal') expect(internal.get(alertKey(a))?.size, alertKey(a)).toBe(a.targets);

@@ -23,7 +23,8 @@ interface Truth {
 }
 
 async function sample(dir: string, o: { seed?: number; scale: number; days: number; clouds: Cloud[] }) {
-  return generate({ out: dir, seed: o.seed ?? 7, scale: o.scale, days: o.days, start: DEFAULT_START, clouds: o.clouds, windowSeconds: W, gzipLevel: 1 });
+  // the metadata in the logs folder itself (--meta DIR): these tests read both from one folder
+  return generate({ out: dir, meta: dir, seed: o.seed ?? 7, scale: o.scale, days: o.days, start: DEFAULT_START, clouds: o.clouds, windowSeconds: W, gzipLevel: 1 });
 }
 
 function files(dir: string): string[] {
@@ -305,11 +306,15 @@ describe('generate → detect, end to end', () => {
     const run = (args: string[]) => spawnSync(process.execPath, args, { encoding: 'utf8' });
     expect(run([CLI, 'generate', '--help']).stdout).toMatch(/--scale/);
     expect(run([CLI, 'generate']).status).toBe(1);
-    expect(run([CLI, 'generate', '--out', join(dir, 'x'), '--clouds', 'aws,oracle']).stderr).toMatch(/unknown cloud 'oracle'/);
-    expect(run([CLI, 'generate', '--out', join(dir, 'x'), '--window', '7h']).stderr).toMatch(/divide 24h/);
+    expect(run([CLI, 'generate', '--out', join(dir, 'x'), '--clouds', 'aws,oracle']).stderr).toMatch(/--clouds must be one of aws, azure, gcp, got 'oracle'/);
+    expect(run([CLI, 'generate', '--out', join(dir, 'x'), '--window', '7h']).stderr).toMatch(/--window must be a duration that divides 24h/);
     const script = new URL('../scripts/generate.mjs', import.meta.url).pathname;
     const r = run([script, '--out', join(dir, 'viascript'), '--scale', '0.01', '--days', '1', '--quiet']);
     expect(r.status).toBe(0);
-    expect(statSync(join(dir, 'viascript', 'ground-truth.json')).size).toBeGreaterThan(0);
+    // the metadata beside the logs folder, which holds only logs (so `detect DIR` reads only flow logs)
+    expect(statSync(join(dir, 'viascript-meta', 'ground-truth.json')).size).toBeGreaterThan(0);
+    expect(readdirSync(join(dir, 'viascript'))).toEqual(['aws']);
+    const d = run([CLI, 'detect', join(dir, 'viascript'), '--out', join(dir, 'viascript-out'), '--no-enrich', '--quiet']);
+    expect(d.status, d.stderr).toBe(0);
   });
 });

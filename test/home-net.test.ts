@@ -1,6 +1,6 @@
 /**
- * Home networks (SPEC §3, --home-net), the amended inbound rule (a private source is never
- * an internet scanner) and internal scanning (SPEC §4), end to end through detect.
+ * Home networks (detection.md §3, --home-net), the amended inbound rule (a private source is never
+ * an internet scanner) and internal scanning (detection.md §4), end to end through detect.
  */
 import { describe, expect, it } from 'vitest';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -84,7 +84,7 @@ describe('--home-net on NetFlow of a network on public addresses', () => {
   });
 });
 
-describe('a private source is never an internet scanner (SPEC §3, amended)', () => {
+describe('a private source is never an internet scanner (detection.md §3, amended)', () => {
   const HDR = 'version account-id interface-id instance-id srcaddr dstaddr srcport dstport protocol packets bytes start end flow-direction log-status';
   const T0 = 1700006400;
   const dir = tempDir();

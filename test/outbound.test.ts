@@ -12,7 +12,7 @@ function line(o: { iface?: string; inst?: string; src: string; dst: string; spor
   return `5 123456789012 ${o.iface ?? 'eni-1'} ${o.inst ?? 'i-1'} ${o.src} ${o.dst} ${o.sport ?? 50000} ${o.dport} ${o.proto ?? 6} ${o.packets ?? 1} ${o.bytes ?? 40} ${o.t ?? T0} ${o.t ?? T0} ${o.dir ?? 'egress'} OK`;
 }
 
-describe('outbound scanning from own hosts (SPEC §4)', () => {
+describe('outbound scanning from own hosts (detection.md §4)', () => {
   it('alerts a worm-like host, a vertical scan; not a miner, not a NAT on the allow list', async () => {
     const dir = tempDir();
     const lines = [HDR];

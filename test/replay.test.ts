@@ -21,8 +21,11 @@ function cli(...args: string[]): { code: number; stderr: string } {
   return { code: r.status ?? -1, stderr: r.stderr };
 }
 
+/** summary.json with its per-file detail (files.ndjson) read back in as `files`. */
 function summary(dir: string): Record<string, any> {
-  return JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8'));
+  const s = JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8'));
+  const lines = readFileSync(join(dir, s.files), 'utf8').split('\n').filter(Boolean);
+  return { ...s, files: lines.map((l) => JSON.parse(l)) };
 }
 
 const dir = tempDir('flowsieve-replay-');

@@ -217,6 +217,7 @@ describe('serve: HTTP API, late records, reprocess', () => {
 
 describe('serve: listening address and token', () => {
   const dir = tempDir();
+  for (const s of ['s', 's2']) mkdirSync(join(dir, s)); // the spool must exist: a mistyped path is refused
   const run = (extra: string[]) =>
     spawnSync(process.execPath, [CLI, 'serve', '--spool', join(dir, 's'), '--state', join(dir, 'st'), ...extra], { encoding: 'utf8', timeout: 30_000 });
 
@@ -231,9 +232,9 @@ describe('serve: listening address and token', () => {
   it('rejects bad options with exit 1', () => {
     writeFileSync(join(dir, 'short'), 'abc\n');
     expect(run(['--token-file', join(dir, 'short')]).stderr).toMatch(/at least 16 characters/);
-    expect(run(['--listen', 'nonsense']).stderr).toMatch(/--listen needs HOST:PORT/);
-    expect(run(['--reprocess', '2023-02-30']).stderr).toMatch(/not a day/);
-    expect(run(['--lateness', 'soon']).stderr).toMatch(/--lateness: bad duration/);
+    expect(run(['--listen', 'nonsense']).stderr).toMatch(/--listen must be HOST:PORT, \[IPV6\]:PORT or PORT/);
+    expect(run(['--reprocess', '2023-02-30']).stderr).toMatch(/--reprocess must be a UTC day, YYYY-MM-DD, got '2023-02-30'/);
+    expect(run(['--lateness', 'soon']).stderr).toMatch(/--lateness must be a duration/);
     expect(spawnSync(process.execPath, [CLI, 'serve', '--state', dir], { encoding: 'utf8' }).stderr).toMatch(/needs --spool/);
     const nested = spawnSync(process.execPath, [CLI, 'serve', '--spool', join(dir, 's'), '--state', join(dir, 's', 'state')], { encoding: 'utf8' });
     expect(nested.status).toBe(1);

@@ -18,11 +18,11 @@ describe.skipIf(!SLOW)('large sample (FLOWSIEVE_SLOW=1)', () => {
     const dir = tempDir();
     const sample = join(dir, 'sample');
     expect(cli('generate', '--out', sample, '--scale', '10', '--seed', '3', '--quiet').status).toBe(0);
-    const truth = JSON.parse(readFileSync(join(sample, 'ground-truth.json'), 'utf8'));
+    const truth = JSON.parse(readFileSync(join(`${sample}-meta`, 'ground-truth.json'), 'utf8'));
     const outs: string[] = [];
     for (const w of ['1', '2']) {
       const out = join(dir, `out${w}`);
-      const r = cli('detect', join(sample, 'aws'), '--out', out, '--workers', w, '--no-enrich', '--quiet', '--allow', join(sample, 'allow.txt'));
+      const r = cli('detect', join(sample, 'aws'), '--out', out, '--workers', w, '--no-enrich', '--quiet', '--allow', join(`${sample}-meta`, 'allow.txt'));
       expect(r.status, r.stderr).toBe(0);
       outs.push(readFileSync(join(out, 'scans.ndjson'), 'utf8'));
     }

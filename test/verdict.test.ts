@@ -34,7 +34,7 @@ describe('coefficient of variation', () => {
   });
 });
 
-describe('verdicts (SPEC §3)', () => {
+describe('verdicts (detection.md §3)', () => {
   it('min_endpoints: 10 endpoints is a scan, 9 is not', async () => {
     const r = await detectFlows([...scanner('45.0.0.10', 10, { start: T0 }), ...scanner('45.0.0.9', 9, { start: T0 })]);
     expect(r.scans.map((v: any) => v.src)).toEqual(['45.0.0.10']);
@@ -145,7 +145,7 @@ describe('verdicts (SPEC §3)', () => {
     writeFileSync(join(dir, 'c.log'), lines.join('\n') + '\n');
     const r = await runDetect([dir]);
     expect(r.scans.map((v: any) => v.src)).toEqual(['45.0.8.4']);
-    // private to private goes to the outbound accumulator as an internal-scan candidate (SPEC §4), never to inbound
+    // private to private goes to the outbound accumulator as an internal-scan candidate (detection.md §4), never to inbound
     expect(r.totals).toMatchObject({ records: 60, responses: 12, backscatter: 24, internal: 0, outbound: 12, inbound: 12 });
     expect(r.alerts).toEqual([]); // 12 targets: under --min-internal-targets 20
   });

@@ -10,14 +10,14 @@ import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { tempDir } from './helpers/tmp.js';
 import { runDetect } from './helpers/run.js';
-import { generate, DEFAULT_START } from '../dist/src/generate/index.js';
+import { generate, DEFAULT_START, metaDirFor } from '../dist/src/generate/index.js';
 
 describe('a generated Zeek sample (generate --zeek)', () => {
   it('gives the verdicts of the AWS flow log it mirrors, internal scan included', async () => {
     const dir = tempDir();
     await generate({ out: dir, seed: 5, scale: 0.03, days: 1, start: DEFAULT_START, clouds: ['aws'], windowSeconds: 21600, gzipLevel: 1, zeek: true });
     // the account and region whose log holds the internal scanner's sweep (ground truth)
-    const truth = JSON.parse(readFileSync(join(dir, 'ground-truth.json'), 'utf8'));
+    const truth = JSON.parse(readFileSync(join(metaDirFor(dir), 'ground-truth.json'), 'utf8'));
     const sweep = truth.outbound.alerts.find((a: any) => a.kind === 'internal');
     const awsDir = join(dir, 'aws', 'AWSLogs', sweep.account, 'vpcflowlogs', sweep.region);
     const zeekDir = join(dir, 'zeek', sweep.account, sweep.region);

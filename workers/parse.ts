@@ -28,7 +28,7 @@ export default async function parseChunk(task: ParseTask): Promise<ParseResult> 
       windowSeconds: task.windowSeconds,
       timeRange: task.timeRange,
       homeNet: task.homeNet,
-      ...(batchRing ? { alloc: (capacity: number) => batchRing.take(capacity) } : {}),
+      ...(batchRing ? { alloc: (capacity: number) => takeSlot(batchRing, capacity, inflight) } : {}),
     },
     (shard: number, batch: FlowBatchData) => {
       // backpressure: wait while too many batches are queued for the shard workers
@@ -51,6 +51,28 @@ export default async function parseChunk(task: ParseTask): Promise<ParseResult> 
   result.lateByWindow = [...sink.lateByWindow];
   return result;
 }
+
+/**
+ * A batch in a slot of the engine's ring, waiting while every slot is taken: batches are
+ * not allocated past the ring, so their memory stays within it (engine/run.ts
+ * batchRingFor). The ring has more slots than all parse threads' batches under
+ * construction, so while this thread waits another batch is in flight; its shard frees
+ * the slot and the main thread then lowers `inflight` and wakes the waiters (the timeout
+ * covers a slot freed by another parse thread's end of task). Null (the sink allocates a
+ * batch of its own) only after SLOT_WAIT_MS with no slot: a shard stalled that long, or
+ * slots lost with a task that failed, must not stop the run.
+ */
+function takeSlot(ring: BatchRing, capacity: number, inflight: Int32Array): FlowBatchData | null {
+  const until = Date.now() + SLOT_WAIT_MS;
+  for (;;) {
+    const b = ring.take(capacity);
+    if (b || capacity > ring.slotRecords || Date.now() > until) return b;
+    Atomics.wait(inflight, 0, Atomics.load(inflight, 0), 20);
+  }
+}
+
+/** How long a parse thread waits for a ring slot before it allocates a batch. */
+const SLOT_WAIT_MS = 2000;
 
 function emptyResult(fileIndex: number, chunkIndex: number, counters: SinkCounters, rejects: Reject[]): ParseResult {
   return {
@@ -154,7 +176,7 @@ async function parseInto(task: ParseTask, sink: FlowSink, result: ParseResult): 
     else result.error = { message: e.message, offset: err instanceof InputError ? err.offset : -1 };
   }
   // part of the file is in another format: those lines were rejected one by one, and the
-  // file is also reported as not read in full (SPEC §6: a wrong format makes the run partial)
+  // file is also reported as not read in full (detection.md §6: a wrong format makes the run partial)
   const change = sink.formatChange;
   if (change && !result.error) {
     result.error = {

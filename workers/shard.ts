@@ -1,8 +1,8 @@
 /**
  * Shard worker (a one-thread piscina pool per shard, so that the same thread, and the
  * same accumulators, receive every batch of the shard). It owns the scan keys of every
- * source address that hashes to its shard: the inbound table (SPEC §3) and the outbound
- * table (SPEC §4), both fed by the same pass over each batch.
+ * source address that hashes to its shard: the inbound table (detection.md §3) and the outbound
+ * table (detection.md §4), both fed by the same pass over each batch.
  */
 import { decodeState, encodeState } from '../src/engine/codec.js';
 import { ScanTable } from '../src/engine/scan-table.js';

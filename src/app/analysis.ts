@@ -1,5 +1,5 @@
 /**
- * The analyst's part of a detection run (SPEC §5): enrichment of the scanner IPs and the
+ * The analyst's part of a detection run (detection.md §5): enrichment of the scanner IPs and the
  * statistics, with their command-line options. Used by `detect` (and by any command that
  * writes a run's results through writeResults).
  */

@@ -1,13 +1,13 @@
 /**
  * A run's shared last steps, for every command that detects (detect, merge, the cluster's
- * merge step): its settings block, the result files (SPEC §7) and the history (--state).
+ * merge step): its settings block, the result files (detection.md §7) and the history (--state).
  */
 import { mkdirSync, rmSync } from 'node:fs';
 import { UsageError } from './args.js';
 import { enrichmentColumns } from './analysis.js';
 import type { DetectOptions, DetectResult } from '../engine/types.js';
 import { writeAlerts, writeVerdicts } from '../output/verdicts.js';
-import { buildSummary } from '../output/summary.js';
+import { buildSummary, fileLines, FILES_NAME } from '../output/summary.js';
 import { writeFileAtomic } from '../output/files.js';
 import { HistoryStore } from '../store/history.js';
 import { describeOutcome, recordDetectRun } from '../store/record.js';
@@ -70,7 +70,8 @@ export function writeResults(
   else for (const ext of ['ndjson', 'csv']) rmSync(`${out}/near_misses.${ext}`, { force: true }); // not stale ones from an earlier run
   writeFileAtomic(`${out}/rejects.ndjson`, result.rejects.map((r) => JSON.stringify(r)).join('\n') + (result.rejects.length ? '\n' : ''));
   const summary = buildSummary(result, settings);
-  // statistics and enrichment (SPEC §5): <out>/stats/ and the summary's `stats` section
+  // statistics and enrichment (detection.md §5): <out>/stats/ and the summary's `stats` section
   if (analysis) summary.stats = writeStats(out, analysis);
+  writeFileAtomic(`${out}/${FILES_NAME}`, fileLines(result));
   writeFileAtomic(`${out}/summary.json`, JSON.stringify(summary, null, 2) + '\n');
 }

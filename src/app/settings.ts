@@ -14,17 +14,25 @@ import { readListFile, type Cidr } from '../net/cidr.js';
 import { timeRangeOf } from '../source/dates.js';
 import { parseHomeNetOption } from '../net/home-net.js';
 
+/** A threshold's default as help shows it: the default profile's, and the other profiles' where they differ. */
+function profileDefault(field: keyof Thresholds): string {
+  const others = Object.entries(PROFILES).filter(([, p]) => p[field] !== undefined).map(([name, p]) => `${p[field]} with --profile ${name}`);
+  return [String(DEFAULT_THRESHOLDS[field]), ...others].join('; ');
+}
+
+// The thresholds have no default value here: one that is given (flag, variable or --config
+// file, even equal to the default) wins over the profile; one that is not takes the profile's.
 export const DETECTION_OPTIONS: OptionSpec[] = [
   { name: 'workers', type: 'number', help: 'worker threads (shards)', default: Math.max(1, availableParallelism()) },
   { name: 'window', type: 'string', help: 'window length; must divide 24h', default: '6h', value: 'DURATION' },
   { name: 'profile', type: 'string', help: "threshold preset: 'default' or 'multi-cloud'", default: 'default', value: 'NAME' },
-  { name: 'min-endpoints', type: 'number', help: 'scan: at least this many endpoints', default: DEFAULT_THRESHOLDS.minEndpoints },
-  { name: 'min-accounts', type: 'number', help: 'scan: at least this many (cloud, account)s', default: DEFAULT_THRESHOLDS.minAccounts },
-  { name: 'min-regions', type: 'number', help: 'scan: at least this many (cloud, region)s', default: DEFAULT_THRESHOLDS.minRegions },
-  { name: 'min-clouds', type: 'number', help: 'scan: at least this many clouds', default: DEFAULT_THRESHOLDS.minClouds },
-  { name: 'max-cv-packets', type: 'number', help: 'scan: CV of packets per endpoint at most', default: DEFAULT_THRESHOLDS.maxCvPackets },
-  { name: 'max-cv-bytes', type: 'number', help: 'scan: CV of bytes per endpoint at most', default: DEFAULT_THRESHOLDS.maxCvBytes },
-  { name: 'max-cv-flows', type: 'number', help: 'scan: CV of flows per endpoint at most', default: DEFAULT_THRESHOLDS.maxCvFlows },
+  { name: 'min-endpoints', type: 'number', help: 'scan: at least this many endpoints', defaultText: profileDefault('minEndpoints') },
+  { name: 'min-accounts', type: 'number', help: 'scan: at least this many (cloud, account)s', defaultText: profileDefault('minAccounts') },
+  { name: 'min-regions', type: 'number', help: 'scan: at least this many (cloud, region)s', defaultText: profileDefault('minRegions') },
+  { name: 'min-clouds', type: 'number', help: 'scan: at least this many clouds', defaultText: profileDefault('minClouds') },
+  { name: 'max-cv-packets', type: 'number', help: 'scan: CV of packets per endpoint at most', defaultText: profileDefault('maxCvPackets') },
+  { name: 'max-cv-bytes', type: 'number', help: 'scan: CV of bytes per endpoint at most', defaultText: profileDefault('maxCvBytes') },
+  { name: 'max-cv-flows', type: 'number', help: 'scan: CV of flows per endpoint at most', defaultText: profileDefault('maxCvFlows') },
   { name: 'min-targets', type: 'number', help: 'outbound scan: at least this many public targets', default: DEFAULT_OUTBOUND.minTargets },
   { name: 'min-ports', type: 'number', help: 'outbound vertical scan: at least this many ports of one target', default: DEFAULT_OUTBOUND.minPorts },
   { name: 'min-internal-targets', type: 'number', help: 'internal scan: at least this many non-public targets', default: DEFAULT_OUTBOUND.minInternalTargets },
@@ -87,15 +95,15 @@ export function thresholdsFrom(v: Parsed['values']): Thresholds {
   const preset = PROFILES[profile];
   if (!preset) throw new UsageError(`unknown profile '${profile}' (expected ${Object.keys(PROFILES).join(' or ')})`);
   const t: Thresholds = { ...DEFAULT_THRESHOLDS, ...preset };
-  // an option given explicitly wins over the profile; defaults do not
-  const explicit = (name: string, d: number) => (v[name] !== undefined && v[name] !== d ? Number(v[name]) : undefined);
-  t.minEndpoints = explicit('min-endpoints', DEFAULT_THRESHOLDS.minEndpoints) ?? t.minEndpoints;
-  t.minAccounts = explicit('min-accounts', DEFAULT_THRESHOLDS.minAccounts) ?? t.minAccounts;
-  t.minRegions = explicit('min-regions', DEFAULT_THRESHOLDS.minRegions) ?? t.minRegions;
-  t.minClouds = explicit('min-clouds', DEFAULT_THRESHOLDS.minClouds) ?? t.minClouds;
-  t.maxCvPackets = explicit('max-cv-packets', DEFAULT_THRESHOLDS.maxCvPackets) ?? t.maxCvPackets;
-  t.maxCvBytes = explicit('max-cv-bytes', DEFAULT_THRESHOLDS.maxCvBytes) ?? t.maxCvBytes;
-  t.maxCvFlows = explicit('max-cv-flows', DEFAULT_THRESHOLDS.maxCvFlows) ?? t.maxCvFlows;
+  // a threshold given explicitly wins over the profile (these options have no default value)
+  const given = (name: string) => (v[name] !== undefined ? Number(v[name]) : undefined);
+  t.minEndpoints = given('min-endpoints') ?? t.minEndpoints;
+  t.minAccounts = given('min-accounts') ?? t.minAccounts;
+  t.minRegions = given('min-regions') ?? t.minRegions;
+  t.minClouds = given('min-clouds') ?? t.minClouds;
+  t.maxCvPackets = given('max-cv-packets') ?? t.maxCvPackets;
+  t.maxCvBytes = given('max-cv-bytes') ?? t.maxCvBytes;
+  t.maxCvFlows = given('max-cv-flows') ?? t.maxCvFlows;
   return t;
 }
 

@@ -3,7 +3,8 @@ import type { CommandSpec, Parsed } from '../app/args.js';
 
 export interface Command {
   spec: CommandSpec;
-  run(args: Parsed): Promise<number>;
+  /** `context.config`: the --config file the values were read with (flowsieve config --print names it). */
+  run(args: Parsed, context?: { config?: string }): Promise<number>;
   /** A command group (cluster): `flowsieve cluster submit ...`; the subcommands' names include the group's. */
   subcommands?: Command[];
 }
@@ -23,5 +24,6 @@ export const COMMAND_INDEX: ReadonlyArray<{ name: string; summary: string; load:
   { name: 'export', summary: 'write scanner lists (persistent, one day, one actor) as text, CSV and JSON', load: () => import('./commands/export.js') },
   { name: 'report', summary: 'write a report (one self-contained HTML file with charts, or Markdown)', load: () => import('./commands/report.js') },
   { name: 'merge', summary: "combine partitions' partial results (detect --partition p/P --partials DIR) into one run's outputs", load: () => import('./commands/merge.js') },
+  { name: 'config', summary: 'show the effective settings of detect and serve (flags, FLOWSIEVE_* variables, --config file, defaults)', load: () => import('./commands/config.js') },
   { name: 'cluster', summary: 'run detection over many machines: submit, worker, status', load: () => import('./commands/cluster.js') },
 ];

@@ -1,13 +1,24 @@
 #!/usr/bin/env node
 /** flowsieve command line: one module per command under commands/. */
 import { helpText, parseArgs, UsageError } from '../app/args.js';
+import { checkOptions } from '../app/option-rules.js';
+import { layersFor, takeGlobalOptions } from '../app/config.js';
+import { setLogFormat } from './log.js';
 import { COMMAND_INDEX } from './command-index.js';
+import { readFileSync } from 'node:fs';
+
+/** The installed package's version (package.json sits two folders above dist/src/cli/). */
+export function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
 
 function usage(): string {
   return [
     'flowsieve: find internet scanners in cloud flow logs',
     '',
     'usage: flowsieve <command> [options]   (flowsieve <command> --help for its options)',
+    '       flowsieve --version',
     '',
     'commands:',
     ...COMMAND_INDEX.map((c) => `  ${c.name.padEnd(10)} ${c.summary}`),
@@ -15,7 +26,20 @@ function usage(): string {
 }
 
 export async function main(argv: string[]): Promise<number> {
-  const [name, ...rest] = argv;
+  const [name, ...args] = argv;
+  let rest: string[];
+  let config: string | undefined;
+  try {
+    ({ rest, config } = takeGlobalOptions(args, process.env));
+    setLogFormat(takeGlobalOptions(args, process.env).logFormat, name ?? 'flowsieve');
+  } catch (err) {
+    process.stderr.write(`flowsieve ${name}: ${(err as Error).message}\n`);
+    return 1;
+  }
+  if (name === '--version' || name === '-V' || name === 'version') {
+    process.stdout.write(`flowsieve ${version()}\n`);
+    return 0;
+  }
   if (!name || name === '--help' || name === '-h' || name === 'help') {
     process.stdout.write(usage() + '\n');
     return name ? 0 : 1;
@@ -45,7 +69,9 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   }
   try {
-    return await cmd.run(parseArgs(cmd.spec, rest));
+    const parsed = parseArgs(cmd.spec, rest, layersFor(cmd.spec.name, config, process.env));
+    checkOptions(cmd.spec, parsed);
+    return await cmd.run(parsed, { config });
   } catch (err) {
     if (err instanceof UsageError) {
       process.stderr.write(`flowsieve ${name}: ${err.message}\n`);

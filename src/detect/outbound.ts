@@ -1,5 +1,5 @@
 /**
- * Compromised-host alerts (SPEC §4, issue 5), assembled from the shards' outbound
+ * Compromised-host alerts (detection.md §4, issue 5), assembled from the shards' outbound
  * findings: allow list (NAT gateways, load balancers), the worm signature (the host is
  * itself being scanned on the port it scans), the NAT look, severity, and inbound
  * scanners that come from the user's own address space.
@@ -141,7 +141,7 @@ export function buildAlerts(
   return { alerts, suppressed };
 }
 
-/** SPEC §7 order: window_start, cloud, account, src, protocol, dst_port (then kind and target for ties). */
+/** detection.md §7 order: window_start, cloud, account, src, protocol, dst_port (then kind and target for ties). */
 export function compareAlerts(a: OutboundAlert, b: OutboundAlert): number {
   return (
     a.window - b.window ||

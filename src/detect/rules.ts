@@ -1,5 +1,5 @@
 /**
- * The verdict rules of SPEC §3: every threshold is an option with the spec's default,
+ * The verdict rules of detection.md §3: every threshold is an option with the spec's default,
  * and a named profile can change several at once.
  */
 
@@ -29,7 +29,7 @@ export const PROFILES: Record<string, Partial<Thresholds>> = {
   'multi-cloud': { minAccounts: 2, minRegions: 2, minClouds: 2 },
 };
 
-/** The features of one scan key (SPEC §3). A CV is null when no endpoint had the counts. */
+/** The features of one scan key (detection.md §3). A CV is null when no endpoint had the counts. */
 export interface KeyFeatures {
   endpoints: number;
   clouds: number;
@@ -85,7 +85,7 @@ export function parseDuration(text: string): number {
   return n * (unit === 's' ? 1 : unit === 'm' ? 60 : unit === 'h' ? 3600 : 86400);
 }
 
-/** SPEC §3: W must divide 24 h so that every window lies inside one UTC day. */
+/** detection.md §3: W must divide 24 h so that every window lies inside one UTC day. */
 export function checkWindow(seconds: number): void {
   if (!(seconds > 0) || 86400 % seconds !== 0) {
     throw new Error(`window must divide 24h evenly (got ${seconds}s)`);

@@ -1,4 +1,4 @@
-/** The order of verdict output (SPEC §7): window, source (IPv4 before IPv6, numerically), protocol, port. */
+/** The order of verdict output (detection.md §7): window, source (IPv4 before IPv6, numerically), protocol, port. */
 import { compareAddress } from '../net/address.js';
 
 export interface Ordered {

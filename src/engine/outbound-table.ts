@@ -1,5 +1,5 @@
 /**
- * The outbound accumulator of one shard (SPEC §4, issue 5): the user's own hosts
+ * The outbound accumulator of one shard (detection.md §4, issue 5): the user's own hosts
  * scanning the internet. Entries are keyed by (cloud, account, src, protocol, dst_port,
  * window, dst): one entry per public target of a host's key. Grouping entries by key
  * gives horizontal scans (many targets on one port); grouping by (host, protocol,
@@ -30,10 +30,10 @@ export interface OutboundThresholds {
   minPorts: number;
   maxCvPackets: number;
   maxCvBytes: number;
-  /** Internal scan (SPEC §4): at least this many non-public targets (default 20). */
+  /** Internal scan (detection.md §4): at least this many non-public targets (default 20). */
   minInternalTargets?: number;
   /**
-   * --home-net CIDRs (SPEC §3). The parse threads classify records with them; here they
+   * --home-net CIDRs (detection.md §3). The parse threads classify records with them; here they
    * tell an internal scan's entries (target not public) from outbound ones at finalize.
    */
   homeNet?: readonly string[];
@@ -364,7 +364,7 @@ export class OutboundTable {
     return this.srcA[a] === this.srcA[b] && this.ep[a] === this.ep[b] && this.win[a] === this.win[b] && (this.flags[a]! & F_SRC6) === (this.flags[b]! & F_SRC6);
   }
 
-  /** Horizontal and vertical outbound scans, and internal scans (SPEC §4). */
+  /** Horizontal and vertical outbound scans, and internal scans (detection.md §4). */
   finalize(t: OutboundThresholds, uptoWindow = 0xffffffff): OutboundFinding[] {
     const out: OutboundFinding[] = [];
     const minInternal = t.minInternalTargets ?? DEFAULT_OUTBOUND.minInternalTargets;

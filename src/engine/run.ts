@@ -107,7 +107,10 @@ export class Engine {
     this.ring = minParse > 0 ? batchRingFor(N, this.inflightLimit, opts) : undefined;
     this.shardPools = Array.from(
       { length: N },
-      () => new Piscina({ filename: workerFile('shard'), minThreads: 1, maxThreads: 1, idleTimeout: 2 ** 31 - 1, concurrentTasksPerWorker: 1 }),
+      // 'async' atomics: the thread's event loop turns between tasks, and only there do
+      // native buffers' finalisers run (lz4-napi's spill frames: with piscina's default
+      // wait loop they were never freed, and a flood's RSS grew with every spill)
+      () => new Piscina({ filename: workerFile('shard'), minThreads: 1, maxThreads: 1, idleTimeout: 2 ** 31 - 1, concurrentTasksPerWorker: 1, atomics: 'async' }),
     );
     removeOrphanSpills(opts.spillDir ?? tmpdir()); // of processes that are gone (killed before they could)
     openEngines.add(this);
@@ -132,6 +135,8 @@ export class Engine {
     this.capacityHint ??= Math.ceil(textBytes / 250 / this.shards);
     let bytesDone = 0;
     let records = 0;
+    let filesDone = files.filter((f) => f.error).length;
+    const fileBytes = new Float64Array(files.length);
     const runJob = async (job: Job): Promise<void> => {
       const result = await this.parseJob(job);
       if (result.packedFiles) result.files = unpackFiles(result.packedFiles);
@@ -139,7 +144,9 @@ export class Engine {
       else chunkResults[job.file]![job.chunk] = result;
       bytesDone += result.bytesIn;
       records += result.counters.records;
-      onProgress?.({ bytesDone, bytesTotal, records, elapsed: (performance.now() - t0) / 1000 });
+      fileBytes[job.file]! += result.bytesIn;
+      if (fileBytes[job.file]! >= files[job.file]!.size && fileBytes[job.file]! - result.bytesIn < files[job.file]!.size) filesDone++;
+      onProgress?.({ bytesDone, bytesTotal, records, elapsed: (performance.now() - t0) / 1000, filesDone, filesTotal: files.length });
     };
     await this.memoryConfigured;
     // replay files go straight to the shard workers, alongside the parse jobs of the others
@@ -178,7 +185,9 @@ export class Engine {
       this.route(m);
       if (received === expected) done();
     });
-    const task: ParseTask = { ...job.task, port: port2, inflight: this.inflightBuf, inflightLimit: this.inflightLimit, ...(this.ring ? { ring: this.ring } : {}) };
+    // a batch fits in a slot of the ring (smaller slots at a small --max-memory: batchRingFor)
+    const ring = this.ring ? { ring: this.ring, batchSize: Math.min(job.task.batchSize, this.ring.slotRecords) } : {};
+    const task: ParseTask = { ...job.task, port: port2, inflight: this.inflightBuf, inflightLimit: this.inflightLimit, ...ring };
     let result: ParseResult;
     try {
       result = (await this.parsePool.run(task, {
@@ -338,17 +347,23 @@ export async function closeAllEngines(): Promise<void> {
 }
 
 /**
- * The engine's batch ring: a slot for every batch that may be in flight and for each parse
- * thread's batch under construction per shard, within a sixteenth of --max-memory (past
- * the ring, batches are allocated as needed: slower, never wrong). Undefined when too few
- * slots fit to matter.
+ * The engine's batch ring: every batch between the threads lives in one of its slots, so
+ * that batch memory is allocated once and bounded (bench/RESULTS.md, issue 16 item 5: fresh
+ * batches moved by transfer were freed only when each thread's collector ran, and a flood
+ * at --max-memory 32M held hundreds of MB of them). A slot for every batch that may be in
+ * flight and for each parse thread's batch under construction per shard, within a
+ * sixteenth of --max-memory; when that many slots of --batch-size records do not fit,
+ * the slots hold fewer records (at least N * N + N + 2 slots, so that a parse thread
+ * waiting for a slot always has one in flight to wait for: workers/parse.ts).
  */
-function batchRingFor(N: number, inflightLimit: number, opts: DetectOptions): BatchRingShared | undefined {
-  const slotRecords = Math.max(64, opts.batchSize);
-  const want = inflightLimit + N * N + N;
-  const fit = Math.floor((opts.maxMemory ?? defaultMaxMemory()) / 16 / (slotRecords * BATCH_BYTES_PER_RECORD));
-  const slots = Math.min(want, fit);
-  return slots >= N * N + 2 ? createBatchRing(slots, slotRecords) : undefined;
+function batchRingFor(N: number, inflightLimit: number, opts: DetectOptions): BatchRingShared {
+  const budget = (opts.maxMemory ?? defaultMaxMemory()) / 16;
+  const fewest = N * N + N + 2;
+  let slotRecords = Math.max(64, opts.batchSize);
+  const fit = Math.floor(budget / (slotRecords * BATCH_BYTES_PER_RECORD));
+  const slots = Math.max(fewest, Math.min(inflightLimit + N * N + N, fit));
+  if (slots * slotRecords * BATCH_BYTES_PER_RECORD > budget) slotRecords = Math.max(64, Math.floor(budget / slots / BATCH_BYTES_PER_RECORD / 64) * 64);
+  return createBatchRing(slots, slotRecords);
 }
 
 /** Each shard's share of --max-memory, and what to do past it (src/engine/spill.ts). */

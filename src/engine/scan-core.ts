@@ -1,5 +1,5 @@
 /**
- * The inbound accumulator's table core (SPEC §3): storage, probe, resize, accumulate.
+ * The inbound accumulator's table core (detection.md §3): storage, probe, resize, accumulate.
  * Ingest (scan-ingest.ts) builds keys from records and calls findOrInsert/accumulate;
  * finalisation (scan-finalise.ts) and state (scan-state.ts) read the entries through the
  * fields below; ScanTable (scan-table.ts) puts the layers together.
@@ -7,7 +7,7 @@
  * One open-addressing hash table keyed by (scan key, endpoint, region) =
  * (src, protocol, dst_port, window, cloud, account, dst, region). Each entry holds the
  * counts of that endpoint under that key: records, known packets, known bytes, first
- * start, last end. Everything SPEC §3 asks for is a function of these entries, and
+ * start, last end. Everything detection.md §3 asks for is a function of these entries, and
  * entries merge by addition: two shards, two checkpoints or two machines holding parts
  * of the same key combine exactly.
  *

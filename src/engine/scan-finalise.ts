@@ -1,5 +1,5 @@
 /**
- * Finalisation of the inbound accumulator (SPEC §3): each scan key's features and
+ * Finalisation of the inbound accumulator (detection.md §3): each scan key's features and
  * verdict, and the per-endpoint-day facts of the scans. Reads a table's entries
  * (scan-core.ts) and changes nothing in it.
  *

@@ -22,6 +22,22 @@ export function exportState(t: ScanCore): ScanTableState {
   };
 }
 
+/**
+ * The table's contents in place, not copied (a spill writes them out at once): valid until
+ * the table next changes. Copying them made each spill leave a table's worth of garbage
+ * that the shard's collector freed late (issue 16 item 5).
+ */
+export function viewState(t: ScanCore): ScanTableState {
+  return {
+    n: t.count,
+    words: t.u.subarray(0, t.count * ENTRY_WORDS),
+    counts: t.d.subarray(0, t.count * COUNT_VALUES),
+    accounts: t.accounts.strings,
+    regions: t.regions.strings,
+    v6: t.v6.words.subarray(0, t.v6.n * 4),
+  };
+}
+
 /** Add another table's contents to this one: counts add, first/last take min/max (the caller adds held records first). */
 export function mergeState(t: ScanCore, s: ScanTableState, only?: ShardFilter): void {
   if (!(s.counts instanceof Float64Array) || s.words.length !== s.n * ENTRY_WORDS) {

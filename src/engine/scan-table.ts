@@ -1,5 +1,5 @@
 /**
- * The inbound accumulator of one shard (SPEC §3), put together from its layers, as
+ * The inbound accumulator of one shard (detection.md §3), put together from its layers, as
  * DuckDB's hash aggregate is:
  *   - scan-layout.ts: the entry layout and the exported state's types;
  *   - scan-core.ts: the table core (storage, probe, resize, accumulate);
@@ -15,7 +15,7 @@ import type { BlockRows } from '../replay/row-codec.js';
 import { ScanCore } from './scan-core.js';
 import { addBlockRows, addPending, addRecords, HOLD_RUN, holdRange, KeyBuilder, LastKey, PendingRows } from './scan-ingest.js';
 import { finalizeTable } from './scan-finalise.js';
-import { exportState, mergeState } from './scan-state.js';
+import { exportState, mergeState, viewState } from './scan-state.js';
 import { ENTRY_BYTES, type ScanTableState, type ShardFilter } from './scan-layout.js';
 import type { FinalizeOptions, FinalizeResult } from './verdict.js';
 
@@ -132,7 +132,7 @@ export class ScanTable extends ScanCore {
     return [...seen].sort((a, b) => a - b);
   }
 
-  /** Compute every key's features and verdict (SPEC §3): scan-finalise.ts. */
+  /** Compute every key's features and verdict (detection.md §3): scan-finalise.ts. */
   finalize(opts: FinalizeOptions): FinalizeResult {
     this.flush();
     const r = finalizeTable(this, opts);
@@ -150,6 +150,12 @@ export class ScanTable extends ScanCore {
   exportState(): ScanTableState {
     this.flush();
     return exportState(this);
+  }
+
+  /** The table's contents in place (no copy), valid until the table next changes: a spill's. */
+  viewState(): ScanTableState {
+    this.flush();
+    return viewState(this);
   }
 
   /** Add another table's contents to this one: counts add, first/last take min/max. */

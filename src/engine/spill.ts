@@ -193,6 +193,8 @@ export class BoundedAccumulator {
   private dropped: Uint8Array | null = null;
   private readonly droppedInfo = new Map<number, DroppedPartition>();
   private readonly words = new Uint32Array(4);
+  /** buffers a spill works in, kept from one spill to the next (fresh ones were garbage the collector freed late) */
+  private readonly scratch = new SpillScratch();
   private spilledEntries = 0;
   private peakBytes = 0;
 
@@ -263,7 +265,6 @@ export class BoundedAccumulator {
     // is written to a new spill file, which replaces the old one: one compacted run
     const incremental = opts.uptoWindow !== undefined;
     this.spill(t);
-    if (incremental) t.clear();
     const out: FinalizeResult = { verdicts: [], endpointDays: [], keys: 0, entries: 0 };
     const next = incremental ? this.newSpillFile() : null;
     this.windowsOnDisk = new Set(); // written again for what is left
@@ -271,8 +272,11 @@ export class BoundedAccumulator {
     let groups = 0;
     let maxBytes = 0;
     let maxEntries = 0;
+    // the groups are merged in the shard's own table, emptied for each (its entries are on
+    // disk now): a second table beside it held up to twice the limit (issue 16 item 5)
+    const g = t;
     for (const group of this.mergeGroups()) {
-      const g = new ScanTable(t.windowSeconds, Math.min(this.limitEntries, 1 << 14), t.shards);
+      g.clear();
       for (const p of group) for (const run of this.runs) if (run[p]) g.mergeState(this.readPart(run[p]!));
       const r = g.finalize(opts);
       out.verdicts.push(...r.verdicts);
@@ -285,6 +289,7 @@ export class BoundedAccumulator {
       groups++;
       if (next) this.writeRun(g, next).forEach((part, p) => (compacted[p] = part));
     }
+    t.clear(); // what is left is on disk (incremental), or the run is over
     const memory = this.report(groups);
     const windowsLeft = this.windowsOnDisk;
     this.close();
@@ -391,7 +396,8 @@ export class BoundedAccumulator {
   private relieve(t: ScanTable): ScanTable {
     if (this.limits!.spill) {
       this.spill(t);
-      return this.freshTable(t);
+      t.clear();
+      return t;
     }
     return this.drop(t);
   }
@@ -418,7 +424,7 @@ export class BoundedAccumulator {
   /** Each entry's spill partition, and the entries of each partition (counting sort). */
   private partitions(t: ScanTable): { start: Int32Array; order: Int32Array } {
     const n = t.n;
-    const part = new Uint16Array(n);
+    const part = this.scratch.partOf(n);
     const start = new Int32Array(SPILL_PARTITIONS + 1);
     for (let e = 0; e < n; e++) {
       t.v6.wordsOf(t.srcA(e), (t.flags(e) & F_SRC6) !== 0, this.words);
@@ -427,7 +433,7 @@ export class BoundedAccumulator {
     }
     for (let p = 0; p < SPILL_PARTITIONS; p++) start[p + 1]! += start[p]!;
     const fill = start.slice(0, SPILL_PARTITIONS);
-    const order = new Int32Array(n);
+    const order = this.scratch.orderOf(n);
     for (let e = 0; e < n; e++) order[fill[part[e]!]!++] = e;
     return { start, order };
   }
@@ -443,12 +449,12 @@ export class BoundedAccumulator {
   private writeRun(t: ScanTable, file: SpillFile): RunPart[] {
     for (const w of t.windows()) this.windowsOnDisk.add(w);
     const { start, order } = this.partitions(t);
-    const state = t.exportState();
+    const state = t.viewState(); // read before the table changes again
     const run: RunPart[] = [];
     for (let p = 0; p < SPILL_PARTITIONS; p++) {
       const ids = order.subarray(start[p]!, start[p + 1]!);
       if (ids.length === 0) continue;
-      const frame = encodeEntries(state, ids, p);
+      const frame = encodeEntries(state, ids, p, this.scratch);
       writeSync(file.fd, frame, 0, frame.length, file.bytes);
       run[p] = { offset: file.bytes, length: frame.length, entries: ids.length };
       file.bytes += frame.length;
@@ -564,10 +570,10 @@ function evictedCounts(t: ScanTable, ids: Int32Array): Omit<DroppedPartition, 'p
  * The entries `ids` of a table's state as one self-contained block: account, region and
  * IPv6 ids are rewritten to the block's own small dictionaries, carried with it.
  */
-function encodeEntries(st: ScanTableState, ids: Int32Array, partition: number): Buffer {
+function encodeEntries(st: ScanTableState, ids: Int32Array, partition: number, scratch?: SpillScratch): Buffer {
   const n = ids.length;
-  const words = new Uint32Array(n * ENTRY_WORDS);
-  const counts = new Float64Array(n * COUNT_VALUES);
+  const words = scratch ? scratch.wordsOf(n) : new Uint32Array(n * ENTRY_WORDS);
+  const counts = scratch ? scratch.countsOf(n) : new Float64Array(n * COUNT_VALUES);
   const accounts = new LocalIds();
   const regions = new LocalIds();
   const v6 = new LocalIds();
@@ -595,6 +601,45 @@ function encodeEntries(st: ScanTableState, ids: Int32Array, partition: number): 
     columns: [['words', words, words.length], ['counts', counts, counts.length], ['v6', v6words, v6words.length]],
     meta: { accounts: accounts.ids.map((id) => st.accounts[id]!), regions: regions.ids.map((id) => st.regions[id]!) },
   });
+}
+
+/**
+ * A spill's working buffers, grown as needed and reused: a spill is the shard's largest
+ * burst of allocation, and buffers it dropped were freed only when the shard's collector
+ * next ran, which a thread that allocates little seldom does (issue 16 item 5).
+ */
+class SpillScratch {
+  private part = new Uint16Array(0);
+  private order = new Int32Array(0);
+  private words = new Uint32Array(0);
+  private counts = new Float64Array(0);
+
+  partOf(n: number): Uint16Array {
+    if (this.part.length < n) this.part = new Uint16Array(grownTo(n));
+    return this.part.subarray(0, n);
+  }
+
+  orderOf(n: number): Int32Array {
+    if (this.order.length < n) this.order = new Int32Array(grownTo(n));
+    return this.order.subarray(0, n);
+  }
+
+  /** ENTRY_WORDS words for each of n entries */
+  wordsOf(n: number): Uint32Array {
+    if (this.words.length < n * ENTRY_WORDS) this.words = new Uint32Array(grownTo(n) * ENTRY_WORDS);
+    return this.words.subarray(0, n * ENTRY_WORDS);
+  }
+
+  /** COUNT_VALUES values for each of n entries */
+  countsOf(n: number): Float64Array {
+    if (this.counts.length < n * COUNT_VALUES) this.counts = new Float64Array(grownTo(n) * COUNT_VALUES);
+    return this.counts.subarray(0, n * COUNT_VALUES);
+  }
+}
+
+/** Room for n, rounded up to a power of two (few regrowths). */
+function grownTo(n: number): number {
+  return 2 ** Math.ceil(Math.log2(Math.max(1024, n)));
 }
 
 function decodeEntries(frame: Uint8Array): ScanTableState {

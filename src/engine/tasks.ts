@@ -67,7 +67,7 @@ export interface ParseTask {
   windowSeconds: number;
   /** --from/--to (Unix seconds): records starting outside are counted, not accumulated. */
   timeRange?: { from: number; to: number };
-  /** --home-net CIDRs (SPEC §3): addresses inside count as not public. */
+  /** --home-net CIDRs (detection.md §3): addresses inside count as not public. */
   homeNet?: readonly string[];
   port: MessagePort;
   /** Int32Array over a SharedArrayBuffer: [0] = batches in flight, for backpressure. */

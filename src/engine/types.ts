@@ -87,6 +87,9 @@ export interface Progress {
   bytesTotal: number;
   records: number;
   elapsed: number;
+  /** Files read to their end, of filesTotal (replay files count once the run ends). */
+  filesDone?: number;
+  filesTotal?: number;
 }
 
 export interface FileReport {

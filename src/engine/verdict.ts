@@ -1,5 +1,5 @@
 /**
- * What finalisation hands out (SPEC §3): a scan key's verdict and the per-endpoint-day
+ * What finalisation hands out (detection.md §3): a scan key's verdict and the per-endpoint-day
  * facts, and the options and result of one finalisation. A leaf module: the many readers
  * of verdicts (stats, reports, stores, the sidecar) import these types without the
  * accumulator that makes them.

@@ -30,7 +30,7 @@ export interface IpFacts {
   rdns: string | null; // forward-confirmed reverse name (only with --rdns)
 }
 
-/** The extra columns of scans.ndjson / scans.csv, after the SPEC §7 columns. */
+/** The extra columns of scans.ndjson / scans.csv, after the detection.md §7 columns. */
 export const ENRICH_COLUMNS = ['country', 'asn', 'as_org', 'actor', 'rdns'] as const;
 
 export interface EnrichmentSources extends IpDbSources {

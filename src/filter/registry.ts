@@ -8,6 +8,7 @@ import { allReaders } from '../formats/registry.js';
 import { awsTextFilter } from './aws.js';
 import { readerFilter } from './reader.js';
 import type { FormatFilter } from './types.js';
+import { documentFilterFor } from './document.js';
 
 /** Dedicated filters, used instead of the reader-based one. */
 const FILTERS: FormatFilter[] = [awsTextFilter];
@@ -25,5 +26,10 @@ export function filterFor(format: FormatName): FormatFilter | undefined {
 export function filterableFormats(): FormatName[] {
   return allReaders()
     .map((r) => r.name)
-    .filter((n) => filterFor(n) !== undefined);
+    .filter((n) => filterFor(n) !== undefined || documentFilterFor(n) !== undefined);
+}
+
+/** Whether --mode tag can mark a format's scan records (JSON objects can carry a field). */
+export function canTag(format: FormatName): boolean {
+  return (filterFor(format) ?? documentFilterFor(format))?.canTag ?? false;
 }

@@ -21,7 +21,8 @@ import type { SourceOptions } from '../source/types.js';
 import { LineFeeder } from '../input/lines.js';
 import type { LineParser, FormatName } from '../formats/types.js';
 import { loadScanKeys, ScanFileError, type ScanKeySet } from './keys.js';
-import { filterFor } from './registry.js';
+import { canTag, filterFor } from './registry.js';
+import { documentFilterFor, type DocumentFilter } from './document.js';
 import { newFilterCounters, type FilterCounters, type FilterMode, type FilterOutput } from './types.js';
 
 export interface FilterOptions {
@@ -142,7 +143,7 @@ export async function filterLogs(opts: FilterOptions): Promise<FilterResult> {
   }
   const planned = await plan(opts);
   if (opts.mode === 'tag') {
-    const cannot = planned.filter((p) => p.file.format && !filterFor(p.file.format)?.canTag);
+    const cannot = planned.filter((p) => p.file.format && !canTag(p.file.format));
     if (cannot.length) {
       throw new FilterSetupError(
         `--mode tag needs a JSON format; ${cannot.map((p) => `${p.file.display} (${p.file.format})`).join(', ')} cannot carry an extra field: use --mode drop`,
@@ -190,6 +191,8 @@ async function filterOne(p: Planned, keys: ScanKeySet, windowSeconds: number, op
     return report;
   }
   const format = filterFor(f.format);
+  const document = format ? undefined : documentFilterFor(f.format);
+  if (document) return filterDocument(p, document, report, keys, windowSeconds, opts);
   if (!format) {
     report.error = `filtering ${f.format} is not supported yet`;
     return report;
@@ -251,6 +254,48 @@ async function filterOne(p: Planned, keys: ScanKeySet, windowSeconds: number, op
   if (readError) {
     report.error = `${readError}${truncatedAt ? ` (input ends inside line ${truncatedAt})` : ''}; the output holds the lines read before it`;
   }
+  return report;
+}
+
+/** Documents are read whole: past this size one is left unfiltered (its reader reads it whole too). */
+const MAX_DOCUMENT_BYTES = 1 << 30;
+
+/** A document format's file: read whole, filtered by its DocumentFilter, written back as compact JSON. */
+async function filterDocument(p: Planned, d: DocumentFilter, report: FileFilterReport, keys: ScanKeySet, windowSeconds: number, opts: FilterOptions): Promise<FileFilterReport> {
+  const f = p.file;
+  const chunks: Buffer[] = [];
+  let size = 0;
+  const source = createReadStream(f.path, { highWaterMark: 1 << 20 });
+  const stream = f.gzip ? source.pipe(createGunzip({ chunkSize: 1 << 20 })) : source;
+  try {
+    for await (const chunk of stream as AsyncIterable<Buffer>) {
+      report.bytes_read += chunk.length;
+      size += chunk.length;
+      if (size > MAX_DOCUMENT_BYTES) throw new Error(`larger than ${MAX_DOCUMENT_BYTES} bytes`);
+      chunks.push(chunk);
+    }
+  } catch (err) {
+    stream.destroy();
+    report.error = `${f.gzip ? 'gzip' : 'read'}: ${(err as Error).message}; not filtered`;
+    return report;
+  }
+  let text: string;
+  try {
+    text = d.filter(Buffer.concat(chunks), {
+      keys, windowSeconds, mode: opts.mode, replies: opts.replies, awsFields: opts.awsFields, counters: report.counters, file: f.display, account: f.account, region: f.region,
+    });
+  } catch (err) {
+    report.error = `${(err as Error).message.startsWith('the reader') ? '' : 'not one JSON document: '}${(err as Error).message}`;
+    return report;
+  }
+  report.counters.lines = 1;
+  report.counters.kept_lines = 1;
+  const sink = new OutputFile(p.output, f.gzip ? (opts.gzipLevel ?? 6) : 0);
+  const out = Buffer.from(text + '\n');
+  sink.write(out, 0, out.length);
+  await sink.close();
+  report.output = p.output;
+  report.bytes_written = statSync(p.output).size;
   return report;
 }
 

@@ -9,8 +9,10 @@
  * only as many slots as it keeps in flight, once.
  *
  * A slot's state word is 0 (free) or 1 (taken); take and free are atomic, so any thread
- * may do either. The ring is only ever an optimisation: when no slot is free the caller
- * allocates a private batch, which travels by transfer as before.
+ * may do either. The parse threads wait for a free slot (workers/parse.ts takeSlot), so
+ * the ring also bounds the memory of the batches in flight (--max-memory); a batch
+ * allocated outside it (a thread with no ring, the small batch after a task's end, a
+ * wait for a slot that lasted seconds) travels by transfer.
  */
 import { BATCH_BYTES_PER_RECORD, batchOver, type FlowBatchData } from './batch.js';
 
@@ -47,6 +49,11 @@ export class BatchRing {
     this.state = new Int32Array(shared.state);
     this.stride = slotBytes(shared.slotRecords);
     this.slots = this.state.length;
+  }
+
+  /** Records a slot holds at most. */
+  get slotRecords(): number {
+    return this.shared.slotRecords;
   }
 
   /**

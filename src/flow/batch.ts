@@ -1,5 +1,5 @@
 /**
- * A batch of normalised flow records as typed-array columns (SPEC §2), built by the
+ * A batch of normalised flow records as typed-array columns (detection.md §2), built by the
  * readers in the parse workers and transferred (not copied) to the shard workers.
  * Strings (account, region, interface, instance) travel as batch-local dictionary ids
  * plus one small string table per batch.

@@ -1,7 +1,7 @@
 /**
  * FlowSink: where a reader puts each record it parses. The reader fills the fields of
  * `rec` (a reused object: nothing is allocated per record) and calls emit(). The sink
- * validates, classifies the record for the detectors (SPEC §3 inbound, §4 outbound),
+ * validates, classifies the record for the detectors (detection.md §3 inbound, §4 outbound),
  * hashes the source address and appends the record to the batch of the shard that owns
  * it. Full batches go to `flush`, which the parse worker posts to the main thread.
  */
@@ -68,13 +68,13 @@ export interface Reject {
 
 /**
  * What became of the input. For line formats every physical line has exactly one fate,
- * so that SPEC §6 ("never more or fewer records than it read") can be checked per file:
+ * so that detection.md §6 ("never more or fewer records than it read") can be checked per file:
  *   lines = records + nodata + rejected + duplicates + blank + headers + trailers
  * (see accountingGap()). The other counters break `records` down further.
  */
 export interface SinkCounters {
   lines: number; // physical lines (or JSON objects) seen
-  records: number; // flow records accepted (SPEC §2)
+  records: number; // flow records accepted (detection.md §2)
   nodata: number; // records that carry no flow (NODATA / SKIPDATA / empty tuples)
   rejected: number; // lines or objects that could not be parsed
   blank: number; // empty or whitespace-only lines
@@ -144,7 +144,7 @@ export interface SinkOptions {
    * take them from a shared ring (batch-ring.ts).
    */
   alloc?: (capacity: number) => FlowBatchData | null;
-  /** --home-net CIDRs: addresses inside count as not public (SPEC §3 "Home networks"). */
+  /** --home-net CIDRs: addresses inside count as not public (detection.md §3 "Home networks"). */
   homeNet?: readonly string[];
 }
 
@@ -290,17 +290,17 @@ export class FlowSink {
     const dstPublic = this.home.isPublic(r.dst, 0);
     const dir = r.direction;
     let feed = 0;
-    // a private source is never an internet scanner, whatever direction the format writes (SPEC §3)
+    // a private source is never an internet scanner, whatever direction the format writes (detection.md §3)
     if (srcPublic && (dir === Direction.ingress || (dir === Direction.unknown && !dstPublic))) feed |= Feed.inbound;
     if ((dir === Direction.egress || (dir === Direction.unknown && !srcPublic)) && dstPublic) feed |= Feed.outbound;
-    // internal scanning (SPEC §4): both ends not public go to the outbound accumulator too,
+    // internal scanning (detection.md §4): both ends not public go to the outbound accumulator too,
     // which tells them from outbound records by the target (outbound-table.ts)
     if (!srcPublic && !dstPublic) feed |= Feed.outbound;
     if (feed === 0) {
       c.internal++;
       return true;
     }
-    // responses and backscatter are not probes, in either direction (SPEC §3, §4).
+    // responses and backscatter are not probes, in either direction (detection.md §3, §4).
     // The port rule needs ports: ICMP has type and code instead (NetFlow writes
     // type * 256 + code as the destination port), so an echo request (8.0 = 2048) from
     // port 0 would pass for a response. Formats with ICMP ports of 0 are not affected.
@@ -314,7 +314,7 @@ export class FlowSink {
       return true;
     }
     if (feed & Feed.outbound && (r.proto === 1 || r.proto === 58)) {
-      feed &= ~Feed.outbound; // echo replies cannot be told from requests (SPEC §4)
+      feed &= ~Feed.outbound; // echo replies cannot be told from requests (detection.md §4)
       if (feed === 0) {
         c.responses++;
         return true;

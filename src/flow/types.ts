@@ -1,4 +1,4 @@
-/** Domain constants shared by every reader, the engine and the outputs (SPEC §2). */
+/** Domain constants shared by every reader, the engine and the outputs (detection.md §2). */
 
 export const enum Cloud { aws = 0, azure = 1, gcp = 2, other = 3 }
 export const CLOUD_NAMES = ['aws', 'azure', 'gcp', 'other'] as const;

@@ -15,7 +15,7 @@
  * CloudWatch messages have no header line: the field list is --aws-fields, else the
  * default v2 format. An envelope's `owner` is the account when the message has none.
  *
- * Counting (SPEC §6, sink.ts accountingGap): `counters.lines` counts input units with one
+ * Counting (detection.md §6, sink.ts accountingGap): `counters.lines` counts input units with one
  * fate each: every message (a record, no-data or a reject, from the AWS reader), or the
  * object itself when it has none (a CONTROL_MESSAGE is no-data, anything else a reject),
  * and blank lines. A Firehose line is one unit; an envelope line of n events is n units,
@@ -229,6 +229,15 @@ function isWrapper(o: Record<string, unknown> | null): boolean {
   return typeof o.messageType === 'string' && Array.isArray(o.logEvents);
 }
 
+/**
+ * False when a line cannot hold a "message" or "messageType" key: neither the word nor a
+ * \u escape (the only other way to write its letters). Spares JSON.parse of every other
+ * one-line JSON file's head (an Azure blob is often one line of 64 KiB).
+ */
+function mayNameMessage(line: string): boolean {
+  return line.includes('message') || line.includes('\\u');
+}
+
 /** The start of a wrapper line, for a first line too damaged to parse. */
 const WRAPPER_START = /^\{\s*"(message"\s*:\s*"|messageType"\s*:)/;
 
@@ -237,7 +246,9 @@ export const awsJson: LineReader = {
   name: 'aws-json',
   // formats.md §6 rule 4, one object per line
   sniff: (text, firstLine) =>
-    firstLine.startsWith('{') && !documentShaped(text, firstLine) && (isWrapper(firstLineObject(firstLine)) || WRAPPER_START.test(firstLine)),
+    firstLine.startsWith('{') &&
+    !documentShaped(text, firstLine) &&
+    ((mayNameMessage(firstLine) && isWrapper(firstLineObject(firstLine))) || WRAPPER_START.test(firstLine)),
   open: awsJsonLines,
 };
 

@@ -188,7 +188,7 @@ class AwsParser implements LineParser, ColumnHost {
       this.sink.rejectText(line, offset, `header: ${r.error}`, tokens.join(' '));
     } else {
       this.setRoles(r.roles);
-      this.sink.counters.headers++; // a line that is neither a record nor a reject (SPEC §6 accounting)
+      this.sink.counters.headers++; // a line that is neither a record nor a reject (detection.md §6 accounting)
     }
     return true;
   }
@@ -223,7 +223,7 @@ class AwsParser implements LineParser, ColumnHost {
     while (s < e && (buf[s] === 32 || buf[s] === 9 || buf[s] === 13)) s++;
     while (e > s && (buf[e - 1] === 32 || buf[e - 1] === 9 || buf[e - 1] === 13)) e--;
     if (s === e) {
-      this.sink.counters.blank++; // blank lines are not records, but are counted (SPEC §6 accounting)
+      this.sink.counters.blank++; // blank lines are not records, but are counted (detection.md §6 accounting)
       return;
     }
     // a header on the first line, or (rarely) mid-file where files were concatenated:
@@ -725,6 +725,10 @@ export const awsText: LineReader = {
   name: 'aws-text',
   // a header line of AWS field names, or a default-format (v2) record (formats.md §6 rules 2-3)
   sniff: (_text, firstLine) => {
+    // a JSON first line (a whole Azure blob can be one line of the 64 KiB head) is neither a
+    // field name ('{' is not stripped by fieldName) nor a v2 record: skip splitting it
+    const c = firstLine.charCodeAt(0);
+    if (c === 123 || c === 91) return false;
     // a v2 record starts with a number, which no field name is: it is never a header line
     if (AWS_V2_LINE.test(firstLine)) {
       const tokens = firstLine.split(/\s+/);

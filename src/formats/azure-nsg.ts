@@ -6,7 +6,7 @@
  *
  * time in Unix seconds; proto `T`/`U`; direction `I`/`O`; decision `A`/`D`; state `B`
  * (begin: no statistics), `C` (continuing) or `E` (end). The counters are since the
- * tuple before; the record keeps those sent from src to dst (SPEC §2). Counts are
+ * tuple before; the record keeps those sent from src to dst (detection.md §2). Counts are
  * unknown (NaN), never 0, in state B whatever is written, for denied flows, for v1, and
  * where the field is empty. The layout comes from the record's `properties.Version`.
  */

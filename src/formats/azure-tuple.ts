@@ -5,7 +5,7 @@
 import { parseAddressBytes } from '../net/address.js';
 import type { FlowRecord } from '../flow/sink.js';
 
-/** A tuple result that is not a flow: no addresses (SPEC §2: counted and skipped). */
+/** A tuple result that is not a flow: no addresses (detection.md §2: counted and skipped). */
 export const NO_FLOW = 'no flow';
 
 /** The most fields a tuple of either layout has; one more is "too many". */
@@ -44,7 +44,7 @@ export function uint(buf: Uint8Array, s: number, e: number): number {
   return v;
 }
 
-/** A packet or byte counter: empty is unknown (NaN), not 0 (SPEC §2); -1 when malformed. */
+/** A packet or byte counter: empty is unknown (NaN), not 0 (detection.md §2); -1 when malformed. */
 export function counter(buf: Uint8Array, s: number, e: number): number {
   if (e === s) return NaN;
   return uint(buf, s, e);

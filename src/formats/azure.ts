@@ -14,7 +14,7 @@
  * `properties.Version` may come after the tuples. So a blob cut half-way (still being
  * written, or truncated) yields every complete record before the cut.
  *
- * Identity (SPEC §2): cloud azure; account = subscription id (lower case) from the
+ * Identity (detection.md §2): cloud azure; account = subscription id (lower case) from the
  * NSG's `resourceId` or the VNet flow log's `targetResourceID` / `flowLogResourceID`;
  * region from --region-map: the most specific of the resource id (then each parent
  * resource: resource group, subscription) and the bare subscription id, matched without
@@ -22,7 +22,7 @@
  * `flows[].mac`, VNet `macAddress`); instance = the NSG's name, or the name of the VNet
  * flow log's target (VNet, subnet or NIC).
  *
- * Counting (SPEC §6, sink.ts accountingGap): `counters.lines` counts input units, each
+ * Counting (detection.md §6, sink.ts accountingGap): `counters.lines` counts input units, each
  * with one fate: every tuple (a record, a no-flow tuple or a reject), a record object
  * with no tuples (no-data), and a record object refused as a whole (one reject, however
  * many tuples it held). Keys are matched without case (`resourceId` is also spelled

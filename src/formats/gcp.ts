@@ -7,7 +7,7 @@
  *   a line reader, so big files are split across workers;
  * - `gcp-json`: a JSON array of LogEntries (or pretty-printed ones), a document.
  *
- * Mapping (SPEC §2): proto3 JSON writes int64 counters as strings ("bytes_sent":"1776")
+ * Mapping (detection.md §2): proto3 JSON writes int64 counters as strings ("bytes_sent":"1776")
  * and omits unset fields: an absent counter is unknown, not 0. start_time / end_time are
  * RFC 3339 with nanoseconds, kept as Unix seconds with the fraction dropped. ICMP has no
  * ports: 0. There is no action. The monitored side is the reporter: `DEST` (ingress of
@@ -20,7 +20,7 @@
  * Counting: `lines` counts physical lines (`gcp`) or LogEntries (`gcp-json`); each has
  * exactly one fate: a record, a duplicate, a reject (or, for lines, blank).
  *
- * Both ends (SPEC §2: a flow reported from both ends counts once, from the monitored
+ * Both ends (detection.md §2: a flow reported from both ends counts once, from the monitored
  * destination's side): when both ends are VMs with flow logs, GCP writes the flow twice,
  * once with reporter SRC and once with DEST. A SRC record whose destination is a VM
  * (`dest_instance` is present) is therefore counted in `duplicates` and not emitted: the

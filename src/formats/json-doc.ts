@@ -3,7 +3,7 @@
  * file of CloudWatch envelopes): a sequence of top-level values, each an object or an
  * array of objects, pretty-printed, one per line or concatenated.
  *
- * Accounting (SPEC §6, sink.ts accountingGap): in a document, `counters.lines` counts
+ * Accounting (detection.md §6, sink.ts accountingGap): in a document, `counters.lines` counts
  * input units, each with exactly one fate (record, no-data, duplicate or reject): the
  * reader counts a unit when it gives it its fate (an Azure tuple, a GCP LogEntry, an AWS
  * message), and every syntax-error reject here counts as one unit (the value that broke).

@@ -259,7 +259,7 @@ export function unitName(unit: EpochUnit): string {
   return UNIT_NAMES[unit]!;
 }
 
-/** The cloud of a NetFlow/IPFIX record: --cloud, else "other" (SPEC §2). */
+/** The cloud of a NetFlow/IPFIX record: --cloud, else "other" (detection.md §2). */
 export function cloudOf(name: string | undefined): Cloud {
   return name ? cloudFromName(name) : Cloud.other;
 }

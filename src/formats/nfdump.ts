@@ -21,7 +21,7 @@
  * older versions and most exporters write, so both versions give the same keys.
  * Cloud is "other" (or --cloud), account and region come from --account and --region,
  * direction and action are unknown (nfdump's `dir` column is 0 whether the exporter said
- * "ingress" or nothing), so SPEC §3's public/private rule classifies. The exporter (`ra`)
+ * "ingress" or nothing), so detection.md §3's public/private rule classifies. The exporter (`ra`)
  * is kept as the interface, for outbound alerts.
  */
 import { parseAddressBytes } from '../net/address.js';

@@ -9,7 +9,7 @@
  * - JSON (`LogAscii::use_json`): one object a line with the same names as keys
  *   (`"id.orig_h"`), `ts` as epoch seconds or an ISO-8601 string.
  *
- * Mapping (SPEC §2): src/dst = id.orig_h / id.resp_h, ports id.orig_p / id.resp_p (ICMP:
+ * Mapping (detection.md §2): src/dst = id.orig_h / id.resp_h, ports id.orig_p / id.resp_p (ICMP:
  * Zeek writes the type as orig_p and the code as resp_p; stored as dst port
  * type * 256 + code, src port 0, as nfdump writes it), protocol from `proto` (tcp, udp,
  * icmp: 58 for an IPv6 connection), packets = orig_pkts, bytes = orig_ip_bytes (IP bytes,
@@ -21,7 +21,7 @@
  * answer), SH and RSTOS0 (SYN then FIN or RST, no answer) are probes; REJ is action
  * reject, the established states accept. SHR and RSTRH mean Zeek saw only the
  * responder's SYN-ACK (the originator is a spoofed address): those are recorded with
- * TCP flags SYN-ACK, so the sink counts them as backscatter, not probes (SPEC §3).
+ * TCP flags SYN-ACK, so the sink counts them as backscatter, not probes (detection.md §3).
  * Cloud "other" (or --cloud), account --account, region --region.
  */
 import { parseAddressBytes } from '../net/address.js';

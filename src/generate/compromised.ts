@@ -1,5 +1,5 @@
 /**
- * Our own hosts talking to the internet (SPEC §4, issue 5): compromised hosts that scan
+ * Our own hosts talking to the internet (detection.md §4, issue 5): compromised hosts that scan
  * it, and hosts that talk to many internet addresses without scanning. In every cloud
  * generated:
  *

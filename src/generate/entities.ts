@@ -310,7 +310,7 @@ export function buildEntities(plan: Plan, o: EntityOptions): Entity[] {
   }
   {
     // slow scanners, probing at equal intervals across the 06:00 window boundary of day 0:
-    // how many endpoints each window gets decides which halves are scans (SPEC §3 per window)
+    // how many endpoints each window gets decides which halves are scans (detection.md §3 per window)
     const p = pool('all');
     const slow = (name: string, port: number, from: number, to: number, n: number, what: string) =>
       add(scanner(name, 'slow', v4(SCANNER_OCTETS), what), p.length, 6, [port], { kind: 'syn', size: 60 },
@@ -395,14 +395,14 @@ export function buildEntities(plan: Plan, o: EntityOptions): Entity[] {
   {
     const p = pool(['aws'], (ep) => ep.stream.kind === 'aws-v5');
     const r = er('backscatter');
-    add(negative('backscatter', 'backscatter', v4(NEGATIVE_OCTETS), 'victim of a SYN flood spoofing our addresses: SYN-ACKs and RSTs from port 25565 to port 80 of 30 endpoints (v5 logs, with tcp-flags)', 'backscatter: TCP flags exactly SYN-ACK or RST are not probes (SPEC §3)'), p.length,
+    add(negative('backscatter', 'backscatter', v4(NEGATIVE_OCTETS), 'victim of a SYN flood spoofing our addresses: SYN-ACKs and RSTs from port 25565 to port 80 of 30 endpoints (v5 logs, with tcp-flags)', 'backscatter: TCP flags exactly SYN-ACK or RST are not probes (detection.md §3)'), p.length,
       6, [80], { kind: 'backscatter' },
       days.map((day) => ({ ...burst(r, day, 21, 30 * MIN), targets: count(p, 30), spacing: 'random', tries: [1, 1] })));
   }
   {
     const p = pool(['aws']);
     const r = er('responses');
-    add(negative('responses', 'responses', v4(NEGATIVE_OCTETS), 'a server answering from port 443 to port 49152 of 25 endpoints, uniform', 'responses: srcport 443 < 1024 <= dstport 49152 are not probes (SPEC §3)'), p.length,
+    add(negative('responses', 'responses', v4(NEGATIVE_OCTETS), 'a server answering from port 443 to port 49152 of 25 endpoints, uniform', 'responses: srcport 443 < 1024 <= dstport 49152 are not probes (detection.md §3)'), p.length,
       6, [49152], { kind: 'response', sport: 443 },
       days.map((day) => ({ ...burst(r, day, 2, 30 * MIN), targets: count(p, 25), spacing: 'random', tries: [1, 1] })));
   }
@@ -413,7 +413,7 @@ export function buildEntities(plan: Plan, o: EntityOptions): Entity[] {
       const host = st.endpoints.find((ep) => ep.role === 'db') ?? st.endpoints[0]!;
       const p = st.endpoints.filter((ep) => ep !== host);
       const r = er('internal-scanner');
-      add(negative('internal-scanner', 'internal', host.ip, 'internal vulnerability scanner sweeping TCP 22 of its own VPC (AWS v2 log: no flow-direction)', 'not inbound: a private source is never an internet scanner (SPEC §3); an internal scan alert (SPEC §4) where it reaches min_internal_targets'), p.length,
+      add(negative('internal-scanner', 'internal', host.ip, 'internal vulnerability scanner sweeping TCP 22 of its own VPC (AWS v2 log: no flow-direction)', 'not inbound: a private source is never an internet scanner (detection.md §3); an internal scan alert (detection.md §4) where it reaches min_internal_targets'), p.length,
         6, [22], { kind: 'syn', size: 60 },
         days.map((day) => ({ ...burst(r, day, 12, 30 * MIN), targets: (rr: Rng) => rr.sample(p, p.length), spacing: 'random', tries: [1, 1] })), 1, host);
     }
@@ -422,7 +422,7 @@ export function buildEntities(plan: Plan, o: EntityOptions): Entity[] {
   // --- last, so that adding it changed no other entity's address ------------------
   {
     // the botnet behind the worm hosts keeps scanning telnet, them included: a compromised
-    // host that is itself scanned on the port it scans has the worm signature (SPEC §4)
+    // host that is itself scanned on the port it scans has the worm signature (detection.md §4)
     const worms = o.wormHosts ?? [];
     const p = pool('all');
     const others = p.filter((ep) => !worms.includes(ep));

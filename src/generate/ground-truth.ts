@@ -65,7 +65,7 @@ export function groundTruth(
     },
     how_to_check:
       'flowsieve detect ' + o.clouds.map((c) => `DIR/${c}`).join(' ') + ' --out OUT' +
-      (o.clouds.includes('azure') ? ' --region-map DIR/region-map.json' : '') +
+      (o.clouds.includes('azure') ? ' --region-map META/region-map.json' : '') +
       ' [--profile multi-cloud]: scans.ndjson must hold exactly the keys of `scanners` whose `profiles` name the profile used',
     profiles: PROFILE_THRESHOLDS,
     records: { ...counts.records, total: counts.totalRecords, planted: tracker.written, planted_inbound: tracker.inbound, planted_outbound: tracker.outbound.outbound },
@@ -106,7 +106,7 @@ export function groundTruth(
 }
 
 /**
- * The `outbound` section: the alerts detect must write with `--allow DIR/allow.txt`, the
+ * The `outbound` section: the alerts detect must write with `--allow META/allow.txt`, the
  * ones the allow list suppresses, and each planted host with what happens to it. An
  * outbound negative (miner, NAT) that comes out as an alert stops the run, like a hard
  * negative that is a scan.
@@ -132,8 +132,8 @@ function outboundTruth(tracker: TruthTracker, hosts: OutboundHost[], nameOf: Nam
   const allowFile = 'allow.txt';
   const section = {
     how_to_check:
-      'flowsieve detect ' + o.clouds.map((c) => `DIR/${c}`).join(' ') + ` --allow DIR/${allowFile} --out OUT` +
-      (o.clouds.includes('azure') ? ' --region-map DIR/region-map.json' : '') +
+      'flowsieve detect ' + o.clouds.map((c) => `DIR/${c}`).join(' ') + ` --allow META/${allowFile} --out OUT` +
+      (o.clouds.includes('azure') ? ' --region-map META/region-map.json' : '') +
       ': outbound.ndjson must hold exactly `alerts` (every field but looks_like_nat); without --allow, `alerts` and `suppressed_by_allow_list`',
     thresholds: { min_targets: DEFAULT_OUTBOUND.minTargets, min_ports: DEFAULT_OUTBOUND.minPorts, min_internal_targets: DEFAULT_OUTBOUND.minInternalTargets, max_cv_packets: DEFAULT_OUTBOUND.maxCvPackets, max_cv_bytes: DEFAULT_OUTBOUND.maxCvBytes },
     allow_list: { file: allowFile, ids: [...allowIds].sort() },

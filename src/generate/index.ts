@@ -33,15 +33,26 @@ export interface GenerateReport {
 
 export const DEFAULT_START = Date.UTC(2024, 2, 1) / 1000; // 2024-03-01
 
-/** The folders generate writes into; a run refuses to mix its files with another run's. */
+/** The folders and files generate writes (logs under --out, the rest under --meta); a run refuses to mix its files with another run's. */
 export const OUTPUT_PARTS = ['aws', 'azure', 'gcp', 'ground-truth.json', 'region-map.json', 'allow.txt'];
+
+/** The default metadata folder: a sibling of the logs folder, `<out>-meta`. */
+export function metaDirFor(out: string): string {
+  return `${out.replace(/\/+$/, '')}-meta`;
+}
+
+/** The first of the logs or metadata folders that already holds generated files. */
+export function holdsGenerated(...dirs: string[]): string | undefined {
+  return dirs.find((d) => existsSync(d) && readdirSync(d).some((n) => OUTPUT_PARTS.includes(n)));
+}
 
 export async function generate(o: GenerateOptions): Promise<GenerateReport> {
   const t0 = performance.now();
-  if (existsSync(o.out) && readdirSync(o.out).some((n) => OUTPUT_PARTS.includes(n))) {
-    throw new Error(`${o.out} already holds generated files (remove them, or pick another --out)`);
-  }
+  const meta = o.meta ?? metaDirFor(o.out);
+  const taken = holdsGenerated(o.out, meta);
+  if (taken) throw new Error(`${taken} already holds generated files (remove them, or pick another --out)`);
   mkdirSync(o.out, { recursive: true });
+  mkdirSync(meta, { recursive: true });
   forgetDirectories();
 
   const plan = buildPlan(o.seed, o.clouds);
@@ -76,9 +87,9 @@ export async function generate(o: GenerateOptions): Promise<GenerateReport> {
   const records = writers.records();
   const totalRecords = records.aws! + records.azure! + records.gcp!;
   const truth = groundTruth(tracker, entities, hosts, plan, o, { records, totalRecords });
-  const gtPath = `${o.out}/ground-truth.json`;
-  writeFileAtomic(`${o.out}/region-map.json`, JSON.stringify(plan.regionMap, null, 2) + '\n');
-  writeFileAtomic(`${o.out}/allow.txt`, allowListText(hosts));
+  const gtPath = `${meta}/ground-truth.json`;
+  writeFileAtomic(`${meta}/region-map.json`, JSON.stringify(plan.regionMap, null, 2) + '\n');
+  writeFileAtomic(`${meta}/allow.txt`, allowListText(hosts));
   writeFileAtomic(gtPath, JSON.stringify(truth.document, null, 2) + '\n'); // last: its presence means the sample is complete
   return {
     records,

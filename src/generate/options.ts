@@ -2,7 +2,10 @@
 import type { CloudName } from './plan.js';
 
 export interface GenerateOptions {
+  /** The logs folder: aws/, azure/, gcp/ and nothing else, so `detect OUT` reads only logs. */
   out: string;
+  /** The metadata folder beside it (ground-truth.json, region-map.json, allow.txt); default metaDirFor(out). */
+  meta?: string;
   seed: number;
   scale: number;
   days: number;

@@ -1,6 +1,6 @@
 /**
- * The outbound half of the ground truth (SPEC §4, issue 5), computed from what was
- * written: every planted record that SPEC §4 calls outbound (direction egress, or
+ * The outbound half of the ground truth (detection.md §4, issue 5), computed from what was
+ * written: every planted record that detection.md §4 calls outbound (direction egress, or
  * unknown with a source that is not public; destination public; not a response, not
  * backscatter, not ICMP) is added to its (cloud, account, src, protocol, dst_port,
  * window, dst) entry, as the engine's OutboundTable does. At the end entries are grouped
@@ -107,9 +107,9 @@ export class OutboundTracker {
   ) {}
 
   observe(entity: number, r: Observed, src: Canonical, dst: Canonical): void {
-    // SPEC §4: outbound records, and of them not the responses, the backscatter nor ICMP
+    // detection.md §4: outbound records, and of them not the responses, the backscatter nor ICMP
     const outbound = (r.direction === 'egress' || (r.direction === '' && !src.public)) && dst.public;
-    const internal = !src.public && !dst.public; // internal scanning (SPEC §4), whatever the direction
+    const internal = !src.public && !dst.public; // internal scanning (detection.md §4), whatever the direction
     if ((!outbound && !internal) || r.proto === 1 || r.proto === 58) return;
     if (r.sport < 1024 && r.dport >= 1024) return;
     if (r.proto === 6 && (r.tcpFlags === 18 || r.tcpFlags === 4 || r.tcpFlags === 22)) return;

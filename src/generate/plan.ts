@@ -2,7 +2,7 @@
  * The address plan of the synthetic estate: clouds, accounts, regions, the flow logs
  * ("streams") that watch them and the endpoints behind each. Private IPv4 addresses are
  * assigned by a fixed scheme, so the same private address recurs in several accounts
- * (10.0.1.10 in two accounts is two endpoints, SPEC §3). Identifiers (account ids,
+ * (10.0.1.10 in two accounts is two endpoints, detection.md §3). Identifiers (account ids,
  * subscription GUIDs, ENIs, MACs) come from the seed.
  *
  * The public address pools are disjoint by first octet: benign clients, outbound
@@ -92,7 +92,7 @@ export interface Plan {
   regionMap: Record<string, string>;
 }
 
-// first octets of each public pool (all public under SPEC §3; pairwise disjoint)
+// first octets of each public pool (all public under detection.md §3; pairwise disjoint)
 export const BENIGN_ONE_OFF_OCTETS = [5, 31, 37, 46];
 export const BENIGN_REGULAR_OCTETS = [78, 82, 91];
 export const SCANNER_OCTETS = [185, 193, 45, 176, 89, 141];

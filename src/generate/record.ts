@@ -3,7 +3,7 @@
  * particular format. The writers turn it into the records of their format (an AWS
  * record per direction and per ENI, Azure B/E tuples, GCP entries per reporter), and
  * report each record they write for a planted entity to the ground-truth tracker in
- * SPEC §2 normalised form.
+ * detection.md §2 normalised form.
  */
 import type { CloudName, Endpoint } from './plan.js';
 
@@ -48,7 +48,7 @@ export class GenFlow {
   }
 }
 
-/** One record as the engine will normalise it (SPEC §2): what the tracker needs. */
+/** One record as the engine will normalise it (detection.md §2): what the tracker needs. */
 export interface Observed {
   cloud: CloudName;
   account: string;

@@ -1,8 +1,8 @@
 /**
  * The ground truth, computed from what was written: every record a writer writes for a
- * planted entity comes here in SPEC §2 form, is classified as SPEC §3 says (inbound,
+ * planted entity comes here in detection.md §2 form, is classified as detection.md §3 says (inbound,
  * not a response, not backscatter), and is added to its scan key's per-endpoint counts.
- * At the end each key gets the SPEC §3 features and verdicts under each profile, with
+ * At the end each key gets the detection.md §3 features and verdicts under each profile, with
  * the engine's own CV and rule functions. Only planted sources are tracked (benign
  * sources are disjoint from them), so the state does not grow with --scale.
  */
@@ -72,7 +72,7 @@ export class TruthTracker implements Observer {
   /** Planted records written, and those that took part in inbound detection. */
   written = 0;
   inbound = 0;
-  /** The outbound half (SPEC §4), fed the same records. */
+  /** The outbound half (detection.md §4), fed the same records. */
   readonly outbound: OutboundTracker;
 
   constructor(private readonly windowSeconds: number) {
@@ -96,7 +96,7 @@ export class TruthTracker implements Observer {
     const src = this.address(r.src);
     const dst = this.address(r.dst);
     this.outbound.observe(entity, r, src, dst);
-    // SPEC §3: inbound records, and of them not the responses nor the backscatter
+    // detection.md §3: inbound records, and of them not the responses nor the backscatter
     const inbound = r.direction === 'ingress' || (r.direction === '' && src.public && !dst.public);
     if (!inbound) return;
     if (r.sport < 1024 && r.dport >= 1024) return;

@@ -1,7 +1,7 @@
 /**
  * IP addresses as four 32-bit words (an IPv6 address, most significant word first).
  * An IPv4 address a.b.c.d is stored in its IPv4-mapped form ::ffff:a.b.c.d, so that
- * one representation serves both families and SPEC §2 ("an IPv4-mapped IPv6 address
+ * one representation serves both families and detection.md §2 ("an IPv4-mapped IPv6 address
  * is the IPv4 address") holds by construction.
  *
  * The parsers here read straight from bytes and write into a caller's Uint32Array at an
@@ -212,7 +212,7 @@ export function compareAddress(a: ArrayLike<number>, ao: number, b: ArrayLike<nu
 }
 
 // ---------------------------------------------------------------------------
-// Public / special-purpose ranges (SPEC §3)
+// Public / special-purpose ranges (detection.md §3)
 
 /** IPv4 ranges that are not public, as [network, prefix length]. */
 const V4_SPECIAL: Array<[string, number]> = [
@@ -245,7 +245,7 @@ export function isPublicV4(v: number): boolean {
   return true;
 }
 
-/** SPEC §3 "public address" over the four-word form. */
+/** detection.md §3 "public address" over the four-word form. */
 export function isPublicWords(w: ArrayLike<number>, o: number): boolean {
   const w0 = w[o]! >>> 0;
   if (w0 === 0 && w[o + 1] === 0) {

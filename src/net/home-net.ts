@@ -1,5 +1,5 @@
 /**
- * Home networks (SPEC §3): the user's own networks on public addresses, given as CIDRs
+ * Home networks (detection.md §3): the user's own networks on public addresses, given as CIDRs
  * (`--home-net`). An address inside them counts as not public in every rule.
  *
  * The CIDRs are turned once into sorted, merged ranges over the 128-bit four-word form
@@ -64,7 +64,7 @@ export class HomeNet {
     return found >= 0 && compareWords(this.hi, found * 4, w, o) >= 0;
   }
 
-  /** SPEC §3 "public address", home networks included: public and not in a home network. */
+  /** detection.md §3 "public address", home networks included: public and not in a home network. */
   isPublic(w: ArrayLike<number>, o: number): boolean {
     return isPublicWords(w, o) && (this.size === 0 || !this.contains(w, o));
   }

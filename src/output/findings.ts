@@ -27,7 +27,7 @@ export interface SourceFacts {
   actor?: string | null;
 }
 
-/** A scan key as scans.ndjson writes it (SPEC §7), with its enrichment columns. */
+/** A scan key as scans.ndjson writes it (detection.md §7), with its enrichment columns. */
 export interface ScanRow extends SourceFacts {
   window_start: string;
   window_end: string;
@@ -134,7 +134,7 @@ function ocsfSource(ip: string, f: SourceFacts) {
   };
 }
 
-/** OCSF Detection Finding of one scan key (an internet scanner, SPEC §3). */
+/** OCSF Detection Finding of one scan key (an internet scanner, detection.md §3). */
 export function ocsfScan(s: ScanRow): Record<string, unknown> {
   const what = portText(s.protocol, s.dst_port);
   const message = `${s.src} scanned ${what} of ${s.endpoints} endpoints (${s.accounts} accounts, ${s.regions} regions) between ${s.first_seen} and ${s.last_seen}`;
@@ -167,7 +167,7 @@ function alertTitle(a: AlertRow): string {
   return `${who}: ${a.src} scanned ${what}`;
 }
 
-/** OCSF Detection Finding of one outbound or internal alert (SPEC §4). */
+/** OCSF Detection Finding of one outbound or internal alert (detection.md §4). */
 export function ocsfAlert(a: AlertRow): Record<string, unknown> {
   const title = alertTitle(a);
   const provider = CLOUD_PROVIDERS[a.cloud];

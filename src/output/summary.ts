@@ -9,7 +9,7 @@ export interface DaySummary {
   scan_keys: number;
 }
 
-/** Scanner IPs per UTC day (SPEC §3: a scanner on day D has a scan key whose window lies in D). */
+/** Scanner IPs per UTC day (detection.md §3: a scanner on day D has a scan key whose window lies in D). */
 export function scannersPerDay(scans: KeyVerdict[], windowSeconds: number): DaySummary[] {
   const days = new Map<string, { ips: Set<string>; keys: number }>();
   for (const v of scans) {
@@ -61,17 +61,30 @@ export function buildSummary(r: DetectResult, settings: Record<string, unknown>)
       accumulator_entries: r.accumulatorEntries,
       peak_rss_bytes: r.peakRssBytes,
     },
-    files: r.files.map((f) => ({
-      path: f.path,
-      format: f.format,
-      gzip: f.gzip,
-      bytes: f.bytes,
-      decompressed_bytes: f.decompressedBytes,
-      ...snake(f.counters),
-      ...(f.error ? { error: f.error } : {}),
-      ...(f.replay ? { replay: f.replay } : {}), // what a replay file held and gave back (src/replay/input.ts)
-    })),
+    // one line per input file in files.ndjson (FILES_NAME): a run over thousands of files keeps a small summary
+    files: FILES_NAME,
   };
+}
+
+/** The per-file detail beside summary.json. */
+export const FILES_NAME = 'files.ndjson';
+
+/** files.ndjson: one JSON object a line per input file, in the run's file order. */
+export function fileLines(r: DetectResult): string {
+  return r.files
+    .map((f) =>
+      JSON.stringify({
+        path: f.path,
+        format: f.format,
+        gzip: f.gzip,
+        bytes: f.bytes,
+        decompressed_bytes: f.decompressedBytes,
+        ...snake(f.counters),
+        ...(f.error ? { error: f.error } : {}),
+        ...(f.replay ? { replay: f.replay } : {}), // what a replay file held and gave back (src/replay/input.ts)
+      }) + '\n',
+    )
+    .join('');
 }
 
 /** Records with a blank region, by the cloud of their file's format (NetFlow and other exports carry no region: left out). */
@@ -103,16 +116,26 @@ function round(x: number, d: number): number {
   return Math.round(x * m) / m;
 }
 
-export function humanSummary(r: DetectResult, outDir: string): string {
+/** A count and its noun, plural when it is not 1: "1 file", "3 files". */
+export function plural(n: number, noun: string, many = `${noun}s`): string {
+  return `${n.toLocaleString('en-US')} ${n === 1 ? noun : many}`;
+}
+
+/**
+ * The summary on stderr. `partitions`: a merge of that many partitions, whose worker count
+ * is the sum over the partitions' runs (the merge itself runs none).
+ */
+export function humanSummary(r: DetectResult, outDir: string, partitions?: number): string {
   const t = r.totals;
+  const threads = partitions === undefined ? plural(r.workers, 'worker') : `merged from ${plural(partitions, 'partition')} run with ${plural(r.workers, 'worker')} in all`;
   const lines = [
-    `flowsieve: ${t.records.toLocaleString('en-US')} flow records from ${r.files.length} file(s) in ${r.wallSeconds.toFixed(2)} s ` +
-      `(${Math.round(t.records / Math.max(r.wallSeconds, 1e-9)).toLocaleString('en-US')} records/s, ${r.workers} worker(s))`,
+    `flowsieve: ${t.records.toLocaleString('en-US')} flow records from ${plural(r.files.length, 'file')} in ${r.wallSeconds.toFixed(2)} s ` +
+      `(${Math.round(t.records / Math.max(r.wallSeconds, 1e-9)).toLocaleString('en-US')} records/s, ${threads})`,
     `  skipped: ${t.nodata} no-data, ${t.internal} internal, ${t.responses} responses, ${t.backscatter} backscatter; rejected: ${t.rejected} line(s)`,
     `  ${r.keys.toLocaleString('en-US')} scan keys; ${r.scans.length} scans from ${new Set(r.scans.map((v) => v.src)).size} scanner IP(s)` +
       (r.nearMisses.length ? `; ${r.nearMisses.length} near misses` : ''),
     ...(r.alerts.length ? [`  ${r.alerts.length} outbound alert(s) from ${new Set(r.alerts.map((a) => a.src)).size} of your own host(s): see outbound.ndjson`] : []),
-    `  results in ${outDir}/`,
+    `  results in ${outDir.replace(/\/+$/, '')}/`,
   ];
   for (const f of r.files) if (f.error) lines.push(`  could not read ${f.path}: ${f.error}`);
   if (r.memory.spills > 0) lines.push(`  --max-memory: spilled ${r.memory.spills} time(s) (${(r.memory.spill_bytes / 1e6).toFixed(1)} MB), merged back exactly`);

@@ -1,4 +1,4 @@
-/** Verdict files (SPEC §7): scans.ndjson and scans.csv, and the near misses beside them. */
+/** Verdict files (detection.md §7): scans.ndjson and scans.csv, and the near misses beside them. */
 import type { KeyVerdict } from '../engine/verdict.js';
 import { AtomicLineWriter } from './files.js';
 import type { OutboundAlert } from '../detect/outbound.js';
@@ -7,7 +7,7 @@ export function isoTime(unixSeconds: number): string {
   return new Date(unixSeconds * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
-/** The SPEC §7 columns, in order. */
+/** The detection.md §7 columns, in order. */
 export const SCAN_COLUMNS = [
   'window_start', 'window_end', 'src', 'protocol', 'dst_port', 'endpoints', 'clouds', 'accounts', 'regions',
   'flows', 'packets', 'bytes', 'cv_packets', 'cv_bytes', 'cv_flows', 'first_seen', 'last_seen',
@@ -48,14 +48,14 @@ function csvCell(x: unknown): string {
   return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
-/** Columns added after the SPEC §7 ones (the scanner IP's enrichment: country, asn, ...). */
+/** Columns added after the detection.md §7 ones (the scanner IP's enrichment: country, asn, ...). */
 export interface ExtraColumns {
   names: readonly string[];
   values(v: KeyVerdict): Record<string, string | number | null>;
 }
 
 /**
- * Write <base>.ndjson and <base>.csv: the SPEC §7 columns, then the extra columns, then
+ * Write <base>.ndjson and <base>.csv: the detection.md §7 columns, then the extra columns, then
  * (near misses) a `failed` column naming the conditions.
  */
 export function writeVerdicts(dir: string, base: string, verdicts: KeyVerdict[], windowSeconds: number, withFailed: boolean, extra?: ExtraColumns): void {
@@ -74,7 +74,7 @@ export function writeVerdicts(dir: string, base: string, verdicts: KeyVerdict[],
   csv.close();
 }
 
-/** Outbound alert columns (SPEC §7 style), in order. */
+/** Outbound alert columns (detection.md §7 style), in order. */
 export const ALERT_COLUMNS = [
   'window_start', 'window_end', 'cloud', 'account', 'region', 'src', 'protocol', 'dst_port', 'kind', 'target', 'targets',
   'ports', 'port_list', 'flows', 'packets', 'bytes', 'cv_packets', 'cv_bytes', 'cv_flows', 'interface', 'instance',

@@ -40,7 +40,7 @@ export function alertTable(dir: string | undefined, problems: string[]): TableSp
     columns: ['window', 'kind', 'severity', 'source', 'cloud / account / region', 'interface', 'instance', 'scanned', 'targets', 'flows', 'note'],
     rows,
     source: dir ? `${dir}/outbound.ndjson` : 'a detect run (--scans)',
-    caption: "the user's own hosts scanning the internet (SPEC §4) or other hosts of their networks (internal scanning)",
+    caption: "the user's own hosts scanning the internet (detection.md §4) or other hosts of their networks (internal scanning)",
     noData: !dir ? 'the alerts are in a detect run\'s outbound.ndjson: give --scans DIR' : rows.length ? undefined : 'no outbound or internal scan in this run',
     sortable: true,
   };

@@ -1,5 +1,5 @@
 /**
- * Reading one run's output folder for the report: scans.ndjson (SPEC §7, plus the
+ * Reading one run's output folder for the report: scans.ndjson (detection.md §7, plus the
  * enrichment columns country, asn, as_org, actor when the run had them) is loaded into an
  * in-memory history store so the report asks it the same questions as the --state history;
  * the analyst's statistics are read when present and tolerated when absent or partial:

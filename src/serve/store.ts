@@ -48,7 +48,7 @@ export function lockState(stateDir: string): () => void {
 
 export class StateLockedError extends Error {}
 
-/** Address text -> a key that sorts as SPEC §7 wants (numerically, IPv4 before IPv6). */
+/** Address text -> a key that sorts as detection.md §7 wants (numerically, IPv4 before IPv6). */
 export function addressKey(words: ArrayLike<number>): string {
   let s = isV4(words) ? '4' : '6';
   for (let k = 0; k < 4; k++) s += (words[k]! >>> 0).toString(16).padStart(8, '0');
@@ -107,7 +107,7 @@ export interface VerdictStore {
   scannerHistory(srcKey: string): { scans: Record<string, unknown>[]; alerts: Record<string, unknown>[] };
   dayStats(day: string, top: number): Record<string, unknown> | null;
   hasEnrichment(): boolean;
-  /** Across days: how many days each scanner IP was seen (SPEC §5 history figures). */
+  /** Across days: how many days each scanner IP was seen (detection.md §5 history figures). */
   daysSeen(): { scanner_ips: number; days_seen_histogram: Array<{ days: number; scanner_ips: number }>; one_day_share: number; every_day_share: number };
   filesForDay(day: string): string[];
   /** Late records so far, over every window (reprocessed days start again from 0). */
@@ -543,7 +543,7 @@ export class SqliteVerdictStore implements VerdictStore {
     return out;
   }
 
-  /** Everything, for tests and exports: scans in SPEC §7 order, endpoint-days, alerts. */
+  /** Everything, for tests and exports: scans in detection.md §7 order, endpoint-days, alerts. */
   dump(): { scans: Record<string, unknown>[]; endpointDays: Record<string, unknown>[]; alerts: Record<string, unknown>[] } {
     return {
       scans: this.db.prepare<Row>('SELECT * FROM scans ORDER BY window, src_key, protocol, dst_port').all(),

@@ -1,8 +1,8 @@
 /**
- * Per UTC day (SPEC §5): unique scanner IPs, scanned (protocol, port) pairs, scan keys,
+ * Per UTC day (detection.md §5): unique scanner IPs, scanned (protocol, port) pairs, scan keys,
  * scanning flows / packets / bytes, and how they split between TCP, UDP and the other
  * protocols. A scan key belongs to the day its window lies in (windows never cross
- * midnight, SPEC §3).
+ * midnight, detection.md §3).
  */
 import type { KeyVerdict } from '../engine/verdict.js';
 import { share } from './distribution.js';
@@ -28,7 +28,7 @@ export interface DayStats {
   scanned_ports: number; // distinct (protocol, port) pairs
   scan_keys: number;
   flows: number;
-  packets: number; // known counts only (SPEC §2)
+  packets: number; // known counts only (detection.md §2)
   bytes: number;
   protocols: Record<ProtocolClass, ProtocolDay>;
   /** Share of the day's scanning flows per protocol class (0..1, sums to 1 up to rounding). */

@@ -1,5 +1,5 @@
 /**
- * Per endpoint per day (SPEC §5): how many distinct scanner IPs reached a monitored
+ * Per endpoint per day (detection.md §5): how many distinct scanner IPs reached a monitored
  * endpoint, and on how many distinct (protocol, port)s, summarised across endpoints (the
  * study's "1,500 scanner IPs targeting 1,900 ports per endpoint per day"). Only endpoints
  * touched by at least one scan key appear; the engine computes the per-endpoint facts

@@ -1,5 +1,5 @@
 /**
- * The analyst's statistics of one run (SPEC §5), computed from the run's scan verdicts
+ * The analyst's statistics of one run (detection.md §5), computed from the run's scan verdicts
  * and the engine's endpoint-day facts, with the scanner IPs' enrichment when there is one.
  * `analyse` computes; `writeStats` writes <out>/stats/ and returns the `stats` section of
  * summary.json. The files and fields are described in docs/statistics.md.

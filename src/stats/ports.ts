@@ -1,5 +1,5 @@
 /**
- * The scanned services (SPEC §5): for every scanned (protocol, port), the distinct scanner
+ * The scanned services (detection.md §5): for every scanned (protocol, port), the distinct scanner
  * IPs, scan keys and scanning flows / packets / bytes, over the run and per day; the top
  * ports per protocol by scanner IPs and by flows, each with its IANA service name; and how
  * much of all scanning the top three services account for.

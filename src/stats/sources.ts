@@ -1,5 +1,5 @@
 /**
- * Where scanners come from (SPEC §5): one row per scanner IP with its enrichment and
+ * Where scanners come from (detection.md §5): one row per scanner IP with its enrichment and
  * activity, and tables by country, by network (ASN) and by known scanning service.
  */
 import type { KeyVerdict } from '../engine/verdict.js';
@@ -15,7 +15,7 @@ export interface ScannerRow {
   as_org: string | null;
   actor: string | null;
   rdns: string | null;
-  days: string[]; // UTC days with at least one scan key (SPEC §3 "scanner on day D")
+  days: string[]; // UTC days with at least one scan key (detection.md §3 "scanner on day D")
   scan_keys: number;
   ports: number; // distinct (protocol, port)s scanned
   flows: number;

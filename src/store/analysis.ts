@@ -1,5 +1,5 @@
 /**
- * Figures across days from the history (SPEC §5 "across days"): days observed per scanner
+ * Figures across days from the history (detection.md §5 "across days"): days observed per scanner
  * IP, their histogram, the shares seen on one day only and on every day of the period, and
  * the lists people publish or block (persistent scanners of the most scanned ports, the
  * scanners of one day, the scanners of one known actor).

@@ -1,7 +1,7 @@
 /**
  * What one detect run adds to the history, grouped from its scan verdicts: per UTC day and
  * scanner IP, per (day, IP, protocol, port), and per endpoint-day. A scanner on day D is a
- * source with a scan key whose window lies in D (SPEC §3); windows never straddle days.
+ * source with a scan key whose window lies in D (detection.md §3); windows never straddle days.
  */
 import type { DetectResult } from '../engine/types.js';
 import type { KeyVerdict } from '../engine/verdict.js';

@@ -68,5 +68,10 @@ export function runCli(args: string[], env: Record<string, string> = {}, input?:
 }
 
 export const scansOf = (out: string) => readFileSync(join(out, 'scans.ndjson'));
-export const summaryOf = (out: string) => JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
+/** summary.json with its per-file reports (kept in files.ndjson beside it) read back into `files`. */
+export function summaryOf(out: string) {
+  const s = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
+  if (typeof s.files === 'string') s.files = readFileSync(join(out, s.files), 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l));
+  return s;
+}
 export const sizeOf = (p: string) => statSync(p).size;

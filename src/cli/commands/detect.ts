@@ -1,10 +1,11 @@
-/** flowsieve detect: find the scanners in flow logs (SPEC §3) and write the verdicts (SPEC §7). */
+/** flowsieve detect: find the scanners in flow logs (detection.md §3) and write the verdicts (detection.md §7). */
 import type { CommandSpec, Parsed } from '../../app/args.js';
 import { UsageError } from '../../app/args.js';
 import { DETECTION_OPTIONS, S3_ENDPOINT_OPTION, detectOptionsFrom } from '../../app/settings.js';
 import { listInputs } from '../../source/list.js';
 import { closeAllEngines, detect } from '../../engine/run.js';
-import type { DetectResult, Progress } from '../../engine/types.js';
+import type { DetectResult } from '../../engine/types.js';
+import { progressReporter } from '../progress.js';
 import { humanSummary } from '../../output/summary.js';
 import { writeFileAtomic } from '../../output/files.js';
 import { ANALYSIS_OPTIONS, analysisPlan, humanAnalysis, runAnalysis } from '../../app/analysis.js';
@@ -65,7 +66,8 @@ export async function run(args: Parsed): Promise<number> {
   if (findings.length && !v.out) throw new UsageError('--findings needs --out DIR');
   const plan = analysisPlan(v); // opens the IP databases now: a bad path fails before detection
   const history = openHistory(v.state); // before detection: a bad --state fails fast
-  if (!quiet && process.stderr.isTTY) opts.onProgress = progressLine;
+  const progress = progressReporter('detect', quiet);
+  opts.onProgress = progress?.onProgress;
   // stopped by a signal: no spill files are left behind (a killed run's are removed by the next)
   let signalled = false;
   const onSignal = (signal: NodeJS.Signals) => {
@@ -85,7 +87,7 @@ export async function run(args: Parsed): Promise<number> {
   }
   process.off('SIGTERM', onSignal);
   process.off('SIGINT', onSignal);
-  if (!quiet && process.stderr.isTTY) process.stderr.write('\r\x1b[K');
+  progress?.done();
   const settings = runSettings(opts, args.positionals);
   if (v.out) {
     // statistics and enrichment need the whole run: a partition's come from flowsieve merge
@@ -109,15 +111,4 @@ export async function writePartial(dir: string, result: DetectResult, opts: Dete
   const path = `${dir}/${partialName(opts.partition!)}`;
   writeFileAtomic(path, encodePartial(toPartial(result, opts, inputs, settings)));
   return path;
-}
-
-function progressLine(p: Progress): void {
-  const rate = p.records / Math.max(p.elapsed, 1e-3);
-  const mbs = p.bytesDone / 1e6 / Math.max(p.elapsed, 1e-3);
-  const eta = p.bytesTotal > 0 && p.bytesDone > 0 ? ((p.bytesTotal - p.bytesDone) / p.bytesDone) * p.elapsed : NaN;
-  const pct = p.bytesTotal > 0 ? ` ${((100 * p.bytesDone) / p.bytesTotal).toFixed(0)}%` : '';
-  process.stderr.write(
-    `\r\x1b[K${pct} ${(p.records / 1e6).toFixed(1)} M records, ${(rate / 1e6).toFixed(2)} M rec/s, ${mbs.toFixed(0)} MB/s` +
-      (Number.isFinite(eta) ? `, ETA ${eta.toFixed(0)} s` : ''),
-  );
 }

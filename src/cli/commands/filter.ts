@@ -1,4 +1,4 @@
-/** flowsieve filter: write the input logs back without their scan traffic (SPEC §5). */
+/** flowsieve filter: write the input logs back without their scan traffic (detection.md §5). */
 import type { CommandSpec, Parsed } from '../../app/args.js';
 import { UsageError } from '../../app/args.js';
 import { checkWindow, parseDuration } from '../../detect/rules.js';
@@ -24,7 +24,7 @@ export const spec: CommandSpec = {
     { name: 'max-line-bytes', type: 'size', help: 'a longer line stops the file (it could not be written back)', default: 16 << 20 },
     { name: 'jobs', type: 'number', help: 'files filtered at once', default: 4 },
     { name: 'gzip-level', type: 'number', help: 'gzip level of outputs of gzip inputs (1 fastest .. 9 smallest)', default: 6 },
-    { name: 'report', type: 'string', help: 'also write the per-file counts as JSON to this file', value: 'FILE' },
+    { name: 'report', type: 'string', help: 'also write the per-file counts as JSON to this file (stderr has only the totals and the files with problems)', value: 'FILE' },
     { name: 'quiet', type: 'boolean', help: 'print nothing but errors' },
     { name: 'from', type: 'string', help: 'skip inputs whose date folders end before this UTC day or time (records are written back as they are)', value: 'WHEN' },
     { name: 'to', type: 'string', help: 'skip inputs whose date folders start after this UTC day or time', value: 'WHEN' },
@@ -71,8 +71,9 @@ export async function run(args: Parsed): Promise<number> {
       jobs,
       gzipLevel,
       ...sourceOptionsFrom(v),
+      // one line per file only for the files with a problem; the rest is summarised at the end
       onFile: (r) => {
-        if (!quiet || r.error) process.stderr.write(fileLine(r) + '\n');
+        if (r.error && !unsupported(r)) process.stderr.write(fileLine(r) + '\n');
       },
     });
   } catch (err) {
@@ -80,8 +81,42 @@ export async function run(args: Parsed): Promise<number> {
     throw err;
   }
   if (v.report) writeFileAtomic(String(v.report), JSON.stringify(result, null, 2) + '\n');
-  if (!quiet) process.stderr.write(totalLine(result) + '\n');
+  const skipped = skippedLine(result);
+  if (skipped) process.stderr.write(skipped + '\n');
+  if (!quiet) process.stderr.write(totalLine(result) + '\n' + formatLines(result) + '\n');
   return result.partial ? 2 : 0;
+}
+
+/** A file whose format filter cannot write back (reported together, by format). */
+function unsupported(r: FileFilterReport): boolean {
+  return Boolean(r.error && !r.output && r.format && !filterableFormats().includes(r.format));
+}
+
+/** The files left unfiltered because of their format, counted by format, in one line. */
+function skippedLine(r: FilterResult): string | null {
+  const byFormat = new Map<string, number>();
+  for (const f of r.files) if (unsupported(f)) byFormat.set(f.format!, (byFormat.get(f.format!) ?? 0) + 1);
+  if (byFormat.size === 0) return null;
+  const list = [...byFormat].map(([format, n]) => `${n} ${format}`).join(', ');
+  return `flowsieve filter: not filtered (format not supported by filter): ${list} file(s); filter supports ${filterableFormats().join(', ')}`;
+}
+
+/** Records read and removed per format: one line a format. */
+function formatLines(r: FilterResult): string {
+  const by = new Map<string, { files: number; records: number; scan: number }>();
+  for (const f of r.files) {
+    if (!f.output) continue;
+    const k = f.format ?? 'unknown';
+    const t = by.get(k) ?? { files: 0, records: 0, scan: 0 };
+    t.files++;
+    t.records += f.counters.records;
+    t.scan += f.counters.scan_records;
+    by.set(k, t);
+  }
+  return [...by]
+    .sort(([a], [b]) => (a < b ? -1 : 1))
+    .map(([format, t]) => `  ${format}: ${t.files} file(s), ${t.records} records, ${t.scan} removed`)
+    .join('\n');
 }
 
 function fileLine(r: FileFilterReport): string {

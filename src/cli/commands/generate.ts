@@ -1,18 +1,19 @@
 /** flowsieve generate: synthetic flow logs with planted scanners and their ground truth (see src/generate/). */
 import type { CommandSpec, Parsed } from '../../app/args.js';
 import { UsageError } from '../../app/args.js';
+import { progressInterval } from '../progress.js';
 import { checkWindow, parseDuration } from '../../detect/rules.js';
 import { ALL_CLOUDS, type CloudName } from '../../generate/plan.js';
 import { parseDay, isoSeconds } from '../../generate/clock.js';
-import { existsSync, readdirSync } from 'node:fs';
-import { DEFAULT_START, OUTPUT_PARTS, generate, type GenerateProgress } from '../../generate/index.js';
+import { DEFAULT_START, generate, holdsGenerated, metaDirFor, type GenerateProgress } from '../../generate/index.js';
 
 export const spec: CommandSpec = {
   name: 'generate',
   summary: 'write synthetic flow logs with planted scanners and a ground truth',
   usage: 'flowsieve generate --out DIR [--seed N] [--scale S] [--days D] [--clouds aws,azure,gcp]',
   options: [
-    { name: 'out', type: 'string', help: 'output folder (aws/, azure/, gcp/, ground-truth.json, region-map.json, allow.txt)', value: 'DIR' },
+    { name: 'out', type: 'string', help: 'logs folder (aws/, azure/, gcp/): give it to detect as it is', value: 'DIR' },
+    { name: 'meta', type: 'string', help: 'folder for ground-truth.json, region-map.json and allow.txt (default: <out>-meta, beside the logs)', value: 'DIR' },
     { name: 'seed', type: 'number', help: 'PRNG seed: the same seed and options give byte-identical files', default: 1 },
     { name: 'scale', type: 'number', help: 'benign volume; 1 = about 66,700 records a day (200,000 over 3 days)', default: 1, value: 'S' },
     { name: 'days', type: 'number', help: 'UTC days of data', default: 3, value: 'D' },
@@ -49,12 +50,13 @@ export async function run(args: Parsed): Promise<number> {
     throw new UsageError((err as Error).message);
   }
   const out = String(v.out);
-  if (existsSync(out) && readdirSync(out).some((n) => OUTPUT_PARTS.includes(n))) {
-    throw new UsageError(`${out} already holds generated files (remove them, or pick another --out)`);
-  }
+  const meta = v.meta === undefined ? metaDirFor(out) : String(v.meta);
+  const taken = holdsGenerated(out, meta);
+  if (taken) throw new UsageError(`${taken} already holds generated files (remove them, or pick another --out or --meta)`);
   const quiet = Boolean(v.quiet);
   const report = await generate({
     out,
+    meta,
     seed,
     scale,
     days,
@@ -63,7 +65,7 @@ export async function run(args: Parsed): Promise<number> {
     windowSeconds,
     gzipLevel,
     zeek: Boolean(v.zeek),
-    onProgress: !quiet && process.stderr.isTTY ? progressLine : undefined,
+    onProgress: quiet ? undefined : process.stderr.isTTY ? progressLine : everyFewSeconds(),
   });
   if (!quiet) {
     if (process.stderr.isTTY) process.stderr.write('\r\x1b[K');
@@ -74,7 +76,7 @@ export async function run(args: Parsed): Promise<number> {
         `${report.plantedRecords.toLocaleString('en-US')} planted) in ${report.files} files, ` +
         `${(report.bytes / 1e6).toFixed(1)} MB before compression, ${report.seconds.toFixed(2)} s (${rate.toLocaleString('en-US')} records/s)\n` +
         `  ${report.entities} planted sources; scan keys: ${Object.entries(report.scanKeys).map(([p, n]) => `${n} (${p})`).join(', ')}; ` +
-        `outbound alerts: ${report.outboundAlerts} (with --allow ${out}/allow.txt)\n` +
+        `outbound alerts: ${report.outboundAlerts} (with --allow ${meta}/allow.txt)\n` +
         `  ground truth: ${report.groundTruth}\n`,
     );
   }
@@ -83,4 +85,16 @@ export async function run(args: Parsed): Promise<number> {
 
 function progressLine(p: GenerateProgress): void {
   process.stderr.write(`\r\x1b[K hour ${p.hoursDone}/${p.hoursTotal}, ${(p.records / 1e6).toFixed(2)} M records, ${p.elapsed.toFixed(1)} s`);
+}
+
+/** Off a terminal: a whole line every FLOWSIEVE_PROGRESS_SECONDS (10 by default; 0 for none). */
+function everyFewSeconds(): ((p: GenerateProgress) => void) | undefined {
+  const every = progressInterval() * 1000;
+  if (every === 0) return undefined;
+  let next = performance.now() + every;
+  return (p) => {
+    if (performance.now() < next) return;
+    next = performance.now() + every;
+    process.stderr.write(`flowsieve generate: progress: hour ${p.hoursDone}/${p.hoursTotal}, ${(p.records / 1e6).toFixed(2)} M records, ${p.elapsed.toFixed(1)} s\n`);
+  };
 }

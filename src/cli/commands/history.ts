@@ -1,4 +1,4 @@
-/** flowsieve history: days observed per scanner IP across the recorded runs (SPEC §5 "across days"). */
+/** flowsieve history: days observed per scanner IP across the recorded runs (detection.md §5 "across days"). */
 import type { CommandSpec, Parsed } from '../../app/args.js';
 import { UsageError } from '../../app/args.js';
 import { checkDay, HistoryStore, type Period } from '../../store/history.js';

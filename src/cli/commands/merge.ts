@@ -43,7 +43,7 @@ export async function run(args: Parsed): Promise<number> {
   writeResults(out, merged.result, merged.windowSeconds, { ...merged.settings, analysis: plan.settings }, merged.nearMisses, analysis);
   const quiet = Boolean(v.quiet);
   if (!quiet) {
-    process.stderr.write(`flowsieve merge: ${merged.partitions} partitions\n${humanSummary(merged.result, out)}\n${humanAnalysis(analysis)}\n`);
+    process.stderr.write(`${humanSummary(merged.result, out, merged.partitions)}\n${humanAnalysis(analysis)}\n`);
   }
   const s = merged.settings;
   if (history && !recordHistory(history, merged.result, historyOptions(merged.windowSeconds, s.thresholds, s.inputs as string[], out), quiet)) return 3;

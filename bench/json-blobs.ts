@@ -1,0 +1,208 @@
+/**
+ * Issue 19, target 4: Azure NSG/VNet PT1H.json blobs and GCP NDJSON LogEntries,
+ * `flowsieve detect` against SPEC §3 as one DuckDB `read_json` statement over the same
+ * files (bench/duckdb-json.ts), alternated in one run (medians of --rounds). Each figure
+ * is a child process start to exit: wall, and user + sys CPU of the process and its
+ * threads (bash's `time`); MB/s is the JSON's size over wall. Their scan keys (window,
+ * src, protocol, port, endpoints, flows, packets, bytes) must be equal.
+ *
+ * The input is `flowsieve generate --clouds azure,gcp --scale S --days D`, written once
+ * to --data (bench/data, ignored by git). --base DIR runs another build (a checkout with
+ * its own dist/) in the same rounds: its figures, and whether its scans.ndjson,
+ * outbound.ndjson and summary totals are byte for byte the same. Writes a markdown
+ * section to bench/out/json-<date>.md (ignored) and stdout.
+ *
+ *   node dist/bench/json-blobs.js [--scale 3] [--days 1] [--workers 2] [--rounds 1]
+ *                                 [--data bench/data] [--no-duckdb] [--base DIR]
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const ROOT = new URL('../../', import.meta.url).pathname;
+const CLI = join(ROOT, 'dist/src/cli/main.js');
+const DUCK = join(ROOT, 'dist/bench/duckdb-json.js');
+const CLOUDS = ['azure', 'gcp'] as const;
+type JsonCloud = (typeof CLOUDS)[number];
+
+function opt(name: string, def: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 && process.argv[i + 1] !== undefined ? process.argv[i + 1]! : def;
+}
+const flag = (name: string) => process.argv.includes(`--${name}`);
+
+const tmp = mkdtempSync(join(tmpdir(), 'flowsieve-json-'));
+
+interface Timed {
+  wall: number;
+  cpu: number;
+}
+
+/** A child process start to exit: wall seconds and CPU seconds (user + sys, every thread). */
+function timed(args: string[]): Timed {
+  const r = spawnSync('bash', ['-c', 'TIMEFORMAT="%R %U %S"; { time "$@" > /dev/null ; } 2>&1 | tail -1', 'bash', ...args], {
+    encoding: 'utf8',
+    maxBuffer: 1 << 26,
+  });
+  const m = /([\d.]+) ([\d.]+) ([\d.]+)\s*$/.exec(r.stdout);
+  if (r.status !== 0 || !m) throw new Error(`${args.join(' ')} failed: ${r.stdout}${r.stderr}`);
+  return { wall: Number(m[1]), cpu: Number(m[2]) + Number(m[3]) };
+}
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
+const med = (rs: Timed[]): Timed => ({ wall: median(rs.map((r) => r.wall)), cpu: median(rs.map((r) => r.cpu)) });
+
+/** The generated estate, written once per (scale, days). */
+function estate(data: string, scale: number, days: number): string {
+  const dir = join(data, `json-${scale}-${days}`);
+  if (!existsSync(join(dir, 'done'))) {
+    rmSync(dir, { recursive: true, force: true });
+    const r = spawnSync(process.execPath, [CLI, 'generate', '--out', dir, '--clouds', 'azure,gcp', '--scale', String(scale), '--days', String(days)], {
+      stdio: 'inherit',
+    });
+    if (r.status !== 0) throw new Error('flowsieve generate failed');
+    writeFileSync(join(dir, 'done'), '');
+  }
+  return dir;
+}
+
+function tree(dir: string): { files: number; bytes: number } {
+  let files = 0;
+  let bytes = 0;
+  for (const e of readdirSync(dir, { recursive: true, withFileTypes: true })) {
+    if (!e.isFile()) continue;
+    files++;
+    bytes += statSync(join(e.parentPath, e.name)).size;
+  }
+  return { files, bytes };
+}
+
+function keyLines(ndjson: string): string[] {
+  return ndjson
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l))
+    .map((v) => `${Date.parse(v.window_start) / 1000 / 21600} ${v.src} ${v.protocol} ${v.dst_port} ${v.endpoints} ${v.flows} ${v.packets} ${v.bytes}`)
+    .sort();
+}
+
+function duckLines(file: string): string[] {
+  return (JSON.parse(readFileSync(file, 'utf8')) as Array<Record<string, number | string>>)
+    .map((k) => `${k.win} ${k.src} ${k.protocol} ${k.dstPort} ${k.endpoints} ${k.flows} ${k.packets} ${k.bytes}`)
+    .sort();
+}
+
+/** What a run decides: its scans, outbound alerts and summary totals, as text to compare. */
+function verdicts(out: string): string {
+  const s = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
+  return [readFileSync(join(out, 'scans.ndjson'), 'utf8'), readFileSync(join(out, 'outbound.ndjson'), 'utf8'), JSON.stringify(s.totals)].join('\n');
+}
+
+interface Side {
+  cloud: JsonCloud;
+  files: number;
+  bytes: number;
+  records: number;
+  keys: number;
+  tuples: number;
+  scans: number;
+  fs: Timed;
+  duck?: Timed;
+  agree?: boolean;
+  base?: Timed & { same: boolean };
+}
+
+/** flowsieve, the base build and DuckDB over one cloud's files, alternated, `rounds` times each. */
+function compare(est: string, cloud: JsonCloud, workers: number, rounds: number, duck: boolean, base: string | undefined): Side {
+  const dir = join(est, cloud);
+  const detect = (cli: string, out: string) =>
+    timed([process.execPath, cli, 'detect', dir, '--region-map', join(est, 'region-map.json'), '--out', out, '--workers', String(workers), '--no-enrich', '--quiet']);
+  const out = join(tmp, 'fs');
+  const runs: Record<'fs' | 'base' | 'duck', Timed[]> = { fs: [], base: [], duck: [] };
+  let agree = true;
+  let same = true;
+  for (let i = 0; i < rounds; i++) {
+    runs.fs.push(detect(CLI, out));
+    if (base) {
+      const baseOut = join(tmp, 'base');
+      runs.base.push(detect(join(base, 'dist/src/cli/main.js'), baseOut));
+      if (verdicts(out) !== verdicts(baseOut)) same = false;
+    }
+    if (duck) {
+      const keys = join(tmp, 'duck.json');
+      runs.duck.push(timed([process.execPath, DUCK, dir, '--cloud', cloud, '--threads', String(workers), '--out', keys]));
+      if (duckLines(keys).join('\n') !== keyLines(readFileSync(join(out, 'scans.ndjson'), 'utf8')).join('\n')) agree = false;
+    }
+  }
+  const s = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
+  return {
+    cloud,
+    ...tree(dir),
+    records: s.totals.records,
+    keys: s.distinct_keys,
+    tuples: s.distinct_key_endpoint_entries,
+    scans: readFileSync(join(out, 'scans.ndjson'), 'utf8').split('\n').filter(Boolean).length,
+    fs: med(runs.fs),
+    ...(duck ? { duck: med(runs.duck), agree } : {}),
+    ...(base ? { base: { ...med(runs.base), same } } : {}),
+  };
+}
+
+function main(): void {
+  const scale = Number(opt('scale', '3'));
+  const days = Number(opt('days', '1'));
+  const workers = Number(opt('workers', '2'));
+  const rounds = Number(opt('rounds', '1'));
+  const duck = !flag('no-duckdb');
+  const base = flag('base') ? opt('base', '') : undefined;
+  const est = estate(opt('data', join(ROOT, 'bench/data')), scale, days);
+  const date = new Date().toISOString().slice(0, 16).replace('T', ' ');
+  const f2 = (x: number) => x.toFixed(2);
+  const mbs = (bytes: number, s: number) => (bytes / 1e6 / s).toFixed(1);
+  const ratio = (d: number | undefined, f: number) => (d === undefined ? '-' : `${f2(d / f)}×`);
+  const lines = [
+    `### Azure / GCP JSON vs DuckDB read_json, ${date} UTC`,
+    '',
+    `\`node dist/bench/json-blobs.js --scale ${scale} --days ${days} --workers ${workers} --rounds ${rounds}${base ? ` --base ${base}` : ''}\`: ` +
+      `${availableParallelism()} cores (${cpus()[0]?.model ?? '?'}), Node ${process.version}, load ${loadavg()[0]!.toFixed(1)} at the end; ` +
+      `medians of ${rounds}; \`detect --workers ${workers} --no-enrich\`, DuckDB threads = ${workers}. MB/s = JSON bytes / wall (and / CPU).`,
+    '',
+    '| input | files | MB JSON | records | keys | tuples | tuples/key | flowsieve wall s | CPU s | MB/s wall | MB/s CPU | DuckDB wall s | CPU s | ratio wall | ratio CPU | keys equal |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|',
+  ];
+  const sides: Side[] = [];
+  try {
+    for (const cloud of CLOUDS) {
+      const r = compare(est, cloud, workers, rounds, duck, base);
+      sides.push(r);
+      lines.push(
+        `| ${cloud} | ${r.files} | ${(r.bytes / 1e6).toFixed(1)} | ${r.records} | ${r.keys} | ${r.tuples} | ${f2(r.tuples / Math.max(1, r.keys))} | ` +
+          `${f2(r.fs.wall)} | ${f2(r.fs.cpu)} | ${mbs(r.bytes, r.fs.wall)} | ${mbs(r.bytes, r.fs.cpu)} | ` +
+          `${r.duck ? f2(r.duck.wall) : '-'} | ${r.duck ? f2(r.duck.cpu) : '-'} | ${ratio(r.duck?.wall, r.fs.wall)} | ${ratio(r.duck?.cpu, r.fs.cpu)} | ` +
+          `${r.agree === undefined ? '-' : r.agree ? 'yes' : 'NO'} |`,
+      );
+    }
+    lines.push('');
+    for (const r of sides.filter((x) => x.base)) {
+      lines.push(
+        `Base build (${base}) on ${r.cloud}: ${f2(r.base!.wall)} s wall, ${f2(r.base!.cpu)} s CPU (this build: ${f2(r.fs.cpu / r.base!.cpu)}× its CPU); ` +
+          `scans.ndjson, outbound.ndjson and summary totals byte for byte the same: ${r.base!.same ? 'yes' : 'NO'}.`,
+      );
+    }
+    lines.push('');
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+  const text = lines.join('\n');
+  process.stdout.write(text + '\n');
+  const outDir = join(ROOT, 'bench/out');
+  mkdirSync(outDir, { recursive: true });
+  writeFileSync(join(outDir, `json-${date.replace(/[ :]/g, '-')}.md`), text + '\n');
+  if (text.includes('| NO |') || text.includes(': NO.')) process.exitCode = 1;
+}
+
+main();

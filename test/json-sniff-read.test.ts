@@ -1,0 +1,56 @@
+/**
+ * The cheap paths of JSON input (issue 19, target 4): sniffing a one-line JSON head
+ * without splitting or parsing it when it cannot be AWS text or an aws-json wrapper, and
+ * a plain document read whole with one sync read.
+ */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { tempDir } from './helpers/tmp.js';
+import { sniffFormat } from '../dist/src/formats/sniff.js';
+import { readWhole, InputError } from '../dist/src/input/read.js';
+
+const sniff = (text: string) => sniffFormat(new Uint8Array(Buffer.from(text)), 'x');
+const NSG_RECORD = {
+  time: '2024-03-01T02:06:30Z',
+  category: 'NetworkSecurityGroupFlowEvent',
+  resourceId: '/SUBSCRIPTIONS/00000000-0000-0000-0000-000000000001/RESOURCEGROUPS/RG/PROVIDERS/MICROSOFT.NETWORK/NETWORKSECURITYGROUPS/NSG',
+  properties: { Version: 2, flows: [{ rule: 'r', flows: [{ mac: '000D3A000001', flowTuples: ['1709258762,46.29.115.251,10.2.0.5,9384,3306,T,I,D,B,,,,'] }] }] },
+};
+const V2_LINE = '2 123456789012 eni-0a1b2c3d 198.51.100.7 10.0.0.5 40000 22 6 1 40 1709258762 1709258822 REJECT OK';
+
+describe('sniffing one-line JSON heads', () => {
+  it('an Azure blob written as one line is Azure, however many records it holds', () => {
+    expect(sniff(JSON.stringify({ records: Array.from({ length: 200 }, () => NSG_RECORD) }))).toBe('azure-nsg');
+  });
+
+  it('an aws-json wrapper is still one when its key is written with \\u escapes', () => {
+    expect(sniff(`{"message":"${V2_LINE}"}\n`)).toBe('aws-json');
+    expect(sniff(`{"\\u006dessage":"${V2_LINE}","id":1}\n`)).toBe('aws-json');
+    expect(sniff(`{"id":1,"\\u006dessage":"${V2_LINE}"}\n`)).toBe('aws-json');
+  });
+});
+
+describe('reading a plain document whole', () => {
+  const dir = tempDir();
+
+  it('gives the file byte for byte, small or over a read step', async () => {
+    for (const n of [0, 1, 30_000, 1_500_000]) {
+      const path = join(dir, `doc-${n}.json`);
+      const bytes = Buffer.alloc(n, 'x');
+      if (n > 0) bytes[n - 1] = 0x7d;
+      writeFileSync(path, bytes);
+      expect(Buffer.compare(await readWhole(path, false, 1 << 30), bytes)).toBe(0);
+    }
+  });
+
+  it('refuses a document over the limit, and names why a file cannot be read', async () => {
+    const path = join(dir, 'big.json');
+    writeFileSync(path, Buffer.alloc(5000, 'x'));
+    await expect(readWhole(path, false, 4096)).rejects.toThrow(/exceeds the limit of 4096 bytes/);
+    const missing = readWhole(join(dir, 'missing.json'), false, 1 << 20);
+    await expect(missing).rejects.toBeInstanceOf(InputError);
+    await expect(readWhole(join(dir, 'missing.json'), false, 1 << 20)).rejects.toThrow(/^read: ENOENT/);
+    await expect(readWhole(dir, false, 1 << 20)).rejects.toThrow(/^read: EISDIR/);
+  });
+});
