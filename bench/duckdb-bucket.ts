@@ -12,9 +12,8 @@
  * Prints one JSON line: { seconds, keys }.
  */
 import { existsSync, writeFileSync } from 'node:fs';
-import { DuckDBInstance } from '@duckdb/node-api';
 import { DEFAULT_THRESHOLDS as T } from '../src/detect/rules.js';
-import { NON_PUBLIC_RE } from './duckdb-scan.js';
+import { NON_PUBLIC_RE, duckKeys } from './duckdb-scan.js';
 import { HEADERS, flowLogs, type Layout } from './gen-bucket.js';
 
 const NUMERIC = new Set(['version', 'srcport', 'dstport', 'protocol', 'tcp-flags', 'traffic-path']);
@@ -94,19 +93,7 @@ WHERE accounts >= ${T.minAccounts} AND regions >= ${T.minRegions}
 ORDER BY win, srcaddr, protocol, dstport`;
 }
 
-export async function duckBucket(dir: string, logs: number, threads: number, sql = bucketSql(dir, logs)) {
-  const t0 = performance.now();
-  const db = await DuckDBInstance.create(':memory:', { threads: String(threads) });
-  const conn = await db.connect();
-  const reader = await conn.runAndReadAll(sql);
-  const keys = reader.getRowObjects().map((r) => ({
-    win: Number(r.win), src: String(r.srcaddr), protocol: Number(r.protocol), dstPort: Number(r.dstport),
-    endpoints: Number(r.endpoints), flows: Number(r.flows), packets: Number(r.packets), bytes: Number(r.bytes),
-  }));
-  const seconds = (performance.now() - t0) / 1000;
-  conn.closeSync();
-  return { seconds, keys };
-}
+export const duckBucket = (dir: string, logs: number, threads: number, sql = bucketSql(dir, logs)) => duckKeys(sql, threads);
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const dir = process.argv[2];

@@ -83,11 +83,12 @@ export interface DuckKey {
   bytes: number;
 }
 
-export async function duckScan(file: string, threads: number): Promise<{ seconds: number; keys: DuckKey[] }> {
+/** Runs one detection.md §3 statement on a fresh in-memory DuckDB with `threads` threads: its scan keys, and seconds from start to rows read. */
+export async function duckKeys(sql: string, threads: number): Promise<{ seconds: number; keys: DuckKey[] }> {
   const t0 = performance.now();
   const db = await DuckDBInstance.create(':memory:', { threads: String(threads) });
   const conn = await db.connect();
-  const reader = await conn.runAndReadAll(scanSql(file));
+  const reader = await conn.runAndReadAll(sql);
   const keys = reader.getRowObjects().map((r) => ({
     win: Number(r.win),
     src: String(r.srcaddr),
@@ -102,6 +103,8 @@ export async function duckScan(file: string, threads: number): Promise<{ seconds
   conn.closeSync();
   return { seconds, keys };
 }
+
+export const duckScan = (file: string, threads: number) => duckKeys(scanSql(file), threads);
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const file = process.argv[2];
