@@ -29,7 +29,8 @@ import { availableParallelism, cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { HEADERS, flowLogs, generateBucket, type Layout } from './gen-bucket.js';
-import { CLI, ROOT, flag, keysAgree, med, opt, scanCount, timed as timedTo, type Timed, writeReport } from './process-timing.js';
+import { flag, opt } from './args.js';
+import { CLI, ROOT, keysAgree, med, scanCount, timed as timedTo, type Timed, writeReport } from './process-timing.js';
 
 const DUCK = join(ROOT, 'dist/bench/duckdb-bucket.js');
 

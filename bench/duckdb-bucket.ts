@@ -13,6 +13,7 @@
  */
 import { existsSync, writeFileSync } from 'node:fs';
 import { DEFAULT_THRESHOLDS as T } from '../src/detect/rules.js';
+import { arg } from './args.js';
 import { NON_PUBLIC_RE, duckKeys } from './duckdb-scan.js';
 import { HEADERS, flowLogs, type Layout } from './gen-bucket.js';
 
@@ -97,19 +98,15 @@ export const duckBucket = (dir: string, logs: number, threads: number, sql = buc
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const dir = process.argv[2];
-  const opt = (n: string) => {
-    const i = process.argv.indexOf(`--${n}`);
-    return i > 0 ? process.argv[i + 1] : undefined;
-  };
   if (!dir) {
     process.stderr.write('usage: node dist/bench/duckdb-bucket.js DIR --logs L --threads N [--out keys.json]\n');
     process.exit(1);
   }
   // --layout L: DIR is one text file in layout L (bench/bucket.ts joins a layout's files into one)
-  const layout = opt('layout') as Layout | undefined;
+  const layout = arg('layout') as Layout | undefined;
   const sql = layout ? scanSql(new Map([[layout, [dir]]])) : undefined;
-  const r = await duckBucket(dir, Number(opt('logs') ?? 10), Number(opt('threads') ?? 2), sql);
-  const out = opt('out');
+  const r = await duckBucket(dir, Number(arg('logs') ?? 10), Number(arg('threads') ?? 2), sql);
+  const out = arg('out');
   if (out) writeFileSync(out, JSON.stringify(r.keys));
   process.stdout.write(JSON.stringify({ seconds: r.seconds, keys: r.keys.length }) + '\n');
 }

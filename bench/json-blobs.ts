@@ -19,7 +19,8 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CLI, ROOT, flag, keysAgree, med, opt, scanCount, timed, type Timed, writeReport } from './process-timing.js';
+import { flag, opt } from './args.js';
+import { CLI, ROOT, keysAgree, med, scanCount, timed, type Timed, writeReport } from './process-timing.js';
 
 const DUCK = join(ROOT, 'dist/bench/duckdb-json.js');
 const CLOUDS = ['azure', 'gcp'] as const;

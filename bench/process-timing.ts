@@ -1,6 +1,6 @@
 /**
  * What the whole-process comparisons against DuckDB (bench/bucket.ts, bench/json-blobs.ts)
- * share: their options, a child process timed start to exit, medians, the scan keys of
+ * share: a child process timed start to exit, medians, the scan keys of
  * both sides as sorted lines to compare, and the markdown section written to bench/out/.
  */
 import { spawnSync } from 'node:child_process';
@@ -9,12 +9,6 @@ import { join } from 'node:path';
 
 export const ROOT = new URL('../../', import.meta.url).pathname;
 export const CLI = join(ROOT, 'dist/src/cli/main.js');
-
-export function opt(name: string, def: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && process.argv[i + 1] !== undefined ? process.argv[i + 1]! : def;
-}
-export const flag = (name: string) => process.argv.includes(`--${name}`);
 
 export interface Timed {
   wall: number;
