@@ -1,6 +1,6 @@
 /**
- * What the whole-process comparisons against DuckDB (bench/bucket.ts, bench/json-blobs.ts)
- * share: a child process timed start to exit, medians, the scan keys of
+ * What the whole-process comparisons against DuckDB (bench/bucket.ts, bench/json-blobs.ts;
+ * bench/compare.ts takes its paths and median) share: a child process timed start to exit, medians, the scan keys of
  * both sides as sorted lines to compare, and the markdown section written to bench/out/.
  */
 import { spawnSync } from 'node:child_process';
