@@ -13,8 +13,8 @@ import type { Column } from '../src/replay/block.js';
 export const W = 21600;
 export const T0 = 1717200000;
 
-/** xorshift32: the same records on every run */
-function rng(seed: number): () => number {
+/** xorshift32 in [0, 1): the same records on every run (also test/finalise-reference.test.ts) */
+export function rng(seed: number): () => number {
   let x = seed >>> 0 || 1;
   return () => {
     x ^= x << 13;
