@@ -12,9 +12,8 @@
  * Prints one JSON line: { seconds, keys }.
  */
 import { existsSync, writeFileSync } from 'node:fs';
-import { DEFAULT_THRESHOLDS as T } from '../src/detect/rules.js';
 import { arg } from './args.js';
-import { NON_PUBLIC_RE, duckKeys } from './duckdb-scan.js';
+import { NON_PUBLIC_RE, duckKeys, perKeySql } from './duckdb-scan.js';
 import { HEADERS, flowLogs, type Layout } from './gen-bucket.js';
 
 const NUMERIC = new Set(['version', 'srcport', 'dstport', 'protocol', 'tcp-flags', 'traffic-path']);
@@ -56,7 +55,6 @@ export function scanSql(byLayout: Map<Layout, string[]>, windowSeconds = 21600):
  * dstport, protocol, packets, bytes, "start", "end", status, direction, tcp_flags, region).
  */
 export function spec3Sql(flows: string, windowSeconds = 21600): string {
-  const cv = (x: string) => `CASE WHEN avg(${x}) = 0 THEN 0 ELSE stddev_pop(${x}) / avg(${x}) END`;
   return `
 WITH flows AS (
   ${flows}
@@ -76,22 +74,7 @@ per_endpoint AS (
   FROM inbound
   GROUP BY srcaddr, protocol, dstport, win, account, dstaddr
 ),
-per_key AS (
-  SELECT win, srcaddr, protocol, dstport,
-         count(*) AS endpoints, count(DISTINCT account) AS accounts, count(DISTINCT region) AS regions,
-         sum(f) AS flows, coalesce(sum(p), 0) AS packets, coalesce(sum(b), 0) AS bytes,
-         ${cv('p')} AS cv_packets, ${cv('b')} AS cv_bytes, ${cv('f')} AS cv_flows,
-         min(first_seen) AS first_seen, max(last_seen) AS last_seen
-  FROM per_endpoint
-  GROUP BY ALL
-  HAVING count(*) >= ${T.minEndpoints}
-)
-SELECT * FROM per_key
-WHERE accounts >= ${T.minAccounts} AND regions >= ${T.minRegions}
-  AND (cv_packets IS NULL OR cv_packets <= ${T.maxCvPackets})
-  AND (cv_bytes IS NULL OR cv_bytes <= ${T.maxCvBytes})
-  AND cv_flows <= ${T.maxCvFlows}
-ORDER BY win, srcaddr, protocol, dstport`;
+${perKeySql('count(DISTINCT region) AS regions', false)}`;
 }
 
 export const duckBucket = (dir: string, logs: number, threads: number, sql = bucketSql(dir, logs)) => duckKeys(sql, threads);
