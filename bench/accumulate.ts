@@ -20,11 +20,7 @@ import type { BlockRows } from '../src/replay/row-codec.js';
 import { DEFAULT_THRESHOLDS } from '../src/detect/rules.js';
 
 import { blockForms, makeBatches, makeRealBatches, replayBlocks, W } from './records.js';
-
-function arg(name: string, def: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? Number(process.argv[i + 1]) : def;
-}
+import { numArg as arg } from './args.js';
 
 function fillRows(blocks: Array<{ rows: BlockRows; bucket: number }>, capacity: number): number {
   const t = new ScanTable(W, capacity, 1, 0);

@@ -11,3 +11,9 @@ export const opt = (name: string, def: string): string => arg(name) ?? def;
 
 /** Whether `--name` is given. */
 export const flag = (name: string) => process.argv.includes(`--${name}`);
+
+/** The number after `--name` (NaN where nothing follows it), or `def` where it is not given. */
+export function numArg(name: string, def: number): number {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? Number(process.argv[i + 1]) : def;
+}

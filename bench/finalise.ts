@@ -8,18 +8,14 @@
  * Prints tuples per key beside every figure, the table's bytes per tuple, and a digest of
  * the finalised result, so that two builds can be compared on the same records:
  *   node dist/bench/finalise.js [--rows 3000000] [--rounds 5] [--multi 0.25]
- * (to compare builds: copy dist/bench/{finalise,records}.js into the other build's dist/bench/).
+ * (to compare builds: copy dist/bench/{finalise,records,args}.js into the other build's dist/bench/).
  */
 import { createHash } from 'node:crypto';
 import { pathToFileURL } from 'node:url';
 import { ScanTable } from '../src/engine/scan-table.js';
 import { DEFAULT_THRESHOLDS } from '../src/detect/rules.js';
 import { blockForms, makeRealBatches, replayBlocks, W } from './records.js';
-
-function arg(name: string, def: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? Number(process.argv[i + 1]) : def;
-}
+import { numArg as arg } from './args.js';
 
 /** A digest of a finalised result in a fixed order (the merger sorts verdicts; tables differ in entry order). */
 function digestOf(r: ReturnType<ScanTable['finalize']>): string {

@@ -22,13 +22,9 @@ import { decodeRowsBlock, ROWS_KIND } from '../src/replay/file.js';
 import { Feed } from '../src/flow/types.js';
 import { FIXTURES, fixtureFiles } from './fixtures.js';
 import { generateAws } from './gen-aws.js';
+import { numArg as arg } from './args.js';
 
 const W = 21600;
-
-function arg(name: string, def: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? Number(process.argv[i + 1]) : def;
-}
 
 interface Row {
   name: string;

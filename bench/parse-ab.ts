@@ -12,17 +12,13 @@
 import { readFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { FIXTURES, fixtureFiles } from './fixtures.js';
+import { numArg as arg } from './args.js';
 
 interface Build {
   name: string;
   parse(format: string, buf: Uint8Array): number;
   sniff(buf: Uint8Array): string | null;
 }
-
-const arg = (name: string, def: number) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? Number(process.argv[i + 1]) : def;
-};
 
 async function load(dist: string): Promise<Build> {
   const root = resolve(dist, 'src');
