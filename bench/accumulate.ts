@@ -14,51 +14,13 @@
  */
 import { Bench } from 'tinybench';
 import { availableParallelism, cpus } from 'node:os';
-import { allocBatch, type FlowBatchData } from '../src/flow/batch.js';
+import type { FlowBatchData } from '../src/flow/batch.js';
 import { ScanTable } from '../src/engine/scan-table.js';
-import { bucketOf, hashAddress, SHARD_BUCKETS } from '../src/flow/hash.js';
+import type { BlockRows } from '../src/replay/row-codec.js';
 import { DEFAULT_THRESHOLDS } from '../src/detect/rules.js';
-import { gatherRows, entryOrder } from '../src/replay/rows.js';
-import { blockRows, encodeRows, type BlockRows } from '../src/replay/row-codec.js';
-import type { Column } from '../src/replay/block.js';
 
-import { makeBatches, makeRealBatches, W } from './records.js';
-
-function arg(name: string, def: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? Number(process.argv[i + 1]) : def;
-}
-
-/** The same records as one batch per bucket, rows sorted by entry (what a replay file holds). */
-function replayBlocks(batches: FlowBatchData[]): FlowBatchData[] {
-  const perBucket: number[][] = Array.from({ length: SHARD_BUCKETS }, () => []);
-  const all = allocBatch(batches.reduce((s, b) => s + b.n, 0));
-  all.strings = batches[0]!.strings; // one string table for all (makeRealBatches shares one)
-  for (const b of batches) {
-    gatherRows(b, Int32Array.from({ length: b.n }, (_, i) => i), all, all.n);
-  }
-  for (let i = 0; i < all.n; i++) perBucket[bucketOf(hashAddress(all.src, i * 4))]!.push(i);
-  return perBucket
-    .filter((ids) => ids.length > 0)
-    .map((ids) => {
-      const block = allocBatch(ids.length);
-      block.strings = all.strings;
-      gatherRows(all, Int32Array.from(ids), block);
-      const sorted = allocBatch(ids.length);
-      sorted.strings = all.strings;
-      gatherRows(block, entryOrder(block), sorted);
-      return sorted;
-    });
-}
-
-/** The blocks in the replay file's column form (what a decoded block hands the table). */
-function blockForms(blocks: FlowBatchData[]): Array<{ rows: BlockRows; bucket: number }> {
-  const dict = blocks[0]?.strings.slice() ?? [''];
-  return blocks.map((b) => {
-    const cols = new Map<string, Column>(encodeRows(b, b.n, false).map(([name, col]) => [name, col]));
-    return { rows: blockRows(cols, b.n, dict), bucket: bucketOf(hashAddress(b.src, 0)) };
-  });
-}
+import { blockForms, makeBatches, makeRealBatches, replayBlocks, W } from './records.js';
+import { numArg as arg } from './args.js';
 
 function fillRows(blocks: Array<{ rows: BlockRows; bucket: number }>, capacity: number): number {
   const t = new ScanTable(W, capacity, 1, 0);

@@ -24,46 +24,18 @@
  *   node dist/bench/bucket.js [--records 2000000] [--logs 10] [--hours 6] [--tiny-files 10000]
  *                             [--workers 2] [--rounds 1] [--data bench/data] [--no-duckdb] [--base DIR]
  */
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { HEADERS, flowLogs, generateBucket, type Layout } from './gen-bucket.js';
+import { flag, opt } from './args.js';
+import { CLI, ROOT, keysAgree, med, scanCount, timed as timedTo, type Timed, writeReport } from './process-timing.js';
 
-const ROOT = new URL('../../', import.meta.url).pathname;
-const CLI = join(ROOT, 'dist/src/cli/main.js');
 const DUCK = join(ROOT, 'dist/bench/duckdb-bucket.js');
 
-function opt(name: string, def: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && process.argv[i + 1] !== undefined ? process.argv[i + 1]! : def;
-}
-const flag = (name: string) => process.argv.includes(`--${name}`);
-
-interface Timed {
-  wall: number;
-  cpu: number;
-  stdout: string;
-}
-
-/** A child process start to exit: wall seconds and CPU seconds (user + sys, every thread). */
-function timed(args: string[]): Timed {
-  const r = spawnSync('bash', ['-c', 'TIMEFORMAT="%R %U %S"; { time "$@" > "$OUTFILE" ; } 2>&1 | tail -1', 'bash', ...args], {
-    encoding: 'utf8',
-    env: { ...process.env, OUTFILE: join(tmp, 'stdout') },
-    maxBuffer: 1 << 26,
-  });
-  const m = /([\d.]+) ([\d.]+) ([\d.]+)\s*$/.exec(r.stdout);
-  if (r.status !== 0 || !m) throw new Error(`${args.join(' ')} failed: ${r.stdout}${r.stderr}`);
-  return { wall: Number(m[1]), cpu: Number(m[2]) + Number(m[3]), stdout: readFileSync(join(tmp, 'stdout'), 'utf8') };
-}
-
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-};
-const med = (rs: Timed[]) => ({ wall: median(rs.map((r) => r.wall)), cpu: median(rs.map((r) => r.cpu)) });
+/** A child process start to exit, its stdout to a file in tmp. */
+const timed = (args: string[]): Timed => timedTo(args, join(tmp, 'stdout'));
 
 const tmp = mkdtempSync(join(tmpdir(), 'flowsieve-bucket-'));
 
@@ -122,21 +94,6 @@ interface Side {
   agree?: boolean;
 }
 
-function keyLines(ndjson: string): string[] {
-  return ndjson
-    .split('\n')
-    .filter(Boolean)
-    .map((l) => JSON.parse(l))
-    .map((v) => `${Date.parse(v.window_start) / 1000 / 21600} ${v.src} ${v.protocol} ${v.dst_port} ${v.endpoints} ${v.flows} ${v.packets} ${v.bytes}`)
-    .sort();
-}
-
-function duckLines(file: string): string[] {
-  return (JSON.parse(readFileSync(file, 'utf8')) as Array<Record<string, number | string>>)
-    .map((k) => `${k.win} ${k.src} ${k.protocol} ${k.dstPort} ${k.endpoints} ${k.flows} ${k.packets} ${k.bytes}`)
-    .sort();
-}
-
 /** flowsieve and DuckDB over one bucket, alternated, `rounds` times each. */
 function compare(b: Bucket, workers: number, rounds: number, duck: boolean, base: string | undefined): Side {
   const out = join(tmp, 'fs');
@@ -155,7 +112,7 @@ function compare(b: Bucket, workers: number, rounds: number, duck: boolean, base
     if (duck) {
       const keys = join(tmp, 'duck.json');
       duckRuns.push(timed([process.execPath, DUCK, b.dir, '--logs', String(b.logs), '--threads', String(workers), '--out', keys]));
-      if (duckLines(keys).join('\n') !== keyLines(readFileSync(join(out, 'scans.ndjson'), 'utf8')).join('\n')) agree = false;
+      if (!keysAgree(keys, out)) agree = false;
     }
   }
   const s = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
@@ -167,7 +124,7 @@ function compare(b: Bucket, workers: number, rounds: number, duck: boolean, base
       records: s.totals.records,
       keys: s.distinct_keys,
       tuples: s.distinct_key_endpoint_entries,
-      scans: readFileSync(join(out, 'scans.ndjson'), 'utf8').split('\n').filter(Boolean).length,
+      scans: scanCount(out),
     },
   };
 }
@@ -183,7 +140,7 @@ function startup(file: string, rounds: number, duck: boolean, logs: number): Sta
   const out = join(tmp, 'one');
   const runs = (args: string[]) => {
     const rs = Array.from({ length: rounds }, () => timed(args));
-    return { ...med(rs), stdout: '' };
+    return med(rs);
   };
   const detect = (extra: string[]) => runs([process.execPath, CLI, 'detect', file, '--out', out, '--workers', '2', '--quiet', ...extra]);
   // DuckDB on the one file: the same statement, its layout's read_csv over one path
@@ -226,7 +183,7 @@ function compareFile(file: string, layout: Layout, workers: number, rounds: numb
     if (duck) {
       const keys = join(tmp, 'duck-big.json');
       duckRuns.push(timed([process.execPath, DUCK, file, '--layout', layout, '--threads', String(workers), '--out', keys]));
-      if (duckLines(keys).join('\n') !== keyLines(readFileSync(join(out, 'scans.ndjson'), 'utf8')).join('\n')) agree = false;
+      if (!keysAgree(keys, out)) agree = false;
     }
   }
   const s = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
@@ -235,7 +192,7 @@ function compareFile(file: string, layout: Layout, workers: number, rounds: numb
     ...(duck ? { duck: med(duckRuns), agree } : {}),
     summary: {
       records: s.totals.records, keys: s.distinct_keys, tuples: s.distinct_key_endpoint_entries,
-      scans: readFileSync(join(out, 'scans.ndjson'), 'utf8').split('\n').filter(Boolean).length,
+      scans: scanCount(out),
     },
   };
 }
@@ -316,12 +273,7 @@ function main(): void {
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }
-  const text = lines.join('\n');
-  process.stdout.write(text + '\n');
-  const outDir = join(ROOT, 'bench/out');
-  mkdirSync(outDir, { recursive: true });
-  writeFileSync(join(outDir, `bucket-${date.replace(/[ :]/g, '-')}.md`), text + '\n');
-  if (text.includes('| NO |') || text.includes(': NO.')) process.exitCode = 1;
+  writeReport('bucket', date, lines.join('\n'));
 }
 
 main();

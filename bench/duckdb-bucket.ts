@@ -12,9 +12,8 @@
  * Prints one JSON line: { seconds, keys }.
  */
 import { existsSync, writeFileSync } from 'node:fs';
-import { DuckDBInstance } from '@duckdb/node-api';
-import { DEFAULT_THRESHOLDS as T } from '../src/detect/rules.js';
-import { NON_PUBLIC_RE } from './duckdb-scan.js';
+import { arg } from './args.js';
+import { NON_PUBLIC_RE, duckKeys, perKeySql } from './duckdb-scan.js';
 import { HEADERS, flowLogs, type Layout } from './gen-bucket.js';
 
 const NUMERIC = new Set(['version', 'srcport', 'dstport', 'protocol', 'tcp-flags', 'traffic-path']);
@@ -56,7 +55,6 @@ export function scanSql(byLayout: Map<Layout, string[]>, windowSeconds = 21600):
  * dstport, protocol, packets, bytes, "start", "end", status, direction, tcp_flags, region).
  */
 export function spec3Sql(flows: string, windowSeconds = 21600): string {
-  const cv = (x: string) => `CASE WHEN avg(${x}) = 0 THEN 0 ELSE stddev_pop(${x}) / avg(${x}) END`;
   return `
 WITH flows AS (
   ${flows}
@@ -76,53 +74,22 @@ per_endpoint AS (
   FROM inbound
   GROUP BY srcaddr, protocol, dstport, win, account, dstaddr
 ),
-per_key AS (
-  SELECT win, srcaddr, protocol, dstport,
-         count(*) AS endpoints, count(DISTINCT account) AS accounts, count(DISTINCT region) AS regions,
-         sum(f) AS flows, coalesce(sum(p), 0) AS packets, coalesce(sum(b), 0) AS bytes,
-         ${cv('p')} AS cv_packets, ${cv('b')} AS cv_bytes, ${cv('f')} AS cv_flows,
-         min(first_seen) AS first_seen, max(last_seen) AS last_seen
-  FROM per_endpoint
-  GROUP BY ALL
-  HAVING count(*) >= ${T.minEndpoints}
-)
-SELECT * FROM per_key
-WHERE accounts >= ${T.minAccounts} AND regions >= ${T.minRegions}
-  AND (cv_packets IS NULL OR cv_packets <= ${T.maxCvPackets})
-  AND (cv_bytes IS NULL OR cv_bytes <= ${T.maxCvBytes})
-  AND cv_flows <= ${T.maxCvFlows}
-ORDER BY win, srcaddr, protocol, dstport`;
+${perKeySql('count(DISTINCT region) AS regions', false)}`;
 }
 
-export async function duckBucket(dir: string, logs: number, threads: number, sql = bucketSql(dir, logs)) {
-  const t0 = performance.now();
-  const db = await DuckDBInstance.create(':memory:', { threads: String(threads) });
-  const conn = await db.connect();
-  const reader = await conn.runAndReadAll(sql);
-  const keys = reader.getRowObjects().map((r) => ({
-    win: Number(r.win), src: String(r.srcaddr), protocol: Number(r.protocol), dstPort: Number(r.dstport),
-    endpoints: Number(r.endpoints), flows: Number(r.flows), packets: Number(r.packets), bytes: Number(r.bytes),
-  }));
-  const seconds = (performance.now() - t0) / 1000;
-  conn.closeSync();
-  return { seconds, keys };
-}
+export const duckBucket = (dir: string, logs: number, threads: number, sql = bucketSql(dir, logs)) => duckKeys(sql, threads);
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const dir = process.argv[2];
-  const opt = (n: string) => {
-    const i = process.argv.indexOf(`--${n}`);
-    return i > 0 ? process.argv[i + 1] : undefined;
-  };
   if (!dir) {
     process.stderr.write('usage: node dist/bench/duckdb-bucket.js DIR --logs L --threads N [--out keys.json]\n');
     process.exit(1);
   }
   // --layout L: DIR is one text file in layout L (bench/bucket.ts joins a layout's files into one)
-  const layout = opt('layout') as Layout | undefined;
+  const layout = arg('layout') as Layout | undefined;
   const sql = layout ? scanSql(new Map([[layout, [dir]]])) : undefined;
-  const r = await duckBucket(dir, Number(opt('logs') ?? 10), Number(opt('threads') ?? 2), sql);
-  const out = opt('out');
+  const r = await duckBucket(dir, Number(arg('logs') ?? 10), Number(arg('threads') ?? 2), sql);
+  const out = arg('out');
   if (out) writeFileSync(out, JSON.stringify(r.keys));
   process.stdout.write(JSON.stringify({ seconds: r.seconds, keys: r.keys.length }) + '\n');
 }

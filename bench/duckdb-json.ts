@@ -23,6 +23,7 @@
  * Prints one JSON line: { seconds, keys }.
  */
 import { writeFileSync } from 'node:fs';
+import { arg } from './args.js';
 import { duckBucket, spec3Sql } from './duckdb-bucket.js';
 
 const q = (s: string) => `'${s.replace(/'/g, "''")}'`;
@@ -100,17 +101,13 @@ export const jsonSql = (dir: string, cloud: 'azure' | 'gcp') => spec3Sql(cloud =
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const dir = process.argv[2];
-  const opt = (n: string) => {
-    const i = process.argv.indexOf(`--${n}`);
-    return i > 0 ? process.argv[i + 1] : undefined;
-  };
-  const cloud = opt('cloud');
+  const cloud = arg('cloud');
   if (!dir || (cloud !== 'azure' && cloud !== 'gcp')) {
     process.stderr.write('usage: node dist/bench/duckdb-json.js DIR --cloud azure|gcp --threads N [--out keys.json]\n');
     process.exit(1);
   }
-  const r = await duckBucket(dir, 0, Number(opt('threads') ?? 2), jsonSql(dir, cloud));
-  const out = opt('out');
+  const r = await duckBucket(dir, 0, Number(arg('threads') ?? 2), jsonSql(dir, cloud));
+  const out = arg('out');
   if (out) writeFileSync(out, JSON.stringify(r.keys));
   process.stdout.write(JSON.stringify({ seconds: r.seconds, keys: r.keys.length }) + '\n');
 }

@@ -29,7 +29,6 @@ function isPublic(col: string): string {
 
 /** The whole of detection.md §3 (default thresholds) for an AWS v2 file: one statement. */
 export function scanSql(file: string, windowSeconds = 21600): string {
-  const cv = (x: string) => `CASE WHEN avg(${x}) = 0 THEN 0 ELSE stddev_pop(${x}) / avg(${x}) END`;
   return `
 WITH flows AS (
   SELECT "account-id" AS account, srcaddr, dstaddr, srcport, dstport, protocol, packets, bytes, "start", "end"
@@ -54,9 +53,19 @@ per_endpoint AS (
   FROM inbound
   GROUP BY ALL
 ),
-per_key AS (
+${perKeySql('1 AS regions, 1 AS clouds', true)}`;
+}
+
+/**
+ * The end of a detection.md §3 statement (default thresholds) after its per_endpoint step:
+ * per_key and the conditions, ordered. `regions`: the select's regions (and clouds)
+ * columns; `clouds`: whether a key is held to the clouds condition too.
+ */
+export function perKeySql(regions: string, clouds: boolean): string {
+  const cv = (x: string) => `CASE WHEN avg(${x}) = 0 THEN 0 ELSE stddev_pop(${x}) / avg(${x}) END`;
+  return `per_key AS (
   SELECT win, srcaddr, protocol, dstport,
-         count(*) AS endpoints, count(DISTINCT account) AS accounts, 1 AS regions, 1 AS clouds,
+         count(*) AS endpoints, count(DISTINCT account) AS accounts, ${regions},
          sum(f) AS flows, coalesce(sum(p), 0) AS packets, coalesce(sum(b), 0) AS bytes,
          ${cv('p')} AS cv_packets, ${cv('b')} AS cv_bytes, ${cv('f')} AS cv_flows,
          min(first_seen) AS first_seen, max(last_seen) AS last_seen
@@ -65,7 +74,7 @@ per_key AS (
   HAVING count(*) >= ${T.minEndpoints}
 )
 SELECT * FROM per_key
-WHERE accounts >= ${T.minAccounts} AND regions >= ${T.minRegions} AND clouds >= ${T.minClouds}
+WHERE accounts >= ${T.minAccounts} AND regions >= ${T.minRegions}${clouds ? ` AND clouds >= ${T.minClouds}` : ''}
   AND (cv_packets IS NULL OR cv_packets <= ${T.maxCvPackets})
   AND (cv_bytes IS NULL OR cv_bytes <= ${T.maxCvBytes})
   AND cv_flows <= ${T.maxCvFlows}
@@ -83,11 +92,12 @@ export interface DuckKey {
   bytes: number;
 }
 
-export async function duckScan(file: string, threads: number): Promise<{ seconds: number; keys: DuckKey[] }> {
+/** Runs one detection.md §3 statement on a fresh in-memory DuckDB with `threads` threads: its scan keys, and seconds from start to rows read. */
+export async function duckKeys(sql: string, threads: number): Promise<{ seconds: number; keys: DuckKey[] }> {
   const t0 = performance.now();
   const db = await DuckDBInstance.create(':memory:', { threads: String(threads) });
   const conn = await db.connect();
-  const reader = await conn.runAndReadAll(scanSql(file));
+  const reader = await conn.runAndReadAll(sql);
   const keys = reader.getRowObjects().map((r) => ({
     win: Number(r.win),
     src: String(r.srcaddr),
@@ -102,6 +112,8 @@ export async function duckScan(file: string, threads: number): Promise<{ seconds
   conn.closeSync();
   return { seconds, keys };
 }
+
+export const duckScan = (file: string, threads: number) => duckKeys(scanSql(file), threads);
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const file = process.argv[2];

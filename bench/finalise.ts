@@ -8,47 +8,14 @@
  * Prints tuples per key beside every figure, the table's bytes per tuple, and a digest of
  * the finalised result, so that two builds can be compared on the same records:
  *   node dist/bench/finalise.js [--rows 3000000] [--rounds 5] [--multi 0.25]
- * (to compare builds: copy dist/bench/{finalise,records}.js into the other build's dist/bench/).
+ * (to compare builds: copy dist/bench/{finalise,records,args}.js into the other build's dist/bench/).
  */
 import { createHash } from 'node:crypto';
 import { pathToFileURL } from 'node:url';
 import { ScanTable } from '../src/engine/scan-table.js';
-import { bucketOf, hashAddress, SHARD_BUCKETS } from '../src/flow/hash.js';
 import { DEFAULT_THRESHOLDS } from '../src/detect/rules.js';
-import { allocBatch, type FlowBatchData } from '../src/flow/batch.js';
-import { gatherRows, entryOrder } from '../src/replay/rows.js';
-import { blockRows, encodeRows, type BlockRows } from '../src/replay/row-codec.js';
-import type { Column } from '../src/replay/block.js';
-import { makeRealBatches, W } from './records.js';
-
-function arg(name: string, def: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? Number(process.argv[i + 1]) : def;
-}
-
-/** The records as replay blocks: one per bucket, rows sorted by entry, in the file's column form. */
-export function replayForms(batches: FlowBatchData[]): Array<{ rows: BlockRows; bucket: number }> {
-  const total = batches.reduce((s, b) => s + b.n, 0);
-  const all = allocBatch(total);
-  all.strings = batches[0]!.strings;
-  for (const b of batches) gatherRows(b, Int32Array.from({ length: b.n }, (_, i) => i), all, all.n);
-  const perBucket: number[][] = Array.from({ length: SHARD_BUCKETS }, () => []);
-  for (let i = 0; i < all.n; i++) perBucket[bucketOf(hashAddress(all.src, i * 4))]!.push(i);
-  const dict = all.strings.slice();
-  const out: Array<{ rows: BlockRows; bucket: number }> = [];
-  perBucket.forEach((ids, bucket) => {
-    if (ids.length === 0) return;
-    const block = allocBatch(ids.length);
-    block.strings = all.strings;
-    gatherRows(all, Int32Array.from(ids), block);
-    const sorted = allocBatch(ids.length);
-    sorted.strings = all.strings;
-    gatherRows(block, entryOrder(block), sorted);
-    const cols = new Map<string, Column>(encodeRows(sorted, sorted.n, false).map(([name, col]) => [name, col]));
-    out.push({ rows: blockRows(cols, sorted.n, dict), bucket });
-  });
-  return out;
-}
+import { blockForms, makeRealBatches, replayBlocks, W } from './records.js';
+import { numArg as arg } from './args.js';
 
 /** A digest of a finalised result in a fixed order (the merger sorts verdicts; tables differ in entry order). */
 function digestOf(r: ReturnType<ScanTable['finalize']>): string {
@@ -69,7 +36,7 @@ function main(): void {
   const rows = arg('rows', 3_000_000);
   const rounds = arg('rounds', 5);
   const { batches, shape } = makeRealBatches(rows, 11, arg('multi', 0.25));
-  const forms = replayForms(batches);
+  const forms = blockForms(replayBlocks(batches)); // the records as replay blocks: one per bucket, rows sorted by entry, in the file's column form
   const opts = { thresholds: { ...DEFAULT_THRESHOLDS }, windowSeconds: W, nearMisses: true };
   const capacity = Math.ceil(rows / 2);
   const acc: number[] = [];

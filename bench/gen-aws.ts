@@ -14,6 +14,7 @@
 import { closeSync, openSync, writeSync, createReadStream, createWriteStream } from 'node:fs';
 import { createGzip } from 'node:zlib';
 import { pipeline } from 'node:stream/promises';
+import { arg } from './args.js';
 
 export const DAY0 = 1717200000; // 2024-06-01T00:00:00Z
 const W = 21600;
@@ -212,11 +213,6 @@ function benignLine(rng: Rng, eps: Endpoint[], sources: number): string {
 
 export async function gzipFile(src: string, dst: string, level = 6): Promise<void> {
   await pipeline(createReadStream(src, { highWaterMark: 1 << 20 }), createGzip({ level }), createWriteStream(dst));
-}
-
-function arg(name: string): string | undefined {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1] : undefined;
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

@@ -27,6 +27,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
+import { arg } from './args.js';
 import { DAY0, Rng, mix, publicV4, v4 } from './gen-aws.js';
 
 export const REGIONS = ['us-east-1', 'eu-west-1', 'ap-southeast-2'];
@@ -381,11 +382,6 @@ export function generateBucket(o: BucketOptions): BucketStats {
     }
   }
   return { files, records, bytes, scanners, probes, logs };
-}
-
-function arg(name: string): string | undefined {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1] : undefined;
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

@@ -8,11 +8,7 @@
  */
 import { ScanTable } from '../src/engine/scan-table.js';
 import { makeBatches, W } from './records.js';
-
-const arg = (name: string, def: number) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? Number(process.argv[i + 1]) : def;
-};
+import { numArg as arg } from './args.js';
 
 const rows = arg('rows', 300_000);
 const capacity = arg('capacity', rows);

@@ -16,45 +16,17 @@
  *                                 [--data bench/data] [--no-duckdb] [--base DIR]
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { flag, opt } from './args.js';
+import { CLI, ROOT, keysAgree, med, scanCount, timed, type Timed, writeReport } from './process-timing.js';
 
-const ROOT = new URL('../../', import.meta.url).pathname;
-const CLI = join(ROOT, 'dist/src/cli/main.js');
 const DUCK = join(ROOT, 'dist/bench/duckdb-json.js');
 const CLOUDS = ['azure', 'gcp'] as const;
 type JsonCloud = (typeof CLOUDS)[number];
 
-function opt(name: string, def: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && process.argv[i + 1] !== undefined ? process.argv[i + 1]! : def;
-}
-const flag = (name: string) => process.argv.includes(`--${name}`);
-
 const tmp = mkdtempSync(join(tmpdir(), 'flowsieve-json-'));
-
-interface Timed {
-  wall: number;
-  cpu: number;
-}
-
-/** A child process start to exit: wall seconds and CPU seconds (user + sys, every thread). */
-function timed(args: string[]): Timed {
-  const r = spawnSync('bash', ['-c', 'TIMEFORMAT="%R %U %S"; { time "$@" > /dev/null ; } 2>&1 | tail -1', 'bash', ...args], {
-    encoding: 'utf8',
-    maxBuffer: 1 << 26,
-  });
-  const m = /([\d.]+) ([\d.]+) ([\d.]+)\s*$/.exec(r.stdout);
-  if (r.status !== 0 || !m) throw new Error(`${args.join(' ')} failed: ${r.stdout}${r.stderr}`);
-  return { wall: Number(m[1]), cpu: Number(m[2]) + Number(m[3]) };
-}
-
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-};
-const med = (rs: Timed[]): Timed => ({ wall: median(rs.map((r) => r.wall)), cpu: median(rs.map((r) => r.cpu)) });
 
 /** The generated estate, written once per (scale, days). */
 function estate(data: string, scale: number, days: number): string {
@@ -79,21 +51,6 @@ function tree(dir: string): { files: number; bytes: number } {
     bytes += statSync(join(e.parentPath, e.name)).size;
   }
   return { files, bytes };
-}
-
-function keyLines(ndjson: string): string[] {
-  return ndjson
-    .split('\n')
-    .filter(Boolean)
-    .map((l) => JSON.parse(l))
-    .map((v) => `${Date.parse(v.window_start) / 1000 / 21600} ${v.src} ${v.protocol} ${v.dst_port} ${v.endpoints} ${v.flows} ${v.packets} ${v.bytes}`)
-    .sort();
-}
-
-function duckLines(file: string): string[] {
-  return (JSON.parse(readFileSync(file, 'utf8')) as Array<Record<string, number | string>>)
-    .map((k) => `${k.win} ${k.src} ${k.protocol} ${k.dstPort} ${k.endpoints} ${k.flows} ${k.packets} ${k.bytes}`)
-    .sort();
 }
 
 /** What a run decides: its scans, outbound alerts and summary totals, as text to compare. */
@@ -135,7 +92,7 @@ function compare(est: string, cloud: JsonCloud, workers: number, rounds: number,
     if (duck) {
       const keys = join(tmp, 'duck.json');
       runs.duck.push(timed([process.execPath, DUCK, dir, '--cloud', cloud, '--threads', String(workers), '--out', keys]));
-      if (duckLines(keys).join('\n') !== keyLines(readFileSync(join(out, 'scans.ndjson'), 'utf8')).join('\n')) agree = false;
+      if (!keysAgree(keys, out)) agree = false;
     }
   }
   const s = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
@@ -145,7 +102,7 @@ function compare(est: string, cloud: JsonCloud, workers: number, rounds: number,
     records: s.totals.records,
     keys: s.distinct_keys,
     tuples: s.distinct_key_endpoint_entries,
-    scans: readFileSync(join(out, 'scans.ndjson'), 'utf8').split('\n').filter(Boolean).length,
+    scans: scanCount(out),
     fs: med(runs.fs),
     ...(duck ? { duck: med(runs.duck), agree } : {}),
     ...(base ? { base: { ...med(runs.base), same } } : {}),
@@ -197,12 +154,7 @@ function main(): void {
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }
-  const text = lines.join('\n');
-  process.stdout.write(text + '\n');
-  const outDir = join(ROOT, 'bench/out');
-  mkdirSync(outDir, { recursive: true });
-  writeFileSync(join(outDir, `json-${date.replace(/[ :]/g, '-')}.md`), text + '\n');
-  if (text.includes('| NO |') || text.includes(': NO.')) process.exitCode = 1;
+  writeReport('json', date, lines.join('\n'));
 }
 
 main();

@@ -4,7 +4,7 @@
  * Options: --time MS per task (default 800), --records N for the generated AWS sample.
  */
 import { Bench } from 'tinybench';
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { uncompressSync } from 'lz4-napi';
@@ -20,14 +20,11 @@ import { encodeBlock, readBlockHeader } from '../src/replay/block.js';
 import { encodeRows, RowScratch } from '../src/replay/row-codec.js';
 import { decodeRowsBlock, ROWS_KIND } from '../src/replay/file.js';
 import { Feed } from '../src/flow/types.js';
+import { FIXTURES, fixtureFiles } from './fixtures.js';
 import { generateAws } from './gen-aws.js';
+import { numArg as arg } from './args.js';
 
 const W = 21600;
-
-function arg(name: string, def: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? Number(process.argv[i + 1]) : def;
-}
 
 interface Row {
   name: string;
@@ -53,26 +50,16 @@ function repeated(buf: Uint8Array, size: number): Uint8Array {
 
 /** One sample per line format with a fixture that parses, repeated to 1 MB (fixture content, so rates are indicative). */
 function fixtureSamples(): Array<{ format: FormatName; file: string; buf: Uint8Array }> {
-  // the repository's sibling shared/fixtures (FLOWSIEVE_FIXTURES overrides)
-  const root = process.env.FLOWSIEVE_FIXTURES ?? new URL('../../../shared/fixtures/', import.meta.url).pathname;
   const out: Array<{ format: FormatName; file: string; buf: Uint8Array }> = [];
   const seen = new Set<string>();
-  const walk = (d: string): string[] =>
-    readdirSync(d, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(join(d, e.name)) : e.isFile() ? [join(d, e.name)] : []));
-  let files: string[];
-  try {
-    files = walk(root).sort();
-  } catch {
-    return out;
-  }
-  for (const f of files) {
+  for (const f of fixtureFiles()) {
     if (/expected|\.ya?ml$|\.md$/.test(f)) continue;
     const buf = readFileSync(f);
     const format = sniffFormat(buf.subarray(0, 65536), f);
     if (!format || seen.has(format) || !readerFor(format) || readerFor(format)!.kind === 'blocks') continue;
     if (readerFor(format)!.kind !== 'lines' || parseOnce(buf, format, undefined, 256) < 1) continue;
     seen.add(format);
-    out.push({ format, file: relative(root, f), buf: repeated(buf, 1 << 20) });
+    out.push({ format, file: relative(FIXTURES, f), buf: repeated(buf, 1 << 20) });
   }
   return out;
 }

@@ -18,16 +18,12 @@ import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { parquetReadObjects } from 'hyparquet';
 import { compressors } from 'hyparquet-compressors';
+import { opt } from './args.js';
 import { generateAws } from './gen-aws.js';
 import { detect } from '../src/engine/run.js';
 import { DEFAULT_RUN } from '../src/engine/types.js';
 import { DEFAULT_THRESHOLDS } from '../src/detect/rules.js';
 import { DEFAULT_OUTBOUND } from '../src/engine/outbound-table.js';
-
-function opt(name: string, def: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && process.argv[i + 1] !== undefined ? process.argv[i + 1]! : def;
-}
 
 async function flowsieve(file: string): Promise<{ seconds: number; records: number; scans: number }> {
   const r = await detect({

@@ -9,19 +9,16 @@
  * e.g. `cp -r dist /tmp/before`, change and build, then `node dist/bench/parse-ab.js /tmp/before dist`
  * (a copy outside the repository needs node_modules beside it: keep it under .tmp/).
  */
-import { readFileSync, readdirSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
+import { FIXTURES, fixtureFiles } from './fixtures.js';
+import { numArg as arg } from './args.js';
 
 interface Build {
   name: string;
   parse(format: string, buf: Uint8Array): number;
   sniff(buf: Uint8Array): string | null;
 }
-
-const arg = (name: string, def: number) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? Number(process.argv[i + 1]) : def;
-};
 
 async function load(dist: string): Promise<Build> {
   const root = resolve(dist, 'src');
@@ -79,17 +76,8 @@ function generated(bytes: number): Array<{ format: string; name: string; buf: Ui
 
 /** The first fixture of each format that yields records (line files repeated to `bytes`). */
 function fixtures(b: Build, bytes: number, have: Set<string>): Array<{ format: string; name: string; buf: Uint8Array }> {
-  const root = process.env.FLOWSIEVE_FIXTURES ?? new URL('../../../shared/fixtures/', import.meta.url).pathname;
-  const walk = (d: string): string[] =>
-    readdirSync(d, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(join(d, e.name)) : e.isFile() ? [join(d, e.name)] : []));
-  let files: string[];
-  try {
-    files = walk(root).sort();
-  } catch {
-    return [];
-  }
   const out: Array<{ format: string; name: string; buf: Uint8Array }> = [];
-  for (const f of files) {
+  for (const f of fixtureFiles()) {
     if (/expected|\.ya?ml$|\.md$|\.gz$/.test(f)) continue;
     const buf = readFileSync(f);
     const format = b.sniff(buf);
@@ -99,7 +87,7 @@ function fixtures(b: Build, bytes: number, have: Set<string>): Array<{ format: s
     const lines = text.trimEnd().split('\n');
     const isLines = ['aws-text', 'aws-json', 'gcp', 'goflow2', 'nfdump-csv', 'zeek'].includes(format);
     // a line file repeated without its header line after the first copy would change the sample: repeat whole
-    out.push({ format, name: `${format} (${relative(root, f)})`, buf: isLines ? repeated(lines, bytes) : buf });
+    out.push({ format, name: `${format} (${relative(FIXTURES, f)})`, buf: isLines ? repeated(lines, bytes) : buf });
   }
   return out;
 }

@@ -8,11 +8,8 @@ import { openSync, readSync, closeSync } from 'node:fs';
 import { FlowSink } from '../src/flow/sink.js';
 import { readerFor } from '../src/formats/registry.js';
 import { readLineBytes } from '../src/input/read.js';
+import { numArg as arg } from './args.js';
 
-const arg = (name: string, def: number) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? Number(process.argv[i + 1]) : def;
-};
 const path = process.argv[2];
 if (!path) throw new Error('usage: parse-aws.js FILE.log [--mb M] [--rounds R]');
 const buf = Buffer.alloc(arg('mb', 200) << 20);

@@ -13,11 +13,7 @@ import { FlowSink } from '../src/flow/sink.js';
 import { readerFor } from '../src/formats/registry.js';
 import { readLineBytes } from '../src/input/read.js';
 import { HEADERS, LAYOUTS, flowLogs, type Layout } from './gen-bucket.js';
-
-const arg = (name: string, def: number) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? Number(process.argv[i + 1]) : def;
-};
+import { numArg as arg } from './args.js';
 
 function filesUnder(d: string): string[] {
   const out: string[] = [];

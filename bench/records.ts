@@ -1,15 +1,20 @@
 /**
  * The inbound records the accumulator benchmarks share (bench/accumulate.ts,
- * bench/held-path.ts): a few million records over about a third as many one-endpoint
- * (key, endpoint) tuples, in random (arrival) order, the same on every run.
+ * bench/held-path.ts, bench/finalise.ts): a few million records over about a third as
+ * many one-endpoint (key, endpoint) tuples, in random (arrival) order, the same on every
+ * run; and the same records as replay blocks.
  */
 import { allocBatch, type FlowBatchData } from '../src/flow/batch.js';
+import { bucketOf, hashAddress, SHARD_BUCKETS } from '../src/flow/hash.js';
+import { gatherRows, entryOrder } from '../src/replay/rows.js';
+import { blockRows, encodeRows, type BlockRows } from '../src/replay/row-codec.js';
+import type { Column } from '../src/replay/block.js';
 
 export const W = 21600;
 export const T0 = 1717200000;
 
-/** xorshift32: the same records on every run */
-function rng(seed: number): () => number {
+/** xorshift32 in [0, 1): the same records on every run (also test/finalise-reference.test.ts) */
+export function rng(seed: number): () => number {
   let x = seed >>> 0 || 1;
   return () => {
     x ^= x << 13;
@@ -149,4 +154,35 @@ export function makeRealBatches(rows: number, seed = 11, multi = 0.25): { batche
   }
   out.push(b);
   return { batches: out, shape: { rows, tuples, keys, multiTuples, scannerKeys } };
+}
+
+/** The same records as one batch per bucket, rows sorted by entry (what a replay file holds). */
+export function replayBlocks(batches: FlowBatchData[]): FlowBatchData[] {
+  const perBucket: number[][] = Array.from({ length: SHARD_BUCKETS }, () => []);
+  const all = allocBatch(batches.reduce((s, b) => s + b.n, 0));
+  all.strings = batches[0]!.strings; // one string table for all (makeRealBatches shares one)
+  for (const b of batches) {
+    gatherRows(b, Int32Array.from({ length: b.n }, (_, i) => i), all, all.n);
+  }
+  for (let i = 0; i < all.n; i++) perBucket[bucketOf(hashAddress(all.src, i * 4))]!.push(i);
+  return perBucket
+    .filter((ids) => ids.length > 0)
+    .map((ids) => {
+      const block = allocBatch(ids.length);
+      block.strings = all.strings;
+      gatherRows(all, Int32Array.from(ids), block);
+      const sorted = allocBatch(ids.length);
+      sorted.strings = all.strings;
+      gatherRows(block, entryOrder(block), sorted);
+      return sorted;
+    });
+}
+
+/** The blocks in the replay file's column form (what a decoded block hands the table). */
+export function blockForms(blocks: FlowBatchData[]): Array<{ rows: BlockRows; bucket: number }> {
+  const dict = blocks[0]?.strings.slice() ?? [''];
+  return blocks.map((b) => {
+    const cols = new Map<string, Column>(encodeRows(b, b.n, false).map(([name, col]) => [name, col]));
+    return { rows: blockRows(cols, b.n, dict), bucket: bucketOf(hashAddress(b.src, 0)) };
+  });
 }

@@ -10,6 +10,7 @@ import { ScanTable } from '../dist/src/engine/scan-table.js';
 import { allocBatch } from '../dist/src/flow/batch.js';
 import { coefficientOfVariation, DEFAULT_THRESHOLDS, failedConditions } from '../dist/src/detect/rules.js';
 import { formatAddress } from '../dist/src/net/address.js';
+import { rng } from '../dist/bench/records.js'; // xorshift32 in [0, 1)
 
 const W = 21600;
 const T0 = 1717200000; // 2024-06-01T00:00:00Z
@@ -28,17 +29,6 @@ interface Rec {
   cloud: number;
   account: string;
   region: string;
-}
-
-/** xorshift32 */
-function rng(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return (x >>> 0) / 4294967296;
-  };
 }
 
 function records(seed: number): Rec[] {

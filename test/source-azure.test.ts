@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BlobServiceClient } from '@azure/storage-blob';
 import { tempDir } from './helpers/tmp.js';
-import { generatedLogs, runCli, scansOf, summaryOf } from './helpers/buckets.js';
+import { expectBucketScansAsOnDisk, generatedLogs } from './helpers/buckets.js';
 import { startAzurite, AZURITE_ACCOUNT, type Azurite } from './helpers/azurite.js';
 import { runDetect } from './helpers/run.js';
 
@@ -41,13 +41,7 @@ afterAll(async () => {
 
 describe('az:// inputs (Azurite)', () => {
   it('detect on the NSG and VNet containers writes the scans.ndjson of detect on the same files on disk', async () => {
-    const onDisk = await runCli(['detect', root, '--out', join(dir, 'disk'), '--workers', '2', '--quiet']);
-    const inBlobs = await runCli(['detect', ...urls(), '--out', join(dir, 'blobs'), '--workers', '2', '--quiet'], env());
-    expect(onDisk.code, onDisk.stderr).toBe(0);
-    expect(inBlobs.code, inBlobs.stderr).toBe(0);
-    expect(scansOf(join(dir, 'disk')).length).toBeGreaterThan(100);
-    expect(scansOf(join(dir, 'blobs')).equals(scansOf(join(dir, 'disk')))).toBe(true);
-    expect(summaryOf(join(dir, 'blobs')).totals.files).toBe(keys.length);
+    await expectBucketScansAsOnDisk(dir, root, urls(), env(), 'blobs', keys.length);
   }, 60_000);
 
   it('--from/--to walks only the hour folders in range and GETs only their blobs', async () => {

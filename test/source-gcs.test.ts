@@ -9,7 +9,7 @@ import { describe, expect, it, beforeAll, afterAll } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tempDir } from './helpers/tmp.js';
-import { generatedLogs, runCli, scansOf, summaryOf } from './helpers/buckets.js';
+import { expectBucketScansAsOnDisk, generatedLogs } from './helpers/buckets.js';
 import { FakeGcs } from './helpers/gcs-server.js';
 import { runDetect } from './helpers/run.js';
 
@@ -31,13 +31,7 @@ afterAll(async () => {
 
 describe('gs:// inputs (GCS JSON API on loopback)', () => {
   it('detect on a bucket prefix writes the scans.ndjson of detect on the same files on disk', async () => {
-    const onDisk = await runCli(['detect', root, '--out', join(dir, 'disk'), '--workers', '2', '--quiet']);
-    const inBucket = await runCli(['detect', 'gs://vpc-logs/export/', '--out', join(dir, 'bucket'), '--workers', '2', '--quiet'], env());
-    expect(onDisk.code, onDisk.stderr).toBe(0);
-    expect(inBucket.code, inBucket.stderr).toBe(0);
-    expect(scansOf(join(dir, 'disk')).length).toBeGreaterThan(100);
-    expect(scansOf(join(dir, 'bucket')).equals(scansOf(join(dir, 'disk')))).toBe(true);
-    expect(summaryOf(join(dir, 'bucket')).totals.files).toBe(keys.length);
+    await expectBucketScansAsOnDisk(dir, root, ['gs://vpc-logs/export/'], env(), 'bucket', keys.length);
   }, 60_000);
 
   it('--from/--to lists only the daily folders in range and GETs only their objects', async () => {

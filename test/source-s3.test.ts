@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { createRequire } from 'node:module';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { tempDir } from './helpers/tmp.js';
-import { filesUnder, generatedLogs, runCli, scansOf, summaryOf } from './helpers/buckets.js';
+import { expectBucketScansAsOnDisk, filesUnder, generatedLogs, runCli, summaryOf } from './helpers/buckets.js';
 import { runDetect } from './helpers/run.js';
 import { Writable } from 'node:stream';
 import { listInputs } from '../dist/src/source/list.js';
@@ -47,14 +47,7 @@ afterAll(async () => {
 
 describe('s3:// inputs', () => {
   it('detect on a bucket prefix writes the scans.ndjson of detect on the same files on disk', async () => {
-    const onDisk = await runCli(['detect', root, '--out', join(dir, 'disk'), '--workers', '2', '--quiet']);
-    const inBucket = await runCli(['detect', 's3://logs/flow/', '--out', join(dir, 'bucket'), '--workers', '2', '--quiet'], env());
-    expect(onDisk.code, onDisk.stderr).toBe(0);
-    expect(inBucket.code, inBucket.stderr).toBe(0);
-    expect(scansOf(join(dir, 'disk')).length).toBeGreaterThan(100);
-    expect(scansOf(join(dir, 'bucket')).equals(scansOf(join(dir, 'disk')))).toBe(true);
-    const s = summaryOf(join(dir, 'bucket'));
-    expect(s.totals.files).toBe(keys.length);
+    const s = await expectBucketScansAsOnDisk(dir, root, ['s3://logs/flow/'], env(), 'bucket', keys.length);
     expect(s.totals.records).toBe(summaryOf(join(dir, 'disk')).totals.records);
   }, 60_000);
 

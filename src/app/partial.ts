@@ -20,9 +20,8 @@ import { newCounters, type SinkCounters } from '../flow/sink.js';
 import { buildAlerts } from '../detect/outbound.js';
 import { compareVerdicts } from '../engine/order.js';
 import { parseCidr, type Cidr } from '../net/cidr.js';
-import type { DetectOptions, DetectResult, FileReport, ResolvedReject } from '../engine/types.js';
-import type { EndpointDay, KeyVerdict } from '../engine/verdict.js';
-import type { OutboundFinding } from '../engine/outbound-table.js';
+import type { DetectOptions, DetectResult, FileReport, RunFindings } from '../engine/types.js';
+import type { KeyVerdict } from '../engine/verdict.js';
 import type { RunMemoryReport } from '../engine/spill.js';
 import { MAX_CORRUPT_LISTED, replayFileError } from '../replay/input.js';
 import type { ReplayReport } from '../replay/types.js';
@@ -55,24 +54,13 @@ export interface PartialConfig {
   maxDecompressedBytes: number;
 }
 
-export interface PartialResult {
+export interface PartialResult extends RunFindings {
   kind: typeof PARTIAL_KIND;
   version: number;
   partition: { index: number; count: number };
   config: PartialConfig;
   /** The `settings` block of this partition's summary.json. */
   settings: Record<string, unknown>;
-  scans: KeyVerdict[];
-  nearMisses: KeyVerdict[];
-  endpointDays: EndpointDay[];
-  findings: OutboundFinding[];
-  files: FileReport[];
-  totals: SinkCounters;
-  bytesIn: number;
-  keys: number;
-  entries: number;
-  rejects: ResolvedReject[];
-  partial: boolean;
   performance: { wallSeconds: number; workers: number; accumulatorBytes: number; accumulatorEntries?: number; peakRssBytes: number };
   /** --max-memory: the partition's spills, or what it dropped. */
   memory: RunMemoryReport;

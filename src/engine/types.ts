@@ -110,12 +110,11 @@ export interface ResolvedReject extends Reject {
   file: string;
 }
 
-export interface DetectResult {
+/** What a run found and read: a whole run's (DetectResult) and one partition's (src/app/partial.ts). */
+export interface RunFindings {
   scans: KeyVerdict[];
-  alerts: OutboundAlert[];
-  alertsSuppressed: number;
-  endpointDays: EndpointDay[];
   nearMisses: KeyVerdict[];
+  endpointDays: EndpointDay[];
   /** Raw outbound findings before the allow list and the worm signature (a partition's merge rebuilds the alerts). */
   findings: OutboundFinding[];
   files: FileReport[];
@@ -124,8 +123,13 @@ export interface DetectResult {
   keys: number;
   entries: number;
   rejects: ResolvedReject[];
-  wallSeconds: number;
   partial: boolean;
+}
+
+export interface DetectResult extends RunFindings {
+  alerts: OutboundAlert[];
+  alertsSuppressed: number;
+  wallSeconds: number;
   workers: number;
   accumulatorBytes: number;
   /** inbound and outbound entries the accumulators held at the end (accumulatorBytes over them: bytes per tuple) */

@@ -14,6 +14,7 @@
 import { coefficientOfVariation } from '../detect/rules.js';
 import { compareAlerts, severityOf, type OutboundAlert } from '../detect/outbound.js';
 import { DEFAULT_OUTBOUND, type OutboundThresholds } from '../engine/outbound-table.js';
+import type { AlertRow } from '../output/findings.js';
 import { isoSeconds } from './clock.js';
 import type { Observed } from './record.js';
 
@@ -45,33 +46,16 @@ interface Entry {
   region: string;
 }
 
-/** One expected line of outbound.ndjson (alertRecord's fields, but looks_like_nat). */
-export interface ExpectedAlert {
-  window_start: string;
-  window_end: string;
-  cloud: string;
-  account: string;
-  region: string;
-  src: string;
-  protocol: number;
-  dst_port: number | null;
+/**
+ * One expected line of outbound.ndjson (alertRecord's fields, but looks_like_nat): the
+ * AlertRow findings read, with the alert's ports and coefficients of variation.
+ */
+export interface ExpectedAlert extends Omit<AlertRow, 'kind' | 'looks_like_nat'> {
   kind: 'horizontal' | 'vertical' | 'internal';
-  target: string | null;
-  targets: number;
-  ports: number;
   port_list: number[];
-  flows: number;
-  packets: number;
-  bytes: number;
   cv_packets: number | null;
   cv_bytes: number | null;
   cv_flows: number;
-  interface: string | null;
-  instance: string | null;
-  severity: string;
-  worm_signature: boolean;
-  first_seen: string;
-  last_seen: string;
 }
 
 /** A horizontal or vertical group of entries with its features and what it fails. */

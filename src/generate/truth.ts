@@ -8,6 +8,7 @@
  */
 import { DEFAULT_THRESHOLDS, PROFILES, coefficientOfVariation, failedConditions, type Thresholds } from '../detect/rules.js';
 import { compareAddress, formatAddress, isPublicAddress, parseAddress } from '../net/address.js';
+import type { ScanRow, SourceFacts } from '../output/findings.js';
 import { isoSeconds } from './clock.js';
 import type { Observed, Observer } from './record.js';
 import { OutboundTracker } from './outbound-truth.js';
@@ -35,25 +36,10 @@ interface KeyState {
   last: number;
 }
 
-export interface TruthKey {
+/** An expected scan key: output/findings' ScanRow (less the enrichment columns), with what decided it. */
+export interface TruthKey extends Omit<ScanRow, keyof SourceFacts | 'cv_flows'> {
   entity: number;
-  src: string;
-  protocol: number;
-  dst_port: number;
-  window_start: string;
-  window_end: string;
-  endpoints: number;
-  clouds: number;
-  accounts: number;
-  regions: number;
-  flows: number;
-  packets: number;
-  bytes: number;
-  cv_packets: number | null;
-  cv_bytes: number | null;
   cv_flows: number;
-  first_seen: string;
-  last_seen: string;
   /** Profiles under which the key is a scan. */
   profiles: string[];
   /** Conditions failed under the default profile ([] = scan). */

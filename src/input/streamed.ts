@@ -11,7 +11,7 @@ import { isGzip, sniffFormat, awsHeaderOf } from '../formats/sniff.js';
 import { readerFor } from '../formats/registry.js';
 import type { FormatName } from '../formats/types.js';
 import { unrecognised, firstLineOf, type InputFile } from './plan.js';
-import { stdinChunks, type StreamLimits } from './streams.js';
+import { bounded, stdinChunks, type StreamLimits } from './streams.js';
 
 const HEAD_BYTES = 1 << 16;
 
@@ -88,7 +88,7 @@ export async function sniffStream(source: AsyncIterable<Uint8Array>, name: strin
   const gzip = isGzip(Buffer.concat(first));
   // pipeline, not pipe: a read error of the source must reach (and end) the gunzip stream
   const inflated = gzip ? pipeline(Readable.from(raw, { objectMode: false }), createGunzip({ chunkSize: 1 << 20 }), () => {}) : raw;
-  const body = new Pushback(bounded(inflated as AsyncIterable<Uint8Array>, opts.maxDecompressedBytes, state, gzip));
+  const body = new Pushback(bounded(inflated as AsyncIterable<Uint8Array>, opts.maxDecompressedBytes, state, { gzip, noun: 'data' }));
   const head: Uint8Array[] = [];
   let headLen = 0;
   while (headLen < HEAD_BYTES) {
@@ -128,28 +128,6 @@ async function* countRaw(source: AsyncIterable<Uint8Array>, state: { raw: number
   for await (const c of source) {
     state.raw += c.length;
     yield c;
-  }
-}
-
-/** The content up to maxBytes; a failure or the bound ends it and is described in state.error ({line}: filled in by the report). */
-async function* bounded(stream: AsyncIterable<Uint8Array>, maxBytes: number, state: { inflated: number; error: string }, gzip: boolean): AsyncGenerator<Uint8Array> {
-  try {
-    for await (const chunk of stream) {
-      if (state.inflated + chunk.length > maxBytes) {
-        yield chunk.subarray(0, maxBytes - state.inflated);
-        state.inflated = maxBytes;
-        (stream as { destroy?: () => void }).destroy?.();
-        state.error = `decompressed size exceeds --max-decompressed-bytes ${maxBytes} (a gzip bomb?): stopped after ${maxBytes} decompressed bytes, in line {line}`;
-        return;
-      }
-      state.inflated += chunk.length;
-      yield chunk;
-    }
-  } catch (err) {
-    const e = err as NodeJS.ErrnoException;
-    const zlib = gzip && typeof e.code === 'string' && e.code.startsWith('Z_');
-    const what = !zlib ? 'read error' : e.code === 'Z_BUF_ERROR' ? 'the data is truncated' : 'the data is damaged';
-    state.error = `${zlib ? 'gzip: ' : ''}${e.message}: ${what} (stopped after ${state.inflated} decompressed bytes, in line {line})`;
   }
 }
 

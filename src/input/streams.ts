@@ -92,8 +92,8 @@ export async function* gzipPieces(
   opts: Omit<StreamLimits, 'stdin'> & { maxDecompressedBytes: number },
 ): AsyncGenerator<{ index: number; task: { bytes: Uint8Array; start: number; end: number; compressedBytes: number; streamError?: string } }> {
   const file = createReadStream(path, { highWaterMark: 1 << 20 });
-  const state = { total: 0, error: '' };
-  const inflated = inflateBounded(file.pipe(createGunzip({ chunkSize: 1 << 20 })), opts.maxDecompressedBytes, state);
+  const state = { inflated: 0, error: '' };
+  const inflated = bounded(file.pipe(createGunzip({ chunkSize: 1 << 20 })), opts.maxDecompressedBytes, state, { gzip: true, noun: 'file' });
   let held: { bytes: Uint8Array; offset: number; compressed: number } | null = null;
   let index = 0;
   let accounted = 0;
@@ -104,7 +104,7 @@ export async function* gzipPieces(
     held = { bytes, offset, compressed: read - accounted };
     accounted = read;
   }
-  held ??= { bytes: new Uint8Array(0), offset: state.total, compressed: 0 };
+  held ??= { bytes: new Uint8Array(0), offset: state.inflated, compressed: 0 };
   yield {
     index,
     task: {
@@ -117,25 +117,34 @@ export async function* gzipPieces(
   };
 }
 
-/** The inflated stream up to maxBytes; a failure or the bound ends it and is described in state.error. */
-async function* inflateBounded(stream: AsyncIterable<Buffer> & { destroy(): void }, maxBytes: number, state: { total: number; error: string }): AsyncGenerator<Uint8Array> {
+/**
+ * The (inflated) stream up to maxBytes; a failure or the bound ends it and is described in
+ * state.error ({line}: filled in by the report). A zlib error is told as gzip's where
+ * `gzip`; `noun` names what was cut short in it ('the file is truncated').
+ */
+export async function* bounded(
+  stream: AsyncIterable<Uint8Array>,
+  maxBytes: number,
+  state: { inflated: number; error: string },
+  o: { gzip: boolean; noun: 'file' | 'data' },
+): AsyncGenerator<Uint8Array> {
   try {
     for await (const chunk of stream) {
-      if (state.total + chunk.length > maxBytes) {
-        yield chunk.subarray(0, maxBytes - state.total);
-        state.total = maxBytes;
-        stream.destroy();
+      if (state.inflated + chunk.length > maxBytes) {
+        yield chunk.subarray(0, maxBytes - state.inflated);
+        state.inflated = maxBytes;
+        (stream as { destroy?: () => void }).destroy?.();
         state.error = `decompressed size exceeds --max-decompressed-bytes ${maxBytes} (a gzip bomb?): stopped after ${maxBytes} decompressed bytes, in line {line}`;
         return;
       }
-      state.total += chunk.length;
+      state.inflated += chunk.length;
       yield chunk;
     }
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
-    const zlib = typeof e.code === 'string' && e.code.startsWith('Z_');
-    const what = !zlib ? 'read error' : e.code === 'Z_BUF_ERROR' ? 'the file is truncated' : 'the file is damaged';
-    state.error = `${zlib ? 'gzip: ' : ''}${e.message}: ${what} (stopped after ${state.total} decompressed bytes, in line {line})`;
+    const zlib = o.gzip && typeof e.code === 'string' && e.code.startsWith('Z_');
+    const what = !zlib ? 'read error' : e.code === 'Z_BUF_ERROR' ? `the ${o.noun} is truncated` : `the ${o.noun} is damaged`;
+    state.error = `${zlib ? 'gzip: ' : ''}${e.message}: ${what} (stopped after ${state.inflated} decompressed bytes, in line {line})`;
   }
 }
 

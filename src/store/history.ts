@@ -19,6 +19,7 @@ import { join } from 'node:path';
 import { migrate, openDatabase, type Database } from './sqlite.js';
 import { HISTORY_SCHEMA } from './schema.js';
 import type { RunRows } from './rows.js';
+import type { ListedRow } from '../output/findings.js';
 
 export const DB_FILE = 'flowsieve-history.sqlite';
 
@@ -80,19 +81,10 @@ export interface Period {
   daysWithoutData: string[];
 }
 
-export interface ScannerSummary {
-  ip: string;
-  days: number;
+/** A scanner over a period: output/findings' ListedRow with its first and last day, its facts always present. */
+export interface ScannerSummary extends ListedRow {
   first_day: string;
   last_day: string;
-  first_seen: number;
-  last_seen: number;
-  scan_keys: number;
-  ports: number;
-  flows: number;
-  packets: number;
-  bytes: number;
-  max_endpoints: number;
   country: string | null;
   asn: number | null;
   as_org: string | null;

@@ -1,24 +1,13 @@
 /** Azurite's blob service (npm azurite) on loopback, in memory, for the az:// input tests. */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { createRequire } from 'node:module';
+import { freePort, waitReady } from './loopback-process.js';
 
 const require = createRequire(import.meta.url);
 const BLOB_MAIN = require.resolve('azurite/dist/src/blob/main.js');
 /** Azurite's well-known development account (public, in Azure's emulator docs). */
 export const AZURITE_ACCOUNT = 'devstoreaccount1';
 const AZURITE_KEY = 'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==';
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 export interface Azurite {
   connectionString: string;
@@ -32,19 +21,7 @@ export async function startAzurite(workspace: string): Promise<Azurite> {
     [BLOB_MAIN, '--blobHost', '127.0.0.1', '--blobPort', String(port), '--inMemoryPersistence', '--disableTelemetry', '--skipApiVersionCheck', '--loose', '--silent'],
     { stdio: ['ignore', 'pipe', 'pipe'], cwd: workspace },
   );
-  await new Promise<void>((resolve, reject) => {
-    let out = '';
-    const timer = setTimeout(() => reject(new Error(`azurite did not start: ${out}`)), 30_000);
-    child.stdout!.on('data', (d) => {
-      out += d;
-      if (out.includes('successfully listens')) {
-        clearTimeout(timer);
-        resolve();
-      }
-    });
-    child.stderr!.on('data', (d) => (out += d));
-    child.once('exit', (code) => reject(new Error(`azurite exited (${code}): ${out}`)));
-  });
+  await waitReady(child, { name: 'azurite', ready: (out) => out.includes('successfully listens'), timeoutMs: 30_000, stderr: true });
   return {
     connectionString: `DefaultEndpointsProtocol=http;AccountName=${AZURITE_ACCOUNT};AccountKey=${AZURITE_KEY};BlobEndpoint=http://127.0.0.1:${port}/${AZURITE_ACCOUNT};`,
     stop: () =>

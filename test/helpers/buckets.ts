@@ -3,6 +3,7 @@
  * scanners, each cloud in its real key layout), a subset of its files copied to a local
  * folder, the same files as objects, and the CLI run on both.
  */
+import { expect } from 'vitest';
 import { spawn } from 'node:child_process';
 import { copyFileSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
@@ -75,3 +76,20 @@ export function summaryOf(out: string) {
   return s;
 }
 export const sizeOf = (p: string) => statSync(p).size;
+
+/**
+ * `detect` on the files under `root` (into DIR/disk) and on the same files in a bucket
+ * (`urls`, with `env`, into DIR/`out`): both succeed and write the same scans.ndjson, of
+ * more than 100 scans, the bucket's run reading `files` files. Returns its summary.
+ */
+export async function expectBucketScansAsOnDisk(dir: string, root: string, urls: string[], env: Record<string, string>, out: string, files: number) {
+  const onDisk = await runCli(['detect', root, '--out', join(dir, 'disk'), '--workers', '2', '--quiet']);
+  const inBucket = await runCli(['detect', ...urls, '--out', join(dir, out), '--workers', '2', '--quiet'], env);
+  expect(onDisk.code, onDisk.stderr).toBe(0);
+  expect(inBucket.code, inBucket.stderr).toBe(0);
+  expect(scansOf(join(dir, 'disk')).length).toBeGreaterThan(100);
+  expect(scansOf(join(dir, out)).equals(scansOf(join(dir, 'disk')))).toBe(true);
+  const s = summaryOf(join(dir, out));
+  expect(s.totals.files).toBe(files);
+  return s;
+}

@@ -4,22 +4,11 @@
  * can be killed and started again on the same data. Never the system service.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { freePort, waitReady } from './loopback-process.js';
 
 export const HAVE_REDIS = spawnSync('redis-server', ['--version'], { encoding: 'utf8' }).status === 0;
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 export class TestRedis {
   private proc: ChildProcess | null = null;
@@ -42,22 +31,7 @@ export class TestRedis {
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
     this.proc = proc;
-    await new Promise<void>((resolve, reject) => {
-      let log = '';
-      const timer = setTimeout(() => reject(new Error(`redis-server did not start:\n${log}`)), 15000);
-      proc.stdout!.on('data', (d: Buffer) => {
-        log += d.toString();
-        if (/Ready to accept connections/.test(log)) {
-          clearTimeout(timer);
-          resolve();
-        }
-      });
-      proc.once('exit', (code) => {
-        clearTimeout(timer);
-        reject(new Error(`redis-server exited with ${code}:\n${log}`));
-      });
-    });
-    proc.removeAllListeners('exit');
+    await waitReady(proc, { name: 'redis-server', ready: (log) => /Ready to accept connections/.test(log), timeoutMs: 15000 });
   }
 
   /** Start again with no data: a Redis that lost everything (no persistence, a new machine). */

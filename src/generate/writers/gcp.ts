@@ -9,7 +9,7 @@
 import { reportedIds, type Endpoint } from '../plan.js';
 import type { GenFlow } from '../record.js';
 import { TimeText, fractionDigits, utcParts } from '../clock.js';
-import { OutFile } from './output.js';
+import { OneFileAnHour, OutFile } from './output.js';
 import type { WriterContext } from './aws.js';
 
 /** Rough origin of the public pools, for src_location / dest_location. */
@@ -39,8 +39,7 @@ function location(ip: string): string | undefined {
   return LOCATIONS[ip.slice(0, cut)];
 }
 
-export class GcpWriter {
-  private file: OutFile | null = null;
+export class GcpWriter extends OneFileAnHour {
   private hour = 0;
   private readonly time = new TimeText();
   records = 0;
@@ -48,7 +47,9 @@ export class GcpWriter {
   constructor(
     private readonly project: string,
     private readonly ctx: WriterContext,
-  ) {}
+  ) {
+    super();
+  }
 
   beginHour(hourStart: number): void {
     this.hour = hourStart;
@@ -122,17 +123,7 @@ export class GcpWriter {
 
   endMinute(_minute: number): void {}
 
-  needsDrain(): boolean {
-    return this.file?.needsDrain ?? false;
-  }
-
-  async drain(): Promise<void> {
-    await this.file?.drain();
-  }
-
   async endHour(): Promise<void> {
-    const f = this.file;
-    this.file = null;
-    await f?.close();
+    await this.closeFile();
   }
 }

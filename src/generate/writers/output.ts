@@ -135,3 +135,29 @@ export class OutFile {
 export function forgetDirectories(): void {
   madeDirs.clear();
 }
+
+/**
+ * A writer with one file open at a time, opened on the hour's first record and closed at
+ * the hour's end (GCP's hourly NDJSON, a Zeek sensor's conn.log): its drain and close.
+ */
+export abstract class OneFileAnHour {
+  protected file: OutFile | null = null;
+
+  needsDrain(): boolean {
+    return this.file?.needsDrain ?? false;
+  }
+
+  async drain(): Promise<void> {
+    await this.file?.drain();
+  }
+
+  /** The hour's file, closed (`trailer` written last where given). */
+  protected async closeFile(trailer = ''): Promise<void> {
+    const f = this.file;
+    this.file = null;
+    if (f) {
+      if (trailer) f.write(trailer);
+      await f.close();
+    }
+  }
+}

@@ -10,7 +10,7 @@
  */
 import type { Stream } from '../plan.js';
 import { utcParts } from '../clock.js';
-import { OutFile, type OutputStats } from './output.js';
+import { OneFileAnHour, OutFile, type OutputStats } from './output.js';
 
 const HEADER = [
   '#separator \\x09', '#set_separator\t,', '#empty_field\t(empty)', '#unset_field\t-', '#path\tconn',
@@ -19,8 +19,7 @@ const HEADER = [
 ].join('\n');
 const PROTO: Record<number, string> = { 6: 'tcp', 17: 'udp', 1: 'icmp', 58: 'icmp' };
 
-export class ZeekSensor {
-  private file: OutFile | null = null;
+export class ZeekSensor extends OneFileAnHour {
   private uid = 0;
 
   constructor(
@@ -28,7 +27,9 @@ export class ZeekSensor {
     private readonly out: string,
     private readonly gzipLevel: number,
     private readonly stats: OutputStats,
-  ) {}
+  ) {
+    super();
+  }
 
   /** One record as the AWS writer wrote it; `dir` '' when the log has no direction (v2). */
   record(src: string, dst: string, sport: number, dport: number, proto: number, packets: number, bytes: number, start: number, end: number, flags: number, dir: 'ingress' | 'egress' | '', hour: number): void {
@@ -47,21 +48,8 @@ export class ZeekSensor {
     this.file.lines++;
   }
 
-  needsDrain(): boolean {
-    return this.file?.needsDrain ?? false;
-  }
-
-  async drain(): Promise<void> {
-    await this.file?.drain();
-  }
-
   /** The hour's file, closed. */
   async endHour(): Promise<void> {
-    const f = this.file;
-    this.file = null;
-    if (f) {
-      f.write('#close\n');
-      await f.close();
-    }
+    await this.closeFile('#close\n');
   }
 }
