@@ -20,6 +20,7 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, w
 import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { flag, opt } from './args.js';
+import { metaDirFor } from '../src/generate/index.js';
 import { CLI, ROOT, keysAgree, med, scanCount, timed, type Timed, writeReport } from './process-timing.js';
 
 const DUCK = join(ROOT, 'dist/bench/duckdb-json.js');
@@ -33,6 +34,7 @@ function estate(data: string, scale: number, days: number): string {
   const dir = join(data, `json-${scale}-${days}`);
   if (!existsSync(join(dir, 'done'))) {
     rmSync(dir, { recursive: true, force: true });
+    rmSync(metaDirFor(dir), { recursive: true, force: true }); // generate writes its region map beside the logs
     const r = spawnSync(process.execPath, [CLI, 'generate', '--out', dir, '--clouds', 'azure,gcp', '--scale', String(scale), '--days', String(days)], {
       stdio: 'inherit',
     });
@@ -77,7 +79,7 @@ interface Side {
 function compare(est: string, cloud: JsonCloud, workers: number, rounds: number, duck: boolean, base: string | undefined): Side {
   const dir = join(est, cloud);
   const detect = (cli: string, out: string) =>
-    timed([process.execPath, cli, 'detect', dir, '--region-map', join(est, 'region-map.json'), '--out', out, '--workers', String(workers), '--no-enrich', '--quiet']);
+    timed([process.execPath, cli, 'detect', dir, '--region-map', join(metaDirFor(est), 'region-map.json'), '--out', out, '--workers', String(workers), '--no-enrich', '--quiet']);
   const out = join(tmp, 'fs');
   const runs: Record<'fs' | 'base' | 'duck', Timed[]> = { fs: [], base: [], duck: [] };
   let agree = true;
