@@ -19,6 +19,7 @@ import { formatAddress } from '../net/address.js';
 import { HomeNet } from '../net/home-net.js';
 import { LastKey } from './scan-ingest.js';
 import { nextPow2, type ShardFilter } from './scan-layout.js';
+import type { TrafficFigures } from './verdict.js';
 
 const F_PACKETS = 1;
 const F_BYTES = 2;
@@ -48,7 +49,7 @@ export const DEFAULT_OUTBOUND = Object.freeze({
 });
 
 /** One outbound alert before enrichment (worm signature, allow list and severity come at merge). */
-export interface OutboundFinding {
+export interface OutboundFinding extends TrafficFigures {
   kind: 'horizontal' | 'vertical' | 'internal'; // internal: a horizontal scan of non-public targets (lateral movement)
   window: number;
   cloud: string;
@@ -62,12 +63,6 @@ export interface OutboundFinding {
   targets: number;
   ports: number;
   portList: number[]; // vertical: the first ports probed (up to 20), sorted
-  flows: number;
-  packets: number;
-  bytes: number;
-  cvPackets: number | null;
-  cvBytes: number | null;
-  cvFlows: number;
   iface: string;
   instance: string;
   protocolsOfHost: number; // distinct protocols this host sent outbound in the window

@@ -7,7 +7,17 @@
 import type { Thresholds } from '../detect/rules.js';
 
 /** One scan key's result, as the shard hands it to the merger. */
-export interface KeyVerdict {
+/** The traffic figures a scan key and an outbound finding both report (SPEC §3, §4). */
+export interface TrafficFigures {
+  flows: number;
+  packets: number;
+  bytes: number;
+  cvPackets: number | null;
+  cvBytes: number | null;
+  cvFlows: number;
+}
+
+export interface KeyVerdict extends TrafficFigures {
   window: number;
   srcWords: number[]; // four words, for sorting
   src: string;
@@ -17,12 +27,6 @@ export interface KeyVerdict {
   clouds: number;
   accounts: number;
   regions: number;
-  flows: number;
-  packets: number;
-  bytes: number;
-  cvPackets: number | null;
-  cvBytes: number | null;
-  cvFlows: number;
   firstSeen: number;
   lastSeen: number;
   failed: string[]; // [] for a scan
