@@ -48,11 +48,11 @@ interface Bucket {
 
 function bucket(data: string, records: number, logs: number, hours: number): Bucket {
   const dir = join(data, `bucket-${records}-${logs}-${hours}`);
-  if (!existsSync(join(dir, 'done'))) {
+  if (!existsSync(`${dir}.done`)) {
     rmSync(dir, { recursive: true, force: true });
     process.stderr.write(`generating ${records} records in ${logs * hours * 12} files into ${dir}...\n`);
     generateBucket({ out: dir, records, logs, hours });
-    writeFileSync(join(dir, 'done'), '');
+    writeFileSync(`${dir}.done`, ''); // beside the folder: a file inside would be read as input
   }
   let files = 0;
   let bytes = 0;

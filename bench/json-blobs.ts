@@ -32,14 +32,14 @@ const tmp = mkdtempSync(join(tmpdir(), 'flowsieve-json-'));
 /** The generated estate, written once per (scale, days). */
 function estate(data: string, scale: number, days: number): string {
   const dir = join(data, `json-${scale}-${days}`);
-  if (!existsSync(join(dir, 'done'))) {
+  if (!existsSync(`${dir}.done`)) {
     rmSync(dir, { recursive: true, force: true });
     rmSync(metaDirFor(dir), { recursive: true, force: true }); // generate writes its region map beside the logs
     const r = spawnSync(process.execPath, [CLI, 'generate', '--out', dir, '--clouds', 'azure,gcp', '--scale', String(scale), '--days', String(days)], {
       stdio: 'inherit',
     });
     if (r.status !== 0) throw new Error('flowsieve generate failed');
-    writeFileSync(join(dir, 'done'), '');
+    writeFileSync(`${dir}.done`, ''); // beside the folder: a file inside would be read as input
   }
   return dir;
 }
