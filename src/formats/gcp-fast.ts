@@ -83,11 +83,28 @@ const KEYS: Array<[Box, string, number]> = [
   [Box.dstGateway, 'project_id', STR | G.dstGwProject],
   [Box.dstGateway, 'location', STR | G.dstGwLocation],
   [Box.dstGateway, 'name', STR | G.dstGwName],
+  // keys the reader skips, named so that the key after them can be foreseen (below)
+  [Box.entry, 'insertId', 0],
+  [Box.entry, 'receiveTimestamp', 0],
+  [Box.entry, 'timestamp', 0],
+  [Box.entry, 'severity', 0],
+  [Box.resource, 'type', 0],
+  [Box.labels, 'location', 0],
+  [Box.labels, 'subnetwork_id', 0],
+  [Box.labels, 'subnetwork_name', 0],
+  [Box.payload, 'rtt_msec', 0],
+  [Box.payload, 'src_location', 0],
+  [Box.payload, 'dest_location', 0],
+  [Box.srcVpc, 'subnetwork_name', 0],
+  [Box.srcVpc, 'vpc_name', 0],
+  [Box.dstVpc, 'subnetwork_name', 0],
+  [Box.dstVpc, 'vpc_name', 0],
 ];
+const ACTION = Int32Array.from(KEYS, ([, , a]) => a);
 
 /** Key candidates by (box, length): up to PER_LEN indices into KEYS, -1 after the last. */
 const MAX_KEY = 32;
-const PER_LEN = 4;
+const PER_LEN = 6;
 const byLen = new Int16Array(Box.count * MAX_KEY * PER_LEN).fill(-1);
 const keyBytes = KEYS.map(([, k]) => Uint8Array.from(k, (ch) => ch.charCodeAt(0)));
 KEYS.forEach(([box, k], i) => {
@@ -106,6 +123,15 @@ STOP[92] = 1;
 
 const MAX_DEPTH = 64;
 
+/**
+ * Foreseeing keys: a writer puts an object's keys in the same order in every entry, so
+ * the key that followed key k last time (next[k]) is compared with the bytes at once,
+ * which both finds and checks the key in one pass. Slots after KEYS: an object's start
+ * (START + box) and an unnamed key (UNNAMED + box). A wrong guess costs a few bytes.
+ */
+const START = KEYS.length;
+const UNNAMED = START + Box.count;
+
 export class GcpFastPath {
   /** Integer fields; -1 when absent. */
   readonly ints = new Float64Array(N.count);
@@ -118,6 +144,10 @@ export class GcpFastPath {
   /** seen[k] === stamp: key k of KEYS was read in this entry (a second one is a bail). */
   private readonly seen = new Int32Array(KEYS.length);
   private stamp = 0;
+  /** The key read last in the object at each depth (a KEYS index, START + box or UNNAMED + box). */
+  private readonly lastKey = new Int16Array(MAX_DEPTH);
+  /** What followed each key last time (a KEYS index), -1 when not known. */
+  private readonly next = new Int16Array(UNNAMED + Box.count).fill(-1);
 
   /** spanS/spanE: the reader's string spans (into the line's buffer), filled here. */
   constructor(
@@ -147,6 +177,7 @@ export class GcpFastPath {
     let d = 0;
     box[0] = Box.entry;
     isArray[0] = 0;
+    this.lastKey[0] = START + Box.entry;
     let p = s + 1;
     let c = 0;
     // after '{': a key or '}'
@@ -156,24 +187,40 @@ export class GcpFastPath {
       // ---- a member: key, ':', value (p at the key's '"')
       if (p >= e || b[p] !== 34) return false;
       const ks = p + 1;
-      let q = ks;
-      while (q < e && (c = b[q]!) !== 34 && c !== 92 && c >= 32) q++;
-      if (q >= e || b[q] !== 34) return false;
+      let q = -1;
       let want = 0;
       const bx = box[d]!;
-      if (bx !== Box.other && q - ks < MAX_KEY) {
-        const at = (bx * MAX_KEY + (q - ks)) * PER_LEN;
-        for (let j = 0; j < PER_LEN; j++) {
-          const k = byLen[at + j]!;
-          if (k < 0) break;
-          if (sameBytes(b, ks, keyBytes[k]!)) {
-            if (this.seen[k] === this.stamp) return false;
-            this.seen[k] = this.stamp;
-            want = KEYS[k]![2];
-            break;
-          }
+      if (bx !== Box.other) {
+        const last = this.lastKey[d]!;
+        let k = this.next[last]!;
+        if (k >= 0) {
+          // the foreseen key: its bytes, then the closing quote
+          const lit = keyBytes[k]!;
+          const n = lit.length;
+          let j = 0;
+          while (j < n && b[ks + j] === lit[j]) j++;
+          if (j === n && ks + n < e && b[ks + n] === 34) q = ks + n;
+          else k = -1;
         }
-        if (want === BAIL) return false;
+        if (k < 0) {
+          q = ks;
+          while (q < e && STOP[b[q]!] === 0) q++;
+          if (q >= e || b[q] !== 34) return false;
+          k = q - ks < MAX_KEY ? keyIndex(b, ks, (bx * MAX_KEY + (q - ks)) * PER_LEN) : -1;
+          this.next[last] = k;
+        }
+        if (k >= 0) {
+          want = ACTION[k]!;
+          if (want !== 0) {
+            if (this.seen[k] === this.stamp || want === BAIL) return false;
+            this.seen[k] = this.stamp;
+          }
+          this.lastKey[d] = k;
+        } else this.lastKey[d] = UNNAMED + bx;
+      } else {
+        q = ks;
+        while (q < e && STOP[b[q]!] === 0) q++;
+        if (q >= e || b[q] !== 34) return false;
       }
       p = q + 1;
       while (p < e && ((c = b[p]!) === 32 || c === 10 || c === 13 || c === 9)) p++;
@@ -187,7 +234,7 @@ export class GcpFastPath {
         const kind = want & KIND;
         if (c === 34) {
           q = p + 1;
-          while (q < e && (c = b[q]!) !== 34 && c !== 92 && c >= 32) q++;
+          while (q < e && STOP[b[q]!] === 0) q++;
           if (q >= e || b[q] !== 34) return false;
           if (kind === STR) {
             this.spanS[want & 0xff] = p + 1;
@@ -203,6 +250,7 @@ export class GcpFastPath {
           if (++d >= MAX_DEPTH) return false;
           box[d] = kind === OBJ ? want & 0xff : Box.other;
           isArray[d] = c === 91 ? 1 : 0;
+          this.lastKey[d] = START + box[d]!;
           p++;
           while (p < e && ((c = b[p]!) === 32 || c === 10 || c === 13 || c === 9)) p++;
           if (p >= e) return false;
@@ -270,6 +318,16 @@ export class GcpFastPath {
     else if (bx === Box.srcInstance) this.hasSrcInstance = true;
     else if (bx === Box.dstInstance) this.hasDstInstance = true;
   }
+}
+
+/** The KEYS index of the key at b[ks] among the candidates at byLen[at…] (its box and length), or -1. */
+function keyIndex(b: Uint8Array, ks: number, at: number): number {
+  for (let j = 0; j < PER_LEN; j++) {
+    const k = byLen[at + j]!;
+    if (k < 0) break;
+    if (sameBytes(b, ks, keyBytes[k]!)) return k;
+  }
+  return -1;
 }
 
 function sameBytes(b: Uint8Array, s: number, lit: Uint8Array): boolean {
