@@ -88,6 +88,41 @@ describe('GCP fast path: the usual LogEntry', () => {
   });
 });
 
+describe('GCP fast path: foreseen keys and strings read four bytes at a time', () => {
+  it('keys in a changing order, spaced keys and near-miss keys: same result as the full walk', () => {
+    const reordered = '{"resource":{"type":"gce_subnetwork","labels":{"project_id":"r1"}},"jsonPayload":{"start_time":"2024-03-01T16:00:00Z","reporter":"DEST","connection":{"src_port":1,"protocol":6,"src_ip":"198.51.100.7","dest_ip":"10.0.0.1","dest_port":22}}}';
+    const spaced = ENTRY.replace('"reporter":', '"reporter" :').replace('"src_ip":', '"src_ip"\t:');
+    // a key one byte off a foreseen one, a key that is a prefix of one, and one that runs on
+    const nearMiss = ENTRY.replace('"reporter":"DEST"', '"reportex":"DEST"').replace('"logName":', '"logNam":').replace('"resource":', '"resourcex":');
+    for (const line of [reordered, spaced, nearMiss]) expect(fastTakes(line), line).toBe(true);
+    const lines = [ENTRY, reordered, ENTRY, spaced, ENTRY, nearMiss, ENTRY, reordered, reordered, GATEWAY];
+    const r = same(lines.join('\n'));
+    expect(r.counters).toMatchObject({ lines: 10, records: 10, rejected: 0 });
+    expect(r.flows.find((f) => f.line === 6)).toMatchObject({ direction: 'unknown' }); // nearMiss has no reporter
+    expect(r.flows.find((f) => f.line === 2)).toMatchObject({ account: 'r1', src: '198.51.100.7' });
+  });
+
+  it('a quote, backslash or control byte at every offset of a long string is found', () => {
+    const long = 'abcdefghijklmnopqrstuvwxyz0123456789';
+    // an unescaped '"' ends the string early, '\' starts an escape, control bytes are not JSON
+    const stops = ['"', '\\', '\\u0041', String.fromCharCode(1), String.fromCharCode(31), '\n', '\t'];
+    for (const stop of stops) {
+      for (let i = 0; i <= long.length; i++) {
+        for (const field of ['"insertId":"18baa0dea43c5"', '"vm_name":"data-asia-07"']) {
+          const name = field.slice(0, field.indexOf(':'));
+          const line = ENTRY.replace(field, `${name}:"${long.slice(0, i)}${stop}${long.slice(i)}"`);
+          expect(fastTakes(line), line).toBe(false);
+        }
+      }
+    }
+    const lines = [];
+    for (let i = 0; i < 12; i++) lines.push(ENTRY.replace('"insertId":"18baa0dea43c5"', `"insertId":"${long.slice(0, i)}\\"${long.slice(i)}"`));
+    lines.push(ENTRY.replace('"vm_name":"data-asia-07"', `"vm_name":"data\tasia"`));
+    lines.push(ENTRY.replace('"vm_name":"data-asia-07"', `"vm_name":"data\\u002dasia"`));
+    same(lines.join('\n'));
+  });
+});
+
 describe('GCP fast path: what it leaves to the full walk', () => {
   const conn = '"connection":{"src_ip":"198.51.100.7","dest_ip":"10.0.0.1","protocol":6,"dest_port":22}';
   const wrap = (payload: string, top = '') => `{${top}"jsonPayload":{${payload}}}`;
