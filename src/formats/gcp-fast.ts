@@ -19,6 +19,8 @@
  * Blocks that are not valid UTF-8 never come here (the full walk checks strings then).
  */
 
+import { plainEnd, viewOf } from './json-bytes.js';
+
 /** String fields kept per entry (shared with gcp.ts). */
 export const enum G {
   srcIp, dstIp, reporter, startTime, endTime,
@@ -122,7 +124,7 @@ const words = new Int32Array(KEYS.reduce((n, [, k]) => n + Math.ceil((k.length +
 }
 
 /** True when the bytes at ks (dv's offsets) are key k, its closing '"' and a ':' (and within e). */
-function sameWords(dv: DataView, ks: number, e: number, k: number): boolean {
+function sameWords(dv: DataView<ArrayBufferLike>, ks: number, e: number, k: number): boolean {
   const n = wordLen[k]!;
   if (ks + n > e) return false;
   let o = wordAt[k]!;
@@ -143,12 +145,6 @@ KEYS.forEach(([box, k], i) => {
   if (j >= PER_LEN) throw new Error('gcp-fast: too many keys of one length');
   byLen[at + j] = i;
 });
-
-/** Bytes that end the fast scan of a string: '"', '\\' and control bytes. */
-const STOP = new Uint8Array(256);
-for (let c = 0; c < 32; c++) STOP[c] = 1;
-STOP[34] = 1;
-STOP[92] = 1;
 
 const MAX_DEPTH = 64;
 
@@ -178,7 +174,7 @@ export class GcpFastPath {
   /** What followed each key last time (a KEYS index), -1 when not known. */
   private readonly next = new Int16Array(UNNAMED + Box.count).fill(-1);
   /** A view of the buffer being read, for reading four bytes at a time. */
-  private dv: DataView<ArrayBufferLike> = new DataView(new ArrayBuffer(0));
+  private dv: DataView<ArrayBufferLike> = viewOf(new Uint8Array(0));
   private dvOf: Uint8Array | null = null;
 
   /** spanS/spanE: the reader's string spans (into the line's buffer), filled here. */
@@ -205,7 +201,7 @@ export class GcpFastPath {
     }
     if (b[s] !== 123) return false;
     if (b !== this.dvOf) {
-      this.dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
+      this.dv = viewOf(b);
       this.dvOf = b;
     }
     const dv = this.dv;
@@ -234,8 +230,7 @@ export class GcpFastPath {
         if (k >= 0 && !sameWords(dv, ks, e, k)) k = -1;
         if (k >= 0) q = ks + keyBytes[k]!.length;
         if (k < 0) {
-          q = ks;
-          while (q < e && STOP[b[q]!] === 0) q++;
+          q = plainEnd(dv, b, ks, e);
           if (q >= e || b[q] !== 34) return false;
           k = q - ks < MAX_KEY ? keyIndex(b, ks, (bx * MAX_KEY + (q - ks)) * PER_LEN) : -1;
           this.next[last] = k;
@@ -249,8 +244,7 @@ export class GcpFastPath {
           this.lastKey[d] = k;
         } else this.lastKey[d] = UNNAMED + bx;
       } else {
-        q = ks;
-        while (q < e && STOP[b[q]!] === 0) q++;
+        q = plainEnd(dv, b, ks, e);
         if (q >= e || b[q] !== 34) return false;
       }
       p = q + 1;
@@ -264,7 +258,7 @@ export class GcpFastPath {
         c = b[p]!;
         const kind = want & KIND;
         if (c === 34) {
-          q = stringEnd(dv, b, p + 1, e);
+          q = plainEnd(dv, b, p + 1, e);
           if (q >= e || b[q] !== 34) return false;
           if (kind === STR) {
             this.spanS[want & 0xff] = p + 1;
@@ -363,24 +357,6 @@ function keyIndex(b: Uint8Array, ks: number, at: number): number {
 function sameBytes(b: Uint8Array, s: number, lit: Uint8Array): boolean {
   for (let k = 0; k < lit.length; k++) if (b[s + k] !== lit[k]) return false;
   return true;
-}
-
-/**
- * Where the string whose content starts at b[q] stops being plain: the first '"', '\\' or
- * control byte at or after q, or e. Four bytes at a time while it can (dv views b): a
- * word holds such a byte exactly when one of the three "has a byte below / equal to"
- * tests (Hacker's Delight, 6-1) is non-zero; the byte loop then finds which one.
- */
-function stringEnd(dv: DataView, b: Uint8Array, q: number, e: number): number {
-  while (q + 4 <= e) {
-    const x = dv.getInt32(q, true);
-    const quote = x ^ 0x22222222;
-    const slash = x ^ 0x5c5c5c5c;
-    if ((((quote - 0x01010101) & ~quote) | ((slash - 0x01010101) & ~slash) | ((x - 0x20202020) & ~x)) & 0x80808080) break;
-    q += 4;
-  }
-  while (q < e && STOP[b[q]!] === 0) q++;
-  return q;
 }
 
 /** Decimal digits b[s, e) (1 to 15 of them), or -1. */
