@@ -33,7 +33,7 @@ import { ByteDict } from '../flow/dict.js';
 import type { FlowSink } from '../flow/sink.js';
 import type { DocumentReader, ReaderContext } from './types.js';
 import { JsonScanner, LineCounter, lit } from './json-bytes.js';
-import { readOrStepOver, walkDocument, type DocHandler } from './json-doc.js';
+import { firstNonSpace, readOrStepOver, walkDocument, type DocHandler } from './json-doc.js';
 import { NO_FLOW } from './azure-tuple.js';
 import { NSG_CATEGORY, nsgTuple } from './azure-nsg.js';
 import { VNET_CATEGORY, vnetTuple } from './azure-vnet.js';
@@ -637,15 +637,19 @@ function parseAzure(buf: Uint8Array, ctx: ReaderContext): void {
   new AzureDocument(buf, ctx).run();
 }
 
+const NSG_MARKER = Buffer.from(`"${NSG_CATEGORY}"`);
+const VNET_MARKER = Buffer.from(`"${VNET_CATEGORY}"`);
+
 /** Which Azure category the head of a JSON file names first, if any. */
-function azureCategory(text: string): 'nsg' | 'vnet' | null {
-  const c = text.trimStart()[0];
+function azureCategory(text: string, head: Uint8Array): 'nsg' | 'vnet' | null {
+  const c = firstNonSpace(text);
   if (c !== '{' && c !== '[') return null;
-  const nsg = text.indexOf(`"${NSG_CATEGORY}"`);
-  const vnet = text.indexOf(`"${VNET_CATEGORY}"`);
-  if (nsg < 0 && vnet < 0) return null;
-  if (vnet < 0 || (nsg >= 0 && nsg < vnet)) return 'nsg';
-  return 'vnet';
+  // the markers are ASCII: searched in the head's bytes (text is their decoding), natively,
+  // ~8x faster than in the string; the first named wins, so the other is looked for only before it
+  const b = Buffer.from(head.buffer, head.byteOffset, Math.min(head.byteLength, 65536));
+  const nsg = b.indexOf(NSG_MARKER);
+  if (nsg >= 0) return b.lastIndexOf(VNET_MARKER, nsg) >= 0 ? 'vnet' : 'nsg';
+  return b.includes(VNET_MARKER) ? 'vnet' : null;
 }
 
 /**
@@ -655,13 +659,13 @@ function azureCategory(text: string): 'nsg' | 'vnet' | null {
 export const azureNsg: DocumentReader = {
   kind: 'document',
   name: 'azure-nsg',
-  sniff: (text) => azureCategory(text) === 'nsg',
+  sniff: (text, _firstLine, head) => azureCategory(text, head) === 'nsg',
   parseDocument: parseAzure,
 };
 
 export const azureVnet: DocumentReader = {
   kind: 'document',
   name: 'azure-vnet',
-  sniff: (text) => azureCategory(text) === 'vnet',
+  sniff: (text, _firstLine, head) => azureCategory(text, head) === 'vnet',
   parseDocument: parseAzure,
 };
