@@ -33,7 +33,7 @@ import { ByteDict } from '../flow/dict.js';
 import type { FlowSink } from '../flow/sink.js';
 import type { DocumentReader, ReaderContext } from './types.js';
 import { JsonScanner, LineCounter, lit } from './json-bytes.js';
-import { firstNonSpace, readOrStepOver, walkDocument, type DocHandler } from './json-doc.js';
+import { readOrStepOver, walkDocument, type DocHandler } from './json-doc.js';
 import { NO_FLOW } from './azure-tuple.js';
 import { NSG_CATEGORY, nsgTuple } from './azure-nsg.js';
 import { VNET_CATEGORY, vnetTuple } from './azure-vnet.js';
@@ -642,7 +642,7 @@ const VNET_MARKER = Buffer.from(`"${VNET_CATEGORY}"`);
 
 /** Which Azure category the head of a JSON file names first, if any. */
 function azureCategory(text: string, head: Uint8Array): 'nsg' | 'vnet' | null {
-  const c = firstNonSpace(text);
+  const c = text.trimStart()[0];
   if (c !== '{' && c !== '[') return null;
   // the markers are ASCII: searched in the head's bytes (text is their decoding), natively,
   // ~8x faster than in the string; the first named wins, so the other is looked for only before it

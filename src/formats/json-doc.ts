@@ -218,14 +218,6 @@ export function firstLineObject(firstLine: string): Record<string, unknown> | nu
  * lines for a change of format) is never taken for a document.
  */
 export function documentShaped(text: string, firstLine: string): boolean {
-  const c = firstNonSpace(text);
+  const c = text.trimStart()[0];
   return c === '[' || firstLine === '{' || (c === '{' && /\}\s*\{/.test(firstLine) && firstLineObject(firstLine) === null);
-}
-
-/**
- * The first character of `text` that is not white space (as text.trimStart()[0], which
- * copies a sniffed head of up to 64 KiB to read one character), or undefined.
- */
-export function firstNonSpace(text: string): string | undefined {
-  return /\S/.exec(text)?.[0];
 }
