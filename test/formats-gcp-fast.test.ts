@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { readBytes, type ReadResult } from './helpers/read-format.js';
-import { gcpFastPath } from '../dist/src/formats/gcp.js';
+import { gcpFastPath, rfc3339Seconds } from '../dist/src/formats/gcp.js';
 import { GcpFastPath } from '../dist/src/formats/gcp-fast.js';
 
 /** A LogEntry as a Cloud Storage sink writes it (the generator's shape). */
@@ -214,5 +214,26 @@ describe('GCP fast path: what it leaves to the full walk', () => {
       lines.push(line);
     }
     same(lines.join('\n'));
+  });
+});
+
+describe('RFC 3339 times: the last date is remembered, never wrongly', () => {
+  it('the same, another and an invalid date one after the other', () => {
+    const t = (x: string) => rfc3339Seconds(Buffer.from(x), 0, x.length);
+    const seq: Array<[string, number]> = [
+      ['2024-02-29T23:59:59Z', 1709251199],
+      ['2024-02-29T00:00:00.5Z', 1709164800],
+      ['2023-02-29T00:00:00Z', NaN], // not a leap year, after the cached 2024-02-29
+      ['2024-02-29T00:00:00Z', 1709164800],
+      ['2024-03-01T00:00:00+01:00', 1709247600],
+      ['2024-03-01T00:00:00-00:30', 1709253000],
+      ['2024-03-01T00:00:00+24:00', NaN],
+      ['2024-03-01T00:00:60Z', 1709251260], // a leap second is accepted as :60
+      ['2024-03-0aT00:00:00Z', NaN],
+      ['1900-02-29T00:00:00Z', NaN],
+      ['2000-02-29T00:00:00Z', 951782400],
+      ['2024-03-01 10:00:00.123456 UTC', 1709287200],
+    ];
+    for (const [x, want] of seq) expect(t(x), x).toBe(want);
   });
 });
