@@ -111,6 +111,17 @@ export const OUTBOUND_ENTRY_BYTES = 12 * 4 + 2 * 8 + 1;
 /** Bytes an entry at most with its share of the index (a power of two over the entries at load <= 0.6). */
 export const OUTBOUND_BYTES_BOUND = OUTBOUND_ENTRY_BYTES + 14;
 
+/** Index slots: the top bits of the key's hash (a tag), and entry + 1 below (0 = empty). */
+const TAG_SHIFT = 26;
+const SLOT_ENTRY = (1 << TAG_SHIFT) - 1;
+/** Entries a table can number; past them records are dropped as past --max-memory (which comes long before). */
+const MAX_OUTBOUND_ENTRIES = SLOT_ENTRY - 1;
+
+/** Hash of an entry's key (its low bits pick the slot, its top bits are the tag). */
+function keyHash(sA: number, epv: number, ppv: number, w: number, dA: number, famBits: number): number {
+  return fmix32(mix(mix(mix(mix(mix(mix(0x1b873593, sA), epv), ppv), w), dA), famBits));
+}
+
 /** Hosts named in a table's drop report (the records of all of them are counted). */
 const MAX_DROPS_NAMED = 100;
 
@@ -154,7 +165,7 @@ export class OutboundTable {
   instance!: Uint32Array;
   region!: Uint32Array;
   sports!: Uint32Array; // 32-bit sketch of source ports
-  private index: Int32Array;
+  private index: Uint32Array; // tag << TAG_SHIFT | entry + 1; 0 = empty slot
   private mask: number;
   readonly v6 = new V6Intern();
   readonly accounts = new StringDict();
@@ -179,7 +190,7 @@ export class OutboundTable {
   ) {
     this.cap = initialCapacity;
     this.allocate(initialCapacity, 0);
-    this.index = new Int32Array(nextPow2(Math.ceil(this.cap / 0.6)));
+    this.index = new Uint32Array(nextPow2(Math.ceil(this.cap / 0.6)));
     this.mask = this.index.length - 1;
   }
 
@@ -248,7 +259,7 @@ export class OutboundTable {
       const ppv = ((proto[i]! << 16) | dport[i]!) >>> 0;
       const w = Math.floor(start[i]! / W);
       let dA: number;
-      if (this.n >= this.limitEntries && !(dst[o] === 0 && dst[o + 1] === 0 && dst[o + 2] === 0xffff)) {
+      if (this.full() && !(dst[o] === 0 && dst[o + 1] === 0 && dst[o + 2] === 0xffff)) {
         // full: an IPv6 target not interned yet has no entry, and is not interned now
         dA = this.v6.find(dst, o);
         if (dA < 0) {
@@ -315,26 +326,32 @@ export class OutboundTable {
 
   findOrInsert(sA: number, epv: number, ppv: number, w: number, dA: number, fam: number): number {
     const famBits = fam & (F_SRC6 | F_DST6);
-    let slot = fmix32(mix(mix(mix(mix(mix(mix(0x1b873593, sA), epv), ppv), w), dA), famBits)) & this.mask;
+    const h = keyHash(sA, epv, ppv, w, dA, famBits);
+    const tag = h >>> TAG_SHIFT;
+    let slot = h & this.mask;
     const { index, srcA, ep, pp, win, dstA, flags } = this;
     for (;;) {
-      const e1 = index[slot]!;
-      if (e1 === 0) break;
-      const e = e1 - 1;
-      // all fields compared without branches (scan-table.ts findOrInsert says why)
-      if (((srcA[e]! ^ sA) | (ep[e]! ^ epv) | (pp[e]! ^ ppv) | (win[e]! ^ w) | (dstA[e]! ^ dA) | ((flags[e]! & (F_SRC6 | F_DST6)) ^ famBits)) === 0) {
-        return e;
+      const v = index[slot]!;
+      if (v === 0) break;
+      // the tag rejects most other keys without reading their entries: a compare reads six
+      // columns, a cache miss each in a table of many entries
+      if (v >>> TAG_SHIFT === tag) {
+        const e = (v & SLOT_ENTRY) - 1;
+        // all fields compared without branches (scan-table.ts findOrInsert says why)
+        if (((srcA[e]! ^ sA) | (ep[e]! ^ epv) | (pp[e]! ^ ppv) | (win[e]! ^ w) | (dstA[e]! ^ dA) | ((flags[e]! & (F_SRC6 | F_DST6)) ^ famBits)) === 0) {
+          return e;
+        }
       }
       slot = (slot + 1) & this.mask;
     }
-    if (this.n >= this.limitEntries) return -1; // full: the caller counts the record as dropped
+    if (this.full()) return -1; // full: the caller counts the record as dropped
     if (this.n === this.cap) {
       this.allocate(Math.min(this.cap * 2, Math.max(this.limitEntries, this.cap + 1)), this.n);
       this.rebuildIndex();
       return this.findOrInsert(sA, epv, ppv, w, dA, fam);
     }
     const e = this.n++;
-    this.index[slot] = e + 1;
+    this.index[slot] = ((tag << TAG_SHIFT) | (e + 1)) >>> 0;
     this.srcA[e] = sA;
     this.ep[e] = epv;
     this.pp[e] = ppv;
@@ -354,14 +371,19 @@ export class OutboundTable {
   }
 
   private rebuildIndex(): void {
-    this.index = new Int32Array(nextPow2(Math.ceil(this.cap / 0.6)));
+    this.index = new Uint32Array(nextPow2(Math.ceil(this.cap / 0.6)));
     this.mask = this.index.length - 1;
     for (let e = 0; e < this.n; e++) {
-      const fam = this.flags[e]! & (F_SRC6 | F_DST6);
-      let slot = fmix32(mix(mix(mix(mix(mix(mix(0x1b873593, this.srcA[e]!), this.ep[e]!), this.pp[e]!), this.win[e]!), this.dstA[e]!), fam)) & this.mask;
+      const h = keyHash(this.srcA[e]!, this.ep[e]!, this.pp[e]!, this.win[e]!, this.dstA[e]!, this.flags[e]! & (F_SRC6 | F_DST6));
+      let slot = h & this.mask;
       while (this.index[slot] !== 0) slot = (slot + 1) & this.mask;
-      this.index[slot] = e + 1;
+      this.index[slot] = (((h >>> TAG_SHIFT) << TAG_SHIFT) | (e + 1)) >>> 0;
     }
+  }
+
+  /** No entry can be added: the limit (--max-memory), or the most the index can number. */
+  private full(): boolean {
+    return this.n >= this.limitEntries || this.n >= MAX_OUTBOUND_ENTRIES;
   }
 
   /** The host of an entry: (source, cloud + account, window), as a hash and as equality. */
