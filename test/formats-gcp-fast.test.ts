@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { readBytes, type ReadResult } from './helpers/read-format.js';
 import { gcpFastPath, rfc3339Seconds } from '../dist/src/formats/gcp.js';
 import { GcpFastPath } from '../dist/src/formats/gcp-fast.js';
+import { viewOf } from '../dist/src/formats/json-bytes.js';
 
 /** A LogEntry as a Cloud Storage sink writes it (the generator's shape). */
 const ENTRY =
@@ -48,7 +49,7 @@ function same(text: string): ReadResult {
 const probe = new GcpFastPath(new Int32Array(32), new Int32Array(32));
 function fastTakes(line: string): boolean {
   const b = Buffer.from(line);
-  return probe.read(b, 0, b.length);
+  return probe.read(b, viewOf(b), 0, b.length);
 }
 
 describe('GCP fast path: the usual LogEntry', () => {

@@ -238,7 +238,7 @@ class GcpEntries {
   entry(line: number, offset: number, wholeLine: boolean): void {
     const sc = this.sc;
     this.cur = sc;
-    if (wholeLine && !sc.checkUtf8 && gcpFastPath.enabled && this.fast.read(sc.buf, sc.pos, sc.end)) {
+    if (wholeLine && !sc.checkUtf8 && gcpFastPath.enabled && this.fast.read(sc.buf, sc.dv, sc.pos, sc.end)) {
       this.takeFast();
       this.finish(line, offset, sc.buf, sc.pos, sc.end);
       return;
