@@ -119,6 +119,16 @@ describe('AWS layouts compiled from the header', () => {
     }
   });
 
+  it('CRLF files: a record ending "\\r\\n" is read by the fast readers as the general loop reads it', () => {
+    for (const layout of [V2, [...V2, ...EXTRA, ...RICH], shuffle([...V2, ...EXTRA, ...RICH], 5)]) {
+      const crlf = (sep: string) => text(layout, rows, sep).replace(/\n/g, '\r\n');
+      const fast = parse(crlf(' '));
+      expect(fast).toEqual(parse(crlf('  '))); // two spaces: the general loop alone
+      expect(fast).toEqual(parse(text(layout, rows)));
+      expect(fast.records.length).toBeGreaterThan(2000);
+    }
+  });
+
   it('layouts without an end column, or with a Transit Gateway resource-type, read as the general loop does', () => {
     const tgw = rows.map((row, k) => ({ ...row, 'resource-type': k % 7 === 0 ? 'TransitGateway' : 'NetworkInterface' }));
     for (const layout of [V2.filter((f) => f !== 'end'), [...V2, 'resource-type']]) {

@@ -159,10 +159,12 @@ class AwsParser implements LineParser, ColumnHost {
       if (line !== 1 && (this.v2 || this.columns !== null)) {
         this.resetRecord();
         const j = this.v2 ? this.plainV2(buf, i, e) : this.columns!(buf, i, e, this.sink.rec, this, this.dvFor(buf));
-        if (j >= 0 && j < e && buf[j] === 10) {
+        // the record ends its line, or a CRLF line (parseLine would trim the '\r' and read the same)
+        const end = j < 0 || j >= e ? -1 : buf[j] === 10 ? j : buf[j] === 13 && j + 1 < e && buf[j + 1] === 10 ? j + 1 : -1;
+        if (end >= 0) {
           this.sink.emit(line, baseOffset + (i - s));
           line++;
-          i = j + 1;
+          i = end + 1;
           continue;
         }
       }
@@ -202,7 +204,11 @@ class AwsParser implements LineParser, ColumnHost {
   parseRecord(buf: Uint8Array, s: number, e: number, line: number, offset: number, account: number): void {
     const fileDefault = this.defaultAccount;
     this.defaultAccount = account;
-    this.parseLine(buf, s, e, line, offset);
+    // a plain record (nearly every message) by the fast reader of the layout, as parseLines reads a line
+    this.resetRecord();
+    if (this.v2 ? this.plainV2(buf, s, e) === e : this.columns !== null && this.columns(buf, s, e, this.sink.rec, this, this.dvFor(buf)) === e) {
+      this.sink.emit(line, offset);
+    } else this.parseLine(buf, s, e, line, offset);
     this.defaultAccount = fileDefault;
   }
 
@@ -239,14 +245,12 @@ class AwsParser implements LineParser, ColumnHost {
     const roles = this.roles!;
     const sink = this.sink;
     const r = sink.rec;
+    // The general loop. The fast readers (plainV2, the compiled layout) are not tried here
+    // again: parseLines tried them on every line but a file's first, and what they make of
+    // a plain line the loop below makes of it too (test/aws-layouts.test.ts). Calling them
+    // from here as well made this function see every layout's reader as a call target, and
+    // V8 deoptimised and recompiled it at each new one (bench/RESULTS.md, session 6).
     this.resetRecord();
-    // the default layout, written plainly (nearly every line): one straight pass; any
-    // other line (a '-', NODATA, tabs, odd addresses, extra fields) takes the general loop
-    if (this.v2 ? this.plainV2(buf, s, e) === e : this.columns !== null && this.columns(buf, s, e, r, this, this.dvFor(buf)) === e) {
-      sink.emit(line, offset);
-      return;
-    }
-    this.resetRecord(); // what a fast reader stored is read again
     let noData = false;
     let srcDash = false;
     let col = 0;
