@@ -129,6 +129,24 @@ describe('AWS layouts compiled from the header', () => {
     }
   });
 
+  it('numbers of every length and ending are read by the fast readers (plainV2, compiled) as the general loop reads them', () => {
+    const r = rng(7);
+    const numeric = ['srcport', 'dstport', 'protocol', 'packets', 'bytes', 'tcp-flags'];
+    const odd = rows.slice(0, 1800).map((row, k) => {
+      const digits = 1 + (k % 16);
+      let v = String(1 + r(9));
+      while (v.length < digits) v += String(r(10));
+      const tail = ['', '', 'x', ':', '/', '0'][r(6)]!;
+      return { ...row, [numeric[k % numeric.length]!]: (k % 7 === 0 ? '0' : '') + v + tail };
+    });
+    for (const layout of [V2, shuffle([...V2, ...EXTRA, ...RICH], 3)]) {
+      const fast = parse(text(layout, odd));
+      expect(fast).toEqual(parse(text(layout, odd, '  ')));
+      expect(fast.records.length).toBeGreaterThan(200);
+      expect(fast.counters.rejected).toBeGreaterThan(200);
+    }
+  });
+
   it('layouts without an end column, or with a Transit Gateway resource-type, read as the general loop does', () => {
     const tgw = rows.map((row, k) => ({ ...row, 'resource-type': k % 7 === 0 ? 'TransitGateway' : 'NetworkInterface' }));
     for (const layout of [V2.filter((f) => f !== 'end'), [...V2, 'resource-type']]) {
