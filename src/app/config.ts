@@ -10,9 +10,19 @@
  */
 import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
-import { parse as parseYaml } from 'yaml';
+import { createRequire } from 'node:module';
+import type * as Yaml from 'yaml';
 import { UsageError, type Layers } from './args.js';
 import { OPTION_RULES } from './option-rules.js';
+
+/**
+ * The YAML parser, loaded when a YAML file is read: loading it costs every run about 30 ms
+ * of start-up (bench/RESULTS.md, start-up), and most runs read no config file.
+ */
+function parseYaml(text: string): unknown {
+  const yaml = createRequire(import.meta.url)('yaml') as typeof Yaml;
+  return yaml.parse(text, { prettyErrors: true });
+}
 
 /** Every option name some command has (the rule table has one entry per name). */
 function knownOptions(): Set<string> {
@@ -31,7 +41,7 @@ export function readConfigFile(path: string): Record<string, unknown> {
   }
   let doc: unknown;
   try {
-    doc = extname(path).toLowerCase() === '.json' ? JSON.parse(text) : parseYaml(text, { prettyErrors: true });
+    doc = extname(path).toLowerCase() === '.json' ? JSON.parse(text) : parseYaml(text);
   } catch (err) {
     throw new UsageError(`--config ${path}: ${(err as Error).message.split('\n')[0]}`);
   }
