@@ -7,8 +7,8 @@ import { FlowSink, addCounters, newCounters, type Reject, type SinkCounters } fr
 import { batchTransferList, type FlowBatchData } from '../src/flow/batch.js';
 import { allReaders, readerFor } from '../src/formats/registry.js';
 import type { FormatName, ReaderContext } from '../src/formats/types.js';
-import { readGzipLines, readLineBytes, readLineRange, readWhole, HeadError, InputError } from '../src/input/read.js';
-import { headError } from '../src/input/plan.js';
+import { readGzipLines, readInflatedLines, readLineBytes, readLineRange, readWhole, smallGzip, HeadError, InputError, type SmallGzip } from '../src/input/read.js';
+import { headError, planFromText } from '../src/input/plan.js';
 import type { ParseResult, ParseTask } from '../src/engine/tasks.js';
 import { packFiles } from '../src/engine/file-results.js';
 import { statSync } from 'node:fs';
@@ -97,6 +97,7 @@ async function parseFiles(task: ParseTask, sink: FlowSink): Promise<ParseResult>
     sink.lateByWindow.clear();
     sink.formatChange = null;
     sink.lazy = null; // the next file's parser sets its own
+    sink.formatProbe = null; // set by a line reader; a document file after it must not probe with the last file's format
     sink.notAfter = f.notAfter || Infinity; // each file its own bound (its name may carry its time)
     const lines = readerFor(f.format)?.kind === 'lines';
     const one: ParseTask = { ...task, ...f, files: undefined, chunkIndex: 0, mode: !lines ? 'document' : f.gzip ? 'gzip' : 'range', start: 0, end: f.size };
@@ -119,6 +120,17 @@ async function parseFiles(task: ParseTask, sink: FlowSink): Promise<ParseResult>
 
 /** Read and parse one file or chunk into the sink; what it read, and any error, into `result`. */
 async function parseInto(task: ParseTask, sink: FlowSink, result: ParseResult): Promise<void> {
+  let inflated: SmallGzip | null = null;
+  if (task.sniffInThread) {
+    // planned from its name and size: read whole here, then planned from what it holds
+    inflated = smallGzip(task.path, task.maxDecompressedBytes, task.end);
+    const planned = inflated && planFromText(inflated.text, task.path, { awsFields: task.awsFields });
+    if (!planned) {
+      result.replan = true; // no small gzip AWS text file: the main thread plans it as any file
+      return;
+    }
+    task = { ...task, ...planned };
+  }
   const reader = readerFor(task.format);
   try {
     if (!reader) throw new InputError(`format '${task.format}' is not supported`, 0);
@@ -153,7 +165,9 @@ async function parseInto(task: ParseTask, sink: FlowSink, result: ParseResult): 
           const planError = headError(task.path);
           if (planError) throw new HeadError(planError);
         };
-        const r = await readGzipLines(task.path, parser, task.maxLineBytes, task.maxDecompressedBytes, task.end, task.headUnchecked ? checkHead : undefined); // end: the planned size
+        const r = inflated
+          ? readInflatedLines(inflated, parser, task.maxLineBytes)
+          : await readGzipLines(task.path, parser, task.maxLineBytes, task.maxDecompressedBytes, task.end, task.headUnchecked ? checkHead : undefined); // end: the planned size
         result.lines = r.lines;
         result.bytesIn = r.compressedBytes;
         result.bytesOut = r.decompressedBytes;

@@ -6,7 +6,7 @@
 import { MessageChannel } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
-import { chunkRanges, type InputFile } from '../input/plan.js';
+import { chunkRanges, planInputs, type InputFile } from '../input/plan.js';
 import { gzipPieces } from '../input/streams.js';
 import { streamedPieces } from '../input/streamed.js';
 import { planAll } from '../source/plan.js';
@@ -125,6 +125,7 @@ export class Engine {
     const files = await planAll(inputs, {
       format: opts.format, account: opts.account, region: opts.region, awsFields: opts.awsFields, range: opts.timeRange, source: opts.source,
       quickHeadBelow: opts.gzipSplitBytes ?? SPLIT_GZIP_BYTES, // the gzip files a parse thread reads whole
+      sniffInThread: true, // *.gz files up to that size: planned by the parse thread that reads them (handed back if not AWS text)
     });
     const chunkResults: ParseResult[][] = files.map(() => []);
     const bytesTotal = files.reduce((s, f) => s + (f.error ? 0 : Math.max(0, f.size)), 0);
@@ -137,9 +138,11 @@ export class Engine {
     let records = 0;
     let filesDone = files.filter((f) => f.error).length;
     const fileBytes = new Float64Array(files.length);
+    const handedBack = new Set<number>();
     const runJob = async (job: Job): Promise<void> => {
       const result = await this.parseJob(job);
       if (result.packedFiles) result.files = unpackFiles(result.packedFiles);
+      for (const r of result.files ?? [result]) if (r.replan) handedBack.add(r.fileIndex);
       if (result.files) for (const r of result.files) chunkResults[r.fileIndex]![0] = r;
       else chunkResults[job.file]![job.chunk] = result;
       bytesDone += result.bytesIn;
@@ -158,8 +161,42 @@ export class Engine {
     replayed.catch(() => {}); // awaited below; a failure must not go unhandled meanwhile
     // several tasks in flight per thread: small files are latency-bound, not CPU-bound
     await runWithConcurrency(planJobs(files, opts, this.shards, options.lateBefore ?? 0)(), 4 * this.shards + 2, runJob);
+    const replayedToo = await this.replanHandedBack(files, handedBack, chunkResults, runJob, options.lateBefore ?? 0);
     await this.drain();
-    return collectReports(files, chunkResults, opts.maxRejects, await replayed);
+    const outcomes = await replayed;
+    for (const [i, outcome] of replayedToo) outcomes.set(i, outcome);
+    return collectReports(files, chunkResults, opts.maxRejects, outcomes);
+  }
+
+  /**
+   * The files a parse thread handed back unread (planned from their names, not small gzip
+   * AWS text files: InputFile.sniffInThread): planned here from their heads, as every file
+   * was before, then read as such (replay files by the shards). Returns the replay files' outcomes.
+   */
+  private async replanHandedBack(
+    files: InputFile[],
+    handedBack: Set<number>,
+    chunkResults: ParseResult[][],
+    runJob: (job: Job) => Promise<void>,
+    lateBefore: number,
+  ): Promise<Map<number, ReplayOutcome>> {
+    if (handedBack.size === 0) return new Map();
+    const opts = this.opts;
+    const plan = { format: opts.format, account: opts.account, region: opts.region, awsFields: opts.awsFields, quickHeadBelow: opts.gzipSplitBytes ?? SPLIT_GZIP_BYTES };
+    for (const i of handedBack) {
+      files[i] = { ...planInputs([files[i]!.path], plan)[0]!, display: files[i]!.display };
+      chunkResults[i] = [];
+    }
+    // the other files are done: left out of this round as failed files are
+    const again = files.map((f, i) => (handedBack.has(i) ? f : { ...f, error: f.error ?? 'read' }));
+    const replayed = replayInputs(again, this.shardPools, {
+      shards: this.shards, windowSeconds: opts.windowSeconds, partition: opts.partition, lateBefore,
+      capacityHint: this.capacityHint,
+      into: opts.shardOp === 'convertAdd' ? 'spool' : 'table',
+    });
+    replayed.catch(() => {}); // awaited below; a failure must not go unhandled meanwhile
+    await runWithConcurrency(planJobs(again, opts, this.shards, lateBefore)(), 4 * this.shards + 2, runJob);
+    return replayed;
   }
 
   /** Batch-ring slots taken now: 0 between ingests (every batch was added and its slot freed). */
@@ -505,7 +542,7 @@ function planJobs(files: InputFile[], opts: DetectOptions, shards: number, lateB
       }
       if (whole(f)) {
         // a file read whole by one thread: with others, in one 'files' task
-        group.push({ fileIndex: i, path: f.path, display: f.display, format: f.format!, gzip: f.gzip, size: f.size, account: f.account, region: f.region, awsFields: f.awsFields, headerLine: f.headerLine, headUnchecked: f.headUnchecked, notAfter });
+        group.push({ fileIndex: i, path: f.path, display: f.display, format: f.format!, gzip: f.gzip, size: f.size, account: f.account, region: f.region, awsFields: f.awsFields, headerLine: f.headerLine, headUnchecked: f.headUnchecked, sniffInThread: f.sniffInThread, notAfter });
         groupBytes += weight(f);
         if (groupBytes >= budget || group.length >= MAX_GROUP_FILES) {
           yield groupJob(group, common);

@@ -25,6 +25,8 @@ export interface GroupFile {
   awsFields?: string[];
   headerLine?: string;
   headUnchecked?: boolean;
+  /** planned from its name and size alone (input/plan.ts InputFile.sniffInThread) */
+  sniffInThread?: boolean;
   /** Records ending after this Unix second are rejected (stamped in the future); 0 = no bound. */
   notAfter: number;
 }
@@ -52,6 +54,8 @@ export interface ParseTask {
   headerLine?: string;
   /** planned from its first line alone (input/plan.ts headError): the head is checked if the file does not inflate whole */
   headUnchecked?: boolean;
+  /** planned from its name and size alone: the thread checks it is a gzip AWS text file, else hands it back (ParseResult.replan) */
+  sniffInThread?: boolean;
   regionMap?: Record<string, string>;
   cloud?: string;
   shards: number;
@@ -93,10 +97,12 @@ export interface ParseResult {
   error?: { message: string; offset: number; line?: number };
   /** the file was not read: the error planning gives a damaged head (headUnchecked files only) */
   planError?: string;
+  /** a sniffInThread file that is no small gzip AWS text file: nothing read, to be planned by the main thread */
+  replan?: boolean;
   /** 'files' mode: each file's own result (batches: 0; the task's batches are counted above) */
   files?: ParseResult[];
   /** 'files' mode, as the parse thread sends them: packed (file-results.ts), unpacked by the engine into `files` */
-  packedFiles?: { rows: Float64Array; extras: Array<{ row: number; rejects?: Reject[]; error?: ParseResult['error']; planError?: string; lateByWindow?: Array<[number, number]> }> };
+  packedFiles?: { rows: Float64Array; extras: Array<{ row: number; rejects?: Reject[]; error?: ParseResult['error']; planError?: string; replan?: boolean; lateByWindow?: Array<[number, number]> }> };
 }
 
 export interface BatchMessage {

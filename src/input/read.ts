@@ -108,15 +108,10 @@ export async function readGzipLines(
   /** called when the file does not inflate whole at once, before any of it is parsed (it may throw) */
   beforeStream?: () => void,
 ): Promise<GzipReadResult> {
-  const small = smallGzip(path, Math.min(maxBytes, SMALL_GZIP_OUTPUT), size);
-  if (small) {
-    // most flow-log objects are small (AWS: 5-minute files): one synchronous inflate
-    // costs far less than a stream; anything unusual takes the streaming path below
-    const feeder = new LineFeeder(parser, maxLineBytes, 0);
-    feeder.push(small.text);
-    feeder.end(false);
-    return { lines: feeder.line - 1, decompressedBytes: small.text.length, compressedBytes: small.compressed };
-  }
+  const small = smallGzip(path, maxBytes, size);
+  // most flow-log objects are small (AWS: 5-minute files): one synchronous inflate
+  // costs far less than a stream; anything unusual takes the streaming path below
+  if (small) return readInflatedLines(small, parser, maxLineBytes);
   beforeStream?.();
   const compressedBytes = statSync(path).size;
   const feeder = new LineFeeder(parser, maxLineBytes, 0);
@@ -156,15 +151,29 @@ export async function readGzipLines(
   return { lines: feeder.line - 1, decompressedBytes: total, compressedBytes };
 }
 
+/** The lines of a small gzip file inflated whole (smallGzip). */
+export function readInflatedLines(small: SmallGzip, parser: LineParser, maxLineBytes: number): GzipReadResult {
+  const feeder = new LineFeeder(parser, maxLineBytes, 0);
+  feeder.push(small.text);
+  feeder.end(false);
+  return { lines: feeder.line - 1, decompressedBytes: small.text.length, compressedBytes: small.compressed };
+}
+
 const SMALL_GZIP_INPUT = 8 << 20;
 const SMALL_GZIP_OUTPUT = 256 << 20;
 
+export interface SmallGzip {
+  text: Buffer;
+  compressed: number;
+}
+
 /**
  * The whole decompressed content of a small, intact gzip file, or null (large,
- * truncated, damaged, or inflating past the bound: the streaming reader then handles
- * it, with its exact error reporting).
+ * truncated, damaged, or inflating past the bound (maxBytes, at most 256 MiB): the
+ * streaming reader then handles it, with its exact error reporting).
  */
-function smallGzip(path: string, maxOutput: number, size: number): { text: Buffer; compressed: number } | null {
+export function smallGzip(path: string, maxBytes: number, size: number): SmallGzip | null {
+  const maxOutput = Math.min(maxBytes, SMALL_GZIP_OUTPUT);
   try {
     if ((size >= 0 ? size : statSync(path).size) > SMALL_GZIP_INPUT) return null;
     const gz = readFileSync(path);
