@@ -1,11 +1,13 @@
-// Bundles what tsc wrote for the command line and the two worker threads into a few files,
-// after tsc (npm run build): dist/src/cli/main.js, dist/workers/parse.js and
-// dist/workers/shard.js are rewritten as bundles, their shared code in dist/src/bundle/.
+// Bundles what tsc wrote for the command line and the two worker threads, after tsc (npm
+// run build): dist/src/cli/main.js is rewritten as an ES module bundle, its chunks in
+// dist/src/bundle/, and each worker's code becomes one CommonJS file,
+// dist/workers/<name>.bundle.cjs, which the worker's entry (scripts/worker-shims.mjs) requires.
 //
 // Why: every thread loads its own copy of its module graph, and Node's ESM loader pays for
 // each module it resolves, reads and links (a hundred for detect on the main thread, thirty
-// in a parse thread): loading `detect`'s graph as a bundle costs about half the CPU
-// (bench/RESULTS.md, start-up). Packages (node_modules) stay outside, loaded as before.
+// in a parse thread): loading `detect`'s graph as a bundle costs about half the CPU, and a
+// worker that requires one CommonJS file starts no ESM loader at all (bench/RESULTS.md,
+// start-up). Packages (node_modules) stay outside, loaded as before.
 //
 // Every other module stays where tsc wrote it (tests and tools import them from there);
 // the commands other than detect, the object-store clients and the other lazily loaded
@@ -14,15 +16,19 @@
 // so that paths named from import.meta.url ('../../workers/', '../../data/') still resolve.
 //
 // Without rolldown (a platform it has no binary for), the unbundled files are kept: the
-// build is slower to start, not broken. tsc rewrites the three entry files on every build,
-// so a bundle is never older than the code.
+// build is slower to start, not broken. tsc rewrites main.js on every build, and a worker's
+// entry takes its bundle only when it is as new as tsc's <name>.js, so that a bundle is
+// never older than the code it runs.
 import { existsSync, rmSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const dist = join(root, 'dist');
-const ENTRIES = ['src/cli/main', 'workers/parse', 'workers/shard'];
+const ENTRIES = ['src/cli/main'];
+const WORKERS = ['parse', 'shard'];
+// packages and node: built-ins are loaded from node_modules as before
+const external = (id) => !id.startsWith('.') && !id.startsWith('/') && !/^[A-Za-z]:[\\/]/.test(id);
 
 let rolldown;
 try {
@@ -33,10 +39,10 @@ try {
 }
 
 rmSync(join(dist, 'src/bundle'), { recursive: true, force: true });
+for (const w of WORKERS) rmSync(join(dist, `workers/${w}.bundle.cjs`), { force: true });
 const build = await rolldown({
   input: Object.fromEntries(ENTRIES.map((e) => [e, join(dist, `${e}.js`)])),
-  // packages and node: built-ins are loaded from node_modules as before
-  external: (id) => !id.startsWith('.') && !id.startsWith('/') && !/^[A-Za-z]:[\\/]/.test(id),
+  external,
   platform: 'node',
   logLevel: 'warn',
 });
@@ -49,3 +55,9 @@ await build.write({
 });
 await build.close();
 for (const e of ENTRIES) if (!existsSync(join(dist, `${e}.js`))) throw new Error(`bundle: ${e}.js was not written`);
+
+for (const w of WORKERS) {
+  const worker = await rolldown({ input: join(dist, `workers/${w}.js`), external, platform: 'node', logLevel: 'warn' });
+  await worker.write({ file: join(dist, `workers/${w}.bundle.cjs`), format: 'cjs', codeSplitting: false, sourcemap: false });
+  await worker.close();
+}

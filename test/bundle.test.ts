@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -33,12 +33,17 @@ describe('module paths and the bundle (scripts/bundle.mjs)', () => {
     ]);
   });
 
-  it('loads the bundled command line and worker entries from dist/src/bundle/ when the build bundled them', () => {
+  it('loads the bundled command line from dist/src/bundle/, and each worker from one CommonJS file, when the build bundled them', () => {
     if (!existsSync(join(ROOT, 'dist/src/bundle'))) return; // built without rolldown: unbundled, as tsc wrote it
-    for (const entry of ['dist/src/cli/main.js', 'dist/workers/parse.js', 'dist/workers/shard.js']) {
-      const imports = [...readFileSync(join(ROOT, entry), 'utf8').matchAll(/^import .* from "(\.[^"]+)";$/gm)].map((m) => m[1]!);
-      expect(imports.length, entry).toBeGreaterThan(0);
-      expect(imports.filter((p) => !p.includes('/bundle/')), entry).toEqual([]);
+    const imports = [...readFileSync(join(ROOT, 'dist/src/cli/main.js'), 'utf8').matchAll(/^import .* from "(\.[^"]+)";$/gm)].map((m) => m[1]!);
+    expect(imports.length).toBeGreaterThan(0);
+    expect(imports.filter((p) => !p.includes('/bundle/'))).toEqual([]);
+    for (const w of ['parse', 'shard']) {
+      const bundle = join(ROOT, `dist/workers/${w}.bundle.cjs`);
+      // the worker's entry takes the bundle only when it is as new as tsc's output (scripts/worker-shims.mjs)
+      expect(statSync(bundle).mtimeMs).toBeGreaterThanOrEqual(statSync(join(ROOT, `dist/workers/${w}.js`)).mtimeMs);
+      const required = [...readFileSync(bundle, 'utf8').matchAll(/require(?:\$\d+)?\("([^"]+)"\)/g)].map((m) => m[1]!);
+      expect(required.filter((p) => p.startsWith('.') || p.startsWith('/')), w).toEqual([]); // packages and built-ins only: the rest is inside
     }
   });
 });
