@@ -67,33 +67,6 @@ export function settingsFor(command: string, doc: Record<string, unknown>): Reco
   return { ...top, ...(section && typeof section === 'object' ? (section as Record<string, unknown>) : {}) };
 }
 
-/**
- * Takes the global options out of a command's arguments: --config FILE (or FLOWSIEVE_CONFIG)
- * and --log-format text|json (or FLOWSIEVE_LOG_FORMAT).
- */
-export function takeGlobalOptions(argv: string[], env: Record<string, string | undefined>): { rest: string[]; config?: string; logFormat: 'text' | 'json' } {
-  const rest: string[] = [];
-  let config = env.FLOWSIEVE_CONFIG || undefined;
-  let logFormat = env.FLOWSIEVE_LOG_FORMAT || 'text';
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    if (a === '--') {
-      rest.push(...argv.slice(i));
-      break;
-    }
-    const m = /^--(config|log-format)(?:=(.*))?$/.exec(a);
-    if (!m) {
-      rest.push(a);
-      continue;
-    }
-    const value = m[2] ?? argv[++i];
-    if (value === undefined || value === '') throw new UsageError(`option --${m[1]} needs a value`);
-    if (m[1] === 'config') config = value;
-    else logFormat = value;
-  }
-  if (logFormat !== 'text' && logFormat !== 'json') throw new UsageError(`--log-format must be one of text, json, got '${logFormat}'`);
-  return { rest, config, logFormat };
-}
 
 /** The layers under the flags for one command. */
 export function layersFor(command: string, config: string | undefined, env: Record<string, string | undefined>): Layers {
