@@ -2,8 +2,7 @@
 # Two builds side by side: `detect FILE` at 2 workers with each build's dist/, alternated,
 # ROUNDS times (the machine varies ±15 %, so compare runs made in the same minutes).
 #   bash bench/ab.sh FILE ROUNDS DIST_A DIST_B [more detect options]
-# e.g. `cp -a dist /tmp/before` (-a: a worker takes its bundle only when it is as new as its
-# tsc output, scripts/worker-shims.mjs), change and build, then `bash bench/ab.sh a10m.log 3 /tmp/before dist`.
+# e.g. `cp -r dist /tmp/before`, change and build, then `bash bench/ab.sh a10m.log 3 /tmp/before dist`.
 set -euo pipefail
 f=$1; n=$2; a=$3; b=$4; shift 4
 out=$(mktemp -d)

@@ -17,11 +17,12 @@
 //
 // Without rolldown (a platform it has no binary for), the unbundled files are kept: the
 // build is slower to start, not broken. tsc rewrites main.js on every build, and a worker's
-// entry takes its bundle only when it is as new as tsc's <name>.js, so that a bundle is
-// never older than the code it runs.
-import { existsSync, rmSync } from 'node:fs';
+// entry takes its bundle only while tsc's <name>.js is the stub written here, so that a
+// bundle never runs older code than tsc last wrote.
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { BUNDLED_MARK } from './bundle-mark.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const dist = join(root, 'dist');
@@ -38,26 +39,44 @@ try {
   process.exit(0);
 }
 
-rmSync(join(dist, 'src/bundle'), { recursive: true, force: true });
-for (const w of WORKERS) rmSync(join(dist, `workers/${w}.bundle.cjs`), { force: true });
-const build = await rolldown({
-  input: Object.fromEntries(ENTRIES.map((e) => [e, join(dist, `${e}.js`)])),
-  external,
-  platform: 'node',
-  logLevel: 'warn',
-});
-await build.write({
-  dir: dist,
-  format: 'esm',
-  entryFileNames: '[name].js',
-  chunkFileNames: 'src/bundle/[name]-[hash].js',
-  sourcemap: false,
-});
-await build.close();
-for (const e of ENTRIES) if (!existsSync(join(dist, `${e}.js`))) throw new Error(`bundle: ${e}.js was not written`);
+const main = join(dist, 'src/cli/main.js');
+if (readFileSync(main, 'utf8').includes('from "../bundle/')) {
+  process.stderr.write('bundle: dist/src/cli/main.js is bundled already (no tsc run since)\n');
+} else {
+  await bundleMain();
+}
+
+/** The command line's bundle: dist/src/cli/main.js and its chunks in dist/src/bundle/. */
+async function bundleMain() {
+  rmSync(join(dist, 'src/bundle'), { recursive: true, force: true });
+  const build = await rolldown({
+    input: Object.fromEntries(ENTRIES.map((e) => [e, join(dist, `${e}.js`)])),
+    external,
+    platform: 'node',
+    logLevel: 'warn',
+  });
+  await build.write({
+    dir: dist,
+    format: 'esm',
+    entryFileNames: '[name].js',
+    chunkFileNames: 'src/bundle/[name]-[hash].js',
+    sourcemap: false,
+  });
+  await build.close();
+  for (const e of ENTRIES) if (!existsSync(join(dist, `${e}.js`))) throw new Error(`bundle: ${e}.js was not written`);
+}
 
 for (const w of WORKERS) {
+  const source = join(dist, `workers/${w}.js`);
+  if (readFileSync(source, 'utf8').startsWith(BUNDLED_MARK)) continue; // bundled since tsc last wrote it
+  rmSync(join(dist, `workers/${w}.bundle.cjs`), { force: true });
   const worker = await rolldown({ input: join(dist, `workers/${w}.js`), external, platform: 'node', logLevel: 'warn' });
   await worker.write({ file: join(dist, `workers/${w}.bundle.cjs`), format: 'cjs', codeSplitting: false, sourcemap: false });
   await worker.close();
+  // the worker's entry (scripts/worker-shims.mjs) requires the bundle while this stub stands
+  // in tsc's place; a later tsc run writes the module back, and the entry then imports it
+  writeFileSync(
+    join(dist, `workers/${w}.js`),
+    `${BUNDLED_MARK}import { createRequire } from 'node:module';\nexport default createRequire(import.meta.url)('./${w}.bundle.cjs');\n`,
+  );
 }
