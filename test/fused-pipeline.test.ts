@@ -94,7 +94,13 @@ describe('fused pipeline', () => {
   it('auto reads local files fused and stdin sharded', async () => {
     const dir = tempDir();
     writeV2(join(dir, 'a.log'), flows().slice(0, 500));
-    expect((await runDetect([dir], { pipeline: 'auto' })).pipeline).toBe('fused');
+    const auto = await runDetect([dir], { pipeline: 'auto' });
+    expect(auto.pipeline).toBe('fused');
+    expect(auto.workers).toBe(2); // a folder: every worker
+    // one small file: one thread parses and accumulates it, with the results of the sharded pipeline's
+    const small = await runDetect([join(dir, 'a.log')], { pipeline: 'auto', workers: 3 });
+    expect([small.pipeline, small.workers]).toEqual(['fused', 1]);
+    expect(canon(small)).toBe(canon(await runDetect([join(dir, 'a.log')], { pipeline: 'sharded', workers: 3 })));
     expect((await runDetect([dir], { pipeline: 'auto', maxMemory: 1 << 12 })).pipeline).toBe('sharded'); // does not fit
     const stdin = async function* () {
       yield new Uint8Array(Buffer.from('version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status\n'));

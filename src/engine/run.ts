@@ -414,7 +414,11 @@ async function configureMemory(shardPools: Piscina[], opts: DetectOptions, owner
 /** One batch run over the inputs: ingest everything, finalise every window. */
 export async function detect(opts: DetectOptions): Promise<DetectResult> {
   const t0 = performance.now();
-  const engine = new Engine(opts);
+  // one small file or a few: one thread parses and accumulates them (fused), where the
+  // sharded pipeline would start a parse thread and a shard thread a worker, each loading
+  // its code for a few milliseconds of work (the verdicts do not depend on the worker count)
+  const oneThread = opts.workers > 1 && opts.pipeline !== 'sharded' && fusedMayApply(opts) && fewSmallFiles(opts.inputs, opts.chunkBytes);
+  const engine = new Engine(oneThread ? { ...opts, workers: 1 } : opts);
   try {
     const ingest = await engine.ingest(opts.inputs, opts.onProgress);
     const fin = await engine.finalize();
