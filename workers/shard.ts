@@ -24,7 +24,7 @@ let state: ShardState | null = null;
 /** worker count of the run (the memoryLimits task says it): how the inbound index is laid out */
 let shards = 1;
 /** --max-memory: spills or drops the inbound table before it passes its limit (src/engine/spill.ts) */
-const bound = new BoundedAccumulator();
+let bound = new BoundedAccumulator();
 
 function stateFor(windowSeconds: number, capacityHint?: number): ShardState {
   // a table sized for the input up front is never rebuilt while it fills
@@ -108,6 +108,7 @@ function runTask(task: ShardTask): unknown {
     if (state) state.outbound.limitEntries = bound.outboundEntryLimit();
     return undefined;
   }
+  if (task.op === 'reset') return reset();
   const s = stateFor(task.windowSeconds, task.op === 'add' ? task.capacityHint : undefined);
   switch (task.op) {
     case 'add':
@@ -244,4 +245,14 @@ function fusedExport(windowSeconds: number, own: number): Array<FusedPart | null
     out.push(j === own || !p ? null : { inbound: p.inbound.exportState(), outbound: p.outbound.exportState() });
   }
   return out;
+}
+
+/** Forget everything (this module run in the main thread for a small input: engine/inline-shard.ts). */
+function reset(): void {
+  bound.close();
+  bound = new BoundedAccumulator();
+  state = null;
+  shards = 1;
+  fusedParts = [];
+  spareBatches.length = 0;
 }

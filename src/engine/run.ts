@@ -15,6 +15,7 @@ import { mergeEndpointDays } from './merge.js';
 import { DEFAULT_OUTBOUND } from './outbound-table.js';
 import { buildAlerts } from '../detect/outbound.js';
 import type { BatchMessage, FinalizeReply, FusedPart, GroupFile, ParseResult, ParseTask, ShardStats, ShardTask } from './tasks.js';
+import { inlineShard, type ShardPool } from './inline-shard.js';
 import { fusedApplies, fusedMayApply, partBuffers, runAffine, threadsByAffinity } from './fused.js';
 import { compareVerdicts } from './order.js';
 import { unpackFiles } from './file-results.js';
@@ -84,7 +85,7 @@ export class Engine {
   private readonly fusedWanted: boolean;
   /** How the last ingest was read (tests, the bench). */
   lastPipeline: 'fused' | 'sharded' | undefined;
-  private readonly shardPools: Piscina[];
+  private readonly shardPools: ShardPool[];
   private readonly inflightBuf = new SharedArrayBuffer(4);
   private readonly inflight = new Int32Array(this.inflightBuf);
   private readonly inflightLimit: number;
@@ -99,7 +100,11 @@ export class Engine {
   /** This engine's part of its spill files' names (removed on close). */
   private readonly owner = `e${(++engines).toString(36)}`;
 
-  constructor(private readonly opts: DetectOptions) {
+  /** `inline`: one shard, run in this thread if no other engine runs one (inline-shard.ts); for a small input read fused. */
+  constructor(
+    private readonly opts: DetectOptions,
+    inline = false,
+  ) {
     const N = Math.max(1, Math.floor(opts.workers));
     this.shards = N;
     // batches in flight before a parse thread waits: a few per shard, plus what the parse
@@ -112,7 +117,8 @@ export class Engine {
     this.minParse = allReplayFiles(opts.inputs) ? 0 : fewSmallFiles(opts.inputs, opts.chunkBytes) ? 1 : N;
     this.fusedWanted = fusedMayApply(opts);
     if (!this.fusedWanted) void this.parsePool;
-    this.shardPools = Array.from(
+    const here = inline && N === 1 && this.fusedWanted ? inlineShard() : null;
+    this.shardPools = here ? [here] : Array.from(
       { length: N },
       // 'async' atomics: the thread's event loop turns between tasks, and only there do
       // native buffers' finalisers run (lz4-napi's spill frames: with piscina's default
@@ -404,7 +410,7 @@ function batchRingFor(N: number, inflightLimit: number, opts: DetectOptions): Ba
 }
 
 /** Each shard's share of --max-memory, and what to do past it (src/engine/spill.ts). */
-async function configureMemory(shardPools: Piscina[], opts: DetectOptions, owner: string): Promise<void> {
+async function configureMemory(shardPools: ShardPool[], opts: DetectOptions, owner: string): Promise<void> {
   const maxBytes = Math.floor((opts.maxMemory ?? defaultMaxMemory()) / shardPools.length);
   const spill = opts.spill ?? true;
   const dir = opts.spillDir ?? tmpdir();
@@ -414,11 +420,11 @@ async function configureMemory(shardPools: Piscina[], opts: DetectOptions, owner
 /** One batch run over the inputs: ingest everything, finalise every window. */
 export async function detect(opts: DetectOptions): Promise<DetectResult> {
   const t0 = performance.now();
-  // one small file or a few: one thread parses and accumulates them (fused), where the
-  // sharded pipeline would start a parse thread and a shard thread a worker, each loading
-  // its code for a few milliseconds of work (the verdicts do not depend on the worker count)
+  // one small file or a few: this thread parses and accumulates them (fused, inline-shard.ts),
+  // where the sharded pipeline would start a parse thread and a shard thread a worker, each
+  // loading its code for a few milliseconds of work (the verdicts do not depend on the worker count)
   const oneThread = opts.workers > 1 && opts.pipeline !== 'sharded' && fusedMayApply(opts) && fewSmallFiles(opts.inputs, opts.chunkBytes);
-  const engine = new Engine(oneThread ? { ...opts, workers: 1 } : opts);
+  const engine = oneThread ? new Engine({ ...opts, workers: 1 }, true) : new Engine(opts);
   try {
     const ingest = await engine.ingest(opts.inputs, opts.onProgress);
     const fin = await engine.finalize();

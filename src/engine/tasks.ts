@@ -134,6 +134,8 @@ export type ShardTask =
   | { op: 'import'; windowSeconds: number; state: Uint8Array; shard: number; shards: number }
   | { op: 'stats'; windowSeconds: number }
   | FusedTask
+  /** Forget the shard's state (a shard run in the main thread: engine/inline-shard.ts). */
+  | { op: 'reset' }
   | ReplayShardTask // replay files and conversion (src/replay/shard-ops.ts)
   | MemoryTask; // --max-memory (src/engine/spill.ts)
 
