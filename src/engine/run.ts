@@ -115,7 +115,10 @@ export class Engine {
     // a run on one small file or a few needs one parse task: one thread is started at once
     // (more only if tasks wait), not N that would each load their code for nothing
     this.minParse = allReplayFiles(opts.inputs) ? 0 : fewSmallFiles(opts.inputs, opts.chunkBytes) ? 1 : N;
-    this.fusedWanted = fusedMayApply(opts);
+    // auto: fused at one worker (no shard thread waiting on a parse thread) and for a small
+    // input (detect); at more workers the fused threads cost more CPU than the sharded
+    // pipeline's parse and shard threads (bench/RESULTS.md, "Fused pipeline")
+    this.fusedWanted = fusedMayApply(opts) && (opts.pipeline === 'fused' || N === 1);
     if (!this.fusedWanted) void this.parsePool;
     const here = inline && N === 1 && this.fusedWanted ? inlineShard() : null;
     this.shardPools = here ? [here] : Array.from(
