@@ -181,14 +181,24 @@ async function fusedTask(task: FusedTask): Promise<unknown> {
  * sink's full batches are added at once and their memory taken again for the next.
  */
 async function fusedParse(task: Extract<FusedTask, { op: 'fusedParse' }>, p: typeof import('./parse.js')): Promise<ParseResult> {
-  const part = (shard: number): ShardState => (fusedParts[shard] ??= newPart(task.windowSeconds, task.capacityHint));
-  const sink = p.localSink(task.parse, takeBatch, (shard: number, batch: FlowBatchData) => {
-    const s = part(shard);
-    s.inbound.addBatch(batch);
-    s.outbound.addBatch(batch);
-    spareBatches.push(batch);
-  });
-  return p.parseWithSink(task.parse, sink);
+  partWindow = task.windowSeconds;
+  partHint = task.capacityHint;
+  return p.parseWithSink(task.parse, p.localSink(task.parse, takeBatch, addToPart));
+}
+
+/** The window and size hint of the parts newly made by addToPart (the run's: every task says the same). */
+let partWindow = 0;
+let partHint: number | undefined;
+
+/**
+ * A full batch of the sink, added to this thread's tables of its shard. One function for
+ * every task (not a closure per task): the sink's optimised code calls the same target.
+ */
+function addToPart(shard: number, batch: FlowBatchData): void {
+  const s = (fusedParts[shard] ??= newPart(partWindow, partHint));
+  s.inbound.addBatch(batch);
+  s.outbound.addBatch(batch);
+  spareBatches.push(batch);
 }
 
 /**
