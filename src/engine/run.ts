@@ -115,10 +115,11 @@ export class Engine {
     // a run on one small file or a few needs one parse task: one thread is started at once
     // (more only if tasks wait), not N that would each load their code for nothing
     this.minParse = allReplayFiles(opts.inputs) ? 0 : fewSmallFiles(opts.inputs, opts.chunkBytes) ? 1 : N;
-    // auto: fused at one worker (no shard thread waiting on a parse thread) and for a small
-    // input (detect); at more workers the fused threads cost more CPU than the sharded
-    // pipeline's parse and shard threads (bench/RESULTS.md, "Fused pipeline")
-    this.fusedWanted = fusedMayApply(opts) && (opts.pipeline === 'fused' || N === 1);
+    // auto: fused for a small input only (detect: one shard in this thread). On larger
+    // inputs the fused threads cost about the CPU of the sharded pipeline's parse and shard
+    // threads, and at one worker lose its overlap of parsing and adding (bench/RESULTS.md,
+    // "Fused pipeline")
+    this.fusedWanted = fusedMayApply(opts) && (opts.pipeline === 'fused' || inline);
     if (!this.fusedWanted) void this.parsePool;
     const here = inline && N === 1 && this.fusedWanted ? inlineShard() : null;
     this.shardPools = here ? [here] : Array.from(
@@ -426,7 +427,7 @@ export async function detect(opts: DetectOptions): Promise<DetectResult> {
   // one small file or a few: this thread parses and accumulates them (fused, inline-shard.ts),
   // where the sharded pipeline would start a parse thread and a shard thread a worker, each
   // loading its code for a few milliseconds of work (the verdicts do not depend on the worker count)
-  const oneThread = opts.workers > 1 && opts.pipeline !== 'sharded' && fusedMayApply(opts) && fewSmallFiles(opts.inputs, opts.chunkBytes);
+  const oneThread = opts.pipeline !== 'sharded' && fusedMayApply(opts) && fewSmallFiles(opts.inputs, opts.chunkBytes);
   const engine = oneThread ? new Engine({ ...opts, workers: 1 }, true) : new Engine(opts);
   try {
     const ingest = await engine.ingest(opts.inputs, opts.onProgress);

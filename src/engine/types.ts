@@ -54,8 +54,8 @@ export interface DetectOptions {
    * How records reach the accumulators (--pipeline): 'sharded' (parse threads post batches
    * that the main thread routes to the shard threads), 'fused' (each shard thread parses
    * files and adds their records into tables of every shard, exchanged at the end), 'auto'
-   * (fused at one worker, or for one small input, when the inputs are local files and
-   * folders without replay files, no --partition, and the tables fit --max-memory).
+   * (fused for one small input, read in the main thread: engine/inline-shard.ts; local
+   * files without replay files, no --partition, and the tables fit --max-memory).
    * Default (an Engine): 'sharded'.
    */
   pipeline?: Pipeline;

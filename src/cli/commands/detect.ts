@@ -35,7 +35,7 @@ export const spec: CommandSpec = {
     {
       name: 'pipeline',
       type: 'string',
-      help: "'fused': each worker parses and accumulates (local files), 'sharded': parse threads feed shard threads, 'auto': fused at one worker or for a small input",
+      help: "'fused': each worker parses and accumulates (local files), 'sharded': parse threads feed shard threads, 'auto': fused for a small input",
       default: 'auto',
       value: 'NAME',
     },
