@@ -148,7 +148,7 @@ function runTask(task: ShardTask): unknown {
   }
 }
 
-// ---- the fused pipeline (engine/run.ts ingestFused): this thread parses and adds ----
+// ---- the fused pipeline (engine/run.ts, Engine.ingest): this thread parses and adds ----
 
 const isFused = (task: ShardTask): task is FusedTask => task.op.startsWith('fused');
 

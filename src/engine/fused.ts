@@ -1,5 +1,5 @@
 /**
- * The fused pipeline's planning (engine/run.ts ingestFused, workers/shard.ts): each shard
+ * The fused pipeline's planning (engine/run.ts, Engine.ingest, workers/shard.ts): each shard
  * thread parses whole files and adds their records into its own tables of every shard, and
  * the tables are exchanged by shard at the end. No batch crosses a thread and the main
  * thread routes nothing. Entries merge exactly (counts and sums of integers, min and max),

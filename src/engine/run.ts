@@ -118,7 +118,7 @@ export class Engine {
     // auto: fused for a small input only (detect: one shard in this thread). On larger
     // inputs the fused threads cost about the CPU of the sharded pipeline's parse and shard
     // threads, and at one worker lose its overlap of parsing and adding (bench/RESULTS.md,
-    // "Fused pipeline")
+    // "a fused pipeline")
     this.fusedWanted = fusedMayApply(opts) && (opts.pipeline === 'fused' || inline);
     if (!this.fusedWanted) void this.parsePool;
     const here = inline && N === 1 && this.fusedWanted ? inlineShard() : null;

@@ -88,7 +88,7 @@ export interface FusedPart {
 }
 
 /**
- * The fused pipeline (engine/run.ts ingestFused): a shard thread parses and adds the
+ * The fused pipeline (engine/run.ts, Engine.ingest): a shard thread parses and adds the
  * records into tables of every shard ('fusedParse'); at the end each thread keeps its own
  * shard's tables and hands the others' out ('fusedExport': one part a shard, null for its
  * own), and each thread merges the parts of its shard ('fusedImport').
