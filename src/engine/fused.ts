@@ -9,6 +9,7 @@
  * both are part of every key, so that the threads' tables hold different keys and the
  * exchange moves each entry once, not a copy of it per thread.
  */
+import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import type { InputFile } from '../input/plan.js';
 import { ENTRY_BYTES } from './scan-layout.js';
 import { defaultMaxMemory } from './spill.js';
@@ -22,6 +23,40 @@ export function fusedMayApply(opts: DetectOptions): boolean {
   if (p === 'fused') return true;
   // auto: local paths only (stdin and buckets are streamed by the main thread), no partition (cluster)
   return !opts.partition && opts.inputs.length > 0 && opts.inputs.every((i) => i !== '-' && !/^[a-z][a-z0-9]*:\/\//.test(i));
+}
+
+/**
+ * Text bytes (a gzip file counts five times its size) up to which detect reads its input in
+ * the main thread (engine/inline-shard.ts). One thread costs less CPU than the sharded
+ * pipeline's four at any size, but loses their overlap; measured under load, a 16 MB AWS
+ * text file took 0.59x the CPU and less wall time read this way (bench/RESULTS.md, "a fused
+ * pipeline"), and on a quiet machine the two threads' overlap should be worth about their
+ * start-up there.
+ */
+export const INLINE_TEXT_BYTES = 16 << 20;
+
+/** True when the inputs are regular files (no folder, no stdin) of at most INLINE_TEXT_BYTES of text in all. */
+export function smallInput(inputs: string[]): boolean {
+  let total = 0;
+  const head = new Uint8Array(2);
+  for (const p of inputs) {
+    if (p === '-') return false;
+    try {
+      const st = statSync(p);
+      if (!st.isFile()) return false;
+      const fd = openSync(p, 'r');
+      try {
+        const gzip = readSync(fd, head, 0, 2, 0) === 2 && head[0] === 0x1f && head[1] === 0x8b;
+        total += st.size * (gzip ? 5 : 1);
+      } finally {
+        closeSync(fd);
+      }
+    } catch {
+      return false; // planning reports it
+    }
+    if (total > INLINE_TEXT_BYTES) return false;
+  }
+  return true;
 }
 
 /**

@@ -16,7 +16,7 @@ import { DEFAULT_OUTBOUND } from './outbound-table.js';
 import { buildAlerts } from '../detect/outbound.js';
 import type { BatchMessage, FinalizeReply, FusedPart, GroupFile, ParseResult, ParseTask, ShardStats, ShardTask } from './tasks.js';
 import { inlineShard, type ShardPool } from './inline-shard.js';
-import { fusedApplies, fusedMayApply, partBuffers, runAffine, threadsByAffinity } from './fused.js';
+import { fusedApplies, fusedMayApply, partBuffers, runAffine, smallInput, threadsByAffinity } from './fused.js';
 import { compareVerdicts } from './order.js';
 import { unpackFiles } from './file-results.js';
 import { readerFor } from '../formats/registry.js';
@@ -424,10 +424,11 @@ async function configureMemory(shardPools: ShardPool[], opts: DetectOptions, own
 /** One batch run over the inputs: ingest everything, finalise every window. */
 export async function detect(opts: DetectOptions): Promise<DetectResult> {
   const t0 = performance.now();
-  // one small file or a few: this thread parses and accumulates them (fused, inline-shard.ts),
-  // where the sharded pipeline would start a parse thread and a shard thread a worker, each
-  // loading its code for a few milliseconds of work (the verdicts do not depend on the worker count)
-  const oneThread = opts.pipeline !== 'sharded' && fusedMayApply(opts) && fewSmallFiles(opts.inputs, opts.chunkBytes);
+  // a small input (a few files, up to INLINE_TEXT_BYTES): this thread parses and accumulates
+  // it (fused, inline-shard.ts), where the sharded pipeline would start a parse thread and a
+  // shard thread a worker, each loading and compiling its code for a fraction of a second of
+  // work (the verdicts do not depend on the worker count)
+  const oneThread = opts.pipeline !== 'sharded' && fusedMayApply(opts) && smallInput(opts.inputs);
   const engine = oneThread ? new Engine({ ...opts, workers: 1 }, true) : new Engine(opts);
   try {
     const ingest = await engine.ingest(opts.inputs, opts.onProgress);
