@@ -8,6 +8,8 @@ import { HAVE_FIXTURES, fixture } from './helpers/read-format.js';
 
 const T0 = 1700006400;
 
+if (!HAVE_FIXTURES) console.warn('fused-pipeline: ../shared/fixtures is absent; the mixed input has no Azure, GCP or fixture AWS files');
+
 /** Scanners over three accounts (two windows), an IPv6 scanner, benign clients and outbound traffic. */
 function flows(): Flow[] {
   const out: Flow[] = [];
@@ -83,6 +85,10 @@ describe('fused pipeline', () => {
     expect(base.scans.length).toBeGreaterThan(10);
     expect(base.findings.length).toBeGreaterThan(0);
     expect(base.rejects.length).toBeGreaterThan(0);
+    if (HAVE_FIXTURES) {
+      const formats = new Set(base.files.map((f: { format: string | null }) => f.format));
+      for (const f of ['azure-nsg', 'azure-vnet', 'gcp']) expect(formats, f).toContain(f);
+    }
     const expected = canon(base);
     for (const [workers, batchSize] of [[1, 16384], [2, 64], [3, 1000]] as const) {
       const r = await runDetect(inputs, { ...common, workers, batchSize, pipeline: 'fused' });
