@@ -111,15 +111,40 @@ export const OUTBOUND_ENTRY_BYTES = 12 * 4 + 2 * 8 + 1;
 /** Bytes an entry at most with its share of the index (a power of two over the entries at load <= 0.6). */
 export const OUTBOUND_BYTES_BOUND = OUTBOUND_ENTRY_BYTES + 14;
 
+/** Index slots: the top bits of the key's hash (a tag), and entry + 1 below (0 = empty). */
+const TAG_SHIFT = 26;
+const SLOT_ENTRY = (1 << TAG_SHIFT) - 1;
+/** Entries a table can number; past them records are dropped as past --max-memory (which comes long before). */
+const MAX_OUTBOUND_ENTRIES = SLOT_ENTRY - 1;
+
+/** Hash of an entry's key (its low bits pick the slot, its top bits are the tag). */
+function keyHash(sA: number, epv: number, ppv: number, w: number, dA: number, famBits: number): number {
+  return fmix32(mix(mix(mix(mix(mix(mix(0x1b873593, sA), epv), ppv), w), dA), famBits));
+}
+
 /** Hosts named in a table's drop report (the records of all of them are counted). */
 const MAX_DROPS_NAMED = 100;
 
 /** What one host sent outbound in one window, over all its keys (for the NAT look). */
+interface HostFigures {
+  protocols: number; // distinct protocols
+  ports: number; // distinct (protocol, dst port)s
+  targets: number; // distinct targets
+  sports: number; // the source-port sketches OR-ed
+}
+
+/** HostFigures of every host of a finalisation, by host number; hostOf: an entry's host number. */
 interface HostInfo {
-  protocols: Set<number>;
-  ports: Set<number>;
-  targets: Set<number>; // IPv4 address, or -1 - IPv6 intern id
-  sports: number;
+  hostOf: Int32Array;
+  protocols: Int32Array;
+  ports: Int32Array;
+  targets: Int32Array;
+  sports: Uint32Array;
+}
+
+function hostFigures(info: HostInfo, e: number): HostFigures {
+  const g = info.hostOf[e]!;
+  return { protocols: info.protocols[g]!, ports: info.ports[g]!, targets: info.targets[g]!, sports: info.sports[g]! };
 }
 
 export class OutboundTable {
@@ -140,7 +165,7 @@ export class OutboundTable {
   instance!: Uint32Array;
   region!: Uint32Array;
   sports!: Uint32Array; // 32-bit sketch of source ports
-  private index: Int32Array;
+  private index: Uint32Array; // tag << TAG_SHIFT | entry + 1; 0 = empty slot
   private mask: number;
   readonly v6 = new V6Intern();
   readonly accounts = new StringDict();
@@ -165,7 +190,7 @@ export class OutboundTable {
   ) {
     this.cap = initialCapacity;
     this.allocate(initialCapacity, 0);
-    this.index = new Int32Array(nextPow2(Math.ceil(this.cap / 0.6)));
+    this.index = new Uint32Array(nextPow2(Math.ceil(this.cap / 0.6)));
     this.mask = this.index.length - 1;
   }
 
@@ -234,7 +259,7 @@ export class OutboundTable {
       const ppv = ((proto[i]! << 16) | dport[i]!) >>> 0;
       const w = Math.floor(start[i]! / W);
       let dA: number;
-      if (this.n >= this.limitEntries && !(dst[o] === 0 && dst[o + 1] === 0 && dst[o + 2] === 0xffff)) {
+      if (this.full() && !(dst[o] === 0 && dst[o + 1] === 0 && dst[o + 2] === 0xffff)) {
         // full: an IPv6 target not interned yet has no entry, and is not interned now
         dA = this.v6.find(dst, o);
         if (dA < 0) {
@@ -301,26 +326,32 @@ export class OutboundTable {
 
   findOrInsert(sA: number, epv: number, ppv: number, w: number, dA: number, fam: number): number {
     const famBits = fam & (F_SRC6 | F_DST6);
-    let slot = fmix32(mix(mix(mix(mix(mix(mix(0x1b873593, sA), epv), ppv), w), dA), famBits)) & this.mask;
+    const h = keyHash(sA, epv, ppv, w, dA, famBits);
+    const tag = h >>> TAG_SHIFT;
+    let slot = h & this.mask;
     const { index, srcA, ep, pp, win, dstA, flags } = this;
     for (;;) {
-      const e1 = index[slot]!;
-      if (e1 === 0) break;
-      const e = e1 - 1;
-      // all fields compared without branches (scan-table.ts findOrInsert says why)
-      if (((srcA[e]! ^ sA) | (ep[e]! ^ epv) | (pp[e]! ^ ppv) | (win[e]! ^ w) | (dstA[e]! ^ dA) | ((flags[e]! & (F_SRC6 | F_DST6)) ^ famBits)) === 0) {
-        return e;
+      const v = index[slot]!;
+      if (v === 0) break;
+      // the tag rejects most other keys without reading their entries: a compare reads six
+      // columns, a cache miss each in a table of many entries
+      if (v >>> TAG_SHIFT === tag) {
+        const e = (v & SLOT_ENTRY) - 1;
+        // all fields compared without branches (scan-table.ts findOrInsert says why)
+        if (((srcA[e]! ^ sA) | (ep[e]! ^ epv) | (pp[e]! ^ ppv) | (win[e]! ^ w) | (dstA[e]! ^ dA) | ((flags[e]! & (F_SRC6 | F_DST6)) ^ famBits)) === 0) {
+          return e;
+        }
       }
       slot = (slot + 1) & this.mask;
     }
-    if (this.n >= this.limitEntries) return -1; // full: the caller counts the record as dropped
+    if (this.full()) return -1; // full: the caller counts the record as dropped
     if (this.n === this.cap) {
       this.allocate(Math.min(this.cap * 2, Math.max(this.limitEntries, this.cap + 1)), this.n);
       this.rebuildIndex();
       return this.findOrInsert(sA, epv, ppv, w, dA, fam);
     }
     const e = this.n++;
-    this.index[slot] = e + 1;
+    this.index[slot] = ((tag << TAG_SHIFT) | (e + 1)) >>> 0;
     this.srcA[e] = sA;
     this.ep[e] = epv;
     this.pp[e] = ppv;
@@ -340,14 +371,19 @@ export class OutboundTable {
   }
 
   private rebuildIndex(): void {
-    this.index = new Int32Array(nextPow2(Math.ceil(this.cap / 0.6)));
+    this.index = new Uint32Array(nextPow2(Math.ceil(this.cap / 0.6)));
     this.mask = this.index.length - 1;
     for (let e = 0; e < this.n; e++) {
-      const fam = this.flags[e]! & (F_SRC6 | F_DST6);
-      let slot = fmix32(mix(mix(mix(mix(mix(mix(0x1b873593, this.srcA[e]!), this.ep[e]!), this.pp[e]!), this.win[e]!), this.dstA[e]!), fam)) & this.mask;
+      const h = keyHash(this.srcA[e]!, this.ep[e]!, this.pp[e]!, this.win[e]!, this.dstA[e]!, this.flags[e]! & (F_SRC6 | F_DST6));
+      let slot = h & this.mask;
       while (this.index[slot] !== 0) slot = (slot + 1) & this.mask;
-      this.index[slot] = e + 1;
+      this.index[slot] = (((h >>> TAG_SHIFT) << TAG_SHIFT) | (e + 1)) >>> 0;
     }
+  }
+
+  /** No entry can be added: the limit (--max-memory), or the most the index can number. */
+  private full(): boolean {
+    return this.n >= this.limitEntries || this.n >= MAX_OUTBOUND_ENTRIES;
   }
 
   /** The host of an entry: (source, cloud + account, window), as a hash and as equality. */
@@ -364,8 +400,7 @@ export class OutboundTable {
     const out: OutboundFinding[] = [];
     const minInternal = t.minInternalTargets ?? DEFAULT_OUTBOUND.minInternalTargets;
     // Only a host with at least min(min_targets, min_ports, min_internal_targets) entries in a
-    // window can raise an alert: count entries per host first (numeric keys), and group the
-    // candidates only.
+    // window can raise an alert: group entries by host first, and group the candidates only.
     const need = Math.max(1, Math.min(t.minTargets, t.minPorts, minInternal));
     const candidates = this.candidateEntries(uptoWindow, need);
     if (candidates.length === 0) return out;
@@ -375,37 +410,64 @@ export class OutboundTable {
     return out;
   }
 
-  /** Entries whose target is public (outbound) and those whose target is not (internal). */
-  private splitByTarget(entries: number[], home: HomeNet): { outbound: number[]; internal: number[] } {
-    const outbound: number[] = [];
-    const internal: number[] = [];
+  /** Entries whose target is public (outbound) and those whose target is not (internal), each in entry order. */
+  private splitByTarget(entries: Int32Array, home: HomeNet): { outbound: Int32Array; internal: Int32Array } {
+    const outbound = new Int32Array(entries.length);
+    const internal = new Int32Array(entries.length);
+    let nOut = 0;
+    let nIn = 0;
     const w = new Uint32Array(4);
-    for (const e of entries) {
+    for (let j = 0; j < entries.length; j++) {
+      const e = entries[j]!;
       this.v6.wordsOf(this.dstA[e]!, (this.flags[e]! & F_DST6) !== 0, w);
-      (home.isPublic(w, 0) ? outbound : internal).push(e);
+      if (home.isPublic(w, 0)) outbound[nOut++] = e;
+      else internal[nIn++] = e;
     }
-    return { outbound, internal };
+    return { outbound: outbound.subarray(0, nOut), internal: internal.subarray(0, nIn) };
   }
 
-  /** Per host and window: protocols, ports, targets and source-port spread (the NAT look). */
-  private hostInfoOf(entries: number[]): Map<number, HostInfo> {
-    const hostInfo = new Map<number, HostInfo>(); // by entry
-    for (const list of groupBy(entries, (e) => this.hostHash(e), (a, b) => this.sameHost(a, b))) {
-      const x: HostInfo = { protocols: new Set(), ports: new Set(), targets: new Set(), sports: 0 };
-      for (const e of list) {
-        x.targets.add(this.flags[e]! & F_DST6 ? -1 - this.dstA[e]! : this.dstA[e]!);
-        x.protocols.add(this.pp[e]! >>> 16);
-        x.ports.add(this.pp[e]!);
-        x.sports |= this.sports[e]!;
-        hostInfo.set(e, x);
+  /**
+   * Per host and window: protocols, ports, targets and source-port spread (the NAT look),
+   * counted in typed arrays (a Map entry per entry and three Sets per host cost more than
+   * the rest of finalisation; issue 19). Read with hostFigures(entry).
+   */
+  private hostInfoOf(entries: Int32Array): HostInfo {
+    const hosts = groupEntries(entries, (e) => this.hostHash(e), (a, b) => this.sameHost(a, b));
+    const info: HostInfo = {
+      hostOf: new Int32Array(this.n),
+      protocols: new Int32Array(hosts.count),
+      ports: new Int32Array(hosts.count),
+      targets: new Int32Array(hosts.count),
+      sports: new Uint32Array(hosts.count),
+    };
+    const { order, start } = hosts;
+    const values = new Float64Array(entries.length);
+    for (let g = 0; g < hosts.count; g++) {
+      const from = start[g]!;
+      const to = start[g + 1]!;
+      let sports = 0;
+      for (let j = from; j < to; j++) {
+        const e = order[j]!;
+        info.hostOf[e] = g;
+        sports |= this.sports[e]!;
       }
+      info.sports[g] = sports;
+      for (let j = from; j < to; j++) values[j] = this.pp[order[j]!]! >>> 16;
+      info.protocols[g] = distinctIn(values, from, to);
+      for (let j = from; j < to; j++) values[j] = this.pp[order[j]!]!;
+      info.ports[g] = distinctIn(values, from, to);
+      for (let j = from; j < to; j++) {
+        const e = order[j]!;
+        values[j] = this.flags[e]! & F_DST6 ? -1 - this.dstA[e]! : this.dstA[e]!;
+      }
+      info.targets[g] = distinctIn(values, from, to);
     }
-    return hostInfo;
+    return info;
   }
 
   /** Key (host, protocol, dst port): the entries of a horizontal scan. */
-  private byPort(entries: number[]): number[][] {
-    return groupBy(
+  private byPort(entries: Int32Array): Groups {
+    return groupEntries(
       entries,
       (e) => fmix32(mix(this.hostHash(e), this.pp[e]!)),
       (a, b) => this.sameHost(a, b) && this.pp[a] === this.pp[b],
@@ -413,61 +475,62 @@ export class OutboundTable {
   }
 
   /** Internal scans: many non-public targets on one port, with the same small traffic to each. */
-  private internalScans(candidates: number[], t: OutboundThresholds, minTargets: number, out: OutboundFinding[]): void {
+  private internalScans(candidates: Int32Array, t: OutboundThresholds, minTargets: number, out: OutboundFinding[]): void {
     if (candidates.length === 0) return;
     const hostInfo = this.hostInfoOf(candidates);
-    for (const list of this.byPort(candidates)) {
-      if (list.length < minTargets) continue;
-      const f = this.finding('internal', list, hostInfo.get(list[0]!)!);
+    const groups = this.byPort(candidates);
+    for (let g = 0; g < groups.count; g++) {
+      if (groups.start[g + 1]! - groups.start[g]! < minTargets) continue;
+      const list = listOf(groups, g);
+      const f = this.finding('internal', list, hostFigures(hostInfo, list[0]!));
       if ((f.cvPackets === null || f.cvPackets <= t.maxCvPackets) && (f.cvBytes === null || f.cvBytes <= t.maxCvBytes)) out.push(f);
     }
   }
 
-  private outboundScans(candidates: number[], t: OutboundThresholds, out: OutboundFinding[]): void {
+  private outboundScans(candidates: Int32Array, t: OutboundThresholds, out: OutboundFinding[]): void {
     if (candidates.length === 0) return;
     const hostInfo = this.hostInfoOf(candidates);
-    const horizontal = groupBy(
-      candidates,
-      (e) => fmix32(mix(this.hostHash(e), this.pp[e]!)),
-      (a, b) => this.sameHost(a, b) && this.pp[a] === this.pp[b],
-    );
-    for (const list of horizontal) {
-      if (list.length < t.minTargets) continue;
-      const f = this.finding('horizontal', list, hostInfo.get(list[0]!)!);
+    const horizontal = this.byPort(candidates);
+    for (let g = 0; g < horizontal.count; g++) {
+      if (horizontal.start[g + 1]! - horizontal.start[g]! < t.minTargets) continue;
+      const list = listOf(horizontal, g);
+      const f = this.finding('horizontal', list, hostFigures(hostInfo, list[0]!));
       if ((f.cvPackets === null || f.cvPackets <= t.maxCvPackets) && (f.cvBytes === null || f.cvBytes <= t.maxCvBytes)) out.push(f);
     }
-    const vertical = groupBy(
+    const vertical = groupEntries(
       candidates,
       (e) => fmix32(mix(mix(this.hostHash(e), this.pp[e]! >>> 16), this.dstA[e]! ^ ((this.flags[e]! & F_DST6) << 27))),
       (a, b) =>
         this.sameHost(a, b) && this.pp[a]! >>> 16 === this.pp[b]! >>> 16 && this.dstA[a] === this.dstA[b] &&
         (this.flags[a]! & F_DST6) === (this.flags[b]! & F_DST6),
     );
-    for (const list of vertical) {
-      if (list.length < t.minPorts) continue;
-      out.push(this.finding('vertical', list, hostInfo.get(list[0]!)!));
+    for (let g = 0; g < vertical.count; g++) {
+      if (vertical.start[g + 1]! - vertical.start[g]! < t.minPorts) continue;
+      const list = listOf(vertical, g);
+      out.push(this.finding('vertical', list, hostFigures(hostInfo, list[0]!)));
     }
   }
 
-  /** Entries (window <= upto) of hosts with at least `need` entries in their window. */
-  private candidateEntries(upto: number, need: number): number[] {
-    const count = new Map<number, number>();
-    const hostHash = new Uint32Array(this.n);
-    for (let e = 0; e < this.n; e++) {
-      if (this.win[e]! > upto) continue;
-      const h = this.hostHash(e);
-      hostHash[e] = h;
-      count.set(h, (count.get(h) ?? 0) + 1);
+  /**
+   * Entries (window <= upto) of hosts with at least `need` entries in their window, in
+   * entry order (grouped by host exactly, in typed arrays: a Map of counts by host hash
+   * cost a map operation per entry).
+   */
+  private candidateEntries(upto: number, need: number): Int32Array {
+    const inWindow = new Int32Array(this.n);
+    let m = 0;
+    for (let e = 0; e < this.n; e++) if (this.win[e]! <= upto) inWindow[m++] = e;
+    const entries = inWindow.subarray(0, m);
+    const hosts = groupEntries(entries, (e) => this.hostHash(e), (a, b) => this.sameHost(a, b));
+    let k = 0;
+    for (let j = 0; j < m; j++) {
+      const g = hosts.groupOf[j]!;
+      if (hosts.start[g + 1]! - hosts.start[g]! >= need) inWindow[k++] = entries[j]!; // k <= j: in place
     }
-    const out: number[] = [];
-    for (let e = 0; e < this.n; e++) {
-      if (this.win[e]! > upto) continue;
-      if (count.get(hostHash[e]!)! >= need) out.push(e); // a hash collision only adds candidates
-    }
-    return out;
+    return inWindow.subarray(0, k);
   }
 
-  private finding(kind: OutboundFinding['kind'], list: number[], info: HostInfo): OutboundFinding {
+  private finding(kind: OutboundFinding['kind'], list: number[], info: HostFigures): OutboundFinding {
     const m = list.length;
     const fv = new Float64Array(m);
     const pv = new Float64Array(m);
@@ -532,9 +595,9 @@ export class OutboundTable {
       cvFlows: coefficientOfVariation(fv, m),
       iface: names(ifaces),
       instance: names(instances),
-      protocolsOfHost: info.protocols.size,
-      portsOfHost: info.ports.size,
-      targetsOfHost: info.targets.size,
+      protocolsOfHost: info.protocols,
+      portsOfHost: info.ports,
+      targetsOfHost: info.targets,
       sourcePortSpread: popcount32(info.sports),
       firstSeen: first,
       lastSeen: last,
@@ -608,31 +671,74 @@ function popcount32(x: number): number {
 }
 
 /**
- * Entries with equal keys, as lists in order of first appearance: `hash` picks a slot of
- * a typed-array table, `same` decides (no string or map entry per entry).
+ * Entries with equal keys: group g's entries are order[start[g], start[g + 1]), groups in
+ * order of first appearance and entries in input order; groupOf[j] is the group of
+ * entries[j]. `hash` picks a slot of a typed-array table, `same` decides (no array, string
+ * or map entry per group or entry).
  */
-function groupBy(entries: ArrayLike<number>, hash: (e: number) => number, same: (a: number, b: number) => boolean): number[][] {
+interface Groups {
+  count: number;
+  start: Int32Array;
+  order: Int32Array;
+  groupOf: Int32Array;
+}
+
+function groupEntries(entries: Int32Array, hash: (e: number) => number, same: (a: number, b: number) => boolean): Groups {
   const m = entries.length;
   const size = nextPow2(Math.max(16, m * 2));
   const slots = new Int32Array(size); // group + 1; 0 = empty
   const mask = size - 1;
-  const groups: number[][] = [];
+  const first = new Int32Array(m); // the first entry of each group
+  const start = new Int32Array(m + 1);
+  const groupOf = new Int32Array(m);
+  let count = 0;
   for (let j = 0; j < m; j++) {
     const e = entries[j]!;
     let slot = hash(e) & mask;
     for (;;) {
       const g1 = slots[slot]!;
       if (g1 === 0) {
-        slots[slot] = groups.push([e]);
+        first[count] = e;
+        groupOf[j] = count;
+        slots[slot] = ++count;
         break;
       }
-      const g = groups[g1 - 1]!;
-      if (same(g[0]!, e)) {
-        g.push(e);
+      if (same(first[g1 - 1]!, e)) {
+        groupOf[j] = g1 - 1;
         break;
       }
       slot = (slot + 1) & mask;
     }
+    start[groupOf[j]! + 1]!++;
   }
-  return groups;
+  for (let g = 0; g < count; g++) start[g + 1]! += start[g]!;
+  const fill = start.slice(0, count);
+  const order = new Int32Array(m);
+  for (let j = 0; j < m; j++) order[fill[groupOf[j]!]!++] = entries[j]!;
+  return { count, start: start.subarray(0, count + 1), order, groupOf };
+}
+
+/** Group g's entries as a list (a finding is made from it). */
+function listOf(groups: Groups, g: number): number[] {
+  return Array.from(groups.order.subarray(groups.start[g]!, groups.start[g + 1]!));
+}
+
+/** Distinct values among a[from, to), which it sorts. */
+function distinctIn(a: Float64Array, from: number, to: number): number {
+  if (to - from > 24) a.subarray(from, to).sort();
+  else {
+    // insertion sort: most hosts have a few dozen entries (a subarray and a sort call each cost more)
+    for (let i = from + 1; i < to; i++) {
+      const v = a[i]!;
+      let j = i - 1;
+      while (j >= from && a[j]! > v) {
+        a[j + 1] = a[j]!;
+        j--;
+      }
+      a[j + 1] = v;
+    }
+  }
+  let n = 0;
+  for (let j = from; j < to; j++) if (j === from || a[j] !== a[j - 1]) n++;
+  return n;
 }

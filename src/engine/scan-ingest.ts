@@ -6,10 +6,14 @@
  */
 import { bucketOf, hashAddress, SHARD_BUCKETS } from '../flow/hash.js';
 import type { ScanCore } from './scan-core.js';
-import { F_DST6, F_SRC6, nextPow2 } from './scan-layout.js';
+import * as layout from './scan-layout.js';
+import { nextPow2 } from './scan-layout.js';
 import type { FlowBatchData } from '../flow/batch.js';
 import type { BlockRows } from '../replay/row-codec.js';
 import { Feed } from '../flow/types.js';
+
+// the layout's flags as this module's own consts (scan-core.ts says why)
+const { F_DST6, F_SRC6 } = layout;
 
 const UNMAPPED = 0xffffffff;
 

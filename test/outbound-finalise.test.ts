@@ -1,0 +1,87 @@
+import { describe, expect, it } from 'vitest';
+import { allocBatch, type FlowBatchData } from '../dist/src/flow/batch.js';
+import { OutboundTable } from '../dist/src/engine/outbound-table.js';
+
+const T0 = 1700006400;
+const OUTBOUND = 2; // Feed.outbound (a const enum: not in the compiled module)
+
+interface Row {
+  src: number;
+  dst: number[]; // four words
+  proto: number;
+  port: number;
+  sport: number;
+}
+
+/** One batch of outbound records of account 1, every record one flow of 1 packet, 60 bytes. */
+function batchOf(rows: Row[]): FlowBatchData {
+  const b = allocBatch(rows.length);
+  rows.forEach((r, i) => {
+    b.feed[i] = OUTBOUND;
+    b.src.set([0, 0, 0xffff, r.src], i * 4);
+    b.dst.set(r.dst, i * 4);
+    b.proto[i] = r.proto;
+    b.dport[i] = r.port;
+    b.sport[i] = r.sport;
+    b.tcpFlags[i] = -1;
+    b.packets[i] = 1;
+    b.bytes[i] = 60;
+    b.start[i] = T0 + i;
+    b.end[i] = T0 + i + 1;
+    b.account[i] = 1;
+  });
+  b.n = rows.length;
+  b.strings = ['', '111122223300'];
+  return b;
+}
+
+const v4 = (a: number): number[] => [0, 0, 0xffff, a >>> 0];
+
+describe('outbound finalisation: host figures and grouping (typed arrays)', () => {
+  it('counts a host\'s distinct protocols, ports and targets (IPv4 and IPv6), whatever the record order', () => {
+    const rows: Row[] = [];
+    const scanner = 0x0a000005; // 10.0.0.5
+    // 120 public targets on 23/TCP (the horizontal scan), 20 of them IPv6
+    for (let k = 0; k < 120; k++) rows.push({ src: scanner, dst: k < 20 ? [0x2a000000, 0, 0, k + 1] : v4(0x51020000 + k), proto: 6, port: 23, sport: 40000 + k });
+    // the same host: 5 of those targets again on 2323/TCP, 3 new ones on 53/UDP and one IPv6 target on 53/UDP
+    for (let k = 20; k < 25; k++) rows.push({ src: scanner, dst: v4(0x51020000 + k), proto: 6, port: 2323, sport: 40000 });
+    for (let k = 0; k < 3; k++) rows.push({ src: scanner, dst: v4(0x52000000 + k), proto: 17, port: 53, sport: 40000 });
+    rows.push({ src: scanner, dst: [0x2a000000, 0, 0, 1], proto: 17, port: 53, sport: 40000 });
+    // another host, with entries on the same ports: counted apart
+    for (let k = 0; k < 30; k++) rows.push({ src: 0x0a000006, dst: v4(0x53000000 + k), proto: 6, port: 23, sport: 1000 });
+    const figures = (order: Row[]) => {
+      const t = new OutboundTable(3600, 16);
+      t.addBatch(batchOf(order));
+      return t.finalize({ minTargets: 100, minPorts: 100, maxCvPackets: 0.5, maxCvBytes: 0.5 });
+    };
+    const f = figures(rows);
+    expect(f.map((x) => [x.kind, x.src, x.dstPort, x.targets, x.protocolsOfHost, x.portsOfHost, x.targetsOfHost])).toEqual([
+      ['horizontal', '10.0.0.5', 23, 120, 2, 3, 123], // 120 + 3 new IPv4 targets; the IPv6 one on 53 was seen on 23
+    ]);
+    // source ports: 120 different ones and 40000 again: the sketch has bits set, at most 32
+    expect(f[0]!.sourcePortSpread).toBeGreaterThan(16);
+    expect(f[0]!.sourcePortSpread).toBeLessThanOrEqual(32);
+    // the figures do not depend on the record order
+    const reversed = figures([...rows].reverse());
+    expect(reversed.map((x) => [x.targets, x.protocolsOfHost, x.portsOfHost, x.targetsOfHost, x.sourcePortSpread])).toEqual([[120, 2, 3, 123, f[0]!.sourcePortSpread]]);
+  });
+
+  it('finds horizontal, vertical and internal scans of several hosts in one table, each with its own entries', () => {
+    const rows: Row[] = [];
+    for (let s = 0; s < 3; s++) {
+      for (let k = 0; k < 100; k++) rows.push({ src: 0x0a100000 + s, dst: v4(0x36000000 + s * 1000 + k), proto: 6, port: 445, sport: 5 });
+      for (let p = 0; p < 100 + s; p++) rows.push({ src: 0x0a110000 + s, dst: v4(0x37000001 + s), proto: 6, port: 1 + p, sport: 5 });
+      for (let k = 0; k < 20 + s; k++) rows.push({ src: 0x0a120000 + s, dst: v4(0x0a200000 + k), proto: 6, port: 22, sport: 5 });
+      for (let k = 0; k < 99; k++) rows.push({ src: 0x0a130000 + s, dst: v4(0x38000000 + k), proto: 6, port: 80, sport: 5 }); // one target short
+    }
+    const t = new OutboundTable(3600, 16);
+    t.addBatch(batchOf(rows));
+    const f = t.finalize({ minTargets: 100, minPorts: 100, maxCvPackets: 0.5, maxCvBytes: 0.5, minInternalTargets: 20, homeNet: ['10.0.0.0/8'] });
+    const seen = f.map((x) => `${x.kind} ${x.src} ${x.targets} ${x.ports}`).sort();
+    expect(seen).toEqual([
+      'horizontal 10.16.0.0 100 1', 'horizontal 10.16.0.1 100 1', 'horizontal 10.16.0.2 100 1',
+      'internal 10.18.0.0 20 1', 'internal 10.18.0.1 21 1', 'internal 10.18.0.2 22 1',
+      'vertical 10.17.0.0 1 100', 'vertical 10.17.0.1 1 101', 'vertical 10.17.0.2 1 102',
+    ]);
+  });
+});
