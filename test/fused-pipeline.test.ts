@@ -97,11 +97,15 @@ describe('fused pipeline', () => {
     }
   });
 
-  it('auto reads one small input fused in the main thread, a folder and stdin sharded', async () => {
+  it('auto reads a small input fused in the main thread, a large folder and stdin sharded', async () => {
     const dir = tempDir();
     writeV2(join(dir, 'a.log'), flows().slice(0, 500));
-    // a folder: sharded, at any worker count
-    for (const workers of [1, 2]) expect((await runDetect([dir], { pipeline: 'auto', workers })).pipeline).toBe('sharded');
+    // a small folder too; a folder of more than 512 files, or more than 16 MB of text, is read sharded at any worker count
+    expect([(await runDetect([dir], { pipeline: 'auto' })).pipeline]).toEqual(['fused']);
+    const many = tempDir();
+    for (let i = 0; i < 513; i++) writeFileSync(join(many, `f${i}.log`), '');
+    writeV2(join(many, 'a.log'), flows().slice(0, 500));
+    for (const workers of [1, 2]) expect((await runDetect([many], { pipeline: 'auto', workers })).pipeline).toBe('sharded');
     // one small file: one thread parses and accumulates it, with the results of the sharded pipeline's
     const small = await runDetect([join(dir, 'a.log')], { pipeline: 'auto', workers: 3 });
     expect([small.pipeline, small.workers]).toEqual(['fused', 1]);

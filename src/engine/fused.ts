@@ -9,7 +9,8 @@
  * both are part of every key, so that the threads' tables hold different keys and the
  * exchange moves each entry once, not a copy of it per thread.
  */
-import { closeSync, openSync, readSync, statSync } from 'node:fs';
+import { closeSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import type { InputFile } from '../input/plan.js';
 import { ENTRY_BYTES } from './scan-layout.js';
 import { defaultMaxMemory } from './spill.js';
@@ -35,26 +36,52 @@ export function fusedMayApply(opts: DetectOptions): boolean {
  */
 export const INLINE_TEXT_BYTES = 16 << 20;
 
-/** True when the inputs are regular files (no folder, no stdin) of at most INLINE_TEXT_BYTES of text in all. */
+/** The most files a folder given to detect may hold to be a small input (the look stays cheap). */
+const INLINE_FOLDER_FILES = 512;
+
+/**
+ * True when the inputs (files, and folders of at most INLINE_FOLDER_FILES files) hold at
+ * most INLINE_TEXT_BYTES of text in all: a file given by name counts five times its size
+ * when it starts as gzip does, a file in a folder when its name ends in .gz.
+ */
 export function smallInput(inputs: string[]): boolean {
-  let total = 0;
+  const left = { bytes: INLINE_TEXT_BYTES, files: INLINE_FOLDER_FILES };
   const head = new Uint8Array(2);
   for (const p of inputs) {
     if (p === '-') return false;
     try {
       const st = statSync(p);
+      if (st.isDirectory()) {
+        if (!smallFolder(p, left)) return false;
+        continue;
+      }
       if (!st.isFile()) return false;
       const fd = openSync(p, 'r');
       try {
         const gzip = readSync(fd, head, 0, 2, 0) === 2 && head[0] === 0x1f && head[1] === 0x8b;
-        total += st.size * (gzip ? 5 : 1);
+        left.bytes -= st.size * (gzip ? 5 : 1);
       } finally {
         closeSync(fd);
       }
     } catch {
       return false; // planning reports it
     }
-    if (total > INLINE_TEXT_BYTES) return false;
+    if (left.bytes < 0) return false;
+  }
+  return true;
+}
+
+/** Walks a folder while it stays within what is left of the small input's bytes and files. */
+function smallFolder(dir: string, left: { bytes: number; files: number }): boolean {
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const full = join(dir, e.name);
+    if (e.isDirectory()) {
+      if (!smallFolder(full, left)) return false;
+      continue;
+    }
+    if (--left.files < 0) return false;
+    left.bytes -= statSync(full).size * (e.name.endsWith('.gz') ? 5 : 1);
+    if (left.bytes < 0) return false;
   }
   return true;
 }

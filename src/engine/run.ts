@@ -424,7 +424,7 @@ async function configureMemory(shardPools: ShardPool[], opts: DetectOptions, own
 /** One batch run over the inputs: ingest everything, finalise every window. */
 export async function detect(opts: DetectOptions): Promise<DetectResult> {
   const t0 = performance.now();
-  // a small input (a few files, up to INLINE_TEXT_BYTES): this thread parses and accumulates
+  // a small input (files and small folders, up to INLINE_TEXT_BYTES): this thread parses and accumulates
   // it (fused, inline-shard.ts), where the sharded pipeline would start a parse thread and a
   // shard thread a worker, each loading and compiling its code for a fraction of a second of
   // work (the verdicts do not depend on the worker count)

@@ -54,7 +54,7 @@ export interface DetectOptions {
    * How records reach the accumulators (--pipeline): 'sharded' (parse threads post batches
    * that the main thread routes to the shard threads), 'fused' (each shard thread parses
    * files and adds their records into tables of every shard, exchanged at the end), 'auto'
-   * (fused for a small input, files of up to 16 MB of text read in the main thread:
+   * (fused for a small input, files and small folders of up to 16 MB of text, read in the main thread:
    * engine/inline-shard.ts; local
    * files without replay files, no --partition, and the tables fit --max-memory).
    * Default (an Engine): 'sharded'.
