@@ -22,6 +22,7 @@
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
 import { BUNDLED_MARK } from './bundle-mark.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -69,14 +70,28 @@ async function bundleMain() {
 for (const w of WORKERS) {
   const source = join(dist, `workers/${w}.js`);
   if (readFileSync(source, 'utf8').startsWith(BUNDLED_MARK)) continue; // bundled since tsc last wrote it
-  rmSync(join(dist, `workers/${w}.bundle.cjs`), { force: true });
-  const worker = await rolldown({ input: join(dist, `workers/${w}.js`), external, platform: 'node', logLevel: 'warn' });
-  await worker.write({ file: join(dist, `workers/${w}.bundle.cjs`), format: 'cjs', codeSplitting: false, sourcemap: false });
+  const file = join(dist, `workers/${w}.bundle.cjs`);
+  rmSync(file, { force: true });
+  // another worker's module (the shard thread imports the parse code to read fused) stays
+  // outside: it is loaded through its own stub, not a second time inside this bundle
+  const sibling = (id) => WORKERS.some((o) => o !== w && id === `./${o}.js`);
+  const worker = await rolldown({ input: source, external: (id) => external(id) || sibling(id), platform: 'node', logLevel: 'warn' });
+  await worker.write({ file, format: 'cjs', codeSplitting: false, sourcemap: false });
   await worker.close();
   // the worker's entry (scripts/worker-shims.mjs) requires the bundle while this stub stands
-  // in tsc's place; a later tsc run writes the module back, and the entry then imports it
+  // in tsc's place (a later tsc run writes the module back, and the entry then imports it);
+  // the stub is the module's ES face for whoever imports it (the inline shard, the fused parse)
+  const exported = createRequire(import.meta.url)(file);
+  const names = typeof exported === 'function' ? [] : Object.keys(exported).filter((k) => k !== 'default' && k !== '__esModule');
   writeFileSync(
-    join(dist, `workers/${w}.js`),
-    `${BUNDLED_MARK}import { createRequire } from 'node:module';\nexport default createRequire(import.meta.url)('./${w}.bundle.cjs');\n`,
+    source,
+    [
+      BUNDLED_MARK.trimEnd(),
+      "import { createRequire } from 'node:module';",
+      `const m = createRequire(import.meta.url)('./${w}.bundle.cjs');`,
+      "export default typeof m === 'function' ? m : m.default;",
+      ...names.map((n) => `export const ${n} = m.${n};`),
+      '',
+    ].join('\n'),
   );
 }

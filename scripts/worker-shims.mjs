@@ -42,7 +42,10 @@ function bundled() {
 }
 let handler = null;
 let loading = null;
-if (bundled()) handler = require(join(__dirname, '${name}.bundle.cjs'));
+if (bundled()) {
+  const m = require(join(__dirname, '${name}.bundle.cjs'));
+  handler = typeof m === 'function' ? m : m.default; // a module with named exports too has its default apart
+}
 else {
   // loaded as the thread starts, not at its first task: the thread's module graph loads
   // while the main thread still plans the inputs (start-up, bench/RESULTS.md)
