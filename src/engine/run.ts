@@ -5,7 +5,9 @@
  */
 import { MessageChannel } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
-import { Piscina } from 'piscina';
+import type { Piscina } from 'piscina';
+import type * as PiscinaModule from 'piscina';
+import { createRequire } from 'node:module';
 import { chunkRanges, planInputs, type InputFile } from '../input/plan.js';
 import { gzipPieces } from '../input/streams.js';
 import { streamedPieces } from '../input/streamed.js';
@@ -60,6 +62,17 @@ function fewSmallFiles(inputs: string[], chunkBytes: number): boolean {
   }
   return total < Math.min(chunkBytes, 1 << 20);
 }
+
+/**
+ * A piscina pool; piscina itself is loaded with the first: an input read in this thread
+ * (the fused pipeline's inline shard) starts no pool, and loading piscina cost ~20 ms of
+ * the start-up's CPU (bench/RESULTS.md, start-up).
+ */
+function newPool(options: ConstructorParameters<typeof Piscina>[0]): Piscina {
+  piscina ??= createRequire(import.meta.url)('piscina') as typeof PiscinaModule;
+  return new piscina.Piscina(options);
+}
+let piscina: typeof PiscinaModule | undefined;
 
 /** A worker's CommonJS entry (scripts/worker-shims.mjs says why it is not the .js file itself). */
 export const workerFile = (name: string) => fileURLToPath(new URL(`../../workers/${name}.cjs`, import.meta.url));
@@ -127,7 +140,7 @@ export class Engine {
       // 'async' atomics: the thread's event loop turns between tasks, and only there do
       // native buffers' finalisers run (lz4-napi's spill frames: with piscina's default
       // wait loop they were never freed, and a flood's RSS grew with every spill)
-      () => new Piscina({ filename: workerFile('shard'), minThreads: 1, maxThreads: 1, idleTimeout: 2 ** 31 - 1, concurrentTasksPerWorker: 1, atomics: 'async' }),
+      () => newPool({ filename: workerFile('shard'), minThreads: 1, maxThreads: 1, idleTimeout: 2 ** 31 - 1, concurrentTasksPerWorker: 1, atomics: 'async' }),
     );
     removeOrphanSpills(opts.spillDir ?? tmpdir()); // of processes that are gone (killed before they could)
     openEngines.add(this);
@@ -139,7 +152,7 @@ export class Engine {
   private get parsePool(): Piscina {
     if (this.parsePoolStarted) return this.parsePoolStarted;
     const N = this.shards;
-    this.parsePoolStarted = new Piscina({ filename: workerFile('parse'), minThreads: this.minParse, maxThreads: N, idleTimeout: 60_000 });
+    this.parsePoolStarted = newPool({ filename: workerFile('parse'), minThreads: this.minParse, maxThreads: N, idleTimeout: 60_000 });
     this.ring = this.minParse > 0 ? batchRingFor(N, this.inflightLimit, this.opts) : undefined;
     return this.parsePoolStarted;
   }
