@@ -1,12 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { isUtf8 } from 'node:buffer';
-import { JsonError, JsonScanner, LineCounter, lenientEnd } from '../dist/src/formats/json-bytes.js';
+import { JsonError, JsonScanner, LineCounter, lenientEnd, plainEnd, viewOf } from '../dist/src/formats/json-bytes.js';
 
-/** Does the byte scanner accept buf as exactly one JSON value (with surrounding whitespace)? */
-function scannerAccepts(buf: Uint8Array): boolean {
+/**
+ * Does the byte scanner accept buf as exactly one JSON value (with surrounding whitespace)?
+ * `asReaders`: check UTF-8 in strings only when the whole buffer is not UTF-8, as the
+ * readers do (so strings are scanned four bytes at a time, plainEnd).
+ */
+function scannerAccepts(buf: Uint8Array, asReaders = false): boolean {
   const sc = new JsonScanner();
-  sc.reset(buf, 0, buf.length, true);
+  sc.reset(buf, 0, buf.length, asReaders ? !isUtf8(buf) : true);
   try {
     sc.skip();
     return sc.peek() === -1;
@@ -34,6 +38,7 @@ describe('byte-level JSON scanner', () => {
       fc.property(fc.jsonValue({ maxDepth: 6 }), fc.boolean(), (v, pretty) => {
         const text = JSON.stringify(v, null, pretty ? 2 : undefined);
         expect(scannerAccepts(Buffer.from(text))).toBe(true);
+        expect(scannerAccepts(Buffer.from(text), true)).toBe(true);
       }),
       { numRuns: 400 },
     );
@@ -50,9 +55,27 @@ describe('byte-level JSON scanner', () => {
         }
         const buf = Buffer.from(text);
         expect(scannerAccepts(buf), text).toBe(jsonParseAccepts(text));
+        expect(scannerAccepts(buf, true), text).toBe(jsonParseAccepts(text));
       }),
       { numRuns: 3000 },
     );
+  });
+
+  it('plainEnd stops at the first quote, backslash or control byte, at every offset and alignment', () => {
+    const plain = 'abcdefghijklmnopqrstuvwxyzé€\u{1F600}0123456789 ~\x7f';
+    const pool = Buffer.alloc(200);
+    for (const stop of [0x22, 0x5c, 0x00, 0x01, 0x0a, 0x1f]) {
+      for (let align = 0; align < 4; align++) {
+        for (let i = 0; i <= 40; i++) {
+          const body = Buffer.concat([Buffer.from(plain).subarray(0, i), Buffer.from([stop]), Buffer.from(plain)]);
+          const b = pool.subarray(align, align + body.length); // views at each byte offset of one buffer
+          body.copy(b);
+          const dv = viewOf(b);
+          for (let from = 0; from <= Math.min(i, 6); from++) expect(plainEnd(dv, b, from, b.length)).toBe(i);
+          expect(plainEnd(dv, b, 0, i)).toBe(i); // no stop byte before e: e
+        }
+      }
+    }
   });
 
   it('rejects invalid UTF-8 (which a decoder would silently replace) and decodes escapes', () => {

@@ -29,6 +29,22 @@ describe('sniffing one-line JSON heads', () => {
     expect(sniff(`{"\\u006dessage":"${V2_LINE}","id":1}\n`)).toBe('aws-json');
     expect(sniff(`{"id":1,"\\u006dessage":"${V2_LINE}"}\n`)).toBe('aws-json');
   });
+
+  it('the Azure category named first decides, wherever in the head, after white space or not', () => {
+    const vnet = { ...NSG_RECORD, category: 'FlowLogFlowEvent' };
+    const blob = (records: object[]) => JSON.stringify({ records });
+    expect(sniff(blob([NSG_RECORD, vnet]))).toBe('azure-nsg');
+    expect(sniff(blob([vnet, NSG_RECORD]))).toBe('azure-vnet');
+    expect(sniff(blob([vnet]))).toBe('azure-vnet');
+    expect(sniff(`\n  \t${blob([...Array.from({ length: 100 }, () => ({ a: 'é'.repeat(50) })), vnet, NSG_RECORD])}`)).toBe('azure-vnet');
+    expect(sniff(`\u00a0[${blob([NSG_RECORD])}]`)).toBe('azure-nsg'); // U+00A0 is white space to trimStart
+    expect(sniff(`x${blob([NSG_RECORD])}`)).toBe(null);
+  });
+
+  it('a "message" only on a later line does not make the file an aws-json one', () => {
+    const gcpLine = '{"jsonPayload":{"connection":{"src_ip":"198.51.100.7","dest_ip":"10.0.0.1"}},"logName":"projects/p/logs/compute.googleapis.com%2Fvpc_flows"}';
+    expect(sniff(`${gcpLine}\n{"message":"${V2_LINE}"}\n`)).toBe('gcp');
+  });
 });
 
 describe('reading a plain document whole', () => {

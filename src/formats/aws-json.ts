@@ -234,9 +234,16 @@ function isWrapper(o: Record<string, unknown> | null): boolean {
  * \u escape (the only other way to write its letters). Spares JSON.parse of every other
  * one-line JSON file's head (an Azure blob is often one line of 64 KiB).
  */
-function mayNameMessage(line: string): boolean {
+function mayNameMessage(line: string, head: Uint8Array): boolean {
+  // the head's bytes first: a native search, ~8x faster than a string's includes here,
+  // and a line of the head has neither when the head has neither
+  const b = Buffer.from(head.buffer, head.byteOffset, head.byteLength);
+  if (!b.includes(MESSAGE_BYTES) && !b.includes(ESCAPE_BYTES)) return false;
   return line.includes('message') || line.includes('\\u');
 }
+
+const MESSAGE_BYTES = Buffer.from('message');
+const ESCAPE_BYTES = Buffer.from('\\u');
 
 /** The start of a wrapper line, for a first line too damaged to parse. */
 const WRAPPER_START = /^\{\s*"(message"\s*:\s*"|messageType"\s*:)/;
@@ -245,10 +252,13 @@ export const awsJson: LineReader = {
   kind: 'lines',
   name: 'aws-json',
   // formats.md §6 rule 4, one object per line
-  sniff: (text, firstLine) =>
+  // (WRAPPER_START implies mayNameMessage, which is tested first: it is the cheap "no" for
+  // the other JSON formats, whose first line can be a whole 64 KiB blob)
+  sniff: (text, firstLine, head) =>
     firstLine.startsWith('{') &&
+    mayNameMessage(firstLine, head) &&
     !documentShaped(text, firstLine) &&
-    ((mayNameMessage(firstLine) && isWrapper(firstLineObject(firstLine))) || WRAPPER_START.test(firstLine)),
+    (isWrapper(firstLineObject(firstLine)) || WRAPPER_START.test(firstLine)),
   open: awsJsonLines,
 };
 

@@ -37,6 +37,10 @@ import { readOrStepOver, walkDocument, type DocHandler } from './json-doc.js';
 import { NO_FLOW } from './azure-tuple.js';
 import { NSG_CATEGORY, nsgTuple } from './azure-nsg.js';
 import { VNET_CATEGORY, vnetTuple } from './azure-vnet.js';
+import { nsgTupleFast, vnetTupleFast } from './azure-fast.js';
+
+/** Off only in tests, to compare the tuple fast path (azure-fast.ts) with the full readers. */
+export const azureFastPath = { enabled: true };
 
 const K_RECORDS = lit('records');
 const K_CATEGORY = lit('category');
@@ -135,6 +139,9 @@ class Identities {
   private region = new Int32Array(16);
   private instance = new Int32Array(16);
   private scratch = new Uint8Array(512);
+  /** The last key looked up (its bytes stay in scratch) and its identity; -1: none yet. */
+  private lastN = -1;
+  private lastId = 0;
   private readonly regionMap = new Map<string, string>();
   private readonly defaultAccount: number;
   private readonly defaultRegion: number;
@@ -151,15 +158,26 @@ class Identities {
   /** Index of the identity for (primary, secondary) resource ids (either may be empty). */
   lookup(pb: Uint8Array, ps: number, pe: number, sb: Uint8Array, ss: number, se: number): number {
     const n = pe - ps + 1 + (se - ss);
+    // the records of a blob name one resource: compare with the last key before hashing
+    if (n === this.lastN && this.isLast(pb, ps, pe, 0) && this.isLast(sb, ss, se, pe - ps + 1)) return this.lastId;
     if (n > this.scratch.length) this.scratch = new Uint8Array(n * 2);
     const k = this.scratch;
-    k.set(pb.subarray(ps, pe), 0);
+    for (let i = ps; i < pe; i++) k[i - ps] = pb[i]!;
     k[pe - ps] = 10;
-    k.set(sb.subarray(ss, se), pe - ps + 1);
+    for (let i = ss; i < se; i++) k[i - ss + pe - ps + 1] = sb[i]!;
     const id = this.keys.idOfBytes(k, 0, n);
+    this.lastN = n;
+    this.lastId = id;
     if (id >= this.account.length) this.grow(id);
     if (this.account[id]! < 0) this.resolve(id, decoder.decode(pb.subarray(ps, pe)), decoder.decode(sb.subarray(ss, se)));
     return id;
+  }
+
+  /** b[s, e) equals the last key's bytes from `from` (the scratch holds the last key). */
+  private isLast(b: Uint8Array, s: number, e: number, from: number): boolean {
+    const k = this.scratch;
+    for (let i = s; i < e; i++) if (b[i] !== k[i - s + from]) return false;
+    return true;
   }
 
   accountOf(i: number): number {
@@ -592,7 +610,8 @@ class AzureDocument implements DocHandler {
         iface = this.macId;
       }
       rec.iface = iface;
-      const why = nsg ? nsgTuple(rec, tb, s, e, this.version) : vnetTuple(rec, tb, s, e);
+      const fast = azureFastPath.enabled && (nsg ? nsgTupleFast(rec, tb, s, e, this.version) : vnetTupleFast(rec, tb, s, e));
+      const why = fast ? null : nsg ? nsgTuple(rec, tb, s, e, this.version) : vnetTuple(rec, tb, s, e);
       const off = t.off[i]!;
       if (why === null) sink.emit(this.lines.lineAt(off), off);
       else if (why === NO_FLOW) sink.noData();
@@ -618,15 +637,19 @@ function parseAzure(buf: Uint8Array, ctx: ReaderContext): void {
   new AzureDocument(buf, ctx).run();
 }
 
+const NSG_MARKER = Buffer.from(`"${NSG_CATEGORY}"`);
+const VNET_MARKER = Buffer.from(`"${VNET_CATEGORY}"`);
+
 /** Which Azure category the head of a JSON file names first, if any. */
-function azureCategory(text: string): 'nsg' | 'vnet' | null {
+function azureCategory(text: string, head: Uint8Array): 'nsg' | 'vnet' | null {
   const c = text.trimStart()[0];
   if (c !== '{' && c !== '[') return null;
-  const nsg = text.indexOf(`"${NSG_CATEGORY}"`);
-  const vnet = text.indexOf(`"${VNET_CATEGORY}"`);
-  if (nsg < 0 && vnet < 0) return null;
-  if (vnet < 0 || (nsg >= 0 && nsg < vnet)) return 'nsg';
-  return 'vnet';
+  // the markers are ASCII: searched in the head's bytes (text is their decoding), natively,
+  // ~8x faster than in the string; the first named wins, so the other is looked for only before it
+  const b = Buffer.from(head.buffer, head.byteOffset, Math.min(head.byteLength, 65536));
+  const nsg = b.indexOf(NSG_MARKER);
+  if (nsg >= 0) return b.lastIndexOf(VNET_MARKER, nsg) >= 0 ? 'vnet' : 'nsg';
+  return b.includes(VNET_MARKER) ? 'vnet' : null;
 }
 
 /**
@@ -636,13 +659,13 @@ function azureCategory(text: string): 'nsg' | 'vnet' | null {
 export const azureNsg: DocumentReader = {
   kind: 'document',
   name: 'azure-nsg',
-  sniff: (text) => azureCategory(text) === 'nsg',
+  sniff: (text, _firstLine, head) => azureCategory(text, head) === 'nsg',
   parseDocument: parseAzure,
 };
 
 export const azureVnet: DocumentReader = {
   kind: 'document',
   name: 'azure-vnet',
-  sniff: (text) => azureCategory(text) === 'vnet',
+  sniff: (text, _firstLine, head) => azureCategory(text, head) === 'vnet',
   parseDocument: parseAzure,
 };

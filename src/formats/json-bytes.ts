@@ -39,6 +39,36 @@ SIMPLE_ESCAPE[0x6e] = 0x0a; // n
 SIMPLE_ESCAPE[0x72] = 0x0d; // r
 SIMPLE_ESCAPE[0x74] = 0x09; // t
 
+/** Bytes that end the plain part of a string: '"', '\\' and control bytes. */
+const STOP = new Uint8Array(256);
+for (let c = 0; c < 32; c++) STOP[c] = 1;
+STOP[34] = 1;
+STOP[92] = 1;
+
+/** A view over `b` for plainEnd, made once per buffer. */
+export function viewOf(b: Uint8Array): DataView<ArrayBufferLike> {
+  return new DataView(b.buffer, b.byteOffset, b.byteLength);
+}
+
+/**
+ * The first '"', '\\' or control byte at or after q in b[q, e), or e: where a string's
+ * plain bytes stop (bytes >= 0x80 pass: the caller knows the block is valid UTF-8). Four
+ * bytes at a time while it can (dv views b): a word holds such a byte exactly when one of
+ * the three has-a-byte tests (zero after xor with '"' or '\\', less than 0x20; Hacker's
+ * Delight 6-1) is non-zero; the byte loop then finds which byte it is.
+ */
+export function plainEnd(dv: DataView<ArrayBufferLike>, b: Uint8Array, q: number, e: number): number {
+  while (q + 4 <= e) {
+    const x = dv.getInt32(q, true);
+    const quote = x ^ 0x22222222;
+    const slash = x ^ 0x5c5c5c5c;
+    if ((((quote - 0x01010101) & ~quote) | ((slash - 0x01010101) & ~slash) | ((x - 0x20202020) & ~x)) & 0x80808080) break;
+    q += 4;
+  }
+  while (q < e && STOP[b[q]!] === 0) q++;
+  return q;
+}
+
 function hex(c: number): number {
   if (c >= 48 && c <= 57) return c - 48;
   if (c >= 97 && c <= 102) return c - 87;
@@ -61,9 +91,12 @@ export class JsonScanner {
   /** Unescaped strings. The reader resets it per top-level object; spans into it stay valid until then. */
   arena = new Uint8Array(1024);
   arenaLen = 0;
+  /** A view of buf for plainEnd (remade when buf changes). */
+  private dv: DataView<ArrayBufferLike> = viewOf(EMPTY);
 
   /** Scan buf[s, e). */
   reset(buf: Uint8Array, s: number, e: number, checkUtf8: boolean): void {
+    if (buf !== this.buf) this.dv = viewOf(buf);
     this.buf = buf;
     this.pos = s;
     this.end = e;
@@ -167,6 +200,7 @@ export class JsonScanner {
     if (b[p] !== 34 || p >= end) this.fail('expected a string');
     p++;
     const s = p;
+    if (!this.checkUtf8) p = plainEnd(this.dv, b, p, end);
     for (;;) {
       if (p >= end) this.fail('input ends inside a string', s - 1);
       const c = b[p]!;
@@ -439,6 +473,7 @@ export class JsonScanner {
     if (b[p] !== 34 || p >= end) this.fail('expected a string');
     const s = p;
     p++;
+    if (!this.checkUtf8) p = plainEnd(this.dv, b, p, end);
     for (;;) {
       if (p >= end) this.fail('input ends inside a string', s);
       const c = b[p]!;
