@@ -5,9 +5,11 @@
  * leaves everything unusual to the full walk; it never accepts what is not JSON.
  */
 import { describe, expect, it } from 'vitest';
-import { readBytes, type ReadResult } from './helpers/read-format.js';
-import { gcpFastPath } from '../dist/src/formats/gcp.js';
+import { readFileSync } from 'node:fs';
+import { HAVE_FIXTURES, fixture, readBytes, type ReadResult } from './helpers/read-format.js';
+import { gcpFastPath, rfc3339Seconds } from '../dist/src/formats/gcp.js';
 import { GcpFastPath } from '../dist/src/formats/gcp-fast.js';
+import { viewOf } from '../dist/src/formats/json-bytes.js';
 
 /** A LogEntry as a Cloud Storage sink writes it (the generator's shape). */
 const ENTRY =
@@ -48,7 +50,7 @@ function same(text: string): ReadResult {
 const probe = new GcpFastPath(new Int32Array(32), new Int32Array(32));
 function fastTakes(line: string): boolean {
   const b = Buffer.from(line);
-  return probe.read(b, 0, b.length);
+  return probe.read(b, viewOf(b), 0, b.length);
 }
 
 describe('GCP fast path: the usual LogEntry', () => {
@@ -85,6 +87,17 @@ describe('GCP fast path: the usual LogEntry', () => {
     expect(r.flows[2]!.instance).toBe('vm-é-日本');
     expect(r.flows[3]!.src).toBe('198.51.100.7');
     expect(r.flows[4]).toMatchObject({ bytes: 123456789012345, packets: 0, proto: 6, sport: 0, dport: 65535 });
+  });
+});
+
+describe('GCP fast path on the public fixtures', () => {
+  const fx = HAVE_FIXTURES ? it : it.skip;
+  fx('every NDJSON fixture: taken for every entry, and the same result as the full walk', () => {
+    for (const rel of ['gcp-vpc/elastic-beats/vpc-flow-log-entries.first14.json.log', 'gcp-vpc/otel-contrib/vpc-flow-log-google-service.ndjson', 'gcp-vpc/otel-contrib/vpc-flow-log-managed-instance.ndjson']) {
+      const text = readFileSync(fixture(rel)!, 'utf8');
+      for (const line of text.split('\n').filter((l) => l.trim().startsWith('{'))) expect(fastTakes(line.trim()), `${rel}: ${line.slice(0, 80)}`).toBe(true);
+      same(text);
+    }
   });
 });
 
@@ -214,5 +227,26 @@ describe('GCP fast path: what it leaves to the full walk', () => {
       lines.push(line);
     }
     same(lines.join('\n'));
+  });
+});
+
+describe('RFC 3339 times: the last date is remembered, never wrongly', () => {
+  it('the same, another and an invalid date one after the other', () => {
+    const t = (x: string) => rfc3339Seconds(Buffer.from(x), 0, x.length);
+    const seq: Array<[string, number]> = [
+      ['2024-02-29T23:59:59Z', 1709251199],
+      ['2024-02-29T00:00:00.5Z', 1709164800],
+      ['2023-02-29T00:00:00Z', NaN], // not a leap year, after the cached 2024-02-29
+      ['2024-02-29T00:00:00Z', 1709164800],
+      ['2024-03-01T00:00:00+01:00', 1709247600],
+      ['2024-03-01T00:00:00-00:30', 1709253000],
+      ['2024-03-01T00:00:00+24:00', NaN],
+      ['2024-03-01T00:00:60Z', 1709251260], // a leap second is accepted as :60
+      ['2024-03-0aT00:00:00Z', NaN],
+      ['1900-02-29T00:00:00Z', NaN],
+      ['2000-02-29T00:00:00Z', 951782400],
+      ['2024-03-01 10:00:00.123456 UTC', 1709287200],
+    ];
+    for (const [x, want] of seq) expect(t(x), x).toBe(want);
   });
 });

@@ -19,7 +19,7 @@
  * Blocks that are not valid UTF-8 never come here (the full walk checks strings then).
  */
 
-import { plainEnd, viewOf } from './json-bytes.js';
+import { plainEnd } from './json-bytes.js';
 
 /** String fields kept per entry (shared with gcp.ts). */
 export const enum G {
@@ -173,9 +173,6 @@ export class GcpFastPath {
   private readonly lastKey = new Int16Array(MAX_DEPTH);
   /** What followed each key last time (a KEYS index), -1 when not known. */
   private readonly next = new Int16Array(UNNAMED + Box.count).fill(-1);
-  /** A view of the buffer being read, for reading four bytes at a time. */
-  private dv: DataView<ArrayBufferLike> = viewOf(new Uint8Array(0));
-  private dvOf: Uint8Array | null = null;
 
   /** spanS/spanE: the reader's string spans (into the line's buffer), filled here. */
   constructor(
@@ -184,11 +181,13 @@ export class GcpFastPath {
   ) {}
 
   /**
-   * Read the LogEntry that is all of b[s, e) (a trimmed line of a valid UTF-8 block).
+   * Read the LogEntry that is all of b[s, e) (a trimmed line of a valid UTF-8 block; dv
+   * views b, viewOf in json-bytes.ts: made by the caller once a block, since a call made
+   * here only on a new block deoptimised this function, and each thread compiled it twice).
    * True: the fields are set as the full walk would set them and the line is valid JSON.
    * False: nothing is decided; read the line with the full walk.
    */
-  read(b: Uint8Array, s: number, e: number): boolean {
+  read(b: Uint8Array, dv: DataView<ArrayBufferLike>, s: number, e: number): boolean {
     this.spanS.fill(-1);
     this.ints.fill(-1);
     this.hasPayload = false;
@@ -200,11 +199,6 @@ export class GcpFastPath {
       this.seen.fill(0);
     }
     if (b[s] !== 123) return false;
-    if (b !== this.dvOf) {
-      this.dv = viewOf(b);
-      this.dvOf = b;
-    }
-    const dv = this.dv;
     const box = this.box;
     const isArray = this.isArray;
     let d = 0;

@@ -97,15 +97,16 @@ function daysFromCivil(y: number, m: number, d: number): number {
 
 const MONTH_DAYS = [0, 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 
-function digits(b: Uint8Array, s: number, n: number): number {
-  let v = 0;
-  for (let i = s; i < s + n; i++) {
-    const c = b[i]! - 48;
-    if (c < 0 || c > 9) return -1;
-    v = v * 10 + c;
-  }
-  return v;
+/** Two ASCII digits at b[i] as a number, or -1. */
+function twoDigits(b: Uint8Array, i: number): number {
+  const x = b[i]! - 48;
+  const y = b[i + 1]! - 48;
+  return x >= 0 && x <= 9 && y >= 0 && y <= 9 ? x * 10 + y : -1;
 }
+
+/** The last date converted to days (a file's entries share a few dates): (y·16 + month)·32 + day, and its days. */
+let lastDate = -1;
+let lastDays = 0;
 
 /**
  * RFC 3339 date-time in b[s, e) as Unix seconds, the fraction dropped; NaN when
@@ -115,14 +116,23 @@ export function rfc3339Seconds(b: Uint8Array, s: number, e: number): number {
   if (e - s < 19 || b[s + 4] !== 45 || b[s + 7] !== 45 || b[s + 13] !== 58 || b[s + 16] !== 58) return NaN;
   const sep = b[s + 10];
   if (sep !== 84 && sep !== 116 && sep !== 32) return NaN;
-  const y = digits(b, s, 4);
-  const mo = digits(b, s + 5, 2);
-  const d = digits(b, s + 8, 2);
-  const h = digits(b, s + 11, 2);
-  const mi = digits(b, s + 14, 2);
-  const sec = digits(b, s + 17, 2);
-  if (y < 0 || mo < 1 || mo > 12 || d < 1 || d > MONTH_DAYS[mo]! || h < 0 || h > 23 || mi < 0 || mi > 59 || sec < 0 || sec > 60) return NaN;
-  if (mo === 2 && d === 29 && !(y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0))) return NaN;
+  const c = twoDigits(b, s);
+  const yy = twoDigits(b, s + 2);
+  const mo = twoDigits(b, s + 5);
+  const d = twoDigits(b, s + 8);
+  const h = twoDigits(b, s + 11);
+  const mi = twoDigits(b, s + 14);
+  const sec = twoDigits(b, s + 17);
+  if (c < 0 || yy < 0 || mo < 1 || mo > 12 || d < 1 || d > MONTH_DAYS[mo]! || h < 0 || h > 23 || mi < 0 || mi > 59 || sec < 0 || sec > 60) return NaN;
+  const y = c * 100 + yy;
+  const date = (y * 16 + mo) * 32 + d;
+  let days = lastDays;
+  if (date !== lastDate) {
+    if (mo === 2 && d === 29 && !(y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0))) return NaN;
+    days = daysFromCivil(y, mo, d);
+    lastDate = date;
+    lastDays = days;
+  }
   let p = s + 19;
   if (b[p] === 46) {
     p++;
@@ -135,14 +145,14 @@ export function rfc3339Seconds(b: Uint8Array, s: number, e: number): number {
   if ((z === 90 || z === 122) && p + 1 === e) {
     // Z
   } else if ((z === 43 || z === 45) && p + 6 === e && b[p + 3] === 58) {
-    const oh = digits(b, p + 1, 2);
-    const om = digits(b, p + 4, 2);
+    const oh = twoDigits(b, p + 1);
+    const om = twoDigits(b, p + 4);
     if (oh < 0 || oh > 23 || om < 0 || om > 59) return NaN;
     offset = (z === 43 ? 1 : -1) * (oh * 3600 + om * 60);
   } else if (p + 4 === e && z === 32 && b[p + 1] === 85 && b[p + 2] === 84 && b[p + 3] === 67) {
     // " UTC" (BigQuery)
   } else return NaN;
-  return daysFromCivil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec - offset;
+  return days * 86400 + h * 3600 + mi * 60 + sec - offset;
 }
 
 const B64 = new Int8Array(256).fill(-1);
@@ -228,7 +238,7 @@ class GcpEntries {
   entry(line: number, offset: number, wholeLine: boolean): void {
     const sc = this.sc;
     this.cur = sc;
-    if (wholeLine && !sc.checkUtf8 && gcpFastPath.enabled && this.fast.read(sc.buf, sc.pos, sc.end)) {
+    if (wholeLine && !sc.checkUtf8 && gcpFastPath.enabled && this.fast.read(sc.buf, sc.dv, sc.pos, sc.end)) {
       this.takeFast();
       this.finish(line, offset, sc.buf, sc.pos, sc.end);
       return;

@@ -92,7 +92,7 @@ export class JsonScanner {
   arena = new Uint8Array(1024);
   arenaLen = 0;
   /** A view of buf for plainEnd (remade when buf changes). */
-  private dv: DataView<ArrayBufferLike> = viewOf(EMPTY);
+  dv: DataView<ArrayBufferLike> = viewOf(EMPTY);
 
   /** Scan buf[s, e). */
   reset(buf: Uint8Array, s: number, e: number, checkUtf8: boolean): void {
