@@ -15,25 +15,40 @@ import { statSync } from 'node:fs';
 import { BatchRing } from '../src/flow/batch-ring.js';
 
 export default async function parseChunk(task: ParseTask): Promise<ParseResult> {
-  const inflight = new Int32Array(task.inflight);
+  if (posting) throw new Error('a parse thread takes one task at a time'); // piscina's default concurrentTasksPerWorker: 1
   const batchRing = task.ring ? new BatchRing(task.ring) : null; // the engine's batch slots, shared with the shards
-  const sink = new FlowSink(
-    {
-      ...sinkOptions(task),
-      ...(batchRing ? { alloc: (capacity: number) => takeSlot(batchRing, capacity, inflight) } : {}),
-    },
-    (shard: number, batch: FlowBatchData) => {
-      // backpressure: wait while too many batches are queued for the shard workers
-      for (;;) {
-        const now = Atomics.load(inflight, 0);
-        if (now < task.inflightLimit) break;
-        Atomics.wait(inflight, 0, now, 100);
-      }
-      Atomics.add(inflight, 0, 1);
-      task.port.postMessage({ shard, batch }, batchTransferList(batch));
-    },
-  );
-  return parseWithSink(task, sink);
+  posting = { task, inflight: new Int32Array(task.inflight), ring: batchRing };
+  try {
+    const sink = new FlowSink({ ...sinkOptions(task), ...(batchRing ? { alloc: takeRingSlot } : {}) }, postBatch);
+    return await parseWithSink(task, sink);
+  } finally {
+    posting = null;
+  }
+}
+
+/**
+ * The task whose batches this thread posts now. The sink's callbacks (postBatch,
+ * takeRingSlot) are the same two functions for every task and read the task from here: a
+ * closure per task gave the sink's `append`, which inlines the call, a new call target at
+ * every task, and V8 threw its optimised code away and compiled it again each time
+ * (`node --trace-deopt`: "wrong call target").
+ */
+let posting: { task: ParseTask; inflight: Int32Array; ring: BatchRing | null } | null = null;
+
+/** A full batch to the main thread, which routes it to its shard; waits while too many are queued (backpressure). */
+function postBatch(shard: number, batch: FlowBatchData): void {
+  const { task, inflight } = posting!;
+  for (;;) {
+    const now = Atomics.load(inflight, 0);
+    if (now < task.inflightLimit) break;
+    Atomics.wait(inflight, 0, now, 100);
+  }
+  Atomics.add(inflight, 0, 1);
+  task.port.postMessage({ shard, batch }, batchTransferList(batch));
+}
+
+function takeRingSlot(capacity: number): FlowBatchData | null {
+  return takeSlot(posting!.ring!, capacity, posting!.inflight);
 }
 
 /** The sink's options for a parse task (batches from elsewhere: the caller adds `alloc`). */
