@@ -3,44 +3,80 @@
  * parse into typed-array columns, classify and shard each record by its source address,
  * and post full batches to the main thread, which routes them to their shard worker.
  */
-import { FlowSink, addCounters, newCounters, type Reject, type SinkCounters } from '../src/flow/sink.js';
+import { FlowSink, addCounters, newCounters, type Reject, type SinkCounters, type SinkOptions } from '../src/flow/sink.js';
 import { batchTransferList, type FlowBatchData } from '../src/flow/batch.js';
 import { allReaders, readerFor } from '../src/formats/registry.js';
 import type { FormatName, ReaderContext } from '../src/formats/types.js';
-import { readGzipLines, readLineBytes, readLineRange, readWhole, HeadError, InputError } from '../src/input/read.js';
-import { headError } from '../src/input/plan.js';
-import type { ParseResult, ParseTask } from '../src/engine/tasks.js';
+import { readGzipLines, readInflatedLines, readLineBytes, readLineRange, readWhole, smallGzip, HeadError, InputError, type SmallGzip } from '../src/input/read.js';
+import { headError, planFromText } from '../src/input/plan.js';
+import type { ParseInput, ParseResult, ParseTask } from '../src/engine/tasks.js';
 import { packFiles } from '../src/engine/file-results.js';
 import { statSync } from 'node:fs';
 import { BatchRing } from '../src/flow/batch-ring.js';
 
 export default async function parseChunk(task: ParseTask): Promise<ParseResult> {
-  const inflight = new Int32Array(task.inflight);
+  if (posting) throw new Error('a parse thread takes one task at a time'); // piscina's default concurrentTasksPerWorker: 1
   const batchRing = task.ring ? new BatchRing(task.ring) : null; // the engine's batch slots, shared with the shards
-  const sink = new FlowSink(
-    {
-      shards: task.shards,
-      batchSize: task.batchSize,
-      partition: task.partition,
-      maxRejectsKept: task.maxRejects,
-      lateBefore: task.lateBefore,
-      notAfter: task.notAfter,
-      windowSeconds: task.windowSeconds,
-      timeRange: task.timeRange,
-      homeNet: task.homeNet,
-      ...(batchRing ? { alloc: (capacity: number) => takeSlot(batchRing, capacity, inflight) } : {}),
-    },
-    (shard: number, batch: FlowBatchData) => {
-      // backpressure: wait while too many batches are queued for the shard workers
-      for (;;) {
-        const now = Atomics.load(inflight, 0);
-        if (now < task.inflightLimit) break;
-        Atomics.wait(inflight, 0, now, 100);
-      }
-      Atomics.add(inflight, 0, 1);
-      task.port.postMessage({ shard, batch }, batchTransferList(batch));
-    },
-  );
+  posting = { task, inflight: new Int32Array(task.inflight), ring: batchRing };
+  try {
+    const sink = new FlowSink({ ...sinkOptions(task), ...(batchRing ? { alloc: takeRingSlot } : {}) }, postBatch);
+    return await parseWithSink(task, sink);
+  } finally {
+    posting = null;
+  }
+}
+
+/**
+ * The task whose batches this thread posts now. The sink's callbacks (postBatch,
+ * takeRingSlot) are the same two functions for every task and read the task from here: a
+ * closure per task gave the sink's `append`, which inlines the call, a new call target at
+ * every task, and V8 threw its optimised code away and compiled it again each time
+ * (`node --trace-deopt`: "wrong call target").
+ */
+let posting: { task: ParseTask; inflight: Int32Array; ring: BatchRing | null } | null = null;
+
+/** A full batch to the main thread, which routes it to its shard; waits while too many are queued (backpressure). */
+function postBatch(shard: number, batch: FlowBatchData): void {
+  const { task, inflight } = posting!;
+  for (;;) {
+    const now = Atomics.load(inflight, 0);
+    if (now < task.inflightLimit) break;
+    Atomics.wait(inflight, 0, now, 100);
+  }
+  Atomics.add(inflight, 0, 1);
+  task.port.postMessage({ shard, batch }, batchTransferList(batch));
+}
+
+function takeRingSlot(capacity: number): FlowBatchData | null {
+  return takeSlot(posting!.ring!, capacity, posting!.inflight);
+}
+
+/** The sink's options for a parse task (batches from elsewhere: the caller adds `alloc`). */
+export function sinkOptions(task: ParseInput): SinkOptions {
+  return {
+    shards: task.shards,
+    batchSize: task.batchSize,
+    partition: task.partition,
+    maxRejectsKept: task.maxRejects,
+    lateBefore: task.lateBefore,
+    notAfter: task.notAfter,
+    windowSeconds: task.windowSeconds,
+    timeRange: task.timeRange,
+    homeNet: task.homeNet,
+  };
+}
+
+/** A sink for a task whose batches stay in this thread: taken from `alloc`, handed to `flush` when full. */
+export function localSink(task: ParseInput, alloc: (capacity: number) => FlowBatchData, flush: (shard: number, batch: FlowBatchData) => void): FlowSink {
+  return new FlowSink({ ...sinkOptions(task), alloc }, flush);
+}
+
+/**
+ * Parse a task's file, chunk or files into `sink`, whose flush callback takes the full
+ * batches (posted to the main thread here; added where they are in a fused thread,
+ * workers/shard.ts), and say what was read.
+ */
+export async function parseWithSink(task: ParseInput, sink: FlowSink): Promise<ParseResult> {
   if (task.mode === 'files') return parseFiles(task, sink);
   const result = emptyResult(task.fileIndex, task.chunkIndex, sink.counters, sink.rejects);
   await parseInto(task, sink, result);
@@ -89,7 +125,7 @@ function emptyResult(fileIndex: number, chunkIndex: number, counters: SinkCounte
  */
 const COUNTER_KEYS = Object.keys(newCounters()) as (keyof SinkCounters)[];
 
-async function parseFiles(task: ParseTask, sink: FlowSink): Promise<ParseResult> {
+async function parseFiles(task: ParseInput, sink: FlowSink): Promise<ParseResult> {
   const results: ParseResult[] = [];
   for (const f of task.files!) {
     sink.minStart = Infinity;
@@ -97,9 +133,10 @@ async function parseFiles(task: ParseTask, sink: FlowSink): Promise<ParseResult>
     sink.lateByWindow.clear();
     sink.formatChange = null;
     sink.lazy = null; // the next file's parser sets its own
+    sink.formatProbe = null; // set by a line reader; a document file after it must not probe with the last file's format
     sink.notAfter = f.notAfter || Infinity; // each file its own bound (its name may carry its time)
     const lines = readerFor(f.format)?.kind === 'lines';
-    const one: ParseTask = { ...task, ...f, files: undefined, chunkIndex: 0, mode: !lines ? 'document' : f.gzip ? 'gzip' : 'range', start: 0, end: f.size };
+    const one: ParseInput = { ...task, ...f, files: undefined, chunkIndex: 0, mode: !lines ? 'document' : f.gzip ? 'gzip' : 'range', start: 0, end: f.size };
     const r = emptyResult(f.fileIndex, 0, newCounters(), []);
     await parseInto(one, sink, r);
     addCounters(r.counters, sink.counters);
@@ -118,7 +155,18 @@ async function parseFiles(task: ParseTask, sink: FlowSink): Promise<ParseResult>
 }
 
 /** Read and parse one file or chunk into the sink; what it read, and any error, into `result`. */
-async function parseInto(task: ParseTask, sink: FlowSink, result: ParseResult): Promise<void> {
+async function parseInto(task: ParseInput, sink: FlowSink, result: ParseResult): Promise<void> {
+  let inflated: SmallGzip | null = null;
+  if (task.sniffInThread) {
+    // planned from its name and size: read whole here, then planned from what it holds
+    inflated = smallGzip(task.path, task.maxDecompressedBytes, task.end);
+    const planned = inflated && planFromText(inflated.text, task.path, { awsFields: task.awsFields });
+    if (!planned) {
+      result.replan = true; // no small gzip AWS text file: the main thread plans it as any file
+      return;
+    }
+    task = { ...task, ...planned };
+  }
   const reader = readerFor(task.format);
   try {
     if (!reader) throw new InputError(`format '${task.format}' is not supported`, 0);
@@ -153,7 +201,9 @@ async function parseInto(task: ParseTask, sink: FlowSink, result: ParseResult): 
           const planError = headError(task.path);
           if (planError) throw new HeadError(planError);
         };
-        const r = await readGzipLines(task.path, parser, task.maxLineBytes, task.maxDecompressedBytes, task.end, task.headUnchecked ? checkHead : undefined); // end: the planned size
+        const r = inflated
+          ? readInflatedLines(inflated, parser, task.maxLineBytes)
+          : await readGzipLines(task.path, parser, task.maxLineBytes, task.maxDecompressedBytes, task.end, task.headUnchecked ? checkHead : undefined); // end: the planned size
         result.lines = r.lines;
         result.bytesIn = r.compressedBytes;
         result.bytesOut = r.decompressedBytes;

@@ -8,11 +8,12 @@ import { decodeState, encodeState } from '../src/engine/codec.js';
 import { ScanTable } from '../src/engine/scan-table.js';
 import type { ScanTableState } from '../src/engine/scan-layout.js';
 import { OutboundTable, type OutboundState } from '../src/engine/outbound-table.js';
-import type { FinalizeReply, ShardStats, ShardTask } from '../src/engine/tasks.js';
+import type { FinalizeReply, FusedPart, FusedTask, ParseResult, ShardStats, ShardTask } from '../src/engine/tasks.js';
 import type { ReplayShardTask, ReplayTable } from '../src/replay/shard-ops.js';
 import { isReplayOp } from '../src/replay/shard-op-names.js';
 import { BoundedAccumulator, isMemoryTask } from '../src/engine/spill.js';
 import { releaseBatch } from '../src/flow/batch-ring.js';
+import { allocBatch, type FlowBatchData } from '../src/flow/batch.js';
 
 interface ShardState {
   inbound: ScanTable;
@@ -23,7 +24,7 @@ let state: ShardState | null = null;
 /** worker count of the run (the memoryLimits task says it): how the inbound index is laid out */
 let shards = 1;
 /** --max-memory: spills or drops the inbound table before it passes its limit (src/engine/spill.ts) */
-const bound = new BoundedAccumulator();
+let bound = new BoundedAccumulator();
 
 function stateFor(windowSeconds: number, capacityHint?: number): ShardState {
   // a table sized for the input up front is never rebuilt while it fills
@@ -78,6 +79,7 @@ let replayOps: typeof import('../src/replay/shard-ops.js') | undefined;
 
 export default function shardTask(task: ShardTask): unknown {
   if (isReplay(task) && !replayOps) return firstReplayTask(task);
+  if (isFused(task)) return fusedTask(task);
   try {
     return runTask(task);
   } finally {
@@ -106,6 +108,7 @@ function runTask(task: ShardTask): unknown {
     if (state) state.outbound.limitEntries = bound.outboundEntryLimit();
     return undefined;
   }
+  if (task.op === 'reset') return reset();
   const s = stateFor(task.windowSeconds, task.op === 'add' ? task.capacityHint : undefined);
   switch (task.op) {
     case 'add':
@@ -143,4 +146,123 @@ function runTask(task: ShardTask): unknown {
       return stats;
     }
   }
+}
+
+// ---- the fused pipeline (engine/run.ts, Engine.ingest): this thread parses and adds ----
+
+const isFused = (task: ShardTask): task is FusedTask => task.op.startsWith('fused');
+
+/** This thread's tables of every shard, filled by 'fusedParse' until the exchange ('fusedExport'). */
+let fusedParts: Array<ShardState | undefined> = [];
+
+/** workers/parse.ts, loaded by the first fused parse (a sharded run's shard threads never parse). */
+let parser: typeof import('./parse.js') | undefined;
+
+async function fusedTask(task: FusedTask): Promise<unknown> {
+  switch (task.op) {
+    case 'fusedParse':
+      parser ??= await import('./parse.js');
+      return fusedParse(task, parser);
+    case 'fusedExport':
+      return fusedExport(task.windowSeconds, task.shard);
+    case 'fusedImport': {
+      const s = stateFor(task.windowSeconds);
+      for (const part of task.parts) {
+        s.inbound = bound.merge(s.inbound, part.inbound);
+        s.outbound.mergeState(part.outbound);
+      }
+      return s.inbound.n + s.outbound.n;
+    }
+  }
+}
+
+/**
+ * Parse one task's input and add every record here, into the tables of its shard: the
+ * sink's full batches are added at once and their memory taken again for the next.
+ */
+async function fusedParse(task: Extract<FusedTask, { op: 'fusedParse' }>, p: typeof import('./parse.js')): Promise<ParseResult> {
+  partWindow = task.windowSeconds;
+  partHint = task.capacityHint;
+  return p.parseWithSink(task.parse, p.localSink(task.parse, takeBatch, addToPart));
+}
+
+/** The window and size hint of the parts newly made by addToPart (the run's: every task says the same). */
+let partWindow = 0;
+let partHint: number | undefined;
+
+/**
+ * A full batch of the sink, added to this thread's tables of its shard. One function for
+ * every task (not a closure per task): the sink's optimised code calls the same target.
+ */
+function addToPart(shard: number, batch: FlowBatchData): void {
+  const s = (fusedParts[shard] ??= newPart(partWindow, partHint));
+  s.inbound.addBatch(batch);
+  s.outbound.addBatch(batch);
+  spareBatches.push(batch);
+}
+
+/**
+ * One shard's tables in this thread: a thread sees about 1/N of the records, and each of
+ * its N parts 1/N of those, so a part starts at 1/N of a shard's expected entries and holds
+ * back 1/N of a shard's records (the N parts together hold as many as one shard would).
+ */
+function newPart(windowSeconds: number, capacityHint: number | undefined): ShardState {
+  const hint = capacityHint === undefined ? undefined : Math.ceil(capacityHint / shards);
+  const held = Math.floor(pendingRows(capacityHint) / shards);
+  const inbound = new ScanTable(windowSeconds, tableCapacity(hint), shards, held >= 256 ? held : 0);
+  const outbound = new OutboundTable(windowSeconds, Math.min(outboundCapacity(hint), bound.outboundEntryLimit()));
+  outbound.limitEntries = bound.outboundEntryLimit();
+  return { inbound, outbound };
+}
+
+/** Batches the tables took in (they keep no reference to them): the sink fills them again. */
+const spareBatches: FlowBatchData[] = [];
+
+function takeBatch(capacity: number): FlowBatchData {
+  for (let k = spareBatches.length - 1; k >= 0; k--) {
+    const b = spareBatches[k]!;
+    if (b.feed.length !== capacity) continue;
+    spareBatches.splice(k, 1);
+    b.n = 0;
+    b.strings = ['']; // a new dictionary: the tables know a batch's dictionary by identity
+    return b;
+  }
+  return allocBatch(capacity);
+}
+
+/**
+ * The exchange: this thread's own shard's part becomes (or joins) its state, and every
+ * other shard's part is exported for the thread that owns it.
+ */
+function fusedExport(windowSeconds: number, own: number): Array<FusedPart | null> {
+  const parts = fusedParts;
+  fusedParts = [];
+  spareBatches.length = 0;
+  const mine = parts[own];
+  if (mine) {
+    if (state === null) {
+      mine.outbound.limitEntries = bound.outboundEntryLimit();
+      state = mine;
+    } else {
+      const s = stateFor(windowSeconds);
+      s.inbound = bound.merge(s.inbound, mine.inbound.exportState());
+      s.outbound.mergeState(mine.outbound.exportState());
+    }
+  }
+  const out: Array<FusedPart | null> = [];
+  for (let j = 0; j < shards; j++) {
+    const p = parts[j];
+    out.push(j === own || !p ? null : { inbound: p.inbound.exportState(), outbound: p.outbound.exportState() });
+  }
+  return out;
+}
+
+/** Forget everything (this module run in the main thread for a small input: engine/inline-shard.ts). */
+function reset(): void {
+  bound.close();
+  bound = new BoundedAccumulator();
+  state = null;
+  shards = 1;
+  fusedParts = [];
+  spareBatches.length = 0;
 }

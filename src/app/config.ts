@@ -10,9 +10,19 @@
  */
 import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
-import { parse as parseYaml } from 'yaml';
+import { createRequire } from 'node:module';
+import type * as Yaml from 'yaml';
 import { UsageError, type Layers } from './args.js';
 import { OPTION_RULES } from './option-rules.js';
+
+/**
+ * The YAML parser, loaded when a YAML file is read: loading it costs every run about 30 ms
+ * of start-up (bench/RESULTS.md, start-up), and most runs read no config file.
+ */
+function parseYaml(text: string): unknown {
+  const yaml = createRequire(import.meta.url)('yaml') as typeof Yaml;
+  return yaml.parse(text, { prettyErrors: true });
+}
 
 /** Every option name some command has (the rule table has one entry per name). */
 function knownOptions(): Set<string> {
@@ -31,7 +41,7 @@ export function readConfigFile(path: string): Record<string, unknown> {
   }
   let doc: unknown;
   try {
-    doc = extname(path).toLowerCase() === '.json' ? JSON.parse(text) : parseYaml(text, { prettyErrors: true });
+    doc = extname(path).toLowerCase() === '.json' ? JSON.parse(text) : parseYaml(text);
   } catch (err) {
     throw new UsageError(`--config ${path}: ${(err as Error).message.split('\n')[0]}`);
   }
@@ -57,33 +67,6 @@ export function settingsFor(command: string, doc: Record<string, unknown>): Reco
   return { ...top, ...(section && typeof section === 'object' ? (section as Record<string, unknown>) : {}) };
 }
 
-/**
- * Takes the global options out of a command's arguments: --config FILE (or FLOWSIEVE_CONFIG)
- * and --log-format text|json (or FLOWSIEVE_LOG_FORMAT).
- */
-export function takeGlobalOptions(argv: string[], env: Record<string, string | undefined>): { rest: string[]; config?: string; logFormat: 'text' | 'json' } {
-  const rest: string[] = [];
-  let config = env.FLOWSIEVE_CONFIG || undefined;
-  let logFormat = env.FLOWSIEVE_LOG_FORMAT || 'text';
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    if (a === '--') {
-      rest.push(...argv.slice(i));
-      break;
-    }
-    const m = /^--(config|log-format)(?:=(.*))?$/.exec(a);
-    if (!m) {
-      rest.push(a);
-      continue;
-    }
-    const value = m[2] ?? argv[++i];
-    if (value === undefined || value === '') throw new UsageError(`option --${m[1]} needs a value`);
-    if (m[1] === 'config') config = value;
-    else logFormat = value;
-  }
-  if (logFormat !== 'text' && logFormat !== 'json') throw new UsageError(`--log-format must be one of text, json, got '${logFormat}'`);
-  return { rest, config, logFormat };
-}
 
 /** The layers under the flags for one command. */
 export function layersFor(command: string, config: string | undefined, env: Record<string, string | undefined>): Layers {

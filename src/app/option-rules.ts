@@ -88,6 +88,7 @@ export const OPTION_RULES: Readonly<Record<string, Rule>> = {
   cloud: choice(() => CLOUD_NAMES),
   partition: PARTITION,
   'batch-size': int(64, 1 << 20),
+  pipeline: choice(() => ['auto', 'fused', 'sharded']),
   'chunk-size': int(1 << 16, 1 << 30),
   'max-line-bytes': int(1, 1 << 30),
   'max-decompressed-bytes': int(1, MAX),

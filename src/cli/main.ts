@@ -1,8 +1,7 @@
 #!/usr/bin/env node
 /** flowsieve command line: one module per command under commands/. */
 import { helpText, parseArgs, UsageError } from '../app/args.js';
-import { checkOptions } from '../app/option-rules.js';
-import { layersFor, takeGlobalOptions } from '../app/config.js';
+import { takeGlobalOptions } from '../app/global-options.js';
 import { setLogFormat } from './log.js';
 import { COMMAND_INDEX } from './command-index.js';
 import { readFileSync } from 'node:fs';
@@ -49,6 +48,10 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`flowsieve: unknown command '${name}'\n\n${usage()}\n`);
     return 1;
   }
+  // the option rules and the config file reader (every format's name, the YAML parser's
+  // loader) only for a command: --version and the usage start without them
+  const rules = Promise.all([import('../app/option-rules.js'), import('../app/config.js')]);
+  rules.catch(() => {}); // awaited below
   let cmd = await entry.load();
   if (cmd.subcommands) {
     const group = cmd;
@@ -69,6 +72,7 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   }
   try {
+    const [{ checkOptions }, { layersFor }] = await rules;
     const parsed = parseArgs(cmd.spec, rest, layersFor(cmd.spec.name, config, process.env));
     checkOptions(cmd.spec, parsed);
     return await cmd.run(parsed, { config });

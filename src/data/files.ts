@@ -1,13 +1,14 @@
 /**
  * Where the data files shipped with flowsieve (services.json, actors.json) are found at
  * run time. They live in src/data/ of the package; compiled code runs from dist/src/, so
- * the file is looked for beside this module first and then in the package's src/data/.
+ * the file is looked for beside this module first and then in the package's src/data/
+ * (both named from the folder above, which is also right from dist/src/bundle/: scripts/bundle.mjs).
  */
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 export function dataFile(name: string): string {
-  const candidates = [new URL(`./${name}`, import.meta.url), new URL(`../../../src/data/${name}`, import.meta.url)];
+  const candidates = [new URL(`../data/${name}`, import.meta.url), new URL(`../../../src/data/${name}`, import.meta.url)];
   for (const c of candidates) {
     const p = fileURLToPath(c);
     if (existsSync(p)) return p;

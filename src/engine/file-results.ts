@@ -12,12 +12,13 @@ const COUNTERS = Object.keys(newCounters()) as (keyof SinkCounters)[];
 const FIXED = 6; // fileIndex, lines, bytesIn, bytesOut, minStart, maxEnd
 export const ROW = FIXED + COUNTERS.length;
 
-/** What does not fit a row: a file's rejects, error, head error, late records. */
+/** What does not fit a row: a file's rejects, error, head error, hand-back (replan), late records. */
 export interface FileExtra {
   row: number;
   rejects?: ParseResult['rejects'];
   error?: ParseResult['error'];
   planError?: string;
+  replan?: boolean;
   lateByWindow?: ParseResult['lateByWindow'];
 }
 
@@ -38,12 +39,13 @@ export function packFiles(results: ParseResult[]): PackedFiles {
     rows[o + 4] = r.minStart;
     rows[o + 5] = r.maxEnd;
     for (let c = 0; c < COUNTERS.length; c++) rows[o + FIXED + c] = r.counters[COUNTERS[c]!];
-    if (r.rejects.length > 0 || r.error || r.planError !== undefined || r.lateByWindow.length > 0) {
+    if (r.rejects.length > 0 || r.error || r.planError !== undefined || r.replan || r.lateByWindow.length > 0) {
       extras.push({
         row: k,
         ...(r.rejects.length > 0 ? { rejects: r.rejects } : {}),
         ...(r.error ? { error: r.error } : {}),
         ...(r.planError !== undefined ? { planError: r.planError } : {}),
+        ...(r.replan ? { replan: true } : {}),
         ...(r.lateByWindow.length > 0 ? { lateByWindow: r.lateByWindow } : {}),
       });
     }
@@ -68,6 +70,7 @@ export function unpackFiles(p: PackedFiles): ParseResult[] {
     if (x.rejects) r.rejects = x.rejects;
     if (x.error) r.error = x.error;
     if (x.planError !== undefined) r.planError = x.planError;
+    if (x.replan) r.replan = true;
     if (x.lateByWindow) r.lateByWindow = x.lateByWindow;
   }
   return out;

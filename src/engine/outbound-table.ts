@@ -402,12 +402,20 @@ export class OutboundTable {
     // Only a host with at least min(min_targets, min_ports, min_internal_targets) entries in a
     // window can raise an alert: group entries by host first, and group the candidates only.
     const need = Math.max(1, Math.min(t.minTargets, t.minPorts, minInternal));
-    const candidates = this.candidateEntries(uptoWindow, need);
+    const hosts = this.hostHashes(uptoWindow);
+    const candidates = this.candidateEntries(uptoWindow, need, hosts);
     if (candidates.length === 0) return out;
     const { outbound, internal } = this.splitByTarget(candidates, new HomeNet(t.homeNet ?? []));
-    this.outboundScans(outbound, t, out);
-    this.internalScans(internal, t, minInternal, out);
+    this.outboundScans(outbound, t, out, hosts);
+    this.internalScans(internal, t, minInternal, out, hosts);
     return out;
+  }
+
+  /** hostHash of every entry of windows <= upto, computed once for the four groupings of a finalisation. */
+  private hostHashes(upto: number): Uint32Array {
+    const hosts = new Uint32Array(this.n);
+    for (let e = 0; e < this.n; e++) if (this.win[e]! <= upto) hosts[e] = this.hostHash(e);
+    return hosts;
   }
 
   /** Entries whose target is public (outbound) and those whose target is not (internal), each in entry order. */
@@ -431,8 +439,8 @@ export class OutboundTable {
    * counted in typed arrays (a Map entry per entry and three Sets per host cost more than
    * the rest of finalisation; issue 19). Read with hostFigures(entry).
    */
-  private hostInfoOf(entries: Int32Array): HostInfo {
-    const hosts = groupEntries(entries, (e) => this.hostHash(e), (a, b) => this.sameHost(a, b));
+  private hostInfoOf(entries: Int32Array, hostHashes: Uint32Array): HostInfo {
+    const hosts = groupEntries(entries, (e) => hostHashes[e]!, (a, b) => this.sameHost(a, b));
     const info: HostInfo = {
       hostOf: new Int32Array(this.n),
       protocols: new Int32Array(hosts.count),
@@ -466,19 +474,19 @@ export class OutboundTable {
   }
 
   /** Key (host, protocol, dst port): the entries of a horizontal scan. */
-  private byPort(entries: Int32Array): Groups {
+  private byPort(entries: Int32Array, hostHashes: Uint32Array): Groups {
     return groupEntries(
       entries,
-      (e) => fmix32(mix(this.hostHash(e), this.pp[e]!)),
+      (e) => fmix32(mix(hostHashes[e]!, this.pp[e]!)),
       (a, b) => this.sameHost(a, b) && this.pp[a] === this.pp[b],
     );
   }
 
   /** Internal scans: many non-public targets on one port, with the same small traffic to each. */
-  private internalScans(candidates: Int32Array, t: OutboundThresholds, minTargets: number, out: OutboundFinding[]): void {
+  private internalScans(candidates: Int32Array, t: OutboundThresholds, minTargets: number, out: OutboundFinding[], hostHashes: Uint32Array): void {
     if (candidates.length === 0) return;
-    const hostInfo = this.hostInfoOf(candidates);
-    const groups = this.byPort(candidates);
+    const hostInfo = this.hostInfoOf(candidates, hostHashes);
+    const groups = this.byPort(candidates, hostHashes);
     for (let g = 0; g < groups.count; g++) {
       if (groups.start[g + 1]! - groups.start[g]! < minTargets) continue;
       const list = listOf(groups, g);
@@ -487,10 +495,10 @@ export class OutboundTable {
     }
   }
 
-  private outboundScans(candidates: Int32Array, t: OutboundThresholds, out: OutboundFinding[]): void {
+  private outboundScans(candidates: Int32Array, t: OutboundThresholds, out: OutboundFinding[], hostHashes: Uint32Array): void {
     if (candidates.length === 0) return;
-    const hostInfo = this.hostInfoOf(candidates);
-    const horizontal = this.byPort(candidates);
+    const hostInfo = this.hostInfoOf(candidates, hostHashes);
+    const horizontal = this.byPort(candidates, hostHashes);
     for (let g = 0; g < horizontal.count; g++) {
       if (horizontal.start[g + 1]! - horizontal.start[g]! < t.minTargets) continue;
       const list = listOf(horizontal, g);
@@ -499,7 +507,7 @@ export class OutboundTable {
     }
     const vertical = groupEntries(
       candidates,
-      (e) => fmix32(mix(mix(this.hostHash(e), this.pp[e]! >>> 16), this.dstA[e]! ^ ((this.flags[e]! & F_DST6) << 27))),
+      (e) => fmix32(mix(mix(hostHashes[e]!, this.pp[e]! >>> 16), this.dstA[e]! ^ ((this.flags[e]! & F_DST6) << 27))),
       (a, b) =>
         this.sameHost(a, b) && this.pp[a]! >>> 16 === this.pp[b]! >>> 16 && this.dstA[a] === this.dstA[b] &&
         (this.flags[a]! & F_DST6) === (this.flags[b]! & F_DST6),
@@ -516,12 +524,12 @@ export class OutboundTable {
    * entry order (grouped by host exactly, in typed arrays: a Map of counts by host hash
    * cost a map operation per entry).
    */
-  private candidateEntries(upto: number, need: number): Int32Array {
+  private candidateEntries(upto: number, need: number, hostHashes: Uint32Array): Int32Array {
     const inWindow = new Int32Array(this.n);
     let m = 0;
     for (let e = 0; e < this.n; e++) if (this.win[e]! <= upto) inWindow[m++] = e;
     const entries = inWindow.subarray(0, m);
-    const hosts = groupEntries(entries, (e) => this.hostHash(e), (a, b) => this.sameHost(a, b));
+    const hosts = groupEntries(entries, (e) => hostHashes[e]!, (a, b) => this.sameHost(a, b));
     let k = 0;
     for (let j = 0; j < m; j++) {
       const g = hosts.groupOf[j]!;

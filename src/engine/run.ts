@@ -5,8 +5,10 @@
  */
 import { MessageChannel } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
-import { Piscina } from 'piscina';
-import { chunkRanges, type InputFile } from '../input/plan.js';
+import type { Piscina } from 'piscina';
+import type * as PiscinaModule from 'piscina';
+import { createRequire } from 'node:module';
+import { chunkRanges, planInputs, type InputFile } from '../input/plan.js';
 import { gzipPieces } from '../input/streams.js';
 import { streamedPieces } from '../input/streamed.js';
 import { planAll } from '../source/plan.js';
@@ -14,7 +16,9 @@ import { addCounters, newCounters } from '../flow/sink.js';
 import { mergeEndpointDays } from './merge.js';
 import { DEFAULT_OUTBOUND } from './outbound-table.js';
 import { buildAlerts } from '../detect/outbound.js';
-import type { BatchMessage, FinalizeReply, GroupFile, ParseResult, ParseTask, ShardStats, ShardTask } from './tasks.js';
+import type { BatchMessage, FinalizeReply, FusedPart, GroupFile, ParseResult, ParseTask, ShardStats, ShardTask } from './tasks.js';
+import { inlineShard, type ShardPool } from './inline-shard.js';
+import { fusedApplies, fusedMayApply, partBuffers, runAffine, smallInput, threadsByAffinity } from './fused.js';
 import { compareVerdicts } from './order.js';
 import { unpackFiles } from './file-results.js';
 import { readerFor } from '../formats/registry.js';
@@ -59,6 +63,17 @@ function fewSmallFiles(inputs: string[], chunkBytes: number): boolean {
   return total < Math.min(chunkBytes, 1 << 20);
 }
 
+/**
+ * A piscina pool; piscina itself is loaded with the first: an input read in this thread
+ * (the fused pipeline's inline shard) starts no pool, and loading piscina cost ~20 ms of
+ * the start-up's CPU (bench/RESULTS.md, start-up).
+ */
+function newPool(options: ConstructorParameters<typeof Piscina>[0]): Piscina {
+  piscina ??= createRequire(import.meta.url)('piscina') as typeof PiscinaModule;
+  return new piscina.Piscina(options);
+}
+let piscina: typeof PiscinaModule | undefined;
+
 /** A worker's CommonJS entry (scripts/worker-shims.mjs says why it is not the .js file itself). */
 export const workerFile = (name: string) => fileURLToPath(new URL(`../../workers/${name}.cjs`, import.meta.url));
 
@@ -76,8 +91,14 @@ interface Job {
  */
 export class Engine {
   readonly shards: number;
-  private readonly parsePool: Piscina;
-  private readonly shardPools: Piscina[];
+  /** The sharded pipeline's parse threads: started with the engine, or when an ingest first needs them (fusedWanted). */
+  private parsePoolStarted: Piscina | null = null;
+  private readonly minParse: number;
+  /** --pipeline asks for the fused pipeline where it applies: no parse threads until an ingest is read sharded. */
+  private readonly fusedWanted: boolean;
+  /** How the last ingest was read (tests, the bench). */
+  lastPipeline: 'fused' | 'sharded' | undefined;
+  private readonly shardPools: ShardPool[];
   private readonly inflightBuf = new SharedArrayBuffer(4);
   private readonly inflight = new Int32Array(this.inflightBuf);
   private readonly inflightLimit: number;
@@ -87,12 +108,16 @@ export class Engine {
   private capacityHint: number | undefined;
   private readonly memoryConfigured: Promise<void>;
   /** Batch slots the parse threads fill and the shards free (src/flow/batch-ring.ts). */
-  private readonly ring: BatchRingShared | undefined;
+  private ring: BatchRingShared | undefined;
 
   /** This engine's part of its spill files' names (removed on close). */
   private readonly owner = `e${(++engines).toString(36)}`;
 
-  constructor(private readonly opts: DetectOptions) {
+  /** `inline`: one shard, run in this thread if no other engine runs one (inline-shard.ts); for a small input read fused. */
+  constructor(
+    private readonly opts: DetectOptions,
+    inline = false,
+  ) {
     const N = Math.max(1, Math.floor(opts.workers));
     this.shards = N;
     // batches in flight before a parse thread waits: a few per shard, plus what the parse
@@ -102,20 +127,34 @@ export class Engine {
     // a run on replay files alone parses nothing: its parse threads start only if needed;
     // a run on one small file or a few needs one parse task: one thread is started at once
     // (more only if tasks wait), not N that would each load their code for nothing
-    const minParse = allReplayFiles(opts.inputs) ? 0 : fewSmallFiles(opts.inputs, opts.chunkBytes) ? 1 : N;
-    this.parsePool = new Piscina({ filename: workerFile('parse'), minThreads: minParse, maxThreads: N, idleTimeout: 60_000 });
-    this.ring = minParse > 0 ? batchRingFor(N, this.inflightLimit, opts) : undefined;
-    this.shardPools = Array.from(
+    this.minParse = allReplayFiles(opts.inputs) ? 0 : fewSmallFiles(opts.inputs, opts.chunkBytes) ? 1 : N;
+    // auto: fused for a small input only (detect: one shard in this thread). On larger
+    // inputs the fused threads cost about the CPU of the sharded pipeline's parse and shard
+    // threads, and at one worker lose its overlap of parsing and adding (bench/RESULTS.md,
+    // "a fused pipeline")
+    this.fusedWanted = fusedMayApply(opts) && (opts.pipeline === 'fused' || inline);
+    if (!this.fusedWanted) void this.parsePool;
+    const here = inline && N === 1 && this.fusedWanted ? inlineShard() : null;
+    this.shardPools = here ? [here] : Array.from(
       { length: N },
       // 'async' atomics: the thread's event loop turns between tasks, and only there do
       // native buffers' finalisers run (lz4-napi's spill frames: with piscina's default
       // wait loop they were never freed, and a flood's RSS grew with every spill)
-      () => new Piscina({ filename: workerFile('shard'), minThreads: 1, maxThreads: 1, idleTimeout: 2 ** 31 - 1, concurrentTasksPerWorker: 1, atomics: 'async' }),
+      () => newPool({ filename: workerFile('shard'), minThreads: 1, maxThreads: 1, idleTimeout: 2 ** 31 - 1, concurrentTasksPerWorker: 1, atomics: 'async' }),
     );
     removeOrphanSpills(opts.spillDir ?? tmpdir()); // of processes that are gone (killed before they could)
     openEngines.add(this);
     this.memoryConfigured = configureMemory(this.shardPools, opts, this.owner);
     this.memoryConfigured.catch(() => {}); // awaited by ingest
+  }
+
+  /** The parse threads (and the batch ring between them and the shards), started on first use. */
+  private get parsePool(): Piscina {
+    if (this.parsePoolStarted) return this.parsePoolStarted;
+    const N = this.shards;
+    this.parsePoolStarted = newPool({ filename: workerFile('parse'), minThreads: this.minParse, maxThreads: N, idleTimeout: 60_000 });
+    this.ring = this.minParse > 0 ? batchRingFor(N, this.inflightLimit, this.opts) : undefined;
+    return this.parsePoolStarted;
   }
 
   /** Read, parse and accumulate the given paths (files, folders, '-'). */
@@ -125,6 +164,7 @@ export class Engine {
     const files = await planAll(inputs, {
       format: opts.format, account: opts.account, region: opts.region, awsFields: opts.awsFields, range: opts.timeRange, source: opts.source,
       quickHeadBelow: opts.gzipSplitBytes ?? SPLIT_GZIP_BYTES, // the gzip files a parse thread reads whole
+      sniffInThread: true, // *.gz files up to that size: planned by the parse thread that reads them (handed back if not AWS text)
     });
     const chunkResults: ParseResult[][] = files.map(() => []);
     const bytesTotal = files.reduce((s, f) => s + (f.error ? 0 : Math.max(0, f.size)), 0);
@@ -137,9 +177,13 @@ export class Engine {
     let records = 0;
     let filesDone = files.filter((f) => f.error).length;
     const fileBytes = new Float64Array(files.length);
-    const runJob = async (job: Job): Promise<void> => {
-      const result = await this.parseJob(job);
+    const fused = this.fusedWanted && fusedApplies(files, opts, this.capacityHint * this.shards) && this.plannedHere(files, opts);
+    this.lastPipeline = fused ? 'fused' : 'sharded';
+    const handedBack = new Set<number>();
+    const runJob = async (job: Job, thread = -1): Promise<void> => {
+      const result = thread >= 0 ? await this.fusedJob(job, thread) : await this.parseJob(job);
       if (result.packedFiles) result.files = unpackFiles(result.packedFiles);
+      for (const r of result.files ?? [result]) if (r.replan) handedBack.add(r.fileIndex);
       if (result.files) for (const r of result.files) chunkResults[r.fileIndex]![0] = r;
       else chunkResults[job.file]![job.chunk] = result;
       bytesDone += result.bytesIn;
@@ -149,6 +193,14 @@ export class Engine {
       onProgress?.({ bytesDone, bytesTotal, records, elapsed: (performance.now() - t0) / 1000, filesDone, filesTotal: files.length });
     };
     await this.memoryConfigured;
+    if (fused) {
+      const plan = fusedPlan(files, opts, this.shards, options.lateBefore ?? 0);
+      // a few tasks in flight per thread: the next file is read while one is parsed
+      await runAffine(plan.queues, plan.rest(), 2, runJob);
+      await this.exchange();
+      return collectReports(files, chunkResults, opts.maxRejects, new Map());
+    }
+    void this.parsePool; // an ingest read sharded after all (fusedWanted): the parse threads now
     // replay files go straight to the shard workers, alongside the parse jobs of the others
     const replayed = replayInputs(files, this.shardPools, {
       shards: this.shards, windowSeconds: opts.windowSeconds, partition: opts.partition, lateBefore: options.lateBefore,
@@ -158,8 +210,58 @@ export class Engine {
     replayed.catch(() => {}); // awaited below; a failure must not go unhandled meanwhile
     // several tasks in flight per thread: small files are latency-bound, not CPU-bound
     await runWithConcurrency(planJobs(files, opts, this.shards, options.lateBefore ?? 0)(), 4 * this.shards + 2, runJob);
+    const replayedToo = await this.replanHandedBack(files, handedBack, chunkResults, runJob, options.lateBefore ?? 0);
     await this.drain();
-    return collectReports(files, chunkResults, opts.maxRejects, await replayed);
+    const outcomes = await replayed;
+    for (const [i, outcome] of replayedToo) outcomes.set(i, outcome);
+    return collectReports(files, chunkResults, opts.maxRejects, outcomes);
+  }
+
+  /** A file planned from its name (InputFile.sniffInThread) planned from its head, as every file was before. */
+  private plannedFromHead(f: InputFile): InputFile {
+    const opts = this.opts;
+    const plan = { format: opts.format, account: opts.account, region: opts.region, awsFields: opts.awsFields, quickHeadBelow: opts.gzipSplitBytes ?? SPLIT_GZIP_BYTES };
+    return { ...planInputs([f.path], plan)[0]!, display: f.display };
+  }
+
+  /**
+   * For the fused pipeline, whose threads take whole files from queues planned ahead with
+   * no way to hand one back: the files planned from their names planned from their heads
+   * here, as before. True when the pipeline still applies to them.
+   */
+  private plannedHere(files: InputFile[], opts: DetectOptions): boolean {
+    for (let i = 0; i < files.length; i++) if (files[i]!.sniffInThread) files[i] = this.plannedFromHead(files[i]!);
+    return fusedApplies(files, opts, this.capacityHint! * this.shards);
+  }
+
+  /**
+   * The files a parse thread handed back unread (planned from their names, not small gzip
+   * AWS text files: InputFile.sniffInThread): planned here from their heads, as every file
+   * was before, then read as such (replay files by the shards). Returns the replay files' outcomes.
+   */
+  private async replanHandedBack(
+    files: InputFile[],
+    handedBack: Set<number>,
+    chunkResults: ParseResult[][],
+    runJob: (job: Job) => Promise<void>,
+    lateBefore: number,
+  ): Promise<Map<number, ReplayOutcome>> {
+    if (handedBack.size === 0) return new Map();
+    const opts = this.opts;
+    for (const i of handedBack) {
+      files[i] = this.plannedFromHead(files[i]!);
+      chunkResults[i] = [];
+    }
+    // the other files are done: left out of this round as failed files are
+    const again = files.map((f, i) => (handedBack.has(i) ? f : { ...f, error: f.error ?? 'read' }));
+    const replayed = replayInputs(again, this.shardPools, {
+      shards: this.shards, windowSeconds: opts.windowSeconds, partition: opts.partition, lateBefore,
+      capacityHint: this.capacityHint,
+      into: opts.shardOp === 'convertAdd' ? 'spool' : 'table',
+    });
+    replayed.catch(() => {}); // awaited below; a failure must not go unhandled meanwhile
+    await runWithConcurrency(planJobs(again, opts, this.shards, lateBefore)(), 4 * this.shards + 2, runJob);
+    return replayed;
   }
 
   /** Batch-ring slots taken now: 0 between ingests (every batch was added and its slot freed). */
@@ -171,6 +273,32 @@ export class Engine {
   async onShards<T>(task: (shard: number) => ShardTask): Promise<T[]> {
     await this.drain();
     return (await Promise.all(this.shardPools.map((p, shard) => p.run(task(shard))))) as T[];
+  }
+
+  /** One parse task run by a shard thread, which adds the records itself (the fused pipeline). */
+  private async fusedJob(job: Job, thread: number): Promise<ParseResult> {
+    const task: ShardTask = { op: 'fusedParse', windowSeconds: this.opts.windowSeconds, capacityHint: this.capacityHint, parse: job.task };
+    try {
+      return (await this.shardPools[thread]!.run(task, { transferList: job.task.bytes ? [job.task.bytes.buffer as ArrayBuffer] : [] })) as ParseResult;
+    } catch (err) {
+      return failedResult(job, err as Error);
+    }
+  }
+
+  /**
+   * The fused pipeline's end: each thread keeps its own shard's tables and exports the
+   * others', and each thread merges the parts of its shard the others hand it.
+   */
+  private async exchange(): Promise<void> {
+    const W = this.opts.windowSeconds;
+    const exported = (await Promise.all(this.shardPools.map((p, shard) => p.run({ op: 'fusedExport', windowSeconds: W, shard } satisfies ShardTask)))) as Array<Array<FusedPart | null>>;
+    if (this.shards === 1) return;
+    await Promise.all(
+      this.shardPools.map((p, shard) => {
+        const parts = exported.map((e) => e[shard]).filter((x): x is FusedPart => x != null);
+        return p.run({ op: 'fusedImport', windowSeconds: W, parts } satisfies ShardTask, { transferList: parts.flatMap(partBuffers) });
+      }),
+    );
   }
 
   /** One parse task; its batches are routed to their shards as they arrive. */
@@ -194,22 +322,7 @@ export class Engine {
         transferList: [port2 as never, ...(task.bytes ? [task.bytes.buffer as ArrayBuffer] : [])],
       })) as ParseResult;
     } catch (err) {
-      result = {
-        fileIndex: job.file,
-        chunkIndex: job.chunk,
-        counters: newCounters(),
-        rejects: [],
-        lines: 0,
-        bytesIn: 0,
-        bytesOut: 0,
-        batches: 0,
-        minStart: Infinity,
-        maxEnd: -Infinity,
-        lateByWindow: [],
-        error: { message: `worker failed: ${(err as Error).message}`, offset: -1 },
-      };
-      // a 'files' task failed as a whole: every file of it failed so
-      if (job.task.files) result.files = job.task.files.map((f) => ({ ...result, fileIndex: f.fileIndex, chunkIndex: 0 }));
+      result = failedResult(job, err as Error);
     }
     expected = result.batches;
     if (received < expected) await allReceived;
@@ -322,7 +435,7 @@ export class Engine {
   }
 
   async close(): Promise<void> {
-    await Promise.all([this.parsePool.destroy(), ...this.shardPools.map((p) => p.destroy())]);
+    await Promise.all([this.parsePoolStarted?.destroy(), ...this.shardPools.map((p) => p.destroy())]);
     this.removeSpills();
     openEngines.delete(this);
   }
@@ -367,7 +480,7 @@ function batchRingFor(N: number, inflightLimit: number, opts: DetectOptions): Ba
 }
 
 /** Each shard's share of --max-memory, and what to do past it (src/engine/spill.ts). */
-async function configureMemory(shardPools: Piscina[], opts: DetectOptions, owner: string): Promise<void> {
+async function configureMemory(shardPools: ShardPool[], opts: DetectOptions, owner: string): Promise<void> {
   const maxBytes = Math.floor((opts.maxMemory ?? defaultMaxMemory()) / shardPools.length);
   const spill = opts.spill ?? true;
   const dir = opts.spillDir ?? tmpdir();
@@ -377,7 +490,12 @@ async function configureMemory(shardPools: Piscina[], opts: DetectOptions, owner
 /** One batch run over the inputs: ingest everything, finalise every window. */
 export async function detect(opts: DetectOptions): Promise<DetectResult> {
   const t0 = performance.now();
-  const engine = new Engine(opts);
+  // a small input (files and small folders, up to INLINE_TEXT_BYTES): this thread parses and accumulates
+  // it (fused, inline-shard.ts), where the sharded pipeline would start a parse thread and a
+  // shard thread a worker, each loading and compiling its code for a fraction of a second of
+  // work (the verdicts do not depend on the worker count)
+  const oneThread = opts.pipeline !== 'sharded' && fusedMayApply(opts) && smallInput(opts.inputs);
+  const engine = oneThread ? new Engine({ ...opts, workers: 1 }, true) : new Engine(opts);
   try {
     const ingest = await engine.ingest(opts.inputs, opts.onProgress);
     const fin = await engine.finalize();
@@ -403,6 +521,7 @@ export async function detect(opts: DetectOptions): Promise<DetectResult> {
       accumulatorEntries: fin.accumulatorEntries,
       peakRssBytes: process.resourceUsage().maxRSS * 1024,
       memory: fin.memory,
+      pipeline: engine.lastPipeline,
     };
   } finally {
     await engine.close();
@@ -462,32 +581,36 @@ function collectReports(files: InputFile[], chunkResults: ParseResult[][], maxRe
   return { files: reports, totals, bytesIn, rejects, partial, minStart, maxEnd };
 }
 
+/** What a parse task that failed as a whole reports (a 'files' task: every file of it failed so). */
+function failedResult(job: Job, err: Error): ParseResult {
+  const result: ParseResult = {
+    fileIndex: job.file,
+    chunkIndex: job.chunk,
+    counters: newCounters(),
+    rejects: [],
+    lines: 0,
+    bytesIn: 0,
+    bytesOut: 0,
+    batches: 0,
+    minStart: Infinity,
+    maxEnd: -Infinity,
+    lateByWindow: [],
+    error: { message: `worker failed: ${err.message}`, offset: -1 },
+  };
+  if (job.task.files) result.files = job.task.files.map((f) => ({ ...result, fileIndex: f.fileIndex, chunkIndex: 0 }));
+  return result;
+}
+
 function transferOf(m: BatchMessage): ArrayBuffer[] {
   return batchTransferList(m.batch);
 }
 
 /** The parse jobs of every readable file, in file order (stdin read as it comes). */
-function planJobs(files: InputFile[], opts: DetectOptions, shards: number, lateBefore: number): () => AsyncGenerator<Job> {
-  const common = {
-    shards,
-    lateBefore,
-    windowSeconds: opts.windowSeconds,
-    batchSize: opts.batchSize,
-    partition: opts.partition,
-    maxRejects: opts.maxRejects,
-    maxLineBytes: opts.maxLineBytes,
-    maxDecompressedBytes: opts.maxDecompressedBytes,
-    regionMap: opts.regionMap,
-    cloud: opts.cloud,
-    timeRange: opts.timeRange,
-    homeNet: opts.outbound?.homeNet,
-  };
+function planJobs(files: InputFile[], opts: DetectOptions, shards: number, lateBefore: number, skipWhole = false): () => AsyncGenerator<Job> {
+  const common = commonTask(opts, shards, lateBefore);
   const now = opts.nowSeconds?.() ?? Date.now() / 1000;
   const maxFuture = opts.maxFutureSeconds ?? DEFAULT_MAX_FUTURE_SECONDS;
-  const whole = (f: InputFile): boolean => {
-    const lineFormat = readerFor(f.format!)?.kind === 'lines';
-    return lineFormat ? (f.gzip ? f.size <= (opts.gzipSplitBytes ?? SPLIT_GZIP_BYTES) : f.size <= opts.chunkBytes) : true;
-  };
+  const whole = readWhole(opts);
   const budget = groupBudget(files, shards, whole);
   return async function* () {
     let group: GroupFile[] = [];
@@ -504,8 +627,9 @@ function planJobs(files: InputFile[], opts: DetectOptions, shards: number, lateB
         continue;
       }
       if (whole(f)) {
+        if (skipWhole) continue; // the fused pipeline's queues hold them (fusedPlan)
         // a file read whole by one thread: with others, in one 'files' task
-        group.push({ fileIndex: i, path: f.path, display: f.display, format: f.format!, gzip: f.gzip, size: f.size, account: f.account, region: f.region, awsFields: f.awsFields, headerLine: f.headerLine, headUnchecked: f.headUnchecked, notAfter });
+        group.push(groupFile(f, i, notAfter));
         groupBytes += weight(f);
         if (groupBytes >= budget || group.length >= MAX_GROUP_FILES) {
           yield groupJob(group, common);
@@ -543,6 +667,72 @@ function planJobs(files: InputFile[], opts: DetectOptions, shards: number, lateB
     }
     if (group.length > 0) yield groupJob(group, common);
   };
+}
+
+/**
+ * The fused pipeline's jobs: the files read whole in a queue a thread (fused.ts
+ * threadsByAffinity), grouped into 'files' tasks in file order; the chunks of large files
+ * (and the pieces of large gzip files) shared, as planJobs makes them.
+ */
+function fusedPlan(files: InputFile[], opts: DetectOptions, shards: number, lateBefore: number): { queues: Job[][]; rest: () => AsyncGenerator<Job> } {
+  const common = commonTask(opts, shards, lateBefore);
+  const now = opts.nowSeconds?.() ?? Date.now() / 1000;
+  const maxFuture = opts.maxFutureSeconds ?? DEFAULT_MAX_FUTURE_SECONDS;
+  const whole = readWhole(opts);
+  const budget = groupBudget(files, shards, whole);
+  const wholeFiles: number[] = [];
+  files.forEach((f, i) => {
+    if (!f.error && f.format && !f.open && f.format !== 'replay' && whole(f)) wholeFiles.push(i);
+  });
+  const threadOf = threadsByAffinity(wholeFiles.map((i) => ({ key: `${files[i]!.account}\0${files[i]!.region}`, weight: weight(files[i]!) })), shards);
+  const queues: Job[][] = Array.from({ length: shards }, () => []);
+  for (let t = 0; t < shards; t++) {
+    let group: GroupFile[] = [];
+    let groupBytes = 0;
+    wholeFiles.forEach((i, k) => {
+      if (threadOf[k] !== t) return;
+      const f = files[i]!;
+      group.push(groupFile(f, i, notAfterFor(f.path, now, maxFuture)));
+      groupBytes += weight(f);
+      if (groupBytes >= budget || group.length >= MAX_GROUP_FILES) {
+        queues[t]!.push(groupJob(group, common));
+        group = [];
+        groupBytes = 0;
+      }
+    });
+    if (group.length > 0) queues[t]!.push(groupJob(group, common));
+  }
+  return { queues, rest: planJobs(files, opts, shards, lateBefore, true) };
+}
+
+/** What every parse task of a run shares. */
+function commonTask(opts: DetectOptions, shards: number, lateBefore: number): CommonTask {
+  return {
+    shards,
+    lateBefore,
+    windowSeconds: opts.windowSeconds,
+    batchSize: opts.batchSize,
+    partition: opts.partition,
+    maxRejects: opts.maxRejects,
+    maxLineBytes: opts.maxLineBytes,
+    maxDecompressedBytes: opts.maxDecompressedBytes,
+    regionMap: opts.regionMap,
+    cloud: opts.cloud,
+    timeRange: opts.timeRange,
+    homeNet: opts.outbound?.homeNet,
+  };
+}
+
+/** A file read whole by one thread (not cut into chunks or inflated in pieces by the main thread). */
+function readWhole(opts: DetectOptions): (f: InputFile) => boolean {
+  return (f) => {
+    const lineFormat = readerFor(f.format!)?.kind === 'lines';
+    return lineFormat ? (f.gzip ? f.size <= (opts.gzipSplitBytes ?? SPLIT_GZIP_BYTES) : f.size <= opts.chunkBytes) : true;
+  };
+}
+
+function groupFile(f: InputFile, i: number, notAfter: number): GroupFile {
+  return { fileIndex: i, path: f.path, display: f.display, format: f.format!, gzip: f.gzip, size: f.size, account: f.account, region: f.region, awsFields: f.awsFields, headerLine: f.headerLine, headUnchecked: f.headUnchecked, sniffInThread: f.sniffInThread, notAfter };
 }
 
 /** At most this many files in one 'files' task (its result lists each). */

@@ -7,7 +7,8 @@ import type { FormatName } from '../formats/types.js';
 import type { FinalizeOptions, FinalizeResult } from './verdict.js';
 import type { ReplayShardTask } from '../replay/shard-ops.js';
 import type { MemoryReport, MemoryTask } from './spill.js';
-import type { OutboundFinding, OutboundThresholds } from './outbound-table.js';
+import type { OutboundFinding, OutboundState, OutboundThresholds } from './outbound-table.js';
+import type { ScanTableState } from './scan-layout.js';
 
 /**
  * One file of a 'files' task: many small files parsed by one task into one sink, so that
@@ -25,6 +26,8 @@ export interface GroupFile {
   awsFields?: string[];
   headerLine?: string;
   headUnchecked?: boolean;
+  /** planned from its name and size alone (input/plan.ts InputFile.sniffInThread) */
+  sniffInThread?: boolean;
   /** Records ending after this Unix second are rejected (stamped in the future); 0 = no bound. */
   notAfter: number;
 }
@@ -52,6 +55,8 @@ export interface ParseTask {
   headerLine?: string;
   /** planned from its first line alone (input/plan.ts headError): the head is checked if the file does not inflate whole */
   headUnchecked?: boolean;
+  /** planned from its name and size alone: the thread checks it is a gzip AWS text file, else hands it back (ParseResult.replan) */
+  sniffInThread?: boolean;
   regionMap?: Record<string, string>;
   cloud?: string;
   shards: number;
@@ -77,6 +82,26 @@ export interface ParseTask {
   ring?: BatchRingShared;
 }
 
+/** A parse task without the sharded pipeline's channel to the main thread (a fused thread's, workers/shard.ts). */
+export type ParseInput = Omit<ParseTask, 'port' | 'inflight' | 'inflightLimit' | 'ring'>;
+
+/** One thread's tables of one shard, exported at the fused pipeline's exchange. */
+export interface FusedPart {
+  inbound: ScanTableState;
+  outbound: OutboundState;
+}
+
+/**
+ * The fused pipeline (engine/run.ts, Engine.ingest): a shard thread parses and adds the
+ * records into tables of every shard ('fusedParse'); at the end each thread keeps its own
+ * shard's tables and hands the others' out ('fusedExport': one part a shard, null for its
+ * own), and each thread merges the parts of its shard ('fusedImport').
+ */
+export type FusedTask =
+  | { op: 'fusedParse'; windowSeconds: number; capacityHint?: number; parse: ParseInput }
+  | { op: 'fusedExport'; windowSeconds: number; shard: number }
+  | { op: 'fusedImport'; windowSeconds: number; parts: FusedPart[] };
+
 export interface ParseResult {
   fileIndex: number;
   chunkIndex: number;
@@ -93,10 +118,12 @@ export interface ParseResult {
   error?: { message: string; offset: number; line?: number };
   /** the file was not read: the error planning gives a damaged head (headUnchecked files only) */
   planError?: string;
+  /** a sniffInThread file that is no small gzip AWS text file: nothing read, to be planned by the main thread */
+  replan?: boolean;
   /** 'files' mode: each file's own result (batches: 0; the task's batches are counted above) */
   files?: ParseResult[];
   /** 'files' mode, as the parse thread sends them: packed (file-results.ts), unpacked by the engine into `files` */
-  packedFiles?: { rows: Float64Array; extras: Array<{ row: number; rejects?: Reject[]; error?: ParseResult['error']; planError?: string; lateByWindow?: Array<[number, number]> }> };
+  packedFiles?: { rows: Float64Array; extras: Array<{ row: number; rejects?: Reject[]; error?: ParseResult['error']; planError?: string; replan?: boolean; lateByWindow?: Array<[number, number]> }> };
 }
 
 export interface BatchMessage {
@@ -112,6 +139,9 @@ export type ShardTask =
   | { op: 'exportPiece'; windowSeconds: number; piece: number }
   | { op: 'import'; windowSeconds: number; state: Uint8Array; shard: number; shards: number }
   | { op: 'stats'; windowSeconds: number }
+  | FusedTask
+  /** Forget the shard's state (a shard run in the main thread: engine/inline-shard.ts). */
+  | { op: 'reset' }
   | ReplayShardTask // replay files and conversion (src/replay/shard-ops.ts)
   | MemoryTask; // --max-memory (src/engine/spill.ts)
 

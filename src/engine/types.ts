@@ -16,6 +16,8 @@ import type { RunMemoryReport } from './spill.js';
 import type { TimeRange } from '../source/dates.js';
 import type { SourceOptions } from '../source/types.js';
 
+export type Pipeline = 'auto' | 'fused' | 'sharded';
+
 export interface DetectOptions {
   inputs: string[];
   workers: number;
@@ -48,6 +50,16 @@ export interface DetectOptions {
   spillDir?: string;
   /** What the shard workers do with records: accumulate them ('add', detection) or write replay blocks ('convertAdd'). */
   shardOp?: 'add' | 'convertAdd';
+  /**
+   * How records reach the accumulators (--pipeline): 'sharded' (parse threads post batches
+   * that the main thread routes to the shard threads), 'fused' (each shard thread parses
+   * files and adds their records into tables of every shard, exchanged at the end), 'auto'
+   * (fused for a small input, files and small folders of up to 16 MB of text, read in the main thread:
+   * engine/inline-shard.ts; local
+   * files without replay files, no --partition, and the tables fit --max-memory).
+   * Default (an Engine): 'sharded'.
+   */
+  pipeline?: Pipeline;
   /**
    * A gzip line file larger than this is inflated by the main thread and parsed in
    * pieces by every parse thread (see gzipPieces); a smaller one is read whole by one
@@ -136,6 +148,8 @@ export interface DetectResult extends RunFindings {
   accumulatorEntries: number;
   peakRssBytes: number;
   memory: RunMemoryReport;
+  /** How the records reached the accumulators (--pipeline; not written to the results). */
+  pipeline?: 'fused' | 'sharded';
 }
 
 /** What one ingest (one call to Engine.ingest) read. */

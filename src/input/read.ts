@@ -4,7 +4,7 @@
  * Decompression is bounded: a gzip bomb is stopped and reported, not inflated into memory.
  */
 import { openSync, readSync, closeSync, createReadStream, fstatSync, readFileSync, statSync } from 'node:fs';
-import { createGunzip, gunzipSync } from 'node:zlib';
+import { Gunzip, constants as zc, createGunzip, gunzipSync } from 'node:zlib';
 import { LineFeeder } from './lines.js';
 import type { LineParser } from '../formats/types.js';
 
@@ -108,15 +108,10 @@ export async function readGzipLines(
   /** called when the file does not inflate whole at once, before any of it is parsed (it may throw) */
   beforeStream?: () => void,
 ): Promise<GzipReadResult> {
-  const small = smallGzip(path, Math.min(maxBytes, SMALL_GZIP_OUTPUT), size);
-  if (small) {
-    // most flow-log objects are small (AWS: 5-minute files): one synchronous inflate
-    // costs far less than a stream; anything unusual takes the streaming path below
-    const feeder = new LineFeeder(parser, maxLineBytes, 0);
-    feeder.push(small.text);
-    feeder.end(false);
-    return { lines: feeder.line - 1, decompressedBytes: small.text.length, compressedBytes: small.compressed };
-  }
+  const small = smallGzip(path, maxBytes, size);
+  // most flow-log objects are small (AWS: 5-minute files): one synchronous inflate
+  // costs far less than a stream; anything unusual takes the streaming path below
+  if (small) return readInflatedLines(small, parser, maxLineBytes);
   beforeStream?.();
   const compressedBytes = statSync(path).size;
   const feeder = new LineFeeder(parser, maxLineBytes, 0);
@@ -156,23 +151,111 @@ export async function readGzipLines(
   return { lines: feeder.line - 1, decompressedBytes: total, compressedBytes };
 }
 
+/** The lines of a small gzip file inflated whole (smallGzip). */
+export function readInflatedLines(small: SmallGzip, parser: LineParser, maxLineBytes: number): GzipReadResult {
+  const feeder = new LineFeeder(parser, maxLineBytes, 0);
+  feeder.push(small.text);
+  feeder.end(false);
+  return { lines: feeder.line - 1, decompressedBytes: small.text.length, compressedBytes: small.compressed };
+}
+
 const SMALL_GZIP_INPUT = 8 << 20;
 const SMALL_GZIP_OUTPUT = 256 << 20;
 
+export interface SmallGzip {
+  text: Buffer;
+  compressed: number;
+}
+
 /**
  * The whole decompressed content of a small, intact gzip file, or null (large,
- * truncated, damaged, or inflating past the bound: the streaming reader then handles
- * it, with its exact error reporting).
+ * truncated, damaged, or inflating past the bound (maxBytes, at most 256 MiB): the
+ * streaming reader then handles it, with its exact error reporting).
  */
-function smallGzip(path: string, maxOutput: number, size: number): { text: Buffer; compressed: number } | null {
+export function smallGzip(path: string, maxBytes: number, size: number): SmallGzip | null {
+  const maxOutput = Math.min(maxBytes, SMALL_GZIP_OUTPUT);
   try {
     if ((size >= 0 ? size : statSync(path).size) > SMALL_GZIP_INPUT) return null;
     const gz = readFileSync(path);
     // Node's zlib beat the pure-JS inflaters on these files, small and large (bench/RESULTS.md, 2026-12-06)
-    return { text: gunzipSync(gz, { maxOutputLength: maxOutput, chunkSize: inflateChunk(gz.length) }), compressed: gz.length };
+    return { text: gunzipWhole(gz, maxOutput), compressed: gz.length };
   } catch {
     return null;
   }
+}
+
+/** The binding under a zlib stream, as node:zlib's own synchronous loop uses it (processChunkSync). */
+interface ZlibHandle {
+  writeSync(flush: number, input: Uint8Array, inOff: number, inLen: number, out: Uint8Array, outOff: number, outLen: number): void;
+  reset(): void;
+  close(): void;
+  onerror: (message: string, errno: number) => void;
+}
+
+/** The thread's gunzip handle (undefined: none made yet; null: this Node has none to reuse). */
+let gunzipHandle: { handle: ZlibHandle; state: Uint32Array } | null | undefined;
+let gunzipFailed = false;
+
+/**
+ * A whole gzip file inflated with the thread's one gunzip handle, reset between files:
+ * gunzipSync makes a new handle and Transform stream a call, which cost a small file about
+ * as much as its inflate (4.4 against 8-10 µs a file, bench/RESULTS.md). The loop is
+ * gunzipSync's own (node:zlib processChunkSync) on the same binding, so the bytes are its;
+ * on any error, past maxOutput, or where the binding is not there, gunzipSync does the
+ * file, so what fails fails as it did.
+ */
+function gunzipWhole(gz: Buffer, maxOutput: number): Buffer {
+  gunzipHandle ??= openGunzip();
+  const out = gunzipHandle ? inflateWith(gunzipHandle, gz, maxOutput) : null;
+  return out ?? gunzipSync(gz, { maxOutputLength: maxOutput, chunkSize: inflateChunk(gz.length) });
+}
+
+function openGunzip(): { handle: ZlibHandle; state: Uint32Array } | null {
+  const g = new Gunzip() as unknown as { _handle?: ZlibHandle; _writeState?: unknown };
+  const handle = g._handle;
+  const state = g._writeState;
+  if (!handle || typeof handle.writeSync !== 'function' || typeof handle.reset !== 'function' || !(state instanceof Uint32Array)) return null;
+  handle.onerror = () => {
+    gunzipFailed = true;
+  };
+  return { handle, state };
+}
+
+function inflateWith(z: { handle: ZlibHandle; state: Uint32Array }, gz: Buffer, maxOutput: number): Buffer | null {
+  gunzipFailed = false;
+  let out = Buffer.allocUnsafe(inflateChunk(gz.length));
+  let inOff = 0;
+  let availIn = gz.length;
+  let produced = 0;
+  try {
+    for (;;) {
+      z.handle.writeSync(zc.Z_FINISH, gz, inOff, availIn, out, produced, out.length - produced);
+      if (gunzipFailed) break;
+      const availOut = z.state[0]!;
+      inOff += availIn - z.state[1]!;
+      availIn = z.state[1]!;
+      produced = out.length - availOut;
+      if (produced > maxOutput) break;
+      if (availOut !== 0) {
+        z.handle.reset();
+        return out.subarray(0, produced);
+      }
+      const more = Buffer.allocUnsafe(out.length * 2); // the output buffer was full: there may be more
+      out.copy(more, 0, 0, produced);
+      out = more;
+    }
+  } catch {
+    gunzipHandle = null; // the binding is not what this loop expects: gunzipSync from now on
+    return null;
+  }
+  // an error, or too much output: a fresh handle for the next file, and gunzipSync says what went wrong
+  try {
+    z.handle.close();
+  } catch {
+    // closed already
+  }
+  gunzipHandle = undefined;
+  return null;
 }
 
 /**

@@ -107,8 +107,16 @@ function countBy(xs: string[]): Record<string, number> {
 
 function snake(c: object): Record<string, number> {
   const out: Record<string, number> = {};
-  for (const [k, v] of Object.entries(c)) out[k.replace(/[A-Z]/g, (m) => `_${m.toLowerCase()}`)] = v as number;
+  for (const [k, v] of Object.entries(c)) out[snakeName(k)] = v as number;
   return out;
+}
+
+/** Counter names in snake case, each converted once: files.ndjson names every counter of every file (10,000 files: 40 ms of regex). */
+const SNAKE = new Map<string, string>();
+function snakeName(k: string): string {
+  let s = SNAKE.get(k);
+  if (s === undefined) SNAKE.set(k, (s = k.replace(/[A-Z]/g, (m) => `_${m.toLowerCase()}`)));
+  return s;
 }
 
 function round(x: number, d: number): number {

@@ -71,7 +71,7 @@ export function allReplayFiles(paths: string[]): boolean {
 }
 
 /** Start reading every replay file among `files`; resolves when every block was handled. */
-export async function replayInputs(files: InputFile[], shardPools: Piscina[], d: ReplayDispatch): Promise<Map<number, ReplayOutcome>> {
+export async function replayInputs(files: InputFile[], shardPools: Array<Pick<Piscina, 'run'>>, d: ReplayDispatch): Promise<Map<number, ReplayOutcome>> {
   const out = new Map<number, ReplayOutcome>();
   const work: Promise<void>[] = [];
   files.forEach((f, i) => {

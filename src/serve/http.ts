@@ -345,7 +345,8 @@ export class ApiServer {
   private reportThread: Worker | null = null;
 }
 
-const REPORT_THREAD = new URL('./report-thread.js', import.meta.url);
+// named from the folder above: also right from a bundle's chunk in dist/src/bundle/ (scripts/bundle.mjs)
+const REPORT_THREAD = new URL('../serve/report-thread.js', import.meta.url);
 
 const REPORT_QUEUE = 4; // reports waiting for the report thread; more are answered 503
 const REPORT_CACHE = 8;

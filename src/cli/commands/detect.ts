@@ -11,7 +11,7 @@ import { writeFileAtomic } from '../../output/files.js';
 import { ANALYSIS_OPTIONS, analysisPlan, humanAnalysis, runAnalysis } from '../../app/analysis.js';
 import { historyOptions, openHistory, recordHistory, runSettings, writeResults } from '../../app/results.js';
 import { OutputDirError, prepareOutputDir } from '../../output/writable.js';
-import type { DetectOptions } from '../../engine/types.js';
+import type { DetectOptions, Pipeline } from '../../engine/types.js';
 import { findingFormats } from '../../app/finding-formats.js';
 import type { FindingFormat } from '../../output/findings.js';
 
@@ -32,6 +32,13 @@ export const spec: CommandSpec = {
     { name: 'findings', type: 'list', help: "also write the scans and alerts as findings: 'ocsf' (OCSF Detection Finding), 'ecs' (Elastic ECS)", value: 'FORMAT' },
     { name: 'state', type: 'string', help: 'history folder: add this run\'s scanner days to its database (same input never counts twice)', value: 'DIR' },
     { name: 'list', type: 'boolean', help: 'dry run: print the input files or objects, their bytes and the days they cover, read nothing' },
+    {
+      name: 'pipeline',
+      type: 'string',
+      help: "'fused': each worker parses and accumulates (local files), 'sharded': parse threads feed shard threads, 'auto': fused for a small input",
+      default: 'auto',
+      value: 'NAME',
+    },
     ...DETECTION_OPTIONS,
     S3_ENDPOINT_OPTION,
     ...ANALYSIS_OPTIONS,
@@ -44,6 +51,7 @@ export async function run(args: Parsed): Promise<number> {
   if (v.list) return listInputs(args.positionals, detectOptionsFrom(v, args.positionals), process.stdout);
   if (!v.out && !v.partials) throw new UsageError('detect needs --out DIR (or --partials DIR with --partition p/P)');
   const opts = detectOptionsFrom(v, args.positionals);
+  opts.pipeline = v.pipeline as Pipeline;
   if (v.partials && !opts.partition) throw new UsageError('--partials needs --partition p/P');
   if (v.partials && v.state) throw new UsageError('--state records whole runs: give it to flowsieve merge, not to one partition');
   // before any input is read: a bad --out must not cost the run

@@ -1,0 +1,48 @@
+/**
+ * A shard "pool" in the calling thread: the shard worker's module (workers/shard.ts, loaded
+ * by path as piscina loads it, never imported) called directly. For one small input read
+ * fused (engine/run.ts detect): no worker thread to start and no second copy of the parse
+ * code to load, for a few milliseconds of work. One engine at a time may use it: the
+ * module's state is the process's one shard.
+ */
+import { fileURLToPath } from 'node:url';
+
+/** The part of a piscina pool the engine uses. */
+export interface ShardPool {
+  run(task: unknown, options?: { transferList?: readonly unknown[] }): Promise<unknown>;
+  destroy(): Promise<void>;
+}
+
+let inUse = false;
+
+/** An inline shard, or null while another engine holds the one there is. */
+export function inlineShard(): ShardPool | null {
+  if (inUse) return null;
+  inUse = true;
+  return new InlineShard(fileURLToPath(new URL('../../workers/shard.js', import.meta.url)));
+}
+
+class InlineShard implements ShardPool {
+  private readonly handler: Promise<(task: unknown) => unknown>;
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(file: string) {
+    this.handler = import(new URL(`file://${file}`).href).then((m: { default: (task: unknown) => unknown }) => m.default);
+  }
+
+  /** One task at a time, in order, as a one-thread pool runs them. */
+  run(task: unknown): Promise<unknown> {
+    const p = this.queue.then(async () => (await this.handler)(task));
+    this.queue = p.catch(() => {});
+    return p;
+  }
+
+  /** Forget the shard's state (the next engine starts afresh), then free the slot. */
+  async destroy(): Promise<void> {
+    try {
+      await this.run({ op: 'reset' });
+    } finally {
+      inUse = false;
+    }
+  }
+}

@@ -1,0 +1,48 @@
+import { describe, expect, it } from 'vitest';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+
+/** Every .ts file under a folder of the repository. */
+function sources(dir: string): string[] {
+  return readdirSync(join(ROOT, dir), { withFileTypes: true, recursive: true })
+    .filter((e) => e.isFile() && e.name.endsWith('.ts'))
+    .map((e) => relative(ROOT, join(e.parentPath, e.name)));
+}
+
+/** The relative paths a file names from its own module URL: new URL('…', import.meta.url). */
+function pathsFromModuleUrl(text: string): string[] {
+  return [...text.matchAll(/new URL\(\s*[`'"]([^`'"]+)[`'"]\s*,\s*import\.meta\.url\s*\)/g)].map((m) => m[1]!);
+}
+
+describe('module paths and the bundle (scripts/bundle.mjs)', () => {
+  // a chunk of the bundle sits in dist/src/bundle/, as deep as every dist/src/<folder>/:
+  // a path named from the folder above resolves the same from either place, './x' does not
+  it('names every path from a module URL from the folder above', () => {
+    const named = sources('src').flatMap((file) => pathsFromModuleUrl(readFileSync(join(ROOT, file), 'utf8')).map((p) => `${file}: ${p}`));
+    expect(named.length).toBeGreaterThan(3); // the workers, the data files, the package.json
+    expect(named.filter((n) => !/: \.\.\//.test(n))).toEqual([]);
+  });
+
+  it('finds a path named from the module URL, and one that is not from the folder above', () => {
+    expect(pathsFromModuleUrl("const a = new URL('./report-thread.js', import.meta.url);\nconst b = new URL(`../../workers/${n}.cjs`, import.meta.url);")).toEqual([
+      './report-thread.js',
+      '../../workers/${n}.cjs',
+    ]);
+  });
+
+  it('loads the bundled command line from dist/src/bundle/, and each worker from one CommonJS file, when the build bundled them', () => {
+    if (!existsSync(join(ROOT, 'dist/src/bundle'))) return; // built without rolldown: unbundled, as tsc wrote it
+    const imports = [...readFileSync(join(ROOT, 'dist/src/cli/main.js'), 'utf8').matchAll(/^import .* from "(\.[^"]+)";$/gm)].map((m) => m[1]!);
+    expect(imports.length).toBeGreaterThan(0);
+    expect(imports.filter((p) => !p.includes('/bundle/'))).toEqual([]);
+    for (const w of ['parse', 'shard']) {
+      // the worker's entry takes the bundle while tsc's output is the stub naming it (scripts/worker-shims.mjs)
+      expect(readFileSync(join(ROOT, `dist/workers/${w}.js`), 'utf8')).toContain(`'./${w}.bundle.cjs'`);
+      const required = [...readFileSync(join(ROOT, `dist/workers/${w}.bundle.cjs`), 'utf8').matchAll(/require(?:\$\d+)?\("([^"]+)"\)/g)].map((m) => m[1]!);
+      expect(required.filter((p) => p.startsWith('.') || p.startsWith('/')), w).toEqual([]); // packages and built-ins only: the rest is inside
+    }
+  });
+});
