@@ -44,4 +44,26 @@ describe('address hashing', () => {
     expect(hashAddress(parseAddress('255.255.255.255')!, 0)).toBe(224863182);
     expect(hashAddress(parseAddress('2001:db8::1')!, 0)).toBe(2466856984);
   });
+
+  it('an IPv4 address hashes as its four words mixed one by one (the precomputed IPv4 prefix changes no value)', async () => {
+    const { fmix32, hashAddress, mix } = await import('../dist/src/flow/hash.js');
+    const reference = (w: Uint32Array, o: number) => {
+      let h = 0x9747b28c;
+      for (let k = 0; k < 4; k++) h = mix(h, w[o + k]!);
+      return fmix32(h ^ 16);
+    };
+    let x = 12345;
+    const next = () => (x = (Math.imul(x, 1664525) + 1013904223) >>> 0);
+    const w = new Uint32Array(8);
+    for (let n = 0; n < 4000; n++) {
+      const o = n & 4;
+      // IPv4-mapped, near misses of its prefix, and IPv6
+      const kind = n % 5;
+      w[o] = kind === 1 ? 1 : kind === 4 ? next() : 0;
+      w[o + 1] = kind === 2 ? 0x80000000 : kind === 4 ? next() : 0;
+      w[o + 2] = kind === 3 ? 0xfffe : kind === 4 ? next() : 0xffff;
+      w[o + 3] = next();
+      expect(hashAddress(w, o)).toBe(reference(w, o));
+    }
+  });
 });
