@@ -22,7 +22,7 @@
  * scans.ndjson is byte for byte the same.
  *
  *   node dist/bench/bucket.js [--records 2000000] [--logs 10] [--hours 6] [--tiny-files 10000]
- *                             [--workers 2] [--rounds 1] [--data bench/data] [--no-duckdb] [--base DIR]
+ *                             [--workers N] [--duck-threads N] [--rounds 1] [--data bench/data] [--no-duckdb] [--base DIR]
  */
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, tmpdir, totalmem } from 'node:os';
@@ -33,6 +33,11 @@ import { flag, opt } from './args.js';
 import { CLI, ROOT, keysAgree, med, scanCount, timed as timedTo, type Timed, writeReport } from './process-timing.js';
 
 const DUCK = join(ROOT, 'dist/bench/duckdb-bucket.js');
+/** flowsieve's --workers (its own default when not given: each tool runs as a user would run it) */
+const WORKERS = opt('workers', '');
+const workerArgs = WORKERS ? ['--workers', WORKERS] : [];
+/** DuckDB's threads: its own default, every core, unless given */
+const DUCK_THREADS = opt('duck-threads', String(availableParallelism()));
 
 /** A child process start to exit, its stdout to a file in tmp. */
 const timed = (args: string[]): Timed => timedTo(args, join(tmp, 'stdout'));
@@ -95,7 +100,7 @@ interface Side {
 }
 
 /** flowsieve and DuckDB over one bucket, alternated, `rounds` times each. */
-function compare(b: Bucket, workers: number, rounds: number, duck: boolean, base: string | undefined): Side {
+function compare(b: Bucket, rounds: number, duck: boolean, base: string | undefined): Side {
   const out = join(tmp, 'fs');
   const fsRuns: Timed[] = [];
   const baseRuns: Timed[] = [];
@@ -103,15 +108,15 @@ function compare(b: Bucket, workers: number, rounds: number, duck: boolean, base
   let agree = true;
   let same = true;
   for (let r = 0; r < rounds; r++) {
-    fsRuns.push(timed([process.execPath, CLI, 'detect', join(b.dir, 'AWSLogs'), '--out', out, '--workers', String(workers), '--quiet']));
+    fsRuns.push(timed([process.execPath, CLI, 'detect', join(b.dir, 'AWSLogs'), '--out', out, ...workerArgs, '--quiet']));
     if (base) {
       const baseOut = join(tmp, 'base');
-      baseRuns.push(timed([process.execPath, join(base, 'dist/src/cli/main.js'), 'detect', join(b.dir, 'AWSLogs'), '--out', baseOut, '--workers', String(workers), '--quiet']));
+      baseRuns.push(timed([process.execPath, join(base, 'dist/src/cli/main.js'), 'detect', join(b.dir, 'AWSLogs'), '--out', baseOut, ...workerArgs, '--quiet']));
       if (readFileSync(join(out, 'scans.ndjson'), 'utf8') !== readFileSync(join(baseOut, 'scans.ndjson'), 'utf8')) same = false;
     }
     if (duck) {
       const keys = join(tmp, 'duck.json');
-      duckRuns.push(timed([process.execPath, DUCK, b.dir, '--logs', String(b.logs), '--threads', String(workers), '--out', keys]));
+      duckRuns.push(timed([process.execPath, DUCK, b.dir, '--logs', String(b.logs), '--threads', DUCK_THREADS, '--out', keys]));
       if (!keysAgree(keys, out)) agree = false;
     }
   }
@@ -142,7 +147,7 @@ function startup(file: string, rounds: number, duck: boolean, logs: number): Sta
     const rs = Array.from({ length: rounds }, () => timed(args));
     return med(rs);
   };
-  const detect = (extra: string[]) => runs([process.execPath, CLI, 'detect', file, '--out', out, '--workers', '2', '--quiet', ...extra]);
+  const detect = (extra: string[]) => runs([process.execPath, CLI, 'detect', file, '--out', out, ...workerArgs, '--quiet', ...extra]);
   // DuckDB on the one file: the same statement, its layout's read_csv over one path
   const one = join(tmp, 'one-bucket');
   const rel = file.slice(file.indexOf('AWSLogs/'));
@@ -173,16 +178,16 @@ function bigFile(b: Bucket, layout: Layout): string {
 }
 
 /** flowsieve and DuckDB over one text file of a layout. */
-function compareFile(file: string, layout: Layout, workers: number, rounds: number, duck: boolean): Side {
+function compareFile(file: string, layout: Layout, rounds: number, duck: boolean): Side {
   const out = join(tmp, 'big');
   const fsRuns: Timed[] = [];
   const duckRuns: Timed[] = [];
   let agree = true;
   for (let r = 0; r < rounds; r++) {
-    fsRuns.push(timed([process.execPath, CLI, 'detect', file, '--out', out, '--workers', String(workers), '--quiet']));
+    fsRuns.push(timed([process.execPath, CLI, 'detect', file, '--out', out, ...workerArgs, '--quiet']));
     if (duck) {
       const keys = join(tmp, 'duck-big.json');
-      duckRuns.push(timed([process.execPath, DUCK, file, '--layout', layout, '--threads', String(workers), '--out', keys]));
+      duckRuns.push(timed([process.execPath, DUCK, file, '--layout', layout, '--threads', DUCK_THREADS, '--out', keys]));
       if (!keysAgree(keys, out)) agree = false;
     }
   }
@@ -205,7 +210,6 @@ function main(): void {
   const logs = Number(opt('logs', '10'));
   const hours = Number(opt('hours', '6'));
   const tinyFiles = Number(opt('tiny-files', '10000'));
-  const workers = Number(opt('workers', '2'));
   const rounds = Number(opt('rounds', '1'));
   const data = opt('data', join(ROOT, 'bench/data'));
   const duck = !flag('no-duckdb');
@@ -217,19 +221,19 @@ function main(): void {
     const tinyLogs = Math.max(1, Math.ceil(tinyFiles / 288));
     const tiny = bucket(data, tinyFiles * 10, tinyLogs, 24);
     process.stderr.write('bucket...\n');
-    const b = compare(big, workers, rounds, duck, base);
+    const b = compare(big, rounds, duck, base);
     process.stderr.write('tiny files...\n');
-    const t = compare(tiny, workers, rounds, duck, base);
+    const t = compare(tiny, rounds, duck, base);
     process.stderr.write('one large file per layout...\n');
     const bigs = (['v2-header', 'v3-reordered'] as Layout[]).map((layout) => {
       const file = bigFile(big, layout);
-      return { layout, file, r: compareFile(file, layout, workers, rounds, duck) };
+      return { layout, file, r: compareFile(file, layout, rounds, duck) };
     });
     process.stderr.write('start-up...\n');
     const s = startup(smallestFile(join(big.dir, 'AWSLogs')), Math.max(3, rounds), duck, logs);
     const perRecordCpu = b.fs.cpu / b.summary.records;
     const perFileCpu = (t.fs.cpu - s.enriched.cpu - t.summary.records * perRecordCpu) / tiny.files;
-    lines.push(`### ${date} UTC — \`node dist/bench/bucket.js --records ${records} --logs ${logs} --hours ${hours} --tiny-files ${tinyFiles} --workers ${workers} --rounds ${rounds}\``);
+    lines.push(`### ${date} UTC — \`node dist/bench/bucket.js --records ${records} --logs ${logs} --hours ${hours} --tiny-files ${tinyFiles}${WORKERS ? ` --workers ${WORKERS}` : ''} --duck-threads ${DUCK_THREADS} --rounds ${rounds}\``);
     lines.push('');
     lines.push(
       `Machine: ${availableParallelism()} cores (${cpus()[0]?.model ?? '?'}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}; ` +

@@ -12,7 +12,7 @@
  * outbound.ndjson and summary totals are byte for byte the same. Writes a markdown
  * section to bench/out/json-<date>.md (ignored) and stdout.
  *
- *   node dist/bench/json-blobs.js [--scale 3] [--days 1] [--workers 2] [--rounds 1]
+ *   node dist/bench/json-blobs.js [--scale 3] [--days 1] [--workers N] [--duck-threads N] [--rounds 1]
  *                                 [--data bench/data] [--no-duckdb] [--base DIR]
  */
 import { spawnSync } from 'node:child_process';
@@ -24,6 +24,11 @@ import { metaDirFor } from '../src/generate/index.js';
 import { CLI, ROOT, keysAgree, med, scanCount, timed, type Timed, writeReport } from './process-timing.js';
 
 const DUCK = join(ROOT, 'dist/bench/duckdb-json.js');
+/** flowsieve's --workers (its own default when not given: each tool runs as a user would run it) */
+const WORKERS = opt('workers', '');
+const workerArgs = WORKERS ? ['--workers', WORKERS] : [];
+/** DuckDB's threads: its own default, every core, unless given */
+const DUCK_THREADS = opt('duck-threads', String(availableParallelism()));
 const CLOUDS = ['azure', 'gcp'] as const;
 type JsonCloud = (typeof CLOUDS)[number];
 
@@ -76,10 +81,10 @@ interface Side {
 }
 
 /** flowsieve, the base build and DuckDB over one cloud's files, alternated, `rounds` times each. */
-function compare(est: string, cloud: JsonCloud, workers: number, rounds: number, duck: boolean, base: string | undefined): Side {
+function compare(est: string, cloud: JsonCloud, rounds: number, duck: boolean, base: string | undefined): Side {
   const dir = join(est, cloud);
   const detect = (cli: string, out: string) =>
-    timed([process.execPath, cli, 'detect', dir, '--region-map', join(metaDirFor(est), 'region-map.json'), '--out', out, '--workers', String(workers), '--no-enrich', '--quiet']);
+    timed([process.execPath, cli, 'detect', dir, '--region-map', join(metaDirFor(est), 'region-map.json'), '--out', out, ...workerArgs, '--no-enrich', '--quiet']);
   const out = join(tmp, 'fs');
   const runs: Record<'fs' | 'base' | 'duck', Timed[]> = { fs: [], base: [], duck: [] };
   let agree = true;
@@ -93,7 +98,7 @@ function compare(est: string, cloud: JsonCloud, workers: number, rounds: number,
     }
     if (duck) {
       const keys = join(tmp, 'duck.json');
-      runs.duck.push(timed([process.execPath, DUCK, dir, '--cloud', cloud, '--threads', String(workers), '--out', keys]));
+      runs.duck.push(timed([process.execPath, DUCK, dir, '--cloud', cloud, '--threads', DUCK_THREADS, '--out', keys]));
       if (!keysAgree(keys, out)) agree = false;
     }
   }
@@ -114,7 +119,6 @@ function compare(est: string, cloud: JsonCloud, workers: number, rounds: number,
 function main(): void {
   const scale = Number(opt('scale', '3'));
   const days = Number(opt('days', '1'));
-  const workers = Number(opt('workers', '2'));
   const rounds = Number(opt('rounds', '1'));
   const duck = !flag('no-duckdb');
   const base = flag('base') ? opt('base', '') : undefined;
@@ -126,9 +130,9 @@ function main(): void {
   const lines = [
     `### Azure / GCP JSON vs DuckDB read_json, ${date} UTC`,
     '',
-    `\`node dist/bench/json-blobs.js --scale ${scale} --days ${days} --workers ${workers} --rounds ${rounds}${base ? ` --base ${base}` : ''}\`: ` +
+    `\`node dist/bench/json-blobs.js --scale ${scale} --days ${days}${WORKERS ? ` --workers ${WORKERS}` : ''} --duck-threads ${DUCK_THREADS} --rounds ${rounds}${base ? ` --base ${base}` : ''}\`: ` +
       `${availableParallelism()} cores (${cpus()[0]?.model ?? '?'}), Node ${process.version}, load ${loadavg()[0]!.toFixed(1)} at the end; ` +
-      `medians of ${rounds}; \`detect --workers ${workers} --no-enrich\`, DuckDB threads = ${workers}. MB/s = JSON bytes / wall (and / CPU).`,
+      `medians of ${rounds}; \`detect${WORKERS ? ` --workers ${WORKERS}` : ''} --no-enrich\` (flowsieve's default workers when not given), DuckDB threads = ${DUCK_THREADS}. MB/s = JSON bytes / wall (and / CPU).`,
     '',
     '| input | files | MB JSON | records | keys | tuples | tuples/key | flowsieve wall s | CPU s | MB/s wall | MB/s CPU | DuckDB wall s | CPU s | ratio wall | ratio CPU | keys equal |',
     '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|',
@@ -136,7 +140,7 @@ function main(): void {
   const sides: Side[] = [];
   try {
     for (const cloud of CLOUDS) {
-      const r = compare(est, cloud, workers, rounds, duck, base);
+      const r = compare(est, cloud, rounds, duck, base);
       sides.push(r);
       lines.push(
         `| ${cloud} | ${r.files} | ${(r.bytes / 1e6).toFixed(1)} | ${r.records} | ${r.keys} | ${r.tuples} | ${f2(r.tuples / Math.max(1, r.keys))} | ` +

@@ -20,10 +20,22 @@ function profileDefault(field: keyof Thresholds): string {
   return [String(DEFAULT_THRESHOLDS[field]), ...others].join('; ');
 }
 
+/**
+ * Workers by default: half the cores, at least one. A worker is two busy threads (one
+ * parse thread, one shard thread), so this keeps the busy threads at the core count. On
+ * the 2-core machine one worker did every input in the same or less wall time than two,
+ * with 0.67-0.81x the CPU (bucket, tiny files, text, gzip, replay; JSON blobs 0.8x the CPU
+ * at 1.15x the wall): every extra thread compiles the same hot code again and four
+ * threads took turns on two cores (bench/RESULTS.md, "default workers").
+ */
+export function defaultWorkers(): number {
+  return Math.max(1, Math.floor(availableParallelism() / 2));
+}
+
 // The thresholds have no default value here: one that is given (flag, variable or --config
 // file, even equal to the default) wins over the profile; one that is not takes the profile's.
 export const DETECTION_OPTIONS: OptionSpec[] = [
-  { name: 'workers', type: 'number', help: 'worker threads (shards)', default: Math.max(1, availableParallelism()) },
+  { name: 'workers', type: 'number', help: 'workers: each a parse thread and a shard thread (the shard owns the scan keys of a share of source addresses)', default: defaultWorkers(), defaultText: 'half the cores, at least 1' },
   { name: 'window', type: 'string', help: 'window length; must divide 24h', default: '6h', value: 'DURATION' },
   { name: 'profile', type: 'string', help: "threshold preset: 'default' or 'multi-cloud'", default: 'default', value: 'NAME' },
   { name: 'min-endpoints', type: 'number', help: 'scan: at least this many endpoints', defaultText: profileDefault('minEndpoints') },

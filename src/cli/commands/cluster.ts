@@ -3,11 +3,10 @@
  * Redis (BullMQ) and a shared store. See src/cluster/ and README "Scaling out".
  */
 import { SHARD_BUCKETS } from '../../flow/hash.js';
-import { availableParallelism } from 'node:os';
 import { Queue } from 'bullmq';
 import type { CommandSpec, OptionSpec, Parsed } from '../../app/args.js';
 import { UsageError } from '../../app/args.js';
-import { DETECTION_OPTIONS, detectOptionsFrom, sourceOptionsFrom } from '../../app/settings.js';
+import { DETECTION_OPTIONS, defaultWorkers, detectOptionsFrom, sourceOptionsFrom } from '../../app/settings.js';
 import { isSourceUrl } from '../../source/url.js';
 import { ANALYSIS_OPTIONS, analysisPlan } from '../../app/analysis.js';
 import { checkRunName, loadPlan, makePlan, planKey, type RunPlan } from '../../cluster/plan.js';
@@ -57,7 +56,7 @@ const workerSpec: CommandSpec = {
   options: [
     ...CONNECT,
     { name: 'concurrency', type: 'number', help: 'steps this process runs at once', default: 1 },
-    { name: 'workers', type: 'number', help: 'threads of one detect step', default: Math.max(1, availableParallelism()) },
+    { name: 'workers', type: 'number', help: 'workers of one detect step', default: defaultWorkers(), defaultText: 'half the cores, at least 1' },
     { name: 'lock-ms', type: 'number', help: "a step whose worker is silent this long is given to another worker", default: 30000 },
     { name: 'stalled-ms', type: 'number', help: 'how often to look for such steps', default: 30000 },
     { name: 'max-stalled', type: 'number', help: 'times a step may lose its worker before it fails', default: 2 },
