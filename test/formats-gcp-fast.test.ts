@@ -115,6 +115,28 @@ describe('GCP fast path: foreseen keys and strings read four bytes at a time', (
     expect(r.flows.find((f) => f.line === 2)).toMatchObject({ account: 'r1', src: '198.51.100.7' });
   });
 
+  it('two shapes interleaved (a DEST and a SRC entry, each key foreseen from two): same result as the full walk', () => {
+    // the reporter's own entry as the generator writes it: other keys after connection
+    const srcShape =
+      '{"insertId":"f12304c076005","jsonPayload":{"bytes_sent":"40","connection":{"dest_ip":"46.45.50.63","dest_port":9620,"protocol":6,"src_ip":"10.140.0.8","src_port":443},' +
+      '"dest_location":{"asn":3215,"continent":"Europe","country":"fra"},"end_time":"2024-03-01T16:00:34.838082239Z","packets_sent":"1","reporter":"SRC","rtt_msec":"168",' +
+      '"src_instance":{"project_id":"acme-data-829946","region":"asia-east1","vm_name":"data-asia-07","zone":"asia-east1-a"},' +
+      '"src_vpc":{"project_id":"acme-data-829946","subnetwork_name":"default","subnetwork_region":"asia-east1","vpc_name":"default"},"start_time":"2024-03-01T16:00:34.513165509Z"},' +
+      '"logName":"projects/acme-data-829946/logs/compute.googleapis.com%2Fvpc_flows","resource":{"labels":{"project_id":"acme-data-829946"},"type":"gce_subnetwork"}}';
+    // a third successor of "connection", a near miss of the second guess, and a key repeated
+    // where the second guess is that key (a duplicate: the full walk decides)
+    const third = srcShape.replace('"dest_location":', '"zzz_location":');
+    const nearAlt = ENTRY.replace('"dest_instance":', '"dest_instancf":');
+    const repeated = srcShape.replace('"dest_location":{"asn":3215,"continent":"Europe","country":"fra"}', '"packets_sent":"7"');
+    expect(fastTakes(srcShape)).toBe(true);
+    expect(fastTakes(repeated)).toBe(false);
+    const lines = [ENTRY, srcShape, ENTRY, srcShape, srcShape, ENTRY, third, ENTRY, srcShape, nearAlt, srcShape, ENTRY, repeated, srcShape, ENTRY, SRC_COPY, ENTRY, GATEWAY, srcShape];
+    const r = same(lines.join('\n'));
+    expect(r.counters).toMatchObject({ lines: lines.length, rejected: 0 });
+    expect(r.flows.find((f) => f.line === 2)).toMatchObject({ direction: 'egress', account: 'acme-data-829946', instance: 'data-asia-07', dst: '46.45.50.63' });
+    expect(r.flows.find((f) => f.line === 10)).toMatchObject({ direction: 'ingress', instance: '' }); // nearAlt: no dest_instance
+  });
+
   it('a quote, backslash or control byte at every offset of a long string is found', () => {
     const long = 'abcdefghijklmnopqrstuvwxyz0123456789';
     // an unescaped '"' ends the string early, '\' starts an escape, control bytes are not JSON

@@ -173,6 +173,12 @@ export class GcpFastPath {
   private readonly lastKey = new Int16Array(MAX_DEPTH);
   /** What followed each key last time (a KEYS index), -1 when not known. */
   private readonly next = new Int16Array(UNNAMED + Box.count).fill(-1);
+  /**
+   * What followed it before that, when it differed: a file interleaves entries of two
+   * shapes (reporter DEST: dest_instance, dest_vpc, src_location; SRC: dest_location,
+   * rtt_msec, src_instance, src_vpc), and with one guess a key each switch missed.
+   */
+  private readonly alt = new Int16Array(UNNAMED + Box.count).fill(-1);
 
   /** spanS/spanE: the reader's string spans (into the line's buffer), filled here. */
   constructor(
@@ -214,19 +220,28 @@ export class GcpFastPath {
       // ---- a member: key, ':', value (p at the key's '"')
       if (p >= e || b[p] !== 34) return false;
       const ks = p + 1;
-      let q = -1;
+      let q: number;
       let want = 0;
       const bx = box[d]!;
       if (bx !== Box.other) {
         const last = this.lastKey[d]!;
         let k = this.next[last]!;
         // the foreseen key with its closing '"' and ':' (compact JSON), four bytes at a time
-        if (k >= 0 && !sameWords(dv, ks, e, k)) k = -1;
-        if (k >= 0) q = ks + keyBytes[k]!.length;
-        if (k < 0) {
+        if (k >= 0 && !sameWords(dv, ks, e, k)) {
+          const a = this.alt[last]!;
+          if (a >= 0 && sameWords(dv, ks, e, a)) {
+            this.alt[last] = k;
+            this.next[last] = a;
+            k = a;
+          } else k = -1;
+        }
+        if (k >= 0) q = ks + wordLen[k]! - 2;
+        else {
           q = plainEnd(dv, b, ks, e);
           if (q >= e || b[q] !== 34) return false;
           k = q - ks < MAX_KEY ? keyIndex(b, ks, (bx * MAX_KEY + (q - ks)) * PER_LEN) : -1;
+          const was = this.next[last]!;
+          if (was >= 0 && was !== k) this.alt[last] = was;
           this.next[last] = k;
         }
         if (k >= 0) {
