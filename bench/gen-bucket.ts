@@ -24,7 +24,7 @@
  * `--logs 10 --hours 6` (the default) writes 720 files; `--records 100000 --logs 35
  * --hours 24` writes 10,080 tiny ones (the per-file cost).
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { arg } from './args.js';
@@ -102,6 +102,16 @@ interface Probe {
 }
 
 /** The flow logs: accounts cycle fastest, so every region holds several accounts. */
+/** The gzip objects under a folder of a generated bucket, in name order. */
+export function gzipFilesUnder(d: string): string[] {
+  const out: string[] = [];
+  for (const e of readdirSync(d, { withFileTypes: true })) {
+    if (e.isDirectory()) out.push(...gzipFilesUnder(join(d, e.name)));
+    else if (e.name.endsWith('.gz')) out.push(join(d, e.name));
+  }
+  return out.sort();
+}
+
 export function flowLogs(logs: number): FlowLog[] {
   const accounts = Math.max(1, Math.ceil(logs / REGIONS.length));
   return Array.from({ length: logs }, (_, i) => {

@@ -6,30 +6,21 @@
  *
  *   node dist/bench/parse-layouts.js BUCKET_DIR [--logs 10] [--rounds 5] [--mb 64]
  */
-import { readFileSync, readdirSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { FlowSink } from '../src/flow/sink.js';
 import { readerFor } from '../src/formats/registry.js';
 import { readLineBytes } from '../src/input/read.js';
-import { HEADERS, LAYOUTS, flowLogs, type Layout } from './gen-bucket.js';
+import { HEADERS, LAYOUTS, flowLogs, gzipFilesUnder, type Layout } from './gen-bucket.js';
 import { numArg as arg } from './args.js';
-
-function filesUnder(d: string): string[] {
-  const out: string[] = [];
-  for (const e of readdirSync(d, { withFileTypes: true })) {
-    if (e.isDirectory()) out.push(...filesUnder(join(d, e.name)));
-    else if (e.name.endsWith('.gz')) out.push(join(d, e.name));
-  }
-  return out.sort();
-}
 
 /** One layout's records as one text, up to `max` bytes. */
 function layoutText(dir: string, logs: number, layout: Layout, max: number): Buffer {
   const parts: Buffer[] = layout === 'v2-plain' ? [] : [Buffer.from(HEADERS[layout] + '\n')];
   let n = 0;
   for (const l of flowLogs(logs).filter((x) => x.layout === layout)) {
-    for (const f of filesUnder(join(dir, l.dir))) {
+    for (const f of gzipFilesUnder(join(dir, l.dir))) {
       let text = gunzipSync(readFileSync(f));
       if (layout !== 'v2-plain') text = text.subarray(text.indexOf(10) + 1); // its header
       parts.push(text);

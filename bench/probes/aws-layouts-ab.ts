@@ -8,10 +8,10 @@
  * DIST_A outside the repository needs node_modules beside it (a symlink will do).
  */
 import { createHash } from 'node:crypto';
-import { readFileSync, readdirSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { HEADERS, LAYOUTS, flowLogs, type Layout } from '../gen-bucket.js';
+import { HEADERS, LAYOUTS, flowLogs, gzipFilesUnder, type Layout } from '../gen-bucket.js';
 import { numArg as arg } from '../args.js';
 
 interface Build {
@@ -44,20 +44,11 @@ async function load(dist: string): Promise<Build> {
   };
 }
 
-function filesUnder(d: string): string[] {
-  const out: string[] = [];
-  for (const e of readdirSync(d, { withFileTypes: true })) {
-    if (e.isDirectory()) out.push(...filesUnder(join(d, e.name)));
-    else if (e.name.endsWith('.gz')) out.push(join(d, e.name));
-  }
-  return out.sort();
-}
-
 function layoutText(dir: string, layout: Layout, max: number): Buffer {
   const parts: Buffer[] = layout === 'v2-plain' ? [] : [Buffer.from(HEADERS[layout] + '\n')];
   let n = 0;
   for (const l of flowLogs(arg('logs', 10)).filter((x) => x.layout === layout)) {
-    for (const f of filesUnder(join(dir, l.dir))) {
+    for (const f of gzipFilesUnder(join(dir, l.dir))) {
       let text = gunzipSync(readFileSync(f));
       if (layout !== 'v2-plain') text = text.subarray(text.indexOf(10) + 1);
       parts.push(text);
