@@ -10,45 +10,12 @@ import type { MemoryReport, MemoryTask } from './spill.js';
 import type { OutboundFinding, OutboundState, OutboundThresholds } from './outbound-table.js';
 import type { ScanTableState } from './scan-layout.js';
 
-/**
- * One file of a 'files' task: many small files parsed by one task into one sink, so that
- * a file costs no message of its own and its records fill whole batches with the others'.
- */
-export interface GroupFile {
-  fileIndex: number;
-  path: string;
-  display: string;
-  format: FormatName;
-  gzip: boolean;
-  size: number;
-  account: string;
-  region: string;
-  awsFields?: string[];
-  headerLine?: string;
-  headUnchecked?: boolean;
-  /** planned from its name and size alone (input/plan.ts InputFile.sniffInThread) */
-  sniffInThread?: boolean;
-  /** Records ending after this Unix second are rejected (stamped in the future); 0 = no bound. */
-  notAfter: number;
-}
-
-export interface ParseTask {
-  fileIndex: number;
-  chunkIndex: number;
-  path: string; // path to open ('' when bytes are given)
+/** What planning says of a file, as a parse thread needs it to read the file (GroupFile, ParseTask). */
+export interface FilePlan {
+  path: string; // path to open ('' when a task's bytes are given)
   display: string; // path for messages
   format: FormatName;
-  mode: 'range' | 'gzip' | 'document' | 'bytes' | 'files';
-  /** 'files' mode: the files, each read whole (fileIndex, path... above are unused) */
-  files?: GroupFile[];
   gzip: boolean;
-  start: number;
-  end: number;
-  bytes?: Uint8Array;
-  /** 'bytes' mode, a piece of a gzip file inflated by the main thread: compressed bytes it stands for */
-  compressedBytes?: number;
-  /** 'bytes' mode, the last piece of such a file: the stream broke (its last line is truncated), and why */
-  streamError?: string;
   account: string;
   region: string;
   awsFields?: string[];
@@ -57,6 +24,32 @@ export interface ParseTask {
   headUnchecked?: boolean;
   /** planned from its name and size alone: the thread checks it is a gzip AWS text file, else hands it back (ParseResult.replan) */
   sniffInThread?: boolean;
+  /** Records ending after this Unix second are rejected (stamped in the future); 0 = no bound. */
+  notAfter: number;
+}
+
+/**
+ * One file of a 'files' task: many small files parsed by one task into one sink, so that
+ * a file costs no message of its own and its records fill whole batches with the others'.
+ */
+export interface GroupFile extends FilePlan {
+  fileIndex: number;
+  size: number;
+}
+
+export interface ParseTask extends FilePlan {
+  fileIndex: number;
+  chunkIndex: number;
+  mode: 'range' | 'gzip' | 'document' | 'bytes' | 'files';
+  /** 'files' mode: the files, each read whole (fileIndex, path... above are unused) */
+  files?: GroupFile[];
+  start: number;
+  end: number;
+  bytes?: Uint8Array;
+  /** 'bytes' mode, a piece of a gzip file inflated by the main thread: compressed bytes it stands for */
+  compressedBytes?: number;
+  /** 'bytes' mode, the last piece of such a file: the stream broke (its last line is truncated), and why */
+  streamError?: string;
   regionMap?: Record<string, string>;
   cloud?: string;
   shards: number;
@@ -67,8 +60,6 @@ export interface ParseTask {
   maxDecompressedBytes: number;
   /** Records starting before this Unix second are late (their window is finalised); 0 = none. */
   lateBefore: number;
-  /** Records ending after this Unix second are rejected (stamped in the future); 0 = no bound. */
-  notAfter: number;
   windowSeconds: number;
   /** --from/--to (Unix seconds): records starting outside are counted, not accumulated. */
   timeRange?: { from: number; to: number };
