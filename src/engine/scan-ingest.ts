@@ -5,7 +5,7 @@
  * once (addRecords) and a replay block read in its own columns (addBlockRows).
  */
 import { bucketOf, hashAddress, SHARD_BUCKETS } from '../flow/hash.js';
-import type { ScanCore } from './scan-core.js';
+import { hashKeys, type ScanCore } from './scan-core.js';
 import * as layout from './scan-layout.js';
 import { nextPow2 } from './scan-layout.js';
 import type { FlowBatchData } from '../flow/batch.js';
@@ -28,7 +28,7 @@ export class LastKey {
   private k2 = 0;
   private k3 = 0;
   private k4 = 0;
-  private k5 = -1; // no key: the words are never negative
+  private k5 = -1; // no key: the region word (k5) is never negative (the other words may be, as int32)
   entry = -1;
 
   reset(): this {
@@ -39,7 +39,7 @@ export class LastKey {
 
   /** True when the key is the previous record's; else remember it (the caller then sets entry). */
   same(k0: number, k1: number, k2: number, k3: number, k4: number, k5: number): boolean {
-    // words are u32 (k5 starts at -1, which no key word is): xor compares them exactly, without branches
+    // xor compares the words' bits exactly, u32 or int32 alike, without branches (k5 starts at -1, which no region word is)
     if (((k0 ^ this.k0) | (k1 ^ this.k1) | (k2 ^ this.k2) | (k3 ^ this.k3) | (k4 ^ this.k4) | (k5 ^ this.k5)) === 0) return true;
     this.k0 = k0;
     this.k1 = k1;
@@ -200,9 +200,14 @@ export function addRecords(core: ScanCore, keys: KeyBuilder, last: LastKey, batc
   for (let i = 0; i < n; i++) {
     if ((feed[i]! & Feed.inbound) === 0) continue;
     const o = i * KEY_WORDS;
-    if (!last.same(k[o]!, k[o + 1]!, k[o + 2]!, k[o + 3]!, k[o + 4]!, k[o + 5]!)) {
-      last.entry = core.findOrInsert(k[o]!, k[o + 1]!, k[o + 2]!, k[o + 3]!, k[o + 4]!, k[o + 5]!, buckets[i]!);
-    }
+    // key words as int32 (the same bits): a call boxes every u32 past 2^31 (ScanCore.findOrInsertHashed)
+    const k0 = k[o]! | 0;
+    const k1 = k[o + 1]! | 0;
+    const k2 = k[o + 2]! | 0;
+    const k3 = k[o + 3]! | 0;
+    const k4 = k[o + 4]! | 0;
+    const k5 = k[o + 5]! | 0;
+    if (!last.same(k0, k1, k2, k3, k4, k5)) last.entry = core.findOrInsert(k0, k1, k2, k3, k4, k5, buckets[i]!);
     core.accumulate(last.entry, packets[i]!, bytes[i]!, start[i]!, end[i]!);
   }
 }
@@ -242,17 +247,17 @@ export function addBlockRows(core: ScanCore, keys: KeyBuilder, last: LastKey, r:
       sA = v6.intern(src6, ks * 4);
       ks++;
       fam = F_SRC6;
-    } else sA = src[i]!;
+    } else sA = src[i]! | 0;
     let dA: number;
     if (a & 2) {
       dA = v6.intern(dst6, kd * 4);
       kd++;
       fam |= F_DST6;
-    } else dA = dst[i]!;
+    } else dA = dst[i]! | 0;
     const ppv = ((proto[i]! << 16) | dport[i]!) >>> 0;
     const st = start[i]!;
     const w = windowOf.of(st);
-    const epv = ((((f >>> 2) & 3) << 30) | accountMap[account[i]!]!) >>> 0;
+    const epv = (((f >>> 2) & 3) << 30) | accountMap[account[i]!]!; // int32: see addPending
     const rf = (regionMap[region[i]!]! | (fam << 16)) >>> 0;
     if (!last.same(sA, ppv, w, epv, dA, rf)) last.entry = core.findOrInsert(sA, ppv, w, epv, dA, rf, bucket);
     const pk = packets[i]!;
@@ -289,6 +294,7 @@ export function holdRange(keys: KeyBuilder, batch: FlowBatchData, from: number, 
 export function addPending(core: ScanCore, last: LastKey, p: PendingRows): void {
   const k = p.sorted;
   const f = p.sortedF64;
+  const hashes = p.sortedHash;
   last.reset();
   for (let part = 0; part < PENDING_PARTS; part++) {
     if (!p.sortPart(part)) continue;
@@ -297,9 +303,14 @@ export function addPending(core: ScanCore, last: LastKey, p: PendingRows): void 
       const end = p.start[sb + 1]!;
       for (let r = p.start[sb]!; r < end; r++) {
         const o = r * PENDING_WORDS;
-        if (!last.same(k[o]!, k[o + 1]!, k[o + 2]!, k[o + 3]!, k[o + 4]!, k[o + 5]!)) {
-          last.entry = core.findOrInsert(k[o]!, k[o + 1]!, k[o + 2]!, k[o + 3]!, k[o + 4]!, k[o + 5]!, b);
-        }
+        // key words as int32 (the same bits): a call boxes every u32 past 2^31 (ScanCore.findOrInsertHashed)
+        const k0 = k[o]! | 0;
+        const k1 = k[o + 1]! | 0;
+        const k2 = k[o + 2]! | 0;
+        const k3 = k[o + 3]! | 0;
+        const k4 = k[o + 4]! | 0;
+        const k5 = k[o + 5]! | 0;
+        if (!last.same(k0, k1, k2, k3, k4, k5)) last.entry = core.findOrInsertHashed(hashes[r]! | 0, k0, k1, k2, k3, k4, k5, b);
         core.accumulate(last.entry, f[r * (PENDING_WORDS / 2) + 3]!, f[r * (PENDING_WORDS / 2) + 4]!, k[o + 10]!, k[o + 11]!);
       }
     }
@@ -338,6 +349,8 @@ export class PendingRows {
   /** after sortPart(p): bucket p * 64 + b's records are sorted[start[b] .. start[b+1]) */
   readonly sorted: Uint32Array;
   readonly sortedF64: Float64Array;
+  /** the key hash (keyHash) of each record in `sorted` (sortPart) */
+  readonly sortedHash: Uint32Array;
   readonly start = new Int32Array(BUCKETS_PER_PART + 1);
 
   constructor(readonly cap: number) {
@@ -350,10 +363,11 @@ export class PendingRows {
     const b = new ArrayBuffer(this.partCap * PENDING_WORDS * 4);
     this.sorted = new Uint32Array(b);
     this.sortedF64 = new Float64Array(b);
+    this.sortedHash = new Uint32Array(this.partCap);
   }
 
   get bytes(): number {
-    return this.bucket.byteLength + this.rec.byteLength + this.sorted.byteLength;
+    return this.bucket.byteLength + this.rec.byteLength + this.sorted.byteLength + this.sortedHash.byteLength;
   }
 
   /** The row for a record of `bucket`; its part must have room (minFree). */
@@ -394,7 +408,12 @@ export class PendingRows {
     return g;
   }
 
-  /** Copy part p's records into `sorted` by bucket (a counting sort; stable, so deterministic). False when the part is empty. */
+  /**
+   * Copy part p's records into `sorted` by bucket (a counting sort; stable, so deterministic),
+   * then hash their keys into `sortedHash` in a pass of its own: apart from the probes, the
+   * hashes of successive records overlap (ScanCore.findOrInsertHashed). False when the part
+   * is empty.
+   */
   sortPart(p: number): boolean {
     const m = this.fill[p]!;
     if (m === 0) return false;
@@ -412,6 +431,7 @@ export class PendingRows {
       const to = fill[bucket[r]! % BUCKETS_PER_PART]!++ * PENDING_WORDS;
       for (let w = 0; w < PENDING_WORDS; w++) out[to + w] = rec[from + w]!;
     }
+    hashKeys(out, PENDING_WORDS, m, this.sortedHash);
     return true;
   }
 }
