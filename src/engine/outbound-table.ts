@@ -253,22 +253,23 @@ export class OutboundTable {
     for (let i = 0; i < n; i++) {
       if ((feed[i]! & Feed.outbound) === 0) continue;
       const o = i * 4;
-      const sA = this.v6.wordOf(src, o);
+      // key words as int32 (the same bits): a call boxes every u32 past 2^31 (findOrInsert)
+      const sA = this.v6.wordOf(src, o) | 0;
       let fam = this.v6.wasV6 ? F_SRC6 : 0;
-      const epv = ((cloud[i]! << 30) | this.accountMap[account[i]!]!) >>> 0;
+      const epv = (cloud[i]! << 30) | this.accountMap[account[i]!]!;
       const ppv = ((proto[i]! << 16) | dport[i]!) >>> 0;
       const w = Math.floor(start[i]! / W);
       let dA: number;
       if (this.full() && !(dst[o] === 0 && dst[o + 1] === 0 && dst[o + 2] === 0xffff)) {
         // full: an IPv6 target not interned yet has no entry, and is not interned now
-        dA = this.v6.find(dst, o);
+        dA = this.v6.find(dst, o); // an intern id: below 2^31
         if (dA < 0) {
           this.drop(sA, fam, epv, w, 1);
           continue;
         }
         fam |= F_DST6;
       } else {
-        dA = this.v6.wordOf(dst, o);
+        dA = this.v6.wordOf(dst, o) | 0;
         if (this.v6.wasV6) fam |= F_DST6;
       }
       if (!last.same(sA, epv, ppv, w, dA, fam)) last.entry = this.findOrInsert(sA, epv, ppv, w, dA, fam);
@@ -300,7 +301,7 @@ export class OutboundTable {
   /** Count `records` of host (sA, epv, w) as dropped: the table is full. */
   private drop(sA: number, fam: number, epv: number, w: number, records: number): void {
     this.droppedRecords += records;
-    const key = `${sA}|${fam & F_SRC6}|${epv}|${w}`;
+    const key = `${sA >>> 0}|${fam & F_SRC6}|${epv >>> 0}|${w}`; // words as u32: callers pass int32 or u32
     let d = this.drops.get(key);
     if (!d) {
       if (this.drops.size >= MAX_DROPS_NAMED) return;
