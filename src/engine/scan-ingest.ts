@@ -292,30 +292,41 @@ export function holdRange(keys: KeyBuilder, batch: FlowBatchData, from: number, 
 
 /** Add the held records, in bucket order (a part of the buckets at a time), and empty the buffer. */
 export function addPending(core: ScanCore, last: LastKey, p: PendingRows): void {
+  last.reset();
+  for (let part = 0; part < PENDING_PARTS; part++) {
+    if (p.sortPart(part)) addSortedPart(core, last, p, part * BUCKETS_PER_PART);
+  }
+  p.clear();
+}
+
+/**
+ * Add the records of one part, sorted by bucket (sortPart); `first` = the part's first
+ * bucket. A function of its own, as every loop of the flush: the flush runs once a run or
+ * so, and a loop optimised while its function runs (on-stack replacement) had no feedback
+ * yet for the code after it, which threw the optimised code away when reached (3 compiles
+ * of addPending a run, 6 of sortPart; bench/RESULTS.md, shard section).
+ */
+function addSortedPart(core: ScanCore, last: LastKey, p: PendingRows, first: number): void {
   const k = p.sorted;
   const f = p.sortedF64;
   const hashes = p.sortedHash;
-  last.reset();
-  for (let part = 0; part < PENDING_PARTS; part++) {
-    if (!p.sortPart(part)) continue;
-    for (let sb = 0; sb < BUCKETS_PER_PART; sb++) {
-      const b = part * BUCKETS_PER_PART + sb;
-      const end = p.start[sb + 1]!;
-      for (let r = p.start[sb]!; r < end; r++) {
-        const o = r * PENDING_WORDS;
-        // key words as int32 (the same bits): a call boxes every u32 past 2^31 (ScanCore.findOrInsertHashed)
-        const k0 = k[o]! | 0;
-        const k1 = k[o + 1]! | 0;
-        const k2 = k[o + 2]! | 0;
-        const k3 = k[o + 3]! | 0;
-        const k4 = k[o + 4]! | 0;
-        const k5 = k[o + 5]! | 0;
-        if (!last.same(k0, k1, k2, k3, k4, k5)) last.entry = core.findOrInsertHashed(hashes[r]! | 0, k0, k1, k2, k3, k4, k5, b);
-        core.accumulate(last.entry, f[r * (PENDING_WORDS / 2) + 3]!, f[r * (PENDING_WORDS / 2) + 4]!, k[o + 10]!, k[o + 11]!);
-      }
+  const start = p.start;
+  for (let sb = 0; sb < BUCKETS_PER_PART; sb++) {
+    const b = first + sb;
+    const end = start[sb + 1]!;
+    for (let r = start[sb]!; r < end; r++) {
+      const o = r * PENDING_WORDS;
+      // key words as int32 (the same bits): a call boxes every u32 past 2^31 (ScanCore.findOrInsertHashed)
+      const k0 = k[o]! | 0;
+      const k1 = k[o + 1]! | 0;
+      const k2 = k[o + 2]! | 0;
+      const k3 = k[o + 3]! | 0;
+      const k4 = k[o + 4]! | 0;
+      const k5 = k[o + 5]! | 0;
+      if (!last.same(k0, k1, k2, k3, k4, k5)) last.entry = core.findOrInsertHashed(hashes[r]! | 0, k0, k1, k2, k3, k4, k5, b);
+      core.accumulate(last.entry, f[r * (PENDING_WORDS / 2) + 3]!, f[r * (PENDING_WORDS / 2) + 4]!, k[o + 10]!, k[o + 11]!);
     }
   }
-  p.clear();
 }
 
 /**
@@ -418,20 +429,26 @@ export class PendingRows {
     const m = this.fill[p]!;
     if (m === 0) return false;
     const base = p * this.partCap;
-    const start = this.start;
-    start.fill(0);
-    const bucket = this.bucket;
-    for (let r = base; r < base + m; r++) start[(bucket[r]! % BUCKETS_PER_PART) + 1]!++;
-    for (let b = 0; b < BUCKETS_PER_PART; b++) start[b + 1]! += start[b]!;
-    const fill = start.slice(0, BUCKETS_PER_PART);
-    const rec = this.rec;
-    const out = this.sorted;
-    for (let r = base; r < base + m; r++) {
-      const from = r * PENDING_WORDS;
-      const to = fill[bucket[r]! % BUCKETS_PER_PART]!++ * PENDING_WORDS;
-      for (let w = 0; w < PENDING_WORDS; w++) out[to + w] = rec[from + w]!;
-    }
-    hashKeys(out, PENDING_WORDS, m, this.sortedHash);
+    // each loop a function of its own (addSortedPart says why)
+    bucketStarts(this.bucket, base, m, this.start);
+    scatterRows(this.rec, this.bucket, base, m, this.start.slice(0, BUCKETS_PER_PART), this.sorted);
+    hashKeys(this.sorted, PENDING_WORDS, m, this.sortedHash);
     return true;
+  }
+}
+
+/** start[b] = the first sorted row of bucket b of a part (by the low bits of the bucket), for the m records from row base; start[64] = m. */
+function bucketStarts(bucket: Uint16Array, base: number, m: number, start: Int32Array): void {
+  start.fill(0);
+  for (let r = base; r < base + m; r++) start[(bucket[r]! % BUCKETS_PER_PART) + 1]!++;
+  for (let b = 0; b < BUCKETS_PER_PART; b++) start[b + 1]! += start[b]!;
+}
+
+/** Copy the m records from row base to their sorted rows (fill: each bucket's next row, advanced as rows are written). */
+function scatterRows(rec: Uint32Array, bucket: Uint16Array, base: number, m: number, fill: Int32Array, out: Uint32Array): void {
+  for (let r = base; r < base + m; r++) {
+    const from = r * PENDING_WORDS;
+    const to = fill[bucket[r]! % BUCKETS_PER_PART]!++ * PENDING_WORDS;
+    for (let w = 0; w < PENDING_WORDS; w++) out[to + w] = rec[from + w]!;
   }
 }
