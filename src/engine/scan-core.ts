@@ -51,9 +51,9 @@ const BUCKET_MASK = SHARD_BUCKETS - 1;
 
 /**
  * Hash of an entry's key; keyRf = the region and the address-family bits (rf & KEY_RF).
- * A plain function of the module, so that the hot loops inline it: called instead, with
- * its key words past 2^31 passed as numbers that are not small integers, a hash cost six
- * times as much (bench/RESULTS.md, shard section).
+ * A plain function of the module (it was a static method of ScanCore, which the loops did
+ * not inline: a hash then cost a call, with every key word past 2^31 boxed, since it is
+ * not a small integer; bench/RESULTS.md, shard section).
  */
 export function keyHash(sA: number, ppv: number, w: number, epv: number, dA: number, keyRf: number): number {
   let h = mix(0x2545f491, sA);
@@ -67,10 +67,11 @@ export function keyHash(sA: number, ppv: number, w: number, epv: number, dA: num
 
 /**
  * keyHash of n keys at once: key r's six words at k[r * stride ..], its hash to out[r].
- * The mixes are written out here rather than calling keyHash: TurboFan inlines six mixes
- * into a loop, but not keyHash with its six into a larger one, and a call costs 37 ns a
- * key against 5.5 (bench/RESULTS.md, shard section). Keys hashed in a pass of their own
- * overlap in the processor; a hash computed between two probes waits on them.
+ * The mixes are written out here rather than calling keyHash: TurboFan inlined six mixes
+ * into this loop, not keyHash with its six (a call a key, 37 ns against 5.5; the held
+ * part's sort 52 ns a record against 27; bench/RESULTS.md, shard section). Keys hashed in
+ * a pass of their own overlap in the processor; a hash computed between two probes waits
+ * on them.
  */
 export function hashKeys(k: Uint32Array, stride: number, n: number, out: Uint32Array): void {
   for (let r = 0; r < n; r++) {
@@ -214,8 +215,9 @@ export class ScanCore {
    * findOrInsert with the key's hash (`full` = keyHash(sA, ppv, w, epv, dA,
    * rf & KEY_RF)) computed by the caller. The hot loops hash a whole run of records in a
    * pass of its own before they probe: hashes of different records then overlap in the
-   * processor, where a hash computed between two probes waits on the one before (on
-   * held records, 45 -> 30 ns a lookup; bench/RESULTS.md, shard section).
+   * processor, where a hash computed between two probes waits on the one before (held
+   * records on the real shape: 54 -> 27 ns a lookup in a fresh table, 40 -> 22 in a filled
+   * one, and 6 for the hash pass; bench/probes/held-lookup.ts).
    */
   findOrInsertHashed(full: number, sA: number, ppv: number, w: number, epv: number, dA: number, rf: number, bucket: number): number {
     const keyRf = (rf & KEY_RF) >>> 0;
