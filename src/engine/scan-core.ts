@@ -208,7 +208,14 @@ export class ScanCore {
    * `bucket` = the source address's bucket (hash.ts bucketOf).
    */
   findOrInsert(sA: number, ppv: number, w: number, epv: number, dA: number, rf: number, bucket: number): number {
-    return this.findOrInsertHashed(keyHash(sA, ppv, w, epv, dA, rf & KEY_RF) | 0, sA, ppv, w, epv, dA, rf, bucket);
+    // keyHash's mixes written out (hashKeys says why)
+    let h = mix(0x2545f491, sA);
+    h = mix(h, ppv);
+    h = mix(h, w);
+    h = mix(h, epv);
+    h = mix(h, dA);
+    h = mix(h, rf & KEY_RF);
+    return this.findOrInsertHashed(fmix32(h) | 0, sA, ppv, w, epv, dA, rf, bucket);
   }
 
   /**
