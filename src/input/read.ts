@@ -3,7 +3,9 @@
  * gzip file streamed through zlib, a whole document, or bytes handed over from stdin.
  * Decompression is bounded: a gzip bomb is stopped and reported, not inflated into memory.
  */
-import { openSync, readSync, closeSync, createReadStream, fstatSync, readFileSync, statSync } from 'node:fs';
+import { openSync, readSync, closeSync, createReadStream, existsSync, fstatSync, readFileSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
 import { Gunzip, constants as zc, createGunzip, gunzipSync } from 'node:zlib';
 import { LineFeeder } from './lines.js';
 import type { LineParser } from '../formats/types.js';
@@ -177,7 +179,8 @@ export function smallGzip(path: string, maxBytes: number, size: number): SmallGz
   try {
     if ((size >= 0 ? size : statSync(path).size) > SMALL_GZIP_INPUT) return null;
     const gz = readFileSync(path);
-    // Node's zlib beat the pure-JS inflaters on these files, small and large (bench/RESULTS.md, 2026-12-06)
+    // libdeflate where built (gunzipNative), else Node's zlib, which beat the pure-JS
+    // inflaters on these files, small and large (bench/RESULTS.md, 2026-12-06)
     return { text: gunzipWhole(gz, maxOutput), compressed: gz.length };
   } catch {
     return null;
@@ -197,17 +200,78 @@ let gunzipHandle: { handle: ZlibHandle; state: Uint32Array } | null | undefined;
 let gunzipFailed = false;
 
 /**
- * A whole gzip file inflated with the thread's one gunzip handle, reset between files:
+ * A whole gzip file: libdeflate where it takes the file (gunzipNative), else the thread's
+ * one gunzip handle, reset between files:
  * gunzipSync makes a new handle and Transform stream a call, which cost a small file about
  * as much as its inflate (4.4 against 8-10 µs a file, bench/RESULTS.md). The loop is
  * gunzipSync's own (node:zlib processChunkSync) on the same binding, so the bytes are its;
  * on any error, past maxOutput, or where the binding is not there, gunzipSync does the
  * file, so what fails fails as it did.
  */
-function gunzipWhole(gz: Buffer, maxOutput: number): Buffer {
+export function gunzipWhole(gz: Buffer, maxOutput: number): Buffer {
+  const native = gunzipNative(gz, maxOutput);
+  if (native) return native;
+  return gunzipZlib(gz, maxOutput);
+}
+
+/** gunzipWhole's zlib path (exported for the tests and the benches: what runs without the native module). */
+export function gunzipZlib(gz: Buffer, maxOutput: number): Buffer {
   gunzipHandle ??= openGunzip();
   const out = gunzipHandle ? inflateWith(gunzipHandle, gz, maxOutput) : null;
   return out ?? gunzipSync(gz, { maxOutputLength: maxOutput, chunkSize: inflateChunk(gz.length) });
+}
+
+/** dist/native/inflate.node (native/inflate.c): libdeflate's whole-buffer gunzip. */
+interface NativeInflate {
+  /** bytes of `gz` its first member took, or < 0: an error; `out` must be the member's size exactly */
+  gunzip(gz: Uint8Array, out: Uint8Array): number;
+}
+
+/** The thread's native module (undefined: not looked for yet; null: none, or FLOWSIEVE_INFLATE=zlib). */
+let nativeInflate: NativeInflate | null | undefined;
+
+/** The module's place from dist/src/<folder>/ (this file, the CLI's bundle chunks) and from dist/workers/ (the worker bundles). */
+const NATIVE_PLACES = ['../../native/inflate.node', '../native/inflate.node'];
+
+function loadNativeInflate(): NativeInflate | null {
+  if (process.env.FLOWSIEVE_INFLATE === 'zlib') return null;
+  for (const place of NATIVE_PLACES) {
+    const path = fileURLToPath(new URL(place, import.meta.url));
+    if (!existsSync(path)) continue;
+    try {
+      const m = createRequire(import.meta.url)(path) as Partial<NativeInflate>;
+      if (typeof m.gunzip === 'function') return m as NativeInflate;
+    } catch {
+      // built for another platform, or this Node cannot load it: zlib does the work
+    }
+  }
+  return null;
+}
+
+/** Which inflater whole gzip files get in this thread: 'libdeflate', or 'zlib' (no native module, or FLOWSIEVE_INFLATE=zlib). */
+export function wholeGzipInflater(): 'libdeflate' | 'zlib' {
+  nativeInflate ??= loadNativeInflate();
+  return nativeInflate ? 'libdeflate' : 'zlib';
+}
+
+/** deflate's best case is ~1032 bytes out a byte in: a trailer claiming more is damaged, or a size mod 2^32 that wrapped */
+const MAX_DEFLATE_RATIO = 1032;
+
+/**
+ * A whole single-member gzip file inflated by libdeflate into a buffer of the trailer's size
+ * (ISIZE), or null: no native module, more than one member, trailing bytes, a header CRC to
+ * check (libdeflate skips it; zlib checks it), a size past maxOutput or impossible for the
+ * input, or anything libdeflate refuses (damage, a CRC-32 or ISIZE that does not match what
+ * inflates). The zlib path then does the file as before, so every file either comes out as
+ * zlib makes it (libdeflate checks the CRC-32 and the exact size) or fails as it did.
+ */
+export function gunzipNative(gz: Buffer, maxOutput: number): Buffer | null {
+  nativeInflate ??= loadNativeInflate();
+  if (!nativeInflate || gz.length < 18 || gz[0] !== 0x1f || gz[1] !== 0x8b || gz[2] !== 8 || (gz[3]! & 0x02) !== 0) return null;
+  const size = gz.readUInt32LE(gz.length - 4);
+  if (size === 0 || size > maxOutput || size > gz.length * MAX_DEFLATE_RATIO) return null;
+  const out = Buffer.allocUnsafe(size);
+  return nativeInflate.gunzip(gz, out) === gz.length ? out : null;
 }
 
 function openGunzip(): { handle: ZlibHandle; state: Uint32Array } | null {
