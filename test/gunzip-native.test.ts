@@ -5,6 +5,8 @@
  * CRC-32 and the trailer's size right, no header CRC); every other file goes to zlib. So
  * each file must come out as gunzipSync makes it or be refused where gunzipSync refuses it,
  * with the module and with FLOWSIEVE_INFLATE=zlib, and a run's outputs must not differ.
+ * A 'files' task inflates its next file on libuv's thread pool while it parses one
+ * (inflateAhead): the same bytes, or nothing (the file is then read as any file).
  */
 import { describe, expect, it } from 'vitest';
 import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
@@ -14,12 +16,20 @@ import { createHash } from 'node:crypto';
 import { crc32, gunzipSync, gzipSync } from 'node:zlib';
 import { tempDir } from './helpers/tmp.js';
 import { scanner, v2Line, V2_HEADER } from './helpers/aws.js';
-import { gunzipNative, gunzipZlib, smallGzip, wholeGzipInflater } from '../dist/src/input/read.js';
+import { dropInflatedAhead, gunzipNative, gunzipZlib, inflateAhead, smallGzip, takeInflatedAhead, wholeGzipInflater } from '../dist/src/input/read.js';
 
 const dir = tempDir('flowsieve-gunzip-native-');
 const CLI = new URL('../dist/src/cli/main.js', import.meta.url).pathname;
 const READ = new URL('../dist/src/input/read.js', import.meta.url).href;
 const text = (n: number) => Buffer.from(Array.from({ length: n }, (_, i) => `2 123456789012 eni-${i} 10.0.0.${i % 250} 45.9.1.1 443 ${i} 6 1 40 1718000000 1718000060 ACCEPT OK\n`).join(''));
+
+/** AWS v2 lines of many sources and ports (a PRNG's: they compress ~5 times, as real logs do), all from internal addresses to one. */
+function noisyLog(n: number, seed: number): Buffer {
+  let x = seed * 2654435761 + 1;
+  const next = () => ((x = (x * 1103515245 + 12345) >>> 0) >>> 8);
+  const lines = Array.from({ length: n }, () => `2 123456789012 eni-${next() % 9999} 10.${next() % 256}.${next() % 256}.${next() % 256} 10.0.0.1 ${next() % 65536} ${next() % 65536} 6 ${next() % 99} ${next() % 99999} 1718000000 1718000060 ACCEPT OK\n`);
+  return Buffer.from(lines.join(''));
+}
 
 /** A gzip member with header fields (FLG bits) that Node's gzipSync never writes. */
 function withHeader(body: Buffer, flags: { name?: string; extra?: Buffer; headerCrc?: 'right' | 'wrong' }): Buffer {
@@ -135,6 +145,36 @@ describe('whole gzip files inflated by libdeflate', () => {
     }
   });
 
+  it('a file inflated ahead on the thread pool is the file, or nothing to take', async () => {
+    const big = gzipSync(noisyLog(3000, 7)); // > 32 KiB compressed: worth inflating ahead
+    expect(big.length).toBeGreaterThan(32 << 10);
+    const files: Record<string, Buffer> = {
+      big,
+      'big, CRC-32 wrong': withTrailer(big, 'crc', (n) => n ^ 1),
+      'big, two members': Buffer.concat([big, gzipSync('x')]),
+      'big, truncated': big.subarray(0, big.length - 100),
+      small,
+    };
+    const native = wholeGzipInflater() === 'libdeflate';
+    for (const [name, bytes] of Object.entries(files)) {
+      const path = join(dir, `ahead-${name}.gz`);
+      writeFileSync(path, bytes);
+      inflateAhead(path, 1 << 28, bytes.length);
+      const early = takeInflatedAhead(path, 1 << 28);
+      expect(takeInflatedAhead(path, 1 << 28), `${name}: taken once`).toBeUndefined();
+      const got = early && (await early);
+      if (got) expect(digest(got.text), name).toBe(reference(bytes, 1 << 28));
+      // inflated ahead: the intact big file alone (a damaged one comes back as nothing, or is not started)
+      expect(!!got, name).toBe(native && name === 'big');
+    }
+    const path = join(dir, 'ahead-big.gz');
+    inflateAhead(path, 1 << 28, big.length);
+    expect(takeInflatedAhead(path, 1000), 'another bound: not the same read').toBeUndefined();
+    inflateAhead(path, 1 << 28, big.length);
+    dropInflatedAhead();
+    expect(takeInflatedAhead(path, 1 << 28), 'dropped at the end of a task').toBeUndefined();
+  });
+
   it('a run over gzip objects writes the same outputs with libdeflate and with zlib', () => {
     const logs = join(dir, 'logs');
     mkdirSync(logs);
@@ -142,21 +182,21 @@ describe('whole gzip files inflated by libdeflate', () => {
     for (let f = 0; f < 6; f++) {
       const flows = [...scanner(`45.9.${f}.1`, 40 + f, { start: T0 + f * 300, dport: 22 }), ...scanner('45.9.99.1', 15, { start: T0 + f * 300, dport: 3389 })];
       const lines = [...(f % 2 ? [] : [V2_HEADER]), ...flows.map(v2Line)].join('\n') + '\n';
-      writeFileSync(join(logs, `f${f}.log.gz`), gzipSync(lines));
+      // every other file large enough to be inflated ahead while the one before it is parsed
+      writeFileSync(join(logs, `f${f}.log.gz`), gzipSync(f % 2 ? lines : Buffer.concat([Buffer.from(lines), noisyLog(2500, f)])));
     }
     writeFileSync(join(logs, 'two-members.log.gz'), Buffer.concat([gzipSync(`${V2_HEADER}\n`), gzipSync(scanner('45.9.50.1', 30, { start: T0, dport: 445 }).map(v2Line).join('\n') + '\n')]));
     writeFileSync(join(logs, 'damaged.log.gz'), withTrailer(gzipSync(scanner('45.9.51.1', 30, { start: T0, dport: 23 }).map(v2Line).join('\n') + '\n'), 'crc', (n) => n ^ 1));
-    const outputs = (inflate: string | undefined) => {
-      const out = join(dir, `out-${inflate ?? 'default'}`);
+    const outputs = (inflate: string | undefined, pipeline: string) => {
+      const out = join(dir, `out-${inflate ?? 'default'}-${pipeline}`);
       const env = { ...process.env, FLOWSIEVE_INFLATE: inflate };
-      const run = spawnSync(process.execPath, [CLI, 'detect', logs, '--out', out, '--quiet', '--no-enrich'], { env, encoding: 'utf8' });
+      const run = spawnSync(process.execPath, [CLI, 'detect', logs, '--out', out, '--quiet', '--no-enrich', '--pipeline', pipeline], { env, encoding: 'utf8' });
       expect(run.status, run.stderr).toBe(2); // the damaged file makes the run partial
       return Object.fromEntries(readdirSync(out).filter((f) => f.endsWith('.ndjson')).map((f) => [f, readFileSync(join(out, f), 'utf8')]));
     };
-    const native = outputs(undefined);
-    const zlib = outputs('zlib');
-    expect(native['scans.ndjson']!.split('\n').length).toBeGreaterThan(6);
-    expect(native['files.ndjson']).toContain('damaged.log.gz');
-    expect(native).toEqual(zlib);
+    const zlib = outputs('zlib', 'sharded');
+    expect(zlib['scans.ndjson']!.split('\n').length).toBeGreaterThan(6);
+    expect(zlib['files.ndjson']).toContain('damaged.log.gz');
+    for (const pipeline of ['sharded', 'fused']) expect(outputs(undefined, pipeline), pipeline).toEqual(zlib);
   });
 });

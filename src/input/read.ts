@@ -110,7 +110,8 @@ export async function readGzipLines(
   /** called when the file does not inflate whole at once, before any of it is parsed (it may throw) */
   beforeStream?: () => void,
 ): Promise<GzipReadResult> {
-  const small = smallGzip(path, maxBytes, size);
+  const early = takeInflatedAhead(path, maxBytes);
+  const small = (early && (await early)) || smallGzip(path, maxBytes, size);
   // most flow-log objects are small (AWS: 5-minute files): one synchronous inflate
   // costs far less than a stream; anything unusual takes the streaming path below
   if (small) return readInflatedLines(small, parser, maxLineBytes);
@@ -225,6 +226,8 @@ export function gunzipZlib(gz: Buffer, maxOutput: number): Buffer {
 interface NativeInflate {
   /** bytes of `gz` its first member took, or < 0: an error; `out` must be the member's size exactly */
   gunzip(gz: Uint8Array, out: Uint8Array): number;
+  /** the same on libuv's thread pool; `done` gets what gunzip would return */
+  gunzipAsync(gz: Uint8Array, out: Uint8Array, done: (result: number) => void): void;
 }
 
 /** The thread's native module (undefined: not looked for yet; null: none, or FLOWSIEVE_INFLATE=zlib). */
@@ -240,7 +243,7 @@ function loadNativeInflate(): NativeInflate | null {
     if (!existsSync(path)) continue;
     try {
       const m = createRequire(import.meta.url)(path) as Partial<NativeInflate>;
-      if (typeof m.gunzip === 'function') return m as NativeInflate;
+      if (typeof m.gunzip === 'function' && typeof m.gunzipAsync === 'function') return m as NativeInflate;
     } catch {
       // built for another platform, or this Node cannot load it: zlib does the work
     }
@@ -266,12 +269,70 @@ const MAX_DEFLATE_RATIO = 1032;
  * zlib makes it (libdeflate checks the CRC-32 and the exact size) or fails as it did.
  */
 export function gunzipNative(gz: Buffer, maxOutput: number): Buffer | null {
-  nativeInflate ??= loadNativeInflate();
-  if (!nativeInflate || gz.length < 18 || gz[0] !== 0x1f || gz[1] !== 0x8b || gz[2] !== 8 || (gz[3]! & 0x02) !== 0) return null;
-  const size = gz.readUInt32LE(gz.length - 4);
-  if (size === 0 || size > maxOutput || size > gz.length * MAX_DEFLATE_RATIO) return null;
+  const size = nativeOutputSize(gz, maxOutput);
+  if (size < 0) return null;
   const out = Buffer.allocUnsafe(size);
-  return nativeInflate.gunzip(gz, out) === gz.length ? out : null;
+  return nativeInflate!.gunzip(gz, out) === gz.length ? out : null;
+}
+
+/** The size libdeflate is to inflate `gz` into (its trailer's ISIZE), or -1: the file is not for libdeflate (gunzipNative). */
+function nativeOutputSize(gz: Buffer, maxOutput: number): number {
+  nativeInflate ??= loadNativeInflate();
+  if (!nativeInflate || gz.length < 18 || gz[0] !== 0x1f || gz[1] !== 0x8b || gz[2] !== 8 || (gz[3]! & 0x02) !== 0) return -1;
+  const size = gz.readUInt32LE(gz.length - 4);
+  return size === 0 || size > maxOutput || size > gz.length * MAX_DEFLATE_RATIO ? -1 : size;
+}
+
+/**
+ * Files read and being inflated ahead on libuv's thread pool (inflateAhead), by path, until
+ * the thread's reader takes them (takeInflatedAhead): at most two, the file being parsed
+ * and the next one.
+ */
+const ahead = new Map<string, { maxOutput: number; done: Promise<SmallGzip | null> }>();
+
+/**
+ * Below this many compressed bytes a file is not inflated ahead: its inflate (~30 µs) is
+ * not worth the thread pool's round trip and the event loop turn that brings it back.
+ */
+const AHEAD_MIN_BYTES = 32 << 10;
+
+/**
+ * Start reading and inflating the gzip file `path` (`size` bytes, as planned) on libuv's
+ * thread pool, so that it inflates while this thread parses the file before it (a 'files'
+ * task, workers/parse.ts): the reader then takes it with takeInflatedAhead. Only what
+ * gunzipNative would take: anything else (and any failure) is read as before, when its turn comes.
+ */
+export function inflateAhead(path: string, maxBytes: number, size: number): void {
+  if (size < AHEAD_MIN_BYTES || size > SMALL_GZIP_INPUT || ahead.has(path)) return;
+  nativeInflate ??= loadNativeInflate();
+  if (!nativeInflate) return;
+  let gz: Buffer;
+  try {
+    gz = readFileSync(path);
+  } catch {
+    return; // the reader reports it
+  }
+  const maxOutput = Math.min(maxBytes, SMALL_GZIP_OUTPUT);
+  const length = nativeOutputSize(gz, maxOutput);
+  if (length < 0) return;
+  const out = Buffer.allocUnsafe(length);
+  const native = nativeInflate;
+  const done = new Promise<SmallGzip | null>((resolve) => native.gunzipAsync(gz, out, (r) => resolve(r === gz.length ? { text: out, compressed: gz.length } : null)));
+  if (ahead.size >= 2) ahead.delete(ahead.keys().next().value!); // one not taken (its task failed): dropped
+  ahead.set(path, { maxOutput, done });
+}
+
+/** Forget the files inflated ahead (a task's end: one not taken must not stand in for the file's content in a later task). */
+export function dropInflatedAhead(): void {
+  ahead.clear();
+}
+
+/** The file inflated ahead for this path and bound (null: it failed there, read it as any file), or undefined: none. */
+export function takeInflatedAhead(path: string, maxBytes: number): Promise<SmallGzip | null> | undefined {
+  const a = ahead.get(path);
+  if (!a) return undefined;
+  ahead.delete(path);
+  return a.maxOutput === Math.min(maxBytes, SMALL_GZIP_OUTPUT) ? a.done : undefined;
 }
 
 function openGunzip(): { handle: ZlibHandle; state: Uint32Array } | null {
