@@ -34,7 +34,9 @@ const reader = readerFor('aws-text')!;
 if (reader.kind !== 'lines') throw new Error('aws-text reads lines');
 const best = { read: Infinity, inflate: Infinity, parse: Infinity };
 let records = 0;
+let textBytes = 0;
 for (let r = 0; r < rounds; r++) {
+  textBytes = 0;
   let read = 0;
   let inflate = 0;
   let parse = 0;
@@ -44,6 +46,7 @@ for (let r = 0; r < rounds; r++) {
     const gz = readFileSync(p);
     const t1 = cpuMs();
     const text = gunzipWhole(gz, 256 << 20);
+    textBytes += text.length;
     const t2 = cpuMs();
     const where = awsPathInfo(p);
     readLineBytes(text, reader.open({ sink, file: p, account: where.account ?? '', region: where.region ?? '' }), 1 << 20, 0);
@@ -61,5 +64,6 @@ const ns = (ms: number) => ((ms * 1e6) / records).toFixed(0);
 process.stdout.write(
   `| stage (one thread, ${paths.length} files, ${records} records, best of ${rounds}) | ns/record |\n|---|---:|\n` +
     `| read (readFileSync) | ${ns(best.read)} |\n| inflate (${wholeGzipInflater()}, one call a file) | ${ns(best.inflate)} |\n` +
+    `| inflate: MB of text a CPU second | ${(textBytes / 1e3 / best.inflate).toFixed(0)} |\n` +
     `| parse + sink (reader, validate, classify, hash, append to the shard's batch) | ${ns(best.parse)} |\n`,
 );

@@ -3,7 +3,7 @@
  * Node-API function, built by scripts/build-native.mjs into dist/native/inflate.node.
  *
  *   gunzip(input: Uint8Array, output: Uint8Array): number
- *   gunzipAsync(input, output, callback: (result: number) => void): void
+ *   gunzipAsync(input, output, limit: number, callback: (result: number) => void): boolean
  *
  * inflates the first gzip member of `input` into `output`, which must be exactly the
  * member's size (the caller sizes it from the trailer's ISIZE: a member that inflates to
@@ -14,6 +14,7 @@
  * loads the module for itself.
  */
 #include <node_api.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include "libdeflate.h"
 
@@ -64,6 +65,9 @@ struct async_gunzip {
   enum libdeflate_result result;
 };
 
+/* inflates queued or running on the pool, from every thread of the process (each loads this module, the counter is one) */
+static atomic_int in_flight;
+
 static void async_execute(napi_env env, void *data) {
   struct async_gunzip *a = data;
   (void)env;
@@ -89,35 +93,47 @@ static void async_complete(napi_env env, napi_status status, void *data) {
   napi_delete_reference(env, a->callback_ref);
   napi_delete_async_work(env, a->work);
   free(a);
+  atomic_fetch_sub(&in_flight, 1);
   napi_call_function(env, global, callback, 1, &result, NULL);
 }
 
-/* gunzipAsync(input, output, callback): callback(the number gunzip would return); the buffers are held until then */
+/*
+ * gunzipAsync(input, output, limit, callback): true, and later callback(the number gunzip
+ * would return), the buffers held until then; or false, nothing started, where `limit`
+ * inflates of the process are on the pool already (more parse threads than pool threads:
+ * a thread would wait for its file behind the others' instead of inflating it itself).
+ */
 static napi_value gunzip_async(napi_env env, napi_callback_info info) {
-  size_t argc = 3;
-  napi_value argv[3], name;
+  size_t argc = 4;
+  napi_value argv[4], name, started;
   napi_valuetype type;
+  int32_t limit;
   struct async_gunzip *a;
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 3 || napi_typeof(env, argv[2], &type) != napi_ok || type != napi_function) {
-    napi_throw_type_error(env, NULL, "gunzipAsync: input, output and a callback expected");
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 4 || napi_get_value_int32(env, argv[2], &limit) != napi_ok ||
+      napi_typeof(env, argv[3], &type) != napi_ok || type != napi_function) {
+    napi_throw_type_error(env, NULL, "gunzipAsync: input, output, a limit and a callback expected");
     return NULL;
   }
-  a = calloc(1, sizeof *a);
-  if (a == NULL) {
-    napi_throw_error(env, NULL, "gunzipAsync: out of memory");
-    return NULL;
+  void *in, *out;
+  size_t in_length, out_length;
+  if (!bytes_of(env, argv[0], &in, &in_length) || !bytes_of(env, argv[1], &out, &out_length)) return NULL;
+  if (atomic_fetch_add(&in_flight, 1) >= limit || (a = calloc(1, sizeof *a)) == NULL) {
+    atomic_fetch_sub(&in_flight, 1);
+    napi_get_boolean(env, false, &started);
+    return started;
   }
-  if (!bytes_of(env, argv[0], &a->in, &a->in_length) || !bytes_of(env, argv[1], &a->out, &a->out_length)) {
-    free(a);
-    return NULL;
-  }
+  a->in = in;
+  a->in_length = in_length;
+  a->out = out;
+  a->out_length = out_length;
   napi_create_reference(env, argv[0], 1, &a->input_ref);
   napi_create_reference(env, argv[1], 1, &a->output_ref);
-  napi_create_reference(env, argv[2], 1, &a->callback_ref);
+  napi_create_reference(env, argv[3], 1, &a->callback_ref);
   napi_create_string_utf8(env, "flowsieve:gunzip", NAPI_AUTO_LENGTH, &name);
   napi_create_async_work(env, NULL, name, async_execute, async_complete, a, &a->work);
   napi_queue_async_work(env, a->work);
-  return NULL;
+  napi_get_boolean(env, true, &started);
+  return started;
 }
 
 NAPI_MODULE_INIT() {

@@ -13,6 +13,7 @@ import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import { createRequire } from 'node:module';
 import { crc32, gunzipSync, gzipSync } from 'node:zlib';
 import { tempDir } from './helpers/tmp.js';
 import { scanner, v2Line, V2_HEADER } from './helpers/aws.js';
@@ -21,6 +22,7 @@ import { dropInflatedAhead, gunzipNative, gunzipZlib, inflateAhead, smallGzip, t
 const dir = tempDir('flowsieve-gunzip-native-');
 const CLI = new URL('../dist/src/cli/main.js', import.meta.url).pathname;
 const READ = new URL('../dist/src/input/read.js', import.meta.url).href;
+const NATIVE_MODULE = new URL('../dist/native/inflate.node', import.meta.url).pathname;
 const text = (n: number) => Buffer.from(Array.from({ length: n }, (_, i) => `2 123456789012 eni-${i} 10.0.0.${i % 250} 45.9.1.1 443 ${i} 6 1 40 1718000000 1718000060 ACCEPT OK\n`).join(''));
 
 /** AWS v2 lines of many sources and ports (a PRNG's: they compress ~5 times, as real logs do), all from internal addresses to one. */
@@ -143,6 +145,24 @@ describe('whole gzip files inflated by libdeflate', () => {
     for (const name of Object.keys(CASES)) {
       expect(viaZlib[name], name).toBe(smallGzip(paths[name]!, 1 << 24, -1)?.text.toString('base64') ?? null);
     }
+  });
+
+  it('at most `limit` files of the process inflate on the pool at once; past that nothing starts', async () => {
+    // before the test below, which leaves inflates on the pool that it drops untaken (they count until they end)
+    if (wholeGzipInflater() !== 'libdeflate') return; // no module: nothing inflates ahead (the first test says why)
+    const native = createRequire(import.meta.url)(NATIVE_MODULE) as {
+      gunzipAsync(gz: Uint8Array, out: Uint8Array, limit: number, done: (r: number) => void): boolean;
+    };
+    const results: Promise<number>[] = [];
+    const started: boolean[] = [];
+    for (let i = 0; i < 5; i++) {
+      let finish!: (r: number) => void;
+      results.push(new Promise((resolve) => (finish = resolve)));
+      started.push(native.gunzipAsync(large, Buffer.alloc(gunzipSync(large).length), 3, finish));
+    }
+    expect(started).toEqual([true, true, true, false, false]); // their callbacks cannot run before this thread's turn ends
+    expect(await Promise.all(results.slice(0, 3))).toEqual([large.length, large.length, large.length]);
+    expect(native.gunzipAsync(large, Buffer.alloc(gunzipSync(large).length), 3, () => {}), 'room again once they are done').toBe(true);
   });
 
   it('a file inflated ahead on the thread pool is the file, or nothing to take', async () => {

@@ -226,8 +226,8 @@ export function gunzipZlib(gz: Buffer, maxOutput: number): Buffer {
 interface NativeInflate {
   /** bytes of `gz` its first member took, or < 0: an error; `out` must be the member's size exactly */
   gunzip(gz: Uint8Array, out: Uint8Array): number;
-  /** the same on libuv's thread pool; `done` gets what gunzip would return */
-  gunzipAsync(gz: Uint8Array, out: Uint8Array, done: (result: number) => void): void;
+  /** the same on libuv's thread pool, `done` getting what gunzip would return; false: not started, `limit` inflates of the process are there already */
+  gunzipAsync(gz: Uint8Array, out: Uint8Array, limit: number, done: (result: number) => void): boolean;
 }
 
 /** The thread's native module (undefined: not looked for yet; null: none, or FLOWSIEVE_INFLATE=zlib). */
@@ -297,6 +297,13 @@ const ahead = new Map<string, { maxOutput: number; done: Promise<SmallGzip | nul
 const AHEAD_MIN_BYTES = 32 << 10;
 
 /**
+ * At most this many files of the process inflate ahead at once: libuv's pool has
+ * UV_THREADPOOL_SIZE threads (4), one left to file reads; a parse thread past that reads its
+ * next file itself when its turn comes, rather than wait for it behind the other threads'.
+ */
+const AHEAD_LIMIT = Math.max(1, (Number(process.env.UV_THREADPOOL_SIZE) || 4) - 1);
+
+/**
  * Start reading and inflating the gzip file `path` (`size` bytes, as planned) on libuv's
  * thread pool, so that it inflates while this thread parses the file before it (a 'files'
  * task, workers/parse.ts): the reader then takes it with takeInflatedAhead. Only what
@@ -316,8 +323,9 @@ export function inflateAhead(path: string, maxBytes: number, size: number): void
   const length = nativeOutputSize(gz, maxOutput);
   if (length < 0) return;
   const out = Buffer.allocUnsafe(length);
-  const native = nativeInflate;
-  const done = new Promise<SmallGzip | null>((resolve) => native.gunzipAsync(gz, out, (r) => resolve(r === gz.length ? { text: out, compressed: gz.length } : null)));
+  let finish!: (r: number) => void;
+  const done = new Promise<SmallGzip | null>((resolve) => (finish = (r) => resolve(r === gz.length ? { text: out, compressed: gz.length } : null)));
+  if (!nativeInflate.gunzipAsync(gz, out, AHEAD_LIMIT, finish)) return;
   if (ahead.size >= 2) ahead.delete(ahead.keys().next().value!); // one not taken (its task failed): dropped
   ahead.set(path, { maxOutput, done });
 }
