@@ -331,6 +331,32 @@ function sizeOf(path: string): number {
  * is taken exactly as awsFirstLine takes it: a prefix of the output holds the same line.
  */
 export function planFromText(text: Uint8Array, path: string, opts: PlanOptions): Pick<InputFile, 'awsFields' | 'headerLine'> | null {
+  // a first line that is not blank decides alone (awsLineOf, then describeHead of that line):
+  // the plans of the few first lines of a bucket (its header lines) are kept per thread
+  // (decoded as awsLineOf decodes it; a blank first line is not kept: the next one decides)
+  const nl = text.indexOf(10);
+  const line = nl > 0 && nl < MAX_PLANNED_LINE && opts.format === undefined ? Buffer.from(text.buffer, text.byteOffset, nl).toString('latin1') : '';
+  const key = line.trim().length > 0 ? `${line}\n${JSON.stringify(opts.awsFields ?? null)}` : null;
+  const known = key === null ? undefined : plannedLines.get(key);
+  if (known !== undefined) return known && { awsFields: known.awsFields, headerLine: known.headerLine };
+  const plan = planFromLine(text, path, opts);
+  if (key !== null) {
+    if (plannedLines.size >= 256) plannedLines.clear();
+    plannedLines.set(key, plan);
+  }
+  return plan && { awsFields: plan.awsFields, headerLine: plan.headerLine };
+}
+
+/** First lines up to this long are kept with their plans (planFromText). */
+const MAX_PLANNED_LINE = 4096;
+const plannedLines = new Map<string, Pick<InputFile, 'awsFields' | 'headerLine'> | null>();
+
+/** Forget the kept plans (tests compare planFromText with and without them). */
+export function forgetPlannedLines(): void {
+  plannedLines.clear();
+}
+
+function planFromLine(text: Uint8Array, path: string, opts: PlanOptions): Pick<InputFile, 'awsFields' | 'headerLine'> | null {
   const head = awsLineOf(text);
   if (!head) return null;
   const planned = describeHead({ path, display: path, size: text.length, gzip: true, format: null, account: '', region: '', awsFields: opts.awsFields }, head, path, opts);
