@@ -122,10 +122,16 @@ function walk(dir: string, opts: PlanOptions, out: InputFile[], seen: Set<string
     return;
   }
   entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  // what join and keyInfo make of every file of the folder, once: join only appends a name
+  // (no '/', never '.' or '..') to the folder's normal form, and every pattern keyInfo
+  // looks for ends with a '/', so within the folder's part of the path (a name with a
+  // backslash, read as a '/' there, is looked at whole)
+  const prefix = join(dir, '_').slice(0, -1);
+  const folderInfo = keyInfo(prefix);
   for (const e of entries) {
-    const full = join(dir, e.name);
+    const full = prefix + e.name;
     if (e.isFile()) {
-      out.push(describe(full, opts));
+      out.push(describe(full, opts, e.name.includes('\\') ? undefined : folderInfo));
       continue;
     }
     let st;
@@ -262,8 +268,8 @@ function gunzipHead(raw: Uint8Array): { head: Uint8Array; gzipError?: string } {
   return { head: new Uint8Array(0), gzipError: `damaged gzip data: ${error || 'cannot inflate its start'}` };
 }
 
-function describe(path: string, opts: PlanOptions): InputFile {
-  const fromPath = keyInfo(path);
+/** `fromPath`: keyInfo(path) when the caller knows it (walk: the folder's). */
+function describe(path: string, opts: PlanOptions, fromPath = keyInfo(path)): InputFile {
   const base: InputFile = {
     path,
     display: path,
@@ -277,7 +283,14 @@ function describe(path: string, opts: PlanOptions): InputFile {
   const quickBelow = (opts.format === undefined || opts.format === 'aws-text') && opts.quickHeadBelow !== undefined ? opts.quickHeadBelow : 0;
   if (opts.sniffInThread && quickBelow > 0 && GZIP_NAME.test(path)) {
     const size = sizeOf(path);
-    if (size > 0 && size <= quickBelow) return { ...base, size, gzip: true, format: 'aws-text', headUnchecked: true, sniffInThread: true };
+    if (size > 0 && size <= quickBelow) {
+      base.size = size;
+      base.gzip = true;
+      base.format = 'aws-text';
+      base.headUnchecked = true;
+      base.sniffInThread = true;
+      return base;
+    }
   }
   let head: Uint8Array;
   let gzipError: string | undefined;
