@@ -47,6 +47,10 @@ describe('a run\'s packed rows by file index', () => {
     const rep = { bytes: 0, decompressedBytes: 0, counters: newCounters(), minStart: 0, maxEnd: 0 };
     rows.fill(7, rep);
     expect(rep).toEqual({ bytes: files[0].bytesIn, decompressedBytes: files[0].bytesOut, counters: files[0].counters, minStart: 1718000000, maxEnd: 1718000300 });
+    rows.fill(0, { ...rep, counters: newCounters() });
+    const totals = newCounters();
+    rows.addTotals(totals);
+    for (const k of Object.keys(totals)) expect((totals as any)[k]).toBe(files[0].counters[k] + files[3].counters[k]);
     rows.clear(5);
     expect([rows.has(5), rows.hasExtra(5)]).toEqual([false, false]);
   });

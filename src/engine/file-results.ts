@@ -86,6 +86,8 @@ export class FileRows {
   private readonly rows: Float64Array;
   private readonly filled: Uint8Array;
   private readonly extras = new Map<number, FileExtra>();
+  /** The counters of the rows filled into reports, summed (addTotals). */
+  private readonly sums = new Float64Array(COUNTERS.length);
 
   constructor(files: number) {
     this.rows = new Float64Array(files * ROW);
@@ -123,7 +125,7 @@ export class FileRows {
     return this.extras.has(file);
   }
 
-  /** What the file's row says, into a report's fields (its counters start at zero: newCounters). */
+  /** What the file's row says, into a report's fields (its counters start at zero: newCounters); its counters summed for addTotals. */
   fill(file: number, rep: { bytes: number; decompressedBytes: number; counters: SinkCounters; minStart: number; maxEnd: number }): void {
     const o = file * ROW;
     const rows = this.rows;
@@ -132,7 +134,18 @@ export class FileRows {
     rep.minStart = rows[o + 4]!;
     rep.maxEnd = rows[o + 5]!;
     const counters = rep.counters;
-    for (let c = 0; c < COUNTERS.length; c++) counters[COUNTERS[c]!] = rows[o + FIXED + c]!;
+    const sums = this.sums;
+    for (let c = 0; c < COUNTERS.length; c++) {
+      const v = rows[o + FIXED + c]!;
+      counters[COUNTERS[c]!] = v;
+      sums[c] += v;
+    }
+  }
+
+  /** The counters of every row filled so far, added into `totals` (whole counts: the sum's order does not matter). */
+  addTotals(totals: SinkCounters): void {
+    for (let c = 0; c < COUNTERS.length; c++) totals[COUNTERS[c]!] += this.sums[c]!;
+    this.sums.fill(0);
   }
 
   /** The file's result as the object unpackFiles gives (files with extras). */

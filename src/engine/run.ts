@@ -557,10 +557,9 @@ function collectReports(files: InputFile[], chunkResults: ChunkResults, fileRows
     const replay = replayed.get(i);
     if (fileRows.has(i) && !replay && !fileRows.hasExtra(i)) {
       // a small file of a 'files' task with nothing to say but its row: its report straight from the row
-      fileRows.fill(i, rep);
+      fileRows.fill(i, rep); // its counters are added to the totals below (addTotals)
       minStart = Math.min(minStart, rep.minStart);
       maxEnd = Math.max(maxEnd, rep.maxEnd);
-      addCounters(totals, rep.counters);
       bytesIn += rep.bytes;
       if (rep.error) partial = true;
       reports.push(rep);
@@ -601,6 +600,7 @@ function collectReports(files: InputFile[], chunkResults: ChunkResults, fileRows
     if (rep.error) partial = true;
     reports.push(rep);
   });
+  fileRows.addTotals(totals);
   return { files: reports, totals, bytesIn, rejects, partial, minStart, maxEnd };
 }
 
