@@ -11,7 +11,6 @@ import { readGzipLines, readInflatedLines, readLineBytes, readLineRange, readWho
 import { headError, planFromText } from '../src/input/plan.js';
 import type { ParseInput, ParseResult, ParseTask } from '../src/engine/tasks.js';
 import { packFiles } from '../src/engine/file-results.js';
-import { unpackGroup } from '../src/engine/group-files.js';
 import { statSync } from 'node:fs';
 import { BatchRing } from '../src/flow/batch-ring.js';
 
@@ -128,7 +127,7 @@ const COUNTER_KEYS = Object.keys(newCounters()) as (keyof SinkCounters)[];
 
 async function parseFiles(task: ParseInput, sink: FlowSink): Promise<ParseResult> {
   const results: ParseResult[] = [];
-  for (const f of task.files ?? unpackGroup(task.packedGroup!)) {
+  for (const f of task.files!) {
     sink.minStart = Infinity;
     sink.maxEnd = -Infinity;
     sink.lateByWindow.clear();

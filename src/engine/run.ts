@@ -21,7 +21,6 @@ import { inlineShard, type ShardPool } from './inline-shard.js';
 import { fusedApplies, fusedMayApply, partBuffers, runAffine, smallInput, threadsByAffinity } from './fused.js';
 import { compareVerdicts } from './order.js';
 import { FileRows } from './file-results.js';
-import { packGroup } from './group-files.js';
 import { readerFor } from '../formats/registry.js';
 import { BATCH_BYTES_PER_RECORD, batchTransferList } from '../flow/batch.js';
 import { BatchRing, createBatchRing, type BatchRingShared } from '../flow/batch-ring.js';
@@ -85,8 +84,6 @@ interface Job {
   file: number;
   chunk: number;
   task: Omit<ParseTask, 'port' | 'inflight' | 'inflightLimit'>;
-  /** a 'files' task's files (the task carries them packed) */
-  group?: GroupFile[];
 }
 
 /**
@@ -620,7 +617,7 @@ function failedResult(job: Job, err: Error): ParseResult {
     lateByWindow: [],
     error: { message: `worker failed: ${err.message}`, offset: -1 },
   };
-  if (job.group) result.files = job.group.map((f) => ({ ...result, fileIndex: f.fileIndex, chunkIndex: 0 }));
+  if (job.task.files) result.files = job.task.files.map((f) => ({ ...result, fileIndex: f.fileIndex, chunkIndex: 0 }));
   return result;
 }
 
@@ -784,7 +781,7 @@ function groupJob(group: GroupFile[], common: CommonTask): Job {
     const mode = !lineFormat ? 'document' : f.gzip ? 'gzip' : 'range';
     return { file: f.fileIndex, chunk: 0, task: { ...common, ...f, chunkIndex: 0, mode, start: 0, end: f.size } };
   }
-  return { file: f.fileIndex, chunk: 0, task: { ...common, ...f, chunkIndex: 0, mode: 'files', start: 0, end: 0, packedGroup: packGroup(group) }, group };
+  return { file: f.fileIndex, chunk: 0, task: { ...common, ...f, chunkIndex: 0, mode: 'files', start: 0, end: 0, files: group } };
 }
 
 async function runWithConcurrency<T>(items: AsyncIterable<T>, limit: number, fn: (item: T) => Promise<void>): Promise<void> {

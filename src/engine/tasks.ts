@@ -9,7 +9,6 @@ import type { ReplayShardTask } from '../replay/shard-ops.js';
 import type { MemoryReport, MemoryTask } from './spill.js';
 import type { OutboundFinding, OutboundState, OutboundThresholds } from './outbound-table.js';
 import type { ScanTableState } from './scan-layout.js';
-import type { PackedGroup } from './group-files.js';
 
 /** What planning says of a file, as a parse thread needs it to read the file (GroupFile, ParseTask). */
 export interface FilePlan {
@@ -44,8 +43,6 @@ export interface ParseTask extends FilePlan {
   mode: 'range' | 'gzip' | 'document' | 'bytes' | 'files';
   /** 'files' mode: the files, each read whole (fileIndex, path... above are unused) */
   files?: GroupFile[];
-  /** 'files' mode, as the main thread sends them: packed (group-files.ts), unpacked by the parse thread into `files` */
-  packedGroup?: PackedGroup;
   start: number;
   end: number;
   bytes?: Uint8Array;
