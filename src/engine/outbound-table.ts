@@ -117,7 +117,7 @@ const SLOT_ENTRY = (1 << TAG_SHIFT) - 1;
 /** Entries a table can number; past them records are dropped as past --max-memory (which comes long before). */
 const MAX_OUTBOUND_ENTRIES = SLOT_ENTRY - 1;
 
-/** Hash of an entry's key (its low bits pick the slot, its top bits are the tag). */
+/** Hash of an entry's key (its low bits pick the slot, its top bits are the tag); findOrInsert writes it out. */
 function keyHash(sA: number, epv: number, ppv: number, w: number, dA: number, famBits: number): number {
   return fmix32(mix(mix(mix(mix(mix(mix(0x1b873593, sA), epv), ppv), w), dA), famBits));
 }
@@ -327,7 +327,8 @@ export class OutboundTable {
 
   findOrInsert(sA: number, epv: number, ppv: number, w: number, dA: number, fam: number): number {
     const famBits = fam & (F_SRC6 | F_DST6);
-    const h = keyHash(sA, epv, ppv, w, dA, famBits);
+    // keyHash's mixes written out: V8 did not inline keyHash here (a call a lookup; scan-core.ts hashKeys)
+    const h = fmix32(mix(mix(mix(mix(mix(mix(0x1b873593, sA), epv), ppv), w), dA), famBits));
     const tag = h >>> TAG_SHIFT;
     let slot = h & this.mask;
     const { index, srcA, ep, pp, win, dstA, flags } = this;
