@@ -122,6 +122,11 @@ function keyHash(sA: number, epv: number, ppv: number, w: number, dA: number, fa
   return fmix32(mix(mix(mix(mix(mix(mix(0x1b873593, sA), epv), ppv), w), dA), famBits));
 }
 
+/** The groupings of finalisation (OutboundTable.groupBy): by host; host, protocol and port (horizontal); host, protocol and target (vertical). */
+const BY_HOST = 0;
+const BY_PORT = 1;
+const BY_TARGET = 2;
+
 /** Hosts named in a table's drop report (the records of all of them are counted). */
 const MAX_DROPS_NAMED = 100;
 
@@ -397,6 +402,60 @@ export class OutboundTable {
     return this.srcA[a] === this.srcA[b] && this.ep[a] === this.ep[b] && this.win[a] === this.win[b] && (this.flags[a]! & F_SRC6) === (this.flags[b]! & F_SRC6);
   }
 
+  /** Hash of entry e's key in a grouping `by` (BY_HOST, BY_PORT, BY_TARGET), from its host's hash. */
+  private groupHash(e: number, hostHashes: Uint32Array, by: number): number {
+    const h = hostHashes[e]!;
+    if (by === BY_HOST) return h;
+    if (by === BY_PORT) return fmix32(mix(h, this.pp[e]!));
+    return fmix32(mix(mix(h, this.pp[e]! >>> 16), this.dstA[e]! ^ ((this.flags[e]! & F_DST6) << 27)));
+  }
+
+  /** Whether entries a and b have the same key in a grouping `by`. */
+  private sameKey(a: number, b: number, by: number): boolean {
+    if (!this.sameHost(a, b)) return false;
+    if (by === BY_HOST) return true;
+    if (by === BY_PORT) return this.pp[a] === this.pp[b];
+    return this.pp[a]! >>> 16 === this.pp[b]! >>> 16 && this.dstA[a] === this.dstA[b] && (this.flags[a]! & F_DST6) === (this.flags[b]! & F_DST6);
+  }
+
+  /**
+   * Entries with equal keys in a grouping `by` (see Groups): the key by a number, not a
+   * hash and an equality closure per grouping (the closures made the one loop of every
+   * grouping call four different functions: 7-8 optimising compiles of it a run and a
+   * call an entry; bench/RESULTS.md, shard section). A typed-array table, no array, string
+   * or map entry per group or entry.
+   */
+  private groupBy(entries: Int32Array, hostHashes: Uint32Array, by: number): Groups {
+    const m = entries.length;
+    const size = nextPow2(Math.max(16, m * 2));
+    const slots = new Int32Array(size); // group + 1; 0 = empty
+    const mask = size - 1;
+    const first = new Int32Array(m); // the first entry of each group
+    const start = new Int32Array(m + 1);
+    const groupOf = new Int32Array(m);
+    let count = 0;
+    for (let j = 0; j < m; j++) {
+      const e = entries[j]!;
+      let slot = this.groupHash(e, hostHashes, by) & mask;
+      for (;;) {
+        const g1 = slots[slot]!;
+        if (g1 === 0) {
+          first[count] = e;
+          groupOf[j] = count;
+          slots[slot] = ++count;
+          break;
+        }
+        if (this.sameKey(first[g1 - 1]!, e, by)) {
+          groupOf[j] = g1 - 1;
+          break;
+        }
+        slot = (slot + 1) & mask;
+      }
+      start[groupOf[j]! + 1]!++;
+    }
+    return groupsOf(entries, count, start, groupOf);
+  }
+
   /** Horizontal and vertical outbound scans, and internal scans (detection.md §4). */
   finalize(t: OutboundThresholds, uptoWindow = 0xffffffff): OutboundFinding[] {
     const out: OutboundFinding[] = [];
@@ -442,7 +501,7 @@ export class OutboundTable {
    * the rest of finalisation; issue 19). Read with hostFigures(entry).
    */
   private hostInfoOf(entries: Int32Array, hostHashes: Uint32Array): HostInfo {
-    const hosts = groupEntries(entries, (e) => hostHashes[e]!, (a, b) => this.sameHost(a, b));
+    const hosts = this.groupBy(entries, hostHashes, BY_HOST);
     const info: HostInfo = {
       hostOf: new Int32Array(this.n),
       protocols: new Int32Array(hosts.count),
@@ -477,11 +536,7 @@ export class OutboundTable {
 
   /** Key (host, protocol, dst port): the entries of a horizontal scan. */
   private byPort(entries: Int32Array, hostHashes: Uint32Array): Groups {
-    return groupEntries(
-      entries,
-      (e) => fmix32(mix(hostHashes[e]!, this.pp[e]!)),
-      (a, b) => this.sameHost(a, b) && this.pp[a] === this.pp[b],
-    );
+    return this.groupBy(entries, hostHashes, BY_PORT);
   }
 
   /** Internal scans: many non-public targets on one port, with the same small traffic to each. */
@@ -507,13 +562,7 @@ export class OutboundTable {
       const f = this.finding('horizontal', list, hostFigures(hostInfo, list[0]!));
       if ((f.cvPackets === null || f.cvPackets <= t.maxCvPackets) && (f.cvBytes === null || f.cvBytes <= t.maxCvBytes)) out.push(f);
     }
-    const vertical = groupEntries(
-      candidates,
-      (e) => fmix32(mix(mix(hostHashes[e]!, this.pp[e]! >>> 16), this.dstA[e]! ^ ((this.flags[e]! & F_DST6) << 27))),
-      (a, b) =>
-        this.sameHost(a, b) && this.pp[a]! >>> 16 === this.pp[b]! >>> 16 && this.dstA[a] === this.dstA[b] &&
-        (this.flags[a]! & F_DST6) === (this.flags[b]! & F_DST6),
-    );
+    const vertical = this.groupBy(candidates, hostHashes, BY_TARGET);
     for (let g = 0; g < vertical.count; g++) {
       if (vertical.start[g + 1]! - vertical.start[g]! < t.minPorts) continue;
       const list = listOf(vertical, g);
@@ -531,7 +580,7 @@ export class OutboundTable {
     let m = 0;
     for (let e = 0; e < this.n; e++) if (this.win[e]! <= upto) inWindow[m++] = e;
     const entries = inWindow.subarray(0, m);
-    const hosts = groupEntries(entries, (e) => hostHashes[e]!, (a, b) => this.sameHost(a, b));
+    const hosts = this.groupBy(entries, hostHashes, BY_HOST);
     let k = 0;
     for (let j = 0; j < m; j++) {
       const g = hosts.groupOf[j]!;
@@ -683,8 +732,7 @@ function popcount32(x: number): number {
 /**
  * Entries with equal keys: group g's entries are order[start[g], start[g + 1]), groups in
  * order of first appearance and entries in input order; groupOf[j] is the group of
- * entries[j]. `hash` picks a slot of a typed-array table, `same` decides (no array, string
- * or map entry per group or entry).
+ * entries[j] (OutboundTable.groupBy).
  */
 interface Groups {
   count: number;
@@ -693,34 +741,9 @@ interface Groups {
   groupOf: Int32Array;
 }
 
-function groupEntries(entries: Int32Array, hash: (e: number) => number, same: (a: number, b: number) => boolean): Groups {
+/** The Groups of entries whose group numbers are groupOf, start holding each group's size at g + 1 (counted as the groups were found). */
+function groupsOf(entries: Int32Array, count: number, start: Int32Array, groupOf: Int32Array): Groups {
   const m = entries.length;
-  const size = nextPow2(Math.max(16, m * 2));
-  const slots = new Int32Array(size); // group + 1; 0 = empty
-  const mask = size - 1;
-  const first = new Int32Array(m); // the first entry of each group
-  const start = new Int32Array(m + 1);
-  const groupOf = new Int32Array(m);
-  let count = 0;
-  for (let j = 0; j < m; j++) {
-    const e = entries[j]!;
-    let slot = hash(e) & mask;
-    for (;;) {
-      const g1 = slots[slot]!;
-      if (g1 === 0) {
-        first[count] = e;
-        groupOf[j] = count;
-        slots[slot] = ++count;
-        break;
-      }
-      if (same(first[g1 - 1]!, e)) {
-        groupOf[j] = g1 - 1;
-        break;
-      }
-      slot = (slot + 1) & mask;
-    }
-    start[groupOf[j]! + 1]!++;
-  }
   for (let g = 0; g < count; g++) start[g + 1]! += start[g]!;
   const fill = start.slice(0, count);
   const order = new Int32Array(m);
