@@ -126,6 +126,10 @@ function keyHash(sA: number, epv: number, ppv: number, w: number, dA: number, fa
 const BY_HOST = 0;
 const BY_PORT = 1;
 const BY_TARGET = 2;
+/** The parts of an entry each grouping's key takes beside the host, by BY_*: protocol << 16 | port, target, target's family. */
+const PP_MASK = Int32Array.of(0, -1, 0xffff0000 | 0);
+const DST_MASK = Int32Array.of(0, 0, -1);
+const FAM_MASK = Int32Array.of(0, 0, F_DST6);
 
 /** Hosts named in a table's drop report (the records of all of them are counted). */
 const MAX_DROPS_NAMED = 100;
@@ -402,20 +406,21 @@ export class OutboundTable {
     return this.srcA[a] === this.srcA[b] && this.ep[a] === this.ep[b] && this.win[a] === this.win[b] && (this.flags[a]! & F_SRC6) === (this.flags[b]! & F_SRC6);
   }
 
-  /** Hash of entry e's key in a grouping `by` (BY_HOST, BY_PORT, BY_TARGET), from its host's hash. */
+  /**
+   * Hash of entry e's key in a grouping `by`, from its host's hash. The grouping's masks
+   * pick the key's parts (no branch by grouping: code first optimised on one grouping had
+   * no feedback for another's branch, and was thrown away at it).
+   */
   private groupHash(e: number, hostHashes: Uint32Array, by: number): number {
-    const h = hostHashes[e]!;
-    if (by === BY_HOST) return h;
-    if (by === BY_PORT) return fmix32(mix(h, this.pp[e]!));
-    return fmix32(mix(mix(h, this.pp[e]! >>> 16), this.dstA[e]! ^ ((this.flags[e]! & F_DST6) << 27)));
+    const dstPart = (this.dstA[e]! & DST_MASK[by]!) ^ ((this.flags[e]! & FAM_MASK[by]!) << 27);
+    return fmix32(mix(mix(hostHashes[e]!, this.pp[e]! & PP_MASK[by]!), dstPart));
   }
 
-  /** Whether entries a and b have the same key in a grouping `by`. */
+  /** Whether entries a and b have the same key in a grouping `by` (its masks, as groupHash). */
   private sameKey(a: number, b: number, by: number): boolean {
-    if (!this.sameHost(a, b)) return false;
-    if (by === BY_HOST) return true;
-    if (by === BY_PORT) return this.pp[a] === this.pp[b];
-    return this.pp[a]! >>> 16 === this.pp[b]! >>> 16 && this.dstA[a] === this.dstA[b] && (this.flags[a]! & F_DST6) === (this.flags[b]! & F_DST6);
+    return this.sameHost(a, b) && (
+      ((this.pp[a]! ^ this.pp[b]!) & PP_MASK[by]!) | ((this.dstA[a]! ^ this.dstA[b]!) & DST_MASK[by]!) | ((this.flags[a]! ^ this.flags[b]!) & FAM_MASK[by]!)
+    ) === 0;
   }
 
   /**
@@ -427,12 +432,20 @@ export class OutboundTable {
    */
   private groupBy(entries: Int32Array, hostHashes: Uint32Array, by: number): Groups {
     const m = entries.length;
+    const start = new Int32Array(m + 1);
+    const groupOf = new Int32Array(m);
+    // the loop a method of its own: optimised while it runs, it had no feedback for the code after it
+    const count = this.findGroups(entries, hostHashes, by, start, groupOf);
+    return groupsOf(entries, count, start, groupOf);
+  }
+
+  /** groupBy's loop: each entry's group into groupOf, each group's size into start[g + 1]; returns the number of groups. */
+  private findGroups(entries: Int32Array, hostHashes: Uint32Array, by: number, start: Int32Array, groupOf: Int32Array): number {
+    const m = entries.length;
     const size = nextPow2(Math.max(16, m * 2));
     const slots = new Int32Array(size); // group + 1; 0 = empty
     const mask = size - 1;
     const first = new Int32Array(m); // the first entry of each group
-    const start = new Int32Array(m + 1);
-    const groupOf = new Int32Array(m);
     let count = 0;
     for (let j = 0; j < m; j++) {
       const e = entries[j]!;
@@ -453,7 +466,7 @@ export class OutboundTable {
       }
       start[groupOf[j]! + 1]!++;
     }
-    return groupsOf(entries, count, start, groupOf);
+    return count;
   }
 
   /** Horizontal and vertical outbound scans, and internal scans (detection.md §4). */
