@@ -113,7 +113,7 @@ export class KeyBuilder {
   /** The keys and source buckets of a batch's inbound records (addresses in four-word form; IPv4-mapped ones kept as their IPv4 word). */
   ofBatch(batch: FlowBatchData): void {
     const { n, feed, src, dst, proto, dport, start, cloud, account, region } = batch;
-    this.mapIds(batch.strings, n, feed, account, region);
+    this.resetMaps(batch.strings);
     this.ensure(n);
     const { words: k, buckets, accountMap, regionMap } = this;
     const v6 = this.core.v6;
@@ -135,22 +135,30 @@ export class KeyBuilder {
       }
       k[ko + 1] = ((proto[i]! << 16) | dport[i]!) >>> 0;
       k[ko + 2] = windowOf.of(start[i]!);
-      k[ko + 3] = ((cloud[i]! << 30) | accountMap[account[i]!]!) >>> 0;
-      k[ko + 5] = (regionMap[region[i]!]! | (fam << 16)) >>> 0;
+      // ids mapped on first use, account before region as records come (the ids so do not depend on how records were batched)
+      let ac = accountMap[account[i]!]!;
+      if (ac === UNMAPPED) ac = this.mapAccount(account[i]!);
+      k[ko + 3] = ((cloud[i]! << 30) | ac) >>> 0;
+      let rg = regionMap[region[i]!]!;
+      if (rg === UNMAPPED) rg = this.mapRegion(region[i]!);
+      k[ko + 5] = (rg | (fam << 16)) >>> 0;
       buckets[i] = bucketOf(hashAddress(src, o));
     }
   }
 
-  /**
-   * Before a replay block's rows are keyed (addBlockRows): its dictionary ids mapped to the
-   * table's (the flags carry the feed in the same low bits as a batch's feed).
-   */
+  /** Before a replay block's rows are keyed (addBlockRows): its string table's maps (kept from the file's earlier blocks). */
   startBlock(r: BlockRows): WindowOf {
-    this.mapIds(r.strings, r.n, r.flags, r.account, r.region);
+    this.resetMaps(r.strings);
     return this.windowOf.reset();
   }
 
-  /** The table's id of a batch-local account id (after ofBatch / startBlock). */
+  /**
+   * The table's id of each batch-local account id (after ofBatch / startBlock), UNMAPPED
+   * until mapAccount. Only the strings inbound rows use AS accounts and AS regions enter
+   * those dictionaries (the string table also holds interface and instance ids). Mapped
+   * as the keys are built, not in a pass of their own over the batch first (which read
+   * every record's feed, account and region once more).
+   */
   get accountIds(): Uint32Array {
     return this.accountMap;
   }
@@ -159,22 +167,22 @@ export class KeyBuilder {
     return this.regionMap;
   }
 
-  /**
-   * Only the strings the rows use AS accounts and AS regions enter those dictionaries (the
-   * string table also holds interface and instance ids), and only those of inbound rows.
-   */
-  private mapIds(strings: string[], n: number, feed: Uint8Array, account: ArrayLike<number>, region: ArrayLike<number>): void {
-    this.resetMaps(strings);
-    const { accounts, regions } = this.core;
-    for (let i = 0; i < n; i++) {
-      if ((feed[i]! & Feed.inbound) === 0) continue;
-      const a = account[i]!;
-      if (this.accountMap[a] === UNMAPPED) this.accountMap[a] = accounts.idOf(strings[a]!);
-      const g = region[i]!;
-      if (this.regionMap[g] === UNMAPPED) this.regionMap[g] = regions.idOf(strings[g]!);
-    }
+  /** The table's id of batch-local account id a, mapped now (accountIds[a] was UNMAPPED). */
+  mapAccount(a: number): number {
+    const accounts = this.core.accounts;
+    const id = accounts.idOf(this.mappedStrings![a]!);
     if (accounts.size >= 1 << 30) throw new Error('more than 2^30 distinct accounts in one shard');
+    this.accountMap[a] = id;
+    return id;
+  }
+
+  /** The table's id of batch-local region id g, mapped now (regionIds[g] was UNMAPPED). */
+  mapRegion(g: number): number {
+    const regions = this.core.regions;
+    const id = regions.idOf(this.mappedStrings![g]!);
     if (regions.size >= 1 << 16) throw new Error('more than 65535 distinct regions in one shard');
+    this.regionMap[g] = id;
+    return id;
   }
 
   /** A new string table: its maps start empty (the blocks of a replay file share one, so theirs is kept). */
@@ -257,8 +265,12 @@ export function addBlockRows(core: ScanCore, keys: KeyBuilder, last: LastKey, r:
     const ppv = ((proto[i]! << 16) | dport[i]!) >>> 0;
     const st = start[i]!;
     const w = windowOf.of(st);
-    const epv = (((f >>> 2) & 3) << 30) | accountMap[account[i]!]!; // int32: see addPending
-    const rf = (regionMap[region[i]!]! | (fam << 16)) >>> 0;
+    let ac = accountMap[account[i]!]!; // mapped on first use (ofBatch says why)
+    if (ac === UNMAPPED) ac = keys.mapAccount(account[i]!);
+    const epv = (((f >>> 2) & 3) << 30) | ac; // int32: see addPending
+    let rg = regionMap[region[i]!]!;
+    if (rg === UNMAPPED) rg = keys.mapRegion(region[i]!);
+    const rf = (rg | (fam << 16)) >>> 0;
     if (!last.same(sA, ppv, w, epv, dA, rf)) last.entry = core.findOrInsert(sA, ppv, w, epv, dA, rf, bucket);
     const pk = packets[i]!;
     const by = bytes[i]!;
