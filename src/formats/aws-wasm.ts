@@ -1,0 +1,148 @@
+/**
+ * The AWS text reader in WebAssembly (assembly/aws-lines.ts, built into dist/wasm/ by
+ * scripts/wasm.mjs): one table-driven loop for every layout reads a block's plain lines
+ * into columns in its linear memory, where the JavaScript path compiles a reader per
+ * layout (aws-columns.ts) and pays V8's optimising compile of each in every thread.
+ *
+ * Loaded synchronously, once per thread, the first time an AWS text file is read. The
+ * environment variable FLOWSIEVE_AWS_READER=js selects the JavaScript readers instead (for
+ * A/B runs); so does a build without the module (an install without devDependencies).
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+/** Rows a call reads at most, and the bytes of a block it is given at most. */
+export const WASM_ROWS = 4096;
+export const WASM_WINDOW = 256 * 1024;
+/** Columns of a layout the module takes at most (a longer header is read by the JavaScript readers). */
+export const WASM_MAX_ROLES = 1024;
+
+/** Flag bits of a row (assembly/aws-lines.ts F_*). */
+export const enum RowFlag {
+  plain = 1,
+  accountDigits = 2,
+  accountSame = 4,
+  regionSame = 8,
+}
+
+// linear memory: the roles, then the block, then the columns (each WASM_ROWS long)
+const ROLES_AT = 0;
+const BLOCK_AT = WASM_MAX_ROLES;
+const COLUMNS_AT = BLOCK_AT + WASM_WINDOW;
+const PAGES = 64; // 4 MiB: scripts/wasm.mjs --initialMemory; the module allocates nothing
+
+/** The column reader of one thread: the instance and typed views of its columns. */
+export class AwsWasm {
+  private readonly u8: Uint8Array;
+  readonly i32: Int32Array;
+  readonly u32: Uint32Array;
+  readonly f64: Float64Array;
+  // where each column starts, in elements of its view (assembly/aws-lines.ts readLines, same order)
+  readonly lineStart: number;
+  readonly lineEnd: number;
+  readonly flags: number;
+  readonly src: number;
+  readonly dst: number;
+  readonly sport: number;
+  readonly dport: number;
+  readonly proto: number;
+  readonly start: number;
+  readonly end: number;
+  readonly tcpFlags: number;
+  readonly action: number;
+  readonly direction: number;
+  readonly accountS: number;
+  readonly accountE: number;
+  readonly regionS: number;
+  readonly regionE: number;
+  readonly ifaceS: number;
+  readonly ifaceE: number;
+  readonly instanceS: number;
+  readonly instanceE: number;
+  readonly packets: number;
+  readonly bytes: number;
+  readonly accountValue: number;
+  private readonly readLines: (inPtr: number, len: number, rolesPtr: number, nroles: number, maxRows: number, out: number) => number;
+  private lastRoles: Uint8Array | null = null;
+
+  constructor(module: WebAssembly.Module) {
+    const instance = new WebAssembly.Instance(module, {});
+    const exports = instance.exports as { memory: WebAssembly.Memory; readLines: AwsWasm['readLines'] };
+    if (exports.memory.buffer.byteLength < PAGES * 65536) exports.memory.grow(PAGES - exports.memory.buffer.byteLength / 65536);
+    const buf = exports.memory.buffer;
+    this.u8 = new Uint8Array(buf);
+    this.i32 = new Int32Array(buf);
+    this.u32 = new Uint32Array(buf);
+    this.f64 = new Float64Array(buf);
+    this.readLines = exports.readLines;
+    let at = COLUMNS_AT / 4;
+    const next = (words: number) => ((at += words * WASM_ROWS), at - words * WASM_ROWS);
+    this.lineStart = next(1);
+    this.lineEnd = next(1);
+    this.flags = next(1);
+    this.src = next(1);
+    this.dst = next(1);
+    this.sport = next(1);
+    this.dport = next(1);
+    this.proto = next(1);
+    this.start = next(1);
+    this.end = next(1);
+    this.tcpFlags = next(1);
+    this.action = next(1);
+    this.direction = next(1);
+    this.accountS = next(1);
+    this.accountE = next(1);
+    this.regionS = next(1);
+    this.regionE = next(1);
+    this.ifaceS = next(1);
+    this.ifaceE = next(1);
+    this.instanceS = next(1);
+    this.instanceE = next(1);
+    // f64 columns, in elements of 8 bytes (at is even: COLUMNS_AT and WASM_ROWS are)
+    this.packets = next(2) / 2;
+    this.bytes = next(2) / 2;
+    this.accountValue = next(2) / 2;
+  }
+
+  /**
+   * Reads the lines of buf[s, s + len) that end with '\n' (len <= WASM_WINDOW), by the
+   * layout's roles (at most WASM_MAX_ROLES), into the columns: the rows written. Offsets in
+   * the columns are relative to s.
+   */
+  read(buf: Uint8Array, s: number, len: number, roles: Uint8Array): number {
+    if (roles !== this.lastRoles) {
+      this.u8.set(roles, ROLES_AT);
+      this.lastRoles = roles;
+    }
+    this.u8.set(buf.subarray(s, s + len), BLOCK_AT);
+    return this.readLines(BLOCK_AT, len, ROLES_AT, roles.length, WASM_ROWS, COLUMNS_AT);
+  }
+}
+
+/** dist/wasm/<name> from dist/src/<folder>/ or dist/src/bundle/, or from a worker bundle in dist/workers/. */
+function wasmFile(name: string): string | null {
+  for (const u of [new URL(`../../wasm/${name}`, import.meta.url), new URL(`../wasm/${name}`, import.meta.url)]) {
+    const p = fileURLToPath(u);
+    if (existsSync(p)) return p;
+  }
+  return null;
+}
+
+let reader: AwsWasm | null | undefined;
+
+function load(): AwsWasm | null {
+  const path = wasmFile('aws-lines.wasm');
+  return path === null ? null : new AwsWasm(new WebAssembly.Module(readFileSync(path)));
+}
+
+/** This thread's WebAssembly reader, loaded on first use; null when the JavaScript readers are to run. */
+export function awsWasm(): AwsWasm | null {
+  if (reader === undefined) reader = process.env.FLOWSIEVE_AWS_READER === 'js' ? null : load();
+  return reader;
+}
+
+/** For tests and benchmarks: choose the reader of the parsers opened from now on in this thread. */
+export function setAwsReader(kind: 'js' | 'wasm'): void {
+  reader = kind === 'js' ? null : load();
+  if (kind === 'wasm' && reader === null) throw new Error('the WebAssembly AWS reader is not built (dist/wasm/aws-lines.wasm)');
+}
