@@ -42,9 +42,11 @@ const F_ACCOUNT_DIGITS: u32 = 2; // the account token is 1-14 digits, its value 
 const F_ACCOUNT_SAME: u32 = 4; // the account token is the previous plain row's, byte for byte
 const F_REGION_SAME: u32 = 8; // the region token is the previous plain row's (neither is '-')
 
-// where the current token or number ended, and the number read
-let pos: u32 = 0;
+// the number number() read
 let num: u64 = 0;
+// the block and its separator bitmap (markSeparators)
+let blockPtr: u32 = 0;
+let mapPtr: u32 = 0;
 // the row's tokens (absolute addresses; -1: absent)
 let aS: i32 = -1;
 let aE: i32 = 0;
@@ -57,90 +59,141 @@ let nS: i32 = -1;
 let nE: i32 = 0;
 let consumedBytes: u32 = 0;
 
-/** A token of bytes above ' ' from p (not past end), its end in pos: false when empty. */
-function token(p: u32, end: u32): bool {
-  let i = p;
-  while (i < end && load<u8>(i) > 32) i++;
-  pos = i;
-  return i != p;
+/**
+ * Marks every byte of the block below '!' (a space, a tab, '\r', '\n', a control byte: what
+ * ends a token) in a bitmap at mapPtr, sixteen bytes at a time, and the block's end too:
+ * a token's end is then found a word of 64 bytes at a time (tokenEnd) rather than byte by byte.
+ */
+function markSeparators(len: u32): void {
+  const space = i8x16.splat(33);
+  const words = (len >> 6) + 1;
+  for (let w: u32 = 0; w < words; w++) {
+    const at = blockPtr + (w << 6);
+    const m0 = <u64>i8x16.bitmask(i8x16.lt_u(v128.load(at), space));
+    const m1 = <u64>i8x16.bitmask(i8x16.lt_u(v128.load(at + 16), space));
+    const m2 = <u64>i8x16.bitmask(i8x16.lt_u(v128.load(at + 32), space));
+    const m3 = <u64>i8x16.bitmask(i8x16.lt_u(v128.load(at + 48), space));
+    store<u64>(mapPtr + (w << 3), m0 | (m1 << 16) | (m2 << 32) | (m3 << 48));
+  }
+  // past the block: a separator at len, nothing after it
+  const last = mapPtr + ((len >> 6) << 3);
+  const bit = <u64>(len & 63);
+  store<u64>(last, (load<u64>(last) & ((<u64>1 << bit) - 1)) | (<u64>1 << bit));
 }
 
-/** 1 to 15 digits from p into num; false for none or more than 15. */
-function number(p: u32, end: u32): bool {
-  let v: u64 = 0;
-  let i = p;
-  while (i < end) {
-    const d = <u32>load<u8>(i) - 48;
-    if (d > 9) break;
-    v = v * 10 + <u64>d;
-    i++;
-  }
-  pos = i;
-  num = v;
-  return i != p && i - p <= 15;
+/** The first separator (or the block's end) at or after the address a. */
+function tokenEnd(a: u32): u32 {
+  const rel = a - blockPtr;
+  let w = rel >> 6;
+  const bits = load<u64>(mapPtr + (w << 3)) >> <u64>(rel & 63);
+  if (bits != 0) return a + <u32>ctz(bits);
+  let next = load<u64>(mapPtr + (++w << 3));
+  while (next == 0) next = load<u64>(mapPtr + (++w << 3)); // ends: markSeparators marks the block's end
+  return blockPtr + (w << 6) + <u32>ctz(next);
 }
 
 /**
- * A dotted quad from p up to a space, a tab or end, as src/net/address.ts scanIPv4Bytes
- * reads it (no leading zeros, parts of 0-255): the address, or -1.
+ * The n digits (1 to 8) at p as a number, eight bytes at a time: they are moved to the top
+ * of a word whose lower bytes are filled with '0', checked to be digits and combined in
+ * three multiplications. -1 when a byte is not a digit.
  */
-function ipv4(p: u32, end: u32): i64 {
-  let value: u32 = 0;
-  let part: u32 = 0;
-  let digits: u32 = 0;
-  let parts: u32 = 0;
-  let i = p;
-  for (; i < end; i++) {
-    const c = <u32>load<u8>(i);
-    if (c - 48 <= 9) {
-      if (digits == 1 && part == 0) return -1;
-      part = part * 10 + (c - 48);
-      digits++;
-      if (part > 255 || digits > 3) return -1;
-    } else if (c == 46) {
-      if (digits == 0 || parts == 3) return -1;
-      value = (value << 8) | part;
-      parts++;
-      part = 0;
-      digits = 0;
-    } else if (c == 32 || c == 9) {
-      break;
-    } else {
-      return -1;
-    }
-  }
-  if (digits == 0 || parts != 3) return -1;
-  pos = i;
-  return <i64>((value << 8) | part);
+function digits8(p: u32, n: u32): i64 {
+  const pad = (8 - n) << 3;
+  let w = load<u64>(p) << <u64>pad; // the bytes past the n digits fall off the top
+  if (pad != 0) w |= <u64>0x3030303030303030 >> <u64>(64 - pad);
+  // a digit has high nibble 3 and stays below 0x3a when 6 is added
+  if (((w & 0xf0f0f0f0f0f0f0f0) | (((w + 0x0606060606060606) & 0xf0f0f0f0f0f0f0f0) >> 4)) != 0x3333333333333333) return -1;
+  w = ((w & 0x0f0f0f0f0f0f0f0f) * 2561) >> 8;
+  w = ((w & 0x00ff00ff00ff00ff) * 6553601) >> 16;
+  return <i64>(((w & 0x0000ffff0000ffff) * 42949672960001) >> 32);
 }
 
-/** Same bytes in [a, a + n) and [b, b + n). */
+/** The digits of [p, q) (1 to 15 of them) into num; false for anything else. */
+function number(p: u32, q: u32): bool {
+  const n = q - p;
+  if (n - 1 >= 15) return false; // none, or more than 15
+  if (n <= 8) {
+    const v = digits8(p, n);
+    num = <u64>v;
+    return v >= 0;
+  }
+  const hi = digits8(p, n - 8);
+  const lo = digits8(p + n - 8, 8);
+  num = <u64>hi * 100000000 + <u64>lo;
+  return (hi | lo) >= 0;
+}
+
+/**
+ * [p, q) as a dotted quad, as src/net/address.ts scanIPv4Bytes reads it (four parts of 1-3
+ * digits, no leading zeros, 0-255): the address, or -1. The token's sixteen bytes are
+ * classed at once (digits, dots); the parts are then read between the dots.
+ */
+function ipv4(p: u32, q: u32): i64 {
+  const n = q - p;
+  if (n - 7 > 8) return -1; // 7 to 15 bytes
+  const v = v128.load(p);
+  const live = (1 << n) - 1;
+  const dots = i8x16.bitmask(i8x16.eq(v, i8x16.splat(46))) & live;
+  const digits = i8x16.bitmask(i8x16.lt_u(i8x16.sub(v, i8x16.splat(48)), i8x16.splat(10))) & live;
+  if ((dots | digits) != live || popcnt(dots) != 3) return -1;
+  let ends = dots | (1 << n); // each part ends at a dot, the last at the token's end
+  let value: u32 = 0;
+  let s: u32 = 0;
+  for (let k = 0; k < 4; k++) {
+    const e = <u32>ctz(ends);
+    ends &= ends - 1;
+    const d0 = <u32>load<u8>(p + s) - 48;
+    let part = d0;
+    const len = e - s;
+    if (len == 2) {
+      if (d0 == 0) return -1; // a leading zero
+      part = d0 * 10 + (<u32>load<u8>(p + s + 1) - 48);
+    } else if (len == 3) {
+      if (d0 == 0) return -1;
+      part = d0 * 100 + (<u32>load<u8>(p + s + 1) - 48) * 10 + (<u32>load<u8>(p + s + 2) - 48);
+      if (part > 255) return -1;
+    } else if (len != 1) {
+      return -1; // two dots in a row, or four digits
+    }
+    value = (value << 8) | part;
+    s = e + 1;
+  }
+  return <i64>value;
+}
+
+/** Same bytes in [a, a + n) and [b, b + n): eight at a time, then the last (up to) eight. */
 function sameBytes(a: u32, b: u32, n: u32): bool {
-  for (let k: u32 = 0; k < n; k++) if (load<u8>(a + k) != load<u8>(b + k)) return false;
-  return true;
+  let k: u32 = 0;
+  for (; k + 8 <= n; k += 8) if (load<u64>(a + k) != load<u64>(b + k)) return false;
+  if (k == n) return true;
+  const drop = <u64>((8 - (n - k)) << 3); // the bytes past n fall off the top
+  return load<u64>(a + k) << drop == load<u64>(b + k) << drop;
 }
 
 /**
  * Reads the plain lines of inPtr[0, len) that end with '\n' into the columns, at most
- * maxRows of them; a line that is not plain gets a row with F_PLAIN clear. Stops before
+ * maxRows of them (map: room for the separator bitmap, len / 8 + 8 bytes); a line that is not plain gets a row with F_PLAIN clear. Stops before
  * a line with no '\n' in the block. Returns the rows written; consumed() the bytes they span.
  */
-export function readLines(inPtr: u32, len: u32, rolesPtr: u32, nroles: u32, maxRows: u32, out: u32): u32 {
+export function readLines(inPtr: u32, len: u32, rolesPtr: u32, nroles: u32, maxRows: u32, out: u32, map: u32): u32 {
   const end = inPtr + len;
+  blockPtr = inPtr;
+  mapPtr = map;
+  markSeparators(len);
   const m = maxRows << 2;
-  const cStart = out; // i32: the line's first byte (relative to inPtr)
-  const cEnd = cStart + m; // i32: its '\n'
-  const cFlags = cEnd + m; // u32: F_ bits
-  const cSrc = cFlags + m; // u32: IPv4 source
-  const cDst = cSrc + m; // u32: IPv4 destination
-  const cSport = cDst + m; // u32
-  const cDport = cSport + m; // u32
-  const cProto = cDport + m; // u32
-  const cStartTime = cProto + m; // u32 (Unix seconds)
-  const cEndTime = cStartTime + m; // u32: the start when the layout has no end
-  const cTcpFlags = cEndTime + m; // i32: -1 when absent
-  const cAction = cTcpFlags + m; // u32: 0 unknown, 1 accept, 2 reject
-  const cDirection = cAction + m; // u32: 0 unknown, 1 ingress, 2 egress
+  cStart = out; // i32: the line's first byte (relative to inPtr)
+  cEnd = cStart + m; // i32: its '\n'
+  cFlags = cEnd + m; // u32: F_ bits
+  cSrc = cFlags + m; // u32: IPv4 source
+  cDst = cSrc + m; // u32: IPv4 destination
+  cSport = cDst + m; // u32
+  cDport = cSport + m; // u32
+  cProto = cDport + m; // u32
+  cStartTime = cProto + m; // u32 (Unix seconds)
+  cEndTime = cStartTime + m; // u32: the start when the layout has no end
+  cTcpFlags = cEndTime + m; // i32: -1 when absent
+  cAction = cTcpFlags + m; // u32: 0 unknown, 1 accept, 2 reject
+  cDirection = cAction + m; // u32: 0 unknown, 1 ingress, 2 egress
   const cAccountS = cDirection + m; // i32 token offsets
   const cAccountE = cAccountS + m;
   const cRegionS = cAccountE + m;
@@ -149,24 +202,19 @@ export function readLines(inPtr: u32, len: u32, rolesPtr: u32, nroles: u32, maxR
   const cIfaceE = cIfaceS + m;
   const cInstS = cIfaceE + m;
   const cInstE = cInstS + m;
-  const cPackets = cInstE + m; // f64: NaN when absent
-  const cBytes = cPackets + (maxRows << 3); // f64
-  const cAccountValue = cBytes + (maxRows << 3); // f64
+  cPackets = cInstE + m; // f64: NaN when absent
+  cBytes = cPackets + (maxRows << 3); // f64
+  cAccountValue = cBytes + (maxRows << 3); // f64
   let prevAS: i32 = -1;
   let prevAE: i32 = 0;
   let prevGS: i32 = -1;
   let prevGE: i32 = 0;
+  const base = <i32>inPtr;
   let p = inPtr;
   let row: u32 = 0;
   while (p < end && row < maxRows) {
-    // the line's '\n': a line not ended in the block is left to the caller
-    let nl = p;
-    while (nl < end && load<u8>(nl) != 10) nl++;
-    if (nl >= end) break;
     const r = row << 2;
     const r8 = row << 3;
-    store<i32>(cStart + r, p - inPtr);
-    store<i32>(cEnd + r, nl - inPtr);
     // the defaults of a field the layout lacks (FlowRecord.clearOptional)
     store<i32>(cTcpFlags + r, -1);
     store<u32>(cAction + r, 0);
@@ -178,10 +226,11 @@ export function readLines(inPtr: u32, len: u32, rolesPtr: u32, nroles: u32, maxR
     gS = -1;
     fS = -1;
     nS = -1;
+    // the record ends its line ('\n' or "\r\n") at nl; any other line: found by a search for its '\n'
+    let nl = plainLine(p, end, rolesPtr, nroles, r, r8);
     let flags: u32 = 0;
-    if (plainLine(p, nl + 1, rolesPtr, nroles, r, r8, cSrc, cDst, cSport, cDport, cProto, cStartTime, cEndTime, cTcpFlags, cAction, cDirection, cPackets, cBytes, cAccountValue)) {
+    if (nl != 0) {
       flags = F_PLAIN;
-      const base = <i32>inPtr;
       if (aS >= 0) {
         if (aDigits) flags |= F_ACCOUNT_DIGITS;
         if (prevAS >= 0 && prevAE - prevAS == aE - aS && sameBytes(<u32>prevAS, <u32>aS, <u32>(aE - aS))) flags |= F_ACCOUNT_SAME;
@@ -206,7 +255,13 @@ export function readLines(inPtr: u32, len: u32, rolesPtr: u32, nroles: u32, maxR
       store<i32>(cIfaceE + r, fE - base);
       store<i32>(cInstS + r, nS < 0 ? -1 : nS - base);
       store<i32>(cInstE + r, nE - base);
+    } else {
+      nl = p;
+      while (nl < end && load<u8>(nl) != 10) nl++;
+      if (nl >= end) break; // a line not ended in the block is left to the caller
     }
+    store<i32>(cStart + r, p - inPtr);
+    store<i32>(cEnd + r, nl - inPtr);
     store<u32>(cFlags + r, flags);
     p = nl + 1;
     row++;
@@ -215,102 +270,142 @@ export function readLines(inPtr: u32, len: u32, rolesPtr: u32, nroles: u32, maxR
   return row;
 }
 
+// the columns of the current readLines
+let cStart: u32 = 0;
+let cEnd: u32 = 0;
+let cFlags: u32 = 0;
+let cSrc: u32 = 0;
+let cDst: u32 = 0;
+let cSport: u32 = 0;
+let cDport: u32 = 0;
+let cProto: u32 = 0;
+let cStartTime: u32 = 0;
+let cEndTime: u32 = 0;
+let cTcpFlags: u32 = 0;
+let cAction: u32 = 0;
+let cDirection: u32 = 0;
+let cPackets: u32 = 0;
+let cBytes: u32 = 0;
+let cAccountValue: u32 = 0;
+
 /** The bytes the rows of the last readLines span (up to just past the last row's '\n'). */
 export function consumed(): u32 {
   return consumedBytes;
 }
 
 /**
- * One line from p (e just past its '\n') by the roles: true when it is plain (its fields
- * stored in row r), false for any line the general loop must read.
+ * One line from p (not past e) by the roles: the index of its '\n' when it is plain (its
+ * fields stored in row r), 0 for any line the general loop must read.
  */
-function plainLine(
-  p: u32, e: u32, rolesPtr: u32, nroles: u32, r: u32, r8: u32,
-  cSrc: u32, cDst: u32, cSport: u32, cDport: u32, cProto: u32, cStartTime: u32, cEndTime: u32, cTcpFlags: u32,
-  cAction: u32, cDirection: u32, cPackets: u32, cBytes: u32, cAccountValue: u32,
-): bool {
-  let i = p;
+function plainLine(p: u32, e: u32, rolesPtr: u32, nroles: u32, r: u32, r8: u32): u32 {
+  let t = p;
+  let q: u32 = 0;
   let hasEnd = false;
   let start: u64 = 0;
+  const lastRole = nroles - 1;
   for (let k: u32 = 0; k < nroles; k++) {
-    const role = <u32>load<u8>(rolesPtr + k);
-    const t = i;
-    if (role == R_SRCADDR || role == R_DSTADDR) {
-      const a = ipv4(i, e);
-      if (a < 0) return false;
-      store<u32>((role == R_SRCADDR ? cSrc : cDst) + r, <u32>a);
-    } else if (role >= R_SRCPORT && role <= R_END || role == R_TCPFLAGS) {
-      if (!number(i, e)) return false;
-      const v = num;
-      if (role == R_SRCPORT || role == R_DSTPORT) {
-        if (v > 65535) return false; // the sink rejects it: the general loop words the reject
-        store<u32>((role == R_SRCPORT ? cSport : cDport) + r, <u32>v);
-      } else if (role == R_PROTOCOL) {
-        if (v > 255) return false;
-        store<u32>(cProto + r, <u32>v);
-      } else if (role == R_PACKETS) {
-        store<f64>(cPackets + r8, <f64>v);
-      } else if (role == R_BYTES) {
-        store<f64>(cBytes + r8, <f64>v);
-      } else if (role == R_START) {
-        if (v > 0xffffffff) return false;
-        start = v;
-        store<u32>(cStartTime + r, <u32>v);
-      } else if (role == R_END) {
-        if (v > 0xffffffff) return false;
+    q = tokenEnd(t); // every column is a token: bytes above ' ', at least one
+    if (q == t) return 0;
+    switch (<u32>load<u8>(rolesPtr + k)) {
+      case R_SRCADDR: {
+        const a = ipv4(t, q);
+        if (a < 0 || k == lastRole) return 0; // last on the line: scanIPv4Bytes does not take a '\n' after it
+        store<u32>(cSrc + r, <u32>a);
+        break;
+      }
+      case R_DSTADDR: {
+        const a = ipv4(t, q);
+        if (a < 0 || k == lastRole) return 0;
+        store<u32>(cDst + r, <u32>a);
+        break;
+      }
+      case R_SRCPORT:
+        if (!number(t, q) || num > 65535) return 0; // out of range: the general loop, and the sink words the reject
+        store<u32>(cSport + r, <u32>num);
+        break;
+      case R_DSTPORT:
+        if (!number(t, q) || num > 65535) return 0;
+        store<u32>(cDport + r, <u32>num);
+        break;
+      case R_PROTOCOL:
+        if (!number(t, q) || num > 255) return 0;
+        store<u32>(cProto + r, <u32>num);
+        break;
+      case R_PACKETS:
+        if (!number(t, q)) return 0;
+        store<f64>(cPackets + r8, <f64>num);
+        break;
+      case R_BYTES:
+        if (!number(t, q)) return 0;
+        store<f64>(cBytes + r8, <f64>num);
+        break;
+      case R_START:
+        if (!number(t, q) || num > 0xffffffff) return 0;
+        start = num;
+        store<u32>(cStartTime + r, <u32>num);
+        break;
+      case R_END:
+        if (!number(t, q) || num > 0xffffffff) return 0;
         hasEnd = true;
-        store<u32>(cEndTime + r, <u32>v);
-      } else {
-        if (v > 0x7fffffff) return false;
-        store<i32>(cTcpFlags + r, <i32>v);
+        store<u32>(cEndTime + r, <u32>num);
+        break;
+      case R_TCPFLAGS:
+        if (!number(t, q) || num > 0x7fffffff) return 0;
+        store<i32>(cTcpFlags + r, <i32>num);
+        break;
+      case R_ACCOUNT: {
+        // read as a number where it is one (1-14 digits), to look it up without its bytes
+        const digits = q - t <= 14 && number(t, q);
+        aS = <i32>t;
+        aE = <i32>q;
+        aDigits = digits;
+        store<f64>(cAccountValue + r8, digits ? <f64>num : 0);
+        break;
       }
-    } else if (role == R_ACCOUNT) {
-      // read as a number where it is one, to look it up without its bytes
-      let v: u64 = 0;
-      let digits = true;
-      while (i < e) {
-        const c = <u32>load<u8>(i);
-        if (c <= 32) break;
-        const d = c - 48;
-        if (d > 9) digits = false;
-        else v = v * 10 + <u64>d;
-        i++;
+      case R_ACTION: {
+        const c = <u32>load<u8>(t);
+        store<u32>(cAction + r, c == 65 ? 1 : c == 82 ? 2 : 0);
+        break;
       }
-      if (i == t) return false;
-      pos = i;
-      aS = <i32>t;
-      aE = <i32>i;
-      aDigits = digits && i - t <= 14;
-      store<f64>(cAccountValue + r8, aDigits ? <f64>v : 0);
-    } else {
-      if (!token(i, e)) return false;
-      const c = <u32>load<u8>(t);
-      if (role == R_ACTION) store<u32>(cAction + r, c == 65 ? 1 : c == 82 ? 2 : 0);
-      else if (role == R_DIRECTION) store<u32>(cDirection + r, c == 105 ? 1 : c == 101 ? 2 : 0);
-      else if (role == R_LOGSTATUS) {
-        if (c == 78 || c == 83) return false; // NODATA, SKIPDATA
-      } else if (role == R_RESOURCETYPE) {
-        if (c == 84) return false; // TransitGateway
-      } else if (role == R_REGION) {
+      case R_DIRECTION: {
+        const c = <u32>load<u8>(t);
+        store<u32>(cDirection + r, c == 105 ? 1 : c == 101 ? 2 : 0);
+        break;
+      }
+      case R_LOGSTATUS: {
+        const c = <u32>load<u8>(t);
+        if (c == 78 || c == 83) return 0; // NODATA, SKIPDATA
+        break;
+      }
+      case R_RESOURCETYPE:
+        if (load<u8>(t) == 84) return 0; // TransitGateway
+        break;
+      case R_REGION:
         gS = <i32>t;
-        gE = <i32>pos;
-      } else if (role == R_IFACE) {
+        gE = <i32>q;
+        break;
+      case R_IFACE:
         fS = <i32>t;
-        fE = <i32>pos;
-      } else if (role == R_INSTANCE) {
+        fE = <i32>q;
+        break;
+      case R_INSTANCE:
         nS = <i32>t;
-        nE = <i32>pos;
-      }
+        nE = <i32>q;
+        break;
+      default:
+        break;
     }
-    i = pos;
     // a single space after every column but the last
-    if (k + 1 < nroles) {
-      if (i >= e || load<u8>(i) != 32) return false;
-      i++;
+    if (k < lastRole) {
+      if (q >= e || load<u8>(q) != 32) return 0;
+      t = q + 1;
     }
   }
   // the record ends its line: '\n' or "\r\n"
-  if (!(i < e && (load<u8>(i) == 10 || (load<u8>(i) == 13 && i + 1 < e && load<u8>(i + 1) == 10)))) return false;
+  if (q >= e) return 0;
+  let c = load<u8>(q);
+  if (c == 13 && q + 1 < e) c = load<u8>(++q);
+  if (c != 10) return 0;
   if (!hasEnd) store<u32>(cEndTime + r, <u32>start);
-  return true;
+  return q;
 }

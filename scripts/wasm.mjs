@@ -23,7 +23,7 @@ try {
 for (const f of readdirSync(join(root, 'assembly')).filter((n) => n.endsWith('.ts'))) {
   const name = f.slice(0, -3);
   const { error } = await asc.main([
-    join('assembly', f), '-O3', '--noAssert', '--runtime', 'stub', '--initialMemory', '64',
+    join('assembly', f), '-O3', '--noAssert', '--runtime', 'stub', '--enable', 'simd', '--initialMemory', '64',
     '--outFile', join('dist', 'wasm', `${name}.wasm`),
   ], { stdout: process.stdout, stderr: process.stderr, baseDir: root });
   if (error) {

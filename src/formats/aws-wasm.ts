@@ -29,6 +29,8 @@ export const enum RowFlag {
 const ROLES_AT = 0;
 const BLOCK_AT = WASM_MAX_ROLES;
 const COLUMNS_AT = BLOCK_AT + WASM_WINDOW;
+/** the separator bitmap of a block (a bit a byte, and a word past it), after the columns */
+const MAP_AT = COLUMNS_AT + WASM_ROWS * (21 * 4 + 3 * 8);
 const PAGES = 64; // 4 MiB: scripts/wasm.mjs --initialMemory; the module allocates nothing
 
 /** The column reader of one thread: the instance and typed views of its columns. */
@@ -62,7 +64,7 @@ export class AwsWasm {
   readonly packets: number;
   readonly bytes: number;
   readonly accountValue: number;
-  private readonly readLines: (inPtr: number, len: number, rolesPtr: number, nroles: number, maxRows: number, out: number) => number;
+  private readonly readLines: (inPtr: number, len: number, rolesPtr: number, nroles: number, maxRows: number, out: number, map: number) => number;
   private lastRoles: Uint8Array | null = null;
 
   constructor(module: WebAssembly.Module) {
@@ -102,6 +104,7 @@ export class AwsWasm {
     this.packets = next(2) / 2;
     this.bytes = next(2) / 2;
     this.accountValue = next(2) / 2;
+    if (at * 4 !== MAP_AT) throw new Error('aws-wasm: the columns do not end where the bitmap starts');
   }
 
   /**
@@ -115,7 +118,7 @@ export class AwsWasm {
       this.lastRoles = roles;
     }
     this.u8.set(buf.subarray(s, s + len), BLOCK_AT);
-    return this.readLines(BLOCK_AT, len, ROLES_AT, roles.length, WASM_ROWS, COLUMNS_AT);
+    return this.readLines(BLOCK_AT, len, ROLES_AT, roles.length, WASM_ROWS, COLUMNS_AT, MAP_AT);
   }
 }
 
