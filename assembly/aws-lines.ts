@@ -175,11 +175,12 @@ function sameBytes(a: u32, b: u32, n: u32): bool {
  * maxRows of them (map: room for the separator bitmap, len / 8 + 8 bytes); a line that is not plain gets a row with F_PLAIN clear. Stops before
  * a line with no '\n' in the block. Returns the rows written; consumed() the bytes they span.
  */
-export function readLines(inPtr: u32, len: u32, rolesPtr: u32, nroles: u32, maxRows: u32, out: u32, map: u32): u32 {
+export function readLines(inPtr: u32, len: u32, rolesPtr: u32, nroles: u32, maxRows: u32, out: u32, map: u32, sinkPtr: u32): u32 {
   const end = inPtr + len;
   blockPtr = inPtr;
   mapPtr = map;
   markSeparators(len);
+  startRouting(sinkPtr);
   const m = maxRows << 2;
   cStart = out; // i32: the line's first byte (relative to inPtr)
   cEnd = cStart + m; // i32: its '\n'
@@ -194,7 +195,9 @@ export function readLines(inPtr: u32, len: u32, rolesPtr: u32, nroles: u32, maxR
   cTcpFlags = cEndTime + m; // i32: -1 when absent
   cAction = cTcpFlags + m; // u32: 0 unknown, 1 accept, 2 reject
   cDirection = cAction + m; // u32: 0 unknown, 1 ingress, 2 egress
-  const cAccountS = cDirection + m; // i32 token offsets
+  const cRoute = cDirection + m; // i32: the shard, or ROUTE_DONE, ROUTE_EMIT (a plain row)
+  cFeed = cRoute + m; // u32: Feed bits of a routed row
+  const cAccountS = cFeed + m; // i32 token offsets
   const cAccountE = cAccountS + m;
   const cRegionS = cAccountE + m;
   const cRegionE = cRegionS + m;
@@ -227,11 +230,17 @@ export function readLines(inPtr: u32, len: u32, rolesPtr: u32, nroles: u32, maxR
     fS = -1;
     nS = -1;
     // the record ends its line ('\n' or "\r\n") at nl; any other line: found by a search for its '\n'
+    const ls = p;
     let nl = plainLine(p, end, rolesPtr, nroles, r, r8);
     let flags: u32 = 0;
     if (nl != 0) {
       flags = F_PLAIN;
-      if (aS >= 0) {
+      const route = routeRow(r, gS < 0 || (gE - gS == 1 && load<u8>(<u32>gS) == 45));
+      store<i32>(cRoute + r, route);
+      // the account and region of a row the caller looks up, compared with the last such row's
+      if (route == ROUTE_DONE) {
+        // nothing of the row is looked up: the next row is compared with the one before
+      } else if (aS >= 0) {
         if (aDigits) flags |= F_ACCOUNT_DIGITS;
         if (prevAS >= 0 && prevAE - prevAS == aE - aS && sameBytes(<u32>prevAS, <u32>aS, <u32>(aE - aS))) flags |= F_ACCOUNT_SAME;
         prevAS = aS;
@@ -239,7 +248,7 @@ export function readLines(inPtr: u32, len: u32, rolesPtr: u32, nroles: u32, maxR
       }
       // a region of '-' leaves the file's default: no token, and no "same" for the next row
       if (gS >= 0 && gE - gS == 1 && load<u8>(<u32>gS) == 45) gS = -1;
-      if (gS >= 0) {
+      if (gS >= 0 && route != ROUTE_DONE) {
         if (prevGS >= 0 && prevGE - prevGS == gE - gS && sameBytes(<u32>prevGS, <u32>gS, <u32>(gE - gS))) flags |= F_REGION_SAME;
         prevGS = gS;
         prevGE = gE;
@@ -265,9 +274,191 @@ export function readLines(inPtr: u32, len: u32, rolesPtr: u32, nroles: u32, maxR
     store<u32>(cFlags + r, flags);
     p = nl + 1;
     row++;
+    // a line the general loop reads may be a header that changes the layout: the rows after
+    // it are left to the next call (whose layout the caller gives), and so are their counts
+    if (flags == 0 && mayBeHeader(ls, nl)) break;
   }
   consumedBytes = p - inPtr;
+  endRouting(sinkPtr);
   return row;
+}
+
+/**
+ * Whether the general loop may take the line [p, e) for a header (src/formats/aws.ts
+ * header(): a letter or '$' first, after spaces, tabs and '\r').
+ */
+function mayBeHeader(p: u32, e: u32): bool {
+  let i = p;
+  while (i < e && (load<u8>(i) == 32 || load<u8>(i) == 9 || load<u8>(i) == 13)) i++;
+  if (i >= e) return false;
+  const c = <u32>load<u8>(i);
+  return (c | 32) - 97 < 26 || c == 36;
+}
+
+// Routing (src/flow/sink.ts emit): what becomes of a plain row, decided here where the sink
+// allows it. The sink's settings and this call's counts are f64 slots at sinkPtr:
+const S_ROUTE = 0; // 1: route rows; 0: every plain row is ROUTE_EMIT
+const S_NOT_AFTER = 1; // rows ending after it: ROUTE_EMIT (the sink rejects them)
+const S_FROM = 2; // --from/--to: rows starting outside count as outsideRange
+const S_TO = 3;
+const S_SHARDS = 4;
+const S_REGION_BLANK = 5; // 1: the file's default region is the empty string
+const S_RECORDS = 8; // counts of this call, added to the sink's by the caller
+const S_OUTSIDE = 9;
+const S_BLANK_REGION = 10;
+const S_INTERNAL = 11;
+const S_RESPONSES = 12;
+const S_BACKSCATTER = 13;
+const S_INBOUND = 14;
+const S_OUTBOUND = 15;
+const S_MIN_START = 16;
+const S_MAX_END = 17;
+// the non-public IPv4 ranges (src/net/address.ts isPublicV4, given by the caller): a byte a
+// first octet (1: a range lies under it) at sinkPtr + 256, their count at + 512, then
+// (network, mask) pairs of u32
+const V4_FIRST = 256;
+const V4_COUNT = 512;
+const V4_RANGES = 516;
+
+/** A plain row the caller reads and hands to the sink's emit (a reject, or routing is off). */
+const ROUTE_EMIT: i32 = -2;
+/** A plain row fully counted here: the caller does nothing with it. */
+const ROUTE_DONE: i32 = -1;
+const FEED_INBOUND: u32 = 1;
+const FEED_OUTBOUND: u32 = 2;
+
+let routing = false;
+let notAfter: f64 = 0;
+let rangeFrom: f64 = 0;
+let rangeTo: f64 = 0;
+let shards: u32 = 1;
+let regionBlank = false;
+let tablePtr: u32 = 0;
+let records: u32 = 0;
+let outsideRange: u32 = 0;
+let blankRegion: u32 = 0;
+let internal: u32 = 0;
+let responses: u32 = 0;
+let backscatter: u32 = 0;
+let inbound: u32 = 0;
+let outbound: u32 = 0;
+let minStart: f64 = Infinity;
+let maxEnd: f64 = -Infinity;
+
+function startRouting(at: u32): void {
+  routing = load<f64>(at + (S_ROUTE << 3)) != 0;
+  notAfter = load<f64>(at + (S_NOT_AFTER << 3));
+  rangeFrom = load<f64>(at + (S_FROM << 3));
+  rangeTo = load<f64>(at + (S_TO << 3));
+  shards = <u32>load<f64>(at + (S_SHARDS << 3));
+  regionBlank = load<f64>(at + (S_REGION_BLANK << 3)) != 0;
+  tablePtr = at;
+  records = outsideRange = blankRegion = internal = responses = backscatter = inbound = outbound = 0;
+  minStart = Infinity;
+  maxEnd = -Infinity;
+}
+
+function endRouting(at: u32): void {
+  store<f64>(at + (S_RECORDS << 3), <f64>records);
+  store<f64>(at + (S_OUTSIDE << 3), <f64>outsideRange);
+  store<f64>(at + (S_BLANK_REGION << 3), <f64>blankRegion);
+  store<f64>(at + (S_INTERNAL << 3), <f64>internal);
+  store<f64>(at + (S_RESPONSES << 3), <f64>responses);
+  store<f64>(at + (S_BACKSCATTER << 3), <f64>backscatter);
+  store<f64>(at + (S_INBOUND << 3), <f64>inbound);
+  store<f64>(at + (S_OUTBOUND << 3), <f64>outbound);
+  store<f64>(at + (S_MIN_START << 3), minStart);
+  store<f64>(at + (S_MAX_END << 3), maxEnd);
+}
+
+/** detection.md §3 "public" of an IPv4 address: src/net/address.ts isPublicV4 over its table. */
+function isPublicV4(v: u32): bool {
+  if (load<u8>(tablePtr + V4_FIRST + (v >>> 24)) == 0) return true;
+  const n = load<u32>(tablePtr + V4_COUNT);
+  for (let k: u32 = 0; k < n; k++) {
+    const at = tablePtr + V4_RANGES + (k << 3);
+    if ((v & load<u32>(at + 4)) == load<u32>(at)) return false;
+  }
+  return true;
+}
+
+/** src/flow/hash.ts mix and fmix32, and hashAddress of an IPv4 address. */
+function mix(h: u32, k: u32): u32 {
+  k *= 0xcc9e2d51;
+  k = rotl<u32>(k, 15);
+  k *= 0x1b873593;
+  h ^= k;
+  h = rotl<u32>(h, 13);
+  return h * 5 + 0xe6546b64;
+}
+
+function fmix32(h: u32): u32 {
+  h ^= h >>> 16;
+  h *= 0x85ebca6b;
+  h ^= h >>> 13;
+  h *= 0xc2b2ae35;
+  h ^= h >>> 16;
+  return h;
+}
+
+const V4_MAPPED_STATE: u32 = mix(mix(mix(0x9747b28c, 0), 0), 0x0000ffff);
+
+function hashV4(v: u32): u32 {
+  return fmix32(mix(V4_MAPPED_STATE, v) ^ 16);
+}
+
+/**
+ * What src/flow/sink.ts emit does with the plain row r (the fields in its columns): its
+ * shard (its feed in cFeed), ROUTE_DONE when it is counted only, ROUTE_EMIT when the sink
+ * must see it (a reject, or routing off). Counts as emit counts.
+ */
+function routeRow(r: u32, noRegion: bool): i32 {
+  if (!routing) return ROUTE_EMIT;
+  const start = load<u32>(cStartTime + r);
+  const end = load<u32>(cEndTime + r);
+  if (<f64>end > notAfter || end < start) return ROUTE_EMIT;
+  records++;
+  if (<f64>start < rangeFrom || <f64>start >= rangeTo) {
+    outsideRange++;
+    return ROUTE_DONE;
+  }
+  if (noRegion && regionBlank) blankRegion++;
+  if (<f64>start < minStart) minStart = <f64>start;
+  if (<f64>end > maxEnd) maxEnd = <f64>end;
+  const src = load<u32>(cSrc + r);
+  const srcPublic = isPublicV4(src);
+  const dstPublic = isPublicV4(load<u32>(cDst + r));
+  const dir = load<u32>(cDirection + r);
+  let feed: u32 = 0;
+  if (srcPublic && (dir == 1 || (dir == 0 && !dstPublic))) feed |= FEED_INBOUND;
+  if ((dir == 2 || (dir == 0 && !srcPublic)) && dstPublic) feed |= FEED_OUTBOUND;
+  if (!srcPublic && !dstPublic) feed |= FEED_OUTBOUND;
+  if (feed == 0) {
+    internal++;
+    return ROUTE_DONE;
+  }
+  const proto = load<u32>(cProto + r);
+  const icmp = proto == 1 || proto == 58;
+  if (!icmp && load<u32>(cSport + r) < 1024 && load<u32>(cDport + r) >= 1024) {
+    responses++;
+    return ROUTE_DONE;
+  }
+  const flags = load<i32>(cTcpFlags + r);
+  if (proto == 6 && (flags == 18 || flags == 4 || flags == 22)) {
+    backscatter++;
+    return ROUTE_DONE;
+  }
+  if ((feed & FEED_OUTBOUND) != 0 && icmp) {
+    feed &= ~FEED_OUTBOUND;
+    if (feed == 0) {
+      responses++;
+      return ROUTE_DONE;
+    }
+  }
+  if ((feed & FEED_INBOUND) != 0) inbound++;
+  if ((feed & FEED_OUTBOUND) != 0) outbound++;
+  store<u32>(cFeed + r, feed);
+  return <i32>((hashV4(src) & 4095) % shards);
 }
 
 // the columns of the current readLines
@@ -284,6 +475,7 @@ let cEndTime: u32 = 0;
 let cTcpFlags: u32 = 0;
 let cAction: u32 = 0;
 let cDirection: u32 = 0;
+let cFeed: u32 = 0;
 let cPackets: u32 = 0;
 let cBytes: u32 = 0;
 let cAccountValue: u32 = 0;

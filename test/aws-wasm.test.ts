@@ -7,7 +7,7 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { FlowSink } from '../dist/src/flow/sink.js';
+import { FlowSink, type SinkOptions } from '../dist/src/flow/sink.js';
 import { readerFor } from '../dist/src/formats/registry.js';
 import { setAwsReader } from '../dist/src/formats/aws-wasm.js';
 import { LineFeeder } from '../dist/src/input/lines.js';
@@ -28,7 +28,7 @@ function rng(seed: number) {
 }
 
 /** Every record the reader emits (all fields), its counters and rejects, read by `kind` in blocks of `block` bytes. */
-function parse(kind: 'js' | 'wasm', input: Buffer, block = 1 << 20, fields?: string[]) {
+function parse(kind: 'js' | 'wasm-parse', input: Buffer, block = 1 << 20, fields?: string[]) {
   setAwsReader(kind);
   const sink = new FlowSink({ shards: 3, batchSize: 64, maxRejectsKept: 100_000 }, () => {});
   const records: unknown[] = [];
@@ -56,7 +56,7 @@ function parse(kind: 'js' | 'wasm', input: Buffer, block = 1 << 20, fields?: str
 
 function same(input: Buffer, block?: number, fields?: string[]) {
   const js = parse('js', input, block, fields);
-  const wasm = parse('wasm', input, block, fields);
+  const wasm = parse('wasm-parse', input, block, fields);
   expect(wasm.records).toEqual(js.records);
   expect(wasm.counters).toEqual(js.counters);
   expect(wasm.rejects).toEqual(js.rejects);
@@ -65,16 +65,36 @@ function same(input: Buffer, block?: number, fields?: string[]) {
 
 afterAll(() => setAwsReader('wasm'));
 
+const COLUMNS = ['feed', 'proto', 'sport', 'dport', 'tcpFlags', 'packets', 'bytes', 'start', 'end', 'cloud', 'action', 'direction', 'account', 'region', 'iface', 'instance'] as const;
+
+/** The batches the sink posts (every column of every record, the strings), its counters, rejects and time span. */
+function route(kind: 'js' | 'wasm', input: Buffer, opts: Partial<SinkOptions>, region: string, block = 1 << 20) {
+  setAwsReader(kind);
+  const posted: unknown[] = [];
+  const sink = new FlowSink({ shards: 3, batchSize: 64, maxRejectsKept: 100_000, ...opts }, (shard, b) => {
+    const columns = Object.fromEntries(COLUMNS.map((c) => [c, Array.from(b[c].subarray(0, b.n))]));
+    posted.push({ shard, n: b.n, strings: b.strings.slice(), src: Array.from(b.src.subarray(0, 4 * b.n)), dst: Array.from(b.dst.subarray(0, 4 * b.n)), ...columns });
+  });
+  const reader = readerFor('aws-text')!;
+  if (reader.kind !== 'lines') throw new Error('aws-text reads lines');
+  const feeder = new LineFeeder(reader.open({ sink, file: 't', account: '999999999999', region }), 1 << 20, 0);
+  for (let s = 0; s < input.length; s += block) feeder.push(input.subarray(s, Math.min(input.length, s + block)));
+  feeder.end(false);
+  sink.flushAll();
+  return { posted, counters: { ...sink.counters }, rejects: sink.rejects.map((j) => ({ ...j })), span: [sink.minStart, sink.maxEnd] };
+}
+
 /** A plain record of a layout: fields by name, the rest filled in. */
 function line(fields: string[], set: Record<string, string>, k: number): string {
   const r = rng(k + 1);
   const base: Record<string, string> = {
     version: '5', 'account-id': ['123456789012', '210987654321', '000000000042'][r(3)]!, 'interface-id': `eni-0${r(5)}abc`,
-    srcaddr: `${45 + r(3)}.${r(256)}.${r(256)}.${r(256)}`, dstaddr: `10.0.${r(4)}.${r(256)}`, srcport: String(1024 + r(60000)),
-    dstport: String([22, 443, 3389][r(3)]), protocol: String([6, 17, 1][r(3)]), packets: String(1 + r(9)), bytes: String(40 + r(9000)),
+    srcaddr: r(5) === 0 ? `192.168.${r(256)}.${r(256)}` : `${45 + r(3)}.${r(256)}.${r(256)}.${r(256)}`,
+    dstaddr: r(4) === 0 ? `52.1.${r(256)}.9` : `10.0.${r(4)}.${r(256)}`, srcport: r(6) === 0 ? String([80, 443, 22][r(3)]) : String(1024 + r(60000)),
+    dstport: String([22, 443, 3389, 8080, 1023, 1024][r(6)]), protocol: String([6, 6, 17, 1, 58][r(5)]), packets: String(1 + r(9)), bytes: String(40 + r(9000)),
     start: String(1718000000 + k), end: String(1718000060 + k), action: ['ACCEPT', 'REJECT'][r(2)]!, 'log-status': 'OK',
-    'instance-id': r(3) === 0 ? '-' : `i-0${r(4)}`, 'tcp-flags': String([2, 18, 4, 0][r(4)]), region: ['us-east-1', 'eu-west-1', '-'][r(3)]!,
-    'flow-direction': ['ingress', 'egress'][r(2)]!, 'resource-type': 'NetworkInterface',
+    'instance-id': r(3) === 0 ? '-' : `i-0${r(4)}`, 'tcp-flags': String([2, 18, 4, 22, 0, 19, 2, 2][r(8)]), region: ['us-east-1', 'eu-west-1', '-'][r(3)]!,
+    'flow-direction': ['ingress', 'egress', '-'][r(3)]!, 'resource-type': 'NetworkInterface',
   };
   return fields.map((f) => set[f] ?? base[f] ?? `x${r(99)}`).join(' ');
 }
@@ -171,5 +191,29 @@ describe('the WebAssembly AWS reader reads as the JavaScript readers do', () => 
       same(input, 13);
     }
     expect(records).toBeGreaterThan(10);
+  });
+
+  it('routes records into the batches of the shards as the emit of the sink does, with every option that bears on it', () => {
+    const T = 1718000000;
+    const options: Array<Partial<SinkOptions>> = [
+      {}, { shards: 1 }, { shards: 5, batchSize: 7 }, { timeRange: { from: T + 20, to: T + 60 } }, { notAfter: T + 100 },
+      // emit alone applies these: the module hands every record to it
+      { partition: { index: 1, count: 2 } }, { homeNet: ['45.0.0.0/8'] }, { lateBefore: T + 30, windowSeconds: 10 },
+    ];
+    for (const fields of [V2, V5, REORDERED]) {
+      const input = Buffer.from([fields.join(' '), ...hostile(fields), ...Array.from({ length: 400 }, (_, k) => line(fields, {}, 1000 + k))].join('\n') + '\n');
+      for (const opts of options) {
+        for (const region of ['', 'xx-home-1']) {
+          const js = route('js', input, opts, region);
+          const wasm = route('wasm', input, opts, region);
+          expect(wasm).toEqual(js);
+          expect(js.counters.records + js.counters.rejected).toBeGreaterThan(400);
+        }
+      }
+      const js = route('js', input, {}, '');
+      expect(js.counters.responses * js.counters.internal * js.counters.blankRegion * js.counters.outbound).toBeGreaterThan(0);
+      if (fields.includes('tcp-flags')) expect(js.counters.backscatter).toBeGreaterThan(0);
+      expect(route('wasm', input, {}, '', 13)).toEqual(js);
+    }
   });
 });

@@ -178,8 +178,8 @@ export class FlowSink {
   /** Late records by window (rare: a Map is fine). */
   readonly lateByWindow = new Map<number, number>();
   private readonly lateBefore: number;
-  private readonly rangeFrom: number;
-  private readonly rangeTo: number;
+  readonly rangeFrom: number;
+  readonly rangeTo: number;
   /** Records ending after this Unix second are rejected; set per file in a 'files' task. */
   notAfter: number;
   private readonly home: HomeNet;
@@ -334,6 +334,26 @@ export class FlowSink {
     if (feed & Feed.outbound) c.outbound++; // internal-scan candidates too: the replay files and partitions count them so
     this.append(shardOf(h, this.opts.shards), feed);
     return true;
+  }
+
+  /**
+   * Whether a reader may classify and route records itself, as emit does (the WebAssembly
+   * AWS reader, formats/aws-wasm.ts), and hand them to appendRouted: not with partitions,
+   * late windows or home networks, which emit alone applies, nor when emit is replaced on
+   * this sink (a test that sees every record).
+   */
+  get routable(): boolean {
+    return this.opts.partition === undefined && this.lateBefore === 0 && this.home.size === 0 && this.emit === FlowSink.prototype.emit;
+  }
+
+  /** The shard count records are routed over (hash.ts shardOf). */
+  get shards(): number {
+    return this.opts.shards;
+  }
+
+  /** A record in `rec` that a reader validated, counted and routed as emit would: appended to its shard's batch. */
+  appendRouted(shard: number, feed: number): void {
+    this.append(shard, feed);
   }
 
   private countLate(): void {

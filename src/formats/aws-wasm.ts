@@ -5,17 +5,24 @@
  * layout (aws-columns.ts) and pays V8's optimising compile of each in every thread.
  *
  * Loaded synchronously, once per thread, the first time an AWS text file is read. The
- * environment variable FLOWSIEVE_AWS_READER=js selects the JavaScript readers instead (for
- * A/B runs); so does a build without the module (an install without devDependencies).
+ * environment variable FLOWSIEVE_AWS_READER (AwsReaderKind: js, wasm-parse, wasm) selects
+ * the readers for A/B runs; a build without the module (an install without devDependencies)
+ * runs the JavaScript readers.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import type { FlowSink } from '../flow/sink.js';
+import { v4SpecialTable } from '../net/address.js';
 
 /** Rows a call reads at most, and the bytes of a block it is given at most. */
 export const WASM_ROWS = 4096;
 export const WASM_WINDOW = 256 * 1024;
 /** Columns of a layout the module takes at most (a longer header is read by the JavaScript readers). */
 export const WASM_MAX_ROLES = 1024;
+
+/** A plain row's route (assembly/aws-lines.ts ROUTE_*): its shard, or one of these. */
+export const ROUTE_DONE = -1; // counted by the module: nothing to do
+export const ROUTE_EMIT = -2; // for the sink's emit (a reject, or routing off)
 
 /** Flag bits of a row (assembly/aws-lines.ts F_*). */
 export const enum RowFlag {
@@ -30,7 +37,9 @@ const ROLES_AT = 0;
 const BLOCK_AT = WASM_MAX_ROLES;
 const COLUMNS_AT = BLOCK_AT + WASM_WINDOW;
 /** the separator bitmap of a block (a bit a byte, and a word past it), after the columns */
-const MAP_AT = COLUMNS_AT + WASM_ROWS * (21 * 4 + 3 * 8);
+const MAP_AT = COLUMNS_AT + WASM_ROWS * (23 * 4 + 3 * 8);
+/** the sink's settings and a call's counts (f64 slots, assembly/aws-lines.ts S_*), then the IPv4 table */
+const SINK_AT = MAP_AT + WASM_WINDOW / 8 + 64;
 const PAGES = 64; // 4 MiB: scripts/wasm.mjs --initialMemory; the module allocates nothing
 
 /** The column reader of one thread: the instance and typed views of its columns. */
@@ -53,6 +62,8 @@ export class AwsWasm {
   readonly tcpFlags: number;
   readonly action: number;
   readonly direction: number;
+  readonly route: number;
+  readonly feed: number;
   readonly accountS: number;
   readonly accountE: number;
   readonly regionS: number;
@@ -64,10 +75,12 @@ export class AwsWasm {
   readonly packets: number;
   readonly bytes: number;
   readonly accountValue: number;
-  private readonly readLines: (inPtr: number, len: number, rolesPtr: number, nroles: number, maxRows: number, out: number, map: number) => number;
+  private readonly readLines: (inPtr: number, len: number, rolesPtr: number, nroles: number, maxRows: number, out: number, map: number, sink: number) => number;
   private lastRoles: Uint8Array | null = null;
+  private readonly sinkSlots: Float64Array;
 
-  constructor(module: WebAssembly.Module) {
+  /** routes: classify and route plain rows in the module where the sink allows it (else every plain row goes to emit). */
+  constructor(module: WebAssembly.Module, readonly routes: boolean) {
     const instance = new WebAssembly.Instance(module, {});
     const exports = instance.exports as { memory: WebAssembly.Memory; readLines: AwsWasm['readLines'] };
     if (exports.memory.buffer.byteLength < PAGES * 65536) exports.memory.grow(PAGES - exports.memory.buffer.byteLength / 65536);
@@ -92,6 +105,8 @@ export class AwsWasm {
     this.tcpFlags = next(1);
     this.action = next(1);
     this.direction = next(1);
+    this.route = next(1);
+    this.feed = next(1);
     this.accountS = next(1);
     this.accountE = next(1);
     this.regionS = next(1);
@@ -105,6 +120,15 @@ export class AwsWasm {
     this.bytes = next(2) / 2;
     this.accountValue = next(2) / 2;
     if (at * 4 !== MAP_AT) throw new Error('aws-wasm: the columns do not end where the bitmap starts');
+    this.sinkSlots = new Float64Array(buf, SINK_AT, 32);
+    // isPublicV4's ranges, copied once: src/net/address.ts stays the one definition
+    const v4 = v4SpecialTable();
+    this.u8.set(v4.firstOctet, SINK_AT + 256);
+    this.u32[(SINK_AT + 512) / 4] = v4.net.length;
+    for (let k = 0; k < v4.net.length; k++) {
+      this.u32[(SINK_AT + 516) / 4 + 2 * k] = v4.net[k]!;
+      this.u32[(SINK_AT + 516) / 4 + 2 * k + 1] = v4.mask[k]!;
+    }
   }
 
   /**
@@ -112,13 +136,37 @@ export class AwsWasm {
    * layout's roles (at most WASM_MAX_ROLES), into the columns: the rows written. Offsets in
    * the columns are relative to s.
    */
-  read(buf: Uint8Array, s: number, len: number, roles: Uint8Array): number {
+  read(buf: Uint8Array, s: number, len: number, roles: Uint8Array, sink: FlowSink, regionBlank: boolean): number {
     if (roles !== this.lastRoles) {
       this.u8.set(roles, ROLES_AT);
       this.lastRoles = roles;
     }
     this.u8.set(buf.subarray(s, s + len), BLOCK_AT);
-    return this.readLines(BLOCK_AT, len, ROLES_AT, roles.length, WASM_ROWS, COLUMNS_AT, MAP_AT);
+    const slots = this.sinkSlots;
+    slots[0] = this.routes && sink.routable ? 1 : 0;
+    slots[1] = sink.notAfter;
+    slots[2] = sink.rangeFrom;
+    slots[3] = sink.rangeTo;
+    slots[4] = sink.shards;
+    slots[5] = regionBlank ? 1 : 0;
+    return this.readLines(BLOCK_AT, len, ROLES_AT, roles.length, WASM_ROWS, COLUMNS_AT, MAP_AT, SINK_AT);
+  }
+
+  /** What the last read counted of the rows it routed itself, added to the sink's counters (as emit would have). */
+  addCounts(sink: FlowSink): void {
+    const slots = this.sinkSlots;
+    if (slots[0] === 0) return;
+    const c = sink.counters;
+    c.records += slots[8]!;
+    c.outsideRange += slots[9]!;
+    c.blankRegion += slots[10]!;
+    c.internal += slots[11]!;
+    c.responses += slots[12]!;
+    c.backscatter += slots[13]!;
+    c.inbound += slots[14]!;
+    c.outbound += slots[15]!;
+    if (slots[16]! < sink.minStart) sink.minStart = slots[16]!;
+    if (slots[17]! > sink.maxEnd) sink.maxEnd = slots[17]!;
   }
 }
 
@@ -133,19 +181,29 @@ function wasmFile(name: string): string | null {
 
 let reader: AwsWasm | null | undefined;
 
-function load(): AwsWasm | null {
+function load(routes: boolean): AwsWasm | null {
   const path = wasmFile('aws-lines.wasm');
-  return path === null ? null : new AwsWasm(new WebAssembly.Module(readFileSync(path)));
+  return path === null ? null : new AwsWasm(new WebAssembly.Module(readFileSync(path)), routes);
 }
+
+/**
+ * The AWS text readers: `wasm` (the default) parses and routes plain lines in WebAssembly,
+ * `wasm-parse` parses them there and hands every record to the sink's emit, `js` runs the
+ * compiled JavaScript readers (aws-columns.ts).
+ */
+export type AwsReaderKind = 'js' | 'wasm' | 'wasm-parse';
 
 /** This thread's WebAssembly reader, loaded on first use; null when the JavaScript readers are to run. */
 export function awsWasm(): AwsWasm | null {
-  if (reader === undefined) reader = process.env.FLOWSIEVE_AWS_READER === 'js' ? null : load();
+  if (reader === undefined) {
+    const kind = process.env.FLOWSIEVE_AWS_READER;
+    reader = kind === 'js' ? null : load(kind !== 'wasm-parse');
+  }
   return reader;
 }
 
 /** For tests and benchmarks: choose the reader of the parsers opened from now on in this thread. */
-export function setAwsReader(kind: 'js' | 'wasm'): void {
-  reader = kind === 'js' ? null : load();
-  if (kind === 'wasm' && reader === null) throw new Error('the WebAssembly AWS reader is not built (dist/wasm/aws-lines.wasm)');
+export function setAwsReader(kind: AwsReaderKind): void {
+  reader = kind === 'js' ? null : load(kind === 'wasm');
+  if (kind !== 'js' && reader === null) throw new Error('the WebAssembly AWS reader is not built (dist/wasm/aws-lines.wasm)');
 }

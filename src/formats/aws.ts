@@ -10,7 +10,7 @@ import { LAZY, type FlowSink } from '../flow/sink.js';
 import type { ByteDict } from '../flow/dict.js';
 import type { LineParser, LineReader, ReaderContext } from './types.js';
 import { Role, columnReader, type ColumnHost, type ColumnReader } from './aws-columns.js';
-import { RowFlag, WASM_MAX_ROLES, WASM_WINDOW, awsWasm, type AwsWasm } from './aws-wasm.js';
+import { ROUTE_DONE, ROUTE_EMIT, RowFlag, WASM_MAX_ROLES, WASM_WINDOW, awsWasm, type AwsWasm } from './aws-wasm.js';
 
 export const AWS_V2_FIELDS = [
   'version', 'account-id', 'interface-id', 'srcaddr', 'dstaddr', 'srcport', 'dstport', 'protocol',
@@ -193,8 +193,9 @@ class AwsParser implements LineParser, ColumnHost {
     while (i < e) {
       const roles = this.roles;
       if (line !== 1 && roles !== null && roles.length <= WASM_MAX_ROLES) {
-        const rows = w.read(buf, i, Math.min(e - i, WASM_WINDOW), roles);
+        const rows = w.read(buf, i, Math.min(e - i, WASM_WINDOW), roles, this.sink, this.defaultRegion === 0);
         if (rows > 0) {
+          w.addCounts(this.sink);
           const done = this.emitRows(w, buf, i, rows, line, baseOffset + (i - s), roles);
           line += done;
           i += w.i32[w.lineEnd + done - 1]! + 1;
@@ -214,8 +215,11 @@ class AwsParser implements LineParser, ColumnHost {
 
   /**
    * The records of the rows the WebAssembly reader wrote for buf[at...], line numbers from
-   * `line`, offsets from `offset`: returns the rows done, fewer than `rows` when a row read
-   * by the general loop changed the layout (a header mid-file): the rest are read again.
+   * `line`, offsets from `offset`: a row it routed goes to its shard's batch, one it counted
+   * alone is done, any other plain row goes to the sink's emit, and a row it did not read to
+   * the general loop. Returns the rows done, fewer than `rows` when a row read by the general
+   * loop changed the layout (a header mid-file): the rest are read again. (The module ends a
+   * read after a row that may be a header, so no row it counted is read twice.)
    */
   private emitRows(w: AwsWasm, buf: Uint8Array, at: number, rows: number, line: number, offset: number, roles: Uint8Array): number {
     const sink = this.sink;
@@ -231,6 +235,8 @@ class AwsParser implements LineParser, ColumnHost {
         if (this.roles !== roles) return k + 1;
         continue;
       }
+      const route = i32[w.route + k]!;
+      if (route === ROUTE_DONE) continue;
       r.clearOptional(Cloud.aws, this.defaultAccount, this.defaultRegion);
       const rs = r.src;
       rs[0] = 0;
@@ -276,7 +282,8 @@ class AwsParser implements LineParser, ColumnHost {
         r.instance = LAZY;
         this.lazyInstance(buf, at + nS, at + i32[w.instanceE + k]!);
       }
-      sink.emit(line + k, offset + ls);
+      if (route === ROUTE_EMIT) sink.emit(line + k, offset + ls);
+      else sink.appendRouted(route, u32[w.feed + k]!);
     }
     return rows;
   }
