@@ -60,7 +60,8 @@ let consumedBytes: u32 = 0;
 /**
  * Marks every byte of the block below '!' (a space, a tab, '\r', '\n', a control byte: what
  * ends a token) in a bitmap at mapPtr, sixteen bytes at a time, and the block's end too:
- * a token's end is then found a word of 64 bytes at a time (tokenEnd) rather than byte by byte.
+ * a line's token ends are then its bitmap's set bits, taken in order (plainLine), rather
+ * than found byte by byte.
  */
 function markSeparators(len: u32): void {
   const space = i8x16.splat(33);
@@ -77,17 +78,6 @@ function markSeparators(len: u32): void {
   const last = mapPtr + ((len >> 6) << 3);
   const bit = <u64>(len & 63);
   store<u64>(last, (load<u64>(last) & ((<u64>1 << bit) - 1)) | (<u64>1 << bit));
-}
-
-/** The first separator (or the block's end) at or after the address a. */
-function tokenEnd(a: u32): u32 {
-  const rel = a - blockPtr;
-  let w = rel >> 6;
-  const bits = load<u64>(mapPtr + (w << 3)) >> <u64>(rel & 63);
-  if (bits != 0) return a + <u32>ctz(bits);
-  let next = load<u64>(mapPtr + (++w << 3));
-  while (next == 0) next = load<u64>(mapPtr + (++w << 3)); // ends: markSeparators marks the block's end
-  return blockPtr + (w << 6) + <u32>ctz(next);
 }
 
 /**
@@ -481,9 +471,14 @@ function plainLine(p: u32, e: u32, rolesPtr: u32, nroles: u32, r: u32, r8: u32):
   let hasEnd = false;
   let start: u64 = 0;
   const lastRole = nroles - 1;
+  // the separators from p on, taken from the bitmap in order: each is the end of a token
+  let word = (p - blockPtr) >> 6;
+  let bits = load<u64>(mapPtr + (word << 3)) & (<u64>-1 << <u64>((p - blockPtr) & 63));
   for (let k: u32 = 0; k < nroles; k++) {
-    q = tokenEnd(t); // every column is a token: bytes above ' ', at least one
-    if (q == t) return 0;
+    while (bits == 0) bits = load<u64>(mapPtr + (++word << 3)); // ends: markSeparators marks the block's end
+    q = blockPtr + (word << 6) + <u32>ctz(bits);
+    bits &= bits - 1;
+    if (q == t) return 0; // every column is a token: bytes above ' ', at least one
     const role = <u32>load<u8>(rolesPtr + k);
     // a numeric column (or the account) read as a number here, in one place for all of them
     // (a call a column to number() was a tenth of the parse)
