@@ -4,7 +4,7 @@
  * same records, counters and rejects (line, offset, reason, text) on every layout of the
  * fixtures, on hostile lines, on random damage, and whatever the blocks the input comes in.
  */
-import { readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { FlowSink, type SinkOptions } from '../dist/src/flow/sink.js';
@@ -130,6 +130,17 @@ function hostile(fields: string[]): string[] {
 }
 
 describe('the WebAssembly AWS reader reads as the JavaScript readers do', () => {
+  it('is built into dist/wasm/, shipped by the package, and found from the worker bundles', () => {
+    expect(existsSync(join(ROOT, 'dist/wasm/aws-lines.wasm'))).toBe(true); // tests run on a build (npm run build)
+    const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
+    expect(pkg.files).toContain('dist/wasm/*.wasm');
+    expect(pkg.scripts.build).toContain('node scripts/wasm.mjs');
+    if (existsSync(join(ROOT, 'dist/workers/parse.bundle.cjs'))) {
+      // dist/workers/ is one folder below dist/: the module is named from there too (aws-wasm.ts wasmFile)
+      expect(readFileSync(join(ROOT, 'dist/workers/parse.bundle.cjs'), 'utf8')).toContain('../wasm/${name}');
+    }
+  });
+
   it('agrees on the role numbers of src/formats/aws-columns.ts', () => {
     const columns = readFileSync(join(ROOT, 'src/formats/aws-columns.ts'), 'utf8');
     const names = /export const enum Role \{([^}]*)\}/.exec(columns)![1]!.split(',').map((s) => s.trim()).filter(Boolean);
