@@ -20,7 +20,7 @@ import type { BatchMessage, FinalizeReply, FusedPart, GroupFile, ParseResult, Pa
 import { inlineShard, type ShardPool } from './inline-shard.js';
 import { fusedApplies, fusedMayApply, partBuffers, runAffine, smallInput, threadsByAffinity } from './fused.js';
 import { compareVerdicts } from './order.js';
-import { unpackFiles } from './file-results.js';
+import { FileRows } from './file-results.js';
 import { readerFor } from '../formats/registry.js';
 import { BATCH_BYTES_PER_RECORD, batchTransferList } from '../flow/batch.js';
 import { BatchRing, createBatchRing, type BatchRingShared } from '../flow/batch-ring.js';
@@ -76,6 +76,9 @@ let piscina: typeof PiscinaModule | undefined;
 
 /** A worker's CommonJS entry (scripts/worker-shims.mjs says why it is not the .js file itself). */
 export const workerFile = (name: string) => fileURLToPath(new URL(`../../workers/${name}.cjs`, import.meta.url));
+
+/** Each file's parse results by chunk (files read in chunks or alone); undefined: none, or packed in FileRows. */
+type ChunkResults = Array<ParseResult[] | undefined>;
 
 interface Job {
   file: number;
@@ -166,7 +169,9 @@ export class Engine {
       quickHeadBelow: opts.gzipSplitBytes ?? SPLIT_GZIP_BYTES, // the gzip files a parse thread reads whole
       sniffInThread: true, // *.gz files up to that size: planned by the parse thread that reads them (handed back if not AWS text)
     });
-    const chunkResults: ParseResult[][] = files.map(() => []);
+    // a file's results by chunk, for files read in chunks or alone; those of 'files' tasks stay packed in fileRows
+    const chunkResults: ChunkResults = new Array<ParseResult[] | undefined>(files.length);
+    const fileRows = new FileRows(files.length);
     const bytesTotal = files.reduce((s, f) => s + (f.error ? 0 : Math.max(0, f.size)), 0);
     // about one distinct (key, endpoint) entry per 250 bytes of text (gzip counts ~5x, replay
     // ~7x: 16 bytes a row against 112 a line): size the shards' tables once
@@ -182,10 +187,12 @@ export class Engine {
     const handedBack = new Set<number>();
     const runJob = async (job: Job, thread = -1): Promise<void> => {
       const result = thread >= 0 ? await this.fusedJob(job, thread) : await this.parseJob(job);
-      if (result.packedFiles) result.files = unpackFiles(result.packedFiles);
-      for (const r of result.files ?? [result]) if (r.replan) handedBack.add(r.fileIndex);
-      if (result.files) for (const r of result.files) chunkResults[r.fileIndex]![0] = r;
-      else chunkResults[job.file]![job.chunk] = result;
+      if (result.packedFiles) fileRows.add(result.packedFiles, (i) => handedBack.add(i));
+      else {
+        for (const r of result.files ?? [result]) if (r.replan) handedBack.add(r.fileIndex);
+        if (result.files) for (const r of result.files) chunkResults[r.fileIndex] = [r];
+        else (chunkResults[job.file] ??= [])[job.chunk] = result;
+      }
       bytesDone += result.bytesIn;
       records += result.counters.records;
       fileBytes[job.file]! += result.bytesIn;
@@ -198,7 +205,7 @@ export class Engine {
       // a few tasks in flight per thread: the next file is read while one is parsed
       await runAffine(plan.queues, plan.rest(), 2, runJob);
       await this.exchange();
-      return collectReports(files, chunkResults, opts.maxRejects, new Map());
+      return collectReports(files, chunkResults, fileRows, opts.maxRejects, new Map());
     }
     void this.parsePool; // an ingest read sharded after all (fusedWanted): the parse threads now
     // replay files go straight to the shard workers, alongside the parse jobs of the others
@@ -210,11 +217,11 @@ export class Engine {
     replayed.catch(() => {}); // awaited below; a failure must not go unhandled meanwhile
     // several tasks in flight per thread: small files are latency-bound, not CPU-bound
     await runWithConcurrency(planJobs(files, opts, this.shards, options.lateBefore ?? 0)(), 4 * this.shards + 2, runJob);
-    const replayedToo = await this.replanHandedBack(files, handedBack, chunkResults, runJob, options.lateBefore ?? 0);
+    const replayedToo = await this.replanHandedBack(files, handedBack, chunkResults, fileRows, runJob, options.lateBefore ?? 0);
     await this.drain();
     const outcomes = await replayed;
     for (const [i, outcome] of replayedToo) outcomes.set(i, outcome);
-    return collectReports(files, chunkResults, opts.maxRejects, outcomes);
+    return collectReports(files, chunkResults, fileRows, opts.maxRejects, outcomes);
   }
 
   /** A file planned from its name (InputFile.sniffInThread) planned from its head, as every file was before. */
@@ -242,7 +249,8 @@ export class Engine {
   private async replanHandedBack(
     files: InputFile[],
     handedBack: Set<number>,
-    chunkResults: ParseResult[][],
+    chunkResults: ChunkResults,
+    fileRows: FileRows,
     runJob: (job: Job) => Promise<void>,
     lateBefore: number,
   ): Promise<Map<number, ReplayOutcome>> {
@@ -250,7 +258,8 @@ export class Engine {
     const opts = this.opts;
     for (const i of handedBack) {
       files[i] = this.plannedFromHead(files[i]!);
-      chunkResults[i] = [];
+      chunkResults[i] = undefined;
+      fileRows.clear(i);
     }
     // the other files are done: left out of this round as failed files are
     const again = files.map((f, i) => (handedBack.has(i) ? f : { ...f, error: f.error ?? 'read' }));
@@ -528,8 +537,8 @@ export async function detect(opts: DetectOptions): Promise<DetectResult> {
   }
 }
 
-/** Per-file reports from the chunks' results; reject line numbers made absolute. */
-function collectReports(files: InputFile[], chunkResults: ParseResult[][], maxRejects: number, replayed: Map<number, ReplayOutcome>): IngestResult {
+/** Per-file reports from the chunks' results and the packed rows; reject line numbers made absolute. */
+function collectReports(files: InputFile[], chunkResults: ChunkResults, fileRows: FileRows, maxRejects: number, replayed: Map<number, ReplayOutcome>): IngestResult {
   const reports: FileReport[] = [];
   const totals = newCounters();
   let bytesIn = 0;
@@ -543,10 +552,20 @@ function collectReports(files: InputFile[], chunkResults: ParseResult[][], maxRe
       minStart: Infinity, maxEnd: -Infinity, lateByWindow: [], error: f.error,
     };
     const replay = replayed.get(i);
+    if (fileRows.has(i) && !replay && !fileRows.hasExtra(i)) {
+      // a small file of a 'files' task with nothing to say but its row: its report straight from the row
+      fileRows.fill(i, rep); // its counters are added to the totals below (addTotals)
+      minStart = Math.min(minStart, rep.minStart);
+      maxEnd = Math.max(maxEnd, rep.maxEnd);
+      bytesIn += rep.bytes;
+      if (rep.error) partial = true;
+      reports.push(rep);
+      return;
+    }
     if (replay) applyReplayOutcome(rep, replay, rejects, maxRejects);
     const late = new Map<number, number>(rep.lateByWindow);
     let lineBase = 0;
-    for (const r of chunkResults[i]!) {
+    for (const r of chunkResults[i] ?? (fileRows.has(i) ? [fileRows.result(i)] : [])) {
       if (!r) continue;
       if (r.planError) {
         // planned from its first line, its head is damaged: reported as planning reports it
@@ -578,6 +597,7 @@ function collectReports(files: InputFile[], chunkResults: ParseResult[][], maxRe
     if (rep.error) partial = true;
     reports.push(rep);
   });
+  fileRows.addTotals(totals);
   return { files: reports, totals, bytesIn, rejects, partial, minStart, maxEnd };
 }
 

@@ -122,10 +122,16 @@ function walk(dir: string, opts: PlanOptions, out: InputFile[], seen: Set<string
     return;
   }
   entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  // what join and keyInfo make of every file of the folder, once: join only appends a name
+  // (no '/', never '.' or '..') to the folder's normal form, and every pattern keyInfo
+  // looks for ends with a '/', so within the folder's part of the path (a name with a
+  // backslash, read as a '/' there, is looked at whole)
+  const prefix = join(dir, '_').slice(0, -1);
+  const folderInfo = keyInfo(prefix);
   for (const e of entries) {
-    const full = join(dir, e.name);
+    const full = prefix + e.name;
     if (e.isFile()) {
-      out.push(describe(full, opts));
+      out.push(describe(full, opts, e.name.includes('\\') ? undefined : folderInfo));
       continue;
     }
     let st;
@@ -262,8 +268,8 @@ function gunzipHead(raw: Uint8Array): { head: Uint8Array; gzipError?: string } {
   return { head: new Uint8Array(0), gzipError: `damaged gzip data: ${error || 'cannot inflate its start'}` };
 }
 
-function describe(path: string, opts: PlanOptions): InputFile {
-  const fromPath = keyInfo(path);
+/** `fromPath`: keyInfo(path) when the caller knows it (walk: the folder's). */
+function describe(path: string, opts: PlanOptions, fromPath = keyInfo(path)): InputFile {
   const base: InputFile = {
     path,
     display: path,
@@ -277,7 +283,14 @@ function describe(path: string, opts: PlanOptions): InputFile {
   const quickBelow = (opts.format === undefined || opts.format === 'aws-text') && opts.quickHeadBelow !== undefined ? opts.quickHeadBelow : 0;
   if (opts.sniffInThread && quickBelow > 0 && GZIP_NAME.test(path)) {
     const size = sizeOf(path);
-    if (size > 0 && size <= quickBelow) return { ...base, size, gzip: true, format: 'aws-text', headUnchecked: true, sniffInThread: true };
+    if (size > 0 && size <= quickBelow) {
+      base.size = size;
+      base.gzip = true;
+      base.format = 'aws-text';
+      base.headUnchecked = true;
+      base.sniffInThread = true;
+      return base;
+    }
   }
   let head: Uint8Array;
   let gzipError: string | undefined;
@@ -331,6 +344,32 @@ function sizeOf(path: string): number {
  * is taken exactly as awsFirstLine takes it: a prefix of the output holds the same line.
  */
 export function planFromText(text: Uint8Array, path: string, opts: PlanOptions): Pick<InputFile, 'awsFields' | 'headerLine'> | null {
+  // a first line that is not blank decides alone (awsLineOf, then describeHead of that line):
+  // the plans of the few first lines of a bucket (its header lines) are kept per thread
+  // (decoded as awsLineOf decodes it; a blank first line is not kept: the next one decides)
+  const nl = text.indexOf(10);
+  const line = nl > 0 && nl < MAX_PLANNED_LINE && opts.format === undefined ? Buffer.from(text.buffer, text.byteOffset, nl).toString('latin1') : '';
+  const key = line.trim().length > 0 ? `${line}\n${JSON.stringify(opts.awsFields ?? null)}` : null;
+  const known = key === null ? undefined : plannedLines.get(key);
+  if (known !== undefined) return known && { awsFields: known.awsFields, headerLine: known.headerLine };
+  const plan = planFromLine(text, path, opts);
+  if (key !== null) {
+    if (plannedLines.size >= 256) plannedLines.clear();
+    plannedLines.set(key, plan);
+  }
+  return plan && { awsFields: plan.awsFields, headerLine: plan.headerLine };
+}
+
+/** First lines up to this long are kept with their plans (planFromText). */
+const MAX_PLANNED_LINE = 4096;
+const plannedLines = new Map<string, Pick<InputFile, 'awsFields' | 'headerLine'> | null>();
+
+/** Forget the kept plans (tests compare planFromText with and without them). */
+export function forgetPlannedLines(): void {
+  plannedLines.clear();
+}
+
+function planFromLine(text: Uint8Array, path: string, opts: PlanOptions): Pick<InputFile, 'awsFields' | 'headerLine'> | null {
   const head = awsLineOf(text);
   if (!head) return null;
   const planned = describeHead({ path, display: path, size: text.length, gzip: true, format: null, account: '', region: '', awsFields: opts.awsFields }, head, path, opts);

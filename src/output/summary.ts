@@ -69,22 +69,32 @@ export function buildSummary(r: DetectResult, settings: Record<string, unknown>)
 /** The per-file detail beside summary.json. */
 export const FILES_NAME = 'files.ndjson';
 
-/** files.ndjson: one JSON object a line per input file, in the run's file order. */
+/**
+ * files.ndjson: one JSON object a line per input file, in the run's file order. Written
+ * field by field, as JSON.stringify writes the object { path, format, gzip, bytes,
+ * decompressed_bytes, ...counters in snake case, error?, replay? } (a key whose value is
+ * undefined left out): an object, its counters' copy and a stringify a file were ~2.6 µs
+ * of the main thread's CPU a file on 10,080 tiny files.
+ */
 export function fileLines(r: DetectResult): string {
-  return r.files
-    .map((f) =>
-      JSON.stringify({
-        path: f.path,
-        format: f.format,
-        gzip: f.gzip,
-        bytes: f.bytes,
-        decompressed_bytes: f.decompressedBytes,
-        ...snake(f.counters),
-        ...(f.error ? { error: f.error } : {}),
-        ...(f.replay ? { replay: f.replay } : {}), // what a replay file held and gave back (src/replay/input.ts)
-      }) + '\n',
-    )
-    .join('');
+  const lines: string[] = new Array<string>(r.files.length);
+  for (let i = 0; i < r.files.length; i++) {
+    const f = r.files[i]!;
+    let body = field('path', f.path) + field('format', f.format) + field('gzip', f.gzip) + field('bytes', f.bytes) + field('decompressed_bytes', f.decompressedBytes);
+    const counters = f.counters as unknown as Record<string, unknown>;
+    for (const k in counters) body += field(snakeName(k), counters[k]);
+    if (f.error) body += field('error', f.error);
+    if (f.replay) body += field('replay', f.replay); // what a replay file held and gave back (src/replay/input.ts)
+    lines[i] = `{${body.slice(1)}}\n`;
+  }
+  return lines.join('');
+}
+
+/** `,"key":value` as JSON.stringify writes a member of an object (nothing for undefined). Keys are plain names. */
+function field(key: string, value: unknown): string {
+  if (value === undefined || typeof value === 'function' || typeof value === 'symbol') return '';
+  const v = typeof value === 'number' ? (Number.isFinite(value) ? String(value) : 'null') : typeof value === 'boolean' ? String(value) : JSON.stringify(value);
+  return `,"${key}":${v}`;
 }
 
 /** Records with a blank region, by the cloud of their file's format (NetFlow and other exports carry no region: left out). */

@@ -1,0 +1,30 @@
+/**
+ * planFromText keeps the plan of each first line it sees (a bucket repeats a few header
+ * lines): a file must get the plan it gets with nothing kept, whatever came before it.
+ */
+import { describe, expect, it } from 'vitest';
+import { forgetPlannedLines, planFromText } from '../dist/src/input/plan.js';
+
+const V2_HEADER = 'version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status';
+const CUSTOM = 'version vpc-id account-id srcaddr dstaddr srcport dstport protocol bytes packets start end action';
+const v2 = (n: number) => `2 123456789012 eni-0a1b2c3d 45.9.1.${n} 10.0.0.${n} 40000 22 6 1 40 1718000000 1718000030 REJECT OK`;
+
+/** First lines that decide alone, and some that do not (blank, no AWS line), each with several rests. */
+const FIRSTS = [V2_HEADER, `${V2_HEADER}\r`, CUSTOM, v2(1), '   ', '\xa0', '\t', '{"records": []}', 'not a flow log', `${'x'.repeat(5000)}`, ''];
+const RESTS = [[v2(2), v2(3)], [CUSTOM, v2(4)], [V2_HEADER], ['', ''], ['garbage line']];
+
+describe('planFromText', () => {
+  it('gives each text the plan it gets with nothing kept', () => {
+    const texts = FIRSTS.flatMap((f) => RESTS.map((r) => Buffer.from([f, ...r].join('\n') + '\n', 'latin1')));
+    const fields = [undefined, CUSTOM.split(' ')];
+    const fresh = texts.flatMap((t) => fields.map((awsFields) => (forgetPlannedLines(), planFromText(t, 'a.log.gz', { awsFields }))));
+    forgetPlannedLines();
+    for (let round = 0; round < 2; round++) {
+      // every order of first lines, each text after others that share its first line
+      const kept = texts.flatMap((t) => fields.map((awsFields) => planFromText(t, 'a.log.gz', { awsFields })));
+      expect(kept).toEqual(fresh);
+    }
+    expect(fresh.filter((p) => p !== null).length).toBeGreaterThan(10);
+    expect(fresh.filter((p) => p === null).length).toBeGreaterThan(10);
+  });
+});
