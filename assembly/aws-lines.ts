@@ -289,6 +289,8 @@ const S_INBOUND = 14;
 const S_OUTBOUND = 15;
 const S_MIN_START = 16;
 const S_MAX_END = 17;
+const S_AREAS = 18; // where the shards' areas start (below), 0: none (the caller appends every routed row itself)
+const S_AREA_ROWS = 19; // rows an area holds
 // the non-public IPv4 ranges (src/net/address.ts isPublicV4, given by the caller): a byte a
 // first octet (1: a range lies under it) at sinkPtr + 256, their count at + 512, then
 // (network, mask) pairs of u32
@@ -310,6 +312,11 @@ let rangeTo: f64 = 0;
 let shards: u32 = 1;
 let regionBlank = false;
 let tablePtr: u32 = 0;
+// the shards' areas: a routed row's batch columns, in the batch's types (src/flow/batch.ts), for
+// the caller to copy into the shard's batch in runs; the rows each area holds from this call
+let areasPtr: u32 = 0;
+let areaRows: u32 = 0;
+const AREA_COUNTS = 1024; // u32 a shard: the rows in its area (at tablePtr + AREA_COUNTS)
 let records: u32 = 0;
 let outsideRange: u32 = 0;
 let blankRegion: u32 = 0;
@@ -322,6 +329,8 @@ let minStart: f64 = Infinity;
 let maxEnd: f64 = -Infinity;
 
 function startRouting(at: u32): void {
+  areasPtr = <u32>load<f64>(at + (S_AREAS << 3));
+  areaRows = <u32>load<f64>(at + (S_AREA_ROWS << 3));
   routing = load<f64>(at + (S_ROUTE << 3)) != 0;
   notAfter = load<f64>(at + (S_NOT_AFTER << 3));
   rangeFrom = load<f64>(at + (S_FROM << 3));
@@ -329,6 +338,7 @@ function startRouting(at: u32): void {
   shards = <u32>load<f64>(at + (S_SHARDS << 3));
   regionBlank = load<f64>(at + (S_REGION_BLANK << 3)) != 0;
   tablePtr = at;
+  if (areasPtr != 0) memory.fill(at + AREA_COUNTS, 0, shards << 2);
   records = outsideRange = blankRegion = internal = responses = backscatter = inbound = outbound = 0;
   minStart = Infinity;
   maxEnd = -Infinity;
@@ -384,6 +394,46 @@ function hashV4(v: u32): u32 {
 }
 
 /**
+ * The batch columns of the routed row r into its shard's area (src/flow/sink.ts append
+ * writes them from a FlowRecord; here they are written where the caller copies them from
+ * in runs), its place there in the feed column's upper bits (feed | slot << 2).
+ */
+function toArea(shard: u32, r: u32, feed: u32, src: u32): void {
+  const counts = tablePtr + AREA_COUNTS + (shard << 2);
+  const slot = load<u32>(counts);
+  store<u32>(counts, slot + 1);
+  store<u32>(cFeed + r, feed | (slot << 2));
+  const n = areaRows;
+  const area = areasPtr + shard * n * AREA_BYTES_A_ROW;
+  // src and dst: four words each (IPv4-mapped), then the f64, u32, u16, i16 and u8 columns
+  const a = area + (slot << 4);
+  store<u32>(a, 0);
+  store<u32>(a + 4, 0);
+  store<u32>(a + 8, 0xffff);
+  store<u32>(a + 12, src);
+  const d = area + (n << 4) + (slot << 4);
+  store<u32>(d, 0);
+  store<u32>(d + 4, 0);
+  store<u32>(d + 8, 0xffff);
+  store<u32>(d + 12, load<u32>(cDst + r));
+  const r8 = r << 1;
+  store<f64>(area + (n << 5) + (slot << 3), load<f64>(cPackets + r8));
+  store<f64>(area + n * 40 + (slot << 3), load<f64>(cBytes + r8));
+  store<u32>(area + n * 48 + (slot << 2), load<u32>(cStartTime + r));
+  store<u32>(area + n * 52 + (slot << 2), load<u32>(cEndTime + r));
+  store<u16>(area + n * 56 + (slot << 1), <u16>load<u32>(cSport + r));
+  store<u16>(area + n * 58 + (slot << 1), <u16>load<u32>(cDport + r));
+  store<i16>(area + n * 60 + (slot << 1), <i16>load<i32>(cTcpFlags + r));
+  store<u8>(area + n * 62 + slot, <u8>feed);
+  store<u8>(area + n * 63 + slot, <u8>load<u32>(cProto + r));
+  store<u8>(area + n * 64 + slot, <u8>load<u32>(cAction + r));
+  store<u8>(area + n * 65 + slot, <u8>load<u32>(cDirection + r));
+}
+
+/** Bytes an area takes a row (src/formats/aws-wasm.ts AREA_BYTES_A_ROW and the offsets of its views). */
+const AREA_BYTES_A_ROW: u32 = 66;
+
+/**
  * What src/flow/sink.ts emit does with the plain row r (the fields in its columns): its
  * shard (its feed in cFeed), ROUTE_DONE when it is counted only, ROUTE_EMIT when the sink
  * must see it (a reject, or routing off). Counts as emit counts.
@@ -433,8 +483,10 @@ function routeRow(r: u32, noRegion: bool): i32 {
   }
   if ((feed & FEED_INBOUND) != 0) inbound++;
   if ((feed & FEED_OUTBOUND) != 0) outbound++;
+  const shard = (hashV4(src) & 4095) % shards;
   store<u32>(cFeed + r, feed);
-  return <i32>((hashV4(src) & 4095) % shards);
+  if (areasPtr != 0) toArea(shard, r, feed, src);
+  return <i32>shard;
 }
 
 // the columns of the current readLines

@@ -11,7 +11,8 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { FlowSink } from '../flow/sink.js';
+import type { FlowSink, RoutedColumns } from '../flow/sink.js';
+import { Cloud } from '../flow/types.js';
 import { v4SpecialTable } from '../net/address.js';
 
 /** Rows a call reads at most, and the bytes of a block it is given at most. */
@@ -40,14 +41,22 @@ const COLUMNS_AT = BLOCK_AT + WASM_WINDOW;
 const MAP_AT = COLUMNS_AT + WASM_ROWS * (23 * 4 + 3 * 8);
 /** the sink's settings and a call's counts (f64 slots, assembly/aws-lines.ts S_*), then the IPv4 table */
 const SINK_AT = MAP_AT + WASM_WINDOW / 8 + 64;
-const PAGES = 64; // 4 MiB: scripts/wasm.mjs --initialMemory; the module allocates nothing
+/** after the sink's slots and IPv4 table: the count of each shard's area (u32 a shard) at SINK_AT + 1024 */
+const MAX_AREA_SHARDS = 64;
+/** the shards' areas (assembly/aws-lines.ts toArea): a routed row's batch columns, WASM_ROWS rows a shard */
+const AREAS_AT = SINK_AT + 1024 + 4 * MAX_AREA_SHARDS;
+const AREA_BYTES_A_ROW = 66;
+const PAGES = 64; // 4 MiB: scripts/wasm.mjs --initialMemory; the module allocates nothing, the areas grow it here
 
 /** The column reader of one thread: the instance and typed views of its columns. */
 export class AwsWasm {
-  private readonly u8: Uint8Array;
-  readonly i32: Int32Array;
-  readonly u32: Uint32Array;
-  readonly f64: Float64Array;
+  private u8: Uint8Array;
+  i32: Int32Array;
+  u32: Uint32Array;
+  f64: Float64Array;
+  private memory: WebAssembly.Memory;
+  /** The shards' areas (views over the memory) as the sink takes them; null until a read routes rows. */
+  private areas: RoutedColumns | null = null;
   // where each column starts, in elements of its view (assembly/aws-lines.ts readLines, same order)
   readonly lineStart: number;
   readonly lineEnd: number;
@@ -77,13 +86,14 @@ export class AwsWasm {
   readonly accountValue: number;
   private readonly readLines: (inPtr: number, len: number, rolesPtr: number, nroles: number, maxRows: number, out: number, map: number, sink: number) => number;
   private lastRoles: Uint8Array | null = null;
-  private readonly sinkSlots: Float64Array;
+  private sinkSlots: Float64Array;
 
   /** routes: classify and route plain rows in the module where the sink allows it (else every plain row goes to emit). */
   constructor(module: WebAssembly.Module, readonly routes: boolean) {
     const instance = new WebAssembly.Instance(module, {});
     const exports = instance.exports as { memory: WebAssembly.Memory; readLines: AwsWasm['readLines'] };
     if (exports.memory.buffer.byteLength < PAGES * 65536) exports.memory.grow(PAGES - exports.memory.buffer.byteLength / 65536);
+    this.memory = exports.memory;
     const buf = exports.memory.buffer;
     this.u8 = new Uint8Array(buf);
     this.i32 = new Int32Array(buf);
@@ -142,14 +152,58 @@ export class AwsWasm {
       this.lastRoles = roles;
     }
     this.u8.set(buf.subarray(s, s + len), BLOCK_AT);
+    const routes = this.routes && sink.routable;
+    // routed rows' batch columns written into areas, one a shard, for the sink to copy (up to 64 shards)
+    const areas = routes && sink.shards <= MAX_AREA_SHARDS ? this.areasFor(sink.shards) : null;
     const slots = this.sinkSlots;
-    slots[0] = this.routes && sink.routable ? 1 : 0;
+    slots[0] = routes ? 1 : 0;
     slots[1] = sink.notAfter;
     slots[2] = sink.rangeFrom;
     slots[3] = sink.rangeTo;
     slots[4] = sink.shards;
     slots[5] = regionBlank ? 1 : 0;
+    slots[18] = areas === null ? 0 : AREAS_AT;
+    slots[19] = WASM_ROWS;
     return this.readLines(BLOCK_AT, len, ROLES_AT, roles.length, WASM_ROWS, COLUMNS_AT, MAP_AT, SINK_AT);
+  }
+
+  /** The shards' areas of the last read (null: the rows it routed are appended from a FlowRecord). */
+  get routedAreas(): RoutedColumns | null {
+    return this.sinkSlots[18] === 0 ? null : this.areas;
+  }
+
+  /** Areas for `shards` shards, the memory grown to hold them (and every view made again over it). */
+  private areasFor(shards: number): RoutedColumns {
+    if (this.areas !== null && this.areas.feed.length >= shards) return this.areas;
+    const need = AREAS_AT + shards * WASM_ROWS * AREA_BYTES_A_ROW;
+    const have = this.memory.buffer.byteLength;
+    if (need > have) this.memory.grow(Math.ceil((need - have) / 65536));
+    const buf = this.memory.buffer;
+    this.u8 = new Uint8Array(buf);
+    this.i32 = new Int32Array(buf);
+    this.u32 = new Uint32Array(buf);
+    this.f64 = new Float64Array(buf);
+    this.sinkSlots = new Float64Array(buf, SINK_AT, 32);
+    const n = WASM_ROWS;
+    const per = <T>(make: (at: number) => T): T[] => Array.from({ length: shards }, (_, s) => make(AREAS_AT + s * n * AREA_BYTES_A_ROW));
+    // the same offsets as assembly/aws-lines.ts toArea
+    this.areas = {
+      src: per((a) => new Uint32Array(buf, a, 4 * n)),
+      dst: per((a) => new Uint32Array(buf, a + 16 * n, 4 * n)),
+      packets: per((a) => new Float64Array(buf, a + 32 * n, n)),
+      bytes: per((a) => new Float64Array(buf, a + 40 * n, n)),
+      start: per((a) => new Uint32Array(buf, a + 48 * n, n)),
+      end: per((a) => new Uint32Array(buf, a + 52 * n, n)),
+      sport: per((a) => new Uint16Array(buf, a + 56 * n, n)),
+      dport: per((a) => new Uint16Array(buf, a + 58 * n, n)),
+      tcpFlags: per((a) => new Int16Array(buf, a + 60 * n, n)),
+      feed: per((a) => new Uint8Array(buf, a + 62 * n, n)),
+      proto: per((a) => new Uint8Array(buf, a + 63 * n, n)),
+      action: per((a) => new Uint8Array(buf, a + 64 * n, n)),
+      direction: per((a) => new Uint8Array(buf, a + 65 * n, n)),
+      cloud: Cloud.aws,
+    };
+    return this.areas;
   }
 
   /** What the last read counted of the rows it routed itself, added to the sink's counters (as emit would have). */

@@ -5,7 +5,7 @@
  * reused record: no split(), no string per field.
  */
 import { V4_MAPPED_W2, parseAddressBytes, scanIPv4Bytes } from '../net/address.js';
-import { Action, Cloud, Direction } from '../flow/types.js';
+import { Action, Cloud, Direction, Feed } from '../flow/types.js';
 import { LAZY, type FlowSink } from '../flow/sink.js';
 import type { ByteDict } from '../flow/dict.js';
 import type { LineParser, LineReader, ReaderContext } from './types.js';
@@ -227,16 +227,27 @@ class AwsParser implements LineParser, ColumnHost {
     const { i32, u32, f64 } = w;
     let account = -1;
     let region = -1;
+    const areas = w.routedAreas;
+    if (areas !== null) sink.beginRouted(areas);
     for (let k = 0; k < rows; k++) {
       const ls = i32[w.lineStart + k]!;
       const flags = u32[w.flags + k]!;
       if ((flags & RowFlag.plain) === 0) {
         this.parseLine(buf, at + ls, at + i32[w.lineEnd + k]!, line + k, offset + ls);
-        if (this.roles !== roles) return k + 1;
+        if (this.roles !== roles) {
+          if (areas !== null) sink.endRouted();
+          return k + 1;
+        }
         continue;
       }
       const route = i32[w.route + k]!;
       if (route === ROUTE_DONE) continue;
+      if (route >= 0 && areas !== null) {
+        this.routedIds(w, buf, at, k, flags, route, account, region);
+        account = this.rowAccount;
+        region = this.rowRegion;
+        continue;
+      }
       r.clearOptional(Cloud.aws, this.defaultAccount, this.defaultRegion);
       const rs = r.src;
       rs[0] = 0;
@@ -283,9 +294,50 @@ class AwsParser implements LineParser, ColumnHost {
         this.lazyInstance(buf, at + nS, at + i32[w.instanceE + k]!);
       }
       if (route === ROUTE_EMIT) sink.emit(line + k, offset + ls);
-      else sink.appendRouted(route, u32[w.feed + k]!);
+      else sink.appendRouted(route, u32[w.feed + k]! & 3);
     }
+    if (areas !== null) sink.endRouted();
     return rows;
+  }
+
+  /** The account and region ids of the last routed row (routedIds). */
+  private rowAccount = -1;
+  private rowRegion = -1;
+
+  /**
+   * A row the module routed and wrote into its shard's area: its string ids to the sink
+   * (FlowSink.appendRoutedIds), which copies its other columns in runs. `account` and
+   * `region` are the ids of the row before that was looked up (-1: none); the row's are left
+   * in rowAccount and rowRegion.
+   */
+  private routedIds(w: AwsWasm, buf: Uint8Array, at: number, k: number, flags: number, shard: number, account: number, region: number): void {
+    const { i32, f64 } = w;
+    const aS = i32[w.accountS + k]!;
+    if (aS >= 0) {
+      // an account (or region) the same as the row before's is not looked up again
+      if ((flags & RowFlag.accountSame) === 0 || account < 0) {
+        const aE = i32[w.accountE + k]!;
+        account = (flags & RowFlag.accountDigits) !== 0 ? this.numericAccount(f64[w.accountValue + k]!, aE - aS, buf, at + aS, at + aE) : this.cached.account.idOf(buf, at + aS, at + aE);
+      }
+      this.rowAccount = account;
+    } else this.rowAccount = account; // the file's account (defaultAccount), not remembered as a row's
+    const gS = i32[w.regionS + k]!;
+    if (gS >= 0) {
+      if ((flags & RowFlag.regionSame) === 0 || region < 0) region = this.cached.region.idOf(buf, at + gS, at + i32[w.regionE + k]!);
+      this.rowRegion = region;
+    } else this.rowRegion = region;
+    const slotFeed = w.u32[w.feed + k]!;
+    const feed = slotFeed & 3;
+    // interface and instance name the source host of outbound records only (FlowSink append)
+    let iface = 0;
+    let instance = 0;
+    if ((feed & Feed.outbound) !== 0 && !(feed === Feed.outbound && w.u32[w.direction + k] === Direction.ingress)) {
+      const fS = i32[w.ifaceS + k]!;
+      if (fS >= 0) iface = this.cached.iface.idOf(buf, at + fS, at + i32[w.ifaceE + k]!);
+      const nS = i32[w.instanceS + k]!;
+      if (nS >= 0) instance = this.cached.instance.idOf(buf, at + nS, at + i32[w.instanceE + k]!);
+    }
+    this.sink.appendRoutedIds(shard, slotFeed >>> 2, aS >= 0 ? account : this.defaultAccount, gS >= 0 ? region : this.defaultRegion, iface, instance);
   }
 
   private header(buf: Uint8Array, s: number, e: number, line: number, offset: number): boolean {
