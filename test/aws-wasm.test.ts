@@ -208,6 +208,8 @@ describe('the WebAssembly AWS reader reads as the JavaScript readers do', () => 
     const T = 1718000000;
     const options: Array<Partial<SinkOptions>> = [
       {}, { shards: 1 }, { shards: 5, batchSize: 7 }, { timeRange: { from: T + 20, to: T + 60 } }, { notAfter: T + 100 },
+      // more shards than the module has areas for: routed rows appended from a FlowRecord
+      { shards: 70 },
       // emit alone applies these: the module hands every record to it
       { partition: { index: 1, count: 2 } }, { homeNet: ['45.0.0.0/8'] }, { lateBefore: T + 30, windowSeconds: 10 },
     ];
