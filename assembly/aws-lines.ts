@@ -12,9 +12,15 @@
 // the sink would reject (a port over 65535, a protocol over 255, a time of 2^32 or more, TCP
 // flags over 2^31 - 1): the general loop reads it again and the sink words the reject.
 //
+// A plain row is then routed as src/flow/sink.ts emit routes a record (routeRow), where the
+// sink allows it: counted alone, or given its shard, its batch columns written into that
+// shard's area for the sink to copy into the shard's batch in runs (toArea).
+//
 // Memory (all offsets in bytes, chosen by the caller, src/formats/aws-wasm.ts): the block's
-// bytes at `inPtr`, the layout's roles (one byte a column) at `rolesPtr`, and the columns of
-// `maxRows` rows each from `out`, in the order of the COLUMN constants below.
+// bytes at `inPtr`, the layout's roles (one byte a column) at `rolesPtr`, the columns of
+// `maxRows` rows each from `out` (in the order readLines lays them out), the separator
+// bitmap at `map`, the sink's settings, counts and IPv4 table at `sinkPtr` (S_* slots), and
+// the shards' areas where the sink's settings say.
 
 // Role numbers: src/formats/aws-columns.ts `Role` (test/aws-wasm.test.ts checks they agree)
 const R_ACCOUNT: u32 = 1;
