@@ -18,7 +18,7 @@ import { v4SpecialTable } from '../net/address.js';
 /** Rows a call reads at most, and the bytes of a block it is given at most. */
 export const WASM_ROWS = 4096;
 export const WASM_WINDOW = 256 * 1024;
-/** Columns of a layout the module takes at most (a longer header is read by the JavaScript readers). */
+/** Columns of a layout the module takes at most (the lines of a longer layout go to the general loop of aws.ts). */
 export const WASM_MAX_ROLES = 1024;
 
 /** A plain row's route (assembly/aws-lines.ts ROUTE_*): its shard, or one of these. */
