@@ -406,6 +406,8 @@ export function inflateChunk(compressed: number): number {
 /** Whole-file read for document formats, gunzipping when needed, bounded by maxBytes. */
 export async function readWhole(path: string, gzip: boolean, maxBytes: number): Promise<Buffer> {
   if (!gzip) return readPlainWhole(path, maxBytes);
+  const inflated = gunzipDocument(path, maxBytes);
+  if (inflated) return inflated;
   const chunks: Buffer[] = [];
   let total = 0;
   const src = createReadStream(path, { highWaterMark: 1 << 20 });
@@ -424,6 +426,19 @@ export async function readWhole(path: string, gzip: boolean, maxBytes: number): 
     throw new InputError(`${gzip ? 'gzip' : 'read'}: ${(err as Error).message}`, total);
   }
   return Buffer.concat(chunks, total);
+}
+
+/**
+ * A small gzip document inflated by libdeflate in one call (gunzipNative), or null: the
+ * stream below reads it, with its errors and its limit, as before.
+ */
+function gunzipDocument(path: string, maxBytes: number): Buffer | null {
+  try {
+    if (statSync(path).size > SMALL_GZIP_INPUT) return null;
+    return gunzipNative(readFileSync(path), Math.min(maxBytes, SMALL_GZIP_OUTPUT));
+  } catch {
+    return null;
+  }
 }
 
 /**
