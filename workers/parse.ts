@@ -160,7 +160,9 @@ async function parseInto(task: ParseInput, sink: FlowSink, result: ParseResult):
   if (task.sniffInThread) {
     // planned from its name and size: read whole here, then planned from what it holds
     inflated = smallGzip(task.path, task.maxDecompressedBytes, task.end);
-    const planned = inflated && planFromText(inflated.text, task.path, { awsFields: task.awsFields });
+    // planned with no size (end -1): one larger than the gzip files read whole is handed back too
+    const small = inflated !== null && (task.sniffBelow === undefined || inflated.compressed <= task.sniffBelow);
+    const planned = small && planFromText(inflated!.text, task.path, { awsFields: task.awsFields });
     if (!planned) {
       result.replan = true; // no small gzip AWS text file: the main thread plans it as any file
       return;
