@@ -1,7 +1,8 @@
 /**
  * Where a parse thread's time goes on a bucket (bench/gen-bucket.ts), stage by stage, in
  * one thread, file after file as a 'files' task reads them: read (readFileSync), inflate
- * (zlib, one call a file, sized as read.ts does), parse into the sink (the AWS reader,
+ * (one call a file, as a parse thread does: read.ts gunzipWhole, libdeflate where built,
+ * zlib with FLOWSIEVE_INFLATE=zlib), parse into the sink (the AWS reader,
  * validation, classification, hashing, appending to the shards' batches). ns per record,
  * best of the rounds, in CPU time (process.cpuUsage: the machine's load does not count). Accumulation and finalisation are the shard side (bench/accumulate.ts).
  *
@@ -9,10 +10,9 @@
  */
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { gunzipSync } from 'node:zlib';
 import { FlowSink } from '../src/flow/sink.js';
 import { readerFor } from '../src/formats/registry.js';
-import { readLineBytes, inflateChunk } from '../src/input/read.js';
+import { readLineBytes, gunzipWhole, wholeGzipInflater } from '../src/input/read.js';
 import { awsPathInfo } from '../src/formats/aws.js';
 
 const dir = process.argv[2];
@@ -34,7 +34,9 @@ const reader = readerFor('aws-text')!;
 if (reader.kind !== 'lines') throw new Error('aws-text reads lines');
 const best = { read: Infinity, inflate: Infinity, parse: Infinity };
 let records = 0;
+let textBytes = 0;
 for (let r = 0; r < rounds; r++) {
+  textBytes = 0;
   let read = 0;
   let inflate = 0;
   let parse = 0;
@@ -43,7 +45,8 @@ for (let r = 0; r < rounds; r++) {
     const t0 = cpuMs();
     const gz = readFileSync(p);
     const t1 = cpuMs();
-    const text = gunzipSync(gz, { chunkSize: inflateChunk(gz.length) });
+    const text = gunzipWhole(gz, 256 << 20);
+    textBytes += text.length;
     const t2 = cpuMs();
     const where = awsPathInfo(p);
     readLineBytes(text, reader.open({ sink, file: p, account: where.account ?? '', region: where.region ?? '' }), 1 << 20, 0);
@@ -60,6 +63,7 @@ for (let r = 0; r < rounds; r++) {
 const ns = (ms: number) => ((ms * 1e6) / records).toFixed(0);
 process.stdout.write(
   `| stage (one thread, ${paths.length} files, ${records} records, best of ${rounds}) | ns/record |\n|---|---:|\n` +
-    `| read (readFileSync) | ${ns(best.read)} |\n| inflate (zlib, one call a file) | ${ns(best.inflate)} |\n` +
+    `| read (readFileSync) | ${ns(best.read)} |\n| inflate (${wholeGzipInflater()}, one call a file) | ${ns(best.inflate)} |\n` +
+    `| inflate: MB of text a CPU second | ${(textBytes / 1e3 / best.inflate).toFixed(0)} |\n` +
     `| parse + sink (reader, validate, classify, hash, append to the shard's batch) | ${ns(best.parse)} |\n`,
 );

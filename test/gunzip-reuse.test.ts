@@ -1,15 +1,18 @@
 /**
  * A parse thread inflates small gzip files with one zlib handle, reset between files
  * (input/read.ts gunzipWhole): every file must come out as zlib.gunzipSync makes it, and
- * every file gunzipSync refuses must be refused, also right after a refused one.
+ * every file gunzipSync refuses must be refused, also right after a refused one. Run with
+ * FLOWSIEVE_INFLATE=zlib: the files libdeflate takes (test/gunzip-native.test.ts) would
+ * otherwise never reach the handle.
  */
 import { describe, expect, it } from 'vitest';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { tempDir } from './helpers/tmp.js';
-import { smallGzip } from '../dist/src/input/read.js';
+import { smallGzip, wholeGzipInflater } from '../dist/src/input/read.js';
 
+process.env.FLOWSIEVE_INFLATE = 'zlib'; // read when a file is first inflated, after the imports
 const dir = tempDir('flowsieve-gunzip-');
 const text = (n: number) => Buffer.from(Array.from({ length: n }, (_, i) => `2 123456789012 eni-${i} 10.0.0.${i % 250} 45.9.1.1 443 ${i} 6 1 40 1718000000 1718000060 ACCEPT OK\n`).join(''));
 
@@ -54,5 +57,6 @@ describe('small gzip files inflated with one reused handle', () => {
       }
     }
     expect(failed).toEqual(expect.arrayContaining(['truncated', 'damaged', 'not gzip', 'large']));
+    expect(wholeGzipInflater()).toBe('zlib');
   });
 });

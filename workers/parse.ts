@@ -7,9 +7,9 @@ import { FlowSink, addCounters, newCounters, type Reject, type SinkCounters, typ
 import { batchTransferList, type FlowBatchData } from '../src/flow/batch.js';
 import { allReaders, readerFor } from '../src/formats/registry.js';
 import type { FormatName, ReaderContext } from '../src/formats/types.js';
-import { readGzipLines, readInflatedLines, readLineBytes, readLineRange, readWhole, smallGzip, HeadError, InputError, type SmallGzip } from '../src/input/read.js';
+import { dropInflatedAhead, inflateAhead, readGzipLines, readInflatedLines, readLineBytes, readLineRange, readWhole, smallGzip, takeInflatedAhead, HeadError, InputError, type SmallGzip } from '../src/input/read.js';
 import { headError, planFromText } from '../src/input/plan.js';
-import type { ParseInput, ParseResult, ParseTask } from '../src/engine/tasks.js';
+import type { GroupFile, ParseInput, ParseResult, ParseTask } from '../src/engine/tasks.js';
 import { packFiles } from '../src/engine/file-results.js';
 import { statSync } from 'node:fs';
 import { BatchRing } from '../src/flow/batch-ring.js';
@@ -121,13 +121,25 @@ function emptyResult(fileIndex: number, chunkIndex: number, counters: SinkCounte
  * Many small files in one task ('files' mode): one sink for all of them, so their records
  * fill whole batches together, and each file's outcome (counters, rejects, time span,
  * error) is cut from the sink's state at the file's end: the same per-file results as a
- * task per file, for one message.
+ * task per file, for one message. While one file is parsed, the next gzip file inflates on
+ * libuv's thread pool (inflateNext); one inflated ahead and not taken (a task that failed)
+ * is dropped at the task's end.
  */
 const COUNTER_KEYS = Object.keys(newCounters()) as (keyof SinkCounters)[];
 
 async function parseFiles(task: ParseInput, sink: FlowSink): Promise<ParseResult> {
+  try {
+    return await parseEachFile(task, sink);
+  } finally {
+    dropInflatedAhead();
+  }
+}
+
+async function parseEachFile(task: ParseInput, sink: FlowSink): Promise<ParseResult> {
   const results: ParseResult[] = [];
-  for (const f of task.files!) {
+  const files = task.files!;
+  for (const [i, f] of files.entries()) {
+    inflateNext(files[i + 1], task.maxDecompressedBytes);
     sink.minStart = Infinity;
     sink.maxEnd = -Infinity;
     sink.lateByWindow.clear();
@@ -154,12 +166,21 @@ async function parseFiles(task: ParseInput, sink: FlowSink): Promise<ParseResult
   return all;
 }
 
+/**
+ * The task's next gzip file starts inflating on libuv's thread pool while this thread
+ * parses the current one (read.ts inflateAhead; its reader takes it when its turn comes).
+ */
+function inflateNext(next: GroupFile | undefined, maxDecompressedBytes: number): void {
+  if (next && (next.sniffInThread || (next.gzip && readerFor(next.format)?.kind === 'lines'))) inflateAhead(next.path, maxDecompressedBytes, next.size >= 0 ? next.size : (next.sizeGuess ?? -1));
+}
+
 /** Read and parse one file or chunk into the sink; what it read, and any error, into `result`. */
 async function parseInto(task: ParseInput, sink: FlowSink, result: ParseResult): Promise<void> {
   let inflated: SmallGzip | null = null;
   if (task.sniffInThread) {
     // planned from its name and size: read whole here, then planned from what it holds
-    inflated = smallGzip(task.path, task.maxDecompressedBytes, task.end);
+    const early = takeInflatedAhead(task.path, task.maxDecompressedBytes);
+    inflated = (early && (await early)) || smallGzip(task.path, task.maxDecompressedBytes, task.end);
     // planned with no size (end -1): one larger than the gzip files read whole is handed back too
     const small = inflated !== null && (task.sniffBelow === undefined || inflated.compressed <= task.sniffBelow);
     const planned = small && planFromText(inflated!.text, task.path, { awsFields: task.awsFields });

@@ -754,7 +754,7 @@ function readWhole(opts: DetectOptions): (f: InputFile) => boolean {
 
 function groupFile(f: InputFile, i: number, notAfter: number, sniffBelow: number): GroupFile {
   // not stat'ed: the thread hands it back if larger than sniffBelow (one shape for every file)
-  return { fileIndex: i, path: f.path, display: f.display, format: f.format!, gzip: f.gzip, size: f.size, account: f.account, region: f.region, awsFields: f.awsFields, headerLine: f.headerLine, headUnchecked: f.headUnchecked, sniffInThread: f.sniffInThread, sniffBelow: f.size < 0 ? sniffBelow : undefined, notAfter };
+  return { fileIndex: i, path: f.path, display: f.display, format: f.format!, gzip: f.gzip, size: f.size, account: f.account, region: f.region, awsFields: f.awsFields, headerLine: f.headerLine, headUnchecked: f.headUnchecked, sniffInThread: f.sniffInThread, sniffBelow: f.size < 0 ? sniffBelow : undefined, sizeGuess: f.size < 0 ? f.sizeGuess : undefined, notAfter };
 }
 
 /** A file's bytes as planned: its size, or the guess for one not stat'ed (InputFile.sizeGuess). */

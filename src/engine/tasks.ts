@@ -37,6 +37,8 @@ export interface FilePlan {
 export interface GroupFile extends FilePlan {
   fileIndex: number;
   size: number;
+  /** size -1 (not stat'ed: input/plan.ts SizeSample): the planned guess, for what only weighs files (inflating ahead) */
+  sizeGuess?: number;
 }
 
 export interface ParseTask extends FilePlan {

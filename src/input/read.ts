@@ -3,7 +3,9 @@
  * gzip file streamed through zlib, a whole document, or bytes handed over from stdin.
  * Decompression is bounded: a gzip bomb is stopped and reported, not inflated into memory.
  */
-import { openSync, readSync, closeSync, createReadStream, fstatSync, readFileSync, statSync } from 'node:fs';
+import { openSync, readSync, closeSync, createReadStream, existsSync, fstatSync, readFileSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
 import { Gunzip, constants as zc, createGunzip, gunzipSync } from 'node:zlib';
 import { LineFeeder } from './lines.js';
 import type { LineParser } from '../formats/types.js';
@@ -108,7 +110,8 @@ export async function readGzipLines(
   /** called when the file does not inflate whole at once, before any of it is parsed (it may throw) */
   beforeStream?: () => void,
 ): Promise<GzipReadResult> {
-  const small = smallGzip(path, maxBytes, size);
+  const early = takeInflatedAhead(path, maxBytes);
+  const small = (early && (await early)) || smallGzip(path, maxBytes, size);
   // most flow-log objects are small (AWS: 5-minute files): one synchronous inflate
   // costs far less than a stream; anything unusual takes the streaming path below
   if (small) return readInflatedLines(small, parser, maxLineBytes);
@@ -178,7 +181,8 @@ export function smallGzip(path: string, maxBytes: number, size: number): SmallGz
     // size -1: not known (planning stat'ed not every file): the open file's own size decides
     const gz = size >= 0 ? (size > SMALL_GZIP_INPUT ? null : readFileSync(path)) : readUpTo(path, SMALL_GZIP_INPUT);
     if (gz === null) return null;
-    // Node's zlib beat the pure-JS inflaters on these files, small and large (bench/RESULTS.md, 2026-12-06)
+    // libdeflate where built (gunzipNative), else Node's zlib, which beat the pure-JS
+    // inflaters on these files, small and large (bench/RESULTS.md, 2026-12-06)
     return { text: gunzipWhole(gz, maxOutput), compressed: gz.length };
   } catch {
     return null;
@@ -217,17 +221,147 @@ let gunzipHandle: { handle: ZlibHandle; state: Uint32Array } | null | undefined;
 let gunzipFailed = false;
 
 /**
- * A whole gzip file inflated with the thread's one gunzip handle, reset between files:
+ * A whole gzip file: libdeflate where it takes the file (gunzipNative), else the thread's
+ * one gunzip handle, reset between files:
  * gunzipSync makes a new handle and Transform stream a call, which cost a small file about
  * as much as its inflate (4.4 against 8-10 µs a file, bench/RESULTS.md). The loop is
  * gunzipSync's own (node:zlib processChunkSync) on the same binding, so the bytes are its;
  * on any error, past maxOutput, or where the binding is not there, gunzipSync does the
  * file, so what fails fails as it did.
  */
-function gunzipWhole(gz: Buffer, maxOutput: number): Buffer {
+export function gunzipWhole(gz: Buffer, maxOutput: number): Buffer {
+  const native = gunzipNative(gz, maxOutput);
+  if (native) return native;
+  return gunzipZlib(gz, maxOutput);
+}
+
+/** gunzipWhole's zlib path (exported for the tests and the benches: what runs without the native module). */
+export function gunzipZlib(gz: Buffer, maxOutput: number): Buffer {
   gunzipHandle ??= openGunzip();
   const out = gunzipHandle ? inflateWith(gunzipHandle, gz, maxOutput) : null;
   return out ?? gunzipSync(gz, { maxOutputLength: maxOutput, chunkSize: inflateChunk(gz.length) });
+}
+
+/** dist/native/inflate.node (native/inflate.c): libdeflate's whole-buffer gunzip. */
+interface NativeInflate {
+  /** bytes of `gz` its first member took, or < 0: an error; `out` must be the member's size exactly */
+  gunzip(gz: Uint8Array, out: Uint8Array): number;
+  /** the same on libuv's thread pool, `done` getting what gunzip would return; false: not started, `limit` inflates of the process are there already */
+  gunzipAsync(gz: Uint8Array, out: Uint8Array, limit: number, done: (result: number) => void): boolean;
+}
+
+/** The thread's native module (undefined: not looked for yet; null: none, or FLOWSIEVE_INFLATE=zlib). */
+let nativeInflate: NativeInflate | null | undefined;
+
+/** The module's place from dist/src/<folder>/ (this file, the CLI's bundle chunks) and from dist/workers/ (the worker bundles). */
+const NATIVE_PLACES = ['../../native/inflate.node', '../native/inflate.node'];
+
+function loadNativeInflate(): NativeInflate | null {
+  if (process.env.FLOWSIEVE_INFLATE === 'zlib') return null;
+  for (const place of NATIVE_PLACES) {
+    const path = fileURLToPath(new URL(place, import.meta.url));
+    if (!existsSync(path)) continue;
+    try {
+      const m = createRequire(import.meta.url)(path) as Partial<NativeInflate>;
+      if (typeof m.gunzip === 'function' && typeof m.gunzipAsync === 'function') return m as NativeInflate;
+    } catch {
+      // built for another platform, or this Node cannot load it: zlib does the work
+    }
+  }
+  return null;
+}
+
+/** Which inflater whole gzip files get in this thread: 'libdeflate', or 'zlib' (no native module, or FLOWSIEVE_INFLATE=zlib). */
+export function wholeGzipInflater(): 'libdeflate' | 'zlib' {
+  nativeInflate ??= loadNativeInflate();
+  return nativeInflate ? 'libdeflate' : 'zlib';
+}
+
+/** deflate's best case is ~1032 bytes out a byte in: a trailer claiming more is damaged, or a size mod 2^32 that wrapped */
+const MAX_DEFLATE_RATIO = 1032;
+
+/**
+ * A whole single-member gzip file inflated by libdeflate into a buffer of the trailer's size
+ * (ISIZE), or null: no native module, more than one member, trailing bytes, a header CRC to
+ * check (libdeflate skips it; zlib checks it), a size past maxOutput or impossible for the
+ * input, or anything libdeflate refuses (damage, a CRC-32 or ISIZE that does not match what
+ * inflates). The zlib path then does the file as before, so every file either comes out as
+ * zlib makes it (libdeflate checks the CRC-32 and the exact size) or fails as it did.
+ */
+export function gunzipNative(gz: Buffer, maxOutput: number): Buffer | null {
+  const size = nativeOutputSize(gz, maxOutput);
+  if (size < 0) return null;
+  const out = Buffer.allocUnsafe(size);
+  return nativeInflate!.gunzip(gz, out) === gz.length ? out : null;
+}
+
+/** The size libdeflate is to inflate `gz` into (its trailer's ISIZE), or -1: the file is not for libdeflate (gunzipNative). */
+function nativeOutputSize(gz: Buffer, maxOutput: number): number {
+  nativeInflate ??= loadNativeInflate();
+  if (!nativeInflate || gz.length < 18 || gz[0] !== 0x1f || gz[1] !== 0x8b || gz[2] !== 8 || (gz[3]! & 0x02) !== 0) return -1;
+  const size = gz.readUInt32LE(gz.length - 4);
+  return size === 0 || size > maxOutput || size > gz.length * MAX_DEFLATE_RATIO ? -1 : size;
+}
+
+/**
+ * Files read and being inflated ahead on libuv's thread pool (inflateAhead), by path, until
+ * the thread's reader takes them (takeInflatedAhead): at most two, the file being parsed
+ * and the next one.
+ */
+const ahead = new Map<string, { maxOutput: number; done: Promise<SmallGzip | null> }>();
+
+/**
+ * Below this many compressed bytes a file is not inflated ahead: its inflate (~30 µs) is
+ * not worth the thread pool's round trip and the event loop turn that brings it back.
+ */
+const AHEAD_MIN_BYTES = 32 << 10;
+
+/**
+ * At most this many files of the process inflate ahead at once: libuv's pool has
+ * UV_THREADPOOL_SIZE threads (4), one left to file reads; a parse thread past that reads its
+ * next file itself when its turn comes, rather than wait for it behind the other threads'.
+ */
+const AHEAD_LIMIT = Math.max(1, (Number(process.env.UV_THREADPOOL_SIZE) || 4) - 1);
+
+/**
+ * Start reading and inflating the gzip file `path` (`size` bytes, as planned) on libuv's
+ * thread pool, so that it inflates while this thread parses the file before it (a 'files'
+ * task, workers/parse.ts): the reader then takes it with takeInflatedAhead. Only what
+ * gunzipNative would take: anything else (and any failure) is read as before, when its turn comes.
+ */
+export function inflateAhead(path: string, maxBytes: number, size: number): void {
+  if (size < AHEAD_MIN_BYTES || size > SMALL_GZIP_INPUT || ahead.has(path)) return;
+  nativeInflate ??= loadNativeInflate();
+  if (!nativeInflate) return;
+  let gz: Buffer | null;
+  try {
+    gz = readUpTo(path, SMALL_GZIP_INPUT); // `size` may be a guess (a file planned with none: workers/parse.ts inflateNext)
+  } catch {
+    return; // the reader reports it
+  }
+  if (gz === null) return;
+  const maxOutput = Math.min(maxBytes, SMALL_GZIP_OUTPUT);
+  const length = nativeOutputSize(gz, maxOutput);
+  if (length < 0) return;
+  const out = Buffer.allocUnsafe(length);
+  let finish!: (r: number) => void;
+  const done = new Promise<SmallGzip | null>((resolve) => (finish = (r) => resolve(r === gz.length ? { text: out, compressed: gz.length } : null)));
+  if (!nativeInflate.gunzipAsync(gz, out, AHEAD_LIMIT, finish)) return;
+  if (ahead.size >= 2) ahead.delete(ahead.keys().next().value!); // one not taken (its task failed): dropped
+  ahead.set(path, { maxOutput, done });
+}
+
+/** Forget the files inflated ahead (a task's end: one not taken must not stand in for the file's content in a later task). */
+export function dropInflatedAhead(): void {
+  ahead.clear();
+}
+
+/** The file inflated ahead for this path and bound (null: it failed there, read it as any file), or undefined: none. */
+export function takeInflatedAhead(path: string, maxBytes: number): Promise<SmallGzip | null> | undefined {
+  const a = ahead.get(path);
+  if (!a) return undefined;
+  ahead.delete(path);
+  return a.maxOutput === Math.min(maxBytes, SMALL_GZIP_OUTPUT) ? a.done : undefined;
 }
 
 function openGunzip(): { handle: ZlibHandle; state: Uint32Array } | null {

@@ -1,0 +1,151 @@
+/*
+ * flowsieve's whole-buffer gunzip: libdeflate (vendored in libdeflate/, MIT) behind one
+ * Node-API function, built by scripts/build-native.mjs into dist/native/inflate.node.
+ *
+ *   gunzip(input: Uint8Array, output: Uint8Array): number
+ *   gunzipAsync(input, output, limit: number, callback: (result: number) => void): boolean
+ *
+ * inflates the first gzip member of `input` into `output`, which must be exactly the
+ * member's size (the caller sizes it from the trailer's ISIZE: a member that inflates to
+ * more or fewer bytes, a bad CRC-32 or ISIZE, or damaged data is an error). Returns the
+ * bytes of `input` the member took (less than input.length: more members or trailing
+ * bytes follow), or -1 - libdeflate's error code. Node-API, so that one build loads in
+ * every Node release; one decompressor a thread (instance data), as each worker thread
+ * loads the module for itself.
+ */
+#include <node_api.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include "libdeflate.h"
+
+static void free_decompressor(napi_env env, void *data, void *hint) {
+  (void)env;
+  (void)hint;
+  libdeflate_free_decompressor(data);
+}
+
+static int bytes_of(napi_env env, napi_value value, void **data, size_t *length) {
+  napi_typedarray_type type;
+  napi_value buffer;
+  size_t offset;
+  if (napi_get_typedarray_info(env, value, &type, length, data, &buffer, &offset) != napi_ok || type != napi_uint8_array) {
+    napi_throw_type_error(env, NULL, "gunzip: arguments must be Uint8Arrays");
+    return 0;
+  }
+  return 1;
+}
+
+static napi_value gunzip(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  struct libdeflate_decompressor *d;
+  void *in, *out;
+  size_t in_length, out_length, used = 0;
+  napi_value result;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 2) {
+    napi_throw_type_error(env, NULL, "gunzip: two arguments expected");
+    return NULL;
+  }
+  if (!bytes_of(env, argv[0], &in, &in_length) || !bytes_of(env, argv[1], &out, &out_length)) return NULL;
+  if (napi_get_instance_data(env, (void **)&d) != napi_ok || d == NULL) {
+    napi_throw_error(env, NULL, "gunzip: no decompressor");
+    return NULL;
+  }
+  enum libdeflate_result r = libdeflate_gzip_decompress_ex(d, in, in_length, out, out_length, &used, NULL);
+  napi_create_double(env, r == LIBDEFLATE_SUCCESS ? (double)used : -1.0 - (double)r, &result);
+  return result;
+}
+
+/* gunzipAsync: the same inflate on libuv's thread pool, so that the thread can parse one file while the next inflates */
+struct async_gunzip {
+  napi_async_work work;
+  napi_ref input_ref, output_ref, callback_ref;
+  void *in, *out;
+  size_t in_length, out_length, used;
+  enum libdeflate_result result;
+};
+
+/* inflates queued or running on the pool, from every thread of the process (each loads this module, the counter is one) */
+static atomic_int in_flight;
+
+static void async_execute(napi_env env, void *data) {
+  struct async_gunzip *a = data;
+  (void)env;
+  /* a decompressor a call: ~1 µs against the inflate's hundreds, and no state shared between pool threads */
+  struct libdeflate_decompressor *d = libdeflate_alloc_decompressor();
+  if (d == NULL) {
+    a->result = LIBDEFLATE_BAD_DATA;
+    return;
+  }
+  a->result = libdeflate_gzip_decompress_ex(d, a->in, a->in_length, a->out, a->out_length, &a->used, NULL);
+  libdeflate_free_decompressor(d);
+}
+
+static void async_complete(napi_env env, napi_status status, void *data) {
+  struct async_gunzip *a = data;
+  napi_value callback, global, result;
+  napi_get_reference_value(env, a->callback_ref, &callback);
+  napi_get_global(env, &global);
+  double r = status != napi_ok ? -1.0 - (double)LIBDEFLATE_BAD_DATA : a->result == LIBDEFLATE_SUCCESS ? (double)a->used : -1.0 - (double)a->result;
+  napi_create_double(env, r, &result);
+  napi_delete_reference(env, a->input_ref);
+  napi_delete_reference(env, a->output_ref);
+  napi_delete_reference(env, a->callback_ref);
+  napi_delete_async_work(env, a->work);
+  free(a);
+  atomic_fetch_sub(&in_flight, 1);
+  napi_call_function(env, global, callback, 1, &result, NULL);
+}
+
+/*
+ * gunzipAsync(input, output, limit, callback): true, and later callback(the number gunzip
+ * would return), the buffers held until then; or false, nothing started, where `limit`
+ * inflates of the process are on the pool already (more parse threads than pool threads:
+ * a thread would wait for its file behind the others' instead of inflating it itself).
+ */
+static napi_value gunzip_async(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4], name, started;
+  napi_valuetype type;
+  int32_t limit;
+  struct async_gunzip *a;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 4 || napi_get_value_int32(env, argv[2], &limit) != napi_ok ||
+      napi_typeof(env, argv[3], &type) != napi_ok || type != napi_function) {
+    napi_throw_type_error(env, NULL, "gunzipAsync: input, output, a limit and a callback expected");
+    return NULL;
+  }
+  void *in, *out;
+  size_t in_length, out_length;
+  if (!bytes_of(env, argv[0], &in, &in_length) || !bytes_of(env, argv[1], &out, &out_length)) return NULL;
+  if (atomic_fetch_add(&in_flight, 1) >= limit || (a = calloc(1, sizeof *a)) == NULL) {
+    atomic_fetch_sub(&in_flight, 1);
+    napi_get_boolean(env, false, &started);
+    return started;
+  }
+  a->in = in;
+  a->in_length = in_length;
+  a->out = out;
+  a->out_length = out_length;
+  napi_create_reference(env, argv[0], 1, &a->input_ref);
+  napi_create_reference(env, argv[1], 1, &a->output_ref);
+  napi_create_reference(env, argv[3], 1, &a->callback_ref);
+  napi_create_string_utf8(env, "flowsieve:gunzip", NAPI_AUTO_LENGTH, &name);
+  napi_create_async_work(env, NULL, name, async_execute, async_complete, a, &a->work);
+  napi_queue_async_work(env, a->work);
+  napi_get_boolean(env, true, &started);
+  return started;
+}
+
+NAPI_MODULE_INIT() {
+  napi_value fn;
+  struct libdeflate_decompressor *d = libdeflate_alloc_decompressor();
+  if (d == NULL || napi_set_instance_data(env, d, free_decompressor, NULL) != napi_ok) {
+    napi_throw_error(env, NULL, "gunzip: cannot allocate a decompressor");
+    return NULL;
+  }
+  napi_create_function(env, "gunzip", NAPI_AUTO_LENGTH, gunzip, NULL, &fn);
+  napi_set_named_property(env, exports, "gunzip", fn);
+  napi_create_function(env, "gunzipAsync", NAPI_AUTO_LENGTH, gunzip_async, NULL, &fn);
+  napi_set_named_property(env, exports, "gunzipAsync", fn);
+  return exports;
+}
