@@ -4,7 +4,6 @@
  * Decompression is bounded: a gzip bomb is stopped and reported, not inflated into memory.
  */
 import { openSync, readSync, closeSync, createReadStream, existsSync, fstatSync, readFileSync, statSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { Gunzip, constants as zc, createGunzip, gunzipSync } from 'node:zlib';
 import { LineFeeder } from './lines.js';
@@ -178,13 +177,33 @@ export interface SmallGzip {
 export function smallGzip(path: string, maxBytes: number, size: number): SmallGzip | null {
   const maxOutput = Math.min(maxBytes, SMALL_GZIP_OUTPUT);
   try {
-    if ((size >= 0 ? size : statSync(path).size) > SMALL_GZIP_INPUT) return null;
-    const gz = readFileSync(path);
+    // size -1: not known (planning stat'ed not every file): the open file's own size decides
+    const gz = size >= 0 ? (size > SMALL_GZIP_INPUT ? null : readFileSync(path)) : readUpTo(path, SMALL_GZIP_INPUT);
+    if (gz === null) return null;
     // libdeflate where built (gunzipNative), else Node's zlib, which beat the pure-JS
     // inflaters on these files, small and large (bench/RESULTS.md, 2026-12-06)
     return { text: gunzipWhole(gz, maxOutput), compressed: gz.length };
   } catch {
     return null;
+  }
+}
+
+/** A whole file of at most `limit` bytes, or null when it is larger (one open, no stat of the path). */
+function readUpTo(path: string, limit: number): Buffer | null {
+  const fd = openSync(path, 'r');
+  try {
+    const size = fstatSync(fd).size;
+    if (size > limit) return null;
+    const buf = Buffer.allocUnsafe(size);
+    let got = 0;
+    while (got < size) {
+      const n = readSync(fd, buf, got, size - got, got);
+      if (n === 0) break;
+      got += n;
+    }
+    return got === size ? buf : buf.subarray(0, got);
+  } finally {
+    closeSync(fd);
   }
 }
 
@@ -242,7 +261,10 @@ function loadNativeInflate(): NativeInflate | null {
     const path = fileURLToPath(new URL(place, import.meta.url));
     if (!existsSync(path)) continue;
     try {
-      const m = createRequire(import.meta.url)(path) as Partial<NativeInflate>;
+      // process.dlopen, not require: ~0.2 against ~1 ms of CPU a thread (no module resolution)
+      const module = { exports: {} as Partial<NativeInflate> };
+      process.dlopen(module, path);
+      const m = module.exports;
       if (typeof m.gunzip === 'function' && typeof m.gunzipAsync === 'function') return m as NativeInflate;
     } catch {
       // built for another platform, or this Node cannot load it: zlib does the work
@@ -313,12 +335,13 @@ export function inflateAhead(path: string, maxBytes: number, size: number): void
   if (size < AHEAD_MIN_BYTES || size > SMALL_GZIP_INPUT || ahead.has(path)) return;
   nativeInflate ??= loadNativeInflate();
   if (!nativeInflate) return;
-  let gz: Buffer;
+  let gz: Buffer | null;
   try {
-    gz = readFileSync(path);
+    gz = readUpTo(path, SMALL_GZIP_INPUT); // `size` may be a guess (a file planned with none: workers/parse.ts inflateNext)
   } catch {
     return; // the reader reports it
   }
+  if (gz === null) return;
   const maxOutput = Math.min(maxBytes, SMALL_GZIP_OUTPUT);
   const length = nativeOutputSize(gz, maxOutput);
   if (length < 0) return;
@@ -404,6 +427,8 @@ export function inflateChunk(compressed: number): number {
 /** Whole-file read for document formats, gunzipping when needed, bounded by maxBytes. */
 export async function readWhole(path: string, gzip: boolean, maxBytes: number): Promise<Buffer> {
   if (!gzip) return readPlainWhole(path, maxBytes);
+  const inflated = gunzipDocument(path, maxBytes);
+  if (inflated) return inflated;
   const chunks: Buffer[] = [];
   let total = 0;
   const src = createReadStream(path, { highWaterMark: 1 << 20 });
@@ -422,6 +447,19 @@ export async function readWhole(path: string, gzip: boolean, maxBytes: number): 
     throw new InputError(`${gzip ? 'gzip' : 'read'}: ${(err as Error).message}`, total);
   }
   return Buffer.concat(chunks, total);
+}
+
+/**
+ * A small gzip document inflated by libdeflate in one call (gunzipNative), or null: the
+ * stream below reads it, with its errors and its limit, as before.
+ */
+function gunzipDocument(path: string, maxBytes: number): Buffer | null {
+  try {
+    if (statSync(path).size > SMALL_GZIP_INPUT) return null;
+    return gunzipNative(readFileSync(path), Math.min(maxBytes, SMALL_GZIP_OUTPUT));
+  } catch {
+    return null;
+  }
 }
 
 /**
