@@ -370,8 +370,8 @@ export class FlowSink {
   /**
    * Whether a reader may classify and route records itself, as emit does (the WebAssembly
    * AWS reader, formats/aws-wasm.ts), and hand them to appendRouted: not with partitions,
-   * late windows or home networks, which emit alone applies, nor when emit is replaced on
-   * this sink (a test that sees every record).
+   * late windows or home networks, which emit alone applies, nor when emit is replaced or
+   * overridden (a test that sees every record, the filter command's sinks).
    */
   get routable(): boolean {
     return this.opts.partition === undefined && this.lateBefore === 0 && this.home.size === 0 && this.emit === FlowSink.prototype.emit;
