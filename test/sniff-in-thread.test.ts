@@ -7,7 +7,7 @@
  * planned on the main thread (*.gzip).
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { copyFileSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { tempDir } from './helpers/tmp.js';
@@ -15,7 +15,6 @@ import { detectOpts } from './helpers/detect-opts.js';
 import { scanner, v2Line, V2_HEADER, type Flow } from './helpers/aws.js';
 import { detect } from '../dist/src/engine/run.js';
 import { convert } from '../dist/src/replay/convert.js';
-import { planInputs } from '../dist/src/input/plan.js';
 
 const T0 = 1718000000;
 const dir = tempDir('flowsieve-sniff-thread-');
@@ -87,37 +86,5 @@ describe('small *.gz files planned by the parse threads', () => {
   it('give the same verdicts', () => {
     expect(viaThread.scans.length).toBeGreaterThan(0);
     expect(viaThread.scans).toEqual(viaMain.scans);
-  });
-});
-
-/**
- * Planning stats one small *.gz file in a few (input/plan.ts SizeSample): the others go to
- * a parse thread with no size, which hands back any larger than the gzip files read whole
- * (--gzip-split-bytes) to be planned here. Whichever way a file is read, its report and the
- * verdicts must be those it gets when planned here.
- */
-describe('small *.gz files planned with no size', () => {
-  const SPLIT = 600;
-  let unsized: Awaited<ReturnType<typeof detect>>;
-  let sized: Awaited<ReturnType<typeof detect>>;
-
-  beforeAll(async () => {
-    unsized = await detect(detectOpts([byName], { workers: 2, gzipSplitBytes: SPLIT }));
-    sized = await detect(detectOpts([byHead], { workers: 2, gzipSplitBytes: SPLIT }));
-  }, 60_000);
-
-  it('plan some files larger than the split with no size', () => {
-    const planned = planInputs([byName], { quickHeadBelow: SPLIT, sniffInThread: true });
-    const large = planned.filter((f) => f.size < 0 && statSync(f.path).size > SPLIT);
-    expect(large.length).toBeGreaterThan(0);
-    expect(planned.filter((f) => f.size >= 0 && f.sniffInThread).length).toBeGreaterThan(0); // the sampled ones
-  });
-
-  it('report every file and give the verdicts as when planned here', () => {
-    expect(unsized.files.map(comparable)).toEqual(sized.files.map(comparable));
-    expect(unsized.totals).toEqual(sized.totals);
-    expect(unsized.scans.length).toBeGreaterThan(0);
-    expect(unsized.scans).toEqual(sized.scans);
-    expect(unsized.scans).toEqual(viaMain.scans);
   });
 });

@@ -171,7 +171,7 @@ async function parseEachFile(task: ParseInput, sink: FlowSink): Promise<ParseRes
  * parses the current one (read.ts inflateAhead; its reader takes it when its turn comes).
  */
 function inflateNext(next: GroupFile | undefined, maxDecompressedBytes: number): void {
-  if (next && (next.sniffInThread || (next.gzip && readerFor(next.format)?.kind === 'lines'))) inflateAhead(next.path, maxDecompressedBytes, next.size >= 0 ? next.size : (next.sizeGuess ?? -1));
+  if (next && (next.sniffInThread || (next.gzip && readerFor(next.format)?.kind === 'lines'))) inflateAhead(next.path, maxDecompressedBytes, next.size);
 }
 
 /** Read and parse one file or chunk into the sink; what it read, and any error, into `result`. */
@@ -181,9 +181,7 @@ async function parseInto(task: ParseInput, sink: FlowSink, result: ParseResult):
     // planned from its name and size: read whole here, then planned from what it holds
     const early = takeInflatedAhead(task.path, task.maxDecompressedBytes);
     inflated = (early && (await early)) || smallGzip(task.path, task.maxDecompressedBytes, task.end);
-    // planned with no size (end -1): one larger than the gzip files read whole is handed back too
-    const small = inflated !== null && (task.sniffBelow === undefined || inflated.compressed <= task.sniffBelow);
-    const planned = small && planFromText(inflated!.text, task.path, { awsFields: task.awsFields });
+    const planned = inflated && planFromText(inflated.text, task.path, { awsFields: task.awsFields });
     if (!planned) {
       result.replan = true; // no small gzip AWS text file: the main thread plans it as any file
       return;

@@ -172,11 +172,11 @@ export class Engine {
     // a file's results by chunk, for files read in chunks or alone; those of 'files' tasks stay packed in fileRows
     const chunkResults: ChunkResults = new Array<ParseResult[] | undefined>(files.length);
     const fileRows = new FileRows(files.length);
-    const bytesTotal = files.reduce((s, f) => s + (f.error ? 0 : plannedBytes(f)), 0);
+    const bytesTotal = files.reduce((s, f) => s + (f.error ? 0 : Math.max(0, f.size)), 0);
     // about one distinct (key, endpoint) entry per 250 bytes of text (gzip counts ~5x, replay
     // ~7x: 16 bytes a row against 112 a line): size the shards' tables once
     const expansion = (f: InputFile): number => (f.gzip || (f.open && f.path.endsWith('.gz')) ? 5 : f.format === 'replay' ? 7 : 1);
-    const textBytes = files.reduce((s, f) => s + (f.error ? 0 : plannedBytes(f) * expansion(f)), 0);
+    const textBytes = files.reduce((s, f) => s + (f.error ? 0 : Math.max(0, f.size) * expansion(f)), 0);
     this.capacityHint ??= Math.ceil(textBytes / 250 / this.shards);
     let bytesDone = 0;
     let records = 0;
@@ -196,8 +196,7 @@ export class Engine {
       bytesDone += result.bytesIn;
       records += result.counters.records;
       fileBytes[job.file]! += result.bytesIn;
-      const size = plannedBytes(files[job.file]!);
-      if (fileBytes[job.file]! >= size && fileBytes[job.file]! - result.bytesIn < size) filesDone++;
+      if (fileBytes[job.file]! >= files[job.file]!.size && fileBytes[job.file]! - result.bytesIn < files[job.file]!.size) filesDone++;
       onProgress?.({ bytesDone, bytesTotal, records, elapsed: (performance.now() - t0) / 1000, filesDone, filesTotal: files.length });
     };
     await this.memoryConfigured;
@@ -650,7 +649,7 @@ function planJobs(files: InputFile[], opts: DetectOptions, shards: number, lateB
       if (whole(f)) {
         if (skipWhole) continue; // the fused pipeline's queues hold them (fusedPlan)
         // a file read whole by one thread: with others, in one 'files' task
-        group.push(groupFile(f, i, notAfter, opts.gzipSplitBytes ?? SPLIT_GZIP_BYTES));
+        group.push(groupFile(f, i, notAfter));
         groupBytes += weight(f);
         if (groupBytes >= budget || group.length >= MAX_GROUP_FILES) {
           yield groupJob(group, common);
@@ -713,7 +712,7 @@ function fusedPlan(files: InputFile[], opts: DetectOptions, shards: number, late
     wholeFiles.forEach((i, k) => {
       if (threadOf[k] !== t) return;
       const f = files[i]!;
-      group.push(groupFile(f, i, notAfterFor(f.path, now, maxFuture), opts.gzipSplitBytes ?? SPLIT_GZIP_BYTES));
+      group.push(groupFile(f, i, notAfterFor(f.path, now, maxFuture)));
       groupBytes += weight(f);
       if (groupBytes >= budget || group.length >= MAX_GROUP_FILES) {
         queues[t]!.push(groupJob(group, common));
@@ -752,19 +751,15 @@ function readWhole(opts: DetectOptions): (f: InputFile) => boolean {
   };
 }
 
-function groupFile(f: InputFile, i: number, notAfter: number, sniffBelow: number): GroupFile {
-  // not stat'ed: the thread hands it back if larger than sniffBelow (one shape for every file)
-  return { fileIndex: i, path: f.path, display: f.display, format: f.format!, gzip: f.gzip, size: f.size, account: f.account, region: f.region, awsFields: f.awsFields, headerLine: f.headerLine, headUnchecked: f.headUnchecked, sniffInThread: f.sniffInThread, sniffBelow: f.size < 0 ? sniffBelow : undefined, sizeGuess: f.size < 0 ? f.sizeGuess : undefined, notAfter };
+function groupFile(f: InputFile, i: number, notAfter: number): GroupFile {
+  return { fileIndex: i, path: f.path, display: f.display, format: f.format!, gzip: f.gzip, size: f.size, account: f.account, region: f.region, awsFields: f.awsFields, headerLine: f.headerLine, headUnchecked: f.headUnchecked, sniffInThread: f.sniffInThread, notAfter };
 }
-
-/** A file's bytes as planned: its size, or the guess for one not stat'ed (InputFile.sizeGuess). */
-const plannedBytes = (f: InputFile): number => (f.size >= 0 ? f.size : (f.sizeGuess ?? 0));
 
 /** At most this many files in one 'files' task (its result lists each). */
 const MAX_GROUP_FILES = 512;
 
 /** Bytes of text a file stands for (gzip inflates about 5 times), to size 'files' tasks. */
-const weight = (f: InputFile): number => Math.max(1, plannedBytes(f)) * (f.gzip ? 5 : 1);
+const weight = (f: InputFile): number => Math.max(1, f.size) * (f.gzip ? 5 : 1);
 
 /**
  * Text bytes per 'files' task: about eight tasks per parse thread over the files read

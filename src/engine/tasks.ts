@@ -24,8 +24,6 @@ export interface FilePlan {
   headUnchecked?: boolean;
   /** planned from its name and size alone: the thread checks it is a gzip AWS text file, else hands it back (ParseResult.replan) */
   sniffInThread?: boolean;
-  /** sniffInThread with no size (-1, input/plan.ts SizeSample): a file larger than this is handed back too */
-  sniffBelow?: number;
   /** Records ending after this Unix second are rejected (stamped in the future); 0 = no bound. */
   notAfter: number;
 }
@@ -37,8 +35,6 @@ export interface FilePlan {
 export interface GroupFile extends FilePlan {
   fileIndex: number;
   size: number;
-  /** size -1 (not stat'ed: input/plan.ts SizeSample): the planned guess, for what only weighs files (inflating ahead) */
-  sizeGuess?: number;
 }
 
 export interface ParseTask extends FilePlan {

@@ -40,12 +40,6 @@ export interface InputFile {
    * any other content is handed back and planned here, as every file was before.
    */
   sniffInThread?: boolean;
-  /**
-   * Size -1 (a sniffInThread file not stat'ed: SizeSample): the bytes it likely has, for
-   * what only weighs files (task sizes, table sizing, progress). The parse thread reads its
-   * size and hands it back if it is no small file.
-   */
-  sizeGuess?: number;
 }
 
 export interface PlanOptions {
@@ -64,34 +58,9 @@ export interface PlanOptions {
    * With quickHeadBelow: a file named *.gz up to that size is not read here at all
    * (InputFile.sniffInThread). Opening, reading and inflating the start of every small file
    * on the main thread cost it ~25 µs a file, before the parse thread opened it again.
-   * Only one such file in SAMPLE_EVERY is stat'ed (SizeSample).
    */
   sniffInThread?: boolean;
 }
-
-/**
- * The sizes of the *.gz files planned in the parse threads: one in SAMPLE_EVERY stat'ed
- * here, the others left at -1 with the mean of those as their guess (InputFile.sizeGuess).
- * A stat a file was ~6 µs of the main thread's ~30 µs a tiny file (the path's lookup in
- * the kernel); the parse thread learns the size anyway when it opens the file.
- */
-class SizeSample {
-  private seen = 0;
-  private total = 0;
-  private sampled = 0;
-  /** True when the next file is to be stat'ed. */
-  next(): boolean {
-    return this.seen++ % SAMPLE_EVERY === 0;
-  }
-  add(size: number): void {
-    this.total += size;
-    this.sampled++;
-  }
-  guess(): number {
-    return this.sampled > 0 ? Math.round(this.total / this.sampled) : 0;
-  }
-}
-const SAMPLE_EVERY = 7;
 
 const HEAD_BYTES = 1 << 16;
 /** What planning reads and inflates of a gzip AWS file that its first line describes (awsFirstLine). */
@@ -110,7 +79,6 @@ const NOT_REGULAR = 'not a regular file (a pipe, socket or device): not read; us
 /** Every file under the given paths, sorted, each with its format and defaults. */
 export function planInputs(paths: string[], opts: PlanOptions): InputFile[] {
   const files: InputFile[] = [];
-  const sizes = opts.sniffInThread ? new SizeSample() : undefined;
   for (const p of paths) {
     if (p === '-') {
       // sniffed as it arrives, like a file (gzip, then format): src/input/stream.ts
@@ -124,8 +92,8 @@ export function planInputs(paths: string[], opts: PlanOptions): InputFile[] {
       files.push(broken(p, `cannot read: ${ioReason(err)}`));
       continue;
     }
-    if (st.isDirectory()) walk(p, opts, files, new Set([`${st.dev}:${st.ino}`]), sizes);
-    else if (st.isFile()) files.push(describe(p, opts, sizes));
+    if (st.isDirectory()) walk(p, opts, files, new Set([`${st.dev}:${st.ino}`]));
+    else if (st.isFile()) files.push(describe(p, opts));
     else files.push(broken(p, NOT_REGULAR)); // opening a FIFO would block the run
   }
   return files;
@@ -145,7 +113,7 @@ function broken(path: string, error: string): InputFile {
  * is listed with the reason. Symbolic links are followed; `seen` (device:inode of the
  * directories on the way) stops link cycles.
  */
-function walk(dir: string, opts: PlanOptions, out: InputFile[], seen: Set<string>, sizes: SizeSample | undefined): void {
+function walk(dir: string, opts: PlanOptions, out: InputFile[], seen: Set<string>): void {
   let entries;
   try {
     entries = readdirSync(dir, { withFileTypes: true });
@@ -163,7 +131,7 @@ function walk(dir: string, opts: PlanOptions, out: InputFile[], seen: Set<string
   for (const e of entries) {
     const full = prefix + e.name;
     if (e.isFile()) {
-      out.push(describe(full, opts, sizes, e.name.includes('\\') ? undefined : folderInfo));
+      out.push(describe(full, opts, e.name.includes('\\') ? undefined : folderInfo));
       continue;
     }
     let st;
@@ -180,10 +148,10 @@ function walk(dir: string, opts: PlanOptions, out: InputFile[], seen: Set<string
         continue;
       }
       seen.add(id);
-      walk(full, opts, out, seen, sizes);
+      walk(full, opts, out, seen);
       seen.delete(id);
     } else if (st.isFile()) {
-      out.push(describe(full, opts, sizes));
+      out.push(describe(full, opts));
     } else {
       out.push(broken(full, NOT_REGULAR));
     }
@@ -301,7 +269,7 @@ function gunzipHead(raw: Uint8Array): { head: Uint8Array; gzipError?: string } {
 }
 
 /** `fromPath`: keyInfo(path) when the caller knows it (walk: the folder's). */
-function describe(path: string, opts: PlanOptions, sizes?: SizeSample, fromPath = keyInfo(path)): InputFile {
+function describe(path: string, opts: PlanOptions, fromPath = keyInfo(path)): InputFile {
   const base: InputFile = {
     path,
     display: path,
@@ -314,11 +282,14 @@ function describe(path: string, opts: PlanOptions, sizes?: SizeSample, fromPath 
   };
   const quickBelow = (opts.format === undefined || opts.format === 'aws-text') && opts.quickHeadBelow !== undefined ? opts.quickHeadBelow : 0;
   if (opts.sniffInThread && quickBelow > 0 && GZIP_NAME.test(path)) {
-    if (sizes && !sizes.next()) return sniffedInThread(base, -1, sizes.guess());
     const size = sizeOf(path);
     if (size > 0 && size <= quickBelow) {
-      sizes?.add(size);
-      return sniffedInThread(base, size, size);
+      base.size = size;
+      base.gzip = true;
+      base.format = 'aws-text';
+      base.headUnchecked = true;
+      base.sniffInThread = true;
+      return base;
     }
   }
   let head: Uint8Array;
@@ -356,17 +327,6 @@ function describeHead(base: InputFile, head: Uint8Array, path: string, opts: Pla
 }
 
 const GZIP_NAME = /\.gz$/i;
-
-/** A small *.gz file planned from its name (PlanOptions.sniffInThread): `base` made its plan (one shape for all). */
-function sniffedInThread(base: InputFile, size: number, sizeGuess: number): InputFile {
-  base.size = size;
-  base.sizeGuess = sizeGuess;
-  base.gzip = true;
-  base.format = 'aws-text';
-  base.headUnchecked = true;
-  base.sniffInThread = true;
-  return base;
-}
 
 /** A file's size, or -1 when it cannot be read (planned then as before, which reports why). */
 function sizeOf(path: string): number {

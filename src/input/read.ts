@@ -177,33 +177,13 @@ export interface SmallGzip {
 export function smallGzip(path: string, maxBytes: number, size: number): SmallGzip | null {
   const maxOutput = Math.min(maxBytes, SMALL_GZIP_OUTPUT);
   try {
-    // size -1: not known (planning stat'ed not every file): the open file's own size decides
-    const gz = size >= 0 ? (size > SMALL_GZIP_INPUT ? null : readFileSync(path)) : readUpTo(path, SMALL_GZIP_INPUT);
-    if (gz === null) return null;
+    if ((size >= 0 ? size : statSync(path).size) > SMALL_GZIP_INPUT) return null;
+    const gz = readFileSync(path);
     // libdeflate where built (gunzipNative), else Node's zlib, which beat the pure-JS
     // inflaters on these files, small and large (bench/RESULTS.md, 2026-12-06)
     return { text: gunzipWhole(gz, maxOutput), compressed: gz.length };
   } catch {
     return null;
-  }
-}
-
-/** A whole file of at most `limit` bytes, or null when it is larger (one open, no stat of the path). */
-function readUpTo(path: string, limit: number): Buffer | null {
-  const fd = openSync(path, 'r');
-  try {
-    const size = fstatSync(fd).size;
-    if (size > limit) return null;
-    const buf = Buffer.allocUnsafe(size);
-    let got = 0;
-    while (got < size) {
-      const n = readSync(fd, buf, got, size - got, got);
-      if (n === 0) break;
-      got += n;
-    }
-    return got === size ? buf : buf.subarray(0, got);
-  } finally {
-    closeSync(fd);
   }
 }
 
@@ -335,13 +315,12 @@ export function inflateAhead(path: string, maxBytes: number, size: number): void
   if (size < AHEAD_MIN_BYTES || size > SMALL_GZIP_INPUT || ahead.has(path)) return;
   nativeInflate ??= loadNativeInflate();
   if (!nativeInflate) return;
-  let gz: Buffer | null;
+  let gz: Buffer;
   try {
-    gz = readUpTo(path, SMALL_GZIP_INPUT); // `size` may be a guess (a file planned with none: workers/parse.ts inflateNext)
+    gz = readFileSync(path);
   } catch {
     return; // the reader reports it
   }
-  if (gz === null) return;
   const maxOutput = Math.min(maxBytes, SMALL_GZIP_OUTPUT);
   const length = nativeOutputSize(gz, maxOutput);
   if (length < 0) return;
