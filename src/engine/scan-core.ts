@@ -138,8 +138,8 @@ export class ScanCore {
 
   /** First slot to probe for a hash whose low 12 bits are the bucket (the rest picks a slot in its region). */
   private home(hb: number): number {
-    // (hb >>> 20) / 2^12 of the region, in integers: span < 2^19 (MAX_TABLE_ENTRIES), so the product stays below 2^31
-    const within = ((hb >>> 20) * this.span) >>> 12;
+    // 20 bits of the hash: a region of a table of tens of millions of entries spans more than 2^12 slots
+    const within = Math.floor(((hb >>> 12) * this.span) / 1048576); // (hb >>> 12) / 2^20 of the region
     const slot = this.bucketBase[hb & BUCKET_MASK]! + within;
     return slot < this.slots ? slot : slot - this.slots;
   }
