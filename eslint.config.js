@@ -32,4 +32,9 @@ export default tseslint.config(
     files: ['**/*.ts'],
     rules: { 'no-undef': 'off' },
   },
+  {
+    // AssemblyScript (assembly/, scripts/wasm.mjs): its 64-bit integer literals are exact
+    files: ['assembly/**/*.ts'],
+    rules: { 'no-loss-of-precision': 'off' },
+  },
 );

@@ -59,6 +59,31 @@ export class FlowRecord {
   }
 }
 
+/**
+ * The batch columns of records a reader classified and routed itself (the WebAssembly AWS
+ * reader, formats/aws-wasm.ts): one area a shard (index: shard), each column in its batch
+ * column's type (batch.ts), src and dst four words a record. The sink copies them into the
+ * shard's batch in runs and writes only the records' string ids one by one
+ * (FlowSink.appendRoutedIds).
+ */
+export interface RoutedColumns {
+  src: Uint32Array[];
+  dst: Uint32Array[];
+  packets: Float64Array[];
+  bytes: Float64Array[];
+  start: Uint32Array[];
+  end: Uint32Array[];
+  sport: Uint16Array[];
+  dport: Uint16Array[];
+  tcpFlags: Int16Array[];
+  feed: Uint8Array[];
+  proto: Uint8Array[];
+  action: Uint8Array[];
+  direction: Uint8Array[];
+  /** the cloud of every record */
+  cloud: number;
+}
+
 export interface Reject {
   line: number; // 1-based line in the chunk (the main thread adds the chunk's first line), 0 when not line-based
   offset: number; // byte offset in the (decompressed) file, -1 when unknown
@@ -178,11 +203,15 @@ export class FlowSink {
   /** Late records by window (rare: a Map is fine). */
   readonly lateByWindow = new Map<number, number>();
   private readonly lateBefore: number;
-  private readonly rangeFrom: number;
-  private readonly rangeTo: number;
+  readonly rangeFrom: number;
+  readonly rangeTo: number;
   /** Records ending after this Unix second are rejected; set per file in a 'files' task. */
   notAfter: number;
   private readonly home: HomeNet;
+  /** The routed columns being taken (beginRouted), and per shard the run not copied yet: its first slot (-1: none) and batch position. */
+  private routed: RoutedColumns | null = null;
+  private readonly runFrom: Int32Array;
+  private readonly runAt: Int32Array;
 
   constructor(
     private readonly opts: SinkOptions,
@@ -196,6 +225,8 @@ export class FlowSink {
     this.builders = [];
     this.remaps = [];
     this.touched = [];
+    this.runFrom = new Int32Array(opts.shards).fill(-1);
+    this.runAt = new Int32Array(opts.shards);
     for (let s = 0; s < opts.shards; s++) {
       this.builders.push(this.newBatch(Math.min(opts.batchSize, FIRST_BATCH)));
       this.remaps.push(new Int32Array(256).fill(-1));
@@ -336,6 +367,85 @@ export class FlowSink {
     return true;
   }
 
+  /**
+   * Whether a reader may classify and route records itself, as emit does (the WebAssembly
+   * AWS reader, formats/aws-wasm.ts), and hand them to appendRouted: not with partitions,
+   * late windows or home networks, which emit alone applies, nor when emit is replaced or
+   * overridden (a test that sees every record, the filter command's sinks).
+   */
+  get routable(): boolean {
+    return this.opts.partition === undefined && this.lateBefore === 0 && this.home.size === 0 && this.emit === FlowSink.prototype.emit;
+  }
+
+  /** The shard count records are routed over (hash.ts shardOf). */
+  get shards(): number {
+    return this.opts.shards;
+  }
+
+  /** A record in `rec` that a reader validated, counted and routed as emit would: appended to its shard's batch. */
+  appendRouted(shard: number, feed: number): void {
+    this.append(shard, feed);
+  }
+
+  /** Records routed by a reader lie in `columns` until endRouted (appendRoutedIds). */
+  beginRouted(columns: RoutedColumns): void {
+    this.routed = columns;
+  }
+
+  /**
+   * The record at `slot` of its shard's routed area, validated, counted and routed as emit
+   * would: its place in the shard's batch is the next, where its string ids (dictionary ids;
+   * interface and instance only where append would look them up) are written now and its
+   * other columns when its run is copied (a full batch, another append to the shard, endRouted).
+   */
+  appendRoutedIds(shard: number, slot: number, account: number, region: number, iface: number, instance: number): void {
+    const b = this.builders[shard]!;
+    const i = b.n;
+    if (this.runFrom[shard]! < 0) {
+      this.runFrom[shard] = slot;
+      this.runAt[shard] = i;
+    }
+    b.account[i] = this.localId(shard, b, account);
+    b.region[i] = this.localId(shard, b, region);
+    b.iface[i] = this.localId(shard, b, iface);
+    b.instance[i] = this.localId(shard, b, instance);
+    b.n = i + 1;
+    if (b.n === b.feed.length) {
+      this.copyRun(shard);
+      this.flushShard(shard);
+    }
+  }
+
+  /** Every run copied: the routed columns may be overwritten. */
+  endRouted(): void {
+    for (let s = 0; s < this.runFrom.length; s++) if (this.runFrom[s]! >= 0) this.copyRun(s);
+    this.routed = null;
+  }
+
+  /** The routed records of the shard's run into its batch, from their area to their places. */
+  private copyRun(shard: number): void {
+    const c = this.routed!;
+    const b = this.builders[shard]!;
+    const from = this.runFrom[shard]!;
+    const at = this.runAt[shard]!;
+    const n = b.n - at;
+    this.runFrom[shard] = -1;
+    b.src.set(c.src[shard]!.subarray(from * 4, (from + n) * 4), at * 4);
+    b.dst.set(c.dst[shard]!.subarray(from * 4, (from + n) * 4), at * 4);
+    b.packets.set(c.packets[shard]!.subarray(from, from + n), at);
+    b.bytes.set(c.bytes[shard]!.subarray(from, from + n), at);
+    b.start.set(c.start[shard]!.subarray(from, from + n), at);
+    b.end.set(c.end[shard]!.subarray(from, from + n), at);
+    b.sport.set(c.sport[shard]!.subarray(from, from + n), at);
+    b.dport.set(c.dport[shard]!.subarray(from, from + n), at);
+    b.tcpFlags.set(c.tcpFlags[shard]!.subarray(from, from + n), at);
+    b.feed.set(c.feed[shard]!.subarray(from, from + n), at);
+    b.proto.set(c.proto[shard]!.subarray(from, from + n), at);
+    b.action.set(c.action[shard]!.subarray(from, from + n), at);
+    b.direction.set(c.direction[shard]!.subarray(from, from + n), at);
+    b.cloud.fill(c.cloud, at, at + n);
+  }
+
   private countLate(): void {
     this.counters.late++;
     const w = Math.floor(this.rec.start / (this.opts.windowSeconds ?? 1));
@@ -361,6 +471,7 @@ export class FlowSink {
   }
 
   private append(shard: number, feed: number): void {
+    if (this.runFrom[shard]! >= 0) this.copyRun(shard); // the routed records before this one first
     const b = this.builders[shard]!;
     const r = this.rec;
     const i = b.n;

@@ -4,12 +4,13 @@
  * order, any subset), NODATA / SKIPDATA records. Parsed byte by byte into the sink's
  * reused record: no split(), no string per field.
  */
-import { parseAddressBytes, scanIPv4Bytes } from '../net/address.js';
-import { Action, Cloud, Direction } from '../flow/types.js';
+import { V4_MAPPED_W2, parseAddressBytes, scanIPv4Bytes } from '../net/address.js';
+import { Action, Cloud, Direction, Feed } from '../flow/types.js';
 import { LAZY, type FlowSink } from '../flow/sink.js';
 import type { ByteDict } from '../flow/dict.js';
 import type { LineParser, LineReader, ReaderContext } from './types.js';
 import { Role, columnReader, type ColumnHost, type ColumnReader } from './aws-columns.js';
+import { ROUTE_DONE, ROUTE_EMIT, RowFlag, WASM_MAX_ROLES, WASM_WINDOW, awsWasm, type AwsWasm } from './aws-wasm.js';
 
 export const AWS_V2_FIELDS = [
   'version', 'account-id', 'interface-id', 'srcaddr', 'dstaddr', 'srcport', 'dstport', 'protocol',
@@ -116,6 +117,8 @@ class AwsParser implements LineParser, ColumnHost {
   private v2 = false;
   /** any other layout: its compiled reader (aws-columns.ts) may read a line */
   private columns: ColumnReader | null = null;
+  /** The WebAssembly reader of every layout (aws-wasm.ts), or null: the JavaScript readers above. */
+  private readonly wasm: AwsWasm | null = awsWasm();
   // where the current record's interface and instance ids lie (resolved lazily)
   private lazyBuf: Uint8Array = new Uint8Array(0);
   private ifaceS = 0;
@@ -151,6 +154,7 @@ class AwsParser implements LineParser, ColumnHost {
   }
 
   parseLines(buf: Uint8Array, s: number, e: number, firstLine: number, baseOffset: number): number {
+    if (this.wasm !== null) return this.parseLinesWasm(this.wasm, buf, s, e, firstLine, baseOffset);
     let line = firstLine;
     let i = s;
     while (i < e) {
@@ -176,6 +180,164 @@ class AwsParser implements LineParser, ColumnHost {
     }
     this.sink.counters.lines += line - firstLine;
     return line - firstLine;
+  }
+
+  /**
+   * parseLines by the WebAssembly reader: a window of the block at a time is read into
+   * columns, whose plain rows become records here and whose other rows (and line 1, and a
+   * line not ended in the window) the general loop reads, as the JavaScript path does.
+   */
+  private parseLinesWasm(w: AwsWasm, buf: Uint8Array, s: number, e: number, firstLine: number, baseOffset: number): number {
+    let line = firstLine;
+    let i = s;
+    while (i < e) {
+      const roles = this.roles;
+      if (line !== 1 && roles !== null && roles.length <= WASM_MAX_ROLES) {
+        const rows = w.read(buf, i, Math.min(e - i, WASM_WINDOW), roles, this.sink, this.defaultRegion === 0);
+        if (rows > 0) {
+          w.addCounts(this.sink);
+          const done = this.emitRows(w, buf, i, rows, line, baseOffset + (i - s), roles);
+          line += done;
+          i += w.i32[w.lineEnd + done - 1]! + 1;
+          continue;
+        }
+      }
+      // line 1 (it may be a header), a line with no layout, a line longer than the window or not ended by '\n'
+      let j = buf.indexOf(10, i);
+      if (j < 0 || j > e) j = e;
+      this.parseLine(buf, i, j, line, baseOffset + (i - s));
+      line++;
+      i = j + 1;
+    }
+    this.sink.counters.lines += line - firstLine;
+    return line - firstLine;
+  }
+
+  /**
+   * The records of the rows the WebAssembly reader wrote for buf[at...], line numbers from
+   * `line`, offsets from `offset`: a row it routed goes to its shard's batch, one it counted
+   * alone is done, any other plain row goes to the sink's emit, and a row it did not read to
+   * the general loop. Returns the rows done, fewer than `rows` when a row read by the general
+   * loop changed the layout (a header mid-file): the rest are read again. (The module ends a
+   * read after a row that may be a header, so no row it counted is read twice.)
+   */
+  private emitRows(w: AwsWasm, buf: Uint8Array, at: number, rows: number, line: number, offset: number, roles: Uint8Array): number {
+    const sink = this.sink;
+    const r = sink.rec;
+    const { i32, u32, f64 } = w;
+    let account = -1;
+    let region = -1;
+    const areas = w.routedAreas;
+    if (areas !== null) sink.beginRouted(areas);
+    for (let k = 0; k < rows; k++) {
+      const ls = i32[w.lineStart + k]!;
+      const flags = u32[w.flags + k]!;
+      if ((flags & RowFlag.plain) === 0) {
+        this.parseLine(buf, at + ls, at + i32[w.lineEnd + k]!, line + k, offset + ls);
+        if (this.roles !== roles) {
+          if (areas !== null) sink.endRouted();
+          return k + 1;
+        }
+        continue;
+      }
+      const route = i32[w.route + k]!;
+      if (route === ROUTE_DONE) continue;
+      if (route >= 0 && areas !== null) {
+        this.routedIds(w, buf, at, k, flags, route, account, region);
+        account = this.rowAccount;
+        region = this.rowRegion;
+        continue;
+      }
+      r.clearOptional(Cloud.aws, this.defaultAccount, this.defaultRegion);
+      const rs = r.src;
+      rs[0] = 0;
+      rs[1] = 0;
+      rs[2] = V4_MAPPED_W2;
+      rs[3] = u32[w.src + k]!;
+      const rd = r.dst;
+      rd[0] = 0;
+      rd[1] = 0;
+      rd[2] = V4_MAPPED_W2;
+      rd[3] = u32[w.dst + k]!;
+      r.sport = u32[w.sport + k]!;
+      r.dport = u32[w.dport + k]!;
+      r.proto = u32[w.proto + k]!;
+      r.start = u32[w.start + k]!;
+      r.end = u32[w.end + k]!;
+      r.tcpFlags = i32[w.tcpFlags + k]!;
+      r.packets = f64[w.packets + k]!;
+      r.bytes = f64[w.bytes + k]!;
+      r.action = u32[w.action + k]!;
+      r.direction = u32[w.direction + k]!;
+      const aS = i32[w.accountS + k]!;
+      if (aS >= 0) {
+        // an account (or region) the same as the row before's is not looked up again
+        if ((flags & RowFlag.accountSame) === 0 || account < 0) {
+          const aE = i32[w.accountE + k]!;
+          account = (flags & RowFlag.accountDigits) !== 0 ? this.numericAccount(f64[w.accountValue + k]!, aE - aS, buf, at + aS, at + aE) : this.cached.account.idOf(buf, at + aS, at + aE);
+        }
+        r.account = account;
+      }
+      const gS = i32[w.regionS + k]!;
+      if (gS >= 0) {
+        if ((flags & RowFlag.regionSame) === 0 || region < 0) region = this.cached.region.idOf(buf, at + gS, at + i32[w.regionE + k]!);
+        r.region = region;
+      }
+      const fS = i32[w.ifaceS + k]!;
+      if (fS >= 0) {
+        r.iface = LAZY; // looked up only if the record turns out to be outbound (FlowSink.lazy)
+        this.lazyIface(buf, at + fS, at + i32[w.ifaceE + k]!);
+      }
+      const nS = i32[w.instanceS + k]!;
+      if (nS >= 0) {
+        r.instance = LAZY;
+        this.lazyInstance(buf, at + nS, at + i32[w.instanceE + k]!);
+      }
+      if (route === ROUTE_EMIT) sink.emit(line + k, offset + ls);
+      else sink.appendRouted(route, u32[w.feed + k]! & 3);
+    }
+    if (areas !== null) sink.endRouted();
+    return rows;
+  }
+
+  /** The account and region ids of the last routed row (routedIds). */
+  private rowAccount = -1;
+  private rowRegion = -1;
+
+  /**
+   * A row the module routed and wrote into its shard's area: its string ids to the sink
+   * (FlowSink.appendRoutedIds), which copies its other columns in runs. `account` and
+   * `region` are the ids of the row before that was looked up (-1: none); the row's are left
+   * in rowAccount and rowRegion.
+   */
+  private routedIds(w: AwsWasm, buf: Uint8Array, at: number, k: number, flags: number, shard: number, account: number, region: number): void {
+    const { i32, f64 } = w;
+    const aS = i32[w.accountS + k]!;
+    if (aS >= 0) {
+      // an account (or region) the same as the row before's is not looked up again
+      if ((flags & RowFlag.accountSame) === 0 || account < 0) {
+        const aE = i32[w.accountE + k]!;
+        account = (flags & RowFlag.accountDigits) !== 0 ? this.numericAccount(f64[w.accountValue + k]!, aE - aS, buf, at + aS, at + aE) : this.cached.account.idOf(buf, at + aS, at + aE);
+      }
+      this.rowAccount = account;
+    } else this.rowAccount = account; // the file's account (defaultAccount), not remembered as a row's
+    const gS = i32[w.regionS + k]!;
+    if (gS >= 0) {
+      if ((flags & RowFlag.regionSame) === 0 || region < 0) region = this.cached.region.idOf(buf, at + gS, at + i32[w.regionE + k]!);
+      this.rowRegion = region;
+    } else this.rowRegion = region;
+    const slotFeed = w.u32[w.feed + k]!;
+    const feed = slotFeed & 3;
+    // interface and instance name the source host of outbound records only (FlowSink append)
+    let iface = 0;
+    let instance = 0;
+    if ((feed & Feed.outbound) !== 0 && !(feed === Feed.outbound && w.u32[w.direction + k] === Direction.ingress)) {
+      const fS = i32[w.ifaceS + k]!;
+      if (fS >= 0) iface = this.cached.iface.idOf(buf, at + fS, at + i32[w.ifaceE + k]!);
+      const nS = i32[w.instanceS + k]!;
+      if (nS >= 0) instance = this.cached.instance.idOf(buf, at + nS, at + i32[w.instanceE + k]!);
+    }
+    this.sink.appendRoutedIds(shard, slotFeed >>> 2, aS >= 0 ? account : this.defaultAccount, gS >= 0 ? region : this.defaultRegion, iface, instance);
   }
 
   private header(buf: Uint8Array, s: number, e: number, line: number, offset: number): boolean {
@@ -206,6 +368,7 @@ class AwsParser implements LineParser, ColumnHost {
     this.defaultAccount = account;
     // a plain record (nearly every message) by the fast reader of the layout, as parseLines reads a line
     this.resetRecord();
+    if (!this.v2 && this.columns === null && this.roles !== null) this.columns = columnReader(this.roles, tenDigits);
     if (this.v2 ? this.plainV2(buf, s, e) === e : this.columns !== null && this.columns(buf, s, e, this.sink.rec, this, this.dvFor(buf)) === e) {
       this.sink.emit(line, offset);
     } else this.parseLine(buf, s, e, line, offset);
@@ -350,7 +513,8 @@ class AwsParser implements LineParser, ColumnHost {
   private setRoles(roles: Uint8Array): void {
     this.roles = roles;
     this.v2 = roles.length === V2_ROLES.length && roles.every((x, k) => x === V2_ROLES[k]);
-    this.columns = this.v2 ? null : columnReader(roles, tenDigits);
+    // with the WebAssembly reader a layout's JavaScript reader is compiled only if parseRecord needs it
+    this.columns = this.v2 || this.wasm !== null ? null : columnReader(roles, tenDigits);
   }
 
   /** A DataView of b, for the readers that read four bytes at a time. */

@@ -237,6 +237,11 @@ V4_SPECIAL.forEach(([net, len]) => {
   for (let k = 0; k < span; k++) V4_SPECIAL_FIRST_OCTET[first + k] = 1;
 });
 
+/** The non-public IPv4 ranges as isPublicV4 reads them (for the WebAssembly reader's copy, formats/aws-wasm.ts). */
+export function v4SpecialTable(): { firstOctet: Uint8Array; net: Uint32Array; mask: Uint32Array } {
+  return { firstOctet: V4_SPECIAL_FIRST_OCTET, net: v4Net, mask: v4Mask };
+}
+
 export function isPublicV4(v: number): boolean {
   if (V4_SPECIAL_FIRST_OCTET[v >>> 24] === 0) return true;
   for (let i = 0; i < v4Net.length; i++) {

@@ -1,0 +1,656 @@
+// AssemblyScript (compiled by scripts/wasm.mjs into dist/wasm/aws-lines.wasm; not part of
+// tsc's build). The plain lines of an AWS flow-log text block read into columns, for every
+// layout by one loop over its role table (src/formats/aws-columns.ts `Role`), where the
+// JavaScript path generates and compiles one reader per layout (60-90 ms of optimising
+// compile per layout per thread, bench/RESULTS.md).
+//
+// A line is read here only when it is written plainly, exactly as a compiled reader takes
+// it: single spaces, dotted-quad IPv4 addresses, numbers of 1-15 digits, a flow record (not
+// NODATA, SKIPDATA or a Transit Gateway record), ended by '\n' or "\r\n". Every other line
+// is marked for the general JavaScript loop (src/formats/aws.ts), which makes of a plain line
+// what this makes of it, byte for byte (test/aws-wasm.test.ts). So is a line whose numbers
+// the sink would reject (a port over 65535, a protocol over 255, a time of 2^32 or more, TCP
+// flags over 2^31 - 1): the general loop reads it again and the sink words the reject.
+//
+// A plain row is then routed as src/flow/sink.ts emit routes a record (routeRow), where the
+// sink allows it: counted alone, or given its shard, its batch columns written into that
+// shard's area for the sink to copy into the shard's batch in runs (toArea).
+//
+// Memory (all offsets in bytes, chosen by the caller, src/formats/aws-wasm.ts): the block's
+// bytes at `inPtr`, the layout's roles (one byte a column) at `rolesPtr`, the columns of
+// `maxRows` rows each from `out` (in the order readLines lays them out), the separator
+// bitmap at `map`, the sink's settings, counts and IPv4 table at `sinkPtr` (S_* slots), and
+// the shards' areas where the sink's settings say.
+
+// Role numbers: src/formats/aws-columns.ts `Role` (test/aws-wasm.test.ts checks they agree)
+const R_ACCOUNT: u32 = 1;
+const R_IFACE: u32 = 2;
+const R_SRCADDR: u32 = 3;
+const R_DSTADDR: u32 = 4;
+const R_SRCPORT: u32 = 5;
+const R_DSTPORT: u32 = 6;
+const R_PROTOCOL: u32 = 7;
+const R_PACKETS: u32 = 8;
+const R_BYTES: u32 = 9;
+const R_START: u32 = 10;
+const R_END: u32 = 11;
+const R_ACTION: u32 = 12;
+const R_LOGSTATUS: u32 = 13;
+const R_TCPFLAGS: u32 = 14;
+const R_DIRECTION: u32 = 15;
+const R_REGION: u32 = 16;
+const R_INSTANCE: u32 = 17;
+const R_RESOURCETYPE: u32 = 18;
+
+// Flag bits of a row (the `flags` column)
+const F_PLAIN: u32 = 1; // read here: the other columns hold the record
+const F_ACCOUNT_DIGITS: u32 = 2; // the account token is 1-14 digits, its value in `accountValue`
+const F_ACCOUNT_SAME: u32 = 4; // the account token is the previous plain row's, byte for byte
+const F_REGION_SAME: u32 = 8; // the region token is the previous plain row's (neither is '-')
+
+// the block and its separator bitmap (markSeparators)
+let blockPtr: u32 = 0;
+let mapPtr: u32 = 0;
+// the row's tokens (absolute addresses; -1: absent)
+let aS: i32 = -1;
+let aE: i32 = 0;
+let aDigits: bool = false;
+let gS: i32 = -1;
+let gE: i32 = 0;
+let fS: i32 = -1;
+let fE: i32 = 0;
+let nS: i32 = -1;
+let nE: i32 = 0;
+let consumedBytes: u32 = 0;
+
+/**
+ * Marks every byte of the block below '!' (a space, a tab, '\r', '\n', a control byte: what
+ * ends a token) in a bitmap at mapPtr, sixteen bytes at a time, and the block's end too:
+ * a line's token ends are then its bitmap's set bits, taken in order (plainLine), rather
+ * than found byte by byte.
+ */
+function markSeparators(len: u32): void {
+  const space = i8x16.splat(33);
+  const words = (len >> 6) + 1;
+  for (let w: u32 = 0; w < words; w++) {
+    const at = blockPtr + (w << 6);
+    const m0 = <u64>i8x16.bitmask(i8x16.lt_u(v128.load(at), space));
+    const m1 = <u64>i8x16.bitmask(i8x16.lt_u(v128.load(at + 16), space));
+    const m2 = <u64>i8x16.bitmask(i8x16.lt_u(v128.load(at + 32), space));
+    const m3 = <u64>i8x16.bitmask(i8x16.lt_u(v128.load(at + 48), space));
+    store<u64>(mapPtr + (w << 3), m0 | (m1 << 16) | (m2 << 32) | (m3 << 48));
+  }
+  // past the block: a separator at len, nothing after it
+  const last = mapPtr + ((len >> 6) << 3);
+  const bit = <u64>(len & 63);
+  store<u64>(last, (load<u64>(last) & ((<u64>1 << bit) - 1)) | (<u64>1 << bit));
+}
+
+/**
+ * The n digits (1 to 8) at p as a number, eight bytes at a time: they are moved to the top
+ * of a word whose lower bytes are filled with '0', checked to be digits and combined in
+ * three multiplications. -1 when a byte is not a digit.
+ */
+function digits8(p: u32, n: u32): i64 {
+  const pad = (8 - n) << 3;
+  let w = load<u64>(p) << <u64>pad; // the bytes past the n digits fall off the top
+  if (pad != 0) w |= <u64>0x3030303030303030 >> <u64>(64 - pad);
+  // a digit has high nibble 3 and stays below 0x3a when 6 is added
+  if (((w & 0xf0f0f0f0f0f0f0f0) | (((w + 0x0606060606060606) & 0xf0f0f0f0f0f0f0f0) >> 4)) != 0x3333333333333333) return -1;
+  w = ((w & 0x0f0f0f0f0f0f0f0f) * 2561) >> 8;
+  w = ((w & 0x00ff00ff00ff00ff) * 6553601) >> 16;
+  return <i64>(((w & 0x0000ffff0000ffff) * 42949672960001) >> 32);
+}
+
+/** The roles read as numbers (bits by Role): the account, srcport to end, tcp-flags. */
+const NUMERIC_ROLES: u32 = (1 << R_ACCOUNT) | (0x7f << R_SRCPORT) | (1 << R_TCPFLAGS);
+
+/**
+ * [p, q) as a dotted quad, as src/net/address.ts scanIPv4Bytes reads it (four parts of 1-3
+ * digits, no leading zeros, 0-255): the address, or -1. The token's sixteen bytes are
+ * classed at once (digits, dots); the parts are then read between the dots.
+ */
+function ipv4(p: u32, q: u32): i64 {
+  const n = q - p;
+  if (n - 7 > 8) return -1; // 7 to 15 bytes
+  const v = v128.load(p);
+  const live = (1 << n) - 1;
+  const dots = i8x16.bitmask(i8x16.eq(v, i8x16.splat(46))) & live;
+  const digits = i8x16.bitmask(i8x16.lt_u(i8x16.sub(v, i8x16.splat(48)), i8x16.splat(10))) & live;
+  if ((dots | digits) != live || popcnt(dots) != 3) return -1;
+  let ends = dots | (1 << n); // each part ends at a dot, the last at the token's end
+  let value: u32 = 0;
+  let s: u32 = 0;
+  for (let k = 0; k < 4; k++) {
+    const e = <u32>ctz(ends);
+    ends &= ends - 1;
+    const d0 = <u32>load<u8>(p + s) - 48;
+    let part = d0;
+    const len = e - s;
+    if (len == 2) {
+      if (d0 == 0) return -1; // a leading zero
+      part = d0 * 10 + (<u32>load<u8>(p + s + 1) - 48);
+    } else if (len == 3) {
+      if (d0 == 0) return -1;
+      part = d0 * 100 + (<u32>load<u8>(p + s + 1) - 48) * 10 + (<u32>load<u8>(p + s + 2) - 48);
+      if (part > 255) return -1;
+    } else if (len != 1) {
+      return -1; // two dots in a row, or four digits
+    }
+    value = (value << 8) | part;
+    s = e + 1;
+  }
+  return <i64>value;
+}
+
+/** Same bytes in [a, a + n) and [b, b + n): eight at a time, then the last (up to) eight. */
+function sameBytes(a: u32, b: u32, n: u32): bool {
+  let k: u32 = 0;
+  for (; k + 8 <= n; k += 8) if (load<u64>(a + k) != load<u64>(b + k)) return false;
+  if (k == n) return true;
+  const drop = <u64>((8 - (n - k)) << 3); // the bytes past n fall off the top
+  return load<u64>(a + k) << drop == load<u64>(b + k) << drop;
+}
+
+/**
+ * Reads the plain lines of inPtr[0, len) that end with '\n' into the columns, at most
+ * maxRows of them (map: room for the separator bitmap, len / 8 + 8 bytes); a line that is not plain gets a row with F_PLAIN clear. Stops before
+ * a line with no '\n' in the block. Returns the rows written; consumed() the bytes they span.
+ */
+export function readLines(inPtr: u32, len: u32, rolesPtr: u32, nroles: u32, maxRows: u32, out: u32, map: u32, sinkPtr: u32): u32 {
+  const end = inPtr + len;
+  blockPtr = inPtr;
+  mapPtr = map;
+  markSeparators(len);
+  startRouting(sinkPtr);
+  const m = maxRows << 2;
+  cStart = out; // i32: the line's first byte (relative to inPtr)
+  cEnd = cStart + m; // i32: its '\n'
+  cFlags = cEnd + m; // u32: F_ bits
+  cSrc = cFlags + m; // u32: IPv4 source
+  cDst = cSrc + m; // u32: IPv4 destination
+  cSport = cDst + m; // u32
+  cDport = cSport + m; // u32
+  cProto = cDport + m; // u32
+  cStartTime = cProto + m; // u32 (Unix seconds)
+  cEndTime = cStartTime + m; // u32: the start when the layout has no end
+  cTcpFlags = cEndTime + m; // i32: -1 when absent
+  cAction = cTcpFlags + m; // u32: 0 unknown, 1 accept, 2 reject
+  cDirection = cAction + m; // u32: 0 unknown, 1 ingress, 2 egress
+  const cRoute = cDirection + m; // i32: the shard, or ROUTE_DONE, ROUTE_EMIT (a plain row)
+  cFeed = cRoute + m; // u32: Feed bits of a routed row
+  const cAccountS = cFeed + m; // i32 token offsets
+  const cAccountE = cAccountS + m;
+  const cRegionS = cAccountE + m;
+  const cRegionE = cRegionS + m;
+  const cIfaceS = cRegionE + m;
+  const cIfaceE = cIfaceS + m;
+  const cInstS = cIfaceE + m;
+  const cInstE = cInstS + m;
+  cPackets = cInstE + m; // f64: NaN when absent
+  cBytes = cPackets + (maxRows << 3); // f64
+  cAccountValue = cBytes + (maxRows << 3); // f64
+  let prevAS: i32 = -1;
+  let prevAE: i32 = 0;
+  let prevGS: i32 = -1;
+  let prevGE: i32 = 0;
+  const base = <i32>inPtr;
+  let p = inPtr;
+  let row: u32 = 0;
+  while (p < end && row < maxRows) {
+    const r = row << 2;
+    const r8 = row << 3;
+    // the defaults of a field the layout lacks (FlowRecord.clearOptional)
+    store<i32>(cTcpFlags + r, -1);
+    store<u32>(cAction + r, 0);
+    store<u32>(cDirection + r, 0);
+    store<f64>(cPackets + r8, NaN);
+    store<f64>(cBytes + r8, NaN);
+    aS = -1;
+    aDigits = false;
+    gS = -1;
+    fS = -1;
+    nS = -1;
+    // the record ends its line ('\n' or "\r\n") at nl; any other line: found by a search for its '\n'
+    const ls = p;
+    let nl = plainLine(p, end, rolesPtr, nroles, r, r8);
+    let flags: u32 = 0;
+    if (nl != 0) {
+      flags = F_PLAIN;
+      const route = routeRow(r, gS < 0 || (gE - gS == 1 && load<u8>(<u32>gS) == 45));
+      store<i32>(cRoute + r, route);
+      // the account and region of a row the caller looks up, compared with the last such row's
+      if (route == ROUTE_DONE) {
+        // nothing of the row is looked up: the next row is compared with the one before
+      } else if (aS >= 0) {
+        if (aDigits) flags |= F_ACCOUNT_DIGITS;
+        if (prevAS >= 0 && prevAE - prevAS == aE - aS && sameBytes(<u32>prevAS, <u32>aS, <u32>(aE - aS))) flags |= F_ACCOUNT_SAME;
+        prevAS = aS;
+        prevAE = aE;
+      }
+      // a region of '-' leaves the file's default: no token, and no "same" for the next row
+      if (gS >= 0 && gE - gS == 1 && load<u8>(<u32>gS) == 45) gS = -1;
+      if (gS >= 0 && route != ROUTE_DONE) {
+        if (prevGS >= 0 && prevGE - prevGS == gE - gS && sameBytes(<u32>prevGS, <u32>gS, <u32>(gE - gS))) flags |= F_REGION_SAME;
+        prevGS = gS;
+        prevGE = gE;
+      }
+      // an interface or instance of '-': none (the reader leaves the id 0)
+      if (fS >= 0 && fE - fS == 1 && load<u8>(<u32>fS) == 45) fS = -1;
+      if (nS >= 0 && nE - nS == 1 && load<u8>(<u32>nS) == 45) nS = -1;
+      store<i32>(cAccountS + r, aS < 0 ? -1 : aS - base);
+      store<i32>(cAccountE + r, aE - base);
+      store<i32>(cRegionS + r, gS < 0 ? -1 : gS - base);
+      store<i32>(cRegionE + r, gE - base);
+      store<i32>(cIfaceS + r, fS < 0 ? -1 : fS - base);
+      store<i32>(cIfaceE + r, fE - base);
+      store<i32>(cInstS + r, nS < 0 ? -1 : nS - base);
+      store<i32>(cInstE + r, nE - base);
+    } else {
+      nl = p;
+      while (nl < end && load<u8>(nl) != 10) nl++;
+      if (nl >= end) break; // a line not ended in the block is left to the caller
+    }
+    store<i32>(cStart + r, p - inPtr);
+    store<i32>(cEnd + r, nl - inPtr);
+    store<u32>(cFlags + r, flags);
+    p = nl + 1;
+    row++;
+    // a line the general loop reads may be a header that changes the layout: the rows after
+    // it are left to the next call (whose layout the caller gives), and so are their counts
+    if (flags == 0 && mayBeHeader(ls, nl)) break;
+  }
+  consumedBytes = p - inPtr;
+  endRouting(sinkPtr);
+  return row;
+}
+
+/**
+ * Whether the general loop may take the line [p, e) for a header (src/formats/aws.ts
+ * header(): a letter or '$' first, after spaces, tabs and '\r').
+ */
+function mayBeHeader(p: u32, e: u32): bool {
+  let i = p;
+  while (i < e && (load<u8>(i) == 32 || load<u8>(i) == 9 || load<u8>(i) == 13)) i++;
+  if (i >= e) return false;
+  const c = <u32>load<u8>(i);
+  return (c | 32) - 97 < 26 || c == 36;
+}
+
+// Routing (src/flow/sink.ts emit): what becomes of a plain row, decided here where the sink
+// allows it. The sink's settings and this call's counts are f64 slots at sinkPtr:
+const S_ROUTE = 0; // 1: route rows; 0: every plain row is ROUTE_EMIT
+const S_NOT_AFTER = 1; // rows ending after it: ROUTE_EMIT (the sink rejects them)
+const S_FROM = 2; // --from/--to: rows starting outside count as outsideRange
+const S_TO = 3;
+const S_SHARDS = 4;
+const S_REGION_BLANK = 5; // 1: the file's default region is the empty string
+const S_RECORDS = 8; // counts of this call, added to the sink's by the caller
+const S_OUTSIDE = 9;
+const S_BLANK_REGION = 10;
+const S_INTERNAL = 11;
+const S_RESPONSES = 12;
+const S_BACKSCATTER = 13;
+const S_INBOUND = 14;
+const S_OUTBOUND = 15;
+const S_MIN_START = 16;
+const S_MAX_END = 17;
+const S_AREAS = 18; // where the shards' areas start (below), 0: none (the caller appends every routed row itself)
+const S_AREA_ROWS = 19; // rows an area holds
+// the non-public IPv4 ranges (src/net/address.ts isPublicV4, given by the caller): a byte a
+// first octet (1: a range lies under it) at sinkPtr + 256, their count at + 512, then
+// (network, mask) pairs of u32
+const V4_FIRST = 256;
+const V4_COUNT = 512;
+const V4_RANGES = 516;
+
+/** A plain row the caller reads and hands to the sink's emit (a reject, or routing is off). */
+const ROUTE_EMIT: i32 = -2;
+/** A plain row fully counted here: the caller does nothing with it. */
+const ROUTE_DONE: i32 = -1;
+const FEED_INBOUND: u32 = 1;
+const FEED_OUTBOUND: u32 = 2;
+
+let routing = false;
+let notAfter: f64 = 0;
+let rangeFrom: f64 = 0;
+let rangeTo: f64 = 0;
+let shards: u32 = 1;
+let regionBlank = false;
+let tablePtr: u32 = 0;
+// the shards' areas: a routed row's batch columns, in the batch's types (src/flow/batch.ts), for
+// the caller to copy into the shard's batch in runs; the rows each area holds from this call
+let areasPtr: u32 = 0;
+let areaRows: u32 = 0;
+const AREA_COUNTS = 1024; // u32 a shard: the rows in its area (at tablePtr + AREA_COUNTS)
+let records: u32 = 0;
+let outsideRange: u32 = 0;
+let blankRegion: u32 = 0;
+let internal: u32 = 0;
+let responses: u32 = 0;
+let backscatter: u32 = 0;
+let inbound: u32 = 0;
+let outbound: u32 = 0;
+let minStart: f64 = Infinity;
+let maxEnd: f64 = -Infinity;
+
+function startRouting(at: u32): void {
+  areasPtr = <u32>load<f64>(at + (S_AREAS << 3));
+  areaRows = <u32>load<f64>(at + (S_AREA_ROWS << 3));
+  routing = load<f64>(at + (S_ROUTE << 3)) != 0;
+  notAfter = load<f64>(at + (S_NOT_AFTER << 3));
+  rangeFrom = load<f64>(at + (S_FROM << 3));
+  rangeTo = load<f64>(at + (S_TO << 3));
+  shards = <u32>load<f64>(at + (S_SHARDS << 3));
+  regionBlank = load<f64>(at + (S_REGION_BLANK << 3)) != 0;
+  tablePtr = at;
+  if (areasPtr != 0) memory.fill(at + AREA_COUNTS, 0, shards << 2);
+  records = outsideRange = blankRegion = internal = responses = backscatter = inbound = outbound = 0;
+  minStart = Infinity;
+  maxEnd = -Infinity;
+}
+
+function endRouting(at: u32): void {
+  store<f64>(at + (S_RECORDS << 3), <f64>records);
+  store<f64>(at + (S_OUTSIDE << 3), <f64>outsideRange);
+  store<f64>(at + (S_BLANK_REGION << 3), <f64>blankRegion);
+  store<f64>(at + (S_INTERNAL << 3), <f64>internal);
+  store<f64>(at + (S_RESPONSES << 3), <f64>responses);
+  store<f64>(at + (S_BACKSCATTER << 3), <f64>backscatter);
+  store<f64>(at + (S_INBOUND << 3), <f64>inbound);
+  store<f64>(at + (S_OUTBOUND << 3), <f64>outbound);
+  store<f64>(at + (S_MIN_START << 3), minStart);
+  store<f64>(at + (S_MAX_END << 3), maxEnd);
+}
+
+/** detection.md §3 "public" of an IPv4 address: src/net/address.ts isPublicV4 over its table. */
+function isPublicV4(v: u32): bool {
+  if (load<u8>(tablePtr + V4_FIRST + (v >>> 24)) == 0) return true;
+  const n = load<u32>(tablePtr + V4_COUNT);
+  for (let k: u32 = 0; k < n; k++) {
+    const at = tablePtr + V4_RANGES + (k << 3);
+    if ((v & load<u32>(at + 4)) == load<u32>(at)) return false;
+  }
+  return true;
+}
+
+/** src/flow/hash.ts mix and fmix32, and hashAddress of an IPv4 address. */
+function mix(h: u32, k: u32): u32 {
+  k *= 0xcc9e2d51;
+  k = rotl<u32>(k, 15);
+  k *= 0x1b873593;
+  h ^= k;
+  h = rotl<u32>(h, 13);
+  return h * 5 + 0xe6546b64;
+}
+
+function fmix32(h: u32): u32 {
+  h ^= h >>> 16;
+  h *= 0x85ebca6b;
+  h ^= h >>> 13;
+  h *= 0xc2b2ae35;
+  h ^= h >>> 16;
+  return h;
+}
+
+const V4_MAPPED_STATE: u32 = mix(mix(mix(0x9747b28c, 0), 0), 0x0000ffff);
+
+function hashV4(v: u32): u32 {
+  return fmix32(mix(V4_MAPPED_STATE, v) ^ 16);
+}
+
+/**
+ * The batch columns of the routed row r into its shard's area (src/flow/sink.ts append
+ * writes them from a FlowRecord; here they are written where the caller copies them from
+ * in runs), its place there in the feed column's upper bits (feed | slot << 2).
+ */
+function toArea(shard: u32, r: u32, feed: u32, src: u32): void {
+  const counts = tablePtr + AREA_COUNTS + (shard << 2);
+  const slot = load<u32>(counts);
+  store<u32>(counts, slot + 1);
+  store<u32>(cFeed + r, feed | (slot << 2));
+  const n = areaRows;
+  const area = areasPtr + shard * n * AREA_BYTES_A_ROW;
+  // src and dst: four words each (IPv4-mapped), then the f64, u32, u16, i16 and u8 columns
+  const a = area + (slot << 4);
+  store<u32>(a, 0);
+  store<u32>(a + 4, 0);
+  store<u32>(a + 8, 0xffff);
+  store<u32>(a + 12, src);
+  const d = area + (n << 4) + (slot << 4);
+  store<u32>(d, 0);
+  store<u32>(d + 4, 0);
+  store<u32>(d + 8, 0xffff);
+  store<u32>(d + 12, load<u32>(cDst + r));
+  const r8 = r << 1;
+  store<f64>(area + (n << 5) + (slot << 3), load<f64>(cPackets + r8));
+  store<f64>(area + n * 40 + (slot << 3), load<f64>(cBytes + r8));
+  store<u32>(area + n * 48 + (slot << 2), load<u32>(cStartTime + r));
+  store<u32>(area + n * 52 + (slot << 2), load<u32>(cEndTime + r));
+  store<u16>(area + n * 56 + (slot << 1), <u16>load<u32>(cSport + r));
+  store<u16>(area + n * 58 + (slot << 1), <u16>load<u32>(cDport + r));
+  store<i16>(area + n * 60 + (slot << 1), <i16>load<i32>(cTcpFlags + r));
+  store<u8>(area + n * 62 + slot, <u8>feed);
+  store<u8>(area + n * 63 + slot, <u8>load<u32>(cProto + r));
+  store<u8>(area + n * 64 + slot, <u8>load<u32>(cAction + r));
+  store<u8>(area + n * 65 + slot, <u8>load<u32>(cDirection + r));
+}
+
+/** Bytes an area takes a row (src/formats/aws-wasm.ts AREA_BYTES_A_ROW and the offsets of its views). */
+const AREA_BYTES_A_ROW: u32 = 66;
+
+/**
+ * What src/flow/sink.ts emit does with the plain row r (the fields in its columns): its
+ * shard (its feed in cFeed), ROUTE_DONE when it is counted only, ROUTE_EMIT when the sink
+ * must see it (a reject, or routing off). Counts as emit counts.
+ */
+function routeRow(r: u32, noRegion: bool): i32 {
+  if (!routing) return ROUTE_EMIT;
+  const start = load<u32>(cStartTime + r);
+  const end = load<u32>(cEndTime + r);
+  if (<f64>end > notAfter || end < start) return ROUTE_EMIT;
+  records++;
+  if (<f64>start < rangeFrom || <f64>start >= rangeTo) {
+    outsideRange++;
+    return ROUTE_DONE;
+  }
+  if (noRegion && regionBlank) blankRegion++;
+  if (<f64>start < minStart) minStart = <f64>start;
+  if (<f64>end > maxEnd) maxEnd = <f64>end;
+  const src = load<u32>(cSrc + r);
+  const srcPublic = isPublicV4(src);
+  const dstPublic = isPublicV4(load<u32>(cDst + r));
+  const dir = load<u32>(cDirection + r);
+  let feed: u32 = 0;
+  if (srcPublic && (dir == 1 || (dir == 0 && !dstPublic))) feed |= FEED_INBOUND;
+  if ((dir == 2 || (dir == 0 && !srcPublic)) && dstPublic) feed |= FEED_OUTBOUND;
+  if (!srcPublic && !dstPublic) feed |= FEED_OUTBOUND;
+  if (feed == 0) {
+    internal++;
+    return ROUTE_DONE;
+  }
+  const proto = load<u32>(cProto + r);
+  const icmp = proto == 1 || proto == 58;
+  if (!icmp && load<u32>(cSport + r) < 1024 && load<u32>(cDport + r) >= 1024) {
+    responses++;
+    return ROUTE_DONE;
+  }
+  const flags = load<i32>(cTcpFlags + r);
+  if (proto == 6 && (flags == 18 || flags == 4 || flags == 22)) {
+    backscatter++;
+    return ROUTE_DONE;
+  }
+  if ((feed & FEED_OUTBOUND) != 0 && icmp) {
+    feed &= ~FEED_OUTBOUND;
+    if (feed == 0) {
+      responses++;
+      return ROUTE_DONE;
+    }
+  }
+  if ((feed & FEED_INBOUND) != 0) inbound++;
+  if ((feed & FEED_OUTBOUND) != 0) outbound++;
+  const shard = (hashV4(src) & 4095) % shards;
+  store<u32>(cFeed + r, feed);
+  if (areasPtr != 0) toArea(shard, r, feed, src);
+  return <i32>shard;
+}
+
+// the columns of the current readLines
+let cStart: u32 = 0;
+let cEnd: u32 = 0;
+let cFlags: u32 = 0;
+let cSrc: u32 = 0;
+let cDst: u32 = 0;
+let cSport: u32 = 0;
+let cDport: u32 = 0;
+let cProto: u32 = 0;
+let cStartTime: u32 = 0;
+let cEndTime: u32 = 0;
+let cTcpFlags: u32 = 0;
+let cAction: u32 = 0;
+let cDirection: u32 = 0;
+let cFeed: u32 = 0;
+let cPackets: u32 = 0;
+let cBytes: u32 = 0;
+let cAccountValue: u32 = 0;
+
+/** The bytes the rows of the last readLines span (up to just past the last row's '\n'). */
+export function consumed(): u32 {
+  return consumedBytes;
+}
+
+/**
+ * One line from p (not past e) by the roles: the index of its '\n' when it is plain (its
+ * fields stored in row r), 0 for any line the general loop must read.
+ */
+function plainLine(p: u32, e: u32, rolesPtr: u32, nroles: u32, r: u32, r8: u32): u32 {
+  let t = p;
+  let q: u32 = 0;
+  let hasEnd = false;
+  let start: u64 = 0;
+  const lastRole = nroles - 1;
+  // the separators from p on, taken from the bitmap in order: each is the end of a token
+  let word = (p - blockPtr) >> 6;
+  let bits = load<u64>(mapPtr + (word << 3)) & (<u64>-1 << <u64>((p - blockPtr) & 63));
+  for (let k: u32 = 0; k < nroles; k++) {
+    while (bits == 0) bits = load<u64>(mapPtr + (++word << 3)); // ends: markSeparators marks the block's end
+    q = blockPtr + (word << 6) + <u32>ctz(bits);
+    bits &= bits - 1;
+    if (q == t) return 0; // every column is a token: bytes above ' ', at least one
+    const role = <u32>load<u8>(rolesPtr + k);
+    // a numeric column (or the account) read as a number here, in one place for all of them
+    // (a call a column to number() was a tenth of the parse)
+    let isNumber = false;
+    let num: u64 = 0;
+    if (((NUMERIC_ROLES >> role) & 1) != 0) {
+      const n = q - t;
+      if (n <= 8) {
+        const x = digits8(t, n);
+        num = <u64>x;
+        isNumber = x >= 0;
+      } else if (n <= 15) {
+        const hi = digits8(t, n - 8);
+        const lo = digits8(q - 8, 8);
+        num = <u64>hi * 100000000 + <u64>lo;
+        isNumber = (hi | lo) >= 0;
+      }
+    }
+    switch (role) {
+      case R_SRCADDR:
+      case R_DSTADDR: {
+        // one call of ipv4 for both: it is inlined
+        const a = ipv4(t, q);
+        if (a < 0 || k == lastRole) return 0; // last on the line: scanIPv4Bytes does not take a '\n' after it
+        store<u32>((role == R_SRCADDR ? cSrc : cDst) + r, <u32>a);
+        break;
+      }
+      case R_SRCPORT:
+        if (!isNumber || num > 65535) return 0; // out of range: the general loop, and the sink words the reject
+        store<u32>(cSport + r, <u32>num);
+        break;
+      case R_DSTPORT:
+        if (!isNumber || num > 65535) return 0;
+        store<u32>(cDport + r, <u32>num);
+        break;
+      case R_PROTOCOL:
+        if (!isNumber || num > 255) return 0;
+        store<u32>(cProto + r, <u32>num);
+        break;
+      case R_PACKETS:
+        if (!isNumber) return 0;
+        store<f64>(cPackets + r8, <f64>num);
+        break;
+      case R_BYTES:
+        if (!isNumber) return 0;
+        store<f64>(cBytes + r8, <f64>num);
+        break;
+      case R_START:
+        if (!isNumber || num > 0xffffffff) return 0;
+        start = num;
+        store<u32>(cStartTime + r, <u32>num);
+        break;
+      case R_END:
+        if (!isNumber || num > 0xffffffff) return 0;
+        hasEnd = true;
+        store<u32>(cEndTime + r, <u32>num);
+        break;
+      case R_TCPFLAGS:
+        if (!isNumber || num > 0x7fffffff) return 0;
+        store<i32>(cTcpFlags + r, <i32>num);
+        break;
+      case R_ACCOUNT: {
+        // read as a number where it is one (1-14 digits), to look it up without its bytes
+        const digits = q - t <= 14 && isNumber;
+        aS = <i32>t;
+        aE = <i32>q;
+        aDigits = digits;
+        store<f64>(cAccountValue + r8, digits ? <f64>num : 0);
+        break;
+      }
+      case R_ACTION: {
+        const c = <u32>load<u8>(t);
+        store<u32>(cAction + r, c == 65 ? 1 : c == 82 ? 2 : 0);
+        break;
+      }
+      case R_DIRECTION: {
+        const c = <u32>load<u8>(t);
+        store<u32>(cDirection + r, c == 105 ? 1 : c == 101 ? 2 : 0);
+        break;
+      }
+      case R_LOGSTATUS: {
+        const c = <u32>load<u8>(t);
+        if (c == 78 || c == 83) return 0; // NODATA, SKIPDATA
+        break;
+      }
+      case R_RESOURCETYPE:
+        if (load<u8>(t) == 84) return 0; // TransitGateway
+        break;
+      case R_REGION:
+        gS = <i32>t;
+        gE = <i32>q;
+        break;
+      case R_IFACE:
+        fS = <i32>t;
+        fE = <i32>q;
+        break;
+      case R_INSTANCE:
+        nS = <i32>t;
+        nE = <i32>q;
+        break;
+      default:
+        break;
+    }
+    // a single space after every column but the last
+    if (k < lastRole) {
+      if (q >= e || load<u8>(q) != 32) return 0;
+      t = q + 1;
+    }
+  }
+  // the record ends its line: '\n' or "\r\n"
+  if (q >= e) return 0;
+  let c = load<u8>(q);
+  if (c == 13 && q + 1 < e) c = load<u8>(++q);
+  if (c != 10) return 0;
+  if (!hasEnd) store<u32>(cEndTime + r, <u32>start);
+  return q;
+}

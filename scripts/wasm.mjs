@@ -1,0 +1,32 @@
+// Compiles the WebAssembly modules (assembly/*.ts, AssemblyScript) into dist/wasm/*.wasm, in
+// npm run build. The compiler is a devDependency (assemblyscript, with binaryen as
+// WebAssembly): nothing is downloaded and no binary is committed. The module has no
+// runtime (`--runtime stub`: it allocates nothing) and no imports; src/formats/aws-wasm.ts
+// loads it once per thread, when an AWS text file is first read.
+import { mkdirSync, readdirSync } from 'node:fs';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const out = join(root, 'dist', 'wasm');
+mkdirSync(out, { recursive: true });
+
+let asc;
+try {
+  ({ default: asc } = await import('assemblyscript/asc'));
+} catch (err) {
+  // an install without devDependencies: the JavaScript readers run instead (aws-wasm.ts)
+  process.stderr.write(`wasm: assemblyscript not available (${err.message.split('\n')[0]}): no dist/wasm/\n`);
+  process.exit(0);
+}
+
+for (const f of readdirSync(join(root, 'assembly')).filter((n) => n.endsWith('.ts'))) {
+  const name = f.slice(0, -3);
+  const { error } = await asc.main([
+    join('assembly', f), '-O3', '--noAssert', '--runtime', 'stub', '--enable', 'simd', '--initialMemory', '64',
+    '--outFile', join('dist', 'wasm', `${name}.wasm`),
+  ], { stdout: process.stdout, stderr: process.stderr, baseDir: root });
+  if (error) {
+    throw new Error(`wasm: ${f} did not compile: ${error.message}`);
+  }
+}

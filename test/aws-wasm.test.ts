@@ -1,0 +1,232 @@
+/**
+ * The AWS text reader in WebAssembly (assembly/aws-lines.ts, src/formats/aws-wasm.ts)
+ * against the JavaScript readers (plainV2, the compiled layouts, the general loop): the
+ * same records, counters and rejects (line, offset, reason, text) on every layout of the
+ * fixtures, on hostile lines, on random damage, and whatever the blocks the input comes in.
+ */
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { FlowSink, type SinkOptions } from '../dist/src/flow/sink.js';
+import { readerFor } from '../dist/src/formats/registry.js';
+import { setAwsReader } from '../dist/src/formats/aws-wasm.js';
+import { LineFeeder } from '../dist/src/input/lines.js';
+import { formatAddress } from '../dist/src/net/address.js';
+import { fixture } from './helpers/read-format.js';
+
+const ROOT = join(import.meta.dirname, '..');
+const V2 = 'version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status'.split(' ');
+const V5 = [...V2, 'vpc-id', 'subnet-id', 'instance-id', 'tcp-flags', 'type', 'pkt-srcaddr', 'pkt-dstaddr', 'region', 'az-id', 'flow-direction', 'traffic-path'];
+const REORDERED = ['srcaddr', 'region', 'dstaddr', 'start', 'end', 'srcport', 'account-id', 'dstport', 'protocol', 'flow-direction', 'interface-id', 'tcp-flags', 'packets', 'bytes', 'action', 'log-status', 'instance-id', 'resource-type'];
+
+function rng(seed: number) {
+  let s = seed >>> 0;
+  return (n: number) => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return s % n;
+  };
+}
+
+/** Every record the reader emits (all fields), its counters and rejects, read by `kind` in blocks of `block` bytes. */
+function parse(kind: 'js' | 'wasm-parse', input: Buffer, block = 1 << 20, fields?: string[]) {
+  setAwsReader(kind);
+  const sink = new FlowSink({ shards: 3, batchSize: 64, maxRejectsKept: 100_000 }, () => {});
+  const records: unknown[] = [];
+  const emit = sink.emit.bind(sink);
+  const id = (x: number, lazy: () => number) => sink.dict.strings[x === -1 ? lazy() : x];
+  sink.emit = (line: number, offset: number): boolean => {
+    const r = sink.rec;
+    const copy = [
+      line, offset, formatAddress(r.src), formatAddress(r.dst), r.sport, r.dport, r.proto, r.tcpFlags, r.packets, r.bytes, r.start, r.end,
+      r.cloud, r.action, r.direction, sink.dict.strings[r.account], sink.dict.strings[r.region],
+      id(r.iface, () => sink.lazy!.iface()), id(r.instance, () => sink.lazy!.instance()),
+    ];
+    const ok = emit(line, offset);
+    records.push([ok, ...copy]);
+    return ok;
+  };
+  const reader = readerFor('aws-text')!;
+  if (reader.kind !== 'lines') throw new Error('aws-text reads lines');
+  const feeder = new LineFeeder(reader.open({ sink, file: 't', account: '999999999999', region: '', awsFields: fields }), 1 << 20, 0);
+  for (let s = 0; s < input.length; s += block) feeder.push(input.subarray(s, Math.min(input.length, s + block)));
+  feeder.end(false);
+  sink.flushAll();
+  return { records, counters: { ...sink.counters }, rejects: sink.rejects.map((j) => ({ ...j })), strings: sink.dict.strings.slice() };
+}
+
+function same(input: Buffer, block?: number, fields?: string[]) {
+  const js = parse('js', input, block, fields);
+  const wasm = parse('wasm-parse', input, block, fields);
+  expect(wasm.records).toEqual(js.records);
+  expect(wasm.counters).toEqual(js.counters);
+  expect(wasm.rejects).toEqual(js.rejects);
+  return wasm;
+}
+
+afterAll(() => setAwsReader('wasm'));
+
+const COLUMNS = ['feed', 'proto', 'sport', 'dport', 'tcpFlags', 'packets', 'bytes', 'start', 'end', 'cloud', 'action', 'direction', 'account', 'region', 'iface', 'instance'] as const;
+
+/** The batches the sink posts (every column of every record, the strings), its counters, rejects and time span. */
+function route(kind: 'js' | 'wasm', input: Buffer, opts: Partial<SinkOptions>, region: string, block = 1 << 20) {
+  setAwsReader(kind);
+  const posted: unknown[] = [];
+  const sink = new FlowSink({ shards: 3, batchSize: 64, maxRejectsKept: 100_000, ...opts }, (shard, b) => {
+    const columns = Object.fromEntries(COLUMNS.map((c) => [c, Array.from(b[c].subarray(0, b.n))]));
+    posted.push({ shard, n: b.n, strings: b.strings.slice(), src: Array.from(b.src.subarray(0, 4 * b.n)), dst: Array.from(b.dst.subarray(0, 4 * b.n)), ...columns });
+  });
+  const reader = readerFor('aws-text')!;
+  if (reader.kind !== 'lines') throw new Error('aws-text reads lines');
+  const feeder = new LineFeeder(reader.open({ sink, file: 't', account: '999999999999', region }), 1 << 20, 0);
+  for (let s = 0; s < input.length; s += block) feeder.push(input.subarray(s, Math.min(input.length, s + block)));
+  feeder.end(false);
+  sink.flushAll();
+  return { posted, counters: { ...sink.counters }, rejects: sink.rejects.map((j) => ({ ...j })), span: [sink.minStart, sink.maxEnd] };
+}
+
+/** A plain record of a layout: fields by name, the rest filled in. */
+function line(fields: string[], set: Record<string, string>, k: number): string {
+  const r = rng(k + 1);
+  const base: Record<string, string> = {
+    version: '5', 'account-id': ['123456789012', '210987654321', '000000000042'][r(3)]!, 'interface-id': `eni-0${r(5)}abc`,
+    srcaddr: r(5) === 0 ? `192.168.${r(256)}.${r(256)}` : `${45 + r(3)}.${r(256)}.${r(256)}.${r(256)}`,
+    dstaddr: r(4) === 0 ? `52.1.${r(256)}.9` : `10.0.${r(4)}.${r(256)}`, srcport: r(6) === 0 ? String([80, 443, 22][r(3)]) : String(1024 + r(60000)),
+    dstport: String([22, 443, 3389, 8080, 1023, 1024][r(6)]), protocol: String([6, 6, 17, 1, 58][r(5)]), packets: String(1 + r(9)), bytes: String(40 + r(9000)),
+    start: String(1718000000 + k), end: String(1718000060 + k), action: ['ACCEPT', 'REJECT'][r(2)]!, 'log-status': 'OK',
+    'instance-id': r(3) === 0 ? '-' : `i-0${r(4)}`, 'tcp-flags': String([2, 18, 4, 22, 0, 19, 2, 2][r(8)]), region: ['us-east-1', 'eu-west-1', '-'][r(3)]!,
+    'flow-direction': ['ingress', 'egress', '-'][r(3)]!, 'resource-type': 'NetworkInterface',
+  };
+  return fields.map((f) => set[f] ?? base[f] ?? `x${r(99)}`).join(' ');
+}
+
+/** Lines no plain reader takes, or takes only to the letter: each the general loop must agree on. */
+function hostile(fields: string[]): string[] {
+  const l = (set: Record<string, string>, k: number) => line(fields, set, k);
+  const out: string[] = [];
+  let k = 0;
+  for (const [f, v] of [
+    ['srcport', '65535'], ['srcport', '65536'], ['dstport', '99999999999999'], ['protocol', '255'], ['protocol', '256'],
+    ['packets', '123456789012345'], ['packets', '1234567890123456'], ['bytes', '0'], ['bytes', '00'], ['bytes', '-'], ['packets', '-'],
+    ['start', '4294967295'], ['start', '4294967296'], ['end', '1'], ['end', '4294967296'], ['start', '-'], ['end', '-'],
+    ['tcp-flags', '2147483647'], ['tcp-flags', '2147483648'], ['tcp-flags', '-'], ['srcport', '12x'], ['dstport', '+1'], ['srcport', '-'],
+    ['srcaddr', '1.2.3.4'], ['srcaddr', '01.2.3.4'], ['srcaddr', '1.2.3.256'], ['srcaddr', '1.2.3'], ['srcaddr', '1.2.3.4.5'], ['srcaddr', '1..3.4'],
+    ['srcaddr', '255.255.255.255'], ['srcaddr', '0.0.0.0'], ['srcaddr', '1.2.3.04'], ['srcaddr', '1234.2.3.4'], ['srcaddr', '1.2.3.4x'],
+    ['srcaddr', '2600:1f18::7'], ['dstaddr', '-'], ['dstaddr', '10.0.0.1000'], ['dstaddr', '192.168.001.1'],
+    ['account-id', '12345678901234'], ['account-id', '123456789012345'], ['account-id', 'unknown'], ['account-id', '-'], ['account-id', '0123'],
+    ['region', '-'], ['region', 'ap-south-2'], ['interface-id', '-'], ['instance-id', '-'], ['action', '-'], ['action', 'accept'],
+    ['log-status', 'NODATA'], ['log-status', 'SKIPDATA'], ['log-status', 'OKAY'], ['flow-direction', '-'], ['flow-direction', 'egress'],
+    ['resource-type', 'TransitGateway'], ['version', '-'], ['srcaddr', '1.2.3.4\u0000'], ['dstport', '4\u00003'],
+  ] as const) {
+    out.push(l({ [f]: v }, k++));
+  }
+  const plain = l({}, k++);
+  out.push(plain.replace(' ', '  '), plain.replace(' ', '\t'), ` ${plain}`, `${plain} `, `${plain}\r`, `${plain}\r\r`, `${plain} x`);
+  out.push(plain.slice(0, plain.length >> 1), plain.slice(0, -1), '', '   ', '\r', '\u0000', `${plain}\u0000`, plain.replace(/ /g, '\u0000'));
+  out.push(fields.join(' ')); // a header mid-file
+  out.push(V2.join(' '), line(V2, {}, k++), line(V2, {}, k++)); // another layout from here on
+  out.push(fields.join(' '), l({}, k++), 'x'.repeat(300 * 1024), l({}, k++)); // back, and a line longer than the WebAssembly window
+  for (let n = 0; n < 40; n++) out.push(l({}, k++)); // runs of plain lines between them
+  return out;
+}
+
+describe('the WebAssembly AWS reader reads as the JavaScript readers do', () => {
+  it('is built into dist/wasm/, shipped by the package, and found from the worker bundles', () => {
+    expect(existsSync(join(ROOT, 'dist/wasm/aws-lines.wasm'))).toBe(true); // tests run on a build (npm run build)
+    const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
+    expect(pkg.files).toContain('dist/wasm/*.wasm');
+    expect(pkg.scripts.build).toContain('node scripts/wasm.mjs');
+    if (existsSync(join(ROOT, 'dist/workers/parse.bundle.cjs'))) {
+      // dist/workers/ is one folder below dist/: the module is named from there too (aws-wasm.ts wasmFile)
+      expect(readFileSync(join(ROOT, 'dist/workers/parse.bundle.cjs'), 'utf8')).toContain('../wasm/${name}');
+    }
+  });
+
+  it('agrees on the role numbers of src/formats/aws-columns.ts', () => {
+    const columns = readFileSync(join(ROOT, 'src/formats/aws-columns.ts'), 'utf8');
+    const names = /export const enum Role \{([^}]*)\}/.exec(columns)![1]!.split(',').map((s) => s.trim()).filter(Boolean);
+    const wasm = readFileSync(join(ROOT, 'assembly/aws-lines.ts'), 'utf8');
+    const defined = [...wasm.matchAll(/^const R_([A-Z]+): u32 = (\d+);/gm)];
+    expect(defined.length).toBe(names.length - 1); // all but ignore
+    for (const [, name, value] of defined) expect(names.findIndex((n) => n.toUpperCase() === name)).toBe(Number(value));
+  });
+
+  it('every layout, with hostile lines among plain ones, CRLF, and in blocks of any size', () => {
+    for (const fields of [V2, V5, REORDERED, V2.filter((f) => f !== 'end')]) {
+      const body = hostile(fields);
+      for (const eol of ['\n', '\r\n']) {
+        const withHeader = Buffer.from([fields.join(' '), ...body].join(eol) + eol);
+        const whole = same(withHeader);
+        expect(whole.counters.records).toBeGreaterThan(40);
+        expect(whole.counters.rejected).toBeGreaterThan(20);
+        same(withHeader.subarray(0, withHeader.length - 7)); // the last line cut short, with no '\n'
+        for (const block of [1, 7, 61, 4096]) same(withHeader, block);
+      }
+      // no header: the layout given (--aws-fields, or a later chunk's header)
+      same(Buffer.from(body.join('\n')), 1 << 20, fields);
+    }
+  });
+
+  it('random damage: bytes replaced, dropped and doubled in plain lines', () => {
+    const r = rng(19);
+    const alphabet = ' \t\r\n\u0000-.0123456789ax';
+    for (const fields of [V2, V5, REORDERED]) {
+      const lines = [fields.join(' ')];
+      for (let k = 0; k < 3000; k++) {
+        let t = line(fields, {}, k);
+        for (let d = r(3); d > 0; d--) {
+          const at = r(t.length);
+          const op = r(3);
+          t = op === 0 ? t.slice(0, at) + alphabet[r(alphabet.length)] + t.slice(at + 1) : op === 1 ? t.slice(0, at) + t.slice(at + 1) : t.slice(0, at) + t[at] + t.slice(at);
+        }
+        lines.push(t);
+      }
+      const input = Buffer.from(lines.join('\n') + '\n');
+      const out = same(input);
+      expect(out.counters.records).toBeGreaterThan(500);
+      expect(out.counters.rejected).toBeGreaterThan(500);
+      same(input, 997);
+    }
+  });
+
+  it('every AWS text fixture, whole and in small blocks', () => {
+    const dir = fixture('aws-vpc');
+    if (!dir) return; // the shared fixtures are absent (FLOWSIEVE_FIXTURES)
+    const files = readdirSync(dir, { recursive: true, withFileTypes: true })
+      .filter((e) => e.isFile() && e.name.endsWith('.log'))
+      .map((e) => join(e.parentPath, e.name));
+    expect(files.length).toBeGreaterThan(10);
+    let records = 0;
+    for (const f of files) {
+      const input = readFileSync(f);
+      records += same(input).counters.records;
+      same(input, 13);
+    }
+    expect(records).toBeGreaterThan(10);
+  });
+
+  it('routes records into the batches of the shards as the emit of the sink does, with every option that bears on it', () => {
+    const T = 1718000000;
+    const options: Array<Partial<SinkOptions>> = [
+      {}, { shards: 1 }, { shards: 5, batchSize: 7 }, { timeRange: { from: T + 20, to: T + 60 } }, { notAfter: T + 100 },
+      // more shards than the module has areas for: routed rows appended from a FlowRecord
+      { shards: 70 },
+      // emit alone applies these: the module hands every record to it
+      { partition: { index: 1, count: 2 } }, { homeNet: ['45.0.0.0/8'] }, { lateBefore: T + 30, windowSeconds: 10 },
+    ];
+    for (const fields of [V2, V5, REORDERED]) {
+      const input = Buffer.from([fields.join(' '), ...hostile(fields), ...Array.from({ length: 400 }, (_, k) => line(fields, {}, 1000 + k))].join('\n') + '\n');
+      for (const opts of options) {
+        for (const region of ['', 'xx-home-1']) {
+          const js = route('js', input, opts, region);
+          const wasm = route('wasm', input, opts, region);
+          expect(wasm).toEqual(js);
+          expect(js.counters.records + js.counters.rejected).toBeGreaterThan(400);
+        }
+      }
+      const js = route('js', input, {}, '');
+      expect(js.counters.responses * js.counters.internal * js.counters.blankRegion * js.counters.outbound).toBeGreaterThan(0);
+      if (fields.includes('tcp-flags')) expect(js.counters.backscatter).toBeGreaterThan(0);
+      expect(route('wasm', input, {}, '', 13)).toEqual(js);
+    }
+  });
+});
