@@ -34,12 +34,17 @@ export function decode(src: u32, srcLen: u32, dst: u32, cap: u32): i32 {
         lit += b;
       } while (b == 255);
     }
-    if (lit > end - s || lit > dEnd - d) return -1;
-    copyForward(d, s, lit);
-    s += lit;
-    d += lit;
-    if (s == end) break; // the last sequence: literals only
-    if (end - s < 2) return -1;
+    if (lit != 0) {
+      if (lit > end - s || lit > dEnd - d) return -1;
+      copyForward(d, s, lit);
+      s += lit;
+      d += lit;
+      if (s == end) break; // the last sequence: literals only
+    }
+    if (end - s < 2) {
+      if (s == end) break; // the last sequence without literals (an empty block's one token)
+      return -1;
+    }
     const off = <u32>load<u16>(s);
     s += 2;
     let ml = token & 15;
@@ -89,8 +94,9 @@ export function decode(src: u32, srcLen: u32, dst: u32, cap: u32): i32 {
     for (let i: u32 = 0; i < len; i += 8) store<u64>(to + i, load<u64>(from + i));
     return;
   }
-  if (off == 1) {
-    const run = i8x16.splat(load<i8>(from));
+  // runs of one repeated byte, 2-byte or 4-byte value (u16 and u32 columns): the pattern splatted
+  if (off == 4 || off == 2 || off == 1) {
+    const run = off == 4 ? i32x4.splat(load<i32>(from)) : off == 2 ? i16x8.splat(load<i16>(from)) : i8x16.splat(load<i8>(from));
     for (let i: u32 = 0; i < len; i += WILD) v128.store(to + i, run);
     return;
   }
