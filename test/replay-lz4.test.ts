@@ -54,6 +54,15 @@ describe('the WebAssembly lz4 decoder of replay blocks', () => {
     }
   });
 
+  it('grows its memory for a block larger than it holds, and decodes into the grown memory', () => {
+    const plain = columnLike(6 << 20, 9); // the module starts with 4 MiB
+    const got = wasm!.uncompress(lz4.compressSync(Buffer.from(plain)), plain.length);
+    expect(got).not.toBeNull();
+    expect(Buffer.compare(Buffer.from(got!), Buffer.from(plain))).toBe(0);
+    const small = columnLike(1000, 10);
+    expect(Buffer.compare(Buffer.from(wasm!.uncompress(lz4.compressSync(Buffer.from(small)), 1000)!), Buffer.from(small))).toBe(0);
+  });
+
   it('refuses a payload of another size, or cut short, or damaged, without throwing', () => {
     const plain = columnLike(20_000, 42);
     const payload = lz4.compressSync(Buffer.from(plain));
