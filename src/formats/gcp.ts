@@ -34,8 +34,10 @@ import { Cloud, Direction, Action } from '../flow/types.js';
 import type { FlowSink } from '../flow/sink.js';
 import type { DocumentReader, LineParser, LineReader, ReaderContext } from './types.js';
 import { JsonError, JsonScanner, bomAt, lit, needsUtf8Check } from './json-bytes.js';
-import { documentShaped, JsonLinesParser, ValueDocument } from './json-doc.js';
+import { documentShaped, jsonLine, parseJsonLines, ValueDocument } from './json-doc.js';
 import { G, GcpFastPath, N } from './gcp-fast.js';
+import { GCP_WASM_WINDOW, GcpRowFlag, RowSlot, gcpWasm, type GcpWasm } from './gcp-wasm.js';
+import { SinkLineParser } from './line-parser.js';
 
 /** Off only in tests, to compare the fast path (gcp-fast.ts) with the full walk. */
 export const gcpFastPath = { enabled: true };
@@ -228,6 +230,41 @@ class GcpEntries {
     this.hasSrcInstance = f.hasSrcInstance;
     this.hasDstInstance = f.hasDstInstance;
     this.bad = null;
+  }
+
+  /**
+   * A line the WebAssembly reader took (gcp-wasm.ts: row k of w, whose spans are buf's):
+   * its fields as the JavaScript fast path would leave them, then its fate.
+   */
+  wasmRow(w: GcpWasm, k: number, buf: Uint8Array, line: number, offset: number): void {
+    const i32 = w.i32;
+    const r = w.rowAt(k);
+    const spanS = this.spanS;
+    const spanE = this.spanE;
+    for (let f = 0; f < G.count; f++) {
+      spanS[f] = i32[r + RowSlot.spanS + f]!;
+      spanE[f] = i32[r + RowSlot.spanE + f]!;
+    }
+    const f64 = w.f64;
+    const n = w.intsAt(k);
+    this.inArena.fill(0);
+    this.sport = f64[n + N.srcPort]!; // -1 is ABSENT
+    this.dport = f64[n + N.dstPort]!;
+    this.proto = f64[n + N.protocol]!;
+    const bytes = f64[n + N.bytes]!;
+    const packets = f64[n + N.packets]!;
+    this.bytes = bytes < 0 ? NaN : bytes;
+    this.packets = packets < 0 ? NaN : packets;
+    const flags = i32[r + RowSlot.flags]!;
+    this.hasPayload = (flags & GcpRowFlag.payload) !== 0;
+    this.hasConnection = (flags & GcpRowFlag.connection) !== 0;
+    this.hasSrcInstance = (flags & GcpRowFlag.srcInstance) !== 0;
+    this.hasDstInstance = (flags & GcpRowFlag.dstInstance) !== 0;
+    this.bad = null;
+    const sc = this.sc;
+    if (sc.buf !== buf) sc.reset(buf, 0, buf.length, false);
+    this.cur = sc;
+    this.finish(line, offset, buf, i32[r + RowSlot.trimmedStart]!, i32[r + RowSlot.trimmedEnd]!);
   }
 
   /**
@@ -628,10 +665,66 @@ function uintOf(b: Uint8Array, s: number, e: number): number {
   return v;
 }
 
-/** NDJSON: one LogEntry per line. */
+/**
+ * NDJSON: one LogEntry per line. With the WebAssembly reader (gcp-wasm.ts), a valid UTF-8
+ * block's lines are read a window at a time there, and a line it did not take (and the
+ * file's first line, which may start with a BOM, and a line not ended in the window) is
+ * read here as parseJsonLines reads it.
+ */
+class GcpLinesParser extends SinkLineParser {
+  private readonly each: (line: number, offset: number) => void;
+
+  constructor(
+    sink: FlowSink,
+    private readonly entries: GcpEntries,
+    private readonly wasm: GcpWasm | null,
+  ) {
+    super(sink);
+    this.each = (line, offset) => entries.entry(line, offset, true);
+  }
+
+  parseLines(buf: Uint8Array, s: number, e: number, firstLine: number, baseOffset: number): number {
+    const w = this.wasm;
+    const sc = this.entries.sc;
+    if (w === null || !gcpFastPath.enabled || needsUtf8Check(buf, s, e)) return parseJsonLines(buf, s, e, firstLine, baseOffset, this.sink, sc, this.each);
+    let line = firstLine;
+    let i = s;
+    while (i < e) {
+      if (baseOffset + (i - s) !== 0) {
+        const rows = w.read(buf, i, Math.min(e - i, GCP_WASM_WINDOW));
+        if (rows > 0) {
+          this.rows(w, rows, buf, line, baseOffset - s);
+          line += rows;
+          i = w.i32[w.rowAt(rows - 1) + RowSlot.newline]! + 1;
+          continue;
+        }
+      }
+      let j = buf.indexOf(10, i);
+      if (j < 0 || j > e) j = e;
+      jsonLine(buf, i, j, line, baseOffset + (i - s), baseOffset - s, false, this.sink, sc, this.each);
+      line++;
+      i = j + 1;
+    }
+    this.sink.counters.lines += line - firstLine;
+    return line - firstLine;
+  }
+
+  /** The fates of rows the module wrote, from line `line` (a byte at buf[i] is at file offset i + delta). */
+  private rows(w: GcpWasm, rows: number, buf: Uint8Array, line: number, delta: number): void {
+    const i32 = w.i32;
+    for (let k = 0; k < rows; k++) {
+      const r = w.rowAt(k);
+      const flags = i32[r + RowSlot.flags]!;
+      const at = i32[r + RowSlot.line]!;
+      if ((flags & GcpRowFlag.taken) !== 0) this.entries.wasmRow(w, k, buf, line + k, at + delta);
+      else if ((flags & GcpRowFlag.blank) !== 0) this.sink.counters.blank++;
+      else jsonLine(buf, at, i32[r + RowSlot.newline]!, line + k, at + delta, delta, false, this.sink, this.entries.sc, this.each);
+    }
+  }
+}
+
 function gcpLineParser(ctx: ReaderContext): LineParser {
-  const entries = new GcpEntries(ctx);
-  return new JsonLinesParser(ctx.sink, entries.sc, (line, offset) => entries.entry(line, offset, true));
+  return new GcpLinesParser(ctx.sink, new GcpEntries(ctx), gcpWasm());
 }
 
 /** A JSON array of LogEntries, or pretty-printed ones. */

@@ -1,0 +1,347 @@
+// AssemblyScript (compiled by scripts/wasm.mjs into dist/wasm/gcp-lines.wasm; not part of
+// tsc's build). The GCP NDJSON fast path (src/formats/gcp-fast.ts GcpFastPath.read) for a
+// window of lines at once: each line ended by '\n' is trimmed as parseJsonLines trims it
+// (json-doc.ts), and a LogEntry written plainly gets its grammar checked and the reader's
+// fields picked out into a row: the string spans, the integer fields and the flags of the
+// objects it needs. Every line the JavaScript fast path would not take (an escape, a control
+// byte, a field of an unusual type, a key the reader acts on twice, a top-level `message`,
+// nesting past MAX_DEPTH, any syntax error) is marked not taken: src/formats/gcp.ts reads it
+// with the full walk, which accepts or rejects it as it does today (test/gcp-wasm.test.ts
+// compares both paths byte for byte).
+//
+// The key table (which key of which object means what) is written into memory by the
+// caller (src/formats/gcp-wasm.ts) from gcp-fast.ts's KEYS: one definition.
+//
+// Memory (byte offsets chosen by the caller): the key table at `tablePtr` (TABLE_* below),
+// the window at `inPtr` (16 bytes of slack after it for vector loads), the rows at `out`
+// (ROW_BYTES each: i32 slots, then the integer fields as f64), scratch at `scratch`.
+
+// the key table: candidates by (box, length), PER_LEN i16 each (-1 after the last), then
+// each key's action (i32), each key's bytes' offset in the table (i32) and length (i32), then the bytes
+const MAX_KEY: u32 = 32;
+const PER_LEN: u32 = 6;
+const BOXES: u32 = 12;
+const MAX_KEYS: u32 = 64;
+const T_ACTION: u32 = BOXES * MAX_KEY * PER_LEN * 2;
+const T_KEY_AT: u32 = T_ACTION + MAX_KEYS * 4;
+const T_KEY_LEN: u32 = T_KEY_AT + MAX_KEYS * 4;
+
+// what a key asks of its value (gcp-fast.ts STR, INT, OBJ, BAIL)
+const STR: i32 = 0x100;
+const INT: i32 = 0x200;
+const OBJ: i32 = 0x300;
+const BAIL: i32 = 0x400;
+const KIND: i32 = 0xf00;
+
+// boxes (gcp-fast.ts Box)
+const B_OTHER: u32 = 0;
+const B_ENTRY: u32 = 1;
+const B_PAYLOAD: u32 = 2;
+const B_CONNECTION: u32 = 3;
+const B_SRC_INSTANCE: u32 = 4;
+const B_DST_INSTANCE: u32 = 5;
+
+// a row: i32 slots, then N_INTS f64 from ROW_INTS
+const FIELDS: u32 = 26; // gcp-fast.ts G.count
+const N_INTS: u32 = 6; // gcp-fast.ts N.count
+const R_LINE: u32 = 0; // the line's first byte (absolute: base added)
+const R_NL: u32 = 4; // its '\n'
+const R_TS: u32 = 8; // the trimmed line's start
+const R_TE: u32 = 12; // and end
+const R_FLAGS: u32 = 16; // ROW_* bits
+const R_SPAN_S: u32 = 24; // FIELDS i32: a string's start, -1 when absent
+const R_SPAN_E: u32 = R_SPAN_S + FIELDS * 4; // FIELDS i32: its end
+const ROW_INTS: u32 = R_SPAN_E + FIELDS * 4; // N_INTS f64: -1 when absent
+export const ROW_BYTES: u32 = ROW_INTS + N_INTS * 8;
+
+// row flags (src/formats/gcp-wasm.ts RowFlag)
+const ROW_TAKEN: i32 = 1;
+const ROW_BLANK: i32 = 2;
+const ROW_PAYLOAD: i32 = 4;
+const ROW_CONNECTION: i32 = 8;
+const ROW_SRC_INSTANCE: i32 = 16;
+const ROW_DST_INSTANCE: i32 = 32;
+
+const MAX_DEPTH: u32 = 64;
+
+let table: u32 = 0;
+let boxAt: u32 = 0; // MAX_DEPTH bytes: the box at each depth
+let arrayAt: u32 = 0; // MAX_DEPTH bytes: 1 when that depth is an array
+let rowFlags: i32 = 0;
+
+@inline function isSpace(c: u32): bool {
+  return c == 32 || c == 10 || c == 13 || c == 9;
+}
+
+/** The first byte at or after q that ends a plain string ('"', '\\' or below 0x20), or e: sixteen at a time. */
+function plainEnd(q: u32, e: u32): u32 {
+  const quote = i8x16.splat(34);
+  const slash = i8x16.splat(92);
+  const ctl = i8x16.splat(32);
+  while (q < e) {
+    const v = v128.load(q);
+    const m = i8x16.bitmask(v128.or(v128.or(i8x16.eq(v, quote), i8x16.eq(v, slash)), i8x16.lt_u(v, ctl)));
+    if (m != 0) {
+      const r = q + <u32>ctz(m);
+      return r < e ? r : e;
+    }
+    q += 16;
+  }
+  return e;
+}
+
+/** The KEYS index of the n-byte key at ks among those of box bx, or -1. */
+function keyIndex(ks: u32, n: u32, bx: u32): i32 {
+  if (n >= MAX_KEY) return -1;
+  const at = table + ((bx * MAX_KEY + n) * PER_LEN) * 2;
+  for (let j: u32 = 0; j < PER_LEN; j++) {
+    const k = <i32>load<i16>(at + j * 2);
+    if (k < 0) break;
+    const kb = table + load<u32>(table + T_KEY_AT + (<u32>k << 2));
+    let same = true;
+    let i: u32 = 0;
+    for (; i + 8 <= n; i += 8) {
+      if (load<u64>(ks + i) != load<u64>(kb + i)) {
+        same = false;
+        break;
+      }
+    }
+    if (same) {
+      for (; i < n; i++) {
+        if (load<u8>(ks + i) != load<u8>(kb + i)) {
+          same = false;
+          break;
+        }
+      }
+    }
+    if (same) return k;
+  }
+  return -1;
+}
+
+/** Decimal digits [s, e) (1 to 15 of them) as gcp-fast.ts digitsOf reads them, or -1. */
+function digitsOf(s: u32, e: u32): f64 {
+  if (e <= s || e - s > 15) return -1;
+  let v: f64 = 0;
+  for (let i = s; i < e; i++) {
+    const c = <i32>load<u8>(i) - 48;
+    if (c < 0 || c > 9) return -1;
+    v = v * 10 + <f64>c;
+  }
+  return v;
+}
+
+@inline function isDigit(c: u32): bool {
+  return c - 48 <= 9;
+}
+
+/** The end of the JSON number at p (RFC 8259 grammar), or 0 (p is never 0: the window is above the table). */
+function numberEnd(p: u32, e: u32): u32 {
+  if (load<u8>(p) == 45) p++;
+  if (p >= e) return 0;
+  if (load<u8>(p) == 48) p++;
+  else {
+    const f = p;
+    while (p < e && isDigit(load<u8>(p))) p++;
+    if (p == f) return 0;
+  }
+  if (p < e && load<u8>(p) == 46) {
+    const f = ++p;
+    while (p < e && isDigit(load<u8>(p))) p++;
+    if (p == f) return 0;
+  }
+  if (p < e && (load<u8>(p) == 101 || load<u8>(p) == 69)) {
+    p++;
+    if (p < e && (load<u8>(p) == 43 || load<u8>(p) == 45)) p++;
+    const f = p;
+    while (p < e && isDigit(load<u8>(p))) p++;
+    if (p == f) return 0;
+  }
+  return p;
+}
+
+/** The reader's flag for an object it needs, when it is not empty (gcp-fast.ts opened). */
+function opened(bx: u32): void {
+  if (bx == B_PAYLOAD) rowFlags |= ROW_PAYLOAD;
+  else if (bx == B_CONNECTION) rowFlags |= ROW_CONNECTION;
+  else if (bx == B_SRC_INSTANCE) rowFlags |= ROW_SRC_INSTANCE;
+  else if (bx == B_DST_INSTANCE) rowFlags |= ROW_DST_INSTANCE;
+}
+
+/**
+ * GcpFastPath.read of the LogEntry that is all of [s, e), its fields into the row at `row`
+ * (spans with `delta` added): true when taken, false when the full walk is to read it.
+ */
+function readEntry(s: u32, e: u32, row: u32, delta: i32): bool {
+  for (let f: u32 = 0; f < FIELDS; f++) store<i32>(row + R_SPAN_S + (f << 2), -1);
+  for (let f: u32 = 0; f < N_INTS; f++) store<f64>(row + ROW_INTS + (f << 3), -1);
+  rowFlags = 0;
+  let seen: u64 = 0;
+  if (load<u8>(s) != 123) return false;
+  let d: u32 = 0;
+  store<u8>(boxAt, <u8>B_ENTRY);
+  store<u8>(arrayAt, 0);
+  let p = s + 1;
+  let c: u32 = 0;
+  while (p < e && isSpace((c = load<u8>(p)))) p++;
+  if (c == 125 && p < e) return false; // an empty LogEntry: the full walk names it
+  for (;;) {
+    // ---- a member: key, ':', value (p at the key's '"')
+    if (p >= e || load<u8>(p) != 34) return false;
+    const ks = p + 1;
+    let q = plainEnd(ks, e);
+    if (q >= e || load<u8>(q) != 34) return false;
+    let want: i32 = 0;
+    const bx = <u32>load<u8>(boxAt + d);
+    if (bx != B_OTHER) {
+      const k = keyIndex(ks, q - ks, bx);
+      if (k >= 0) {
+        want = load<i32>(table + T_ACTION + (<u32>k << 2));
+        if (want != 0) {
+          const bit = <u64>1 << <u64>k;
+          if ((seen & bit) != 0 || want == BAIL) return false;
+          seen |= bit;
+        }
+      }
+    }
+    p = q + 1;
+    while (p < e && isSpace((c = load<u8>(p)))) p++;
+    if (p >= e || load<u8>(p) != 58) return false;
+    p++;
+    // ---- a value (p after ':' or '[' or an array's ','); `want` says what the reader needs of it
+    for (;;) {
+      while (p < e && isSpace((c = load<u8>(p)))) p++;
+      if (p >= e) return false;
+      c = load<u8>(p);
+      const kind = want & KIND;
+      if (c == 34) {
+        q = plainEnd(p + 1, e);
+        if (q >= e || load<u8>(q) != 34) return false;
+        if (kind == STR) {
+          const f = <u32>(want & 0xff) << 2;
+          store<i32>(row + R_SPAN_S + f, <i32>(p + 1) + delta);
+          store<i32>(row + R_SPAN_E + f, <i32>q + delta);
+        } else if (kind == INT) {
+          const v = digitsOf(p + 1, q);
+          if (v < 0) return false;
+          store<f64>(row + ROW_INTS + (<u32>(want & 0xff) << 3), v);
+        } else if (kind != 0) return false;
+        p = q + 1;
+      } else if (c == 123 || c == 91) {
+        if (kind != 0 && !(kind == OBJ && c == 123)) return false;
+        if (++d >= MAX_DEPTH) return false;
+        const nb = kind == OBJ ? <u32>(want & 0xff) : B_OTHER;
+        const arr: u32 = c == 91 ? 1 : 0;
+        store<u8>(boxAt + d, <u8>nb);
+        store<u8>(arrayAt + d, <u8>arr);
+        p++;
+        while (p < e && isSpace((c = load<u8>(p)))) p++;
+        if (p >= e) return false;
+        if (c == (arr != 0 ? 93 : 125)) {
+          // an empty object or array: the reader's own objects are left to the full walk
+          if (nb != B_OTHER) return false;
+          d--;
+          p++;
+        } else if (kind == OBJ) {
+          opened(nb);
+          break; // read the first member
+        } else if (arr != 0) {
+          want = 0;
+          continue; // read the first element
+        } else break;
+      } else if (c == 45 || isDigit(c)) {
+        if (kind == INT) {
+          q = p;
+          while (q < e && isDigit((c = load<u8>(q)))) q++;
+          // no sign, fraction or exponent, no leading zero, at most 15 digits: exact
+          if (q == p || q - p > 15 || (load<u8>(p) == 48 && q - p > 1) || c == 46 || c == 101 || c == 69) return false;
+          store<f64>(row + ROW_INTS + (<u32>(want & 0xff) << 3), digitsOf(p, q));
+          p = q;
+        } else if (kind != 0) return false;
+        else {
+          p = numberEnd(p, e);
+          if (p == 0) return false;
+        }
+      } else if (kind != 0) return false;
+      else if (c == 116 && p + 4 <= e && load<u8>(p + 1) == 114 && load<u8>(p + 2) == 117 && load<u8>(p + 3) == 101) p += 4;
+      else if (c == 102 && p + 5 <= e && load<u8>(p + 1) == 97 && load<u8>(p + 2) == 108 && load<u8>(p + 3) == 115 && load<u8>(p + 4) == 101) p += 5;
+      else if (c == 110 && p + 4 <= e && load<u8>(p + 1) == 117 && load<u8>(p + 2) == 108 && load<u8>(p + 3) == 108) p += 4;
+      else return false;
+      // ---- after a value: ',' or the end of its container (maybe several)
+      let member = false;
+      for (;;) {
+        while (p < e && isSpace((c = load<u8>(p)))) p++;
+        if (p >= e) return false;
+        if (c == 44) {
+          p++;
+          if (load<u8>(arrayAt + d) != 0) {
+            want = 0;
+            break; // the next element
+          }
+          while (p < e && isSpace((c = load<u8>(p)))) p++;
+          member = true;
+          break; // the next member
+        }
+        if (c != (load<u8>(arrayAt + d) != 0 ? 93 : 125)) return false;
+        p++;
+        if (d == 0) {
+          // the LogEntry closed: only whitespace may follow
+          while (p < e && isSpace((c = load<u8>(p)))) p++;
+          return p == e;
+        }
+        d--;
+      }
+      if (member) break; // a member follows
+    }
+  }
+  return false; // not reached: every path above returns
+}
+
+/**
+ * Reads the lines of inPtr[0, len) that end with '\n' (at most maxRows) into rows at `out`:
+ * each trimmed as parseJsonLines trims it, a blank one marked ROW_BLANK, a LogEntry the fast
+ * path takes marked ROW_TAKEN with its fields. Positions have `base` added (the window's
+ * start in the caller's buffer). Returns the rows written; a line with no '\n' in the
+ * window is left to the caller.
+ */
+export function readLines(inPtr: u32, len: u32, base: i32, maxRows: u32, out: u32, tablePtr: u32, scratch: u32): u32 {
+  table = tablePtr;
+  boxAt = scratch;
+  arrayAt = scratch + MAX_DEPTH;
+  const end = inPtr + len;
+  const delta = base - <i32>inPtr;
+  const nl = i8x16.splat(10);
+  let p = inPtr;
+  let rows: u32 = 0;
+  while (p < end && rows < maxRows) {
+    // the line's '\n', sixteen bytes at a time
+    let j = p;
+    for (;;) {
+      if (j >= end) return rows;
+      const m = i8x16.bitmask(i8x16.eq(v128.load(j), nl));
+      if (m != 0) {
+        j += <u32>ctz(m);
+        break;
+      }
+      j += 16;
+    }
+    if (j >= end) return rows;
+    const row = out + rows * ROW_BYTES;
+    let ls = p;
+    let le = j;
+    let c: u32 = 0;
+    while (ls < le && ((c = load<u8>(ls)) == 32 || c == 9 || c == 13)) ls++;
+    while (le > ls && ((c = load<u8>(le - 1)) == 32 || c == 9 || c == 13)) le--;
+    store<i32>(row + R_LINE, <i32>p + delta);
+    store<i32>(row + R_NL, <i32>j + delta);
+    store<i32>(row + R_TS, <i32>ls + delta);
+    store<i32>(row + R_TE, <i32>le + delta);
+    let flags: i32 = 0;
+    if (ls == le) flags = ROW_BLANK;
+    else if (readEntry(ls, le, row, delta)) flags = ROW_TAKEN | rowFlags;
+    store<i32>(row + R_FLAGS, flags);
+    rows++;
+    p = j + 1;
+  }
+  return rows;
+}
