@@ -81,6 +81,11 @@ export class GcpWasm {
     return (ROWS_AT + k * ROW_BYTES) >> 2;
   }
 
+  /** Row k's flags (GcpRowFlag). */
+  flagsOf(k: number): number {
+    return this.i32[this.rowAt(k) + RowSlot.flags]!;
+  }
+
   /** Row k's integer fields (gcp-fast.ts N), in f64 elements. */
   intsAt(k: number): number {
     return (ROWS_AT + k * ROW_BYTES + INTS_AT) >> 3;
