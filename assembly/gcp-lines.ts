@@ -12,9 +12,10 @@
 // The key table (which key of which object means what) is written into memory by the
 // caller (src/formats/gcp-wasm.ts) from gcp-fast.ts's KEYS: one definition.
 //
-// Memory (byte offsets chosen by the caller): the key table at `tablePtr` (TABLE_* below),
+// Memory (byte offsets chosen by the caller): the key table at `tablePtr` (T_* below),
 // the window at `inPtr` (16 bytes of slack after it for vector loads), the rows at `out`
-// (ROW_BYTES each: i32 slots, then the integer fields as f64), scratch at `scratch`.
+// (ROW_BYTES each: i32 slots, then the integer fields as f64), scratch at `scratch` (1 KiB,
+// filled with 0xff once by the caller: the foreseen keys start unknown).
 
 // the key table: candidates by (box, length), PER_LEN i16 each (-1 after the last), then
 // each key's action (i32), each key's bytes' offset in the table (i32) and length (i32), then the bytes
@@ -25,6 +26,8 @@ const MAX_KEYS: u32 = 64;
 const T_ACTION: u32 = BOXES * MAX_KEY * PER_LEN * 2;
 const T_KEY_AT: u32 = T_ACTION + MAX_KEYS * 4;
 const T_KEY_LEN: u32 = T_KEY_AT + MAX_KEYS * 4;
+/** each key's first sixteen bytes of key + '":' and their mask (32 bytes a key), for sameKey */
+const T_PAT: u32 = T_KEY_LEN + MAX_KEYS * 4;
 
 // what a key asks of its value (gcp-fast.ts STR, INT, OBJ, BAIL)
 const STR: i32 = 0x100;
@@ -64,9 +67,16 @@ const ROW_DST_INSTANCE: i32 = 32;
 
 const MAX_DEPTH: u32 = 64;
 
+// foreseeing keys (gcp-fast.ts next, alt): slots of a key, an object's start, an unnamed key
+const START: u32 = MAX_KEYS;
+const UNNAMED: u32 = START + BOXES;
+
 let table: u32 = 0;
 let boxAt: u32 = 0; // MAX_DEPTH bytes: the box at each depth
 let arrayAt: u32 = 0; // MAX_DEPTH bytes: 1 when that depth is an array
+let lastKeyAt: u32 = 0; // MAX_DEPTH i16: the slot of the key read last at each depth
+let nextAt: u32 = 0; // i16 a slot: the key that followed it last time (-1: not known; the caller fills -1 once)
+let altAt: u32 = 0; // i16 a slot: the one before that, when it differed
 let rowFlags: i32 = 0;
 
 @inline function isSpace(c: u32): bool {
@@ -88,6 +98,17 @@ function plainEnd(q: u32, e: u32): u32 {
     q += 16;
   }
   return e;
+}
+
+/** True when the bytes at ks are key k, its closing '"' and a ':' (sixteen bytes at once, then any more). */
+function sameKey(ks: u32, k: u32): bool {
+  const pat = table + T_PAT + (k << 5);
+  if (v128.any_true(v128.and(v128.xor(v128.load(ks), v128.load(pat)), v128.load(pat + 16)))) return false;
+  const n = load<u32>(table + T_KEY_LEN + (k << 2)) + 2;
+  if (n <= 16) return true;
+  const kb = table + load<u32>(table + T_KEY_AT + (k << 2)); // the key's bytes, then '":'
+  for (let i: u32 = 16; i < n; i++) if (load<u8>(ks + i) != load<u8>(kb + i)) return false;
+  return true;
 }
 
 /** The KEYS index of the n-byte key at ks among those of box bx, or -1. */
@@ -181,6 +202,7 @@ function readEntry(s: u32, e: u32, row: u32, delta: i32): bool {
   let d: u32 = 0;
   store<u8>(boxAt, <u8>B_ENTRY);
   store<u8>(arrayAt, 0);
+  store<i16>(lastKeyAt, <i16>(START + B_ENTRY));
   let p = s + 1;
   let c: u32 = 0;
   while (p < e && isSpace((c = load<u8>(p)))) p++;
@@ -189,12 +211,30 @@ function readEntry(s: u32, e: u32, row: u32, delta: i32): bool {
     // ---- a member: key, ':', value (p at the key's '"')
     if (p >= e || load<u8>(p) != 34) return false;
     const ks = p + 1;
-    let q = plainEnd(ks, e);
-    if (q >= e || load<u8>(q) != 34) return false;
+    let q: u32;
     let want: i32 = 0;
     const bx = <u32>load<u8>(boxAt + d);
     if (bx != B_OTHER) {
-      const k = keyIndex(ks, q - ks, bx);
+      // the key that followed the last one last time (or the time before) is compared at once
+      const at = <u32>load<i16>(lastKeyAt + (d << 1)) << 1;
+      let k = <i32>load<i16>(nextAt + at);
+      if (k >= 0 && !sameKey(ks, k)) {
+        const a = <i32>load<i16>(altAt + at);
+        if (a >= 0 && sameKey(ks, a)) {
+          store<i16>(altAt + at, <i16>k);
+          store<i16>(nextAt + at, <i16>a);
+          k = a;
+        } else k = -1;
+      }
+      if (k >= 0) q = ks + load<u32>(table + T_KEY_LEN + (<u32>k << 2));
+      else {
+        q = plainEnd(ks, e);
+        if (q >= e || load<u8>(q) != 34) return false;
+        k = keyIndex(ks, q - ks, bx);
+        const was = <i32>load<i16>(nextAt + at);
+        if (was >= 0 && was != k) store<i16>(altAt + at, <i16>was);
+        store<i16>(nextAt + at, <i16>k);
+      }
       if (k >= 0) {
         want = load<i32>(table + T_ACTION + (<u32>k << 2));
         if (want != 0) {
@@ -202,7 +242,11 @@ function readEntry(s: u32, e: u32, row: u32, delta: i32): bool {
           if ((seen & bit) != 0 || want == BAIL) return false;
           seen |= bit;
         }
-      }
+        store<i16>(lastKeyAt + (d << 1), <i16>k);
+      } else store<i16>(lastKeyAt + (d << 1), <i16>(UNNAMED + bx));
+    } else {
+      q = plainEnd(ks, e);
+      if (q >= e || load<u8>(q) != 34) return false;
     }
     p = q + 1;
     while (p < e && isSpace((c = load<u8>(p)))) p++;
@@ -234,6 +278,7 @@ function readEntry(s: u32, e: u32, row: u32, delta: i32): bool {
         const arr: u32 = c == 91 ? 1 : 0;
         store<u8>(boxAt + d, <u8>nb);
         store<u8>(arrayAt + d, <u8>arr);
+        store<i16>(lastKeyAt + (d << 1), <i16>(START + nb));
         p++;
         while (p < e && isSpace((c = load<u8>(p)))) p++;
         if (p >= e) return false;
@@ -308,6 +353,9 @@ export function readLines(inPtr: u32, len: u32, base: i32, maxRows: u32, out: u3
   table = tablePtr;
   boxAt = scratch;
   arrayAt = scratch + MAX_DEPTH;
+  lastKeyAt = scratch + 2 * MAX_DEPTH;
+  nextAt = lastKeyAt + 2 * MAX_DEPTH;
+  altAt = nextAt + 2 * (UNNAMED + BOXES);
   const end = inPtr + len;
   const delta = base - <i32>inPtr;
   const nl = i8x16.splat(10);

@@ -64,7 +64,10 @@ export class GcpWasm {
     this.i32 = new Int32Array(buf);
     this.f64 = new Float64Array(buf);
     this.readLines = exports.readLines;
-    this.u8.set(wasmKeyTable(), TABLE_AT);
+    const table = wasmKeyTable();
+    if (table.length > SCRATCH_AT - TABLE_AT) throw new Error('gcp-wasm: the key table does not fit');
+    this.u8.set(table, TABLE_AT);
+    this.u8.fill(0xff, SCRATCH_AT, SCRATCH_AT + 1024); // the foreseen keys: none known
   }
 
   /**
