@@ -54,7 +54,11 @@ const R_TE: u32 = 12; // and end
 const R_FLAGS: u32 = 16; // ROW_* bits
 const R_SPAN_S: u32 = 24; // FIELDS i32: a string's start, -1 when absent
 const R_SPAN_E: u32 = R_SPAN_S + FIELDS * 4; // FIELDS i32: its end
-const ROW_INTS: u32 = R_SPAN_E + FIELDS * 4; // N_INTS f64: -1 when absent
+const R_SRC_V4: u32 = R_SPAN_E + FIELDS * 4; // u32: src_ip as IPv4 (ROW_SRC_V4)
+const R_DST_V4: u32 = R_SRC_V4 + 4; // u32: dest_ip as IPv4 (ROW_DST_V4)
+const ROW_START: u32 = R_DST_V4 + 4; // f64: start_time in Unix seconds (gcp.ts rfc3339Seconds), NaN when absent or not RFC 3339
+const ROW_END: u32 = ROW_START + 8; // f64: end_time, the same
+const ROW_INTS: u32 = ROW_END + 8; // N_INTS f64: -1 when absent
 export const ROW_BYTES: u32 = ROW_INTS + N_INTS * 8;
 
 // row flags (src/formats/gcp-wasm.ts RowFlag)
@@ -64,6 +68,14 @@ const ROW_PAYLOAD: i32 = 4;
 const ROW_CONNECTION: i32 = 8;
 const ROW_SRC_INSTANCE: i32 = 16;
 const ROW_DST_INSTANCE: i32 = 32;
+const ROW_SRC_V4: i32 = 64; // src_ip is a dotted quad, in R_SRC_V4 (else gcp.ts parses it)
+const ROW_DST_V4: i32 = 128;
+
+// the string fields read here (gcp-fast.ts G)
+const G_SRC_IP: u32 = 0;
+const G_DST_IP: u32 = 1;
+const G_START: u32 = 3;
+const G_END: u32 = 4;
 
 const MAX_DEPTH: u32 = 64;
 
@@ -343,6 +355,123 @@ function readEntry(s: u32, e: u32, row: u32, delta: i32): bool {
 }
 
 /**
+ * [p, q) as a dotted quad, as src/net/address.ts parseIPv4Bytes reads it (four parts of 1-3
+ * digits, no leading zeros, 0-255): the address, or -1 (assembly/aws-lines.ts ipv4).
+ */
+function ipv4(p: u32, q: u32): i64 {
+  const n = q - p;
+  if (n - 7 > 8) return -1; // 7 to 15 bytes
+  const v = v128.load(p);
+  const live = (1 << n) - 1;
+  const dots = i8x16.bitmask(i8x16.eq(v, i8x16.splat(46))) & live;
+  const digits = i8x16.bitmask(i8x16.lt_u(i8x16.sub(v, i8x16.splat(48)), i8x16.splat(10))) & live;
+  if ((dots | digits) != live || popcnt(dots) != 3) return -1;
+  let ends = dots | (1 << n);
+  let value: u32 = 0;
+  let s: u32 = 0;
+  for (let k = 0; k < 4; k++) {
+    const e = <u32>ctz(ends);
+    ends &= ends - 1;
+    const d0 = <u32>load<u8>(p + s) - 48;
+    let part = d0;
+    const len = e - s;
+    if (len == 2) {
+      if (d0 == 0) return -1;
+      part = d0 * 10 + (<u32>load<u8>(p + s + 1) - 48);
+    } else if (len == 3) {
+      if (d0 == 0) return -1;
+      part = d0 * 100 + (<u32>load<u8>(p + s + 1) - 48) * 10 + (<u32>load<u8>(p + s + 2) - 48);
+      if (part > 255) return -1;
+    } else if (len != 1) {
+      return -1;
+    }
+    value = (value << 8) | part;
+    s = e + 1;
+  }
+  return <i64>value;
+}
+
+/** Two ASCII digits at i as a number, or -1. */
+function twoDigits(i: u32): i32 {
+  const x = <i32>load<u8>(i) - 48;
+  const y = <i32>load<u8>(i + 1) - 48;
+  return x >= 0 && x <= 9 && y >= 0 && y <= 9 ? x * 10 + y : -1;
+}
+
+/** Days since 1970-01-01 of a civil date (gcp.ts daysFromCivil). */
+function daysFromCivil(y0: i32, m: i32, d: i32): f64 {
+  const y = <f64>(m <= 2 ? y0 - 1 : y0);
+  const era = Math.floor(y / 400);
+  const yoe = y - era * 400;
+  const doy = Math.floor(<f64>(153 * (m + (m > 2 ? -3 : 9)) + 2) / 5) + <f64>d - 1;
+  const doe = yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy;
+  return era * 146097 + doe - 719468;
+}
+
+/**
+ * gcp.ts rfc3339Seconds of the string [s, e) (the byte at e is its closing '"', as in the
+ * caller's buffer): Unix seconds, the fraction dropped, or NaN.
+ */
+function rfc3339(s: u32, e: u32): f64 {
+  if (e - s < 19 || load<u8>(s + 4) != 45 || load<u8>(s + 7) != 45 || load<u8>(s + 13) != 58 || load<u8>(s + 16) != 58) return NaN;
+  const sep = load<u8>(s + 10);
+  if (sep != 84 && sep != 116 && sep != 32) return NaN;
+  const c = twoDigits(s);
+  const yy = twoDigits(s + 2);
+  const mo = twoDigits(s + 5);
+  const d = twoDigits(s + 8);
+  const h = twoDigits(s + 11);
+  const mi = twoDigits(s + 14);
+  const sec = twoDigits(s + 17);
+  // days in each month (a leap February's 29)
+  const monthDays = mo == 2 ? 29 : mo == 4 || mo == 6 || mo == 9 || mo == 11 ? 30 : 31;
+  if (c < 0 || yy < 0 || mo < 1 || mo > 12 || d < 1 || d > monthDays || h < 0 || h > 23 || mi < 0 || mi > 59 || sec < 0 || sec > 60) return NaN;
+  const y = c * 100 + yy;
+  if (mo == 2 && d == 29 && !(y % 4 == 0 && (y % 100 != 0 || y % 400 == 0))) return NaN;
+  const days = daysFromCivil(y, mo, d);
+  let p = s + 19;
+  if (load<u8>(p) == 46) {
+    p++;
+    const f = p;
+    while (p < e && isDigit(load<u8>(p))) p++;
+    if (p == f) return NaN;
+  }
+  let offset: f64 = 0;
+  const z = load<u8>(p);
+  if ((z == 90 || z == 122) && p + 1 == e) {
+    // Z
+  } else if ((z == 43 || z == 45) && p + 6 == e && load<u8>(p + 3) == 58) {
+    const oh = twoDigits(p + 1);
+    const om = twoDigits(p + 4);
+    if (oh < 0 || oh > 23 || om < 0 || om > 59) return NaN;
+    offset = <f64>((z == 43 ? 1 : -1) * (oh * 3600 + om * 60));
+  } else if (p + 4 == e && z == 32 && load<u8>(p + 1) == 85 && load<u8>(p + 2) == 84 && load<u8>(p + 3) == 67) {
+    // " UTC" (BigQuery)
+  } else return NaN;
+  return days * 86400 + <f64>(h * 3600 + mi * 60 + sec) - offset;
+}
+
+/** The addresses and times of a taken row, read here rather than in gcp.ts (spans have `delta` added). */
+function rowValues(row: u32, delta: i32): void {
+  let s = load<i32>(row + R_SPAN_S + (G_SRC_IP << 2));
+  let v: i64 = s >= 0 ? ipv4(<u32>(s - delta), <u32>(load<i32>(row + R_SPAN_E + (G_SRC_IP << 2)) - delta)) : -1;
+  if (v >= 0) {
+    store<u32>(row + R_SRC_V4, <u32>v);
+    rowFlags |= ROW_SRC_V4;
+  }
+  s = load<i32>(row + R_SPAN_S + (G_DST_IP << 2));
+  v = s >= 0 ? ipv4(<u32>(s - delta), <u32>(load<i32>(row + R_SPAN_E + (G_DST_IP << 2)) - delta)) : -1;
+  if (v >= 0) {
+    store<u32>(row + R_DST_V4, <u32>v);
+    rowFlags |= ROW_DST_V4;
+  }
+  s = load<i32>(row + R_SPAN_S + (G_START << 2));
+  store<f64>(row + ROW_START, s >= 0 ? rfc3339(<u32>(s - delta), <u32>(load<i32>(row + R_SPAN_E + (G_START << 2)) - delta)) : NaN);
+  s = load<i32>(row + R_SPAN_S + (G_END << 2));
+  store<f64>(row + ROW_END, s >= 0 ? rfc3339(<u32>(s - delta), <u32>(load<i32>(row + R_SPAN_E + (G_END << 2)) - delta)) : NaN);
+}
+
+/**
  * Reads the lines of inPtr[0, len) that end with '\n' (at most maxRows) into rows at `out`:
  * each trimmed as parseJsonLines trims it, a blank one marked ROW_BLANK, a LogEntry the fast
  * path takes marked ROW_TAKEN with its fields. Positions have `base` added (the window's
@@ -386,7 +515,10 @@ export function readLines(inPtr: u32, len: u32, base: i32, maxRows: u32, out: u3
     store<i32>(row + R_TE, <i32>le + delta);
     let flags: i32 = 0;
     if (ls == le) flags = ROW_BLANK;
-    else if (readEntry(ls, le, row, delta)) flags = ROW_TAKEN | rowFlags;
+    else if (readEntry(ls, le, row, delta)) {
+      rowValues(row, delta);
+      flags = ROW_TAKEN | rowFlags;
+    }
     store<i32>(row + R_FLAGS, flags);
     rows++;
     p = j + 1;

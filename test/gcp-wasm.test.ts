@@ -100,6 +100,26 @@ describe('GCP reader in WebAssembly', () => {
     same(hostile.join('\r\n'));
   });
 
+  it('addresses and times read in the module: the same values, and the same rejects', () => {
+    const times = ['2024-03-01T16:00:00Z', '2024-03-01t16:00:00z', '2024-03-01 16:00:00.123456 UTC', '2024-03-01T16:00:00+01:00', '2024-03-01T16:00:00-05:30',
+      '2024-02-29T23:59:60Z', '2023-02-29T00:00:00Z', '2024-04-31T00:00:00Z', '2024-13-01T00:00:00Z', '0000-01-01T00:00:00Z', '0000-03-01T00:00:00Z', '9999-12-31T23:59:59.999Z',
+      '2024-03-01T16:00:00', '2024-03-01T16:00:00.Z', '2024-03-01T16:00:00+1:00', '2024-03-01T24:00:00Z', '2024-03-01T16:00:00+24:00', '2024-03-01X16:00:00Z', '2024-3-01T16:00:00Z', ''];
+    const addresses = ['1.2.3.4', '0.0.0.0', '255.255.255.255', '010.1.1.1', '256.1.1.1', '1.2.3', '1.2.3.4.5', '1..3.4', ' 1.2.3.4', '1.2.3.4 ', '2001:db8::1', '::ffff:1.2.3.4', '1.2.3.4a', '123.123.123.1234', ''];
+    const lines: string[] = [];
+    for (const [i, x] of times.entries()) {
+      lines.push(ENTRY.replace('"start_time":"2024-03-01T16:00:34.260917328Z"', `"start_time":"${x}"`));
+      lines.push(ENTRY.replace('"end_time":"2024-03-01T16:00:34.944633793Z"', `"end_time":"${times[(i + 3) % times.length]}"`).replace(/"start_time":"[^"]*"/, `"start_time":"${x}"`));
+    }
+    for (const a of addresses) {
+      lines.push(ENTRY.replace('"src_ip":"46.45.50.63"', `"src_ip":"${a}"`));
+      lines.push(ENTRY.replace('"dest_ip":"10.140.0.8"', `"dest_ip":"${a}"`));
+    }
+    for (const line of lines.slice(0, 4)) expect(wasmTakes(line), line).toBe(true);
+    const r = same([GATEWAY, ...lines].join('\n'));
+    expect(r.counters.records).toBeGreaterThan(10);
+    expect(r.counters.rejected).toBeGreaterThan(10);
+  });
+
   it('invalid UTF-8, a BOM, a last line without its newline', () => {
     const bad = Buffer.concat([Buffer.from(`${ENTRY}\n`), Buffer.from(ENTRY.replace('data-asia-07', 'data\u00ff')).map((c) => (c === 0xc3 ? 0xff : c)), Buffer.from(`\n${GATEWAY}\n`)]);
     same(bad);

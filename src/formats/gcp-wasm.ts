@@ -25,6 +25,9 @@ export const enum GcpRowFlag {
   connection = 8,
   srcInstance = 16,
   dstInstance = 32,
+  /** src_ip is a dotted quad, its value in the row (RowSlot.srcV4) */
+  srcV4 = 64,
+  dstV4 = 128,
 }
 
 // linear memory: the key table, scratch, the window (and slack for vector loads), the rows
@@ -32,8 +35,12 @@ const TABLE_AT = 0;
 const SCRATCH_AT = 12 * 1024;
 const BLOCK_AT = 16 * 1024;
 const ROWS_AT = BLOCK_AT + GCP_WASM_WINDOW + 64;
-/** A row (assembly/gcp-lines.ts ROW_BYTES): i32 slots (line, '\n', trimmed start and end, flags, -, 26 span starts, 26 span ends), then 6 f64. */
-const ROW_BYTES = 280;
+/**
+ * A row (assembly/gcp-lines.ts ROW_BYTES): i32 slots (line, '\n', trimmed start and end,
+ * flags, -, 26 span starts, 26 span ends, the IPv4 source and destination), then f64: the
+ * start and end times, the 6 integer fields.
+ */
+const ROW_BYTES = 304;
 /** Where a row's slots are, in i32 elements from its start. */
 export const enum RowSlot {
   line = 0,
@@ -43,8 +50,11 @@ export const enum RowSlot {
   flags = 4,
   spanS = 6,
   spanE = 32,
+  srcV4 = 58,
+  dstV4 = 59,
 }
-const INTS_AT = 232;
+const TIMES_AT = 240;
+const INTS_AT = 256;
 
 /** The WebAssembly GCP line reader of one thread: its instance and views of its rows. */
 export class GcpWasm {
@@ -87,6 +97,11 @@ export class GcpWasm {
   /** Row k's flags (GcpRowFlag). */
   flagsOf(k: number): number {
     return this.i32[this.rowAt(k) + RowSlot.flags]!;
+  }
+
+  /** Row k's start and end times (Unix seconds; NaN when absent or not RFC 3339), in f64 elements. */
+  timesAt(k: number): number {
+    return (ROWS_AT + k * ROW_BYTES + TIMES_AT) >> 3;
   }
 
   /** Row k's integer fields (gcp-fast.ts N), in f64 elements. */

@@ -29,7 +29,7 @@
  * flows; such a flow is then seen by neither record. Sampling also means the DEST copy
  * may be missing. Both are limits of the format, and the rule is the spec's.
  */
-import { parseAddressBytes } from '../net/address.js';
+import { V4_MAPPED_W2, parseAddressBytes } from '../net/address.js';
 import { Cloud, Direction, Action } from '../flow/types.js';
 import type { FlowSink } from '../flow/sink.js';
 import type { DocumentReader, LineParser, LineReader, ReaderContext } from './types.js';
@@ -205,6 +205,12 @@ class GcpEntries {
   private hasSrcInstance = false;
   private hasDstInstance = false;
   private bad: string | null = null;
+  /** Read by the WebAssembly reader (wasmRow): the addresses when dotted quads (else -1) and the times. */
+  private wasmSrc = -1;
+  private wasmDst = -1;
+  private wasmTimes = false;
+  private wasmStart = NaN;
+  private wasmEnd = NaN;
   private cur: JsonScanner;
   private readonly fast = new GcpFastPath(this.spanS, this.spanE);
 
@@ -230,6 +236,9 @@ class GcpEntries {
     this.hasSrcInstance = f.hasSrcInstance;
     this.hasDstInstance = f.hasDstInstance;
     this.bad = null;
+    this.wasmSrc = -1;
+    this.wasmDst = -1;
+    this.wasmTimes = false;
   }
 
   /**
@@ -261,6 +270,12 @@ class GcpEntries {
     this.hasSrcInstance = (flags & GcpRowFlag.srcInstance) !== 0;
     this.hasDstInstance = (flags & GcpRowFlag.dstInstance) !== 0;
     this.bad = null;
+    this.wasmSrc = (flags & GcpRowFlag.srcV4) !== 0 ? i32[r + RowSlot.srcV4]! >>> 0 : -1;
+    this.wasmDst = (flags & GcpRowFlag.dstV4) !== 0 ? i32[r + RowSlot.dstV4]! >>> 0 : -1;
+    const t = w.timesAt(k);
+    this.wasmTimes = true;
+    this.wasmStart = f64[t]!;
+    this.wasmEnd = f64[t + 1]!;
     const sc = this.sc;
     if (sc.buf !== buf) sc.reset(buf, 0, buf.length, false);
     this.cur = sc;
@@ -319,6 +334,9 @@ class GcpEntries {
     this.hasSrcInstance = false;
     this.hasDstInstance = false;
     this.bad = null;
+    this.wasmSrc = -1;
+    this.wasmDst = -1;
+    this.wasmTimes = false;
   }
 
   /**
@@ -548,11 +566,13 @@ class GcpEntries {
     if (!this.hasPayload) return 'no jsonPayload (not a VPC Flow Logs entry)';
     if (!this.hasConnection || !this.has(G.srcIp) || !this.has(G.dstIp)) return 'no jsonPayload.connection with src_ip and dest_ip (not a VPC Flow Logs entry)';
     const r = sink.rec;
-    if (!parseAddressBytes(this.bufOf(G.srcIp), this.spanS[G.srcIp]!, this.spanE[G.srcIp]!, r.src, 0)) return 'bad connection.src_ip';
-    if (!parseAddressBytes(this.bufOf(G.dstIp), this.spanS[G.dstIp]!, this.spanE[G.dstIp]!, r.dst, 0)) return 'bad connection.dest_ip';
+    if (this.wasmSrc >= 0) setV4(r.src, this.wasmSrc);
+    else if (!parseAddressBytes(this.bufOf(G.srcIp), this.spanS[G.srcIp]!, this.spanE[G.srcIp]!, r.src, 0)) return 'bad connection.src_ip';
+    if (this.wasmDst >= 0) setV4(r.dst, this.wasmDst);
+    else if (!parseAddressBytes(this.bufOf(G.dstIp), this.spanS[G.dstIp]!, this.spanE[G.dstIp]!, r.dst, 0)) return 'bad connection.dest_ip';
     if (this.proto === ABSENT) return 'no connection.protocol';
-    let start = this.has(G.startTime) ? this.time(G.startTime) : NaN;
-    let end = this.has(G.endTime) ? this.time(G.endTime) : NaN;
+    let start = this.has(G.startTime) ? (this.wasmTimes ? this.wasmStart : this.time(G.startTime)) : NaN;
+    let end = this.has(G.endTime) ? (this.wasmTimes ? this.wasmEnd : this.time(G.endTime)) : NaN;
     if (this.has(G.startTime) && Number.isNaN(start)) return 'bad start_time (expected RFC 3339)';
     if (this.has(G.endTime) && Number.isNaN(end)) return 'bad end_time (expected RFC 3339)';
     if (Number.isNaN(start)) start = end;
@@ -647,6 +667,14 @@ class GcpEntries {
     if (last < 97 || last > 122 || prev < 48 || prev > 57) return 0;
     return this.sink.dict.idOfBytes(b, s, e - 2);
   }
+}
+
+/** An IPv4 address as parseAddressBytes writes it (v4-mapped). */
+function setV4(w: Uint32Array, v4: number): void {
+  w[0] = 0;
+  w[1] = 0;
+  w[2] = V4_MAPPED_W2;
+  w[3] = v4;
 }
 
 function latinEq(b: Uint8Array, s: number, text: string): boolean {
