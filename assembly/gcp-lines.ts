@@ -52,11 +52,16 @@ const R_NL: u32 = 4; // its '\n'
 const R_TS: u32 = 8; // the trimmed line's start
 const R_TE: u32 = 12; // and end
 const R_FLAGS: u32 = 16; // ROW_* bits
+const R_DIRECTION: u32 = 20; // a ROW_SIMPLE row's direction (0 unknown, 1 ingress, 2 egress)
 const R_SPAN_S: u32 = 24; // FIELDS i32: a string's start, -1 when absent
 const R_SPAN_E: u32 = R_SPAN_S + FIELDS * 4; // FIELDS i32: its end
 const R_SRC_V4: u32 = R_SPAN_E + FIELDS * 4; // u32: src_ip as IPv4 (ROW_SRC_V4)
 const R_DST_V4: u32 = R_SRC_V4 + 4; // u32: dest_ip as IPv4 (ROW_DST_V4)
-const ROW_START: u32 = R_DST_V4 + 4; // f64: start_time in Unix seconds (gcp.ts rfc3339Seconds), NaN when absent or not RFC 3339
+// a ROW_SIMPLE row's account, region and instance strings (start, end; -1: the file's default, or none)
+const R_ACCOUNT: u32 = R_DST_V4 + 4;
+const R_REGION: u32 = R_ACCOUNT + 8;
+const R_INSTANCE: u32 = R_REGION + 8;
+const ROW_START: u32 = R_INSTANCE + 8; // f64: start_time in Unix seconds (gcp.ts rfc3339Seconds), NaN when absent or not RFC 3339
 const ROW_END: u32 = ROW_START + 8; // f64: end_time, the same
 const ROW_INTS: u32 = ROW_END + 8; // N_INTS f64: -1 when absent
 export const ROW_BYTES: u32 = ROW_INTS + N_INTS * 8;
@@ -70,12 +75,22 @@ const ROW_SRC_INSTANCE: i32 = 16;
 const ROW_DST_INSTANCE: i32 = 32;
 const ROW_SRC_V4: i32 = 64; // src_ip is a dotted quad, in R_SRC_V4 (else gcp.ts parses it)
 const ROW_DST_V4: i32 = 128;
+const ROW_SIMPLE: i32 = 256; // a flow whose record the module worked out (gcp.ts toRecord): R_DIRECTION, R_ACCOUNT...
+const ROW_DUPLICATE: i32 = 512; // a ROW_SIMPLE row that is the SRC copy of a flow between two VMs
 
 // the string fields read here (gcp-fast.ts G)
 const G_SRC_IP: u32 = 0;
 const G_DST_IP: u32 = 1;
+const G_REPORTER: u32 = 2;
 const G_START: u32 = 3;
 const G_END: u32 = 4;
+const G_SRC_PROJECT: u32 = 5; // then srcRegion, srcVm, srcZone
+const G_DST_PROJECT: u32 = 9; // then dstRegion, dstVm, dstZone
+const G_SRC_VPC_PROJECT: u32 = 13; // srcVpcRegion 14, dstVpcProject 15, dstVpcRegion 16
+const G_SRC_GW_PROJECT: u32 = 17; // srcGwLocation 18, srcGwName 19, dstGwProject 20, dstGwLocation 21, dstGwName 22
+const G_RES_PROJECT: u32 = 23;
+const G_LOG_NAME: u32 = 24;
+const N_PROTOCOL: u32 = 2;
 
 const MAX_DEPTH: u32 = 64;
 
@@ -471,6 +486,141 @@ function rowValues(row: u32, delta: i32): void {
   store<f64>(row + ROW_END, s >= 0 ? rfc3339(<u32>(s - delta), <u32>(load<i32>(row + R_SPAN_E + (G_END << 2)) - delta)) : NaN);
 }
 
+// the row being worked out, and the delta of its spans
+let curRow: u32 = 0;
+let curDelta: i32 = 0;
+
+@inline function spanS(f: u32): i32 {
+  return load<i32>(curRow + R_SPAN_S + (f << 2));
+}
+@inline function spanE(f: u32): i32 {
+  return load<i32>(curRow + R_SPAN_E + (f << 2));
+}
+
+/** The string field f is exactly the n bytes of w (little-endian, n <= 8). */
+function spanIs(f: u32, w: u64, n: u32): bool {
+  const s = spanS(f);
+  if (s < 0 || <u32>(spanE(f) - s) != n) return false;
+  const drop = <u64>((8 - n) << 3);
+  return load<u64>(<u32>(s - curDelta)) << drop == w << drop;
+}
+
+/** The span [s, e) into the slot pair at `slot` (a string of no bytes: the id 0, stored as absent: -1). */
+function putSpan(slot: u32, s: i32, e: i32): bool {
+  if (s < 0 || e == s) {
+    store<i32>(curRow + slot, -1);
+    return false;
+  }
+  store<i32>(curRow + slot, s);
+  store<i32>(curRow + slot + 4, e);
+  return true;
+}
+
+/** gcp.ts firstId: the first of fields a, b, c (-1: none) that is present, into `slot`; false when none or it is empty (id 0). */
+function firstSpan(slot: u32, a: i32, b: i32, c: i32): bool {
+  if (a >= 0 && spanS(<u32>a) >= 0) return putSpan(slot, spanS(<u32>a), spanE(<u32>a));
+  if (b >= 0 && spanS(<u32>b) >= 0) return putSpan(slot, spanS(<u32>b), spanE(<u32>b));
+  if (c >= 0 && spanS(<u32>c) >= 0) return putSpan(slot, spanS(<u32>c), spanE(<u32>c));
+  return putSpan(slot, -1, 0);
+}
+
+/** gcp.ts logNameProject: "projects/<id>/…" into R_ACCOUNT; false when not so. */
+function logNameProject(): bool {
+  const s0 = spanS(G_LOG_NAME);
+  if (s0 < 0) return false;
+  const s = <u32>(s0 - curDelta);
+  const e = <u32>(spanE(G_LOG_NAME) - curDelta);
+  const P: u32 = 9;
+  // "projects" little-endian, then '/'
+  if (e - s <= P || load<u64>(s) != 0x737463656a6f7270 || load<u8>(s + 8) != 47) return false;
+  let j = s + P;
+  while (j < e && load<u8>(j) != 47) j++;
+  return j > s + P ? putSpan(R_ACCOUNT, <i32>(s + P) + curDelta, <i32>j + curDelta) : false;
+}
+
+/** gcp.ts zoneRegion: "us-east1-b" as "us-east1" into R_REGION; false when not a zone. */
+function zoneRegion(f: u32): bool {
+  const s0 = spanS(f);
+  if (s0 < 0) return false;
+  const s = <u32>(s0 - curDelta);
+  const e = <u32>(spanE(f) - curDelta);
+  if (e - s < 4 || load<u8>(e - 2) != 45) return false;
+  const last = load<u8>(e - 1);
+  const prev = load<u8>(e - 3);
+  if (last < 97 || last > 122 || prev < 48 || prev > 57) return false;
+  return putSpan(R_REGION, s0, spanE(f) - 2);
+}
+
+/**
+ * gcp.ts toRecord for a taken row that turns out a flow with IPv4 ends and good times (the
+ * common case): its fate and strings, flagged ROW_SIMPLE. Any other row is left to toRecord.
+ */
+function workOut(row: u32, delta: i32): void {
+  curRow = row;
+  curDelta = delta;
+  const f = rowFlags;
+  if ((f & ROW_PAYLOAD) == 0 || (f & ROW_CONNECTION) == 0 || (f & ROW_SRC_V4) == 0 || (f & ROW_DST_V4) == 0) return;
+  if (load<f64>(row + ROW_INTS + (N_PROTOCOL << 3)) < 0) return;
+  const start = load<f64>(row + ROW_START);
+  const end = load<f64>(row + ROW_END);
+  const hasStart = spanS(G_START) >= 0;
+  const hasEnd = spanS(G_END) >= 0;
+  if ((hasStart && isNaN(start)) || (hasEnd && isNaN(end)) || (!hasStart && !hasEnd)) return;
+  // the reporter: DEST, SRC, DEST_GATEWAY, SRC_GATEWAY (little-endian words), else the instances
+  let side = 0; // 0 unknown, 1 src, 2 dest
+  let direction = 0;
+  let gateway = false;
+  if (spanIs(G_REPORTER, 0x54534544, 4)) {
+    side = 2;
+    direction = 1;
+  } else if (spanIs(G_REPORTER, 0x435253, 3)) {
+    side = 1;
+    direction = 2;
+  } else if (reporterIs(12, 0x5441475f54534544, 0x59415745)) {
+    // DEST_GATEWAY
+    side = 2;
+    direction = 1;
+    gateway = true;
+  } else if (reporterIs(11, 0x455441475f435253, 0x59415745)) {
+    // SRC_GATEWAY
+    side = 1;
+    direction = 2;
+    gateway = true;
+  } else if ((f & ROW_DST_INSTANCE) != 0) side = 2;
+  else if ((f & ROW_SRC_INSTANCE) != 0) side = 1;
+  if (side == 1 && !gateway && (f & ROW_DST_INSTANCE) != 0 && direction == 2) {
+    rowFlags = f | ROW_SIMPLE | ROW_DUPLICATE;
+    return;
+  }
+  store<i32>(row + R_DIRECTION, direction);
+  const dest = side == 2;
+  const known = side != 0;
+  const account =
+    (known && firstSpan(R_ACCOUNT, dest ? G_DST_PROJECT : G_SRC_PROJECT, dest ? G_SRC_VPC_PROJECT + 2 : G_SRC_VPC_PROJECT, dest ? G_SRC_GW_PROJECT + 3 : G_SRC_GW_PROJECT)) ||
+    logNameProject() ||
+    firstSpan(R_ACCOUNT, G_RES_PROJECT, -1, -1);
+  if (!account) store<i32>(row + R_ACCOUNT, -1);
+  store<i32>(row + R_REGION, -1);
+  store<i32>(row + R_INSTANCE, -1);
+  if (known) {
+    const region =
+      firstSpan(R_REGION, dest ? G_DST_PROJECT + 1 : G_SRC_PROJECT + 1, dest ? G_SRC_VPC_PROJECT + 3 : G_SRC_VPC_PROJECT + 1, -1) ||
+      zoneRegion(dest ? G_DST_PROJECT + 3 : G_SRC_PROJECT + 3) ||
+      firstSpan(R_REGION, dest ? G_SRC_GW_PROJECT + 4 : G_SRC_GW_PROJECT + 1, -1, -1);
+    if (!region) store<i32>(row + R_REGION, -1);
+    firstSpan(R_INSTANCE, dest ? G_DST_PROJECT + 2 : G_SRC_PROJECT + 2, dest ? G_SRC_GW_PROJECT + 5 : G_SRC_GW_PROJECT + 2, -1);
+  }
+  rowFlags = f | ROW_SIMPLE;
+}
+
+/** The reporter is the n bytes (8 to 12) whose first eight are `head` and last four `tail` (little-endian). */
+function reporterIs(n: u32, head: u64, tail: u32): bool {
+  const s = spanS(G_REPORTER);
+  if (s < 0 || <u32>(spanE(G_REPORTER) - s) != n) return false;
+  const p = <u32>(s - curDelta);
+  return load<u64>(p) == head && load<u32>(p + n - 4) == tail;
+}
+
 /**
  * Reads the lines of inPtr[0, len) that end with '\n' (at most maxRows) into rows at `out`:
  * each trimmed as parseJsonLines trims it, a blank one marked ROW_BLANK, a LogEntry the fast
@@ -517,6 +667,7 @@ export function readLines(inPtr: u32, len: u32, base: i32, maxRows: u32, out: u3
     if (ls == le) flags = ROW_BLANK;
     else if (readEntry(ls, le, row, delta)) {
       rowValues(row, delta);
+      workOut(row, delta);
       flags = ROW_TAKEN | rowFlags;
     }
     store<i32>(row + R_FLAGS, flags);

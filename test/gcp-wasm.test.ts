@@ -120,6 +120,37 @@ describe('GCP reader in WebAssembly', () => {
     expect(r.counters.rejected).toBeGreaterThan(10);
   });
 
+  it('the record worked out in the module: every reporter, side, account, region and instance source', () => {
+    let seed = 5;
+    const rnd = (n: number) => {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      return (seed >>> 8) % n;
+    };
+    const pick = <T>(xs: T[]): T => xs[rnd(xs.length)]!;
+    const str = () => pick(['', 'p1', 'us-east1', 'us-east1-b', 'europe-west4-a', 'x-1', 'vm-7', 'zz9-q', 'é-1']);
+    const block = (keys: string[]) => `{${keys.filter(() => rnd(3) > 0).map((k) => `"${k}":"${str()}"`).join(',')}}`;
+    const lines: string[] = [];
+    for (let i = 0; i < 3000; i++) {
+      const parts = [`"connection":{"src_ip":"${pick(['10.0.0.1', '198.51.100.7', '2001:db8::2'])}","dest_ip":"10.0.0.9","protocol":${pick(['6', '17', '"1"'])},"dest_port":${rnd(70000)}}`];
+      const reporter = pick(['DEST', 'SRC', 'DEST_GATEWAY', 'SRC_GATEWAY', 'DES', 'SRC_GATEWAYS', 'src', '', null]);
+      if (reporter !== null) parts.push(`"reporter":"${reporter}"`);
+      for (const [name, keys] of [['src_instance', ['project_id', 'region', 'vm_name', 'zone']], ['dest_instance', ['project_id', 'region', 'vm_name', 'zone']], ['src_vpc', ['project_id', 'subnetwork_region']], ['dest_vpc', ['project_id', 'subnetwork_region']], ['src_gateway', ['project_id', 'location', 'name']], ['dest_gateway', ['project_id', 'location', 'name']]] as const) {
+        if (rnd(2) === 0) parts.push(`"${name}":${block([...keys])}`);
+      }
+      if (rnd(4) > 0) parts.push(`"start_time":"2024-03-01T16:00:0${rnd(10)}Z"`);
+      if (rnd(2) > 0) parts.push(`"end_time":"2024-03-01T16:00:1${rnd(10)}Z"`);
+      if (rnd(2) > 0) parts.push(`"bytes_sent":"${rnd(1000)}"`);
+      const top = [`"jsonPayload":{${parts.sort(() => rnd(3) - 1).join(',')}}`];
+      if (rnd(2) > 0) top.push(`"logName":"${pick(['projects/lp/logs/x', 'projects//logs/x', 'projects/lp', 'project/lp/x', 'projects/'])}"`);
+      if (rnd(2) > 0) top.push(`"resource":{"labels":{"project_id":"${pick(['', 'rp'])}"}}`);
+      lines.push(`{${top.join(',')}}`);
+    }
+    expect(wasmTakes(lines[1]!)).toBe(true);
+    const r = same(lines.join('\n'), [undefined]);
+    expect(r.counters.duplicates).toBeGreaterThan(10);
+    expect(r.counters.records).toBeGreaterThan(1000);
+  });
+
   it('invalid UTF-8, a BOM, a last line without its newline', () => {
     const bad = Buffer.concat([Buffer.from(`${ENTRY}\n`), Buffer.from(ENTRY.replace('data-asia-07', 'data\u00ff')).map((c) => (c === 0xc3 ? 0xff : c)), Buffer.from(`\n${GATEWAY}\n`)]);
     same(bad);

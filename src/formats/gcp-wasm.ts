@@ -28,6 +28,10 @@ export const enum GcpRowFlag {
   /** src_ip is a dotted quad, its value in the row (RowSlot.srcV4) */
   srcV4 = 64,
   dstV4 = 128,
+  /** a flow the module worked out as gcp.ts toRecord would (RowSlot.direction, account, region, instance) */
+  simple = 256,
+  /** a simple row that is the SRC copy of a flow between two VMs */
+  duplicate = 512,
 }
 
 // linear memory: the key table, scratch, the window (and slack for vector loads), the rows
@@ -37,10 +41,10 @@ const BLOCK_AT = 16 * 1024;
 const ROWS_AT = BLOCK_AT + GCP_WASM_WINDOW + 64;
 /**
  * A row (assembly/gcp-lines.ts ROW_BYTES): i32 slots (line, '\n', trimmed start and end,
- * flags, -, 26 span starts, 26 span ends, the IPv4 source and destination), then f64: the
- * start and end times, the 6 integer fields.
+ * flags, direction, 26 span starts, 26 span ends, the IPv4 source and destination, the
+ * account, region and instance spans), then f64: the start and end times, the 6 integer fields.
  */
-const ROW_BYTES = 304;
+const ROW_BYTES = 328;
 /** Where a row's slots are, in i32 elements from its start. */
 export const enum RowSlot {
   line = 0,
@@ -48,13 +52,21 @@ export const enum RowSlot {
   trimmedStart = 2,
   trimmedEnd = 3,
   flags = 4,
+  direction = 5,
   spanS = 6,
   spanE = 32,
   srcV4 = 58,
   dstV4 = 59,
+  /** a simple row's strings: start and end (-1: the file's default for account and region, none for instance) */
+  accountS = 60,
+  accountE = 61,
+  regionS = 62,
+  regionE = 63,
+  instanceS = 64,
+  instanceE = 65,
 }
-const TIMES_AT = 240;
-const INTS_AT = 256;
+const TIMES_AT = 264;
+const INTS_AT = 280;
 
 /** The WebAssembly GCP line reader of one thread: its instance and views of its rows. */
 export class GcpWasm {

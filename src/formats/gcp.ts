@@ -242,6 +242,52 @@ class GcpEntries {
   }
 
   /**
+   * A line the WebAssembly reader took and worked out (GcpRowFlag.simple: a flow with IPv4
+   * ends and good times, or its duplicate): the record toRecord would make, from row k.
+   */
+  simpleRow(w: GcpWasm, k: number, buf: Uint8Array, line: number, offset: number): void {
+    const sink = this.sink;
+    const i32 = w.i32;
+    const row = w.rowAt(k);
+    if ((i32[row + RowSlot.flags]! & GcpRowFlag.duplicate) !== 0) {
+      sink.counters.duplicates++;
+      return;
+    }
+    const f64 = w.f64;
+    const n = w.intsAt(k);
+    const t = w.timesAt(k);
+    const r = sink.rec;
+    setV4(r.src, i32[row + RowSlot.srcV4]! >>> 0);
+    setV4(r.dst, i32[row + RowSlot.dstV4]! >>> 0);
+    const sport = f64[n + N.srcPort]!;
+    const dport = f64[n + N.dstPort]!;
+    r.sport = sport < 0 ? 0 : sport;
+    r.dport = dport < 0 ? 0 : dport;
+    r.proto = f64[n + N.protocol]!;
+    const start = f64[t]!;
+    const end = f64[t + 1]!;
+    r.start = Number.isNaN(start) ? end : start;
+    r.end = Number.isNaN(end) ? start : end;
+    const packets = f64[n + N.packets]!;
+    const bytes = f64[n + N.bytes]!;
+    r.packets = packets < 0 ? NaN : packets;
+    r.bytes = bytes < 0 ? NaN : bytes;
+    r.tcpFlags = -1;
+    r.cloud = Cloud.gcp;
+    r.action = Action.unknown;
+    r.direction = i32[row + RowSlot.direction]!;
+    r.iface = 0;
+    const dict = sink.dict;
+    const aS = i32[row + RowSlot.accountS]!;
+    r.account = aS >= 0 ? dict.idOfBytes(buf, aS, i32[row + RowSlot.accountE]!) : this.defaultAccount;
+    const gS = i32[row + RowSlot.regionS]!;
+    r.region = gS >= 0 ? dict.idOfBytes(buf, gS, i32[row + RowSlot.regionE]!) : this.defaultRegion;
+    const nS = i32[row + RowSlot.instanceS]!;
+    r.instance = nS >= 0 ? dict.idOfBytes(buf, nS, i32[row + RowSlot.instanceE]!) : 0;
+    sink.emit(line, offset);
+  }
+
+  /**
    * A line the WebAssembly reader took (gcp-wasm.ts: row k of w, whose spans are buf's):
    * its fields as the JavaScript fast path would leave them, then its fate.
    */
@@ -744,7 +790,8 @@ class GcpLinesParser extends SinkLineParser {
       const r = w.rowAt(k);
       const flags = i32[r + RowSlot.flags]!;
       const at = i32[r + RowSlot.line]!;
-      if ((flags & GcpRowFlag.taken) !== 0) this.entries.wasmRow(w, k, buf, line + k, at + delta);
+      if ((flags & GcpRowFlag.simple) !== 0) this.entries.simpleRow(w, k, buf, line + k, at + delta);
+      else if ((flags & GcpRowFlag.taken) !== 0) this.entries.wasmRow(w, k, buf, line + k, at + delta);
       else if ((flags & GcpRowFlag.blank) !== 0) this.sink.counters.blank++;
       else jsonLine(buf, at, i32[r + RowSlot.newline]!, line + k, at + delta, delta, false, this.sink, this.entries.sc, this.each);
     }
