@@ -111,7 +111,7 @@ let rowFlags: i32 = 0;
 }
 
 /** The first byte at or after q that ends a plain string ('"', '\\' or below 0x20), or e: sixteen at a time. */
-function plainEnd(q: u32, e: u32): u32 {
+@inline function plainEnd(q: u32, e: u32): u32 {
   const quote = i8x16.splat(34);
   const slash = i8x16.splat(92);
   const ctl = i8x16.splat(32);
@@ -128,7 +128,7 @@ function plainEnd(q: u32, e: u32): u32 {
 }
 
 /** True when the bytes at ks are key k, its closing '"' and a ':' (sixteen bytes at once, then any more). */
-function sameKey(ks: u32, k: u32): bool {
+@inline function sameKey(ks: u32, k: u32): bool {
   const pat = table + T_PAT + (k << 5);
   if (v128.any_true(v128.and(v128.xor(v128.load(ks), v128.load(pat)), v128.load(pat + 16)))) return false;
   const n = load<u32>(table + T_KEY_LEN + (k << 2)) + 2;
