@@ -77,6 +77,11 @@ const ROW_SRC_V4: i32 = 64; // src_ip is a dotted quad, in R_SRC_V4 (else gcp.ts
 const ROW_DST_V4: i32 = 128;
 const ROW_SIMPLE: i32 = 256; // a flow whose record the module worked out (gcp.ts toRecord): R_DIRECTION, R_ACCOUNT...
 const ROW_DUPLICATE: i32 = 512; // a ROW_SIMPLE row that is the SRC copy of a flow between two VMs
+// a ROW_SIMPLE row's account (region, instance) is present and the same bytes as the last
+// simple row's of this call that had one: the caller reuses that row's id
+const ROW_ACCOUNT_SAME: i32 = 1024;
+const ROW_REGION_SAME: i32 = 2048;
+const ROW_INSTANCE_SAME: i32 = 4096;
 
 // the string fields read here (gcp-fast.ts G)
 const G_SRC_IP: u32 = 0;
@@ -489,6 +494,38 @@ function rowValues(row: u32, delta: i32): void {
 // the row being worked out, and the delta of its spans
 let curRow: u32 = 0;
 let curDelta: i32 = 0;
+// the last simple row's account, region and instance spans in this call (as stored: delta added; -1: none yet)
+let lastAccount: i32 = -1;
+let lastRegion: i32 = -1;
+let lastInstance: i32 = -1;
+
+/**
+ * True when the span in the slot pair at `slot` is present and the same bytes as the span
+ * `last` (a slot pair of an earlier row, or -1); `flag` for the row when so.
+ */
+function sameAsLast(slot: u32, last: i32): bool {
+  const s = load<i32>(curRow + slot);
+  if (s < 0 || last < 0) return false;
+  const ls = load<i32>(<u32>last);
+  const n = load<i32>(curRow + slot + 4) - s;
+  if (load<i32>(<u32>last + 4) - ls != n) return false;
+  const a = <u32>(s - curDelta);
+  const b = <u32>(ls - curDelta);
+  for (let i: u32 = 0; i < <u32>n; i++) if (load<u8>(a + i) != load<u8>(b + i)) return false;
+  return true;
+}
+
+/** The flags of a simple row's strings that repeat the last ones, and this row's present ones made the last. */
+function repeats(): i32 {
+  let f: i32 = 0;
+  if (sameAsLast(R_ACCOUNT, lastAccount)) f |= ROW_ACCOUNT_SAME;
+  if (sameAsLast(R_REGION, lastRegion)) f |= ROW_REGION_SAME;
+  if (sameAsLast(R_INSTANCE, lastInstance)) f |= ROW_INSTANCE_SAME;
+  if (load<i32>(curRow + R_ACCOUNT) >= 0) lastAccount = <i32>(curRow + R_ACCOUNT);
+  if (load<i32>(curRow + R_REGION) >= 0) lastRegion = <i32>(curRow + R_REGION);
+  if (load<i32>(curRow + R_INSTANCE) >= 0) lastInstance = <i32>(curRow + R_INSTANCE);
+  return f;
+}
 
 @inline function spanS(f: u32): i32 {
   return load<i32>(curRow + R_SPAN_S + (f << 2));
@@ -610,7 +647,7 @@ function workOut(row: u32, delta: i32): void {
     if (!region) store<i32>(row + R_REGION, -1);
     firstSpan(R_INSTANCE, dest ? G_DST_PROJECT + 2 : G_SRC_PROJECT + 2, dest ? G_SRC_GW_PROJECT + 5 : G_SRC_GW_PROJECT + 2, -1);
   }
-  rowFlags = f | ROW_SIMPLE;
+  rowFlags = f | ROW_SIMPLE | repeats();
 }
 
 /** The reporter is the n bytes (8 to 12) whose first eight are `head` and last four `tail` (little-endian). */
@@ -637,6 +674,9 @@ export function readLines(inPtr: u32, len: u32, base: i32, maxRows: u32, out: u3
   altAt = nextAt + 2 * (UNNAMED + BOXES);
   const end = inPtr + len;
   const delta = base - <i32>inPtr;
+  lastAccount = -1;
+  lastRegion = -1;
+  lastInstance = -1;
   const nl = i8x16.splat(10);
   let p = inPtr;
   let rows: u32 = 0;

@@ -32,6 +32,10 @@ export const enum GcpRowFlag {
   simple = 256,
   /** a simple row that is the SRC copy of a flow between two VMs */
   duplicate = 512,
+  /** a simple row's account (region, instance) is the last simple row's of this read that had one: its id */
+  accountSame = 1024,
+  regionSame = 2048,
+  instanceSame = 4096,
 }
 
 // linear memory: the key table, scratch, the window (and slack for vector loads), the rows

@@ -241,6 +241,11 @@ class GcpEntries {
     this.wasmTimes = false;
   }
 
+  /** The ids of the last simple row's strings in the module's current read (-1: none yet; simpleRow). */
+  lastAccount = -1;
+  lastRegion = -1;
+  lastInstance = -1;
+
   /**
    * A line the WebAssembly reader took and worked out (GcpRowFlag.simple: a flow with IPv4
    * ends and good times, or its duplicate): the record toRecord would make, from row k.
@@ -249,7 +254,8 @@ class GcpEntries {
     const sink = this.sink;
     const i32 = w.i32;
     const row = w.rowAt(k);
-    if ((i32[row + RowSlot.flags]! & GcpRowFlag.duplicate) !== 0) {
+    const flags = i32[row + RowSlot.flags]!;
+    if ((flags & GcpRowFlag.duplicate) !== 0) {
       sink.counters.duplicates++;
       return;
     }
@@ -277,13 +283,17 @@ class GcpEntries {
     r.action = Action.unknown;
     r.direction = i32[row + RowSlot.direction]!;
     r.iface = 0;
+    // a string the same as the last simple row's of this read (GcpRowFlag.*Same) is not looked up again
     const dict = sink.dict;
     const aS = i32[row + RowSlot.accountS]!;
-    r.account = aS >= 0 ? dict.idOfBytes(buf, aS, i32[row + RowSlot.accountE]!) : this.defaultAccount;
+    if (aS >= 0 && ((flags & GcpRowFlag.accountSame) === 0 || this.lastAccount < 0)) this.lastAccount = dict.idOfBytes(buf, aS, i32[row + RowSlot.accountE]!);
+    r.account = aS >= 0 ? this.lastAccount : this.defaultAccount;
     const gS = i32[row + RowSlot.regionS]!;
-    r.region = gS >= 0 ? dict.idOfBytes(buf, gS, i32[row + RowSlot.regionE]!) : this.defaultRegion;
+    if (gS >= 0 && ((flags & GcpRowFlag.regionSame) === 0 || this.lastRegion < 0)) this.lastRegion = dict.idOfBytes(buf, gS, i32[row + RowSlot.regionE]!);
+    r.region = gS >= 0 ? this.lastRegion : this.defaultRegion;
     const nS = i32[row + RowSlot.instanceS]!;
-    r.instance = nS >= 0 ? dict.idOfBytes(buf, nS, i32[row + RowSlot.instanceE]!) : 0;
+    if (nS >= 0 && ((flags & GcpRowFlag.instanceSame) === 0 || this.lastInstance < 0)) this.lastInstance = dict.idOfBytes(buf, nS, i32[row + RowSlot.instanceE]!);
+    r.instance = nS >= 0 ? this.lastInstance : 0;
     sink.emit(line, offset);
   }
 
@@ -786,6 +796,10 @@ class GcpLinesParser extends SinkLineParser {
   /** The fates of rows the module wrote, from line `line` (a byte at buf[i] is at file offset i + delta). */
   private rows(w: GcpWasm, rows: number, buf: Uint8Array, line: number, delta: number): void {
     const i32 = w.i32;
+    const entries = this.entries;
+    entries.lastAccount = -1;
+    entries.lastRegion = -1;
+    entries.lastInstance = -1;
     for (let k = 0; k < rows; k++) {
       const r = w.rowAt(k);
       const flags = i32[r + RowSlot.flags]!;
