@@ -112,7 +112,7 @@ let altAt: u32 = 0; // i16 a slot: the one before that, when it differed
 let rowFlags: i32 = 0;
 
 @inline function isSpace(c: u32): bool {
-  return c == 32 || c == 10 || c == 13 || c == 9;
+  return c <= 32 && (c == 32 || c == 10 || c == 13 || c == 9); // one compare for the usual byte
 }
 
 /** The first byte at or after q that ends a plain string ('"', '\\' or below 0x20), or e: sixteen at a time. */
@@ -281,9 +281,12 @@ function readEntry(s: u32, e: u32, row: u32, delta: i32): bool {
       if (q >= e || load<u8>(q) != 34) return false;
     }
     p = q + 1;
-    while (p < e && isSpace((c = load<u8>(p)))) p++;
-    if (p >= e || load<u8>(p) != 58) return false;
-    p++;
+    if (p < e && load<u8>(p) == 58) p++; // compact JSON: the ':' at once
+    else {
+      while (p < e && isSpace((c = load<u8>(p)))) p++;
+      if (p >= e || load<u8>(p) != 58) return false;
+      p++;
+    }
     // ---- a value (p after ':' or '[' or an array's ','); `want` says what the reader needs of it
     for (;;) {
       while (p < e && isSpace((c = load<u8>(p)))) p++;
