@@ -431,6 +431,9 @@ function daysFromCivil(y0: i32, m: i32, d: i32): f64 {
   return era * 146097 + doe - 719468;
 }
 
+let lastDate: i32 = -1;
+let lastDays: f64 = 0;
+
 /**
  * gcp.ts rfc3339Seconds of the string [s, e) (the byte at e is its closing '"', as in the
  * caller's buffer): Unix seconds, the fraction dropped, or NaN.
@@ -450,8 +453,15 @@ function rfc3339(s: u32, e: u32): f64 {
   const monthDays = mo == 2 ? 29 : mo == 4 || mo == 6 || mo == 9 || mo == 11 ? 30 : 31;
   if (c < 0 || yy < 0 || mo < 1 || mo > 12 || d < 1 || d > monthDays || h < 0 || h > 23 || mi < 0 || mi > 59 || sec < 0 || sec > 60) return NaN;
   const y = c * 100 + yy;
-  if (mo == 2 && d == 29 && !(y % 4 == 0 && (y % 100 != 0 || y % 400 == 0))) return NaN;
-  const days = daysFromCivil(y, mo, d);
+  // a file's entries share a few dates: the last one's days are kept
+  const date = (y * 16 + mo) * 32 + d;
+  let days = lastDays;
+  if (date != lastDate) {
+    if (mo == 2 && d == 29 && !(y % 4 == 0 && (y % 100 != 0 || y % 400 == 0))) return NaN;
+    days = daysFromCivil(y, mo, d);
+    lastDate = date;
+    lastDays = days;
+  }
   let p = s + 19;
   if (load<u8>(p) == 46) {
     p++;
@@ -514,8 +524,12 @@ function sameAsLast(slot: u32, last: i32): bool {
   if (load<i32>(<u32>last + 4) - ls != n) return false;
   const a = <u32>(s - curDelta);
   const b = <u32>(ls - curDelta);
-  for (let i: u32 = 0; i < <u32>n; i++) if (load<u8>(a + i) != load<u8>(b + i)) return false;
-  return true;
+  // eight bytes at a time, then the last (up to) eight: the bytes past n fall off the top
+  let k: u32 = 0;
+  for (; k + 8 <= <u32>n; k += 8) if (load<u64>(a + k) != load<u64>(b + k)) return false;
+  if (k == <u32>n) return true;
+  const drop = <u64>((8 - (<u32>n - k)) << 3);
+  return load<u64>(a + k) << drop == load<u64>(b + k) << drop;
 }
 
 /** The flags of a simple row's strings that repeat the last ones, and this row's present ones made the last. */
