@@ -111,9 +111,17 @@ let nextAt: u32 = 0; // i16 a slot: the key that followed it last time (-1: not 
 let altAt: u32 = 0; // i16 a slot: the one before that, when it differed
 let rowFlags: i32 = 0;
 
+/**
+ * JSON whitespace but '\n': a line's entry is read up to the window's end, and never past its
+ * own '\n' (nothing else does: strings stop at control bytes), which ends it.
+ */
 @inline function isSpace(c: u32): bool {
-  return c <= 32 && (c == 32 || c == 10 || c == 13 || c == 9); // one compare for the usual byte
+  return c <= 32 && (c == 32 || c == 13 || c == 9); // one compare for the usual byte
 }
+
+/** Where readEntry's entry closed (after its '}'), and the '\n' that ends its line. */
+let entryEnd: u32 = 0;
+let entryNewline: u32 = 0;
 
 /** The first byte at or after q that ends a plain string ('"', '\\' or below 0x20), or e: sixteen at a time. */
 @inline function plainEnd(q: u32, e: u32): u32 {
@@ -222,8 +230,9 @@ function opened(bx: u32): void {
 }
 
 /**
- * GcpFastPath.read of the LogEntry that is all of [s, e), its fields into the row at `row`
- * (spans with `delta` added): true when taken, false when the full walk is to read it.
+ * GcpFastPath.read of the LogEntry that starts at s and is all of its line (trimmed), the
+ * window ending at e, its fields into the row at `row` (spans with `delta` added): true when
+ * taken (entryEnd, entryNewline set), false when the full walk is to read it.
  */
 function readEntry(s: u32, e: u32, row: u32, delta: i32): bool {
   for (let f: u32 = 0; f < FIELDS; f++) store<i32>(row + R_SPAN_S + (f << 2), -1);
@@ -365,9 +374,11 @@ function readEntry(s: u32, e: u32, row: u32, delta: i32): bool {
         if (c != (load<u8>(arrayAt + d) != 0 ? 93 : 125)) return false;
         p++;
         if (d == 0) {
-          // the LogEntry closed: only whitespace may follow
+          // the LogEntry closed: only whitespace may follow, then the line's '\n'
+          entryEnd = p;
           while (p < e && isSpace((c = load<u8>(p)))) p++;
-          return p == e;
+          entryNewline = p;
+          return p < e && c == 10;
         }
         d--;
       }
@@ -698,35 +709,42 @@ export function readLines(inPtr: u32, len: u32, base: i32, maxRows: u32, out: u3
   let p = inPtr;
   let rows: u32 = 0;
   while (p < end && rows < maxRows) {
-    // the line's '\n', sixteen bytes at a time
-    let j = p;
-    for (;;) {
-      if (j >= end) return rows;
-      const m = i8x16.bitmask(i8x16.eq(v128.load(j), nl));
-      if (m != 0) {
-        j += <u32>ctz(m);
-        break;
-      }
-      j += 16;
-    }
-    if (j >= end) return rows;
     const row = out + rows * ROW_BYTES;
     let ls = p;
-    let le = j;
     let c: u32 = 0;
-    while (ls < le && ((c = load<u8>(ls)) == 32 || c == 9 || c == 13)) ls++;
-    while (le > ls && ((c = load<u8>(le - 1)) == 32 || c == 9 || c == 13)) le--;
+    while (ls < end && ((c = load<u8>(ls)) == 32 || c == 9 || c == 13)) ls++;
+    let j: u32;
+    let le: u32;
+    let flags: i32 = 0;
+    if (ls < end && c == 123 && readEntry(ls, end, row, delta)) {
+      // the entry's line read whole: its '\n' found on the way
+      j = entryNewline;
+      le = entryEnd;
+      rowValues(row, delta);
+      workOut(row, delta);
+      flags = ROW_TAKEN | rowFlags;
+    } else {
+      // the line's '\n', sixteen bytes at a time
+      j = p;
+      for (;;) {
+        if (j >= end) return rows;
+        const m = i8x16.bitmask(i8x16.eq(v128.load(j), nl));
+        if (m != 0) {
+          j += <u32>ctz(m);
+          break;
+        }
+        j += 16;
+      }
+      if (j >= end) return rows;
+      if (ls > j) ls = j;
+      le = j;
+      while (le > ls && ((c = load<u8>(le - 1)) == 32 || c == 9 || c == 13)) le--;
+      if (ls == le) flags = ROW_BLANK;
+    }
     store<i32>(row + R_LINE, <i32>p + delta);
     store<i32>(row + R_NL, <i32>j + delta);
     store<i32>(row + R_TS, <i32>ls + delta);
     store<i32>(row + R_TE, <i32>le + delta);
-    let flags: i32 = 0;
-    if (ls == le) flags = ROW_BLANK;
-    else if (readEntry(ls, le, row, delta)) {
-      rowValues(row, delta);
-      workOut(row, delta);
-      flags = ROW_TAKEN | rowFlags;
-    }
     store<i32>(row + R_FLAGS, flags);
     rows++;
     p = j + 1;

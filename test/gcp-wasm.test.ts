@@ -95,6 +95,8 @@ describe('GCP reader in WebAssembly', () => {
       ENTRY.replace('"start_time":"2024-03-01T16:00:34.260917328Z"', '"start_time":"2024-02-30T16:00:34Z"'),
       ENTRY.replace('"insertId":"18baa0dea43c5"', '"insertId":-0.5e+7,"t":true,"f":false,"n":null,"a":[1,[2,{}],"x"]'),
     ];
+    // what may follow an entry on its line, and lines of whitespace only
+    hostile.push(`${ENTRY} \t\r`, `${ENTRY}\r\r`, `${ENTRY} \r x`, ' \t\r ', '\r', `${GATEWAY}}`, `${GATEWAY},`);
     for (const line of hostile) same([GATEWAY, line, ENTRY].join('\n'));
     same(hostile.join('\n'));
     same(hostile.join('\r\n'));
