@@ -17,6 +17,9 @@
 // (ROW_BYTES each: i32 slots, then the integer fields as f64), scratch at `scratch` (1 KiB,
 // filled with 0xff once by the caller: the foreseen keys start unknown).
 
+// [p, q) as a dotted quad as src/net/address.ts parseIPv4Bytes reads it, or -1: the AWS reader's
+import { ipv4 } from './aws-lines';
+
 // the key table: candidates by (box, length), PER_LEN i16 each (-1 after the last), then
 // each key's action (i32), each key's bytes' offset in the table (i32) and length (i32), then the bytes
 const MAX_KEY: u32 = 32;
@@ -386,43 +389,6 @@ function readEntry(s: u32, e: u32, row: u32, delta: i32): bool {
     }
   }
   return false; // not reached: every path above returns
-}
-
-/**
- * [p, q) as a dotted quad, as src/net/address.ts parseIPv4Bytes reads it (four parts of 1-3
- * digits, no leading zeros, 0-255): the address, or -1 (assembly/aws-lines.ts ipv4).
- */
-function ipv4(p: u32, q: u32): i64 {
-  const n = q - p;
-  if (n - 7 > 8) return -1; // 7 to 15 bytes
-  const v = v128.load(p);
-  const live = (1 << n) - 1;
-  const dots = i8x16.bitmask(i8x16.eq(v, i8x16.splat(46))) & live;
-  const digits = i8x16.bitmask(i8x16.lt_u(i8x16.sub(v, i8x16.splat(48)), i8x16.splat(10))) & live;
-  if ((dots | digits) != live || popcnt(dots) != 3) return -1;
-  let ends = dots | (1 << n);
-  let value: u32 = 0;
-  let s: u32 = 0;
-  for (let k = 0; k < 4; k++) {
-    const e = <u32>ctz(ends);
-    ends &= ends - 1;
-    const d0 = <u32>load<u8>(p + s) - 48;
-    let part = d0;
-    const len = e - s;
-    if (len == 2) {
-      if (d0 == 0) return -1;
-      part = d0 * 10 + (<u32>load<u8>(p + s + 1) - 48);
-    } else if (len == 3) {
-      if (d0 == 0) return -1;
-      part = d0 * 100 + (<u32>load<u8>(p + s + 1) - 48) * 10 + (<u32>load<u8>(p + s + 2) - 48);
-      if (part > 255) return -1;
-    } else if (len != 1) {
-      return -1;
-    }
-    value = (value << 8) | part;
-    s = e + 1;
-  }
-  return <i64>value;
 }
 
 /** Two ASCII digits at i as a number, or -1. */
