@@ -366,6 +366,8 @@ export class PendingRows {
   /** rows of each part: part p's records are rows p * partCap .. p * partCap + fill[p] */
   readonly partCap: number;
   readonly fill = new Int32Array(PENDING_PARTS);
+  /** the most rows each part has held (noted at clear): rows past it were never written */
+  private readonly highFill = new Int32Array(PENDING_PARTS);
   readonly bucket: Uint16Array;
   readonly rec: Uint32Array;
   readonly f64: Float64Array; // rec's words as f64 (packets at f64 3, bytes at f64 4)
@@ -393,6 +395,26 @@ export class PendingRows {
     return this.bucket.byteLength + this.rec.byteLength + this.sorted.byteLength + this.sortedHash.byteLength;
   }
 
+  /**
+   * Bytes of the buffer that have been written: the buffer is allocated at its largest at
+   * once (ScanTable.makeRoom), and rows never written are address space the system has not
+   * backed with memory, so a small input's held records cost what they use.
+   */
+  get heldBytes(): number {
+    this.noteFill();
+    let rows = 0;
+    let most = 0;
+    for (let p = 0; p < PENDING_PARTS; p++) {
+      rows += this.highFill[p]!;
+      if (this.highFill[p]! > most) most = this.highFill[p]!;
+    }
+    return rows * (2 + PENDING_WORDS * 4) + most * (PENDING_WORDS * 4 + 4);
+  }
+
+  private noteFill(): void {
+    for (let p = 0; p < PENDING_PARTS; p++) if (this.fill[p]! > this.highFill[p]!) this.highFill[p] = this.fill[p]!;
+  }
+
   /** The row for a record of `bucket`; its part must have room (minFree). */
   put(bucket: number): number {
     const p = (bucket / BUCKETS_PER_PART) | 0;
@@ -412,6 +434,7 @@ export class PendingRows {
   }
 
   clear(): void {
+    this.noteFill();
     this.fill.fill(0);
     this.n = 0;
   }

@@ -47,10 +47,10 @@ export class ScanTable extends ScanCore {
   /**
    * Bytes the table holds in memory: the entries in use (capacity not yet written is
    * address space the system has not backed with memory), the index, IPv6 interning and
-   * the pending records' buffer.
+   * the rows of the pending records' buffer written so far (the same reason).
    */
   get heldBytes(): number {
-    return this.count * ENTRY_BYTES + this.index.byteLength + this.v6.bytes + (this.pending?.bytes ?? 0);
+    return this.count * ENTRY_BYTES + this.index.byteLength + this.v6.bytes + (this.pending?.heldBytes ?? 0);
   }
 
   /** Entries held (adds the pending records first). */
