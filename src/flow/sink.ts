@@ -212,11 +212,25 @@ export class FlowSink {
   private routed: RoutedColumns | null = null;
   private readonly runFrom: Int32Array;
   private readonly runAt: Int32Array;
+  /**
+   * The options the per-record code reads, copied out of `opts`: the options objects that
+   * callers build (spreads, literals with fields set or left out) come in several maps,
+   * and `this.opts.x` in emit, routable and newBatch deoptimised them ("wrong map") at
+   * every new one (`node --trace-deopt-verbose`); the sink's own fields keep one map.
+   */
+  private readonly partition: { index: number; count: number } | null;
+  private readonly shardCount: number;
+  private readonly batchSize: number;
+  private readonly alloc: ((capacity: number) => FlowBatchData | null) | null;
 
   constructor(
     private readonly opts: SinkOptions,
     private readonly flush: (shard: number, batch: FlowBatchData) => void,
   ) {
+    this.partition = opts.partition ?? null;
+    this.shardCount = opts.shards;
+    this.batchSize = opts.batchSize;
+    this.alloc = opts.alloc ?? null;
     this.lateBefore = opts.lateBefore ?? 0;
     this.rangeFrom = opts.timeRange?.from ?? 0;
     this.rangeTo = opts.timeRange?.to ?? 2 ** 32;
@@ -352,7 +366,7 @@ export class FlowSink {
       }
     }
     const h = hashAddress(r.src, 0);
-    const p = this.opts.partition;
+    const p = this.partition;
     if (p && partitionOf(h, p.count) !== p.index) {
       c.otherPartition++;
       return true;
@@ -363,7 +377,7 @@ export class FlowSink {
     }
     if (feed & Feed.inbound) c.inbound++;
     if (feed & Feed.outbound) c.outbound++; // internal-scan candidates too: the replay files and partitions count them so
-    this.append(shardOf(h, this.opts.shards), feed);
+    this.append(shardOf(h, this.shardCount), feed);
     return true;
   }
 
@@ -374,12 +388,12 @@ export class FlowSink {
    * overridden (a test that sees every record, the filter command's sinks).
    */
   get routable(): boolean {
-    return this.opts.partition === undefined && this.lateBefore === 0 && this.home.size === 0 && this.emit === FlowSink.prototype.emit;
+    return this.partition === null && this.lateBefore === 0 && this.home.size === 0 && this.emit === FlowSink.prototype.emit;
   }
 
   /** The shard count records are routed over (hash.ts shardOf). */
   get shards(): number {
-    return this.opts.shards;
+    return this.shardCount;
   }
 
   /** A record in `rec` that a reader validated, counted and routed as emit would: appended to its shard's batch. */
@@ -525,13 +539,14 @@ export class FlowSink {
     for (const id of this.touched[shard]!) remap[id] = -1;
     this.touched[shard] = [];
     // batches grow from small to the full size: a small file costs small batches
-    this.builders[shard] = this.newBatch(Math.min(this.opts.batchSize, b.feed.length * 4));
+    this.builders[shard] = this.newBatch(Math.min(this.batchSize, b.feed.length * 4));
     this.batchesPosted++;
     this.flush(shard, b);
   }
 
   private newBatch(capacity: number): FlowBatchData {
-    return this.opts.alloc?.(capacity) ?? allocBatch(capacity);
+    const alloc = this.alloc;
+    return (alloc !== null ? alloc(capacity) : null) ?? allocBatch(capacity);
   }
 
   /**
@@ -544,7 +559,7 @@ export class FlowSink {
       const b = this.builders[s]!;
       if (b.ring && b.n === 0) {
         releaseBatch(b);
-        this.builders[s] = allocBatch(Math.min(this.opts.batchSize, FIRST_BATCH));
+        this.builders[s] = allocBatch(Math.min(this.batchSize, FIRST_BATCH));
       }
     }
   }
