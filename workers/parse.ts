@@ -261,10 +261,25 @@ async function parseInto(task: ParseInput, sink: FlowSink, result: ParseResult):
  * For rejected lines: the format a line looks like when it is not `format` (another
  * reader's sniffer recognises it, or it is JSON in a text format), else null.
  */
-function formatProbe(format: FormatName, headerLine: string | undefined): (buf: Uint8Array, s: number, e: number) => string | null {
+function formatProbe(format: FormatName, headerLine: string | undefined): FormatProbe {
+  const jsonFile = headerLine !== undefined && /^[[{]/.test(headerLine);
+  const key = jsonFile ? `${format} json` : format;
+  let probe = formatProbes.get(key);
+  if (probe === undefined) formatProbes.set(key, (probe = newFormatProbe(format, jsonFile)));
+  return probe;
+}
+
+type FormatProbe = (buf: Uint8Array, s: number, e: number) => string | null;
+
+/**
+ * The probes made so far in this thread, by format and whether the file is JSON: a task of
+ * many small files took a new closure and TextDecoder per file (the probe keeps no state).
+ */
+const formatProbes = new Map<string, FormatProbe>();
+
+function newFormatProbe(format: FormatName, jsonFile: boolean): FormatProbe {
   const decoder = new TextDecoder();
   const own = readerFor(format);
-  const jsonFile = headerLine !== undefined && /^[[{]/.test(headerLine);
   return (buf, s, e) => {
     const bytes = buf.subarray(s, Math.min(e, s + 65536));
     const text = decoder.decode(bytes);

@@ -174,6 +174,49 @@ export interface SinkOptions {
 }
 
 const MAX_REJECT_TEXT = 200;
+/**
+ * Runs of routed records up to this long are copied element by element: a small file's
+ * run is a few records, for which the 13 subarrays that `set` needs cost more than the
+ * copy (and are garbage).
+ */
+const SMALL_RUN = 32;
+
+/** copyRun's copy of a short run: n records from `from` in shard's routed area to `at` in b. */
+function copySmallRun(c: RoutedColumns, shard: number, from: number, b: FlowBatchData, at: number, n: number): void {
+  const src = c.src[shard]!;
+  const dst = c.dst[shard]!;
+  for (let w = 0; w < 4 * n; w++) {
+    b.src[at * 4 + w] = src[from * 4 + w]!;
+    b.dst[at * 4 + w] = dst[from * 4 + w]!;
+  }
+  const packets = c.packets[shard]!;
+  const bytes = c.bytes[shard]!;
+  const start = c.start[shard]!;
+  const end = c.end[shard]!;
+  const sport = c.sport[shard]!;
+  const dport = c.dport[shard]!;
+  const tcpFlags = c.tcpFlags[shard]!;
+  const feed = c.feed[shard]!;
+  const proto = c.proto[shard]!;
+  const action = c.action[shard]!;
+  const direction = c.direction[shard]!;
+  for (let k = 0; k < n; k++) {
+    const f = from + k;
+    const t = at + k;
+    b.packets[t] = packets[f]!;
+    b.bytes[t] = bytes[f]!;
+    b.start[t] = start[f]!;
+    b.end[t] = end[f]!;
+    b.sport[t] = sport[f]!;
+    b.dport[t] = dport[f]!;
+    b.tcpFlags[t] = tcpFlags[f]!;
+    b.feed[t] = feed[f]!;
+    b.proto[t] = proto[f]!;
+    b.action[t] = action[f]!;
+    b.direction[t] = direction[f]!;
+    b.cloud[t] = c.cloud;
+  }
+}
 const FIRST_BATCH = 1024;
 const decoder = new TextDecoder('utf-8', { fatal: false });
 
@@ -444,6 +487,10 @@ export class FlowSink {
     const at = this.runAt[shard]!;
     const n = b.n - at;
     this.runFrom[shard] = -1;
+    if (n <= SMALL_RUN) {
+      copySmallRun(c, shard, from, b, at, n);
+      return;
+    }
     b.src.set(c.src[shard]!.subarray(from * 4, (from + n) * 4), at * 4);
     b.dst.set(c.dst[shard]!.subarray(from * 4, (from + n) * 4), at * 4);
     b.packets.set(c.packets[shard]!.subarray(from, from + n), at);
