@@ -131,6 +131,25 @@ describe('whole gzip files inflated by libdeflate', () => {
     expect(gunzipNative(large, 1000)).toBeNull();
   });
 
+  it('random damage: libdeflate gives what gunzipSync gives, or leaves the file to zlib', () => {
+    let x = 12345;
+    const next = () => (x = (x * 1103515245 + 12345) >>> 0);
+    const intact = gzipSync(noisyLog(300, 3));
+    let taken = 0;
+    for (let round = 0; round < 400; round++) {
+      const bytes = Buffer.from(intact);
+      if (round % 8 === 0) bytes[4 + (next() % 6)] = next() & 0xff; // the header's time, XFL or OS, which nothing checks
+      else for (let k = 1 + (next() % 3); k > 0; k--) bytes[next() % bytes.length] = next() & 0xff; // a few bytes replaced, anywhere
+      const got = gunzipNative(bytes, 1 << 24);
+      if (got) {
+        taken++;
+        expect(digest(got), `round ${round}`).toBe(reference(bytes, 1 << 24));
+      }
+    }
+    // a file whose only damage is where nothing checks still inflates: some are taken
+    if (wholeGzipInflater() === 'libdeflate') expect(taken).toBeGreaterThan(0);
+  });
+
   it('a gzip document (JSON) read whole is what gunzipSync gives, or refused where it refuses', async () => {
     for (const [name, bytes] of Object.entries(CASES)) {
       for (const maxBytes of [1 << 24, 1000]) {

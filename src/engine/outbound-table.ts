@@ -117,10 +117,19 @@ const SLOT_ENTRY = (1 << TAG_SHIFT) - 1;
 /** Entries a table can number; past them records are dropped as past --max-memory (which comes long before). */
 const MAX_OUTBOUND_ENTRIES = SLOT_ENTRY - 1;
 
-/** Hash of an entry's key (its low bits pick the slot, its top bits are the tag). */
+/** Hash of an entry's key (its low bits pick the slot, its top bits are the tag); findOrInsert writes it out. */
 function keyHash(sA: number, epv: number, ppv: number, w: number, dA: number, famBits: number): number {
   return fmix32(mix(mix(mix(mix(mix(mix(0x1b873593, sA), epv), ppv), w), dA), famBits));
 }
+
+/** The groupings of finalisation (OutboundTable.groupBy): by host; host, protocol and port (horizontal); host, protocol and target (vertical). */
+const BY_HOST = 0;
+const BY_PORT = 1;
+const BY_TARGET = 2;
+/** The parts of an entry each grouping's key takes beside the host, by BY_*: protocol << 16 | port, target, target's family. */
+const PP_MASK = Int32Array.of(0, -1, 0xffff0000 | 0);
+const DST_MASK = Int32Array.of(0, 0, -1);
+const FAM_MASK = Int32Array.of(0, 0, F_DST6);
 
 /** Hosts named in a table's drop report (the records of all of them are counted). */
 const MAX_DROPS_NAMED = 100;
@@ -253,22 +262,23 @@ export class OutboundTable {
     for (let i = 0; i < n; i++) {
       if ((feed[i]! & Feed.outbound) === 0) continue;
       const o = i * 4;
-      const sA = this.v6.wordOf(src, o);
+      // key words as int32 (the same bits): a call boxes every u32 past 2^31 (findOrInsert)
+      const sA = this.v6.wordOf(src, o) | 0;
       let fam = this.v6.wasV6 ? F_SRC6 : 0;
-      const epv = ((cloud[i]! << 30) | this.accountMap[account[i]!]!) >>> 0;
+      const epv = (cloud[i]! << 30) | this.accountMap[account[i]!]!;
       const ppv = ((proto[i]! << 16) | dport[i]!) >>> 0;
       const w = Math.floor(start[i]! / W);
       let dA: number;
       if (this.full() && !(dst[o] === 0 && dst[o + 1] === 0 && dst[o + 2] === 0xffff)) {
         // full: an IPv6 target not interned yet has no entry, and is not interned now
-        dA = this.v6.find(dst, o);
+        dA = this.v6.find(dst, o); // an intern id: below 2^31
         if (dA < 0) {
           this.drop(sA, fam, epv, w, 1);
           continue;
         }
         fam |= F_DST6;
       } else {
-        dA = this.v6.wordOf(dst, o);
+        dA = this.v6.wordOf(dst, o) | 0;
         if (this.v6.wasV6) fam |= F_DST6;
       }
       if (!last.same(sA, epv, ppv, w, dA, fam)) last.entry = this.findOrInsert(sA, epv, ppv, w, dA, fam);
@@ -300,7 +310,7 @@ export class OutboundTable {
   /** Count `records` of host (sA, epv, w) as dropped: the table is full. */
   private drop(sA: number, fam: number, epv: number, w: number, records: number): void {
     this.droppedRecords += records;
-    const key = `${sA}|${fam & F_SRC6}|${epv}|${w}`;
+    const key = `${sA >>> 0}|${fam & F_SRC6}|${epv >>> 0}|${w}`; // words as u32: callers pass int32 or u32
     let d = this.drops.get(key);
     if (!d) {
       if (this.drops.size >= MAX_DROPS_NAMED) return;
@@ -326,7 +336,8 @@ export class OutboundTable {
 
   findOrInsert(sA: number, epv: number, ppv: number, w: number, dA: number, fam: number): number {
     const famBits = fam & (F_SRC6 | F_DST6);
-    const h = keyHash(sA, epv, ppv, w, dA, famBits);
+    // keyHash's mixes written out: V8 did not inline keyHash here (a call a lookup; scan-core.ts hashKeys)
+    const h = fmix32(mix(mix(mix(mix(mix(mix(0x1b873593, sA), epv), ppv), w), dA), famBits));
     const tag = h >>> TAG_SHIFT;
     let slot = h & this.mask;
     const { index, srcA, ep, pp, win, dstA, flags } = this;
@@ -395,6 +406,69 @@ export class OutboundTable {
     return this.srcA[a] === this.srcA[b] && this.ep[a] === this.ep[b] && this.win[a] === this.win[b] && (this.flags[a]! & F_SRC6) === (this.flags[b]! & F_SRC6);
   }
 
+  /**
+   * Hash of entry e's key in a grouping `by`, from its host's hash. The grouping's masks
+   * pick the key's parts (no branch by grouping: code first optimised on one grouping had
+   * no feedback for another's branch, and was thrown away at it).
+   */
+  private groupHash(e: number, hostHashes: Uint32Array, by: number): number {
+    const dstPart = (this.dstA[e]! & DST_MASK[by]!) ^ ((this.flags[e]! & FAM_MASK[by]!) << 27);
+    return fmix32(mix(mix(hostHashes[e]!, this.pp[e]! & PP_MASK[by]!), dstPart));
+  }
+
+  /** Whether entries a and b have the same key in a grouping `by` (its masks, as groupHash). */
+  private sameKey(a: number, b: number, by: number): boolean {
+    return this.sameHost(a, b) && (
+      ((this.pp[a]! ^ this.pp[b]!) & PP_MASK[by]!) | ((this.dstA[a]! ^ this.dstA[b]!) & DST_MASK[by]!) | ((this.flags[a]! ^ this.flags[b]!) & FAM_MASK[by]!)
+    ) === 0;
+  }
+
+  /**
+   * Entries with equal keys in a grouping `by` (see Groups): the key by a number, not a
+   * hash and an equality closure per grouping (the closures made the one loop of every
+   * grouping call four different functions: 7-8 optimising compiles of it a run and a
+   * call an entry; bench/RESULTS.md, shard section). A typed-array table, no array, string
+   * or map entry per group or entry.
+   */
+  private groupBy(entries: Int32Array, hostHashes: Uint32Array, by: number): Groups {
+    const m = entries.length;
+    const start = new Int32Array(m + 1);
+    const groupOf = new Int32Array(m);
+    // the loop a method of its own: optimised while it runs, it had no feedback for the code after it
+    const count = this.findGroups(entries, hostHashes, by, start, groupOf);
+    return groupsOf(entries, count, start, groupOf);
+  }
+
+  /** groupBy's loop: each entry's group into groupOf, each group's size into start[g + 1]; returns the number of groups. */
+  private findGroups(entries: Int32Array, hostHashes: Uint32Array, by: number, start: Int32Array, groupOf: Int32Array): number {
+    const m = entries.length;
+    const size = nextPow2(Math.max(16, m * 2));
+    const slots = new Int32Array(size); // group + 1; 0 = empty
+    const mask = size - 1;
+    const first = new Int32Array(m); // the first entry of each group
+    let count = 0;
+    for (let j = 0; j < m; j++) {
+      const e = entries[j]!;
+      let slot = this.groupHash(e, hostHashes, by) & mask;
+      for (;;) {
+        const g1 = slots[slot]!;
+        if (g1 === 0) {
+          first[count] = e;
+          groupOf[j] = count;
+          slots[slot] = ++count;
+          break;
+        }
+        if (this.sameKey(first[g1 - 1]!, e, by)) {
+          groupOf[j] = g1 - 1;
+          break;
+        }
+        slot = (slot + 1) & mask;
+      }
+      start[groupOf[j]! + 1]!++;
+    }
+    return count;
+  }
+
   /** Horizontal and vertical outbound scans, and internal scans (detection.md §4). */
   finalize(t: OutboundThresholds, uptoWindow = 0xffffffff): OutboundFinding[] {
     const out: OutboundFinding[] = [];
@@ -440,7 +514,7 @@ export class OutboundTable {
    * the rest of finalisation; issue 19). Read with hostFigures(entry).
    */
   private hostInfoOf(entries: Int32Array, hostHashes: Uint32Array): HostInfo {
-    const hosts = groupEntries(entries, (e) => hostHashes[e]!, (a, b) => this.sameHost(a, b));
+    const hosts = this.groupBy(entries, hostHashes, BY_HOST);
     const info: HostInfo = {
       hostOf: new Int32Array(this.n),
       protocols: new Int32Array(hosts.count),
@@ -475,11 +549,7 @@ export class OutboundTable {
 
   /** Key (host, protocol, dst port): the entries of a horizontal scan. */
   private byPort(entries: Int32Array, hostHashes: Uint32Array): Groups {
-    return groupEntries(
-      entries,
-      (e) => fmix32(mix(hostHashes[e]!, this.pp[e]!)),
-      (a, b) => this.sameHost(a, b) && this.pp[a] === this.pp[b],
-    );
+    return this.groupBy(entries, hostHashes, BY_PORT);
   }
 
   /** Internal scans: many non-public targets on one port, with the same small traffic to each. */
@@ -505,13 +575,7 @@ export class OutboundTable {
       const f = this.finding('horizontal', list, hostFigures(hostInfo, list[0]!));
       if ((f.cvPackets === null || f.cvPackets <= t.maxCvPackets) && (f.cvBytes === null || f.cvBytes <= t.maxCvBytes)) out.push(f);
     }
-    const vertical = groupEntries(
-      candidates,
-      (e) => fmix32(mix(mix(hostHashes[e]!, this.pp[e]! >>> 16), this.dstA[e]! ^ ((this.flags[e]! & F_DST6) << 27))),
-      (a, b) =>
-        this.sameHost(a, b) && this.pp[a]! >>> 16 === this.pp[b]! >>> 16 && this.dstA[a] === this.dstA[b] &&
-        (this.flags[a]! & F_DST6) === (this.flags[b]! & F_DST6),
-    );
+    const vertical = this.groupBy(candidates, hostHashes, BY_TARGET);
     for (let g = 0; g < vertical.count; g++) {
       if (vertical.start[g + 1]! - vertical.start[g]! < t.minPorts) continue;
       const list = listOf(vertical, g);
@@ -529,7 +593,7 @@ export class OutboundTable {
     let m = 0;
     for (let e = 0; e < this.n; e++) if (this.win[e]! <= upto) inWindow[m++] = e;
     const entries = inWindow.subarray(0, m);
-    const hosts = groupEntries(entries, (e) => hostHashes[e]!, (a, b) => this.sameHost(a, b));
+    const hosts = this.groupBy(entries, hostHashes, BY_HOST);
     let k = 0;
     for (let j = 0; j < m; j++) {
       const g = hosts.groupOf[j]!;
@@ -681,8 +745,7 @@ function popcount32(x: number): number {
 /**
  * Entries with equal keys: group g's entries are order[start[g], start[g + 1]), groups in
  * order of first appearance and entries in input order; groupOf[j] is the group of
- * entries[j]. `hash` picks a slot of a typed-array table, `same` decides (no array, string
- * or map entry per group or entry).
+ * entries[j] (OutboundTable.groupBy).
  */
 interface Groups {
   count: number;
@@ -691,34 +754,9 @@ interface Groups {
   groupOf: Int32Array;
 }
 
-function groupEntries(entries: Int32Array, hash: (e: number) => number, same: (a: number, b: number) => boolean): Groups {
+/** The Groups of entries whose group numbers are groupOf, start holding each group's size at g + 1 (counted as the groups were found). */
+function groupsOf(entries: Int32Array, count: number, start: Int32Array, groupOf: Int32Array): Groups {
   const m = entries.length;
-  const size = nextPow2(Math.max(16, m * 2));
-  const slots = new Int32Array(size); // group + 1; 0 = empty
-  const mask = size - 1;
-  const first = new Int32Array(m); // the first entry of each group
-  const start = new Int32Array(m + 1);
-  const groupOf = new Int32Array(m);
-  let count = 0;
-  for (let j = 0; j < m; j++) {
-    const e = entries[j]!;
-    let slot = hash(e) & mask;
-    for (;;) {
-      const g1 = slots[slot]!;
-      if (g1 === 0) {
-        first[count] = e;
-        groupOf[j] = count;
-        slots[slot] = ++count;
-        break;
-      }
-      if (same(first[g1 - 1]!, e)) {
-        groupOf[j] = g1 - 1;
-        break;
-      }
-      slot = (slot + 1) & mask;
-    }
-    start[groupOf[j]! + 1]!++;
-  }
   for (let g = 0; g < count; g++) start[g + 1]! += start[g]!;
   const fill = start.slice(0, count);
   const order = new Int32Array(m);

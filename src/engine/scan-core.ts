@@ -49,6 +49,43 @@ const LOCAL_PROBES = 32;
 const FAR_RUN = 8;
 const BUCKET_MASK = SHARD_BUCKETS - 1;
 
+/**
+ * Hash of an entry's key; keyRf = the region and the address-family bits (rf & KEY_RF).
+ * A plain function of the module (it was a static method of ScanCore, which the loops did
+ * not inline: a hash then cost a call, with every key word past 2^31 boxed, since it is
+ * not a small integer; bench/RESULTS.md, shard section).
+ */
+export function keyHash(sA: number, ppv: number, w: number, epv: number, dA: number, keyRf: number): number {
+  let h = mix(0x2545f491, sA);
+  h = mix(h, ppv);
+  h = mix(h, w);
+  h = mix(h, epv);
+  h = mix(h, dA);
+  h = mix(h, keyRf);
+  return fmix32(h);
+}
+
+/**
+ * keyHash of n keys at once: key r's six words at k[r * stride ..], its hash to out[r].
+ * The mixes are written out here rather than calling keyHash: TurboFan inlined six mixes
+ * into this loop, not keyHash with its six (a call a key, 37 ns against 5.5; the held
+ * part's sort 52 ns a record against 27; bench/RESULTS.md, shard section). Keys hashed in
+ * a pass of their own overlap in the processor; a hash computed between two probes waits
+ * on them.
+ */
+export function hashKeys(k: Uint32Array, stride: number, n: number, out: Uint32Array): void {
+  for (let r = 0; r < n; r++) {
+    const o = r * stride;
+    let h = mix(0x2545f491, k[o]!);
+    h = mix(h, k[o + 1]!);
+    h = mix(h, k[o + 2]!);
+    h = mix(h, k[o + 3]!);
+    h = mix(h, k[o + 4]!);
+    h = mix(h, k[o + 5]! & KEY_RF);
+    out[r] = fmix32(h);
+  }
+}
+
 export class ScanCore {
   /** entries held (not counting records an ingest layer holds back) */
   count = 0;
@@ -101,6 +138,7 @@ export class ScanCore {
 
   /** First slot to probe for a hash whose low 12 bits are the bucket (the rest picks a slot in its region). */
   private home(hb: number): number {
+    // 20 bits of the hash: a region of a table of tens of millions of entries spans more than 2^12 slots
     const within = Math.floor(((hb >>> 12) * this.span) / 1048576); // (hb >>> 12) / 2^20 of the region
     const slot = this.bucketBase[hb & BUCKET_MASK]! + within;
     return slot < this.slots ? slot : slot - this.slots;
@@ -164,38 +202,43 @@ export class ScanCore {
     if (en > u[ew + LAST]!) u[ew + LAST] = en;
   }
 
-  /** Hash of an entry's key; rf carries the region and the address-family bits. */
-  private static hashOf(sA: number, ppv: number, w: number, epv: number, dA: number, rf: number): number {
-    let h = mix(0x2545f491, sA);
-    h = mix(h, ppv);
-    h = mix(h, w);
-    h = mix(h, epv);
-    h = mix(h, dA);
-    h = mix(h, rf);
-    return fmix32(h);
-  }
-
   /**
    * Entry index of the key, inserting a zeroed entry when new. `rf` = region id |
    * family flags << 16 (the count flags are not part of the key and are masked off);
    * `bucket` = the source address's bucket (hash.ts bucketOf).
    */
   findOrInsert(sA: number, ppv: number, w: number, epv: number, dA: number, rf: number, bucket: number): number {
+    // keyHash's mixes written out (hashKeys says why)
+    let h = mix(0x2545f491, sA);
+    h = mix(h, ppv);
+    h = mix(h, w);
+    h = mix(h, epv);
+    h = mix(h, dA);
+    h = mix(h, rf & KEY_RF);
+    return this.findOrInsertHashed(fmix32(h) | 0, sA, ppv, w, epv, dA, rf, bucket);
+  }
+
+  /**
+   * findOrInsert with the key's hash (`full` = keyHash(sA, ppv, w, epv, dA,
+   * rf & KEY_RF)) computed by the caller. The hot loops hash a whole run of records in a
+   * pass of its own before they probe: hashes of different records then overlap in the
+   * processor, where a hash computed between two probes waits on the one before (held
+   * records on the real shape: 54 -> 27 ns a lookup in a fresh table, 40 -> 22 in a filled
+   * one, and 6 for the hash pass; bench/probes/held-lookup.ts).
+   */
+  findOrInsertHashed(full: number, sA: number, ppv: number, w: number, epv: number, dA: number, rf: number, bucket: number): number {
     const keyRf = (rf & KEY_RF) >>> 0;
-    const full = ScanCore.hashOf(sA, ppv, w, epv, dA, keyRf);
     // the home slot: the bucket's region, then bits of the key's hash; the tag: other bits
     const h = ((full & ~BUCKET_MASK) | (bucket & BUCKET_MASK)) >>> 0;
     const tag = Math.imul(full, 0x9e3779b1) >>> 28;
     const index = this.index;
     const u = this.u;
+    const slots = this.slots;
     let slot = this.home(h);
-    for (let probe = 0; ; probe++) {
-      if (probe > 0) {
-        slot = this.nextSlot(h, slot, probe);
-        if (probe >= LOCAL_PROBES) this.farProbes++;
-      }
+    // the bucket's region, slot after slot: the far probes (a crowded region) are out of this loop
+    for (let probe = 0; probe < LOCAL_PROBES; probe++) {
       const v = index[slot]!;
-      if (v === 0) break;
+      if (v === 0) return this.insertAt(slot, tag, sA, ppv, w, epv, dA, keyRf, bucket);
       if (v >>> 28 === tag) {
         const e = (v & SLOT_ENTRY) - 1;
         const ew = e * ENTRY_WORDS;
@@ -209,14 +252,45 @@ export class ScanCore {
           return e;
         }
       }
+      slot = slot + 1 === slots ? 0 : slot + 1;
     }
+    return this.findFar(h, tag, slot, sA, ppv, w, epv, dA, keyRf, bucket);
+  }
+
+  /** findOrInsertHashed past the bucket's region: probes LOCAL_PROBES on (`slot`: one past the last local probe's slot). */
+  private findFar(h: number, tag: number, slot: number, sA: number, ppv: number, w: number, epv: number, dA: number, keyRf: number, bucket: number): number {
+    const index = this.index;
+    const u = this.u;
+    // the last local probe's slot: nextSlot goes on from it as it would in one loop
+    let at = slot === 0 ? this.slots - 1 : slot - 1;
+    for (let probe = LOCAL_PROBES; ; probe++) {
+      at = this.nextSlot(h, at, probe);
+      this.farProbes++;
+      const v = index[at]!;
+      if (v === 0) return this.insertAt(at, tag, sA, ppv, w, epv, dA, keyRf, bucket);
+      if (v >>> 28 === tag) {
+        const e = (v & SLOT_ENTRY) - 1;
+        const ew = e * ENTRY_WORDS;
+        if ((
+          (u[ew + SRC]! ^ sA) | (u[ew + PP]! ^ ppv) | (u[ew + WIN]! ^ w) | (u[ew + EP]! ^ epv) | (u[ew + DST]! ^ dA) |
+          ((u[ew + RF]! & KEY_RF) ^ keyRf)
+        ) === 0) {
+          return e;
+        }
+      }
+    }
+  }
+
+  /** A new zeroed entry for the key, at the empty index slot its probe ended on. */
+  private insertAt(slot: number, tag: number, sA: number, ppv: number, w: number, epv: number, dA: number, keyRf: number, bucket: number): number {
     if (this.count === this.cap) {
       if (this.cap >= MAX_TABLE_ENTRIES) throw new Error(`an accumulator table holds at most ${MAX_TABLE_ENTRIES} entries (--max-memory spills before)`);
       this.resize(Math.min(this.cap * 2, MAX_TABLE_ENTRIES));
-      return this.findOrInsert(sA, ppv, w, epv, dA, rf, bucket);
+      return this.findOrInsert(sA, ppv, w, epv, dA, keyRf, bucket);
     }
     const e = this.count++;
-    index[slot] = ((tag << 28) | (e + 1)) >>> 0;
+    this.index[slot] = ((tag << 28) | (e + 1)) >>> 0;
+    const u = this.u;
     const ew = e * ENTRY_WORDS;
     u[ew + SRC] = sA;
     u[ew + PP] = ppv;
@@ -251,7 +325,7 @@ export class ScanCore {
     for (let e = 0; e < this.count; e++) {
       const ew = e * ENTRY_WORDS;
       const rf = u[ew + RF]!;
-      const full = ScanCore.hashOf(u[ew + SRC]!, u[ew + PP]!, u[ew + WIN]!, u[ew + EP]!, u[ew + DST]!, (rf & KEY_RF) >>> 0);
+      const full = keyHash(u[ew + SRC]!, u[ew + PP]!, u[ew + WIN]!, u[ew + EP]!, u[ew + DST]!, (rf & KEY_RF) >>> 0);
       const h = ((full & ~BUCKET_MASK) | (rf >>> BUCKET_SHIFT)) >>> 0;
       let slot = this.home(h);
       for (let probe = 1; index[slot] !== 0; probe++) slot = this.nextSlot(h, slot, probe);

@@ -5,7 +5,7 @@
  * once (addRecords) and a replay block read in its own columns (addBlockRows).
  */
 import { bucketOf, hashAddress, SHARD_BUCKETS } from '../flow/hash.js';
-import type { ScanCore } from './scan-core.js';
+import { hashKeys, type ScanCore } from './scan-core.js';
 import * as layout from './scan-layout.js';
 import { nextPow2 } from './scan-layout.js';
 import type { FlowBatchData } from '../flow/batch.js';
@@ -28,7 +28,7 @@ export class LastKey {
   private k2 = 0;
   private k3 = 0;
   private k4 = 0;
-  private k5 = -1; // no key: the words are never negative
+  private k5 = -1; // no key: the region word (k5) is never negative (the other words may be, as int32)
   entry = -1;
 
   reset(): this {
@@ -39,7 +39,7 @@ export class LastKey {
 
   /** True when the key is the previous record's; else remember it (the caller then sets entry). */
   same(k0: number, k1: number, k2: number, k3: number, k4: number, k5: number): boolean {
-    // words are u32 (k5 starts at -1, which no key word is): xor compares them exactly, without branches
+    // xor compares the words' bits exactly, u32 or int32 alike, without branches (k5 starts at -1, which no region word is)
     if (((k0 ^ this.k0) | (k1 ^ this.k1) | (k2 ^ this.k2) | (k3 ^ this.k3) | (k4 ^ this.k4) | (k5 ^ this.k5)) === 0) return true;
     this.k0 = k0;
     this.k1 = k1;
@@ -113,7 +113,7 @@ export class KeyBuilder {
   /** The keys and source buckets of a batch's inbound records (addresses in four-word form; IPv4-mapped ones kept as their IPv4 word). */
   ofBatch(batch: FlowBatchData): void {
     const { n, feed, src, dst, proto, dport, start, cloud, account, region } = batch;
-    this.mapIds(batch.strings, n, feed, account, region);
+    this.resetMaps(batch.strings);
     this.ensure(n);
     const { words: k, buckets, accountMap, regionMap } = this;
     const v6 = this.core.v6;
@@ -135,22 +135,30 @@ export class KeyBuilder {
       }
       k[ko + 1] = ((proto[i]! << 16) | dport[i]!) >>> 0;
       k[ko + 2] = windowOf.of(start[i]!);
-      k[ko + 3] = ((cloud[i]! << 30) | accountMap[account[i]!]!) >>> 0;
-      k[ko + 5] = (regionMap[region[i]!]! | (fam << 16)) >>> 0;
+      // ids mapped on first use, account before region as records come (the ids so do not depend on how records were batched)
+      let ac = accountMap[account[i]!]!;
+      if (ac === UNMAPPED) ac = this.mapAccount(account[i]!);
+      k[ko + 3] = ((cloud[i]! << 30) | ac) >>> 0;
+      let rg = regionMap[region[i]!]!;
+      if (rg === UNMAPPED) rg = this.mapRegion(region[i]!);
+      k[ko + 5] = (rg | (fam << 16)) >>> 0;
       buckets[i] = bucketOf(hashAddress(src, o));
     }
   }
 
-  /**
-   * Before a replay block's rows are keyed (addBlockRows): its dictionary ids mapped to the
-   * table's (the flags carry the feed in the same low bits as a batch's feed).
-   */
+  /** Before a replay block's rows are keyed (addBlockRows): its string table's maps (kept from the file's earlier blocks). */
   startBlock(r: BlockRows): WindowOf {
-    this.mapIds(r.strings, r.n, r.flags, r.account, r.region);
+    this.resetMaps(r.strings);
     return this.windowOf.reset();
   }
 
-  /** The table's id of a batch-local account id (after ofBatch / startBlock). */
+  /**
+   * The table's id of each batch-local account id (after ofBatch / startBlock), UNMAPPED
+   * until mapAccount. Only the strings inbound rows use AS accounts and AS regions enter
+   * those dictionaries (the string table also holds interface and instance ids). Mapped
+   * as the keys are built, not in a pass of their own over the batch first (which read
+   * every record's feed, account and region once more).
+   */
   get accountIds(): Uint32Array {
     return this.accountMap;
   }
@@ -159,22 +167,22 @@ export class KeyBuilder {
     return this.regionMap;
   }
 
-  /**
-   * Only the strings the rows use AS accounts and AS regions enter those dictionaries (the
-   * string table also holds interface and instance ids), and only those of inbound rows.
-   */
-  private mapIds(strings: string[], n: number, feed: Uint8Array, account: ArrayLike<number>, region: ArrayLike<number>): void {
-    this.resetMaps(strings);
-    const { accounts, regions } = this.core;
-    for (let i = 0; i < n; i++) {
-      if ((feed[i]! & Feed.inbound) === 0) continue;
-      const a = account[i]!;
-      if (this.accountMap[a] === UNMAPPED) this.accountMap[a] = accounts.idOf(strings[a]!);
-      const g = region[i]!;
-      if (this.regionMap[g] === UNMAPPED) this.regionMap[g] = regions.idOf(strings[g]!);
-    }
+  /** The table's id of batch-local account id a, mapped now (accountIds[a] was UNMAPPED). */
+  mapAccount(a: number): number {
+    const accounts = this.core.accounts;
+    const id = accounts.idOf(this.mappedStrings![a]!);
     if (accounts.size >= 1 << 30) throw new Error('more than 2^30 distinct accounts in one shard');
+    this.accountMap[a] = id;
+    return id;
+  }
+
+  /** The table's id of batch-local region id g, mapped now (regionIds[g] was UNMAPPED). */
+  mapRegion(g: number): number {
+    const regions = this.core.regions;
+    const id = regions.idOf(this.mappedStrings![g]!);
     if (regions.size >= 1 << 16) throw new Error('more than 65535 distinct regions in one shard');
+    this.regionMap[g] = id;
+    return id;
   }
 
   /** A new string table: its maps start empty (the blocks of a replay file share one, so theirs is kept). */
@@ -200,9 +208,14 @@ export function addRecords(core: ScanCore, keys: KeyBuilder, last: LastKey, batc
   for (let i = 0; i < n; i++) {
     if ((feed[i]! & Feed.inbound) === 0) continue;
     const o = i * KEY_WORDS;
-    if (!last.same(k[o]!, k[o + 1]!, k[o + 2]!, k[o + 3]!, k[o + 4]!, k[o + 5]!)) {
-      last.entry = core.findOrInsert(k[o]!, k[o + 1]!, k[o + 2]!, k[o + 3]!, k[o + 4]!, k[o + 5]!, buckets[i]!);
-    }
+    // key words as int32 (the same bits): a call boxes every u32 past 2^31 (ScanCore.findOrInsertHashed)
+    const k0 = k[o]! | 0;
+    const k1 = k[o + 1]! | 0;
+    const k2 = k[o + 2]! | 0;
+    const k3 = k[o + 3]! | 0;
+    const k4 = k[o + 4]! | 0;
+    const k5 = k[o + 5]! | 0;
+    if (!last.same(k0, k1, k2, k3, k4, k5)) last.entry = core.findOrInsert(k0, k1, k2, k3, k4, k5, buckets[i]!);
     core.accumulate(last.entry, packets[i]!, bytes[i]!, start[i]!, end[i]!);
   }
 }
@@ -242,18 +255,22 @@ export function addBlockRows(core: ScanCore, keys: KeyBuilder, last: LastKey, r:
       sA = v6.intern(src6, ks * 4);
       ks++;
       fam = F_SRC6;
-    } else sA = src[i]!;
+    } else sA = src[i]! | 0;
     let dA: number;
     if (a & 2) {
       dA = v6.intern(dst6, kd * 4);
       kd++;
       fam |= F_DST6;
-    } else dA = dst[i]!;
+    } else dA = dst[i]! | 0;
     const ppv = ((proto[i]! << 16) | dport[i]!) >>> 0;
     const st = start[i]!;
     const w = windowOf.of(st);
-    const epv = ((((f >>> 2) & 3) << 30) | accountMap[account[i]!]!) >>> 0;
-    const rf = (regionMap[region[i]!]! | (fam << 16)) >>> 0;
+    let ac = accountMap[account[i]!]!; // mapped on first use (ofBatch says why)
+    if (ac === UNMAPPED) ac = keys.mapAccount(account[i]!);
+    const epv = (((f >>> 2) & 3) << 30) | ac; // int32: see addPending
+    let rg = regionMap[region[i]!]!;
+    if (rg === UNMAPPED) rg = keys.mapRegion(region[i]!);
+    const rf = (rg | (fam << 16)) >>> 0;
     if (!last.same(sA, ppv, w, epv, dA, rf)) last.entry = core.findOrInsert(sA, ppv, w, epv, dA, rf, bucket);
     const pk = packets[i]!;
     const by = bytes[i]!;
@@ -287,24 +304,41 @@ export function holdRange(keys: KeyBuilder, batch: FlowBatchData, from: number, 
 
 /** Add the held records, in bucket order (a part of the buckets at a time), and empty the buffer. */
 export function addPending(core: ScanCore, last: LastKey, p: PendingRows): void {
-  const k = p.sorted;
-  const f = p.sortedF64;
   last.reset();
   for (let part = 0; part < PENDING_PARTS; part++) {
-    if (!p.sortPart(part)) continue;
-    for (let sb = 0; sb < BUCKETS_PER_PART; sb++) {
-      const b = part * BUCKETS_PER_PART + sb;
-      const end = p.start[sb + 1]!;
-      for (let r = p.start[sb]!; r < end; r++) {
-        const o = r * PENDING_WORDS;
-        if (!last.same(k[o]!, k[o + 1]!, k[o + 2]!, k[o + 3]!, k[o + 4]!, k[o + 5]!)) {
-          last.entry = core.findOrInsert(k[o]!, k[o + 1]!, k[o + 2]!, k[o + 3]!, k[o + 4]!, k[o + 5]!, b);
-        }
-        core.accumulate(last.entry, f[r * (PENDING_WORDS / 2) + 3]!, f[r * (PENDING_WORDS / 2) + 4]!, k[o + 10]!, k[o + 11]!);
-      }
-    }
+    if (p.sortPart(part)) addSortedPart(core, last, p, part * BUCKETS_PER_PART);
   }
   p.clear();
+}
+
+/**
+ * Add the records of one part, sorted by bucket (sortPart); `first` = the part's first
+ * bucket. A function of its own, as every loop of the flush: the flush runs once a run or
+ * so, and a loop optimised while its function runs (on-stack replacement) had no feedback
+ * yet for the code after it, which threw the optimised code away when reached (3 compiles
+ * of addPending a run, 6 of sortPart; bench/RESULTS.md, shard section).
+ */
+function addSortedPart(core: ScanCore, last: LastKey, p: PendingRows, first: number): void {
+  const k = p.sorted;
+  const f = p.sortedF64;
+  const hashes = p.sortedHash;
+  const start = p.start;
+  for (let sb = 0; sb < BUCKETS_PER_PART; sb++) {
+    const b = first + sb;
+    const end = start[sb + 1]!;
+    for (let r = start[sb]!; r < end; r++) {
+      const o = r * PENDING_WORDS;
+      // key words as int32 (the same bits): a call boxes every u32 past 2^31 (ScanCore.findOrInsertHashed)
+      const k0 = k[o]! | 0;
+      const k1 = k[o + 1]! | 0;
+      const k2 = k[o + 2]! | 0;
+      const k3 = k[o + 3]! | 0;
+      const k4 = k[o + 4]! | 0;
+      const k5 = k[o + 5]! | 0;
+      if (!last.same(k0, k1, k2, k3, k4, k5)) last.entry = core.findOrInsertHashed(hashes[r]! | 0, k0, k1, k2, k3, k4, k5, b);
+      core.accumulate(last.entry, f[r * (PENDING_WORDS / 2) + 3]!, f[r * (PENDING_WORDS / 2) + 4]!, k[o + 10]!, k[o + 11]!);
+    }
+  }
 }
 
 /**
@@ -338,6 +372,8 @@ export class PendingRows {
   /** after sortPart(p): bucket p * 64 + b's records are sorted[start[b] .. start[b+1]) */
   readonly sorted: Uint32Array;
   readonly sortedF64: Float64Array;
+  /** the key hash (keyHash) of each record in `sorted` (sortPart) */
+  readonly sortedHash: Uint32Array;
   readonly start = new Int32Array(BUCKETS_PER_PART + 1);
 
   constructor(readonly cap: number) {
@@ -350,10 +386,11 @@ export class PendingRows {
     const b = new ArrayBuffer(this.partCap * PENDING_WORDS * 4);
     this.sorted = new Uint32Array(b);
     this.sortedF64 = new Float64Array(b);
+    this.sortedHash = new Uint32Array(this.partCap);
   }
 
   get bytes(): number {
-    return this.bucket.byteLength + this.rec.byteLength + this.sorted.byteLength;
+    return this.bucket.byteLength + this.rec.byteLength + this.sorted.byteLength + this.sortedHash.byteLength;
   }
 
   /** The row for a record of `bucket`; its part must have room (minFree). */
@@ -394,24 +431,36 @@ export class PendingRows {
     return g;
   }
 
-  /** Copy part p's records into `sorted` by bucket (a counting sort; stable, so deterministic). False when the part is empty. */
+  /**
+   * Copy part p's records into `sorted` by bucket (a counting sort; stable, so deterministic),
+   * then hash their keys into `sortedHash` in a pass of its own: apart from the probes, the
+   * hashes of successive records overlap (ScanCore.findOrInsertHashed). False when the part
+   * is empty.
+   */
   sortPart(p: number): boolean {
     const m = this.fill[p]!;
     if (m === 0) return false;
     const base = p * this.partCap;
-    const start = this.start;
-    start.fill(0);
-    const bucket = this.bucket;
-    for (let r = base; r < base + m; r++) start[(bucket[r]! % BUCKETS_PER_PART) + 1]!++;
-    for (let b = 0; b < BUCKETS_PER_PART; b++) start[b + 1]! += start[b]!;
-    const fill = start.slice(0, BUCKETS_PER_PART);
-    const rec = this.rec;
-    const out = this.sorted;
-    for (let r = base; r < base + m; r++) {
-      const from = r * PENDING_WORDS;
-      const to = fill[bucket[r]! % BUCKETS_PER_PART]!++ * PENDING_WORDS;
-      for (let w = 0; w < PENDING_WORDS; w++) out[to + w] = rec[from + w]!;
-    }
+    // each loop a function of its own (addSortedPart says why)
+    bucketStarts(this.bucket, base, m, this.start);
+    scatterRows(this.rec, this.bucket, base, m, this.start.slice(0, BUCKETS_PER_PART), this.sorted);
+    hashKeys(this.sorted, PENDING_WORDS, m, this.sortedHash);
     return true;
+  }
+}
+
+/** start[b] = the first sorted row of bucket b of a part (by the low bits of the bucket), for the m records from row base; start[64] = m. */
+function bucketStarts(bucket: Uint16Array, base: number, m: number, start: Int32Array): void {
+  start.fill(0);
+  for (let r = base; r < base + m; r++) start[(bucket[r]! % BUCKETS_PER_PART) + 1]!++;
+  for (let b = 0; b < BUCKETS_PER_PART; b++) start[b + 1]! += start[b]!;
+}
+
+/** Copy the m records from row base to their sorted rows (fill: each bucket's next row, advanced as rows are written). */
+function scatterRows(rec: Uint32Array, bucket: Uint16Array, base: number, m: number, fill: Int32Array, out: Uint32Array): void {
+  for (let r = base; r < base + m; r++) {
+    const from = r * PENDING_WORDS;
+    const to = fill[bucket[r]! % BUCKETS_PER_PART]!++ * PENDING_WORDS;
+    for (let w = 0; w < PENDING_WORDS; w++) out[to + w] = rec[from + w]!;
   }
 }

@@ -14,7 +14,7 @@
  *                   count does not fit
  *   account, region, iface, instance  u16, or u32 when the file's dictionary is larger
  */
-import type { FlowBatchData } from '../flow/batch.js';
+import { allocBatch, type FlowBatchData } from '../flow/batch.js';
 import { CorruptBlockError, type Column } from './block.js';
 
 const V4_MAPPED = 0xffff;
@@ -99,6 +99,7 @@ export class RowScratch {
   dport = new Uint16Array(0);
   tcpFlags = new Int16Array(0);
   start = new Uint32Array(0);
+  private whole: FlowBatchData | null = null; // batch()'s, over the columns above
 
   ensure(n: number): void {
     if (n <= this.cap) return;
@@ -122,6 +123,23 @@ export class RowScratch {
     this.dport = new Uint16Array(c);
     this.tcpFlags = new Int16Array(c);
     this.start = new Uint32Array(c);
+    this.whole = null;
+  }
+
+  /**
+   * The scratch columns as one batch of n rows (decodeRowsWhere's), the same object until
+   * the columns grow: a block's outbound rows are a few dozen, and eighteen views and a
+   * batch made for each block cost more than the rows (replay, bench/RESULTS.md).
+   */
+  batch(n: number, strings: string[]): FlowBatchData {
+    const b = (this.whole ??= {
+      n: 0, feed: this.feed, src: this.src, dst: this.dst, proto: this.proto, sport: this.sport, dport: this.dport, tcpFlags: this.tcpFlags,
+      packets: this.packets, bytes: this.bytes, start: this.start, end: this.end, cloud: this.cloud, action: this.action,
+      direction: this.direction, account: this.account, region: this.region, iface: this.iface, instance: this.instance, strings,
+    });
+    b.n = n;
+    b.strings = strings;
+    return b;
   }
 }
 
@@ -318,11 +336,15 @@ export function blockRows(cols: Map<string, Column>, n: number, dict: string[]):
 
 /**
  * The rows of a block whose feed has `feedBit`, expanded into a FlowBatchData over
- * `s` (the outbound table's share of a replayed block: a few percent of its rows).
+ * `s` (the outbound table's share of a replayed block: a few percent of its rows). The
+ * batch's columns are s's, longer than its n rows, and it is s's one batch: valid until
+ * the next call with s.
  */
 export function decodeRowsWhere(cols: Map<string, Column>, r: BlockRows, feedBit: number, s: RowScratch): FlowBatchData {
   let m = 0;
   for (let i = 0; i < r.n; i++) if (r.flags[i]! & feedBit) m++;
+  // a block without such rows (most blocks have no outbound row): no second pass, no views
+  if (m === 0) return NO_ROWS;
   s.ensure(m);
   const sport = cols.get('sport') as Uint16Array;
   const tcpFlags = cols.get('tcpFlags') as Int16Array;
@@ -359,15 +381,11 @@ export function decodeRowsWhere(cols: Map<string, Column>, r: BlockRows, feedBit
     if (a & 1) ks++;
     if (a & 2) kd++;
   }
-  return {
-    n: m,
-    feed: s.feed.subarray(0, m), src: s.src.subarray(0, m * 4), dst: s.dst.subarray(0, m * 4), proto: s.proto.subarray(0, m),
-    sport: s.sport.subarray(0, m), dport: s.dport.subarray(0, m), tcpFlags: s.tcpFlags.subarray(0, m), packets: s.packets.subarray(0, m),
-    bytes: s.bytes.subarray(0, m), start: s.start.subarray(0, m), end: s.end.subarray(0, m), cloud: s.cloud.subarray(0, m),
-    action: s.action.subarray(0, m), direction: s.direction.subarray(0, m), account: s.account.subarray(0, m),
-    region: s.region.subarray(0, m), iface: s.iface.subarray(0, m), instance: s.instance.subarray(0, m), strings: r.strings,
-  };
+  return s.batch(m, r.strings);
 }
+
+/** The empty batch decodeRowsWhere returns for a block without the rows asked (read-only: n is 0). */
+const NO_ROWS: FlowBatchData = allocBatch(0);
 
 function putAddress(out: Uint32Array, o: number, six: boolean, v4: number, v6: Uint32Array, k: number): void {
   if (six) {

@@ -1,0 +1,76 @@
+import { describe, expect, it } from 'vitest';
+import { allocBatch, type FlowBatchData } from '../dist/src/flow/batch.js';
+import { blockRows, decodeRows, decodeRowsWhere, encodeRows, RowScratch } from '../dist/src/replay/row-codec.js';
+import type { Column } from '../dist/src/replay/block.js';
+
+const INBOUND = 1; // Feed (a const enum: not in the compiled module)
+const OUTBOUND = 2;
+const T0 = 1700006400;
+const COLUMNS = ['feed', 'proto', 'sport', 'dport', 'tcpFlags', 'packets', 'bytes', 'start', 'end', 'cloud', 'action', 'direction', 'account', 'region', 'iface', 'instance'] as const;
+
+/** n rows of the given feeds, every fourth source and every fifth target IPv6, one unknown count in seven. */
+function batchOf(feeds: number[]): FlowBatchData {
+  const b = allocBatch(feeds.length);
+  feeds.forEach((feed, i) => {
+    b.feed[i] = feed;
+    b.src.set(i % 4 === 0 ? [0x20010db8, 0, i, 1] : [0, 0, 0xffff, (0xc0000000 + i) >>> 0], i * 4);
+    b.dst.set(i % 5 === 0 ? [0x20010db8, 1, 0, i] : [0, 0, 0xffff, 0x0a000000 + i], i * 4);
+    b.proto[i] = i % 3 === 0 ? 17 : 6;
+    b.sport[i] = 40000 + i;
+    b.dport[i] = 22 + (i % 9);
+    b.tcpFlags[i] = i % 2 === 0 ? -1 : 2;
+    b.packets[i] = i % 7 === 0 ? NaN : 1 + i;
+    b.bytes[i] = 60 * (1 + i);
+    b.start[i] = T0 + i;
+    b.end[i] = T0 + 2 * i;
+    b.cloud[i] = i % 3;
+    b.action[i] = i % 2;
+    b.direction[i] = i % 3;
+    b.account[i] = 1 + (i % 2);
+    b.region[i] = 3;
+    b.iface[i] = 4;
+    b.instance[i] = i % 2 === 0 ? 0 : 5;
+  });
+  b.n = feeds.length;
+  b.strings = ['', '111122223333', '444455556666', 'us-east-1', 'eni-1', 'i-1'];
+  return b;
+}
+
+/** Row i of a batch as plain values (the columns decodeRowsWhere fills). */
+function rowOf(b: FlowBatchData, i: number): unknown[] {
+  return [...COLUMNS.map((c) => b[c][i]), ...b.src.subarray(i * 4, i * 4 + 4), ...b.dst.subarray(i * 4, i * 4 + 4)];
+}
+
+function block(b: FlowBatchData): { cols: Map<string, Column>; dict: string[] } {
+  return { cols: new Map<string, Column>(encodeRows(b, b.n, false).map(([name, col]) => [name, col])), dict: b.strings };
+}
+
+describe('decodeRowsWhere: the rows of one feed of a replay block', () => {
+  it('expands exactly the rows decodeRows expands with that feed, in order, block after block with one scratch', () => {
+    const scratch = new RowScratch();
+    const feeds = [
+      Array.from({ length: 40 }, (_, i) => (i % 6 === 1 ? OUTBOUND : i % 6 === 4 ? OUTBOUND | INBOUND : i % 6 === 5 ? 0 : INBOUND)),
+      Array.from({ length: 3000 }, (_, i) => (i % 11 === 0 ? OUTBOUND : INBOUND)), // grows the scratch
+      [OUTBOUND, INBOUND, OUTBOUND],
+    ];
+    for (const f of feeds) {
+      const { cols, dict } = block(batchOf(f));
+      const all = decodeRows(cols, f.length, dict, new RowScratch());
+      const want = Array.from({ length: all.n }, (_, i) => i).filter((i) => all.feed[i]! & OUTBOUND).map((i) => rowOf(all, i));
+      const got = decodeRowsWhere(cols, blockRows(cols, f.length, dict), OUTBOUND, scratch);
+      expect(got.n).toBe(want.length);
+      expect(got.strings).toBe(dict);
+      expect(Array.from({ length: got.n }, (_, i) => rowOf(got, i))).toEqual(want);
+    }
+  });
+
+  it('gives an empty batch for a block without rows of that feed, and leaves the scratch as it was', () => {
+    const scratch = new RowScratch();
+    const first = block(batchOf([OUTBOUND, INBOUND, OUTBOUND]));
+    const out = decodeRowsWhere(first.cols, blockRows(first.cols, 3, first.dict), OUTBOUND, scratch);
+    const before = Array.from({ length: out.n }, (_, i) => rowOf(out, i));
+    const none = block(batchOf([INBOUND, INBOUND, 0, INBOUND]));
+    expect(decodeRowsWhere(none.cols, blockRows(none.cols, 4, none.dict), OUTBOUND, scratch).n).toBe(0);
+    expect(Array.from({ length: out.n }, (_, i) => rowOf(out, i))).toEqual(before);
+  });
+});
