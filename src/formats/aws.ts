@@ -116,7 +116,7 @@ function parseUint(buf: Uint8Array, s: number, e: number): number {
 
 const decoder = new TextDecoder();
 
-class AwsParser implements LineParser, ColumnHost {
+class AwsParser implements LineParser, ColumnHost, LazyIds {
   private roles: Uint8Array | null = null;
   readonly sink: FlowSink;
   private defaultAccount = 0;
@@ -136,17 +136,25 @@ class AwsParser implements LineParser, ColumnHost {
   private instE = 0;
   /** Consecutive records mostly repeat the account, region and interface: remember the last one of each. */
   private readonly cached: LastValues;
-  /** The sink's LazyIds while this parser reads: made once, handed to the sink at each file. */
-  private readonly lazyIds: LazyIds;
 
   constructor(ctx: ReaderContext) {
     this.sink = ctx.sink;
     this.cached = lastValuesOf(this.sink.dict);
-    this.lazyIds = {
-      iface: () => this.cached.iface.idOf(this.lazyBuf, this.ifaceS, this.ifaceE),
-      instance: () => this.cached.instance.idOf(this.lazyBuf, this.instS, this.instE),
-    };
     this.openFile(ctx);
+  }
+
+  /**
+   * LazyIds: the current record's interface and instance ids, which the sink looks up for
+   * outbound records only. Methods, not closures made per parser: the sink's append calls
+   * them, and a new closure per task was a new call target there (V8 threw its optimised
+   * code away: "wrong call target").
+   */
+  iface(): number {
+    return this.cached.iface.idOf(this.lazyBuf, this.ifaceS, this.ifaceE);
+  }
+
+  instance(): number {
+    return this.cached.instance.idOf(this.lazyBuf, this.instS, this.instE);
   }
 
   /**
@@ -158,7 +166,7 @@ class AwsParser implements LineParser, ColumnHost {
   openFile(ctx: ReaderContext): void {
     this.defaultAccount = this.sink.dict.idOf(ctx.account);
     this.defaultRegion = this.sink.dict.idOf(ctx.region);
-    this.sink.lazy = this.lazyIds;
+    this.sink.lazy = this;
     this.roles = null;
     this.v2 = false;
     this.columns = null;
