@@ -139,7 +139,8 @@ async function parseEachFile(task: ParseInput, sink: FlowSink): Promise<ParseRes
   const results: ParseResult[] = [];
   const files = task.files!;
   for (const [i, f] of files.entries()) {
-    inflateNext(files[i + 1], task.maxDecompressedBytes);
+    // not files[i + 1] past the end: a read out of bounds deoptimised this loop at every task's last file
+    inflateNext(i + 1 < files.length ? files[i + 1] : undefined, task.maxDecompressedBytes);
     sink.minStart = Infinity;
     sink.maxEnd = -Infinity;
     sink.lateByWindow.clear();
