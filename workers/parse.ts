@@ -3,7 +3,7 @@
  * parse into typed-array columns, classify and shard each record by its source address,
  * and post full batches to the main thread, which routes them to their shard worker.
  */
-import { FlowSink, addCounters, newCounters, type Reject, type SinkCounters, type SinkOptions } from '../src/flow/sink.js';
+import { FlowSink, newCounters, type Reject, type SinkCounters, type SinkOptions } from '../src/flow/sink.js';
 import { batchTransferList, type FlowBatchData } from '../src/flow/batch.js';
 import { allReaders, readerFor } from '../src/formats/registry.js';
 import type { FormatName, ReaderContext } from '../src/formats/types.js';
@@ -125,8 +125,6 @@ function emptyResult(fileIndex: number, chunkIndex: number, counters: SinkCounte
  * libuv's thread pool (inflateNext); one inflated ahead and not taken (a task that failed)
  * is dropped at the task's end.
  */
-const COUNTER_KEYS = Object.keys(newCounters()) as (keyof SinkCounters)[];
-
 async function parseFiles(task: ParseInput, sink: FlowSink): Promise<ParseResult> {
   try {
     return await parseEachFile(task, sink);
@@ -150,10 +148,9 @@ async function parseEachFile(task: ParseInput, sink: FlowSink): Promise<ParseRes
     sink.notAfter = f.notAfter || Infinity; // each file its own bound (its name may carry its time)
     const lines = readerFor(f.format)?.kind === 'lines';
     const one: ParseInput = { ...task, ...f, files: undefined, chunkIndex: 0, mode: !lines ? 'document' : f.gzip ? 'gzip' : 'range', start: 0, end: f.size };
-    const r = emptyResult(f.fileIndex, 0, newCounters(), []);
+    const r = emptyResult(f.fileIndex, 0, sink.counters, []);
     await parseInto(one, sink, r);
-    addCounters(r.counters, sink.counters);
-    for (const k of COUNTER_KEYS) sink.counters[k] = 0;
+    r.counters = sink.takeCounters(); // the file's counts, and the sink counts the next from zero
     r.rejects = sink.rejects.splice(0);
     r.minStart = sink.minStart;
     r.maxEnd = sink.maxEnd;
