@@ -110,7 +110,7 @@ const NUMERIC_ROLES: u32 = (1 << R_ACCOUNT) | (0x7f << R_SRCPORT) | (1 << R_TCPF
  * digits, no leading zeros, 0-255): the address, or -1. The token's sixteen bytes are
  * classed at once (digits, dots); the parts are then read between the dots.
  */
-function ipv4(p: u32, q: u32): i64 {
+export function ipv4(p: u32, q: u32): i64 {
   const n = q - p;
   if (n - 7 > 8) return -1; // 7 to 15 bytes
   const v = v128.load(p);

@@ -4,10 +4,14 @@
  * inbound table, the outbound rows expanded for the outbound table), then finalisation.
  *
  *   node dist/bench/probes/replay-phases.js FILE.fsr [--shard 0] [--shards 2]
+ *
+ * Blocks are decompressed as the shard does (WebAssembly into reused memory), or with
+ * lz4-napi under FLOWSIEVE_LZ4=napi.
  */
 import { readFileSync } from 'node:fs';
 import { readReplayHeader, ROWS_KIND } from '../../src/replay/file.js';
 import { decodeBlock } from '../../src/replay/block.js';
+import { lz4Wasm } from '../../src/replay/lz4-wasm.js';
 import { blockRows, decodeRowsWhere, RowScratch } from '../../src/replay/row-codec.js';
 import { ScanTable } from '../../src/engine/scan-table.js';
 import { OutboundTable } from '../../src/engine/outbound-table.js';
@@ -33,13 +37,14 @@ for (let k = 0; k < idx.offset.length; k++) if (idx.bucket[k]! % shards === shar
 const inbound = new ScanTable(W, Math.ceil(rowsTotal / 2), shards);
 const outbound = new OutboundTable(W, Math.max(1024, Math.ceil(rowsTotal / 32)));
 const scratch = new RowScratch();
+const lz4 = lz4Wasm();
 const ms = { decode: 0, inbound: 0, outbound: 0 };
 let rows = 0;
 for (let k = 0; k < idx.offset.length; k++) {
   if (idx.bucket[k]! % shards !== shard) continue;
   const at = opened.dataStart + idx.offset[k]!;
   const t0 = performance.now();
-  const { header, columns } = decodeBlock(file.subarray(at, at + idx.length[k]!), ROWS_KIND);
+  const { header, columns } = decodeBlock(file.subarray(at, at + idx.length[k]!), ROWS_KIND, lz4);
   const block = blockRows(columns, header.rows, dict);
   const t1 = performance.now();
   inbound.addRows(block, idx.bucket[k]!);

@@ -229,7 +229,7 @@ export class AwsWasm {
 }
 
 /** dist/wasm/<name> from dist/src/<folder>/ or dist/src/bundle/, or from a worker bundle in dist/workers/. */
-function wasmFile(name: string): string | null {
+export function wasmFile(name: string): string | null {
   for (const u of [new URL(`../../wasm/${name}`, import.meta.url), new URL(`../wasm/${name}`, import.meta.url)]) {
     const p = fileURLToPath(u);
     if (existsSync(p)) return p;

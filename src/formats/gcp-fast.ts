@@ -405,3 +405,34 @@ function numberEnd(b: Uint8Array, p: number, e: number): number {
   }
   return p;
 }
+
+/**
+ * The key table of the WebAssembly reader (assembly/gcp-lines.ts, its T_* layout), made from
+ * KEYS: the candidates by (box, length) as i16, then each key's action, its bytes' offset
+ * in the table and its length as i32 (64 slots each), sixteen bytes of each key and '":'
+ * and their mask (32 bytes a key), then the keys' bytes, each followed by '":'.
+ */
+export function wasmKeyTable(): Uint8Array {
+  const slots = 64;
+  if (KEYS.length > slots) throw new Error('gcp-fast: more keys than the WebAssembly reader takes');
+  const action = byLen.byteLength;
+  const keyAt = action + slots * 4;
+  const keyLen = keyAt + slots * 4;
+  const pattern = keyLen + slots * 4;
+  let at = pattern + slots * 32;
+  const t = new Uint8Array(at + keyBytes.reduce((n, k) => n + k.length + 8, 0));
+  const dv = new DataView(t.buffer);
+  t.set(new Uint8Array(byLen.buffer, byLen.byteOffset, byLen.byteLength), 0);
+  keyBytes.forEach((k, i) => {
+    dv.setInt32(action + i * 4, ACTION[i]!, true);
+    dv.setInt32(keyAt + i * 4, at, true);
+    dv.setInt32(keyLen + i * 4, k.length, true);
+    // the key, '":', then the first sixteen of those bytes and their mask
+    const withEnd = [...k, 34, 58];
+    t.set(withEnd, at);
+    t.set(withEnd.slice(0, 16), pattern + i * 32);
+    t.fill(0xff, pattern + i * 32 + 16, pattern + i * 32 + 16 + Math.min(16, withEnd.length));
+    at += k.length + 8;
+  });
+  return t;
+}

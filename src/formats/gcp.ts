@@ -29,13 +29,15 @@
  * flows; such a flow is then seen by neither record. Sampling also means the DEST copy
  * may be missing. Both are limits of the format, and the rule is the spec's.
  */
-import { parseAddressBytes } from '../net/address.js';
+import { V4_MAPPED_W2, parseAddressBytes } from '../net/address.js';
 import { Cloud, Direction, Action } from '../flow/types.js';
 import type { FlowSink } from '../flow/sink.js';
 import type { DocumentReader, LineParser, LineReader, ReaderContext } from './types.js';
 import { JsonError, JsonScanner, bomAt, lit, needsUtf8Check } from './json-bytes.js';
-import { documentShaped, JsonLinesParser, ValueDocument } from './json-doc.js';
+import { documentShaped, jsonLine, parseJsonLines, ValueDocument } from './json-doc.js';
 import { G, GcpFastPath, N } from './gcp-fast.js';
+import { GCP_WASM_WINDOW, GcpRowFlag, RowSlot, gcpWasm, type GcpWasm } from './gcp-wasm.js';
+import { SinkLineParser } from './line-parser.js';
 
 /** Off only in tests, to compare the fast path (gcp-fast.ts) with the full walk. */
 export const gcpFastPath = { enabled: true };
@@ -203,6 +205,12 @@ class GcpEntries {
   private hasSrcInstance = false;
   private hasDstInstance = false;
   private bad: string | null = null;
+  /** Read by the WebAssembly reader (wasmRow): the addresses when dotted quads (else -1) and the times. */
+  private wasmSrc = -1;
+  private wasmDst = -1;
+  private wasmTimes = false;
+  private wasmStart = NaN;
+  private wasmEnd = NaN;
   private cur: JsonScanner;
   private readonly fast = new GcpFastPath(this.spanS, this.spanE);
 
@@ -228,6 +236,106 @@ class GcpEntries {
     this.hasSrcInstance = f.hasSrcInstance;
     this.hasDstInstance = f.hasDstInstance;
     this.bad = null;
+    this.wasmSrc = -1;
+    this.wasmDst = -1;
+    this.wasmTimes = false;
+  }
+
+  /** The ids of the last simple row's strings in the module's current read (-1: none yet; simpleRow). */
+  lastAccount = -1;
+  lastRegion = -1;
+  lastInstance = -1;
+
+  /**
+   * A line the WebAssembly reader took and worked out (GcpRowFlag.simple: a flow with IPv4
+   * ends and good times, or its duplicate): the record toRecord would make, from row k.
+   */
+  simpleRow(w: GcpWasm, k: number, buf: Uint8Array, line: number, offset: number): void {
+    const sink = this.sink;
+    const i32 = w.i32;
+    const row = w.rowAt(k);
+    const flags = i32[row + RowSlot.flags]!;
+    if ((flags & GcpRowFlag.duplicate) !== 0) {
+      sink.counters.duplicates++;
+      return;
+    }
+    const f64 = w.f64;
+    const n = w.intsAt(k);
+    const t = w.timesAt(k);
+    const r = sink.rec;
+    setV4(r.src, i32[row + RowSlot.srcV4]! >>> 0);
+    setV4(r.dst, i32[row + RowSlot.dstV4]! >>> 0);
+    const sport = f64[n + N.srcPort]!;
+    const dport = f64[n + N.dstPort]!;
+    r.sport = sport < 0 ? 0 : sport;
+    r.dport = dport < 0 ? 0 : dport;
+    r.proto = f64[n + N.protocol]!;
+    const start = f64[t]!;
+    const end = f64[t + 1]!;
+    r.start = Number.isNaN(start) ? end : start;
+    r.end = Number.isNaN(end) ? start : end;
+    const packets = f64[n + N.packets]!;
+    const bytes = f64[n + N.bytes]!;
+    r.packets = packets < 0 ? NaN : packets;
+    r.bytes = bytes < 0 ? NaN : bytes;
+    r.tcpFlags = -1;
+    r.cloud = Cloud.gcp;
+    r.action = Action.unknown;
+    r.direction = i32[row + RowSlot.direction]!;
+    r.iface = 0;
+    // a string the same as the last simple row's of this read (GcpRowFlag.*Same) is not looked up again
+    const dict = sink.dict;
+    const aS = i32[row + RowSlot.accountS]!;
+    if (aS >= 0 && ((flags & GcpRowFlag.accountSame) === 0 || this.lastAccount < 0)) this.lastAccount = dict.idOfBytes(buf, aS, i32[row + RowSlot.accountE]!);
+    r.account = aS >= 0 ? this.lastAccount : this.defaultAccount;
+    const gS = i32[row + RowSlot.regionS]!;
+    if (gS >= 0 && ((flags & GcpRowFlag.regionSame) === 0 || this.lastRegion < 0)) this.lastRegion = dict.idOfBytes(buf, gS, i32[row + RowSlot.regionE]!);
+    r.region = gS >= 0 ? this.lastRegion : this.defaultRegion;
+    const nS = i32[row + RowSlot.instanceS]!;
+    if (nS >= 0 && ((flags & GcpRowFlag.instanceSame) === 0 || this.lastInstance < 0)) this.lastInstance = dict.idOfBytes(buf, nS, i32[row + RowSlot.instanceE]!);
+    r.instance = nS >= 0 ? this.lastInstance : 0;
+    sink.emit(line, offset);
+  }
+
+  /**
+   * A line the WebAssembly reader took (gcp-wasm.ts: row k of w, whose spans are buf's):
+   * its fields as the JavaScript fast path would leave them, then its fate.
+   */
+  wasmRow(w: GcpWasm, k: number, buf: Uint8Array, line: number, offset: number): void {
+    const i32 = w.i32;
+    const r = w.rowAt(k);
+    const spanS = this.spanS;
+    const spanE = this.spanE;
+    for (let f = 0; f < G.count; f++) {
+      spanS[f] = i32[r + RowSlot.spanS + f]!;
+      spanE[f] = i32[r + RowSlot.spanE + f]!;
+    }
+    const f64 = w.f64;
+    const n = w.intsAt(k);
+    this.inArena.fill(0);
+    this.sport = f64[n + N.srcPort]!; // -1 is ABSENT
+    this.dport = f64[n + N.dstPort]!;
+    this.proto = f64[n + N.protocol]!;
+    const bytes = f64[n + N.bytes]!;
+    const packets = f64[n + N.packets]!;
+    this.bytes = bytes < 0 ? NaN : bytes;
+    this.packets = packets < 0 ? NaN : packets;
+    const flags = i32[r + RowSlot.flags]!;
+    this.hasPayload = (flags & GcpRowFlag.payload) !== 0;
+    this.hasConnection = (flags & GcpRowFlag.connection) !== 0;
+    this.hasSrcInstance = (flags & GcpRowFlag.srcInstance) !== 0;
+    this.hasDstInstance = (flags & GcpRowFlag.dstInstance) !== 0;
+    this.bad = null;
+    this.wasmSrc = (flags & GcpRowFlag.srcV4) !== 0 ? i32[r + RowSlot.srcV4]! >>> 0 : -1;
+    this.wasmDst = (flags & GcpRowFlag.dstV4) !== 0 ? i32[r + RowSlot.dstV4]! >>> 0 : -1;
+    const t = w.timesAt(k);
+    this.wasmTimes = true;
+    this.wasmStart = f64[t]!;
+    this.wasmEnd = f64[t + 1]!;
+    const sc = this.sc;
+    if (sc.buf !== buf) sc.reset(buf, 0, buf.length, false);
+    this.cur = sc;
+    this.finish(line, offset, buf, i32[r + RowSlot.trimmedStart]!, i32[r + RowSlot.trimmedEnd]!);
   }
 
   /**
@@ -282,6 +390,9 @@ class GcpEntries {
     this.hasSrcInstance = false;
     this.hasDstInstance = false;
     this.bad = null;
+    this.wasmSrc = -1;
+    this.wasmDst = -1;
+    this.wasmTimes = false;
   }
 
   /**
@@ -511,11 +622,13 @@ class GcpEntries {
     if (!this.hasPayload) return 'no jsonPayload (not a VPC Flow Logs entry)';
     if (!this.hasConnection || !this.has(G.srcIp) || !this.has(G.dstIp)) return 'no jsonPayload.connection with src_ip and dest_ip (not a VPC Flow Logs entry)';
     const r = sink.rec;
-    if (!parseAddressBytes(this.bufOf(G.srcIp), this.spanS[G.srcIp]!, this.spanE[G.srcIp]!, r.src, 0)) return 'bad connection.src_ip';
-    if (!parseAddressBytes(this.bufOf(G.dstIp), this.spanS[G.dstIp]!, this.spanE[G.dstIp]!, r.dst, 0)) return 'bad connection.dest_ip';
+    if (this.wasmSrc >= 0) setV4(r.src, this.wasmSrc);
+    else if (!parseAddressBytes(this.bufOf(G.srcIp), this.spanS[G.srcIp]!, this.spanE[G.srcIp]!, r.src, 0)) return 'bad connection.src_ip';
+    if (this.wasmDst >= 0) setV4(r.dst, this.wasmDst);
+    else if (!parseAddressBytes(this.bufOf(G.dstIp), this.spanS[G.dstIp]!, this.spanE[G.dstIp]!, r.dst, 0)) return 'bad connection.dest_ip';
     if (this.proto === ABSENT) return 'no connection.protocol';
-    let start = this.has(G.startTime) ? this.time(G.startTime) : NaN;
-    let end = this.has(G.endTime) ? this.time(G.endTime) : NaN;
+    let start = this.has(G.startTime) ? (this.wasmTimes ? this.wasmStart : this.time(G.startTime)) : NaN;
+    let end = this.has(G.endTime) ? (this.wasmTimes ? this.wasmEnd : this.time(G.endTime)) : NaN;
     if (this.has(G.startTime) && Number.isNaN(start)) return 'bad start_time (expected RFC 3339)';
     if (this.has(G.endTime) && Number.isNaN(end)) return 'bad end_time (expected RFC 3339)';
     if (Number.isNaN(start)) start = end;
@@ -612,6 +725,14 @@ class GcpEntries {
   }
 }
 
+/** An IPv4 address as parseAddressBytes writes it (v4-mapped). */
+function setV4(w: Uint32Array, v4: number): void {
+  w[0] = 0;
+  w[1] = 0;
+  w[2] = V4_MAPPED_W2;
+  w[3] = v4;
+}
+
 function latinEq(b: Uint8Array, s: number, text: string): boolean {
   for (let k = 0; k < text.length; k++) if (b[s + k] !== text.charCodeAt(k)) return false;
   return true;
@@ -628,10 +749,71 @@ function uintOf(b: Uint8Array, s: number, e: number): number {
   return v;
 }
 
-/** NDJSON: one LogEntry per line. */
+/**
+ * NDJSON: one LogEntry per line. With the WebAssembly reader (gcp-wasm.ts), a valid UTF-8
+ * block's lines are read a window at a time there, and a line it did not take (and the
+ * file's first line, which may start with a BOM, and a line not ended in the window) is
+ * read here as parseJsonLines reads it.
+ */
+class GcpLinesParser extends SinkLineParser {
+  private readonly each: (line: number, offset: number) => void;
+
+  constructor(
+    sink: FlowSink,
+    private readonly entries: GcpEntries,
+    private readonly wasm: GcpWasm | null,
+  ) {
+    super(sink);
+    this.each = (line, offset) => entries.entry(line, offset, true);
+  }
+
+  parseLines(buf: Uint8Array, s: number, e: number, firstLine: number, baseOffset: number): number {
+    const w = this.wasm;
+    const sc = this.entries.sc;
+    if (w === null || !gcpFastPath.enabled || needsUtf8Check(buf, s, e)) return parseJsonLines(buf, s, e, firstLine, baseOffset, this.sink, sc, this.each);
+    let line = firstLine;
+    let i = s;
+    while (i < e) {
+      if (baseOffset + (i - s) !== 0) {
+        const rows = w.read(buf, i, Math.min(e - i, GCP_WASM_WINDOW));
+        if (rows > 0) {
+          this.rows(w, rows, buf, line, baseOffset - s);
+          line += rows;
+          i = w.i32[w.rowAt(rows - 1) + RowSlot.newline]! + 1;
+          continue;
+        }
+      }
+      let j = buf.indexOf(10, i);
+      if (j < 0 || j > e) j = e;
+      jsonLine(buf, i, j, line, baseOffset + (i - s), baseOffset - s, false, this.sink, sc, this.each);
+      line++;
+      i = j + 1;
+    }
+    this.sink.counters.lines += line - firstLine;
+    return line - firstLine;
+  }
+
+  /** The fates of rows the module wrote, from line `line` (a byte at buf[i] is at file offset i + delta). */
+  private rows(w: GcpWasm, rows: number, buf: Uint8Array, line: number, delta: number): void {
+    const i32 = w.i32;
+    const entries = this.entries;
+    entries.lastAccount = -1;
+    entries.lastRegion = -1;
+    entries.lastInstance = -1;
+    for (let k = 0; k < rows; k++) {
+      const r = w.rowAt(k);
+      const flags = i32[r + RowSlot.flags]!;
+      const at = i32[r + RowSlot.line]!;
+      if ((flags & GcpRowFlag.simple) !== 0) this.entries.simpleRow(w, k, buf, line + k, at + delta);
+      else if ((flags & GcpRowFlag.taken) !== 0) this.entries.wasmRow(w, k, buf, line + k, at + delta);
+      else if ((flags & GcpRowFlag.blank) !== 0) this.sink.counters.blank++;
+      else jsonLine(buf, at, i32[r + RowSlot.newline]!, line + k, at + delta, delta, false, this.sink, this.entries.sc, this.each);
+    }
+  }
+}
+
 function gcpLineParser(ctx: ReaderContext): LineParser {
-  const entries = new GcpEntries(ctx);
-  return new JsonLinesParser(ctx.sink, entries.sc, (line, offset) => entries.entry(line, offset, true));
+  return new GcpLinesParser(ctx.sink, new GcpEntries(ctx), gcpWasm());
 }
 
 /** A JSON array of LogEntries, or pretty-printed ones. */

@@ -123,26 +123,46 @@ export function parseJsonLines(
   while (i < e) {
     let j = buf.indexOf(10, i);
     if (j < 0 || j > e) j = e;
-    let ls = i + (baseOffset + (i - s) === 0 ? bomAt(buf, i) : 0);
-    let le = j;
-    while (ls < le && (buf[ls] === 32 || buf[ls] === 9 || buf[ls] === 13)) ls++;
-    while (le > ls && (buf[le - 1] === 32 || buf[le - 1] === 9 || buf[le - 1] === 13)) le--;
-    if (ls === le) sink.counters.blank++;
-    else {
-      const offset = baseOffset + (i - s);
-      sc.reset(buf, ls, le, checkUtf8);
-      try {
-        each(line, offset, baseOffset - s);
-      } catch (err) {
-        if (!(err instanceof JsonError)) throw err;
-        sink.reject(line, offset, `invalid JSON: ${err.reason} at column ${err.pos - i + 1}`, buf, i, Math.min(j, i + 200));
-      }
-    }
+    jsonLine(buf, i, j, line, baseOffset + (i - s), baseOffset - s, checkUtf8, sink, sc, each);
     line++;
     i = j + 1;
   }
   sink.counters.lines += line - firstLine;
   return line - firstLine;
+}
+
+/**
+ * The line buf[i, j) of parseJsonLines (file offset `offset`, `delta` as there), trimmed and
+ * given its fate: blank, read by `each`, or a reject for its syntax error. Its line count is
+ * the caller's.
+ */
+export function jsonLine(
+  buf: Uint8Array,
+  i: number,
+  j: number,
+  line: number,
+  offset: number,
+  delta: number,
+  checkUtf8: boolean,
+  sink: FlowSink,
+  sc: JsonScanner,
+  each: (line: number, offset: number, delta: number) => void,
+): void {
+  let ls = i + (offset === 0 ? bomAt(buf, i) : 0);
+  let le = j;
+  while (ls < le && (buf[ls] === 32 || buf[ls] === 9 || buf[ls] === 13)) ls++;
+  while (le > ls && (buf[le - 1] === 32 || buf[le - 1] === 9 || buf[le - 1] === 13)) le--;
+  if (ls === le) {
+    sink.counters.blank++;
+    return;
+  }
+  sc.reset(buf, ls, le, checkUtf8);
+  try {
+    each(line, offset, delta);
+  } catch (err) {
+    if (!(err instanceof JsonError)) throw err;
+    sink.reject(line, offset, `invalid JSON: ${err.reason} at column ${err.pos - i + 1}`, buf, i, Math.min(j, i + 200));
+  }
 }
 
 /** An NDJSON line format (aws-json, gcp): parseJsonLines with `each` reading a line's value. */

@@ -14,6 +14,7 @@
  */
 import { crc32 } from 'node:zlib';
 import { lz4Codec, msgpack } from './codecs.js';
+import type { Lz4Wasm } from './lz4-wasm.js';
 
 export const BLOCK_MAGIC = 0x31425346; // 'FSB1' little-endian
 export const FRAME_PREFIX = 12;
@@ -122,21 +123,16 @@ export interface DecodedBlock {
 /**
  * Decode one frame held in frame[0, length). Throws CorruptBlockError (with the reason)
  * when a checksum, a size or the layout does not hold: a damaged block never reaches the
- * decompressor or the accumulators.
+ * decompressor or the accumulators. With `into`, the columns are views of its memory,
+ * valid until its next use (src/replay/lz4-wasm.ts); without, of a buffer of their own.
  */
-export function decodeBlock(frame: Uint8Array, expectKind: string): DecodedBlock {
+export function decodeBlock(frame: Uint8Array, expectKind: string, into?: Lz4Wasm | null): DecodedBlock {
   const header = readBlockHeader(frame);
   if (header.kind !== expectKind) throw new CorruptBlockError(`block holds '${header.kind}', expected '${expectKind}'`);
   const start = frame.length - header.size;
   const payload = frame.subarray(start);
   if (crc32(payload) !== header.crc) throw new CorruptBlockError('payload checksum mismatch');
-  let plain: Buffer;
-  try {
-    plain = lz4Codec().uncompressSync(payload);
-  } catch (err) {
-    throw new CorruptBlockError(`lz4: ${(err as Error).message}`);
-  }
-  if (plain.length !== header.raw) throw new CorruptBlockError(`decompressed ${plain.length} bytes, header says ${header.raw}`);
+  const plain = into ? uncompressInto(into, payload, header.raw) : uncompress(payload, header.raw);
   // lz4-napi returns a fresh buffer at offset 0; copy if an engine ever hands out an unaligned one
   const aligned = plain.byteOffset % 8 === 0 ? plain : Buffer.from(plain);
   const columns = new Map<string, Column>();
@@ -147,6 +143,23 @@ export function decodeBlock(frame: Uint8Array, expectKind: string): DecodedBlock
     columns.set(name, viewOf(type, aligned.buffer as ArrayBuffer, aligned.byteOffset + offset, count));
   }
   return { header, columns, rawBytes: header.raw };
+}
+
+function uncompress(payload: Uint8Array, raw: number): Buffer {
+  let plain: Buffer;
+  try {
+    plain = lz4Codec().uncompressSync(payload);
+  } catch (err) {
+    throw new CorruptBlockError(`lz4: ${(err as Error).message}`);
+  }
+  if (plain.length !== raw) throw new CorruptBlockError(`decompressed ${plain.length} bytes, header says ${raw}`);
+  return plain;
+}
+
+function uncompressInto(into: Lz4Wasm, payload: Uint8Array, raw: number): Uint8Array {
+  const plain = into.uncompress(payload, raw);
+  if (plain === null) throw new CorruptBlockError(`lz4: the payload does not decompress to the ${raw} bytes its header says`);
+  return plain;
 }
 
 /** The header of a frame (checks the magic, the header checksum and the frame's length). */

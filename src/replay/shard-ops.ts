@@ -15,6 +15,7 @@ import { Feed } from '../flow/types.js';
 import { RowSpool, type PartResult } from './spool.js';
 import type { CorruptBlock } from './types.js';
 import { isReplayOp } from './shard-op-names.js';
+import { lz4Wasm } from './lz4-wasm.js';
 
 export type { CorruptBlock };
 
@@ -128,6 +129,7 @@ function dictOf(path: string, headerCrc: number): string[] {
 }
 
 let frameBuf = Buffer.allocUnsafe(1 << 20);
+const lz4 = lz4Wasm();
 const scratch = new RowScratch();
 const outboundScratch = new RowScratch();
 const READ_SPAN = 8 << 20;
@@ -172,7 +174,8 @@ function readBlocks(task: ReplayBlocksTask, consume: (b: FlowBatchData) => void,
       let columns: Map<string, Column>;
       try {
         if (got < length) throw new CorruptBlockError(`truncated: block needs ${length} bytes, file ends after ${got}`);
-        const decoded = decodeBlock(frameBuf.subarray(at, at + length), ROWS_KIND);
+        // the block's columns are used before the next block is read: decoded into reused memory
+        const decoded = decodeBlock(frameBuf.subarray(at, at + length), ROWS_KIND, lz4);
         if (decoded.header.bucket !== bucket) throw new CorruptBlockError(`block is of bucket ${decoded.header.bucket}, index says ${bucket}`);
         columns = decoded.columns;
         reply.rawBytes += decoded.rawBytes;

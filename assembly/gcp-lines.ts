@@ -1,0 +1,719 @@
+// AssemblyScript (compiled by scripts/wasm.mjs into dist/wasm/gcp-lines.wasm; not part of
+// tsc's build). The GCP NDJSON fast path (src/formats/gcp-fast.ts GcpFastPath.read) for a
+// window of lines at once: each line ended by '\n' is trimmed as parseJsonLines trims it
+// (json-doc.ts), and a LogEntry written plainly gets its grammar checked and the reader's
+// fields picked out into a row: the string spans, the integer fields and the flags of the
+// objects it needs. Every line the JavaScript fast path would not take (an escape, a control
+// byte, a field of an unusual type, a key the reader acts on twice, a top-level `message`,
+// nesting past MAX_DEPTH, any syntax error) is marked not taken: src/formats/gcp.ts reads it
+// with the full walk, which accepts or rejects it as it does today (test/gcp-wasm.test.ts
+// compares both paths byte for byte).
+//
+// The key table (which key of which object means what) is written into memory by the
+// caller (src/formats/gcp-wasm.ts) from gcp-fast.ts's KEYS: one definition.
+//
+// Memory (byte offsets chosen by the caller): the key table at `tablePtr` (T_* below),
+// the window at `inPtr` (16 bytes of slack after it for vector loads), the rows at `out`
+// (ROW_BYTES each: i32 slots, then the integer fields as f64), scratch at `scratch` (1 KiB,
+// filled with 0xff once by the caller: the foreseen keys start unknown).
+
+// [p, q) as a dotted quad as src/net/address.ts parseIPv4Bytes reads it, or -1: the AWS reader's
+import { ipv4 } from './aws-lines';
+
+// the key table: candidates by (box, length), PER_LEN i16 each (-1 after the last), then
+// each key's action (i32), each key's bytes' offset in the table (i32) and length (i32), then the bytes
+const MAX_KEY: u32 = 32;
+const PER_LEN: u32 = 6;
+const BOXES: u32 = 12;
+const MAX_KEYS: u32 = 64;
+const T_ACTION: u32 = BOXES * MAX_KEY * PER_LEN * 2;
+const T_KEY_AT: u32 = T_ACTION + MAX_KEYS * 4;
+const T_KEY_LEN: u32 = T_KEY_AT + MAX_KEYS * 4;
+/** each key's first sixteen bytes of key + '":' and their mask (32 bytes a key), for sameKey */
+const T_PAT: u32 = T_KEY_LEN + MAX_KEYS * 4;
+
+// what a key asks of its value (gcp-fast.ts STR, INT, OBJ, BAIL)
+const STR: i32 = 0x100;
+const INT: i32 = 0x200;
+const OBJ: i32 = 0x300;
+const BAIL: i32 = 0x400;
+const KIND: i32 = 0xf00;
+
+// boxes (gcp-fast.ts Box)
+const B_OTHER: u32 = 0;
+const B_ENTRY: u32 = 1;
+const B_PAYLOAD: u32 = 2;
+const B_CONNECTION: u32 = 3;
+const B_SRC_INSTANCE: u32 = 4;
+const B_DST_INSTANCE: u32 = 5;
+
+// a row: i32 slots, then N_INTS f64 from ROW_INTS
+const FIELDS: u32 = 26; // gcp-fast.ts G.count
+const N_INTS: u32 = 6; // gcp-fast.ts N.count
+const R_LINE: u32 = 0; // the line's first byte (absolute: base added)
+const R_NL: u32 = 4; // its '\n'
+const R_TS: u32 = 8; // the trimmed line's start
+const R_TE: u32 = 12; // and end
+const R_FLAGS: u32 = 16; // ROW_* bits
+const R_DIRECTION: u32 = 20; // a ROW_SIMPLE row's direction (0 unknown, 1 ingress, 2 egress)
+const R_SPAN_S: u32 = 24; // FIELDS i32: a string's start, -1 when absent
+const R_SPAN_E: u32 = R_SPAN_S + FIELDS * 4; // FIELDS i32: its end
+const R_SRC_V4: u32 = R_SPAN_E + FIELDS * 4; // u32: src_ip as IPv4 (ROW_SRC_V4)
+const R_DST_V4: u32 = R_SRC_V4 + 4; // u32: dest_ip as IPv4 (ROW_DST_V4)
+// a ROW_SIMPLE row's account, region and instance strings (start, end; -1: the file's default, or none)
+const R_ACCOUNT: u32 = R_DST_V4 + 4;
+const R_REGION: u32 = R_ACCOUNT + 8;
+const R_INSTANCE: u32 = R_REGION + 8;
+const ROW_START: u32 = R_INSTANCE + 8; // f64: start_time in Unix seconds (gcp.ts rfc3339Seconds), NaN when absent or not RFC 3339
+const ROW_END: u32 = ROW_START + 8; // f64: end_time, the same
+const ROW_INTS: u32 = ROW_END + 8; // N_INTS f64: -1 when absent
+export const ROW_BYTES: u32 = ROW_INTS + N_INTS * 8;
+
+// row flags (src/formats/gcp-wasm.ts RowFlag)
+const ROW_TAKEN: i32 = 1;
+const ROW_BLANK: i32 = 2;
+const ROW_PAYLOAD: i32 = 4;
+const ROW_CONNECTION: i32 = 8;
+const ROW_SRC_INSTANCE: i32 = 16;
+const ROW_DST_INSTANCE: i32 = 32;
+const ROW_SRC_V4: i32 = 64; // src_ip is a dotted quad, in R_SRC_V4 (else gcp.ts parses it)
+const ROW_DST_V4: i32 = 128;
+const ROW_SIMPLE: i32 = 256; // a flow whose record the module worked out (gcp.ts toRecord): R_DIRECTION, R_ACCOUNT...
+const ROW_DUPLICATE: i32 = 512; // a ROW_SIMPLE row that is the SRC copy of a flow between two VMs
+// a ROW_SIMPLE row's account (region, instance) is present and the same bytes as the last
+// simple row's of this call that had one: the caller reuses that row's id
+const ROW_ACCOUNT_SAME: i32 = 1024;
+const ROW_REGION_SAME: i32 = 2048;
+const ROW_INSTANCE_SAME: i32 = 4096;
+
+// the string fields read here (gcp-fast.ts G)
+const G_SRC_IP: u32 = 0;
+const G_DST_IP: u32 = 1;
+const G_REPORTER: u32 = 2;
+const G_START: u32 = 3;
+const G_END: u32 = 4;
+const G_SRC_PROJECT: u32 = 5; // then srcRegion, srcVm, srcZone
+const G_DST_PROJECT: u32 = 9; // then dstRegion, dstVm, dstZone
+const G_SRC_VPC_PROJECT: u32 = 13; // srcVpcRegion 14, dstVpcProject 15, dstVpcRegion 16
+const G_SRC_GW_PROJECT: u32 = 17; // srcGwLocation 18, srcGwName 19, dstGwProject 20, dstGwLocation 21, dstGwName 22
+const G_RES_PROJECT: u32 = 23;
+const G_LOG_NAME: u32 = 24;
+const N_PROTOCOL: u32 = 2;
+
+const MAX_DEPTH: u32 = 64;
+
+// foreseeing keys (gcp-fast.ts next, alt): slots of a key, an object's start, an unnamed key
+const START: u32 = MAX_KEYS;
+const UNNAMED: u32 = START + BOXES;
+
+let table: u32 = 0;
+let boxAt: u32 = 0; // MAX_DEPTH bytes: the box at each depth
+let arrayAt: u32 = 0; // MAX_DEPTH bytes: 1 when that depth is an array
+let lastKeyAt: u32 = 0; // MAX_DEPTH i16: the slot of the key read last at each depth
+let nextAt: u32 = 0; // i16 a slot: the key that followed it last time (-1: not known; the caller fills -1 once)
+let altAt: u32 = 0; // i16 a slot: the one before that, when it differed
+let rowFlags: i32 = 0;
+
+/**
+ * JSON whitespace but '\n': a line's entry is read up to the window's end, and never past its
+ * own '\n' (nothing else does: strings stop at control bytes), which ends it.
+ */
+@inline function isSpace(c: u32): bool {
+  return c <= 32 && (c == 32 || c == 13 || c == 9); // one compare for the usual byte
+}
+
+/** Where readEntry's entry closed (after its '}'), and the '\n' that ends its line. */
+let entryEnd: u32 = 0;
+let entryNewline: u32 = 0;
+
+/** The first byte at or after q that ends a plain string ('"', '\\' or below 0x20), or e: sixteen at a time. */
+@inline function plainEnd(q: u32, e: u32): u32 {
+  const quote = i8x16.splat(34);
+  const slash = i8x16.splat(92);
+  const ctl = i8x16.splat(32);
+  while (q < e) {
+    const v = v128.load(q);
+    const m = i8x16.bitmask(v128.or(v128.or(i8x16.eq(v, quote), i8x16.eq(v, slash)), i8x16.lt_u(v, ctl)));
+    if (m != 0) {
+      const r = q + <u32>ctz(m);
+      return r < e ? r : e;
+    }
+    q += 16;
+  }
+  return e;
+}
+
+/** True when the bytes at ks are key k, its closing '"' and a ':' (sixteen bytes at once, then any more). */
+@inline function sameKey(ks: u32, k: u32): bool {
+  const pat = table + T_PAT + (k << 5);
+  if (v128.any_true(v128.and(v128.xor(v128.load(ks), v128.load(pat)), v128.load(pat + 16)))) return false;
+  const n = load<u32>(table + T_KEY_LEN + (k << 2)) + 2;
+  if (n <= 16) return true;
+  const kb = table + load<u32>(table + T_KEY_AT + (k << 2)); // the key's bytes, then '":'
+  for (let i: u32 = 16; i < n; i++) if (load<u8>(ks + i) != load<u8>(kb + i)) return false;
+  return true;
+}
+
+/** The KEYS index of the n-byte key at ks among those of box bx, or -1. */
+function keyIndex(ks: u32, n: u32, bx: u32): i32 {
+  if (n >= MAX_KEY) return -1;
+  const at = table + ((bx * MAX_KEY + n) * PER_LEN) * 2;
+  for (let j: u32 = 0; j < PER_LEN; j++) {
+    const k = <i32>load<i16>(at + j * 2);
+    if (k < 0) break;
+    const kb = table + load<u32>(table + T_KEY_AT + (<u32>k << 2));
+    let same = true;
+    let i: u32 = 0;
+    for (; i + 8 <= n; i += 8) {
+      if (load<u64>(ks + i) != load<u64>(kb + i)) {
+        same = false;
+        break;
+      }
+    }
+    if (same) {
+      for (; i < n; i++) {
+        if (load<u8>(ks + i) != load<u8>(kb + i)) {
+          same = false;
+          break;
+        }
+      }
+    }
+    if (same) return k;
+  }
+  return -1;
+}
+
+/** Decimal digits [s, e) (1 to 15 of them) as gcp-fast.ts digitsOf reads them, or -1. */
+function digitsOf(s: u32, e: u32): f64 {
+  if (e <= s || e - s > 15) return -1;
+  let v: f64 = 0;
+  for (let i = s; i < e; i++) {
+    const c = <i32>load<u8>(i) - 48;
+    if (c < 0 || c > 9) return -1;
+    v = v * 10 + <f64>c;
+  }
+  return v;
+}
+
+@inline function isDigit(c: u32): bool {
+  return c - 48 <= 9;
+}
+
+/** The end of the JSON number at p (RFC 8259 grammar), or 0 (p is never 0: the window is above the table). */
+function numberEnd(p: u32, e: u32): u32 {
+  if (load<u8>(p) == 45) p++;
+  if (p >= e) return 0;
+  if (load<u8>(p) == 48) p++;
+  else {
+    const f = p;
+    while (p < e && isDigit(load<u8>(p))) p++;
+    if (p == f) return 0;
+  }
+  if (p < e && load<u8>(p) == 46) {
+    const f = ++p;
+    while (p < e && isDigit(load<u8>(p))) p++;
+    if (p == f) return 0;
+  }
+  if (p < e && (load<u8>(p) == 101 || load<u8>(p) == 69)) {
+    p++;
+    if (p < e && (load<u8>(p) == 43 || load<u8>(p) == 45)) p++;
+    const f = p;
+    while (p < e && isDigit(load<u8>(p))) p++;
+    if (p == f) return 0;
+  }
+  return p;
+}
+
+/** The reader's flag for an object it needs, when it is not empty (gcp-fast.ts opened). */
+function opened(bx: u32): void {
+  if (bx == B_PAYLOAD) rowFlags |= ROW_PAYLOAD;
+  else if (bx == B_CONNECTION) rowFlags |= ROW_CONNECTION;
+  else if (bx == B_SRC_INSTANCE) rowFlags |= ROW_SRC_INSTANCE;
+  else if (bx == B_DST_INSTANCE) rowFlags |= ROW_DST_INSTANCE;
+}
+
+/**
+ * GcpFastPath.read of the LogEntry that starts at s and is all of its line (trimmed), the
+ * window ending at e, its fields into the row at `row` (spans with `delta` added): true when
+ * taken (entryEnd, entryNewline set), false when the full walk is to read it.
+ */
+function readEntry(s: u32, e: u32, row: u32, delta: i32): bool {
+  for (let f: u32 = 0; f < FIELDS; f++) store<i32>(row + R_SPAN_S + (f << 2), -1);
+  for (let f: u32 = 0; f < N_INTS; f++) store<f64>(row + ROW_INTS + (f << 3), -1);
+  rowFlags = 0;
+  let seen: u64 = 0;
+  if (load<u8>(s) != 123) return false;
+  let d: u32 = 0;
+  store<u8>(boxAt, <u8>B_ENTRY);
+  store<u8>(arrayAt, 0);
+  store<i16>(lastKeyAt, <i16>(START + B_ENTRY));
+  let p = s + 1;
+  let c: u32 = 0;
+  while (p < e && isSpace((c = load<u8>(p)))) p++;
+  if (c == 125 && p < e) return false; // an empty LogEntry: the full walk names it
+  for (;;) {
+    // ---- a member: key, ':', value (p at the key's '"')
+    if (p >= e || load<u8>(p) != 34) return false;
+    const ks = p + 1;
+    let q: u32;
+    let want: i32 = 0;
+    const bx = <u32>load<u8>(boxAt + d);
+    if (bx != B_OTHER) {
+      // the key that followed the last one last time (or the time before) is compared at once
+      const at = <u32>load<i16>(lastKeyAt + (d << 1)) << 1;
+      let k = <i32>load<i16>(nextAt + at);
+      if (k >= 0 && !sameKey(ks, k)) {
+        const a = <i32>load<i16>(altAt + at);
+        if (a >= 0 && sameKey(ks, a)) {
+          store<i16>(altAt + at, <i16>k);
+          store<i16>(nextAt + at, <i16>a);
+          k = a;
+        } else k = -1;
+      }
+      if (k >= 0) q = ks + load<u32>(table + T_KEY_LEN + (<u32>k << 2));
+      else {
+        q = plainEnd(ks, e);
+        if (q >= e || load<u8>(q) != 34) return false;
+        k = keyIndex(ks, q - ks, bx);
+        const was = <i32>load<i16>(nextAt + at);
+        if (was >= 0 && was != k) store<i16>(altAt + at, <i16>was);
+        store<i16>(nextAt + at, <i16>k);
+      }
+      if (k >= 0) {
+        want = load<i32>(table + T_ACTION + (<u32>k << 2));
+        if (want != 0) {
+          const bit = <u64>1 << <u64>k;
+          if ((seen & bit) != 0 || want == BAIL) return false;
+          seen |= bit;
+        }
+        store<i16>(lastKeyAt + (d << 1), <i16>k);
+      } else store<i16>(lastKeyAt + (d << 1), <i16>(UNNAMED + bx));
+    } else {
+      q = plainEnd(ks, e);
+      if (q >= e || load<u8>(q) != 34) return false;
+    }
+    p = q + 1;
+    if (p < e && load<u8>(p) == 58) p++; // compact JSON: the ':' at once
+    else {
+      while (p < e && isSpace((c = load<u8>(p)))) p++;
+      if (p >= e || load<u8>(p) != 58) return false;
+      p++;
+    }
+    // ---- a value (p after ':' or '[' or an array's ','); `want` says what the reader needs of it
+    for (;;) {
+      while (p < e && isSpace((c = load<u8>(p)))) p++;
+      if (p >= e) return false;
+      c = load<u8>(p);
+      const kind = want & KIND;
+      if (c == 34) {
+        q = plainEnd(p + 1, e);
+        if (q >= e || load<u8>(q) != 34) return false;
+        if (kind == STR) {
+          const f = <u32>(want & 0xff) << 2;
+          store<i32>(row + R_SPAN_S + f, <i32>(p + 1) + delta);
+          store<i32>(row + R_SPAN_E + f, <i32>q + delta);
+        } else if (kind == INT) {
+          const v = digitsOf(p + 1, q);
+          if (v < 0) return false;
+          store<f64>(row + ROW_INTS + (<u32>(want & 0xff) << 3), v);
+        } else if (kind != 0) return false;
+        p = q + 1;
+      } else if (c == 123 || c == 91) {
+        if (kind != 0 && !(kind == OBJ && c == 123)) return false;
+        if (++d >= MAX_DEPTH) return false;
+        const nb = kind == OBJ ? <u32>(want & 0xff) : B_OTHER;
+        const arr: u32 = c == 91 ? 1 : 0;
+        store<u8>(boxAt + d, <u8>nb);
+        store<u8>(arrayAt + d, <u8>arr);
+        store<i16>(lastKeyAt + (d << 1), <i16>(START + nb));
+        p++;
+        while (p < e && isSpace((c = load<u8>(p)))) p++;
+        if (p >= e) return false;
+        if (c == (arr != 0 ? 93 : 125)) {
+          // an empty object or array: the reader's own objects are left to the full walk
+          if (nb != B_OTHER) return false;
+          d--;
+          p++;
+        } else if (kind == OBJ) {
+          opened(nb);
+          break; // read the first member
+        } else if (arr != 0) {
+          want = 0;
+          continue; // read the first element
+        } else break;
+      } else if (c == 45 || isDigit(c)) {
+        if (kind == INT) {
+          q = p;
+          while (q < e && isDigit((c = load<u8>(q)))) q++;
+          // no sign, fraction or exponent, no leading zero, at most 15 digits: exact
+          if (q == p || q - p > 15 || (load<u8>(p) == 48 && q - p > 1) || c == 46 || c == 101 || c == 69) return false;
+          store<f64>(row + ROW_INTS + (<u32>(want & 0xff) << 3), digitsOf(p, q));
+          p = q;
+        } else if (kind != 0) return false;
+        else {
+          p = numberEnd(p, e);
+          if (p == 0) return false;
+        }
+      } else if (kind != 0) return false;
+      else if (c == 116 && p + 4 <= e && load<u8>(p + 1) == 114 && load<u8>(p + 2) == 117 && load<u8>(p + 3) == 101) p += 4;
+      else if (c == 102 && p + 5 <= e && load<u8>(p + 1) == 97 && load<u8>(p + 2) == 108 && load<u8>(p + 3) == 115 && load<u8>(p + 4) == 101) p += 5;
+      else if (c == 110 && p + 4 <= e && load<u8>(p + 1) == 117 && load<u8>(p + 2) == 108 && load<u8>(p + 3) == 108) p += 4;
+      else return false;
+      // ---- after a value: ',' or the end of its container (maybe several)
+      let member = false;
+      for (;;) {
+        while (p < e && isSpace((c = load<u8>(p)))) p++;
+        if (p >= e) return false;
+        if (c == 44) {
+          p++;
+          if (load<u8>(arrayAt + d) != 0) {
+            want = 0;
+            break; // the next element
+          }
+          while (p < e && isSpace((c = load<u8>(p)))) p++;
+          member = true;
+          break; // the next member
+        }
+        if (c != (load<u8>(arrayAt + d) != 0 ? 93 : 125)) return false;
+        p++;
+        if (d == 0) {
+          // the LogEntry closed: only whitespace may follow, then the line's '\n'
+          entryEnd = p;
+          while (p < e && isSpace((c = load<u8>(p)))) p++;
+          entryNewline = p;
+          return p < e && c == 10;
+        }
+        d--;
+      }
+      if (member) break; // a member follows
+    }
+  }
+  return false; // not reached: every path above returns
+}
+
+/** Two ASCII digits at i as a number, or -1. */
+function twoDigits(i: u32): i32 {
+  const x = <i32>load<u8>(i) - 48;
+  const y = <i32>load<u8>(i + 1) - 48;
+  return x >= 0 && x <= 9 && y >= 0 && y <= 9 ? x * 10 + y : -1;
+}
+
+/** Days since 1970-01-01 of a civil date (gcp.ts daysFromCivil). */
+function daysFromCivil(y0: i32, m: i32, d: i32): f64 {
+  const y = <f64>(m <= 2 ? y0 - 1 : y0);
+  const era = Math.floor(y / 400);
+  const yoe = y - era * 400;
+  const doy = Math.floor(<f64>(153 * (m + (m > 2 ? -3 : 9)) + 2) / 5) + <f64>d - 1;
+  const doe = yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy;
+  return era * 146097 + doe - 719468;
+}
+
+let lastDate: i32 = -1;
+let lastDays: f64 = 0;
+
+/**
+ * gcp.ts rfc3339Seconds of the string [s, e) (the byte at e is its closing '"', as in the
+ * caller's buffer): Unix seconds, the fraction dropped, or NaN.
+ */
+function rfc3339(s: u32, e: u32): f64 {
+  if (e - s < 19 || load<u8>(s + 4) != 45 || load<u8>(s + 7) != 45 || load<u8>(s + 13) != 58 || load<u8>(s + 16) != 58) return NaN;
+  const sep = load<u8>(s + 10);
+  if (sep != 84 && sep != 116 && sep != 32) return NaN;
+  const c = twoDigits(s);
+  const yy = twoDigits(s + 2);
+  const mo = twoDigits(s + 5);
+  const d = twoDigits(s + 8);
+  const h = twoDigits(s + 11);
+  const mi = twoDigits(s + 14);
+  const sec = twoDigits(s + 17);
+  // days in each month (a leap February's 29)
+  const monthDays = mo == 2 ? 29 : mo == 4 || mo == 6 || mo == 9 || mo == 11 ? 30 : 31;
+  if (c < 0 || yy < 0 || mo < 1 || mo > 12 || d < 1 || d > monthDays || h < 0 || h > 23 || mi < 0 || mi > 59 || sec < 0 || sec > 60) return NaN;
+  const y = c * 100 + yy;
+  // a file's entries share a few dates: the last one's days are kept
+  const date = (y * 16 + mo) * 32 + d;
+  let days = lastDays;
+  if (date != lastDate) {
+    if (mo == 2 && d == 29 && !(y % 4 == 0 && (y % 100 != 0 || y % 400 == 0))) return NaN;
+    days = daysFromCivil(y, mo, d);
+    lastDate = date;
+    lastDays = days;
+  }
+  let p = s + 19;
+  if (load<u8>(p) == 46) {
+    p++;
+    const f = p;
+    while (p < e && isDigit(load<u8>(p))) p++;
+    if (p == f) return NaN;
+  }
+  let offset: f64 = 0;
+  const z = load<u8>(p);
+  if ((z == 90 || z == 122) && p + 1 == e) {
+    // Z
+  } else if ((z == 43 || z == 45) && p + 6 == e && load<u8>(p + 3) == 58) {
+    const oh = twoDigits(p + 1);
+    const om = twoDigits(p + 4);
+    if (oh < 0 || oh > 23 || om < 0 || om > 59) return NaN;
+    offset = <f64>((z == 43 ? 1 : -1) * (oh * 3600 + om * 60));
+  } else if (p + 4 == e && z == 32 && load<u8>(p + 1) == 85 && load<u8>(p + 2) == 84 && load<u8>(p + 3) == 67) {
+    // " UTC" (BigQuery)
+  } else return NaN;
+  return days * 86400 + <f64>(h * 3600 + mi * 60 + sec) - offset;
+}
+
+/** The addresses and times of a taken row, read here rather than in gcp.ts (spans have `delta` added). */
+function rowValues(row: u32, delta: i32): void {
+  let s = load<i32>(row + R_SPAN_S + (G_SRC_IP << 2));
+  let v: i64 = s >= 0 ? ipv4(<u32>(s - delta), <u32>(load<i32>(row + R_SPAN_E + (G_SRC_IP << 2)) - delta)) : -1;
+  if (v >= 0) {
+    store<u32>(row + R_SRC_V4, <u32>v);
+    rowFlags |= ROW_SRC_V4;
+  }
+  s = load<i32>(row + R_SPAN_S + (G_DST_IP << 2));
+  v = s >= 0 ? ipv4(<u32>(s - delta), <u32>(load<i32>(row + R_SPAN_E + (G_DST_IP << 2)) - delta)) : -1;
+  if (v >= 0) {
+    store<u32>(row + R_DST_V4, <u32>v);
+    rowFlags |= ROW_DST_V4;
+  }
+  s = load<i32>(row + R_SPAN_S + (G_START << 2));
+  store<f64>(row + ROW_START, s >= 0 ? rfc3339(<u32>(s - delta), <u32>(load<i32>(row + R_SPAN_E + (G_START << 2)) - delta)) : NaN);
+  s = load<i32>(row + R_SPAN_S + (G_END << 2));
+  store<f64>(row + ROW_END, s >= 0 ? rfc3339(<u32>(s - delta), <u32>(load<i32>(row + R_SPAN_E + (G_END << 2)) - delta)) : NaN);
+}
+
+// the row being worked out, and the delta of its spans
+let curRow: u32 = 0;
+let curDelta: i32 = 0;
+// the last simple row's account, region and instance spans in this call (as stored: delta added; -1: none yet)
+let lastAccount: i32 = -1;
+let lastRegion: i32 = -1;
+let lastInstance: i32 = -1;
+
+/**
+ * True when the span in the slot pair at `slot` is present and the same bytes as the span
+ * `last` (a slot pair of an earlier row, or -1); `flag` for the row when so.
+ */
+function sameAsLast(slot: u32, last: i32): bool {
+  const s = load<i32>(curRow + slot);
+  if (s < 0 || last < 0) return false;
+  const ls = load<i32>(<u32>last);
+  const n = load<i32>(curRow + slot + 4) - s;
+  if (load<i32>(<u32>last + 4) - ls != n) return false;
+  const a = <u32>(s - curDelta);
+  const b = <u32>(ls - curDelta);
+  // eight bytes at a time, then the last (up to) eight: the bytes past n fall off the top
+  let k: u32 = 0;
+  for (; k + 8 <= <u32>n; k += 8) if (load<u64>(a + k) != load<u64>(b + k)) return false;
+  if (k == <u32>n) return true;
+  const drop = <u64>((8 - (<u32>n - k)) << 3);
+  return load<u64>(a + k) << drop == load<u64>(b + k) << drop;
+}
+
+/** The flags of a simple row's strings that repeat the last ones, and this row's present ones made the last. */
+function repeats(): i32 {
+  let f: i32 = 0;
+  if (sameAsLast(R_ACCOUNT, lastAccount)) f |= ROW_ACCOUNT_SAME;
+  if (sameAsLast(R_REGION, lastRegion)) f |= ROW_REGION_SAME;
+  if (sameAsLast(R_INSTANCE, lastInstance)) f |= ROW_INSTANCE_SAME;
+  if (load<i32>(curRow + R_ACCOUNT) >= 0) lastAccount = <i32>(curRow + R_ACCOUNT);
+  if (load<i32>(curRow + R_REGION) >= 0) lastRegion = <i32>(curRow + R_REGION);
+  if (load<i32>(curRow + R_INSTANCE) >= 0) lastInstance = <i32>(curRow + R_INSTANCE);
+  return f;
+}
+
+@inline function spanS(f: u32): i32 {
+  return load<i32>(curRow + R_SPAN_S + (f << 2));
+}
+@inline function spanE(f: u32): i32 {
+  return load<i32>(curRow + R_SPAN_E + (f << 2));
+}
+
+/** The string field f is exactly the n bytes of w (little-endian, n <= 8). */
+function spanIs(f: u32, w: u64, n: u32): bool {
+  const s = spanS(f);
+  if (s < 0 || <u32>(spanE(f) - s) != n) return false;
+  const drop = <u64>((8 - n) << 3);
+  return load<u64>(<u32>(s - curDelta)) << drop == w << drop;
+}
+
+/** The span [s, e) into the slot pair at `slot` (a string of no bytes: the id 0, stored as absent: -1). */
+function putSpan(slot: u32, s: i32, e: i32): bool {
+  if (s < 0 || e == s) {
+    store<i32>(curRow + slot, -1);
+    return false;
+  }
+  store<i32>(curRow + slot, s);
+  store<i32>(curRow + slot + 4, e);
+  return true;
+}
+
+/** gcp.ts firstId: the first of fields a, b, c (-1: none) that is present, into `slot`; false when none or it is empty (id 0). */
+function firstSpan(slot: u32, a: i32, b: i32, c: i32): bool {
+  if (a >= 0 && spanS(<u32>a) >= 0) return putSpan(slot, spanS(<u32>a), spanE(<u32>a));
+  if (b >= 0 && spanS(<u32>b) >= 0) return putSpan(slot, spanS(<u32>b), spanE(<u32>b));
+  if (c >= 0 && spanS(<u32>c) >= 0) return putSpan(slot, spanS(<u32>c), spanE(<u32>c));
+  return putSpan(slot, -1, 0);
+}
+
+/** gcp.ts logNameProject: "projects/<id>/…" into R_ACCOUNT; false when not so. */
+function logNameProject(): bool {
+  const s0 = spanS(G_LOG_NAME);
+  if (s0 < 0) return false;
+  const s = <u32>(s0 - curDelta);
+  const e = <u32>(spanE(G_LOG_NAME) - curDelta);
+  const P: u32 = 9;
+  // "projects" little-endian, then '/'
+  if (e - s <= P || load<u64>(s) != 0x737463656a6f7270 || load<u8>(s + 8) != 47) return false;
+  let j = s + P;
+  while (j < e && load<u8>(j) != 47) j++;
+  return j > s + P ? putSpan(R_ACCOUNT, <i32>(s + P) + curDelta, <i32>j + curDelta) : false;
+}
+
+/** gcp.ts zoneRegion: "us-east1-b" as "us-east1" into R_REGION; false when not a zone. */
+function zoneRegion(f: u32): bool {
+  const s0 = spanS(f);
+  if (s0 < 0) return false;
+  const s = <u32>(s0 - curDelta);
+  const e = <u32>(spanE(f) - curDelta);
+  if (e - s < 4 || load<u8>(e - 2) != 45) return false;
+  const last = load<u8>(e - 1);
+  const prev = load<u8>(e - 3);
+  if (last < 97 || last > 122 || prev < 48 || prev > 57) return false;
+  return putSpan(R_REGION, s0, spanE(f) - 2);
+}
+
+/**
+ * gcp.ts toRecord for a taken row that turns out a flow with IPv4 ends and good times (the
+ * common case): its fate and strings, flagged ROW_SIMPLE. Any other row is left to toRecord.
+ */
+function workOut(row: u32, delta: i32): void {
+  curRow = row;
+  curDelta = delta;
+  const f = rowFlags;
+  if ((f & ROW_PAYLOAD) == 0 || (f & ROW_CONNECTION) == 0 || (f & ROW_SRC_V4) == 0 || (f & ROW_DST_V4) == 0) return;
+  if (load<f64>(row + ROW_INTS + (N_PROTOCOL << 3)) < 0) return;
+  const start = load<f64>(row + ROW_START);
+  const end = load<f64>(row + ROW_END);
+  const hasStart = spanS(G_START) >= 0;
+  const hasEnd = spanS(G_END) >= 0;
+  if ((hasStart && isNaN(start)) || (hasEnd && isNaN(end)) || (!hasStart && !hasEnd)) return;
+  // the reporter: DEST, SRC, DEST_GATEWAY, SRC_GATEWAY (little-endian words), else the instances
+  let side = 0; // 0 unknown, 1 src, 2 dest
+  let direction = 0;
+  let gateway = false;
+  if (spanIs(G_REPORTER, 0x54534544, 4)) {
+    side = 2;
+    direction = 1;
+  } else if (spanIs(G_REPORTER, 0x435253, 3)) {
+    side = 1;
+    direction = 2;
+  } else if (reporterIs(12, 0x5441475f54534544, 0x59415745)) {
+    // DEST_GATEWAY
+    side = 2;
+    direction = 1;
+    gateway = true;
+  } else if (reporterIs(11, 0x455441475f435253, 0x59415745)) {
+    // SRC_GATEWAY
+    side = 1;
+    direction = 2;
+    gateway = true;
+  } else if ((f & ROW_DST_INSTANCE) != 0) side = 2;
+  else if ((f & ROW_SRC_INSTANCE) != 0) side = 1;
+  if (side == 1 && !gateway && (f & ROW_DST_INSTANCE) != 0 && direction == 2) {
+    rowFlags = f | ROW_SIMPLE | ROW_DUPLICATE;
+    return;
+  }
+  store<i32>(row + R_DIRECTION, direction);
+  const dest = side == 2;
+  const known = side != 0;
+  const account =
+    (known && firstSpan(R_ACCOUNT, dest ? G_DST_PROJECT : G_SRC_PROJECT, dest ? G_SRC_VPC_PROJECT + 2 : G_SRC_VPC_PROJECT, dest ? G_SRC_GW_PROJECT + 3 : G_SRC_GW_PROJECT)) ||
+    logNameProject() ||
+    firstSpan(R_ACCOUNT, G_RES_PROJECT, -1, -1);
+  if (!account) store<i32>(row + R_ACCOUNT, -1);
+  store<i32>(row + R_REGION, -1);
+  store<i32>(row + R_INSTANCE, -1);
+  if (known) {
+    const region =
+      firstSpan(R_REGION, dest ? G_DST_PROJECT + 1 : G_SRC_PROJECT + 1, dest ? G_SRC_VPC_PROJECT + 3 : G_SRC_VPC_PROJECT + 1, -1) ||
+      zoneRegion(dest ? G_DST_PROJECT + 3 : G_SRC_PROJECT + 3) ||
+      firstSpan(R_REGION, dest ? G_SRC_GW_PROJECT + 4 : G_SRC_GW_PROJECT + 1, -1, -1);
+    if (!region) store<i32>(row + R_REGION, -1);
+    firstSpan(R_INSTANCE, dest ? G_DST_PROJECT + 2 : G_SRC_PROJECT + 2, dest ? G_SRC_GW_PROJECT + 5 : G_SRC_GW_PROJECT + 2, -1);
+  }
+  rowFlags = f | ROW_SIMPLE | repeats();
+}
+
+/** The reporter is the n bytes (8 to 12) whose first eight are `head` and last four `tail` (little-endian). */
+function reporterIs(n: u32, head: u64, tail: u32): bool {
+  const s = spanS(G_REPORTER);
+  if (s < 0 || <u32>(spanE(G_REPORTER) - s) != n) return false;
+  const p = <u32>(s - curDelta);
+  return load<u64>(p) == head && load<u32>(p + n - 4) == tail;
+}
+
+/**
+ * Reads the lines of inPtr[0, len) that end with '\n' (at most maxRows) into rows at `out`:
+ * each trimmed as parseJsonLines trims it, a blank one marked ROW_BLANK, a LogEntry the fast
+ * path takes marked ROW_TAKEN with its fields. Positions have `base` added (the window's
+ * start in the caller's buffer). Returns the rows written; a line with no '\n' in the
+ * window is left to the caller.
+ */
+export function readLines(inPtr: u32, len: u32, base: i32, maxRows: u32, out: u32, tablePtr: u32, scratch: u32): u32 {
+  table = tablePtr;
+  boxAt = scratch;
+  arrayAt = scratch + MAX_DEPTH;
+  lastKeyAt = scratch + 2 * MAX_DEPTH;
+  nextAt = lastKeyAt + 2 * MAX_DEPTH;
+  altAt = nextAt + 2 * (UNNAMED + BOXES);
+  const end = inPtr + len;
+  const delta = base - <i32>inPtr;
+  lastAccount = -1;
+  lastRegion = -1;
+  lastInstance = -1;
+  const nl = i8x16.splat(10);
+  let p = inPtr;
+  let rows: u32 = 0;
+  while (p < end && rows < maxRows) {
+    const row = out + rows * ROW_BYTES;
+    let ls = p;
+    let c: u32 = 0;
+    while (ls < end && ((c = load<u8>(ls)) == 32 || c == 9 || c == 13)) ls++;
+    let j: u32;
+    let le: u32;
+    let flags: i32 = 0;
+    if (ls < end && c == 123 && readEntry(ls, end, row, delta)) {
+      // the entry's line read whole: its '\n' found on the way
+      j = entryNewline;
+      le = entryEnd;
+      rowValues(row, delta);
+      workOut(row, delta);
+      flags = ROW_TAKEN | rowFlags;
+    } else {
+      // the line's '\n', sixteen bytes at a time
+      j = p;
+      for (;;) {
+        if (j >= end) return rows;
+        const m = i8x16.bitmask(i8x16.eq(v128.load(j), nl));
+        if (m != 0) {
+          j += <u32>ctz(m);
+          break;
+        }
+        j += 16;
+      }
+      if (j >= end) return rows;
+      if (ls > j) ls = j;
+      le = j;
+      while (le > ls && ((c = load<u8>(le - 1)) == 32 || c == 9 || c == 13)) le--;
+      if (ls == le) flags = ROW_BLANK;
+    }
+    store<i32>(row + R_LINE, <i32>p + delta);
+    store<i32>(row + R_NL, <i32>j + delta);
+    store<i32>(row + R_TS, <i32>ls + delta);
+    store<i32>(row + R_TE, <i32>le + delta);
+    store<i32>(row + R_FLAGS, flags);
+    rows++;
+    p = j + 1;
+  }
+  return rows;
+}
