@@ -947,17 +947,20 @@ export const awsText: LineReader = {
  * many small files one after the other into one sink (workers/parse.ts): the parser of the
  * last file is set up for the next (AwsParser.openFile) rather than built again (a
  * buffer, typed arrays, two closures, ~4 us a file), and the sink's `lazy` stays the same
- * object. A sink is fed one file at a time, so a parser is not reused while in use.
+ * object. A sink is fed one file at a time, so a parser is not reused while in use. Held
+ * weakly: a finished task's sink (its dictionary, its batches) is not kept alive by it.
  */
-let lastParser: AwsParser | null = null;
+let lastParser: WeakRef<AwsParser> | null = null;
 
 function openAwsParser(ctx: ReaderContext): AwsParser {
-  const p = lastParser;
-  if (p !== null && p.sink === ctx.sink) {
+  const p = lastParser?.deref();
+  if (p !== undefined && p.sink === ctx.sink) {
     p.openFile(ctx);
     return p;
   }
-  return (lastParser = new AwsParser(ctx));
+  const made = new AwsParser(ctx);
+  lastParser = new WeakRef(made);
+  return made;
 }
 
 /** A parser of single AWS records (the messages inside JSON wrappers), with the file's field list. */
