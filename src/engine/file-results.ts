@@ -53,13 +53,22 @@ export function packFiles(results: ParseResult[]): PackedFiles {
   return { rows, extras };
 }
 
+/**
+ * A count read from a row, as a small integer when it is one: a double from the Float64Array
+ * stored into a counters object turned its fields (0 at first: newCounters) into doubles, a
+ * new map once a run that threw away the code using the old one.
+ */
+function wholeCount(v: number): number {
+  return v <= 0x7fffffff ? v | 0 : v;
+}
+
 export function unpackFiles(p: PackedFiles): ParseResult[] {
   const n = p.rows.length / ROW;
   const out: ParseResult[] = [];
   for (let k = 0; k < n; k++) {
     const o = k * ROW;
     const counters = newCounters();
-    for (let c = 0; c < COUNTERS.length; c++) counters[COUNTERS[c]!] = p.rows[o + FIXED + c]!;
+    for (let c = 0; c < COUNTERS.length; c++) counters[COUNTERS[c]!] = wholeCount(p.rows[o + FIXED + c]!);
     out.push({
       fileIndex: p.rows[o]!, chunkIndex: 0, counters, rejects: [], lines: p.rows[o + 1]!, bytesIn: p.rows[o + 2]!,
       bytesOut: p.rows[o + 3]!, batches: 0, minStart: p.rows[o + 4]!, maxEnd: p.rows[o + 5]!, lateByWindow: [],
@@ -137,7 +146,7 @@ export class FileRows {
     const sums = this.sums;
     for (let c = 0; c < COUNTERS.length; c++) {
       const v = rows[o + FIXED + c]!;
-      counters[COUNTERS[c]!] = v;
+      counters[COUNTERS[c]!] = wholeCount(v);
       sums[c] += v;
     }
   }

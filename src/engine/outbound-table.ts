@@ -399,7 +399,7 @@ export class OutboundTable {
 
   /** The host of an entry: (source, cloud + account, window), as a hash and as equality. */
   private hostHash(e: number): number {
-    return fmix32(mix(mix(mix(0x85ebca6b, this.srcA[e]!), this.ep[e]!), this.win[e]! ^ ((this.flags[e]! & F_SRC6) << 28)));
+    return fmix32(mix(mix(mix(0x85ebca6b | 0, this.srcA[e]!), this.ep[e]!), this.win[e]! ^ ((this.flags[e]! & F_SRC6) << 28)));
   }
 
   private sameHost(a: number, b: number): boolean {
@@ -413,7 +413,7 @@ export class OutboundTable {
    */
   private groupHash(e: number, hostHashes: Uint32Array, by: number): number {
     const dstPart = (this.dstA[e]! & DST_MASK[by]!) ^ ((this.flags[e]! & FAM_MASK[by]!) << 27);
-    return fmix32(mix(mix(hostHashes[e]!, this.pp[e]! & PP_MASK[by]!), dstPart));
+    return fmix32(mix(mix(hostHashes[e]! | 0, this.pp[e]! & PP_MASK[by]!), dstPart));
   }
 
   /** Whether entries a and b have the same key in a grouping `by` (its masks, as groupHash). */

@@ -139,14 +139,18 @@ export class ScanCore {
   /** First slot to probe for a hash whose low 12 bits are the bucket (the rest picks a slot in its region). */
   private home(hb: number): number {
     // 20 bits of the hash: a region of a table of tens of millions of entries spans more than 2^12 slots
-    const within = Math.floor(((hb >>> 12) * this.span) / 1048576); // (hb >>> 12) / 2^20 of the region
+    // (hb >>> 12) / 2^20 of the region. Scaled by 2^-20 first (exact: the same slot): a
+    // double from the first call, where an integer product overflowed past 2^31 once per thread
+    const within = Math.floor((hb >>> 12) * 9.5367431640625e-7 * this.span);
     const slot = this.bucketBase[hb & BUCKET_MASK]! + within;
     return slot < this.slots ? slot : slot - this.slots;
   }
 
   /** Where the probe goes once the bucket's region is crowded: the `run`-th far slot of the key. */
   private farSlot(hb: number, run: number): number {
-    return Math.floor((fmix32((hb ^ 0x7f4a7c15) + Math.imul(run, 0x9e3779b9)) * this.slots) / 4294967296);
+    // the sum as int32 (fmix32 reads it modulo 2^32: the same hash) and the scaling by 2^-32
+    // first (exact): integers past 2^31 here deoptimised fmix32 and farSlot once a thread
+    return Math.floor(fmix32(((hb ^ 0x7f4a7c15) + Math.imul(run, 0x9e3779b9)) | 0) * 2.3283064365386963e-10 * this.slots);
   }
 
   /** The slot after `slot` in probe number `probe` (>= 1) of a key with home hash hb. */
@@ -229,7 +233,8 @@ export class ScanCore {
   findOrInsertHashed(full: number, sA: number, ppv: number, w: number, epv: number, dA: number, rf: number, bucket: number): number {
     const keyRf = (rf & KEY_RF) >>> 0;
     // the home slot: the bucket's region, then bits of the key's hash; the tag: other bits
-    const h = ((full & ~BUCKET_MASK) | (bucket & BUCKET_MASK)) >>> 0;
+    // int32, not u32: home and farSlot read it by bits alike, and a u32 past 2^31 is a double
+    const h = (full & ~BUCKET_MASK) | (bucket & BUCKET_MASK);
     const tag = Math.imul(full, 0x9e3779b1) >>> 28;
     const index = this.index;
     const u = this.u;
@@ -244,10 +249,12 @@ export class ScanCore {
         const ew = e * ENTRY_WORDS;
         // every word compared, without branches: a chain of && reaches its later loads
         // only on a match, which the first optimised code has never seen (a deoptimisation
-        // per load, and addresses past 2^30 failing a small-integer compare, another)
+        // per load, and addresses past 2^30 failing a small-integer compare, another). Each word
+        // `| 0` (the same bits): a u32 past 2^31 met with an untyped operand (a parameter, a
+        // module constant) is checked to be an int32, and deoptimised ("lost precision")
         if ((
-          (u[ew + SRC]! ^ sA) | (u[ew + PP]! ^ ppv) | (u[ew + WIN]! ^ w) | (u[ew + EP]! ^ epv) | (u[ew + DST]! ^ dA) |
-          ((u[ew + RF]! & KEY_RF) ^ keyRf)
+          ((u[ew + SRC]! | 0) ^ sA) | ((u[ew + PP]! | 0) ^ ppv) | ((u[ew + WIN]! | 0) ^ w) | ((u[ew + EP]! | 0) ^ epv) |
+          ((u[ew + DST]! | 0) ^ dA) | (((u[ew + RF]! | 0) & KEY_RF) ^ keyRf)
         ) === 0) {
           return e;
         }
@@ -272,8 +279,8 @@ export class ScanCore {
         const e = (v & SLOT_ENTRY) - 1;
         const ew = e * ENTRY_WORDS;
         if ((
-          (u[ew + SRC]! ^ sA) | (u[ew + PP]! ^ ppv) | (u[ew + WIN]! ^ w) | (u[ew + EP]! ^ epv) | (u[ew + DST]! ^ dA) |
-          ((u[ew + RF]! & KEY_RF) ^ keyRf)
+          ((u[ew + SRC]! | 0) ^ sA) | ((u[ew + PP]! | 0) ^ ppv) | ((u[ew + WIN]! | 0) ^ w) | ((u[ew + EP]! | 0) ^ epv) |
+          ((u[ew + DST]! | 0) ^ dA) | (((u[ew + RF]! | 0) & KEY_RF) ^ keyRf)
         ) === 0) {
           return e;
         }
@@ -324,9 +331,9 @@ export class ScanCore {
     const u = this.u;
     for (let e = 0; e < this.count; e++) {
       const ew = e * ENTRY_WORDS;
-      const rf = u[ew + RF]!;
+      const rf = u[ew + RF]! | 0; // int32, the same bits (findOrInsertHashed says why)
       const full = keyHash(u[ew + SRC]!, u[ew + PP]!, u[ew + WIN]!, u[ew + EP]!, u[ew + DST]!, (rf & KEY_RF) >>> 0);
-      const h = ((full & ~BUCKET_MASK) | (rf >>> BUCKET_SHIFT)) >>> 0;
+      const h = (full & ~BUCKET_MASK) | (rf >>> BUCKET_SHIFT);
       let slot = this.home(h);
       for (let probe = 1; index[slot] !== 0; probe++) slot = this.nextSlot(h, slot, probe);
       index[slot] = ((Math.imul(full, 0x9e3779b1) >>> 28 << 28) | (e + 1)) >>> 0;

@@ -26,7 +26,9 @@ const {
 
 /** Every key's verdict of windows <= opts.uptoWindow (the caller adds held records first and drops after). */
 export function finalizeTable(t: ScanCore, opts: FinalizeOptions): FinalizeResult {
-  const upto = opts.uptoWindow ?? 0xffffffff;
+  // half a window past the last: the same windows pass, and the bound is a double in every
+  // run (a window number compared with a small bound, then with 2^32 - 1, deoptimised the sort)
+  const upto = (opts.uptoWindow ?? 0xffffffff) + 0.5;
   const { start, order: byBucket } = entriesByBucket(t, upto);
   const minTuples = Math.max(1, opts.thresholds.minEndpoints);
   const verdicts: KeyVerdict[] = [];
@@ -47,7 +49,7 @@ export function finalizeTable(t: ScanCore, opts: FinalizeOptions): FinalizeResul
   return { verdicts, endpointDays: days.result(opts.endpointSources === true), keys, entries: byBucket.length };
 }
 
-/** The entries of windows <= upto, sorted by source bucket: bucket b is order[start[b], start[b+1]). */
+/** The entries of windows < upto (a bound halfway between windows), sorted by source bucket: bucket b is order[start[b], start[b+1]). */
 function entriesByBucket(t: ScanCore, upto: number): { start: Int32Array; order: Int32Array } {
   const u = t.u;
   const count = t.count;
@@ -55,7 +57,9 @@ function entriesByBucket(t: ScanCore, upto: number): { start: Int32Array; order:
   let m = 0;
   for (let e = 0; e < count; e++) {
     if (u[e * ENTRY_WORDS + WIN]! > upto) continue;
-    start[(u[e * ENTRY_WORDS + RF]! >>> BUCKET_SHIFT) + 1]!++;
+    // the word `| 0` first (the same bits): a u32 past 2^31 shifted by a module constant was
+    // checked to be an int32 and deoptimised the sort ("lost precision") at the first bucket past 2047
+    start[((u[e * ENTRY_WORDS + RF]! | 0) >>> BUCKET_SHIFT) + 1]!++;
     m++;
   }
   for (let b = 0; b < SHARD_BUCKETS; b++) start[b + 1]! += start[b]!;
@@ -63,7 +67,7 @@ function entriesByBucket(t: ScanCore, upto: number): { start: Int32Array; order:
   const order = new Int32Array(m);
   for (let e = 0; e < count; e++) {
     if (u[e * ENTRY_WORDS + WIN]! > upto) continue;
-    order[fill[u[e * ENTRY_WORDS + RF]! >>> BUCKET_SHIFT]!++] = e;
+    order[fill[(u[e * ENTRY_WORDS + RF]! | 0) >>> BUCKET_SHIFT]!++] = e;
   }
   return { start, order };
 }
@@ -89,8 +93,10 @@ function keyVerdict(t: ScanCore, list: Int32Array, opts: FinalizeOptions, sc: Sc
   let prevEp = -1;
   for (let j = 0; j < m; ) {
     const j0 = order[j]!;
-    const epv = kEp[j0]!;
-    const dst = kDst[j0]!;
+    // ep and dst as int32 (the same bits; stored back to u32 arrays): u32 past 2^31 (a cloud
+    // in the top bits, an address from 128.0.0.0) deoptimised the compares made on smaller ones
+    const epv = kEp[j0]! | 0;
+    const dst = kDst[j0]! | 0;
     const dst6 = kFl[j0]! & F_DST6;
     if (epv !== prevEp) {
       accounts++;
@@ -106,7 +112,7 @@ function keyVerdict(t: ScanCore, list: Int32Array, opts: FinalizeOptions, sc: Sc
     let q = j;
     for (; q < m; q++) {
       const x = order[q]!;
-      if (kEp[x] !== epv || kDst[x] !== dst || (kFl[x]! & F_DST6) !== dst6) break;
+      if ((kEp[x]! | 0) !== epv || (kDst[x]! | 0) !== dst || (kFl[x]! & F_DST6) !== dst6) break;
       fe += kF[x]!;
       if (kFl[x]! & F_PACKETS) {
         pe += kP[x]!;

@@ -23,7 +23,9 @@ export function mix(h: number, k: number): number {
   return (Math.imul(h, 5) + 0xe6546b64) | 0;
 }
 
-const ADDRESS_SEED = 0x9747b28c;
+// as int32 (the same bits for mix): past 2^31 the seed is a double, and mix, optimised on
+// small integers, was thrown away at the first IPv6 address
+const ADDRESS_SEED = 0x9747b28c | 0;
 
 /**
  * The hash state after the first three words of every IPv4 address (IPv4-mapped form:
