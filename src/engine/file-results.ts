@@ -138,8 +138,8 @@ export class FileRows {
   fill(file: number, rep: { bytes: number; decompressedBytes: number; counters: SinkCounters; minStart: number; maxEnd: number }): void {
     const o = file * ROW;
     const rows = this.rows;
-    rep.bytes = rows[o + 2]!;
-    rep.decompressedBytes = rows[o + 3]!;
+    rep.bytes = wholeCount(rows[o + 2]!);
+    rep.decompressedBytes = wholeCount(rows[o + 3]!);
     rep.minStart = rows[o + 4]!;
     rep.maxEnd = rows[o + 5]!;
     const counters = rep.counters;
@@ -153,7 +153,7 @@ export class FileRows {
 
   /** The counters of every row filled so far, added into `totals` (whole counts: the sum's order does not matter). */
   addTotals(totals: SinkCounters): void {
-    for (let c = 0; c < COUNTERS.length; c++) totals[COUNTERS[c]!] += this.sums[c]!;
+    for (let c = 0; c < COUNTERS.length; c++) totals[COUNTERS[c]!] = wholeCount(totals[COUNTERS[c]!] + this.sums[c]!);
     this.sums.fill(0);
   }
 
