@@ -13,11 +13,11 @@ import type { FlowRecord } from '../flow/sink.js';
 import { V4_MAPPED_W2 } from '../net/address.js';
 import { wasmFile } from './aws-wasm.js';
 
-/** Tuples a call reads at most (more: JavaScript), and the largest blob copied into the module (larger: JavaScript). */
+/** Tuples a call reads at most, and the bytes of a record it is given at most (larger: JavaScript). */
 export const AZURE_WASM_TUPLES = 4096;
-export const AZURE_WASM_BLOB = 16 * 1024 * 1024;
+export const AZURE_WASM_WINDOW = 1024 * 1024;
 
-// linear memory: the spans (starts then ends), the rows, the blob (memory grows to the largest read)
+// linear memory: the spans (starts then ends), the rows, the record's bytes
 const SPANS_AT = 0;
 const ROWS_AT = SPANS_AT + AZURE_WASM_TUPLES * 8;
 const ROW_BYTES = 56; // assembly/azure-tuples.ts ROW_BYTES
@@ -28,55 +28,38 @@ export const enum TupleLayout { nsg = 1, vnet = 2 }
 
 /** The WebAssembly tuple reader of one thread: its instance and views of its rows. */
 export class AzureWasm {
-  private u8: Uint8Array;
-  private i32: Int32Array;
-  private f64: Float64Array;
-  private readonly memory: WebAssembly.Memory;
+  private readonly u8: Uint8Array;
+  private readonly i32: Int32Array;
+  private readonly f64: Float64Array;
   private readonly readTuples: (bufPtr: number, n: number, spansPtr: number, out: number, layout: number, version: number) => number;
 
   constructor(module: WebAssembly.Module) {
     const instance = new WebAssembly.Instance(module, {});
     const exports = instance.exports as { memory: WebAssembly.Memory; readTuples: AzureWasm['readTuples'] };
-    this.memory = exports.memory;
-    this.readTuples = exports.readTuples;
-    this.u8 = this.i32 = this.f64 = null!;
-    this.views(BUF_AT);
-  }
-
-  /** Grows the memory to hold `need` bytes, and (re)makes the views. */
-  private views(need: number): void {
-    const have = this.memory.buffer.byteLength;
-    if (need > have) this.memory.grow(Math.ceil((need - have) / 65536));
-    const buf = this.memory.buffer;
-    if (this.u8 !== null && this.u8.buffer === buf) return;
+    const need = BUF_AT + AZURE_WASM_WINDOW;
+    const have = exports.memory.buffer.byteLength;
+    if (need > have) exports.memory.grow(Math.ceil((need - have) / 65536));
+    const buf = exports.memory.buffer;
     this.u8 = new Uint8Array(buf);
     this.i32 = new Int32Array(buf);
     this.f64 = new Float64Array(buf);
+    this.readTuples = exports.readTuples;
   }
 
   /**
-   * Copies a blob into the module, once, before its records' tuples are read: false (nothing
-   * copied) when it is larger than AZURE_WASM_BLOB.
+   * Reads the n tuples buf[starts[k], ends[k]) (in order, within one record) into rows: false,
+   * having read nothing, when they are too many or span too many bytes for one call.
    */
-  load(blob: Uint8Array): boolean {
-    if (blob.length > AZURE_WASM_BLOB) return false;
-    this.views(BUF_AT + blob.length);
-    this.u8.set(blob, BUF_AT);
-    return true;
-  }
-
-  /**
-   * Reads the n tuples blob[starts[k], ends[k]) of the blob last loaded into rows: false,
-   * having read nothing, when they are too many for one call.
-   */
-  read(starts: Int32Array, ends: Int32Array, n: number, layout: TupleLayout, version: number): boolean {
+  read(buf: Uint8Array, starts: Int32Array, ends: Int32Array, n: number, layout: TupleLayout, version: number): boolean {
     if (n > AZURE_WASM_TUPLES) return false;
-    const i32 = this.i32;
-    for (let k = 0; k < n; k++) {
-      i32[(SPANS_AT >> 2) + k] = starts[k]!;
-      i32[(SPANS_AT >> 2) + n + k] = ends[k]!;
-    }
-    this.readTuples(BUF_AT, n, SPANS_AT, ROWS_AT, layout, version);
+    const from = starts[0]!;
+    const to = ends[n - 1]!;
+    if (to - from > AZURE_WASM_WINDOW || to < from) return false;
+    this.u8.set(buf.subarray(from, to), BUF_AT);
+    this.i32.set(starts.subarray(0, n), SPANS_AT >> 2);
+    this.i32.set(ends.subarray(0, n), (SPANS_AT >> 2) + n);
+    // positions are buf's: the module adds BUF_AT - from to each (u32 arithmetic wraps)
+    this.readTuples(BUF_AT - from, n, SPANS_AT, ROWS_AT, layout, version);
     return true;
   }
 

@@ -255,7 +255,7 @@ class AzureDocument implements DocHandler {
   private macKey = -2;
   private macId = 0;
   private macScratch = new Uint8Array(64);
-  private wasm = azureWasm();
+  private readonly wasm = azureWasm();
 
   constructor(
     private readonly buf: Uint8Array,
@@ -268,8 +268,6 @@ class AzureDocument implements DocHandler {
   }
 
   run(): void {
-    // the WebAssembly reader reads the tuples where they stand in the blob: copied in once
-    if (this.wasm !== null && !this.wasm.load(this.buf)) this.wasm = null;
     try {
       walkDocument(this.buf, this.sink, this.sc, this.lines, this);
     } finally {
@@ -645,14 +643,14 @@ class AzureDocument implements DocHandler {
   /**
    * The record's tuples read by the WebAssembly reader (azure-wasm.ts), whose rows endRecord
    * then takes: null when it is off, or a tuple is an unescaped copy in the arena (rare: an
-   * escape in the string), or the blob or the record is too large for the module.
+   * escape in the string), or the record is too large for one call.
    */
   private wasmRead(nsg: boolean): AzureWasm | null {
     const w = this.wasm;
     if (w === null || !azureFastPath.enabled) return null;
     const t = this.tuples;
     for (let i = 0; i < t.n; i++) if (t.inArena[i]) return null;
-    return w.read(t.s, t.e, t.n, nsg ? TupleLayout.nsg : TupleLayout.vnet, this.version) ? w : null;
+    return w.read(this.buf, t.s, t.e, t.n, nsg ? TupleLayout.nsg : TupleLayout.vnet, this.version) ? w : null;
   }
 
   /** Dictionary id of a MAC written any way (00-0d-3a-…, 000D3A…): upper case, no separators. */
