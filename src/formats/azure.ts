@@ -38,7 +38,6 @@ import { NO_FLOW } from './azure-tuple.js';
 import { NSG_CATEGORY, nsgTuple } from './azure-nsg.js';
 import { VNET_CATEGORY, vnetTuple } from './azure-vnet.js';
 import { nsgTupleFast, vnetTupleFast } from './azure-fast.js';
-import { azureWasm, TupleLayout, type AzureWasm } from './azure-wasm.js';
 
 /** Off only in tests, to compare the tuple fast path (azure-fast.ts) with the full readers. */
 export const azureFastPath = { enabled: true };
@@ -255,7 +254,6 @@ class AzureDocument implements DocHandler {
   private macKey = -2;
   private macId = 0;
   private macScratch = new Uint8Array(64);
-  private readonly wasm = azureWasm();
 
   constructor(
     private readonly buf: Uint8Array,
@@ -610,7 +608,6 @@ class AzureDocument implements DocHandler {
     const rec = sink.rec;
     const t = this.tuples;
     sink.counters.lines += t.n; // each tuple gets one fate below
-    const wasm = this.wasmRead(nsg);
     for (let i = 0; i < t.n; i++) {
       const tb = t.inArena[i] ? this.sc.arena : this.buf;
       const s = t.s[i]!;
@@ -629,28 +626,13 @@ class AzureDocument implements DocHandler {
         iface = this.macId;
       }
       rec.iface = iface;
-      const fast =
-        (wasm !== null && wasm.take(rec, i)) ||
-        (azureFastPath.enabled && (nsg ? nsgTupleFast(rec, tb, s, e, this.version) : vnetTupleFast(rec, tb, s, e)));
+      const fast = azureFastPath.enabled && (nsg ? nsgTupleFast(rec, tb, s, e, this.version) : vnetTupleFast(rec, tb, s, e));
       const why = fast ? null : nsg ? nsgTuple(rec, tb, s, e, this.version) : vnetTuple(rec, tb, s, e);
       const off = t.off[i]!;
       if (why === null) sink.emit(this.lines.lineAt(off), off);
       else if (why === NO_FLOW) sink.noData();
       else sink.reject(this.lines.lineAt(off), off, why, tb, s, e);
     }
-  }
-
-  /**
-   * The record's tuples read by the WebAssembly reader (azure-wasm.ts), whose rows endRecord
-   * then takes: null when it is off, or a tuple is an unescaped copy in the arena (rare: an
-   * escape in the string), or the record is too large for one call.
-   */
-  private wasmRead(nsg: boolean): AzureWasm | null {
-    const w = this.wasm;
-    if (w === null || !azureFastPath.enabled) return null;
-    const t = this.tuples;
-    for (let i = 0; i < t.n; i++) if (t.inArena[i]) return null;
-    return w.read(this.buf, t.s, t.e, t.n, nsg ? TupleLayout.nsg : TupleLayout.vnet, this.version) ? w : null;
   }
 
   /** Dictionary id of a MAC written any way (00-0d-3a-…, 000D3A…): upper case, no separators. */
