@@ -118,7 +118,7 @@ let rowFlags: i32 = 0;
  * JSON whitespace but '\n': a line's entry is read up to the window's end, and never past its
  * own '\n' (nothing else does: strings stop at control bytes), which ends it.
  */
-@inline function isSpace(c: u32): bool {
+function isSpace(c: u32): bool {
   return c <= 32 && (c == 32 || c == 13 || c == 9); // one compare for the usual byte
 }
 
@@ -127,7 +127,7 @@ let entryEnd: u32 = 0;
 let entryNewline: u32 = 0;
 
 /** The first byte at or after q that ends a plain string ('"', '\\' or below 0x20), or e: sixteen at a time. */
-@inline function plainEnd(q: u32, e: u32): u32 {
+function plainEnd(q: u32, e: u32): u32 {
   const quote = i8x16.splat(34);
   const slash = i8x16.splat(92);
   const ctl = i8x16.splat(32);
@@ -144,7 +144,7 @@ let entryNewline: u32 = 0;
 }
 
 /** True when the bytes at ks are key k, its closing '"' and a ':' (sixteen bytes at once, then any more). */
-@inline function sameKey(ks: u32, k: u32): bool {
+function sameKey(ks: u32, k: u32): bool {
   const pat = table + T_PAT + (k << 5);
   if (v128.any_true(v128.and(v128.xor(v128.load(ks), v128.load(pat)), v128.load(pat + 16)))) return false;
   const n = load<u32>(table + T_KEY_LEN + (k << 2)) + 2;
@@ -195,7 +195,7 @@ function digitsOf(s: u32, e: u32): f64 {
   return v;
 }
 
-@inline function isDigit(c: u32): bool {
+function isDigit(c: u32): bool {
   return c - 48 <= 9;
 }
 
@@ -295,13 +295,13 @@ function readEntry(s: u32, e: u32, row: u32, delta: i32): bool {
     p = q + 1;
     if (p < e && load<u8>(p) == 58) p++; // compact JSON: the ':' at once
     else {
-      while (p < e && isSpace((c = load<u8>(p)))) p++;
+      while (p < e && isSpace(load<u8>(p))) p++;
       if (p >= e || load<u8>(p) != 58) return false;
       p++;
     }
     // ---- a value (p after ':' or '[' or an array's ','); `want` says what the reader needs of it
     for (;;) {
-      while (p < e && isSpace((c = load<u8>(p)))) p++;
+      while (p < e && isSpace(load<u8>(p))) p++;
       if (p >= e) return false;
       c = load<u8>(p);
       const kind = want & KIND;
@@ -370,7 +370,7 @@ function readEntry(s: u32, e: u32, row: u32, delta: i32): bool {
             want = 0;
             break; // the next element
           }
-          while (p < e && isSpace((c = load<u8>(p)))) p++;
+          while (p < e && isSpace(load<u8>(p))) p++;
           member = true;
           break; // the next member
         }
@@ -521,10 +521,10 @@ function repeats(): i32 {
   return f;
 }
 
-@inline function spanS(f: u32): i32 {
+function spanS(f: u32): i32 {
   return load<i32>(curRow + R_SPAN_S + (f << 2));
 }
-@inline function spanE(f: u32): i32 {
+function spanE(f: u32): i32 {
   return load<i32>(curRow + R_SPAN_E + (f << 2));
 }
 

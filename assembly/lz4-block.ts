@@ -65,8 +65,7 @@ export function decode(src: u32, srcLen: u32, dst: u32, cap: u32): i32 {
 }
 
 /** `len` bytes from `from` to `to` (to ≤ from or no overlap), 16 at a time past the end. */
-// @ts-ignore: decorator
-@inline function copyForward(to: u32, from: u32, len: u32): void {
+function copyForward(to: u32, from: u32, len: u32): void {
   if (len <= WILD) {
     v128.store(to, v128.load(from));
     return;
@@ -80,8 +79,7 @@ export function decode(src: u32, srcLen: u32, dst: u32, cap: u32): i32 {
  * short pattern is written byte by byte once, then copied 8 bytes at a time from a whole
  * number of periods back.
  */
-// @ts-ignore: decorator
-@inline function copyMatch(to: u32, from: u32, len: u32, off: u32): void {
+function copyMatch(to: u32, from: u32, len: u32, off: u32): void {
   if (off >= WILD) {
     if (len > 64 && off >= len) {
       memory.copy(to, from, len);

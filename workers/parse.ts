@@ -3,7 +3,7 @@
  * parse into typed-array columns, classify and shard each record by its source address,
  * and post full batches to the main thread, which routes them to their shard worker.
  */
-import { FlowSink, addCounters, newCounters, type Reject, type SinkCounters, type SinkOptions } from '../src/flow/sink.js';
+import { FlowSink, newCounters, type Reject, type SinkCounters, type SinkOptions } from '../src/flow/sink.js';
 import { batchTransferList, type FlowBatchData } from '../src/flow/batch.js';
 import { allReaders, readerFor } from '../src/formats/registry.js';
 import type { FormatName, ReaderContext } from '../src/formats/types.js';
@@ -125,8 +125,6 @@ function emptyResult(fileIndex: number, chunkIndex: number, counters: SinkCounte
  * libuv's thread pool (inflateNext); one inflated ahead and not taken (a task that failed)
  * is dropped at the task's end.
  */
-const COUNTER_KEYS = Object.keys(newCounters()) as (keyof SinkCounters)[];
-
 async function parseFiles(task: ParseInput, sink: FlowSink): Promise<ParseResult> {
   try {
     return await parseEachFile(task, sink);
@@ -139,7 +137,8 @@ async function parseEachFile(task: ParseInput, sink: FlowSink): Promise<ParseRes
   const results: ParseResult[] = [];
   const files = task.files!;
   for (const [i, f] of files.entries()) {
-    inflateNext(files[i + 1], task.maxDecompressedBytes);
+    // not files[i + 1] past the end: a read out of bounds deoptimised this loop at every task's last file
+    inflateNext(i + 1 < files.length ? files[i + 1] : undefined, task.maxDecompressedBytes);
     sink.minStart = Infinity;
     sink.maxEnd = -Infinity;
     sink.lateByWindow.clear();
@@ -149,10 +148,9 @@ async function parseEachFile(task: ParseInput, sink: FlowSink): Promise<ParseRes
     sink.notAfter = f.notAfter || Infinity; // each file its own bound (its name may carry its time)
     const lines = readerFor(f.format)?.kind === 'lines';
     const one: ParseInput = { ...task, ...f, files: undefined, chunkIndex: 0, mode: !lines ? 'document' : f.gzip ? 'gzip' : 'range', start: 0, end: f.size };
-    const r = emptyResult(f.fileIndex, 0, newCounters(), []);
+    const r = emptyResult(f.fileIndex, 0, sink.counters, []);
     await parseInto(one, sink, r);
-    addCounters(r.counters, sink.counters);
-    for (const k of COUNTER_KEYS) sink.counters[k] = 0;
+    r.counters = sink.takeCounters(); // the file's counts, and the sink counts the next from zero
     r.rejects = sink.rejects.splice(0);
     r.minStart = sink.minStart;
     r.maxEnd = sink.maxEnd;
@@ -261,10 +259,25 @@ async function parseInto(task: ParseInput, sink: FlowSink, result: ParseResult):
  * For rejected lines: the format a line looks like when it is not `format` (another
  * reader's sniffer recognises it, or it is JSON in a text format), else null.
  */
-function formatProbe(format: FormatName, headerLine: string | undefined): (buf: Uint8Array, s: number, e: number) => string | null {
+function formatProbe(format: FormatName, headerLine: string | undefined): FormatProbe {
+  const jsonFile = headerLine !== undefined && /^[[{]/.test(headerLine);
+  const key = jsonFile ? `${format} json` : format;
+  let probe = formatProbes.get(key);
+  if (probe === undefined) formatProbes.set(key, (probe = newFormatProbe(format, jsonFile)));
+  return probe;
+}
+
+type FormatProbe = (buf: Uint8Array, s: number, e: number) => string | null;
+
+/**
+ * The probes made so far in this thread, by format and whether the file is JSON: a task of
+ * many small files took a new closure and TextDecoder per file (the probe keeps no state).
+ */
+const formatProbes = new Map<string, FormatProbe>();
+
+function newFormatProbe(format: FormatName, jsonFile: boolean): FormatProbe {
   const decoder = new TextDecoder();
   const own = readerFor(format);
-  const jsonFile = headerLine !== undefined && /^[[{]/.test(headerLine);
   return (buf, s, e) => {
     const bytes = buf.subarray(s, Math.min(e, s + 65536));
     const text = decoder.decode(bytes);

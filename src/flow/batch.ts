@@ -69,9 +69,12 @@ export function batchOver(buf: ArrayBufferLike, byteOffset: number, capacity: nu
   const cloud = take(Uint8Array, c, 1);
   const action = take(Uint8Array, c, 1);
   const direction = take(Uint8Array, c, 1);
+  // `ring` present from the start: a ring's batch (batch-ring.ts take) and a private one
+  // then share one map, and the sink's code that fills both stays monomorphic (adding the
+  // field later gave ring batches a map of their own: "wrong map" deopts, `--trace-deopt`)
   return {
     n: 0, feed, src, dst, proto, sport, dport, tcpFlags, packets, bytes, start, end, cloud, action, direction,
-    account, region, iface, instance, strings: [''],
+    account, region, iface, instance, strings: [''], ring: undefined,
   };
 }
 

@@ -211,14 +211,18 @@ export class AwsWasm {
     const slots = this.sinkSlots;
     if (slots[0] === 0) return;
     const c = sink.counters;
-    c.records += slots[8]!;
-    c.outsideRange += slots[9]!;
-    c.blankRegion += slots[10]!;
-    c.internal += slots[11]!;
-    c.responses += slots[12]!;
-    c.backscatter += slots[13]!;
-    c.inbound += slots[14]!;
-    c.outbound += slots[15]!;
+    // `| 0`: a count read from a Float64Array is a double, and adding it in optimised code
+    // stored a heap number in the counters, whose fields turned from small integers to
+    // doubles (a new map): every function that had seen the old map (emit, the sink's
+    // getters, parseLinesWasm) was deoptimised and compiled again (`--trace-generalization`)
+    c.records += slots[8]! | 0;
+    c.outsideRange += slots[9]! | 0;
+    c.blankRegion += slots[10]! | 0;
+    c.internal += slots[11]! | 0;
+    c.responses += slots[12]! | 0;
+    c.backscatter += slots[13]! | 0;
+    c.inbound += slots[14]! | 0;
+    c.outbound += slots[15]! | 0;
     if (slots[16]! < sink.minStart) sink.minStart = slots[16]!;
     if (slots[17]! > sink.maxEnd) sink.maxEnd = slots[17]!;
   }

@@ -6,7 +6,7 @@
  */
 import { V4_MAPPED_W2, parseAddressBytes, scanIPv4Bytes } from '../net/address.js';
 import { Action, Cloud, Direction, Feed } from '../flow/types.js';
-import { LAZY, type FlowSink } from '../flow/sink.js';
+import { LAZY, type FlowSink, type LazyIds } from '../flow/sink.js';
 import type { ByteDict } from '../flow/dict.js';
 import type { LineParser, LineReader, ReaderContext } from './types.js';
 import { Role, columnReader, type ColumnHost, type ColumnReader } from './aws-columns.js';
@@ -59,13 +59,22 @@ export function rolesFor(fields: string[]): { roles: Uint8Array } | { error: str
  * looked up by the roles' text, aws-columns.ts). The same roles object for the same list.
  */
 const rolesCache = new Map<string, { roles: Uint8Array } | { error: string }>();
+/**
+ * The same by the list itself: a small gzip file planned in this thread gets the list of
+ * an earlier file with the same header line (input/plan.ts planFromText), and joining it
+ * into the key string again took ~1.5 % of the parse thread on tiny files.
+ */
+const rolesByList = new WeakMap<string[], { roles: Uint8Array } | { error: string }>();
 function rolesOf(fields: string[]): { roles: Uint8Array } | { error: string } {
+  let r = rolesByList.get(fields);
+  if (r) return r;
   const key = fields.join(' ');
-  let r = rolesCache.get(key);
+  r = rolesCache.get(key);
   if (!r) {
     if (rolesCache.size >= 256) rolesCache.clear(); // a file of odd headers cannot grow it without bound
     rolesCache.set(key, (r = rolesFor(fields)));
   }
+  rolesByList.set(fields, r);
   return r;
 }
 
@@ -107,12 +116,12 @@ function parseUint(buf: Uint8Array, s: number, e: number): number {
 
 const decoder = new TextDecoder();
 
-class AwsParser implements LineParser, ColumnHost {
+class AwsParser implements LineParser, ColumnHost, LazyIds {
   private roles: Uint8Array | null = null;
-  private readonly sink: FlowSink;
-  private defaultAccount: number;
-  private readonly defaultRegion: number;
-  private readonly fileError: string | null = null;
+  readonly sink: FlowSink;
+  private defaultAccount = 0;
+  private defaultRegion = 0;
+  private fileError: string | null = null;
   /** the roles are the default (v2) layout: plainV2 may read a line */
   private v2 = false;
   /** any other layout: its compiled reader (aws-columns.ts) may read a line */
@@ -128,16 +137,42 @@ class AwsParser implements LineParser, ColumnHost {
   /** Consecutive records mostly repeat the account, region and interface: remember the last one of each. */
   private readonly cached: LastValues;
 
-  constructor(private readonly ctx: ReaderContext) {
+  constructor(ctx: ReaderContext) {
     this.sink = ctx.sink;
+    this.cached = lastValuesOf(this.sink.dict);
+    this.openFile(ctx);
+  }
+
+  /**
+   * LazyIds: the current record's interface and instance ids, which the sink looks up for
+   * outbound records only. Methods, not closures made per parser: the sink's append calls
+   * them, and a new closure per task was a new call target there (V8 threw its optimised
+   * code away: "wrong call target").
+   */
+  iface(): number {
+    return this.cached.iface.idOf(this.lazyBuf, this.ifaceS, this.ifaceE);
+  }
+
+  instance(): number {
+    return this.cached.instance.idOf(this.lazyBuf, this.instS, this.instE);
+  }
+
+  /**
+   * Ready to read a new file of the same sink: everything that belongs to a file is set
+   * again here (its account, region, layout, the ids of the last row). What is kept is
+   * tied to the sink's dictionary, which is the same: the last values and the numeric
+   * accounts' ids, and the buffers. (openAwsParser reuses a parser so.)
+   */
+  openFile(ctx: ReaderContext): void {
     this.defaultAccount = this.sink.dict.idOf(ctx.account);
     this.defaultRegion = this.sink.dict.idOf(ctx.region);
-    const d = this.sink.dict;
-    this.cached = lastValuesOf(d);
-    this.sink.lazy = {
-      iface: () => this.cached.iface.idOf(this.lazyBuf, this.ifaceS, this.ifaceE),
-      instance: () => this.cached.instance.idOf(this.lazyBuf, this.instS, this.instE),
-    };
+    this.sink.lazy = this;
+    this.roles = null;
+    this.v2 = false;
+    this.columns = null;
+    this.fileError = null;
+    this.rowAccount = -1;
+    this.rowRegion = -1;
     if (ctx.awsFields) {
       const r = rolesOf(ctx.awsFields);
       if ('error' in r) this.fileError = r.error;
@@ -904,8 +939,29 @@ export const awsText: LineReader = {
     }
     return sniffedHeader(firstLine);
   },
-  open: (ctx) => new AwsParser(ctx),
+  open: (ctx) => openAwsParser(ctx),
 };
+
+/**
+ * The last parser opened in this thread, and the sink it feeds. A 'files' task reads its
+ * many small files one after the other into one sink (workers/parse.ts): the parser of the
+ * last file is set up for the next (AwsParser.openFile) rather than built again (a
+ * buffer, typed arrays, two closures, ~4 us a file), and the sink's `lazy` stays the same
+ * object. A sink is fed one file at a time, so a parser is not reused while in use. Held
+ * weakly: a finished task's sink (its dictionary, its batches) is not kept alive by it.
+ */
+let lastParser: WeakRef<AwsParser> | null = null;
+
+function openAwsParser(ctx: ReaderContext): AwsParser {
+  const p = lastParser?.deref();
+  if (p !== undefined && p.sink === ctx.sink) {
+    p.openFile(ctx);
+    return p;
+  }
+  const made = new AwsParser(ctx);
+  lastParser = new WeakRef(made);
+  return made;
+}
 
 /** A parser of single AWS records (the messages inside JSON wrappers), with the file's field list. */
 export function awsRecordParser(ctx: ReaderContext): Pick<AwsParser, 'parseRecord' | 'fileAccount'> {
