@@ -49,11 +49,23 @@ export function finalizeTable(t: ScanCore, opts: FinalizeOptions): FinalizeResul
   return { verdicts, endpointDays: days.result(opts.endpointSources === true), keys, entries: byBucket.length };
 }
 
-/** The entries of windows < upto (a bound halfway between windows), sorted by source bucket: bucket b is order[start[b], start[b+1]). */
+/**
+ * The entries of windows < upto (a bound halfway between windows), sorted by source bucket:
+ * bucket b is order[start[b], start[b+1]). Each pass over the entries is a function of its
+ * own: a function is first optimised inside its loop (on-stack replacement) and that code
+ * was thrown away at the code after the loop, which had not yet run (no type feedback).
+ */
 function entriesByBucket(t: ScanCore, upto: number): { start: Int32Array; order: Int32Array } {
-  const u = t.u;
-  const count = t.count;
   const start = new Int32Array(SHARD_BUCKETS + 1);
+  const m = countByBucket(t.u, t.count, upto, start);
+  for (let b = 0; b < SHARD_BUCKETS; b++) start[b + 1]! += start[b]!;
+  const order = new Int32Array(m);
+  placeByBucket(t.u, t.count, upto, start.slice(0, SHARD_BUCKETS), order);
+  return { start, order };
+}
+
+/** Counts the entries of windows < upto of each bucket b into start[b + 1]; returns their number. */
+function countByBucket(u: Uint32Array, count: number, upto: number, start: Int32Array): number {
   let m = 0;
   for (let e = 0; e < count; e++) {
     if (u[e * ENTRY_WORDS + WIN]! > upto) continue;
@@ -62,14 +74,15 @@ function entriesByBucket(t: ScanCore, upto: number): { start: Int32Array; order:
     start[((u[e * ENTRY_WORDS + RF]! | 0) >>> BUCKET_SHIFT) + 1]!++;
     m++;
   }
-  for (let b = 0; b < SHARD_BUCKETS; b++) start[b + 1]! += start[b]!;
-  const fill = start.slice(0, SHARD_BUCKETS);
-  const order = new Int32Array(m);
+  return m;
+}
+
+/** Writes the entries of windows < upto into order, each at its bucket's next place (fill: each bucket's first place). */
+function placeByBucket(u: Uint32Array, count: number, upto: number, fill: Int32Array, order: Int32Array): void {
   for (let e = 0; e < count; e++) {
     if (u[e * ENTRY_WORDS + WIN]! > upto) continue;
     order[fill[(u[e * ENTRY_WORDS + RF]! | 0) >>> BUCKET_SHIFT]!++] = e;
   }
-  return { start, order };
 }
 
 /** The features and verdict of one key, from its entries; its endpoints' first entries go to sc.endpoints. */
