@@ -84,4 +84,32 @@ describe('outbound finalisation: host figures and grouping (typed arrays)', () =
       'vertical 10.17.0.0 1 100', 'vertical 10.17.0.1 1 101', 'vertical 10.17.0.2 1 102',
     ]);
   });
+
+  it('maps each batch\'s own string table as its records use it: the same alert however the strings are laid out', () => {
+    const rows: Row[] = [];
+    for (let k = 0; k < 100; k++) rows.push({ src: 0x0a000007, dst: v4(0x51030000 + k), proto: 6, port: 445, sport: 5 });
+    const names = ['111122223300', '444455556666', 'eni-b', 'eni-a', 'i-2', 'i-1', 'us-east-1', 'eu-west-1'];
+    /** rows [from, to) as a batch whose string table is `order` (names the records do not use included) */
+    const part = (from: number, to: number, order: string[], account: string, iface: string, instance: string, region: string) => {
+      const b = batchOf(rows.slice(from, to));
+      b.strings = ['', ...order];
+      const id = (x: string) => b.strings.indexOf(x);
+      b.account.fill(id(account), 0, b.n);
+      b.iface.fill(id(iface), 0, b.n);
+      b.instance.fill(id(instance), 0, b.n);
+      b.region.fill(id(region), 0, b.n);
+      return b;
+    };
+    const alert = (batches: FlowBatchData[]) => {
+      const t = new OutboundTable(3600, 16);
+      for (const b of batches) t.addBatch(b);
+      return t.finalize({ minTargets: 100, minPorts: 100, maxCvPackets: 0.5, maxCvBytes: 0.5 }).map((x) => [x.src, x.account, x.targets, x.iface, x.instance, x.region]);
+    };
+    const expected = [['10.0.0.7', '111122223300', 100, 'eni-a;eni-b', 'i-1;i-2', 'eu-west-1;us-east-1']];
+    // two batches, two string tables in different orders: the alert names the entries' interfaces, instances and regions
+    expect(alert([part(0, 50, names, '111122223300', 'eni-b', 'i-2', 'us-east-1'), part(50, 100, [...names].reverse(), '111122223300', 'eni-a', 'i-1', 'eu-west-1')])).toEqual(expected);
+    expect(alert([part(50, 100, names, '111122223300', 'eni-a', 'i-1', 'eu-west-1'), part(0, 50, [...names].reverse(), '111122223300', 'eni-b', 'i-2', 'us-east-1')])).toEqual(expected);
+    // another account's records of the same source and targets are another host: no alert of 100 targets for either
+    expect(alert([part(0, 50, names, '111122223300', 'eni-a', 'i-1', 'eu-west-1'), part(50, 100, [...names].reverse(), '444455556666', 'eni-a', 'i-1', 'eu-west-1')])).toEqual([]);
+  });
 });
