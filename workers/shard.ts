@@ -48,9 +48,16 @@ function pendingRows(hint: number | undefined): number {
   return rows >= 256 ? rows : 0; // too few to gain anything: add at once
 }
 
-/** The outbound table starts at a sixteenth of the inbound's expected entries (outbound records are a few percent), so it seldom grows. */
+/**
+ * The outbound table starts at an eighth of the inbound's expected entries, so it seldom
+ * grows: outbound records are a few percent, nearly each a new entry (a scanning host's new
+ * target). A sixteenth grew once on the bucket (7.5 % outbound): the copy, the index
+ * rebuilt and addRecords and findOrInsert optimised again cost ~11 ms of the shard thread's
+ * ~50 ms of outbound adds. Columns not yet written take no memory (the system backs pages
+ * as first written); the index (4 bytes a slot) does as it fills.
+ */
 function outboundCapacity(hint: number | undefined): number {
-  return Math.max(1 << 10, Math.min(Math.floor((hint ?? 0) / 16), 1 << 22));
+  return Math.max(1 << 10, Math.min(Math.floor((hint ?? 0) / 8), 1 << 22));
 }
 
 function tableCapacity(hint: number | undefined): number {
