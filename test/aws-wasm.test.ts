@@ -136,7 +136,7 @@ describe('the WebAssembly AWS reader reads as the JavaScript readers do', () => 
     expect(pkg.files).toContain('dist/wasm/*.wasm');
     expect(pkg.scripts.build).toContain('node scripts/wasm.mjs');
     if (existsSync(join(ROOT, 'dist/workers/parse.bundle.cjs'))) {
-      // dist/workers/ is one folder below dist/: the module is named from there too (aws-wasm.ts wasmFile)
+      // dist/workers/ is one folder below dist/: the module is named from there too (data/files.ts wasmFile)
       expect(readFileSync(join(ROOT, 'dist/workers/parse.bundle.cjs'), 'utf8')).toContain('../wasm/${name}');
     }
   });

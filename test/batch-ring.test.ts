@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
-import { Worker } from 'node:worker_threads';
+import { MessageChannel, Worker } from 'node:worker_threads';
+import { writeFileSync } from 'node:fs';
 import { BatchRing, createBatchRing, releaseBatch } from '../dist/src/flow/batch-ring.js';
 import { FlowSink } from '../dist/src/flow/sink.js';
 import { awsText } from '../dist/src/formats/aws.js';
@@ -69,6 +70,45 @@ describe('batch ring', () => {
     expect(ring.taken()).toBe(posted.filter((b) => b.ring).length);
     for (const b of posted) releaseBatch(b);
     expect(ring.taken()).toBe(0);
+  });
+
+  it('a sink starts at firstBatch records (full size from a ring), else at 1024 growing fourfold', () => {
+    const text = Array.from({ length: 6000 }, (_, k) => line(`45.${k % 7}.3.${k % 200}`, k)).join('\n') + '\n';
+    const sizes = (extra: object) => {
+      const posted: number[] = [];
+      const sink = new FlowSink({ shards: 1, batchSize: 16384, maxRejectsKept: 10, ...extra }, (_s: number, b: any) => posted.push(b.n));
+      const buf = Buffer.from(text);
+      awsText.open({ sink, file: 't', account: '', region: '' } as any).parseLines(buf, 0, buf.length, 1, 0);
+      sink.flushAll();
+      return posted;
+    };
+    expect(sizes({})).toEqual([1024, 4096, 880]);
+    const ring = new BatchRing(createBatchRing(4, 16384));
+    expect(sizes({ alloc: (c: number) => ring.take(c), firstBatch: 16384 })).toEqual([6000]);
+  });
+
+  it('a parse task on a ring posts one message per shard per batchSize records', async () => {
+    const dir = tempDir();
+    const path = join(dir, 'a.log');
+    const text = Array.from({ length: 3000 }, (_, k) => line(`45.${k % 7}.3.${k % 200}`, k)).join('\n') + '\n';
+    writeFileSync(path, text);
+    const { default: parseChunk } = await import('../dist/workers/parse.js');
+    const { port1, port2 } = new MessageChannel();
+    const messages: any[] = [];
+    port1.on('message', (m) => messages.push(m));
+    const shared = createBatchRing(8, 16384);
+    const result = await parseChunk({
+      fileIndex: 0, chunkIndex: 0, mode: 'range', start: 0, end: text.length, path, display: path, format: 'aws-text', gzip: false,
+      account: '', region: '', notAfter: 0, shards: 2, batchSize: 16384, maxRejects: 10, maxLineBytes: 1 << 20,
+      maxDecompressedBytes: 1 << 30, lateBefore: 0, windowSeconds: 21600, port: port2, inflight: new SharedArrayBuffer(4), inflightLimit: 100, ring: shared,
+    } as any);
+    await new Promise((r) => setTimeout(r, 50));
+    port1.close();
+    expect(result.counters.inbound).toBe(3000);
+    expect(result.batches).toBe(2); // one a shard; without the ring's full-size start: 1024, 4096 and the rest, per shard
+    expect(messages.length).toBe(2);
+    expect(messages.reduce((n, m) => n + m.batch.n, 0)).toBe(3000);
+    expect(messages.every((m) => m.batch.ring)).toBe(true);
   });
 
   it('a slot freed in another thread is free here (the state words are shared)', async () => {

@@ -19,7 +19,11 @@ export default async function parseChunk(task: ParseTask): Promise<ParseResult> 
   const batchRing = task.ring ? new BatchRing(task.ring) : null; // the engine's batch slots, shared with the shards
   posting = { task, inflight: new Int32Array(task.inflight), ring: batchRing };
   try {
-    const sink = new FlowSink({ ...sinkOptions(task), ...(batchRing ? { alloc: takeRingSlot } : {}) }, postBatch);
+    // ring slots are reused memory: every batch of a task starts at full size, so a task posts
+    // one message per shard per batchSize records, not three or more (1K, 4K, 16K, ...): each
+    // message costs a wake-up of the main thread and a shard task (bench/RESULTS.md, session 7)
+    const fromRing = batchRing ? { alloc: takeRingSlot, firstBatch: task.batchSize } : {};
+    const sink = new FlowSink({ ...sinkOptions(task), ...fromRing }, postBatch);
     return await parseWithSink(task, sink);
   } finally {
     posting = null;

@@ -15,3 +15,17 @@ export function dataFile(name: string): string {
   }
   throw new Error(`flowsieve data file ${name} is missing (looked in ${candidates.map((c) => fileURLToPath(c)).join(', ')})`);
 }
+
+/**
+ * dist/wasm/<name>, the WebAssembly modules `npm run build` compiles from assembly/ (looked
+ * for from dist/src/<folder>/ or dist/src/bundle/, and from a worker bundle in dist/workers/);
+ * null where they were not built (an install without the AssemblyScript compiler), and the
+ * caller reads with JavaScript instead.
+ */
+export function wasmFile(name: string): string | null {
+  for (const u of [new URL(`../../wasm/${name}`, import.meta.url), new URL(`../wasm/${name}`, import.meta.url)]) {
+    const p = fileURLToPath(u);
+    if (existsSync(p)) return p;
+  }
+  return null;
+}

@@ -169,6 +169,12 @@ export interface SinkOptions {
    * take them from a shared ring (batch-ring.ts).
    */
   alloc?: (capacity: number) => FlowBatchData | null;
+  /**
+   * Records of each shard's first batch (default 1024; batches then grow fourfold to
+   * batchSize): small first batches keep a small file's fresh batch memory small. Batches
+   * from reused memory (the ring's slots) can start at full size: fewer, larger batches.
+   */
+  firstBatch?: number;
   /** --home-net CIDRs: addresses inside count as not public (detection.md §3 "Home networks"). */
   homeNet?: readonly string[];
 }
@@ -286,7 +292,7 @@ export class FlowSink {
     this.runFrom = new Int32Array(opts.shards).fill(-1);
     this.runAt = new Int32Array(opts.shards);
     for (let s = 0; s < opts.shards; s++) {
-      this.builders.push(this.newBatch(Math.min(opts.batchSize, FIRST_BATCH)));
+      this.builders.push(this.newBatch(Math.min(opts.batchSize, opts.firstBatch ?? FIRST_BATCH)));
       this.remaps.push(new Int32Array(256).fill(-1));
       this.touched.push([]);
     }

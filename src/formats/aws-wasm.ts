@@ -9,8 +9,8 @@
  * the readers for A/B runs; a build without the module (an install without devDependencies)
  * runs the JavaScript readers.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
+import { wasmFile } from '../data/files.js';
 import type { FlowSink, RoutedColumns } from '../flow/sink.js';
 import { Cloud } from '../flow/types.js';
 import { v4SpecialTable } from '../net/address.js';
@@ -226,15 +226,6 @@ export class AwsWasm {
     if (slots[16]! < sink.minStart) sink.minStart = slots[16]!;
     if (slots[17]! > sink.maxEnd) sink.maxEnd = slots[17]!;
   }
-}
-
-/** dist/wasm/<name> from dist/src/<folder>/ or dist/src/bundle/, or from a worker bundle in dist/workers/. */
-export function wasmFile(name: string): string | null {
-  for (const u of [new URL(`../../wasm/${name}`, import.meta.url), new URL(`../wasm/${name}`, import.meta.url)]) {
-    const p = fileURLToPath(u);
-    if (existsSync(p)) return p;
-  }
-  return null;
 }
 
 let reader: AwsWasm | null | undefined;

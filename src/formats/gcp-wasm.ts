@@ -10,7 +10,7 @@
  * build without the module (an install without devDependencies) runs the JavaScript one.
  */
 import { readFileSync } from 'node:fs';
-import { wasmFile } from './aws-wasm.js';
+import { wasmFile } from '../data/files.js';
 import { wasmKeyTable } from './gcp-fast.js';
 
 /** Rows a call reads at most, and the bytes of a block it is given at most. */

@@ -9,8 +9,8 @@
  * replay loop, src/replay/shard-ops.ts). A payload the decoder refuses is refused as lz4-napi
  * refuses it: the block is corrupt.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
+import { wasmFile } from '../data/files.js';
 
 /** bytes the decoder may write past the output and read past the input (assembly/lz4-block.ts WILD, doubled) */
 const SLACK = 32;
@@ -50,15 +50,6 @@ export class Lz4Wasm {
 
 function alignUp(x: number): number {
   return (x + 15) & ~15;
-}
-
-/** dist/wasm/<name> from dist/src/<folder>/ or dist/src/bundle/, or from a worker bundle in dist/workers/. */
-function wasmFile(name: string): string | null {
-  for (const u of [new URL(`../../wasm/${name}`, import.meta.url), new URL(`../wasm/${name}`, import.meta.url)]) {
-    const p = fileURLToPath(u);
-    if (existsSync(p)) return p;
-  }
-  return null;
 }
 
 let decoder: Lz4Wasm | null | undefined;
