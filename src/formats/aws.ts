@@ -306,11 +306,7 @@ class AwsParser implements LineParser, ColumnHost, LazyIds {
       r.direction = u32[w.direction + k]!;
       const aS = i32[w.accountS + k]!;
       if (aS >= 0) {
-        // an account (or region) the same as the row before's is not looked up again
-        if ((flags & RowFlag.accountSame) === 0 || account < 0) {
-          const aE = i32[w.accountE + k]!;
-          account = (flags & RowFlag.accountDigits) !== 0 ? this.numericAccount(f64[w.accountValue + k]!, aE - aS, buf, at + aS, at + aE) : this.cached.account.idOf(buf, at + aS, at + aE);
-        }
+        account = this.accountOfRow(w, buf, at, k, flags, account);
         r.account = account;
       }
       const gS = i32[w.regionS + k]!;
@@ -335,6 +331,18 @@ class AwsParser implements LineParser, ColumnHost, LazyIds {
     return rows;
   }
 
+  /**
+   * Row k's account id (the row has one): the row before's (`account`) when the module
+   * flagged it the same, else looked up (an account or region the same as the row before's
+   * is not looked up again).
+   */
+  private accountOfRow(w: AwsWasm, buf: Uint8Array, at: number, k: number, flags: number, account: number): number {
+    if ((flags & RowFlag.accountSame) !== 0 && account >= 0) return account;
+    const aS = w.i32[w.accountS + k]!;
+    const aE = w.i32[w.accountE + k]!;
+    return (flags & RowFlag.accountDigits) !== 0 ? this.numericAccount(w.f64[w.accountValue + k]!, aE - aS, buf, at + aS, at + aE) : this.cached.account.idOf(buf, at + aS, at + aE);
+  }
+
   /** The account and region ids of the last routed row (routedIds). */
   private rowAccount = -1;
   private rowRegion = -1;
@@ -346,14 +354,10 @@ class AwsParser implements LineParser, ColumnHost, LazyIds {
    * in rowAccount and rowRegion.
    */
   private routedIds(w: AwsWasm, buf: Uint8Array, at: number, k: number, flags: number, shard: number, account: number, region: number): void {
-    const { i32, f64 } = w;
+    const { i32 } = w;
     const aS = i32[w.accountS + k]!;
     if (aS >= 0) {
-      // an account (or region) the same as the row before's is not looked up again
-      if ((flags & RowFlag.accountSame) === 0 || account < 0) {
-        const aE = i32[w.accountE + k]!;
-        account = (flags & RowFlag.accountDigits) !== 0 ? this.numericAccount(f64[w.accountValue + k]!, aE - aS, buf, at + aS, at + aE) : this.cached.account.idOf(buf, at + aS, at + aE);
-      }
+      account = this.accountOfRow(w, buf, at, k, flags, account);
       this.rowAccount = account;
     } else this.rowAccount = account; // the file's account (defaultAccount), not remembered as a row's
     const gS = i32[w.regionS + k]!;
