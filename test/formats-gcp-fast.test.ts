@@ -7,6 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { HAVE_FIXTURES, fixture, readBytes, type ReadResult } from './helpers/read-format.js';
+import { damage, seeded } from './helpers/damage.js';
 import { ENTRY, GATEWAY, SRC_COPY } from './helpers/gcp-entries.js';
 import { gcpFastPath, rfc3339Seconds } from '../dist/src/formats/gcp.js';
 import { GcpFastPath } from '../dist/src/formats/gcp-fast.js';
@@ -207,25 +208,11 @@ describe('GCP fast path: what it leaves to the full walk', () => {
   });
 
   it('random byte damage: same result, and the fast path never takes what JSON.parse refuses', () => {
-    let seed = 7;
-    const rnd = (n: number) => {
-      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
-      return (seed >>> 8) % n;
-    };
+    const rnd = seeded(7);
     const alphabet = '{}[]":,\\ \t0123456789-+.eEtrufalsn_xA\u0001';
     const lines: string[] = [];
     for (let i = 0; i < 3000; i++) {
-      const src = [ENTRY, SRC_COPY, GATEWAY][i % 3]!;
-      const chars = src.split('');
-      for (let k = 1 + rnd(3); k > 0; k--) {
-        const at = rnd(chars.length);
-        const op = rnd(3);
-        const ch = alphabet[rnd(alphabet.length)]!;
-        if (op === 0) chars[at] = ch;
-        else if (op === 1) chars.splice(at, 0, ch);
-        else chars.splice(at, 1);
-      }
-      const line = chars.join('').replace(/\n/g, ' ');
+      const line = damage([ENTRY, SRC_COPY, GATEWAY][i % 3]!, rnd, alphabet, 3).replace(/\n/g, ' ');
       if (fastTakes(line)) expect(() => JSON.parse(line), line).not.toThrow();
       lines.push(line);
     }

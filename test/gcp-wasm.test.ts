@@ -8,6 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { HAVE_FIXTURES, fixture, readBytes, type ReadResult } from './helpers/read-format.js';
+import { damage, seeded } from './helpers/damage.js';
 import { ENTRY, GATEWAY, SRC_COPY } from './helpers/gcp-entries.js';
 import { gcpWasm, setGcpReader } from '../dist/src/formats/gcp-wasm.js';
 
@@ -151,24 +152,11 @@ describe('GCP reader in WebAssembly', () => {
   });
 
   it('random byte damage: same result', () => {
-    let seed = 11;
-    const rnd = (n: number) => {
-      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
-      return (seed >>> 8) % n;
-    };
+    const rnd = seeded(11);
     const alphabet = '{}[]":,\\ \t0123456789-+.eEtrufalsn_xA\u0001é';
     const lines: string[] = [];
     for (let i = 0; i < 3000; i++) {
-      const chars = [ENTRY, SRC_COPY, GATEWAY][i % 3]!.split('');
-      for (let k = 1 + rnd(3); k > 0; k--) {
-        const at = rnd(chars.length);
-        const op = rnd(3);
-        const ch = alphabet[rnd(alphabet.length)]!;
-        if (op === 0) chars[at] = ch;
-        else if (op === 1) chars.splice(at, 0, ch);
-        else chars.splice(at, 1);
-      }
-      lines.push(chars.join('').replace(/\n/g, ' '));
+      lines.push(damage([ENTRY, SRC_COPY, GATEWAY][i % 3]!, rnd, alphabet, 3).replace(/\n/g, ' '));
     }
     same(lines.join('\n'), [undefined, 8191]);
   });
