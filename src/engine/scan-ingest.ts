@@ -306,27 +306,52 @@ export function holdRange(keys: KeyBuilder, batch: FlowBatchData, from: number, 
 export function addPending(core: ScanCore, last: LastKey, p: PendingRows): void {
   last.reset();
   for (let part = 0; part < PENDING_PARTS; part++) {
-    if (p.sortPart(part)) addSortedPart(core, last, p, part * BUCKETS_PER_PART);
+    if (core.arena && addHeldPart(core, last, p, part)) continue;
+    if (p.sortPart(part)) addSortedPart(core, last, p.sorted, p.sortedF64, p.sortedHash, p.start, part * BUCKETS_PER_PART, 0);
   }
   p.clear();
 }
 
 /**
- * Add the records of one part, sorted by bucket (sortPart); `first` = the part's first
- * bucket. A function of its own, as every loop of the flush: the flush runs once a run or
+ * Add part `part`'s held records in WebAssembly (scan-wasm.ts): sorted by bucket into the
+ * arena's scratch, then hashed and added there in one call. False when the table left the
+ * arena before (its scratch did not fit): the caller adds the part in JavaScript.
+ */
+function addHeldPart(core: ScanCore, last: LastKey, p: PendingRows, part: number): boolean {
+  const m = p.fill[part]!;
+  if (m === 0) return true;
+  const rows = core.heldScratch(p.partCap);
+  if (rows === null) return false;
+  const arena = core.arena!;
+  const base = part * p.partCap;
+  bucketStarts(p.bucket, base, m, arena.start);
+  scatterRows(p.rec, p.bucket, base, m, arena.start.slice(0, BUCKETS_PER_PART), rows);
+  const first = part * BUCKETS_PER_PART;
+  const from = core.addHeldRows(first);
+  if (from >= 0) {
+    // the table left the arena as it grew: the rest of the part in JavaScript, from the same memory
+    // (arena.rows, not `rows`: the resizes before may have grown the memory and detached that view)
+    const k = arena.rows;
+    last.reset();
+    addSortedPart(core, last, k, new Float64Array(k.buffer, k.byteOffset, k.length / 2), arena.hashes, arena.start, first, from);
+  }
+  last.reset(); // the arena's loop keeps its own last key
+  return true;
+}
+
+/**
+ * Add the records of one part, sorted by bucket (sortPart: rows `k`, their f64 view `f`,
+ * their key hashes, each bucket's first row in `start`), from row `from` on; `first` = the
+ * part's first bucket. A function of its own, as every loop of the flush: the flush runs once a run or
  * so, and a loop optimised while its function runs (on-stack replacement) had no feedback
  * yet for the code after it, which threw the optimised code away when reached (3 compiles
  * of addPending a run, 6 of sortPart; bench/RESULTS.md, shard section).
  */
-function addSortedPart(core: ScanCore, last: LastKey, p: PendingRows, first: number): void {
-  const k = p.sorted;
-  const f = p.sortedF64;
-  const hashes = p.sortedHash;
-  const start = p.start;
+function addSortedPart(core: ScanCore, last: LastKey, k: Uint32Array, f: Float64Array, hashes: Uint32Array, start: Int32Array, first: number, from: number): void {
   for (let sb = 0; sb < BUCKETS_PER_PART; sb++) {
     const b = first + sb;
     const end = start[sb + 1]!;
-    for (let r = start[sb]!; r < end; r++) {
+    for (let r = Math.max(start[sb]!, from); r < end; r++) {
       const o = r * PENDING_WORDS;
       // key words as int32 (the same bits): a call boxes every u32 past 2^31 (ScanCore.findOrInsertHashed)
       const k0 = k[o]! | 0;

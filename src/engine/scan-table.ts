@@ -13,6 +13,7 @@
 import type { FlowBatchData } from '../flow/batch.js';
 import type { BlockRows } from '../replay/row-codec.js';
 import { ScanCore } from './scan-core.js';
+import { type ScanArena, scanArena } from './scan-wasm.js';
 import { addBlockRows, addPending, addRecords, HOLD_RUN, holdRange, KeyBuilder, LastKey, PendingRows } from './scan-ingest.js';
 import { finalizeTable } from './scan-finalise.js';
 import { exportState, mergeState, viewState } from './scan-state.js';
@@ -27,15 +28,19 @@ export class ScanTable extends ScanCore {
 
   /**
    * `shards`: which buckets the table holds (ScanCore). `pendingRows`: the most records
-   * addBatch holds back to add in bucket order (0: add each batch at once).
+   * addBatch holds back to add in bucket order (0: add each batch at once). `arena`: where
+   * the table lives and the held records are added (scan-wasm.ts): by default WebAssembly
+   * memory for a table that holds records back (unless FLOWSIEVE_ACCUMULATE=js), null for
+   * JavaScript arrays.
    */
   constructor(
     windowSeconds: number,
     initialCapacity = 1 << 14,
     shards = 1,
     readonly pendingRows = 0,
+    arena: ScanArena | null = pendingRows > 0 ? scanArena() : null,
   ) {
-    super(windowSeconds, initialCapacity, shards);
+    super(windowSeconds, initialCapacity, shards, arena);
     this.keys = new KeyBuilder(this);
   }
 
