@@ -25,7 +25,7 @@
 import { readFileSync } from 'node:fs';
 import { wasmFile } from '../data/files.js';
 import { SHARD_BUCKETS } from '../flow/hash.js';
-import { COUNT_VALUES, ENTRY_WORDS } from './scan-layout.js';
+import { COUNT_VALUES, ENTRY_WORDS, nextPow2 } from './scan-layout.js';
 
 interface HeldExports {
   setTable(u: number, d: number, index: number, bucketBase: number, cap: number, slots: number, span: number): void;
@@ -42,6 +42,8 @@ const HASH_BYTES = 4;
 const BUCKET_BASE_AT = 1024;
 const START_AT = BUCKET_BASE_AT + SHARD_BUCKETS * 4;
 const SCRATCH_AT = START_AT + 512;
+/** the scratch's rows at least (52 bytes each) */
+const MIN_SCRATCH_ROWS = 4096;
 /** linear memory's largest size (wasm32): a table that would not fit goes back to JavaScript arrays */
 const MAX_BYTES = 65536 * PAGE;
 
@@ -153,7 +155,8 @@ export class ScanArena {
   /** Room in the scratch for a part of `rows` held rows (the table moves up when it grows). */
   reserveScratch(rows: number, count: number, span: number): boolean {
     if (rows <= this.scratchRows) return true;
-    return this.place(this.cap, count, this.slots, span, true, rows);
+    // to a power of two, at least MIN_SCRATCH_ROWS: a larger scratch moves the whole table up (a part's rows grow with the held buffer)
+    return this.place(this.cap, count, this.slots, span, true, Math.max(MIN_SCRATCH_ROWS, nextPow2(rows)));
   }
 
   /**
