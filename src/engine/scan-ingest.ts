@@ -383,6 +383,8 @@ export const HOLD_RUN = 256;
  * scattered them over 4,096 places in tens of megabytes: a cache and TLB miss each.)
  */
 const PENDING_PARTS = 64;
+/** The parts of the held buffer (for the table's scratch: a part's rows at most). */
+export const HELD_PARTS = PENDING_PARTS;
 const BUCKETS_PER_PART = SHARD_BUCKETS / PENDING_PARTS;
 /** Bytes a held record costs: its bucket, its words, and its share of the sort scratch. */
 export const PENDING_ROW_BYTES = 2 + PENDING_WORDS * 4 + 1;

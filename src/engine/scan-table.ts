@@ -14,7 +14,7 @@ import type { FlowBatchData } from '../flow/batch.js';
 import type { BlockRows } from '../replay/row-codec.js';
 import { ScanCore } from './scan-core.js';
 import { type ScanArena, scanArena } from './scan-wasm.js';
-import { addBlockRows, addPending, addRecords, HOLD_RUN, holdRange, KeyBuilder, LastKey, PendingRows } from './scan-ingest.js';
+import { addBlockRows, addPending, addRecords, HELD_PARTS, HOLD_RUN, holdRange, KeyBuilder, LastKey, PendingRows } from './scan-ingest.js';
 import { finalizeTable } from './scan-finalise.js';
 import { exportState, mergeState, viewState } from './scan-state.js';
 import { ENTRY_BYTES, type ScanTableState, type ShardFilter } from './scan-layout.js';
@@ -40,7 +40,8 @@ export class ScanTable extends ScanCore {
     readonly pendingRows = 0,
     arena: ScanArena | null = pendingRows > 0 ? scanArena() : null,
   ) {
-    super(windowSeconds, initialCapacity, shards, arena);
+    // the scratch for a part of the largest held buffer laid out with the table: later, a larger one moves the table
+    super(windowSeconds, initialCapacity, shards, arena?.withScratch(Math.ceil(pendingRows / HELD_PARTS)) ?? null);
     this.keys = new KeyBuilder(this);
   }
 

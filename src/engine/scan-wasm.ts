@@ -66,6 +66,9 @@ export function scanArena(maxBytes = MAX_BYTES): ScanArena | null {
 
 const align16 = (x: number): number => (x + 15) & ~15;
 
+/** Scratch rows for `rows`: a power of two, at least MIN_SCRATCH_ROWS (a larger scratch moves the whole table up). */
+const scratchSize = (rows: number): number => Math.max(MIN_SCRATCH_ROWS, nextPow2(rows));
+
 export class ScanArena {
   private ex: HeldExports;
   private memory: WebAssembly.Memory;
@@ -106,6 +109,7 @@ export class ScanArena {
    */
   place(cap: number, count: number, slots: number, span: number, keepIndex: boolean, scratchRows = this.scratchRows): boolean {
     const rows = Math.max(scratchRows, this.scratchRows);
+    keepIndex &&= count > 0; // an empty table's index is zeros: written, not copied
     const dAt = align16(SCRATCH_AT + rows * (ROW_BYTES + HASH_BYTES));
     const uAt = dAt + cap * COUNT_VALUES * 8;
     const indexAt = uAt + cap * ENTRY_WORDS * 4;
@@ -152,11 +156,16 @@ export class ScanArena {
     this.index = new Uint32Array(b, this.indexAt, this.slots);
   }
 
+  /** A scratch of `rows` held rows from the first layout on (before the table's first place). */
+  withScratch(rows: number): this {
+    if (this.cap === 0) this.scratchRows = scratchSize(rows);
+    return this;
+  }
+
   /** Room in the scratch for a part of `rows` held rows (the table moves up when it grows). */
   reserveScratch(rows: number, count: number, span: number): boolean {
     if (rows <= this.scratchRows) return true;
-    // to a power of two, at least MIN_SCRATCH_ROWS: a larger scratch moves the whole table up (a part's rows grow with the held buffer)
-    return this.place(this.cap, count, this.slots, span, true, Math.max(MIN_SCRATCH_ROWS, nextPow2(rows)));
+    return this.place(this.cap, count, this.slots, span, true, scratchSize(rows));
   }
 
   /**
