@@ -61,7 +61,13 @@ function heldModule(): WebAssembly.Module | null {
 /** A table's storage in a fresh instance, or null where the JavaScript path runs (see the module comment). */
 export function scanArena(maxBytes = MAX_BYTES): ScanArena | null {
   const m = heldModule();
-  return m === null ? null : new ScanArena(m, maxBytes);
+  if (m === null) return null;
+  try {
+    return new ScanArena(m, maxBytes);
+  } catch {
+    // no memory to be had (each reserves address space: a process limited in it, or very many tables alive at once)
+    return null;
+  }
 }
 
 const align16 = (x: number): number => (x + 15) & ~15;
@@ -119,13 +125,15 @@ export class ScanArena {
     let to = old;
     if (end > old.length) {
       let memory: WebAssembly.Memory;
+      let ex: HeldExports;
       try {
         memory = new WebAssembly.Memory({ initial: Math.ceil(end / PAGE) });
+        ex = this.instance(memory);
       } catch {
         return false; // no memory of that size to be had: the table goes on in JavaScript arrays
       }
       this.memory = memory;
-      this.ex = this.instance(memory);
+      this.ex = ex;
       to = new Uint8Array(memory.buffer);
       // the buckets' first slots and the scratch: a resize in the middle of a part goes on from its rows and hashes
       to.set(old.subarray(0, this.dAt));
