@@ -233,3 +233,38 @@ export function addHeld(rows: u32, hashes: u32, start: u32, first: u32, from: u3
   }
   return count;
 }
+
+// ---- the held buffer's sort (src/engine/scan-ingest.ts PendingRows.sortPart): in a memory
+// of its own, a second instance of this module (a table's memory moves as the table grows;
+// the held buffer, up to ~100 MB, would move with it).
+
+/**
+ * Copy the m held rows from row `base` (bucket u16s at `bucket`, 48-byte rows at `rec`) into
+ * `out` by the low 6 bits of their bucket (a counting sort: stable), bucket b's rows at
+ * start[b] .. start[b + 1] (the 65 i32s at `start`; 64 more after them for the fill).
+ */
+export function sortPart(bucket: u32, rec: u32, base: u32, m: u32, start: u32, out: u32): void {
+  memory.fill(start, 0, 65 << 2);
+  const end = base + m;
+  for (let r = base; r < end; r++) {
+    const at = start + ((((<u32>load<u16>(bucket + (r << 1))) & 63) + 1) << 2);
+    store<u32>(at, load<u32>(at) + 1);
+  }
+  const fill = start + (65 << 2);
+  let sum: u32 = 0;
+  for (let b: u32 = 0; b < 64; b++) {
+    sum += load<u32>(start + ((b + 1) << 2));
+    store<u32>(start + ((b + 1) << 2), sum);
+    store<u32>(fill + (b << 2), load<u32>(start + (b << 2)));
+  }
+  for (let r = base; r < end; r++) {
+    const at = fill + ((<u32>load<u16>(bucket + (r << 1)) & 63) << 2);
+    const to = load<u32>(at);
+    store<u32>(at, to + 1);
+    const s = rec + r * ROW_BYTES;
+    const d = out + to * ROW_BYTES;
+    v128.store(d, v128.load(s));
+    v128.store(d, v128.load(s, 16), 16);
+    v128.store(d, v128.load(s, 32), 32);
+  }
+}

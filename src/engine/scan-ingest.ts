@@ -8,6 +8,7 @@ import { bucketOf, hashAddress, SHARD_BUCKETS } from '../flow/hash.js';
 import { hashKeys, type ScanCore } from './scan-core.js';
 import * as layout from './scan-layout.js';
 import { nextPow2 } from './scan-layout.js';
+import { heldSorter, type HeldSorter } from './scan-wasm.js';
 import type { FlowBatchData } from '../flow/batch.js';
 import type { BlockRows } from '../replay/row-codec.js';
 import { Feed } from '../flow/types.js';
@@ -324,8 +325,15 @@ function addHeldPart(core: ScanCore, last: LastKey, p: PendingRows, part: number
   if (rows === null) return false;
   const arena = core.arena!;
   const base = part * p.partCap;
-  bucketStarts(p.bucket, base, m, arena.start);
-  scatterRows(p.rec, p.bucket, base, m, arena.start.slice(0, BUCKETS_PER_PART), rows);
+  if (p.sorter) {
+    // sorted in the held buffer's memory, then copied into the table's (one memory a table: HeldSorter says why)
+    p.sorter.sort(base, m);
+    arena.start.set(p.sorter.start);
+    rows.set(p.sorter.sorted.subarray(0, m * PENDING_WORDS));
+  } else {
+    bucketStarts(p.bucket, base, m, arena.start);
+    scatterRows(p.rec, p.bucket, base, m, arena.start.slice(0, BUCKETS_PER_PART), rows);
+  }
   const first = part * BUCKETS_PER_PART;
   const from = core.addHeldRows(first);
   if (from >= 0) {
@@ -405,16 +413,28 @@ export class PendingRows {
   readonly sortedHash: Uint32Array;
   readonly start = new Int32Array(BUCKETS_PER_PART + 1);
 
-  constructor(readonly cap: number) {
+  /** the buffer in WebAssembly memory, sorted there (scan-wasm.ts HeldSorter); null: JavaScript arrays */
+  readonly sorter: HeldSorter | null;
+
+  /** `wasm`: in WebAssembly memory where built (a table in an arena: addHeldPart). */
+  constructor(
+    readonly cap: number,
+    wasm = false,
+  ) {
     this.partCap = Math.max(1, Math.ceil(cap / PENDING_PARTS));
     const rows = this.partCap * PENDING_PARTS;
-    this.bucket = new Uint16Array(rows);
-    const a = new ArrayBuffer(rows * PENDING_WORDS * 4);
-    this.rec = new Uint32Array(a);
-    this.f64 = new Float64Array(a);
-    const b = new ArrayBuffer(this.partCap * PENDING_WORDS * 4);
-    this.sorted = new Uint32Array(b);
-    this.sortedF64 = new Float64Array(b);
+    this.sorter = wasm ? heldSorter(rows, this.partCap) : null;
+    if (this.sorter) {
+      this.bucket = this.sorter.bucket;
+      this.rec = this.sorter.rec;
+      this.sorted = this.sorter.sorted;
+    } else {
+      this.bucket = new Uint16Array(rows);
+      this.rec = new Uint32Array(rows * PENDING_WORDS);
+      this.sorted = new Uint32Array(this.partCap * PENDING_WORDS);
+    }
+    this.f64 = new Float64Array(this.rec.buffer, this.rec.byteOffset, this.rec.length / 2);
+    this.sortedF64 = new Float64Array(this.sorted.buffer, this.sorted.byteOffset, this.sorted.length / 2);
     this.sortedHash = new Uint32Array(this.partCap);
   }
 
@@ -468,7 +488,7 @@ export class PendingRows {
 
   /** A larger buffer holding the same records. */
   grown(cap: number): PendingRows {
-    const g = new PendingRows(cap);
+    const g = new PendingRows(cap, this.sorter !== null);
     for (let p = 0; p < PENDING_PARTS; p++) {
       const m = this.fill[p]!;
       const from = p * this.partCap;

@@ -111,7 +111,7 @@ export class ScanTable extends ScanCore {
     // the optimised code away and has it compiled again, a dozen times a run. The buffer
     // grows (or is added) only once a part is full, as it would record by record.
     for (let from = 0; from < batch.n; ) {
-      let p = (this.pending ??= new PendingRows(Math.min(this.pendingRows, 1 << 14)));
+      let p = (this.pending ??= new PendingRows(Math.min(this.pendingRows, 1 << 14), this.arena !== null));
       let free = p.minFree();
       if (free === 0) {
         p = this.makeRoom(p);

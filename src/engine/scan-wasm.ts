@@ -32,6 +32,7 @@ interface HeldExports {
   addHeld(rows: number, hashes: number, start: number, first: number, from: number, count: number): number;
   stopped(): number;
   takeFarProbes(): number;
+  sortPart(bucket: number, rec: number, base: number, m: number, start: number, out: number): void;
 }
 
 const PAGE = 65536;
@@ -200,5 +201,57 @@ export class ScanArena {
 
   takeFarProbes(): number {
     return this.ex.takeFarProbes();
+  }
+}
+
+// the held buffer's memory (HeldSorter): the bucket starts and fill (65 + 64 i32), the rows' buckets, the rows, a part's sorted rows
+const SORT_START_AT = 1024;
+const SORT_BUCKET_AT = 2048;
+
+/**
+ * The held buffer (scan-ingest.ts PendingRows) in a memory of its own, with a second
+ * instance of the module to sort a part of it by bucket (assembly/scan-held.ts sortPart:
+ * 16-byte copies, where the JavaScript loop copies a word at a time). Not in the table's
+ * memory: that moves as the table grows, and the held buffer (up to ~100 MB) would move with
+ * it. Sized once (a larger buffer is a new PendingRows), so its views never change.
+ */
+export class HeldSorter {
+  readonly bucket: Uint16Array;
+  readonly rec: Uint32Array;
+  /** part's rows sorted by bucket (sort), and each bucket's first (65 i32) */
+  readonly sorted: Uint32Array;
+  readonly start: Int32Array;
+  private readonly ex: HeldExports;
+  private readonly recAt: number;
+  private readonly sortedAt: number;
+
+  constructor(module: WebAssembly.Module, rows: number, partCap: number) {
+    this.recAt = align16(SORT_BUCKET_AT + rows * 2);
+    this.sortedAt = this.recAt + rows * ROW_BYTES;
+    const end = this.sortedAt + partCap * ROW_BYTES;
+    if (end > MAX_BYTES) throw new RangeError('held buffer larger than a memory');
+    const memory = new WebAssembly.Memory({ initial: Math.ceil(end / PAGE) });
+    this.ex = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as HeldExports;
+    const b = memory.buffer;
+    this.bucket = new Uint16Array(b, SORT_BUCKET_AT, rows);
+    this.rec = new Uint32Array(b, this.recAt, (rows * ROW_BYTES) / 4);
+    this.sorted = new Uint32Array(b, this.sortedAt, (partCap * ROW_BYTES) / 4);
+    this.start = new Int32Array(b, SORT_START_AT, 65);
+  }
+
+  /** Rows base .. base + m sorted by bucket into `sorted`, `start` set. */
+  sort(base: number, m: number): void {
+    this.ex.sortPart(SORT_BUCKET_AT, this.recAt, base, m, SORT_START_AT, this.sortedAt);
+  }
+}
+
+/** A held buffer of `rows` (parts of `partCap`) in WebAssembly memory; null where the JavaScript path runs or no memory can be had. */
+export function heldSorter(rows: number, partCap: number): HeldSorter | null {
+  const m = heldModule();
+  if (m === null) return null;
+  try {
+    return new HeldSorter(m, rows, partCap);
+  } catch {
+    return null;
   }
 }
