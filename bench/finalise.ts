@@ -13,7 +13,6 @@
 import { createHash } from 'node:crypto';
 import { pathToFileURL } from 'node:url';
 import { ScanTable } from '../src/engine/scan-table.js';
-import { scanArena } from '../src/engine/scan-wasm.js';
 import { DEFAULT_THRESHOLDS } from '../src/detect/rules.js';
 import { blockForms, makeRealBatches, replayBlocks, W } from './records.js';
 import { numArg as arg } from './args.js';
@@ -55,8 +54,7 @@ function main(): void {
     if (entries !== shape.tuples) throw new Error(`${entries} entries for ${shape.tuples} tuples`);
 
     t0 = cpuMs();
-    // in WebAssembly memory where built (FLOWSIEVE_ACCUMULATE=js: JavaScript arrays), as a shard's table is
-    const replay = new ScanTable(W, capacity, 1, 0, scanArena());
+    const replay = new ScanTable(W, capacity, 1, 0); // JavaScript arrays, as a replay run's shard has (workers/shard.ts)
     for (const f of forms) replay.addRows(f.rows, f.bucket);
     const n = replay.n;
     rep.push(cpuMs() - t0);
