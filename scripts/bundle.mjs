@@ -72,11 +72,14 @@ for (const w of WORKERS) {
   if (readFileSync(source, 'utf8').startsWith(BUNDLED_MARK)) continue; // bundled since tsc last wrote it
   const file = join(dist, `workers/${w}.bundle.cjs`);
   rmSync(file, { force: true });
+  rmSync(`${file}.v8cache`, { force: true }); // the old bundle's code cache (scripts/code-cache.cjs)
   // another worker's module (the shard thread imports the parse code to read fused) stays
   // outside: it is loaded through its own stub, not a second time inside this bundle
   const sibling = (id) => WORKERS.some((o) => o !== w && id === `./${o}.js`);
   const worker = await rolldown({ input: source, external: (id) => external(id) || sibling(id), platform: 'node', logLevel: 'warn' });
-  await worker.write({ file, format: 'cjs', codeSplitting: false, sourcemap: false });
+  // dynamic imports as require calls: code compiled from V8's code cache cannot import() on
+  // Node 20, and the loader maps './parse.js' to its bundle (scripts/code-cache.cjs)
+  await worker.write({ file, format: 'cjs', codeSplitting: false, sourcemap: false, dynamicImportInCjs: false });
   await worker.close();
   // the worker's entry (scripts/worker-shims.mjs) requires the bundle while this stub stands
   // in tsc's place (a later tsc run writes the module back, and the entry then imports it);
@@ -88,7 +91,9 @@ for (const w of WORKERS) {
     [
       BUNDLED_MARK.trimEnd(),
       "import { createRequire } from 'node:module';",
-      `const m = createRequire(import.meta.url)('./${w}.bundle.cjs');`,
+      '// through the loader with V8\'s code cache, as the entry loads it (scripts/code-cache.cjs)',
+      'const require = createRequire(import.meta.url);',
+      `const m = require('./code-cache.cjs').requireCached(require.resolve('./${w}.bundle.cjs'));`,
       "export default typeof m === 'function' ? m : m.default;",
       ...names.map((n) => `export const ${n} = m.${n};`),
       '',

@@ -6,6 +6,7 @@
  * module's state is the process's one shard.
  */
 import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
 
 /** The part of a piscina pool the engine uses. */
 export interface ShardPool {
@@ -32,7 +33,7 @@ class InlineShard implements ShardPool {
 
   /** One task at a time, in order, as a one-thread pool runs them. */
   run(task: unknown): Promise<unknown> {
-    const p = this.queue.then(async () => (await this.handler)(task));
+    const p = this.queue.then(async () => (codeCacheTask(task) ? writeCodeCaches() : (await this.handler)(task)));
     this.queue = p.catch(() => {});
     return p;
   }
@@ -44,5 +45,23 @@ class InlineShard implements ShardPool {
     } finally {
       inUse = false;
     }
+  }
+}
+
+/** The engine's request, as a worker's entry takes it (scripts/worker-shims.mjs), that the thread write its code caches. */
+function codeCacheTask(task: unknown): boolean {
+  return typeof task === 'object' && task !== null && (task as { writeCodeCache?: unknown }).writeCodeCache === true;
+}
+
+/**
+ * The code caches of the bundles this thread loaded (the shard's and the parse code's, through
+ * their stubs: scripts/code-cache.cjs); 0 where the build left no loader (tsc alone).
+ */
+function writeCodeCaches(): number {
+  try {
+    const loader = createRequire(import.meta.url)(fileURLToPath(new URL('../../workers/code-cache.cjs', import.meta.url))) as { writeCodeCaches(): number };
+    return loader.writeCodeCaches();
+  } catch {
+    return 0;
   }
 }

@@ -443,10 +443,23 @@ export class Engine {
     return { entries: replies.reduce((s, r) => s + r.entries, 0), bytes: replies.reduce((s, r) => s + r.bytes, 0), windows };
   }
 
-  async close(): Promise<void> {
+  /** Stop the threads; `codeCache`: first have them write V8's code cache of their code where they found none. */
+  async close(codeCache = true): Promise<void> {
+    if (codeCache) await this.writeCodeCaches();
     await Promise.all([this.parsePoolStarted?.destroy(), ...this.shardPools.map((p) => p.destroy())]);
     this.removeSpills();
     openEngines.delete(this);
+  }
+
+  /**
+   * One parse thread and one shard thread write the code cache of the bundles they loaded
+   * without a fitting one (scripts/code-cache.cjs), with every function this run compiled:
+   * the next run's threads start without compiling them. A thread with its cache loaded
+   * answers at once.
+   */
+  private async writeCodeCaches(): Promise<void> {
+    const task = { writeCodeCache: true };
+    await Promise.all([this.parsePoolStarted, this.shardPools[0]].map((p) => p?.run(task).catch(() => 0)));
   }
 
   /** The spill files of this engine (its shard threads are gone, or the process is stopping). */
@@ -465,7 +478,7 @@ export function removeAllSpills(): void {
 
 /** Stop every open engine's threads and remove their spill files (a signal ends the process). */
 export async function closeAllEngines(): Promise<void> {
-  await Promise.all([...openEngines].map((e) => e.close().catch(() => e.removeSpills())));
+  await Promise.all([...openEngines].map((e) => e.close(false).catch(() => e.removeSpills())));
 }
 
 /**
