@@ -1,20 +1,24 @@
 'use strict';
-// Loads the worker bundles (dist/workers/<name>.bundle.cjs) as require() would, but compiled
-// with V8's code cache of an earlier run, kept beside the bundle (<bundle>.v8cache). The build
-// copies this file to dist/workers/code-cache.cjs; the workers' entries
-// (scripts/worker-shims.mjs) and the bundles' ES stubs (scripts/bundle.mjs) load through it.
+// Loads the bundles of the build (the command line's dist/src/cli/main.bundle.cjs and its
+// chunks in dist/src/bundle/, each worker's dist/workers/<name>.bundle.cjs) as require() would,
+// but compiled with V8's code cache of an earlier run, kept beside each file (<file>.v8cache).
+// The build copies this file to dist/workers/code-cache.cjs; the command line's entry and the
+// workers' (scripts/bundle.mjs, scripts/worker-shims.mjs) load through it.
 //
-// Why: every thread compiles its own copy of the code it runs, and a run's worker threads
-// spent ~25 ms of CPU compiling the bundles' functions as they were first called
-// (bench/RESULTS.md, "V8's share and the fixed cost of a run"). A cache made at build time
-// holds only the top-level code (measured: 2 ms a thread saved); this one is written at the
-// end of a run (writeCodeCaches, when the engine closes), so it holds every function the run
-// compiled. V8 checks a cache against its version and flags and rejects it otherwise (then it
-// is compiled as before and written again); the header below ties it to the bundle's size and
-// time, since V8 checks only the source's length. FLOWSIEVE_CODE_CACHE=off loads and writes none.
+// Why: every thread compiles its own copy of the code it runs: the main thread ~25 ms of CPU
+// for detect's modules, each worker thread ~15 ms for the functions of its bundle as they were
+// first called (bench/RESULTS.md, "V8's share and the fixed cost of a run"). A cache made at
+// build time holds only the top-level code (measured: 2 ms a thread saved); this one is
+// written at the end of a run (writeCodeCaches: the engine closing, the command line
+// exiting), so it holds every function the run compiled. V8 checks a cache against its
+// version and flags and rejects it otherwise (then the file is compiled as before and its
+// cache written again); the header below ties it to the file's bytes, since V8 checks only
+// the source's length. Node 22's module.enableCompileCache does this for every module; Node
+// 20 has none. FLOWSIEVE_CODE_CACHE=off reads and writes none.
 const { readFileSync, renameSync, rmSync, statSync, writeFileSync } = require('node:fs');
 const { createRequire } = require('node:module');
-const { dirname, join } = require('node:path');
+const { dirname, resolve } = require('node:path');
+const { fileURLToPath } = require('node:url');
 const vm = require('node:vm');
 
 const WRAP_HEAD = '(function (exports, require, module, __filename, __dirname) { ';
@@ -28,15 +32,23 @@ const enabled = () => process.env.FLOWSIEVE_CODE_CACHE !== 'off';
 /** The first line of a bundled worker's ES stub (scripts/bundle-mark.mjs BUNDLED_MARK). */
 const BUNDLED_MARK = '// bundled by scripts/bundle.mjs\n';
 
+/** The last line the build adds to every bundle file: a hash of its bytes (scripts/bundle.mjs). */
+const BUILD_ID = /\n\/\/# flowsieve-bundle ([0-9a-f]+)\n?$/;
+
 /** The cache file of a bundle. */
 function cacheFileOf(file) {
   return `${file}.v8cache`;
 }
 
-/** What ties a cache to this Node and this bundle's bytes (V8 checks its own version and flags, and the source's length only). */
-function headerOf(file) {
-  const st = statSync(file);
-  return Buffer.from(`flowsieve-code-cache 1 ${process.version} ${process.arch} ${st.size} ${st.mtimeMs}\n`, 'latin1');
+/**
+ * What ties a cache to this Node and this bundle's bytes: V8 checks its own version and flags,
+ * and the source's length only. The build's hash of the bytes where the bundle has one, else
+ * its size and time (npm gives every installed file the same time).
+ */
+function headerOf(file, source) {
+  const id = BUILD_ID.exec(source.slice(-120));
+  const st = id ? null : statSync(file);
+  return Buffer.from(`flowsieve-code-cache 1 ${process.version} ${process.arch} ${id ? id[1] : `${st.size} ${st.mtimeMs}`}\n`, 'latin1');
 }
 
 /** The cache's V8 data, or undefined when there is none for this bundle as it is now. */
@@ -50,27 +62,43 @@ function readCache(file, header) {
   return data.length > header.length && data.subarray(0, header.length).equals(header) ? data.subarray(header.length) : undefined;
 }
 
+/** The bundle a worker's ES stub (dist/workers/<name>.js, scripts/bundle.mjs) stands for, or null when it is no stub. */
+function bundleOfStub(stub) {
+  const m = /^(.*)\.js$/.exec(stub);
+  if (!m) return null;
+  try {
+    return readFileSync(stub, 'latin1').startsWith(BUNDLED_MARK) ? `${m[1]}.bundle.cjs` : null;
+  } catch {
+    return null;
+  }
+}
+
 /**
- * The bundle's require(): a sibling worker's module ('./parse.js', which the shard thread loads
- * to read fused; the bundles are built with their dynamic imports as require calls) is its
- * bundle, loaded here too, while its stub stands. Why not import(): code compiled from a cache
- * has no dynamic import on Node 20 (V8 does not keep Node's callback with the cache).
+ * A worker's module as its ES stub gives it (the default export and the named ones), from
+ * its bundle through this loader; null when the file is no stub (tsc's module: import it).
+ */
+function requireStub(stub) {
+  const bundle = bundleOfStub(stub);
+  if (!bundle) return null;
+  const m = requireCached(bundle);
+  return typeof m === 'function' ? { default: m } : m;
+}
+
+/**
+ * A bundle's require(): the other files of the bundles ('./x.cjs' chunks) and the workers'
+ * stubs (the shard thread's './parse.js', which it loads to read fused; the command line's
+ * shard in its own thread, by file URL) are loaded here too, so that they are compiled from
+ * their caches as well; packages and built-ins as require() loads them. The bundles are built
+ * with their dynamic imports as require calls: code compiled from a cache has no dynamic
+ * import on Node 20 (V8 does not keep Node's callback with the cache).
  */
 function requireFor(file) {
   const plain = createRequire(file);
-  const sibling = (id) => {
-    const m = /^\.\/([\w-]+)\.js$/.exec(id);
-    if (!m) return null;
-    const stub = join(dirname(file), id);
-    try {
-      return readFileSync(stub, 'latin1').startsWith(BUNDLED_MARK) ? join(dirname(file), `${m[1]}.bundle.cjs`) : null;
-    } catch {
-      return null;
-    }
-  };
   const req = (id) => {
-    const bundle = sibling(id);
-    return bundle ? requireCached(bundle) : plain(id);
+    const local = id.startsWith('file:') ? fileURLToPath(id) : id.startsWith('.') ? resolve(dirname(file), id) : null;
+    if (local !== null && local.endsWith('.cjs')) return requireCached(local);
+    const worker = local === null ? null : requireStub(local);
+    return worker ?? plain(local ?? id);
   };
   req.resolve = plain.resolve;
   req.cache = plain.cache;
@@ -81,9 +109,11 @@ function requireFor(file) {
 function requireCached(file) {
   const known = loaded.get(file);
   if (known) return known.module.exports;
-  const header = headerOf(file);
+  let source = readFileSync(file, 'utf8');
+  if (source.startsWith('#!')) source = `//${source.slice(2)}`; // the command line's first line, a comment of the same length
+  const header = headerOf(file, source);
   const cachedData = enabled() ? readCache(file, header) : undefined;
-  const script = new vm.Script(WRAP_HEAD + readFileSync(file, 'utf8') + WRAP_TAIL, { filename: file, cachedData });
+  const script = new vm.Script(WRAP_HEAD + source + WRAP_TAIL, { filename: file, cachedData });
   const mod = { exports: {}, filename: file, id: file, loaded: false };
   const from = cachedData === undefined ? 'source' : script.cachedDataRejected === true ? 'rejected' : 'cache';
   const entry = { module: mod, script, header, from, write: enabled() && from !== 'cache' };
@@ -127,4 +157,4 @@ function isCodeCacheTask(task) {
   return task !== null && typeof task === 'object' && task.writeCodeCache === true;
 }
 
-module.exports = { requireCached, writeCodeCaches, isCodeCacheTask, cacheFileOf, loadedFrom };
+module.exports = { requireCached, requireStub, writeCodeCaches, isCodeCacheTask, cacheFileOf, loadedFrom };

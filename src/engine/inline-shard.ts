@@ -28,7 +28,11 @@ class InlineShard implements ShardPool {
   private queue: Promise<unknown> = Promise.resolve();
 
   constructor(file: string) {
-    this.handler = import(new URL(`file://${file}`).href).then((m: { default: (task: unknown) => unknown }) => m.default);
+    // the bundle the build's stub stands for, through the loader with V8's code cache (in the
+    // command line's CommonJS bundle an import() would be a require of the ES stub); tsc's
+    // module where the build bundled nothing
+    const bundled = codeCacheLoader()?.requireStub(file) as { default: (task: unknown) => unknown } | null | undefined;
+    this.handler = bundled ? Promise.resolve(bundled.default) : import(new URL(`file://${file}`).href).then((m: { default: (task: unknown) => unknown }) => m.default);
   }
 
   /** One task at a time, in order, as a one-thread pool runs them. */
@@ -53,15 +57,16 @@ function codeCacheTask(task: unknown): boolean {
   return typeof task === 'object' && task !== null && (task as { writeCodeCache?: unknown }).writeCodeCache === true;
 }
 
-/**
- * The code caches of the bundles this thread loaded (the shard's and the parse code's, through
- * their stubs: scripts/code-cache.cjs); 0 where the build left no loader (tsc alone).
- */
-function writeCodeCaches(): number {
+/** The build's loader of bundles with V8's code cache (scripts/code-cache.cjs); null where tsc alone built dist/. */
+function codeCacheLoader(): { requireStub(file: string): unknown; writeCodeCaches(): number } | null {
   try {
-    const loader = createRequire(import.meta.url)(fileURLToPath(new URL('../../workers/code-cache.cjs', import.meta.url))) as { writeCodeCaches(): number };
-    return loader.writeCodeCaches();
+    return createRequire(import.meta.url)(fileURLToPath(new URL('../../workers/code-cache.cjs', import.meta.url))) as ReturnType<typeof codeCacheLoader>;
   } catch {
-    return 0;
+    return null;
   }
+}
+
+/** The code caches of the bundles this thread loaded without one (the command line's, the shard's and the parse code's). */
+function writeCodeCaches(): number {
+  return codeCacheLoader()?.writeCodeCaches() ?? 0;
 }
