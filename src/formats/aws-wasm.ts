@@ -13,7 +13,7 @@ import { readFileSync } from 'node:fs';
 import { wasmFile } from '../data/files.js';
 import type { FlowSink, RoutedColumns } from '../flow/sink.js';
 import { Cloud } from '../flow/types.js';
-import { v4SpecialTable } from '../net/address.js';
+import { ROUTING_BLOCK_BYTES, WasmRouting } from './wasm-route.js';
 
 /** Rows a call reads at most, and the bytes of a block it is given at most. */
 export const WASM_ROWS = 4096;
@@ -21,9 +21,8 @@ export const WASM_WINDOW = 256 * 1024;
 /** Columns of a layout the module takes at most (the lines of a longer layout go to the general loop of aws.ts). */
 export const WASM_MAX_ROLES = 1024;
 
-/** A plain row's route (assembly/aws-lines.ts ROUTE_*): its shard, or one of these. */
-export const ROUTE_DONE = -1; // counted by the module: nothing to do
-export const ROUTE_EMIT = -2; // for the sink's emit (a reject, or routing off)
+/** A plain row's route (assembly/shared/route.ts ROUTE_*): its shard, or one of these. */
+export { ROUTE_DONE, ROUTE_EMIT } from './wasm-route.js';
 
 /** Flag bits of a row (assembly/aws-lines.ts F_*). */
 export const enum RowFlag {
@@ -39,13 +38,10 @@ const BLOCK_AT = WASM_MAX_ROLES;
 const COLUMNS_AT = BLOCK_AT + WASM_WINDOW;
 /** the separator bitmap of a block (a bit a byte, and a word past it), after the columns */
 const MAP_AT = COLUMNS_AT + WASM_ROWS * (23 * 4 + 3 * 8);
-/** the sink's settings and a call's counts (f64 slots, assembly/aws-lines.ts S_*), then the IPv4 table */
+/** the routing block (src/formats/wasm-route.ts): the sink's settings, a call's counts, the IPv4 table */
 const SINK_AT = MAP_AT + WASM_WINDOW / 8 + 64;
-/** after the sink's slots and IPv4 table: the count of each shard's area (u32 a shard) at SINK_AT + 1024 */
-const MAX_AREA_SHARDS = 64;
-/** the shards' areas (assembly/aws-lines.ts toArea): a routed row's batch columns, WASM_ROWS rows a shard */
-const AREAS_AT = SINK_AT + 1024 + 4 * MAX_AREA_SHARDS;
-const AREA_BYTES_A_ROW = 66;
+/** the shards' areas (assembly/shared/route.ts toArea): a routed row's batch columns, WASM_ROWS rows a shard */
+const AREAS_AT = SINK_AT + ROUTING_BLOCK_BYTES;
 const PAGES = 64; // 4 MiB: scripts/wasm.mjs --initialMemory; the module allocates nothing, the areas grow it here
 
 /** The column reader of one thread: the instance and typed views of its columns. */
@@ -55,8 +51,8 @@ export class AwsWasm {
   u32: Uint32Array;
   f64: Float64Array;
   private memory: WebAssembly.Memory;
-  /** The shards' areas (views over the memory) as the sink takes them; null until a read routes rows. */
-  private areas: RoutedColumns | null = null;
+  /** The routing block and the shards' areas (views over the memory) as the sink takes them. */
+  private readonly routing: WasmRouting;
   // where each column starts, in elements of its view (assembly/aws-lines.ts readLines, same order)
   readonly lineStart: number;
   readonly lineEnd: number;
@@ -86,7 +82,6 @@ export class AwsWasm {
   readonly accountValue: number;
   private readonly readLines: (inPtr: number, len: number, rolesPtr: number, nroles: number, maxRows: number, out: number, map: number, sink: number) => number;
   private lastRoles: Uint8Array | null = null;
-  private sinkSlots: Float64Array;
 
   /** routes: classify and route plain rows in the module where the sink allows it (else every plain row goes to emit). */
   constructor(module: WebAssembly.Module, readonly routes: boolean) {
@@ -130,15 +125,7 @@ export class AwsWasm {
     this.bytes = next(2) / 2;
     this.accountValue = next(2) / 2;
     if (at * 4 !== MAP_AT) throw new Error('aws-wasm: the columns do not end where the bitmap starts');
-    this.sinkSlots = new Float64Array(buf, SINK_AT, 32);
-    // isPublicV4's ranges, copied once: src/net/address.ts stays the one definition
-    const v4 = v4SpecialTable();
-    this.u8.set(v4.firstOctet, SINK_AT + 256);
-    this.u32[(SINK_AT + 512) / 4] = v4.net.length;
-    for (let k = 0; k < v4.net.length; k++) {
-      this.u32[(SINK_AT + 516) / 4 + 2 * k] = v4.net[k]!;
-      this.u32[(SINK_AT + 516) / 4 + 2 * k + 1] = v4.mask[k]!;
-    }
+    this.routing = new WasmRouting(this.memory, SINK_AT, AREAS_AT, WASM_ROWS, Cloud.aws);
   }
 
   /**
@@ -152,79 +139,27 @@ export class AwsWasm {
       this.lastRoles = roles;
     }
     this.u8.set(buf.subarray(s, s + len), BLOCK_AT);
-    const routes = this.routes && sink.routable;
-    // routed rows' batch columns written into areas, one a shard, for the sink to copy (up to 64 shards)
-    const areas = routes && sink.shards <= MAX_AREA_SHARDS ? this.areasFor(sink.shards) : null;
-    const slots = this.sinkSlots;
-    slots[0] = routes ? 1 : 0;
-    slots[1] = sink.notAfter;
-    slots[2] = sink.rangeFrom;
-    slots[3] = sink.rangeTo;
-    slots[4] = sink.shards;
-    slots[5] = regionBlank ? 1 : 0;
-    slots[18] = areas === null ? 0 : AREAS_AT;
-    slots[19] = WASM_ROWS;
+    if (this.routing.settings(sink, this.routes && sink.routable, regionBlank)) this.views();
     return this.readLines(BLOCK_AT, len, ROLES_AT, roles.length, WASM_ROWS, COLUMNS_AT, MAP_AT, SINK_AT);
   }
 
   /** The shards' areas of the last read (null: the rows it routed are appended from a FlowRecord). */
   get routedAreas(): RoutedColumns | null {
-    return this.sinkSlots[18] === 0 ? null : this.areas;
+    return this.routing.routedAreas;
   }
 
-  /** Areas for `shards` shards, the memory grown to hold them (and every view made again over it). */
-  private areasFor(shards: number): RoutedColumns {
-    if (this.areas !== null && this.areas.feed.length >= shards) return this.areas;
-    const need = AREAS_AT + shards * WASM_ROWS * AREA_BYTES_A_ROW;
-    const have = this.memory.buffer.byteLength;
-    if (need > have) this.memory.grow(Math.ceil((need - have) / 65536));
+  /** The views over the memory made again (it grew). */
+  private views(): void {
     const buf = this.memory.buffer;
     this.u8 = new Uint8Array(buf);
     this.i32 = new Int32Array(buf);
     this.u32 = new Uint32Array(buf);
     this.f64 = new Float64Array(buf);
-    this.sinkSlots = new Float64Array(buf, SINK_AT, 32);
-    const n = WASM_ROWS;
-    const per = <T>(make: (at: number) => T): T[] => Array.from({ length: shards }, (_, s) => make(AREAS_AT + s * n * AREA_BYTES_A_ROW));
-    // the same offsets as assembly/aws-lines.ts toArea
-    this.areas = {
-      src: per((a) => new Uint32Array(buf, a, 4 * n)),
-      dst: per((a) => new Uint32Array(buf, a + 16 * n, 4 * n)),
-      packets: per((a) => new Float64Array(buf, a + 32 * n, n)),
-      bytes: per((a) => new Float64Array(buf, a + 40 * n, n)),
-      start: per((a) => new Uint32Array(buf, a + 48 * n, n)),
-      end: per((a) => new Uint32Array(buf, a + 52 * n, n)),
-      sport: per((a) => new Uint16Array(buf, a + 56 * n, n)),
-      dport: per((a) => new Uint16Array(buf, a + 58 * n, n)),
-      tcpFlags: per((a) => new Int16Array(buf, a + 60 * n, n)),
-      feed: per((a) => new Uint8Array(buf, a + 62 * n, n)),
-      proto: per((a) => new Uint8Array(buf, a + 63 * n, n)),
-      action: per((a) => new Uint8Array(buf, a + 64 * n, n)),
-      direction: per((a) => new Uint8Array(buf, a + 65 * n, n)),
-      cloud: Cloud.aws,
-    };
-    return this.areas;
   }
 
   /** What the last read counted of the rows it routed itself, added to the sink's counters (as emit would have). */
   addCounts(sink: FlowSink): void {
-    const slots = this.sinkSlots;
-    if (slots[0] === 0) return;
-    const c = sink.counters;
-    // `| 0`: a count read from a Float64Array is a double, and adding it in optimised code
-    // stored a heap number in the counters, whose fields turned from small integers to
-    // doubles (a new map): every function that had seen the old map (emit, the sink's
-    // getters, parseLinesWasm) was deoptimised and compiled again (`--trace-generalization`)
-    c.records += slots[8]! | 0;
-    c.outsideRange += slots[9]! | 0;
-    c.blankRegion += slots[10]! | 0;
-    c.internal += slots[11]! | 0;
-    c.responses += slots[12]! | 0;
-    c.backscatter += slots[13]! | 0;
-    c.inbound += slots[14]! | 0;
-    c.outbound += slots[15]! | 0;
-    if (slots[16]! < sink.minStart) sink.minStart = slots[16]!;
-    if (slots[17]! > sink.maxEnd) sink.maxEnd = slots[17]!;
+    this.routing.addCounts(sink);
   }
 }
 
