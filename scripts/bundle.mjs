@@ -20,7 +20,7 @@
 // build is slower to start, not broken. tsc rewrites main.js on every build, and a worker's
 // entry takes its bundle only while tsc's <name>.js is the stub written here, so that a
 // bundle never runs older code than tsc last wrote.
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
@@ -100,7 +100,9 @@ async function bundleMain() {
 function stampBuild(file) {
   const text = readFileSync(file, 'utf8');
   writeFileSync(file, `${text}${text.endsWith('\n') ? '' : '\n'}//# flowsieve-bundle ${createHash('sha256').update(text).digest('hex').slice(0, 24)}\n`);
-  rmSync(`${file}.v8cache`, { force: true });
+  const dir = dirname(file);
+  const name = file.slice(dir.length + 1);
+  for (const f of readdirSync(dir)) if (f.startsWith(`${name}.`) && f.endsWith('.v8cache')) rmSync(join(dir, f), { force: true });
 }
 
 for (const w of WORKERS) {

@@ -35,9 +35,21 @@ const BUNDLED_MARK = '// bundled by scripts/bundle.mjs\n';
 /** The last line the build adds to every bundle file: a hash of its bytes (scripts/bundle.mjs). */
 const BUILD_ID = /\n\/\/# flowsieve-bundle ([0-9a-f]+)\n?$/;
 
-/** The cache file of a bundle. */
+/**
+ * The cache file of a bundle, one for each set of Node and V8 flags the process runs with (V8
+ * rejects a cache made under other flags: runs with and without a flag, alternated, would
+ * otherwise each reject and rewrite the other's).
+ */
 function cacheFileOf(file) {
-  return `${file}.v8cache`;
+  const flags = [...process.execArgv, process.env.NODE_OPTIONS ?? ''].join(' ').trim();
+  return flags === '' ? `${file}.v8cache` : `${file}.${hashOf(flags)}.v8cache`;
+}
+
+/** A short hash of a string (FNV-1a, 32 bits, hex). */
+function hashOf(text) {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+  return (h >>> 0).toString(16).padStart(8, '0');
 }
 
 /**

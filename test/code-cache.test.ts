@@ -34,11 +34,11 @@ function writeBundle(file: string, value: number): void {
 }
 
 /** In a fresh process: load the bundle, call it, write the caches; what it answered and how it was compiled. */
-function load(dir: string, bundle: string, env: Record<string, string> = {}): { answer: number; from: string; written: number; sibling: string } {
+function load(dir: string, bundle: string, env: Record<string, string> = {}, flags: string[] = []): { answer: number; from: string; written: number; sibling: string } {
   const script = `const c = require(${JSON.stringify(join(dir, 'code-cache.cjs'))}); const m = c.requireCached(${JSON.stringify(bundle)});
     const answer = m.answer(); const sibling = m.sibling(); const from = c.loadedFrom(${JSON.stringify(bundle)});
     process.stdout.write(JSON.stringify({ answer, from, sibling, written: c.writeCodeCaches() }));`;
-  return JSON.parse(execFileSync(process.execPath, ['-e', script], { encoding: 'utf8', env: { ...process.env, FLOWSIEVE_CODE_CACHE: '', ...env } }));
+  return JSON.parse(execFileSync(process.execPath, [...flags, '-e', script], { encoding: 'utf8', env: { ...process.env, FLOWSIEVE_CODE_CACHE: '', ...env } }));
 }
 
 describe('code cache of the worker bundles', () => {
@@ -68,6 +68,15 @@ describe('code cache of the worker bundles', () => {
     writeFileSync(`${bundle}.v8cache`, cache);
     expect(load(dir, bundle)).toMatchObject({ answer: 3, from: 'rejected', written: 1 });
     expect(load(dir, bundle)).toMatchObject({ answer: 3, from: 'cache' });
+  });
+
+  it('keeps one cache for each set of V8 flags, so that runs with and without a flag do not reject each other\'s', () => {
+    const { dir, bundle } = bundleDir(5);
+    load(dir, bundle);
+    const flag = ['--max-semi-space-size=32'];
+    expect(load(dir, bundle, {}, flag)).toMatchObject({ answer: 5, from: 'source', written: 2 });
+    expect(load(dir, bundle, {}, flag)).toMatchObject({ answer: 5, from: 'cache', written: 0 });
+    expect(load(dir, bundle)).toMatchObject({ answer: 5, from: 'cache', written: 0 });
   });
 
   it('knows a bundled stub by the mark the build writes', () => {
