@@ -38,7 +38,7 @@ function load(dir: string, bundle: string, env: Record<string, string> = {}, fla
   const script = `const c = require(${JSON.stringify(join(dir, 'code-cache.cjs'))}); const m = c.requireCached(${JSON.stringify(bundle)});
     const answer = m.answer(); const sibling = m.sibling(); const from = c.loadedFrom(${JSON.stringify(bundle)});
     process.stdout.write(JSON.stringify({ answer, from, sibling, written: c.writeCodeCaches() }));`;
-  return JSON.parse(execFileSync(process.execPath, [...flags, '-e', script], { encoding: 'utf8', env: { ...process.env, FLOWSIEVE_CODE_CACHE: '', ...env } }));
+  return JSON.parse(execFileSync(process.execPath, [...flags, '-e', script], { encoding: 'utf8', env: { ...process.env, FLOWSIEVE_CODE_CACHE: '', NODE_OPTIONS: '', ...env } }));
 }
 
 describe('code cache of the worker bundles', () => {
@@ -97,7 +97,7 @@ describe('code cache of the worker bundles', () => {
     writeV2(input, Array.from({ length: 40 }, (_, i) => scanner(`45.9.${i}.7`, 12, { start: 1700006400 + i * 60 })).flat());
     const run = (name: string, env: Record<string, string>, ...args: string[]) => {
       const out = join(dir, name);
-      const r = spawnSync(process.execPath, [CLI, 'detect', input, '--out', out, '--quiet', '--no-enrich', ...args], { encoding: 'utf8', env: { ...process.env, ...env } });
+      const r = spawnSync(process.execPath, [CLI, 'detect', input, '--out', out, '--quiet', '--no-enrich', ...args], { encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '', ...env } });
       expect(r.status, r.stderr).toBe(0);
       return readFileSync(join(out, 'scans.ndjson'), 'utf8');
     };
