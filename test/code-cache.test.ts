@@ -38,7 +38,9 @@ function load(dir: string, bundle: string, env: Record<string, string> = {}, fla
   const script = `const c = require(${JSON.stringify(join(dir, 'code-cache.cjs'))}); const m = c.requireCached(${JSON.stringify(bundle)});
     const answer = m.answer(); const sibling = m.sibling(); const from = c.loadedFrom(${JSON.stringify(bundle)});
     process.stdout.write(JSON.stringify({ answer, from, sibling, written: c.writeCodeCaches() }));`;
-  return JSON.parse(execFileSync(process.execPath, [...flags, '-e', script], { encoding: 'utf8', env: { ...process.env, FLOWSIEVE_CODE_CACHE: '', NODE_OPTIONS: '', ...env } }));
+  const probe = join(dir, 'probe.cjs'); // a file, not -e (which process.execArgv would carry as flags)
+  writeFileSync(probe, script);
+  return JSON.parse(execFileSync(process.execPath, [...flags, probe], { encoding: 'utf8', env: { ...process.env, FLOWSIEVE_CODE_CACHE: '', NODE_OPTIONS: '', ...env } }));
 }
 
 describe('code cache of the worker bundles', () => {
