@@ -459,7 +459,9 @@ export class Engine {
    */
   private async writeCodeCaches(): Promise<void> {
     const task = { writeCodeCache: true };
-    await Promise.all([this.parsePoolStarted, this.shardPools[0]].map((p) => p?.run(task).catch(() => 0)));
+    // a parse pool with no thread (a run on replay files alone) is not made to start one for it
+    const parse = this.parsePoolStarted !== null && this.parsePoolStarted.threads.length > 0 ? this.parsePoolStarted : null;
+    await Promise.all([parse, this.shardPools[0]].map((p) => p?.run(task).catch(() => 0)));
   }
 
   /** The spill files of this engine (its shard threads are gone, or the process is stopping). */
