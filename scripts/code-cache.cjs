@@ -13,11 +13,14 @@
 // exiting), so it holds every function the run compiled. V8 checks a cache against its
 // version and flags and rejects it otherwise (then the file is compiled as before and its
 // cache written again); the header below ties it to the file's bytes, since V8 checks only
-// the source's length. Node 22's module.enableCompileCache does this for every module; Node
-// 20 has none. FLOWSIEVE_CODE_CACHE=off reads and writes none.
-const { readFileSync, renameSync, rmSync, statSync, writeFileSync } = require('node:fs');
+// the source's length. Where the install is not writable the caches go to the user's cache
+// folder ($XDG_CACHE_HOME or ~/.cache, flowsieve/code-cache/). Node 22's
+// module.enableCompileCache does this for every module; Node 20 has none.
+// FLOWSIEVE_CODE_CACHE=off reads and writes none.
+const { mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } = require('node:fs');
+const { homedir } = require('node:os');
 const { createRequire } = require('node:module');
-const { dirname, resolve } = require('node:path');
+const { basename, dirname, join, resolve } = require('node:path');
 const { fileURLToPath } = require('node:url');
 const vm = require('node:vm');
 
@@ -63,15 +66,41 @@ function headerOf(file, source) {
   return Buffer.from(`flowsieve-code-cache 1 ${process.version} ${process.arch} ${id ? id[1] : `${st.size} ${st.mtimeMs}`}\n`, 'latin1');
 }
 
-/** The cache's V8 data, or undefined when there is none for this bundle as it is now. */
+/**
+ * Where a bundle's cache goes when it cannot be written beside it (an install the user does not
+ * own: `sudo npm install -g`, the container image): the user's cache folder, one file for each
+ * bundle's place.
+ */
+function userCacheFileOf(file) {
+  const home = process.env.XDG_CACHE_HOME || join(homedir(), '.cache');
+  return join(home, 'flowsieve', 'code-cache', `${hashOf(dirname(file))}-${basename(cacheFileOf(file))}`);
+}
+
+/** The cache's V8 data (beside the bundle, else in the user's cache folder), or undefined when there is none for this bundle as it is now. */
 function readCache(file, header) {
-  let data;
-  try {
-    data = readFileSync(cacheFileOf(file));
-  } catch {
-    return undefined;
+  for (const place of [cacheFileOf(file), userCacheFileOf(file)]) {
+    let data;
+    try {
+      data = readFileSync(place);
+    } catch {
+      continue;
+    }
+    return data.length > header.length && data.subarray(0, header.length).equals(header) ? data.subarray(header.length) : undefined;
   }
-  return data.length > header.length && data.subarray(0, header.length).equals(header) ? data.subarray(header.length) : undefined;
+  return undefined;
+}
+
+/** Writes a file whole or not at all: a temporary file renamed into place (a reader sees the old file or the new one). */
+function writeWhole(target, data) {
+  const tmp = `${target}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
+  try {
+    writeFileSync(tmp, data);
+    renameSync(tmp, target);
+    return true;
+  } catch {
+    rmSync(tmp, { force: true });
+    return false;
+  }
 }
 
 /** The bundle a worker's ES stub (dist/workers/<name>.js, scripts/bundle.mjs) stands for, or null when it is no stub. */
@@ -137,23 +166,24 @@ function requireCached(file) {
 
 /**
  * Writes the cache of every bundle this thread loaded without one that fitted, with every
- * function compiled so far (call it when the work is done). A temporary file renamed into
- * place: a run reading it at the same time sees the old file or the whole new one.
- * Returns how many were written; one that cannot be written (a read-only install) is skipped.
+ * function compiled so far (call it when the work is done): beside the bundle, or in the
+ * user's cache folder where the install is not writable. Returns how many were written.
  */
 function writeCodeCaches() {
   let written = 0;
   for (const [file, entry] of loaded) {
     if (!entry.write) continue;
     entry.write = false;
-    const target = cacheFileOf(file);
-    const tmp = `${target}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
-    try {
-      writeFileSync(tmp, Buffer.concat([entry.header, entry.script.createCachedData()]));
-      renameSync(tmp, target);
-      written++;
-    } catch {
-      rmSync(tmp, { force: true });
+    const data = Buffer.concat([entry.header, entry.script.createCachedData()]);
+    if (writeWhole(cacheFileOf(file), data)) written++;
+    else {
+      const user = userCacheFileOf(file);
+      try {
+        mkdirSync(dirname(user), { recursive: true });
+      } catch {
+        continue; // nowhere to write: compiled again next time
+      }
+      if (writeWhole(user, data)) written++;
     }
   }
   return written;

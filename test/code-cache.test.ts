@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { tempDir } from './helpers/tmp.js';
@@ -79,6 +79,15 @@ describe('code cache of the worker bundles', () => {
     expect(load(dir, bundle, {}, flag)).toMatchObject({ answer: 5, from: 'source', written: 2 });
     expect(load(dir, bundle, {}, flag)).toMatchObject({ answer: 5, from: 'cache', written: 0 });
     expect(load(dir, bundle)).toMatchObject({ answer: 5, from: 'cache', written: 0 });
+  });
+
+  it("keeps the cache in the user's cache folder where it cannot be written beside the bundle", () => {
+    const { dir, bundle } = bundleDir(6);
+    mkdirSync(join(`${bundle}.v8cache`, 'in-the-way'), { recursive: true }); // no file can be renamed into place there
+    const home = tempDir('flowsieve-cc-home-');
+    expect(load(dir, bundle, { XDG_CACHE_HOME: home })).toMatchObject({ answer: 6, from: 'source', written: 2 });
+    expect(readdirSync(join(home, 'flowsieve/code-cache')).filter((f) => f.endsWith('-a.bundle.cjs.v8cache'))).toHaveLength(1);
+    expect(load(dir, bundle, { XDG_CACHE_HOME: home })).toMatchObject({ answer: 6, from: 'cache', written: 0 });
   });
 
   it('knows a bundled stub by the mark the build writes', () => {
