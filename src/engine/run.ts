@@ -25,9 +25,8 @@ import { readerFor } from '../formats/registry.js';
 import { BATCH_BYTES_PER_RECORD, batchTransferList } from '../flow/batch.js';
 import { BatchRing, createBatchRing, type BatchRingShared } from '../flow/batch-ring.js';
 import { allReplayFiles, applyReplayOutcome, replayInputs, type ReplayOutcome } from '../replay/input.js';
-import { defaultMaxMemory, mergeMemoryReports, removeOrphanSpills, removeSpills } from './spill.js';
+import { defaultMaxMemory, defaultSpillDir, mergeMemoryReports, removeOrphanSpills, removeSpills } from './spill.js';
 import { notAfterFor } from '../input/file-time.js';
-import { tmpdir } from 'node:os';
 import { statSync } from 'node:fs';
 import {
   DEFAULT_MAX_FUTURE_SECONDS,
@@ -145,7 +144,7 @@ export class Engine {
       // wait loop they were never freed, and a flood's RSS grew with every spill)
       () => newPool({ filename: workerFile('shard'), minThreads: 1, maxThreads: 1, idleTimeout: 2 ** 31 - 1, concurrentTasksPerWorker: 1, atomics: 'async' }),
     );
-    removeOrphanSpills(opts.spillDir ?? tmpdir()); // of processes that are gone (killed before they could)
+    removeOrphanSpills(opts.spillDir ?? defaultSpillDir()); // of processes that are gone (killed before they could)
     openEngines.add(this);
     this.memoryConfigured = configureMemory(this.shardPools, opts, this.owner);
     this.memoryConfigured.catch(() => {}); // awaited by ingest
@@ -466,7 +465,7 @@ export class Engine {
 
   /** The spill files of this engine (its shard threads are gone, or the process is stopping). */
   removeSpills(): void {
-    removeSpills(this.opts.spillDir ?? tmpdir(), this.owner);
+    removeSpills(this.opts.spillDir ?? defaultSpillDir(), this.owner);
   }
 }
 
@@ -507,7 +506,7 @@ function batchRingFor(N: number, inflightLimit: number, opts: DetectOptions): Ba
 async function configureMemory(shardPools: ShardPool[], opts: DetectOptions, owner: string): Promise<void> {
   const maxBytes = Math.floor((opts.maxMemory ?? defaultMaxMemory()) / shardPools.length);
   const spill = opts.spill ?? true;
-  const dir = opts.spillDir ?? tmpdir();
+  const dir = opts.spillDir ?? defaultSpillDir();
   await Promise.all(shardPools.map((p, shard) => p.run({ op: 'memoryLimits', limits: { maxBytes, spill, dir, shard, shards: shardPools.length, owner } } satisfies ShardTask)));
 }
 
