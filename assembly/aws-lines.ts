@@ -5,8 +5,10 @@
 // compile per layout per thread, bench/RESULTS.md).
 //
 // A line is read here only when it is written plainly, exactly as a compiled reader takes
-// it: single spaces, dotted-quad IPv4 addresses, numbers of 1-15 digits, a flow record (not
-// NODATA, SKIPDATA or a Transit Gateway record), ended by '\n' or "\r\n". Every other line
+// it: single spaces, dotted-quad IPv4 or IPv6 addresses, numbers of 1-15 digits, ended by
+// '\n' or "\r\n". A row with an IPv6 address is read here and routed by the sink's emit; a
+// line that carries no flow (NODATA, SKIPDATA, a Transit Gateway record, a port, protocol or
+// address of '-') is counted here as the general loop counts it (F_NODATA). Every other line
 // is marked for the general JavaScript loop (src/formats/aws.ts), which makes of a plain line
 // what this makes of it, byte for byte (test/aws-wasm.test.ts). So is a line whose numbers
 // the sink would reject (a port over 65535, a protocol over 255, a time of 2^32 or more, TCP
@@ -47,6 +49,9 @@ const F_PLAIN: u32 = 1; // read here: the other columns hold the record
 const F_ACCOUNT_DIGITS: u32 = 2; // the account token is 1-14 digits, its value in `accountValue`
 const F_ACCOUNT_SAME: u32 = 4; // the account token is the previous plain row's, byte for byte
 const F_REGION_SAME: u32 = 8; // the region token is the previous plain row's (neither is '-')
+const F_SRC_V6: u32 = 16; // the source is an IPv6 address, in four words in cSrc6 (else IPv4 in cSrc)
+const F_DST_V6: u32 = 32; // the destination likewise (cDst6)
+const F_NODATA: u32 = 64; // a line without a flow, all its columns well formed: counted (nodataRows), nothing else
 
 // the block and its separator bitmap (markSeparators)
 let blockPtr: u32 = 0;
@@ -62,6 +67,13 @@ let fE: i32 = 0;
 let nS: i32 = -1;
 let nE: i32 = 0;
 let consumedBytes: u32 = 0;
+// what plainLine found of the row besides its columns: F_SRC_V6 | F_DST_V6, and whether it carries no flow
+let addrFlags: u32 = 0;
+let noFlow = false;
+/** The rows of a readLines that carry no flow (F_NODATA), written to the sink's slot S_NODATA. */
+let nodataRows: u32 = 0;
+/** Where readLines writes nodataRows, in the sink's f64 slots (src/formats/aws-wasm.ts addCounts). */
+const S_NODATA = 20;
 
 /**
  * Marks every byte of the block below '!' (a space, a tab, '\r', '\n', a control byte: what
@@ -143,6 +155,96 @@ export function ipv4(p: u32, q: u32): i64 {
   return <i64>value;
 }
 
+/** Whether the token [p, q) is '-' (a field not given). */
+function isDash(p: u32, q: u32): bool {
+  return q - p == 1 && load<u8>(p) == 45;
+}
+
+/** A hex digit's value, or -1. */
+function hexVal(c: u32): i32 {
+  if (c - 48 < 10) return <i32>(c - 48);
+  const l = c | 32; // 'A'-'F' to 'a'-'f'; no other byte lands there
+  return l - 97 < 6 ? <i32>(l - 87) : -1;
+}
+
+/**
+ * [p, q) as IPv6 text, as src/net/address.ts parseIPv6Bytes reads it ("::" compression, a
+ * dotted IPv4 tail; nothing else): its four words, most significant first, at out (its
+ * eight groups are gathered there first), or false. The byte at q ends the token (below
+ * '!'), as the byte after a token is to the JavaScript reader.
+ */
+function ipv6(p: u32, q: u32, out: u32): bool {
+  if (q - p < 2 || q - p > 45) return false;
+  let n: u32 = 0; // groups written
+  let gap: i32 = -1; // the group where "::" stands
+  let i = p;
+  if (load<u8>(i) == 58) {
+    if (load<u8>(i + 1) != 58) return false;
+    gap = 0;
+    i += 2;
+    if (i == q) {
+      memory.fill(out, 0, 16);
+      return true;
+    }
+  }
+  while (i < q) {
+    let j = i;
+    let sawDot = false;
+    while (j < q && load<u8>(j) != 58) {
+      if (load<u8>(j) == 46) sawDot = true;
+      j++;
+    }
+    if (sawDot) {
+      // an IPv4 tail: the last part, with room for two groups
+      if (j != q || n > 6) return false;
+      const v4 = ipv4(i, q);
+      if (v4 < 0) return false;
+      store<u16>(out + (n << 1), <u16>(<u32>v4 >>> 16));
+      store<u16>(out + (n << 1) + 2, <u16>(<u32>v4 & 0xffff));
+      n += 2;
+      break;
+    }
+    const len = j - i;
+    if (len < 1 || len > 4 || n >= 8) return false;
+    let v: u32 = 0;
+    for (let k = i; k < j; k++) {
+      const h = hexVal(<u32>load<u8>(k));
+      if (h < 0) return false;
+      v = (v << 4) | <u32>h;
+    }
+    store<u16>(out + (n << 1), <u16>v);
+    n++;
+    if (j == q) break;
+    if (load<u8>(j + 1) == 58) {
+      if (gap >= 0) return false; // two "::"
+      gap = <i32>n;
+      i = j + 2;
+      if (i == q) break;
+    } else {
+      i = j + 1;
+      if (i == q) return false; // a ':' last
+    }
+  }
+  if (gap < 0) {
+    if (n != 8) return false;
+  } else {
+    if (n > 7) return false;
+    // the groups after the gap to the end, zeros in the gap
+    const tail = n - <u32>gap;
+    for (let k: u32 = 0; k < tail; k++) store<u16>(out + ((7 - k) << 1), load<u16>(out + ((n - 1 - k) << 1)));
+    for (let k = <u32>gap; k < 8 - tail; k++) store<u16>(out + (k << 1), 0);
+  }
+  const g01 = (<u32>load<u16>(out) << 16) | <u32>load<u16>(out + 2);
+  const g23 = (<u32>load<u16>(out + 4) << 16) | <u32>load<u16>(out + 6);
+  const g45 = (<u32>load<u16>(out + 8) << 16) | <u32>load<u16>(out + 10);
+  const g67 = (<u32>load<u16>(out + 12) << 16) | <u32>load<u16>(out + 14);
+  store<u32>(out, g01);
+  store<u32>(out + 4, g23);
+  store<u32>(out + 8, g45);
+  store<u32>(out + 12, g67);
+  return true;
+}
+
 /** Same bytes in [a, a + n) and [b, b + n): eight at a time, then the last (up to) eight. */
 function sameBytes(a: u32, b: u32, n: u32): bool {
   let k: u32 = 0;
@@ -190,6 +292,9 @@ export function readLines(inPtr: u32, len: u32, rolesPtr: u32, nroles: u32, maxR
   cPackets = cInstE + m; // f64: NaN when absent
   cBytes = cPackets + (maxRows << 3); // f64
   cAccountValue = cBytes + (maxRows << 3); // f64
+  cSrc6 = cAccountValue + (maxRows << 3); // four u32 words (most significant first) when F_SRC_V6
+  cDst6 = cSrc6 + (maxRows << 4); // likewise, F_DST_V6
+  nodataRows = 0;
   let prevAS: i32 = -1;
   let prevAE: i32 = 0;
   let prevGS: i32 = -1;
@@ -211,13 +316,21 @@ export function readLines(inPtr: u32, len: u32, rolesPtr: u32, nroles: u32, maxR
     gS = -1;
     fS = -1;
     nS = -1;
+    addrFlags = 0;
+    noFlow = false;
     // the record ends its line ('\n' or "\r\n") at nl; any other line: found by a search for its '\n'
     const ls = p;
     let nl = plainLine(p, end, rolesPtr, nroles, r, r8);
     let flags: u32 = 0;
-    if (nl != 0) {
-      flags = F_PLAIN;
-      const route = routeRow(r, gS < 0 || (gE - gS == 1 && load<u8>(<u32>gS) == 45));
+    if (nl != 0 && noFlow) {
+      // the general loop counts it (FlowSink.noData) and looks nothing up that a row uses
+      flags = F_PLAIN | F_NODATA;
+      store<i32>(cRoute + r, ROUTE_DONE);
+      nodataRows++;
+    } else if (nl != 0) {
+      flags = F_PLAIN | addrFlags;
+      // an IPv6 row goes to the sink's emit: the module routes IPv4 rows alone
+      const route = addrFlags != 0 ? ROUTE_EMIT : routeRow(r, gS < 0 || (gE - gS == 1 && load<u8>(<u32>gS) == 45));
       store<i32>(cRoute + r, route);
       // the account and region of a row the caller looks up, compared with the last such row's
       if (route == ROUTE_DONE) {
@@ -261,6 +374,7 @@ export function readLines(inPtr: u32, len: u32, rolesPtr: u32, nroles: u32, maxR
     if (flags == 0 && mayBeHeader(ls, nl)) break;
   }
   consumedBytes = p - inPtr;
+  store<f64>(sinkPtr + (S_NODATA << 3), <f64>nodataRows);
   endRouting(sinkPtr);
   return row;
 }
@@ -513,6 +627,8 @@ let cFeed: u32 = 0;
 let cPackets: u32 = 0;
 let cBytes: u32 = 0;
 let cAccountValue: u32 = 0;
+let cSrc6: u32 = 0;
+let cDst6: u32 = 0;
 
 /** The bytes the rows of the last readLines span (up to just past the last row's '\n'). */
 export function consumed(): u32 {
@@ -558,31 +674,39 @@ function plainLine(p: u32, e: u32, rolesPtr: u32, nroles: u32, r: u32, r8: u32):
     switch (role) {
       case R_SRCADDR:
       case R_DSTADDR: {
+        if (k == lastRole) return 0; // last on the line: scanIPv4Bytes does not take a '\n' after it
         // one call of ipv4 for both: it is inlined
         const a = ipv4(t, q);
-        if (a < 0 || k == lastRole) return 0; // last on the line: scanIPv4Bytes does not take a '\n' after it
-        store<u32>((role == R_SRCADDR ? cSrc : cDst) + r, <u32>a);
+        const src = role == R_SRCADDR;
+        if (a >= 0) store<u32>((src ? cSrc : cDst) + r, <u32>a);
+        else if (isDash(t, q)) noFlow = true; // the general loop: no flow to detect on
+        else if (ipv6(t, q, (src ? cSrc6 : cDst6) + (r << 2))) addrFlags |= src ? F_SRC_V6 : F_DST_V6;
+        else return 0;
         break;
       }
       case R_SRCPORT:
-        if (!isNumber || num > 65535) return 0; // out of range: the general loop, and the sink words the reject
-        store<u32>(cSport + r, <u32>num);
+        if (!isNumber && isDash(t, q)) noFlow = true;
+        else if (!isNumber || num > 65535) return 0; // out of range: the general loop, and the sink words the reject
+        else store<u32>(cSport + r, <u32>num);
         break;
       case R_DSTPORT:
-        if (!isNumber || num > 65535) return 0;
-        store<u32>(cDport + r, <u32>num);
+        if (!isNumber && isDash(t, q)) noFlow = true;
+        else if (!isNumber || num > 65535) return 0;
+        else store<u32>(cDport + r, <u32>num);
         break;
       case R_PROTOCOL:
-        if (!isNumber || num > 255) return 0;
-        store<u32>(cProto + r, <u32>num);
+        if (!isNumber && isDash(t, q)) noFlow = true;
+        else if (!isNumber || num > 255) return 0;
+        else store<u32>(cProto + r, <u32>num);
         break;
       case R_PACKETS:
-        if (!isNumber) return 0;
-        store<f64>(cPackets + r8, <f64>num);
+        // '-': unknown, the default NaN
+        if (isNumber) store<f64>(cPackets + r8, <f64>num);
+        else if (!isDash(t, q)) return 0;
         break;
       case R_BYTES:
-        if (!isNumber) return 0;
-        store<f64>(cBytes + r8, <f64>num);
+        if (isNumber) store<f64>(cBytes + r8, <f64>num);
+        else if (!isDash(t, q)) return 0;
         break;
       case R_START:
         if (!isNumber || num > 0xffffffff) return 0;
@@ -595,6 +719,8 @@ function plainLine(p: u32, e: u32, rolesPtr: u32, nroles: u32, r: u32, r8: u32):
         store<u32>(cEndTime + r, <u32>num);
         break;
       case R_TCPFLAGS:
+        // '-': not given, the default -1
+        if (!isNumber && isDash(t, q)) break;
         if (!isNumber || num > 0x7fffffff) return 0;
         store<i32>(cTcpFlags + r, <i32>num);
         break;
@@ -619,11 +745,11 @@ function plainLine(p: u32, e: u32, rolesPtr: u32, nroles: u32, r: u32, r8: u32):
       }
       case R_LOGSTATUS: {
         const c = <u32>load<u8>(t);
-        if (c == 78 || c == 83) return 0; // NODATA, SKIPDATA
+        if (c == 78 || c == 83) noFlow = true; // NODATA, SKIPDATA
         break;
       }
       case R_RESOURCETYPE:
-        if (load<u8>(t) == 84) return 0; // TransitGateway
+        if (load<u8>(t) == 84) noFlow = true; // TransitGateway: out of scope, counted as the general loop counts it
         break;
       case R_REGION:
         gS = <i32>t;

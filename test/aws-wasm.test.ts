@@ -89,10 +89,10 @@ function line(fields: string[], set: Record<string, string>, k: number): string 
   const r = rng(k + 1);
   const base: Record<string, string> = {
     version: '5', 'account-id': ['123456789012', '210987654321', '000000000042'][r(3)]!, 'interface-id': `eni-0${r(5)}abc`,
-    srcaddr: r(5) === 0 ? `192.168.${r(256)}.${r(256)}` : `${45 + r(3)}.${r(256)}.${r(256)}.${r(256)}`,
+    srcaddr: r(5) === 0 ? `192.168.${r(256)}.${r(256)}` : r(9) === 0 ? `2600:1f18:${r(65536).toString(16)}::${r(4096).toString(16)}` : `${45 + r(3)}.${r(256)}.${r(256)}.${r(256)}`,
     dstaddr: r(4) === 0 ? `52.1.${r(256)}.9` : `10.0.${r(4)}.${r(256)}`, srcport: r(6) === 0 ? String([80, 443, 22][r(3)]) : String(1024 + r(60000)),
     dstport: String([22, 443, 3389, 8080, 1023, 1024][r(6)]), protocol: String([6, 6, 17, 1, 58][r(5)]), packets: String(1 + r(9)), bytes: String(40 + r(9000)),
-    start: String(1718000000 + k), end: String(1718000060 + k), action: ['ACCEPT', 'REJECT'][r(2)]!, 'log-status': 'OK',
+    start: String(1718000000 + k), end: String(1718000060 + k), action: ['ACCEPT', 'REJECT'][r(2)]!, 'log-status': r(20) === 0 ? 'NODATA' : 'OK',
     'instance-id': r(3) === 0 ? '-' : `i-0${r(4)}`, 'tcp-flags': String([2, 18, 4, 22, 0, 19, 2, 2][r(8)]), region: ['us-east-1', 'eu-west-1', '-'][r(3)]!,
     'flow-direction': ['ingress', 'egress', '-'][r(3)]!, 'resource-type': 'NetworkInterface',
   };
@@ -118,6 +118,26 @@ function hostile(fields: string[]): string[] {
     ['resource-type', 'TransitGateway'], ['version', '-'], ['srcaddr', '1.2.3.4\u0000'], ['dstport', '4\u00003'],
   ] as const) {
     out.push(l({ [f]: v }, k++));
+  }
+  // IPv6 addresses (read in the module, routed by emit) and text that is nearly one
+  for (const v of [
+    '::', '::1', '1::', '2600:1f18:2940:5f6::e63', 'fd00:ec2::32', 'FE80::aB:Cd', '1:2:3:4:5:6:7:8', '1:2:3:4:5:6:7:8:9', '1:2:3:4:5:6:7',
+    '1::2::3', ':1::2', '1:2:3:4:5:6:7::', '::1:2:3:4:5:6:7', '::ffff:1.2.3.4', '64:ff9b::192.0.2.33', '1:2:3:4:5:6:1.2.3.4', '1:2:3:4:5:6:7:1.2.3.4',
+    '::1.2.3', '::01.2.3.4', '1.2.3.4::1', '12345::1', 'g::1', '::1%eth0', '[::1]', '1:', ':', '::x', '2001:db8::1', 'ff02::1', 'fc00::5', '::ffff:10.0.0.1',
+    '0:0:0:0:0:0:0:0', '1::2:3:4:5:6:7', 'abcd:ef01:2345:6789:abcd:ef01:2345:6789', `${'1:'.repeat(22)}1`,
+  ]) {
+    out.push(l({ srcaddr: v }, k++), l({ dstaddr: v }, k++), l({ srcaddr: v, dstaddr: '2600::9' }, k++));
+  }
+  // lines without a flow (counted, not records), and the same with a field the general loop rejects
+  for (const set of [
+    { 'log-status': 'NODATA', srcaddr: '-', dstaddr: '-', srcport: '-', dstport: '-', protocol: '-', packets: '-', bytes: '-', action: '-', 'tcp-flags': '-' },
+    { 'log-status': 'SKIPDATA', srcaddr: '-', dstaddr: '-', srcport: '-', dstport: '-', protocol: '-', packets: '-', bytes: '-', action: '-' },
+    { 'log-status': 'NODATA', srcaddr: '-', start: '-' }, { 'log-status': 'NODATA', end: 'x' }, { 'log-status': 'NODATA', srcport: '70000' },
+    { 'log-status': 'NODATA', srcaddr: '1.2.3' }, { 'log-status': 'NODATA', packets: 'x' }, { 'log-status': 'NODATA', srcaddr: '2600::1' },
+    { srcaddr: '-' }, { dstaddr: '-' }, { srcport: '-' }, { dstport: '-' }, { protocol: '-' }, { 'resource-type': 'TransitGateway', srcaddr: '-' },
+    { 'log-status': 'NODATA', 'account-id': '-', region: '-', 'interface-id': '-' }, { 'log-status': 'NODATA', 'tcp-flags': '2147483648' },
+  ]) {
+    out.push(l(set, k++));
   }
   const plain = l({}, k++);
   out.push(plain.replace(' ', '  '), plain.replace(' ', '\t'), ` ${plain}`, `${plain} `, `${plain}\r`, `${plain}\r\r`, `${plain} x`);

@@ -31,6 +31,9 @@ export const enum RowFlag {
   accountDigits = 2,
   accountSame = 4,
   regionSame = 8,
+  srcV6 = 16,
+  dstV6 = 32,
+  noData = 64,
 }
 
 // linear memory: the roles, then the block, then the columns (each WASM_ROWS long)
@@ -38,7 +41,7 @@ const ROLES_AT = 0;
 const BLOCK_AT = WASM_MAX_ROLES;
 const COLUMNS_AT = BLOCK_AT + WASM_WINDOW;
 /** the separator bitmap of a block (a bit a byte, and a word past it), after the columns */
-const MAP_AT = COLUMNS_AT + WASM_ROWS * (23 * 4 + 3 * 8);
+const MAP_AT = COLUMNS_AT + WASM_ROWS * (23 * 4 + 3 * 8 + 2 * 16);
 /** the sink's settings and a call's counts (f64 slots, assembly/aws-lines.ts S_*), then the IPv4 table */
 const SINK_AT = MAP_AT + WASM_WINDOW / 8 + 64;
 /** after the sink's slots and IPv4 table: the count of each shard's area (u32 a shard) at SINK_AT + 1024 */
@@ -84,6 +87,9 @@ export class AwsWasm {
   readonly packets: number;
   readonly bytes: number;
   readonly accountValue: number;
+  /** IPv6 addresses, four words a row (in u32 elements): rows flagged RowFlag.srcV6, dstV6 */
+  readonly src6: number;
+  readonly dst6: number;
   private readonly readLines: (inPtr: number, len: number, rolesPtr: number, nroles: number, maxRows: number, out: number, map: number, sink: number) => number;
   private lastRoles: Uint8Array | null = null;
   private sinkSlots: Float64Array;
@@ -129,6 +135,8 @@ export class AwsWasm {
     this.packets = next(2) / 2;
     this.bytes = next(2) / 2;
     this.accountValue = next(2) / 2;
+    this.src6 = next(4);
+    this.dst6 = next(4);
     if (at * 4 !== MAP_AT) throw new Error('aws-wasm: the columns do not end where the bitmap starts');
     this.sinkSlots = new Float64Array(buf, SINK_AT, 32);
     // isPublicV4's ranges, copied once: src/net/address.ts stays the one definition
@@ -209,8 +217,9 @@ export class AwsWasm {
   /** What the last read counted of the rows it routed itself, added to the sink's counters (as emit would have). */
   addCounts(sink: FlowSink): void {
     const slots = this.sinkSlots;
-    if (slots[0] === 0) return;
     const c = sink.counters;
+    c.nodata += slots[20]! | 0; // the lines without a flow it counted (RowFlag.noData), routed or not
+    if (slots[0] === 0) return;
     // `| 0`: a count read from a Float64Array is a double, and adding it in optimised code
     // stored a heap number in the counters, whose fields turned from small integers to
     // doubles (a new map): every function that had seen the old map (emit, the sink's

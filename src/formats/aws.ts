@@ -284,16 +284,18 @@ class AwsParser implements LineParser, ColumnHost, LazyIds {
         continue;
       }
       r.clearOptional(Cloud.aws, this.defaultAccount, this.defaultRegion);
-      const rs = r.src;
-      rs[0] = 0;
-      rs[1] = 0;
-      rs[2] = V4_MAPPED_W2;
-      rs[3] = u32[w.src + k]!;
-      const rd = r.dst;
-      rd[0] = 0;
-      rd[1] = 0;
-      rd[2] = V4_MAPPED_W2;
-      rd[3] = u32[w.dst + k]!;
+      if ((flags & (RowFlag.srcV6 | RowFlag.dstV6)) === 0) {
+        const rs = r.src;
+        rs[0] = 0;
+        rs[1] = 0;
+        rs[2] = V4_MAPPED_W2;
+        rs[3] = u32[w.src + k]!;
+        const rd = r.dst;
+        rd[0] = 0;
+        rd[1] = 0;
+        rd[2] = V4_MAPPED_W2;
+        rd[3] = u32[w.dst + k]!;
+      } else this.addressesV6(w, k, flags);
       r.sport = u32[w.sport + k]!;
       r.dport = u32[w.dport + k]!;
       r.proto = u32[w.proto + k]!;
@@ -329,6 +331,13 @@ class AwsParser implements LineParser, ColumnHost, LazyIds {
     }
     if (areas !== null) sink.endRouted();
     return rows;
+  }
+
+  /** Row k's addresses when one of them is IPv6 (the module sends such a row to the sink's emit). */
+  private addressesV6(w: AwsWasm, k: number, flags: number): void {
+    const r = this.sink.rec;
+    addressOfRow(w.u32, (flags & RowFlag.srcV6) !== 0, w.src6 + 4 * k, w.src + k, r.src);
+    addressOfRow(w.u32, (flags & RowFlag.dstV6) !== 0, w.dst6 + 4 * k, w.dst + k, r.dst);
   }
 
   /**
@@ -818,6 +827,14 @@ function lastValuesOf(d: ByteDict): LastValues {
   let v = lastValuesByDict.get(d);
   if (!v) lastValuesByDict.set(d, (v = { account: new LastValue(d), region: new LastValue(d), iface: new LastValue(d), instance: new LastValue(d) }));
   return v;
+}
+
+/** An address of a row of the WebAssembly reader into out: its four words at `at6` when v6, else the IPv4 at `at`. */
+function addressOfRow(u32: Uint32Array, v6: boolean, at6: number, at: number, out: Uint32Array): void {
+  out[0] = v6 ? u32[at6]! : 0;
+  out[1] = v6 ? u32[at6 + 1]! : 0;
+  out[2] = v6 ? u32[at6 + 2]! : V4_MAPPED_W2;
+  out[3] = v6 ? u32[at6 + 3]! : u32[at]!;
 }
 
 /**
