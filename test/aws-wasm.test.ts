@@ -129,7 +129,7 @@ function hostile(fields: string[]): string[] {
     out.push(l({ srcaddr: v }, k++), l({ dstaddr: v }, k++), l({ srcaddr: v, dstaddr: '2600::9' }, k++));
   }
   // lines without a flow (counted, not records), and the same with a field the general loop rejects
-  for (const set of [
+  for (const set of <Array<Record<string, string>>>[
     { 'log-status': 'NODATA', srcaddr: '-', dstaddr: '-', srcport: '-', dstport: '-', protocol: '-', packets: '-', bytes: '-', action: '-', 'tcp-flags': '-' },
     { 'log-status': 'SKIPDATA', srcaddr: '-', dstaddr: '-', srcport: '-', dstport: '-', protocol: '-', packets: '-', bytes: '-', action: '-' },
     { 'log-status': 'NODATA', srcaddr: '-', start: '-' }, { 'log-status': 'NODATA', end: 'x' }, { 'log-status': 'NODATA', srcport: '70000' },
