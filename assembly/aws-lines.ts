@@ -46,9 +46,6 @@ const R_RESOURCETYPE: u32 = 18;
 
 // Flag bits of a row (the `flags` column)
 const F_PLAIN: u32 = 1; // read here: the other columns hold the record
-const F_ACCOUNT_DIGITS: u32 = 2; // the account token is 1-14 digits, its value in `accountValue`
-const F_ACCOUNT_SAME: u32 = 4; // the account token is the previous plain row's, byte for byte
-const F_REGION_SAME: u32 = 8; // the region token is the previous plain row's (neither is '-')
 const F_SRC_V6: u32 = 16; // the source is an IPv6 address, in four words in cSrc6 (else IPv4 in cSrc)
 const F_DST_V6: u32 = 32; // the destination likewise (cDst6)
 const F_NODATA: u32 = 64; // a line without a flow, all its columns well formed: counted (nodataRows), nothing else
@@ -59,7 +56,6 @@ let mapPtr: u32 = 0;
 // the row's tokens (absolute addresses; -1: absent)
 let aS: i32 = -1;
 let aE: i32 = 0;
-let aDigits: bool = false;
 let gS: i32 = -1;
 let gE: i32 = 0;
 let fS: i32 = -1;
@@ -114,8 +110,8 @@ function digits8(p: u32, n: u32): i64 {
   return <i64>(((w & 0x0000ffff0000ffff) * 42949672960001) >> 32);
 }
 
-/** The roles read as numbers (bits by Role): the account, srcport to end, tcp-flags. */
-const NUMERIC_ROLES: u32 = (1 << R_ACCOUNT) | (0x7f << R_SRCPORT) | (1 << R_TCPFLAGS);
+/** The roles read as numbers (bits by Role): srcport to end, tcp-flags. */
+const NUMERIC_ROLES: u32 = (0x7f << R_SRCPORT) | (1 << R_TCPFLAGS);
 
 /**
  * [p, q) as a dotted quad, as src/net/address.ts scanIPv4Bytes reads it (four parts of 1-3
@@ -289,16 +285,16 @@ export function readLines(inPtr: u32, len: u32, rolesPtr: u32, nroles: u32, maxR
   const cIfaceE = cIfaceS + m;
   const cInstS = cIfaceE + m;
   const cInstE = cInstS + m;
-  cPackets = cInstE + m; // f64: NaN when absent
+  cAccountId = cInstE + m; // i32 dictionary ids (idsOfRow), of every row the caller reads
+  cRegionId = cAccountId + m;
+  cIfaceId = cRegionId + m; // of a routed row only, 0 where the sink takes none
+  cInstanceId = cIfaceId + m;
+  cPackets = cInstanceId + m; // f64: NaN when absent
   cBytes = cPackets + (maxRows << 3); // f64
-  cAccountValue = cBytes + (maxRows << 3); // f64
-  cSrc6 = cAccountValue + (maxRows << 3); // four u32 words (most significant first) when F_SRC_V6
+  cSrc6 = cBytes + (maxRows << 3); // four u32 words (most significant first) when F_SRC_V6
   cDst6 = cSrc6 + (maxRows << 4); // likewise, F_DST_V6
   nodataRows = 0;
-  let prevAS: i32 = -1;
-  let prevAE: i32 = 0;
-  let prevGS: i32 = -1;
-  let prevGE: i32 = 0;
+  startIds(sinkPtr);
   const base = <i32>inPtr;
   let p = inPtr;
   let row: u32 = 0;
@@ -312,7 +308,6 @@ export function readLines(inPtr: u32, len: u32, rolesPtr: u32, nroles: u32, maxR
     store<f64>(cPackets + r8, NaN);
     store<f64>(cBytes + r8, NaN);
     aS = -1;
-    aDigits = false;
     gS = -1;
     fS = -1;
     nS = -1;
@@ -332,25 +327,12 @@ export function readLines(inPtr: u32, len: u32, rolesPtr: u32, nroles: u32, maxR
       // an IPv6 row goes to the sink's emit: the module routes IPv4 rows alone
       const route = addrFlags != 0 ? ROUTE_EMIT : routeRow(r, gS < 0 || (gE - gS == 1 && load<u8>(<u32>gS) == 45));
       store<i32>(cRoute + r, route);
-      // the account and region of a row the caller looks up, compared with the last such row's
-      if (route == ROUTE_DONE) {
-        // nothing of the row is looked up: the next row is compared with the one before
-      } else if (aS >= 0) {
-        if (aDigits) flags |= F_ACCOUNT_DIGITS;
-        if (prevAS >= 0 && prevAE - prevAS == aE - aS && sameBytes(<u32>prevAS, <u32>aS, <u32>(aE - aS))) flags |= F_ACCOUNT_SAME;
-        prevAS = aS;
-        prevAE = aE;
-      }
-      // a region of '-' leaves the file's default: no token, and no "same" for the next row
+      // a region of '-' leaves the file's default: no token
       if (gS >= 0 && gE - gS == 1 && load<u8>(<u32>gS) == 45) gS = -1;
-      if (gS >= 0 && route != ROUTE_DONE) {
-        if (prevGS >= 0 && prevGE - prevGS == gE - gS && sameBytes(<u32>prevGS, <u32>gS, <u32>(gE - gS))) flags |= F_REGION_SAME;
-        prevGS = gS;
-        prevGE = gE;
-      }
       // an interface or instance of '-': none (the reader leaves the id 0)
       if (fS >= 0 && fE - fS == 1 && load<u8>(<u32>fS) == 45) fS = -1;
       if (nS >= 0 && nE - nS == 1 && load<u8>(<u32>nS) == 45) nS = -1;
+      if (route != ROUTE_DONE) idsOfRow(r, route);
       store<i32>(cAccountS + r, aS < 0 ? -1 : aS - base);
       store<i32>(cAccountE + r, aE - base);
       store<i32>(cRegionS + r, gS < 0 ? -1 : gS - base);
@@ -375,6 +357,7 @@ export function readLines(inPtr: u32, len: u32, rolesPtr: u32, nroles: u32, maxR
   }
   consumedBytes = p - inPtr;
   store<f64>(sinkPtr + (S_NODATA << 3), <f64>nodataRows);
+  endIds(sinkPtr);
   endRouting(sinkPtr);
   return row;
 }
@@ -626,7 +609,10 @@ let cDirection: u32 = 0;
 let cFeed: u32 = 0;
 let cPackets: u32 = 0;
 let cBytes: u32 = 0;
-let cAccountValue: u32 = 0;
+let cAccountId: u32 = 0;
+let cRegionId: u32 = 0;
+let cIfaceId: u32 = 0;
+let cInstanceId: u32 = 0;
 let cSrc6: u32 = 0;
 let cDst6: u32 = 0;
 
@@ -724,15 +710,10 @@ function plainLine(p: u32, e: u32, rolesPtr: u32, nroles: u32, r: u32, r8: u32):
         if (!isNumber || num > 0x7fffffff) return 0;
         store<i32>(cTcpFlags + r, <i32>num);
         break;
-      case R_ACCOUNT: {
-        // read as a number where it is one (1-14 digits), to look it up without its bytes
-        const digits = q - t <= 14 && isNumber;
+      case R_ACCOUNT:
         aS = <i32>t;
         aE = <i32>q;
-        aDigits = digits;
-        store<f64>(cAccountValue + r8, digits ? <f64>num : 0);
         break;
-      }
       case R_ACTION: {
         const c = <u32>load<u8>(t);
         store<u32>(cAction + r, c == 65 ? 1 : c == 82 ? 2 : 0);
@@ -779,4 +760,156 @@ function plainLine(p: u32, e: u32, rolesPtr: u32, nroles: u32, r: u32, r8: u32):
   if (c != 10) return 0;
   if (!hasEnd) store<u32>(cEndTime + r, <u32>start);
   return q;
+}
+
+// String ids: the account, region, interface and instance tokens of a row as the sink's
+// dictionary ids (src/flow/dict.ts ByteDict), looked up here in a table of the tokens met
+// since the caller last gave another dictionary, where the JavaScript reader looked each up
+// in its LastValue caches and the dictionary a row at a time. A token new to the table gets
+// the id -(entry + 1) in the rows; the caller looks the new entries up in the dictionary
+// (entries [S_NEW_FROM, S_NEW_TO), their bytes in the table's arena), writes their ids into
+// the table and calls fixIds, which puts them into the rows.
+const S_DEFAULT_ACCOUNT = 21; // the file's account and region ids: a row without the token
+const S_DEFAULT_REGION = 22;
+const S_DICT = 23; // where the table lies: DICT_SLOTS u32 slots (entry + 1, 0: empty), DICT_ENTRIES entries, the arena
+const S_DICT_RESET = 24; // 1: another dictionary: every entry forgotten
+const S_NEW_FROM = 25;
+const S_NEW_TO = 26;
+const DICT_SLOTS: u32 = 65536;
+const DICT_ENTRIES: u32 = 32768; // 16 bytes each: hash, the bytes' offset in the arena, their length, the id
+const DICT_ARENA: u32 = 1 << 20;
+/** Room a call may need: four new tokens a row, and its window's bytes. */
+const DICT_CALL_ENTRIES: u32 = 4 * 4096;
+const DICT_CALL_BYTES: u32 = 256 * 1024;
+
+let slotsPtr: u32 = 0;
+let entriesPtr: u32 = 0;
+let arenaPtr: u32 = 0;
+let entryCount: u32 = 0;
+let arenaUsed: u32 = 0;
+let newFrom: u32 = 0;
+let defaultAccount: i32 = 0;
+let defaultRegion: i32 = 0;
+// the last account and region token looked up in this call, and their ids
+let lastAccountP: u32 = 0;
+let lastAccountN: u32 = 0xffffffff;
+let lastAccountId: i32 = 0;
+let lastRegionP: u32 = 0;
+let lastRegionN: u32 = 0xffffffff;
+let lastRegionId: i32 = 0;
+
+function startIds(at: u32): void {
+  defaultAccount = <i32>load<f64>(at + (S_DEFAULT_ACCOUNT << 3));
+  defaultRegion = <i32>load<f64>(at + (S_DEFAULT_REGION << 3));
+  slotsPtr = <u32>load<f64>(at + (S_DICT << 3));
+  entriesPtr = slotsPtr + (DICT_SLOTS << 2);
+  arenaPtr = entriesPtr + (DICT_ENTRIES << 4);
+  // forgotten when the dictionary is another, or when a call might not find room
+  if (load<f64>(at + (S_DICT_RESET << 3)) != 0 || entryCount + DICT_CALL_ENTRIES > DICT_ENTRIES || arenaUsed + DICT_CALL_BYTES > DICT_ARENA) {
+    memory.fill(slotsPtr, 0, DICT_SLOTS << 2);
+    entryCount = 0;
+    arenaUsed = 0;
+  }
+  newFrom = entryCount;
+  lastAccountN = 0xffffffff;
+  lastRegionN = 0xffffffff;
+}
+
+function endIds(at: u32): void {
+  store<f64>(at + (S_NEW_FROM << 3), <f64>newFrom);
+  store<f64>(at + (S_NEW_TO << 3), <f64>entryCount);
+}
+
+/** A hash of [p, p + n), eight bytes at a time (the bytes past n left out). */
+function hashBytes(p: u32, n: u32): u32 {
+  let h: u64 = <u64>n * 0x9e3779b97f4a7c15;
+  let k: u32 = 0;
+  for (; k + 8 <= n; k += 8) {
+    h = (h ^ load<u64>(p + k)) * 0xff51afd7ed558ccd;
+    h ^= h >> 32;
+  }
+  if (k < n) {
+    h = (h ^ (load<u64>(p + k) << <u64>((8 - (n - k)) << 3))) * 0xff51afd7ed558ccd;
+    h ^= h >> 32;
+  }
+  h *= 0xc4ceb9fe1a85ec53;
+  return <u32>(h >> 32);
+}
+
+/** The id of the token [p, p + n): from the table, or a new entry's -(entry + 1). */
+function idOfToken(p: u32, n: u32): i32 {
+  const h = hashBytes(p, n);
+  const mask = DICT_SLOTS - 1;
+  let slot = h & mask;
+  for (;;) {
+    const e = load<u32>(slotsPtr + (slot << 2));
+    if (e == 0) break;
+    const at = entriesPtr + ((e - 1) << 4);
+    if (load<u32>(at) == h && load<u32>(at + 8) == n && sameBytes(arenaPtr + load<u32>(at + 4), p, n)) return load<i32>(at + 12);
+    slot = (slot + 1) & mask;
+  }
+  const e = entryCount++;
+  store<u32>(slotsPtr + (slot << 2), e + 1);
+  const at = entriesPtr + (e << 4);
+  const id = -<i32>(e + 1);
+  store<u32>(at, h);
+  store<u32>(at + 4, arenaUsed);
+  store<u32>(at + 8, n);
+  store<i32>(at + 12, id);
+  memory.copy(arenaPtr + arenaUsed, p, n);
+  arenaUsed += n;
+  return id;
+}
+
+/**
+ * The ids of row r (its tokens aS.., gS.., fS.., nS..; -1: none) as src/formats/aws.ts
+ * gave them a row it reads: the account and region of every row (the file's where it has
+ * none), the interface and instance of a routed row where the sink's append takes them
+ * (an outbound record's source host, not an internal one logged where it arrived).
+ */
+function idsOfRow(r: u32, route: i32): void {
+  let account = defaultAccount;
+  if (aS >= 0) {
+    const n = <u32>(aE - aS);
+    if (n != lastAccountN || !sameBytes(lastAccountP, <u32>aS, n)) {
+      lastAccountId = idOfToken(<u32>aS, n);
+      lastAccountP = <u32>aS;
+      lastAccountN = n;
+    }
+    account = lastAccountId;
+  }
+  store<i32>(cAccountId + r, account);
+  let region = defaultRegion;
+  if (gS >= 0) {
+    const n = <u32>(gE - gS);
+    if (n != lastRegionN || !sameBytes(lastRegionP, <u32>gS, n)) {
+      lastRegionId = idOfToken(<u32>gS, n);
+      lastRegionP = <u32>gS;
+      lastRegionN = n;
+    }
+    region = lastRegionId;
+  }
+  store<i32>(cRegionId + r, region);
+  let iface: i32 = 0;
+  let instance: i32 = 0;
+  if (route >= 0) {
+    const feed = load<u32>(cFeed + r) & 3;
+    if ((feed & FEED_OUTBOUND) != 0 && !(feed == FEED_OUTBOUND && load<u32>(cDirection + r) == 1)) {
+      if (fS >= 0) iface = idOfToken(<u32>fS, <u32>(fE - fS));
+      if (nS >= 0) instance = idOfToken(<u32>nS, <u32>(nE - nS));
+    }
+  }
+  store<i32>(cIfaceId + r, iface);
+  store<i32>(cInstanceId + r, instance);
+}
+
+/** The ids of the table's new entries (the caller wrote them) into the id columns of the last call's `rows` rows. */
+export function fixIds(rows: u32): void {
+  const m = rows << 2;
+  for (let c = cAccountId; c < cAccountId + 4 * (cRegionId - cAccountId); c += cRegionId - cAccountId) {
+    for (let k: u32 = 0; k < m; k += 4) {
+      const id = load<i32>(c + k);
+      if (id < 0) store<i32>(c + k, load<i32>(entriesPtr + (<u32>(-id - 1) << 4) + 12));
+    }
+  }
 }

@@ -68,8 +68,8 @@ afterAll(() => setAwsReader('wasm'));
 const COLUMNS = ['feed', 'proto', 'sport', 'dport', 'tcpFlags', 'packets', 'bytes', 'start', 'end', 'cloud', 'action', 'direction', 'account', 'region', 'iface', 'instance'] as const;
 
 /** The batches the sink posts (every column of every record, the strings), its counters, rejects and time span. */
-function route(kind: 'js' | 'wasm', input: Buffer, opts: Partial<SinkOptions>, region: string, block = 1 << 20) {
-  setAwsReader(kind);
+function route(kind: 'js' | 'wasm', input: Buffer, opts: Partial<SinkOptions>, region: string, block = 1 << 20, newReader = true) {
+  if (newReader) setAwsReader(kind);
   const posted: unknown[] = [];
   const sink = new FlowSink({ shards: 3, batchSize: 64, maxRejectsKept: 100_000, ...opts }, (shard, b) => {
     const columns = Object.fromEntries(COLUMNS.map((c) => [c, Array.from(b[c].subarray(0, b.n))]));
@@ -248,5 +248,22 @@ describe('the WebAssembly AWS reader reads as the JavaScript readers do', () => 
       if (fields.includes('tcp-flags')) expect(js.counters.backscatter).toBeGreaterThan(0);
       expect(route('wasm', input, {}, '', 13)).toEqual(js);
     }
+  });
+
+  it("looks a row's string ids up in a table that follows the sink's dictionary: sink after sink, and more tokens than it holds", () => {
+    // outbound rows (the sink takes their interface and instance ids), each with its own, long ids
+    const outbound = (k: number, pad = 0) => line(V5, { srcaddr: `10.1.${k & 255}.${k >> 8 & 255}`, dstaddr: '52.1.2.3', srcport: '40000', dstport: '443', protocol: '6', 'tcp-flags': '2', 'log-status': 'OK', 'flow-direction': 'egress', 'interface-id': `eni-${k}${'x'.repeat(pad)}`, 'instance-id': `i-${k}` }, k);
+    // more entries than the table holds (two new tokens a row), then more bytes than its arena holds
+    for (const [rows, pad] of [[40_000, 0], [8_000, 240]] as const) {
+      const many = Buffer.from([V5.join(' '), ...Array.from({ length: rows }, (_, k) => outbound(k, pad))].join('\n') + '\n');
+      const js = route('js', many, {}, '');
+      expect(js.posted.length).toBeGreaterThan(100);
+      expect(route('wasm', many, {}, '')).toEqual(js);
+    }
+    // sinks one after another on one reader (a task a sink), each dictionary giving other ids to the same strings
+    const inputs = [0, 1, 2].map((n) => Buffer.from([V5.join(' '), ...Array.from({ length: 300 }, (_, k) => (k % 3 === n ? outbound(k) : line(V5, {}, 7 * k + n)))].join('\n') + '\n'));
+    const jsAll = inputs.map((input) => route('js', input, {}, 'r1'));
+    setAwsReader('wasm');
+    expect(inputs.map((input) => route('wasm', input, {}, 'r1', 1 << 20, false))).toEqual(jsAll);
   });
 });

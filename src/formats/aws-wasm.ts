@@ -11,6 +11,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { wasmFile } from '../data/files.js';
+import type { ByteDict } from '../flow/dict.js';
 import type { FlowSink, RoutedColumns } from '../flow/sink.js';
 import { Cloud } from '../flow/types.js';
 import { v4SpecialTable } from '../net/address.js';
@@ -28,9 +29,6 @@ export const ROUTE_EMIT = -2; // for the sink's emit (a reject, or routing off)
 /** Flag bits of a row (assembly/aws-lines.ts F_*). */
 export const enum RowFlag {
   plain = 1,
-  accountDigits = 2,
-  accountSame = 4,
-  regionSame = 8,
   srcV6 = 16,
   dstV6 = 32,
   noData = 64,
@@ -41,13 +39,17 @@ const ROLES_AT = 0;
 const BLOCK_AT = WASM_MAX_ROLES;
 const COLUMNS_AT = BLOCK_AT + WASM_WINDOW;
 /** the separator bitmap of a block (a bit a byte, and a word past it), after the columns */
-const MAP_AT = COLUMNS_AT + WASM_ROWS * (23 * 4 + 3 * 8 + 2 * 16);
+const MAP_AT = COLUMNS_AT + WASM_ROWS * (27 * 4 + 2 * 8 + 2 * 16);
 /** the sink's settings and a call's counts (f64 slots, assembly/aws-lines.ts S_*), then the IPv4 table */
 const SINK_AT = MAP_AT + WASM_WINDOW / 8 + 64;
 /** after the sink's slots and IPv4 table: the count of each shard's area (u32 a shard) at SINK_AT + 1024 */
 const MAX_AREA_SHARDS = 64;
+/** the table of string ids (assembly/aws-lines.ts idOfToken): slots, entries of 16 bytes, the arena of their bytes */
+const DICT_AT = SINK_AT + 1024 + 4 * MAX_AREA_SHARDS;
+const DICT_ENTRIES_AT = DICT_AT + 65536 * 4;
+const DICT_ARENA_AT = DICT_ENTRIES_AT + 32768 * 16;
 /** the shards' areas (assembly/aws-lines.ts toArea): a routed row's batch columns, WASM_ROWS rows a shard */
-const AREAS_AT = SINK_AT + 1024 + 4 * MAX_AREA_SHARDS;
+const AREAS_AT = DICT_ARENA_AT + (1 << 20);
 const AREA_BYTES_A_ROW = 66;
 const PAGES = 64; // 4 MiB: scripts/wasm.mjs --initialMemory; the module allocates nothing, the areas grow it here
 
@@ -86,18 +88,25 @@ export class AwsWasm {
   readonly instanceE: number;
   readonly packets: number;
   readonly bytes: number;
-  readonly accountValue: number;
+  /** dictionary ids (assembly/aws-lines.ts idsOfRow) */
+  readonly accountId: number;
+  readonly regionId: number;
+  readonly ifaceId: number;
+  readonly instanceId: number;
   /** IPv6 addresses, four words a row (in u32 elements): rows flagged RowFlag.srcV6, dstV6 */
   readonly src6: number;
   readonly dst6: number;
   private readonly readLines: (inPtr: number, len: number, rolesPtr: number, nroles: number, maxRows: number, out: number, map: number, sink: number) => number;
+  private readonly fixIds: (rows: number) => void;
+  /** The dictionary whose ids the module's table holds (null: none yet). */
+  private idsOf: ByteDict | null = null;
   private lastRoles: Uint8Array | null = null;
   private sinkSlots: Float64Array;
 
   /** routes: classify and route plain rows in the module where the sink allows it (else every plain row goes to emit). */
   constructor(module: WebAssembly.Module, readonly routes: boolean) {
     const instance = new WebAssembly.Instance(module, {});
-    const exports = instance.exports as { memory: WebAssembly.Memory; readLines: AwsWasm['readLines'] };
+    const exports = instance.exports as { memory: WebAssembly.Memory; readLines: AwsWasm['readLines']; fixIds: AwsWasm['fixIds'] };
     if (exports.memory.buffer.byteLength < PAGES * 65536) exports.memory.grow(PAGES - exports.memory.buffer.byteLength / 65536);
     this.memory = exports.memory;
     const buf = exports.memory.buffer;
@@ -106,6 +115,7 @@ export class AwsWasm {
     this.u32 = new Uint32Array(buf);
     this.f64 = new Float64Array(buf);
     this.readLines = exports.readLines;
+    this.fixIds = exports.fixIds;
     let at = COLUMNS_AT / 4;
     const next = (words: number) => ((at += words * WASM_ROWS), at - words * WASM_ROWS);
     this.lineStart = next(1);
@@ -131,10 +141,13 @@ export class AwsWasm {
     this.ifaceE = next(1);
     this.instanceS = next(1);
     this.instanceE = next(1);
+    this.accountId = next(1);
+    this.regionId = next(1);
+    this.ifaceId = next(1);
+    this.instanceId = next(1);
     // f64 columns, in elements of 8 bytes (at is even: COLUMNS_AT and WASM_ROWS are)
     this.packets = next(2) / 2;
     this.bytes = next(2) / 2;
-    this.accountValue = next(2) / 2;
     this.src6 = next(4);
     this.dst6 = next(4);
     if (at * 4 !== MAP_AT) throw new Error('aws-wasm: the columns do not end where the bitmap starts');
@@ -154,7 +167,7 @@ export class AwsWasm {
    * layout's roles (at most WASM_MAX_ROLES), into the columns: the rows written. Offsets in
    * the columns are relative to s.
    */
-  read(buf: Uint8Array, s: number, len: number, roles: Uint8Array, sink: FlowSink, regionBlank: boolean): number {
+  read(buf: Uint8Array, s: number, len: number, roles: Uint8Array, sink: FlowSink, account: number, region: number): number {
     if (roles !== this.lastRoles) {
       this.u8.set(roles, ROLES_AT);
       this.lastRoles = roles;
@@ -169,10 +182,28 @@ export class AwsWasm {
     slots[2] = sink.rangeFrom;
     slots[3] = sink.rangeTo;
     slots[4] = sink.shards;
-    slots[5] = regionBlank ? 1 : 0;
+    slots[5] = region === 0 ? 1 : 0;
     slots[18] = areas === null ? 0 : AREAS_AT;
     slots[19] = WASM_ROWS;
-    return this.readLines(BLOCK_AT, len, ROLES_AT, roles.length, WASM_ROWS, COLUMNS_AT, MAP_AT, SINK_AT);
+    slots[21] = account;
+    slots[22] = region;
+    slots[23] = DICT_AT;
+    slots[24] = sink.dict === this.idsOf ? 0 : 1;
+    this.idsOf = sink.dict;
+    const rows = this.readLines(BLOCK_AT, len, ROLES_AT, roles.length, WASM_ROWS, COLUMNS_AT, MAP_AT, SINK_AT);
+    if (slots[26]! > slots[25]!) this.newIds(sink.dict, rows);
+    return rows;
+  }
+
+  /** The tokens the last read met first, looked up in the dictionary, their ids put into its rows (assembly/aws-lines.ts fixIds). */
+  private newIds(dict: ByteDict, rows: number): void {
+    const { u32, i32, u8 } = this;
+    for (let e = this.sinkSlots[25]!; e < this.sinkSlots[26]!; e++) {
+      const at = DICT_ENTRIES_AT / 4 + 4 * e;
+      const s = DICT_ARENA_AT + u32[at + 1]!;
+      i32[at + 3] = dict.idOfBytes(u8, s, s + u32[at + 2]!);
+    }
+    this.fixIds(rows);
   }
 
   /** The shards' areas of the last read (null: the rows it routed are appended from a FlowRecord). */
