@@ -776,7 +776,7 @@ const S_DICT_RESET = 24; // 1: another dictionary: every entry forgotten
 const S_NEW_FROM = 25;
 const S_NEW_TO = 26;
 const DICT_SLOTS: u32 = 65536;
-const DICT_ENTRIES: u32 = 32768; // 16 bytes each: hash, the bytes' offset in the arena, their length, the id
+const DICT_ENTRIES: u32 = 32768; // 16 bytes each: its slot, the bytes' offset in the arena, their length, the id
 const DICT_ARENA: u32 = 1 << 20;
 /** Room a call may need: four new tokens a row, and its window's bytes. */
 const DICT_CALL_ENTRIES: u32 = 4 * 4096;
@@ -804,9 +804,10 @@ function startIds(at: u32): void {
   slotsPtr = <u32>load<f64>(at + (S_DICT << 3));
   entriesPtr = slotsPtr + (DICT_SLOTS << 2);
   arenaPtr = entriesPtr + (DICT_ENTRIES << 4);
-  // forgotten when the dictionary is another, or when a call might not find room
+  // forgotten when the dictionary is another, or when a call might not find room: only the
+  // slots in use are cleared (a task of a few tiny files is a sink of its own)
   if (load<f64>(at + (S_DICT_RESET << 3)) != 0 || entryCount + DICT_CALL_ENTRIES > DICT_ENTRIES || arenaUsed + DICT_CALL_BYTES > DICT_ARENA) {
-    memory.fill(slotsPtr, 0, DICT_SLOTS << 2);
+    for (let e: u32 = 0; e < entryCount; e++) store<u32>(slotsPtr + (load<u32>(entriesPtr + (e << 4)) << 2), 0);
     entryCount = 0;
     arenaUsed = 0;
   }
@@ -845,14 +846,14 @@ function idOfToken(p: u32, n: u32): i32 {
     const e = load<u32>(slotsPtr + (slot << 2));
     if (e == 0) break;
     const at = entriesPtr + ((e - 1) << 4);
-    if (load<u32>(at) == h && load<u32>(at + 8) == n && sameBytes(arenaPtr + load<u32>(at + 4), p, n)) return load<i32>(at + 12);
+    if (load<u32>(at + 8) == n && sameBytes(arenaPtr + load<u32>(at + 4), p, n)) return load<i32>(at + 12);
     slot = (slot + 1) & mask;
   }
   const e = entryCount++;
   store<u32>(slotsPtr + (slot << 2), e + 1);
   const at = entriesPtr + (e << 4);
   const id = -<i32>(e + 1);
-  store<u32>(at, h);
+  store<u32>(at, slot);
   store<u32>(at + 4, arenaUsed);
   store<u32>(at + 8, n);
   store<i32>(at + 12, id);
