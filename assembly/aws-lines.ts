@@ -14,15 +14,19 @@
 // the sink would reject (a port over 65535, a protocol over 255, a time of 2^32 or more, TCP
 // flags over 2^31 - 1): the general loop reads it again and the sink words the reject.
 //
-// A plain row is then routed as src/flow/sink.ts emit routes a record (routeRow), where the
-// sink allows it: counted alone, or given its shard, its batch columns written into that
-// shard's area for the sink to copy into the shard's batch in runs (toArea).
+// A plain row is then routed as src/flow/sink.ts emit routes a record (routeRow, by
+// assembly/shared/route.ts), where the sink allows it: counted alone, or given its shard,
+// its batch columns written into that shard's area for the sink to copy into the shard's
+// batch in runs (toArea).
 //
 // Memory (all offsets in bytes, chosen by the caller, src/formats/aws-wasm.ts): the block's
 // bytes at `inPtr`, the layout's roles (one byte a column) at `rolesPtr`, the columns of
 // `maxRows` rows each from `out` (in the order readLines lays them out), the separator
-// bitmap at `map`, the sink's settings, counts and IPv4 table at `sinkPtr` (S_* slots), and
-// the shards' areas where the sink's settings say.
+// bitmap at `map`, the sink's settings, counts and IPv4 table at `sinkPtr` (the routing
+// block of assembly/shared/route.ts), the shards' areas where the sink's settings say, and
+// the reader's own slots and table of string ids at `idsPtr` (I_* below).
+
+import { ROUTE_DONE, ROUTE_EMIT, areasPtr, endRouting, routeFlow, routedFeed, startRouting, toArea } from './shared/route';
 
 // Role numbers: src/formats/aws-columns.ts `Role` (test/aws-wasm.test.ts checks they agree)
 const R_ACCOUNT: u32 = 1;
@@ -66,10 +70,8 @@ let consumedBytes: u32 = 0;
 // what plainLine found of the row besides its columns: F_SRC_V6 | F_DST_V6, and whether it carries no flow
 let addrFlags: u32 = 0;
 let noFlow = false;
-/** The rows of a readLines that carry no flow (F_NODATA), written to the sink's slot S_NODATA. */
+/** The rows of a readLines that carry no flow (F_NODATA), written to the reader's slot I_NODATA. */
 let nodataRows: u32 = 0;
-/** Where readLines writes nodataRows, in the sink's f64 slots (src/formats/aws-wasm.ts addCounts). */
-const S_NODATA = 20;
 
 /**
  * Marks every byte of the block below '!' (a space, a tab, '\r', '\n', a control byte: what
@@ -255,7 +257,7 @@ function sameBytes(a: u32, b: u32, n: u32): bool {
  * maxRows of them (map: room for the separator bitmap, len / 8 + 8 bytes); a line that is not plain gets a row with F_PLAIN clear. Stops before
  * a line with no '\n' in the block. Returns the rows written; consumed() the bytes they span.
  */
-export function readLines(inPtr: u32, len: u32, rolesPtr: u32, nroles: u32, maxRows: u32, out: u32, map: u32, sinkPtr: u32): u32 {
+export function readLines(inPtr: u32, len: u32, rolesPtr: u32, nroles: u32, maxRows: u32, out: u32, map: u32, sinkPtr: u32, idsPtr: u32): u32 {
   const end = inPtr + len;
   blockPtr = inPtr;
   mapPtr = map;
@@ -294,7 +296,7 @@ export function readLines(inPtr: u32, len: u32, rolesPtr: u32, nroles: u32, maxR
   cSrc6 = cBytes + (maxRows << 3); // four u32 words (most significant first) when F_SRC_V6
   cDst6 = cSrc6 + (maxRows << 4); // likewise, F_DST_V6
   nodataRows = 0;
-  startIds(sinkPtr);
+  startIds(idsPtr);
   const base = <i32>inPtr;
   let p = inPtr;
   let row: u32 = 0;
@@ -356,8 +358,8 @@ export function readLines(inPtr: u32, len: u32, rolesPtr: u32, nroles: u32, maxR
     if (flags == 0 && mayBeHeader(ls, nl)) break;
   }
   consumedBytes = p - inPtr;
-  store<f64>(sinkPtr + (S_NODATA << 3), <f64>nodataRows);
-  endIds(sinkPtr);
+  store<f64>(idsPtr + (I_NODATA << 3), <f64>nodataRows);
+  endIds(idsPtr);
   endRouting(sinkPtr);
   return row;
 }
@@ -374,222 +376,23 @@ function mayBeHeader(p: u32, e: u32): bool {
   return (c | 32) - 97 < 26 || c == 36;
 }
 
-// Routing (src/flow/sink.ts emit): what becomes of a plain row, decided here where the sink
-// allows it. The sink's settings and this call's counts are f64 slots at sinkPtr:
-const S_ROUTE = 0; // 1: route rows; 0: every plain row is ROUTE_EMIT
-const S_NOT_AFTER = 1; // rows ending after it: ROUTE_EMIT (the sink rejects them)
-const S_FROM = 2; // --from/--to: rows starting outside count as outsideRange
-const S_TO = 3;
-const S_SHARDS = 4;
-const S_REGION_BLANK = 5; // 1: the file's default region is the empty string
-const S_RECORDS = 8; // counts of this call, added to the sink's by the caller
-const S_OUTSIDE = 9;
-const S_BLANK_REGION = 10;
-const S_INTERNAL = 11;
-const S_RESPONSES = 12;
-const S_BACKSCATTER = 13;
-const S_INBOUND = 14;
-const S_OUTBOUND = 15;
-const S_MIN_START = 16;
-const S_MAX_END = 17;
-const S_AREAS = 18; // where the shards' areas start (below), 0: none (the caller appends every routed row itself)
-const S_AREA_ROWS = 19; // rows an area holds
-// the non-public IPv4 ranges (src/net/address.ts isPublicV4, given by the caller): a byte a
-// first octet (1: a range lies under it) at sinkPtr + 256, their count at + 512, then
-// (network, mask) pairs of u32
-const V4_FIRST = 256;
-const V4_COUNT = 512;
-const V4_RANGES = 516;
-
-/** A plain row the caller reads and hands to the sink's emit (a reject, or routing is off). */
-const ROUTE_EMIT: i32 = -2;
-/** A plain row fully counted here: the caller does nothing with it. */
-const ROUTE_DONE: i32 = -1;
-const FEED_INBOUND: u32 = 1;
-const FEED_OUTBOUND: u32 = 2;
-
-let routing = false;
-let notAfter: f64 = 0;
-let rangeFrom: f64 = 0;
-let rangeTo: f64 = 0;
-let shards: u32 = 1;
-let regionBlank = false;
-let tablePtr: u32 = 0;
-// the shards' areas: a routed row's batch columns, in the batch's types (src/flow/batch.ts), for
-// the caller to copy into the shard's batch in runs; the rows each area holds from this call
-let areasPtr: u32 = 0;
-let areaRows: u32 = 0;
-const AREA_COUNTS = 1024; // u32 a shard: the rows in its area (at tablePtr + AREA_COUNTS)
-let records: u32 = 0;
-let outsideRange: u32 = 0;
-let blankRegion: u32 = 0;
-let internal: u32 = 0;
-let responses: u32 = 0;
-let backscatter: u32 = 0;
-let inbound: u32 = 0;
-let outbound: u32 = 0;
-let minStart: f64 = Infinity;
-let maxEnd: f64 = -Infinity;
-
-function startRouting(at: u32): void {
-  areasPtr = <u32>load<f64>(at + (S_AREAS << 3));
-  areaRows = <u32>load<f64>(at + (S_AREA_ROWS << 3));
-  routing = load<f64>(at + (S_ROUTE << 3)) != 0;
-  notAfter = load<f64>(at + (S_NOT_AFTER << 3));
-  rangeFrom = load<f64>(at + (S_FROM << 3));
-  rangeTo = load<f64>(at + (S_TO << 3));
-  shards = <u32>load<f64>(at + (S_SHARDS << 3));
-  regionBlank = load<f64>(at + (S_REGION_BLANK << 3)) != 0;
-  tablePtr = at;
-  if (areasPtr != 0) memory.fill(at + AREA_COUNTS, 0, shards << 2);
-  records = outsideRange = blankRegion = internal = responses = backscatter = inbound = outbound = 0;
-  minStart = Infinity;
-  maxEnd = -Infinity;
-}
-
-function endRouting(at: u32): void {
-  store<f64>(at + (S_RECORDS << 3), <f64>records);
-  store<f64>(at + (S_OUTSIDE << 3), <f64>outsideRange);
-  store<f64>(at + (S_BLANK_REGION << 3), <f64>blankRegion);
-  store<f64>(at + (S_INTERNAL << 3), <f64>internal);
-  store<f64>(at + (S_RESPONSES << 3), <f64>responses);
-  store<f64>(at + (S_BACKSCATTER << 3), <f64>backscatter);
-  store<f64>(at + (S_INBOUND << 3), <f64>inbound);
-  store<f64>(at + (S_OUTBOUND << 3), <f64>outbound);
-  store<f64>(at + (S_MIN_START << 3), minStart);
-  store<f64>(at + (S_MAX_END << 3), maxEnd);
-}
-
-/** detection.md §3 "public" of an IPv4 address: src/net/address.ts isPublicV4 over its table. */
-function isPublicV4(v: u32): bool {
-  if (load<u8>(tablePtr + V4_FIRST + (v >>> 24)) == 0) return true;
-  const n = load<u32>(tablePtr + V4_COUNT);
-  for (let k: u32 = 0; k < n; k++) {
-    const at = tablePtr + V4_RANGES + (k << 3);
-    if ((v & load<u32>(at + 4)) == load<u32>(at)) return false;
-  }
-  return true;
-}
-
-/** src/flow/hash.ts mix and fmix32, and hashAddress of an IPv4 address. */
-function mix(h: u32, k: u32): u32 {
-  k *= 0xcc9e2d51;
-  k = rotl<u32>(k, 15);
-  k *= 0x1b873593;
-  h ^= k;
-  h = rotl<u32>(h, 13);
-  return h * 5 + 0xe6546b64;
-}
-
-function fmix32(h: u32): u32 {
-  h ^= h >>> 16;
-  h *= 0x85ebca6b;
-  h ^= h >>> 13;
-  h *= 0xc2b2ae35;
-  h ^= h >>> 16;
-  return h;
-}
-
-const V4_MAPPED_STATE: u32 = mix(mix(mix(0x9747b28c, 0), 0), 0x0000ffff);
-
-function hashV4(v: u32): u32 {
-  return fmix32(mix(V4_MAPPED_STATE, v) ^ 16);
-}
-
 /**
- * The batch columns of the routed row r into its shard's area (src/flow/sink.ts append
- * writes them from a FlowRecord; here they are written where the caller copies them from
- * in runs), its place there in the feed column's upper bits (feed | slot << 2).
- */
-function toArea(shard: u32, r: u32, feed: u32, src: u32): void {
-  const counts = tablePtr + AREA_COUNTS + (shard << 2);
-  const slot = load<u32>(counts);
-  store<u32>(counts, slot + 1);
-  store<u32>(cFeed + r, feed | (slot << 2));
-  const n = areaRows;
-  const area = areasPtr + shard * n * AREA_BYTES_A_ROW;
-  // src and dst: four words each (IPv4-mapped), then the f64, u32, u16, i16 and u8 columns
-  const a = area + (slot << 4);
-  store<u32>(a, 0);
-  store<u32>(a + 4, 0);
-  store<u32>(a + 8, 0xffff);
-  store<u32>(a + 12, src);
-  const d = area + (n << 4) + (slot << 4);
-  store<u32>(d, 0);
-  store<u32>(d + 4, 0);
-  store<u32>(d + 8, 0xffff);
-  store<u32>(d + 12, load<u32>(cDst + r));
-  const r8 = r << 1;
-  store<f64>(area + (n << 5) + (slot << 3), load<f64>(cPackets + r8));
-  store<f64>(area + n * 40 + (slot << 3), load<f64>(cBytes + r8));
-  store<u32>(area + n * 48 + (slot << 2), load<u32>(cStartTime + r));
-  store<u32>(area + n * 52 + (slot << 2), load<u32>(cEndTime + r));
-  store<u16>(area + n * 56 + (slot << 1), <u16>load<u32>(cSport + r));
-  store<u16>(area + n * 58 + (slot << 1), <u16>load<u32>(cDport + r));
-  store<i16>(area + n * 60 + (slot << 1), <i16>load<i32>(cTcpFlags + r));
-  store<u8>(area + n * 62 + slot, <u8>feed);
-  store<u8>(area + n * 63 + slot, <u8>load<u32>(cProto + r));
-  store<u8>(area + n * 64 + slot, <u8>load<u32>(cAction + r));
-  store<u8>(area + n * 65 + slot, <u8>load<u32>(cDirection + r));
-}
-
-/** Bytes an area takes a row (src/formats/aws-wasm.ts AREA_BYTES_A_ROW and the offsets of its views). */
-const AREA_BYTES_A_ROW: u32 = 66;
-
-/**
- * What src/flow/sink.ts emit does with the plain row r (the fields in its columns): its
- * shard (its feed in cFeed), ROUTE_DONE when it is counted only, ROUTE_EMIT when the sink
- * must see it (a reject, or routing off). Counts as emit counts.
+ * What src/flow/sink.ts emit does with the plain row r (the fields in its columns), by
+ * assembly/shared/route.ts routeFlow: its shard (its feed in cFeed, with its slot in its
+ * shard's area), ROUTE_DONE when it is counted only, ROUTE_EMIT when the sink must see it.
  */
 function routeRow(r: u32, noRegion: bool): i32 {
-  if (!routing) return ROUTE_EMIT;
-  const start = load<u32>(cStartTime + r);
-  const end = load<u32>(cEndTime + r);
-  if (<f64>end > notAfter || end < start) return ROUTE_EMIT;
-  records++;
-  if (<f64>start < rangeFrom || <f64>start >= rangeTo) {
-    outsideRange++;
-    return ROUTE_DONE;
-  }
-  if (noRegion && regionBlank) blankRegion++;
-  if (<f64>start < minStart) minStart = <f64>start;
-  if (<f64>end > maxEnd) maxEnd = <f64>end;
   const src = load<u32>(cSrc + r);
-  const srcPublic = isPublicV4(src);
-  const dstPublic = isPublicV4(load<u32>(cDst + r));
-  const dir = load<u32>(cDirection + r);
-  let feed: u32 = 0;
-  if (srcPublic && (dir == 1 || (dir == 0 && !dstPublic))) feed |= FEED_INBOUND;
-  if ((dir == 2 || (dir == 0 && !srcPublic)) && dstPublic) feed |= FEED_OUTBOUND;
-  if (!srcPublic && !dstPublic) feed |= FEED_OUTBOUND;
-  if (feed == 0) {
-    internal++;
-    return ROUTE_DONE;
+  const shard = routeFlow(load<u32>(cStartTime + r), load<u32>(cEndTime + r), src, load<u32>(cDst + r), load<u32>(cSport + r), load<u32>(cDport + r), load<u32>(cProto + r), load<i32>(cTcpFlags + r), load<u32>(cDirection + r), noRegion);
+  if (shard < 0) return shard;
+  const feed = routedFeed;
+  let slot: u32 = 0;
+  if (areasPtr != 0) {
+    const r8 = r << 1;
+    slot = toArea(<u32>shard, src, load<u32>(cDst + r), load<f64>(cPackets + r8), load<f64>(cBytes + r8), load<u32>(cStartTime + r), load<u32>(cEndTime + r), load<u32>(cSport + r), load<u32>(cDport + r), load<i32>(cTcpFlags + r), feed, load<u32>(cProto + r), load<u32>(cAction + r), load<u32>(cDirection + r));
   }
-  const proto = load<u32>(cProto + r);
-  const icmp = proto == 1 || proto == 58;
-  if (!icmp && load<u32>(cSport + r) < 1024 && load<u32>(cDport + r) >= 1024) {
-    responses++;
-    return ROUTE_DONE;
-  }
-  const flags = load<i32>(cTcpFlags + r);
-  if (proto == 6 && (flags == 18 || flags == 4 || flags == 22)) {
-    backscatter++;
-    return ROUTE_DONE;
-  }
-  if ((feed & FEED_OUTBOUND) != 0 && icmp) {
-    feed &= ~FEED_OUTBOUND;
-    if (feed == 0) {
-      responses++;
-      return ROUTE_DONE;
-    }
-  }
-  if ((feed & FEED_INBOUND) != 0) inbound++;
-  if ((feed & FEED_OUTBOUND) != 0) outbound++;
-  const shard = (hashV4(src) & 4095) % shards;
-  store<u32>(cFeed + r, feed);
-  if (areasPtr != 0) toArea(shard, r, feed, src);
-  return <i32>shard;
+  store<u32>(cFeed + r, feed | (slot << 2));
+  return shard;
 }
 
 // the columns of the current readLines
@@ -767,14 +570,17 @@ function plainLine(p: u32, e: u32, rolesPtr: u32, nroles: u32, r: u32, r8: u32):
 // since the caller last gave another dictionary, where the JavaScript reader looked each up
 // in its LastValue caches and the dictionary a row at a time. A token new to the table gets
 // the id -(entry + 1) in the rows; the caller looks the new entries up in the dictionary
-// (entries [S_NEW_FROM, S_NEW_TO), their bytes in the table's arena), writes their ids into
+// (entries [I_NEW_FROM, I_NEW_TO), their bytes in the table's arena), writes their ids into
 // the table and calls fixIds, which puts them into the rows.
-const S_DEFAULT_ACCOUNT = 21; // the file's account and region ids: a row without the token
-const S_DEFAULT_REGION = 22;
-const S_DICT = 23; // where the table lies: DICT_SLOTS u32 slots (entry + 1, 0: empty), DICT_ENTRIES entries, the arena
-const S_DICT_RESET = 24; // 1: another dictionary: every entry forgotten
-const S_NEW_FROM = 25;
-const S_NEW_TO = 26;
+// The reader's block (at idsPtr, chosen by the caller): f64 slots, then the table at + 64:
+// DICT_SLOTS u32 slots (entry + 1, 0: empty), DICT_ENTRIES entries, the arena of their bytes.
+const I_NODATA = 0; // the rows of a call that carry no flow (F_NODATA)
+const I_DEFAULT_ACCOUNT = 1; // the file's account and region ids: a row without the token
+const I_DEFAULT_REGION = 2;
+const I_DICT_RESET = 3; // 1: another dictionary: every entry forgotten
+const I_NEW_FROM = 4; // the entries a call added: [from, to)
+const I_NEW_TO = 5;
+const FEED_OUTBOUND: u32 = 2; // src/flow/types.ts Feed.outbound
 const DICT_SLOTS: u32 = 65536;
 const DICT_ENTRIES: u32 = 32768; // 16 bytes each: its slot, the bytes' offset in the arena, their length, the id
 const DICT_ARENA: u32 = 1 << 20;
@@ -799,14 +605,14 @@ let lastRegionN: u32 = 0xffffffff;
 let lastRegionId: i32 = 0;
 
 function startIds(at: u32): void {
-  defaultAccount = <i32>load<f64>(at + (S_DEFAULT_ACCOUNT << 3));
-  defaultRegion = <i32>load<f64>(at + (S_DEFAULT_REGION << 3));
-  slotsPtr = <u32>load<f64>(at + (S_DICT << 3));
+  defaultAccount = <i32>load<f64>(at + (I_DEFAULT_ACCOUNT << 3));
+  defaultRegion = <i32>load<f64>(at + (I_DEFAULT_REGION << 3));
+  slotsPtr = at + 64;
   entriesPtr = slotsPtr + (DICT_SLOTS << 2);
   arenaPtr = entriesPtr + (DICT_ENTRIES << 4);
   // forgotten when the dictionary is another, or when a call might not find room: only the
   // slots in use are cleared (a task of a few tiny files is a sink of its own)
-  if (load<f64>(at + (S_DICT_RESET << 3)) != 0 || entryCount + DICT_CALL_ENTRIES > DICT_ENTRIES || arenaUsed + DICT_CALL_BYTES > DICT_ARENA) {
+  if (load<f64>(at + (I_DICT_RESET << 3)) != 0 || entryCount + DICT_CALL_ENTRIES > DICT_ENTRIES || arenaUsed + DICT_CALL_BYTES > DICT_ARENA) {
     for (let e: u32 = 0; e < entryCount; e++) store<u32>(slotsPtr + (load<u32>(entriesPtr + (e << 4)) << 2), 0);
     entryCount = 0;
     arenaUsed = 0;
@@ -817,8 +623,8 @@ function startIds(at: u32): void {
 }
 
 function endIds(at: u32): void {
-  store<f64>(at + (S_NEW_FROM << 3), <f64>newFrom);
-  store<f64>(at + (S_NEW_TO << 3), <f64>entryCount);
+  store<f64>(at + (I_NEW_FROM << 3), <f64>newFrom);
+  store<f64>(at + (I_NEW_TO << 3), <f64>entryCount);
 }
 
 /** A hash of [p, p + n), eight bytes at a time (the bytes past n left out). */

@@ -1,0 +1,223 @@
+// AssemblyScript, imported by the readers' modules (assembly/aws-lines.ts, assembly/gcp-lines.ts;
+// scripts/wasm.mjs compiles only the files directly in assembly/). Routing
+// (src/flow/sink.ts emit): what becomes of a flow record a reader read plainly, decided in
+// the reader's module where the sink allows it: counted alone, handed to the sink's emit,
+// or given its shard and its batch columns written into that shard's area for the sink to
+// copy into the shard's batch in runs (toArea). One definition for every reader; the
+// caller (src/formats/wasm-route.ts) writes the settings and reads the counts.
+//
+// The sink's settings and a read's counts are f64 slots at the routing block (`at`, chosen by
+// the caller), the IPv4 table after them, each area's row count at AREA_COUNTS:
+const S_ROUTE = 0; // 1: route rows; 0: every plain row is ROUTE_EMIT
+const S_NOT_AFTER = 1; // rows ending after it: ROUTE_EMIT (the sink rejects them)
+const S_FROM = 2; // --from/--to: rows starting outside count as outsideRange
+const S_TO = 3;
+const S_SHARDS = 4;
+const S_REGION_BLANK = 5; // 1: the file's default region is the empty string
+const S_RECORDS = 8; // counts of this call, added to the sink's by the caller
+const S_OUTSIDE = 9;
+const S_BLANK_REGION = 10;
+const S_INTERNAL = 11;
+const S_RESPONSES = 12;
+const S_BACKSCATTER = 13;
+const S_INBOUND = 14;
+const S_OUTBOUND = 15;
+const S_MIN_START = 16;
+const S_MAX_END = 17;
+const S_AREAS = 18; // where the shards' areas start (below), 0: none (the caller appends every routed row itself)
+const S_AREA_ROWS = 19; // rows an area holds
+// the non-public IPv4 ranges (src/net/address.ts isPublicV4, given by the caller): a byte a
+// first octet (1: a range lies under it) at + 256, their count at + 512, then
+// (network, mask) pairs of u32
+const V4_FIRST = 256;
+const V4_COUNT = 512;
+const V4_RANGES = 516;
+
+/** A plain row the caller reads and hands to the sink's emit (a reject, or routing is off). */
+export const ROUTE_EMIT: i32 = -2;
+/** A plain row fully counted here: the caller does nothing with it. */
+export const ROUTE_DONE: i32 = -1;
+const FEED_INBOUND: u32 = 1;
+const FEED_OUTBOUND: u32 = 2;
+
+let routing = false;
+let notAfter: f64 = 0;
+let rangeFrom: f64 = 0;
+let rangeTo: f64 = 0;
+let shards: u32 = 1;
+/** The file's default region is the empty string (a row with no region of its own counts as blankRegion). */
+export let regionBlank = false;
+let tablePtr: u32 = 0;
+// the shards' areas: a routed row's batch columns, in the batch's types (src/flow/batch.ts), for
+// the caller to copy into the shard's batch in runs; the rows each area holds from this call
+/** Where the shards' areas start (0: none, the caller appends every routed row itself). */
+export let areasPtr: u32 = 0;
+let areaRows: u32 = 0;
+const AREA_COUNTS = 1024; // u32 a shard: the rows in its area (at tablePtr + AREA_COUNTS)
+let records: u32 = 0;
+let outsideRange: u32 = 0;
+let blankRegion: u32 = 0;
+let internal: u32 = 0;
+let responses: u32 = 0;
+let backscatter: u32 = 0;
+let inbound: u32 = 0;
+let outbound: u32 = 0;
+let minStart: f64 = Infinity;
+let maxEnd: f64 = -Infinity;
+/** The Feed bits of the row routeFlow routed last. */
+export let routedFeed: u32 = 0;
+
+/** A read starts: the settings from the routing block at `at`, the counts zero. */
+export function startRouting(at: u32): void {
+  areasPtr = <u32>load<f64>(at + (S_AREAS << 3));
+  areaRows = <u32>load<f64>(at + (S_AREA_ROWS << 3));
+  routing = load<f64>(at + (S_ROUTE << 3)) != 0;
+  notAfter = load<f64>(at + (S_NOT_AFTER << 3));
+  rangeFrom = load<f64>(at + (S_FROM << 3));
+  rangeTo = load<f64>(at + (S_TO << 3));
+  shards = <u32>load<f64>(at + (S_SHARDS << 3));
+  regionBlank = load<f64>(at + (S_REGION_BLANK << 3)) != 0;
+  tablePtr = at;
+  if (areasPtr != 0) memory.fill(at + AREA_COUNTS, 0, shards << 2);
+  records = outsideRange = blankRegion = internal = responses = backscatter = inbound = outbound = 0;
+  minStart = Infinity;
+  maxEnd = -Infinity;
+}
+
+/** A read ends: its counts into the routing block's slots. */
+export function endRouting(at: u32): void {
+  store<f64>(at + (S_RECORDS << 3), <f64>records);
+  store<f64>(at + (S_OUTSIDE << 3), <f64>outsideRange);
+  store<f64>(at + (S_BLANK_REGION << 3), <f64>blankRegion);
+  store<f64>(at + (S_INTERNAL << 3), <f64>internal);
+  store<f64>(at + (S_RESPONSES << 3), <f64>responses);
+  store<f64>(at + (S_BACKSCATTER << 3), <f64>backscatter);
+  store<f64>(at + (S_INBOUND << 3), <f64>inbound);
+  store<f64>(at + (S_OUTBOUND << 3), <f64>outbound);
+  store<f64>(at + (S_MIN_START << 3), minStart);
+  store<f64>(at + (S_MAX_END << 3), maxEnd);
+}
+
+/** detection.md §3 "public" of an IPv4 address: src/net/address.ts isPublicV4 over its table. */
+function isPublicV4(v: u32): bool {
+  if (load<u8>(tablePtr + V4_FIRST + (v >>> 24)) == 0) return true;
+  const n = load<u32>(tablePtr + V4_COUNT);
+  for (let k: u32 = 0; k < n; k++) {
+    const at = tablePtr + V4_RANGES + (k << 3);
+    if ((v & load<u32>(at + 4)) == load<u32>(at)) return false;
+  }
+  return true;
+}
+
+/** src/flow/hash.ts mix and fmix32, and hashAddress of an IPv4 address. */
+function mix(h: u32, k: u32): u32 {
+  k *= 0xcc9e2d51;
+  k = rotl<u32>(k, 15);
+  k *= 0x1b873593;
+  h ^= k;
+  h = rotl<u32>(h, 13);
+  return h * 5 + 0xe6546b64;
+}
+
+function fmix32(h: u32): u32 {
+  h ^= h >>> 16;
+  h *= 0x85ebca6b;
+  h ^= h >>> 13;
+  h *= 0xc2b2ae35;
+  h ^= h >>> 16;
+  return h;
+}
+
+const V4_MAPPED_STATE: u32 = mix(mix(mix(0x9747b28c, 0), 0), 0x0000ffff);
+
+function hashV4(v: u32): u32 {
+  return fmix32(mix(V4_MAPPED_STATE, v) ^ 16);
+}
+
+/** Bytes an area takes a row (src/formats/wasm-route.ts AREA_BYTES_A_ROW and the offsets of its views). */
+export const AREA_BYTES_A_ROW: u32 = 66;
+
+/**
+ * The batch columns of a routed row into its shard's area (src/flow/sink.ts append writes
+ * them from a FlowRecord; here they are written where the caller copies them from in runs):
+ * its slot there.
+ */
+export function toArea(shard: u32, src: u32, dst: u32, packets: f64, bytes: f64, start: u32, end: u32, sport: u32, dport: u32, tcpFlags: i32, feed: u32, proto: u32, action: u32, direction: u32): u32 {
+  const counts = tablePtr + AREA_COUNTS + (shard << 2);
+  const slot = load<u32>(counts);
+  store<u32>(counts, slot + 1);
+  const n = areaRows;
+  const area = areasPtr + shard * n * AREA_BYTES_A_ROW;
+  // src and dst: four words each (IPv4-mapped), then the f64, u32, u16, i16 and u8 columns
+  const a = area + (slot << 4);
+  store<u32>(a, 0);
+  store<u32>(a + 4, 0);
+  store<u32>(a + 8, 0xffff);
+  store<u32>(a + 12, src);
+  const d = area + (n << 4) + (slot << 4);
+  store<u32>(d, 0);
+  store<u32>(d + 4, 0);
+  store<u32>(d + 8, 0xffff);
+  store<u32>(d + 12, dst);
+  store<f64>(area + (n << 5) + (slot << 3), packets);
+  store<f64>(area + n * 40 + (slot << 3), bytes);
+  store<u32>(area + n * 48 + (slot << 2), start);
+  store<u32>(area + n * 52 + (slot << 2), end);
+  store<u16>(area + n * 56 + (slot << 1), <u16>sport);
+  store<u16>(area + n * 58 + (slot << 1), <u16>dport);
+  store<i16>(area + n * 60 + (slot << 1), <i16>tcpFlags);
+  store<u8>(area + n * 62 + slot, <u8>feed);
+  store<u8>(area + n * 63 + slot, <u8>proto);
+  store<u8>(area + n * 64 + slot, <u8>action);
+  store<u8>(area + n * 65 + slot, <u8>direction);
+  return slot;
+}
+
+/**
+ * What src/flow/sink.ts emit does with a plain IPv4 record whose fields the sink takes as
+ * they are (ports, protocol and times in range): its shard (its Feed bits in routedFeed),
+ * ROUTE_DONE when it is counted only, ROUTE_EMIT when the sink must see it (a reject, or
+ * routing off). Counts as emit counts. `noRegion`: the record has no region of its own.
+ */
+export function routeFlow(start: u32, end: u32, src: u32, dst: u32, sport: u32, dport: u32, proto: u32, tcpFlags: i32, dir: u32, noRegion: bool): i32 {
+  if (!routing) return ROUTE_EMIT;
+  if (<f64>end > notAfter || end < start) return ROUTE_EMIT;
+  records++;
+  if (<f64>start < rangeFrom || <f64>start >= rangeTo) {
+    outsideRange++;
+    return ROUTE_DONE;
+  }
+  if (noRegion && regionBlank) blankRegion++;
+  if (<f64>start < minStart) minStart = <f64>start;
+  if (<f64>end > maxEnd) maxEnd = <f64>end;
+  const srcPublic = isPublicV4(src);
+  const dstPublic = isPublicV4(dst);
+  let feed: u32 = 0;
+  if (srcPublic && (dir == 1 || (dir == 0 && !dstPublic))) feed |= FEED_INBOUND;
+  if ((dir == 2 || (dir == 0 && !srcPublic)) && dstPublic) feed |= FEED_OUTBOUND;
+  if (!srcPublic && !dstPublic) feed |= FEED_OUTBOUND;
+  if (feed == 0) {
+    internal++;
+    return ROUTE_DONE;
+  }
+  const icmp = proto == 1 || proto == 58;
+  if (!icmp && sport < 1024 && dport >= 1024) {
+    responses++;
+    return ROUTE_DONE;
+  }
+  if (proto == 6 && (tcpFlags == 18 || tcpFlags == 4 || tcpFlags == 22)) {
+    backscatter++;
+    return ROUTE_DONE;
+  }
+  if ((feed & FEED_OUTBOUND) != 0 && icmp) {
+    feed &= ~FEED_OUTBOUND;
+    if (feed == 0) {
+      responses++;
+      return ROUTE_DONE;
+    }
+  }
+  if ((feed & FEED_INBOUND) != 0) inbound++;
+  if ((feed & FEED_OUTBOUND) != 0) outbound++;
+  routedFeed = feed;
+  return <i32>((hashV4(src) & 4095) % shards);
+}

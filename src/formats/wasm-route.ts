@@ -1,0 +1,123 @@
+/**
+ * The JavaScript side of the routing the readers' WebAssembly modules share
+ * (assembly/shared/route.ts): the routing block in a module's memory (the sink's settings
+ * for a read, the counts it made, the IPv4 table), and the shards' areas into which the module
+ * writes the batch columns of the rows it routes, as views the sink copies runs from
+ * (FlowSink.beginRouted, appendRoutedIds, endRouted).
+ */
+import type { FlowSink, RoutedColumns } from '../flow/sink.js';
+import { v4SpecialTable } from '../net/address.js';
+
+/** A plain row's route (assembly/shared/route.ts ROUTE_*): its shard, or one of these. */
+export const ROUTE_DONE = -1; // counted by the module: nothing to do
+export const ROUTE_EMIT = -2; // for the sink's emit (a reject, or routing off)
+
+/** Shards a module writes areas for at most (more: every routed row is appended from a FlowRecord). */
+export const MAX_AREA_SHARDS = 64;
+/** Bytes of the routing block: f64 slots, the IPv4 table, then each area's row count (u32 a shard). */
+export const ROUTING_BLOCK_BYTES = 1024 + 4 * MAX_AREA_SHARDS;
+/** Bytes an area takes a row (assembly/shared/route.ts toArea). */
+const AREA_BYTES_A_ROW = 66;
+
+/** The routing of one module instance: its block at `at`, its areas (when made) at `areasAt`, `rows` rows each. */
+export class WasmRouting {
+  private slots: Float64Array;
+  private areas: RoutedColumns | null = null;
+
+  constructor(
+    private readonly memory: WebAssembly.Memory,
+    private readonly at: number,
+    private readonly areasAt: number,
+    private readonly rows: number,
+    private readonly cloud: number,
+  ) {
+    const buf = memory.buffer;
+    this.slots = new Float64Array(buf, at, 32);
+    // isPublicV4's ranges, copied once: src/net/address.ts stays the one definition
+    const v4 = v4SpecialTable();
+    new Uint8Array(buf).set(v4.firstOctet, at + 256);
+    const u32 = new Uint32Array(buf);
+    u32[(at + 512) / 4] = v4.net.length;
+    for (let k = 0; k < v4.net.length; k++) {
+      u32[(at + 516) / 4 + 2 * k] = v4.net[k]!;
+      u32[(at + 516) / 4 + 2 * k + 1] = v4.mask[k]!;
+    }
+  }
+
+  /**
+   * The sink's settings for the next read (routes: the module routes rows; regionBlank: the
+   * file's default region is the empty string). True when the memory grew to hold the areas:
+   * the caller's views over it are to be made again.
+   */
+  settings(sink: FlowSink, routes: boolean, regionBlank: boolean): boolean {
+    const before = this.memory.buffer;
+    // routed rows' batch columns written into areas, one a shard, for the sink to copy
+    const areas = routes && sink.shards <= MAX_AREA_SHARDS ? this.areasFor(sink.shards) : null;
+    const slots = this.slots;
+    slots[0] = routes ? 1 : 0;
+    slots[1] = sink.notAfter;
+    slots[2] = sink.rangeFrom;
+    slots[3] = sink.rangeTo;
+    slots[4] = sink.shards;
+    slots[5] = regionBlank ? 1 : 0;
+    slots[18] = areas === null ? 0 : this.areasAt;
+    slots[19] = this.rows;
+    return this.memory.buffer !== before;
+  }
+
+  /** The shards' areas of the last read (null: the rows it routed are appended from a FlowRecord). */
+  get routedAreas(): RoutedColumns | null {
+    return this.slots[18] === 0 ? null : this.areas;
+  }
+
+  /** Areas for `shards` shards, the memory grown to hold them. */
+  private areasFor(shards: number): RoutedColumns {
+    if (this.areas !== null && this.areas.feed.length >= shards) return this.areas;
+    const need = this.areasAt + shards * this.rows * AREA_BYTES_A_ROW;
+    const have = this.memory.buffer.byteLength;
+    if (need > have) this.memory.grow(Math.ceil((need - have) / 65536));
+    const buf = this.memory.buffer;
+    this.slots = new Float64Array(buf, this.at, 32);
+    const n = this.rows;
+    const per = <T>(make: (at: number) => T): T[] => Array.from({ length: shards }, (_, s) => make(this.areasAt + s * n * AREA_BYTES_A_ROW));
+    // the same offsets as assembly/shared/route.ts toArea
+    this.areas = {
+      src: per((a) => new Uint32Array(buf, a, 4 * n)),
+      dst: per((a) => new Uint32Array(buf, a + 16 * n, 4 * n)),
+      packets: per((a) => new Float64Array(buf, a + 32 * n, n)),
+      bytes: per((a) => new Float64Array(buf, a + 40 * n, n)),
+      start: per((a) => new Uint32Array(buf, a + 48 * n, n)),
+      end: per((a) => new Uint32Array(buf, a + 52 * n, n)),
+      sport: per((a) => new Uint16Array(buf, a + 56 * n, n)),
+      dport: per((a) => new Uint16Array(buf, a + 58 * n, n)),
+      tcpFlags: per((a) => new Int16Array(buf, a + 60 * n, n)),
+      feed: per((a) => new Uint8Array(buf, a + 62 * n, n)),
+      proto: per((a) => new Uint8Array(buf, a + 63 * n, n)),
+      action: per((a) => new Uint8Array(buf, a + 64 * n, n)),
+      direction: per((a) => new Uint8Array(buf, a + 65 * n, n)),
+      cloud: this.cloud,
+    };
+    return this.areas;
+  }
+
+  /** What the last read counted of the rows it routed itself, added to the sink's counters (as emit would have). */
+  addCounts(sink: FlowSink): void {
+    const slots = this.slots;
+    if (slots[0] === 0) return;
+    const c = sink.counters;
+    // `| 0`: a count read from a Float64Array is a double, and adding it in optimised code
+    // stored a heap number in the counters, whose fields turned from small integers to
+    // doubles (a new map): every function that had seen the old map (emit, the sink's
+    // getters, the readers' loops) was deoptimised and compiled again (`--trace-generalization`)
+    c.records += slots[8]! | 0;
+    c.outsideRange += slots[9]! | 0;
+    c.blankRegion += slots[10]! | 0;
+    c.internal += slots[11]! | 0;
+    c.responses += slots[12]! | 0;
+    c.backscatter += slots[13]! | 0;
+    c.inbound += slots[14]! | 0;
+    c.outbound += slots[15]! | 0;
+    if (slots[16]! < sink.minStart) sink.minStart = slots[16]!;
+    if (slots[17]! > sink.maxEnd) sink.maxEnd = slots[17]!;
+  }
+}
