@@ -6,7 +6,7 @@
 //
 // A line is read here only when it is written plainly, exactly as a compiled reader takes
 // it: single spaces, dotted-quad IPv4 or IPv6 addresses, numbers of 1-15 digits, ended by
-// '\n' or "\r\n". A row with an IPv6 address is read here and routed by the sink's emit; a
+// '\n' or "\r\n". A row with an IPv6 address is read and routed here by its four-word addresses; a
 // line that carries no flow (NODATA, SKIPDATA, a Transit Gateway record, a port, protocol or
 // address of '-') is counted here as the general loop counts it (F_NODATA). Every other line
 // is marked for the general JavaScript loop (src/formats/aws.ts), which makes of a plain line
@@ -26,7 +26,7 @@
 // block of assembly/shared/route.ts), the shards' areas where the sink's settings say, and
 // the reader's own slots and table of string ids at `idsPtr` (I_* below).
 
-import { ROUTE_DONE, ROUTE_EMIT, areasPtr, endRouting, routeFlow, routedFeed, startRouting, toArea } from './shared/route';
+import { ROUTE_DONE, areasPtr, endRouting, routeFlow, routeFlowWords, routedFeed, startRouting, toArea, toAreaWords } from './shared/route';
 
 // Role numbers: src/formats/aws-columns.ts `Role` (test/aws-wasm.test.ts checks they agree)
 const R_ACCOUNT: u32 = 1;
@@ -326,8 +326,8 @@ export function readLines(inPtr: u32, len: u32, rolesPtr: u32, nroles: u32, maxR
       nodataRows++;
     } else if (nl != 0) {
       flags = F_PLAIN | addrFlags;
-      // an IPv6 row goes to the sink's emit: the module routes IPv4 rows alone
-      const route = addrFlags != 0 ? ROUTE_EMIT : routeRow(r, gS < 0 || (gE - gS == 1 && load<u8>(<u32>gS) == 45));
+      const noRegion = gS < 0 || (gE - gS == 1 && load<u8>(<u32>gS) == 45);
+      const route = addrFlags != 0 ? routeRowWords(r, noRegion) : routeRow(r, noRegion);
       store<i32>(cRoute + r, route);
       // a region of '-' leaves the file's default: no token
       if (gS >= 0 && gE - gS == 1 && load<u8>(<u32>gS) == 45) gS = -1;
@@ -393,6 +393,35 @@ function routeRow(r: u32, noRegion: bool): i32 {
   }
   store<u32>(cFeed + r, feed | (slot << 2));
   return shard;
+}
+
+/**
+ * routeRow of a row with an IPv6 address: its IPv4 address too (if any) written into its
+ * four-word column, IPv4-mapped, and the row routed by its words.
+ */
+function routeRowWords(r: u32, noRegion: bool): i32 {
+  const src6 = cSrc6 + (r << 2);
+  const dst6 = cDst6 + (r << 2);
+  if ((addrFlags & F_SRC_V6) == 0) mapped(src6, load<u32>(cSrc + r));
+  if ((addrFlags & F_DST_V6) == 0) mapped(dst6, load<u32>(cDst + r));
+  const shard = routeFlowWords(load<u32>(cStartTime + r), load<u32>(cEndTime + r), src6, dst6, load<u32>(cSport + r), load<u32>(cDport + r), load<u32>(cProto + r), load<i32>(cTcpFlags + r), load<u32>(cDirection + r), noRegion);
+  if (shard < 0) return shard;
+  const feed = routedFeed;
+  let slot: u32 = 0;
+  if (areasPtr != 0) {
+    const r8 = r << 1;
+    slot = toAreaWords(<u32>shard, src6, dst6, load<f64>(cPackets + r8), load<f64>(cBytes + r8), load<u32>(cStartTime + r), load<u32>(cEndTime + r), load<u32>(cSport + r), load<u32>(cDport + r), load<i32>(cTcpFlags + r), feed, load<u32>(cProto + r), load<u32>(cAction + r), load<u32>(cDirection + r));
+  }
+  store<u32>(cFeed + r, feed | (slot << 2));
+  return shard;
+}
+
+/** An IPv4 address as four words (IPv4-mapped) at p. */
+function mapped(p: u32, v: u32): void {
+  store<u32>(p, 0);
+  store<u32>(p + 4, 0);
+  store<u32>(p + 8, 0xffff);
+  store<u32>(p + 12, v);
 }
 
 // the columns of the current readLines
