@@ -4,6 +4,7 @@ seen and when its CPU last rose (from /proc every 5 ms): tells the parse thread 
 thread of a detect run) from the shard thread (the next), which thread-cpu.py's names do not.
    python3 bench/probes/thread-cpu-tid.py node dist/src/cli/main.js detect FILE --out /tmp/x --workers 1 --quiet --no-enrich
 """
+import os, sys, time, subprocess
 p = subprocess.Popen(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 best, names, first = {}, {}, {}
 hz = os.sysconf('SC_CLK_TCK'); t0=time.time()
