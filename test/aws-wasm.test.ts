@@ -208,6 +208,20 @@ describe('the WebAssembly AWS reader reads as the JavaScript readers do', () => 
     }
   });
 
+  it('dotted quads of every shape: parts of 0-4 digits, leading zeros, over 255, three to five parts', () => {
+    let x = 4; // the upper bits of an LCG (rng's low bits repeat with a short period, and left some parts out)
+    const r = (n: number) => ((x = (Math.imul(x, 1103515245) + 12345) >>> 0) >>> 16) % n;
+    const part = () => ['0', '00', '01', '7', '10', '99', '100', '255', '256', '300', '999', '0255', '', '1234'][r(14)]!;
+    const lines = [V2.join(' ')];
+    for (let k = 0; k < 4000; k++) {
+      const parts = Array.from({ length: r(8) === 0 ? 3 + r(3) : 4 }, () => (r(3) === 0 ? part() : String(r(256))));
+      lines.push(line(V2, { [r(2) === 0 ? 'srcaddr' : 'dstaddr']: parts.join('.') }, k));
+    }
+    const out = same(Buffer.from(lines.join('\n') + '\n'));
+    expect(out.counters.records).toBeGreaterThan(1000);
+    expect(out.counters.rejected).toBeGreaterThan(1000);
+  });
+
   it('every AWS text fixture, whole and in small blocks', () => {
     const dir = fixture('aws-vpc');
     if (!dir) return; // the shared fixtures are absent (FLOWSIEVE_FIXTURES)
