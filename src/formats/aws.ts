@@ -318,7 +318,7 @@ class AwsParser implements LineParser, ColumnHost, LazyIds {
     return rows;
   }
 
-  /** Row k's addresses when one of them is IPv6 (the module sends such a row to the sink's emit). */
+  /** Row k's addresses when one of them is IPv6 (a row the module did not route into an area: emitted, or appended from the record).*/
   private addressesV6(w: AwsWasm, k: number, flags: number): void {
     const r = this.sink.rec;
     addressOfRow(w.u32, (flags & RowFlag.srcV6) !== 0, w.src6 + 4 * k, w.src + k, r.src);
