@@ -65,6 +65,12 @@ export class WasmRouting {
     return this.memory.buffer !== before;
   }
 
+  /** No routing in the next read: every plain row is ROUTE_EMIT. */
+  off(): void {
+    this.slots[0] = 0;
+    this.slots[18] = 0;
+  }
+
   /** The shards' areas of the last read (null: the rows it routed are appended from a FlowRecord). */
   get routedAreas(): RoutedColumns | null {
     return this.slots[18] === 0 ? null : this.areas;
