@@ -78,7 +78,7 @@ function vnetRecord(tuples: string[]): string {
 const COLUMNS = ['feed', 'proto', 'sport', 'dport', 'tcpFlags', 'packets', 'bytes', 'start', 'end', 'cloud', 'action', 'direction', 'account', 'region', 'iface', 'instance'] as const;
 
 /** The batches a reader hands the shards (through the sink as the engine runs it), with its counters and rejects. */
-function route(kind: AzureReaderKind, input: Buffer, opts: Partial<SinkOptions>, region: string) {
+function route(kind: AzureReaderKind, input: Buffer | Buffer[], opts: Partial<SinkOptions>, region: string) {
   setAzureReader(kind);
   const posted: unknown[] = [];
   const sink = new FlowSink({ shards: 3, batchSize: 64, maxRejectsKept: 100_000, ...opts }, (shard, b) => {
@@ -87,7 +87,7 @@ function route(kind: AzureReaderKind, input: Buffer, opts: Partial<SinkOptions>,
   });
   const reader = readerFor('azure-nsg')!;
   if (reader.kind !== 'document') throw new Error('azure-nsg reads documents');
-  reader.parseDocument(input, { sink, file: 't', account: 'default-acct', region });
+  for (const doc of Array.isArray(input) ? input : [input]) reader.parseDocument(doc, { sink, file: 't', account: 'default-acct', region });
   sink.flushAll();
   return { posted, counters: { ...sink.counters }, rejects: sink.rejects.map((j) => ({ ...j })), span: [sink.minStart, sink.maxEnd] };
 }
@@ -230,5 +230,19 @@ describe('Azure tuple reader in WebAssembly', () => {
     }
     const js = route('js', input, {}, '');
     expect(js.counters.responses * js.counters.internal * js.counters.blankRegion * js.counters.outbound * js.counters.inbound * js.counters.rejected).toBeGreaterThan(0);
+  });
+
+  it('a blob that grows the memory of the module after earlier blobs were routed: the same batches', () => {
+    const records = (n: number, from: number) =>
+      Array.from({ length: n }, (_, i) => {
+        const tuples = Array.from({ length: 12 }, (_, k) => randomTuple((from + i) * 100 + k, i % 3 === 2));
+        return i % 3 === 2 ? vnetRecord(tuples) : nsgRecord(tuples, 2);
+      });
+    const small = Buffer.from(blob(records(20, 0)));
+    const big = Buffer.from(blob(records(6000, 20))); // past the module's first 4 MiB
+    expect(big.length).toBeGreaterThan(5 << 20);
+    const js = route('js', [small, big, small], {}, '');
+    expect(route('wasm', [small, big, small], {}, '')).toEqual(js);
+    expect(js.counters.records).toBeGreaterThan(20_000);
   });
 });
