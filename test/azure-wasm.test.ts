@@ -8,7 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { HAVE_FIXTURES, fixture, readBytes, type ReadResult } from './helpers/read-format.js';
-import { seeded } from './helpers/damage.js';
+import { damage, seeded } from './helpers/damage.js';
 import { FlowRecord, FlowSink, type SinkOptions } from '../dist/src/flow/sink.js';
 import { azureWasm, setAzureReader, type AzureReaderKind } from '../dist/src/formats/azure-wasm.js';
 import { readerFor } from '../dist/src/formats/registry.js';
@@ -244,5 +244,57 @@ describe('Azure tuple reader in WebAssembly', () => {
     const js = route('js', [small, big, small], {}, '');
     expect(route('wasm', [small, big, small], {}, '')).toEqual(js);
     expect(js.counters.records).toBeGreaterThan(20_000);
+  });
+
+  it('records walked in the module: envelopes written every way, and damaged, read as the JavaScript walk reads them', () => {
+    const r = seeded(23);
+    const pick = <T>(xs: T[]): T => xs[r(xs.length)]!;
+    // the usual form (the first) three times in four, else any of the others
+    const often = <T>(xs: T[]): T => (r(4) > 0 ? xs[0]! : pick(xs.slice(1)));
+    const cased = (k: string) => pick([k, k, k.toUpperCase(), k[0]!.toUpperCase() + k.slice(1), k.toLowerCase()]);
+    const value = (): string => pick(['1', '-2.5e3', '0', 'true', 'false', 'null', '"x"', '"\\u0041b"', '"é"', '[]', '{}', '[1,{"a":[null]}]', '{"b":{"c":"d"}}']);
+    const tuples = (vnet: boolean) => JSON.stringify(Array.from({ length: 1 + r(4) }, (_, k) => randomTuple(r(100000) + k, vnet)));
+    const nsg = () => {
+      const groups = Array.from({ length: r(3) }, () => {
+        const parts = [`"${cased('flowTuples')}":${often([tuples(false), tuples(false), '[]', 'null', '"x"', '[1]'])}`];
+        const mac = often(['"000D3A96D7E2"', '"00-0d-3a-11-22-33"', '7', 'null', '']);
+        if (mac) parts.splice(r(2), 0, `"${cased('mac')}":${mac}`);
+        return often([`{${parts.join(',')}}`, `{${parts.join(',')}}`, 'null', '{}']);
+      });
+      const rules = Array.from({ length: 1 + r(2) }, () => often([`{"rule":"R","${cased('flows')}":[${groups.join(',')}]}`, '{"rule":"R"}', 'null']));
+      const props = [`"${cased('Version')}":${often(['2', '2', '1', '0', '"2"', 'null', 'true', '2.5', '-1', '012', '1e3', '99999999999', '{}'])}`, `"${cased('flows')}":${often([`[${rules.join(',')}]`, `[${rules.join(',')}]`, '[]', 'null', '{}'])}`];
+      if (r(3) === 0) props.push(`"extra":${value()}`);
+      return `"${cased('properties')}":${often([`{${props.join(',')}}`, `{${props.join(',')}}`, '{}', 'null', '[]'])}`;
+    };
+    const vnet = () => {
+      const groups = Array.from({ length: 1 + r(2) }, () => often([`{"rule":"R","${cased('flowTuples')}":${tuples(true)}}`, 'null', '{}']));
+      const acls = Array.from({ length: 1 + r(2) }, () => often([`{"aclID":"a","${cased('flowGroups')}":[${groups.join(',')}]}`, 'null', '{"flowGroups":null}']));
+      return `"${cased('flowRecords')}":${often([`{"${cased('flows')}":[${acls.join(',')}]}`, `{"${cased('flows')}":[${acls.join(',')}]}`, 'null', '{}', '"x"'])}`;
+    };
+    const records: string[] = [];
+    for (let i = 0; i < 400; i++) {
+      const isVnet = r(3) === 0;
+      const members = [
+        `"time":"2024-03-01T02:00:30Z"`,
+        `"${cased('category')}":${often([isVnet ? '"FlowLogFlowEvent"' : '"NetworkSecurityGroupFlowEvent"', isVnet ? '"flowlogflowevent"' : '"NETWORKSECURITYGROUPFLOWEVENT"', '"Other"', 'null', '3'])}`,
+        isVnet
+          ? `"${cased('targetResourceID')}":${often(['"/SUBSCRIPTIONS/11111111-2222-3333-4444-555555555555/RESOURCEGROUPS/RG/PROVIDERS/MICROSOFT.NETWORK/VIRTUALNETWORKS/VNET-1"', 'null'])}`
+          : `"${cased('resourceId')}":${often(['"/SUBSCRIPTIONS/DAF0655C-B0F4-42BB-A14A-49D90C6F8A65/RESOURCEGROUPS/RG/PROVIDERS/MICROSOFT.NETWORK/NETWORKSECURITYGROUPS/NSG"', '"/subscriptions/x/\\u0061"', 'null'])}`,
+        isVnet ? `"${cased('macAddress')}":${often(['"00-0D-3A-11-22-33"', 'null'])}` : `"operationName":"NetworkSecurityGroupFlowEvents"`,
+        isVnet ? vnet() : nsg(),
+      ];
+      if (r(4) === 0) members.push(`"${often(['systemId', 'x', 'flowLogResourceID', 'category'])}":${value()}`);
+      if (r(20) === 0) members.push('"records":[]');
+      const rec = often([`{${members.sort(() => r(3) - 1).join(',')}}`, `{${members.join(',')}}`, '{}', `{${members.join(',\n  ')}}`, `{ ${members.join(' , ')} }`]);
+      records.push(rec);
+    }
+    const text = blob(records);
+    const clean = same(text);
+    expect(clean.counters.records).toBeGreaterThan(100);
+    expect(clean.counters.rejected).toBeGreaterThan(20);
+    // pretty-printed, and with random bytes replaced, dropped or doubled anywhere
+    same(text.replace(/,"/g, ',\r\n\t "').replace(/":/g, '" :\n').replace(/\[/g, '[ '));
+    const alphabet = '{}[]":, \n\t0123456789-+.eEtrufalsnxAé\\';
+    for (let k = 0; k < 6; k++) same(damage(text, r, alphabet, 40));
   });
 });

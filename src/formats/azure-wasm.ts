@@ -22,16 +22,36 @@ import { MAX_AREA_SHARDS, ROUTING_BLOCK_BYTES, WasmRouting } from './wasm-route.
 export const AZURE_WASM_TUPLES = 4096;
 export const AZURE_WASM_BLOB = 16 * 1024 * 1024;
 
-// linear memory: the spans (starts then ends), the rows, the routing block, the shards' areas
-// (when the sink routes), the blob (memory grows to the largest read)
+// linear memory: the tuple spans (starts, ends, MAC starts, MAC ends), the record block
+// (readRecord), the rows, the routing block, the shards' areas (when the sink routes), the
+// blob (memory grows to the largest read)
 const SPANS_AT = 0;
-const ROWS_AT = SPANS_AT + AZURE_WASM_TUPLES * 8;
+const ENDS_AT = SPANS_AT + AZURE_WASM_TUPLES * 4;
+const MACS_AT = ENDS_AT + AZURE_WASM_TUPLES * 4;
+const MACE_AT = MACS_AT + AZURE_WASM_TUPLES * 4;
+const RECORD_AT = MACE_AT + AZURE_WASM_TUPLES * 4;
+const RECORD_BLOCK_BYTES = 64; // assembly/azure-tuples.ts
+const ROWS_AT = RECORD_AT + RECORD_BLOCK_BYTES;
 const ROW_BYTES = 64; // assembly/azure-tuples.ts ROW_BYTES
 const ROUTING_AT = ROWS_AT + AZURE_WASM_TUPLES * ROW_BYTES;
 const AREAS_AT = ROUTING_AT + ROUTING_BLOCK_BYTES;
 const AREA_BYTES_A_ROW = 66; // assembly/shared/route.ts
 /** Where the blob lies when no areas are made (else past them). */
 const BUF_AT = AREAS_AT;
+
+/** The tuple spans of a record (src/formats/azure.ts Spans), as readRecord fills them. */
+export interface TupleSpans {
+  s: Int32Array;
+  e: Int32Array;
+  off: Int32Array;
+  inArena: Uint8Array;
+  macS: Int32Array;
+  macE: Int32Array;
+  macInArena: Uint8Array;
+  n: number;
+  /** Room for n spans. */
+  reserve(n: number): void;
+}
 
 /** AzureWasm.routeOf of a row the module did not take. */
 export const NOT_TAKEN = -3;
@@ -45,7 +65,10 @@ export class AzureWasm {
   private i32: Int32Array;
   private f64: Float64Array;
   private readonly memory: WebAssembly.Memory;
-  private readonly readTuples: (bufPtr: number, n: number, spansPtr: number, out: number, layout: number, version: number, routing: number) => number;
+  private readonly readTuples: (bufPtr: number, n: number, startsPtr: number, endsPtr: number, out: number, layout: number, version: number, routing: number) => number;
+  private readonly walkRecord: (bufPtr: number, start: number, len: number, recPtr: number, tuplesPtr: number, maxTuples: number) => number;
+  /** The length of the blob last loaded. */
+  private blobLength = 0;
   /** The routing block and the shards' areas (views over the memory) as the sink takes them. */
   private readonly routing: WasmRouting;
   /** The sink of the blob last loaded, and whether the module routes its tuples. */
@@ -60,9 +83,10 @@ export class AzureWasm {
     readonly routes = true,
   ) {
     const instance = new WebAssembly.Instance(module, {});
-    const exports = instance.exports as { memory: WebAssembly.Memory; readTuples: AzureWasm['readTuples'] };
+    const exports = instance.exports as { memory: WebAssembly.Memory; readTuples: AzureWasm['readTuples']; readRecord: AzureWasm['walkRecord'] };
     this.memory = exports.memory;
     this.readTuples = exports.readTuples;
+    this.walkRecord = exports.readRecord;
     this.u8 = this.i32 = this.f64 = null!;
     this.views(BUF_AT);
     this.routing = new WasmRouting(this.memory, ROUTING_AT, AREAS_AT, AZURE_WASM_TUPLES, Cloud.azure);
@@ -91,10 +115,50 @@ export class AzureWasm {
     if (this.routesBlob) this.routing.settings(sink!, true, false);
     else this.routing.off();
     this.bufAt = this.routesBlob && sink!.shards <= MAX_AREA_SHARDS ? AREAS_AT + sink!.shards * AZURE_WASM_TUPLES * AREA_BYTES_A_ROW : BUF_AT;
-    this.views(this.bufAt + blob.length);
+    this.views(this.bufAt + blob.length + 16); // slack for the module's vector loads
     this.u8.set(blob, this.bufAt);
+    this.u8.fill(0, this.bufAt + blob.length, this.bufAt + blob.length + 16);
+    this.blobLength = blob.length;
     return true;
   }
+
+  /**
+   * The record at `start` of the blob last loaded walked by the module (assembly/azure-tuples.ts
+   * readRecord), when it is written plainly: the offset just past it, its envelope spans in
+   * envS/envE (-1: absent) and its tuples in `tuples` (spans relative to the blob); -1 when the
+   * JavaScript walk is to read it.
+   */
+  readRecord(start: number, envS: Int32Array, envE: Int32Array, tuples: TupleSpans): number {
+    const end = this.walkRecord(this.bufAt, start, this.blobLength, RECORD_AT, SPANS_AT, AZURE_WASM_TUPLES);
+    if (end < 0) return -1;
+    const i32 = this.i32;
+    const b = RECORD_AT >> 2;
+    for (let f = 0; f < envS.length; f++) {
+      envS[f] = i32[b + 2 * f]!;
+      envE[f] = i32[b + 2 * f + 1]!;
+    }
+    this.recordVersion = i32[b + 10]!;
+    this.recordFlags = i32[b + 11]!;
+    const n = i32[b + 12]!;
+    tuples.reserve(n);
+    const { s, e, off, inArena, macS, macE, macInArena } = tuples;
+    for (let k = 0; k < n; k++) {
+      const ts = i32[(SPANS_AT >> 2) + k]!;
+      s[k] = ts;
+      e[k] = i32[(ENDS_AT >> 2) + k]!;
+      off[k] = ts - 1; // the tuple's '"', where the JavaScript walk counts it from
+      inArena[k] = 0;
+      macS[k] = i32[(MACS_AT >> 2) + k]!;
+      macE[k] = i32[(MACE_AT >> 2) + k]!;
+      macInArena[k] = 0;
+    }
+    tuples.n = n;
+    return end;
+  }
+
+  /** The version (0: absent, -1: not a positive integer) and flags (1: NSG flows seen, 2: VNet flowRecords seen) of the record readRecord read. */
+  recordVersion = 0;
+  recordFlags = 0;
 
   /**
    * Reads the n tuples blob[starts[k], ends[k]) of the blob last loaded into rows: false,
@@ -106,10 +170,10 @@ export class AzureWasm {
     const i32 = this.i32;
     for (let k = 0; k < n; k++) {
       i32[(SPANS_AT >> 2) + k] = starts[k]!;
-      i32[(SPANS_AT >> 2) + n + k] = ends[k]!;
+      i32[(ENDS_AT >> 2) + k] = ends[k]!;
     }
     if (this.routesBlob) this.routing.settings(this.sink!, true, regionBlank);
-    this.readTuples(this.bufAt, n, SPANS_AT, ROWS_AT, layout, version, ROUTING_AT);
+    this.readTuples(this.bufAt, n, SPANS_AT, ENDS_AT, ROWS_AT, layout, version, ROUTING_AT);
     return true;
   }
 

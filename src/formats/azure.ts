@@ -87,6 +87,10 @@ class Spans {
     this.macS[i] = -1;
   }
 
+  reserve(n: number): void {
+    while (this.s.length < n) this.grow();
+  }
+
   setMac(from: number, s: number, e: number, inArena: boolean): void {
     for (let i = from; i < this.n; i++) {
       this.macS[i] = s;
@@ -341,8 +345,29 @@ class AzureDocument implements DocHandler {
     }
     sc.arenaLen = 0;
     this.recStart = start;
+    if (this.wasmRecord(start)) return;
     // a record that is bad inside but ends is one reject; the next record is read on
     readOrStepOver(sc, this.sink, this.lines, start, this.readRecord, this.where);
+  }
+
+  /**
+   * The record at start walked by the WebAssembly reader (azure-wasm.ts readRecord) when it
+   * is written plainly, then ended as readRecord ends it: true; false when readRecord is to
+   * walk it.
+   */
+  private wasmRecord(start: number): boolean {
+    const w = this.wasm;
+    if (w === null || !azureFastPath.enabled) return false;
+    this.beginRecord(start);
+    const end = w.readRecord(start, this.envS, this.envE, this.tuples);
+    if (end < 0) return false; // readRecord begins the record again
+    this.envInArena.fill(0);
+    this.version = w.recordVersion;
+    this.sawNsgFlows = (w.recordFlags & 1) !== 0;
+    this.sawVnetFlows = (w.recordFlags & 2) !== 0;
+    this.sc.pos = end;
+    this.endRecord();
+    return true;
   }
 
   /** The record at recStart (bound once: no closure per record). */
