@@ -323,9 +323,9 @@ function keyIs(n: u32, a: u64, b: u64, c: u64): bool {
   if (n == 8) return true;
   if (n >= 16) {
     if ((load<u64>(sS + 8) | 0x2020202020202020) != b) return false;
-  } else return ((load<u64>(sS + 8) | 0x2020202020202020) & ((<u64>1 << (<u64>(n - 8) << 3)) - 1)) == b;
+  } else return ((load<u64>(sS + 8) | 0x2020202020202020) & ((<u64>1 << ((<u64>n - 8) << 3)) - 1)) == b;
   if (n == 16) return true;
-  return ((load<u64>(sS + 16) | 0x2020202020202020) & ((<u64>1 << (<u64>(n - 16) << 3)) - 1)) == c;
+  return ((load<u64>(sS + 16) | 0x2020202020202020) & ((<u64>1 << ((<u64>n - 16) << 3)) - 1)) == c;
 }
 
 function isLiteral(w: u32, n: u32): bool {
@@ -344,7 +344,7 @@ function number(): bool {
   let p = wp;
   if (p < we && load<u8>(p) == 45) p++;
   if (p >= we) return false;
-  let c = <u32>load<u8>(p);
+  const c = <u32>load<u8>(p);
   if (c == 48) p++;
   else if (c - 49 < 9) {
     while (p < we && <u32>load<u8>(p) - 48 < 10) p++;
@@ -476,7 +476,7 @@ function envString(slot: u32): bool {
 }
 
 /** A flowTuples element: a plain string, pushed with no MAC. */
-function tuple(depth: u32): bool {
+function tuple(_depth: u32): bool {
   if (!str() || tCount >= tMax) return false;
   const k = tCount << 2;
   store<i32>(tStarts + k, <i32>(sS - wBase));
