@@ -1,7 +1,7 @@
 /**
- * The Azure tuple fast path in WebAssembly (assembly/azure-tuples.ts, built into dist/wasm/
- * by scripts/wasm.mjs): the tuples of one record are read at once into rows in the module's
- * memory, each as azure-fast.ts would read it, and routed there as the sink's emit would
+ * The Azure reader's fast paths in WebAssembly (assembly/azure-tuples.ts, built into dist/wasm/
+ * by scripts/wasm.mjs): a record written plainly is walked there (readRecord), and the tuples
+ * of one record are read at once into rows in the module's memory, each as azure-fast.ts would read it, and routed there as the sink's emit would
  * route its record (wasm-route.ts) where the sink allows it; azure.ts hands the sink a
  * routed tuple's string ids, copies any other taken row into the sink's record, and reads
  * every other tuple with the JavaScript readers.
