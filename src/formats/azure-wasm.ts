@@ -101,6 +101,8 @@ export class AzureWasm {
     this.u8 = new Uint8Array(buf);
     this.i32 = new Int32Array(buf);
     this.f64 = new Float64Array(buf);
+    // made after the first views: the routing's views are then over this buffer already
+    if (this.routing !== undefined) this.routing.memoryGrew();
   }
 
   /**

@@ -51,7 +51,6 @@ export class WasmRouting {
    */
   settings(sink: FlowSink, routes: boolean, regionBlank: boolean): boolean {
     const before = this.memory.buffer;
-    this.fresh();
     // routed rows' batch columns written into areas, one a shard, for the sink to copy
     const areas = routes && sink.shards <= MAX_AREA_SHARDS ? this.areasFor(sink.shards) : null;
     const slots = this.slots;
@@ -68,23 +67,21 @@ export class WasmRouting {
 
   /** No routing in the next read: every plain row is ROUTE_EMIT. */
   off(): void {
-    this.fresh();
     this.slots[0] = 0;
     this.slots[18] = 0;
   }
 
   /** The shards' areas of the last read (null: the rows it routed are appended from a FlowRecord). */
   get routedAreas(): RoutedColumns | null {
-    this.fresh();
     return this.slots[18] === 0 ? null : this.areas;
   }
 
   /**
    * The views made again when the memory grew since they were made (its old buffer is then
-   * detached: views over it read nothing and writes to them are lost). The caller may grow
-   * the memory itself (the Azure module's blob).
+   * detached: views over it read nothing and writes to them are lost): for a caller that grows
+   * the memory itself (the Azure module's blob), after it does.
    */
-  private fresh(): void {
+  memoryGrew(): void {
     if (this.slots.buffer === this.memory.buffer) return;
     this.slots = new Float64Array(this.memory.buffer, this.at, 32);
     const areas = this.areas;
@@ -124,7 +121,6 @@ export class WasmRouting {
 
   /** What the last read counted of the rows it routed itself, added to the sink's counters (as emit would have). */
   addCounts(sink: FlowSink): void {
-    this.fresh();
     const slots = this.slots;
     if (slots[0] === 0) return;
     const c = sink.counters;
