@@ -5,8 +5,10 @@
 // compile per layout per thread, bench/RESULTS.md).
 //
 // A line is read here only when it is written plainly, exactly as a compiled reader takes
-// it: single spaces, dotted-quad IPv4 addresses, numbers of 1-15 digits, a flow record (not
-// NODATA, SKIPDATA or a Transit Gateway record), ended by '\n' or "\r\n". Every other line
+// it: single spaces, dotted-quad IPv4 or IPv6 addresses, numbers of 1-15 digits, ended by
+// '\n' or "\r\n". A row with an IPv6 address is read and routed here by its four-word addresses; a
+// line that carries no flow (NODATA, SKIPDATA, a Transit Gateway record, a port, protocol or
+// address of '-') is counted here as the general loop counts it (F_NODATA). Every other line
 // is marked for the general JavaScript loop (src/formats/aws.ts), which makes of a plain line
 // what this makes of it, byte for byte (test/aws-wasm.test.ts). So is a line whose numbers
 // the sink would reject (a port over 65535, a protocol over 255, a time of 2^32 or more, TCP
@@ -21,9 +23,10 @@
 // bytes at `inPtr`, the layout's roles (one byte a column) at `rolesPtr`, the columns of
 // `maxRows` rows each from `out` (in the order readLines lays them out), the separator
 // bitmap at `map`, the sink's settings, counts and IPv4 table at `sinkPtr` (the routing
-// block of assembly/shared/route.ts), and the shards' areas where the sink's settings say.
+// block of assembly/shared/route.ts), the shards' areas where the sink's settings say, and
+// the reader's own slots and table of string ids at `idsPtr` (I_* below).
 
-import { ROUTE_DONE, areasPtr, endRouting, routeFlow, routedFeed, startRouting, toArea } from './shared/route';
+import { ROUTE_DONE, areasPtr, endRouting, routeFlow, routeFlowWords, routedFeed, startRouting, toArea, toAreaWords } from './shared/route';
 
 // Role numbers: src/formats/aws-columns.ts `Role` (test/aws-wasm.test.ts checks they agree)
 const R_ACCOUNT: u32 = 1;
@@ -47,9 +50,9 @@ const R_RESOURCETYPE: u32 = 18;
 
 // Flag bits of a row (the `flags` column)
 const F_PLAIN: u32 = 1; // read here: the other columns hold the record
-const F_ACCOUNT_DIGITS: u32 = 2; // the account token is 1-14 digits, its value in `accountValue`
-const F_ACCOUNT_SAME: u32 = 4; // the account token is the previous plain row's, byte for byte
-const F_REGION_SAME: u32 = 8; // the region token is the previous plain row's (neither is '-')
+const F_SRC_V6: u32 = 16; // the source is an IPv6 address, in four words in cSrc6 (else IPv4 in cSrc)
+const F_DST_V6: u32 = 32; // the destination likewise (cDst6)
+const F_NODATA: u32 = 64; // a line without a flow, all its columns well formed: counted (nodataRows), nothing else
 
 // the block and its separator bitmap (markSeparators)
 let blockPtr: u32 = 0;
@@ -57,7 +60,6 @@ let mapPtr: u32 = 0;
 // the row's tokens (absolute addresses; -1: absent)
 let aS: i32 = -1;
 let aE: i32 = 0;
-let aDigits: bool = false;
 let gS: i32 = -1;
 let gE: i32 = 0;
 let fS: i32 = -1;
@@ -65,6 +67,11 @@ let fE: i32 = 0;
 let nS: i32 = -1;
 let nE: i32 = 0;
 let consumedBytes: u32 = 0;
+// what plainLine found of the row besides its columns: F_SRC_V6 | F_DST_V6, and whether it carries no flow
+let addrFlags: u32 = 0;
+let noFlow = false;
+/** The rows of a readLines that carry no flow (F_NODATA), written to the reader's slot I_NODATA. */
+let nodataRows: u32 = 0;
 
 /**
  * Marks every byte of the block below '!' (a space, a tab, '\r', '\n', a control byte: what
@@ -105,13 +112,14 @@ function digits8(p: u32, n: u32): i64 {
   return <i64>(((w & 0x0000ffff0000ffff) * 42949672960001) >> 32);
 }
 
-/** The roles read as numbers (bits by Role): the account, srcport to end, tcp-flags. */
-const NUMERIC_ROLES: u32 = (1 << R_ACCOUNT) | (0x7f << R_SRCPORT) | (1 << R_TCPFLAGS);
+/** The roles read as numbers (bits by Role): srcport to end, tcp-flags. */
+const NUMERIC_ROLES: u32 = (0x7f << R_SRCPORT) | (1 << R_TCPFLAGS);
 
 /**
  * [p, q) as a dotted quad, as src/net/address.ts scanIPv4Bytes reads it (four parts of 1-3
  * digits, no leading zeros, 0-255): the address, or -1. The token's sixteen bytes are
- * classed at once (digits, dots); the parts are then read between the dots.
+ * classed at once (digits, dots); each part is then read from a word without a branch on
+ * its length (ipv4Part), where a branch a part length mispredicted on most addresses.
  */
 export function ipv4(p: u32, q: u32): i64 {
   const n = q - p;
@@ -121,29 +129,122 @@ export function ipv4(p: u32, q: u32): i64 {
   const dots = i8x16.bitmask(i8x16.eq(v, i8x16.splat(46))) & live;
   const digits = i8x16.bitmask(i8x16.lt_u(i8x16.sub(v, i8x16.splat(48)), i8x16.splat(10))) & live;
   if ((dots | digits) != live || popcnt(dots) != 3) return -1;
-  let ends = dots | (1 << n); // each part ends at a dot, the last at the token's end
-  let value: u32 = 0;
-  let s: u32 = 0;
-  for (let k = 0; k < 4; k++) {
-    const e = <u32>ctz(ends);
-    ends &= ends - 1;
-    const d0 = <u32>load<u8>(p + s) - 48;
-    let part = d0;
-    const len = e - s;
-    if (len == 2) {
-      if (d0 == 0) return -1; // a leading zero
-      part = d0 * 10 + (<u32>load<u8>(p + s + 1) - 48);
-    } else if (len == 3) {
-      if (d0 == 0) return -1;
-      part = d0 * 100 + (<u32>load<u8>(p + s + 1) - 48) * 10 + (<u32>load<u8>(p + s + 2) - 48);
-      if (part > 255) return -1;
-    } else if (len != 1) {
-      return -1; // two dots in a row, or four digits
+  // each part ends at a dot, the last at the token's end
+  const e0 = <u32>ctz(dots);
+  const d1 = dots & (dots - 1);
+  const e1 = <u32>ctz(d1);
+  const e2 = <u32>ctz(d1 & (d1 - 1));
+  const a = ipv4Part(p, 0, e0);
+  const b = ipv4Part(p, e0 + 1, e1);
+  const c = ipv4Part(p, e1 + 1, e2);
+  const d = ipv4Part(p, e2 + 1, n);
+  if ((a | b | c | d) < 0) return -1;
+  return <i64>((<u32>a << 24) | (<u32>b << 16) | (<u32>c << 8) | <u32>d);
+}
+
+/**
+ * The part [p + s, p + e) of a dotted quad (digits only: ipv4 checked): its value, or -1 for
+ * none, more than three digits, a leading zero or more than 255. Its digits are shifted to
+ * the top of a three-byte word, the bytes before them zero.
+ */
+function ipv4Part(p: u32, s: u32, e: u32): i32 {
+  const len = e - s;
+  if (len - 1 > 2) return -1;
+  const raw = load<u32>(p + s) - 0x30303030; // the part's bytes are digits: no borrow reaches them
+  const w = (raw << ((3 - len) << 3)) & 0xffffff;
+  const part = <i32>((w & 0xff) * 100 + ((w >> 8) & 0xff) * 10 + (w >> 16));
+  const leadingZero = len > 1 && (raw & 0xff) == 0;
+  return leadingZero || part > 255 ? -1 : part;
+}
+
+/** Whether the token [p, q) is '-' (a field not given). */
+function isDash(p: u32, q: u32): bool {
+  return q - p == 1 && load<u8>(p) == 45;
+}
+
+/** A hex digit's value, or -1. */
+function hexVal(c: u32): i32 {
+  if (c - 48 < 10) return <i32>(c - 48);
+  const l = c | 32; // 'A'-'F' to 'a'-'f'; no other byte lands there
+  return l - 97 < 6 ? <i32>(l - 87) : -1;
+}
+
+/**
+ * [p, q) as IPv6 text, as src/net/address.ts parseIPv6Bytes reads it ("::" compression, a
+ * dotted IPv4 tail; nothing else): its four words, most significant first, at out (its
+ * eight groups are gathered there first), or false. The byte at q ends the token (below
+ * '!'), as the byte after a token is to the JavaScript reader.
+ */
+function ipv6(p: u32, q: u32, out: u32): bool {
+  if (q - p < 2 || q - p > 45) return false;
+  let n: u32 = 0; // groups written
+  let gap: i32 = -1; // the group where "::" stands
+  let i = p;
+  if (load<u8>(i) == 58) {
+    if (load<u8>(i + 1) != 58) return false;
+    gap = 0;
+    i += 2;
+    if (i == q) {
+      memory.fill(out, 0, 16);
+      return true;
     }
-    value = (value << 8) | part;
-    s = e + 1;
   }
-  return <i64>value;
+  while (i < q) {
+    let j = i;
+    let sawDot = false;
+    while (j < q && load<u8>(j) != 58) {
+      if (load<u8>(j) == 46) sawDot = true;
+      j++;
+    }
+    if (sawDot) {
+      // an IPv4 tail: the last part, with room for two groups
+      if (j != q || n > 6) return false;
+      const v4 = ipv4(i, q);
+      if (v4 < 0) return false;
+      store<u16>(out + (n << 1), <u16>(<u32>v4 >>> 16));
+      store<u16>(out + (n << 1) + 2, <u16>(<u32>v4 & 0xffff));
+      n += 2;
+      break;
+    }
+    const len = j - i;
+    if (len < 1 || len > 4 || n >= 8) return false;
+    let v: u32 = 0;
+    for (let k = i; k < j; k++) {
+      const h = hexVal(<u32>load<u8>(k));
+      if (h < 0) return false;
+      v = (v << 4) | <u32>h;
+    }
+    store<u16>(out + (n << 1), <u16>v);
+    n++;
+    if (j == q) break;
+    if (load<u8>(j + 1) == 58) {
+      if (gap >= 0) return false; // two "::"
+      gap = <i32>n;
+      i = j + 2;
+      if (i == q) break;
+    } else {
+      i = j + 1;
+      if (i == q) return false; // a ':' last
+    }
+  }
+  if (gap < 0) {
+    if (n != 8) return false;
+  } else {
+    if (n > 7) return false;
+    // the groups after the gap to the end, zeros in the gap
+    const tail = n - <u32>gap;
+    for (let k: u32 = 0; k < tail; k++) store<u16>(out + ((7 - k) << 1), load<u16>(out + ((n - 1 - k) << 1)));
+    for (let k = <u32>gap; k < 8 - tail; k++) store<u16>(out + (k << 1), 0);
+  }
+  const g01 = (<u32>load<u16>(out) << 16) | <u32>load<u16>(out + 2);
+  const g23 = (<u32>load<u16>(out + 4) << 16) | <u32>load<u16>(out + 6);
+  const g45 = (<u32>load<u16>(out + 8) << 16) | <u32>load<u16>(out + 10);
+  const g67 = (<u32>load<u16>(out + 12) << 16) | <u32>load<u16>(out + 14);
+  store<u32>(out, g01);
+  store<u32>(out + 4, g23);
+  store<u32>(out + 8, g45);
+  store<u32>(out + 12, g67);
+  return true;
 }
 
 /** Same bytes in [a, a + n) and [b, b + n): eight at a time, then the last (up to) eight. */
@@ -160,7 +261,7 @@ function sameBytes(a: u32, b: u32, n: u32): bool {
  * maxRows of them (map: room for the separator bitmap, len / 8 + 8 bytes); a line that is not plain gets a row with F_PLAIN clear. Stops before
  * a line with no '\n' in the block. Returns the rows written; consumed() the bytes they span.
  */
-export function readLines(inPtr: u32, len: u32, rolesPtr: u32, nroles: u32, maxRows: u32, out: u32, map: u32, sinkPtr: u32): u32 {
+export function readLines(inPtr: u32, len: u32, rolesPtr: u32, nroles: u32, maxRows: u32, out: u32, map: u32, sinkPtr: u32, idsPtr: u32): u32 {
   const end = inPtr + len;
   blockPtr = inPtr;
   mapPtr = map;
@@ -190,13 +291,16 @@ export function readLines(inPtr: u32, len: u32, rolesPtr: u32, nroles: u32, maxR
   const cIfaceE = cIfaceS + m;
   const cInstS = cIfaceE + m;
   const cInstE = cInstS + m;
-  cPackets = cInstE + m; // f64: NaN when absent
+  cAccountId = cInstE + m; // i32 dictionary ids (idsOfRow), of every row the caller reads
+  cRegionId = cAccountId + m;
+  cIfaceId = cRegionId + m; // of a routed row only, 0 where the sink takes none
+  cInstanceId = cIfaceId + m;
+  cPackets = cInstanceId + m; // f64: NaN when absent
   cBytes = cPackets + (maxRows << 3); // f64
-  cAccountValue = cBytes + (maxRows << 3); // f64
-  let prevAS: i32 = -1;
-  let prevAE: i32 = 0;
-  let prevGS: i32 = -1;
-  let prevGE: i32 = 0;
+  cSrc6 = cBytes + (maxRows << 3); // four u32 words (most significant first) when F_SRC_V6
+  cDst6 = cSrc6 + (maxRows << 4); // likewise, F_DST_V6
+  nodataRows = 0;
+  startIds(idsPtr);
   const base = <i32>inPtr;
   let p = inPtr;
   let row: u32 = 0;
@@ -210,37 +314,31 @@ export function readLines(inPtr: u32, len: u32, rolesPtr: u32, nroles: u32, maxR
     store<f64>(cPackets + r8, NaN);
     store<f64>(cBytes + r8, NaN);
     aS = -1;
-    aDigits = false;
     gS = -1;
     fS = -1;
     nS = -1;
+    addrFlags = 0;
+    noFlow = false;
     // the record ends its line ('\n' or "\r\n") at nl; any other line: found by a search for its '\n'
     const ls = p;
     let nl = plainLine(p, end, rolesPtr, nroles, r, r8);
     let flags: u32 = 0;
-    if (nl != 0) {
-      flags = F_PLAIN;
-      const route = routeRow(r, gS < 0 || (gE - gS == 1 && load<u8>(<u32>gS) == 45));
+    if (nl != 0 && noFlow) {
+      // the general loop counts it (FlowSink.noData) and looks nothing up that a row uses
+      flags = F_PLAIN | F_NODATA;
+      store<i32>(cRoute + r, ROUTE_DONE);
+      nodataRows++;
+    } else if (nl != 0) {
+      flags = F_PLAIN | addrFlags;
+      const noRegion = gS < 0 || (gE - gS == 1 && load<u8>(<u32>gS) == 45);
+      const route = addrFlags != 0 ? routeRowWords(r, noRegion) : routeRow(r, noRegion);
       store<i32>(cRoute + r, route);
-      // the account and region of a row the caller looks up, compared with the last such row's
-      if (route == ROUTE_DONE) {
-        // nothing of the row is looked up: the next row is compared with the one before
-      } else if (aS >= 0) {
-        if (aDigits) flags |= F_ACCOUNT_DIGITS;
-        if (prevAS >= 0 && prevAE - prevAS == aE - aS && sameBytes(<u32>prevAS, <u32>aS, <u32>(aE - aS))) flags |= F_ACCOUNT_SAME;
-        prevAS = aS;
-        prevAE = aE;
-      }
-      // a region of '-' leaves the file's default: no token, and no "same" for the next row
+      // a region of '-' leaves the file's default: no token
       if (gS >= 0 && gE - gS == 1 && load<u8>(<u32>gS) == 45) gS = -1;
-      if (gS >= 0 && route != ROUTE_DONE) {
-        if (prevGS >= 0 && prevGE - prevGS == gE - gS && sameBytes(<u32>prevGS, <u32>gS, <u32>(gE - gS))) flags |= F_REGION_SAME;
-        prevGS = gS;
-        prevGE = gE;
-      }
       // an interface or instance of '-': none (the reader leaves the id 0)
       if (fS >= 0 && fE - fS == 1 && load<u8>(<u32>fS) == 45) fS = -1;
       if (nS >= 0 && nE - nS == 1 && load<u8>(<u32>nS) == 45) nS = -1;
+      if (route != ROUTE_DONE) idsOfRow(r, route);
       store<i32>(cAccountS + r, aS < 0 ? -1 : aS - base);
       store<i32>(cAccountE + r, aE - base);
       store<i32>(cRegionS + r, gS < 0 ? -1 : gS - base);
@@ -264,6 +362,8 @@ export function readLines(inPtr: u32, len: u32, rolesPtr: u32, nroles: u32, maxR
     if (flags == 0 && mayBeHeader(ls, nl)) break;
   }
   consumedBytes = p - inPtr;
+  store<f64>(idsPtr + (I_NODATA << 3), <f64>nodataRows);
+  endIds(idsPtr);
   endRouting(sinkPtr);
   return row;
 }
@@ -299,6 +399,35 @@ function routeRow(r: u32, noRegion: bool): i32 {
   return shard;
 }
 
+/**
+ * routeRow of a row with an IPv6 address: its IPv4 address too (if any) written into its
+ * four-word column, IPv4-mapped, and the row routed by its words.
+ */
+function routeRowWords(r: u32, noRegion: bool): i32 {
+  const src6 = cSrc6 + (r << 2);
+  const dst6 = cDst6 + (r << 2);
+  if ((addrFlags & F_SRC_V6) == 0) mapped(src6, load<u32>(cSrc + r));
+  if ((addrFlags & F_DST_V6) == 0) mapped(dst6, load<u32>(cDst + r));
+  const shard = routeFlowWords(load<u32>(cStartTime + r), load<u32>(cEndTime + r), src6, dst6, load<u32>(cSport + r), load<u32>(cDport + r), load<u32>(cProto + r), load<i32>(cTcpFlags + r), load<u32>(cDirection + r), noRegion);
+  if (shard < 0) return shard;
+  const feed = routedFeed;
+  let slot: u32 = 0;
+  if (areasPtr != 0) {
+    const r8 = r << 1;
+    slot = toAreaWords(<u32>shard, src6, dst6, load<f64>(cPackets + r8), load<f64>(cBytes + r8), load<u32>(cStartTime + r), load<u32>(cEndTime + r), load<u32>(cSport + r), load<u32>(cDport + r), load<i32>(cTcpFlags + r), feed, load<u32>(cProto + r), load<u32>(cAction + r), load<u32>(cDirection + r));
+  }
+  store<u32>(cFeed + r, feed | (slot << 2));
+  return shard;
+}
+
+/** An IPv4 address as four words (IPv4-mapped) at p. */
+function mapped(p: u32, v: u32): void {
+  store<u32>(p, 0);
+  store<u32>(p + 4, 0);
+  store<u32>(p + 8, 0xffff);
+  store<u32>(p + 12, v);
+}
+
 // the columns of the current readLines
 let cStart: u32 = 0;
 let cEnd: u32 = 0;
@@ -316,7 +445,12 @@ let cDirection: u32 = 0;
 let cFeed: u32 = 0;
 let cPackets: u32 = 0;
 let cBytes: u32 = 0;
-let cAccountValue: u32 = 0;
+let cAccountId: u32 = 0;
+let cRegionId: u32 = 0;
+let cIfaceId: u32 = 0;
+let cInstanceId: u32 = 0;
+let cSrc6: u32 = 0;
+let cDst6: u32 = 0;
 
 /** The bytes the rows of the last readLines span (up to just past the last row's '\n'). */
 export function consumed(): u32 {
@@ -362,31 +496,39 @@ function plainLine(p: u32, e: u32, rolesPtr: u32, nroles: u32, r: u32, r8: u32):
     switch (role) {
       case R_SRCADDR:
       case R_DSTADDR: {
+        if (k == lastRole) return 0; // last on the line: scanIPv4Bytes does not take a '\n' after it
         // one call of ipv4 for both: it is inlined
         const a = ipv4(t, q);
-        if (a < 0 || k == lastRole) return 0; // last on the line: scanIPv4Bytes does not take a '\n' after it
-        store<u32>((role == R_SRCADDR ? cSrc : cDst) + r, <u32>a);
+        const src = role == R_SRCADDR;
+        if (a >= 0) store<u32>((src ? cSrc : cDst) + r, <u32>a);
+        else if (isDash(t, q)) noFlow = true; // the general loop: no flow to detect on
+        else if (ipv6(t, q, (src ? cSrc6 : cDst6) + (r << 2))) addrFlags |= src ? F_SRC_V6 : F_DST_V6;
+        else return 0;
         break;
       }
       case R_SRCPORT:
-        if (!isNumber || num > 65535) return 0; // out of range: the general loop, and the sink words the reject
-        store<u32>(cSport + r, <u32>num);
+        if (!isNumber && isDash(t, q)) noFlow = true;
+        else if (!isNumber || num > 65535) return 0; // out of range: the general loop, and the sink words the reject
+        else store<u32>(cSport + r, <u32>num);
         break;
       case R_DSTPORT:
-        if (!isNumber || num > 65535) return 0;
-        store<u32>(cDport + r, <u32>num);
+        if (!isNumber && isDash(t, q)) noFlow = true;
+        else if (!isNumber || num > 65535) return 0;
+        else store<u32>(cDport + r, <u32>num);
         break;
       case R_PROTOCOL:
-        if (!isNumber || num > 255) return 0;
-        store<u32>(cProto + r, <u32>num);
+        if (!isNumber && isDash(t, q)) noFlow = true;
+        else if (!isNumber || num > 255) return 0;
+        else store<u32>(cProto + r, <u32>num);
         break;
       case R_PACKETS:
-        if (!isNumber) return 0;
-        store<f64>(cPackets + r8, <f64>num);
+        // '-': unknown, the default NaN
+        if (isNumber) store<f64>(cPackets + r8, <f64>num);
+        else if (!isDash(t, q)) return 0;
         break;
       case R_BYTES:
-        if (!isNumber) return 0;
-        store<f64>(cBytes + r8, <f64>num);
+        if (isNumber) store<f64>(cBytes + r8, <f64>num);
+        else if (!isDash(t, q)) return 0;
         break;
       case R_START:
         if (!isNumber || num > 0xffffffff) return 0;
@@ -399,18 +541,15 @@ function plainLine(p: u32, e: u32, rolesPtr: u32, nroles: u32, r: u32, r8: u32):
         store<u32>(cEndTime + r, <u32>num);
         break;
       case R_TCPFLAGS:
+        // '-': not given, the default -1
+        if (!isNumber && isDash(t, q)) break;
         if (!isNumber || num > 0x7fffffff) return 0;
         store<i32>(cTcpFlags + r, <i32>num);
         break;
-      case R_ACCOUNT: {
-        // read as a number where it is one (1-14 digits), to look it up without its bytes
-        const digits = q - t <= 14 && isNumber;
+      case R_ACCOUNT:
         aS = <i32>t;
         aE = <i32>q;
-        aDigits = digits;
-        store<f64>(cAccountValue + r8, digits ? <f64>num : 0);
         break;
-      }
       case R_ACTION: {
         const c = <u32>load<u8>(t);
         store<u32>(cAction + r, c == 65 ? 1 : c == 82 ? 2 : 0);
@@ -423,11 +562,11 @@ function plainLine(p: u32, e: u32, rolesPtr: u32, nroles: u32, r: u32, r8: u32):
       }
       case R_LOGSTATUS: {
         const c = <u32>load<u8>(t);
-        if (c == 78 || c == 83) return 0; // NODATA, SKIPDATA
+        if (c == 78 || c == 83) noFlow = true; // NODATA, SKIPDATA
         break;
       }
       case R_RESOURCETYPE:
-        if (load<u8>(t) == 84) return 0; // TransitGateway
+        if (load<u8>(t) == 84) noFlow = true; // TransitGateway: out of scope, counted as the general loop counts it
         break;
       case R_REGION:
         gS = <i32>t;
@@ -457,4 +596,160 @@ function plainLine(p: u32, e: u32, rolesPtr: u32, nroles: u32, r: u32, r8: u32):
   if (c != 10) return 0;
   if (!hasEnd) store<u32>(cEndTime + r, <u32>start);
   return q;
+}
+
+// String ids: the account, region, interface and instance tokens of a row as the sink's
+// dictionary ids (src/flow/dict.ts ByteDict), looked up here in a table of the tokens met
+// since the caller last gave another dictionary, where the JavaScript reader looked each up
+// in its LastValue caches and the dictionary a row at a time. A token new to the table gets
+// the id -(entry + 1) in the rows; the caller looks the new entries up in the dictionary
+// (entries [I_NEW_FROM, I_NEW_TO), their bytes in the table's arena), writes their ids into
+// the table and calls fixIds, which puts them into the rows.
+// The reader's block (at idsPtr, chosen by the caller): f64 slots, then the table at + 64:
+// DICT_SLOTS u32 slots (entry + 1, 0: empty), DICT_ENTRIES entries, the arena of their bytes.
+const I_NODATA = 0; // the rows of a call that carry no flow (F_NODATA)
+const I_DEFAULT_ACCOUNT = 1; // the file's account and region ids: a row without the token
+const I_DEFAULT_REGION = 2;
+const I_DICT_RESET = 3; // 1: another dictionary: every entry forgotten
+const I_NEW_FROM = 4; // the entries a call added: [from, to)
+const I_NEW_TO = 5;
+const FEED_OUTBOUND: u32 = 2; // src/flow/types.ts Feed.outbound
+const DICT_SLOTS: u32 = 65536;
+const DICT_ENTRIES: u32 = 32768; // 16 bytes each: its slot, the bytes' offset in the arena, their length, the id
+const DICT_ARENA: u32 = 1 << 20;
+/** Room a call may need: four new tokens a row, and its window's bytes. */
+const DICT_CALL_ENTRIES: u32 = 4 * 4096;
+const DICT_CALL_BYTES: u32 = 256 * 1024;
+
+let slotsPtr: u32 = 0;
+let entriesPtr: u32 = 0;
+let arenaPtr: u32 = 0;
+let entryCount: u32 = 0;
+let arenaUsed: u32 = 0;
+let newFrom: u32 = 0;
+let defaultAccount: i32 = 0;
+let defaultRegion: i32 = 0;
+// the last account and region token looked up in this call, and their ids
+let lastAccountP: u32 = 0;
+let lastAccountN: u32 = 0xffffffff;
+let lastAccountId: i32 = 0;
+let lastRegionP: u32 = 0;
+let lastRegionN: u32 = 0xffffffff;
+let lastRegionId: i32 = 0;
+
+function startIds(at: u32): void {
+  defaultAccount = <i32>load<f64>(at + (I_DEFAULT_ACCOUNT << 3));
+  defaultRegion = <i32>load<f64>(at + (I_DEFAULT_REGION << 3));
+  slotsPtr = at + 64;
+  entriesPtr = slotsPtr + (DICT_SLOTS << 2);
+  arenaPtr = entriesPtr + (DICT_ENTRIES << 4);
+  // forgotten when the dictionary is another, or when a call might not find room: only the
+  // slots in use are cleared (a task of a few tiny files is a sink of its own)
+  if (load<f64>(at + (I_DICT_RESET << 3)) != 0 || entryCount + DICT_CALL_ENTRIES > DICT_ENTRIES || arenaUsed + DICT_CALL_BYTES > DICT_ARENA) {
+    for (let e: u32 = 0; e < entryCount; e++) store<u32>(slotsPtr + (load<u32>(entriesPtr + (e << 4)) << 2), 0);
+    entryCount = 0;
+    arenaUsed = 0;
+  }
+  newFrom = entryCount;
+  lastAccountN = 0xffffffff;
+  lastRegionN = 0xffffffff;
+}
+
+function endIds(at: u32): void {
+  store<f64>(at + (I_NEW_FROM << 3), <f64>newFrom);
+  store<f64>(at + (I_NEW_TO << 3), <f64>entryCount);
+}
+
+/** A hash of [p, p + n), eight bytes at a time (the bytes past n left out). */
+function hashBytes(p: u32, n: u32): u32 {
+  let h: u64 = <u64>n * 0x9e3779b97f4a7c15;
+  let k: u32 = 0;
+  for (; k + 8 <= n; k += 8) {
+    h = (h ^ load<u64>(p + k)) * 0xff51afd7ed558ccd;
+    h ^= h >> 32;
+  }
+  if (k < n) {
+    h = (h ^ (load<u64>(p + k) << <u64>((8 - (n - k)) << 3))) * 0xff51afd7ed558ccd;
+    h ^= h >> 32;
+  }
+  h *= 0xc4ceb9fe1a85ec53;
+  return <u32>(h >> 32);
+}
+
+/** The id of the token [p, p + n): from the table, or a new entry's -(entry + 1). */
+function idOfToken(p: u32, n: u32): i32 {
+  const h = hashBytes(p, n);
+  const mask = DICT_SLOTS - 1;
+  let slot = h & mask;
+  for (;;) {
+    const e = load<u32>(slotsPtr + (slot << 2));
+    if (e == 0) break;
+    const at = entriesPtr + ((e - 1) << 4);
+    if (load<u32>(at + 8) == n && sameBytes(arenaPtr + load<u32>(at + 4), p, n)) return load<i32>(at + 12);
+    slot = (slot + 1) & mask;
+  }
+  const e = entryCount++;
+  store<u32>(slotsPtr + (slot << 2), e + 1);
+  const at = entriesPtr + (e << 4);
+  const id = -<i32>(e + 1);
+  store<u32>(at, slot);
+  store<u32>(at + 4, arenaUsed);
+  store<u32>(at + 8, n);
+  store<i32>(at + 12, id);
+  memory.copy(arenaPtr + arenaUsed, p, n);
+  arenaUsed += n;
+  return id;
+}
+
+/**
+ * The ids of row r (its tokens aS.., gS.., fS.., nS..; -1: none) as src/formats/aws.ts
+ * gave them a row it reads: the account and region of every row (the file's where it has
+ * none), the interface and instance of a routed row where the sink's append takes them
+ * (an outbound record's source host, not an internal one logged where it arrived).
+ */
+function idsOfRow(r: u32, route: i32): void {
+  let account = defaultAccount;
+  if (aS >= 0) {
+    const n = <u32>(aE - aS);
+    if (n != lastAccountN || !sameBytes(lastAccountP, <u32>aS, n)) {
+      lastAccountId = idOfToken(<u32>aS, n);
+      lastAccountP = <u32>aS;
+      lastAccountN = n;
+    }
+    account = lastAccountId;
+  }
+  store<i32>(cAccountId + r, account);
+  let region = defaultRegion;
+  if (gS >= 0) {
+    const n = <u32>(gE - gS);
+    if (n != lastRegionN || !sameBytes(lastRegionP, <u32>gS, n)) {
+      lastRegionId = idOfToken(<u32>gS, n);
+      lastRegionP = <u32>gS;
+      lastRegionN = n;
+    }
+    region = lastRegionId;
+  }
+  store<i32>(cRegionId + r, region);
+  let iface: i32 = 0;
+  let instance: i32 = 0;
+  if (route >= 0) {
+    const feed = load<u32>(cFeed + r) & 3;
+    if ((feed & FEED_OUTBOUND) != 0 && !(feed == FEED_OUTBOUND && load<u32>(cDirection + r) == 1)) {
+      if (fS >= 0) iface = idOfToken(<u32>fS, <u32>(fE - fS));
+      if (nS >= 0) instance = idOfToken(<u32>nS, <u32>(nE - nS));
+    }
+  }
+  store<i32>(cIfaceId + r, iface);
+  store<i32>(cInstanceId + r, instance);
+}
+
+/** The ids of the table's new entries (the caller wrote them) into the id columns of the last call's `rows` rows. */
+export function fixIds(rows: u32): void {
+  const m = rows << 2;
+  for (let c = cAccountId; c < cAccountId + 4 * (cRegionId - cAccountId); c += cRegionId - cAccountId) {
+    for (let k: u32 = 0; k < m; k += 4) {
+      const id = load<i32>(c + k);
+      if (id < 0) store<i32>(c + k, load<i32>(entriesPtr + (<u32>(-id - 1) << 4) + 12));
+    }
+  }
 }

@@ -12,13 +12,20 @@
 // The key table (which key of which object means what) is written into memory by the
 // caller (src/formats/gcp-wasm.ts) from gcp-fast.ts's KEYS: one definition.
 //
+// A simple row (a flow worked out here) is then routed as the sink's emit routes a record,
+// where the sink allows it (assembly/shared/route.ts): counted alone, handed to emit, or
+// given its shard and its batch columns written into that shard's area (R_ROUTE, R_FEED).
+//
 // Memory (byte offsets chosen by the caller): the key table at `tablePtr` (T_* below),
 // the window at `inPtr` (16 bytes of slack after it for vector loads), the rows at `out`
 // (ROW_BYTES each: i32 slots, then the integer fields as f64), scratch at `scratch` (1 KiB,
-// filled with 0xff once by the caller: the foreseen keys start unknown).
+// filled with 0xff once by the caller: the foreseen keys start unknown), the routing block
+// at `routePtr` and the shards' areas where its settings say.
 
 // [p, q) as a dotted quad as src/net/address.ts parseIPv4Bytes reads it, or -1: the AWS reader's
 import { ipv4 } from './aws-lines';
+// a simple row's fate, as src/flow/sink.ts emit would decide it (the AWS reader's routing too)
+import { ROUTE_DONE, ROUTE_EMIT, areasPtr, endRouting, routeFlow, routedFeed, startRouting, toArea } from './shared/route';
 
 // the key table: candidates by (box, length), PER_LEN i16 each (-1 after the last), then
 // each key's action (i32), each key's bytes' offset in the table (i32) and length (i32), then the bytes
@@ -64,7 +71,10 @@ const R_DST_V4: u32 = R_SRC_V4 + 4; // u32: dest_ip as IPv4 (ROW_DST_V4)
 const R_ACCOUNT: u32 = R_DST_V4 + 4;
 const R_REGION: u32 = R_ACCOUNT + 8;
 const R_INSTANCE: u32 = R_REGION + 8;
-const ROW_START: u32 = R_INSTANCE + 8; // f64: start_time in Unix seconds (gcp.ts rfc3339Seconds), NaN when absent or not RFC 3339
+// a simple row's route (its shard, ROUTE_DONE or ROUTE_EMIT) and Feed bits with its slot in its shard's area (feed | slot << 2)
+const R_ROUTE: u32 = R_INSTANCE + 8;
+const R_FEED: u32 = R_ROUTE + 4;
+const ROW_START: u32 = R_FEED + 4; // f64: start_time in Unix seconds (gcp.ts rfc3339Seconds), NaN when absent or not RFC 3339
 const ROW_END: u32 = ROW_START + 8; // f64: end_time, the same
 const ROW_INTS: u32 = ROW_END + 8; // N_INTS f64: -1 when absent
 export const ROW_BYTES: u32 = ROW_INTS + N_INTS * 8;
@@ -98,7 +108,11 @@ const G_SRC_VPC_PROJECT: u32 = 13; // srcVpcRegion 14, dstVpcProject 15, dstVpcR
 const G_SRC_GW_PROJECT: u32 = 17; // srcGwLocation 18, srcGwName 19, dstGwProject 20, dstGwLocation 21, dstGwName 22
 const G_RES_PROJECT: u32 = 23;
 const G_LOG_NAME: u32 = 24;
+const N_SRC_PORT: u32 = 0; // gcp-fast.ts N
+const N_DST_PORT: u32 = 1;
 const N_PROTOCOL: u32 = 2;
+const N_BYTES: u32 = 3;
+const N_PACKETS: u32 = 4;
 
 const MAX_DEPTH: u32 = 64;
 
@@ -641,7 +655,43 @@ function workOut(row: u32, delta: i32): void {
     if (!region) store<i32>(row + R_REGION, -1);
     firstSpan(R_INSTANCE, dest ? G_DST_PROJECT + 2 : G_SRC_PROJECT + 2, dest ? G_SRC_GW_PROJECT + 5 : G_SRC_GW_PROJECT + 2, -1);
   }
-  rowFlags = f | ROW_SIMPLE | repeats();
+  // a row counted here alone is not looked up by the caller: the next row is compared with the one before
+  rowFlags = f | ROW_SIMPLE | (routeRow(row, direction) == ROUTE_DONE ? 0 : repeats());
+}
+
+/**
+ * The fate of the simple row (gcp.ts simpleRow makes its record: the ports 0 when absent,
+ * a missing time the other's, packets and bytes NaN when absent) as the sink's emit would
+ * decide it, into R_ROUTE and R_FEED: ROUTE_EMIT for a field the sink rejects.
+ */
+function routeRow(row: u32, direction: i32): i32 {
+  const ints = row + ROW_INTS;
+  const sport = Math.max(load<f64>(ints + (N_SRC_PORT << 3)), 0);
+  const dport = Math.max(load<f64>(ints + (N_DST_PORT << 3)), 0);
+  const proto = load<f64>(ints + (N_PROTOCOL << 3));
+  let start = load<f64>(row + ROW_START);
+  let end = load<f64>(row + ROW_END);
+  if (isNaN(start)) start = end;
+  if (isNaN(end)) end = start;
+  let route = ROUTE_EMIT;
+  // the values the sink takes as they are (integers all: the times have no fraction)
+  if (sport <= 65535 && dport <= 65535 && proto <= 255 && start >= 0 && start < 4294967296 && end >= 0 && end < 4294967296) {
+    const src = load<u32>(row + R_SRC_V4);
+    const dst = load<u32>(row + R_DST_V4);
+    route = routeFlow(<u32>start, <u32>end, src, dst, <u32>sport, <u32>dport, <u32>proto, -1, <u32>direction, load<i32>(row + R_REGION) < 0);
+    if (route >= 0) {
+      const feed = routedFeed;
+      let slot: u32 = 0;
+      if (areasPtr != 0) {
+        const packets = load<f64>(ints + (N_PACKETS << 3));
+        const bytes = load<f64>(ints + (N_BYTES << 3));
+        slot = toArea(<u32>route, src, dst, packets < 0 ? NaN : packets, bytes < 0 ? NaN : bytes, <u32>start, <u32>end, <u32>sport, <u32>dport, -1, feed, <u32>proto, 0, <u32>direction);
+      }
+      store<u32>(row + R_FEED, feed | (slot << 2));
+    }
+  }
+  store<i32>(row + R_ROUTE, route);
+  return route;
 }
 
 /** The reporter is the n bytes (8 to 12) whose first eight are `head` and last four `tail` (little-endian). */
@@ -657,9 +707,17 @@ function reporterIs(n: u32, head: u64, tail: u32): bool {
  * each trimmed as parseJsonLines trims it, a blank one marked ROW_BLANK, a LogEntry the fast
  * path takes marked ROW_TAKEN with its fields. Positions have `base` added (the window's
  * start in the caller's buffer). Returns the rows written; a line with no '\n' in the
- * window is left to the caller.
+ * window is left to the caller. Simple rows are routed by the routing block at routePtr
+ * (assembly/shared/route.ts), whose counts are this call's.
  */
-export function readLines(inPtr: u32, len: u32, base: i32, maxRows: u32, out: u32, tablePtr: u32, scratch: u32): u32 {
+export function readLines(inPtr: u32, len: u32, base: i32, maxRows: u32, out: u32, tablePtr: u32, scratch: u32, routePtr: u32): u32 {
+  startRouting(routePtr);
+  const rows = readRows(inPtr, len, base, maxRows, out, tablePtr, scratch);
+  endRouting(routePtr);
+  return rows;
+}
+
+function readRows(inPtr: u32, len: u32, base: i32, maxRows: u32, out: u32, tablePtr: u32, scratch: u32): u32 {
   table = tablePtr;
   boxAt = scratch;
   arrayAt = scratch + MAX_DEPTH;

@@ -68,8 +68,8 @@ afterAll(() => setAwsReader('wasm'));
 const COLUMNS = ['feed', 'proto', 'sport', 'dport', 'tcpFlags', 'packets', 'bytes', 'start', 'end', 'cloud', 'action', 'direction', 'account', 'region', 'iface', 'instance'] as const;
 
 /** The batches the sink posts (every column of every record, the strings), its counters, rejects and time span. */
-function route(kind: 'js' | 'wasm', input: Buffer, opts: Partial<SinkOptions>, region: string, block = 1 << 20) {
-  setAwsReader(kind);
+function route(kind: 'js' | 'wasm', input: Buffer, opts: Partial<SinkOptions>, region: string, block = 1 << 20, newReader = true) {
+  if (newReader) setAwsReader(kind);
   const posted: unknown[] = [];
   const sink = new FlowSink({ shards: 3, batchSize: 64, maxRejectsKept: 100_000, ...opts }, (shard, b) => {
     const columns = Object.fromEntries(COLUMNS.map((c) => [c, Array.from(b[c].subarray(0, b.n))]));
@@ -89,10 +89,10 @@ function line(fields: string[], set: Record<string, string>, k: number): string 
   const r = rng(k + 1);
   const base: Record<string, string> = {
     version: '5', 'account-id': ['123456789012', '210987654321', '000000000042'][r(3)]!, 'interface-id': `eni-0${r(5)}abc`,
-    srcaddr: r(5) === 0 ? `192.168.${r(256)}.${r(256)}` : `${45 + r(3)}.${r(256)}.${r(256)}.${r(256)}`,
+    srcaddr: r(5) === 0 ? `192.168.${r(256)}.${r(256)}` : r(9) === 0 ? `2600:1f18:${r(65536).toString(16)}::${r(4096).toString(16)}` : `${45 + r(3)}.${r(256)}.${r(256)}.${r(256)}`,
     dstaddr: r(4) === 0 ? `52.1.${r(256)}.9` : `10.0.${r(4)}.${r(256)}`, srcport: r(6) === 0 ? String([80, 443, 22][r(3)]) : String(1024 + r(60000)),
     dstport: String([22, 443, 3389, 8080, 1023, 1024][r(6)]), protocol: String([6, 6, 17, 1, 58][r(5)]), packets: String(1 + r(9)), bytes: String(40 + r(9000)),
-    start: String(1718000000 + k), end: String(1718000060 + k), action: ['ACCEPT', 'REJECT'][r(2)]!, 'log-status': 'OK',
+    start: String(1718000000 + k), end: String(1718000060 + k), action: ['ACCEPT', 'REJECT'][r(2)]!, 'log-status': r(20) === 0 ? 'NODATA' : 'OK',
     'instance-id': r(3) === 0 ? '-' : `i-0${r(4)}`, 'tcp-flags': String([2, 18, 4, 22, 0, 19, 2, 2][r(8)]), region: ['us-east-1', 'eu-west-1', '-'][r(3)]!,
     'flow-direction': ['ingress', 'egress', '-'][r(3)]!, 'resource-type': 'NetworkInterface',
   };
@@ -118,6 +118,26 @@ function hostile(fields: string[]): string[] {
     ['resource-type', 'TransitGateway'], ['version', '-'], ['srcaddr', '1.2.3.4\u0000'], ['dstport', '4\u00003'],
   ] as const) {
     out.push(l({ [f]: v }, k++));
+  }
+  // IPv6 addresses (read in the module, routed by emit) and text that is nearly one
+  for (const v of [
+    '::', '::1', '1::', '2600:1f18:2940:5f6::e63', 'fd00:ec2::32', 'FE80::aB:Cd', '1:2:3:4:5:6:7:8', '1:2:3:4:5:6:7:8:9', '1:2:3:4:5:6:7',
+    '1::2::3', ':1::2', '1:2:3:4:5:6:7::', '::1:2:3:4:5:6:7', '::ffff:1.2.3.4', '64:ff9b::192.0.2.33', '1:2:3:4:5:6:1.2.3.4', '1:2:3:4:5:6:7:1.2.3.4',
+    '::1.2.3', '::01.2.3.4', '1.2.3.4::1', '12345::1', 'g::1', '::1%eth0', '[::1]', '1:', ':', '::x', '2001:db8::1', 'ff02::1', 'fc00::5', '::ffff:10.0.0.1',
+    '0:0:0:0:0:0:0:0', '1::2:3:4:5:6:7', 'abcd:ef01:2345:6789:abcd:ef01:2345:6789', `${'1:'.repeat(22)}1`,
+  ]) {
+    out.push(l({ srcaddr: v }, k++), l({ dstaddr: v }, k++), l({ srcaddr: v, dstaddr: '2600::9' }, k++));
+  }
+  // lines without a flow (counted, not records), and the same with a field the general loop rejects
+  for (const set of <Array<Record<string, string>>>[
+    { 'log-status': 'NODATA', srcaddr: '-', dstaddr: '-', srcport: '-', dstport: '-', protocol: '-', packets: '-', bytes: '-', action: '-', 'tcp-flags': '-' },
+    { 'log-status': 'SKIPDATA', srcaddr: '-', dstaddr: '-', srcport: '-', dstport: '-', protocol: '-', packets: '-', bytes: '-', action: '-' },
+    { 'log-status': 'NODATA', srcaddr: '-', start: '-' }, { 'log-status': 'NODATA', end: 'x' }, { 'log-status': 'NODATA', srcport: '70000' },
+    { 'log-status': 'NODATA', srcaddr: '1.2.3' }, { 'log-status': 'NODATA', packets: 'x' }, { 'log-status': 'NODATA', srcaddr: '2600::1' },
+    { srcaddr: '-' }, { dstaddr: '-' }, { srcport: '-' }, { dstport: '-' }, { protocol: '-' }, { 'resource-type': 'TransitGateway', srcaddr: '-' },
+    { 'log-status': 'NODATA', 'account-id': '-', region: '-', 'interface-id': '-' }, { 'log-status': 'NODATA', 'tcp-flags': '2147483648' },
+  ]) {
+    out.push(l(set, k++));
   }
   const plain = l({}, k++);
   out.push(plain.replace(' ', '  '), plain.replace(' ', '\t'), ` ${plain}`, `${plain} `, `${plain}\r`, `${plain}\r\r`, `${plain} x`);
@@ -188,6 +208,20 @@ describe('the WebAssembly AWS reader reads as the JavaScript readers do', () => 
     }
   });
 
+  it('dotted quads of every shape: parts of 0-4 digits, leading zeros, over 255, three to five parts', () => {
+    let x = 4; // the upper bits of an LCG (rng's low bits repeat with a short period, and left some parts out)
+    const r = (n: number) => ((x = (Math.imul(x, 1103515245) + 12345) >>> 0) >>> 16) % n;
+    const part = () => ['0', '00', '01', '7', '10', '99', '100', '255', '256', '300', '999', '0255', '', '1234'][r(14)]!;
+    const lines = [V2.join(' ')];
+    for (let k = 0; k < 4000; k++) {
+      const parts = Array.from({ length: r(8) === 0 ? 3 + r(3) : 4 }, () => (r(3) === 0 ? part() : String(r(256))));
+      lines.push(line(V2, { [r(2) === 0 ? 'srcaddr' : 'dstaddr']: parts.join('.') }, k));
+    }
+    const out = same(Buffer.from(lines.join('\n') + '\n'));
+    expect(out.counters.records).toBeGreaterThan(1000);
+    expect(out.counters.rejected).toBeGreaterThan(1000);
+  });
+
   it('every AWS text fixture, whole and in small blocks', () => {
     const dir = fixture('aws-vpc');
     if (!dir) return; // the shared fixtures are absent (FLOWSIEVE_FIXTURES)
@@ -228,5 +262,22 @@ describe('the WebAssembly AWS reader reads as the JavaScript readers do', () => 
       if (fields.includes('tcp-flags')) expect(js.counters.backscatter).toBeGreaterThan(0);
       expect(route('wasm', input, {}, '', 13)).toEqual(js);
     }
+  });
+
+  it("looks a row's string ids up in a table that follows the sink's dictionary: sink after sink, and more tokens than it holds", () => {
+    // outbound rows (the sink takes their interface and instance ids), each with its own, long ids
+    const outbound = (k: number, pad = 0) => line(V5, { srcaddr: `10.1.${k & 255}.${k >> 8 & 255}`, dstaddr: '52.1.2.3', srcport: '40000', dstport: '443', protocol: '6', 'tcp-flags': '2', 'log-status': 'OK', 'flow-direction': 'egress', 'interface-id': `eni-${k}${'x'.repeat(pad)}`, 'instance-id': `i-${k}` }, k);
+    // more entries than the table holds (two new tokens a row), then more bytes than its arena holds
+    for (const [rows, pad] of [[40_000, 0], [8_000, 240]] as const) {
+      const many = Buffer.from([V5.join(' '), ...Array.from({ length: rows }, (_, k) => outbound(k, pad))].join('\n') + '\n');
+      const js = route('js', many, {}, '');
+      expect(js.posted.length).toBeGreaterThan(100);
+      expect(route('wasm', many, {}, '')).toEqual(js);
+    }
+    // sinks one after another on one reader (a task a sink), each dictionary giving other ids to the same strings
+    const inputs = [0, 1, 2].map((n) => Buffer.from([V5.join(' '), ...Array.from({ length: 300 }, (_, k) => (k % 3 === n ? outbound(k) : line(V5, {}, 7 * k + n)))].join('\n') + '\n'));
+    const jsAll = inputs.map((input) => route('js', input, {}, 'r1'));
+    setAwsReader('wasm');
+    expect(inputs.map((input) => route('wasm', input, {}, 'r1', 1 << 20, false))).toEqual(jsAll);
   });
 });

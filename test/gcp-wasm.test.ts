@@ -10,7 +10,10 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { HAVE_FIXTURES, fixture, readBytes, type ReadResult } from './helpers/read-format.js';
 import { damage, seeded } from './helpers/damage.js';
 import { ENTRY, GATEWAY, SRC_COPY } from './helpers/gcp-entries.js';
-import { gcpWasm, setGcpReader } from '../dist/src/formats/gcp-wasm.js';
+import { gcpWasm, setGcpReader, type GcpReaderKind } from '../dist/src/formats/gcp-wasm.js';
+import { FlowSink, type SinkOptions } from '../dist/src/flow/sink.js';
+import { readerFor } from '../dist/src/formats/registry.js';
+import { LineFeeder } from '../dist/src/input/lines.js';
 
 afterAll(() => setGcpReader('wasm'));
 
@@ -38,6 +41,48 @@ function wasmTakes(line: string): boolean {
   const b = Buffer.from(`${line}\n`);
   expect(w.read(b, 0, b.length)).toBe(1);
   return (w.flagsOf(0) & 1) !== 0; // GcpRowFlag.taken (a const enum: not in dist)
+}
+
+const COLUMNS = ['feed', 'proto', 'sport', 'dport', 'tcpFlags', 'packets', 'bytes', 'start', 'end', 'cloud', 'action', 'direction', 'account', 'region', 'iface', 'instance'] as const;
+
+/** The batches a reader hands the shards (through the sink as the engine runs it), with its counters and rejects. */
+function route(kind: GcpReaderKind, input: Buffer, opts: Partial<SinkOptions>, region: string, block = 1 << 20) {
+  setGcpReader(kind);
+  const posted: unknown[] = [];
+  const sink = new FlowSink({ shards: 3, batchSize: 64, maxRejectsKept: 100_000, ...opts }, (shard, b) => {
+    const columns = Object.fromEntries(COLUMNS.map((c) => [c, Array.from(b[c].subarray(0, b.n))]));
+    posted.push({ shard, n: b.n, strings: b.strings.slice(), src: Array.from(b.src.subarray(0, 4 * b.n)), dst: Array.from(b.dst.subarray(0, 4 * b.n)), ...columns });
+  });
+  const reader = readerFor('gcp')!;
+  if (reader.kind !== 'lines') throw new Error('gcp reads lines');
+  const feeder = new LineFeeder(reader.open({ sink, file: 't', account: 'default-acct', region }), 1 << 20, 0);
+  for (let s = 0; s < input.length; s += block) feeder.push(input.subarray(s, Math.min(input.length, s + block)));
+  feeder.end(false);
+  sink.flushAll();
+  return { posted, counters: { ...sink.counters }, rejects: sink.rejects.map((j) => ({ ...j })), span: [sink.minStart, sink.maxEnd] };
+}
+
+/** A flow entry with every field that bears on its fate drawn at random (a few out of range, or not IPv4). */
+function flowEntry(k: number): string {
+  const r = seeded(k + 1);
+  const pick = <T>(xs: T[]): T => xs[r(xs.length)]!;
+  const ip = () => pick(['46.45.50.63', `203.0.113.${r(256)}`, `45.${r(256)}.${r(256)}.7`, `10.0.${r(4)}.${r(256)}`, '192.168.1.9', '2001:db8::1']);
+  const conn = [`"src_ip":"${ip()}"`, `"dest_ip":"${ip()}"`, `"protocol":${pick([6, 6, 17, 1, 58, 300])}`];
+  if (r(8) > 0) conn.push(`"src_port":${pick([53, 443, 1023, 1024, 9620, 70000])}`);
+  if (r(8) > 0) conn.push(`"dest_port":${pick([22, 443, 1024, 8080, 99999])}`);
+  const second = 10 + r(80);
+  const time = (s: number) => pick([`2024-03-01T16:00:${String(s % 60).padStart(2, '0')}Z`, `2024-03-01T16:0${1 + (s % 5)}:00Z`, '2099-01-01T00:00:00Z', '1969-12-31T23:59:00Z']);
+  const parts = [`"connection":{${conn.join(',')}}`];
+  if (r(6) > 0) parts.push(`"start_time":"${time(second)}"`);
+  if (r(3) > 0) parts.push(`"end_time":"${time(second + r(3))}"`);
+  if (r(2) > 0) parts.push(`"bytes_sent":"${r(5000)}"`);
+  if (r(2) > 0) parts.push(`"packets_sent":"${r(9)}"`);
+  const reporter = pick(['DEST', 'SRC', 'DEST_GATEWAY', 'SRC_GATEWAY', null]);
+  if (reporter !== null) parts.push(`"reporter":"${reporter}"`);
+  const vm = (side: string) => `"${side}_instance":{${[r(3) > 0 ? `"project_id":"${pick(['p1', 'p2', 'acme'])}"` : '', r(3) > 0 ? `"region":"${pick(['us-east1', 'asia-east1'])}"` : '', `"vm_name":"${pick(['a', 'b', 'vm-7'])}"`, `"zone":"${pick(['us-east1-b', 'europe-west4-a'])}"`].filter(Boolean).join(',')}}`;
+  if (r(2) > 0) parts.push(vm('src'));
+  if (r(2) > 0) parts.push(vm('dest'));
+  return `{"jsonPayload":{${parts.join(',')}}${r(2) > 0 ? ',"logName":"projects/lp/logs/x"' : ''}}`;
 }
 
 describe('GCP reader in WebAssembly', () => {
@@ -169,5 +214,28 @@ describe('GCP reader in WebAssembly', () => {
       same(text);
       same(`${GATEWAY}\n${text}`);
     }
+  });
+
+  it('routes records into the batches of the shards as the emit of the sink does, with every option that bears on it', () => {
+    const T = Date.parse('2024-03-01T16:00:00Z') / 1000;
+    const options: Array<Partial<SinkOptions>> = [
+      {}, { shards: 1 }, { shards: 5, batchSize: 7 }, { timeRange: { from: T + 20, to: T + 60 } }, { notAfter: T + 100 },
+      // more shards than the module has areas for: routed rows appended from a FlowRecord
+      { shards: 70 },
+      // emit alone applies these: the module hands every record to it
+      { partition: { index: 1, count: 2 } }, { homeNet: ['45.0.0.0/8'] }, { lateBefore: T + 30, windowSeconds: 10 },
+    ];
+    const input = Buffer.from([ENTRY, SRC_COPY, GATEWAY, '{"x":1}', '', ...Array.from({ length: 600 }, (_, k) => flowEntry(k))].join('\n') + '\n');
+    for (const opts of options) {
+      for (const region of ['', 'xx-home-1']) {
+        const js = route('js', input, opts, region);
+        expect(route('wasm', input, opts, region)).toEqual(js);
+        expect(route('wasm-parse', input, opts, region)).toEqual(js);
+        expect(js.counters.records + js.counters.rejected).toBeGreaterThan(400);
+      }
+    }
+    const js = route('js', input, {}, '');
+    expect(js.counters.responses * js.counters.internal * js.counters.blankRegion * js.counters.outbound * js.counters.inbound * js.counters.duplicates * js.counters.rejected).toBeGreaterThan(0);
+    expect(route('wasm', input, {}, '', 4099)).toEqual(js);
   });
 });

@@ -134,6 +134,33 @@ function hashV4(v: u32): u32 {
   return fmix32(mix(V4_MAPPED_STATE, v) ^ 16);
 }
 
+/** src/flow/hash.ts hashAddress of four words at p. */
+function hashWords(p: u32): u32 {
+  const w0 = load<u32>(p);
+  const w1 = load<u32>(p + 4);
+  const w2 = load<u32>(p + 8);
+  const h = w0 == 0 && w1 == 0 && w2 == 0x0000ffff ? V4_MAPPED_STATE : mix(mix(mix(0x9747b28c, w0), w1), w2);
+  return fmix32(mix(h, load<u32>(p + 12)) ^ 16);
+}
+
+/** src/net/address.ts isPublicWords of four words at p. */
+function isPublicWords(p: u32): bool {
+  const w0 = load<u32>(p);
+  if (w0 == 0 && load<u32>(p + 4) == 0) {
+    const w2 = load<u32>(p + 8);
+    if (w2 == 0x0000ffff) return isPublicV4(load<u32>(p + 12));
+    if (w2 == 0) {
+      const w3 = load<u32>(p + 12);
+      if (w3 == 0 || w3 == 1) return false; // ::/128, ::1/128
+    }
+  }
+  if ((w0 & 0xfe000000) == 0xfc000000) return false; // fc00::/7
+  if ((w0 & 0xffc00000) == 0xfe800000) return false; // fe80::/10
+  if ((w0 & 0xff000000) == 0xff000000) return false; // ff00::/8
+  if (w0 == 0x20010db8) return false; // 2001:db8::/32
+  return true;
+}
+
 /** Bytes an area takes a row (src/formats/wasm-route.ts AREA_BYTES_A_ROW and the offsets of its views). */
 export const AREA_BYTES_A_ROW: u32 = 66;
 
@@ -173,6 +200,16 @@ export function toArea(shard: u32, src: u32, dst: u32, packets: f64, bytes: f64,
   return slot;
 }
 
+/** toArea of a row whose addresses are four words each at srcAt and dstAt (routeFlowWords). */
+export function toAreaWords(shard: u32, srcAt: u32, dstAt: u32, packets: f64, bytes: f64, start: u32, end: u32, sport: u32, dport: u32, tcpFlags: i32, feed: u32, proto: u32, action: u32, direction: u32): u32 {
+  const slot = toArea(shard, 0, 0, packets, bytes, start, end, sport, dport, tcpFlags, feed, proto, action, direction);
+  const n = areaRows;
+  const area = areasPtr + shard * n * AREA_BYTES_A_ROW;
+  memory.copy(area + (slot << 4), srcAt, 16);
+  memory.copy(area + (n << 4) + (slot << 4), dstAt, 16);
+  return slot;
+}
+
 /**
  * What src/flow/sink.ts emit does with a plain IPv4 record whose fields the sink takes as
  * they are (ports, protocol and times in range): its shard (its Feed bits in routedFeed),
@@ -180,6 +217,28 @@ export function toArea(shard: u32, src: u32, dst: u32, packets: f64, bytes: f64,
  * routing off). Counts as emit counts. `noRegion`: the record has no region of its own.
  */
 export function routeFlow(start: u32, end: u32, src: u32, dst: u32, sport: u32, dport: u32, proto: u32, tcpFlags: i32, dir: u32, noRegion: bool): i32 {
+  const early = admit(start, end, noRegion);
+  if (early != ROUTE_ON) return early;
+  if (!feedOf(isPublicV4(src), isPublicV4(dst), sport, dport, proto, tcpFlags, dir)) return ROUTE_DONE;
+  return <i32>((hashV4(src) & 4095) % shards);
+}
+
+/**
+ * routeFlow of a record with an IPv6 address: both addresses in four words (most
+ * significant first; an IPv4 one IPv4-mapped) at srcAt and dstAt.
+ */
+export function routeFlowWords(start: u32, end: u32, srcAt: u32, dstAt: u32, sport: u32, dport: u32, proto: u32, tcpFlags: i32, dir: u32, noRegion: bool): i32 {
+  const early = admit(start, end, noRegion);
+  if (early != ROUTE_ON) return early;
+  if (!feedOf(isPublicWords(srcAt), isPublicWords(dstAt), sport, dport, proto, tcpFlags, dir)) return ROUTE_DONE;
+  return <i32>((hashWords(srcAt) & 4095) % shards);
+}
+
+/** admit's answer for a record that goes on to be classified. */
+const ROUTE_ON: i32 = 0;
+
+/** emit's checks before it looks at a record's addresses: ROUTE_EMIT, ROUTE_DONE (counted), or ROUTE_ON. */
+function admit(start: u32, end: u32, noRegion: bool): i32 {
   if (!routing) return ROUTE_EMIT;
   if (<f64>end > notAfter || end < start) return ROUTE_EMIT;
   records++;
@@ -190,34 +249,37 @@ export function routeFlow(start: u32, end: u32, src: u32, dst: u32, sport: u32, 
   if (noRegion && regionBlank) blankRegion++;
   if (<f64>start < minStart) minStart = <f64>start;
   if (<f64>end > maxEnd) maxEnd = <f64>end;
-  const srcPublic = isPublicV4(src);
-  const dstPublic = isPublicV4(dst);
+  return ROUTE_ON;
+}
+
+/** emit's classification by the addresses' classes: false when the record is counted only, else its Feed bits in routedFeed. */
+function feedOf(srcPublic: bool, dstPublic: bool, sport: u32, dport: u32, proto: u32, tcpFlags: i32, dir: u32): bool {
   let feed: u32 = 0;
   if (srcPublic && (dir == 1 || (dir == 0 && !dstPublic))) feed |= FEED_INBOUND;
   if ((dir == 2 || (dir == 0 && !srcPublic)) && dstPublic) feed |= FEED_OUTBOUND;
   if (!srcPublic && !dstPublic) feed |= FEED_OUTBOUND;
   if (feed == 0) {
     internal++;
-    return ROUTE_DONE;
+    return false;
   }
   const icmp = proto == 1 || proto == 58;
   if (!icmp && sport < 1024 && dport >= 1024) {
     responses++;
-    return ROUTE_DONE;
+    return false;
   }
   if (proto == 6 && (tcpFlags == 18 || tcpFlags == 4 || tcpFlags == 22)) {
     backscatter++;
-    return ROUTE_DONE;
+    return false;
   }
   if ((feed & FEED_OUTBOUND) != 0 && icmp) {
     feed &= ~FEED_OUTBOUND;
     if (feed == 0) {
       responses++;
-      return ROUTE_DONE;
+      return false;
     }
   }
   if ((feed & FEED_INBOUND) != 0) inbound++;
   if ((feed & FEED_OUTBOUND) != 0) outbound++;
   routedFeed = feed;
-  return <i32>((hashV4(src) & 4095) % shards);
+  return true;
 }

@@ -11,6 +11,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { wasmFile } from '../data/files.js';
+import type { ByteDict } from '../flow/dict.js';
 import type { FlowSink, RoutedColumns } from '../flow/sink.js';
 import { Cloud } from '../flow/types.js';
 import { ROUTING_BLOCK_BYTES, WasmRouting } from './wasm-route.js';
@@ -27,9 +28,9 @@ export { ROUTE_DONE, ROUTE_EMIT } from './wasm-route.js';
 /** Flag bits of a row (assembly/aws-lines.ts F_*). */
 export const enum RowFlag {
   plain = 1,
-  accountDigits = 2,
-  accountSame = 4,
-  regionSame = 8,
+  srcV6 = 16,
+  dstV6 = 32,
+  noData = 64,
 }
 
 // linear memory: the roles, then the block, then the columns (each WASM_ROWS long)
@@ -37,11 +38,18 @@ const ROLES_AT = 0;
 const BLOCK_AT = WASM_MAX_ROLES;
 const COLUMNS_AT = BLOCK_AT + WASM_WINDOW;
 /** the separator bitmap of a block (a bit a byte, and a word past it), after the columns */
-const MAP_AT = COLUMNS_AT + WASM_ROWS * (23 * 4 + 3 * 8);
+const MAP_AT = COLUMNS_AT + WASM_ROWS * (27 * 4 + 2 * 8 + 2 * 16);
 /** the routing block (src/formats/wasm-route.ts): the sink's settings, a call's counts, the IPv4 table */
 const SINK_AT = MAP_AT + WASM_WINDOW / 8 + 64;
+/**
+ * the reader's block (assembly/aws-lines.ts I_*): its f64 slots, then the table of string ids
+ * (idOfToken): slots, entries of 16 bytes (slot, the bytes' offset in the arena, length, id), the arena
+ */
+const IDS_AT = SINK_AT + ROUTING_BLOCK_BYTES;
+const DICT_ENTRIES_AT = IDS_AT + 64 + 65536 * 4;
+const DICT_ARENA_AT = DICT_ENTRIES_AT + 32768 * 16;
 /** the shards' areas (assembly/shared/route.ts toArea): a routed row's batch columns, WASM_ROWS rows a shard */
-const AREAS_AT = SINK_AT + ROUTING_BLOCK_BYTES;
+const AREAS_AT = DICT_ARENA_AT + (1 << 20);
 const PAGES = 64; // 4 MiB: scripts/wasm.mjs --initialMemory; the module allocates nothing, the areas grow it here
 
 /** The column reader of one thread: the instance and typed views of its columns. */
@@ -79,14 +87,26 @@ export class AwsWasm {
   readonly instanceE: number;
   readonly packets: number;
   readonly bytes: number;
-  readonly accountValue: number;
-  private readonly readLines: (inPtr: number, len: number, rolesPtr: number, nroles: number, maxRows: number, out: number, map: number, sink: number) => number;
+  /** dictionary ids (assembly/aws-lines.ts idsOfRow) */
+  readonly accountId: number;
+  readonly regionId: number;
+  readonly ifaceId: number;
+  readonly instanceId: number;
+  /** IPv6 addresses, four words a row (in u32 elements): rows flagged RowFlag.srcV6, dstV6 */
+  readonly src6: number;
+  readonly dst6: number;
+  private readonly readLines: (inPtr: number, len: number, rolesPtr: number, nroles: number, maxRows: number, out: number, map: number, sink: number, ids: number) => number;
+  private readonly fixIds: (rows: number) => void;
   private lastRoles: Uint8Array | null = null;
+  /** The reader's slots (assembly/aws-lines.ts I_*): what it counted, the ids it is given and the new tokens it met. */
+  private idSlots: Float64Array;
+  /** The dictionary whose ids the module's table holds (null: none yet). */
+  private idsOf: ByteDict | null = null;
 
   /** routes: classify and route plain rows in the module where the sink allows it (else every plain row goes to emit). */
   constructor(module: WebAssembly.Module, readonly routes: boolean) {
     const instance = new WebAssembly.Instance(module, {});
-    const exports = instance.exports as { memory: WebAssembly.Memory; readLines: AwsWasm['readLines'] };
+    const exports = instance.exports as { memory: WebAssembly.Memory; readLines: AwsWasm['readLines']; fixIds: AwsWasm['fixIds'] };
     if (exports.memory.buffer.byteLength < PAGES * 65536) exports.memory.grow(PAGES - exports.memory.buffer.byteLength / 65536);
     this.memory = exports.memory;
     const buf = exports.memory.buffer;
@@ -95,6 +115,8 @@ export class AwsWasm {
     this.u32 = new Uint32Array(buf);
     this.f64 = new Float64Array(buf);
     this.readLines = exports.readLines;
+    this.fixIds = exports.fixIds;
+    this.idSlots = new Float64Array(buf, IDS_AT, 8);
     let at = COLUMNS_AT / 4;
     const next = (words: number) => ((at += words * WASM_ROWS), at - words * WASM_ROWS);
     this.lineStart = next(1);
@@ -120,10 +142,15 @@ export class AwsWasm {
     this.ifaceE = next(1);
     this.instanceS = next(1);
     this.instanceE = next(1);
+    this.accountId = next(1);
+    this.regionId = next(1);
+    this.ifaceId = next(1);
+    this.instanceId = next(1);
     // f64 columns, in elements of 8 bytes (at is even: COLUMNS_AT and WASM_ROWS are)
     this.packets = next(2) / 2;
     this.bytes = next(2) / 2;
-    this.accountValue = next(2) / 2;
+    this.src6 = next(4);
+    this.dst6 = next(4);
     if (at * 4 !== MAP_AT) throw new Error('aws-wasm: the columns do not end where the bitmap starts');
     this.routing = new WasmRouting(this.memory, SINK_AT, AREAS_AT, WASM_ROWS, Cloud.aws);
   }
@@ -133,14 +160,32 @@ export class AwsWasm {
    * layout's roles (at most WASM_MAX_ROLES), into the columns: the rows written. Offsets in
    * the columns are relative to s.
    */
-  read(buf: Uint8Array, s: number, len: number, roles: Uint8Array, sink: FlowSink, regionBlank: boolean): number {
+  read(buf: Uint8Array, s: number, len: number, roles: Uint8Array, sink: FlowSink, account: number, region: number): number {
     if (roles !== this.lastRoles) {
       this.u8.set(roles, ROLES_AT);
       this.lastRoles = roles;
     }
     this.u8.set(buf.subarray(s, s + len), BLOCK_AT);
-    if (this.routing.settings(sink, this.routes && sink.routable, regionBlank)) this.views();
-    return this.readLines(BLOCK_AT, len, ROLES_AT, roles.length, WASM_ROWS, COLUMNS_AT, MAP_AT, SINK_AT);
+    if (this.routing.settings(sink, this.routes && sink.routable, region === 0)) this.views();
+    const slots = this.idSlots;
+    slots[1] = account;
+    slots[2] = region;
+    slots[3] = sink.dict === this.idsOf ? 0 : 1;
+    this.idsOf = sink.dict;
+    const rows = this.readLines(BLOCK_AT, len, ROLES_AT, roles.length, WASM_ROWS, COLUMNS_AT, MAP_AT, SINK_AT, IDS_AT);
+    if (slots[5]! > slots[4]!) this.newIds(sink.dict, rows);
+    return rows;
+  }
+
+  /** The tokens the last read met first, looked up in the dictionary, their ids put into its rows (assembly/aws-lines.ts fixIds). */
+  private newIds(dict: ByteDict, rows: number): void {
+    const { u32, i32, u8 } = this;
+    for (let e = this.idSlots[4]!; e < this.idSlots[5]!; e++) {
+      const at = DICT_ENTRIES_AT / 4 + 4 * e;
+      const s = DICT_ARENA_AT + u32[at + 1]!;
+      i32[at + 3] = dict.idOfBytes(u8, s, s + u32[at + 2]!);
+    }
+    this.fixIds(rows);
   }
 
   /** The shards' areas of the last read (null: the rows it routed are appended from a FlowRecord). */
@@ -155,10 +200,12 @@ export class AwsWasm {
     this.i32 = new Int32Array(buf);
     this.u32 = new Uint32Array(buf);
     this.f64 = new Float64Array(buf);
+    this.idSlots = new Float64Array(buf, IDS_AT, 8);
   }
 
   /** What the last read counted of the rows it routed itself, added to the sink's counters (as emit would have). */
   addCounts(sink: FlowSink): void {
+    sink.counters.nodata += this.idSlots[0]! | 0; // the lines without a flow it counted (RowFlag.noData), routed or not
     this.routing.addCounts(sink);
   }
 }

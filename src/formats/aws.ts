@@ -5,7 +5,7 @@
  * reused record: no split(), no string per field.
  */
 import { V4_MAPPED_W2, parseAddressBytes, scanIPv4Bytes } from '../net/address.js';
-import { Action, Cloud, Direction, Feed } from '../flow/types.js';
+import { Action, Cloud, Direction } from '../flow/types.js';
 import { LAZY, type FlowSink, type LazyIds } from '../flow/sink.js';
 import type { ByteDict } from '../flow/dict.js';
 import type { LineParser, LineReader, ReaderContext } from './types.js';
@@ -171,8 +171,6 @@ class AwsParser implements LineParser, ColumnHost, LazyIds {
     this.v2 = false;
     this.columns = null;
     this.fileError = null;
-    this.rowAccount = -1;
-    this.rowRegion = -1;
     if (ctx.awsFields) {
       const r = rolesOf(ctx.awsFields);
       if ('error' in r) this.fileError = r.error;
@@ -228,7 +226,7 @@ class AwsParser implements LineParser, ColumnHost, LazyIds {
     while (i < e) {
       const roles = this.roles;
       if (line !== 1 && roles !== null && roles.length <= WASM_MAX_ROLES) {
-        const rows = w.read(buf, i, Math.min(e - i, WASM_WINDOW), roles, this.sink, this.defaultRegion === 0);
+        const rows = w.read(buf, i, Math.min(e - i, WASM_WINDOW), roles, this.sink, this.defaultAccount, this.defaultRegion);
         if (rows > 0) {
           w.addCounts(this.sink);
           const done = this.emitRows(w, buf, i, rows, line, baseOffset + (i - s), roles);
@@ -260,8 +258,6 @@ class AwsParser implements LineParser, ColumnHost, LazyIds {
     const sink = this.sink;
     const r = sink.rec;
     const { i32, u32, f64 } = w;
-    let account = -1;
-    let region = -1;
     const areas = w.routedAreas;
     if (areas !== null) sink.beginRouted(areas);
     for (let k = 0; k < rows; k++) {
@@ -278,22 +274,23 @@ class AwsParser implements LineParser, ColumnHost, LazyIds {
       const route = i32[w.route + k]!;
       if (route === ROUTE_DONE) continue;
       if (route >= 0 && areas !== null) {
-        this.routedIds(w, buf, at, k, flags, route, account, region);
-        account = this.rowAccount;
-        region = this.rowRegion;
+        // its other columns are in its shard's area; its string ids looked up by the module
+        sink.appendRoutedIds(route, u32[w.feed + k]! >>> 2, i32[w.accountId + k]!, i32[w.regionId + k]!, i32[w.ifaceId + k]!, i32[w.instanceId + k]!);
         continue;
       }
-      r.clearOptional(Cloud.aws, this.defaultAccount, this.defaultRegion);
-      const rs = r.src;
-      rs[0] = 0;
-      rs[1] = 0;
-      rs[2] = V4_MAPPED_W2;
-      rs[3] = u32[w.src + k]!;
-      const rd = r.dst;
-      rd[0] = 0;
-      rd[1] = 0;
-      rd[2] = V4_MAPPED_W2;
-      rd[3] = u32[w.dst + k]!;
+      r.clearOptional(Cloud.aws, i32[w.accountId + k]!, i32[w.regionId + k]!);
+      if ((flags & (RowFlag.srcV6 | RowFlag.dstV6)) === 0) {
+        const rs = r.src;
+        rs[0] = 0;
+        rs[1] = 0;
+        rs[2] = V4_MAPPED_W2;
+        rs[3] = u32[w.src + k]!;
+        const rd = r.dst;
+        rd[0] = 0;
+        rd[1] = 0;
+        rd[2] = V4_MAPPED_W2;
+        rd[3] = u32[w.dst + k]!;
+      } else this.addressesV6(w, k, flags);
       r.sport = u32[w.sport + k]!;
       r.dport = u32[w.dport + k]!;
       r.proto = u32[w.proto + k]!;
@@ -304,16 +301,6 @@ class AwsParser implements LineParser, ColumnHost, LazyIds {
       r.bytes = f64[w.bytes + k]!;
       r.action = u32[w.action + k]!;
       r.direction = u32[w.direction + k]!;
-      const aS = i32[w.accountS + k]!;
-      if (aS >= 0) {
-        account = this.accountOfRow(w, buf, at, k, flags, account);
-        r.account = account;
-      }
-      const gS = i32[w.regionS + k]!;
-      if (gS >= 0) {
-        if ((flags & RowFlag.regionSame) === 0 || region < 0) region = this.cached.region.idOf(buf, at + gS, at + i32[w.regionE + k]!);
-        r.region = region;
-      }
       const fS = i32[w.ifaceS + k]!;
       if (fS >= 0) {
         r.iface = LAZY; // looked up only if the record turns out to be outbound (FlowSink.lazy)
@@ -331,52 +318,11 @@ class AwsParser implements LineParser, ColumnHost, LazyIds {
     return rows;
   }
 
-  /**
-   * Row k's account id (the row has one): the row before's (`account`) when the module
-   * flagged it the same, else looked up (an account or region the same as the row before's
-   * is not looked up again).
-   */
-  private accountOfRow(w: AwsWasm, buf: Uint8Array, at: number, k: number, flags: number, account: number): number {
-    if ((flags & RowFlag.accountSame) !== 0 && account >= 0) return account;
-    const aS = w.i32[w.accountS + k]!;
-    const aE = w.i32[w.accountE + k]!;
-    return (flags & RowFlag.accountDigits) !== 0 ? this.numericAccount(w.f64[w.accountValue + k]!, aE - aS, buf, at + aS, at + aE) : this.cached.account.idOf(buf, at + aS, at + aE);
-  }
-
-  /** The account and region ids of the last routed row (routedIds). */
-  private rowAccount = -1;
-  private rowRegion = -1;
-
-  /**
-   * A row the module routed and wrote into its shard's area: its string ids to the sink
-   * (FlowSink.appendRoutedIds), which copies its other columns in runs. `account` and
-   * `region` are the ids of the row before that was looked up (-1: none); the row's are left
-   * in rowAccount and rowRegion.
-   */
-  private routedIds(w: AwsWasm, buf: Uint8Array, at: number, k: number, flags: number, shard: number, account: number, region: number): void {
-    const { i32 } = w;
-    const aS = i32[w.accountS + k]!;
-    if (aS >= 0) {
-      account = this.accountOfRow(w, buf, at, k, flags, account);
-      this.rowAccount = account;
-    } else this.rowAccount = account; // the file's account (defaultAccount), not remembered as a row's
-    const gS = i32[w.regionS + k]!;
-    if (gS >= 0) {
-      if ((flags & RowFlag.regionSame) === 0 || region < 0) region = this.cached.region.idOf(buf, at + gS, at + i32[w.regionE + k]!);
-      this.rowRegion = region;
-    } else this.rowRegion = region;
-    const slotFeed = w.u32[w.feed + k]!;
-    const feed = slotFeed & 3;
-    // interface and instance name the source host of outbound records only (FlowSink append)
-    let iface = 0;
-    let instance = 0;
-    if ((feed & Feed.outbound) !== 0 && !(feed === Feed.outbound && w.u32[w.direction + k] === Direction.ingress)) {
-      const fS = i32[w.ifaceS + k]!;
-      if (fS >= 0) iface = this.cached.iface.idOf(buf, at + fS, at + i32[w.ifaceE + k]!);
-      const nS = i32[w.instanceS + k]!;
-      if (nS >= 0) instance = this.cached.instance.idOf(buf, at + nS, at + i32[w.instanceE + k]!);
-    }
-    this.sink.appendRoutedIds(shard, slotFeed >>> 2, aS >= 0 ? account : this.defaultAccount, gS >= 0 ? region : this.defaultRegion, iface, instance);
+  /** Row k's addresses when one of them is IPv6 (a row the module did not route into an area: emitted, or appended from the record).*/
+  private addressesV6(w: AwsWasm, k: number, flags: number): void {
+    const r = this.sink.rec;
+    addressOfRow(w.u32, (flags & RowFlag.srcV6) !== 0, w.src6 + 4 * k, w.src + k, r.src);
+    addressOfRow(w.u32, (flags & RowFlag.dstV6) !== 0, w.dst6 + 4 * k, w.dst + k, r.dst);
   }
 
   private header(buf: Uint8Array, s: number, e: number, line: number, offset: number): boolean {
@@ -818,6 +764,14 @@ function lastValuesOf(d: ByteDict): LastValues {
   let v = lastValuesByDict.get(d);
   if (!v) lastValuesByDict.set(d, (v = { account: new LastValue(d), region: new LastValue(d), iface: new LastValue(d), instance: new LastValue(d) }));
   return v;
+}
+
+/** An address of a row of the WebAssembly reader into out: its four words at `at6` when v6, else the IPv4 at `at`. */
+function addressOfRow(u32: Uint32Array, v6: boolean, at6: number, at: number, out: Uint32Array): void {
+  out[0] = v6 ? u32[at6]! : 0;
+  out[1] = v6 ? u32[at6 + 1]! : 0;
+  out[2] = v6 ? u32[at6 + 2]! : V4_MAPPED_W2;
+  out[3] = v6 ? u32[at6 + 3]! : u32[at]!;
 }
 
 /**

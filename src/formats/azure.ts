@@ -28,7 +28,7 @@
  * many tuples it held). Keys are matched without case (`resourceId` is also spelled
  * `resourceid`).
  */
-import { Cloud } from '../flow/types.js';
+import { Cloud, Direction, Feed } from '../flow/types.js';
 import { ByteDict } from '../flow/dict.js';
 import type { FlowSink } from '../flow/sink.js';
 import type { DocumentReader, ReaderContext } from './types.js';
@@ -38,6 +38,8 @@ import { NO_FLOW } from './azure-tuple.js';
 import { NSG_CATEGORY, nsgTuple } from './azure-nsg.js';
 import { VNET_CATEGORY, vnetTuple } from './azure-vnet.js';
 import { nsgTupleFast, vnetTupleFast } from './azure-fast.js';
+import { azureWasm, NOT_TAKEN, TupleLayout, type AzureWasm } from './azure-wasm.js';
+import { ROUTE_DONE } from './wasm-route.js';
 
 /** Off only in tests, to compare the tuple fast path (azure-fast.ts) with the full readers. */
 export const azureFastPath = { enabled: true };
@@ -83,6 +85,10 @@ class Spans {
     this.inArena[i] = sc.strInArena ? 1 : 0;
     this.off[i] = off;
     this.macS[i] = -1;
+  }
+
+  reserve(n: number): void {
+    while (this.s.length < n) this.grow();
   }
 
   setMac(from: number, s: number, e: number, inArena: boolean): void {
@@ -254,6 +260,7 @@ class AzureDocument implements DocHandler {
   private macKey = -2;
   private macId = 0;
   private macScratch = new Uint8Array(64);
+  private wasm = azureWasm();
 
   constructor(
     private readonly buf: Uint8Array,
@@ -266,6 +273,8 @@ class AzureDocument implements DocHandler {
   }
 
   run(): void {
+    // the WebAssembly reader reads the tuples where they stand in the blob: copied in once
+    if (this.wasm !== null && !this.wasm.load(this.buf, this.sink)) this.wasm = null;
     try {
       walkDocument(this.buf, this.sink, this.sc, this.lines, this);
     } finally {
@@ -336,8 +345,29 @@ class AzureDocument implements DocHandler {
     }
     sc.arenaLen = 0;
     this.recStart = start;
+    if (this.wasmRecord(start)) return;
     // a record that is bad inside but ends is one reject; the next record is read on
     readOrStepOver(sc, this.sink, this.lines, start, this.readRecord, this.where);
+  }
+
+  /**
+   * The record at start walked by the WebAssembly reader (azure-wasm.ts readRecord) when it
+   * is written plainly, then ended as readRecord ends it: true; false when readRecord is to
+   * walk it.
+   */
+  private wasmRecord(start: number): boolean {
+    const w = this.wasm;
+    if (w === null || !azureFastPath.enabled) return false;
+    this.beginRecord(start);
+    const end = w.readRecord(start, this.envS, this.envE, this.tuples);
+    if (end < 0) return false; // readRecord begins the record again
+    this.envInArena.fill(0);
+    this.version = w.recordVersion;
+    this.sawNsgFlows = (w.recordFlags & 1) !== 0;
+    this.sawVnetFlows = (w.recordFlags & 2) !== 0;
+    this.sc.pos = end;
+    this.endRecord();
+    return true;
   }
 
   /** The record at recStart (bound once: no closure per record). */
@@ -608,6 +638,11 @@ class AzureDocument implements DocHandler {
     const rec = sink.rec;
     const t = this.tuples;
     sink.counters.lines += t.n; // each tuple gets one fate below
+    const wasm = this.wasmRead(nsg, region === 0);
+    // the tuples the module routed lie in the shards' areas until endRouted
+    const areas = wasm !== null ? wasm.routedAreas : null;
+    if (wasm !== null) wasm.addCounts(sink);
+    if (areas !== null) sink.beginRouted(areas);
     for (let i = 0; i < t.n; i++) {
       const tb = t.inArena[i] ? this.sc.arena : this.buf;
       const s = t.s[i]!;
@@ -626,13 +661,48 @@ class AzureDocument implements DocHandler {
         iface = this.macId;
       }
       rec.iface = iface;
-      const fast = azureFastPath.enabled && (nsg ? nsgTupleFast(rec, tb, s, e, this.version) : vnetTupleFast(rec, tb, s, e));
+      const route = wasm !== null ? wasm.routeOf(i) : NOT_TAKEN;
+      if (route === ROUTE_DONE) continue; // counted by the module
+      if (route >= 0 && areas !== null) {
+        this.routed(wasm!, i, route, account, region, iface, instance);
+        continue;
+      }
+      const fast =
+        (route !== NOT_TAKEN && wasm!.take(rec, i)) ||
+        (azureFastPath.enabled && (nsg ? nsgTupleFast(rec, tb, s, e, this.version) : vnetTupleFast(rec, tb, s, e)));
       const why = fast ? null : nsg ? nsgTuple(rec, tb, s, e, this.version) : vnetTuple(rec, tb, s, e);
       const off = t.off[i]!;
-      if (why === null) sink.emit(this.lines.lineAt(off), off);
-      else if (why === NO_FLOW) sink.noData();
+      if (why === null) {
+        if (route >= 0) sink.appendRouted(route, wasm!.feedOf(i) & 3);
+        else sink.emit(this.lines.lineAt(off), off);
+      } else if (why === NO_FLOW) sink.noData();
       else sink.reject(this.lines.lineAt(off), off, why, tb, s, e);
     }
+    if (areas !== null) sink.endRouted();
+  }
+
+  /**
+   * A tuple the module routed into its shard's area (row k): its string ids to the sink
+   * (FlowSink.appendRoutedIds), which copies its other columns in runs.
+   */
+  private routed(w: AzureWasm, k: number, shard: number, account: number, region: number, iface: number, instance: number): void {
+    const slotFeed = w.feedOf(k);
+    // an internal record logged where it arrived: its ids are the target's, not the source host's (FlowSink append)
+    const target = (slotFeed & 3) === Feed.outbound && w.directionOf(k) === Direction.ingress;
+    this.sink.appendRoutedIds(shard, slotFeed >>> 2, account, region, target ? 0 : iface, target ? 0 : instance);
+  }
+
+  /**
+   * The record's tuples read by the WebAssembly reader (azure-wasm.ts), whose rows endRecord
+   * then takes: null when it is off, or a tuple is an unescaped copy in the arena (rare: an
+   * escape in the string), or the blob or the record is too large for the module.
+   */
+  private wasmRead(nsg: boolean, regionBlank: boolean): AzureWasm | null {
+    const w = this.wasm;
+    if (w === null || !azureFastPath.enabled) return null;
+    const t = this.tuples;
+    for (let i = 0; i < t.n; i++) if (t.inArena[i]) return null;
+    return w.read(t.s, t.e, t.n, nsg ? TupleLayout.nsg : TupleLayout.vnet, this.version, regionBlank) ? w : null;
   }
 
   /** Dictionary id of a MAC written any way (00-0d-3a-…, 000D3A…): upper case, no separators. */

@@ -2,16 +2,21 @@
  * The GCP NDJSON fast path in WebAssembly (assembly/gcp-lines.ts, built into dist/wasm/ by
  * scripts/wasm.mjs): a window of a block's lines at a time is checked and its LogEntries'
  * fields picked out into rows in the module's memory, where the JavaScript fast path
- * (gcp-fast.ts) reads one line at a time. gcp.ts turns a taken row into a record as it turns
- * a line the JavaScript fast path took, and reads every other line with the full walk.
+ * (gcp-fast.ts) reads one line at a time; the usual flow's record is worked out there too,
+ * and routed (wasm-route.ts) where the sink allows it. gcp.ts turns a taken row into a record
+ * as it turns a line the JavaScript fast path took, and reads every other line with the full walk.
  *
  * Loaded synchronously, once per thread, the first time a GCP NDJSON file is read. The
- * environment variable FLOWSIEVE_GCP_READER (js, wasm) selects the reader for A/B runs; a
- * build without the module (an install without devDependencies) runs the JavaScript one.
+ * environment variable FLOWSIEVE_GCP_READER (GcpReaderKind: js, wasm-parse, wasm) selects
+ * the reader for A/B runs; a build without the module (an install without
+ * devDependencies) runs the JavaScript one.
  */
 import { readFileSync } from 'node:fs';
 import { wasmFile } from '../data/files.js';
+import type { FlowSink, RoutedColumns } from '../flow/sink.js';
+import { Cloud } from '../flow/types.js';
 import { wasmKeyTable } from './gcp-fast.js';
+import { ROUTING_BLOCK_BYTES, WasmRouting } from './wasm-route.js';
 
 /** Rows a call reads at most, and the bytes of a block it is given at most. */
 export const GCP_WASM_ROWS = 4096;
@@ -32,23 +37,27 @@ export const enum GcpRowFlag {
   simple = 256,
   /** a simple row that is the SRC copy of a flow between two VMs */
   duplicate = 512,
-  /** a simple row's account (region, instance) is the last simple row's of this read that had one: its id */
+  /** a simple row's account (region, instance) is the last simple row's of this read that had one (not counting rows routed ROUTE_DONE): its id */
   accountSame = 1024,
   regionSame = 2048,
   instanceSame = 4096,
 }
 
-// linear memory: the key table, scratch, the window (and slack for vector loads), the rows
+/**
+ * A row (assembly/gcp-lines.ts ROW_BYTES): i32 slots (line, '\n', trimmed start and end,
+ * flags, direction, 26 span starts, 26 span ends, the IPv4 source and destination, the
+ * account, region and instance spans, the route and feed), then f64: the start and end
+ * times, the 6 integer fields.
+ */
+const ROW_BYTES = 336;
+// linear memory: the key table, scratch, the window (and slack for vector loads), the rows,
+// the routing block (wasm-route.ts), the shards' areas (made on the first read that routes)
 const TABLE_AT = 0;
 const SCRATCH_AT = 12 * 1024;
 const BLOCK_AT = 16 * 1024;
 const ROWS_AT = BLOCK_AT + GCP_WASM_WINDOW + 64;
-/**
- * A row (assembly/gcp-lines.ts ROW_BYTES): i32 slots (line, '\n', trimmed start and end,
- * flags, direction, 26 span starts, 26 span ends, the IPv4 source and destination, the
- * account, region and instance spans), then f64: the start and end times, the 6 integer fields.
- */
-const ROW_BYTES = 328;
+const ROUTING_AT = ROWS_AT + GCP_WASM_ROWS * ROW_BYTES;
+const AREAS_AT = ROUTING_AT + ROUTING_BLOCK_BYTES;
 /** Where a row's slots are, in i32 elements from its start. */
 export const enum RowSlot {
   line = 0,
@@ -68,41 +77,73 @@ export const enum RowSlot {
   regionE = 63,
   instanceS = 64,
   instanceE = 65,
+  /** a simple row's route: its shard, ROUTE_DONE or ROUTE_EMIT (wasm-route.ts) */
+  route = 66,
+  /** a routed row's Feed bits and its slot in its shard's area (feed | slot << 2) */
+  feed = 67,
 }
-const TIMES_AT = 264;
-const INTS_AT = 280;
+const TIMES_AT = 272;
+const INTS_AT = 288;
 
 /** The WebAssembly GCP line reader of one thread: its instance and views of its rows. */
 export class GcpWasm {
-  readonly i32: Int32Array;
-  readonly f64: Float64Array;
-  private readonly u8: Uint8Array;
-  private readonly readLines: (inPtr: number, len: number, base: number, maxRows: number, out: number, table: number, scratch: number) => number;
+  i32!: Int32Array;
+  f64!: Float64Array;
+  private u8!: Uint8Array;
+  private readonly memory: WebAssembly.Memory;
+  /** The routing block and the shards' areas (views over the memory) as the sink takes them. */
+  private readonly routing: WasmRouting;
+  private readonly readLines: (inPtr: number, len: number, base: number, maxRows: number, out: number, table: number, scratch: number, routing: number) => number;
 
-  constructor(module: WebAssembly.Module) {
+  /** routes: route simple rows in the module where the sink allows it (else every one goes to emit). */
+  constructor(
+    module: WebAssembly.Module,
+    readonly routes = true,
+  ) {
     const instance = new WebAssembly.Instance(module, {});
     const exports = instance.exports as { memory: WebAssembly.Memory; readLines: GcpWasm['readLines'] };
-    const need = ROWS_AT + GCP_WASM_ROWS * ROW_BYTES;
+    const need = AREAS_AT;
     const have = exports.memory.buffer.byteLength;
     if (need > have) exports.memory.grow(Math.ceil((need - have) / 65536));
-    const buf = exports.memory.buffer;
-    this.u8 = new Uint8Array(buf);
-    this.i32 = new Int32Array(buf);
-    this.f64 = new Float64Array(buf);
+    this.memory = exports.memory;
+    this.views();
     this.readLines = exports.readLines;
+    this.routing = new WasmRouting(this.memory, ROUTING_AT, AREAS_AT, GCP_WASM_ROWS, Cloud.gcp);
     const table = wasmKeyTable();
     if (table.length > SCRATCH_AT - TABLE_AT) throw new Error('gcp-wasm: the key table does not fit');
     this.u8.set(table, TABLE_AT);
     this.u8.fill(0xff, SCRATCH_AT, SCRATCH_AT + 1024); // the foreseen keys: none known
   }
 
+  /** The views over the memory made (again, when it grew). */
+  private views(): void {
+    const buf = this.memory.buffer;
+    this.u8 = new Uint8Array(buf);
+    this.i32 = new Int32Array(buf);
+    this.f64 = new Float64Array(buf);
+  }
+
   /**
    * Reads the lines of buf[s, s + len) that end with '\n' (len <= GCP_WASM_WINDOW) into rows:
-   * the rows written. Positions in the rows are buf's.
+   * the rows written. Positions in the rows are buf's. With a sink that allows it, simple rows
+   * are routed as its emit would (regionBlank: the file's default region is the empty string);
+   * addCounts then adds what the read counted.
    */
-  read(buf: Uint8Array, s: number, len: number): number {
+  read(buf: Uint8Array, s: number, len: number, sink?: FlowSink, regionBlank = false): number {
     this.u8.set(buf.subarray(s, s + len), BLOCK_AT);
-    return this.readLines(BLOCK_AT, len, s, GCP_WASM_ROWS, ROWS_AT, TABLE_AT, SCRATCH_AT);
+    if (sink === undefined) this.routing.off();
+    else if (this.routing.settings(sink, this.routes && sink.routable, regionBlank)) this.views();
+    return this.readLines(BLOCK_AT, len, s, GCP_WASM_ROWS, ROWS_AT, TABLE_AT, SCRATCH_AT, ROUTING_AT);
+  }
+
+  /** The shards' areas of the last read (null: the rows it routed are appended from a FlowRecord). */
+  get routedAreas(): RoutedColumns | null {
+    return this.routing.routedAreas;
+  }
+
+  /** What the last read counted of the rows it routed itself, added to the sink's counters (as emit would have). */
+  addCounts(sink: FlowSink): void {
+    this.routing.addCounts(sink);
   }
 
   /** Row k's first slot, in i32 elements. */
@@ -128,21 +169,29 @@ export class GcpWasm {
 
 let reader: GcpWasm | null | undefined;
 
-function load(): GcpWasm | null {
+function load(routes: boolean): GcpWasm | null {
   const path = wasmFile('gcp-lines.wasm');
-  return path === null ? null : new GcpWasm(new WebAssembly.Module(readFileSync(path)));
+  return path === null ? null : new GcpWasm(new WebAssembly.Module(readFileSync(path)), routes);
 }
 
-export type GcpReaderKind = 'js' | 'wasm';
+/**
+ * The GCP readers: `wasm` (the default) reads and routes the usual entries in WebAssembly,
+ * `wasm-parse` reads them there and hands every record to the sink's emit, `js` runs the
+ * JavaScript reader.
+ */
+export type GcpReaderKind = 'js' | 'wasm' | 'wasm-parse';
 
 /** This thread's WebAssembly reader, loaded on first use; null when the JavaScript reader is to run. */
 export function gcpWasm(): GcpWasm | null {
-  if (reader === undefined) reader = process.env.FLOWSIEVE_GCP_READER === 'js' ? null : load();
+  if (reader === undefined) {
+    const kind = process.env.FLOWSIEVE_GCP_READER;
+    reader = kind === 'js' ? null : load(kind !== 'wasm-parse');
+  }
   return reader;
 }
 
 /** For tests and benchmarks: choose the reader of the parsers opened from now on in this thread. */
 export function setGcpReader(kind: GcpReaderKind): void {
-  reader = kind === 'js' ? null : load();
+  reader = kind === 'js' ? null : load(kind === 'wasm');
   if (kind !== 'js' && reader === null) throw new Error('the WebAssembly GCP reader is not built (dist/wasm/gcp-lines.wasm)');
 }

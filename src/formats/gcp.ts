@@ -30,13 +30,14 @@
  * may be missing. Both are limits of the format, and the rule is the spec's.
  */
 import { V4_MAPPED_W2, parseAddressBytes } from '../net/address.js';
-import { Cloud, Direction, Action } from '../flow/types.js';
+import { Cloud, Direction, Action, Feed } from '../flow/types.js';
 import type { FlowSink } from '../flow/sink.js';
 import type { DocumentReader, LineParser, LineReader, ReaderContext } from './types.js';
 import { JsonError, JsonScanner, bomAt, lit, needsUtf8Check } from './json-bytes.js';
 import { documentShaped, jsonLine, parseJsonLines, ValueDocument } from './json-doc.js';
 import { G, GcpFastPath, N } from './gcp-fast.js';
 import { GCP_WASM_WINDOW, GcpRowFlag, RowSlot, gcpWasm, type GcpWasm } from './gcp-wasm.js';
+import { ROUTE_DONE, ROUTE_EMIT } from './wasm-route.js';
 import { SinkLineParser } from './line-parser.js';
 
 /** Off only in tests, to compare the fast path (gcp-fast.ts) with the full walk. */
@@ -246,17 +247,44 @@ class GcpEntries {
   lastRegion = -1;
   lastInstance = -1;
 
+  /** The file's default region is the empty string (a record without one counts as blankRegion). */
+  get regionBlank(): boolean {
+    return this.defaultRegion === 0;
+  }
+
   /**
    * A line the WebAssembly reader took and worked out (GcpRowFlag.simple: a flow with IPv4
-   * ends and good times, or its duplicate): the record toRecord would make, from row k.
+   * ends and good times, or its duplicate): its fate as the module routed it (routed: into
+   * the shards' areas, FlowSink.beginRouted), else the record toRecord would make, from row k.
    */
-  simpleRow(w: GcpWasm, k: number, buf: Uint8Array, line: number, offset: number): void {
+  simpleRow(w: GcpWasm, k: number, buf: Uint8Array, line: number, offset: number, routed: boolean): void {
     const sink = this.sink;
     const i32 = w.i32;
     const row = w.rowAt(k);
     const flags = i32[row + RowSlot.flags]!;
     if ((flags & GcpRowFlag.duplicate) !== 0) {
       sink.counters.duplicates++;
+      return;
+    }
+    const route = i32[row + RowSlot.route]!;
+    if (route === ROUTE_DONE) return; // counted by the module
+    // a string the same as the last simple row's of this read (GcpRowFlag.*Same) is not looked up again
+    const dict = sink.dict;
+    const aS = i32[row + RowSlot.accountS]!;
+    if (aS >= 0 && ((flags & GcpRowFlag.accountSame) === 0 || this.lastAccount < 0)) this.lastAccount = dict.idOfBytes(buf, aS, i32[row + RowSlot.accountE]!);
+    const account = aS >= 0 ? this.lastAccount : this.defaultAccount;
+    const gS = i32[row + RowSlot.regionS]!;
+    if (gS >= 0 && ((flags & GcpRowFlag.regionSame) === 0 || this.lastRegion < 0)) this.lastRegion = dict.idOfBytes(buf, gS, i32[row + RowSlot.regionE]!);
+    const region = gS >= 0 ? this.lastRegion : this.defaultRegion;
+    const nS = i32[row + RowSlot.instanceS]!;
+    if (nS >= 0 && ((flags & GcpRowFlag.instanceSame) === 0 || this.lastInstance < 0)) this.lastInstance = dict.idOfBytes(buf, nS, i32[row + RowSlot.instanceE]!);
+    const instance = nS >= 0 ? this.lastInstance : 0;
+    const direction = i32[row + RowSlot.direction]!;
+    if (route >= 0 && routed) {
+      const slotFeed = i32[row + RowSlot.feed]! >>> 0;
+      // an internal record logged where it arrived: its instance is the target's, not the source host's (FlowSink append)
+      const source = (slotFeed & 3) === Feed.outbound && direction === Direction.ingress ? 0 : instance;
+      sink.appendRoutedIds(route, slotFeed >>> 2, account, region, 0, source);
       return;
     }
     const f64 = w.f64;
@@ -281,20 +309,13 @@ class GcpEntries {
     r.tcpFlags = -1;
     r.cloud = Cloud.gcp;
     r.action = Action.unknown;
-    r.direction = i32[row + RowSlot.direction]!;
+    r.direction = direction;
     r.iface = 0;
-    // a string the same as the last simple row's of this read (GcpRowFlag.*Same) is not looked up again
-    const dict = sink.dict;
-    const aS = i32[row + RowSlot.accountS]!;
-    if (aS >= 0 && ((flags & GcpRowFlag.accountSame) === 0 || this.lastAccount < 0)) this.lastAccount = dict.idOfBytes(buf, aS, i32[row + RowSlot.accountE]!);
-    r.account = aS >= 0 ? this.lastAccount : this.defaultAccount;
-    const gS = i32[row + RowSlot.regionS]!;
-    if (gS >= 0 && ((flags & GcpRowFlag.regionSame) === 0 || this.lastRegion < 0)) this.lastRegion = dict.idOfBytes(buf, gS, i32[row + RowSlot.regionE]!);
-    r.region = gS >= 0 ? this.lastRegion : this.defaultRegion;
-    const nS = i32[row + RowSlot.instanceS]!;
-    if (nS >= 0 && ((flags & GcpRowFlag.instanceSame) === 0 || this.lastInstance < 0)) this.lastInstance = dict.idOfBytes(buf, nS, i32[row + RowSlot.instanceE]!);
-    r.instance = nS >= 0 ? this.lastInstance : 0;
-    sink.emit(line, offset);
+    r.account = account;
+    r.region = region;
+    r.instance = instance;
+    if (route === ROUTE_EMIT) sink.emit(line, offset);
+    else sink.appendRouted(route, i32[row + RowSlot.feed]! & 3);
   }
 
   /**
@@ -775,8 +796,9 @@ class GcpLinesParser extends SinkLineParser {
     let i = s;
     while (i < e) {
       if (baseOffset + (i - s) !== 0) {
-        const rows = w.read(buf, i, Math.min(e - i, GCP_WASM_WINDOW));
+        const rows = w.read(buf, i, Math.min(e - i, GCP_WASM_WINDOW), this.sink, this.entries.regionBlank);
         if (rows > 0) {
+          w.addCounts(this.sink);
           this.rows(w, rows, buf, line, baseOffset - s);
           line += rows;
           i = w.i32[w.rowAt(rows - 1) + RowSlot.newline]! + 1;
@@ -793,22 +815,29 @@ class GcpLinesParser extends SinkLineParser {
     return line - firstLine;
   }
 
-  /** The fates of rows the module wrote, from line `line` (a byte at buf[i] is at file offset i + delta). */
+  /**
+   * The fates of rows the module wrote, from line `line` (a byte at buf[i] is at file offset
+   * i + delta). The rows it routed lie in the shards' areas until endRouted.
+   */
   private rows(w: GcpWasm, rows: number, buf: Uint8Array, line: number, delta: number): void {
     const i32 = w.i32;
     const entries = this.entries;
     entries.lastAccount = -1;
     entries.lastRegion = -1;
     entries.lastInstance = -1;
+    const areas = w.routedAreas;
+    if (areas !== null) this.sink.beginRouted(areas);
+    const routed = areas !== null;
     for (let k = 0; k < rows; k++) {
       const r = w.rowAt(k);
       const flags = i32[r + RowSlot.flags]!;
       const at = i32[r + RowSlot.line]!;
-      if ((flags & GcpRowFlag.simple) !== 0) this.entries.simpleRow(w, k, buf, line + k, at + delta);
+      if ((flags & GcpRowFlag.simple) !== 0) this.entries.simpleRow(w, k, buf, line + k, at + delta, routed);
       else if ((flags & GcpRowFlag.taken) !== 0) this.entries.wasmRow(w, k, buf, line + k, at + delta);
       else if ((flags & GcpRowFlag.blank) !== 0) this.sink.counters.blank++;
       else jsonLine(buf, at, i32[r + RowSlot.newline]!, line + k, at + delta, delta, false, this.sink, this.entries.sc, this.each);
     }
+    if (routed) this.sink.endRouted();
   }
 }
 

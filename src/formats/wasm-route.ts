@@ -65,9 +65,28 @@ export class WasmRouting {
     return this.memory.buffer !== before;
   }
 
+  /** No routing in the next read: every plain row is ROUTE_EMIT. */
+  off(): void {
+    this.slots[0] = 0;
+    this.slots[18] = 0;
+  }
+
   /** The shards' areas of the last read (null: the rows it routed are appended from a FlowRecord). */
   get routedAreas(): RoutedColumns | null {
     return this.slots[18] === 0 ? null : this.areas;
+  }
+
+  /**
+   * The views made again when the memory grew since they were made (its old buffer is then
+   * detached: views over it read nothing and writes to them are lost): for a caller that grows
+   * the memory itself (the Azure module's blob), after it does.
+   */
+  memoryGrew(): void {
+    if (this.slots.buffer === this.memory.buffer) return;
+    this.slots = new Float64Array(this.memory.buffer, this.at, 32);
+    const areas = this.areas;
+    this.areas = null;
+    if (areas !== null) this.areasFor(areas.feed.length);
   }
 
   /** Areas for `shards` shards, the memory grown to hold them. */

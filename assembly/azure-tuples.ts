@@ -1,0 +1,635 @@
+// AssemblyScript (compiled by scripts/wasm.mjs into dist/wasm/azure-tuples.wasm; not part of
+// tsc's build). The Azure tuple fast path (src/formats/azure-fast.ts) for all the tuples of
+// one record at once: each tuple "ts,src,dst,sport,dport,…" is read as nsgTupleFast /
+// vnetTupleFast read it, field by field where it stands, into a row; a tuple they would
+// not take (IPv6, an unusual letter, a long number, a wrong count of fields, …) is marked
+// not taken, and src/formats/azure.ts reads it with the JavaScript readers, which give the
+// same record or the reason it is refused (test/azure-wasm.test.ts compares both).
+//
+// A taken tuple is then routed as src/flow/sink.ts emit routes a record, where the sink allows
+// it (assembly/shared/route.ts): counted alone, handed to emit, or given its shard and its
+// batch columns written into that shard's area (R_ROUTE, R_FEED).
+//
+// A plain record is walked here too (readRecord): its envelope strings, version, flows and
+// tuple spans found as src/formats/azure.ts walks a record, for endRecord there; any record
+// written otherwise is left to that walk.
+//
+// Memory (byte offsets chosen by the caller, src/formats/azure-wasm.ts): the blob's bytes
+// at `bufPtr` (16 bytes of slack after it), the tuples' starts and ends (i32, relative to
+// bufPtr) at `startsPtr` and `endsPtr`, the rows at `out` (ROW_BYTES each), the routing block at `routePtr` and the
+// shards' areas where its settings say.
+
+import { ROUTE_EMIT, areasPtr, endRouting, routeFlow, routedFeed, startRouting, toArea } from './shared/route';
+
+// a row: i32 taken, proto, direction, action, sport, dport, src, dst (IPv4), then f64 time,
+// packets, bytes, then i32 route (a taken tuple's shard, ROUTE_DONE or ROUTE_EMIT) and its Feed
+// bits with its slot in its shard's area (feed | slot << 2)
+const R_TAKEN: u32 = 0;
+const R_PROTO: u32 = 4;
+const R_DIRECTION: u32 = 8;
+const R_ACTION: u32 = 12;
+const R_SPORT: u32 = 16;
+const R_DPORT: u32 = 20;
+const R_SRC: u32 = 24;
+const R_DST: u32 = 28;
+const R_TIME: u32 = 32;
+const R_PACKETS: u32 = 40;
+const R_BYTES: u32 = 48;
+const R_ROUTE: u32 = 56;
+const R_FEED: u32 = 60;
+export const ROW_BYTES: u32 = 64;
+
+// src/flow/types.ts Direction and Action
+const INGRESS: i32 = 1;
+const EGRESS: i32 = 2;
+const ACCEPT: i32 = 1;
+const REJECT: i32 = 2;
+
+/** Largest tuple timestamp read as seconds (as azure-tuple.ts tupleTime). */
+const MAX_SECONDS: f64 = 1e11;
+
+/** Where the last field read ended (its ',' or the tuple's end). */
+let at: u32 = 0;
+
+/** Decimal digits from i up to ',' or e: their value, or -1 when none, other bytes or more than `max`. */
+function digitsTo(i: u32, e: u32, max: u32): f64 {
+  const s = i;
+  let v: f64 = 0;
+  for (; i < e; i++) {
+    const d = <i32>load<u8>(i) - 48;
+    if (d < 0 || d > 9) break;
+    v = v * 10 + <f64>d;
+  }
+  at = i;
+  if (i == s || i - s > max || (i < e && load<u8>(i) != 44)) return -1;
+  return v;
+}
+
+/** A counter from i: NaN when empty (unknown), else as digitsTo with 15 digits. */
+function counterTo(i: u32, e: u32): f64 {
+  if (i >= e || load<u8>(i) == 44) {
+    at = i;
+    return NaN;
+  }
+  return digitsTo(i, e, 15);
+}
+
+/** A dotted-quad IPv4 address from i up to ',' (as azure-fast.ts ipv4To), or -1. */
+function ipv4To(i: u32, e: u32): i64 {
+  let value: u32 = 0;
+  let part: u32 = 0;
+  let digits: u32 = 0;
+  let parts: u32 = 0;
+  for (; i < e; i++) {
+    const c = <u32>load<u8>(i);
+    if (c >= 48 && c <= 57) {
+      if (digits == 1 && part == 0) return -1; // a leading zero
+      part = part * 10 + (c - 48);
+      if (part > 255 || ++digits > 3) return -1;
+    } else if (c == 46) {
+      if (digits == 0 || parts == 3) return -1;
+      value = value * 256 + part;
+      parts++;
+      part = 0;
+      digits = 0;
+    } else if (c == 44) break;
+    else return -1;
+  }
+  if (digits == 0 || parts != 3) return -1;
+  at = i;
+  return <i64>(value * 256 + part);
+}
+
+/** The single letter at i when it is a whole field (a ',' follows, or the end): else -1. */
+function letterAt(i: u32, e: u32): i32 {
+  return i < e && (i + 1 == e || load<u8>(i + 1) == 44) ? <i32>load<u8>(i) : -1;
+}
+
+/** time, src, dst, sport, dport (fields 0-4) into row r; false when any is unusual. */
+function head(r: u32, s: u32, e: u32): bool {
+  const t = digitsTo(s, e, 13);
+  if (t < 0 || at >= e) return false;
+  const src = ipv4To(at + 1, e);
+  if (src < 0 || at >= e) return false;
+  const dst = ipv4To(at + 1, e);
+  if (dst < 0 || at >= e) return false;
+  const sp = digitsTo(at + 1, e, 5);
+  if (sp < 0 || at >= e) return false;
+  const dp = digitsTo(at + 1, e, 5);
+  if (dp < 0 || at >= e) return false;
+  store<f64>(r + R_TIME, t >= MAX_SECONDS ? Math.floor(t / 1000) : t);
+  store<u32>(r + R_SRC, <u32>src);
+  store<u32>(r + R_DST, <u32>dst);
+  store<i32>(r + R_SPORT, <i32>sp);
+  store<i32>(r + R_DPORT, <i32>dp);
+  at++; // past the ',' before field 5
+  return true;
+}
+
+/** The four counters from i to the tuple's end; the first two kept unless `unknown`. */
+function counters(r: u32, i: u32, e: u32, unknown: bool): bool {
+  const p = counterTo(i, e);
+  if (p < 0 || at >= e) return false;
+  const n = counterTo(at + 1, e);
+  if (n < 0 || at >= e) return false;
+  // the reverse counters are not kept, but a malformed one means a malformed tuple
+  if (counterTo(at + 1, e) < 0 || at >= e) return false;
+  if (counterTo(at + 1, e) < 0 || at != e) return false;
+  store<f64>(r + R_PACKETS, unknown ? NaN : p);
+  store<f64>(r + R_BYTES, unknown ? NaN : n);
+  return true;
+}
+
+/** An NSG tuple (as azure-fast.ts nsgTupleFast). */
+function nsg(r: u32, s: u32, e: u32, version: i32): bool {
+  if (version != 0 && version != 1 && version != 2) return false;
+  if (!head(r, s, e)) return false;
+  let i = at;
+  const proto = letterAt(i, e);
+  if (proto == 84) store<i32>(r + R_PROTO, 6);
+  else if (proto == 85) store<i32>(r + R_PROTO, 17);
+  else return false;
+  i += 2;
+  const dir = letterAt(i, e);
+  if (dir == 73) store<i32>(r + R_DIRECTION, INGRESS);
+  else if (dir == 79) store<i32>(r + R_DIRECTION, EGRESS);
+  else return false;
+  i += 2;
+  const decision = letterAt(i, e);
+  if (decision == 65) store<i32>(r + R_ACTION, ACCEPT);
+  else if (decision == 68) store<i32>(r + R_ACTION, REJECT);
+  else return false;
+  store<f64>(r + R_PACKETS, NaN);
+  store<f64>(r + R_BYTES, NaN);
+  if (i + 1 == e) return version != 2; // 8 fields: v1
+  if (version == 1) return false;
+  i += 2;
+  const state = letterAt(i, e);
+  if (state != 66 && state != 67 && state != 69) return false;
+  return counters(r, i + 2, e, state == 66 || decision == 68);
+}
+
+/** A VNet tuple (as azure-fast.ts vnetTupleFast). */
+function vnet(r: u32, s: u32, e: u32): bool {
+  if (!head(r, s, e)) return false;
+  const proto = digitsTo(at, e, 3);
+  if (proto < 0 || at >= e) return false;
+  store<i32>(r + R_PROTO, <i32>proto);
+  let i = at + 1;
+  const dir = letterAt(i, e);
+  if (dir == 73) store<i32>(r + R_DIRECTION, INGRESS);
+  else if (dir == 79) store<i32>(r + R_DIRECTION, EGRESS);
+  else return false;
+  i += 2;
+  const state = letterAt(i, e);
+  if (state == 68) store<i32>(r + R_ACTION, REJECT);
+  else if (state == 66 || state == 67 || state == 69) store<i32>(r + R_ACTION, ACCEPT);
+  else return false;
+  i += 2;
+  // field 8, encryption: not read, any bytes
+  while (i < e && load<u8>(i) != 44) i++;
+  if (i >= e) return false;
+  return counters(r, i + 1, e, state == 68 || state == 66);
+}
+
+/**
+ * The fate of the taken tuple in row r (its record: start and end the tuple's time, no TCP
+ * flags, no region of its own) as the sink's emit would decide it, into R_ROUTE and R_FEED:
+ * ROUTE_EMIT for a field the sink rejects.
+ */
+function routeRow(r: u32): void {
+  const t = load<f64>(r + R_TIME);
+  const sport = load<u32>(r + R_SPORT);
+  const dport = load<u32>(r + R_DPORT);
+  const proto = load<u32>(r + R_PROTO);
+  let route = ROUTE_EMIT;
+  // the values the sink takes as they are (integers all, below 2^32 when in range)
+  if (sport <= 65535 && dport <= 65535 && proto <= 255 && t < 4294967296) {
+    const time = <u32>t;
+    const src = load<u32>(r + R_SRC);
+    const dst = load<u32>(r + R_DST);
+    const direction = load<u32>(r + R_DIRECTION);
+    route = routeFlow(time, time, src, dst, sport, dport, proto, -1, direction, true);
+    if (route >= 0) {
+      const feed = routedFeed;
+      let slot: u32 = 0;
+      if (areasPtr != 0) slot = toArea(<u32>route, src, dst, load<f64>(r + R_PACKETS), load<f64>(r + R_BYTES), time, time, sport, dport, -1, feed, proto, load<u32>(r + R_ACTION), direction);
+      store<u32>(r + R_FEED, feed | (slot << 2));
+    }
+  }
+  store<i32>(r + R_ROUTE, route);
+}
+
+/**
+ * Reads the n tuples of one record into rows (layout: 1 NSG with `version`, 2 VNet): the
+ * number taken. A row's R_TAKEN is 0 when the JavaScript readers must read that tuple; a
+ * taken one is routed by the routing block at routePtr, whose counts are this call's.
+ */
+export function readTuples(bufPtr: u32, n: u32, startsPtr: u32, endsPtr: u32, out: u32, layout: i32, version: i32, routePtr: u32): u32 {
+  startRouting(routePtr);
+  let taken: u32 = 0;
+  for (let k: u32 = 0; k < n; k++) {
+    const s = bufPtr + load<u32>(startsPtr + k * 4);
+    const e = bufPtr + load<u32>(endsPtr + k * 4);
+    const r = out + k * ROW_BYTES;
+    const ok = layout == 1 ? nsg(r, s, e, version) : vnet(r, s, e);
+    store<i32>(r + R_TAKEN, ok ? 1 : 0);
+    if (ok) {
+      taken++;
+      routeRow(r);
+    }
+  }
+  endRouting(routePtr);
+  return taken;
+}
+
+// ---- readRecord: the walk of one plain record (src/formats/azure.ts recordAt / readRecord)
+
+// the record block (i32 slots at recPtr): the envelope strings (src/formats/azure.ts Env:
+// category, resourceId, target, flowLog, mac; start and end, -1: absent), the version (0 when
+// absent), flags, the tuple count. The tuples' spans and their MACs (-1: none) are written at
+// tuplesPtr: starts, ends, MAC starts, MAC ends, maxTuples i32 each.
+const B_ENV = 0;
+const B_VERSION = 40;
+const B_FLAGS = 44; // 1: an NSG "flows" key was seen (properties.flows), 2: a VNet "flowRecords" key
+const B_COUNT = 48;
+export const RECORD_BLOCK_BYTES: u32 = 64;
+const ENV_CATEGORY: u32 = 0;
+const ENV_RESOURCE: u32 = 1;
+const ENV_TARGET: u32 = 2;
+const ENV_FLOWLOG: u32 = 3;
+const ENV_MAC: u32 = 4;
+const MAX_DEPTH: u32 = 64;
+const END: u32 = 0xffffffff;
+
+let wp: u32 = 0; // the walk's position
+let we: u32 = 0; // the blob's end
+let wBase: u32 = 0;
+let sS: u32 = 0; // the last string read
+let sE: u32 = 0;
+let recAt: u32 = 0;
+let tStarts: u32 = 0;
+let tEnds: u32 = 0;
+let tMacS: u32 = 0;
+let tMacE: u32 = 0;
+let tCount: u32 = 0;
+let tMax: u32 = 0;
+
+/** The next byte that is not JSON whitespace (not consumed), or END. */
+function ws(): u32 {
+  while (wp < we) {
+    const c = <u32>load<u8>(wp);
+    if (c == 32 || c == 10 || c == 13 || c == 9) wp++;
+    else return c;
+  }
+  return END;
+}
+
+/**
+ * A plain string at wp (its '"'): [sS, sE) and wp past it. False for a string the JavaScript
+ * scanner reads otherwise or refuses: an escape, a control byte, a byte above 0x7f.
+ */
+function str(): bool {
+  if (wp >= we || load<u8>(wp) != 34) return false;
+  let q = wp + 1;
+  const quote = i8x16.splat(34);
+  const slash = i8x16.splat(92);
+  const low = i8x16.splat(32);
+  for (;;) {
+    if (q >= we) return false;
+    // '"', '\\', and (signed) below ' ': a control byte or one above 0x7f
+    const v = v128.load(q);
+    const m = i8x16.bitmask(v128.or(v128.or(i8x16.eq(v, quote), i8x16.eq(v, slash)), i8x16.lt_s(v, low)));
+    if (m != 0) {
+      q += <u32>ctz(m);
+      break;
+    }
+    q += 16;
+  }
+  if (q >= we || load<u8>(q) != 34) return false;
+  sS = wp + 1;
+  sE = q;
+  wp = q + 1;
+  return true;
+}
+
+/** The last string is the key of `n` letters whose lower case is a, b, c (eight bytes each, little-endian): compared as isCI compares. */
+function keyIs(n: u32, a: u64, b: u64, c: u64): bool {
+  if (sE - sS != n) return false;
+  // a letter's case bit set: exact for keys of letters only (a byte that folds onto a lower-case letter is that letter)
+  if (n >= 8) {
+    if ((load<u64>(sS) | 0x2020202020202020) != a) return false;
+  } else return ((load<u64>(sS) | 0x2020202020202020) & ((<u64>1 << (<u64>n << 3)) - 1)) == a;
+  if (n == 8) return true;
+  if (n >= 16) {
+    if ((load<u64>(sS + 8) | 0x2020202020202020) != b) return false;
+  } else return ((load<u64>(sS + 8) | 0x2020202020202020) & ((<u64>1 << ((<u64>n - 8) << 3)) - 1)) == b;
+  if (n == 16) return true;
+  return ((load<u64>(sS + 16) | 0x2020202020202020) & ((<u64>1 << ((<u64>n - 16) << 3)) - 1)) == c;
+}
+
+function isLiteral(w: u32, n: u32): bool {
+  return wp + n <= we && (n == 4 ? load<u32>(wp) == w : load<u32>(wp) == w && load<u8>(wp + 4) == 101);
+}
+
+/** null at wp: consumed. */
+function nullHere(): bool {
+  if (!isLiteral(0x6c6c756e, 4)) return false;
+  wp += 4;
+  return true;
+}
+
+/** The JSON number at wp (RFC 8259 grammar, as JsonScanner.num reads it): consumed; false when malformed. */
+function number(): bool {
+  let p = wp;
+  if (p < we && load<u8>(p) == 45) p++;
+  if (p >= we) return false;
+  const c = <u32>load<u8>(p);
+  if (c == 48) p++;
+  else if (c - 49 < 9) {
+    while (p < we && <u32>load<u8>(p) - 48 < 10) p++;
+  } else return false;
+  if (p < we && load<u8>(p) == 46) {
+    const f = ++p;
+    while (p < we && <u32>load<u8>(p) - 48 < 10) p++;
+    if (p == f) return false;
+  }
+  if (p < we && (load<u8>(p) == 101 || load<u8>(p) == 69)) {
+    p++;
+    if (p < we && (load<u8>(p) == 43 || load<u8>(p) == 45)) p++;
+    const f = p;
+    while (p < we && <u32>load<u8>(p) - 48 < 10) p++;
+    if (p == f) return false;
+  }
+  wp = p;
+  return true;
+}
+
+/** Any value at wp (after whitespace), its grammar checked as JsonScanner.skip checks it: consumed; false when the walk is to be left to JavaScript. */
+function skipValue(depth: u32): bool {
+  const c = ws();
+  if (c == 34) return str();
+  if (c == 123 || c == 91) {
+    if (depth >= MAX_DEPTH) return false;
+    wp++;
+    const close: u32 = c == 123 ? 125 : 93;
+    if (ws() == close) {
+      wp++;
+      return true;
+    }
+    for (;;) {
+      if (c == 123) {
+        if (ws() != 34 || !str()) return false;
+        if (ws() != 58) return false;
+        wp++;
+      }
+      if (!skipValue(depth + 1)) return false;
+      const d = ws();
+      if (d == 44) {
+        wp++;
+        continue;
+      }
+      if (d != close) return false;
+      wp++;
+      return true;
+    }
+  }
+  if (c == 116) return isLiteral(0x65757274, 4) ? ((wp += 4), true) : false; // true
+  if (c == 102) return isLiteral(0x736c6166, 5) ? ((wp += 5), true) : false; // false
+  if (c == 110) return nullHere();
+  if (c == 45 || c - 48 < 10) return number();
+  return false;
+}
+
+/**
+ * The members of the object at wp, each key read and followed by ':' and whitespace, handed
+ * to `member` (which reads the value): false when the walk is to be left to JavaScript.
+ * An empty object has no member. (A function reference per caller: one loop for all.)
+ */
+function members(member: (depth: u32) => bool, depth: u32): bool {
+  if (ws() != 123) return false;
+  wp++;
+  if (ws() == 125) {
+    wp++;
+    return true;
+  }
+  for (;;) {
+    if (ws() != 34 || !str()) return false;
+    if (ws() != 58) return false;
+    wp++;
+    ws();
+    if (!member(depth)) return false;
+    const d = ws();
+    if (d == 44) {
+      wp++;
+      if (ws() != 34) return false;
+      continue;
+    }
+    if (d != 125) return false;
+    wp++;
+    return true;
+  }
+}
+
+/**
+ * The elements of the array at wp, each handed to `element`; an empty array has none.
+ * `null` instead of the array: none either (azure.ts array()).
+ */
+function elements(element: (depth: u32) => bool, depth: u32): bool {
+  const c = ws();
+  if (c == 110) return nullHere();
+  if (c != 91) return false;
+  wp++;
+  if (ws() == 93) {
+    wp++;
+    return true;
+  }
+  for (;;) {
+    ws();
+    if (!element(depth)) return false;
+    const d = ws();
+    if (d == 44) {
+      wp++;
+      continue;
+    }
+    if (d != 93) return false;
+    wp++;
+    return true;
+  }
+}
+
+/** An element that must be an object (azure.ts object()): its members, or null; anything else is left to JavaScript. */
+function objectOr(member: (depth: u32) => bool, depth: u32): bool {
+  const c = ws();
+  if (c == 110) return nullHere();
+  return members(member, depth);
+}
+
+/** An envelope string (azure.ts envString): the span, or nothing for null. */
+function envString(slot: u32): bool {
+  const c = ws();
+  if (c == 110) return nullHere();
+  if (!str()) return false;
+  store<i32>(recAt + B_ENV + (slot << 3), <i32>(sS - wBase));
+  store<i32>(recAt + B_ENV + (slot << 3) + 4, <i32>(sE - wBase));
+  return true;
+}
+
+/** A flowTuples element: a plain string, pushed with no MAC. */
+function tuple(_depth: u32): bool {
+  if (!str() || tCount >= tMax) return false;
+  const k = tCount << 2;
+  store<i32>(tStarts + k, <i32>(sS - wBase));
+  store<i32>(tEnds + k, <i32>(sE - wBase));
+  store<i32>(tMacS + k, -1);
+  tCount++;
+  return true;
+}
+
+let groupMacS: i32 = -1;
+let groupMacE: i32 = -1;
+
+/** A member of properties.flows[].flows[] ({mac, flowTuples}). */
+function macGroupMember(depth: u32): bool {
+  if (keyIs(3, 0x000000000063616d, 0, 0)) {
+    // mac: a string is kept (the last one), anything else skipped (azure.ts nsgMacGroups)
+    if (ws() == 34) {
+      if (!str()) return false;
+      groupMacS = <i32>(sS - wBase);
+      groupMacE = <i32>(sE - wBase);
+      return true;
+    }
+    return skipValue(depth);
+  }
+  if (keyIs(10, 0x6c707574776f6c66, 0x0000000000007365, 0)) return elements(tuple, depth);
+  return skipValue(depth);
+}
+
+/** An element of properties.flows[].flows[]: its tuples get its MAC. */
+function macGroup(depth: u32): bool {
+  const first = tCount;
+  groupMacS = -1;
+  if (!objectOr(macGroupMember, depth + 1)) return false;
+  if (groupMacS >= 0) {
+    for (let k = first; k < tCount; k++) {
+      store<i32>(tMacS + (k << 2), groupMacS);
+      store<i32>(tMacE + (k << 2), groupMacE);
+    }
+  }
+  return true;
+}
+
+/** A member of properties.flows[] ({rule, flows}). */
+function ruleMember(depth: u32): bool {
+  if (keyIs(5, 0x00000073776f6c66, 0, 0)) return elements(macGroup, depth + 1);
+  return skipValue(depth);
+}
+
+function rule(depth: u32): bool {
+  return objectOr(ruleMember, depth + 1);
+}
+
+/** The record's version (azure.ts readVersion): a plain integer, or -1 for null, true and false; anything else is left to JavaScript. */
+function version(): bool {
+  const c = ws();
+  if (c - 48 < 10) {
+    let v: u32 = 0;
+    const s = wp;
+    while (wp < we && <u32>load<u8>(wp) - 48 < 10) v = v * 10 + (<u32>load<u8>(wp++) - 48);
+    const n = wp - s;
+    if (n > 9 || (n > 1 && load<u8>(s) == 48)) return false;
+    if (wp < we && (load<u8>(wp) == 46 || load<u8>(wp) == 101 || load<u8>(wp) == 69)) return false;
+    store<i32>(recAt + B_VERSION, v > 0 ? <i32>v : -1);
+    return true;
+  }
+  if (c == 110 || c == 116 || c == 102) {
+    if (!skipValue(0)) return false;
+    store<i32>(recAt + B_VERSION, -1);
+    return true;
+  }
+  return false;
+}
+
+/** A member of properties ({Version, flows}). */
+function propertiesMember(depth: u32): bool {
+  if (keyIs(7, 0x006e6f6973726576, 0, 0)) return version();
+  if (keyIs(5, 0x00000073776f6c66, 0, 0)) {
+    store<i32>(recAt + B_FLAGS, load<i32>(recAt + B_FLAGS) | 1);
+    return elements(rule, depth + 1);
+  }
+  return skipValue(depth);
+}
+
+/** VNet: a member of flowRecords.flows[].flowGroups[] ({rule, flowTuples}). */
+function flowGroupMember(depth: u32): bool {
+  if (keyIs(10, 0x6c707574776f6c66, 0x0000000000007365, 0)) return elements(tuple, depth);
+  return skipValue(depth);
+}
+
+function flowGroup(depth: u32): bool {
+  return objectOr(flowGroupMember, depth + 1);
+}
+
+/** VNet: a member of flowRecords.flows[] ({aclID, flowGroups}). */
+function aclMember(depth: u32): bool {
+  if (keyIs(10, 0x756f7267776f6c66, 0x0000000000007370, 0)) return elements(flowGroup, depth + 1);
+  return skipValue(depth);
+}
+
+function acl(depth: u32): bool {
+  return objectOr(aclMember, depth + 1);
+}
+
+/** VNet: a member of flowRecords ({flows}). */
+function flowRecordsMember(depth: u32): bool {
+  if (keyIs(5, 0x00000073776f6c66, 0, 0)) return elements(acl, depth + 1);
+  return skipValue(depth);
+}
+
+/** A member of the record (azure.ts member). */
+function recordMember(depth: u32): bool {
+  if (keyIs(8, 0x79726f6765746163, 0, 0)) return envString(ENV_CATEGORY);
+  if (keyIs(10, 0x656372756f736572, 0x0000000000006469, 0)) return envString(ENV_RESOURCE);
+  if (keyIs(16, 0x6572746567726174, 0x6469656372756f73, 0)) return envString(ENV_TARGET);
+  if (keyIs(17, 0x72676f6c776f6c66, 0x69656372756f7365, 0x0000000000000064)) return envString(ENV_FLOWLOG);
+  if (keyIs(10, 0x657264646163616d, 0x0000000000007373, 0)) return envString(ENV_MAC);
+  if (keyIs(10, 0x69747265706f7270, 0x0000000000007365, 0)) return objectOr(propertiesMember, depth + 1);
+  if (keyIs(11, 0x6f636572776f6c66, 0x0000000000736472, 0)) {
+    store<i32>(recAt + B_FLAGS, load<i32>(recAt + B_FLAGS) | 2);
+    return objectOr(flowRecordsMember, depth + 1);
+  }
+  if (keyIs(7, 0x007364726f636572, 0, 0)) return false; // a nested wrapper: the JavaScript walk words it
+  return skipValue(depth);
+}
+
+/**
+ * The record at bufPtr + start (its '{'; the blob is bufPtr[0, len)) walked as azure.ts
+ * readRecord walks it, into the record block at recPtr and the tuple spans at tuplesPtr (at
+ * most maxTuples): the offset just past its '}', or -1 when the JavaScript walk is to read it
+ * (an empty record, any string it would read otherwise, a type it would refuse or skip
+ * another way, a nested wrapper, more tuples than maxTuples, any syntax error).
+ */
+export function readRecord(bufPtr: u32, start: u32, len: u32, recPtr: u32, tuplesPtr: u32, maxTuples: u32): i32 {
+  wBase = bufPtr;
+  wp = bufPtr + start;
+  we = bufPtr + len;
+  recAt = recPtr;
+  for (let k: u32 = 0; k < 10; k++) store<i32>(recPtr + B_ENV + (k << 2), -1);
+  store<i32>(recPtr + B_VERSION, 0);
+  store<i32>(recPtr + B_FLAGS, 0);
+  tStarts = tuplesPtr;
+  tEnds = tuplesPtr + (maxTuples << 2);
+  tMacS = tEnds + (maxTuples << 2);
+  tMacE = tMacS + (maxTuples << 2);
+  tCount = 0;
+  tMax = maxTuples;
+  if (ws() != 123) return -1;
+  // an empty record: the JavaScript walk words its reject
+  const at = wp;
+  wp++;
+  if (ws() == 125) return -1;
+  wp = at;
+  if (!members(recordMember, 1)) return -1;
+  store<i32>(recPtr + B_COUNT, <i32>tCount);
+  return <i32>(wp - bufPtr);
+}

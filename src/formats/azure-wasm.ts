@@ -1,0 +1,265 @@
+/**
+ * The Azure reader's fast paths in WebAssembly (assembly/azure-tuples.ts, built into dist/wasm/
+ * by scripts/wasm.mjs): a record written plainly is walked there (readRecord), and the tuples
+ * of one record are read at once into rows in the module's memory, each as azure-fast.ts would read it, and routed there as the sink's emit would
+ * route its record (wasm-route.ts) where the sink allows it; azure.ts hands the sink a
+ * routed tuple's string ids, copies any other taken row into the sink's record, and reads
+ * every other tuple with the JavaScript readers.
+ *
+ * Loaded synchronously, once per thread, the first time an Azure blob is read. The
+ * environment variable FLOWSIEVE_AZURE_READER (AzureReaderKind: js, wasm-parse, wasm)
+ * selects the reader for A/B runs; a build without the module (an install without
+ * devDependencies) runs the JavaScript one.
+ */
+import { readFileSync } from 'node:fs';
+import { wasmFile } from '../data/files.js';
+import type { FlowRecord, FlowSink, RoutedColumns } from '../flow/sink.js';
+import { Cloud } from '../flow/types.js';
+import { V4_MAPPED_W2 } from '../net/address.js';
+import { MAX_AREA_SHARDS, ROUTING_BLOCK_BYTES, WasmRouting } from './wasm-route.js';
+
+/** Tuples a call reads at most (more: JavaScript), and the largest blob copied into the module (larger: JavaScript). */
+export const AZURE_WASM_TUPLES = 4096;
+export const AZURE_WASM_BLOB = 16 * 1024 * 1024;
+
+// linear memory: the tuple spans (starts, ends, MAC starts, MAC ends), the record block
+// (readRecord), the rows, the routing block, the shards' areas (when the sink routes), the
+// blob (memory grows to the largest read)
+const SPANS_AT = 0;
+const ENDS_AT = SPANS_AT + AZURE_WASM_TUPLES * 4;
+const MACS_AT = ENDS_AT + AZURE_WASM_TUPLES * 4;
+const MACE_AT = MACS_AT + AZURE_WASM_TUPLES * 4;
+const RECORD_AT = MACE_AT + AZURE_WASM_TUPLES * 4;
+const RECORD_BLOCK_BYTES = 64; // assembly/azure-tuples.ts
+const ROWS_AT = RECORD_AT + RECORD_BLOCK_BYTES;
+const ROW_BYTES = 64; // assembly/azure-tuples.ts ROW_BYTES
+const ROUTING_AT = ROWS_AT + AZURE_WASM_TUPLES * ROW_BYTES;
+const AREAS_AT = ROUTING_AT + ROUTING_BLOCK_BYTES;
+const AREA_BYTES_A_ROW = 66; // assembly/shared/route.ts
+/** Where the blob lies when no areas are made (else past them). */
+const BUF_AT = AREAS_AT;
+
+/** The tuple spans of a record (src/formats/azure.ts Spans), as readRecord fills them. */
+export interface TupleSpans {
+  s: Int32Array;
+  e: Int32Array;
+  off: Int32Array;
+  inArena: Uint8Array;
+  macS: Int32Array;
+  macE: Int32Array;
+  macInArena: Uint8Array;
+  n: number;
+  /** Room for n spans. */
+  reserve(n: number): void;
+}
+
+/** AzureWasm.routeOf of a row the module did not take. */
+export const NOT_TAKEN = -3;
+
+/** The tuple layouts (assembly/azure-tuples.ts readTuples `layout`). */
+export const enum TupleLayout { nsg = 1, vnet = 2 }
+
+/** The WebAssembly tuple reader of one thread: its instance and views of its rows. */
+export class AzureWasm {
+  private u8: Uint8Array;
+  private i32: Int32Array;
+  private f64: Float64Array;
+  private readonly memory: WebAssembly.Memory;
+  private readonly readTuples: (bufPtr: number, n: number, startsPtr: number, endsPtr: number, out: number, layout: number, version: number, routing: number) => number;
+  private readonly walkRecord: (bufPtr: number, start: number, len: number, recPtr: number, tuplesPtr: number, maxTuples: number) => number;
+  /** The length of the blob last loaded. */
+  private blobLength = 0;
+  /** The routing block and the shards' areas (views over the memory) as the sink takes them. */
+  private readonly routing: WasmRouting;
+  /** The sink of the blob last loaded, and whether the module routes its tuples. */
+  private sink: FlowSink | null = null;
+  private routesBlob = false;
+  /** Where the blob last loaded lies. */
+  private bufAt = BUF_AT;
+
+  /** routes: route taken tuples in the module where the sink allows it (else every one goes to emit). */
+  constructor(
+    module: WebAssembly.Module,
+    readonly routes = true,
+  ) {
+    const instance = new WebAssembly.Instance(module, {});
+    const exports = instance.exports as { memory: WebAssembly.Memory; readTuples: AzureWasm['readTuples']; readRecord: AzureWasm['walkRecord'] };
+    this.memory = exports.memory;
+    this.readTuples = exports.readTuples;
+    this.walkRecord = exports.readRecord;
+    this.u8 = this.i32 = this.f64 = null!;
+    this.views(BUF_AT);
+    this.routing = new WasmRouting(this.memory, ROUTING_AT, AREAS_AT, AZURE_WASM_TUPLES, Cloud.azure);
+  }
+
+  /** Grows the memory to hold `need` bytes, and (re)makes the views. */
+  private views(need: number): void {
+    const have = this.memory.buffer.byteLength;
+    if (need > have) this.memory.grow(Math.ceil((need - have) / 65536));
+    const buf = this.memory.buffer;
+    if (this.u8 !== null && this.u8.buffer === buf) return;
+    this.u8 = new Uint8Array(buf);
+    this.i32 = new Int32Array(buf);
+    this.f64 = new Float64Array(buf);
+    // made after the first views: the routing's views are then over this buffer already
+    if (this.routing !== undefined) this.routing.memoryGrew();
+  }
+
+  /**
+   * Copies a blob into the module, once, before its records' tuples are read: false (nothing
+   * copied) when it is larger than AZURE_WASM_BLOB. With a sink that allows it, its tuples
+   * are routed (the shards' areas made first: the blob lies past them).
+   */
+  load(blob: Uint8Array, sink?: FlowSink): boolean {
+    if (blob.length > AZURE_WASM_BLOB) return false;
+    this.sink = sink ?? null;
+    this.routesBlob = sink !== undefined && this.routes && sink.routable;
+    if (this.routesBlob) this.routing.settings(sink!, true, false);
+    else this.routing.off();
+    this.bufAt = this.routesBlob && sink!.shards <= MAX_AREA_SHARDS ? AREAS_AT + sink!.shards * AZURE_WASM_TUPLES * AREA_BYTES_A_ROW : BUF_AT;
+    this.views(this.bufAt + blob.length + 16); // slack for the module's vector loads
+    this.u8.set(blob, this.bufAt);
+    this.u8.fill(0, this.bufAt + blob.length, this.bufAt + blob.length + 16);
+    this.blobLength = blob.length;
+    return true;
+  }
+
+  /**
+   * The record at `start` of the blob last loaded walked by the module (assembly/azure-tuples.ts
+   * readRecord), when it is written plainly: the offset just past it, its envelope spans in
+   * envS/envE (-1: absent) and its tuples in `tuples` (spans relative to the blob); -1 when the
+   * JavaScript walk is to read it.
+   */
+  readRecord(start: number, envS: Int32Array, envE: Int32Array, tuples: TupleSpans): number {
+    const end = this.walkRecord(this.bufAt, start, this.blobLength, RECORD_AT, SPANS_AT, AZURE_WASM_TUPLES);
+    if (end < 0) return -1;
+    const i32 = this.i32;
+    const b = RECORD_AT >> 2;
+    for (let f = 0; f < envS.length; f++) {
+      envS[f] = i32[b + 2 * f]!;
+      envE[f] = i32[b + 2 * f + 1]!;
+    }
+    this.recordVersion = i32[b + 10]!;
+    this.recordFlags = i32[b + 11]!;
+    const n = i32[b + 12]!;
+    tuples.reserve(n);
+    const { s, e, off, inArena, macS, macE, macInArena } = tuples;
+    for (let k = 0; k < n; k++) {
+      const ts = i32[(SPANS_AT >> 2) + k]!;
+      s[k] = ts;
+      e[k] = i32[(ENDS_AT >> 2) + k]!;
+      off[k] = ts - 1; // the tuple's '"', where the JavaScript walk counts it from
+      inArena[k] = 0;
+      macS[k] = i32[(MACS_AT >> 2) + k]!;
+      macE[k] = i32[(MACE_AT >> 2) + k]!;
+      macInArena[k] = 0;
+    }
+    tuples.n = n;
+    return end;
+  }
+
+  /** The version (0: absent, -1: not a positive integer) and flags (1: NSG flows seen, 2: VNet flowRecords seen) of the record readRecord read. */
+  recordVersion = 0;
+  recordFlags = 0;
+
+  /**
+   * Reads the n tuples blob[starts[k], ends[k]) of the blob last loaded into rows: false,
+   * having read nothing, when they are too many for one call. Routed (load) with the
+   * record's region (regionBlank: it is the empty string); addCounts then adds what the read counted.
+   */
+  read(starts: Int32Array, ends: Int32Array, n: number, layout: TupleLayout, version: number, regionBlank = false): boolean {
+    if (n > AZURE_WASM_TUPLES) return false;
+    const i32 = this.i32;
+    for (let k = 0; k < n; k++) {
+      i32[(SPANS_AT >> 2) + k] = starts[k]!;
+      i32[(ENDS_AT >> 2) + k] = ends[k]!;
+    }
+    if (this.routesBlob) this.routing.settings(this.sink!, true, regionBlank);
+    this.readTuples(this.bufAt, n, SPANS_AT, ENDS_AT, ROWS_AT, layout, version, ROUTING_AT);
+    return true;
+  }
+
+  /** The shards' areas of the last read (null: the tuples it routed are appended from a FlowRecord). */
+  get routedAreas(): RoutedColumns | null {
+    return this.routing.routedAreas;
+  }
+
+  /** What the last read counted of the tuples it routed itself, added to the sink's counters (as emit would have). */
+  addCounts(sink: FlowSink): void {
+    this.routing.addCounts(sink);
+  }
+
+  /** Row k's route when taken: its shard, ROUTE_DONE or ROUTE_EMIT (wasm-route.ts); -3 when not taken. */
+  routeOf(k: number): number {
+    const r = (ROWS_AT + k * ROW_BYTES) >> 2;
+    return this.i32[r] === 0 ? NOT_TAKEN : this.i32[r + 14]!;
+  }
+
+  /** A routed row k's Feed bits and slot in its shard's area (feed | slot << 2). */
+  feedOf(k: number): number {
+    return this.i32[((ROWS_AT + k * ROW_BYTES) >> 2) + 15]! >>> 0;
+  }
+
+  /** Row k's direction (a taken row). */
+  directionOf(k: number): number {
+    return this.i32[((ROWS_AT + k * ROW_BYTES) >> 2) + 2]!;
+  }
+
+  /** Row k into rec (as azure-fast.ts fills it): true, or false when the tuple is not taken. */
+  take(rec: FlowRecord, k: number): boolean {
+    const r = (ROWS_AT + k * ROW_BYTES) >> 2;
+    const i32 = this.i32;
+    if (i32[r] === 0) return false;
+    const f = r >> 1;
+    const t = this.f64[f + 4]!;
+    rec.start = t;
+    rec.end = t;
+    rec.proto = i32[r + 1]!;
+    rec.direction = i32[r + 2]!;
+    rec.action = i32[r + 3]!;
+    rec.sport = i32[r + 4]!;
+    rec.dport = i32[r + 5]!;
+    writeV4(rec.src, i32[r + 6]!);
+    writeV4(rec.dst, i32[r + 7]!);
+    rec.packets = this.f64[f + 5]!;
+    rec.bytes = this.f64[f + 6]!;
+    return true;
+  }
+}
+
+/** An IPv4 address as the sink's IPv4-mapped words (as azure-fast.ts ipv4To writes it). */
+function writeV4(out: Uint32Array, v: number): void {
+  out[0] = 0;
+  out[1] = 0;
+  out[2] = V4_MAPPED_W2;
+  out[3] = v;
+}
+
+let reader: AzureWasm | null | undefined;
+
+function load(routes: boolean): AzureWasm | null {
+  const path = wasmFile('azure-tuples.wasm');
+  return path === null ? null : new AzureWasm(new WebAssembly.Module(readFileSync(path)), routes);
+}
+
+/**
+ * The Azure tuple readers: `wasm` (the default) reads and routes the usual tuples in
+ * WebAssembly, `wasm-parse` reads them there and hands every record to the sink's emit,
+ * `js` runs the JavaScript readers.
+ */
+export type AzureReaderKind = 'js' | 'wasm' | 'wasm-parse';
+
+/** This thread's WebAssembly reader, loaded on first use; null when the JavaScript reader is to run. */
+export function azureWasm(): AzureWasm | null {
+  if (reader === undefined) {
+    const kind = process.env.FLOWSIEVE_AZURE_READER;
+    reader = kind === 'js' ? null : load(kind !== 'wasm-parse');
+  }
+  return reader;
+}
+
+/** For tests and benchmarks: choose the reader of the documents read from now on in this thread. */
+export function setAzureReader(kind: AzureReaderKind): void {
+  reader = kind === 'js' ? null : load(kind === 'wasm');
+  if (kind !== 'js' && reader === null) throw new Error('the WebAssembly Azure reader is not built (dist/wasm/azure-tuples.wasm)');
+}

@@ -1,0 +1,300 @@
+/**
+ * The Azure tuple reader in WebAssembly (assembly/azure-tuples.ts, src/formats/azure-wasm.ts)
+ * against the JavaScript reader (azure-fast.ts and the tuple readers): the same records,
+ * counters and rejects (line, offset, reason, text) on the fixtures, on hostile tuples and
+ * on random damage; and the module takes the usual tuples (so the comparison is not between
+ * two JavaScript runs).
+ */
+import { readFileSync } from 'node:fs';
+import { afterAll, describe, expect, it } from 'vitest';
+import { HAVE_FIXTURES, fixture, readBytes, type ReadResult } from './helpers/read-format.js';
+import { damage, seeded } from './helpers/damage.js';
+import { FlowRecord, FlowSink, type SinkOptions } from '../dist/src/flow/sink.js';
+import { azureWasm, setAzureReader, type AzureReaderKind } from '../dist/src/formats/azure-wasm.js';
+import { readerFor } from '../dist/src/formats/registry.js';
+
+afterAll(() => setAzureReader(process.env.FLOWSIEVE_AZURE_READER === 'js' ? 'js' : 'wasm'));
+
+const NSG_V2 = [
+  '1709258449,46.36.230.222,10.2.0.5,4400,443,T,I,D,B,,,,',
+  '1709258541,10.2.0.5,10.2.0.11,54802,22,T,O,A,E,5,525,5,3235',
+  '1709258541,10.2.0.5,10.2.0.11,54802,22,U,O,A,C,0,0,1,2',
+  '1709258541000,10.2.0.5,10.2.0.11,0,65535,T,I,A,B,7,8,9,10',
+  '1709258541,255.255.255.255,0.0.0.0,1,2,T,O,D,E,5,525,5,3235',
+  '1709258541,10.2.0.5,10.2.0.11,54802,22,T,O,A,E,999999999999999,999999999999999,5,3235',
+];
+const NSG_V1 = ['1709258449,46.36.230.222,10.2.0.5,4400,443,T,I,D', '1709258449,10.2.0.5,46.36.230.222,4400,443,U,O,A'];
+const VNET = [
+  '1709258449000,46.36.230.222,10.2.0.5,4400,443,6,I,D,NX,0,0,0,0',
+  '1709258449123,10.2.0.5,10.2.0.11,54802,22,17,O,E,NX,5,525,5,3235',
+  '1709258449,10.2.0.5,10.2.0.11,54802,22,1,O,C,,5,,5,',
+  '1709258449000,10.2.0.5,10.2.0.11,54802,22,255,I,B,EN,1,2,3,4',
+];
+const HOSTILE = [
+  '1709258449,,10.2.0.5,4400,443,T,I,D,B,,,,', // no source: no flow
+  '1709258449,2001:db8::1,10.2.0.5,4400,443,T,I,D,B,,,,', // IPv6
+  '1709258449,010.2.0.5,10.2.0.5,4400,443,T,I,D,B,,,,', // a leading zero
+  '1709258449,10.2.0.256,10.2.0.5,4400,443,T,I,D,B,,,,',
+  '1709258449,10.2.0,10.2.0.5,4400,443,T,I,D,B,,,,', // truncated address
+  '1709258449,10.2.0.5,10.2.0.6,123456,443,T,I,D,B,,,,', // a six-digit port
+  '1709258449,10.2.0.5,10.2.0.6,99999,443,T,I,D,B,,,,', // a five-digit port out of range
+  '17092584490000,10.2.0.5,10.2.0.6,1,443,T,I,D,B,,,,', // 14-digit time
+  '1709258449000000000000,10.2.0.5,10.2.0.6,1,443,T,I,D,B,,,,', // a huge time
+  '1709258449,10.2.0.5,10.2.0.6,1,443,T,I,A,E,1234567890123456,2,3,4', // a 16-digit counter
+  '1709258449,10.2.0.5,10.2.0.6,1,443,6,I,D,B,,,,', // a numeric protocol in NSG
+  '1709258449,10.2.0.5,10.2.0.6,1,443,T,X,D,B,,,,',
+  '1709258449,10.2.0.5,10.2.0.6,1,443,T,I,A,E,1,2,3', // 12 fields
+  '1709258449,10.2.0.5,10.2.0.6,1,443,T,I,A,E,1,2,3,4,5', // 14 fields
+  '1709258449,10.2.0.5,10.2.0.6,1,443,T,I,A,E,1,x,3,4',
+  '1709258449,10.2.0.5,10.2.0.6,1,443,T,I,A,E,1,2,3,-4',
+  '1709258449,10.2.0.5,10.2.0.6,1,443,T,I,A',
+  '1709258449,10.2.0.5,10.2.0', // truncated tuple
+  '1709258449',
+  ' 1709258449,10.2.0.5,10.2.0.6,1,443,T,I,A,E,1,2,3,4',
+  '',
+  '1709258449000,46.36.230.222,10.2.0.5,4400,443,6,I,X,NX,0,0,0,0',
+  '1709258449000,46.36.230.222,10.2.0.5,4400,443,1234,I,D,NX,0,0,0,0',
+  '1709258449000,46.36.230.222,10.2.0.5,4400,443,6,I,D,NX,0,0,0,0,',
+  '1709258449000,46.36.230.222,10.2.0.5,4400,443,6,I,D',
+];
+
+function blob(records: string[]): string {
+  return `{"records":[${records.join(',\n')}]}`;
+}
+function nsgRecord(tuples: string[], version: number | string | null = 2): string {
+  const v = version === null ? '' : `"Version":${typeof version === 'string' ? `"${version}"` : version},`;
+  return (
+    '{"time":"2024-03-01T02:00:30Z","category":"NetworkSecurityGroupFlowEvent","resourceId":"/SUBSCRIPTIONS/DAF0655C-B0F4-42BB-A14A-49D90C6F8A65/RESOURCEGROUPS/RG/PROVIDERS/MICROSOFT.NETWORK/NETWORKSECURITYGROUPS/NSG",' +
+    `"properties":{${v}"flows":[{"rule":"R","flows":[{"mac":"000D3A96D7E2","flowTuples":${JSON.stringify(tuples)}},{"flowTuples":${JSON.stringify(tuples.slice(0, 2))},"mac":"00-0d-3a-11-22-33"}]}]}}`
+  );
+}
+function vnetRecord(tuples: string[]): string {
+  return (
+    '{"time":"2024-03-01T02:00:30Z","category":"FlowLogFlowEvent","targetResourceID":"/SUBSCRIPTIONS/11111111-2222-3333-4444-555555555555/RESOURCEGROUPS/RG/PROVIDERS/MICROSOFT.NETWORK/VIRTUALNETWORKS/VNET-1",' +
+    `"macAddress":"00-0D-3A-11-22-33","flowRecords":{"flows":[{"aclID":"a","flowGroups":[{"rule":"R","flowTuples":${JSON.stringify(tuples)}}]}]}}`
+  );
+}
+
+const COLUMNS = ['feed', 'proto', 'sport', 'dport', 'tcpFlags', 'packets', 'bytes', 'start', 'end', 'cloud', 'action', 'direction', 'account', 'region', 'iface', 'instance'] as const;
+
+/** The batches a reader hands the shards (through the sink as the engine runs it), with its counters and rejects. */
+function route(kind: AzureReaderKind, input: Buffer | Buffer[], opts: Partial<SinkOptions>, region: string) {
+  setAzureReader(kind);
+  const posted: unknown[] = [];
+  const sink = new FlowSink({ shards: 3, batchSize: 64, maxRejectsKept: 100_000, ...opts }, (shard, b) => {
+    const columns = Object.fromEntries(COLUMNS.map((c) => [c, Array.from(b[c].subarray(0, b.n))]));
+    posted.push({ shard, n: b.n, strings: b.strings.slice(), src: Array.from(b.src.subarray(0, 4 * b.n)), dst: Array.from(b.dst.subarray(0, 4 * b.n)), ...columns });
+  });
+  const reader = readerFor('azure-nsg')!;
+  if (reader.kind !== 'document') throw new Error('azure-nsg reads documents');
+  for (const doc of Array.isArray(input) ? input : [input]) reader.parseDocument(doc, { sink, file: 't', account: 'default-acct', region });
+  sink.flushAll();
+  return { posted, counters: { ...sink.counters }, rejects: sink.rejects.map((j) => ({ ...j })), span: [sink.minStart, sink.maxEnd] };
+}
+
+/** A tuple with every field that bears on its fate drawn at random (a few out of range, or not taken by the module). */
+function randomTuple(k: number, vnet: boolean): string {
+  const r = seeded(k + 1);
+  const pick = <T>(xs: T[]): T => xs[r(xs.length)]!;
+  const ip = () => pick(['46.36.230.222', `203.0.113.${r(256)}`, `45.${r(256)}.${r(256)}.7`, `10.2.0.${r(256)}`, '192.168.1.9', '2001:db8::1']);
+  const time = pick(['1709258449', `17092584${10 + r(80)}`, `17092584${10 + r(80)}123`, '99999999999', '4294967296']);
+  const head = `${time},${ip()},${ip()},${pick(['53', '443', '1023', '1024', '9620', '70000'])},${pick(['22', '443', '1024', '8080', '99999'])}`;
+  const counters = pick([',,,', '5,525,5,3235', '0,0,1,2']);
+  if (vnet) return `${head},${pick(['6', '17', '1', '58', '300'])},${pick(['I', 'O'])},${pick(['B', 'C', 'E', 'D'])},NX,${counters}`;
+  return `${head},${pick(['T', 'U'])},${pick(['I', 'O'])},${pick(['A', 'D'])},${pick(['B', 'C', 'E'])},${counters}`;
+}
+
+function read(input: Buffer, kind: 'js' | 'wasm'): ReadResult {
+  setAzureReader(kind);
+  return readBytes(input, { format: 'azure-nsg', account: 'default-acct', region: 'default-region' });
+}
+
+/** Both readers: everything the same. */
+function same(input: Buffer | string): ReadResult {
+  const buf = typeof input === 'string' ? Buffer.from(input) : input;
+  const js = read(buf, 'js');
+  expect(read(buf, 'wasm')).toEqual(js);
+  return js;
+}
+
+/** The module's verdict on one tuple: taken or not (and when taken, the record the JavaScript fast path reads). */
+function wasmTakes(layout: 'nsg' | 'vnet', tuple: string, version = 2): boolean {
+  setAzureReader('wasm');
+  const w = azureWasm()!;
+  const b = Buffer.from(`"${tuple}"`);
+  expect(w.load(b)).toBe(true);
+  expect(w.read(Int32Array.of(1), Int32Array.of(b.length - 1), 1, layout === 'nsg' ? 1 : 2, version)).toBe(true);
+  return w.take(new FlowRecord(), 0);
+}
+
+describe('Azure tuple reader in WebAssembly', () => {
+  it('takes the usual tuples of each layout', () => {
+    for (const t of NSG_V2) expect(wasmTakes('nsg', t), t).toBe(true);
+    for (const t of NSG_V1) expect(wasmTakes('nsg', t, 1), t).toBe(true);
+    for (const t of VNET) expect(wasmTakes('vnet', t), t).toBe(true);
+    for (const t of HOSTILE.slice(1, 6)) expect(wasmTakes('nsg', t), t).toBe(false);
+  });
+
+  it('reads usual and hostile tuples as the JavaScript reader does', () => {
+    const text = blob([
+      nsgRecord(NSG_V2),
+      nsgRecord(NSG_V1, 1),
+      nsgRecord([...NSG_V1, ...NSG_V2], null),
+      nsgRecord(NSG_V2, 0),
+      nsgRecord(NSG_V2, '2'),
+      nsgRecord(NSG_V2, 7),
+      nsgRecord(HOSTILE),
+      nsgRecord([...HOSTILE, ...NSG_V1], 1),
+      vnetRecord(VNET),
+      vnetRecord([...HOSTILE, ...VNET]),
+      nsgRecord(['ESCAPED', ...NSG_V2]),
+    ]).replace('ESCAPED', '1709258449,\\u0034\\u0036.36.230.222,10.2.0.5,4400,443,T,I,D,B,,,,'); // an escaped tuple: the record goes to JavaScript
+    const r = same(text);
+    expect(r.counters.records).toBeGreaterThan(40);
+    expect(r.counters.rejected).toBeGreaterThan(20);
+    expect(r.gap).toBe(0);
+    // a blob cut inside a tuple, and inside a record
+    same(text.slice(0, text.indexOf('10.2.0.256') + 4));
+    same(text.slice(0, text.lastIndexOf('"flowTuples"')));
+  });
+
+  it('random damage to the tuples of a blob: the same records, counters and rejects', () => {
+    let seed = 7;
+    const rnd = (n: number) => {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      return (seed >>> 8) % n;
+    };
+    const alphabet = '0123456789.,:TUIOADBCEX- ';
+    const damaged = (pool: string[]) =>
+      pool.map((t) => {
+        const chars = t.split('');
+        for (let k = rnd(3); k > 0; k--) {
+          const at = rnd(chars.length + 1);
+          const op = rnd(3);
+          if (op === 0) chars[at] = alphabet[rnd(alphabet.length)]!;
+          else if (op === 1) chars.splice(at, 0, alphabet[rnd(alphabet.length)]!);
+          else chars.splice(at, 1);
+        }
+        return chars.join('');
+      });
+    const records: string[] = [];
+    for (let i = 0; i < 300; i++) records.push(i % 3 === 2 ? vnetRecord(damaged(VNET)) : nsgRecord(damaged(i % 3 ? NSG_V1 : NSG_V2), [0, 1, 2][rnd(3)]!));
+    const r = same(blob(records));
+    expect(r.counters.records).toBeGreaterThan(300); // much damage keeps tuples readable
+    expect(r.counters.rejected).toBeGreaterThan(100);
+  });
+
+  it.skipIf(!HAVE_FIXTURES)('the fixtures: the same records, counters and rejects', () => {
+    const files = [
+      'azure-nsg/msdocs/nsg-flow-logs-overview.v2-sample.json',
+      'azure-nsg/msdocs/nsg-flow-logs-overview.v1-sample.json',
+      'azure-nsg/elastic-integrations/testdata.log',
+      'azure-nsg/elastic-integrations/test-nsg.log',
+      'azure-vnet/msdocs/vnet-flow-logs-overview.sample.json',
+      'azure-vnet/elastic-integrations/testdata.log',
+      'azure-vnet/elastic-integrations/test-vnet.log',
+    ];
+    let records = 0;
+    for (const f of files) {
+      const path = fixture(f);
+      expect(path, f).not.toBeNull();
+      records += same(readFileSync(path!)).counters.records;
+    }
+    expect(records).toBeGreaterThan(10);
+  });
+
+  it('routes tuples into the batches of the shards as the emit of the sink does, with every option that bears on it', () => {
+    const T = 1709258449;
+    const options: Array<Partial<SinkOptions>> = [
+      {}, { shards: 1 }, { shards: 5, batchSize: 7 }, { timeRange: { from: T + 20, to: T + 60 } }, { notAfter: T + 100 },
+      // more shards than the module has areas for: routed tuples appended from a FlowRecord
+      { shards: 70 },
+      // emit alone applies these: the module hands every record to it
+      { partition: { index: 1, count: 2 } }, { homeNet: ['45.0.0.0/8'] }, { lateBefore: T + 30, windowSeconds: 10 },
+    ];
+    const records: string[] = [nsgRecord([...NSG_V2, ...HOSTILE])];
+    for (let i = 0; i < 60; i++) {
+      const tuples = Array.from({ length: 12 }, (_, k) => randomTuple(i * 100 + k, i % 3 === 2));
+      records.push(i % 3 === 2 ? vnetRecord(tuples) : nsgRecord(tuples, [1, 2][i % 2]!));
+    }
+    // a record whose region comes from its resource id, and one without (the file's default)
+    records.push(nsgRecord(NSG_V2).replace('"resourceId"', '"location":"westeurope","resourceId"'));
+    const input = Buffer.from(blob(records));
+    for (const opts of options) {
+      for (const region of ['', 'xx-home-1']) {
+        const js = route('js', input, opts, region);
+        expect(route('wasm', input, opts, region)).toEqual(js);
+        expect(route('wasm-parse', input, opts, region)).toEqual(js);
+        expect(js.counters.records + js.counters.rejected).toBeGreaterThan(400);
+      }
+    }
+    const js = route('js', input, {}, '');
+    expect(js.counters.responses * js.counters.internal * js.counters.blankRegion * js.counters.outbound * js.counters.inbound * js.counters.rejected).toBeGreaterThan(0);
+  });
+
+  it('a blob that grows the memory of the module after earlier blobs were routed: the same batches', () => {
+    const records = (n: number, from: number) =>
+      Array.from({ length: n }, (_, i) => {
+        const tuples = Array.from({ length: 12 }, (_, k) => randomTuple((from + i) * 100 + k, i % 3 === 2));
+        return i % 3 === 2 ? vnetRecord(tuples) : nsgRecord(tuples, 2);
+      });
+    const small = Buffer.from(blob(records(20, 0)));
+    const big = Buffer.from(blob(records(6000, 20))); // past the module's first 4 MiB
+    expect(big.length).toBeGreaterThan(5 << 20);
+    const js = route('js', [small, big, small], {}, '');
+    expect(route('wasm', [small, big, small], {}, '')).toEqual(js);
+    expect(js.counters.records).toBeGreaterThan(20_000);
+  });
+
+  it('records walked in the module: envelopes written every way, and damaged, read as the JavaScript walk reads them', () => {
+    const r = seeded(23);
+    const pick = <T>(xs: T[]): T => xs[r(xs.length)]!;
+    // the usual form (the first) three times in four, else any of the others
+    const often = <T>(xs: T[]): T => (r(4) > 0 ? xs[0]! : pick(xs.slice(1)));
+    const cased = (k: string) => pick([k, k, k.toUpperCase(), k[0]!.toUpperCase() + k.slice(1), k.toLowerCase()]);
+    const value = (): string => pick(['1', '-2.5e3', '0', 'true', 'false', 'null', '"x"', '"\\u0041b"', '"é"', '[]', '{}', '[1,{"a":[null]}]', '{"b":{"c":"d"}}']);
+    const tuples = (vnet: boolean) => JSON.stringify(Array.from({ length: 1 + r(4) }, (_, k) => randomTuple(r(100000) + k, vnet)));
+    const nsg = () => {
+      const groups = Array.from({ length: r(3) }, () => {
+        const parts = [`"${cased('flowTuples')}":${often([tuples(false), tuples(false), '[]', 'null', '"x"', '[1]'])}`];
+        const mac = often(['"000D3A96D7E2"', '"00-0d-3a-11-22-33"', '7', 'null', '']);
+        if (mac) parts.splice(r(2), 0, `"${cased('mac')}":${mac}`);
+        return often([`{${parts.join(',')}}`, `{${parts.join(',')}}`, 'null', '{}']);
+      });
+      const rules = Array.from({ length: 1 + r(2) }, () => often([`{"rule":"R","${cased('flows')}":[${groups.join(',')}]}`, '{"rule":"R"}', 'null']));
+      const props = [`"${cased('Version')}":${often(['2', '2', '1', '0', '"2"', 'null', 'true', '2.5', '-1', '012', '1e3', '99999999999', '{}'])}`, `"${cased('flows')}":${often([`[${rules.join(',')}]`, `[${rules.join(',')}]`, '[]', 'null', '{}'])}`];
+      if (r(3) === 0) props.push(`"extra":${value()}`);
+      return `"${cased('properties')}":${often([`{${props.join(',')}}`, `{${props.join(',')}}`, '{}', 'null', '[]'])}`;
+    };
+    const vnet = () => {
+      const groups = Array.from({ length: 1 + r(2) }, () => often([`{"rule":"R","${cased('flowTuples')}":${tuples(true)}}`, 'null', '{}']));
+      const acls = Array.from({ length: 1 + r(2) }, () => often([`{"aclID":"a","${cased('flowGroups')}":[${groups.join(',')}]}`, 'null', '{"flowGroups":null}']));
+      return `"${cased('flowRecords')}":${often([`{"${cased('flows')}":[${acls.join(',')}]}`, `{"${cased('flows')}":[${acls.join(',')}]}`, 'null', '{}', '"x"'])}`;
+    };
+    const records: string[] = [];
+    for (let i = 0; i < 400; i++) {
+      const isVnet = r(3) === 0;
+      const members = [
+        `"time":"2024-03-01T02:00:30Z"`,
+        `"${cased('category')}":${often([isVnet ? '"FlowLogFlowEvent"' : '"NetworkSecurityGroupFlowEvent"', isVnet ? '"flowlogflowevent"' : '"NETWORKSECURITYGROUPFLOWEVENT"', '"Other"', 'null', '3'])}`,
+        isVnet
+          ? `"${cased('targetResourceID')}":${often(['"/SUBSCRIPTIONS/11111111-2222-3333-4444-555555555555/RESOURCEGROUPS/RG/PROVIDERS/MICROSOFT.NETWORK/VIRTUALNETWORKS/VNET-1"', 'null'])}`
+          : `"${cased('resourceId')}":${often(['"/SUBSCRIPTIONS/DAF0655C-B0F4-42BB-A14A-49D90C6F8A65/RESOURCEGROUPS/RG/PROVIDERS/MICROSOFT.NETWORK/NETWORKSECURITYGROUPS/NSG"', '"/subscriptions/x/\\u0061"', 'null'])}`,
+        isVnet ? `"${cased('macAddress')}":${often(['"00-0D-3A-11-22-33"', 'null'])}` : `"operationName":"NetworkSecurityGroupFlowEvents"`,
+        isVnet ? vnet() : nsg(),
+      ];
+      if (r(4) === 0) members.push(`"${often(['systemId', 'x', 'flowLogResourceID', 'category'])}":${value()}`);
+      if (r(20) === 0) members.push('"records":[]');
+      const rec = often([`{${members.sort(() => r(3) - 1).join(',')}}`, `{${members.join(',')}}`, '{}', `{${members.join(',\n  ')}}`, `{ ${members.join(' , ')} }`]);
+      records.push(rec);
+    }
+    const text = blob(records);
+    const clean = same(text);
+    expect(clean.counters.records).toBeGreaterThan(100);
+    expect(clean.counters.rejected).toBeGreaterThan(20);
+    // pretty-printed, and with random bytes replaced, dropped or doubled anywhere
+    same(text.replace(/,"/g, ',\r\n\t "').replace(/":/g, '" :\n').replace(/\[/g, '[ '));
+    const alphabet = '{}[]":, \n\t0123456789-+.eEtrufalsnxAé\\';
+    for (let k = 0; k < 6; k++) same(damage(text, r, alphabet, 40));
+  });
+});
