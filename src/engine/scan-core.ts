@@ -11,7 +11,9 @@
  * entries merge by addition: two shards, two checkpoints or two machines holding parts
  * of the same key combine exactly.
  *
- * Layout (scan-layout.ts): 52 bytes an entry in two typed arrays, no object per entry.
+ * Layout (scan-layout.ts): 52 bytes an entry in two typed arrays, no object per entry
+ * (JavaScript arrays, or views of a WebAssembly memory where held records are added by
+ * assembly/scan-held.ts: the `arena`, scan-wasm.ts).
  * The index is one u32 per slot, at most 70 % full: a 4-bit tag of the key's hash and
  * the entry number, so a probe rejects most other keys without touching their entries.
  * 58-64 bytes per entry held in all.
@@ -323,7 +325,7 @@ export class ScanCore {
     return e;
   }
 
-  /** The arena's views, after it laid the table out again (its memory may have grown: the old views are detached). */
+  /** The arena's views, after it laid the table out again (perhaps in a new memory: the old views still read the old one). */
   private takeViews(): void {
     const a = this.arena!;
     this.u = a.u;
@@ -385,7 +387,7 @@ export class ScanCore {
     }
   }
 
-  /** A full table twice as large (insertAt). */
+  /** A full table twice as large (insertAt, addHeldRows). */
   private grow(): void {
     if (this.cap >= MAX_TABLE_ENTRIES) throw new Error(`an accumulator table holds at most ${MAX_TABLE_ENTRIES} entries (--max-memory spills before)`);
     this.resize(Math.min(this.cap * 2, MAX_TABLE_ENTRIES));
