@@ -162,12 +162,15 @@ function isPublicWords(p: u32): bool {
 }
 
 /** Bytes an area takes a row (src/formats/wasm-route.ts AREA_BYTES_A_ROW and the offsets of its views). */
-export const AREA_BYTES_A_ROW: u32 = 66;
+export const AREA_BYTES_A_ROW: u32 = 82;
+/** Where an area's id columns start, in bytes a row (account, region, interface, instance: i32 each). */
+export const AREA_IDS: u32 = 56;
 
 /**
  * The batch columns of a routed row into its shard's area (src/flow/sink.ts append writes
  * them from a FlowRecord; here they are written where the caller copies them from in runs):
- * its slot there.
+ * its slot there. Its string ids (AREA_IDS) are written by the module that knows them
+ * (toAreaIds) or by the caller (FlowSink.appendRoutedIds).
  */
 export function toArea(shard: u32, src: u32, dst: u32, packets: f64, bytes: f64, start: u32, end: u32, sport: u32, dport: u32, tcpFlags: i32, feed: u32, proto: u32, action: u32, direction: u32): u32 {
   const counts = tablePtr + AREA_COUNTS + (shard << 2);
@@ -175,7 +178,7 @@ export function toArea(shard: u32, src: u32, dst: u32, packets: f64, bytes: f64,
   store<u32>(counts, slot + 1);
   const n = areaRows;
   const area = areasPtr + shard * n * AREA_BYTES_A_ROW;
-  // src and dst: four words each (IPv4-mapped), then the f64, u32, u16, i16 and u8 columns
+  // src and dst: four words each (IPv4-mapped), then the f64, u32 (ids among them), u16, i16 and u8 columns
   const a = area + (slot << 4);
   store<u32>(a, 0);
   store<u32>(a + 4, 0);
@@ -190,14 +193,45 @@ export function toArea(shard: u32, src: u32, dst: u32, packets: f64, bytes: f64,
   store<f64>(area + n * 40 + (slot << 3), bytes);
   store<u32>(area + n * 48 + (slot << 2), start);
   store<u32>(area + n * 52 + (slot << 2), end);
-  store<u16>(area + n * 56 + (slot << 1), <u16>sport);
-  store<u16>(area + n * 58 + (slot << 1), <u16>dport);
-  store<i16>(area + n * 60 + (slot << 1), <i16>tcpFlags);
-  store<u8>(area + n * 62 + slot, <u8>feed);
-  store<u8>(area + n * 63 + slot, <u8>proto);
-  store<u8>(area + n * 64 + slot, <u8>action);
-  store<u8>(area + n * 65 + slot, <u8>direction);
+  store<u16>(area + n * 72 + (slot << 1), <u16>sport);
+  store<u16>(area + n * 74 + (slot << 1), <u16>dport);
+  store<i16>(area + n * 76 + (slot << 1), <i16>tcpFlags);
+  store<u8>(area + n * 78 + slot, <u8>feed);
+  store<u8>(area + n * 79 + slot, <u8>proto);
+  store<u8>(area + n * 80 + slot, <u8>action);
+  store<u8>(area + n * 81 + slot, <u8>direction);
   return slot;
+}
+
+/** The string ids (dictionary ids; may be a module's provisional ids, fixed later) of the row at `slot` of shard's area. */
+export function toAreaIds(shard: u32, slot: u32, account: i32, region: i32, iface: i32, instance: i32): void {
+  const n = areaRows;
+  const ids = areasPtr + shard * n * AREA_BYTES_A_ROW + n * AREA_IDS + (slot << 2);
+  store<i32>(ids, account);
+  store<i32>(ids + (n << 2), region);
+  store<i32>(ids + (n << 3), iface);
+  store<i32>(ids + n * 12, instance);
+}
+
+/**
+ * Every id of every area of this call that is a module's provisional id of a token the
+ * caller looked up since (-(entry + 1), below zero) replaced by the id the caller wrote for
+ * the entry: the i32 at `entries + entry * 16 + 12` (assembly/aws-lines.ts's table).
+ */
+export function fixAreaIds(entries: u32): void {
+  if (areasPtr == 0) return;
+  const n = areaRows;
+  for (let s: u32 = 0; s < shards; s++) {
+    const rows = load<u32>(tablePtr + AREA_COUNTS + (s << 2));
+    const ids = areasPtr + s * n * AREA_BYTES_A_ROW + n * AREA_IDS;
+    for (let c: u32 = 0; c < 4; c++) {
+      const col = ids + c * (n << 2);
+      for (let k: u32 = 0; k < rows << 2; k += 4) {
+        const id = load<i32>(col + k);
+        if (id < 0) store<i32>(col + k, load<i32>(entries + (<u32>(-id - 1) << 4) + 12));
+      }
+    }
+  }
 }
 
 /** toArea of a row whose addresses are four words each at srcAt and dstAt (routeFlowWords). */
