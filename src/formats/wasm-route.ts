@@ -3,7 +3,7 @@
  * (assembly/shared/route.ts): the routing block in a module's memory (the sink's settings
  * for a read, the counts it made, the IPv4 table), and the shards' areas into which the module
  * writes the batch columns of the rows it routes, as views the sink copies runs from
- * (FlowSink.beginRouted, appendRoutedIds, endRouted).
+ * (FlowSink.beginRouted, appendRoutedIds, routedUpToCounts, endRouted).
  */
 import type { FlowSink, RoutedColumns } from '../flow/sink.js';
 import { v4SpecialTable } from '../net/address.js';
