@@ -257,10 +257,12 @@ function readEntry(s: u32, e: u32, row: u32, delta: i32): bool {
   rowFlags = 0;
   let seen: u64 = 0;
   if (load<u8>(s) != 123) return false;
+  // the container at depth d in locals (its box, whether an array, the slot of the key read
+  // last in it); the enclosing ones' kept in scratch at their depths while it is open
   let d: u32 = 0;
-  store<u8>(boxAt, <u8>B_ENTRY);
-  store<u8>(arrayAt, 0);
-  store<i16>(lastKeyAt, <i16>(START + B_ENTRY));
+  let bx: u32 = B_ENTRY;
+  let arr: u32 = 0;
+  let last: u32 = START + B_ENTRY;
   let p = s + 1;
   let c: u32 = 0;
   while (p < e && isSpace((c = load<u8>(p)))) p++;
@@ -271,10 +273,9 @@ function readEntry(s: u32, e: u32, row: u32, delta: i32): bool {
     const ks = p + 1;
     let q: u32;
     let want: i32 = 0;
-    const bx = <u32>load<u8>(boxAt + d);
     if (bx != B_OTHER) {
       // the key that followed the last one last time (or the time before) is compared at once
-      const at = <u32>load<i16>(lastKeyAt + (d << 1)) << 1;
+      const at = last << 1;
       let k = <i32>load<i16>(nextAt + at);
       if (k >= 0 && !sameKey(ks, k)) {
         const a = <i32>load<i16>(altAt + at);
@@ -300,8 +301,8 @@ function readEntry(s: u32, e: u32, row: u32, delta: i32): bool {
           if ((seen & bit) != 0 || want == BAIL) return false;
           seen |= bit;
         }
-        store<i16>(lastKeyAt + (d << 1), <i16>k);
-      } else store<i16>(lastKeyAt + (d << 1), <i16>(UNNAMED + bx));
+        last = <u32>k;
+      } else last = UNNAMED + bx;
     } else {
       q = plainEnd(ks, e);
       if (q >= e || load<u8>(q) != 34) return false;
@@ -334,12 +335,15 @@ function readEntry(s: u32, e: u32, row: u32, delta: i32): bool {
         p = q + 1;
       } else if (c == 123 || c == 91) {
         if (kind != 0 && !(kind == OBJ && c == 123)) return false;
-        if (++d >= MAX_DEPTH) return false;
-        const nb = kind == OBJ ? <u32>(want & 0xff) : B_OTHER;
-        const arr: u32 = c == 91 ? 1 : 0;
-        store<u8>(boxAt + d, <u8>nb);
+        if (d + 1 >= MAX_DEPTH) return false;
+        store<u8>(boxAt + d, <u8>bx);
         store<u8>(arrayAt + d, <u8>arr);
-        store<i16>(lastKeyAt + (d << 1), <i16>(START + nb));
+        store<i16>(lastKeyAt + (d << 1), <i16>last);
+        d++;
+        const nb = kind == OBJ ? <u32>(want & 0xff) : B_OTHER;
+        bx = nb;
+        arr = c == 91 ? 1 : 0;
+        last = START + nb;
         p++;
         while (p < e && isSpace((c = load<u8>(p)))) p++;
         if (p >= e) return false;
@@ -347,6 +351,9 @@ function readEntry(s: u32, e: u32, row: u32, delta: i32): bool {
           // an empty object or array: the reader's own objects are left to the full walk
           if (nb != B_OTHER) return false;
           d--;
+          bx = <u32>load<u8>(boxAt + d);
+          arr = <u32>load<u8>(arrayAt + d);
+          last = <u32>load<i16>(lastKeyAt + (d << 1));
           p++;
         } else if (kind == OBJ) {
           opened(nb);
@@ -374,13 +381,18 @@ function readEntry(s: u32, e: u32, row: u32, delta: i32): bool {
       else if (c == 110 && p + 4 <= e && load<u8>(p + 1) == 117 && load<u8>(p + 2) == 108 && load<u8>(p + 3) == 108) p += 4;
       else return false;
       // ---- after a value: ',' or the end of its container (maybe several)
+      if (load<u16>(p) == 0x222c && arr == 0) {
+        // compact JSON's usual case: ',"' and the next member's key (p may pass e: the window's slack, checked there)
+        p++;
+        break;
+      }
       let member = false;
       for (;;) {
         while (p < e && isSpace((c = load<u8>(p)))) p++;
         if (p >= e) return false;
         if (c == 44) {
           p++;
-          if (load<u8>(arrayAt + d) != 0) {
+          if (arr != 0) {
             want = 0;
             break; // the next element
           }
@@ -388,7 +400,7 @@ function readEntry(s: u32, e: u32, row: u32, delta: i32): bool {
           member = true;
           break; // the next member
         }
-        if (c != (load<u8>(arrayAt + d) != 0 ? 93 : 125)) return false;
+        if (c != (arr != 0 ? 93 : 125)) return false;
         p++;
         if (d == 0) {
           // the LogEntry closed: only whitespace may follow, then the line's '\n'
@@ -398,6 +410,9 @@ function readEntry(s: u32, e: u32, row: u32, delta: i32): bool {
           return p < e && c == 10;
         }
         d--;
+        bx = <u32>load<u8>(boxAt + d);
+        arr = <u32>load<u8>(arrayAt + d);
+        last = <u32>load<i16>(lastKeyAt + (d << 1));
       }
       if (member) break; // a member follows
     }
