@@ -33,6 +33,12 @@ export default tseslint.config(
     rules: { 'no-undef': 'off' },
   },
   {
+    // CommonJS files (scripts/code-cache.cjs, which the worker threads load without an ESM loader)
+    files: ['**/*.cjs'],
+    languageOptions: { sourceType: 'commonjs', globals: { require: 'readonly', module: 'writable', exports: 'writable', __dirname: 'readonly', __filename: 'readonly' } },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
+  {
     // AssemblyScript (assembly/, scripts/wasm.mjs): its 64-bit integer literals are exact
     files: ['assembly/**/*.ts'],
     rules: { 'no-loss-of-precision': 'off' },

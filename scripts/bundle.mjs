@@ -1,7 +1,8 @@
 // Bundles what tsc wrote for the command line and the two worker threads, after tsc (npm
-// run build): dist/src/cli/main.js is rewritten as an ES module bundle, its chunks in
-// dist/src/bundle/, and each worker's code becomes one CommonJS file,
-// dist/workers/<name>.bundle.cjs, which the worker's entry (scripts/worker-shims.mjs) requires.
+// run build): the command line becomes a CommonJS bundle, dist/src/cli/main.bundle.cjs with
+// its chunks in dist/src/bundle/, loaded by a stub written over tsc's main.js, and each
+// worker's code one CommonJS file, dist/workers/<name>.bundle.cjs, which the worker's entry
+// (scripts/worker-shims.mjs) loads; all through scripts/code-cache.cjs (V8's code cache).
 //
 // Why: every thread loads its own copy of its module graph, and Node's ESM loader pays for
 // each module it resolves, reads and links (a hundred for detect on the main thread, thirty
@@ -19,10 +20,11 @@
 // build is slower to start, not broken. tsc rewrites main.js on every build, and a worker's
 // entry takes its bundle only while tsc's <name>.js is the stub written here, so that a
 // bundle never runs older code than tsc last wrote.
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
+import { createHash } from 'node:crypto';
 import { BUNDLED_MARK } from './bundle-mark.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -41,13 +43,18 @@ try {
 }
 
 const main = join(dist, 'src/cli/main.js');
-if (readFileSync(main, 'utf8').includes('from "../bundle/')) {
+if (readFileSync(main, 'utf8').includes(BUNDLED_MARK)) {
   process.stderr.write('bundle: dist/src/cli/main.js is bundled already (no tsc run since)\n');
 } else {
   await bundleMain();
 }
 
-/** The command line's bundle: dist/src/cli/main.js and its chunks in dist/src/bundle/. */
+/**
+ * The command line's bundle: CommonJS, dist/src/cli/main.bundle.cjs and its chunks in
+ * dist/src/bundle/, and over tsc's main.js (the package's bin) a stub that loads it through
+ * the loader with V8's code cache (scripts/code-cache.cjs): Node 20 caches no ES module's
+ * compiled code, and detect's modules cost ~25 ms of CPU to compile at every start.
+ */
 async function bundleMain() {
   rmSync(join(dist, 'src/bundle'), { recursive: true, force: true });
   const build = await rolldown({
@@ -56,15 +63,46 @@ async function bundleMain() {
     platform: 'node',
     logLevel: 'warn',
   });
-  await build.write({
+  const out = await build.write({
     dir: dist,
-    format: 'esm',
-    entryFileNames: '[name].js',
-    chunkFileNames: 'src/bundle/[name]-[hash].js',
+    format: 'cjs',
+    entryFileNames: '[name].bundle.cjs',
+    chunkFileNames: 'src/bundle/[name]-[hash].cjs',
     sourcemap: false,
+    dynamicImportInCjs: false, // code compiled from V8's code cache cannot import() on Node 20
   });
   await build.close();
-  for (const e of ENTRIES) if (!existsSync(join(dist, `${e}.js`))) throw new Error(`bundle: ${e}.js was not written`);
+  for (const chunk of out.output) stampBuild(join(dist, chunk.fileName));
+  for (const e of ENTRIES) {
+    if (!existsSync(join(dist, `${e}.bundle.cjs`))) throw new Error(`bundle: ${e}.bundle.cjs was not written`);
+    writeFileSync(
+      join(dist, `${e}.js`),
+      [
+        '#!/usr/bin/env node',
+        BUNDLED_MARK.trimEnd(),
+        '// the command line is the bundle beside this stub, compiled with V8\'s code cache of an',
+        '// earlier run where one fits, and the caches written at exit (scripts/code-cache.cjs)',
+        "import { createRequire } from 'node:module';",
+        'const require = createRequire(import.meta.url);',
+        "const loader = require('../../workers/code-cache.cjs');",
+        "process.on('exit', () => loader.writeCodeCaches());",
+        `loader.requireCached(require.resolve('./${e.split('/').pop()}.bundle.cjs'));`,
+        '',
+      ].join('\n'),
+    );
+  }
+}
+
+/**
+ * Ends a bundle file with a hash of its bytes, which its code cache is tied to
+ * (scripts/code-cache.cjs), and removes the cache of the file it replaced.
+ */
+function stampBuild(file) {
+  const text = readFileSync(file, 'utf8');
+  writeFileSync(file, `${text}${text.endsWith('\n') ? '' : '\n'}//# flowsieve-bundle ${createHash('sha256').update(text).digest('hex').slice(0, 24)}\n`);
+  const dir = dirname(file);
+  const name = file.slice(dir.length + 1);
+  for (const f of readdirSync(dir)) if (f.startsWith(`${name}.`) && f.endsWith('.v8cache')) rmSync(join(dir, f), { force: true });
 }
 
 for (const w of WORKERS) {
@@ -76,8 +114,11 @@ for (const w of WORKERS) {
   // outside: it is loaded through its own stub, not a second time inside this bundle
   const sibling = (id) => WORKERS.some((o) => o !== w && id === `./${o}.js`);
   const worker = await rolldown({ input: source, external: (id) => external(id) || sibling(id), platform: 'node', logLevel: 'warn' });
-  await worker.write({ file, format: 'cjs', codeSplitting: false, sourcemap: false });
+  // dynamic imports as require calls: code compiled from V8's code cache cannot import() on
+  // Node 20, and the loader maps './parse.js' to its bundle (scripts/code-cache.cjs)
+  await worker.write({ file, format: 'cjs', codeSplitting: false, sourcemap: false, dynamicImportInCjs: false });
   await worker.close();
+  stampBuild(file);
   // the worker's entry (scripts/worker-shims.mjs) requires the bundle while this stub stands
   // in tsc's place (a later tsc run writes the module back, and the entry then imports it);
   // the stub is the module's ES face for whoever imports it (the inline shard, the fused parse)
@@ -88,7 +129,9 @@ for (const w of WORKERS) {
     [
       BUNDLED_MARK.trimEnd(),
       "import { createRequire } from 'node:module';",
-      `const m = createRequire(import.meta.url)('./${w}.bundle.cjs');`,
+      '// through the loader with V8\'s code cache, as the entry loads it (scripts/code-cache.cjs)',
+      'const require = createRequire(import.meta.url);',
+      `const m = require('./code-cache.cjs').requireCached(require.resolve('./${w}.bundle.cjs'));`,
       "export default typeof m === 'function' ? m : m.default;",
       ...names.map((n) => `export const ${n} = m.${n};`),
       '',

@@ -11,12 +11,14 @@
 // requires the bundle while <name>.js is that stub, so that the thread needs no ESM loader
 // at all (~9 ms of CPU a thread at start-up, bench/RESULTS.md), and imports <name>.js
 // once tsc has written it again (a tsc run since the build: the bundle would be old).
-import { readdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BUNDLED_MARK } from './bundle-mark.mjs';
 
 const dir = join(dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'workers');
+// the bundles' loader with V8's code cache (scripts/code-cache.cjs says why), beside them
+copyFileSync(join(dirname(fileURLToPath(import.meta.url)), 'code-cache.cjs'), join(dir, 'code-cache.cjs'));
 
 for (const f of readdirSync(dir)) {
   if (!f.endsWith('.js')) continue;
@@ -28,6 +30,7 @@ for (const f of readdirSync(dir)) {
 const { pathToFileURL } = require('node:url');
 const { join } = require('node:path');
 const { closeSync, openSync, readSync } = require('node:fs');
+const codeCache = require('./code-cache.cjs');
 const source = join(__dirname, '${name}.js');
 /** True when tsc's output was replaced by the stub of scripts/bundle.mjs (its first line). */
 function bundled() {
@@ -43,7 +46,7 @@ function bundled() {
 let handler = null;
 let loading = null;
 if (bundled()) {
-  const m = require(join(__dirname, '${name}.bundle.cjs'));
+  const m = codeCache.requireCached(join(__dirname, '${name}.bundle.cjs'));
   handler = typeof m === 'function' ? m : m.default; // a module with named exports too has its default apart
 }
 else {
@@ -53,6 +56,7 @@ else {
   loading.catch(() => {}); // reported by the first task
 }
 module.exports = async function ${name.replace(/\W/g, '_')}Worker(task) {
+  if (codeCache.isCodeCacheTask(task)) return codeCache.writeCodeCaches(); // the engine closing (scripts/code-cache.cjs)
   if (handler === null) handler = (await loading).default;
   return handler(task);
 };

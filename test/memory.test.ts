@@ -1,6 +1,6 @@
 import { describe, expect, it, beforeAll } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { appendFileSync, copyFileSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { appendFileSync, copyFileSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tempDir } from './helpers/tmp.js';
 import { generateAws } from '../dist/bench/gen-aws.js';
@@ -44,6 +44,21 @@ describe('--max-memory', () => {
     expect(readFileSync(join(out, 'near_misses.ndjson')).equals(readFileSync(join(dir, 'free', 'near_misses.ndjson')))).toBe(true);
     expect(summary(out).distinct_keys).toBe(summary(join(dir, 'free')).distinct_keys);
     expect(readdirSync(dir).filter((f) => f.startsWith('.flowsieve-spill'))).toEqual([]); // spill files are removed
+  });
+
+  it('without --spill-dir spills into flowsieve-spill in the temporary folder, where a run looks for the files of killed runs', () => {
+    const tmp = tempDir('flowsieve-tmp-');
+    const dead = spawnSync(process.execPath, ['-e', '0']).pid!;
+    mkdirSync(join(tmp, 'flowsieve-spill'));
+    writeFileSync(join(tmp, 'flowsieve-spill', `.flowsieve-spill-${dead}-0-orphan`), 'left behind');
+    writeFileSync(join(tmp, `.flowsieve-spill-${dead}-0-elsewhere`), 'not looked at'); // the temporary folder itself is not read
+    const out = join(dir, 'default-spill-dir');
+    const r = spawnSync(process.execPath, [CLI, 'detect', log, '--out', out, '--workers', '2', '--max-memory', '512K', '--quiet'], { encoding: 'utf8', env: { ...process.env, TMPDIR: tmp } });
+    expect(r.status, r.stderr).toBe(0);
+    expect(summary(out).memory.spills).toBeGreaterThan(2);
+    expect(readdirSync(join(tmp, 'flowsieve-spill'))).toEqual([]); // the orphan and the run's own files removed
+    expect(readdirSync(tmp).filter((f) => f.startsWith('.flowsieve-spill'))).toEqual([`.flowsieve-spill-${dead}-0-elsewhere`]);
+    expect(readFileSync(join(out, 'scans.ndjson')).equals(readFileSync(join(dir, 'free', 'scans.ndjson')))).toBe(true);
   });
 
   it('without spilling, drops whole source partitions and says exactly which', () => {

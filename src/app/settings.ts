@@ -65,7 +65,7 @@ export const DETECTION_OPTIONS: OptionSpec[] = [
   { name: 'max-memory', type: 'size', help: 'memory for the accumulators, e.g. 2G or 512M (default: half of the memory available)' },
   { name: 'no-spill', type: 'boolean', help: 'past --max-memory drop source partitions (reported) instead of spilling them to disk' },
   { name: 'max-future', type: 'string', help: 'records ending this far past the clock (or a day past their file name\'s time) are rejected', default: '1h', value: 'DURATION' },
-  { name: 'spill-dir', type: 'string', help: 'folder for spill files (default: the temporary folder)', value: 'DIR' },
+  { name: 'spill-dir', type: 'string', help: 'folder for spill files (default: flowsieve-spill in the temporary folder)', value: 'DIR' },
   ...TIME_OPTIONS_LIST(),
   { name: 'gcs-endpoint', type: 'string', help: 'gs:// inputs: another GCS JSON API endpoint (also FLOWSIEVE_GCS_ENDPOINT)', value: 'URL' },
 ];

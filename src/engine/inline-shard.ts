@@ -6,6 +6,7 @@
  * module's state is the process's one shard.
  */
 import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
 
 /** The part of a piscina pool the engine uses. */
 export interface ShardPool {
@@ -27,12 +28,16 @@ class InlineShard implements ShardPool {
   private queue: Promise<unknown> = Promise.resolve();
 
   constructor(file: string) {
-    this.handler = import(new URL(`file://${file}`).href).then((m: { default: (task: unknown) => unknown }) => m.default);
+    // the bundle the build's stub stands for, through the loader with V8's code cache (in the
+    // command line's CommonJS bundle an import() would be a require of the ES stub); tsc's
+    // module where the build bundled nothing
+    const bundled = codeCacheLoader()?.requireStub(file) as { default: (task: unknown) => unknown } | null | undefined;
+    this.handler = bundled ? Promise.resolve(bundled.default) : import(new URL(`file://${file}`).href).then((m: { default: (task: unknown) => unknown }) => m.default);
   }
 
   /** One task at a time, in order, as a one-thread pool runs them. */
   run(task: unknown): Promise<unknown> {
-    const p = this.queue.then(async () => (await this.handler)(task));
+    const p = this.queue.then(async () => (codeCacheTask(task) ? writeCodeCaches() : (await this.handler)(task)));
     this.queue = p.catch(() => {});
     return p;
   }
@@ -45,4 +50,23 @@ class InlineShard implements ShardPool {
       inUse = false;
     }
   }
+}
+
+/** The engine's request, as a worker's entry takes it (scripts/worker-shims.mjs), that the thread write its code caches. */
+function codeCacheTask(task: unknown): boolean {
+  return typeof task === 'object' && task !== null && (task as { writeCodeCache?: unknown }).writeCodeCache === true;
+}
+
+/** The build's loader of bundles with V8's code cache (scripts/code-cache.cjs); null where tsc alone built dist/. */
+function codeCacheLoader(): { requireStub(file: string): unknown; writeCodeCaches(): number } | null {
+  try {
+    return createRequire(import.meta.url)(fileURLToPath(new URL('../../workers/code-cache.cjs', import.meta.url))) as ReturnType<typeof codeCacheLoader>;
+  } catch {
+    return null;
+  }
+}
+
+/** The code caches of the bundles this thread loaded without one (the command line's, the shard's and the parse code's). */
+function writeCodeCaches(): number {
+  return codeCacheLoader()?.writeCodeCaches() ?? 0;
 }

@@ -25,9 +25,8 @@ import { readerFor } from '../formats/registry.js';
 import { BATCH_BYTES_PER_RECORD, batchTransferList } from '../flow/batch.js';
 import { BatchRing, createBatchRing, type BatchRingShared } from '../flow/batch-ring.js';
 import { allReplayFiles, applyReplayOutcome, replayInputs, type ReplayOutcome } from '../replay/input.js';
-import { defaultMaxMemory, mergeMemoryReports, removeOrphanSpills, removeSpills } from './spill.js';
+import { defaultMaxMemory, defaultSpillDir, mergeMemoryReports, removeOrphanSpills, removeSpills } from './spill.js';
 import { notAfterFor } from '../input/file-time.js';
-import { tmpdir } from 'node:os';
 import { statSync } from 'node:fs';
 import {
   DEFAULT_MAX_FUTURE_SECONDS,
@@ -145,7 +144,7 @@ export class Engine {
       // wait loop they were never freed, and a flood's RSS grew with every spill)
       () => newPool({ filename: workerFile('shard'), minThreads: 1, maxThreads: 1, idleTimeout: 2 ** 31 - 1, concurrentTasksPerWorker: 1, atomics: 'async' }),
     );
-    removeOrphanSpills(opts.spillDir ?? tmpdir()); // of processes that are gone (killed before they could)
+    removeOrphanSpills(opts.spillDir ?? defaultSpillDir()); // of processes that are gone (killed before they could)
     openEngines.add(this);
     this.memoryConfigured = configureMemory(this.shardPools, opts, this.owner);
     this.memoryConfigured.catch(() => {}); // awaited by ingest
@@ -443,15 +442,30 @@ export class Engine {
     return { entries: replies.reduce((s, r) => s + r.entries, 0), bytes: replies.reduce((s, r) => s + r.bytes, 0), windows };
   }
 
-  async close(): Promise<void> {
+  /** Stop the threads; `codeCache`: first have them write V8's code cache of their code where they found none. */
+  async close(codeCache = true): Promise<void> {
+    if (codeCache) await this.writeCodeCaches();
     await Promise.all([this.parsePoolStarted?.destroy(), ...this.shardPools.map((p) => p.destroy())]);
     this.removeSpills();
     openEngines.delete(this);
   }
 
+  /**
+   * One parse thread and one shard thread write the code cache of the bundles they loaded
+   * without a fitting one (scripts/code-cache.cjs), with every function this run compiled:
+   * the next run's threads start without compiling them. A thread with its cache loaded
+   * answers at once.
+   */
+  private async writeCodeCaches(): Promise<void> {
+    const task = { writeCodeCache: true };
+    // a parse pool with no thread (a run on replay files alone) is not made to start one for it
+    const parse = this.parsePoolStarted !== null && this.parsePoolStarted.threads.length > 0 ? this.parsePoolStarted : null;
+    await Promise.all([parse, this.shardPools[0]].map((p) => p?.run(task).catch(() => 0)));
+  }
+
   /** The spill files of this engine (its shard threads are gone, or the process is stopping). */
   removeSpills(): void {
-    removeSpills(this.opts.spillDir ?? tmpdir(), this.owner);
+    removeSpills(this.opts.spillDir ?? defaultSpillDir(), this.owner);
   }
 }
 
@@ -465,7 +479,7 @@ export function removeAllSpills(): void {
 
 /** Stop every open engine's threads and remove their spill files (a signal ends the process). */
 export async function closeAllEngines(): Promise<void> {
-  await Promise.all([...openEngines].map((e) => e.close().catch(() => e.removeSpills())));
+  await Promise.all([...openEngines].map((e) => e.close(false).catch(() => e.removeSpills())));
 }
 
 /**
@@ -492,7 +506,7 @@ function batchRingFor(N: number, inflightLimit: number, opts: DetectOptions): Ba
 async function configureMemory(shardPools: ShardPool[], opts: DetectOptions, owner: string): Promise<void> {
   const maxBytes = Math.floor((opts.maxMemory ?? defaultMaxMemory()) / shardPools.length);
   const spill = opts.spill ?? true;
-  const dir = opts.spillDir ?? tmpdir();
+  const dir = opts.spillDir ?? defaultSpillDir();
   await Promise.all(shardPools.map((p, shard) => p.run({ op: 'memoryLimits', limits: { maxBytes, spill, dir, shard, shards: shardPools.length, owner } } satisfies ShardTask)));
 }
 

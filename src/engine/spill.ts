@@ -18,8 +18,8 @@
  *   missing, and the report names the partitions, their evicted keys and entries and the
  *   records skipped.
  */
-import { closeSync, openSync, readdirSync, readSync, rmSync, writeSync } from 'node:fs';
-import { totalmem } from 'node:os';
+import { closeSync, mkdirSync, openSync, readdirSync, readSync, rmSync, writeSync } from 'node:fs';
+import { tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import type { FlowBatchData } from '../flow/batch.js';
 import { Feed } from '../flow/types.js';
@@ -48,6 +48,17 @@ export interface MemoryLimits {
   shards?: number;
   /** The engine's part of its spill files' names (spillPrefix), so that it removes its own on close. */
   owner?: string;
+}
+
+/**
+ * Where spill files go without --spill-dir: a folder of their own in the temporary folder
+ * (made at the first spill). Every run looks there for the files of killed runs
+ * (removeOrphanSpills); in the temporary folder itself that look read all of it at every
+ * start, 5 ms of CPU with the ~9,000 entries of a shared machine's /tmp (bench/RESULTS.md,
+ * "V8's share and the fixed cost of a run").
+ */
+export function defaultSpillDir(): string {
+  return join(tmpdir(), 'flowsieve-spill');
 }
 
 /** The start of the names of the spill files of one engine of this process. */
@@ -372,7 +383,10 @@ export class BoundedAccumulator {
 
   private newSpillFile(): SpillFile {
     const l = this.limits!;
-    if (this.files === 0) removeOrphanSpills(l.dir);
+    if (this.files === 0) {
+      mkdirSync(l.dir, { recursive: true }); // the default folder (defaultSpillDir) is made by the first spill
+      removeOrphanSpills(l.dir);
+    }
     const path = join(l.dir, `${spillPrefix(l.owner ?? 'x')}${l.shard}-${Date.now().toString(36)}-${++this.files}`);
     return { fd: openSync(path, 'w+'), path, bytes: 0 };
   }
