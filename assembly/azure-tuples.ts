@@ -19,8 +19,6 @@
 // bufPtr) at `startsPtr` and `endsPtr`, the rows at `out` (ROW_BYTES each), the routing block at `routePtr` and the
 // shards' areas where its settings say.
 
-// a dotted quad [p, q) as the AWS reader reads one, or -1
-import { ipv4 } from './aws-lines';
 import { ROUTE_EMIT, areasPtr, endRouting, routeFlow, routedFeed, startRouting, toArea } from './shared/route';
 
 // a row: i32 taken, proto, direction, action, sport, dport, src, dst (IPv4), then f64 time,
@@ -76,17 +74,30 @@ function counterTo(i: u32, e: u32): f64 {
   return digitsTo(i, e, 15);
 }
 
-/**
- * A dotted-quad IPv4 address from i up to ',' or e (as azure-fast.ts ipv4To), or -1: its
- * ',' found in one sixteen-byte load (an address is 7 to 15 bytes; the blob has slack for
- * the load), then checked and read as the AWS reader reads one (aws-lines.ts ipv4).
- */
+/** A dotted-quad IPv4 address from i up to ',' (as azure-fast.ts ipv4To), or -1. */
 function ipv4To(i: u32, e: u32): i64 {
-  const commas = i8x16.bitmask(i8x16.eq(v128.load(i), i8x16.splat(44)));
-  let q = commas != 0 ? i + <u32>ctz(commas) : i + 16;
-  if (q > e) q = e;
-  at = q;
-  return ipv4(i, q);
+  let value: u32 = 0;
+  let part: u32 = 0;
+  let digits: u32 = 0;
+  let parts: u32 = 0;
+  for (; i < e; i++) {
+    const c = <u32>load<u8>(i);
+    if (c >= 48 && c <= 57) {
+      if (digits == 1 && part == 0) return -1; // a leading zero
+      part = part * 10 + (c - 48);
+      if (part > 255 || ++digits > 3) return -1;
+    } else if (c == 46) {
+      if (digits == 0 || parts == 3) return -1;
+      value = value * 256 + part;
+      parts++;
+      part = 0;
+      digits = 0;
+    } else if (c == 44) break;
+    else return -1;
+  }
+  if (digits == 0 || parts != 3) return -1;
+  at = i;
+  return <i64>(value * 256 + part);
 }
 
 /** The single letter at i when it is a whole field (a ',' follows, or the end): else -1. */
