@@ -447,35 +447,28 @@ function daysFromCivil(y0: i32, m: i32, d: i32): f64 {
 
 let lastDate: i32 = -1;
 let lastDays: f64 = 0;
+// the first sixteen bytes of the last time read whole ("2024-03-01T16:00": date, hour and
+// minute, checked) and their seconds: an entry's start and end, and the next entries', share them
+let lastHead: v128 = i32x4.splat(-1);
+let lastHeadSeconds: f64 = 0;
 
 /**
  * gcp.ts rfc3339Seconds of the string [s, e) (the byte at e is its closing '"', as in the
  * caller's buffer): Unix seconds, the fraction dropped, or NaN.
  */
 function rfc3339(s: u32, e: u32): f64 {
-  if (e - s < 19 || load<u8>(s + 4) != 45 || load<u8>(s + 7) != 45 || load<u8>(s + 13) != 58 || load<u8>(s + 16) != 58) return NaN;
-  const sep = load<u8>(s + 10);
-  if (sep != 84 && sep != 116 && sep != 32) return NaN;
-  const c = twoDigits(s);
-  const yy = twoDigits(s + 2);
-  const mo = twoDigits(s + 5);
-  const d = twoDigits(s + 8);
-  const h = twoDigits(s + 11);
-  const mi = twoDigits(s + 14);
-  const sec = twoDigits(s + 17);
-  // days in each month (a leap February's 29)
-  const monthDays = mo == 2 ? 29 : mo == 4 || mo == 6 || mo == 9 || mo == 11 ? 30 : 31;
-  if (c < 0 || yy < 0 || mo < 1 || mo > 12 || d < 1 || d > monthDays || h < 0 || h > 23 || mi < 0 || mi > 59 || sec < 0 || sec > 60) return NaN;
-  const y = c * 100 + yy;
-  // a file's entries share a few dates: the last one's days are kept
-  const date = (y * 16 + mo) * 32 + d;
-  let days = lastDays;
-  if (date != lastDate) {
-    if (mo == 2 && d == 29 && !(y % 4 == 0 && (y % 100 != 0 || y % 400 == 0))) return NaN;
-    days = daysFromCivil(y, mo, d);
-    lastDate = date;
-    lastDays = days;
+  if (e - s < 19) return NaN;
+  const head = v128.load(s);
+  let base = lastHeadSeconds;
+  if (!i8x16.all_true(i8x16.eq(head, lastHead))) {
+    base = headSeconds(s);
+    if (isNaN(base)) return NaN;
+    lastHead = head;
+    lastHeadSeconds = base;
   }
+  if (load<u8>(s + 16) != 58) return NaN;
+  const sec = twoDigits(s + 17);
+  if (sec < 0 || sec > 60) return NaN;
   let p = s + 19;
   if (load<u8>(p) == 46) {
     p++;
@@ -495,7 +488,34 @@ function rfc3339(s: u32, e: u32): f64 {
   } else if (p + 4 == e && z == 32 && load<u8>(p + 1) == 85 && load<u8>(p + 2) == 84 && load<u8>(p + 3) == 67) {
     // " UTC" (BigQuery)
   } else return NaN;
-  return days * 86400 + <f64>(h * 3600 + mi * 60 + sec) - offset;
+  return base + <f64>sec - offset;
+}
+
+/** The date, hour and minute of an RFC 3339 time at s (its first sixteen bytes, checked as gcp.ts checks them) in Unix seconds, or NaN. */
+function headSeconds(s: u32): f64 {
+  if (load<u8>(s + 4) != 45 || load<u8>(s + 7) != 45 || load<u8>(s + 13) != 58) return NaN;
+  const sep = load<u8>(s + 10);
+  if (sep != 84 && sep != 116 && sep != 32) return NaN;
+  const c = twoDigits(s);
+  const yy = twoDigits(s + 2);
+  const mo = twoDigits(s + 5);
+  const d = twoDigits(s + 8);
+  const h = twoDigits(s + 11);
+  const mi = twoDigits(s + 14);
+  // days in each month (a leap February's 29)
+  const monthDays = mo == 2 ? 29 : mo == 4 || mo == 6 || mo == 9 || mo == 11 ? 30 : 31;
+  if (c < 0 || yy < 0 || mo < 1 || mo > 12 || d < 1 || d > monthDays || h < 0 || h > 23 || mi < 0 || mi > 59) return NaN;
+  const y = c * 100 + yy;
+  // a file's entries share a few dates: the last one's days are kept
+  const date = (y * 16 + mo) * 32 + d;
+  let days = lastDays;
+  if (date != lastDate) {
+    if (mo == 2 && d == 29 && !(y % 4 == 0 && (y % 100 != 0 || y % 400 == 0))) return NaN;
+    days = daysFromCivil(y, mo, d);
+    lastDate = date;
+    lastDays = days;
+  }
+  return days * 86400 + <f64>(h * 3600 + mi * 60);
 }
 
 /** The addresses and times of a taken row, read here rather than in gcp.ts (spans have `delta` added). */

@@ -152,6 +152,22 @@ describe('GCP reader in WebAssembly', () => {
     expect(r.counters.rejected).toBeGreaterThan(10);
   });
 
+  it('times that share their date, hour and minute (kept from one time to the next in the module): the same values and rejects', () => {
+    // heads valid and not (a 29 February of a common year, hour 24, a bad separator), tails valid and not, in a random order
+    const heads = ['2024-03-01T16:00', '2024-03-01T16:01', '2024-02-29T23:59', '2023-02-29T00:00', '2024-03-01T24:00', '2024-03-01X16:00', '2024-03-01t16:00'];
+    const tails = [':00Z', ':59Z', ':60Z', ':61Z', ':34.260917328Z', ':00+01:00', ':00-05:30', ':00.123 UTC', 'X00Z', ':0aZ', ':00', ':00.Z', '', ':00ZZ'];
+    const rnd = seeded(31);
+    const time = () => `${heads[rnd(heads.length)]}${tails[rnd(tails.length)]}`;
+    const lines: string[] = [];
+    for (let i = 0; i < 600; i++) {
+      const [start, end] = rnd(3) === 0 ? [time(), time()] : ((t) => [t, t])(time());
+      lines.push(ENTRY.replace('"start_time":"2024-03-01T16:00:34.260917328Z"', `"start_time":"${start}"`).replace('"end_time":"2024-03-01T16:00:34.944633793Z"', `"end_time":"${end}"`));
+    }
+    const r = same(lines.join('\n'), [undefined, 3001]);
+    expect(r.counters.records).toBeGreaterThan(100);
+    expect(r.counters.rejected).toBeGreaterThan(100);
+  });
+
   it('the record worked out in the module: every reporter, side, account, region and instance source', () => {
     let seed = 5;
     const rnd = (n: number) => {
