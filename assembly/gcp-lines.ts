@@ -121,9 +121,10 @@ const START: u32 = MAX_KEYS;
 const UNNAMED: u32 = START + BOXES;
 
 let table: u32 = 0;
-let boxAt: u32 = 0; // MAX_DEPTH bytes: the box at each depth
-let arrayAt: u32 = 0; // MAX_DEPTH bytes: 1 when that depth is an array
-let lastKeyAt: u32 = 0; // MAX_DEPTH i16: the slot of the key read last at each depth
+// an open container's state at its depth while a nested one is open (readEntry keeps the innermost's in locals)
+let boxAt: u32 = 0; // MAX_DEPTH bytes: its box
+let arrayAt: u32 = 0; // MAX_DEPTH bytes: 1 when it is an array
+let lastKeyAt: u32 = 0; // MAX_DEPTH i16: the slot of the key read last in it
 let nextAt: u32 = 0; // i16 a slot: the key that followed it last time (-1: not known; the caller fills -1 once)
 let altAt: u32 = 0; // i16 a slot: the one before that, when it differed
 let rowFlags: i32 = 0;
