@@ -54,7 +54,7 @@ function main(): void {
     if (entries !== shape.tuples) throw new Error(`${entries} entries for ${shape.tuples} tuples`);
 
     t0 = cpuMs();
-    const replay = new ScanTable(W, capacity, 1, 0);
+    const replay = new ScanTable(W, capacity, 1, 0); // JavaScript arrays, as a replay run's shard has (workers/shard.ts)
     for (const f of forms) replay.addRows(f.rows, f.bucket);
     const n = replay.n;
     rep.push(cpuMs() - t0);

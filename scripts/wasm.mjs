@@ -20,10 +20,18 @@ try {
   process.exit(0);
 }
 
+// memory flags of a module other than the default (a memory of its own, 64 pages at first)
+const MEMORY = {
+  // the inbound table (src/engine/scan-wasm.ts) is given a memory of the size it needs and a
+  // new one when it needs more: growing a memory detaches its buffer, and one detached
+  // buffer makes V8 check every typed-array access of the thread for detaching from then on
+  'scan-held': ['--importMemory', '--initialMemory', '1'],
+};
+
 for (const f of readdirSync(join(root, 'assembly')).filter((n) => n.endsWith('.ts'))) {
   const name = f.slice(0, -3);
   const { error } = await asc.main([
-    join('assembly', f), '-O3', '--noAssert', '--runtime', 'stub', '--enable', 'simd', '--initialMemory', '64',
+    join('assembly', f), '-O3', '--noAssert', '--runtime', 'stub', '--enable', 'simd', ...(MEMORY[name] ?? ['--initialMemory', '64']),
     '--outFile', join('dist', 'wasm', `${name}.wasm`),
   ], { stdout: process.stdout, stderr: process.stderr, baseDir: root });
   if (error) {

@@ -26,10 +26,17 @@ let shards = 1;
 /** --max-memory: spills or drops the inbound table before it passes its limit (src/engine/spill.ts) */
 let bound = new BoundedAccumulator();
 
+/**
+ * A replay run's: its inbound table in JavaScript arrays, not in WebAssembly memory
+ * (scan-wasm.ts), which only the held records' add loop gains from, where the replay loop
+ * (JavaScript) on that memory measured ~5 % slower (bench/RESULTS.md, heldwasm section).
+ */
+let replaying = false;
+
 function stateFor(windowSeconds: number, capacityHint?: number): ShardState {
   // a table sized for the input up front is never rebuilt while it fills
   state ??= {
-    inbound: new ScanTable(windowSeconds, tableCapacity(capacityHint), shards, pendingRows(capacityHint)),
+    inbound: new ScanTable(windowSeconds, tableCapacity(capacityHint), shards, pendingRows(capacityHint), replaying ? null : undefined),
     outbound: new OutboundTable(windowSeconds, Math.min(outboundCapacity(capacityHint), bound.outboundEntryLimit())),
   };
   state.outbound.limitEntries = bound.outboundEntryLimit();
@@ -70,8 +77,12 @@ function tableCapacity(hint: number | undefined): number {
  * percent) are expanded for the outbound table.
  */
 const replayTable: ReplayTable = {
-  batch: (batch, windowSeconds, capacityHint) => shardTask({ op: 'add', windowSeconds, batch, capacityHint, oneBucket: true }),
+  batch: (batch, windowSeconds, capacityHint) => {
+    replaying = true;
+    return shardTask({ op: 'add', windowSeconds, batch, capacityHint, oneBucket: true });
+  },
   block: (rows, bucket, expand, outbound, windowSeconds, capacityHint) => {
+    replaying = true;
     const s = stateFor(windowSeconds, capacityHint);
     s.inbound = bound.addRows(s.inbound, rows, bucket, expand);
     const out = outbound();

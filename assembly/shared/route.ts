@@ -5,7 +5,9 @@
 // or given its shard and its batch columns written into that shard's area for the sink to
 // copy into the shard's batch in runs (toArea). One definition for every reader; the
 // caller (src/formats/wasm-route.ts) writes the settings and reads the counts.
-//
+
+import { fmix32, mix } from './hash';
+
 // The sink's settings and a read's counts are f64 slots at the routing block (`at`, chosen by
 // the caller), the IPv4 table after them, each area's row count at AREA_COUNTS:
 const S_ROUTE = 0; // 1: route rows; 0: every plain row is ROUTE_EMIT
@@ -109,25 +111,7 @@ function isPublicV4(v: u32): bool {
   return true;
 }
 
-/** src/flow/hash.ts mix and fmix32, and hashAddress of an IPv4 address. */
-function mix(h: u32, k: u32): u32 {
-  k *= 0xcc9e2d51;
-  k = rotl<u32>(k, 15);
-  k *= 0x1b873593;
-  h ^= k;
-  h = rotl<u32>(h, 13);
-  return h * 5 + 0xe6546b64;
-}
-
-function fmix32(h: u32): u32 {
-  h ^= h >>> 16;
-  h *= 0x85ebca6b;
-  h ^= h >>> 13;
-  h *= 0xc2b2ae35;
-  h ^= h >>> 16;
-  return h;
-}
-
+/** src/flow/hash.ts hashAddress of an IPv4 address. */
 const V4_MAPPED_STATE: u32 = mix(mix(mix(0x9747b28c, 0), 0), 0x0000ffff);
 
 function hashV4(v: u32): u32 {

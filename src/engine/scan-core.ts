@@ -11,7 +11,9 @@
  * entries merge by addition: two shards, two checkpoints or two machines holding parts
  * of the same key combine exactly.
  *
- * Layout (scan-layout.ts): 52 bytes an entry in two typed arrays, no object per entry.
+ * Layout (scan-layout.ts): 52 bytes an entry in two typed arrays, no object per entry
+ * (JavaScript arrays, or views of a WebAssembly memory where held records are added by
+ * assembly/scan-held.ts: the `arena`, scan-wasm.ts).
  * The index is one u32 per slot, at most 70 % full: a 4-bit tag of the key's hash and
  * the entry number, so a probe rejects most other keys without touching their entries.
  * 58-64 bytes per entry held in all.
@@ -36,6 +38,7 @@ import { StringDict } from '../flow/dict.js';
 import { formatAddress } from '../net/address.js';
 import * as layout from './scan-layout.js';
 import { indexSlots } from './scan-layout.js';
+import type { ScanArena } from './scan-wasm.js';
 // The layout's constants as this module's own consts: an imported binding is read through
 // its module cell at every use, in the probe loop too (adding held records: 84 -> 72 ns a
 // record with local copies; bench/RESULTS.md, issue 19 table section).
@@ -96,6 +99,12 @@ export class ScanCore {
   d: Float64Array;
   protected index: Uint32Array; // tag << 28 | entry + 1; 0 = empty slot
   private bucketBase = new Uint32Array(SHARD_BUCKETS); // first index slot of each bucket's region
+  /**
+   * Where `u`, `d`, the index and bucketBase live when the held records are added in
+   * WebAssembly (scan-wasm.ts): views of its memory, made again whenever it lays them out;
+   * null: JavaScript arrays (and the JavaScript add loop).
+   */
+  arena: ScanArena | null;
   private span = 1; // slots in a region
   private slots = 1; // index slots (any number: the index is sized to its fill, not to a power of two)
   readonly v6 = new V6Intern();
@@ -114,10 +123,12 @@ export class ScanCore {
     readonly windowSeconds: number,
     initialCapacity = 1 << 14,
     readonly shards = 1,
+    arena: ScanArena | null = null,
   ) {
     this.cap = Math.min(initialCapacity, MAX_TABLE_ENTRIES);
-    this.u = new Uint32Array(this.cap * ENTRY_WORDS);
-    this.d = new Float64Array(this.cap * COUNT_VALUES);
+    this.arena = arena;
+    this.u = arena ? arena.u : new Uint32Array(this.cap * ENTRY_WORDS);
+    this.d = arena ? arena.d : new Float64Array(this.cap * COUNT_VALUES);
     this.index = new Uint32Array(0);
     this.layoutIndex();
   }
@@ -125,11 +136,13 @@ export class ScanCore {
   /** A fresh, empty index for the current capacity, with each bucket's region. */
   private layoutIndex(): void {
     const slots = indexSlots(this.cap);
-    this.index = new Uint32Array(slots);
     this.slots = slots;
     // the shard's buckets in order, each a contiguous region of the slots
     const regions = Math.ceil(SHARD_BUCKETS / this.shards);
     this.span = Math.max(1, Math.floor(slots / regions));
+    if (this.arena && !this.arena.place(this.cap, this.count, slots, this.span, false)) this.leaveArena();
+    if (this.arena) this.takeViews();
+    else this.index = new Uint32Array(slots);
     for (let b = 0; b < SHARD_BUCKETS; b++) {
       const rank = Math.floor(b / this.shards) % regions;
       this.bucketBase[b] = Math.min(slots - 1, rank * this.span);
@@ -291,8 +304,7 @@ export class ScanCore {
   /** A new zeroed entry for the key, at the empty index slot its probe ended on. */
   private insertAt(slot: number, tag: number, sA: number, ppv: number, w: number, epv: number, dA: number, keyRf: number, bucket: number): number {
     if (this.count === this.cap) {
-      if (this.cap >= MAX_TABLE_ENTRIES) throw new Error(`an accumulator table holds at most ${MAX_TABLE_ENTRIES} entries (--max-memory spills before)`);
-      this.resize(Math.min(this.cap * 2, MAX_TABLE_ENTRIES));
+      this.grow();
       return this.findOrInsert(sA, ppv, w, epv, dA, keyRf, bucket);
     }
     const e = this.count++;
@@ -313,7 +325,81 @@ export class ScanCore {
     return e;
   }
 
+  /** The arena's views, after it laid the table out again (perhaps in a new memory: the old views still read the old one). */
+  private takeViews(): void {
+    const a = this.arena!;
+    this.u = a.u;
+    this.d = a.d;
+    this.index = a.index;
+    this.bucketBase = a.bucketBase;
+  }
+
+  /**
+   * The table's arrays out of the arena into JavaScript arrays of the same size (a table
+   * larger than linear memory holds, or a scratch that does not fit): from here on the
+   * JavaScript path, with the same entries in the same order.
+   */
+  private leaveArena(): void {
+    this.arena = null;
+    const u = new Uint32Array(this.cap * ENTRY_WORDS);
+    u.set(this.u.subarray(0, this.count * ENTRY_WORDS));
+    const d = new Float64Array(this.cap * COUNT_VALUES);
+    d.set(this.d.subarray(0, this.count * COUNT_VALUES));
+    const bucketBase = new Uint32Array(SHARD_BUCKETS);
+    if (this.bucketBase.length === SHARD_BUCKETS) bucketBase.set(this.bucketBase);
+    this.u = u;
+    this.d = d;
+    this.bucketBase = bucketBase;
+  }
+
+  /**
+   * Room for the scratch of a part of `rows` held records (scan-ingest.ts addHeldPart):
+   * the arena's rows view, or null when the table left the arena for it (leaveArena).
+   */
+  heldScratch(rows: number): Uint32Array | null {
+    const a = this.arena;
+    if (a === null) return null;
+    if (!a.reserveScratch(rows, this.count, this.span)) {
+      this.leaveArena();
+      return null;
+    }
+    this.takeViews();
+    return a.rows;
+  }
+
+  /**
+   * Add the arena's scratch rows (a part sorted by bucket, its starts set; `first`: the
+   * part's first bucket) in WebAssembly, resizing the table as insertAt would. -1 when all
+   * were added; else the row from which the rest are for the JavaScript loop, the table
+   * having left the arena in a resize.
+   */
+  addHeldRows(first: number): number {
+    let from = 0;
+    for (;;) {
+      const a = this.arena!;
+      this.count = a.addHeld(first, from, this.count);
+      this.farProbes += a.takeFarProbes();
+      const at = a.stopped();
+      if (at < 0) return -1;
+      this.grow();
+      if (this.arena === null) return at;
+      from = at;
+    }
+  }
+
+  /** A full table twice as large (insertAt, addHeldRows). */
+  private grow(): void {
+    if (this.cap >= MAX_TABLE_ENTRIES) throw new Error(`an accumulator table holds at most ${MAX_TABLE_ENTRIES} entries (--max-memory spills before)`);
+    this.resize(Math.min(this.cap * 2, MAX_TABLE_ENTRIES));
+  }
+
   private resize(cap: number): void {
+    if (this.arena) {
+      // layoutIndex (from rebuildIndex) moves the entries to their new places in the arena
+      this.cap = cap;
+      this.rebuildIndex();
+      return;
+    }
     const u = new Uint32Array(cap * ENTRY_WORDS);
     u.set(this.u.subarray(0, this.count * ENTRY_WORDS));
     const d = new Float64Array(cap * COUNT_VALUES);

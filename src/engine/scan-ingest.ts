@@ -8,6 +8,7 @@ import { bucketOf, hashAddress, SHARD_BUCKETS } from '../flow/hash.js';
 import { hashKeys, type ScanCore } from './scan-core.js';
 import * as layout from './scan-layout.js';
 import { nextPow2 } from './scan-layout.js';
+import { heldSorter, type HeldSorter } from './scan-wasm.js';
 import type { FlowBatchData } from '../flow/batch.js';
 import type { BlockRows } from '../replay/row-codec.js';
 import { Feed } from '../flow/types.js';
@@ -306,27 +307,59 @@ export function holdRange(keys: KeyBuilder, batch: FlowBatchData, from: number, 
 export function addPending(core: ScanCore, last: LastKey, p: PendingRows): void {
   last.reset();
   for (let part = 0; part < PENDING_PARTS; part++) {
-    if (p.sortPart(part)) addSortedPart(core, last, p, part * BUCKETS_PER_PART);
+    if (core.arena && addHeldPart(core, last, p, part)) continue;
+    if (p.sortPart(part)) addSortedPart(core, last, p.sorted, p.sortedF64, p.sortedHash, p.start, part * BUCKETS_PER_PART, 0);
   }
   p.clear();
 }
 
 /**
- * Add the records of one part, sorted by bucket (sortPart); `first` = the part's first
- * bucket. A function of its own, as every loop of the flush: the flush runs once a run or
+ * Add part `part`'s held records in WebAssembly (scan-wasm.ts): sorted by bucket into the
+ * arena's scratch, then hashed and added there in one call. False when the table left the
+ * arena before (its scratch did not fit): the caller adds the part in JavaScript.
+ */
+function addHeldPart(core: ScanCore, last: LastKey, p: PendingRows, part: number): boolean {
+  const m = p.fill[part]!;
+  if (m === 0) return true;
+  const rows = core.heldScratch(p.partCap);
+  if (rows === null) return false;
+  const arena = core.arena!;
+  const base = part * p.partCap;
+  if (p.sorter) {
+    // sorted in the held buffer's memory, then copied into the table's (one memory a table: HeldSorter says why)
+    p.sorter.sort(base, m);
+    arena.start.set(p.sorter.start);
+    rows.set(p.sorter.sorted.subarray(0, m * PENDING_WORDS));
+  } else {
+    bucketStarts(p.bucket, base, m, arena.start);
+    scatterRows(p.rec, p.bucket, base, m, arena.start.slice(0, BUCKETS_PER_PART), rows);
+  }
+  const first = part * BUCKETS_PER_PART;
+  const from = core.addHeldRows(first);
+  if (from >= 0) {
+    // the table left the arena as it grew: the rest of the part in JavaScript, from the same memory
+    // (arena.rows, not `rows`: the resizes before may have grown the memory and detached that view)
+    const k = arena.rows;
+    last.reset();
+    addSortedPart(core, last, k, new Float64Array(k.buffer, k.byteOffset, k.length / 2), arena.hashes, arena.start, first, from);
+  }
+  last.reset(); // the arena's loop keeps its own last key
+  return true;
+}
+
+/**
+ * Add the records of one part, sorted by bucket (sortPart: rows `k`, their f64 view `f`,
+ * their key hashes, each bucket's first row in `start`), from row `from` on; `first` = the
+ * part's first bucket. A function of its own, as every loop of the flush: the flush runs once a run or
  * so, and a loop optimised while its function runs (on-stack replacement) had no feedback
  * yet for the code after it, which threw the optimised code away when reached (3 compiles
  * of addPending a run, 6 of sortPart; bench/RESULTS.md, shard section).
  */
-function addSortedPart(core: ScanCore, last: LastKey, p: PendingRows, first: number): void {
-  const k = p.sorted;
-  const f = p.sortedF64;
-  const hashes = p.sortedHash;
-  const start = p.start;
+function addSortedPart(core: ScanCore, last: LastKey, k: Uint32Array, f: Float64Array, hashes: Uint32Array, start: Int32Array, first: number, from: number): void {
   for (let sb = 0; sb < BUCKETS_PER_PART; sb++) {
     const b = first + sb;
     const end = start[sb + 1]!;
-    for (let r = start[sb]!; r < end; r++) {
+    for (let r = Math.max(start[sb]!, from); r < end; r++) {
       const o = r * PENDING_WORDS;
       // key words as int32 (the same bits): a call boxes every u32 past 2^31 (ScanCore.findOrInsertHashed)
       const k0 = k[o]! | 0;
@@ -358,6 +391,8 @@ export const HOLD_RUN = 256;
  * scattered them over 4,096 places in tens of megabytes: a cache and TLB miss each.)
  */
 const PENDING_PARTS = 64;
+/** The parts of the held buffer (for the table's scratch: a part's rows at most). */
+export const HELD_PARTS = PENDING_PARTS;
 const BUCKETS_PER_PART = SHARD_BUCKETS / PENDING_PARTS;
 /** Bytes a held record costs: its bucket, its words, and its share of the sort scratch. */
 export const PENDING_ROW_BYTES = 2 + PENDING_WORDS * 4 + 1;
@@ -378,16 +413,28 @@ export class PendingRows {
   readonly sortedHash: Uint32Array;
   readonly start = new Int32Array(BUCKETS_PER_PART + 1);
 
-  constructor(readonly cap: number) {
+  /** the buffer in WebAssembly memory, sorted there (scan-wasm.ts HeldSorter); null: JavaScript arrays */
+  readonly sorter: HeldSorter | null;
+
+  /** `wasm`: in WebAssembly memory where built (a table in an arena: addHeldPart). */
+  constructor(
+    readonly cap: number,
+    wasm = false,
+  ) {
     this.partCap = Math.max(1, Math.ceil(cap / PENDING_PARTS));
     const rows = this.partCap * PENDING_PARTS;
-    this.bucket = new Uint16Array(rows);
-    const a = new ArrayBuffer(rows * PENDING_WORDS * 4);
-    this.rec = new Uint32Array(a);
-    this.f64 = new Float64Array(a);
-    const b = new ArrayBuffer(this.partCap * PENDING_WORDS * 4);
-    this.sorted = new Uint32Array(b);
-    this.sortedF64 = new Float64Array(b);
+    this.sorter = wasm ? heldSorter(rows, this.partCap) : null;
+    if (this.sorter) {
+      this.bucket = this.sorter.bucket;
+      this.rec = this.sorter.rec;
+      this.sorted = this.sorter.sorted;
+    } else {
+      this.bucket = new Uint16Array(rows);
+      this.rec = new Uint32Array(rows * PENDING_WORDS);
+      this.sorted = new Uint32Array(this.partCap * PENDING_WORDS);
+    }
+    this.f64 = new Float64Array(this.rec.buffer, this.rec.byteOffset, this.rec.length / 2);
+    this.sortedF64 = new Float64Array(this.sorted.buffer, this.sorted.byteOffset, this.sorted.length / 2);
     this.sortedHash = new Uint32Array(this.partCap);
   }
 
@@ -441,7 +488,7 @@ export class PendingRows {
 
   /** A larger buffer holding the same records. */
   grown(cap: number): PendingRows {
-    const g = new PendingRows(cap);
+    const g = new PendingRows(cap, this.sorter !== null);
     for (let p = 0; p < PENDING_PARTS; p++) {
       const m = this.fill[p]!;
       const from = p * this.partCap;

@@ -13,7 +13,8 @@
 import type { FlowBatchData } from '../flow/batch.js';
 import type { BlockRows } from '../replay/row-codec.js';
 import { ScanCore } from './scan-core.js';
-import { addBlockRows, addPending, addRecords, HOLD_RUN, holdRange, KeyBuilder, LastKey, PendingRows } from './scan-ingest.js';
+import { type ScanArena, scanArena } from './scan-wasm.js';
+import { addBlockRows, addPending, addRecords, HELD_PARTS, HOLD_RUN, holdRange, KeyBuilder, LastKey, PendingRows } from './scan-ingest.js';
 import { finalizeTable } from './scan-finalise.js';
 import { exportState, mergeState, viewState } from './scan-state.js';
 import { ENTRY_BYTES, type ScanTableState, type ShardFilter } from './scan-layout.js';
@@ -27,15 +28,20 @@ export class ScanTable extends ScanCore {
 
   /**
    * `shards`: which buckets the table holds (ScanCore). `pendingRows`: the most records
-   * addBatch holds back to add in bucket order (0: add each batch at once).
+   * addBatch holds back to add in bucket order (0: add each batch at once). `arena`: where
+   * the table lives and the held records are added (scan-wasm.ts): by default WebAssembly
+   * memory for a table that holds records back (unless FLOWSIEVE_ACCUMULATE=js), null for
+   * JavaScript arrays.
    */
   constructor(
     windowSeconds: number,
     initialCapacity = 1 << 14,
     shards = 1,
     readonly pendingRows = 0,
+    arena: ScanArena | null = pendingRows > 0 ? scanArena() : null,
   ) {
-    super(windowSeconds, initialCapacity, shards);
+    // the scratch for a part of the largest held buffer laid out with the table: later, a larger one moves the table
+    super(windowSeconds, initialCapacity, shards, arena?.withScratch(Math.ceil(pendingRows / HELD_PARTS)) ?? null);
     this.keys = new KeyBuilder(this);
   }
 
@@ -105,7 +111,7 @@ export class ScanTable extends ScanCore {
     // the optimised code away and has it compiled again, a dozen times a run. The buffer
     // grows (or is added) only once a part is full, as it would record by record.
     for (let from = 0; from < batch.n; ) {
-      let p = (this.pending ??= new PendingRows(Math.min(this.pendingRows, 1 << 14)));
+      let p = (this.pending ??= new PendingRows(Math.min(this.pendingRows, 1 << 14), this.arena !== null));
       let free = p.minFree();
       if (free === 0) {
         p = this.makeRoom(p);

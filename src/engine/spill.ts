@@ -432,7 +432,8 @@ export class BoundedAccumulator {
   }
 
   private freshTable(like: ScanTable): ScanTable {
-    return new ScanTable(like.windowSeconds, Math.min(this.limitEntries, 1 << 24), like.shards, like.pendingRows);
+    // in WebAssembly memory or JavaScript arrays as `like` (null: arrays; undefined: the default)
+    return new ScanTable(like.windowSeconds, Math.min(this.limitEntries, 1 << 24), like.shards, like.pendingRows, like.arena === null ? null : undefined);
   }
 
   /** Each entry's spill partition, and the entries of each partition (counting sort). */

@@ -1,0 +1,253 @@
+// AssemblyScript (compiled by scripts/wasm.mjs into dist/wasm/scan-held.wasm; not part of
+// tsc's build). The inbound accumulator's add loop for held-back records
+// (src/engine/scan-wasm.ts, src/engine/scan-ingest.ts addPending): one call adds a part's
+// records, sorted by bucket, into the table whose entries, index and bucket regions live in
+// this module's linear memory. JavaScript owns the layout (where each array lies, growth,
+// resizes, the index's rebuild) and reads the same memory as typed arrays; this module
+// never grows the memory.
+//
+// Everything here is src/engine/scan-core.ts written again, slot for slot: the key hash
+// (hashKeys), the home slot in the bucket's region, LOCAL_PROBES local probes, then far
+// slots chosen by the full hash every FAR_RUN slots, the 4-bit tag, the insert and the
+// counts. A table filled here or there holds the same entries in the same order.
+
+import { fmix32, mix } from './shared/hash';
+
+// entry layout (src/engine/scan-layout.ts): nine u32 words and two f64 sums
+const ENTRY_BYTES_U: u32 = 36;
+const ENTRY_BYTES_D: u32 = 16;
+const RF: u32 = 20; // byte offsets of the words
+const FLOWS: u32 = 24;
+const FIRST: u32 = 28;
+const LAST: u32 = 32;
+const F_PACKETS: u32 = 1;
+const F_BYTES: u32 = 2;
+const KEY_RF: u32 = 0xffff | (12 << 16);
+const BUCKET_SHIFT: u32 = 20;
+const BUCKET_MASK: u32 = 4095;
+const SLOT_ENTRY: u32 = 0x0fffffff;
+const LOCAL_PROBES: u32 = 32;
+const FAR_RUN: u32 = 8;
+// a held record (src/engine/scan-ingest.ts PendingRows): six key words, packets and bytes
+// (f64), start, end: 48 bytes
+const ROW_BYTES: u32 = 48;
+
+// the table, as JavaScript last laid it out (setTable)
+let uAt: u32 = 0;
+let dAt: u32 = 0;
+let indexAt: u32 = 0;
+let bucketBaseAt: u32 = 0;
+let cap: u32 = 0;
+let slots: u32 = 1;
+let span: u32 = 1;
+/** probes past a bucket's region (scan-core.ts farProbes), taken by takeFarProbes */
+let farProbes: u32 = 0;
+/** the row addHeld stopped at for a resize, or -1 when it added every row */
+let stoppedAt: i32 = -1;
+
+export function setTable(u: u32, d: u32, index: u32, bucketBase: u32, capacity: u32, indexSlots: u32, regionSpan: u32): void {
+  uAt = u;
+  dAt = d;
+  indexAt = index;
+  bucketBaseAt = bucketBase;
+  cap = capacity;
+  slots = indexSlots;
+  span = regionSpan;
+}
+
+export function takeFarProbes(): u32 {
+  const n = farProbes;
+  farProbes = 0;
+  return n;
+}
+
+export function stopped(): i32 {
+  return stoppedAt;
+}
+
+/** keyHash (scan-core.ts hashKeys) of the n rows at `rows` into the u32s at `out`. */
+function hashRows(rows: u32, n: u32, out: u32): void {
+  for (let r: u32 = 0; r < n; r++) {
+    const o = rows + r * ROW_BYTES;
+    let h = mix(0x2545f491, load<u32>(o));
+    h = mix(h, load<u32>(o, 4));
+    h = mix(h, load<u32>(o, 8));
+    h = mix(h, load<u32>(o, 12));
+    h = mix(h, load<u32>(o, 16));
+    h = mix(h, load<u32>(o, 20) & KEY_RF);
+    store<u32>(out + (r << 2), fmix32(h));
+  }
+}
+
+/** ScanCore.home: the first slot of a hash whose low 12 bits are the bucket (the same doubles, the same slot). */
+function home(hb: u32): u32 {
+  const within = <u32>Math.floor(<f64>(hb >> 12) * 9.5367431640625e-7 * <f64>span);
+  const slot = load<u32>(bucketBaseAt + ((hb & BUCKET_MASK) << 2)) + within;
+  return slot < slots ? slot : slot - slots;
+}
+
+/** ScanCore.farSlot */
+function farSlot(hb: u32, run: u32): u32 {
+  return <u32>Math.floor(<f64>fmix32((hb ^ 0x7f4a7c15) + run * 0x9e3779b9) * 2.3283064365386963e-10 * <f64>slots);
+}
+
+/** A zeroed entry for the key at the empty slot, or -1 when the table is full (JavaScript resizes it). */
+function insertAt(count: u32, slot: u32, tag: u32, k0: u32, k1: u32, k2: u32, k3: u32, k4: u32, keyRf: u32, bucket: u32): i32 {
+  if (count == cap) return -1;
+  const e = count;
+  store<u32>(indexAt + (slot << 2), (tag << 28) | (e + 1));
+  const ew = uAt + e * ENTRY_BYTES_U;
+  store<u32>(ew, k0);
+  store<u32>(ew, k1, 4);
+  store<u32>(ew, k2, 8);
+  store<u32>(ew, k3, 12);
+  store<u32>(ew, k4, 16);
+  store<u32>(ew, keyRf | (bucket << BUCKET_SHIFT), RF);
+  store<u32>(ew, 0, FLOWS);
+  store<u32>(ew, 0xffffffff, FIRST);
+  store<u32>(ew, 0, LAST);
+  const ed = dAt + e * ENTRY_BYTES_D;
+  store<f64>(ed, 0);
+  store<f64>(ed, 0, 8);
+  return <i32>e;
+}
+
+/** True when entry e's key is (k0 .. k4, keyRf). */
+function sameKey(e: u32, k0: u32, k1: u32, k2: u32, k3: u32, k4: u32, keyRf: u32): bool {
+  const ew = uAt + e * ENTRY_BYTES_U;
+  return ((load<u32>(ew) ^ k0) | (load<u32>(ew, 4) ^ k1) | (load<u32>(ew, 8) ^ k2) | (load<u32>(ew, 12) ^ k3) |
+    (load<u32>(ew, 16) ^ k4) | ((load<u32>(ew, RF) & KEY_RF) ^ keyRf)) == 0;
+}
+
+/** ScanCore.findOrInsertHashed: the entry of the key, inserted when new; -1: the table is full. */
+function findOrInsert(count: u32, full: u32, k0: u32, k1: u32, k2: u32, k3: u32, k4: u32, k5: u32, bucket: u32): i32 {
+  const keyRf = k5 & KEY_RF;
+  const h = (full & ~BUCKET_MASK) | bucket;
+  const tag = (full * 0x9e3779b1) >> 28;
+  let slot = home(h);
+  for (let probe: u32 = 0; probe < LOCAL_PROBES; probe++) {
+    const v = load<u32>(indexAt + (slot << 2));
+    if (v == 0) return insertAt(count, slot, tag, k0, k1, k2, k3, k4, keyRf, bucket);
+    if (v >> 28 == tag && sameKey((v & SLOT_ENTRY) - 1, k0, k1, k2, k3, k4, keyRf)) return <i32>((v & SLOT_ENTRY) - 1);
+    slot = slot + 1 == slots ? 0 : slot + 1;
+  }
+  return findFar(count, h, tag, slot, k0, k1, k2, k3, k4, keyRf, bucket);
+}
+
+/** ScanCore.findFar: past the bucket's region (`slot`: one past the last local probe's). */
+function findFar(count: u32, h: u32, tag: u32, slot: u32, k0: u32, k1: u32, k2: u32, k3: u32, k4: u32, keyRf: u32, bucket: u32): i32 {
+  let at = slot == 0 ? slots - 1 : slot - 1;
+  // ends at an empty slot: the index is at most INDEX_LOAD full
+  for (let probe: u32 = LOCAL_PROBES; ; probe++) {
+    const far = probe - LOCAL_PROBES;
+    at = (far & (FAR_RUN - 1)) == 0 ? farSlot(h, far / FAR_RUN) : (at + 1 == slots ? 0 : at + 1);
+    farProbes++;
+    const v = load<u32>(indexAt + (at << 2));
+    if (v == 0) return insertAt(count, at, tag, k0, k1, k2, k3, k4, keyRf, bucket);
+    if (v >> 28 == tag && sameKey((v & SLOT_ENTRY) - 1, k0, k1, k2, k3, k4, keyRf)) return <i32>((v & SLOT_ENTRY) - 1);
+  }
+  return -1; // not reached
+}
+
+/** ScanCore.accumulate: a record's counts into entry e (NaN counts are unknown). */
+function accumulate(e: u32, pk: f64, by: f64, st: u32, en: u32): void {
+  const ew = uAt + e * ENTRY_BYTES_U;
+  const ed = dAt + e * ENTRY_BYTES_D;
+  store<u32>(ew, load<u32>(ew, FLOWS) + 1, FLOWS);
+  let known: u32 = 0;
+  if (pk == pk) {
+    store<f64>(ed, load<f64>(ed) + pk);
+    known = F_PACKETS;
+  }
+  if (by == by) {
+    store<f64>(ed, load<f64>(ed, 8) + by, 8);
+    known |= F_BYTES;
+  }
+  if (known != 0) store<u32>(ew, load<u32>(ew, RF) | (known << 16), RF);
+  if (st < load<u32>(ew, FIRST)) store<u32>(ew, st, FIRST);
+  if (en > load<u32>(ew, LAST)) store<u32>(ew, en, LAST);
+}
+
+/**
+ * Add the held records of one part (scan-ingest.ts addSortedPart): `rows` records sorted by
+ * bucket, bucket first + b's at rows start[b] .. start[b + 1] (the i32s at `start`, 65 of
+ * them), their hashes written to `hashes`. From row `from` on (a call after a resize goes
+ * on where the last stopped; the hashes are then there already). Returns the table's
+ * entries after; stopped() is the row it stopped at when the table filled, else -1.
+ */
+export function addHeld(rows: u32, hashes: u32, start: u32, first: u32, from: u32, count: u32): u32 {
+  const n = load<u32>(start, 64 << 2);
+  if (from == 0) hashRows(rows, n, hashes);
+  stoppedAt = -1;
+  // the key of the previous record and its entry: a run of one key skips the lookup
+  let l0: u32 = 0, l1: u32 = 0, l2: u32 = 0, l3: u32 = 0, l4: u32 = 0;
+  let l5: u32 = 0xffffffff; // no key: a region word never has every bit set
+  let entry: u32 = 0;
+  for (let b: u32 = 0; b < 64; b++) {
+    const end = load<u32>(start + ((b + 1) << 2));
+    let r = load<u32>(start + (b << 2));
+    if (r < from) r = from;
+    const bucket = first + b;
+    for (; r < end; r++) {
+      const o = rows + r * ROW_BYTES;
+      const k0 = load<u32>(o);
+      const k1 = load<u32>(o, 4);
+      const k2 = load<u32>(o, 8);
+      const k3 = load<u32>(o, 12);
+      const k4 = load<u32>(o, 16);
+      const k5 = load<u32>(o, 20);
+      if (((k0 ^ l0) | (k1 ^ l1) | (k2 ^ l2) | (k3 ^ l3) | (k4 ^ l4) | (k5 ^ l5)) != 0) {
+        const e = findOrInsert(count, load<u32>(hashes + (r << 2)), k0, k1, k2, k3, k4, k5, bucket);
+        if (e < 0) {
+          stoppedAt = <i32>r;
+          return count;
+        }
+        if (<u32>e == count) count++;
+        entry = <u32>e;
+        l0 = k0;
+        l1 = k1;
+        l2 = k2;
+        l3 = k3;
+        l4 = k4;
+        l5 = k5;
+      }
+      accumulate(entry, load<f64>(o, 24), load<f64>(o, 32), load<u32>(o, 40), load<u32>(o, 44));
+    }
+  }
+  return count;
+}
+
+// ---- the held buffer's sort (src/engine/scan-ingest.ts PendingRows.sortPart): in a memory
+// of its own, a second instance of this module (a table's memory moves as the table grows;
+// the held buffer, up to ~100 MB, would move with it).
+
+/**
+ * Copy the m held rows from row `base` (bucket u16s at `bucket`, 48-byte rows at `rec`) into
+ * `out` by the low 6 bits of their bucket (a counting sort: stable), bucket b's rows at
+ * start[b] .. start[b + 1] (the 65 i32s at `start`; 64 more after them for the fill).
+ */
+export function sortPart(bucket: u32, rec: u32, base: u32, m: u32, start: u32, out: u32): void {
+  memory.fill(start, 0, 65 << 2);
+  const end = base + m;
+  for (let r = base; r < end; r++) {
+    const at = start + ((((<u32>load<u16>(bucket + (r << 1))) & 63) + 1) << 2);
+    store<u32>(at, load<u32>(at) + 1);
+  }
+  const fill = start + (65 << 2);
+  let sum: u32 = 0;
+  for (let b: u32 = 0; b < 64; b++) {
+    sum += load<u32>(start + ((b + 1) << 2));
+    store<u32>(start + ((b + 1) << 2), sum);
+    store<u32>(fill + (b << 2), load<u32>(start + (b << 2)));
+  }
+  for (let r = base; r < end; r++) {
+    const at = fill + ((<u32>load<u16>(bucket + (r << 1)) & 63) << 2);
+    const to = load<u32>(at);
+    store<u32>(at, to + 1);
+    const s = rec + r * ROW_BYTES;
+    const d = out + to * ROW_BYTES;
+    v128.store(d, v128.load(s));
+    v128.store(d, v128.load(s, 16), 16);
+    v128.store(d, v128.load(s, 32), 32);
+  }
+}

@@ -1,0 +1,172 @@
+import { execFileSync } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+import { ScanTable } from '../dist/src/engine/scan-table.js';
+import { scanArena } from '../dist/src/engine/scan-wasm.js';
+import { allocBatch } from '../dist/src/flow/batch.js';
+import { DEFAULT_THRESHOLDS } from '../dist/src/detect/rules.js';
+import type { FlowBatchData } from '../dist/src/flow/batch.js';
+
+const INBOUND = 1; // Feed.inbound (a const enum: not in the compiled module)
+const OUTBOUND = 2;
+const W = 3600;
+const built = scanArena() !== null; // dist/wasm/scan-held.wasm (an install without AssemblyScript has none)
+
+/** A seeded generator (xorshift32): the same batches every run. */
+function rng(seed: number): () => number {
+  let x = seed >>> 0 || 1;
+  return () => {
+    x ^= x << 13;
+    x >>>= 0;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    x >>>= 0;
+    return x;
+  };
+}
+
+/**
+ * Random batches of the shapes that probe the table differently: a few crowded sources with
+ * thousands of endpoints (their bucket regions overflow: far probes), many keys of one
+ * record, repeated records (runs of one key), IPv6 sources and destinations, words past
+ * 2^31, unknown counts (NaN), several accounts, regions, clouds and windows, and records
+ * that are not inbound.
+ */
+function randomBatches(seed: number, count: number, size: number): FlowBatchData[] {
+  const r = rng(seed);
+  const crowd = [0xc0a80001, 0x2d060101, 0xfe000001];
+  const out: FlowBatchData[] = [];
+  for (let k = 0; k < count; k++) {
+    const b = allocBatch(size);
+    b.strings = ['', 'acct-a', 'acct-b', 'eu-west-1', 'us-east-1', 'acct-c'];
+    let prev = -1;
+    for (let i = 0; i < size; i++) {
+      const kind = r() % 10;
+      const o = i * 4;
+      if (kind === 0 && prev >= 0) {
+        // the previous record again (a run of one key)
+        b.src.copyWithin(o, prev * 4, prev * 4 + 4);
+        b.dst.copyWithin(o, prev * 4, prev * 4 + 4);
+        b.feed[i] = b.feed[prev]!;
+        b.proto[i] = b.proto[prev]!;
+        b.dport[i] = b.dport[prev]!;
+        b.cloud[i] = b.cloud[prev]!;
+        b.account[i] = b.account[prev]!;
+        b.region[i] = b.region[prev]!;
+        b.start[i] = b.start[prev]! + (r() % 5);
+      } else {
+        const s = kind <= 3 ? crowd[r() % crowd.length]! : r();
+        if (kind === 9) b.src.set([0x20010db8, r(), r() % 3, r() % 50], o);
+        else b.src.set([0, 0, 0xffff, s], o);
+        if (r() % 13 === 0) b.dst.set([0x2a050000, 0, r() % 7, r() % 300], o);
+        else b.dst.set([0, 0, 0xffff, kind <= 3 ? r() : 0x0a000000 + (r() % 64)], o);
+        b.feed[i] = r() % 17 === 0 ? OUTBOUND : INBOUND;
+        b.proto[i] = r() % 4 === 0 ? 17 : 6;
+        b.dport[i] = r() % 3 === 0 ? r() % 65536 : [22, 23, 443, 3389][r() % 4]!;
+        b.cloud[i] = r() % 3;
+        b.account[i] = [1, 2, 5][r() % 3]!;
+        b.region[i] = 3 + (r() % 2);
+        b.start[i] = 1_700_000_000 + (r() % (4 * W));
+      }
+      b.end[i] = b.start[i]! + (r() % 120);
+      b.packets[i] = r() % 11 === 0 ? NaN : 1 + (r() % 9);
+      b.bytes[i] = r() % 7 === 0 ? NaN : 40 + (r() % 5000);
+      prev = i;
+    }
+    b.n = size;
+    out.push(b);
+  }
+  return out;
+}
+
+/** Everything a table holds, as bytes and strings, and its verdicts. */
+function contents(t: ScanTable) {
+  const s = t.exportState();
+  const index = (t as unknown as { index: Uint32Array }).index;
+  const opts = { thresholds: { ...DEFAULT_THRESHOLDS, minEndpoints: 3 }, windowSeconds: W, nearMisses: true };
+  return {
+    n: s.n,
+    words: Buffer.from(s.words.buffer, s.words.byteOffset, s.words.byteLength).toString('base64'),
+    counts: Buffer.from(s.counts.buffer, s.counts.byteOffset, s.counts.byteLength).toString('base64'),
+    index: Buffer.from(index.buffer, index.byteOffset, index.byteLength).toString('base64'),
+    accounts: s.accounts,
+    regions: s.regions,
+    v6: [...s.v6],
+    farProbes: t.farProbes,
+    verdicts: t.finalize(opts).verdicts.map((v) => JSON.stringify(v)).sort(),
+  };
+}
+
+/** The same batches into a table of each storage, with a merge, an at-once batch and a window drop along the way. */
+function fill(arena: ReturnType<typeof scanArena>, batches: FlowBatchData[], shards: number, pendingRows: number): ScanTable {
+  const t = new ScanTable(W, 1 << 8, shards, pendingRows, arena);
+  const other = new ScanTable(W, 1 << 8, 1, 0, null);
+  batches.forEach((b, i) => {
+    if (i % 7 === 3) t.addBatch(b, true); // added at once, in JavaScript, into the arena's arrays
+    else t.addBatch(b);
+    if (i % 5 === 1) other.addBatch(b);
+    if (i === Math.floor(batches.length / 2)) t.mergeState(other.exportState());
+  });
+  t.dropWindowsUpTo(Math.floor(1_700_000_000 / W)); // the first window out: the index rebuilt over fewer entries
+  for (const b of batches.slice(0, 3)) t.addBatch(b);
+  return t;
+}
+
+describe.skipIf(!built)('inbound table in WebAssembly (assembly/scan-held.ts)', () => {
+  it('holds the same entries, in the same order and index slots, with the same verdicts as the JavaScript path', () => {
+    for (const [seed, shards, pendingRows] of [[1, 1, 1 << 12], [2, 3, 5000], [3, 2, 300], [4, 1, 1 << 16]] as const) {
+      const batches = randomBatches(seed, 12, 3000);
+      const js = contents(fill(null, batches, shards, pendingRows));
+      expect(js.n).toBeGreaterThan(10000);
+      expect(js.farProbes).toBeGreaterThan(0);
+      expect(js.v6.length).toBeGreaterThan(0);
+      const wasmTable = fill(scanArena(), batches, shards, pendingRows);
+      expect(wasmTable.arena).not.toBeNull();
+      expect(contents(wasmTable)).toEqual(js);
+    }
+  });
+
+  it('goes on in JavaScript arrays when the table outgrows the memory it may take, in the middle of a part', () => {
+    const batches = randomBatches(9, 12, 3000);
+    const js = contents(fill(null, batches, 1, 1 << 16));
+    for (const maxBytes of [150_000, 600_000, 1_200_000]) {
+      const t = fill(scanArena(maxBytes), batches, 1, 1 << 16);
+      expect(t.arena).toBeNull();
+      expect(contents(t)).toEqual(js);
+    }
+  });
+
+  it('one key a record: every record a new entry through each resize', () => {
+    const b = allocBatch(50000);
+    for (let i = 0; i < 50000; i++) {
+      b.feed[i] = INBOUND;
+      b.src.set([0, 0, 0xffff, (0x2d000000 + Math.imul(i, 2654435761)) >>> 0], i * 4);
+      b.dst.set([0, 0, 0xffff, 0x0a000001], i * 4);
+      b.proto[i] = 6;
+      b.dport[i] = 22;
+      b.packets[i] = 1;
+      b.bytes[i] = 60;
+      b.start[i] = 1_700_000_000;
+      b.end[i] = 1_700_000_001;
+    }
+    b.n = 50000;
+    const make = (arena: ReturnType<typeof scanArena>) => {
+      const t = new ScanTable(W, 1 << 6, 1, 1 << 15, arena);
+      t.addBatch(b);
+      t.addBatch(b);
+      return t;
+    };
+    const w = make(scanArena());
+    expect(w.n).toBe(50000);
+    expect(contents(w)).toEqual(contents(make(null)));
+  });
+
+  it('FLOWSIEVE_ACCUMULATE=js keeps the JavaScript arrays and loop', () => {
+    const probe = (env: Record<string, string>) =>
+      execFileSync(process.execPath, ['-e', "import('./dist/src/engine/scan-table.js').then(({ ScanTable }) => console.log(new ScanTable(60, 1024, 1, 1000).arena === null))"], {
+        env: { ...process.env, ...env },
+        encoding: 'utf8',
+      }).trim();
+    expect(probe({ FLOWSIEVE_ACCUMULATE: 'js' })).toBe('true');
+    expect(probe({ FLOWSIEVE_ACCUMULATE: '' })).toBe('false');
+  });
+});
