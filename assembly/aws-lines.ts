@@ -26,7 +26,7 @@
 // block of assembly/shared/route.ts), the shards' areas where the sink's settings say, and
 // the reader's own slots and table of string ids at `idsPtr` (I_* below).
 
-import { ROUTE_DONE, areasPtr, endRouting, routeFlow, routeFlowWords, routedFeed, startRouting, toArea, toAreaWords } from './shared/route';
+import { ROUTE_DONE, areasPtr, endRouting, fixAreaIds, routeFlow, routeFlowWords, routedFeed, startRouting, toArea, toAreaIds, toAreaWords } from './shared/route';
 
 // Role numbers: src/formats/aws-columns.ts `Role` (test/aws-wasm.test.ts checks they agree)
 const R_ACCOUNT: u32 = 1;
@@ -741,6 +741,8 @@ function idsOfRow(r: u32, route: i32): void {
   }
   store<i32>(cIfaceId + r, iface);
   store<i32>(cInstanceId + r, instance);
+  // a routed row's ids in its area too: the sink copies them a run at a time
+  if (route >= 0 && areasPtr != 0) toAreaIds(<u32>route, load<u32>(cFeed + r) >> 2, account, region, iface, instance);
 }
 
 /** The ids of the table's new entries (the caller wrote them) into the id columns of the last call's `rows` rows. */
@@ -752,4 +754,5 @@ export function fixIds(rows: u32): void {
       if (id < 0) store<i32>(c + k, load<i32>(entriesPtr + (<u32>(-id - 1) << 4) + 12));
     }
   }
+  fixAreaIds(entriesPtr);
 }

@@ -121,9 +121,10 @@ const START: u32 = MAX_KEYS;
 const UNNAMED: u32 = START + BOXES;
 
 let table: u32 = 0;
-let boxAt: u32 = 0; // MAX_DEPTH bytes: the box at each depth
-let arrayAt: u32 = 0; // MAX_DEPTH bytes: 1 when that depth is an array
-let lastKeyAt: u32 = 0; // MAX_DEPTH i16: the slot of the key read last at each depth
+// an open container's state at its depth while a nested one is open (readEntry keeps the innermost's in locals)
+let boxAt: u32 = 0; // MAX_DEPTH bytes: its box
+let arrayAt: u32 = 0; // MAX_DEPTH bytes: 1 when it is an array
+let lastKeyAt: u32 = 0; // MAX_DEPTH i16: the slot of the key read last in it
 let nextAt: u32 = 0; // i16 a slot: the key that followed it last time (-1: not known; the caller fills -1 once)
 let altAt: u32 = 0; // i16 a slot: the one before that, when it differed
 let rowFlags: i32 = 0;
@@ -157,15 +158,23 @@ function plainEnd(q: u32, e: u32): u32 {
   return e;
 }
 
-/** True when the bytes at ks are key k, its closing '"' and a ':' (sixteen bytes at once, then any more). */
-function sameKey(ks: u32, k: u32): bool {
-  const pat = table + T_PAT + (k << 5);
-  if (v128.any_true(v128.and(v128.xor(v128.load(ks), v128.load(pat)), v128.load(pat + 16)))) return false;
-  const n = load<u32>(table + T_KEY_LEN + (k << 2)) + 2;
-  if (n <= 16) return true;
-  const kb = table + load<u32>(table + T_KEY_AT + (k << 2)); // the key's bytes, then '":'
-  for (let i: u32 = 16; i < n; i++) if (load<u8>(ks + i) != load<u8>(kb + i)) return false;
-  return true;
+/** The key table's keys. */
+class Key {
+  /**
+   * True when the bytes at ks are key k, its closing '"' and a ':' (sixteen bytes at once,
+   * then any more). Inlined (a static method, where eslint can parse the decorator): it runs
+   * for nearly every member, and as a call it was a tenth of the module's time.
+   */
+  @inline
+  static at(ks: u32, k: u32): bool {
+    const pat = table + T_PAT + (k << 5);
+    if (v128.any_true(v128.and(v128.xor(v128.load(ks), v128.load(pat)), v128.load(pat + 16)))) return false;
+    const n = load<u32>(table + T_KEY_LEN + (k << 2)) + 2;
+    if (n <= 16) return true;
+    const kb = table + load<u32>(table + T_KEY_AT + (k << 2)); // the key's bytes, then '":'
+    for (let i: u32 = 16; i < n; i++) if (load<u8>(ks + i) != load<u8>(kb + i)) return false;
+    return true;
+  }
 }
 
 /** The KEYS index of the n-byte key at ks among those of box bx, or -1. */
@@ -257,10 +266,12 @@ function readEntry(s: u32, e: u32, row: u32, delta: i32): bool {
   rowFlags = 0;
   let seen: u64 = 0;
   if (load<u8>(s) != 123) return false;
+  // the container at depth d in locals (its box, whether an array, the slot of the key read
+  // last in it); the enclosing ones' kept in scratch at their depths while it is open
   let d: u32 = 0;
-  store<u8>(boxAt, <u8>B_ENTRY);
-  store<u8>(arrayAt, 0);
-  store<i16>(lastKeyAt, <i16>(START + B_ENTRY));
+  let bx: u32 = B_ENTRY;
+  let arr: u32 = 0;
+  let last: u32 = START + B_ENTRY;
   let p = s + 1;
   let c: u32 = 0;
   while (p < e && isSpace((c = load<u8>(p)))) p++;
@@ -271,14 +282,13 @@ function readEntry(s: u32, e: u32, row: u32, delta: i32): bool {
     const ks = p + 1;
     let q: u32;
     let want: i32 = 0;
-    const bx = <u32>load<u8>(boxAt + d);
     if (bx != B_OTHER) {
       // the key that followed the last one last time (or the time before) is compared at once
-      const at = <u32>load<i16>(lastKeyAt + (d << 1)) << 1;
+      const at = last << 1;
       let k = <i32>load<i16>(nextAt + at);
-      if (k >= 0 && !sameKey(ks, k)) {
+      if (k >= 0 && !Key.at(ks, k)) {
         const a = <i32>load<i16>(altAt + at);
-        if (a >= 0 && sameKey(ks, a)) {
+        if (a >= 0 && Key.at(ks, a)) {
           store<i16>(altAt + at, <i16>k);
           store<i16>(nextAt + at, <i16>a);
           k = a;
@@ -300,8 +310,8 @@ function readEntry(s: u32, e: u32, row: u32, delta: i32): bool {
           if ((seen & bit) != 0 || want == BAIL) return false;
           seen |= bit;
         }
-        store<i16>(lastKeyAt + (d << 1), <i16>k);
-      } else store<i16>(lastKeyAt + (d << 1), <i16>(UNNAMED + bx));
+        last = <u32>k;
+      } else last = UNNAMED + bx;
     } else {
       q = plainEnd(ks, e);
       if (q >= e || load<u8>(q) != 34) return false;
@@ -334,12 +344,15 @@ function readEntry(s: u32, e: u32, row: u32, delta: i32): bool {
         p = q + 1;
       } else if (c == 123 || c == 91) {
         if (kind != 0 && !(kind == OBJ && c == 123)) return false;
-        if (++d >= MAX_DEPTH) return false;
-        const nb = kind == OBJ ? <u32>(want & 0xff) : B_OTHER;
-        const arr: u32 = c == 91 ? 1 : 0;
-        store<u8>(boxAt + d, <u8>nb);
+        if (d + 1 >= MAX_DEPTH) return false;
+        store<u8>(boxAt + d, <u8>bx);
         store<u8>(arrayAt + d, <u8>arr);
-        store<i16>(lastKeyAt + (d << 1), <i16>(START + nb));
+        store<i16>(lastKeyAt + (d << 1), <i16>last);
+        d++;
+        const nb = kind == OBJ ? <u32>(want & 0xff) : B_OTHER;
+        bx = nb;
+        arr = c == 91 ? 1 : 0;
+        last = START + nb;
         p++;
         while (p < e && isSpace((c = load<u8>(p)))) p++;
         if (p >= e) return false;
@@ -347,6 +360,9 @@ function readEntry(s: u32, e: u32, row: u32, delta: i32): bool {
           // an empty object or array: the reader's own objects are left to the full walk
           if (nb != B_OTHER) return false;
           d--;
+          bx = <u32>load<u8>(boxAt + d);
+          arr = <u32>load<u8>(arrayAt + d);
+          last = <u32>load<i16>(lastKeyAt + (d << 1));
           p++;
         } else if (kind == OBJ) {
           opened(nb);
@@ -374,13 +390,18 @@ function readEntry(s: u32, e: u32, row: u32, delta: i32): bool {
       else if (c == 110 && p + 4 <= e && load<u8>(p + 1) == 117 && load<u8>(p + 2) == 108 && load<u8>(p + 3) == 108) p += 4;
       else return false;
       // ---- after a value: ',' or the end of its container (maybe several)
+      if (load<u16>(p) == 0x222c && arr == 0) {
+        // compact JSON's usual case: ',"' and the next member's key (p may pass e: the window's slack, checked there)
+        p++;
+        break;
+      }
       let member = false;
       for (;;) {
         while (p < e && isSpace((c = load<u8>(p)))) p++;
         if (p >= e) return false;
         if (c == 44) {
           p++;
-          if (load<u8>(arrayAt + d) != 0) {
+          if (arr != 0) {
             want = 0;
             break; // the next element
           }
@@ -388,7 +409,7 @@ function readEntry(s: u32, e: u32, row: u32, delta: i32): bool {
           member = true;
           break; // the next member
         }
-        if (c != (load<u8>(arrayAt + d) != 0 ? 93 : 125)) return false;
+        if (c != (arr != 0 ? 93 : 125)) return false;
         p++;
         if (d == 0) {
           // the LogEntry closed: only whitespace may follow, then the line's '\n'
@@ -398,6 +419,9 @@ function readEntry(s: u32, e: u32, row: u32, delta: i32): bool {
           return p < e && c == 10;
         }
         d--;
+        bx = <u32>load<u8>(boxAt + d);
+        arr = <u32>load<u8>(arrayAt + d);
+        last = <u32>load<i16>(lastKeyAt + (d << 1));
       }
       if (member) break; // a member follows
     }
@@ -424,35 +448,28 @@ function daysFromCivil(y0: i32, m: i32, d: i32): f64 {
 
 let lastDate: i32 = -1;
 let lastDays: f64 = 0;
+// the first sixteen bytes of the last time read whole ("2024-03-01T16:00": date, hour and
+// minute, checked) and their seconds: an entry's start and end, and the next entries', share them
+let lastHead: v128 = i32x4.splat(-1);
+let lastHeadSeconds: f64 = 0;
 
 /**
  * gcp.ts rfc3339Seconds of the string [s, e) (the byte at e is its closing '"', as in the
  * caller's buffer): Unix seconds, the fraction dropped, or NaN.
  */
 function rfc3339(s: u32, e: u32): f64 {
-  if (e - s < 19 || load<u8>(s + 4) != 45 || load<u8>(s + 7) != 45 || load<u8>(s + 13) != 58 || load<u8>(s + 16) != 58) return NaN;
-  const sep = load<u8>(s + 10);
-  if (sep != 84 && sep != 116 && sep != 32) return NaN;
-  const c = twoDigits(s);
-  const yy = twoDigits(s + 2);
-  const mo = twoDigits(s + 5);
-  const d = twoDigits(s + 8);
-  const h = twoDigits(s + 11);
-  const mi = twoDigits(s + 14);
-  const sec = twoDigits(s + 17);
-  // days in each month (a leap February's 29)
-  const monthDays = mo == 2 ? 29 : mo == 4 || mo == 6 || mo == 9 || mo == 11 ? 30 : 31;
-  if (c < 0 || yy < 0 || mo < 1 || mo > 12 || d < 1 || d > monthDays || h < 0 || h > 23 || mi < 0 || mi > 59 || sec < 0 || sec > 60) return NaN;
-  const y = c * 100 + yy;
-  // a file's entries share a few dates: the last one's days are kept
-  const date = (y * 16 + mo) * 32 + d;
-  let days = lastDays;
-  if (date != lastDate) {
-    if (mo == 2 && d == 29 && !(y % 4 == 0 && (y % 100 != 0 || y % 400 == 0))) return NaN;
-    days = daysFromCivil(y, mo, d);
-    lastDate = date;
-    lastDays = days;
+  if (e - s < 19) return NaN;
+  const head = v128.load(s);
+  let base = lastHeadSeconds;
+  if (!i8x16.all_true(i8x16.eq(head, lastHead))) {
+    base = headSeconds(s);
+    if (isNaN(base)) return NaN;
+    lastHead = head;
+    lastHeadSeconds = base;
   }
+  if (load<u8>(s + 16) != 58) return NaN;
+  const sec = twoDigits(s + 17);
+  if (sec < 0 || sec > 60) return NaN;
   let p = s + 19;
   if (load<u8>(p) == 46) {
     p++;
@@ -472,7 +489,34 @@ function rfc3339(s: u32, e: u32): f64 {
   } else if (p + 4 == e && z == 32 && load<u8>(p + 1) == 85 && load<u8>(p + 2) == 84 && load<u8>(p + 3) == 67) {
     // " UTC" (BigQuery)
   } else return NaN;
-  return days * 86400 + <f64>(h * 3600 + mi * 60 + sec) - offset;
+  return base + <f64>sec - offset;
+}
+
+/** The date, hour and minute of an RFC 3339 time at s (its first sixteen bytes, checked as gcp.ts checks them) in Unix seconds, or NaN. */
+function headSeconds(s: u32): f64 {
+  if (load<u8>(s + 4) != 45 || load<u8>(s + 7) != 45 || load<u8>(s + 13) != 58) return NaN;
+  const sep = load<u8>(s + 10);
+  if (sep != 84 && sep != 116 && sep != 32) return NaN;
+  const c = twoDigits(s);
+  const yy = twoDigits(s + 2);
+  const mo = twoDigits(s + 5);
+  const d = twoDigits(s + 8);
+  const h = twoDigits(s + 11);
+  const mi = twoDigits(s + 14);
+  // days in each month (a leap February's 29)
+  const monthDays = mo == 2 ? 29 : mo == 4 || mo == 6 || mo == 9 || mo == 11 ? 30 : 31;
+  if (c < 0 || yy < 0 || mo < 1 || mo > 12 || d < 1 || d > monthDays || h < 0 || h > 23 || mi < 0 || mi > 59) return NaN;
+  const y = c * 100 + yy;
+  // a file's entries share a few dates: the last one's days are kept
+  const date = (y * 16 + mo) * 32 + d;
+  let days = lastDays;
+  if (date != lastDate) {
+    if (mo == 2 && d == 29 && !(y % 4 == 0 && (y % 100 != 0 || y % 400 == 0))) return NaN;
+    days = daysFromCivil(y, mo, d);
+    lastDate = date;
+    lastDays = days;
+  }
+  return days * 86400 + <f64>(h * 3600 + mi * 60);
 }
 
 /** The addresses and times of a taken row, read here rather than in gcp.ts (spans have `delta` added). */

@@ -11,6 +11,8 @@
 // slots chosen by the full hash every FAR_RUN slots, the 4-bit tag, the insert and the
 // counts. A table filled here or there holds the same entries in the same order.
 
+import { fmix32, mix } from './shared/hash';
+
 // entry layout (src/engine/scan-layout.ts): nine u32 words and two f64 sums
 const ENTRY_BYTES_U: u32 = 36;
 const ENTRY_BYTES_D: u32 = 16;
@@ -61,25 +63,6 @@ export function takeFarProbes(): u32 {
 
 export function stopped(): i32 {
   return stoppedAt;
-}
-
-// src/flow/hash.ts mix and fmix32
-function mix(h: u32, k: u32): u32 {
-  k *= 0xcc9e2d51;
-  k = rotl<u32>(k, 15);
-  k *= 0x1b873593;
-  h ^= k;
-  h = rotl<u32>(h, 13);
-  return h * 5 + 0xe6546b64;
-}
-
-function fmix32(h: u32): u32 {
-  h ^= h >> 16;
-  h *= 0x85ebca6b;
-  h ^= h >> 13;
-  h *= 0xc2b2ae35;
-  h ^= h >> 16;
-  return h;
 }
 
 /** keyHash (scan-core.ts hashKeys) of the n rows at `rows` into the u32s at `out`. */

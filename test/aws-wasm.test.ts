@@ -70,7 +70,7 @@ const COLUMNS = ['feed', 'proto', 'sport', 'dport', 'tcpFlags', 'packets', 'byte
 /** The batches the sink posts (every column of every record, the strings), its counters, rejects and time span. */
 function route(kind: 'js' | 'wasm', input: Buffer, opts: Partial<SinkOptions>, region: string, block = 1 << 20, newReader = true) {
   if (newReader) setAwsReader(kind);
-  const posted: unknown[] = [];
+  const posted: Array<{ shard: number } & Record<string, unknown>> = [];
   const sink = new FlowSink({ shards: 3, batchSize: 64, maxRejectsKept: 100_000, ...opts }, (shard, b) => {
     const columns = Object.fromEntries(COLUMNS.map((c) => [c, Array.from(b[c].subarray(0, b.n))]));
     posted.push({ shard, n: b.n, strings: b.strings.slice(), src: Array.from(b.src.subarray(0, 4 * b.n)), dst: Array.from(b.dst.subarray(0, 4 * b.n)), ...columns });
@@ -81,7 +81,9 @@ function route(kind: 'js' | 'wasm', input: Buffer, opts: Partial<SinkOptions>, r
   for (let s = 0; s < input.length; s += block) feeder.push(input.subarray(s, Math.min(input.length, s + block)));
   feeder.end(false);
   sink.flushAll();
-  return { posted, counters: { ...sink.counters }, rejects: sink.rejects.map((j) => ({ ...j })), span: [sink.minStart, sink.maxEnd] };
+  // each shard's batches in the order posted: the order between shards is not the sink's (it
+  // copies a read's routed runs shard by shard, FlowSink.copyRouted); sort is stable
+  return { posted: posted.sort((a, b) => a.shard - b.shard), counters: { ...sink.counters }, rejects: sink.rejects.map((j) => ({ ...j })), span: [sink.minStart, sink.maxEnd] };
 }
 
 /** A plain record of a layout: fields by name, the rest filled in. */

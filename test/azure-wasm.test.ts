@@ -36,6 +36,13 @@ const HOSTILE = [
   '1709258449,010.2.0.5,10.2.0.5,4400,443,T,I,D,B,,,,', // a leading zero
   '1709258449,10.2.0.256,10.2.0.5,4400,443,T,I,D,B,,,,',
   '1709258449,10.2.0,10.2.0.5,4400,443,T,I,D,B,,,,', // truncated address
+  // addresses of every length about the sixteen bytes the module reads at once
+  '1709258449,100.200.100.2001,10.2.0.5,4400,443,T,I,D,B,,,,',
+  '1709258449,1.2.3.4.5,10.2.0.5,4400,443,T,I,D,B,,,,',
+  '1709258449,1..2.3,10.2.0.5,4400,443,T,I,D,B,,,,',
+  '1709258449,10.2.0.5,1.2.3.4 ,4400,443,T,I,D,B,,,,',
+  '1709258449,10.2.0.5,1.2.3.4',
+  '1709258449,10.2.0.5,1234567890123456789012,4400,443,T,I,D,B,,,,',
   '1709258449,10.2.0.5,10.2.0.6,123456,443,T,I,D,B,,,,', // a six-digit port
   '1709258449,10.2.0.5,10.2.0.6,99999,443,T,I,D,B,,,,', // a five-digit port out of range
   '17092584490000,10.2.0.5,10.2.0.6,1,443,T,I,D,B,,,,', // 14-digit time
@@ -80,7 +87,7 @@ const COLUMNS = ['feed', 'proto', 'sport', 'dport', 'tcpFlags', 'packets', 'byte
 /** The batches a reader hands the shards (through the sink as the engine runs it), with its counters and rejects. */
 function route(kind: AzureReaderKind, input: Buffer | Buffer[], opts: Partial<SinkOptions>, region: string) {
   setAzureReader(kind);
-  const posted: unknown[] = [];
+  const posted: Array<{ shard: number } & Record<string, unknown>> = [];
   const sink = new FlowSink({ shards: 3, batchSize: 64, maxRejectsKept: 100_000, ...opts }, (shard, b) => {
     const columns = Object.fromEntries(COLUMNS.map((c) => [c, Array.from(b[c].subarray(0, b.n))]));
     posted.push({ shard, n: b.n, strings: b.strings.slice(), src: Array.from(b.src.subarray(0, 4 * b.n)), dst: Array.from(b.dst.subarray(0, 4 * b.n)), ...columns });
@@ -89,7 +96,9 @@ function route(kind: AzureReaderKind, input: Buffer | Buffer[], opts: Partial<Si
   if (reader.kind !== 'document') throw new Error('azure-nsg reads documents');
   for (const doc of Array.isArray(input) ? input : [input]) reader.parseDocument(doc, { sink, file: 't', account: 'default-acct', region });
   sink.flushAll();
-  return { posted, counters: { ...sink.counters }, rejects: sink.rejects.map((j) => ({ ...j })), span: [sink.minStart, sink.maxEnd] };
+  // each shard's batches in the order posted: the order between shards is not the sink's (it
+  // copies a read's routed runs shard by shard, FlowSink.copyRouted); sort is stable
+  return { posted: posted.sort((a, b) => a.shard - b.shard), counters: { ...sink.counters }, rejects: sink.rejects.map((j) => ({ ...j })), span: [sink.minStart, sink.maxEnd] };
 }
 
 /** A tuple with every field that bears on its fate drawn at random (a few out of range, or not taken by the module). */

@@ -48,7 +48,7 @@ const COLUMNS = ['feed', 'proto', 'sport', 'dport', 'tcpFlags', 'packets', 'byte
 /** The batches a reader hands the shards (through the sink as the engine runs it), with its counters and rejects. */
 function route(kind: GcpReaderKind, input: Buffer, opts: Partial<SinkOptions>, region: string, block = 1 << 20) {
   setGcpReader(kind);
-  const posted: unknown[] = [];
+  const posted: Array<{ shard: number } & Record<string, unknown>> = [];
   const sink = new FlowSink({ shards: 3, batchSize: 64, maxRejectsKept: 100_000, ...opts }, (shard, b) => {
     const columns = Object.fromEntries(COLUMNS.map((c) => [c, Array.from(b[c].subarray(0, b.n))]));
     posted.push({ shard, n: b.n, strings: b.strings.slice(), src: Array.from(b.src.subarray(0, 4 * b.n)), dst: Array.from(b.dst.subarray(0, 4 * b.n)), ...columns });
@@ -59,7 +59,9 @@ function route(kind: GcpReaderKind, input: Buffer, opts: Partial<SinkOptions>, r
   for (let s = 0; s < input.length; s += block) feeder.push(input.subarray(s, Math.min(input.length, s + block)));
   feeder.end(false);
   sink.flushAll();
-  return { posted, counters: { ...sink.counters }, rejects: sink.rejects.map((j) => ({ ...j })), span: [sink.minStart, sink.maxEnd] };
+  // each shard's batches in the order posted: the order between shards is not the sink's (it
+  // copies a read's routed runs shard by shard, FlowSink.copyRouted); sort is stable
+  return { posted: posted.sort((a, b) => a.shard - b.shard), counters: { ...sink.counters }, rejects: sink.rejects.map((j) => ({ ...j })), span: [sink.minStart, sink.maxEnd] };
 }
 
 /** A flow entry with every field that bears on its fate drawn at random (a few out of range, or not IPv4). */
@@ -152,6 +154,22 @@ describe('GCP reader in WebAssembly', () => {
     expect(r.counters.rejected).toBeGreaterThan(10);
   });
 
+  it('times that share their date, hour and minute (kept from one time to the next in the module): the same values and rejects', () => {
+    // heads valid and not (a 29 February of a common year, hour 24, a bad separator), tails valid and not, in a random order
+    const heads = ['2024-03-01T16:00', '2024-03-01T16:01', '2024-02-29T23:59', '2023-02-29T00:00', '2024-03-01T24:00', '2024-03-01X16:00', '2024-03-01t16:00'];
+    const tails = [':00Z', ':59Z', ':60Z', ':61Z', ':34.260917328Z', ':00+01:00', ':00-05:30', ':00.123 UTC', 'X00Z', ':0aZ', ':00', ':00.Z', '', ':00ZZ'];
+    const rnd = seeded(31);
+    const time = () => `${heads[rnd(heads.length)]}${tails[rnd(tails.length)]}`;
+    const lines: string[] = [];
+    for (let i = 0; i < 600; i++) {
+      const [start, end] = rnd(3) === 0 ? [time(), time()] : ((t) => [t, t])(time());
+      lines.push(ENTRY.replace('"start_time":"2024-03-01T16:00:34.260917328Z"', `"start_time":"${start}"`).replace('"end_time":"2024-03-01T16:00:34.944633793Z"', `"end_time":"${end}"`));
+    }
+    const r = same(lines.join('\n'), [undefined, 3001]);
+    expect(r.counters.records).toBeGreaterThan(100);
+    expect(r.counters.rejected).toBeGreaterThan(100);
+  });
+
   it('the record worked out in the module: every reporter, side, account, region and instance source', () => {
     let seed = 5;
     const rnd = (n: number) => {
@@ -194,6 +212,54 @@ describe('GCP reader in WebAssembly', () => {
     same(many, [undefined, 65536]);
     const long = ENTRY.replace('"insertId":"18baa0dea43c5"', `"insertId":"${'x'.repeat(300 * 1024)}"`);
     same([ENTRY, long, SRC_COPY, long, ENTRY].join('\n'), [undefined]);
+  });
+
+  it('nested values anywhere: the keys after them read in the right object, and nesting up to its limit', () => {
+    // unused values of every shape (nested objects and arrays, empty ones, literals, numbers, whitespace
+    // or none) put before kept keys at each level: a kept key read after them must land in its own object
+    const rnd = seeded(23);
+    const ws = () => [' ', '', '', '\t', ' \r '][rnd(5)]!;
+    const value = (depth: number): string => {
+      const k = rnd(depth > 5 ? 4 : 7);
+      if (k === 0) return `"s${rnd(40)}"`;
+      if (k === 1) return ['0', '-1.5e3', '17', '2E-2'][rnd(4)]!;
+      if (k === 2) return ['true', 'false', 'null'][rnd(3)]!;
+      if (k === 3) return rnd(2) ? '{}' : '[]';
+      if (k === 4) return `[${ws()}${Array.from({ length: 1 + rnd(3) }, () => value(depth + 1)).join(`${ws()},${ws()}`)}${ws()}]`;
+      return `{${ws()}${Array.from({ length: 1 + rnd(3) }, (_, i) => `"k${i}"${ws()}:${ws()}${value(depth + 1)}`).join(`${ws()},${ws()}`)}${ws()}}`;
+    };
+    const spots = ['{"insertId"', '"jsonPayload":{', '"connection":{', '"dest_instance":{', '"reporter":"DEST",', '"resource":{', '"labels":{', '"src_location":{'];
+    const lines: string[] = [];
+    for (let i = 0; i < 900; i++) {
+      let line = [ENTRY, SRC_COPY, GATEWAY][i % 3]!;
+      for (let n = 1 + rnd(3); n > 0; n--) {
+        const at = spots[rnd(spots.length)]!;
+        const j = line.indexOf(at);
+        if (j < 0) continue;
+        const cut = at.startsWith('{"') ? j + 1 : j + at.length;
+        line = `${line.slice(0, cut)}"x${rnd(9)}"${ws()}:${ws()}${value(0)}${ws()},${ws()}${line.slice(cut)}`;
+      }
+      lines.push(line);
+    }
+    // most are taken by the module (else the comparison would be between two JavaScript runs)
+    expect(lines.filter((l) => wasmTakes(l)).length).toBeGreaterThan(600);
+    same(lines.join('\n'), [undefined, 4099]);
+    // damaged: structure bytes dropped, doubled or swapped
+    const damaged = lines.slice(0, 600).map((l) => damage(l, rnd, '{}[]":, ', 2));
+    same(damaged.join('\n'), [undefined]);
+    // a member where an element belongs, an element where a member does: rejected as before
+    const odd = ['"x":["a","k":1]', '"x":[1,"k":{}]', '"x":{"a":1,"b"}', '"x":{"a":1,"b",2}', '"x":[{"a":[]},"b":2]'];
+    same(odd.map((x) => ENTRY.replace('"reporter":"DEST"', `${x},"reporter":"DEST"`)).join('\n'));
+    // the depth limit (64 levels, the LogEntry's and jsonPayload's included), with a kept key after the nesting
+    const nested = (deep: string) => ENTRY.replace('"reporter":"DEST"', `"deep":${deep},"reporter":"DEST"`);
+    const arrays = (n: number) => nested('['.repeat(n) + ']'.repeat(n));
+    const objects = (n: number) => nested('{"a":'.repeat(n) + '1' + '}'.repeat(n));
+    for (const deep of [arrays, objects]) {
+      expect(wasmTakes(deep(62))).toBe(true);
+      expect(wasmTakes(deep(63))).toBe(false);
+    }
+    const r = same([arrays(62), arrays(63), objects(62), objects(63)].join('\n'));
+    expect(r.counters).toMatchObject({ records: 4, rejected: 0 });
   });
 
   it('random byte damage: same result', () => {

@@ -5,7 +5,9 @@
 // or given its shard and its batch columns written into that shard's area for the sink to
 // copy into the shard's batch in runs (toArea). One definition for every reader; the
 // caller (src/formats/wasm-route.ts) writes the settings and reads the counts.
-//
+
+import { fmix32, mix } from './hash';
+
 // The sink's settings and a read's counts are f64 slots at the routing block (`at`, chosen by
 // the caller), the IPv4 table after them, each area's row count at AREA_COUNTS:
 const S_ROUTE = 0; // 1: route rows; 0: every plain row is ROUTE_EMIT
@@ -109,25 +111,7 @@ function isPublicV4(v: u32): bool {
   return true;
 }
 
-/** src/flow/hash.ts mix and fmix32, and hashAddress of an IPv4 address. */
-function mix(h: u32, k: u32): u32 {
-  k *= 0xcc9e2d51;
-  k = rotl<u32>(k, 15);
-  k *= 0x1b873593;
-  h ^= k;
-  h = rotl<u32>(h, 13);
-  return h * 5 + 0xe6546b64;
-}
-
-function fmix32(h: u32): u32 {
-  h ^= h >>> 16;
-  h *= 0x85ebca6b;
-  h ^= h >>> 13;
-  h *= 0xc2b2ae35;
-  h ^= h >>> 16;
-  return h;
-}
-
+/** src/flow/hash.ts hashAddress of an IPv4 address. */
 const V4_MAPPED_STATE: u32 = mix(mix(mix(0x9747b28c, 0), 0), 0x0000ffff);
 
 function hashV4(v: u32): u32 {
@@ -162,12 +146,15 @@ function isPublicWords(p: u32): bool {
 }
 
 /** Bytes an area takes a row (src/formats/wasm-route.ts AREA_BYTES_A_ROW and the offsets of its views). */
-export const AREA_BYTES_A_ROW: u32 = 66;
+export const AREA_BYTES_A_ROW: u32 = 82;
+/** Where an area's id columns start, in bytes a row (account, region, interface, instance: i32 each). */
+export const AREA_IDS: u32 = 56;
 
 /**
  * The batch columns of a routed row into its shard's area (src/flow/sink.ts append writes
  * them from a FlowRecord; here they are written where the caller copies them from in runs):
- * its slot there.
+ * its slot there. Its string ids (AREA_IDS) are written by the module that knows them
+ * (toAreaIds) or by the caller (FlowSink.appendRoutedIds).
  */
 export function toArea(shard: u32, src: u32, dst: u32, packets: f64, bytes: f64, start: u32, end: u32, sport: u32, dport: u32, tcpFlags: i32, feed: u32, proto: u32, action: u32, direction: u32): u32 {
   const counts = tablePtr + AREA_COUNTS + (shard << 2);
@@ -175,7 +162,7 @@ export function toArea(shard: u32, src: u32, dst: u32, packets: f64, bytes: f64,
   store<u32>(counts, slot + 1);
   const n = areaRows;
   const area = areasPtr + shard * n * AREA_BYTES_A_ROW;
-  // src and dst: four words each (IPv4-mapped), then the f64, u32, u16, i16 and u8 columns
+  // src and dst: four words each (IPv4-mapped), then the f64, u32 (ids among them), u16, i16 and u8 columns
   const a = area + (slot << 4);
   store<u32>(a, 0);
   store<u32>(a + 4, 0);
@@ -190,14 +177,45 @@ export function toArea(shard: u32, src: u32, dst: u32, packets: f64, bytes: f64,
   store<f64>(area + n * 40 + (slot << 3), bytes);
   store<u32>(area + n * 48 + (slot << 2), start);
   store<u32>(area + n * 52 + (slot << 2), end);
-  store<u16>(area + n * 56 + (slot << 1), <u16>sport);
-  store<u16>(area + n * 58 + (slot << 1), <u16>dport);
-  store<i16>(area + n * 60 + (slot << 1), <i16>tcpFlags);
-  store<u8>(area + n * 62 + slot, <u8>feed);
-  store<u8>(area + n * 63 + slot, <u8>proto);
-  store<u8>(area + n * 64 + slot, <u8>action);
-  store<u8>(area + n * 65 + slot, <u8>direction);
+  store<u16>(area + n * 72 + (slot << 1), <u16>sport);
+  store<u16>(area + n * 74 + (slot << 1), <u16>dport);
+  store<i16>(area + n * 76 + (slot << 1), <i16>tcpFlags);
+  store<u8>(area + n * 78 + slot, <u8>feed);
+  store<u8>(area + n * 79 + slot, <u8>proto);
+  store<u8>(area + n * 80 + slot, <u8>action);
+  store<u8>(area + n * 81 + slot, <u8>direction);
   return slot;
+}
+
+/** The string ids (dictionary ids; may be a module's provisional ids, fixed later) of the row at `slot` of shard's area. */
+export function toAreaIds(shard: u32, slot: u32, account: i32, region: i32, iface: i32, instance: i32): void {
+  const n = areaRows;
+  const ids = areasPtr + shard * n * AREA_BYTES_A_ROW + n * AREA_IDS + (slot << 2);
+  store<i32>(ids, account);
+  store<i32>(ids + (n << 2), region);
+  store<i32>(ids + (n << 3), iface);
+  store<i32>(ids + n * 12, instance);
+}
+
+/**
+ * Every id of every area of this call that is a module's provisional id of a token the
+ * caller looked up since (-(entry + 1), below zero) replaced by the id the caller wrote for
+ * the entry: the i32 at `entries + entry * 16 + 12` (assembly/aws-lines.ts's table).
+ */
+export function fixAreaIds(entries: u32): void {
+  if (areasPtr == 0) return;
+  const n = areaRows;
+  for (let s: u32 = 0; s < shards; s++) {
+    const rows = load<u32>(tablePtr + AREA_COUNTS + (s << 2));
+    const ids = areasPtr + s * n * AREA_BYTES_A_ROW + n * AREA_IDS;
+    for (let c: u32 = 0; c < 4; c++) {
+      const col = ids + c * (n << 2);
+      for (let k: u32 = 0; k < rows << 2; k += 4) {
+        const id = load<i32>(col + k);
+        if (id < 0) store<i32>(col + k, load<i32>(entries + (<u32>(-id - 1) << 4) + 12));
+      }
+    }
+  }
 }
 
 /** toArea of a row whose addresses are four words each at srcAt and dstAt (routeFlowWords). */

@@ -60,11 +60,11 @@ export class FlowRecord {
 }
 
 /**
- * The batch columns of records a reader classified and routed itself (the WebAssembly AWS
- * reader, formats/aws-wasm.ts): one area a shard (index: shard), each column in its batch
- * column's type (batch.ts), src and dst four words a record. The sink copies them into the
- * shard's batch in runs and writes only the records' string ids one by one
- * (FlowSink.appendRoutedIds).
+ * The batch columns of records a reader classified and routed itself (the WebAssembly
+ * readers, formats/wasm-route.ts): one area a shard (index: shard), each column in its batch
+ * column's type (batch.ts), src and dst four words a record, the string ids as the sink's
+ * dictionary ids (0: none). The sink copies them into the shard's batch a run at a time,
+ * whole columns, and turns the ids into the batch's own in one loop (FlowSink.copyRouted).
  */
 export interface RoutedColumns {
   src: Uint32Array[];
@@ -80,6 +80,19 @@ export interface RoutedColumns {
   proto: Uint8Array[];
   action: Uint8Array[];
   direction: Uint8Array[];
+  /** string ids in the sink's dictionary: the reader's module writes them, or appendRoutedIds */
+  account: Int32Array[];
+  region: Int32Array[];
+  iface: Int32Array[];
+  instance: Int32Array[];
+  /** the rows each area holds (written by the module) */
+  counts: Uint32Array;
+  /**
+   * Per shard, the rows of its area that come before the next record the sink is handed
+   * otherwise (emit, appendRouted): the reader keeps it current (appendRoutedIds,
+   * routedUpTo) so that a shard's batch keeps the reader's order.
+   */
+  ends: Int32Array;
   /** the cloud of every record */
   cloud: number;
 }
@@ -258,10 +271,9 @@ export class FlowSink {
   /** Records ending after this Unix second are rejected; set per file in a 'files' task. */
   notAfter: number;
   private readonly home: HomeNet;
-  /** The routed columns being taken (beginRouted), and per shard the run not copied yet: its first slot (-1: none) and batch position. */
+  /** The routed columns being taken (beginRouted), and per shard the rows of its area copied so far. */
   private routed: RoutedColumns | null = null;
-  private readonly runFrom: Int32Array;
-  private readonly runAt: Int32Array;
+  private readonly copied: Int32Array;
   /**
    * The options the per-record code reads, copied out of `opts`: the options objects that
    * callers build (spreads, literals with fields set or left out) come in several maps,
@@ -289,11 +301,12 @@ export class FlowSink {
     this.builders = [];
     this.remaps = [];
     this.touched = [];
-    this.runFrom = new Int32Array(opts.shards).fill(-1);
-    this.runAt = new Int32Array(opts.shards);
+    this.copied = new Int32Array(opts.shards);
     for (let s = 0; s < opts.shards; s++) {
       this.builders.push(this.newBatch(Math.min(opts.batchSize, opts.firstBatch ?? FIRST_BATCH)));
-      this.remaps.push(new Int32Array(256).fill(-1));
+      const remap = new Int32Array(256).fill(-1);
+      remap[0] = 0; // the empty string: 0 in every batch (copyIds reads it as any other id)
+      this.remaps.push(remap);
       this.touched.push([]);
     }
   }
@@ -462,49 +475,64 @@ export class FlowSink {
     this.append(shard, feed);
   }
 
-  /** Records routed by a reader lie in `columns` until endRouted (appendRoutedIds). */
+  /** Records routed by a reader lie in `columns` until endRouted (appendRoutedIds, routedUpTo). */
   beginRouted(columns: RoutedColumns): void {
     this.routed = columns;
+    this.copied.fill(0);
+    columns.ends.fill(0);
   }
 
   /**
    * The record at `slot` of its shard's routed area, validated, counted and routed as emit
-   * would: its place in the shard's batch is the next, where its string ids (dictionary ids;
-   * interface and instance only where append would look them up) are written now and its
-   * other columns when its run is copied (a full batch, another append to the shard, endRouted).
+   * would, for a reader whose module did not write its string ids (dictionary ids; interface
+   * and instance only where append would look them up): they are written into the area, and
+   * the record goes to its shard's batch with its run (copyRouted).
    */
   appendRoutedIds(shard: number, slot: number, account: number, region: number, iface: number, instance: number): void {
-    const b = this.builders[shard]!;
-    const i = b.n;
-    if (this.runFrom[shard]! < 0) {
-      this.runFrom[shard] = slot;
-      this.runAt[shard] = i;
-    }
-    b.account[i] = this.localId(shard, b, account);
-    b.region[i] = this.localId(shard, b, region);
-    b.iface[i] = this.localId(shard, b, iface);
-    b.instance[i] = this.localId(shard, b, instance);
-    b.n = i + 1;
-    if (b.n === b.feed.length) {
-      this.copyRun(shard);
-      this.flushShard(shard);
-    }
+    const c = this.routed!;
+    c.account[shard]![slot] = account;
+    c.region[shard]![slot] = region;
+    c.iface[shard]![slot] = iface;
+    c.instance[shard]![slot] = instance;
+    c.ends[shard] = slot + 1;
   }
 
-  /** Every run copied: the routed columns may be overwritten. */
+  /**
+   * Every routed record (of every shard's area) up to the module's counts comes before the
+   * next record the sink is handed: for a reader whose module wrote the ids.
+   */
+  routedUpToCounts(): void {
+    const c = this.routed!;
+    c.ends.set(c.counts);
+  }
+
+  /** Every routed record before the next one handed to the sink copied: the routed columns may be overwritten. */
   endRouted(): void {
-    for (let s = 0; s < this.runFrom.length; s++) if (this.runFrom[s]! >= 0) this.copyRun(s);
+    const c = this.routed!;
+    for (let s = 0; s < this.copied.length; s++) if (c.ends[s]! > this.copied[s]!) this.copyRouted(s);
     this.routed = null;
   }
 
-  /** The routed records of the shard's run into its batch, from their area to their places. */
-  private copyRun(shard: number): void {
+  /** The shard's routed records not copied yet (up to its `ends`) into its batch, a batch at a time. */
+  private copyRouted(shard: number): void {
     const c = this.routed!;
-    const b = this.builders[shard]!;
-    const from = this.runFrom[shard]!;
-    const at = this.runAt[shard]!;
-    const n = b.n - at;
-    this.runFrom[shard] = -1;
+    const end = c.ends[shard]!;
+    let from = this.copied[shard]!;
+    while (from < end) {
+      const b = this.builders[shard]!;
+      const n = Math.min(end - from, b.feed.length - b.n);
+      this.copyRun(c, shard, from, b, n);
+      this.copyIds(c, shard, from, b, n);
+      b.n += n;
+      from += n;
+      if (b.n === b.feed.length) this.flushShard(shard);
+    }
+    this.copied[shard] = end;
+  }
+
+  /** n routed records from `from` in shard's area to the end of b, the columns other than the string ids. */
+  private copyRun(c: RoutedColumns, shard: number, from: number, b: FlowBatchData, n: number): void {
+    const at = b.n;
     if (n <= SMALL_RUN) {
       copySmallRun(c, shard, from, b, at, n);
       return;
@@ -525,6 +553,33 @@ export class FlowSink {
     b.cloud.fill(c.cloud, at, at + n);
   }
 
+  /**
+   * The string ids of n routed records from `from` into b's, as the batch's own ids: a record
+   * at a time in the order append takes them (account, region, interface, instance), so the
+   * batch's string table is the same as if each record had been appended.
+   */
+  private copyIds(c: RoutedColumns, shard: number, from: number, b: FlowBatchData, n: number): void {
+    const remap = this.remapFor(shard, this.dict.size);
+    const account = c.account[shard]!;
+    const region = c.region[shard]!;
+    const iface = c.iface[shard]!;
+    const instance = c.instance[shard]!;
+    for (let k = 0, f = from, t = b.n; k < n; k++, f++, t++) {
+      let id = account[f]!;
+      let local = remap[id]!;
+      b.account[t] = local >= 0 ? local : this.intern(shard, b, remap, id);
+      id = region[f]!;
+      local = remap[id]!;
+      b.region[t] = local >= 0 ? local : this.intern(shard, b, remap, id);
+      id = iface[f]!;
+      local = remap[id]!;
+      b.iface[t] = local >= 0 ? local : this.intern(shard, b, remap, id);
+      id = instance[f]!;
+      local = remap[id]!;
+      b.instance[t] = local >= 0 ? local : this.intern(shard, b, remap, id);
+    }
+  }
+
   private countLate(): void {
     this.counters.late++;
     const w = Math.floor(this.rec.start / (this.opts.windowSeconds ?? 1));
@@ -533,24 +588,32 @@ export class FlowSink {
 
   private localId(shard: number, b: FlowBatchData, id: number): number {
     if (id === 0) return 0;
-    let remap = this.remaps[shard]!;
-    if (id >= remap.length) {
-      const next = new Int32Array(Math.max(remap.length * 2, id + 1)).fill(-1);
-      next.set(remap);
-      this.remaps[shard] = remap = next;
-    }
-    let local = remap[id]!;
-    if (local < 0) {
-      local = b.strings.length;
-      b.strings.push(this.dict.strings[id]!);
-      remap[id] = local;
-      this.touched[shard]!.push(id);
-    }
+    const remap = this.remapFor(shard, id + 1);
+    const local = remap[id]!;
+    return local >= 0 ? local : this.intern(shard, b, remap, id);
+  }
+
+  /** The shard's map from dictionary ids to its batch's, grown to hold ids below `size`. */
+  private remapFor(shard: number, size: number): Int32Array {
+    const remap = this.remaps[shard]!;
+    if (size <= remap.length) return remap;
+    const next = new Int32Array(Math.max(remap.length * 2, size)).fill(-1);
+    next.set(remap);
+    this.remaps[shard] = next;
+    return next;
+  }
+
+  /** The dictionary's string `id`, new to the shard's batch, added to its string table: its id there. */
+  private intern(shard: number, b: FlowBatchData, remap: Int32Array, id: number): number {
+    const local = b.strings.length;
+    b.strings.push(this.dict.strings[id]!);
+    remap[id] = local;
+    this.touched[shard]!.push(id);
     return local;
   }
 
   private append(shard: number, feed: number): void {
-    if (this.runFrom[shard]! >= 0) this.copyRun(shard); // the routed records before this one first
+    if (this.routed !== null && this.routed.ends[shard]! > this.copied[shard]!) this.copyRouted(shard); // the routed records before this one first
     const b = this.builders[shard]!;
     const r = this.rec;
     const i = b.n;

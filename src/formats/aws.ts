@@ -6,7 +6,7 @@
  */
 import { V4_MAPPED_W2, parseAddressBytes, scanIPv4Bytes } from '../net/address.js';
 import { Action, Cloud, Direction } from '../flow/types.js';
-import { LAZY, type FlowSink, type LazyIds } from '../flow/sink.js';
+import { LAZY, type FlowSink, type LazyIds, type RoutedColumns } from '../flow/sink.js';
 import type { ByteDict } from '../flow/dict.js';
 import type { LineParser, LineReader, ReaderContext } from './types.js';
 import { Role, columnReader, type ColumnHost, type ColumnReader } from './aws-columns.js';
@@ -260,12 +260,16 @@ class AwsParser implements LineParser, ColumnHost, LazyIds {
     const { i32, u32, f64 } = w;
     const areas = w.routedAreas;
     if (areas !== null) sink.beginRouted(areas);
+    // the rows before `synced` whose routed records the sink was told of (routedBefore)
+    let synced = 0;
     for (let k = 0; k < rows; k++) {
       const ls = i32[w.lineStart + k]!;
       const flags = u32[w.flags + k]!;
       if ((flags & RowFlag.plain) === 0) {
+        if (areas !== null) synced = routedBefore(w, areas, synced, k);
         this.parseLine(buf, at + ls, at + i32[w.lineEnd + k]!, line + k, offset + ls);
         if (this.roles !== roles) {
+          // the rows after it are read again: their routed records are not the sink's
           if (areas !== null) sink.endRouted();
           return k + 1;
         }
@@ -273,11 +277,9 @@ class AwsParser implements LineParser, ColumnHost, LazyIds {
       }
       const route = i32[w.route + k]!;
       if (route === ROUTE_DONE) continue;
-      if (route >= 0 && areas !== null) {
-        // its other columns are in its shard's area; its string ids looked up by the module
-        sink.appendRoutedIds(route, u32[w.feed + k]! >>> 2, i32[w.accountId + k]!, i32[w.regionId + k]!, i32[w.ifaceId + k]!, i32[w.instanceId + k]!);
-        continue;
-      }
+      // its columns and string ids are in its shard's area (the module wrote them), copied with its run
+      if (route >= 0 && areas !== null) continue;
+      if (areas !== null) synced = routedBefore(w, areas, synced, k);
       r.clearOptional(Cloud.aws, i32[w.accountId + k]!, i32[w.regionId + k]!);
       if ((flags & (RowFlag.srcV6 | RowFlag.dstV6)) === 0) {
         const rs = r.src;
@@ -314,7 +316,10 @@ class AwsParser implements LineParser, ColumnHost, LazyIds {
       if (route === ROUTE_EMIT) sink.emit(line + k, offset + ls);
       else sink.appendRouted(route, u32[w.feed + k]! & 3);
     }
-    if (areas !== null) sink.endRouted();
+    if (areas !== null) {
+      sink.routedUpToCounts();
+      sink.endRouted();
+    }
     return rows;
   }
 
@@ -933,4 +938,19 @@ export function awsPathInfo(path: string): { account?: string; region?: string }
   );
   if (!m) return {};
   return { account: m[1], region: m[2] };
+}
+
+/**
+ * The routed records of rows [from, to) of w's last read made known to the sink as coming
+ * before what row `to` hands it (RoutedColumns.ends): `to`, the rows now synced.
+ */
+function routedBefore(w: AwsWasm, areas: RoutedColumns, from: number, to: number): number {
+  const { i32, u32 } = w;
+  const ends = areas.ends;
+  for (let k = from; k < to; k++) {
+    // a row that is not plain has no route (its column holds an earlier read's)
+    const route = i32[w.route + k]!;
+    if (route >= 0 && (u32[w.flags + k]! & RowFlag.plain) !== 0) ends[route] = (u32[w.feed + k]! >>> 2) + 1;
+  }
+  return to;
 }

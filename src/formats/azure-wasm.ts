@@ -16,7 +16,7 @@ import { wasmFile } from '../data/files.js';
 import type { FlowRecord, FlowSink, RoutedColumns } from '../flow/sink.js';
 import { Cloud } from '../flow/types.js';
 import { V4_MAPPED_W2 } from '../net/address.js';
-import { MAX_AREA_SHARDS, ROUTING_BLOCK_BYTES, WasmRouting } from './wasm-route.js';
+import { AREA_BYTES_A_ROW, MAX_AREA_SHARDS, ROUTING_BLOCK_BYTES, WasmRouting } from './wasm-route.js';
 
 /** Tuples a call reads at most (more: JavaScript), and the largest blob copied into the module (larger: JavaScript). */
 export const AZURE_WASM_TUPLES = 4096;
@@ -35,7 +35,6 @@ const ROWS_AT = RECORD_AT + RECORD_BLOCK_BYTES;
 const ROW_BYTES = 64; // assembly/azure-tuples.ts ROW_BYTES
 const ROUTING_AT = ROWS_AT + AZURE_WASM_TUPLES * ROW_BYTES;
 const AREAS_AT = ROUTING_AT + ROUTING_BLOCK_BYTES;
-const AREA_BYTES_A_ROW = 66; // assembly/shared/route.ts
 /** Where the blob lies when no areas are made (else past them). */
 const BUF_AT = AREAS_AT;
 

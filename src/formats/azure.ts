@@ -683,7 +683,7 @@ class AzureDocument implements DocHandler {
 
   /**
    * A tuple the module routed into its shard's area (row k): its string ids to the sink
-   * (FlowSink.appendRoutedIds), which copies its other columns in runs.
+   * (FlowSink.appendRoutedIds, into the area beside its other columns), copied with its run.
    */
   private routed(w: AzureWasm, k: number, shard: number, account: number, region: number, iface: number, instance: number): void {
     const slotFeed = w.feedOf(k);

@@ -3,7 +3,7 @@
  * (assembly/shared/route.ts): the routing block in a module's memory (the sink's settings
  * for a read, the counts it made, the IPv4 table), and the shards' areas into which the module
  * writes the batch columns of the rows it routes, as views the sink copies runs from
- * (FlowSink.beginRouted, appendRoutedIds, endRouted).
+ * (FlowSink.beginRouted, appendRoutedIds, routedUpToCounts, endRouted).
  */
 import type { FlowSink, RoutedColumns } from '../flow/sink.js';
 import { v4SpecialTable } from '../net/address.js';
@@ -16,8 +16,10 @@ export const ROUTE_EMIT = -2; // for the sink's emit (a reject, or routing off)
 export const MAX_AREA_SHARDS = 64;
 /** Bytes of the routing block: f64 slots, the IPv4 table, then each area's row count (u32 a shard). */
 export const ROUTING_BLOCK_BYTES = 1024 + 4 * MAX_AREA_SHARDS;
-/** Bytes an area takes a row (assembly/shared/route.ts toArea). */
-const AREA_BYTES_A_ROW = 66;
+/** Bytes an area takes a row (assembly/shared/route.ts toArea, AREA_BYTES_A_ROW). */
+export const AREA_BYTES_A_ROW = 82;
+/** Where the routing block's area counts start (assembly/shared/route.ts AREA_COUNTS). */
+const AREA_COUNTS = 1024;
 
 /** The routing of one module instance: its block at `at`, its areas (when made) at `areasAt`, `rows` rows each. */
 export class WasmRouting {
@@ -107,13 +109,19 @@ export class WasmRouting {
       bytes: per((a) => new Float64Array(buf, a + 40 * n, n)),
       start: per((a) => new Uint32Array(buf, a + 48 * n, n)),
       end: per((a) => new Uint32Array(buf, a + 52 * n, n)),
-      sport: per((a) => new Uint16Array(buf, a + 56 * n, n)),
-      dport: per((a) => new Uint16Array(buf, a + 58 * n, n)),
-      tcpFlags: per((a) => new Int16Array(buf, a + 60 * n, n)),
-      feed: per((a) => new Uint8Array(buf, a + 62 * n, n)),
-      proto: per((a) => new Uint8Array(buf, a + 63 * n, n)),
-      action: per((a) => new Uint8Array(buf, a + 64 * n, n)),
-      direction: per((a) => new Uint8Array(buf, a + 65 * n, n)),
+      account: per((a) => new Int32Array(buf, a + 56 * n, n)),
+      region: per((a) => new Int32Array(buf, a + 60 * n, n)),
+      iface: per((a) => new Int32Array(buf, a + 64 * n, n)),
+      instance: per((a) => new Int32Array(buf, a + 68 * n, n)),
+      sport: per((a) => new Uint16Array(buf, a + 72 * n, n)),
+      dport: per((a) => new Uint16Array(buf, a + 74 * n, n)),
+      tcpFlags: per((a) => new Int16Array(buf, a + 76 * n, n)),
+      feed: per((a) => new Uint8Array(buf, a + 78 * n, n)),
+      proto: per((a) => new Uint8Array(buf, a + 79 * n, n)),
+      action: per((a) => new Uint8Array(buf, a + 80 * n, n)),
+      direction: per((a) => new Uint8Array(buf, a + 81 * n, n)),
+      counts: new Uint32Array(buf, this.at + AREA_COUNTS, shards),
+      ends: this.areas?.ends.length === shards ? this.areas.ends : new Int32Array(shards),
       cloud: this.cloud,
     };
     return this.areas;
