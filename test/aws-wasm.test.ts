@@ -13,6 +13,7 @@ import { setAwsReader } from '../dist/src/formats/aws-wasm.js';
 import { LineFeeder } from '../dist/src/input/lines.js';
 import { formatAddress } from '../dist/src/net/address.js';
 import { fixture } from './helpers/read-format.js';
+import { feedLines, routedBy } from './helpers/routed.js';
 
 const ROOT = join(import.meta.dirname, '..');
 const V2 = 'version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status'.split(' ');
@@ -65,25 +66,10 @@ function same(input: Buffer, block?: number, fields?: string[]) {
 
 afterAll(() => setAwsReader('wasm'));
 
-const COLUMNS = ['feed', 'proto', 'sport', 'dport', 'tcpFlags', 'packets', 'bytes', 'start', 'end', 'cloud', 'action', 'direction', 'account', 'region', 'iface', 'instance'] as const;
-
 /** The batches the sink posts (every column of every record, the strings), its counters, rejects and time span. */
 function route(kind: 'js' | 'wasm', input: Buffer, opts: Partial<SinkOptions>, region: string, block = 1 << 20, newReader = true) {
   if (newReader) setAwsReader(kind);
-  const posted: Array<{ shard: number } & Record<string, unknown>> = [];
-  const sink = new FlowSink({ shards: 3, batchSize: 64, maxRejectsKept: 100_000, ...opts }, (shard, b) => {
-    const columns = Object.fromEntries(COLUMNS.map((c) => [c, Array.from(b[c].subarray(0, b.n))]));
-    posted.push({ shard, n: b.n, strings: b.strings.slice(), src: Array.from(b.src.subarray(0, 4 * b.n)), dst: Array.from(b.dst.subarray(0, 4 * b.n)), ...columns });
-  });
-  const reader = readerFor('aws-text')!;
-  if (reader.kind !== 'lines') throw new Error('aws-text reads lines');
-  const feeder = new LineFeeder(reader.open({ sink, file: 't', account: '999999999999', region }), 1 << 20, 0);
-  for (let s = 0; s < input.length; s += block) feeder.push(input.subarray(s, Math.min(input.length, s + block)));
-  feeder.end(false);
-  sink.flushAll();
-  // each shard's batches in the order posted: the order between shards is not the sink's (it
-  // copies a read's routed runs shard by shard, FlowSink.copyRouted); sort is stable
-  return { posted: posted.sort((a, b) => a.shard - b.shard), counters: { ...sink.counters }, rejects: sink.rejects.map((j) => ({ ...j })), span: [sink.minStart, sink.maxEnd] };
+  return routedBy(opts, (sink) => feedLines('aws-text', sink, input, '999999999999', region, block));
 }
 
 /** A plain record of a layout: fields by name, the rest filled in. */

@@ -9,7 +9,8 @@ import { readFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { HAVE_FIXTURES, fixture, readBytes, type ReadResult } from './helpers/read-format.js';
 import { damage, seeded } from './helpers/damage.js';
-import { FlowRecord, FlowSink, type SinkOptions } from '../dist/src/flow/sink.js';
+import { routedBy } from './helpers/routed.js';
+import { FlowRecord, type SinkOptions } from '../dist/src/flow/sink.js';
 import { azureWasm, setAzureReader, type AzureReaderKind } from '../dist/src/formats/azure-wasm.js';
 import { readerFor } from '../dist/src/formats/registry.js';
 
@@ -82,23 +83,14 @@ function vnetRecord(tuples: string[]): string {
   );
 }
 
-const COLUMNS = ['feed', 'proto', 'sport', 'dport', 'tcpFlags', 'packets', 'bytes', 'start', 'end', 'cloud', 'action', 'direction', 'account', 'region', 'iface', 'instance'] as const;
-
 /** The batches a reader hands the shards (through the sink as the engine runs it), with its counters and rejects. */
 function route(kind: AzureReaderKind, input: Buffer | Buffer[], opts: Partial<SinkOptions>, region: string) {
   setAzureReader(kind);
-  const posted: Array<{ shard: number } & Record<string, unknown>> = [];
-  const sink = new FlowSink({ shards: 3, batchSize: 64, maxRejectsKept: 100_000, ...opts }, (shard, b) => {
-    const columns = Object.fromEntries(COLUMNS.map((c) => [c, Array.from(b[c].subarray(0, b.n))]));
-    posted.push({ shard, n: b.n, strings: b.strings.slice(), src: Array.from(b.src.subarray(0, 4 * b.n)), dst: Array.from(b.dst.subarray(0, 4 * b.n)), ...columns });
+  return routedBy(opts, (sink) => {
+    const reader = readerFor('azure-nsg')!;
+    if (reader.kind !== 'document') throw new Error('azure-nsg reads documents');
+    for (const doc of Array.isArray(input) ? input : [input]) reader.parseDocument(doc, { sink, file: 't', account: 'default-acct', region });
   });
-  const reader = readerFor('azure-nsg')!;
-  if (reader.kind !== 'document') throw new Error('azure-nsg reads documents');
-  for (const doc of Array.isArray(input) ? input : [input]) reader.parseDocument(doc, { sink, file: 't', account: 'default-acct', region });
-  sink.flushAll();
-  // each shard's batches in the order posted: the order between shards is not the sink's (it
-  // copies a read's routed runs shard by shard, FlowSink.copyRouted); sort is stable
-  return { posted: posted.sort((a, b) => a.shard - b.shard), counters: { ...sink.counters }, rejects: sink.rejects.map((j) => ({ ...j })), span: [sink.minStart, sink.maxEnd] };
 }
 
 /** A tuple with every field that bears on its fate drawn at random (a few out of range, or not taken by the module). */

@@ -10,10 +10,9 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { HAVE_FIXTURES, fixture, readBytes, type ReadResult } from './helpers/read-format.js';
 import { damage, seeded } from './helpers/damage.js';
 import { ENTRY, GATEWAY, SRC_COPY } from './helpers/gcp-entries.js';
+import { feedLines, routedBy } from './helpers/routed.js';
 import { gcpWasm, setGcpReader, type GcpReaderKind } from '../dist/src/formats/gcp-wasm.js';
-import { FlowSink, type SinkOptions } from '../dist/src/flow/sink.js';
-import { readerFor } from '../dist/src/formats/registry.js';
-import { LineFeeder } from '../dist/src/input/lines.js';
+import type { SinkOptions } from '../dist/src/flow/sink.js';
 
 afterAll(() => setGcpReader('wasm'));
 
@@ -43,25 +42,10 @@ function wasmTakes(line: string): boolean {
   return (w.flagsOf(0) & 1) !== 0; // GcpRowFlag.taken (a const enum: not in dist)
 }
 
-const COLUMNS = ['feed', 'proto', 'sport', 'dport', 'tcpFlags', 'packets', 'bytes', 'start', 'end', 'cloud', 'action', 'direction', 'account', 'region', 'iface', 'instance'] as const;
-
 /** The batches a reader hands the shards (through the sink as the engine runs it), with its counters and rejects. */
 function route(kind: GcpReaderKind, input: Buffer, opts: Partial<SinkOptions>, region: string, block = 1 << 20) {
   setGcpReader(kind);
-  const posted: Array<{ shard: number } & Record<string, unknown>> = [];
-  const sink = new FlowSink({ shards: 3, batchSize: 64, maxRejectsKept: 100_000, ...opts }, (shard, b) => {
-    const columns = Object.fromEntries(COLUMNS.map((c) => [c, Array.from(b[c].subarray(0, b.n))]));
-    posted.push({ shard, n: b.n, strings: b.strings.slice(), src: Array.from(b.src.subarray(0, 4 * b.n)), dst: Array.from(b.dst.subarray(0, 4 * b.n)), ...columns });
-  });
-  const reader = readerFor('gcp')!;
-  if (reader.kind !== 'lines') throw new Error('gcp reads lines');
-  const feeder = new LineFeeder(reader.open({ sink, file: 't', account: 'default-acct', region }), 1 << 20, 0);
-  for (let s = 0; s < input.length; s += block) feeder.push(input.subarray(s, Math.min(input.length, s + block)));
-  feeder.end(false);
-  sink.flushAll();
-  // each shard's batches in the order posted: the order between shards is not the sink's (it
-  // copies a read's routed runs shard by shard, FlowSink.copyRouted); sort is stable
-  return { posted: posted.sort((a, b) => a.shard - b.shard), counters: { ...sink.counters }, rejects: sink.rejects.map((j) => ({ ...j })), span: [sink.minStart, sink.maxEnd] };
+  return routedBy(opts, (sink) => feedLines('gcp', sink, input, 'default-acct', region, block));
 }
 
 /** A flow entry with every field that bears on its fate drawn at random (a few out of range, or not IPv4). */

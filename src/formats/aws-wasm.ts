@@ -9,12 +9,10 @@
  * the readers for A/B runs; a build without the module (an install without devDependencies)
  * runs the JavaScript readers.
  */
-import { readFileSync } from 'node:fs';
-import { wasmFile } from '../data/files.js';
 import type { ByteDict } from '../flow/dict.js';
 import type { FlowSink, RoutedColumns } from '../flow/sink.js';
 import { Cloud } from '../flow/types.js';
-import { ROUTING_BLOCK_BYTES, WasmRouting } from './wasm-route.js';
+import { ROUTING_BLOCK_BYTES, WasmReaderChoice, WasmRouting, type WasmReaderKind } from './wasm-route.js';
 
 /** Rows a call reads at most, and the bytes of a block it is given at most. */
 export const WASM_ROWS = 4096;
@@ -210,31 +208,17 @@ export class AwsWasm {
   }
 }
 
-let reader: AwsWasm | null | undefined;
+const choice = new WasmReaderChoice('aws-lines.wasm', 'FLOWSIEVE_AWS_READER', (module, routes) => new AwsWasm(module, routes));
 
-function load(routes: boolean): AwsWasm | null {
-  const path = wasmFile('aws-lines.wasm');
-  return path === null ? null : new AwsWasm(new WebAssembly.Module(readFileSync(path)), routes);
-}
+/** The AWS text readers (`FLOWSIEVE_AWS_READER`; `js`: the compiled JavaScript readers, aws-columns.ts). */
+export type AwsReaderKind = WasmReaderKind;
 
-/**
- * The AWS text readers: `wasm` (the default) parses and routes plain lines in WebAssembly,
- * `wasm-parse` parses them there and hands every record to the sink's emit, `js` runs the
- * compiled JavaScript readers (aws-columns.ts).
- */
-export type AwsReaderKind = 'js' | 'wasm' | 'wasm-parse';
-
-/** This thread's WebAssembly reader, loaded on first use; null when the JavaScript readers are to run. */
+/** This thread's WebAssembly reader, loaded on first use; null when the JavaScript reader is to run. */
 export function awsWasm(): AwsWasm | null {
-  if (reader === undefined) {
-    const kind = process.env.FLOWSIEVE_AWS_READER;
-    reader = kind === 'js' ? null : load(kind !== 'wasm-parse');
-  }
-  return reader;
+  return choice.current();
 }
 
 /** For tests and benchmarks: choose the reader of the parsers opened from now on in this thread. */
 export function setAwsReader(kind: AwsReaderKind): void {
-  reader = kind === 'js' ? null : load(kind === 'wasm');
-  if (kind !== 'js' && reader === null) throw new Error('the WebAssembly AWS reader is not built (dist/wasm/aws-lines.wasm)');
+  choice.choose(kind);
 }

@@ -11,12 +11,10 @@
  * selects the reader for A/B runs; a build without the module (an install without
  * devDependencies) runs the JavaScript one.
  */
-import { readFileSync } from 'node:fs';
-import { wasmFile } from '../data/files.js';
 import type { FlowRecord, FlowSink, RoutedColumns } from '../flow/sink.js';
 import { Cloud } from '../flow/types.js';
 import { V4_MAPPED_W2 } from '../net/address.js';
-import { AREA_BYTES_A_ROW, MAX_AREA_SHARDS, ROUTING_BLOCK_BYTES, WasmRouting } from './wasm-route.js';
+import { AREA_BYTES_A_ROW, MAX_AREA_SHARDS, ROUTING_BLOCK_BYTES, WasmReaderChoice, WasmRouting, type WasmReaderKind } from './wasm-route.js';
 
 /** Tuples a call reads at most (more: JavaScript), and the largest blob copied into the module (larger: JavaScript). */
 export const AZURE_WASM_TUPLES = 4096;
@@ -234,31 +232,17 @@ function writeV4(out: Uint32Array, v: number): void {
   out[3] = v;
 }
 
-let reader: AzureWasm | null | undefined;
+const choice = new WasmReaderChoice('azure-tuples.wasm', 'FLOWSIEVE_AZURE_READER', (module, routes) => new AzureWasm(module, routes));
 
-function load(routes: boolean): AzureWasm | null {
-  const path = wasmFile('azure-tuples.wasm');
-  return path === null ? null : new AzureWasm(new WebAssembly.Module(readFileSync(path)), routes);
-}
-
-/**
- * The Azure tuple readers: `wasm` (the default) reads and routes the usual tuples in
- * WebAssembly, `wasm-parse` reads them there and hands every record to the sink's emit,
- * `js` runs the JavaScript readers.
- */
-export type AzureReaderKind = 'js' | 'wasm' | 'wasm-parse';
+/** The Azure tuple readers (`FLOWSIEVE_AZURE_READER`). */
+export type AzureReaderKind = WasmReaderKind;
 
 /** This thread's WebAssembly reader, loaded on first use; null when the JavaScript reader is to run. */
 export function azureWasm(): AzureWasm | null {
-  if (reader === undefined) {
-    const kind = process.env.FLOWSIEVE_AZURE_READER;
-    reader = kind === 'js' ? null : load(kind !== 'wasm-parse');
-  }
-  return reader;
+  return choice.current();
 }
 
-/** For tests and benchmarks: choose the reader of the documents read from now on in this thread. */
+/** For tests and benchmarks: choose the reader of the parsers opened from now on in this thread. */
 export function setAzureReader(kind: AzureReaderKind): void {
-  reader = kind === 'js' ? null : load(kind === 'wasm');
-  if (kind !== 'js' && reader === null) throw new Error('the WebAssembly Azure reader is not built (dist/wasm/azure-tuples.wasm)');
+  choice.choose(kind);
 }

@@ -11,12 +11,10 @@
  * the reader for A/B runs; a build without the module (an install without
  * devDependencies) runs the JavaScript one.
  */
-import { readFileSync } from 'node:fs';
-import { wasmFile } from '../data/files.js';
 import type { FlowSink, RoutedColumns } from '../flow/sink.js';
 import { Cloud } from '../flow/types.js';
 import { wasmKeyTable } from './gcp-fast.js';
-import { ROUTING_BLOCK_BYTES, WasmRouting } from './wasm-route.js';
+import { ROUTING_BLOCK_BYTES, WasmReaderChoice, WasmRouting, type WasmReaderKind } from './wasm-route.js';
 
 /** Rows a call reads at most, and the bytes of a block it is given at most. */
 export const GCP_WASM_ROWS = 4096;
@@ -167,31 +165,17 @@ export class GcpWasm {
   }
 }
 
-let reader: GcpWasm | null | undefined;
+const choice = new WasmReaderChoice('gcp-lines.wasm', 'FLOWSIEVE_GCP_READER', (module, routes) => new GcpWasm(module, routes));
 
-function load(routes: boolean): GcpWasm | null {
-  const path = wasmFile('gcp-lines.wasm');
-  return path === null ? null : new GcpWasm(new WebAssembly.Module(readFileSync(path)), routes);
-}
-
-/**
- * The GCP readers: `wasm` (the default) reads and routes the usual entries in WebAssembly,
- * `wasm-parse` reads them there and hands every record to the sink's emit, `js` runs the
- * JavaScript reader.
- */
-export type GcpReaderKind = 'js' | 'wasm' | 'wasm-parse';
+/** The GCP readers (`FLOWSIEVE_GCP_READER`). */
+export type GcpReaderKind = WasmReaderKind;
 
 /** This thread's WebAssembly reader, loaded on first use; null when the JavaScript reader is to run. */
 export function gcpWasm(): GcpWasm | null {
-  if (reader === undefined) {
-    const kind = process.env.FLOWSIEVE_GCP_READER;
-    reader = kind === 'js' ? null : load(kind !== 'wasm-parse');
-  }
-  return reader;
+  return choice.current();
 }
 
 /** For tests and benchmarks: choose the reader of the parsers opened from now on in this thread. */
 export function setGcpReader(kind: GcpReaderKind): void {
-  reader = kind === 'js' ? null : load(kind === 'wasm');
-  if (kind !== 'js' && reader === null) throw new Error('the WebAssembly GCP reader is not built (dist/wasm/gcp-lines.wasm)');
+  choice.choose(kind);
 }

@@ -3,8 +3,11 @@
  * (assembly/shared/route.ts): the routing block in a module's memory (the sink's settings
  * for a read, the counts it made, the IPv4 table), and the shards' areas into which the module
  * writes the batch columns of the rows it routes, as views the sink copies runs from
- * (FlowSink.beginRouted, appendRoutedIds, routedUpToCounts, endRouted).
+ * (FlowSink.beginRouted, appendRoutedIds, routedUpToCounts, endRouted); and which reader a
+ * thread runs, the module's or the JavaScript one (WasmReaderChoice).
  */
+import { readFileSync } from 'node:fs';
+import { wasmFile } from '../data/files.js';
 import type { FlowSink, RoutedColumns } from '../flow/sink.js';
 import { v4SpecialTable } from '../net/address.js';
 
@@ -146,5 +149,47 @@ export class WasmRouting {
     c.outbound += slots[15]! | 0;
     if (slots[16]! < sink.minStart) sink.minStart = slots[16]!;
     if (slots[17]! > sink.maxEnd) sink.maxEnd = slots[17]!;
+  }
+}
+
+/**
+ * Which reader of a format a thread runs: `wasm` (the default) reads and routes the usual
+ * records in WebAssembly, `wasm-parse` reads them there and hands every record to the sink's
+ * emit, `js` runs the JavaScript reader.
+ */
+export type WasmReaderKind = 'js' | 'wasm' | 'wasm-parse';
+
+/**
+ * A format's WebAssembly reader for this thread, as its environment variable chooses it
+ * (FLOWSIEVE_AWS_READER and the like), loaded on first use; the same for every reader module.
+ */
+export class WasmReaderChoice<R> {
+  private reader: R | null | undefined;
+
+  /** `file`: the module in dist/wasm; `make`: the reader over the compiled module, routing rows or not. */
+  constructor(
+    private readonly file: string,
+    private readonly envVar: string,
+    private readonly make: (module: WebAssembly.Module, routes: boolean) => R,
+  ) {}
+
+  /** This thread's reader; null when the JavaScript reader is to run (chosen, or the module not built). */
+  current(): R | null {
+    if (this.reader === undefined) {
+      const kind = process.env[this.envVar];
+      this.reader = kind === 'js' ? null : this.load(kind !== 'wasm-parse');
+    }
+    return this.reader;
+  }
+
+  /** For tests and benchmarks: the reader of the parsers opened from now on in this thread. */
+  choose(kind: WasmReaderKind): void {
+    this.reader = kind === 'js' ? null : this.load(kind === 'wasm');
+    if (kind !== 'js' && this.reader === null) throw new Error(`the WebAssembly reader is not built (dist/wasm/${this.file})`);
+  }
+
+  private load(routes: boolean): R | null {
+    const path = wasmFile(this.file);
+    return path === null ? null : this.make(new WebAssembly.Module(readFileSync(path)), routes);
   }
 }

@@ -1,0 +1,35 @@
+/**
+ * What a reader hands the shards through the sink, as the engine runs it: every column of
+ * every record posted, the batches' strings, the sink's counters, rejects and time span. The
+ * readers' tests hold each reader's paths (JavaScript, WebAssembly with and without routing)
+ * to the same value.
+ */
+import { FlowSink, type SinkOptions } from '../../dist/src/flow/sink.js';
+import { readerFor } from '../../dist/src/formats/registry.js';
+import type { FormatName } from '../../dist/src/formats/types.js';
+import { LineFeeder } from '../../dist/src/input/lines.js';
+
+const COLUMNS = ['feed', 'proto', 'sport', 'dport', 'tcpFlags', 'packets', 'bytes', 'start', 'end', 'cloud', 'action', 'direction', 'account', 'region', 'iface', 'instance'] as const;
+
+/** The batches `read` makes the sink post (3 shards of 64-record batches unless `opts` says otherwise), its counters, rejects and span. */
+export function routedBy(opts: Partial<SinkOptions>, read: (sink: FlowSink) => void) {
+  const posted: Array<{ shard: number } & Record<string, unknown>> = [];
+  const sink = new FlowSink({ shards: 3, batchSize: 64, maxRejectsKept: 100_000, ...opts }, (shard, b) => {
+    const columns = Object.fromEntries(COLUMNS.map((c) => [c, Array.from(b[c].subarray(0, b.n))]));
+    posted.push({ shard, n: b.n, strings: b.strings.slice(), src: Array.from(b.src.subarray(0, 4 * b.n)), dst: Array.from(b.dst.subarray(0, 4 * b.n)), ...columns });
+  });
+  read(sink);
+  sink.flushAll();
+  // each shard's batches in the order posted: the order between shards is not the sink's (it
+  // copies a read's routed runs shard by shard, FlowSink.copyRouted); sort is stable
+  return { posted: posted.sort((a, b) => a.shard - b.shard), counters: { ...sink.counters }, rejects: sink.rejects.map((j) => ({ ...j })), span: [sink.minStart, sink.maxEnd] };
+}
+
+/** `input` fed to a line format's reader in blocks of `block` bytes, as file 't'. */
+export function feedLines(format: FormatName, sink: FlowSink, input: Buffer, account: string, region: string, block: number): void {
+  const reader = readerFor(format)!;
+  if (reader.kind !== 'lines') throw new Error(`${format} reads lines`);
+  const feeder = new LineFeeder(reader.open({ sink, file: 't', account, region }), 1 << 20, 0);
+  for (let s = 0; s < input.length; s += block) feeder.push(input.subarray(s, Math.min(input.length, s + block)));
+  feeder.end(false);
+}
