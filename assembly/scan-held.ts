@@ -251,3 +251,159 @@ export function sortPart(bucket: u32, rec: u32, base: u32, m: u32, start: u32, o
     v128.store(d, v128.load(s, 32), 32);
   }
 }
+
+// ---- the hold step (src/engine/scan-ingest.ts KeyBuilder.ofBatch and holdRange): a batch's
+// columns, copied into a stage of the held buffer's memory (scan-wasm.ts HeldSorter.stage),
+// keyed and written as held rows here. Records whose keys need JavaScript (an IPv6 address
+// to intern, a batch-local account or region id not mapped yet) stop the loop: JavaScript
+// holds that one record and goes on after it. A full part stops it too (JavaScript makes room).
+
+const UNMAPPED: u32 = 0xffffffff;
+/** why holdStaged stopped (holdStop): every record held, a record for JavaScript, a full part */
+const STOP_DONE: u32 = 0;
+const STOP_RECORD: u32 = 1;
+const STOP_FULL: u32 = 2;
+// hash.ts: hashAddress's state after an IPv4-mapped address's first three words
+const ADDRESS_SEED: u32 = 0x9747b28c;
+
+// the held buffer and its stage, as JavaScript laid them out (setHold)
+let hFill: u32 = 0;
+let hBucket: u32 = 0;
+let hRec: u32 = 0;
+let hPartCap: u32 = 0;
+let hAccounts: u32 = 0;
+let hRegions: u32 = 0;
+let hMapCap: u32 = 0;
+let hSeconds: f64 = 1;
+// stage columns: packets, bytes (f64), src, dst (4 u32 each), start, end, account, region (u32), dport (u16), feed, proto, cloud (u8)
+let sPackets: u32 = 0;
+let sBytes: u32 = 0;
+let sSrc: u32 = 0;
+let sDst: u32 = 0;
+let sStart: u32 = 0;
+let sEnd: u32 = 0;
+let sAccount: u32 = 0;
+let sRegion: u32 = 0;
+let sDport: u32 = 0;
+let sFeed: u32 = 0;
+let sProto: u32 = 0;
+let sCloud: u32 = 0;
+let holdStop: u32 = 0;
+let holdCount: u32 = 0;
+// scan-ingest.ts WindowOf: the window of the last start, as [lo, hi) seconds
+let winLo: f64 = 1;
+let winHi: f64 = 0;
+let winW: f64 = 0;
+
+export function setHold(fill: u32, bucket: u32, rec: u32, partCap: u32, accounts: u32, regions: u32, mapCap: u32, stage: u32, stageCap: u32, seconds: f64): void {
+  hFill = fill;
+  hBucket = bucket;
+  hRec = rec;
+  hPartCap = partCap;
+  hAccounts = accounts;
+  hRegions = regions;
+  hMapCap = mapCap;
+  hSeconds = seconds;
+  sPackets = stage;
+  sBytes = sPackets + stageCap * 8;
+  sSrc = sBytes + stageCap * 8;
+  sDst = sSrc + stageCap * 16;
+  sStart = sDst + stageCap * 16;
+  sEnd = sStart + stageCap * 4;
+  sAccount = sEnd + stageCap * 4;
+  sRegion = sAccount + stageCap * 4;
+  sDport = sRegion + stageCap * 4;
+  sFeed = sDport + stageCap * 2;
+  sProto = sFeed + stageCap;
+  sCloud = sProto + stageCap;
+}
+
+/** A new batch: WindowOf.reset. */
+export function resetWindow(): void {
+  winLo = 1;
+  winHi = 0;
+}
+
+/** WindowOf.of, the same doubles (JavaScript keys its records with this one too, for one cache). */
+export function windowOf(start: u32): u32 {
+  const s = <f64>start;
+  if (s < winLo || s >= winHi) {
+    winW = Math.floor(s / hSeconds);
+    winLo = winW * hSeconds;
+    winHi = winLo + hSeconds;
+  }
+  return <u32>winW;
+}
+
+export function holdStopped(): u32 {
+  return holdStop;
+}
+
+/** Rows the last holdStaged wrote. */
+export function holdHeld(): u32 {
+  return holdCount;
+}
+
+function v4Mapped(a: u32): bool {
+  return (load<u32>(a) | load<u32>(a, 4) | (load<u32>(a, 8) ^ 0xffff)) == 0;
+}
+
+/**
+ * Hold the staged records from..n (inbound ones): each one's key words (KeyBuilder.ofBatch)
+ * and counts as a held row of its source bucket's part (holdRange, PendingRows.put).
+ * Returns the record it stopped at (n when done); holdStopped() says why, holdHeld() how
+ * many rows it wrote.
+ */
+export function holdStaged(from: u32, n: u32): u32 {
+  const v4State = mix(mix(mix(ADDRESS_SEED, 0), 0), 0xffff);
+  let held: u32 = 0;
+  let i = from;
+  holdStop = STOP_DONE;
+  // a full part stops the loop before the next record, inbound or not, as holdRange's runs
+  // end (the held records are then added at the same record as in JavaScript)
+  let full = false;
+  for (let p: u32 = 0; p < 64; p++) full |= load<u32>(hFill + (p << 2)) == hPartCap;
+  for (; i < n; i++) {
+    if (full) {
+      holdStop = STOP_FULL;
+      break;
+    }
+    if ((load<u8>(sFeed + i) & 1) == 0) continue;
+    const s = sSrc + (i << 4);
+    const d = sDst + (i << 4);
+    const a = load<u32>(sAccount + (i << 2));
+    const g = load<u32>(sRegion + (i << 2));
+    if (!v4Mapped(s) || !v4Mapped(d) || a >= hMapCap || g >= hMapCap) {
+      holdStop = STOP_RECORD;
+      break;
+    }
+    const ac = load<u32>(hAccounts + (a << 2));
+    const rg = load<u32>(hRegions + (g << 2));
+    if (ac == UNMAPPED || rg == UNMAPPED) {
+      holdStop = STOP_RECORD;
+      break;
+    }
+    const s3 = load<u32>(s, 12);
+    const bucket = fmix32(mix(v4State, s3) ^ 16) & BUCKET_MASK;
+    const fillAt = hFill + ((bucket >> 6) << 2);
+    const f = load<u32>(fillAt);
+    store<u32>(fillAt, f + 1);
+    full = f + 1 == hPartCap;
+    const r = (bucket >> 6) * hPartCap + f;
+    store<u16>(hBucket + (r << 1), <u16>bucket);
+    const o = hRec + r * ROW_BYTES;
+    store<u32>(o, s3);
+    store<u32>(o, (<u32>load<u8>(sProto + i) << 16) | <u32>load<u16>(sDport + (i << 1)), 4);
+    store<u32>(o, windowOf(load<u32>(sStart + (i << 2))), 8);
+    store<u32>(o, (<u32>load<u8>(sCloud + i) << 30) | ac, 12);
+    store<u32>(o, load<u32>(d, 12), 16);
+    store<u32>(o, rg, 20);
+    store<u64>(o, load<u64>(sPackets + (i << 3)), 24);
+    store<u64>(o, load<u64>(sBytes + (i << 3)), 32);
+    store<u32>(o, load<u32>(sStart + (i << 2)), 40);
+    store<u32>(o, load<u32>(sEnd + (i << 2)), 44);
+    held++;
+  }
+  holdCount = held;
+  return i;
+}

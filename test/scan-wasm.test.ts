@@ -125,6 +125,19 @@ describe.skipIf(!built)('inbound table in WebAssembly (assembly/scan-held.ts)', 
     }
   });
 
+  it('holds batches in the module as in JavaScript: several stages a batch, a buffer grown and flushed in the middle, a string table past the maps', () => {
+    for (const [seed, pendingRows] of [[5, 1 << 15], [6, 2000], [7, 1 << 16]] as const) {
+      const batches = randomBatches(seed, 6, 9000); // past the stage (4,096 records)
+      // a batch whose string table is larger than the module's maps (held in JavaScript), its ids among the others
+      const wide = batches[2]!;
+      wide.strings = [...wide.strings, ...Array.from({ length: 5000 }, (_, i) => `s${i}`)];
+      for (let i = 0; i < wide.n; i += 3) wide.account[i] = 6 + (i % 4999);
+      const js = contents(fill(null, batches, 1, pendingRows));
+      expect(js.accounts.length).toBeGreaterThan(1000);
+      expect(contents(fill(scanArena(), batches, 1, pendingRows))).toEqual(js);
+    }
+  });
+
   it('goes on in JavaScript arrays when the table outgrows the memory it may take, in the middle of a part', () => {
     const batches = randomBatches(9, 12, 3000);
     const js = contents(fill(null, batches, 1, 1 << 16));

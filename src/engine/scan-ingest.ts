@@ -170,19 +170,30 @@ export class KeyBuilder {
 
   /** The table's id of batch-local account id a, mapped now (accountIds[a] was UNMAPPED). */
   mapAccount(a: number): number {
-    const accounts = this.core.accounts;
-    const id = accounts.idOf(this.mappedStrings![a]!);
-    if (accounts.size >= 1 << 30) throw new Error('more than 2^30 distinct accounts in one shard');
+    const id = this.accountId(this.mappedStrings![a]!);
     this.accountMap[a] = id;
+    return id;
+  }
+
+  /** The table's id of an account (a new one from here on: the ids count in the order accounts come). */
+  accountId(account: string): number {
+    const accounts = this.core.accounts;
+    const id = accounts.idOf(account);
+    if (accounts.size >= 1 << 30) throw new Error('more than 2^30 distinct accounts in one shard');
     return id;
   }
 
   /** The table's id of batch-local region id g, mapped now (regionIds[g] was UNMAPPED). */
   mapRegion(g: number): number {
-    const regions = this.core.regions;
-    const id = regions.idOf(this.mappedStrings![g]!);
-    if (regions.size >= 1 << 16) throw new Error('more than 65535 distinct regions in one shard');
+    const id = this.regionId(this.mappedStrings![g]!);
     this.regionMap[g] = id;
+    return id;
+  }
+
+  regionId(region: string): number {
+    const regions = this.core.regions;
+    const id = regions.idOf(region);
+    if (regions.size >= 1 << 16) throw new Error('more than 65535 distinct regions in one shard');
     return id;
   }
 
@@ -303,6 +314,64 @@ export function holdRange(keys: KeyBuilder, batch: FlowBatchData, from: number, 
   }
 }
 
+/**
+ * Before a batch is held in WebAssembly (HeldSorter.holdStaged): the module's maps start
+ * empty for the batch's string table, and its window cache anew (as ofBatch's).
+ */
+export function startHeldBatch(sorter: HeldSorter, strings: string[]): void {
+  sorter.resetWindow();
+  if (strings === sorter.mappedStrings) return;
+  sorter.mappedStrings = strings;
+  sorter.accounts.fill(UNMAPPED, 0, strings.length);
+  sorter.regions.fill(UNMAPPED, 0, strings.length);
+}
+
+/**
+ * Hold record i of a batch that the module stopped at (an IPv6 address to intern, an
+ * account or region to map), keyed as ofBatch keys it, with the module's maps and window
+ * cache. False when its part is full (nothing done: the caller makes room).
+ */
+export function holdRecord(core: ScanCore, keys: KeyBuilder, batch: FlowBatchData, i: number, p: PendingRows): boolean {
+  const sorter = p.sorter!;
+  const { src, dst, account, region } = batch;
+  const o = i * 4;
+  const bucket = bucketOf(hashAddress(src, o));
+  if (p.fill[(bucket / BUCKETS_PER_PART) | 0] === p.partCap) return false;
+  let fam = 0;
+  let sA: number;
+  if (src[o] === 0 && src[o + 1] === 0 && src[o + 2] === 0xffff) sA = src[o + 3]!;
+  else {
+    sA = core.v6.intern(src, o);
+    fam = F_SRC6;
+  }
+  let dA: number;
+  if (dst[o] === 0 && dst[o + 1] === 0 && dst[o + 2] === 0xffff) dA = dst[o + 3]!;
+  else {
+    dA = core.v6.intern(dst, o);
+    fam |= F_DST6;
+  }
+  const a = account[i]!;
+  let ac = sorter.accounts[a]!;
+  if (ac === UNMAPPED) ac = sorter.accounts[a] = keys.accountId(batch.strings[a]!);
+  const g = region[i]!;
+  let rg = sorter.regions[g]!;
+  if (rg === UNMAPPED) rg = sorter.regions[g] = keys.regionId(batch.strings[g]!);
+  const r = p.put(bucket);
+  const k = p.rec;
+  const ko = r * PENDING_WORDS;
+  k[ko] = sA;
+  k[ko + 1] = (batch.proto[i]! << 16) | batch.dport[i]!;
+  k[ko + 2] = sorter.windowOf(batch.start[i]!);
+  k[ko + 3] = (batch.cloud[i]! << 30) | ac;
+  k[ko + 4] = dA;
+  k[ko + 5] = rg | (fam << 16);
+  p.f64[r * (PENDING_WORDS / 2) + 3] = batch.packets[i]!;
+  p.f64[r * (PENDING_WORDS / 2) + 4] = batch.bytes[i]!;
+  k[ko + 10] = batch.start[i]!;
+  k[ko + 11] = batch.end[i]!;
+  return true;
+}
+
 /** Add the held records, in bucket order (a part of the buckets at a time), and empty the buffer. */
 export function addPending(core: ScanCore, last: LastKey, p: PendingRows): void {
   last.reset();
@@ -400,7 +469,7 @@ export class PendingRows {
   n = 0;
   /** rows of each part: part p's records are rows p * partCap .. p * partCap + fill[p] */
   readonly partCap: number;
-  readonly fill = new Int32Array(PENDING_PARTS);
+  readonly fill: Int32Array;
   /** the most rows each part has held (noted at clear): rows past it were never written */
   private readonly highFill = new Int32Array(PENDING_PARTS);
   readonly bucket: Uint16Array;
@@ -416,14 +485,15 @@ export class PendingRows {
   /** the buffer in WebAssembly memory, sorted there (scan-wasm.ts HeldSorter); null: JavaScript arrays */
   readonly sorter: HeldSorter | null;
 
-  /** `wasm`: in WebAssembly memory where built (a table in an arena: addHeldPart). */
+  /** `wasmWindow`: in WebAssembly memory where built, records keyed into windows of so many seconds (a table in an arena: addHeldPart); null: JavaScript arrays. */
   constructor(
     readonly cap: number,
-    wasm = false,
+    private readonly wasmWindow: number | null = null,
   ) {
     this.partCap = Math.max(1, Math.ceil(cap / PENDING_PARTS));
     const rows = this.partCap * PENDING_PARTS;
-    this.sorter = wasm ? heldSorter(rows, this.partCap) : null;
+    this.sorter = wasmWindow !== null ? heldSorter(rows, this.partCap, wasmWindow) : null;
+    this.fill = this.sorter ? this.sorter.fill : new Int32Array(PENDING_PARTS);
     if (this.sorter) {
       this.bucket = this.sorter.bucket;
       this.rec = this.sorter.rec;
@@ -488,7 +558,7 @@ export class PendingRows {
 
   /** A larger buffer holding the same records. */
   grown(cap: number): PendingRows {
-    const g = new PendingRows(cap, this.sorter !== null);
+    const g = new PendingRows(cap, this.sorter !== null ? this.wasmWindow : null);
     for (let p = 0; p < PENDING_PARTS; p++) {
       const m = this.fill[p]!;
       const from = p * this.partCap;

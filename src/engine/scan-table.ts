@@ -14,7 +14,8 @@ import type { FlowBatchData } from '../flow/batch.js';
 import type { BlockRows } from '../replay/row-codec.js';
 import { ScanCore } from './scan-core.js';
 import { type ScanArena, scanArena } from './scan-wasm.js';
-import { addBlockRows, addPending, addRecords, HELD_PARTS, HOLD_RUN, holdRange, KeyBuilder, LastKey, PendingRows } from './scan-ingest.js';
+import { addBlockRows, addPending, addRecords, HELD_PARTS, HOLD_RUN, holdRange, holdRecord, KeyBuilder, LastKey, PendingRows, startHeldBatch } from './scan-ingest.js';
+import { HOLD_DONE, HOLD_MAP_CAP, HOLD_RECORD } from './scan-wasm.js';
 import { finalizeTable } from './scan-finalise.js';
 import { exportState, mergeState, viewState } from './scan-state.js';
 import { ENTRY_BYTES, type ScanTableState, type ShardFilter } from './scan-layout.js';
@@ -105,13 +106,57 @@ export class ScanTable extends ScanCore {
 
   /** Keep the batch's inbound records, keyed as the table keys them, to add in bucket order. */
   private hold(batch: FlowBatchData): void {
+    const p = (this.pending ??= new PendingRows(Math.min(this.pendingRows, 1 << 14), this.arena !== null ? this.windowSeconds : null));
+    // (windows of whole seconds: the module's window cache is then exact division, whenever it starts again)
+    const inModule = p.sorter !== null && batch.strings.length <= HOLD_MAP_CAP && Number.isInteger(this.windowSeconds);
+    const from = inModule ? this.holdInModule(batch) : 0;
+    if (from < batch.n) this.holdInJs(batch, from);
+  }
+
+  /**
+   * Hold the batch's records in WebAssembly (assembly/scan-held.ts holdStaged), a stage of
+   * its columns at a time; the records it stops at (IPv6, a string not mapped yet) here, one
+   * by one. Returns where it left off: batch.n, or the record from which the buffer, grown,
+   * is no longer in WebAssembly memory.
+   */
+  private holdInModule(batch: FlowBatchData): number {
+    let p = this.pending!;
+    let sorter = p.sorter!;
+    startHeldBatch(sorter, batch.strings);
+    for (let from = 0; from < batch.n; ) {
+      const n = sorter.stageRecords(batch, from);
+      let i = 0;
+      for (;;) {
+        i = sorter.holdStaged(i, n);
+        p.n += sorter.holdHeld();
+        const why = sorter.holdStopped();
+        if (why === HOLD_DONE) break;
+        if (why === HOLD_RECORD && holdRecord(this, this.keys, batch, from + i, p)) {
+          i++;
+          continue;
+        }
+        p = this.makeRoom(p); // a part is full
+        if (p.sorter === sorter) continue;
+        // a larger buffer in a new memory: staged again from record i there (or in JavaScript)
+        if (p.sorter === null) return from + i;
+        sorter = p.sorter;
+        startHeldBatch(sorter, batch.strings);
+        break;
+      }
+      from += i;
+    }
+    return batch.n;
+  }
+
+  /** Hold records from `start` on in JavaScript (KeyBuilder, holdRange). */
+  private holdInJs(batch: FlowBatchData, start: number): void {
     this.keys.ofBatch(batch);
     // in runs of records every part has room for, so that the per-record loop has no rare
     // branch: a branch first taken after the loop is optimised (a part filling up) throws
     // the optimised code away and has it compiled again, a dozen times a run. The buffer
     // grows (or is added) only once a part is full, as it would record by record.
-    for (let from = 0; from < batch.n; ) {
-      let p = (this.pending ??= new PendingRows(Math.min(this.pendingRows, 1 << 14), this.arena !== null));
+    for (let from = start; from < batch.n; ) {
+      let p = this.pending!;
       let free = p.minFree();
       if (free === 0) {
         p = this.makeRoom(p);

@@ -26,6 +26,7 @@ import { readFileSync } from 'node:fs';
 import { wasmFile } from '../data/files.js';
 import { SHARD_BUCKETS } from '../flow/hash.js';
 import { COUNT_VALUES, ENTRY_WORDS, nextPow2 } from './scan-layout.js';
+import type { FlowBatchData } from '../flow/batch.js';
 
 interface HeldExports {
   setTable(u: number, d: number, index: number, bucketBase: number, cap: number, slots: number, span: number): void;
@@ -33,6 +34,12 @@ interface HeldExports {
   stopped(): number;
   takeFarProbes(): number;
   sortPart(bucket: number, rec: number, base: number, m: number, start: number, out: number): void;
+  setHold(fill: number, bucket: number, rec: number, partCap: number, accounts: number, regions: number, mapCap: number, stage: number, stageCap: number, seconds: number): void;
+  resetWindow(): void;
+  windowOf(start: number): number;
+  holdStaged(from: number, n: number): number;
+  holdStopped(): number;
+  holdHeld(): number;
 }
 
 const PAGE = 65536;
@@ -204,16 +211,30 @@ export class ScanArena {
   }
 }
 
-// the held buffer's memory (HeldSorter): the bucket starts and fill (65 + 64 i32), the rows' buckets, the rows, a part's sorted rows
+// the held buffer's memory (HeldSorter): the bucket starts and fill (65 + 64 i32), each part's
+// fill (64 i32), the rows' buckets, the rows, a part's sorted rows, the hold step's maps and stage
 const SORT_START_AT = 1024;
+const PART_FILL_AT = 1600;
 const SORT_BUCKET_AT = 2048;
+/** batch-local string ids the hold step's maps cover (a batch of more strings is held in JavaScript) */
+export const HOLD_MAP_CAP = 4096;
+/** records of a batch staged at a time */
+const STAGE_CAP = 4096;
+/** stage bytes a record: packets, bytes, src, dst, start, end, account, region, dport, feed, proto, cloud */
+const STAGE_RECORD_BYTES = 8 + 8 + 16 + 16 + 4 * 4 + 2 + 3;
+/** why holdStaged stopped (assembly/scan-held.ts) */
+export const HOLD_DONE = 0;
+export const HOLD_RECORD = 1;
+export const HOLD_FULL = 2;
 
 /**
  * The held buffer (scan-ingest.ts PendingRows) in a memory of its own, with a second
  * instance of the module to sort a part of it by bucket (assembly/scan-held.ts sortPart:
- * 16-byte copies, where the JavaScript loop copies a word at a time). Not in the table's
- * memory: that moves as the table grows, and the held buffer (up to ~100 MB) would move with
- * it. Sized once (a larger buffer is a new PendingRows), so its views never change.
+ * 16-byte copies, where the JavaScript loop copies a word at a time) and to hold a batch's
+ * records (holdStaged: the batch's columns staged here, one copy a column, then keyed and
+ * written as held rows in the module). Not in the table's memory: that moves as the table
+ * grows, and the held buffer (up to ~100 MB) would move with it. Sized once (a larger buffer
+ * is a new PendingRows), so its views never change.
  */
 export class HeldSorter {
   readonly bucket: Uint16Array;
@@ -221,14 +242,26 @@ export class HeldSorter {
   /** part's rows sorted by bucket (sort), and each bucket's first (65 i32) */
   readonly sorted: Uint32Array;
   readonly start: Int32Array;
+  /** rows held in each part (PendingRows.fill), written by the hold step too */
+  readonly fill: Int32Array;
+  /** the table's id of each batch-local account and region id of `mappedStrings`' batch (UNMAPPED until mapped) */
+  readonly accounts: Uint32Array;
+  readonly regions: Uint32Array;
+  mappedStrings: string[] | null = null;
   private readonly ex: HeldExports;
   private readonly recAt: number;
   private readonly sortedAt: number;
+  private readonly stage: {
+    packets: Float64Array; bytes: Float64Array; src: Uint32Array; dst: Uint32Array; start: Uint32Array; end: Uint32Array;
+    account: Uint32Array; region: Uint32Array; dport: Uint16Array; feed: Uint8Array; proto: Uint8Array; cloud: Uint8Array;
+  };
 
-  constructor(module: WebAssembly.Module, rows: number, partCap: number) {
+  constructor(module: WebAssembly.Module, rows: number, partCap: number, windowSeconds: number) {
     this.recAt = align16(SORT_BUCKET_AT + rows * 2);
     this.sortedAt = this.recAt + rows * ROW_BYTES;
-    const end = this.sortedAt + partCap * ROW_BYTES;
+    const mapsAt = align16(this.sortedAt + partCap * ROW_BYTES);
+    const stageAt = mapsAt + HOLD_MAP_CAP * 8;
+    const end = stageAt + STAGE_CAP * STAGE_RECORD_BYTES;
     if (end > MAX_BYTES) throw new RangeError('held buffer larger than a memory');
     const memory = new WebAssembly.Memory({ initial: Math.ceil(end / PAGE) });
     this.ex = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as HeldExports;
@@ -237,20 +270,81 @@ export class HeldSorter {
     this.rec = new Uint32Array(b, this.recAt, (rows * ROW_BYTES) / 4);
     this.sorted = new Uint32Array(b, this.sortedAt, (partCap * ROW_BYTES) / 4);
     this.start = new Int32Array(b, SORT_START_AT, 65);
+    this.fill = new Int32Array(b, PART_FILL_AT, 64);
+    this.accounts = new Uint32Array(b, mapsAt, HOLD_MAP_CAP);
+    this.regions = new Uint32Array(b, mapsAt + HOLD_MAP_CAP * 4, HOLD_MAP_CAP);
+    let at = stageAt;
+    const take = <T>(make: new (b: ArrayBufferLike, o: number, n: number) => T, n: number, size: number): T => {
+      const view = new make(b, at, n);
+      at += n * size;
+      return view;
+    };
+    // in the order assembly/scan-held.ts setHold lays them out
+    this.stage = {
+      packets: take(Float64Array, STAGE_CAP, 8), bytes: take(Float64Array, STAGE_CAP, 8),
+      src: take(Uint32Array, STAGE_CAP * 4, 4), dst: take(Uint32Array, STAGE_CAP * 4, 4),
+      start: take(Uint32Array, STAGE_CAP, 4), end: take(Uint32Array, STAGE_CAP, 4),
+      account: take(Uint32Array, STAGE_CAP, 4), region: take(Uint32Array, STAGE_CAP, 4),
+      dport: take(Uint16Array, STAGE_CAP, 2), feed: take(Uint8Array, STAGE_CAP, 1), proto: take(Uint8Array, STAGE_CAP, 1), cloud: take(Uint8Array, STAGE_CAP, 1),
+    };
+    this.ex.setHold(PART_FILL_AT, SORT_BUCKET_AT, this.recAt, partCap, mapsAt, mapsAt + HOLD_MAP_CAP * 4, HOLD_MAP_CAP, stageAt, STAGE_CAP, windowSeconds);
   }
 
   /** Rows base .. base + m sorted by bucket into `sorted`, `start` set. */
   sort(base: number, m: number): void {
     this.ex.sortPart(SORT_BUCKET_AT, this.recAt, base, m, SORT_START_AT, this.sortedAt);
   }
+
+  /** Copy records from .. from + stageable(n - from) of a batch into the stage (one copy a column): the records staged. */
+  stageRecords(batch: FlowBatchData, from: number): number {
+    const n = Math.min(batch.n - from, STAGE_CAP);
+    const to = from + n;
+    const s = this.stage;
+    s.packets.set(batch.packets.subarray(from, to));
+    s.bytes.set(batch.bytes.subarray(from, to));
+    s.src.set(batch.src.subarray(from * 4, to * 4));
+    s.dst.set(batch.dst.subarray(from * 4, to * 4));
+    s.start.set(batch.start.subarray(from, to));
+    s.end.set(batch.end.subarray(from, to));
+    s.account.set(batch.account.subarray(from, to));
+    s.region.set(batch.region.subarray(from, to));
+    s.dport.set(batch.dport.subarray(from, to));
+    s.feed.set(batch.feed.subarray(from, to));
+    s.proto.set(batch.proto.subarray(from, to));
+    s.cloud.set(batch.cloud.subarray(from, to));
+    return n;
+  }
+
+  /** Hold staged records from .. n (assembly/scan-held.ts holdStaged): the record it stopped at; holdStopped, holdHeld say why and how many. */
+  holdStaged(from: number, n: number): number {
+    return this.ex.holdStaged(from, n);
+  }
+
+  holdStopped(): number {
+    return this.ex.holdStopped();
+  }
+
+  holdHeld(): number {
+    return this.ex.holdHeld();
+  }
+
+  /** A new batch: the window cache starts again (KeyBuilder.ofBatch's windowOf.reset). */
+  resetWindow(): void {
+    this.ex.resetWindow();
+  }
+
+  /** The window of a start, from the cache the module keys its records with. */
+  windowOf(start: number): number {
+    return this.ex.windowOf(start);
+  }
 }
 
 /** A held buffer of `rows` (parts of `partCap`) in WebAssembly memory; null where the JavaScript path runs or no memory can be had. */
-export function heldSorter(rows: number, partCap: number): HeldSorter | null {
+export function heldSorter(rows: number, partCap: number, windowSeconds: number): HeldSorter | null {
   const m = heldModule();
   if (m === null) return null;
   try {
-    return new HeldSorter(m, rows, partCap);
+    return new HeldSorter(m, rows, partCap, windowSeconds);
   } catch {
     return null;
   }
