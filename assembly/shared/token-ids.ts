@@ -96,7 +96,6 @@ export function idOfToken(p: u32, n: u32): i32 {
 }
 
 /** An id as the caller fixed it: a provisional one (below zero) replaced by the id the caller wrote for its entry. */
-// @inline
 export function fixedId(id: i32): i32 {
   return id < 0 ? load<i32>(entriesPtr + (<u32>(-id - 1) << 4) + 12) : id;
 }
