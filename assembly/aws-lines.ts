@@ -26,6 +26,7 @@
 // block of assembly/shared/route.ts), the shards' areas where the sink's settings say, and
 // the reader's own slots and table of string ids at `idsPtr` (I_* below).
 
+import { fixedId, idOfToken, newFrom, sameBytes, startTokens, tokenCount } from './shared/token-ids';
 import { ROUTE_DONE, areasPtr, endRouting, fixAreaIds, routeFlow, routeFlowWords, routedFeed, startRouting, toArea, toAreaIds, toAreaWords } from './shared/route';
 
 // Role numbers: src/formats/aws-columns.ts `Role` (test/aws-wasm.test.ts checks they agree)
@@ -245,15 +246,6 @@ function ipv6(p: u32, q: u32, out: u32): bool {
   store<u32>(out + 8, g45);
   store<u32>(out + 12, g67);
   return true;
-}
-
-/** Same bytes in [a, a + n) and [b, b + n): eight at a time, then the last (up to) eight. */
-function sameBytes(a: u32, b: u32, n: u32): bool {
-  let k: u32 = 0;
-  for (; k + 8 <= n; k += 8) if (load<u64>(a + k) != load<u64>(b + k)) return false;
-  if (k == n) return true;
-  const drop = <u64>((8 - (n - k)) << 3); // the bytes past n fall off the top
-  return load<u64>(a + k) << drop == load<u64>(b + k) << drop;
 }
 
 /**
@@ -599,14 +591,10 @@ function plainLine(p: u32, e: u32, rolesPtr: u32, nroles: u32, r: u32, r8: u32):
 }
 
 // String ids: the account, region, interface and instance tokens of a row as the sink's
-// dictionary ids (src/flow/dict.ts ByteDict), looked up here in a table of the tokens met
-// since the caller last gave another dictionary, where the JavaScript reader looked each up
-// in its LastValue caches and the dictionary a row at a time. A token new to the table gets
-// the id -(entry + 1) in the rows; the caller looks the new entries up in the dictionary
-// (entries [I_NEW_FROM, I_NEW_TO), their bytes in the table's arena), writes their ids into
-// the table and calls fixIds, which puts them into the rows.
-// The reader's block (at idsPtr, chosen by the caller): f64 slots, then the table at + 64:
-// DICT_SLOTS u32 slots (entry + 1, 0: empty), DICT_ENTRIES entries, the arena of their bytes.
+// dictionary ids, looked up in the table of shared/token-ids.ts, where the JavaScript reader
+// looked each up in its LastValue caches and the dictionary a row at a time; the caller looks
+// the call's new entries up (I_NEW_FROM, I_NEW_TO) and calls fixIds, which puts their ids into the rows.
+// The reader's block (at idsPtr, chosen by the caller): f64 slots, then the table at + 64.
 const I_NODATA = 0; // the rows of a call that carry no flow (F_NODATA)
 const I_DEFAULT_ACCOUNT = 1; // the file's account and region ids: a row without the token
 const I_DEFAULT_REGION = 2;
@@ -614,19 +602,7 @@ const I_DICT_RESET = 3; // 1: another dictionary: every entry forgotten
 const I_NEW_FROM = 4; // the entries a call added: [from, to)
 const I_NEW_TO = 5;
 const FEED_OUTBOUND: u32 = 2; // src/flow/types.ts Feed.outbound
-const DICT_SLOTS: u32 = 65536;
-const DICT_ENTRIES: u32 = 32768; // 16 bytes each: its slot, the bytes' offset in the arena, their length, the id
-const DICT_ARENA: u32 = 1 << 20;
-/** Room a call may need: four new tokens a row, and its window's bytes. */
-const DICT_CALL_ENTRIES: u32 = 4 * 4096;
-const DICT_CALL_BYTES: u32 = 256 * 1024;
 
-let slotsPtr: u32 = 0;
-let entriesPtr: u32 = 0;
-let arenaPtr: u32 = 0;
-let entryCount: u32 = 0;
-let arenaUsed: u32 = 0;
-let newFrom: u32 = 0;
 let defaultAccount: i32 = 0;
 let defaultRegion: i32 = 0;
 // the last account and region token looked up in this call, and their ids
@@ -640,65 +616,14 @@ let lastRegionId: i32 = 0;
 function startIds(at: u32): void {
   defaultAccount = <i32>load<f64>(at + (I_DEFAULT_ACCOUNT << 3));
   defaultRegion = <i32>load<f64>(at + (I_DEFAULT_REGION << 3));
-  slotsPtr = at + 64;
-  entriesPtr = slotsPtr + (DICT_SLOTS << 2);
-  arenaPtr = entriesPtr + (DICT_ENTRIES << 4);
-  // forgotten when the dictionary is another, or when a call might not find room: only the
-  // slots in use are cleared (a task of a few tiny files is a sink of its own)
-  if (load<f64>(at + (I_DICT_RESET << 3)) != 0 || entryCount + DICT_CALL_ENTRIES > DICT_ENTRIES || arenaUsed + DICT_CALL_BYTES > DICT_ARENA) {
-    for (let e: u32 = 0; e < entryCount; e++) store<u32>(slotsPtr + (load<u32>(entriesPtr + (e << 4)) << 2), 0);
-    entryCount = 0;
-    arenaUsed = 0;
-  }
-  newFrom = entryCount;
+  startTokens(at + 64, load<f64>(at + (I_DICT_RESET << 3)) != 0);
   lastAccountN = 0xffffffff;
   lastRegionN = 0xffffffff;
 }
 
 function endIds(at: u32): void {
   store<f64>(at + (I_NEW_FROM << 3), <f64>newFrom);
-  store<f64>(at + (I_NEW_TO << 3), <f64>entryCount);
-}
-
-/** A hash of [p, p + n), eight bytes at a time (the bytes past n left out). */
-function hashBytes(p: u32, n: u32): u32 {
-  let h: u64 = <u64>n * 0x9e3779b97f4a7c15;
-  let k: u32 = 0;
-  for (; k + 8 <= n; k += 8) {
-    h = (h ^ load<u64>(p + k)) * 0xff51afd7ed558ccd;
-    h ^= h >> 32;
-  }
-  if (k < n) {
-    h = (h ^ (load<u64>(p + k) << <u64>((8 - (n - k)) << 3))) * 0xff51afd7ed558ccd;
-    h ^= h >> 32;
-  }
-  h *= 0xc4ceb9fe1a85ec53;
-  return <u32>(h >> 32);
-}
-
-/** The id of the token [p, p + n): from the table, or a new entry's -(entry + 1). */
-function idOfToken(p: u32, n: u32): i32 {
-  const h = hashBytes(p, n);
-  const mask = DICT_SLOTS - 1;
-  let slot = h & mask;
-  for (;;) {
-    const e = load<u32>(slotsPtr + (slot << 2));
-    if (e == 0) break;
-    const at = entriesPtr + ((e - 1) << 4);
-    if (load<u32>(at + 8) == n && sameBytes(arenaPtr + load<u32>(at + 4), p, n)) return load<i32>(at + 12);
-    slot = (slot + 1) & mask;
-  }
-  const e = entryCount++;
-  store<u32>(slotsPtr + (slot << 2), e + 1);
-  const at = entriesPtr + (e << 4);
-  const id = -<i32>(e + 1);
-  store<u32>(at, slot);
-  store<u32>(at + 4, arenaUsed);
-  store<u32>(at + 8, n);
-  store<i32>(at + 12, id);
-  memory.copy(arenaPtr + arenaUsed, p, n);
-  arenaUsed += n;
-  return id;
+  store<f64>(at + (I_NEW_TO << 3), <f64>tokenCount());
 }
 
 /**
@@ -749,10 +674,7 @@ function idsOfRow(r: u32, route: i32): void {
 export function fixIds(rows: u32): void {
   const m = rows << 2;
   for (let c = cAccountId; c < cAccountId + 4 * (cRegionId - cAccountId); c += cRegionId - cAccountId) {
-    for (let k: u32 = 0; k < m; k += 4) {
-      const id = load<i32>(c + k);
-      if (id < 0) store<i32>(c + k, load<i32>(entriesPtr + (<u32>(-id - 1) << 4) + 12));
-    }
+    for (let k: u32 = 0; k < m; k += 4) store<i32>(c + k, fixedId(load<i32>(c + k)));
   }
-  fixAreaIds(entriesPtr);
+  fixAreaIds();
 }

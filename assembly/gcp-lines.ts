@@ -25,7 +25,9 @@
 // [p, q) as a dotted quad as src/net/address.ts parseIPv4Bytes reads it, or -1: the AWS reader's
 import { ipv4 } from './aws-lines';
 // a simple row's fate, as src/flow/sink.ts emit would decide it (the AWS reader's routing too)
-import { ROUTE_DONE, ROUTE_EMIT, areasPtr, endRouting, routeFlow, routedFeed, startRouting, toArea } from './shared/route';
+import { ROUTE_DONE, ROUTE_EMIT, areasPtr, endRouting, fixAreaIds, routeFlow, routedFeed, startRouting, toArea, toAreaIds } from './shared/route';
+// a simple row's strings as the sink's dictionary ids (the AWS reader's table)
+import { fixedId, idOfToken, newFrom, startTokens, tokenCount } from './shared/token-ids';
 
 // the key table: candidates by (box, length), PER_LEN i16 each (-1 after the last), then
 // each key's action (i32), each key's bytes' offset in the table (i32) and length (i32), then the bytes
@@ -74,7 +76,9 @@ const R_INSTANCE: u32 = R_REGION + 8;
 // a simple row's route (its shard, ROUTE_DONE or ROUTE_EMIT) and Feed bits with its slot in its shard's area (feed | slot << 2)
 const R_ROUTE: u32 = R_INSTANCE + 8;
 const R_FEED: u32 = R_ROUTE + 4;
-const ROW_START: u32 = R_FEED + 4; // f64: start_time in Unix seconds (gcp.ts rfc3339Seconds), NaN when absent or not RFC 3339
+// a simple row's account, region and instance as the sink's dictionary ids (idsOfRow; with the ids on), then a spare slot
+const R_IDS: u32 = R_FEED + 4;
+const ROW_START: u32 = R_IDS + 16; // f64: start_time in Unix seconds (gcp.ts rfc3339Seconds), NaN when absent or not RFC 3339
 const ROW_END: u32 = ROW_START + 8; // f64: end_time, the same
 const ROW_INTS: u32 = ROW_END + 8; // N_INTS f64: -1 when absent
 export const ROW_BYTES: u32 = ROW_INTS + N_INTS * 8;
@@ -699,8 +703,96 @@ function workOut(row: u32, delta: i32): void {
     if (!region) store<i32>(row + R_REGION, -1);
     firstSpan(R_INSTANCE, dest ? G_DST_PROJECT + 2 : G_SRC_PROJECT + 2, dest ? G_SRC_GW_PROJECT + 5 : G_SRC_GW_PROJECT + 2, -1);
   }
-  // a row counted here alone is not looked up by the caller: the next row is compared with the one before
-  rowFlags = f | ROW_SIMPLE | (routeRow(row, direction) == ROUTE_DONE ? 0 : repeats());
+  // a row counted here alone is not looked up: the next row is compared with the one before
+  const route = routeRow(row, direction);
+  if (route == ROUTE_DONE) {
+    rowFlags = f | ROW_SIMPLE;
+    return;
+  }
+  const same = repeats();
+  rowFlags = f | ROW_SIMPLE | same;
+  if (idsOn) idsOfRow(row, route, same, direction);
+}
+
+// The string ids (shared/token-ids.ts): the ids block (at idsPtr, chosen by the caller) is f64
+// slots (src/formats/wasm-ids.ts IdSlot), then the table at + 64. The caller looks the call's
+// new entries up and calls fixIds.
+const I_DEFAULT_ACCOUNT = 1; // the file's account and region ids: a row without its own
+const I_DEFAULT_REGION = 2;
+const I_DICT_RESET = 3; // 1: another dictionary: every entry forgotten
+const I_NEW_FROM = 4; // the entries a call added: [from, to)
+const I_NEW_TO = 5;
+const I_ON = 6; // 1: look the strings up (the caller has a sink)
+const FEED_OUTBOUND: u32 = 2; // src/flow/types.ts Feed.outbound
+const DIRECTION_INGRESS: i32 = 1;
+
+let idsOn = false;
+let defaultAccount: i32 = 0;
+let defaultRegion: i32 = 0;
+// the ids of the last simple row's strings in this call (the rows flagged ROW_*_SAME take them)
+let lastAccountId: i32 = 0;
+let lastRegionId: i32 = 0;
+let lastInstanceId: i32 = 0;
+
+function startIds(at: u32): void {
+  idsOn = load<f64>(at + (I_ON << 3)) != 0;
+  if (!idsOn) return;
+  defaultAccount = <i32>load<f64>(at + (I_DEFAULT_ACCOUNT << 3));
+  defaultRegion = <i32>load<f64>(at + (I_DEFAULT_REGION << 3));
+  startTokens(at + 64, load<f64>(at + (I_DICT_RESET << 3)) != 0);
+}
+
+function endIds(at: u32): void {
+  store<f64>(at + (I_NEW_FROM << 3), idsOn ? <f64>newFrom : 0);
+  store<f64>(at + (I_NEW_TO << 3), idsOn ? <f64>tokenCount() : 0);
+}
+
+/** The id of the string in the slot pair at `slot` of the current row. */
+function idOfSpan(slot: u32): i32 {
+  const s = load<i32>(curRow + slot);
+  return idOfToken(<u32>(s - curDelta), <u32>(load<i32>(curRow + slot + 4) - s));
+}
+
+/**
+ * The ids of a simple row that is not counted alone, as gcp.ts simpleRow gave them: the
+ * file's account and region where it has none, into R_IDS; a routed row's into its area too,
+ * where its instance is the source host's (0 for an internal record logged where it arrived).
+ */
+function idsOfRow(row: u32, route: i32, same: i32, direction: i32): void {
+  let account = defaultAccount;
+  if (load<i32>(row + R_ACCOUNT) >= 0) {
+    if ((same & ROW_ACCOUNT_SAME) == 0) lastAccountId = idOfSpan(R_ACCOUNT);
+    account = lastAccountId;
+  }
+  let region = defaultRegion;
+  if (load<i32>(row + R_REGION) >= 0) {
+    if ((same & ROW_REGION_SAME) == 0) lastRegionId = idOfSpan(R_REGION);
+    region = lastRegionId;
+  }
+  let instance: i32 = 0;
+  if (load<i32>(row + R_INSTANCE) >= 0) {
+    if ((same & ROW_INSTANCE_SAME) == 0) lastInstanceId = idOfSpan(R_INSTANCE);
+    instance = lastInstanceId;
+  }
+  store<i32>(row + R_IDS, account);
+  store<i32>(row + R_IDS + 4, region);
+  store<i32>(row + R_IDS + 8, instance);
+  if (route >= 0 && areasPtr != 0) {
+    const slotFeed = load<u32>(row + R_FEED);
+    const source = (slotFeed & 3) == FEED_OUTBOUND && direction == DIRECTION_INGRESS ? 0 : instance;
+    toAreaIds(<u32>route, slotFeed >> 2, account, region, 0, source);
+  }
+}
+
+/** The ids of the table's new entries (the caller wrote them) into the last call's `rows` rows at `out` and the areas. */
+export function fixIds(out: u32, rows: u32): void {
+  for (let k: u32 = 0; k < rows; k++) {
+    const row = out + k * ROW_BYTES;
+    const f = load<i32>(row + R_FLAGS);
+    if ((f & (ROW_SIMPLE | ROW_DUPLICATE)) != ROW_SIMPLE || load<i32>(row + R_ROUTE) == ROUTE_DONE) continue;
+    for (let c: u32 = 0; c < 12; c += 4) store<i32>(row + R_IDS + c, fixedId(load<i32>(row + R_IDS + c)));
+  }
+  fixAreaIds();
 }
 
 /**
@@ -752,12 +844,15 @@ function reporterIs(n: u32, head: u64, tail: u32): bool {
  * path takes marked ROW_TAKEN with its fields. Positions have `base` added (the window's
  * start in the caller's buffer). Returns the rows written; a line with no '\n' in the
  * window is left to the caller. Simple rows are routed by the routing block at routePtr
- * (assembly/shared/route.ts), whose counts are this call's.
+ * (assembly/shared/route.ts), whose counts are this call's, and their strings looked up by
+ * the ids block at idsPtr (idsOfRow).
  */
-export function readLines(inPtr: u32, len: u32, base: i32, maxRows: u32, out: u32, tablePtr: u32, scratch: u32, routePtr: u32): u32 {
+export function readLines(inPtr: u32, len: u32, base: i32, maxRows: u32, out: u32, tablePtr: u32, scratch: u32, routePtr: u32, idsPtr: u32): u32 {
   startRouting(routePtr);
+  startIds(idsPtr);
   const rows = readRows(inPtr, len, base, maxRows, out, tablePtr, scratch);
   endRouting(routePtr);
+  endIds(idsPtr);
   return rows;
 }
 

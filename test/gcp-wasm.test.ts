@@ -43,8 +43,8 @@ function wasmTakes(line: string): boolean {
 }
 
 /** The batches a reader hands the shards (through the sink as the engine runs it), with its counters and rejects. */
-function route(kind: GcpReaderKind, input: Buffer, opts: Partial<SinkOptions>, region: string, block = 1 << 20) {
-  setGcpReader(kind);
+function route(kind: GcpReaderKind, input: Buffer, opts: Partial<SinkOptions>, region: string, block = 1 << 20, newReader = true) {
+  if (newReader) setGcpReader(kind);
   return routedBy(opts, (sink) => feedLines('gcp', sink, input, 'default-acct', region, block));
 }
 
@@ -287,5 +287,31 @@ describe('GCP reader in WebAssembly', () => {
     const js = route('js', input, {}, '');
     expect(js.counters.responses * js.counters.internal * js.counters.blankRegion * js.counters.outbound * js.counters.inbound * js.counters.duplicates * js.counters.rejected).toBeGreaterThan(0);
     expect(route('wasm', input, {}, '', 4099)).toEqual(js);
+  });
+
+  it("looks simple rows' strings up in the module's table, which follows the sink's dictionary: many distinct ones, more than it holds, sink after sink", () => {
+    // a routed flow with its own project, region and instance (padded: long ids), seen from either end
+    const flow = (k: number, pad: string) => {
+      const out = k % 2 === 0;
+      const vm = `{"project_id":"proj-${k}${pad}","region":"r-${k % 997}${pad}","vm_name":"vm-${k}${pad}","zone":"z-${k % 13}-b"}`;
+      const conn = out ? `"src_ip":"10.${k & 255}.${(k >> 8) & 255}.9","dest_ip":"52.1.2.3","src_port":40000,"dest_port":443` : `"src_ip":"45.${k & 255}.${(k >> 8) & 255}.7","dest_ip":"10.0.0.9","src_port":40000,"dest_port":22`;
+      return `{"jsonPayload":{"connection":{${conn},"protocol":6},"reporter":"${out ? 'SRC' : 'DEST'}","${out ? 'src' : 'dest'}_instance":${vm},"start_time":"2024-03-01T16:00:${String(k % 60).padStart(2, '0')}Z","bytes_sent":"${k}","packets_sent":"2"}}`;
+    };
+    // among them: rows handed to emit (in the future), to the full walk, and rows of other shapes
+    const other = (k: number) => [flowEntry(k), '{"jsonPayload":{"connection":{"src_ip":"46.1.1.1","dest_ip":"10.0.0.1","protocol":6},"start_time":"2099-01-01T00:00:00Z"}}', ENTRY.replace('"asia-east1"', '"asia\u002deast1"')][k % 3]!;
+    const input = (rows: number, pad: string, every = 7) => Buffer.from(Array.from({ length: rows }, (_, k) => (k % every === 3 ? other(k) : flow(k, pad))).join('\n') + '\n');
+    // more entries than the table holds (three new tokens a row), then more bytes than its arena holds
+    for (const [rows, pad] of [[30_000, ''], [4_000, 'x'.repeat(120)]] as const) {
+      const many = input(rows, pad);
+      const js = route('js', many, {}, '', 1 << 20);
+      expect(js.posted.reduce((n, b) => n + (b.n as number), 0)).toBeGreaterThan(rows * 0.8);
+      expect(route('wasm', many, {}, '')).toEqual(js);
+      expect(route('wasm-parse', many, {}, '')).toEqual(js);
+    }
+    // sinks one after another on one reader (a task a sink), each dictionary giving other ids to the same strings
+    const inputs = [0, 1, 2].map((n) => input(300 + n, '', 3 + n));
+    const jsAll = inputs.map((one) => route('js', one, {}, 'r1'));
+    setGcpReader('wasm');
+    expect(inputs.map((one) => route('wasm', one, {}, 'r1', 1 << 20, false))).toEqual(jsAll);
   });
 });

@@ -7,6 +7,7 @@
 // caller (src/formats/wasm-route.ts) writes the settings and reads the counts.
 
 import { fmix32, mix } from './hash';
+import { fixedId } from './token-ids';
 
 // The sink's settings and a read's counts are f64 slots at the routing block (`at`, chosen by
 // the caller), the IPv4 table after them, each area's row count at AREA_COUNTS:
@@ -199,10 +200,9 @@ export function toAreaIds(shard: u32, slot: u32, account: i32, region: i32, ifac
 
 /**
  * Every id of every area of this call that is a module's provisional id of a token the
- * caller looked up since (-(entry + 1), below zero) replaced by the id the caller wrote for
- * the entry: the i32 at `entries + entry * 16 + 12` (assembly/aws-lines.ts's table).
+ * caller looked up since (shared/token-ids.ts) replaced by the id the caller wrote for it.
  */
-export function fixAreaIds(entries: u32): void {
+export function fixAreaIds(): void {
   if (areasPtr == 0) return;
   const n = areaRows;
   for (let s: u32 = 0; s < shards; s++) {
@@ -210,10 +210,7 @@ export function fixAreaIds(entries: u32): void {
     const ids = areasPtr + s * n * AREA_BYTES_A_ROW + n * AREA_IDS;
     for (let c: u32 = 0; c < 4; c++) {
       const col = ids + c * (n << 2);
-      for (let k: u32 = 0; k < rows << 2; k += 4) {
-        const id = load<i32>(col + k);
-        if (id < 0) store<i32>(col + k, load<i32>(entries + (<u32>(-id - 1) << 4) + 12));
-      }
+      for (let k: u32 = 0; k < rows << 2; k += 4) store<i32>(col + k, fixedId(load<i32>(col + k)));
     }
   }
 }

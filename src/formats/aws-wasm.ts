@@ -9,9 +9,9 @@
  * the readers for A/B runs; a build without the module (an install without devDependencies)
  * runs the JavaScript readers.
  */
-import type { ByteDict } from '../flow/dict.js';
 import type { FlowSink, RoutedColumns } from '../flow/sink.js';
 import { Cloud } from '../flow/types.js';
+import { IDS_BLOCK_BYTES, WasmTokenIds } from './wasm-ids.js';
 import { ROUTING_BLOCK_BYTES, WasmReaderChoice, WasmRouting, type WasmReaderKind } from './wasm-route.js';
 
 /** Rows a call reads at most, and the bytes of a block it is given at most. */
@@ -44,10 +44,8 @@ const SINK_AT = MAP_AT + WASM_WINDOW / 8 + 64;
  * (idOfToken): slots, entries of 16 bytes (slot, the bytes' offset in the arena, length, id), the arena
  */
 const IDS_AT = SINK_AT + ROUTING_BLOCK_BYTES;
-const DICT_ENTRIES_AT = IDS_AT + 64 + 65536 * 4;
-const DICT_ARENA_AT = DICT_ENTRIES_AT + 32768 * 16;
 /** the shards' areas (assembly/shared/route.ts toArea): a routed row's batch columns, WASM_ROWS rows a shard */
-const AREAS_AT = DICT_ARENA_AT + (1 << 20);
+const AREAS_AT = IDS_AT + IDS_BLOCK_BYTES;
 const PAGES = 64; // 4 MiB: scripts/wasm.mjs --initialMemory; the module allocates nothing, the areas grow it here
 
 /** The column reader of one thread: the instance and typed views of its columns. */
@@ -96,10 +94,8 @@ export class AwsWasm {
   private readonly readLines: (inPtr: number, len: number, rolesPtr: number, nroles: number, maxRows: number, out: number, map: number, sink: number, ids: number) => number;
   private readonly fixIds: (rows: number) => void;
   private lastRoles: Uint8Array | null = null;
-  /** The reader's slots (assembly/aws-lines.ts I_*): what it counted, the ids it is given and the new tokens it met. */
-  private idSlots: Float64Array;
-  /** The dictionary whose ids the module's table holds (null: none yet). */
-  private idsOf: ByteDict | null = null;
+  /** The reader's ids block (assembly/aws-lines.ts I_*): what it counted (slot 0), the ids it is given and the new tokens it met. */
+  private readonly ids: WasmTokenIds;
 
   /** routes: classify and route plain rows in the module where the sink allows it (else every plain row goes to emit). */
   constructor(module: WebAssembly.Module, readonly routes: boolean) {
@@ -114,7 +110,7 @@ export class AwsWasm {
     this.f64 = new Float64Array(buf);
     this.readLines = exports.readLines;
     this.fixIds = exports.fixIds;
-    this.idSlots = new Float64Array(buf, IDS_AT, 8);
+    this.ids = new WasmTokenIds(this.memory, IDS_AT);
     let at = COLUMNS_AT / 4;
     const next = (words: number) => ((at += words * WASM_ROWS), at - words * WASM_ROWS);
     this.lineStart = next(1);
@@ -165,25 +161,14 @@ export class AwsWasm {
     }
     this.u8.set(buf.subarray(s, s + len), BLOCK_AT);
     if (this.routing.settings(sink, this.routes && sink.routable, region === 0)) this.views();
-    const slots = this.idSlots;
-    slots[1] = account;
-    slots[2] = region;
-    slots[3] = sink.dict === this.idsOf ? 0 : 1;
-    this.idsOf = sink.dict;
+    this.ids.prepare(sink.dict, account, region);
     const rows = this.readLines(BLOCK_AT, len, ROLES_AT, roles.length, WASM_ROWS, COLUMNS_AT, MAP_AT, SINK_AT, IDS_AT);
-    if (slots[5]! > slots[4]!) this.newIds(sink.dict, rows);
-    return rows;
-  }
-
-  /** The tokens the last read met first, looked up in the dictionary, their ids put into its rows (assembly/aws-lines.ts fixIds). */
-  private newIds(dict: ByteDict, rows: number): void {
-    const { u32, i32, u8 } = this;
-    for (let e = this.idSlots[4]!; e < this.idSlots[5]!; e++) {
-      const at = DICT_ENTRIES_AT / 4 + 4 * e;
-      const s = DICT_ARENA_AT + u32[at + 1]!;
-      i32[at + 3] = dict.idOfBytes(u8, s, s + u32[at + 2]!);
+    // the tokens it met first looked up in the dictionary, their ids put into its rows (assembly/aws-lines.ts fixIds)
+    if (this.ids.hasNew) {
+      this.ids.lookUp(sink.dict);
+      this.fixIds(rows);
     }
-    this.fixIds(rows);
+    return rows;
   }
 
   /** The shards' areas of the last read (null: the rows it routed are appended from a FlowRecord). */
@@ -198,12 +183,11 @@ export class AwsWasm {
     this.i32 = new Int32Array(buf);
     this.u32 = new Uint32Array(buf);
     this.f64 = new Float64Array(buf);
-    this.idSlots = new Float64Array(buf, IDS_AT, 8);
   }
 
   /** What the last read counted of the rows it routed itself, added to the sink's counters (as emit would have). */
   addCounts(sink: FlowSink): void {
-    sink.counters.nodata += this.idSlots[0]! | 0; // the lines without a flow it counted (RowFlag.noData), routed or not
+    sink.counters.nodata += this.ids.slots[0]! | 0; // the lines without a flow it counted (RowFlag.noData), routed or not
     this.routing.addCounts(sink);
   }
 }

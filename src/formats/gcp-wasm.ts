@@ -14,6 +14,7 @@
 import type { FlowSink, RoutedColumns } from '../flow/sink.js';
 import { Cloud } from '../flow/types.js';
 import { wasmKeyTable } from './gcp-fast.js';
+import { IDS_BLOCK_BYTES, IdSlot, WasmTokenIds } from './wasm-ids.js';
 import { ROUTING_BLOCK_BYTES, WasmReaderChoice, WasmRouting, type WasmReaderKind } from './wasm-route.js';
 
 /** Rows a call reads at most, and the bytes of a block it is given at most. */
@@ -44,18 +45,20 @@ export const enum GcpRowFlag {
 /**
  * A row (assembly/gcp-lines.ts ROW_BYTES): i32 slots (line, '\n', trimmed start and end,
  * flags, direction, 26 span starts, 26 span ends, the IPv4 source and destination, the
- * account, region and instance spans, the route and feed), then f64: the start and end
- * times, the 6 integer fields.
+ * account, region and instance spans, the route and feed, their ids and a spare), then f64:
+ * the start and end times, the 6 integer fields.
  */
-const ROW_BYTES = 336;
+const ROW_BYTES = 352;
 // linear memory: the key table, scratch, the window (and slack for vector loads), the rows,
-// the routing block (wasm-route.ts), the shards' areas (made on the first read that routes)
+// the routing block (wasm-route.ts), the ids block (wasm-ids.ts), the shards' areas (made on
+// the first read that routes)
 const TABLE_AT = 0;
 const SCRATCH_AT = 12 * 1024;
 const BLOCK_AT = 16 * 1024;
 const ROWS_AT = BLOCK_AT + GCP_WASM_WINDOW + 64;
 const ROUTING_AT = ROWS_AT + GCP_WASM_ROWS * ROW_BYTES;
-const AREAS_AT = ROUTING_AT + ROUTING_BLOCK_BYTES;
+const IDS_AT = ROUTING_AT + ROUTING_BLOCK_BYTES;
+const AREAS_AT = IDS_AT + IDS_BLOCK_BYTES;
 /** Where a row's slots are, in i32 elements from its start. */
 export const enum RowSlot {
   line = 0,
@@ -79,9 +82,13 @@ export const enum RowSlot {
   route = 66,
   /** a routed row's Feed bits and its slot in its shard's area (feed | slot << 2) */
   feed = 67,
+  /** a simple row's account, region and instance as the sink's dictionary ids (read with a sink and not ROUTE_DONE) */
+  accountId = 68,
+  regionId = 69,
+  instanceId = 70,
 }
-const TIMES_AT = 272;
-const INTS_AT = 288;
+const TIMES_AT = 288;
+const INTS_AT = 304;
 
 /** The WebAssembly GCP line reader of one thread: its instance and views of its rows. */
 export class GcpWasm {
@@ -91,7 +98,10 @@ export class GcpWasm {
   private readonly memory: WebAssembly.Memory;
   /** The routing block and the shards' areas (views over the memory) as the sink takes them. */
   private readonly routing: WasmRouting;
-  private readonly readLines: (inPtr: number, len: number, base: number, maxRows: number, out: number, table: number, scratch: number, routing: number) => number;
+  private readonly readLines: (inPtr: number, len: number, base: number, maxRows: number, out: number, table: number, scratch: number, routing: number, ids: number) => number;
+  private readonly fixIds: (out: number, rows: number) => void;
+  /** The simple rows' strings looked up in the module (assembly/shared/token-ids.ts). */
+  private readonly ids: WasmTokenIds;
 
   /** routes: route simple rows in the module where the sink allows it (else every one goes to emit). */
   constructor(
@@ -99,13 +109,15 @@ export class GcpWasm {
     readonly routes = true,
   ) {
     const instance = new WebAssembly.Instance(module, {});
-    const exports = instance.exports as { memory: WebAssembly.Memory; readLines: GcpWasm['readLines'] };
+    const exports = instance.exports as { memory: WebAssembly.Memory; readLines: GcpWasm['readLines']; fixIds: GcpWasm['fixIds'] };
     const need = AREAS_AT;
     const have = exports.memory.buffer.byteLength;
     if (need > have) exports.memory.grow(Math.ceil((need - have) / 65536));
     this.memory = exports.memory;
     this.views();
     this.readLines = exports.readLines;
+    this.fixIds = exports.fixIds;
+    this.ids = new WasmTokenIds(this.memory, IDS_AT);
     this.routing = new WasmRouting(this.memory, ROUTING_AT, AREAS_AT, GCP_WASM_ROWS, Cloud.gcp);
     const table = wasmKeyTable();
     if (table.length > SCRATCH_AT - TABLE_AT) throw new Error('gcp-wasm: the key table does not fit');
@@ -123,15 +135,24 @@ export class GcpWasm {
 
   /**
    * Reads the lines of buf[s, s + len) that end with '\n' (len <= GCP_WASM_WINDOW) into rows:
-   * the rows written. Positions in the rows are buf's. With a sink that allows it, simple rows
-   * are routed as its emit would (regionBlank: the file's default region is the empty string);
-   * addCounts then adds what the read counted.
+   * the rows written. Positions in the rows are buf's. With a sink, simple rows get their
+   * strings' ids in its dictionary (the file's account and region ids where they have none),
+   * and where the sink allows it they are routed as its emit would, ids and all (regionBlank:
+   * the file's default region is the empty string); addCounts then adds what the read counted.
    */
-  read(buf: Uint8Array, s: number, len: number, sink?: FlowSink, regionBlank = false): number {
+  read(buf: Uint8Array, s: number, len: number, sink?: FlowSink, account = 0, region = 0): number {
     this.u8.set(buf.subarray(s, s + len), BLOCK_AT);
     if (sink === undefined) this.routing.off();
-    else if (this.routing.settings(sink, this.routes && sink.routable, regionBlank)) this.views();
-    return this.readLines(BLOCK_AT, len, s, GCP_WASM_ROWS, ROWS_AT, TABLE_AT, SCRATCH_AT, ROUTING_AT);
+    else if (this.routing.settings(sink, this.routes && sink.routable, region === 0)) this.views();
+    const ids = this.ids;
+    if (sink !== undefined) ids.prepare(sink.dict, account, region);
+    ids.slots[IdSlot.own] = sink === undefined ? 0 : 1;
+    const rows = this.readLines(BLOCK_AT, len, s, GCP_WASM_ROWS, ROWS_AT, TABLE_AT, SCRATCH_AT, ROUTING_AT, IDS_AT);
+    if (sink !== undefined && ids.hasNew) {
+      ids.lookUp(sink.dict);
+      this.fixIds(ROWS_AT, rows);
+    }
+    return rows;
   }
 
   /** The shards' areas of the last read (null: the rows it routed are appended from a FlowRecord). */

@@ -30,8 +30,8 @@
  * may be missing. Both are limits of the format, and the rule is the spec's.
  */
 import { V4_MAPPED_W2, parseAddressBytes } from '../net/address.js';
-import { Cloud, Direction, Action, Feed } from '../flow/types.js';
-import type { FlowSink } from '../flow/sink.js';
+import { Cloud, Direction, Action } from '../flow/types.js';
+import type { FlowSink, RoutedColumns } from '../flow/sink.js';
 import type { DocumentReader, LineParser, LineReader, ReaderContext } from './types.js';
 import { JsonError, JsonScanner, bomAt, lit, needsUtf8Check } from './json-bytes.js';
 import { documentShaped, jsonLine, parseJsonLines, ValueDocument } from './json-doc.js';
@@ -242,22 +242,22 @@ class GcpEntries {
     this.wasmTimes = false;
   }
 
-  /** The ids of the last simple row's strings in the module's current read (-1: none yet; simpleRow). */
-  lastAccount = -1;
-  lastRegion = -1;
-  lastInstance = -1;
+  /** The file's default account and region ids (a record without its own gets them). */
+  get accountId(): number {
+    return this.defaultAccount;
+  }
 
-  /** The file's default region is the empty string (a record without one counts as blankRegion). */
-  get regionBlank(): boolean {
-    return this.defaultRegion === 0;
+  get regionId(): number {
+    return this.defaultRegion;
   }
 
   /**
    * A line the WebAssembly reader took and worked out (GcpRowFlag.simple: a flow with IPv4
-   * ends and good times, or its duplicate): its fate as the module routed it (routed: into
-   * the shards' areas, FlowSink.beginRouted), else the record toRecord would make, from row k.
+   * ends and good times, or its duplicate) that is not in the shards' areas: its fate as the
+   * module decided it, the record toRecord would make from row k, its strings' ids the
+   * module's (gcp-wasm.ts RowSlot.accountId...).
    */
-  simpleRow(w: GcpWasm, k: number, buf: Uint8Array, line: number, offset: number, routed: boolean): void {
+  simpleRow(w: GcpWasm, k: number, line: number, offset: number): void {
     const sink = this.sink;
     const i32 = w.i32;
     const row = w.rowAt(k);
@@ -268,25 +268,7 @@ class GcpEntries {
     }
     const route = i32[row + RowSlot.route]!;
     if (route === ROUTE_DONE) return; // counted by the module
-    // a string the same as the last simple row's of this read (GcpRowFlag.*Same) is not looked up again
-    const dict = sink.dict;
-    const aS = i32[row + RowSlot.accountS]!;
-    if (aS >= 0 && ((flags & GcpRowFlag.accountSame) === 0 || this.lastAccount < 0)) this.lastAccount = dict.idOfBytes(buf, aS, i32[row + RowSlot.accountE]!);
-    const account = aS >= 0 ? this.lastAccount : this.defaultAccount;
-    const gS = i32[row + RowSlot.regionS]!;
-    if (gS >= 0 && ((flags & GcpRowFlag.regionSame) === 0 || this.lastRegion < 0)) this.lastRegion = dict.idOfBytes(buf, gS, i32[row + RowSlot.regionE]!);
-    const region = gS >= 0 ? this.lastRegion : this.defaultRegion;
-    const nS = i32[row + RowSlot.instanceS]!;
-    if (nS >= 0 && ((flags & GcpRowFlag.instanceSame) === 0 || this.lastInstance < 0)) this.lastInstance = dict.idOfBytes(buf, nS, i32[row + RowSlot.instanceE]!);
-    const instance = nS >= 0 ? this.lastInstance : 0;
     const direction = i32[row + RowSlot.direction]!;
-    if (route >= 0 && routed) {
-      const slotFeed = i32[row + RowSlot.feed]! >>> 0;
-      // an internal record logged where it arrived: its instance is the target's, not the source host's (FlowSink append)
-      const source = (slotFeed & 3) === Feed.outbound && direction === Direction.ingress ? 0 : instance;
-      sink.appendRoutedIds(route, slotFeed >>> 2, account, region, 0, source);
-      return;
-    }
     const f64 = w.f64;
     const n = w.intsAt(k);
     const t = w.timesAt(k);
@@ -311,9 +293,9 @@ class GcpEntries {
     r.action = Action.unknown;
     r.direction = direction;
     r.iface = 0;
-    r.account = account;
-    r.region = region;
-    r.instance = instance;
+    r.account = i32[row + RowSlot.accountId]!;
+    r.region = i32[row + RowSlot.regionId]!;
+    r.instance = i32[row + RowSlot.instanceId]!;
     if (route === ROUTE_EMIT) sink.emit(line, offset);
     else sink.appendRouted(route, i32[row + RowSlot.feed]! & 3);
   }
@@ -796,7 +778,7 @@ class GcpLinesParser extends SinkLineParser {
     let i = s;
     while (i < e) {
       if (baseOffset + (i - s) !== 0) {
-        const rows = w.read(buf, i, Math.min(e - i, GCP_WASM_WINDOW), this.sink, this.entries.regionBlank);
+        const rows = w.read(buf, i, Math.min(e - i, GCP_WASM_WINDOW), this.sink, this.entries.accountId, this.entries.regionId);
         if (rows > 0) {
           w.addCounts(this.sink);
           this.rows(w, rows, buf, line, baseOffset - s);
@@ -817,28 +799,54 @@ class GcpLinesParser extends SinkLineParser {
 
   /**
    * The fates of rows the module wrote, from line `line` (a byte at buf[i] is at file offset
-   * i + delta). The rows it routed lie in the shards' areas until endRouted.
+   * i + delta). The rows it routed lie in the shards' areas, ids and all, until endRouted;
+   * before any other row hands the sink a record, the routed rows before it are marked
+   * (routedBefore) so that each shard's batch keeps the file's order.
    */
   private rows(w: GcpWasm, rows: number, buf: Uint8Array, line: number, delta: number): void {
     const i32 = w.i32;
     const entries = this.entries;
-    entries.lastAccount = -1;
-    entries.lastRegion = -1;
-    entries.lastInstance = -1;
     const areas = w.routedAreas;
     if (areas !== null) this.sink.beginRouted(areas);
-    const routed = areas !== null;
+    let synced = 0;
     for (let k = 0; k < rows; k++) {
       const r = w.rowAt(k);
       const flags = i32[r + RowSlot.flags]!;
+      if ((flags & GcpRowFlag.simple) !== 0) {
+        // a routed row is in its shard's area; a duplicate or a row counted by the module hands the sink nothing
+        if ((flags & GcpRowFlag.duplicate) === 0 && i32[r + RowSlot.route]! >= 0 && areas !== null) continue;
+        if (areas !== null) synced = routedBefore(w, areas, synced, k);
+        entries.simpleRow(w, k, line + k, i32[r + RowSlot.line]! + delta);
+        continue;
+      }
+      if ((flags & GcpRowFlag.blank) !== 0) {
+        this.sink.counters.blank++;
+        continue;
+      }
+      if (areas !== null) synced = routedBefore(w, areas, synced, k);
       const at = i32[r + RowSlot.line]!;
-      if ((flags & GcpRowFlag.simple) !== 0) this.entries.simpleRow(w, k, buf, line + k, at + delta, routed);
-      else if ((flags & GcpRowFlag.taken) !== 0) this.entries.wasmRow(w, k, buf, line + k, at + delta);
-      else if ((flags & GcpRowFlag.blank) !== 0) this.sink.counters.blank++;
-      else jsonLine(buf, at, i32[r + RowSlot.newline]!, line + k, at + delta, delta, false, this.sink, this.entries.sc, this.each);
+      if ((flags & GcpRowFlag.taken) !== 0) entries.wasmRow(w, k, buf, line + k, at + delta);
+      else jsonLine(buf, at, i32[r + RowSlot.newline]!, line + k, at + delta, delta, false, this.sink, entries.sc, this.each);
     }
-    if (routed) this.sink.endRouted();
+    if (areas !== null) {
+      this.sink.routedUpToCounts();
+      this.sink.endRouted();
+    }
   }
+}
+
+/** The routed rows of [from, to) marked as before the next record the sink is handed (RoutedColumns.ends): `to`. */
+function routedBefore(w: GcpWasm, areas: RoutedColumns, from: number, to: number): number {
+  const i32 = w.i32;
+  const ends = areas.ends;
+  for (let k = from; k < to; k++) {
+    const r = w.rowAt(k);
+    // only a simple row that is no duplicate has a route (the slot of any other holds an earlier read's)
+    if ((i32[r + RowSlot.flags]! & (GcpRowFlag.simple | GcpRowFlag.duplicate)) !== GcpRowFlag.simple) continue;
+    const route = i32[r + RowSlot.route]!;
+    if (route >= 0) ends[route] = (i32[r + RowSlot.feed]! >>> 2) + 1;
+  }
+  return to;
 }
 
 function gcpLineParser(ctx: ReaderContext): LineParser {
