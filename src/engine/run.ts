@@ -24,10 +24,11 @@ import { FileRows } from './file-results.js';
 import { readerFor } from '../formats/registry.js';
 import { BATCH_BYTES_PER_RECORD, batchTransferList } from '../flow/batch.js';
 import { BatchRing, createBatchRing, type BatchRingShared } from '../flow/batch-ring.js';
-import { allReplayFiles, applyReplayOutcome, replayInputs, type ReplayOutcome } from '../replay/input.js';
+import { allReplayFiles, applyReplayOutcome, compileReplayShardsInPlace, replayInputs, type ReplayOutcome } from '../replay/input.js';
 import { defaultMaxMemory, defaultSpillDir, mergeMemoryReports, removeOrphanSpills, removeSpills } from './spill.js';
 import { notAfterFor } from '../input/file-time.js';
 import { statSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import {
   DEFAULT_MAX_FUTURE_SECONDS,
   SPLIT_GZIP_BYTES,
@@ -137,6 +138,7 @@ export class Engine {
     this.fusedWanted = fusedMayApply(opts) && (opts.pipeline === 'fused' || inline);
     if (!this.fusedWanted) void this.parsePool;
     const here = inline && N === 1 && this.fusedWanted ? inlineShard() : null;
+    const compiledInPlace = this.minParse === 0 && !here && N >= availableParallelism() ? compileReplayShardsInPlace() : null;
     this.shardPools = here ? [here] : Array.from(
       { length: N },
       // 'async' atomics: the thread's event loop turns between tasks, and only there do
@@ -148,6 +150,7 @@ export class Engine {
     openEngines.add(this);
     this.memoryConfigured = configureMemory(this.shardPools, opts, this.owner);
     this.memoryConfigured.catch(() => {}); // awaited by ingest
+    if (compiledInPlace) void this.memoryConfigured.then(compiledInPlace, compiledInPlace); // each shard has run a task: its isolate is made
   }
 
   /** The parse threads (and the batch ring between them and the shards), started on first use. */
