@@ -24,11 +24,12 @@ import { FileRows } from './file-results.js';
 import { readerFor } from '../formats/registry.js';
 import { BATCH_BYTES_PER_RECORD, batchTransferList } from '../flow/batch.js';
 import { BatchRing, createBatchRing, type BatchRingShared } from '../flow/batch-ring.js';
-import { allReplayFiles, applyReplayOutcome, compileReplayShardsInPlace, replayInputs, type ReplayOutcome } from '../replay/input.js';
+import { allReplayFiles, applyReplayOutcome, replayInputs, type ReplayOutcome } from '../replay/input.js';
 import { defaultMaxMemory, defaultSpillDir, mergeMemoryReports, removeOrphanSpills, removeSpills } from './spill.js';
 import { notAfterFor } from '../input/file-time.js';
 import { statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
+import { setFlagsFromString } from 'node:v8';
 import {
   DEFAULT_MAX_FUTURE_SECONDS,
   SPLIT_GZIP_BYTES,
@@ -136,9 +137,9 @@ export class Engine {
     // threads, and at one worker lose its overlap of parsing and adding (bench/RESULTS.md,
     // "a fused pipeline")
     this.fusedWanted = fusedMayApply(opts) && (opts.pipeline === 'fused' || inline);
-    if (!this.fusedWanted) void this.parsePool;
     const here = inline && N === 1 && this.fusedWanted ? inlineShard() : null;
-    const compiledInPlace = this.minParse === 0 && !here && N >= availableParallelism() ? compileReplayShardsInPlace() : null;
+    const compiledInPlace = !here && N >= availableParallelism() ? compileWorkersInPlace() : null;
+    if (!this.fusedWanted) void this.parsePool;
     this.shardPools = here ? [here] : Array.from(
       { length: N },
       // 'async' atomics: the thread's event loop turns between tasks, and only there do
@@ -150,7 +151,7 @@ export class Engine {
     openEngines.add(this);
     this.memoryConfigured = configureMemory(this.shardPools, opts, this.owner);
     this.memoryConfigured.catch(() => {}); // awaited by ingest
-    if (compiledInPlace) void this.memoryConfigured.then(compiledInPlace, compiledInPlace); // each shard has run a task: its isolate is made
+    if (compiledInPlace) void this.memoryConfigured.then(compiledInPlace, compiledInPlace); // each shard has run a task: the threads' isolates are made
   }
 
   /** The parse threads (and the batch ring between them and the shards), started on first use. */
@@ -506,6 +507,23 @@ function batchRingFor(N: number, inflightLimit: number, opts: DetectOptions): Ba
 }
 
 /** Each shard's share of --max-memory, and what to do past it (src/engine/spill.ts). */
+/**
+ * Before the worker threads of a run with as many shards as cores start: V8 then compiles
+ * their optimised code in the thread that runs it, not in its helper threads
+ * (--no-concurrent-recompilation, read as a thread's isolate is made; this thread's, made
+ * already, keeps its helpers). With every core busy with a worker the helpers' compiles only
+ * add CPU and wait for a core: 2 workers on 2 cores, replay file 0.90x CPU, 0.88x wall; v2
+ * text file 0.84x CPU, 0.85x wall (bench/RESULTS.md, "replaywasm"). With a core idle
+ * (1 worker on 2 cores) they run there (replay 0.85x CPU but 1.09x wall without them); for
+ * the whole process (this thread too) the text file's wall was 1.35x. The flag is the
+ * process's: the returned function sets it back once the shards have run their first task,
+ * for threads started later (a server's next run). Only speed depends on it.
+ */
+function compileWorkersInPlace(): () => void {
+  setFlagsFromString('--no-concurrent-recompilation');
+  return () => setFlagsFromString('--concurrent-recompilation');
+}
+
 async function configureMemory(shardPools: ShardPool[], opts: DetectOptions, owner: string): Promise<void> {
   const maxBytes = Math.floor((opts.maxMemory ?? defaultMaxMemory()) / shardPools.length);
   const spill = opts.spill ?? true;

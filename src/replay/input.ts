@@ -15,7 +15,6 @@
  * - `bytes` are the bytes read from disk, `decompressed_bytes` the bytes after lz4.
  */
 import { closeSync, openSync, readSync, statSync } from 'node:fs';
-import { setFlagsFromString } from 'node:v8';
 import type { Piscina } from 'piscina';
 import { partitionOfBucket } from '../flow/hash.js';
 import type { FileReport, ResolvedReject } from '../engine/types.js';
@@ -50,23 +49,6 @@ export interface ReplayDispatch {
   /** entries to size a shard's new table for */
   capacityHint?: number;
   into: 'table' | 'spool';
-}
-
-/**
- * Before the shard threads of a run on replay files alone start, when they are as many as
- * the cores: V8 then compiles their optimised code in the thread that runs it, not in its
- * helper threads (--no-concurrent-recompilation, read as a thread's isolate is made). With
- * every core busy with a shard, the helpers' compiles only added CPU: whole run 0.93x CPU
- * and 0.92x wall at 2 workers on 2 cores (2 M-record replay file; bench/RESULTS.md,
- * "replaywasm"). With a core idle (1 worker on 2 cores) the helpers run there: 0.85x CPU
- * but 1.09x wall without them. Not for runs that parse text: their parse threads then wait
- * on their compiles (v2 text file 0.86x CPU but 1.35x wall). The flag is the process's:
- * the returned function sets it back once the shards' isolates are made (their first task
- * done), for threads started later (a server's next run).
- */
-export function compileReplayShardsInPlace(): () => void {
-  setFlagsFromString('--no-concurrent-recompilation');
-  return () => setFlagsFromString('--concurrent-recompilation');
 }
 
 /** True when every path is a replay file (by its magic): such a run needs no parse threads. */
