@@ -50,4 +50,17 @@ describe('module paths and the bundle (scripts/bundle.mjs)', () => {
       expect(required.filter((p) => (p.startsWith('.') || p.startsWith('/')) && !sibling(p)), w).toEqual([]);
     }
   });
+
+  it("bundles piscina, whose pool starts each thread on the stub loading piscina's worker bundle", () => {
+    if (!existsSync(join(ROOT, 'dist/src/bundle'))) return; // built without rolldown: piscina from node_modules
+    const pool = readFileSync(join(ROOT, 'dist/workers/piscina.bundle.cjs'), 'utf8');
+    expect(pool).toContain('(__dirname, "piscina-worker.cjs")');
+    expect(pool).not.toContain("'worker.js'");
+    expect(readFileSync(join(ROOT, 'dist/workers/piscina-worker.cjs'), 'utf8')).toContain("requireCached(require.resolve('./piscina-worker.bundle.cjs'))");
+    for (const f of ['piscina.bundle.cjs', 'piscina-worker.bundle.cjs']) {
+      const required = [...readFileSync(join(ROOT, `dist/workers/${f}`), 'utf8').matchAll(/require(?:\$\d+)?\("([^"]+)"\)/g)].map((m) => m[1]!);
+      // built-ins and piscina's optional package only: no module of piscina's left to resolve
+      expect(required.filter((p) => !p.startsWith('node:') && p !== '@napi-rs/nice'), f).toEqual([]);
+    }
+  });
 });

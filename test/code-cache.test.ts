@@ -117,6 +117,8 @@ describe('code cache of the worker bundles', () => {
     for (const pipeline of ['sharded', 'fused', 'auto']) {
       for (const round of [1, 2]) expect(run(`${pipeline}${round}`, {}, '--pipeline', pipeline), `${pipeline} ${round}`).toBe(expected);
     }
-    for (const w of ['parse', 'shard']) expect(readFileSync(join(ROOT, `dist/workers/${w}.bundle.cjs.v8cache`), 'latin1')).toMatch(/^flowsieve-code-cache 1 /);
+    // piscina's too: the pool's in the main thread, its worker's in each pool thread (scripts/bundle.mjs)
+    const bundles = existsSync(join(ROOT, 'dist/workers/piscina.bundle.cjs')) ? ['parse', 'shard', 'piscina', 'piscina-worker'] : ['parse', 'shard'];
+    for (const w of bundles) expect(readFileSync(join(ROOT, `dist/workers/${w}.bundle.cjs.v8cache`), 'latin1'), w).toMatch(/^flowsieve-code-cache 1 /);
   });
 });

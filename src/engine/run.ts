@@ -27,7 +27,7 @@ import { BatchRing, createBatchRing, type BatchRingShared } from '../flow/batch-
 import { allReplayFiles, applyReplayOutcome, replayInputs, type ReplayOutcome } from '../replay/input.js';
 import { defaultMaxMemory, defaultSpillDir, mergeMemoryReports, removeOrphanSpills, removeSpills } from './spill.js';
 import { notAfterFor } from '../input/file-time.js';
-import { statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import {
   DEFAULT_MAX_FUTURE_SECONDS,
   SPLIT_GZIP_BYTES,
@@ -68,10 +68,23 @@ function fewSmallFiles(inputs: string[], chunkBytes: number): boolean {
  * the start-up's CPU (bench/RESULTS.md, start-up).
  */
 function newPool(options: ConstructorParameters<typeof Piscina>[0]): Piscina {
-  piscina ??= createRequire(import.meta.url)('piscina') as typeof PiscinaModule;
+  piscina ??= loadPiscina();
   return new piscina.Piscina(options);
 }
 let piscina: typeof PiscinaModule | undefined;
+
+/**
+ * piscina as the build bundled it (scripts/bundle.mjs), through the loader with V8's code
+ * cache: its 14 modules from node_modules cost ~5 ms of CPU to resolve and compile at every
+ * run (bench/RESULTS.md, "piscache"); the package itself where there is no bundle.
+ */
+function loadPiscina(): typeof PiscinaModule {
+  const require = createRequire(import.meta.url);
+  const bundle = fileURLToPath(new URL('../../workers/piscina.bundle.cjs', import.meta.url));
+  if (!existsSync(bundle)) return require('piscina') as typeof PiscinaModule;
+  const loader = require('../../workers/code-cache.cjs') as { requireCached(file: string): unknown };
+  return loader.requireCached(bundle) as typeof PiscinaModule;
+}
 
 /** A worker's CommonJS entry (scripts/worker-shims.mjs says why it is not the .js file itself). */
 export const workerFile = (name: string) => fileURLToPath(new URL(`../../workers/${name}.cjs`, import.meta.url));
