@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { builtinModules } from 'node:module';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -62,5 +63,11 @@ describe('module paths and the bundle (scripts/bundle.mjs)', () => {
       // built-ins and piscina's optional package only: no module of piscina's left to resolve
       expect(required.filter((p) => !p.startsWith('node:') && p !== '@napi-rs/nice'), f).toEqual([]);
     }
+  });
+
+  it('bundles maxmind with mmdb-lib and tiny-lru, which the enriched runs load', () => {
+    if (!existsSync(join(ROOT, 'dist/src/bundle'))) return; // built without rolldown: maxmind from node_modules
+    const required = [...readFileSync(join(ROOT, 'dist/workers/maxmind.bundle.cjs'), 'utf8').matchAll(/require(?:\$\d+)?\("([^"]+)"\)/g)].map((m) => m[1]!);
+    expect(required.filter((p) => !builtinModules.includes(p.replace(/^node:/, '')))).toEqual([]);
   });
 });

@@ -13,6 +13,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { Reader, Response } from 'maxmind';
 import { compareAddress, formatAddress, isV4 } from '../net/address.js';
 import { lookupV4, lookupV6, type AsnAnswer } from './asn-csv.js';
@@ -58,11 +59,24 @@ function openMmdb(path: string, what: string): Reader<Response> {
   }
   try {
     // required here, not imported: only runs given --geoip-db or --asn-db need maxmind
-    const { Reader: MmdbReader } = createRequire(import.meta.url)('maxmind') as typeof import('maxmind');
+    const { Reader: MmdbReader } = loadMaxmind();
     return new MmdbReader<Response>(buf);
   } catch (err) {
     throw new Error(`${what} ${path}: not a MaxMind DB file (${(err as Error).message})`);
   }
+}
+
+/**
+ * maxmind as the build bundled it (scripts/bundle.mjs), through the loader with V8's code
+ * cache: from node_modules its 13 modules cost ~6 ms of CPU to resolve and compile at every
+ * enriched run (bench/RESULTS.md, "piscache"); the package itself where there is no bundle.
+ */
+function loadMaxmind(): typeof import('maxmind') {
+  const require = createRequire(import.meta.url);
+  const bundle = fileURLToPath(new URL('../../workers/maxmind.bundle.cjs', import.meta.url));
+  if (!existsSync(bundle)) return require('maxmind') as typeof import('maxmind');
+  const loader = require('../../workers/code-cache.cjs') as { requireCached(file: string): unknown };
+  return loader.requireCached(bundle) as typeof import('maxmind');
 }
 
 /** ISO country code from the record shapes of the common databases. */
