@@ -10,7 +10,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { HAVE_FIXTURES, fixture, readBytes, type ReadResult } from './helpers/read-format.js';
 import { damage, seeded } from './helpers/damage.js';
 import { ENTRY, GATEWAY, SRC_COPY } from './helpers/gcp-entries.js';
-import { feedLines, routedBy } from './helpers/routed.js';
+import { expectReadersAlike, feedLines, routedBy } from './helpers/routed.js';
 import { gcpWasm, setGcpReader, type GcpReaderKind } from '../dist/src/formats/gcp-wasm.js';
 import type { SinkOptions } from '../dist/src/flow/sink.js';
 
@@ -276,14 +276,7 @@ describe('GCP reader in WebAssembly', () => {
       { partition: { index: 1, count: 2 } }, { homeNet: ['45.0.0.0/8'] }, { lateBefore: T + 30, windowSeconds: 10 },
     ];
     const input = Buffer.from([ENTRY, SRC_COPY, GATEWAY, '{"x":1}', '', ...Array.from({ length: 600 }, (_, k) => flowEntry(k))].join('\n') + '\n');
-    for (const opts of options) {
-      for (const region of ['', 'xx-home-1']) {
-        const js = route('js', input, opts, region);
-        expect(route('wasm', input, opts, region)).toEqual(js);
-        expect(route('wasm-parse', input, opts, region)).toEqual(js);
-        expect(js.counters.records + js.counters.rejected).toBeGreaterThan(400);
-      }
-    }
+    expectReadersAlike(route, input, options, 400);
     const js = route('js', input, {}, '');
     expect(js.counters.responses * js.counters.internal * js.counters.blankRegion * js.counters.outbound * js.counters.inbound * js.counters.duplicates * js.counters.rejected).toBeGreaterThan(0);
     expect(route('wasm', input, {}, '', 4099)).toEqual(js);

@@ -4,6 +4,7 @@
  * readers' tests hold each reader's paths (JavaScript, WebAssembly with and without routing)
  * to the same value.
  */
+import { expect } from 'vitest';
 import { FlowSink, type SinkOptions } from '../../dist/src/flow/sink.js';
 import { readerFor } from '../../dist/src/formats/registry.js';
 import type { FormatName } from '../../dist/src/formats/types.js';
@@ -32,4 +33,27 @@ export function feedLines(format: FormatName, sink: FlowSink, input: Buffer, acc
   const feeder = new LineFeeder(reader.open({ sink, file: 't', account, region }), 1 << 20, 0);
   for (let s = 0; s < input.length; s += block) feeder.push(input.subarray(s, Math.min(input.length, s + block)));
   feeder.end(false);
+}
+
+type Routed = ReturnType<typeof routedBy>;
+
+/**
+ * The module's reader routing (`wasm`) and only parsing (`wasm-parse`) hand the shards what the
+ * JavaScript reader does, under every sink option given and with and without a file region;
+ * each input yields at least `atLeast` records and rejects.
+ */
+export function expectReadersAlike<I>(
+  route: (kind: 'js' | 'wasm' | 'wasm-parse', input: I, opts: Partial<SinkOptions>, region: string) => Routed,
+  input: I,
+  options: Array<Partial<SinkOptions>>,
+  atLeast: number,
+): void {
+  for (const opts of options) {
+    for (const region of ['', 'xx-home-1']) {
+      const js = route('js', input, opts, region);
+      expect(route('wasm', input, opts, region)).toEqual(js);
+      expect(route('wasm-parse', input, opts, region)).toEqual(js);
+      expect(js.counters.records + js.counters.rejected).toBeGreaterThan(atLeast);
+    }
+  }
 }
