@@ -46,6 +46,21 @@ const {
   BUCKET_SHIFT, BYT, COUNT_VALUES, DST, ENTRY_WORDS, EP, F_BYTES, F_DST6, F_PACKETS, FIRST, FLAG_BITS, FLOWS, KEY_RF, LAST, MAX_TABLE_ENTRIES, PKT, PP, RF, SLOT_ENTRY, SRC, WIN,
 } = layout;
 
+/**
+ * The key of the entry at word `ew` equals (sA, ppv, w, epv, dA, keyRf). Every word compared,
+ * without branches: a chain of && reaches its later loads only on a match, which the first
+ * optimised code has never seen (a deoptimisation per load, and addresses past 2^30 failing a
+ * small-integer compare, another). Each word `| 0` (the same bits): a u32 past 2^31 met with
+ * an untyped operand (a parameter, a module constant) is checked to be an int32, and
+ * deoptimised ("lost precision").
+ */
+function keyIs(u: Uint32Array, ew: number, sA: number, ppv: number, w: number, epv: number, dA: number, keyRf: number): boolean {
+  return (
+    (((u[ew + SRC]! | 0) ^ sA) | ((u[ew + PP]! | 0) ^ ppv) | ((u[ew + WIN]! | 0) ^ w) | ((u[ew + EP]! | 0) ^ epv) |
+      ((u[ew + DST]! | 0) ^ dA) | (((u[ew + RF]! | 0) & KEY_RF) ^ keyRf)) === 0
+  );
+}
+
 /** Slots probed in the bucket's region before the probe moves to a slot chosen by the full hash. */
 const LOCAL_PROBES = 32;
 /** Slots probed on from each far slot before the next far slot. */
@@ -259,18 +274,7 @@ export class ScanCore {
       if (v === 0) return this.insertAt(slot, tag, sA, ppv, w, epv, dA, keyRf, bucket);
       if (v >>> 28 === tag) {
         const e = (v & SLOT_ENTRY) - 1;
-        const ew = e * ENTRY_WORDS;
-        // every word compared, without branches: a chain of && reaches its later loads
-        // only on a match, which the first optimised code has never seen (a deoptimisation
-        // per load, and addresses past 2^30 failing a small-integer compare, another). Each word
-        // `| 0` (the same bits): a u32 past 2^31 met with an untyped operand (a parameter, a
-        // module constant) is checked to be an int32, and deoptimised ("lost precision")
-        if ((
-          ((u[ew + SRC]! | 0) ^ sA) | ((u[ew + PP]! | 0) ^ ppv) | ((u[ew + WIN]! | 0) ^ w) | ((u[ew + EP]! | 0) ^ epv) |
-          ((u[ew + DST]! | 0) ^ dA) | (((u[ew + RF]! | 0) & KEY_RF) ^ keyRf)
-        ) === 0) {
-          return e;
-        }
+        if (keyIs(u, e * ENTRY_WORDS, sA, ppv, w, epv, dA, keyRf)) return e;
       }
       slot = slot + 1 === slots ? 0 : slot + 1;
     }
@@ -290,13 +294,7 @@ export class ScanCore {
       if (v === 0) return this.insertAt(at, tag, sA, ppv, w, epv, dA, keyRf, bucket);
       if (v >>> 28 === tag) {
         const e = (v & SLOT_ENTRY) - 1;
-        const ew = e * ENTRY_WORDS;
-        if ((
-          ((u[ew + SRC]! | 0) ^ sA) | ((u[ew + PP]! | 0) ^ ppv) | ((u[ew + WIN]! | 0) ^ w) | ((u[ew + EP]! | 0) ^ epv) |
-          ((u[ew + DST]! | 0) ^ dA) | (((u[ew + RF]! | 0) & KEY_RF) ^ keyRf)
-        ) === 0) {
-          return e;
-        }
+        if (keyIs(u, e * ENTRY_WORDS, sA, ppv, w, epv, dA, keyRf)) return e;
       }
     }
   }
