@@ -12,6 +12,7 @@ import { heldSorter, type HeldSorter } from './scan-wasm.js';
 import type { FlowBatchData } from '../flow/batch.js';
 import type { BlockRows } from '../replay/row-codec.js';
 import { Feed } from '../flow/types.js';
+import type { StringDict } from '../flow/dict.js';
 
 // the layout's flags as this module's own consts (scan-core.ts says why)
 const { F_DST6, F_SRC6 } = layout;
@@ -78,6 +79,13 @@ export class WindowOf {
 
 /** Words of a record's key in KeyBuilder.words. */
 export const KEY_WORDS = 6;
+
+/** `s`'s id in `dict`, which may hold fewer than `limit` strings (the bits the key words give it). */
+function idWithin(dict: StringDict, s: string, limit: number, tooMany: string): number {
+  const id = dict.idOf(s);
+  if (dict.size >= limit) throw new Error(tooMany);
+  return id;
+}
 
 /**
  * Builds the table's keys of a batch's records, all at once, into KEY_WORDS words a
@@ -177,10 +185,7 @@ export class KeyBuilder {
 
   /** The table's id of an account (a new one from here on: the ids count in the order accounts come). */
   accountId(account: string): number {
-    const accounts = this.core.accounts;
-    const id = accounts.idOf(account);
-    if (accounts.size >= 1 << 30) throw new Error('more than 2^30 distinct accounts in one shard');
-    return id;
+    return idWithin(this.core.accounts, account, 1 << 30, 'more than 2^30 distinct accounts in one shard');
   }
 
   /** The table's id of batch-local region id g, mapped now (regionIds[g] was UNMAPPED). */
@@ -190,11 +195,9 @@ export class KeyBuilder {
     return id;
   }
 
+  /** The table's id of a region (its key word holds 16 bits of it). */
   regionId(region: string): number {
-    const regions = this.core.regions;
-    const id = regions.idOf(region);
-    if (regions.size >= 1 << 16) throw new Error('more than 65535 distinct regions in one shard');
-    return id;
+    return idWithin(this.core.regions, region, 1 << 16, 'more than 65535 distinct regions in one shard');
   }
 
   /** A new string table: its maps start empty (the blocks of a replay file share one, so theirs is kept). */
