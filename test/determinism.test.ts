@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { tempDir } from './helpers/tmp.js';
 import { runDetect } from './helpers/run.js';
 import { scanner, shuffled, writeV2, type Flow } from './helpers/aws.js';
+import { defaultParseThreads } from '../dist/src/engine/run.js';
 
 const T0 = 1700006400;
 
@@ -57,5 +58,24 @@ describe('determinism', () => {
       const r = await runDetect([join(dirB, 'c.log'), join(dirB, 'a.log.gz'), join(dirB, 'b.log')], { workers, batchSize, chunkBytes });
       expect(canon(r), `workers=${workers} batch=${batchSize}`).toBe(expected);
     }
+  });
+
+  it('gives identical results for any parse-thread count beside the shard count', async () => {
+    // 64 KiB chunks: each file is several parse tasks, so every parse thread gets some
+    const flows = shuffled(dataset(), 7);
+    const dir = tempDir();
+    const part = Math.ceil(flows.length / 4);
+    for (let k = 0; k < 4; k++) writeV2(join(dir, `p${k}.log${k === 1 ? '.gz' : ''}`), flows.slice(k * part, (k + 1) * part), { gzip: k === 1 });
+    const expected = canon(await runDetect([dir], { workers: 1, parseThreads: 1, chunkBytes: 65536 }));
+    for (const [workers, parseThreads, batchSize] of [[1, 2, 64], [1, 3, 1000], [2, 1, 16384], [2, 4, 64]] as const) {
+      const r = await runDetect([dir], { workers, parseThreads, batchSize, chunkBytes: 65536 });
+      expect(canon(r), `workers=${workers} parse threads=${parseThreads} batch=${batchSize}`).toBe(expected);
+    }
+  });
+
+  it('starts more parse threads than shards only where cores are left', () => {
+    expect([1, 2, 4, 8].map((w) => defaultParseThreads(w, 2))).toEqual([2, 2, 4, 8]);
+    expect([1, 2, 8].map((w) => defaultParseThreads(w, 4))).toEqual([2, 3, 8]);
+    expect([1, 8].map((w) => defaultParseThreads(w, 16))).toEqual([2, 9]);
   });
 });

@@ -61,6 +61,11 @@ export interface DetectOptions {
    */
   pipeline?: Pipeline;
   /**
+   * Parse threads of the sharded pipeline (--parse-threads). Default: defaultParseThreads
+   * (engine/run.ts), from the worker count and the cores.
+   */
+  parseThreads?: number;
+  /**
    * A gzip line file larger than this is inflated by the main thread and parsed in
    * pieces by every parse thread (see gzipPieces); a smaller one is read whole by one
    * parse thread. Default SPLIT_GZIP_BYTES.
