@@ -3,7 +3,6 @@ import { join } from 'node:path';
 import { tempDir } from './helpers/tmp.js';
 import { runDetect } from './helpers/run.js';
 import { scanner, shuffled, writeV2, type Flow } from './helpers/aws.js';
-import { defaultParseThreads } from '../dist/src/engine/run.js';
 
 const T0 = 1700006400;
 
@@ -71,11 +70,5 @@ describe('determinism', () => {
       const r = await runDetect([dir], { workers, parseThreads, batchSize, chunkBytes: 65536 });
       expect(canon(r), `workers=${workers} parse threads=${parseThreads} batch=${batchSize}`).toBe(expected);
     }
-  });
-
-  it('starts more parse threads than shards only where cores are left', () => {
-    expect([1, 2, 4, 8].map((w) => defaultParseThreads(w, 2))).toEqual([2, 2, 4, 8]);
-    expect([1, 2, 8].map((w) => defaultParseThreads(w, 4))).toEqual([2, 3, 8]);
-    expect([1, 8].map((w) => defaultParseThreads(w, 16))).toEqual([2, 9]);
   });
 });

@@ -35,8 +35,8 @@ export function defaultWorkers(): number {
 // The thresholds have no default value here: one that is given (flag, variable or --config
 // file, even equal to the default) wins over the profile; one that is not takes the profile's.
 export const DETECTION_OPTIONS: OptionSpec[] = [
-  { name: 'workers', type: 'number', help: 'workers: each a shard thread (it owns the scan keys of a share of source addresses) and at least one parse thread', default: defaultWorkers(), defaultText: 'half the cores, at least 1' },
-  { name: 'parse-threads', type: 'number', help: 'parse threads feeding the shard threads (sharded pipeline)', defaultText: '1.5x the workers, within the cores left by the shards plus one' },
+  { name: 'workers', type: 'number', help: 'workers: each a shard thread (it owns the scan keys of a share of source addresses), and as many parse threads unless --parse-threads', default: defaultWorkers(), defaultText: 'half the cores, at least 1' },
+  { name: 'parse-threads', type: 'number', help: 'parse threads feeding the shard threads (sharded pipeline)', defaultText: 'as many as the workers' },
   { name: 'window', type: 'string', help: 'window length; must divide 24h', default: '6h', value: 'DURATION' },
   { name: 'profile', type: 'string', help: "threshold preset: 'default' or 'multi-cloud'", default: 'default', value: 'NAME' },
   { name: 'min-endpoints', type: 'number', help: 'scan: at least this many endpoints', defaultText: profileDefault('minEndpoints') },

@@ -28,7 +28,6 @@ import { allReplayFiles, applyReplayOutcome, replayInputs, type ReplayOutcome } 
 import { defaultMaxMemory, defaultSpillDir, mergeMemoryReports, removeOrphanSpills, removeSpills } from './spill.js';
 import { notAfterFor } from '../input/file-time.js';
 import { existsSync, statSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
 import {
   DEFAULT_MAX_FUTURE_SECONDS,
   SPLIT_GZIP_BYTES,
@@ -61,19 +60,6 @@ function fewSmallFiles(inputs: string[], chunkBytes: number): boolean {
     }
   }
   return total < Math.min(chunkBytes, 1 << 20);
-}
-
-/**
- * Parse threads by default for `workers` shard threads: half as many again (at least as
- * many), within the cores left by the shards plus one. A parse thread is busier than a
- * shard thread (bucket, one worker: parse thread 0.46 s and inflate 0.23 s on libuv's pool,
- * shard 0.43 s), so with one of each on 2 cores the shard waited on batches and a core was
- * idle a quarter of the run; two parse threads feeding one shard keep both cores busy
- * (bench/RESULTS.md, "wall: the timeline"). Each parse thread compiles its own code, so
- * more cost some CPU. The verdicts do not depend on the count.
- */
-export function defaultParseThreads(workers: number, cores = availableParallelism()): number {
-  return Math.max(workers, Math.min(Math.ceil(1.5 * workers), cores - workers + 1));
 }
 
 /**
@@ -151,7 +137,10 @@ export class Engine {
   ) {
     const N = Math.max(1, Math.floor(opts.workers));
     this.shards = N;
-    this.parseThreads = Math.max(1, Math.floor(opts.parseThreads ?? defaultParseThreads(N)));
+    // as many parse threads as shards by default: a second one for one shard on 2 cores
+    // cost 6-20 % more CPU (each parse thread compiles and warms up its own code) for a
+    // wall gain not yet measured on a quiet machine (bench/RESULTS.md, "wall: the timeline")
+    this.parseThreads = Math.max(1, Math.floor(opts.parseThreads ?? N));
     // batches in flight before a parse thread waits: a few per shard, plus what the parse
     // threads make while a shard adds the records it held back (a million over all shards,
     // scan-table.ts addBatch), so that parsing goes on meanwhile

@@ -60,10 +60,7 @@ export interface DetectOptions {
    * Default (an Engine): 'sharded'.
    */
   pipeline?: Pipeline;
-  /**
-   * Parse threads of the sharded pipeline (--parse-threads). Default: defaultParseThreads
-   * (engine/run.ts), from the worker count and the cores.
-   */
+  /** Parse threads of the sharded pipeline (--parse-threads). Default: `workers`. */
   parseThreads?: number;
   /**
    * A gzip line file larger than this is inflated by the main thread and parsed in
