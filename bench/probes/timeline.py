@@ -54,9 +54,12 @@ if len(rest) >= 4:
     for t in rest[k:k + 4]: names[t] = 'uv'
     rest = rest[:k] + rest[k + 4:]
 # a thread that did almost nothing (Node's own) is 'other'; the rest are worker threads in order
+cpu_of = {}
+for _, snap in samples:
+    for t, (r, _w) in snap.items(): cpu_of[t] = max(cpu_of.get(t, 0), r)
 workers = []
 for t in rest:
-    if samples and samples[-1][1].get(t, (0, 0))[0] < 10e6: names[t] = 'other'
+    if cpu_of.get(t, 0) < 10e6: names[t] = 'other'
     else: workers.append(t)
 for i, t in enumerate(workers): names[t] = f'w{i}'
 
