@@ -110,6 +110,8 @@ export class Engine {
   readonly parseThreads: number;
   /** The sharded pipeline's parse threads: started with the engine, or when an ingest first needs them (fusedWanted). */
   private parsePoolStarted: Piscina | null = null;
+  /** The parse threads stopping or stopped (closeParsing). */
+  private parsingClosed: Promise<void> = Promise.resolve();
   private readonly minParse: number;
   /** --pipeline asks for the fused pipeline where it applies: no parse threads until an ingest is read sharded. */
   private readonly fusedWanted: boolean;
@@ -461,8 +463,24 @@ export class Engine {
     return { entries: replies.reduce((s, r) => s + r.entries, 0), bytes: replies.reduce((s, r) => s + r.bytes, 0), windows };
   }
 
+  /**
+   * Stop the parse threads once the engine's last ingest is read (detect): they stop while
+   * the shards finalise, on a core the finalise leaves idle, not in close() after it. A
+   * thread first writes the code cache of its bundle where it found none. A later ingest
+   * would start them again.
+   */
+  closeParsing(): Promise<void> {
+    const pool = this.parsePoolStarted;
+    if (!pool) return this.parsingClosed;
+    this.parsePoolStarted = null;
+    const cache = pool.threads.length > 0 ? pool.run({ writeCodeCache: true }).catch(() => 0) : Promise.resolve();
+    this.parsingClosed = cache.then(() => pool.destroy());
+    return this.parsingClosed;
+  }
+
   /** Stop the threads; `codeCache`: first have them write V8's code cache of their code where they found none. */
   async close(codeCache = true): Promise<void> {
+    await this.parsingClosed.catch(() => {});
     if (codeCache) await this.writeCodeCaches();
     await Promise.all([this.parsePoolStarted?.destroy(), ...this.shardPools.map((p) => p.destroy())]);
     this.removeSpills();
@@ -541,7 +559,9 @@ export async function detect(opts: DetectOptions): Promise<DetectResult> {
   const engine = oneThread ? new Engine({ ...opts, workers: 1 }, true) : new Engine(opts);
   try {
     const ingest = await engine.ingest(opts.inputs, opts.onProgress);
+    const parsingClosed = engine.closeParsing(); // while the shards finalise
     const fin = await engine.finalize();
+    await parsingClosed;
     return {
       scans: fin.scans,
       alerts: fin.alerts,
