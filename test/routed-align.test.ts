@@ -43,11 +43,13 @@ afterAll(() => setAwsReader('wasm'));
 
 describe("the module's routed rows and their batches lie alike modulo 8", () => {
   it('every run starts in its area where its batch is filled to, modulo 8, after records handed to emit', () => {
-    const copyRun = FlowSink.prototype as unknown as { copyRun: (c: unknown, shard: number, from: number, b: { n: number }, n: number) => void };
+    type Run = (c: { feed: Uint8Array[] }, shard: number, from: number, b: { n: number; feed: Uint8Array }, n: number) => void;
+    const copyRun = FlowSink.prototype as unknown as { copyRun: Run };
     const original = copyRun.copyRun;
     const offsets: number[] = [];
     const spy = vi.spyOn(copyRun, 'copyRun').mockImplementation(function (this: unknown, c, shard, from, b, n) {
-      offsets.push((from - b.n) & 7);
+      // the byte columns' addresses, in the module's memory and in the batch (a slot of the ring or not)
+      offsets.push((c.feed[shard]!.byteOffset + from - (b.feed.byteOffset + b.n)) & 7);
       original.call(this, c, shard, from, b, n);
     });
     try {
