@@ -141,7 +141,7 @@ export class Engine {
     this.shards = N;
     // as many parse threads as shards by default: a second one for one shard on 2 cores
     // cost 6-20 % more CPU (each parse thread compiles and warms up its own code) for a
-    // wall gain not yet measured on a quiet machine (bench/RESULTS.md, "wall: the timeline")
+    // wall gain of ~3 % in quiet moments (bench/RESULTS.md, "wall: the timeline")
     this.parseThreads = Math.max(1, Math.floor(opts.parseThreads ?? N));
     // batches in flight before a parse thread waits: a few per shard, plus what the parse
     // threads make while a shard adds the records it held back (a million over all shards,
