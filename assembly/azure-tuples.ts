@@ -223,10 +223,11 @@ function routeRow(r: u32): void {
 /**
  * Reads the n tuples of one record into rows (layout: 1 NSG with `version`, 2 VNet): the
  * number taken. A row's R_TAKEN is 0 when the JavaScript readers must read that tuple; a
- * taken one is routed by the routing block at routePtr, whose counts are this call's.
+ * taken one is routed by the routing block at routePtr, whose counts are this call's; the
+ * shards' areas start empty, or (keepAreas) hold the rows of the calls before it still.
  */
-export function readTuples(bufPtr: u32, n: u32, startsPtr: u32, endsPtr: u32, out: u32, layout: i32, version: i32, routePtr: u32): u32 {
-  startRouting(routePtr);
+export function readTuples(bufPtr: u32, n: u32, startsPtr: u32, endsPtr: u32, out: u32, layout: i32, version: i32, routePtr: u32, keepAreas: i32): u32 {
+  startRouting(routePtr, keepAreas != 0);
   let taken: u32 = 0;
   for (let k: u32 = 0; k < n; k++) {
     const s = bufPtr + load<u32>(startsPtr + k * 4);

@@ -228,6 +228,26 @@ describe('Azure tuple reader in WebAssembly', () => {
     expect(js.counters.records).toBeGreaterThan(20_000);
   });
 
+  it('one-tuple records, the real shape: routed rows kept from record to record, between tuples the JavaScript reader emits and past a full area', () => {
+    // ~5,500 rows routed by the module in one blob: more than an area holds (AZURE_WASM_TUPLES),
+    // so at one shard they are copied out mid-blob; an escaped tuple (read by the JavaScript reader, emitted) and a
+    // rejected one come between routed ones, and a second blob follows
+    const records = Array.from({ length: 9000 }, (_, i) => {
+      const vnet = i % 5 === 4;
+      const scanner = `${1709258449 + (i % 300)},45.${(i >> 8) & 255}.${i & 255}.7,10.2.0.${i % 50},${1024 + i},${[22, 443, 3389][i % 3]}`;
+      let t = i % 4 === 1 ? randomTuple(i, vnet) : vnet ? `${scanner},6,I,B,NX,,,,` : `${scanner},T,I,D,B,,,,`;
+      if (i % 7 === 3) t = t.replace('1709258', '\\u0031709258'); // "\u0031": the arena copy of the tuple
+      if (i % 11 === 5) t = t.slice(0, 20);
+      return vnet ? vnetRecord([t]) : nsgRecord([t], 2).replace(/,\{"flowTuples":.*?"mac":"00-0d-3a-11-22-33"\}/, '');
+    });
+    const input = [Buffer.from(blob(records)), Buffer.from(blob(records.slice(0, 300)))];
+    for (const opts of [{ shards: 1, batchSize: 5000 }, { shards: 5, batchSize: 7 }]) {
+      const js = route('js', input, opts, '');
+      expect(route('wasm', input, opts, '')).toEqual(js);
+      expect(js.counters.records).toBeGreaterThan(6000);
+    }
+  });
+
   it('records walked in the module: envelopes written every way, and damaged, read as the JavaScript walk reads them', () => {
     const r = seeded(23);
     const pick = <T>(xs: T[]): T => xs[r(xs.length)]!;

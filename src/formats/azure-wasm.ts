@@ -62,7 +62,7 @@ export class AzureWasm {
   private i32: Int32Array;
   private f64: Float64Array;
   private readonly memory: WebAssembly.Memory;
-  private readonly readTuples: (bufPtr: number, n: number, startsPtr: number, endsPtr: number, out: number, layout: number, version: number, routing: number) => number;
+  private readonly readTuples: (bufPtr: number, n: number, startsPtr: number, endsPtr: number, out: number, layout: number, version: number, routing: number, keepAreas: number) => number;
   private readonly walkRecord: (bufPtr: number, start: number, len: number, recPtr: number, tuplesPtr: number, maxTuples: number) => number;
   /** The length of the blob last loaded. */
   private blobLength = 0;
@@ -163,8 +163,10 @@ export class AzureWasm {
    * Reads the n tuples blob[starts[k], ends[k]) of the blob last loaded into rows: false,
    * having read nothing, when they are too many for one call. Routed (load) with the
    * record's region (regionBlank: it is the empty string); addCounts then adds what the read counted.
+   * The shards' areas are emptied first, unless keepAreas: their rows routed by the reads
+   * before it (up to AZURE_WASM_TUPLES in all) are kept, and its rows put after them.
    */
-  read(starts: Int32Array, ends: Int32Array, n: number, layout: TupleLayout, version: number, regionBlank = false): boolean {
+  read(starts: Int32Array, ends: Int32Array, n: number, layout: TupleLayout, version: number, regionBlank = false, keepAreas = false): boolean {
     if (n > AZURE_WASM_TUPLES) return false;
     const i32 = this.i32;
     for (let k = 0; k < n; k++) {
@@ -172,7 +174,7 @@ export class AzureWasm {
       i32[(ENDS_AT >> 2) + k] = ends[k]!;
     }
     if (this.routesBlob) this.routing.settings(this.sink!, true, regionBlank);
-    this.readTuples(this.bufAt, n, SPANS_AT, ENDS_AT, ROWS_AT, layout, version, ROUTING_AT);
+    this.readTuples(this.bufAt, n, SPANS_AT, ENDS_AT, ROWS_AT, layout, version, ROUTING_AT, keepAreas ? 1 : 0);
     return true;
   }
 

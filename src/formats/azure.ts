@@ -38,7 +38,7 @@ import { NO_FLOW } from './azure-tuple.js';
 import { NSG_CATEGORY, nsgTuple } from './azure-nsg.js';
 import { VNET_CATEGORY, vnetTuple } from './azure-vnet.js';
 import { nsgTupleFast, vnetTupleFast } from './azure-fast.js';
-import { azureWasm, NOT_TAKEN, TupleLayout, type AzureWasm } from './azure-wasm.js';
+import { AZURE_WASM_TUPLES, azureWasm, NOT_TAKEN, TupleLayout, type AzureWasm } from './azure-wasm.js';
 import { ROUTE_DONE } from './wasm-route.js';
 
 /** Off only in tests, to compare the tuple fast path (azure-fast.ts) with the full readers. */
@@ -261,6 +261,13 @@ class AzureDocument implements DocHandler {
   private macId = 0;
   private macScratch = new Uint8Array(64);
   private wasm = azureWasm();
+  /**
+   * The module's routed rows stay in its areas from record to record (the sink's routed
+   * session, beginRouted, open) until they may fill (AZURE_WASM_TUPLES rows) or the blob
+   * ends: the sink copies them a run at a time, not a record (often one tuple) at a time.
+   * -1: no session open; else the rows the areas may hold by now.
+   */
+  private routedRows = -1;
 
   constructor(
     private readonly buf: Uint8Array,
@@ -278,6 +285,7 @@ class AzureDocument implements DocHandler {
     try {
       walkDocument(this.buf, this.sink, this.sc, this.lines, this);
     } finally {
+      this.endRouted();
       this.sc.reset(NO_BYTES, 0, 0, false); // the shared scanner lets go of the blob
     }
   }
@@ -638,11 +646,19 @@ class AzureDocument implements DocHandler {
     const rec = sink.rec;
     const t = this.tuples;
     sink.counters.lines += t.n; // each tuple gets one fate below
-    const wasm = this.wasmRead(nsg, region === 0);
+    // the areas are emptied by a read when this record's tuples may not fit: what they hold is copied first
+    if (this.routedRows + t.n > AZURE_WASM_TUPLES) this.endRouted();
+    const wasm = this.wasmRead(nsg, region === 0, this.routedRows >= 0);
     // the tuples the module routed lie in the shards' areas until endRouted
     const areas = wasm !== null ? wasm.routedAreas : null;
     if (wasm !== null) wasm.addCounts(sink);
-    if (areas !== null) sink.beginRouted(areas);
+    if (areas !== null) {
+      if (this.routedRows < 0) {
+        sink.beginRouted(areas);
+        this.routedRows = 0;
+      }
+      this.routedRows += t.n;
+    }
     for (let i = 0; i < t.n; i++) {
       const tb = t.inArena[i] ? this.sc.arena : this.buf;
       const s = t.s[i]!;
@@ -678,7 +694,13 @@ class AzureDocument implements DocHandler {
       } else if (why === NO_FLOW) sink.noData();
       else sink.reject(this.lines.lineAt(off), off, why, tb, s, e);
     }
-    if (areas !== null) sink.endRouted();
+  }
+
+  /** The routed rows of the records read so far copied into the sink's batches, and its session closed (routedRows). */
+  private endRouted(): void {
+    if (this.routedRows < 0) return;
+    this.sink.endRouted();
+    this.routedRows = -1;
   }
 
   /**
@@ -697,12 +719,12 @@ class AzureDocument implements DocHandler {
    * then takes: null when it is off, or a tuple is an unescaped copy in the arena (rare: an
    * escape in the string), or the blob or the record is too large for the module.
    */
-  private wasmRead(nsg: boolean, regionBlank: boolean): AzureWasm | null {
+  private wasmRead(nsg: boolean, regionBlank: boolean, keepAreas: boolean): AzureWasm | null {
     const w = this.wasm;
     if (w === null || !azureFastPath.enabled) return null;
     const t = this.tuples;
     for (let i = 0; i < t.n; i++) if (t.inArena[i]) return null;
-    return w.read(t.s, t.e, t.n, nsg ? TupleLayout.nsg : TupleLayout.vnet, this.version, regionBlank) ? w : null;
+    return w.read(t.s, t.e, t.n, nsg ? TupleLayout.nsg : TupleLayout.vnet, this.version, regionBlank, keepAreas) ? w : null;
   }
 
   /** Dictionary id of a MAC written any way (00-0d-3a-…, 000D3A…): upper case, no separators. */
