@@ -252,7 +252,11 @@ export function readTuples(bufPtr: u32, n: u32, startsPtr: u32, endsPtr: u32, ou
 // tuplesPtr: starts, ends, MAC starts, MAC ends, maxTuples i32 each.
 const B_ENV = 0;
 const B_VERSION = 40;
-const B_FLAGS = 44; // 1: an NSG "flows" key was seen (properties.flows), 2: a VNet "flowRecords" key
+// 1: an NSG "flows" key was seen (properties.flows), 2: a VNet "flowRecords" key, 4: resourceId,
+// targetResourceID and flowLogResourceID are each absent or the same bytes as in the record the
+// last call read (since newBlob, and when it read one), so azure.ts need not look them up
+const B_FLAGS = 44;
+const SAME_IDS = 4;
 const B_COUNT = 48;
 export const RECORD_BLOCK_BYTES: u32 = 64;
 const ENV_CATEGORY: u32 = 0;
@@ -603,6 +607,55 @@ function recordMember(depth: u32): bool {
   return skipValue(depth);
 }
 
+// the identity spans (blob offsets, -1: absent) of the record the last call read, and its blob
+let lastBase: u32 = 0;
+let lastLen: u32 = 0xffffffff; // none (a new blob, or the last call read no record)
+
+/** A new blob is loaded: no record of it read yet (SAME_IDS compares within a blob only). */
+export function newBlob(): void {
+  lastLen = 0xffffffff;
+}
+let lastResS: i32 = -1;
+let lastResE: i32 = -1;
+let lastTgtS: i32 = -1;
+let lastTgtE: i32 = -1;
+let lastLogS: i32 = -1;
+let lastLogE: i32 = -1;
+
+/** Whether blob spans [s, e) and [ls, le) are both absent (-1), or the same bytes. */
+function sameSpan(s: i32, e: i32, ls: i32, le: i32): bool {
+  if (s < 0 || ls < 0) return s == ls;
+  const n = e - s;
+  if (n != le - ls) return false;
+  const a = wBase + <u32>s;
+  const b = wBase + <u32>ls;
+  let k: u32 = 0;
+  for (; k + 8 <= <u32>n; k += 8) if (load<u64>(a + k) != load<u64>(b + k)) return false;
+  for (; k < <u32>n; k++) if (load<u8>(a + k) != load<u8>(b + k)) return false;
+  return true;
+}
+
+/** The identity spans of the record just read compared with the last one's (SAME_IDS), and kept as the last. */
+function keepIdentity(recPtr: u32, bufPtr: u32, len: u32): void {
+  const rs = load<i32>(recPtr + B_ENV + (ENV_RESOURCE << 3));
+  const re = load<i32>(recPtr + B_ENV + (ENV_RESOURCE << 3) + 4);
+  const ts = load<i32>(recPtr + B_ENV + (ENV_TARGET << 3));
+  const te = load<i32>(recPtr + B_ENV + (ENV_TARGET << 3) + 4);
+  const fs = load<i32>(recPtr + B_ENV + (ENV_FLOWLOG << 3));
+  const fe = load<i32>(recPtr + B_ENV + (ENV_FLOWLOG << 3) + 4);
+  if (bufPtr == lastBase && len == lastLen && sameSpan(rs, re, lastResS, lastResE) && sameSpan(ts, te, lastTgtS, lastTgtE) && sameSpan(fs, fe, lastLogS, lastLogE)) {
+    store<i32>(recPtr + B_FLAGS, load<i32>(recPtr + B_FLAGS) | SAME_IDS);
+  }
+  lastBase = bufPtr;
+  lastLen = len;
+  lastResS = rs;
+  lastResE = re;
+  lastTgtS = ts;
+  lastTgtE = te;
+  lastLogS = fs;
+  lastLogE = fe;
+}
+
 /**
  * The record at bufPtr + start (its '{'; the blob is bufPtr[0, len)) walked as azure.ts
  * readRecord walks it, into the record block at recPtr and the tuple spans at tuplesPtr (at
@@ -624,13 +677,21 @@ export function readRecord(bufPtr: u32, start: u32, len: u32, recPtr: u32, tuple
   tMacE = tMacS + (maxTuples << 2);
   tCount = 0;
   tMax = maxTuples;
-  if (ws() != 123) return -1;
+  const ok = walkRecord();
+  if (ok) keepIdentity(recPtr, bufPtr, len);
+  else lastLen = 0xffffffff; // the next record is not compared with one the JavaScript walk reads
+  return ok ? <i32>(wp - bufPtr) : -1;
+}
+
+/** readRecord's walk from wp: false when the JavaScript walk is to read the record. */
+function walkRecord(): bool {
+  if (ws() != 123) return false;
   // an empty record: the JavaScript walk words its reject
   const at = wp;
   wp++;
-  if (ws() == 125) return -1;
+  if (ws() == 125) return false;
   wp = at;
-  if (!members(recordMember, 1)) return -1;
-  store<i32>(recPtr + B_COUNT, <i32>tCount);
-  return <i32>(wp - bufPtr);
+  if (!members(recordMember, 1)) return false;
+  store<i32>(recAt + B_COUNT, <i32>tCount);
+  return true;
 }

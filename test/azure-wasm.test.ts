@@ -248,6 +248,31 @@ describe('Azure tuple reader in WebAssembly', () => {
     }
   });
 
+  it('identities of records the module walked, same or not as the record before: the ids the JavaScript reader gives', () => {
+    // resource ids that differ in one byte (the subscription, the name) at equal lengths, an
+    // escaped one (read by the JavaScript walk), one absent, NSG and VNet records naming the
+    // same strings, MACs written two ways, a second blob of the same length and other ids
+    const NSG = '/SUBSCRIPTIONS/DAF0655C-B0F4-42BB-A14A-49D90C6F8A65/RESOURCEGROUPS/RG/PROVIDERS/MICROSOFT.NETWORK/NETWORKSECURITYGROUPS/NSG';
+    const ids = [NSG, NSG, NSG.replace('DAF0', 'DAF1'), NSG.replace(/NSG$/, 'NSH'), NSG.replace(/NSG$/, 'NSH'), NSG.replace('RG/', 'R\\u0047/'), NSG, null, NSG];
+    const tuple = (i: number) => `${1709258449 + i},45.1.${i}.7,10.2.0.5,4400,${[22, 443][i % 2]},T,I,D,B,,,,`;
+    const record = (i: number, id: string | null, mac: string) =>
+      i % 4 === 3
+        ? vnetRecord([tuple(i).replace(',T,I,D,B,', ',6,I,B,NX,')]).replace(/"targetResourceID":"[^"]*"/, id === null ? '"x":1' : `"targetResourceID":"${id}","flowLogResourceID":"${id}"`).replace('00-0D-3A-11-22-33', mac)
+        : nsgRecord([tuple(i)], 2).replace(/"resourceId":"[^"]*"/, id === null ? '"x":1' : `"resourceId":"${id}"`).replace('000D3A96D7E2', mac);
+    const records = Array.from({ length: 60 }, (_, i) => record(i, ids[i % ids.length]!, ['000D3A96D7E2', '00-0d-3a-96-d7-e2', '000D3A96D7E3'][(i >> 1) % 3]!));
+    // an NSG record and a VNet one naming the same three strings: the same bytes, other identities
+    const all3 = `"resourceId":"${NSG}","targetResourceID":"${NSG.replace(/NSG$/, 'VM1')}","flowLogResourceID":"${NSG.replace(/NSG$/, 'LOG')}"`;
+    records.splice(30, 0, record(1, NSG, '000D3A96D7E2').replace(/"resourceId":"[^"]*"/, all3), record(3, NSG, '000D3A96D7E2').replace(/"targetResourceID":"[^"]*","flowLogResourceID":"[^"]*"/, all3));
+    const first = Buffer.from(blob(records));
+    const second = Buffer.from(blob(records.map((r) => r.replaceAll('DAF0655C', 'EEEE655C'))));
+    expect(second.length).toBe(first.length);
+    const js = route('js', [first, second], {}, '');
+    expect(route('wasm', [first, second], {}, '')).toEqual(js);
+    const strings = new Set(js.posted.flatMap((b) => b.strings as string[]));
+    for (const id of ['daf0655c', 'daf1655c', 'eeee655c']) expect(strings).toContain(`${id}-b0f4-42bb-a14a-49d90c6f8a65`);
+    for (const id of ['NSG', 'NSH', 'VM1', 'default-acct', '000D3A96D7E2', '000D3A96D7E3']) expect(strings).toContain(id);
+  });
+
   it('records walked in the module: envelopes written every way, and damaged, read as the JavaScript walk reads them', () => {
     const r = seeded(23);
     const pick = <T>(xs: T[]): T => xs[r(xs.length)]!;

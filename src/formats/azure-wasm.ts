@@ -50,6 +50,17 @@ export interface TupleSpans {
   reserve(n: number): void;
 }
 
+/** AzureWasm.recordFlags bits (assembly/azure-tuples.ts B_FLAGS). */
+export const enum RecordFlag {
+  nsgFlows = 1,
+  vnetFlows = 2,
+  /**
+   * resourceId, targetResourceID and flowLogResourceID each absent or the same bytes as in
+   * the record the last readRecord of this blob read (none between that read nothing)
+   */
+  sameIds = 4,
+}
+
 /** AzureWasm.routeOf of a row the module did not take. */
 export const NOT_TAKEN = -3;
 
@@ -64,6 +75,7 @@ export class AzureWasm {
   private readonly memory: WebAssembly.Memory;
   private readonly readTuples: (bufPtr: number, n: number, startsPtr: number, endsPtr: number, out: number, layout: number, version: number, routing: number, keepAreas: number) => number;
   private readonly walkRecord: (bufPtr: number, start: number, len: number, recPtr: number, tuplesPtr: number, maxTuples: number) => number;
+  private readonly newBlob: () => void;
   /** The length of the blob last loaded. */
   private blobLength = 0;
   /** The routing block and the shards' areas (views over the memory) as the sink takes them. */
@@ -80,10 +92,11 @@ export class AzureWasm {
     readonly routes = true,
   ) {
     const instance = new WebAssembly.Instance(module, {});
-    const exports = instance.exports as { memory: WebAssembly.Memory; readTuples: AzureWasm['readTuples']; readRecord: AzureWasm['walkRecord'] };
+    const exports = instance.exports as { memory: WebAssembly.Memory; readTuples: AzureWasm['readTuples']; readRecord: AzureWasm['walkRecord']; newBlob: () => void };
     this.memory = exports.memory;
     this.readTuples = exports.readTuples;
     this.walkRecord = exports.readRecord;
+    this.newBlob = exports.newBlob;
     this.u8 = this.i32 = this.f64 = null!;
     this.views(BUF_AT);
     this.routing = new WasmRouting(this.memory, ROUTING_AT, AREAS_AT, AZURE_WASM_TUPLES, Cloud.azure);
@@ -118,6 +131,7 @@ export class AzureWasm {
     this.u8.set(blob, this.bufAt);
     this.u8.fill(0, this.bufAt + blob.length, this.bufAt + blob.length + 16);
     this.blobLength = blob.length;
+    this.newBlob();
     return true;
   }
 
@@ -155,7 +169,10 @@ export class AzureWasm {
     return end;
   }
 
-  /** The version (0: absent, -1: not a positive integer) and flags (1: NSG flows seen, 2: VNet flowRecords seen) of the record readRecord read. */
+  /**
+   * The version (0: absent, -1: not a positive integer) and flags (1: NSG flows seen, 2: VNet
+   * flowRecords seen, RecordFlag.sameIds) of the record readRecord read.
+   */
   recordVersion = 0;
   recordFlags = 0;
 

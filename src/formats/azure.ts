@@ -38,7 +38,7 @@ import { NO_FLOW } from './azure-tuple.js';
 import { NSG_CATEGORY, nsgTuple } from './azure-nsg.js';
 import { VNET_CATEGORY, vnetTuple } from './azure-vnet.js';
 import { nsgTupleFast, vnetTupleFast } from './azure-fast.js';
-import { AZURE_WASM_TUPLES, azureWasm, NOT_TAKEN, TupleLayout, type AzureWasm } from './azure-wasm.js';
+import { AZURE_WASM_TUPLES, azureWasm, NOT_TAKEN, RecordFlag, TupleLayout, type AzureWasm } from './azure-wasm.js';
 import { ROUTE_DONE } from './wasm-route.js';
 
 /** Off only in tests, to compare the tuple fast path (azure-fast.ts) with the full readers. */
@@ -260,6 +260,10 @@ class AzureDocument implements DocHandler {
   private macKey = -2;
   private macId = 0;
   private macScratch = new Uint8Array(64);
+  /** The last MAC macOf read, as written (macRawN bytes; -1: none), and its id. */
+  private readonly macRaw = new Uint8Array(64);
+  private macRawN = -1;
+  private macRawId = 0;
   private wasm = azureWasm();
   /**
    * The module's routed rows stay in its areas from record to record (the sink's routed
@@ -268,6 +272,16 @@ class AzureDocument implements DocHandler {
    * -1: no session open; else the rows the areas may hold by now.
    */
   private routedRows = -1;
+  /**
+   * The identity (Identities.lookup) of the last record the module walked, when its lookup was
+   * made (-1: not), and its layout: a record the module finds with the same identity strings
+   * (RecordFlag.sameIds) and layout has it too, without the lookup's compare of ~100 bytes.
+   */
+  private walkedWho = -1;
+  private walkedNsg = false;
+  /** The record being ended was walked by the module, and walkedWho is its identity if sameIds said so (else -1). */
+  private inModule = false;
+  private knownWho = -1;
 
   constructor(
     private readonly buf: Uint8Array,
@@ -371,10 +385,15 @@ class AzureDocument implements DocHandler {
     if (end < 0) return false; // readRecord begins the record again
     this.envInArena.fill(0);
     this.version = w.recordVersion;
-    this.sawNsgFlows = (w.recordFlags & 1) !== 0;
-    this.sawVnetFlows = (w.recordFlags & 2) !== 0;
+    const flags = w.recordFlags;
+    this.sawNsgFlows = (flags & RecordFlag.nsgFlows) !== 0;
+    this.sawVnetFlows = (flags & RecordFlag.vnetFlows) !== 0;
+    this.knownWho = (flags & RecordFlag.sameIds) !== 0 ? this.walkedWho : -1;
+    this.walkedWho = -1; // until this record's lookup
     this.sc.pos = end;
+    this.inModule = true;
     this.endRecord();
+    this.inModule = false;
     return true;
   }
 
@@ -631,10 +650,18 @@ class AzureDocument implements DocHandler {
     const ps = this.envS[pf]!;
     const sf = Env.flowLog;
     const ss = nsg ? -1 : this.envS[sf]!;
-    const who = this.ids.lookup(
-      this.envBuf(pf), Math.max(ps, 0), ps < 0 ? 0 : this.envE[pf]!,
-      this.envBuf(sf), Math.max(ss, 0), ss < 0 ? 0 : this.envE[sf]!,
-    );
+    const known = this.inModule && this.walkedNsg === nsg ? this.knownWho : -1;
+    const who =
+      known >= 0
+        ? known
+        : this.ids.lookup(
+          this.envBuf(pf), Math.max(ps, 0), ps < 0 ? 0 : this.envE[pf]!,
+          this.envBuf(sf), Math.max(ss, 0), ss < 0 ? 0 : this.envE[sf]!,
+        );
+    if (this.inModule) {
+      this.walkedWho = who;
+      this.walkedNsg = nsg;
+    }
     const account = this.ids.accountOf(who);
     const region = this.ids.regionOf(who);
     const instance = this.ids.instanceOf(who);
@@ -727,17 +754,30 @@ class AzureDocument implements DocHandler {
     return w.read(t.s, t.e, t.n, nsg ? TupleLayout.nsg : TupleLayout.vnet, this.version, regionBlank, keepAreas) ? w : null;
   }
 
-  /** Dictionary id of a MAC written any way (00-0d-3a-…, 000D3A…): upper case, no separators. */
+  /**
+   * Dictionary id of a MAC written any way (00-0d-3a-…, 000D3A…): upper case, no separators.
+   * The last MAC's bytes as written are kept with its id: a blob's records name one or a few
+   * NICs, so most are the same bytes again.
+   */
   private macOf(b: Uint8Array, s: number, e: number): number {
-    if (e - s > this.macScratch.length) return this.sink.dict.idOfBytes(b, s, e);
+    const n0 = e - s;
+    if (n0 > this.macScratch.length) return this.sink.dict.idOfBytes(b, s, e);
+    const raw = this.macRaw;
+    if (n0 === this.macRawN) {
+      let k = 0;
+      while (k < n0 && b[s + k] === raw[k]) k++;
+      if (k === n0) return this.macRawId;
+    }
     const m = this.macScratch;
     let n = 0;
     for (let i = s; i < e; i++) {
       const c = b[i]!;
+      raw[i - s] = c;
       if (c === 45 || c === 58) continue;
       m[n++] = c >= 97 && c <= 122 ? c - 32 : c;
     }
-    return this.sink.dict.idOfBytes(m, 0, n);
+    this.macRawN = n0;
+    return (this.macRawId = this.sink.dict.idOfBytes(m, 0, n));
   }
 }
 
