@@ -83,6 +83,8 @@ export class AzureWasm {
   /** The sink of the blob last loaded, and whether the module routes its tuples. */
   private sink: FlowSink | null = null;
   private routesBlob = false;
+  /** The regionBlank of the routing settings last written (load writes false). */
+  private settingsBlank = false;
   /** Where the blob last loaded lies. */
   private bufAt = BUF_AT;
 
@@ -124,7 +126,7 @@ export class AzureWasm {
     if (blob.length > AZURE_WASM_BLOB) return false;
     this.sink = sink ?? null;
     this.routesBlob = sink !== undefined && this.routes && sink.routable;
-    if (this.routesBlob) this.routing.settings(sink!, true, false);
+    if (this.routesBlob) this.routing.settings(sink!, true, (this.settingsBlank = false));
     else this.routing.off();
     this.bufAt = this.routesBlob && sink!.shards <= MAX_AREA_SHARDS ? AREAS_AT + sink!.shards * AZURE_WASM_TUPLES * AREA_BYTES_A_ROW : BUF_AT;
     this.views(this.bufAt + blob.length + 16); // slack for the module's vector loads
@@ -182,15 +184,19 @@ export class AzureWasm {
    * record's region (regionBlank: it is the empty string); addCounts then adds what the read counted.
    * The shards' areas are emptied first, unless keepAreas: their rows routed by the reads
    * before it (up to AZURE_WASM_TUPLES in all) are kept, and its rows put after them.
+   * walked: the spans are those readRecord just gave (they are in the module already).
    */
-  read(starts: Int32Array, ends: Int32Array, n: number, layout: TupleLayout, version: number, regionBlank = false, keepAreas = false): boolean {
+  read(starts: Int32Array, ends: Int32Array, n: number, layout: TupleLayout, version: number, regionBlank = false, keepAreas = false, walked = false): boolean {
     if (n > AZURE_WASM_TUPLES) return false;
     const i32 = this.i32;
-    for (let k = 0; k < n; k++) {
-      i32[(SPANS_AT >> 2) + k] = starts[k]!;
-      i32[(ENDS_AT >> 2) + k] = ends[k]!;
+    if (!walked) {
+      for (let k = 0; k < n; k++) {
+        i32[(SPANS_AT >> 2) + k] = starts[k]!;
+        i32[(ENDS_AT >> 2) + k] = ends[k]!;
+      }
     }
-    if (this.routesBlob) this.routing.settings(this.sink!, true, regionBlank);
+    // the settings of a blob change only with the record's region (the sink's are the blob's)
+    if (this.routesBlob && regionBlank !== this.settingsBlank) this.routing.settings(this.sink!, true, (this.settingsBlank = regionBlank));
     this.readTuples(this.bufAt, n, SPANS_AT, ENDS_AT, ROWS_AT, layout, version, ROUTING_AT, keepAreas ? 1 : 0);
     return true;
   }

@@ -687,14 +687,6 @@ class AzureDocument implements DocHandler {
       this.routedRows += t.n;
     }
     for (let i = 0; i < t.n; i++) {
-      const tb = t.inArena[i] ? this.sc.arena : this.buf;
-      const s = t.s[i]!;
-      const e = t.e[i]!;
-      rec.cloud = Cloud.azure;
-      rec.account = account;
-      rec.region = region;
-      rec.instance = instance;
-      rec.tcpFlags = -1;
       if (nsg) {
         const ms = t.macS[i]!;
         if (ms !== this.macKey) {
@@ -703,13 +695,22 @@ class AzureDocument implements DocHandler {
         }
         iface = this.macId;
       }
-      rec.iface = iface;
       const route = wasm !== null ? wasm.routeOf(i) : NOT_TAKEN;
       if (route === ROUTE_DONE) continue; // counted by the module
       if (route >= 0 && areas !== null) {
         this.routed(wasm!, i, route, account, region, iface, instance);
         continue;
       }
+      // a tuple handed to the sink in its record (routed from it, emitted or rejected)
+      const tb = t.inArena[i] ? this.sc.arena : this.buf;
+      const s = t.s[i]!;
+      const e = t.e[i]!;
+      rec.cloud = Cloud.azure;
+      rec.account = account;
+      rec.region = region;
+      rec.instance = instance;
+      rec.tcpFlags = -1;
+      rec.iface = iface;
       const fast =
         (route !== NOT_TAKEN && wasm!.take(rec, i)) ||
         (azureFastPath.enabled && (nsg ? nsgTupleFast(rec, tb, s, e, this.version) : vnetTupleFast(rec, tb, s, e)));
@@ -751,7 +752,7 @@ class AzureDocument implements DocHandler {
     if (w === null || !azureFastPath.enabled) return null;
     const t = this.tuples;
     for (let i = 0; i < t.n; i++) if (t.inArena[i]) return null;
-    return w.read(t.s, t.e, t.n, nsg ? TupleLayout.nsg : TupleLayout.vnet, this.version, regionBlank, keepAreas) ? w : null;
+    return w.read(t.s, t.e, t.n, nsg ? TupleLayout.nsg : TupleLayout.vnet, this.version, regionBlank, keepAreas, this.inModule) ? w : null;
   }
 
   /**
