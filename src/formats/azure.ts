@@ -213,7 +213,11 @@ class Identities {
     const sub = subscriptionOf(primary) || subscriptionOf(secondary);
     this.account[id] = sub ? dict.idOf(sub) : this.defaultAccount;
     let region = this.defaultRegion;
-    const keys = [...(primary ? regionKeys(primary) : []), ...(secondary ? regionKeys(secondary) : []), sub];
+    // pushed, not spread: a spread of arrays of two kinds made V8 throw away the optimised
+    // lookup (into which this is inlined) at the first blob of another resource ("wrong map")
+    const keys = primary ? regionKeys(primary) : [];
+    if (secondary) for (const k of regionKeys(secondary)) keys.push(k);
+    keys.push(sub);
     for (const key of keys) {
       const r = key ? this.regionMap.get(key) : undefined;
       if (r !== undefined) {
