@@ -32,6 +32,14 @@ const HOSTILE = [
   '1709258449,10.2.0.5,1.2.3.4 ,4400,443,T,I,D,B,,,,',
   '1709258449,10.2.0.5,1.2.3.4',
   '1709258449,10.2.0.5,1234567890123456789012,4400,443,T,I,D,B,,,,',
+  // the address ends at the first ',' of the sixteen bytes read at once: fifteen characters
+  // and the comma sixteenth, an address that runs to the tuple's end with a ',' just past it
+  // in the blob, the shortest address, a part of four digits in fifteen characters
+  '1709258449,255.255.255.255,255.255.255.254,4400,443,T,I,D,B,,,,',
+  '1709258449,10.2.0.5,255.255.255.255',
+  '1709258449,10.2.0.5,1.2.3.4',
+  '1709258449,1.2.3.4,5.6.7.8,4400,443,T,I,D,B,,,,',
+  '1709258449,1.2.3.4,1.2.3.4567,4400,443,T,I,D,B,,,,',
   '1709258449,10.2.0.5,10.2.0.6,123456,443,T,I,D,B,,,,', // a six-digit port
   '1709258449,10.2.0.5,10.2.0.6,99999,443,T,I,D,B,,,,', // a five-digit port out of range
   '17092584490000,10.2.0.5,10.2.0.6,1,443,T,I,D,B,,,,', // 14-digit time
