@@ -246,8 +246,12 @@ const B_VERSION = 40;
 // 1: an NSG "flows" key was seen (properties.flows), 2: a VNet "flowRecords" key, 4: resourceId,
 // targetResourceID and flowLogResourceID are each absent or the same bytes as in the record the
 // last call read (since newBlob, and when it read one), so azure.ts need not look them up
+// 8, 16: the category is NetworkSecurityGroupFlowEvent, FlowLogFlowEvent (any letter case, as
+// azure.ts categoryIs compares it)
 const B_FLAGS = 44;
 const SAME_IDS = 4;
+const CATEGORY_NSG = 8;
+const CATEGORY_VNET = 16;
 const B_COUNT = 48;
 export const RECORD_BLOCK_BYTES: u32 = 64;
 const ENV_CATEGORY: u32 = 0;
@@ -626,6 +630,32 @@ function sameSpan(s: i32, e: i32, ls: i32, le: i32): bool {
   return true;
 }
 
+/**
+ * Whether the n bytes at p (n <= 32), letters lowered as ASCII, are the name whose bytes are
+ * the little-endian words a, b, c, d (lower case).
+ */
+function lowerIs(p: u32, n: u32, a: u64, b: u64, c: u64, d: u64): bool {
+  for (let k: u32 = 0; k < n; k++) {
+    let ch = <u64>load<u8>(p + k);
+    if (ch - 65 < 26) ch |= 32;
+    const w = k < 8 ? a : k < 16 ? b : k < 24 ? c : d;
+    if (ch != ((w >> (<u64>(k & 7) << 3)) & 0xff)) return false;
+  }
+  return true;
+}
+
+/** The category of the record just read, when it is one of the two layouts' (CATEGORY_NSG, CATEGORY_VNET). */
+function markCategory(recPtr: u32): void {
+  const s = load<i32>(recPtr + B_ENV + (ENV_CATEGORY << 3));
+  if (s < 0) return;
+  const n = <u32>(load<i32>(recPtr + B_ENV + (ENV_CATEGORY << 3) + 4) - s);
+  const p = wBase + <u32>s;
+  let flag = 0;
+  if (n == 29 && lowerIs(p, 29, 0x736b726f7774656e, 0x6779746972756365, 0x776f6c6670756f72, 0x000000746e657665)) flag = CATEGORY_NSG;
+  else if (n == 16 && lowerIs(p, 16, 0x66676f6c776f6c66, 0x746e657665776f6c, 0, 0)) flag = CATEGORY_VNET;
+  if (flag != 0) store<i32>(recPtr + B_FLAGS, load<i32>(recPtr + B_FLAGS) | flag);
+}
+
 /** The identity spans of the record just read compared with the last one's (SAME_IDS), and kept as the last. */
 function keepIdentity(recPtr: u32, bufPtr: u32, len: u32): void {
   const rs = load<i32>(recPtr + B_ENV + (ENV_RESOURCE << 3));
@@ -669,7 +699,10 @@ export function readRecord(bufPtr: u32, start: u32, len: u32, recPtr: u32, tuple
   tCount = 0;
   tMax = maxTuples;
   const ok = walkRecord();
-  if (ok) keepIdentity(recPtr, bufPtr, len);
+  if (ok) {
+    keepIdentity(recPtr, bufPtr, len);
+    markCategory(recPtr);
+  }
   else lastLen = 0xffffffff; // the next record is not compared with one the JavaScript walk reads
   return ok ? <i32>(wp - bufPtr) : -1;
 }

@@ -59,6 +59,9 @@ export const enum RecordFlag {
    * the record the last readRecord of this blob read (none between that read nothing)
    */
   sameIds = 4,
+  /** the category is NetworkSecurityGroupFlowEvent, or FlowLogFlowEvent (any letter case) */
+  categoryNsg = 8,
+  categoryVnet = 16,
 }
 
 /** AzureWasm.routeOf of a row the module did not take. */

@@ -286,6 +286,8 @@ class AzureDocument implements DocHandler {
   /** The record being ended was walked by the module, and walkedWho is its identity if sameIds said so (else -1). */
   private inModule = false;
   private knownWho = -1;
+  /** The module's flags (RecordFlag) of the record being ended, when inModule. */
+  private moduleFlags = 0;
 
   constructor(
     private readonly buf: Uint8Array,
@@ -389,7 +391,7 @@ class AzureDocument implements DocHandler {
     if (end < 0) return false; // readRecord begins the record again
     this.envInArena.fill(0);
     this.version = w.recordVersion;
-    const flags = w.recordFlags;
+    const flags = (this.moduleFlags = w.recordFlags);
     this.sawNsgFlows = (flags & RecordFlag.nsgFlows) !== 0;
     this.sawVnetFlows = (flags & RecordFlag.vnetFlows) !== 0;
     this.knownWho = (flags & RecordFlag.sameIds) !== 0 ? this.walkedWho : -1;
@@ -618,8 +620,9 @@ class AzureDocument implements DocHandler {
 
   private layout(): Layout {
     if (this.envS[Env.category]! >= 0) {
-      if (this.categoryIs(CAT_NSG)) return Layout.nsg;
-      if (this.categoryIs(CAT_VNET)) return Layout.vnet;
+      // the module compared a record it walked (RecordFlag.categoryNsg, categoryVnet)
+      if (this.inModule ? (this.moduleFlags & RecordFlag.categoryNsg) !== 0 : this.categoryIs(CAT_NSG)) return Layout.nsg;
+      if (this.inModule ? (this.moduleFlags & RecordFlag.categoryVnet) !== 0 : this.categoryIs(CAT_VNET)) return Layout.vnet;
       const b = this.envBuf(Env.category);
       const text = decoder.decode(b.subarray(this.envS[Env.category]!, this.envE[Env.category]!));
       this.recordReject(`category '${text.slice(0, 80)}' is not ${NSG_CATEGORY} or ${VNET_CATEGORY}`);
