@@ -189,8 +189,9 @@ export function giveInflated(small: SmallGzip): void {
 export function smallGzip(path: string, maxBytes: number, size: number): SmallGzip | null {
   const maxOutput = Math.min(maxBytes, SMALL_GZIP_OUTPUT);
   try {
-    if ((size >= 0 ? size : statSync(path).size) > SMALL_GZIP_INPUT) return null;
-    const gz = readGzipFile(path);
+    const planned = size >= 0 ? size : statSync(path).size;
+    if (planned > SMALL_GZIP_INPUT) return null;
+    const gz = readGzipFile(path, planned);
     try {
       // libdeflate where built (gunzipNative), else Node's zlib, which beat the pure-JS
       // inflaters on these files, small and large (bench/RESULTS.md, 2026-12-06)
@@ -204,16 +205,27 @@ export function smallGzip(path: string, maxBytes: number, size: number): SmallGz
 }
 
 /**
- * A whole gzip file read into one of the thread's reused buffers (file-buffers.ts), as
- * readFileSync reads it (up to the size fstat gives); the caller gives it back.
+ * A whole gzip file read into one of the thread's reused buffers (file-buffers.ts), to its
+ * end; `size` (its planned size) only sizes the buffer, so that one read takes it all and the
+ * next finds the end (no fstat: its Stats object cost more than that read). The caller gives
+ * the buffer back.
  */
-function readGzipFile(path: string): Buffer {
+function readGzipFile(path: string, size: number): Buffer {
   const fd = openSync(path, 'r');
   try {
-    const buf = fileBuffer(fstatSync(fd).size);
+    let buf = fileBuffer(Math.max(size, 0) + 1);
     let got = 0;
-    for (let n = -1; got < buf.length && n !== 0; got += n) n = readSync(fd, buf, got, buf.length - got, null);
-    return got === buf.length ? buf : buf.subarray(0, got);
+    for (;;) {
+      if (got === buf.length) {
+        const more = fileBuffer(buf.length * 2); // it grew since it was planned
+        buf.copy(more, 0, 0, got);
+        giveFileBuffer(buf);
+        buf = more;
+      }
+      const n = readSync(fd, buf, got, buf.length - got, null);
+      if (n === 0) return buf.subarray(0, got);
+      got += n;
+    }
   } finally {
     closeSync(fd);
   }
@@ -351,7 +363,7 @@ export function inflateAhead(path: string, maxBytes: number, size: number): void
   if (!nativeInflate) return;
   let gz: Buffer;
   try {
-    gz = readGzipFile(path);
+    gz = readGzipFile(path, size);
   } catch {
     return; // the reader reports it
   }
