@@ -57,6 +57,10 @@ let tablePtr: u32 = 0;
 export let areasPtr: u32 = 0;
 let areaRows: u32 = 0;
 const AREA_COUNTS = 1024; // u32 a shard: the rows in its area (at tablePtr + AREA_COUNTS)
+// u32 a shard, written by the caller: the slot at which this call's rows of the shard start
+// (src/formats/wasm-route.ts WasmRouting.settings: chosen so that a run lies as aligned in its
+// area as where the sink copies it to in the shard's batch)
+const AREA_STARTS = AREA_COUNTS + 256;
 let records: u32 = 0;
 let outsideRange: u32 = 0;
 let blankRegion: u32 = 0;
@@ -81,7 +85,7 @@ export function startRouting(at: u32): void {
   shards = <u32>load<f64>(at + (S_SHARDS << 3));
   regionBlank = load<f64>(at + (S_REGION_BLANK << 3)) != 0;
   tablePtr = at;
-  if (areasPtr != 0) memory.fill(at + AREA_COUNTS, 0, shards << 2);
+  if (areasPtr != 0) memory.copy(at + AREA_COUNTS, at + AREA_STARTS, shards << 2);
   records = outsideRange = blankRegion = internal = responses = backscatter = inbound = outbound = 0;
   minStart = Infinity;
   maxEnd = -Infinity;
@@ -206,11 +210,12 @@ export function fixAreaIds(): void {
   if (areasPtr == 0) return;
   const n = areaRows;
   for (let s: u32 = 0; s < shards; s++) {
+    const first = load<u32>(tablePtr + AREA_STARTS + (s << 2));
     const rows = load<u32>(tablePtr + AREA_COUNTS + (s << 2));
     const ids = areasPtr + s * n * AREA_BYTES_A_ROW + n * AREA_IDS;
     for (let c: u32 = 0; c < 4; c++) {
       const col = ids + c * (n << 2);
-      for (let k: u32 = 0; k < rows << 2; k += 4) store<i32>(col + k, fixedId(load<i32>(col + k)));
+      for (let k: u32 = first << 2; k < rows << 2; k += 4) store<i32>(col + k, fixedId(load<i32>(col + k)));
     }
   }
 }

@@ -14,7 +14,7 @@
 import type { FlowRecord, FlowSink, RoutedColumns } from '../flow/sink.js';
 import { Cloud } from '../flow/types.js';
 import { V4_MAPPED_W2 } from '../net/address.js';
-import { AREA_BYTES_A_ROW, MAX_AREA_SHARDS, ROUTING_BLOCK_BYTES, WasmReaderChoice, WasmRouting, type WasmReaderKind } from './wasm-route.js';
+import { MAX_AREA_SHARDS, ROUTING_BLOCK_BYTES, WasmReaderChoice, WasmRouting, areasBytes, type WasmReaderKind } from './wasm-route.js';
 
 /** Tuples a call reads at most (more: JavaScript), and the largest blob copied into the module (larger: JavaScript). */
 export const AZURE_WASM_TUPLES = 4096;
@@ -113,7 +113,7 @@ export class AzureWasm {
     this.routesBlob = sink !== undefined && this.routes && sink.routable;
     if (this.routesBlob) this.routing.settings(sink!, true, false);
     else this.routing.off();
-    this.bufAt = this.routesBlob && sink!.shards <= MAX_AREA_SHARDS ? AREAS_AT + sink!.shards * AZURE_WASM_TUPLES * AREA_BYTES_A_ROW : BUF_AT;
+    this.bufAt = this.routesBlob && sink!.shards <= MAX_AREA_SHARDS ? AREAS_AT + areasBytes(sink!.shards, AZURE_WASM_TUPLES) : BUF_AT;
     this.views(this.bufAt + blob.length + 16); // slack for the module's vector loads
     this.u8.set(blob, this.bufAt);
     this.u8.fill(0, this.bufAt + blob.length, this.bufAt + blob.length + 16);

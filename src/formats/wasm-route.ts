@@ -17,25 +17,39 @@ export const ROUTE_EMIT = -2; // for the sink's emit (a reject, or routing off)
 
 /** Shards a module writes areas for at most (more: every routed row is appended from a FlowRecord). */
 export const MAX_AREA_SHARDS = 64;
-/** Bytes of the routing block: f64 slots, the IPv4 table, then each area's row count (u32 a shard). */
-export const ROUTING_BLOCK_BYTES = 1024 + 4 * MAX_AREA_SHARDS;
+/** Bytes of the routing block: f64 slots, the IPv4 table, then each area's row count and first slot (u32 a shard each). */
+export const ROUTING_BLOCK_BYTES = 1024 + 8 * MAX_AREA_SHARDS;
 /** Bytes an area takes a row (assembly/shared/route.ts toArea, AREA_BYTES_A_ROW). */
 export const AREA_BYTES_A_ROW = 82;
-/** Where the routing block's area counts start (assembly/shared/route.ts AREA_COUNTS). */
+/** Where the routing block's area counts start (assembly/shared/route.ts AREA_COUNTS), and the areas' first slots. */
 const AREA_COUNTS = 1024;
+const AREA_STARTS = AREA_COUNTS + 4 * MAX_AREA_SHARDS;
+/**
+ * Rows past a read's most an area holds: a read's rows of a shard start at the slot as far
+ * past a multiple of 8 as the shard's batch is filled (FlowSink.areaStart), up to 7.
+ */
+const AREA_SLACK = 8;
+
+/** Bytes the areas of `shards` shards take, for reads of at most `rows` rows. */
+export function areasBytes(shards: number, rows: number): number {
+  return shards * (rows + AREA_SLACK) * AREA_BYTES_A_ROW;
+}
 
 /** The routing of one module instance: its block at `at`, its areas (when made) at `areasAt`, `rows` rows each. */
 export class WasmRouting {
   private slots: Float64Array;
   private areas: RoutedColumns | null = null;
+  /** Rows an area holds: a read's most and the slack for its first slot. */
+  private readonly rows: number;
 
   constructor(
     private readonly memory: WebAssembly.Memory,
     private readonly at: number,
     private readonly areasAt: number,
-    private readonly rows: number,
+    rows: number,
     private readonly cloud: number,
   ) {
+    this.rows = rows + AREA_SLACK;
     const buf = memory.buffer;
     this.slots = new Float64Array(buf, at, 32);
     // isPublicV4's ranges, copied once: src/net/address.ts stays the one definition
@@ -67,6 +81,9 @@ export class WasmRouting {
     slots[5] = regionBlank ? 1 : 0;
     slots[18] = areas === null ? 0 : this.areasAt;
     slots[19] = this.rows;
+    // TypedArray.set into a SharedArrayBuffer (a ring slot's batch) copies a word at a time
+    // only where source and target lie alike modulo 8, else a byte at a time (~10x slower)
+    if (areas !== null) for (let s = 0; s < sink.shards; s++) areas.starts[s] = sink.areaStart(s);
     return this.memory.buffer !== before;
   }
 
@@ -97,7 +114,7 @@ export class WasmRouting {
   /** Areas for `shards` shards, the memory grown to hold them. */
   private areasFor(shards: number): RoutedColumns {
     if (this.areas !== null && this.areas.feed.length >= shards) return this.areas;
-    const need = this.areasAt + shards * this.rows * AREA_BYTES_A_ROW;
+    const need = this.areasAt + areasBytes(shards, this.rows - AREA_SLACK);
     const have = this.memory.buffer.byteLength;
     if (need > have) this.memory.grow(Math.ceil((need - have) / 65536));
     const buf = this.memory.buffer;
@@ -124,6 +141,7 @@ export class WasmRouting {
       action: per((a) => new Uint8Array(buf, a + 80 * n, n)),
       direction: per((a) => new Uint8Array(buf, a + 81 * n, n)),
       counts: new Uint32Array(buf, this.at + AREA_COUNTS, shards),
+      starts: new Uint32Array(buf, this.at + AREA_STARTS, shards),
       ends: this.areas?.ends.length === shards ? this.areas.ends : new Int32Array(shards),
       cloud: this.cloud,
     };
