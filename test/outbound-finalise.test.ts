@@ -66,6 +66,17 @@ describe('outbound finalisation: host figures and grouping (typed arrays)', () =
     expect(reversed.map((x) => [x.targets, x.protocolsOfHost, x.portsOfHost, x.targetsOfHost, x.sourcePortSpread])).toEqual([[120, 2, 3, 123, f[0]!.sourcePortSpread]]);
   });
 
+  it('counts an IPv4 target and an IPv6 target whose intern id is the same number as two targets', () => {
+    const rows: Row[] = [];
+    // internal targets: 0.0.0.0-0.0.0.2 (IPv4 words 0, 1, 2) and fd00::1-3 (IPv6 intern ids 0, 1, 2)
+    for (let k = 0; k < 3; k++) rows.push({ src: 0x0a000009, dst: v4(k), proto: 6, port: 22, sport: 5 });
+    for (let k = 0; k < 3; k++) rows.push({ src: 0x0a000009, dst: [0xfd000000, 0, 0, k + 1], proto: 6, port: 22, sport: 5 });
+    const t = new OutboundTable(3600, 16);
+    t.addBatch(batchOf(rows));
+    const f = t.finalize({ minTargets: 100, minPorts: 100, maxCvPackets: 0.5, maxCvBytes: 0.5, minInternalTargets: 6 });
+    expect(f.map((x) => [x.kind, x.targets, x.protocolsOfHost, x.portsOfHost, x.targetsOfHost])).toEqual([['internal', 6, 1, 1, 6]]);
+  });
+
   it('finds horizontal, vertical and internal scans of several hosts in one table, each with its own entries', () => {
     const rows: Row[] = [];
     for (let s = 0; s < 3; s++) {

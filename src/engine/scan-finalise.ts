@@ -294,8 +294,7 @@ class Scratch implements KeyEndpoints {
   packets = new Float64Array(64);
   bytes = new Float64Array(64);
   order = new Uint32Array(64);
-  private readonly byEndpoint = (x: number, y: number): number =>
-    this.ep[x]! - this.ep[y]! || this.dst[x]! - this.dst[y]! || (this.flags[x]! & F_DST6) - (this.flags[y]! & F_DST6) || x - y;
+  private merged = new Uint32Array(64); // sortByEndpoint's other buffer
 
   gather(t: ScanCore, list: Int32Array): void {
     const m = list.length;
@@ -318,11 +317,58 @@ class Scratch implements KeyEndpoints {
     }
   }
 
-  /** Positions 0..m-1 by (account, dst, family), ties by position. */
+  /**
+   * Positions 0..m-1 by (account, dst, family), ties by position: a stable merge sort of
+   * runs first put in order by insertion, its compare inline (a typed array's sort called
+   * a comparator closure for every compare). The order is the same as any such sort's.
+   */
   sortByEndpoint(m: number): Uint32Array {
-    const order = this.order.subarray(0, m);
-    for (let j = 0; j < m; j++) order[j] = j;
-    return order.sort(this.byEndpoint);
+    let a = this.order;
+    let b = this.merged;
+    for (let j = 0; j < m; j++) a[j] = j;
+    for (let lo = 0; lo < m; lo += SORT_RUN) this.insertionSort(a, lo, Math.min(m, lo + SORT_RUN));
+    for (let width = SORT_RUN; width < m; width *= 2) {
+      for (let lo = 0; lo < m; lo += 2 * width) this.merge(a, b, lo, Math.min(m, lo + width), Math.min(m, lo + 2 * width));
+      const t = a;
+      a = b;
+      b = t;
+    }
+    this.order = a;
+    this.merged = b;
+    return a.subarray(0, m);
+  }
+
+  /** Whether position x goes after position y (by account, dst, family; the caller keeps ties in place). */
+  private after(x: number, y: number): boolean {
+    const ex = this.ep[x]!;
+    const ey = this.ep[y]!;
+    if (ex !== ey) return ex > ey;
+    const dx = this.dst[x]!;
+    const dy = this.dst[y]!;
+    if (dx !== dy) return dx > dy;
+    return (this.flags[x]! & F_DST6) > (this.flags[y]! & F_DST6);
+  }
+
+  private insertionSort(a: Uint32Array, from: number, to: number): void {
+    for (let i = from + 1; i < to; i++) {
+      const x = a[i]!;
+      let j = i - 1;
+      while (j >= from && this.after(a[j]!, x)) {
+        a[j + 1] = a[j]!;
+        j--;
+      }
+      a[j + 1] = x;
+    }
+  }
+
+  /** a[lo, mid) and a[mid, hi), each in order, into out[lo, hi); ties from the left run first. */
+  private merge(a: Uint32Array, out: Uint32Array, lo: number, mid: number, hi: number): void {
+    let i = lo;
+    let j = mid;
+    let k = lo;
+    while (i < mid && j < hi) out[k++] = this.after(a[i]!, a[j]!) ? a[j++]! : a[i++]!;
+    while (i < mid) out[k++] = a[i++]!;
+    while (j < hi) out[k++] = a[j++]!;
   }
 
   private ensure(m: number): void {
@@ -346,8 +392,12 @@ class Scratch implements KeyEndpoints {
     this.packets = new Float64Array(c);
     this.bytes = new Float64Array(c);
     this.order = new Uint32Array(c);
+    this.merged = new Uint32Array(c);
   }
 }
+
+/** sortByEndpoint's runs sorted by insertion before merging. */
+const SORT_RUN = 16;
 
 function popcount(x: number): number {
   let c = 0;
