@@ -106,6 +106,9 @@ interface Job {
  */
 export class Engine {
   readonly shards: number;
+  private codeCachesWritten: Promise<void> | null = null;
+  /** Whether the shards run in threads of their own (not inline in this one). */
+  readonly shardsInThreads: boolean;
   /** The sharded pipeline's parse threads at most (DetectOptions.parseThreads). */
   readonly parseThreads: number;
   /** The sharded pipeline's parse threads: started with the engine, or when an ingest first needs them (fusedWanted). */
@@ -158,6 +161,7 @@ export class Engine {
     this.fusedWanted = fusedMayApply(opts) && (opts.pipeline === 'fused' || inline);
     if (!this.fusedWanted) void this.parsePool;
     const here = inline && N === 1 && this.fusedWanted ? inlineShard() : null;
+    this.shardsInThreads = here === null;
     this.shardPools = here ? [here] : Array.from(
       { length: N },
       // 'async' atomics: the thread's event loop turns between tasks, and only there do
@@ -387,7 +391,8 @@ export class Engine {
    * Verdicts of every window up to `uptoWindow` (all windows when undefined). With
    * `drop`, the finalised windows leave the accumulators (incremental finalisation).
    */
-  async finalize(options: { uptoWindow?: number; drop?: boolean; endpointSources?: boolean } = {}): Promise<FinalizeOutput> {
+  /** `meanwhile`: work for this thread once the shards have their finalise task (none with an inline shard). */
+  async finalize(options: { uptoWindow?: number; drop?: boolean; endpointSources?: boolean } = {}, meanwhile?: () => void): Promise<FinalizeOutput> {
     await this.drain();
     const opts = this.opts;
     const task: ShardTask = {
@@ -396,7 +401,9 @@ export class Engine {
       opts: { thresholds: opts.thresholds, windowSeconds: opts.windowSeconds, nearMisses: opts.nearMisses, ...options },
       outbound: opts.outbound ?? DEFAULT_OUTBOUND, // callers that predate outbound detection pass none
     };
-    const replies = (await Promise.all(this.shardPools.map((p) => p.run(task)))) as FinalizeReply[];
+    const pending = Promise.all(this.shardPools.map((p) => p.run(task)));
+    if (meanwhile && this.shardsInThreads) meanwhile();
+    const replies = (await pending) as FinalizeReply[];
     const all = replies.flatMap((r) => r.verdicts).sort(compareVerdicts);
     const scans = all.filter((v) => v.failed.length === 0);
     const endpointDays = mergeEndpointDays(replies.map((r) => r.endpointDays));
@@ -491,9 +498,15 @@ export class Engine {
    * One parse thread and one shard thread write the code cache of the bundles they loaded
    * without a fitting one (scripts/code-cache.cjs), with every function this run compiled:
    * the next run's threads start without compiling them. A thread with its cache loaded
-   * answers at once.
+   * answers at once. Asked once: detect asks while the shards finalise (the task waits for
+   * the finalise on the thread), so that close() can stop the threads at once.
    */
-  private async writeCodeCaches(): Promise<void> {
+  writeCodeCaches(): Promise<void> {
+    this.codeCachesWritten ??= this.askForCodeCaches();
+    return this.codeCachesWritten;
+  }
+
+  private async askForCodeCaches(): Promise<void> {
     const task = { writeCodeCache: true };
     // a parse pool with no thread (a run on replay files alone) is not made to start one for it
     const parse = this.parsePoolStarted !== null && this.parsePoolStarted.threads.length > 0 ? this.parsePoolStarted : null;
@@ -550,6 +563,17 @@ async function configureMemory(shardPools: ShardPool[], opts: DetectOptions, own
 
 /** One batch run over the inputs: ingest everything, finalise every window. */
 export async function detect(opts: DetectOptions): Promise<DetectResult> {
+  const run = await detectThenClose(opts);
+  await run.closed;
+  return run.result;
+}
+
+/**
+ * detect, answering as soon as the results are in: the engine's threads write their code
+ * caches and stop (`closed`) while the caller writes the outputs, not before (~30 ms of a
+ * run's serial end, issue 19). The caller must await `closed` before it ends.
+ */
+export async function detectThenClose(opts: DetectOptions): Promise<{ result: DetectResult; closed: Promise<void> }> {
   const t0 = performance.now();
   // a small input (files and small folders, up to INLINE_TEXT_BYTES): this thread parses and accumulates
   // it (fused, inline-shard.ts), where the sharded pipeline would start a parse thread and a
@@ -557,38 +581,50 @@ export async function detect(opts: DetectOptions): Promise<DetectResult> {
   // work (the verdicts do not depend on the worker count)
   const oneThread = opts.pipeline !== 'sharded' && fusedMayApply(opts) && smallInput(opts.inputs);
   const engine = oneThread ? new Engine({ ...opts, workers: 1 }, true) : new Engine(opts);
+  let result: DetectResult;
   try {
-    const ingest = await engine.ingest(opts.inputs, opts.onProgress);
-    const parsingClosed = engine.closeParsing(); // while the shards finalise
-    const fin = await engine.finalize();
-    await parsingClosed;
-    return {
-      scans: fin.scans,
-      alerts: fin.alerts,
-      alertsSuppressed: fin.alertsSuppressed,
-      endpointDays: fin.endpointDays,
-      nearMisses: fin.nearMisses,
-      findings: fin.findings,
-      files: ingest.files,
-      totals: ingest.totals,
-      bytesIn: ingest.bytesIn,
-      keys: fin.keys,
-      entries: fin.entries,
-      rejects: ingest.rejects,
-      wallSeconds: (performance.now() - t0) / 1000,
-      // keys left out to stay within --max-memory (--no-spill), or outbound records past the
-      // outbound table's share of it, make the run partial
-      partial: ingest.partial || fin.memory.dropped.length > 0 || fin.memory.outbound_dropped_records > 0,
-      workers: engine.shards,
-      accumulatorBytes: fin.accumulatorBytes,
-      accumulatorEntries: fin.accumulatorEntries,
-      peakRssBytes: process.resourceUsage().maxRSS * 1024,
-      memory: fin.memory,
-      pipeline: engine.lastPipeline,
-    };
-  } finally {
+    result = await runToResults(engine, opts, t0);
+  } catch (err) {
     await engine.close();
+    throw err;
   }
+  return { result, closed: engine.close() };
+}
+
+async function runToResults(engine: Engine, opts: DetectOptions, t0: number): Promise<DetectResult> {
+  const ingest = await engine.ingest(opts.inputs, opts.onProgress);
+  const parsingClosed = engine.closeParsing(); // while the shards finalise
+  // the code cache task queues behind the finalise on the shard thread: it is done when the
+  // results are, and close() stops the threads at once, while the caller writes the outputs
+  const fin = await engine.finalize({}, () => {
+    void engine.writeCodeCaches();
+    opts.whileFinalising?.();
+  });
+  await parsingClosed;
+  return {
+    scans: fin.scans,
+    alerts: fin.alerts,
+    alertsSuppressed: fin.alertsSuppressed,
+    endpointDays: fin.endpointDays,
+    nearMisses: fin.nearMisses,
+    findings: fin.findings,
+    files: ingest.files,
+    totals: ingest.totals,
+    bytesIn: ingest.bytesIn,
+    keys: fin.keys,
+    entries: fin.entries,
+    rejects: ingest.rejects,
+    wallSeconds: (performance.now() - t0) / 1000,
+    // keys left out to stay within --max-memory (--no-spill), or outbound records past the
+    // outbound table's share of it, make the run partial
+    partial: ingest.partial || fin.memory.dropped.length > 0 || fin.memory.outbound_dropped_records > 0,
+    workers: engine.shards,
+    accumulatorBytes: fin.accumulatorBytes,
+    accumulatorEntries: fin.accumulatorEntries,
+    peakRssBytes: process.resourceUsage().maxRSS * 1024,
+    memory: fin.memory,
+    pipeline: engine.lastPipeline,
+  };
 }
 
 /** Per-file reports from the chunks' results and the packed rows; reject line numbers made absolute. */

@@ -95,6 +95,11 @@ function indexOf(csv: string, family: 4 | 6, path: string): Index | null {
   return idx;
 }
 
+/** Load the build's index of `csv` now (lookupIndexed finds it loaded). */
+export function prepareIndex(csv: string, family: 4 | 6, indexPath = indexPathFor(csv)): void {
+  indexOf(csv, family, indexPath);
+}
+
 /**
  * lookupV4 / lookupV6 (asn-csv.ts) through the build's index: the same answers, or null
  * when there is no index for this file (the caller then scans it).

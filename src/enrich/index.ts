@@ -60,6 +60,11 @@ export class Enricher {
     this.actors = ActorIndex.load(opts.actors ?? [], opts.builtinActors ?? true);
   }
 
+  /** Open the databases' parts the first lookup needs (IpDatabases.prepare). */
+  prepare(): void {
+    this.db.prepare();
+  }
+
   async enrich(addresses: readonly Address[]): Promise<Enrichment> {
     const uniq = new Map<string, ArrayLike<number>>();
     for (const a of addresses) if (!uniq.has(a.text)) uniq.set(a.text, a.words);

@@ -17,7 +17,7 @@ import { fileURLToPath } from 'node:url';
 import type { Reader, Response } from 'maxmind';
 import { compareAddress, formatAddress, isV4 } from '../net/address.js';
 import { lookupV4, lookupV6, type AsnAnswer } from './asn-csv.js';
-import { lookupIndexed } from './asn-index.js';
+import { lookupIndexed, prepareIndex } from './asn-index.js';
 
 export interface NetInfo {
   country: string | null; // ISO 3166-1 alpha-2
@@ -141,6 +141,23 @@ export class IpDatabases {
   private get country(): Reader<Response> | null {
     if (!this.countryReader && this.countryFile) this.countryReader = openMmdb(this.countryFile, 'country database');
     return this.countryReader;
+  }
+
+  /**
+   * Open now what the first lookup would (the bundled country database, the ASN index): a
+   * caller with a thread otherwise waiting (detect, while the shards finalise) takes ~20 ms
+   * off the run's serial end. Errors are left to the lookup, which reports them.
+   */
+  prepare(): void {
+    try {
+      void this.country;
+      if (this.asnCsv) {
+        prepareIndex(this.asnCsv.v4, 4);
+        prepareIndex(this.asnCsv.v6, 6);
+      }
+    } catch {
+      // the lookup opens them again and says what is wrong
+    }
   }
 
   /** Network facts for each distinct address (four-word form), keyed by address text. */

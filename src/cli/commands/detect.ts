@@ -3,7 +3,7 @@ import type { CommandSpec, Parsed } from '../../app/args.js';
 import { UsageError } from '../../app/args.js';
 import { DETECTION_OPTIONS, S3_ENDPOINT_OPTION, detectOptionsFrom } from '../../app/settings.js';
 import { listInputs } from '../../source/list.js';
-import { closeAllEngines, detect } from '../../engine/run.js';
+import { closeAllEngines, detectThenClose } from '../../engine/run.js';
 import type { DetectResult } from '../../engine/types.js';
 import { progressReporter } from '../progress.js';
 import { humanSummary } from '../../output/summary.js';
@@ -86,16 +86,42 @@ export async function run(args: Parsed): Promise<number> {
   };
   process.once('SIGTERM', onSignal);
   process.once('SIGINT', onSignal);
-  let result: DetectResult;
+  // the enrichment's databases open while the shard threads finalise, not after
+  if (v.out && plan.enricher) opts.whileFinalising = () => plan.enricher?.prepare();
+  let run: Awaited<ReturnType<typeof detectThenClose>>;
   try {
-    result = await detect(opts);
+    run = await detectThenClose(opts);
   } catch (err) {
     if (signalled) await new Promise(() => {}); // the threads were stopped by the signal: its handler exits
     throw err;
   }
+  progress?.done();
+  await new Promise((resolve) => setImmediate(resolve)); // for close() to reach the threads' stop before the outputs' work
+  // the threads stop while the outputs are written; the signal handlers stay until they have
+  let code: number;
+  try {
+    code = await finishDetect(v, args, opts, plan, findings, history, run.result);
+  } catch (err) {
+    await run.closed.catch(() => {}); // the outputs' error is the one to report
+    throw err;
+  }
+  await run.closed;
   process.off('SIGTERM', onSignal);
   process.off('SIGINT', onSignal);
-  progress?.done();
+  return code;
+}
+
+/** A detect run's outputs (--out, --findings, --partials) and its history (--state); the exit code. */
+async function finishDetect(
+  v: Parsed['values'],
+  args: Parsed,
+  opts: DetectOptions,
+  plan: ReturnType<typeof analysisPlan>,
+  findings: FindingFormat[],
+  history: ReturnType<typeof openHistory>,
+  result: DetectResult,
+): Promise<number> {
+  const quiet = Boolean(v.quiet);
   const settings = runSettings(opts, args.positionals);
   if (v.out) {
     // statistics and enrichment need the whole run: a partition's come from flowsieve merge
