@@ -1,0 +1,67 @@
+/**
+ * The serial end of a detect run (issue 19): detectThenClose answers with the results while
+ * the engine's threads still stop, whileFinalising runs while shard threads finalise (not
+ * for an inline shard), and the enrichment's databases opened ahead (Enricher.prepare) give
+ * the same facts as opened at the first lookup.
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { tempDir } from './helpers/tmp.js';
+import { detectOpts } from './helpers/detect-opts.js';
+import { scanner, v2Line, V2_HEADER, type Flow } from './helpers/aws.js';
+import { detect, detectThenClose } from '../dist/src/engine/run.js';
+import { Enricher } from '../dist/src/enrich/index.js';
+import { parseAddress } from '../dist/src/net/address.js';
+
+const T0 = 1718000000;
+const dir = tempDir('flowsieve-tail-');
+const file = join(dir, 'flows.log');
+
+beforeAll(() => {
+  const flows: Flow[] = [];
+  for (let s = 0; s < 6; s++) flows.push(...scanner(`45.9.${s}.1`, 12 + s, { start: T0 + s * 97, dport: [22, 23, 445][s % 3]! }));
+  for (let i = 0; i < 500; i++) flows.push({ src: `81.2.${i & 255}.7`, dst: `10.1.${i % 200}.9`, dport: 443, start: T0 + i });
+  writeFileSync(file, [V2_HEADER, ...flows.map(v2Line)].join('\n') + '\n');
+});
+
+describe('detectThenClose', () => {
+  it('gives the results of detect and calls whileFinalising once while shard threads finalise', async () => {
+    let calls = 0;
+    const run = await detectThenClose(detectOpts([file], { workers: 2, pipeline: 'sharded', whileFinalising: () => calls++ }));
+    expect(calls).toBe(1);
+    await run.closed;
+    const plain = await detect(detectOpts([file], { workers: 1, pipeline: 'sharded' }));
+    expect(run.result.scans.length).toBe(6);
+    expect(run.result.scans).toEqual(plain.scans);
+    expect(run.result.totals).toEqual(plain.totals);
+  });
+
+  it('does not call whileFinalising when this thread finalises the shard (small input, inline)', async () => {
+    let calls = 0;
+    const run = await detectThenClose(detectOpts([file], { pipeline: 'auto', whileFinalising: () => calls++ }));
+    await run.closed;
+    expect(calls).toBe(0);
+    expect(run.result.scans.length).toBe(6);
+  });
+
+  it('rejects with the error of the run when it fails after the shards have their finalise', async () => {
+    const failing = () => {
+      throw new Error('while finalising');
+    };
+    await expect(detectThenClose(detectOpts([file], { workers: 2, pipeline: 'sharded', whileFinalising: failing }))).rejects.toThrow('while finalising');
+  });
+});
+
+describe('Enricher.prepare', () => {
+  it('gives the same facts as databases opened at the first lookup', async () => {
+    const ips = ['162.142.125.10', '8.8.8.8', '2001:4860:4860::8888', '10.0.0.1'];
+    const addresses = ips.map((t) => ({ text: t, words: parseAddress(t)! }));
+    const prepared = new Enricher();
+    prepared.prepare();
+    const got = await prepared.enrich(addresses);
+    const want = await new Enricher().enrich(addresses);
+    expect([...got.facts]).toEqual([...want.facts]);
+    expect(got.facts.get('8.8.8.8')).toMatchObject({ country: 'US', asn: 15169 });
+  });
+});
