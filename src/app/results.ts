@@ -8,7 +8,7 @@ import { enrichmentColumns } from './analysis.js';
 import type { DetectOptions, DetectResult } from '../engine/types.js';
 import { writeAlerts, writeVerdicts } from '../output/verdicts.js';
 import { buildSummary, fileLines, FILES_NAME } from '../output/summary.js';
-import { writeFileAtomic } from '../output/files.js';
+import { StagedFile, writeFileAtomic } from '../output/files.js';
 import { HistoryStore } from '../store/history.js';
 import { describeOutcome, recordDetectRun } from '../store/record.js';
 import { writeStats, type Analysis } from '../stats/index.js';
@@ -54,6 +54,36 @@ export function recordHistory(store: HistoryStore, result: DetectResult, o: Para
 }
 // --- end history ------------------------------------------------------------------------
 
+/** rejects.ndjson and files.ndjson, written before the rest of the results (stageIngestOutputs). */
+export interface StagedIngestOutputs {
+  rejects: StagedFile;
+  files: StagedFile;
+}
+
+/**
+ * rejects.ndjson and files.ndjson from the ingest alone, written under temporary names while
+ * the shards finalise (detect); writeResults puts them in place. discardStaged if the run fails.
+ */
+export function stageIngestOutputs(out: string, ingest: Pick<DetectResult, 'files' | 'rejects'>): StagedIngestOutputs {
+  const rejects = new StagedFile(`${out}/rejects.ndjson`, rejectLines(ingest.rejects));
+  try {
+    return { rejects, files: new StagedFile(`${out}/${FILES_NAME}`, fileLines(ingest)) };
+  } catch (err) {
+    rejects.discard();
+    throw err;
+  }
+}
+
+export function discardStaged(staged: StagedIngestOutputs | undefined): void {
+  staged?.rejects.discard();
+  staged?.files.discard();
+}
+
+function rejectLines(rejects: DetectResult['rejects']): string {
+  return rejects.map((r) => JSON.stringify(r)).join('\n') + (rejects.length ? '\n' : '');
+}
+
+/** `staged`: rejects.ndjson and files.ndjson of this result, already written (stageIngestOutputs). */
 export function writeResults(
   out: string,
   result: DetectResult,
@@ -61,6 +91,7 @@ export function writeResults(
   settings: Record<string, unknown>,
   nearMisses: boolean,
   analysis?: Analysis,
+  staged?: StagedIngestOutputs,
 ): void {
   mkdirSync(out, { recursive: true });
   const extra = analysis && enrichmentColumns(analysis);
@@ -68,10 +99,12 @@ export function writeResults(
   writeAlerts(out, result.alerts, windowSeconds);
   if (nearMisses) writeVerdicts(out, 'near_misses', result.nearMisses, windowSeconds, true, extra);
   else for (const ext of ['ndjson', 'csv']) rmSync(`${out}/near_misses.${ext}`, { force: true }); // not stale ones from an earlier run
-  writeFileAtomic(`${out}/rejects.ndjson`, result.rejects.map((r) => JSON.stringify(r)).join('\n') + (result.rejects.length ? '\n' : ''));
+  if (staged) staged.rejects.commit();
+  else writeFileAtomic(`${out}/rejects.ndjson`, rejectLines(result.rejects));
   const summary = buildSummary(result, settings);
   // statistics and enrichment (detection.md §5): <out>/stats/ and the summary's `stats` section
   if (analysis) summary.stats = writeStats(out, analysis);
-  writeFileAtomic(`${out}/${FILES_NAME}`, fileLines(result));
+  if (staged) staged.files.commit();
+  else writeFileAtomic(`${out}/${FILES_NAME}`, fileLines(result));
   writeFileAtomic(`${out}/summary.json`, JSON.stringify(summary, null, 2) + '\n');
 }

@@ -598,7 +598,7 @@ async function runToResults(engine: Engine, opts: DetectOptions, t0: number): Pr
   // results are, and close() stops the threads at once, while the caller writes the outputs
   const fin = await engine.finalize({}, () => {
     void engine.writeCodeCaches();
-    opts.whileFinalising?.();
+    opts.whileFinalising?.(ingest);
   });
   await parsingClosed;
   return {

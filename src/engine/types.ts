@@ -42,10 +42,10 @@ export interface DetectOptions {
   onProgress?: (p: Progress) => void;
   /**
    * Work for this thread while the shard threads finalise, when they are threads (detect
-   * opens the enrichment's databases there): that time is otherwise a wait on the run's
+   * opens the enrichment's databases and writes what the ingest decided there): that time is otherwise a wait on the run's
    * serial end. Not called when this thread finalises the shard itself (nothing would overlap).
    */
-  whileFinalising?: () => void;
+  whileFinalising?: (ingest: IngestResult) => void;
   /** stdin, when an input is '-' (tests pass a buffer). */
   stdin?: () => AsyncIterable<Uint8Array>;
   /** Bytes for all the shards' inbound accumulators together (default: defaultMaxMemory()). */

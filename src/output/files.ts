@@ -1,5 +1,5 @@
 /** Writing output files atomically: a reader sees the old file or the new one, never half. */
-import { mkdirSync, renameSync, writeFileSync, openSync, writeSync, closeSync } from 'node:fs';
+import { mkdirSync, renameSync, writeFileSync, openSync, writeSync, closeSync, rmSync } from 'node:fs';
 import { dirname, join, basename } from 'node:path';
 
 export function writeFileAtomic(path: string, data: string | Uint8Array): void {
@@ -7,6 +7,34 @@ export function writeFileAtomic(path: string, data: string | Uint8Array): void {
   const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
   writeFileSync(tmp, data);
   renameSync(tmp, path);
+}
+
+/**
+ * A file written now under its temporary name and put in place later (commit), or never
+ * (discard): detect writes the files the ingest decides while the shards finalise, and
+ * puts them in place with the run's other outputs.
+ */
+export class StagedFile {
+  private readonly tmp: string;
+  private done = false;
+  constructor(
+    readonly path: string,
+    data: string | Uint8Array,
+  ) {
+    mkdirSync(dirname(path), { recursive: true });
+    this.tmp = join(dirname(path), `.${basename(path)}.${process.pid}.staged`);
+    writeFileSync(this.tmp, data);
+  }
+  commit(): void {
+    if (this.done) return;
+    this.done = true;
+    renameSync(this.tmp, this.path);
+  }
+  discard(): void {
+    if (this.done) return;
+    this.done = true;
+    rmSync(this.tmp, { force: true });
+  }
 }
 
 /** A file written line by line, renamed into place on close. */

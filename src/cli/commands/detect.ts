@@ -9,7 +9,7 @@ import { progressReporter } from '../progress.js';
 import { humanSummary } from '../../output/summary.js';
 import { writeFileAtomic } from '../../output/files.js';
 import { ANALYSIS_OPTIONS, analysisPlan, humanAnalysis, runAnalysis } from '../../app/analysis.js';
-import { historyOptions, openHistory, recordHistory, runSettings, writeResults } from '../../app/results.js';
+import { discardStaged, historyOptions, openHistory, recordHistory, runSettings, stageIngestOutputs, writeResults, type StagedIngestOutputs } from '../../app/results.js';
 import { OutputDirError, prepareOutputDir } from '../../output/writable.js';
 import type { DetectOptions, Pipeline } from '../../engine/types.js';
 import { findingFormats } from '../../app/finding-formats.js';
@@ -76,22 +76,31 @@ export async function run(args: Parsed): Promise<number> {
   const history = openHistory(v.state); // before detection: a bad --state fails fast
   const progress = progressReporter('detect', quiet);
   opts.onProgress = progress?.onProgress;
+  // while the shard threads finalise, not after: the enrichment's databases open, and
+  // rejects.ndjson and files.ndjson (the ingest's alone) are written under temporary names
+  let staged: StagedIngestOutputs | undefined;
   // stopped by a signal: no spill files are left behind (a killed run's are removed by the next)
   let signalled = false;
   const onSignal = (signal: NodeJS.Signals) => {
     signalled = true;
     const code = signal === 'SIGINT' ? 130 : 143;
+    discardStaged(staged);
     setTimeout(() => process.exit(code), 5000).unref(); // threads that do not stop
     void closeAllEngines().finally(() => process.exit(code));
   };
   process.once('SIGTERM', onSignal);
   process.once('SIGINT', onSignal);
-  // the enrichment's databases open while the shard threads finalise, not after
-  if (v.out && plan.enricher) opts.whileFinalising = () => plan.enricher?.prepare();
+  if (v.out) {
+    opts.whileFinalising = (ingest) => {
+      plan.enricher?.prepare();
+      staged = stageIngestOutputs(String(v.out), ingest);
+    };
+  }
   let run: Awaited<ReturnType<typeof detectThenClose>>;
   try {
     run = await detectThenClose(opts);
   } catch (err) {
+    discardStaged(staged);
     if (signalled) await new Promise(() => {}); // the threads were stopped by the signal: its handler exits
     throw err;
   }
@@ -100,8 +109,9 @@ export async function run(args: Parsed): Promise<number> {
   // the threads stop while the outputs are written; the signal handlers stay until they have
   let code: number;
   try {
-    code = await finishDetect(v, args, opts, plan, findings, history, run.result);
+    code = await finishDetect(v, args, opts, plan, findings, history, run.result, staged);
   } catch (err) {
+    discardStaged(staged);
     await run.closed.catch(() => {}); // the outputs' error is the one to report
     throw err;
   }
@@ -120,13 +130,14 @@ async function finishDetect(
   findings: FindingFormat[],
   history: ReturnType<typeof openHistory>,
   result: DetectResult,
+  staged: StagedIngestOutputs | undefined,
 ): Promise<number> {
   const quiet = Boolean(v.quiet);
   const settings = runSettings(opts, args.positionals);
   if (v.out) {
     // statistics and enrichment need the whole run: a partition's come from flowsieve merge
     const analysis = await runAnalysis(result, opts.windowSeconds, plan);
-    writeResults(String(v.out), result, opts.windowSeconds, { ...settings, analysis: plan.settings }, opts.nearMisses, analysis);
+    writeResults(String(v.out), result, opts.windowSeconds, { ...settings, analysis: plan.settings }, opts.nearMisses, analysis, staged);
     // loaded only when asked for, as the partial's encoder below: a plain run never needs them
     if (findings.length) (await import('../../app/write-findings.js')).writeFindings(String(v.out), findings, result, opts.windowSeconds, analysis.enrichment?.facts);
     if (!quiet) process.stderr.write(humanSummary(result, String(v.out)) + '\n' + humanAnalysis(analysis) + '\n');
