@@ -5,7 +5,7 @@
  * the same facts as opened at the first lookup.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tempDir } from './helpers/tmp.js';
 import { detectOpts } from './helpers/detect-opts.js';
@@ -13,6 +13,7 @@ import { scanner, v2Line, V2_HEADER, type Flow } from './helpers/aws.js';
 import { detect, detectThenClose } from '../dist/src/engine/run.js';
 import { Enricher } from '../dist/src/enrich/index.js';
 import { parseAddress } from '../dist/src/net/address.js';
+import { discardStaged, runSettings, stageIngestOutputs, writeResults } from '../dist/src/app/results.js';
 
 const T0 = 1718000000;
 const dir = tempDir('flowsieve-tail-');
@@ -21,8 +22,10 @@ const file = join(dir, 'flows.log');
 beforeAll(() => {
   const flows: Flow[] = [];
   for (let s = 0; s < 6; s++) flows.push(...scanner(`45.9.${s}.1`, 12 + s, { start: T0 + s * 97, dport: [22, 23, 445][s % 3]! }));
+  const lines = flows.map(v2Line);
+  lines.splice(40, 0, 'not a flow record', v2Line({ src: '300.1.1.1', dst: '10.0.0.1', dport: 22, start: T0 })); // rejects
   for (let i = 0; i < 500; i++) flows.push({ src: `81.2.${i & 255}.7`, dst: `10.1.${i % 200}.9`, dport: 443, start: T0 + i });
-  writeFileSync(file, [V2_HEADER, ...flows.map(v2Line)].join('\n') + '\n');
+  writeFileSync(file, [V2_HEADER, ...lines, ...flows.slice(lines.length - 2).map(v2Line)].join('\n') + '\n');
 });
 
 describe('detectThenClose', () => {
@@ -63,5 +66,27 @@ describe('Enricher.prepare', () => {
     const want = await new Enricher().enrich(addresses);
     expect([...got.facts]).toEqual([...want.facts]);
     expect(got.facts.get('8.8.8.8')).toMatchObject({ country: 'US', asn: 15169 });
+  });
+});
+
+describe('staged ingest outputs', () => {
+  it('writes the same files as writeResults alone, and discarding leaves nothing', async () => {
+    const opts = detectOpts([file], { workers: 1, pipeline: 'sharded' });
+    const result = await detect(opts);
+    const settings = runSettings(opts, [file]);
+    expect(result.rejects.length).toBe(2);
+    const plain = join(dir, 'plain');
+    const early = join(dir, 'early');
+    writeResults(plain, result, 6 * 3600, settings, false);
+    const staged = stageIngestOutputs(early, result);
+    expect(readdirSync(early).filter((f) => !f.startsWith('.'))).toEqual([]); // not in place before the results are
+    writeResults(early, result, 6 * 3600, settings, false, undefined, staged);
+    for (const name of ['rejects.ndjson', 'files.ndjson', 'scans.ndjson', 'scans.csv']) {
+      expect(readFileSync(join(early, name), 'utf8')).toBe(readFileSync(join(plain, name), 'utf8'));
+    }
+    expect(readdirSync(early).filter((f) => f.startsWith('.'))).toEqual([]);
+    const failed = join(dir, 'failed');
+    discardStaged(stageIngestOutputs(failed, result));
+    expect(readdirSync(failed)).toEqual([]);
   });
 });

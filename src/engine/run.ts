@@ -402,7 +402,14 @@ export class Engine {
       outbound: opts.outbound ?? DEFAULT_OUTBOUND, // callers that predate outbound detection pass none
     };
     const pending = Promise.all(this.shardPools.map((p) => p.run(task)));
-    if (meanwhile && this.shardsInThreads) meanwhile();
+    if (meanwhile && this.shardsInThreads) {
+      try {
+        meanwhile();
+      } catch (err) {
+        pending.catch(() => {}); // the threads are stopped: their tasks fail, no one waits for them
+        throw err;
+      }
+    }
     const replies = (await pending) as FinalizeReply[];
     const all = replies.flatMap((r) => r.verdicts).sort(compareVerdicts);
     const scans = all.filter((v) => v.failed.length === 0);
