@@ -104,7 +104,7 @@ function main(): void {
   const lines = [
     `### ${date} UTC — \`node dist/bench/replay.js ${process.argv.slice(2).join(' ')}\``,
     '',
-    `Replay file ${fsr} (${(statSync(fsr).size / 1e6).toFixed(1)} MB, from ${source}): ${n.toLocaleString('en-US')} records. ` +
+    `Replay file ${fsr} (${(statSync(fsr).size / 1e6).toFixed(1)} MB${source === fsr ? '' : `, from ${source}`}): ${n.toLocaleString('en-US')} records. ` +
       `${cpus().length} cores, load ${loadBefore.toFixed(1)} before and ${loadavg()[0]!.toFixed(1)} after. Medians of ${rounds} rounds` +
       `${base ? `, the two builds alternated (base: ${base})` : ''}.`,
     '',
