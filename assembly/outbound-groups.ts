@@ -39,24 +39,24 @@ export function setColumns(src: u32, ep: u32, pp: u32, win: u32, dst: u32, flags
   cSports = sports;
 }
 
-@inline function u32At(col: u32, e: u32): u32 {
+function u32At(col: u32, e: u32): u32 {
   return load<u32>(col + (e << 2));
 }
 
-@inline function flagsOf(e: u32): u32 {
+function flagsOf(e: u32): u32 {
   return <u32>load<u8>(cFlags + e);
 }
 
 // the grouping's masks (outbound-table.ts PP_MASK, DST_MASK, FAM_MASK)
-@inline function ppMask(by: u32): u32 {
+function ppMask(by: u32): u32 {
   return by == BY_HOST ? 0 : (by == BY_PORT ? 0xffffffff : 0xffff0000);
 }
 
-@inline function dstMask(by: u32): u32 {
+function dstMask(by: u32): u32 {
   return by == 2 ? 0xffffffff : 0;
 }
 
-@inline function famMask(by: u32): u32 {
+function famMask(by: u32): u32 {
   return by == 2 ? F_DST6 : 0;
 }
 
@@ -75,19 +75,38 @@ export function hostHashes(n: u32, upto: u32, out: u32, inWindow: u32): u32 {
   return m;
 }
 
-@inline function sameHost(a: u32, b: u32): bool {
+function sameHost(a: u32, b: u32): bool {
   return ((u32At(cSrc, a) ^ u32At(cSrc, b)) | (u32At(cEp, a) ^ u32At(cEp, b)) | (u32At(cWin, a) ^ u32At(cWin, b)) |
     ((flagsOf(a) ^ flagsOf(b)) & F_SRC6)) == 0;
 }
 
-@inline function sameKey(a: u32, b: u32, by: u32): bool {
+function sameKey(a: u32, b: u32, by: u32): bool {
   return sameHost(a, b) && (((u32At(cPp, a) ^ u32At(cPp, b)) & ppMask(by)) | ((u32At(cDst, a) ^ u32At(cDst, b)) & dstMask(by)) |
     ((flagsOf(a) ^ flagsOf(b)) & famMask(by))) == 0;
 }
 
-@inline function groupHash(e: u32, hosts: u32, by: u32): u32 {
+function groupHash(e: u32, hosts: u32, by: u32): u32 {
   const dstPart = (u32At(cDst, e) & dstMask(by)) ^ ((flagsOf(e) & famMask(by)) << 27);
   return fmix32(mix(mix(u32At(hosts, e), u32At(cPp, e) & ppMask(by)), dstPart));
+}
+
+/** Groups groupBy has found so far. */
+let groupCount: u32 = 0;
+
+/** Entry e's group: the group at its key's slot from `slot` on, or a new one (its first entry into `first`). */
+function groupOfEntry(e: u32, slot: u32, mask: u32, by: u32, slots: u32, first: u32): u32 {
+  for (;;) {
+    const g1 = u32At(slots, slot);
+    if (g1 == 0) {
+      store<u32>(first + (groupCount << 2), e);
+      groupCount++;
+      store<u32>(slots + (slot << 2), groupCount);
+      return groupCount - 1;
+    }
+    if (sameKey(u32At(first, g1 - 1), e, by)) return g1 - 1;
+    slot = (slot + 1) & mask;
+  }
+  return 0; // not reached: the slots are at most half full
 }
 
 /**
@@ -101,30 +120,15 @@ export function groupBy(entries: u32, m: u32, by: u32, hosts: u32, start: u32, g
   memory.fill(slots, 0, slotCount << 2);
   memory.fill(start, 0, (m + 1) << 2);
   const mask = slotCount - 1;
-  let count: u32 = 0;
+  groupCount = 0;
   for (let j: u32 = 0; j < m; j++) {
     const e = u32At(entries, j);
-    let slot = groupHash(e, hosts, by) & mask;
-    let g: u32 = 0;
-    for (;;) {
-      const g1 = u32At(slots, slot);
-      if (g1 == 0) {
-        store<u32>(first + (count << 2), e);
-        g = count;
-        count++;
-        store<u32>(slots + (slot << 2), count);
-        break;
-      }
-      if (sameKey(u32At(first, g1 - 1), e, by)) {
-        g = g1 - 1;
-        break;
-      }
-      slot = (slot + 1) & mask;
-    }
+    const g = groupOfEntry(e, groupHash(e, hosts, by) & mask, mask, by, slots, first);
     store<u32>(groupOf + (j << 2), g);
     const at = start + ((g + 1) << 2);
     store<u32>(at, load<u32>(at) + 1);
   }
+  const count = groupCount;
   for (let g: u32 = 0; g < count; g++) {
     const at = start + ((g + 1) << 2);
     store<u32>(at, load<u32>(at) + load<u32>(at - 4));
@@ -174,7 +178,7 @@ export function setDistinct(keys: u32, tags: u32, rounds: u32): void {
   round = 0;
 }
 
-@inline function nextPow2(x: u32): u32 {
+function nextPow2(x: u32): u32 {
   return x <= 1 ? 1 : <u32>1 << (32 - clz<u32>(x - 1));
 }
 
