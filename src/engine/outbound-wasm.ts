@@ -65,15 +65,16 @@ const BASE = 1024;
 /** wasm32's 4 GiB less a margin: a finalisation that would need more runs in JavaScript */
 const MAX_BYTES = 65535 * PAGE;
 /**
- * Bytes a table entry's finalisation may take at most: the key columns (25 B); host hashes,
- * window list and host numbers (12 B) and the grouping by host (start, groupOf, first: 12 B;
- * slots, a power of two over twice the entries: up to 16 B); the target split's lists grouped
- * by port and by target (list, start, groupOf, order, first: 20 B, slots 16 B; an outbound
- * entry twice: 72 B); host figures (list, order: 8 B; the distinct set, three u32s over up to
- * four slots an entry: 48 B; start and four figures a host, a host an entry at most, twice:
- * 40 B). Fixed parts (16 slots at least, alignment) are in the margin.
+ * Bytes a table entry's finalisation may take at most (laid out, not all of it touched): the
+ * key columns (25 B); host hashes, window list and host numbers (12 B); the groupings'
+ * scratch, shared by all of them (slots, a power of two over twice the entries: up to 16 B;
+ * first entries and group numbers: 8 B); the grouping by host's starts (4 B); the target
+ * split's two lists (8 B); the groupings by port and by target of the split lists (start and
+ * order, an outbound entry twice: 16 B); host figures, twice (order 4 B, start and four
+ * figures a host, a host an entry at most: 20 B; 48 B); the distinct set (three u32s over up
+ * to four slots an entry: 48 B). Fixed parts (16 slots at least, alignment) are in the margin.
  */
-const BYTES_PER_ENTRY = 25 + 40 + 8 + 72 + 56 + 40;
+const BYTES_PER_ENTRY = 25 + 12 + 24 + 4 + 8 + 16 + 48 + 48;
 
 let compiled: WebAssembly.Module | null | undefined;
 
@@ -105,6 +106,14 @@ export class WasmGrouping {
   private at = BASE;
   /** hostHash of every entry of the windows grouped (0 for others), by entry */
   private hosts = 0;
+  /**
+   * The groupings' scratch, laid out once and reused: pages touched for the first time cost
+   * a fault each (a fresh memory's bump allocation made each grouping touch new ones)
+   */
+  private readonly slots: number;
+  private readonly slotCount: number;
+  private readonly first: number;
+  private readonly groupOf: number;
 
   constructor(
     module: WebAssembly.Module,
@@ -120,6 +129,12 @@ export class WasmGrouping {
       return p;
     };
     this.ex.setColumns(put(cols.srcA), put(cols.ep), put(cols.pp), put(cols.win), put(cols.dstA), put(cols.flags), put(cols.sports));
+    this.slotCount = nextPow2(Math.max(16, n * 2));
+    this.slots = this.alloc(this.slotCount * 4);
+    this.first = this.alloc(n * 4);
+    this.groupOf = this.alloc(n * 4);
+    // the distinct set: a host's count touches only the first slots (its mask is its own)
+    this.ex.setDistinct(this.alloc(this.slotCount * 4), this.alloc(this.slotCount * 4), this.alloc(this.slotCount * 4));
   }
 
   /** `bytes` of the memory, 8-aligned (zeroed: the memory is fresh and nothing is laid twice). */
@@ -182,7 +197,7 @@ export class WasmGrouping {
     return { outbound: outbound.a.subarray(0, nOut), internal: internal.a.subarray(0, k - nOut) };
   }
 
-  /** Entries of a list grouped by `by` (OutboundTable's BY_*). */
+  /** Entries of a list grouped by `by` (OutboundTable's BY_*); groupOf is valid until the next grouping. */
   groupBy(entries: Int32Array, by: number): WasmGroups {
     return this.group(this.addressOf(entries), entries.length, by, true).groups;
   }
@@ -197,20 +212,16 @@ export class WasmGrouping {
 
   private group(entriesP: number, m: number, by: number, withOrder: boolean): { groups: WasmGroups; startP: number; groupOfP: number } {
     const start = this.array(m + 1);
-    const groupOf = this.array(m);
     const order = withOrder ? this.array(m) : { p: 0, a: new Int32Array(0) };
     const slotCount = nextPow2(Math.max(16, m * 2));
-    const slots = this.alloc(slotCount * 4);
-    const first = this.alloc(m * 4);
-    const count = this.ex.groupBy(entriesP, m, by, this.hosts, start.p, groupOf.p, order.p, withOrder ? 1 : 0, slots, slotCount, first);
-    return { groups: { count, start: start.a.subarray(0, count + 1), order: order.a, groupOf: groupOf.a }, startP: start.p, groupOfP: groupOf.p };
+    const count = this.ex.groupBy(entriesP, m, by, this.hosts, start.p, this.groupOf, order.p, withOrder ? 1 : 0, this.slots, slotCount, this.first);
+    const groupOf = this.i32(this.groupOf, m);
+    return { groups: { count, start: start.a.subarray(0, count + 1), order: order.a, groupOf }, startP: start.p, groupOfP: this.groupOf };
   }
 
   /** OutboundTable.hostInfoOf's figures of the hosts of `entries` (hostOf: by entry, as candidates gave it). */
   hostFigures(entries: Int32Array, hostOf: Int32Array, hostCount: number): WasmHostFigures {
     const list = this.addressOf(entries);
-    const setSize = nextPow2(Math.max(2, entries.length * 2));
-    this.ex.setDistinct(this.alloc(setSize * 4), this.alloc(setSize * 4), this.alloc(setSize * 4));
     const start = this.alloc((hostCount + 1) * 4);
     const order = this.alloc(entries.length * 4);
     const protocols = this.array(hostCount);
