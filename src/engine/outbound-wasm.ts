@@ -78,9 +78,11 @@ const BYTES_PER_ENTRY = 25 + 12 + 24 + 4 + 8 + 16 + 48 + 48;
 
 let compiled: WebAssembly.Module | null | undefined;
 
+/** The module, compiled once a thread; null when not built or FLOWSIEVE_OUTBOUND=js (read at each finalisation: tests switch it). */
 function groupsModule(): WebAssembly.Module | null {
+  if (process.env.FLOWSIEVE_OUTBOUND === 'js') return null;
   if (compiled === undefined) {
-    const path = process.env.FLOWSIEVE_OUTBOUND === 'js' ? null : wasmFile('outbound-groups.wasm');
+    const path = wasmFile('outbound-groups.wasm');
     compiled = path === null ? null : new WebAssembly.Module(readFileSync(path));
   }
   return compiled;
