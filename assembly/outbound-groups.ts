@@ -311,3 +311,23 @@ export function splitByTarget(entries: u32, k: u32, outbound: u32, internal: u32
   }
   return nOut;
 }
+
+/**
+ * The entries at `entries` (m of them) whose host has at least `need` of them, in their order,
+ * into `out`; `start` is the host starts hostFigures counted over the same entries. A group of
+ * a grouping by port or target is part of one host's entries, so a host with fewer cannot
+ * make a group of `need`: leaving it out skips most of the groupings' work (on the bucket no
+ * host has the 100 entries an outbound scan needs), and the groups left are the same, in the
+ * same order.
+ */
+export function keepBusyHosts(entries: u32, m: u32, hostOf: u32, start: u32, need: u32, out: u32): u32 {
+  let k: u32 = 0;
+  for (let j: u32 = 0; j < m; j++) {
+    const e = u32At(entries, j);
+    const g = u32At(hostOf, e);
+    if (u32At(start, g + 1) - u32At(start, g) < need) continue;
+    store<u32>(out + (k << 2), e);
+    k++;
+  }
+  return k;
+}

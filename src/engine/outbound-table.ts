@@ -527,9 +527,12 @@ export class OutboundTable {
     if (candidates.length === 0) return out;
     const { outbound, internal } = wasm.splitByTarget(candidates, new HomeNet(t.homeNet ?? []), this.v6);
     const group = (entries: Int32Array, by: number): Groups => wasm.groupBy(entries, by);
-    const infoOf = (entries: Int32Array): HostInfo => ({ hostOf, ...wasm.hostFigures(entries, hostOf, hostCount) });
-    this.outboundScans(outbound, t, out, group, infoOf(outbound));
-    this.internalScans(internal, t, minInternal, out, group, infoOf(internal));
+    // the host figures over all a host's entries; the groupings over those of hosts that can make a finding
+    const outFigures = wasm.hostFigures(outbound, hostOf, hostCount);
+    const outBusy = wasm.busyHosts(outbound, hostOf, outFigures, Math.min(t.minTargets, t.minPorts));
+    this.outboundScans(outBusy, t, out, group, { hostOf, ...outFigures });
+    const inFigures = wasm.hostFigures(internal, hostOf, hostCount);
+    this.internalScans(wasm.busyHosts(internal, hostOf, inFigures, minInternal), t, minInternal, out, group, { hostOf, ...inFigures });
     return out;
   }
 

@@ -30,6 +30,7 @@ interface GroupsExports {
   hostFigures(entries: number, m: number, hostOf: number, hostCount: number, start: number, order: number, protocols: number, ports: number, targets: number, sports: number): void;
   setPublic(firstOctet: number, net: number, mask: number, specials: number, home: number, homeCount: number, public6: number): void;
   splitByTarget(entries: number, k: number, outbound: number, internal: number): number;
+  keepBusyHosts(entries: number, m: number, hostOf: number, start: number, need: number, out: number): number;
 }
 
 /** The columns of a table the groupings read (OutboundTable's, entries [0, n)). */
@@ -57,6 +58,8 @@ export interface WasmHostFigures {
   ports: Int32Array;
   targets: Int32Array;
   sports: Uint32Array;
+  /** where each host's entries of the list start (hostCount + 1 i32s in the memory), for busyHosts */
+  startAt: number;
 }
 
 const PAGE = 65536;
@@ -69,12 +72,12 @@ const MAX_BYTES = 65535 * PAGE;
  * key columns (25 B); host hashes, window list and host numbers (12 B); the groupings'
  * scratch, shared by all of them (slots, a power of two over twice the entries: up to 16 B;
  * first entries and group numbers: 8 B); the grouping by host's starts (4 B); the target
- * split's two lists (8 B); the groupings by port and by target of the split lists (start and
+ * split's two lists and their busy hosts' (8 B each); the groupings by port and by target of the split lists (start and
  * order, an outbound entry twice: 16 B); host figures, twice (order 4 B, start and four
  * figures a host, a host an entry at most: 20 B; 48 B); the distinct set (three u32s over up
  * to four slots an entry: 48 B). Fixed parts (16 slots at least, alignment) are in the margin.
  */
-const BYTES_PER_ENTRY = 25 + 12 + 24 + 4 + 8 + 16 + 48 + 48;
+const BYTES_PER_ENTRY = 25 + 12 + 24 + 4 + 8 + 8 + 16 + 48 + 48;
 
 let compiled: WebAssembly.Module | null | undefined;
 
@@ -231,6 +234,17 @@ export class WasmGrouping {
     const targets = this.array(hostCount);
     const sports = this.alloc(hostCount * 4);
     this.ex.hostFigures(list, entries.length, this.addressOf(hostOf), hostCount, start, order, protocols.p, ports.p, targets.p, sports);
-    return { protocols: protocols.a, ports: ports.a, targets: targets.a, sports: new Uint32Array(this.memory.buffer, sports, hostCount) };
+    return { protocols: protocols.a, ports: ports.a, targets: targets.a, sports: new Uint32Array(this.memory.buffer, sports, hostCount), startAt: start };
+  }
+
+  /**
+   * The entries of a list whose host has at least `need` of them (figures: hostFigures of the
+   * same list), in their order: only they can make a group of `need` (keepBusyHosts).
+   */
+  busyHosts(entries: Int32Array, hostOf: Int32Array, figures: WasmHostFigures, need: number): Int32Array {
+    if (need <= 1) return entries;
+    const out = this.array(entries.length);
+    const k = this.ex.keepBusyHosts(this.addressOf(entries), entries.length, this.addressOf(hostOf), figures.startAt, need, out.p);
+    return out.a.subarray(0, k);
   }
 }
