@@ -116,9 +116,9 @@ describe.runIf(built)('outbound finalisation in WebAssembly', () => {
   it('runs in the module where it is built, and not with FLOWSIEVE_OUTBOUND=js', () => {
     const t = new OutboundTable(W, 16);
     t.addBatch(batchOf(rows.slice(0, 100)));
-    expect(wasmGrouping(t, t.v6)).not.toBeNull();
+    expect(wasmGrouping(t, t.v6, new HomeNet([]))).not.toBeNull();
     process.env.FLOWSIEVE_OUTBOUND = 'js';
-    expect(wasmGrouping(t, t.v6)).toBeNull();
+    expect(wasmGrouping(t, t.v6, new HomeNet([]))).toBeNull();
   });
 
   it('finds the same alerts as JavaScript, in the same order, on many hosts with IPv6 on both sides', () => {
@@ -136,6 +136,16 @@ describe.runIf(built)('outbound finalisation in WebAssembly', () => {
     expect(expectSame(rows, low, upto).length).toBeLessThan(all.length);
     const home = { ...low, homeNet: ['54.0.0.0/7', '2a00:0:2::/48', '::ffff:192.0.0.0/100'] };
     expect(expectSame(rows, home)).not.toEqual(all);
+  });
+
+  it('fits its memory where every entry is its own host and a candidate, with 20,000 home networks', () => {
+    // the layout's bound (outbound-wasm.ts BYTES_PER_ENTRY) at its worst: as many hosts as entries, all in the lists
+    const each: Row[] = [];
+    for (let k = 0; k < 6000; k++) each.push({ src: k % 3 ? v4(0x0a000000 + k) : v6(5, k), dst: k % 2 ? v4(0x08000000 + k) : v4(0x0a300000 + k), proto: 6, port: k & 0xffff, start: T0, packets: 1, sport: k });
+    const ones = { ...thresholds, minTargets: 1, minPorts: 1, minInternalTargets: 1 };
+    expect(expectSame(each, ones)).toHaveLength(6000 + 3000); // a horizontal and a vertical finding an outbound entry, an internal one each other
+    const homeNet = Array.from({ length: 20000 }, (_, k) => `8.0.${k >> 8}.${k & 255}/32`);
+    expect(expectSame(each, { ...ones, homeNet })).toHaveLength(6000);
   });
 
   it('an empty table and a table of one entry', () => {

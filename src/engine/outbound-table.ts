@@ -507,13 +507,14 @@ export class OutboundTable {
     // Only a host with at least min(min_targets, min_ports, min_internal_targets) entries in a
     // window can raise an alert: group entries by host first, and group the candidates only.
     const need = Math.max(1, Math.min(t.minTargets, t.minPorts, minInternal));
-    const wasm = this.n > 0 ? wasmGrouping(this, this.v6) : null;
+    const home = new HomeNet(t.homeNet ?? []);
+    const wasm = this.n > 0 ? wasmGrouping(this, this.v6, home) : null;
     if (wasm !== null) return this.finalizeGrouped(wasm, t, uptoWindow, need, minInternal, out);
     const hosts = this.hostHashes(uptoWindow);
     const hostOf = new Int32Array(this.n);
     const { candidates, hostCount } = this.candidateEntries(uptoWindow, need, hosts, hostOf);
     if (candidates.length === 0) return out;
-    const { outbound, internal } = this.splitByTarget(candidates, new HomeNet(t.homeNet ?? []));
+    const { outbound, internal } = this.splitByTarget(candidates, home);
     const distinct = new DistinctCount();
     const group = (entries: Int32Array, by: number): Groups => this.groupBy(entries, hosts, by);
     this.outboundScans(outbound, t, out, group, this.hostInfoOf(outbound, hostOf, hostCount, distinct));
@@ -525,7 +526,7 @@ export class OutboundTable {
   private finalizeGrouped(wasm: WasmGrouping, t: OutboundThresholds, upto: number, need: number, minInternal: number, out: OutboundFinding[]): OutboundFinding[] {
     const { candidates, hostOf, hostCount } = wasm.candidates(upto, need);
     if (candidates.length === 0) return out;
-    const { outbound, internal } = wasm.splitByTarget(candidates, new HomeNet(t.homeNet ?? []), this.v6);
+    const { outbound, internal } = wasm.splitByTarget(candidates);
     const group = (entries: Int32Array, by: number): Groups => wasm.groupBy(entries, by);
     // the host figures over all a host's entries; the groupings over those of hosts that can make a finding
     const outFigures = wasm.hostFigures(outbound, hostOf, hostCount);

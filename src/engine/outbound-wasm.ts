@@ -68,14 +68,15 @@ const BASE = 1024;
 /** wasm32's 4 GiB less a margin: a finalisation that would need more runs in JavaScript */
 const MAX_BYTES = 65535 * PAGE;
 /**
- * Bytes a table entry's finalisation may take at most (laid out, not all of it touched): the
- * key columns (25 B); host hashes, window list and host numbers (12 B); the groupings'
- * scratch, shared by all of them (slots, a power of two over twice the entries: up to 16 B;
- * first entries and group numbers: 8 B); the grouping by host's starts (4 B); the target
- * split's two lists and their busy hosts' (8 B each); the groupings by port and by target of the split lists (start and
- * order, an outbound entry twice: 16 B); host figures, twice (order 4 B, start and four
- * figures a host, a host an entry at most: 20 B; 48 B); the distinct set (three u32s over up
- * to four slots an entry: 48 B). Fixed parts (16 slots at least, alignment) are in the margin.
+ * Bytes a table entry's finalisation may take at most (laid out, not all of it touched; n
+ * entries, as many hosts at most): the key columns (25 B); host hashes, window list and host
+ * numbers (12 B); the groupings' scratch, shared by all of them (slots, a power of two of at
+ * most 4n: 16 B; first entries and group numbers: 8 B); the grouping by host's starts (4 B);
+ * the target split's two lists and their busy hosts' lists (8 B); the groupings by port and by
+ * target of those (start and order, an outbound entry twice: 16 B); host figures of both lists
+ * (order 4 B, start and four figures a host: 40 B; 48 B); the distinct set (three arrays as
+ * large as the slots: 48 B). Fixed parts (16 slots at least, the special ranges, alignment)
+ * are in the margin; test/outbound-wasm.test.ts lays out the worst case.
  */
 const BYTES_PER_ENTRY = 25 + 12 + 24 + 4 + 8 + 8 + 16 + 48 + 48;
 
@@ -92,14 +93,15 @@ function groupsModule(): WebAssembly.Module | null {
 }
 
 /** One finalisation's groupings over a copy of the table's columns, or null where JavaScript groups (see the module comment). */
-export function wasmGrouping(cols: GroupedColumns, v6: V6Intern): WasmGrouping | null {
+export function wasmGrouping(cols: GroupedColumns, v6: V6Intern, home: HomeNet): WasmGrouping | null {
   const m = groupsModule();
   if (m === null) return null;
-  // and a byte an IPv6 address (public or not); the IPv4 ranges and home networks in the margin
-  const bytes = BASE + cols.n * BYTES_PER_ENTRY + v6.n + 64 * 1024;
+  const homeV4 = home.v4Ranges();
+  // and a byte an IPv6 address (public or not), the home networks' IPv4 ranges; the special ranges and alignment in the margin
+  const bytes = BASE + cols.n * BYTES_PER_ENTRY + v6.n + homeV4.byteLength + 64 * 1024;
   if (bytes > MAX_BYTES) return null;
   try {
-    return new WasmGrouping(m, cols, bytes);
+    return new WasmGrouping(m, cols, bytes, home, homeV4, v6);
   } catch {
     return null; // no address space for the memory: JavaScript groups
   }
@@ -124,6 +126,9 @@ export class WasmGrouping {
     module: WebAssembly.Module,
     private readonly cols: GroupedColumns,
     bytes: number,
+    private readonly home: HomeNet,
+    private readonly homeV4: Uint32Array,
+    private readonly v6: V6Intern,
   ) {
     this.memory = new WebAssembly.Memory({ initial: Math.ceil(bytes / PAGE) });
     this.ex = new WebAssembly.Instance(module, { env: { memory: this.memory } }).exports as unknown as GroupsExports;
@@ -179,7 +184,8 @@ export class WasmGrouping {
    * OutboundTable.splitByTarget of the candidates (as candidates() gave them): the entries
    * whose target is public (outbound) and those whose target is not (internal), in entry order.
    */
-  splitByTarget(candidates: Int32Array, home: HomeNet, v6: V6Intern): { outbound: Int32Array; internal: Int32Array } {
+  splitByTarget(candidates: Int32Array): { outbound: Int32Array; internal: Int32Array } {
+    const { home, v6, homeV4: ranges } = this;
     const special = v4SpecialTable();
     const first = this.alloc(256);
     new Uint8Array(this.memory.buffer, first, 256).set(special.firstOctet);
@@ -187,7 +193,6 @@ export class WasmGrouping {
     net.a.set(special.net);
     const mask = this.array(special.mask.length);
     mask.a.set(special.mask);
-    const ranges = home.v4Ranges();
     const homeAt = this.array(ranges.length);
     homeAt.a.set(ranges);
     // IPv6 targets by intern id, judged here once each (there are few)
