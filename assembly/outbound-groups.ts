@@ -217,9 +217,11 @@ function distinct(order: u32, from: u32, to: u32, what: u32): u32 {
 /**
  * OutboundTable.hostInfoOf: for the m entries at `entries` of hosts numbered by hostOf (of
  * hostCount), each host's distinct protocols, ports and targets (i32s) and its source-port
- * sketches OR-ed (u32s). `start` (hostCount + 1 i32s) and `order` (m i32s) are scratch.
+ * sketches OR-ed (u32s), counted for hosts with at least `need` entries only (the others
+ * cannot make a finding: keepBusyHosts; their figures are 0). start[g] .. start[g + 1]: host
+ * g's places in `order` (m i32s), where its entries lie.
  */
-export function hostFigures(entries: u32, m: u32, hostOf: u32, hostCount: u32, start: u32, order: u32, protocols: u32, ports: u32, targets: u32, sports: u32): void {
+export function hostFigures(entries: u32, m: u32, hostOf: u32, hostCount: u32, start: u32, order: u32, protocols: u32, ports: u32, targets: u32, sports: u32, need: u32): void {
   memory.fill(start, 0, (hostCount + 1) << 2);
   for (let j: u32 = 0; j < m; j++) {
     const at = start + ((u32At(hostOf, u32At(entries, j)) + 1) << 2);
@@ -241,6 +243,13 @@ export function hostFigures(entries: u32, m: u32, hostOf: u32, hostCount: u32, s
   for (let g: u32 = 0; g < hostCount; g++) {
     const from = u32At(start, g);
     const to = u32At(start, g + 1);
+    if (to - from < need) {
+      store<u32>(sports + (g << 2), 0);
+      store<u32>(protocols + (g << 2), 0);
+      store<u32>(ports + (g << 2), 0);
+      store<u32>(targets + (g << 2), 0);
+      continue;
+    }
     let sp: u32 = 0;
     for (let j = from; j < to; j++) sp |= u32At(cSports, u32At(order, j));
     store<u32>(sports + (g << 2), sp);

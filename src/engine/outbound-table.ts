@@ -528,11 +528,11 @@ export class OutboundTable {
     if (candidates.length === 0) return out;
     const { outbound, internal } = wasm.splitByTarget(candidates);
     const group = (entries: Int32Array, by: number): Groups => wasm.groupBy(entries, by);
-    // the host figures over all a host's entries; the groupings over those of hosts that can make a finding
-    const outFigures = wasm.hostFigures(outbound, hostOf, hostCount);
-    const outBusy = wasm.busyHosts(outbound, hostOf, outFigures, Math.min(t.minTargets, t.minPorts));
-    this.outboundScans(outBusy, t, out, group, { hostOf, ...outFigures });
-    const inFigures = wasm.hostFigures(internal, hostOf, hostCount);
+    // the figures and groupings of the hosts that have enough entries for a finding only
+    const outNeed = Math.min(t.minTargets, t.minPorts);
+    const outFigures = wasm.hostFigures(outbound, hostOf, hostCount, outNeed);
+    this.outboundScans(wasm.busyHosts(outbound, hostOf, outFigures, outNeed), t, out, group, { hostOf, ...outFigures });
+    const inFigures = wasm.hostFigures(internal, hostOf, hostCount, minInternal);
     this.internalScans(wasm.busyHosts(internal, hostOf, inFigures, minInternal), t, minInternal, out, group, { hostOf, ...inFigures });
     return out;
   }

@@ -27,7 +27,7 @@ interface GroupsExports {
   groupBy(entries: number, m: number, by: number, hosts: number, start: number, groupOf: number, order: number, withOrder: number, slots: number, slotCount: number, first: number): number;
   keepCandidates(entries: number, m: number, need: number, start: number, groupOf: number, hostOf: number): number;
   setDistinct(keys: number, tags: number, rounds: number): void;
-  hostFigures(entries: number, m: number, hostOf: number, hostCount: number, start: number, order: number, protocols: number, ports: number, targets: number, sports: number): void;
+  hostFigures(entries: number, m: number, hostOf: number, hostCount: number, start: number, order: number, protocols: number, ports: number, targets: number, sports: number, need: number): void;
   setPublic(firstOctet: number, net: number, mask: number, specials: number, home: number, homeCount: number, public6: number): void;
   splitByTarget(entries: number, k: number, outbound: number, internal: number): number;
   keepBusyHosts(entries: number, m: number, hostOf: number, start: number, need: number, out: number): number;
@@ -229,8 +229,11 @@ export class WasmGrouping {
     return { groups: { count, start: start.a.subarray(0, count + 1), order: order.a, groupOf }, startP: start.p, groupOfP: this.groupOf };
   }
 
-  /** OutboundTable.hostInfoOf's figures of the hosts of `entries` (hostOf: by entry, as candidates gave it). */
-  hostFigures(entries: Int32Array, hostOf: Int32Array, hostCount: number): WasmHostFigures {
+  /**
+   * OutboundTable.hostInfoOf's figures of the hosts of `entries` (hostOf: by entry, as
+   * candidates gave it) with at least `need` of them (the hosts busyHosts keeps; others' are 0).
+   */
+  hostFigures(entries: Int32Array, hostOf: Int32Array, hostCount: number, need: number): WasmHostFigures {
     const list = this.addressOf(entries);
     const start = this.alloc((hostCount + 1) * 4);
     const order = this.alloc(entries.length * 4);
@@ -238,7 +241,7 @@ export class WasmGrouping {
     const ports = this.array(hostCount);
     const targets = this.array(hostCount);
     const sports = this.alloc(hostCount * 4);
-    this.ex.hostFigures(list, entries.length, this.addressOf(hostOf), hostCount, start, order, protocols.p, ports.p, targets.p, sports);
+    this.ex.hostFigures(list, entries.length, this.addressOf(hostOf), hostCount, start, order, protocols.p, ports.p, targets.p, sports, need);
     return { protocols: protocols.a, ports: ports.a, targets: targets.a, sports: new Uint32Array(this.memory.buffer, sports, hostCount), startAt: start };
   }
 
