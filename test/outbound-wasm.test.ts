@@ -144,6 +144,7 @@ describe.runIf(built)('outbound finalisation in WebAssembly', () => {
     for (let k = 0; k < 6000; k++) each.push({ src: k % 3 ? v4(0x0a000000 + k) : v6(5, k), dst: k % 2 ? v4(0x08000000 + k) : v4(0x0a300000 + k), proto: 6, port: k & 0xffff, start: T0, packets: 1, sport: k });
     const ones = { ...thresholds, minTargets: 1, minPorts: 1, minInternalTargets: 1 };
     expect(expectSame(each, ones)).toHaveLength(6000 + 3000); // a horizontal and a vertical finding an outbound entry, an internal one each other
+    expect(expectSame(each, { ...ones, minTargets: 0, minPorts: -1, minInternalTargets: 0 })).toHaveLength(9000); // thresholds below one: the same
     const homeNet = Array.from({ length: 20000 }, (_, k) => `8.0.${k >> 8}.${k & 255}/32`);
     expect(expectSame(each, { ...ones, homeNet })).toHaveLength(6000);
   });

@@ -529,11 +529,13 @@ export class OutboundTable {
     const { outbound, internal } = wasm.splitByTarget(candidates);
     const group = (entries: Int32Array, by: number): Groups => wasm.groupBy(entries, by);
     // the figures and groupings of the hosts that have enough entries for a finding only
-    const outNeed = Math.min(t.minTargets, t.minPorts);
+    // (at least 1: a threshold of 0 or less filters nothing, as a group has an entry at least)
+    const outNeed = Math.max(1, Math.min(t.minTargets, t.minPorts));
     const outFigures = wasm.hostFigures(outbound, hostOf, hostCount, outNeed);
     this.outboundScans(wasm.busyHosts(outbound, hostOf, outFigures, outNeed), t, out, group, { hostOf, ...outFigures });
-    const inFigures = wasm.hostFigures(internal, hostOf, hostCount, minInternal);
-    this.internalScans(wasm.busyHosts(internal, hostOf, inFigures, minInternal), t, minInternal, out, group, { hostOf, ...inFigures });
+    const inNeed = Math.max(1, minInternal);
+    const inFigures = wasm.hostFigures(internal, hostOf, hostCount, inNeed);
+    this.internalScans(wasm.busyHosts(internal, hostOf, inFigures, inNeed), t, minInternal, out, group, { hostOf, ...inFigures });
     return out;
   }
 
