@@ -656,6 +656,25 @@ function markCategory(recPtr: u32): void {
   if (flag != 0) store<i32>(recPtr + B_FLAGS, load<i32>(recPtr + B_FLAGS) | flag);
 }
 
+/**
+ * A VNet record's tuples given its macAddress (-1: none) as their MAC, as an NSG tuple has its
+ * flows[] group's: azure.ts endRecord then reads every tuple's interface one way, whatever
+ * the layout (one compiled path, where a branch per layout deoptimised at the first record of
+ * the other). The layout as azure.ts layout() chooses it: the category when there is one
+ * (markCategory's flags), else where the tuples were.
+ */
+function vnetMacs(recPtr: u32): void {
+  const flags = load<i32>(recPtr + B_FLAGS);
+  const vnet = load<i32>(recPtr + B_ENV + (ENV_CATEGORY << 3)) >= 0 ? (flags & CATEGORY_VNET) != 0 : (flags & 3) == 2;
+  if (!vnet) return;
+  const ms = load<i32>(recPtr + B_ENV + (ENV_MAC << 3));
+  const me = load<i32>(recPtr + B_ENV + (ENV_MAC << 3) + 4);
+  for (let k: u32 = 0; k < tCount; k++) {
+    store<i32>(tMacS + (k << 2), ms);
+    store<i32>(tMacE + (k << 2), me);
+  }
+}
+
 /** The identity spans of the record just read compared with the last one's (SAME_IDS), and kept as the last. */
 function keepIdentity(recPtr: u32, bufPtr: u32, len: u32): void {
   const rs = load<i32>(recPtr + B_ENV + (ENV_RESOURCE << 3));
@@ -702,6 +721,7 @@ export function readRecord(bufPtr: u32, start: u32, len: u32, recPtr: u32, tuple
   if (ok) {
     keepIdentity(recPtr, bufPtr, len);
     markCategory(recPtr);
+    vnetMacs(recPtr);
   }
   else lastLen = 0xffffffff; // the next record is not compared with one the JavaScript walk reads
   return ok ? <i32>(wp - bufPtr) : -1;
