@@ -20,7 +20,7 @@
 // shards' areas where its settings say.
 
 import { ipv4 } from './aws-lines';
-import { ROUTE_EMIT, areasPtr, endRouting, routeFlow, routedFeed, startRouting, toArea } from './shared/route';
+import { ROUTE_EMIT, areasPtr, endRouting, routeFlow, routedFeed, startRouting, toArea, toAreaIds } from './shared/route';
 
 // a row: i32 taken, proto, direction, action, sport, dport, src, dst (IPv4), then f64 time,
 // packets, bytes, then i32 route (a taken tuple's shard, ROUTE_DONE or ROUTE_EMIT) and its Feed
@@ -738,4 +738,121 @@ function walkRecord(): bool {
   if (!members(recordMember, 1)) return false;
   store<i32>(recAt + B_COUNT, <i32>tCount);
   return true;
+}
+
+// ---- readRun: the records after one azure.ts ended, read and routed here while nothing
+// about them needs JavaScript
+
+// the run block (i32 slots at runPtr), written by azure.ts: the string ids of the record it
+// ended last (account, region, instance), that record's layout (1 NSG, 2 VNet), the MAC of its
+// last tuple (blob offsets, -1: none) and that MAC's interface id, the rows the shards' areas
+// may take still; written back: the tuples read, the offset just past the last record read
+const RUN_ACCOUNT = 0;
+const RUN_REGION = 4;
+const RUN_INSTANCE = 8;
+const RUN_LAYOUT = 12;
+const RUN_MAC_S = 16;
+const RUN_MAC_E = 20;
+const RUN_IFACE = 24;
+const RUN_ROOM = 28;
+const RUN_TUPLES = 32;
+const RUN_END = 36;
+export const RUN_BLOCK_BYTES: u32 = 64;
+
+/** The layout azure.ts layout() gives the record just walked (1 NSG, 2 VNet, 0: a reject). */
+function layoutOf(recPtr: u32): i32 {
+  const flags = load<i32>(recPtr + B_FLAGS);
+  if (load<i32>(recPtr + B_ENV + (ENV_CATEGORY << 3)) >= 0) return (flags & CATEGORY_NSG) != 0 ? 1 : (flags & CATEGORY_VNET) != 0 ? 2 : 0;
+  return (flags & 1) != 0 ? 1 : (flags & 2) != 0 ? 2 : 0;
+}
+
+/**
+ * The record just walked read and routed whole, as azure.ts endRecord would with the run
+ * block's ids, when it can be: its identity strings and layout those of the record before
+ * (SAME_IDS), each tuple's MAC none or the run's, every tuple taken and routed (no row the
+ * sink must see: the checks admit makes before it counts a row made first), room in the
+ * areas. False, having routed nothing, otherwise.
+ */
+function routeWhole(recPtr: u32, out: u32, routePtr: u32, runPtr: u32): bool {
+  const layout = load<i32>(runPtr + RUN_LAYOUT);
+  if ((load<i32>(recPtr + B_FLAGS) & SAME_IDS) == 0 || layoutOf(recPtr) != layout) return false;
+  const n = tCount;
+  if (n == 0 || n > load<u32>(runPtr + RUN_ROOM)) return false;
+  const version = load<i32>(recPtr + B_VERSION);
+  const notAfter = load<f64>(routePtr + 8); // route.ts S_NOT_AFTER
+  const macS = load<i32>(runPtr + RUN_MAC_S);
+  const macE = load<i32>(runPtr + RUN_MAC_E);
+  for (let k: u32 = 0; k < n; k++) {
+    const s = wBase + load<u32>(tStarts + (k << 2));
+    const e = wBase + load<u32>(tEnds + (k << 2));
+    const r = out + k * ROW_BYTES;
+    if (!(layout == 1 ? nsg(r, s, e, version) : vnet(r, s, e))) return false;
+    const t = load<f64>(r + R_TIME);
+    if (load<u32>(r + R_SPORT) > 65535 || load<u32>(r + R_DPORT) > 65535 || load<u32>(r + R_PROTO) > 255 || !(t < 4294967296) || <f64>(<u32>t) > notAfter) return false;
+    const ms = load<i32>(tMacS + (k << 2));
+    if (ms >= 0 && (macS < 0 || !sameSpan(ms, load<i32>(tMacE + (k << 2)), macS, macE))) return false;
+  }
+  const account = load<i32>(runPtr + RUN_ACCOUNT);
+  const region = load<i32>(runPtr + RUN_REGION);
+  const instance = load<i32>(runPtr + RUN_INSTANCE);
+  const iface = load<i32>(runPtr + RUN_IFACE);
+  for (let k: u32 = 0; k < n; k++) {
+    const r = out + k * ROW_BYTES;
+    routeRow(r);
+    const route = load<i32>(r + R_ROUTE);
+    if (route < 0) continue; // counted only (ROUTE_DONE)
+    const feed = load<u32>(r + R_FEED);
+    // an internal record logged where it arrived: its ids are the target's, not the source host's (azure.ts routed)
+    const target = (feed & 3) == 2 && load<i32>(r + R_DIRECTION) == INGRESS;
+    const own = load<i32>(tMacS + (k << 2)) >= 0 ? iface : 0;
+    toAreaIds(<u32>route, feed >>> 2, account, region, target ? 0 : own, target ? 0 : instance);
+  }
+  store<u32>(runPtr + RUN_ROOM, load<u32>(runPtr + RUN_ROOM) - n);
+  store<u32>(runPtr + RUN_TUPLES, load<u32>(runPtr + RUN_TUPLES) + n);
+  return true;
+}
+
+/**
+ * The records of the blob's "records" array after the one ending at `start` (the blob is
+ * bufPtr[0, len), read into the shards' areas, which routing must allow): each walked as
+ * readRecord walks it and read and routed whole (routeWhole) until one cannot be, or the array
+ * ends. The number read; the offset past the last, and their tuples, in the run block. The
+ * record that stopped the run is left as it was (its identity not kept as the last), for
+ * azure.ts to read.
+ */
+export function readRun(bufPtr: u32, start: u32, len: u32, recPtr: u32, tuplesPtr: u32, maxTuples: u32, out: u32, routePtr: u32, runPtr: u32): u32 {
+  store<u32>(runPtr + RUN_TUPLES, 0);
+  store<i32>(runPtr + RUN_END, <i32>start);
+  if (load<f64>(routePtr) == 0 || load<f64>(routePtr + 18 * 8) == 0) return 0; // route.ts S_ROUTE, S_AREAS
+  startRouting(routePtr, true);
+  let records: u32 = 0;
+  let pos = start;
+  for (;;) {
+    wBase = bufPtr;
+    wp = bufPtr + pos;
+    we = bufPtr + len;
+    if (ws() != 44) break;
+    wp++;
+    if (ws() != 123) break;
+    const at = wp - bufPtr;
+    // the last record's identity, kept again when this one is not read here
+    const b = lastBase, l = lastLen, rs = lastResS, re = lastResE, ts = lastTgtS, te = lastTgtE, fs = lastLogS, fe = lastLogE;
+    const end = readRecord(bufPtr, at, len, recPtr, tuplesPtr, maxTuples);
+    if (end < 0 || !routeWhole(recPtr, out, routePtr, runPtr)) {
+      lastBase = b;
+      lastLen = l;
+      lastResS = rs;
+      lastResE = re;
+      lastTgtS = ts;
+      lastTgtE = te;
+      lastLogS = fs;
+      lastLogE = fe;
+      break;
+    }
+    pos = <u32>end;
+    records++;
+  }
+  endRouting(routePtr);
+  store<i32>(runPtr + RUN_END, <i32>pos);
+  return records;
 }

@@ -373,7 +373,7 @@ class AzureDocument implements DocHandler {
         if (at < 0) this.notARecord(sc.pos, '"records" is not an array');
         else if (sc.openArray()) {
           let i = 0;
-          do this.recordAt(i++);
+          do i = this.recordAt(i);
           while (sc.nextElement());
         }
         this.recIndex = -1;
@@ -385,20 +385,48 @@ class AzureDocument implements DocHandler {
     }
   }
 
-  private recordAt(i: number): void {
+  /** records[i] read, and the records after it that the module reads at once (moduleRun): the index of the next. */
+  private recordAt(i: number): number {
     const sc = this.sc;
     sc.peek();
     const start = sc.pos;
     this.recIndex = i;
     if (sc.peek() !== 123) {
       this.notARecord(start, `records[${i}] is not an object`);
-      return;
+      return i + 1;
     }
     sc.arenaLen = 0;
     this.recStart = start;
-    if (this.wasmRecord(start)) return;
+    if (this.wasmRecord(start)) return this.moduleRun(i + 1);
     // a record that is bad inside but ends is one reject; the next record is read on
     readOrStepOver(sc, this.sink, this.lines, start, this.readRecord, this.where);
+    return i + 1;
+  }
+
+  /**
+   * After a record the module walked and this reader ended with its identity (walkedWho), the
+   * records after it that the module reads and routes whole (AzureWasm.readRun: same identity
+   * strings and layout, the same MAC or none, every tuple routed into the areas), with no
+   * JavaScript a record: records[i] on. The index of the next record left to recordAt.
+   */
+  private moduleRun(i: number): number {
+    if (this.walkedWho < 0 || this.routedRows < 0) return i;
+    const w = this.wasm!;
+    const t = this.tuples;
+    const who = this.walkedWho;
+    const last = t.n - 1; // its last tuple's MAC, whose id macOf gave last (endRecord: t.n > 0)
+    const n = w.readRun(
+      this.sc.pos, this.ids.accountOf(who), this.ids.regionOf(who), this.ids.instanceOf(who), this.walkedNsg,
+      t.macS[last]!, t.macE[last]!, this.macId, AZURE_WASM_TUPLES - this.routedRows,
+    );
+    if (n === 0) return i;
+    const sink = this.sink;
+    this.sc.pos = w.runEnd;
+    sink.counters.lines += w.runTuples;
+    w.addCounts(sink);
+    sink.routedUpToCounts(); // every row in the areas has its ids
+    this.routedRows += w.runTuples;
+    return i + n;
   }
 
   /**
