@@ -586,19 +586,37 @@ function flowRecordsMember(depth: u32): bool {
   return skipValue(depth);
 }
 
-/** A member of the record (azure.ts member). */
+/**
+ * A member of the record (azure.ts member). The key's length chooses the names it may be: a
+ * record's other keys (time, systemId, operationName, flowLogGUID, …) were compared with each
+ * of the eight names, a call each.
+ */
 function recordMember(depth: u32): bool {
-  if (keyIs(8, 0x79726f6765746163, 0, 0)) return envString(ENV_CATEGORY);
-  if (keyIs(10, 0x656372756f736572, 0x0000000000006469, 0)) return envString(ENV_RESOURCE);
-  if (keyIs(16, 0x6572746567726174, 0x6469656372756f73, 0)) return envString(ENV_TARGET);
-  if (keyIs(17, 0x72676f6c776f6c66, 0x69656372756f7365, 0x0000000000000064)) return envString(ENV_FLOWLOG);
-  if (keyIs(10, 0x657264646163616d, 0x0000000000007373, 0)) return envString(ENV_MAC);
-  if (keyIs(10, 0x69747265706f7270, 0x0000000000007365, 0)) return objectOr(propertiesMember, depth + 1);
-  if (keyIs(11, 0x6f636572776f6c66, 0x0000000000736472, 0)) {
-    store<i32>(recAt + B_FLAGS, load<i32>(recAt + B_FLAGS) | 2);
-    return objectOr(flowRecordsMember, depth + 1);
+  switch (sE - sS) {
+    case 7:
+      if (keyIs(7, 0x007364726f636572, 0, 0)) return false; // a nested wrapper: the JavaScript walk words it
+      break;
+    case 8:
+      if (keyIs(8, 0x79726f6765746163, 0, 0)) return envString(ENV_CATEGORY);
+      break;
+    case 10:
+      if (keyIs(10, 0x656372756f736572, 0x0000000000006469, 0)) return envString(ENV_RESOURCE);
+      if (keyIs(10, 0x657264646163616d, 0x0000000000007373, 0)) return envString(ENV_MAC);
+      if (keyIs(10, 0x69747265706f7270, 0x0000000000007365, 0)) return objectOr(propertiesMember, depth + 1);
+      break;
+    case 11:
+      if (keyIs(11, 0x6f636572776f6c66, 0x0000000000736472, 0)) {
+        store<i32>(recAt + B_FLAGS, load<i32>(recAt + B_FLAGS) | 2);
+        return objectOr(flowRecordsMember, depth + 1);
+      }
+      break;
+    case 16:
+      if (keyIs(16, 0x6572746567726174, 0x6469656372756f73, 0)) return envString(ENV_TARGET);
+      break;
+    case 17:
+      if (keyIs(17, 0x72676f6c776f6c66, 0x69656372756f7365, 0x0000000000000064)) return envString(ENV_FLOWLOG);
+      break;
   }
-  if (keyIs(7, 0x007364726f636572, 0, 0)) return false; // a nested wrapper: the JavaScript walk words it
   return skipValue(depth);
 }
 
