@@ -144,17 +144,15 @@ export class IpDatabases {
   }
 
   /**
-   * Open now what the first lookup would (the bundled country database, the ASN index): a
+   * Open now what the first lookup would (the bundled country database, the IPv4 ASN index): a
    * caller with a thread otherwise waiting (detect, while the shards finalise) takes ~20 ms
    * off the run's serial end. Errors are left to the lookup, which reports them.
    */
   prepare(): void {
     try {
       void this.country;
-      if (this.asnCsv) {
-        prepareIndex(this.asnCsv.v4, 4);
-        prepareIndex(this.asnCsv.v6, 6);
-      }
+      // the IPv6 index (5 MB) is left to a lookup that needs it: most runs have no IPv6 scanner
+      if (this.asnCsv) prepareIndex(this.asnCsv.v4, 4);
     } catch {
       // the lookup opens them again and says what is wrong
     }
