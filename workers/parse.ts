@@ -8,7 +8,7 @@ import { batchTransferList, type FlowBatchData } from '../src/flow/batch.js';
 import { allReaders, readerFor } from '../src/formats/registry.js';
 import type { FormatName, ReaderContext } from '../src/formats/types.js';
 import { dropInflatedAhead, giveInflated, inflateAhead, readGzipLines, readInflatedLines, readLineBytes, readLineRange, readWhole, smallGzip, takeInflatedAhead, HeadError, InputError, type SmallGzip } from '../src/input/read.js';
-import { headError, planFromText } from '../src/input/plan.js';
+import { headError, planFromHead, planFromText } from '../src/input/plan.js';
 import type { GroupFile, ParseInput, ParseResult, ParseTask } from '../src/engine/tasks.js';
 import { packFiles } from '../src/engine/file-results.js';
 import { statSync } from 'node:fs';
@@ -173,7 +173,7 @@ async function parseEachFile(task: ParseInput, sink: FlowSink): Promise<ParseRes
  * parses the current one (read.ts inflateAhead; its reader takes it when its turn comes).
  */
 function inflateNext(next: GroupFile | undefined, maxDecompressedBytes: number): void {
-  if (next && (next.sniffInThread || (next.gzip && readerFor(next.format)?.kind === 'lines'))) inflateAhead(next.path, maxDecompressedBytes, next.size);
+  if (next && ((next.sniffInThread && next.format === 'aws-text') || (next.gzip && readerFor(next.format)?.kind === 'lines'))) inflateAhead(next.path, maxDecompressedBytes, next.size);
 }
 
 /** Read and parse one file or chunk into the sink; what it read, and any error, into `result`. */
@@ -189,7 +189,15 @@ async function parseInto(task: ParseInput, sink: FlowSink, result: ParseResult):
 /** parseInto's work; returns the file inflated whole in this thread, if it was (null: none). */
 async function parseFileInto(task: ParseInput, sink: FlowSink, result: ParseResult): Promise<SmallGzip | null> {
   let inflated: SmallGzip | null = null;
-  if (task.sniffInThread) {
+  if (task.sniffInThread && task.format !== 'aws-text') {
+    // a JSON blob planned from its name (plan.ts formatByName): kept when its head says the same
+    const planned = planFromHead(task.path, { awsFields: task.awsFields });
+    if (planned.error !== undefined || planned.format !== task.format || planned.gzip !== task.gzip || planned.size !== task.end) {
+      result.replan = true; // not what its name said (or damaged): the main thread plans it as any file
+      return null;
+    }
+    task = { ...task, headerLine: planned.headerLine, awsFields: planned.awsFields };
+  } else if (task.sniffInThread) {
     // planned from its name and size: read whole here, then planned from what it holds
     const early = takeInflatedAhead(task.path, task.maxDecompressedBytes);
     inflated = (early && (await early)) || smallGzip(task.path, task.maxDecompressedBytes, task.end);
