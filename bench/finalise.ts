@@ -4,7 +4,8 @@
  * the process, one thread, least of --rounds:
  *   - accumulate, held back and added in bucket order (what detect does on text);
  *   - accumulate, one replay block per bucket read in its own columns (detect on replay);
- *   - finalise (verdicts and endpoint-days) of the filled table.
+ *   - finalise (verdicts and endpoint-days) of the filled replay table (JavaScript arrays), then of
+ *     the held one (in WebAssembly memory unless FLOWSIEVE_ACCUMULATE=js: finalised in place).
  * Prints tuples per key beside every figure, the table's bytes per tuple, and a digest of
  * the finalised result, so that two builds can be compared on the same records:
  *   node dist/bench/finalise.js [--rows 3000000] [--rounds 5] [--multi 0.25]
@@ -42,6 +43,7 @@ function main(): void {
   const acc: number[] = [];
   const rep: number[] = [];
   const fin: number[] = [];
+  const finHeld: number[] = [];
   let digest = '';
   let bytesPerTuple = 0;
   let scans = 0;
@@ -66,7 +68,10 @@ function main(): void {
     fin.push(cpuMs() - t0);
     scans = r.verdicts.filter((v) => v.failed.length === 0).length;
     const d = digestOf(r);
-    const d2 = digestOf(held.finalize(opts));
+    t0 = cpuMs();
+    const r2 = held.finalize(opts);
+    finHeld.push(cpuMs() - t0);
+    const d2 = digestOf(r2);
     if (d !== d2) throw new Error('held and replay tables finalise differently');
     digest = d;
   }
@@ -74,7 +79,7 @@ function main(): void {
   console.log(`${rows.toLocaleString('en-US')} records, ${shape.tuples.toLocaleString('en-US')} tuples over ${shape.keys.toLocaleString('en-US')} keys (${perKey} tuples a key; ${((100 * shape.multiTuples) / shape.tuples).toFixed(0)} % of tuples in multi-endpoint keys; ${shape.scannerKeys} scanner keys of 100-1,000 endpoints, ${scans} scans found), one thread, CPU time, least of ${rounds} rounds; Node ${process.version}`);
   console.log(`| stage | ms | ns/record | ns/tuple |`);
   console.log(`|---|---:|---:|---:|`);
-  for (const [name, xs] of [['accumulate, held back (text)', acc], ['accumulate, replay blocks (addRows)', rep], ['finalise', fin]] as const) {
+  for (const [name, xs] of [['accumulate, held back (text)', acc], ['accumulate, replay blocks (addRows)', rep], ['finalise', fin], ['finalise, held table (its arena)', finHeld]] as const) {
     const ms = best(xs);
     console.log(`| ${name} | ${ms.toFixed(0)} | ${((ms * 1e6) / rows).toFixed(1)} | ${((ms * 1e6) / shape.tuples).toFixed(1)} |`);
   }
