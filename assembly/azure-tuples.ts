@@ -19,6 +19,7 @@
 // bufPtr) at `startsPtr` and `endsPtr`, the rows at `out` (ROW_BYTES each), the routing block at `routePtr` and the
 // shards' areas where its settings say.
 
+import { ipv4 } from './aws-lines';
 import { ROUTE_EMIT, areasPtr, endRouting, routeFlow, routedFeed, startRouting, toArea } from './shared/route';
 
 // a row: i32 taken, proto, direction, action, sport, dport, src, dst (IPv4), then f64 time,
@@ -74,30 +75,20 @@ function counterTo(i: u32, e: u32): f64 {
   return digitsTo(i, e, 15);
 }
 
-/** A dotted-quad IPv4 address from i up to ',' (as azure-fast.ts ipv4To), or -1. */
+/**
+ * A dotted-quad IPv4 address from i up to ',' (as azure-fast.ts ipv4To), or -1. Its end is
+ * the first ',' of the next sixteen bytes (the blob has sixteen bytes of slack): an address is
+ * at most 15, and one that runs to the tuple's end fails head as the byte walk did. Read as
+ * aws-lines.ts ipv4 reads a token (classed sixteen bytes at once, no branch a part length).
+ */
 function ipv4To(i: u32, e: u32): i64 {
-  let value: u32 = 0;
-  let part: u32 = 0;
-  let digits: u32 = 0;
-  let parts: u32 = 0;
-  for (; i < e; i++) {
-    const c = <u32>load<u8>(i);
-    if (c >= 48 && c <= 57) {
-      if (digits == 1 && part == 0) return -1; // a leading zero
-      part = part * 10 + (c - 48);
-      if (part > 255 || ++digits > 3) return -1;
-    } else if (c == 46) {
-      if (digits == 0 || parts == 3) return -1;
-      value = value * 256 + part;
-      parts++;
-      part = 0;
-      digits = 0;
-    } else if (c == 44) break;
-    else return -1;
-  }
-  if (digits == 0 || parts != 3) return -1;
-  at = i;
-  return <i64>(value * 256 + part);
+  const commas = i8x16.bitmask(i8x16.eq(v128.load(i), i8x16.splat(44)));
+  if (commas == 0) return -1;
+  const q = i + <u32>ctz(commas);
+  if (q >= e) return -1;
+  const v = ipv4(i, q);
+  if (v >= 0) at = q;
+  return v;
 }
 
 /** The single letter at i when it is a whole field (a ',' follows, or the end): else -1. */
@@ -223,10 +214,11 @@ function routeRow(r: u32): void {
 /**
  * Reads the n tuples of one record into rows (layout: 1 NSG with `version`, 2 VNet): the
  * number taken. A row's R_TAKEN is 0 when the JavaScript readers must read that tuple; a
- * taken one is routed by the routing block at routePtr, whose counts are this call's.
+ * taken one is routed by the routing block at routePtr, whose counts are this call's; the
+ * shards' areas start empty, or (keepAreas) hold the rows of the calls before it still.
  */
-export function readTuples(bufPtr: u32, n: u32, startsPtr: u32, endsPtr: u32, out: u32, layout: i32, version: i32, routePtr: u32): u32 {
-  startRouting(routePtr);
+export function readTuples(bufPtr: u32, n: u32, startsPtr: u32, endsPtr: u32, out: u32, layout: i32, version: i32, routePtr: u32, keepAreas: i32): u32 {
+  startRouting(routePtr, keepAreas != 0);
   let taken: u32 = 0;
   for (let k: u32 = 0; k < n; k++) {
     const s = bufPtr + load<u32>(startsPtr + k * 4);
@@ -251,7 +243,15 @@ export function readTuples(bufPtr: u32, n: u32, startsPtr: u32, endsPtr: u32, ou
 // tuplesPtr: starts, ends, MAC starts, MAC ends, maxTuples i32 each.
 const B_ENV = 0;
 const B_VERSION = 40;
-const B_FLAGS = 44; // 1: an NSG "flows" key was seen (properties.flows), 2: a VNet "flowRecords" key
+// 1: an NSG "flows" key was seen (properties.flows), 2: a VNet "flowRecords" key, 4: resourceId,
+// targetResourceID and flowLogResourceID are each absent or the same bytes as in the record the
+// last call read (since newBlob, and when it read one), so azure.ts need not look them up
+// 8, 16: the category is NetworkSecurityGroupFlowEvent, FlowLogFlowEvent (any letter case, as
+// azure.ts categoryIs compares it)
+const B_FLAGS = 44;
+const SAME_IDS = 4;
+const CATEGORY_NSG = 8;
+const CATEGORY_VNET = 16;
 const B_COUNT = 48;
 export const RECORD_BLOCK_BYTES: u32 = 64;
 const ENV_CATEGORY: u32 = 0;
@@ -602,6 +602,81 @@ function recordMember(depth: u32): bool {
   return skipValue(depth);
 }
 
+// the identity spans (blob offsets, -1: absent) of the record the last call read, and its blob
+let lastBase: u32 = 0;
+let lastLen: u32 = 0xffffffff; // none (a new blob, or the last call read no record)
+
+/** A new blob is loaded: no record of it read yet (SAME_IDS compares within a blob only). */
+export function newBlob(): void {
+  lastLen = 0xffffffff;
+}
+let lastResS: i32 = -1;
+let lastResE: i32 = -1;
+let lastTgtS: i32 = -1;
+let lastTgtE: i32 = -1;
+let lastLogS: i32 = -1;
+let lastLogE: i32 = -1;
+
+/** Whether blob spans [s, e) and [ls, le) are both absent (-1), or the same bytes. */
+function sameSpan(s: i32, e: i32, ls: i32, le: i32): bool {
+  if (s < 0 || ls < 0) return s == ls;
+  const n = e - s;
+  if (n != le - ls) return false;
+  const a = wBase + <u32>s;
+  const b = wBase + <u32>ls;
+  let k: u32 = 0;
+  for (; k + 8 <= <u32>n; k += 8) if (load<u64>(a + k) != load<u64>(b + k)) return false;
+  for (; k < <u32>n; k++) if (load<u8>(a + k) != load<u8>(b + k)) return false;
+  return true;
+}
+
+/**
+ * Whether the n bytes at p (n <= 32), letters lowered as ASCII, are the name whose bytes are
+ * the little-endian words a, b, c, d (lower case).
+ */
+function lowerIs(p: u32, n: u32, a: u64, b: u64, c: u64, d: u64): bool {
+  for (let k: u32 = 0; k < n; k++) {
+    let ch = <u64>load<u8>(p + k);
+    if (ch - 65 < 26) ch |= 32;
+    const w = k < 8 ? a : k < 16 ? b : k < 24 ? c : d;
+    if (ch != ((w >> (<u64>(k & 7) << 3)) & 0xff)) return false;
+  }
+  return true;
+}
+
+/** The category of the record just read, when it is one of the two layouts' (CATEGORY_NSG, CATEGORY_VNET). */
+function markCategory(recPtr: u32): void {
+  const s = load<i32>(recPtr + B_ENV + (ENV_CATEGORY << 3));
+  if (s < 0) return;
+  const n = <u32>(load<i32>(recPtr + B_ENV + (ENV_CATEGORY << 3) + 4) - s);
+  const p = wBase + <u32>s;
+  let flag = 0;
+  if (n == 29 && lowerIs(p, 29, 0x736b726f7774656e, 0x6779746972756365, 0x776f6c6670756f72, 0x000000746e657665)) flag = CATEGORY_NSG;
+  else if (n == 16 && lowerIs(p, 16, 0x66676f6c776f6c66, 0x746e657665776f6c, 0, 0)) flag = CATEGORY_VNET;
+  if (flag != 0) store<i32>(recPtr + B_FLAGS, load<i32>(recPtr + B_FLAGS) | flag);
+}
+
+/** The identity spans of the record just read compared with the last one's (SAME_IDS), and kept as the last. */
+function keepIdentity(recPtr: u32, bufPtr: u32, len: u32): void {
+  const rs = load<i32>(recPtr + B_ENV + (ENV_RESOURCE << 3));
+  const re = load<i32>(recPtr + B_ENV + (ENV_RESOURCE << 3) + 4);
+  const ts = load<i32>(recPtr + B_ENV + (ENV_TARGET << 3));
+  const te = load<i32>(recPtr + B_ENV + (ENV_TARGET << 3) + 4);
+  const fs = load<i32>(recPtr + B_ENV + (ENV_FLOWLOG << 3));
+  const fe = load<i32>(recPtr + B_ENV + (ENV_FLOWLOG << 3) + 4);
+  if (bufPtr == lastBase && len == lastLen && sameSpan(rs, re, lastResS, lastResE) && sameSpan(ts, te, lastTgtS, lastTgtE) && sameSpan(fs, fe, lastLogS, lastLogE)) {
+    store<i32>(recPtr + B_FLAGS, load<i32>(recPtr + B_FLAGS) | SAME_IDS);
+  }
+  lastBase = bufPtr;
+  lastLen = len;
+  lastResS = rs;
+  lastResE = re;
+  lastTgtS = ts;
+  lastTgtE = te;
+  lastLogS = fs;
+  lastLogE = fe;
+}
+
 /**
  * The record at bufPtr + start (its '{'; the blob is bufPtr[0, len)) walked as azure.ts
  * readRecord walks it, into the record block at recPtr and the tuple spans at tuplesPtr (at
@@ -623,13 +698,24 @@ export function readRecord(bufPtr: u32, start: u32, len: u32, recPtr: u32, tuple
   tMacE = tMacS + (maxTuples << 2);
   tCount = 0;
   tMax = maxTuples;
-  if (ws() != 123) return -1;
+  const ok = walkRecord();
+  if (ok) {
+    keepIdentity(recPtr, bufPtr, len);
+    markCategory(recPtr);
+  }
+  else lastLen = 0xffffffff; // the next record is not compared with one the JavaScript walk reads
+  return ok ? <i32>(wp - bufPtr) : -1;
+}
+
+/** readRecord's walk from wp: false when the JavaScript walk is to read the record. */
+function walkRecord(): bool {
+  if (ws() != 123) return false;
   // an empty record: the JavaScript walk words its reject
   const at = wp;
   wp++;
-  if (ws() == 125) return -1;
+  if (ws() == 125) return false;
   wp = at;
-  if (!members(recordMember, 1)) return -1;
-  store<i32>(recPtr + B_COUNT, <i32>tCount);
-  return <i32>(wp - bufPtr);
+  if (!members(recordMember, 1)) return false;
+  store<i32>(recAt + B_COUNT, <i32>tCount);
+  return true;
 }

@@ -39,6 +39,11 @@ describe('sniffing one-line JSON heads', () => {
     expect(sniff(`\n  \t${blob([...Array.from({ length: 100 }, () => ({ a: 'é'.repeat(50) })), vnet, NSG_RECORD])}`)).toBe('azure-vnet');
     expect(sniff(`\u00a0[${blob([NSG_RECORD])}]`)).toBe('azure-nsg'); // U+00A0 is white space to trimStart
     expect(sniff(`x${blob([NSG_RECORD])}`)).toBe(null);
+    // strings that end as the markers do without being one come first: passed over
+    const decoys = { a: 'XFlowEvent', b: 'AFlowLogFlowEvent', c: 'aNetworkSecurityGroupFlowEvent', d: '"FlowLogFlowEvent"', e: 'FlowEvent' };
+    expect(sniff(blob([decoys, NSG_RECORD, vnet]))).toBe('azure-nsg');
+    expect(sniff(blob([decoys, vnet, NSG_RECORD]))).toBe('azure-vnet');
+    expect(sniff(blob([decoys]))).toBe(null);
   });
 
   it('a "message" only on a later line does not make the file an aws-json one', () => {

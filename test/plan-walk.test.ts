@@ -3,7 +3,7 @@
  * file must still get the path and the account and region its own full path gives.
  */
 import { describe, expect, it } from 'vitest';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { tempDir } from './helpers/tmp.js';
@@ -33,5 +33,19 @@ describe('planning a folder', () => {
       expect(files.filter((f) => f.account === '999988887777').length).toBeGreaterThanOrEqual(2);
       expect(new Set(files.map((f) => f.account))).toEqual(new Set(['111122223333', '444455556666', '999988887777', '']));
     }
+  });
+
+  it('folders entered without a stat: a link back to any folder on the way is still not followed, a link elsewhere is', () => {
+    // a/b/c/d holds links to the walk's root, to a and to c itself, and one to a folder beside a
+    const root = join(dir, 'links');
+    mkdirSync(join(root, 'a/b/c/d'), { recursive: true });
+    mkdirSync(join(root, 'z'), { recursive: true });
+    writeFileSync(join(root, 'a/b/c/d/f.log'), LINE);
+    writeFileSync(join(root, 'z/g.log'), LINE);
+    for (const [name, to] of [['root', '../../../..'], ['up', '../../..'], ['self', '..'], ['beside', '../../../../z']]) symlinkSync(to, join(root, 'a/b/c/d', name));
+    const files = planInputs([root], { quickHeadBelow: 1 << 20, sniffInThread: true });
+    const byPath = Object.fromEntries(files.map((f) => [f.path.slice(root.length + 1), f.error ?? f.format]));
+    const loop = 'symbolic link back to a directory already being read: not followed';
+    expect(byPath).toEqual({ 'a/b/c/d/beside/g.log': 'aws-text', 'a/b/c/d/f.log': 'aws-text', 'a/b/c/d/root': loop, 'a/b/c/d/self': loop, 'a/b/c/d/up': loop, 'z/g.log': 'aws-text' });
   });
 });

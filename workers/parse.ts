@@ -7,7 +7,7 @@ import { FlowSink, newCounters, type Reject, type SinkCounters, type SinkOptions
 import { batchTransferList, type FlowBatchData } from '../src/flow/batch.js';
 import { allReaders, readerFor } from '../src/formats/registry.js';
 import type { FormatName, ReaderContext } from '../src/formats/types.js';
-import { dropInflatedAhead, inflateAhead, readGzipLines, readInflatedLines, readLineBytes, readLineRange, readWhole, smallGzip, takeInflatedAhead, HeadError, InputError, type SmallGzip } from '../src/input/read.js';
+import { dropInflatedAhead, giveInflated, inflateAhead, readGzipLines, readInflatedLines, readLineBytes, readLineRange, readWhole, smallGzip, takeInflatedAhead, HeadError, InputError, type SmallGzip } from '../src/input/read.js';
 import { headError, planFromText } from '../src/input/plan.js';
 import type { GroupFile, ParseInput, ParseResult, ParseTask } from '../src/engine/tasks.js';
 import { packFiles } from '../src/engine/file-results.js';
@@ -179,6 +179,16 @@ function inflateNext(next: GroupFile | undefined, maxDecompressedBytes: number):
 /** Read and parse one file or chunk into the sink; what it read, and any error, into `result`. */
 async function parseInto(task: ParseInput, sink: FlowSink, result: ParseResult): Promise<void> {
   let inflated: SmallGzip | null = null;
+  try {
+    inflated = await parseFileInto(task, sink, result);
+  } finally {
+    if (inflated) giveInflated(inflated); // read and parsed: its buffers serve the next file
+  }
+}
+
+/** parseInto's work; returns the file inflated whole in this thread, if it was (null: none). */
+async function parseFileInto(task: ParseInput, sink: FlowSink, result: ParseResult): Promise<SmallGzip | null> {
+  let inflated: SmallGzip | null = null;
   if (task.sniffInThread) {
     // planned from its name and size: read whole here, then planned from what it holds
     const early = takeInflatedAhead(task.path, task.maxDecompressedBytes);
@@ -186,7 +196,7 @@ async function parseInto(task: ParseInput, sink: FlowSink, result: ParseResult):
     const planned = inflated && planFromText(inflated.text, task.path, { awsFields: task.awsFields });
     if (!planned) {
       result.replan = true; // no small gzip AWS text file: the main thread plans it as any file
-      return;
+      return inflated;
     }
     task = { ...task, ...planned };
   }
@@ -257,6 +267,7 @@ async function parseInto(task: ParseInput, sink: FlowSink, result: ParseResult):
       offset: change.offset,
     };
   }
+  return inflated;
 }
 
 /**

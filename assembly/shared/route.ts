@@ -74,8 +74,13 @@ let maxEnd: f64 = -Infinity;
 /** The Feed bits of the row routeFlow routed last. */
 export let routedFeed: u32 = 0;
 
-/** A read starts: the settings from the routing block at `at`, the counts zero. */
-export function startRouting(at: u32): void {
+/**
+ * A read starts: the settings from the routing block at `at`, the counts zero, each area's
+ * rows starting at its first slot (AREA_STARTS), unless keepAreas: a reader that reads one
+ * record a call adds its rows after those of the records before it, which the sink copies a
+ * run at a time.
+ */
+export function startRouting(at: u32, keepAreas: bool = false): void {
   areasPtr = <u32>load<f64>(at + (S_AREAS << 3));
   areaRows = <u32>load<f64>(at + (S_AREA_ROWS << 3));
   routing = load<f64>(at + (S_ROUTE << 3)) != 0;
@@ -85,7 +90,7 @@ export function startRouting(at: u32): void {
   shards = <u32>load<f64>(at + (S_SHARDS << 3));
   regionBlank = load<f64>(at + (S_REGION_BLANK << 3)) != 0;
   tablePtr = at;
-  if (areasPtr != 0) memory.copy(at + AREA_COUNTS, at + AREA_STARTS, shards << 2);
+  if (areasPtr != 0 && !keepAreas) memory.copy(at + AREA_COUNTS, at + AREA_STARTS, shards << 2);
   records = outsideRange = blankRegion = internal = responses = backscatter = inbound = outbound = 0;
   minStart = Infinity;
   maxEnd = -Infinity;

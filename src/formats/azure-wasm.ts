@@ -50,6 +50,20 @@ export interface TupleSpans {
   reserve(n: number): void;
 }
 
+/** AzureWasm.recordFlags bits (assembly/azure-tuples.ts B_FLAGS). */
+export const enum RecordFlag {
+  nsgFlows = 1,
+  vnetFlows = 2,
+  /**
+   * resourceId, targetResourceID and flowLogResourceID each absent or the same bytes as in
+   * the record the last readRecord of this blob read (none between that read nothing)
+   */
+  sameIds = 4,
+  /** the category is NetworkSecurityGroupFlowEvent, or FlowLogFlowEvent (any letter case) */
+  categoryNsg = 8,
+  categoryVnet = 16,
+}
+
 /** AzureWasm.routeOf of a row the module did not take. */
 export const NOT_TAKEN = -3;
 
@@ -62,8 +76,9 @@ export class AzureWasm {
   private i32: Int32Array;
   private f64: Float64Array;
   private readonly memory: WebAssembly.Memory;
-  private readonly readTuples: (bufPtr: number, n: number, startsPtr: number, endsPtr: number, out: number, layout: number, version: number, routing: number) => number;
+  private readonly readTuples: (bufPtr: number, n: number, startsPtr: number, endsPtr: number, out: number, layout: number, version: number, routing: number, keepAreas: number) => number;
   private readonly walkRecord: (bufPtr: number, start: number, len: number, recPtr: number, tuplesPtr: number, maxTuples: number) => number;
+  private readonly newBlob: () => void;
   /** The length of the blob last loaded. */
   private blobLength = 0;
   /** The routing block and the shards' areas (views over the memory) as the sink takes them. */
@@ -71,6 +86,8 @@ export class AzureWasm {
   /** The sink of the blob last loaded, and whether the module routes its tuples. */
   private sink: FlowSink | null = null;
   private routesBlob = false;
+  /** The regionBlank of the routing settings last written (load writes false). */
+  private settingsBlank = false;
   /** Where the blob last loaded lies. */
   private bufAt = BUF_AT;
 
@@ -80,10 +97,11 @@ export class AzureWasm {
     readonly routes = true,
   ) {
     const instance = new WebAssembly.Instance(module, {});
-    const exports = instance.exports as { memory: WebAssembly.Memory; readTuples: AzureWasm['readTuples']; readRecord: AzureWasm['walkRecord'] };
+    const exports = instance.exports as { memory: WebAssembly.Memory; readTuples: AzureWasm['readTuples']; readRecord: AzureWasm['walkRecord']; newBlob: () => void };
     this.memory = exports.memory;
     this.readTuples = exports.readTuples;
     this.walkRecord = exports.readRecord;
+    this.newBlob = exports.newBlob;
     this.u8 = this.i32 = this.f64 = null!;
     this.views(BUF_AT);
     this.routing = new WasmRouting(this.memory, ROUTING_AT, AREAS_AT, AZURE_WASM_TUPLES, Cloud.azure);
@@ -111,13 +129,14 @@ export class AzureWasm {
     if (blob.length > AZURE_WASM_BLOB) return false;
     this.sink = sink ?? null;
     this.routesBlob = sink !== undefined && this.routes && sink.routable;
-    if (this.routesBlob) this.routing.settings(sink!, true, false);
+    if (this.routesBlob) this.routing.settings(sink!, true, (this.settingsBlank = false));
     else this.routing.off();
     this.bufAt = this.routesBlob && sink!.shards <= MAX_AREA_SHARDS ? AREAS_AT + areasBytes(sink!.shards, AZURE_WASM_TUPLES) : BUF_AT;
     this.views(this.bufAt + blob.length + 16); // slack for the module's vector loads
     this.u8.set(blob, this.bufAt);
     this.u8.fill(0, this.bufAt + blob.length, this.bufAt + blob.length + 16);
     this.blobLength = blob.length;
+    this.newBlob();
     return true;
   }
 
@@ -155,7 +174,10 @@ export class AzureWasm {
     return end;
   }
 
-  /** The version (0: absent, -1: not a positive integer) and flags (1: NSG flows seen, 2: VNet flowRecords seen) of the record readRecord read. */
+  /**
+   * The version (0: absent, -1: not a positive integer) and flags (1: NSG flows seen, 2: VNet
+   * flowRecords seen, RecordFlag.sameIds) of the record readRecord read.
+   */
   recordVersion = 0;
   recordFlags = 0;
 
@@ -163,16 +185,24 @@ export class AzureWasm {
    * Reads the n tuples blob[starts[k], ends[k]) of the blob last loaded into rows: false,
    * having read nothing, when they are too many for one call. Routed (load) with the
    * record's region (regionBlank: it is the empty string); addCounts then adds what the read counted.
+   * The shards' areas are emptied first, unless keepAreas: their rows routed by the reads
+   * before it (up to AZURE_WASM_TUPLES in all) are kept, and its rows put after them.
+   * walked: the spans are those readRecord just gave (they are in the module already).
    */
-  read(starts: Int32Array, ends: Int32Array, n: number, layout: TupleLayout, version: number, regionBlank = false): boolean {
+  read(starts: Int32Array, ends: Int32Array, n: number, layout: TupleLayout, version: number, regionBlank = false, keepAreas = false, walked = false): boolean {
     if (n > AZURE_WASM_TUPLES) return false;
     const i32 = this.i32;
-    for (let k = 0; k < n; k++) {
-      i32[(SPANS_AT >> 2) + k] = starts[k]!;
-      i32[(ENDS_AT >> 2) + k] = ends[k]!;
+    if (!walked) {
+      for (let k = 0; k < n; k++) {
+        i32[(SPANS_AT >> 2) + k] = starts[k]!;
+        i32[(ENDS_AT >> 2) + k] = ends[k]!;
+      }
     }
-    if (this.routesBlob) this.routing.settings(this.sink!, true, regionBlank);
-    this.readTuples(this.bufAt, n, SPANS_AT, ENDS_AT, ROWS_AT, layout, version, ROUTING_AT);
+    // the settings of a blob change only with the record's region (the sink's are the blob's)
+    // and, for a read that empties the areas, with where the shards' batches are filled to
+    // (FlowSink.areaStart: the areas' first slots; kept areas go on from their counts)
+    if (this.routesBlob && (!keepAreas || regionBlank !== this.settingsBlank)) this.routing.settings(this.sink!, true, (this.settingsBlank = regionBlank));
+    this.readTuples(this.bufAt, n, SPANS_AT, ENDS_AT, ROWS_AT, layout, version, ROUTING_AT, keepAreas ? 1 : 0);
     return true;
   }
 

@@ -38,7 +38,7 @@ import { NO_FLOW } from './azure-tuple.js';
 import { NSG_CATEGORY, nsgTuple } from './azure-nsg.js';
 import { VNET_CATEGORY, vnetTuple } from './azure-vnet.js';
 import { nsgTupleFast, vnetTupleFast } from './azure-fast.js';
-import { azureWasm, NOT_TAKEN, TupleLayout, type AzureWasm } from './azure-wasm.js';
+import { AZURE_WASM_TUPLES, azureWasm, NOT_TAKEN, RecordFlag, TupleLayout, type AzureWasm } from './azure-wasm.js';
 import { ROUTE_DONE } from './wasm-route.js';
 
 /** Off only in tests, to compare the tuple fast path (azure-fast.ts) with the full readers. */
@@ -213,7 +213,11 @@ class Identities {
     const sub = subscriptionOf(primary) || subscriptionOf(secondary);
     this.account[id] = sub ? dict.idOf(sub) : this.defaultAccount;
     let region = this.defaultRegion;
-    const keys = [...(primary ? regionKeys(primary) : []), ...(secondary ? regionKeys(secondary) : []), sub];
+    // pushed, not spread: a spread of arrays of two kinds made V8 throw away the optimised
+    // lookup (into which this is inlined) at the first blob of another resource ("wrong map")
+    const keys = primary ? regionKeys(primary) : [];
+    if (secondary) for (const k of regionKeys(secondary)) keys.push(k);
+    keys.push(sub);
     for (const key of keys) {
       const r = key ? this.regionMap.get(key) : undefined;
       if (r !== undefined) {
@@ -260,7 +264,30 @@ class AzureDocument implements DocHandler {
   private macKey = -2;
   private macId = 0;
   private macScratch = new Uint8Array(64);
+  /** The last MAC macOf read, as written (macRawN bytes; -1: none), and its id. */
+  private readonly macRaw = new Uint8Array(64);
+  private macRawN = -1;
+  private macRawId = 0;
   private wasm = azureWasm();
+  /**
+   * The module's routed rows stay in its areas from record to record (the sink's routed
+   * session, beginRouted, open) until they may fill (AZURE_WASM_TUPLES rows) or the blob
+   * ends: the sink copies them a run at a time, not a record (often one tuple) at a time.
+   * -1: no session open; else the rows the areas may hold by now.
+   */
+  private routedRows = -1;
+  /**
+   * The identity (Identities.lookup) of the last record the module walked, when its lookup was
+   * made (-1: not), and its layout: a record the module finds with the same identity strings
+   * (RecordFlag.sameIds) and layout has it too, without the lookup's compare of ~100 bytes.
+   */
+  private walkedWho = -1;
+  private walkedNsg = false;
+  /** The record being ended was walked by the module, and walkedWho is its identity if sameIds said so (else -1). */
+  private inModule = false;
+  private knownWho = -1;
+  /** The module's flags (RecordFlag) of the record being ended, when inModule. */
+  private moduleFlags = 0;
 
   constructor(
     private readonly buf: Uint8Array,
@@ -278,6 +305,7 @@ class AzureDocument implements DocHandler {
     try {
       walkDocument(this.buf, this.sink, this.sc, this.lines, this);
     } finally {
+      this.endRouted();
       this.sc.reset(NO_BYTES, 0, 0, false); // the shared scanner lets go of the blob
     }
   }
@@ -363,10 +391,15 @@ class AzureDocument implements DocHandler {
     if (end < 0) return false; // readRecord begins the record again
     this.envInArena.fill(0);
     this.version = w.recordVersion;
-    this.sawNsgFlows = (w.recordFlags & 1) !== 0;
-    this.sawVnetFlows = (w.recordFlags & 2) !== 0;
+    const flags = (this.moduleFlags = w.recordFlags);
+    this.sawNsgFlows = (flags & RecordFlag.nsgFlows) !== 0;
+    this.sawVnetFlows = (flags & RecordFlag.vnetFlows) !== 0;
+    this.knownWho = (flags & RecordFlag.sameIds) !== 0 ? this.walkedWho : -1;
+    this.walkedWho = -1; // until this record's lookup
     this.sc.pos = end;
+    this.inModule = true;
     this.endRecord();
+    this.inModule = false;
     return true;
   }
 
@@ -587,8 +620,9 @@ class AzureDocument implements DocHandler {
 
   private layout(): Layout {
     if (this.envS[Env.category]! >= 0) {
-      if (this.categoryIs(CAT_NSG)) return Layout.nsg;
-      if (this.categoryIs(CAT_VNET)) return Layout.vnet;
+      // the module compared a record it walked (RecordFlag.categoryNsg, categoryVnet)
+      if (this.inModule ? (this.moduleFlags & RecordFlag.categoryNsg) !== 0 : this.categoryIs(CAT_NSG)) return Layout.nsg;
+      if (this.inModule ? (this.moduleFlags & RecordFlag.categoryVnet) !== 0 : this.categoryIs(CAT_VNET)) return Layout.vnet;
       const b = this.envBuf(Env.category);
       const text = decoder.decode(b.subarray(this.envS[Env.category]!, this.envE[Env.category]!));
       this.recordReject(`category '${text.slice(0, 80)}' is not ${NSG_CATEGORY} or ${VNET_CATEGORY}`);
@@ -623,10 +657,18 @@ class AzureDocument implements DocHandler {
     const ps = this.envS[pf]!;
     const sf = Env.flowLog;
     const ss = nsg ? -1 : this.envS[sf]!;
-    const who = this.ids.lookup(
-      this.envBuf(pf), Math.max(ps, 0), ps < 0 ? 0 : this.envE[pf]!,
-      this.envBuf(sf), Math.max(ss, 0), ss < 0 ? 0 : this.envE[sf]!,
-    );
+    const known = this.inModule && this.walkedNsg === nsg ? this.knownWho : -1;
+    const who =
+      known >= 0
+        ? known
+        : this.ids.lookup(
+          this.envBuf(pf), Math.max(ps, 0), ps < 0 ? 0 : this.envE[pf]!,
+          this.envBuf(sf), Math.max(ss, 0), ss < 0 ? 0 : this.envE[sf]!,
+        );
+    if (this.inModule) {
+      this.walkedWho = who;
+      this.walkedNsg = nsg;
+    }
     const account = this.ids.accountOf(who);
     const region = this.ids.regionOf(who);
     const instance = this.ids.instanceOf(who);
@@ -638,20 +680,20 @@ class AzureDocument implements DocHandler {
     const rec = sink.rec;
     const t = this.tuples;
     sink.counters.lines += t.n; // each tuple gets one fate below
-    const wasm = this.wasmRead(nsg, region === 0);
+    // the areas are emptied by a read when this record's tuples may not fit: what they hold is copied first
+    if (this.routedRows + t.n > AZURE_WASM_TUPLES) this.endRouted();
+    const wasm = this.wasmRead(nsg, region === 0, this.routedRows >= 0);
     // the tuples the module routed lie in the shards' areas until endRouted
     const areas = wasm !== null ? wasm.routedAreas : null;
     if (wasm !== null) wasm.addCounts(sink);
-    if (areas !== null) sink.beginRouted(areas);
+    if (areas !== null) {
+      if (this.routedRows < 0) {
+        sink.beginRouted(areas);
+        this.routedRows = 0;
+      }
+      this.routedRows += t.n;
+    }
     for (let i = 0; i < t.n; i++) {
-      const tb = t.inArena[i] ? this.sc.arena : this.buf;
-      const s = t.s[i]!;
-      const e = t.e[i]!;
-      rec.cloud = Cloud.azure;
-      rec.account = account;
-      rec.region = region;
-      rec.instance = instance;
-      rec.tcpFlags = -1;
       if (nsg) {
         const ms = t.macS[i]!;
         if (ms !== this.macKey) {
@@ -660,13 +702,22 @@ class AzureDocument implements DocHandler {
         }
         iface = this.macId;
       }
-      rec.iface = iface;
       const route = wasm !== null ? wasm.routeOf(i) : NOT_TAKEN;
       if (route === ROUTE_DONE) continue; // counted by the module
       if (route >= 0 && areas !== null) {
         this.routed(wasm!, i, route, account, region, iface, instance);
         continue;
       }
+      // a tuple handed to the sink in its record (routed from it, emitted or rejected)
+      const tb = t.inArena[i] ? this.sc.arena : this.buf;
+      const s = t.s[i]!;
+      const e = t.e[i]!;
+      rec.cloud = Cloud.azure;
+      rec.account = account;
+      rec.region = region;
+      rec.instance = instance;
+      rec.tcpFlags = -1;
+      rec.iface = iface;
       const fast =
         (route !== NOT_TAKEN && wasm!.take(rec, i)) ||
         (azureFastPath.enabled && (nsg ? nsgTupleFast(rec, tb, s, e, this.version) : vnetTupleFast(rec, tb, s, e)));
@@ -678,7 +729,13 @@ class AzureDocument implements DocHandler {
       } else if (why === NO_FLOW) sink.noData();
       else sink.reject(this.lines.lineAt(off), off, why, tb, s, e);
     }
-    if (areas !== null) sink.endRouted();
+  }
+
+  /** The routed rows of the records read so far copied into the sink's batches, and its session closed (routedRows). */
+  private endRouted(): void {
+    if (this.routedRows < 0) return;
+    this.sink.endRouted();
+    this.routedRows = -1;
   }
 
   /**
@@ -697,25 +754,38 @@ class AzureDocument implements DocHandler {
    * then takes: null when it is off, or a tuple is an unescaped copy in the arena (rare: an
    * escape in the string), or the blob or the record is too large for the module.
    */
-  private wasmRead(nsg: boolean, regionBlank: boolean): AzureWasm | null {
+  private wasmRead(nsg: boolean, regionBlank: boolean, keepAreas: boolean): AzureWasm | null {
     const w = this.wasm;
     if (w === null || !azureFastPath.enabled) return null;
     const t = this.tuples;
     for (let i = 0; i < t.n; i++) if (t.inArena[i]) return null;
-    return w.read(t.s, t.e, t.n, nsg ? TupleLayout.nsg : TupleLayout.vnet, this.version, regionBlank) ? w : null;
+    return w.read(t.s, t.e, t.n, nsg ? TupleLayout.nsg : TupleLayout.vnet, this.version, regionBlank, keepAreas, this.inModule) ? w : null;
   }
 
-  /** Dictionary id of a MAC written any way (00-0d-3a-…, 000D3A…): upper case, no separators. */
+  /**
+   * Dictionary id of a MAC written any way (00-0d-3a-…, 000D3A…): upper case, no separators.
+   * The last MAC's bytes as written are kept with its id: a blob's records name one or a few
+   * NICs, so most are the same bytes again.
+   */
   private macOf(b: Uint8Array, s: number, e: number): number {
-    if (e - s > this.macScratch.length) return this.sink.dict.idOfBytes(b, s, e);
+    const n0 = e - s;
+    if (n0 > this.macScratch.length) return this.sink.dict.idOfBytes(b, s, e);
+    const raw = this.macRaw;
+    if (n0 === this.macRawN) {
+      let k = 0;
+      while (k < n0 && b[s + k] === raw[k]) k++;
+      if (k === n0) return this.macRawId;
+    }
     const m = this.macScratch;
     let n = 0;
     for (let i = s; i < e; i++) {
       const c = b[i]!;
+      raw[i - s] = c;
       if (c === 45 || c === 58) continue;
       m[n++] = c >= 97 && c <= 122 ? c - 32 : c;
     }
-    return this.sink.dict.idOfBytes(m, 0, n);
+    this.macRawN = n0;
+    return (this.macRawId = this.sink.dict.idOfBytes(m, 0, n));
   }
 }
 
@@ -723,19 +793,37 @@ function parseAzure(buf: Uint8Array, ctx: ReaderContext): void {
   new AzureDocument(buf, ctx).run();
 }
 
-const NSG_MARKER = Buffer.from(`"${NSG_CATEGORY}"`);
-const VNET_MARKER = Buffer.from(`"${VNET_CATEGORY}"`);
+// the two categories' markers end alike: the first of either is found with one search
+const MARKER_END = Buffer.from('FlowEvent"');
+const NSG_MARKER_START = Buffer.from(`"${NSG_CATEGORY.slice(0, -'FlowEvent'.length)}`);
+const VNET_MARKER_START = Buffer.from(`"${VNET_CATEGORY.slice(0, -'FlowEvent'.length)}`);
 
-/** Which Azure category the head of a JSON file names first, if any. */
+/**
+ * Which Azure category the head of a JSON file names first ("NetworkSecurityGroupFlowEvent"
+ * or "FlowLogFlowEvent" with its quotes), if any. The markers are ASCII: searched in the
+ * head's bytes (text is their decoding), natively, ~8x faster than in the string, as one
+ * search for their common end (a quoted string holds no quote, so neither marker lies inside
+ * the other: the first to end is the first named). Planning sniffs every blob with it, twice
+ * for a VNet one (after the NSG reader's sniff): the whole 64 KiB head was searched for the
+ * NSG marker in a VNet blob, each time.
+ */
 function azureCategory(text: string, head: Uint8Array): 'nsg' | 'vnet' | null {
   const c = text.trimStart()[0];
   if (c !== '{' && c !== '[') return null;
-  // the markers are ASCII: searched in the head's bytes (text is their decoding), natively,
-  // ~8x faster than in the string; the first named wins, so the other is looked for only before it
   const b = Buffer.from(head.buffer, head.byteOffset, Math.min(head.byteLength, 65536));
-  const nsg = b.indexOf(NSG_MARKER);
-  if (nsg >= 0) return b.lastIndexOf(VNET_MARKER, nsg) >= 0 ? 'vnet' : 'nsg';
-  return b.includes(VNET_MARKER) ? 'vnet' : null;
+  for (let end = b.indexOf(MARKER_END); end >= 0; end = b.indexOf(MARKER_END, end + 1)) {
+    if (endsWith(b, end, NSG_MARKER_START)) return 'nsg';
+    if (endsWith(b, end, VNET_MARKER_START)) return 'vnet';
+  }
+  return null;
+}
+
+/** Whether b holds `start` just before offset `at`. */
+function endsWith(b: Uint8Array, at: number, start: Uint8Array): boolean {
+  const s = at - start.length;
+  if (s < 0) return false;
+  for (let k = 0; k < start.length; k++) if (b[s + k] !== start[k]) return false;
+  return true;
 }
 
 /**

@@ -7,6 +7,7 @@ import { openSync, readSync, closeSync, createReadStream, existsSync, fstatSync,
 import { fileURLToPath } from 'node:url';
 import { Gunzip, constants as zc, createGunzip, gunzipSync } from 'node:zlib';
 import { LineFeeder } from './lines.js';
+import { fileBuffer, giveFileBuffer } from './file-buffers.js';
 import type { LineParser } from '../formats/types.js';
 
 /** Read size: small enough that the parser reads what read() just copied from L2 cache (4 MiB reads: 3-5 % slower end to end). */
@@ -113,7 +114,13 @@ export async function readGzipLines(
   const small = (early && (await early)) || smallGzip(path, maxBytes, size);
   // most flow-log objects are small (AWS: 5-minute files): one synchronous inflate
   // costs far less than a stream; anything unusual takes the streaming path below
-  if (small) return readInflatedLines(small, parser, maxLineBytes);
+  if (small) {
+    try {
+      return readInflatedLines(small, parser, maxLineBytes);
+    } finally {
+      giveInflated(small);
+    }
+  }
   beforeStream?.();
   const compressedBytes = statSync(path).size;
   const feeder = new LineFeeder(parser, maxLineBytes, 0);
@@ -169,6 +176,11 @@ export interface SmallGzip {
   compressed: number;
 }
 
+/** The reader is done with `small` (its text is not read again): its memory may serve the thread's next file (file-buffers.ts). */
+export function giveInflated(small: SmallGzip): void {
+  giveFileBuffer(small.text);
+}
+
 /**
  * The whole decompressed content of a small, intact gzip file, or null (large,
  * truncated, damaged, or inflating past the bound (maxBytes, at most 256 MiB): the
@@ -177,13 +189,45 @@ export interface SmallGzip {
 export function smallGzip(path: string, maxBytes: number, size: number): SmallGzip | null {
   const maxOutput = Math.min(maxBytes, SMALL_GZIP_OUTPUT);
   try {
-    if ((size >= 0 ? size : statSync(path).size) > SMALL_GZIP_INPUT) return null;
-    const gz = readFileSync(path);
-    // libdeflate where built (gunzipNative), else Node's zlib, which beat the pure-JS
-    // inflaters on these files, small and large (bench/RESULTS.md, 2026-12-06)
-    return { text: gunzipWhole(gz, maxOutput), compressed: gz.length };
+    const planned = size >= 0 ? size : statSync(path).size;
+    if (planned > SMALL_GZIP_INPUT) return null;
+    const gz = readGzipFile(path, planned);
+    try {
+      // libdeflate where built (gunzipNative), else Node's zlib, which beat the pure-JS
+      // inflaters on these files, small and large (bench/RESULTS.md, 2026-12-06)
+      return { text: gunzipWhole(gz, maxOutput, fileBuffer), compressed: gz.length };
+    } finally {
+      giveFileBuffer(gz);
+    }
   } catch {
     return null;
+  }
+}
+
+/**
+ * A whole gzip file read into one of the thread's reused buffers (file-buffers.ts), to its
+ * end; `size` (its planned size) only sizes the buffer, so that one read takes it all and the
+ * next finds the end (no fstat: its Stats object cost more than that read). The caller gives
+ * the buffer back.
+ */
+function readGzipFile(path: string, size: number): Buffer {
+  const fd = openSync(path, 'r');
+  try {
+    let buf = fileBuffer(Math.max(size, 0) + 1);
+    let got = 0;
+    for (;;) {
+      if (got === buf.length) {
+        const more = fileBuffer(buf.length * 2); // it grew since it was planned
+        buf.copy(more, 0, 0, got);
+        giveFileBuffer(buf);
+        buf = more;
+      }
+      const n = readSync(fd, buf, got, buf.length - got, null);
+      if (n === 0) return buf.subarray(0, got);
+      got += n;
+    }
+  } finally {
+    closeSync(fd);
   }
 }
 
@@ -208,8 +252,8 @@ let gunzipFailed = false;
  * on any error, past maxOutput, or where the binding is not there, gunzipSync does the
  * file, so what fails fails as it did.
  */
-export function gunzipWhole(gz: Buffer, maxOutput: number): Buffer {
-  const native = gunzipNative(gz, maxOutput);
+export function gunzipWhole(gz: Buffer, maxOutput: number, alloc: (size: number) => Buffer = Buffer.allocUnsafe): Buffer {
+  const native = gunzipNative(gz, maxOutput, alloc);
   if (native) return native;
   return gunzipZlib(gz, maxOutput);
 }
@@ -270,11 +314,13 @@ const MAX_DEFLATE_RATIO = 1032;
  * inflates). The zlib path then does the file as before, so every file either comes out as
  * zlib makes it (libdeflate checks the CRC-32 and the exact size) or fails as it did.
  */
-export function gunzipNative(gz: Buffer, maxOutput: number): Buffer | null {
+export function gunzipNative(gz: Buffer, maxOutput: number, alloc: (size: number) => Buffer = Buffer.allocUnsafe): Buffer | null {
   const size = nativeOutputSize(gz, maxOutput);
   if (size < 0) return null;
-  const out = Buffer.allocUnsafe(size);
-  return nativeInflate!.gunzip(gz, out) === gz.length ? out : null;
+  const out = alloc(size);
+  if (nativeInflate!.gunzip(gz, out) === gz.length) return out;
+  giveFileBuffer(out);
+  return null;
 }
 
 /** The size libdeflate is to inflate `gz` into (its trailer's ISIZE), or -1: the file is not for libdeflate (gunzipNative). */
@@ -317,17 +363,30 @@ export function inflateAhead(path: string, maxBytes: number, size: number): void
   if (!nativeInflate) return;
   let gz: Buffer;
   try {
-    gz = readFileSync(path);
+    gz = readGzipFile(path, size);
   } catch {
     return; // the reader reports it
   }
   const maxOutput = Math.min(maxBytes, SMALL_GZIP_OUTPUT);
   const length = nativeOutputSize(gz, maxOutput);
-  if (length < 0) return;
-  const out = Buffer.allocUnsafe(length);
+  if (length < 0) return giveFileBuffer(gz);
+  const out = fileBuffer(length);
   let finish!: (r: number) => void;
-  const done = new Promise<SmallGzip | null>((resolve) => (finish = (r) => resolve(r === gz.length ? { text: out, compressed: gz.length } : null)));
-  if (!nativeInflate.gunzipAsync(gz, out, AHEAD_LIMIT, finish)) return;
+  const done = new Promise<SmallGzip | null>(
+    (resolve) =>
+      (finish = (r) => {
+        const compressed = gz.length;
+        giveFileBuffer(gz); // libdeflate is done with it
+        if (r === compressed) return resolve({ text: out, compressed });
+        giveFileBuffer(out);
+        resolve(null);
+      }),
+  );
+  if (!nativeInflate.gunzipAsync(gz, out, AHEAD_LIMIT, finish)) {
+    giveFileBuffer(out);
+    giveFileBuffer(gz);
+    return;
+  }
   if (ahead.size >= 2) ahead.delete(ahead.keys().next().value!); // one not taken (its task failed): dropped
   ahead.set(path, { maxOutput, done });
 }
