@@ -26,8 +26,6 @@ const MEMORY = {
   // new one when it needs more: growing a memory detaches its buffer, and one detached
   // buffer makes V8 check every typed-array access of the thread for detaching from then on
   'scan-held': ['--importMemory', '--initialMemory', '1'],
-  // finalisation (src/engine/scan-finalise-wasm.ts): a memory of the size one finalisation needs, made for it
-  'scan-finalise': ['--importMemory', '--initialMemory', '1'],
 };
 
 for (const f of readdirSync(join(root, 'assembly')).filter((n) => n.endsWith('.ts'))) {

@@ -1,6 +1,5 @@
 // AssemblyScript, exported by assembly/scan-held.ts (the table's own module: finalised in
-// its memory, no copy) and assembly/scan-finalise.ts (a table in JavaScript arrays, copied
-// in). The numeric part of the inbound table's finalisation
+// its memory, in a room after the index). The numeric part of the inbound table's finalisation
 // (src/engine/scan-finalise.ts, driven by src/engine/scan-finalise-wasm.ts): the entries
 // sorted by source bucket, grouped by scan key one bucket at a time, and each key of at
 // least minTuples entries folded into its features (endpoints, clouds, accounts, regions,

@@ -1,28 +1,28 @@
 /**
- * The numeric part of the inbound finalisation in WebAssembly (assembly/scan-finalise.ts,
- * built into dist/wasm/ by scripts/wasm.mjs): the entries sorted by bucket, grouped by key,
- * and each key that can be a scan or a near miss folded into its features and endpoints.
- * scan-finalise.ts makes the verdict objects and the endpoint-days from what it writes.
+ * The numeric part of the inbound finalisation in WebAssembly (assembly/shared/scan-finalise.ts,
+ * part of the table's own module, assembly/scan-held.ts): the entries sorted by bucket,
+ * grouped by key, and each key that can be a scan or a near miss folded into its features
+ * and endpoints. scan-finalise.ts makes the verdict objects and the endpoint-days from what
+ * it writes.
  *
  * A `detect` run finalises its table once, so the JavaScript loops ran mostly unoptimised
  * (bench/RESULTS.md: ~62 ns a record cold against ~27 warm). The module is compiled before
  * it runs, and one call a bucket lets V8 tier it up after the first calls (a function
  * runs on in the tier it was entered in).
  *
- A table in an arena (scan-wasm.ts) is finalised in its own memory, in a room the arena
- * keeps after the index (finaliseRoom: the bucket starts, the entries by bucket and a
- * scratch of scratchEntries a bucket; never touched until then, so it costs no memory
- * before). A table in JavaScript arrays is copied into a memory made for its finalisation
- * (moduleFinalise). A bucket with more entries than the scratch is finalised in JavaScript
- * (bucket() answers -1).
+ * Only a table in an arena (scan-wasm.ts) is finalised here, in its own memory: in a room
+ * the arena keeps after the index (finaliseRoom: the bucket starts, the entries by bucket
+ * and a scratch of scratchEntries a bucket), never touched until then, so it costs no
+ * memory before. A bucket with more entries than the scratch is finalised in JavaScript
+ * (bucket() answers -1). A table in JavaScript arrays (a replay run's) is finalised in
+ * JavaScript: copied into a module's memory (~25 ns an entry, fresh pages, and the table's
+ * size again in memory) it gained nothing (bench/RESULTS.md, finwasm section).
  *
  * FLOWSIEVE_FINALISE=js (or FLOWSIEVE_ACCUMULATE=js, or a build without the module) keeps
  * the JavaScript finalisation, for A/B runs.
  */
-import { readFileSync } from 'node:fs';
-import { wasmFile } from '../data/files.js';
 import { SHARD_BUCKETS } from '../flow/hash.js';
-import { COUNT_VALUES, ENTRY_WORDS, nextPow2 } from './scan-layout.js';
+import { nextPow2 } from './scan-layout.js';
 
 /** The finalisation's exports (assembly/shared/scan-finalise.ts), in either module. */
 export interface FinaliseExports {
@@ -35,11 +35,8 @@ export interface FinaliseExports {
   bucket(b: number): number;
 }
 
-const PAGE = 65536;
 /** the bucket starts' bytes at the start of a finalisation's room */
 const START_BYTES = (SHARD_BUCKETS + 1) * 4 + 12;
-/** wasm32's largest memory, less a page: a table that would not fit is finalised in JavaScript */
-const MAX_BYTES = 65535 * PAGE;
 /** A key record (assembly/shared/scan-finalise.ts KEY_BYTES) as u32 words and as f64 slots. */
 export const KEY_WORDS = 24;
 export const KEY_SLOTS = 12;
@@ -62,20 +59,8 @@ export const K_CV_PACKETS = 8;
 export const K_CV_BYTES = 9;
 export const K_CV_FLOWS = 10;
 
-let compiled: WebAssembly.Module | null | undefined;
-
-/** Whether finalisation runs in WebAssembly (not FLOWSIEVE_FINALISE=js nor FLOWSIEVE_ACCUMULATE=js). */
+/** Whether finalisation runs in WebAssembly (not FLOWSIEVE_FINALISE=js nor FLOWSIEVE_ACCUMULATE=js; read at each call: tests switch it). */
 export const finaliseInModule = (): boolean => process.env.FLOWSIEVE_FINALISE !== 'js' && process.env.FLOWSIEVE_ACCUMULATE !== 'js';
-
-/** The module for tables in JavaScript arrays, compiled once a thread; null when not built or switched off (read at each call: tests switch it). */
-function finaliseModule(): WebAssembly.Module | null {
-  if (!finaliseInModule()) return null;
-  if (compiled === undefined) {
-    const path = wasmFile('scan-finalise.wasm');
-    compiled = path === null ? null : new WebAssembly.Module(readFileSync(path));
-  }
-  return compiled;
-}
 
 const align16 = (x: number): number => (x + 15) & ~15;
 
@@ -102,36 +87,6 @@ export function finaliseIn(
   ex.setLayout(uAt, dAt, at, orderAt, orderAt + align16(cap * 4), scratch, minTuples, minEndpoints);
   const entries = ex.sortByBucket(count, uptoWindow);
   return new ModuleFinalise(ex, buffer, at, orderAt, entries, scratch);
-}
-
-/**
- * A table in JavaScript arrays (`count` entries of u, d) copied into a memory made for its
- * finalisation; null where JavaScript finalises (see the module comment). The copy costs
- * ~25 ns an entry (fresh pages): tables in an arena (scan-wasm.ts) are finalised in place.
- */
-export function moduleFinalise(u: Uint32Array, d: Float64Array, count: number, uptoWindow: number, minTuples: number, minEndpoints: number): ModuleFinalise | null {
-  const m = finaliseModule();
-  if (m === null) return null;
-  const uAt = 1024;
-  const dAt = align16(uAt + count * ENTRY_WORDS * 4);
-  const at = align16(dAt + count * COUNT_VALUES * 8);
-  let memory: WebAssembly.Memory;
-  let ex: FinaliseExports;
-  try {
-    memory = new WebAssembly.Memory({ initial: 1 });
-    ex = new WebAssembly.Instance(m, { env: { memory } }).exports as unknown as FinaliseExports;
-    const end = at + finaliseRoom(ex, count);
-    if (end > MAX_BYTES) return null;
-    // a memory of the size needed, made anew (not grown: see the module comment)
-    memory = new WebAssembly.Memory({ initial: Math.ceil(end / PAGE) });
-    ex = new WebAssembly.Instance(m, { env: { memory } }).exports as unknown as FinaliseExports;
-  } catch {
-    return null; // no memory of that size to be had
-  }
-  const b = memory.buffer;
-  new Uint32Array(b, uAt, count * ENTRY_WORDS).set(u.subarray(0, count * ENTRY_WORDS));
-  new Float64Array(b, dAt, count * COUNT_VALUES).set(d.subarray(0, count * COUNT_VALUES));
-  return finaliseIn(ex, b, at, uAt, dAt, count, count, uptoWindow, minTuples, minEndpoints);
 }
 
 export class ModuleFinalise {

@@ -7,6 +7,12 @@
  * (a counting sort), then grouped by key one bucket at a time with a small table that
  * stays in cache. Only keys with at least min_endpoints entries can be scans or near
  * misses, so the many one-endpoint keys are counted and passed over without further work.
+ *
+ * For a table in WebAssembly memory (an arena) the sort, the grouping and each candidate
+ * key's features run in the module (scan-finalise-wasm.ts: a run finalises once, and these
+ * loops ran mostly unoptimised in JavaScript); the verdict objects and endpoint-days are made
+ * here from what it writes, in the same order. The JavaScript loops below remain for tables
+ * in JavaScript arrays, buckets too large for the module's scratch and FLOWSIEVE_FINALISE=js.
  */
 import { fmix32, mix, SHARD_BUCKETS } from '../flow/hash.js';
 import type { ScanCore } from './scan-core.js';
@@ -18,7 +24,7 @@ import { coefficientOfVariation, failedConditions, type KeyFeatures } from '../d
 import { formatAddress } from '../net/address.js';
 import {
   K_ACCOUNTS, K_BYTES, K_CLOUDS, K_CV_BYTES, K_CV_FLOWS, K_CV_PACKETS, K_ENDPOINT_ROW, K_ENDPOINTS, K_ENTRY, K_FIRST, K_FLOWS, K_LAST,
-  K_N_BYTES, K_N_PACKETS, K_PACKETS, K_REGIONS, KEY_SLOTS, KEY_WORDS, moduleFinalise, type ModuleFinalise,
+  K_N_BYTES, K_N_PACKETS, K_PACKETS, K_REGIONS, KEY_SLOTS, KEY_WORDS, type ModuleFinalise,
 } from './scan-finalise-wasm.js';
 
 // The layout's constants as this module's own consts: an imported binding is read through
@@ -32,8 +38,8 @@ const {
 export function finalizeTable(t: ScanCore, opts: FinalizeOptions): FinalizeResult {
   const minTuples = Math.max(1, opts.thresholds.minEndpoints);
   const upto = opts.uptoWindow ?? 0xffffffff;
-  const minEndpoints = opts.thresholds.minEndpoints;
-  const mod = t.arena ? t.arena.finalise(t.count, upto, minTuples, minEndpoints) : moduleFinalise(t.u, t.d, t.count, upto, minTuples, minEndpoints);
+  // a table in JavaScript arrays is finalised in JavaScript (scan-finalise-wasm.ts says why)
+  const mod = t.arena?.finalise(t.count, upto, minTuples, opts.thresholds.minEndpoints) ?? null;
   if (mod !== null) return finalizeInModule(t, opts, mod);
   // half a window past the last: the same windows pass, and the bound is a double in every
   // run (a window number compared with a small bound, then with 2^32 - 1, deoptimised the sort)

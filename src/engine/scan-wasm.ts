@@ -27,7 +27,7 @@ import { wasmFile } from '../data/files.js';
 import { SHARD_BUCKETS } from '../flow/hash.js';
 import { COUNT_VALUES, ENTRY_WORDS, nextPow2 } from './scan-layout.js';
 import type { FlowBatchData } from '../flow/batch.js';
-import { finaliseIn, finaliseInModule, finaliseRoom, type FinaliseExports, type ModuleFinalise } from './scan-finalise-wasm.js';
+import { finaliseIn, finaliseInModule, finaliseRoom, scratchEntries, type FinaliseExports, type ModuleFinalise } from './scan-finalise-wasm.js';
 
 interface HeldExports extends FinaliseExports {
   setTable(u: number, d: number, index: number, bucketBase: number, cap: number, slots: number, span: number): void;
@@ -225,6 +225,11 @@ export class ScanArena {
   finalise(count: number, uptoWindow: number, minTuples: number, minEndpoints: number): ModuleFinalise | null {
     if (this.finaliseAt === 0 || !finaliseInModule()) return null;
     return finaliseIn(this.ex, this.memory.buffer, this.finaliseAt, this.uAt, this.dAt, count, this.cap, uptoWindow, minTuples, minEndpoints);
+  }
+
+  /** Entries a bucket may have to be finalised here (0: no room; larger buckets are finalised in JavaScript). */
+  get finaliseScratch(): number {
+    return this.finaliseAt === 0 ? 0 : scratchEntries(this.cap);
   }
 }
 
