@@ -26,6 +26,8 @@ const MEMORY = {
   // new one when it needs more: growing a memory detaches its buffer, and one detached
   // buffer makes V8 check every typed-array access of the thread for detaching from then on
   'scan-held': ['--importMemory', '--initialMemory', '1'],
+  // the outbound finalisation (src/engine/outbound-wasm.ts): a memory sized for each one, never grown
+  'outbound-groups': ['--importMemory', '--initialMemory', '1'],
 };
 
 for (const f of readdirSync(join(root, 'assembly')).filter((n) => n.endsWith('.ts'))) {

@@ -58,4 +58,17 @@ describe('determinism', () => {
       expect(canon(r), `workers=${workers} batch=${batchSize}`).toBe(expected);
     }
   });
+
+  it('gives identical results for any parse-thread count beside the shard count', async () => {
+    // 64 KiB chunks: each file is several parse tasks, so every parse thread gets some
+    const flows = shuffled(dataset(), 7);
+    const dir = tempDir();
+    const part = Math.ceil(flows.length / 4);
+    for (let k = 0; k < 4; k++) writeV2(join(dir, `p${k}.log${k === 1 ? '.gz' : ''}`), flows.slice(k * part, (k + 1) * part), { gzip: k === 1 });
+    const expected = canon(await runDetect([dir], { workers: 1, parseThreads: 1, chunkBytes: 65536 }));
+    for (const [workers, parseThreads, batchSize] of [[1, 2, 64], [1, 3, 1000], [2, 1, 16384], [2, 4, 64]] as const) {
+      const r = await runDetect([dir], { workers, parseThreads, batchSize, chunkBytes: 65536 });
+      expect(canon(r), `workers=${workers} parse threads=${parseThreads} batch=${batchSize}`).toBe(expected);
+    }
+  });
 });

@@ -228,7 +228,13 @@ describe('whole gzip files inflated by libdeflate', () => {
       // inflated ahead: the intact big file alone (a damaged one comes back as nothing, or is not started)
       expect(!!got, name).toBe(native && name === 'big');
     }
+    // read on the pool as well: a file gone by then, or inflating past the bound, comes back as nothing
+    const gone = join(dir, 'ahead-gone.gz');
+    inflateAhead(gone, 1 << 28, big.length);
+    expect(await takeInflatedAhead(gone, 1 << 28), 'a file not there').toBeFalsy();
     const path = join(dir, 'ahead-big.gz');
+    inflateAhead(path, 1000, big.length);
+    expect(await takeInflatedAhead(path, 1000), 'past the bound').toBeFalsy();
     inflateAhead(path, 1 << 28, big.length);
     expect(takeInflatedAhead(path, 1000), 'another bound: not the same read').toBeUndefined();
     inflateAhead(path, 1 << 28, big.length);

@@ -8,6 +8,9 @@
  * dist/bench/probes/ with args.js beside it in dist/bench/):
  *
  *   node dist/bench/probes/outbound-finalise.js [--hosts 1800] [--rounds 7]
+ *
+ * The groupings run in WebAssembly where the module is built (src/engine/outbound-wasm.ts);
+ * FLOWSIEVE_OUTBOUND=js runs the JavaScript ones. --rounds 1 is a run's case: finalised once, cold.
  */
 import { createHash } from 'node:crypto';
 import { allocBatch, type FlowBatchData } from '../../src/flow/batch.js';

@@ -64,6 +64,7 @@ const MAX = Number.MAX_SAFE_INTEGER;
 export const OPTION_RULES: Readonly<Record<string, Rule>> = {
   // detection (detect, serve, convert, cluster)
   workers: int(1, 256),
+  'parse-threads': int(1, 256),
   window: WINDOW,
   profile: choice(() => Object.keys(PROFILES)),
   'min-endpoints': int(1, 1e9),

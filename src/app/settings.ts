@@ -35,7 +35,8 @@ export function defaultWorkers(): number {
 // The thresholds have no default value here: one that is given (flag, variable or --config
 // file, even equal to the default) wins over the profile; one that is not takes the profile's.
 export const DETECTION_OPTIONS: OptionSpec[] = [
-  { name: 'workers', type: 'number', help: 'workers: each a parse thread and a shard thread (the shard owns the scan keys of a share of source addresses)', default: defaultWorkers(), defaultText: 'half the cores, at least 1' },
+  { name: 'workers', type: 'number', help: 'workers: each a shard thread (it owns the scan keys of a share of source addresses), and as many parse threads unless --parse-threads', default: defaultWorkers(), defaultText: 'half the cores, at least 1' },
+  { name: 'parse-threads', type: 'number', help: 'parse threads feeding the shard threads (sharded pipeline)', defaultText: 'as many as the workers' },
   { name: 'window', type: 'string', help: 'window length; must divide 24h', default: '6h', value: 'DURATION' },
   { name: 'profile', type: 'string', help: "threshold preset: 'default' or 'multi-cloud'", default: 'default', value: 'NAME' },
   { name: 'min-endpoints', type: 'number', help: 'scan: at least this many endpoints', defaultText: profileDefault('minEndpoints') },
@@ -181,6 +182,8 @@ export function detectOptionsFrom(v: Parsed['values'], inputs: string[]): Detect
   }
   const workers = Number(v.workers);
   if (!(workers >= 1 && workers <= 256)) throw new UsageError('--workers must be between 1 and 256');
+  const parseThreads = v['parse-threads'] === undefined ? undefined : Number(v['parse-threads']);
+  if (parseThreads !== undefined && !(Number.isInteger(parseThreads) && parseThreads >= 1 && parseThreads <= 256)) throw new UsageError('--parse-threads must be between 1 and 256');
   for (const name of ['max-line-bytes', 'max-decompressed-bytes']) {
     if (!(Number(v[name]) >= 1)) throw new UsageError(`--${name} must be at least 1`);
   }
@@ -197,6 +200,7 @@ export function detectOptionsFrom(v: Parsed['values'], inputs: string[]): Detect
   return {
     inputs,
     workers,
+    parseThreads,
     windowSeconds: windowFrom(v),
     thresholds: t,
     nearMisses: Boolean(v['near-misses']),

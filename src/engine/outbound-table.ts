@@ -20,6 +20,7 @@ import { HomeNet } from '../net/home-net.js';
 import { LastKey } from './scan-ingest.js';
 import { nextPow2, type ShardFilter } from './scan-layout.js';
 import type { TrafficFigures } from './verdict.js';
+import { wasmGrouping, type WasmGrouping } from './outbound-wasm.js';
 
 const F_PACKETS = 1;
 const F_BYTES = 2;
@@ -506,14 +507,35 @@ export class OutboundTable {
     // Only a host with at least min(min_targets, min_ports, min_internal_targets) entries in a
     // window can raise an alert: group entries by host first, and group the candidates only.
     const need = Math.max(1, Math.min(t.minTargets, t.minPorts, minInternal));
+    const home = new HomeNet(t.homeNet ?? []);
+    const wasm = this.n > 0 ? wasmGrouping(this, this.v6, home) : null;
+    if (wasm !== null) return this.finalizeGrouped(wasm, t, uptoWindow, need, minInternal, out);
     const hosts = this.hostHashes(uptoWindow);
     const hostOf = new Int32Array(this.n);
     const { candidates, hostCount } = this.candidateEntries(uptoWindow, need, hosts, hostOf);
     if (candidates.length === 0) return out;
-    const { outbound, internal } = this.splitByTarget(candidates, new HomeNet(t.homeNet ?? []));
+    const { outbound, internal } = this.splitByTarget(candidates, home);
     const distinct = new DistinctCount();
-    this.outboundScans(outbound, t, out, hosts, this.hostInfoOf(outbound, hostOf, hostCount, distinct));
-    this.internalScans(internal, t, minInternal, out, hosts, this.hostInfoOf(internal, hostOf, hostCount, distinct));
+    const group = (entries: Int32Array, by: number): Groups => this.groupBy(entries, hosts, by);
+    this.outboundScans(outbound, t, out, group, this.hostInfoOf(outbound, hostOf, hostCount, distinct));
+    this.internalScans(internal, t, minInternal, out, group, this.hostInfoOf(internal, hostOf, hostCount, distinct));
+    return out;
+  }
+
+  /** finalize with the groupings in WebAssembly (outbound-wasm.ts): the same findings in the same order. */
+  private finalizeGrouped(wasm: WasmGrouping, t: OutboundThresholds, upto: number, need: number, minInternal: number, out: OutboundFinding[]): OutboundFinding[] {
+    const { candidates, hostOf, hostCount } = wasm.candidates(upto, need);
+    if (candidates.length === 0) return out;
+    const { outbound, internal } = wasm.splitByTarget(candidates);
+    const group = (entries: Int32Array, by: number): Groups => wasm.groupBy(entries, by);
+    // the figures and groupings of the hosts that have enough entries for a finding only
+    // (at least 1: a threshold of 0 or less filters nothing, as a group has an entry at least)
+    const outNeed = Math.max(1, Math.min(t.minTargets, t.minPorts));
+    const outFigures = wasm.hostFigures(outbound, hostOf, hostCount, outNeed);
+    this.outboundScans(wasm.busyHosts(outbound, hostOf, outFigures, outNeed), t, out, group, { hostOf, ...outFigures });
+    const inNeed = Math.max(1, minInternal);
+    const inFigures = wasm.hostFigures(internal, hostOf, hostCount, inNeed);
+    this.internalScans(wasm.busyHosts(internal, hostOf, inFigures, inNeed), t, minInternal, out, group, { hostOf, ...inFigures });
     return out;
   }
 
@@ -586,15 +608,10 @@ export class OutboundTable {
     return info;
   }
 
-  /** Key (host, protocol, dst port): the entries of a horizontal scan. */
-  private byPort(entries: Int32Array, hostHashes: Uint32Array): Groups {
-    return this.groupBy(entries, hostHashes, BY_PORT);
-  }
-
   /** Internal scans: many non-public targets on one port, with the same small traffic to each. */
-  private internalScans(candidates: Int32Array, t: OutboundThresholds, minTargets: number, out: OutboundFinding[], hostHashes: Uint32Array, hostInfo: HostInfo): void {
+  private internalScans(candidates: Int32Array, t: OutboundThresholds, minTargets: number, out: OutboundFinding[], group: GroupEntries, hostInfo: HostInfo): void {
     if (candidates.length === 0) return;
-    const groups = this.byPort(candidates, hostHashes);
+    const groups = group(candidates, BY_PORT);
     for (let g = 0; g < groups.count; g++) {
       if (groups.start[g + 1]! - groups.start[g]! < minTargets) continue;
       const list = listOf(groups, g);
@@ -603,16 +620,16 @@ export class OutboundTable {
     }
   }
 
-  private outboundScans(candidates: Int32Array, t: OutboundThresholds, out: OutboundFinding[], hostHashes: Uint32Array, hostInfo: HostInfo): void {
+  private outboundScans(candidates: Int32Array, t: OutboundThresholds, out: OutboundFinding[], group: GroupEntries, hostInfo: HostInfo): void {
     if (candidates.length === 0) return;
-    const horizontal = this.byPort(candidates, hostHashes);
+    const horizontal = group(candidates, BY_PORT);
     for (let g = 0; g < horizontal.count; g++) {
       if (horizontal.start[g + 1]! - horizontal.start[g]! < t.minTargets) continue;
       const list = listOf(horizontal, g);
       const f = this.finding('horizontal', list, hostFigures(hostInfo, list[0]!));
       if ((f.cvPackets === null || f.cvPackets <= t.maxCvPackets) && (f.cvBytes === null || f.cvBytes <= t.maxCvBytes)) out.push(f);
     }
-    const vertical = this.groupBy(candidates, hostHashes, BY_TARGET);
+    const vertical = group(candidates, BY_TARGET);
     for (let g = 0; g < vertical.count; g++) {
       if (vertical.start[g + 1]! - vertical.start[g]! < t.minPorts) continue;
       const list = listOf(vertical, g);
@@ -793,6 +810,9 @@ interface Groups {
   order: Int32Array;
   groupOf: Int32Array;
 }
+
+/** Groups of a list of entries by a grouping (BY_*): OutboundTable.groupBy, or the WebAssembly groupings'. */
+type GroupEntries = (entries: Int32Array, by: number) => Groups;
 
 /** The Groups of entries whose group numbers are groupOf, start holding each group's size at g + 1 (counted as the groups were found). */
 function groupsOf(entries: Int32Array, count: number, start: Int32Array, groupOf: Int32Array): Groups {

@@ -106,8 +106,12 @@ interface Job {
  */
 export class Engine {
   readonly shards: number;
+  /** The sharded pipeline's parse threads at most (DetectOptions.parseThreads). */
+  readonly parseThreads: number;
   /** The sharded pipeline's parse threads: started with the engine, or when an ingest first needs them (fusedWanted). */
   private parsePoolStarted: Piscina | null = null;
+  /** The parse threads stopping or stopped (closeParsing). */
+  private parsingClosed: Promise<void> = Promise.resolve();
   private readonly minParse: number;
   /** --pipeline asks for the fused pipeline where it applies: no parse threads until an ingest is read sharded. */
   private readonly fusedWanted: boolean;
@@ -135,6 +139,10 @@ export class Engine {
   ) {
     const N = Math.max(1, Math.floor(opts.workers));
     this.shards = N;
+    // as many parse threads as shards by default: a second one for one shard on 2 cores
+    // cost 6-20 % more CPU (each parse thread compiles and warms up its own code) for a
+    // wall gain of ~3 % in quiet moments (bench/RESULTS.md, "wall: the timeline")
+    this.parseThreads = Math.max(1, Math.floor(opts.parseThreads ?? N));
     // batches in flight before a parse thread waits: a few per shard, plus what the parse
     // threads make while a shard adds the records it held back (a million over all shards,
     // scan-table.ts addBatch), so that parsing goes on meanwhile
@@ -142,7 +150,7 @@ export class Engine {
     // a run on replay files alone parses nothing: its parse threads start only if needed;
     // a run on one small file or a few needs one parse task: one thread is started at once
     // (more only if tasks wait), not N that would each load their code for nothing
-    this.minParse = allReplayFiles(opts.inputs) ? 0 : fewSmallFiles(opts.inputs, opts.chunkBytes) ? 1 : N;
+    this.minParse = allReplayFiles(opts.inputs) ? 0 : fewSmallFiles(opts.inputs, opts.chunkBytes) ? 1 : this.parseThreads;
     // auto: fused for a small input only (detect: one shard in this thread). On larger
     // inputs the fused threads cost about the CPU of the sharded pipeline's parse and shard
     // threads, and at one worker lose its overlap of parsing and adding (bench/RESULTS.md,
@@ -166,9 +174,9 @@ export class Engine {
   /** The parse threads (and the batch ring between them and the shards), started on first use. */
   private get parsePool(): Piscina {
     if (this.parsePoolStarted) return this.parsePoolStarted;
-    const N = this.shards;
-    this.parsePoolStarted = newPool({ filename: workerFile('parse'), minThreads: this.minParse, maxThreads: N, idleTimeout: 60_000 });
-    this.ring = this.minParse > 0 ? batchRingFor(N, this.inflightLimit, this.opts) : undefined;
+    const P = this.parseThreads;
+    this.parsePoolStarted = newPool({ filename: workerFile('parse'), minThreads: this.minParse, maxThreads: P, idleTimeout: 60_000 });
+    this.ring = this.minParse > 0 ? batchRingFor(this.shards, P, this.inflightLimit, this.opts) : undefined;
     return this.parsePoolStarted;
   }
 
@@ -228,7 +236,7 @@ export class Engine {
     });
     replayed.catch(() => {}); // awaited below; a failure must not go unhandled meanwhile
     // several tasks in flight per thread: small files are latency-bound, not CPU-bound
-    await runWithConcurrency(planJobs(files, opts, this.shards, options.lateBefore ?? 0)(), 4 * this.shards + 2, runJob);
+    await runWithConcurrency(planJobs(files, opts, this.shards, this.parseThreads, options.lateBefore ?? 0)(), 4 * this.parseThreads + 2, runJob);
     const replayedToo = await this.replanHandedBack(files, handedBack, chunkResults, fileRows, runJob, options.lateBefore ?? 0);
     await this.drain();
     const outcomes = await replayed;
@@ -281,7 +289,7 @@ export class Engine {
       into: opts.shardOp === 'convertAdd' ? 'spool' : 'table',
     });
     replayed.catch(() => {}); // awaited below; a failure must not go unhandled meanwhile
-    await runWithConcurrency(planJobs(again, opts, this.shards, lateBefore)(), 4 * this.shards + 2, runJob);
+    await runWithConcurrency(planJobs(again, opts, this.shards, this.parseThreads, lateBefore)(), 4 * this.parseThreads + 2, runJob);
     return replayed;
   }
 
@@ -455,8 +463,24 @@ export class Engine {
     return { entries: replies.reduce((s, r) => s + r.entries, 0), bytes: replies.reduce((s, r) => s + r.bytes, 0), windows };
   }
 
+  /**
+   * Stop the parse threads once the engine's last ingest is read (detect): they stop while
+   * the shards finalise, on a core the finalise leaves idle, not in close() after it. A
+   * thread first writes the code cache of its bundle where it found none. A later ingest
+   * would start them again.
+   */
+  closeParsing(): Promise<void> {
+    const pool = this.parsePoolStarted;
+    if (!pool) return this.parsingClosed;
+    this.parsePoolStarted = null;
+    const cache = pool.threads.length > 0 ? pool.run({ writeCodeCache: true }).catch(() => 0) : Promise.resolve();
+    this.parsingClosed = cache.then(() => pool.destroy());
+    return this.parsingClosed;
+  }
+
   /** Stop the threads; `codeCache`: first have them write V8's code cache of their code where they found none. */
   async close(codeCache = true): Promise<void> {
+    await this.parsingClosed.catch(() => {});
     if (codeCache) await this.writeCodeCaches();
     await Promise.all([this.parsePoolStarted?.destroy(), ...this.shardPools.map((p) => p.destroy())]);
     this.removeSpills();
@@ -502,15 +526,16 @@ export async function closeAllEngines(): Promise<void> {
  * at --max-memory 32M held hundreds of MB of them). A slot for every batch that may be in
  * flight and for each parse thread's batch under construction per shard, within a
  * sixteenth of --max-memory; when that many slots of --batch-size records do not fit,
- * the slots hold fewer records (at least N * N + N + 2 slots, so that a parse thread
- * waiting for a slot always has one in flight to wait for: workers/parse.ts).
+ * the slots hold fewer records (at least P * N + N + 2 slots for P parse threads and N
+ * shards, so that a parse thread waiting for a slot always has one in flight to wait for:
+ * workers/parse.ts).
  */
-function batchRingFor(N: number, inflightLimit: number, opts: DetectOptions): BatchRingShared {
+function batchRingFor(N: number, P: number, inflightLimit: number, opts: DetectOptions): BatchRingShared {
   const budget = (opts.maxMemory ?? defaultMaxMemory()) / 16;
-  const fewest = N * N + N + 2;
+  const fewest = P * N + N + 2;
   let slotRecords = Math.max(64, opts.batchSize);
   const fit = Math.floor(budget / (slotRecords * BATCH_BYTES_PER_RECORD));
-  const slots = Math.max(fewest, Math.min(inflightLimit + N * N + N, fit));
+  const slots = Math.max(fewest, Math.min(inflightLimit + P * N + N, fit));
   if (slots * slotRecords * BATCH_BYTES_PER_RECORD > budget) slotRecords = Math.max(64, Math.floor(budget / slots / BATCH_BYTES_PER_RECORD / 64) * 64);
   return createBatchRing(slots, slotRecords);
 }
@@ -534,7 +559,9 @@ export async function detect(opts: DetectOptions): Promise<DetectResult> {
   const engine = oneThread ? new Engine({ ...opts, workers: 1 }, true) : new Engine(opts);
   try {
     const ingest = await engine.ingest(opts.inputs, opts.onProgress);
+    const parsingClosed = engine.closeParsing(); // while the shards finalise
     const fin = await engine.finalize();
+    await parsingClosed;
     return {
       scans: fin.scans,
       alerts: fin.alerts,
@@ -652,13 +679,13 @@ function transferOf(m: BatchMessage): ArrayBuffer[] {
   return batchTransferList(m.batch);
 }
 
-/** The parse jobs of every readable file, in file order (stdin read as it comes). */
-function planJobs(files: InputFile[], opts: DetectOptions, shards: number, lateBefore: number, skipWhole = false): () => AsyncGenerator<Job> {
+/** The parse jobs of every readable file, in file order (stdin read as it comes), for `threads` parse threads. */
+function planJobs(files: InputFile[], opts: DetectOptions, shards: number, threads: number, lateBefore: number, skipWhole = false): () => AsyncGenerator<Job> {
   const common = commonTask(opts, shards, lateBefore);
   const now = opts.nowSeconds?.() ?? Date.now() / 1000;
   const maxFuture = opts.maxFutureSeconds ?? DEFAULT_MAX_FUTURE_SECONDS;
   const whole = readWhole(opts);
-  const budget = groupBudget(files, shards, whole);
+  const budget = groupBudget(files, threads, whole);
   return async function* () {
     let group: GroupFile[] = [];
     let groupBytes = 0;
@@ -749,7 +776,7 @@ function fusedPlan(files: InputFile[], opts: DetectOptions, shards: number, late
     });
     if (group.length > 0) queues[t]!.push(groupJob(group, common));
   }
-  return { queues, rest: planJobs(files, opts, shards, lateBefore, true) };
+  return { queues, rest: planJobs(files, opts, shards, shards, lateBefore, true) };
 }
 
 /** What every parse task of a run shares. */
@@ -792,10 +819,10 @@ const weight = (f: InputFile): number => Math.max(1, f.size) * (f.gzip ? 5 : 1);
  * Text bytes per 'files' task: about eight tasks per parse thread over the files read
  * whole (so that the threads finish together), within 256 KiB - 32 MiB.
  */
-function groupBudget(files: InputFile[], shards: number, whole: (f: InputFile) => boolean): number {
+function groupBudget(files: InputFile[], threads: number, whole: (f: InputFile) => boolean): number {
   let total = 0;
   for (const f of files) if (!f.error && f.format && f.format !== 'replay' && !f.open && whole(f)) total += weight(f);
-  return Math.min(32 << 20, Math.max(256 << 10, Math.ceil(total / (8 * shards))));
+  return Math.min(32 << 20, Math.max(256 << 10, Math.ceil(total / (8 * threads))));
 }
 
 type CommonTask = Omit<ParseTask, 'port' | 'inflight' | 'inflightLimit' | 'fileIndex' | 'chunkIndex' | 'path' | 'display' | 'format' | 'mode' | 'gzip' | 'start' | 'end' | 'account' | 'region' | 'notAfter'>;

@@ -60,6 +60,8 @@ export interface DetectOptions {
    * Default (an Engine): 'sharded'.
    */
   pipeline?: Pipeline;
+  /** Parse threads of the sharded pipeline (--parse-threads). Default: `workers`. */
+  parseThreads?: number;
   /**
    * A gzip line file larger than this is inflated by the main thread and parsed in
    * pieces by every parse thread (see gzipPieces); a smaller one is read whole by one

@@ -64,11 +64,32 @@ export class HomeNet {
     return found >= 0 && compareWords(this.hi, found * 4, w, o) >= 0;
   }
 
+  /**
+   * The home networks' IPv4 part: sorted, disjoint [lo, hi] pairs of IPv4 values (each
+   * range cut to ::ffff:0.0.0.0/96), for code that checks IPv4 values without the four words
+   * (the outbound finalisation in WebAssembly).
+   */
+  v4Ranges(): Uint32Array {
+    const out: number[] = [];
+    for (let k = 0; k < this.size; k++) {
+      const o = k * 4;
+      // below, above or across the IPv4-mapped block: compare the three high words with (0, 0, 0xffff)
+      const loHigh = compareWords(this.lo, o, V4_BLOCK_LO, 0);
+      const hiHigh = compareWords(this.hi, o, V4_BLOCK_HI, 0);
+      if (compareWords(this.hi, o, V4_BLOCK_LO, 0) < 0 || compareWords(this.lo, o, V4_BLOCK_HI, 0) > 0) continue;
+      out.push(loHigh <= 0 ? 0 : this.lo[o + 3]!, hiHigh >= 0 ? 0xffffffff : this.hi[o + 3]!);
+    }
+    return Uint32Array.from(out);
+  }
+
   /** detection.md §3 "public address", home networks included: public and not in a home network. */
   isPublic(w: ArrayLike<number>, o: number): boolean {
     return isPublicWords(w, o) && (this.size === 0 || !this.contains(w, o));
   }
 }
+
+const V4_BLOCK_LO = Uint32Array.of(0, 0, 0xffff, 0);
+const V4_BLOCK_HI = Uint32Array.of(0, 0, 0xffff, 0xffffffff);
 
 function compareWords(a: Uint32Array, ao: number, b: ArrayLike<number>, bo: number): number {
   for (let k = 0; k < 4; k++) {

@@ -1,0 +1,342 @@
+// AssemblyScript (compiled by scripts/wasm.mjs into dist/wasm/outbound-groups.wasm; not part
+// of tsc's build). The outbound table's finalisation groupings (src/engine/outbound-table.ts
+// finalize, src/engine/outbound-wasm.ts): host hashes, the entries of a window, grouping by
+// host, by (host, protocol, port) and by (host, protocol, target), and each host's distinct
+// protocols, ports and targets. A detect run finalises once, so in JavaScript these loops ran
+// mostly before V8 had optimised them (~60 ms of the shard thread on the bucket); here they
+// are compiled before they run.
+//
+// The table's key columns are copied into this module's memory by JavaScript, which lays out
+// every array (a fresh memory sized for the finalisation: the memory never grows) and reads
+// the results through typed-array views. Everything here is outbound-table.ts written again:
+// the same hashes, groups in order of first appearance and entries in input order, so the
+// findings are the same, in the same order, with the same sums.
+
+import { fmix32, mix } from './shared/hash';
+
+const F_SRC6: u32 = 4;
+const F_DST6: u32 = 8;
+// the groupings (outbound-table.ts BY_*)
+const BY_HOST: u32 = 0;
+const BY_PORT: u32 = 1;
+
+// the columns, as JavaScript copied them (setColumns): u32 each but flags (u8)
+let cSrc: u32 = 0;
+let cEp: u32 = 0;
+let cPp: u32 = 0;
+let cWin: u32 = 0;
+let cDst: u32 = 0;
+let cFlags: u32 = 0;
+let cSports: u32 = 0;
+
+export function setColumns(src: u32, ep: u32, pp: u32, win: u32, dst: u32, flags: u32, sports: u32): void {
+  cSrc = src;
+  cEp = ep;
+  cPp = pp;
+  cWin = win;
+  cDst = dst;
+  cFlags = flags;
+  cSports = sports;
+}
+
+function u32At(col: u32, e: u32): u32 {
+  return load<u32>(col + (e << 2));
+}
+
+function flagsOf(e: u32): u32 {
+  return <u32>load<u8>(cFlags + e);
+}
+
+// the grouping's masks (outbound-table.ts PP_MASK, DST_MASK, FAM_MASK)
+function ppMask(by: u32): u32 {
+  return by == BY_HOST ? 0 : (by == BY_PORT ? 0xffffffff : 0xffff0000);
+}
+
+function dstMask(by: u32): u32 {
+  return by == 2 ? 0xffffffff : 0;
+}
+
+function famMask(by: u32): u32 {
+  return by == 2 ? F_DST6 : 0;
+}
+
+/** OutboundTable.hostHash of every entry of windows <= upto into the u32s at `out` (others 0); returns how many into `inWindow` (their entry numbers, ascending). */
+export function hostHashes(n: u32, upto: u32, out: u32, inWindow: u32): u32 {
+  let m: u32 = 0;
+  for (let e: u32 = 0; e < n; e++) {
+    let h: u32 = 0;
+    if (u32At(cWin, e) <= upto) {
+      h = fmix32(mix(mix(mix(0x85ebca6b, u32At(cSrc, e)), u32At(cEp, e)), u32At(cWin, e) ^ ((flagsOf(e) & F_SRC6) << 28)));
+      store<u32>(inWindow + (m << 2), e);
+      m++;
+    }
+    store<u32>(out + (e << 2), h);
+  }
+  return m;
+}
+
+function sameHost(a: u32, b: u32): bool {
+  return ((u32At(cSrc, a) ^ u32At(cSrc, b)) | (u32At(cEp, a) ^ u32At(cEp, b)) | (u32At(cWin, a) ^ u32At(cWin, b)) |
+    ((flagsOf(a) ^ flagsOf(b)) & F_SRC6)) == 0;
+}
+
+function sameKey(a: u32, b: u32, by: u32): bool {
+  return sameHost(a, b) && (((u32At(cPp, a) ^ u32At(cPp, b)) & ppMask(by)) | ((u32At(cDst, a) ^ u32At(cDst, b)) & dstMask(by)) |
+    ((flagsOf(a) ^ flagsOf(b)) & famMask(by))) == 0;
+}
+
+function groupHash(e: u32, hosts: u32, by: u32): u32 {
+  const dstPart = (u32At(cDst, e) & dstMask(by)) ^ ((flagsOf(e) & famMask(by)) << 27);
+  return fmix32(mix(mix(u32At(hosts, e), u32At(cPp, e) & ppMask(by)), dstPart));
+}
+
+/** Groups groupBy has found so far. */
+let groupCount: u32 = 0;
+
+/** Entry e's group: the group at its key's slot from `slot` on, or a new one (its first entry into `first`). */
+function groupOfEntry(e: u32, slot: u32, mask: u32, by: u32, slots: u32, first: u32): u32 {
+  for (;;) {
+    const g1 = u32At(slots, slot);
+    if (g1 == 0) {
+      store<u32>(first + (groupCount << 2), e);
+      groupCount++;
+      store<u32>(slots + (slot << 2), groupCount);
+      return groupCount - 1;
+    }
+    if (sameKey(u32At(first, g1 - 1), e, by)) return g1 - 1;
+    slot = (slot + 1) & mask;
+  }
+  return 0; // not reached: the slots are at most half full
+}
+
+/**
+ * OutboundTable.groupBy: the m entries at `entries` grouped by their key in grouping `by`.
+ * groupOf[j]: entry j's group, groups numbered in order of first appearance; start[g] ..
+ * start[g + 1]: group g's places in `order` (m + 1 i32s), where its entries lie in input
+ * order (only when `withOrder`). `slots` (slotCount i32s, a power of two >= 2m, zeroed
+ * here) and `first` (m i32s) are scratch. Returns the number of groups.
+ */
+export function groupBy(entries: u32, m: u32, by: u32, hosts: u32, start: u32, groupOf: u32, order: u32, withOrder: bool, slots: u32, slotCount: u32, first: u32): u32 {
+  memory.fill(slots, 0, slotCount << 2);
+  memory.fill(start, 0, (m + 1) << 2);
+  const mask = slotCount - 1;
+  groupCount = 0;
+  for (let j: u32 = 0; j < m; j++) {
+    const e = u32At(entries, j);
+    const g = groupOfEntry(e, groupHash(e, hosts, by) & mask, mask, by, slots, first);
+    store<u32>(groupOf + (j << 2), g);
+    const at = start + ((g + 1) << 2);
+    store<u32>(at, load<u32>(at) + 1);
+  }
+  const count = groupCount;
+  for (let g: u32 = 0; g < count; g++) {
+    const at = start + ((g + 1) << 2);
+    store<u32>(at, load<u32>(at) + load<u32>(at - 4));
+  }
+  if (withOrder) {
+    // `first` as each group's next place (the first entries are no longer needed)
+    memory.copy(first, start, count << 2);
+    for (let j: u32 = 0; j < m; j++) {
+      const at = first + (u32At(groupOf, j) << 2);
+      const to = load<u32>(at);
+      store<u32>(at, to + 1);
+      store<u32>(order + (to << 2), u32At(entries, j));
+    }
+  }
+  return count;
+}
+
+/**
+ * OutboundTable.candidateEntries' filter: of the m entries at `entries` grouped by host
+ * (groupOf, start as groupBy left them), those of hosts with at least `need` entries, kept in
+ * place in entry order; each one's host number into hostOf (i32s by entry). Returns how many.
+ */
+export function keepCandidates(entries: u32, m: u32, need: u32, start: u32, groupOf: u32, hostOf: u32): u32 {
+  let k: u32 = 0;
+  for (let j: u32 = 0; j < m; j++) {
+    const g = u32At(groupOf, j);
+    if (u32At(start, g + 1) - u32At(start, g) < need) continue;
+    const e = u32At(entries, j);
+    store<u32>(hostOf + (e << 2), g);
+    store<u32>(entries + (k << 2), e);
+    k++;
+  }
+  return k;
+}
+
+// the distinct-count set (outbound-table.ts DistinctCount): slots marked with a round number
+let setKeys: u32 = 0;
+let setTags: u32 = 0;
+let setRounds: u32 = 0;
+let round: u32 = 0;
+
+/** The set's arrays: `size` u32 keys, u32 tags and u32 rounds each, zeroed (a fresh memory). */
+export function setDistinct(keys: u32, tags: u32, rounds: u32): void {
+  setKeys = keys;
+  setTags = tags;
+  setRounds = rounds;
+  round = 0;
+}
+
+function nextPow2(x: u32): u32 {
+  return x <= 1 ? 1 : <u32>1 << (32 - clz<u32>(x - 1));
+}
+
+// what distinct() counts of an entry: its protocol, its (protocol, port), its target
+const OF_PROTOCOL: u32 = 0;
+const OF_PORT: u32 = 1;
+
+/** Distinct keys (with their tags) of the entries order[from, to): a protocol, a (protocol, port) or a target (with its family). */
+function distinct(order: u32, from: u32, to: u32, what: u32): u32 {
+  if (to - from <= 1) return to - from;
+  const r = ++round; // a finalisation's counts number fewer than 2^32
+  const mask = nextPow2((to - from) * 2) - 1;
+  let n: u32 = 0;
+  for (let j = from; j < to; j++) {
+    const e = u32At(order, j);
+    const pp = u32At(cPp, e);
+    const k = what == OF_PROTOCOL ? pp >> 16 : (what == OF_PORT ? pp : u32At(cDst, e));
+    const t = what <= OF_PORT ? 0 : flagsOf(e) & F_DST6;
+    let slot = fmix32(k ^ (t * 0x9e3779b1)) & mask;
+    for (;;) {
+      const s = slot << 2;
+      if (load<u32>(setRounds + s) != r) {
+        store<u32>(setRounds + s, r);
+        store<u32>(setKeys + s, k);
+        store<u32>(setTags + s, t);
+        n++;
+        break;
+      }
+      if (load<u32>(setKeys + s) == k && load<u32>(setTags + s) == t) break;
+      slot = (slot + 1) & mask;
+    }
+  }
+  return n;
+}
+
+/**
+ * OutboundTable.hostInfoOf: for the m entries at `entries` of hosts numbered by hostOf (of
+ * hostCount), each host's distinct protocols, ports and targets (i32s) and its source-port
+ * sketches OR-ed (u32s), counted for hosts with at least `need` entries only (the others
+ * cannot make a finding: keepBusyHosts; their figures are 0). start[g] .. start[g + 1]: host
+ * g's places in `order` (m i32s), where its entries lie.
+ */
+export function hostFigures(entries: u32, m: u32, hostOf: u32, hostCount: u32, start: u32, order: u32, protocols: u32, ports: u32, targets: u32, sports: u32, need: u32): void {
+  memory.fill(start, 0, (hostCount + 1) << 2);
+  for (let j: u32 = 0; j < m; j++) {
+    const at = start + ((u32At(hostOf, u32At(entries, j)) + 1) << 2);
+    store<u32>(at, load<u32>(at) + 1);
+  }
+  for (let g: u32 = 0; g < hostCount; g++) {
+    const at = start + ((g + 1) << 2);
+    store<u32>(at, load<u32>(at) + load<u32>(at - 4));
+  }
+  // each host's next place: its figures' slots, written last, serve meanwhile
+  memory.copy(protocols, start, hostCount << 2);
+  for (let j: u32 = 0; j < m; j++) {
+    const e = u32At(entries, j);
+    const at = protocols + (u32At(hostOf, e) << 2);
+    const to = load<u32>(at);
+    store<u32>(at, to + 1);
+    store<u32>(order + (to << 2), e);
+  }
+  for (let g: u32 = 0; g < hostCount; g++) {
+    const from = u32At(start, g);
+    const to = u32At(start, g + 1);
+    if (to - from < need) {
+      store<u32>(sports + (g << 2), 0);
+      store<u32>(protocols + (g << 2), 0);
+      store<u32>(ports + (g << 2), 0);
+      store<u32>(targets + (g << 2), 0);
+      continue;
+    }
+    let sp: u32 = 0;
+    for (let j = from; j < to; j++) sp |= u32At(cSports, u32At(order, j));
+    store<u32>(sports + (g << 2), sp);
+    store<u32>(protocols + (g << 2), distinct(order, from, to, OF_PROTOCOL));
+    store<u32>(ports + (g << 2), distinct(order, from, to, OF_PORT));
+    store<u32>(targets + (g << 2), distinct(order, from, to, 2));
+  }
+}
+
+// public addresses (src/net/address.ts isPublicV4, src/net/home-net.ts), as setPublic laid them
+let pFirst: u32 = 0; // 256 bytes: first octets under which a non-public range lies
+let pNet: u32 = 0; // the non-public ranges' networks and masks (u32s)
+let pMask: u32 = 0;
+let pSpecials: u32 = 0;
+let pHome: u32 = 0; // the home networks' IPv4 ranges, [lo, hi] u32 pairs, sorted and disjoint
+let pHomeCount: i32 = 0;
+let pPublic6: u32 = 0; // a byte an IPv6 intern id: 1 when public (home networks included)
+
+export function setPublic(firstOctet: u32, net: u32, mask: u32, specials: u32, home: u32, homeCount: i32, public6: u32): void {
+  pFirst = firstOctet;
+  pNet = net;
+  pMask = mask;
+  pSpecials = specials;
+  pHome = home;
+  pHomeCount = homeCount;
+  pPublic6 = public6;
+}
+
+/** HomeNet.isPublic of an IPv4 value: not in a special-purpose range nor in a home network. */
+function publicV4(v: u32): bool {
+  if (load<u8>(pFirst + (v >> 24)) != 0) {
+    for (let i: u32 = 0; i < pSpecials; i++) {
+      if ((v & load<u32>(pMask + (i << 2))) == load<u32>(pNet + (i << 2))) return false;
+    }
+  }
+  // the last home range whose low end is <= v
+  let a: i32 = 0;
+  let b: i32 = pHomeCount - 1;
+  let found: i32 = -1;
+  while (a <= b) {
+    const m = (a + b) >>> 1;
+    if (load<u32>(pHome + (<u32>m << 3)) <= v) {
+      found = m;
+      a = m + 1;
+    } else b = m - 1;
+  }
+  return found < 0 || v > load<u32>(pHome + (<u32>found << 3), 4);
+}
+
+/**
+ * OutboundTable.splitByTarget: the k entries at `entries` whose target is public into
+ * `outbound`, the others into `internal`, each in entry order. Returns how many are outbound.
+ */
+export function splitByTarget(entries: u32, k: u32, outbound: u32, internal: u32): u32 {
+  let nOut: u32 = 0;
+  let nIn: u32 = 0;
+  for (let j: u32 = 0; j < k; j++) {
+    const e = u32At(entries, j);
+    const d = u32At(cDst, e);
+    const pub = (flagsOf(e) & F_DST6) != 0 ? load<u8>(pPublic6 + d) != 0 : publicV4(d);
+    if (pub) {
+      store<u32>(outbound + (nOut << 2), e);
+      nOut++;
+    } else {
+      store<u32>(internal + (nIn << 2), e);
+      nIn++;
+    }
+  }
+  return nOut;
+}
+
+/**
+ * The entries at `entries` (m of them) whose host has at least `need` of them, in their order,
+ * into `out`; `start` is the host starts hostFigures counted over the same entries. A group of
+ * a grouping by port or target is part of one host's entries, so a host with fewer cannot
+ * make a group of `need`: leaving it out skips most of the groupings' work (on the bucket no
+ * host has the 100 entries an outbound scan needs), and the groups left are the same, in the
+ * same order.
+ */
+export function keepBusyHosts(entries: u32, m: u32, hostOf: u32, start: u32, need: u32, out: u32): u32 {
+  let k: u32 = 0;
+  for (let j: u32 = 0; j < m; j++) {
+    const e = u32At(entries, j);
+    const g = u32At(hostOf, e);
+    if (u32At(start, g + 1) - u32At(start, g) < need) continue;
+    store<u32>(out + (k << 2), e);
+    k++;
+  }
+  return k;
+}

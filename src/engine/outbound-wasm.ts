@@ -1,0 +1,258 @@
+/**
+ * The outbound table's finalisation groupings in WebAssembly (assembly/outbound-groups.ts,
+ * built into dist/wasm/ by scripts/wasm.mjs). A detect run finalises a table once, so the
+ * JavaScript groupings ran mostly before V8 had optimised them: ~60 ms of the shard thread on
+ * the bucket's 147,511 entries against 11-17 ms warm (bench/RESULTS.md, branch shardwasm).
+ * The module's code is compiled before it runs.
+ *
+ * One finalisation, one memory: the key columns are copied in (a few MB; the table keeps its
+ * own arrays for the adds), every array the groupings write is laid out once, bump after
+ * bump, in a memory sized for them all, so the memory never grows (growing detaches the
+ * buffer JavaScript holds views of) and the views handed out (Groups, host figures) stay
+ * valid until the finalisation drops the instance.
+ *
+ * FLOWSIEVE_OUTBOUND=js (or a build without the module, or a table too large for wasm32)
+ * keeps the JavaScript groupings, for A/B runs and tests.
+ */
+import { readFileSync } from 'node:fs';
+import { wasmFile } from '../data/files.js';
+import { nextPow2 } from './scan-layout.js';
+import { v4SpecialTable } from '../net/address.js';
+import type { HomeNet } from '../net/home-net.js';
+import type { V6Intern } from './v6-intern.js';
+
+interface GroupsExports {
+  setColumns(src: number, ep: number, pp: number, win: number, dst: number, flags: number, sports: number): void;
+  hostHashes(n: number, upto: number, out: number, inWindow: number): number;
+  groupBy(entries: number, m: number, by: number, hosts: number, start: number, groupOf: number, order: number, withOrder: number, slots: number, slotCount: number, first: number): number;
+  keepCandidates(entries: number, m: number, need: number, start: number, groupOf: number, hostOf: number): number;
+  setDistinct(keys: number, tags: number, rounds: number): void;
+  hostFigures(entries: number, m: number, hostOf: number, hostCount: number, start: number, order: number, protocols: number, ports: number, targets: number, sports: number, need: number): void;
+  setPublic(firstOctet: number, net: number, mask: number, specials: number, home: number, homeCount: number, public6: number): void;
+  splitByTarget(entries: number, k: number, outbound: number, internal: number): number;
+  keepBusyHosts(entries: number, m: number, hostOf: number, start: number, need: number, out: number): number;
+}
+
+/** The columns of a table the groupings read (OutboundTable's, entries [0, n)). */
+export interface GroupedColumns {
+  n: number;
+  srcA: Uint32Array;
+  ep: Uint32Array;
+  pp: Uint32Array;
+  win: Uint32Array;
+  dstA: Uint32Array;
+  flags: Uint8Array;
+  sports: Uint32Array;
+}
+
+/** Entries with equal keys (OutboundTable's Groups): views into the finalisation's memory. */
+export interface WasmGroups {
+  count: number;
+  start: Int32Array;
+  order: Int32Array;
+  groupOf: Int32Array;
+}
+
+export interface WasmHostFigures {
+  protocols: Int32Array;
+  ports: Int32Array;
+  targets: Int32Array;
+  sports: Uint32Array;
+  /** where each host's entries of the list start (hostCount + 1 i32s in the memory), for busyHosts */
+  startAt: number;
+}
+
+const PAGE = 65536;
+/** the module's own data lies below this (it has none: a margin) */
+const BASE = 1024;
+/** wasm32's 4 GiB less a margin: a finalisation that would need more runs in JavaScript */
+const MAX_BYTES = 65535 * PAGE;
+/**
+ * Bytes a table entry's finalisation may take at most (laid out, not all of it touched; n
+ * entries, as many hosts at most): the key columns (25 B); host hashes, window list and host
+ * numbers (12 B); the groupings' scratch, shared by all of them (slots, a power of two of at
+ * most 4n: 16 B; first entries and group numbers: 8 B); the grouping by host's starts (4 B);
+ * the target split's two lists and their busy hosts' lists (8 B); the groupings by port and by
+ * target of those (start and order, an outbound entry twice: 16 B); host figures of both lists
+ * (order 4 B, start and four figures a host: 40 B; 48 B); the distinct set (three arrays as
+ * large as the slots: 48 B). Fixed parts (16 slots at least, the special ranges, alignment)
+ * are in the margin; test/outbound-wasm.test.ts lays out the worst case.
+ */
+const BYTES_PER_ENTRY = 25 + 12 + 24 + 4 + 8 + 8 + 16 + 48 + 48;
+
+let compiled: WebAssembly.Module | null | undefined;
+
+/** The module, compiled once a thread; null when not built or FLOWSIEVE_OUTBOUND=js (read at each finalisation: tests switch it). */
+function groupsModule(): WebAssembly.Module | null {
+  if (process.env.FLOWSIEVE_OUTBOUND === 'js') return null;
+  if (compiled === undefined) {
+    const path = wasmFile('outbound-groups.wasm');
+    compiled = path === null ? null : new WebAssembly.Module(readFileSync(path));
+  }
+  return compiled;
+}
+
+/** One finalisation's groupings over a copy of the table's columns, or null where JavaScript groups (see the module comment). */
+export function wasmGrouping(cols: GroupedColumns, v6: V6Intern, home: HomeNet): WasmGrouping | null {
+  const m = groupsModule();
+  if (m === null) return null;
+  const homeV4 = home.v4Ranges();
+  // and a byte an IPv6 address (public or not), the home networks' IPv4 ranges; the special ranges and alignment in the margin
+  const bytes = BASE + cols.n * BYTES_PER_ENTRY + v6.n + homeV4.byteLength + 64 * 1024;
+  if (bytes > MAX_BYTES) return null;
+  try {
+    return new WasmGrouping(m, cols, bytes, home, homeV4, v6);
+  } catch {
+    return null; // no address space for the memory: JavaScript groups
+  }
+}
+
+export class WasmGrouping {
+  private readonly ex: GroupsExports;
+  private readonly memory: WebAssembly.Memory;
+  private at = BASE;
+  /** hostHash of every entry of the windows grouped (0 for others), by entry */
+  private hosts = 0;
+  /**
+   * The groupings' scratch, laid out once and reused: pages touched for the first time cost
+   * a fault each (a fresh memory's bump allocation made each grouping touch new ones)
+   */
+  private readonly slots: number;
+  private readonly slotCount: number;
+  private readonly first: number;
+  private readonly groupOf: number;
+
+  constructor(
+    module: WebAssembly.Module,
+    private readonly cols: GroupedColumns,
+    bytes: number,
+    private readonly home: HomeNet,
+    private readonly homeV4: Uint32Array,
+    private readonly v6: V6Intern,
+  ) {
+    this.memory = new WebAssembly.Memory({ initial: Math.ceil(bytes / PAGE) });
+    this.ex = new WebAssembly.Instance(module, { env: { memory: this.memory } }).exports as unknown as GroupsExports;
+    const n = cols.n;
+    const put = (a: Uint32Array | Uint8Array): number => {
+      const p = this.alloc(a.BYTES_PER_ELEMENT * n);
+      new (a.constructor as typeof Uint32Array)(this.memory.buffer, p, n).set(a.subarray(0, n));
+      return p;
+    };
+    this.ex.setColumns(put(cols.srcA), put(cols.ep), put(cols.pp), put(cols.win), put(cols.dstA), put(cols.flags), put(cols.sports));
+    this.slotCount = nextPow2(Math.max(16, n * 2));
+    this.slots = this.alloc(this.slotCount * 4);
+    this.first = this.alloc(n * 4);
+    this.groupOf = this.alloc(n * 4);
+    // the distinct set: a host's count touches only the first slots (its mask is its own)
+    this.ex.setDistinct(this.alloc(this.slotCount * 4), this.alloc(this.slotCount * 4), this.alloc(this.slotCount * 4));
+  }
+
+  /** `bytes` of the memory, 8-aligned (zeroed: the memory is fresh and nothing is laid twice). */
+  private alloc(bytes: number): number {
+    const p = this.at;
+    this.at = (p + bytes + 7) & ~7;
+    if (this.at > this.memory.buffer.byteLength) throw new Error('outbound grouping: memory laid out past its size');
+    return p;
+  }
+
+  private i32(p: number, n: number): Int32Array {
+    return new Int32Array(this.memory.buffer, p, n);
+  }
+
+  /** An Int32Array of `n` in the memory, and its address. */
+  private array(n: number): { p: number; a: Int32Array } {
+    const p = this.alloc(n * 4);
+    return { p, a: this.i32(p, n) };
+  }
+
+  /**
+   * OutboundTable.candidateEntries: the entries (window <= upto) of hosts with at least `need`
+   * entries, in entry order; hostOf: each one's host number (by entry), of hostCount.
+   */
+  candidates(upto: number, need: number): { candidates: Int32Array; hostOf: Int32Array; hostCount: number } {
+    const n = this.cols.n;
+    this.hosts = this.alloc(n * 4);
+    const inWindow = this.array(n);
+    const m = this.ex.hostHashes(n, upto >>> 0, this.hosts, inWindow.p);
+    const hostOf = this.array(n);
+    const { groups, startP, groupOfP } = this.group(inWindow.p, m, 0, false);
+    const k = this.ex.keepCandidates(inWindow.p, m, need, startP, groupOfP, hostOf.p);
+    return { candidates: inWindow.a.subarray(0, k), hostOf: hostOf.a, hostCount: groups.count };
+  }
+
+  /**
+   * OutboundTable.splitByTarget of the candidates (as candidates() gave them): the entries
+   * whose target is public (outbound) and those whose target is not (internal), in entry order.
+   */
+  splitByTarget(candidates: Int32Array): { outbound: Int32Array; internal: Int32Array } {
+    const { home, v6, homeV4: ranges } = this;
+    const special = v4SpecialTable();
+    const first = this.alloc(256);
+    new Uint8Array(this.memory.buffer, first, 256).set(special.firstOctet);
+    const net = this.array(special.net.length);
+    net.a.set(special.net);
+    const mask = this.array(special.mask.length);
+    mask.a.set(special.mask);
+    const homeAt = this.array(ranges.length);
+    homeAt.a.set(ranges);
+    // IPv6 targets by intern id, judged here once each (there are few)
+    const public6 = this.alloc(v6.n);
+    const pub6 = new Uint8Array(this.memory.buffer, public6, v6.n);
+    for (let id = 0; id < v6.n; id++) pub6[id] = home.isPublic(v6.words, id * 4) ? 1 : 0;
+    this.ex.setPublic(first, net.p, mask.p, special.net.length, homeAt.p, ranges.length / 2, public6);
+    const k = candidates.length;
+    const outbound = this.array(k);
+    const internal = this.array(k);
+    const nOut = this.ex.splitByTarget(this.addressOf(candidates), k, outbound.p, internal.p);
+    return { outbound: outbound.a.subarray(0, nOut), internal: internal.a.subarray(0, k - nOut) };
+  }
+
+  /** Entries of a list grouped by `by` (OutboundTable's BY_*); groupOf is valid until the next grouping. */
+  groupBy(entries: Int32Array, by: number): WasmGroups {
+    return this.group(this.addressOf(entries), entries.length, by, true).groups;
+  }
+
+  /** The address of a list in the memory (one of this grouping's views, or a copy). */
+  private addressOf(entries: Int32Array): number {
+    if (entries.buffer === this.memory.buffer) return entries.byteOffset;
+    const list = this.array(entries.length);
+    list.a.set(entries);
+    return list.p;
+  }
+
+  private group(entriesP: number, m: number, by: number, withOrder: boolean): { groups: WasmGroups; startP: number; groupOfP: number } {
+    const start = this.array(m + 1);
+    const order = withOrder ? this.array(m) : { p: 0, a: new Int32Array(0) };
+    const slotCount = nextPow2(Math.max(16, m * 2));
+    const count = this.ex.groupBy(entriesP, m, by, this.hosts, start.p, this.groupOf, order.p, withOrder ? 1 : 0, this.slots, slotCount, this.first);
+    const groupOf = this.i32(this.groupOf, m);
+    return { groups: { count, start: start.a.subarray(0, count + 1), order: order.a, groupOf }, startP: start.p, groupOfP: this.groupOf };
+  }
+
+  /**
+   * OutboundTable.hostInfoOf's figures of the hosts of `entries` (hostOf: by entry, as
+   * candidates gave it) with at least `need` of them (the hosts busyHosts keeps; others' are 0).
+   */
+  hostFigures(entries: Int32Array, hostOf: Int32Array, hostCount: number, need: number): WasmHostFigures {
+    const list = this.addressOf(entries);
+    const start = this.alloc((hostCount + 1) * 4);
+    const order = this.alloc(entries.length * 4);
+    const protocols = this.array(hostCount);
+    const ports = this.array(hostCount);
+    const targets = this.array(hostCount);
+    const sports = this.alloc(hostCount * 4);
+    this.ex.hostFigures(list, entries.length, this.addressOf(hostOf), hostCount, start, order, protocols.p, ports.p, targets.p, sports, need);
+    return { protocols: protocols.a, ports: ports.a, targets: targets.a, sports: new Uint32Array(this.memory.buffer, sports, hostCount), startAt: start };
+  }
+
+  /**
+   * The entries of a list whose host has at least `need` of them (figures: hostFigures of the
+   * same list), in their order: only they can make a group of `need` (keepBusyHosts).
+   */
+  busyHosts(entries: Int32Array, hostOf: Int32Array, figures: WasmHostFigures, need: number): Int32Array {
+    if (need <= 1) return entries;
+    const out = this.array(entries.length);
+    const k = this.ex.keepBusyHosts(this.addressOf(entries), entries.length, this.addressOf(hostOf), figures.startAt, need, out.p);
+    return out.a.subarray(0, k);
+  }
+}
