@@ -38,8 +38,11 @@ const {
 export function finalizeTable(t: ScanCore, opts: FinalizeOptions): FinalizeResult {
   const minTuples = Math.max(1, opts.thresholds.minEndpoints);
   const upto = opts.uptoWindow ?? 0xffffffff;
-  // a table in JavaScript arrays is finalised in JavaScript (scan-finalise-wasm.ts says why)
-  const mod = t.arena?.finalise(t.count, upto, minTuples, opts.thresholds.minEndpoints) ?? null;
+  // a table in JavaScript arrays is finalised in JavaScript (scan-finalise-wasm.ts says why);
+  // so is a threshold the module's u32 would not hold as it is (the options allow only integers)
+  const minEndpoints = opts.thresholds.minEndpoints;
+  const inModule = Number.isInteger(minEndpoints) && minEndpoints >= 0 && minEndpoints < 2 ** 31;
+  const mod = inModule ? (t.arena?.finalise(t.count, upto, minTuples, minEndpoints) ?? null) : null;
   if (mod !== null) return finalizeInModule(t, opts, mod);
   // half a window past the last: the same windows pass, and the bound is a double in every
   // run (a window number compared with a small bound, then with 2^32 - 1, deoptimised the sort)
