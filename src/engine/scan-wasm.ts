@@ -13,7 +13,8 @@
  *
  * Memory, from the bottom: the buckets' first slots (SHARD_BUCKETS u32) and a part's bucket
  * starts (65 i32); the sort scratch (held rows of 48 bytes and their hashes); then `d`
- * (capacity × 16 bytes), `u` (capacity × 36) and the index (slots × 4). A layout moves
+ * (capacity × 16 bytes), `u` (capacity × 36), the index (slots × 4) and the finalisation's
+ * room (scan-finalise-wasm.ts finaliseRoom: pages untouched until the table is finalised). A layout moves
  * arrays only upwards, highest first, so no array overwrites one not yet moved; one larger
  * than the memory moves the table to a new memory (and instance) of the size it needs,
  * since growing a memory would detach its buffer. Either way the views are made again, and
