@@ -429,6 +429,18 @@ export function planFromHead(path: string, opts: PlanOptions): InputFile {
   return describe(path, { ...opts, sniffInThread: false, jsonByNameBelow: 0 }, {});
 }
 
+/**
+ * planFromHead of a file already read whole (`bytes`, not inflated): a plain file's head is
+ * its first 64 KiB, as readHead reads them. Null for gzip bytes (planFromHead inflates them).
+ */
+export function planFromBytes(path: string, bytes: Uint8Array, opts: PlanOptions): InputFile | null {
+  const head = bytes.subarray(0, Math.min(bytes.length, HEAD_BYTES));
+  if (isGzip(head)) return null;
+  const base: InputFile = { path, display: path, size: bytes.length, gzip: false, format: null, account: '', region: '', awsFields: opts.awsFields };
+  if (bytes.length === 0) return { ...base, error: 'empty file' };
+  return describeHead(base, head, path, opts);
+}
+
 /** A file's size, or -1 when it cannot be read (planned then as before, which reports why). */
 function sizeOf(path: string): number {
   try {
