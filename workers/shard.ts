@@ -26,6 +26,11 @@ let shards = 1;
 /** --max-memory: spills or drops the inbound table before it passes its limit (src/engine/spill.ts) */
 let bound = new BoundedAccumulator();
 
+/**
+ * The inbound table lives in its WebAssembly arena (scan-wasm.ts) in a replay run too, where
+ * only finalisation runs in the module (replay rows are added in JavaScript, on its memory):
+ * the 20 M-record replay files' shard thread 0.91-0.96x CPU (bench/RESULTS.md, replayarena section).
+ */
 function stateFor(windowSeconds: number, capacityHint?: number, outboundRows?: number): ShardState {
   // a table sized for the input up front is never rebuilt while it fills
   state ??= {
