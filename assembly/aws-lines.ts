@@ -27,7 +27,7 @@
 // the reader's own slots and table of string ids at `idsPtr` (I_* below).
 
 import { fixedId, idOfToken, newFrom, sameBytes, startTokens, tokenCount } from './shared/token-ids';
-import { ROUTE_DONE, areasPtr, endRouting, fixAreaIds, routeFlow, routeFlowWords, routedFeed, startRouting, toArea, toAreaIds, toAreaWords } from './shared/route';
+import { ROUTE_DONE, ROUTE_EMIT, areasPtr, endRouting, fixAreaIds, routeFlow, routeFlowWords, routedFeed, startRouting, toArea, toAreaIds, toAreaWords } from './shared/route';
 
 // Role numbers: src/formats/aws-columns.ts `Role` (test/aws-wasm.test.ts checks they agree)
 const R_ACCOUNT: u32 = 1;
@@ -302,6 +302,8 @@ export function readLines(inPtr: u32, len: u32, rolesPtr: u32, nroles: u32, maxR
   cBytes = cPackets + (maxRows << 3); // f64
   cSrc6 = cBytes + (maxRows << 3); // four u32 words (most significant first) when F_SRC_V6
   cDst6 = cSrc6 + (maxRows << 4); // likewise, F_DST_V6
+  cJsRows = cDst6 + (maxRows << 4); // u32: the rows the caller's JavaScript takes, in order (jsRowCount of them)
+  jsRows = 0;
   nodataRows = 0;
   startIds(idsPtr);
   const base = <i32>inPtr;
@@ -336,6 +338,8 @@ export function readLines(inPtr: u32, len: u32, rolesPtr: u32, nroles: u32, maxR
       const noRegion = gS < 0 || (gE - gS == 1 && load<u8>(<u32>gS) == 45);
       const route = addrFlags != 0 ? routeRowWords(r, noRegion) : routeRow(r, noRegion);
       store<i32>(cRoute + r, route);
+      // a row routed into its shard's area or counted alone needs nothing of the caller's loop
+      if (route == ROUTE_EMIT || (route >= 0 && areasPtr == 0)) store<u32>(cJsRows + (jsRows++ << 2), row);
       // a region of '-' leaves the file's default: no token
       if (gS >= 0 && gE - gS == 1 && load<u8>(<u32>gS) == 45) gS = -1;
       // an interface or instance of '-': none (the reader leaves the id 0)
@@ -354,6 +358,7 @@ export function readLines(inPtr: u32, len: u32, rolesPtr: u32, nroles: u32, maxR
       nl = p;
       while (nl < end && load<u8>(nl) != 10) nl++;
       if (nl >= end) break; // a line not ended in the block is left to the caller
+      store<u32>(cJsRows + (jsRows++ << 2), row); // the general loop reads it
     }
     store<i32>(cStart + r, p - inPtr);
     store<i32>(cEnd + r, nl - inPtr);
@@ -454,6 +459,14 @@ let cIfaceId: u32 = 0;
 let cInstanceId: u32 = 0;
 let cSrc6: u32 = 0;
 let cDst6: u32 = 0;
+let cJsRows: u32 = 0;
+/** The rows in cJsRows: those the caller's JavaScript reads (not plain) or takes (ROUTE_EMIT, or routed where there are no areas). */
+let jsRows: u32 = 0;
+
+/** How many rows of the last readLines the caller's JavaScript is to take (their indexes in the cJsRows column, ascending). */
+export function jsRowCount(): u32 {
+  return jsRows;
+}
 
 /** The bytes the rows of the last readLines span (up to just past the last row's '\n'). */
 export function consumed(): u32 {
