@@ -286,11 +286,7 @@ export function readLines(inPtr: u32, len: u32, rolesPtr: u32, nroles: u32, maxR
   cDirection = cAction + m; // u32: 0 unknown, 1 ingress, 2 egress
   const cRoute = cDirection + m; // i32: the shard, or ROUTE_DONE, ROUTE_EMIT (a plain row)
   cFeed = cRoute + m; // u32: Feed bits of a routed row
-  const cAccountS = cFeed + m; // i32 token offsets
-  const cAccountE = cAccountS + m;
-  const cRegionS = cAccountE + m;
-  const cRegionE = cRegionS + m;
-  const cIfaceS = cRegionE + m;
+  const cIfaceS = cFeed + m; // i32 token offsets, of the rows in cJsRows only
   const cIfaceE = cIfaceS + m;
   const cInstS = cIfaceE + m;
   const cInstE = cInstS + m;
@@ -338,22 +334,21 @@ export function readLines(inPtr: u32, len: u32, rolesPtr: u32, nroles: u32, maxR
       const noRegion = gS < 0 || (gE - gS == 1 && load<u8>(<u32>gS) == 45);
       const route = addrFlags != 0 ? routeRowWords(r, noRegion) : routeRow(r, noRegion);
       store<i32>(cRoute + r, route);
-      // a row routed into its shard's area or counted alone needs nothing of the caller's loop
-      if (route == ROUTE_EMIT || (route >= 0 && areasPtr == 0)) store<u32>(cJsRows + (jsRows++ << 2), row);
       // a region of '-' leaves the file's default: no token
       if (gS >= 0 && gE - gS == 1 && load<u8>(<u32>gS) == 45) gS = -1;
       // an interface or instance of '-': none (the reader leaves the id 0)
       if (fS >= 0 && fE - fS == 1 && load<u8>(<u32>fS) == 45) fS = -1;
       if (nS >= 0 && nE - nS == 1 && load<u8>(<u32>nS) == 45) nS = -1;
       if (route != ROUTE_DONE) idsOfRow(r, route);
-      store<i32>(cAccountS + r, aS < 0 ? -1 : aS - base);
-      store<i32>(cAccountE + r, aE - base);
-      store<i32>(cRegionS + r, gS < 0 ? -1 : gS - base);
-      store<i32>(cRegionE + r, gE - base);
-      store<i32>(cIfaceS + r, fS < 0 ? -1 : fS - base);
-      store<i32>(cIfaceE + r, fE - base);
-      store<i32>(cInstS + r, nS < 0 ? -1 : nS - base);
-      store<i32>(cInstE + r, nE - base);
+      // a row routed into its shard's area or counted alone needs nothing of the caller's loop;
+      // one it takes gets where its interface and instance lie (looked up there if it is outbound)
+      if (route == ROUTE_EMIT || (route >= 0 && areasPtr == 0)) {
+        store<u32>(cJsRows + (jsRows++ << 2), row);
+        store<i32>(cIfaceS + r, fS < 0 ? -1 : fS - base);
+        store<i32>(cIfaceE + r, fE - base);
+        store<i32>(cInstS + r, nS < 0 ? -1 : nS - base);
+        store<i32>(cInstE + r, nE - base);
+      }
     } else {
       nl = p;
       while (nl < end && load<u8>(nl) != 10) nl++;

@@ -36,7 +36,7 @@ const ROLES_AT = 0;
 const BLOCK_AT = WASM_MAX_ROLES;
 const COLUMNS_AT = BLOCK_AT + WASM_WINDOW;
 /** the separator bitmap of a block (a bit a byte, and a word past it), after the columns */
-const MAP_AT = COLUMNS_AT + WASM_ROWS * (28 * 4 + 2 * 8 + 2 * 16);
+const MAP_AT = COLUMNS_AT + WASM_ROWS * (24 * 4 + 2 * 8 + 2 * 16);
 /** the routing block (src/formats/wasm-route.ts): the sink's settings, a call's counts, the IPv4 table */
 const SINK_AT = MAP_AT + WASM_WINDOW / 8 + 64;
 /**
@@ -73,10 +73,7 @@ export class AwsWasm {
   readonly direction: number;
   readonly route: number;
   readonly feed: number;
-  readonly accountS: number;
-  readonly accountE: number;
-  readonly regionS: number;
-  readonly regionE: number;
+  /** where a row's interface and instance tokens lie (-1: none), for the rows of jsRow only */
   readonly ifaceS: number;
   readonly ifaceE: number;
   readonly instanceS: number;
@@ -133,10 +130,6 @@ export class AwsWasm {
     this.direction = next(1);
     this.route = next(1);
     this.feed = next(1);
-    this.accountS = next(1);
-    this.accountE = next(1);
-    this.regionS = next(1);
-    this.regionE = next(1);
     this.ifaceS = next(1);
     this.ifaceE = next(1);
     this.instanceS = next(1);
