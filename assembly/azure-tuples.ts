@@ -20,7 +20,7 @@
 // shards' areas where its settings say.
 
 import { ipv4 } from './aws-lines';
-import { ROUTE_EMIT, areasPtr, endRouting, routeFlow, routedFeed, startRouting, toArea } from './shared/route';
+import { ROUTE_EMIT, areasPtr, endRouting, routeFlow, routedFeed, startRouting, toArea, toAreaIds } from './shared/route';
 
 // a row: i32 taken, proto, direction, action, sport, dport, src, dst (IPv4), then f64 time,
 // packets, bytes, then i32 route (a taken tuple's shard, ROUTE_DONE or ROUTE_EMIT) and its Feed
@@ -55,15 +55,17 @@ let at: u32 = 0;
 /** Decimal digits from i up to ',' or e: their value, or -1 when none, other bytes or more than `max`. */
 function digitsTo(i: u32, e: u32, max: u32): f64 {
   const s = i;
-  let v: f64 = 0;
+  // in integers (a multiply and an add a digit, where a double's chain of both was ~3x the
+  // latency): exact as the double was up to `max` (at most 15) digits; more are refused below
+  let v: u64 = 0;
   for (; i < e; i++) {
-    const d = <i32>load<u8>(i) - 48;
-    if (d < 0 || d > 9) break;
-    v = v * 10 + <f64>d;
+    const d = <u32>load<u8>(i) - 48;
+    if (d > 9) break;
+    v = v * 10 + <u64>d;
   }
   at = i;
   if (i == s || i - s > max || (i < e && load<u8>(i) != 44)) return -1;
-  return v;
+  return <f64>v;
 }
 
 /** A counter from i: NaN when empty (unknown), else as digitsTo with 15 digits. */
@@ -586,19 +588,37 @@ function flowRecordsMember(depth: u32): bool {
   return skipValue(depth);
 }
 
-/** A member of the record (azure.ts member). */
+/**
+ * A member of the record (azure.ts member). The key's length chooses the names it may be: a
+ * record's other keys (time, systemId, operationName, flowLogGUID, …) were compared with each
+ * of the eight names, a call each.
+ */
 function recordMember(depth: u32): bool {
-  if (keyIs(8, 0x79726f6765746163, 0, 0)) return envString(ENV_CATEGORY);
-  if (keyIs(10, 0x656372756f736572, 0x0000000000006469, 0)) return envString(ENV_RESOURCE);
-  if (keyIs(16, 0x6572746567726174, 0x6469656372756f73, 0)) return envString(ENV_TARGET);
-  if (keyIs(17, 0x72676f6c776f6c66, 0x69656372756f7365, 0x0000000000000064)) return envString(ENV_FLOWLOG);
-  if (keyIs(10, 0x657264646163616d, 0x0000000000007373, 0)) return envString(ENV_MAC);
-  if (keyIs(10, 0x69747265706f7270, 0x0000000000007365, 0)) return objectOr(propertiesMember, depth + 1);
-  if (keyIs(11, 0x6f636572776f6c66, 0x0000000000736472, 0)) {
-    store<i32>(recAt + B_FLAGS, load<i32>(recAt + B_FLAGS) | 2);
-    return objectOr(flowRecordsMember, depth + 1);
+  switch (sE - sS) {
+    case 7:
+      if (keyIs(7, 0x007364726f636572, 0, 0)) return false; // a nested wrapper: the JavaScript walk words it
+      break;
+    case 8:
+      if (keyIs(8, 0x79726f6765746163, 0, 0)) return envString(ENV_CATEGORY);
+      break;
+    case 10:
+      if (keyIs(10, 0x656372756f736572, 0x0000000000006469, 0)) return envString(ENV_RESOURCE);
+      if (keyIs(10, 0x657264646163616d, 0x0000000000007373, 0)) return envString(ENV_MAC);
+      if (keyIs(10, 0x69747265706f7270, 0x0000000000007365, 0)) return objectOr(propertiesMember, depth + 1);
+      break;
+    case 11:
+      if (keyIs(11, 0x6f636572776f6c66, 0x0000000000736472, 0)) {
+        store<i32>(recAt + B_FLAGS, load<i32>(recAt + B_FLAGS) | 2);
+        return objectOr(flowRecordsMember, depth + 1);
+      }
+      break;
+    case 16:
+      if (keyIs(16, 0x6572746567726174, 0x6469656372756f73, 0)) return envString(ENV_TARGET);
+      break;
+    case 17:
+      if (keyIs(17, 0x72676f6c776f6c66, 0x69656372756f7365, 0x0000000000000064)) return envString(ENV_FLOWLOG);
+      break;
   }
-  if (keyIs(7, 0x007364726f636572, 0, 0)) return false; // a nested wrapper: the JavaScript walk words it
   return skipValue(depth);
 }
 
@@ -630,18 +650,21 @@ function sameSpan(s: i32, e: i32, ls: i32, le: i32): bool {
   return true;
 }
 
+/** The `left` bytes at p (eight at most looked at; any past them may be read) with each letter's case bit set are those of w. */
+function wordIs(p: u32, left: u32, w: u64): bool {
+  const mask: u64 = left >= 8 ? 0xffffffffffffffff : (<u64>1 << (<u64>left << 3)) - 1;
+  return ((load<u64>(p) | 0x2020202020202020) & mask) == w;
+}
+
 /**
- * Whether the n bytes at p (n <= 32), letters lowered as ASCII, are the name whose bytes are
- * the little-endian words a, b, c, d (lower case).
+ * Whether the n bytes at p (0 < n <= 32; the bytes past them may be read), in any letter case,
+ * are the name of letters only whose lower-case bytes are the little-endian words a, b, c, d:
+ * with each byte's case bit set, as keyIs compares (exact for a name of letters: a byte that
+ * folds onto a lower-case letter is that letter), eight bytes at a time where a byte at a time
+ * lowered only A-Z (azure.ts categoryIs) and gave the same answers.
  */
-function lowerIs(p: u32, n: u32, a: u64, b: u64, c: u64, d: u64): bool {
-  for (let k: u32 = 0; k < n; k++) {
-    let ch = <u64>load<u8>(p + k);
-    if (ch - 65 < 26) ch |= 32;
-    const w = k < 8 ? a : k < 16 ? b : k < 24 ? c : d;
-    if (ch != ((w >> (<u64>(k & 7) << 3)) & 0xff)) return false;
-  }
-  return true;
+function lettersIs(p: u32, n: u32, a: u64, b: u64, c: u64, d: u64): bool {
+  return wordIs(p, n, a) && (n <= 8 || wordIs(p + 8, n - 8, b)) && (n <= 16 || wordIs(p + 16, n - 16, c)) && (n <= 24 || wordIs(p + 24, n - 24, d));
 }
 
 /** The category of the record just read, when it is one of the two layouts' (CATEGORY_NSG, CATEGORY_VNET). */
@@ -651,9 +674,28 @@ function markCategory(recPtr: u32): void {
   const n = <u32>(load<i32>(recPtr + B_ENV + (ENV_CATEGORY << 3) + 4) - s);
   const p = wBase + <u32>s;
   let flag = 0;
-  if (n == 29 && lowerIs(p, 29, 0x736b726f7774656e, 0x6779746972756365, 0x776f6c6670756f72, 0x000000746e657665)) flag = CATEGORY_NSG;
-  else if (n == 16 && lowerIs(p, 16, 0x66676f6c776f6c66, 0x746e657665776f6c, 0, 0)) flag = CATEGORY_VNET;
+  if (n == 29 && lettersIs(p, 29, 0x736b726f7774656e, 0x6779746972756365, 0x776f6c6670756f72, 0x000000746e657665)) flag = CATEGORY_NSG;
+  else if (n == 16 && lettersIs(p, 16, 0x66676f6c776f6c66, 0x746e657665776f6c, 0, 0)) flag = CATEGORY_VNET;
   if (flag != 0) store<i32>(recPtr + B_FLAGS, load<i32>(recPtr + B_FLAGS) | flag);
+}
+
+/**
+ * A VNet record's tuples given its macAddress (-1: none) as their MAC, as an NSG tuple has its
+ * flows[] group's: azure.ts endRecord then reads every tuple's interface one way, whatever
+ * the layout (one compiled path, where a branch per layout deoptimised at the first record of
+ * the other). The layout as azure.ts layout() chooses it: the category when there is one
+ * (markCategory's flags), else where the tuples were.
+ */
+function vnetMacs(recPtr: u32): void {
+  const flags = load<i32>(recPtr + B_FLAGS);
+  const vnet = load<i32>(recPtr + B_ENV + (ENV_CATEGORY << 3)) >= 0 ? (flags & CATEGORY_VNET) != 0 : (flags & 3) == 2;
+  if (!vnet) return;
+  const ms = load<i32>(recPtr + B_ENV + (ENV_MAC << 3));
+  const me = load<i32>(recPtr + B_ENV + (ENV_MAC << 3) + 4);
+  for (let k: u32 = 0; k < tCount; k++) {
+    store<i32>(tMacS + (k << 2), ms);
+    store<i32>(tMacE + (k << 2), me);
+  }
 }
 
 /** The identity spans of the record just read compared with the last one's (SAME_IDS), and kept as the last. */
@@ -702,6 +744,7 @@ export function readRecord(bufPtr: u32, start: u32, len: u32, recPtr: u32, tuple
   if (ok) {
     keepIdentity(recPtr, bufPtr, len);
     markCategory(recPtr);
+    vnetMacs(recPtr);
   }
   else lastLen = 0xffffffff; // the next record is not compared with one the JavaScript walk reads
   return ok ? <i32>(wp - bufPtr) : -1;
@@ -718,4 +761,121 @@ function walkRecord(): bool {
   if (!members(recordMember, 1)) return false;
   store<i32>(recAt + B_COUNT, <i32>tCount);
   return true;
+}
+
+// ---- readRun: the records after one azure.ts ended, read and routed here while nothing
+// about them needs JavaScript
+
+// the run block (i32 slots at runPtr), written by azure.ts: the string ids of the record it
+// ended last (account, region, instance), that record's layout (1 NSG, 2 VNet), the MAC of its
+// last tuple (blob offsets, -1: none) and that MAC's interface id, the rows the shards' areas
+// may take still; written back: the tuples read, the offset just past the last record read
+const RUN_ACCOUNT = 0;
+const RUN_REGION = 4;
+const RUN_INSTANCE = 8;
+const RUN_LAYOUT = 12;
+const RUN_MAC_S = 16;
+const RUN_MAC_E = 20;
+const RUN_IFACE = 24;
+const RUN_ROOM = 28;
+const RUN_TUPLES = 32;
+const RUN_END = 36;
+export const RUN_BLOCK_BYTES: u32 = 64;
+
+/** The layout azure.ts layout() gives the record just walked (1 NSG, 2 VNet, 0: a reject). */
+function layoutOf(recPtr: u32): i32 {
+  const flags = load<i32>(recPtr + B_FLAGS);
+  if (load<i32>(recPtr + B_ENV + (ENV_CATEGORY << 3)) >= 0) return (flags & CATEGORY_NSG) != 0 ? 1 : (flags & CATEGORY_VNET) != 0 ? 2 : 0;
+  return (flags & 1) != 0 ? 1 : (flags & 2) != 0 ? 2 : 0;
+}
+
+/**
+ * The record just walked read and routed whole, as azure.ts endRecord would with the run
+ * block's ids, when it can be: its identity strings and layout those of the record before
+ * (SAME_IDS), each tuple's MAC none or the run's, every tuple taken and routed (no row the
+ * sink must see: the checks admit makes before it counts a row made first), room in the
+ * areas. False, having routed nothing, otherwise.
+ */
+function routeWhole(recPtr: u32, out: u32, routePtr: u32, runPtr: u32): bool {
+  const layout = load<i32>(runPtr + RUN_LAYOUT);
+  if ((load<i32>(recPtr + B_FLAGS) & SAME_IDS) == 0 || layoutOf(recPtr) != layout) return false;
+  const n = tCount;
+  if (n == 0 || n > load<u32>(runPtr + RUN_ROOM)) return false;
+  const version = load<i32>(recPtr + B_VERSION);
+  const notAfter = load<f64>(routePtr + 8); // route.ts S_NOT_AFTER
+  const macS = load<i32>(runPtr + RUN_MAC_S);
+  const macE = load<i32>(runPtr + RUN_MAC_E);
+  for (let k: u32 = 0; k < n; k++) {
+    const s = wBase + load<u32>(tStarts + (k << 2));
+    const e = wBase + load<u32>(tEnds + (k << 2));
+    const r = out + k * ROW_BYTES;
+    if (!(layout == 1 ? nsg(r, s, e, version) : vnet(r, s, e))) return false;
+    const t = load<f64>(r + R_TIME);
+    if (load<u32>(r + R_SPORT) > 65535 || load<u32>(r + R_DPORT) > 65535 || load<u32>(r + R_PROTO) > 255 || !(t < 4294967296) || <f64>(<u32>t) > notAfter) return false;
+    const ms = load<i32>(tMacS + (k << 2));
+    if (ms >= 0 && (macS < 0 || !sameSpan(ms, load<i32>(tMacE + (k << 2)), macS, macE))) return false;
+  }
+  const account = load<i32>(runPtr + RUN_ACCOUNT);
+  const region = load<i32>(runPtr + RUN_REGION);
+  const instance = load<i32>(runPtr + RUN_INSTANCE);
+  const iface = load<i32>(runPtr + RUN_IFACE);
+  for (let k: u32 = 0; k < n; k++) {
+    const r = out + k * ROW_BYTES;
+    routeRow(r);
+    const route = load<i32>(r + R_ROUTE);
+    if (route < 0) continue; // counted only (ROUTE_DONE)
+    const feed = load<u32>(r + R_FEED);
+    // an internal record logged where it arrived: its ids are the target's, not the source host's (azure.ts routed)
+    const target = (feed & 3) == 2 && load<i32>(r + R_DIRECTION) == INGRESS;
+    const own = load<i32>(tMacS + (k << 2)) >= 0 ? iface : 0;
+    toAreaIds(<u32>route, feed >>> 2, account, region, target ? 0 : own, target ? 0 : instance);
+  }
+  store<u32>(runPtr + RUN_ROOM, load<u32>(runPtr + RUN_ROOM) - n);
+  store<u32>(runPtr + RUN_TUPLES, load<u32>(runPtr + RUN_TUPLES) + n);
+  return true;
+}
+
+/**
+ * The records of the blob's "records" array after the one ending at `start` (the blob is
+ * bufPtr[0, len), read into the shards' areas, which routing must allow): each walked as
+ * readRecord walks it and read and routed whole (routeWhole) until one cannot be, or the array
+ * ends. The number read; the offset past the last, and their tuples, in the run block. The
+ * record that stopped the run is left as it was (its identity not kept as the last), for
+ * azure.ts to read.
+ */
+export function readRun(bufPtr: u32, start: u32, len: u32, recPtr: u32, tuplesPtr: u32, maxTuples: u32, out: u32, routePtr: u32, runPtr: u32): u32 {
+  store<u32>(runPtr + RUN_TUPLES, 0);
+  store<i32>(runPtr + RUN_END, <i32>start);
+  if (load<f64>(routePtr) == 0 || load<f64>(routePtr + 18 * 8) == 0) return 0; // route.ts S_ROUTE, S_AREAS
+  startRouting(routePtr, true);
+  let records: u32 = 0;
+  let pos = start;
+  for (;;) {
+    wBase = bufPtr;
+    wp = bufPtr + pos;
+    we = bufPtr + len;
+    if (ws() != 44) break;
+    wp++;
+    if (ws() != 123) break;
+    const at = wp - bufPtr;
+    // the last record's identity, kept again when this one is not read here
+    const b = lastBase, l = lastLen, rs = lastResS, re = lastResE, ts = lastTgtS, te = lastTgtE, fs = lastLogS, fe = lastLogE;
+    const end = readRecord(bufPtr, at, len, recPtr, tuplesPtr, maxTuples);
+    if (end < 0 || !routeWhole(recPtr, out, routePtr, runPtr)) {
+      lastBase = b;
+      lastLen = l;
+      lastResS = rs;
+      lastResE = re;
+      lastTgtS = ts;
+      lastTgtE = te;
+      lastLogS = fs;
+      lastLogE = fe;
+      break;
+    }
+    pos = <u32>end;
+    records++;
+  }
+  endRouting(routePtr);
+  store<i32>(runPtr + RUN_END, <i32>pos);
+  return records;
 }

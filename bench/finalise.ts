@@ -4,10 +4,11 @@
  * the process, one thread, least of --rounds:
  *   - accumulate, held back and added in bucket order (what detect does on text);
  *   - accumulate, one replay block per bucket read in its own columns (detect on replay);
- *   - finalise (verdicts and endpoint-days) of the filled table.
+ *   - finalise (verdicts and endpoint-days) of the filled replay table (JavaScript arrays), then of
+ *     the held one (in WebAssembly memory unless FLOWSIEVE_ACCUMULATE=js: finalised in place).
  * Prints tuples per key beside every figure, the table's bytes per tuple, and a digest of
  * the finalised result, so that two builds can be compared on the same records:
- *   node dist/bench/finalise.js [--rows 3000000] [--rounds 5] [--multi 0.25]
+ *   node dist/bench/finalise.js [--rows 3000000] [--rounds 5] [--multi 0.25] [--held-first 1]
  * (to compare builds: copy dist/bench/{finalise,records,args}.js into the other build's dist/bench/).
  */
 import { createHash } from 'node:crypto';
@@ -35,6 +36,7 @@ const best = (xs: number[]): number => Math.min(...xs);
 function main(): void {
   const rows = arg('rows', 3_000_000);
   const rounds = arg('rounds', 5);
+  const heldFirst = arg('held-first', 0) === 1;
   const { batches, shape } = makeRealBatches(rows, 11, arg('multi', 0.25));
   const forms = blockForms(replayBlocks(batches)); // the records as replay blocks: one per bucket, rows sorted by entry, in the file's column form
   const opts = { thresholds: { ...DEFAULT_THRESHOLDS }, windowSeconds: W, nearMisses: true };
@@ -42,6 +44,7 @@ function main(): void {
   const acc: number[] = [];
   const rep: number[] = [];
   const fin: number[] = [];
+  const finHeld: number[] = [];
   let digest = '';
   let bytesPerTuple = 0;
   let scans = 0;
@@ -61,12 +64,18 @@ function main(): void {
     if (n !== shape.tuples) throw new Error(`replay: ${n} entries for ${shape.tuples} tuples`);
     bytesPerTuple = (replay.heldBytes - (replay.v6 as { bytes: number }).bytes) / n;
 
-    t0 = cpuMs();
-    const r = replay.finalize(opts);
-    fin.push(cpuMs() - t0);
+    // --held-first 1: the held table's finalisation first, cold (as a text run's shard finalises once)
+    const timed = (table: ScanTable, into: number[]): ReturnType<ScanTable['finalize']> => {
+      const t1 = cpuMs();
+      const out = table.finalize(opts);
+      into.push(cpuMs() - t1);
+      return out;
+    };
+    const r2 = heldFirst ? timed(held, finHeld) : null;
+    const r = timed(replay, fin);
     scans = r.verdicts.filter((v) => v.failed.length === 0).length;
     const d = digestOf(r);
-    const d2 = digestOf(held.finalize(opts));
+    const d2 = digestOf(r2 ?? timed(held, finHeld));
     if (d !== d2) throw new Error('held and replay tables finalise differently');
     digest = d;
   }
@@ -74,7 +83,7 @@ function main(): void {
   console.log(`${rows.toLocaleString('en-US')} records, ${shape.tuples.toLocaleString('en-US')} tuples over ${shape.keys.toLocaleString('en-US')} keys (${perKey} tuples a key; ${((100 * shape.multiTuples) / shape.tuples).toFixed(0)} % of tuples in multi-endpoint keys; ${shape.scannerKeys} scanner keys of 100-1,000 endpoints, ${scans} scans found), one thread, CPU time, least of ${rounds} rounds; Node ${process.version}`);
   console.log(`| stage | ms | ns/record | ns/tuple |`);
   console.log(`|---|---:|---:|---:|`);
-  for (const [name, xs] of [['accumulate, held back (text)', acc], ['accumulate, replay blocks (addRows)', rep], ['finalise', fin]] as const) {
+  for (const [name, xs] of [['accumulate, held back (text)', acc], ['accumulate, replay blocks (addRows)', rep], ['finalise', fin], ['finalise, held table (its arena)', finHeld]] as const) {
     const ms = best(xs);
     console.log(`| ${name} | ${ms.toFixed(0)} | ${((ms * 1e6) / rows).toFixed(1)} | ${((ms * 1e6) / shape.tuples).toFixed(1)} |`);
   }

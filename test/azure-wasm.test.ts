@@ -12,7 +12,7 @@ import { NSG_V1, NSG_V2 as SHARED_NSG_V2, VNET } from './helpers/azure-tuples.js
 import { damage, seeded } from './helpers/damage.js';
 import { expectReadersAlike, routedBy } from './helpers/routed.js';
 import { FlowRecord, type SinkOptions } from '../dist/src/flow/sink.js';
-import { azureWasm, setAzureReader, type AzureReaderKind } from '../dist/src/formats/azure-wasm.js';
+import { AzureWasm, azureWasm, setAzureReader, type AzureReaderKind } from '../dist/src/formats/azure-wasm.js';
 import { readerFor } from '../dist/src/formats/registry.js';
 
 afterAll(() => setAzureReader(process.env.FLOWSIEVE_AZURE_READER === 'js' ? 'js' : 'wasm'));
@@ -220,6 +220,74 @@ describe('Azure tuple reader in WebAssembly', () => {
     expectReadersAlike(route, input, options, 400);
     const js = route('js', input, {}, '');
     expect(js.counters.responses * js.counters.internal * js.counters.blankRegion * js.counters.outbound * js.counters.inbound * js.counters.rejected).toBeGreaterThan(0);
+  });
+
+  it('records read and routed whole in the module (readRun), and every record that must stop a run: the batches of the JavaScript reader', () => {
+    const T = 1709258449;
+    // routed tuples (public source, to a high port), and one of each kind a run must leave to JavaScript
+    const plain = (i: number, n: number) => Array.from({ length: n }, (_, k) => `${T + ((i * 7 + k) % 90)},45.${i % 250}.${k}.7,10.2.0.5,${1024 + k},${443 + (i % 3)},T,I,D,B,,,,`);
+    const vplain = (i: number, n: number) => plain(i, n).map((t) => t.replace(',T,I,D,B,,,,', ',6,I,B,NX,0,0,0,0'));
+    // one MAC group (nsgRecord adds a second, with another MAC)
+    const one = (tuples: string[], version = 2) => nsgRecord(tuples, version).replace(/,\{"flowTuples":.*?"mac":"00-0d-3a-11-22-33"\}/, '');
+    const nsg = (i: number, n = 3) => one(plain(i, n));
+    const vnet = (i: number, n = 3) => vnetRecord(vplain(i, n));
+    const stops = [
+      nsg(1).replace('/NSG"', '/OTHER-NSG"'), // another identity
+      nsg(2).replace('"mac":"000D3A96D7E2"', '"mac":"000D3A96D7E3"'), // another MAC
+      nsg(3).replace('"mac":"000D3A96D7E2",', ''), // no MAC
+      nsg(4).replace('"mac":"000D3A96D7E2"', '"mac":"00-0d-3a-96-d7-e2"'), // the same MAC written otherwise
+      nsgRecord(plain(5, 2)), // two MAC groups
+      one([...plain(6, 2), '1709258449,2001:db8::1,10.2.0.5,4400,443,T,I,D,B,,,,']), // a tuple the module does not take
+      one([...plain(7, 2), '1709258449,46.36.230.222,10.2.0.5,4400,70000,T,I,D,B,,,,']), // a port the sink refuses
+      one([...plain(8, 2), `${T + 500},46.36.230.222,10.2.0.5,4400,443,T,I,D,B,,,,`]), // past notAfter (an option below)
+      one(plain(9, 2), 1), // version 1: v2 tuples are not taken
+      one([]), // no tuples
+      nsg(10).replace('"NetworkSecurityGroupFlowEvent"', '"SomethingElse"'), // a category refused
+      nsg(11).replace('"NetworkSecurityGroupFlowEvent"', '"FlowLogFlowEvent"'), // the same resource id, the other layout
+      nsg(12).replace('"category":"NetworkSecurityGroupFlowEvent",', ''), // no category: the layout from the flows
+      nsg(13).replace('"resourceId"', '"resourceid"'), // a key in another case: the same record
+      nsg(14).replace('{"time"', '{ "time"'), // whitespace
+      vnet(15),
+      vnet(16).replace('"macAddress":"00-0D-3A-11-22-33",', ''), // a VNet record without its MAC
+      vnet(17).replace('00-0D-3A-11-22-33', '00-0D-3A-11-22-34'),
+      vnet(18).replace('"FlowLogFlowEvent"', '"NetworkSecurityGroupFlowEvent"'),
+    ];
+    const records: string[] = [];
+    for (let i = 0; i < 40; i++) {
+      for (let k = 0; k < 4; k++) records.push(i % 5 === 4 ? vnet(i * 10 + k) : nsg(i * 10 + k, 1 + ((i + k) % 4)));
+      records.push(stops[i % stops.length]!);
+    }
+    // a run longer than the areas hold (AZURE_WASM_TUPLES rows), then a blob cut in a record
+    for (let i = 0; i < 850; i++) records.push(nsg(1000 + i, 5));
+    const text = blob(records);
+    const inputs = [Buffer.from(text), Buffer.from(text.slice(0, text.length - 900).replace(/\},\{"time"/g, '},\n  {"time"'))];
+    const options: Array<Partial<SinkOptions>> = [{ shards: 1 }, { shards: 5, batchSize: 7 }, { notAfter: T + 100, timeRange: { from: T + 20, to: T + 60 } }, { shards: 70 }];
+    let run = 0;
+    const readRun = AzureWasm.prototype.readRun;
+    AzureWasm.prototype.readRun = function (this: AzureWasm, ...args: Parameters<AzureWasm['readRun']>) {
+      const n = readRun.apply(this, args);
+      run += n;
+      return n;
+    };
+    try {
+      for (const input of inputs) expectReadersAlike(route, input, options, 4000);
+    } finally {
+      AzureWasm.prototype.readRun = readRun;
+    }
+    expect(run).toBeGreaterThan(5000);
+  });
+
+  it('categories of the right length that are not the names, byte by byte, read as the JavaScript reader reads them', () => {
+    const names = ['NetworkSecurityGroupFlowEvent', 'FlowLogFlowEvent'];
+    const near: string[] = ['networksecuritygroupflowevent', 'FLOWLOGFLOWEVENT', 'fLOWlOGfLOWeVENT'];
+    for (const name of names) {
+      // each byte replaced by one a case-blind compare could take for it: its other case, '@', '`', '[', '{', a digit
+      for (let k = 0; k < name.length; k += 3) for (const c of ['@', '`', '[', '{', '0', name[k]!.toLowerCase() === name[k] ? name[k]!.toUpperCase() : name[k]!.toLowerCase()]) near.push(name.slice(0, k) + c + name.slice(k + 1));
+    }
+    const records = near.map((c, i) => nsgRecord(NSG_V2.slice(0, 1 + (i % 3))).replace('"NetworkSecurityGroupFlowEvent"', JSON.stringify(c)));
+    const r = same(blob(records));
+    expect(r.counters.rejected).toBeGreaterThan(50);
+    expect(r.counters.records).toBeGreaterThan(50);
   });
 
   it('a blob that grows the memory of the module after earlier blobs were routed: the same batches', () => {

@@ -74,3 +74,38 @@ describe('decodeRowsWhere: the rows of one feed of a replay block', () => {
     expect(Array.from({ length: out.n }, (_, i) => rowOf(out, i))).toEqual(before);
   });
 });
+
+describe('blockRows: the checks a replay block passes before its rows are read in place', () => {
+  const ids = ['account', 'region', 'iface', 'instance'] as const;
+
+  it('takes ids up to the last dictionary entry in every id column, narrow and wide', () => {
+    for (const wide of [false, true]) {
+      const b = batchOf(Array.from({ length: 50 }, () => INBOUND));
+      for (const c of ids) b[c][49] = b.strings.length - 1;
+      const cols = new Map<string, Column>(encodeRows(b, b.n, wide).map(([name, col]) => [name, col]));
+      const r = blockRows(cols, b.n, b.strings);
+      expect(r.n).toBe(50);
+      expect(r.account[49]).toBe(b.strings.length - 1);
+    }
+  });
+
+  it('refuses an id past the dictionary in any id column, at any row', () => {
+    for (const c of ids) {
+      for (const row of [0, 17, 49]) {
+        const b = batchOf(Array.from({ length: 50 }, () => INBOUND));
+        b[c][row] = b.strings.length;
+        const { cols, dict } = block(b);
+        expect(() => blockRows(cols, b.n, dict), `${c} at row ${row}`).toThrow(/dictionary id 6 out of range \(6 entries\)/);
+      }
+    }
+  });
+
+  it('refuses a block whose IPv6 source or target column holds fewer addresses than its rows say', () => {
+    for (const name of ['src6', 'dst6']) {
+      const { cols, dict } = block(batchOf(Array.from({ length: 20 }, () => INBOUND)));
+      const six = cols.get(name) as Uint32Array;
+      cols.set(name, six.subarray(0, six.length - 4));
+      expect(() => blockRows(cols, 20, dict), name).toThrow(/IPv6 address column is too short/);
+    }
+  });
+});

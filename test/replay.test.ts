@@ -9,6 +9,9 @@ import { generateAws } from '../dist/bench/gen-aws.js';
 import { readReplayHeader } from '../dist/src/replay/file.js';
 import { encodeBlock, decodeBlock } from '../dist/src/replay/block.js';
 import { convert } from '../dist/src/replay/convert.js';
+import { replayInputs } from '../dist/src/replay/input.js';
+import type { ReplayBlocksTask } from '../dist/src/replay/shard-ops.js';
+import type { InputFile } from '../dist/src/input/plan.js';
 import { DEFAULT_RUN, Engine } from '../dist/src/engine/run.js';
 import { DAY0 } from '../dist/bench/gen-aws.js';
 import { DEFAULT_THRESHOLDS } from '../dist/src/detect/rules.js';
@@ -43,6 +46,15 @@ beforeAll(() => {
   expect(text.code).toBe(0);
   expect(cli('convert', logs, '--out', join(dir, 'all.fsr'), '--workers', '2', '--quiet').code).toBe(0);
 });
+
+/** The tasks replayInputs sends the shards for these files (answered with empty replies, nothing read). */
+async function dispatched(files: InputFile[], shards: number): Promise<ReplayBlocksTask[]> {
+  const tasks: ReplayBlocksTask[] = [];
+  const reply = { rows: 0, blocks: 0, bytes: 0, rawBytes: 0, outsidePartition: 0, outsideInbound: 0, outsideOutbound: 0, late: [], lateInbound: 0, lateOutbound: 0, corrupt: [] };
+  const pool = { run: async (t: ReplayBlocksTask) => (tasks.push(t), reply) };
+  await replayInputs(files, new Array(shards).fill(pool), { shards, windowSeconds: 21600, into: 'table' });
+  return tasks;
+}
 
 describe('replay files', () => {
   it('give byte-identical verdicts to the logs they came from, at any worker count', () => {
@@ -134,6 +146,36 @@ describe('replay files', () => {
       expect(summary(r).totals).toEqual({ ...summary(t).totals, files: 1, bytes_read: summary(r).totals.bytes_read });
       expect(summary(r).files[0].replay.blocks_read).toBe(summary(r).files[0].replay.blocks); // read, then filtered
     }
+  });
+
+  it("tell each shard the outbound rows of all its blocks, so its outbound table is sized once (none for files that do not count them)", async () => {
+    const fsr = join(dir, 'all.fsr');
+    const { header } = readReplayHeader(fsr);
+    const b = header.blocks;
+    const input = { path: fsr, display: fsr, size: statSync(fsr).size, gzip: false, format: 'replay' as const, account: '', region: '' };
+    for (const shards of [1, 2, 3]) {
+      const want = new Array<number>(shards).fill(0);
+      b.bucket.forEach((bucket, k) => (want[bucket % shards]! += b.outbound![k]!));
+      expect(want.reduce((x, y) => x + y, 0)).toBeGreaterThan(0); // the data has outbound rows
+      // two files: every task of a shard carries the shard's total over both
+      const tasks = await dispatched([input, { ...input }], shards);
+      expect(tasks.length).toBeGreaterThanOrEqual(2 * shards);
+      for (const t of tasks) expect(t.outboundRows, `shard ${t.shard} of ${shards}`).toBe(2 * want[t.shard]!);
+    }
+    // an index without per-block feed counts: nothing to size by
+    const f = readFileSync(fsr);
+    const hlen = f.readUInt32LE(12);
+    const older = unpack(f.subarray(20, 20 + hlen));
+    delete older.blocks.inbound;
+    delete older.blocks.outbound;
+    const h = pack(older);
+    const prefix = Buffer.from(f.subarray(0, 20));
+    prefix.writeUInt32LE(h.length, 12);
+    prefix.writeUInt32LE(crc32(h), 16);
+    const olderPath = join(dir, 'older-uncounted.fsr');
+    writeFileSync(olderPath, Buffer.concat([prefix, h, f.subarray(20 + hlen)]));
+    const mixed = await dispatched([input, { ...input, path: olderPath, display: olderPath, size: statSync(olderPath).size }], 2);
+    for (const t of mixed) expect(t.outboundRows).toBeUndefined();
   });
 
   it('count the records of finalised windows as late, as the logs do (serve)', async () => {

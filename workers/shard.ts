@@ -33,11 +33,11 @@ let bound = new BoundedAccumulator();
  */
 let replaying = false;
 
-function stateFor(windowSeconds: number, capacityHint?: number): ShardState {
+function stateFor(windowSeconds: number, capacityHint?: number, outboundRows?: number): ShardState {
   // a table sized for the input up front is never rebuilt while it fills
   state ??= {
     inbound: new ScanTable(windowSeconds, tableCapacity(capacityHint), shards, pendingRows(capacityHint), replaying ? null : undefined),
-    outbound: new OutboundTable(windowSeconds, Math.min(outboundCapacity(capacityHint), bound.outboundEntryLimit())),
+    outbound: new OutboundTable(windowSeconds, Math.min(Math.max(outboundCapacity(capacityHint), replayOutbound(outboundRows)), bound.outboundEntryLimit())),
   };
   state.outbound.limitEntries = bound.outboundEntryLimit();
   if (state.inbound.windowSeconds !== windowSeconds) throw new Error('window changed under a live shard');
@@ -67,6 +67,17 @@ function outboundCapacity(hint: number | undefined): number {
   return Math.max(1 << 10, Math.min(Math.floor((hint ?? 0) / 8), 1 << 22));
 }
 
+/**
+ * A replay run's outbound rows for this shard (ReplayBlocksTask.outboundRows): each at most one
+ * entry, so a table that large is never rebuilt as it fills. The eighth of the inbound hint
+ * (outboundCapacity) fell short on the bucket's shape at 20 M records (1.42 M outbound entries
+ * against 1.27 M): the table doubled once, its index rebuilt (~5 % of the shard thread,
+ * bench/RESULTS.md, replay section of session 9). Bounded as outboundCapacity is.
+ */
+function replayOutbound(rows: number | undefined): number {
+  return Math.min(rows ?? 0, 1 << 22);
+}
+
 function tableCapacity(hint: number | undefined): number {
   return Math.max(1 << 14, Math.min(hint ?? 0, bound.entryLimit(), 1 << 24));
 }
@@ -81,9 +92,9 @@ const replayTable: ReplayTable = {
     replaying = true;
     return shardTask({ op: 'add', windowSeconds, batch, capacityHint, oneBucket: true });
   },
-  block: (rows, bucket, expand, outbound, windowSeconds, capacityHint) => {
+  block: (rows, bucket, expand, outbound, windowSeconds, capacityHint, outboundRows) => {
     replaying = true;
-    const s = stateFor(windowSeconds, capacityHint);
+    const s = stateFor(windowSeconds, capacityHint, outboundRows);
     s.inbound = bound.addRows(s.inbound, rows, bucket, expand);
     const out = outbound();
     if (out.n > 0) s.outbound.addBatch(out);

@@ -21,7 +21,7 @@ export const AZURE_WASM_TUPLES = 4096;
 export const AZURE_WASM_BLOB = 16 * 1024 * 1024;
 
 // linear memory: the tuple spans (starts, ends, MAC starts, MAC ends), the record block
-// (readRecord), the rows, the routing block, the shards' areas (when the sink routes), the
+// (readRecord), the run block (readRun), the rows, the routing block, the shards' areas (when the sink routes), the
 // blob (memory grows to the largest read)
 const SPANS_AT = 0;
 const ENDS_AT = SPANS_AT + AZURE_WASM_TUPLES * 4;
@@ -29,7 +29,9 @@ const MACS_AT = ENDS_AT + AZURE_WASM_TUPLES * 4;
 const MACE_AT = MACS_AT + AZURE_WASM_TUPLES * 4;
 const RECORD_AT = MACE_AT + AZURE_WASM_TUPLES * 4;
 const RECORD_BLOCK_BYTES = 64; // assembly/azure-tuples.ts
-const ROWS_AT = RECORD_AT + RECORD_BLOCK_BYTES;
+const RUN_AT = RECORD_AT + RECORD_BLOCK_BYTES;
+const RUN_BLOCK_BYTES = 64; // assembly/azure-tuples.ts
+const ROWS_AT = RUN_AT + RUN_BLOCK_BYTES;
 const ROW_BYTES = 64; // assembly/azure-tuples.ts ROW_BYTES
 const ROUTING_AT = ROWS_AT + AZURE_WASM_TUPLES * ROW_BYTES;
 const AREAS_AT = ROUTING_AT + ROUTING_BLOCK_BYTES;
@@ -79,6 +81,7 @@ export class AzureWasm {
   private readonly readTuples: (bufPtr: number, n: number, startsPtr: number, endsPtr: number, out: number, layout: number, version: number, routing: number, keepAreas: number) => number;
   private readonly walkRecord: (bufPtr: number, start: number, len: number, recPtr: number, tuplesPtr: number, maxTuples: number) => number;
   private readonly newBlob: () => void;
+  private readonly walkRun: (bufPtr: number, start: number, len: number, recPtr: number, tuplesPtr: number, maxTuples: number, out: number, routePtr: number, runPtr: number) => number;
   /** The length of the blob last loaded. */
   private blobLength = 0;
   /** The routing block and the shards' areas (views over the memory) as the sink takes them. */
@@ -97,11 +100,12 @@ export class AzureWasm {
     readonly routes = true,
   ) {
     const instance = new WebAssembly.Instance(module, {});
-    const exports = instance.exports as { memory: WebAssembly.Memory; readTuples: AzureWasm['readTuples']; readRecord: AzureWasm['walkRecord']; newBlob: () => void };
+    const exports = instance.exports as { memory: WebAssembly.Memory; readTuples: AzureWasm['readTuples']; readRecord: AzureWasm['walkRecord']; newBlob: () => void; readRun: AzureWasm['walkRun'] };
     this.memory = exports.memory;
     this.readTuples = exports.readTuples;
     this.walkRecord = exports.readRecord;
     this.newBlob = exports.newBlob;
+    this.walkRun = exports.readRun;
     this.u8 = this.i32 = this.f64 = null!;
     this.views(BUF_AT);
     this.routing = new WasmRouting(this.memory, ROUTING_AT, AREAS_AT, AZURE_WASM_TUPLES, Cloud.azure);
@@ -205,6 +209,36 @@ export class AzureWasm {
     this.readTuples(this.bufAt, n, SPANS_AT, ENDS_AT, ROWS_AT, layout, version, ROUTING_AT, keepAreas ? 1 : 0);
     return true;
   }
+
+  /**
+   * The records after the one ending at `end` that the module reads and routes whole into the
+   * shards' areas (assembly/azure-tuples.ts readRun), string ids written beside them: each with
+   * the identity strings and layout (nsg) of the record before it, whose string ids these are,
+   * every tuple's MAC none or the bytes blob[macS, macE) (-1: none), whose interface id is
+   * iface, at most `room` tuples in all. The number read (0: none; the blob must be routed
+   * into areas); runEnd and runTuples then say where the last ended and how many tuples they
+   * held. addCounts then adds what they counted.
+   */
+  readRun(end: number, account: number, region: number, instance: number, nsg: boolean, macS: number, macE: number, iface: number, room: number): number {
+    const i32 = this.i32;
+    const b = RUN_AT >> 2;
+    i32[b] = account;
+    i32[b + 1] = region;
+    i32[b + 2] = instance;
+    i32[b + 3] = nsg ? TupleLayout.nsg : TupleLayout.vnet;
+    i32[b + 4] = macS;
+    i32[b + 5] = macE;
+    i32[b + 6] = iface;
+    i32[b + 7] = room;
+    const records = this.walkRun(this.bufAt, end, this.blobLength, RECORD_AT, SPANS_AT, AZURE_WASM_TUPLES, ROWS_AT, ROUTING_AT, RUN_AT);
+    this.runTuples = i32[b + 8]!;
+    this.runEnd = i32[b + 9]!;
+    return records;
+  }
+
+  /** The tuples of the records the last readRun read, and the offset just past the last. */
+  runTuples = 0;
+  runEnd = 0;
 
   /** The shards' areas of the last read (null: the tuples it routed are appended from a FlowRecord). */
   get routedAreas(): RoutedColumns | null {

@@ -72,7 +72,7 @@ class Spans {
   e = new Int32Array(256);
   inArena = new Uint8Array(256);
   off = new Int32Array(256); // where the string starts in the input (for line numbers)
-  macS = new Int32Array(256); // NSG: the MAC of the tuple's flows[] group, -1 when none
+  macS = new Int32Array(256); // the tuple's MAC (NSG: its flows[] group's; VNet: its record's), -1 when none
   macE = new Int32Array(256);
   macInArena = new Uint8Array(256);
   n = 0;
@@ -138,6 +138,9 @@ function regionKeys(resourceId: string): string[] {
   return keys;
 }
 
+/** Each sink's last Identities (Identities.of); a sink no longer used is let go with them. */
+const identitiesBySink = new WeakMap<FlowSink, Identities>();
+
 /** Record-level identity per resource: resolved once, then looked up by the id's bytes. */
 class Identities {
   private readonly keys = new ByteDict();
@@ -159,6 +162,26 @@ class Identities {
     for (const [k, v] of Object.entries(ctx.regionMap ?? {})) this.regionMap.set(k.toLowerCase(), v);
     this.defaultAccount = sink.dict.idOf(ctx.account);
     this.defaultRegion = sink.dict.idOf(ctx.region);
+    this.from = { regionMap: ctx.regionMap, account: ctx.account, region: ctx.region };
+  }
+
+  /** What the identities were resolved with, besides the sink's dictionary. */
+  private readonly from: Pick<ReaderContext, 'regionMap' | 'account' | 'region'>;
+
+  /**
+   * The identities for a blob read into `sink` with ctx: those of the sink's last blob when it
+   * was read with the same region map, account and region (ids of the same dictionary), else
+   * new ones. A task's blobs share one sink, and an Azure container's blobs name a handful of
+   * resources: each was resolved again a blob (subscription, region-map keys, dictionary
+   * lookups), ~10 % of the reader's first pass over 696 blobs.
+   */
+  static of(sink: FlowSink, ctx: ReaderContext): Identities {
+    const last = identitiesBySink.get(sink);
+    const f = last?.from;
+    if (last !== undefined && f!.regionMap === ctx.regionMap && f!.account === ctx.account && f!.region === ctx.region) return last;
+    const ids = new Identities(sink, ctx);
+    identitiesBySink.set(sink, ids);
+    return ids;
   }
 
   /** Index of the identity for (primary, secondary) resource ids (either may be empty). */
@@ -295,7 +318,7 @@ class AzureDocument implements DocHandler {
   ) {
     this.sink = ctx.sink;
     this.lines = new LineCounter(buf);
-    this.ids = new Identities(ctx.sink, ctx);
+    this.ids = Identities.of(ctx.sink, ctx);
     this.envS.fill(-1);
   }
 
@@ -350,7 +373,7 @@ class AzureDocument implements DocHandler {
         if (at < 0) this.notARecord(sc.pos, '"records" is not an array');
         else if (sc.openArray()) {
           let i = 0;
-          do this.recordAt(i++);
+          do i = this.recordAt(i);
           while (sc.nextElement());
         }
         this.recIndex = -1;
@@ -362,20 +385,48 @@ class AzureDocument implements DocHandler {
     }
   }
 
-  private recordAt(i: number): void {
+  /** records[i] read, and the records after it that the module reads at once (moduleRun): the index of the next. */
+  private recordAt(i: number): number {
     const sc = this.sc;
     sc.peek();
     const start = sc.pos;
     this.recIndex = i;
     if (sc.peek() !== 123) {
       this.notARecord(start, `records[${i}] is not an object`);
-      return;
+      return i + 1;
     }
     sc.arenaLen = 0;
     this.recStart = start;
-    if (this.wasmRecord(start)) return;
+    if (this.wasmRecord(start)) return this.moduleRun(i + 1);
     // a record that is bad inside but ends is one reject; the next record is read on
     readOrStepOver(sc, this.sink, this.lines, start, this.readRecord, this.where);
+    return i + 1;
+  }
+
+  /**
+   * After a record the module walked and this reader ended with its identity (walkedWho), the
+   * records after it that the module reads and routes whole (AzureWasm.readRun: same identity
+   * strings and layout, the same MAC or none, every tuple routed into the areas), with no
+   * JavaScript a record: records[i] on. The index of the next record left to recordAt.
+   */
+  private moduleRun(i: number): number {
+    if (this.walkedWho < 0 || this.routedRows < 0) return i;
+    const w = this.wasm!;
+    const t = this.tuples;
+    const who = this.walkedWho;
+    const last = t.n - 1; // its last tuple's MAC, whose id macOf gave last (endRecord: t.n > 0)
+    const n = w.readRun(
+      this.sc.pos, this.ids.accountOf(who), this.ids.regionOf(who), this.ids.instanceOf(who), this.walkedNsg,
+      t.macS[last]!, t.macE[last]!, this.macId, AZURE_WASM_TUPLES - this.routedRows,
+    );
+    if (n === 0) return i;
+    const sink = this.sink;
+    this.sc.pos = w.runEnd;
+    sink.counters.lines += w.runTuples;
+    w.addCounts(sink);
+    sink.routedUpToCounts(); // every row in the areas has its ids
+    this.routedRows += w.runTuples;
+    return i + n;
   }
 
   /**
@@ -672,13 +723,14 @@ class AzureDocument implements DocHandler {
     const account = this.ids.accountOf(who);
     const region = this.ids.regionOf(who);
     const instance = this.ids.instanceOf(who);
-    let iface = 0;
-    if (!nsg && this.envS[Env.mac]! >= 0) iface = this.macOf(this.envBuf(Env.mac), this.envS[Env.mac]!, this.envE[Env.mac]!);
+    const t = this.tuples;
+    // a VNet tuple's interface is its record's MAC: the module gives it to the tuples it walked
+    // (assembly/azure-tuples.ts vnetMacs), so both layouts take the same path below
+    if (!nsg && !this.inModule) t.setMac(0, this.envS[Env.mac]!, this.envE[Env.mac]!, this.envInArena[Env.mac] === 1);
     this.macKey = -2;
 
     const sink = this.sink;
     const rec = sink.rec;
-    const t = this.tuples;
     sink.counters.lines += t.n; // each tuple gets one fate below
     // the areas are emptied by a read when this record's tuples may not fit: what they hold is copied first
     if (this.routedRows + t.n > AZURE_WASM_TUPLES) this.endRouted();
@@ -694,14 +746,12 @@ class AzureDocument implements DocHandler {
       this.routedRows += t.n;
     }
     for (let i = 0; i < t.n; i++) {
-      if (nsg) {
-        const ms = t.macS[i]!;
-        if (ms !== this.macKey) {
-          this.macKey = ms;
-          this.macId = ms < 0 ? 0 : this.macOf(t.macInArena[i] ? this.sc.arena : this.buf, ms, t.macE[i]!);
-        }
-        iface = this.macId;
+      const ms = t.macS[i]!;
+      if (ms !== this.macKey) {
+        this.macKey = ms;
+        this.macId = ms < 0 ? 0 : this.macOf(t.macInArena[i] ? this.sc.arena : this.buf, ms, t.macE[i]!);
       }
+      const iface = this.macId;
       const route = wasm !== null ? wasm.routeOf(i) : NOT_TAKEN;
       if (route === ROUTE_DONE) continue; // counted by the module
       if (route >= 0 && areas !== null) {

@@ -73,7 +73,7 @@ export function allReplayFiles(paths: string[]): boolean {
 /** Start reading every replay file among `files`; resolves when every block was handled. */
 export async function replayInputs(files: InputFile[], shardPools: Array<Pick<Piscina, 'run'>>, d: ReplayDispatch): Promise<Map<number, ReplayOutcome>> {
   const out = new Map<number, ReplayOutcome>();
-  const work: Promise<void>[] = [];
+  const planned: PlannedTask[] = [];
   files.forEach((f, i) => {
     if (f.format !== 'replay' || f.error) return;
     const outcome: ReplayOutcome = { replies: [], missing: [], skipped: { blocks: 0, rows: 0, inbound: 0, outbound: 0 } };
@@ -88,20 +88,44 @@ export async function replayInputs(files: InputFile[], shardPools: Array<Pick<Pi
       outcome.error = err instanceof ReplayFileError ? err.message : `cannot read: ${(err as Error).message}`;
       return;
     }
-    for (const task of blockTasks(f.path, outcome, d)) {
-      work.push(shardPools[task.shard]!.run(task).then((r) => void outcome.replies.push(r as ReplayBlocksReply)));
-    }
+    planned.push(...blockTasks(f.path, outcome, d));
+  });
+  const outboundRows = outboundRowsByShard(planned, d.shards);
+  const work = planned.map(({ task, outcome }) => {
+    if (outboundRows) task.outboundRows = outboundRows[task.shard];
+    return shardPools[task.shard]!.run(task).then((r) => void outcome.replies.push(r as ReplayBlocksReply));
   });
   await Promise.all(work);
   return out;
 }
 
+/**
+ * The outbound rows each shard is sent over all the run's replay files
+ * (ReplayBlocksTask.outboundRows), from the block indexes' counts; undefined when a file's
+ * index does not count them (files written before 2026-11-29).
+ */
+function outboundRowsByShard(planned: PlannedTask[], shards: number): number[] | undefined {
+  const rows = new Array<number>(shards).fill(0);
+  for (const p of planned) {
+    if (p.outboundRows === undefined) return undefined;
+    rows[p.task.shard]! += p.outboundRows;
+  }
+  return rows;
+}
+
+/** A task, the file's outcome it reports to, and the outbound rows of its blocks (undefined: not counted). */
+interface PlannedTask {
+  task: ReplayBlocksTask;
+  outcome: ReplayOutcome;
+  outboundRows: number | undefined;
+}
+
 /** Tasks per shard, each a run of that shard's blocks in file order. */
-function blockTasks(path: string, outcome: ReplayOutcome, d: ReplayDispatch): ReplayBlocksTask[] {
+function blockTasks(path: string, outcome: ReplayOutcome, d: ReplayDispatch): PlannedTask[] {
   const { header, headerCrc, dataStart, fileSize } = outcome.opened!;
   const b = header.blocks;
-  const tasks: ReplayBlocksTask[] = [];
-  const open: (ReplayBlocksTask | null)[] = new Array(d.shards).fill(null);
+  const tasks: PlannedTask[] = [];
+  const open: (PlannedTask | null)[] = new Array(d.shards).fill(null);
   const size: number[][] = Array.from({ length: d.shards }, () => [0, 0]);
   for (let k = 0; k < b.offset.length; k++) {
     const offset = dataStart + b.offset[k]!;
@@ -125,17 +149,20 @@ function blockTasks(path: string, outcome: ReplayOutcome, d: ReplayDispatch): Re
       continue;
     }
     const shard = b.bucket[k]! % d.shards;
-    let t = open[shard];
-    if (!t || size[shard]![0]! + b.rows[k]! > TASK_ROWS || size[shard]![1]! + length > TASK_BYTES) {
-      t = {
+    let p = open[shard];
+    if (!p || size[shard]![0]! + b.rows[k]! > TASK_ROWS || size[shard]![1]! + length > TASK_BYTES) {
+      const task: ReplayBlocksTask = {
         op: 'addReplay', windowSeconds: d.windowSeconds, path, headerCrc, shard, shards: d.shards,
         offset: [], length: [], bucket: [], rows: [], partition: d.partition, lateBefore: d.lateBefore ?? 0, into: d.into,
         capacityHint: d.capacityHint,
       };
-      open[shard] = t;
+      p = { task, outcome, outboundRows: b.outbound ? 0 : undefined };
+      open[shard] = p;
       size[shard] = [0, 0];
-      tasks.push(t);
+      tasks.push(p);
     }
+    if (p.outboundRows !== undefined) p.outboundRows += b.outbound![k]!;
+    const t = p.task;
     t.offset.push(offset);
     t.length.push(length);
     t.bucket.push(b.bucket[k]!);

@@ -274,17 +274,29 @@ export interface BlockRows {
 /**
  * The loops blockRows runs over every row, kept in small functions of their own: as part of
  * blockRows they made it the costliest function of a replay run to optimise (some 45 ms of
- * compiler time each time, measured with --trace-opt).
+ * compiler time each time, measured with --trace-opt). Each reads its columns once: the IPv6
+ * rows of both addresses counted in one pass over `af` (into v6Counts), and the largest id of
+ * the four id columns found in one pass (maxId4), instead of a pass a column (checks 3.4 ->
+ * 2.6 ns a row; bench/RESULTS.md, replay section of session 9).
  */
-function bitCount(af: Uint8Array, n: number, bit: number): number {
-  let k = 0;
-  for (let i = 0; i < n; i++) if (af[i]! & bit) k++;
-  return k;
+const v6Counts = new Int32Array(2);
+
+function countV6(af: Uint8Array, n: number): void {
+  let s = 0;
+  let d = 0;
+  for (let i = 0; i < n; i++) {
+    const a = af[i]!;
+    s += a & 1;
+    d += (a >>> 1) & 1;
+  }
+  v6Counts[0] = s;
+  v6Counts[1] = d;
 }
 
-function maxOf(c: Uint16Array | Uint32Array, n: number): number {
+/** The largest id of four id columns (one pass over the rows, not a pass a column). */
+function maxId4(a: Uint16Array | Uint32Array, b: Uint16Array | Uint32Array, c: Uint16Array | Uint32Array, d: Uint16Array | Uint32Array, n: number): number {
   let m = 0;
-  for (let i = 0; i < n; i++) if (c[i]! > m) m = c[i]!;
+  for (let i = 0; i < n; i++) m = Math.max(m, a[i]!, b[i]!, c[i]!, d[i]!);
   return m;
 }
 
@@ -304,15 +316,16 @@ export function blockRows(cols: Map<string, Column>, n: number, dict: string[]):
   const c: Column[] = [];
   for (const [name, is] of BLOCK_COLUMNS) c.push(need(cols, name, n, is as (x: Column) => x is Column));
   const af = c[1] as Uint8Array;
-  const v6s = bitCount(af, n, 1);
-  const v6d = bitCount(af, n, 2);
+  countV6(af, n);
+  const v6s = v6Counts[0]!;
+  const v6d = v6Counts[1]!;
   const src6 = cols.get('src6');
   const dst6 = cols.get('dst6');
   if ((v6s > 0 && (!(src6 instanceof Uint32Array) || src6.length < v6s * 4)) || (v6d > 0 && (!(dst6 instanceof Uint32Array) || dst6.length < v6d * 4))) {
     throw new CorruptBlockError('IPv6 address column is too short');
   }
-  let maxId = 0;
-  for (let k = 10; k < 14; k++) maxId = Math.max(maxId, maxOf(c[k] as Uint16Array | Uint32Array, n));
+  const id = (k: number) => c[k] as Uint16Array | Uint32Array;
+  const maxId = maxId4(id(10), id(11), id(12), id(13), n);
   if (n > 0 && maxId >= dict.length) throw new CorruptBlockError(`dictionary id ${maxId} out of range (${dict.length} entries)`);
   return {
     n,

@@ -38,6 +38,12 @@ export interface ReplayBlocksTask {
   into: 'table' | 'spool';
   /** entries to size a new table for (as the 'add' task's) */
   capacityHint?: number;
+  /**
+   * Outbound rows in all the blocks this shard is sent in the run (the files' block index
+   * counts them; absent for older files): a new outbound table is made that large at least,
+   * so a replay run's table is never rebuilt as it fills (input.ts, outboundRowsByShard).
+   */
+  outboundRows?: number;
 }
 
 export interface ReplayBlocksReply {
@@ -76,7 +82,7 @@ let spool: RowSpool | null = null;
  */
 export interface ReplayTable {
   batch(b: FlowBatchData, windowSeconds: number, capacityHint?: number): void;
-  block(rows: BlockRows, bucket: number, expand: () => FlowBatchData, outbound: () => FlowBatchData, windowSeconds: number, capacityHint?: number): void;
+  block(rows: BlockRows, bucket: number, expand: () => FlowBatchData, outbound: () => FlowBatchData, windowSeconds: number, capacityHint?: number, outboundRows?: number): void;
 }
 
 /** Run one replay/convert op. */
@@ -84,7 +90,7 @@ export function replayShardOp(task: ReplayShardTask, table: ReplayTable): unknow
   switch (task.op) {
     case 'addReplay':
       return task.into === 'table'
-        ? readBlocks(task, (b) => table.batch(b, task.windowSeconds, task.capacityHint), (r, bucket, expand, outbound) => table.block(r, bucket, expand, outbound, task.windowSeconds, task.capacityHint))
+        ? readBlocks(task, (b) => table.batch(b, task.windowSeconds, task.capacityHint), (r, bucket, expand, outbound) => table.block(r, bucket, expand, outbound, task.windowSeconds, task.capacityHint, task.outboundRows))
         : readBlocks(task, (b) => activeSpool().add(b));
     case 'convertBegin':
       spool?.dropSpill();
