@@ -14,9 +14,10 @@
  * the arena keeps after the index (finaliseRoom: the bucket starts, the entries by bucket
  * and a scratch of scratchEntries a bucket), never touched until then, so it costs no
  * memory before. A bucket with more entries than the scratch is finalised in JavaScript
- * (bucket() answers -1). A table in JavaScript arrays (a replay run's) is finalised in
- * JavaScript: copied into a module's memory (~25 ns an entry, fresh pages, and the table's
- * size again in memory) it gained nothing (bench/RESULTS.md, finwasm section).
+ * (bucket() answers -1). A replay run's table has its arena too (workers/shard.ts). A table
+ * in JavaScript arrays (FLOWSIEVE_ACCUMULATE=js, no module, or too large for one) is
+ * finalised in JavaScript: copied into a module's memory (~25 ns an entry, fresh pages, and
+ * the table's size again in memory) it gained nothing (bench/RESULTS.md, finwasm section).
  *
  * FLOWSIEVE_FINALISE=js (or FLOWSIEVE_ACCUMULATE=js, or a build without the module) keeps
  * the JavaScript finalisation, for A/B runs.
