@@ -27,7 +27,7 @@
 // the reader's own slots and table of string ids at `idsPtr` (I_* below).
 
 import { fixedId, idOfToken, newFrom, sameBytes, startTokens, tokenCount } from './shared/token-ids';
-import { ROUTE_DONE, areasPtr, endRouting, fixAreaIds, routeFlow, routeFlowWords, routedFeed, startRouting, toArea, toAreaIds, toAreaWords } from './shared/route';
+import { ROUTE_DONE, ROUTE_EMIT, areasPtr, endRouting, fixAreaIds, routeFlow, routeFlowWords, routedFeed, startRouting, toArea, toAreaIds, toAreaWords } from './shared/route';
 
 // Role numbers: src/formats/aws-columns.ts `Role` (test/aws-wasm.test.ts checks they agree)
 const R_ACCOUNT: u32 = 1;
@@ -123,24 +123,35 @@ const NUMERIC_ROLES: u32 = (0x7f << R_SRCPORT) | (1 << R_TCPFLAGS);
  * its length (ipv4Part), where a branch a part length mispredicted on most addresses.
  */
 export function ipv4(p: u32, q: u32): i64 {
-  const n = q - p;
-  if (n - 7 > 8) return -1; // 7 to 15 bytes
-  const v = v128.load(p);
-  const live = (1 << n) - 1;
-  const dots = i8x16.bitmask(i8x16.eq(v, i8x16.splat(46))) & live;
-  const digits = i8x16.bitmask(i8x16.lt_u(i8x16.sub(v, i8x16.splat(48)), i8x16.splat(10))) & live;
-  if ((dots | digits) != live || popcnt(dots) != 3) return -1;
-  // each part ends at a dot, the last at the token's end
-  const e0 = <u32>ctz(dots);
-  const d1 = dots & (dots - 1);
-  const e1 = <u32>ctz(d1);
-  const e2 = <u32>ctz(d1 & (d1 - 1));
-  const a = ipv4Part(p, 0, e0);
-  const b = ipv4Part(p, e0 + 1, e1);
-  const c = ipv4Part(p, e1 + 1, e2);
-  const d = ipv4Part(p, e2 + 1, n);
-  if ((a | b | c | d) < 0) return -1;
-  return <i64>((<u32>a << 24) | (<u32>b << 16) | (<u32>c << 8) | <u32>d);
+  return DottedQuad.read(p, q);
+}
+
+/**
+ * ipv4's body, inlined (a static method: eslint takes its decorator) where a plain line's
+ * addresses are read: as a call from plainLine it was ~8 % of the module's pass.
+ */
+class DottedQuad {
+  @inline
+  static read(p: u32, q: u32): i64 {
+    const n = q - p;
+    if (n - 7 > 8) return -1; // 7 to 15 bytes
+    const v = v128.load(p);
+    const live = (1 << n) - 1;
+    const dots = i8x16.bitmask(i8x16.eq(v, i8x16.splat(46))) & live;
+    const digits = i8x16.bitmask(i8x16.lt_u(i8x16.sub(v, i8x16.splat(48)), i8x16.splat(10))) & live;
+    if ((dots | digits) != live || popcnt(dots) != 3) return -1;
+    // each part ends at a dot, the last at the token's end
+    const e0 = <u32>ctz(dots);
+    const d1 = dots & (dots - 1);
+    const e1 = <u32>ctz(d1);
+    const e2 = <u32>ctz(d1 & (d1 - 1));
+    const a = ipv4Part(p, 0, e0);
+    const b = ipv4Part(p, e0 + 1, e1);
+    const c = ipv4Part(p, e1 + 1, e2);
+    const d = ipv4Part(p, e2 + 1, n);
+    if ((a | b | c | d) < 0) return -1;
+    return <i64>((<u32>a << 24) | (<u32>b << 16) | (<u32>c << 8) | <u32>d);
+  }
 }
 
 /**
@@ -275,11 +286,7 @@ export function readLines(inPtr: u32, len: u32, rolesPtr: u32, nroles: u32, maxR
   cDirection = cAction + m; // u32: 0 unknown, 1 ingress, 2 egress
   const cRoute = cDirection + m; // i32: the shard, or ROUTE_DONE, ROUTE_EMIT (a plain row)
   cFeed = cRoute + m; // u32: Feed bits of a routed row
-  const cAccountS = cFeed + m; // i32 token offsets
-  const cAccountE = cAccountS + m;
-  const cRegionS = cAccountE + m;
-  const cRegionE = cRegionS + m;
-  const cIfaceS = cRegionE + m;
+  const cIfaceS = cFeed + m; // i32 token offsets, of the rows in cJsRows only
   const cIfaceE = cIfaceS + m;
   const cInstS = cIfaceE + m;
   const cInstE = cInstS + m;
@@ -291,6 +298,8 @@ export function readLines(inPtr: u32, len: u32, rolesPtr: u32, nroles: u32, maxR
   cBytes = cPackets + (maxRows << 3); // f64
   cSrc6 = cBytes + (maxRows << 3); // four u32 words (most significant first) when F_SRC_V6
   cDst6 = cSrc6 + (maxRows << 4); // likewise, F_DST_V6
+  cJsRows = cDst6 + (maxRows << 4); // u32: the rows the caller's JavaScript takes, in order (jsRowCount of them)
+  jsRows = 0;
   nodataRows = 0;
   startIds(idsPtr);
   const base = <i32>inPtr;
@@ -331,18 +340,20 @@ export function readLines(inPtr: u32, len: u32, rolesPtr: u32, nroles: u32, maxR
       if (fS >= 0 && fE - fS == 1 && load<u8>(<u32>fS) == 45) fS = -1;
       if (nS >= 0 && nE - nS == 1 && load<u8>(<u32>nS) == 45) nS = -1;
       if (route != ROUTE_DONE) idsOfRow(r, route);
-      store<i32>(cAccountS + r, aS < 0 ? -1 : aS - base);
-      store<i32>(cAccountE + r, aE - base);
-      store<i32>(cRegionS + r, gS < 0 ? -1 : gS - base);
-      store<i32>(cRegionE + r, gE - base);
-      store<i32>(cIfaceS + r, fS < 0 ? -1 : fS - base);
-      store<i32>(cIfaceE + r, fE - base);
-      store<i32>(cInstS + r, nS < 0 ? -1 : nS - base);
-      store<i32>(cInstE + r, nE - base);
+      // a row routed into its shard's area or counted alone needs nothing of the caller's loop;
+      // one it takes gets where its interface and instance lie (looked up there if it is outbound)
+      if (route == ROUTE_EMIT || (route >= 0 && areasPtr == 0)) {
+        store<u32>(cJsRows + (jsRows++ << 2), row);
+        store<i32>(cIfaceS + r, fS < 0 ? -1 : fS - base);
+        store<i32>(cIfaceE + r, fE - base);
+        store<i32>(cInstS + r, nS < 0 ? -1 : nS - base);
+        store<i32>(cInstE + r, nE - base);
+      }
     } else {
       nl = p;
       while (nl < end && load<u8>(nl) != 10) nl++;
       if (nl >= end) break; // a line not ended in the block is left to the caller
+      store<u32>(cJsRows + (jsRows++ << 2), row); // the general loop reads it
     }
     store<i32>(cStart + r, p - inPtr);
     store<i32>(cEnd + r, nl - inPtr);
@@ -443,6 +454,14 @@ let cIfaceId: u32 = 0;
 let cInstanceId: u32 = 0;
 let cSrc6: u32 = 0;
 let cDst6: u32 = 0;
+let cJsRows: u32 = 0;
+/** The rows in cJsRows: those the caller's JavaScript reads (not plain) or takes (ROUTE_EMIT, or routed where there are no areas). */
+let jsRows: u32 = 0;
+
+/** How many rows of the last readLines the caller's JavaScript is to take (their indexes in the cJsRows column, ascending). */
+export function jsRowCount(): u32 {
+  return jsRows;
+}
 
 /** The bytes the rows of the last readLines span (up to just past the last row's '\n'). */
 export function consumed(): u32 {
@@ -489,8 +508,8 @@ function plainLine(p: u32, e: u32, rolesPtr: u32, nroles: u32, r: u32, r8: u32):
       case R_SRCADDR:
       case R_DSTADDR: {
         if (k == lastRole) return 0; // last on the line: scanIPv4Bytes does not take a '\n' after it
-        // one call of ipv4 for both: it is inlined
-        const a = ipv4(t, q);
+        // one place reads both: DottedQuad.read is inlined here
+        const a = DottedQuad.read(t, q);
         const src = role == R_SRCADDR;
         if (a >= 0) store<u32>((src ? cSrc : cDst) + r, <u32>a);
         else if (isDash(t, q)) noFlow = true; // the general loop: no flow to detect on

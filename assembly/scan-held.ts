@@ -407,3 +407,6 @@ export function holdStaged(from: u32, n: u32): u32 {
   holdCount = held;
   return i;
 }
+
+// the table's finalisation, in this memory (src/engine/scan-wasm.ts ScanArena.finalise)
+export * from './shared/scan-finalise';

@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { FlowSink, type SinkOptions } from '../dist/src/flow/sink.js';
 import { readerFor } from '../dist/src/formats/registry.js';
-import { setAwsReader } from '../dist/src/formats/aws-wasm.js';
+import { ROUTE_DONE, awsWasm, setAwsReader } from '../dist/src/formats/aws-wasm.js';
+import { rolesFor } from '../dist/src/formats/aws.js';
 import { LineFeeder } from '../dist/src/input/lines.js';
 import { formatAddress } from '../dist/src/net/address.js';
 import { fixture } from './helpers/read-format.js';
@@ -250,6 +251,27 @@ describe('the WebAssembly AWS reader reads as the JavaScript readers do', () => 
       if (fields.includes('tcp-flags')) expect(js.counters.backscatter).toBeGreaterThan(0);
       expect(route('wasm', input, {}, '', 13)).toEqual(js);
     }
+  });
+
+  it('lists for the JavaScript side only the rows it must take: lines not read, and plain rows where the sink has no areas', () => {
+    setAwsReader('wasm');
+    const w = awsWasm()!;
+    const roles = (rolesFor(V2) as { roles: Uint8Array }).roles;
+    const plain = Array.from({ length: 300 }, (_, k) => line(V2, { 'log-status': 'OK', srcaddr: `45.1.${k & 255}.9`, dstaddr: '10.0.0.1' }, k));
+    const odd = new Set([0, 7, 8, 150, 299]); // a double space: the general loop reads it
+    const input = Buffer.from(plain.map((l, k) => (odd.has(k) ? l.replace(' ', '  ') : l)).join('\n') + '\n');
+    const listed = (shards: number) => {
+      const sink = new FlowSink({ shards, batchSize: 64, maxRejectsKept: 10 }, () => {});
+      const rows = w.read(input, 0, input.length, roles, sink, 1, 0);
+      expect(rows).toBe(300);
+      return Array.from(w.u32.subarray(w.jsRow, w.jsRow + w.jsRows));
+    };
+    expect(listed(3)).toEqual([...odd]);
+    // more shards than it has areas for: every row but those counted alone (ROUTE_DONE) goes to the JavaScript side (appended from a FlowRecord)
+    const all = listed(70);
+    const taken = Array.from({ length: 300 }, (_, k) => k).filter((k) => odd.has(k) || w.i32[w.route + k] !== ROUTE_DONE);
+    expect(all).toEqual(taken);
+    expect(taken.length).toBeGreaterThan(250);
   });
 
   it("looks a row's string ids up in a table that follows the sink's dictionary: sink after sink, and more tokens than it holds", () => {

@@ -1,4 +1,4 @@
-import { describe, expect, it, beforeAll } from 'vitest';
+import { describe, expect, it, beforeAll, vi } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { appendFileSync, copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -16,6 +16,9 @@ import { DEFAULT_RUN, Engine } from '../dist/src/engine/run.js';
 import { DAY0 } from '../dist/bench/gen-aws.js';
 import { DEFAULT_THRESHOLDS } from '../dist/src/detect/rules.js';
 import { DEFAULT_OUTBOUND } from '../dist/src/engine/outbound-table.js';
+import { ScanArena } from '../dist/src/engine/scan-wasm.js';
+import { ScanTable } from '../dist/src/engine/scan-table.js';
+import { blockForms, makeRealBatches, replayBlocks, W } from '../dist/bench/records.js';
 
 const CLI = new URL('../dist/src/cli/main.js', import.meta.url).pathname;
 
@@ -84,6 +87,40 @@ describe('replay files', () => {
     expect(rep.corrupt_blocks).toBe(0);
     const rejects = readFileSync(join(dir, 'replay-2', 'rejects.ndjson'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
     expect(rejects.map((r) => [r.file, r.line])).toEqual([[a, 25_002], [a, 25_003]]);
+  });
+
+  it("tables in its WebAssembly arena, as a replay run's shard builds them, finalise in the module to JavaScript's verdicts", () => {
+    const { batches, shape } = makeRealBatches(200_000, 5);
+    const forms = blockForms(replayBlocks(batches));
+    const opts = { thresholds: DEFAULT_THRESHOLDS, windowSeconds: W, nearMisses: true };
+    let scans = 0;
+    const finalised = (t: ScanTable): string => {
+      for (const f of forms) t.addRows(f.rows, f.bucket);
+      expect(t.n).toBe(shape.tuples);
+      const r = t.finalize(opts);
+      scans = r.verdicts.filter((v) => v.failed.length === 0).length;
+      return JSON.stringify([r.keys, r.entries, ...[...r.verdicts, ...r.endpointDays].map((x) => JSON.stringify(x)).sort()]);
+    };
+    const finalise = vi.spyOn(ScanArena.prototype, 'finalise');
+    try {
+      // as workers/shard.ts builds a replay run's inbound table: records may be held back, so it has an arena
+      const inArena = new ScanTable(W, 1 << 14, 1, 1 << 12);
+      expect(inArena.arena).not.toBeNull();
+      const got = finalised(inArena);
+      expect(finalise).toHaveBeenCalledTimes(1);
+      expect(finalise.mock.results[0]!.value).not.toBeNull(); // in the module, not in JavaScript
+      expect(scans).toBeGreaterThan(0); // the data has scanners
+      expect(got).toBe(finalised(new ScanTable(W, 1 << 14, 1, 0, null))); // JavaScript arrays, finalised in JavaScript
+    } finally {
+      finalise.mockRestore();
+    }
+    // and a replay run whose tables stay in JavaScript arrays (FLOWSIEVE_ACCUMULATE=js) writes the text run's verdicts
+    const fsr = join(dir, 'all.fsr');
+    const out = join(dir, 'replay-js');
+    const r = spawnSync(process.execPath, [CLI, 'detect', fsr, '--out', out, '--workers', '2', '--near-misses', '--quiet'], { encoding: 'utf8', env: { ...process.env, FLOWSIEVE_ACCUMULATE: 'js' } });
+    expect(r.status, r.stderr).toBe(0);
+    expect(readFileSync(join(out, 'scans.ndjson')).equals(readFileSync(join(dir, 'text', 'scans.ndjson')))).toBe(true);
+    expect(readFileSync(join(out, 'outbound.ndjson')).equals(readFileSync(join(dir, 'text', 'outbound.ndjson')))).toBe(true);
   });
 
   it('are the same whatever the conversion spilled, its block size, or its worker count', () => {

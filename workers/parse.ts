@@ -8,7 +8,7 @@ import { batchTransferList, type FlowBatchData } from '../src/flow/batch.js';
 import { allReaders, readerFor } from '../src/formats/registry.js';
 import type { FormatName, ReaderContext } from '../src/formats/types.js';
 import { dropInflatedAhead, giveInflated, inflateAhead, readGzipLines, readInflatedLines, readLineBytes, readLineRange, readWhole, smallGzip, takeInflatedAhead, HeadError, InputError, type SmallGzip } from '../src/input/read.js';
-import { headError, planFromText } from '../src/input/plan.js';
+import { headError, planFromBytes, planFromHead, planFromText, type InputFile } from '../src/input/plan.js';
 import type { GroupFile, ParseInput, ParseResult, ParseTask } from '../src/engine/tasks.js';
 import { packFiles } from '../src/engine/file-results.js';
 import { statSync } from 'node:fs';
@@ -173,7 +173,7 @@ async function parseEachFile(task: ParseInput, sink: FlowSink): Promise<ParseRes
  * parses the current one (read.ts inflateAhead; its reader takes it when its turn comes).
  */
 function inflateNext(next: GroupFile | undefined, maxDecompressedBytes: number): void {
-  if (next && (next.sniffInThread || (next.gzip && readerFor(next.format)?.kind === 'lines'))) inflateAhead(next.path, maxDecompressedBytes, next.size);
+  if (next && ((next.sniffInThread && next.format === 'aws-text') || (next.gzip && readerFor(next.format)?.kind === 'lines'))) inflateAhead(next.path, maxDecompressedBytes, next.size);
 }
 
 /** Read and parse one file or chunk into the sink; what it read, and any error, into `result`. */
@@ -189,7 +189,15 @@ async function parseInto(task: ParseInput, sink: FlowSink, result: ParseResult):
 /** parseInto's work; returns the file inflated whole in this thread, if it was (null: none). */
 async function parseFileInto(task: ParseInput, sink: FlowSink, result: ParseResult): Promise<SmallGzip | null> {
   let inflated: SmallGzip | null = null;
-  if (task.sniffInThread) {
+  if (task.sniffInThread && task.format !== 'aws-text') {
+    // a JSON blob planned from its name (plan.ts formatByName): kept when its head says the same
+    const planned = await planJsonBlob(task);
+    if (!planned) {
+      result.replan = true; // not what its name said (or damaged): the main thread plans it as any file
+      return null;
+    }
+    task = { ...task, ...planned };
+  } else if (task.sniffInThread) {
     // planned from its name and size: read whole here, then planned from what it holds
     const early = takeInflatedAhead(task.path, task.maxDecompressedBytes);
     inflated = (early && (await early)) || smallGzip(task.path, task.maxDecompressedBytes, task.end);
@@ -268,6 +276,29 @@ async function parseFileInto(task: ParseInput, sink: FlowSink, result: ParseResu
     };
   }
   return inflated;
+}
+
+/**
+ * What the head of a JSON blob planned from its name adds to its task (its header line, and
+ * the blob's bytes when it was read whole to plan it: a plain document, read once), or null
+ * when the head does not give the plan its name gave (another format, damaged, changed
+ * since it was listed): the blob is then handed back, unread.
+ */
+async function planJsonBlob(task: ParseInput): Promise<Partial<ParseInput> | null> {
+  const opts = { awsFields: task.awsFields };
+  let bytes: Buffer | undefined;
+  let planned: InputFile | null = null;
+  if (!task.gzip && readerFor(task.format)?.kind === 'document') {
+    try {
+      bytes = await readWhole(task.path, false, task.maxDecompressedBytes);
+    } catch {
+      return null; // the main thread's planning and reading report why
+    }
+    planned = planFromBytes(task.path, bytes, opts);
+  }
+  planned ??= planFromHead(task.path, opts);
+  if (planned.error !== undefined || planned.format !== task.format || planned.gzip !== task.gzip || planned.size !== task.end) return null;
+  return { headerLine: planned.headerLine, awsFields: planned.awsFields, ...(bytes && planned.size === bytes.length ? { bytes } : {}) };
 }
 
 /**

@@ -27,16 +27,14 @@ let shards = 1;
 let bound = new BoundedAccumulator();
 
 /**
- * A replay run's: its inbound table in JavaScript arrays, not in WebAssembly memory
- * (scan-wasm.ts), which only the held records' add loop gains from, where the replay loop
- * (JavaScript) on that memory measured ~5 % slower (bench/RESULTS.md, heldwasm section).
+ * The inbound table lives in its WebAssembly arena (scan-wasm.ts) in a replay run too, where
+ * only finalisation runs in the module (replay rows are added in JavaScript, on its memory):
+ * the 20 M-record replay files' shard thread 0.91-0.96x CPU (bench/RESULTS.md, replayarena section).
  */
-let replaying = false;
-
 function stateFor(windowSeconds: number, capacityHint?: number, outboundRows?: number): ShardState {
   // a table sized for the input up front is never rebuilt while it fills
   state ??= {
-    inbound: new ScanTable(windowSeconds, tableCapacity(capacityHint), shards, pendingRows(capacityHint), replaying ? null : undefined),
+    inbound: new ScanTable(windowSeconds, tableCapacity(capacityHint), shards, pendingRows(capacityHint)),
     outbound: new OutboundTable(windowSeconds, Math.min(Math.max(outboundCapacity(capacityHint), replayOutbound(outboundRows)), bound.outboundEntryLimit())),
   };
   state.outbound.limitEntries = bound.outboundEntryLimit();
@@ -89,11 +87,9 @@ function tableCapacity(hint: number | undefined): number {
  */
 const replayTable: ReplayTable = {
   batch: (batch, windowSeconds, capacityHint) => {
-    replaying = true;
     return shardTask({ op: 'add', windowSeconds, batch, capacityHint, oneBucket: true });
   },
   block: (rows, bucket, expand, outbound, windowSeconds, capacityHint, outboundRows) => {
-    replaying = true;
     const s = stateFor(windowSeconds, capacityHint, outboundRows);
     s.inbound = bound.addRows(s.inbound, rows, bucket, expand);
     const out = outbound();

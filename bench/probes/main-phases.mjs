@@ -27,14 +27,15 @@ const ANCHORS = [
   ['src/cli/main.bundle', 'async function main(argv) {', 'bootstrap and preload'],
   ['src/bundle/run-', 'async function detect(opts) {', 'options, modules'],
   ['src/bundle/run-', '}, true) : new Engine(opts);', 'engine (pools, workers spawned)'],
-  ['src/bundle/run-', 'sniffInThread: true\n\t\t});', 'planning'],
+  ['src/bundle/run-', ['jsonByNameBelow: opts.chunkBytes\n\t\t});', 'sniffInThread: true\n\t\t});'], 'planning'], // the first found: builds before and after jsonplan
   ['src/bundle/run-', 'const fin = await engine.finalize();', 'parse jobs, routing, per-file results'],
   ['src/bundle/run-', 'await engine.close();', 'finalize (merging the shards\' verdicts)'],
   ['src/bundle/detect-', 'const analysis = await require_analysis.runAnalysis(', 'engine close'],
   ['src/bundle/detect-', 'require_results.writeResults(', 'analysis'],
 ];
 const files = [join(copy, 'dist/src/cli/main.bundle.cjs'), ...readdirSync(join(copy, 'dist/src/bundle')).filter((f) => f.endsWith('.cjs')).map((f) => join(copy, 'dist/src/bundle', f))];
-for (const [prefix, anchor, phase] of ANCHORS) {
+for (const [prefix, anchors, phase] of ANCHORS) {
+  const anchor = [anchors].flat().find((a) => files.some((f) => f.includes(prefix) && readFileSync(f, 'utf8').includes(a))) ?? anchors;
   const file = files.find((f) => f.includes(prefix) && readFileSync(f, 'utf8').includes(anchor));
   if (!file) {
     console.error(`anchor not found (phase "${phase}" left out): ${JSON.stringify(anchor)}`);

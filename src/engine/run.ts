@@ -192,6 +192,7 @@ export class Engine {
       format: opts.format, account: opts.account, region: opts.region, awsFields: opts.awsFields, range: opts.timeRange, source: opts.source,
       quickHeadBelow: opts.gzipSplitBytes ?? SPLIT_GZIP_BYTES, // the gzip files a parse thread reads whole
       sniffInThread: true, // *.gz files up to that size: planned by the parse thread that reads them (handed back if not AWS text)
+      jsonByNameBelow: opts.chunkBytes, // JSON blobs whose path names their format, read whole: planned by their parse thread too
     });
     // a file's results by chunk, for files read in chunks or alone; those of 'files' tasks stay packed in fileRows
     const chunkResults: ChunkResults = new Array<ParseResult[] | undefined>(files.length);

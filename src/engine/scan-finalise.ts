@@ -7,6 +7,12 @@
  * (a counting sort), then grouped by key one bucket at a time with a small table that
  * stays in cache. Only keys with at least min_endpoints entries can be scans or near
  * misses, so the many one-endpoint keys are counted and passed over without further work.
+ *
+ * For a table in WebAssembly memory (an arena) the sort, the grouping and each candidate
+ * key's features run in the module (scan-finalise-wasm.ts: a run finalises once, and these
+ * loops ran mostly unoptimised in JavaScript); the verdict objects and endpoint-days are made
+ * here from what it writes, in the same order. The JavaScript loops below remain for tables
+ * in JavaScript arrays, buckets too large for the module's scratch and FLOWSIEVE_FINALISE=js.
  */
 import { fmix32, mix, SHARD_BUCKETS } from '../flow/hash.js';
 import type { ScanCore } from './scan-core.js';
@@ -14,8 +20,12 @@ import * as layout from './scan-layout.js';
 import { nextPow2 } from './scan-layout.js';
 import type { EndpointDay, FinalizeOptions, FinalizeResult, KeyVerdict } from './verdict.js';
 import { CLOUD_NAMES } from '../flow/types.js';
-import { coefficientOfVariation, failedConditions } from '../detect/rules.js';
+import { coefficientOfVariation, failedConditions, type KeyFeatures } from '../detect/rules.js';
 import { formatAddress } from '../net/address.js';
+import {
+  K_ACCOUNTS, K_BYTES, K_CLOUDS, K_CV_BYTES, K_CV_FLOWS, K_CV_PACKETS, K_ENDPOINT_ROW, K_ENDPOINTS, K_ENTRY, K_FIRST, K_FLOWS, K_LAST,
+  K_N_BYTES, K_N_PACKETS, K_PACKETS, K_REGIONS, KEY_SLOTS, KEY_WORDS, type ModuleFinalise,
+} from './scan-finalise-wasm.js';
 
 // The layout's constants as this module's own consts: an imported binding is read through
 // its module cell at every use, in the probe loop too (adding held records: 84 -> 72 ns a
@@ -26,27 +36,105 @@ const {
 
 /** Every key's verdict of windows <= opts.uptoWindow (the caller adds held records first and drops after). */
 export function finalizeTable(t: ScanCore, opts: FinalizeOptions): FinalizeResult {
+  const minTuples = Math.max(1, opts.thresholds.minEndpoints);
+  const upto = opts.uptoWindow ?? 0xffffffff;
+  // a table in JavaScript arrays is finalised in JavaScript (scan-finalise-wasm.ts says why);
+  // so is a threshold the module's u32 would not hold as it is (the options allow only integers)
+  const minEndpoints = opts.thresholds.minEndpoints;
+  const inModule = Number.isInteger(minEndpoints) && minEndpoints >= 0 && minEndpoints < 2 ** 31;
+  const mod = inModule ? (t.arena?.finalise(t.count, upto, minTuples, minEndpoints) ?? null) : null;
+  if (mod !== null) return finalizeInModule(t, opts, mod);
   // half a window past the last: the same windows pass, and the bound is a double in every
   // run (a window number compared with a small bound, then with 2^32 - 1, deoptimised the sort)
-  const upto = (opts.uptoWindow ?? 0xffffffff) + 0.5;
-  const { start, order: byBucket } = entriesByBucket(t, upto);
-  const minTuples = Math.max(1, opts.thresholds.minEndpoints);
-  const verdicts: KeyVerdict[] = [];
-  const scratch = new Scratch();
-  const grouper = new KeyGrouper();
-  const days = new EndpointDays(t, opts.windowSeconds);
-  // one callback for every bucket (a new closure per call would deoptimise group() each time)
-  const onKey = (list: Int32Array): void => {
-    const v = keyVerdict(t, list, opts, scratch);
-    if (v.failed.length === 0) days.addScan(v.window, t.srcA(list[0]!), t.flags(list[0]!) & F_SRC6, ((v.protocol << 16) | v.dstPort) >>> 0, scratch);
-    if (v.failed.length === 0 || (opts.nearMisses && v.endpoints >= opts.thresholds.minEndpoints)) verdicts.push(v);
-  };
+  const { start, order: byBucket } = entriesByBucket(t, upto + 0.5);
+  const run = new FinaliseRun(t, opts);
   let keys = 0;
   for (let b = 0; b < SHARD_BUCKETS; b++) {
     if (start[b] === start[b + 1]) continue;
-    keys += grouper.group(t, byBucket.subarray(start[b]!, start[b + 1]!), minTuples, onKey);
+    keys += run.groupInJs(byBucket.subarray(start[b]!, start[b + 1]!));
   }
-  return { verdicts, endpointDays: days.result(opts.endpointSources === true), keys, entries: byBucket.length };
+  return run.result(keys, byBucket.length);
+}
+
+/**
+ * The finalisation in the module (scan-finalise-wasm.ts): a call a bucket, then the verdict
+ * objects and endpoint-days of the keys it wrote, in the same order as the JavaScript path
+ * (buckets ascending, keys as they first appear). A bucket too large for the module's
+ * scratch is grouped in JavaScript, in its turn.
+ */
+function finalizeInModule(t: ScanCore, opts: FinalizeOptions, mod: ModuleFinalise): FinalizeResult {
+  const run = new FinaliseRun(t, opts);
+  const { start, order } = mod;
+  let keys = 0;
+  for (let b = 0; b < SHARD_BUCKETS; b++) {
+    if (start[b] === start[b + 1]) continue;
+    const k = mod.bucket(b);
+    if (k < 0) keys += run.groupInJs(order.subarray(start[b]!, start[b + 1]!));
+    else {
+      keys += k;
+      const written = mod.keysWritten();
+      for (let i = 0; i < written; i++) run.moduleKey(mod, i);
+    }
+  }
+  return run.result(keys, mod.entries);
+}
+
+/** One finalisation's verdicts and endpoint-days, from keys grouped and folded in either path. */
+class FinaliseRun {
+  private readonly verdicts: KeyVerdict[] = [];
+  private readonly scratch = new Scratch();
+  private readonly grouper = new KeyGrouper();
+  private readonly days: EndpointDays;
+  private readonly minTuples: number;
+  // one callback for every bucket (a new closure per call would deoptimise group() each time)
+  private readonly onKey = (list: Int32Array): void => {
+    const sc = this.scratch;
+    this.take(keyVerdict(this.t, list, this.opts, sc), list[0]!, sc.endpointRows, 0, sc.endpointCount);
+  };
+
+  constructor(
+    private readonly t: ScanCore,
+    private readonly opts: FinalizeOptions,
+  ) {
+    this.days = new EndpointDays(t, opts.windowSeconds);
+    this.minTuples = Math.max(1, opts.thresholds.minEndpoints);
+  }
+
+  /** Group one bucket's entries by key in JavaScript: its distinct keys. */
+  groupInJs(ids: Int32Array): number {
+    return this.grouper.group(this.t, ids, this.minTuples, this.onKey);
+  }
+
+  /** The module's key record i (a key of at least minEndpoints endpoints). */
+  moduleKey(mod: ModuleFinalise, i: number): void {
+    const w = mod.keyWords;
+    const s = mod.keySlots;
+    const kw = i * KEY_WORDS;
+    const ks = i * KEY_SLOTS;
+    const features: KeyFeatures = {
+      endpoints: w[kw + K_ENDPOINTS]!,
+      clouds: w[kw + K_CLOUDS]!,
+      accounts: w[kw + K_ACCOUNTS]!,
+      regions: w[kw + K_REGIONS]!,
+      cvPackets: w[kw + K_N_PACKETS] === 0 ? null : s[ks + K_CV_PACKETS]!,
+      cvBytes: w[kw + K_N_BYTES] === 0 ? null : s[ks + K_CV_BYTES]!,
+      cvFlows: s[ks + K_CV_FLOWS]!,
+    };
+    const sums = { flows: s[ks + K_FLOWS]!, packets: s[ks + K_PACKETS]!, bytes: s[ks + K_BYTES]!, first: w[kw + K_FIRST]!, last: w[kw + K_LAST]! };
+    const e0 = w[kw + K_ENTRY]!;
+    this.take(makeVerdict(this.t, e0, features, sums, this.opts), e0, mod.endpointRows, w[kw + K_ENDPOINT_ROW]!, features.endpoints);
+  }
+
+  /** A key's verdict kept (a scan, or a near miss when asked for) and a scan's endpoint-days (its endpoint rows from..). */
+  private take(v: KeyVerdict, e0: number, rows: Uint32Array, from: number, count: number): void {
+    const scan = v.failed.length === 0;
+    if (scan) this.days.addScan(v.window, this.t.srcA(e0), this.t.flags(e0) & F_SRC6, ((v.protocol << 16) | v.dstPort) >>> 0, rows, from, count);
+    if (scan || (this.opts.nearMisses && v.endpoints >= this.opts.thresholds.minEndpoints)) this.verdicts.push(v);
+  }
+
+  result(keys: number, entries: number): FinalizeResult {
+    return { verdicts: this.verdicts, endpointDays: this.days.result(this.opts.endpointSources === true), keys, entries };
+  }
 }
 
 /**
@@ -139,10 +227,11 @@ function keyVerdict(t: ScanCore, list: Int32Array, opts: FinalizeOptions, sc: Sc
       if (kLast[x]! > last) last = kLast[x]!;
       sc.regions[q] = ((epv >>> 30) << 16) | kReg[x]!;
     }
-    sc.endpoints[endpoints] = list[j0]!;
-    sc.endpointEp[endpoints] = epv;
-    sc.endpointDst[endpoints] = dst;
-    sc.endpointFam[endpoints] = dst6;
+    const row = endpoints * 4;
+    sc.endpointRows[row] = list[j0]!;
+    sc.endpointRows[row + 1] = epv;
+    sc.endpointRows[row + 2] = dst;
+    sc.endpointRows[row + 3] = dst6;
     sc.fv[endpoints] = fe;
     if (hasP) sc.pv[nP++] = pe;
     if (hasB) sc.bv[nB++] = be;
@@ -168,7 +257,20 @@ function keyVerdict(t: ScanCore, list: Int32Array, opts: FinalizeOptions, sc: Sc
     cvBytes,
     cvFlows,
   };
-  const e0 = list[0]!;
+  return makeVerdict(t, list[0]!, features, { flows, packets, bytes, first, last }, opts);
+}
+
+/** A key's totals over its endpoints. */
+interface KeySums {
+  flows: number;
+  packets: number;
+  bytes: number;
+  first: number;
+  last: number;
+}
+
+/** The verdict object of the key whose first entry is e0 (both paths make it here: the same fields in the same order). */
+function makeVerdict(t: ScanCore, e0: number, features: KeyFeatures, sums: KeySums, opts: FinalizeOptions): KeyVerdict {
   const srcWords = new Uint32Array(4);
   t.v6.wordsOf(t.srcA(e0), (t.flags(e0) & F_SRC6) !== 0, srcWords);
   return {
@@ -178,11 +280,11 @@ function keyVerdict(t: ScanCore, list: Int32Array, opts: FinalizeOptions, sc: Sc
     protocol: t.pp(e0) >>> 16,
     dstPort: t.pp(e0) & 0xffff,
     ...features,
-    flows,
-    packets,
-    bytes,
-    firstSeen: first,
-    lastSeen: last,
+    flows: sums.flows,
+    packets: sums.packets,
+    bytes: sums.bytes,
+    firstSeen: sums.first,
+    lastSeen: sums.last,
     failed: failedConditions(features, opts.thresholds),
   };
 }
@@ -272,16 +374,13 @@ class KeyGrouper {
  * entries into columns once (the entries lie scattered over the table: reading them in
  * a comparator cost a cache miss per compare), and the key is sorted and folded there.
  */
-class Scratch implements KeyEndpoints {
+class Scratch {
   fv = new Float64Array(64);
   pv = new Float64Array(64);
   bv = new Float64Array(64);
   regions = new Uint32Array(64);
-  /** the first entry of each endpoint of the last key (keyVerdict), endpointCount of them, and the endpoint */
-  endpoints = new Int32Array(64);
-  endpointEp = new Uint32Array(64);
-  endpointDst = new Uint32Array(64);
-  endpointFam = new Uint8Array(64);
+  /** the endpoints of the last key (keyVerdict), endpointCount rows of four words: its first entry, cloud and account, dst, dst family */
+  endpointRows = new Uint32Array(64 * 4);
   endpointCount = 0;
   // the gathered entries' fields, by position in the key's list
   ep = new Uint32Array(64);
@@ -378,10 +477,7 @@ class Scratch implements KeyEndpoints {
     this.pv = new Float64Array(c);
     this.bv = new Float64Array(c);
     this.regions = new Uint32Array(c);
-    this.endpoints = new Int32Array(c);
-    this.endpointEp = new Uint32Array(c);
-    this.endpointDst = new Uint32Array(c);
-    this.endpointFam = new Uint8Array(c);
+    this.endpointRows = new Uint32Array(c * 4);
     this.ep = new Uint32Array(c);
     this.dst = new Uint32Array(c);
     this.flags = new Uint8Array(c);
@@ -409,15 +505,6 @@ function popcount(x: number): number {
 }
 
 const DAY_SECONDS = 86400;
-
-/** The endpoints of one key (keyVerdict's output): per endpoint, its first entry, cloud and account, dst, dst family. */
-interface KeyEndpoints {
-  endpoints: Int32Array;
-  endpointEp: Uint32Array;
-  endpointDst: Uint32Array;
-  endpointFam: Uint8Array;
-  endpointCount: number;
-}
 
 /**
  * Collects the EndpointDay facts of one finalisation's scans in typed arrays: an
@@ -448,15 +535,18 @@ export class EndpointDays {
     private readonly windowSeconds: number,
   ) {}
 
-  /** A scan key of `window` from source (sA, s6 = F_SRC6 or 0) on port (protocol << 16 | port), and its endpoints. */
-  addScan(window: number, sA: number, s6: number, port: number, eps: KeyEndpoints): void {
-    const count = eps.endpointCount;
-    const { endpoints, endpointEp, endpointDst, endpointFam } = eps;
+  /**
+   * A scan key of `window` from source (sA, s6 = F_SRC6 or 0) on port (protocol << 16 |
+   * port), and its `count` endpoints: rows from.. of four words (first entry, cloud and
+   * account, dst, dst family).
+   */
+  addScan(window: number, sA: number, s6: number, port: number, rows: Uint32Array, from: number, count: number): void {
     const day = Math.floor((window * this.windowSeconds) / DAY_SECONDS);
     const src = s6 ? sA + 4294967296 : sA;
     if (this.triples + count > this.tDay.length) this.growTriples(this.triples + count);
     for (let j = 0; j < count; j++) {
-      const id = this.idOf(day, endpointEp[j]!, endpointDst[j]!, endpointFam[j]!, endpoints[j]!);
+      const r = (from + j) * 4;
+      const id = this.idOf(day, rows[r + 1]!, rows[r + 2]!, rows[r + 3]!, rows[r]!);
       const k = this.triples++;
       this.tDay[k] = id;
       this.tSrc[k] = src;

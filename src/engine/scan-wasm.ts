@@ -13,7 +13,8 @@
  *
  * Memory, from the bottom: the buckets' first slots (SHARD_BUCKETS u32) and a part's bucket
  * starts (65 i32); the sort scratch (held rows of 48 bytes and their hashes); then `d`
- * (capacity × 16 bytes), `u` (capacity × 36) and the index (slots × 4). A layout moves
+ * (capacity × 16 bytes), `u` (capacity × 36), the index (slots × 4) and the finalisation's
+ * room (scan-finalise-wasm.ts finaliseRoom: pages untouched until the table is finalised). A layout moves
  * arrays only upwards, highest first, so no array overwrites one not yet moved; one larger
  * than the memory moves the table to a new memory (and instance) of the size it needs,
  * since growing a memory would detach its buffer. Either way the views are made again, and
@@ -27,8 +28,9 @@ import { wasmFile } from '../data/files.js';
 import { SHARD_BUCKETS } from '../flow/hash.js';
 import { COUNT_VALUES, ENTRY_WORDS, nextPow2 } from './scan-layout.js';
 import type { FlowBatchData } from '../flow/batch.js';
+import { finaliseIn, finaliseInModule, finaliseRoom, scratchEntries, type FinaliseExports, type ModuleFinalise } from './scan-finalise-wasm.js';
 
-interface HeldExports {
+interface HeldExports extends FinaliseExports {
   setTable(u: number, d: number, index: number, bucketBase: number, cap: number, slots: number, span: number): void;
   addHeld(rows: number, hashes: number, start: number, first: number, from: number, count: number): number;
   stopped(): number;
@@ -100,6 +102,8 @@ export class ScanArena {
   private dAt = SCRATCH_AT;
   private uAt = SCRATCH_AT;
   private indexAt = SCRATCH_AT;
+  /** the finalisation's room (scan-finalise-wasm.ts finaliseRoom), after the index; 0: none (the memory would pass maxBytes) */
+  private finaliseAt = 0;
 
   /** `maxBytes`: the most linear memory the table may take (less than wasm32's 4 GiB only in tests of leaving the arena). */
   constructor(
@@ -127,8 +131,11 @@ export class ScanArena {
     const dAt = align16(SCRATCH_AT + rows * (ROW_BYTES + HASH_BYTES));
     const uAt = dAt + cap * COUNT_VALUES * 8;
     const indexAt = uAt + cap * ENTRY_WORDS * 4;
-    const end = indexAt + slots * 4;
-    if (end > this.maxBytes || dAt < this.dAt || uAt < this.uAt || indexAt < this.indexAt) return false;
+    const tableEnd = indexAt + slots * 4;
+    if (tableEnd > this.maxBytes || dAt < this.dAt || uAt < this.uAt || indexAt < this.indexAt) return false;
+    const finaliseAt = align16(tableEnd);
+    const withRoom = finaliseAt + finaliseRoom(this.ex, cap);
+    const end = withRoom <= this.maxBytes ? withRoom : tableEnd;
     const old = new Uint8Array(this.memory.buffer);
     let to = old;
     if (end > old.length) {
@@ -150,13 +157,14 @@ export class ScanArena {
     if (keepIndex) to.set(old.subarray(this.indexAt, this.indexAt + slots * 4), indexAt);
     to.set(old.subarray(this.uAt, this.uAt + count * ENTRY_WORDS * 4), uAt);
     to.set(old.subarray(this.dAt, this.dAt + count * COUNT_VALUES * 8), dAt);
-    if (!keepIndex && to === old) to.fill(0, indexAt, end); // a new memory is zeroed
+    if (!keepIndex && to === old) to.fill(0, indexAt, tableEnd); // a new memory is zeroed
     this.scratchRows = rows;
     this.cap = cap;
     this.slots = slots;
     this.dAt = dAt;
     this.uAt = uAt;
     this.indexAt = indexAt;
+    this.finaliseAt = end > tableEnd ? finaliseAt : 0;
     this.makeViews();
     this.ex.setTable(uAt, dAt, indexAt, BUCKET_BASE_AT, cap, slots, span);
     return true;
@@ -208,6 +216,21 @@ export class ScanArena {
 
   takeFarProbes(): number {
     return this.ex.takeFarProbes();
+  }
+
+  /**
+   * The table's finalisation in this memory, in the room after the index (no copy: the
+   * views stay valid); its `count` entries of windows <= uptoWindow sorted by bucket. Null
+   * without a room or with FLOWSIEVE_FINALISE=js.
+   */
+  finalise(count: number, uptoWindow: number, minTuples: number, minEndpoints: number): ModuleFinalise | null {
+    if (this.finaliseAt === 0 || !finaliseInModule()) return null;
+    return finaliseIn(this.ex, this.memory.buffer, this.finaliseAt, this.uAt, this.dAt, count, this.cap, uptoWindow, minTuples, minEndpoints);
+  }
+
+  /** Entries a bucket may have to be finalised here (0: no room; larger buckets are finalised in JavaScript). */
+  get finaliseScratch(): number {
+    return this.finaliseAt === 0 ? 0 : scratchEntries(this.cap);
   }
 }
 

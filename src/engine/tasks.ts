@@ -22,7 +22,11 @@ export interface FilePlan {
   headerLine?: string;
   /** planned from its first line alone (input/plan.ts headError): the head is checked if the file does not inflate whole */
   headUnchecked?: boolean;
-  /** planned from its name and size alone: the thread checks it is a gzip AWS text file, else hands it back (ParseResult.replan) */
+  /**
+   * planned from its name and size alone: the thread checks it is a gzip AWS text file (format
+   * 'aws-text') or a blob of the JSON format its path names (input/plan.ts formatByName), else
+   * hands it back (ParseResult.replan)
+   */
   sniffInThread?: boolean;
   /** Records ending after this Unix second are rejected (stamped in the future); 0 = no bound. */
   notAfter: number;
@@ -109,7 +113,7 @@ export interface ParseResult {
   error?: { message: string; offset: number; line?: number };
   /** the file was not read: the error planning gives a damaged head (headUnchecked files only) */
   planError?: string;
-  /** a sniffInThread file that is no small gzip AWS text file: nothing read, to be planned by the main thread */
+  /** a sniffInThread file that is not what its name or size said: nothing read, to be planned by the main thread */
   replan?: boolean;
   /** 'files' mode: each file's own result (batches: 0; the task's batches are counted above) */
   files?: ParseResult[];

@@ -36,7 +36,7 @@ const ROLES_AT = 0;
 const BLOCK_AT = WASM_MAX_ROLES;
 const COLUMNS_AT = BLOCK_AT + WASM_WINDOW;
 /** the separator bitmap of a block (a bit a byte, and a word past it), after the columns */
-const MAP_AT = COLUMNS_AT + WASM_ROWS * (27 * 4 + 2 * 8 + 2 * 16);
+const MAP_AT = COLUMNS_AT + WASM_ROWS * (24 * 4 + 2 * 8 + 2 * 16);
 /** the routing block (src/formats/wasm-route.ts): the sink's settings, a call's counts, the IPv4 table */
 const SINK_AT = MAP_AT + WASM_WINDOW / 8 + 64;
 /**
@@ -73,10 +73,7 @@ export class AwsWasm {
   readonly direction: number;
   readonly route: number;
   readonly feed: number;
-  readonly accountS: number;
-  readonly accountE: number;
-  readonly regionS: number;
-  readonly regionE: number;
+  /** where a row's interface and instance tokens lie (-1: none), for the rows of jsRow only */
   readonly ifaceS: number;
   readonly ifaceE: number;
   readonly instanceS: number;
@@ -91,8 +88,12 @@ export class AwsWasm {
   /** IPv6 addresses, four words a row (in u32 elements): rows flagged RowFlag.srcV6, dstV6 */
   readonly src6: number;
   readonly dst6: number;
+  /** The rows the JavaScript side is to take (not plain, emitted, or routed without areas), ascending: `jsRows` of them after a read. */
+  readonly jsRow: number;
+  jsRows = 0;
   private readonly readLines: (inPtr: number, len: number, rolesPtr: number, nroles: number, maxRows: number, out: number, map: number, sink: number, ids: number) => number;
   private readonly fixIds: (rows: number) => void;
+  private readonly jsRowCount: () => number;
   private lastRoles: Uint8Array | null = null;
   /** The reader's ids block (assembly/aws-lines.ts I_*): what it counted (slot 0), the ids it is given and the new tokens it met. */
   private readonly ids: WasmTokenIds;
@@ -100,7 +101,7 @@ export class AwsWasm {
   /** routes: classify and route plain rows in the module where the sink allows it (else every plain row goes to emit). */
   constructor(module: WebAssembly.Module, readonly routes: boolean) {
     const instance = new WebAssembly.Instance(module, {});
-    const exports = instance.exports as { memory: WebAssembly.Memory; readLines: AwsWasm['readLines']; fixIds: AwsWasm['fixIds'] };
+    const exports = instance.exports as { memory: WebAssembly.Memory; readLines: AwsWasm['readLines']; fixIds: AwsWasm['fixIds']; jsRowCount: AwsWasm['jsRowCount'] };
     if (exports.memory.buffer.byteLength < PAGES * 65536) exports.memory.grow(PAGES - exports.memory.buffer.byteLength / 65536);
     this.memory = exports.memory;
     const buf = exports.memory.buffer;
@@ -110,6 +111,7 @@ export class AwsWasm {
     this.f64 = new Float64Array(buf);
     this.readLines = exports.readLines;
     this.fixIds = exports.fixIds;
+    this.jsRowCount = exports.jsRowCount;
     this.ids = new WasmTokenIds(this.memory, IDS_AT);
     let at = COLUMNS_AT / 4;
     const next = (words: number) => ((at += words * WASM_ROWS), at - words * WASM_ROWS);
@@ -128,10 +130,6 @@ export class AwsWasm {
     this.direction = next(1);
     this.route = next(1);
     this.feed = next(1);
-    this.accountS = next(1);
-    this.accountE = next(1);
-    this.regionS = next(1);
-    this.regionE = next(1);
     this.ifaceS = next(1);
     this.ifaceE = next(1);
     this.instanceS = next(1);
@@ -145,6 +143,7 @@ export class AwsWasm {
     this.bytes = next(2) / 2;
     this.src6 = next(4);
     this.dst6 = next(4);
+    this.jsRow = next(1);
     if (at * 4 !== MAP_AT) throw new Error('aws-wasm: the columns do not end where the bitmap starts');
     this.routing = new WasmRouting(this.memory, SINK_AT, AREAS_AT, WASM_ROWS, Cloud.aws);
   }
@@ -163,6 +162,7 @@ export class AwsWasm {
     if (this.routing.settings(sink, this.routes && sink.routable, region === 0)) this.views();
     this.ids.prepare(sink.dict, account, region);
     const rows = this.readLines(BLOCK_AT, len, ROLES_AT, roles.length, WASM_ROWS, COLUMNS_AT, MAP_AT, SINK_AT, IDS_AT);
+    this.jsRows = this.jsRowCount();
     // the tokens it met first looked up in the dictionary, their ids put into its rows (assembly/aws-lines.ts fixIds)
     if (this.ids.hasNew) {
       this.ids.lookUp(sink.dict);

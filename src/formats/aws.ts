@@ -10,7 +10,7 @@ import { LAZY, type FlowSink, type LazyIds, type RoutedColumns } from '../flow/s
 import type { ByteDict } from '../flow/dict.js';
 import type { LineParser, LineReader, ReaderContext } from './types.js';
 import { Role, columnReader, type ColumnHost, type ColumnReader } from './aws-columns.js';
-import { ROUTE_DONE, ROUTE_EMIT, RowFlag, WASM_MAX_ROLES, WASM_WINDOW, awsWasm, type AwsWasm } from './aws-wasm.js';
+import { ROUTE_EMIT, RowFlag, WASM_MAX_ROLES, WASM_WINDOW, awsWasm, type AwsWasm } from './aws-wasm.js';
 
 export const AWS_V2_FIELDS = [
   'version', 'account-id', 'interface-id', 'srcaddr', 'dstaddr', 'srcport', 'dstport', 'protocol',
@@ -250,7 +250,8 @@ class AwsParser implements LineParser, ColumnHost, LazyIds {
    * The records of the rows the WebAssembly reader wrote for buf[at...], line numbers from
    * `line`, offsets from `offset`: a row it routed goes to its shard's batch, one it counted
    * alone is done, any other plain row goes to the sink's emit, and a row it did not read to
-   * the general loop. Returns the rows done, fewer than `rows` when a row read by the general
+   * the general loop. Only the rows of the module's list (AwsWasm.jsRow) are visited: the others
+   * (nearly all) need nothing here. Returns the rows done, fewer than `rows` when a row read by the general
    * loop changed the layout (a header mid-file): the rest are read again. (The module ends a
    * read after a row that may be a header, so no row it counted is read twice.)
    */
@@ -262,7 +263,8 @@ class AwsParser implements LineParser, ColumnHost, LazyIds {
     if (areas !== null) sink.beginRouted(areas);
     // the rows before `synced` whose routed records the sink was told of (routedBefore)
     let synced = 0;
-    for (let k = 0; k < rows; k++) {
+    for (let j = 0, n = w.jsRows; j < n; j++) {
+      const k = u32[w.jsRow + j]!;
       const ls = i32[w.lineStart + k]!;
       const flags = u32[w.flags + k]!;
       if ((flags & RowFlag.plain) === 0) {
@@ -275,10 +277,9 @@ class AwsParser implements LineParser, ColumnHost, LazyIds {
         }
         continue;
       }
+      // a plain row of the list: ROUTE_EMIT, or its shard where there are no areas (a routed row's
+      // columns and ids are in its shard's area, copied with its run; ROUTE_DONE: counted alone)
       const route = i32[w.route + k]!;
-      if (route === ROUTE_DONE) continue;
-      // its columns and string ids are in its shard's area (the module wrote them), copied with its run
-      if (route >= 0 && areas !== null) continue;
       if (areas !== null) synced = routedBefore(w, areas, synced, k);
       r.clearOptional(Cloud.aws, i32[w.accountId + k]!, i32[w.regionId + k]!);
       if ((flags & (RowFlag.srcV6 | RowFlag.dstV6)) === 0) {

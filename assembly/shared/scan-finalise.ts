@@ -1,0 +1,453 @@
+// AssemblyScript, exported by assembly/scan-held.ts (the table's own module: finalised in
+// its memory, in a room after the index). The numeric part of the inbound table's finalisation
+// (src/engine/scan-finalise.ts, driven by src/engine/scan-finalise-wasm.ts): the entries
+// sorted by source bucket, grouped by scan key one bucket at a time, and each key of at
+// least minTuples entries folded into its features (endpoints, clouds, accounts, regions,
+// sums, first and last, the three coefficients of variation) and its endpoints. JavaScript
+// lays the memory out (setLayout), calls bucket() once a bucket and makes verdict objects of
+// the keys it wrote.
+//
+// Why here: a `detect` run finalises once, so the JavaScript loops ran mostly before V8 had
+// optimised them (about twice their warm cost). WebAssembly is compiled before it runs, and
+// a call a bucket (thousands of calls) lets V8 tier the functions up after the first few.
+//
+// Every figure is the JavaScript one bit for bit: the same f64 operations in the same order
+// (an endpoint's sums over its entries in table order, the totals over endpoints in
+// (account, dst, family) order, Welford over the sorted values), and the same key order
+// (first appearance in the bucket, buckets ascending).
+
+// entry layout (src/engine/scan-layout.ts): nine u32 words and two f64 sums
+const ENTRY_BYTES_U: u32 = 36;
+const ENTRY_BYTES_D: u32 = 16;
+const SRC: u32 = 0; // byte offsets of the words
+const PP: u32 = 4;
+const WIN: u32 = 8;
+const EP: u32 = 12;
+const DST: u32 = 16;
+const RF: u32 = 20;
+const FLOWS: u32 = 24;
+const FIRST: u32 = 28;
+const LAST: u32 = 32;
+const F_PACKETS: u32 = 1;
+const F_BYTES: u32 = 2;
+const F_SRC6: u32 = 4;
+const F_DST6: u32 = 8;
+const FLAG_BITS: u32 = 0xf;
+const BUCKET_SHIFT: u32 = 20;
+const BUCKETS: u32 = 4096;
+
+/** A key's record (src/engine/scan-finalise-wasm.ts KEY_*): u32 words 0..9, then f64 slots 5..10. */
+const KEY_BYTES: u32 = 96;
+/** An endpoint's row: its first entry, cloud+account, dst, dst family (u32 each). */
+const ENDPOINT_BYTES: u32 = 16;
+
+// the layout, as JavaScript set it (setLayout)
+let uAt: u32 = 0;
+let dAt: u32 = 0;
+let startAt: u32 = 0; // BUCKETS + 1 i32: bucket b's entries are order[start[b], start[b + 1])
+let orderAt: u32 = 0;
+let scratch: u32 = 0; // entries a bucket may have here (a larger bucket is left to JavaScript)
+let slotsAt: u32 = 0; // 2 × scratch i32
+let keyFirstAt: u32 = 0; // the rest: scratch each
+let keyCountAt: u32 = 0;
+let keyOfAt: u32 = 0;
+let offsetAt: u32 = 0; // scratch + 1
+let listAt: u32 = 0;
+let recAt: u32 = 0; // 16 bytes each
+let regionAt: u32 = 0;
+let fvAt: u32 = 0;
+let pvAt: u32 = 0;
+let bvAt: u32 = 0;
+let keysAt: u32 = 0;
+let endpointsAt: u32 = 0;
+let tmpAt: u32 = 0; // the sorts' other buffer, 16 bytes each
+let minTuples: u32 = 1;
+let minEndpoints: u32 = 0;
+/** keys a bucket() call wrote */
+let written: u32 = 0;
+
+export function setLayout(u: u32, d: u32, start: u32, order: u32, at: u32, entries: u32, tuples: u32, endpoints: u32): void {
+  uAt = u;
+  dAt = d;
+  startAt = start;
+  orderAt = order;
+  scratch = entries;
+  slotsAt = at;
+  keyFirstAt = slotsAt + entries * 8;
+  keyCountAt = keyFirstAt + entries * 4;
+  keyOfAt = keyCountAt + entries * 4;
+  offsetAt = keyOfAt + entries * 4;
+  listAt = offsetAt + entries * 4 + 16;
+  recAt = listAt + entries * 4;
+  regionAt = recAt + entries * 16;
+  fvAt = regionAt + entries * 4;
+  pvAt = fvAt + entries * 8;
+  bvAt = pvAt + entries * 8;
+  keysAt = bvAt + entries * 8;
+  endpointsAt = keysAt + entries * KEY_BYTES;
+  tmpAt = endpointsAt + entries * ENDPOINT_BYTES;
+  minTuples = tuples;
+  minEndpoints = endpoints;
+}
+
+/** Bytes setLayout takes from `at` for a scratch of `entries`. */
+export function scratchBytes(entries: u32): u32 {
+  return entries * (8 + 4 * 4 + 4 + 16 + 4 + 3 * 8 + KEY_BYTES + ENDPOINT_BYTES + 16) + 16;
+}
+
+export function keysWritten(): u32 {
+  return written;
+}
+
+/** Where setLayout put the key records and the endpoint rows. */
+export function keysAddress(): u32 {
+  return keysAt;
+}
+
+export function endpointsAddress(): u32 {
+  return endpointsAt;
+}
+
+/**
+ * The entries 0 .. count of windows <= upto sorted by bucket into order (each bucket in
+ * entry order), start set: their number.
+ */
+export function sortByBucket(count: u32, upto: u32): u32 {
+  memory.fill(startAt, 0, (BUCKETS + 1) << 2);
+  let m: u32 = 0;
+  for (let e: u32 = 0; e < count; e++) {
+    const ew = uAt + e * ENTRY_BYTES_U;
+    if (load<u32>(ew, WIN) > upto) continue;
+    const at = startAt + (((load<u32>(ew, RF) >>> BUCKET_SHIFT) + 1) << 2);
+    store<u32>(at, load<u32>(at) + 1);
+    m++;
+  }
+  for (let b: u32 = 0; b < BUCKETS; b++) {
+    const at = startAt + ((b + 1) << 2);
+    store<u32>(at, load<u32>(at) + load<u32>(at - 4));
+  }
+  // each bucket's next place, in the slots (a bucket's grouping reuses them later)
+  memory.copy(slotsAt, startAt, BUCKETS << 2);
+  for (let e: u32 = 0; e < count; e++) {
+    const ew = uAt + e * ENTRY_BYTES_U;
+    if (load<u32>(ew, WIN) > upto) continue;
+    const at = slotsAt + ((load<u32>(ew, RF) >>> BUCKET_SHIFT) << 2);
+    const place = load<u32>(at);
+    store<u32>(at, place + 1);
+    store<u32>(orderAt + (place << 2), e);
+  }
+  return m;
+}
+
+@inline function sameKey(a: u32, b: u32): bool {
+  const x = uAt + a * ENTRY_BYTES_U;
+  const y = uAt + b * ENTRY_BYTES_U;
+  return ((load<u32>(x, SRC) ^ load<u32>(y, SRC)) | (load<u32>(x, PP) ^ load<u32>(y, PP)) | (load<u32>(x, WIN) ^ load<u32>(y, WIN)) |
+    ((load<u32>(x, RF) ^ load<u32>(y, RF)) & (F_SRC6 << 16))) == 0;
+}
+
+@inline function keyHash(e: u32): u32 {
+  const x = uAt + e * ENTRY_BYTES_U;
+  let h = load<u32>(x, SRC) * 0x9e3779b1;
+  h = (h ^ load<u32>(x, PP)) * 0x85ebca6b;
+  h = (h ^ load<u32>(x, WIN)) * 0xc2b2ae35;
+  h ^= (load<u32>(x, RF) >>> 16) & F_SRC6;
+  h ^= h >>> 15;
+  h *= 0x2c1b3c6d;
+  return h ^ (h >>> 13);
+}
+
+/**
+ * Groups bucket b's entries by scan key (src, protocol, dst port, window) and writes each
+ * key of at least minTuples entries and minEndpoints endpoints (keysWritten of them, in the
+ * order the keys first appear) with its endpoints. Returns the bucket's distinct keys, or
+ * -1 when the bucket has more entries than the scratch (JavaScript finalises it then).
+ */
+export function bucket(b: u32): i32 {
+  const from = load<u32>(startAt + (b << 2));
+  const m = load<u32>(startAt + ((b + 1) << 2)) - from;
+  written = 0;
+  if (m > scratch) return -1;
+  let size: u32 = 16;
+  while (size < m * 2) size <<= 1;
+  memory.fill(slotsAt, 0, size << 2);
+  const mask = size - 1;
+  const ids = orderAt + (from << 2);
+  let keys: u32 = 0;
+  for (let j: u32 = 0; j < m; j++) {
+    const e = load<u32>(ids + (j << 2));
+    let slot = keyHash(e) & mask;
+    for (;;) {
+      const k1 = load<u32>(slotsAt + (slot << 2));
+      if (k1 == 0) {
+        store<u32>(keyFirstAt + (keys << 2), e);
+        store<u32>(keyCountAt + (keys << 2), 1);
+        store<u32>(keyOfAt + (j << 2), keys);
+        keys++;
+        store<u32>(slotsAt + (slot << 2), keys);
+        break;
+      }
+      if (sameKey(load<u32>(keyFirstAt + ((k1 - 1) << 2)), e)) {
+        const at = keyCountAt + ((k1 - 1) << 2);
+        store<u32>(at, load<u32>(at) + 1);
+        store<u32>(keyOfAt + (j << 2), k1 - 1);
+        break;
+      }
+      slot = (slot + 1) & mask;
+    }
+  }
+  // the candidate keys' entries, contiguous per key (a counting sort, in entry order)
+  let total: u32 = 0;
+  for (let k: u32 = 0; k < keys; k++) {
+    store<u32>(offsetAt + (k << 2), total);
+    const c = load<u32>(keyCountAt + (k << 2));
+    if (c >= minTuples) total += c;
+  }
+  store<u32>(offsetAt + (keys << 2), total);
+  if (total == 0) return <i32>keys;
+  // keyFirst is free now: each key's next place
+  memory.copy(keyFirstAt, offsetAt, keys << 2);
+  for (let j: u32 = 0; j < m; j++) {
+    const k = load<u32>(keyOfAt + (j << 2));
+    if (load<u32>(keyCountAt + (k << 2)) < minTuples) continue;
+    const at = keyFirstAt + (k << 2);
+    const place = load<u32>(at);
+    store<u32>(at, place + 1);
+    store<u32>(listAt + (place << 2), load<u32>(ids + (j << 2)));
+  }
+  let endpoints: u32 = 0;
+  for (let k: u32 = 0; k < keys; k++) {
+    const c = load<u32>(keyCountAt + (k << 2));
+    if (c < minTuples) continue;
+    endpoints = foldKey(listAt + (load<u32>(offsetAt + (k << 2)) << 2), c, endpoints);
+  }
+  return <i32>keys;
+}
+
+/**
+ * One key's features from its m entries at `list` (entry order): written as the next key
+ * record (with its endpoints from row `endpoints` on) when it has minEndpoints endpoints.
+ * Returns the endpoint rows used.
+ */
+function foldKey(list: u32, m: u32, endpoints: u32): u32 {
+  // (cloud+account, dst) high, (family, position) low: ties in position order, as the stable sort
+  for (let j: u32 = 0; j < m; j++) {
+    const ew = uAt + load<u32>(list + (j << 2)) * ENTRY_BYTES_U;
+    const r = recAt + (j << 4);
+    store<u64>(r, (<u64>load<u32>(ew, EP) << 32) | <u64>load<u32>(ew, DST));
+    store<u64>(r, (<u64>((load<u32>(ew, RF) >>> 16) & F_DST6) << 32) | <u64>j, 8);
+  }
+  sortRecords(recAt, m);
+  const k = keysAt + written * KEY_BYTES;
+  const rows = endpointsAt + endpoints * ENDPOINT_BYTES;
+  let n: u32 = 0; // endpoints
+  let clouds: u32 = 0;
+  let accounts: u32 = 0;
+  let flows: f64 = 0;
+  let packets: f64 = 0;
+  let bytes: f64 = 0;
+  let nP: u32 = 0;
+  let nB: u32 = 0;
+  let first: u32 = 0xffffffff;
+  let last: u32 = 0;
+  let prevEp: i32 = -1;
+  for (let j: u32 = 0; j < m; ) {
+    const hi = load<u64>(recAt + (j << 4));
+    const fam = <u32>(load<u64>(recAt + (j << 4), 8) >> 32);
+    const epv = <u32>(hi >> 32);
+    if (<i32>epv != prevEp) {
+      accounts++;
+      prevEp = <i32>epv;
+    }
+    clouds |= 1 << (epv >>> 30);
+    let fe: f64 = 0;
+    let pe: f64 = 0;
+    let be: f64 = 0;
+    let hasP = false;
+    let hasB = false;
+    let q = j;
+    for (; q < m; q++) {
+      const r = recAt + (q << 4);
+      const lo = load<u64>(r, 8);
+      if (load<u64>(r) != hi || <u32>(lo >> 32) != fam) break;
+      const x = load<u32>(list + (<u32>lo << 2));
+      const ew = uAt + x * ENTRY_BYTES_U;
+      const ed = dAt + x * ENTRY_BYTES_D;
+      const fl = (load<u32>(ew, RF) >>> 16) & FLAG_BITS;
+      fe += <f64>load<u32>(ew, FLOWS);
+      if (fl & F_PACKETS) {
+        pe += load<f64>(ed);
+        hasP = true;
+      }
+      if (fl & F_BYTES) {
+        be += load<f64>(ed, 8);
+        hasB = true;
+      }
+      const fs = load<u32>(ew, FIRST);
+      const ls = load<u32>(ew, LAST);
+      if (fs < first) first = fs;
+      if (ls > last) last = ls;
+      store<u32>(regionAt + (q << 2), ((epv >>> 30) << 16) | (load<u32>(ew, RF) & 0xffff));
+    }
+    const row = rows + n * ENDPOINT_BYTES;
+    store<u32>(row, load<u32>(list + (<u32>load<u64>(recAt + (j << 4), 8) << 2)));
+    store<u32>(row, epv, 4);
+    store<u32>(row, <u32>hi, 8);
+    store<u32>(row, fam, 12);
+    store<f64>(fvAt + (n << 3), fe);
+    if (hasP) store<f64>(pvAt + (nP++ << 3), pe);
+    if (hasB) store<f64>(bvAt + (nB++ << 3), be);
+    flows += fe;
+    packets += pe;
+    bytes += be;
+    n++;
+    j = q;
+  }
+  if (n < minEndpoints) return endpoints; // neither a scan nor a near miss: nothing written
+  sortU32(regionAt, m);
+  let regions: u32 = 0;
+  for (let j: u32 = 0; j < m; j++) if (j == 0 || load<u32>(regionAt + (j << 2)) != load<u32>(regionAt + ((j - 1) << 2))) regions++;
+  store<u32>(k, load<u32>(list)); // the key's first entry
+  store<u32>(k, n, 4);
+  store<u32>(k, popcnt<u32>(clouds), 8);
+  store<u32>(k, accounts, 12);
+  store<u32>(k, regions, 16);
+  store<u32>(k, nP, 20);
+  store<u32>(k, nB, 24);
+  store<u32>(k, first, 28);
+  store<u32>(k, last, 32);
+  store<u32>(k, endpoints, 36);
+  store<f64>(k, flows, 40);
+  store<f64>(k, packets, 48);
+  store<f64>(k, bytes, 56);
+  store<f64>(k, nP == 0 ? 0 : cv(pvAt, nP), 64);
+  store<f64>(k, nB == 0 ? 0 : cv(bvAt, nB), 72);
+  store<f64>(k, cv(fvAt, n), 80);
+  written++;
+  return endpoints + n;
+}
+
+/** src/detect/rules.ts coefficientOfVariation: sorted ascending, then Welford, the same operations. */
+function cv(values: u32, n: u32): f64 {
+  if (n == 0) return 0;
+  sortF64(values, n);
+  let mean: f64 = 0;
+  let m2: f64 = 0;
+  for (let i: u32 = 0; i < n; i++) {
+    const x = load<f64>(values + (i << 3));
+    const d = x - mean;
+    mean += d / <f64>(i + 1);
+    m2 += d * (x - mean);
+  }
+  if (mean == 0) return 0;
+  const variance = m2 / <f64>n;
+  return Math.sqrt(variance > 0 ? variance : 0) / mean;
+}
+
+// Sorts of n items at `at`: runs of SMALL sorted by insertion, then merged (bottom-up,
+// through the scratch at tmpAt, copied back when the last pass ended there). Stable; the
+// record order is total and the values' ties are equal values, so any correct sort gives
+// the same result. (A heapsort was ~2x the compares and swapped 16-byte records.)
+const SMALL: u32 = 16;
+
+@inline function recBefore(a: u32, b: u32): bool {
+  const ha = load<u64>(a);
+  const hb = load<u64>(b);
+  return ha < hb || (ha == hb && load<u64>(a, 8) < load<u64>(b, 8));
+}
+
+function sortRecords(at: u32, n: u32): void {
+  for (let lo: u32 = 0; lo < n; lo += SMALL) {
+    const hi = min(n, lo + SMALL);
+    for (let i = lo + 1; i < hi; i++) {
+      const h = load<u64>(at + (i << 4));
+      const l = load<u64>(at + (i << 4), 8);
+      let j = i;
+      for (; j > lo; j--) {
+        const p = at + ((j - 1) << 4);
+        const ph = load<u64>(p);
+        if (!(ph > h || (ph == h && load<u64>(p, 8) > l))) break;
+        store<u64>(p + 16, ph);
+        store<u64>(p + 16, load<u64>(p, 8), 8);
+      }
+      store<u64>(at + (j << 4), h);
+      store<u64>(at + (j << 4), l, 8);
+    }
+  }
+  let src = at;
+  let dst = tmpAt;
+  for (let width = SMALL; width < n; width <<= 1) {
+    for (let lo: u32 = 0; lo < n; lo += width << 1) {
+      const mid = min(n, lo + width);
+      const hi = min(n, lo + (width << 1));
+      let i = lo;
+      let j = mid;
+      let k = lo;
+      while (i < mid && j < hi) {
+        // ties from the left run first
+        const from = recBefore(src + (j << 4), src + (i << 4)) ? src + (j++ << 4) : src + (i++ << 4);
+        store<u64>(dst + (k << 4), load<u64>(from));
+        store<u64>(dst + (k << 4), load<u64>(from, 8), 8);
+        k++;
+      }
+      if (i < mid) memory.copy(dst + (k << 4), src + (i << 4), (mid - i) << 4);
+      else if (j < hi) memory.copy(dst + (k << 4), src + (j << 4), (hi - j) << 4);
+    }
+    const t = src;
+    src = dst;
+    dst = t;
+  }
+  if (src != at) memory.copy(at, src, n << 4);
+}
+
+function sortValues<T>(at: u32, n: u32): void {
+  const size: u32 = sizeof<T>();
+  for (let lo: u32 = 0; lo < n; lo += SMALL) {
+    const hi = min(n, lo + SMALL);
+    for (let i = lo + 1; i < hi; i++) {
+      const x = load<T>(at + i * size);
+      let j = i;
+      for (; j > lo && load<T>(at + (j - 1) * size) > x; j--) store<T>(at + j * size, load<T>(at + (j - 1) * size));
+      store<T>(at + j * size, x);
+    }
+  }
+  let src = at;
+  let dst = tmpAt;
+  for (let width = SMALL; width < n; width <<= 1) {
+    for (let lo: u32 = 0; lo < n; lo += width << 1) {
+      const mid = min(n, lo + width);
+      const hi = min(n, lo + (width << 1));
+      let i = lo;
+      let j = mid;
+      let k = lo;
+      while (i < mid && j < hi) {
+        const a = load<T>(src + i * size);
+        const b = load<T>(src + j * size);
+        if (b < a) {
+          store<T>(dst + k * size, b);
+          j++;
+        } else {
+          store<T>(dst + k * size, a);
+          i++;
+        }
+        k++;
+      }
+      if (i < mid) memory.copy(dst + k * size, src + i * size, (mid - i) * size);
+      else if (j < hi) memory.copy(dst + k * size, src + j * size, (hi - j) * size);
+    }
+    const t = src;
+    src = dst;
+    dst = t;
+  }
+  if (src != at) memory.copy(at, src, n * size);
+}
+
+function sortU32(at: u32, n: u32): void {
+  sortValues<u32>(at, n);
+}
+
+// f64: the values are sums of counts (no NaN: a NaN count is unknown and not added), so `<` is a total order but for
+// -0 and +0, which Welford treats alike
+function sortF64(at: u32, n: u32): void {
+  sortValues<f64>(at, n);
+}

@@ -1,0 +1,127 @@
+/**
+ * The numeric part of the inbound finalisation in WebAssembly (assembly/shared/scan-finalise.ts,
+ * part of the table's own module, assembly/scan-held.ts): the entries sorted by bucket,
+ * grouped by key, and each key that can be a scan or a near miss folded into its features
+ * and endpoints. scan-finalise.ts makes the verdict objects and the endpoint-days from what
+ * it writes.
+ *
+ * A `detect` run finalises its table once, so the JavaScript loops ran mostly unoptimised
+ * (bench/RESULTS.md: ~62 ns a record cold against ~27 warm). The module is compiled before
+ * it runs, and one call a bucket lets V8 tier it up after the first calls (a function
+ * runs on in the tier it was entered in).
+ *
+ * Only a table in an arena (scan-wasm.ts) is finalised here, in its own memory: in a room
+ * the arena keeps after the index (finaliseRoom: the bucket starts, the entries by bucket
+ * and a scratch of scratchEntries a bucket), never touched until then, so it costs no
+ * memory before. A bucket with more entries than the scratch is finalised in JavaScript
+ * (bucket() answers -1). A replay run's table has its arena too (workers/shard.ts). A table
+ * in JavaScript arrays (FLOWSIEVE_ACCUMULATE=js, no module, or too large for one) is
+ * finalised in JavaScript: copied into a module's memory (~25 ns an entry, fresh pages, and
+ * the table's size again in memory) it gained nothing (bench/RESULTS.md, finwasm section).
+ *
+ * FLOWSIEVE_FINALISE=js (or FLOWSIEVE_ACCUMULATE=js, or a build without the module) keeps
+ * the JavaScript finalisation, for A/B runs.
+ */
+import { SHARD_BUCKETS } from '../flow/hash.js';
+import { nextPow2 } from './scan-layout.js';
+
+/** The finalisation's exports (assembly/shared/scan-finalise.ts), in either module. */
+export interface FinaliseExports {
+  setLayout(u: number, d: number, start: number, order: number, at: number, entries: number, minTuples: number, minEndpoints: number): void;
+  scratchBytes(entries: number): number;
+  keysWritten(): number;
+  keysAddress(): number;
+  endpointsAddress(): number;
+  sortByBucket(count: number, upto: number): number;
+  bucket(b: number): number;
+}
+
+/** the bucket starts' bytes at the start of a finalisation's room */
+const START_BYTES = (SHARD_BUCKETS + 1) * 4 + 12;
+/** A key record (assembly/shared/scan-finalise.ts KEY_BYTES) as u32 words and as f64 slots. */
+export const KEY_WORDS = 24;
+export const KEY_SLOTS = 12;
+// u32 words of a key record
+export const K_ENTRY = 0; // the key's first entry
+export const K_ENDPOINTS = 1;
+export const K_CLOUDS = 2;
+export const K_ACCOUNTS = 3;
+export const K_REGIONS = 4;
+export const K_N_PACKETS = 5; // endpoints with packet counts (0: cvPackets is null)
+export const K_N_BYTES = 6;
+export const K_FIRST = 7;
+export const K_LAST = 8;
+export const K_ENDPOINT_ROW = 9; // its first endpoint row
+// f64 slots
+export const K_FLOWS = 5;
+export const K_PACKETS = 6;
+export const K_BYTES = 7;
+export const K_CV_PACKETS = 8;
+export const K_CV_BYTES = 9;
+export const K_CV_FLOWS = 10;
+
+/** Whether finalisation runs in WebAssembly (not FLOWSIEVE_FINALISE=js nor FLOWSIEVE_ACCUMULATE=js; read at each call: tests switch it). */
+export const finaliseInModule = (): boolean => process.env.FLOWSIEVE_FINALISE !== 'js' && process.env.FLOWSIEVE_ACCUMULATE !== 'js';
+
+const align16 = (x: number): number => (x + 15) & ~15;
+
+/** Entries a bucket may have in the module: the table's (small tables), else at least 64 Ki and an eighth of it. */
+export function scratchEntries(cap: number): number {
+  return Math.max(4096, Math.min(nextPow2(cap), Math.max(65536, nextPow2(cap >> 3))));
+}
+
+/** Bytes a finalisation of a table of up to `cap` entries takes (finaliseIn's room; pages never touched cost no memory). */
+export function finaliseRoom(ex: FinaliseExports, cap: number): number {
+  return START_BYTES + align16(cap * 4) + ex.scratchBytes(scratchEntries(cap));
+}
+
+/**
+ * The finalisation of the table at uAt, dAt (`count` entries, room for `cap`) in the memory
+ * of `ex`, with finaliseRoom(cap) bytes free from `at` (16-byte aligned); `count` entries of
+ * windows <= uptoWindow sorted by bucket at once.
+ */
+export function finaliseIn(
+  ex: FinaliseExports, buffer: ArrayBuffer, at: number, uAt: number, dAt: number, count: number, cap: number, uptoWindow: number, minTuples: number, minEndpoints: number,
+): ModuleFinalise {
+  const orderAt = at + START_BYTES;
+  const scratch = scratchEntries(cap);
+  ex.setLayout(uAt, dAt, at, orderAt, orderAt + align16(cap * 4), scratch, minTuples, minEndpoints);
+  const entries = ex.sortByBucket(count, uptoWindow);
+  return new ModuleFinalise(ex, buffer, at, orderAt, entries, scratch);
+}
+
+export class ModuleFinalise {
+  /** bucket b's entries are order[start[b], start[b + 1]) */
+  readonly start: Int32Array;
+  readonly order: Int32Array;
+  /** the key records bucket() wrote (KEY_WORDS words, KEY_SLOTS slots each) and their endpoint rows (four words each) */
+  readonly keyWords: Uint32Array;
+  readonly keySlots: Float64Array;
+  readonly endpointRows: Uint32Array;
+
+  constructor(
+    private readonly ex: FinaliseExports,
+    b: ArrayBuffer,
+    startAt: number,
+    orderAt: number,
+    /** entries of the windows finalised */
+    readonly entries: number,
+    scratch: number,
+  ) {
+    this.start = new Int32Array(b, startAt, SHARD_BUCKETS + 1);
+    this.order = new Int32Array(b, orderAt, entries);
+    const keysAt = ex.keysAddress();
+    this.keyWords = new Uint32Array(b, keysAt, scratch * KEY_WORDS);
+    this.keySlots = new Float64Array(b, keysAt, scratch * KEY_SLOTS);
+    this.endpointRows = new Uint32Array(b, ex.endpointsAddress(), scratch * 4);
+  }
+
+  /** Group and fold bucket b: its distinct keys (keysWritten() records written), or -1 when JavaScript must. */
+  bucket(b: number): number {
+    return this.ex.bucket(b);
+  }
+
+  keysWritten(): number {
+    return this.ex.keysWritten();
+  }
+}

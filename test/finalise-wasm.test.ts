@@ -1,0 +1,118 @@
+/**
+ * The inbound finalisation in WebAssembly (assembly/shared/scan-finalise.ts, a table in its
+ * arena) against the JavaScript one (FLOWSIEVE_FINALISE=js): the same verdicts and
+ * endpoint-days, byte for byte as JSON (fields, order, floating point), under several
+ * thresholds, with a bucket too large for the module's scratch (finalised in JavaScript in
+ * its turn).
+ * Counts are fractional so that a sum in another order would show.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { ScanTable } from '../dist/src/engine/scan-table.js';
+import { scanArena } from '../dist/src/engine/scan-wasm.js';
+import { allocBatch } from '../dist/src/flow/batch.js';
+import { DEFAULT_THRESHOLDS } from '../dist/src/detect/rules.js';
+import { rng } from '../dist/bench/records.js'; // xorshift32 in [0, 1)
+import type { FinalizeOptions } from '../dist/src/engine/verdict.js';
+
+const W = 3600;
+const T0 = 1717200000; // 2024-06-01T00:00:00Z
+const built = scanArena() !== null;
+
+/**
+ * Batches of inbound records: scanner sources over hundreds of endpoints (some IPv6, in
+ * several clouds, accounts and regions, some counts unknown), endpoints seen twice, and
+ * many one-endpoint keys; `crowd` endpoints more for one source on one port and window.
+ */
+function batchesOf(seed: number, crowd: number) {
+  const r = rng(seed);
+  const out = [];
+  const size = 4096;
+  let b = allocBatch(size);
+  const strings = ['', '111111111111', '222222222222', 'us-east-1', 'eu-west-1', 'westeurope'];
+  const put = (src: number, v6: boolean, dst: number, port: number, start: number, packets: number, bytes: number): void => {
+    if (b.n === size) {
+      out.push(b);
+      b = allocBatch(size);
+    }
+    if (b.strings.length === 0) b.strings.push(...strings);
+    const i = b.n++;
+    b.feed[i] = 1;
+    b.src.set(v6 ? [0x20010db8, 0, 0, src] : [0, 0, 0xffff, src >>> 0], i * 4);
+    b.dst.set(dst % 11 === 0 ? [0x20010db8, 1, 0, dst] : [0, 0, 0xffff, (0x0a000000 + dst) >>> 0], i * 4);
+    b.proto[i] = port === 53 ? 17 : 6;
+    b.dport[i] = port;
+    b.packets[i] = packets;
+    b.bytes[i] = bytes;
+    b.start[i] = start;
+    b.end[i] = start + Math.floor(r() * 40);
+    b.cloud[i] = dst % 7 === 0 ? 1 : dst % 13 === 0 ? 2 : 0;
+    b.account[i] = 1 + (dst % 2);
+    b.region[i] = 3 + Math.floor(r() * 3);
+  };
+  const frac = (x: number): number => Math.floor(x * 1000) / 7; // not integers: sums show their order
+  for (let k = 0; k < 120; k++) {
+    const steady = k % 3 !== 0;
+    const start = T0 + Math.floor(r() * W * 30);
+    const n = 3 + Math.floor(r() * 300);
+    for (let j = 0; j < n; j++) {
+      const dst = Math.floor(r() * 2000);
+      const packets = k % 5 === 0 && j % 4 === 0 ? NaN : steady ? 1.5 : frac(1 + r() * 9);
+      const bytes = k % 8 === 0 ? NaN : steady ? 44.25 : frac(40 + r() * 900);
+      put(0x2d000000 + k * 7919, k % 9 === 0, dst, [22, 23, 445, 3389][k % 4]!, start + Math.floor(r() * 600), packets, bytes);
+      if (r() < 0.15) put(0x2d000000 + k * 7919, k % 9 === 0, dst, [22, 23, 445, 3389][k % 4]!, start + Math.floor(r() * 600), frac(r() * 5), frac(r() * 500));
+    }
+  }
+  for (let k = 0; k < 20000; k++) put(0x51000000 + k * 104729, k % 17 === 0, Math.floor(r() * 2000), 443, T0 + Math.floor(r() * W * 30), frac(1 + r() * 20), frac(60 + r() * 5000));
+  for (let j = 0; j < crowd; j++) put(0x0b0b0b0b, false, 5000 + j, 22, T0 + 100 + (j % 500), 1, 60);
+  if (b.n > 0) out.push(b);
+  return out;
+}
+
+/** A table that holds records back: in its arena (WebAssembly memory). */
+function tableOf(seed: number, crowd: number): InstanceType<typeof ScanTable> {
+  const t = new ScanTable(W, 1 << 12, 1, 1 << 14);
+  for (const b of batchesOf(seed, crowd)) t.addBatch(b);
+  return t;
+}
+
+/** The finalisation as JSON, in the order it came out (the module must give the same order). */
+function finalised(t: InstanceType<typeof ScanTable>, opts: FinalizeOptions, js: boolean): string {
+  if (js) process.env.FLOWSIEVE_FINALISE = 'js';
+  else delete process.env.FLOWSIEVE_FINALISE;
+  return JSON.stringify(t.finalize(opts));
+}
+
+const OPTIONS: FinalizeOptions[] = [
+  { thresholds: { ...DEFAULT_THRESHOLDS }, windowSeconds: W, nearMisses: true },
+  { thresholds: { ...DEFAULT_THRESHOLDS, minEndpoints: 1 }, windowSeconds: W, nearMisses: true, endpointSources: true },
+  { thresholds: { ...DEFAULT_THRESHOLDS, minEndpoints: 0 }, windowSeconds: W, nearMisses: false },
+  { thresholds: { ...DEFAULT_THRESHOLDS, minEndpoints: 3, minRegions: 2, minClouds: 2 }, windowSeconds: W, nearMisses: true, uptoWindow: Math.floor(T0 / W) + 12 },
+];
+
+describe.skipIf(!built)('finalisation in WebAssembly (assembly/shared/scan-finalise.ts)', () => {
+  afterEach(() => {
+    delete process.env.FLOWSIEVE_FINALISE;
+  });
+
+  it('gives the JavaScript verdicts and endpoint-days byte for byte under several thresholds', () => {
+    const t = tableOf(7, 0);
+    expect(t.arena?.finaliseScratch).toBeGreaterThan(0);
+    for (const opts of OPTIONS) {
+      const js = finalised(t, opts, true);
+      const wasm = finalised(t, opts, false);
+      expect(wasm).toBe(js);
+      expect(JSON.parse(wasm).verdicts.length).toBeGreaterThan(0);
+    }
+  });
+
+  it('finalises a bucket larger than its scratch in JavaScript, in its turn', () => {
+    const crowd = 70000;
+    const t = tableOf(11, crowd);
+    expect(t.arena?.finaliseScratch).toBeGreaterThan(0);
+    expect(t.arena!.finaliseScratch).toBeLessThan(crowd); // the crowded source's bucket does not fit
+    const opts = OPTIONS[0]!;
+    const wasm = finalised(t, opts, false);
+    expect(wasm).toBe(finalised(t, opts, true));
+    expect(JSON.parse(wasm).verdicts.some((v: { endpoints: number }) => v.endpoints === crowd)).toBe(true);
+  });
+});
