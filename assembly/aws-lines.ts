@@ -30,7 +30,6 @@ import { fixedId, idOfToken, newFrom, sameBytes, startTokens, tokenCount } from 
 import { ROUTE_DONE, ROUTE_EMIT, areasPtr, endRouting, fixAreaIds, routeFlow, routeFlowWords, routedFeed, startRouting, toArea, toAreaIds, toAreaWords } from './shared/route';
 
 // Role numbers: src/formats/aws-columns.ts `Role` (test/aws-wasm.test.ts checks they agree)
-const R_IGNORE: u32 = 0;
 const R_ACCOUNT: u32 = 1;
 const R_IFACE: u32 = 2;
 const R_SRCADDR: u32 = 3;
@@ -503,13 +502,6 @@ function plainLine(p: u32, e: u32, rolesPtr: u32, nroles: u32, r: u32, r8: u32):
     bits &= bits - 1;
     if (q == t) return 0; // every column is a token: bytes above ' ', at least one
     const role = <u32>load<u8>(rolesPtr + k);
-    // a column no role reads (v3's vpc-id, subnet-id, type, pkt-*addr): only its single space
-    // is checked, without the numeric test and the dispatch below
-    if (role == R_IGNORE && k < lastRole) {
-      if (q >= e || load<u8>(q) != 32) return 0;
-      t = q + 1;
-      continue;
-    }
     switch (role) {
       case R_SRCADDR:
       case R_DSTADDR: {
