@@ -281,6 +281,10 @@ function ipv6(p: u32, q: u32, out: u32): bool {
  */
 export function readLines(inPtr: u32, len: u32, rolesPtr: u32, nroles: u32, maxRows: u32, out: u32, map: u32, sinkPtr: u32, idsPtr: u32): u32 {
   const end = inPtr + len;
+  // a byte that ends no token and no line just past the block: plainLine's checks of the byte
+  // after a token (a space, '\n', '\r') then fail there without a test of the block's end. At
+  // a full window it is the low byte of the first row's line start, 0 (the block's start)
+  store<u8>(end, 0);
   blockPtr = inPtr;
   mapPtr = map;
   markSeparators(len);
@@ -610,12 +614,11 @@ function plainLine(p: u32, e: u32, rolesPtr: u32, nroles: u32, r: u32, r8: u32):
     }
     // a single space after every column but the last
     if (k < lastRole) {
-      if (q >= e || load<u8>(q) != 32) return 0;
+      if (load<u8>(q) != 32) return 0; // at the block's end a 0 (readLines)
       t = q + 1;
     }
   }
-  // the record ends its line: '\n' or "\r\n"
-  if (q >= e) return 0;
+  // the record ends its line: '\n' or "\r\n" (at the block's end a 0, readLines)
   let c = load<u8>(q);
   if (c == 13 && q + 1 < e) c = load<u8>(++q);
   if (c != 10) return 0;

@@ -274,6 +274,25 @@ describe('the WebAssembly AWS reader reads as the JavaScript readers do', () => 
     expect(taken.length).toBeGreaterThan(250);
   });
 
+  it('takes no line cut at the block\'s end, whatever the memory past the block held from a longer block', () => {
+    setAwsReader('wasm');
+    const w = awsWasm()!;
+    const roles = (rolesFor(V2) as { roles: Uint8Array }).roles;
+    const full = line(V2, { 'log-status': 'OK', srcaddr: '45.1.2.9', dstaddr: '10.0.0.1' }, 3);
+    const longer = Buffer.from(`${full}\n${full}\n`);
+    // the second line cut just after each of its tokens: the byte past the block was that
+    // token's space (or the '\n' after the last) in the longer block read before it
+    const cuts = [...full.matchAll(/ /g)].map((m) => m.index!).concat(full.length);
+    expect(cuts).toHaveLength(V2.length);
+    for (const cut of cuts) {
+      const sink = new FlowSink({ shards: 1, batchSize: 64, maxRejectsKept: 10 }, () => {});
+      expect(w.read(longer, 0, longer.length, roles, sink, 1, 0)).toBe(2);
+      const cutBlock = longer.subarray(0, full.length + 1 + cut);
+      expect(w.read(cutBlock, 0, cutBlock.length, roles, sink, 1, 0)).toBe(1);
+      expect(w.i32[w.lineEnd]).toBe(full.length);
+    }
+  });
+
   it("looks a row's string ids up in a table that follows the sink's dictionary: sink after sink, and more tokens than it holds", () => {
     // outbound rows (the sink takes their interface and instance ids), each with its own, long ids
     const outbound = (k: number, pad = 0) => line(V5, { srcaddr: `10.1.${k & 255}.${k >> 8 & 255}`, dstaddr: '52.1.2.3', srcport: '40000', dstport: '443', protocol: '6', 'tcp-flags': '2', 'log-status': 'OK', 'flow-direction': 'egress', 'interface-id': `eni-${k}${'x'.repeat(pad)}`, 'instance-id': `i-${k}` }, k);
