@@ -13,6 +13,7 @@ import { dirname, join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { tempDir } from './helpers/tmp.js';
 import { detectOpts } from './helpers/detect-opts.js';
+import { expectReportsAlike, expectVerdictsAlike } from './helpers/planned-alike.js';
 import { detect } from '../dist/src/engine/run.js';
 import { planInputs } from '../dist/src/input/plan.js';
 
@@ -100,15 +101,7 @@ describe('JSON blobs planned from their names by the parse threads', () => {
     expect(viaThread.totals.records).toBeGreaterThan(20);
   });
 
-  it('report every blob as planning it on the main thread does, errors with their file and line', () => {
-    expect(viaThread.files.map(comparable)).toEqual(viaMain.files.map(comparable));
-    expect(viaThread.totals).toEqual(viaMain.totals);
-    const rejects = (r: typeof viaThread) => r.rejects.map((j) => ({ ...j, file: comparable({ path: j.file }).path }));
-    expect(rejects(viaThread)).toEqual(rejects(viaMain));
-  });
+  it('report every blob as planning it on the main thread does, errors with their file and line', () => expectReportsAlike(viaThread, viaMain, comparable));
 
-  it('give the same verdicts', () => {
-    expect(viaThread.scans.length).toBeGreaterThan(0);
-    expect(viaThread.scans).toEqual(viaMain.scans);
-  });
+  it('give the same verdicts', () => expectVerdictsAlike(viaThread, viaMain));
 });

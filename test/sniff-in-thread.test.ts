@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { tempDir } from './helpers/tmp.js';
 import { detectOpts } from './helpers/detect-opts.js';
+import { expectReportsAlike, expectVerdictsAlike } from './helpers/planned-alike.js';
 import { scanner, v2Line, V2_HEADER, type Flow } from './helpers/aws.js';
 import { detect } from '../dist/src/engine/run.js';
 import { convert } from '../dist/src/replay/convert.js';
@@ -76,15 +77,7 @@ describe('small *.gz files planned by the parse threads', () => {
     expect(viaThread.totals.records).toBeGreaterThan(100);
   });
 
-  it('report every file as planning it on the main thread does', () => {
-    expect(viaThread.files.map(comparable)).toEqual(viaMain.files.map(comparable));
-    expect(viaThread.totals).toEqual(viaMain.totals);
-    const rejects = (r: typeof viaThread) => r.rejects.map((j) => ({ ...j, file: comparable({ path: j.file }).path }));
-    expect(rejects(viaThread)).toEqual(rejects(viaMain));
-  });
+  it('report every file as planning it on the main thread does', () => expectReportsAlike(viaThread, viaMain, comparable));
 
-  it('give the same verdicts', () => {
-    expect(viaThread.scans.length).toBeGreaterThan(0);
-    expect(viaThread.scans).toEqual(viaMain.scans);
-  });
+  it('give the same verdicts', () => expectVerdictsAlike(viaThread, viaMain));
 });

@@ -139,22 +139,29 @@ export function sortByBucket(count: u32, upto: u32): u32 {
   return m;
 }
 
-@inline function sameKey(a: u32, b: u32): bool {
-  const x = uAt + a * ENTRY_BYTES_U;
-  const y = uAt + b * ENTRY_BYTES_U;
-  return ((load<u32>(x, SRC) ^ load<u32>(y, SRC)) | (load<u32>(x, PP) ^ load<u32>(y, PP)) | (load<u32>(x, WIN) ^ load<u32>(y, WIN)) |
-    ((load<u32>(x, RF) ^ load<u32>(y, RF)) & (F_SRC6 << 16))) == 0;
+// Static methods, not decorated functions: eslint parses a method's decorator (as aws-lines.ts DottedQuad).
+class EntryKey {
+  @inline
+  static same(a: u32, b: u32): bool {
+    const x = uAt + a * ENTRY_BYTES_U;
+    const y = uAt + b * ENTRY_BYTES_U;
+    return ((load<u32>(x, SRC) ^ load<u32>(y, SRC)) | (load<u32>(x, PP) ^ load<u32>(y, PP)) | (load<u32>(x, WIN) ^ load<u32>(y, WIN)) |
+      ((load<u32>(x, RF) ^ load<u32>(y, RF)) & (F_SRC6 << 16))) == 0;
+  }
 }
 
-@inline function keyHash(e: u32): u32 {
-  const x = uAt + e * ENTRY_BYTES_U;
-  let h = load<u32>(x, SRC) * 0x9e3779b1;
-  h = (h ^ load<u32>(x, PP)) * 0x85ebca6b;
-  h = (h ^ load<u32>(x, WIN)) * 0xc2b2ae35;
-  h ^= (load<u32>(x, RF) >>> 16) & F_SRC6;
-  h ^= h >>> 15;
-  h *= 0x2c1b3c6d;
-  return h ^ (h >>> 13);
+class KeyHash {
+  @inline
+  static of(e: u32): u32 {
+    const x = uAt + e * ENTRY_BYTES_U;
+    let h = load<u32>(x, SRC) * 0x9e3779b1;
+    h = (h ^ load<u32>(x, PP)) * 0x85ebca6b;
+    h = (h ^ load<u32>(x, WIN)) * 0xc2b2ae35;
+    h ^= (load<u32>(x, RF) >>> 16) & F_SRC6;
+    h ^= h >>> 15;
+    h *= 0x2c1b3c6d;
+    return h ^ (h >>> 13);
+  }
 }
 
 /**
@@ -176,7 +183,7 @@ export function bucket(b: u32): i32 {
   let keys: u32 = 0;
   for (let j: u32 = 0; j < m; j++) {
     const e = load<u32>(ids + (j << 2));
-    let slot = keyHash(e) & mask;
+    let slot = KeyHash.of(e) & mask;
     for (;;) {
       const k1 = load<u32>(slotsAt + (slot << 2));
       if (k1 == 0) {
@@ -187,7 +194,7 @@ export function bucket(b: u32): i32 {
         store<u32>(slotsAt + (slot << 2), keys);
         break;
       }
-      if (sameKey(load<u32>(keyFirstAt + ((k1 - 1) << 2)), e)) {
+      if (EntryKey.same(load<u32>(keyFirstAt + ((k1 - 1) << 2)), e)) {
         const at = keyCountAt + ((k1 - 1) << 2);
         store<u32>(at, load<u32>(at) + 1);
         store<u32>(keyOfAt + (j << 2), k1 - 1);
@@ -350,10 +357,13 @@ function cv(values: u32, n: u32): f64 {
 // the same result. (A heapsort was ~2x the compares and swapped 16-byte records.)
 const SMALL: u32 = 16;
 
-@inline function recBefore(a: u32, b: u32): bool {
-  const ha = load<u64>(a);
-  const hb = load<u64>(b);
-  return ha < hb || (ha == hb && load<u64>(a, 8) < load<u64>(b, 8));
+class Rec {
+  @inline
+  static before(a: u32, b: u32): bool {
+    const ha = load<u64>(a);
+    const hb = load<u64>(b);
+    return ha < hb || (ha == hb && load<u64>(a, 8) < load<u64>(b, 8));
+  }
 }
 
 function sortRecords(at: u32, n: u32): void {
@@ -385,7 +395,7 @@ function sortRecords(at: u32, n: u32): void {
       let k = lo;
       while (i < mid && j < hi) {
         // ties from the left run first
-        const from = recBefore(src + (j << 4), src + (i << 4)) ? src + (j++ << 4) : src + (i++ << 4);
+        const from = Rec.before(src + (j << 4), src + (i << 4)) ? src + (j++ << 4) : src + (i++ << 4);
         store<u64>(dst + (k << 4), load<u64>(from));
         store<u64>(dst + (k << 4), load<u64>(from, 8), 8);
         k++;

@@ -20,7 +20,7 @@ import { HomeNet } from '../net/home-net.js';
 import { LastKey } from './scan-ingest.js';
 import { nextPow2, type ShardFilter } from './scan-layout.js';
 import type { TrafficFigures } from './verdict.js';
-import { wasmGrouping, type WasmGrouping } from './outbound-wasm.js';
+import { wasmGrouping, type GroupedColumns, type WasmGrouping } from './outbound-wasm.js';
 
 const F_PACKETS = 1;
 const F_BYTES = 2;
@@ -74,14 +74,8 @@ export interface OutboundFinding extends TrafficFigures {
   lastSeen: number;
 }
 
-export interface OutboundState {
-  n: number;
-  srcA: Uint32Array;
-  ep: Uint32Array;
-  pp: Uint32Array;
-  win: Uint32Array;
-  dstA: Uint32Array;
-  flags: Uint8Array;
+/** The table's columns as the shard hands them over: the groupings' key columns (outbound-wasm.ts) and the rest. */
+export interface OutboundState extends GroupedColumns {
   f: Uint32Array;
   p: Float64Array;
   b: Float64Array;
@@ -90,7 +84,6 @@ export interface OutboundState {
   iface: Uint32Array;
   instance: Uint32Array;
   region: Uint32Array;
-  sports: Uint32Array;
   strings: string[];
   accounts: string[];
   v6: Uint32Array;
