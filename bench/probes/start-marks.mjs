@@ -35,7 +35,7 @@ const ANCHORS = [
   ['src/bundle/run-', 'this.parsePoolStarted = newPool({', 'parse pool created'],
   ['src/bundle/run-', 'const files = await require_streamed.planAll(inputs, {', 'planning starts'],
   ['src/bundle/run-', 'const chunkResults = new Array(files.length);', 'planning ends'],
-  ['src/bundle/run-', 'await this.memoryConfigured;', 'shards configured', true],
+  ['src/bundle/run-', 'await this.memoryConfigured;', 'parse jobs may start', true], // after the shards' memory limits, or (sharded, since poolearly) without waiting for them
   ['workers/piscina-worker.cjs', "require('./code-cache.cjs')", 'a pool thread booted'],
   ['workers/parse.cjs', 'const { pathToFileURL }', 'parse module loads'],
 ];
