@@ -224,7 +224,10 @@ export class Engine {
       if (fileBytes[job.file]! >= files[job.file]!.size && fileBytes[job.file]! - result.bytesIn < files[job.file]!.size) filesDone++;
       onProgress?.({ bytesDone, bytesTotal, records, elapsed: (performance.now() - t0) / 1000, filesDone, filesTotal: files.length });
     };
-    await this.memoryConfigured;
+    // a shard in a thread takes its tasks in order, its memory limits first: every batch and
+    // replay file reaches it behind them, so the parse threads need not wait for its start
+    // (it boots in 35-80 ms, often after planning ends: bench/RESULTS.md, "the parse threads' start")
+    if (fused || !this.shardsInThreads) await this.memoryConfigured;
     if (fused) {
       const plan = fusedPlan(files, opts, this.shards, options.lateBefore ?? 0);
       // a few tasks in flight per thread: the next file is read while one is parsed
@@ -241,7 +244,8 @@ export class Engine {
     });
     replayed.catch(() => {}); // awaited below; a failure must not go unhandled meanwhile
     // several tasks in flight per thread: small files are latency-bound, not CPU-bound
-    await runWithConcurrency(planJobs(files, opts, this.shards, this.parseThreads, options.lateBefore ?? 0)(), 4 * this.parseThreads + 2, runJob);
+    const parsed = runWithConcurrency(planJobs(files, opts, this.shards, this.parseThreads, options.lateBefore ?? 0)(), 4 * this.parseThreads + 2, runJob);
+    await Promise.all([this.memoryConfigured, parsed]); // the limits' failure fails the run, as before
     const replayedToo = await this.replanHandedBack(files, handedBack, chunkResults, fileRows, runJob, options.lateBefore ?? 0);
     await this.drain();
     const outcomes = await replayed;
