@@ -59,6 +59,20 @@ async function dispatched(files: InputFile[], shards: number): Promise<ReplayBlo
   return tasks;
 }
 
+
+/** A copy of a replay file whose header's block index lacks the per-block inbound/outbound counts (as files written before them). */
+function withoutFeedCounts(from: string, to: string): void {
+  const f = readFileSync(from);
+  const hlen = f.readUInt32LE(12);
+  const header = unpack(f.subarray(20, 20 + hlen));
+  delete header.blocks.inbound;
+  delete header.blocks.outbound;
+  const h = pack(header);
+  const prefix = Buffer.from(f.subarray(0, 20));
+  prefix.writeUInt32LE(h.length, 12);
+  prefix.writeUInt32LE(crc32(h), 16);
+  writeFileSync(to, Buffer.concat([prefix, h, f.subarray(20 + hlen)]));
+}
 describe('replay files', () => {
   it('give byte-identical verdicts to the logs they came from, at any worker count', () => {
     const fsr = join(dir, 'all.fsr');
@@ -163,18 +177,8 @@ describe('replay files', () => {
   });
 
   it('files without per-block feed counts (written before them) are split by --partition all the same', () => {
-    // rewrite the header of all.fsr without the index's inbound/outbound arrays
-    const f = readFileSync(join(dir, 'all.fsr'));
-    const hlen = f.readUInt32LE(12);
-    const header = unpack(f.subarray(20, 20 + hlen));
-    delete header.blocks.inbound;
-    delete header.blocks.outbound;
-    const h = pack(header);
-    const prefix = Buffer.from(f.subarray(0, 20));
-    prefix.writeUInt32LE(h.length, 12);
-    prefix.writeUInt32LE(crc32(h), 16);
     const older = join(dir, 'older.fsr');
-    writeFileSync(older, Buffer.concat([prefix, h, f.subarray(20 + hlen)]));
+    withoutFeedCounts(join(dir, 'all.fsr'), older);
     for (const part of ['0/2', '1/2']) {
       const t = join(dir, `text-part-${part[0]}`); // written by the test above
       const r = join(dir, `older-part-${part[0]}`);
@@ -200,17 +204,8 @@ describe('replay files', () => {
       for (const t of tasks) expect(t.outboundRows, `shard ${t.shard} of ${shards}`).toBe(2 * want[t.shard]!);
     }
     // an index without per-block feed counts: nothing to size by
-    const f = readFileSync(fsr);
-    const hlen = f.readUInt32LE(12);
-    const older = unpack(f.subarray(20, 20 + hlen));
-    delete older.blocks.inbound;
-    delete older.blocks.outbound;
-    const h = pack(older);
-    const prefix = Buffer.from(f.subarray(0, 20));
-    prefix.writeUInt32LE(h.length, 12);
-    prefix.writeUInt32LE(crc32(h), 16);
     const olderPath = join(dir, 'older-uncounted.fsr');
-    writeFileSync(olderPath, Buffer.concat([prefix, h, f.subarray(20 + hlen)]));
+    withoutFeedCounts(fsr, olderPath);
     const mixed = await dispatched([input, { ...input, path: olderPath, display: olderPath, size: statSync(olderPath).size }], 2);
     for (const t of mixed) expect(t.outboundRows).toBeUndefined();
   });
