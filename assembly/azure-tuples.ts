@@ -185,20 +185,27 @@ function vnet(r: u32, s: u32, e: u32): bool {
   return counters(r, i + 1, e, state == 68 || state == 66);
 }
 
+/** A static method, not a decorated function: eslint parses a method's decorator (as aws-lines.ts DottedQuad). */
+class SinkRange {
+  /** Whether the sink takes row r's ports, protocol and time as they are (integers all, the time below 2^32). */
+  @inline
+  static takes(r: u32): bool {
+    return load<u32>(r + R_SPORT) <= 65535 && load<u32>(r + R_DPORT) <= 65535 && load<u32>(r + R_PROTO) <= 255 && load<f64>(r + R_TIME) < 4294967296;
+  }
+}
+
 /**
  * The fate of the taken tuple in row r (its record: start and end the tuple's time, no TCP
  * flags, no region of its own) as the sink's emit would decide it, into R_ROUTE and R_FEED:
  * ROUTE_EMIT for a field the sink rejects.
  */
 function routeRow(r: u32): void {
-  const t = load<f64>(r + R_TIME);
-  const sport = load<u32>(r + R_SPORT);
-  const dport = load<u32>(r + R_DPORT);
-  const proto = load<u32>(r + R_PROTO);
   let route = ROUTE_EMIT;
-  // the values the sink takes as they are (integers all, below 2^32 when in range)
-  if (sport <= 65535 && dport <= 65535 && proto <= 255 && t < 4294967296) {
-    const time = <u32>t;
+  if (SinkRange.takes(r)) {
+    const time = <u32>load<f64>(r + R_TIME);
+    const sport = load<u32>(r + R_SPORT);
+    const dport = load<u32>(r + R_DPORT);
+    const proto = load<u32>(r + R_PROTO);
     const src = load<u32>(r + R_SRC);
     const dst = load<u32>(r + R_DST);
     const direction = load<u32>(r + R_DIRECTION);
@@ -810,8 +817,7 @@ function routeWhole(recPtr: u32, out: u32, routePtr: u32, runPtr: u32): bool {
     const e = wBase + load<u32>(tEnds + (k << 2));
     const r = out + k * ROW_BYTES;
     if (!(layout == 1 ? nsg(r, s, e, version) : vnet(r, s, e))) return false;
-    const t = load<f64>(r + R_TIME);
-    if (load<u32>(r + R_SPORT) > 65535 || load<u32>(r + R_DPORT) > 65535 || load<u32>(r + R_PROTO) > 255 || !(t < 4294967296) || <f64>(<u32>t) > notAfter) return false;
+    if (!SinkRange.takes(r) || <f64>(<u32>load<f64>(r + R_TIME)) > notAfter) return false;
     const ms = load<i32>(tMacS + (k << 2));
     if (ms >= 0 && (macS < 0 || !sameSpan(ms, load<i32>(tMacE + (k << 2)), macS, macE))) return false;
   }
