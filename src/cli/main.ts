@@ -48,9 +48,6 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`flowsieve: unknown command '${name}'\n\n${usage()}\n`);
     return 1;
   }
-  // detect's worker threads boot while its modules load and its options are checked
-  // (early-pools.ts): they are what a JSON or bucket run's first parse job waits for
-  if (name === 'detect') (await import('./early-pools.js')).startDetectPools(rest, config, process.env);
   // the option rules and the config file reader (every format's name, the YAML parser's
   // loader) only for a command: --version and the usage start without them
   const rules = Promise.all([import('../app/option-rules.js'), import('../app/config.js')]);

@@ -4,7 +4,10 @@
  * their verdicts. The main thread routes batches; it never looks inside a record.
  */
 import { MessageChannel } from 'node:worker_threads';
+import { fileURLToPath } from 'node:url';
 import type { Piscina } from 'piscina';
+import type * as PiscinaModule from 'piscina';
+import { createRequire } from 'node:module';
 import { chunkRanges, planInputs, type InputFile } from '../input/plan.js';
 import { gzipPieces } from '../input/streams.js';
 import { streamedPieces } from '../input/streamed.js';
@@ -15,16 +18,16 @@ import { DEFAULT_OUTBOUND } from './outbound-table.js';
 import { buildAlerts } from '../detect/outbound.js';
 import type { BatchMessage, FinalizeReply, FusedPart, GroupFile, ParseResult, ParseTask, ShardStats, ShardTask } from './tasks.js';
 import { inlineShard, type ShardPool } from './inline-shard.js';
-import { fusedApplies, fusedMayApply, partBuffers, runAffine, threadsByAffinity } from './fused.js';
-import { detectRunsInline, dropEarlyPools, newPool, parsePoolOptions, poolPlan, shardPoolOptions, takeEarlyParsePool, takeEarlyShardPools, type PoolPlan } from './pools.js';
+import { fusedApplies, fusedMayApply, partBuffers, runAffine, smallInput, threadsByAffinity } from './fused.js';
 import { compareVerdicts } from './order.js';
 import { FileRows } from './file-results.js';
 import { readerFor } from '../formats/registry.js';
 import { BATCH_BYTES_PER_RECORD, batchTransferList } from '../flow/batch.js';
 import { BatchRing, createBatchRing, type BatchRingShared } from '../flow/batch-ring.js';
-import { applyReplayOutcome, replayInputs, type ReplayOutcome } from '../replay/input.js';
+import { allReplayFiles, applyReplayOutcome, replayInputs, type ReplayOutcome } from '../replay/input.js';
 import { defaultMaxMemory, defaultSpillDir, mergeMemoryReports, removeOrphanSpills, removeSpills } from './spill.js';
 import { notAfterFor } from '../input/file-time.js';
+import { existsSync, statSync } from 'node:fs';
 import {
   DEFAULT_MAX_FUTURE_SECONDS,
   SPLIT_GZIP_BYTES,
@@ -43,8 +46,48 @@ import {
 export * from './types.js';
 export { gzipPieces, stdinChunks } from '../input/streams.js';
 
-// where a run's pools are made moved to pools.ts (the command line starts them early); re-exported for callers
-export { workerFile } from './pools.js';
+/** True when the inputs are regular files (no folder, no stdin) of less than one chunk in all. */
+function fewSmallFiles(inputs: string[], chunkBytes: number): boolean {
+  let total = 0;
+  for (const p of inputs) {
+    if (p === '-') return false;
+    try {
+      const st = statSync(p);
+      if (!st.isFile()) return false;
+      total += st.size;
+    } catch {
+      return false; // planning reports it
+    }
+  }
+  return total < Math.min(chunkBytes, 1 << 20);
+}
+
+/**
+ * A piscina pool; piscina itself is loaded with the first: an input read in this thread
+ * (the fused pipeline's inline shard) starts no pool, and loading piscina cost ~20 ms of
+ * the start-up's CPU (bench/RESULTS.md, start-up).
+ */
+function newPool(options: ConstructorParameters<typeof Piscina>[0]): Piscina {
+  piscina ??= loadPiscina();
+  return new piscina.Piscina(options);
+}
+let piscina: typeof PiscinaModule | undefined;
+
+/**
+ * piscina as the build bundled it (scripts/bundle.mjs), through the loader with V8's code
+ * cache: its 14 modules from node_modules cost ~5 ms of CPU to resolve and compile at every
+ * run (bench/RESULTS.md, "piscache"); the package itself where there is no bundle.
+ */
+function loadPiscina(): typeof PiscinaModule {
+  const require = createRequire(import.meta.url);
+  const bundle = fileURLToPath(new URL('../../workers/piscina.bundle.cjs', import.meta.url));
+  if (!existsSync(bundle)) return require('piscina') as typeof PiscinaModule;
+  const loader = require('../../workers/code-cache.cjs') as { requireCached(file: string): unknown };
+  return loader.requireCached(bundle) as typeof PiscinaModule;
+}
+
+/** A worker's CommonJS entry (scripts/worker-shims.mjs says why it is not the .js file itself). */
+export const workerFile = (name: string) => fileURLToPath(new URL(`../../workers/${name}.cjs`, import.meta.url));
 
 /** Each file's parse results by chunk (files read in chunks or alone); undefined: none, or packed in FileRows. */
 type ChunkResults = Array<ParseResult[] | undefined>;
@@ -72,8 +115,7 @@ export class Engine {
   private parsePoolStarted: Piscina | null = null;
   /** The parse threads stopping or stopped (closeParsing). */
   private parsingClosed: Promise<void> = Promise.resolve();
-  /** The threads this engine starts (pools.ts). */
-  private readonly poolPlan: PoolPlan;
+  private readonly minParse: number;
   /** --pipeline asks for the fused pipeline where it applies: no parse threads until an ingest is read sharded. */
   private readonly fusedWanted: boolean;
   /** How the last ingest was read (tests, the bench). */
@@ -98,25 +140,35 @@ export class Engine {
     private readonly opts: DetectOptions,
     inline = false,
   ) {
+    const N = Math.max(1, Math.floor(opts.workers));
+    this.shards = N;
+    // as many parse threads as shards by default: a second one for one shard on 2 cores
+    // cost 6-20 % more CPU (each parse thread compiles and warms up its own code) for a
+    // wall gain of ~3 % in quiet moments (bench/RESULTS.md, "wall: the timeline")
+    this.parseThreads = Math.max(1, Math.floor(opts.parseThreads ?? N));
+    // batches in flight before a parse thread waits: a few per shard, plus what the parse
+    // threads make while a shard adds the records it held back (a million over all shards,
+    // scan-table.ts addBatch), so that parsing goes on meanwhile
+    this.inflightLimit = 4 * N + 4 + Math.ceil((1 << 19) / Math.max(64, opts.batchSize));
+    // a run on replay files alone parses nothing: its parse threads start only if needed;
+    // a run on one small file or a few needs one parse task: one thread is started at once
+    // (more only if tasks wait), not N that would each load their code for nothing
+    this.minParse = allReplayFiles(opts.inputs) ? 0 : fewSmallFiles(opts.inputs, opts.chunkBytes) ? 1 : this.parseThreads;
     // auto: fused for a small input only (detect: one shard in this thread). On larger
     // inputs the fused threads cost about the CPU of the sharded pipeline's parse and shard
     // threads, and at one worker lose its overlap of parsing and adding (bench/RESULTS.md,
     // "a fused pipeline")
     this.fusedWanted = fusedMayApply(opts) && (opts.pipeline === 'fused' || inline);
-    const plan = poolPlan(opts, this.fusedWanted);
-    this.poolPlan = plan;
-    const N = plan.shards;
-    this.shards = N;
-    this.parseThreads = plan.parseThreads;
-    // batches in flight before a parse thread waits: a few per shard, plus what the parse
-    // threads make while a shard adds the records it held back (a million over all shards,
-    // scan-table.ts addBatch), so that parsing goes on meanwhile
-    this.inflightLimit = 4 * N + 4 + Math.ceil((1 << 19) / Math.max(64, opts.batchSize));
-    if (plan.parseAtStart) void this.parsePool;
+    if (!this.fusedWanted) void this.parsePool;
     const here = inline && N === 1 && this.fusedWanted ? inlineShard() : null;
     this.shardsInThreads = here === null;
-    this.shardPools = here ? [here] : (takeEarlyShardPools(plan) ?? Array.from({ length: N }, () => newPool(shardPoolOptions())));
-    dropEarlyPools(); // pools the command line started for a run planned otherwise
+    this.shardPools = here ? [here] : Array.from(
+      { length: N },
+      // 'async' atomics: the thread's event loop turns between tasks, and only there do
+      // native buffers' finalisers run (lz4-napi's spill frames: with piscina's default
+      // wait loop they were never freed, and a flood's RSS grew with every spill)
+      () => newPool({ filename: workerFile('shard'), minThreads: 1, maxThreads: 1, idleTimeout: 2 ** 31 - 1, concurrentTasksPerWorker: 1, atomics: 'async' }),
+    );
     removeOrphanSpills(opts.spillDir ?? defaultSpillDir()); // of processes that are gone (killed before they could)
     openEngines.add(this);
     this.memoryConfigured = configureMemory(this.shardPools, opts, this.owner);
@@ -126,9 +178,9 @@ export class Engine {
   /** The parse threads (and the batch ring between them and the shards), started on first use. */
   private get parsePool(): Piscina {
     if (this.parsePoolStarted) return this.parsePoolStarted;
-    const { parseThreads: P, minParse } = this.poolPlan;
-    this.parsePoolStarted = takeEarlyParsePool(this.poolPlan) ?? newPool(parsePoolOptions(minParse, P));
-    this.ring = minParse > 0 ? batchRingFor(this.shards, P, this.inflightLimit, this.opts) : undefined;
+    const P = this.parseThreads;
+    this.parsePoolStarted = newPool({ filename: workerFile('parse'), minThreads: this.minParse, maxThreads: P, idleTimeout: 60_000 });
+    this.ring = this.minParse > 0 ? batchRingFor(this.shards, P, this.inflightLimit, this.opts) : undefined;
     return this.parsePoolStarted;
   }
 
@@ -539,7 +591,7 @@ export async function detectThenClose(opts: DetectOptions): Promise<{ result: De
   // it (fused, inline-shard.ts), where the sharded pipeline would start a parse thread and a
   // shard thread a worker, each loading and compiling its code for a fraction of a second of
   // work (the verdicts do not depend on the worker count)
-  const oneThread = detectRunsInline(opts);
+  const oneThread = opts.pipeline !== 'sharded' && fusedMayApply(opts) && smallInput(opts.inputs);
   const engine = oneThread ? new Engine({ ...opts, workers: 1 }, true) : new Engine(opts);
   let result: DetectResult;
   try {
