@@ -32,10 +32,7 @@ const ANCHORS = [
   ['src/cli/main.bundle', 'Object.defineProperty(exports, Symbol.toStringTag', 'cli bundle'],
   ['src/bundle/detect-', 'async function run(args) {', 'detect command', true],
   ['src/bundle/run-', 'async function detectThenClose(opts) {', 'options read', true],
-  ['src/bundle/run-', 'this.parsePoolStarted = newPool({', 'parse pool created'], // before the pools moved to pools.ts
-  ['src/bundle/pools-', 'function startEarlyPools(opts) {', 'early pools asked', true],
-  ['src/bundle/pools-', '\tearly = {\n\t\tplan,', 'early pools created'],
-  ['src/bundle/run-', 'this.parsePoolStarted = require_pools.takeEarlyParsePool(', 'engine parse pool'],
+  ['src/bundle/run-', 'this.parsePoolStarted = newPool({', 'parse pool created'],
   ['src/bundle/run-', 'const files = await require_streamed.planAll(inputs, {', 'planning starts'],
   ['src/bundle/run-', 'const chunkResults = new Array(files.length);', 'planning ends'],
   ['src/bundle/run-', 'await this.memoryConfigured;', 'parse jobs may start', true], // after the shards' memory limits, or (sharded, since poolearly) without waiting for them
