@@ -48,6 +48,17 @@ describe('module paths and the bundle (scripts/bundle.mjs)', () => {
     expect(run('dist/src/cli/main.js').stderr).toBe('true'); // the probe sees the loader where there is one
   });
 
+  it('detect without --state or --findings loads neither the history records nor the findings writers (nor node:crypto)', () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'flows.log'), 'version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status\n');
+    const probe = join(dir, 'module-probe.cjs');
+    writeFileSync(probe, "process.on('exit', () => process.stderr.write(JSON.stringify(process.moduleLoadList.includes('NativeModule crypto'))));");
+    const run = spawnSync(process.execPath, ['-r', probe, join(ROOT, 'dist/src/cli/main.cjs'), 'detect', join(dir, 'flows.log'), '--out', join(dir, 'out'), '--quiet', '--no-enrich'], { encoding: 'utf8' });
+    expect([run.status, run.stderr]).toEqual([0, 'false']);
+    const withState = spawnSync(process.execPath, ['-r', probe, join(ROOT, 'dist/src/cli/main.cjs'), 'detect', join(dir, 'flows.log'), '--out', join(dir, 'out2'), '--state', join(dir, 'state'), '--quiet', '--no-enrich'], { encoding: 'utf8' });
+    expect([withState.status, withState.stderr]).toEqual([0, 'true']); // the history's file fingerprints need it
+  });
+
   it('loads the bundled command line from dist/src/bundle/, and each worker from one CommonJS file, when the build bundled them', () => {
     if (!existsSync(join(ROOT, 'dist/src/bundle'))) return; // built without rolldown: unbundled, as tsc wrote it
     // the package's bin is a stub loading the CommonJS bundle through the loader with V8's code cache
