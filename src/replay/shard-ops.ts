@@ -208,12 +208,14 @@ function readBlocks(task: ReplayBlocksTask, consume: (b: FlowBatchData) => void,
       // rows left out here (late windows, another partition's block of an older file) need the batch form
       const p = task.partition;
       const filtering = task.lateBefore > 0 || (p !== undefined && partitionOfBucket(bucket, p.count) !== p.index);
-      if (consumeBlock && !filtering && task.twins && task.twins.length[k]! > 0 && readTwin(task, k, reader, dict, reply, consumeBlock)) continue;
+      const twin = consumeBlock !== undefined && !filtering && task.twins !== undefined && task.twins.length[k]! > 0;
+      if (twin && readTwin(task, k, reader, dict, reply, consumeBlock)) continue;
       let batch: FlowBatchData | null = null;
       let rows: BlockRows | null = null;
       let columns: Map<string, Column>;
       try {
-        const frame = reader.frame(k, task.offset, task.length);
+        // (in place of a damaged twin: this frame alone, not a span of rows blocks the next twins stand for)
+        const frame = twin ? reader.alone(offset, length) : reader.frame(k, task.offset, task.length);
         if (frame.length < length) throw new CorruptBlockError(`truncated: block needs ${length} bytes, file ends after ${frame.length}`);
         // the block's columns are used before the next block is read: decoded into reused memory
         const decoded = decodeBlock(frame, ROWS_KIND, lz4);
