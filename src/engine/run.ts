@@ -239,7 +239,7 @@ export class Engine {
     void this.parsePool; // an ingest read sharded after all (fusedWanted): the parse threads now
     // replay files go straight to the shard workers, alongside the parse jobs of the others
     const replayed = replayInputs(files, this.shardPools, {
-      shards: this.shards, windowSeconds: opts.windowSeconds, partition: opts.partition, lateBefore: options.lateBefore,
+      shards: this.shards, windowSeconds: opts.windowSeconds, partition: opts.partition, lateBefore: options.lateBefore, range: opts.timeRange,
       capacityHint: this.capacityHint,
       into: opts.shardOp === 'convertAdd' ? 'spool' : 'table',
     });
@@ -294,7 +294,7 @@ export class Engine {
     // the other files are done: left out of this round as failed files are
     const again = files.map((f, i) => (handedBack.has(i) ? f : { ...f, error: f.error ?? 'read' }));
     const replayed = replayInputs(again, this.shardPools, {
-      shards: this.shards, windowSeconds: opts.windowSeconds, partition: opts.partition, lateBefore,
+      shards: this.shards, windowSeconds: opts.windowSeconds, partition: opts.partition, lateBefore, range: opts.timeRange,
       capacityHint: this.capacityHint,
       into: opts.shardOp === 'convertAdd' ? 'spool' : 'table',
     });

@@ -46,6 +46,8 @@ export interface ReplayDispatch {
   windowSeconds: number;
   partition?: { index: number; count: number };
   lateBefore?: number;
+  /** --from/--to: rows starting outside [from, to) are counted as outside_range, not added (as the sink counts them) */
+  range?: { from: number; to: number };
   /** entries to size a shard's new table for */
   capacityHint?: number;
   into: 'table' | 'spool';
@@ -196,6 +198,7 @@ function blockTasks(path: string, outcome: ReplayOutcome, d: ReplayDispatch): Pl
         offset: [], length: [], bucket: [], rows: [], partition: d.partition, lateBefore: d.lateBefore ?? 0, into: d.into,
         capacityHint: d.capacityHint,
         ...(twins ? { twins: { offset: [], length: [], inbound: [], outbound: [] } } : {}),
+        ...(d.range ? { range: d.range, cut: [] } : {}),
       };
       p = { task, outcome, outboundRows: b.outbound ? 0 : undefined };
       open[shard] = p;
@@ -208,10 +211,13 @@ function blockTasks(path: string, outcome: ReplayOutcome, d: ReplayDispatch): Pl
     t.length.push(length);
     t.bucket.push(b.bucket[k]!);
     t.rows.push(b.rows[k]!);
+    // a block with rows outside --from/--to is read as rows and filtered row by row
+    const cut = d.range !== undefined && !(b.minTime[k]! >= d.range.from && b.maxTime[k]! < d.range.to);
+    if (t.cut) t.cut.push(cut);
     if (t.twins) {
       // a twin the file does not hold whole (truncated: twins come after every rows block) is not read
       const at = dataStart + b.entryOffset![k]!;
-      const len = b.entryLength![k]!;
+      const len = cut ? 0 : b.entryLength![k]!;
       const whole = len > 0 && at + len <= fileSize;
       t.twins.offset.push(whole ? at : 0);
       t.twins.length.push(whole ? len : 0);
@@ -235,8 +241,9 @@ export function applyReplayOutcome(rep: FileReport, o: ReplayOutcome, rejects: R
   // rows this run left out (--partition, late windows) are counted as the sink counts them
   const c = rep.counters;
   c.otherPartition += sum(o.replies, (r) => r.outsidePartition) + o.skipped.rows;
-  c.inbound -= sum(o.replies, (r) => r.outsideInbound + r.lateInbound) + o.skipped.inbound;
-  c.outbound -= sum(o.replies, (r) => r.outsideOutbound + r.lateOutbound) + o.skipped.outbound;
+  c.outsideRange += sum(o.replies, (r) => r.outsideRange ?? 0);
+  c.inbound -= sum(o.replies, (r) => r.outsideInbound + r.lateInbound + (r.outsideRangeInbound ?? 0)) + o.skipped.inbound;
+  c.outbound -= sum(o.replies, (r) => r.outsideOutbound + r.lateOutbound + (r.outsideRangeOutbound ?? 0)) + o.skipped.outbound;
   const late = new Map<number, number>();
   for (const r of o.replies) for (const [w, n] of r.late) late.set(w, (late.get(w) ?? 0) + n);
   c.late += [...late.values()].reduce((s, n) => s + n, 0);

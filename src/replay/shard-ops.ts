@@ -52,6 +52,10 @@ export interface ReplayBlocksTask {
    * twin's counts are checked against.
    */
   twins?: { offset: number[]; length: number[]; inbound: number[]; outbound: number[] };
+  /** --from/--to: rows starting outside [from, to) are counted, not added (the sink's outside_range) */
+  range?: { from: number; to: number };
+  /** with range: whether each block has rows outside it (read as rows and filtered; the index's times tell) */
+  cut?: boolean[];
 }
 
 export interface ReplayBlocksReply {
@@ -66,6 +70,10 @@ export interface ReplayBlocksReply {
   late: Array<[window: number, rows: number]>;
   lateInbound: number;
   lateOutbound: number;
+  /** rows outside --from/--to (with a range), and those of them by feed */
+  outsideRange?: number;
+  outsideRangeInbound?: number;
+  outsideRangeOutbound?: number;
   corrupt: CorruptBlock[];
 }
 
@@ -207,7 +215,7 @@ function readBlocks(task: ReplayBlocksTask, consume: (b: FlowBatchData) => void,
       }
       // rows left out here (late windows, another partition's block of an older file) need the batch form
       const p = task.partition;
-      const filtering = task.lateBefore > 0 || (p !== undefined && partitionOfBucket(bucket, p.count) !== p.index);
+      const filtering = task.lateBefore > 0 || (p !== undefined && partitionOfBucket(bucket, p.count) !== p.index) || task.cut?.[k] === true;
       const twin = consumeBlock !== undefined && !filtering && task.twins !== undefined && task.twins.length[k]! > 0;
       if (twin && readTwin(task, k, reader, dict, reply, consumeBlock)) continue;
       let batch: FlowBatchData | null = null;
@@ -301,16 +309,26 @@ function readTwin(task: ReplayBlocksTask, k: number, reader: FrameReader, dict: 
 
 /**
  * Drop, in place, the rows the sink would not pass on in this run, counted as it counts
- * them: sources outside --partition, then records of windows already finalised (late).
+ * them: records outside --from/--to, sources outside --partition, then records of windows
+ * already finalised (late).
  */
 function filterRows(b: FlowBatchData, bucket: number, task: ReplayBlocksTask, reply: ReplayBlocksReply, late: Map<number, number>): void {
   const p = task.partition;
   // a partition is a range of buckets, and a block holds one bucket: in or out as a whole
   // (only files without per-block feed counts send other partitions' blocks here)
   const outside = p !== undefined && partitionOfBucket(bucket, p.count) !== p.index;
+  const from = task.range?.from ?? 0;
+  const to = task.range?.to ?? 2 ** 32;
   let w = 0;
   for (let i = 0; i < b.n; i++) {
     const feed = b.feed[i]!;
+    if (b.start[i]! < from || b.start[i]! >= to) {
+      // the sink counts such a record before it classifies it (src/flow/sink.ts)
+      reply.outsideRange = (reply.outsideRange ?? 0) + 1;
+      if (feed & Feed.inbound) reply.outsideRangeInbound = (reply.outsideRangeInbound ?? 0) + 1;
+      if (feed & Feed.outbound) reply.outsideRangeOutbound = (reply.outsideRangeOutbound ?? 0) + 1;
+      continue;
+    }
     if (outside) {
       reply.outsidePartition++;
       if (feed & Feed.inbound) reply.outsideInbound++;
