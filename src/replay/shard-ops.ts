@@ -155,12 +155,14 @@ const scratch = new RowScratch();
 const outboundScratch = new RowScratch();
 const READ_SPAN = 8 << 20;
 
+/** The span buffer of this thread, reused from task to task (a new one a task is external memory for the collector). */
+let spanBuf = Buffer.allocUnsafe(1 << 20);
+
 /**
  * Frames of one file read a span at a time: frames that follow each other in the file are
- * read together (one system call), into one reused buffer.
+ * read together (one system call), into the thread's one span buffer.
  */
 class FrameReader {
-  private buf = Buffer.allocUnsafe(1 << 20);
   private spanStart = 0;
   private spanEnd = 0;
   private spanGot = 0;
@@ -175,15 +177,15 @@ class FrameReader {
     if (at < this.spanStart || at + len > this.spanEnd) {
       let end = at + len;
       for (let j = k + 1; j < offset.length && offset[j] === end && length[j]! > 0 && end + length[j]! - at <= READ_SPAN; j++) end += length[j]!;
-      if (this.buf.length < end - at) this.buf = Buffer.allocUnsafe(Math.max(end - at, this.buf.length * 2));
+      if (spanBuf.length < end - at) spanBuf = Buffer.allocUnsafe(Math.max(end - at, spanBuf.length * 2));
       this.spanStart = at;
       this.spanEnd = end;
-      this.spanGot = readSync(this.fd, this.buf, 0, end - at, at);
+      this.spanGot = readSync(this.fd, spanBuf, 0, end - at, at);
       this.bytes += this.spanGot;
     }
     const from = at - this.spanStart;
     const got = Math.max(0, Math.min(len, this.spanGot - from));
-    return this.buf.subarray(from, from + got);
+    return spanBuf.subarray(from, from + got);
   }
 
   /** One frame in a buffer of its own (the rows block behind a twin: the span may hold the next frames). */
