@@ -303,12 +303,12 @@ export function readLines(inPtr: u32, len: u32, rolesPtr: u32, nroles: u32, maxR
   cTcpFlags = cEndTime + m; // i32: -1 when absent
   cAction = cTcpFlags + m; // u32: 0 unknown, 1 accept, 2 reject
   cDirection = cAction + m; // u32: 0 unknown, 1 ingress, 2 egress
-  const cRoute = cDirection + m; // i32: the shard, or ROUTE_DONE, ROUTE_EMIT (a plain row)
+  cRoute = cDirection + m; // i32: the shard, or ROUTE_DONE, ROUTE_EMIT (a plain row)
   cFeed = cRoute + m; // u32: Feed bits of a routed row
-  const cIfaceS = cFeed + m; // i32 token offsets, of the rows in cJsRows only
-  const cIfaceE = cIfaceS + m;
-  const cInstS = cIfaceE + m;
-  const cInstE = cInstS + m;
+  cIfaceS = cFeed + m; // i32 token offsets, of the rows in cJsRows only
+  cIfaceE = cIfaceS + m;
+  cInstS = cIfaceE + m;
+  cInstE = cInstS + m;
   cAccountId = cInstE + m; // i32 dictionary ids (idsOfRow), of every row the caller reads
   cRegionId = cAccountId + m;
   cIfaceId = cRegionId + m; // of a routed row only, 0 where the sink takes none
@@ -321,62 +321,26 @@ export function readLines(inPtr: u32, len: u32, rolesPtr: u32, nroles: u32, maxR
   jsRows = 0;
   nodataRows = 0;
   startIds(idsPtr);
-  const base = <i32>inPtr;
+  // the layout read by column indexes (columnsRow) where it allows, its separators' list past the bitmap
+  const byColumns = layoutColumns(rolesPtr, nroles);
+  endsPtr = (map + (((len >> 6) + 2) << 3) + 7) & ~7;
   let p = inPtr;
   let row: u32 = 0;
   while (p < end && row < maxRows) {
     const r = row << 2;
-    const r8 = row << 3;
-    // the defaults of a field the layout lacks (FlowRecord.clearOptional)
-    store<i32>(cTcpFlags + r, -1);
-    store<u32>(cAction + r, 0);
-    store<u32>(cDirection + r, 0);
-    store<f64>(cPackets + r8, NaN);
-    store<f64>(cBytes + r8, NaN);
-    aS = -1;
-    gS = -1;
-    fS = -1;
-    nS = -1;
-    addrFlags = 0;
-    noFlow = false;
-    // the record ends its line ('\n' or "\r\n") at nl; any other line: found by a search for its '\n'
-    const ls = p;
-    let nl = plainLine(p, end, rolesPtr, nroles, r, r8);
-    let flags: u32 = 0;
-    if (nl != 0 && noFlow) {
-      // the general loop counts it (FlowSink.noData) and looks nothing up that a row uses
-      flags = F_PLAIN | F_NODATA;
-      store<i32>(cRoute + r, ROUTE_DONE);
-      nodataRows++;
-    } else if (nl != 0) {
-      flags = F_PLAIN | addrFlags;
-      const noRegion = gS < 0 || (gE - gS == 1 && load<u8>(<u32>gS) == 45);
-      const route = addrFlags != 0 ? routeRowWords(r, noRegion) : routeRow(r, noRegion);
-      store<i32>(cRoute + r, route);
-      // a region of '-' leaves the file's default: no token
-      if (gS >= 0 && gE - gS == 1 && load<u8>(<u32>gS) == 45) gS = -1;
-      // an interface or instance of '-': none (the reader leaves the id 0)
-      if (fS >= 0 && fE - fS == 1 && load<u8>(<u32>fS) == 45) fS = -1;
-      if (nS >= 0 && nE - nS == 1 && load<u8>(<u32>nS) == 45) nS = -1;
-      if (route != ROUTE_DONE) idsOfRow(r, route);
-      // a row routed into its shard's area or counted alone needs nothing of the caller's loop;
-      // one it takes gets where its interface and instance lie (looked up there if it is outbound)
-      if (route == ROUTE_EMIT || (route >= 0 && areasPtr == 0)) {
-        store<u32>(cJsRows + (jsRows++ << 2), row);
-        store<i32>(cIfaceS + r, fS < 0 ? -1 : fS - base);
-        store<i32>(cIfaceE + r, fE - base);
-        store<i32>(cInstS + r, nS < 0 ? -1 : nS - base);
-        store<i32>(cInstE + r, nE - base);
-      }
-    } else {
+    let nl = byColumns ? columnsRow(p, end, nroles, r, row) : lineRow(p, end, rolesPtr, nroles, r, row);
+    let flags = rowFlags;
+    if (nl == 0) {
       nl = p;
       while (nl < end && load<u8>(nl) != 10) nl++;
       if (nl >= end) break; // a line not ended in the block is left to the caller
       store<u32>(cJsRows + (jsRows++ << 2), row); // the general loop reads it
+      flags = 0;
     }
     store<i32>(cStart + r, p - inPtr);
     store<i32>(cEnd + r, nl - inPtr);
     store<u32>(cFlags + r, flags);
+    const ls = p;
     p = nl + 1;
     row++;
     // a line the general loop reads may be a header that changes the layout: the rows after
@@ -388,6 +352,64 @@ export function readLines(inPtr: u32, len: u32, rolesPtr: u32, nroles: u32, maxR
   endIds(idsPtr);
   endRouting(sinkPtr);
   return row;
+}
+
+/** The F_ bits of the row columnsRow or lineRow read last (when it was plain). */
+let rowFlags: u32 = 0;
+
+/**
+ * One line from p (not past e) read by plainLine, by the layout's roles, then routed and
+ * given its ids: the index of its '\n' when it is plain (its flags in rowFlags), 0 for any
+ * line the general loop must read. Every layout columnsRow does not take.
+ */
+function lineRow(p: u32, end: u32, rolesPtr: u32, nroles: u32, r: u32, row: u32): u32 {
+  const r8 = r << 1;
+  // the defaults of a field the layout lacks (FlowRecord.clearOptional)
+  store<i32>(cTcpFlags + r, -1);
+  store<u32>(cAction + r, 0);
+  store<u32>(cDirection + r, 0);
+  store<f64>(cPackets + r8, NaN);
+  store<f64>(cBytes + r8, NaN);
+  aS = -1;
+  gS = -1;
+  fS = -1;
+  nS = -1;
+  addrFlags = 0;
+  noFlow = false;
+  // the record ends its line ('\n' or "\r\n") at nl
+  const nl = plainLine(p, end, rolesPtr, nroles, r, r8);
+  if (nl == 0) return 0;
+  if (noFlow) {
+    // the general loop counts it (FlowSink.noData) and looks nothing up that a row uses
+    rowFlags = F_PLAIN | F_NODATA;
+    store<i32>(cRoute + r, ROUTE_DONE);
+    nodataRows++;
+    return nl;
+  }
+  rowFlags = F_PLAIN | addrFlags;
+  const noRegion = gS < 0 || (gE - gS == 1 && load<u8>(<u32>gS) == 45);
+  const route = addrFlags != 0 ? routeRowWords(r, noRegion) : routeRow(r, noRegion);
+  store<i32>(cRoute + r, route);
+  // a region of '-' leaves the file's default: no token
+  if (gS >= 0 && gE - gS == 1 && load<u8>(<u32>gS) == 45) gS = -1;
+  // an interface or instance of '-': none (the reader leaves the id 0)
+  if (fS >= 0 && fE - fS == 1 && load<u8>(<u32>fS) == 45) fS = -1;
+  if (nS >= 0 && nE - nS == 1 && load<u8>(<u32>nS) == 45) nS = -1;
+  if (route != ROUTE_DONE) idsOfRow(r, route, load<u32>(cDirection + r));
+  // a row routed into its shard's area or counted alone needs nothing of the caller's loop;
+  // one it takes gets where its interface and instance lie (looked up there if it is outbound)
+  if (route == ROUTE_EMIT || (route >= 0 && areasPtr == 0)) takenByCaller(r, row);
+  return nl;
+}
+
+/** Row `row` (r = row * 4) goes on the list of the rows the caller's JavaScript takes, with where its interface and instance lie. */
+function takenByCaller(r: u32, row: u32): void {
+  const base = <i32>blockPtr;
+  store<u32>(cJsRows + (jsRows++ << 2), row);
+  store<i32>(cIfaceS + r, fS < 0 ? -1 : fS - base);
+  store<i32>(cIfaceE + r, fE - base);
+  store<i32>(cInstS + r, nS < 0 ? -1 : nS - base);
+  store<i32>(cInstE + r, nE - base);
 }
 
 /**
@@ -465,6 +487,11 @@ let cTcpFlags: u32 = 0;
 let cAction: u32 = 0;
 let cDirection: u32 = 0;
 let cFeed: u32 = 0;
+let cRoute: u32 = 0;
+let cIfaceS: u32 = 0;
+let cIfaceE: u32 = 0;
+let cInstS: u32 = 0;
+let cInstE: u32 = 0;
 let cPackets: u32 = 0;
 let cBytes: u32 = 0;
 let cAccountId: u32 = 0;
@@ -626,6 +653,287 @@ function plainLine(p: u32, e: u32, rolesPtr: u32, nroles: u32, r: u32, r8: u32):
   return q;
 }
 
+/** Columns a layout may have for columnsRow: its list of separators (endsPtr) is at most this long, plus one. */
+const COLUMNS_MAX: u32 = 64;
+/** Where columnsRow lists a line's separators: past the bitmap (readLines; src/formats/aws-wasm.ts leaves room). */
+let endsPtr: u32 = 0;
+// the byte offset in that list of the separator before each role's column (its column index times 4), -1: none
+let oAccount: i32 = -1;
+let oIface: i32 = -1;
+let oSrc: i32 = -1;
+let oDst: i32 = -1;
+let oSport: i32 = -1;
+let oDport: i32 = -1;
+let oProto: i32 = -1;
+let oPackets: i32 = -1;
+let oBytes: i32 = -1;
+let oStart: i32 = -1;
+let oEnd: i32 = -1;
+let oAction: i32 = -1;
+let oLogStatus: i32 = -1;
+let oTcpFlags: i32 = -1;
+let oDirection: i32 = -1;
+let oRegion: i32 = -1;
+let oInstance: i32 = -1;
+let oResourceType: i32 = -1;
+
+/**
+ * Each role's column of the layout (the o* offsets), and whether columnsRow may read its
+ * lines: at most COLUMNS_MAX columns, no role twice (plainLine reads every copy, the last
+ * one kept) and no address last (plainLine never takes a line then). Once a readLines: a
+ * loop over 14-21 roles against thousands of lines.
+ */
+function layoutColumns(rolesPtr: u32, nroles: u32): bool {
+  oAccount = oIface = oSrc = oDst = oSport = oDport = oProto = oPackets = oBytes = -1;
+  oStart = oEnd = oAction = oLogStatus = oTcpFlags = oDirection = oRegion = oInstance = oResourceType = -1;
+  if (nroles - 1 >= COLUMNS_MAX) return false;
+  let seen: u32 = 0;
+  for (let k: u32 = 0; k < nroles; k++) {
+    const role = <u32>load<u8>(rolesPtr + k);
+    if (role == 0) continue;
+    if (role > R_RESOURCETYPE || (seen & (1 << role)) != 0) return false;
+    seen |= 1 << role;
+    const o = <i32>(k << 2);
+    switch (role) {
+      case R_ACCOUNT: oAccount = o; break;
+      case R_IFACE: oIface = o; break;
+      case R_SRCADDR: oSrc = o; break;
+      case R_DSTADDR: oDst = o; break;
+      case R_SRCPORT: oSport = o; break;
+      case R_DSTPORT: oDport = o; break;
+      case R_PROTOCOL: oProto = o; break;
+      case R_PACKETS: oPackets = o; break;
+      case R_BYTES: oBytes = o; break;
+      case R_START: oStart = o; break;
+      case R_END: oEnd = o; break;
+      case R_ACTION: oAction = o; break;
+      case R_LOGSTATUS: oLogStatus = o; break;
+      case R_TCPFLAGS: oTcpFlags = o; break;
+      case R_DIRECTION: oDirection = o; break;
+      case R_REGION: oRegion = o; break;
+      case R_INSTANCE: oInstance = o; break;
+      default: oResourceType = o; break;
+    }
+  }
+  // the columns every layout has (src/formats/aws.ts REQUIRED), and no address last
+  if (oSrc < 0 || oDst < 0 || oSport < 0 || oDport < 0 || oProto < 0 || oStart < 0) return false;
+  const lastO = <i32>((nroles - 1) << 2);
+  return oSrc != lastO && oDst != lastO;
+}
+
+/**
+ * One line from p (not past e) of a layout layoutColumns allows, read, routed and given its
+ * ids, as readLines does with plainLine's row: the index of its '\n' when it is plain (its
+ * flags in rowFlags), 0 for any line the general loop must read. Its separators are listed
+ * first (the bitmap's set bits, each checked as plainLine checks it), then each column the
+ * layout has is read from where the list puts it, in straight code: a column no role reads
+ * costs its separator only, and no column pays a dispatch on its role. Its fields are kept
+ * in locals and go straight into the shard's area (toArea): the row's columns are written
+ * only for a row the caller's JavaScript takes, or one with an IPv6 address (routeRowWords).
+ * The same answer, routes, counts and ids as plainLine's row (test/aws-wasm.test.ts).
+ */
+function columnsRow(p: u32, e: u32, nroles: u32, r: u32, row: u32): u32 {
+  const ends = endsPtr;
+  const last = nroles - 1;
+  let t = p;
+  let q: u32;
+  let word = (p - blockPtr) >> 6;
+  let bits = load<u64>(mapPtr + (word << 3)) & (<u64>-1 << <u64>((p - blockPtr) & 63));
+  // the list: the byte before the line, then the end of each column
+  store<u32>(ends, p - 1);
+  for (let k: u32 = 0; ; k++) {
+    while (bits == 0) bits = load<u64>(mapPtr + (++word << 3)); // ends: markSeparators marks the block's end
+    q = blockPtr + (word << 6) + <u32>ctz(bits);
+    bits &= bits - 1;
+    if (q == t) return 0; // every column is a token: bytes above ' ', at least one
+    store<u32>(ends + ((k + 1) << 2), q);
+    if (k == last) break;
+    if (load<u8>(q) != 32) return 0; // a single space after every column but the last (at the block's end a 0)
+    t = q + 1;
+  }
+  // the record ends its line: '\n' or "\r\n" (at the block's end a 0, readLines)
+  let c = load<u8>(q);
+  if (c == 13 && q + 1 < e) c = load<u8>(++q);
+  if (c != 10) return 0;
+  // the addresses, ports, protocol and start (layoutColumns: every layout has them)
+  let none = false; // no flow (F_NODATA)
+  let v6: u32 = 0;
+  let at = ends + <u32>oSrc;
+  let s = load<u32>(at) + 1;
+  let f = load<u32>(at + 4);
+  let num = DottedQuad.read(s, f);
+  const src = <u32>num;
+  if (num < 0) {
+    if (isDash(s, f)) none = true; // the general loop: no flow to detect on
+    else if (ipv6(s, f, cSrc6 + (r << 2))) v6 |= F_SRC_V6;
+    else return 0;
+  }
+  at = ends + <u32>oDst;
+  s = load<u32>(at) + 1;
+  f = load<u32>(at + 4);
+  num = DottedQuad.read(s, f);
+  const dst = <u32>num;
+  if (num < 0) {
+    if (isDash(s, f)) none = true;
+    else if (ipv6(s, f, cDst6 + (r << 2))) v6 |= F_DST_V6;
+    else return 0;
+  }
+  at = ends + <u32>oSport;
+  s = load<u32>(at) + 1;
+  f = load<u32>(at + 4);
+  num = Decimal.read(s, f);
+  const sport = <u32>num;
+  if (<u64>num > 65535) {
+    if (num < 0 && isDash(s, f)) none = true;
+    else return 0; // not a number or out of range: the general loop, and the sink words the reject
+  }
+  at = ends + <u32>oDport;
+  s = load<u32>(at) + 1;
+  f = load<u32>(at + 4);
+  num = Decimal.read(s, f);
+  const dport = <u32>num;
+  if (<u64>num > 65535) {
+    if (num < 0 && isDash(s, f)) none = true;
+    else return 0;
+  }
+  at = ends + <u32>oProto;
+  s = load<u32>(at) + 1;
+  f = load<u32>(at + 4);
+  num = Decimal.read(s, f);
+  const proto = <u32>num;
+  if (<u64>num > 255) {
+    if (num < 0 && isDash(s, f)) none = true;
+    else return 0;
+  }
+  at = ends + <u32>oStart;
+  num = Decimal.read(load<u32>(at) + 1, load<u32>(at + 4));
+  if (<u64>num > 0xffffffff) return 0;
+  const start = <u32>num;
+  // the columns a layout may lack: their defaults (FlowRecord.clearOptional)
+  let finish = start;
+  if (oEnd >= 0) {
+    at = ends + <u32>oEnd;
+    num = Decimal.read(load<u32>(at) + 1, load<u32>(at + 4));
+    if (<u64>num > 0xffffffff) return 0;
+    finish = <u32>num;
+  }
+  let packets: f64 = NaN; // '-': unknown
+  if (oPackets >= 0) {
+    at = ends + <u32>oPackets;
+    s = load<u32>(at) + 1;
+    f = load<u32>(at + 4);
+    num = Decimal.read(s, f);
+    if (num >= 0) packets = <f64>num;
+    else if (!isDash(s, f)) return 0;
+  }
+  let bytes: f64 = NaN;
+  if (oBytes >= 0) {
+    at = ends + <u32>oBytes;
+    s = load<u32>(at) + 1;
+    f = load<u32>(at + 4);
+    num = Decimal.read(s, f);
+    if (num >= 0) bytes = <f64>num;
+    else if (!isDash(s, f)) return 0;
+  }
+  let tcpFlags: i32 = -1; // '-': not given
+  if (oTcpFlags >= 0) {
+    at = ends + <u32>oTcpFlags;
+    s = load<u32>(at) + 1;
+    f = load<u32>(at + 4);
+    num = Decimal.read(s, f);
+    if (!(num < 0 && isDash(s, f))) {
+      if (<u64>num > 0x7fffffff) return 0;
+      tcpFlags = <i32>num;
+    }
+  }
+  let action: u32 = 0;
+  if (oAction >= 0) {
+    c = load<u8>(load<u32>(ends + <u32>oAction) + 1);
+    action = c == 65 ? 1 : c == 82 ? 2 : 0;
+  }
+  let direction: u32 = 0;
+  if (oDirection >= 0) {
+    c = load<u8>(load<u32>(ends + <u32>oDirection) + 1);
+    direction = c == 105 ? 1 : c == 101 ? 2 : 0;
+  }
+  if (oLogStatus >= 0) {
+    c = load<u8>(load<u32>(ends + <u32>oLogStatus) + 1);
+    if (c == 78 || c == 83) none = true; // NODATA, SKIPDATA
+  }
+  // TransitGateway: out of scope, counted as the general loop counts it
+  if (oResourceType >= 0 && load<u8>(load<u32>(ends + <u32>oResourceType) + 1) == 84) none = true;
+  if (none) {
+    // the general loop counts it (FlowSink.noData) and looks nothing up that a row uses
+    rowFlags = F_PLAIN | F_NODATA;
+    store<i32>(cRoute + r, ROUTE_DONE);
+    nodataRows++;
+    return q;
+  }
+  rowFlags = F_PLAIN | v6;
+  // the string columns' tokens: a region of '-' leaves the file's default, an interface or instance of '-' is none
+  aS = gS = fS = nS = -1;
+  if (oAccount >= 0) {
+    aS = <i32>load<u32>(ends + <u32>oAccount) + 1;
+    aE = <i32>load<u32>(ends + <u32>oAccount + 4);
+  }
+  if (oRegion >= 0) {
+    gS = <i32>load<u32>(ends + <u32>oRegion) + 1;
+    gE = <i32>load<u32>(ends + <u32>oRegion + 4);
+    if (gE - gS == 1 && load<u8>(<u32>gS) == 45) gS = -1;
+  }
+  if (oIface >= 0) {
+    fS = <i32>load<u32>(ends + <u32>oIface) + 1;
+    fE = <i32>load<u32>(ends + <u32>oIface + 4);
+    if (fE - fS == 1 && load<u8>(<u32>fS) == 45) fS = -1;
+  }
+  if (oInstance >= 0) {
+    nS = <i32>load<u32>(ends + <u32>oInstance) + 1;
+    nE = <i32>load<u32>(ends + <u32>oInstance + 4);
+    if (nE - nS == 1 && load<u8>(<u32>nS) == 45) nS = -1;
+  }
+  const r4 = r;
+  let route: i32;
+  let written = false; // the row's columns
+  if (v6 != 0) {
+    writeColumns(r4, src, dst, sport, dport, proto, start, finish, tcpFlags, action, direction, packets, bytes);
+    written = true;
+    addrFlags = v6;
+    route = routeRowWords(r4, gS < 0);
+  } else {
+    route = routeFlow(start, finish, src, dst, sport, dport, proto, tcpFlags, direction, gS < 0);
+    if (route >= 0) {
+      const feed = routedFeed;
+      const slot = areasPtr != 0 ? toArea(<u32>route, src, dst, packets, bytes, start, finish, sport, dport, tcpFlags, feed, proto, action, direction) : 0;
+      store<u32>(cFeed + r4, feed | (slot << 2));
+    }
+  }
+  store<i32>(cRoute + r4, route);
+  if (route != ROUTE_DONE) idsOfRow(r4, route, direction);
+  // a row routed into its shard's area or counted alone needs nothing of the caller's loop;
+  // one it takes gets its columns, and where its interface and instance lie (looked up there if it is outbound)
+  if (route == ROUTE_EMIT || (route >= 0 && areasPtr == 0)) {
+    if (!written) writeColumns(r4, src, dst, sport, dport, proto, start, finish, tcpFlags, action, direction, packets, bytes);
+    takenByCaller(r4, row);
+  }
+  return q;
+}
+
+/** A row's fields into its columns (readLines lays them out), for the caller's JavaScript or routeRowWords. */
+function writeColumns(r: u32, src: u32, dst: u32, sport: u32, dport: u32, proto: u32, start: u32, end: u32, tcpFlags: i32, action: u32, direction: u32, packets: f64, bytes: f64): void {
+  store<u32>(cSrc + r, src);
+  store<u32>(cDst + r, dst);
+  store<u32>(cSport + r, sport);
+  store<u32>(cDport + r, dport);
+  store<u32>(cProto + r, proto);
+  store<u32>(cStartTime + r, start);
+  store<u32>(cEndTime + r, end);
+  store<i32>(cTcpFlags + r, tcpFlags);
+  store<u32>(cAction + r, action);
+  store<u32>(cDirection + r, direction);
+  store<f64>(cPackets + (r << 1), packets);
+  store<f64>(cBytes + (r << 1), bytes);
+}
+
 // String ids: the account, region, interface and instance tokens of a row as the sink's
 // dictionary ids, looked up in the table of shared/token-ids.ts, where the JavaScript reader
 // looked each up in its LastValue caches and the dictionary a row at a time; the caller looks
@@ -668,7 +976,7 @@ function endIds(at: u32): void {
  * none), the interface and instance of a routed row where the sink's append takes them
  * (an outbound record's source host, not an internal one logged where it arrived).
  */
-function idsOfRow(r: u32, route: i32): void {
+function idsOfRow(r: u32, route: i32, direction: u32): void {
   let account = defaultAccount;
   if (aS >= 0) {
     const n = <u32>(aE - aS);
@@ -695,7 +1003,7 @@ function idsOfRow(r: u32, route: i32): void {
   let instance: i32 = 0;
   if (route >= 0) {
     const feed = load<u32>(cFeed + r) & 3;
-    if ((feed & FEED_OUTBOUND) != 0 && !(feed == FEED_OUTBOUND && load<u32>(cDirection + r) == 1)) {
+    if ((feed & FEED_OUTBOUND) != 0 && !(feed == FEED_OUTBOUND && direction == 1)) {
       if (fS >= 0) iface = idOfToken(<u32>fS, <u32>(fE - fS));
       if (nS >= 0) instance = idOfToken(<u32>nS, <u32>(nE - nS));
     }

@@ -37,8 +37,11 @@ const BLOCK_AT = WASM_MAX_ROLES;
 const COLUMNS_AT = BLOCK_AT + WASM_WINDOW;
 /** the separator bitmap of a block (a bit a byte, and a word past it), after the columns */
 const MAP_AT = COLUMNS_AT + WASM_ROWS * (24 * 4 + 2 * 8 + 2 * 16);
-/** the routing block (src/formats/wasm-route.ts): the sink's settings, a call's counts, the IPv4 table */
-const SINK_AT = MAP_AT + WASM_WINDOW / 8 + 64;
+/**
+ * the routing block (src/formats/wasm-route.ts): the sink's settings, a call's counts, the IPv4 table;
+ * before it, past the bitmap, the list of a line's separators (assembly/aws-lines.ts plainColumns: 65 u32 at most)
+ */
+const SINK_AT = MAP_AT + WASM_WINDOW / 8 + 64 + 512;
 /**
  * the reader's block (assembly/aws-lines.ts I_*): its f64 slots, then the table of string ids
  * (idOfToken): slots, entries of 16 bytes (slot, the bytes' offset in the arena, length, id), the arena
