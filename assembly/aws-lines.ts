@@ -138,14 +138,14 @@ class Decimal {
  * its length (ipv4Part), where a branch a part length mispredicted on most addresses.
  */
 export function ipv4(p: u32, q: u32): i64 {
-  return DottedQuad.read(p, q);
+  return ScalarQuad.read(p, q);
 }
 
 /**
- * ipv4's body, inlined (a static method: eslint takes its decorator) where a plain line's
- * addresses are read: as a call from plainLine it was ~8 % of the module's pass.
+ * ipv4's body (a static method: eslint takes its decorator), a part at a time: where a
+ * module has no table of shapes (assembly/azure-tuples.ts; DottedQuad.read needs one).
  */
-class DottedQuad {
+class ScalarQuad {
   @inline
   static read(p: u32, q: u32): i64 {
     const n = q - p;
@@ -182,6 +182,87 @@ function ipv4Part(p: u32, s: u32, e: u32): i32 {
   const part = <i32>((w & 0xff) * 100 + ((w >> 8) & 0xff) * 10 + (w >> 16));
   const leadingZero = len > 1 && (raw & 0xff) == 0;
   return leadingZero || part > 255 ? -1 : part;
+}
+
+/**
+ * ipv4's answer, inlined (a static method: eslint takes its decorator) where a plain line's
+ * addresses are read: as a call from plainLine it was ~8 % of the module's pass. The
+ * token's sixteen bytes are classed at once (digits, dots); the parts' lengths (1-3 each:
+ * 81 shapes) pick a row of the table built by buildQuads, whose swizzle puts each part's
+ * digits in place, and the four parts are then valued, checked (over 255, a leading zero)
+ * and packed in a few vector steps, where a part at a time cost each part its own loads,
+ * shifts and multiplications.
+ */
+class DottedQuad {
+  @inline
+  static read(p: u32, q: u32): i64 {
+    const n = q - p;
+    if (n - 7 > 8) return -1; // 7 to 15 bytes
+    const v = v128.load(p);
+    const live = (1 << n) - 1;
+    const dots = i8x16.bitmask(i8x16.eq(v, i8x16.splat(46))) & live;
+    const w = i8x16.sub(v, i8x16.splat(48));
+    const digits = i8x16.bitmask(i8x16.lt_u(w, i8x16.splat(10))) & live;
+    if ((dots | digits) != live || popcnt(dots) != 3) return -1;
+    // each part ends at a dot, the last at the token's end: its length 1 to 3
+    const e0 = <u32>ctz(dots);
+    const d1 = dots & (dots - 1);
+    const e1 = <u32>ctz(d1);
+    const e2 = <u32>ctz(d1 & (d1 - 1));
+    const l0 = e0 - 1;
+    const l1 = e1 - e0 - 2;
+    const l2 = e2 - e1 - 2;
+    const l3 = n - e2 - 2;
+    if (((<u32>(l0 < 3) & <u32>(l1 < 3)) & (<u32>(l2 < 3) & <u32>(l3 < 3))) == 0) return -1;
+    const shape = quadsAt + ((l0 * 27 + l1 * 9 + l2 * 3 + l3) << 4);
+    // a part of two or three digits that starts with '0'
+    const zeros = i8x16.bitmask(i8x16.eq(w, i8x16.splat(0)));
+    if ((zeros & <i32>load<u16>(quadsAt + QUAD_LEADS + ((shape - quadsAt) >> 3))) != 0) return -1;
+    // bytes 0-7: hundreds and tens of the parts, last part first; 8-15: their ones, each in a u16
+    const x = i8x16.swizzle(w, v128.load(shape));
+    const tens = i32x4.extadd_pairwise_i16x8_u(i16x8.extmul_low_i8x16_u(x, i16x8.splat(0x0a64)));
+    const parts = i32x4.add(tens, i16x8.extend_high_i8x16_u(x));
+    if (v128.any_true(i32x4.gt_s(parts, i32x4.splat(255)))) return -1;
+    const packed = i8x16.narrow_i16x8_u(i16x8.narrow_i32x4_u(parts, parts), parts);
+    return <i64><u32>i32x4.extract_lane(packed, 0);
+  }
+}
+
+/** Bytes of the table of dotted-quad shapes (buildQuads), just below the routing block (src/formats/aws-wasm.ts leaves room). */
+const QUADS_BYTES: u32 = 2048;
+/** Where the table's leading-digit masks start (a u16 a shape), after its 81 swizzles. */
+const QUAD_LEADS: u32 = 81 * 16;
+/** Where the table lies (built when it moved: buildQuads). */
+let quadsAt: u32 = 0;
+
+/**
+ * The table DottedQuad.read reads, at `at`: for each shape (the four parts' lengths l0..l3,
+ * 1-3 each, row ((l0 - 1) * 27 + (l1 - 1) * 9 + (l2 - 1) * 3 + l3 - 1)), the swizzle that
+ * puts part k's hundreds and tens digits at bytes 2j, 2j + 1 and its ones at byte 8 + 2j
+ * (j = 3 - k: the last part lands in lane 0, so the packed bytes read as the address), 0xff
+ * (a zero) where it has no such digit; then a u16 a shape, the first digits of its parts of
+ * two or three digits.
+ */
+function buildQuads(at: u32): void {
+  for (let shape: u32 = 0; shape < 81; shape++) {
+    const row = at + (shape << 4);
+    memory.fill(row, 0xff, 16);
+    let start: u32 = 0;
+    let leads: u32 = 0;
+    let unit: u32 = 27;
+    for (let k: u32 = 0; k < 4; k++, unit /= 3) {
+      const len = ((shape / unit) % 3) + 1;
+      const j = 3 - k;
+      const ones = start + len - 1;
+      store<u8>(row + 8 + 2 * j, <u8>ones);
+      if (len >= 2) store<u8>(row + 2 * j + 1, <u8>(ones - 1));
+      if (len == 3) store<u8>(row + 2 * j, <u8>(ones - 2));
+      if (len >= 2) leads |= 1 << start;
+      start += len + 1;
+    }
+    store<u16>(at + QUAD_LEADS + (shape << 1), <u16>leads);
+  }
+  quadsAt = at;
 }
 
 /** Whether the token [p, q) is '-' (a field not given). */
@@ -289,6 +370,7 @@ export function readLines(inPtr: u32, len: u32, rolesPtr: u32, nroles: u32, maxR
   mapPtr = map;
   markSeparators(len);
   startRouting(sinkPtr);
+  if (quadsAt != sinkPtr - QUADS_BYTES) buildQuads(sinkPtr - QUADS_BYTES);
   const m = maxRows << 2;
   cStart = out; // i32: the line's first byte (relative to inPtr)
   cEnd = cStart + m; // i32: its '\n'

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { FlowSink, type SinkOptions } from '../dist/src/flow/sink.js';
 import { readerFor } from '../dist/src/formats/registry.js';
-import { ROUTE_DONE, awsWasm, setAwsReader } from '../dist/src/formats/aws-wasm.js';
+import { ROUTE_DONE, WASM_WINDOW, awsWasm, setAwsReader } from '../dist/src/formats/aws-wasm.js';
 import { rolesFor } from '../dist/src/formats/aws.js';
 import { LineFeeder } from '../dist/src/input/lines.js';
 import { formatAddress } from '../dist/src/net/address.js';
@@ -281,6 +281,22 @@ describe('the WebAssembly AWS reader reads as the JavaScript readers do', () => 
     const taken = Array.from({ length: 300 }, (_, k) => k).filter((k) => odd.has(k) || w.i32[w.route + k] !== ROUTE_DONE);
     expect(all).toEqual(taken);
     expect(taken.length).toBeGreaterThan(250);
+  });
+
+  it('reads window after full window itself: what it keeps in its memory (its table of dotted quads) outlives each window\'s bitmap', () => {
+    setAwsReader('wasm');
+    const w = awsWasm()!;
+    const roles = (rolesFor(V2) as { roles: Uint8Array }).roles;
+    const input = Buffer.from(Array.from({ length: 6000 }, (_, k) => line(V2, { srcaddr: `${45 + (k % 3)}.${k & 255}.${(k * 7) & 255}.${k % 10}` }, k)).join('\n') + '\n');
+    const sink = new FlowSink({ shards: 3, batchSize: 64, maxRejectsKept: 10 }, () => {});
+    let windows = 0;
+    for (let at = 0; at < input.length; windows++) {
+      const rows = w.read(input, at, Math.min(input.length - at, WASM_WINDOW), roles, sink, 1, 0);
+      // every line plain: none left to the general loop (its answer would be the same, only slower)
+      for (let k = 0; k < rows; k++) expect(w.u32[w.flags + k]! & 1).toBe(1); // RowFlag.plain
+      at += w.i32[w.lineEnd + rows - 1]! + 1;
+    }
+    expect(windows).toBeGreaterThan(2);
   });
 
   it('takes no line cut at the block\'s end, whatever the memory past the block held from a longer block', () => {

@@ -39,9 +39,10 @@ const COLUMNS_AT = BLOCK_AT + WASM_WINDOW;
 const MAP_AT = COLUMNS_AT + WASM_ROWS * (24 * 4 + 2 * 8 + 2 * 16);
 /**
  * the routing block (src/formats/wasm-route.ts): the sink's settings, a call's counts, the IPv4 table;
- * before it, past the bitmap, the list of a line's separators (assembly/aws-lines.ts plainColumns: 65 u32 at most)
+ * before it, past the bitmap, the list of a line's separators (assembly/aws-lines.ts columnsRow: 65 u32
+ * at most), then the module's table of dotted-quad shapes (its 2048 bytes just below the routing block, QUADS_BYTES)
  */
-const SINK_AT = MAP_AT + WASM_WINDOW / 8 + 64 + 512;
+const SINK_AT = MAP_AT + WASM_WINDOW / 8 + 64 + 512 + 2048;
 /**
  * the reader's block (assembly/aws-lines.ts I_*): its f64 slots, then the table of string ids
  * (idOfToken): slots, entries of 16 bytes (slot, the bytes' offset in the arena, length, id), the arena
