@@ -245,7 +245,7 @@ export function routeFlow(start: u32, end: u32, src: u32, dst: u32, sport: u32, 
   const early = admit(start, end, noRegion);
   if (early != ROUTE_ON) return early;
   if (!feedOf(isPublicV4(src), isPublicV4(dst), sport, dport, proto, tcpFlags, dir)) return ROUTE_DONE;
-  return <i32>((hashV4(src) & 4095) % shards);
+  return shards == 1 ? 0 : <i32>((hashV4(src) & 4095) % shards); // one shard: no hash to take
 }
 
 /**
@@ -256,7 +256,7 @@ export function routeFlowWords(start: u32, end: u32, srcAt: u32, dstAt: u32, spo
   const early = admit(start, end, noRegion);
   if (early != ROUTE_ON) return early;
   if (!feedOf(isPublicWords(srcAt), isPublicWords(dstAt), sport, dport, proto, tcpFlags, dir)) return ROUTE_DONE;
-  return <i32>((hashWords(srcAt) & 4095) % shards);
+  return shards == 1 ? 0 : <i32>((hashWords(srcAt) & 4095) % shards);
 }
 
 /** admit's answer for a record that goes on to be classified. */
