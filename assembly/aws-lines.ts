@@ -410,7 +410,7 @@ export function readLines(inPtr: u32, len: u32, rolesPtr: u32, nroles: u32, maxR
   let row: u32 = 0;
   while (p < end && row < maxRows) {
     const r = row << 2;
-    let nl = byColumns ? columnsRow(p, end, nroles, r, row) : lineRow(p, end, rolesPtr, nroles, r, row);
+    let nl = byColumns ? ColumnsRow.read(p, end, nroles, r, row) : lineRow(p, end, rolesPtr, nroles, r, row);
     let flags = rowFlags;
     if (nl == 0) {
       nl = p;
@@ -804,200 +804,207 @@ function layoutColumns(rolesPtr: u32, nroles: u32): bool {
 }
 
 /**
- * One line from p (not past e) of a layout layoutColumns allows, read, routed and given its
- * ids, as readLines does with plainLine's row: the index of its '\n' when it is plain (its
- * flags in rowFlags), 0 for any line the general loop must read. Its separators are listed
- * first (the bitmap's set bits, each checked as plainLine checks it), then each column the
- * layout has is read from where the list puts it, in straight code: a column no role reads
- * costs its separator only, and no column pays a dispatch on its role. Its fields are kept
- * in locals and go straight into the shard's area (toArea): the row's columns are written
- * only for a row the caller's JavaScript takes, or one with an IPv6 address (routeRowWords).
- * The same answer, routes, counts and ids as plainLine's row (test/aws-wasm.test.ts).
+ * columnsRow (ColumnsRow.read, inlined into readLines's loop: as a call it was ~3 % of the
+ * module's pass on v2): a static method, which eslint takes the decorator of.
  */
-function columnsRow(p: u32, e: u32, nroles: u32, r: u32, row: u32): u32 {
-  const ends = endsPtr;
-  const last = nroles - 1;
-  let t = p;
-  let q: u32;
-  let word = (p - blockPtr) >> 6;
-  let bits = load<u64>(mapPtr + (word << 3)) & (<u64>-1 << <u64>((p - blockPtr) & 63));
-  // the list: the byte before the line, then the end of each column
-  store<u32>(ends, p - 1);
-  for (let k: u32 = 0; ; k++) {
-    while (bits == 0) bits = load<u64>(mapPtr + (++word << 3)); // ends: markSeparators marks the block's end
-    q = blockPtr + (word << 6) + <u32>ctz(bits);
-    bits &= bits - 1;
-    if (q == t) return 0; // every column is a token: bytes above ' ', at least one
-    store<u32>(ends + ((k + 1) << 2), q);
-    if (k == last) break;
-    if (load<u8>(q) != 32) return 0; // a single space after every column but the last (at the block's end a 0)
-    t = q + 1;
-  }
-  // the record ends its line: '\n' or "\r\n" (at the block's end a 0, readLines)
-  let c = load<u8>(q);
-  if (c == 13 && q + 1 < e) c = load<u8>(++q);
-  if (c != 10) return 0;
-  // the addresses, ports, protocol and start (layoutColumns: every layout has them)
-  let none = false; // no flow (F_NODATA)
-  let v6: u32 = 0;
-  let at = ends + <u32>oSrc;
-  let s = load<u32>(at) + 1;
-  let f = load<u32>(at + 4);
-  let num = DottedQuad.read(s, f);
-  const src = <u32>num;
-  if (num < 0) {
-    if (isDash(s, f)) none = true; // the general loop: no flow to detect on
-    else if (ipv6(s, f, cSrc6 + (r << 2))) v6 |= F_SRC_V6;
-    else return 0;
-  }
-  at = ends + <u32>oDst;
-  s = load<u32>(at) + 1;
-  f = load<u32>(at + 4);
-  num = DottedQuad.read(s, f);
-  const dst = <u32>num;
-  if (num < 0) {
-    if (isDash(s, f)) none = true;
-    else if (ipv6(s, f, cDst6 + (r << 2))) v6 |= F_DST_V6;
-    else return 0;
-  }
-  at = ends + <u32>oSport;
-  s = load<u32>(at) + 1;
-  f = load<u32>(at + 4);
-  num = Decimal.read(s, f);
-  const sport = <u32>num;
-  if (<u64>num > 65535) {
-    if (num < 0 && isDash(s, f)) none = true;
-    else return 0; // not a number or out of range: the general loop, and the sink words the reject
-  }
-  at = ends + <u32>oDport;
-  s = load<u32>(at) + 1;
-  f = load<u32>(at + 4);
-  num = Decimal.read(s, f);
-  const dport = <u32>num;
-  if (<u64>num > 65535) {
-    if (num < 0 && isDash(s, f)) none = true;
-    else return 0;
-  }
-  at = ends + <u32>oProto;
-  s = load<u32>(at) + 1;
-  f = load<u32>(at + 4);
-  num = Decimal.read(s, f);
-  const proto = <u32>num;
-  if (<u64>num > 255) {
-    if (num < 0 && isDash(s, f)) none = true;
-    else return 0;
-  }
-  at = ends + <u32>oStart;
-  num = Decimal.read(load<u32>(at) + 1, load<u32>(at + 4));
-  if (<u64>num > 0xffffffff) return 0;
-  const start = <u32>num;
-  // the columns a layout may lack: their defaults (FlowRecord.clearOptional)
-  let finish = start;
-  if (oEnd >= 0) {
-    at = ends + <u32>oEnd;
+class ColumnsRow {
+  /**
+   * One line from p (not past e) of a layout layoutColumns allows, read, routed and given its
+   * ids, as readLines does with plainLine's row: the index of its '\n' when it is plain (its
+   * flags in rowFlags), 0 for any line the general loop must read. Its separators are listed
+   * first (the bitmap's set bits, each checked as plainLine checks it), then each column the
+   * layout has is read from where the list puts it, in straight code: a column no role reads
+   * costs its separator only, and no column pays a dispatch on its role. Its fields are kept
+   * in locals and go straight into the shard's area (toArea): the row's columns are written
+   * only for a row the caller's JavaScript takes, or one with an IPv6 address (routeRowWords).
+   * The same answer, routes, counts and ids as plainLine's row (test/aws-wasm.test.ts).
+   */
+  @inline
+  static read(p: u32, e: u32, nroles: u32, r: u32, row: u32): u32 {
+    const ends = endsPtr;
+    const last = nroles - 1;
+    let t = p;
+    let q: u32;
+    let word = (p - blockPtr) >> 6;
+    let bits = load<u64>(mapPtr + (word << 3)) & (<u64>-1 << <u64>((p - blockPtr) & 63));
+    // the list: the byte before the line, then the end of each column
+    store<u32>(ends, p - 1);
+    for (let k: u32 = 0; ; k++) {
+      while (bits == 0) bits = load<u64>(mapPtr + (++word << 3)); // ends: markSeparators marks the block's end
+      q = blockPtr + (word << 6) + <u32>ctz(bits);
+      bits &= bits - 1;
+      if (q == t) return 0; // every column is a token: bytes above ' ', at least one
+      store<u32>(ends + ((k + 1) << 2), q);
+      if (k == last) break;
+      if (load<u8>(q) != 32) return 0; // a single space after every column but the last (at the block's end a 0)
+      t = q + 1;
+    }
+    // the record ends its line: '\n' or "\r\n" (at the block's end a 0, readLines)
+    let c = load<u8>(q);
+    if (c == 13 && q + 1 < e) c = load<u8>(++q);
+    if (c != 10) return 0;
+    // the addresses, ports, protocol and start (layoutColumns: every layout has them)
+    let none = false; // no flow (F_NODATA)
+    let v6: u32 = 0;
+    let at = ends + <u32>oSrc;
+    let s = load<u32>(at) + 1;
+    let f = load<u32>(at + 4);
+    let num = DottedQuad.read(s, f);
+    const src = <u32>num;
+    if (num < 0) {
+      if (isDash(s, f)) none = true; // the general loop: no flow to detect on
+      else if (ipv6(s, f, cSrc6 + (r << 2))) v6 |= F_SRC_V6;
+      else return 0;
+    }
+    at = ends + <u32>oDst;
+    s = load<u32>(at) + 1;
+    f = load<u32>(at + 4);
+    num = DottedQuad.read(s, f);
+    const dst = <u32>num;
+    if (num < 0) {
+      if (isDash(s, f)) none = true;
+      else if (ipv6(s, f, cDst6 + (r << 2))) v6 |= F_DST_V6;
+      else return 0;
+    }
+    at = ends + <u32>oSport;
+    s = load<u32>(at) + 1;
+    f = load<u32>(at + 4);
+    num = Decimal.read(s, f);
+    const sport = <u32>num;
+    if (<u64>num > 65535) {
+      if (num < 0 && isDash(s, f)) none = true;
+      else return 0; // not a number or out of range: the general loop, and the sink words the reject
+    }
+    at = ends + <u32>oDport;
+    s = load<u32>(at) + 1;
+    f = load<u32>(at + 4);
+    num = Decimal.read(s, f);
+    const dport = <u32>num;
+    if (<u64>num > 65535) {
+      if (num < 0 && isDash(s, f)) none = true;
+      else return 0;
+    }
+    at = ends + <u32>oProto;
+    s = load<u32>(at) + 1;
+    f = load<u32>(at + 4);
+    num = Decimal.read(s, f);
+    const proto = <u32>num;
+    if (<u64>num > 255) {
+      if (num < 0 && isDash(s, f)) none = true;
+      else return 0;
+    }
+    at = ends + <u32>oStart;
     num = Decimal.read(load<u32>(at) + 1, load<u32>(at + 4));
     if (<u64>num > 0xffffffff) return 0;
-    finish = <u32>num;
-  }
-  let packets: f64 = NaN; // '-': unknown
-  if (oPackets >= 0) {
-    at = ends + <u32>oPackets;
-    s = load<u32>(at) + 1;
-    f = load<u32>(at + 4);
-    num = Decimal.read(s, f);
-    if (num >= 0) packets = <f64>num;
-    else if (!isDash(s, f)) return 0;
-  }
-  let bytes: f64 = NaN;
-  if (oBytes >= 0) {
-    at = ends + <u32>oBytes;
-    s = load<u32>(at) + 1;
-    f = load<u32>(at + 4);
-    num = Decimal.read(s, f);
-    if (num >= 0) bytes = <f64>num;
-    else if (!isDash(s, f)) return 0;
-  }
-  let tcpFlags: i32 = -1; // '-': not given
-  if (oTcpFlags >= 0) {
-    at = ends + <u32>oTcpFlags;
-    s = load<u32>(at) + 1;
-    f = load<u32>(at + 4);
-    num = Decimal.read(s, f);
-    if (!(num < 0 && isDash(s, f))) {
-      if (<u64>num > 0x7fffffff) return 0;
-      tcpFlags = <i32>num;
+    const start = <u32>num;
+    // the columns a layout may lack: their defaults (FlowRecord.clearOptional)
+    let finish = start;
+    if (oEnd >= 0) {
+      at = ends + <u32>oEnd;
+      num = Decimal.read(load<u32>(at) + 1, load<u32>(at + 4));
+      if (<u64>num > 0xffffffff) return 0;
+      finish = <u32>num;
     }
-  }
-  let action: u32 = 0;
-  if (oAction >= 0) {
-    c = load<u8>(load<u32>(ends + <u32>oAction) + 1);
-    action = c == 65 ? 1 : c == 82 ? 2 : 0;
-  }
-  let direction: u32 = 0;
-  if (oDirection >= 0) {
-    c = load<u8>(load<u32>(ends + <u32>oDirection) + 1);
-    direction = c == 105 ? 1 : c == 101 ? 2 : 0;
-  }
-  if (oLogStatus >= 0) {
-    c = load<u8>(load<u32>(ends + <u32>oLogStatus) + 1);
-    if (c == 78 || c == 83) none = true; // NODATA, SKIPDATA
-  }
-  // TransitGateway: out of scope, counted as the general loop counts it
-  if (oResourceType >= 0 && load<u8>(load<u32>(ends + <u32>oResourceType) + 1) == 84) none = true;
-  if (none) {
-    // the general loop counts it (FlowSink.noData) and looks nothing up that a row uses
-    rowFlags = F_PLAIN | F_NODATA;
-    store<i32>(cRoute + r, ROUTE_DONE);
-    nodataRows++;
+    let packets: f64 = NaN; // '-': unknown
+    if (oPackets >= 0) {
+      at = ends + <u32>oPackets;
+      s = load<u32>(at) + 1;
+      f = load<u32>(at + 4);
+      num = Decimal.read(s, f);
+      if (num >= 0) packets = <f64>num;
+      else if (!isDash(s, f)) return 0;
+    }
+    let bytes: f64 = NaN;
+    if (oBytes >= 0) {
+      at = ends + <u32>oBytes;
+      s = load<u32>(at) + 1;
+      f = load<u32>(at + 4);
+      num = Decimal.read(s, f);
+      if (num >= 0) bytes = <f64>num;
+      else if (!isDash(s, f)) return 0;
+    }
+    let tcpFlags: i32 = -1; // '-': not given
+    if (oTcpFlags >= 0) {
+      at = ends + <u32>oTcpFlags;
+      s = load<u32>(at) + 1;
+      f = load<u32>(at + 4);
+      num = Decimal.read(s, f);
+      if (!(num < 0 && isDash(s, f))) {
+        if (<u64>num > 0x7fffffff) return 0;
+        tcpFlags = <i32>num;
+      }
+    }
+    let action: u32 = 0;
+    if (oAction >= 0) {
+      c = load<u8>(load<u32>(ends + <u32>oAction) + 1);
+      action = c == 65 ? 1 : c == 82 ? 2 : 0;
+    }
+    let direction: u32 = 0;
+    if (oDirection >= 0) {
+      c = load<u8>(load<u32>(ends + <u32>oDirection) + 1);
+      direction = c == 105 ? 1 : c == 101 ? 2 : 0;
+    }
+    if (oLogStatus >= 0) {
+      c = load<u8>(load<u32>(ends + <u32>oLogStatus) + 1);
+      if (c == 78 || c == 83) none = true; // NODATA, SKIPDATA
+    }
+    // TransitGateway: out of scope, counted as the general loop counts it
+    if (oResourceType >= 0 && load<u8>(load<u32>(ends + <u32>oResourceType) + 1) == 84) none = true;
+    if (none) {
+      // the general loop counts it (FlowSink.noData) and looks nothing up that a row uses
+      rowFlags = F_PLAIN | F_NODATA;
+      store<i32>(cRoute + r, ROUTE_DONE);
+      nodataRows++;
+      return q;
+    }
+    rowFlags = F_PLAIN | v6;
+    // the string columns' tokens: a region of '-' leaves the file's default, an interface or instance of '-' is none
+    aS = gS = fS = nS = -1;
+    if (oAccount >= 0) {
+      aS = <i32>load<u32>(ends + <u32>oAccount) + 1;
+      aE = <i32>load<u32>(ends + <u32>oAccount + 4);
+    }
+    if (oRegion >= 0) {
+      gS = <i32>load<u32>(ends + <u32>oRegion) + 1;
+      gE = <i32>load<u32>(ends + <u32>oRegion + 4);
+      if (gE - gS == 1 && load<u8>(<u32>gS) == 45) gS = -1;
+    }
+    if (oIface >= 0) {
+      fS = <i32>load<u32>(ends + <u32>oIface) + 1;
+      fE = <i32>load<u32>(ends + <u32>oIface + 4);
+      if (fE - fS == 1 && load<u8>(<u32>fS) == 45) fS = -1;
+    }
+    if (oInstance >= 0) {
+      nS = <i32>load<u32>(ends + <u32>oInstance) + 1;
+      nE = <i32>load<u32>(ends + <u32>oInstance + 4);
+      if (nE - nS == 1 && load<u8>(<u32>nS) == 45) nS = -1;
+    }
+    const r4 = r;
+    let route: i32;
+    let written = false; // the row's columns
+    if (v6 != 0) {
+      writeColumns(r4, src, dst, sport, dport, proto, start, finish, tcpFlags, action, direction, packets, bytes);
+      written = true;
+      addrFlags = v6;
+      route = routeRowWords(r4, gS < 0);
+    } else {
+      route = routeFlow(start, finish, src, dst, sport, dport, proto, tcpFlags, direction, gS < 0);
+      if (route >= 0) {
+        const feed = routedFeed;
+        const slot = areasPtr != 0 ? toArea(<u32>route, src, dst, packets, bytes, start, finish, sport, dport, tcpFlags, feed, proto, action, direction) : 0;
+        store<u32>(cFeed + r4, feed | (slot << 2));
+      }
+    }
+    store<i32>(cRoute + r4, route);
+    if (route != ROUTE_DONE) idsOfRow(r4, route, direction);
+    // a row routed into its shard's area or counted alone needs nothing of the caller's loop;
+    // one it takes gets its columns, and where its interface and instance lie (looked up there if it is outbound)
+    if (route == ROUTE_EMIT || (route >= 0 && areasPtr == 0)) {
+      if (!written) writeColumns(r4, src, dst, sport, dport, proto, start, finish, tcpFlags, action, direction, packets, bytes);
+      takenByCaller(r4, row);
+    }
     return q;
   }
-  rowFlags = F_PLAIN | v6;
-  // the string columns' tokens: a region of '-' leaves the file's default, an interface or instance of '-' is none
-  aS = gS = fS = nS = -1;
-  if (oAccount >= 0) {
-    aS = <i32>load<u32>(ends + <u32>oAccount) + 1;
-    aE = <i32>load<u32>(ends + <u32>oAccount + 4);
-  }
-  if (oRegion >= 0) {
-    gS = <i32>load<u32>(ends + <u32>oRegion) + 1;
-    gE = <i32>load<u32>(ends + <u32>oRegion + 4);
-    if (gE - gS == 1 && load<u8>(<u32>gS) == 45) gS = -1;
-  }
-  if (oIface >= 0) {
-    fS = <i32>load<u32>(ends + <u32>oIface) + 1;
-    fE = <i32>load<u32>(ends + <u32>oIface + 4);
-    if (fE - fS == 1 && load<u8>(<u32>fS) == 45) fS = -1;
-  }
-  if (oInstance >= 0) {
-    nS = <i32>load<u32>(ends + <u32>oInstance) + 1;
-    nE = <i32>load<u32>(ends + <u32>oInstance + 4);
-    if (nE - nS == 1 && load<u8>(<u32>nS) == 45) nS = -1;
-  }
-  const r4 = r;
-  let route: i32;
-  let written = false; // the row's columns
-  if (v6 != 0) {
-    writeColumns(r4, src, dst, sport, dport, proto, start, finish, tcpFlags, action, direction, packets, bytes);
-    written = true;
-    addrFlags = v6;
-    route = routeRowWords(r4, gS < 0);
-  } else {
-    route = routeFlow(start, finish, src, dst, sport, dport, proto, tcpFlags, direction, gS < 0);
-    if (route >= 0) {
-      const feed = routedFeed;
-      const slot = areasPtr != 0 ? toArea(<u32>route, src, dst, packets, bytes, start, finish, sport, dport, tcpFlags, feed, proto, action, direction) : 0;
-      store<u32>(cFeed + r4, feed | (slot << 2));
-    }
-  }
-  store<i32>(cRoute + r4, route);
-  if (route != ROUTE_DONE) idsOfRow(r4, route, direction);
-  // a row routed into its shard's area or counted alone needs nothing of the caller's loop;
-  // one it takes gets its columns, and where its interface and instance lie (looked up there if it is outbound)
-  if (route == ROUTE_EMIT || (route >= 0 && areasPtr == 0)) {
-    if (!written) writeColumns(r4, src, dst, sport, dport, proto, start, finish, tcpFlags, action, direction, packets, bytes);
-    takenByCaller(r4, row);
-  }
-  return q;
 }
 
 /** A row's fields into its columns (readLines lays them out), for the caller's JavaScript or routeRowWords. */
