@@ -27,7 +27,7 @@
 // the reader's own slots and table of string ids at `idsPtr` (I_* below).
 
 import { fixedId, idOfToken, newFrom, sameBytes, startTokens, tokenCount } from './shared/token-ids';
-import { ROUTE_DONE, ROUTE_EMIT, areasPtr, endRouting, fixAreaIds, routeFlow, routeFlowWords, routedFeed, startRouting, toArea, toAreaIds, toAreaWords } from './shared/route';
+import { ROUTE_DONE, ROUTE_EMIT, RouteFlow, areasPtr, endRouting, fixAreaIds, routeFlow, routeFlowWords, routedFeed, startRouting, toArea, toAreaIds, toAreaWords } from './shared/route';
 
 // Role numbers: src/formats/aws-columns.ts `Role` (test/aws-wasm.test.ts checks they agree)
 const R_ACCOUNT: u32 = 1;
@@ -988,7 +988,7 @@ class ColumnsRow {
       addrFlags = v6;
       route = routeRowWords(r4, gS < 0);
     } else {
-      route = routeFlow(start, finish, src, dst, sport, dport, proto, tcpFlags, direction, gS < 0);
+      route = RouteFlow.route(start, finish, src, dst, sport, dport, proto, tcpFlags, direction, gS < 0);
       if (route >= 0) {
         const feed = routedFeed;
         const slot = areasPtr != 0 ? toArea(<u32>route, src, dst, packets, bytes, start, finish, sport, dport, tcpFlags, feed, proto, action, direction) : 0;
