@@ -182,6 +182,13 @@ describe('the WebAssembly AWS reader reads as the JavaScript readers do', () => 
       // no header: the layout given (--aws-fields, or a later chunk's header)
       same(Buffer.from(body.join('\n')), 1 << 20, fields);
     }
+    // no header and no layout given: line 1, a record, read as the default layout's (the module
+    // reads it too); a layout given that lacks a field: the lines rejected, line 1 too, up to a header
+    const v2 = hostile(V2);
+    expect(same(Buffer.from(v2.join('\n'))).counters.records).toBeGreaterThan(40);
+    const lacking = same(Buffer.from(v2.join('\n')), 1 << 20, V2.filter((f) => f !== 'srcaddr'));
+    expect(lacking.rejects[0]!.line).toBe(1);
+    expect(lacking.counters.rejected).toBeGreaterThan(100);
   });
 
   it('random damage: bytes replaced, dropped and doubled in plain lines', () => {
