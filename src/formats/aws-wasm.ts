@@ -149,6 +149,9 @@ export class AwsWasm {
     this.dst6 = next(4);
     this.jsRow = next(1);
     if (at * 4 !== MAP_AT) throw new Error('aws-wasm: the columns do not end where the bitmap starts');
+    // past a full window's bitmap (a word a 64 bytes, and one more) and the module's list of a
+    // line's separators (65 u32, 8-aligned), its table of dotted quads (QUADS_BYTES, 2048)
+    if (MAP_AT + (WASM_WINDOW / 64 + 2) * 8 + 8 + 65 * 4 > SINK_AT - 2048) throw new Error('aws-wasm: no room for the module\'s list and table below the routing block');
     this.routing = new WasmRouting(this.memory, SINK_AT, AREAS_AT, WASM_ROWS, Cloud.aws);
   }
 
