@@ -19,7 +19,8 @@
 // Memory (byte offsets chosen by the caller): the key table at `tablePtr` (T_* below),
 // the window at `inPtr` (16 bytes of slack after it for vector loads), the rows at `out`
 // (ROW_BYTES each: i32 slots, then the integer fields as f64), scratch at `scratch` (1 KiB,
-// filled with 0xff once by the caller: the foreseen keys start unknown), the routing block
+// filled with 0xff once by the caller: the foreseen keys start unknown; then SHAPES_SCRATCH
+// bytes for the line shapes, zero at first), the routing block
 // at `routePtr` and the shards' areas where its settings say.
 
 // [p, q) as a dotted quad as src/net/address.ts parseIPv4Bytes reads it, or -1: the AWS reader's
@@ -268,6 +269,7 @@ function readEntry(s: u32, e: u32, row: u32, delta: i32): bool {
   for (let f: u32 = 0; f < FIELDS; f++) store<i32>(row + R_SPAN_S + (f << 2), -1);
   for (let f: u32 = 0; f < N_INTS; f++) store<f64>(row + ROW_INTS + (f << 3), -1);
   rowFlags = 0;
+  shapeValues = 0;
   let seen: u64 = 0;
   if (load<u8>(s) != 123) return false;
   // the container at depth d in locals (its box, whether an array, the slot of the key read
@@ -345,6 +347,7 @@ function readEntry(s: u32, e: u32, row: u32, delta: i32): bool {
           if (v < 0) return false;
           store<f64>(row + ROW_INTS + (<u32>(want & 0xff) << 3), v);
         } else if (kind != 0) return false;
+        Shape.value(p + 1, q, want, V_STRING);
         p = q + 1;
       } else if (c == 123 || c == 91) {
         if (kind != 0 && !(kind == OBJ && c == 123)) return false;
@@ -382,11 +385,14 @@ function readEntry(s: u32, e: u32, row: u32, delta: i32): bool {
           // no sign, fraction or exponent, no leading zero, at most 15 digits: exact
           if (q == p || q - p > 15 || (load<u8>(p) == 48 && q - p > 1) || c == 46 || c == 101 || c == 69) return false;
           store<f64>(row + ROW_INTS + (<u32>(want & 0xff) << 3), digitsOf(p, q));
+          Shape.value(p, q, want, V_NUMBER);
           p = q;
         } else if (kind != 0) return false;
         else {
-          p = numberEnd(p, e);
-          if (p == 0) return false;
+          q = numberEnd(p, e);
+          if (q == 0) return false;
+          Shape.value(p, q, 0, V_NUMBER);
+          p = q;
         }
       } else if (kind != 0) return false;
       else if (c == 116 && p + 4 <= e && load<u8>(p + 1) == 114 && load<u8>(p + 2) == 117 && load<u8>(p + 3) == 101) p += 4;
@@ -431,6 +437,212 @@ function readEntry(s: u32, e: u32, row: u32, delta: i32): bool {
     }
   }
   return false; // not reached: every path above returns
+}
+
+// ---- Line shapes. A writer puts a LogEntry's keys in one order, with the same few sets of
+// fields (reporter DEST or SRC, an instance or a location at each end...): a line's bytes
+// are then a shape's fixed bytes (keys, punctuation, the quotes around string values)
+// between its scalar values. A line readEntry took is kept as a shape: its values' kinds
+// and wants, and the bytes between them. A later line is matched against a shape: each run
+// of fixed bytes compared sixteen at a time, each value scanned as readEntry scans it (a
+// plain string, a number of the JSON grammar, an integer the reader needs checked as it
+// checks one). A line that matches has readEntry's tokens in readEntry's order, so
+// readEntry would take it and set the same fields and flags (the shape's); any difference
+// (another shape, spacing, an escape, a bad number) is a mismatch, and readEntry reads the
+// line. Where two shapes start alike, a mismatch in one goes on in the other from there.
+
+/** A value's kind in a shape: a string's bytes between its quotes, or a number. */
+const V_STRING: u32 = 0;
+const V_NUMBER: u32 = 1;
+/** Shapes kept, values a shape holds at most, and the bytes a shape takes in scratch. */
+const SHAPES: u32 = 8;
+const SHAPE_VALUES: u32 = 96;
+const SHAPE_BYTES: u32 = 6144;
+// a shape: its values (u32), its flags (ROW_PAYLOAD...), then SHAPE_VALUES + 1 steps of 16
+// bytes (the fixed bytes before value i: their offset in the shape and length; value i's
+// want and kind; the last step's bytes end the entry), then the fixed bytes
+const H_VALUES: u32 = 0;
+const H_FLAGS: u32 = 4;
+const H_STEPS: u32 = 16;
+const S_AT: u32 = 0;
+const S_LEN: u32 = 4;
+const S_WANT: u32 = 8;
+const S_KIND: u32 = 12;
+const H_BYTES: u32 = H_STEPS + (SHAPE_VALUES + 1) * 16;
+/** Fixed bytes a shape holds at most (16 bytes of slack after them for vector loads). */
+const SHAPE_FIXED: u32 = SHAPE_BYTES - H_BYTES - 16;
+/** After the shapes: the values readEntry met in its line (start, end, want, kind: 16 bytes each), then the steps two shapes share (u8 each pair). */
+const REC_AT: u32 = SHAPES * SHAPE_BYTES;
+const SHARED_AT: u32 = REC_AT + SHAPE_VALUES * 16;
+/** The scratch bytes the shapes take (gcp-wasm.ts leaves room for them after the first KiB). */
+export const SHAPES_SCRATCH: u32 = SHARED_AT + SHAPES * SHAPES;
+
+let shapesAt: u32 = 0;
+/** Shapes kept (they stay from call to call: the key table never changes), the next to replace, the last matched. */
+let shapeCount: u32 = 0;
+let shapeNext: u32 = 0;
+let shapeLast: u32 = 0;
+/** The values readEntry met in the line it reads; more than SHAPE_VALUES: the line is not kept. */
+let shapeValues: u32 = 0;
+
+class Shape {
+  /** readEntry met a scalar value [s, e) (its want and kind). */
+  @inline
+  static value(s: u32, e: u32, want: i32, kind: u32): void {
+    const n = shapeValues++;
+    if (n >= SHAPE_VALUES) return;
+    const at = shapesAt + REC_AT + (n << 4);
+    store<u32>(at, s);
+    store<u32>(at + 4, e);
+    store<i32>(at + 8, want);
+    store<u32>(at + 12, kind);
+  }
+
+  /** The line at s that readEntry took (up to entryEnd) kept as a shape, in place of the oldest when all are taken. True. */
+  static learn(s: u32): bool {
+    const n = shapeValues;
+    if (n == 0 || n > SHAPE_VALUES || entryEnd - s - Shape.valueBytes(n) > SHAPE_FIXED) return true;
+    const t = shapeNext;
+    shapeNext = (t + 1) % SHAPES;
+    if (shapeCount < SHAPES) shapeCount++;
+    const base = shapesAt + t * SHAPE_BYTES;
+    store<u32>(base + H_VALUES, n);
+    store<i32>(base + H_FLAGS, rowFlags);
+    let from = s;
+    let at = H_BYTES;
+    for (let i: u32 = 0; i <= n; i++) {
+      const rec = shapesAt + REC_AT + (i << 4);
+      const to = i < n ? load<u32>(rec) : entryEnd;
+      const step = base + H_STEPS + (i << 4);
+      store<u32>(step + S_AT, at);
+      store<u32>(step + S_LEN, to - from);
+      store<i32>(step + S_WANT, i < n ? load<i32>(rec + 8) : 0);
+      store<u32>(step + S_KIND, i < n ? load<u32>(rec + 12) : 0);
+      memory.copy(base + at, from, to - from);
+      at += to - from;
+      if (i < n) from = load<u32>(rec + 4);
+    }
+    for (let u: u32 = 0; u < shapeCount; u++) {
+      const k = u == t ? n + 1 : Shape.sharedSteps(t, u);
+      store<u8>(shapesAt + SHARED_AT + t * SHAPES + u, <u8>min(k, 255));
+      store<u8>(shapesAt + SHARED_AT + u * SHAPES + t, <u8>min(k, 255));
+    }
+    shapeLast = t;
+    return true;
+  }
+
+  /** The bytes of the n values readEntry met. */
+  static valueBytes(n: u32): u32 {
+    let b: u32 = 0;
+    for (let i: u32 = 0; i < n; i++) {
+      const rec = shapesAt + REC_AT + (i << 4);
+      b += load<u32>(rec + 4) - load<u32>(rec);
+    }
+    return b;
+  }
+
+  /** How many first steps (fixed bytes, then a value of one kind and want) shapes t and u share. */
+  static sharedSteps(t: u32, u: u32): u32 {
+    const a = shapesAt + t * SHAPE_BYTES;
+    const b = shapesAt + u * SHAPE_BYTES;
+    const n = min(load<u32>(a + H_VALUES), load<u32>(b + H_VALUES));
+    let i: u32 = 0;
+    for (; i < n; i++) {
+      const sa = a + H_STEPS + (i << 4);
+      const sb = b + H_STEPS + (i << 4);
+      const len = load<u32>(sa + S_LEN);
+      if (len != load<u32>(sb + S_LEN) || load<u64>(sa + S_WANT) != load<u64>(sb + S_WANT) || memory.compare(a + load<u32>(sa + S_AT), b + load<u32>(sb + S_AT), len) != 0) break;
+    }
+    return i;
+  }
+
+  /** The n bytes at p are the n at f (n >= 0; both readable sixteen bytes past n). */
+  @inline
+  static same(p: u32, f: u32, n: u32): bool {
+    let x = i32x4.splat(0);
+    let i: u32 = 0;
+    for (; i + 16 <= n; i += 16) x = v128.or(x, v128.xor(v128.load(p + i), v128.load(f + i)));
+    if (i < n) {
+      const live = i8x16.lt_u(i8x16(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15), i8x16.splat(<u8>(n - i)));
+      x = v128.or(x, v128.and(v128.xor(v128.load(p + i), v128.load(f + i)), live));
+    }
+    return !v128.any_true(x);
+  }
+}
+
+/** Another shape than those in `tried` that shares the first i steps with shape t, or -1. */
+function otherShape(t: u32, i: u32, tried: u32): i32 {
+  for (let u: u32 = 0; u < shapeCount; u++) {
+    if ((tried & (1 << u)) == 0 && <u32>load<u8>(shapesAt + SHARED_AT + t * SHAPES + u) >= i) return <i32>u;
+  }
+  return -1;
+}
+
+/**
+ * readEntry of the LogEntry at s by a kept shape: true when the line matches one (its fields
+ * into the row as readEntry sets them, rowFlags, entryEnd and entryNewline set), false
+ * when readEntry is to read it.
+ */
+function byShape(s: u32, e: u32, row: u32, delta: i32): bool {
+  if (shapeCount == 0) return false;
+  for (let f: u32 = 0; f < FIELDS; f++) store<i32>(row + R_SPAN_S + (f << 2), -1);
+  for (let f: u32 = 0; f < N_INTS; f++) store<f64>(row + ROW_INTS + (f << 3), -1);
+  let t = shapeLast;
+  let tried: u32 = 1 << t;
+  let base = shapesAt + t * SHAPE_BYTES;
+  let n = load<u32>(base + H_VALUES);
+  let p = s;
+  let i: u32 = 0;
+  for (;;) {
+    const step = base + H_STEPS + (i << 4);
+    const len = load<u32>(step + S_LEN);
+    if (p + len > e || !Shape.same(p, base + load<u32>(step + S_AT), len)) {
+      const u = otherShape(t, i, tried);
+      if (u < 0) return false;
+      t = <u32>u;
+      tried |= 1 << t;
+      base = shapesAt + t * SHAPE_BYTES;
+      n = load<u32>(base + H_VALUES);
+      continue;
+    }
+    p += len;
+    if (i == n) break;
+    const want = load<i32>(step + S_WANT);
+    const kind = want & KIND;
+    let q: u32;
+    if (load<u32>(step + S_KIND) == V_STRING) {
+      // the fixed bytes that follow start with its closing '"': a string that stops early does not match them
+      q = plainEnd(p, e);
+      if (kind == STR) {
+        const f = <u32>(want & 0xff) << 2;
+        store<i32>(row + R_SPAN_S + f, <i32>p + delta);
+        store<i32>(row + R_SPAN_E + f, <i32>q + delta);
+      } else if (kind == INT) {
+        const v = digitsOf(p, q);
+        if (v < 0) return false;
+        store<f64>(row + ROW_INTS + (<u32>(want & 0xff) << 3), v);
+      }
+    } else if (kind == INT) {
+      q = p;
+      let c: u32 = 0;
+      while (q < e && isDigit((c = load<u8>(q)))) q++;
+      if (q == p || q - p > 15 || (load<u8>(p) == 48 && q - p > 1) || c == 46 || c == 101 || c == 69) return false;
+      store<f64>(row + ROW_INTS + (<u32>(want & 0xff) << 3), digitsOf(p, q));
+    } else {
+      q = numberEnd(p, e);
+      if (q == 0) return false;
+    }
+    p = q;
+    i++;
+  }
+  shapeLast = t;
+  rowFlags = load<i32>(base + H_FLAGS);
+  // only whitespace may follow, then the line's '\n'
+  entryEnd = p;
+  let c: u32 = 0;
+  while (p < e && isSpace((c = load<u8>(p)))) p++;
+  entryNewline = p;
+  return p < e && c == 10;
 }
 
 /** Two ASCII digits at i as a number, or -1. */
@@ -478,7 +690,7 @@ function rfc3339(s: u32, e: u32): f64 {
   if (load<u8>(p) == 46) {
     p++;
     const f = p;
-    while (p < e && isDigit(load<u8>(p))) p++;
+    p = digitsEnd(p, e);
     if (p == f) return NaN;
   }
   let offset: f64 = 0;
@@ -494,6 +706,24 @@ function rfc3339(s: u32, e: u32): f64 {
     // " UTC" (BigQuery)
   } else return NaN;
   return base + <f64>sec - offset;
+}
+
+/**
+ * The first byte at or after p, before e, that is not a digit (e when none; the byte at e is
+ * the string's closing '"'): sixteen at a time, since a time's fraction has nine digits and a
+ * byte-at-a-time loop ending at an unforeseeable count was a fifth of the module's row work.
+ */
+function digitsEnd(p: u32, e: u32): u32 {
+  while (p < e) {
+    const v = v128.load(p);
+    const other = ~i8x16.bitmask(i8x16.lt_u(i8x16.sub(v, i8x16.splat(48)), i8x16.splat(10))) & 0xffff;
+    if (other != 0) {
+      const r = p + <u32>ctz(other);
+      return r < e ? r : e;
+    }
+    p += 16;
+  }
+  return e;
 }
 
 /** The date, hour and minute of an RFC 3339 time at s (its first sixteen bytes, checked as gcp.ts checks them) in Unix seconds, or NaN. */
@@ -863,6 +1093,7 @@ function readRows(inPtr: u32, len: u32, base: i32, maxRows: u32, out: u32, table
   lastKeyAt = scratch + 2 * MAX_DEPTH;
   nextAt = lastKeyAt + 2 * MAX_DEPTH;
   altAt = nextAt + 2 * (UNNAMED + BOXES);
+  shapesAt = scratch + 1024;
   const end = inPtr + len;
   const delta = base - <i32>inPtr;
   lastAccount = -1;
@@ -879,7 +1110,7 @@ function readRows(inPtr: u32, len: u32, base: i32, maxRows: u32, out: u32, table
     let j: u32;
     let le: u32;
     let flags: i32 = 0;
-    if (ls < end && c == 123 && readEntry(ls, end, row, delta)) {
+    if (ls < end && c == 123 && (byShape(ls, end, row, delta) || (readEntry(ls, end, row, delta) && Shape.learn(ls)))) {
       // the entry's line read whole: its '\n' found on the way
       j = entryNewline;
       le = entryEnd;

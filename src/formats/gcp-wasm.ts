@@ -49,12 +49,13 @@ export const enum GcpRowFlag {
  * the start and end times, the 6 integer fields.
  */
 const ROW_BYTES = 352;
-// linear memory: the key table, scratch, the window (and slack for vector loads), the rows,
-// the routing block (wasm-route.ts), the ids block (wasm-ids.ts), the shards' areas (made on
-// the first read that routes)
+// linear memory: the key table, scratch (1 KiB, then the line shapes the module keeps:
+// assembly/gcp-lines.ts SHAPES_SCRATCH, under 50 KiB), the window (and slack for vector
+// loads), the rows, the routing block (wasm-route.ts), the ids block (wasm-ids.ts), the
+// shards' areas (made on the first read that routes)
 const TABLE_AT = 0;
 const SCRATCH_AT = 12 * 1024;
-const BLOCK_AT = 16 * 1024;
+const BLOCK_AT = 64 * 1024;
 const ROWS_AT = BLOCK_AT + GCP_WASM_WINDOW + 64;
 const ROUTING_AT = ROWS_AT + GCP_WASM_ROWS * ROW_BYTES;
 const IDS_AT = ROUTING_AT + ROUTING_BLOCK_BYTES;
