@@ -457,10 +457,11 @@ const V_NUMBER: u32 = 1;
 /** Shapes kept, values a shape holds at most, and the bytes a shape takes in scratch. */
 const SHAPES: u32 = 8;
 const SHAPE_VALUES: u32 = 96;
-const SHAPE_BYTES: u32 = 6144;
-// a shape: its values (u32), its flags (ROW_PAYLOAD...), then SHAPE_VALUES + 1 steps of 16
+const SHAPE_BYTES: u32 = 8192;
+// a shape: its values (u32), its flags (ROW_PAYLOAD...), then SHAPE_VALUES + 1 steps of 64
 // bytes (the fixed bytes before value i: their offset in the shape and length; value i's
-// want and kind; the last step's bytes end the entry), then the fixed bytes
+// want and kind; the mask of the bytes of their last sixteen-byte chunk; value i's foreseen
+// length; the last step's bytes end the entry), then the fixed bytes
 const H_VALUES: u32 = 0;
 const H_FLAGS: u32 = 4;
 const H_STEPS: u32 = 16;
@@ -468,7 +469,17 @@ const S_AT: u32 = 0;
 const S_LEN: u32 = 4;
 const S_WANT: u32 = 8;
 const S_KIND: u32 = 12;
-const H_BYTES: u32 = H_STEPS + (SHAPE_VALUES + 1) * 16;
+const S_TAIL: u32 = 16;
+/**
+ * The value's length in the shape's line, foreseen for the lines that match it (u32; NONE
+ * once a line's differed). A value's end found by a scan is a chain of dependent steps
+ * (load, compare, mask, count) that each next value waits for; a foreseen end is the
+ * shape's, and the check that the bytes agree is a branch the processor runs ahead of.
+ */
+const S_FORESEEN: u32 = 32;
+const NONE: u32 = 0xffffffff;
+const STEP_SHIFT: u32 = 6;
+const H_BYTES: u32 = H_STEPS + ((SHAPE_VALUES + 1) << STEP_SHIFT);
 /** Fixed bytes a shape holds at most (16 bytes of slack after them for vector loads). */
 const SHAPE_FIXED: u32 = SHAPE_BYTES - H_BYTES - 16;
 /** After the shapes: the values readEntry met in its line (start, end, want, kind: 16 bytes each), then the steps two shapes share (u8 each pair). */
@@ -513,11 +524,14 @@ class Shape {
     for (let i: u32 = 0; i <= n; i++) {
       const rec = shapesAt + REC_AT + (i << 4);
       const to = i < n ? load<u32>(rec) : entryEnd;
-      const step = base + H_STEPS + (i << 4);
+      const step = base + H_STEPS + (i << STEP_SHIFT);
+      // the last chunk's bytes that are the step's (none when its length is a multiple of 16)
+      v128.store(step + S_TAIL, i8x16.gt_u(i8x16.splat(<u8>((to - from) & 15)), i8x16(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)));
       store<u32>(step + S_AT, at);
       store<u32>(step + S_LEN, to - from);
       store<i32>(step + S_WANT, i < n ? load<i32>(rec + 8) : 0);
       store<u32>(step + S_KIND, i < n ? load<u32>(rec + 12) : 0);
+      store<u32>(step + S_FORESEEN, i < n ? load<u32>(rec + 4) - load<u32>(rec) : NONE);
       memory.copy(base + at, from, to - from);
       at += to - from;
       if (i < n) from = load<u32>(rec + 4);
@@ -548,26 +562,55 @@ class Shape {
     const n = min(load<u32>(a + H_VALUES), load<u32>(b + H_VALUES));
     let i: u32 = 0;
     for (; i < n; i++) {
-      const sa = a + H_STEPS + (i << 4);
-      const sb = b + H_STEPS + (i << 4);
+      const sa = a + H_STEPS + (i << STEP_SHIFT);
+      const sb = b + H_STEPS + (i << STEP_SHIFT);
       const len = load<u32>(sa + S_LEN);
       if (len != load<u32>(sb + S_LEN) || load<u64>(sa + S_WANT) != load<u64>(sb + S_WANT) || memory.compare(a + load<u32>(sa + S_AT), b + load<u32>(sb + S_AT), len) != 0) break;
     }
     return i;
   }
 
-  /** The n bytes at p are the n at f (n >= 0; both readable sixteen bytes past n). */
+  /**
+   * The n bytes at p are the n at f (n >= 0; both readable sixteen bytes past n): the last
+   * chunk's under its mask at `tail` (made with the shape: no mask worked out per compare).
+   */
   @inline
-  static same(p: u32, f: u32, n: u32): bool {
-    let x = i32x4.splat(0);
-    let i: u32 = 0;
-    for (; i + 16 <= n; i += 16) x = v128.or(x, v128.xor(v128.load(p + i), v128.load(f + i)));
-    if (i < n) {
-      const live = i8x16.lt_u(i8x16(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15), i8x16.splat(<u8>(n - i)));
-      x = v128.or(x, v128.and(v128.xor(v128.load(p + i), v128.load(f + i)), live));
-    }
+  static same(p: u32, f: u32, n: u32, tail: u32): bool {
+    const whole = n & ~15;
+    let x = v128.and(v128.xor(v128.load(p + whole), v128.load(f + whole)), v128.load(tail));
+    for (let i: u32 = 0; i < whole; i += 16) x = v128.or(x, v128.xor(v128.load(p + i), v128.load(f + i)));
     return !v128.any_true(x);
   }
+}
+
+/**
+ * The n bytes at p (n < 32) are a plain string's, and the byte after them ends it: none of
+ * them a '"', '\\' or control byte, and the next one of those. That it is the closing '"'
+ * the fixed bytes that follow check (in every shape they start with it: a '\\' or control
+ * byte there matches none, and readEntry reads the line). A string of another length is
+ * scanned (a foreseen end past its end would have matched no shape).
+ */
+function plainTo(p: u32, n: u32): bool {
+  const quote = i8x16.splat(34);
+  const slash = i8x16.splat(92);
+  const ctl = i8x16.splat(32);
+  const v = v128.load(p);
+  const w = v128.load(p + 16);
+  const lo = i8x16.bitmask(v128.or(v128.or(i8x16.eq(v, quote), i8x16.eq(v, slash)), i8x16.lt_u(v, ctl)));
+  const hi = i8x16.bitmask(v128.or(v128.or(i8x16.eq(w, quote), i8x16.eq(w, slash)), i8x16.lt_u(w, ctl)));
+  return ((<u32>lo | (<u32>hi << 16)) & ((<u32>2 << n) - 1)) == <u32>1 << n;
+}
+
+/**
+ * The n bytes at p (1 <= n < 16) are digits with no leading zero, and the byte after them is
+ * none: an integer the reader takes, and the number's bytes, when the byte after them ends
+ * it. A '.', 'e' or 'E' there the fixed bytes that follow check (in every shape they start
+ * with the ',', '}', ']' or space that ended the number in the shape's line: none of those
+ * matches, and readEntry reads the line). A number of another length is scanned.
+ */
+function plainDigits(p: u32, n: u32): bool {
+  const digits = <u32>i8x16.bitmask(i8x16.lt_u(i8x16.sub(v128.load(p), i8x16.splat(48)), i8x16.splat(10)));
+  return (digits & ((<u32>2 << n) - 1)) == (<u32>1 << n) - 1 && (n == 1 || load<u8>(p) != 48);
 }
 
 /** Another shape than those in `tried` that shares the first i steps with shape t, or -1. */
@@ -594,9 +637,9 @@ function byShape(s: u32, e: u32, row: u32, delta: i32): bool {
   let p = s;
   let i: u32 = 0;
   for (;;) {
-    const step = base + H_STEPS + (i << 4);
+    const step = base + H_STEPS + (i << STEP_SHIFT);
     const len = load<u32>(step + S_LEN);
-    if (p + len > e || !Shape.same(p, base + load<u32>(step + S_AT), len)) {
+    if (p + len > e || !Shape.same(p, base + load<u32>(step + S_AT), len, step + S_TAIL)) {
       const u = otherShape(t, i, tried);
       if (u < 0) return false;
       t = <u32>u;
@@ -610,9 +653,14 @@ function byShape(s: u32, e: u32, row: u32, delta: i32): bool {
     const want = load<i32>(step + S_WANT);
     const kind = want & KIND;
     let q: u32;
+    const foreseen = load<u32>(step + S_FORESEEN);
     if (load<u32>(step + S_KIND) == V_STRING) {
       // the fixed bytes that follow start with its closing '"': a string that stops early does not match them
-      q = plainEnd(p, e);
+      q = p + foreseen;
+      if (foreseen >= 32 || !plainTo(p, foreseen)) {
+        if (foreseen != NONE) store<u32>(step + S_FORESEEN, NONE);
+        q = plainEnd(p, e);
+      }
       if (kind == STR) {
         const f = <u32>(want & 0xff) << 2;
         store<i32>(row + R_SPAN_S + f, <i32>p + delta);
@@ -622,15 +670,22 @@ function byShape(s: u32, e: u32, row: u32, delta: i32): bool {
         if (v < 0) return false;
         store<f64>(row + ROW_INTS + (<u32>(want & 0xff) << 3), v);
       }
-    } else if (kind == INT) {
-      q = p;
-      let c: u32 = 0;
-      while (q < e && isDigit((c = load<u8>(q)))) q++;
-      if (q == p || q - p > 15 || (load<u8>(p) == 48 && q - p > 1) || c == 46 || c == 101 || c == 69) return false;
-      store<f64>(row + ROW_INTS + (<u32>(want & 0xff) << 3), digitsOf(p, q));
+    } else if (foreseen < 16 && plainDigits(p, foreseen)) {
+      // digits alone, as many as foreseen: an integer the reader takes, and where numberEnd ends
+      q = p + foreseen;
+      if (kind == INT) store<f64>(row + ROW_INTS + (<u32>(want & 0xff) << 3), digitsOf(p, q));
     } else {
-      q = numberEnd(p, e);
-      if (q == 0) return false;
+      if (foreseen != NONE) store<u32>(step + S_FORESEEN, NONE);
+      if (kind == INT) {
+        q = p;
+        let c: u32 = 0;
+        while (q < e && isDigit((c = load<u8>(q)))) q++;
+        if (q == p || q - p > 15 || (load<u8>(p) == 48 && q - p > 1) || c == 46 || c == 101 || c == 69) return false;
+        store<f64>(row + ROW_INTS + (<u32>(want & 0xff) << 3), digitsOf(p, q));
+      } else {
+        q = numberEnd(p, e);
+        if (q == 0) return false;
+      }
     }
     p = q;
     i++;

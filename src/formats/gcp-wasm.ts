@@ -50,12 +50,12 @@ export const enum GcpRowFlag {
  */
 const ROW_BYTES = 352;
 // linear memory: the key table, scratch (1 KiB, then the line shapes the module keeps:
-// assembly/gcp-lines.ts SHAPES_SCRATCH, under 50 KiB), the window (and slack for vector
+// assembly/gcp-lines.ts SHAPES_SCRATCH, under 68 KiB), the window (and slack for vector
 // loads), the rows, the routing block (wasm-route.ts), the ids block (wasm-ids.ts), the
 // shards' areas (made on the first read that routes)
 const TABLE_AT = 0;
 const SCRATCH_AT = 12 * 1024;
-const BLOCK_AT = 64 * 1024;
+const BLOCK_AT = 96 * 1024;
 const ROWS_AT = BLOCK_AT + GCP_WASM_WINDOW + 64;
 const ROUTING_AT = ROWS_AT + GCP_WASM_ROWS * ROW_BYTES;
 const IDS_AT = ROUTING_AT + ROUTING_BLOCK_BYTES;
@@ -110,7 +110,8 @@ export class GcpWasm {
     readonly routes = true,
   ) {
     const instance = new WebAssembly.Instance(module, {});
-    const exports = instance.exports as { memory: WebAssembly.Memory; readLines: GcpWasm['readLines']; fixIds: GcpWasm['fixIds'] };
+    const exports = instance.exports as { memory: WebAssembly.Memory; readLines: GcpWasm['readLines']; fixIds: GcpWasm['fixIds']; SHAPES_SCRATCH: WebAssembly.Global };
+    if (SCRATCH_AT + 1024 + (exports.SHAPES_SCRATCH.value as number) > BLOCK_AT) throw new Error('gcp-wasm: the line shapes do not fit');
     const need = AREAS_AT;
     const have = exports.memory.buffer.byteLength;
     if (need > have) exports.memory.grow(Math.ceil((need - have) / 65536));
