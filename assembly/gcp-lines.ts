@@ -1149,6 +1149,9 @@ function readRows(inPtr: u32, len: u32, base: i32, maxRows: u32, out: u32, table
   nextAt = lastKeyAt + 2 * MAX_DEPTH;
   altAt = nextAt + 2 * (UNNAMED + BOXES);
   shapesAt = scratch + 1024;
+  visitAt = visitListAt(scratch);
+  visits = 0;
+  duplicates = 0;
   const end = inPtr + len;
   const delta = base - <i32>inPtr;
   lastAccount = -1;
@@ -1195,8 +1198,38 @@ function readRows(inPtr: u32, len: u32, base: i32, maxRows: u32, out: u32, table
     store<i32>(row + R_TS, <i32>ls + delta);
     store<i32>(row + R_TE, <i32>le + delta);
     store<i32>(row + R_FLAGS, flags);
+    if ((flags & ROW_SIMPLE) == 0) store<u32>(visitAt + (visits++ << 2), rows);
+    else if ((flags & ROW_DUPLICATE) != 0) duplicates++;
+    else {
+      const route = load<i32>(row + R_ROUTE);
+      if (route != ROUTE_DONE && (route < 0 || areasPtr == 0)) store<u32>(visitAt + (visits++ << 2), rows);
+    }
     rows++;
     p = j + 1;
   }
   return rows;
+}
+
+// The rows the caller's JavaScript visits, in order: any row that is not simple, and a simple
+// row the sink must be handed (ROUTE_EMIT, or a shard with no areas). The others need nothing
+// there (a routed row is in its shard's area, a row counted alone is in the routing block's
+// counts, and a duplicate in `duplicates`), so that JavaScript does no work a usual row: its
+// loop over every row was compiled twice a thread (a path first taken late deoptimised it).
+let visitAt: u32 = 0;
+let visits: u32 = 0;
+let duplicates: u32 = 0;
+
+/** Where the visit list lies (u32 row numbers, as many as a call reads rows at most): after the shapes in scratch. */
+export function visitListAt(scratch: u32): u32 {
+  return scratch + 1024 + SHAPES_SCRATCH;
+}
+
+/** The rows of the last call's visit list. */
+export function visitCount(): u32 {
+  return visits;
+}
+
+/** The simple rows of the last call that are duplicates (the SRC copies of flows between two VMs: counted, not visited). */
+export function duplicateCount(): u32 {
+  return duplicates;
 }
