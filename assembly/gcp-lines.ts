@@ -457,7 +457,7 @@ const V_NUMBER: u32 = 1;
 /** Shapes kept, values a shape holds at most, and the bytes a shape takes in scratch. */
 const SHAPES: u32 = 8;
 const SHAPE_VALUES: u32 = 96;
-const SHAPE_BYTES: u32 = 8192;
+const SHAPE_BYTES: u32 = 16384;
 // a shape: its values (u32), its flags (ROW_PAYLOAD...), then SHAPE_VALUES + 1 steps of 64
 // bytes (the fixed bytes before value i: their offset in the shape and length; value i's
 // want and kind; the mask of the bytes of their last sixteen-byte chunk; value i's foreseen

@@ -317,6 +317,18 @@ describe('GCP reader in WebAssembly', () => {
     expect(r.counters.rejected).toBeGreaterThan(30);
   });
 
+  it('line shapes: entries with more values than a shape holds, or long keys, read alike', () => {
+    const rnd = seeded(43);
+    const many = (n: number, key: (i: number) => string) => ENTRY.replace('"insertId"', `${Array.from({ length: n }, (_, i) => `"${key(i)}":${rnd(3) ? rnd(900) : `"v${rnd(99)}"`}`).join(',')},"insertId"`);
+    const lines: string[] = [];
+    for (let i = 0; i < 60; i++) {
+      // 95 to 100 values in all (a shape holds 96), and 60 keys of 100 bytes (fixed bytes past 6 KB)
+      lines.push(many(63 + (i % 6), (k) => `k${k}`), many(60, (k) => `${'long'.repeat(25)}${k}`));
+    }
+    const r = same(lines.join('\n'), [undefined]);
+    expect(r.counters.records).toBe(lines.length);
+  });
+
   it('random byte damage: same result', () => {
     const rnd = seeded(11);
     const alphabet = '{}[]":,\\ \t0123456789-+.eEtrufalsn_xA\u0001é';
