@@ -23,6 +23,7 @@ import { basename, join } from 'node:path';
 import { arg, numArg, opt } from './args.js';
 import { generateAws } from './gen-aws.js';
 import { CLI, cliIn, median, timed, writeReport, type Timed } from './process-timing.js';
+import { readReplayHeader, REPLAY_VERSION } from '../src/replay/file.js';
 
 interface Run extends Timed {
   engine: number; // summary.json performance.wall_seconds
@@ -44,7 +45,8 @@ function prepare(dataDir: string, records: number, input: string | undefined): {
     generateAws(source, { records, seed: 1 });
   }
   const fsr = join(dataDir, `${basename(source)}.fsr`);
-  if (!existsSync(fsr) || statSync(fsr).mtimeMs < statSync(source).mtimeMs) {
+  // (and again when written by a flowsieve of an older format version: without entry-row twins)
+  if (!existsSync(fsr) || statSync(fsr).mtimeMs < statSync(source).mtimeMs || readReplayHeader(fsr).header.version < REPLAY_VERSION) {
     process.stderr.write(`flowsieve convert -> ${fsr}...\n`);
     const r = spawnSync(process.execPath, [CLI, 'convert', source, '--out', fsr, '--quiet'], { encoding: 'utf8' });
     if (r.status !== 0) throw new Error(`convert failed (${r.status}): ${r.stderr}`);

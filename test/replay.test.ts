@@ -6,7 +6,7 @@ import { crc32 } from 'node:zlib';
 import { pack, unpack } from 'msgpackr';
 import { tempDir } from './helpers/tmp.js';
 import { generateAws } from '../dist/bench/gen-aws.js';
-import { readReplayHeader } from '../dist/src/replay/file.js';
+import { readReplayHeader, type ReplayHeader } from '../dist/src/replay/file.js';
 import { encodeBlock, decodeBlock } from '../dist/src/replay/block.js';
 import { convert } from '../dist/src/replay/convert.js';
 import { replayInputs } from '../dist/src/replay/input.js';
@@ -73,6 +73,12 @@ function withoutFeedCounts(from: string, to: string): void {
   prefix.writeUInt32LE(crc32(h), 16);
   writeFileSync(to, Buffer.concat([prefix, h, f.subarray(20 + hlen)]));
 }
+/** Flip a byte inside the compressed payload of block k's entry-row twin. */
+function damageTwin(bytes: Buffer, dataStart: number, header: ReplayHeader, k: number): void {
+  const b = header.blocks;
+  bytes[dataStart + b.entryOffset![k]! + b.entryLength![k]! - 5]! ^= 0xff;
+}
+
 describe('replay files', () => {
   it('give byte-identical verdicts to the logs they came from, at any worker count', () => {
     const fsr = join(dir, 'all.fsr');
@@ -247,6 +253,7 @@ describe('replay files', () => {
     const at = dataStart + header.blocks.offset[k]!;
     const bytes = readFileSync(bad);
     bytes[at + header.blocks.length[k]! - 5]! ^= 0xff; // inside the compressed payload
+    damageTwin(bytes, dataStart, header, k); // and its entry-row twin, which a 6-h run reads in its place
     writeFileSync(bad, bytes);
     const out = join(dir, 'replay-corrupt');
     const r = cli('detect', bad, '--out', out, '--workers', '2', '--quiet');
@@ -272,6 +279,7 @@ describe('replay files', () => {
       const k = header.blocks.bucket.findIndex((b: number) => Math.floor((b * 2) / 4096) === half);
       damaged.push(dataStart + header.blocks.offset[k]!);
       bytes[dataStart + header.blocks.offset[k]! + header.blocks.length[k]! - 3]! ^= 0xff;
+      damageTwin(bytes, dataStart, header, k);
     }
     writeFileSync(bad, bytes);
     const one = join(dir, 'corrupt2-one');
@@ -304,13 +312,13 @@ describe('replay files', () => {
   });
 
   it('check the header and the format version', () => {
-    const v2 = join(dir, 'v2.fsr');
+    const v3 = join(dir, 'v3.fsr');
     const bytes = readFileSync(join(dir, 'all.fsr'));
-    bytes.writeUInt32LE(2, 8);
-    writeFileSync(v2, bytes);
-    const out = join(dir, 'replay-v2');
-    expect(cli('detect', v2, '--out', out, '--quiet').code).toBe(2);
-    expect(summary(out).files[0].error).toMatch(/version 2 is not supported/);
+    bytes.writeUInt32LE(3, 8);
+    writeFileSync(v3, bytes);
+    const out = join(dir, 'replay-v3');
+    expect(cli('detect', v3, '--out', out, '--quiet').code).toBe(2);
+    expect(summary(out).files[0].error).toMatch(/version 3 is not supported/);
 
     const hdr = join(dir, 'bad-header.fsr');
     const b2 = readFileSync(join(dir, 'all.fsr'));
@@ -342,6 +350,132 @@ describe('replay files', () => {
     expect(ok.rows).toBeGreaterThan(0);
     expect(readdirSync(target).sort()).toEqual(['a.fsr', 'occupied']);
     expect(statSync(join(target, 'a.fsr')).size).toBe(ok.bytesOut);
+  });
+});
+
+/** The bytes of a replay file's rows blocks (what a run reads when it reads no twin). */
+function rowsBytes(h: ReplayHeader): number {
+  return h.blocks.length.reduce((x, y) => x + y, 0);
+}
+
+describe('entry rows (format version 2)', () => {
+  it('stand for every record in fewer rows; runs at a multiple of 6 h read them, other windows the rows blocks, with the logs\' verdicts', () => {
+    const fsr = join(dir, 'all.fsr');
+    const { header, dataStart } = readReplayHeader(fsr);
+    const b = header.blocks;
+    expect(header.version).toBe(2);
+    expect(header.entryWindow).toBe(21600);
+    const entryRows = b.entryRows!.reduce((x, y) => x + y, 0);
+    expect(entryRows).toBeGreaterThan(0);
+    expect(entryRows).toBeLessThan(header.rows); // records of one entry and window merged
+    for (const [window, twins] of [['12h', true], ['1h', false], ['4h', false]] as const) {
+      const t = join(dir, `text-w${window}`);
+      const r = join(dir, `replay-w${window}`);
+      expect(cli('detect', logs, '--out', t, '--window', window, '--workers', '2', '--near-misses', '--quiet').code).toBe(0);
+      expect(cli('detect', fsr, '--out', r, '--window', window, '--workers', '2', '--near-misses', '--quiet').code).toBe(0);
+      for (const f of ['scans.ndjson', 'near_misses.ndjson', 'outbound.ndjson']) {
+        expect(readFileSync(join(r, f)).equals(readFileSync(join(t, f))), `${window} ${f}`).toBe(true);
+      }
+      const rep = summary(r).files[0];
+      expect(rep.replay.rows_read).toBe(header.rows);
+      // a run that reads the twins reads none of the rows blocks
+      if (twins) expect(rep.bytes).toBeLessThan(dataStart + rowsBytes(header));
+      else expect(rep.bytes).toBe(dataStart + rowsBytes(header));
+    }
+    // FLOWSIEVE_REPLAY=rows: the rows blocks at 6 h too, the same verdicts
+    const out = join(dir, 'replay-rows-only');
+    const r = spawnSync(process.execPath, [CLI, 'detect', fsr, '--out', out, '--workers', '3', '--quiet'], { encoding: 'utf8', env: { ...process.env, FLOWSIEVE_REPLAY: 'rows' } });
+    expect(r.status, r.stderr).toBe(0);
+    expect(readFileSync(join(out, 'scans.ndjson')).equals(readFileSync(join(dir, 'text', 'scans.ndjson')))).toBe(true);
+    expect(summary(out).files[0].bytes).toBe(dataStart + rowsBytes(header));
+  });
+
+  it('--from/--to apply at detect: rows outside are counted as outside_range, with the logs\' verdicts', () => {
+    const hour = (t: number) => new Date(t * 1000).toISOString().slice(0, 13);
+    const range = ['--from', hour(DAY0 + 2 * 3600), '--to', hour(DAY0 + 9 * 3600)];
+    for (const window of ['6h', '1h']) {
+      const t = join(dir, `text-range-${window}`);
+      const r = join(dir, `replay-range-${window}`);
+      expect(cli('detect', logs, '--out', t, ...range, '--window', window, '--workers', '2', '--quiet').code).toBe(0);
+      expect(cli('detect', join(dir, 'all.fsr'), '--out', r, ...range, '--window', window, '--workers', '2', '--quiet').code).toBe(0);
+      for (const f of ['scans.ndjson', 'outbound.ndjson']) expect(readFileSync(join(r, f)).equals(readFileSync(join(t, f))), `${window} ${f}`).toBe(true);
+      const [tt, rt] = [summary(t).totals, summary(r).totals];
+      expect(rt.outside_range).toBeGreaterThan(0);
+      // the records the file holds are counted as the logs' run counts them (records it does not hold,
+      // such as responses, were counted at conversion, before the range)
+      expect([rt.inbound, rt.outbound]).toEqual([tt.inbound, tt.outbound]);
+    }
+  });
+
+  it('a damaged twin is read as its rows block; a damaged rows block is not needed at 6 h and is reported at 1 h', () => {
+    const good = join(dir, 'all.fsr');
+    const { header, dataStart } = readReplayHeader(good);
+    const k = header.blocks.rows.indexOf(Math.max(...header.blocks.rows));
+    const twinBad = join(dir, 'twin-damaged.fsr');
+    const bytes = readFileSync(good);
+    damageTwin(bytes, dataStart, header, k);
+    writeFileSync(twinBad, bytes);
+    const o1 = join(dir, 'replay-twin-damaged');
+    expect(cli('detect', twinBad, '--out', o1, '--workers', '2', '--quiet').code).toBe(0);
+    expect(readFileSync(join(o1, 'scans.ndjson')).equals(readFileSync(join(dir, 'text', 'scans.ndjson')))).toBe(true);
+    expect(summary(o1).files[0].replay.corrupt_blocks).toBe(0);
+
+    const rowsBad = join(dir, 'rows-damaged.fsr');
+    const at = dataStart + header.blocks.offset[k]!;
+    const bytes2 = readFileSync(good);
+    bytes2[at + header.blocks.length[k]! - 5]! ^= 0xff;
+    writeFileSync(rowsBad, bytes2);
+    const o2 = join(dir, 'replay-rows-damaged');
+    expect(cli('detect', rowsBad, '--out', o2, '--workers', '2', '--quiet').code).toBe(0);
+    expect(readFileSync(join(o2, 'scans.ndjson')).equals(readFileSync(join(dir, 'text', 'scans.ndjson')))).toBe(true);
+    const o3 = join(dir, 'replay-rows-damaged-1h');
+    expect(cli('detect', rowsBad, '--out', o3, '--window', '1h', '--workers', '2', '--quiet').code).toBe(2);
+    const f = summary(o3).files[0];
+    expect(f.replay.corrupt.map((c: { offset: number }) => c.offset)).toEqual([at]);
+    expect(f.replay.rows_read).toBe(header.rows - header.blocks.rows[k]!);
+  });
+
+  it('version-1 files (rows blocks only) are read as before', () => {
+    const v1 = join(dir, 'v1.fsr');
+    const f = readFileSync(join(dir, 'all.fsr'));
+    const hlen = f.readUInt32LE(12);
+    const header = unpack(f.subarray(20, 20 + hlen));
+    const rows = rowsBytes(header);
+    for (const key of ['entryOffset', 'entryLength', 'entryRows']) delete header.blocks[key];
+    delete header.entryWindow;
+    header.version = 1;
+    const h = pack(header);
+    const prefix = Buffer.from(f.subarray(0, 20));
+    prefix.writeUInt32LE(1, 8);
+    prefix.writeUInt32LE(h.length, 12);
+    prefix.writeUInt32LE(crc32(h), 16);
+    writeFileSync(v1, Buffer.concat([prefix, h, f.subarray(20 + hlen, 20 + hlen + rows)]));
+    const out = join(dir, 'replay-v1');
+    expect(cli('detect', v1, '--out', out, '--workers', '2', '--near-misses', '--quiet').code).toBe(0);
+    for (const name of ['scans.ndjson', 'near_misses.ndjson', 'outbound.ndjson']) {
+      expect(readFileSync(join(out, name)).equals(readFileSync(join(dir, 'text', name))), name).toBe(true);
+    }
+    expect(summary(out).files[0].replay.corrupt_blocks).toBe(0);
+    expect(summary(out).totals).toEqual({ ...summary(join(dir, 'replay-2')).totals, bytes_read: summary(out).totals.bytes_read });
+  });
+
+  it('under --max-memory, blocks whose records must be added one by one are read from their rows blocks: verdicts exact', () => {
+    const out = join(dir, 'replay-spill');
+    mkdirSync(join(dir, 'spill'), { recursive: true });
+    const r = cli('detect', join(dir, 'all.fsr'), '--out', out, '--workers', '2', '--max-memory', '200000', '--spill-dir', join(dir, 'spill'), '--quiet');
+    expect(r.code, r.stderr).toBe(0);
+    expect(summary(out).memory.spills).toBeGreaterThan(0);
+    expect(readFileSync(join(out, 'scans.ndjson')).equals(readFileSync(join(dir, 'text', 'scans.ndjson')))).toBe(true);
+    // --no-spill: once partitions are dropped every block is added record by record (from its rows
+    // block), so their later records are counted; the verdicts are those of a run on the rows blocks
+    const args = ['detect', join(dir, 'all.fsr'), '--workers', '2', '--max-memory', '100000', '--no-spill', '--quiet'];
+    const twins = join(dir, 'replay-drop');
+    expect(cli(...args, '--out', twins).code).toBe(2);
+    expect(summary(twins).memory.dropped_records).toBeGreaterThan(0);
+    const rows = join(dir, 'replay-drop-rows');
+    const r2 = spawnSync(process.execPath, [CLI, ...args, '--out', rows], { encoding: 'utf8', env: { ...process.env, FLOWSIEVE_REPLAY: 'rows' } });
+    expect(r2.status).toBe(2);
+    expect(readFileSync(join(twins, 'scans.ndjson')).equals(readFileSync(join(rows, 'scans.ndjson')))).toBe(true);
   });
 });
 

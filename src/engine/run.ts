@@ -24,7 +24,7 @@ import { FileRows } from './file-results.js';
 import { readerFor } from '../formats/registry.js';
 import { BATCH_BYTES_PER_RECORD, batchTransferList } from '../flow/batch.js';
 import { BatchRing, createBatchRing, type BatchRingShared } from '../flow/batch-ring.js';
-import { allReplayFiles, applyReplayOutcome, replayInputs, type ReplayOutcome } from '../replay/input.js';
+import { allReplayFiles, applyReplayOutcome, replayHintBytes, replayInputs, type ReplayOutcome } from '../replay/input.js';
 import { defaultMaxMemory, defaultSpillDir, mergeMemoryReports, removeOrphanSpills, removeSpills } from './spill.js';
 import { notAfterFor } from '../input/file-time.js';
 import { existsSync, statSync } from 'node:fs';
@@ -201,7 +201,8 @@ export class Engine {
     // about one distinct (key, endpoint) entry per 250 bytes of text (gzip counts ~5x, replay
     // ~7x: 16 bytes a row against 112 a line): size the shards' tables once
     const expansion = (f: InputFile): number => (f.gzip || (f.open && f.path.endsWith('.gz')) ? 5 : f.format === 'replay' ? 7 : 1);
-    const textBytes = files.reduce((s, f) => s + (f.error ? 0 : Math.max(0, f.size) * expansion(f)), 0);
+    const sizeOf = (f: InputFile): number => (f.format === 'replay' && !f.gzip ? replayHintBytes(f.path, f.size) : Math.max(0, f.size));
+    const textBytes = files.reduce((s, f) => s + (f.error ? 0 : sizeOf(f) * expansion(f)), 0);
     this.capacityHint ??= Math.ceil(textBytes / 250 / this.shards);
     let bytesDone = 0;
     let records = 0;
@@ -238,7 +239,7 @@ export class Engine {
     void this.parsePool; // an ingest read sharded after all (fusedWanted): the parse threads now
     // replay files go straight to the shard workers, alongside the parse jobs of the others
     const replayed = replayInputs(files, this.shardPools, {
-      shards: this.shards, windowSeconds: opts.windowSeconds, partition: opts.partition, lateBefore: options.lateBefore,
+      shards: this.shards, windowSeconds: opts.windowSeconds, partition: opts.partition, lateBefore: options.lateBefore, range: opts.timeRange,
       capacityHint: this.capacityHint,
       into: opts.shardOp === 'convertAdd' ? 'spool' : 'table',
     });
@@ -293,7 +294,7 @@ export class Engine {
     // the other files are done: left out of this round as failed files are
     const again = files.map((f, i) => (handedBack.has(i) ? f : { ...f, error: f.error ?? 'read' }));
     const replayed = replayInputs(again, this.shardPools, {
-      shards: this.shards, windowSeconds: opts.windowSeconds, partition: opts.partition, lateBefore,
+      shards: this.shards, windowSeconds: opts.windowSeconds, partition: opts.partition, lateBefore, range: opts.timeRange,
       capacityHint: this.capacityHint,
       into: opts.shardOp === 'convertAdd' ? 'spool' : 'table',
     });

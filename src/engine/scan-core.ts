@@ -235,6 +235,16 @@ export class ScanCore {
   }
 
   /**
+   * Add `flows` records to entry e at once (a replay file's entry row, src/replay/entry-rows.ts):
+   * the sums of their known counts (NaN: none known), their least start and greatest end.
+   */
+  accumulateMerged(e: number, flows: number, pk: number, by: number, st: number, en: number): void {
+    this.u[e * ENTRY_WORDS + FLOWS]! += flows;
+    this.accumulate(e, pk, by, st, en);
+    this.u[e * ENTRY_WORDS + FLOWS]!--;
+  }
+
+  /**
    * Entry index of the key, inserting a zeroed entry when new. `rf` = region id |
    * family flags << 16 (the count flags are not part of the key and are masked off);
    * `bucket` = the source address's bucket (hash.ts bucketOf).

@@ -246,6 +246,10 @@ export function addRecords(core: ScanCore, keys: KeyBuilder, last: LastKey, batc
  * no better; bench/RESULTS.md, issue 19 shard section).
  */
 export function addBlockRows(core: ScanCore, keys: KeyBuilder, last: LastKey, r: BlockRows, bucket: number): void {
+  if (r.flows !== null) {
+    addEntryRows(core, keys, r, r.flows, bucket);
+    return;
+  }
   const { n, flags, af, src, dst, src6, dst6, proto, dport, start, dur, packets, bytes, account, region } = r;
   const windowOf = keys.startBlock(r);
   const accountMap = keys.accountIds;
@@ -291,6 +295,92 @@ export function addBlockRows(core: ScanCore, keys: KeyBuilder, last: LastKey, r:
     const by = bytes[i]!;
     core.accumulate(last.entry, pkU32 && pk === 0xffffffff ? NaN : pk, byU32 && by === 0xffffffff ? NaN : by, st, st + dur[i]!);
   }
+}
+
+/** addEntryRows's scratch: each inbound entry row's key words (KEY_WORDS), row number and key hash. */
+const entryScratch = { keys: new Uint32Array(0), rows: new Int32Array(0), hash: new Uint32Array(0) };
+
+/**
+ * addBlockRows for a replay file's entry rows (src/replay/entry-rows.ts): each row stands for
+ * flows[i] records of one entry and entry window, added at once. Entry rows of a block are
+ * nearly all distinct entries, so there is no run of one key to skip lookups for; instead the
+ * keys are built and hashed in passes of their own before the probes, so that successive
+ * probes overlap in the processor (as held records' do: ScanCore.findOrInsertHashed).
+ */
+function addEntryRows(core: ScanCore, keys: KeyBuilder, r: BlockRows, flows: Uint32Array, bucket: number): void {
+  const n = r.n;
+  const s = entryScratch;
+  if (s.rows.length < n) {
+    const cap = Math.max(n, s.rows.length * 2, 1024);
+    s.keys = new Uint32Array(cap * KEY_WORDS);
+    s.rows = new Int32Array(cap);
+    s.hash = new Uint32Array(cap);
+  }
+  const m = entryKeys(core, keys, r, s.keys, s.rows);
+  hashKeys(s.keys, KEY_WORDS, m, s.hash);
+  const { packets, bytes, start, dur } = r;
+  const pkU32 = packets instanceof Uint32Array;
+  const byU32 = bytes instanceof Uint32Array;
+  const k = s.keys;
+  const rows = s.rows;
+  const hash = s.hash;
+  for (let j = 0; j < m; j++) {
+    const o = j * KEY_WORDS;
+    const i = rows[j]!;
+    // key words as int32 (the same bits): a call boxes every u32 past 2^31 (ScanCore.findOrInsertHashed)
+    const e = core.findOrInsertHashed(hash[j]! | 0, k[o]! | 0, k[o + 1]! | 0, k[o + 2]! | 0, k[o + 3]! | 0, k[o + 4]! | 0, k[o + 5]! | 0, bucket);
+    const pk = packets[i]!;
+    const by = bytes[i]!;
+    const st = start[i]!;
+    core.accumulateMerged(e, flows[i]!, pkU32 && pk === 0xffffffff ? NaN : pk, byU32 && by === 0xffffffff ? NaN : by, st, st + dur[i]!);
+  }
+}
+
+/** The keys of a block's inbound rows, in the words KeyBuilder.ofBatch writes, and their row numbers: how many. */
+function entryKeys(core: ScanCore, keys: KeyBuilder, r: BlockRows, k: Uint32Array, rows: Int32Array): number {
+  const { n, flags, af, src, dst, src6, dst6, proto, dport, start, account, region } = r;
+  const windowOf = keys.startBlock(r);
+  const accountMap = keys.accountIds;
+  const regionMap = keys.regionIds;
+  const v6 = core.v6;
+  let ks = 0; // IPv6 addresses of earlier rows in src6 / dst6
+  let kd = 0;
+  let m = 0;
+  for (let i = 0; i < n; i++) {
+    const f = flags[i]!;
+    const a = af[i]!;
+    if ((f & Feed.inbound) === 0) {
+      ks += a & 1;
+      kd += (a >>> 1) & 1;
+      continue;
+    }
+    let sA: number;
+    let fam = 0;
+    if (a & 1) {
+      sA = v6.intern(src6, ks * 4);
+      ks++;
+      fam = F_SRC6;
+    } else sA = src[i]!;
+    let dA: number;
+    if (a & 2) {
+      dA = v6.intern(dst6, kd * 4);
+      kd++;
+      fam |= F_DST6;
+    } else dA = dst[i]!;
+    let ac = accountMap[account[i]!]!;
+    if (ac === UNMAPPED) ac = keys.mapAccount(account[i]!);
+    let rg = regionMap[region[i]!]!;
+    if (rg === UNMAPPED) rg = keys.mapRegion(region[i]!);
+    const o = m * KEY_WORDS;
+    k[o] = sA;
+    k[o + 1] = (proto[i]! << 16) | dport[i]!;
+    k[o + 2] = windowOf.of(start[i]!);
+    k[o + 3] = (((f >>> 2) & 3) << 30) | ac;
+    k[o + 4] = dA;
+    k[o + 5] = rg | (fam << 16);
+    rows[m++] = i;
+  }
+  return m;
 }
 
 /** Keep records [from, to) of a batch (keys.ofBatch done), keyed as the table keys them, to add in bucket order. */

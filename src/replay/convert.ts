@@ -14,7 +14,7 @@ import type { SinkCounters } from '../flow/sink.js';
 import { partitionOfBucket, SHARD_BUCKETS } from '../flow/hash.js';
 import { Engine } from '../engine/run.js';
 import type { DetectOptions, FileReport, ResolvedReject } from '../engine/types.js';
-import { FILE_MAGIC, FILE_PREFIX, readReplayHeader, REPLAY_VERSION, type BlockIndex, type ReplayHeader, type ReplaySource } from './file.js';
+import { ENTRY_WINDOW, FILE_MAGIC, FILE_PREFIX, readReplayHeader, REPLAY_VERSION, type BlockIndex, type ReplayHeader, type ReplaySource } from './file.js';
 import type { PartResult } from './spool.js';
 import { ROW_CODEC_COLUMNS } from './row-codec.js';
 
@@ -82,7 +82,7 @@ async function convertInto(opts: ConvertOptions, outputs: OutputFile[]): Promise
     const { dict, toFile } = await mergeDictionaries(engine);
     const blockRows = opts.blockRows ?? DEFAULT_CONVERT.blockRows;
     const parts = await engine.onShards<PartResult>((s) => ({
-      op: 'convertFinish', partPath: join(work, `part-${s}`), toFile: toFile[s]!, blockRows, wideIds: dict.length > 0xffff,
+      op: 'convertFinish', partPath: join(work, `part-${s}`), toFile: toFile[s]!, blockRows, wideIds: dict.length > 0xffff, entryWindow: ENTRY_WINDOW,
     }));
     const all = joinIndexes(parts);
     const sources = ingest.files.flatMap(sourcesOf);
@@ -105,6 +105,7 @@ async function convertInto(opts: ConvertOptions, outputs: OutputFile[]): Promise
         totals: split ? partitionTotals(ingest.totals, all, keep) : ingest.totals,
         rejects: ingest.rejects,
         partition: o.partition,
+        entryWindow: ENTRY_WINDOW,
       };
       const tmp = join(dirname(o.out), `.${basename(o.out)}.${process.pid}.tmp`);
       tmps.push(tmp);
@@ -137,8 +138,8 @@ async function convertInto(opts: ConvertOptions, outputs: OutputFile[]): Promise
   }
 }
 
-/** Block k of `from`'s index, appended to `out` at file offset `offset`. */
-function pushBlock(out: BlockIndex, from: BlockIndex, k: number, offset: number): void {
+/** Block k of `from`'s index, appended to `out` at file offset `offset` (its twin at `entryOffset`). */
+function pushBlock(out: BlockIndex, from: BlockIndex, k: number, offset: number, entryOffset: number): void {
   out.offset.push(offset);
   out.length.push(from.length[k]!);
   out.bucket.push(from.bucket[k]!);
@@ -147,16 +148,30 @@ function pushBlock(out: BlockIndex, from: BlockIndex, k: number, offset: number)
   out.maxTime.push(from.maxTime[k]!);
   out.inbound!.push(from.inbound![k]!);
   out.outbound!.push(from.outbound![k]!);
+  out.entryOffset!.push(entryOffset);
+  out.entryLength!.push(from.entryLength![k]!);
+  out.entryRows!.push(from.entryRows![k]!);
 }
 
-/** The blocks with keep[k], offsets from the first kept block. */
+function emptyIndex(): BlockIndex {
+  return { offset: [], length: [], bucket: [], rows: [], minTime: [], maxTime: [], inbound: [], outbound: [], entryOffset: [], entryLength: [], entryRows: [] };
+}
+
+/**
+ * The blocks with keep[k], offsets from the first kept block; their entry-row twins after
+ * every kept rows block, in the same order.
+ */
 function subsetIndex(all: BlockIndex, keep: boolean[]): BlockIndex {
-  const out: BlockIndex = { offset: [], length: [], bucket: [], rows: [], minTime: [], maxTime: [], inbound: [], outbound: [] };
+  const out = emptyIndex();
+  let rowsBytes = 0;
+  for (let k = 0; k < all.offset.length; k++) if (keep[k]) rowsBytes += all.length[k]!;
   let at = 0;
+  let twinAt = rowsBytes;
   for (let k = 0; k < all.offset.length; k++) {
     if (!keep[k]) continue;
-    pushBlock(out, all, k, at);
+    pushBlock(out, all, k, at, twinAt);
     at += all.length[k]!;
+    twinAt += all.entryLength![k]!;
   }
   return out;
 }
@@ -213,13 +228,16 @@ async function mergeDictionaries(engine: Engine): Promise<{ dict: string[]; toFi
 }
 
 /** The parts' block indexes, one after the other, with offsets from the first block. */
+/** (Twins: offsets from the first part's first twin, the parts' twin files one after the other.) */
 function joinIndexes(parts: PartResult[]): BlockIndex {
-  const out: BlockIndex = { offset: [], length: [], bucket: [], rows: [], minTime: [], maxTime: [], inbound: [], outbound: [] };
+  const out = emptyIndex();
   let base = 0;
+  let twinBase = 0;
   for (const p of parts) {
     const b = p.blocks;
-    for (let k = 0; k < b.offset.length; k++) pushBlock(out, b, k, base + b.offset[k]!);
+    for (let k = 0; k < b.offset.length; k++) pushBlock(out, b, k, base + b.offset[k]!, twinBase + b.entryOffset![k]!);
     base += p.bytes;
+    twinBase += p.entriesBytes;
   }
   return out;
 }
@@ -245,35 +263,45 @@ function writeReplayFile(path: string, header: ReplayHeader, parts: PartResult[]
     put(prefix);
     put(h);
     const buf = Buffer.allocUnsafe(4 << 20);
-    let k = 0; // the next block of `all`
-    let base = 0; // offset of the current part's first block in `all`
-    for (const p of parts) {
-      const src = openSync(p.path, 'r');
-      try {
-        // runs of consecutive kept blocks of this part, copied a buffer at a time
-        for (; k < all.offset.length && all.offset[k]! < base + p.bytes; ) {
-          if (!keep[k]) {
-            k++;
-            continue;
-          }
-          const from = all.offset[k]! - base;
-          let to = from;
-          while (k < all.offset.length && keep[k] && all.offset[k]! < base + p.bytes) to += all.length[k++]!;
-          for (let at = from; at < to; ) {
-            const got = readSync(src, buf, 0, Math.min(buf.length, to - at), at);
-            if (got === 0) throw new Error(`replay part ${p.path} ends at ${at}, blocks run to ${to}`);
-            put(buf, got);
-            at += got;
-          }
-        }
-      } finally {
-        closeSync(src);
-      }
-      base += p.bytes;
-    }
+    copyKept(put, buf, parts.map((p) => ({ path: p.path, bytes: p.bytes })), all.offset, all.length, keep);
+    copyKept(put, buf, parts.map((p) => ({ path: p.entriesPath!, bytes: p.entriesBytes })), all.entryOffset!, all.entryLength!, keep);
     fsyncSync(fd);
     return pos;
   } finally {
     closeSync(fd);
   }
 }
+
+/**
+ * Copy the kept frames (`offset`/`length` index the files one after the other) through `put`,
+ * runs of consecutive kept frames a buffer at a time.
+ */
+function copyKept(put: (b: Uint8Array, n?: number) => void, buf: Buffer, files: Array<{ path: string; bytes: number }>, offset: number[], length: number[], keep: boolean[]): void {
+  let k = 0; // the next frame
+  let base = 0; // offset of the current file's first frame
+  for (const f of files) {
+    if (f.bytes === 0) continue;
+    const src = openSync(f.path, 'r');
+    try {
+      for (; k < offset.length && offset[k]! < base + f.bytes; ) {
+        if (!keep[k]) {
+          k++;
+          continue;
+        }
+        const from = offset[k]! - base;
+        let to = from;
+        while (k < offset.length && keep[k] && offset[k]! < base + f.bytes) to += length[k++]!;
+        for (let at = from; at < to; ) {
+          const got = readSync(src, buf, 0, Math.min(buf.length, to - at), at);
+          if (got === 0) throw new Error(`replay part ${f.path} ends at ${at}, frames run to ${to}`);
+          put(buf, got);
+          at += got;
+        }
+      }
+    } finally {
+      closeSync(src);
+    }
+    base += f.bytes;
+  }
+}
+

@@ -28,9 +28,23 @@ import { FILE_MAGIC, isReplayHead } from '../formats/replay.js';
 
 export { FILE_MAGIC, isReplayHead };
 
-export const REPLAY_VERSION = 1;
+/** The version convert writes; readers take every version from 1 (version 1 has no entry-row frames). */
+export const REPLAY_VERSION = 2;
+export const OLDEST_REPLAY_VERSION = 1;
 export const FILE_PREFIX = 20;
 export const ROWS_KIND = 'rows';
+/**
+ * A chunk's records merged per inbound accumulator entry and entry window (row-codec.ts
+ * ENTRY_ROWS_COLUMN; docs/replay.md "Entry rows"): the twin of a 'rows' block.
+ */
+export const ENTRY_ROWS_KIND = 'entry-rows';
+/**
+ * Seconds of the entry window: inbound records merge into one entry row only within one
+ * window of this length (aligned to the epoch), so entry rows are exact for every detect
+ * window that is a multiple of it (6, 12 and 24 h), and the reader takes the rows blocks for
+ * any other. The default --window: most merging where most runs read.
+ */
+export const ENTRY_WINDOW = 21600;
 
 /** The columns of a FlowBatchData: [name, values per row]. */
 export const BATCH_COLUMNS: ReadonlyArray<readonly [keyof FlowBatchData, number]> = [
@@ -67,6 +81,14 @@ export interface BlockIndex {
    */
   inbound?: number[];
   outbound?: number[];
+  /**
+   * Version 2: each block's twin frame of entry rows (ENTRY_ROWS_KIND), placed after every
+   * rows block: its offset (from the first block, as `offset`), length, and the entry rows
+   * it holds. A length of 0: the block has no twin.
+   */
+  entryOffset?: number[];
+  entryLength?: number[];
+  entryRows?: number[];
 }
 
 export interface ReplayHeader {
@@ -82,6 +104,8 @@ export interface ReplayHeader {
   totals: SinkCounters;
   rejects: Array<{ file: string; line: number; offset: number; reason: string; text: string }>;
   partition: { index: number; count: number } | null;
+  /** Version 2: the entry window of the entry-row frames (ENTRY_WINDOW). */
+  entryWindow?: number;
 }
 
 export interface OpenedReplay {
@@ -103,8 +127,8 @@ export function readReplayHeader(path: string): OpenedReplay {
       throw new ReplayFileError('not a flowsieve replay file (bad magic)');
     }
     const version = prefix.readUInt32LE(8);
-    if (version !== REPLAY_VERSION) {
-      throw new ReplayFileError(`replay format version ${version} is not supported (this flowsieve reads version ${REPLAY_VERSION})`);
+    if (version < OLDEST_REPLAY_VERSION || version > REPLAY_VERSION) {
+      throw new ReplayFileError(`replay format version ${version} is not supported (this flowsieve reads versions ${OLDEST_REPLAY_VERSION} to ${REPLAY_VERSION})`);
     }
     const hlen = prefix.readUInt32LE(12);
     if (FILE_PREFIX + hlen > fileSize) throw new ReplayFileError(`truncated: header needs ${hlen} bytes at byte ${FILE_PREFIX}, file has ${fileSize}`);
@@ -134,6 +158,10 @@ function checkHeader(h: ReplayHeader): void {
   }
   if ((b.inbound !== undefined || b.outbound !== undefined) && [b.inbound, b.outbound].some((a) => a?.length !== n)) {
     throw new ReplayFileError('block index is malformed (feed counts)');
+  }
+  const twins = [b.entryOffset, b.entryLength, b.entryRows];
+  if (twins.some((a) => a !== undefined) && (twins.some((a) => a?.length !== n) || !(Number.isInteger(h.entryWindow) && h.entryWindow! > 0))) {
+    throw new ReplayFileError('block index is malformed (entry rows)');
   }
   if (!Array.isArray(h.dict) || h.dict[0] !== '') throw new ReplayFileError('dictionary is malformed');
 }

@@ -46,9 +46,38 @@ export interface ReplayDispatch {
   windowSeconds: number;
   partition?: { index: number; count: number };
   lateBefore?: number;
+  /** --from/--to: rows starting outside [from, to) are counted as outside_range, not added (as the sink counts them) */
+  range?: { from: number; to: number };
   /** entries to size a shard's new table for */
   capacityHint?: number;
   into: 'table' | 'spool';
+}
+
+/** Headers read for sizing (replayHintBytes), read again by replayInputs at most once more: by path and size. */
+const headerCache = new Map<string, OpenedReplay>();
+
+/**
+ * The bytes of a replay file's rows blocks (its size less its entry-row twins; the size for a
+ * file without twins or one that cannot be read): the engine sizes the shards' tables from
+ * input bytes, and the twins would make a table half again too large.
+ */
+export function replayHintBytes(path: string, size: number): number {
+  try {
+    const opened = readReplayHeader(path);
+    if (headerCache.size >= 64) headerCache.clear();
+    headerCache.set(`${size}:${path}`, opened);
+    const b = opened.header.blocks;
+    return b.entryLength ? opened.dataStart + b.length.reduce((s, n) => s + n, 0) : size;
+  } catch {
+    return size;
+  }
+}
+
+function openReplay(path: string, size: number): OpenedReplay {
+  const key = `${size}:${path}`;
+  const cached = headerCache.get(key);
+  headerCache.delete(key);
+  return cached ?? readReplayHeader(path);
 }
 
 /** True when every path is a replay file (by its magic): such a run needs no parse threads. */
@@ -83,7 +112,7 @@ export async function replayInputs(files: InputFile[], shardPools: Array<Pick<Pi
       return;
     }
     try {
-      outcome.opened = readReplayHeader(f.path);
+      outcome.opened = openReplay(f.path, f.size);
     } catch (err) {
       outcome.error = err instanceof ReplayFileError ? err.message : `cannot read: ${(err as Error).message}`;
       return;
@@ -120,10 +149,23 @@ interface PlannedTask {
   outboundRows: number | undefined;
 }
 
+/**
+ * Whether this run reads a file's blocks through their entry-row twins (docs/replay.md "Entry
+ * rows"): exact when its window is a multiple of the file's entry window and every row is kept
+ * (no late windows; a partition's blocks are whole). FLOWSIEVE_REPLAY=rows reads the rows
+ * blocks always (to compare the two).
+ */
+function readsTwins(h: OpenedReplay['header'], d: ReplayDispatch): boolean {
+  const w = h.entryWindow;
+  return process.env.FLOWSIEVE_REPLAY !== 'rows' && d.into === 'table' && !d.lateBefore && h.blocks.entryLength !== undefined &&
+    h.blocks.inbound !== undefined && h.blocks.outbound !== undefined && w !== undefined && w > 0 && d.windowSeconds % w === 0;
+}
+
 /** Tasks per shard, each a run of that shard's blocks in file order. */
 function blockTasks(path: string, outcome: ReplayOutcome, d: ReplayDispatch): PlannedTask[] {
   const { header, headerCrc, dataStart, fileSize } = outcome.opened!;
   const b = header.blocks;
+  const twins = readsTwins(header, d);
   const tasks: PlannedTask[] = [];
   const open: (PlannedTask | null)[] = new Array(d.shards).fill(null);
   const size: number[][] = Array.from({ length: d.shards }, () => [0, 0]);
@@ -155,6 +197,8 @@ function blockTasks(path: string, outcome: ReplayOutcome, d: ReplayDispatch): Pl
         op: 'addReplay', windowSeconds: d.windowSeconds, path, headerCrc, shard, shards: d.shards,
         offset: [], length: [], bucket: [], rows: [], partition: d.partition, lateBefore: d.lateBefore ?? 0, into: d.into,
         capacityHint: d.capacityHint,
+        ...(twins ? { twins: { offset: [], length: [], inbound: [], outbound: [] } } : {}),
+        ...(d.range ? { range: d.range, cut: [] } : {}),
       };
       p = { task, outcome, outboundRows: b.outbound ? 0 : undefined };
       open[shard] = p;
@@ -167,6 +211,19 @@ function blockTasks(path: string, outcome: ReplayOutcome, d: ReplayDispatch): Pl
     t.length.push(length);
     t.bucket.push(b.bucket[k]!);
     t.rows.push(b.rows[k]!);
+    // a block with rows outside --from/--to is read as rows and filtered row by row
+    const cut = d.range !== undefined && !(b.minTime[k]! >= d.range.from && b.maxTime[k]! < d.range.to);
+    if (t.cut) t.cut.push(cut);
+    if (t.twins) {
+      // a twin the file does not hold whole (truncated: twins come after every rows block) is not read
+      const at = dataStart + b.entryOffset![k]!;
+      const len = cut ? 0 : b.entryLength![k]!;
+      const whole = len > 0 && at + len <= fileSize;
+      t.twins.offset.push(whole ? at : 0);
+      t.twins.length.push(whole ? len : 0);
+      t.twins.inbound.push(b.inbound![k]!);
+      t.twins.outbound.push(b.outbound![k]!);
+    }
     size[shard]![0]! += b.rows[k]!;
     size[shard]![1]! += length;
   }
@@ -184,8 +241,9 @@ export function applyReplayOutcome(rep: FileReport, o: ReplayOutcome, rejects: R
   // rows this run left out (--partition, late windows) are counted as the sink counts them
   const c = rep.counters;
   c.otherPartition += sum(o.replies, (r) => r.outsidePartition) + o.skipped.rows;
-  c.inbound -= sum(o.replies, (r) => r.outsideInbound + r.lateInbound) + o.skipped.inbound;
-  c.outbound -= sum(o.replies, (r) => r.outsideOutbound + r.lateOutbound) + o.skipped.outbound;
+  c.outsideRange += sum(o.replies, (r) => r.outsideRange ?? 0);
+  c.inbound -= sum(o.replies, (r) => r.outsideInbound + r.lateInbound + (r.outsideRangeInbound ?? 0)) + o.skipped.inbound;
+  c.outbound -= sum(o.replies, (r) => r.outsideOutbound + r.lateOutbound + (r.outsideRangeOutbound ?? 0)) + o.skipped.outbound;
   const late = new Map<number, number>();
   for (const r of o.replies) for (const [w, n] of r.late) late.set(w, (late.get(w) ?? 0) + n);
   c.late += [...late.values()].reduce((s, n) => s + n, 0);

@@ -269,6 +269,8 @@ export interface BlockRows {
   account: Uint16Array | Uint32Array;
   region: Uint16Array | Uint32Array;
   strings: string[];
+  /** Entry rows (entry-rows.ts): the records each row stands for; null in a rows block (one each). */
+  flows: Uint32Array | null;
 }
 
 /**
@@ -344,6 +346,7 @@ export function blockRows(cols: Map<string, Column>, n: number, dict: string[]):
     account: c[10] as Uint16Array | Uint32Array,
     region: c[11] as Uint16Array | Uint32Array,
     strings: dict,
+    flows: null,
   };
 }
 

@@ -8,7 +8,8 @@ import { closeSync, openSync, readSync } from 'node:fs';
 import type { FlowBatchData } from '../flow/batch.js';
 import { partitionOfBucket, SHARD_BUCKETS } from '../flow/hash.js';
 import { CorruptBlockError, decodeBlock, type Column } from './block.js';
-import { readReplayHeader, ROWS_KIND } from './file.js';
+import { ENTRY_ROWS_KIND, readReplayHeader, ROWS_KIND } from './file.js';
+import { checkEntryCounts } from './entry-rows.js';
 import { blockRows, decodeRows, decodeRowsWhere, RowScratch, type BlockRows } from './row-codec.js';
 import { copyRow } from './rows.js';
 import { Feed } from '../flow/types.js';
@@ -44,6 +45,17 @@ export interface ReplayBlocksTask {
    * so a replay run's table is never rebuilt as it fills (input.ts, outboundRowsByShard).
    */
   outboundRows?: number;
+  /**
+   * Each block's entry-row twin to read in its place (input.ts sends them when this run's
+   * window is a multiple of the file's entry window and no row is filtered out): absolute
+   * offset and length (0: read the rows block), and the block's rows by feed, which the
+   * twin's counts are checked against.
+   */
+  twins?: { offset: number[]; length: number[]; inbound: number[]; outbound: number[] };
+  /** --from/--to: rows starting outside [from, to) are counted, not added (the sink's outside_range) */
+  range?: { from: number; to: number };
+  /** with range: whether each block has rows outside it (read as rows and filtered; the index's times tell) */
+  cut?: boolean[];
 }
 
 export interface ReplayBlocksReply {
@@ -58,6 +70,10 @@ export interface ReplayBlocksReply {
   late: Array<[window: number, rows: number]>;
   lateInbound: number;
   lateOutbound: number;
+  /** rows outside --from/--to (with a range), and those of them by feed */
+  outsideRange?: number;
+  outsideRangeInbound?: number;
+  outsideRangeOutbound?: number;
   corrupt: CorruptBlock[];
 }
 
@@ -65,7 +81,7 @@ export type ConvertShardTask =
   | { op: 'convertBegin'; spillPath: string; runRows: number }
   | { op: 'convertAdd'; batch: FlowBatchData }
   | { op: 'convertDict' }
-  | { op: 'convertFinish'; partPath: string; toFile: Uint32Array; blockRows: number; wideIds: boolean }
+  | { op: 'convertFinish'; partPath: string; toFile: Uint32Array; blockRows: number; wideIds: boolean; entryWindow?: number }
   | { op: 'convertAbort' };
 
 export type ReplayShardTask = ReplayBlocksTask | ConvertShardTask;
@@ -102,7 +118,7 @@ export function replayShardOp(task: ReplayShardTask, table: ReplayTable): unknow
     case 'convertDict':
       return activeSpool().dictionary();
     case 'convertFinish': {
-      const r: PartResult = activeSpool().finish(task.partPath, task.toFile, task.blockRows, task.wideIds);
+      const r: PartResult = activeSpool().finish(task.partPath, task.toFile, task.blockRows, task.wideIds, task.entryWindow);
       spool = null;
       return r;
     }
@@ -134,11 +150,52 @@ function dictOf(path: string, headerCrc: number): string[] {
   return d;
 }
 
-let frameBuf = Buffer.allocUnsafe(1 << 20);
 const lz4 = lz4Wasm();
 const scratch = new RowScratch();
 const outboundScratch = new RowScratch();
 const READ_SPAN = 8 << 20;
+
+/** The span buffer of this thread, reused from task to task (a new one a task is external memory for the collector). */
+let spanBuf = Buffer.allocUnsafe(1 << 20);
+
+/**
+ * Frames of one file read a span at a time: frames that follow each other in the file are
+ * read together (one system call), into the thread's one span buffer.
+ */
+class FrameReader {
+  private spanStart = 0;
+  private spanEnd = 0;
+  private spanGot = 0;
+  bytes = 0; // read from the file
+
+  constructor(private readonly fd: number) {}
+
+  /** Frame k of (offset, length): a view of what the file holds of it (shorter when the file ends first). */
+  frame(k: number, offset: number[], length: number[]): Buffer {
+    const at = offset[k]!;
+    const len = length[k]!;
+    if (at < this.spanStart || at + len > this.spanEnd) {
+      let end = at + len;
+      for (let j = k + 1; j < offset.length && offset[j] === end && length[j]! > 0 && end + length[j]! - at <= READ_SPAN; j++) end += length[j]!;
+      if (spanBuf.length < end - at) spanBuf = Buffer.allocUnsafe(Math.max(end - at, spanBuf.length * 2));
+      this.spanStart = at;
+      this.spanEnd = end;
+      this.spanGot = readSync(this.fd, spanBuf, 0, end - at, at);
+      this.bytes += this.spanGot;
+    }
+    const from = at - this.spanStart;
+    const got = Math.max(0, Math.min(len, this.spanGot - from));
+    return spanBuf.subarray(from, from + got);
+  }
+
+  /** One frame in a buffer of its own (the rows block behind a twin: the span may hold the next frames). */
+  alone(offset: number, length: number): Buffer {
+    const b = Buffer.allocUnsafe(length);
+    const got = readSync(this.fd, b, 0, length, offset);
+    this.bytes += got;
+    return b.subarray(0, got);
+  }
+}
 
 type BlockConsumer = (rows: BlockRows, bucket: number, expand: () => FlowBatchData, outbound: () => FlowBatchData) => void;
 
@@ -149,10 +206,7 @@ function readBlocks(task: ReplayBlocksTask, consume: (b: FlowBatchData) => void,
   const late = new Map<number, number>();
   const dict = dictOf(task.path, task.headerCrc);
   const fd = openSync(task.path, 'r');
-  // blocks that follow each other in the file are read together (one system call)
-  let spanStart = 0;
-  let spanGot = 0;
-  let spanEnd = 0;
+  const reader = new FrameReader(fd);
   try {
     for (let k = 0; k < task.offset.length; k++) {
       const offset = task.offset[k]!;
@@ -161,27 +215,20 @@ function readBlocks(task: ReplayBlocksTask, consume: (b: FlowBatchData) => void,
       if (bucket % task.shards !== task.shard || bucket >= SHARD_BUCKETS) {
         throw new Error(`replay block of bucket ${bucket} routed to shard ${task.shard} of ${task.shards}`);
       }
-      if (offset < spanStart || offset + length > spanEnd) {
-        let end = offset + length;
-        for (let j = k + 1; j < task.offset.length && task.offset[j] === end && end + task.length[j]! - offset <= READ_SPAN; j++) end += task.length[j]!;
-        if (frameBuf.length < end - offset) frameBuf = Buffer.allocUnsafe(Math.max(end - offset, frameBuf.length * 2));
-        spanStart = offset;
-        spanEnd = end;
-        spanGot = readSync(fd, frameBuf, 0, end - offset, offset);
-        reply.bytes += spanGot;
-      }
-      const at = offset - spanStart;
-      const got = Math.max(0, Math.min(length, spanGot - at));
       // rows left out here (late windows, another partition's block of an older file) need the batch form
       const p = task.partition;
-      const filtering = task.lateBefore > 0 || (p !== undefined && partitionOfBucket(bucket, p.count) !== p.index);
+      const filtering = task.lateBefore > 0 || (p !== undefined && partitionOfBucket(bucket, p.count) !== p.index) || task.cut?.[k] === true;
+      const twin = consumeBlock !== undefined && !filtering && task.twins !== undefined && task.twins.length[k]! > 0;
+      if (twin && readTwin(task, k, reader, dict, reply, consumeBlock)) continue;
       let batch: FlowBatchData | null = null;
       let rows: BlockRows | null = null;
       let columns: Map<string, Column>;
       try {
-        if (got < length) throw new CorruptBlockError(`truncated: block needs ${length} bytes, file ends after ${got}`);
+        // (in place of a damaged twin: this frame alone, not a span of rows blocks the next twins stand for)
+        const frame = twin ? reader.alone(offset, length) : reader.frame(k, task.offset, task.length);
+        if (frame.length < length) throw new CorruptBlockError(`truncated: block needs ${length} bytes, file ends after ${frame.length}`);
         // the block's columns are used before the next block is read: decoded into reused memory
-        const decoded = decodeBlock(frameBuf.subarray(at, at + length), ROWS_KIND, lz4);
+        const decoded = decodeBlock(frame, ROWS_KIND, lz4);
         if (decoded.header.bucket !== bucket) throw new CorruptBlockError(`block is of bucket ${decoded.header.bucket}, index says ${bucket}`);
         columns = decoded.columns;
         reply.rawBytes += decoded.rawBytes;
@@ -207,6 +254,7 @@ function readBlocks(task: ReplayBlocksTask, consume: (b: FlowBatchData) => void,
       consume(batch!);
     }
   } finally {
+    reply.bytes = reader.bytes;
     closeSync(fd);
   }
   reply.late = [...late].sort((a, b) => a[0] - b[0]);
@@ -214,17 +262,75 @@ function readBlocks(task: ReplayBlocksTask, consume: (b: FlowBatchData) => void,
 }
 
 /**
+ * Block k read through its entry-row twin (entry-rows.ts). False when the twin fails its
+ * checks: the caller then reads the rows block, and reports that block if it fails too. The
+ * twin's rows block is read after all when the table asks for the block's records one by
+ * one (expand: --max-memory's bounds), in a buffer of its own; if it is damaged, the block
+ * is reported as damaged and nothing of it was added (expand comes before any add).
+ */
+function readTwin(task: ReplayBlocksTask, k: number, reader: FrameReader, dict: string[], reply: ReplayBlocksReply, consumeBlock: BlockConsumer): boolean {
+  const twins = task.twins!;
+  const bucket = task.bucket[k]!;
+  let rows: BlockRows;
+  let cols: Map<string, Column>;
+  try {
+    const frame = reader.frame(k, twins.offset, twins.length);
+    if (frame.length < twins.length[k]!) return false;
+    const decoded = decodeBlock(frame, ENTRY_ROWS_KIND, lz4);
+    if (decoded.header.bucket !== bucket) return false;
+    cols = decoded.columns;
+    rows = blockRows(cols, decoded.header.rows, dict);
+    const flows = checkEntryCounts(cols, rows.flags, rows.n, task.rows[k]!, twins.inbound[k], twins.outbound[k]);
+    if (typeof flows === 'string') return false;
+    rows.flows = flows;
+    reply.rawBytes += decoded.rawBytes;
+  } catch (err) {
+    if (!(err instanceof CorruptBlockError)) throw err;
+    return false;
+  }
+  const r = rows;
+  const expand = () => {
+    const frame = reader.alone(task.offset[k]!, task.length[k]!);
+    if (frame.length < task.length[k]!) throw new CorruptBlockError(`truncated: block needs ${task.length[k]} bytes, file ends after ${frame.length}`);
+    const decoded = decodeBlock(frame, ROWS_KIND);
+    if (decoded.header.bucket !== bucket || decoded.header.rows !== task.rows[k]) throw new CorruptBlockError(`block is not the one the index names (bucket ${decoded.header.bucket}, ${decoded.header.rows} rows)`);
+    reply.rawBytes += decoded.rawBytes;
+    return decodeRows(decoded.columns, decoded.header.rows, dict, scratch);
+  };
+  try {
+    consumeBlock(r, bucket, expand, () => decodeRowsWhere(cols, r, Feed.outbound, outboundScratch));
+  } catch (err) {
+    if (!(err instanceof CorruptBlockError)) throw err;
+    reply.corrupt.push({ offset: task.offset[k]!, length: task.length[k]!, rows: task.rows[k]!, reason: err.message });
+    return true;
+  }
+  reply.blocks++;
+  reply.rows += task.rows[k]!;
+  return true;
+}
+
+/**
  * Drop, in place, the rows the sink would not pass on in this run, counted as it counts
- * them: sources outside --partition, then records of windows already finalised (late).
+ * them: records outside --from/--to, sources outside --partition, then records of windows
+ * already finalised (late).
  */
 function filterRows(b: FlowBatchData, bucket: number, task: ReplayBlocksTask, reply: ReplayBlocksReply, late: Map<number, number>): void {
   const p = task.partition;
   // a partition is a range of buckets, and a block holds one bucket: in or out as a whole
   // (only files without per-block feed counts send other partitions' blocks here)
   const outside = p !== undefined && partitionOfBucket(bucket, p.count) !== p.index;
+  const from = task.range?.from ?? 0;
+  const to = task.range?.to ?? 2 ** 32;
   let w = 0;
   for (let i = 0; i < b.n; i++) {
     const feed = b.feed[i]!;
+    if (b.start[i]! < from || b.start[i]! >= to) {
+      // the sink counts such a record before it classifies it (src/flow/sink.ts)
+      reply.outsideRange = (reply.outsideRange ?? 0) + 1;
+      if (feed & Feed.inbound) reply.outsideRangeInbound = (reply.outsideRangeInbound ?? 0) + 1;
+      if (feed & Feed.outbound) reply.outsideRangeOutbound = (reply.outsideRangeOutbound ?? 0) + 1;
+      continue;
+    }
     if (outside) {
       reply.outsidePartition++;
       if (feed & Feed.inbound) reply.outsideInbound++;

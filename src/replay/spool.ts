@@ -15,7 +15,8 @@ import type { FlowBatchData } from '../flow/batch.js';
 import { StringDict } from '../flow/dict.js';
 import { bucketOf, hashAddress, SHARD_BUCKETS } from '../flow/hash.js';
 import { decodeBlock, encodeBlock } from './block.js';
-import { ROWS_KIND, type BlockIndex } from './file.js';
+import { ENTRY_ROWS_KIND, ROWS_KIND, type BlockIndex } from './file.js';
+import { ENTRY_ROWS_COLUMN, EntryRowsBuilder } from './entry-rows.js';
 import { Feed } from '../flow/types.js';
 import { allocBatch, copyRows, entryOrder, gatherRows, remapIds, timeRange } from './rows.js';
 import { decodeRows, encodeRows, RowScratch } from './row-codec.js';
@@ -26,7 +27,10 @@ export interface PartResult {
   path: string;
   bytes: number;
   rows: number;
-  blocks: BlockIndex; // offsets relative to the start of the part
+  blocks: BlockIndex; // offsets relative to the start of the part; entryOffset relative to the start of `entriesPath`
+  /** The blocks' entry-row twins, one after the other (entryWindow given): written after all rows blocks. */
+  entriesPath?: string;
+  entriesBytes: number;
 }
 
 /** Rows of the run buffer sorted by bucket: bucket b is rows [start[b], start[b+1]). */
@@ -131,9 +135,14 @@ export class RowSpool {
    * Write every bucket's rows as blocks to `partPath`, ids rewritten through `toFile`
    * (this shard's dictionary id -> the file's), and forget them.
    */
-  finish(partPath: string, toFile: Uint32Array, blockRows: number, wideIds: boolean): PartResult {
+  finish(partPath: string, toFile: Uint32Array, blockRows: number, wideIds: boolean, entryWindow?: number): PartResult {
     const out = openSync(partPath, 'w');
+    const entriesPath = entryWindow ? `${partPath}.entries` : undefined;
+    const entriesOut = entriesPath ? openSync(entriesPath, 'w') : -1;
+    const twins = entryWindow ? new EntryRowsBuilder() : null;
     const blocks: BlockIndex = { offset: [], length: [], bucket: [], rows: [], minTime: [], maxTime: [], inbound: [], outbound: [] };
+    if (twins) Object.assign(blocks, { entryOffset: [], entryLength: [], entryRows: [] });
+    let entriesBytes = 0;
     let bytes = 0;
     let written = 0;
     const block = allocBatch(blockRows);
@@ -160,6 +169,14 @@ export class RowSpool {
         }
         blocks.inbound!.push(inbound);
         blocks.outbound!.push(outbound);
+        if (twins) {
+          const twin = entryFrame(twins, sorted, entryWindow!, bucket, minTime, maxTime, wideIds);
+          writeSync(entriesOut, twin.frame, 0, twin.frame.length, entriesBytes);
+          blocks.entryOffset!.push(entriesBytes);
+          blocks.entryLength!.push(twin.frame.length);
+          blocks.entryRows!.push(twin.rows);
+          entriesBytes += twin.frame.length;
+        }
         bytes += frame.length;
         written += sorted.n;
         block.n = 0;
@@ -185,12 +202,13 @@ export class RowSpool {
       }
     } finally {
       closeSync(out);
+      if (entriesOut >= 0) closeSync(entriesOut);
       this.dropSpill();
     }
     this.run.n = 0;
     this.segments = [];
     if (written !== this.rows) throw new Error(`replay part holds ${written} rows, the shard received ${this.rows}`);
-    return { path: partPath, bytes, rows: written, blocks };
+    return { path: partPath, bytes, rows: written, blocks, entriesPath, entriesBytes };
   }
 
   private readPiece(offset: number, length: number): FlowBatchData {
@@ -208,3 +226,14 @@ export class RowSpool {
     for (const l of this.pieces) l.length = 0;
   }
 }
+
+/** A block's twin: its rows merged into entry rows (entry-rows.ts), as one frame. */
+function entryFrame(
+  twins: EntryRowsBuilder, sorted: FlowBatchData, entryWindow: number, bucket: number, minTime: number, maxTime: number, wideIds: boolean,
+): { frame: Buffer; rows: number } {
+  const { batch, flows } = twins.merge(sorted, entryWindow);
+  const columns = encodeRows(batch, batch.n, wideIds);
+  columns.push([ENTRY_ROWS_COLUMN, flows, batch.n]);
+  return { frame: encodeBlock({ kind: ENTRY_ROWS_KIND, rows: batch.n, bucket, minTime, maxTime, columns }), rows: batch.n };
+}
+
