@@ -244,7 +244,7 @@ export class Engine {
       shards: this.shards, windowSeconds: opts.windowSeconds, partition: opts.partition, lateBefore: options.lateBefore, range: opts.timeRange,
       capacityHint: this.capacityHint,
       into: opts.shardOp === 'convertAdd' ? 'spool' : 'table',
-      smallKeysBelow: options.wholeRun && !options.lateBefore && process.env.FLOWSIEVE_SMALL_KEYS !== 'off' ? Math.max(1, opts.thresholds.minEndpoints) : undefined,
+      smallKeysBelow: this.countsSmallKeys(options) ? Math.max(1, opts.thresholds.minEndpoints) : undefined,
     });
     replayed.catch(() => {}); // awaited below; a failure must not go unhandled meanwhile
     // several tasks in flight per thread: small files are latency-bound, not CPU-bound
@@ -261,6 +261,15 @@ export class Engine {
       }
     }
     return collectReports(files, chunkResults, fileRows, opts.maxRejects, outcomes);
+  }
+
+  /**
+   * Whether a replay file's shards may count its small keys instead of adding them
+   * (ReplayDispatch.smallKeysBelow): not where a full table drops partitions (--no-spill),
+   * since a table with fewer entries would drop other ones. FLOWSIEVE_SMALL_KEYS=off: never.
+   */
+  private countsSmallKeys(options: IngestOptions): boolean {
+    return options.wholeRun === true && !options.lateBefore && this.opts.spill !== false && process.env.FLOWSIEVE_SMALL_KEYS !== 'off';
   }
 
   /** A file planned from its name (InputFile.sniffInThread) planned from its head, as every file was before. */
