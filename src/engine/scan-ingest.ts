@@ -5,7 +5,7 @@
  * once (addRecords) and a replay block read in its own columns (addBlockRows).
  */
 import { bucketOf, fmix32, hashAddress, mix, SHARD_BUCKETS } from '../flow/hash.js';
-import { hashKeys, type ScanCore } from './scan-core.js';
+import { hashKeys, keyHash, type ScanCore } from './scan-core.js';
 import * as layout from './scan-layout.js';
 import { nextPow2 } from './scan-layout.js';
 import { heldSorter, type HeldSorter } from './scan-wasm.js';
@@ -317,8 +317,9 @@ function addEntryRows(core: ScanCore, keys: KeyBuilder, r: BlockRows, flows: Uin
     s.hash = new Uint32Array(cap);
   }
   let m = entryKeys(core, keys, r, s.keys, s.rows);
-  hashKeys(s.keys, KEY_WORDS, m, s.hash);
+  // small keys first: most rows of such a block are theirs, and need no hash
   if (r.smallBelow > 1) m = dropSmallKeys(r, m);
+  hashKeys(s.keys, KEY_WORDS, m, s.hash);
   const { packets, bytes, start, dur } = r;
   const pkU32 = packets instanceof Uint32Array;
   const byU32 = bytes instanceof Uint32Array;
@@ -352,10 +353,10 @@ const smallScratch = {
  * not added. Such a key has at most that many entries, fewer than the finalisation's
  * min_endpoints, and no other block adds to it: the table would only have counted it and its
  * entries. Counts its keys and distinct entries into r, moves the other rows (keys, row
- * numbers, hashes) to the front of entryScratch in their order, and returns how many.
+ * numbers) to the front of entryScratch in their order, and returns how many.
  */
 function dropSmallKeys(r: BlockRows, m: number): number {
-  const { keys: k, rows, hash } = entryScratch;
+  const { keys: k, rows } = entryScratch;
   const z = smallScratch;
   const size = nextPow2(Math.max(16, m * 2));
   if (z.keySlots.length < size) {
@@ -371,14 +372,13 @@ function dropSmallKeys(r: BlockRows, m: number): number {
   for (let q = 0; q < keyCount; q++) if (z.keyRows[q]! < below) small++;
   if (small === 0) return m;
   r.smallKeys += small;
-  r.smallEntries += countSmallEntries(k, hash, m, size - 1, below, z);
+  r.smallEntries += countSmallEntries(k, m, size - 1, below, z);
   let w = 0;
   for (let j = 0; j < m; j++) {
     if (z.keyRows[z.keyOf[j]!]! < below) continue;
     if (w !== j) {
       k.copyWithin(w * KEY_WORDS, j * KEY_WORDS, (j + 1) * KEY_WORDS);
       rows[w] = rows[j]!;
-      hash[w] = hash[j]!;
     }
     w++;
   }
@@ -418,16 +418,21 @@ function groupKeys(k: Uint32Array, m: number, mask: number, z: typeof smallScrat
 /**
  * The distinct entries (the table's key: all six words, the last under KEY_RF) among the rows
  * of keys with fewer than `below` rows. A twin's rows are distinct entries at a 6-h window;
- * at 12 or 24 h one entry may have a row per 6 h.
+ * at 12 or 24 h one entry may have a row per 6 h. A key of one row is one entry (most keys).
  */
-function countSmallEntries(k: Uint32Array, hash: Uint32Array, m: number, mask: number, below: number, z: typeof smallScratch): number {
+function countSmallEntries(k: Uint32Array, m: number, mask: number, below: number, z: typeof smallScratch): number {
   const { entrySlots: slots, keyRows, keyOf } = z;
   slots.fill(0, 0, mask + 1);
   let entries = 0;
   for (let j = 0; j < m; j++) {
-    if (keyRows[keyOf[j]!]! >= below) continue;
+    const c = keyRows[keyOf[j]!]!;
+    if (c >= below) continue;
+    if (c === 1) {
+      entries++;
+      continue;
+    }
     const o = j * KEY_WORDS;
-    let slot = hash[j]! & mask;
+    let slot = keyHash(k[o]!, k[o + 1]!, k[o + 2]!, k[o + 3]!, k[o + 4]!, k[o + 5]! & KEY_RF) & mask;
     for (;;) {
       const e1 = slots[slot]!;
       if (e1 === 0) {
