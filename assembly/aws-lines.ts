@@ -27,7 +27,7 @@
 // the reader's own slots and table of string ids at `idsPtr` (I_* below).
 
 import { fixedId, idOfToken, newFrom, sameBytes, startTokens, tokenCount } from './shared/token-ids';
-import { ROUTE_DONE, ROUTE_EMIT, areasPtr, endRouting, fixAreaIds, routeFlow, routeFlowWords, routedFeed, startRouting, toArea, toAreaIds, toAreaWords } from './shared/route';
+import { ROUTE_DONE, ROUTE_EMIT, RouteFlow, areasPtr, endRouting, fixAreaIds, routeFlow, routeFlowWords, routedFeed, startRouting, toArea, toAreaIds, toAreaWords } from './shared/route';
 
 // Role numbers: src/formats/aws-columns.ts `Role` (test/aws-wasm.test.ts checks they agree)
 const R_ACCOUNT: u32 = 1;
@@ -138,14 +138,14 @@ class Decimal {
  * its length (ipv4Part), where a branch a part length mispredicted on most addresses.
  */
 export function ipv4(p: u32, q: u32): i64 {
-  return DottedQuad.read(p, q);
+  return ScalarQuad.read(p, q);
 }
 
 /**
- * ipv4's body, inlined (a static method: eslint takes its decorator) where a plain line's
- * addresses are read: as a call from plainLine it was ~8 % of the module's pass.
+ * ipv4's body (a static method: eslint takes its decorator), a part at a time: where a
+ * module has no table of shapes (assembly/azure-tuples.ts; DottedQuad.read needs one).
  */
-class DottedQuad {
+class ScalarQuad {
   @inline
   static read(p: u32, q: u32): i64 {
     const n = q - p;
@@ -182,6 +182,87 @@ function ipv4Part(p: u32, s: u32, e: u32): i32 {
   const part = <i32>((w & 0xff) * 100 + ((w >> 8) & 0xff) * 10 + (w >> 16));
   const leadingZero = len > 1 && (raw & 0xff) == 0;
   return leadingZero || part > 255 ? -1 : part;
+}
+
+/**
+ * ipv4's answer, inlined (a static method: eslint takes its decorator) where a plain line's
+ * addresses are read: as a call from plainLine it was ~8 % of the module's pass. The
+ * token's sixteen bytes are classed at once (digits, dots); the parts' lengths (1-3 each:
+ * 81 shapes) pick a row of the table built by buildQuads, whose swizzle puts each part's
+ * digits in place, and the four parts are then valued, checked (over 255, a leading zero)
+ * and packed in a few vector steps, where a part at a time cost each part its own loads,
+ * shifts and multiplications.
+ */
+class DottedQuad {
+  @inline
+  static read(p: u32, q: u32): i64 {
+    const n = q - p;
+    if (n - 7 > 8) return -1; // 7 to 15 bytes
+    const v = v128.load(p);
+    const live = (1 << n) - 1;
+    const dots = i8x16.bitmask(i8x16.eq(v, i8x16.splat(46))) & live;
+    const w = i8x16.sub(v, i8x16.splat(48));
+    const digits = i8x16.bitmask(i8x16.lt_u(w, i8x16.splat(10))) & live;
+    if ((dots | digits) != live || popcnt(dots) != 3) return -1;
+    // each part ends at a dot, the last at the token's end: its length 1 to 3
+    const e0 = <u32>ctz(dots);
+    const d1 = dots & (dots - 1);
+    const e1 = <u32>ctz(d1);
+    const e2 = <u32>ctz(d1 & (d1 - 1));
+    const l0 = e0 - 1;
+    const l1 = e1 - e0 - 2;
+    const l2 = e2 - e1 - 2;
+    const l3 = n - e2 - 2;
+    if (((<u32>(l0 < 3) & <u32>(l1 < 3)) & (<u32>(l2 < 3) & <u32>(l3 < 3))) == 0) return -1;
+    const shape = quadsAt + ((l0 * 27 + l1 * 9 + l2 * 3 + l3) << 4);
+    // a part of two or three digits that starts with '0'
+    const zeros = i8x16.bitmask(i8x16.eq(w, i8x16.splat(0)));
+    if ((zeros & <i32>load<u16>(quadsAt + QUAD_LEADS + ((shape - quadsAt) >> 3))) != 0) return -1;
+    // bytes 0-7: hundreds and tens of the parts, last part first; 8-15: their ones, each in a u16
+    const x = i8x16.swizzle(w, v128.load(shape));
+    const tens = i32x4.extadd_pairwise_i16x8_u(i16x8.extmul_low_i8x16_u(x, i16x8.splat(0x0a64)));
+    const parts = i32x4.add(tens, i16x8.extend_high_i8x16_u(x));
+    if (v128.any_true(i32x4.gt_s(parts, i32x4.splat(255)))) return -1;
+    const packed = i8x16.narrow_i16x8_u(i16x8.narrow_i32x4_u(parts, parts), parts);
+    return <i64><u32>i32x4.extract_lane(packed, 0);
+  }
+}
+
+/** Bytes of the table of dotted-quad shapes (buildQuads), just below the routing block (src/formats/aws-wasm.ts leaves room). */
+const QUADS_BYTES: u32 = 2048;
+/** Where the table's leading-digit masks start (a u16 a shape), after its 81 swizzles. */
+const QUAD_LEADS: u32 = 81 * 16;
+/** Where the table lies (built when it moved: buildQuads). */
+let quadsAt: u32 = 0;
+
+/**
+ * The table DottedQuad.read reads, at `at`: for each shape (the four parts' lengths l0..l3,
+ * 1-3 each, row ((l0 - 1) * 27 + (l1 - 1) * 9 + (l2 - 1) * 3 + l3 - 1)), the swizzle that
+ * puts part k's hundreds and tens digits at bytes 2j, 2j + 1 and its ones at byte 8 + 2j
+ * (j = 3 - k: the last part lands in lane 0, so the packed bytes read as the address), 0xff
+ * (a zero) where it has no such digit; then a u16 a shape, the first digits of its parts of
+ * two or three digits.
+ */
+function buildQuads(at: u32): void {
+  for (let shape: u32 = 0; shape < 81; shape++) {
+    const row = at + (shape << 4);
+    memory.fill(row, 0xff, 16);
+    let start: u32 = 0;
+    let leads: u32 = 0;
+    let unit: u32 = 27;
+    for (let k: u32 = 0; k < 4; k++, unit /= 3) {
+      const len = ((shape / unit) % 3) + 1;
+      const j = 3 - k;
+      const ones = start + len - 1;
+      store<u8>(row + 8 + 2 * j, <u8>ones);
+      if (len >= 2) store<u8>(row + 2 * j + 1, <u8>(ones - 1));
+      if (len == 3) store<u8>(row + 2 * j, <u8>(ones - 2));
+      if (len >= 2) leads |= 1 << start;
+      start += len + 1;
+    }
+    store<u16>(at + QUAD_LEADS + (shape << 1), <u16>leads);
+  }
+  quadsAt = at;
 }
 
 /** Whether the token [p, q) is '-' (a field not given). */
@@ -289,6 +370,7 @@ export function readLines(inPtr: u32, len: u32, rolesPtr: u32, nroles: u32, maxR
   mapPtr = map;
   markSeparators(len);
   startRouting(sinkPtr);
+  if (quadsAt != sinkPtr - QUADS_BYTES) buildQuads(sinkPtr - QUADS_BYTES);
   const m = maxRows << 2;
   cStart = out; // i32: the line's first byte (relative to inPtr)
   cEnd = cStart + m; // i32: its '\n'
@@ -303,12 +385,12 @@ export function readLines(inPtr: u32, len: u32, rolesPtr: u32, nroles: u32, maxR
   cTcpFlags = cEndTime + m; // i32: -1 when absent
   cAction = cTcpFlags + m; // u32: 0 unknown, 1 accept, 2 reject
   cDirection = cAction + m; // u32: 0 unknown, 1 ingress, 2 egress
-  const cRoute = cDirection + m; // i32: the shard, or ROUTE_DONE, ROUTE_EMIT (a plain row)
+  cRoute = cDirection + m; // i32: the shard, or ROUTE_DONE, ROUTE_EMIT (a plain row)
   cFeed = cRoute + m; // u32: Feed bits of a routed row
-  const cIfaceS = cFeed + m; // i32 token offsets, of the rows in cJsRows only
-  const cIfaceE = cIfaceS + m;
-  const cInstS = cIfaceE + m;
-  const cInstE = cInstS + m;
+  cIfaceS = cFeed + m; // i32 token offsets, of the rows in cJsRows only
+  cIfaceE = cIfaceS + m;
+  cInstS = cIfaceE + m;
+  cInstE = cInstS + m;
   cAccountId = cInstE + m; // i32 dictionary ids (idsOfRow), of every row the caller reads
   cRegionId = cAccountId + m;
   cIfaceId = cRegionId + m; // of a routed row only, 0 where the sink takes none
@@ -321,62 +403,26 @@ export function readLines(inPtr: u32, len: u32, rolesPtr: u32, nroles: u32, maxR
   jsRows = 0;
   nodataRows = 0;
   startIds(idsPtr);
-  const base = <i32>inPtr;
+  // the layout read by column indexes (columnsRow) where it allows, its separators' list past the bitmap
+  const byColumns = layoutColumns(rolesPtr, nroles);
+  endsPtr = (map + (((len >> 6) + 2) << 3) + 7) & ~7;
   let p = inPtr;
   let row: u32 = 0;
   while (p < end && row < maxRows) {
     const r = row << 2;
-    const r8 = row << 3;
-    // the defaults of a field the layout lacks (FlowRecord.clearOptional)
-    store<i32>(cTcpFlags + r, -1);
-    store<u32>(cAction + r, 0);
-    store<u32>(cDirection + r, 0);
-    store<f64>(cPackets + r8, NaN);
-    store<f64>(cBytes + r8, NaN);
-    aS = -1;
-    gS = -1;
-    fS = -1;
-    nS = -1;
-    addrFlags = 0;
-    noFlow = false;
-    // the record ends its line ('\n' or "\r\n") at nl; any other line: found by a search for its '\n'
-    const ls = p;
-    let nl = plainLine(p, end, rolesPtr, nroles, r, r8);
-    let flags: u32 = 0;
-    if (nl != 0 && noFlow) {
-      // the general loop counts it (FlowSink.noData) and looks nothing up that a row uses
-      flags = F_PLAIN | F_NODATA;
-      store<i32>(cRoute + r, ROUTE_DONE);
-      nodataRows++;
-    } else if (nl != 0) {
-      flags = F_PLAIN | addrFlags;
-      const noRegion = gS < 0 || (gE - gS == 1 && load<u8>(<u32>gS) == 45);
-      const route = addrFlags != 0 ? routeRowWords(r, noRegion) : routeRow(r, noRegion);
-      store<i32>(cRoute + r, route);
-      // a region of '-' leaves the file's default: no token
-      if (gS >= 0 && gE - gS == 1 && load<u8>(<u32>gS) == 45) gS = -1;
-      // an interface or instance of '-': none (the reader leaves the id 0)
-      if (fS >= 0 && fE - fS == 1 && load<u8>(<u32>fS) == 45) fS = -1;
-      if (nS >= 0 && nE - nS == 1 && load<u8>(<u32>nS) == 45) nS = -1;
-      if (route != ROUTE_DONE) idsOfRow(r, route);
-      // a row routed into its shard's area or counted alone needs nothing of the caller's loop;
-      // one it takes gets where its interface and instance lie (looked up there if it is outbound)
-      if (route == ROUTE_EMIT || (route >= 0 && areasPtr == 0)) {
-        store<u32>(cJsRows + (jsRows++ << 2), row);
-        store<i32>(cIfaceS + r, fS < 0 ? -1 : fS - base);
-        store<i32>(cIfaceE + r, fE - base);
-        store<i32>(cInstS + r, nS < 0 ? -1 : nS - base);
-        store<i32>(cInstE + r, nE - base);
-      }
-    } else {
+    let nl = byColumns ? ColumnsRow.read(p, end, nroles, r, row) : lineRow(p, end, rolesPtr, nroles, r, row);
+    let flags = rowFlags;
+    if (nl == 0) {
       nl = p;
       while (nl < end && load<u8>(nl) != 10) nl++;
       if (nl >= end) break; // a line not ended in the block is left to the caller
       store<u32>(cJsRows + (jsRows++ << 2), row); // the general loop reads it
+      flags = 0;
     }
     store<i32>(cStart + r, p - inPtr);
     store<i32>(cEnd + r, nl - inPtr);
     store<u32>(cFlags + r, flags);
+    const ls = p;
     p = nl + 1;
     row++;
     // a line the general loop reads may be a header that changes the layout: the rows after
@@ -388,6 +434,64 @@ export function readLines(inPtr: u32, len: u32, rolesPtr: u32, nroles: u32, maxR
   endIds(idsPtr);
   endRouting(sinkPtr);
   return row;
+}
+
+/** The F_ bits of the row columnsRow or lineRow read last (when it was plain). */
+let rowFlags: u32 = 0;
+
+/**
+ * One line from p (not past e) read by plainLine, by the layout's roles, then routed and
+ * given its ids: the index of its '\n' when it is plain (its flags in rowFlags), 0 for any
+ * line the general loop must read. Every layout columnsRow does not take.
+ */
+function lineRow(p: u32, end: u32, rolesPtr: u32, nroles: u32, r: u32, row: u32): u32 {
+  const r8 = r << 1;
+  // the defaults of a field the layout lacks (FlowRecord.clearOptional)
+  store<i32>(cTcpFlags + r, -1);
+  store<u32>(cAction + r, 0);
+  store<u32>(cDirection + r, 0);
+  store<f64>(cPackets + r8, NaN);
+  store<f64>(cBytes + r8, NaN);
+  aS = -1;
+  gS = -1;
+  fS = -1;
+  nS = -1;
+  addrFlags = 0;
+  noFlow = false;
+  // the record ends its line ('\n' or "\r\n") at nl
+  const nl = plainLine(p, end, rolesPtr, nroles, r, r8);
+  if (nl == 0) return 0;
+  if (noFlow) {
+    // the general loop counts it (FlowSink.noData) and looks nothing up that a row uses
+    rowFlags = F_PLAIN | F_NODATA;
+    store<i32>(cRoute + r, ROUTE_DONE);
+    nodataRows++;
+    return nl;
+  }
+  rowFlags = F_PLAIN | addrFlags;
+  const noRegion = gS < 0 || (gE - gS == 1 && load<u8>(<u32>gS) == 45);
+  const route = addrFlags != 0 ? routeRowWords(r, noRegion) : routeRow(r, noRegion);
+  store<i32>(cRoute + r, route);
+  // a region of '-' leaves the file's default: no token
+  if (gS >= 0 && gE - gS == 1 && load<u8>(<u32>gS) == 45) gS = -1;
+  // an interface or instance of '-': none (the reader leaves the id 0)
+  if (fS >= 0 && fE - fS == 1 && load<u8>(<u32>fS) == 45) fS = -1;
+  if (nS >= 0 && nE - nS == 1 && load<u8>(<u32>nS) == 45) nS = -1;
+  if (route != ROUTE_DONE) idsOfRow(r, route, load<u32>(cDirection + r));
+  // a row routed into its shard's area or counted alone needs nothing of the caller's loop;
+  // one it takes gets where its interface and instance lie (looked up there if it is outbound)
+  if (route == ROUTE_EMIT || (route >= 0 && areasPtr == 0)) takenByCaller(r, row);
+  return nl;
+}
+
+/** Row `row` (r = row * 4) goes on the list of the rows the caller's JavaScript takes, with where its interface and instance lie. */
+function takenByCaller(r: u32, row: u32): void {
+  const base = <i32>blockPtr;
+  store<u32>(cJsRows + (jsRows++ << 2), row);
+  store<i32>(cIfaceS + r, fS < 0 ? -1 : fS - base);
+  store<i32>(cIfaceE + r, fE - base);
+  store<i32>(cInstS + r, nS < 0 ? -1 : nS - base);
+  store<i32>(cInstE + r, nE - base);
 }
 
 /**
@@ -465,6 +569,11 @@ let cTcpFlags: u32 = 0;
 let cAction: u32 = 0;
 let cDirection: u32 = 0;
 let cFeed: u32 = 0;
+let cRoute: u32 = 0;
+let cIfaceS: u32 = 0;
+let cIfaceE: u32 = 0;
+let cInstS: u32 = 0;
+let cInstE: u32 = 0;
 let cPackets: u32 = 0;
 let cBytes: u32 = 0;
 let cAccountId: u32 = 0;
@@ -626,6 +735,294 @@ function plainLine(p: u32, e: u32, rolesPtr: u32, nroles: u32, r: u32, r8: u32):
   return q;
 }
 
+/** Columns a layout may have for columnsRow: its list of separators (endsPtr) is at most this long, plus one. */
+const COLUMNS_MAX: u32 = 64;
+/** Where columnsRow lists a line's separators: past the bitmap (readLines; src/formats/aws-wasm.ts leaves room). */
+let endsPtr: u32 = 0;
+// the byte offset in that list of the separator before each role's column (its column index times 4), -1: none
+let oAccount: i32 = -1;
+let oIface: i32 = -1;
+let oSrc: i32 = -1;
+let oDst: i32 = -1;
+let oSport: i32 = -1;
+let oDport: i32 = -1;
+let oProto: i32 = -1;
+let oPackets: i32 = -1;
+let oBytes: i32 = -1;
+let oStart: i32 = -1;
+let oEnd: i32 = -1;
+let oAction: i32 = -1;
+let oLogStatus: i32 = -1;
+let oTcpFlags: i32 = -1;
+let oDirection: i32 = -1;
+let oRegion: i32 = -1;
+let oInstance: i32 = -1;
+let oResourceType: i32 = -1;
+
+/**
+ * Each role's column of the layout (the o* offsets), and whether columnsRow may read its
+ * lines: at most COLUMNS_MAX columns, no role twice (plainLine reads every copy, the last
+ * one kept) and no address last (plainLine never takes a line then). Once a readLines: a
+ * loop over 14-21 roles against thousands of lines.
+ */
+function layoutColumns(rolesPtr: u32, nroles: u32): bool {
+  oAccount = oIface = oSrc = oDst = oSport = oDport = oProto = oPackets = oBytes = -1;
+  oStart = oEnd = oAction = oLogStatus = oTcpFlags = oDirection = oRegion = oInstance = oResourceType = -1;
+  if (nroles - 1 >= COLUMNS_MAX) return false;
+  let seen: u32 = 0;
+  for (let k: u32 = 0; k < nroles; k++) {
+    const role = <u32>load<u8>(rolesPtr + k);
+    if (role == 0) continue;
+    if (role > R_RESOURCETYPE || (seen & (1 << role)) != 0) return false;
+    seen |= 1 << role;
+    const o = <i32>(k << 2);
+    switch (role) {
+      case R_ACCOUNT: oAccount = o; break;
+      case R_IFACE: oIface = o; break;
+      case R_SRCADDR: oSrc = o; break;
+      case R_DSTADDR: oDst = o; break;
+      case R_SRCPORT: oSport = o; break;
+      case R_DSTPORT: oDport = o; break;
+      case R_PROTOCOL: oProto = o; break;
+      case R_PACKETS: oPackets = o; break;
+      case R_BYTES: oBytes = o; break;
+      case R_START: oStart = o; break;
+      case R_END: oEnd = o; break;
+      case R_ACTION: oAction = o; break;
+      case R_LOGSTATUS: oLogStatus = o; break;
+      case R_TCPFLAGS: oTcpFlags = o; break;
+      case R_DIRECTION: oDirection = o; break;
+      case R_REGION: oRegion = o; break;
+      case R_INSTANCE: oInstance = o; break;
+      default: oResourceType = o; break;
+    }
+  }
+  // the columns every layout has (src/formats/aws.ts REQUIRED), and no address last
+  if (oSrc < 0 || oDst < 0 || oSport < 0 || oDport < 0 || oProto < 0 || oStart < 0) return false;
+  const lastO = <i32>((nroles - 1) << 2);
+  return oSrc != lastO && oDst != lastO;
+}
+
+/**
+ * columnsRow (ColumnsRow.read, inlined into readLines's loop: as a call it was ~3 % of the
+ * module's pass on v2): a static method, which eslint takes the decorator of.
+ */
+class ColumnsRow {
+  /**
+   * One line from p (not past e) of a layout layoutColumns allows, read, routed and given its
+   * ids, as readLines does with plainLine's row: the index of its '\n' when it is plain (its
+   * flags in rowFlags), 0 for any line the general loop must read. Its separators are listed
+   * first (the bitmap's set bits, each checked as plainLine checks it), then each column the
+   * layout has is read from where the list puts it, in straight code: a column no role reads
+   * costs its separator only, and no column pays a dispatch on its role. Its fields are kept
+   * in locals and go straight into the shard's area (toArea): the row's columns are written
+   * only for a row the caller's JavaScript takes, or one with an IPv6 address (routeRowWords).
+   * The same answer, routes, counts and ids as plainLine's row (test/aws-wasm.test.ts).
+   */
+  @inline
+  static read(p: u32, e: u32, nroles: u32, r: u32, row: u32): u32 {
+    const ends = endsPtr;
+    const last = nroles - 1;
+    let t = p;
+    let q: u32;
+    let word = (p - blockPtr) >> 6;
+    let bits = load<u64>(mapPtr + (word << 3)) & (<u64>-1 << <u64>((p - blockPtr) & 63));
+    // the list: the byte before the line, then the end of each column
+    store<u32>(ends, p - 1);
+    for (let k: u32 = 0; ; k++) {
+      while (bits == 0) bits = load<u64>(mapPtr + (++word << 3)); // ends: markSeparators marks the block's end
+      q = blockPtr + (word << 6) + <u32>ctz(bits);
+      bits &= bits - 1;
+      if (q == t) return 0; // every column is a token: bytes above ' ', at least one
+      store<u32>(ends + ((k + 1) << 2), q);
+      if (k == last) break;
+      if (load<u8>(q) != 32) return 0; // a single space after every column but the last (at the block's end a 0)
+      t = q + 1;
+    }
+    // the record ends its line: '\n' or "\r\n" (at the block's end a 0, readLines)
+    let c = load<u8>(q);
+    if (c == 13 && q + 1 < e) c = load<u8>(++q);
+    if (c != 10) return 0;
+    // the addresses, ports, protocol and start (layoutColumns: every layout has them)
+    let none = false; // no flow (F_NODATA)
+    let v6: u32 = 0;
+    let at = ends + <u32>oSrc;
+    let s = load<u32>(at) + 1;
+    let f = load<u32>(at + 4);
+    let num = DottedQuad.read(s, f);
+    const src = <u32>num;
+    if (num < 0) {
+      if (isDash(s, f)) none = true; // the general loop: no flow to detect on
+      else if (ipv6(s, f, cSrc6 + (r << 2))) v6 |= F_SRC_V6;
+      else return 0;
+    }
+    at = ends + <u32>oDst;
+    s = load<u32>(at) + 1;
+    f = load<u32>(at + 4);
+    num = DottedQuad.read(s, f);
+    const dst = <u32>num;
+    if (num < 0) {
+      if (isDash(s, f)) none = true;
+      else if (ipv6(s, f, cDst6 + (r << 2))) v6 |= F_DST_V6;
+      else return 0;
+    }
+    at = ends + <u32>oSport;
+    s = load<u32>(at) + 1;
+    f = load<u32>(at + 4);
+    num = Decimal.read(s, f);
+    const sport = <u32>num;
+    if (<u64>num > 65535) {
+      if (num < 0 && isDash(s, f)) none = true;
+      else return 0; // not a number or out of range: the general loop, and the sink words the reject
+    }
+    at = ends + <u32>oDport;
+    s = load<u32>(at) + 1;
+    f = load<u32>(at + 4);
+    num = Decimal.read(s, f);
+    const dport = <u32>num;
+    if (<u64>num > 65535) {
+      if (num < 0 && isDash(s, f)) none = true;
+      else return 0;
+    }
+    at = ends + <u32>oProto;
+    s = load<u32>(at) + 1;
+    f = load<u32>(at + 4);
+    num = Decimal.read(s, f);
+    const proto = <u32>num;
+    if (<u64>num > 255) {
+      if (num < 0 && isDash(s, f)) none = true;
+      else return 0;
+    }
+    at = ends + <u32>oStart;
+    num = Decimal.read(load<u32>(at) + 1, load<u32>(at + 4));
+    if (<u64>num > 0xffffffff) return 0;
+    const start = <u32>num;
+    // the columns a layout may lack: their defaults (FlowRecord.clearOptional)
+    let finish = start;
+    if (oEnd >= 0) {
+      at = ends + <u32>oEnd;
+      num = Decimal.read(load<u32>(at) + 1, load<u32>(at + 4));
+      if (<u64>num > 0xffffffff) return 0;
+      finish = <u32>num;
+    }
+    let packets: f64 = NaN; // '-': unknown
+    if (oPackets >= 0) {
+      at = ends + <u32>oPackets;
+      s = load<u32>(at) + 1;
+      f = load<u32>(at + 4);
+      num = Decimal.read(s, f);
+      if (num >= 0) packets = <f64>num;
+      else if (!isDash(s, f)) return 0;
+    }
+    let bytes: f64 = NaN;
+    if (oBytes >= 0) {
+      at = ends + <u32>oBytes;
+      s = load<u32>(at) + 1;
+      f = load<u32>(at + 4);
+      num = Decimal.read(s, f);
+      if (num >= 0) bytes = <f64>num;
+      else if (!isDash(s, f)) return 0;
+    }
+    let tcpFlags: i32 = -1; // '-': not given
+    if (oTcpFlags >= 0) {
+      at = ends + <u32>oTcpFlags;
+      s = load<u32>(at) + 1;
+      f = load<u32>(at + 4);
+      num = Decimal.read(s, f);
+      if (!(num < 0 && isDash(s, f))) {
+        if (<u64>num > 0x7fffffff) return 0;
+        tcpFlags = <i32>num;
+      }
+    }
+    let action: u32 = 0;
+    if (oAction >= 0) {
+      c = load<u8>(load<u32>(ends + <u32>oAction) + 1);
+      action = c == 65 ? 1 : c == 82 ? 2 : 0;
+    }
+    let direction: u32 = 0;
+    if (oDirection >= 0) {
+      c = load<u8>(load<u32>(ends + <u32>oDirection) + 1);
+      direction = c == 105 ? 1 : c == 101 ? 2 : 0;
+    }
+    if (oLogStatus >= 0) {
+      c = load<u8>(load<u32>(ends + <u32>oLogStatus) + 1);
+      if (c == 78 || c == 83) none = true; // NODATA, SKIPDATA
+    }
+    // TransitGateway: out of scope, counted as the general loop counts it
+    if (oResourceType >= 0 && load<u8>(load<u32>(ends + <u32>oResourceType) + 1) == 84) none = true;
+    if (none) {
+      // the general loop counts it (FlowSink.noData) and looks nothing up that a row uses
+      rowFlags = F_PLAIN | F_NODATA;
+      store<i32>(cRoute + r, ROUTE_DONE);
+      nodataRows++;
+      return q;
+    }
+    rowFlags = F_PLAIN | v6;
+    // the string columns' tokens: a region of '-' leaves the file's default, an interface or instance of '-' is none
+    aS = gS = fS = nS = -1;
+    if (oAccount >= 0) {
+      aS = <i32>load<u32>(ends + <u32>oAccount) + 1;
+      aE = <i32>load<u32>(ends + <u32>oAccount + 4);
+    }
+    if (oRegion >= 0) {
+      gS = <i32>load<u32>(ends + <u32>oRegion) + 1;
+      gE = <i32>load<u32>(ends + <u32>oRegion + 4);
+      if (gE - gS == 1 && load<u8>(<u32>gS) == 45) gS = -1;
+    }
+    if (oIface >= 0) {
+      fS = <i32>load<u32>(ends + <u32>oIface) + 1;
+      fE = <i32>load<u32>(ends + <u32>oIface + 4);
+      if (fE - fS == 1 && load<u8>(<u32>fS) == 45) fS = -1;
+    }
+    if (oInstance >= 0) {
+      nS = <i32>load<u32>(ends + <u32>oInstance) + 1;
+      nE = <i32>load<u32>(ends + <u32>oInstance + 4);
+      if (nE - nS == 1 && load<u8>(<u32>nS) == 45) nS = -1;
+    }
+    const r4 = r;
+    let route: i32;
+    let written = false; // the row's columns
+    if (v6 != 0) {
+      writeColumns(r4, src, dst, sport, dport, proto, start, finish, tcpFlags, action, direction, packets, bytes);
+      written = true;
+      addrFlags = v6;
+      route = routeRowWords(r4, gS < 0);
+    } else {
+      route = RouteFlow.route(start, finish, src, dst, sport, dport, proto, tcpFlags, direction, gS < 0);
+      if (route >= 0) {
+        const feed = routedFeed;
+        const slot = areasPtr != 0 ? toArea(<u32>route, src, dst, packets, bytes, start, finish, sport, dport, tcpFlags, feed, proto, action, direction) : 0;
+        store<u32>(cFeed + r4, feed | (slot << 2));
+      }
+    }
+    store<i32>(cRoute + r4, route);
+    if (route != ROUTE_DONE) IdsOfRow.set(r4, route, direction);
+    // a row routed into its shard's area or counted alone needs nothing of the caller's loop;
+    // one it takes gets its columns, and where its interface and instance lie (looked up there if it is outbound)
+    if (route == ROUTE_EMIT || (route >= 0 && areasPtr == 0)) {
+      if (!written) writeColumns(r4, src, dst, sport, dport, proto, start, finish, tcpFlags, action, direction, packets, bytes);
+      takenByCaller(r4, row);
+    }
+    return q;
+  }
+}
+
+/** A row's fields into its columns (readLines lays them out), for the caller's JavaScript or routeRowWords. */
+function writeColumns(r: u32, src: u32, dst: u32, sport: u32, dport: u32, proto: u32, start: u32, end: u32, tcpFlags: i32, action: u32, direction: u32, packets: f64, bytes: f64): void {
+  store<u32>(cSrc + r, src);
+  store<u32>(cDst + r, dst);
+  store<u32>(cSport + r, sport);
+  store<u32>(cDport + r, dport);
+  store<u32>(cProto + r, proto);
+  store<u32>(cStartTime + r, start);
+  store<u32>(cEndTime + r, end);
+  store<i32>(cTcpFlags + r, tcpFlags);
+  store<u32>(cAction + r, action);
+  store<u32>(cDirection + r, direction);
+  store<f64>(cPackets + (r << 1), packets);
+  store<f64>(cBytes + (r << 1), bytes);
+}
+
 // String ids: the account, region, interface and instance tokens of a row as the sink's
 // dictionary ids, looked up in the table of shared/token-ids.ts, where the JavaScript reader
 // looked each up in its LastValue caches and the dictionary a row at a time; the caller looks
@@ -668,42 +1065,50 @@ function endIds(at: u32): void {
  * none), the interface and instance of a routed row where the sink's append takes them
  * (an outbound record's source host, not an internal one logged where it arrived).
  */
-function idsOfRow(r: u32, route: i32): void {
-  let account = defaultAccount;
-  if (aS >= 0) {
-    const n = <u32>(aE - aS);
-    if (n != lastAccountN || !sameBytes(lastAccountP, <u32>aS, n)) {
-      lastAccountId = idOfToken(<u32>aS, n);
-      lastAccountP = <u32>aS;
-      lastAccountN = n;
+function idsOfRow(r: u32, route: i32, direction: u32): void {
+  IdsOfRow.set(r, route, direction);
+}
+
+/** idsOfRow's body, inlined where columnsRow reads a row (a static method, which eslint takes the decorator of): as a call ~3 % of the module's pass on v2. */
+class IdsOfRow {
+  @inline
+  static set(r: u32, route: i32, direction: u32): void {
+    let account = defaultAccount;
+    if (aS >= 0) {
+      const n = <u32>(aE - aS);
+      if (n != lastAccountN || !sameBytes(lastAccountP, <u32>aS, n)) {
+        lastAccountId = idOfToken(<u32>aS, n);
+        lastAccountP = <u32>aS;
+        lastAccountN = n;
+      }
+      account = lastAccountId;
     }
-    account = lastAccountId;
-  }
-  store<i32>(cAccountId + r, account);
-  let region = defaultRegion;
-  if (gS >= 0) {
-    const n = <u32>(gE - gS);
-    if (n != lastRegionN || !sameBytes(lastRegionP, <u32>gS, n)) {
-      lastRegionId = idOfToken(<u32>gS, n);
-      lastRegionP = <u32>gS;
-      lastRegionN = n;
+    store<i32>(cAccountId + r, account);
+    let region = defaultRegion;
+    if (gS >= 0) {
+      const n = <u32>(gE - gS);
+      if (n != lastRegionN || !sameBytes(lastRegionP, <u32>gS, n)) {
+        lastRegionId = idOfToken(<u32>gS, n);
+        lastRegionP = <u32>gS;
+        lastRegionN = n;
+      }
+      region = lastRegionId;
     }
-    region = lastRegionId;
-  }
-  store<i32>(cRegionId + r, region);
-  let iface: i32 = 0;
-  let instance: i32 = 0;
-  if (route >= 0) {
-    const feed = load<u32>(cFeed + r) & 3;
-    if ((feed & FEED_OUTBOUND) != 0 && !(feed == FEED_OUTBOUND && load<u32>(cDirection + r) == 1)) {
-      if (fS >= 0) iface = idOfToken(<u32>fS, <u32>(fE - fS));
-      if (nS >= 0) instance = idOfToken(<u32>nS, <u32>(nE - nS));
+    store<i32>(cRegionId + r, region);
+    let iface: i32 = 0;
+    let instance: i32 = 0;
+    if (route >= 0) {
+      const feed = load<u32>(cFeed + r) & 3;
+      if ((feed & FEED_OUTBOUND) != 0 && !(feed == FEED_OUTBOUND && direction == 1)) {
+        if (fS >= 0) iface = idOfToken(<u32>fS, <u32>(fE - fS));
+        if (nS >= 0) instance = idOfToken(<u32>nS, <u32>(nE - nS));
+      }
     }
+    store<i32>(cIfaceId + r, iface);
+    store<i32>(cInstanceId + r, instance);
+    // a routed row's ids in its area too: the sink copies them a run at a time
+    if (route >= 0 && areasPtr != 0) toAreaIds(<u32>route, load<u32>(cFeed + r) >> 2, account, region, iface, instance);
   }
-  store<i32>(cIfaceId + r, iface);
-  store<i32>(cInstanceId + r, instance);
-  // a routed row's ids in its area too: the sink copies them a run at a time
-  if (route >= 0 && areasPtr != 0) toAreaIds(<u32>route, load<u32>(cFeed + r) >> 2, account, region, iface, instance);
 }
 
 /** The ids of the table's new entries (the caller wrote them) into the id columns of the last call's `rows` rows. */

@@ -236,4 +236,24 @@ describe('finalisation against a plain reference (detection.md §3)', () => {
       expect(byJson(got.endpointDays)).toEqual(byJson(want.endpointDays));
     }
   });
+
+  it('keeps only the scans without near misses, in the module and in JavaScript (keys are dropped before their verdicts are made)', () => {
+    const recs = records(20261207);
+    const thresholds = { ...DEFAULT_THRESHOLDS };
+    const want = reference(recs, thresholds, false);
+    expect(want.verdicts.length).toBeGreaterThan(20);
+    expect(reference(recs, thresholds, true).verdicts.length - want.verdicts.length).toBeGreaterThan(10); // near misses to drop
+    const opts = { thresholds, windowSeconds: W, nearMisses: false, endpointSources: true };
+    const inModule = new ScanTable(W, 1 << 12, 1, 5000); // held: a table in its arena, finalised in the module
+    const inJs = new ScanTable(W, 1 << 12, 1, 0); // JavaScript arrays, finalised in JavaScript
+    for (const t of [inModule, inJs]) for (const b of batches(recs, 1000)) t.addBatch(b);
+    expect(inModule.arena).not.toBeNull();
+    expect(inJs.arena).toBeNull();
+    for (const t of [inModule, inJs]) {
+      const got = t.finalize(opts);
+      expect(got.keys).toBe(want.keys);
+      expect(byJson(got.verdicts)).toEqual(byJson(want.verdicts));
+      expect(byJson(got.endpointDays)).toEqual(byJson(want.endpointDays));
+    }
+  });
 });

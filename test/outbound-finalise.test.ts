@@ -123,4 +123,40 @@ describe('outbound finalisation: host figures and grouping (typed arrays)', () =
     // another account's records of the same source and targets are another host: no alert of 100 targets for either
     expect(alert([part(0, 50, names, '111122223300', 'eni-a', 'i-1', 'eu-west-1'), part(50, 100, [...names].reverse(), '444455556666', 'eni-a', 'i-1', 'eu-west-1')])).toEqual([]);
   });
+
+  it('keeps a horizontal or internal scan only with even packets and bytes per target, in either grouping', () => {
+    // four hosts of 100 public targets on 23/TCP and four of 25 internal targets on 445/TCP: even
+    // traffic; uneven packets; uneven bytes; uneven bytes but no byte counts given (a null CV passes)
+    const rows: Row[] = [];
+    const shape: Array<[number, number]> = []; // per row: packets, bytes (NaN: not given)
+    const kinds = ['even', 'packets', 'bytes', 'no-bytes'];
+    kinds.forEach((kind, h) => {
+      for (let k = 0; k < 125; k++) {
+        const internal = k >= 100;
+        rows.push({ src: 0x0a000010 + h, dst: v4(internal ? 0x0a100000 + h * 256 + k : 0x51040000 + h * 256 + k), proto: 6, port: internal ? 445 : 23, sport: 7 });
+        const odd = k % 2 === 1;
+        shape.push([kind === 'packets' && odd ? 40 : 1, kind === 'no-bytes' ? NaN : kind === 'bytes' && odd ? 6000 : 60]);
+      }
+    });
+    const b = batchOf(rows);
+    shape.forEach(([p, by], i) => {
+      b.packets[i] = p;
+      b.bytes[i] = by;
+    });
+    const saved = process.env.FLOWSIEVE_OUTBOUND;
+    try {
+      for (const js of [false, true]) {
+        if (js) process.env.FLOWSIEVE_OUTBOUND = 'js';
+        else delete process.env.FLOWSIEVE_OUTBOUND;
+        const t = new OutboundTable(3600, 16);
+        t.addBatch(b);
+        const f = t.finalize({ minTargets: 100, minPorts: 100, maxCvPackets: 0.5, maxCvBytes: 0.5, minInternalTargets: 20, homeNet: ['10.0.0.0/8'] });
+        const found = f.map((x) => `${x.kind} ${kinds[Number(x.src.split('.')[3]) - 16]} ${x.targets} ${x.cvBytes === null ? 'null' : x.cvBytes.toFixed(3)}`).sort();
+        expect(found, js ? 'JavaScript groupings' : 'WebAssembly groupings').toEqual(['horizontal even 100 0.000', 'horizontal no-bytes 100 null', 'internal even 25 0.000', 'internal no-bytes 25 null']);
+      }
+    } finally {
+      if (saved === undefined) delete process.env.FLOWSIEVE_OUTBOUND;
+      else process.env.FLOWSIEVE_OUTBOUND = saved;
+    }
+  });
 });

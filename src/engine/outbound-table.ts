@@ -606,10 +606,9 @@ export class OutboundTable {
     if (candidates.length === 0) return;
     const groups = group(candidates, BY_PORT);
     for (let g = 0; g < groups.count; g++) {
-      if (groups.start[g + 1]! - groups.start[g]! < minTargets) continue;
+      if (groups.start[g + 1]! - groups.start[g]! < minTargets || !this.evenTraffic(groups, g, t)) continue;
       const list = listOf(groups, g);
-      const f = this.finding('internal', list, hostFigures(hostInfo, list[0]!));
-      if ((f.cvPackets === null || f.cvPackets <= t.maxCvPackets) && (f.cvBytes === null || f.cvBytes <= t.maxCvBytes)) out.push(f);
+      out.push(this.finding('internal', list, hostFigures(hostInfo, list[0]!)));
     }
   }
 
@@ -617,10 +616,9 @@ export class OutboundTable {
     if (candidates.length === 0) return;
     const horizontal = group(candidates, BY_PORT);
     for (let g = 0; g < horizontal.count; g++) {
-      if (horizontal.start[g + 1]! - horizontal.start[g]! < t.minTargets) continue;
+      if (horizontal.start[g + 1]! - horizontal.start[g]! < t.minTargets || !this.evenTraffic(horizontal, g, t)) continue;
       const list = listOf(horizontal, g);
-      const f = this.finding('horizontal', list, hostFigures(hostInfo, list[0]!));
-      if ((f.cvPackets === null || f.cvPackets <= t.maxCvPackets) && (f.cvBytes === null || f.cvBytes <= t.maxCvBytes)) out.push(f);
+      out.push(this.finding('horizontal', list, hostFigures(hostInfo, list[0]!)));
     }
     const vertical = group(candidates, BY_TARGET);
     for (let g = 0; g < vertical.count; g++) {
@@ -650,6 +648,36 @@ export class OutboundTable {
       inWindow[k++] = entries[j]!; // k <= j: in place
     }
     return { candidates: inWindow.subarray(0, k), hostCount: hosts.count };
+  }
+
+  /**
+   * Whether group g's entries send the same small traffic to each target: the CVs of their
+   * packets and of their bytes (those that have them) within the thresholds, as finding()
+   * computes them (coefficientOfVariation of the same values: the same doubles). A horizontal
+   * or internal scan's condition, tested before its finding is made: on the 20 M-record replay
+   * file 6,255 of 6,281 horizontal groups fail it, and each finding made only to be dropped
+   * sorted three arrays and built sets and strings (~5 % of the shard thread).
+   */
+  private evenTraffic(groups: Groups, g: number, t: OutboundThresholds): boolean {
+    const from = groups.start[g]!;
+    const to = groups.start[g + 1]!;
+    const v = this.cvScratch(to - from);
+    const { order } = groups;
+    const flags = this.flags;
+    let n = 0;
+    for (let j = from; j < to; j++) if (flags[order[j]!]! & F_PACKETS) v[n++] = this.p[order[j]!]!;
+    if (n > 0 && !(coefficientOfVariation(v, n) <= t.maxCvPackets)) return false;
+    n = 0;
+    for (let j = from; j < to; j++) if (flags[order[j]!]! & F_BYTES) v[n++] = this.b[order[j]!]!;
+    return n === 0 || coefficientOfVariation(v, n) <= t.maxCvBytes;
+  }
+
+  /** evenTraffic's values, reused from group to group. */
+  private cvValues = new Float64Array(256);
+
+  private cvScratch(m: number): Float64Array {
+    if (this.cvValues.length < m) this.cvValues = new Float64Array(nextPow2(m));
+    return this.cvValues;
   }
 
   private finding(kind: OutboundFinding['kind'], list: number[], info: HostFigures): OutboundFinding {

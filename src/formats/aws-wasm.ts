@@ -37,8 +37,12 @@ const BLOCK_AT = WASM_MAX_ROLES;
 const COLUMNS_AT = BLOCK_AT + WASM_WINDOW;
 /** the separator bitmap of a block (a bit a byte, and a word past it), after the columns */
 const MAP_AT = COLUMNS_AT + WASM_ROWS * (24 * 4 + 2 * 8 + 2 * 16);
-/** the routing block (src/formats/wasm-route.ts): the sink's settings, a call's counts, the IPv4 table */
-const SINK_AT = MAP_AT + WASM_WINDOW / 8 + 64;
+/**
+ * the routing block (src/formats/wasm-route.ts): the sink's settings, a call's counts, the IPv4 table;
+ * before it, past the bitmap, the list of a line's separators (assembly/aws-lines.ts columnsRow: 65 u32
+ * at most), then the module's table of dotted-quad shapes (its 2048 bytes just below the routing block, QUADS_BYTES)
+ */
+const SINK_AT = MAP_AT + WASM_WINDOW / 8 + 64 + 512 + 2048;
 /**
  * the reader's block (assembly/aws-lines.ts I_*): its f64 slots, then the table of string ids
  * (idOfToken): slots, entries of 16 bytes (slot, the bytes' offset in the arena, length, id), the arena
@@ -145,6 +149,9 @@ export class AwsWasm {
     this.dst6 = next(4);
     this.jsRow = next(1);
     if (at * 4 !== MAP_AT) throw new Error('aws-wasm: the columns do not end where the bitmap starts');
+    // past a full window's bitmap (a word a 64 bytes, and one more) and the module's list of a
+    // line's separators (65 u32, 8-aligned), its table of dotted quads (QUADS_BYTES, 2048)
+    if (MAP_AT + (WASM_WINDOW / 64 + 2) * 8 + 8 + 65 * 4 > SINK_AT - 2048) throw new Error('aws-wasm: no room for the module\'s list and table below the routing block');
     this.routing = new WasmRouting(this.memory, SINK_AT, AREAS_AT, WASM_ROWS, Cloud.aws);
   }
 

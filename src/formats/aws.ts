@@ -224,8 +224,14 @@ class AwsParser implements LineParser, ColumnHost, LazyIds {
     let line = firstLine;
     let i = s;
     while (i < e) {
+      // line 1 may be a header, unless it starts with a digit (a record's version or account):
+      // then the module reads it too, with the default layout where none is known yet, as
+      // parseLine would (header() declines it, then V2_ROLES). parseLine, the general loop, then
+      // stays cold on a bucket's files (it was one of the parse thread's largest optimising compiles)
+      const recordFirst = line === 1 && buf[i]! >= 48 && buf[i]! <= 57;
+      if (recordFirst && this.roles === null && this.fileError === null) this.setRoles(V2_ROLES);
       const roles = this.roles;
-      if (line !== 1 && roles !== null && roles.length <= WASM_MAX_ROLES) {
+      if ((line !== 1 || recordFirst) && roles !== null && roles.length <= WASM_MAX_ROLES) {
         const rows = w.read(buf, i, Math.min(e - i, WASM_WINDOW), roles, this.sink, this.defaultAccount, this.defaultRegion);
         if (rows > 0) {
           w.addCounts(this.sink);

@@ -1,0 +1,31 @@
+#!/usr/bin/env python3
+"""CPU of each thread of one command in nanoseconds (the scheduler's run time,
+/proc/PID/task/TID/schedstat, polled every 2 ms), in tid order (thread-cpu-tid.py's order:
+main, V8's helpers, libuv's pool, then the worker threads: at --workers 1 parse, shard).
+thread-cpu-tid.py reads /proc's stat in 10 ms ticks, too coarse for a shard thread's
+~350 ms; this reads run time. A thread's figure is the last seen before it exited, so it
+can miss its last few milliseconds; read it from outside, as here: a thread reading its
+own schedstat sees a figure updated only at the scheduler's ticks.
+   python3 bench/probes/thread-cpu-ns.py node dist/src/cli/main.js detect INPUT --out DIR --workers 1 --quiet --no-enrich
+"""
+import os, sys, time, subprocess
+
+p = subprocess.Popen(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+best = {}
+t0 = time.time()
+while p.poll() is None:
+    try:
+        tasks = os.listdir(f'/proc/{p.pid}/task')
+    except OSError:
+        break
+    for t in tasks:
+        try:
+            v = int(open(f'/proc/{p.pid}/task/{t}/schedstat').read().split()[0])
+        except (OSError, ValueError, IndexError):
+            continue
+        if v > best.get(t, 0):
+            best[t] = v
+    time.sleep(0.002)
+for t in sorted(best, key=int):
+    print(f'tid {t} cpu {best[t] / 1e6:.1f} ms')
+print('wall', round((time.time() - t0) * 1000), 'ms')

@@ -1,0 +1,34 @@
+import { describe, expect, it } from 'vitest';
+import { V6Intern } from '../dist/src/engine/v6-intern.js';
+
+describe('V6Intern', () => {
+  it('gives each IPv6 address one id through growth, and its words back', () => {
+    const t = new V6Intern();
+    const n = 5000; // past several growths of the words and rehashes of the index
+    const w = new Uint32Array(n * 4);
+    for (let i = 0; i < n; i++) w.set([0x20010db8, i >>> 3, 0xffff0000 + i, Math.imul(i, 0x9e3779b1) >>> 0], i * 4);
+    const ids = Array.from({ length: n }, (_, i) => t.intern(w, i * 4));
+    expect(ids).toEqual(Array.from({ length: n }, (_, i) => i)); // new addresses numbered in order
+    expect(t.n).toBe(n);
+    for (let i = n - 1; i >= 0; i -= 7) expect(t.intern(w, i * 4)).toBe(i); // a repeat keeps its id
+    expect(t.n).toBe(n);
+    const out = new Uint32Array(4);
+    for (let i = 0; i < n; i += 13) {
+      t.wordsOf(i, true, out);
+      expect(Array.from(out)).toEqual(Array.from(w.subarray(i * 4, i * 4 + 4)));
+      expect(t.find(w, i * 4)).toBe(i);
+    }
+    expect(t.find(Uint32Array.of(0x20010db8, 1, 2, 3), 0)).toBe(-1);
+  });
+
+  it('keeps IPv4-mapped addresses as their IPv4 word (wordOf)', () => {
+    const t = new V6Intern();
+    const v4 = Uint32Array.of(0, 0, 0xffff, 0xc0000201);
+    expect(t.wordOf(v4, 0)).toBe(0xc0000201);
+    expect(t.wasV6).toBe(false);
+    const v6 = Uint32Array.of(0x20010db8, 0, 0, 1);
+    expect(t.wordOf(v6, 0)).toBe(0);
+    expect(t.wasV6).toBe(true);
+    expect(t.n).toBe(1);
+  });
+});
