@@ -339,7 +339,6 @@ function addEntryRows(core: ScanCore, keys: KeyBuilder, r: BlockRows, flows: Uin
 }
 
 /** dropSmallKeys's scratch, reused from block to block: a key table and an entry set, open addressing. */
-export type SmallKeyScratch = typeof smallScratch;
 const smallScratch = {
   keySlots: new Int32Array(0), // key + 1; 0 = empty
   keyFirst: new Int32Array(0), // the first row (of entryScratch) of each key
@@ -367,8 +366,7 @@ function dropSmallKeys(r: BlockRows, m: number): number {
     z.keyRows = new Int32Array(size >>> 1);
     z.keyOf = new Int32Array(size >>> 1);
   }
-  let keyCount = groupSortedKeys(k, m, z);
-  if (keyCount < 0) keyCount = groupKeys(k, m, size - 1, z);
+  const keyCount = groupKeys(k, m, size - 1, z);
   const below = r.smallBelow;
   let small = 0;
   for (let q = 0; q < keyCount; q++) if (z.keyRows[q]! < below) small++;
@@ -387,53 +385,8 @@ function dropSmallKeys(r: BlockRows, m: number): number {
   return w;
 }
 
-/** A run of one source and protocol-port holding more windows than this is grouped by groupKeys. */
-const RUN_WINDOWS = 64;
-
-/**
- * groupKeys without its hash, for rows whose IPv4 sources and protocol-ports do not decrease
- * (a converted file's blocks are sorted by source, protocol, port, destination, start:
- * rows/entryOrder): a key's rows are then within one run of equal source and protocol-port,
- * and a run holds a few windows. -1 (nothing usable written) for any other rows: an IPv6
- * source (its interned number is not in the file's order), rows out of order, a run of
- * more than RUN_WINDOWS windows.
- */
-export function groupSortedKeys(k: Uint32Array, m: number, z: SmallKeyScratch): number {
-  const { keyFirst, keyRows, keyOf } = z;
-  let keys = 0;
-  let runFrom = 0; // the current run's first key
-  let s0 = -1;
-  let p0 = -1;
-  for (let j = 0; j < m; j++) {
-    const o = j * KEY_WORDS;
-    if ((k[o + 5]! >>> 16) & F_SRC6) return -1;
-    const sA = k[o]!;
-    const pp = k[o + 1]!;
-    if (sA !== s0 || pp !== p0) {
-      if (sA < s0 || (sA === s0 && pp < p0)) return -1;
-      s0 = sA;
-      p0 = pp;
-      runFrom = keys;
-    } else {
-      const w = k[o + 2]!;
-      let q = runFrom;
-      while (q < keys && k[keyFirst[q]! * KEY_WORDS + 2] !== w) q++;
-      if (q < keys) {
-        keyRows[q]!++;
-        keyOf[j] = q;
-        continue;
-      }
-      if (keys - runFrom >= RUN_WINDOWS) return -1;
-    }
-    keyFirst[keys] = j;
-    keyRows[keys] = 1;
-    keyOf[j] = keys++;
-  }
-  return keys;
-}
-
 /** The scan key of each of m keyed rows (KeyGrouper's: source, protocol and port, window, source family) into z: how many keys. */
-export function groupKeys(k: Uint32Array, m: number, mask: number, z: SmallKeyScratch): number {
+function groupKeys(k: Uint32Array, m: number, mask: number, z: typeof smallScratch): number {
   const { keySlots: slots, keyFirst, keyRows, keyOf } = z;
   slots.fill(0, 0, mask + 1);
   let keys = 0;
@@ -467,7 +420,7 @@ export function groupKeys(k: Uint32Array, m: number, mask: number, z: SmallKeySc
  * of keys with fewer than `below` rows. A twin's rows are distinct entries at a 6-h window;
  * at 12 or 24 h one entry may have a row per 6 h. A key of one row is one entry (most keys).
  */
-function countSmallEntries(k: Uint32Array, m: number, mask: number, below: number, z: SmallKeyScratch): number {
+function countSmallEntries(k: Uint32Array, m: number, mask: number, below: number, z: typeof smallScratch): number {
   const { entrySlots: slots, keyRows, keyOf } = z;
   slots.fill(0, 0, mask + 1);
   let entries = 0;
