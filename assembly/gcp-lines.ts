@@ -19,7 +19,8 @@
 // Memory (byte offsets chosen by the caller): the key table at `tablePtr` (T_* below),
 // the window at `inPtr` (16 bytes of slack after it for vector loads), the rows at `out`
 // (ROW_BYTES each: i32 slots, then the integer fields as f64), scratch at `scratch` (1 KiB,
-// filled with 0xff once by the caller: the foreseen keys start unknown), the routing block
+// filled with 0xff once by the caller: the foreseen keys start unknown; then SHAPES_SCRATCH
+// bytes for the line shapes, zero at first), the routing block
 // at `routePtr` and the shards' areas where its settings say.
 
 // [p, q) as a dotted quad as src/net/address.ts parseIPv4Bytes reads it, or -1: the AWS reader's
@@ -251,6 +252,21 @@ function numberEnd(p: u32, e: u32): u32 {
   return p;
 }
 
+/** A row's fields. */
+class Row {
+  /**
+   * Every string field absent (span start -1) and every integer field -1, sixteen bytes a
+   * store (the last also sets the first two span ends, which count only where a start is set).
+   */
+  @inline
+  static clear(row: u32): void {
+    const none = i32x4.splat(-1);
+    for (let at: u32 = R_SPAN_S; at < R_SPAN_S + FIELDS * 4; at += 16) v128.store(row + at, none);
+    const minusOne = f64x2.splat(-1);
+    for (let at: u32 = ROW_INTS; at < ROW_INTS + N_INTS * 8; at += 16) v128.store(row + at, minusOne);
+  }
+}
+
 /** The reader's flag for an object it needs, when it is not empty (gcp-fast.ts opened). */
 function opened(bx: u32): void {
   if (bx == B_PAYLOAD) rowFlags |= ROW_PAYLOAD;
@@ -265,9 +281,9 @@ function opened(bx: u32): void {
  * taken (entryEnd, entryNewline set), false when the full walk is to read it.
  */
 function readEntry(s: u32, e: u32, row: u32, delta: i32): bool {
-  for (let f: u32 = 0; f < FIELDS; f++) store<i32>(row + R_SPAN_S + (f << 2), -1);
-  for (let f: u32 = 0; f < N_INTS; f++) store<f64>(row + ROW_INTS + (f << 3), -1);
+  Row.clear(row);
   rowFlags = 0;
+  shapeValues = 0;
   let seen: u64 = 0;
   if (load<u8>(s) != 123) return false;
   // the container at depth d in locals (its box, whether an array, the slot of the key read
@@ -345,6 +361,7 @@ function readEntry(s: u32, e: u32, row: u32, delta: i32): bool {
           if (v < 0) return false;
           store<f64>(row + ROW_INTS + (<u32>(want & 0xff) << 3), v);
         } else if (kind != 0) return false;
+        Shape.value(p + 1, q, want, V_STRING);
         p = q + 1;
       } else if (c == 123 || c == 91) {
         if (kind != 0 && !(kind == OBJ && c == 123)) return false;
@@ -382,11 +399,14 @@ function readEntry(s: u32, e: u32, row: u32, delta: i32): bool {
           // no sign, fraction or exponent, no leading zero, at most 15 digits: exact
           if (q == p || q - p > 15 || (load<u8>(p) == 48 && q - p > 1) || c == 46 || c == 101 || c == 69) return false;
           store<f64>(row + ROW_INTS + (<u32>(want & 0xff) << 3), digitsOf(p, q));
+          Shape.value(p, q, want, V_NUMBER);
           p = q;
         } else if (kind != 0) return false;
         else {
-          p = numberEnd(p, e);
-          if (p == 0) return false;
+          q = numberEnd(p, e);
+          if (q == 0) return false;
+          Shape.value(p, q, 0, V_NUMBER);
+          p = q;
         }
       } else if (kind != 0) return false;
       else if (c == 116 && p + 4 <= e && load<u8>(p + 1) == 114 && load<u8>(p + 2) == 117 && load<u8>(p + 3) == 101) p += 4;
@@ -431,6 +451,266 @@ function readEntry(s: u32, e: u32, row: u32, delta: i32): bool {
     }
   }
   return false; // not reached: every path above returns
+}
+
+// ---- Line shapes. A writer puts a LogEntry's keys in one order, with the same few sets of
+// fields (reporter DEST or SRC, an instance or a location at each end...): a line's bytes
+// are then a shape's fixed bytes (keys, punctuation, the quotes around string values)
+// between its scalar values. A line readEntry took is kept as a shape: its values' kinds
+// and wants, and the bytes between them. A later line is matched against a shape: each run
+// of fixed bytes compared sixteen at a time, each value scanned as readEntry scans it (a
+// plain string, a number of the JSON grammar, an integer the reader needs checked as it
+// checks one). A line that matches has readEntry's tokens in readEntry's order, so
+// readEntry would take it and set the same fields and flags (the shape's); any difference
+// (another shape, spacing, an escape, a bad number) is a mismatch, and readEntry reads the
+// line. Where two shapes start alike, a mismatch in one goes on in the other from there.
+
+/** A value's kind in a shape: a string's bytes between its quotes, or a number. */
+const V_STRING: u32 = 0;
+const V_NUMBER: u32 = 1;
+/** Shapes kept, values a shape holds at most, and the bytes a shape takes in scratch. */
+const SHAPES: u32 = 8;
+const SHAPE_VALUES: u32 = 96;
+const SHAPE_BYTES: u32 = 16384;
+// a shape: its values (u32), its flags (ROW_PAYLOAD...), then SHAPE_VALUES + 1 steps of 64
+// bytes (the fixed bytes before value i: their offset in the shape and length; value i's
+// want and kind; the mask of the bytes of their last sixteen-byte chunk; value i's foreseen
+// length; the last step's bytes end the entry), then the fixed bytes
+const H_VALUES: u32 = 0;
+const H_FLAGS: u32 = 4;
+const H_STEPS: u32 = 16;
+const S_AT: u32 = 0;
+const S_LEN: u32 = 4;
+const S_WANT: u32 = 8;
+const S_KIND: u32 = 12;
+const S_TAIL: u32 = 16;
+/**
+ * The value's length in the shape's line, foreseen for the lines that match it (u32; NONE
+ * once a line's differed). A value's end found by a scan is a chain of dependent steps
+ * (load, compare, mask, count) that each next value waits for; a foreseen end is the
+ * shape's, and the check that the bytes agree is a branch the processor runs ahead of.
+ */
+const S_FORESEEN: u32 = 32;
+const NONE: u32 = 0xffffffff;
+const STEP_SHIFT: u32 = 6;
+const H_BYTES: u32 = H_STEPS + ((SHAPE_VALUES + 1) << STEP_SHIFT);
+/** Fixed bytes a shape holds at most (16 bytes of slack after them for vector loads). */
+const SHAPE_FIXED: u32 = SHAPE_BYTES - H_BYTES - 16;
+/** After the shapes: the values readEntry met in its line (start, end, want, kind: 16 bytes each), then the steps two shapes share (u8 each pair). */
+const REC_AT: u32 = SHAPES * SHAPE_BYTES;
+const SHARED_AT: u32 = REC_AT + SHAPE_VALUES * 16;
+/** The scratch bytes the shapes take (gcp-wasm.ts leaves room for them after the first KiB). */
+export const SHAPES_SCRATCH: u32 = SHARED_AT + SHAPES * SHAPES;
+
+let shapesAt: u32 = 0;
+/** Shapes kept (they stay from call to call: the key table never changes), the next to replace, the last matched. */
+let shapeCount: u32 = 0;
+let shapeNext: u32 = 0;
+let shapeLast: u32 = 0;
+/** The values readEntry met in the line it reads; more than SHAPE_VALUES: the line is not kept. */
+let shapeValues: u32 = 0;
+
+class Shape {
+  /** readEntry met a scalar value [s, e) (its want and kind). */
+  @inline
+  static value(s: u32, e: u32, want: i32, kind: u32): void {
+    const n = shapeValues++;
+    if (n >= SHAPE_VALUES) return;
+    const at = shapesAt + REC_AT + (n << 4);
+    store<u32>(at, s);
+    store<u32>(at + 4, e);
+    store<i32>(at + 8, want);
+    store<u32>(at + 12, kind);
+  }
+
+  /** The line at s that readEntry took (up to entryEnd) kept as a shape, in place of the oldest when all are taken. True. */
+  static learn(s: u32): bool {
+    const n = shapeValues;
+    if (n == 0 || n > SHAPE_VALUES || entryEnd - s - Shape.valueBytes(n) > SHAPE_FIXED) return true;
+    const t = shapeNext;
+    shapeNext = (t + 1) % SHAPES;
+    if (shapeCount < SHAPES) shapeCount++;
+    const base = shapesAt + t * SHAPE_BYTES;
+    store<u32>(base + H_VALUES, n);
+    store<i32>(base + H_FLAGS, rowFlags);
+    let from = s;
+    let at = H_BYTES;
+    for (let i: u32 = 0; i <= n; i++) {
+      const rec = shapesAt + REC_AT + (i << 4);
+      const to = i < n ? load<u32>(rec) : entryEnd;
+      const step = base + H_STEPS + (i << STEP_SHIFT);
+      // the last chunk's bytes that are the step's (none when its length is a multiple of 16)
+      v128.store(step + S_TAIL, i8x16.gt_u(i8x16.splat(<u8>((to - from) & 15)), i8x16(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)));
+      store<u32>(step + S_AT, at);
+      store<u32>(step + S_LEN, to - from);
+      store<i32>(step + S_WANT, i < n ? load<i32>(rec + 8) : 0);
+      store<u32>(step + S_KIND, i < n ? load<u32>(rec + 12) : 0);
+      store<u32>(step + S_FORESEEN, i < n ? load<u32>(rec + 4) - load<u32>(rec) : NONE);
+      memory.copy(base + at, from, to - from);
+      at += to - from;
+      if (i < n) from = load<u32>(rec + 4);
+    }
+    for (let u: u32 = 0; u < shapeCount; u++) {
+      const k = u == t ? n + 1 : Shape.sharedSteps(t, u);
+      store<u8>(shapesAt + SHARED_AT + t * SHAPES + u, <u8>min(k, 255));
+      store<u8>(shapesAt + SHARED_AT + u * SHAPES + t, <u8>min(k, 255));
+    }
+    shapeLast = t;
+    return true;
+  }
+
+  /** The bytes of the n values readEntry met. */
+  static valueBytes(n: u32): u32 {
+    let b: u32 = 0;
+    for (let i: u32 = 0; i < n; i++) {
+      const rec = shapesAt + REC_AT + (i << 4);
+      b += load<u32>(rec + 4) - load<u32>(rec);
+    }
+    return b;
+  }
+
+  /** How many first steps (fixed bytes, then a value of one kind and want) shapes t and u share. */
+  static sharedSteps(t: u32, u: u32): u32 {
+    const a = shapesAt + t * SHAPE_BYTES;
+    const b = shapesAt + u * SHAPE_BYTES;
+    const n = min(load<u32>(a + H_VALUES), load<u32>(b + H_VALUES));
+    let i: u32 = 0;
+    for (; i < n; i++) {
+      const sa = a + H_STEPS + (i << STEP_SHIFT);
+      const sb = b + H_STEPS + (i << STEP_SHIFT);
+      const len = load<u32>(sa + S_LEN);
+      if (len != load<u32>(sb + S_LEN) || load<u64>(sa + S_WANT) != load<u64>(sb + S_WANT) || memory.compare(a + load<u32>(sa + S_AT), b + load<u32>(sb + S_AT), len) != 0) break;
+    }
+    return i;
+  }
+
+  /**
+   * The n bytes at p are the n at f (n >= 0; both readable sixteen bytes past n): the last
+   * chunk's under its mask at `tail` (made with the shape: no mask worked out per compare).
+   */
+  @inline
+  static same(p: u32, f: u32, n: u32, tail: u32): bool {
+    const whole = n & ~15;
+    let x = v128.and(v128.xor(v128.load(p + whole), v128.load(f + whole)), v128.load(tail));
+    for (let i: u32 = 0; i < whole; i += 16) x = v128.or(x, v128.xor(v128.load(p + i), v128.load(f + i)));
+    return !v128.any_true(x);
+  }
+}
+
+/**
+ * The n bytes at p (n < 32) are a plain string's, and the byte after them ends it: none of
+ * them a '"', '\\' or control byte, and the next one of those. That it is the closing '"'
+ * the fixed bytes that follow check (in every shape they start with it: a '\\' or control
+ * byte there matches none, and readEntry reads the line). A string of another length is
+ * scanned (a foreseen end past its end would have matched no shape).
+ */
+function plainTo(p: u32, n: u32): bool {
+  const quote = i8x16.splat(34);
+  const slash = i8x16.splat(92);
+  const ctl = i8x16.splat(32);
+  const v = v128.load(p);
+  const w = v128.load(p + 16);
+  const lo = i8x16.bitmask(v128.or(v128.or(i8x16.eq(v, quote), i8x16.eq(v, slash)), i8x16.lt_u(v, ctl)));
+  const hi = i8x16.bitmask(v128.or(v128.or(i8x16.eq(w, quote), i8x16.eq(w, slash)), i8x16.lt_u(w, ctl)));
+  return ((<u32>lo | (<u32>hi << 16)) & ((<u32>2 << n) - 1)) == <u32>1 << n;
+}
+
+/**
+ * The n bytes at p (1 <= n < 16) are digits with no leading zero, and the byte after them is
+ * none: an integer the reader takes, and the number's bytes, when the byte after them ends
+ * it. A '.', 'e' or 'E' there the fixed bytes that follow check (in every shape they start
+ * with the ',', '}', ']' or space that ended the number in the shape's line: none of those
+ * matches, and readEntry reads the line). A number of another length is scanned.
+ */
+function plainDigits(p: u32, n: u32): bool {
+  const digits = <u32>i8x16.bitmask(i8x16.lt_u(i8x16.sub(v128.load(p), i8x16.splat(48)), i8x16.splat(10)));
+  return (digits & ((<u32>2 << n) - 1)) == (<u32>1 << n) - 1 && (n == 1 || load<u8>(p) != 48);
+}
+
+/** Another shape than those in `tried` that shares the first i steps with shape t, or -1. */
+function otherShape(t: u32, i: u32, tried: u32): i32 {
+  for (let u: u32 = 0; u < shapeCount; u++) {
+    if ((tried & (1 << u)) == 0 && <u32>load<u8>(shapesAt + SHARED_AT + t * SHAPES + u) >= i) return <i32>u;
+  }
+  return -1;
+}
+
+/**
+ * readEntry of the LogEntry at s by a kept shape: true when the line matches one (its fields
+ * into the row as readEntry sets them, rowFlags, entryEnd and entryNewline set), false
+ * when readEntry is to read it.
+ */
+function byShape(s: u32, e: u32, row: u32, delta: i32): bool {
+  if (shapeCount == 0) return false;
+  Row.clear(row);
+  let t = shapeLast;
+  let tried: u32 = 1 << t;
+  let base = shapesAt + t * SHAPE_BYTES;
+  let n = load<u32>(base + H_VALUES);
+  let p = s;
+  let i: u32 = 0;
+  for (;;) {
+    const step = base + H_STEPS + (i << STEP_SHIFT);
+    const len = load<u32>(step + S_LEN);
+    if (p + len > e || !Shape.same(p, base + load<u32>(step + S_AT), len, step + S_TAIL)) {
+      const u = otherShape(t, i, tried);
+      if (u < 0) return false;
+      t = <u32>u;
+      tried |= 1 << t;
+      base = shapesAt + t * SHAPE_BYTES;
+      n = load<u32>(base + H_VALUES);
+      continue;
+    }
+    p += len;
+    if (i == n) break;
+    const want = load<i32>(step + S_WANT);
+    const kind = want & KIND;
+    let q: u32;
+    const foreseen = load<u32>(step + S_FORESEEN);
+    if (load<u32>(step + S_KIND) == V_STRING) {
+      // the fixed bytes that follow start with its closing '"': a string that stops early does not match them
+      q = p + foreseen;
+      if (foreseen >= 32 || !plainTo(p, foreseen)) {
+        if (foreseen != NONE) store<u32>(step + S_FORESEEN, NONE);
+        q = plainEnd(p, e);
+      }
+      if (kind == STR) {
+        const f = <u32>(want & 0xff) << 2;
+        store<i32>(row + R_SPAN_S + f, <i32>p + delta);
+        store<i32>(row + R_SPAN_E + f, <i32>q + delta);
+      } else if (kind == INT) {
+        const v = digitsOf(p, q);
+        if (v < 0) return false;
+        store<f64>(row + ROW_INTS + (<u32>(want & 0xff) << 3), v);
+      }
+    } else if (foreseen < 16 && plainDigits(p, foreseen)) {
+      // digits alone, as many as foreseen: an integer the reader takes, and where numberEnd ends
+      q = p + foreseen;
+      if (kind == INT) store<f64>(row + ROW_INTS + (<u32>(want & 0xff) << 3), digitsOf(p, q));
+    } else {
+      if (foreseen != NONE) store<u32>(step + S_FORESEEN, NONE);
+      if (kind == INT) {
+        q = p;
+        let c: u32 = 0;
+        while (q < e && isDigit((c = load<u8>(q)))) q++;
+        if (q == p || q - p > 15 || (load<u8>(p) == 48 && q - p > 1) || c == 46 || c == 101 || c == 69) return false;
+        store<f64>(row + ROW_INTS + (<u32>(want & 0xff) << 3), digitsOf(p, q));
+      } else {
+        q = numberEnd(p, e);
+        if (q == 0) return false;
+      }
+    }
+    p = q;
+    i++;
+  }
+  shapeLast = t;
+  rowFlags = load<i32>(base + H_FLAGS);
+  // only whitespace may follow, then the line's '\n'
+  entryEnd = p;
+  let c: u32 = 0;
+  while (p < e && isSpace((c = load<u8>(p)))) p++;
+  entryNewline = p;
+  return p < e && c == 10;
 }
 
 /** Two ASCII digits at i as a number, or -1. */
@@ -478,7 +758,7 @@ function rfc3339(s: u32, e: u32): f64 {
   if (load<u8>(p) == 46) {
     p++;
     const f = p;
-    while (p < e && isDigit(load<u8>(p))) p++;
+    p = digitsEnd(p, e);
     if (p == f) return NaN;
   }
   let offset: f64 = 0;
@@ -494,6 +774,24 @@ function rfc3339(s: u32, e: u32): f64 {
     // " UTC" (BigQuery)
   } else return NaN;
   return base + <f64>sec - offset;
+}
+
+/**
+ * The first byte at or after p, before e, that is not a digit (e when none; the byte at e is
+ * the string's closing '"'): sixteen at a time, since a time's fraction has nine digits and a
+ * byte-at-a-time loop ending at an unforeseeable count was a fifth of the module's row work.
+ */
+function digitsEnd(p: u32, e: u32): u32 {
+  while (p < e) {
+    const v = v128.load(p);
+    const other = ~i8x16.bitmask(i8x16.lt_u(i8x16.sub(v, i8x16.splat(48)), i8x16.splat(10))) & 0xffff;
+    if (other != 0) {
+      const r = p + <u32>ctz(other);
+      return r < e ? r : e;
+    }
+    p += 16;
+  }
+  return e;
 }
 
 /** The date, hour and minute of an RFC 3339 time at s (its first sixteen bytes, checked as gcp.ts checks them) in Unix seconds, or NaN. */
@@ -863,6 +1161,10 @@ function readRows(inPtr: u32, len: u32, base: i32, maxRows: u32, out: u32, table
   lastKeyAt = scratch + 2 * MAX_DEPTH;
   nextAt = lastKeyAt + 2 * MAX_DEPTH;
   altAt = nextAt + 2 * (UNNAMED + BOXES);
+  shapesAt = scratch + 1024;
+  visitAt = visitListAt(scratch);
+  visits = 0;
+  duplicates = 0;
   const end = inPtr + len;
   const delta = base - <i32>inPtr;
   lastAccount = -1;
@@ -879,7 +1181,7 @@ function readRows(inPtr: u32, len: u32, base: i32, maxRows: u32, out: u32, table
     let j: u32;
     let le: u32;
     let flags: i32 = 0;
-    if (ls < end && c == 123 && readEntry(ls, end, row, delta)) {
+    if (ls < end && c == 123 && (byShape(ls, end, row, delta) || (readEntry(ls, end, row, delta) && Shape.learn(ls)))) {
       // the entry's line read whole: its '\n' found on the way
       j = entryNewline;
       le = entryEnd;
@@ -909,8 +1211,38 @@ function readRows(inPtr: u32, len: u32, base: i32, maxRows: u32, out: u32, table
     store<i32>(row + R_TS, <i32>ls + delta);
     store<i32>(row + R_TE, <i32>le + delta);
     store<i32>(row + R_FLAGS, flags);
+    if ((flags & ROW_SIMPLE) == 0) store<u32>(visitAt + (visits++ << 2), rows);
+    else if ((flags & ROW_DUPLICATE) != 0) duplicates++;
+    else {
+      const route = load<i32>(row + R_ROUTE);
+      if (route != ROUTE_DONE && (route < 0 || areasPtr == 0)) store<u32>(visitAt + (visits++ << 2), rows);
+    }
     rows++;
     p = j + 1;
   }
   return rows;
+}
+
+// The rows the caller's JavaScript visits, in order: any row that is not simple, and a simple
+// row the sink must be handed (ROUTE_EMIT, or a shard with no areas). The others need nothing
+// there (a routed row is in its shard's area, a row counted alone is in the routing block's
+// counts, and a duplicate in `duplicates`), so that JavaScript does no work a usual row: its
+// loop over every row was compiled twice a thread (a path first taken late deoptimised it).
+let visitAt: u32 = 0;
+let visits: u32 = 0;
+let duplicates: u32 = 0;
+
+/** Where the visit list lies (u32 row numbers, as many as a call reads rows at most): after the shapes in scratch. */
+export function visitListAt(scratch: u32): u32 {
+  return scratch + 1024 + SHAPES_SCRATCH;
+}
+
+/** The rows of the last call's visit list. */
+export function visitCount(): u32 {
+  return visits;
+}
+
+/** The simple rows of the last call that are duplicates (the SRC copies of flows between two VMs: counted, not visited). */
+export function duplicateCount(): u32 {
+  return duplicates;
 }

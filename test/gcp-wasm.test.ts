@@ -71,6 +71,38 @@ function flowEntry(k: number): string {
   return `{"jsonPayload":{${parts.join(',')}}${r(2) > 0 ? ',"logName":"projects/lp/logs/x"' : ''}}`;
 }
 
+/** [start, end) of each scalar value of a compact JSON line: a string that is not a key (its quotes included), a number. */
+function valueTokens(line: string): Array<[number, number]> {
+  const out: Array<[number, number]> = [];
+  let i = 0;
+  while (i < line.length) {
+    const c = line[i]!;
+    let j = i + 1;
+    if (c === '"') {
+      while (line[j] !== '"') j += line[j] === '\\' ? 2 : 1;
+      j++;
+      if (line[j] !== ':') out.push([i, j]);
+    } else if (c === '-' || (c >= '0' && c <= '9')) {
+      while (j < line.length && '-+.eE0123456789'.includes(line[j]!)) j++;
+      out.push([i, j]);
+    }
+    i = j;
+  }
+  return out;
+}
+
+/** A value token (a string with its quotes, or a number) made unusual, its length kept. */
+function sameLength(token: string): string[] {
+  const n = token.length;
+  if (token.startsWith('"')) {
+    const inner = n - 2;
+    const at = (i: number, c: string) => `${token.slice(0, 1 + i)}${c}${token.slice(2 + i)}`;
+    return inner === 0 ? [] : [at(0, '\\'), at(inner - 1, '\\'), at(0, '\u0001'), at(inner - 1, '\t'), at(0, '"'), at(inner - 1, '"')];
+  }
+  if (n === 1) return ['x', '-', '.'];
+  return [`0${token.slice(1)}`, `-${token.slice(1)}`, `${token.slice(0, -1)}.`, `${token.slice(0, -1)}e`, `${token[0]}.${token.slice(2)}`, `${token[0]}e${token.slice(2)}`];
+}
+
 describe('GCP reader in WebAssembly', () => {
   it('takes the usual entries and reads them as the JavaScript reader does', () => {
     for (const line of [ENTRY, SRC_COPY, GATEWAY]) expect(wasmTakes(line), line).toBe(true);
@@ -244,6 +276,57 @@ describe('GCP reader in WebAssembly', () => {
     }
     const r = same([arrays(62), arrays(63), objects(62), objects(63)].join('\n'));
     expect(r.counters).toMatchObject({ records: 4, rejected: 0 });
+  });
+
+  it('line shapes: a line like a kept one but for its values is read as the full walk reads it, whatever the values', () => {
+    // each line after a clean one of its shape (which the module keeps): the same fixed bytes, one value changed
+    const strings = ['', 'x', '\\"', '\\u0041', 'a\tb', '\u0001', 'é', '7', '-1', '1.5', '0123', '1234567890123456', '999999999999999', '10.0.0.1', '2001:db8::1', '2024-03-01T16:00:00Z', '2024-03-01T16:00:00', 'DEST', 'SRC', 'SRC_GATEWAY', 'projects/p/logs/x', 'us-east1-b'];
+    const tokens = ['7', '0', '-1', '1.5', '1e3', '-0.5E+2', '01', '-', '1.', '1234567890123456', '999999999999999', 'true', 'null', '"7"', '""', '"x"', '{}', '[]', '{"a":1}', '[1,2]', '1 ', ' 1', '1,', '"a"b"'];
+    const lines: string[] = [];
+    for (const base of [ENTRY, SRC_COPY, GATEWAY]) {
+      for (const [s, e] of valueTokens(base)) {
+        const quoted = base[s] === '"';
+        for (const v of quoted ? strings : []) lines.push(base, `${base.slice(0, s + 1)}${v}${base.slice(e - 1)}`);
+        for (const v of tokens) lines.push(base, `${base.slice(0, s)}${v}${base.slice(e)}`);
+      }
+    }
+    // and values damaged at random, the shapes' lines in a random order between them
+    const rnd = seeded(41);
+    for (let i = 0; i < 1500; i++) {
+      const base = [ENTRY, SRC_COPY, GATEWAY][rnd(3)]!;
+      const spans = valueTokens(base);
+      const [s, e] = spans[rnd(spans.length)]!;
+      lines.push([ENTRY, SRC_COPY, GATEWAY][rnd(3)]!, `${base.slice(0, s)}${damage(base.slice(s, e), rnd, '"\\ 0123456789-+.eE,:{}[]xé\u0001', 2, true)}${base.slice(e)}`);
+    }
+    const r = same(lines.join('\n'), [undefined, 8191]);
+    expect(r.counters.records).toBeGreaterThan(3000);
+    expect(r.counters.rejected).toBeGreaterThan(100);
+  });
+
+  it('line shapes: a value as long as the shape foresees but not plain (an escape, a control byte, a quote, a leading zero, a sign, a fraction)', () => {
+    // a shape is kept until eight others have replaced it: each line below follows eight lines
+    // of other shapes and a line of its own (kept again, every value's length foreseen)
+    const others = Array.from({ length: 8 }, (_, k) => ENTRY.replace('"insertId"', `"x${k}":1,"insertId"`));
+    const lines: string[] = [];
+    for (const base of [ENTRY, SRC_COPY, GATEWAY]) {
+      for (const [s, e] of valueTokens(base)) {
+        for (const v of sameLength(base.slice(s, e))) lines.push(...others, base, `${base.slice(0, s)}${v}${base.slice(e)}`);
+      }
+    }
+    const r = same(lines.join('\n'), [undefined]);
+    expect(r.counters.rejected).toBeGreaterThan(30);
+  });
+
+  it('line shapes: entries with more values than a shape holds, or long keys, read alike', () => {
+    const rnd = seeded(43);
+    const many = (n: number, key: (i: number) => string) => ENTRY.replace('"insertId"', `${Array.from({ length: n }, (_, i) => `"${key(i)}":${rnd(3) ? rnd(900) : `"v${rnd(99)}"`}`).join(',')},"insertId"`);
+    const lines: string[] = [];
+    for (let i = 0; i < 60; i++) {
+      // 95 to 100 values in all (a shape holds 96), and 60 keys of 100 bytes (fixed bytes past 6 KB)
+      lines.push(many(63 + (i % 6), (k) => `k${k}`), many(60, (k) => `${'long'.repeat(25)}${k}`));
+    }
+    const r = same(lines.join('\n'), [undefined]);
+    expect(r.counters.records).toBe(lines.length);
   });
 
   it('random byte damage: same result', () => {

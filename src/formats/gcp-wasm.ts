@@ -49,12 +49,14 @@ export const enum GcpRowFlag {
  * the start and end times, the 6 integer fields.
  */
 const ROW_BYTES = 352;
-// linear memory: the key table, scratch, the window (and slack for vector loads), the rows,
-// the routing block (wasm-route.ts), the ids block (wasm-ids.ts), the shards' areas (made on
-// the first read that routes)
+// linear memory: the key table, scratch (1 KiB, then the line shapes the module keeps:
+// assembly/gcp-lines.ts SHAPES_SCRATCH, under 132 KiB, then the visit list: GCP_WASM_ROWS
+// u32), the window (and slack for vector
+// loads), the rows, the routing block (wasm-route.ts), the ids block (wasm-ids.ts), the
+// shards' areas (made on the first read that routes)
 const TABLE_AT = 0;
 const SCRATCH_AT = 12 * 1024;
-const BLOCK_AT = 16 * 1024;
+const BLOCK_AT = 176 * 1024;
 const ROWS_AT = BLOCK_AT + GCP_WASM_WINDOW + 64;
 const ROUTING_AT = ROWS_AT + GCP_WASM_ROWS * ROW_BYTES;
 const IDS_AT = ROUTING_AT + ROUTING_BLOCK_BYTES;
@@ -100,6 +102,11 @@ export class GcpWasm {
   private readonly routing: WasmRouting;
   private readonly readLines: (inPtr: number, len: number, base: number, maxRows: number, out: number, table: number, scratch: number, routing: number, ids: number) => number;
   private readonly fixIds: (out: number, rows: number) => void;
+  private readonly visitCount: () => number;
+  private readonly duplicateCount: () => number;
+  /** The rows of the last read that JavaScript is to visit (assembly/gcp-lines.ts visitListAt), in i32 elements: `visits` of them, ascending. */
+  readonly visitList: number;
+  visits = 0;
   /** The simple rows' strings looked up in the module (assembly/shared/token-ids.ts). */
   private readonly ids: WasmTokenIds;
 
@@ -109,7 +116,19 @@ export class GcpWasm {
     readonly routes = true,
   ) {
     const instance = new WebAssembly.Instance(module, {});
-    const exports = instance.exports as { memory: WebAssembly.Memory; readLines: GcpWasm['readLines']; fixIds: GcpWasm['fixIds'] };
+    const exports = instance.exports as {
+      memory: WebAssembly.Memory;
+      readLines: GcpWasm['readLines'];
+      fixIds: GcpWasm['fixIds'];
+      visitListAt: (scratch: number) => number;
+      visitCount: () => number;
+      duplicateCount: () => number;
+    };
+    const visitAt = exports.visitListAt(SCRATCH_AT);
+    if (visitAt + GCP_WASM_ROWS * 4 > BLOCK_AT) throw new Error('gcp-wasm: the line shapes and the visit list do not fit');
+    this.visitList = visitAt >> 2;
+    this.visitCount = exports.visitCount;
+    this.duplicateCount = exports.duplicateCount;
     const need = AREAS_AT;
     const have = exports.memory.buffer.byteLength;
     if (need > have) exports.memory.grow(Math.ceil((need - have) / 65536));
@@ -152,6 +171,7 @@ export class GcpWasm {
       ids.lookUp(sink.dict);
       this.fixIds(ROWS_AT, rows);
     }
+    this.visits = this.visitCount();
     return rows;
   }
 
@@ -160,9 +180,10 @@ export class GcpWasm {
     return this.routing.routedAreas;
   }
 
-  /** What the last read counted of the rows it routed itself, added to the sink's counters (as emit would have). */
+  /** What the last read counted of the rows it routed itself, and its duplicates, added to the sink's counters (as emit and the reader would have). */
   addCounts(sink: FlowSink): void {
     this.routing.addCounts(sink);
+    sink.counters.duplicates += this.duplicateCount();
   }
 
   /** Row k's first slot, in i32 elements. */

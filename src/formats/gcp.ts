@@ -37,7 +37,7 @@ import { JsonError, JsonScanner, bomAt, lit, needsUtf8Check } from './json-bytes
 import { documentShaped, jsonLine, parseJsonLines, ValueDocument } from './json-doc.js';
 import { G, GcpFastPath, N } from './gcp-fast.js';
 import { GCP_WASM_WINDOW, GcpRowFlag, RowSlot, gcpWasm, type GcpWasm } from './gcp-wasm.js';
-import { ROUTE_DONE, ROUTE_EMIT } from './wasm-route.js';
+import { ROUTE_EMIT } from './wasm-route.js';
 import { SinkLineParser } from './line-parser.js';
 
 /** Off only in tests, to compare the fast path (gcp-fast.ts) with the full walk. */
@@ -253,21 +253,15 @@ class GcpEntries {
 
   /**
    * A line the WebAssembly reader took and worked out (GcpRowFlag.simple: a flow with IPv4
-   * ends and good times, or its duplicate) that is not in the shards' areas: its fate as the
-   * module decided it, the record toRecord would make from row k, its strings' ids the
-   * module's (gcp-wasm.ts RowSlot.accountId...).
+   * ends and good times, not a duplicate, which the module counts) that the sink is to be
+   * handed (ROUTE_EMIT, or a shard with no areas): the record toRecord would make from row
+   * k, its strings' ids the module's (gcp-wasm.ts RowSlot.accountId...).
    */
   simpleRow(w: GcpWasm, k: number, line: number, offset: number): void {
     const sink = this.sink;
     const i32 = w.i32;
     const row = w.rowAt(k);
-    const flags = i32[row + RowSlot.flags]!;
-    if ((flags & GcpRowFlag.duplicate) !== 0) {
-      sink.counters.duplicates++;
-      return;
-    }
     const route = i32[row + RowSlot.route]!;
-    if (route === ROUTE_DONE) return; // counted by the module
     const direction = i32[row + RowSlot.direction]!;
     const f64 = w.f64;
     const n = w.intsAt(k);
@@ -781,7 +775,7 @@ class GcpLinesParser extends SinkLineParser {
         const rows = w.read(buf, i, Math.min(e - i, GCP_WASM_WINDOW), this.sink, this.entries.accountId, this.entries.regionId);
         if (rows > 0) {
           w.addCounts(this.sink);
-          this.rows(w, rows, buf, line, baseOffset - s);
+          this.rows(w, buf, line, baseOffset - s);
           line += rows;
           i = w.i32[w.rowAt(rows - 1) + RowSlot.newline]! + 1;
           continue;
@@ -799,22 +793,22 @@ class GcpLinesParser extends SinkLineParser {
 
   /**
    * The fates of rows the module wrote, from line `line` (a byte at buf[i] is at file offset
-   * i + delta). The rows it routed lie in the shards' areas, ids and all, until endRouted;
-   * before any other row hands the sink a record, the routed rows before it are marked
-   * (routedBefore) so that each shard's batch keeps the file's order.
+   * i + delta). Only the rows of its visit list need anything here (a routed row lies in its
+   * shard's area, ids and all, until endRouted; a row counted alone and a duplicate are in
+   * the read's counts). Before a row hands the sink a record, the routed rows before it are
+   * marked (routedBefore) so that each shard's batch keeps the file's order.
    */
-  private rows(w: GcpWasm, rows: number, buf: Uint8Array, line: number, delta: number): void {
+  private rows(w: GcpWasm, buf: Uint8Array, line: number, delta: number): void {
     const i32 = w.i32;
     const entries = this.entries;
     const areas = w.routedAreas;
     if (areas !== null) this.sink.beginRouted(areas);
     let synced = 0;
-    for (let k = 0; k < rows; k++) {
+    for (let j = 0, n = w.visits; j < n; j++) {
+      const k = i32[w.visitList + j]!;
       const r = w.rowAt(k);
       const flags = i32[r + RowSlot.flags]!;
       if ((flags & GcpRowFlag.simple) !== 0) {
-        // a routed row is in its shard's area; a duplicate or a row counted by the module hands the sink nothing
-        if ((flags & GcpRowFlag.duplicate) === 0 && i32[r + RowSlot.route]! >= 0 && areas !== null) continue;
         if (areas !== null) synced = routedBefore(w, areas, synced, k);
         entries.simpleRow(w, k, line + k, i32[r + RowSlot.line]! + delta);
         continue;
