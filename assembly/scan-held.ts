@@ -400,9 +400,16 @@ export function holdStaged(from: u32, n: u32): u32 {
       break;
     }
     const s3 = load<u32>(s, 12);
-    // hash.ts hashAddress: an IPv6 source mixes its first three words too
-    const srcV4 = v4Mapped(s);
-    const state = srcV4 ? v4State : mix(mix(mix(ADDRESS_SEED, load<u32>(s)), load<u32>(s, 4)), load<u32>(s, 8));
+    let state = v4State;
+    let fam: u32 = 0;
+    if (!(v4Mapped(s) & v4Mapped(d))) {
+      // an IPv6 side (rare): hash.ts hashAddress mixes an IPv6 source's first three words too
+      if (!v4Mapped(s)) {
+        state = mix(mix(mix(ADDRESS_SEED, load<u32>(s)), load<u32>(s, 4)), load<u32>(s, 8));
+        fam = F_SRC6;
+      }
+      if (!v4Mapped(d)) fam |= F_DST6;
+    }
     const bucket = fmix32(mix(state, s3) ^ 16) & BUCKET_MASK;
     const fillAt = hFill + ((bucket >> 6) << 2);
     const f = load<u32>(fillAt);
@@ -411,9 +418,6 @@ export function holdStaged(from: u32, n: u32): u32 {
     const r = (bucket >> 6) * hPartCap + f;
     store<u16>(hBucket + (r << 1), <u16>bucket);
     const o = hRec + r * ROW_BYTES;
-    let fam: u32 = 0;
-    if (!srcV4) fam = F_SRC6;
-    if (!v4Mapped(d)) fam |= F_DST6;
     if (fam != 0) {
       // the address words of an IPv6 side are its intern id, written by JavaScript (v6List)
       const at = v6List + (v6 << 3);
