@@ -367,7 +367,7 @@ function v4Mapped(a: u32): bool {
  * Hold the staged records from..n (inbound ones): each one's key words (KeyBuilder.ofBatch)
  * and counts as a held row of its source bucket's part (holdRange, PendingRows.put).
  * Returns the record it stopped at (n when done); holdStopped() says why, holdHeld() how
- * many rows it wrote.
+ * many rows it wrote, holdV6() how many of them wait for their IPv6 addresses (v6List).
  */
 export function holdStaged(from: u32, n: u32): u32 {
   const v4State = mix(mix(mix(ADDRESS_SEED, 0), 0), 0xffff);

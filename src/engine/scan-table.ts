@@ -116,8 +116,9 @@ export class ScanTable extends ScanCore {
   /**
    * Hold the batch's records in WebAssembly (assembly/scan-held.ts holdStaged), a stage of
    * its columns at a time, the IPv6 addresses of its rows interned here after each call; the
-   * records it stops at (a string not mapped yet) here, one by one. Returns where it left off: batch.n, or the record from which the buffer, grown,
-   * is no longer in WebAssembly memory.
+   * records it stops at (a string not mapped yet) here, one by one. Returns where it left
+   * off: batch.n, or the record from which the buffer, grown, is no longer in WebAssembly
+   * memory.
    */
   private holdInModule(batch: FlowBatchData): number {
     let p = this.pending!;
