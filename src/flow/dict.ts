@@ -20,6 +20,8 @@ export class ByteDict {
   readonly strings: string[] = [''];
   private slots: Int32Array = NO_SLOTS;
   private readonly decoder = new TextDecoder();
+  private readonly encoder = new TextEncoder();
+  private scratch = new Uint8Array(256);
 
   constructor() {
     // both grown here through the paths that grow them later (room, rehash): those paths then
@@ -55,8 +57,11 @@ export class ByteDict {
   /** Id of a string (for readers that already hold strings, e.g. from JSON). */
   idOf(text: string): number {
     if (text.length === 0) return 0;
-    const b = Buffer.from(text, 'utf8');
-    return this.idOfBytes(b, 0, b.length);
+    // encoded into a plain Uint8Array, as the readers' buffers are: a Buffer here gave
+    // idOfBytes, insert and sameBytes a second map, and V8 deoptimised them ("wrong map")
+    if (this.scratch.length < text.length * 3) this.scratch = new Uint8Array(text.length * 3);
+    const n = this.encoder.encodeInto(text, this.scratch).written;
+    return this.idOfBytes(this.scratch, 0, n);
   }
 
   private sameBytes(id: number, buf: Uint8Array, s: number, len: number): boolean {
