@@ -12,7 +12,7 @@ import { convert } from '../dist/src/replay/convert.js';
 import { replayInputs } from '../dist/src/replay/input.js';
 import type { ReplayBlocksTask } from '../dist/src/replay/shard-ops.js';
 import type { InputFile } from '../dist/src/input/plan.js';
-import { DEFAULT_RUN, Engine } from '../dist/src/engine/run.js';
+import { DEFAULT_RUN, Engine, detect } from '../dist/src/engine/run.js';
 import { DAY0 } from '../dist/bench/gen-aws.js';
 import { DEFAULT_THRESHOLDS } from '../dist/src/detect/rules.js';
 import { DEFAULT_OUTBOUND } from '../dist/src/engine/outbound-table.js';
@@ -459,11 +459,64 @@ describe('entry rows (format version 2)', () => {
     expect(summary(out).totals).toEqual({ ...summary(join(dir, 'replay-2')).totals, bytes_read: summary(out).totals.bytes_read });
   });
 
+  it('a detect run on the file alone counts, in a twin holding its whole bucket, the keys of fewer rows than min_endpoints: same verdicts, keys and entries', async () => {
+    const fsr = join(dir, 'all.fsr');
+    const { header, dataStart } = readReplayHeader(fsr);
+    const damaged = join(dir, 'small-keys-damaged.fsr');
+    const bytes = readFileSync(fsr);
+    damageTwin(bytes, dataStart, header, header.blocks.rows.indexOf(Math.max(...header.blocks.rows)));
+    writeFileSync(damaged, bytes);
+    const run = async (inputs: string[], windowSeconds: number, minEndpoints: number, small: boolean) => {
+      process.env.FLOWSIEVE_SMALL_KEYS = small ? 'on' : 'off';
+      try {
+        return await detect({
+          inputs, workers: 2, windowSeconds, thresholds: { ...DEFAULT_THRESHOLDS, minEndpoints }, nearMisses: true, outbound: DEFAULT_OUTBOUND, ...DEFAULT_RUN,
+        });
+      } finally {
+        delete process.env.FLOWSIEVE_SMALL_KEYS;
+      }
+    };
+    // [inputs, window, min_endpoints, whether keys are counted]: not at 1 h (rows blocks), nor with another input
+    // blocks of at most 64 rows: most buckets in several blocks, whose rows are all added
+    const split = join(dir, 'small-keys-split.fsr');
+    expect(cli('convert', logs, '--out', split, '--block-rows', '64', '--workers', '2', '--quiet').code).toBe(0);
+    const cases: Array<[string[], number, number, boolean | null]> = [
+      [[fsr], 21600, 10, true], [[fsr], 43200, 3, true], [[fsr], 86400, 20, true], [[damaged], 21600, 5, true], [[split], 21600, 3, null],
+      [[fsr], 3600, 10, false], [[fsr, a], 21600, 10, false],
+    ];
+    for (const [inputs, w, min, counted] of cases) {
+      const on = await run(inputs, w, min, true);
+      const off = await run(inputs, w, min, false);
+      const what = `${inputs.length} inputs, ${w} s, min ${min}`;
+      expect(on.scans.length + on.nearMisses.length, what).toBeGreaterThan(0);
+      for (const k of ['scans', 'nearMisses', 'findings', 'endpointDays', 'keys', 'entries'] as const) expect(on[k], `${what}: ${k}`).toEqual(off[k]);
+      if (counted) expect(on.accumulatorEntries, what).toBeLessThan(off.accumulatorEntries);
+      else if (counted === false) expect(on.accumulatorEntries, what).toBe(off.accumulatorEntries);
+    }
+    // the shards are told which twins hold their whole bucket: those of buckets of one block, of a file read alone
+    const input = { path: split, display: split, size: statSync(split).size, gzip: false, format: 'replay' as const, account: '', region: '' };
+    const b = readReplayHeader(split).header.blocks;
+    const blocksOf = new Map<number, number>();
+    for (const x of b.bucket) blocksOf.set(x, (blocksOf.get(x) ?? 0) + 1);
+    const sent = async (files: InputFile[]) => {
+      const tasks: ReplayBlocksTask[] = [];
+      const pool = { run: async (t: ReplayBlocksTask) => (tasks.push(t), { rows: 0, blocks: 0, bytes: 0, rawBytes: 0, outsidePartition: 0, outsideInbound: 0, outsideOutbound: 0, late: [], lateInbound: 0, lateOutbound: 0, corrupt: [] }) };
+      await replayInputs(files, [pool, pool], { shards: 2, windowSeconds: 21600, into: 'table', smallKeysBelow: 10 });
+      return tasks;
+    };
+    const whole = (await sent([input])).flatMap((t) => (expect(t.smallBelow).toBe(10), t.bucket.map((x, k) => [t.twins!.whole![k], blocksOf.get(x) === 1])));
+    expect(whole.some(([, one]) => one) && whole.some(([, one]) => !one)).toBe(true);
+    for (const [told, one] of whole) expect(told).toBe(one);
+    for (const t of await sent([input, { ...input }])) expect(t.twins!.whole).toBeUndefined();
+  });
+
   it('under --max-memory, blocks whose records must be added one by one are read from their rows blocks: verdicts exact', () => {
     const out = join(dir, 'replay-spill');
     mkdirSync(join(dir, 'spill'), { recursive: true });
-    const r = cli('detect', join(dir, 'all.fsr'), '--out', out, '--workers', '2', '--max-memory', '200000', '--spill-dir', join(dir, 'spill'), '--quiet');
-    expect(r.code, r.stderr).toBe(0);
+    // small keys added, not counted (FLOWSIEVE_SMALL_KEYS=off): without them the table fits
+    const spillArgs = ['detect', join(dir, 'all.fsr'), '--out', out, '--workers', '2', '--max-memory', '200000', '--spill-dir', join(dir, 'spill'), '--quiet'];
+    const r = spawnSync(process.execPath, [CLI, ...spillArgs], { encoding: 'utf8', env: { ...process.env, FLOWSIEVE_SMALL_KEYS: 'off' } });
+    expect(r.status, r.stderr).toBe(0);
     expect(summary(out).memory.spills).toBeGreaterThan(0);
     expect(readFileSync(join(out, 'scans.ndjson')).equals(readFileSync(join(dir, 'text', 'scans.ndjson')))).toBe(true);
     // --no-spill: once partitions are dropped every block is added record by record (from its rows

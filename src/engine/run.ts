@@ -128,6 +128,8 @@ export class Engine {
   private shardError: Error | null = null;
   /** Entries to size each shard's table for, from the first ingest's input size. */
   private capacityHint: number | undefined;
+  /** keys and entries a replay file's shards counted instead of adding (IngestOptions.wholeRun): the next finalisation's */
+  private smallKeys = { keys: 0, entries: 0 };
   private readonly memoryConfigured: Promise<void>;
   /** Batch slots the parse threads fill and the shards free (src/flow/batch-ring.ts). */
   private ring: BatchRingShared | undefined;
@@ -242,6 +244,7 @@ export class Engine {
       shards: this.shards, windowSeconds: opts.windowSeconds, partition: opts.partition, lateBefore: options.lateBefore, range: opts.timeRange,
       capacityHint: this.capacityHint,
       into: opts.shardOp === 'convertAdd' ? 'spool' : 'table',
+      smallKeysBelow: this.countsSmallKeys(options) ? Math.max(1, opts.thresholds.minEndpoints) : undefined,
     });
     replayed.catch(() => {}); // awaited below; a failure must not go unhandled meanwhile
     // several tasks in flight per thread: small files are latency-bound, not CPU-bound
@@ -251,7 +254,22 @@ export class Engine {
     await this.drain();
     const outcomes = await replayed;
     for (const [i, outcome] of replayedToo) outcomes.set(i, outcome);
+    for (const o of outcomes.values()) {
+      for (const r of o.replies) {
+        this.smallKeys.keys += r.smallKeys ?? 0;
+        this.smallKeys.entries += r.smallEntries ?? 0;
+      }
+    }
     return collectReports(files, chunkResults, fileRows, opts.maxRejects, outcomes);
+  }
+
+  /**
+   * Whether a replay file's shards may count its small keys instead of adding them
+   * (ReplayDispatch.smallKeysBelow): not where a full table drops partitions (--no-spill),
+   * since a table with fewer entries would drop other ones. FLOWSIEVE_SMALL_KEYS=off: never.
+   */
+  private countsSmallKeys(options: IngestOptions): boolean {
+    return options.wholeRun === true && !options.lateBefore && this.opts.spill !== false && process.env.FLOWSIEVE_SMALL_KEYS !== 'off';
   }
 
   /** A file planned from its name (InputFile.sniffInThread) planned from its head, as every file was before. */
@@ -417,6 +435,8 @@ export class Engine {
       }
     }
     const replies = (await pending) as FinalizeReply[];
+    const small = this.smallKeys;
+    this.smallKeys = { keys: 0, entries: 0 };
     const all = replies.flatMap((r) => r.verdicts).sort(compareVerdicts);
     const scans = all.filter((v) => v.failed.length === 0);
     const endpointDays = mergeEndpointDays(replies.map((r) => r.endpointDays));
@@ -429,8 +449,8 @@ export class Engine {
       findings,
       alerts: alerts.alerts,
       alertsSuppressed: alerts.suppressed,
-      keys: replies.reduce((s, r) => s + r.keys, 0),
-      entries: replies.reduce((s, r) => s + r.entries, 0),
+      keys: replies.reduce((s, r) => s + r.keys, small.keys),
+      entries: replies.reduce((s, r) => s + r.entries, small.entries),
       accumulatorBytes: replies.reduce((s, r) => s + r.tableBytes, 0),
       accumulatorEntries: replies.reduce((s, r) => s + r.tableEntries, 0),
       memory: mergeMemoryReports(replies.map((r) => r.memory)),
@@ -605,7 +625,7 @@ export async function detectThenClose(opts: DetectOptions): Promise<{ result: De
 }
 
 async function runToResults(engine: Engine, opts: DetectOptions, t0: number): Promise<DetectResult> {
-  const ingest = await engine.ingest(opts.inputs, opts.onProgress);
+  const ingest = await engine.ingest(opts.inputs, opts.onProgress, { wholeRun: true });
   const parsingClosed = engine.closeParsing(); // while the shards finalise
   // the code cache task queues behind the finalise on the shard thread: it is done when the
   // results are, and close() stops the threads at once, while the caller writes the outputs

@@ -4,8 +4,8 @@
  * (KeyBuilder) serves all three ways in: a batch held back (holdRange), a batch added at
  * once (addRecords) and a replay block read in its own columns (addBlockRows).
  */
-import { bucketOf, hashAddress, SHARD_BUCKETS } from '../flow/hash.js';
-import { hashKeys, type ScanCore } from './scan-core.js';
+import { bucketOf, fmix32, hashAddress, mix, SHARD_BUCKETS } from '../flow/hash.js';
+import { hashKeys, keyHash, type ScanCore } from './scan-core.js';
 import * as layout from './scan-layout.js';
 import { nextPow2 } from './scan-layout.js';
 import { heldSorter, type HeldSorter } from './scan-wasm.js';
@@ -15,7 +15,7 @@ import { Feed } from '../flow/types.js';
 import type { StringDict } from '../flow/dict.js';
 
 // the layout's flags as this module's own consts (scan-core.ts says why)
-const { F_DST6, F_SRC6 } = layout;
+const { F_DST6, F_SRC6, KEY_RF } = layout;
 
 const UNMAPPED = 0xffffffff;
 
@@ -316,7 +316,9 @@ function addEntryRows(core: ScanCore, keys: KeyBuilder, r: BlockRows, flows: Uin
     s.rows = new Int32Array(cap);
     s.hash = new Uint32Array(cap);
   }
-  const m = entryKeys(core, keys, r, s.keys, s.rows);
+  let m = entryKeys(core, keys, r, s.keys, s.rows);
+  // small keys first: most rows of such a block are theirs, and need no hash
+  if (r.smallBelow > 1) m = dropSmallKeys(r, m);
   hashKeys(s.keys, KEY_WORDS, m, s.hash);
   const { packets, bytes, start, dur } = r;
   const pkU32 = packets instanceof Uint32Array;
@@ -334,6 +336,119 @@ function addEntryRows(core: ScanCore, keys: KeyBuilder, r: BlockRows, flows: Uin
     const st = start[i]!;
     core.accumulateMerged(e, flows[i]!, pkU32 && pk === 0xffffffff ? NaN : pk, byU32 && by === 0xffffffff ? NaN : by, st, st + dur[i]!);
   }
+}
+
+/** dropSmallKeys's scratch, reused from block to block: a key table and an entry set, open addressing. */
+const smallScratch = {
+  keySlots: new Int32Array(0), // key + 1; 0 = empty
+  keyFirst: new Int32Array(0), // the first row (of entryScratch) of each key
+  keyRows: new Int32Array(0),
+  keyOf: new Int32Array(0), // each row's key
+  entrySlots: new Int32Array(0), // row + 1 of an entry of a small key; 0 = empty
+};
+
+/**
+ * For entry rows that hold all of their bucket's records in the run (BlockRows.smallBelow):
+ * the rows of keys (source, protocol, port, window) with fewer rows than smallBelow counted,
+ * not added. Such a key has at most that many entries, fewer than the finalisation's
+ * min_endpoints, and no other block adds to it: the table would only have counted it and its
+ * entries. Counts its keys and distinct entries into r, moves the other rows (keys, row
+ * numbers) to the front of entryScratch in their order, and returns how many.
+ */
+function dropSmallKeys(r: BlockRows, m: number): number {
+  const { keys: k, rows } = entryScratch;
+  const z = smallScratch;
+  const size = nextPow2(Math.max(16, m * 2));
+  if (z.keySlots.length < size) {
+    z.keySlots = new Int32Array(size);
+    z.entrySlots = new Int32Array(size);
+    z.keyFirst = new Int32Array(size >>> 1);
+    z.keyRows = new Int32Array(size >>> 1);
+    z.keyOf = new Int32Array(size >>> 1);
+  }
+  const keyCount = groupKeys(k, m, size - 1, z);
+  const below = r.smallBelow;
+  let small = 0;
+  for (let q = 0; q < keyCount; q++) if (z.keyRows[q]! < below) small++;
+  if (small === 0) return m;
+  r.smallKeys += small;
+  r.smallEntries += countSmallEntries(k, m, size - 1, below, z);
+  let w = 0;
+  for (let j = 0; j < m; j++) {
+    if (z.keyRows[z.keyOf[j]!]! < below) continue;
+    if (w !== j) {
+      k.copyWithin(w * KEY_WORDS, j * KEY_WORDS, (j + 1) * KEY_WORDS);
+      rows[w] = rows[j]!;
+    }
+    w++;
+  }
+  return w;
+}
+
+/** The scan key of each of m keyed rows (KeyGrouper's: source, protocol and port, window, source family) into z: how many keys. */
+function groupKeys(k: Uint32Array, m: number, mask: number, z: typeof smallScratch): number {
+  const { keySlots: slots, keyFirst, keyRows, keyOf } = z;
+  slots.fill(0, 0, mask + 1);
+  let keys = 0;
+  for (let j = 0; j < m; j++) {
+    const o = j * KEY_WORDS;
+    const s6 = (k[o + 5]! >>> 16) & F_SRC6;
+    let slot = fmix32(mix(mix(mix(mix(0x3c6ef372, k[o]!), k[o + 1]!), k[o + 2]!), s6)) & mask;
+    for (;;) {
+      const q1 = slots[slot]!;
+      if (q1 === 0) {
+        keyFirst[keys] = j;
+        keyRows[keys] = 1;
+        keyOf[j] = keys;
+        slots[slot] = ++keys;
+        break;
+      }
+      const f = keyFirst[q1 - 1]! * KEY_WORDS;
+      if (k[f] === k[o] && k[f + 1] === k[o + 1] && k[f + 2] === k[o + 2] && ((k[f + 5]! >>> 16) & F_SRC6) === s6) {
+        keyRows[q1 - 1]!++;
+        keyOf[j] = q1 - 1;
+        break;
+      }
+      slot = (slot + 1) & mask;
+    }
+  }
+  return keys;
+}
+
+/**
+ * The distinct entries (the table's key: all six words, the last under KEY_RF) among the rows
+ * of keys with fewer than `below` rows. A twin's rows are distinct entries at a 6-h window;
+ * at 12 or 24 h one entry may have a row per 6 h. A key of one row is one entry (most keys).
+ */
+function countSmallEntries(k: Uint32Array, m: number, mask: number, below: number, z: typeof smallScratch): number {
+  const { entrySlots: slots, keyRows, keyOf } = z;
+  slots.fill(0, 0, mask + 1);
+  let entries = 0;
+  for (let j = 0; j < m; j++) {
+    const c = keyRows[keyOf[j]!]!;
+    if (c >= below) continue;
+    if (c === 1) {
+      entries++;
+      continue;
+    }
+    const o = j * KEY_WORDS;
+    let slot = keyHash(k[o]!, k[o + 1]!, k[o + 2]!, k[o + 3]!, k[o + 4]!, k[o + 5]! & KEY_RF) & mask;
+    for (;;) {
+      const e1 = slots[slot]!;
+      if (e1 === 0) {
+        slots[slot] = j + 1;
+        entries++;
+        break;
+      }
+      const f = (e1 - 1) * KEY_WORDS;
+      if (
+        k[f] === k[o] && k[f + 1] === k[o + 1] && k[f + 2] === k[o + 2] && k[f + 3] === k[o + 3] && k[f + 4] === k[o + 4] &&
+        ((k[f + 5]! ^ k[o + 5]!) & KEY_RF) === 0
+      ) break;
+      slot = (slot + 1) & mask;
+    }
+  }
+  return entries;
 }
 
 /** The keys of a block's inbound rows, in the words KeyBuilder.ofBatch writes, and their row numbers: how many. */

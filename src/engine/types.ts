@@ -178,6 +178,12 @@ export interface IngestOptions {
    * and not accumulated, so a finalised verdict never changes under the caller.
    */
   lateBefore?: number;
+  /**
+   * This ingest is all the engine reads, and it is finalised whole, once, after it (a detect
+   * run): a replay file alone may then count its small keys instead of adding them
+   * (ReplayDispatch.smallKeysBelow).
+   */
+  wholeRun?: boolean;
 }
 
 /** Verdicts of the windows finalised by one Engine.finalize. */

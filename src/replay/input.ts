@@ -16,7 +16,7 @@
  */
 import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import type { Piscina } from 'piscina';
-import { partitionOfBucket } from '../flow/hash.js';
+import { partitionOfBucket, SHARD_BUCKETS } from '../flow/hash.js';
 import type { FileReport, ResolvedReject } from '../engine/types.js';
 import type { InputFile } from '../input/plan.js';
 import { isReplayHead, readReplayHeader, ReplayFileError, type OpenedReplay } from './file.js';
@@ -51,6 +51,13 @@ export interface ReplayDispatch {
   /** entries to size a shard's new table for */
   capacityHint?: number;
   into: 'table' | 'spool';
+  /**
+   * The finalisation's least entries for a key to be finalised (max(1, min_endpoints)), when
+   * this run reads nothing else and finalises all of it once (a detect run): a twin that holds
+   * all of its bucket's records then counts its keys of fewer rows instead of adding them
+   * (ReplayBlocksTask.smallBelow; docs/replay.md "Small keys").
+   */
+  smallKeysBelow?: number;
 }
 
 /** Headers read for sizing (replayHintBytes), read again by replayInputs at most once more: by path and size. */
@@ -119,6 +126,8 @@ export async function replayInputs(files: InputFile[], shardPools: Array<Pick<Pi
     }
     planned.push(...blockTasks(f.path, outcome, d));
   });
+  // small keys are counted from a block only when no other input can add to its bucket
+  if (d.smallKeysBelow !== undefined && files.length !== 1) for (const p of planned) delete p.task.twins?.whole;
   const outboundRows = outboundRowsByShard(planned, d.shards);
   const work = planned.map(({ task, outcome }) => {
     if (outboundRows) task.outboundRows = outboundRows[task.shard];
@@ -166,6 +175,7 @@ function blockTasks(path: string, outcome: ReplayOutcome, d: ReplayDispatch): Pl
   const { header, headerCrc, dataStart, fileSize } = outcome.opened!;
   const b = header.blocks;
   const twins = readsTwins(header, d);
+  const blocksOf = twins && d.smallKeysBelow !== undefined && d.smallKeysBelow > 1 ? blocksByBucket(b.bucket) : null;
   const tasks: PlannedTask[] = [];
   const open: (PlannedTask | null)[] = new Array(d.shards).fill(null);
   const size: number[][] = Array.from({ length: d.shards }, () => [0, 0]);
@@ -197,7 +207,8 @@ function blockTasks(path: string, outcome: ReplayOutcome, d: ReplayDispatch): Pl
         op: 'addReplay', windowSeconds: d.windowSeconds, path, headerCrc, shard, shards: d.shards,
         offset: [], length: [], bucket: [], rows: [], partition: d.partition, lateBefore: d.lateBefore ?? 0, into: d.into,
         capacityHint: d.capacityHint,
-        ...(twins ? { twins: { offset: [], length: [], inbound: [], outbound: [] } } : {}),
+        ...(twins ? { twins: { offset: [], length: [], inbound: [], outbound: [], ...(blocksOf ? { whole: [] } : {}) } } : {}),
+        ...(blocksOf ? { smallBelow: d.smallKeysBelow } : {}),
         ...(d.range ? { range: d.range, cut: [] } : {}),
       };
       p = { task, outcome, outboundRows: b.outbound ? 0 : undefined };
@@ -223,11 +234,19 @@ function blockTasks(path: string, outcome: ReplayOutcome, d: ReplayDispatch): Pl
       t.twins.length.push(whole ? len : 0);
       t.twins.inbound.push(b.inbound![k]!);
       t.twins.outbound.push(b.outbound![k]!);
+      t.twins.whole?.push(whole && blocksOf !== null && blocksOf[b.bucket[k]!] === 1);
     }
     size[shard]![0]! += b.rows[k]!;
     size[shard]![1]! += length;
   }
   return tasks;
+}
+
+/** The number of blocks of each bucket in a file's index. */
+function blocksByBucket(bucket: number[]): Uint32Array {
+  const blocks = new Uint32Array(SHARD_BUCKETS);
+  for (const x of bucket) if (x < SHARD_BUCKETS) blocks[x]!++;
+  return blocks;
 }
 
 /** Fill a replay file's report (and the run's rejects) from what its blocks gave. */

@@ -271,6 +271,14 @@ export interface BlockRows {
   strings: string[];
   /** Entry rows (entry-rows.ts): the records each row stands for; null in a rows block (one each). */
   flows: Uint32Array | null;
+  /**
+   * Entry rows that hold all of their bucket's records in the run (replay input.ts, "small keys"):
+   * keys of fewer rows than this cannot reach the finalisation's min_endpoints, and are counted
+   * (smallKeys, smallEntries) instead of added. 0: every row is added.
+   */
+  smallBelow: number;
+  smallKeys: number;
+  smallEntries: number;
 }
 
 /**
@@ -347,6 +355,9 @@ export function blockRows(cols: Map<string, Column>, n: number, dict: string[]):
     region: c[11] as Uint16Array | Uint32Array,
     strings: dict,
     flows: null,
+    smallBelow: 0,
+    smallKeys: 0,
+    smallEntries: 0,
   };
 }
 

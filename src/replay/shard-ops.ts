@@ -51,7 +51,12 @@ export interface ReplayBlocksTask {
    * offset and length (0: read the rows block), and the block's rows by feed, which the
    * twin's counts are checked against.
    */
-  twins?: { offset: number[]; length: number[]; inbound: number[]; outbound: number[] };
+  twins?: { offset: number[]; length: number[]; inbound: number[]; outbound: number[]; whole?: boolean[] };
+  /**
+   * With twins.whole (the twin holds all of its bucket's records in the run: input.ts
+   * smallKeysBelow): keys of fewer entry rows than this are counted, not added (BlockRows.smallBelow).
+   */
+  smallBelow?: number;
   /** --from/--to: rows starting outside [from, to) are counted, not added (the sink's outside_range) */
   range?: { from: number; to: number };
   /** with range: whether each block has rows outside it (read as rows and filtered; the index's times tell) */
@@ -70,6 +75,9 @@ export interface ReplayBlocksReply {
   late: Array<[window: number, rows: number]>;
   lateInbound: number;
   lateOutbound: number;
+  /** keys and entries counted, not added (smallBelow): the finalisation adds them to its counts */
+  smallKeys?: number;
+  smallEntries?: number;
   /** rows outside --from/--to (with a range), and those of them by feed */
   outsideRange?: number;
   outsideRangeInbound?: number;
@@ -283,6 +291,7 @@ function readTwin(task: ReplayBlocksTask, k: number, reader: FrameReader, dict: 
     const flows = checkEntryCounts(cols, rows.flags, rows.n, task.rows[k]!, twins.inbound[k], twins.outbound[k]);
     if (typeof flows === 'string') return false;
     rows.flows = flows;
+    if (twins.whole?.[k] === true) rows.smallBelow = task.smallBelow ?? 0;
     reply.rawBytes += decoded.rawBytes;
   } catch (err) {
     if (!(err instanceof CorruptBlockError)) throw err;
@@ -306,6 +315,10 @@ function readTwin(task: ReplayBlocksTask, k: number, reader: FrameReader, dict: 
   }
   reply.blocks++;
   reply.rows += task.rows[k]!;
+  if (r.smallKeys > 0) {
+    reply.smallKeys = (reply.smallKeys ?? 0) + r.smallKeys;
+    reply.smallEntries = (reply.smallEntries ?? 0) + r.smallEntries;
+  }
   return true;
 }
 
