@@ -752,8 +752,12 @@ function uintOf(b: Uint8Array, s: number, e: number): number {
  * file's first line, which may start with a BOM, and a line not ended in the window) is
  * read here as parseJsonLines reads it.
  */
+const EMPTY_BLOCK = new Uint8Array(0);
+
 class GcpLinesParser extends SinkLineParser {
   private readonly each: (line: number, offset: number) => void;
+  private lastBlock: Uint8Array = EMPTY_BLOCK;
+  private lastView: Uint8Array = EMPTY_BLOCK;
 
   constructor(
     sink: FlowSink,
@@ -764,10 +768,11 @@ class GcpLinesParser extends SinkLineParser {
     this.each = (line, offset) => entries.entry(line, offset, true);
   }
 
-  parseLines(buf: Uint8Array, s: number, e: number, firstLine: number, baseOffset: number): number {
+  parseLines(block: Uint8Array, s: number, e: number, firstLine: number, baseOffset: number): number {
     const w = this.wasm;
     const sc = this.entries.sc;
-    if (w === null || !gcpFastPath.enabled || needsUtf8Check(buf, s, e)) return parseJsonLines(buf, s, e, firstLine, baseOffset, this.sink, sc, this.each);
+    const buf = this.plainView(block);
+    if (w === null || !gcpFastPath.enabled || needsUtf8Check(buf, s, e)) return parseJsonLines(buf, s, e, firstLine, baseOffset, this.sink, sc, this.each, block);
     let line = firstLine;
     let i = s;
     while (i < e) {
@@ -781,7 +786,7 @@ class GcpLinesParser extends SinkLineParser {
           continue;
         }
       }
-      let j = buf.indexOf(10, i);
+      let j = block.indexOf(10, i);
       if (j < 0 || j > e) j = e;
       jsonLine(buf, i, j, line, baseOffset + (i - s), baseOffset - s, false, this.sink, sc, this.each);
       line++;
@@ -789,6 +794,22 @@ class GcpLinesParser extends SinkLineParser {
     }
     this.sink.counters.lines += line - firstLine;
     return line - firstLine;
+  }
+
+  /**
+   * `block` as a plain Uint8Array over the same bytes (the view made once per block). The
+   * lines' source hands Buffers, the other readers hand the dictionary Uint8Arrays: ids taken
+   * from a Buffer gave idOfBytes and sameBytes a second map, and a run mixing GCP with Azure
+   * or AWS deoptimised them ("wrong map"). The lines are still split on the Buffer (its
+   * indexOf is memchr).
+   */
+  private plainView(block: Uint8Array): Uint8Array {
+    if (block.constructor === Uint8Array) return block;
+    if (block !== this.lastBlock) {
+      this.lastBlock = block;
+      this.lastView = new Uint8Array(block.buffer, block.byteOffset, block.byteLength);
+    }
+    return this.lastView;
   }
 
   /**

@@ -94,10 +94,21 @@ export class JsonScanner {
   /** A view of buf for plainEnd (remade when buf changes). */
   dv: DataView<ArrayBufferLike> = viewOf(EMPTY);
 
-  /** Scan buf[s, e). */
+  /** The bytes last given to reset (buf is them as a plain Uint8Array). */
+  private given: Uint8Array = EMPTY;
+
+  /**
+   * Scan buf[s, e). `buf` is kept as a plain Uint8Array over the same bytes (a view made
+   * once per buffer): the readers hand the dictionary spans of it, and a Buffer from one
+   * reader beside another's Uint8Arrays gave idOfBytes, sameBytes and plainEnd a second map
+   * (a "wrong map" deopt in runs that mix GCP or Azure with other inputs).
+   */
   reset(buf: Uint8Array, s: number, e: number, checkUtf8: boolean): void {
-    if (buf !== this.buf) this.dv = viewOf(buf);
-    this.buf = buf;
+    if (buf !== this.given) {
+      this.given = buf;
+      this.buf = buf.constructor === Uint8Array ? buf : new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
+      this.dv = viewOf(buf);
+    }
     this.pos = s;
     this.end = e;
     this.checkUtf8 = checkUtf8;

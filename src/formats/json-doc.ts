@@ -116,12 +116,13 @@ export function parseJsonLines(
   sink: FlowSink,
   sc: JsonScanner,
   each: (line: number, offset: number, delta: number) => void,
+  lines: Uint8Array = buf, // the same bytes, where indexOf is faster (a Buffer's is memchr)
 ): number {
   const checkUtf8 = needsUtf8Check(buf, s, e);
   let line = firstLine;
   let i = s;
   while (i < e) {
-    let j = buf.indexOf(10, i);
+    let j = lines.indexOf(10, i);
     if (j < 0 || j > e) j = e;
     jsonLine(buf, i, j, line, baseOffset + (i - s), baseOffset - s, checkUtf8, sink, sc, each);
     line++;
