@@ -186,6 +186,30 @@ describe('GCP reader in WebAssembly', () => {
     expect(r.counters.rejected).toBeGreaterThan(100);
   });
 
+  it('times with 9, 6, 3 or no fraction digits (real exports drop trailing 000s), mixed in runs and at random: the same values', () => {
+    // a time of second `sec` whose fraction has `digits` digits (0: none), of nanoseconds drawn from rnd
+    const rnd = seeded(59);
+    const at = (sec: number, digits: number) => {
+      const fraction = String(1 + rnd(999_999_999)).padStart(9, '0').slice(0, digits);
+      return `2024-03-01T16:${String(Math.floor(sec / 60) % 60).padStart(2, '0')}:${String(sec % 60).padStart(2, '0')}${digits > 0 ? `.${fraction}` : ''}Z`;
+    };
+    const withTimes = (base: string, digits: () => number, sec: number) =>
+      base.replace(/"(start_time|end_time|timestamp|receiveTimestamp)":"[^"]*"/g, (_, key: string) => `"${key}":"${at(sec + (key === 'end_time' ? 1 + rnd(40) : 0), digits())}"`);
+    const lines: string[] = [];
+    // runs of one length with another now and then (a clock's precision), then every value's length at random
+    for (const [usual, other, every] of [[9, 6, 300], [6, 3, 150], [6, 9, 40], [3, 0, 7], [9, 3, 2]] as const) {
+      for (let i = 0; i < 600; i++) {
+        const base = [ENTRY, SRC_COPY, GATEWAY][rnd(3)]!;
+        lines.push(withTimes(base, () => (rnd(every) === 0 ? other : usual), lines.length % 3600));
+      }
+    }
+    for (let i = 0; i < 1500; i++) lines.push(withTimes([ENTRY, SRC_COPY, GATEWAY][rnd(3)]!, () => [9, 6, 3, 0][rnd(4)]!, i % 3600));
+    for (const digits of [6, 3, 0]) expect(wasmTakes(withTimes(ENTRY, () => digits, 34)), `${digits} digits`).toBe(true);
+    const r = same(lines.join('\n'), [undefined, 8191]);
+    expect(r.counters.records + r.counters.duplicates).toBe(lines.length); // every time valid: no reject
+    expect(r.counters.records).toBeGreaterThan(2500);
+  });
+
   it('the record worked out in the module: every reporter, side, account, region and instance source', () => {
     let seed = 5;
     const rnd = (n: number) => {

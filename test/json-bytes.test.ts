@@ -78,6 +78,23 @@ describe('byte-level JSON scanner', () => {
     }
   });
 
+  it('holds a Buffer it is given as a plain Uint8Array over the same bytes (one array kind for the dictionary), made once per buffer', () => {
+    const pool = Buffer.from('xx{"k":"value"}yy'); // a view at an offset of its ArrayBuffer, as the file reader's are
+    const b = pool.subarray(2, 15);
+    const sc = new JsonScanner();
+    sc.reset(b, 0, b.length, false);
+    expect(sc.buf.constructor).toBe(Uint8Array);
+    expect(Buffer.from(sc.buf.buffer, sc.buf.byteOffset, sc.buf.length).toString()).toBe('{"k":"value"}');
+    const held = sc.buf;
+    sc.reset(b, 5, b.length, false);
+    expect(sc.buf).toBe(held);
+    sc.str();
+    expect(Buffer.from(sc.strBuf.subarray(sc.strS, sc.strE)).toString()).toBe('value');
+    const u8 = new Uint8Array(4);
+    sc.reset(u8, 0, 4, false);
+    expect(sc.buf).toBe(u8);
+  });
+
   it('rejects invalid UTF-8 (which a decoder would silently replace) and decodes escapes', () => {
     const bad = [Buffer.from([0x22, 0xff, 0x22]), Buffer.from([0x22, 0xc0, 0xaf, 0x22]), Buffer.from([0x22, 0xed, 0xa0, 0x80, 0x22]), Buffer.from([0x22, 0xe2, 0x82, 0x22])];
     for (const b of bad) {
