@@ -254,15 +254,21 @@ export function sortPart(bucket: u32, rec: u32, base: u32, m: u32, start: u32, o
 
 // ---- the hold step (src/engine/scan-ingest.ts KeyBuilder.ofBatch and holdRange): a batch's
 // columns, copied into a stage of the held buffer's memory (scan-wasm.ts HeldSorter.stage),
-// keyed and written as held rows here. Records whose keys need JavaScript (an IPv6 address
-// to intern, a batch-local account or region id not mapped yet) stop the loop: JavaScript
-// holds that one record and goes on after it. A full part stops it too (JavaScript makes room).
+// keyed and written as held rows here. A record with an IPv6 address is written here too,
+// but its address words are left for JavaScript to intern: the record and its row go on a
+// list (v6List) that JavaScript reads when the loop stops, in record order (the intern ids
+// so count as they did record by record). Records whose keys need JavaScript otherwise (a
+// batch-local account or region id not mapped yet) stop the loop: JavaScript holds that one
+// record and goes on after it. A full part stops it too (JavaScript makes room).
 
 const UNMAPPED: u32 = 0xffffffff;
 /** why holdStaged stopped (holdStop): every record held, a record for JavaScript, a full part */
 const STOP_DONE: u32 = 0;
 const STOP_RECORD: u32 = 1;
 const STOP_FULL: u32 = 2;
+// src/engine/scan-layout.ts: the region word's flags of an IPv6 source, destination
+const F_SRC6: u32 = 4;
+const F_DST6: u32 = 8;
 // hash.ts: hashAddress's state after an IPv4-mapped address's first three words
 const ADDRESS_SEED: u32 = 0x9747b28c;
 
@@ -290,12 +296,16 @@ let sProto: u32 = 0;
 let sCloud: u32 = 0;
 let holdStop: u32 = 0;
 let holdCount: u32 = 0;
+// the IPv6 records of the last holdStaged: (stage record, held row) pairs of u32
+let v6List: u32 = 0;
+let v6Count: u32 = 0;
 // scan-ingest.ts WindowOf: the window of the last start, as [lo, hi) seconds
 let winLo: f64 = 1;
 let winHi: f64 = 0;
 let winW: f64 = 0;
 
-export function setHold(fill: u32, bucket: u32, rec: u32, partCap: u32, accounts: u32, regions: u32, mapCap: u32, stage: u32, stageCap: u32, seconds: f64): void {
+export function setHold(fill: u32, bucket: u32, rec: u32, partCap: u32, accounts: u32, regions: u32, mapCap: u32, stage: u32, stageCap: u32, seconds: f64, v6: u32): void {
+  v6List = v6;
   hFill = fill;
   hBucket = bucket;
   hRec = rec;
@@ -344,6 +354,11 @@ export function holdHeld(): u32 {
   return holdCount;
 }
 
+/** Records of the last holdStaged whose IPv6 address words JavaScript writes (v6List). */
+export function holdV6(): u32 {
+  return v6Count;
+}
+
 function v4Mapped(a: u32): bool {
   return (load<u32>(a) | load<u32>(a, 4) | (load<u32>(a, 8) ^ 0xffff)) == 0;
 }
@@ -352,11 +367,12 @@ function v4Mapped(a: u32): bool {
  * Hold the staged records from..n (inbound ones): each one's key words (KeyBuilder.ofBatch)
  * and counts as a held row of its source bucket's part (holdRange, PendingRows.put).
  * Returns the record it stopped at (n when done); holdStopped() says why, holdHeld() how
- * many rows it wrote.
+ * many rows it wrote, holdV6() how many of them wait for their IPv6 addresses (v6List).
  */
 export function holdStaged(from: u32, n: u32): u32 {
   const v4State = mix(mix(mix(ADDRESS_SEED, 0), 0), 0xffff);
   let held: u32 = 0;
+  let v6: u32 = 0;
   let i = from;
   holdStop = STOP_DONE;
   // a full part stops the loop before the next record, inbound or not, as holdRange's runs
@@ -373,7 +389,7 @@ export function holdStaged(from: u32, n: u32): u32 {
     const d = sDst + (i << 4);
     const a = load<u32>(sAccount + (i << 2));
     const g = load<u32>(sRegion + (i << 2));
-    if (!v4Mapped(s) || !v4Mapped(d) || a >= hMapCap || g >= hMapCap) {
+    if (a >= hMapCap || g >= hMapCap) {
       holdStop = STOP_RECORD;
       break;
     }
@@ -384,7 +400,17 @@ export function holdStaged(from: u32, n: u32): u32 {
       break;
     }
     const s3 = load<u32>(s, 12);
-    const bucket = fmix32(mix(v4State, s3) ^ 16) & BUCKET_MASK;
+    let state = v4State;
+    let fam: u32 = 0;
+    if (!(v4Mapped(s) & v4Mapped(d))) {
+      // an IPv6 side (rare): hash.ts hashAddress mixes an IPv6 source's first three words too
+      if (!v4Mapped(s)) {
+        state = mix(mix(mix(ADDRESS_SEED, load<u32>(s)), load<u32>(s, 4)), load<u32>(s, 8));
+        fam = F_SRC6;
+      }
+      if (!v4Mapped(d)) fam |= F_DST6;
+    }
+    const bucket = fmix32(mix(state, s3) ^ 16) & BUCKET_MASK;
     const fillAt = hFill + ((bucket >> 6) << 2);
     const f = load<u32>(fillAt);
     store<u32>(fillAt, f + 1);
@@ -392,12 +418,19 @@ export function holdStaged(from: u32, n: u32): u32 {
     const r = (bucket >> 6) * hPartCap + f;
     store<u16>(hBucket + (r << 1), <u16>bucket);
     const o = hRec + r * ROW_BYTES;
+    if (fam != 0) {
+      // the address words of an IPv6 side are its intern id, written by JavaScript (v6List)
+      const at = v6List + (v6 << 3);
+      store<u32>(at, i);
+      store<u32>(at, r, 4);
+      v6++;
+    }
     store<u32>(o, s3);
     store<u32>(o, (<u32>load<u8>(sProto + i) << 16) | <u32>load<u16>(sDport + (i << 1)), 4);
     store<u32>(o, windowOf(load<u32>(sStart + (i << 2))), 8);
     store<u32>(o, (<u32>load<u8>(sCloud + i) << 30) | ac, 12);
     store<u32>(o, load<u32>(d, 12), 16);
-    store<u32>(o, rg, 20);
+    store<u32>(o, rg | (fam << 16), 20);
     store<u64>(o, load<u64>(sPackets + (i << 3)), 24);
     store<u64>(o, load<u64>(sBytes + (i << 3)), 32);
     store<u32>(o, load<u32>(sStart + (i << 2)), 40);
@@ -405,6 +438,7 @@ export function holdStaged(from: u32, n: u32): u32 {
     held++;
   }
   holdCount = held;
+  v6Count = v6;
   return i;
 }
 

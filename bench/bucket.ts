@@ -30,7 +30,7 @@ import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { HEADERS, flowLogs, generateBucket, type Layout } from './gen-bucket.js';
 import { flag, opt } from './args.js';
-import { CLI, ROOT, keysAgree, med, scanCount, timed as timedTo, type Timed, writeReport } from './process-timing.js';
+import { CLI, cliIn, ROOT, keysAgree, med, scanCount, timed as timedTo, type Timed, writeReport } from './process-timing.js';
 
 const DUCK = join(ROOT, 'dist/bench/duckdb-bucket.js');
 /** flowsieve's --workers (its own default when not given: each tool runs as a user would run it) */
@@ -111,7 +111,7 @@ function compare(b: Bucket, rounds: number, duck: boolean, base: string | undefi
     fsRuns.push(timed([process.execPath, CLI, 'detect', join(b.dir, 'AWSLogs'), '--out', out, ...workerArgs, '--quiet']));
     if (base) {
       const baseOut = join(tmp, 'base');
-      baseRuns.push(timed([process.execPath, join(base, 'dist/src/cli/main.js'), 'detect', join(b.dir, 'AWSLogs'), '--out', baseOut, ...workerArgs, '--quiet']));
+      baseRuns.push(timed([process.execPath, cliIn(base), 'detect', join(b.dir, 'AWSLogs'), '--out', baseOut, ...workerArgs, '--quiet']));
       if (readFileSync(join(out, 'scans.ndjson'), 'utf8') !== readFileSync(join(baseOut, 'scans.ndjson'), 'utf8')) same = false;
     }
     if (duck) {

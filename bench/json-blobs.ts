@@ -21,7 +21,7 @@ import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { flag, opt } from './args.js';
 import { metaDirFor } from '../src/generate/index.js';
-import { CLI, ROOT, keysAgree, med, scanCount, timed, type Timed, writeReport } from './process-timing.js';
+import { CLI, cliIn, ROOT, keysAgree, med, scanCount, timed, type Timed, writeReport } from './process-timing.js';
 
 const DUCK = join(ROOT, 'dist/bench/duckdb-json.js');
 /** flowsieve's --workers (its own default when not given: each tool runs as a user would run it) */
@@ -93,7 +93,7 @@ function compare(est: string, cloud: JsonCloud, rounds: number, duck: boolean, b
     runs.fs.push(detect(CLI, out));
     if (base) {
       const baseOut = join(tmp, 'base');
-      runs.base.push(detect(join(base, 'dist/src/cli/main.js'), baseOut));
+      runs.base.push(detect(cliIn(base), baseOut));
       if (verdicts(out) !== verdicts(baseOut)) same = false;
     }
     if (duck) {

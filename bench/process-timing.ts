@@ -4,11 +4,13 @@
  * both sides as sorted lines to compare, and the markdown section written to bench/out/.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 export const ROOT = new URL('../../', import.meta.url).pathname;
-export const CLI = join(ROOT, 'dist/src/cli/main.js');
+/** A build's command line as its package's bin enters it (main.cjs, since the bin is CommonJS), else main.js. */
+export const cliIn = (root: string) => (existsSync(join(root, 'dist/src/cli/main.cjs')) ? join(root, 'dist/src/cli/main.cjs') : join(root, 'dist/src/cli/main.js'));
+export const CLI = cliIn(ROOT);
 
 export interface Timed {
   wall: number;

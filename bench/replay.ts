@@ -22,7 +22,7 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { arg, numArg, opt } from './args.js';
 import { generateAws } from './gen-aws.js';
-import { CLI, median, timed, writeReport, type Timed } from './process-timing.js';
+import { CLI, cliIn, median, timed, writeReport, type Timed } from './process-timing.js';
 import { readReplayHeader, REPLAY_VERSION } from '../src/replay/file.js';
 
 interface Run extends Timed {
@@ -74,7 +74,7 @@ function main(): void {
   const workerCounts = opt('workers', '1,2').split(',').map(Number);
   const base = arg('base');
   const { fsr, source } = prepare(opt('data', join(tmpdir(), 'flowsieve-replay-bench')), records, arg('input'));
-  const builds: Array<[string, string]> = [['this', CLI], ...(base ? [['base', join(base, 'dist/src/cli/main.js')] as [string, string]] : [])];
+  const builds: Array<[string, string]> = [['this', CLI], ...(base ? [['base', cliIn(base)] as [string, string]] : [])];
   const tmp = mkdtempSync(join(tmpdir(), 'flowsieve-replay-'));
   const runs = new Map<string, Run[]>();
   let reference: Outputs | null = null;

@@ -20,7 +20,7 @@
 // build is slower to start, not broken. tsc rewrites main.js on every build, and a worker's
 // entry takes its bundle only while tsc's <name>.js is the stub written here, so that a
 // bundle never runs older code than tsc last wrote.
-import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { builtinModules, createRequire } from 'node:module';
@@ -33,6 +33,8 @@ const ENTRIES = ['src/cli/main'];
 const WORKERS = ['parse', 'shard'];
 // packages and node: built-ins are loaded from node_modules as before
 const external = (id) => !id.startsWith('.') && !id.startsWith('/') && !/^[A-Za-z]:[\\/]/.test(id);
+
+writeCommonJsBin();
 
 let rolldown;
 try {
@@ -91,6 +93,35 @@ async function bundleMain() {
       ].join('\n'),
     );
   }
+}
+
+/**
+ * The package's bin, dist/src/cli/main.cjs: the command line entered as CommonJS, where tsc's
+ * main.js is an ES module (the package's "type"), for which Node starts its ES module loader
+ * before any of our code runs: ~3 ms of the main thread's CPU at every run (bench/RESULTS.md,
+ * "a CommonJS bin"). It loads the bundle as main.js's stub does while that stub stands in
+ * tsc's place, and main.js itself otherwise (no bundle, or a tsc run since).
+ */
+function writeCommonJsBin() {
+  const bin = join(dist, 'src/cli/main.cjs');
+  writeFileSync(
+    bin,
+    [
+      '#!/usr/bin/env node',
+      "'use strict';",
+      '// the package\'s bin, written by scripts/bundle.mjs (its writeCommonJsBin says why)',
+      "const { readFileSync } = require('node:fs');",
+      `if (readFileSync(require.resolve('./main.js'), 'utf8').includes(${JSON.stringify(BUNDLED_MARK)})) {`,
+      "  const loader = require('../../workers/code-cache.cjs');",
+      '  process.on(\'exit\', () => loader.writeCodeCaches());',
+      "  loader.requireCached(require.resolve('./main.bundle.cjs'));",
+      '} else {',
+      "  import('./main.js');",
+      '}',
+      '',
+    ].join('\n'),
+  );
+  chmodSync(bin, 0o755);
 }
 
 /**

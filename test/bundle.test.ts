@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { tempDir } from './helpers/tmp.js';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { builtinModules } from 'node:module';
@@ -32,6 +34,29 @@ describe('module paths and the bundle (scripts/bundle.mjs)', () => {
       './report-thread.js',
       '../../workers/${n}.cjs',
     ]);
+  });
+
+  it("enters the package's bin as CommonJS: no ES module loader, the bundle's version", () => {
+    const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string; bin: { flowsieve: string } };
+    expect(pkg.bin.flowsieve).toBe('dist/src/cli/main.cjs');
+    // what Node loaded for the process: an ES entry adds the loader's module jobs
+    const probe = join(tempDir(), 'esm-probe.cjs');
+    writeFileSync(probe, "process.on('exit', () => process.stderr.write(String(process.moduleLoadList.includes('NativeModule internal/modules/esm/module_job'))));");
+    const run = (entry: string) => spawnSync(process.execPath, ['-r', probe, join(ROOT, entry), '--version'], { encoding: 'utf8' });
+    const bin = run(pkg.bin.flowsieve);
+    expect([bin.status, bin.stdout, bin.stderr]).toEqual([0, `flowsieve ${pkg.version}\n`, 'false']);
+    expect(run('dist/src/cli/main.js').stderr).toBe('true'); // the probe sees the loader where there is one
+  });
+
+  it('detect without --state or --findings loads neither the history records nor the findings writers (nor node:crypto)', () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'flows.log'), 'version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status\n');
+    const probe = join(dir, 'module-probe.cjs');
+    writeFileSync(probe, "process.on('exit', () => process.stderr.write(JSON.stringify(process.moduleLoadList.includes('NativeModule crypto'))));");
+    const run = spawnSync(process.execPath, ['-r', probe, join(ROOT, 'dist/src/cli/main.cjs'), 'detect', join(dir, 'flows.log'), '--out', join(dir, 'out'), '--quiet', '--no-enrich'], { encoding: 'utf8' });
+    expect([run.status, run.stderr]).toEqual([0, 'false']);
+    const withState = spawnSync(process.execPath, ['-r', probe, join(ROOT, 'dist/src/cli/main.cjs'), 'detect', join(dir, 'flows.log'), '--out', join(dir, 'out2'), '--state', join(dir, 'state'), '--quiet', '--no-enrich'], { encoding: 'utf8' });
+    expect([withState.status, withState.stderr]).toEqual([0, 'true']); // the history's file fingerprints need it
   });
 
   it('loads the bundled command line from dist/src/bundle/, and each worker from one CommonJS file, when the build bundled them', () => {

@@ -146,6 +146,22 @@ describe('enricher', () => {
     expect(got.sources.rdns).toBe(false);
     expect(got.rdns).toBeNull();
   });
+
+  it('with --rdns, loads the reverse lookup when it enriches and gives each address its confirmed name', async () => {
+    const resolver = {
+      reverse: async (ip: string) => {
+        if (ip === '8.8.8.8') return ['dns.google.'];
+        throw Object.assign(new Error('no PTR'), { code: 'ENOTFOUND' });
+      },
+      resolve4: async (name: string) => (name === 'dns.google.' ? ['8.8.8.8'] : []),
+      resolve6: async () => [],
+    };
+    const e = new Enricher({ rdns: true, rdnsOptions: { resolver } });
+    const got = await e.enrich(['8.8.8.8', '1.1.1.1'].map((t) => ({ text: t, words: words(t) })));
+    expect(enrichColumns(got.facts.get('8.8.8.8'))).toMatchObject({ rdns: 'dns.google' });
+    expect(enrichColumns(got.facts.get('1.1.1.1'))).toMatchObject({ rdns: null });
+    expect(got.rdns).toEqual({ looked_up: 2, confirmed: 1, failed: 1 });
+  });
 });
 
 describe('detect output', () => {

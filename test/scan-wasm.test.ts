@@ -148,6 +148,47 @@ describe.skipIf(!built)('inbound table in WebAssembly (assembly/scan-held.ts)', 
     }
   });
 
+  it('interns the IPv6 addresses of rows held in the module in record order, around records that stop it', () => {
+    // mostly IPv6 records (held in the module, their addresses interned after each stop),
+    // between records whose accounts are new (each stops the module), some of them IPv6 too
+    const r = rng(11);
+    const batches: FlowBatchData[] = [];
+    for (let k = 0; k < 3; k++) {
+      const b = allocBatch(6000); // past the stage (4,096 records)
+      b.strings = ['', 'eu-west-1', ...Array.from({ length: 400 }, (_, i) => `acct-${k}-${i}`)];
+      for (let i = 0; i < 6000; i++) {
+        const o = i * 4;
+        const side = r() % 4; // 0: both IPv6, 1: the source, 2: the destination, 3: neither
+        b.src.set(side <= 1 ? [0x20010db8, 0, r() % 5, r() % 900] : [0, 0, 0xffff, 0x2d000000 + (r() % 900)], o);
+        b.dst.set(side === 0 || side === 2 ? [0x2a050000, 0, 0, r() % 700] : [0, 0, 0xffff, 0x0a000000 + (r() % 64)], o);
+        b.feed[i] = r() % 19 === 0 ? OUTBOUND : INBOUND;
+        b.proto[i] = 6;
+        b.dport[i] = [22, 443, 3389][r() % 3]!;
+        // a new account every 15th record (it stops the module), else one seen already
+        const seen = Math.min(400, Math.floor(i / 15) + 1);
+        b.account[i] = 2 + (i % 15 === 0 ? seen - 1 : r() % seen);
+        b.region[i] = 1;
+        b.start[i] = 1_700_000_000 + (r() % (2 * W));
+        b.end[i] = b.start[i]! + 1;
+        b.packets[i] = 1 + (r() % 3);
+        b.bytes[i] = 60 + (r() % 900);
+      }
+      b.n = 6000;
+      batches.push(b);
+    }
+    for (const pendingRows of [1 << 15, 1500]) {
+      const make = (arena: ReturnType<typeof scanArena>) => {
+        const t = new ScanTable(W, 1 << 8, 1, pendingRows, arena);
+        for (const b of batches) t.addBatch(b);
+        return t;
+      };
+      const js = contents(make(null));
+      expect(js.v6.length).toBeGreaterThan(2000);
+      expect(js.accounts.length).toBeGreaterThan(1000);
+      expect(contents(make(scanArena()))).toEqual(js);
+    }
+  });
+
   it('one key a record: every record a new entry through each resize', () => {
     const b = allocBatch(50000);
     for (let i = 0; i < 50000; i++) {

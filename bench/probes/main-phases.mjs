@@ -25,11 +25,11 @@ symlinkSync(join(root, 'node_modules'), join(copy, 'node_modules'));
 /** [bundle file prefix, text the marker goes right after, phase name]. */
 const ANCHORS = [
   ['src/cli/main.bundle', 'async function main(argv) {', 'bootstrap and preload'],
-  ['src/bundle/run-', 'async function detect(opts) {', 'options, modules'],
+  ['src/bundle/run-', ['async function detectThenClose(opts) {', 'async function detect(opts) {'], 'options, modules'],
   ['src/bundle/run-', '}, true) : new Engine(opts);', 'engine (pools, workers spawned)'],
   ['src/bundle/run-', ['jsonByNameBelow: opts.chunkBytes\n\t\t});', 'sniffInThread: true\n\t\t});'], 'planning'], // the first found: builds before and after jsonplan
-  ['src/bundle/run-', 'const fin = await engine.finalize();', 'parse jobs, routing, per-file results'],
-  ['src/bundle/run-', 'await engine.close();', 'finalize (merging the shards\' verdicts)'],
+  ['src/bundle/run-', ['const fin = await engine.finalize({}, () => {', 'const fin = await engine.finalize();'], 'parse jobs, routing, per-file results'],
+  ['src/bundle/run-', ['await parsingClosed;', 'await engine.close();'], 'finalize (merging the shards\' verdicts)'],
   ['src/bundle/detect-', 'const analysis = await require_analysis.runAnalysis(', 'engine close'],
   ['src/bundle/detect-', 'require_results.writeResults(', 'analysis'],
 ];
@@ -51,7 +51,7 @@ writeFileSync(
   `const fs = require('fs');
 const log = []; let last = 0;
 const now = () => Number(fs.readFileSync('/proc/self/task/' + process.pid + '/schedstat', 'latin1').split(' ')[0]);
-globalThis.__phase = (name) => { const t = now(); log.push([name, t - last]); last = t; };
+globalThis.__phase = (name) => { const t = now(); log.push([name, t - last, performance.now()]); last = t; };
 process.on('exit', () => { globalThis.__phase('outputs and exit'); fs.writeSync(2, 'PHASES ' + JSON.stringify(log) + '\\n'); });
 `,
 );
@@ -66,9 +66,9 @@ if (!line) {
   process.exit(1);
 }
 let total = 0;
-for (const [name, ns] of JSON.parse(line.slice(7))) {
+for (const [name, ns, at] of JSON.parse(line.slice(7))) {
   total += ns;
-  console.log(`${(ns / 1e6).toFixed(1).padStart(7)} ms  ${name}`);
+  console.log(`${(ns / 1e6).toFixed(1).padStart(7)} ms  ${name.padEnd(42)} (ends at ${at.toFixed(1)} ms of wall)`);
 }
 console.log(`${(total / 1e6).toFixed(1).padStart(7)} ms  the main thread in all`);
 if (existsSync(copy)) rmSync(copy, { recursive: true, force: true });

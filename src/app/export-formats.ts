@@ -4,17 +4,9 @@ import { ecsListed, ocsfListed, FINDING_FORMATS, type FindingFormat } from '../o
 import { BLOCK_FORMATS, blockFile, unexpired, type BlockFormat, type Expiry } from '../output/blocklists.js';
 import type { ScannerList } from '../store/analysis.js';
 
-export const EXPORT_FORMATS = ['lists', ...FINDING_FORMATS, ...BLOCK_FORMATS] as const;
-export type ExportFormat = (typeof EXPORT_FORMATS)[number];
-
-export function exportFormats(list: readonly string[] | undefined): ExportFormat[] {
-  const out: ExportFormat[] = [];
-  for (const f of list?.length ? list : ['lists']) {
-    if (!(EXPORT_FORMATS as readonly string[]).includes(f)) throw new Error(`unknown format '${f}' (expected ${EXPORT_FORMATS.join(', ')})`);
-    if (!out.includes(f as ExportFormat)) out.push(f as ExportFormat);
-  }
-  return out;
-}
+// the names and their check live apart (export-format-names.ts: the option rules load them); re-exported here
+export { EXPORT_FORMATS, exportFormats, type ExportFormat } from './export-format-names.js';
+import type { ExportFormat } from './export-format-names.js';
 
 /** The files of one list in the non-list formats; returns their paths. */
 export function writeListFormats(out: string, list: ScannerList, formats: ExportFormat[], expiry: Expiry): string[] {

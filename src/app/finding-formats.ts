@@ -1,5 +1,5 @@
 /** `--findings` parsed apart from the writers (write-findings.ts), which a run loads only when asked for. */
-import { FINDING_FORMATS, type FindingFormat } from '../output/findings.js';
+import { FINDING_FORMATS, type FindingFormat } from '../output/finding-names.js';
 
 /** Formats from `--findings a,b`; throws on an unknown one. */
 export function findingFormats(list: readonly string[] | undefined): FindingFormat[] {

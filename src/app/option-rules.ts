@@ -7,8 +7,8 @@
  * without a rule).
  */
 import { statSync } from 'node:fs';
-import { FINDING_FORMATS } from '../output/findings.js';
-import { EXPORT_FORMATS } from './export-formats.js';
+import { FINDING_FORMATS } from '../output/finding-names.js';
+import { EXPORT_FORMATS } from './export-format-names.js';
 import { UsageError, type CommandSpec, type OptionSpec, type Parsed, type Source } from './args.js';
 import { checkWindow, parseDuration, PROFILES } from '../detect/rules.js';
 import { supportedFormats } from '../formats/registry.js';

@@ -10,7 +10,8 @@ import { writeAlerts, writeVerdicts } from '../output/verdicts.js';
 import { buildSummary, fileLines, FILES_NAME } from '../output/summary.js';
 import { StagedFile, writeFileAtomic } from '../output/files.js';
 import { HistoryStore } from '../store/history.js';
-import { describeOutcome, recordDetectRun } from '../store/record.js';
+// store/record.ts (with the file fingerprints' node:crypto) is loaded by recordHistory: only --state runs need it
+import type { recordDetectRun } from '../store/record.js';
 import { writeStats, type Analysis } from '../stats/index.js';
 
 /** What the history records of a run (detect, or the merge of a partitioned one). */
@@ -39,9 +40,10 @@ export function openHistory(state: unknown): HistoryStore | null {
   }
 }
 
-export function recordHistory(store: HistoryStore, result: DetectResult, o: Parameters<typeof recordDetectRun>[2], quiet: boolean): boolean {
+export async function recordHistory(store: HistoryStore, result: DetectResult, o: Parameters<typeof recordDetectRun>[2], quiet: boolean): Promise<boolean> {
   const dir = store.dir;
   try {
+    const { describeOutcome, recordDetectRun } = await import('../store/record.js');
     const outcome = recordDetectRun(store, result, o);
     if (!quiet || outcome.overlaps.length) process.stderr.write(describeOutcome(outcome, dir) + '\n');
     return true;

@@ -535,8 +535,30 @@ export function startHeldBatch(sorter: HeldSorter, strings: string[]): void {
 }
 
 /**
- * Hold record i of a batch that the module stopped at (an IPv6 address to intern, an
- * account or region to map), keyed as ofBatch keys it, with the module's maps and window
+ * The IPv6 address words of the rows the last holdStaged wrote (HeldSorter.v6List: the
+ * staged record, from `from` in the batch, and its row): each address interned here, in
+ * record order, src before dst (holdRecord's order, so the ids count as they did when each
+ * such record stopped the module). Called after every holdStaged, before anything else.
+ */
+export function internHeldV6(core: ScanCore, batch: FlowBatchData, from: number, p: PendingRows): void {
+  const sorter = p.sorter!;
+  const m = sorter.holdV6();
+  if (m === 0) return;
+  const list = sorter.v6List;
+  const k = p.rec;
+  const v6 = core.v6;
+  for (let j = 0; j < m; j++) {
+    const o = (from + list[j * 2]!) * 4;
+    const ko = list[j * 2 + 1]! * PENDING_WORDS;
+    const fam = k[ko + 5]! >>> 16;
+    if (fam & F_SRC6) k[ko] = v6.intern(batch.src, o);
+    if (fam & F_DST6) k[ko + 4] = v6.intern(batch.dst, o);
+  }
+}
+
+/**
+ * Hold record i of a batch that the module stopped at (an account or region to map, or an
+ * id past the module's maps), keyed as ofBatch keys it, with the module's maps and window
  * cache. False when its part is full (nothing done: the caller makes room).
  */
 export function holdRecord(core: ScanCore, keys: KeyBuilder, batch: FlowBatchData, i: number, p: PendingRows): boolean {

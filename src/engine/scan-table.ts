@@ -14,7 +14,7 @@ import type { FlowBatchData } from '../flow/batch.js';
 import type { BlockRows } from '../replay/row-codec.js';
 import { ScanCore } from './scan-core.js';
 import { type ScanArena, scanArena } from './scan-wasm.js';
-import { addBlockRows, addPending, addRecords, HELD_PARTS, HOLD_RUN, holdRange, holdRecord, KeyBuilder, LastKey, PendingRows, startHeldBatch } from './scan-ingest.js';
+import { addBlockRows, addPending, addRecords, HELD_PARTS, HOLD_RUN, holdRange, holdRecord, internHeldV6, KeyBuilder, LastKey, PendingRows, startHeldBatch } from './scan-ingest.js';
 import { HOLD_DONE, HOLD_MAP_CAP, HOLD_RECORD } from './scan-wasm.js';
 import { finalizeTable } from './scan-finalise.js';
 import { exportState, mergeState, viewState } from './scan-state.js';
@@ -115,9 +115,10 @@ export class ScanTable extends ScanCore {
 
   /**
    * Hold the batch's records in WebAssembly (assembly/scan-held.ts holdStaged), a stage of
-   * its columns at a time; the records it stops at (IPv6, a string not mapped yet) here, one
-   * by one. Returns where it left off: batch.n, or the record from which the buffer, grown,
-   * is no longer in WebAssembly memory.
+   * its columns at a time, the IPv6 addresses of its rows interned here after each call; the
+   * records it stops at (a string not mapped yet) here, one by one. Returns where it left
+   * off: batch.n, or the record from which the buffer, grown, is no longer in WebAssembly
+   * memory.
    */
   private holdInModule(batch: FlowBatchData): number {
     let p = this.pending!;
@@ -128,6 +129,7 @@ export class ScanTable extends ScanCore {
       let i = 0;
       for (;;) {
         i = sorter.holdStaged(i, n);
+        internHeldV6(this, batch, from, p);
         p.n += sorter.holdHeld();
         const why = sorter.holdStopped();
         if (why === HOLD_DONE) break;

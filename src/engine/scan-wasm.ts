@@ -36,12 +36,13 @@ interface HeldExports extends FinaliseExports {
   stopped(): number;
   takeFarProbes(): number;
   sortPart(bucket: number, rec: number, base: number, m: number, start: number, out: number): void;
-  setHold(fill: number, bucket: number, rec: number, partCap: number, accounts: number, regions: number, mapCap: number, stage: number, stageCap: number, seconds: number): void;
+  setHold(fill: number, bucket: number, rec: number, partCap: number, accounts: number, regions: number, mapCap: number, stage: number, stageCap: number, seconds: number, v6List: number): void;
   resetWindow(): void;
   windowOf(start: number): number;
   holdStaged(from: number, n: number): number;
   holdStopped(): number;
   holdHeld(): number;
+  holdV6(): number;
 }
 
 const PAGE = 65536;
@@ -267,6 +268,8 @@ export class HeldSorter {
   readonly start: Int32Array;
   /** rows held in each part (PendingRows.fill), written by the hold step too */
   readonly fill: Int32Array;
+  /** the IPv6 records of the last holdStaged: each one's staged record and held row (holdV6 of them) */
+  readonly v6List: Uint32Array;
   /** the table's id of each batch-local account and region id of `mappedStrings`' batch (UNMAPPED until mapped) */
   readonly accounts: Uint32Array;
   readonly regions: Uint32Array;
@@ -284,7 +287,8 @@ export class HeldSorter {
     this.sortedAt = this.recAt + rows * ROW_BYTES;
     const mapsAt = align16(this.sortedAt + partCap * ROW_BYTES);
     const stageAt = mapsAt + HOLD_MAP_CAP * 8;
-    const end = stageAt + STAGE_CAP * STAGE_RECORD_BYTES;
+    const v6At = align16(stageAt + STAGE_CAP * STAGE_RECORD_BYTES);
+    const end = v6At + STAGE_CAP * 8;
     if (end > MAX_BYTES) throw new RangeError('held buffer larger than a memory');
     const memory = new WebAssembly.Memory({ initial: Math.ceil(end / PAGE) });
     this.ex = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as HeldExports;
@@ -296,6 +300,7 @@ export class HeldSorter {
     this.fill = new Int32Array(b, PART_FILL_AT, 64);
     this.accounts = new Uint32Array(b, mapsAt, HOLD_MAP_CAP);
     this.regions = new Uint32Array(b, mapsAt + HOLD_MAP_CAP * 4, HOLD_MAP_CAP);
+    this.v6List = new Uint32Array(b, v6At, STAGE_CAP * 2);
     let at = stageAt;
     const take = <T>(make: new (b: ArrayBufferLike, o: number, n: number) => T, n: number, size: number): T => {
       const view = new make(b, at, n);
@@ -310,7 +315,7 @@ export class HeldSorter {
       account: take(Uint32Array, STAGE_CAP, 4), region: take(Uint32Array, STAGE_CAP, 4),
       dport: take(Uint16Array, STAGE_CAP, 2), feed: take(Uint8Array, STAGE_CAP, 1), proto: take(Uint8Array, STAGE_CAP, 1), cloud: take(Uint8Array, STAGE_CAP, 1),
     };
-    this.ex.setHold(PART_FILL_AT, SORT_BUCKET_AT, this.recAt, partCap, mapsAt, mapsAt + HOLD_MAP_CAP * 4, HOLD_MAP_CAP, stageAt, STAGE_CAP, windowSeconds);
+    this.ex.setHold(PART_FILL_AT, SORT_BUCKET_AT, this.recAt, partCap, mapsAt, mapsAt + HOLD_MAP_CAP * 4, HOLD_MAP_CAP, stageAt, STAGE_CAP, windowSeconds, v6At);
   }
 
   /** Rows base .. base + m sorted by bucket into `sorted`, `start` set. */
@@ -349,6 +354,11 @@ export class HeldSorter {
 
   holdHeld(): number {
     return this.ex.holdHeld();
+  }
+
+  /** Rows of the last holdStaged whose IPv6 address words are still to be written (v6List). */
+  holdV6(): number {
+    return this.ex.holdV6();
   }
 
   /** A new batch: the window cache starts again (KeyBuilder.ofBatch's windowOf.reset). */

@@ -5,7 +5,8 @@
  */
 import { ActorIndex } from './actors.js';
 import { IpDatabases, type IpDbSources } from './ipdb.js';
-import { reverseLookup, type RdnsOptions } from './rdns.js';
+// rdns.ts (node:dns, node:net) is loaded by the runs that ask for it (--rdns)
+import type { RdnsOptions } from './rdns.js';
 import { HomeNet } from '../net/home-net.js';
 
 export interface EnrichOptions {
@@ -72,6 +73,7 @@ export class Enricher {
     let rdnsNames = new Map<string, string>();
     let rdns: Enrichment['rdns'] = null;
     if (this.opts.rdns && uniq.size > 0) {
+      const { reverseLookup } = await import('./rdns.js');
       const r = await reverseLookup([...uniq.keys()], this.opts.rdnsOptions);
       rdnsNames = r.names;
       rdns = { looked_up: r.looked_up, confirmed: r.confirmed, failed: r.failed };

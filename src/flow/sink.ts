@@ -306,10 +306,14 @@ export class FlowSink {
     this.copied = new Int32Array(opts.shards);
     for (let s = 0; s < opts.shards; s++) {
       this.builders.push(this.newBatch(Math.min(opts.batchSize, opts.firstBatch ?? FIRST_BATCH)));
-      const remap = new Int32Array(256).fill(-1);
+      const remap = new Int32Array(128).fill(-1);
       remap[0] = 0; // the empty string: 0 in every batch (copyIds reads it as any other id)
       this.remaps.push(remap);
       this.touched.push([]);
+      // grown to its first size through remapFor's growing path, so that the path has type
+      // feedback: copyIds and localId inline remapFor, and the first batch to meet more
+      // strings than a remap held deoptimised them there (the bucket, v2 text, tiny files)
+      this.remapFor(s, 256);
     }
   }
 
@@ -579,19 +583,21 @@ export class FlowSink {
     const iface = c.iface[shard]!;
     const instance = c.instance[shard]!;
     for (let k = 0, f = from, t = b.n; k < n; k++, f++, t++) {
-      let id = account[f]!;
-      let local = remap[id]!;
-      b.account[t] = local >= 0 ? local : this.intern(shard, b, remap, id);
-      id = region[f]!;
-      local = remap[id]!;
-      b.region[t] = local >= 0 ? local : this.intern(shard, b, remap, id);
-      id = iface[f]!;
-      local = remap[id]!;
-      b.iface[t] = local >= 0 ? local : this.intern(shard, b, remap, id);
-      id = instance[f]!;
-      local = remap[id]!;
-      b.instance[t] = local >= 0 ? local : this.intern(shard, b, remap, id);
+      b.account[t] = this.remapped(shard, b, remap, account[f]!);
+      b.region[t] = this.remapped(shard, b, remap, region[f]!);
+      b.iface[t] = this.remapped(shard, b, remap, iface[f]!);
+      b.instance[t] = this.remapped(shard, b, remap, instance[f]!);
     }
+  }
+
+  /**
+   * The batch's id of dictionary id `id` (interned when new): one call site of intern for
+   * the four columns. With a site per column, V8 optimised copyIds before a column's first
+   * new id (instance ids come late) and deoptimised it there ("insufficient type feedback").
+   */
+  private remapped(shard: number, b: FlowBatchData, remap: Int32Array, id: number): number {
+    const local = remap[id]!;
+    return local >= 0 ? local : this.intern(shard, b, remap, id);
   }
 
   private countLate(): void {

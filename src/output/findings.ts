@@ -14,8 +14,9 @@ import { createHash } from 'node:crypto';
 
 export const OCSF_VERSION = '1.8.0';
 export const ECS_VERSION = '9.4.0';
-export const FINDING_FORMATS = ['ocsf', 'ecs'] as const;
-export type FindingFormat = (typeof FINDING_FORMATS)[number];
+// the names live apart from the writers (finding-names.ts); re-exported for their callers
+export { FINDING_FORMATS, type FindingFormat } from './finding-names.js';
+import type { FindingFormat } from './finding-names.js';
 
 const PRODUCT = { name: 'flowsieve', vendor_name: 'flowsieve' };
 

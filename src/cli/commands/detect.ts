@@ -146,7 +146,7 @@ async function finishDetect(
     const path = await writePartial(String(v.partials), result, opts, args.positionals, settings);
     if (!quiet && !v.out) process.stderr.write(humanSummary(result, path) + '\n');
   }
-  if (history && !recordHistory(history, result, historyOptions(opts.windowSeconds, opts.thresholds, args.positionals, v.out), quiet)) return 3;
+  if (history && !(await recordHistory(history, result, historyOptions(opts.windowSeconds, opts.thresholds, args.positionals, v.out), quiet))) return 3;
   return result.partial ? 2 : 0;
 }
 

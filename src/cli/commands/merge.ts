@@ -46,6 +46,6 @@ export async function run(args: Parsed): Promise<number> {
     process.stderr.write(`${humanSummary(merged.result, out, merged.partitions)}\n${humanAnalysis(analysis)}\n`);
   }
   const s = merged.settings;
-  if (history && !recordHistory(history, merged.result, historyOptions(merged.windowSeconds, s.thresholds, s.inputs as string[], out), quiet)) return 3;
+  if (history && !(await recordHistory(history, merged.result, historyOptions(merged.windowSeconds, s.thresholds, s.inputs as string[], out), quiet))) return 3;
   return merged.result.partial ? 2 : 0;
 }
