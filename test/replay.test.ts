@@ -10,7 +10,7 @@ import { readReplayHeader, type ReplayHeader } from '../dist/src/replay/file.js'
 import { encodeBlock, decodeBlock } from '../dist/src/replay/block.js';
 import { convert } from '../dist/src/replay/convert.js';
 import { replayInputs } from '../dist/src/replay/input.js';
-import type { ReplayBlocksTask } from '../dist/src/replay/shard-ops.js';
+import { replayShardOp, type ReplayBlocksTask } from '../dist/src/replay/shard-ops.js';
 import type { InputFile } from '../dist/src/input/plan.js';
 import { DEFAULT_RUN, Engine, detect } from '../dist/src/engine/run.js';
 import { DAY0 } from '../dist/bench/gen-aws.js';
@@ -214,6 +214,40 @@ describe('replay files', () => {
     withoutFeedCounts(fsr, olderPath);
     const mixed = await dispatched([input, { ...input, path: olderPath, display: olderPath, size: statSync(olderPath).size }], 2);
     for (const t of mixed) expect(t.outboundRows).toBeUndefined();
+  });
+
+  it("send each shard the file's dictionary with its first task of the file only, and the shard reads records with the dictionary it is sent", async () => {
+    const fsr = join(dir, 'all.fsr');
+    const { header } = readReplayHeader(fsr);
+    const input = { path: fsr, display: fsr, size: statSync(fsr).size, gzip: false, format: 'replay' as const, account: '', region: '' };
+    for (const shards of [1, 2, 3]) {
+      const tasks = await dispatched([input, { ...input }], shards);
+      // tasks of one file come before the next file's (replayInputs plans file by file)
+      const perFile = tasks.length / 2;
+      tasks.forEach((t, i) => {
+        const first = tasks.findIndex((u, j) => u.shard === t.shard && Math.floor(j / perFile) === Math.floor(i / perFile)) === i;
+        if (first) expect(t.dict, `shard ${t.shard} of ${shards}`).toEqual(header.dict);
+        else expect(t.dict).toBeUndefined();
+      });
+    }
+    // the shard keeps what it is sent (a copy under another path: nothing cached for it yet)
+    const copy = join(dir, 'dict-sent.fsr');
+    copyFileSync(fsr, copy);
+    const strings = (task: ReplayBlocksTask): string[] => {
+      const seen: string[][] = [];
+      replayShardOp(task, { batch: (bt) => void seen.push(bt.strings), block: (_r, _b, expand) => void seen.push(expand().strings) });
+      expect(seen.length).toBeGreaterThan(0);
+      return seen[0]!;
+    };
+    const [task] = await dispatched([{ ...input, path: copy, display: copy }], 1);
+    const sent = header.dict.map((s) => `sent:${s}`);
+    expect(strings({ ...task!, dict: sent })).toEqual(sent);
+    expect(strings({ ...task!, dict: undefined })).toEqual(sent); // kept by path and header checksum
+    // without a dictionary sent, the shard reads the file's
+    const other = join(dir, 'dict-read.fsr');
+    copyFileSync(fsr, other);
+    const [own] = await dispatched([{ ...input, path: other, display: other }], 1);
+    expect(strings({ ...own!, dict: undefined })).toEqual(header.dict);
   });
 
   it('count the records of finalised windows as late, as the logs do (serve)', async () => {

@@ -179,6 +179,7 @@ function blockTasks(path: string, outcome: ReplayOutcome, d: ReplayDispatch): Pl
   const tasks: PlannedTask[] = [];
   const open: (PlannedTask | null)[] = new Array(d.shards).fill(null);
   const size: number[][] = Array.from({ length: d.shards }, () => [0, 0]);
+  const dictSent: boolean[] = new Array(d.shards).fill(false);
   for (let k = 0; k < b.offset.length; k++) {
     const offset = dataStart + b.offset[k]!;
     const length = b.length[k]!;
@@ -204,7 +205,7 @@ function blockTasks(path: string, outcome: ReplayOutcome, d: ReplayDispatch): Pl
     let p = open[shard];
     if (!p || size[shard]![0]! + b.rows[k]! > TASK_ROWS || size[shard]![1]! + length > TASK_BYTES) {
       const task: ReplayBlocksTask = {
-        op: 'addReplay', windowSeconds: d.windowSeconds, path, headerCrc, shard, shards: d.shards,
+        op: 'addReplay', windowSeconds: d.windowSeconds, path, headerCrc, ...(dictSent[shard] ? {} : { dict: header.dict }), shard, shards: d.shards,
         offset: [], length: [], bucket: [], rows: [], partition: d.partition, lateBefore: d.lateBefore ?? 0, into: d.into,
         capacityHint: d.capacityHint,
         ...(twins ? { twins: { offset: [], length: [], inbound: [], outbound: [], ...(blocksOf ? { whole: [] } : {}) } } : {}),
@@ -212,6 +213,7 @@ function blockTasks(path: string, outcome: ReplayOutcome, d: ReplayDispatch): Pl
         ...(d.range ? { range: d.range, cut: [] } : {}),
       };
       p = { task, outcome, outboundRows: b.outbound ? 0 : undefined };
+      dictSent[shard] = true; // a shard's tasks run in order on its one thread (replayInputs)
       open[shard] = p;
       size[shard] = [0, 0];
       tasks.push(p);
