@@ -270,6 +270,57 @@ function isDash(p: u32, q: u32): bool {
   return q - p == 1 && load<u8>(p) == 45;
 }
 
+// Field's answers besides a value (>= 0)
+const FIELD_DASH: i64 = -1; // '-': not given
+const FIELD_BAD: i64 = -2; // not a number, out of range, not an address: the general loop reads the line
+const FIELD_V6: i64 = -3; // an IPv6 address, written where the caller said
+
+/**
+ * A column's token [t, q) read as src/formats/aws.ts reads it, one rule a kind of column for
+ * plainLine and ColumnsRow.read both (static methods, inlined: eslint takes their decorators).
+ */
+class Field {
+  /** An address: the IPv4 address, FIELD_DASH, FIELD_V6 (its four words at `to6`) or FIELD_BAD. */
+  @inline
+  static address(t: u32, q: u32, to6: u32): i64 {
+    const a = DottedQuad.read(t, q);
+    if (a >= 0) return a;
+    if (isDash(t, q)) return FIELD_DASH; // the general loop: no flow to detect on
+    return ipv6(t, q, to6) ? FIELD_V6 : FIELD_BAD;
+  }
+
+  /** A number of at most `max` (a port, the protocol), FIELD_DASH or FIELD_BAD (the sink words the reject). */
+  @inline
+  static bounded(t: u32, q: u32, max: u64): i64 {
+    const num = Decimal.read(t, q);
+    if (<u64>num <= max) return num;
+    return num < 0 && isDash(t, q) ? FIELD_DASH : FIELD_BAD;
+  }
+
+  /** A count (packets, bytes): the number, NaN for '-' (unknown), -1 when bad. */
+  @inline
+  static count(t: u32, q: u32): f64 {
+    const num = Decimal.read(t, q);
+    if (num >= 0) return <f64>num;
+    return isDash(t, q) ? NaN : -1;
+  }
+
+  /** A time (start, end: u32 seconds), or FIELD_BAD. */
+  @inline
+  static time(t: u32, q: u32): i64 {
+    const num = Decimal.read(t, q);
+    return <u64>num > 0xffffffff ? FIELD_BAD : num;
+  }
+
+  /** The TCP flags: the number, -1 for '-' (not given), or FIELD_BAD. */
+  @inline
+  static tcpFlags(t: u32, q: u32): i64 {
+    const num = Decimal.read(t, q);
+    if (num < 0 && isDash(t, q)) return -1;
+    return <u64>num > 0x7fffffff ? FIELD_BAD : num;
+  }
+}
+
 /** A hex digit's value, or -1. */
 function hexVal(c: u32): i32 {
   if (c - 48 < 10) return <i32>(c - 48);
@@ -461,13 +512,7 @@ function lineRow(p: u32, end: u32, rolesPtr: u32, nroles: u32, r: u32, row: u32)
   // the record ends its line ('\n' or "\r\n") at nl
   const nl = plainLine(p, end, rolesPtr, nroles, r, r8);
   if (nl == 0) return 0;
-  if (noFlow) {
-    // the general loop counts it (FlowSink.noData) and looks nothing up that a row uses
-    rowFlags = F_PLAIN | F_NODATA;
-    store<i32>(cRoute + r, ROUTE_DONE);
-    nodataRows++;
-    return nl;
-  }
+  if (noFlow) return PlainRow.noData(r, nl);
   rowFlags = F_PLAIN | addrFlags;
   const noRegion = gS < 0 || (gE - gS == 1 && load<u8>(<u32>gS) == 45);
   const route = addrFlags != 0 ? routeRowWords(r, noRegion) : routeRow(r, noRegion);
@@ -620,67 +665,49 @@ function plainLine(p: u32, e: u32, rolesPtr: u32, nroles: u32, r: u32, r8: u32):
       case R_DSTADDR: {
         if (k == lastRole) return 0; // last on the line: scanIPv4Bytes does not take a '\n' after it
         // one place reads both: DottedQuad.read is inlined here
-        const a = DottedQuad.read(t, q);
         const src = role == R_SRCADDR;
+        const a = Field.address(t, q, (src ? cSrc6 : cDst6) + (r << 2));
         if (a >= 0) store<u32>((src ? cSrc : cDst) + r, <u32>a);
-        else if (isDash(t, q)) noFlow = true; // the general loop: no flow to detect on
-        else if (ipv6(t, q, (src ? cSrc6 : cDst6) + (r << 2))) addrFlags |= src ? F_SRC_V6 : F_DST_V6;
+        else if (a == FIELD_DASH) noFlow = true;
+        else if (a == FIELD_V6) addrFlags |= src ? F_SRC_V6 : F_DST_V6;
         else return 0;
         break;
       }
-      case R_SRCPORT: {
-        const num = Decimal.read(t, q);
-        if (num < 0 && isDash(t, q)) noFlow = true;
-        else if (<u64>num > 65535) return 0; // not a number or out of range: the general loop, and the sink words the reject
-        else store<u32>(cSport + r, <u32>num);
-        break;
-      }
-      case R_DSTPORT: {
-        const num = Decimal.read(t, q);
-        if (num < 0 && isDash(t, q)) noFlow = true;
-        else if (<u64>num > 65535) return 0;
-        else store<u32>(cDport + r, <u32>num);
-        break;
-      }
+      case R_SRCPORT:
+      case R_DSTPORT:
       case R_PROTOCOL: {
-        const num = Decimal.read(t, q);
-        if (num < 0 && isDash(t, q)) noFlow = true;
-        else if (<u64>num > 255) return 0;
-        else store<u32>(cProto + r, <u32>num);
+        const num = Field.bounded(t, q, role == R_PROTOCOL ? 255 : 65535);
+        if (num >= 0) store<u32>((role == R_SRCPORT ? cSport : role == R_DSTPORT ? cDport : cProto) + r, <u32>num);
+        else if (num == FIELD_DASH) noFlow = true;
+        else return 0;
         break;
       }
-      case R_PACKETS: {
-        // '-': unknown, the default NaN
-        const num = Decimal.read(t, q);
-        if (num >= 0) store<f64>(cPackets + r8, <f64>num);
-        else if (!isDash(t, q)) return 0;
-        break;
-      }
+      case R_PACKETS:
       case R_BYTES: {
-        const num = Decimal.read(t, q);
-        if (num >= 0) store<f64>(cBytes + r8, <f64>num);
-        else if (!isDash(t, q)) return 0;
+        // '-': unknown, NaN (the default)
+        const num = Field.count(t, q);
+        if (num < 0) return 0;
+        store<f64>((role == R_PACKETS ? cPackets : cBytes) + r8, num);
         break;
       }
       case R_START: {
-        const num = Decimal.read(t, q);
-        if (<u64>num > 0xffffffff) return 0;
+        const num = Field.time(t, q);
+        if (num < 0) return 0;
         start = num;
         store<u32>(cStartTime + r, <u32>num);
         break;
       }
       case R_END: {
-        const num = Decimal.read(t, q);
-        if (<u64>num > 0xffffffff) return 0;
+        const num = Field.time(t, q);
+        if (num < 0) return 0;
         hasEnd = true;
         store<u32>(cEndTime + r, <u32>num);
         break;
       }
       case R_TCPFLAGS: {
-        // '-': not given, the default -1
-        const num = Decimal.read(t, q);
-        if (num < 0 && isDash(t, q)) break;
-        if (<u64>num > 0x7fffffff) return 0;
+        // '-': not given, -1 (the default)
+        const num = Field.tcpFlags(t, q);
+        if (num == FIELD_BAD) return 0;
         store<i32>(cTcpFlags + r, <i32>num);
         break;
       }
@@ -804,6 +831,67 @@ function layoutColumns(rolesPtr: u32, nroles: u32): bool {
 }
 
 /**
+ * A column of the line ColumnsRow.read lists, at byte offset `o` of its list of separators
+ * `ends` (layoutColumns): its token is [load(ends + o) + 1, load(ends + o + 4)), read by
+ * Field's rule for its kind (static methods, inlined: eslint takes their decorators).
+ */
+class Column {
+  @inline
+  static address(ends: u32, o: i32, to6: u32): i64 {
+    return Field.address(load<u32>(ends + <u32>o) + 1, load<u32>(ends + <u32>o + 4), to6);
+  }
+
+  @inline
+  static bounded(ends: u32, o: i32, max: u64): i64 {
+    return Field.bounded(load<u32>(ends + <u32>o) + 1, load<u32>(ends + <u32>o + 4), max);
+  }
+
+  @inline
+  static count(ends: u32, o: i32): f64 {
+    return Field.count(load<u32>(ends + <u32>o) + 1, load<u32>(ends + <u32>o + 4));
+  }
+
+  @inline
+  static time(ends: u32, o: i32): i64 {
+    return Field.time(load<u32>(ends + <u32>o) + 1, load<u32>(ends + <u32>o + 4));
+  }
+
+  @inline
+  static tcpFlags(ends: u32, o: i32): i64 {
+    return Field.tcpFlags(load<u32>(ends + <u32>o) + 1, load<u32>(ends + <u32>o + 4));
+  }
+
+  /** Where a string column's token starts; -1 where the layout lacks it, or (dashIsNone) where it is '-'. */
+  @inline
+  static tokenStart(ends: u32, o: i32, dashIsNone: bool): i32 {
+    if (o < 0) return -1;
+    const t = load<u32>(ends + <u32>o) + 1;
+    return dashIsNone && isDash(t, load<u32>(ends + <u32>o + 4)) ? -1 : <i32>t;
+  }
+
+  /**
+   * Where a string column's token ends. Where the layout lacks the column (o = -1) the word
+   * read means nothing, and is never read: its start is -1 (no test for it on every line).
+   */
+  @inline
+  static tokenEnd(ends: u32, o: i32): i32 {
+    return <i32>load<u32>(ends + <u32>o + 4);
+  }
+}
+
+/** What lineRow and ColumnsRow.read share of a plain row (static methods, inlined: eslint takes their decorators). */
+class PlainRow {
+  /** Row r carries no flow: the general loop counts it (FlowSink.noData) and looks nothing up that a row uses; q, its '\n'. */
+  @inline
+  static noData(r: u32, q: u32): u32 {
+    rowFlags = F_PLAIN | F_NODATA;
+    store<i32>(cRoute + r, ROUTE_DONE);
+    nodataRows++;
+    return q;
+  }
+}
+
+/**
  * columnsRow (ColumnsRow.read, inlined into readLines's loop: as a call it was ~3 % of the
  * module's pass on v2): a static method, which eslint takes the decorator of.
  */
@@ -844,96 +932,26 @@ class ColumnsRow {
     if (c == 13 && q + 1 < e) c = load<u8>(++q);
     if (c != 10) return 0;
     // the addresses, ports, protocol and start (layoutColumns: every layout has them)
-    let none = false; // no flow (F_NODATA)
+    const src = Column.address(ends, oSrc, cSrc6 + (r << 2));
+    const dst = Column.address(ends, oDst, cDst6 + (r << 2));
+    const sport = Column.bounded(ends, oSport, 65535);
+    const dport = Column.bounded(ends, oDport, 65535);
+    const proto = Column.bounded(ends, oProto, 255);
+    const start = Column.time(ends, oStart);
+    let none = false; // no flow (F_NODATA): an address, port or protocol of '-'
     let v6: u32 = 0;
-    let at = ends + <u32>oSrc;
-    let s = load<u32>(at) + 1;
-    let f = load<u32>(at + 4);
-    let num = DottedQuad.read(s, f);
-    const src = <u32>num;
-    if (num < 0) {
-      if (isDash(s, f)) none = true; // the general loop: no flow to detect on
-      else if (ipv6(s, f, cSrc6 + (r << 2))) v6 |= F_SRC_V6;
-      else return 0;
+    // one test where the six are plain values, as on nearly every line
+    if ((src | dst | sport | dport | proto | start) < 0) {
+      if (src == FIELD_BAD || dst == FIELD_BAD || sport == FIELD_BAD || dport == FIELD_BAD || proto == FIELD_BAD || start < 0) return 0;
+      none = src == FIELD_DASH || dst == FIELD_DASH || (sport | dport | proto) < 0;
+      v6 = (src == FIELD_V6 ? F_SRC_V6 : 0) | (dst == FIELD_V6 ? F_DST_V6 : 0);
     }
-    at = ends + <u32>oDst;
-    s = load<u32>(at) + 1;
-    f = load<u32>(at + 4);
-    num = DottedQuad.read(s, f);
-    const dst = <u32>num;
-    if (num < 0) {
-      if (isDash(s, f)) none = true;
-      else if (ipv6(s, f, cDst6 + (r << 2))) v6 |= F_DST_V6;
-      else return 0;
-    }
-    at = ends + <u32>oSport;
-    s = load<u32>(at) + 1;
-    f = load<u32>(at + 4);
-    num = Decimal.read(s, f);
-    const sport = <u32>num;
-    if (<u64>num > 65535) {
-      if (num < 0 && isDash(s, f)) none = true;
-      else return 0; // not a number or out of range: the general loop, and the sink words the reject
-    }
-    at = ends + <u32>oDport;
-    s = load<u32>(at) + 1;
-    f = load<u32>(at + 4);
-    num = Decimal.read(s, f);
-    const dport = <u32>num;
-    if (<u64>num > 65535) {
-      if (num < 0 && isDash(s, f)) none = true;
-      else return 0;
-    }
-    at = ends + <u32>oProto;
-    s = load<u32>(at) + 1;
-    f = load<u32>(at + 4);
-    num = Decimal.read(s, f);
-    const proto = <u32>num;
-    if (<u64>num > 255) {
-      if (num < 0 && isDash(s, f)) none = true;
-      else return 0;
-    }
-    at = ends + <u32>oStart;
-    num = Decimal.read(load<u32>(at) + 1, load<u32>(at + 4));
-    if (<u64>num > 0xffffffff) return 0;
-    const start = <u32>num;
     // the columns a layout may lack: their defaults (FlowRecord.clearOptional)
-    let finish = start;
-    if (oEnd >= 0) {
-      at = ends + <u32>oEnd;
-      num = Decimal.read(load<u32>(at) + 1, load<u32>(at + 4));
-      if (<u64>num > 0xffffffff) return 0;
-      finish = <u32>num;
-    }
-    let packets: f64 = NaN; // '-': unknown
-    if (oPackets >= 0) {
-      at = ends + <u32>oPackets;
-      s = load<u32>(at) + 1;
-      f = load<u32>(at + 4);
-      num = Decimal.read(s, f);
-      if (num >= 0) packets = <f64>num;
-      else if (!isDash(s, f)) return 0;
-    }
-    let bytes: f64 = NaN;
-    if (oBytes >= 0) {
-      at = ends + <u32>oBytes;
-      s = load<u32>(at) + 1;
-      f = load<u32>(at + 4);
-      num = Decimal.read(s, f);
-      if (num >= 0) bytes = <f64>num;
-      else if (!isDash(s, f)) return 0;
-    }
-    let tcpFlags: i32 = -1; // '-': not given
-    if (oTcpFlags >= 0) {
-      at = ends + <u32>oTcpFlags;
-      s = load<u32>(at) + 1;
-      f = load<u32>(at + 4);
-      num = Decimal.read(s, f);
-      if (!(num < 0 && isDash(s, f))) {
-        if (<u64>num > 0x7fffffff) return 0;
-        tcpFlags = <i32>num;
-      }
-    }
+    const finish = oEnd >= 0 ? Column.time(ends, oEnd) : start;
+    const packets = oPackets >= 0 ? Column.count(ends, oPackets) : NaN; // '-': unknown
+    const bytes = oBytes >= 0 ? Column.count(ends, oBytes) : NaN;
+    const tcpFlags = oTcpFlags >= 0 ? Column.tcpFlags(ends, oTcpFlags) : -1; // '-': not given
+    if (finish < 0 || packets < 0 || bytes < 0 || tcpFlags == FIELD_BAD) return 0;
     let action: u32 = 0;
     if (oAction >= 0) {
       c = load<u8>(load<u32>(ends + <u32>oAction) + 1);
@@ -950,48 +968,30 @@ class ColumnsRow {
     }
     // TransitGateway: out of scope, counted as the general loop counts it
     if (oResourceType >= 0 && load<u8>(load<u32>(ends + <u32>oResourceType) + 1) == 84) none = true;
-    if (none) {
-      // the general loop counts it (FlowSink.noData) and looks nothing up that a row uses
-      rowFlags = F_PLAIN | F_NODATA;
-      store<i32>(cRoute + r, ROUTE_DONE);
-      nodataRows++;
-      return q;
-    }
+    if (none) return PlainRow.noData(r, q);
     rowFlags = F_PLAIN | v6;
     // the string columns' tokens: a region of '-' leaves the file's default, an interface or instance of '-' is none
-    aS = gS = fS = nS = -1;
-    if (oAccount >= 0) {
-      aS = <i32>load<u32>(ends + <u32>oAccount) + 1;
-      aE = <i32>load<u32>(ends + <u32>oAccount + 4);
-    }
-    if (oRegion >= 0) {
-      gS = <i32>load<u32>(ends + <u32>oRegion) + 1;
-      gE = <i32>load<u32>(ends + <u32>oRegion + 4);
-      if (gE - gS == 1 && load<u8>(<u32>gS) == 45) gS = -1;
-    }
-    if (oIface >= 0) {
-      fS = <i32>load<u32>(ends + <u32>oIface) + 1;
-      fE = <i32>load<u32>(ends + <u32>oIface + 4);
-      if (fE - fS == 1 && load<u8>(<u32>fS) == 45) fS = -1;
-    }
-    if (oInstance >= 0) {
-      nS = <i32>load<u32>(ends + <u32>oInstance) + 1;
-      nE = <i32>load<u32>(ends + <u32>oInstance + 4);
-      if (nE - nS == 1 && load<u8>(<u32>nS) == 45) nS = -1;
-    }
+    aS = Column.tokenStart(ends, oAccount, false);
+    aE = Column.tokenEnd(ends, oAccount);
+    gS = Column.tokenStart(ends, oRegion, true);
+    gE = Column.tokenEnd(ends, oRegion);
+    fS = Column.tokenStart(ends, oIface, true);
+    fE = Column.tokenEnd(ends, oIface);
+    nS = Column.tokenStart(ends, oInstance, true);
+    nE = Column.tokenEnd(ends, oInstance);
     const r4 = r;
     let route: i32;
     let written = false; // the row's columns
     if (v6 != 0) {
-      writeColumns(r4, src, dst, sport, dport, proto, start, finish, tcpFlags, action, direction, packets, bytes);
+      writeColumns(r4, <u32>src, <u32>dst, <u32>sport, <u32>dport, <u32>proto, <u32>start, <u32>finish, <i32>tcpFlags, action, direction, packets, bytes);
       written = true;
       addrFlags = v6;
       route = routeRowWords(r4, gS < 0);
     } else {
-      route = RouteFlow.route(start, finish, src, dst, sport, dport, proto, tcpFlags, direction, gS < 0);
+      route = RouteFlow.route(<u32>start, <u32>finish, <u32>src, <u32>dst, <u32>sport, <u32>dport, <u32>proto, <i32>tcpFlags, direction, gS < 0);
       if (route >= 0) {
         const feed = routedFeed;
-        const slot = areasPtr != 0 ? toArea(<u32>route, src, dst, packets, bytes, start, finish, sport, dport, tcpFlags, feed, proto, action, direction) : 0;
+        const slot = areasPtr != 0 ? toArea(<u32>route, <u32>src, <u32>dst, packets, bytes, <u32>start, <u32>finish, <u32>sport, <u32>dport, <i32>tcpFlags, feed, <u32>proto, action, direction) : 0;
         store<u32>(cFeed + r4, feed | (slot << 2));
       }
     }
@@ -1000,7 +1000,7 @@ class ColumnsRow {
     // a row routed into its shard's area or counted alone needs nothing of the caller's loop;
     // one it takes gets its columns, and where its interface and instance lie (looked up there if it is outbound)
     if (route == ROUTE_EMIT || (route >= 0 && areasPtr == 0)) {
-      if (!written) writeColumns(r4, src, dst, sport, dport, proto, start, finish, tcpFlags, action, direction, packets, bytes);
+      if (!written) writeColumns(r4, <u32>src, <u32>dst, <u32>sport, <u32>dport, <u32>proto, <u32>start, <u32>finish, <i32>tcpFlags, action, direction, packets, bytes);
       takenByCaller(r4, row);
     }
     return q;

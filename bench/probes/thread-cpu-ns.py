@@ -8,24 +8,22 @@ can miss its last few milliseconds; read it from outside, as here: a thread read
 own schedstat sees a figure updated only at the scheduler's ticks.
    python3 bench/probes/thread-cpu-ns.py node dist/src/cli/main.js detect INPUT --out DIR --workers 1 --quiet --no-enrich
 """
-import os, sys, time, subprocess
-
-p = subprocess.Popen(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+import sys, time
+from thread_poll import poll_threads
 best = {}
-t0 = time.time()
-while p.poll() is None:
+
+
+def sample(t, task):
     try:
-        tasks = os.listdir(f'/proc/{p.pid}/task')
-    except OSError:
-        break
-    for t in tasks:
-        try:
-            v = int(open(f'/proc/{p.pid}/task/{t}/schedstat').read().split()[0])
-        except (OSError, ValueError, IndexError):
-            continue
-        if v > best.get(t, 0):
-            best[t] = v
-    time.sleep(0.002)
+        v = int(open(f'{task}/schedstat').read().split()[0])
+    except (OSError, ValueError, IndexError):
+        return
+    if v > best.get(t, 0):
+        best[t] = v
+
+
+t0 = time.time()
+poll_threads(sys.argv[1:], 0.002, sample)
 for t in sorted(best, key=int):
     print(f'tid {t} cpu {best[t] / 1e6:.1f} ms')
 print('wall', round((time.time() - t0) * 1000), 'ms')

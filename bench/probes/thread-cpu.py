@@ -5,24 +5,22 @@ their sum. Load-independent where wall time is not: which thread carries the wor
    python3 bench/probes/thread-cpu.py node dist/src/cli/main.js detect DIR --out /tmp/x --quiet --no-enrich
 (thread-cpu.sh samples every 0.2 s, too coarse for the pool threads' few tens of ms.)
 """
-import os, sys, time, subprocess
-p = subprocess.Popen(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+import os, sys
+from thread_poll import poll_threads
 best, names = {}, {}
 hz = os.sysconf('SC_CLK_TCK')
-while p.poll() is None:
+
+
+def sample(t, task):
     try:
-        tasks = os.listdir(f'/proc/{p.pid}/task')
+        st = open(f'{task}/stat').read()
     except OSError:
-        break
-    for t in tasks:
-        try:
-            st = open(f'/proc/{p.pid}/task/{t}/stat').read()
-        except OSError:
-            continue
-        fields = st[st.rindex(')') + 2:].split()
-        best[t] = max(best.get(t, 0), int(fields[11]) + int(fields[12]))
-        names[t] = st[st.index('(') + 1:st.rindex(')')]
-    time.sleep(0.005)
-p.wait()
+        return
+    fields = st[st.rindex(')') + 2:].split()
+    best[t] = max(best.get(t, 0), int(fields[11]) + int(fields[12]))
+    names[t] = st[st.index('(') + 1:st.rindex(')')]
+
+
+status = poll_threads(sys.argv[1:], 0.005, sample)
 rows = sorted(best.items(), key=lambda kv: -kv[1])
-print(' '.join(f'{names[t]}:{v / hz:.2f}' for t, v in rows if v > 0), f'| sum {sum(best.values()) / hz:.2f} s | exit {p.returncode}')
+print(' '.join(f'{names[t]}:{v / hz:.2f}' for t, v in rows if v > 0), f'| sum {sum(best.values()) / hz:.2f} s | exit {status}')

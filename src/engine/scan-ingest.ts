@@ -19,6 +19,11 @@ const { F_DST6, F_SRC6, KEY_RF } = layout;
 
 const UNMAPPED = 0xffffffff;
 
+/** A key's family bits (F_SRC6, F_DST6) from a replay row's af bits (1: an IPv6 source, 2: an IPv6 destination). */
+function familyOf(af: number): number {
+  return (af & 1 ? F_SRC6 : 0) | (af & 2 ? F_DST6 : 0);
+}
+
 /**
  * The key of the previous record and its entry: a run of records of one entry (replay
  * blocks are sorted so, and a source often repeats in a batch) skips the hash lookup.
@@ -176,6 +181,18 @@ export class KeyBuilder {
     return this.regionMap;
   }
 
+  /** The table's id of batch-local account id a (after ofBatch / startBlock), mapped on its first use (accountIds says why). */
+  accountOf(a: number): number {
+    const ac = this.accountMap[a]!;
+    return ac === UNMAPPED ? this.mapAccount(a) : ac;
+  }
+
+  /** The table's id of batch-local region id g, likewise. */
+  regionOf(g: number): number {
+    const rg = this.regionMap[g]!;
+    return rg === UNMAPPED ? this.mapRegion(g) : rg;
+  }
+
   /** The table's id of batch-local account id a, mapped now (accountIds[a] was UNMAPPED). */
   mapAccount(a: number): number {
     const id = this.accountId(this.mappedStrings![a]!);
@@ -252,8 +269,6 @@ export function addBlockRows(core: ScanCore, keys: KeyBuilder, last: LastKey, r:
   }
   const { n, flags, af, src, dst, src6, dst6, proto, dport, start, dur, packets, bytes, account, region } = r;
   const windowOf = keys.startBlock(r);
-  const accountMap = keys.accountIds;
-  const regionMap = keys.regionIds;
   const v6 = core.v6;
   const pkU32 = packets instanceof Uint32Array;
   const byU32 = bytes instanceof Uint32Array;
@@ -268,28 +283,14 @@ export function addBlockRows(core: ScanCore, keys: KeyBuilder, last: LastKey, r:
       kd += (a >>> 1) & 1;
       continue;
     }
-    let sA: number;
-    let fam = 0;
-    if (a & 1) {
-      sA = v6.intern(src6, ks * 4);
-      ks++;
-      fam = F_SRC6;
-    } else sA = src[i]! | 0;
-    let dA: number;
-    if (a & 2) {
-      dA = v6.intern(dst6, kd * 4);
-      kd++;
-      fam |= F_DST6;
-    } else dA = dst[i]! | 0;
+    // an IPv6 row's address is the next in src6 / dst6
+    const sA = a & 1 ? v6.intern(src6, 4 * ks++) : src[i]! | 0;
+    const dA = a & 2 ? v6.intern(dst6, 4 * kd++) : dst[i]! | 0;
     const ppv = ((proto[i]! << 16) | dport[i]!) >>> 0;
     const st = start[i]!;
     const w = windowOf.of(st);
-    let ac = accountMap[account[i]!]!; // mapped on first use (ofBatch says why)
-    if (ac === UNMAPPED) ac = keys.mapAccount(account[i]!);
-    const epv = (((f >>> 2) & 3) << 30) | ac; // int32: see addPending
-    let rg = regionMap[region[i]!]!;
-    if (rg === UNMAPPED) rg = keys.mapRegion(region[i]!);
-    const rf = (rg | (fam << 16)) >>> 0;
+    const epv = (((f >>> 2) & 3) << 30) | keys.accountOf(account[i]!); // int32: see addPending
+    const rf = (keys.regionOf(region[i]!) | (familyOf(a) << 16)) >>> 0;
     if (!last.same(sA, ppv, w, epv, dA, rf)) last.entry = core.findOrInsert(sA, ppv, w, epv, dA, rf, bucket);
     const pk = packets[i]!;
     const by = bytes[i]!;
@@ -455,8 +456,6 @@ function countSmallEntries(k: Uint32Array, m: number, mask: number, below: numbe
 function entryKeys(core: ScanCore, keys: KeyBuilder, r: BlockRows, k: Uint32Array, rows: Int32Array): number {
   const { n, flags, af, src, dst, src6, dst6, proto, dport, start, account, region } = r;
   const windowOf = keys.startBlock(r);
-  const accountMap = keys.accountIds;
-  const regionMap = keys.regionIds;
   const v6 = core.v6;
   let ks = 0; // IPv6 addresses of earlier rows in src6 / dst6
   let kd = 0;
@@ -469,30 +468,13 @@ function entryKeys(core: ScanCore, keys: KeyBuilder, r: BlockRows, k: Uint32Arra
       kd += (a >>> 1) & 1;
       continue;
     }
-    let sA: number;
-    let fam = 0;
-    if (a & 1) {
-      sA = v6.intern(src6, ks * 4);
-      ks++;
-      fam = F_SRC6;
-    } else sA = src[i]!;
-    let dA: number;
-    if (a & 2) {
-      dA = v6.intern(dst6, kd * 4);
-      kd++;
-      fam |= F_DST6;
-    } else dA = dst[i]!;
-    let ac = accountMap[account[i]!]!;
-    if (ac === UNMAPPED) ac = keys.mapAccount(account[i]!);
-    let rg = regionMap[region[i]!]!;
-    if (rg === UNMAPPED) rg = keys.mapRegion(region[i]!);
     const o = m * KEY_WORDS;
-    k[o] = sA;
+    k[o] = a & 1 ? v6.intern(src6, 4 * ks++) : src[i]!;
     k[o + 1] = (proto[i]! << 16) | dport[i]!;
     k[o + 2] = windowOf.of(start[i]!);
-    k[o + 3] = (((f >>> 2) & 3) << 30) | ac;
-    k[o + 4] = dA;
-    k[o + 5] = rg | (fam << 16);
+    k[o + 3] = (((f >>> 2) & 3) << 30) | keys.accountOf(account[i]!);
+    k[o + 4] = a & 2 ? v6.intern(dst6, 4 * kd++) : dst[i]!;
+    k[o + 5] = keys.regionOf(region[i]!) | (familyOf(a) << 16);
     rows[m++] = i;
   }
   return m;

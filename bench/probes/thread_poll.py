@@ -1,0 +1,20 @@
+"""The polling loop the per-thread CPU probes share (thread-cpu.py, thread-cpu-ns.py): runs a
+command, its output dropped, and hands each of its threads' /proc directories to `sample`
+every `interval` seconds while it runs. A thread's figure is whatever `sample` last saw
+before it exited, so each can miss up to one interval.
+"""
+import os, subprocess, time
+
+
+def poll_threads(argv, interval, sample):
+    """Runs argv, calling sample(tid, '/proc/PID/task/TID') for each thread at each poll; its exit status."""
+    p = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    while p.poll() is None:
+        try:
+            tasks = os.listdir(f'/proc/{p.pid}/task')
+        except OSError:
+            break
+        for t in tasks:
+            sample(t, f'/proc/{p.pid}/task/{t}')
+        time.sleep(interval)
+    return p.wait()
