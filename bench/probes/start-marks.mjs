@@ -38,6 +38,7 @@ const ANCHORS = [
   ['src/bundle/run-', 'await this.memoryConfigured;', 'parse jobs may start', true], // after the shards' memory limits, or (sharded, since poolearly) without waiting for them
   ['workers/piscina-worker.cjs', "require('./code-cache.cjs')", 'a pool thread booted'],
   ['workers/parse.cjs', 'const { pathToFileURL }', 'parse module loads'],
+  ['workers/parse.cjs', 'module.exports = async function parseWorker', 'parse bundle loaded'], // the bundle required: the thread is ready for its first task
 ];
 const files = [
   ...readdirSync(join(copy, 'dist/src/bundle')).map((f) => join(copy, 'dist/src/bundle', f)),
