@@ -18,7 +18,6 @@ import { DEFAULT_OUTBOUND } from './outbound-table.js';
 import { buildAlerts } from '../detect/outbound.js';
 import type { BatchMessage, FinalizeReply, FusedPart, GroupFile, ParseResult, ParseTask, ShardStats, ShardTask } from './tasks.js';
 import { inlineShard, type ShardPool } from './inline-shard.js';
-import { LateShardPool, shardsLate } from './late-shard-pool.js';
 import { fusedApplies, fusedMayApply, partBuffers, runAffine, smallInput, threadsByAffinity } from './fused.js';
 import { compareVerdicts } from './order.js';
 import { FileRows } from './file-results.js';
@@ -170,20 +169,12 @@ export class Engine {
       // 'async' atomics: the thread's event loop turns between tasks, and only there do
       // native buffers' finalisers run (lz4-napi's spill frames: with piscina's default
       // wait loop they were never freed, and a flood's RSS grew with every spill)
-      () => {
-        const make = () => newPool({ filename: workerFile('shard'), minThreads: 1, maxThreads: 1, idleTimeout: 2 ** 31 - 1, concurrentTasksPerWorker: 1, atomics: 'async' });
-        return shardsLate() && !this.fusedWanted && this.minParse > 0 ? new LateShardPool(make) : make();
-      },
+      () => newPool({ filename: workerFile('shard'), minThreads: 1, maxThreads: 1, idleTimeout: 2 ** 31 - 1, concurrentTasksPerWorker: 1, atomics: 'async' }),
     );
     removeOrphanSpills(opts.spillDir ?? defaultSpillDir()); // of processes that are gone (killed before they could)
     openEngines.add(this);
     this.memoryConfigured = configureMemory(this.shardPools, opts, this.owner);
     this.memoryConfigured.catch(() => {}); // awaited by ingest
-  }
-
-  /** Boot the shard threads held back (LateShardPool) now. */
-  private startShards(): void {
-    for (const p of this.shardPools) if (p instanceof LateShardPool) p.start();
   }
 
   /** The parse threads (and the batch ring between them and the shards), started on first use. */
@@ -224,7 +215,6 @@ export class Engine {
     const handedBack = new Set<number>();
     const runJob = async (job: Job, thread = -1): Promise<void> => {
       const result = thread >= 0 ? await this.fusedJob(job, thread) : await this.parseJob(job);
-      this.startShards();
       if (result.packedFiles) fileRows.add(result.packedFiles, (i) => handedBack.add(i));
       else {
         for (const r of result.files ?? [result]) if (r.replan) handedBack.add(r.fileIndex);
@@ -259,7 +249,6 @@ export class Engine {
     replayed.catch(() => {}); // awaited below; a failure must not go unhandled meanwhile
     // several tasks in flight per thread: small files are latency-bound, not CPU-bound
     const parsed = runWithConcurrency(planJobs(files, opts, this.shards, this.parseThreads, options.lateBefore ?? 0)(), 4 * this.parseThreads + 2, runJob);
-    parsed.then(() => this.startShards(), () => this.startShards());
     await Promise.all([this.memoryConfigured, parsed]); // the limits' failure fails the run, as before
     const replayedToo = await this.replanHandedBack(files, handedBack, chunkResults, fileRows, runJob, options.lateBefore ?? 0);
     await this.drain();
