@@ -5,7 +5,10 @@
  * round (A B A B …) so that the load of a shared machine falls on both alike, and both
  * sinks' counters compared.
  *
- *   node dist/bench/gcp-pass.js [--dir /tmp/json-data/json-10-1/gcp] [--rounds 9] [--base DIST]
+ *   node dist/bench/gcp-pass.js [--dir /tmp/json-data/json-10-1/gcp] [--rounds 9] [--base DIST] [--read 1]
+ *
+ * --read: each file read from disk as a parse thread reads it (readLineRange: read() into
+ * 256 KiB blocks, in the page cache after the first round), not pushed from memory.
  *
  * DIST is a build's dist/ folder (one outside the repository needs node_modules beside it).
  */
@@ -22,11 +25,15 @@ async function load(dist: string, files: Buffer[]): Promise<Pass> {
   const { FlowSink } = await import(join(root, 'flow/sink.js'));
   const { readerFor } = await import(join(root, 'formats/registry.js'));
   const { LineFeeder } = await import(join(root, 'input/lines.js'));
+  const { readLineRange } = await import(join(root, 'input/read.js'));
   const reader = readerFor('gcp');
   return () => {
     const sink = new FlowSink({ shards: 1, batchSize: 16384, maxRejectsKept: 100 }, () => {});
     const t0 = process.cpuUsage();
-    for (const buf of files) {
+    if (fromFiles) {
+      for (const [path, size] of paths) readLineRange(path, 0, size, reader.open({ sink, file: 'bench', account: 'a', region: '' }), 1 << 20);
+    }
+    for (const buf of fromFiles ? [] : files) {
       const feeder = new LineFeeder(reader.open({ sink, file: 'bench', account: 'a', region: '' }), 1 << 20, 0);
       for (let s = 0; s < buf.length; s += BLOCK) feeder.push(buf.subarray(s, Math.min(buf.length, s + BLOCK)));
       feeder.end(false);
@@ -39,9 +46,10 @@ async function load(dist: string, files: Buffer[]): Promise<Pass> {
 
 const dir = opt('dir', '/tmp/json-data/json-10-1/gcp');
 const rounds = numArg('rounds', 9);
-const files = readdirSync(dir, { recursive: true, withFileTypes: true })
-  .filter((e) => e.isFile())
-  .map((e) => readFileSync(join(e.parentPath, e.name)));
+const fromFiles = arg('read') !== undefined;
+const entries = readdirSync(dir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile());
+const files = entries.map((e) => readFileSync(join(e.parentPath, e.name)));
+const paths = entries.map((e, i): [string, number] => [join(e.parentPath, e.name), files[i]!.length]);
 const builds: Array<[string, Pass]> = [];
 const base = arg('base');
 if (base) builds.push([base, await load(base, files)]);

@@ -43,8 +43,13 @@ describe('module paths and the bundle (scripts/bundle.mjs)', () => {
     const probe = join(tempDir(), 'esm-probe.cjs');
     writeFileSync(probe, "process.on('exit', () => process.stderr.write(String(process.moduleLoadList.includes('NativeModule internal/modules/esm/module_job'))));");
     const run = (entry: string) => spawnSync(process.execPath, ['-r', probe, join(ROOT, entry), '--version'], { encoding: 'utf8' });
+    // Node 24 loads the loader's module jobs for any CommonJS script too: the bin must load
+    // them only where a plain CommonJS script does
+    const plain = join(tempDir(), 'plain.cjs');
+    writeFileSync(plain, '');
+    const baseline = spawnSync(process.execPath, ['-r', probe, plain], { encoding: 'utf8' }).stderr;
     const bin = run(pkg.bin.flowsieve);
-    expect([bin.status, bin.stdout, bin.stderr]).toEqual([0, `flowsieve ${pkg.version}\n`, 'false']);
+    expect([bin.status, bin.stdout, bin.stderr]).toEqual([0, `flowsieve ${pkg.version}\n`, baseline]);
     expect(run('dist/src/cli/main.js').stderr).toBe('true'); // the probe sees the loader where there is one
   });
 

@@ -5,7 +5,9 @@
  * damage, and whatever the blocks the input comes in; and the module takes the usual
  * LogEntry (so the comparison is not between two JavaScript runs).
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { tempDir } from './helpers/tmp.js';
 import { afterAll, describe, expect, it } from 'vitest';
 import { HAVE_FIXTURES, fixture, readBytes, type ReadResult } from './helpers/read-format.js';
 import { damage, seeded } from './helpers/damage.js';
@@ -252,6 +254,28 @@ describe('GCP reader in WebAssembly', () => {
     same(many, [undefined, 65536]);
     const long = ENTRY.replace('"insertId":"18baa0dea43c5"', `"insertId":"${'x'.repeat(300 * 1024)}"`);
     same([ENTRY, long, SRC_COPY, long, ENTRY].join('\n'), [undefined]);
+  });
+
+  it("a plain file read into the module's window (readLineRange): lines across blocks and ranges, long lines, damage, as the JavaScript reader reads the bytes", () => {
+    const rnd = seeded(31);
+    const lines: string[] = [];
+    for (let i = 0; i < 2400; i++) {
+      const line = [ENTRY, SRC_COPY, GATEWAY][i % 3]!;
+      if (i % 97 === 5) lines.push(line.replace('"insertId":"18baa0dea43c5"', `"insertId":"${'y'.repeat(rnd(300 * 1024))}"`));
+      else lines.push(i % 7 === 3 ? damage(line, rnd, '{}[]":,\\ 0123456789x', 2).replace(/\n/g, ' ') : line);
+    }
+    const buf = Buffer.from(lines.join('\n'));
+    const path = join(tempDir('gcp-window-'), 'flows.log');
+    writeFileSync(path, buf);
+    const js = read(buf, 'js');
+    expect(js.flows.length).toBeGreaterThan(1000);
+    setGcpReader('wasm');
+    expect(readBytes(buf, { format: 'gcp', account: 'default-acct', region: 'default-region', file: { path, cuts: [] } })).toEqual(js);
+    // a range's lines are numbered from 1 within it: compared by offset
+    const unnumbered = (r: ReadResult) => ({ ...r, flows: r.flows.map(({ line: _, ...f }) => f), rejects: r.rejects.map(({ line: _, ...x }) => x) });
+    for (const cuts of [[1 << 18], [77_777, 600_001, 1_500_000]]) {
+      expect(unnumbered(readBytes(buf, { format: 'gcp', account: 'default-acct', region: 'default-region', file: { path, cuts } }))).toEqual(unnumbered(js));
+    }
   });
 
   it('nested values anywhere: the keys after them read in the right object, and nesting up to its limit', () => {

@@ -52,15 +52,17 @@ const ROW_BYTES = 352;
 // linear memory: the key table, scratch (1 KiB, then the line shapes the module keeps:
 // assembly/gcp-lines.ts SHAPES_SCRATCH, under 132 KiB, then the visit list: GCP_WASM_ROWS
 // u32), the window (and slack for vector
-// loads), the rows, the routing block (wasm-route.ts), the ids block (wasm-ids.ts), the
-// shards' areas (made on the first read that routes)
+// loads), the rows, the routing block (wasm-route.ts), the ids block (wasm-ids.ts), the copy
+// window (and slack), the shards' areas (made on the first read that routes)
 const TABLE_AT = 0;
 const SCRATCH_AT = 12 * 1024;
 const BLOCK_AT = 176 * 1024;
 const ROWS_AT = BLOCK_AT + GCP_WASM_WINDOW + 64;
 const ROUTING_AT = ROWS_AT + GCP_WASM_ROWS * ROW_BYTES;
 const IDS_AT = ROUTING_AT + ROUTING_BLOCK_BYTES;
-const AREAS_AT = IDS_AT + IDS_BLOCK_BYTES;
+/** A second window, for bytes read elsewhere (a line carried over a block's end): copied there, they leave the window's bytes, which the reader has yet to read, as they are. */
+const COPY_AT = IDS_AT + IDS_BLOCK_BYTES;
+const AREAS_AT = COPY_AT + GCP_WASM_WINDOW + 64;
 /** Where a row's slots are, in i32 elements from its start. */
 export const enum RowSlot {
   line = 0,
@@ -97,6 +99,7 @@ export class GcpWasm {
   i32!: Int32Array;
   f64!: Float64Array;
   private u8!: Uint8Array;
+  private windowView: Buffer = Buffer.alloc(0);
   private readonly memory: WebAssembly.Memory;
   /** The routing block and the shards' areas (views over the memory) as the sink takes them. */
   private readonly routing: WasmRouting;
@@ -160,19 +163,32 @@ export class GcpWasm {
    * the file's default region is the empty string); addCounts then adds what the read counted.
    */
   read(buf: Uint8Array, s: number, len: number, sink?: FlowSink, account = 0, region = 0): number {
-    this.u8.set(buf.subarray(s, s + len), BLOCK_AT);
+    // bytes read into the window (readTarget) are read where they lie; any others copied there
+    const inPlace = buf.buffer === this.memory.buffer && buf.byteOffset === BLOCK_AT;
+    if (!inPlace) this.u8.set(buf.subarray(s, s + len), COPY_AT);
     if (sink === undefined) this.routing.off();
     else if (this.routing.settings(sink, this.routes && sink.routable, region === 0)) this.views();
     const ids = this.ids;
     if (sink !== undefined) ids.prepare(sink.dict, account, region);
     ids.slots[IdSlot.own] = sink === undefined ? 0 : 1;
-    const rows = this.readLines(BLOCK_AT, len, s, GCP_WASM_ROWS, ROWS_AT, TABLE_AT, SCRATCH_AT, ROUTING_AT, IDS_AT);
+    const rows = this.readLines(inPlace ? BLOCK_AT + s : COPY_AT, len, s, GCP_WASM_ROWS, ROWS_AT, TABLE_AT, SCRATCH_AT, ROUTING_AT, IDS_AT);
     if (sink !== undefined && ids.hasNew) {
       ids.lookUp(sink.dict);
       this.fixIds(ROWS_AT, rows);
     }
     this.visits = this.visitCount();
     return rows;
+  }
+
+  /**
+   * The window as a Buffer, for a file's bytes to be read into (GCP_WASM_WINDOW bytes; read
+   * then finds them in place). The memory is first grown as a read with this sink grows it
+   * (the shards' areas), so that no later read detaches the view while its bytes are parsed.
+   */
+  window(sink: FlowSink): Buffer {
+    if (this.routing.growFor(sink, this.routes && sink.routable)) this.views();
+    if (this.windowView.buffer !== this.memory.buffer) this.windowView = Buffer.from(this.memory.buffer, BLOCK_AT, GCP_WASM_WINDOW);
+    return this.windowView;
   }
 
   /** The shards' areas of the last read (null: the rows it routed are appended from a FlowRecord). */

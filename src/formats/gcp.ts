@@ -796,6 +796,13 @@ class GcpLinesParser extends SinkLineParser {
     return line - firstLine;
   }
 
+  /** The module's window, for readLineRange to read a file's bytes into (GcpWasm.read then copies nothing). */
+  readTarget(size: number): Buffer | null {
+    const w = this.wasm;
+    if (w === null || !gcpFastPath.enabled || size > GCP_WASM_WINDOW) return null;
+    return w.window(this.sink);
+  }
+
   /**
    * `block` as a plain Uint8Array over the same bytes (the view made once per block). The
    * lines' source hands Buffers, the other readers hand the dictionary Uint8Arrays: ids taken

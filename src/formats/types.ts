@@ -52,6 +52,12 @@ export interface LineParser {
   lineTooLong(line: number, offset: number): void;
   /** The input ended inside this line (truncated compressed file): it is not parsed. */
   truncated(line: number, offset: number): void;
+  /**
+   * Where a file's next `size` bytes may be read, so that parseLines finds them where it
+   * would otherwise copy them (the GCP reader: its WebAssembly module's window); null or
+   * absent: the caller's own buffer. Valid until the next call; parseLines gets a view of it.
+   */
+  readTarget?(size: number): Buffer | null;
 }
 
 /**

@@ -87,6 +87,13 @@ export class WasmRouting {
     return this.memory.buffer !== before;
   }
 
+  /** The memory grown now as settings(sink, routes) would grow it: true when it grew (views to be made again). */
+  growFor(sink: FlowSink, routes: boolean): boolean {
+    const before = this.memory.buffer;
+    if (routes && sink.shards <= MAX_AREA_SHARDS) this.areasFor(sink.shards);
+    return this.memory.buffer !== before;
+  }
+
   /** No routing in the next read: every plain row is ROUTE_EMIT. */
   off(): void {
     this.slots[0] = 0;

@@ -65,18 +65,20 @@ export function readLineRange(path: string, start: number, end: number, parser: 
     }
     const feeder = new LineFeeder(parser, maxLineBytes, pos);
     while (pos < end) {
-      const got = readSync(fd, buf, 0, Math.min(BLOCK, end - pos), pos);
+      const into = parser.readTarget?.(BLOCK) ?? buf; // read where the parser reads (no copy)
+      const got = readSync(fd, into, 0, Math.min(BLOCK, end - pos), pos);
       if (got === 0) break;
-      feeder.push(buf.subarray(0, got));
+      feeder.push(into.subarray(0, got));
       pos += got;
     }
     // finish the line that straddles the chunk's end
     while (feeder.hasPartialLine) {
-      const got = readSync(fd, buf, 0, BLOCK, pos);
+      const into = parser.readTarget?.(BLOCK) ?? buf;
+      const got = readSync(fd, into, 0, BLOCK, pos);
       if (got === 0) break;
-      const nl = buf.subarray(0, got).indexOf(10);
+      const nl = into.subarray(0, got).indexOf(10);
       const take = nl >= 0 ? nl + 1 : got;
-      feeder.push(buf.subarray(0, take));
+      feeder.push(into.subarray(0, take));
       pos += take;
       if (nl >= 0) break;
     }

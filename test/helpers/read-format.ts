@@ -7,6 +7,7 @@ import { FlowSink, accountingGap, type Reject, type SinkCounters } from '../../d
 import { sniffFormat } from '../../dist/src/formats/sniff.js';
 import { readerFor } from '../../dist/src/formats/registry.js';
 import { LineFeeder } from '../../dist/src/input/lines.js';
+import { readLineRange } from '../../dist/src/input/read.js';
 import { formatAddress } from '../../dist/src/net/address.js';
 import type { FormatName } from '../../dist/src/formats/types.js';
 import { FIXTURES } from './tmp.js';
@@ -49,6 +50,8 @@ export interface ReadOptions {
   awsFields?: string[];
   /** Line readers: feed the bytes in pieces of this size (as a worker's blocks). */
   block?: number;
+  /** Line readers: read the bytes from this file (which holds them) as a parse thread reads a plain file, in ranges cut at these offsets. */
+  file?: { path: string; cuts: number[] };
 }
 
 const CLOUDS = ['aws', 'azure', 'gcp', 'other'];
@@ -79,7 +82,10 @@ export function readBytes(buf: Uint8Array, opts: ReadOptions = {}): ReadResult {
     const reader = readerFor(format);
     if (!reader) throw new Error(`no reader for ${format}`);
     const ctx = { sink, file: 'test', account: opts.account ?? '', region: opts.region ?? '', regionMap: opts.regionMap, awsFields: opts.awsFields };
-    if (reader.kind === 'lines') {
+    if (reader.kind === 'lines' && opts.file) {
+      const ends = [...opts.file.cuts, buf.length];
+      ends.reduce((start, end) => (readLineRange(opts.file!.path, start, end, reader.open(ctx), 1 << 20), end), 0);
+    } else if (reader.kind === 'lines') {
       const feeder = new LineFeeder(reader.open(ctx), 1 << 20, 0);
       const block = opts.block ?? buf.length;
       for (let s = 0; s < buf.length; s += block) feeder.push(buf.subarray(s, Math.min(buf.length, s + block)));
