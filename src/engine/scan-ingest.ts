@@ -317,8 +317,9 @@ function addEntryRows(core: ScanCore, keys: KeyBuilder, r: BlockRows, flows: Uin
     s.rows = new Int32Array(cap);
     s.hash = new Uint32Array(cap);
   }
-  let m = entryKeys(core, keys, r, s.keys, s.rows);
-  // small keys first: most rows of such a block are theirs, and need no hash
+  // small keys first: most rows of such a block are theirs, and need no key words or hash
+  let m = r.smallBelow > 1 ? keysOfLongRuns(core, keys, r) : -1;
+  if (m < 0) m = entryKeys(core, keys, r, s.keys, s.rows, 0, r.n, 0, 0, 0);
   if (r.smallBelow > 1) m = dropSmallKeys(r, m);
   hashKeys(s.keys, KEY_WORDS, m, s.hash);
   const { packets, bytes, start, dur } = r;
@@ -337,6 +338,183 @@ function addEntryRows(core: ScanCore, keys: KeyBuilder, r: BlockRows, flows: Uin
     const st = start[i]!;
     core.accumulateMerged(e, flows[i]!, pkU32 && pk === 0xffffffff ? NaN : pk, byU32 && by === 0xffffffff ? NaN : by, st, st + dur[i]!);
   }
+}
+
+/** Runs of up to this many rows are grouped by comparing their rows pairwise; longer ones by dropSmallKeys's table. */
+const SHORT_RUN = 16;
+
+/** keysOfLongRuns's scratch: the long runs (from, to, and the IPv6 addresses before from in src6, dst6), a short run's rows. */
+const runScratch = {
+  ranges: new Int32Array(256),
+  window: new Uint32Array(SHORT_RUN),
+  row: new Int32Array(SHORT_RUN),
+  dst6At: new Int32Array(SHORT_RUN), // the row's destination in dst6, or -1 (IPv4)
+  keyCount: 0,
+};
+
+/** The string table whose strings were last found all distinct (uniqueStrings). */
+let distinctStrings: string[] | null = null;
+
+/** Whether no string of a replay file's table is there twice: its ids then compare as the table's ids of their strings do. */
+function uniqueStrings(strings: string[]): boolean {
+  if (strings === distinctStrings) return true;
+  if (new Set(strings).size !== strings.length) return false;
+  distinctStrings = strings;
+  return true;
+}
+
+/**
+ * For entry rows that hold all of their bucket's records (BlockRows.smallBelow), in blocks
+ * sorted as the conversion sorts them (rows.ts entryOrder: by source, lowest address word
+ * first, then protocol and port): a scan key's rows then lie in one run of rows of its source,
+ * protocol and port, so a run of fewer rows than smallBelow holds only small keys. Those are
+ * counted into r here, with no key words: one key and entry for a one-row run, a pairwise
+ * compare of the block's columns for a short one (its string ids compare as the table's ids
+ * when no string is in the file's table twice). The rows of the other runs are keyed into entryScratch (as entryKeys keys
+ * them, in their order) for dropSmallKeys to group: how many. -1, with nothing counted, when
+ * a row breaks the order or a string is in the table twice: the caller then keys every row.
+ */
+function keysOfLongRuns(core: ScanCore, keys: KeyBuilder, r: BlockRows): number {
+  const { n, flags, af, src, src6, proto, dport } = r;
+  const below = r.smallBelow;
+  const z = runScratch;
+  if (!uniqueStrings(r.strings)) return -1;
+  const windowOf = keys.startBlock(r);
+  let ranges = 0;
+  let smallKeys = 0;
+  let smallEntries = 0;
+  let ks = 0; // IPv6 addresses of earlier rows in src6 / dst6
+  let kd = 0;
+  let runFrom = -1;
+  let runTo = 0;
+  let runKs = 0;
+  let runKd = 0;
+  let runRows = 0;
+  // the run's source words, in the sort's order (w3 first; an IPv4 source is ::ffff:w3), and protocol << 16 | port
+  let r3 = 0;
+  let r2 = 0;
+  let r1 = 0;
+  let r0 = 0;
+  let rp = 0;
+  for (let i = 0; i <= n; i++) {
+    let w3 = 0;
+    let w2 = 0xffff;
+    let w1 = 0;
+    let w0 = 0;
+    let pp = 0;
+    let a = 0;
+    if (i < n) {
+      a = af[i]!;
+      if ((flags[i]! & Feed.inbound) === 0) {
+        ks += a & 1;
+        kd += (a >>> 1) & 1;
+        continue;
+      }
+      if (a & 1) {
+        const o = 4 * ks;
+        w0 = src6[o]!;
+        w1 = src6[o + 1]!;
+        w2 = src6[o + 2]!;
+        w3 = src6[o + 3]!;
+      } else w3 = src[i]!;
+      pp = (proto[i]! << 16) | dport[i]!;
+      const order = runFrom < 0 ? 1 : w3 - r3 || w2 - r2 || w1 - r1 || w0 - r0 || pp - rp;
+      if (order === 0) {
+        runRows++;
+        runTo = i + 1;
+        ks += a & 1;
+        kd += (a >>> 1) & 1;
+        continue;
+      }
+      if (order < 0) return -1;
+    }
+    if (runRows >= below || runRows > SHORT_RUN) {
+      if (ranges + 4 > z.ranges.length) z.ranges = growInt32(z.ranges);
+      z.ranges[ranges++] = runFrom;
+      z.ranges[ranges++] = runTo;
+      z.ranges[ranges++] = runKs;
+      z.ranges[ranges++] = runKd;
+    } else if (runRows === 1) {
+      smallKeys++;
+      smallEntries++;
+    } else if (runRows > 1) {
+      smallEntries += countShortRun(r, runFrom, runTo, runKd, windowOf);
+      smallKeys += z.keyCount;
+    }
+    runFrom = i;
+    runTo = i + 1;
+    runKs = ks;
+    runKd = kd;
+    runRows = 1;
+    r3 = w3;
+    r2 = w2;
+    r1 = w1;
+    r0 = w0;
+    rp = pp;
+    ks += a & 1;
+    kd += (a >>> 1) & 1;
+  }
+  let m = 0;
+  const s = entryScratch;
+  for (let q = 0; q < ranges; q += 4) m = entryKeys(core, keys, r, s.keys, s.rows, z.ranges[q]!, z.ranges[q + 1]!, z.ranges[q + 2]!, z.ranges[q + 3]!, m);
+  r.smallKeys += smallKeys;
+  r.smallEntries += smallEntries;
+  return m;
+}
+
+/**
+ * The distinct entries of a short run's inbound rows [from, to) (all of one source's words,
+ * protocol and port; kd: the IPv6 destinations before `from` in dst6), and its keys into
+ * runScratch.keyCount. A row's key is its window and source family (an IPv6 row with an
+ * IPv4-mapped address is another key than an IPv4 row); its entry adds cloud, account,
+ * destination and region, as entryKeys's words and countSmallEntries's compare have them.
+ */
+function countShortRun(r: BlockRows, from: number, to: number, kd: number, windowOf: WindowOf): number {
+  const { flags, af, dst, dst6, start, account, region } = r;
+  const { window, row, dst6At } = runScratch;
+  let m = 0;
+  for (let i = from; i < to; i++) {
+    const a = af[i]!;
+    if ((flags[i]! & Feed.inbound) === 0) {
+      kd += (a >>> 1) & 1;
+      continue;
+    }
+    window[m] = windowOf.of(start[i]!);
+    row[m] = i;
+    dst6At[m++] = a & 2 ? 4 * kd++ : -1;
+  }
+  let keys = 0;
+  let entries = 0;
+  for (let j = 0; j < m; j++) {
+    const i = row[j]!;
+    let newKey = true;
+    let newEntry = true;
+    for (let q = 0; q < j; q++) {
+      const h = row[q]!;
+      if (window[q] !== window[j] || ((af[h]! ^ af[i]!) & 1) !== 0) continue;
+      newKey = false;
+      if (((flags[h]! ^ flags[i]!) & 12) === 0 && account[h] === account[i] && region[h] === region[i] && sameDestination(dst, dst6, h, dst6At[q]!, i, dst6At[j]!)) {
+        newEntry = false;
+        break;
+      }
+    }
+    if (newKey) keys++;
+    if (newEntry) entries++;
+  }
+  runScratch.keyCount = keys;
+  return entries;
+}
+
+/** Rows h and i have one destination (at: its place in dst6, or -1 for an IPv4 one). */
+function sameDestination(dst: Uint32Array, dst6: Uint32Array, h: number, hAt: number, i: number, iAt: number): boolean {
+  if (hAt < 0 || iAt < 0) return hAt === iAt && dst[h] === dst[i];
+  return dst6[hAt] === dst6[iAt] && dst6[hAt + 1] === dst6[iAt + 1] && dst6[hAt + 2] === dst6[iAt + 2] && dst6[hAt + 3] === dst6[iAt + 3];
+}
+
+function growInt32(a: Int32Array): Int32Array<ArrayBuffer> {
+  const b = new Int32Array(a.length * 2);
+  b.set(a);
+  return b;
 }
 
 /** dropSmallKeys's scratch, reused from block to block: a key table and an entry set, open addressing. */
@@ -452,15 +630,18 @@ function countSmallEntries(k: Uint32Array, m: number, mask: number, below: numbe
   return entries;
 }
 
-/** The keys of a block's inbound rows, in the words KeyBuilder.ofBatch writes, and their row numbers: how many. */
-function entryKeys(core: ScanCore, keys: KeyBuilder, r: BlockRows, k: Uint32Array, rows: Int32Array): number {
-  const { n, flags, af, src, dst, src6, dst6, proto, dport, start, account, region } = r;
+/**
+ * The keys of a block's inbound rows [from, to), in the words KeyBuilder.ofBatch writes, and
+ * their row numbers, written from k's and rows' m-th on: how many in all. ks and kd: the IPv6
+ * addresses of rows before `from` in src6 / dst6.
+ */
+function entryKeys(
+  core: ScanCore, keys: KeyBuilder, r: BlockRows, k: Uint32Array, rows: Int32Array, from: number, to: number, ks: number, kd: number, m: number,
+): number {
+  const { flags, af, src, dst, src6, dst6, proto, dport, start, account, region } = r;
   const windowOf = keys.startBlock(r);
   const v6 = core.v6;
-  let ks = 0; // IPv6 addresses of earlier rows in src6 / dst6
-  let kd = 0;
-  let m = 0;
-  for (let i = 0; i < n; i++) {
+  for (let i = from; i < to; i++) {
     const f = flags[i]!;
     const a = af[i]!;
     if ((f & Feed.inbound) === 0) {
