@@ -318,8 +318,8 @@ function addEntryRows(core: ScanCore, keys: KeyBuilder, r: BlockRows, flows: Uin
     s.hash = new Uint32Array(cap);
   }
   // small keys first: most rows of such a block are theirs, and need no key words or hash
-  let m = r.smallBelow > 1 ? keysOfLongRuns(core, keys, r) : -1;
-  if (m < 0) m = entryKeys(core, keys, r, s.keys, s.rows, 0, r.n, 0, 0, 0);
+  const runs = r.smallBelow > 1 ? longRuns(keys, r) : -1;
+  let m = runs >= 0 ? keysOfRuns(core, keys, r, runs) : entryKeys(core, keys, r, s.keys, s.rows, 0, r.n, 0, 0, 0);
   if (r.smallBelow > 1) m = dropSmallKeys(r, m);
   hashKeys(s.keys, KEY_WORDS, m, s.hash);
   const { packets, bytes, start, dur } = r;
@@ -343,12 +343,18 @@ function addEntryRows(core: ScanCore, keys: KeyBuilder, r: BlockRows, flows: Uin
 /** Runs of up to this many rows are grouped by comparing their rows pairwise; longer ones by dropSmallKeys's table. */
 const SHORT_RUN = 16;
 
-/** keysOfLongRuns's scratch: the long runs (from, to, and the IPv6 addresses before from in src6, dst6), a short run's rows. */
+/**
+ * longRuns's scratch: the long runs (from, to, and the IPv6 addresses before from in
+ * src6, dst6); a short run's rows: window, family bits and cloud, account, region, and
+ * destination words (an IPv4 one as ::ffff:a.b.c.d).
+ */
 const runScratch = {
   ranges: new Int32Array(256),
   window: new Uint32Array(SHORT_RUN),
-  row: new Int32Array(SHORT_RUN),
-  dst6At: new Int32Array(SHORT_RUN), // the row's destination in dst6, or -1 (IPv4)
+  kind: new Uint32Array(SHORT_RUN),
+  account: new Uint32Array(SHORT_RUN),
+  region: new Uint32Array(SHORT_RUN),
+  dst: new Uint32Array(4 * SHORT_RUN),
   keyCount: 0,
 };
 
@@ -370,11 +376,14 @@ function uniqueStrings(strings: string[]): boolean {
  * protocol and port, so a run of fewer rows than smallBelow holds only small keys. Those are
  * counted into r here, with no key words: one key and entry for a one-row run, a pairwise
  * compare of the block's columns for a short one (its string ids compare as the table's ids
- * when no string is in the file's table twice). The rows of the other runs are keyed into entryScratch (as entryKeys keys
- * them, in their order) for dropSmallKeys to group: how many. -1, with nothing counted, when
- * a row breaks the order or a string is in the table twice: the caller then keys every row.
+ * when no string is in the file's table twice). The other runs' rows are for keysOfRuns to
+ * key and dropSmallKeys to group: their ranges go to runScratch.ranges (returns how many ints
+ * it holds). -1, with nothing counted, when a row breaks the order or a string is in the
+ * table twice: the caller then keys every row. (Keying the long runs is a function of its
+ * own: a loop after this one, optimised on-stack during the first block, had no feedback
+ * yet and deoptimised it, in one run hundreds of times.)
  */
-function keysOfLongRuns(core: ScanCore, keys: KeyBuilder, r: BlockRows): number {
+function longRuns(keys: KeyBuilder, r: BlockRows): number {
   const { n, flags, af, src, src6, proto, dport } = r;
   const below = r.smallBelow;
   const z = runScratch;
@@ -390,7 +399,8 @@ function keysOfLongRuns(core: ScanCore, keys: KeyBuilder, r: BlockRows): number 
   let runKs = 0;
   let runKd = 0;
   let runRows = 0;
-  // the run's source words, in the sort's order (w3 first; an IPv4 source is ::ffff:w3), and protocol << 16 | port
+  // the run's source words, in the sort's order (w3 first; an IPv4 source is ::ffff:w3), and protocol << 16 | port;
+  // words as int32 (the same bits), which V8 keeps in registers: u32 past 2^31 deoptimised the compares ("lost precision")
   let r3 = 0;
   let r2 = 0;
   let r1 = 0;
@@ -412,28 +422,26 @@ function keysOfLongRuns(core: ScanCore, keys: KeyBuilder, r: BlockRows): number 
       }
       if (a & 1) {
         const o = 4 * ks;
-        w0 = src6[o]!;
-        w1 = src6[o + 1]!;
-        w2 = src6[o + 2]!;
-        w3 = src6[o + 3]!;
-      } else w3 = src[i]!;
+        w0 = src6[o]! | 0;
+        w1 = src6[o + 1]! | 0;
+        w2 = src6[o + 2]! | 0;
+        w3 = src6[o + 3]! | 0;
+      } else w3 = src[i]! | 0;
       pp = (proto[i]! << 16) | dport[i]!;
-      const order = runFrom < 0 ? 1 : w3 - r3 || w2 - r2 || w1 - r1 || w0 - r0 || pp - rp;
-      if (order === 0) {
+      if (w3 === r3 && w2 === r2 && w1 === r1 && w0 === r0 && pp === rp && runFrom >= 0) {
         runRows++;
         runTo = i + 1;
         ks += a & 1;
         kd += (a >>> 1) & 1;
         continue;
       }
-      if (order < 0) return -1;
+      if (runFrom >= 0 && before(w3, w2, w1, w0, pp, r3, r2, r1, r0, rp)) return -1;
     }
-    if (runRows >= below || runRows > SHORT_RUN) {
-      if (ranges + 4 > z.ranges.length) z.ranges = growInt32(z.ranges);
-      z.ranges[ranges++] = runFrom;
-      z.ranges[ranges++] = runTo;
-      z.ranges[ranges++] = runKs;
-      z.ranges[ranges++] = runKd;
+    // (every run through the call, kept or not: a call first made well into the loop deoptimised it)
+    const long = runRows >= below || runRows > SHORT_RUN;
+    ranges = keepRange(ranges, long, runFrom, runTo, runKs, runKd);
+    if (long) {
+      // added, not counted
     } else if (runRows === 1) {
       smallKeys++;
       smallEntries++;
@@ -454,11 +462,17 @@ function keysOfLongRuns(core: ScanCore, keys: KeyBuilder, r: BlockRows): number 
     ks += a & 1;
     kd += (a >>> 1) & 1;
   }
-  let m = 0;
-  const s = entryScratch;
-  for (let q = 0; q < ranges; q += 4) m = entryKeys(core, keys, r, s.keys, s.rows, z.ranges[q]!, z.ranges[q + 1]!, z.ranges[q + 2]!, z.ranges[q + 3]!, m);
   r.smallKeys += smallKeys;
   r.smallEntries += smallEntries;
+  return ranges;
+}
+
+/** The rows of the long runs longRuns found (`ranges` ints of runScratch.ranges) keyed into entryScratch: how many. */
+function keysOfRuns(core: ScanCore, keys: KeyBuilder, r: BlockRows, ranges: number): number {
+  const { keys: k, rows } = entryScratch;
+  const at = runScratch.ranges;
+  let m = 0;
+  for (let q = 0; q < ranges; q += 4) m = entryKeys(core, keys, r, k, rows, at[q]!, at[q + 1]!, at[q + 2]!, at[q + 3]!, m);
   return m;
 }
 
@@ -467,54 +481,96 @@ function keysOfLongRuns(core: ScanCore, keys: KeyBuilder, r: BlockRows): number 
  * protocol and port; kd: the IPv6 destinations before `from` in dst6), and its keys into
  * runScratch.keyCount. A row's key is its window and source family (an IPv6 row with an
  * IPv4-mapped address is another key than an IPv4 row); its entry adds cloud, account,
- * destination and region, as entryKeys's words and countSmallEntries's compare have them.
+ * destination and its family, and region, as entryKeys's words and countSmallEntries's
+ * compare have them. The rows are compared without branches on the way: a compare reached
+ * only by some rows leaves V8 without type feedback for it, and its code is thrown away when
+ * one comes (a recompile a thread).
  */
 function countShortRun(r: BlockRows, from: number, to: number, kd: number, windowOf: WindowOf): number {
   const { flags, af, dst, dst6, start, account, region } = r;
-  const { window, row, dst6At } = runScratch;
+  const z = runScratch;
+  const { window, kind, dst: d } = z;
   let m = 0;
   for (let i = from; i < to; i++) {
     const a = af[i]!;
-    if ((flags[i]! & Feed.inbound) === 0) {
+    const f = flags[i]!;
+    if ((f & Feed.inbound) === 0) {
       kd += (a >>> 1) & 1;
       continue;
     }
     window[m] = windowOf.of(start[i]!);
-    row[m] = i;
-    dst6At[m++] = a & 2 ? 4 * kd++ : -1;
+    kind[m] = (f & 12) | (a & 3);
+    z.account[m] = account[i]!;
+    z.region[m] = region[i]!;
+    const o = 4 * m++;
+    if (a & 2) {
+      const at = 4 * kd++;
+      d[o] = dst6[at]!;
+      d[o + 1] = dst6[at + 1]!;
+      d[o + 2] = dst6[at + 2]!;
+      d[o + 3] = dst6[at + 3]!;
+    } else {
+      d[o] = 0;
+      d[o + 1] = 0;
+      d[o + 2] = 0xffff;
+      d[o + 3] = dst[i]!;
+    }
   }
+  return distinctInRun(m);
+}
+
+/** countShortRun's compare of its m rows in runScratch: distinct entries, and keys into keyCount. */
+function distinctInRun(m: number): number {
+  const z = runScratch;
+  const { window, kind, account, region, dst: d } = z;
   let keys = 0;
   let entries = 0;
   for (let j = 0; j < m; j++) {
-    const i = row[j]!;
-    let newKey = true;
-    let newEntry = true;
+    let newKey = 1;
+    let newEntry = 1;
     for (let q = 0; q < j; q++) {
-      const h = row[q]!;
-      if (window[q] !== window[j] || ((af[h]! ^ af[i]!) & 1) !== 0) continue;
-      newKey = false;
-      if (((flags[h]! ^ flags[i]!) & 12) === 0 && account[h] === account[i] && region[h] === region[i] && sameDestination(dst, dst6, h, dst6At[q]!, i, dst6At[j]!)) {
-        newEntry = false;
-        break;
-      }
+      const key = (window[q]! ^ window[j]!) | ((kind[q]! ^ kind[j]!) & 1);
+      const o = 4 * q;
+      const p = 4 * j;
+      const entry = key | (kind[q]! ^ kind[j]!) | (account[q]! ^ account[j]!) | (region[q]! ^ region[j]!) |
+        (d[o]! ^ d[p]!) | (d[o + 1]! ^ d[p + 1]!) | (d[o + 2]! ^ d[p + 2]!) | (d[o + 3]! ^ d[p + 3]!);
+      if (key === 0) newKey = 0;
+      if (entry === 0) newEntry = 0;
     }
-    if (newKey) keys++;
-    if (newEntry) entries++;
+    keys += newKey;
+    entries += newEntry;
   }
-  runScratch.keyCount = keys;
+  z.keyCount = keys;
   return entries;
 }
 
-/** Rows h and i have one destination (at: its place in dst6, or -1 for an IPv4 one). */
-function sameDestination(dst: Uint32Array, dst6: Uint32Array, h: number, hAt: number, i: number, iAt: number): boolean {
-  if (hAt < 0 || iAt < 0) return hAt === iAt && dst[h] === dst[i];
-  return dst6[hAt] === dst6[iAt] && dst6[hAt + 1] === dst6[iAt + 1] && dst6[hAt + 2] === dst6[iAt + 2] && dst6[hAt + 3] === dst6[iAt + 3];
+/**
+ * Whether source words and protocol-port (w3 .. w0, pp; int32 bits of u32 words) sort before
+ * (r3 .. r0, rp), as entryOrder sorts them: unsigned, with the sign bit flipped.
+ */
+function before(w3: number, w2: number, w1: number, w0: number, pp: number, r3: number, r2: number, r1: number, r0: number, rp: number): boolean {
+  // every compare made each call (the lower words' are rarely needed: V8 would have no feedback for them)
+  const lt3 = (w3 ^ 0x80000000) < (r3 ^ 0x80000000);
+  const lt2 = (w2 ^ 0x80000000) < (r2 ^ 0x80000000);
+  const lt1 = (w1 ^ 0x80000000) < (r1 ^ 0x80000000);
+  const lt0 = (w0 ^ 0x80000000) < (r0 ^ 0x80000000);
+  const ltp = pp < rp;
+  return lt3 || (w3 === r3 && (lt2 || (w2 === r2 && (lt1 || (w1 === r1 && (lt0 || (w0 === r0 && ltp)))))));
 }
 
-function growInt32(a: Int32Array): Int32Array<ArrayBuffer> {
-  const b = new Int32Array(a.length * 2);
-  b.set(a);
-  return b;
+/** A run into runScratch.ranges at `at` (grown when full): where the next goes, after it if kept. */
+function keepRange(at: number, keep: boolean, from: number, to: number, ks: number, kd: number): number {
+  const z = runScratch;
+  if (at + 4 > z.ranges.length) {
+    const grown = new Int32Array(z.ranges.length * 2);
+    grown.set(z.ranges);
+    z.ranges = grown;
+  }
+  z.ranges[at] = from;
+  z.ranges[at + 1] = to;
+  z.ranges[at + 2] = ks;
+  z.ranges[at + 3] = kd;
+  return at + (keep ? 4 : 0);
 }
 
 /** dropSmallKeys's scratch, reused from block to block: a key table and an entry set, open addressing. */
