@@ -243,7 +243,8 @@ export class OutboundTable {
    * which the bucket is of, and no other block adds to it). Its records are then looked up in
    * an index of the batch's own, in cache, and its new entries enter the table's index later,
    * all at once and in the index's order (syncIndex): a lookup in the table's index is a
-   * cache and TLB miss each in a table of a million entries, some 40 % of the outbound adds.
+   * cache and TLB miss each in a table of a million entries (about 180 ms of a 1.3 s replay
+   * run of 20 M records at 1 worker: bench/RESULTS.md, branch replaywasm).
    */
   addBatch(batch: FlowBatchData, fresh = false): void {
     // the blocks of a replay file share the file's dictionary: map it once, not per block
