@@ -21,6 +21,7 @@ import { LastKey } from './scan-ingest.js';
 import { nextPow2, type ShardFilter } from './scan-layout.js';
 import type { TrafficFigures } from './verdict.js';
 import { wasmGrouping, type GroupedColumns, type WasmGrouping } from './outbound-wasm.js';
+import { ADD_MAP_CAP, ADD_STAGE, outboundArena, type OutboundArena, type OutboundViews } from './outbound-adds.js';
 
 const F_PACKETS = 1;
 const F_BYTES = 2;
@@ -168,8 +169,8 @@ export class OutboundTable {
   instance!: Uint32Array;
   region!: Uint32Array;
   sports!: Uint32Array; // 32-bit sketch of source ports
-  private index: Uint32Array; // tag << TAG_SHIFT | entry + 1; 0 = empty slot
-  private mask: number;
+  private index!: Uint32Array; // tag << TAG_SHIFT | entry + 1; 0 = empty slot
+  private mask!: number;
   readonly v6 = new V6Intern();
   readonly accounts = new StringDict();
   readonly strings = new StringDict(); // interfaces, instances, regions
@@ -182,10 +183,14 @@ export class OutboundTable {
   limitEntries = Infinity;
   droppedRecords = 0;
   private readonly drops = new Map<string, OutboundDrop>();
-  private accountMap = new Uint32Array(64);
-  private stringMap = new Uint32Array(64);
+  private accountMap: Uint32Array = new Uint32Array(64);
+  private stringMap: Uint32Array = new Uint32Array(64);
   private mappedStrings: string[] | null = null;
   private readonly lastKey = new LastKey();
+  /** Where the columns lie and the add loop runs in WebAssembly (outbound-adds.ts); null: JavaScript arrays and loop. */
+  private arena: OutboundArena | null = outboundArena();
+  /** The arena's views of the current layout (null on the JavaScript path). */
+  private views: OutboundViews | null = null;
 
   constructor(
     readonly windowSeconds: number,
@@ -193,11 +198,17 @@ export class OutboundTable {
   ) {
     this.cap = initialCapacity;
     this.allocate(initialCapacity, 0);
-    this.index = new Uint32Array(nextPow2(Math.ceil(this.cap / 0.6)));
-    this.mask = this.index.length - 1;
   }
 
+  /** Columns for `cap` entries (the first `keep` kept) and an empty index for them (rebuildIndex fills it). */
   private allocate(cap: number, keep: number): void {
+    const slots = nextPow2(Math.ceil(cap / 0.6));
+    this.index = new Uint32Array(0);
+    if (this.arena !== null && this.place(this.arena, cap, keep, slots)) return;
+    this.arena = null;
+    this.views = null;
+    this.index = new Uint32Array(slots);
+    this.mask = slots - 1;
     const re = <T extends Typed>(old: T | undefined, make: new (c: number) => T): T => {
       const a = new make(cap);
       if (old && keep) a.set(old.subarray(0, keep) as never);
@@ -219,6 +230,48 @@ export class OutboundTable {
     this.region = re(this.region, Uint32Array);
     this.sports = re(this.sports, Uint32Array);
     this.cap = cap;
+  }
+
+  /** allocate in the arena's new memory: false when none is to be had (the table goes on in JavaScript arrays). */
+  private place(arena: OutboundArena, cap: number, keep: number, slots: number): boolean {
+    let v: OutboundViews;
+    try {
+      v = arena.place(cap, slots);
+    } catch {
+      return false; // a memory of that size cannot be had (wasm32's 4 GiB, or address space)
+    }
+    const old = this.views;
+    const copy = <T extends Typed>(to: T, from: T | undefined): T => {
+      if (from && keep) to.set(from.subarray(0, keep) as never);
+      return to;
+    };
+    this.p = copy(v.p, this.p);
+    this.b = copy(v.b, this.b);
+    this.srcA = copy(v.srcA, this.srcA);
+    this.ep = copy(v.ep, this.ep);
+    this.pp = copy(v.pp, this.pp);
+    this.win = copy(v.win, this.win);
+    this.dstA = copy(v.dstA, this.dstA);
+    this.f = copy(v.f, this.f);
+    this.first = copy(v.first, this.first);
+    this.last = copy(v.last, this.last);
+    this.iface = copy(v.iface, this.iface);
+    this.instance = copy(v.instance, this.instance);
+    this.region = copy(v.region, this.region);
+    this.sports = copy(v.sports, this.sports);
+    this.flags = copy(v.flags, this.flags);
+    // the batch's maps go on where the module reads them
+    if (old !== null && this.accountMap === old.accountMap) {
+      v.accountMap.set(old.accountMap);
+      v.stringMap.set(old.stringMap);
+      this.accountMap = v.accountMap;
+      this.stringMap = v.stringMap;
+    }
+    this.views = v;
+    this.index = v.index;
+    this.mask = slots - 1;
+    this.cap = cap;
+    return true;
   }
 
   get bytes(): number {
@@ -245,7 +298,11 @@ export class OutboundTable {
   private mapDictionaries(batch: FlowBatchData): void {
     this.mappedStrings = batch.strings;
     const m = batch.strings.length;
-    if (this.accountMap.length < m) {
+    const v = this.views;
+    if (v !== null && m <= ADD_MAP_CAP) {
+      this.accountMap = v.accountMap;
+      this.stringMap = v.stringMap;
+    } else if (this.accountMap.length < m || (v !== null && this.accountMap === v.accountMap)) {
       this.accountMap = new Uint32Array(nextPow2(m));
       this.stringMap = new Uint32Array(nextPow2(m));
     }
@@ -278,9 +335,51 @@ export class OutboundTable {
    * its body had run, and it was deoptimised at the first outbound record.
    */
   private addRecords(batch: FlowBatchData): void {
-    const { n, feed } = batch;
     this.lastKey.reset();
-    for (let i = 0; i < n; ) {
+    const v = this.views;
+    if (v !== null && this.accountMap === v.accountMap) this.addInModule(batch, 0);
+    else this.addInJs(batch, 0);
+  }
+
+  /**
+   * Records from `start` on added by the module (outbound-adds.ts), a stage at a time; a
+   * record it stops at added here by addRun. When that moved the table to a new memory the
+   * stage is copied there again, and when it left WebAssembly the rest is added here.
+   */
+  private addInModule(batch: FlowBatchData, start: number): void {
+    const limit = Math.min(this.limitEntries, MAX_OUTBOUND_ENTRIES);
+    for (let from = start; from < batch.n; from += ADD_STAGE) {
+      const n = Math.min(batch.n - from, ADD_STAGE);
+      let v = this.views!;
+      this.arena!.stage(batch, from, n);
+      for (let k = 0; ; k++) {
+        const arena = this.arena!;
+        k = arena.add(k, n, this.n, limit, this.windowSeconds);
+        this.n = arena.entries();
+        this.takeCompares(arena);
+        if (k >= n) break;
+        this.lastKey.reset();
+        this.addRun(batch, from + k, from + k + 1);
+        if (this.views === v) continue;
+        if (this.views === null) return this.addInJs(batch, from + k + 1);
+        v = this.views;
+        this.arena!.stage(batch, from, n);
+      }
+    }
+  }
+
+  /** The string choices the module left (keepSmallest compares strings, which live here). */
+  private takeCompares(arena: OutboundArena): void {
+    const c = arena.compares;
+    for (let j = 0, m = arena.compareCount() * 3; j < m; j += 3) {
+      const which = c[j + 1]!;
+      this.keepSmallest(which === 0 ? this.iface : which === 1 ? this.instance : this.region, c[j]!, c[j + 2]!);
+    }
+  }
+
+  private addInJs(batch: FlowBatchData, start: number): void {
+    const { n, feed } = batch;
+    for (let i = start; i < n; ) {
       if ((feed[i]! & Feed.outbound) === 0) {
         i++;
         continue;
@@ -428,7 +527,7 @@ export class OutboundTable {
    * on the bucket, one growth of 93,738 entries).
    */
   private rebuildIndex(): void {
-    const index = new Uint32Array(nextPow2(Math.ceil(this.cap / 0.6)));
+    const index = this.index.fill(0); // sized for the capacity by allocate
     const mask = index.length - 1;
     const { n, srcA, ep, pp, win, dstA, flags } = this;
     for (let e = 0; e < n; e++) {
@@ -437,8 +536,6 @@ export class OutboundTable {
       while (index[slot] !== 0) slot = (slot + 1) & mask;
       index[slot] = (((h >>> TAG_SHIFT) << TAG_SHIFT) | (e + 1)) >>> 0;
     }
-    this.index = index;
-    this.mask = mask;
   }
 
   /** No entry can be added: the limit (--max-memory), or the most the index can number. */
