@@ -177,6 +177,14 @@ function v4At(col: u32, k: u32): bool {
   return load<u32>(a) == 0 && load<u32>(a + 4) == 0 && load<u32>(a + 8) == 0xffff;
 }
 
+/** The outbound records among the stage's first n (its feed column staged alone: stageFeed). */
+export function countOutbound(at: u32, stage: u32, n: u32): u32 {
+  const feed = load<u32>(at + (L_STAGE << 2)) + stage * (16 + 16 + 8 + 8 + 6 * 4 + 2 * 2);
+  let c: u32 = 0;
+  for (let k: u32 = 0; k < n; k++) c += (<u32>load<u8>(feed + k) >> 1) & 1;
+  return c;
+}
+
 /**
  * addRun over the stage's records [from, n) (the layout at `at`, the stage `stage` records
  * long): the record it stopped at (n: none), which JavaScript adds before it calls again

@@ -6,8 +6,9 @@ import { OutboundTable } from '../dist/src/engine/outbound-table.js';
 // The outbound table's add loop in WebAssembly (src/engine/outbound-adds.ts) against the
 // JavaScript one (FLOWSIEVE_OUTBOUND=js): every column of every entry the same, in the same
 // order, on batches chosen to stop the module (IPv6 ends, strings first met mid-batch, a
-// table that grows, a table at its limit) and to leave it string choices (an entry's
-// instance, interface and region differing between its records).
+// table that grows, a table at its limit), to leave it string choices (an entry's
+// instance, interface and region differing between its records), and mostly inbound
+// batches, whose stages JavaScript adds between the module's.
 
 const built = existsSync(new URL('../dist/wasm/outbound-adds.wasm', import.meta.url));
 const T0 = 1700006400;
@@ -23,12 +24,12 @@ const rnd = (): number => {
   return x >>> 0;
 };
 
-/** A batch of n records: most outbound, from a few hundred hosts, some IPv6; its strings `names` (strings[0] = ''). */
-function batchOf(n: number, names: string[]): FlowBatchData {
+/** A batch of n records, `tenths` of them outbound, from a few hundred hosts, some IPv6; its strings `names` (strings[0] = ''). */
+function batchOf(n: number, names: string[], tenths: number): FlowBatchData {
   const b = allocBatch(n);
   for (let i = 0; i < n; i++) {
     const h = rnd() % 300;
-    b.feed[i] = rnd() % 10 === 0 ? INBOUND : OUTBOUND;
+    b.feed[i] = rnd() % 10 < tenths ? OUTBOUND : INBOUND;
     b.src.set(h % 17 === 0 ? [0x2a000000, 0, 1, h] : [0, 0, 0xffff, (0x0a000000 + h) >>> 0], i * 4);
     b.dst.set(rnd() % 23 === 0 ? [0x2a000000, 0, 2, rnd() % 50] : [0, 0, 0xffff, rnd() % 2 ? rnd() : 0x36000000 + (rnd() % 40)], i * 4);
     b.proto[i] = [6, 17, 1][rnd() % 3]!;
@@ -58,7 +59,8 @@ function batches(): FlowBatchData[] {
   for (let k = 0; k < 12; k++) {
     const names = [''];
     for (let s = 0; s < 5 + k * 3; s++) names.push(`name-${(k * 7 + s * 13) % 61}`);
-    out.push(batchOf(1000 + k * 700, names));
+    // some batches mostly inbound: their stages are added in JavaScript (addInModule's share)
+    out.push(batchOf(1000 + k * 700, names, k % 3 === 1 ? 1 : 9));
   }
   return out;
 }

@@ -21,6 +21,7 @@ import type { FlowBatchData } from '../flow/batch.js';
 
 interface AddExports {
   addStaged(at: number, stage: number, from: number, n: number): number;
+  countOutbound(at: number, stage: number, n: number): number;
 }
 
 /** Records of a batch staged (copied into the module's memory) a call at most. */
@@ -167,7 +168,13 @@ export class OutboundArena {
     return v;
   }
 
-  /** Records [from, from + n) of the batch (n <= ADD_STAGE) copied into the stage. */
+  /** The feed column of records [from, from + n) of the batch (n <= ADD_STAGE) staged: how many are outbound. */
+  stageFeed(batch: FlowBatchData, from: number, n: number): number {
+    this.stageViews!.feed.set(batch.feed.subarray(from, from + n));
+    return this.ex!.countOutbound(0, ADD_STAGE, n);
+  }
+
+  /** The other columns of records [from, from + n) staged (after stageFeed). */
   stage(batch: FlowBatchData, from: number, n: number): void {
     const s = this.stageViews!;
     const to = from + n;
@@ -183,7 +190,6 @@ export class OutboundArena {
     s.region.set(batch.region.subarray(from, to));
     s.dport.set(batch.dport.subarray(from, to));
     s.sport.set(batch.sport.subarray(from, to));
-    s.feed.set(batch.feed.subarray(from, to));
     s.proto.set(batch.proto.subarray(from, to));
     s.cloud.set(batch.cloud.subarray(from, to));
   }
