@@ -62,6 +62,11 @@ function batches(): FlowBatchData[] {
     // some batches mostly inbound: their stages are added in JavaScript (addInModule's share)
     out.push(batchOf(1000 + k * 700, names, k % 3 === 1 ? 1 : 9));
   }
+  // more strings than the module's maps cover: that batch is added in JavaScript
+  out.push(batchOf(3000, ['', ...Array.from({ length: 20000 }, (_, s) => `many-${s % 97}-${s}`)], 9));
+  // two batches over one string table in a row (a replay file's blocks): mapped once
+  out.push(batchOf(2000, out[3]!.strings, 9));
+  out.push(batchOf(1500, out[3]!.strings, 9));
   return out;
 }
 
