@@ -368,6 +368,11 @@ export class OutboundTable {
         this.n = arena.entries();
         this.takeCompares(arena);
         if (k >= n) break;
+        // a string first met: mapped here, and the module takes the record (and the next ones with it)
+        if (this.n < limit && this.mapStrings(batch, from + k)) {
+          k--;
+          continue;
+        }
         this.lastKey.reset();
         this.addRun(batch, from + k, from + k + 1);
         if (this.views === v) continue;
@@ -377,6 +382,27 @@ export class OutboundTable {
         this.arena!.stage(batch, from, n);
       }
     }
+  }
+
+  /**
+   * Record i's strings mapped to the table's dictionaries where they were not yet, in the
+   * order addRun maps them (account, interface, instance, region): whether any was. Only
+   * while the table has room: addRun maps no string but the account of a record it drops.
+   */
+  private mapStrings(batch: FlowBatchData, i: number): boolean {
+    let mapped = false;
+    if (this.accountMap[batch.account[i]!] === UNMAPPED) {
+      this.mapAccount(batch.account[i]!);
+      mapped = true;
+    }
+    for (let c = 0; c < 3; c++) {
+      const k = (c === 0 ? batch.iface : c === 1 ? batch.instance : batch.region)[i]!;
+      if (this.stringMap[k] === UNMAPPED) {
+        this.stringId(k);
+        mapped = true;
+      }
+    }
+    return mapped;
   }
 
   /** The string choices the module left (keepSmallest compares strings, which live here). */
