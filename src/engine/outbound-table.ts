@@ -123,6 +123,12 @@ const FAM_MASK = Int32Array.of(0, 0, F_DST6);
 
 /** A batch-local string not mapped to the table's dictionaries yet (OutboundTable.mapDictionaries). */
 const UNMAPPED = 0xffffffff;
+/**
+ * Records of a batch the module takes at least: a small batch (a few tiny files') brings a
+ * string table of its own, most of whose strings would each stop the module once, and its
+ * stage's copies cost more than its records (the tiny files' shard thread: +7 ms of ~70).
+ */
+const ADD_MIN_BATCH = 1024;
 /** A stage of the batch goes to the module when at least one record in ADD_SHARE is outbound. */
 const ADD_SHARE = 4;
 /** Records a call of OutboundTable.addRun: short enough that V8 does not replace it on the stack. */
@@ -190,7 +196,9 @@ export class OutboundTable {
   private mappedStrings: string[] | null = null;
   private readonly lastKey = new LastKey();
   /** Where the columns lie and the add loop runs in WebAssembly (outbound-adds.ts); null: JavaScript arrays and loop. */
-  private arena: OutboundArena | null = outboundArena();
+  private arena: OutboundArena | null = null;
+  /** The table moves into an arena at its first batch of ADD_MIN_BATCH records (a run of tiny batches never compiles the module). */
+  private arenaWanted = process.env.FLOWSIEVE_OUTBOUND !== 'js';
   /** The arena's views of the current layout (null on the JavaScript path). */
   private views: OutboundViews | null = null;
 
@@ -232,6 +240,16 @@ export class OutboundTable {
     this.region = re(this.region, Uint32Array);
     this.sports = re(this.sports, Uint32Array);
     this.cap = cap;
+  }
+
+  /** The table's entries moved into an arena (none to be had: they stay in JavaScript arrays, for good). */
+  private enterArena(): void {
+    this.arenaWanted = false;
+    const arena = outboundArena();
+    if (arena === null || !this.place(arena, this.cap, this.n, nextPow2(Math.ceil(this.cap / 0.6)))) return;
+    this.arena = arena;
+    this.rebuildIndex();
+    this.mappedStrings = null; // the batch's maps made again, where the module reads them
   }
 
   /** allocate in the arena's new memory: false when none is to be had (the table goes on in JavaScript arrays). */
@@ -286,6 +304,7 @@ export class OutboundTable {
   }
 
   addBatch(batch: FlowBatchData): void {
+    if (this.arenaWanted && this.arena === null && batch.n >= ADD_MIN_BATCH) this.enterArena();
     // the blocks of a replay file share the file's dictionary: map it once, not per block
     if (batch.strings !== this.mappedStrings) this.mapDictionaries(batch);
     this.addRecords(batch);
@@ -339,7 +358,7 @@ export class OutboundTable {
   private addRecords(batch: FlowBatchData): void {
     this.lastKey.reset();
     const v = this.views;
-    if (v !== null && this.accountMap === v.accountMap) this.addInModule(batch, 0);
+    if (v !== null && this.accountMap === v.accountMap && batch.n >= ADD_MIN_BATCH) this.addInModule(batch, 0);
     else this.addInJs(batch, 0, batch.n);
   }
 
