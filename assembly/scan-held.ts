@@ -45,11 +45,11 @@ class Count {
   /** A count's word in a held row: the count itself (an integer below WIDE), UNKNOWN for NaN, or WIDE (the row is wide). */
   @inline
   static narrow(x: f64): u32 {
-    if (x != x) return UNKNOWN;
-    if (!(x >= 0 && x < <f64>WIDE)) return WIDE;
+    // saturating (i32.trunc_sat_f64_u): NaN and negatives give 0, 2^32 and up 0xffffffff, which
+    // read back differ from x; -0 is held as 0 (a sum starts at +0, and adding either leaves it the same)
     const u = <u32>x;
-    // -0 is held as 0: a sum starts at +0, and adding either leaves it the same
-    return <f64>u == x ? u : WIDE;
+    if (<f64>u == x && u < WIDE) return u;
+    return x != x ? UNKNOWN : WIDE;
   }
 
   /** A narrow row's count back as the f64 it was (NaN: not known). */
