@@ -106,9 +106,13 @@ function hashRows(rows: u32, n: u32, out: u32): void {
   }
 }
 
-/** ScanCore.home: the first slot of a hash whose low 12 bits are the bucket (the same doubles, the same slot). */
+/**
+ * ScanCore.home: the first slot of a hash whose low 12 bits are the bucket. Its doubles,
+ * (hb >> 12) · 2^-20 · span, are exact (at most 52 significant bits), so their floor is this
+ * integer product shifted: the same slot.
+ */
 function home(hb: u32): u32 {
-  const within = <u32>Math.floor(<f64>(hb >> 12) * 9.5367431640625e-7 * <f64>span);
+  const within = <u32>((<u64>(hb >> 12) * <u64>span) >> 20);
   const slot = load<u32>(bucketBaseAt + ((hb & BUCKET_MASK) << 2)) + within;
   return slot < slots ? slot : slot - slots;
 }
