@@ -7,6 +7,7 @@ import { FlowSink, newCounters, type Reject, type SinkCounters, type SinkOptions
 import { batchTransferList, type FlowBatchData } from '../src/flow/batch.js';
 import { allReaders, readerFor } from '../src/formats/registry.js';
 import type { FormatName, ReaderContext } from '../src/formats/types.js';
+import { Head } from '../src/formats/sniff.js';
 import { dropInflatedAhead, giveInflated, inflateAhead, readGzipLines, readInflatedLines, readLineBytes, readLineRange, readWhole, smallGzip, takeInflatedAhead, HeadError, InputError, type SmallGzip } from '../src/input/read.js';
 import { headError, planFromBytes, planFromHead, planFromText, type InputFile } from '../src/input/plan.js';
 import type { GroupFile, ParseInput, ParseResult, ParseTask } from '../src/engine/tasks.js';
@@ -338,8 +339,10 @@ function newFormatProbe(format: FormatName, jsonFile: boolean): FormatProbe {
     const bytes = buf.subarray(s, Math.min(e, s + 65536));
     const text = decoder.decode(bytes);
     const line = text.trim();
-    if (line.length === 0 || own?.sniff(text, line, bytes)) return null;
-    for (const r of allReaders()) if (r.name !== format && r.sniff(text, line, bytes)) return r.name;
+    if (line.length === 0) return null;
+    const head = new Head(bytes, text, line);
+    if (own?.sniff(head)) return null;
+    for (const r of allReaders()) if (r.name !== format && r.sniff(head)) return r.name;
     if (!jsonFile && /^\{\s*"/.test(line)) return 'JSON';
     return null;
   };

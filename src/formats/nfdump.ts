@@ -366,7 +366,7 @@ export const nfdumpCsv: LineReader = {
   name: 'nfdump-csv',
   refuse: aggregatedReason,
   // formats.md §6 rule 7: an nfdump CSV header, or a headerless record of a predefined layout
-  sniff: (_text, firstLine) => {
+  sniff: ({ firstLine }) => {
     if (firstLine.startsWith('{') || !firstLine.includes(',')) return false;
     const h = headerLayout(firstLine);
     if (h !== null) return 'layout' in h;

@@ -7,7 +7,7 @@
 import { openSync, readSync, closeSync, readdirSync, statSync, fstatSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { gunzipSync, constants as zc } from 'node:zlib';
-import { isGzip, sniffFormat, awsHeaderOf, headText, firstNonBlankLine } from '../formats/sniff.js';
+import { isGzip, awsHeaderOf, Head, sniffHead } from '../formats/sniff.js';
 import { awsText } from '../formats/aws.js';
 import { keyInfo } from './key-info.js';
 import { readerFor } from '../formats/registry.js';
@@ -278,7 +278,7 @@ function awsLineOf(out: Uint8Array): Uint8Array | null {
     }
     const line = text.slice(s, nl).trim();
     // ASCII up to here: the UTF-8 text of the whole head starts with these same characters
-    if (line.length > 0) return /^[\x20-\x7e\t\r\n]*$/.test(text.slice(0, nl)) && awsText.sniff(line, line, out) ? out.subarray(0, nl + 1) : null;
+    if (line.length > 0) return /^[\x20-\x7e\t\r\n]*$/.test(text.slice(0, nl)) && awsText.sniff(new Head(out, line, line)) ? out.subarray(0, nl + 1) : null;
     s = nl + 1;
   }
 }
@@ -370,17 +370,18 @@ function describe(path: string, opts: PlanOptions, fromPath = keyInfo(path)): In
 
 /** The format, layout and header line a file's head gives (or why it cannot be read). */
 function describeHead(base: InputFile, head: Uint8Array, path: string, opts: PlanOptions): InputFile {
-  const text = headText(head);
-  const format = opts.format ?? sniffFormat(head, path, text);
+  // decoded only if a sniffer or the line readers below need the text (a JSON blob's need not)
+  const sniffed = new Head(head);
+  const format = opts.format ?? sniffHead(sniffed);
   if (!format) return { ...base, error: unrecognised(head) };
   const reader = readerFor(format);
   if (!reader) return { ...base, format, error: `format '${format}' is not supported yet` };
   base.format = format;
-  if (format === 'aws-text') base.awsFields = awsHeaderOf(head, text) ?? opts.awsFields;
+  if (format === 'aws-text') base.awsFields = awsHeaderOf(head, sniffed.text) ?? opts.awsFields;
   if (reader.kind === 'lines') {
-    const refused = reader.refuse?.(text);
+    const refused = reader.refuse?.(sniffed.text);
     if (refused) return { ...base, error: refused };
-    base.headerLine = reader.headerLine?.(text) ?? firstNonBlankLine(text);
+    base.headerLine = reader.headerLine?.(sniffed.text) ?? sniffed.firstLine;
   }
   return base;
 }
