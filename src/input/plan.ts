@@ -5,7 +5,7 @@
  * with the reason; they never stop the run.
  */
 import { openSync, readSync, closeSync, readdirSync, statSync, fstatSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { join, relative, sep } from 'node:path';
 import { gunzipSync, constants as zc } from 'node:zlib';
 import { isGzip, awsHeaderOf, Head, sniffHead } from '../formats/sniff.js';
 import { awsText } from '../formats/aws.js';
@@ -135,7 +135,7 @@ function dirId(st: { dev: number; ino: number }): string {
  * a stat of 879 folders a run); the way's identities are stat'ed only when a link to a
  * directory is met.
  */
-function walk(dir: string, opts: PlanOptions, out: InputFile[], way: WayDir[]): void {
+function walk(dir: string, opts: PlanOptions, out: InputFile[], way: WayDir[], normal = false): void {
   let entries;
   try {
     entries = readdirSync(dir, { withFileTypes: true });
@@ -148,7 +148,10 @@ function walk(dir: string, opts: PlanOptions, out: InputFile[], way: WayDir[]): 
   // (no '/', never '.' or '..') to the folder's normal form, and every pattern keyInfo
   // looks for ends with a '/', so within the folder's part of the path (a name with a
   // backslash, read as a '/' there, is looked at whole)
-  const prefix = join(dir, '_').slice(0, -1);
+  // (`normal`: dir is such a path already, a folder's prefix and a name, so the prefix is
+  // dir and a separator: no join a folder, which made path.join hot enough for V8 to compile
+  // it and normalizeString while the run's threads boot)
+  const prefix = normal ? dir + sep : join(dir, '_').slice(0, -1);
   const folderInfo = keyInfo(prefix);
   for (const e of entries) {
     const full = prefix + e.name;
@@ -185,7 +188,7 @@ function walk(dir: string, opts: PlanOptions, out: InputFile[], way: WayDir[]): 
 /** walk of a directory below `way`, which it is on while its files are planned. */
 function enter(path: string, opts: PlanOptions, out: InputFile[], way: WayDir[], id: string | undefined): void {
   way.push({ path, id });
-  walk(path, opts, out, way);
+  walk(path, opts, out, way, true);
   way.pop();
 }
 
