@@ -8,7 +8,7 @@ import { batchTransferList, type FlowBatchData } from '../src/flow/batch.js';
 import { allReaders, readerFor } from '../src/formats/registry.js';
 import type { FormatName, ReaderContext } from '../src/formats/types.js';
 import { Head } from '../src/formats/sniff.js';
-import { dropInflatedAhead, giveInflated, inflateAhead, readGzipLines, readInflatedLines, readLineBytes, readLineRange, readWhole, smallGzip, takeInflatedAhead, HeadError, InputError, type SmallGzip } from '../src/input/read.js';
+import { dropInflatedAhead, giveInflated, inflateAhead, readGzipLines, readInflatedLines, readLineBytes, readLineRange, readPlainReused, readWhole, smallGzip, takeInflatedAhead, HeadError, InputError, type SmallGzip } from '../src/input/read.js';
 import { headError, planFromBytes, planFromHead, planFromText, type InputFile } from '../src/input/plan.js';
 import type { GroupFile, ParseInput, ParseResult, ParseTask } from '../src/engine/tasks.js';
 import { packFiles } from '../src/engine/file-results.js';
@@ -301,7 +301,9 @@ async function planJsonBlob(task: ParseInput): Promise<Partial<ParseInput> | nul
   let planned: InputFile | null = null;
   if (!task.gzip && readerFor(task.format)?.kind === 'document') {
     try {
-      bytes = await readWhole(task.path, false, task.maxDecompressedBytes);
+      // into this thread's reused buffer: the blob is parsed before the next is read (one task
+      // at a time, one file at a time), and its reader keeps none of its bytes
+      bytes = readPlainReused(task.path, task.maxDecompressedBytes);
     } catch {
       return null; // the main thread's planning and reading report why
     }
