@@ -72,8 +72,7 @@ function finalizeInModule(t: ScanCore, opts: FinalizeOptions, mod: ModuleFinalis
     if (k < 0) keys += run.groupInJs(order.subarray(start[b]!, start[b + 1]!));
     else {
       keys += k;
-      const written = mod.keysWritten();
-      for (let i = 0; i < written; i++) run.moduleKey(mod, i);
+      run.moduleKeys(mod);
     }
   }
   return run.result(keys, mod.entries);
@@ -106,8 +105,18 @@ class FinaliseRun {
     return this.grouper.group(this.t, ids, this.minTuples, this.onKey);
   }
 
+  /**
+   * The key records the module wrote for its last bucket. A loop of its own: inside
+   * finalizeInModule's loop over the buckets it made V8 compile that once-a-run function on
+   * the stack (OSR) with every key's verdict code inlined, beside moduleKey's own compile.
+   */
+  moduleKeys(mod: ModuleFinalise): void {
+    const written = mod.keysWritten();
+    for (let i = 0; i < written; i++) this.moduleKey(mod, i);
+  }
+
   /** The module's key record i (a key of at least minEndpoints endpoints). */
-  moduleKey(mod: ModuleFinalise, i: number): void {
+  private moduleKey(mod: ModuleFinalise, i: number): void {
     const w = mod.keyWords;
     const s = mod.keySlots;
     const kw = i * KEY_WORDS;

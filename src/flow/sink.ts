@@ -683,8 +683,7 @@ export class FlowSink {
   private flushShard(shard: number): void {
     const b = this.builders[shard]!;
     if (b.n === 0) return;
-    const remap = this.remaps[shard]!;
-    for (const id of this.touched[shard]!) remap[id] = -1;
+    forgetIds(this.remaps[shard]!, this.touched[shard]!);
     this.touched[shard] = [];
     // batches grow from small to the full size: a small file costs small batches
     this.builders[shard] = this.newBatch(Math.min(this.batchSize, b.feed.length * 4));
@@ -711,4 +710,13 @@ export class FlowSink {
       }
     }
   }
+}
+
+/**
+ * The batch's ids of `touched` forgotten (-1: not in the next batch). A loop of its own: in
+ * flushShard it made that function hot, and V8 then compiled it with everything it calls inlined
+ * (a new batch from the ring, the post), ~14 ms of compile for a once-a-batch function.
+ */
+function forgetIds(remap: Int32Array, touched: number[]): void {
+  for (let i = 0; i < touched.length; i++) remap[touched[i]!] = -1;
 }
