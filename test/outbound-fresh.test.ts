@@ -4,7 +4,8 @@
  * (syncIndex). The table must end as the one every batch was looked up in: the same entries
  * in the same order, the same counts, drops and findings.
  */
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
+import { existsSync } from 'node:fs';
 import { allocBatch, type FlowBatchData } from '../dist/src/flow/batch.js';
 import { OutboundTable } from '../dist/src/engine/outbound-table.js';
 
@@ -45,11 +46,11 @@ function batchOf(rows: Row[]): FlowBatchData {
 }
 
 /** Batches of hosts, each host in one batch only (as a bucket's twin): scanners with a key seen again further on, IPv6 targets among them. */
-function hostBatches(): Row[][] {
+function hostBatches(hosts = 3): Row[][] {
   const batches: Row[][] = [];
   for (let b = 0; b < 6; b++) {
     const rows: Row[] = [];
-    for (let h = 0; h < 3; h++) {
+    for (let h = 0; h < hosts; h++) {
       const src = 0x0a000000 + b * 16 + h;
       const targets = 40 + 50 * h;
       for (let k = 0; k < targets; k++) {
@@ -75,6 +76,31 @@ function table(fresh: boolean, limit = Infinity): OutboundTable {
   return t;
 }
 
+/**
+ * Batches of over 1,024 records: the table moves into the WebAssembly module's memory at the
+ * first (outbound-adds.ts) and grows there. Between the fresh batches, batches that are not
+ * fresh go to the module, which looks their keys up in the table's index: it must hold the
+ * fresh batches' entries by then, or their keys would be added twice.
+ */
+function largeTable(fresh: boolean, js: boolean, limit = Infinity): OutboundTable {
+  if (js) process.env.FLOWSIEVE_OUTBOUND = 'js';
+  else delete process.env.FLOWSIEVE_OUTBOUND;
+  const t = new OutboundTable(W, 16);
+  t.limitEntries = limit;
+  const all = hostBatches(9);
+  all.forEach((rows, b) => {
+    t.addBatch(batchOf(rows), fresh);
+    if (b % 2 === 1) t.addBatch(batchOf(all[b - 1]!.slice(0, 700).concat(rows.slice(0, 700))));
+  });
+  return t;
+}
+
+const saved = process.env.FLOWSIEVE_OUTBOUND;
+afterEach(() => {
+  if (saved === undefined) delete process.env.FLOWSIEVE_OUTBOUND;
+  else process.env.FLOWSIEVE_OUTBOUND = saved;
+});
+
 const THRESHOLDS = { minTargets: 60, minPorts: 100, maxCvPackets: 5, maxCvBytes: 5 };
 
 describe('outbound rows of a fresh batch (a whole-bucket replay twin)', () => {
@@ -92,6 +118,32 @@ describe('outbound rows of a fresh batch (a whole-bucket replay twin)', () => {
   it('drop the same records when the table is full', () => {
     const looked = table(false, 300);
     const fresh = table(true, 300);
+    expect(looked.droppedRecords).toBeGreaterThan(0);
+    expect(fresh.droppedRecords).toBe(looked.droppedRecords);
+    expect(fresh.droppedHosts()).toEqual(looked.droppedHosts());
+    expect(fresh.exportState()).toEqual(looked.exportState());
+  });
+});
+
+const built = existsSync(new URL('../dist/wasm/outbound-adds.wasm', import.meta.url));
+
+describe.runIf(built)('outbound rows of fresh batches in the WebAssembly module\'s memory', () => {
+  it('make the table the JavaScript loop makes looking every record up, with module adds between them', () => {
+    const looked = largeTable(false, true);
+    const fresh = largeTable(true, false);
+    expect(fresh.srcA.byteOffset).toBeGreaterThan(0); // in the module's memory
+    expect(looked.srcA.byteOffset).toBe(0);
+    expect(fresh.n).toBe(looked.n);
+    expect(fresh.n).toBeGreaterThan(5000);
+    expect(fresh.exportState()).toEqual(looked.exportState());
+    expect(fresh.finalize(THRESHOLDS)).toEqual(looked.finalize(THRESHOLDS));
+    // the module's own table, every batch looked up, is that table too
+    expect(largeTable(false, false).exportState()).toEqual(looked.exportState());
+  });
+
+  it('drop the same records when the table is full', () => {
+    const looked = largeTable(false, true, 3000);
+    const fresh = largeTable(true, false, 3000);
     expect(looked.droppedRecords).toBeGreaterThan(0);
     expect(fresh.droppedRecords).toBe(looked.droppedRecords);
     expect(fresh.droppedHosts()).toEqual(looked.droppedHosts());
