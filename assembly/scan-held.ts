@@ -28,9 +28,36 @@ const BUCKET_MASK: u32 = 4095;
 const SLOT_ENTRY: u32 = 0x0fffffff;
 const LOCAL_PROBES: u32 = 32;
 const FAR_RUN: u32 = 8;
-// a held record (src/engine/scan-ingest.ts PendingRows): six key words, packets and bytes
-// (f64), start, end: 48 bytes
-const ROW_BYTES: u32 = 48;
+// a held row (its layout is defined at src/engine/scan-ingest.ts PendingRows): six key
+// words, packets and bytes (u32 each, or a wide row's place in its wide list), start, end:
+// 40 bytes
+const ROW_BYTES: u32 = 40;
+const PACKETS: u32 = 24; // byte offsets in a row
+const BYTES: u32 = 28;
+const START: u32 = 32;
+const END: u32 = 36;
+/** a count word: not known (a NaN count) */
+const UNKNOWN: u32 = 0xffffffff;
+/** a row's packets word: its counts are not both u32s below this; its bytes word is its place in the wide list (two f64 each) */
+const WIDE: u32 = 0xfffffffe;
+
+class Count {
+  /** A count's word in a held row: the count itself (an integer below WIDE), UNKNOWN for NaN, or WIDE (the row is wide). */
+  @inline
+  static narrow(x: f64): u32 {
+    // saturating (i32.trunc_sat_f64_u): NaN and negatives give 0, 2^32 and up 0xffffffff, which
+    // read back differ from x; -0 is held as 0 (a sum starts at +0, and adding either leaves it the same)
+    const u = <u32>x;
+    if (<f64>u == x && u < WIDE) return u;
+    return x != x ? UNKNOWN : WIDE;
+  }
+
+  /** A narrow row's count back as the f64 it was (NaN: not known). */
+  @inline
+  static wide(w: u32): f64 {
+    return w == UNKNOWN ? NaN : <f64>w;
+  }
+}
 
 // the table, as JavaScript last laid it out (setTable)
 let uAt: u32 = 0;
@@ -79,9 +106,13 @@ function hashRows(rows: u32, n: u32, out: u32): void {
   }
 }
 
-/** ScanCore.home: the first slot of a hash whose low 12 bits are the bucket (the same doubles, the same slot). */
+/**
+ * ScanCore.home: the first slot of a hash whose low 12 bits are the bucket. Its doubles,
+ * (hb >> 12) · 2^-20 · span, are exact (at most 52 significant bits), so their floor is this
+ * integer product shifted: the same slot.
+ */
 function home(hb: u32): u32 {
-  const within = <u32>Math.floor(<f64>(hb >> 12) * 9.5367431640625e-7 * <f64>span);
+  const within = <u32>((<u64>(hb >> 12) * <u64>span) >> 20);
   const slot = load<u32>(bucketBaseAt + ((hb & BUCKET_MASK) << 2)) + within;
   return slot < slots ? slot : slot - slots;
 }
@@ -171,11 +202,11 @@ function accumulate(e: u32, pk: f64, by: f64, st: u32, en: u32): void {
 /**
  * Add the held records of one part (scan-ingest.ts addSortedPart): `rows` records sorted by
  * bucket, bucket first + b's at rows start[b] .. start[b + 1] (the i32s at `start`, 65 of
- * them), their hashes written to `hashes`. From row `from` on (a call after a resize goes
+ * them), their hashes written to `hashes`, the counts of wide rows at `wide` (sortPart's). From row `from` on (a call after a resize goes
  * on where the last stopped; the hashes are then there already). Returns the table's
  * entries after; stopped() is the row it stopped at when the table filled, else -1.
  */
-export function addHeld(rows: u32, hashes: u32, start: u32, first: u32, from: u32, count: u32): u32 {
+export function addHeld(rows: u32, hashes: u32, wide: u32, start: u32, first: u32, from: u32, count: u32): u32 {
   const n = load<u32>(start, 64 << 2);
   if (from == 0) hashRows(rows, n, hashes);
   stoppedAt = -1;
@@ -211,7 +242,12 @@ export function addHeld(rows: u32, hashes: u32, start: u32, first: u32, from: u3
         l4 = k4;
         l5 = k5;
       }
-      accumulate(entry, load<f64>(o, 24), load<f64>(o, 32), load<u32>(o, 40), load<u32>(o, 44));
+      const pw = load<u32>(o, PACKETS);
+      const bw = load<u32>(o, BYTES);
+      if (pw == WIDE) {
+        const w = wide + (bw << 4);
+        accumulate(entry, load<f64>(w), load<f64>(w, 8), load<u32>(o, START), load<u32>(o, END));
+      } else accumulate(entry, Count.wide(pw), Count.wide(bw), load<u32>(o, START), load<u32>(o, END));
     }
   }
   return count;
@@ -222,12 +258,15 @@ export function addHeld(rows: u32, hashes: u32, start: u32, first: u32, from: u3
 // the held buffer, up to ~100 MB, would move with it).
 
 /**
- * Copy the m held rows from row `base` (bucket u16s at `bucket`, 48-byte rows at `rec`) into
+ * Copy the m held rows from row `base` (bucket u16s at `bucket`, 40-byte rows at `rec`) into
  * `out` by the low 6 bits of their bucket (a counting sort: stable), bucket b's rows at
- * start[b] .. start[b + 1] (the 65 i32s at `start`; 64 more after them for the fill).
+ * start[b] .. start[b + 1] (the 65 i32s at `start`; 64 more after them for the fill). A wide
+ * row's counts (in the list at `wide`) go to the part's own list at `outWide`, in sorted
+ * order, its bytes word renumbered. Returns the part's wide rows.
  */
-export function sortPart(bucket: u32, rec: u32, base: u32, m: u32, start: u32, out: u32): void {
+export function sortPart(bucket: u32, rec: u32, wide: u32, base: u32, m: u32, start: u32, out: u32, outWide: u32): u32 {
   memory.fill(start, 0, 65 << 2);
+  let w: u32 = 0;
   const end = base + m;
   for (let r = base; r < end; r++) {
     const at = start + ((((<u32>load<u16>(bucket + (r << 1))) & 63) + 1) << 2);
@@ -248,8 +287,14 @@ export function sortPart(bucket: u32, rec: u32, base: u32, m: u32, start: u32, o
     const d = out + to * ROW_BYTES;
     v128.store(d, v128.load(s));
     v128.store(d, v128.load(s, 16), 16);
-    v128.store(d, v128.load(s, 32), 32);
+    store<u64>(d, load<u64>(s, 32), 32);
+    if (load<u32>(s, PACKETS) == WIDE) {
+      v128.store(outWide + (w << 4), v128.load(wide + (load<u32>(s, BYTES) << 4)));
+      store<u32>(d, w, BYTES);
+      w++;
+    }
   }
+  return w;
 }
 
 // ---- the hold step (src/engine/scan-ingest.ts KeyBuilder.ofBatch and holdRange): a batch's
@@ -277,6 +322,8 @@ let hFill: u32 = 0;
 let hBucket: u32 = 0;
 let hRec: u32 = 0;
 let hPartCap: u32 = 0;
+let hWide: u32 = 0; // the wide rows' counts (two f64 each)
+let hWideFill: u32 = 0; // their number (a u32 JavaScript reads and empties too)
 let hAccounts: u32 = 0;
 let hRegions: u32 = 0;
 let hMapCap: u32 = 0;
@@ -304,8 +351,10 @@ let winLo: f64 = 1;
 let winHi: f64 = 0;
 let winW: f64 = 0;
 
-export function setHold(fill: u32, bucket: u32, rec: u32, partCap: u32, accounts: u32, regions: u32, mapCap: u32, stage: u32, stageCap: u32, seconds: f64, v6: u32): void {
+export function setHold(fill: u32, bucket: u32, rec: u32, partCap: u32, wide: u32, wideFill: u32, accounts: u32, regions: u32, mapCap: u32, stage: u32, stageCap: u32, seconds: f64, v6: u32): void {
   v6List = v6;
+  hWide = wide;
+  hWideFill = wideFill;
   hFill = fill;
   hBucket = bucket;
   hRec = rec;
@@ -431,10 +480,23 @@ export function holdStaged(from: u32, n: u32): u32 {
     store<u32>(o, (<u32>load<u8>(sCloud + i) << 30) | ac, 12);
     store<u32>(o, load<u32>(d, 12), 16);
     store<u32>(o, rg | (fam << 16), 20);
-    store<u64>(o, load<u64>(sPackets + (i << 3)), 24);
-    store<u64>(o, load<u64>(sBytes + (i << 3)), 32);
-    store<u32>(o, load<u32>(sStart + (i << 2)), 40);
-    store<u32>(o, load<u32>(sEnd + (i << 2)), 44);
+    const pk = load<f64>(sPackets + (i << 3));
+    const by = load<f64>(sBytes + (i << 3));
+    const pw = Count.narrow(pk);
+    const bw = Count.narrow(by);
+    if ((pw == WIDE) | (bw == WIDE)) {
+      const w = load<u32>(hWideFill);
+      store<f64>(hWide + (w << 4), pk);
+      store<f64>(hWide + (w << 4), by, 8);
+      store<u32>(hWideFill, w + 1);
+      store<u32>(o, WIDE, PACKETS);
+      store<u32>(o, w, BYTES);
+    } else {
+      store<u32>(o, pw, PACKETS);
+      store<u32>(o, bw, BYTES);
+    }
+    store<u32>(o, load<u32>(sStart + (i << 2)), START);
+    store<u32>(o, load<u32>(sEnd + (i << 2)), END);
     held++;
   }
   holdCount = held;

@@ -28,6 +28,8 @@ const MEMORY = {
   'scan-held': ['--importMemory', '--initialMemory', '1'],
   // the outbound finalisation (src/engine/outbound-wasm.ts): a memory sized for each one, never grown
   'outbound-groups': ['--importMemory', '--initialMemory', '1'],
+  // the outbound table's add loop (src/engine/outbound-adds.ts): the table's memory, a new one when it grows
+  'outbound-adds': ['--importMemory', '--initialMemory', '1'],
 };
 
 // modules built a second time, with other memory flags, into dist/wasm/<name>.wasm

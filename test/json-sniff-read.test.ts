@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { tempDir } from './helpers/tmp.js';
 import { sniffFormat } from '../dist/src/formats/sniff.js';
-import { readWhole, InputError } from '../dist/src/input/read.js';
+import { readPlainReused, readWhole, InputError } from '../dist/src/input/read.js';
 
 const sniff = (text: string) => sniffFormat(new Uint8Array(Buffer.from(text)), 'x');
 const NSG_RECORD = {
@@ -73,5 +73,23 @@ describe('reading a plain document whole', () => {
     await expect(missing).rejects.toBeInstanceOf(InputError);
     await expect(readWhole(join(dir, 'missing.json'), false, 1 << 20)).rejects.toThrow(/^read: ENOENT/);
     await expect(readWhole(dir, false, 1 << 20)).rejects.toThrow(/^read: EISDIR/);
+  });
+
+  it('reads one document after another into one kept buffer, each byte for byte', () => {
+    const files = [30_000, 200_000, 10, 0, 20_000_000].map((n, i) => {
+      const path = join(dir, `reused-${i}.json`);
+      const bytes = Buffer.alloc(n, String.fromCharCode(97 + i));
+      writeFileSync(path, bytes);
+      return { path, bytes };
+    });
+    const seen = new Set<ArrayBufferLike>();
+    for (const { path, bytes } of [...files, files[0]!]) {
+      const got = readPlainReused(path, 1 << 30);
+      expect(Buffer.compare(got, bytes)).toBe(0);
+      if (bytes.length <= 200_000) seen.add(got.buffer);
+    }
+    expect(seen.size).toBe(2); // grown once for the 200 kB file, then kept (the 20 MB file had its own)
+    expect(() => readPlainReused(files[1]!.path, 4096)).toThrow(/exceeds the limit of 4096 bytes/);
+    expect(() => readPlainReused(join(dir, 'missing.json'), 1 << 20)).toThrow(/^read: ENOENT/);
   });
 });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { heldSorter, scanArena } from '../dist/src/engine/scan-wasm.js';
+import { HELD_WORDS } from '../dist/src/engine/scan-layout.js';
 
 // A file of its own: the budget of shared memory is the thread's (each test file runs in a fresh process).
 const built = scanArena() !== null; // dist/wasm/ built with AssemblyScript
@@ -19,14 +20,14 @@ describe.skipIf(!built)('the table and held buffer memories (src/engine/scan-was
     // the same part sorted by bucket in each: the shared module and the plain one give the same rows
     const sorted = [first, plain].map((s) => {
       const m = 200; // a part holds 256 rows at most (partCap)
-      for (let r = 0; r < m; r++) { // rows of 12 words (48 bytes), in bucket (r * 37) % 64
+      for (let r = 0; r < m; r++) { // rows of HELD_WORDS words, in bucket (r * 37) % 64
         s.bucket[r] = (r * 37) % 64;
-        for (let w = 0; w < 12; w++) s.rec[r * 12 + w] = r * 100 + w;
+        for (let w = 0; w < HELD_WORDS; w++) s.rec[r * HELD_WORDS + w] = r * 100 + w;
       }
       s.sort(0, m);
-      return [Array.from(s.sorted.subarray(0, m * 12)), Array.from(s.start)];
+      return [Array.from(s.sorted.subarray(0, m * HELD_WORDS)), Array.from(s.start)];
     });
     expect(sorted[0]).toEqual(sorted[1]);
-    expect(sorted[0]![0]!.slice(0, 12)).toEqual(Array.from({ length: 12 }, (_, w) => w)); // row 0, bucket 0, first
+    expect(sorted[0]![0]!.slice(0, HELD_WORDS)).toEqual(Array.from({ length: HELD_WORDS }, (_, w) => w)); // row 0, bucket 0, first
   });
 });

@@ -6,8 +6,9 @@
 import { FlowSink, newCounters, type Reject, type SinkCounters, type SinkOptions } from '../src/flow/sink.js';
 import { batchTransferList, type FlowBatchData } from '../src/flow/batch.js';
 import { allReaders, readerFor } from '../src/formats/registry.js';
-import type { FormatName, ReaderContext } from '../src/formats/types.js';
-import { dropInflatedAhead, giveInflated, inflateAhead, readGzipLines, readInflatedLines, readLineBytes, readLineRange, readWhole, smallGzip, takeInflatedAhead, HeadError, InputError, type SmallGzip } from '../src/input/read.js';
+import type { DocumentReader, FormatName, LineReader, ReaderContext } from '../src/formats/types.js';
+import { Head } from '../src/formats/sniff.js';
+import { dropInflatedAhead, giveInflated, inflateAhead, readGzipLines, readInflatedLines, readLineBytes, readLineRange, readPlainReused, readWhole, smallGzip, takeInflatedAhead, HeadError, InputError, type SmallGzip } from '../src/input/read.js';
 import { headError, planFromBytes, planFromHead, planFromText, type InputFile } from '../src/input/plan.js';
 import type { GroupFile, ParseInput, ParseResult, ParseTask } from '../src/engine/tasks.js';
 import { packFiles } from '../src/engine/file-results.js';
@@ -232,59 +233,8 @@ async function parseFileInto(task: ParseInput, sink: FlowSink, result: ParseResu
     }
     task = { ...task, ...planned };
   }
-  const reader = readerFor(task.format);
   try {
-    if (!reader) throw new InputError(`format '${task.format}' is not supported`, 0);
-    const ctx: ReaderContext = {
-      sink,
-      file: task.display,
-      account: task.account,
-      region: task.region,
-      awsFields: task.awsFields,
-      regionMap: task.regionMap,
-      cloud: task.cloud,
-      headerLine: task.headerLine,
-    };
-    if (reader.kind === 'lines') {
-      sink.formatProbe = formatProbe(task.format, task.headerLine);
-      const parser = reader.open(ctx);
-      if (task.mode === 'range') {
-        result.lines = readLineRange(task.path, task.start, task.end, parser, task.maxLineBytes);
-        result.bytesIn = result.bytesOut = task.end - task.start;
-      } else if (task.mode === 'bytes') {
-        // stdin, or a piece of a large gzip file the main thread inflated (run.ts gzipPieces)
-        result.lines = readLineBytes(task.bytes!, parser, task.maxLineBytes, task.start, task.streamError !== undefined);
-        result.bytesOut = task.end - task.start; // with the dropped rest of a line too long
-        result.bytesIn = task.compressedBytes ?? result.bytesOut;
-        if (task.streamError !== undefined) {
-          // the stream stopped in the unterminated last line (then counted, as a truncated line), or just after the last line
-          const partial = task.bytes!.length > 0 && task.bytes![task.bytes!.length - 1] !== 10;
-          result.error = { message: task.streamError, offset: -1, line: partial ? result.lines : result.lines + 1 };
-        }
-      } else {
-        const checkHead = () => {
-          const planError = headError(task.path);
-          if (planError) throw new HeadError(planError);
-        };
-        const r = inflated
-          ? readInflatedLines(inflated, parser, task.maxLineBytes)
-          : await readGzipLines(task.path, parser, task.maxLineBytes, task.maxDecompressedBytes, task.end, task.headUnchecked ? checkHead : undefined); // end: the planned size
-        result.lines = r.lines;
-        result.bytesIn = r.compressedBytes;
-        result.bytesOut = r.decompressedBytes;
-        if (r.error) result.error = { message: r.error.message, offset: r.error.offset };
-      }
-    } else if (reader.kind === 'document') {
-      const buf = task.bytes ?? (await readWhole(task.path, task.gzip, task.maxDecompressedBytes));
-      result.bytesIn = task.bytes ? (task.compressedBytes ?? task.bytes.length) : statSync(task.path).size;
-      result.bytesOut = buf.length;
-      await reader.parseDocument(buf, ctx);
-      result.lines = sink.counters.lines;
-      // a streamed document whose stream broke (src/input/stream.ts): what arrived was parsed, the input is partial
-      if (task.streamError !== undefined) result.error = { message: task.streamError, offset: -1 };
-    } else {
-      throw new InputError(`'${task.format}' files are read by the shard workers, not parsed`, 0);
-    }
+    await readInto(task, inflated, sink, result);
   } catch (err) {
     const e = err as Error;
     if (err instanceof HeadError) result.planError = e.message;
@@ -303,6 +253,71 @@ async function parseFileInto(task: ParseInput, sink: FlowSink, result: ParseResu
 }
 
 /**
+ * parseFileInto's read of a planned file by its reader's kind. Apart from it, and each kind
+ * apart: one function holding them all ran a few hundred bytecodes a file, and V8 compiled it,
+ * with an Azure blob's whole read inlined, at 10-30 ms of a helper thread's CPU in a run of
+ * 696 blobs (bench/RESULTS.md, branch azurestart).
+ */
+async function readInto(task: ParseInput, inflated: SmallGzip | null, sink: FlowSink, result: ParseResult): Promise<void> {
+  const reader = readerFor(task.format);
+  if (!reader) throw new InputError(`format '${task.format}' is not supported`, 0);
+  const ctx: ReaderContext = {
+    sink,
+    file: task.display,
+    account: task.account,
+    region: task.region,
+    awsFields: task.awsFields,
+    regionMap: task.regionMap,
+    cloud: task.cloud,
+    headerLine: task.headerLine,
+  };
+  if (reader.kind === 'lines') return readLinesInto(task, reader, ctx, inflated, result);
+  if (reader.kind === 'document') return readDocumentInto(task, reader, ctx, result);
+  throw new InputError(`'${task.format}' files are read by the shard workers, not parsed`, 0);
+}
+
+async function readLinesInto(task: ParseInput, reader: LineReader, ctx: ReaderContext, inflated: SmallGzip | null, result: ParseResult): Promise<void> {
+  ctx.sink.formatProbe = formatProbe(task.format, task.headerLine);
+  const parser = reader.open(ctx);
+  if (task.mode === 'range') {
+    result.lines = readLineRange(task.path, task.start, task.end, parser, task.maxLineBytes);
+    result.bytesIn = result.bytesOut = task.end - task.start;
+  } else if (task.mode === 'bytes') {
+    // stdin, or a piece of a large gzip file the main thread inflated (run.ts gzipPieces)
+    result.lines = readLineBytes(task.bytes!, parser, task.maxLineBytes, task.start, task.streamError !== undefined);
+    result.bytesOut = task.end - task.start; // with the dropped rest of a line too long
+    result.bytesIn = task.compressedBytes ?? result.bytesOut;
+    if (task.streamError !== undefined) {
+      // the stream stopped in the unterminated last line (then counted, as a truncated line), or just after the last line
+      const partial = task.bytes!.length > 0 && task.bytes![task.bytes!.length - 1] !== 10;
+      result.error = { message: task.streamError, offset: -1, line: partial ? result.lines : result.lines + 1 };
+    }
+  } else {
+    const checkHead = () => {
+      const planError = headError(task.path);
+      if (planError) throw new HeadError(planError);
+    };
+    const r = inflated
+      ? readInflatedLines(inflated, parser, task.maxLineBytes)
+      : await readGzipLines(task.path, parser, task.maxLineBytes, task.maxDecompressedBytes, task.end, task.headUnchecked ? checkHead : undefined); // end: the planned size
+    result.lines = r.lines;
+    result.bytesIn = r.compressedBytes;
+    result.bytesOut = r.decompressedBytes;
+    if (r.error) result.error = { message: r.error.message, offset: r.error.offset };
+  }
+}
+
+async function readDocumentInto(task: ParseInput, reader: DocumentReader, ctx: ReaderContext, result: ParseResult): Promise<void> {
+  const buf = task.bytes ?? (await readWhole(task.path, task.gzip, task.maxDecompressedBytes));
+  result.bytesIn = task.bytes ? (task.compressedBytes ?? task.bytes.length) : statSync(task.path).size;
+  result.bytesOut = buf.length;
+  await reader.parseDocument(buf, ctx);
+  result.lines = ctx.sink.counters.lines;
+  // a streamed document whose stream broke (src/input/stream.ts): what arrived was parsed, the input is partial
+  if (task.streamError !== undefined) result.error = { message: task.streamError, offset: -1 };
+}
+
+/**
  * What the head of a JSON blob planned from its name adds to its task (its header line, and
  * the blob's bytes when it was read whole to plan it: a plain document, read once), or null
  * when the head does not give the plan its name gave (another format, damaged, changed
@@ -314,7 +329,9 @@ async function planJsonBlob(task: ParseInput): Promise<Partial<ParseInput> | nul
   let planned: InputFile | null = null;
   if (!task.gzip && readerFor(task.format)?.kind === 'document') {
     try {
-      bytes = await readWhole(task.path, false, task.maxDecompressedBytes);
+      // into this thread's reused buffer: the blob is parsed before the next is read (one task
+      // at a time, one file at a time), and its reader keeps none of its bytes
+      bytes = readPlainReused(task.path, task.maxDecompressedBytes);
     } catch {
       return null; // the main thread's planning and reading report why
     }
@@ -352,8 +369,10 @@ function newFormatProbe(format: FormatName, jsonFile: boolean): FormatProbe {
     const bytes = buf.subarray(s, Math.min(e, s + 65536));
     const text = decoder.decode(bytes);
     const line = text.trim();
-    if (line.length === 0 || own?.sniff(text, line, bytes)) return null;
-    for (const r of allReaders()) if (r.name !== format && r.sniff(text, line, bytes)) return r.name;
+    if (line.length === 0) return null;
+    const head = new Head(bytes, text, line);
+    if (own?.sniff(head)) return null;
+    for (const r of allReaders()) if (r.name !== format && r.sniff(head)) return r.name;
     if (!jsonFile && /^\{\s*"/.test(line)) return 'JSON';
     return null;
   };

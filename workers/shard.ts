@@ -44,7 +44,7 @@ function stateFor(windowSeconds: number, capacityHint?: number, outboundRows?: n
 
 /**
  * Records the inbound table holds back to add in bucket order (scan-table.ts addBatch):
- * about 512 a bucket (two million over the 4,096 buckets, 51 bytes each), never more than
+ * about 512 a bucket (two million over the 4,096 buckets, 43 bytes each: scan-ingest.ts PENDING_ROW_BYTES), never more than
  * the table's expected entries (small runs keep small buffers). Measured on a10m at 2
  * workers: 2^20 1.94 M/s, 2^21 2.03 M/s, 2^22 no faster than 2^21 (bench/RESULTS.md).
  */

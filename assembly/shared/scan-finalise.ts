@@ -354,70 +354,39 @@ function cv(values: u32, n: u32): f64 {
 // Sorts of n items at `at`: runs of SMALL sorted by insertion, then merged (bottom-up,
 // through the scratch at tmpAt, copied back when the last pass ended there). Stable; the
 // record order is total and the values' ties are equal values, so any correct sort gives
-// the same result. (A heapsort was ~2x the compares and swapped 16-byte records.)
+// the same result. (A heapsort was ~2x the compares and swapped 16-byte records.) One sort
+// for every item type: AssemblyScript compiles a generic once a type, `before` inlined.
 const SMALL: u32 = 16;
 
-class Rec {
+// A static method, not a decorated function: eslint parses a method's decorator (as EntryKey above).
+class Order {
+  /**
+   * The sorts' order of two items: u32 and f64 by value; a v128 is a 16-byte record
+   * (foldKey's), ordered by its u64 at 0, then its u64 at 8.
+   */
   @inline
-  static before(a: u32, b: u32): bool {
-    const ha = load<u64>(a);
-    const hb = load<u64>(b);
-    return ha < hb || (ha == hb && load<u64>(a, 8) < load<u64>(b, 8));
+  static before<T>(a: T, b: T): bool {
+    if (isVector<T>()) {
+      const ha = <u64>i64x2.extract_lane(a, 0);
+      const hb = <u64>i64x2.extract_lane(b, 0);
+      return ha < hb || (ha == hb && <u64>i64x2.extract_lane(a, 1) < <u64>i64x2.extract_lane(b, 1));
+    }
+    return a < b;
   }
 }
 
-function sortRecords(at: u32, n: u32): void {
-  for (let lo: u32 = 0; lo < n; lo += SMALL) {
-    const hi = min(n, lo + SMALL);
-    for (let i = lo + 1; i < hi; i++) {
-      const h = load<u64>(at + (i << 4));
-      const l = load<u64>(at + (i << 4), 8);
-      let j = i;
-      for (; j > lo; j--) {
-        const p = at + ((j - 1) << 4);
-        const ph = load<u64>(p);
-        if (!(ph > h || (ph == h && load<u64>(p, 8) > l))) break;
-        store<u64>(p + 16, ph);
-        store<u64>(p + 16, load<u64>(p, 8), 8);
-      }
-      store<u64>(at + (j << 4), h);
-      store<u64>(at + (j << 4), l, 8);
-    }
-  }
-  let src = at;
-  let dst = tmpAt;
-  for (let width = SMALL; width < n; width <<= 1) {
-    for (let lo: u32 = 0; lo < n; lo += width << 1) {
-      const mid = min(n, lo + width);
-      const hi = min(n, lo + (width << 1));
-      let i = lo;
-      let j = mid;
-      let k = lo;
-      while (i < mid && j < hi) {
-        // ties from the left run first
-        const from = Rec.before(src + (j << 4), src + (i << 4)) ? src + (j++ << 4) : src + (i++ << 4);
-        store<u64>(dst + (k << 4), load<u64>(from));
-        store<u64>(dst + (k << 4), load<u64>(from, 8), 8);
-        k++;
-      }
-      if (i < mid) memory.copy(dst + (k << 4), src + (i << 4), (mid - i) << 4);
-      else if (j < hi) memory.copy(dst + (k << 4), src + (j << 4), (hi - j) << 4);
-    }
-    const t = src;
-    src = dst;
-    dst = t;
-  }
-  if (src != at) memory.copy(at, src, n << 4);
-}
-
-function sortValues<T>(at: u32, n: u32): void {
+function sortItems<T>(at: u32, n: u32): void {
   const size: u32 = sizeof<T>();
   for (let lo: u32 = 0; lo < n; lo += SMALL) {
     const hi = min(n, lo + SMALL);
     for (let i = lo + 1; i < hi; i++) {
       const x = load<T>(at + i * size);
       let j = i;
-      for (; j > lo && load<T>(at + (j - 1) * size) > x; j--) store<T>(at + j * size, load<T>(at + (j - 1) * size));
+      for (; j > lo; j--) {
+        const p = load<T>(at + (j - 1) * size);
+        if (!Order.before<T>(x, p)) break;
+        store<T>(at + j * size, p);
+      }
       store<T>(at + j * size, x);
     }
   }
@@ -433,7 +402,8 @@ function sortValues<T>(at: u32, n: u32): void {
       while (i < mid && j < hi) {
         const a = load<T>(src + i * size);
         const b = load<T>(src + j * size);
-        if (b < a) {
+        // ties from the left run first
+        if (Order.before<T>(b, a)) {
           store<T>(dst + k * size, b);
           j++;
         } else {
@@ -452,12 +422,17 @@ function sortValues<T>(at: u32, n: u32): void {
   if (src != at) memory.copy(at, src, n * size);
 }
 
+/** foldKey's 16-byte records: (cloud+account, dst) high, (family, position) low. */
+function sortRecords(at: u32, n: u32): void {
+  sortItems<v128>(at, n);
+}
+
 function sortU32(at: u32, n: u32): void {
-  sortValues<u32>(at, n);
+  sortItems<u32>(at, n);
 }
 
 // f64: the values are sums of counts (no NaN: a NaN count is unknown and not added), so `<` is a total order but for
 // -0 and +0, which Welford treats alike
 function sortF64(at: u32, n: u32): void {
-  sortValues<f64>(at, n);
+  sortItems<f64>(at, n);
 }

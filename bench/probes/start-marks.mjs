@@ -39,6 +39,11 @@ const ANCHORS = [
   ['workers/piscina-worker.cjs', "require('./code-cache.cjs')", 'a pool thread booted'],
   ['workers/parse.cjs', 'const { pathToFileURL }', 'parse module loads'],
   ['workers/parse.cjs', 'module.exports = async function parseWorker', 'parse bundle loaded'], // the bundle required: the thread is ready for its first task
+  // the run's end: the last parse result in, the shards' finalisation, the outputs written
+  ['src/bundle/run-', 'await Promise.all([this.memoryConfigured, parsed]);', 'parse jobs done', true],
+  ['src/bundle/run-', 'const fin = await engine.finalize({}, () => {', 'finalize starts'],
+  ['src/bundle/run-', 'await parsingClosed;', 'finalized'],
+  ['src/bundle/detect-', 'code = await finishDetect(', 'writing results'],
 ];
 const files = [
   ...readdirSync(join(copy, 'dist/src/bundle')).map((f) => join(copy, 'dist/src/bundle', f)),

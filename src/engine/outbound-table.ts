@@ -21,6 +21,7 @@ import { LastKey } from './scan-ingest.js';
 import { nextPow2, type ShardFilter } from './scan-layout.js';
 import type { TrafficFigures } from './verdict.js';
 import { wasmGrouping, type GroupedColumns, type WasmGrouping } from './outbound-wasm.js';
+import { ADD_MAP_CAP, ADD_STAGE, outboundArena, type OutboundArena, type OutboundViews } from './outbound-adds.js';
 
 const F_PACKETS = 1;
 const F_BYTES = 2;
@@ -122,6 +123,14 @@ const FAM_MASK = Int32Array.of(0, 0, F_DST6);
 
 /** A batch-local string not mapped to the table's dictionaries yet (OutboundTable.mapDictionaries). */
 const UNMAPPED = 0xffffffff;
+/**
+ * Records of a batch the module takes at least: a small batch (a few tiny files') brings a
+ * string table of its own, most of whose strings would each stop the module once, and its
+ * stage's copies cost more than its records (the tiny files' shard thread: +7 ms of ~70).
+ */
+const ADD_MIN_BATCH = 1024;
+/** A stage of the batch goes to the module when at least one record in ADD_SHARE is outbound. */
+const ADD_SHARE = 4;
 /** Records a call of OutboundTable.addRun: short enough that V8 does not replace it on the stack. */
 const ADD_RUN = 128;
 
@@ -168,8 +177,8 @@ export class OutboundTable {
   instance!: Uint32Array;
   region!: Uint32Array;
   sports!: Uint32Array; // 32-bit sketch of source ports
-  private index: Uint32Array; // tag << TAG_SHIFT | entry + 1; 0 = empty slot
-  private mask: number;
+  private index!: Uint32Array; // tag << TAG_SHIFT | entry + 1; 0 = empty slot
+  private mask!: number;
   readonly v6 = new V6Intern();
   readonly accounts = new StringDict();
   readonly strings = new StringDict(); // interfaces, instances, regions
@@ -182,10 +191,16 @@ export class OutboundTable {
   limitEntries = Infinity;
   droppedRecords = 0;
   private readonly drops = new Map<string, OutboundDrop>();
-  private accountMap = new Uint32Array(64);
-  private stringMap = new Uint32Array(64);
+  private accountMap: Uint32Array = new Uint32Array(64);
+  private stringMap: Uint32Array = new Uint32Array(64);
   private mappedStrings: string[] | null = null;
   private readonly lastKey = new LastKey();
+  /** Where the columns lie and the add loop runs in WebAssembly (outbound-adds.ts); null: JavaScript arrays and loop. */
+  private arena: OutboundArena | null = null;
+  /** The table moves into an arena at its first batch of ADD_MIN_BATCH records (a run of tiny batches never compiles the module). */
+  private arenaWanted = process.env.FLOWSIEVE_OUTBOUND !== 'js';
+  /** The arena's views of the current layout (null on the JavaScript path). */
+  private views: OutboundViews | null = null;
 
   constructor(
     readonly windowSeconds: number,
@@ -193,11 +208,17 @@ export class OutboundTable {
   ) {
     this.cap = initialCapacity;
     this.allocate(initialCapacity, 0);
-    this.index = new Uint32Array(nextPow2(Math.ceil(this.cap / 0.6)));
-    this.mask = this.index.length - 1;
   }
 
+  /** Columns for `cap` entries (the first `keep` kept) and an empty index for them (rebuildIndex fills it). */
   private allocate(cap: number, keep: number): void {
+    const slots = nextPow2(Math.ceil(cap / 0.6));
+    this.index = new Uint32Array(0);
+    if (this.arena !== null && this.place(this.arena, cap, keep, slots)) return;
+    this.arena = null;
+    this.views = null;
+    this.index = new Uint32Array(slots);
+    this.mask = slots - 1;
     const re = <T extends Typed>(old: T | undefined, make: new (c: number) => T): T => {
       const a = new make(cap);
       if (old && keep) a.set(old.subarray(0, keep) as never);
@@ -221,6 +242,58 @@ export class OutboundTable {
     this.cap = cap;
   }
 
+  /** The table's entries moved into an arena (none to be had: they stay in JavaScript arrays, for good). */
+  private enterArena(): void {
+    this.arenaWanted = false;
+    const arena = outboundArena();
+    if (arena === null || !this.place(arena, this.cap, this.n, nextPow2(Math.ceil(this.cap / 0.6)))) return;
+    this.arena = arena;
+    this.rebuildIndex();
+    this.mappedStrings = null; // the batch's maps made again, where the module reads them
+  }
+
+  /** allocate in the arena's new memory: false when none is to be had (the table goes on in JavaScript arrays). */
+  private place(arena: OutboundArena, cap: number, keep: number, slots: number): boolean {
+    let v: OutboundViews;
+    try {
+      v = arena.place(cap, slots);
+    } catch {
+      return false; // a memory of that size cannot be had (wasm32's 4 GiB, or address space)
+    }
+    const old = this.views;
+    const copy = <T extends Typed>(to: T, from: T | undefined): T => {
+      if (from && keep) to.set(from.subarray(0, keep) as never);
+      return to;
+    };
+    this.p = copy(v.p, this.p);
+    this.b = copy(v.b, this.b);
+    this.srcA = copy(v.srcA, this.srcA);
+    this.ep = copy(v.ep, this.ep);
+    this.pp = copy(v.pp, this.pp);
+    this.win = copy(v.win, this.win);
+    this.dstA = copy(v.dstA, this.dstA);
+    this.f = copy(v.f, this.f);
+    this.first = copy(v.first, this.first);
+    this.last = copy(v.last, this.last);
+    this.iface = copy(v.iface, this.iface);
+    this.instance = copy(v.instance, this.instance);
+    this.region = copy(v.region, this.region);
+    this.sports = copy(v.sports, this.sports);
+    this.flags = copy(v.flags, this.flags);
+    // the batch's maps go on where the module reads them
+    if (old !== null && this.accountMap === old.accountMap) {
+      v.accountMap.set(old.accountMap);
+      v.stringMap.set(old.stringMap);
+      this.accountMap = v.accountMap;
+      this.stringMap = v.stringMap;
+    }
+    this.views = v;
+    this.index = v.index;
+    this.mask = slots - 1;
+    this.cap = cap;
+    return true;
+  }
+
   get bytes(): number {
     return this.cap * OUTBOUND_ENTRY_BYTES + this.index.byteLength + this.v6.bytes;
   }
@@ -231,6 +304,7 @@ export class OutboundTable {
   }
 
   addBatch(batch: FlowBatchData): void {
+    if (this.arenaWanted && this.arena === null && batch.n >= ADD_MIN_BATCH) this.enterArena();
     // the blocks of a replay file share the file's dictionary: map it once, not per block
     if (batch.strings !== this.mappedStrings) this.mapDictionaries(batch);
     this.addRecords(batch);
@@ -245,7 +319,11 @@ export class OutboundTable {
   private mapDictionaries(batch: FlowBatchData): void {
     this.mappedStrings = batch.strings;
     const m = batch.strings.length;
-    if (this.accountMap.length < m) {
+    const v = this.views;
+    if (v !== null && m <= ADD_MAP_CAP) {
+      this.accountMap = v.accountMap;
+      this.stringMap = v.stringMap;
+    } else if (this.accountMap.length < m || (v !== null && this.accountMap === v.accountMap)) {
       this.accountMap = new Uint32Array(nextPow2(m));
       this.stringMap = new Uint32Array(nextPow2(m));
     }
@@ -278,9 +356,87 @@ export class OutboundTable {
    * its body had run, and it was deoptimised at the first outbound record.
    */
   private addRecords(batch: FlowBatchData): void {
-    const { n, feed } = batch;
     this.lastKey.reset();
-    for (let i = 0; i < n; ) {
+    const v = this.views;
+    if (v !== null && this.accountMap === v.accountMap && batch.n >= ADD_MIN_BATCH) this.addInModule(batch, 0);
+    else this.addInJs(batch, 0, batch.n);
+  }
+
+  /**
+   * Records from `start` on added by the module (outbound-adds.ts), a stage at a time; a
+   * record it stops at added here by addRun. When that moved the table to a new memory the
+   * stage is copied there again, and when it left WebAssembly the rest is added here. A
+   * stage with few outbound records is added here too: copying its columns costs more than
+   * the module saves (the bucket: 8 % outbound, 1.02x CPU when every stage was copied).
+   */
+  private addInModule(batch: FlowBatchData, start: number): void {
+    const limit = Math.min(this.limitEntries, MAX_OUTBOUND_ENTRIES);
+    for (let from = start; from < batch.n; from += ADD_STAGE) {
+      const n = Math.min(batch.n - from, ADD_STAGE);
+      let v = this.views!;
+      if (this.arena!.stageFeed(batch, from, n) * ADD_SHARE < n) {
+        this.lastKey.reset();
+        this.addInJs(batch, from, from + n);
+        if (this.views === null) return this.addInJs(batch, from + n, batch.n);
+        continue;
+      }
+      this.arena!.stage(batch, from, n);
+      for (let k = 0; ; k++) {
+        const arena = this.arena!;
+        k = arena.add(k, n, this.n, limit, this.windowSeconds);
+        this.n = arena.entries();
+        this.takeCompares(arena);
+        if (k >= n) break;
+        // a string first met: mapped here, and the module takes the record (and the next ones with it)
+        if (this.n < limit && this.mapStrings(batch, from + k)) {
+          k--;
+          continue;
+        }
+        this.lastKey.reset();
+        this.addRun(batch, from + k, from + k + 1);
+        if (this.views === v) continue;
+        if (this.views === null) return this.addInJs(batch, from + k + 1, batch.n);
+        v = this.views;
+        this.arena!.stageFeed(batch, from, n);
+        this.arena!.stage(batch, from, n);
+      }
+    }
+  }
+
+  /**
+   * Record i's strings mapped to the table's dictionaries where they were not yet, in the
+   * order addRun maps them (account, interface, instance, region): whether any was. Only
+   * while the table has room: addRun maps no string but the account of a record it drops.
+   */
+  private mapStrings(batch: FlowBatchData, i: number): boolean {
+    let mapped = false;
+    if (this.accountMap[batch.account[i]!] === UNMAPPED) {
+      this.mapAccount(batch.account[i]!);
+      mapped = true;
+    }
+    for (let c = 0; c < 3; c++) {
+      const k = (c === 0 ? batch.iface : c === 1 ? batch.instance : batch.region)[i]!;
+      if (this.stringMap[k] === UNMAPPED) {
+        this.stringId(k);
+        mapped = true;
+      }
+    }
+    return mapped;
+  }
+
+  /** The string choices the module left (keepSmallest compares strings, which live here). */
+  private takeCompares(arena: OutboundArena): void {
+    const c = arena.compares;
+    for (let j = 0, m = arena.compareCount() * 3; j < m; j += 3) {
+      const which = c[j + 1]!;
+      this.keepSmallest(which === 0 ? this.iface : which === 1 ? this.instance : this.region, c[j]!, c[j + 2]!);
+    }
+  }
+
+  /** Records [start, end) added by addRun. */
+  private addInJs(batch: FlowBatchData, start: number, n: number): void {
+    const feed = batch.feed;
+    for (let i = start; i < n; ) {
       if ((feed[i]! & Feed.outbound) === 0) {
         i++;
         continue;
@@ -428,7 +584,7 @@ export class OutboundTable {
    * on the bucket, one growth of 93,738 entries).
    */
   private rebuildIndex(): void {
-    const index = new Uint32Array(nextPow2(Math.ceil(this.cap / 0.6)));
+    const index = this.index.fill(0); // sized for the capacity by allocate
     const mask = index.length - 1;
     const { n, srcA, ep, pp, win, dstA, flags } = this;
     for (let e = 0; e < n; e++) {
@@ -437,8 +593,6 @@ export class OutboundTable {
       while (index[slot] !== 0) slot = (slot + 1) & mask;
       index[slot] = (((h >>> TAG_SHIFT) << TAG_SHIFT) | (e + 1)) >>> 0;
     }
-    this.index = index;
-    this.mask = mask;
   }
 
   /** No entry can be added: the limit (--max-memory), or the most the index can number. */

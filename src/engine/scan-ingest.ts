@@ -7,7 +7,7 @@
 import { bucketOf, fmix32, hashAddress, mix, SHARD_BUCKETS } from '../flow/hash.js';
 import { hashKeys, keyHash, type ScanCore } from './scan-core.js';
 import * as layout from './scan-layout.js';
-import { nextPow2 } from './scan-layout.js';
+import { heldCount, nextPow2 } from './scan-layout.js';
 import { heldSorter, type HeldSorter } from './scan-wasm.js';
 import type { FlowBatchData } from '../flow/batch.js';
 import type { BlockRows } from '../replay/row-codec.js';
@@ -15,7 +15,7 @@ import { Feed } from '../flow/types.js';
 import type { StringDict } from '../flow/dict.js';
 
 // the layout's flags as this module's own consts (scan-core.ts says why)
-const { F_DST6, F_SRC6, KEY_RF } = layout;
+const { F_DST6, F_SRC6, HELD_BYTES, HELD_END, HELD_PACKETS, HELD_START, HELD_WIDE, HELD_WORDS, KEY_RF, countOfHeld } = layout;
 
 const UNMAPPED = 0xffffffff;
 
@@ -485,11 +485,10 @@ export function holdRange(keys: KeyBuilder, batch: FlowBatchData, from: number, 
   const { feed, packets, bytes, start, end } = batch;
   const { words: kw, buckets } = keys;
   const k = p.rec;
-  const f = p.f64;
   for (let i = from; i < to; i++) {
     if ((feed[i]! & Feed.inbound) === 0) continue;
     const r = p.put(buckets[i]!);
-    const ko = r * PENDING_WORDS;
+    const ko = r * HELD_WORDS;
     const o = i * KEY_WORDS;
     k[ko] = kw[o]!;
     k[ko + 1] = kw[o + 1]!;
@@ -497,10 +496,9 @@ export function holdRange(keys: KeyBuilder, batch: FlowBatchData, from: number, 
     k[ko + 3] = kw[o + 3]!;
     k[ko + 4] = kw[o + 4]!;
     k[ko + 5] = kw[o + 5]!;
-    f[r * (PENDING_WORDS / 2) + 3] = packets[i]!;
-    f[r * (PENDING_WORDS / 2) + 4] = bytes[i]!;
-    k[ko + 10] = start[i]!;
-    k[ko + 11] = end[i]!;
+    p.putCounts(ko, packets[i]!, bytes[i]!);
+    k[ko + HELD_START] = start[i]!;
+    k[ko + HELD_END] = end[i]!;
   }
 }
 
@@ -531,7 +529,7 @@ export function internHeldV6(core: ScanCore, batch: FlowBatchData, from: number,
   const v6 = core.v6;
   for (let j = 0; j < m; j++) {
     const o = (from + list[j * 2]!) * 4;
-    const ko = list[j * 2 + 1]! * PENDING_WORDS;
+    const ko = list[j * 2 + 1]! * HELD_WORDS;
     const fam = k[ko + 5]! >>> 16;
     if (fam & F_SRC6) k[ko] = v6.intern(batch.src, o);
     if (fam & F_DST6) k[ko + 4] = v6.intern(batch.dst, o);
@@ -570,17 +568,16 @@ export function holdRecord(core: ScanCore, keys: KeyBuilder, batch: FlowBatchDat
   if (rg === UNMAPPED) rg = sorter.regions[g] = keys.regionId(batch.strings[g]!);
   const r = p.put(bucket);
   const k = p.rec;
-  const ko = r * PENDING_WORDS;
+  const ko = r * HELD_WORDS;
   k[ko] = sA;
   k[ko + 1] = (batch.proto[i]! << 16) | batch.dport[i]!;
   k[ko + 2] = sorter.windowOf(batch.start[i]!);
   k[ko + 3] = (batch.cloud[i]! << 30) | ac;
   k[ko + 4] = dA;
   k[ko + 5] = rg | (fam << 16);
-  p.f64[r * (PENDING_WORDS / 2) + 3] = batch.packets[i]!;
-  p.f64[r * (PENDING_WORDS / 2) + 4] = batch.bytes[i]!;
-  k[ko + 10] = batch.start[i]!;
-  k[ko + 11] = batch.end[i]!;
+  p.putCounts(ko, batch.packets[i]!, batch.bytes[i]!);
+  k[ko + HELD_START] = batch.start[i]!;
+  k[ko + HELD_END] = batch.end[i]!;
   return true;
 }
 
@@ -589,7 +586,7 @@ export function addPending(core: ScanCore, last: LastKey, p: PendingRows): void 
   last.reset();
   for (let part = 0; part < PENDING_PARTS; part++) {
     if (core.arena && addHeldPart(core, last, p, part)) continue;
-    if (p.sortPart(part)) addSortedPart(core, last, p.sorted, p.sortedF64, p.sortedHash, p.start, part * BUCKETS_PER_PART, 0);
+    if (p.sortPart(part)) addSortedPart(core, last, p.sorted, p.sortedWide, p.sortedHash, p.start, part * BUCKETS_PER_PART, 0);
   }
   p.clear();
 }
@@ -608,40 +605,40 @@ function addHeldPart(core: ScanCore, last: LastKey, p: PendingRows, part: number
   const base = part * p.partCap;
   if (p.sorter) {
     // sorted in the held buffer's memory, then copied into the table's (one memory a table: HeldSorter says why)
-    p.sorter.sort(base, m);
+    const wide = p.sorter.sort(base, m);
     arena.start.set(p.sorter.start);
-    rows.set(p.sorter.sorted.subarray(0, m * PENDING_WORDS));
+    rows.set(p.sorter.sorted.subarray(0, m * HELD_WORDS));
+    if (wide > 0) arena.wide.set(p.sorter.sortedWide.subarray(0, wide * 2));
   } else {
     bucketStarts(p.bucket, base, m, arena.start);
-    scatterRows(p.rec, p.bucket, base, m, arena.start.slice(0, BUCKETS_PER_PART), rows);
+    scatterRows(p.rec, p.wide, p.bucket, base, m, arena.start.slice(0, BUCKETS_PER_PART), rows, arena.wide);
   }
   const first = part * BUCKETS_PER_PART;
   const from = core.addHeldRows(first);
   if (from >= 0) {
     // the table left the arena as it grew: the rest of the part in JavaScript, from the same memory
     // (arena.rows, not `rows`: the resizes before may have grown the memory and detached that view)
-    const k = arena.rows;
     last.reset();
-    addSortedPart(core, last, k, new Float64Array(k.buffer, k.byteOffset, k.length / 2), arena.hashes, arena.start, first, from);
+    addSortedPart(core, last, arena.rows, arena.wide, arena.hashes, arena.start, first, from);
   }
   last.reset(); // the arena's loop keeps its own last key
   return true;
 }
 
 /**
- * Add the records of one part, sorted by bucket (sortPart: rows `k`, their f64 view `f`,
- * their key hashes, each bucket's first row in `start`), from row `from` on; `first` = the
+ * Add the records of one part, sorted by bucket (sortPart: rows `k`, the counts of its wide
+ * rows, their key hashes, each bucket's first row in `start`), from row `from` on; `first` = the
  * part's first bucket. A function of its own, as every loop of the flush: the flush runs once a run or
  * so, and a loop optimised while its function runs (on-stack replacement) had no feedback
  * yet for the code after it, which threw the optimised code away when reached (3 compiles
  * of addPending a run, 6 of sortPart; bench/RESULTS.md, shard section).
  */
-function addSortedPart(core: ScanCore, last: LastKey, k: Uint32Array, f: Float64Array, hashes: Uint32Array, start: Int32Array, first: number, from: number): void {
+function addSortedPart(core: ScanCore, last: LastKey, k: Uint32Array, wide: Float64Array, hashes: Uint32Array, start: Int32Array, first: number, from: number): void {
   for (let sb = 0; sb < BUCKETS_PER_PART; sb++) {
     const b = first + sb;
     const end = start[sb + 1]!;
     for (let r = Math.max(start[sb]!, from); r < end; r++) {
-      const o = r * PENDING_WORDS;
+      const o = r * HELD_WORDS;
       // key words as int32 (the same bits): a call boxes every u32 past 2^31 (ScanCore.findOrInsertHashed)
       const k0 = k[o]! | 0;
       const k1 = k[o + 1]! | 0;
@@ -650,19 +647,22 @@ function addSortedPart(core: ScanCore, last: LastKey, k: Uint32Array, f: Float64
       const k4 = k[o + 4]! | 0;
       const k5 = k[o + 5]! | 0;
       if (!last.same(k0, k1, k2, k3, k4, k5)) last.entry = core.findOrInsertHashed(hashes[r]! | 0, k0, k1, k2, k3, k4, k5, b);
-      core.accumulate(last.entry, f[r * (PENDING_WORDS / 2) + 3]!, f[r * (PENDING_WORDS / 2) + 4]!, k[o + 10]!, k[o + 11]!);
+      const pw = k[o + HELD_PACKETS]!;
+      const bw = k[o + HELD_BYTES]!;
+      if (pw === HELD_WIDE) core.accumulate(last.entry, wide[bw * 2]!, wide[bw * 2 + 1]!, k[o + HELD_START]!, k[o + HELD_END]!);
+      else core.accumulate(last.entry, countOfHeld(pw), countOfHeld(bw), k[o + HELD_START]!, k[o + HELD_END]!);
     }
   }
 }
 
 /**
- * Records held back by ScanTable.addBatch, one 48-byte record each: the key words as
- * the table keys them (src, protocol << 16 | port, window, cloud << 30 | account, dst,
- * region | flags << 16), packets and bytes (f64, NaN = unknown), start and end; and the
- * source bucket beside. Sorting copies the records, bucket by bucket, into a second
- * buffer, which is then read straight through: 98 bytes a record held in all.
+ * Records held back by ScanTable.addBatch, one 40-byte row each (scan-layout.ts HELD_WORDS
+ * says what each word holds: the key words as the table keys them, packets and bytes as
+ * u32s, start and end), the source bucket beside, and the counts of wide rows (those whose
+ * counts are not u32s) in a list of their own. Sorting copies the records, bucket by
+ * bucket, into a second buffer, which is then read straight through: 82 bytes a record
+ * held in all.
  */
-const PENDING_WORDS = 12;
 /** Records hold() takes between checks that every part has room. */
 export const HOLD_RUN = 256;
 /**
@@ -676,7 +676,7 @@ const PENDING_PARTS = 64;
 export const HELD_PARTS = PENDING_PARTS;
 const BUCKETS_PER_PART = SHARD_BUCKETS / PENDING_PARTS;
 /** Bytes a held record costs: its bucket, its words, and its share of the sort scratch. */
-export const PENDING_ROW_BYTES = 2 + PENDING_WORDS * 4 + 1;
+export const PENDING_ROW_BYTES = 2 + HELD_WORDS * 4 + 1;
 export class PendingRows {
   n = 0;
   /** rows of each part: part p's records are rows p * partCap .. p * partCap + fill[p] */
@@ -686,10 +686,12 @@ export class PendingRows {
   private readonly highFill = new Int32Array(PENDING_PARTS);
   readonly bucket: Uint16Array;
   readonly rec: Uint32Array;
-  readonly f64: Float64Array; // rec's words as f64 (packets at f64 3, bytes at f64 4)
-  /** after sortPart(p): bucket p * 64 + b's records are sorted[start[b] .. start[b+1]) */
+  /** the counts of wide rows (packets, bytes), wideFill[0] of them */
+  readonly wide: Float64Array;
+  readonly wideFill: Uint32Array;
+  /** after sortPart(p): bucket p * 64 + b's records are sorted[start[b] .. start[b+1]), the counts of its wide rows in sortedWide */
   readonly sorted: Uint32Array;
-  readonly sortedF64: Float64Array;
+  readonly sortedWide: Float64Array;
   /** the key hash (keyHash) of each record in `sorted` (sortPart) */
   readonly sortedHash: Uint32Array;
   readonly start = new Int32Array(BUCKETS_PER_PART + 1);
@@ -709,14 +711,19 @@ export class PendingRows {
     if (this.sorter) {
       this.bucket = this.sorter.bucket;
       this.rec = this.sorter.rec;
+      this.wide = this.sorter.wide;
+      this.wideFill = this.sorter.wideFill;
       this.sorted = this.sorter.sorted;
+      this.sortedWide = this.sorter.sortedWide;
     } else {
       this.bucket = new Uint16Array(rows);
-      this.rec = new Uint32Array(rows * PENDING_WORDS);
-      this.sorted = new Uint32Array(this.partCap * PENDING_WORDS);
+      this.rec = new Uint32Array(rows * HELD_WORDS);
+      // as large as every row wide (pages never written cost no memory)
+      this.wide = new Float64Array(rows * 2);
+      this.wideFill = new Uint32Array(1);
+      this.sorted = new Uint32Array(this.partCap * HELD_WORDS);
+      this.sortedWide = new Float64Array(this.partCap * 2);
     }
-    this.f64 = new Float64Array(this.rec.buffer, this.rec.byteOffset, this.rec.length / 2);
-    this.sortedF64 = new Float64Array(this.sorted.buffer, this.sorted.byteOffset, this.sorted.length / 2);
     this.sortedHash = new Uint32Array(this.partCap);
   }
 
@@ -737,7 +744,7 @@ export class PendingRows {
       rows += this.highFill[p]!;
       if (this.highFill[p]! > most) most = this.highFill[p]!;
     }
-    return rows * (2 + PENDING_WORDS * 4) + most * (PENDING_WORDS * 4 + 4);
+    return rows * (2 + HELD_WORDS * 4) + most * (HELD_WORDS * 4 + 4) + this.wideFill[0]! * 16;
   }
 
   private noteFill(): void {
@@ -755,6 +762,24 @@ export class PendingRows {
     return r;
   }
 
+  /** Row words ko's counts (heldCount): a wide row's go to the wide list. */
+  putCounts(ko: number, packets: number, bytes: number): void {
+    const k = this.rec;
+    const pw = heldCount(packets);
+    const bw = heldCount(bytes);
+    if (pw === HELD_WIDE || bw === HELD_WIDE) {
+      const w = this.wideFill[0]!;
+      this.wide[w * 2] = packets;
+      this.wide[w * 2 + 1] = bytes;
+      this.wideFill[0] = w + 1;
+      k[ko + HELD_PACKETS] = HELD_WIDE;
+      k[ko + HELD_BYTES] = w;
+    } else {
+      k[ko + HELD_PACKETS] = pw;
+      k[ko + HELD_BYTES] = bw;
+    }
+  }
+
   /** Free rows in the fullest part. */
   minFree(): number {
     let most = 0;
@@ -765,6 +790,7 @@ export class PendingRows {
   clear(): void {
     this.noteFill();
     this.fill.fill(0);
+    this.wideFill[0] = 0;
     this.n = 0;
   }
 
@@ -776,9 +802,12 @@ export class PendingRows {
       const from = p * this.partCap;
       const to = p * g.partCap;
       g.bucket.set(this.bucket.subarray(from, from + m), to);
-      g.rec.set(this.rec.subarray(from * PENDING_WORDS, (from + m) * PENDING_WORDS), to * PENDING_WORDS);
+      g.rec.set(this.rec.subarray(from * HELD_WORDS, (from + m) * HELD_WORDS), to * HELD_WORDS);
       g.fill[p] = m;
     }
+    // the rows keep their places in the wide list
+    g.wide.set(this.wide.subarray(0, this.wideFill[0]! * 2));
+    g.wideFill[0] = this.wideFill[0]!;
     g.n = this.n;
     return g;
   }
@@ -795,8 +824,8 @@ export class PendingRows {
     const base = p * this.partCap;
     // each loop a function of its own (addSortedPart says why)
     bucketStarts(this.bucket, base, m, this.start);
-    scatterRows(this.rec, this.bucket, base, m, this.start.slice(0, BUCKETS_PER_PART), this.sorted);
-    hashKeys(this.sorted, PENDING_WORDS, m, this.sortedHash);
+    scatterRows(this.rec, this.wide, this.bucket, base, m, this.start.slice(0, BUCKETS_PER_PART), this.sorted, this.sortedWide);
+    hashKeys(this.sorted, HELD_WORDS, m, this.sortedHash);
     return true;
   }
 }
@@ -808,11 +837,22 @@ function bucketStarts(bucket: Uint16Array, base: number, m: number, start: Int32
   for (let b = 0; b < BUCKETS_PER_PART; b++) start[b + 1]! += start[b]!;
 }
 
-/** Copy the m records from row base to their sorted rows (fill: each bucket's next row, advanced as rows are written). */
-function scatterRows(rec: Uint32Array, bucket: Uint16Array, base: number, m: number, fill: Int32Array, out: Uint32Array): void {
+/**
+ * Copy the m records from row base to their sorted rows (fill: each bucket's next row,
+ * advanced as rows are written); a wide row's counts (in `wide`) to the next of `outWide`,
+ * its bytes word renumbered (assembly/scan-held.ts sortPart).
+ */
+function scatterRows(rec: Uint32Array, wide: Float64Array, bucket: Uint16Array, base: number, m: number, fill: Int32Array, out: Uint32Array, outWide: Float64Array): void {
+  let wides = 0;
   for (let r = base; r < base + m; r++) {
-    const from = r * PENDING_WORDS;
-    const to = fill[bucket[r]! % BUCKETS_PER_PART]!++ * PENDING_WORDS;
-    for (let w = 0; w < PENDING_WORDS; w++) out[to + w] = rec[from + w]!;
+    const from = r * HELD_WORDS;
+    const to = fill[bucket[r]! % BUCKETS_PER_PART]!++ * HELD_WORDS;
+    for (let w = 0; w < HELD_WORDS; w++) out[to + w] = rec[from + w]!;
+    if (rec[from + HELD_PACKETS] === HELD_WIDE) {
+      const at = rec[from + HELD_BYTES]! * 2;
+      outWide[wides * 2] = wide[at]!;
+      outWide[wides * 2 + 1] = wide[at + 1]!;
+      out[to + HELD_BYTES] = wides++;
+    }
   }
 }

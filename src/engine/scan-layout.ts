@@ -40,6 +40,38 @@ export const MAX_TABLE_ENTRIES = SLOT_ENTRY - 1;
 /** Index fill at most (linear probing with tags stays short). */
 export const INDEX_LOAD = 0.7;
 
+/**
+ * A held row (scan-ingest.ts PendingRows; assembly/scan-held.ts writes, sorts and adds the
+ * same rows): ten u32 words, 40 bytes, and the source bucket in an array beside.
+ *   0-5  the key words as an entry's (SRC, PP, WIN, EP, DST, RF; RF without a bucket)
+ *   6    packets: the count when it is an integer below HELD_WIDE, HELD_UNKNOWN for NaN
+ *        (not known), HELD_WIDE when the row is wide
+ *   7    bytes: likewise; in a wide row, its place in the wide list, whose two f64 (packets,
+ *        bytes) are the counts as they came
+ *   8, 9 start, end
+ * Counts are whole numbers below 2^32 in nearly every record, so a row is 40 bytes, not 48
+ * with two f64: fewer bytes written, sorted, copied and first touched. A count held as its
+ * u32 and read back as an f64 is the same f64, and -0 (held as 0) adds to a sum as +0 does.
+ */
+export const HELD_WORDS = 10;
+export const HELD_PACKETS = 6;
+export const HELD_BYTES = 7;
+export const HELD_START = 8;
+export const HELD_END = 9;
+export const HELD_UNKNOWN = 0xffffffff;
+export const HELD_WIDE = 0xfffffffe;
+
+/** A count's word in a held row: the count, HELD_UNKNOWN (NaN) or HELD_WIDE (not a whole number below HELD_WIDE). */
+export function heldCount(x: number): number {
+  if (x !== x) return HELD_UNKNOWN;
+  return x >= 0 && x < HELD_WIDE && Math.floor(x) === x ? x : HELD_WIDE;
+}
+
+/** A narrow held row's count word as the f64 it was. */
+export function countOfHeld(w: number): number {
+  return w === HELD_UNKNOWN ? NaN : w;
+}
+
 /** Which shard is merging: entries of other shards' sources are skipped. */
 export interface ShardFilter {
   shard: number;

@@ -12,7 +12,8 @@
  * with it, with no allocator inside the module.
  *
  * Memory, from the bottom: the buckets' first slots (SHARD_BUCKETS u32) and a part's bucket
- * starts (65 i32); the sort scratch (held rows of 48 bytes and their hashes); then `d`
+ * starts (65 i32); the sort scratch (held rows of 40 bytes, their hashes and the wide rows'
+ * counts); then `d`
  * (capacity × 16 bytes), `u` (capacity × 36), the index (slots × 4) and the finalisation's
  * room (scan-finalise-wasm.ts finaliseRoom: pages untouched until the table is finalised). A layout moves
  * arrays only upwards, highest first, so no array overwrites one not yet moved; one larger
@@ -35,17 +36,17 @@
 import { readFileSync } from 'node:fs';
 import { wasmFile } from '../data/files.js';
 import { SHARD_BUCKETS } from '../flow/hash.js';
-import { COUNT_VALUES, ENTRY_WORDS, nextPow2 } from './scan-layout.js';
+import { COUNT_VALUES, ENTRY_WORDS, HELD_WORDS, nextPow2 } from './scan-layout.js';
 import type { FlowBatchData } from '../flow/batch.js';
 import { finaliseIn, finaliseInModule, finaliseRoom, scratchEntries, type FinaliseExports, type ModuleFinalise } from './scan-finalise-wasm.js';
 
 interface HeldExports extends FinaliseExports {
   setTable(u: number, d: number, index: number, bucketBase: number, cap: number, slots: number, span: number): void;
-  addHeld(rows: number, hashes: number, start: number, first: number, from: number, count: number): number;
+  addHeld(rows: number, hashes: number, wide: number, start: number, first: number, from: number, count: number): number;
   stopped(): number;
   takeFarProbes(): number;
-  sortPart(bucket: number, rec: number, base: number, m: number, start: number, out: number): void;
-  setHold(fill: number, bucket: number, rec: number, partCap: number, accounts: number, regions: number, mapCap: number, stage: number, stageCap: number, seconds: number, v6List: number): void;
+  sortPart(bucket: number, rec: number, wide: number, base: number, m: number, start: number, out: number, outWide: number): number;
+  setHold(fill: number, bucket: number, rec: number, partCap: number, wide: number, wideFill: number, accounts: number, regions: number, mapCap: number, stage: number, stageCap: number, seconds: number, v6List: number): void;
   resetWindow(): void;
   windowOf(start: number): number;
   holdStaged(from: number, n: number): number;
@@ -55,14 +56,15 @@ interface HeldExports extends FinaliseExports {
 }
 
 const PAGE = 65536;
-/** bytes of a held row in the scratch (scan-ingest.ts PENDING_WORDS × 4) and of its hash */
-const ROW_BYTES = 48;
+/** bytes of a held row in the scratch (scan-ingest.ts HELD_WORDS × 4), of its hash, and of a wide row's counts */
+const ROW_BYTES = HELD_WORDS * 4;
 const HASH_BYTES = 4;
+const WIDE_BYTES = 16;
 /** the module's own static data lies below this (it has none: a margin) */
 const BUCKET_BASE_AT = 1024;
 const START_AT = BUCKET_BASE_AT + SHARD_BUCKETS * 4;
 const SCRATCH_AT = START_AT + 512;
-/** the scratch's rows at least (52 bytes each) */
+/** the scratch's rows at least (60 bytes each, of which the wide counts' 16 are touched only by wide rows) */
 const MIN_SCRATCH_ROWS = 4096;
 /** linear memory's largest size (wasm32): a table that would not fit goes back to JavaScript arrays */
 const MAX_BYTES = 65536 * PAGE;
@@ -139,8 +141,9 @@ export class ScanArena {
   bucketBase = new Uint32Array(0);
   /** a part's bucket starts (scan-ingest.ts bucketStarts: 65 of them) */
   start = new Int32Array(0);
-  /** the held rows of one part, sorted by bucket (u32 words; f64 view beside) */
+  /** the held rows of one part, sorted by bucket (u32 words), and the counts of its wide rows (two each) */
   rows = new Uint32Array(0);
+  wide = new Float64Array(0);
   private scratchRows = 0;
   private cap = 0;
   private slots = 0;
@@ -168,7 +171,7 @@ export class ScanArena {
   place(cap: number, count: number, slots: number, span: number, keepIndex: boolean, scratchRows = this.scratchRows): boolean {
     const rows = Math.max(scratchRows, this.scratchRows);
     keepIndex &&= count > 0; // an empty table's index is zeros: written, not copied
-    const dAt = align16(SCRATCH_AT + rows * (ROW_BYTES + HASH_BYTES));
+    const dAt = align16(SCRATCH_AT + rows * (ROW_BYTES + HASH_BYTES + WIDE_BYTES));
     const uAt = dAt + cap * COUNT_VALUES * 8;
     const indexAt = uAt + cap * ENTRY_WORDS * 4;
     const tableEnd = indexAt + slots * 4;
@@ -213,6 +216,7 @@ export class ScanArena {
     this.bucketBase = new Uint32Array(b, BUCKET_BASE_AT, SHARD_BUCKETS);
     this.start = new Int32Array(b, START_AT, 65);
     this.rows = new Uint32Array(b, SCRATCH_AT, (this.scratchRows * ROW_BYTES) / 4);
+    this.wide = new Float64Array(b, this.wideAt(), this.scratchRows * 2);
     this.d = new Float64Array(b, this.dAt, this.cap * COUNT_VALUES);
     this.u = new Uint32Array(b, this.uAt, this.cap * ENTRY_WORDS);
     this.index = new Uint32Array(b, this.indexAt, this.slots);
@@ -236,7 +240,7 @@ export class ScanArena {
    * the row the table filled at (-1: none; the caller resizes and goes on from there).
    */
   addHeld(first: number, from: number, count: number): number {
-    return this.ex.addHeld(SCRATCH_AT, this.hashesAt(), START_AT, first, from, count);
+    return this.ex.addHeld(SCRATCH_AT, this.hashesAt(), this.wideAt(), START_AT, first, from, count);
   }
 
   stopped(): number {
@@ -250,6 +254,10 @@ export class ScanArena {
 
   private hashesAt(): number {
     return SCRATCH_AT + this.scratchRows * ROW_BYTES;
+  }
+
+  private wideAt(): number {
+    return align16(this.hashesAt() + this.scratchRows * HASH_BYTES);
   }
 
   takeFarProbes(): number {
@@ -273,9 +281,11 @@ export class ScanArena {
 }
 
 // the held buffer's memory (HeldSorter): the bucket starts and fill (65 + 64 i32), each part's
-// fill (64 i32), the rows' buckets, the rows, a part's sorted rows, the hold step's maps and stage
+// fill (64 i32), the wide rows' number, the rows' buckets, the rows, a part's sorted rows, the
+// wide rows' counts and a part's, the hold step's maps and stage
 const SORT_START_AT = 1024;
 const PART_FILL_AT = 1600;
+const WIDE_FILL_AT = PART_FILL_AT + 64 * 4;
 const SORT_BUCKET_AT = 2048;
 /** batch-local string ids the hold step's maps cover (a batch of more strings is held in JavaScript) */
 export const HOLD_MAP_CAP = 4096;
@@ -302,6 +312,10 @@ export class HeldSorter {
   readonly rec: Uint32Array;
   /** part's rows sorted by bucket (sort), and each bucket's first (65 i32) */
   readonly sorted: Uint32Array;
+  /** the wide rows' counts (two f64 each, wideFill[0] of them, written by the hold step too), and the sorted part's (sort) */
+  readonly wide: Float64Array;
+  readonly wideFill: Uint32Array;
+  readonly sortedWide: Float64Array;
   readonly start: Int32Array;
   /** rows held in each part (PendingRows.fill), written by the hold step too */
   readonly fill: Int32Array;
@@ -314,6 +328,8 @@ export class HeldSorter {
   private readonly ex: HeldExports;
   private readonly recAt: number;
   private readonly sortedAt: number;
+  private readonly wideAt: number;
+  private readonly sortedWideAt: number;
   private readonly stage: {
     packets: Float64Array; bytes: Float64Array; src: Uint32Array; dst: Uint32Array; start: Uint32Array; end: Uint32Array;
     account: Uint32Array; region: Uint32Array; dport: Uint16Array; feed: Uint8Array; proto: Uint8Array; cloud: Uint8Array;
@@ -322,7 +338,9 @@ export class HeldSorter {
   constructor(module: WebAssembly.Module, rows: number, partCap: number, windowSeconds: number) {
     this.recAt = align16(SORT_BUCKET_AT + rows * 2);
     this.sortedAt = this.recAt + rows * ROW_BYTES;
-    const mapsAt = align16(this.sortedAt + partCap * ROW_BYTES);
+    this.wideAt = align16(this.sortedAt + partCap * ROW_BYTES);
+    this.sortedWideAt = this.wideAt + rows * WIDE_BYTES;
+    const mapsAt = this.sortedWideAt + partCap * WIDE_BYTES;
     const stageAt = mapsAt + HOLD_MAP_CAP * 8;
     const v6At = align16(stageAt + STAGE_CAP * STAGE_RECORD_BYTES);
     const end = v6At + STAGE_CAP * 8;
@@ -333,6 +351,9 @@ export class HeldSorter {
     this.bucket = new Uint16Array(b, SORT_BUCKET_AT, rows);
     this.rec = new Uint32Array(b, this.recAt, (rows * ROW_BYTES) / 4);
     this.sorted = new Uint32Array(b, this.sortedAt, (partCap * ROW_BYTES) / 4);
+    this.wide = new Float64Array(b, this.wideAt, rows * 2);
+    this.wideFill = new Uint32Array(b, WIDE_FILL_AT, 1);
+    this.sortedWide = new Float64Array(b, this.sortedWideAt, partCap * 2);
     this.start = new Int32Array(b, SORT_START_AT, 65);
     this.fill = new Int32Array(b, PART_FILL_AT, 64);
     this.accounts = new Uint32Array(b, mapsAt, HOLD_MAP_CAP);
@@ -352,12 +373,12 @@ export class HeldSorter {
       account: take(Uint32Array, STAGE_CAP, 4), region: take(Uint32Array, STAGE_CAP, 4),
       dport: take(Uint16Array, STAGE_CAP, 2), feed: take(Uint8Array, STAGE_CAP, 1), proto: take(Uint8Array, STAGE_CAP, 1), cloud: take(Uint8Array, STAGE_CAP, 1),
     };
-    this.ex.setHold(PART_FILL_AT, SORT_BUCKET_AT, this.recAt, partCap, mapsAt, mapsAt + HOLD_MAP_CAP * 4, HOLD_MAP_CAP, stageAt, STAGE_CAP, windowSeconds, v6At);
+    this.ex.setHold(PART_FILL_AT, SORT_BUCKET_AT, this.recAt, partCap, this.wideAt, WIDE_FILL_AT, mapsAt, mapsAt + HOLD_MAP_CAP * 4, HOLD_MAP_CAP, stageAt, STAGE_CAP, windowSeconds, v6At);
   }
 
-  /** Rows base .. base + m sorted by bucket into `sorted`, `start` set. */
-  sort(base: number, m: number): void {
-    this.ex.sortPart(SORT_BUCKET_AT, this.recAt, base, m, SORT_START_AT, this.sortedAt);
+  /** Rows base .. base + m sorted by bucket into `sorted`, `start` set, the wide rows' counts into `sortedWide`: how many wide rows. */
+  sort(base: number, m: number): number {
+    return this.ex.sortPart(SORT_BUCKET_AT, this.recAt, this.wideAt, base, m, SORT_START_AT, this.sortedAt, this.sortedWideAt);
   }
 
   /** Copy records from .. from + stageable(n - from) of a batch into the stage (one copy a column): the records staged. */

@@ -22,7 +22,7 @@
  * so there `lines` exceeds the physical line count.
  */
 import type { FlowSink } from '../flow/sink.js';
-import type { DocumentReader, LineParser, LineReader, ReaderContext } from './types.js';
+import type { DocumentReader, LineParser, LineReader, ReaderContext, SniffHead } from './types.js';
 import { awsRecordParser } from './aws.js';
 import { JsonScanner, LineCounter, lit } from './json-bytes.js';
 import { documentShaped, firstLineObject, JsonLinesParser, ValueDocument } from './json-doc.js';
@@ -234,11 +234,13 @@ function isWrapper(o: Record<string, unknown> | null): boolean {
  * \u escape (the only other way to write its letters). Spares JSON.parse of every other
  * one-line JSON file's head (an Azure blob is often one line of 64 KiB).
  */
-function mayNameMessage(line: string, head: Uint8Array): boolean {
+function mayNameMessage(head: SniffHead): boolean {
   // the head's bytes first: a native search, ~8x faster than a string's includes here,
-  // and a line of the head has neither when the head has neither
-  const b = Buffer.from(head.buffer, head.byteOffset, head.byteLength);
+  // and a line of the head has neither when the head has neither (nor is it decoded)
+  const bytes = head.bytes;
+  const b = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (!b.includes(MESSAGE_BYTES) && !b.includes(ESCAPE_BYTES)) return false;
+  const line = head.firstLine;
   return line.includes('message') || line.includes('\\u');
 }
 
@@ -254,11 +256,11 @@ export const awsJson: LineReader = {
   // formats.md §6 rule 4, one object per line
   // (WRAPPER_START implies mayNameMessage, which is tested first: it is the cheap "no" for
   // the other JSON formats, whose first line can be a whole 64 KiB blob)
-  sniff: (text, firstLine, head) =>
-    firstLine.startsWith('{') &&
-    mayNameMessage(firstLine, head) &&
-    !documentShaped(text, firstLine) &&
-    (isWrapper(firstLineObject(firstLine)) || WRAPPER_START.test(firstLine)),
+  sniff: (head) =>
+    head.lead === 123 &&
+    mayNameMessage(head) &&
+    !documentShaped(head.text, head.firstLine) &&
+    (isWrapper(firstLineObject(head.firstLine)) || WRAPPER_START.test(head.firstLine)),
   open: awsJsonLines,
 };
 
@@ -266,7 +268,7 @@ export const awsCloudWatch: DocumentReader = {
   kind: 'document',
   name: 'aws-cloudwatch',
   // the same objects, not one per line: pretty-printed, in an array, or run together
-  sniff: (text, firstLine) =>
+  sniff: ({ text, firstLine }) =>
     documentShaped(text, firstLine) && ((text.includes('"messageType"') && text.includes('"logEvents"')) || /"message"\s*:\s*"/.test(text)),
   parseDocument: (buf, ctx) => awsJsonDocument(buf, ctx).run(),
 };

@@ -897,11 +897,13 @@ export const awsText: LineReader = {
   kind: 'lines',
   name: 'aws-text',
   // a header line of AWS field names, or a default-format (v2) record (formats.md §6 rules 2-3)
-  sniff: (_text, firstLine) => {
+  sniff: (head) => {
     // a JSON first line (a whole Azure blob can be one line of the 64 KiB head) is neither a
-    // field name ('{' is not stripped by fieldName) nor a v2 record: skip splitting it
-    const c = firstLine.charCodeAt(0);
+    // field name ('{' is not stripped by fieldName) nor a v2 record: skip splitting it, and
+    // decoding it (its first character is read from the bytes)
+    const c = head.lead;
     if (c === 123 || c === 91) return false;
+    const firstLine = head.firstLine;
     // a v2 record starts with a number, which no field name is: it is never a header line
     if (AWS_V2_LINE.test(firstLine)) {
       const tokens = firstLine.split(/\s+/);

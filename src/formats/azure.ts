@@ -31,7 +31,7 @@
 import { Cloud, Direction, Feed } from '../flow/types.js';
 import { ByteDict } from '../flow/dict.js';
 import type { FlowSink } from '../flow/sink.js';
-import type { DocumentReader, ReaderContext } from './types.js';
+import type { DocumentReader, ReaderContext, SniffHead } from './types.js';
 import { JsonScanner, LineCounter, lit } from './json-bytes.js';
 import { readOrStepOver, walkDocument, type DocHandler } from './json-doc.js';
 import { NO_FLOW } from './azure-tuple.js';
@@ -857,10 +857,11 @@ const VNET_MARKER_START = Buffer.from(`"${VNET_CATEGORY.slice(0, -'FlowEvent'.le
  * for a VNet one (after the NSG reader's sniff): the whole 64 KiB head was searched for the
  * NSG marker in a VNet blob, each time.
  */
-function azureCategory(text: string, head: Uint8Array): 'nsg' | 'vnet' | null {
-  const c = text.trimStart()[0];
-  if (c !== '{' && c !== '[') return null;
-  const b = Buffer.from(head.buffer, head.byteOffset, Math.min(head.byteLength, 65536));
+function azureCategory(head: SniffHead): 'nsg' | 'vnet' | null {
+  const c = head.lead; // the text's first character past white space, read from the bytes
+  if (c !== 123 && c !== 91) return null;
+  const bytes = head.bytes;
+  const b = Buffer.from(bytes.buffer, bytes.byteOffset, Math.min(bytes.byteLength, 65536));
   for (let end = b.indexOf(MARKER_END); end >= 0; end = b.indexOf(MARKER_END, end + 1)) {
     if (endsWith(b, end, NSG_MARKER_START)) return 'nsg';
     if (endsWith(b, end, VNET_MARKER_START)) return 'vnet';
@@ -883,13 +884,13 @@ function endsWith(b: Uint8Array, at: number, start: Uint8Array): boolean {
 export const azureNsg: DocumentReader = {
   kind: 'document',
   name: 'azure-nsg',
-  sniff: (text, _firstLine, head) => azureCategory(text, head) === 'nsg',
+  sniff: (head) => azureCategory(head) === 'nsg',
   parseDocument: parseAzure,
 };
 
 export const azureVnet: DocumentReader = {
   kind: 'document',
   name: 'azure-vnet',
-  sniff: (text, _firstLine, head) => azureCategory(text, head) === 'vnet',
+  sniff: (head) => azureCategory(head) === 'vnet',
   parseDocument: parseAzure,
 };

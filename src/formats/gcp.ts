@@ -898,13 +898,13 @@ export const gcpLines: LineReader = {
   kind: 'lines',
   name: 'gcp',
   // one LogEntry per line (the first may be damaged: it is then a reject, not a reason to refuse the file)
-  sniff: (text, firstLine) => firstLine.startsWith('{') && !documentShaped(text, firstLine) && looksGcp(text),
+  sniff: ({ text, firstLine }) => firstLine.startsWith('{') && !documentShaped(text, firstLine) && looksGcp(text),
   open: gcpLineParser,
 };
 
 export const gcpJson: DocumentReader = {
   kind: 'document',
   name: 'gcp-json',
-  sniff: (text, firstLine) => documentShaped(text, firstLine) && looksGcp(text),
+  sniff: ({ text, firstLine }) => documentShaped(text, firstLine) && looksGcp(text),
   parseDocument: (buf, ctx) => gcpDocument(buf, ctx).run(),
 };

@@ -381,6 +381,6 @@ const GOFLOW2_KEYS = /"(time_received_ns|time_flow_start_ns|TimeReceived|TimeFlo
 export const goflow2: LineReader = {
   kind: 'lines',
   name: 'goflow2',
-  sniff: (text, firstLine) => firstLine.startsWith('{') && GOFLOW2_KEYS.test(firstLine === '{' ? text.slice(0, 4096) : firstLine),
+  sniff: ({ text, firstLine }) => firstLine.startsWith('{') && GOFLOW2_KEYS.test(firstLine === '{' ? text.slice(0, 4096) : firstLine),
   open: (ctx) => new Goflow2Parser(ctx),
 };

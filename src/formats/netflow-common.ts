@@ -7,18 +7,29 @@ import { Cloud, cloudFromName } from '../flow/types.js';
 
 /**
  * A case-insensitive table from ASCII names to numbers, looked up straight from bytes
- * (open addressing over an FNV-1a hash of the lower-cased bytes; no string is made).
+ * (open addressing over an FNV-1a hash of the lower-cased bytes; no string is made). Built
+ * at its first lookup, not when made: the readers' tables are made as the parse code loads,
+ * in every thread that loads it, and most runs read no NetFlow or Zeek file (their five
+ * tables were ~1-2 ms of a parse thread's start: bench/RESULTS.md, branch azurestart).
  */
 export class NameTable {
   private readonly names: Uint8Array[] = [];
   private readonly values: number[] = [];
-  private readonly slots: Int32Array;
+  /** UNBUILT in its one slot until the first lookup builds the table. */
+  private slots = Int32Array.of(UNBUILT);
+  private entries: Array<readonly [string, number]> | null;
 
   constructor(entries: Iterable<readonly [string, number]>) {
-    const list = [...entries];
+    this.entries = [...entries];
+  }
+
+  /** The table, built now if this is its first lookup. */
+  private build(): this {
+    const list = this.entries!;
+    this.entries = null;
     let size = 16;
     while (size < list.length * 3) size *= 2;
-    this.slots = new Int32Array(size).fill(-1);
+    this.slots = new Int32Array(size).fill(EMPTY);
     for (const [name, value] of list) {
       const bytes = Buffer.from(name.toLowerCase(), 'latin1');
       if (this.lookup(bytes, 0, bytes.length) >= 0) continue; // first entry wins (nfdump repeats a few names)
@@ -28,6 +39,7 @@ export class NameTable {
       this.names.push(bytes);
       this.values.push(value);
     }
+    return this;
   }
 
   /** The value of buf[s, e) (any letter case), or -1. */
@@ -43,7 +55,8 @@ export class NameTable {
     let slot = hash & mask;
     for (;;) {
       const id = this.slots[slot]!;
-      if (id < 0) return -1;
+      // an empty slot ends the probe; the one slot of a table not built yet builds it
+      if (id < 0) return id === EMPTY ? -1 : this.build().lookupHashed(buf, s, e, hash);
       const name = this.names[id]!;
       if (name.length === len && sameLower(name, buf, s)) return this.values[id]!;
       slot = (slot + 1) & mask;
@@ -56,6 +69,11 @@ export class NameTable {
     return this.lookup(b, 0, b.length);
   }
 }
+
+/** A slot of a built table that holds no name. */
+const EMPTY = -1;
+/** The one slot of a table not built yet. */
+const UNBUILT = -2;
 
 function lower(c: number): number {
   return c >= 65 && c <= 90 ? c + 32 : c;

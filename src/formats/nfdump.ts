@@ -84,13 +84,16 @@ export function headerLayout(line: string): HeaderResult {
   return { layout: { roles, millis: names[0] === 'cnt' && names[1] === 'af' } };
 }
 
-const LEGACY = (headerLayout(LEGACY_HEADER) as { layout: Layout }).layout;
-const CSV = (headerLayout(CSV_HEADER) as { layout: Layout }).layout;
-const CSV_FAST = (headerLayout(CSV_FAST_HEADER) as { layout: Layout }).layout;
+/**
+ * The predefined layouts by column count, made when first asked for (not as the parse code
+ * loads: most runs read no nfdump file; NameTable says why).
+ */
+let predefined: Map<number, Layout> | null = null;
 
 /** The predefined layout with this many columns (for files without a header), or null. */
 function layoutByColumns(n: number): Layout | null {
-  return n === 48 ? LEGACY : n === 10 ? CSV : n === 17 ? CSV_FAST : null;
+  predefined ??= new Map(([[48, LEGACY_HEADER], [10, CSV_HEADER], [17, CSV_FAST_HEADER]] as const).map(([columns, h]) => [columns, (headerLayout(h) as { layout: Layout }).layout]));
+  return predefined.get(n) ?? null;
 }
 
 const DATE_START = /^\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d/;
@@ -366,7 +369,7 @@ export const nfdumpCsv: LineReader = {
   name: 'nfdump-csv',
   refuse: aggregatedReason,
   // formats.md §6 rule 7: an nfdump CSV header, or a headerless record of a predefined layout
-  sniff: (_text, firstLine) => {
+  sniff: ({ firstLine }) => {
     if (firstLine.startsWith('{') || !firstLine.includes(',')) return false;
     const h = headerLayout(firstLine);
     if (h !== null) return 'layout' in h;

@@ -29,7 +29,7 @@ type Row = Record<string, unknown>;
 export const parquetReader: DocumentReader = {
   kind: 'document',
   name: 'parquet',
-  sniff: (_text, _firstLine, head) => MAGIC.every((b, i) => head[i] === b),
+  sniff: (head) => MAGIC.every((b, i) => head.bytes[i] === b),
   parseDocument: parseParquet,
 };
 

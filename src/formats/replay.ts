@@ -17,5 +17,5 @@ export function isReplayHead(head: Uint8Array): boolean {
 export const replayReader: BlockFileReader = {
   kind: 'blocks',
   name: 'replay',
-  sniff: (_text, _firstLine, head) => isReplayHead(head),
+  sniff: (head) => isReplayHead(head.bytes),
 };

@@ -61,10 +61,21 @@ export interface LineParser {
 }
 
 /**
- * Content sniffing: `text` is the file's first 64 KiB (after gunzip) as UTF-8, `firstLine`
- * its first non-blank line, trimmed. True when this reader recognises the content.
+ * A file's head as the sniffers see it. `bytes` are its first 64 KiB (after gunzip); `text`
+ * is their UTF-8 decoding and `firstLine` its first non-blank line, trimmed: both made on
+ * first use (formats/sniff.ts Head), since planning sniffs every blob and most sniffers say
+ * no from `lead` or the bytes (decoding a 64 KiB head was a fifth of an Azure blob's plan).
  */
-export type Sniffer = (text: string, firstLine: string, head: Uint8Array) => boolean;
+export interface SniffHead {
+  readonly bytes: Uint8Array;
+  readonly text: string;
+  readonly firstLine: string;
+  /** firstLine's first character code (-1: no such line), read from the bytes where they tell it. */
+  readonly lead: number;
+}
+
+/** Content sniffing: true when this reader recognises the head's content. */
+export type Sniffer = (head: SniffHead) => boolean;
 
 export interface LineReader {
   kind: 'lines';

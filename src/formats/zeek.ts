@@ -353,7 +353,7 @@ function zeekHeaderLine(text: string): string | undefined {
 export const zeekConn: LineReader = {
   kind: 'lines',
   name: 'zeek',
-  sniff: sniffZeek,
+  sniff: ({ text, firstLine }) => sniffZeek(text, firstLine),
   headerLine: zeekHeaderLine,
   open: (ctx) => new ZeekParser(ctx),
 };

@@ -5,9 +5,9 @@
  * with the reason; they never stop the run.
  */
 import { openSync, readSync, closeSync, readdirSync, statSync, fstatSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { join, relative, sep } from 'node:path';
 import { gunzipSync, constants as zc } from 'node:zlib';
-import { isGzip, sniffFormat, awsHeaderOf, headText, firstNonBlankLine } from '../formats/sniff.js';
+import { isGzip, awsHeaderOf, Head, sniffHead } from '../formats/sniff.js';
 import { awsText } from '../formats/aws.js';
 import { keyInfo } from './key-info.js';
 import { readerFor } from '../formats/registry.js';
@@ -135,7 +135,7 @@ function dirId(st: { dev: number; ino: number }): string {
  * a stat of 879 folders a run); the way's identities are stat'ed only when a link to a
  * directory is met.
  */
-function walk(dir: string, opts: PlanOptions, out: InputFile[], way: WayDir[]): void {
+function walk(dir: string, opts: PlanOptions, out: InputFile[], way: WayDir[], normal = false): void {
   let entries;
   try {
     entries = readdirSync(dir, { withFileTypes: true });
@@ -148,7 +148,10 @@ function walk(dir: string, opts: PlanOptions, out: InputFile[], way: WayDir[]): 
   // (no '/', never '.' or '..') to the folder's normal form, and every pattern keyInfo
   // looks for ends with a '/', so within the folder's part of the path (a name with a
   // backslash, read as a '/' there, is looked at whole)
-  const prefix = join(dir, '_').slice(0, -1);
+  // (`normal`: dir is such a path already, a folder's prefix and a name, so the prefix is
+  // dir and a separator: no join a folder, which made path.join hot enough for V8 to compile
+  // it and normalizeString while the run's threads boot)
+  const prefix = normal ? dir + sep : join(dir, '_').slice(0, -1);
   const folderInfo = keyInfo(prefix);
   for (const e of entries) {
     const full = prefix + e.name;
@@ -185,7 +188,7 @@ function walk(dir: string, opts: PlanOptions, out: InputFile[], way: WayDir[]): 
 /** walk of a directory below `way`, which it is on while its files are planned. */
 function enter(path: string, opts: PlanOptions, out: InputFile[], way: WayDir[], id: string | undefined): void {
   way.push({ path, id });
-  walk(path, opts, out, way);
+  walk(path, opts, out, way, true);
   way.pop();
 }
 
@@ -278,7 +281,7 @@ function awsLineOf(out: Uint8Array): Uint8Array | null {
     }
     const line = text.slice(s, nl).trim();
     // ASCII up to here: the UTF-8 text of the whole head starts with these same characters
-    if (line.length > 0) return /^[\x20-\x7e\t\r\n]*$/.test(text.slice(0, nl)) && awsText.sniff(line, line, out) ? out.subarray(0, nl + 1) : null;
+    if (line.length > 0) return /^[\x20-\x7e\t\r\n]*$/.test(text.slice(0, nl)) && awsText.sniff(new Head(out, line, line)) ? out.subarray(0, nl + 1) : null;
     s = nl + 1;
   }
 }
@@ -370,17 +373,18 @@ function describe(path: string, opts: PlanOptions, fromPath = keyInfo(path)): In
 
 /** The format, layout and header line a file's head gives (or why it cannot be read). */
 function describeHead(base: InputFile, head: Uint8Array, path: string, opts: PlanOptions): InputFile {
-  const text = headText(head);
-  const format = opts.format ?? sniffFormat(head, path, text);
+  // decoded only if a sniffer or the line readers below need the text (a JSON blob's need not)
+  const sniffed = new Head(head);
+  const format = opts.format ?? sniffHead(sniffed);
   if (!format) return { ...base, error: unrecognised(head) };
   const reader = readerFor(format);
   if (!reader) return { ...base, format, error: `format '${format}' is not supported yet` };
   base.format = format;
-  if (format === 'aws-text') base.awsFields = awsHeaderOf(head, text) ?? opts.awsFields;
+  if (format === 'aws-text') base.awsFields = awsHeaderOf(head, sniffed.text) ?? opts.awsFields;
   if (reader.kind === 'lines') {
-    const refused = reader.refuse?.(text);
+    const refused = reader.refuse?.(sniffed.text);
     if (refused) return { ...base, error: refused };
-    base.headerLine = reader.headerLine?.(text) ?? firstNonBlankLine(text);
+    base.headerLine = reader.headerLine?.(sniffed.text) ?? sniffed.firstLine;
   }
   return base;
 }

@@ -508,12 +508,12 @@ function gunzipDocument(path: string, maxBytes: number): Buffer | null {
  * concatenation cost more than the parse. Reads to the end even when the file grew since
  * fstat (a blob still being appended), in BLOCK steps so the limit stops it as the stream did.
  */
-function readPlainWhole(path: string, maxBytes: number): Buffer {
+function readPlainWhole(path: string, maxBytes: number, bufferFor = freshBuffer): Buffer {
   let total = 0;
   let fd = -1;
   try {
     fd = openSync(path, 'r');
-    let buf = Buffer.allocUnsafeSlow(fstatSync(fd).size + 1); // + 1: a read past the size sees growth or the end
+    let buf = bufferFor(fstatSync(fd).size + 1); // + 1: a read past the size sees growth or the end
     for (;;) {
       if (total === buf.length) {
         const more = Buffer.allocUnsafeSlow(buf.length * 2);
@@ -532,6 +532,32 @@ function readPlainWhole(path: string, maxBytes: number): Buffer {
     if (fd >= 0) closeSync(fd);
   }
 }
+
+const freshBuffer = (size: number): Buffer => Buffer.allocUnsafeSlow(size);
+
+/**
+ * readWhole of a plain file into a buffer this thread keeps for the next call, which
+ * overwrites it: for a caller that is done with the bytes before it reads again and keeps
+ * none of them (a parse thread reading one Azure blob after another: its reader copies the
+ * blob into its module and what it keeps into the sink). A fresh buffer each blob was an
+ * allocation of tens of KiB and its free a blob (bench/RESULTS.md, branch azurestart).
+ */
+export function readPlainReused(path: string, maxBytes: number): Buffer {
+  return readPlainWhole(path, maxBytes, reusedBuffer);
+}
+
+let reused: Buffer | null = null;
+
+/** The kept buffer when it holds `size` bytes; else a new one, kept if it is not too large to keep. */
+function reusedBuffer(size: number): Buffer {
+  if (reused !== null && reused.length >= size) return reused;
+  const buf = Buffer.allocUnsafeSlow(Math.max(size, 2 * (reused?.length ?? 0), 1 << 16));
+  if (buf.length <= REUSED_MAX) reused = buf;
+  return buf;
+}
+
+/** The largest read buffer a thread keeps between calls (a larger blob gets its own). */
+const REUSED_MAX = 8 << 20;
 
 /** Lines in a block of bytes (from stdin). */
 /** Lines of bytes in memory; `truncated`: the input broke off after them (an unterminated last line is a truncated line). */

@@ -1,0 +1,246 @@
+/**
+ * The outbound table's storage in WebAssembly memory (assembly/outbound-adds.ts, built into
+ * dist/wasm/ by scripts/wasm.mjs), for its add loop: one module instance per table, its
+ * linear memory holding the table's columns, its index, the maps from a batch's string ids
+ * to the table's, a stage of a batch's columns and the list of string choices left to
+ * JavaScript. The table's JavaScript (finalisation, state export and merge, the records the
+ * module does not take, the index's rebuild) reads and writes the same memory through the
+ * views placed here, as it reads its own arrays on the JavaScript path.
+ *
+ * Why: in JavaScript the add loop ran interpreted for a run's first thousands of outbound
+ * records, until V8 had compiled it (bench/RESULTS.md, branch gcproute). A module is
+ * compiled before it runs.
+ *
+ * A table that grows is placed in a new memory (and instance), never a grown one: growing a
+ * memory detaches its buffer (scripts/wasm.mjs says what that costs). FLOWSIEVE_OUTBOUND=js
+ * (or a build without the module) keeps the arrays and the loop in JavaScript, for A/B runs.
+ */
+import { readFileSync } from 'node:fs';
+import { wasmFile } from '../data/files.js';
+import type { FlowBatchData } from '../flow/batch.js';
+
+interface AddExports {
+  addStaged(at: number, stage: number, from: number, n: number): number;
+  countOutbound(at: number, stage: number, n: number): number;
+}
+
+/** Records of a batch staged (copied into the module's memory) a call at most. */
+export const ADD_STAGE = 4096;
+/** Batch-local string ids the maps in the module's memory cover (a batch of more strings is added in JavaScript). */
+export const ADD_MAP_CAP = 16384;
+
+const PAGE = 65536;
+/** The layout's u32 slots (assembly/outbound-adds.ts L_*). */
+const enum L {
+  p = 0,
+  b,
+  src,
+  ep,
+  pp,
+  win,
+  dst,
+  f,
+  first,
+  last,
+  iface,
+  instance,
+  region,
+  sports,
+  flags,
+  index,
+  mask,
+  n,
+  cap,
+  limit,
+  accountMap,
+  stringMap,
+  seconds, // f64 at slots 22-23
+  stage = 24,
+  compares,
+  compareCount,
+}
+const COMPARES_AT = 256;
+/** Bytes a staged record takes over its columns (assembly/outbound-adds.ts addStaged's offsets). */
+const STAGE_RECORD_BYTES = 16 + 16 + 8 + 8 + 6 * 4 + 2 * 2 + 3;
+const STAGE_AT = COMPARES_AT + 3 * ADD_STAGE * 12;
+const MAPS_AT = STAGE_AT + ((ADD_STAGE * STAGE_RECORD_BYTES + 15) & ~15);
+const TABLE_AT = MAPS_AT + 2 * ADD_MAP_CAP * 4;
+
+let compiled: WebAssembly.Module | null | undefined;
+
+/** The module, compiled once a thread; null when not built or FLOWSIEVE_OUTBOUND=js (read for each table: tests switch it). */
+function addsModule(): WebAssembly.Module | null {
+  if (process.env.FLOWSIEVE_OUTBOUND === 'js') return null;
+  if (compiled === undefined) {
+    const path = wasmFile('outbound-adds.wasm');
+    compiled = path === null ? null : new WebAssembly.Module(readFileSync(path));
+  }
+  return compiled;
+}
+
+/** A table's columns, index and maps as views over one memory (OutboundTable's arrays). */
+export interface OutboundViews {
+  p: Float64Array;
+  b: Float64Array;
+  srcA: Uint32Array;
+  ep: Uint32Array;
+  pp: Uint32Array;
+  win: Uint32Array;
+  dstA: Uint32Array;
+  f: Uint32Array;
+  first: Uint32Array;
+  last: Uint32Array;
+  iface: Uint32Array;
+  instance: Uint32Array;
+  region: Uint32Array;
+  sports: Uint32Array;
+  flags: Uint8Array;
+  index: Uint32Array;
+  accountMap: Uint32Array;
+  stringMap: Uint32Array;
+}
+
+/** A table's storage in a fresh instance, or null where the JavaScript path runs (see the module comment). */
+export function outboundArena(): OutboundArena | null {
+  const m = addsModule();
+  return m === null ? null : new OutboundArena(m);
+}
+
+export class OutboundArena {
+  private ex: AddExports | null = null;
+  private layout = new Uint32Array(0);
+  private seconds = new Float64Array(0);
+  private stageViews: ReturnType<typeof stageOver> | null = null;
+  /** (entry, column 0-2, id) triples the last call left to keepSmallest in JavaScript */
+  compares = new Uint32Array(0);
+
+  constructor(private readonly module: WebAssembly.Module) {}
+
+  /**
+   * A new memory (and instance) for `cap` entries and an index of `slots`, all zero: the
+   * caller copies what it keeps from its old views. The old memory is left as it is.
+   */
+  place(cap: number, slots: number): OutboundViews {
+    const u32 = cap * 4;
+    const pAt = TABLE_AT;
+    const bAt = pAt + cap * 8;
+    const colsAt = bAt + cap * 8; // 12 u32 columns
+    const flagsAt = colsAt + 12 * u32;
+    const indexAt = (flagsAt + cap + 15) & ~15;
+    const end = indexAt + slots * 4;
+    const memory = new WebAssembly.Memory({ initial: Math.ceil(end / PAGE) });
+    this.ex = new WebAssembly.Instance(this.module, { env: { memory } }).exports as unknown as AddExports;
+    const buf = memory.buffer;
+    const col = (k: number) => new Uint32Array(buf, colsAt + k * u32, cap);
+    const v: OutboundViews = {
+      p: new Float64Array(buf, pAt, cap),
+      b: new Float64Array(buf, bAt, cap),
+      srcA: col(0),
+      ep: col(1),
+      pp: col(2),
+      win: col(3),
+      dstA: col(4),
+      f: col(5),
+      first: col(6),
+      last: col(7),
+      iface: col(8),
+      instance: col(9),
+      region: col(10),
+      sports: col(11),
+      flags: new Uint8Array(buf, flagsAt, cap),
+      index: new Uint32Array(buf, indexAt, slots),
+      accountMap: new Uint32Array(buf, MAPS_AT, ADD_MAP_CAP),
+      stringMap: new Uint32Array(buf, MAPS_AT + ADD_MAP_CAP * 4, ADD_MAP_CAP),
+    };
+    const layout = new Uint32Array(buf, 0, 32);
+    const at = [pAt, bAt, ...Array.from({ length: 12 }, (_, k) => colsAt + k * u32), flagsAt, indexAt];
+    layout.set(at, L.p);
+    layout[L.mask] = slots - 1;
+    layout[L.cap] = cap;
+    layout[L.accountMap] = MAPS_AT;
+    layout[L.stringMap] = MAPS_AT + ADD_MAP_CAP * 4;
+    layout[L.stage] = STAGE_AT;
+    layout[L.compares] = COMPARES_AT;
+    this.layout = layout;
+    this.seconds = new Float64Array(buf, L.seconds * 4, 1);
+    this.compares = new Uint32Array(buf, COMPARES_AT, 3 * ADD_STAGE * 3);
+    this.stageViews = stageOver(buf);
+    return v;
+  }
+
+  /** The feed column of records [from, from + n) of the batch (n <= ADD_STAGE) staged: how many are outbound. */
+  stageFeed(batch: FlowBatchData, from: number, n: number): number {
+    this.stageViews!.feed.set(batch.feed.subarray(from, from + n));
+    return this.ex!.countOutbound(0, ADD_STAGE, n);
+  }
+
+  /** The other columns of records [from, from + n) staged (after stageFeed). */
+  stage(batch: FlowBatchData, from: number, n: number): void {
+    const s = this.stageViews!;
+    const to = from + n;
+    s.src.set(batch.src.subarray(from * 4, to * 4));
+    s.dst.set(batch.dst.subarray(from * 4, to * 4));
+    s.packets.set(batch.packets.subarray(from, to));
+    s.bytes.set(batch.bytes.subarray(from, to));
+    s.start.set(batch.start.subarray(from, to));
+    s.end.set(batch.end.subarray(from, to));
+    s.account.set(batch.account.subarray(from, to));
+    s.iface.set(batch.iface.subarray(from, to));
+    s.instance.set(batch.instance.subarray(from, to));
+    s.region.set(batch.region.subarray(from, to));
+    s.dport.set(batch.dport.subarray(from, to));
+    s.sport.set(batch.sport.subarray(from, to));
+    s.proto.set(batch.proto.subarray(from, to));
+    s.cloud.set(batch.cloud.subarray(from, to));
+  }
+
+  /**
+   * The staged records [from, n) added to a table of `count` entries that may hold `limit`
+   * (windows of `seconds`): the record it stopped at (n: none). entries() and
+   * compareCount() then tell what it did.
+   */
+  add(from: number, n: number, count: number, limit: number, seconds: number): number {
+    const layout = this.layout;
+    layout[L.n] = count;
+    layout[L.limit] = Math.min(limit, 0xffffffff);
+    this.seconds[0] = seconds;
+    return this.ex!.addStaged(0, ADD_STAGE, from, n);
+  }
+
+  /** The table's entries after the last call. */
+  entries(): number {
+    return this.layout[L.n]!;
+  }
+
+  /** The string choices the last call listed (compares). */
+  compareCount(): number {
+    return this.layout[L.compareCount]!;
+  }
+}
+
+/** The stage's columns in a memory (assembly/outbound-adds.ts addStaged: the same order and sizes). */
+function stageOver(buf: ArrayBuffer) {
+  let at = STAGE_AT;
+  const take = <T>(make: new (b: ArrayBuffer, o: number, n: number) => T, per: number, size: number): T => {
+    const v = new make(buf, at, ADD_STAGE * per);
+    at += ADD_STAGE * per * size;
+    return v;
+  };
+  return {
+    src: take(Uint32Array, 4, 4),
+    dst: take(Uint32Array, 4, 4),
+    packets: take(Float64Array, 1, 8),
+    bytes: take(Float64Array, 1, 8),
+    start: take(Uint32Array, 1, 4),
+    end: take(Uint32Array, 1, 4),
+    account: take(Uint32Array, 1, 4),
+    iface: take(Uint32Array, 1, 4),
+    instance: take(Uint32Array, 1, 4),
+    region: take(Uint32Array, 1, 4),
+    dport: take(Uint16Array, 1, 2),
+    sport: take(Uint16Array, 1, 2),
+    feed: take(Uint8Array, 1, 1),
+    proto: take(Uint8Array, 1, 1),
+    cloud: take(Uint8Array, 1, 1),
+  };
+}
