@@ -108,11 +108,24 @@ interface Arena {
  */
 function newArena(module: WebAssembly.Module, bytes: number): Arena {
   const pages = Math.ceil(bytes / PAGE);
-  const shared = pages * PAGE <= sharedLeft ? sharedModule() : null;
-  const memory = shared !== null ? new WebAssembly.Memory({ initial: pages, maximum: MAX_BYTES / PAGE, shared: true }) : new WebAssembly.Memory({ initial: pages });
-  if (shared !== null) sharedLeft -= pages * PAGE;
-  const ex = new WebAssembly.Instance(shared ?? module, { env: { memory } }).exports as unknown as HeldExports;
-  return { memory, ex };
+  const shared = pages * PAGE <= sharedLeft ? sharedArena(pages) : null;
+  if (shared !== null) return shared;
+  const memory = new WebAssembly.Memory({ initial: pages });
+  return { memory, ex: new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as HeldExports };
+}
+
+/** A shared memory of `pages` over the shared module, counted in the budget; null without the module or the memory (a plain one is tried then). */
+function sharedArena(pages: number): Arena | null {
+  const module = sharedModule();
+  if (module === null) return null;
+  let memory: WebAssembly.Memory;
+  try {
+    memory = new WebAssembly.Memory({ initial: pages, maximum: MAX_BYTES / PAGE, shared: true });
+  } catch {
+    return null;
+  }
+  sharedLeft -= pages * PAGE;
+  return { memory, ex: new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as HeldExports };
 }
 
 /** A table's storage in a fresh instance, or null where the JavaScript path runs (see the module comment). */
