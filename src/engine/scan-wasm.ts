@@ -23,6 +23,15 @@
  *
  * FLOWSIEVE_ACCUMULATE=js (or a build without the module) keeps the table's arrays in
  * JavaScript and the add loop in JavaScript (scan-ingest.ts addSortedPart), for A/B runs.
+ *
+ * A thread's first memories (SHARED_BUDGET bytes of them) are shared memories, over the
+ * module built to import one (scan-held-shared.wasm): V8 counts a plain memory as the
+ * isolate's external memory, and the shard's first table and held buffer (~230 MB at once
+ * on the bucket) set off two scavenges and two mark-compacts "for external memory pressure"
+ * on a heap of a few MB that frees nothing; a shared one it does not count. Past the budget
+ * memories are plain again, so a thread that keeps making them (growth, spills, serve's
+ * windows) is collected as before, and those collections free the dead shared ones too.
+ * FLOWSIEVE_SHARED_ARENA=off makes every memory plain (A/B runs).
  */
 import { readFileSync } from 'node:fs';
 import { wasmFile } from '../data/files.js';
@@ -59,8 +68,16 @@ const SCRATCH_AT = START_AT + 512;
 const MIN_SCRATCH_ROWS = 4096;
 /** linear memory's largest size (wasm32): a table that would not fit goes back to JavaScript arrays */
 const MAX_BYTES = 65536 * PAGE;
+/**
+ * Bytes of shared memory a thread makes at most (see the module comment): the first table
+ * and held buffer of a 2 M-record shard (~225 MB on the bucket at one worker) fit; dead
+ * shared memory a thread leaves before its next collection stays below it.
+ */
+const SHARED_BUDGET = 256 * 1024 * 1024;
 
 let compiled: WebAssembly.Module | null | undefined;
+let compiledShared: WebAssembly.Module | null | undefined;
+let sharedLeft = SHARED_BUDGET;
 
 /** The module, compiled once a thread; null when not built or FLOWSIEVE_ACCUMULATE=js. */
 function heldModule(): WebAssembly.Module | null {
@@ -69,6 +86,46 @@ function heldModule(): WebAssembly.Module | null {
     compiled = path === null ? null : new WebAssembly.Module(readFileSync(path));
   }
   return compiled;
+}
+
+/** The module importing a shared memory, compiled once a thread; null when not built or FLOWSIEVE_SHARED_ARENA=off. */
+function sharedModule(): WebAssembly.Module | null {
+  if (compiledShared === undefined) {
+    const path = process.env.FLOWSIEVE_SHARED_ARENA === 'off' ? null : wasmFile('scan-held-shared.wasm');
+    compiledShared = path === null ? null : new WebAssembly.Module(readFileSync(path));
+  }
+  return compiledShared;
+}
+
+interface Arena {
+  memory: WebAssembly.Memory;
+  ex: HeldExports;
+}
+
+/**
+ * A memory of `bytes` at least and the module's instance over it: shared while the thread's
+ * SHARED_BUDGET lasts, else plain. Throws when no memory of that size can be had.
+ */
+function newArena(module: WebAssembly.Module, bytes: number): Arena {
+  const pages = Math.ceil(bytes / PAGE);
+  const shared = pages * PAGE <= sharedLeft ? sharedArena(pages) : null;
+  if (shared !== null) return shared;
+  const memory = new WebAssembly.Memory({ initial: pages });
+  return { memory, ex: new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as HeldExports };
+}
+
+/** A shared memory of `pages` over the shared module, counted in the budget; null without the module or the memory (a plain one is tried then). */
+function sharedArena(pages: number): Arena | null {
+  const module = sharedModule();
+  if (module === null) return null;
+  let memory: WebAssembly.Memory;
+  try {
+    memory = new WebAssembly.Memory({ initial: pages, maximum: MAX_BYTES / PAGE, shared: true });
+  } catch {
+    return null;
+  }
+  sharedLeft -= pages * PAGE;
+  return { memory, ex: new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as HeldExports };
 }
 
 /** A table's storage in a fresh instance, or null where the JavaScript path runs (see the module comment). */
@@ -114,12 +171,7 @@ export class ScanArena {
     private readonly module: WebAssembly.Module,
     private readonly maxBytes = MAX_BYTES,
   ) {
-    this.memory = new WebAssembly.Memory({ initial: 1 });
-    this.ex = this.instance(this.memory);
-  }
-
-  private instance(memory: WebAssembly.Memory): HeldExports {
-    return new WebAssembly.Instance(this.module, { env: { memory } }).exports as unknown as HeldExports;
+    ({ memory: this.memory, ex: this.ex } = newArena(module, PAGE));
   }
 
   /**
@@ -143,17 +195,15 @@ export class ScanArena {
     const old = new Uint8Array(this.memory.buffer);
     let to = old;
     if (end > old.length) {
-      let memory: WebAssembly.Memory;
-      let ex: HeldExports;
+      let arena: Arena;
       try {
-        memory = new WebAssembly.Memory({ initial: Math.ceil(end / PAGE) });
-        ex = this.instance(memory);
+        arena = newArena(this.module, end);
       } catch {
         return false; // no memory of that size to be had: the table goes on in JavaScript arrays
       }
-      this.memory = memory;
-      this.ex = ex;
-      to = new Uint8Array(memory.buffer);
+      this.memory = arena.memory;
+      this.ex = arena.ex;
+      to = new Uint8Array(arena.memory.buffer);
       // the buckets' first slots and the scratch: a resize in the middle of a part goes on from its rows and hashes
       to.set(old.subarray(0, this.dAt));
     }
@@ -308,8 +358,8 @@ export class HeldSorter {
     const v6At = align16(stageAt + STAGE_CAP * STAGE_RECORD_BYTES);
     const end = v6At + STAGE_CAP * 8;
     if (end > MAX_BYTES) throw new RangeError('held buffer larger than a memory');
-    const memory = new WebAssembly.Memory({ initial: Math.ceil(end / PAGE) });
-    this.ex = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as HeldExports;
+    const { memory, ex } = newArena(module, end);
+    this.ex = ex;
     const b = memory.buffer;
     this.bucket = new Uint16Array(b, SORT_BUCKET_AT, rows);
     this.rec = new Uint32Array(b, this.recAt, (rows * ROW_BYTES) / 4);

@@ -1,0 +1,33 @@
+import { describe, expect, it } from 'vitest';
+import { heldSorter, scanArena } from '../dist/src/engine/scan-wasm.js';
+import { HELD_WORDS } from '../dist/src/engine/scan-layout.js';
+
+// A file of its own: the budget of shared memory is the thread's (each test file runs in a fresh process).
+const built = scanArena() !== null; // dist/wasm/ built with AssemblyScript
+
+describe.skipIf(!built)('the table and held buffer memories (src/engine/scan-wasm.ts newArena)', () => {
+  it('are shared memories while a thread has made less than 256 MB of them, plain ones past that, and both hold and sort rows alike', () => {
+    const rows = 4096;
+    const first = heldSorter(rows, 256, 3600)!;
+    expect(first.rec.buffer).toBeInstanceOf(SharedArrayBuffer);
+    // two held buffers of ~150 MB each (address space: their pages are never touched) spend the rest of the budget
+    const big = [heldSorter(3_000_000, 256, 3600)!, heldSorter(3_000_000, 256, 3600)!];
+    expect(big[0]!.rec.buffer).toBeInstanceOf(SharedArrayBuffer);
+    expect(big[1]!.rec.buffer).toBeInstanceOf(ArrayBuffer);
+    const plain = big[1]!;
+    // what is left of the budget still goes to a memory that fits in it
+    expect(heldSorter(rows, 256, 3600)!.rec.buffer).toBeInstanceOf(SharedArrayBuffer);
+    // the same part sorted by bucket in each: the shared module and the plain one give the same rows
+    const sorted = [first, plain].map((s) => {
+      const m = 200; // a part holds 256 rows at most (partCap)
+      for (let r = 0; r < m; r++) { // rows of HELD_WORDS words, in bucket (r * 37) % 64
+        s.bucket[r] = (r * 37) % 64;
+        for (let w = 0; w < HELD_WORDS; w++) s.rec[r * HELD_WORDS + w] = r * 100 + w;
+      }
+      s.sort(0, m);
+      return [Array.from(s.sorted.subarray(0, m * HELD_WORDS)), Array.from(s.start)];
+    });
+    expect(sorted[0]).toEqual(sorted[1]);
+    expect(sorted[0]![0]!.slice(0, HELD_WORDS)).toEqual(Array.from({ length: HELD_WORDS }, (_, w) => w)); // row 0, bucket 0, first
+  });
+});
