@@ -226,14 +226,16 @@ export class OutboundTable {
    */
   limitEntries = Infinity;
   /**
-   * Which hosts the table keeps past its limit: those whose rank (hostRank: a hash of the
-   * source address, cloud, account name and window, never of the table's ids) is below
-   * this. It only falls, and only as far as the entries kept must to fit limitEntries after
-   * a batch or a merge (shed), so it ends at the largest rank whose hosts' entries fit,
-   * whatever the order records came in: which hosts are dropped, all of their records,
-   * depends on the input and the limit alone. Dropping records of new entries as they came
-   * once the table was full made the drops depend on batch order, that is on timing
-   * (GCP blobs at --max-memory 40MB, one worker: 6,466 or 6,137 or 6,111 records dropped).
+   * Which entries the table keeps past its limit: those whose rank (entryRank: a hash of
+   * the key's values, the source and target addresses, cloud, account name, window,
+   * protocol and port, never of the table's ids) is below this. It only falls, and only as
+   * far as the entries kept must to fit limitEntries after a batch or a merge (shed), so it
+   * ends at the largest rank whose entries fit, whatever the order records came in: which
+   * entries are dropped, with all of their records, depends on the input and the limit
+   * alone. A host scanning more targets than fit keeps a sample of them (its alert is
+   * raised, short of records). Dropping the records of new entries as they came once the
+   * table was full made the drops depend on batch order, that is on timing (GCP blobs at
+   * --max-memory 40MB, one worker: 6,466 or 6,137 or 6,111 records dropped, run to run).
    */
   keepBelow = ALL_RANKS;
   droppedRecords = 0;
@@ -242,7 +244,7 @@ export class OutboundTable {
   private namedMax: NamedDrop | null = null;
   /** Entries a batch or a merge may add past limitEntries before shed brings the table back under it. */
   private hardLimit = Infinity;
-  /** The ranks of entries [0, ranked) (shed computes them; a compaction moves them with the entries). */
+  /** The entryRanks of entries [0, ranked) (shed computes them; a compaction moves them with the entries). */
   private ranks = new Uint32Array(0);
   private ranked = 0;
   /** hostRank's hash of each account (by its id in `accounts`), computed at first use. */
@@ -382,17 +384,18 @@ export class OutboundTable {
     if (this.n > this.limitEntries) this.shed();
   }
 
-  /** addRecords over the records of hosts ranked below keepBelow; the others are counted as dropped. */
+  /** addRecords over the records of entries ranked below keepBelow; the others are counted as dropped. */
   private addKept(batch: FlowBatchData): void {
     const feed = batch.feed;
     const kept = feed.slice(0, batch.n);
-    const { src, cloud, account, start } = batch;
+    const { src, dst, proto, dport, cloud, account, start } = batch;
     for (let i = 0; i < batch.n; i++) {
       if ((kept[i]! & Feed.outbound) === 0) continue;
       let ac = this.accountMap[account[i]!]!;
       if (ac === UNMAPPED) ac = this.mapAccount(account[i]!);
       const w = Math.floor(start[i]! / this.windowSeconds);
-      if (hostRank(hashAddress(src, i * 4), cloud[i]!, this.accountRank(ac), w) < this.keepBelow) continue;
+      const host = hostRank(hashAddress(src, i * 4), cloud[i]!, this.accountRank(ac), w);
+      if (entryRank(host, ((proto[i]! << 16) | dport[i]!) >>> 0, hashAddress(dst, i * 4)) < this.keepBelow) continue;
       kept[i] = kept[i]! & ~Feed.outbound;
       const sA = this.v6.wordOf(src, i * 4);
       this.drop(sA, this.v6.wasV6 ? F_SRC6 : 0, ((cloud[i]! << 30) | ac) >>> 0, w, 1);
@@ -406,10 +409,10 @@ export class OutboundTable {
   }
 
   /**
-   * Past limitEntries: the hosts of the highest ranks leave the table, all their entries
-   * (their records counted as dropped), until it holds at most limitEntries, and keepBelow
-   * falls to the first rank left out. It falls no further than that: the rank it ends at,
-   * the largest whose hosts' entries fit, is the same in every order of the records.
+   * Past limitEntries: the entries of the highest ranks leave the table (their records
+   * counted as dropped) until it holds at most limitEntries, and keepBelow falls to the
+   * first rank left out. It falls no further than that: the rank it ends at, the largest
+   * whose entries fit, is the same in every order of the records.
    */
   private shed(): void {
     const ranks = this.entryRanks();
@@ -417,7 +420,7 @@ export class OutboundTable {
     this.leaveOut(ranks);
   }
 
-  /** Drop the entries of hosts ranked keepBelow or above, the others moved down in order (ranks with them). */
+  /** Drop the entries ranked keepBelow or above, the others moved down in order (ranks with them). */
   private leaveOut(ranks: Uint32Array): void {
     const cols: Typed[] = [this.srcA, this.ep, this.pp, this.win, this.dstA, this.flags, this.f, this.p, this.b, this.first, this.last, this.iface, this.instance, this.region, this.sports, ranks];
     let w = 0;
@@ -442,7 +445,7 @@ export class OutboundTable {
       grown.set(this.ranks.subarray(0, this.ranked));
       this.ranks = grown;
     }
-    for (let e = this.ranked; e < this.n; e++) this.ranks[e] = this.rankOf(this.srcA[e]!, this.flags[e]!, this.ep[e]!, this.win[e]!);
+    for (let e = this.ranked; e < this.n; e++) this.ranks[e] = this.entryRankOf(this.srcA[e]!, this.flags[e]!, this.ep[e]!, this.win[e]!, this.pp[e]!, this.dstA[e]!);
     this.ranked = this.n;
     return this.ranks;
   }
@@ -451,6 +454,13 @@ export class OutboundTable {
   private rankOf(sA: number, fam: number, epv: number, w: number): number {
     this.v6.wordsOf(sA >>> 0, (fam & F_SRC6) !== 0, this.rankWords);
     return hostRank(hashAddress(this.rankWords, 0), epv >>> 30, this.accountRank(epv & 0x3fffffff), w);
+  }
+
+  /** entryRank of a key in the table's ids. */
+  private entryRankOf(sA: number, fam: number, epv: number, w: number, ppv: number, dA: number): number {
+    const host = this.rankOf(sA, fam, epv, w);
+    this.v6.wordsOf(dA >>> 0, (fam & F_DST6) !== 0, this.rankWords);
+    return entryRank(host, ppv, hashAddress(this.rankWords, 0));
   }
 
   /** An account's part of hostRank: a hash of its name (ids depend on the order accounts came in). */
@@ -1265,7 +1275,7 @@ export class OutboundTable {
       const sA = fl & F_SRC6 ? v6[s.srcA[i]!]! : s.srcA[i]!;
       const dA = fl & F_DST6 ? v6[s.dstA[i]!]! : s.dstA[i]!;
       const epv = (((s.ep[i]! >>> 30) << 30) | acc[s.ep[i]! & 0x3fffffff]!) >>> 0;
-      if (this.keepBelow !== ALL_RANKS && this.rankOf(sA, fl, epv, s.win[i]!) >= this.keepBelow) {
+      if (this.keepBelow !== ALL_RANKS && this.entryRankOf(sA, fl, epv, s.win[i]!, s.pp[i]!, dA) >= this.keepBelow) {
         this.drop(sA, fl, epv, s.win[i]!, s.f[i]!);
         continue;
       }
@@ -1289,9 +1299,14 @@ export class OutboundTable {
   }
 }
 
-/** A host's rank (OutboundTable.keepBelow): its source address's hash, cloud, account name's hash and window mixed. */
+/** A host's rank (the order of named drops): its source address's hash, cloud, account name's hash and window mixed. */
 function hostRank(addressHash: number, cloud: number, accountHash: number, w: number): number {
   return fmix32(mix(mix(mix(addressHash, cloud), accountHash), w)) >>> 0;
+}
+
+/** An entry's rank (OutboundTable.keepBelow): its host's rank, protocol << 16 | port and target address's hash mixed. */
+function entryRank(host: number, ppv: number, targetHash: number): number {
+  return fmix32(mix(mix(host, ppv), targetHash)) >>> 0;
 }
 
 /** FNV-1a of a string's UTF-16 units, mixed. */
