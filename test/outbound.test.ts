@@ -145,5 +145,19 @@ describe('outbound table: its entry limit (--max-memory)', () => {
     expect(u.n).toBe(40);
     expect(u.droppedRecords).toBe(2 * (n - 100) + 2 * 60);
     expect(u.droppedHosts()).toEqual([expect.objectContaining({ src: '10.9.0.5', records: 2 * (n - 40) })]);
+    // restored into two shards (a checkpoint of another worker count): the host's shard takes its
+    // named records, shard 0 the unnamed (none here), and the other shard's table none
+    const { hashAddress, shardOf } = await import('../dist/src/flow/hash.js');
+    const owner = shardOf(hashAddress([0, 0, 0xffff, 0x0a090005], 0), 2);
+    const halves = [0, 1].map((shard) => {
+      const h = new OutboundTable(3600, 16);
+      h.limitEntries = 100;
+      h.mergeState(t.exportState(), { shard, shards: 2 });
+      return h;
+    });
+    expect(halves[owner]!.droppedRecords).toBe(t.droppedRecords);
+    expect(halves[owner]!.n).toBe(100);
+    expect(halves[1 - owner]!.droppedRecords).toBe(0);
+    expect(halves[1 - owner]!.droppedHosts()).toEqual([]);
   });
 });

@@ -354,12 +354,12 @@ export class OutboundTable {
   }
 
   get bytes(): number {
-    return this.cap * OUTBOUND_ENTRY_BYTES + this.index.byteLength + this.v6.bytes;
+    return this.cap * OUTBOUND_ENTRY_BYTES + this.index.byteLength + this.v6.bytes + this.ranks.byteLength;
   }
 
   /** Bytes held in memory: the entries in use (see ScanTable.heldBytes), the index, IPv6 interning. */
   get heldBytes(): number {
-    return this.n * OUTBOUND_ENTRY_BYTES + this.index.byteLength + this.v6.bytes;
+    return this.n * OUTBOUND_ENTRY_BYTES + this.index.byteLength + this.v6.bytes + this.ranks.byteLength;
   }
 
   /**
