@@ -18,11 +18,45 @@ const SLACK = 32;
 interface Lz4Exports {
   memory: WebAssembly.Memory;
   decode(src: number, srcLen: number, dst: number, cap: number): number;
+  smallRuns(
+    n: number, below: number, shortRun: number, seconds: number, flags: number, af: number, src: number, src6: number, proto: number, dport: number,
+    dst: number, dst6: number, start: number, account: number, accountWide: number, region: number, regionWide: number, scratch: number, out: number,
+  ): number;
+  smallKeys(): number;
+  smallEntries(): number;
 }
+
+/** The columns of a block's entry rows smallRuns reads, and its counts (row-codec.ts BlockRows, not imported: block.ts imports this file). */
+export interface RunColumns {
+  n: number;
+  flags: Uint8Array;
+  af: Uint8Array;
+  src: Uint32Array;
+  src6: Uint32Array;
+  proto: Uint8Array;
+  dport: Uint16Array;
+  dst: Uint32Array;
+  dst6: Uint32Array;
+  start: Uint32Array;
+  account: Uint16Array | Uint32Array;
+  region: Uint16Array | Uint32Array;
+  smallKeys: number;
+  smallEntries: number;
+}
+
+/** A short run's rows in smallRuns's scratch: window, kind, account, region and four destination words. */
+const SHORT_ROW_BYTES = 32;
+
+/** smallRuns could not run here: a column lies in this memory and the memory would have to grow (which detaches it). */
+export const RUNS_NOT_HERE = -2;
 
 export class Lz4Wasm {
   private readonly exports: Lz4Exports;
   private u8: Uint8Array;
+  /** The first byte past the last block's payload (16-aligned): smallRuns's room starts here. */
+  private free = 0;
+  /** Where smallRuns wrote its ranges. */
+  private out = 0;
 
   constructor(module: WebAssembly.Module) {
     this.exports = new WebAssembly.Instance(module, {}).exports as unknown as Lz4Exports;
@@ -36,7 +70,8 @@ export class Lz4Wasm {
    */
   uncompress(payload: Uint8Array, raw: number): Uint8Array | null {
     const cap = alignUp(raw + SLACK);
-    const need = cap + payload.length + SLACK;
+    // and room for smallRuns past the payload: its ranges need 16 bytes a row, and a row of a block is more
+    const need = cap + payload.length + SLACK + RUNS_ROOM + raw;
     if (this.u8.length < need) {
       const mem = this.exports.memory;
       mem.grow(Math.ceil((need - mem.buffer.byteLength) / 65536));
@@ -44,9 +79,62 @@ export class Lz4Wasm {
     }
     this.u8.set(payload, cap);
     const n = this.exports.decode(cap, payload.length, 0, raw);
+    this.free = alignUp(cap + payload.length + SLACK);
     return n === raw ? this.u8.subarray(0, n) : null;
   }
+
+  /**
+   * scan-ingest.ts longRuns's pass over a block's entry rows, run by the module (assembly/lz4-block.ts
+   * smallRuns): the small keys and entries into r, the long runs' ranges for copyRanges; returns how
+   * many ints those are, -1 when a row breaks the block's order, or RUNS_NOT_HERE. Columns that
+   * do not lie in this memory (a block lz4-napi decoded, a test's) are copied in first.
+   */
+  smallRuns(r: RunColumns, below: number, seconds: number, shortRun: number): number {
+    const cols = [r.flags, r.af, r.src, r.src6, r.proto, r.dport, r.dst, r.dst6, r.start, r.account, r.region];
+    const mem = this.exports.memory;
+    let copy = 0;
+    let here = false;
+    for (const c of cols) {
+      if (c.buffer === mem.buffer) here = true;
+      else copy += alignUp(c.byteLength);
+    }
+    const scratch = this.free;
+    const out = scratch + shortRun * SHORT_ROW_BYTES;
+    let at = alignUp(out + 16 * (r.n + 1));
+    const need = at + copy + SLACK;
+    if (need > mem.buffer.byteLength) {
+      if (here) return RUNS_NOT_HERE;
+      mem.grow(Math.ceil((need - mem.buffer.byteLength) / 65536));
+      this.u8 = new Uint8Array(mem.buffer);
+    }
+    const addr = cols.map((c) => {
+      if (c.buffer === mem.buffer) return c.byteOffset;
+      this.u8.set(new Uint8Array(c.buffer, c.byteOffset, c.byteLength), at);
+      const a = at;
+      at += alignUp(c.byteLength);
+      return a;
+    });
+    const [flags, af, src, src6, proto, dport, dst, dst6, start, account, region] = addr as [number, number, number, number, number, number, number, number, number, number, number];
+    const x = this.exports;
+    const ints = x.smallRuns(
+      r.n, below, shortRun, seconds, flags, af, src, src6, proto, dport, dst, dst6, start,
+      account, r.account.BYTES_PER_ELEMENT === 4 ? 1 : 0, region, r.region.BYTES_PER_ELEMENT === 4 ? 1 : 0, scratch, out,
+    );
+    if (ints < 0) return ints;
+    r.smallKeys += x.smallKeys();
+    r.smallEntries += x.smallEntries();
+    this.out = out;
+    return ints;
+  }
+
+  /** The `ints` ints of ranges the last smallRuns wrote, into `into` from 0. */
+  copyRanges(into: Int32Array, ints: number): void {
+    into.set(new Int32Array(this.exports.memory.buffer, this.out, ints));
+  }
 }
+
+/** Bytes past a block's payload for smallRuns's short-run scratch (and the slack of its ranges' end). */
+const RUNS_ROOM = 1024;
 
 function alignUp(x: number): number {
   return (x + 15) & ~15;
