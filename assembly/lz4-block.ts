@@ -280,3 +280,61 @@ function runEntries(
   shortKeys = keys;
   return entries;
 }
+
+// ---------------------------------------------------------------------------------------------
+// blockRows's checks of a block decoded here (src/replay/row-codec.ts): the IPv6 rows of each
+// address, and the largest id of its four id columns (u16, or u32 where `wide`), 16 rows a step.
+
+let v6Src: i32 = 0;
+let v6Dst: i32 = 0;
+
+/** The rows with an IPv6 source the last blockIds counted. */
+export function v6Sources(): i32 {
+  return v6Src;
+}
+
+/** The rows with an IPv6 target. */
+export function v6Targets(): i32 {
+  return v6Dst;
+}
+
+/** The IPv6 rows of `af` (bit 0: source, bit 1: target) into v6Sources / v6Targets; returns the largest id of a .. d. */
+export function blockIds(n: u32, af: u32, a: u32, aWide: u32, b: u32, bWide: u32, c: u32, cWide: u32, d: u32, dWide: u32): u32 {
+  let s: u32 = 0;
+  let t: u32 = 0;
+  let i: u32 = 0;
+  for (; i + 16 <= n; i += 16) {
+    const v = v128.load(af + i);
+    s += <u32>popcnt<i32>(i8x16.bitmask(i8x16.shl(v, 7)));
+    t += <u32>popcnt<i32>(i8x16.bitmask(i8x16.shl(v, 6)));
+  }
+  for (; i < n; i++) {
+    const x = <u32>load<u8>(af + i);
+    s += x & 1;
+    t += (x >> 1) & 1;
+  }
+  v6Src = <i32>s;
+  v6Dst = <i32>t;
+  return max(max(largest(a, aWide, n), largest(b, bWide, n)), max(largest(c, cWide, n), largest(d, dWide, n)));
+}
+
+/** The largest of n u16 (or u32 where wide) at p. */
+function largest(p: u32, wide: u32, n: u32): u32 {
+  let i: u32 = 0;
+  let m: u32 = 0;
+  if (wide) {
+    let v = i32x4.splat(0);
+    for (; i + 4 <= n; i += 4) v = i32x4.max_u(v, v128.load(p + 4 * i));
+    m = max(max(<u32>i32x4.extract_lane(v, 0), <u32>i32x4.extract_lane(v, 1)), max(<u32>i32x4.extract_lane(v, 2), <u32>i32x4.extract_lane(v, 3)));
+    for (; i < n; i++) m = max(m, load<u32>(p + 4 * i));
+    return m;
+  }
+  let v = i16x8.splat(0);
+  for (; i + 8 <= n; i += 8) v = i16x8.max_u(v, v128.load(p + 2 * i));
+  v = i16x8.max_u(v, i8x16.shuffle(v, v, 8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7));
+  v = i16x8.max_u(v, i8x16.shuffle(v, v, 4, 5, 6, 7, 0, 1, 2, 3, 8, 9, 10, 11, 12, 13, 14, 15));
+  v = i16x8.max_u(v, i8x16.shuffle(v, v, 2, 3, 0, 1, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15));
+  m = <u32>i16x8.extract_lane_u(v, 0);
+  for (; i < n; i++) m = max(m, <u32>load<u16>(p + 2 * i));
+  return m;
+}

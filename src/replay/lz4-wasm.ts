@@ -24,7 +24,12 @@ interface Lz4Exports {
   ): number;
   smallKeys(): number;
   smallEntries(): number;
+  blockIds(n: number, af: number, a: number, aWide: number, b: number, bWide: number, c: number, cWide: number, d: number, dWide: number): number;
+  v6Sources(): number;
+  v6Targets(): number;
 }
+
+type Ids = Uint16Array | Uint32Array;
 
 /** The columns of a block's entry rows smallRuns reads, and its counts (row-codec.ts BlockRows, not imported: block.ts imports this file). */
 export interface RunColumns {
@@ -127,6 +132,21 @@ export class Lz4Wasm {
     return ints;
   }
 
+  /**
+   * row-codec.ts blockRows's pass over a block decoded here, run by the module (assembly/lz4-block.ts
+   * blockIds): the rows with an IPv6 source and target into v6[0], v6[1], and the largest id of
+   * a .. d; -1 when a column does not lie in this memory (the caller counts them itself).
+   */
+  blockIds(n: number, af: Uint8Array, a: Ids, b: Ids, c: Ids, d: Ids, v6: Int32Array): number {
+    const buf = this.exports.memory.buffer;
+    if (af.buffer !== buf || a.buffer !== buf || b.buffer !== buf || c.buffer !== buf || d.buffer !== buf) return -1;
+    const x = this.exports;
+    const m = x.blockIds(n, af.byteOffset, a.byteOffset, wide(a), b.byteOffset, wide(b), c.byteOffset, wide(c), d.byteOffset, wide(d));
+    v6[0] = x.v6Sources();
+    v6[1] = x.v6Targets();
+    return m >>> 0; // a u32: ids past 2^31 come back negative
+  }
+
   /** The `ints` ints of ranges the last smallRuns wrote, into `into` from 0. */
   copyRanges(into: Int32Array, ints: number): void {
     into.set(new Int32Array(this.exports.memory.buffer, this.out, ints));
@@ -135,6 +155,11 @@ export class Lz4Wasm {
 
 /** Bytes past a block's payload for smallRuns's short-run scratch (and the slack of its ranges' end). */
 const RUNS_ROOM = 1024;
+
+/** 1 for a column of u32 ids, 0 for u16. */
+function wide(ids: Ids): number {
+  return ids.BYTES_PER_ELEMENT === 4 ? 1 : 0;
+}
 
 function alignUp(x: number): number {
   return (x + 15) & ~15;
