@@ -338,3 +338,45 @@ function largest(p: u32, wide: u32, n: u32): u32 {
   for (; i < n; i++) m = max(m, <u32>load<u16>(p + 2 * i));
   return m;
 }
+
+// ---------------------------------------------------------------------------------------------
+// src/replay/entry-rows.ts checkEntryCounts's pass over an entry-rows block decoded here: the
+// records its rows stand for, in all and by feed (flags bit 0 inbound, bit 1 outbound).
+
+let recordsAll: f64 = 0;
+let recordsIn: f64 = 0;
+let recordsOut: f64 = 0;
+
+/** The records the last entrySums summed: all. */
+export function entryRecords(): f64 {
+  return recordsAll;
+}
+
+/** Those of inbound rows. */
+export function entryInbound(): f64 {
+  return recordsIn;
+}
+
+/** Those of outbound rows. */
+export function entryOutbound(): f64 {
+  return recordsOut;
+}
+
+/** Sums the u32 counts at `flows` by feed; returns the first row that stands for no record, or an outbound row for more than one, else -1. */
+export function entrySums(n: u32, flags: u32, flows: u32): i32 {
+  let all: u64 = 0;
+  let inb: u64 = 0;
+  let outb: u64 = 0;
+  for (let i: u32 = 0; i < n; i++) {
+    const c = <u64>load<u32>(flows + 4 * i);
+    const f = <u32>load<u8>(flags + i);
+    all += c;
+    inb += c * <u64>(f & 1);
+    outb += c * <u64>((f >> 1) & 1);
+    if (c == 0 || (c > 1 && (f & 2) != 0)) return <i32>i;
+  }
+  recordsAll = <f64>all;
+  recordsIn = <f64>inb;
+  recordsOut = <f64>outb;
+  return -1;
+}

@@ -12,7 +12,7 @@ import { heldSorter, type HeldSorter } from './scan-wasm.js';
 import type { FlowBatchData } from '../flow/batch.js';
 import type { BlockRows } from '../replay/row-codec.js';
 import { Feed } from '../flow/types.js';
-import { lz4Wasm, RUNS_NOT_HERE } from '../replay/lz4-wasm.js';
+import { lz4Wasm, NOT_IN_MEMORY } from '../replay/lz4-wasm.js';
 import type { StringDict } from '../flow/dict.js';
 
 // the layout's flags as this module's own consts (scan-core.ts says why)
@@ -395,7 +395,7 @@ function longRuns(keys: KeyBuilder, r: BlockRows): number {
   const lz = lz4Wasm();
   if (lz !== null) {
     const ints = lz.smallRuns(r, r.smallBelow, keys.windowSeconds, SHORT_RUN);
-    if (ints !== RUNS_NOT_HERE) {
+    if (ints !== NOT_IN_MEMORY) {
       if (ints > runScratch.ranges.length) runScratch.ranges = new Int32Array(nextPow2(ints));
       if (ints > 0) lz.copyRanges(runScratch.ranges, ints);
       return ints;

@@ -27,6 +27,10 @@ interface Lz4Exports {
   blockIds(n: number, af: number, a: number, aWide: number, b: number, bWide: number, c: number, cWide: number, d: number, dWide: number): number;
   v6Sources(): number;
   v6Targets(): number;
+  entrySums(n: number, flags: number, flows: number): number;
+  entryRecords(): number;
+  entryInbound(): number;
+  entryOutbound(): number;
 }
 
 type Ids = Uint16Array | Uint32Array;
@@ -52,8 +56,8 @@ export interface RunColumns {
 /** A short run's rows in smallRuns's scratch: window, kind, account, region and four destination words. */
 const SHORT_ROW_BYTES = 32;
 
-/** smallRuns could not run here: a column lies in this memory and the memory would have to grow (which detaches it). */
-export const RUNS_NOT_HERE = -2;
+/** A pass could not run here: a column lies outside this memory (entrySums), or in it while the memory would have to grow, which detaches it (smallRuns). */
+export const NOT_IN_MEMORY = -2;
 
 export class Lz4Wasm {
   private readonly exports: Lz4Exports;
@@ -91,7 +95,7 @@ export class Lz4Wasm {
   /**
    * scan-ingest.ts longRuns's pass over a block's entry rows, run by the module (assembly/lz4-block.ts
    * smallRuns): the small keys and entries into r, the long runs' ranges for copyRanges; returns how
-   * many ints those are, -1 when a row breaks the block's order, or RUNS_NOT_HERE. Columns that
+   * many ints those are, -1 when a row breaks the block's order, or NOT_IN_MEMORY. Columns that
    * do not lie in this memory (a block lz4-napi decoded, a test's) are copied in first.
    */
   smallRuns(r: RunColumns, below: number, seconds: number, shortRun: number): number {
@@ -108,7 +112,7 @@ export class Lz4Wasm {
     let at = alignUp(out + 16 * (r.n + 1));
     const need = at + copy + SLACK;
     if (need > mem.buffer.byteLength) {
-      if (here) return RUNS_NOT_HERE;
+      if (here) return NOT_IN_MEMORY;
       mem.grow(Math.ceil((need - mem.buffer.byteLength) / 65536));
       this.u8 = new Uint8Array(mem.buffer);
     }
@@ -145,6 +149,23 @@ export class Lz4Wasm {
     v6[0] = x.v6Sources();
     v6[1] = x.v6Targets();
     return m >>> 0; // a u32: ids past 2^31 come back negative
+  }
+
+  /**
+   * entry-rows.ts checkEntryCounts's pass over a block decoded here, run by the module
+   * (assembly/lz4-block.ts entrySums): the records its rows stand for, in all, inbound and
+   * outbound, into sums[0..2]; returns the first row whose count cannot be (0, or more than one
+   * on an outbound row), -1 when none, NOT_IN_MEMORY when a column does not lie in this memory.
+   */
+  entrySums(n: number, flags: Uint8Array, flows: Uint32Array, sums: Float64Array): number {
+    const buf = this.exports.memory.buffer;
+    if (flags.buffer !== buf || flows.buffer !== buf) return NOT_IN_MEMORY;
+    const x = this.exports;
+    const bad = x.entrySums(n, flags.byteOffset, flows.byteOffset);
+    sums[0] = x.entryRecords();
+    sums[1] = x.entryInbound();
+    sums[2] = x.entryOutbound();
+    return bad;
   }
 
   /** The `ints` ints of ranges the last smallRuns wrote, into `into` from 0. */
