@@ -99,41 +99,56 @@ export class Lz4Wasm {
    * do not lie in this memory (a block lz4-napi decoded, a test's) are copied in first.
    */
   smallRuns(r: RunColumns, below: number, seconds: number, shortRun: number): number {
-    const cols = [r.flags, r.af, r.src, r.src6, r.proto, r.dport, r.dst, r.dst6, r.start, r.account, r.region];
-    const mem = this.exports.memory;
-    let copy = 0;
-    let here = false;
-    for (const c of cols) {
-      if (c.buffer === mem.buffer) here = true;
-      else copy += alignUp(c.byteLength);
-    }
+    const c = this.holds(r) ? r : this.copyIn(r);
+    if (c === null) return NOT_IN_MEMORY;
     const scratch = this.free;
     const out = scratch + shortRun * SHORT_ROW_BYTES;
-    let at = alignUp(out + 16 * (r.n + 1));
-    const need = at + copy + SLACK;
-    if (need > mem.buffer.byteLength) {
-      if (here) return NOT_IN_MEMORY;
-      mem.grow(Math.ceil((need - mem.buffer.byteLength) / 65536));
-      this.u8 = new Uint8Array(mem.buffer);
-    }
-    const addr = cols.map((c) => {
-      if (c.buffer === mem.buffer) return c.byteOffset;
-      this.u8.set(new Uint8Array(c.buffer, c.byteOffset, c.byteLength), at);
-      const a = at;
-      at += alignUp(c.byteLength);
-      return a;
-    });
-    const [flags, af, src, src6, proto, dport, dst, dst6, start, account, region] = addr as [number, number, number, number, number, number, number, number, number, number, number];
+    // uncompress left room for this past the payload (copyIn past the copies), unless rows are unusually narrow
+    if (out + 16 * (r.n + 1) + SLACK > this.u8.length) return NOT_IN_MEMORY;
     const x = this.exports;
     const ints = x.smallRuns(
-      r.n, below, shortRun, seconds, flags, af, src, src6, proto, dport, dst, dst6, start,
-      account, r.account.BYTES_PER_ELEMENT === 4 ? 1 : 0, region, r.region.BYTES_PER_ELEMENT === 4 ? 1 : 0, scratch, out,
+      r.n, below, shortRun, seconds, c.flags.byteOffset, c.af.byteOffset, c.src.byteOffset, c.src6.byteOffset, c.proto.byteOffset,
+      c.dport.byteOffset, c.dst.byteOffset, c.dst6.byteOffset, c.start.byteOffset, c.account.byteOffset, wide(c.account),
+      c.region.byteOffset, wide(c.region), scratch, out,
     );
     if (ints < 0) return ints;
     r.smallKeys += x.smallKeys();
     r.smallEntries += x.smallEntries();
     this.out = out;
     return ints;
+  }
+
+  /** Whether every column smallRuns reads lies in this memory (the IPv6 ones may be empty: they are then not read). */
+  private holds(r: RunColumns): boolean {
+    const b = this.exports.memory.buffer;
+    return r.flags.buffer === b && r.af.buffer === b && r.src.buffer === b && r.proto.buffer === b && r.dport.buffer === b &&
+      r.dst.buffer === b && r.start.buffer === b && r.account.buffer === b && r.region.buffer === b &&
+      (r.src6.buffer === b || r.src6.length === 0) && (r.dst6.buffer === b || r.dst6.length === 0);
+  }
+
+  /**
+   * Columns of a block that was not decoded here (lz4-napi's, a test's) copied into this memory
+   * from `free` on, with room after them for smallRuns: their views, or null when one column
+   * lies here already and the memory would have to grow (which detaches it).
+   */
+  private copyIn(r: RunColumns): RunColumns | null {
+    const cols = [r.flags, r.af, r.src, r.src6, r.proto, r.dport, r.dst, r.dst6, r.start, r.account, r.region];
+    const mem = this.exports.memory;
+    let bytes = 0;
+    for (const c of cols) bytes += alignUp(c.byteLength);
+    const need = this.free + bytes + RUNS_ROOM + 16 * (r.n + 1) + SLACK;
+    if (need > mem.buffer.byteLength) {
+      if (cols.some((c) => c.buffer === mem.buffer)) return null;
+      mem.grow(Math.ceil((need - mem.buffer.byteLength) / 65536));
+      this.u8 = new Uint8Array(mem.buffer);
+    }
+    const [flags, af, src, src6, proto, dport, dst, dst6, start, account, region] = cols.map((c) => {
+      const at = this.free;
+      this.u8.set(new Uint8Array(c.buffer, c.byteOffset, c.byteLength), at);
+      this.free += alignUp(c.byteLength);
+      return new (c.constructor as Uint8ArrayConstructor)(mem.buffer, at, c.length);
+    }) as [Uint8Array, Uint8Array, Uint32Array, Uint32Array, Uint8Array, Uint16Array, Uint32Array, Uint32Array, Uint32Array, Uint16Array | Uint32Array, Uint16Array | Uint32Array];
+    return { n: r.n, flags, af, src, src6, proto, dport, dst, dst6, start, account, region, smallKeys: 0, smallEntries: 0 };
   }
 
   /**
