@@ -14,13 +14,20 @@
 // tuple spans found as src/formats/azure.ts walks a record, for endRecord there; any record
 // written otherwise is left to that walk.
 //
-// Memory (byte offsets chosen by the caller, src/formats/azure-wasm.ts): the blob's bytes
+// Memory (byte offsets chosen by the caller, src/formats/azure-wasm.ts, all at or past
+// dataEnd(): below it lie the module's own static data, the function references members()
+// and elements() call through among them, which a span written there overwrote): the blob's bytes
 // at `bufPtr` (16 bytes of slack after it), the tuples' starts and ends (i32, relative to
 // bufPtr) at `startsPtr` and `endsPtr`, the rows at `out` (ROW_BYTES each), the routing block at `routePtr` and the
 // shards' areas where its settings say.
 
 import { ipv4 } from './aws-lines';
 import { ROUTE_EMIT, areasPtr, endRouting, routeFlow, routedFeed, startRouting, toArea, toAreaIds } from './shared/route';
+
+/** The end of the module's static data: the caller's regions lie at or past it. */
+export function dataEnd(): u32 {
+  return <u32>__heap_base;
+}
 
 // a row: i32 taken, proto, direction, action, sport, dport, src, dst (IPv4), then f64 time,
 // packets, bytes, then i32 route (a taken tuple's shard, ROUTE_DONE or ROUTE_EMIT) and its Feed

@@ -20,10 +20,17 @@ import { MAX_AREA_SHARDS, ROUTING_BLOCK_BYTES, WasmReaderChoice, WasmRouting, ar
 export const AZURE_WASM_TUPLES = 4096;
 export const AZURE_WASM_BLOB = 16 * 1024 * 1024;
 
-// linear memory: the tuple spans (starts, ends, MAC starts, MAC ends), the record block
-// (readRecord), the run block (readRun), the rows, the routing block, the shards' areas (when the sink routes), the
-// blob (memory grows to the largest read)
-const SPANS_AT = 0;
+// linear memory: the module's static data (below MODULE_DATA_BYTES), the tuple spans (starts,
+// ends, MAC starts, MAC ends), the record block (readRecord), the run block (readRun), the
+// rows, the routing block, the shards' areas (when the sink routes), the blob (memory grows
+// to the largest read)
+/**
+ * The bytes the module's static data may take (its dataEnd(), ~1.4 KB): the function
+ * references its walk calls through lie there, and spans written over them (from 0, as they
+ * were, for a record of more than ~260 tuples) made every walk after it fail.
+ */
+const MODULE_DATA_BYTES = 4096;
+const SPANS_AT = MODULE_DATA_BYTES;
 const ENDS_AT = SPANS_AT + AZURE_WASM_TUPLES * 4;
 const MACS_AT = ENDS_AT + AZURE_WASM_TUPLES * 4;
 const MACE_AT = MACS_AT + AZURE_WASM_TUPLES * 4;
@@ -100,7 +107,11 @@ export class AzureWasm {
     readonly routes = true,
   ) {
     const instance = new WebAssembly.Instance(module, {});
-    const exports = instance.exports as { memory: WebAssembly.Memory; readTuples: AzureWasm['readTuples']; readRecord: AzureWasm['walkRecord']; newBlob: () => void; readRun: AzureWasm['walkRun'] };
+    const exports = instance.exports as {
+      memory: WebAssembly.Memory; readTuples: AzureWasm['readTuples']; readRecord: AzureWasm['walkRecord']; newBlob: () => void; readRun: AzureWasm['walkRun']; dataEnd: () => number;
+    };
+    // a module whose static data outgrew its room would have it overwritten by the spans
+    if (exports.dataEnd() > SPANS_AT) throw new Error(`azure-tuples.wasm: its static data ends at ${exports.dataEnd()}, past ${SPANS_AT} (MODULE_DATA_BYTES)`);
     this.memory = exports.memory;
     this.readTuples = exports.readTuples;
     this.walkRecord = exports.readRecord;
