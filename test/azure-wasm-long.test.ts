@@ -14,7 +14,8 @@ import { routedBy } from './helpers/routed.js';
 import { tempDir } from './helpers/tmp.js';
 import { detectOpts } from './helpers/detect-opts.js';
 import { detect } from '../dist/src/engine/run.js';
-import { AzureWasm, AZURE_WASM_TUPLES, setAzureReader, type AzureReaderKind } from '../dist/src/formats/azure-wasm.js';
+import { FlowSink } from '../dist/src/flow/sink.js';
+import { AzureWasm, AZURE_WASM_TUPLES, azureWasm, setAzureReader, type AzureReaderKind } from '../dist/src/formats/azure-wasm.js';
 import { readerFor } from '../dist/src/formats/registry.js';
 
 afterAll(() => setAzureReader(process.env.FLOWSIEVE_AZURE_READER === 'js' ? 'js' : 'wasm'));
@@ -128,6 +129,30 @@ describe('Azure records with long tuple arrays in the WebAssembly reader', () =>
       const walked = expectAlike(blob(long), n + SHORT_TUPLES);
       expect(walked).toEqual([3, 2, 3, 2, 3, 2]);
     }
+  });
+
+  it('the shards\' areas take no more rows than they hold: a read that would overfill them is refused (the JavaScript reader reads it)', () => {
+    setAzureReader('wasm');
+    const w = azureWasm()!;
+    const t = tuples(AZURE_WASM_TUPLES, false);
+    const text = JSON.stringify(t);
+    const starts = new Int32Array(t.length);
+    const ends = new Int32Array(t.length);
+    for (let k = 0, at = 1; k < t.length; at = ends[k]! + 2, k++) {
+      starts[k] = at + 1;
+      ends[k] = at + 1 + t[k]!.length;
+    }
+    expect(text.slice(starts[1], ends[1])).toBe(t[1]);
+    const sink = new FlowSink({ shards: 3, batchSize: 64, maxRejectsKept: 10 }, () => {});
+    expect(w.load(Buffer.from(text), sink)).toBe(true);
+    const read = (n: number, keep: boolean) => w.read(starts, ends, n, 1, 2, false, keep);
+    expect(read(3000, false)).toBe(true);
+    expect(w.routedAreas).not.toBeNull(); // routed into the areas
+    expect(read(1097, true)).toBe(false);
+    expect(read(1096, true)).toBe(true);
+    expect(read(1, true)).toBe(false);
+    expect(read(AZURE_WASM_TUPLES, false)).toBe(true);
+    expect(read(AZURE_WASM_TUPLES + 1, false)).toBe(false);
   });
 
   it('detect reads a blob of long records whole (no file failed), at 1 and 2 workers', async () => {

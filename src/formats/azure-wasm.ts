@@ -100,6 +100,12 @@ export class AzureWasm {
   private settingsBlank = false;
   /** Where the blob last loaded lies. */
   private bufAt = BUF_AT;
+  /**
+   * The rows routed into the shards' areas since a read last emptied them: at most
+   * AZURE_WASM_TUPLES, the rows an area holds (the module does not check: past them a shard's
+   * rows would be written over the next shard's area, and the last one's over the blob).
+   */
+  private areaRows = 0;
 
   /** routes: route taken tuples in the module where the sink allows it (else every one goes to emit). */
   constructor(
@@ -151,6 +157,7 @@ export class AzureWasm {
     this.u8.set(blob, this.bufAt);
     this.u8.fill(0, this.bufAt + blob.length, this.bufAt + blob.length + 16);
     this.blobLength = blob.length;
+    this.areaRows = 0;
     this.newBlob();
     return true;
   }
@@ -203,9 +210,13 @@ export class AzureWasm {
    * The shards' areas are emptied first, unless keepAreas: their rows routed by the reads
    * before it (up to AZURE_WASM_TUPLES in all) are kept, and its rows put after them.
    * walked: the spans are those readRecord just gave (they are in the module already).
+   * False too when the kept rows and these would be more than the areas hold.
    */
   read(starts: Int32Array, ends: Int32Array, n: number, layout: TupleLayout, version: number, regionBlank = false, keepAreas = false, walked = false): boolean {
     if (n > AZURE_WASM_TUPLES) return false;
+    const kept = keepAreas ? this.areaRows : 0;
+    if (kept + n > AZURE_WASM_TUPLES) return false;
+    this.areaRows = kept + n;
     const i32 = this.i32;
     if (!walked) {
       for (let k = 0; k < n; k++) {
@@ -240,10 +251,11 @@ export class AzureWasm {
     i32[b + 4] = macS;
     i32[b + 5] = macE;
     i32[b + 6] = iface;
-    i32[b + 7] = room;
+    i32[b + 7] = Math.max(0, Math.min(room, AZURE_WASM_TUPLES - this.areaRows)); // no more than the areas hold
     const records = this.walkRun(this.bufAt, end, this.blobLength, RECORD_AT, SPANS_AT, AZURE_WASM_TUPLES, ROWS_AT, ROUTING_AT, RUN_AT);
     this.runTuples = i32[b + 8]!;
     this.runEnd = i32[b + 9]!;
+    this.areaRows += this.runTuples;
     return records;
   }
 
