@@ -6,7 +6,8 @@
  * (detect: the file failed). Records of 1 to 20,000 tuples, one array or many, NSG and VNet,
  * read by the module as by the JavaScript reader, and detect reads a blob of them whole.
  */
-import { writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readBytes } from './helpers/read-format.js';
@@ -19,6 +20,42 @@ import { AzureWasm, AZURE_WASM_TUPLES, azureWasm, setAzureReader, type AzureRead
 import { readerFor } from '../dist/src/formats/registry.js';
 
 afterAll(() => setAzureReader(process.env.FLOWSIEVE_AZURE_READER === 'js' ? 'js' : 'wasm'));
+
+const WASM_DIR = fileURLToPath(new URL('../dist/wasm/', import.meta.url));
+
+/** The end of a module's active data segments at constant offsets (0: none), read from its data section (id 11). */
+function dataSegmentsEnd(wasm: Buffer): number {
+  let p = 8;
+  const leb = (): number => {
+    let v = 0;
+    for (let shift = 0; ; shift += 7) {
+      const b = wasm[p++]!;
+      v += (b & 0x7f) * 2 ** shift;
+      if (b < 0x80) return v;
+    }
+  };
+  let end = 0;
+  while (p < wasm.length) {
+    const id = wasm[p++]!;
+    const size = leb();
+    const next = p + size;
+    if (id === 11) {
+      for (let n = leb(); n > 0; n--) {
+        const kind = leb();
+        if (kind !== 0) throw new Error(`data segment of kind ${kind}`); // passive or with a memory index: not made by asc here
+        if (wasm[p++] !== 0x41) throw new Error('data segment offset is not i32.const');
+        let at = leb(); // a signed LEB: the offsets here are small and positive
+        if (wasm[p++] !== 0x0b) throw new Error('data segment offset is not a constant');
+        const bytes = leb();
+        at += bytes;
+        p += bytes;
+        end = Math.max(end, at);
+      }
+    }
+    p = next;
+  }
+  return end;
+}
 
 const T = 1709258449;
 const SIZES = [1, 257, 270, 1000, 20_000];
@@ -153,6 +190,16 @@ describe('Azure records with long tuple arrays in the WebAssembly reader', () =>
     expect(read(1, true)).toBe(false);
     expect(read(AZURE_WASM_TUPLES, false)).toBe(true);
     expect(read(AZURE_WASM_TUPLES + 1, false)).toBe(false);
+  });
+
+  it('the modules that lay their regions from offset 0 have no static data there (the Azure module: below its regions)', () => {
+    for (const name of readdirSync(WASM_DIR).filter((n) => n.endsWith('.wasm'))) {
+      const data = dataSegmentsEnd(readFileSync(join(WASM_DIR, name)));
+      if (name === 'azure-tuples.wasm') {
+        expect(data).toBeGreaterThan(1000); // its function references (the walk's members and elements)
+        expect(data).toBeLessThanOrEqual(4096); // azure-wasm.ts MODULE_DATA_BYTES
+      } else expect(data, name).toBe(0);
+    }
   });
 
   it('detect reads a blob of long records whole (no file failed), at 1 and 2 workers', async () => {
