@@ -92,6 +92,27 @@ export interface OutboundState extends GroupedColumns {
 
 type Typed = Uint32Array | Float64Array | Uint8Array;
 
+/** The table's entry columns and each one's array type (OutboundViews has a view of each in the arena). */
+const ENTRY_COLUMNS = {
+  srcA: Uint32Array,
+  ep: Uint32Array,
+  pp: Uint32Array,
+  win: Uint32Array,
+  dstA: Uint32Array,
+  flags: Uint8Array,
+  f: Uint32Array,
+  p: Float64Array,
+  b: Float64Array,
+  first: Uint32Array,
+  last: Uint32Array,
+  iface: Uint32Array,
+  instance: Uint32Array,
+  region: Uint32Array,
+  sports: Uint32Array,
+} as const;
+type EntryColumn = keyof typeof ENTRY_COLUMNS;
+const ENTRY_COLUMN_NAMES = Object.keys(ENTRY_COLUMNS) as EntryColumn[];
+
 /** A host whose outbound records were not counted because the table was full (--max-memory). */
 export interface OutboundDrop {
   src: string;
@@ -219,27 +240,19 @@ export class OutboundTable {
     this.views = null;
     this.index = new Uint32Array(slots);
     this.mask = slots - 1;
-    const re = <T extends Typed>(old: T | undefined, make: new (c: number) => T): T => {
-      const a = new make(cap);
-      if (old && keep) a.set(old.subarray(0, keep) as never);
-      return a;
-    };
-    this.srcA = re(this.srcA, Uint32Array);
-    this.ep = re(this.ep, Uint32Array);
-    this.pp = re(this.pp, Uint32Array);
-    this.win = re(this.win, Uint32Array);
-    this.dstA = re(this.dstA, Uint32Array);
-    this.flags = re(this.flags, Uint8Array);
-    this.f = re(this.f, Uint32Array);
-    this.p = re(this.p, Float64Array);
-    this.b = re(this.b, Float64Array);
-    this.first = re(this.first, Uint32Array);
-    this.last = re(this.last, Uint32Array);
-    this.iface = re(this.iface, Uint32Array);
-    this.instance = re(this.instance, Uint32Array);
-    this.region = re(this.region, Uint32Array);
-    this.sports = re(this.sports, Uint32Array);
+    this.moveColumns(keep, (c) => new ENTRY_COLUMNS[c](cap));
     this.cap = cap;
+  }
+
+  /** Each entry column replaced by `to`'s array for it, the first `keep` entries copied over (allocate, place). */
+  private moveColumns(keep: number, to: (column: EntryColumn) => Typed): void {
+    const columns = this as Record<EntryColumn, Typed | undefined>;
+    for (const c of ENTRY_COLUMN_NAMES) {
+      const from = columns[c];
+      const a = to(c);
+      if (from && keep) a.set(from.subarray(0, keep) as never);
+      columns[c] = a;
+    }
   }
 
   /** The table's entries moved into an arena (none to be had: they stay in JavaScript arrays, for good). */
@@ -261,25 +274,7 @@ export class OutboundTable {
       return false; // a memory of that size cannot be had (wasm32's 4 GiB, or address space)
     }
     const old = this.views;
-    const copy = <T extends Typed>(to: T, from: T | undefined): T => {
-      if (from && keep) to.set(from.subarray(0, keep) as never);
-      return to;
-    };
-    this.p = copy(v.p, this.p);
-    this.b = copy(v.b, this.b);
-    this.srcA = copy(v.srcA, this.srcA);
-    this.ep = copy(v.ep, this.ep);
-    this.pp = copy(v.pp, this.pp);
-    this.win = copy(v.win, this.win);
-    this.dstA = copy(v.dstA, this.dstA);
-    this.f = copy(v.f, this.f);
-    this.first = copy(v.first, this.first);
-    this.last = copy(v.last, this.last);
-    this.iface = copy(v.iface, this.iface);
-    this.instance = copy(v.instance, this.instance);
-    this.region = copy(v.region, this.region);
-    this.sports = copy(v.sports, this.sports);
-    this.flags = copy(v.flags, this.flags);
+    this.moveColumns(keep, (c) => v[c]);
     // the batch's maps go on where the module reads them
     if (old !== null && this.accountMap === old.accountMap) {
       v.accountMap.set(old.accountMap);
