@@ -28,7 +28,7 @@ const BUCKET_MASK: u32 = 4095;
 const SLOT_ENTRY: u32 = 0x0fffffff;
 const LOCAL_PROBES: u32 = 32;
 const FAR_RUN: u32 = 8;
-// a held row (its layout is defined at src/engine/scan-ingest.ts PendingRows): six key
+// a held row (its layout is defined at src/engine/scan-layout.ts HELD_WORDS): six key
 // words, packets and bytes (u32 each, or a wide row's place in its wide list), start, end:
 // 40 bytes
 const ROW_BYTES: u32 = 40;

@@ -13,10 +13,9 @@
  *
  * Memory, from the bottom: the buckets' first slots (SHARD_BUCKETS u32) and a part's bucket
  * starts (65 i32); the sort scratch (held rows of 40 bytes, their hashes and the wide rows'
- * counts); then `d`
- * (capacity × 16 bytes), `u` (capacity × 36), the index (slots × 4) and the finalisation's
- * room (scan-finalise-wasm.ts finaliseRoom: pages untouched until the table is finalised). A layout moves
- * arrays only upwards, highest first, so no array overwrites one not yet moved; one larger
+ * counts); then `d` (capacity × 16 bytes), `u` (capacity × 36), the index (slots × 4) and
+ * the finalisation's room (scan-finalise-wasm.ts finaliseRoom: pages untouched until the
+ * table is finalised). A layout moves arrays only upwards, highest first, so no array overwrites one not yet moved; one larger
  * than the memory moves the table to a new memory (and instance) of the size it needs,
  * since growing a memory would detach its buffer. Either way the views are made again, and
  * the table takes them anew (ScanCore.takeViews).
@@ -56,7 +55,7 @@ interface HeldExports extends FinaliseExports {
 }
 
 const PAGE = 65536;
-/** bytes of a held row in the scratch (scan-ingest.ts HELD_WORDS × 4), of its hash, and of a wide row's counts */
+/** bytes of a held row in the scratch (scan-layout.ts HELD_WORDS × 4), of its hash, and of a wide row's counts */
 const ROW_BYTES = HELD_WORDS * 4;
 const HASH_BYTES = 4;
 const WIDE_BYTES = 16;
