@@ -92,6 +92,11 @@ export interface OutboundState extends GroupedColumns {
 
 type Typed = Uint32Array | Float64Array | Uint8Array;
 
+/** Index slots for `cap` entries: a power of two, filled 0.6 at most. */
+function indexSlots(cap: number): number {
+  return nextPow2(Math.ceil(cap / 0.6));
+}
+
 /** The table's entry columns and each one's array type (OutboundViews has a view of each in the arena). */
 const ENTRY_COLUMNS = {
   srcA: Uint32Array,
@@ -233,7 +238,7 @@ export class OutboundTable {
 
   /** Columns for `cap` entries (the first `keep` kept) and an empty index for them (rebuildIndex fills it). */
   private allocate(cap: number, keep: number): void {
-    const slots = nextPow2(Math.ceil(cap / 0.6));
+    const slots = indexSlots(cap);
     this.index = new Uint32Array(0);
     if (this.arena !== null && this.place(this.arena, cap, keep, slots)) return;
     this.arena = null;
@@ -259,7 +264,7 @@ export class OutboundTable {
   private enterArena(): void {
     this.arenaWanted = false;
     const arena = outboundArena();
-    if (arena === null || !this.place(arena, this.cap, this.n, nextPow2(Math.ceil(this.cap / 0.6)))) return;
+    if (arena === null || !this.place(arena, this.cap, this.n, indexSlots(this.cap))) return;
     this.arena = arena;
     this.rebuildIndex();
     this.mappedStrings = null; // the batch's maps made again, where the module reads them
@@ -273,12 +278,11 @@ export class OutboundTable {
     } catch {
       return false; // a memory of that size cannot be had (wasm32's 4 GiB, or address space)
     }
-    const old = this.views;
     this.moveColumns(keep, (c) => v[c]);
     // the batch's maps go on where the module reads them
-    if (old !== null && this.accountMap === old.accountMap) {
-      v.accountMap.set(old.accountMap);
-      v.stringMap.set(old.stringMap);
+    if (this.mapsInArena()) {
+      v.accountMap.set(this.accountMap);
+      v.stringMap.set(this.stringMap);
       this.accountMap = v.accountMap;
       this.stringMap = v.stringMap;
     }
@@ -287,6 +291,14 @@ export class OutboundTable {
     this.mask = slots - 1;
     this.cap = cap;
     return true;
+  }
+
+  /**
+   * Whether the batch's string maps lie in the arena's memory, where the module reads them
+   * (a batch of more than ADD_MAP_CAP strings, or the JavaScript path, has maps of its own).
+   */
+  private mapsInArena(): boolean {
+    return this.views !== null && this.accountMap === this.views.accountMap;
   }
 
   get bytes(): number {
@@ -318,7 +330,7 @@ export class OutboundTable {
     if (v !== null && m <= ADD_MAP_CAP) {
       this.accountMap = v.accountMap;
       this.stringMap = v.stringMap;
-    } else if (this.accountMap.length < m || (v !== null && this.accountMap === v.accountMap)) {
+    } else if (this.accountMap.length < m || this.mapsInArena()) {
       this.accountMap = new Uint32Array(nextPow2(m));
       this.stringMap = new Uint32Array(nextPow2(m));
     }
@@ -352,8 +364,7 @@ export class OutboundTable {
    */
   private addRecords(batch: FlowBatchData): void {
     this.lastKey.reset();
-    const v = this.views;
-    if (v !== null && this.accountMap === v.accountMap && batch.n >= ADD_MIN_BATCH) this.addInModule(batch, 0);
+    if (this.mapsInArena() && batch.n >= ADD_MIN_BATCH) this.addInModule(batch, 0);
     else this.addInJs(batch, 0, batch.n);
   }
 
