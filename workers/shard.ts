@@ -93,7 +93,8 @@ const replayTable: ReplayTable = {
     const s = stateFor(windowSeconds, capacityHint, outboundRows);
     s.inbound = bound.addRows(s.inbound, rows, bucket, expand);
     const out = outbound();
-    if (out.n > 0) s.outbound.addBatch(out);
+    // a twin holding its whole bucket (only those have smallBelow set) adds keys no other block has
+    if (out.n > 0) s.outbound.addBatch(out, rows.smallBelow > 0);
   },
 };
 

@@ -134,6 +134,8 @@ export const OUTBOUND_BYTES_BOUND = OUTBOUND_ENTRY_BYTES + 14;
 
 /** Index slots: the top bits of the key's hash (a tag), and entry + 1 below (0 = empty). */
 const TAG_SHIFT = 26;
+/** syncIndex sorts the entries it indexes into 2^this groups of slots. */
+const SYNC_GROUP_BITS = 12;
 const SLOT_ENTRY = (1 << TAG_SHIFT) - 1;
 /** Entries a table can number; past them records are dropped as past --max-memory (which comes long before). */
 const MAX_OUTBOUND_ENTRIES = SLOT_ENTRY - 1;
@@ -205,6 +207,11 @@ export class OutboundTable {
   sports!: Uint32Array; // 32-bit sketch of source ports
   private index!: Uint32Array; // tag << TAG_SHIFT | entry + 1; 0 = empty slot
   private mask!: number;
+  /** Entries [0, indexed) are in the index; the later ones (added by a fresh batch) are indexed by syncIndex when a lookup needs them. */
+  private indexed = 0;
+  /** A fresh batch's own index (addBatch): entry + 1 by the key's hash, 0 = empty slot. */
+  private batchIndex = new Uint32Array(1024);
+  private batchMask = 0;
   readonly v6 = new V6Intern();
   readonly accounts = new StringDict();
   readonly strings = new StringDict(); // interfaces, instances, regions
@@ -310,11 +317,30 @@ export class OutboundTable {
     return this.n * OUTBOUND_ENTRY_BYTES + this.index.byteLength + this.v6.bytes;
   }
 
-  addBatch(batch: FlowBatchData): void {
+  /**
+   * Add a batch's outbound records. `fresh`: no key of them can be in the table yet, but from
+   * the batch itself (a replay twin holding its whole bucket: outbound keys hold the source,
+   * which the bucket is of, and no other block adds to it). Its records are then looked up in
+   * an index of the batch's own, in cache, and its new entries enter the table's index later,
+   * all at once and in the index's order (syncIndex): a lookup in the table's index is a
+   * cache and TLB miss each in a table of a million entries (about 180 ms of a 1.3 s replay
+   * run of 20 M records at 1 worker: bench/RESULTS.md, branch replaywasm).
+   */
+  addBatch(batch: FlowBatchData, fresh = false): void {
     if (this.arenaWanted && this.arena === null && batch.n >= ADD_MIN_BATCH) this.enterArena();
     // the blocks of a replay file share the file's dictionary: map it once, not per block
     if (batch.strings !== this.mappedStrings) this.mapDictionaries(batch);
+    if (fresh) this.startBatchIndex(batch.n);
+    else this.batchMask = 0;
     this.addRecords(batch);
+  }
+
+  /** An empty batch index for up to n records (addBatch). */
+  private startBatchIndex(n: number): void {
+    const size = nextPow2(Math.max(64, 2 * n));
+    if (this.batchIndex.length < size) this.batchIndex = new Uint32Array(size);
+    else this.batchIndex.fill(0, 0, size);
+    this.batchMask = size - 1;
   }
 
   /**
@@ -364,8 +390,15 @@ export class OutboundTable {
    */
   private addRecords(batch: FlowBatchData): void {
     this.lastKey.reset();
-    if (this.mapsInArena() && batch.n >= ADD_MIN_BATCH) this.addInModule(batch, 0);
-    else this.addInJs(batch, 0, batch.n);
+    // a fresh batch is added here, in its own index, in the module's memory or not: the module
+    // would look each record up in the table's index (replay of 20 M records: 0.80x main's CPU
+    // at 1 worker this way, 0.86x through the module; bench/RESULTS.md, branch replaywasm)
+    if (this.batchMask !== 0) this.addInJs(batch, 0, batch.n);
+    else if (this.mapsInArena() && batch.n >= ADD_MIN_BATCH) {
+      // the module looks records up in the table's index: a fresh batch's entries into it first
+      if (this.indexed < this.n) this.syncIndex();
+      this.addInModule(batch, 0);
+    } else this.addInJs(batch, 0, batch.n);
   }
 
   /**
@@ -391,6 +424,7 @@ export class OutboundTable {
         const arena = this.arena!;
         k = arena.add(k, n, this.n, limit, this.windowSeconds);
         this.n = arena.entries();
+        this.indexed = this.n; // the module indexes the entries it adds
         this.takeCompares(arena);
         if (k >= n) break;
         // a string first met: mapped here, and the module takes the record (and the next ones with it)
@@ -482,7 +516,7 @@ export class OutboundTable {
         dA = this.v6.wordOf(dst, o) | 0;
         if (this.v6.wasV6) fam |= F_DST6;
       }
-      if (!last.same(sA, epv, ppv, w, dA, fam)) last.entry = this.findOrInsert(sA, epv, ppv, w, dA, fam);
+      if (!last.same(sA, epv, ppv, w, dA, fam)) last.entry = this.batchMask !== 0 ? this.findOrAppend(sA, epv, ppv, w, dA, fam) : this.findOrInsert(sA, epv, ppv, w, dA, fam);
       const e = last.entry;
       if (e < 0) {
         this.drop(sA, fam, epv, w, 1);
@@ -536,6 +570,7 @@ export class OutboundTable {
   }
 
   findOrInsert(sA: number, epv: number, ppv: number, w: number, dA: number, fam: number): number {
+    if (this.indexed < this.n) this.syncIndex();
     const famBits = fam & (F_SRC6 | F_DST6);
     // the key's hash (low bits: the slot; top bits: the tag), its mixes written out: V8 did not
     // inline a keyHash function here (a call a lookup; scan-core.ts hashKeys). rebuildIndex hashes alike.
@@ -563,8 +598,42 @@ export class OutboundTable {
       this.rebuildIndex();
       return this.findOrInsert(sA, epv, ppv, w, dA, fam);
     }
-    const e = this.n++;
+    const e = this.newEntry(sA, epv, ppv, w, dA, famBits);
     this.index[slot] = ((tag << TAG_SHIFT) | (e + 1)) >>> 0;
+    this.indexed = this.n;
+    return e;
+  }
+
+  /**
+   * findOrInsert for a fresh batch (addBatch): the entry of the key among the batch's, or a
+   * new one, which the table's index takes in later (syncIndex); -1 when the table is full.
+   */
+  private findOrAppend(sA: number, epv: number, ppv: number, w: number, dA: number, fam: number): number {
+    const famBits = fam & (F_SRC6 | F_DST6);
+    const h = fmix32(mix(mix(mix(mix(mix(mix(0x1b873593, sA), epv), ppv), w), dA), famBits));
+    const mask = this.batchMask;
+    const { batchIndex, srcA, ep, pp, win, dstA, flags } = this;
+    let slot = h & mask;
+    for (;;) {
+      const v = batchIndex[slot]!;
+      if (v === 0) break;
+      const e = v - 1;
+      if (((srcA[e]! ^ sA) | (ep[e]! ^ epv) | (pp[e]! ^ ppv) | (win[e]! ^ w) | (dstA[e]! ^ dA) | ((flags[e]! & (F_SRC6 | F_DST6)) ^ famBits)) === 0) return e;
+      slot = (slot + 1) & mask;
+    }
+    if (this.full()) return -1;
+    if (this.n === this.cap) {
+      this.allocate(Math.min(this.cap * 2, Math.max(this.limitEntries, this.cap + 1)), this.n);
+      this.rebuildIndex();
+    }
+    const e = this.newEntry(sA, epv, ppv, w, dA, famBits);
+    this.batchIndex[slot] = e + 1;
+    return e;
+  }
+
+  /** A new entry of the key, its counts empty (not in any index yet). */
+  private newEntry(sA: number, epv: number, ppv: number, w: number, dA: number, famBits: number): number {
+    const e = this.n++;
     this.srcA[e] = sA;
     this.ep[e] = epv;
     this.pp[e] = ppv;
@@ -584,21 +653,48 @@ export class OutboundTable {
   }
 
   /**
-   * A new index over entries [0, n). Columns and mask in locals and the hash's mixes written
-   * out (the same hash as findOrInsert's): it runs once a growth, mostly before it is optimised, where every
-   * `this.` read and the keyHash call cost (15.6 ms self time of the shard thread's profile
-   * on the bucket, one growth of 93,738 entries).
+   * The index over entries [0, n), written again in the index allocate sized for the
+   * capacity: in the module's memory when the table is there, where the module reads it.
    */
   private rebuildIndex(): void {
-    const index = this.index.fill(0); // sized for the capacity by allocate
-    const mask = index.length - 1;
-    const { n, srcA, ep, pp, win, dstA, flags } = this;
-    for (let e = 0; e < n; e++) {
+    this.index.fill(0);
+    this.mask = this.index.length - 1;
+    this.indexed = 0;
+    this.syncIndex();
+  }
+
+  /**
+   * Entries [indexed, n) into the index, in the order of their slots (a counting sort by the
+   * slot's top bits): the index is then written front to back, not at random. Columns and
+   * mask in locals and the hash's mixes written out (the same hash as findOrInsert's): it
+   * runs once a growth or a replay run, mostly before it is optimised, where every `this.`
+   * read and a keyHash call cost (15.6 ms self time of the shard thread's profile on the
+   * bucket, one growth of 93,738 entries, before the sort).
+   */
+  private syncIndex(): void {
+    const { n, srcA, ep, pp, win, dstA, flags, index, mask } = this;
+    const from = this.indexed;
+    const m = n - from;
+    const hashes = new Uint32Array(m);
+    const shift = Math.max(0, Math.log2(index.length) - SYNC_GROUP_BITS);
+    const starts = new Int32Array((1 << SYNC_GROUP_BITS) + 1);
+    for (let k = 0; k < m; k++) {
+      const e = from + k;
       const h = fmix32(mix(mix(mix(mix(mix(mix(0x1b873593, srcA[e]!), ep[e]!), pp[e]!), win[e]!), dstA[e]!), flags[e]! & (F_SRC6 | F_DST6)));
+      hashes[k] = h;
+      starts[((h & mask) >>> shift) + 1]!++;
+    }
+    for (let g = 0; g < 1 << SYNC_GROUP_BITS; g++) starts[g + 1]! += starts[g]!;
+    const order = new Int32Array(m);
+    for (let k = 0; k < m; k++) order[starts[(hashes[k]! & mask) >>> shift]!++] = k;
+    for (let j = 0; j < m; j++) {
+      const k = order[j]!;
+      const h = hashes[k]!;
       let slot = h & mask;
       while (index[slot] !== 0) slot = (slot + 1) & mask;
-      index[slot] = (((h >>> TAG_SHIFT) << TAG_SHIFT) | (e + 1)) >>> 0;
+      index[slot] = (((h >>> TAG_SHIFT) << TAG_SHIFT) | (from + k + 1)) >>> 0;
     }
+    this.indexed = n;
   }
 
   /** No entry can be added: the limit (--max-memory), or the most the index can number. */

@@ -317,8 +317,9 @@ function addEntryRows(core: ScanCore, keys: KeyBuilder, r: BlockRows, flows: Uin
     s.rows = new Int32Array(cap);
     s.hash = new Uint32Array(cap);
   }
-  let m = entryKeys(core, keys, r, s.keys, s.rows);
-  // small keys first: most rows of such a block are theirs, and need no hash
+  // small keys first: most rows of such a block are theirs, and need no key words or hash
+  const runs = r.smallBelow > 1 ? longRuns(keys, r) : -1;
+  let m = runs >= 0 ? keysOfRuns(core, keys, r, runs) : entryKeys(core, keys, r, s.keys, s.rows, 0, r.n, 0, 0, 0);
   if (r.smallBelow > 1) m = dropSmallKeys(r, m);
   hashKeys(s.keys, KEY_WORDS, m, s.hash);
   const { packets, bytes, start, dur } = r;
@@ -337,6 +338,239 @@ function addEntryRows(core: ScanCore, keys: KeyBuilder, r: BlockRows, flows: Uin
     const st = start[i]!;
     core.accumulateMerged(e, flows[i]!, pkU32 && pk === 0xffffffff ? NaN : pk, byU32 && by === 0xffffffff ? NaN : by, st, st + dur[i]!);
   }
+}
+
+/** Runs of up to this many rows are grouped by comparing their rows pairwise; longer ones by dropSmallKeys's table. */
+const SHORT_RUN = 16;
+
+/**
+ * longRuns's scratch: the long runs (from, to, and the IPv6 addresses before from in
+ * src6, dst6); a short run's rows: window, family bits and cloud, account, region, and
+ * destination words (an IPv4 one as ::ffff:a.b.c.d).
+ */
+const runScratch = {
+  ranges: new Int32Array(256),
+  window: new Uint32Array(SHORT_RUN),
+  kind: new Uint32Array(SHORT_RUN),
+  account: new Uint32Array(SHORT_RUN),
+  region: new Uint32Array(SHORT_RUN),
+  dst: new Uint32Array(4 * SHORT_RUN),
+  keyCount: 0,
+};
+
+/** The string table whose strings were last found all distinct (uniqueStrings). */
+let distinctStrings: string[] | null = null;
+
+/** Whether no string of a replay file's table is there twice: its ids then compare as the table's ids of their strings do. */
+function uniqueStrings(strings: string[]): boolean {
+  if (strings === distinctStrings) return true;
+  if (new Set(strings).size !== strings.length) return false;
+  distinctStrings = strings;
+  return true;
+}
+
+/**
+ * For entry rows that hold all of their bucket's records (BlockRows.smallBelow), in blocks
+ * sorted as the conversion sorts them (rows.ts entryOrder: by source, lowest address word
+ * first, then protocol and port): a scan key's rows then lie in one run of rows of its source,
+ * protocol and port, so a run of fewer rows than smallBelow holds only small keys. Those are
+ * counted into r here, with no key words: one key and entry for a one-row run, a pairwise
+ * compare of the block's columns for a short one (its string ids compare as the table's ids
+ * when no string is in the file's table twice). The other runs' rows are for keysOfRuns to
+ * key and dropSmallKeys to group: their ranges go to runScratch.ranges (returns how many ints
+ * it holds). -1, with nothing counted, when a row breaks the order or a string is in the
+ * table twice: the caller then keys every row. (Keying the long runs is a function of its
+ * own: a loop after this one, optimised on-stack during the first block, had no feedback
+ * yet and deoptimised it, in one run hundreds of times.)
+ */
+function longRuns(keys: KeyBuilder, r: BlockRows): number {
+  const { n, flags, af, src, src6, proto, dport } = r;
+  const below = r.smallBelow;
+  const z = runScratch;
+  if (!uniqueStrings(r.strings)) return -1;
+  const windowOf = keys.startBlock(r);
+  let ranges = 0;
+  let smallKeys = 0;
+  let smallEntries = 0;
+  let ks = 0; // IPv6 addresses of earlier rows in src6 / dst6
+  let kd = 0;
+  let runFrom = -1;
+  let runTo = 0;
+  let runKs = 0;
+  let runKd = 0;
+  let runRows = 0;
+  // the run's source words, in the sort's order (w3 first; an IPv4 source is ::ffff:w3), and protocol << 16 | port;
+  // words as int32 (the same bits), which V8 keeps in registers: u32 past 2^31 deoptimised the compares ("lost precision")
+  let r3 = 0;
+  let r2 = 0;
+  let r1 = 0;
+  let r0 = 0;
+  let rp = 0;
+  for (let i = 0; i <= n; i++) {
+    let w3 = 0;
+    let w2 = 0xffff;
+    let w1 = 0;
+    let w0 = 0;
+    let pp = 0;
+    let a = 0;
+    if (i < n) {
+      a = af[i]!;
+      if ((flags[i]! & Feed.inbound) === 0) {
+        ks += a & 1;
+        kd += (a >>> 1) & 1;
+        continue;
+      }
+      if (a & 1) {
+        const o = 4 * ks;
+        w0 = src6[o]! | 0;
+        w1 = src6[o + 1]! | 0;
+        w2 = src6[o + 2]! | 0;
+        w3 = src6[o + 3]! | 0;
+      } else w3 = src[i]! | 0;
+      pp = (proto[i]! << 16) | dport[i]!;
+      if (w3 === r3 && w2 === r2 && w1 === r1 && w0 === r0 && pp === rp && runFrom >= 0) {
+        runRows++;
+        runTo = i + 1;
+        ks += a & 1;
+        kd += (a >>> 1) & 1;
+        continue;
+      }
+      if (runFrom >= 0 && before(w3, w2, w1, w0, pp, r3, r2, r1, r0, rp)) return -1;
+    }
+    // (every run through the call, kept or not: a call first made well into the loop deoptimised it)
+    const long = runRows >= below || runRows > SHORT_RUN;
+    ranges = keepRange(ranges, long, runFrom, runTo, runKs, runKd);
+    if (long) {
+      // added, not counted
+    } else if (runRows === 1) {
+      smallKeys++;
+      smallEntries++;
+    } else if (runRows > 1) {
+      smallEntries += countShortRun(r, runFrom, runTo, runKd, windowOf);
+      smallKeys += z.keyCount;
+    }
+    runFrom = i;
+    runTo = i + 1;
+    runKs = ks;
+    runKd = kd;
+    runRows = 1;
+    r3 = w3;
+    r2 = w2;
+    r1 = w1;
+    r0 = w0;
+    rp = pp;
+    ks += a & 1;
+    kd += (a >>> 1) & 1;
+  }
+  r.smallKeys += smallKeys;
+  r.smallEntries += smallEntries;
+  return ranges;
+}
+
+/** The rows of the long runs longRuns found (`ranges` ints of runScratch.ranges) keyed into entryScratch: how many. */
+function keysOfRuns(core: ScanCore, keys: KeyBuilder, r: BlockRows, ranges: number): number {
+  const { keys: k, rows } = entryScratch;
+  const at = runScratch.ranges;
+  let m = 0;
+  for (let q = 0; q < ranges; q += 4) m = entryKeys(core, keys, r, k, rows, at[q]!, at[q + 1]!, at[q + 2]!, at[q + 3]!, m);
+  return m;
+}
+
+/**
+ * The distinct entries of a short run's inbound rows [from, to) (all of one source's words,
+ * protocol and port; kd: the IPv6 destinations before `from` in dst6), and its keys into
+ * runScratch.keyCount. A row's key is its window and source family (an IPv6 row with an
+ * IPv4-mapped address is another key than an IPv4 row); its entry adds cloud, account,
+ * destination and its family, and region, as entryKeys's words and countSmallEntries's
+ * compare have them. The rows are compared without branches on the way: a compare reached
+ * only by some rows leaves V8 without type feedback for it, and its code is thrown away when
+ * one comes (a recompile a thread).
+ */
+function countShortRun(r: BlockRows, from: number, to: number, kd: number, windowOf: WindowOf): number {
+  const { flags, af, dst, dst6, start, account, region } = r;
+  const z = runScratch;
+  const { window, kind, dst: d } = z;
+  let m = 0;
+  for (let i = from; i < to; i++) {
+    const a = af[i]!;
+    const f = flags[i]!;
+    if ((f & Feed.inbound) === 0) {
+      kd += (a >>> 1) & 1;
+      continue;
+    }
+    window[m] = windowOf.of(start[i]!);
+    kind[m] = (f & 12) | (a & 3);
+    z.account[m] = account[i]!;
+    z.region[m] = region[i]!;
+    const o = 4 * m++;
+    if (a & 2) {
+      const at = 4 * kd++;
+      d[o] = dst6[at]!;
+      d[o + 1] = dst6[at + 1]!;
+      d[o + 2] = dst6[at + 2]!;
+      d[o + 3] = dst6[at + 3]!;
+    } else {
+      d[o] = 0;
+      d[o + 1] = 0;
+      d[o + 2] = 0xffff;
+      d[o + 3] = dst[i]!;
+    }
+  }
+  return distinctInRun(m);
+}
+
+/** countShortRun's compare of its m rows in runScratch: distinct entries, and keys into keyCount. */
+function distinctInRun(m: number): number {
+  const z = runScratch;
+  const { window, kind, account, region, dst: d } = z;
+  let keys = 0;
+  let entries = 0;
+  for (let j = 0; j < m; j++) {
+    let newKey = 1;
+    let newEntry = 1;
+    for (let q = 0; q < j; q++) {
+      const key = (window[q]! ^ window[j]!) | ((kind[q]! ^ kind[j]!) & 1);
+      const o = 4 * q;
+      const p = 4 * j;
+      const entry = key | (kind[q]! ^ kind[j]!) | (account[q]! ^ account[j]!) | (region[q]! ^ region[j]!) |
+        (d[o]! ^ d[p]!) | (d[o + 1]! ^ d[p + 1]!) | (d[o + 2]! ^ d[p + 2]!) | (d[o + 3]! ^ d[p + 3]!);
+      if (key === 0) newKey = 0;
+      if (entry === 0) newEntry = 0;
+    }
+    keys += newKey;
+    entries += newEntry;
+  }
+  z.keyCount = keys;
+  return entries;
+}
+
+/**
+ * Whether source words and protocol-port (w3 .. w0, pp; int32 bits of u32 words) sort before
+ * (r3 .. r0, rp), as entryOrder sorts them: unsigned, with the sign bit flipped.
+ */
+function before(w3: number, w2: number, w1: number, w0: number, pp: number, r3: number, r2: number, r1: number, r0: number, rp: number): boolean {
+  // every compare made each call (the lower words' are rarely needed: V8 would have no feedback for them)
+  const lt3 = (w3 ^ 0x80000000) < (r3 ^ 0x80000000);
+  const lt2 = (w2 ^ 0x80000000) < (r2 ^ 0x80000000);
+  const lt1 = (w1 ^ 0x80000000) < (r1 ^ 0x80000000);
+  const lt0 = (w0 ^ 0x80000000) < (r0 ^ 0x80000000);
+  const ltp = pp < rp;
+  return lt3 || (w3 === r3 && (lt2 || (w2 === r2 && (lt1 || (w1 === r1 && (lt0 || (w0 === r0 && ltp)))))));
+}
+
+/** A run into runScratch.ranges at `at` (grown when full): where the next goes, after it if kept. */
+function keepRange(at: number, keep: boolean, from: number, to: number, ks: number, kd: number): number {
+  const z = runScratch;
+  if (at + 4 > z.ranges.length) {
+    const grown = new Int32Array(z.ranges.length * 2);
+    grown.set(z.ranges);
+    z.ranges = grown;
+  }
+  z.ranges[at] = from;
+  z.ranges[at + 1] = to;
+  z.ranges[at + 2] = ks;
+  z.ranges[at + 3] = kd;
+  return at + (keep ? 4 : 0);
 }
 
 /** dropSmallKeys's scratch, reused from block to block: a key table and an entry set, open addressing. */
@@ -452,15 +686,18 @@ function countSmallEntries(k: Uint32Array, m: number, mask: number, below: numbe
   return entries;
 }
 
-/** The keys of a block's inbound rows, in the words KeyBuilder.ofBatch writes, and their row numbers: how many. */
-function entryKeys(core: ScanCore, keys: KeyBuilder, r: BlockRows, k: Uint32Array, rows: Int32Array): number {
-  const { n, flags, af, src, dst, src6, dst6, proto, dport, start, account, region } = r;
+/**
+ * The keys of a block's inbound rows [from, to), in the words KeyBuilder.ofBatch writes, and
+ * their row numbers, written from k's and rows' m-th on: how many in all. ks and kd: the IPv6
+ * addresses of rows before `from` in src6 / dst6.
+ */
+function entryKeys(
+  core: ScanCore, keys: KeyBuilder, r: BlockRows, k: Uint32Array, rows: Int32Array, from: number, to: number, ks: number, kd: number, m: number,
+): number {
+  const { flags, af, src, dst, src6, dst6, proto, dport, start, account, region } = r;
   const windowOf = keys.startBlock(r);
   const v6 = core.v6;
-  let ks = 0; // IPv6 addresses of earlier rows in src6 / dst6
-  let kd = 0;
-  let m = 0;
-  for (let i = 0; i < n; i++) {
+  for (let i = from; i < to; i++) {
     const f = flags[i]!;
     const a = af[i]!;
     if ((f & Feed.inbound) === 0) {
