@@ -573,7 +573,7 @@ export class OutboundTable {
     if (this.indexed < this.n) this.syncIndex();
     const famBits = fam & (F_SRC6 | F_DST6);
     // the key's hash (low bits: the slot; top bits: the tag), its mixes written out: V8 did not
-    // inline a keyHash function here (a call a lookup; scan-core.ts hashKeys). rebuildIndex hashes alike.
+    // inline a keyHash function here (a call a lookup; scan-core.ts hashKeys). findOrAppend and syncIndex hash alike.
     const h = fmix32(mix(mix(mix(mix(mix(mix(0x1b873593, sA), epv), ppv), w), dA), famBits));
     const tag = h >>> TAG_SHIFT;
     let slot = h & this.mask;
@@ -594,8 +594,7 @@ export class OutboundTable {
     }
     if (this.full()) return -1; // full: the caller counts the record as dropped
     if (this.n === this.cap) {
-      this.allocate(Math.min(this.cap * 2, Math.max(this.limitEntries, this.cap + 1)), this.n);
-      this.rebuildIndex();
+      this.grow();
       return this.findOrInsert(sA, epv, ppv, w, dA, fam);
     }
     const e = this.newEntry(sA, epv, ppv, w, dA, famBits);
@@ -622,13 +621,16 @@ export class OutboundTable {
       slot = (slot + 1) & mask;
     }
     if (this.full()) return -1;
-    if (this.n === this.cap) {
-      this.allocate(Math.min(this.cap * 2, Math.max(this.limitEntries, this.cap + 1)), this.n);
-      this.rebuildIndex();
-    }
+    if (this.n === this.cap) this.grow();
     const e = this.newEntry(sA, epv, ppv, w, dA, famBits);
     this.batchIndex[slot] = e + 1;
     return e;
+  }
+
+  /** Twice the capacity (up to the limit), the index written again (a batch index needs none: it numbers entries). */
+  private grow(): void {
+    this.allocate(Math.min(this.cap * 2, Math.max(this.limitEntries, this.cap + 1)), this.n);
+    this.rebuildIndex();
   }
 
   /** A new entry of the key, its counts empty (not in any index yet). */
