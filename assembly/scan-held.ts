@@ -328,7 +328,7 @@ let hAccounts: u32 = 0;
 let hRegions: u32 = 0;
 let hMapCap: u32 = 0;
 let hSeconds: f64 = 1;
-// stage columns: packets, bytes (f64), src, dst (4 u32 each), start, end, account, region (u32), dport (u16), feed, proto, cloud (u8)
+// stage columns (scan-wasm.ts HOLD_STAGE): packets, bytes (f64), src, dst (4 u32 each), start, end, account, region (u32), dport (u16), feed, proto, cloud (u8)
 let sPackets: u32 = 0;
 let sBytes: u32 = 0;
 let sSrc: u32 = 0;
