@@ -118,39 +118,11 @@ export class OutboundArena {
    * caller copies what it keeps from its old views. The old memory is left as it is.
    */
   place(cap: number, slots: number): OutboundViews {
-    const u32 = cap * 4;
-    const pAt = TABLE_AT;
-    const bAt = pAt + cap * 8;
-    const colsAt = bAt + cap * 8; // 12 u32 columns
-    const flagsAt = colsAt + 12 * u32;
-    const indexAt = (flagsAt + cap + 15) & ~15;
-    const end = indexAt + slots * 4;
-    const memory = new WebAssembly.Memory({ initial: Math.ceil(end / PAGE) });
+    const at = tableAt(cap);
+    const memory = new WebAssembly.Memory({ initial: Math.ceil((at[L.index]! + slots * 4) / PAGE) });
     this.ex = new WebAssembly.Instance(this.module, { env: { memory } }).exports as unknown as AddExports;
     const buf = memory.buffer;
-    const col = (k: number) => new Uint32Array(buf, colsAt + k * u32, cap);
-    const v: OutboundViews = {
-      p: new Float64Array(buf, pAt, cap),
-      b: new Float64Array(buf, bAt, cap),
-      srcA: col(0),
-      ep: col(1),
-      pp: col(2),
-      win: col(3),
-      dstA: col(4),
-      f: col(5),
-      first: col(6),
-      last: col(7),
-      iface: col(8),
-      instance: col(9),
-      region: col(10),
-      sports: col(11),
-      flags: new Uint8Array(buf, flagsAt, cap),
-      index: new Uint32Array(buf, indexAt, slots),
-      accountMap: new Uint32Array(buf, MAPS_AT, ADD_MAP_CAP),
-      stringMap: new Uint32Array(buf, MAPS_AT + ADD_MAP_CAP * 4, ADD_MAP_CAP),
-    };
     const layout = new Uint32Array(buf, 0, 32);
-    const at = [pAt, bAt, ...Array.from({ length: 12 }, (_, k) => colsAt + k * u32), flagsAt, indexAt];
     layout.set(at, L.p);
     layout[L.mask] = slots - 1;
     layout[L.cap] = cap;
@@ -162,7 +134,7 @@ export class OutboundArena {
     this.seconds = new Float64Array(buf, L.seconds * 4, 1);
     this.compares = new Uint32Array(buf, COMPARES_AT, 3 * ADD_STAGE * 3);
     this.staged = new BatchStage(buf, STAGE_AT, ADD_STAGE, ADD_STAGE_COLUMNS);
-    return v;
+    return viewsOver(buf, at, cap, slots);
   }
 
   /** The feed column of records [from, from + n) of the batch (n <= ADD_STAGE) staged: how many are outbound. */
@@ -198,4 +170,42 @@ export class OutboundArena {
   compareCount(): number {
     return this.layout[L.compareCount]!;
   }
+}
+
+/**
+ * Where a table of `cap` entries lies, in the layout's order (L.p to L.index): packets and
+ * bytes (f64), the 12 u32 columns (L.src to L.sports), the flags (u8), then the index.
+ */
+function tableAt(cap: number): number[] {
+  const pAt = TABLE_AT;
+  const bAt = pAt + cap * 8;
+  const colsAt = bAt + cap * 8;
+  const flagsAt = colsAt + 12 * cap * 4;
+  const indexAt = (flagsAt + cap + 15) & ~15;
+  return [pAt, bAt, ...Array.from({ length: 12 }, (_, k) => colsAt + k * cap * 4), flagsAt, indexAt];
+}
+
+/** The table's views over a memory laid out by tableAt (`at`), its index of `slots`. */
+function viewsOver(buf: ArrayBuffer, at: number[], cap: number, slots: number): OutboundViews {
+  const u32 = (l: L) => new Uint32Array(buf, at[l]!, cap);
+  return {
+    p: new Float64Array(buf, at[L.p]!, cap),
+    b: new Float64Array(buf, at[L.b]!, cap),
+    srcA: u32(L.src),
+    ep: u32(L.ep),
+    pp: u32(L.pp),
+    win: u32(L.win),
+    dstA: u32(L.dst),
+    f: u32(L.f),
+    first: u32(L.first),
+    last: u32(L.last),
+    iface: u32(L.iface),
+    instance: u32(L.instance),
+    region: u32(L.region),
+    sports: u32(L.sports),
+    flags: new Uint8Array(buf, at[L.flags]!, cap),
+    index: new Uint32Array(buf, at[L.index]!, slots),
+    accountMap: new Uint32Array(buf, MAPS_AT, ADD_MAP_CAP),
+    stringMap: new Uint32Array(buf, MAPS_AT + ADD_MAP_CAP * 4, ADD_MAP_CAP),
+  };
 }
