@@ -98,8 +98,11 @@ interface Arena {
 function newArena(module: WebAssembly.Module, bytes: number): Arena {
   const pages = Math.ceil(bytes / PAGE);
   const shared = pages * PAGE <= sharedLeft ? sharedArena(pages) : null;
-  if (shared !== null) return shared;
-  const memory = new WebAssembly.Memory({ initial: pages });
+  return shared ?? arenaOver(module, new WebAssembly.Memory({ initial: pages }));
+}
+
+/** The module's instance over `memory`. */
+function arenaOver(module: WebAssembly.Module, memory: WebAssembly.Memory): Arena {
   return { memory, ex: new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as HeldExports };
 }
 
@@ -114,7 +117,7 @@ function sharedArena(pages: number): Arena | null {
     return null;
   }
   sharedLeft -= pages * PAGE;
-  return { memory, ex: new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as HeldExports };
+  return arenaOver(module, memory);
 }
 
 /** A table's storage in a fresh instance, or null where the JavaScript path runs (see the module comment). */
