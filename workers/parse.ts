@@ -15,8 +15,22 @@ import { packFiles } from '../src/engine/file-results.js';
 import { statSync } from 'node:fs';
 import { BatchRing } from '../src/flow/batch-ring.js';
 
-export default async function parseChunk(task: ParseTask): Promise<ParseResult> {
-  if (posting) throw new Error('a parse thread takes one task at a time'); // piscina's default concurrentTasksPerWorker: 1
+/**
+ * A parse task, run when this thread's task before it has ended: piscina may hand a thread
+ * its next task while one runs (src/engine/run.ts parsePool), so that the thread need not
+ * wait for the main thread between tasks, but a thread parses one task at a time.
+ */
+export default function parseChunk(task: ParseTask): Promise<ParseResult> {
+  const mine = turn.then(() => parseTask(task));
+  turn = mine.catch(() => {}); // a failed task is reported by its own promise; the next runs
+  return mine;
+}
+
+/** The end of the last task handed to this thread (parseChunk). */
+let turn: Promise<unknown> = Promise.resolve();
+
+async function parseTask(task: ParseTask): Promise<ParseResult> {
+  if (posting) throw new Error('a parse thread takes one task at a time'); // parseChunk lets them take turns
   const batchRing = task.ring ? new BatchRing(task.ring) : null; // the engine's batch slots, shared with the shards
   posting = { task, inflight: new Int32Array(task.inflight), ring: batchRing };
   try {

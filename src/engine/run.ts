@@ -181,7 +181,12 @@ export class Engine {
   private get parsePool(): Piscina {
     if (this.parsePoolStarted) return this.parsePoolStarted;
     const P = this.parseThreads;
-    this.parsePoolStarted = newPool({ filename: workerFile('parse'), minThreads: this.minParse, maxThreads: P, idleTimeout: 60_000 });
+    // one parse thread is handed its next task while it parses one (it runs them in turn,
+    // workers/parse.ts parseChunk): it no longer waits, a task's end, for its result to reach
+    // this thread and the next task to come back (0.5-4.5 ms each, ~10 ms of an Azure run's
+    // ~110 ms of parsing; bench/RESULTS.md, branch azure2). Not with more threads: a task queued
+    // behind another on one thread cannot go to a thread that has run out of work
+    this.parsePoolStarted = newPool({ filename: workerFile('parse'), minThreads: this.minParse, maxThreads: P, idleTimeout: 60_000, concurrentTasksPerWorker: P === 1 ? 2 : 1 });
     this.ring = this.minParse > 0 ? batchRingFor(this.shards, P, this.inflightLimit, this.opts) : undefined;
     return this.parsePoolStarted;
   }
