@@ -76,12 +76,12 @@ const SHARED_BUDGET = 256 * 1024 * 1024;
 
 let sharedLeft = SHARED_BUDGET;
 
-/** The module, compiled once a thread; null when not built or FLOWSIEVE_ACCUMULATE=js. */
+/** The module, compiled once a thread; null when not built or FLOWSIEVE_ACCUMULATE=js (read at each table). */
 function heldModule(): WebAssembly.Module | null {
   return process.env.FLOWSIEVE_ACCUMULATE === 'js' ? null : wasmModule('scan-held.wasm');
 }
 
-/** The module importing a shared memory, compiled once a thread; null when not built or FLOWSIEVE_SHARED_ARENA=off. */
+/** The module importing a shared memory, compiled once a thread; null when not built or FLOWSIEVE_SHARED_ARENA=off (read at each memory). */
 function sharedModule(): WebAssembly.Module | null {
   return process.env.FLOWSIEVE_SHARED_ARENA === 'off' ? null : wasmModule('scan-held-shared.wasm');
 }
