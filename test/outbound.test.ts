@@ -73,7 +73,7 @@ describe('outbound scanning from own hosts (detection.md §4)', () => {
 });
 
 describe('outbound table: its entry limit (--max-memory)', () => {
-  it('adds no entry past the limit, counts the records left out by host, and interns no new IPv6 target', async () => {
+  it('keeps the entries of the smallest ranks that fit the limit, in any record order, counts the records left out by host, and interns no IPv6 target of a record it skips', async () => {
     const { OutboundTable } = await import('../dist/src/engine/outbound-table.js');
     const { allocBatch } = await import('../dist/src/flow/batch.js');
     const OUTBOUND = 2; // Feed.outbound (a const enum: not in the compiled module)
@@ -104,14 +104,60 @@ describe('outbound table: its entry limit (--max-memory)', () => {
     expect(t.n).toBe(100);
     expect(t.droppedRecords).toBe(2 * (n - 100));
     expect(t.droppedHosts()).toEqual([{ src: '10.9.0.5', cloud: 'aws', account: '111122223300', window: Math.floor(T0 / 3600), records: 2 * (n - 100) }]);
-    // the IPv6 targets interned are those of the 100 entries only
-    const v6InEntries = Array.from({ length: 100 }, (_, i) => i).filter((i) => i % 3 === 2).length;
-    expect(t.v6.n).toBe(v6InEntries);
+    // a batch's records are all added, then the table sheds: the first batch's 100 IPv6 targets
+    // were interned; the second's records past the rank bound are skipped, interning nothing
+    expect(t.v6.n).toBe(100);
+    // the same records in the reverse order: the same entries kept, the same records dropped
+    const rev = allocBatch(n);
+    for (let i = 0; i < n; i++) {
+      const j = n - 1 - i;
+      rev.feed[i] = b.feed[j]!;
+      rev.src.set(b.src.subarray(j * 4, j * 4 + 4), i * 4);
+      rev.dst.set(b.dst.subarray(j * 4, j * 4 + 4), i * 4);
+      rev.proto[i] = b.proto[j]!;
+      rev.dport[i] = b.dport[j]!;
+      rev.sport[i] = b.sport[j]!;
+      rev.tcpFlags[i] = b.tcpFlags[j]!;
+      rev.packets[i] = b.packets[j]!;
+      rev.bytes[i] = b.bytes[j]!;
+      rev.start[i] = b.start[j]!;
+      rev.end[i] = b.end[j]!;
+      rev.account[i] = b.account[j]!;
+    }
+    rev.n = n;
+    rev.strings = b.strings;
+    const r = new OutboundTable(3600, 16);
+    r.limitEntries = 100;
+    r.addBatch(rev);
+    r.addBatch(rev);
+    const targets = (x: InstanceType<typeof OutboundTable>) => {
+      const st = x.exportState();
+      // F_DST6 (8): an IPv6 target, by its words (intern ids follow the order records came in)
+      return Array.from({ length: st.n }, (_, e) => (st.flags[e]! & 8 ? `6:${Array.from(st.v6.subarray(st.dstA[e]! * 4, st.dstA[e]! * 4 + 4))}` : `4:${st.dstA[e]}`) + `:${st.f[e]}`).sort();
+    };
+    expect(targets(r)).toEqual(targets(t));
+    expect(r.droppedHosts()).toEqual(t.droppedHosts());
+    // a state merged into a smaller table: its dropped records come along, and what does not fit is dropped and counted too
     // a state merged into a full table: its new entries are dropped and counted too
     const u = new OutboundTable(3600, 16);
     u.limitEntries = 40;
     u.mergeState(t.exportState());
     expect(u.n).toBe(40);
-    expect(u.droppedRecords).toBe(2 * 60);
+    expect(u.droppedRecords).toBe(2 * (n - 100) + 2 * 60);
+    expect(u.droppedHosts()).toEqual([expect.objectContaining({ src: '10.9.0.5', records: 2 * (n - 40) })]);
+    // restored into two shards (a checkpoint of another worker count): the host's shard takes its
+    // named records, shard 0 the unnamed (none here), and the other shard's table none
+    const { hashAddress, shardOf } = await import('../dist/src/flow/hash.js');
+    const owner = shardOf(hashAddress([0, 0, 0xffff, 0x0a090005], 0), 2);
+    const halves = [0, 1].map((shard) => {
+      const h = new OutboundTable(3600, 16);
+      h.limitEntries = 100;
+      h.mergeState(t.exportState(), { shard, shards: 2 });
+      return h;
+    });
+    expect(halves[owner]!.droppedRecords).toBe(t.droppedRecords);
+    expect(halves[owner]!.n).toBe(100);
+    expect(halves[1 - owner]!.droppedRecords).toBe(0);
+    expect(halves[1 - owner]!.droppedHosts()).toEqual([]);
   });
 });

@@ -88,6 +88,8 @@ export interface OutboundState extends GroupedColumns {
   strings: string[];
   accounts: string[];
   v6: Uint32Array;
+  /** What the table left out past --max-memory (absent: nothing; older checkpoints). */
+  shed?: ShedState;
 }
 
 type Typed = Uint32Array | Float64Array | Uint8Array;
@@ -126,6 +128,33 @@ export interface OutboundDrop {
   window: number;
   records: number;
 }
+
+/**
+ * What a table shed past --max-memory, as exportState hands it over: the rank below which
+ * hosts are kept, the records dropped, and the named hosts' (source, cloud << 30 | account,
+ * window) in the state's own ids (its v6 and accounts), with their records.
+ */
+export interface ShedState {
+  keepBelow: number;
+  records: number;
+  src: Uint32Array;
+  fam: Uint8Array;
+  ep: Uint32Array;
+  win: Uint32Array;
+  counts: Float64Array;
+}
+
+/** A named dropped host: its rank (hostRank), the report's row, and its key in the table's ids. */
+interface NamedDrop {
+  rank: number;
+  drop: OutboundDrop;
+  sA: number;
+  fam: number;
+  epv: number;
+}
+
+/** Ranks are u32: a keepBelow of this keeps every host. */
+const ALL_RANKS = 2 ** 32;
 
 /** Bytes an entry: 12 u32 fields, 2 f64 sums, a flag byte. */
 export const OUTBOUND_ENTRY_BYTES = 12 * 4 + 2 * 8 + 1;
@@ -222,8 +251,31 @@ export class OutboundTable {
    * alerts are short of records.
    */
   limitEntries = Infinity;
+  /**
+   * Which entries the table keeps past its limit: those whose rank (entryRank: a hash of
+   * the key's values, the source and target addresses, cloud, account name, window,
+   * protocol and port, never of the table's ids) is below this. It only falls, and only as
+   * far as the entries kept must to fit limitEntries after a batch or a merge (shed), so it
+   * ends at the largest rank whose entries fit, whatever the order records came in: which
+   * entries are dropped, with all of their records, depends on the input and the limit
+   * alone. A host scanning more targets than fit keeps a sample of them (its alert is
+   * raised, short of records). Dropping the records of new entries as they came once the
+   * table was full made the drops depend on batch order, that is on timing (GCP blobs at
+   * --max-memory 40MB, one worker: 6,466 or 6,137 or 6,111 records dropped, run to run).
+   */
+  keepBelow = ALL_RANKS;
   droppedRecords = 0;
-  private readonly drops = new Map<string, OutboundDrop>();
+  private readonly drops = new Map<string, NamedDrop>();
+  /** The named drop of the largest order (namedOrder) while MAX_DROPS_NAMED are named; null: to be found again. */
+  private namedMax: NamedDrop | null = null;
+  /** Entries a batch or a merge may add past limitEntries before shed brings the table back under it. */
+  private hardLimit = Infinity;
+  /** The entryRanks of entries [0, ranked) (shed computes them; a compaction moves them with the entries). */
+  private ranks = new Uint32Array(0);
+  private ranked = 0;
+  /** hostRank's hash of each account (by its id in `accounts`), computed at first use. */
+  private readonly accountRanks: number[] = [];
+  private readonly rankWords = new Uint32Array(4);
   private accountMap: Uint32Array = new Uint32Array(64);
   private stringMap: Uint32Array = new Uint32Array(64);
   private mappedStrings: string[] | null = null;
@@ -309,12 +361,12 @@ export class OutboundTable {
   }
 
   get bytes(): number {
-    return this.cap * OUTBOUND_ENTRY_BYTES + this.index.byteLength + this.v6.bytes;
+    return this.cap * OUTBOUND_ENTRY_BYTES + this.index.byteLength + this.v6.bytes + this.ranks.byteLength;
   }
 
   /** Bytes held in memory: the entries in use (see ScanTable.heldBytes), the index, IPv6 interning. */
   get heldBytes(): number {
-    return this.n * OUTBOUND_ENTRY_BYTES + this.index.byteLength + this.v6.bytes;
+    return this.n * OUTBOUND_ENTRY_BYTES + this.index.byteLength + this.v6.bytes + this.ranks.byteLength;
   }
 
   /**
@@ -332,7 +384,95 @@ export class OutboundTable {
     if (batch.strings !== this.mappedStrings) this.mapDictionaries(batch);
     if (fresh) this.startBatchIndex(batch.n);
     else this.batchMask = 0;
-    this.addRecords(batch);
+    // every record of the batch finds room: shed decides after it what the table keeps
+    this.hardLimit = this.limitEntries === Infinity ? Infinity : this.n + batch.n;
+    if (this.keepBelow === ALL_RANKS) this.addRecords(batch);
+    else this.addKept(batch);
+    if (this.n > this.limitEntries) this.shed();
+  }
+
+  /** addRecords over the records of entries ranked below keepBelow; the others are counted as dropped. */
+  private addKept(batch: FlowBatchData): void {
+    const feed = batch.feed;
+    const kept = feed.slice(0, batch.n);
+    const { src, dst, proto, dport, cloud, account, start } = batch;
+    for (let i = 0; i < batch.n; i++) {
+      if ((kept[i]! & Feed.outbound) === 0) continue;
+      let ac = this.accountMap[account[i]!]!;
+      if (ac === UNMAPPED) ac = this.mapAccount(account[i]!);
+      const w = Math.floor(start[i]! / this.windowSeconds);
+      const host = hostRank(hashAddress(src, i * 4), cloud[i]!, this.accountRank(ac), w);
+      if (entryRank(host, ((proto[i]! << 16) | dport[i]!) >>> 0, hashAddress(dst, i * 4)) < this.keepBelow) continue;
+      kept[i] = kept[i]! & ~Feed.outbound;
+      const sA = this.v6.wordOf(src, i * 4);
+      this.drop(sA, this.v6.wasV6 ? F_SRC6 : 0, ((cloud[i]! << 30) | ac) >>> 0, w, 1);
+    }
+    batch.feed = kept;
+    try {
+      this.addRecords(batch);
+    } finally {
+      batch.feed = feed;
+    }
+  }
+
+  /**
+   * Past limitEntries: the entries of the highest ranks leave the table (their records
+   * counted as dropped) until it holds at most limitEntries, and keepBelow falls to the
+   * first rank left out. It falls no further than that: the rank it ends at, the largest
+   * whose entries fit, is the same in every order of the records.
+   */
+  private shed(): void {
+    const ranks = this.entryRanks();
+    this.keepBelow = Math.min(this.keepBelow, rankToKeep(ranks, this.n, this.limitEntries));
+    this.leaveOut(ranks);
+  }
+
+  /** Drop the entries ranked keepBelow or above, the others moved down in order (ranks with them). */
+  private leaveOut(ranks: Uint32Array): void {
+    const cols: Typed[] = [...ENTRY_COLUMN_NAMES.map((c) => this[c]), ranks];
+    let w = 0;
+    for (let e = 0; e < this.n; e++) {
+      if (ranks[e]! >= this.keepBelow) {
+        this.drop(this.srcA[e]!, this.flags[e]!, this.ep[e]!, this.win[e]!, this.f[e]!);
+        continue;
+      }
+      if (w !== e) for (const c of cols) c[w] = c[e]!;
+      w++;
+    }
+    if (w === this.n) return;
+    this.n = w;
+    this.ranked = w;
+    this.rebuildIndex();
+  }
+
+  /** The rank of every entry (hostRank), those not ranked yet computed now. */
+  private entryRanks(): Uint32Array {
+    if (this.ranks.length < this.n) {
+      const grown = new Uint32Array(nextPow2(this.n));
+      grown.set(this.ranks.subarray(0, this.ranked));
+      this.ranks = grown;
+    }
+    for (let e = this.ranked; e < this.n; e++) this.ranks[e] = this.entryRankOf(this.srcA[e]!, this.flags[e]!, this.ep[e]!, this.win[e]!, this.pp[e]!, this.dstA[e]!);
+    this.ranked = this.n;
+    return this.ranks;
+  }
+
+  /** hostRank of a host in the table's ids. */
+  private rankOf(sA: number, fam: number, epv: number, w: number): number {
+    this.v6.wordsOf(sA >>> 0, (fam & F_SRC6) !== 0, this.rankWords);
+    return hostRank(hashAddress(this.rankWords, 0), epv >>> 30, this.accountRank(epv & 0x3fffffff), w);
+  }
+
+  /** entryRank of a key in the table's ids. */
+  private entryRankOf(sA: number, fam: number, epv: number, w: number, ppv: number, dA: number): number {
+    const host = this.rankOf(sA, fam, epv, w);
+    this.v6.wordsOf(dA >>> 0, (fam & F_DST6) !== 0, this.rankWords);
+    return entryRank(host, ppv, hashAddress(this.rankWords, 0));
+  }
+
+  /** An account's part of hostRank: a hash of its name (ids depend on the order accounts came in). */
+  private accountRank(id: number): number {
+    return (this.accountRanks[id] ??= stringHash(this.accounts.strings[id]!));
   }
 
   /** An empty batch index for up to n records (addBatch). */
@@ -409,7 +549,7 @@ export class OutboundTable {
    * the module saves (the bucket: 8 % outbound, 1.02x CPU when every stage was copied).
    */
   private addInModule(batch: FlowBatchData, start: number): void {
-    const limit = Math.min(this.limitEntries, MAX_OUTBOUND_ENTRIES);
+    const limit = Math.min(this.hardLimit, MAX_OUTBOUND_ENTRIES);
     for (let from = start; from < batch.n; from += ADD_STAGE) {
       const n = Math.min(batch.n - from, ADD_STAGE);
       let v = this.views!;
@@ -542,24 +682,49 @@ export class OutboundTable {
     }
   }
 
-  /** Count `records` of host (sA, epv, w) as dropped: the table is full. */
+  /** Count `records` of host (sA, epv, w) as dropped: past the limit. */
   private drop(sA: number, fam: number, epv: number, w: number, records: number): void {
     this.droppedRecords += records;
-    const key = `${sA >>> 0}|${fam & F_SRC6}|${epv >>> 0}|${w}`; // words as u32: callers pass int32 or u32
-    let d = this.drops.get(key);
-    if (!d) {
-      if (this.drops.size >= MAX_DROPS_NAMED) return;
-      const words = new Uint32Array(4);
-      this.v6.wordsOf(sA, (fam & F_SRC6) !== 0, words);
-      d = { src: formatAddress(words), cloud: CLOUD_NAMES[epv >>> 30]!, account: this.accounts.strings[epv & 0x3fffffff]!, window: w, records: 0 };
-      this.drops.set(key, d);
-    }
-    d.records += records;
+    this.nameDrop(sA, fam, epv, w, records);
   }
 
-  /** The hosts whose records were dropped (the first MAX_DROPS_NAMED), by source and window. */
+  /**
+   * Add `records` to a named host's. The hosts named are those of the MAX_DROPS_NAMED
+   * smallest orders (namedOrder) among the dropped: a host among them is so from its first
+   * dropped record on, in any order, so that every record of it is counted. (The first
+   * hosts dropped, as named before, depended on the order.)
+   */
+  private nameDrop(sA: number, fam: number, epv: number, w: number, records: number): void {
+    const key = `${sA >>> 0}|${fam & F_SRC6}|${epv >>> 0}|${w}`; // words as u32: callers pass int32 or u32
+    const named = this.drops.get(key);
+    if (named) {
+      named.drop.records += records;
+      return;
+    }
+    const rank = this.rankOf(sA, fam, epv, w);
+    const full = this.drops.size >= MAX_DROPS_NAMED;
+    if (full && rank > this.largestNamed().rank) return;
+    const words = new Uint32Array(4);
+    this.v6.wordsOf(sA >>> 0, (fam & F_SRC6) !== 0, words);
+    const d = { src: formatAddress(words), cloud: CLOUD_NAMES[epv >>> 30]!, account: this.accounts.strings[epv & 0x3fffffff]!, window: w, records };
+    const n: NamedDrop = { rank, drop: d, sA: sA >>> 0, fam: fam & F_SRC6, epv: epv >>> 0 };
+    if (full) {
+      const max = this.largestNamed();
+      if (namedOrder(n, max) > 0) return;
+      this.drops.delete(`${max.sA}|${max.fam}|${max.epv}|${max.drop.window}`);
+      this.namedMax = null;
+    }
+    this.drops.set(key, n);
+  }
+
+  private largestNamed(): NamedDrop {
+    if (this.namedMax === null) for (const n of this.drops.values()) if (this.namedMax === null || namedOrder(n, this.namedMax) > 0) this.namedMax = n;
+    return this.namedMax!;
+  }
+
+  /** The hosts whose records were dropped (MAX_DROPS_NAMED of them: see nameDrop), by source and window. */
   droppedHosts(): OutboundDrop[] {
-    return [...this.drops.values()].sort((a, b) => (a.src < b.src ? -1 : a.src > b.src ? 1 : a.window - b.window));
+    return [...this.drops.values()].map((n) => ({ ...n.drop })).sort((a, b) => (a.src < b.src ? -1 : a.src > b.src ? 1 : a.window - b.window));
   }
 
   /** Keep the smallest non-empty string (0 = none yet): independent of record order. */
@@ -629,7 +794,7 @@ export class OutboundTable {
 
   /** Twice the capacity (up to the limit), the index written again (a batch index needs none: it numbers entries). */
   private grow(): void {
-    this.allocate(Math.min(this.cap * 2, Math.max(this.limitEntries, this.cap + 1)), this.n);
+    this.allocate(Math.min(this.cap * 2, Math.max(this.hardLimit, this.cap + 1)), this.n);
     this.rebuildIndex();
   }
 
@@ -701,7 +866,7 @@ export class OutboundTable {
 
   /** No entry can be added: the limit (--max-memory), or the most the index can number. */
   private full(): boolean {
-    return this.n >= this.limitEntries || this.n >= MAX_OUTBOUND_ENTRIES;
+    return this.n >= this.hardLimit || this.n >= MAX_OUTBOUND_ENTRIES;
   }
 
   /** The host of an entry: (source, cloud + account, window), as a hash and as equality. */
@@ -1046,6 +1211,9 @@ export class OutboundTable {
       w++;
     }
     this.n = w;
+    this.ranked = 0;
+    // an emptied table (the sidecar's closed windows finalised) keeps every host again
+    if (w === 0) this.keepBelow = ALL_RANKS;
     this.rebuildIndex();
   }
 
@@ -1058,7 +1226,42 @@ export class OutboundTable {
       b: this.b.slice(0, n), first: this.first.slice(0, n), last: this.last.slice(0, n), iface: this.iface.slice(0, n),
       instance: this.instance.slice(0, n), region: this.region.slice(0, n), sports: this.sports.slice(0, n),
       strings: this.strings.strings.slice(), accounts: this.accounts.strings.slice(), v6: this.v6.words.slice(0, this.v6.n * 4),
+      shed: this.shedState(),
     };
+  }
+
+  private shedState(): ShedState | undefined {
+    if (this.keepBelow === ALL_RANKS && this.droppedRecords === 0) return undefined;
+    const named = [...this.drops.values()];
+    return {
+      keepBelow: this.keepBelow,
+      records: this.droppedRecords,
+      src: Uint32Array.from(named, (n) => n.sA),
+      fam: Uint8Array.from(named, (n) => n.fam),
+      ep: Uint32Array.from(named, (n) => n.epv),
+      win: Uint32Array.from(named, (n) => n.drop.window),
+      counts: Float64Array.from(named, (n) => n.drop.records),
+    };
+  }
+
+  /** A merged state's drops (its ids mapped to this table's): its records, its named hosts, and its rank bound, which entries here then obey. */
+  private mergeShed(sh: ShedState, acc: number[], v6: Uint32Array, only?: ShardFilter): void {
+    // a checkpoint of another worker count: each shard takes its named hosts, shard 0 the records of the unnamed
+    let unnamed = sh.records;
+    for (let k = 0; k < sh.counts.length; k++) unnamed -= sh.counts[k]!;
+    if (!only || only.shard === 0) this.droppedRecords += unnamed;
+    for (let k = 0; k < sh.src.length; k++) {
+      const sA = sh.fam[k]! & F_SRC6 ? v6[sh.src[k]!]! : sh.src[k]!;
+      this.v6.wordsOf(sA, sh.fam[k] !== 0, this.rankWords);
+      if (only && shardOf(hashAddress(this.rankWords, 0), only.shards) !== only.shard) continue;
+      this.droppedRecords += sh.counts[k]!;
+      const epv = (((sh.ep[k]! >>> 30) << 30) | acc[sh.ep[k]! & 0x3fffffff]!) >>> 0;
+      this.nameDrop(sA, sh.fam[k]!, epv, sh.win[k]!, sh.counts[k]!);
+    }
+    if (sh.keepBelow < this.keepBelow) {
+      this.keepBelow = sh.keepBelow;
+      this.leaveOut(this.entryRanks());
+    }
   }
 
   mergeState(s: OutboundState, only?: ShardFilter): void {
@@ -1066,6 +1269,8 @@ export class OutboundTable {
     const str = s.strings.map((x) => this.strings.idOf(x));
     const v6 = new Uint32Array(s.v6.length / 4);
     for (let k = 0; k < v6.length; k++) v6[k] = this.v6.intern(s.v6, k * 4);
+    if (s.shed) this.mergeShed(s.shed, acc, v6, only);
+    this.hardLimit = this.limitEntries === Infinity ? Infinity : this.n + s.n;
     const words = new Uint32Array(4);
     for (let i = 0; i < s.n; i++) {
       const fl = s.flags[i]!;
@@ -1078,6 +1283,10 @@ export class OutboundTable {
       const sA = fl & F_SRC6 ? v6[s.srcA[i]!]! : s.srcA[i]!;
       const dA = fl & F_DST6 ? v6[s.dstA[i]!]! : s.dstA[i]!;
       const epv = (((s.ep[i]! >>> 30) << 30) | acc[s.ep[i]! & 0x3fffffff]!) >>> 0;
+      if (this.keepBelow !== ALL_RANKS && this.entryRankOf(sA, fl, epv, s.win[i]!, s.pp[i]!, dA) >= this.keepBelow) {
+        this.drop(sA, fl, epv, s.win[i]!, s.f[i]!);
+        continue;
+      }
       const e = this.findOrInsert(sA, epv, s.pp[i]!, s.win[i]!, dA, fl);
       if (e < 0) {
         this.drop(sA, fl, epv, s.win[i]!, s.f[i]!);
@@ -1094,7 +1303,54 @@ export class OutboundTable {
       this.keepSmallest(this.instance, e, str[s.instance[i]!]!);
       this.keepSmallest(this.region, e, str[s.region[i]!]!);
     }
+    if (this.n > this.limitEntries) this.shed();
   }
+}
+
+/** A host's rank (the order of named drops): its source address's hash, cloud, account name's hash and window mixed. */
+function hostRank(addressHash: number, cloud: number, accountHash: number, w: number): number {
+  return fmix32(mix(mix(mix(addressHash, cloud), accountHash), w)) >>> 0;
+}
+
+/** An entry's rank (OutboundTable.keepBelow): its host's rank, protocol << 16 | port and target address's hash mixed. */
+function entryRank(host: number, ppv: number, targetHash: number): number {
+  return fmix32(mix(mix(host, ppv), targetHash)) >>> 0;
+}
+
+/** FNV-1a of a string's UTF-16 units, mixed. */
+function stringHash(s: string): number {
+  let h = 0x811c9dc5;
+  for (let k = 0; k < s.length; k++) h = Math.imul(h ^ s.charCodeAt(k), 0x01000193);
+  return fmix32(h) >>> 0;
+}
+
+/** Named drops' order: rank, then the report's fields (ranks of two hosts may be equal). */
+function namedOrder(a: NamedDrop, b: NamedDrop): number {
+  if (a.rank !== b.rank) return a.rank - b.rank;
+  const x = a.drop;
+  const y = b.drop;
+  if (x.src !== y.src) return x.src < y.src ? -1 : 1;
+  if (x.window !== y.window) return x.window - y.window;
+  if (x.cloud !== y.cloud) return x.cloud < y.cloud ? -1 : 1;
+  return x.account < y.account ? -1 : x.account > y.account ? 1 : 0;
+}
+
+/**
+ * The largest rank bound that keeps at most `keep` of the n entries ranked `ranks`: the
+ * entries counted by the top 16 bits of their rank, then those of the bucket where the
+ * count passes `keep` sorted (ALL_RANKS when all n fit).
+ */
+function rankToKeep(ranks: Uint32Array, n: number, keep: number): number {
+  if (n <= keep) return ALL_RANKS;
+  const counts = new Uint32Array(1 << 16);
+  for (let e = 0; e < n; e++) counts[ranks[e]! >>> 16]!++;
+  let below = 0;
+  let top = 0;
+  while (below + counts[top]! <= keep) below += counts[top++]!;
+  const inTop: number[] = [];
+  for (let e = 0; e < n; e++) if (ranks[e]! >>> 16 === top) inTop.push(ranks[e]!);
+  inTop.sort((a, b) => a - b);
+  return inTop[keep - below]!;
 }
 
 function popcount32(x: number): number {
