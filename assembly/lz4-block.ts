@@ -103,3 +103,280 @@ function copyMatch(to: u32, from: u32, len: u32, off: u32): void {
   const period = off * ((8 + off - 1) / off); // a multiple of off, 8 to 14
   for (let i: u32 = 8; i < len; i += 8) store<u64>(to + i, load<u64>(to + i - period));
 }
+
+// ---------------------------------------------------------------------------------------------
+// Small keys of a replay block's entry rows, in the memory the block was decoded into: the
+// loop of src/engine/scan-ingest.ts longRuns (its JavaScript twin, kept for an install without
+// this module), here so that no worker's isolate compiles it (V8 compiles a module's code once
+// a process; JavaScript is compiled again in each worker: bench/RESULTS.md, branch replay4).
+// Columns are addresses in this memory (ids u16, or u32 where `wide`); the long runs' ranges
+// (from, to, IPv6 sources and destinations before from) go to `out`, 4 i32 a run, with room
+// for one more than the runs; `scratch` holds a short run's rows (32 bytes a row).
+
+let keysCounted: i32 = 0;
+let entriesCounted: i32 = 0;
+let shortKeys: i32 = 0;
+
+/** The small keys the last smallRuns counted. */
+export function smallKeys(): i32 {
+  return keysCounted;
+}
+
+/** Their distinct entries. */
+export function smallEntries(): i32 {
+  return entriesCounted;
+}
+
+/**
+ * longRuns's pass: the runs of inbound rows of one source, protocol and port; a run of fewer
+ * than `below` rows (and at most `shortRun`) counted into smallKeys / smallEntries, the others'
+ * ranges into `out`. Returns how many i32 it wrote, or -1 when a row sorts before the run
+ * before it (the block is not in rows.ts entryOrder).
+ */
+export function smallRuns(
+  n: u32, below: u32, shortRun: u32, seconds: f64, flags: u32, af: u32, src: u32, src6: u32, proto: u32, dport: u32,
+  dst: u32, dst6: u32, start: u32, account: u32, accountWide: u32, region: u32, regionWide: u32, scratch: u32, out: u32,
+): i32 {
+  let ranges: u32 = 0;
+  let keys: i32 = 0;
+  let entries: i32 = 0;
+  let ks: u32 = 0;
+  let kd: u32 = 0;
+  let runFrom: i32 = -1;
+  let runTo: u32 = 0;
+  let runKs: u32 = 0;
+  let runKd: u32 = 0;
+  let runRows: u32 = 0;
+  let r3: u32 = 0;
+  let r2: u32 = 0;
+  let r1: u32 = 0;
+  let r0: u32 = 0;
+  let rp: u32 = 0;
+  for (let i: u32 = 0; i <= n; i++) {
+    let w3: u32 = 0;
+    let w2: u32 = 0xffff;
+    let w1: u32 = 0;
+    let w0: u32 = 0;
+    let pp: u32 = 0;
+    let a: u32 = 0;
+    if (i < n) {
+      a = <u32>load<u8>(af + i);
+      if ((load<u8>(flags + i) & 1) == 0) {
+        ks += a & 1;
+        kd += (a >> 1) & 1;
+        continue;
+      }
+      if (a & 1) {
+        const o = src6 + 16 * ks;
+        w0 = load<u32>(o);
+        w1 = load<u32>(o, 4);
+        w2 = load<u32>(o, 8);
+        w3 = load<u32>(o, 12);
+      } else w3 = load<u32>(src + 4 * i);
+      pp = (<u32>load<u8>(proto + i) << 16) | <u32>load<u16>(dport + 2 * i);
+      if (runFrom >= 0 && w3 == r3 && w2 == r2 && w1 == r1 && w0 == r0 && pp == rp) {
+        runRows++;
+        runTo = i + 1;
+        ks += a & 1;
+        kd += (a >> 1) & 1;
+        continue;
+      }
+      if (runFrom >= 0 && before(w3, w2, w1, w0, pp, r3, r2, r1, r0, rp)) return -1;
+    }
+    const long = runRows >= below || runRows > shortRun;
+    if (long) {
+      const o = out + 4 * ranges;
+      store<i32>(o, runFrom);
+      store<u32>(o, runTo, 4);
+      store<u32>(o, runKs, 8);
+      store<u32>(o, runKd, 12);
+      ranges += 4;
+    } else if (runRows == 1) {
+      keys++;
+      entries++;
+    } else if (runRows > 1) {
+      entries += runEntries(<u32>runFrom, runTo, runKd, seconds, flags, af, dst, dst6, start, account, accountWide, region, regionWide, scratch);
+      keys += shortKeys;
+    }
+    runFrom = <i32>i;
+    runTo = i + 1;
+    runKs = ks;
+    runKd = kd;
+    runRows = 1;
+    r3 = w3;
+    r2 = w2;
+    r1 = w1;
+    r0 = w0;
+    rp = pp;
+    ks += a & 1;
+    kd += (a >> 1) & 1;
+  }
+  keysCounted = keys;
+  entriesCounted = entries;
+  return <i32>ranges;
+}
+
+/** Whether (w3 .. w0, pp) sorts before (r3 .. r0, rp), as entryOrder sorts: the words unsigned, w3 first. */
+function before(w3: u32, w2: u32, w1: u32, w0: u32, pp: u32, r3: u32, r2: u32, r1: u32, r0: u32, rp: u32): bool {
+  if (w3 != r3) return w3 < r3;
+  if (w2 != r2) return w2 < r2;
+  if (w1 != r1) return w1 < r1;
+  if (w0 != r0) return w0 < r0;
+  return pp < rp;
+}
+
+/**
+ * A short run's inbound rows [from, to) (kd: IPv6 destinations before from): its distinct
+ * entries, and its keys into shortKeys (scan-ingest.ts countShortRun and distinctInRun). A
+ * row's key is its window and source family; its entry adds cloud, account, destination
+ * and its family, and region.
+ */
+function runEntries(
+  from: u32, to: u32, kd: u32, seconds: f64, flags: u32, af: u32, dst: u32, dst6: u32, start: u32,
+  account: u32, accountWide: u32, region: u32, regionWide: u32, scratch: u32,
+): i32 {
+  // scratch: window, kind, account, region at 0, 64, 128, 192 (16 rows of u32), destinations at 256
+  let m: u32 = 0;
+  for (let i = from; i < to; i++) {
+    const a = <u32>load<u8>(af + i);
+    const f = <u32>load<u8>(flags + i);
+    if ((f & 1) == 0) {
+      kd += (a >> 1) & 1;
+      continue;
+    }
+    const at = scratch + 4 * m;
+    store<u32>(at, <u32>Math.floor(<f64>load<u32>(start + 4 * i) / seconds));
+    store<u32>(at, (f & 12) | (a & 3), 64);
+    store<u32>(at, accountWide ? load<u32>(account + 4 * i) : <u32>load<u16>(account + 2 * i), 128);
+    store<u32>(at, regionWide ? load<u32>(region + 4 * i) : <u32>load<u16>(region + 2 * i), 192);
+    const d = scratch + 256 + 16 * m++;
+    if (a & 2) {
+      v128.store(d, v128.load(dst6 + 16 * kd++));
+    } else {
+      store<u64>(d, 0);
+      store<u32>(d, 0xffff, 8);
+      store<u32>(d, load<u32>(dst + 4 * i), 12);
+    }
+  }
+  let keys: i32 = 0;
+  let entries: i32 = 0;
+  for (let j: u32 = 0; j < m; j++) {
+    const pj = scratch + 4 * j;
+    const dj = v128.load(scratch + 256 + 16 * j);
+    let newKey = 1;
+    let newEntry = 1;
+    for (let q: u32 = 0; q < j; q++) {
+      const pq = scratch + 4 * q;
+      const kindDiff = load<u32>(pq, 64) ^ load<u32>(pj, 64);
+      const key = (load<u32>(pq) ^ load<u32>(pj)) | (kindDiff & 1);
+      const entry = key | kindDiff | (load<u32>(pq, 128) ^ load<u32>(pj, 128)) | (load<u32>(pq, 192) ^ load<u32>(pj, 192)) |
+        <u32>v128.any_true(v128.xor(v128.load(scratch + 256 + 16 * q), dj));
+      if (key == 0) newKey = 0;
+      if (entry == 0) newEntry = 0;
+    }
+    keys += newKey;
+    entries += newEntry;
+  }
+  shortKeys = keys;
+  return entries;
+}
+
+// ---------------------------------------------------------------------------------------------
+// blockRows's checks of a block decoded here (src/replay/row-codec.ts): the IPv6 rows of each
+// address, and the largest id of its four id columns (u16, or u32 where `wide`), 16 rows a step.
+
+let v6Src: i32 = 0;
+let v6Dst: i32 = 0;
+
+/** The rows with an IPv6 source the last blockIds counted. */
+export function v6Sources(): i32 {
+  return v6Src;
+}
+
+/** The rows with an IPv6 target. */
+export function v6Targets(): i32 {
+  return v6Dst;
+}
+
+/** The IPv6 rows of `af` (bit 0: source, bit 1: target) into v6Sources / v6Targets; returns the largest id of a .. d. */
+export function blockIds(n: u32, af: u32, a: u32, aWide: u32, b: u32, bWide: u32, c: u32, cWide: u32, d: u32, dWide: u32): u32 {
+  let s: u32 = 0;
+  let t: u32 = 0;
+  let i: u32 = 0;
+  for (; i + 16 <= n; i += 16) {
+    const v = v128.load(af + i);
+    s += <u32>popcnt<i32>(i8x16.bitmask(i8x16.shl(v, 7)));
+    t += <u32>popcnt<i32>(i8x16.bitmask(i8x16.shl(v, 6)));
+  }
+  for (; i < n; i++) {
+    const x = <u32>load<u8>(af + i);
+    s += x & 1;
+    t += (x >> 1) & 1;
+  }
+  v6Src = <i32>s;
+  v6Dst = <i32>t;
+  return max(max(largest(a, aWide, n), largest(b, bWide, n)), max(largest(c, cWide, n), largest(d, dWide, n)));
+}
+
+/** The largest of n u16 (or u32 where wide) at p. */
+function largest(p: u32, wide: u32, n: u32): u32 {
+  let i: u32 = 0;
+  let m: u32 = 0;
+  if (wide) {
+    let v = i32x4.splat(0);
+    for (; i + 4 <= n; i += 4) v = i32x4.max_u(v, v128.load(p + 4 * i));
+    m = max(max(<u32>i32x4.extract_lane(v, 0), <u32>i32x4.extract_lane(v, 1)), max(<u32>i32x4.extract_lane(v, 2), <u32>i32x4.extract_lane(v, 3)));
+    for (; i < n; i++) m = max(m, load<u32>(p + 4 * i));
+    return m;
+  }
+  let v = i16x8.splat(0);
+  for (; i + 8 <= n; i += 8) v = i16x8.max_u(v, v128.load(p + 2 * i));
+  v = i16x8.max_u(v, i8x16.shuffle(v, v, 8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7));
+  v = i16x8.max_u(v, i8x16.shuffle(v, v, 4, 5, 6, 7, 0, 1, 2, 3, 8, 9, 10, 11, 12, 13, 14, 15));
+  v = i16x8.max_u(v, i8x16.shuffle(v, v, 2, 3, 0, 1, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15));
+  m = <u32>i16x8.extract_lane_u(v, 0);
+  for (; i < n; i++) m = max(m, <u32>load<u16>(p + 2 * i));
+  return m;
+}
+
+// ---------------------------------------------------------------------------------------------
+// src/replay/entry-rows.ts checkEntryCounts's pass over an entry-rows block decoded here: the
+// records its rows stand for, in all and by feed (flags bit 0 inbound, bit 1 outbound).
+
+let recordsAll: f64 = 0;
+let recordsIn: f64 = 0;
+let recordsOut: f64 = 0;
+
+/** The records the last entrySums summed: all. */
+export function entryRecords(): f64 {
+  return recordsAll;
+}
+
+/** Those of inbound rows. */
+export function entryInbound(): f64 {
+  return recordsIn;
+}
+
+/** Those of outbound rows. */
+export function entryOutbound(): f64 {
+  return recordsOut;
+}
+
+/** Sums the u32 counts at `flows` by feed; returns the first row that stands for no record, or an outbound row for more than one, else -1. */
+export function entrySums(n: u32, flags: u32, flows: u32): i32 {
+  let all: u64 = 0;
+  let inb: u64 = 0;
+  let outb: u64 = 0;
+  for (let i: u32 = 0; i < n; i++) {
+    const c = <u64>load<u32>(flows + 4 * i);
+    const f = <u32>load<u8>(flags + i);
+    all += c;
+    inb += c * <u64>(f & 1);
+    outb += c * <u64>((f >> 1) & 1);
+    if (c == 0 || (c > 1 && (f & 2) != 0)) return <i32>i;
+  }
+  recordsAll = <f64>all;
+  recordsIn = <f64>inb;
+  recordsOut = <f64>outb;
+  return -1;
+}

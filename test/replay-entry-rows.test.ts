@@ -6,6 +6,8 @@ import { describe, expect, it } from 'vitest';
 import { allocBatch } from '../dist/src/flow/batch.js';
 import { EntryRowsBuilder, checkEntryCounts, ENTRY_ROWS_COLUMN } from '../dist/src/replay/entry-rows.js';
 import type { FlowBatchData } from '../dist/src/flow/batch.js';
+import { decodeBlock, encodeBlock } from '../dist/src/replay/block.js';
+import { lz4Wasm } from '../dist/src/replay/lz4-wasm.js';
 
 const H = 21600;
 const T = 1_700_006_400; // a multiple of 6 h
@@ -105,5 +107,29 @@ describe('entry rows', () => {
     expect(checkEntryCounts(cols([3, 0, 1]), flags, 3, 4, 3, 1)).toMatch(/entry row 1 stands for 0 records/);
     expect(checkEntryCounts(cols([2, 1, 1]), flags, 3, 4, 2, 2)).toMatch(/inbound and/);
     expect(checkEntryCounts(new Map(), flags, 3, 4, 3, 1)).toMatch(/missing/);
+  });
+
+  it.runIf(lz4Wasm() !== null)('are checked alike by the replay module, in a block decoded into its memory (40 rows: past any step)', () => {
+    const n = 40;
+    const inModule = (flows: number[], f: Uint8Array) => {
+      const frame = encodeBlock({ kind: 'rows', rows: n, bucket: 0, minTime: 0, maxTime: 0, columns: [['flags', f, n], [ENTRY_ROWS_COLUMN, Uint32Array.from(flows), n]] });
+      const cols = decodeBlock(frame, 'rows', lz4Wasm()).columns;
+      return { cols, flags: cols.get('flags') as Uint8Array };
+    };
+    const f = Uint8Array.from({ length: n }, (_, i) => (i % 5 === 4 ? OUT : IN));
+    const ones = Array.from({ length: n }, (_, i) => (i % 5 === 4 ? 1 : 1 + (i % 3))); // 32 inbound rows, 8 outbound
+    const inb = ones.reduce((a, c, i) => a + (i % 5 === 4 ? 0 : c), 0);
+    const check = (flows: number[], rows: number, i: number, o: number) => {
+      const m = inModule(flows, f);
+      expect(m.flags.buffer).not.toBe(f.buffer);
+      const got = checkEntryCounts(m.cols, m.flags, n, rows, i, o);
+      expect(got).toEqual(checkEntryCounts(new Map([[ENTRY_ROWS_COLUMN, Uint32Array.from(flows)]]), f, n, rows, i, o));
+      return got;
+    };
+    expect(check(ones, inb + 8, inb, 8)).toBeInstanceOf(Uint32Array);
+    expect(check(ones, inb + 9, inb, 8)).toMatch(/stand for \d+ records, index says/);
+    expect(check(ones, inb + 8, inb - 1, 9)).toMatch(/inbound and/);
+    expect(check(ones.map((c, i) => (i === 39 ? 2 : c)), inb + 9, inb, 9)).toMatch(/entry row 39 stands for 2 records/);
+    expect(check(ones.map((c, i) => (i === 17 ? 0 : c)), inb, inb, 8)).toMatch(/entry row 17 stands for 0 records/);
   });
 });

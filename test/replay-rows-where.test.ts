@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { allocBatch, type FlowBatchData } from '../dist/src/flow/batch.js';
 import { blockRows, decodeRows, decodeRowsWhere, encodeRows, RowScratch } from '../dist/src/replay/row-codec.js';
-import type { Column } from '../dist/src/replay/block.js';
+import { decodeBlock, encodeBlock, type Column } from '../dist/src/replay/block.js';
+import { lz4Wasm } from '../dist/src/replay/lz4-wasm.js';
 
 const INBOUND = 1; // Feed (a const enum: not in the compiled module)
 const OUTBOUND = 2;
@@ -75,14 +76,25 @@ describe('decodeRowsWhere: the rows of one feed of a replay block', () => {
   });
 });
 
-describe('blockRows: the checks a replay block passes before its rows are read in place', () => {
+/** The columns as the shard has them: a block decoded into the replay module's memory, where blockRows's checks run in the module. */
+function decoded(cols: Map<string, Column>, n: number): Map<string, Column> {
+  const frame = encodeBlock({ kind: 'rows', rows: n, bucket: 0, minTime: 0, maxTime: 0, columns: [...cols].map(([name, c]) => [name, c, c.length]) });
+  const into = decodeBlock(frame, 'rows', lz4Wasm()).columns;
+  expect(into.get('af')!.buffer).not.toBe(cols.get('af')!.buffer);
+  return into;
+}
+
+describe.each([
+  ['in JavaScript', (cols: Map<string, Column>) => cols],
+  ...(lz4Wasm() === null ? [] : [['in the replay module', decoded]]),
+] as Array<[string, (cols: Map<string, Column>, n: number) => Map<string, Column>]>)('blockRows: the checks a replay block passes before its rows are read in place, %s', (_, place) => {
   const ids = ['account', 'region', 'iface', 'instance'] as const;
 
   it('takes ids up to the last dictionary entry in every id column, narrow and wide', () => {
     for (const wide of [false, true]) {
       const b = batchOf(Array.from({ length: 50 }, () => INBOUND));
       for (const c of ids) b[c][49] = b.strings.length - 1;
-      const cols = new Map<string, Column>(encodeRows(b, b.n, wide).map(([name, col]) => [name, col]));
+      const cols = place(new Map<string, Column>(encodeRows(b, b.n, wide).map(([name, col]) => [name, col])), b.n);
       const r = blockRows(cols, b.n, b.strings);
       expect(r.n).toBe(50);
       expect(r.account[49]).toBe(b.strings.length - 1);
@@ -95,7 +107,7 @@ describe('blockRows: the checks a replay block passes before its rows are read i
         const b = batchOf(Array.from({ length: 50 }, () => INBOUND));
         b[c][row] = b.strings.length;
         const { cols, dict } = block(b);
-        expect(() => blockRows(cols, b.n, dict), `${c} at row ${row}`).toThrow(/dictionary id 6 out of range \(6 entries\)/);
+        expect(() => blockRows(place(cols, b.n), b.n, dict), `${c} at row ${row}`).toThrow(/dictionary id 6 out of range \(6 entries\)/);
       }
     }
   });
@@ -105,7 +117,7 @@ describe('blockRows: the checks a replay block passes before its rows are read i
       const { cols, dict } = block(batchOf(Array.from({ length: 20 }, () => INBOUND)));
       const six = cols.get(name) as Uint32Array;
       cols.set(name, six.subarray(0, six.length - 4));
-      expect(() => blockRows(cols, 20, dict), name).toThrow(/IPv6 address column is too short/);
+      expect(() => blockRows(place(cols, 20), 20, dict), name).toThrow(/IPv6 address column is too short/);
     }
   });
 });

@@ -5,8 +5,9 @@
  * through the block-local hash. Both must count the keys and entries a plain grouping counts,
  * and leave the same entries in the table. End to end (verdicts): test/replay.test.ts.
  */
-import { describe, expect, it } from 'vitest';
-import { ScanTable } from '../dist/src/engine/scan-table.js';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { existsSync } from 'node:fs';
+import type { ScanTable as Table } from '../dist/src/engine/scan-table.js';
 import type { BlockRows } from '../dist/src/replay/row-codec.js';
 
 const DAY = 1_717_200_000 - (1_717_200_000 % 86400);
@@ -127,6 +128,8 @@ function expected(rows: Row[], strings: string[], window: number, below: number)
   return { keys, entries, added };
 }
 
+let ScanTable: typeof Table;
+
 function counted(rows: Row[], strings: string[], window: number, below: number): { keys: number; entries: number; added: number } {
   const t = new ScanTable(window, 1 << 10);
   const b = blockOf(rows, strings, below);
@@ -134,7 +137,26 @@ function counted(rows: Row[], strings: string[], window: number, below: number):
   return { keys: b.smallKeys, entries: b.smallEntries, added: t.n };
 }
 
-describe('small keys of a whole-bucket twin', () => {
+const built = existsSync(new URL('../dist/wasm/lz4-block.wasm', import.meta.url));
+const saved = process.env.FLOWSIEVE_LZ4;
+
+// the runs are found by the replay module (assembly/lz4-block.ts smallRuns, the block's columns
+// copied into its memory here) where it is built, and by longRunsInJs where it is not (FLOWSIEVE_LZ4=napi)
+describe.each([
+  ...(built ? [['in WebAssembly', undefined]] : []),
+  ['in JavaScript', 'napi'],
+] as Array<[string, string | undefined]>)('small keys of a whole-bucket twin, %s', (_, lz4) => {
+  beforeAll(async () => {
+    vi.resetModules(); // lz4Wasm() loads its module once a module graph
+    if (lz4 === undefined) delete process.env.FLOWSIEVE_LZ4;
+    else process.env.FLOWSIEVE_LZ4 = lz4;
+    ({ ScanTable } = await import('../dist/src/engine/scan-table.js'));
+  });
+  afterAll(() => {
+    if (saved === undefined) delete process.env.FLOWSIEVE_LZ4;
+    else process.env.FLOWSIEVE_LZ4 = saved;
+  });
+
   const strings = ['', 'acct-a', 'acct-b', 'acct-c', 'us-east-1', 'eu-west-1', 'ap-south-1'];
   // the same strings with an account twice: ids 1 and 3 are one account
   const twice = ['', 'acct-a', 'acct-b', 'acct-a', 'us-east-1', 'eu-west-1', 'us-east-1'];

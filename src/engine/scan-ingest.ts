@@ -12,6 +12,7 @@ import { heldSorter, type HeldSorter } from './scan-wasm.js';
 import type { FlowBatchData } from '../flow/batch.js';
 import type { BlockRows } from '../replay/row-codec.js';
 import { Feed } from '../flow/types.js';
+import { lz4Wasm, NOT_IN_MEMORY } from '../replay/lz4-wasm.js';
 import type { StringDict } from '../flow/dict.js';
 
 // the layout's flags as this module's own consts (scan-core.ts says why)
@@ -115,6 +116,11 @@ export class KeyBuilder {
 
   constructor(private readonly core: ScanCore) {
     this.windowOf = new WindowOf(core.windowSeconds);
+  }
+
+  /** The table's window (WindowOf's divisor). */
+  get windowSeconds(): number {
+    return this.core.windowSeconds;
   }
 
   private ensure(n: number): void {
@@ -384,11 +390,25 @@ function uniqueStrings(strings: string[]): boolean {
  * yet and deoptimised it, in one run hundreds of times.)
  */
 function longRuns(keys: KeyBuilder, r: BlockRows): number {
+  if (!uniqueStrings(r.strings)) return -1;
+  const windowOf = keys.startBlock(r);
+  const lz = lz4Wasm();
+  if (lz !== null) {
+    const ints = lz.smallRuns(r, r.smallBelow, keys.windowSeconds, SHORT_RUN);
+    if (ints !== NOT_IN_MEMORY) {
+      if (ints > runScratch.ranges.length) runScratch.ranges = new Int32Array(nextPow2(ints));
+      if (ints > 0) lz.copyRanges(runScratch.ranges, ints);
+      return ints;
+    }
+  }
+  return longRunsInJs(r, windowOf);
+}
+
+/** longRuns's pass in JavaScript: where the module is not built (an install without AssemblyScript) or cannot take the block. */
+function longRunsInJs(r: BlockRows, windowOf: WindowOf): number {
   const { n, flags, af, src, src6, proto, dport } = r;
   const below = r.smallBelow;
   const z = runScratch;
-  if (!uniqueStrings(r.strings)) return -1;
-  const windowOf = keys.startBlock(r);
   let ranges = 0;
   let smallKeys = 0;
   let smallEntries = 0;

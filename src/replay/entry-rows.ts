@@ -19,6 +19,7 @@ import { allocBatch, type FlowBatchData } from '../flow/batch.js';
 import { Feed } from '../flow/types.js';
 import { copyRow } from './rows.js';
 import type { Column } from './block.js';
+import { lz4Wasm, NOT_IN_MEMORY } from './lz4-wasm.js';
 
 /** The column an entry-rows block has beside the row codec's: the records each row stands for. */
 export const ENTRY_ROWS_COLUMN = 'flows';
@@ -116,15 +117,11 @@ function addInto(r: FlowBatchData, i: number, out: FlowBatchData, e: number): vo
   if (r.end[i]! > out.end[e]!) out.end[e] = r.end[i]!;
 }
 
-/**
- * The checks an entry-rows block adds to a rows block's: its count column, and the records
- * it stands for, in all and by feed, against the block index's counts of its twin.
- */
-export function checkEntryCounts(
-  cols: Map<string, Column>, flags: Uint8Array, n: number, rows: number, inbound: number | undefined, outbound: number | undefined,
-): Uint32Array | string {
-  const flows = cols.get(ENTRY_ROWS_COLUMN);
-  if (!(flows instanceof Uint32Array) || flows.length !== n) return `column '${ENTRY_ROWS_COLUMN}' is missing or has the wrong type or length`;
+/** The records an entry-rows block's rows stand for: in all, inbound, outbound (checkEntryCounts). */
+const sums = new Float64Array(3);
+
+/** checkEntryCounts's pass in JavaScript (lz4-wasm.ts entrySums where the module holds the block): the sums, and the first row whose count cannot be, or -1. */
+function entrySumsInJs(n: number, flags: Uint8Array, flows: Uint32Array): number {
   let all = 0;
   let inb = 0;
   let outb = 0;
@@ -134,8 +131,31 @@ export function checkEntryCounts(
     all += c;
     if (f & Feed.inbound) inb += c;
     if (f & Feed.outbound) outb += c;
-    if (c === 0 || (c > 1 && (f & Feed.outbound) !== 0)) return `entry row ${i} stands for ${c} records`;
+    if (c === 0 || (c > 1 && (f & Feed.outbound) !== 0)) return i;
   }
+  sums[0] = all;
+  sums[1] = inb;
+  sums[2] = outb;
+  return -1;
+}
+
+/**
+ * The checks an entry-rows block adds to a rows block's: its count column, and the records
+ * it stands for, in all and by feed, against the block index's counts of its twin.
+ */
+export function checkEntryCounts(
+  cols: Map<string, Column>, flags: Uint8Array, n: number, rows: number, inbound: number | undefined, outbound: number | undefined,
+): Uint32Array | string {
+  const flows = cols.get(ENTRY_ROWS_COLUMN);
+  if (!(flows instanceof Uint32Array) || flows.length !== n) return `column '${ENTRY_ROWS_COLUMN}' is missing or has the wrong type or length`;
+  // by the replay module where the block was decoded into its memory (one compile a process, not a worker)
+  const lz4 = lz4Wasm();
+  let bad = lz4 === null ? NOT_IN_MEMORY : lz4.entrySums(n, flags, flows, sums);
+  if (bad === NOT_IN_MEMORY) bad = entrySumsInJs(n, flags, flows);
+  if (bad >= 0) return `entry row ${bad} stands for ${flows[bad]} records`;
+  const all = sums[0]!;
+  const inb = sums[1]!;
+  const outb = sums[2]!;
   if (all !== rows) return `entry rows stand for ${all} records, index says ${rows}`;
   if ((inbound !== undefined && inb !== inbound) || (outbound !== undefined && outb !== outbound)) {
     return `entry rows stand for ${inb} inbound and ${outb} outbound records, index says ${inbound} and ${outbound}`;

@@ -16,6 +16,7 @@
  */
 import { allocBatch, type FlowBatchData } from '../flow/batch.js';
 import { CorruptBlockError, type Column } from './block.js';
+import { lz4Wasm } from './lz4-wasm.js';
 
 const V4_MAPPED = 0xffff;
 const UNKNOWN_U32 = 0xffffffff;
@@ -326,7 +327,14 @@ export function blockRows(cols: Map<string, Column>, n: number, dict: string[]):
   const c: Column[] = [];
   for (const [name, is] of BLOCK_COLUMNS) c.push(need(cols, name, n, is as (x: Column) => x is Column));
   const af = c[1] as Uint8Array;
-  countV6(af, n);
+  const id = (k: number) => c[k] as Uint16Array | Uint32Array;
+  // by the replay module where the block was decoded into its memory (one compile a process, not a worker)
+  const lz4 = lz4Wasm();
+  let maxId = lz4 === null ? -1 : lz4.blockIds(n, af, id(10), id(11), id(12), id(13), v6Counts);
+  if (maxId < 0) {
+    countV6(af, n);
+    maxId = maxId4(id(10), id(11), id(12), id(13), n);
+  }
   const v6s = v6Counts[0]!;
   const v6d = v6Counts[1]!;
   const src6 = cols.get('src6');
@@ -334,8 +342,6 @@ export function blockRows(cols: Map<string, Column>, n: number, dict: string[]):
   if ((v6s > 0 && (!(src6 instanceof Uint32Array) || src6.length < v6s * 4)) || (v6d > 0 && (!(dst6 instanceof Uint32Array) || dst6.length < v6d * 4))) {
     throw new CorruptBlockError('IPv6 address column is too short');
   }
-  const id = (k: number) => c[k] as Uint16Array | Uint32Array;
-  const maxId = maxId4(id(10), id(11), id(12), id(13), n);
   if (n > 0 && maxId >= dict.length) throw new CorruptBlockError(`dictionary id ${maxId} out of range (${dict.length} entries)`);
   return {
     n,
