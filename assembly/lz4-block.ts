@@ -321,11 +321,10 @@ export function blockIds(n: u32, af: u32, a: u32, aWide: u32, b: u32, bWide: u32
 /** The largest of n u16 (or u32 where wide) at p. */
 function largest(p: u32, wide: u32, n: u32): u32 {
   let i: u32 = 0;
-  let m: u32 = 0;
   if (wide) {
     let v = i32x4.splat(0);
     for (; i + 4 <= n; i += 4) v = i32x4.max_u(v, v128.load(p + 4 * i));
-    m = max(max(<u32>i32x4.extract_lane(v, 0), <u32>i32x4.extract_lane(v, 1)), max(<u32>i32x4.extract_lane(v, 2), <u32>i32x4.extract_lane(v, 3)));
+    let m: u32 = max(max(<u32>i32x4.extract_lane(v, 0), <u32>i32x4.extract_lane(v, 1)), max(<u32>i32x4.extract_lane(v, 2), <u32>i32x4.extract_lane(v, 3)));
     for (; i < n; i++) m = max(m, load<u32>(p + 4 * i));
     return m;
   }
@@ -334,7 +333,7 @@ function largest(p: u32, wide: u32, n: u32): u32 {
   v = i16x8.max_u(v, i8x16.shuffle(v, v, 8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7));
   v = i16x8.max_u(v, i8x16.shuffle(v, v, 4, 5, 6, 7, 0, 1, 2, 3, 8, 9, 10, 11, 12, 13, 14, 15));
   v = i16x8.max_u(v, i8x16.shuffle(v, v, 2, 3, 0, 1, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15));
-  m = <u32>i16x8.extract_lane_u(v, 0);
+  let m = <u32>i16x8.extract_lane_u(v, 0);
   for (; i < n; i++) m = max(m, <u32>load<u16>(p + 2 * i));
   return m;
 }

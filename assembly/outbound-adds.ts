@@ -49,8 +49,10 @@ const L_STAGE = 24; // the stage's columns (below), STAGE records
 const L_COMPARES = 25; // (entry, column 0-2, id) u32 triples for keepSmallest
 const L_COMPARE_COUNT = 26; // out
 // the stage's columns, in bytes from L_STAGE's address, for `stage` records each
-// (src/engine/outbound-adds.ts writes them): src and dst 16 bytes, packets and bytes 8,
+// (src/engine/outbound-adds.ts ADD_STAGE_COLUMNS): src and dst 16 bytes, packets and bytes 8,
 // start, end, account, iface, instance, region 4, dport, sport 2, feed, proto, cloud 1
+/** Bytes a staged record has in the columns before the feed column (addStaged's offsets). */
+const BEFORE_FEED: u32 = 16 + 16 + 8 + 8 + 6 * 4 + 2 * 2;
 
 let cP: u32 = 0;
 let cB: u32 = 0;
@@ -179,7 +181,7 @@ function v4At(col: u32, k: u32): bool {
 
 /** The outbound records among the stage's first n (its feed column staged alone: stageFeed). */
 export function countOutbound(at: u32, stage: u32, n: u32): u32 {
-  const feed = load<u32>(at + (L_STAGE << 2)) + stage * (16 + 16 + 8 + 8 + 6 * 4 + 2 * 2);
+  const feed = load<u32>(at + (L_STAGE << 2)) + stage * BEFORE_FEED;
   let c: u32 = 0;
   for (let k: u32 = 0; k < n; k++) c += (<u32>load<u8>(feed + k) >> 1) & 1;
   return c;

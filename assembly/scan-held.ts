@@ -28,7 +28,7 @@ const BUCKET_MASK: u32 = 4095;
 const SLOT_ENTRY: u32 = 0x0fffffff;
 const LOCAL_PROBES: u32 = 32;
 const FAR_RUN: u32 = 8;
-// a held row (its layout is defined at src/engine/scan-ingest.ts PendingRows): six key
+// a held row (its layout is defined at src/engine/scan-layout.ts HELD_WORDS): six key
 // words, packets and bytes (u32 each, or a wide row's place in its wide list), start, end:
 // 40 bytes
 const ROW_BYTES: u32 = 40;
@@ -328,7 +328,7 @@ let hAccounts: u32 = 0;
 let hRegions: u32 = 0;
 let hMapCap: u32 = 0;
 let hSeconds: f64 = 1;
-// stage columns: packets, bytes (f64), src, dst (4 u32 each), start, end, account, region (u32), dport (u16), feed, proto, cloud (u8)
+// stage columns (scan-wasm.ts HOLD_STAGE): packets, bytes (f64), src, dst (4 u32 each), start, end, account, region (u32), dport (u16), feed, proto, cloud (u8)
 let sPackets: u32 = 0;
 let sBytes: u32 = 0;
 let sSrc: u32 = 0;

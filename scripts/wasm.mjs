@@ -1,8 +1,9 @@
 // Compiles the WebAssembly modules (assembly/*.ts, AssemblyScript) into dist/wasm/*.wasm, in
 // npm run build. The compiler is a devDependency (assemblyscript, with binaryen as
-// WebAssembly): nothing is downloaded and no binary is committed. The module has no
-// runtime (`--runtime stub`: it allocates nothing) and no imports; src/formats/aws-wasm.ts
-// loads it once per thread, when an AWS text file is first read.
+// WebAssembly): nothing is downloaded and no binary is committed. A module has no runtime
+// (`--runtime stub`: it allocates nothing) and imports nothing but, where MEMORY says so, its
+// memory; its JavaScript side (src/formats/aws-wasm.ts, src/engine/scan-wasm.ts, ...) compiles
+// it once per thread, when first needed (src/data/files.ts wasmModule, or a loader of its own).
 import { mkdirSync, readdirSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';

@@ -30,4 +30,14 @@ describe.skipIf(!built)('the table and held buffer memories (src/engine/scan-was
     expect(sorted[0]).toEqual(sorted[1]);
     expect(sorted[0]![0]!.slice(0, HELD_WORDS)).toEqual(Array.from({ length: HELD_WORDS }, (_, w) => w)); // row 0, bucket 0, first
   });
+
+  it('are plain memories under FLOWSIEVE_SHARED_ARENA=off, and shared again without it (read at each memory)', () => {
+    process.env.FLOWSIEVE_SHARED_ARENA = 'off';
+    try {
+      expect(heldSorter(4096, 256, 3600)!.rec.buffer).toBeInstanceOf(ArrayBuffer);
+    } finally {
+      delete process.env.FLOWSIEVE_SHARED_ARENA;
+    }
+    expect(heldSorter(4096, 256, 3600)!.rec.buffer).toBeInstanceOf(SharedArrayBuffer);
+  });
 });

@@ -4,7 +4,7 @@
  * the file is looked for beside this module first and then in the package's src/data/
  * (both named from the folder above, which is also right from dist/src/bundle/: scripts/bundle.mjs).
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 export function dataFile(name: string): string {
@@ -28,4 +28,21 @@ export function wasmFile(name: string): string | null {
     if (existsSync(p)) return p;
   }
   return null;
+}
+
+const compiledModules = new Map<string, WebAssembly.Module | null>();
+
+/**
+ * dist/wasm/<name> compiled, once a thread (every instance of it shares the one compile);
+ * null where it was not built (wasmFile). A caller that an environment variable switches
+ * to JavaScript checks it before asking, each time (tests switch it).
+ */
+export function wasmModule(name: string): WebAssembly.Module | null {
+  let m = compiledModules.get(name);
+  if (m === undefined) {
+    const path = wasmFile(name);
+    m = path === null ? null : new WebAssembly.Module(readFileSync(path));
+    compiledModules.set(name, m);
+  }
+  return m;
 }

@@ -15,9 +15,9 @@
  * memory detaches its buffer (scripts/wasm.mjs says what that costs). FLOWSIEVE_OUTBOUND=js
  * (or a build without the module) keeps the arrays and the loop in JavaScript, for A/B runs.
  */
-import { readFileSync } from 'node:fs';
-import { wasmFile } from '../data/files.js';
+import { wasmModule } from '../data/files.js';
 import type { FlowBatchData } from '../flow/batch.js';
+import { BatchStage, stageRecordBytes } from './batch-stage.js';
 
 interface AddExports {
   addStaged(at: number, stage: number, from: number, n: number): number;
@@ -60,22 +60,19 @@ const enum L {
   compareCount,
 }
 const COMPARES_AT = 256;
-/** Bytes a staged record takes over its columns (assembly/outbound-adds.ts addStaged's offsets). */
-const STAGE_RECORD_BYTES = 16 + 16 + 8 + 8 + 6 * 4 + 2 * 2 + 3;
+/** The stage's columns, in the order of assembly/outbound-adds.ts addStaged's offsets. */
+const ADD_STAGE_COLUMNS = ['src', 'dst', 'packets', 'bytes', 'start', 'end', 'account', 'iface', 'instance', 'region', 'dport', 'sport', 'feed', 'proto', 'cloud'] as const;
+/** The columns stage() copies: all but the feed (stageFeed's, copied first to count the outbound records). */
+const ADD_STAGE_REST = ADD_STAGE_COLUMNS.filter((c) => c !== 'feed');
+const FEED = ['feed'] as const;
+const STAGE_RECORD_BYTES = stageRecordBytes(ADD_STAGE_COLUMNS);
 const STAGE_AT = COMPARES_AT + 3 * ADD_STAGE * 12;
 const MAPS_AT = STAGE_AT + ((ADD_STAGE * STAGE_RECORD_BYTES + 15) & ~15);
 const TABLE_AT = MAPS_AT + 2 * ADD_MAP_CAP * 4;
 
-let compiled: WebAssembly.Module | null | undefined;
-
 /** The module, compiled once a thread; null when not built or FLOWSIEVE_OUTBOUND=js (read for each table: tests switch it). */
 function addsModule(): WebAssembly.Module | null {
-  if (process.env.FLOWSIEVE_OUTBOUND === 'js') return null;
-  if (compiled === undefined) {
-    const path = wasmFile('outbound-adds.wasm');
-    compiled = path === null ? null : new WebAssembly.Module(readFileSync(path));
-  }
-  return compiled;
+  return process.env.FLOWSIEVE_OUTBOUND === 'js' ? null : wasmModule('outbound-adds.wasm');
 }
 
 /** A table's columns, index and maps as views over one memory (OutboundTable's arrays). */
@@ -110,7 +107,7 @@ export class OutboundArena {
   private ex: AddExports | null = null;
   private layout = new Uint32Array(0);
   private seconds = new Float64Array(0);
-  private stageViews: ReturnType<typeof stageOver> | null = null;
+  private staged: BatchStage<(typeof ADD_STAGE_COLUMNS)[number]> | null = null;
   /** (entry, column 0-2, id) triples the last call left to keepSmallest in JavaScript */
   compares = new Uint32Array(0);
 
@@ -121,39 +118,11 @@ export class OutboundArena {
    * caller copies what it keeps from its old views. The old memory is left as it is.
    */
   place(cap: number, slots: number): OutboundViews {
-    const u32 = cap * 4;
-    const pAt = TABLE_AT;
-    const bAt = pAt + cap * 8;
-    const colsAt = bAt + cap * 8; // 12 u32 columns
-    const flagsAt = colsAt + 12 * u32;
-    const indexAt = (flagsAt + cap + 15) & ~15;
-    const end = indexAt + slots * 4;
-    const memory = new WebAssembly.Memory({ initial: Math.ceil(end / PAGE) });
+    const at = tableAt(cap);
+    const memory = new WebAssembly.Memory({ initial: Math.ceil((at[L.index]! + slots * 4) / PAGE) });
     this.ex = new WebAssembly.Instance(this.module, { env: { memory } }).exports as unknown as AddExports;
     const buf = memory.buffer;
-    const col = (k: number) => new Uint32Array(buf, colsAt + k * u32, cap);
-    const v: OutboundViews = {
-      p: new Float64Array(buf, pAt, cap),
-      b: new Float64Array(buf, bAt, cap),
-      srcA: col(0),
-      ep: col(1),
-      pp: col(2),
-      win: col(3),
-      dstA: col(4),
-      f: col(5),
-      first: col(6),
-      last: col(7),
-      iface: col(8),
-      instance: col(9),
-      region: col(10),
-      sports: col(11),
-      flags: new Uint8Array(buf, flagsAt, cap),
-      index: new Uint32Array(buf, indexAt, slots),
-      accountMap: new Uint32Array(buf, MAPS_AT, ADD_MAP_CAP),
-      stringMap: new Uint32Array(buf, MAPS_AT + ADD_MAP_CAP * 4, ADD_MAP_CAP),
-    };
     const layout = new Uint32Array(buf, 0, 32);
-    const at = [pAt, bAt, ...Array.from({ length: 12 }, (_, k) => colsAt + k * u32), flagsAt, indexAt];
     layout.set(at, L.p);
     layout[L.mask] = slots - 1;
     layout[L.cap] = cap;
@@ -164,34 +133,19 @@ export class OutboundArena {
     this.layout = layout;
     this.seconds = new Float64Array(buf, L.seconds * 4, 1);
     this.compares = new Uint32Array(buf, COMPARES_AT, 3 * ADD_STAGE * 3);
-    this.stageViews = stageOver(buf);
-    return v;
+    this.staged = new BatchStage(buf, STAGE_AT, ADD_STAGE, ADD_STAGE_COLUMNS);
+    return viewsOver(buf, at, cap, slots);
   }
 
   /** The feed column of records [from, from + n) of the batch (n <= ADD_STAGE) staged: how many are outbound. */
   stageFeed(batch: FlowBatchData, from: number, n: number): number {
-    this.stageViews!.feed.set(batch.feed.subarray(from, from + n));
+    this.staged!.copy(batch, from, n, FEED);
     return this.ex!.countOutbound(0, ADD_STAGE, n);
   }
 
   /** The other columns of records [from, from + n) staged (after stageFeed). */
   stage(batch: FlowBatchData, from: number, n: number): void {
-    const s = this.stageViews!;
-    const to = from + n;
-    s.src.set(batch.src.subarray(from * 4, to * 4));
-    s.dst.set(batch.dst.subarray(from * 4, to * 4));
-    s.packets.set(batch.packets.subarray(from, to));
-    s.bytes.set(batch.bytes.subarray(from, to));
-    s.start.set(batch.start.subarray(from, to));
-    s.end.set(batch.end.subarray(from, to));
-    s.account.set(batch.account.subarray(from, to));
-    s.iface.set(batch.iface.subarray(from, to));
-    s.instance.set(batch.instance.subarray(from, to));
-    s.region.set(batch.region.subarray(from, to));
-    s.dport.set(batch.dport.subarray(from, to));
-    s.sport.set(batch.sport.subarray(from, to));
-    s.proto.set(batch.proto.subarray(from, to));
-    s.cloud.set(batch.cloud.subarray(from, to));
+    this.staged!.copy(batch, from, n, ADD_STAGE_REST);
   }
 
   /**
@@ -218,29 +172,40 @@ export class OutboundArena {
   }
 }
 
-/** The stage's columns in a memory (assembly/outbound-adds.ts addStaged: the same order and sizes). */
-function stageOver(buf: ArrayBuffer) {
-  let at = STAGE_AT;
-  const take = <T>(make: new (b: ArrayBuffer, o: number, n: number) => T, per: number, size: number): T => {
-    const v = new make(buf, at, ADD_STAGE * per);
-    at += ADD_STAGE * per * size;
-    return v;
-  };
+/**
+ * Where a table of `cap` entries lies, in the layout's order (L.p to L.index): packets and
+ * bytes (f64), the 12 u32 columns (L.src to L.sports), the flags (u8), then the index.
+ */
+function tableAt(cap: number): number[] {
+  const pAt = TABLE_AT;
+  const bAt = pAt + cap * 8;
+  const colsAt = bAt + cap * 8;
+  const flagsAt = colsAt + 12 * cap * 4;
+  const indexAt = (flagsAt + cap + 15) & ~15;
+  return [pAt, bAt, ...Array.from({ length: 12 }, (_, k) => colsAt + k * cap * 4), flagsAt, indexAt];
+}
+
+/** The table's views over a memory laid out by tableAt (`at`), its index of `slots`. */
+function viewsOver(buf: ArrayBuffer, at: number[], cap: number, slots: number): OutboundViews {
+  const u32 = (l: L) => new Uint32Array(buf, at[l]!, cap);
   return {
-    src: take(Uint32Array, 4, 4),
-    dst: take(Uint32Array, 4, 4),
-    packets: take(Float64Array, 1, 8),
-    bytes: take(Float64Array, 1, 8),
-    start: take(Uint32Array, 1, 4),
-    end: take(Uint32Array, 1, 4),
-    account: take(Uint32Array, 1, 4),
-    iface: take(Uint32Array, 1, 4),
-    instance: take(Uint32Array, 1, 4),
-    region: take(Uint32Array, 1, 4),
-    dport: take(Uint16Array, 1, 2),
-    sport: take(Uint16Array, 1, 2),
-    feed: take(Uint8Array, 1, 1),
-    proto: take(Uint8Array, 1, 1),
-    cloud: take(Uint8Array, 1, 1),
+    p: new Float64Array(buf, at[L.p]!, cap),
+    b: new Float64Array(buf, at[L.b]!, cap),
+    srcA: u32(L.src),
+    ep: u32(L.ep),
+    pp: u32(L.pp),
+    win: u32(L.win),
+    dstA: u32(L.dst),
+    f: u32(L.f),
+    first: u32(L.first),
+    last: u32(L.last),
+    iface: u32(L.iface),
+    instance: u32(L.instance),
+    region: u32(L.region),
+    sports: u32(L.sports),
+    flags: new Uint8Array(buf, at[L.flags]!, cap),
+    index: new Uint32Array(buf, at[L.index]!, slots),
+    accountMap: new Uint32Array(buf, MAPS_AT, ADD_MAP_CAP),
+    stringMap: new Uint32Array(buf, MAPS_AT + ADD_MAP_CAP * 4, ADD_MAP_CAP),
   };
 }

@@ -94,6 +94,32 @@ export interface OutboundState extends GroupedColumns {
 
 type Typed = Uint32Array | Float64Array | Uint8Array;
 
+/** Index slots for `cap` entries: a power of two, filled 0.6 at most. */
+function indexSlots(cap: number): number {
+  return nextPow2(Math.ceil(cap / 0.6));
+}
+
+/** The table's entry columns and each one's array type (OutboundViews has a view of each in the arena). */
+const ENTRY_COLUMNS = {
+  srcA: Uint32Array,
+  ep: Uint32Array,
+  pp: Uint32Array,
+  win: Uint32Array,
+  dstA: Uint32Array,
+  flags: Uint8Array,
+  f: Uint32Array,
+  p: Float64Array,
+  b: Float64Array,
+  first: Uint32Array,
+  last: Uint32Array,
+  iface: Uint32Array,
+  instance: Uint32Array,
+  region: Uint32Array,
+  sports: Uint32Array,
+} as const;
+type EntryColumn = keyof typeof ENTRY_COLUMNS;
+const ENTRY_COLUMN_NAMES = Object.keys(ENTRY_COLUMNS) as EntryColumn[];
+
 /** A host whose outbound records were not counted because the table was full (--max-memory). */
 export interface OutboundDrop {
   src: string;
@@ -271,41 +297,33 @@ export class OutboundTable {
 
   /** Columns for `cap` entries (the first `keep` kept) and an empty index for them (rebuildIndex fills it). */
   private allocate(cap: number, keep: number): void {
-    const slots = nextPow2(Math.ceil(cap / 0.6));
+    const slots = indexSlots(cap);
     this.index = new Uint32Array(0);
     if (this.arena !== null && this.place(this.arena, cap, keep, slots)) return;
     this.arena = null;
     this.views = null;
     this.index = new Uint32Array(slots);
     this.mask = slots - 1;
-    const re = <T extends Typed>(old: T | undefined, make: new (c: number) => T): T => {
-      const a = new make(cap);
-      if (old && keep) a.set(old.subarray(0, keep) as never);
-      return a;
-    };
-    this.srcA = re(this.srcA, Uint32Array);
-    this.ep = re(this.ep, Uint32Array);
-    this.pp = re(this.pp, Uint32Array);
-    this.win = re(this.win, Uint32Array);
-    this.dstA = re(this.dstA, Uint32Array);
-    this.flags = re(this.flags, Uint8Array);
-    this.f = re(this.f, Uint32Array);
-    this.p = re(this.p, Float64Array);
-    this.b = re(this.b, Float64Array);
-    this.first = re(this.first, Uint32Array);
-    this.last = re(this.last, Uint32Array);
-    this.iface = re(this.iface, Uint32Array);
-    this.instance = re(this.instance, Uint32Array);
-    this.region = re(this.region, Uint32Array);
-    this.sports = re(this.sports, Uint32Array);
+    this.moveColumns(keep, (c) => new ENTRY_COLUMNS[c](cap));
     this.cap = cap;
+  }
+
+  /** Each entry column replaced by `to`'s array for it, the first `keep` entries copied over (allocate, place). */
+  private moveColumns(keep: number, to: (column: EntryColumn) => Typed): void {
+    const columns = this as Record<EntryColumn, Typed | undefined>;
+    for (const c of ENTRY_COLUMN_NAMES) {
+      const from = columns[c];
+      const a = to(c);
+      if (from && keep) a.set(from.subarray(0, keep) as never);
+      columns[c] = a;
+    }
   }
 
   /** The table's entries moved into an arena (none to be had: they stay in JavaScript arrays, for good). */
   private enterArena(): void {
     this.arenaWanted = false;
     const arena = outboundArena();
-    if (arena === null || !this.place(arena, this.cap, this.n, nextPow2(Math.ceil(this.cap / 0.6)))) return;
+    if (arena === null || !this.place(arena, this.cap, this.n, indexSlots(this.cap))) return;
     this.arena = arena;
     this.rebuildIndex();
     this.mappedStrings = null; // the batch's maps made again, where the module reads them
@@ -319,30 +337,11 @@ export class OutboundTable {
     } catch {
       return false; // a memory of that size cannot be had (wasm32's 4 GiB, or address space)
     }
-    const old = this.views;
-    const copy = <T extends Typed>(to: T, from: T | undefined): T => {
-      if (from && keep) to.set(from.subarray(0, keep) as never);
-      return to;
-    };
-    this.p = copy(v.p, this.p);
-    this.b = copy(v.b, this.b);
-    this.srcA = copy(v.srcA, this.srcA);
-    this.ep = copy(v.ep, this.ep);
-    this.pp = copy(v.pp, this.pp);
-    this.win = copy(v.win, this.win);
-    this.dstA = copy(v.dstA, this.dstA);
-    this.f = copy(v.f, this.f);
-    this.first = copy(v.first, this.first);
-    this.last = copy(v.last, this.last);
-    this.iface = copy(v.iface, this.iface);
-    this.instance = copy(v.instance, this.instance);
-    this.region = copy(v.region, this.region);
-    this.sports = copy(v.sports, this.sports);
-    this.flags = copy(v.flags, this.flags);
+    this.moveColumns(keep, (c) => v[c]);
     // the batch's maps go on where the module reads them
-    if (old !== null && this.accountMap === old.accountMap) {
-      v.accountMap.set(old.accountMap);
-      v.stringMap.set(old.stringMap);
+    if (this.mapsInArena()) {
+      v.accountMap.set(this.accountMap);
+      v.stringMap.set(this.stringMap);
       this.accountMap = v.accountMap;
       this.stringMap = v.stringMap;
     }
@@ -351,6 +350,14 @@ export class OutboundTable {
     this.mask = slots - 1;
     this.cap = cap;
     return true;
+  }
+
+  /**
+   * Whether the batch's string maps lie in the arena's memory, where the module reads them
+   * (a batch of more than ADD_MAP_CAP strings, or the JavaScript path, has maps of its own).
+   */
+  private mapsInArena(): boolean {
+    return this.views !== null && this.accountMap === this.views.accountMap;
   }
 
   get bytes(): number {
@@ -422,7 +429,7 @@ export class OutboundTable {
 
   /** Drop the entries ranked keepBelow or above, the others moved down in order (ranks with them). */
   private leaveOut(ranks: Uint32Array): void {
-    const cols: Typed[] = [this.srcA, this.ep, this.pp, this.win, this.dstA, this.flags, this.f, this.p, this.b, this.first, this.last, this.iface, this.instance, this.region, this.sports, ranks];
+    const cols: Typed[] = [...ENTRY_COLUMN_NAMES.map((c) => this[c]), ranks];
     let w = 0;
     for (let e = 0; e < this.n; e++) {
       if (ranks[e]! >= this.keepBelow) {
@@ -489,7 +496,7 @@ export class OutboundTable {
     if (v !== null && m <= ADD_MAP_CAP) {
       this.accountMap = v.accountMap;
       this.stringMap = v.stringMap;
-    } else if (this.accountMap.length < m || (v !== null && this.accountMap === v.accountMap)) {
+    } else if (this.accountMap.length < m || this.mapsInArena()) {
       this.accountMap = new Uint32Array(nextPow2(m));
       this.stringMap = new Uint32Array(nextPow2(m));
     }
@@ -523,12 +530,11 @@ export class OutboundTable {
    */
   private addRecords(batch: FlowBatchData): void {
     this.lastKey.reset();
-    const v = this.views;
     // a fresh batch is added here, in its own index, in the module's memory or not: the module
     // would look each record up in the table's index (replay of 20 M records: 0.80x main's CPU
     // at 1 worker this way, 0.86x through the module; bench/RESULTS.md, branch replaywasm)
     if (this.batchMask !== 0) this.addInJs(batch, 0, batch.n);
-    else if (v !== null && this.accountMap === v.accountMap && batch.n >= ADD_MIN_BATCH) {
+    else if (this.mapsInArena() && batch.n >= ADD_MIN_BATCH) {
       // the module looks records up in the table's index: a fresh batch's entries into it first
       if (this.indexed < this.n) this.syncIndex();
       this.addInModule(batch, 0);
@@ -732,7 +738,7 @@ export class OutboundTable {
     if (this.indexed < this.n) this.syncIndex();
     const famBits = fam & (F_SRC6 | F_DST6);
     // the key's hash (low bits: the slot; top bits: the tag), its mixes written out: V8 did not
-    // inline a keyHash function here (a call a lookup; scan-core.ts hashKeys). rebuildIndex hashes alike.
+    // inline a keyHash function here (a call a lookup; scan-core.ts hashKeys). findOrAppend and syncIndex hash alike.
     const h = fmix32(mix(mix(mix(mix(mix(mix(0x1b873593, sA), epv), ppv), w), dA), famBits));
     const tag = h >>> TAG_SHIFT;
     let slot = h & this.mask;
@@ -753,8 +759,7 @@ export class OutboundTable {
     }
     if (this.full()) return -1; // full: the caller counts the record as dropped
     if (this.n === this.cap) {
-      this.allocate(Math.min(this.cap * 2, Math.max(this.hardLimit, this.cap + 1)), this.n);
-      this.rebuildIndex();
+      this.grow();
       return this.findOrInsert(sA, epv, ppv, w, dA, fam);
     }
     const e = this.newEntry(sA, epv, ppv, w, dA, famBits);
@@ -781,13 +786,16 @@ export class OutboundTable {
       slot = (slot + 1) & mask;
     }
     if (this.full()) return -1;
-    if (this.n === this.cap) {
-      this.allocate(Math.min(this.cap * 2, Math.max(this.hardLimit, this.cap + 1)), this.n);
-      this.rebuildIndex();
-    }
+    if (this.n === this.cap) this.grow();
     const e = this.newEntry(sA, epv, ppv, w, dA, famBits);
     this.batchIndex[slot] = e + 1;
     return e;
+  }
+
+  /** Twice the capacity (up to the limit), the index written again (a batch index needs none: it numbers entries). */
+  private grow(): void {
+    this.allocate(Math.min(this.cap * 2, Math.max(this.hardLimit, this.cap + 1)), this.n);
+    this.rebuildIndex();
   }
 
   /** A new entry of the key, its counts empty (not in any index yet). */

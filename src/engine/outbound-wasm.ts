@@ -14,8 +14,7 @@
  * FLOWSIEVE_OUTBOUND=js (or a build without the module, or a table too large for wasm32)
  * keeps the JavaScript groupings, for A/B runs and tests.
  */
-import { readFileSync } from 'node:fs';
-import { wasmFile } from '../data/files.js';
+import { wasmModule } from '../data/files.js';
 import { nextPow2 } from './scan-layout.js';
 import { v4SpecialTable } from '../net/address.js';
 import type { HomeNet } from '../net/home-net.js';
@@ -80,16 +79,9 @@ const MAX_BYTES = 65535 * PAGE;
  */
 const BYTES_PER_ENTRY = 25 + 12 + 24 + 4 + 8 + 8 + 16 + 48 + 48;
 
-let compiled: WebAssembly.Module | null | undefined;
-
 /** The module, compiled once a thread; null when not built or FLOWSIEVE_OUTBOUND=js (read at each finalisation: tests switch it). */
 function groupsModule(): WebAssembly.Module | null {
-  if (process.env.FLOWSIEVE_OUTBOUND === 'js') return null;
-  if (compiled === undefined) {
-    const path = wasmFile('outbound-groups.wasm');
-    compiled = path === null ? null : new WebAssembly.Module(readFileSync(path));
-  }
-  return compiled;
+  return process.env.FLOWSIEVE_OUTBOUND === 'js' ? null : wasmModule('outbound-groups.wasm');
 }
 
 /** One finalisation's groupings over a copy of the table's columns, or null where JavaScript groups (see the module comment). */

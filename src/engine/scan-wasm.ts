@@ -13,10 +13,9 @@
  *
  * Memory, from the bottom: the buckets' first slots (SHARD_BUCKETS u32) and a part's bucket
  * starts (65 i32); the sort scratch (held rows of 40 bytes, their hashes and the wide rows'
- * counts); then `d`
- * (capacity × 16 bytes), `u` (capacity × 36), the index (slots × 4) and the finalisation's
- * room (scan-finalise-wasm.ts finaliseRoom: pages untouched until the table is finalised). A layout moves
- * arrays only upwards, highest first, so no array overwrites one not yet moved; one larger
+ * counts); then `d` (capacity × 16 bytes), `u` (capacity × 36), the index (slots × 4) and
+ * the finalisation's room (scan-finalise-wasm.ts finaliseRoom: pages untouched until the
+ * table is finalised). A layout moves arrays only upwards, highest first, so no array overwrites one not yet moved; one larger
  * than the memory moves the table to a new memory (and instance) of the size it needs,
  * since growing a memory would detach its buffer. Either way the views are made again, and
  * the table takes them anew (ScanCore.takeViews).
@@ -33,11 +32,11 @@
  * windows) is collected as before, and those collections free the dead shared ones too.
  * FLOWSIEVE_SHARED_ARENA=off makes every memory plain (A/B runs).
  */
-import { readFileSync } from 'node:fs';
-import { wasmFile } from '../data/files.js';
+import { wasmModule } from '../data/files.js';
 import { SHARD_BUCKETS } from '../flow/hash.js';
 import { COUNT_VALUES, ENTRY_WORDS, HELD_WORDS, nextPow2 } from './scan-layout.js';
 import type { FlowBatchData } from '../flow/batch.js';
+import { BatchStage, stageRecordBytes } from './batch-stage.js';
 import { finaliseIn, finaliseInModule, finaliseRoom, scratchEntries, type FinaliseExports, type ModuleFinalise } from './scan-finalise-wasm.js';
 
 interface HeldExports extends FinaliseExports {
@@ -56,7 +55,7 @@ interface HeldExports extends FinaliseExports {
 }
 
 const PAGE = 65536;
-/** bytes of a held row in the scratch (scan-ingest.ts HELD_WORDS × 4), of its hash, and of a wide row's counts */
+/** bytes of a held row in the scratch (scan-layout.ts HELD_WORDS × 4), of its hash, and of a wide row's counts */
 const ROW_BYTES = HELD_WORDS * 4;
 const HASH_BYTES = 4;
 const WIDE_BYTES = 16;
@@ -75,26 +74,16 @@ const MAX_BYTES = 65536 * PAGE;
  */
 const SHARED_BUDGET = 256 * 1024 * 1024;
 
-let compiled: WebAssembly.Module | null | undefined;
-let compiledShared: WebAssembly.Module | null | undefined;
 let sharedLeft = SHARED_BUDGET;
 
-/** The module, compiled once a thread; null when not built or FLOWSIEVE_ACCUMULATE=js. */
+/** The module, compiled once a thread; null when not built or FLOWSIEVE_ACCUMULATE=js (read at each table). */
 function heldModule(): WebAssembly.Module | null {
-  if (compiled === undefined) {
-    const path = process.env.FLOWSIEVE_ACCUMULATE === 'js' ? null : wasmFile('scan-held.wasm');
-    compiled = path === null ? null : new WebAssembly.Module(readFileSync(path));
-  }
-  return compiled;
+  return process.env.FLOWSIEVE_ACCUMULATE === 'js' ? null : wasmModule('scan-held.wasm');
 }
 
-/** The module importing a shared memory, compiled once a thread; null when not built or FLOWSIEVE_SHARED_ARENA=off. */
+/** The module importing a shared memory, compiled once a thread; null when not built or FLOWSIEVE_SHARED_ARENA=off (read at each memory). */
 function sharedModule(): WebAssembly.Module | null {
-  if (compiledShared === undefined) {
-    const path = process.env.FLOWSIEVE_SHARED_ARENA === 'off' ? null : wasmFile('scan-held-shared.wasm');
-    compiledShared = path === null ? null : new WebAssembly.Module(readFileSync(path));
-  }
-  return compiledShared;
+  return process.env.FLOWSIEVE_SHARED_ARENA === 'off' ? null : wasmModule('scan-held-shared.wasm');
 }
 
 interface Arena {
@@ -109,8 +98,11 @@ interface Arena {
 function newArena(module: WebAssembly.Module, bytes: number): Arena {
   const pages = Math.ceil(bytes / PAGE);
   const shared = pages * PAGE <= sharedLeft ? sharedArena(pages) : null;
-  if (shared !== null) return shared;
-  const memory = new WebAssembly.Memory({ initial: pages });
+  return shared ?? arenaOver(module, new WebAssembly.Memory({ initial: pages }));
+}
+
+/** The module's instance over `memory`. */
+function arenaOver(module: WebAssembly.Module, memory: WebAssembly.Memory): Arena {
   return { memory, ex: new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as HeldExports };
 }
 
@@ -125,7 +117,7 @@ function sharedArena(pages: number): Arena | null {
     return null;
   }
   sharedLeft -= pages * PAGE;
-  return { memory, ex: new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as HeldExports };
+  return arenaOver(module, memory);
 }
 
 /** A table's storage in a fresh instance, or null where the JavaScript path runs (see the module comment). */
@@ -304,8 +296,9 @@ const SORT_BUCKET_AT = 2048;
 export const HOLD_MAP_CAP = 4096;
 /** records of a batch staged at a time */
 const STAGE_CAP = 4096;
-/** stage bytes a record: packets, bytes, src, dst, start, end, account, region, dport, feed, proto, cloud */
-const STAGE_RECORD_BYTES = 8 + 8 + 16 + 16 + 4 * 4 + 2 + 3;
+/** the stage's columns, in the order assembly/scan-held.ts setHold lays them out */
+const HOLD_STAGE = ['packets', 'bytes', 'src', 'dst', 'start', 'end', 'account', 'region', 'dport', 'feed', 'proto', 'cloud'] as const;
+const STAGE_RECORD_BYTES = stageRecordBytes(HOLD_STAGE);
 /** why holdStaged stopped (assembly/scan-held.ts) */
 export const HOLD_DONE = 0;
 export const HOLD_RECORD = 1;
@@ -343,10 +336,7 @@ export class HeldSorter {
   private readonly sortedAt: number;
   private readonly wideAt: number;
   private readonly sortedWideAt: number;
-  private readonly stage: {
-    packets: Float64Array; bytes: Float64Array; src: Uint32Array; dst: Uint32Array; start: Uint32Array; end: Uint32Array;
-    account: Uint32Array; region: Uint32Array; dport: Uint16Array; feed: Uint8Array; proto: Uint8Array; cloud: Uint8Array;
-  };
+  private readonly stage: BatchStage<(typeof HOLD_STAGE)[number]>;
 
   constructor(module: WebAssembly.Module, rows: number, partCap: number, windowSeconds: number) {
     this.recAt = align16(SORT_BUCKET_AT + rows * 2);
@@ -372,20 +362,7 @@ export class HeldSorter {
     this.accounts = new Uint32Array(b, mapsAt, HOLD_MAP_CAP);
     this.regions = new Uint32Array(b, mapsAt + HOLD_MAP_CAP * 4, HOLD_MAP_CAP);
     this.v6List = new Uint32Array(b, v6At, STAGE_CAP * 2);
-    let at = stageAt;
-    const take = <T>(make: new (b: ArrayBufferLike, o: number, n: number) => T, n: number, size: number): T => {
-      const view = new make(b, at, n);
-      at += n * size;
-      return view;
-    };
-    // in the order assembly/scan-held.ts setHold lays them out
-    this.stage = {
-      packets: take(Float64Array, STAGE_CAP, 8), bytes: take(Float64Array, STAGE_CAP, 8),
-      src: take(Uint32Array, STAGE_CAP * 4, 4), dst: take(Uint32Array, STAGE_CAP * 4, 4),
-      start: take(Uint32Array, STAGE_CAP, 4), end: take(Uint32Array, STAGE_CAP, 4),
-      account: take(Uint32Array, STAGE_CAP, 4), region: take(Uint32Array, STAGE_CAP, 4),
-      dport: take(Uint16Array, STAGE_CAP, 2), feed: take(Uint8Array, STAGE_CAP, 1), proto: take(Uint8Array, STAGE_CAP, 1), cloud: take(Uint8Array, STAGE_CAP, 1),
-    };
+    this.stage = new BatchStage(b, stageAt, STAGE_CAP, HOLD_STAGE);
     this.ex.setHold(PART_FILL_AT, SORT_BUCKET_AT, this.recAt, partCap, this.wideAt, WIDE_FILL_AT, mapsAt, mapsAt + HOLD_MAP_CAP * 4, HOLD_MAP_CAP, stageAt, STAGE_CAP, windowSeconds, v6At);
   }
 
@@ -397,20 +374,7 @@ export class HeldSorter {
   /** Copy records from .. from + stageable(n - from) of a batch into the stage (one copy a column): the records staged. */
   stageRecords(batch: FlowBatchData, from: number): number {
     const n = Math.min(batch.n - from, STAGE_CAP);
-    const to = from + n;
-    const s = this.stage;
-    s.packets.set(batch.packets.subarray(from, to));
-    s.bytes.set(batch.bytes.subarray(from, to));
-    s.src.set(batch.src.subarray(from * 4, to * 4));
-    s.dst.set(batch.dst.subarray(from * 4, to * 4));
-    s.start.set(batch.start.subarray(from, to));
-    s.end.set(batch.end.subarray(from, to));
-    s.account.set(batch.account.subarray(from, to));
-    s.region.set(batch.region.subarray(from, to));
-    s.dport.set(batch.dport.subarray(from, to));
-    s.feed.set(batch.feed.subarray(from, to));
-    s.proto.set(batch.proto.subarray(from, to));
-    s.cloud.set(batch.cloud.subarray(from, to));
+    this.stage.copy(batch, from, n);
     return n;
   }
 
