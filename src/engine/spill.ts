@@ -12,9 +12,10 @@
  *   end the partitions are merged back a group at a time (each group sized to the limit)
  *   and finalised: every entry adds exactly, so the verdicts are those an unbounded run
  *   gives. The spill blocks are the replay format's lz4 column blocks (kind 'entries').
- * - drop (--no-spill): the partitions holding the most entries are dropped, all of them:
- *   their entries leave the table and every later inbound record of a source in them is
- *   counted and skipped. So exactly the keys of the sources in the dropped partitions are
+ * - drop (--no-spill): partitions are dropped in a fixed order, the highest index first
+ *   (BoundedAccumulator.keepBelow: the same ones whatever the order records arrive in),
+ *   until the rest fit: their entries leave the table and every later inbound record of a
+ *   source in them is counted and skipped. So exactly the keys of the sources in the dropped partitions are
  *   missing, and the report names the partitions, their evicted keys and entries and the
  *   records skipped.
  */
@@ -226,7 +227,8 @@ export class BoundedAccumulator {
       return t;
     }
     if (this.oversized(t)) t = this.freshTable(t);
-    const b = this.dropped ? this.maskDropped(batch) : batch;
+    if (!this.limits.spill) return this.addKept(t, this.dropped ? this.maskDropped(batch) : batch, oneBucket);
+    const b = batch;
     const slack = Math.max(1, Math.floor(this.limitEntries / 16));
     let from = 0;
     while (from < b.n) {
@@ -267,6 +269,7 @@ export class BoundedAccumulator {
   /** Finalise everything this shard holds: the table, and the spilled partitions a group at a time. */
   finalize(t: ScanTable, opts: FinalizeOptions): FinalizeResult & { tableBytes: number; tableEntries: number; memory: MemoryReport } {
     this.peakBytes = Math.max(this.peakBytes, t.bytes);
+    if (this.limits && !this.limits.spill) this.shed(t); // the last check of keepBelow (see there): a fused part may have become the table unchecked
     if (this.runs.length === 0) {
       const r = t.finalize(opts);
       return { ...r, tableBytes: t.heldBytes, tableEntries: t.n, memory: this.report(0) };
@@ -362,6 +365,12 @@ export class BoundedAccumulator {
    * when it could pass the limit. Returns the table to use from now on.
    */
   merge(t: ScanTable, st: ScanTableState, only?: { shard: number; shards: number }): ScanTable {
+    if (this.limits && !this.limits.spill) {
+      t.mergeState(st, only);
+      this.shed(t); // the state may hold entries of dropped partitions, or fill the table
+      this.peakBytes = Math.max(this.peakBytes, t.bytes);
+      return t;
+    }
     if (this.limits && st.n > this.limitEntries - t.entriesBound) {
       t.flush();
       if (st.n > this.limitEntries - t.n) t = this.relieve(t);
@@ -400,7 +409,8 @@ export class BoundedAccumulator {
       spilledEntries: this.spilledEntries,
       spillBytes: this.spilledBytes,
       mergeGroups: groups,
-      dropped: [...this.droppedInfo.values()].sort((a, b) => a.partition - b.partition),
+      // partitions past the cut-off that never had a record are left out
+      dropped: [...this.droppedInfo.values()].filter((d) => d.records > 0).sort((a, b) => a.partition - b.partition),
       outboundLimitEntries: this.limits ? this.outboundLimit : 0,
       outboundDroppedRecords: 0,
       outboundDropped: [],
@@ -408,12 +418,9 @@ export class BoundedAccumulator {
   }
 
   private relieve(t: ScanTable): ScanTable {
-    if (this.limits!.spill) {
-      this.spill(t);
-      t.clear();
-      return t;
-    }
-    return this.drop(t);
+    this.spill(t);
+    t.clear();
+    return t;
   }
 
   /** The most records the inbound table may hold back (no limit configured: unbounded). */
@@ -504,29 +511,84 @@ export class BoundedAccumulator {
     return groups;
   }
 
-  /** --no-spill: drop the biggest partitions until the table is at most half full. */
-  private drop(t: ScanTable): ScanTable {
+  /**
+   * --no-spill: add a batch (its rows of dropped partitions already masked) in steps that
+   * keep the table within the limit, shedding partitions when it reaches the drop threshold.
+   */
+  private addKept(t: ScanTable, b: FlowBatchData, oneBucket: boolean): ScanTable {
+    let from = 0;
+    while (from < b.n) {
+      // entriesBound >= n: read n (which adds the held-back records) only near the threshold
+      if (t.entriesBound >= this.dropThreshold()) this.shed(t);
+      const take = Math.min(this.limitEntries - t.entriesBound, b.n - from); // >= 1: after shed, n < threshold < limit
+      t.addBatch(take === b.n ? b : slice(b, from, take), oneBucket);
+      from += take;
+    }
+    this.peakBytes = Math.max(this.peakBytes, t.bytes);
+    return t;
+  }
+
+  /** --no-spill: the table sheds partitions once it holds this many entries (a sixteenth below the limit: room for the next step). */
+  private dropThreshold(): number {
+    return this.limitEntries - Math.max(1, Math.floor(this.limitEntries / 16));
+  }
+
+  /**
+   * --no-spill: partitions are kept below a cut-off, `keepBelow`, and dropped from it up
+   * (a fixed order: the partition's index, never its size or arrival). When the table holds
+   * `dropThreshold()` (T) entries or more, or entries of partitions at or past the cut-off
+   * (a merged state's), the cut-off falls to the largest c <= keepBelow for which the entries
+   * of partitions below c number fewer than T; the entries from c up leave (counted) and
+   * later inbound records of those partitions are counted and skipped (maskDropped).
+   *
+   * Why the final cut-off does not depend on order, batch size or timing: let E(c) be the
+   * distinct entries of partitions below c in this shard's whole input (no entry leaves the
+   * table before the end in detect), and c* the largest c with E(c) < T.
+   * - keepBelow >= c* always: the table holds at most E(c*) < T entries below c*, so a
+   *   fall stops at c* or above.
+   * - at the end (finalize sheds last) keepBelow <= c*: partitions below the final cut-off
+   *   were never dropped, so the table holds all E(keepBelow) of their entries, and after
+   *   the shed those are fewer than T.
+   * So the final cut-off is c*, the kept sources' entries are complete (their verdicts those
+   * of an unbounded run) and the dropped ones absent. Each inbound record of a dropped
+   * partition is counted once (in an evicted entry or masked), so `records` is fixed too;
+   * `keys` and `entries` (evicted from memory, summed over the evictions) follow timing.
+   * E depends on the shard (--workers splits the limit and the sources), so the dropped set
+   * does too; the sidecar's incremental finalisation (entries leave before the end) is not
+   * covered by this argument.
+   */
+  private keepBelow = SPILL_PARTITIONS;
+
+  /** --no-spill: lower keepBelow if the table calls for it (see there), evicting the entries from it up, in place. */
+  private shed(t: ScanTable): void {
+    const T = this.dropThreshold();
+    if (this.keepBelow === SPILL_PARTITIONS && t.n < T) return;
     const { start, order } = this.partitions(t);
+    let cut = this.keepBelow;
+    while (start[cut]! >= T) cut--;
+    if (cut === this.keepBelow && start[cut] === t.n) return; // nothing at or past the cut-off
     this.dropped ??= new Uint8Array(SPILL_PARTITIONS);
-    const bySize = Array.from({ length: SPILL_PARTITIONS }, (_, p) => p)
-      .filter((p) => !this.dropped![p])
-      .sort((a, b) => start[b + 1]! - start[b]! - (start[a + 1]! - start[a]!) || a - b);
-    let left = t.n;
-    const target = Math.floor(this.limitEntries / 2);
-    for (const p of bySize) {
-      if (left <= target) break;
-      const ids = order.subarray(start[p]!, start[p + 1]!);
+    for (let p = cut; p < SPILL_PARTITIONS; p++) {
       this.dropped[p] = 1;
-      this.droppedInfo.set(p, { partition: p, ...evictedCounts(t, ids) });
-      left -= ids.length;
+      if (start[p + 1] === start[p]) {
+        if (!this.droppedInfo.has(p)) this.droppedInfo.set(p, { partition: p, keys: 0, entries: 0, records: 0 }); // for maskDropped's counts
+        continue;
+      }
+      const c = evictedCounts(t, order.subarray(start[p]!, start[p + 1]!));
+      const d = this.droppedInfo.get(p);
+      if (d) {
+        d.keys += c.keys;
+        d.entries += c.entries;
+        d.records += c.records;
+      } else this.droppedInfo.set(p, { partition: p, ...c });
     }
-    const kept = this.freshTable(t);
+    this.keepBelow = cut;
+    // the kept entries are copied out, the table emptied and refilled with them
     const state = t.exportState();
-    for (let p = 0; p < SPILL_PARTITIONS; p++) {
-      if (this.dropped[p] || start[p + 1] === start[p]) continue;
-      kept.mergeState(decodeEntries(encodeEntries(state, order.subarray(start[p]!, start[p + 1]!), p)));
-    }
-    return kept;
+    const kept: Buffer[] = [];
+    for (let p = 0; p < cut; p++) if (start[p + 1] !== start[p]) kept.push(encodeEntries(state, order.subarray(start[p]!, start[p + 1]!), p));
+    t.clear();
+    for (const frame of kept) t.mergeState(decodeEntries(frame));
   }
 
   /** The batch with the inbound bit cleared on rows of dropped partitions (counted); the batch itself is left as it was. */
