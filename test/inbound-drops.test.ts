@@ -42,7 +42,7 @@ function write(): { inOrder: string; reversed: string } {
 
 interface Run {
   scans: string;
-  dropped: unknown;
+  dropped: { records: number; partitions: number[][] };
 }
 
 let runs = 0;
