@@ -448,4 +448,19 @@ export class ScanCore {
     this.count = w;
     this.rebuildIndex();
   }
+
+  /** Keep only the entries e with keep[e] !== 0, in their order (--no-spill sheds partitions in place: spill.ts). */
+  protected retainEntries(keep: Uint8Array): void {
+    let w = 0;
+    for (let e = 0; e < this.count; e++) {
+      if (keep[e] === 0) continue;
+      if (w !== e) {
+        this.u.copyWithin(w * ENTRY_WORDS, e * ENTRY_WORDS, (e + 1) * ENTRY_WORDS);
+        this.d.copyWithin(w * COUNT_VALUES, e * COUNT_VALUES, (e + 1) * COUNT_VALUES);
+      }
+      w++;
+    }
+    this.count = w;
+    this.rebuildIndex();
+  }
 }

@@ -205,6 +205,12 @@ export class ScanTable extends ScanCore {
     this.removeWindowsUpTo(upto);
   }
 
+  /** Keep only the entries e with keep[e] !== 0 (--no-spill: spill.ts sheds partitions). */
+  retain(keep: Uint8Array): void {
+    this.flush();
+    this.retainEntries(keep);
+  }
+
   /** The table's contents, for a checkpoint or a merge elsewhere. */
   exportState(): ScanTableState {
     this.flush();

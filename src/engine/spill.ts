@@ -583,12 +583,10 @@ export class BoundedAccumulator {
       } else this.droppedInfo.set(p, { partition: p, ...c });
     }
     this.keepBelow = cut;
-    // the kept entries are copied out, the table emptied and refilled with them
-    const state = t.exportState();
-    const kept: Buffer[] = [];
-    for (let p = 0; p < cut; p++) if (start[p + 1] !== start[p]) kept.push(encodeEntries(state, order.subarray(start[p]!, start[p + 1]!), p));
-    t.clear();
-    for (const frame of kept) t.mergeState(decodeEntries(frame));
+    // the entries from the cut-off up leave in place (a copy into a fresh table cost 3x the CPU of the run)
+    const keep = new Uint8Array(t.n).fill(1);
+    for (let k = start[cut]!; k < t.n; k++) keep[order[k]!] = 0;
+    t.retain(keep);
   }
 
   /** The batch with the inbound bit cleared on rows of dropped partitions (counted); the batch itself is left as it was. */
