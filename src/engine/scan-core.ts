@@ -436,24 +436,19 @@ export class ScanCore {
 
   /** Remove every entry of windows <= upto (after they were finalised). */
   protected removeWindowsUpTo(upto: number): void {
-    let w = 0;
-    for (let e = 0; e < this.count; e++) {
-      if (this.win(e) <= upto) continue;
-      if (w !== e) {
-        this.u.copyWithin(w * ENTRY_WORDS, e * ENTRY_WORDS, (e + 1) * ENTRY_WORDS);
-        this.d.copyWithin(w * COUNT_VALUES, e * COUNT_VALUES, (e + 1) * COUNT_VALUES);
-      }
-      w++;
-    }
-    this.count = w;
-    this.rebuildIndex();
+    this.keepWhere((e) => this.win(e) > upto);
   }
 
   /** Keep only the entries e with keep[e] !== 0, in their order (--no-spill sheds partitions in place: spill.ts). */
   protected retainEntries(keep: Uint8Array): void {
+    this.keepWhere((e) => keep[e] !== 0);
+  }
+
+  /** Compact the entries that `kept` accepts to the front, in their order, and index them again. */
+  private keepWhere(kept: (e: number) => boolean): void {
     let w = 0;
     for (let e = 0; e < this.count; e++) {
-      if (keep[e] === 0) continue;
+      if (!kept(e)) continue;
       if (w !== e) {
         this.u.copyWithin(w * ENTRY_WORDS, e * ENTRY_WORDS, (e + 1) * ENTRY_WORDS);
         this.d.copyWithin(w * COUNT_VALUES, e * COUNT_VALUES, (e + 1) * COUNT_VALUES);
