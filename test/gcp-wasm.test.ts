@@ -9,7 +9,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tempDir } from './helpers/tmp.js';
 import { afterAll, describe, expect, it } from 'vitest';
-import { HAVE_FIXTURES, fixture, readBytes, readFileAhead, type ReadResult } from './helpers/read-format.js';
+import { HAVE_FIXTURES, fixture, readBytes, type ReadResult } from './helpers/read-format.js';
 import { damage, seeded } from './helpers/damage.js';
 import { ENTRY, GATEWAY, SRC_COPY } from './helpers/gcp-entries.js';
 import { expectReadersAlike, feedLines, routedBy } from './helpers/routed.js';
@@ -275,30 +275,6 @@ describe('GCP reader in WebAssembly', () => {
     const unnumbered = (r: ReadResult) => ({ ...r, flows: r.flows.map(({ line: _, ...f }) => f), rejects: r.rejects.map(({ line: _, ...x }) => x) });
     for (const cuts of [[1 << 18], [77_777, 600_001, 1_500_000]]) {
       expect(unnumbered(readBytes(buf, { format: 'gcp', account: 'default-acct', region: 'default-region', file: { path, cuts } }))).toEqual(unnumbered(js));
-    }
-  });
-
-  it("a plain file read ahead into the module's two regions (readLineRangeAhead): the records, rejects and counters of readLineRange's reading, whatever the ranges", async () => {
-    // ~6 MB: blocks of 1 MiB, read on libuv's pool into one region while the other is
-    // parsed; lines of up to 300 KiB cross the blocks' ends, and two are over the line limit
-    const rnd = seeded(37);
-    const lines: string[] = [];
-    for (let i = 0; i < 3000; i++) {
-      const line = [ENTRY, SRC_COPY, GATEWAY][i % 3]!;
-      const long = i === 1234 || i === 2345 ? 1_100_000 : i % 89 === 7 ? rnd(300 * 1024) : -1;
-      if (long >= 0) lines.push(line.replace('"insertId":"18baa0dea43c5"', `"insertId":"${'z'.repeat(long)}"`));
-      else lines.push(i % 11 === 4 ? damage(line, rnd, '{}[]":,\\ 0123456789x', 2).replace(/\n/g, ' ') : line);
-    }
-    const buf = Buffer.from(lines.join('\n'));
-    const path = join(tempDir('gcp-ahead-'), 'flows.log');
-    writeFileSync(path, buf);
-    setGcpReader('wasm');
-    const opts = { format: 'gcp' as const, account: 'default-acct', region: 'default-region' };
-    for (const cuts of [[], [1 << 20], [77_777, 2_600_001, 4_200_000], [1 << 21, (1 << 21) + 1]]) {
-      const sync = readBytes(buf, { ...opts, file: { path, cuts } });
-      expect(sync.flows.length).toBeGreaterThan(1500);
-      expect(sync.rejects.length).toBeGreaterThan(50);
-      expect(await readFileAhead(buf, { ...opts, file: { path, cuts } })).toEqual(sync);
     }
   });
 

@@ -8,7 +8,7 @@ import { batchTransferList, type FlowBatchData } from '../src/flow/batch.js';
 import { allReaders, readerFor } from '../src/formats/registry.js';
 import type { DocumentReader, FormatName, LineReader, ReaderContext } from '../src/formats/types.js';
 import { Head } from '../src/formats/sniff.js';
-import { dropInflatedAhead, giveInflated, inflateAhead, readGzipLines, readInflatedLines, readLineBytes, readLineRangeAhead, readPlainReused, readWhole, smallGzip, takeInflatedAhead, HeadError, InputError, type SmallGzip } from '../src/input/read.js';
+import { dropInflatedAhead, giveInflated, inflateAhead, readGzipLines, readInflatedLines, readLineBytes, readLineRange, readPlainReused, readWhole, smallGzip, takeInflatedAhead, HeadError, InputError, type SmallGzip } from '../src/input/read.js';
 import { headError, planFromBytes, planFromHead, planFromText, type InputFile } from '../src/input/plan.js';
 import type { GroupFile, ParseInput, ParseResult, ParseTask } from '../src/engine/tasks.js';
 import { packFiles } from '../src/engine/file-results.js';
@@ -294,7 +294,7 @@ async function readLinesInto(task: ParseInput, reader: LineReader, ctx: ReaderCo
   ctx.sink.formatProbe = formatProbe(task.format, task.headerLine);
   const parser = reader.open(ctx);
   if (task.mode === 'range') {
-    result.lines = await readLineRangeAhead(task.path, task.start, task.end, parser, task.maxLineBytes);
+    result.lines = readLineRange(task.path, task.start, task.end, parser, task.maxLineBytes);
     result.bytesIn = result.bytesOut = task.end - task.start;
   } else if (task.mode === 'bytes') {
     // stdin, or a piece of a large gzip file the main thread inflated (run.ts gzipPieces)

@@ -20,12 +20,6 @@ import { ROUTING_BLOCK_BYTES, WasmReaderChoice, WasmRouting, type WasmReaderKind
 /** Rows a call reads at most, and the bytes of a block it is given at most. */
 export const GCP_WASM_ROWS = 4096;
 export const GCP_WASM_WINDOW = 256 * 1024;
-/**
- * The bytes of a file read at once into one of the module's two read regions (readTarget):
- * parsed a window at a time where they lie. Two, so that the next block is read on libuv's
- * pool into one while the thread parses the other (src/input/read.ts readLineRangeAhead).
- */
-export const GCP_READ_REGION = 1 << 20;
 
 /** Flag bits of a row (assembly/gcp-lines.ts ROW_*). */
 export const enum GcpRowFlag {
@@ -57,21 +51,18 @@ export const enum GcpRowFlag {
 const ROW_BYTES = 352;
 // linear memory: the key table, scratch (1 KiB, then the line shapes the module keeps:
 // assembly/gcp-lines.ts SHAPES_SCRATCH, under 132 KiB, then the visit list: GCP_WASM_ROWS
-// u32), the first read region (and slack for vector
+// u32), the window (and slack for vector
 // loads), the rows, the routing block (wasm-route.ts), the ids block (wasm-ids.ts), the copy
-// window (and slack), the second read region (and slack), the shards' areas (made on the
-// first read that routes)
+// window (and slack), the shards' areas (made on the first read that routes)
 const TABLE_AT = 0;
 const SCRATCH_AT = 12 * 1024;
 const BLOCK_AT = 176 * 1024;
-const ROWS_AT = BLOCK_AT + GCP_READ_REGION + 64;
+const ROWS_AT = BLOCK_AT + GCP_WASM_WINDOW + 64;
 const ROUTING_AT = ROWS_AT + GCP_WASM_ROWS * ROW_BYTES;
 const IDS_AT = ROUTING_AT + ROUTING_BLOCK_BYTES;
-/** A window for bytes read elsewhere (a line carried over a block's end): copied there, they leave the read regions' bytes, which the reader has yet to read, as they are. */
+/** A second window, for bytes read elsewhere (a line carried over a block's end): copied there, they leave the window's bytes, which the reader has yet to read, as they are. */
 const COPY_AT = IDS_AT + IDS_BLOCK_BYTES;
-/** The second read region, page-aligned as the first (read() fills whole pages). */
-const BLOCK2_AT = Math.ceil((COPY_AT + GCP_WASM_WINDOW + 64) / 4096) * 4096;
-const AREAS_AT = BLOCK2_AT + GCP_READ_REGION + 64;
+const AREAS_AT = COPY_AT + GCP_WASM_WINDOW + 64;
 /** Where a row's slots are, in i32 elements from its start. */
 export const enum RowSlot {
   line = 0,
@@ -108,8 +99,7 @@ export class GcpWasm {
   i32!: Int32Array;
   f64!: Float64Array;
   private u8!: Uint8Array;
-  /** The two read regions as Buffers (made again when the memory grew). */
-  private regionViews: Buffer[] = [Buffer.alloc(0), Buffer.alloc(0)];
+  private windowView: Buffer = Buffer.alloc(0);
   private readonly memory: WebAssembly.Memory;
   /** The routing block and the shards' areas (views over the memory) as the sink takes them. */
   private readonly routing: WasmRouting;
@@ -173,15 +163,15 @@ export class GcpWasm {
    * the file's default region is the empty string); addCounts then adds what the read counted.
    */
   read(buf: Uint8Array, s: number, len: number, sink?: FlowSink, account = 0, region = 0): number {
-    // bytes read into a read region (readTarget) are read where they lie; any others copied to the copy window
-    const inPlace = buf.buffer === this.memory.buffer && (buf.byteOffset === BLOCK_AT || buf.byteOffset === BLOCK2_AT);
+    // bytes read into the window (readTarget) are read where they lie; any others copied there
+    const inPlace = buf.buffer === this.memory.buffer && buf.byteOffset === BLOCK_AT;
     if (!inPlace) this.u8.set(buf.subarray(s, s + len), COPY_AT);
     if (sink === undefined) this.routing.off();
     else if (this.routing.settings(sink, this.routes && sink.routable, region === 0)) this.views();
     const ids = this.ids;
     if (sink !== undefined) ids.prepare(sink.dict, account, region);
     ids.slots[IdSlot.own] = sink === undefined ? 0 : 1;
-    const rows = this.readLines(inPlace ? buf.byteOffset + s : COPY_AT, len, s, GCP_WASM_ROWS, ROWS_AT, TABLE_AT, SCRATCH_AT, ROUTING_AT, IDS_AT);
+    const rows = this.readLines(inPlace ? BLOCK_AT + s : COPY_AT, len, s, GCP_WASM_ROWS, ROWS_AT, TABLE_AT, SCRATCH_AT, ROUTING_AT, IDS_AT);
     if (sink !== undefined && ids.hasNew) {
       ids.lookUp(sink.dict);
       this.fixIds(ROWS_AT, rows);
@@ -191,16 +181,14 @@ export class GcpWasm {
   }
 
   /**
-   * Read region `slot` (0 or 1) as a Buffer, for a file's bytes to be read into
-   * (GCP_READ_REGION bytes; read then finds them in place). The memory is first grown as a
-   * read with this sink grows it (the shards' areas), so that no later read detaches the
-   * view while its bytes are read or parsed.
+   * The window as a Buffer, for a file's bytes to be read into (GCP_WASM_WINDOW bytes; read
+   * then finds them in place). The memory is first grown as a read with this sink grows it
+   * (the shards' areas), so that no later read detaches the view while its bytes are parsed.
    */
-  window(sink: FlowSink, slot = 0): Buffer {
+  window(sink: FlowSink): Buffer {
     if (this.routing.growFor(sink, this.routes && sink.routable)) this.views();
-    const view = this.regionViews[slot]!;
-    if (view.buffer === this.memory.buffer) return view;
-    return (this.regionViews[slot] = Buffer.from(this.memory.buffer, slot === 0 ? BLOCK_AT : BLOCK2_AT, GCP_READ_REGION));
+    if (this.windowView.buffer !== this.memory.buffer) this.windowView = Buffer.from(this.memory.buffer, BLOCK_AT, GCP_WASM_WINDOW);
+    return this.windowView;
   }
 
   /** The shards' areas of the last read (null: the rows it routed are appended from a FlowRecord). */

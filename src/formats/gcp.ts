@@ -36,7 +36,7 @@ import type { DocumentReader, LineParser, LineReader, ReaderContext } from './ty
 import { JsonError, JsonScanner, bomAt, lit, needsUtf8Check } from './json-bytes.js';
 import { documentShaped, jsonLine, parseJsonLines, ValueDocument } from './json-doc.js';
 import { G, GcpFastPath, N } from './gcp-fast.js';
-import { GCP_READ_REGION, GCP_WASM_WINDOW, GcpRowFlag, RowSlot, gcpWasm, type GcpWasm } from './gcp-wasm.js';
+import { GCP_WASM_WINDOW, GcpRowFlag, RowSlot, gcpWasm, type GcpWasm } from './gcp-wasm.js';
 import { ROUTE_EMIT } from './wasm-route.js';
 import { SinkLineParser } from './line-parser.js';
 
@@ -796,11 +796,11 @@ class GcpLinesParser extends SinkLineParser {
     return line - firstLine;
   }
 
-  /** One of the module's two read regions, for readLineRange to read a file's bytes into (GcpWasm.read then copies nothing). */
-  readTarget(size: number, slot = 0): Buffer | null {
+  /** The module's window, for readLineRange to read a file's bytes into (GcpWasm.read then copies nothing). */
+  readTarget(size: number): Buffer | null {
     const w = this.wasm;
-    if (w === null || !gcpFastPath.enabled || size > GCP_READ_REGION) return null;
-    return w.window(this.sink, slot);
+    if (w === null || !gcpFastPath.enabled || size > GCP_WASM_WINDOW) return null;
+    return w.window(this.sink);
   }
 
   /**

@@ -54,13 +54,10 @@ export interface LineParser {
   truncated(line: number, offset: number): void;
   /**
    * Where a file's next `size` bytes may be read, so that parseLines finds them where it
-   * would otherwise copy them (the GCP reader: its WebAssembly module's read regions); null
-   * or absent: the caller's own buffer. Valid until the next call; parseLines gets a view of
-   * it. `slot` (0 or 1; 0 when absent) picks one of two targets that do not overlap, so that
-   * one is read into while the other's bytes are parsed (src/input/read.ts readLineRangeAhead);
-   * a parser that offers slot 1 offers both for the whole file.
+   * would otherwise copy them (the GCP reader: its WebAssembly module's window); null or
+   * absent: the caller's own buffer. Valid until the next call; parseLines gets a view of it.
    */
-  readTarget?(size: number, slot?: number): Buffer | null;
+  readTarget?(size: number): Buffer | null;
 }
 
 /**

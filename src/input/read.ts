@@ -3,7 +3,7 @@
  * gzip file streamed through zlib, a whole document, or bytes handed over from stdin.
  * Decompression is bounded: a gzip bomb is stopped and reported, not inflated into memory.
  */
-import { openSync, read, readSync, closeSync, createReadStream, existsSync, fstatSync, readFileSync, statSync } from 'node:fs';
+import { openSync, readSync, closeSync, createReadStream, existsSync, fstatSync, readFileSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Gunzip, constants as zc, createGunzip, gunzipSync } from 'node:zlib';
 import { LineFeeder } from './lines.js';
@@ -45,113 +45,48 @@ export function readLineRange(path: string, start: number, end: number, parser: 
   const fd = openSync(path, 'r');
   try {
     const buf = readBuffer();
-    const pos = firstLineAt(fd, start, buf);
-    if (pos < 0) return 0;
-    return readLinesFrom(fd, pos, end, parser, maxLineBytes, buf);
-  } finally {
-    closeSync(fd);
-  }
-}
-
-/** readLineRange's lines from `pos` (a line's start) on, read in blocks of `buf`'s size. */
-function readLinesFrom(fd: number, pos: number, end: number, parser: LineParser, maxLineBytes: number, buf: Buffer, feeder = new LineFeeder(parser, maxLineBytes, pos)): number {
-  while (pos < end) {
-    const into = parser.readTarget?.(BLOCK) ?? buf; // read where the parser reads (no copy)
-    const got = readSync(fd, into, 0, Math.min(BLOCK, end - pos), pos);
-    if (got === 0) break;
-    feeder.push(into.subarray(0, got));
-    pos += got;
-  }
-  // finish the line that straddles the chunk's end
-  while (feeder.hasPartialLine) {
-    const into = parser.readTarget?.(BLOCK) ?? buf;
-    const got = readSync(fd, into, 0, BLOCK, pos);
-    if (got === 0) break;
-    const nl = into.subarray(0, got).indexOf(10);
-    const take = nl >= 0 ? nl + 1 : got;
-    feeder.push(into.subarray(0, take));
-    pos += take;
-    if (nl >= 0) break;
-  }
-  feeder.end(false);
-  return feeder.line - 1;
-}
-
-/**
- * Where the chunk starting at `start` has its first line: past the tail of the line that
- * began in the previous chunk (-1: the file ends inside it, the chunk has no line).
- */
-function firstLineAt(fd: number, start: number, buf: Buffer): number {
-  if (start === 0) return 0;
-  const one = Buffer.alloc(1);
-  readSync(fd, one, 0, 1, start - 1);
-  if (one[0] === 10) return start;
-  let pos = start;
-  for (;;) {
-    const got = readSync(fd, buf, 0, BLOCK, pos);
-    if (got === 0) return -1;
-    const nl = buf.subarray(0, got).indexOf(10);
-    if (nl >= 0) return pos + nl + 1;
-    pos += got;
-  }
-}
-
-/**
- * Bytes read at a time by readLineRangeAhead: each hand-off to libuv's pool and back costs
- * ~20 µs of CPU, so 256 KiB reads (readLineRange's) cost more than they took off the thread
- * (a 400 MB GCP folder: +35 ms of CPU), 1 MiB reads about as much as reading here.
- */
-const AHEAD_BLOCK = 1 << 20;
-
-/** FLOWSIEVE_READ_AHEAD=off: readLineRangeAhead reads as readLineRange does (for A/B runs). */
-const readAheadOff = process.env.FLOWSIEVE_READ_AHEAD === 'off';
-
-/**
- * readLineRange for a parser that offers two read targets (LineParser.readTarget, slots 0
- * and 1; else, or for a chunk of one block, it is readLineRange): while this thread parses
- * one block, the next is read into the other target on libuv's pool, so the kernel's copy
- * of the file (a fifth of a GCP parse thread's CPU: ~55 ms of 400 MB) leaves the thread
- * that is the run's longest. The lines, their order and the blocks' bytes are
- * readLineRange's; only where the read() runs differs.
- */
-export async function readLineRangeAhead(path: string, start: number, end: number, parser: LineParser, maxLineBytes: number): Promise<number> {
-  if (readAheadOff || end - start <= AHEAD_BLOCK || parser.readTarget?.(AHEAD_BLOCK, 1) == null) return readLineRange(path, start, end, parser, maxLineBytes);
-  const fd = openSync(path, 'r');
-  try {
-    const buf = readBuffer();
-    let pos = firstLineAt(fd, start, buf);
-    if (pos < 0) return 0;
-    const feeder = new LineFeeder(parser, maxLineBytes, pos);
-    let slot = 0;
-    let got = pos < end ? readSync(fd, parser.readTarget(AHEAD_BLOCK, 0)!, 0, Math.min(AHEAD_BLOCK, end - pos), pos) : 0;
-    while (got > 0) {
-      const next = pos + got;
-      // both targets fetched before the read is handed off: fetching one may grow the module's memory
-      const here = parser.readTarget(AHEAD_BLOCK, slot)!;
-      const there = parser.readTarget(AHEAD_BLOCK, 1 - slot)!;
-      const ahead = next < end ? readAt(fd, there, Math.min(AHEAD_BLOCK, end - next), next) : null;
-      try {
-        feeder.push(here.subarray(0, got));
-      } catch (err) {
-        // no read may be left in flight into the parser's memory (nor on a closed fd)
-        if (ahead) await ahead.catch(() => 0);
-        throw err;
+    let pos = start;
+    if (start > 0) {
+      // skip the tail of the line that began in the previous chunk
+      const one = Buffer.alloc(1);
+      readSync(fd, one, 0, 1, start - 1);
+      if (one[0] !== 10) {
+        for (;;) {
+          const got = readSync(fd, buf, 0, BLOCK, pos);
+          if (got === 0) return 0;
+          const nl = buf.subarray(0, got).indexOf(10);
+          if (nl >= 0) {
+            pos += nl + 1;
+            break;
+          }
+          pos += got;
+        }
       }
-      pos = next;
-      slot = 1 - slot;
-      got = ahead ? await ahead : 0;
-      // the memory grew while the block was parsed (its old buffer detached): read it again where it is now
-      if (got > 0 && there.byteLength === 0) got = readSync(fd, parser.readTarget(AHEAD_BLOCK, slot)!, 0, Math.min(AHEAD_BLOCK, end - pos), pos);
     }
-    return readLinesFrom(fd, pos, end, parser, maxLineBytes, buf, feeder);
+    const feeder = new LineFeeder(parser, maxLineBytes, pos);
+    while (pos < end) {
+      const into = parser.readTarget?.(BLOCK) ?? buf; // read where the parser reads (no copy)
+      const got = readSync(fd, into, 0, Math.min(BLOCK, end - pos), pos);
+      if (got === 0) break;
+      feeder.push(into.subarray(0, got));
+      pos += got;
+    }
+    // finish the line that straddles the chunk's end
+    while (feeder.hasPartialLine) {
+      const into = parser.readTarget?.(BLOCK) ?? buf;
+      const got = readSync(fd, into, 0, BLOCK, pos);
+      if (got === 0) break;
+      const nl = into.subarray(0, got).indexOf(10);
+      const take = nl >= 0 ? nl + 1 : got;
+      feeder.push(into.subarray(0, take));
+      pos += take;
+      if (nl >= 0) break;
+    }
+    feeder.end(false);
+    return feeder.line - 1;
   } finally {
     closeSync(fd);
   }
-}
-
-/** `n` bytes of fd at `pos` read into `into` on libuv's pool: the bytes read. */
-function readAt(fd: number, into: Buffer, n: number, pos: number): Promise<number> {
-  return new Promise((resolve, reject) => read(fd, into, 0, n, pos, (err, got) => (err ? reject(err) : resolve(got))));
 }
 
 export interface GzipReadResult {

@@ -7,7 +7,7 @@ import { FlowSink, accountingGap, type Reject, type SinkCounters } from '../../d
 import { sniffFormat } from '../../dist/src/formats/sniff.js';
 import { readerFor } from '../../dist/src/formats/registry.js';
 import { LineFeeder } from '../../dist/src/input/lines.js';
-import { readLineRange, readLineRangeAhead } from '../../dist/src/input/read.js';
+import { readLineRange } from '../../dist/src/input/read.js';
 import { formatAddress } from '../../dist/src/net/address.js';
 import type { FormatName } from '../../dist/src/formats/types.js';
 import { FIXTURES } from './tmp.js';
@@ -59,36 +59,6 @@ const ACTIONS = ['unknown', 'accept', 'reject'];
 const DIRECTIONS = ['unknown', 'ingress', 'egress'];
 
 export function readBytes(buf: Uint8Array, opts: ReadOptions = {}): ReadResult {
-  const { format, sink, flows, ctx, reader } = capturing(buf, opts);
-  if (reader) {
-    if (reader.kind === 'lines' && opts.file) {
-      const ends = [...opts.file.cuts, buf.length];
-      ends.reduce((start, end) => (readLineRange(opts.file!.path, start, end, reader.open(ctx), 1 << 20), end), 0);
-    } else if (reader.kind === 'lines') {
-      const feeder = new LineFeeder(reader.open(ctx), 1 << 20, 0);
-      const block = opts.block ?? buf.length;
-      for (let s = 0; s < buf.length; s += block) feeder.push(buf.subarray(s, Math.min(buf.length, s + block)));
-      feeder.end(false);
-    } else if (reader.kind === 'document') reader.parseDocument(buf, ctx);
-    else throw new Error(`${format} is read by the shard workers, not by a parser`);
-  }
-  return { format, counters: { ...sink.counters }, rejects: sink.rejects, flows, gap: accountingGap(sink.counters) };
-}
-
-/** readBytes of a line format's file (opts.file: the bytes' file and its ranges' cuts) as a parse thread reads it, the next block read on libuv's pool (readLineRangeAhead). */
-export async function readFileAhead(buf: Uint8Array, opts: ReadOptions & { file: { path: string; cuts: number[] } }): Promise<ReadResult> {
-  const { format, sink, flows, ctx, reader } = capturing(buf, opts);
-  if (reader?.kind !== 'lines') throw new Error(`${format} is not a line format`);
-  let start = 0;
-  for (const end of [...opts.file.cuts, buf.length]) {
-    await readLineRangeAhead(opts.file.path, start, end, reader.open(ctx), 1 << 20);
-    start = end;
-  }
-  return { format, counters: { ...sink.counters }, rejects: sink.rejects, flows, gap: accountingGap(sink.counters) };
-}
-
-/** A sink that records every flow it is handed, and the reader of the bytes' format. */
-function capturing(buf: Uint8Array, opts: ReadOptions) {
   const format = opts.format ?? sniffFormat(buf.subarray(0, 65536), '');
   const sink = new FlowSink({ shards: 1, batchSize: 1024, maxRejectsKept: 1000 }, () => {});
   const flows: Flow[] = [];
@@ -108,10 +78,22 @@ function capturing(buf: Uint8Array, opts: ReadOptions) {
     }
     return ok;
   };
-  const reader = format ? readerFor(format) : undefined;
-  if (format && !reader) throw new Error(`no reader for ${format}`);
-  const ctx = { sink, file: 'test', account: opts.account ?? '', region: opts.region ?? '', regionMap: opts.regionMap, awsFields: opts.awsFields };
-  return { format, sink, flows, ctx, reader };
+  if (format) {
+    const reader = readerFor(format);
+    if (!reader) throw new Error(`no reader for ${format}`);
+    const ctx = { sink, file: 'test', account: opts.account ?? '', region: opts.region ?? '', regionMap: opts.regionMap, awsFields: opts.awsFields };
+    if (reader.kind === 'lines' && opts.file) {
+      const ends = [...opts.file.cuts, buf.length];
+      ends.reduce((start, end) => (readLineRange(opts.file!.path, start, end, reader.open(ctx), 1 << 20), end), 0);
+    } else if (reader.kind === 'lines') {
+      const feeder = new LineFeeder(reader.open(ctx), 1 << 20, 0);
+      const block = opts.block ?? buf.length;
+      for (let s = 0; s < buf.length; s += block) feeder.push(buf.subarray(s, Math.min(buf.length, s + block)));
+      feeder.end(false);
+    } else if (reader.kind === 'document') reader.parseDocument(buf, ctx);
+    else throw new Error(`${format} is read by the shard workers, not by a parser`);
+  }
+  return { format, counters: { ...sink.counters }, rejects: sink.rejects, flows, gap: accountingGap(sink.counters) };
 }
 
 export function readPath(path: string, opts: ReadOptions = {}): ReadResult {
