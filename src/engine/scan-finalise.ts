@@ -643,10 +643,26 @@ export class EndpointDays {
     this.tPort = port;
   }
 
+  /**
+   * The endpoint-days. In passes of their own, each a small function: V8 compiles this once
+   * a worker by on-stack replacement, and with the sorts and the distinct counts in its loop
+   * it was one of the two largest TurboFan compiles of a replay run (issue 19, replayv8).
+   */
   result(withSources: boolean): EndpointDay[] {
     const n = this.n;
+    const g = this.groupTriples();
+    const scanners = distinctPerDay(g, n);
+    const dayText = new Map<number, string>();
+    const out: EndpointDay[] = new Array(n);
+    for (let i = 0; i < n; i++) out[i] = this.endpointDay(i, g, scanners[i]!, dayText);
+    if (withSources) this.addSources(out, g);
+    return out;
+  }
+
+  /** The triples grouped by endpoint-day (a counting sort, stable): sources and ports of day i in [start[i], start[i + 1]). */
+  private groupTriples(): DayTriples {
+    const n = this.n;
     const m = this.triples;
-    // the triples grouped by endpoint-day (a counting sort, stable)
     const start = new Int32Array(n + 1);
     for (let k = 0; k < m; k++) start[this.tDay[k]! + 1]!++;
     for (let i = 0; i < n; i++) start[i + 1]! += start[i]!;
@@ -658,38 +674,36 @@ export class EndpointDays {
       srcs[at] = this.tSrc[k]!;
       ports[at] = this.tPort[k]!;
     }
-    const dayText = new Map<number, string>();
+    return { start, srcs, ports, portEnd: fill };
+  }
+
+  private endpointDay(i: number, g: DayTriples, scanners: number, dayText: Map<number, string>): EndpointDay {
+    const portList: number[] = [];
+    for (let j = g.start[i]!, to = g.portEnd[i]!; j < to; j++) portList.push(g.ports[j]!);
+    const day = this.keyOf[i * 4]!;
+    let dayString = dayText.get(day);
+    if (dayString === undefined) dayText.set(day, (dayString = new Date(day * DAY_SECONDS * 1000).toISOString().slice(0, 10)));
+    const ep = this.keyOf[i * 4 + 1]!;
+    return {
+      day: dayString,
+      cloud: CLOUD_NAMES[ep >>> 30]!,
+      account: this.t.accounts.strings[ep & 0x3fffffff]!,
+      endpoint: this.t.dstText(this.entryOf[i]!),
+      scanners,
+      ports: portList,
+    };
+  }
+
+  /** Each endpoint-day's distinct sources as text, sorted (--endpoint-sources only). */
+  private addSources(out: EndpointDay[], g: DayTriples): void {
     const srcText = new Map<number, string>();
-    const out: EndpointDay[] = new Array(n);
-    for (let i = 0; i < n; i++) {
-      const from = start[i]!;
-      const to = start[i + 1]!;
-      sortRange(srcs, from, to);
-      sortRange(ports, from, to);
-      let scanners = 0;
-      for (let j = from; j < to; j++) if (j === from || srcs[j] !== srcs[j - 1]) scanners++;
-      const portList: number[] = [];
-      for (let j = from; j < to; j++) if (j === from || ports[j] !== ports[j - 1]) portList.push(ports[j]!);
-      const day = this.keyOf[i * 4]!;
-      let dayString = dayText.get(day);
-      if (dayString === undefined) dayText.set(day, (dayString = new Date(day * DAY_SECONDS * 1000).toISOString().slice(0, 10)));
-      const ep = this.keyOf[i * 4 + 1]!;
-      const d: EndpointDay = {
-        day: dayString,
-        cloud: CLOUD_NAMES[ep >>> 30]!,
-        account: this.t.accounts.strings[ep & 0x3fffffff]!,
-        endpoint: this.t.dstText(this.entryOf[i]!),
-        scanners,
-        ports: portList,
-      };
-      if (withSources) {
-        const list: string[] = [];
-        for (let j = from; j < to; j++) if (j === from || srcs[j] !== srcs[j - 1]) list.push(this.sourceText(srcs[j]!, srcText));
-        d.sources = list.sort();
-      }
-      out[i] = d;
+    const srcs = g.srcs;
+    for (let i = 0; i < out.length; i++) {
+      const from = g.start[i]!;
+      const list: string[] = [];
+      for (let j = from; j < g.start[i + 1]!; j++) if (j === from || srcs[j] !== srcs[j - 1]) list.push(this.sourceText(srcs[j]!, srcText));
+      out[i]!.sources = list.sort();
     }
-    return out;
   }
 
   private sourceText(src: number, cache: Map<number, string>): string {
@@ -701,6 +715,36 @@ export class EndpointDays {
     }
     return text;
   }
+}
+
+/** EndpointDays's triples by endpoint-day; portEnd[i]: the end of day i's distinct ports, from start[i] (distinctPerDay). */
+interface DayTriples {
+  start: Int32Array;
+  srcs: Float64Array;
+  ports: Uint32Array;
+  portEnd: Int32Array;
+}
+
+/**
+ * Sorts each endpoint-day's sources and ports, moves its distinct ports to the front of its
+ * range (their end into g.portEnd), and returns its distinct sources' count a day.
+ */
+function distinctPerDay(g: DayTriples, n: number): Int32Array {
+  const { start, srcs, ports, portEnd } = g;
+  const scanners = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    const from = start[i]!;
+    const to = start[i + 1]!;
+    sortRange(srcs, from, to);
+    sortRange(ports, from, to);
+    let c = 0;
+    for (let j = from; j < to; j++) if (j === from || srcs[j] !== srcs[j - 1]) c++;
+    scanners[i] = c;
+    let w = from;
+    for (let j = from; j < to; j++) if (j === from || ports[j] !== ports[j - 1]) ports[w++] = ports[j]!;
+    portEnd[i] = w;
+  }
+  return scanners;
 }
 
 /**

@@ -135,14 +135,28 @@ export function decodeBlock(frame: Uint8Array, expectKind: string, into?: Lz4Was
   const plain = into ? uncompressInto(into, payload, header.raw) : uncompress(payload, header.raw);
   // lz4-napi returns a fresh buffer at offset 0; copy if an engine ever hands out an unaligned one
   const aligned = plain.byteOffset % 8 === 0 ? plain : Buffer.from(plain);
+  return { header, columns: columnViews(header, aligned), rawBytes: header.raw };
+}
+
+/**
+ * The columns of a block's plain bytes as views, checked against the header. An index loop:
+ * `for (const [name, type, count, offset] of ...)` runs the iterator protocol twice a column,
+ * which made decodeBlock one of the larger TurboFan compiles of a replay run (issue 19, replayv8).
+ */
+function columnViews(header: BlockHeader, aligned: Uint8Array): Map<string, Column> {
   const columns = new Map<string, Column>();
-  for (const [name, type, count, offset] of header.cols) {
+  const cols = header.cols;
+  for (let i = 0; i < cols.length; i++) {
+    const col = cols[i]!;
+    const type = col[1];
+    const count = col[2];
+    const offset = col[3];
     if (!(type in ELEMENT_BYTES) || offset % 8 !== 0 || !(count >= 0) || offset + count * ELEMENT_BYTES[type] > header.raw) {
-      throw new CorruptBlockError(`column '${name}' lies outside the block`);
+      throw new CorruptBlockError(`column '${col[0]}' lies outside the block`);
     }
-    columns.set(name, viewOf(type, aligned.buffer as ArrayBuffer, aligned.byteOffset + offset, count));
+    columns.set(col[0], viewOf(type, aligned.buffer as ArrayBuffer, aligned.byteOffset + offset, count));
   }
-  return { header, columns, rawBytes: header.raw };
+  return columns;
 }
 
 function uncompress(payload: Uint8Array, raw: number): Buffer {

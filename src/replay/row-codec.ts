@@ -322,19 +322,27 @@ const BLOCK_COLUMNS: ReadonlyArray<readonly [string, (c: Column) => boolean]> = 
   ['sport', isU16], ['tcpFlags', isI16], // only the batch form needs these: checked too, a block is whole or corrupt
 ];
 
-/** The rows of a decoded block as BlockRows, checked as decodeRows checks them. */
-export function blockRows(cols: Map<string, Column>, n: number, dict: string[]): BlockRows {
-  const c: Column[] = [];
-  for (const [name, is] of BLOCK_COLUMNS) c.push(need(cols, name, n, is as (x: Column) => x is Column));
-  const af = c[1] as Uint8Array;
-  const id = (k: number) => c[k] as Uint16Array | Uint32Array;
+/** The largest dictionary id of the four id columns, and the IPv6 rows of both addresses into v6Counts. */
+function blockIds(af: Uint8Array, a: Uint16Array | Uint32Array, b: Uint16Array | Uint32Array, c: Uint16Array | Uint32Array, d: Uint16Array | Uint32Array, n: number): number {
   // by the replay module where the block was decoded into its memory (one compile a process, not a worker)
   const lz4 = lz4Wasm();
-  let maxId = lz4 === null ? -1 : lz4.blockIds(n, af, id(10), id(11), id(12), id(13), v6Counts);
-  if (maxId < 0) {
-    countV6(af, n);
-    maxId = maxId4(id(10), id(11), id(12), id(13), n);
+  const maxId = lz4 === null ? -1 : lz4.blockIds(n, af, a, b, c, d, v6Counts);
+  if (maxId >= 0) return maxId;
+  countV6(af, n);
+  return maxId4(a, b, c, d, n);
+}
+
+/** The rows of a decoded block as BlockRows, checked as decodeRows checks them. */
+export function blockRows(cols: Map<string, Column>, n: number, dict: string[]): BlockRows {
+  // an index loop, no destructuring of the table's pairs (the iterator protocol a column made
+  // blockRows the second-largest TurboFan compile of a replay run; issue 19, replayv8)
+  const c: Column[] = new Array<Column>(BLOCK_COLUMNS.length);
+  for (let k = 0; k < BLOCK_COLUMNS.length; k++) {
+    const col = BLOCK_COLUMNS[k]!;
+    c[k] = need(cols, col[0], n, col[1] as (x: Column) => x is Column);
   }
+  const af = c[1] as Uint8Array;
+  const maxId = blockIds(af, c[10] as Uint16Array | Uint32Array, c[11] as Uint16Array | Uint32Array, c[12] as Uint16Array | Uint32Array, c[13] as Uint16Array | Uint32Array, n);
   const v6s = v6Counts[0]!;
   const v6d = v6Counts[1]!;
   const src6 = cols.get('src6');
