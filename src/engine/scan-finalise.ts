@@ -661,19 +661,11 @@ export class EndpointDays {
 
   /** The triples grouped by endpoint-day (a counting sort, stable): sources and ports of day i in [start[i], start[i + 1]). */
   private groupTriples(): DayTriples {
-    const n = this.n;
-    const m = this.triples;
-    const start = new Int32Array(n + 1);
-    for (let k = 0; k < m; k++) start[this.tDay[k]! + 1]!++;
-    for (let i = 0; i < n; i++) start[i + 1]! += start[i]!;
-    const fill = start.slice(0, n);
-    const srcs = new Float64Array(m);
-    const ports = new Uint32Array(m);
-    for (let k = 0; k < m; k++) {
-      const at = fill[this.tDay[k]!]!++;
-      srcs[at] = this.tSrc[k]!;
-      ports[at] = this.tPort[k]!;
-    }
+    const start = dayStarts(this.tDay, this.triples, this.n);
+    const fill = start.slice(0, this.n);
+    const srcs = new Float64Array(this.triples);
+    const ports = new Uint32Array(this.triples);
+    scatterTriples(this.tDay, this.tSrc, this.tPort, this.triples, fill, srcs, ports);
     return { start, srcs, ports, portEnd: fill };
   }
 
@@ -723,6 +715,28 @@ interface DayTriples {
   srcs: Float64Array;
   ports: Uint32Array;
   portEnd: Int32Array;
+}
+
+/**
+ * Where each of n endpoint-days' triples start in day order (n + 1 offsets). The loops of the
+ * grouping are functions of their own: each runs once a worker, so V8 optimises it while it
+ * runs (on-stack replacement), and code after an optimised loop, with no type feedback yet,
+ * deoptimised it when one function held them all.
+ */
+function dayStarts(tDay: Int32Array, m: number, n: number): Int32Array {
+  const start = new Int32Array(n + 1);
+  for (let k = 0; k < m; k++) start[tDay[k]! + 1]!++;
+  for (let i = 0; i < n; i++) start[i + 1]! += start[i]!;
+  return start;
+}
+
+/** The m triples' sources and ports into their endpoint-day's place (fill: each day's next place). */
+function scatterTriples(tDay: Int32Array, tSrc: Float64Array, tPort: Uint32Array, m: number, fill: Int32Array, srcs: Float64Array, ports: Uint32Array): void {
+  for (let k = 0; k < m; k++) {
+    const at = fill[tDay[k]!]!++;
+    srcs[at] = tSrc[k]!;
+    ports[at] = tPort[k]!;
+  }
 }
 
 /**

@@ -651,6 +651,10 @@ function groupKeys(k: Uint32Array, m: number, mask: number, z: typeof smallScrat
     let slot = fmix32(mix(mix(mix(mix(0x3c6ef372, k[o]!), k[o + 1]!), k[o + 2]!), s6)) & mask;
     for (;;) {
       const q1 = slots[slot]!;
+      // the next slot worked out on every probe: written only on the collision path, it had no
+      // type feedback when V8 first optimised this (few collisions in a sparse table), and the
+      // first collision deoptimised it, so each worker compiled it twice (issue 19, replayv8)
+      const next = (slot + 1) & mask;
       if (q1 === 0) {
         keyFirst[keys] = j;
         keyRows[keys] = 1;
@@ -664,7 +668,7 @@ function groupKeys(k: Uint32Array, m: number, mask: number, z: typeof smallScrat
         keyOf[j] = q1 - 1;
         break;
       }
-      slot = (slot + 1) & mask;
+      slot = next;
     }
   }
   return keys;
