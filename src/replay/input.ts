@@ -170,9 +170,14 @@ function readsTwins(h: OpenedReplay['header'], d: ReplayDispatch): boolean {
     h.blocks.inbound !== undefined && h.blocks.outbound !== undefined && w !== undefined && w > 0 && d.windowSeconds % w === 0;
 }
 
-/** Tasks per shard, each a run of that shard's blocks in file order. */
+/**
+ * Tasks per shard, each a run of that shard's blocks in file order. Runs once a file, over
+ * every block, so V8 optimises it while it runs (on-stack replacement): its rare paths and the
+ * task's making are functions of their own, so that only the loop is compiled (it was the
+ * largest compile of a replay run's main thread; issue 19, replayv8).
+ */
 function blockTasks(path: string, outcome: ReplayOutcome, d: ReplayDispatch): PlannedTask[] {
-  const { header, headerCrc, dataStart, fileSize } = outcome.opened!;
+  const { header, dataStart, fileSize } = outcome.opened!;
   const b = header.blocks;
   const twins = readsTwins(header, d);
   const blocksOf = twins && d.smallKeysBelow !== undefined && d.smallKeysBelow > 1 ? blocksByBucket(b.bucket) : null;
@@ -184,35 +189,17 @@ function blockTasks(path: string, outcome: ReplayOutcome, d: ReplayDispatch): Pl
     const offset = dataStart + b.offset[k]!;
     const length = b.length[k]!;
     if (d.partition && b.inbound && b.outbound && partitionOfBucket(b.bucket[k]!, d.partition.count) !== d.partition.index) {
-      // another partition's block: skipped by the index (that partition reports it if it is
-      // damaged), its rows counted as the sink counts them
-      outcome.skipped.blocks++;
-      outcome.skipped.rows += b.rows[k]!;
-      outcome.skipped.inbound += b.inbound[k]!;
-      outcome.skipped.outbound += b.outbound[k]!;
+      skipBlock(outcome, b, k);
       continue;
     }
     if (offset + length > fileSize) {
-      outcome.missing.push({
-        offset,
-        length,
-        rows: b.rows[k]!,
-        reason: `truncated: block needs bytes ${offset}..${offset + length}, file ends at ${fileSize}`,
-      });
+      missingBlock(outcome, offset, length, b.rows[k]!, fileSize);
       continue;
     }
     const shard = b.bucket[k]! % d.shards;
     let p = open[shard];
     if (!p || size[shard]![0]! + b.rows[k]! > TASK_ROWS || size[shard]![1]! + length > TASK_BYTES) {
-      const task: ReplayBlocksTask = {
-        op: 'addReplay', windowSeconds: d.windowSeconds, path, headerCrc, ...(dictSent[shard] ? {} : { dict: header.dict }), shard, shards: d.shards,
-        offset: [], length: [], bucket: [], rows: [], partition: d.partition, lateBefore: d.lateBefore ?? 0, into: d.into,
-        capacityHint: d.capacityHint,
-        ...(twins ? { twins: { offset: [], length: [], inbound: [], outbound: [], ...(blocksOf ? { whole: [] } : {}) } } : {}),
-        ...(blocksOf ? { smallBelow: d.smallKeysBelow } : {}),
-        ...(d.range ? { range: d.range, cut: [] } : {}),
-      };
-      p = { task, outcome, outboundRows: b.outbound ? 0 : undefined };
+      p = plannedTask(path, outcome, d, twins, blocksOf !== null, dictSent[shard]!, shard);
       dictSent[shard] = true; // a shard's tasks run in order on its one thread (replayInputs)
       open[shard] = p;
       size[shard] = [0, 0];
@@ -242,6 +229,33 @@ function blockTasks(path: string, outcome: ReplayOutcome, d: ReplayDispatch): Pl
     size[shard]![1]! += length;
   }
   return tasks;
+}
+
+/** Another partition's block k: skipped by the index (that partition reports it if it is damaged), its rows counted as the sink counts them. */
+function skipBlock(outcome: ReplayOutcome, b: OpenedReplay['header']['blocks'], k: number): void {
+  outcome.skipped.blocks++;
+  outcome.skipped.rows += b.rows[k]!;
+  outcome.skipped.inbound += b.inbound![k]!;
+  outcome.skipped.outbound += b.outbound![k]!;
+}
+
+function missingBlock(outcome: ReplayOutcome, offset: number, length: number, rows: number, fileSize: number): void {
+  outcome.missing.push({ offset, length, rows, reason: `truncated: block needs bytes ${offset}..${offset + length}, file ends at ${fileSize}` });
+}
+
+/** A new task of a shard's blocks (none yet); the file's dictionary goes with the shard's first. */
+function plannedTask(path: string, outcome: ReplayOutcome, d: ReplayDispatch, twins: boolean, whole: boolean, dictSent: boolean, shard: number): PlannedTask {
+  const { header, headerCrc } = outcome.opened!;
+  const b = header.blocks;
+  const task: ReplayBlocksTask = {
+    op: 'addReplay', windowSeconds: d.windowSeconds, path, headerCrc, ...(dictSent ? {} : { dict: header.dict }), shard, shards: d.shards,
+    offset: [], length: [], bucket: [], rows: [], partition: d.partition, lateBefore: d.lateBefore ?? 0, into: d.into,
+    capacityHint: d.capacityHint,
+    ...(twins ? { twins: { offset: [], length: [], inbound: [], outbound: [], ...(whole ? { whole: [] } : {}) } } : {}),
+    ...(whole ? { smallBelow: d.smallKeysBelow } : {}),
+    ...(d.range ? { range: d.range, cut: [] } : {}),
+  };
+  return { task, outcome, outboundRows: b.outbound ? 0 : undefined };
 }
 
 /** The number of blocks of each bucket in a file's index. */
