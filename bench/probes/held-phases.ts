@@ -11,9 +11,11 @@
  * parsed in this thread into one shard's batches as a parse thread would (FlowSink), with
  * the table sized as workers/shard.ts sizes it for `--hint` (detect's capacity hint: 1.5 M on
  * the bucket), or the synthetic real shape of bench/finalise.ts (`--rows`). Also counts the
- * flushes, the rows each held, and the table's entries after each.
+ * flushes, the rows each held, the table's entries after each, and its far probes (past a
+ * bucket's region of the index: ScanCore.findFar). `--held N`: a held buffer of
+ * N rows instead of workers/shard.ts's.
  *
- *   node dist/bench/probes/held-phases.js --bucket /work/main/bench/data/bucket-2000000-10-6 [--hint 1499819] [--rounds 5]
+ *   node dist/bench/probes/held-phases.js --bucket /work/main/bench/data/bucket-2000000-10-6 [--hint 1499819] [--held N] [--rounds 5]
  *   node dist/bench/probes/held-phases.js [--rows 3000000] [--rounds 5]
  */
 import { readFileSync, readdirSync } from 'node:fs';
@@ -99,6 +101,15 @@ ScanTable.prototype.flush = function (this: ScanTable) {
   if (rows > 0) flushes.push(`${rows} rows -> ${(this as unknown as { count: number }).count} entries`);
 };
 
+/** One-off: entries per bucket against the uniform region span. */
+function bucketLoads(t: ScanTable): void {
+  const per = new Int32Array(4096);
+  for (let e = 0; e < t.count; e++) per[t.u[e * 9 + 5]! >>> 20]!++;
+  const sorted = [...per].sort((a, b) => b - a);
+  const span = Math.floor(Math.ceil(t.count ? (t as unknown as { slots: number }).slots : 0) / 4096);
+  console.log(`span ${span}; largest buckets ${sorted.slice(0, 20).join(' ')}; buckets over 0.7 span ${sorted.filter((x) => x > 0.7 * span).length}, entries in them ${sorted.filter((x) => x > 0.7 * span).reduce((a, b) => a + b, 0)}; median ${sorted[2048]}`);
+}
+
 function main(): void {
   const dir = arg('bucket');
   const rounds = numArg('rounds', 5);
@@ -107,11 +118,12 @@ function main(): void {
   // workers/shard.ts tableCapacity and pendingRows at one shard
   const hint = numArg('hint', dir ? 1_499_819 : Math.ceil(records / 2));
   const capacity = Math.max(1 << 14, Math.min(hint, 1 << 24));
-  const pending = Math.max(1 << 12, Math.min(1 << 21, hint));
+  const pending = numArg('held', Math.max(1 << 12, Math.min(1 << 21, hint)));
   const window = numArg('window', dir ? 21600 : W);
   const best: Record<Phase | 'total', Tally> = { hold: zero(), sort: zero(), copy: zero(), add: zero(), grow: zero(), total: zero() };
   const cpu = (t: Tally): number => t.user + t.sys;
   let entries = 0;
+  let farProbes = 0;
   for (let round = 0; round < rounds; round++) {
     tally = { hold: zero(), sort: zero(), copy: zero(), add: zero(), grow: zero() };
     flushed = zero();
@@ -120,6 +132,8 @@ function main(): void {
     const t = new ScanTable(window, capacity, 1, pending);
     for (const b of batches) t.addBatch(b);
     entries = t.n;
+    farProbes = t.farProbes;
+    if (process.env.HELD_PHASES_BUCKETS) bucketLoads(t);
     const total = zero();
     addInto(total, t0, now());
     tally.hold = { ...total };
@@ -131,7 +145,7 @@ function main(): void {
     for (const k of [...PHASES, 'total'] as const) if (round === 0 || cpu(all[k]) < cpu(best[k])) best[k] = all[k];
   }
   const ns = (ms: number): string => ((ms * 1e6) / records).toFixed(1);
-  console.log(`${records.toLocaleString('en-US')} records (${dir ?? 'synthetic real shape'}), ${entries.toLocaleString('en-US')} entries; table capacity ${capacity}, held rows ${pending}; flushes: ${flushes.join(', ')}; least of ${rounds} rounds each phase`);
+  console.log(`${records.toLocaleString('en-US')} records (${dir ?? 'synthetic real shape'}), ${entries.toLocaleString('en-US')} entries, ${farProbes.toLocaleString('en-US')} far probes; table capacity ${capacity}, held rows ${pending}; flushes: ${flushes.join(', ')}; least of ${rounds} rounds each phase`);
   console.log('| phase | CPU ms | user ms | sys ms | ns a record | minor faults |');
   console.log('|---|---:|---:|---:|---:|---:|');
   for (const k of [...PHASES, 'total'] as const) {
