@@ -64,22 +64,22 @@ let uAt: u32 = 0;
 let dAt: u32 = 0;
 let indexAt: u32 = 0;
 let bucketBaseAt: u32 = 0;
+let bucketSpanAt: u32 = 0;
 let cap: u32 = 0;
 let slots: u32 = 1;
-let span: u32 = 1;
 /** probes past a bucket's region (scan-core.ts farProbes), taken by takeFarProbes */
 let farProbes: u32 = 0;
 /** the row addHeld stopped at for a resize, or -1 when it added every row */
 let stoppedAt: i32 = -1;
 
-export function setTable(u: u32, d: u32, index: u32, bucketBase: u32, capacity: u32, indexSlots: u32, regionSpan: u32): void {
+export function setTable(u: u32, d: u32, index: u32, bucketBase: u32, bucketSpan: u32, capacity: u32, indexSlots: u32): void {
   uAt = u;
   dAt = d;
   indexAt = index;
   bucketBaseAt = bucketBase;
+  bucketSpanAt = bucketSpan;
   cap = capacity;
   slots = indexSlots;
-  span = regionSpan;
 }
 
 export function takeFarProbes(): u32 {
@@ -93,13 +93,15 @@ export function stopped(): i32 {
 }
 
 /**
- * ScanCore.home: the first slot of a hash whose low 12 bits are the bucket. Its doubles,
+ * ScanCore.home: the first slot of a hash whose low 12 bits are the bucket, in the bucket's
+ * region (its first slot and its slots: ScanCore.layoutRegions). Its doubles,
  * (hb >> 12) · 2^-20 · span, are exact (at most 52 significant bits), so their floor is this
  * integer product shifted: the same slot.
  */
 function home(hb: u32): u32 {
-  const within = <u32>((<u64>(hb >> 12) * <u64>span) >> 20);
-  const slot = load<u32>(bucketBaseAt + ((hb & BUCKET_MASK) << 2)) + within;
+  const b = (hb & BUCKET_MASK) << 2;
+  const within = <u32>((<u64>(hb >> 12) * <u64>load<u32>(bucketSpanAt + b)) >> 20);
+  const slot = load<u32>(bucketBaseAt + b) + within;
   return slot < slots ? slot : slot - slots;
 }
 

@@ -838,8 +838,13 @@ export function holdRecord(core: ScanCore, keys: KeyBuilder, batch: FlowBatchDat
   return true;
 }
 
-/** Add the held records, in bucket order (a part of the buckets at a time), and empty the buffer. */
+/**
+ * Add the held records, in bucket order (a part of the buckets at a time), and empty the
+ * buffer. Into an empty table, the index's regions are first weighed by the held records of
+ * each bucket (ScanCore.layoutRegions): the first flush holds most of a run's keys.
+ */
 export function addPending(core: ScanCore, last: LastKey, p: PendingRows): void {
+  if (core.count === 0) core.weighRegions(p.bucketRows());
   last.reset();
   for (let part = 0; part < PENDING_PARTS; part++) {
     if (core.arena && addHeldPart(core, last, p, part)) continue;
@@ -1036,6 +1041,13 @@ export class PendingRows {
     }
   }
 
+  /** Held records of each bucket. */
+  bucketRows(): Int32Array {
+    const per = new Int32Array(SHARD_BUCKETS);
+    for (let p = 0; p < PENDING_PARTS; p++) countBuckets(this.bucket, p * this.partCap, this.fill[p]!, per);
+    return per;
+  }
+
   /** Free rows in the fullest part. */
   minFree(): number {
     let most = 0;
@@ -1080,6 +1092,11 @@ export class PendingRows {
   sortScratch(): { groups: Int32Array; hashes: Uint32Array } {
     return (this.scratch ??= { groups: new Int32Array(BUCKETS_PER_PART << HELD_SORT_BITS), hashes: new Uint32Array(this.partCap) });
   }
+}
+
+/** Add the buckets of the m rows from row `base` into `per` (a loop of its own: addSortedPart says why). */
+function countBuckets(bucket: Uint16Array, base: number, m: number, per: Int32Array): void {
+  for (let r = base; r < base + m; r++) per[bucket[r]!]!++;
 }
 
 /**

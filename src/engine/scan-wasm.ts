@@ -11,8 +11,8 @@
  * grows and moves its arrays as it likes, and a table dropped (a spill) frees its memory
  * with it, with no allocator inside the module.
  *
- * Memory, from the bottom: the buckets' first slots (SHARD_BUCKETS u32) and a part's bucket
- * starts (65 i32); the sort scratch (held rows of 40 bytes, their hashes and the wide rows'
+ * Memory, from the bottom: the buckets' first slots and their regions' slots (SHARD_BUCKETS
+ * u32 each) and a part's bucket starts (65 i32); the sort scratch (held rows of 40 bytes, their hashes and the wide rows'
  * counts); then `d` (capacity × 16 bytes), `u` (capacity × 36), the index (slots × 4) and
  * the finalisation's room (scan-finalise-wasm.ts finaliseRoom: pages untouched until the
  * table is finalised). A layout moves arrays only upwards, highest first, so no array overwrites one not yet moved; one larger
@@ -40,7 +40,7 @@ import { BatchStage, stageRecordBytes } from './batch-stage.js';
 import { finaliseIn, finaliseInModule, finaliseRoom, scratchEntries, type FinaliseExports, type ModuleFinalise } from './scan-finalise-wasm.js';
 
 interface HeldExports extends FinaliseExports {
-  setTable(u: number, d: number, index: number, bucketBase: number, cap: number, slots: number, span: number): void;
+  setTable(u: number, d: number, index: number, bucketBase: number, bucketSpan: number, cap: number, slots: number): void;
   addHeld(rows: number, hashes: number, wide: number, start: number, first: number, from: number, count: number): number;
   stopped(): number;
   takeFarProbes(): number;
@@ -61,7 +61,8 @@ const HASH_BYTES = 4;
 const WIDE_BYTES = 16;
 /** the module's own static data lies below this (it has none: a margin) */
 const BUCKET_BASE_AT = 1024;
-const START_AT = BUCKET_BASE_AT + SHARD_BUCKETS * 4;
+const BUCKET_SPAN_AT = BUCKET_BASE_AT + SHARD_BUCKETS * 4;
+const START_AT = BUCKET_SPAN_AT + SHARD_BUCKETS * 4;
 const SCRATCH_AT = START_AT + 512;
 /** the scratch's rows at least (60 bytes each, of which the wide counts' 16 are touched only by wide rows) */
 const MIN_SCRATCH_ROWS = 4096;
@@ -144,6 +145,7 @@ export class ScanArena {
   d = new Float64Array(0);
   index = new Uint32Array(0);
   bucketBase = new Uint32Array(0);
+  bucketSpan = new Uint32Array(0);
   /** a part's bucket starts (scan-ingest.ts groupStarts: 65 of them) */
   start = new Int32Array(0);
   /** the held rows of one part, sorted by bucket (u32 words), and the counts of its wide rows (two each) */
@@ -173,7 +175,7 @@ export class ScanArena {
    * grown: memory.grow detaches the buffer (scripts/wasm.mjs says what that costs). False
    * when it would not fit in linear memory (nothing moved then).
    */
-  place(cap: number, count: number, slots: number, span: number, keepIndex: boolean, scratchRows = this.scratchRows): boolean {
+  place(cap: number, count: number, slots: number, keepIndex: boolean, scratchRows = this.scratchRows): boolean {
     const rows = Math.max(scratchRows, this.scratchRows);
     keepIndex &&= count > 0; // an empty table's index is zeros: written, not copied
     const dAt = align16(SCRATCH_AT + rows * (ROW_BYTES + HASH_BYTES + WIDE_BYTES));
@@ -212,13 +214,14 @@ export class ScanArena {
     this.indexAt = indexAt;
     this.finaliseAt = end > tableEnd ? finaliseAt : 0;
     this.makeViews();
-    this.ex.setTable(uAt, dAt, indexAt, BUCKET_BASE_AT, cap, slots, span);
+    this.ex.setTable(uAt, dAt, indexAt, BUCKET_BASE_AT, BUCKET_SPAN_AT, cap, slots);
     return true;
   }
 
   private makeViews(): void {
     const b = this.memory.buffer;
     this.bucketBase = new Uint32Array(b, BUCKET_BASE_AT, SHARD_BUCKETS);
+    this.bucketSpan = new Uint32Array(b, BUCKET_SPAN_AT, SHARD_BUCKETS);
     this.start = new Int32Array(b, START_AT, 65);
     this.rows = new Uint32Array(b, SCRATCH_AT, (this.scratchRows * ROW_BYTES) / 4);
     this.wide = new Float64Array(b, this.wideAt(), this.scratchRows * 2);
@@ -234,9 +237,9 @@ export class ScanArena {
   }
 
   /** Room in the scratch for a part of `rows` held rows (the table moves up when it grows). */
-  reserveScratch(rows: number, count: number, span: number): boolean {
+  reserveScratch(rows: number, count: number): boolean {
     if (rows <= this.scratchRows) return true;
-    return this.place(this.cap, count, this.slots, span, true, scratchSize(rows));
+    return this.place(this.cap, count, this.slots, true, scratchSize(rows));
   }
 
   /**
