@@ -8,7 +8,8 @@
  *   - add: ScanCore.addHeldRows (hash, probe, insert, accumulate in the module), resizes included;
  *   - grow: ScanCore.grow (the table's resizes) alone.
  * Each round fills a fresh table, as a shard does once a run. The input is the real bucket,
- * parsed in this thread into one shard's batches as a parse thread would (FlowSink), with
+ * (or one text file: `--bucket FILE`), parsed in this thread into one shard's batches as a
+ * parse thread would (FlowSink), with
  * the table sized as workers/shard.ts sizes it for `--hint` (detect's capacity hint: 1.5 M on
  * the bucket), or the synthetic real shape of bench/finalise.ts (`--rows`). Also counts the
  * flushes, the rows each held, the table's entries after each, and its far probes (past a
@@ -18,7 +19,7 @@
  *   node dist/bench/probes/held-phases.js --bucket /work/main/bench/data/bucket-2000000-10-6 [--hint 1499819] [--held N] [--rounds 5]
  *   node dist/bench/probes/held-phases.js [--rows 3000000] [--rounds 5]
  */
-import { readFileSync, readdirSync } from 'node:fs';
+import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { ScanTable } from '../../src/engine/scan-table.js';
 import { ScanCore } from '../../src/engine/scan-core.js';
@@ -55,12 +56,17 @@ function files(d: string): string[] {
   return readdirSync(d, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? files(join(d, e.name)) : e.name.endsWith('.gz') ? [join(d, e.name)] : [])).sort();
 }
 
-/** The bucket's records as one shard's batches, as a parse thread routes them. */
+/** The records of a bucket's gzip objects (a folder) or of one text file as one shard's batches, as a parse thread routes them. */
 function bucketBatches(dir: string): FlowBatchData[] {
   const out: FlowBatchData[] = [];
   const sink = new FlowSink({ shards: 1, batchSize: 16384, maxRejectsKept: 0 }, (_s, b) => out.push(b));
   const reader = readerFor('aws-text')!;
   if (reader.kind !== 'lines') throw new Error('aws-text reads lines');
+  if (!statSync(dir).isDirectory()) {
+    readLineBytes(readFileSync(dir), reader.open({ sink, file: dir, account: '', region: '' }), 1 << 20, 0);
+    sink.flushAll();
+    return out;
+  }
   for (const p of files(dir)) {
     const where = awsPathInfo(p);
     readLineBytes(gunzipWhole(readFileSync(p), 256 << 20), reader.open({ sink, file: p, account: where.account ?? '', region: where.region ?? '' }), 1 << 20, 0);
@@ -118,7 +124,7 @@ function main(): void {
   // workers/shard.ts tableCapacity and pendingRows at one shard
   const hint = numArg('hint', dir ? 1_499_819 : Math.ceil(records / 2));
   const capacity = Math.max(1 << 14, Math.min(hint, 1 << 24));
-  const pending = numArg('held', Math.max(1 << 12, Math.min(1 << 21, hint)));
+  const pending = numArg('held', Math.max(1 << 12, Math.min(1 << 21, Math.ceil(hint / 2))));
   const window = numArg('window', dir ? 21600 : W);
   const best: Record<Phase | 'total', Tally> = { hold: zero(), sort: zero(), copy: zero(), add: zero(), grow: zero(), total: zero() };
   const cpu = (t: Tally): number => t.user + t.sys;
