@@ -243,6 +243,23 @@ export function addHeld(rows: u32, hashes: u32, wide: u32, start: u32, first: u3
 // of its own, a second instance of this module (a table's memory moves as the table grows;
 // the held buffer, up to ~100 MB, would move with it).
 
+/**
+ * The held rows of each bucket (scan-ingest.ts PendingRows.bucketRows): the 4,096 u32s at
+ * `out`, from the buckets (u16s at `bucket`) of each part's rows (part p's fill[p] rows
+ * from row p · partCap; the 64 u32s at `fill`).
+ */
+export function bucketRows(bucket: u32, fill: u32, partCap: u32, out: u32): void {
+  memory.fill(out, 0, 4096 << 2);
+  for (let p: u32 = 0; p < 64; p++) {
+    const from = bucket + ((p * partCap) << 1);
+    const end = from + (load<u32>(fill + (p << 2)) << 1);
+    for (let at = from; at < end; at += 2) {
+      const c = out + ((<u32>load<u16>(at)) << 2);
+      store<u32>(c, load<u32>(c) + 1);
+    }
+  }
+}
+
 /** keyHash (scan-core.ts hashKeys) of the held row at `o`. */
 function rowHash(o: u32): u32 {
   let h = mix(0x2545f491, load<u32>(o));

@@ -1043,6 +1043,7 @@ export class PendingRows {
 
   /** Held records of each bucket. */
   bucketRows(): Int32Array {
+    if (this.sorter) return this.sorter.bucketRows();
     const per = new Int32Array(SHARD_BUCKETS);
     for (let p = 0; p < PENDING_PARTS; p++) countBuckets(this.bucket, p * this.partCap, this.fill[p]!, per);
     return per;

@@ -45,6 +45,7 @@ interface HeldExports extends FinaliseExports {
   stopped(): number;
   takeFarProbes(): number;
   sortPart(bucket: number, rec: number, wide: number, base: number, m: number, bits: number, start: number, out: number, outWide: number, outHash: number, tmp: number): number;
+  bucketRows(bucket: number, fill: number, partCap: number, out: number): void;
   setHold(fill: number, bucket: number, rec: number, partCap: number, wide: number, wideFill: number, accounts: number, regions: number, mapCap: number, stage: number, stageCap: number, seconds: number, v6List: number): void;
   resetWindow(): void;
   windowOf(start: number): number;
@@ -291,7 +292,7 @@ export class ScanArena {
 // the held buffer's memory (HeldSorter): the bucket starts and fill (65 + 64 i32), each part's
 // fill (64 i32), the wide rows' number, the rows' buckets, the rows, a part's sorted rows, the
 // wide rows' counts and a part's, a part's sorted hashes, the sort's group counts and hashes,
-// the hold step's maps and stage
+// each bucket's held rows, the hold step's maps and stage
 const SORT_START_AT = 1024;
 const PART_FILL_AT = 1600;
 const WIDE_FILL_AT = PART_FILL_AT + 64 * 4;
@@ -346,6 +347,10 @@ export class HeldSorter {
   private readonly sortedWideAt: number;
   private readonly sortedHashAt: number;
   private readonly sortTmpAt: number;
+  private readonly bucketRowsAt: number;
+  private readonly partCap: number;
+  /** the held rows of each bucket (bucketRows) */
+  readonly rowsOfBucket: Int32Array;
   private readonly stage: BatchStage<(typeof HOLD_STAGE)[number]>;
 
   constructor(module: WebAssembly.Module, rows: number, partCap: number, windowSeconds: number) {
@@ -355,7 +360,8 @@ export class HeldSorter {
     this.sortedWideAt = this.wideAt + rows * WIDE_BYTES;
     this.sortedHashAt = this.sortedWideAt + partCap * WIDE_BYTES;
     this.sortTmpAt = this.sortedHashAt + partCap * HASH_BYTES;
-    const mapsAt = this.sortTmpAt + SORT_GROUPS * 4 + partCap * HASH_BYTES;
+    this.bucketRowsAt = this.sortTmpAt + SORT_GROUPS * 4 + partCap * HASH_BYTES;
+    const mapsAt = this.bucketRowsAt + SHARD_BUCKETS * 4;
     const stageAt = mapsAt + HOLD_MAP_CAP * 8;
     const v6At = align16(stageAt + STAGE_CAP * STAGE_RECORD_BYTES);
     const end = v6At + STAGE_CAP * 8;
@@ -370,6 +376,8 @@ export class HeldSorter {
     this.wideFill = new Uint32Array(b, WIDE_FILL_AT, 1);
     this.sortedWide = new Float64Array(b, this.sortedWideAt, partCap * 2);
     this.sortedHash = new Uint32Array(b, this.sortedHashAt, partCap);
+    this.rowsOfBucket = new Int32Array(b, this.bucketRowsAt, SHARD_BUCKETS);
+    this.partCap = partCap;
     this.start = new Int32Array(b, SORT_START_AT, 65);
     this.fill = new Int32Array(b, PART_FILL_AT, 64);
     this.accounts = new Uint32Array(b, mapsAt, HOLD_MAP_CAP);
@@ -382,6 +390,12 @@ export class HeldSorter {
   /** Rows base .. base + m sorted by bucket and key hash into `sorted` (scan-ingest.ts sortHeldPart), their hashes into `sortedHash`, `start` set, the wide rows' counts into `sortedWide`: how many wide rows. */
   sort(base: number, m: number): number {
     return this.ex.sortPart(SORT_BUCKET_AT, this.recAt, this.wideAt, base, m, heldSortBits(m), SORT_START_AT, this.sortedAt, this.sortedWideAt, this.sortedHashAt, this.sortTmpAt);
+  }
+
+  /** The held rows of each bucket (assembly/scan-held.ts bucketRows), in rowsOfBucket. */
+  bucketRows(): Int32Array {
+    this.ex.bucketRows(SORT_BUCKET_AT, PART_FILL_AT, this.partCap, this.bucketRowsAt);
+    return this.rowsOfBucket;
   }
 
   /** Copy records from .. from + stageable(n - from) of a batch into the stage (one copy a column): the records staged. */
