@@ -162,9 +162,10 @@ export class ScanCore {
    * Each bucket's region of the index: the shard's buckets in order, each a contiguous run of
    * slots (a bucket of another shard shares the region of the shard's bucket before it: any
    * layout is correct for any contents; it only decides how crowded the regions are). Without
-   * `weights` the regions are equal. With them (each bucket's expected keys), half the slots
-   * are shared equally and half in proportion to the weights: one source's crowd of keys
-   * (a scanner's endpoints) fits its bucket's region instead of spilling into far probes
+   * `weights` the regions are equal. With them (each bucket's expected keys), a quarter of the
+   * slots is shared equally (room for the keys of buckets not seen yet) and the rest in
+   * proportion to the weights: one source's crowd of keys (a scanner's endpoints) fits its
+   * bucket's region, at most ~0.93 full in a full table, instead of spilling into far probes
    * (bench/RESULTS.md, heldgroup section: 120 of the bucket's 4,096 buckets held 2-4 times
    * their equal region, 18 % of the entries, 88 k far probes a run).
    */
@@ -174,7 +175,7 @@ export class ScanCore {
     const regions = Math.ceil(SHARD_BUCKETS / shards);
     let total = 0;
     if (weights !== null) for (let b = 0; b < SHARD_BUCKETS; b++) total += weights[b]!;
-    const even = total === 0 ? Math.max(1, Math.floor(slots / regions)) : Math.max(1, Math.floor(slots / 2 / regions));
+    const even = total === 0 ? Math.max(1, Math.floor(slots / regions)) : Math.max(1, Math.floor(slots / 4 / regions));
     const byWeight = total === 0 ? 0 : slots - even * regions;
     let before = 0; // the weight of the regions before
     for (let r = 0; r < regions; r++) {
