@@ -149,13 +149,13 @@ export class ScanCore {
   }
 
   /** A fresh, empty index for the current capacity, with each bucket's region (layoutRegions: `weights`). */
-  private layoutIndex(weights: Int32Array | null = null): void {
+  private layoutIndex(weights: Int32Array | null = null, total = 0): void {
     const slots = indexSlots(this.cap);
     this.slots = slots;
     if (this.arena && !this.arena.place(this.cap, this.count, slots, false)) this.leaveArena();
     if (this.arena) this.takeViews();
     else this.index = new Uint32Array(slots);
-    this.layoutRegions(weights);
+    this.layoutRegions(weights, total);
   }
 
   /**
@@ -169,27 +169,46 @@ export class ScanCore {
    * (bench/RESULTS.md, heldgroup section: 120 of the bucket's 4,096 buckets held 2-4 times
    * their equal region, 18 % of the entries, 88 k far probes a run).
    */
-  private layoutRegions(weights: Int32Array | null): void {
+  private layoutRegions(weights: Int32Array | null, total: number): void {
+    // two functions, each run once a layout: one loop over both kinds, run at a table's start
+    // and again at its first flush, was compiled twice by V8 (~4 ms a run; the weighed loop
+    // alone is compiled once, on-stack, ~1.6 ms)
+    if (weights === null || total === 0) this.layoutEven();
+    else this.layoutWeighed(weights, total);
+  }
+
+  /** Equal regions (layoutRegions). */
+  private layoutEven(): void {
+    const regions = Math.ceil(SHARD_BUCKETS / this.shards);
+    const span = Math.max(1, Math.floor(this.slots / regions));
+    // the spans apart: a store more in the loop had V8 compile it (on-stack replacement, ~1 ms)
+    this.bucketSpan.fill(span);
+    for (let b = 0; b < SHARD_BUCKETS; b++) {
+      const rank = Math.floor(b / this.shards) % regions;
+      this.bucketBase[b] = Math.min(this.slots - 1, rank * span);
+    }
+  }
+
+  /** Regions by `weights`, whose sum is `total` (layoutRegions). */
+  private layoutWeighed(weights: Int32Array, total: number): void {
     const slots = this.slots;
     const shards = this.shards;
     const regions = Math.ceil(SHARD_BUCKETS / shards);
-    let total = 0;
-    if (weights !== null) for (let b = 0; b < SHARD_BUCKETS; b++) total += weights[b]!;
-    const even = total === 0 ? Math.max(1, Math.floor(slots / regions)) : Math.max(1, Math.floor(slots / 4 / regions));
-    const byWeight = total === 0 ? 0 : slots - even * regions;
+    const even = Math.max(1, Math.floor(slots / 4 / regions));
+    const byWeight = slots - even * regions;
     let before = 0; // the weight of the regions before
-    for (let r = 0; r < regions; r++) {
-      let w = 0;
-      const last = Math.min(SHARD_BUCKETS, (r + 1) * shards);
-      for (let b = r * shards; b < last; b++) w += weights?.[b] ?? 0;
-      // from cumulative weights, so that the regions end exactly at the last slot
-      const start = Math.min(slots - 1, r * even + (total === 0 ? 0 : Math.floor((byWeight * before) / total)));
-      before += w;
-      const span = total === 0 ? even : (r + 1) * even + Math.floor((byWeight * before) / total) - start;
-      for (let b = r * shards; b < last; b++) {
-        this.bucketBase[b] = start;
-        this.bucketSpan[b] = span;
+    let start = 0;
+    let span = 0;
+    for (let b = 0; b < SHARD_BUCKETS; b++) {
+      if (b % shards === 0) {
+        // the region of buckets b .. b + shards - 1, from cumulative weights (the last ends at the last slot)
+        const r = b / shards;
+        start = Math.min(slots - 1, r * even + Math.floor((byWeight * before) / total));
+        for (let x = b; x < b + shards && x < SHARD_BUCKETS; x++) before += weights[x]!;
+        span = (r + 1) * even + Math.floor((byWeight * before) / total) - start;
       }
+      this.bucketBase[b] = start;
+      this.bucketSpan[b] = span;
     }
   }
 
@@ -198,8 +217,8 @@ export class ScanCore {
    * while the table is empty (its index all empty slots); a table with entries keeps its
    * layout until it is indexed again (rebuildIndex weighs the regions by its entries then).
    */
-  weighRegions(weights: Int32Array): void {
-    if (this.count === 0) this.layoutRegions(weights);
+  weighRegions(weights: Int32Array, total: number): void {
+    if (this.count === 0) this.layoutRegions(weights, total);
   }
 
   /** First slot to probe for a hash whose low 12 bits are the bucket (the rest picks a slot in its region). */
@@ -463,7 +482,7 @@ export class ScanCore {
 
   /** A new index over the entries (their hashes are computed again: entries do not keep them), its regions weighed by them. */
   protected rebuildIndex(): void {
-    this.layoutIndex(this.count > 0 ? this.bucketEntries() : null);
+    this.layoutIndex(this.count > 0 ? this.bucketEntries() : null, this.count);
     const index = this.index;
     const u = this.u;
     for (let e = 0; e < this.count; e++) {
