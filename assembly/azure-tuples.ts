@@ -819,6 +819,9 @@ function routeWhole(recPtr: u32, out: u32, routePtr: u32, runPtr: u32): bool {
   const notAfter = load<f64>(routePtr + 8); // route.ts S_NOT_AFTER
   const macS = load<i32>(runPtr + RUN_MAC_S);
   const macE = load<i32>(runPtr + RUN_MAC_E);
+  // the MAC string (its start: one string a start) last found to be the run's: the tuples of a
+  // flows[] group share their group's, compared once instead of once a tuple
+  let sameMac: i32 = -1;
   for (let k: u32 = 0; k < n; k++) {
     const s = wBase + load<u32>(tStarts + (k << 2));
     const e = wBase + load<u32>(tEnds + (k << 2));
@@ -826,7 +829,10 @@ function routeWhole(recPtr: u32, out: u32, routePtr: u32, runPtr: u32): bool {
     if (!(layout == 1 ? nsg(r, s, e, version) : vnet(r, s, e))) return false;
     if (!SinkRange.takes(r) || <f64>(<u32>load<f64>(r + R_TIME)) > notAfter) return false;
     const ms = load<i32>(tMacS + (k << 2));
-    if (ms >= 0 && (macS < 0 || !sameSpan(ms, load<i32>(tMacE + (k << 2)), macS, macE))) return false;
+    if (ms >= 0 && ms != sameMac) {
+      if (macS < 0 || !sameSpan(ms, load<i32>(tMacE + (k << 2)), macS, macE)) return false;
+      sameMac = ms;
+    }
   }
   const account = load<i32>(runPtr + RUN_ACCOUNT);
   const region = load<i32>(runPtr + RUN_REGION);

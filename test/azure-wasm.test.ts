@@ -251,6 +251,9 @@ describe('Azure tuple reader in WebAssembly', () => {
       vnet(16).replace('"macAddress":"00-0D-3A-11-22-33",', ''), // a VNet record without its MAC
       vnet(17).replace('00-0D-3A-11-22-33', '00-0D-3A-11-22-34'),
       vnet(18).replace('"FlowLogFlowEvent"', '"NetworkSecurityGroupFlowEvent"'),
+      // two MAC groups: both the run's MAC (each group's string compared), or only the second
+      nsgRecord(plain(19, 2)).replace('"mac":"00-0d-3a-11-22-33"', '"mac":"000D3A96D7E2"'),
+      nsgRecord(plain(20, 2)).replace('"mac":"000D3A96D7E2"', '"mac":"000D3A96D7E4"').replace('"mac":"00-0d-3a-11-22-33"', '"mac":"000D3A96D7E2"'),
     ];
     const records: string[] = [];
     for (let i = 0; i < 40; i++) {
