@@ -168,10 +168,11 @@ export class AzureWasm {
   /**
    * The record at `start` of the blob last loaded walked by the module (assembly/azure-tuples.ts
    * readRecord), when it is written plainly: the offset just past it, its envelope spans in
-   * envS/envE (-1: absent) and its tuples in `tuples` (spans relative to the blob); -1 when the
-   * JavaScript walk is to read it.
+   * envS/envE (-1: absent), its tuple count in recordTuples; -1 when the JavaScript walk is to
+   * read it. Its tuples' spans stay in the module until spans() copies them (a record the module
+   * then reads whole, from its start, needs none of them in JavaScript).
    */
-  readRecord(start: number, envS: Int32Array, envE: Int32Array, tuples: TupleSpans): number {
+  readRecord(start: number, envS: Int32Array, envE: Int32Array): number {
     const end = this.walkRecord(this.bufAt, start, this.blobLength, RECORD_AT, SPANS_AT, AZURE_WASM_TUPLES);
     if (end < 0) return -1;
     const i32 = this.i32;
@@ -182,7 +183,28 @@ export class AzureWasm {
     }
     this.recordVersion = i32[b + 10]!;
     this.recordFlags = i32[b + 11]!;
-    const n = i32[b + 12]!;
+    this.recordTuples = i32[b + 12]!;
+    return end;
+  }
+
+  /** The tuples' count of the record readRecord read. */
+  recordTuples = 0;
+
+  /** Tuple k's MAC span (blob offsets; start -1: none) of the record readRecord read, before spans() copies them. */
+  macStartOf(k: number): number {
+    return this.i32[(MACS_AT >> 2) + k]!;
+  }
+  macEndOf(k: number): number {
+    return this.i32[(MACE_AT >> 2) + k]!;
+  }
+
+  /**
+   * The tuples' spans of the record readRecord read, into `tuples` (relative to the blob), as
+   * the JavaScript walk gives them: before any other call of the module.
+   */
+  spans(tuples: TupleSpans): void {
+    const i32 = this.i32;
+    const n = this.recordTuples;
     tuples.reserve(n);
     const { s, e, off, inArena, macS, macE, macInArena } = tuples;
     for (let k = 0; k < n; k++) {
@@ -196,7 +218,6 @@ export class AzureWasm {
       macInArena[k] = 0;
     }
     tuples.n = n;
-    return end;
   }
 
   /**

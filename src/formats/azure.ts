@@ -440,7 +440,7 @@ class AzureDocument implements DocHandler {
     const w = this.wasm;
     if (w === null || !azureFastPath.enabled) return -1;
     this.beginRecord(start);
-    const end = w.readRecord(start, this.envS, this.envE, this.tuples);
+    const end = w.readRecord(start, this.envS, this.envE);
     if (end < 0) return -1; // readRecord begins the record again
     this.envInArena.fill(0);
     this.version = w.recordVersion;
@@ -455,6 +455,7 @@ class AzureDocument implements DocHandler {
       this.inModule = false;
       return i + whole;
     }
+    w.spans(this.tuples); // still those of this record: a run that reads nothing stops at it
     this.sc.pos = end;
     this.endRecord();
     this.inModule = false;
@@ -470,8 +471,7 @@ class AzureDocument implements DocHandler {
    */
   private wholeRun(start: number): number {
     const w = this.wasm!;
-    const t = this.tuples;
-    const n = t.n;
+    const n = w.recordTuples; // its spans are still in the module (AzureWasm.spans)
     if (n === 0 || n > AZURE_WASM_TUPLES || !this.sink.routable) return 0;
     // the layout as layout() gives it, without its reject: a record it refuses is endRecord's
     const flags = this.moduleFlags;
@@ -481,13 +481,14 @@ class AzureDocument implements DocHandler {
     if (!nsg && !vnet) return 0;
     const who = this.identity(nsg);
     const last = n - 1;
-    const ms = t.macS[last]!;
-    const iface = ms < 0 ? 0 : this.macOf(this.buf, ms, t.macE[last]!);
+    const ms = w.macStartOf(last);
+    const me = w.macEndOf(last);
+    const iface = ms < 0 ? 0 : this.macOf(this.buf, ms, me);
     // the areas are emptied first when the record's tuples may not fit: what they hold is copied first
     if (this.routedRows + n > AZURE_WASM_TUPLES) this.endRouted();
     const keep = this.routedRows >= 0;
     const region = this.ids.regionOf(who);
-    const read = w.readRunFrom(start, this.ids.accountOf(who), region, this.ids.instanceOf(who), nsg, ms, t.macE[last]!, iface, keep, region === 0);
+    const read = w.readRunFrom(start, this.ids.accountOf(who), region, this.ids.instanceOf(who), nsg, ms, me, iface, keep, region === 0);
     if (read === 0) return 0;
     const sink = this.sink;
     const areas = w.routedAreas!;
