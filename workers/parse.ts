@@ -371,7 +371,7 @@ async function planJsonBlob(task: ParseInput): Promise<Partial<ParseInput> | nul
     try {
       // into this thread's reused buffer: the blob is parsed before the next is read (one task
       // at a time, one file at a time), and its reader keeps none of its bytes
-      bytes = readPlainReused(task.path, task.maxDecompressedBytes);
+      bytes = readPlainReused(task.path, task.maxDecompressedBytes, task.end);
     } catch {
       return null; // the main thread's planning and reading report why
     }
