@@ -14,7 +14,8 @@ import { streamedPieces } from '../input/streamed.js';
 import { planAll } from '../source/plan.js';
 import { addCounters, newCounters } from '../flow/sink.js';
 import { mergeEndpointDays } from './merge.js';
-import { DEFAULT_OUTBOUND } from './outbound-table.js';
+import { DEFAULT_OUTBOUND, type OutboundFinding } from './outbound-table.js';
+import { findingsHandedOver, outboundHandoff } from './outbound-handoff.js';
 import { buildAlerts } from '../detect/outbound.js';
 import type { BatchMessage, FinalizeReply, FusedPart, GroupFile, ParseResult, ParseTask, ShardStats, ShardTask } from './tasks.js';
 import { inlineShard, type ShardPool } from './inline-shard.js';
@@ -430,7 +431,19 @@ export class Engine {
       opts: { thresholds: opts.thresholds, windowSeconds: opts.windowSeconds, nearMisses: opts.nearMisses, ...options },
       outbound: opts.outbound ?? DEFAULT_OUTBOUND, // callers that predate outbound detection pass none
     };
-    const pending = Promise.all(this.shardPools.map((p) => p.run(task)));
+    const handoff = this.shardsInThreads && options.drop !== true && outboundHandoff();
+    const outboundHere: Array<Promise<OutboundFinding[]>> = [];
+    const pending = Promise.all(
+      this.shardPools.map((p) => {
+        if (!handoff) return p.run(task);
+        // this thread finalises the shard's outbound table while the shard finalises its inbound one
+        const { port1, port2 } = new MessageChannel();
+        outboundHere.push(findingsHandedOver(port1, opts.windowSeconds, task.outbound, options.uptoWindow));
+        return p.run({ ...task, outboundTo: port2 }, { transferList: [port2 as never] });
+      }),
+    );
+    const handedOver = Promise.all(outboundHere);
+    handedOver.catch(() => {}); // awaited after the replies: a shard's own error comes first
     if (meanwhile && this.shardsInThreads) {
       try {
         meanwhile();
@@ -445,7 +458,7 @@ export class Engine {
     const all = replies.flatMap((r) => r.verdicts).sort(compareVerdicts);
     const scans = all.filter((v) => v.failed.length === 0);
     const endpointDays = mergeEndpointDays(replies.map((r) => r.endpointDays));
-    const findings = replies.flatMap((r) => r.outbound);
+    const findings = handoff ? (await handedOver).flat() : replies.flatMap((r) => r.outbound);
     const alerts = buildAlerts(findings, scans, endpointDays, opts.windowSeconds, opts);
     return {
       scans,

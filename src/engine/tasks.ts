@@ -128,7 +128,8 @@ export interface BatchMessage {
 
 export type ShardTask =
   | { op: 'add'; windowSeconds: number; batch: FlowBatchData; capacityHint?: number; oneBucket?: boolean }
-  | { op: 'finalize'; windowSeconds: number; opts: FinalizeOptions; outbound: OutboundThresholds }
+  /** outboundTo: the shard posts its outbound table there and finalises the inbound one only (outbound-handoff.ts) */
+  | { op: 'finalize'; windowSeconds: number; opts: FinalizeOptions; outbound: OutboundThresholds; outboundTo?: MessagePort }
   /** The state in pieces: 'exportPieceCount' says how many, 'exportPiece' encodes piece k (0: the tables, then the spilled partitions, a few a piece). */
   | { op: 'exportPieceCount'; windowSeconds: number }
   | { op: 'exportPiece'; windowSeconds: number; piece: number }
