@@ -10,14 +10,10 @@
  * columns, ids and code.
  *
  * Only where the shards run in threads and the finalisation keeps the windows (a whole run:
- * the shard still drops them itself otherwise). FLOWSIEVE_TAIL=serial finalises both tables
- * in the shard, one after the other, as before (A/B runs, tests).
+ * the shard still drops them itself otherwise), and where tail.ts says (FLOWSIEVE_TAIL).
  */
 import type { MessagePort } from 'node:worker_threads';
 import { OutboundTable, type OutboundFinding, type OutboundState, type OutboundThresholds } from './outbound-table.js';
-
-/** Whether the outbound finalisation may leave the shard (not FLOWSIEVE_TAIL=serial; read at each call: tests switch it). */
-export const outboundHandoff = (): boolean => process.env.FLOWSIEVE_TAIL !== 'serial';
 
 /** The shard's side: the table's columns posted, transferred (they are copies), and the port closed. */
 export function handOverOutbound(table: OutboundTable, port: MessagePort): void {

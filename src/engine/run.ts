@@ -15,7 +15,8 @@ import { planAll } from '../source/plan.js';
 import { addCounters, newCounters } from '../flow/sink.js';
 import { mergeEndpointDays } from './merge.js';
 import { DEFAULT_OUTBOUND, type OutboundFinding } from './outbound-table.js';
-import { findingsHandedOver, outboundHandoff } from './outbound-handoff.js';
+import { findingsHandedOver } from './outbound-handoff.js';
+import { EARLY_FLUSH_AT, tailTakes } from './tail.js';
 import { buildAlerts } from '../detect/outbound.js';
 import type { BatchMessage, FinalizeReply, FusedPart, GroupFile, ParseResult, ParseTask, ShardStats, ShardTask } from './tasks.js';
 import { inlineShard, type ShardPool } from './inline-shard.js';
@@ -219,6 +220,8 @@ export class Engine {
     const fused = this.fusedWanted && fusedApplies(files, opts, this.capacityHint * this.shards) && this.plannedHere(files, opts);
     this.lastPipeline = fused ? 'fused' : 'sharded';
     const handedBack = new Set<number>();
+    // the shards add what they hold while the last files are parsed (tail.ts)
+    let flushEarly = options.wholeRun === true && !fused && this.shardsInThreads && opts.shardOp !== 'convertAdd' && tailTakes('flush');
     const runJob = async (job: Job, thread = -1): Promise<void> => {
       const result = thread >= 0 ? await this.fusedJob(job, thread) : await this.parseJob(job);
       if (result.packedFiles) fileRows.add(result.packedFiles, (i) => handedBack.add(i));
@@ -228,6 +231,10 @@ export class Engine {
         else (chunkResults[job.file] ??= [])[job.chunk] = result;
       }
       bytesDone += result.bytesIn;
+      if (flushEarly && bytesDone >= EARLY_FLUSH_AT * bytesTotal) {
+        flushEarly = false;
+        this.flushHeld();
+      }
       records += result.counters.records;
       fileBytes[job.file]! += result.bytesIn;
       if (fileBytes[job.file]! >= files[job.file]!.size && fileBytes[job.file]! - result.bytesIn < files[job.file]!.size) filesDone++;
@@ -409,6 +416,12 @@ export class Engine {
     this.shardWork.push(p);
   }
 
+  /** Every shard adds the records it holds back, behind the batches routed to it so far. */
+  private flushHeld(): void {
+    const task: ShardTask = { op: 'flushHeld', windowSeconds: this.opts.windowSeconds };
+    for (const pool of this.shardPools) this.shardWork.push(pool.run(task).catch((err: Error) => void (this.shardError ??= err)));
+  }
+
   /** Wait until every routed batch is in its shard's accumulators. */
   private async drain(): Promise<void> {
     const work = this.shardWork;
@@ -431,7 +444,7 @@ export class Engine {
       opts: { thresholds: opts.thresholds, windowSeconds: opts.windowSeconds, nearMisses: opts.nearMisses, ...options },
       outbound: opts.outbound ?? DEFAULT_OUTBOUND, // callers that predate outbound detection pass none
     };
-    const handoff = this.shardsInThreads && options.drop !== true && outboundHandoff();
+    const handoff = this.shardsInThreads && options.drop !== true && tailTakes('handoff');
     const outboundHere: Array<Promise<OutboundFinding[]>> = [];
     const pending = Promise.all(
       this.shardPools.map((p) => {
