@@ -62,6 +62,13 @@ function wholeCount(v: number): number {
   return v <= 0x7fffffff ? v | 0 : v;
 }
 
+/** The bytes read of every file of a 'files' task (their task's own bytesIn is 0). */
+export function packedBytesIn(p: PackedFiles): number {
+  let bytes = 0;
+  for (let o = 2; o < p.rows.length; o += ROW) bytes += p.rows[o]!;
+  return bytes;
+}
+
 export function unpackFiles(p: PackedFiles): ParseResult[] {
   const n = p.rows.length / ROW;
   const out: ParseResult[] = [];

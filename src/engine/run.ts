@@ -22,7 +22,7 @@ import type { BatchMessage, FinalizeReply, FusedPart, GroupFile, ParseResult, Pa
 import { inlineShard, type ShardPool } from './inline-shard.js';
 import { fusedApplies, fusedMayApply, partBuffers, runAffine, smallInput, threadsByAffinity } from './fused.js';
 import { compareVerdicts } from './order.js';
-import { FileRows } from './file-results.js';
+import { FileRows, packedBytesIn } from './file-results.js';
 import { readerFor } from '../formats/registry.js';
 import { BATCH_BYTES_PER_RECORD, batchTransferList } from '../flow/batch.js';
 import { BatchRing, createBatchRing, type BatchRingShared } from '../flow/batch-ring.js';
@@ -221,6 +221,7 @@ export class Engine {
     this.lastPipeline = fused ? 'fused' : 'sharded';
     const handedBack = new Set<number>();
     // the shards add what they hold while the last files are parsed (tail.ts)
+    let parsedBytes = 0; // bytesDone, and the files of 'files' tasks, which bytesDone leaves out
     let flushEarly = options.wholeRun === true && !fused && this.shardsInThreads && opts.shardOp !== 'convertAdd' && tailTakes('flush');
     const runJob = async (job: Job, thread = -1): Promise<void> => {
       const result = thread >= 0 ? await this.fusedJob(job, thread) : await this.parseJob(job);
@@ -231,7 +232,8 @@ export class Engine {
         else (chunkResults[job.file] ??= [])[job.chunk] = result;
       }
       bytesDone += result.bytesIn;
-      if (flushEarly && bytesDone >= EARLY_FLUSH_AT * bytesTotal) {
+      parsedBytes += result.packedFiles ? packedBytesIn(result.packedFiles) : result.bytesIn;
+      if (flushEarly && parsedBytes >= EARLY_FLUSH_AT * bytesTotal) {
         flushEarly = false;
         this.flushHeld();
       }
