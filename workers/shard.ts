@@ -8,7 +8,6 @@ import { decodeState, encodeState } from '../src/engine/codec.js';
 import { ScanTable } from '../src/engine/scan-table.js';
 import type { ScanTableState } from '../src/engine/scan-layout.js';
 import { OutboundTable, type OutboundState } from '../src/engine/outbound-table.js';
-import { handOverOutbound } from '../src/engine/outbound-handoff.js';
 import type { FinalizeReply, FusedPart, FusedTask, ParseResult, ShardStats, ShardTask } from '../src/engine/tasks.js';
 import type { ReplayShardTask, ReplayTable } from '../src/replay/shard-ops.js';
 import { isReplayOp } from '../src/replay/shard-op-names.js';
@@ -144,10 +143,8 @@ function runTask(task: ShardTask): unknown {
       s.outbound.addBatch(task.batch);
       return task.batch.n;
     case 'finalize': {
-      // the outbound table finalised on the engine's thread meanwhile (outbound-handoff.ts)
-      if (task.outboundTo) handOverOutbound(s.outbound, task.outboundTo);
       const r = bound.finalize(s.inbound, task.opts);
-      const outbound = task.outboundTo ? [] : s.outbound.finalize(task.outbound, task.opts.uptoWindow);
+      const outbound = s.outbound.finalize(task.outbound, task.opts.uptoWindow);
       if (task.opts.drop) s.outbound.dropWindowsUpTo(task.opts.uptoWindow ?? 0xffffffff);
       const memory = { ...r.memory, outboundDroppedRecords: s.outbound.droppedRecords, outboundDropped: s.outbound.droppedHosts() };
       const reply: FinalizeReply = { ...r, memory, outbound, tableBytes: r.tableBytes + s.outbound.heldBytes, tableEntries: r.tableEntries + s.outbound.n };

@@ -295,25 +295,6 @@ export class OutboundTable {
     this.allocate(initialCapacity, 0);
   }
 
-  /**
-   * A table over a state's columns (exportState's, taken as they are), to be finalised and
-   * nothing else: it has no index, so nothing may be added to it. Another thread finalises
-   * a shard's outbound table this way while the shard finalises its inbound one
-   * (outbound-handoff.ts); the ids (strings, accounts, IPv6 interns) are the state's own.
-   */
-  static forFinalise(windowSeconds: number, s: OutboundState): OutboundTable {
-    const t = new OutboundTable(windowSeconds, 1 << 10);
-    t.arenaWanted = false;
-    const columns = t as unknown as Record<EntryColumn, Typed>;
-    for (const c of ENTRY_COLUMN_NAMES) columns[c] = s[c];
-    t.n = t.cap = s.n;
-    for (let k = 1; k < s.strings.length; k++) t.strings.idOf(s.strings[k]!);
-    for (let k = 1; k < s.accounts.length; k++) t.accounts.idOf(s.accounts[k]!);
-    t.v6.words = new Uint32Array(s.v6.buffer as ArrayBuffer, s.v6.byteOffset, s.v6.length);
-    t.v6.n = s.v6.length >> 2;
-    return t;
-  }
-
   /** Columns for `cap` entries (the first `keep` kept) and an empty index for them (rebuildIndex fills it). */
   private allocate(cap: number, keep: number): void {
     const slots = indexSlots(cap);

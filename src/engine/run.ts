@@ -14,9 +14,8 @@ import { streamedPieces } from '../input/streamed.js';
 import { planAll } from '../source/plan.js';
 import { addCounters, newCounters } from '../flow/sink.js';
 import { mergeEndpointDays } from './merge.js';
-import { DEFAULT_OUTBOUND, type OutboundFinding } from './outbound-table.js';
-import { findingsHandedOver } from './outbound-handoff.js';
-import { EARLY_FLUSH_AT, tailTakes } from './tail.js';
+import { DEFAULT_OUTBOUND } from './outbound-table.js';
+import { EARLY_FLUSHES, earlyFlush } from './tail.js';
 import { buildAlerts } from '../detect/outbound.js';
 import type { BatchMessage, FinalizeReply, FusedPart, GroupFile, ParseResult, ParseTask, ShardStats, ShardTask } from './tasks.js';
 import { inlineShard, type ShardPool } from './inline-shard.js';
@@ -222,7 +221,7 @@ export class Engine {
     const handedBack = new Set<number>();
     // the shards add what they hold while the last files are parsed (tail.ts)
     let parsedBytes = 0; // bytesDone, and the files of 'files' tasks, which bytesDone leaves out
-    let flushEarly = options.wholeRun === true && !fused && this.shardsInThreads && opts.shardOp !== 'convertAdd' && tailTakes('flush');
+    let flushes = options.wholeRun === true && !fused && this.shardsInThreads && opts.shardOp !== 'convertAdd' && earlyFlush() ? 0 : EARLY_FLUSHES.length;
     const runJob = async (job: Job, thread = -1): Promise<void> => {
       const result = thread >= 0 ? await this.fusedJob(job, thread) : await this.parseJob(job);
       if (result.packedFiles) fileRows.add(result.packedFiles, (i) => handedBack.add(i));
@@ -233,8 +232,9 @@ export class Engine {
       }
       bytesDone += result.bytesIn;
       parsedBytes += result.packedFiles ? packedBytesIn(result.packedFiles) : result.bytesIn;
-      if (flushEarly && parsedBytes >= EARLY_FLUSH_AT * bytesTotal) {
-        flushEarly = false;
+      const passed = EARLY_FLUSHES.filter((share) => parsedBytes >= share * bytesTotal).length;
+      if (passed > flushes) {
+        flushes = passed; // one flush for shares passed together
         this.flushHeld();
       }
       records += result.counters.records;
@@ -446,19 +446,7 @@ export class Engine {
       opts: { thresholds: opts.thresholds, windowSeconds: opts.windowSeconds, nearMisses: opts.nearMisses, ...options },
       outbound: opts.outbound ?? DEFAULT_OUTBOUND, // callers that predate outbound detection pass none
     };
-    const handoff = this.shardsInThreads && options.drop !== true && tailTakes('handoff');
-    const outboundHere: Array<Promise<OutboundFinding[]>> = [];
-    const pending = Promise.all(
-      this.shardPools.map((p) => {
-        if (!handoff) return p.run(task);
-        // this thread finalises the shard's outbound table while the shard finalises its inbound one
-        const { port1, port2 } = new MessageChannel();
-        outboundHere.push(findingsHandedOver(port1, opts.windowSeconds, task.outbound, options.uptoWindow));
-        return p.run({ ...task, outboundTo: port2 }, { transferList: [port2 as never] });
-      }),
-    );
-    const handedOver = Promise.all(outboundHere);
-    handedOver.catch(() => {}); // awaited after the replies: a shard's own error comes first
+    const pending = Promise.all(this.shardPools.map((p) => p.run(task)));
     if (meanwhile && this.shardsInThreads) {
       try {
         meanwhile();
@@ -473,7 +461,7 @@ export class Engine {
     const all = replies.flatMap((r) => r.verdicts).sort(compareVerdicts);
     const scans = all.filter((v) => v.failed.length === 0);
     const endpointDays = mergeEndpointDays(replies.map((r) => r.endpointDays));
-    const findings = handoff ? (await handedOver).flat() : replies.flatMap((r) => r.outbound);
+    const findings = replies.flatMap((r) => r.outbound);
     const alerts = buildAlerts(findings, scans, endpointDays, opts.windowSeconds, opts);
     return {
       scans,

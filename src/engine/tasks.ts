@@ -128,8 +128,7 @@ export interface BatchMessage {
 
 export type ShardTask =
   | { op: 'add'; windowSeconds: number; batch: FlowBatchData; capacityHint?: number; oneBucket?: boolean }
-  /** outboundTo: the shard posts its outbound table there and finalises the inbound one only (outbound-handoff.ts) */
-  | { op: 'finalize'; windowSeconds: number; opts: FinalizeOptions; outbound: OutboundThresholds; outboundTo?: MessagePort }
+  | { op: 'finalize'; windowSeconds: number; opts: FinalizeOptions; outbound: OutboundThresholds }
   /** The state in pieces: 'exportPieceCount' says how many, 'exportPiece' encodes piece k (0: the tables, then the spilled partitions, a few a piece). */
   /** Add the held-back records now (near the end of the parse: tail.ts), not at the finalisation. */
   | { op: 'flushHeld'; windowSeconds: number }
