@@ -15,7 +15,7 @@ import { planAll } from '../source/plan.js';
 import { addCounters, newCounters } from '../flow/sink.js';
 import { mergeEndpointDays } from './merge.js';
 import { DEFAULT_OUTBOUND } from './outbound-table.js';
-import { EARLY_FLUSHES, earlyFlush } from './tail.js';
+import { EARLY_FLUSHES, earlyFlush, flushesDue } from './tail.js';
 import { buildAlerts } from '../detect/outbound.js';
 import type { BatchMessage, FinalizeReply, FusedPart, GroupFile, ParseResult, ParseTask, ShardStats, ShardTask } from './tasks.js';
 import { inlineShard, type ShardPool } from './inline-shard.js';
@@ -232,7 +232,7 @@ export class Engine {
       }
       bytesDone += result.bytesIn;
       parsedBytes += result.packedFiles ? packedBytesIn(result.packedFiles) : result.bytesIn;
-      const passed = EARLY_FLUSHES.filter((share) => parsedBytes >= share * bytesTotal).length;
+      const passed = flushesDue(parsedBytes, bytesTotal);
       if (passed > flushes) {
         flushes = passed; // one flush for shares passed together
         this.flushHeld();

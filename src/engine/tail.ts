@@ -18,4 +18,11 @@ export const earlyFlush = (): boolean => process.env.FLOWSIEVE_TAIL !== 'serial'
  * what the last tenth of the parse leaves the shard thread; at 97 % again, for those of that
  * tenth.
  */
-export const EARLY_FLUSHES = [0.9, 0.97];
+export const EARLY_FLUSHES: readonly number[] = [0.9, 0.97];
+
+/** How many of EARLY_FLUSHES `parsed` of `total` bytes has passed. */
+export function flushesDue(parsed: number, total: number): number {
+  let k = 0;
+  while (k < EARLY_FLUSHES.length && parsed >= EARLY_FLUSHES[k]! * total) k++;
+  return k;
+}
