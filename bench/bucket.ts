@@ -23,6 +23,11 @@
  *
  *   node dist/bench/bucket.js [--records 2000000] [--logs 10] [--hours 6] [--tiny-files 10000]
  *                             [--workers N] [--duck-threads N] [--rounds 1] [--data bench/data] [--no-duckdb] [--base DIR]
+ *                             [--bucket-only]
+ *
+ * --bucket-only measures the bucket alone (no tiny files, text files or start-up): for a bucket
+ * of another size, e.g. the issue's own 7.1 M records in 720 objects (`--records 7100000
+ * --data /tmp/bigdata`, generated there on first use).
  */
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, tmpdir, totalmem } from 'node:os';
@@ -214,14 +219,19 @@ function main(): void {
   const data = opt('data', join(ROOT, 'bench/data'));
   const duck = !flag('no-duckdb');
   const base = flag('base') ? opt('base', '') : undefined;
+  const bucketOnly = flag('bucket-only');
   const lines: string[] = [];
   const date = new Date().toISOString().slice(0, 16).replace('T', ' ');
   try {
     const big = bucket(data, records, logs, hours);
-    const tinyLogs = Math.max(1, Math.ceil(tinyFiles / 288));
-    const tiny = bucket(data, tinyFiles * 10, tinyLogs, 24);
     process.stderr.write('bucket...\n');
     const b = compare(big, rounds, duck, base);
+    if (bucketOnly) {
+      writeReport('bucket', date, bucketSection(date, records, logs, hours, rounds, big, b, base).join('\n'));
+      return;
+    }
+    const tinyLogs = Math.max(1, Math.ceil(tinyFiles / 288));
+    const tiny = bucket(data, tinyFiles * 10, tinyLogs, 24);
     process.stderr.write('tiny files...\n');
     const t = compare(tiny, rounds, duck, base);
     process.stderr.write('one large file per layout...\n');
@@ -278,6 +288,27 @@ function main(): void {
     rmSync(tmp, { recursive: true, force: true });
   }
   writeReport('bucket', date, lines.join('\n'));
+}
+
+/** The report of a --bucket-only run: the bucket's row, the base build's figures, CPU a record. */
+function bucketSection(date: string, records: number, logs: number, hours: number, rounds: number, big: Bucket, b: Side, base: string | undefined): string[] {
+  const r = b.summary;
+  return [
+    `### ${date} UTC — \`node dist/bench/bucket.js --bucket-only --records ${records} --logs ${logs} --hours ${hours}${WORKERS ? ` --workers ${WORKERS}` : ''} --duck-threads ${DUCK_THREADS} --rounds ${rounds}\``,
+    '',
+    `Machine: ${availableParallelism()} cores, Node ${process.version}; load average ${readFileSync('/proc/loadavg', 'utf8').split(' ')[0]} at the end; medians of ${rounds}.`,
+    '',
+    '| input | files | MB gzip | records | keys | tuples | tuples/key | flowsieve wall s | CPU s | DuckDB wall s | CPU s | ratio wall | ratio CPU | keys equal |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|',
+    `| bucket (4 layouts) | ${big.files} | ${(big.bytes / 1e6).toFixed(1)} | ${r.records} | ${r.keys} | ${r.tuples} | ${f2(r.tuples / r.keys)} | ` +
+      `${f2(b.fs.wall)} | ${f2(b.fs.cpu)} | ${b.duck ? f2(b.duck.wall) : '-'} | ${b.duck ? f2(b.duck.cpu) : '-'} | ${ratio(b.duck?.wall, b.fs.wall)} | ${ratio(b.duck?.cpu, b.fs.cpu)} | ${b.agree === undefined ? '-' : b.agree ? 'yes' : 'NO'} |`,
+    '',
+    ...(base
+      ? [`Base build (${base}): ${f2(b.base!.wall)} s wall, ${f2(b.base!.cpu)} s CPU (this build: ${f2(b.fs.wall / b.base!.wall)}× its wall, ${f2(b.fs.cpu / b.base!.cpu)}× its CPU); scans.ndjson byte for byte the same: ${b.base!.same ? 'yes' : 'NO'}.`]
+      : []),
+    `${f2((b.fs.cpu / r.records) * 1e6)} µs of CPU a record (flowsieve), ${b.duck ? f2((b.duck.cpu / r.records) * 1e6) : '-'} (DuckDB); ${r.scans} scan keys.`,
+    '',
+  ];
 }
 
 main();
