@@ -234,8 +234,9 @@ export class Engine {
       parsedBytes += result.packedFiles ? packedBytesIn(result.packedFiles) : result.bytesIn;
       const passed = flushesDue(parsedBytes, bytesTotal);
       if (passed > flushes) {
-        flushes = passed; // one flush for shares passed together
-        this.flushHeld();
+        flushes = passed;
+        // one flush for shares passed together, none once all is parsed (the finalisation's own comes next)
+        if (parsedBytes < bytesTotal) this.flushHeld();
       }
       records += result.counters.records;
       fileBytes[job.file]! += result.bytesIn;
