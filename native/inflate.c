@@ -4,6 +4,7 @@
  *
  *   gunzip(input: Uint8Array, output: Uint8Array): number
  *   gunzipAsync(input, output, limit: number, callback: (result: number) => void): boolean
+ *   adviseHugePages(bytes: Uint8Array): boolean
  *
  * inflates the first gzip member of `input` into `output`, which must be exactly the
  * member's size (the caller sizes it from the trailer's ISIZE: a member that inflates to
@@ -15,7 +16,11 @@
  */
 #include <node_api.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdlib.h>
+#ifdef __linux__
+#include <sys/mman.h>
+#endif
 #include "libdeflate.h"
 
 static void free_decompressor(napi_env env, void *data, void *hint) {
@@ -136,6 +141,31 @@ static napi_value gunzip_async(napi_env env, napi_callback_info info) {
   return started;
 }
 
+/*
+ * adviseHugePages(bytes): asks the kernel (madvise MADV_HUGEPAGE) to back the whole 2 MiB pages
+ * inside `bytes` with transparent huge pages when they are first touched: one fault and one
+ * zeroing a 2 MiB page instead of 512 of 4 KiB (~1.5 us each on the bench host). For memory not
+ * touched yet that the process fills anyway (the engine's batch ring). False where the kernel
+ * has no such advice or refused it (transparent huge pages off: the pages stay as they were).
+ */
+static napi_value advise_huge_pages(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  napi_value done;
+  void *data;
+  size_t length;
+  int ok = 0;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 1 || !bytes_of(env, argv[0], &data, &length)) return NULL;
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+  const uintptr_t huge = (uintptr_t)2 << 20;
+  const uintptr_t from = ((uintptr_t)data + huge - 1) & ~(huge - 1);
+  const uintptr_t to = ((uintptr_t)data + length) & ~(huge - 1);
+  ok = to > from && madvise((void *)from, to - from, MADV_HUGEPAGE) == 0;
+#endif
+  napi_get_boolean(env, ok, &done);
+  return done;
+}
+
 NAPI_MODULE_INIT() {
   napi_value fn;
   struct libdeflate_decompressor *d = libdeflate_alloc_decompressor();
@@ -147,5 +177,7 @@ NAPI_MODULE_INIT() {
   napi_set_named_property(env, exports, "gunzip", fn);
   napi_create_function(env, "gunzipAsync", NAPI_AUTO_LENGTH, gunzip_async, NULL, &fn);
   napi_set_named_property(env, exports, "gunzipAsync", fn);
+  napi_create_function(env, "adviseHugePages", NAPI_AUTO_LENGTH, advise_huge_pages, NULL, &fn);
+  napi_set_named_property(env, exports, "adviseHugePages", fn);
   return exports;
 }

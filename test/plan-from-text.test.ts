@@ -27,4 +27,18 @@ describe('planFromText', () => {
     expect(fresh.filter((p) => p !== null).length).toBeGreaterThan(10);
     expect(fresh.filter((p) => p === null).length).toBeGreaterThan(10);
   });
+
+  it('keeps a copy of a header line: a reused buffer that now holds another header is planned by that one', () => {
+    // the same length, another layout: a kept view of the buffer would match the new bytes with the old plan
+    const swapped = V2_HEADER.replace('srcport dstport', 'dstport srcport');
+    const text = (header: string) => Buffer.from(`${header}\n${v2(5)}\n`, 'latin1');
+    forgetPlannedLines();
+    const fresh = planFromText(text(swapped), 'a.log.gz', {});
+    forgetPlannedLines();
+    const buf = text(V2_HEADER);
+    const first = planFromText(buf, 'a.log.gz', {});
+    text(swapped).copy(buf); // the thread's buffer serves the next file
+    expect(planFromText(buf, 'a.log.gz', {})).toEqual(fresh);
+    expect(fresh?.awsFields).not.toEqual(first?.awsFields);
+  });
 });

@@ -461,29 +461,59 @@ function sizeOf(path: string): number {
  * is taken exactly as awsFirstLine takes it: a prefix of the output holds the same line.
  */
 export function planFromText(text: Uint8Array, path: string, opts: PlanOptions): Pick<InputFile, 'awsFields' | 'headerLine'> | null {
-  // a first line that is not blank decides alone (awsLineOf, then describeHead of that line):
-  // the plans of the few first lines of a bucket (its header lines) are kept per thread
-  // (decoded as awsLineOf decodes it; a blank first line is not kept: the next one decides)
+  // a first line that is not blank decides alone (awsLineOf, then describeHead of that line).
+  // The plans of the few header lines of a bucket are kept per thread and found again by their
+  // bytes, nothing decoded. A record first (a digit: its version or account) is planned afresh:
+  // no two files share one. A blank first line is not kept: the next one decides.
   const nl = text.indexOf(10);
-  const line = nl > 0 && nl < MAX_PLANNED_LINE && opts.format === undefined ? Buffer.from(text.buffer, text.byteOffset, nl).toString('latin1') : '';
-  const key = line.trim().length > 0 ? `${line}\n${JSON.stringify(opts.awsFields ?? null)}` : null;
-  const known = key === null ? undefined : plannedLines.get(key);
-  if (known !== undefined) return known && { awsFields: known.awsFields, headerLine: known.headerLine };
-  const plan = planFromLine(text, path, opts);
-  if (key !== null) {
-    if (plannedLines.size >= 256) plannedLines.clear();
-    plannedLines.set(key, plan);
+  const keep = nl > 0 && nl < MAX_PLANNED_LINE && opts.format === undefined && !(text[0]! >= 48 && text[0]! <= 57);
+  const fields = keep ? JSON.stringify(opts.awsFields ?? null) : '';
+  const seen = keep ? keptHeaderOf(text, nl, fields) : undefined;
+  const plan = seen !== undefined ? seen.plan : planFromLine(text, path, opts);
+  // blank as awsLineOf decodes it (latin1, trimmed)
+  if (keep && seen === undefined && Buffer.from(text.buffer, text.byteOffset, nl).toString('latin1').trim().length > 0) {
+    if (keptHeaders.length >= KEPT_HEADERS) keptHeaders.shift();
+    keptHeaders.push({ bytes: new Uint8Array(text.subarray(0, nl)), fields, plan }); // a copy: the text's buffer serves the next file
   }
   return plan && { awsFields: plan.awsFields, headerLine: plan.headerLine };
 }
 
-/** First lines up to this long are kept with their plans (planFromText). */
+/** A first line's bytes, the options' fields (JSON) and its plan, as planFromText keeps them. */
+interface KeptHeader {
+  bytes: Uint8Array;
+  fields: string;
+  plan: Pick<InputFile, 'awsFields' | 'headerLine'> | null;
+}
+
+/**
+ * The last header lines planFromText met, compared by their bytes: a file of one of a bucket's
+ * few layouts is planned without decoding its first line and hashing a key built of it (a Map
+ * by the decoded line did that, and kept every record-first file's line too: 1.5-1.8 -> 1.0 us
+ * a file on the tiny files; bench/RESULTS.md, branch parsejs).
+ */
+const keptHeaders: KeptHeader[] = [];
+const KEPT_HEADERS = 16;
+/** First lines up to this long are kept with their plans. */
 const MAX_PLANNED_LINE = 4096;
-const plannedLines = new Map<string, Pick<InputFile, 'awsFields' | 'headerLine'> | null>();
+
+/** The kept header whose bytes are text[0, nl), for the same fields, or undefined. */
+function keptHeaderOf(text: Uint8Array, nl: number, fields: string): KeptHeader | undefined {
+  for (let k = 0; k < keptHeaders.length; k++) {
+    const h = keptHeaders[k]!;
+    if (h.bytes.length === nl && h.fields === fields && sameStart(h.bytes, text)) return h;
+  }
+  return undefined;
+}
+
+/** Whether text starts with the bytes of `line`. */
+function sameStart(line: Uint8Array, text: Uint8Array): boolean {
+  for (let i = 0; i < line.length; i++) if (line[i] !== text[i]) return false;
+  return true;
+}
 
 /** Forget the kept plans (tests compare planFromText with and without them). */
 export function forgetPlannedLines(): void {
-  plannedLines.clear();
+  keptHeaders.length = 0;
 }
 
 function planFromLine(text: Uint8Array, path: string, opts: PlanOptions): Pick<InputFile, 'awsFields' | 'headerLine'> | null {
