@@ -10,7 +10,7 @@ import { tempDir } from './helpers/tmp.js';
 import { detectOpts } from './helpers/detect-opts.js';
 import { scanner, shuffled, writeV2, type Flow } from './helpers/aws.js';
 import { detect } from '../dist/src/engine/run.js';
-import { EARLY_FLUSHES, flushesDue } from '../dist/src/engine/tail.js';
+import { EARLY_FLUSHES, earlyFlushShares, flushesDue } from '../dist/src/engine/tail.js';
 
 const T0 = 1718000000;
 const FILES = 120;
@@ -71,11 +71,28 @@ describe('held-back records added near the end of the parse', () => {
     expect(await run(reversed, 2, 'serial')).toEqual(serial);
   }, 60_000);
 
+  it('give the serial results with the shares FLOWSIEVE_TAIL names', async () => {
+    const serial = await run(inOrder, 1, 'serial');
+    expect(await run(reversed, 1, '0.5,0.8')).toEqual(serial);
+    expect(await run(inOrder, 2, '0.95')).toEqual(serial);
+  }, 60_000);
+
   it('flush once for every share of the input passed, however many one task passes', () => {
     expect(EARLY_FLUSHES.length).toBeGreaterThan(0);
-    expect(flushesDue(0, 1000)).toBe(0);
-    expect(flushesDue(EARLY_FLUSHES[0]! * 1000 - 1, 1000)).toBe(0);
-    expect(flushesDue(EARLY_FLUSHES[0]! * 1000, 1000)).toBe(1);
-    expect(flushesDue(1000, 1000)).toBe(EARLY_FLUSHES.length);
+    expect(flushesDue(0, 1000, EARLY_FLUSHES)).toBe(0);
+    expect(flushesDue(EARLY_FLUSHES[0]! * 1000 - 1, 1000, EARLY_FLUSHES)).toBe(0);
+    expect(flushesDue(EARLY_FLUSHES[0]! * 1000, 1000, EARLY_FLUSHES)).toBe(1);
+    expect(flushesDue(1000, 1000, EARLY_FLUSHES)).toBe(EARLY_FLUSHES.length);
+    expect(flushesDue(1000, 1000, [])).toBe(0);
+  });
+
+  it('take their shares from FLOWSIEVE_TAIL', () => {
+    expect(earlyFlushShares()).toEqual(EARLY_FLUSHES);
+    process.env.FLOWSIEVE_TAIL = 'serial';
+    expect(earlyFlushShares()).toEqual([]);
+    process.env.FLOWSIEVE_TAIL = '0.97,0.5';
+    expect(earlyFlushShares()).toEqual([0.5, 0.97]);
+    process.env.FLOWSIEVE_TAIL = 'often';
+    expect(earlyFlushShares()).toEqual(EARLY_FLUSHES);
   });
 });

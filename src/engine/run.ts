@@ -15,7 +15,7 @@ import { planAll } from '../source/plan.js';
 import { addCounters, newCounters } from '../flow/sink.js';
 import { mergeEndpointDays } from './merge.js';
 import { DEFAULT_OUTBOUND } from './outbound-table.js';
-import { EARLY_FLUSHES, earlyFlush, flushesDue } from './tail.js';
+import { earlyFlushShares, flushesDue } from './tail.js';
 import { buildAlerts } from '../detect/outbound.js';
 import type { BatchMessage, FinalizeReply, FusedPart, GroupFile, ParseResult, ParseTask, ShardStats, ShardTask } from './tasks.js';
 import { inlineShard, type ShardPool } from './inline-shard.js';
@@ -221,7 +221,8 @@ export class Engine {
     const handedBack = new Set<number>();
     // the shards add what they hold while the last files are parsed (tail.ts)
     let parsedBytes = 0; // bytesDone, and the files of 'files' tasks, which bytesDone leaves out
-    let flushes = options.wholeRun === true && !fused && this.shardsInThreads && opts.shardOp !== 'convertAdd' && earlyFlush() ? 0 : EARLY_FLUSHES.length;
+    const shares = options.wholeRun === true && !fused && this.shardsInThreads && opts.shardOp !== 'convertAdd' ? earlyFlushShares() : [];
+    let flushes = 0;
     const runJob = async (job: Job, thread = -1): Promise<void> => {
       const result = thread >= 0 ? await this.fusedJob(job, thread) : await this.parseJob(job);
       if (result.packedFiles) fileRows.add(result.packedFiles, (i) => handedBack.add(i));
@@ -232,7 +233,7 @@ export class Engine {
       }
       bytesDone += result.bytesIn;
       parsedBytes += result.packedFiles ? packedBytesIn(result.packedFiles) : result.bytesIn;
-      const passed = flushesDue(parsedBytes, bytesTotal);
+      const passed = flushesDue(parsedBytes, bytesTotal, shares);
       if (passed > flushes) {
         flushes = passed;
         // one flush for shares passed together, none once all is parsed (the finalisation's own comes next)
