@@ -11,7 +11,7 @@ import { makeRealBatches, W } from '../../dist/bench/records.js';
 const rows = Number(process.argv[2] ?? 1985446);
 const rounds = Number(process.argv[3] ?? 5);
 const held = Number(process.argv[4] ?? 1500000);
-const shares = (process.argv[5] ?? "0.9,0.97").split(",").map(Number);
+const shares = (process.argv[5] ?? '0.9,0.97').split(',').map(Number);
 const { batches } = makeRealBatches(rows, 11, 0.25);
 const cpuMs = () => {
   const u = process.cpuUsage();
