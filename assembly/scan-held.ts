@@ -64,22 +64,22 @@ let uAt: u32 = 0;
 let dAt: u32 = 0;
 let indexAt: u32 = 0;
 let bucketBaseAt: u32 = 0;
+let bucketSpanAt: u32 = 0;
 let cap: u32 = 0;
 let slots: u32 = 1;
-let span: u32 = 1;
 /** probes past a bucket's region (scan-core.ts farProbes), taken by takeFarProbes */
 let farProbes: u32 = 0;
 /** the row addHeld stopped at for a resize, or -1 when it added every row */
 let stoppedAt: i32 = -1;
 
-export function setTable(u: u32, d: u32, index: u32, bucketBase: u32, capacity: u32, indexSlots: u32, regionSpan: u32): void {
+export function setTable(u: u32, d: u32, index: u32, bucketBase: u32, bucketSpan: u32, capacity: u32, indexSlots: u32): void {
   uAt = u;
   dAt = d;
   indexAt = index;
   bucketBaseAt = bucketBase;
+  bucketSpanAt = bucketSpan;
   cap = capacity;
   slots = indexSlots;
-  span = regionSpan;
 }
 
 export function takeFarProbes(): u32 {
@@ -92,28 +92,16 @@ export function stopped(): i32 {
   return stoppedAt;
 }
 
-/** keyHash (scan-core.ts hashKeys) of the n rows at `rows` into the u32s at `out`. */
-function hashRows(rows: u32, n: u32, out: u32): void {
-  for (let r: u32 = 0; r < n; r++) {
-    const o = rows + r * ROW_BYTES;
-    let h = mix(0x2545f491, load<u32>(o));
-    h = mix(h, load<u32>(o, 4));
-    h = mix(h, load<u32>(o, 8));
-    h = mix(h, load<u32>(o, 12));
-    h = mix(h, load<u32>(o, 16));
-    h = mix(h, load<u32>(o, 20) & KEY_RF);
-    store<u32>(out + (r << 2), fmix32(h));
-  }
-}
-
 /**
- * ScanCore.home: the first slot of a hash whose low 12 bits are the bucket. Its doubles,
+ * ScanCore.home: the first slot of a hash whose low 12 bits are the bucket, in the bucket's
+ * region (its first slot and its slots: ScanCore.layoutRegions). Its doubles,
  * (hb >> 12) · 2^-20 · span, are exact (at most 52 significant bits), so their floor is this
  * integer product shifted: the same slot.
  */
 function home(hb: u32): u32 {
-  const within = <u32>((<u64>(hb >> 12) * <u64>span) >> 20);
-  const slot = load<u32>(bucketBaseAt + ((hb & BUCKET_MASK) << 2)) + within;
+  const b = (hb & BUCKET_MASK) << 2;
+  const within = <u32>((<u64>(hb >> 12) * <u64>load<u32>(bucketSpanAt + b)) >> 20);
+  const slot = load<u32>(bucketBaseAt + b) + within;
   return slot < slots ? slot : slot - slots;
 }
 
@@ -201,14 +189,12 @@ function accumulate(e: u32, pk: f64, by: f64, st: u32, en: u32): void {
 
 /**
  * Add the held records of one part (scan-ingest.ts addSortedPart): `rows` records sorted by
- * bucket, bucket first + b's at rows start[b] .. start[b + 1] (the i32s at `start`, 65 of
- * them), their hashes written to `hashes`, the counts of wide rows at `wide` (sortPart's). From row `from` on (a call after a resize goes
- * on where the last stopped; the hashes are then there already). Returns the table's
- * entries after; stopped() is the row it stopped at when the table filled, else -1.
+ * bucket (sortPart), bucket first + b's at rows start[b] .. start[b + 1] (the i32s at
+ * `start`, 65 of them), their key hashes at `hashes`, the counts of wide rows at `wide`.
+ * From row `from` on (a call after a resize goes on where the last stopped). Returns the
+ * table's entries after; stopped() is the row it stopped at when the table filled, else -1.
  */
 export function addHeld(rows: u32, hashes: u32, wide: u32, start: u32, first: u32, from: u32, count: u32): u32 {
-  const n = load<u32>(start, 64 << 2);
-  if (from == 0) hashRows(rows, n, hashes);
   stoppedAt = -1;
   // the key of the previous record and its entry: a run of one key skips the lookup
   let l0: u32 = 0, l1: u32 = 0, l2: u32 = 0, l3: u32 = 0, l4: u32 = 0;
@@ -258,36 +244,77 @@ export function addHeld(rows: u32, hashes: u32, wide: u32, start: u32, first: u3
 // the held buffer, up to ~100 MB, would move with it).
 
 /**
- * Copy the m held rows from row `base` (bucket u16s at `bucket`, 40-byte rows at `rec`) into
- * `out` by the low 6 bits of their bucket (a counting sort: stable), bucket b's rows at
- * start[b] .. start[b + 1] (the 65 i32s at `start`; 64 more after them for the fill). A wide
- * row's counts (in the list at `wide`) go to the part's own list at `outWide`, in sorted
- * order, its bytes word renumbered. Returns the part's wide rows.
+ * The held rows of each bucket (scan-ingest.ts PendingRows.bucketRows): the 4,096 u32s at
+ * `out`, from the buckets (u16s at `bucket`) of each part's rows (part p's fill[p] rows
+ * from row p · partCap; the 64 u32s at `fill`).
  */
-export function sortPart(bucket: u32, rec: u32, wide: u32, base: u32, m: u32, start: u32, out: u32, outWide: u32): u32 {
-  memory.fill(start, 0, 65 << 2);
-  let w: u32 = 0;
-  const end = base + m;
-  for (let r = base; r < end; r++) {
-    const at = start + ((((<u32>load<u16>(bucket + (r << 1))) & 63) + 1) << 2);
+export function bucketRows(bucket: u32, fill: u32, partCap: u32, out: u32): void {
+  memory.fill(out, 0, 4096 << 2);
+  for (let p: u32 = 0; p < 64; p++) {
+    const from = bucket + ((p * partCap) << 1);
+    const end = from + (load<u32>(fill + (p << 2)) << 1);
+    for (let at = from; at < end; at += 2) {
+      const c = out + ((<u32>load<u16>(at)) << 2);
+      store<u32>(c, load<u32>(c) + 1);
+    }
+  }
+}
+
+/** keyHash (scan-core.ts hashKeys) of the held row at `o`. */
+function rowHash(o: u32): u32 {
+  let h = mix(0x2545f491, load<u32>(o));
+  h = mix(h, load<u32>(o, 4));
+  h = mix(h, load<u32>(o, 8));
+  h = mix(h, load<u32>(o, 12));
+  h = mix(h, load<u32>(o, 16));
+  h = mix(h, load<u32>(o, 20) & KEY_RF);
+  return fmix32(h);
+}
+
+/**
+ * Copy the m held rows from row `base` (bucket u16s at `bucket`, 40-byte rows at `rec`) into
+ * `out` by the low 6 bits of their bucket, then the top `bits` bits of their key hash (a
+ * counting sort, stable: scan-ingest.ts sortHeldPart says why). Bucket b's rows at
+ * start[b] .. start[b + 1] (the 65 i32s at `start`), their hashes at `outHash`; `tmp`:
+ * 64 << bits u32s of group counts, then m u32s of hashes. A wide row's counts (in the list
+ * at `wide`) go to the part's own list at `outWide`, in sorted order, its bytes word
+ * renumbered. Returns the part's wide rows.
+ */
+export function sortPart(bucket: u32, rec: u32, wide: u32, base: u32, m: u32, bits: u32, start: u32, out: u32, outWide: u32, outHash: u32, tmp: u32): u32 {
+  const groups: u32 = 64 << bits;
+  const pos = tmp;
+  const hashes = tmp + (groups << 2);
+  memory.fill(pos, 0, groups << 2);
+  // group = (bucket & 63) << bits | the hash's top bits (two shifts: a shift by 32 is one by 0)
+  const rest = 31 - bits;
+  for (let r: u32 = 0; r < m; r++) {
+    const h = rowHash(rec + (base + r) * ROW_BYTES);
+    store<u32>(hashes + (r << 2), h);
+    const at = pos + (((((<u32>load<u16>(bucket + ((base + r) << 1))) & 63) << bits) | ((h >>> 1) >>> rest)) << 2);
     store<u32>(at, load<u32>(at) + 1);
   }
-  const fill = start + (65 << 2);
   let sum: u32 = 0;
-  for (let b: u32 = 0; b < 64; b++) {
-    sum += load<u32>(start + ((b + 1) << 2));
-    store<u32>(start + ((b + 1) << 2), sum);
-    store<u32>(fill + (b << 2), load<u32>(start + (b << 2)));
+  const low = (<u32>1 << bits) - 1;
+  for (let g: u32 = 0; g < groups; g++) {
+    const at = pos + (g << 2);
+    const c = load<u32>(at);
+    store<u32>(at, sum);
+    if ((g & low) == 0) store<u32>(start + ((g >> bits) << 2), sum);
+    sum += c;
   }
-  for (let r = base; r < end; r++) {
-    const at = fill + ((<u32>load<u16>(bucket + (r << 1)) & 63) << 2);
+  store<u32>(start + (64 << 2), sum);
+  let w: u32 = 0;
+  for (let r: u32 = 0; r < m; r++) {
+    const h = load<u32>(hashes + (r << 2));
+    const at = pos + (((((<u32>load<u16>(bucket + ((base + r) << 1))) & 63) << bits) | ((h >>> 1) >>> rest)) << 2);
     const to = load<u32>(at);
     store<u32>(at, to + 1);
-    const s = rec + r * ROW_BYTES;
+    const s = rec + (base + r) * ROW_BYTES;
     const d = out + to * ROW_BYTES;
     v128.store(d, v128.load(s));
     v128.store(d, v128.load(s, 16), 16);
     store<u64>(d, load<u64>(s, 32), 32);
+    store<u32>(outHash + (to << 2), h);
     if (load<u32>(s, PACKETS) == WIDE) {
       v128.store(outWide + (w << 4), v128.load(wide + (load<u32>(s, BYTES) << 4)));
       store<u32>(d, w, BYTES);

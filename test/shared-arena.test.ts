@@ -17,7 +17,7 @@ describe.skipIf(!built)('the table and held buffer memories (src/engine/scan-was
     const plain = big[1]!;
     // what is left of the budget still goes to a memory that fits in it
     expect(heldSorter(rows, 256, 3600)!.rec.buffer).toBeInstanceOf(SharedArrayBuffer);
-    // the same part sorted by bucket in each: the shared module and the plain one give the same rows
+    // the same part sorted by bucket (then key hash) in each: the shared module and the plain one give the same rows
     const sorted = [first, plain].map((s) => {
       const m = 200; // a part holds 256 rows at most (partCap)
       for (let r = 0; r < m; r++) { // rows of HELD_WORDS words, in bucket (r * 37) % 64
@@ -28,7 +28,10 @@ describe.skipIf(!built)('the table and held buffer memories (src/engine/scan-was
       return [Array.from(s.sorted.subarray(0, m * HELD_WORDS)), Array.from(s.start)];
     });
     expect(sorted[0]).toEqual(sorted[1]);
-    expect(sorted[0]![0]!.slice(0, HELD_WORDS)).toEqual(Array.from({ length: HELD_WORDS }, (_, w) => w)); // row 0, bucket 0, first
+    // bucket 0's four rows (0, 64, 128, 192) first, in the order of their key hashes' top bit
+    const [words, starts] = sorted[0]!;
+    expect(starts!.slice(0, 2)).toEqual([0, 4]);
+    expect([0, 1, 2, 3].map((j) => words![j * HELD_WORDS]! / 100).sort((a, b) => a - b)).toEqual([0, 64, 128, 192]);
   });
 
   it('are plain memories under FLOWSIEVE_SHARED_ARENA=off, and shared again without it (read at each memory)', () => {

@@ -45,11 +45,15 @@ function stateFor(windowSeconds: number, capacityHint?: number, outboundRows?: n
 /**
  * Records the inbound table holds back to add in bucket order (scan-table.ts addBatch):
  * about 512 a bucket (two million over the 4,096 buckets, 43 bytes each: scan-ingest.ts PENDING_ROW_BYTES), never more than
- * the table's expected entries (small runs keep small buffers). Measured on a10m at 2
- * workers: 2^20 1.94 M/s, 2^21 2.03 M/s, 2^22 no faster than 2^21 (bench/RESULTS.md).
+ * half the table's expected entries (small runs keep small buffers). Measured on a10m at 2
+ * workers: 2^20 1.94 M/s, 2^21 2.03 M/s, 2^22 no faster than 2^21 (bench/RESULTS.md). Half,
+ * not all: every row of the buffer is memory first touched (a page fault each 4 KiB, ~1.5 us
+ * here), and on the bucket (1.5 M expected) the adds of a buffer half as large, added twice
+ * as often, cost the same: the held path 0.88-0.95x CPU, v3 file 0.90x, 2 M-record v2 file
+ * level (bench/probes/held-phases.ts; bench/RESULTS.md, heldgroup section).
  */
 function pendingRows(hint: number | undefined): number {
-  const rows = Math.min(Math.max(1 << 12, Math.min(Math.floor((1 << 21) / shards), hint ?? 0)), bound.pendingRowLimit());
+  const rows = Math.min(Math.max(1 << 12, Math.min(Math.floor((1 << 21) / shards), Math.ceil((hint ?? 0) / 2))), bound.pendingRowLimit());
   return rows >= 256 ? rows : 0; // too few to gain anything: add at once
 }
 

@@ -114,13 +114,13 @@ export class ScanCore {
   d: Float64Array;
   protected index: Uint32Array; // tag << 28 | entry + 1; 0 = empty slot
   private bucketBase = new Uint32Array(SHARD_BUCKETS); // first index slot of each bucket's region
+  private bucketSpan = new Uint32Array(SHARD_BUCKETS); // slots in each bucket's region (layoutRegions)
   /**
-   * Where `u`, `d`, the index and bucketBase live when the held records are added in
+   * Where `u`, `d`, the index, bucketBase and bucketSpan live when the held records are added in
    * WebAssembly (scan-wasm.ts): views of its memory, made again whenever it lays them out;
    * null: JavaScript arrays (and the JavaScript add loop).
    */
   arena: ScanArena | null;
-  private span = 1; // slots in a region
   private slots = 1; // index slots (any number: the index is sized to its fill, not to a power of two)
   readonly v6 = new V6Intern();
   readonly accounts = new StringDict();
@@ -148,20 +148,77 @@ export class ScanCore {
     this.layoutIndex();
   }
 
-  /** A fresh, empty index for the current capacity, with each bucket's region. */
-  private layoutIndex(): void {
+  /** A fresh, empty index for the current capacity, with each bucket's region (layoutRegions: `weights`). */
+  private layoutIndex(weights: Int32Array | null = null, total = 0): void {
     const slots = indexSlots(this.cap);
     this.slots = slots;
-    // the shard's buckets in order, each a contiguous region of the slots
-    const regions = Math.ceil(SHARD_BUCKETS / this.shards);
-    this.span = Math.max(1, Math.floor(slots / regions));
-    if (this.arena && !this.arena.place(this.cap, this.count, slots, this.span, false)) this.leaveArena();
+    if (this.arena && !this.arena.place(this.cap, this.count, slots, false)) this.leaveArena();
     if (this.arena) this.takeViews();
     else this.index = new Uint32Array(slots);
+    this.layoutRegions(weights, total);
+  }
+
+  /**
+   * Each bucket's region of the index: the shard's buckets in order, each a contiguous run of
+   * slots (a bucket of another shard shares the region of the shard's bucket before it: any
+   * layout is correct for any contents; it only decides how crowded the regions are). Without
+   * `weights` the regions are equal. With them (each bucket's expected keys), a quarter of the
+   * slots is shared equally (room for the keys of buckets not seen yet) and the rest in
+   * proportion to the weights: one source's crowd of keys (a scanner's endpoints) fits its
+   * bucket's region, at most ~0.93 full in a full table, instead of spilling into far probes
+   * (bench/RESULTS.md, heldgroup section: 120 of the bucket's 4,096 buckets held 2-4 times
+   * their equal region, 18 % of the entries, 88 k far probes a run).
+   */
+  private layoutRegions(weights: Int32Array | null, total: number): void {
+    // two functions, each run once a layout: one loop over both kinds, run at a table's start
+    // and again at its first flush, was compiled twice by V8 (~4 ms a run; the weighed loop
+    // alone is compiled once, on-stack, ~1.6 ms)
+    if (weights === null || total === 0) this.layoutEven();
+    else this.layoutWeighed(weights, total);
+  }
+
+  /** Equal regions (layoutRegions). */
+  private layoutEven(): void {
+    const regions = Math.ceil(SHARD_BUCKETS / this.shards);
+    const span = Math.max(1, Math.floor(this.slots / regions));
+    // the spans apart: a store more in the loop had V8 compile it (on-stack replacement, ~1 ms)
+    this.bucketSpan.fill(span);
     for (let b = 0; b < SHARD_BUCKETS; b++) {
       const rank = Math.floor(b / this.shards) % regions;
-      this.bucketBase[b] = Math.min(slots - 1, rank * this.span);
+      this.bucketBase[b] = Math.min(this.slots - 1, rank * span);
     }
+  }
+
+  /** Regions by `weights`, whose sum is `total` (layoutRegions). */
+  private layoutWeighed(weights: Int32Array, total: number): void {
+    const slots = this.slots;
+    const shards = this.shards;
+    const regions = Math.ceil(SHARD_BUCKETS / shards);
+    const even = Math.max(1, Math.floor(slots / 4 / regions));
+    const byWeight = slots - even * regions;
+    let before = 0; // the weight of the regions before
+    let start = 0;
+    let span = 0;
+    for (let b = 0; b < SHARD_BUCKETS; b++) {
+      if (b % shards === 0) {
+        // the region of buckets b .. b + shards - 1, from cumulative weights (the last ends at the last slot)
+        const r = b / shards;
+        start = Math.min(slots - 1, r * even + Math.floor((byWeight * before) / total));
+        for (let x = b; x < b + shards && x < SHARD_BUCKETS; x++) before += weights[x]!;
+        span = (r + 1) * even + Math.floor((byWeight * before) / total) - start;
+      }
+      this.bucketBase[b] = start;
+      this.bucketSpan[b] = span;
+    }
+  }
+
+  /**
+   * Lay the index's regions out by `weights` (each bucket's expected keys: layoutRegions)
+   * while the table is empty (its index all empty slots); a table with entries keeps its
+   * layout until it is indexed again (rebuildIndex weighs the regions by its entries then).
+   */
+  weighRegions(weights: Int32Array, total: number): void {
+    if (this.count === 0) this.layoutRegions(weights, total);
   }
 
   /** First slot to probe for a hash whose low 12 bits are the bucket (the rest picks a slot in its region). */
@@ -169,8 +226,9 @@ export class ScanCore {
     // 20 bits of the hash: a region of a table of tens of millions of entries spans more than 2^12 slots
     // (hb >>> 12) / 2^20 of the region. Scaled by 2^-20 first (exact: the same slot): a
     // double from the first call, where an integer product overflowed past 2^31 once per thread
-    const within = Math.floor((hb >>> 12) * 9.5367431640625e-7 * this.span);
-    const slot = this.bucketBase[hb & BUCKET_MASK]! + within;
+    const b = hb & BUCKET_MASK;
+    const within = Math.floor((hb >>> 12) * 9.5367431640625e-7 * this.bucketSpan[b]!);
+    const slot = this.bucketBase[b]! + within;
     return slot < this.slots ? slot : slot - this.slots;
   }
 
@@ -340,6 +398,7 @@ export class ScanCore {
     this.d = a.d;
     this.index = a.index;
     this.bucketBase = a.bucketBase;
+    this.bucketSpan = a.bucketSpan;
   }
 
   /**
@@ -354,10 +413,13 @@ export class ScanCore {
     const d = new Float64Array(this.cap * COUNT_VALUES);
     d.set(this.d.subarray(0, this.count * COUNT_VALUES));
     const bucketBase = new Uint32Array(SHARD_BUCKETS);
+    const bucketSpan = new Uint32Array(SHARD_BUCKETS);
     if (this.bucketBase.length === SHARD_BUCKETS) bucketBase.set(this.bucketBase);
+    if (this.bucketSpan.length === SHARD_BUCKETS) bucketSpan.set(this.bucketSpan);
     this.u = u;
     this.d = d;
     this.bucketBase = bucketBase;
+    this.bucketSpan = bucketSpan;
   }
 
   /**
@@ -367,7 +429,7 @@ export class ScanCore {
   heldScratch(rows: number): Uint32Array | null {
     const a = this.arena;
     if (a === null) return null;
-    if (!a.reserveScratch(rows, this.count, this.span)) {
+    if (!a.reserveScratch(rows, this.count)) {
       this.leaveArena();
       return null;
     }
@@ -418,9 +480,9 @@ export class ScanCore {
     this.rebuildIndex();
   }
 
-  /** A new index over the entries (their hashes are computed again: entries do not keep them). */
+  /** A new index over the entries (their hashes are computed again: entries do not keep them), its regions weighed by them. */
   protected rebuildIndex(): void {
-    this.layoutIndex();
+    this.layoutIndex(this.count > 0 ? this.bucketEntries() : null, this.count);
     const index = this.index;
     const u = this.u;
     for (let e = 0; e < this.count; e++) {
@@ -432,6 +494,14 @@ export class ScanCore {
       for (let probe = 1; index[slot] !== 0; probe++) slot = this.nextSlot(h, slot, probe);
       index[slot] = ((Math.imul(full, 0x9e3779b1) >>> 28 << 28) | (e + 1)) >>> 0;
     }
+  }
+
+  /** Entries of each bucket. */
+  private bucketEntries(): Int32Array {
+    const per = new Int32Array(SHARD_BUCKETS);
+    const u = this.u;
+    for (let e = 0; e < this.count; e++) per[u[e * ENTRY_WORDS + RF]! >>> BUCKET_SHIFT]!++;
+    return per;
   }
 
   /** Remove every entry of windows <= upto (after they were finalised). */

@@ -7,7 +7,7 @@
 import { bucketOf, fmix32, hashAddress, mix, SHARD_BUCKETS } from '../flow/hash.js';
 import { hashKeys, keyHash, type ScanCore } from './scan-core.js';
 import * as layout from './scan-layout.js';
-import { heldCount, nextPow2 } from './scan-layout.js';
+import { heldCount, heldSortBits, HELD_SORT_BITS, nextPow2 } from './scan-layout.js';
 import { heldSorter, type HeldSorter } from './scan-wasm.js';
 import type { FlowBatchData } from '../flow/batch.js';
 import type { BlockRows } from '../replay/row-codec.js';
@@ -838,8 +838,13 @@ export function holdRecord(core: ScanCore, keys: KeyBuilder, batch: FlowBatchDat
   return true;
 }
 
-/** Add the held records, in bucket order (a part of the buckets at a time), and empty the buffer. */
+/**
+ * Add the held records, in bucket order (a part of the buckets at a time), and empty the
+ * buffer. Into an empty table, the index's regions are first weighed by the held records of
+ * each bucket (ScanCore.layoutRegions): the first flush holds most of a run's keys.
+ */
 export function addPending(core: ScanCore, last: LastKey, p: PendingRows): void {
+  if (core.count === 0) core.weighRegions(p.bucketRows(), p.n);
   last.reset();
   for (let part = 0; part < PENDING_PARTS; part++) {
     if (core.arena && addHeldPart(core, last, p, part)) continue;
@@ -865,11 +870,9 @@ function addHeldPart(core: ScanCore, last: LastKey, p: PendingRows, part: number
     const wide = p.sorter.sort(base, m);
     arena.start.set(p.sorter.start);
     rows.set(p.sorter.sorted.subarray(0, m * HELD_WORDS));
+    arena.hashes.set(p.sorter.sortedHash.subarray(0, m));
     if (wide > 0) arena.wide.set(p.sorter.sortedWide.subarray(0, wide * 2));
-  } else {
-    bucketStarts(p.bucket, base, m, arena.start);
-    scatterRows(p.rec, p.wide, p.bucket, base, m, arena.start.slice(0, BUCKETS_PER_PART), rows, arena.wide);
-  }
+  } else sortHeldPart(p, base, m, arena.start, rows, arena.wide, arena.hashes);
   const first = part * BUCKETS_PER_PART;
   const from = core.addHeldRows(first);
   if (from >= 0) {
@@ -952,6 +955,7 @@ export class PendingRows {
   /** the key hash (keyHash) of each record in `sorted` (sortPart) */
   readonly sortedHash: Uint32Array;
   readonly start = new Int32Array(BUCKETS_PER_PART + 1);
+  private scratch: { groups: Int32Array; hashes: Uint32Array } | null = null;
 
   /** the buffer in WebAssembly memory, sorted there (scan-wasm.ts HeldSorter); null: JavaScript arrays */
   readonly sorter: HeldSorter | null;
@@ -1037,6 +1041,14 @@ export class PendingRows {
     }
   }
 
+  /** Held records of each bucket. */
+  bucketRows(): Int32Array {
+    if (this.sorter) return this.sorter.bucketRows();
+    const per = new Int32Array(SHARD_BUCKETS);
+    for (let p = 0; p < PENDING_PARTS; p++) countBuckets(this.bucket, p * this.partCap, this.fill[p]!, per);
+    return per;
+  }
+
   /** Free rows in the fullest part. */
   minFree(): number {
     let most = 0;
@@ -1069,46 +1081,81 @@ export class PendingRows {
     return g;
   }
 
-  /**
-   * Copy part p's records into `sorted` by bucket (a counting sort; stable, so deterministic),
-   * then hash their keys into `sortedHash` in a pass of its own: apart from the probes, the
-   * hashes of successive records overlap (ScanCore.findOrInsertHashed). False when the part
-   * is empty.
-   */
+  /** Sort part p's records into `sorted` (sortHeldPart), their hashes into `sortedHash`. False when the part is empty. */
   sortPart(p: number): boolean {
     const m = this.fill[p]!;
     if (m === 0) return false;
-    const base = p * this.partCap;
-    // each loop a function of its own (addSortedPart says why)
-    bucketStarts(this.bucket, base, m, this.start);
-    scatterRows(this.rec, this.wide, this.bucket, base, m, this.start.slice(0, BUCKETS_PER_PART), this.sorted, this.sortedWide);
-    hashKeys(this.sorted, HELD_WORDS, m, this.sortedHash);
+    sortHeldPart(this, p * this.partCap, m, this.start, this.sorted, this.sortedWide, this.sortedHash);
     return true;
+  }
+
+  /** The sort's group counts and the part's key hashes (sortHeldPart), made on first use. */
+  sortScratch(): { groups: Int32Array; hashes: Uint32Array } {
+    return (this.scratch ??= { groups: new Int32Array(BUCKETS_PER_PART << HELD_SORT_BITS), hashes: new Uint32Array(this.partCap) });
   }
 }
 
-/** start[b] = the first sorted row of bucket b of a part (by the low bits of the bucket), for the m records from row base; start[64] = m. */
-function bucketStarts(bucket: Uint16Array, base: number, m: number, start: Int32Array): void {
-  start.fill(0);
-  for (let r = base; r < base + m; r++) start[(bucket[r]! % BUCKETS_PER_PART) + 1]!++;
-  for (let b = 0; b < BUCKETS_PER_PART; b++) start[b + 1]! += start[b]!;
+/** Add the buckets of the m rows from row `base` into `per` (a loop of its own: addSortedPart says why). */
+function countBuckets(bucket: Uint16Array, base: number, m: number, per: Int32Array): void {
+  for (let r = base; r < base + m; r++) per[bucket[r]!]!++;
 }
 
 /**
- * Copy the m records from row base to their sorted rows (fill: each bucket's next row,
- * advanced as rows are written); a wide row's counts (in `wide`) to the next of `outWide`,
- * its bytes word renumbered (assembly/scan-held.ts sortPart).
+ * Copy the m held records from row `base` into `out` by the low 6 bits of their bucket, then
+ * by the top bits of their key hash (heldSortBits(m) of them; a counting sort, stable, so
+ * deterministic); bucket b's first row at start[b], start[64] = m; their key hashes into
+ * `outHash`. Each bucket's rows so come in the order of their home slots in the table's
+ * index (ScanCore.home: the hash's top bits place a key in its bucket's region), and a
+ * key's rows together or near: the add walks the region forward instead of probing it at
+ * random, 92 ms -> 57 ms of adds on the bucket (bench/RESULTS.md, heldgroup section).
+ * assembly/scan-held.ts sortPart is the same sort.
  */
-function scatterRows(rec: Uint32Array, wide: Float64Array, bucket: Uint16Array, base: number, m: number, fill: Int32Array, out: Uint32Array, outWide: Float64Array): void {
+function sortHeldPart(p: PendingRows, base: number, m: number, start: Int32Array, out: Uint32Array, outWide: Float64Array, outHash: Uint32Array): void {
+  const { groups, hashes } = p.sortScratch();
+  const bits = heldSortBits(m);
+  // each loop a function of its own (addSortedPart says why)
+  hashKeys(p.rec.subarray(base * HELD_WORDS, (base + m) * HELD_WORDS), HELD_WORDS, m, hashes);
+  groupStarts(p.bucket, hashes, base, m, bits, groups, start);
+  scatterRows(p.rec, p.wide, p.bucket, hashes, base, m, bits, groups, out, outWide, outHash);
+}
+
+/** A held row's group in its part's sort: bucket's low 6 bits, then the hash's top `bits` (two shifts: a shift by 32 is one by 0). */
+function groupOf(bucket: number, hash: number, bits: number): number {
+  return ((bucket % BUCKETS_PER_PART) << bits) | ((hash >>> 1) >>> (31 - bits));
+}
+
+/** groups[g] = the first sorted row of group g of the m records from row base; start[b] = bucket b's (of the part), start[64] = m. */
+function groupStarts(bucket: Uint16Array, hashes: Uint32Array, base: number, m: number, bits: number, groups: Int32Array, start: Int32Array): void {
+  const n = BUCKETS_PER_PART << bits;
+  groups.fill(0, 0, n);
+  for (let r = 0; r < m; r++) groups[groupOf(bucket[base + r]!, hashes[r]!, bits)]!++;
+  let sum = 0;
+  for (let g = 0; g < n; g++) {
+    const c = groups[g]!;
+    groups[g] = sum;
+    if (g % (1 << bits) === 0) start[g >>> bits] = sum;
+    sum += c;
+  }
+  start[BUCKETS_PER_PART] = sum;
+}
+
+/**
+ * Copy the m records from row base to their sorted rows (groups: each group's next row,
+ * advanced as rows are written), their hashes beside; a wide row's counts (in `wide`) to the
+ * next of `outWide`, its bytes word renumbered.
+ */
+function scatterRows(rec: Uint32Array, wide: Float64Array, bucket: Uint16Array, hashes: Uint32Array, base: number, m: number, bits: number, groups: Int32Array, out: Uint32Array, outWide: Float64Array, outHash: Uint32Array): void {
   let wides = 0;
-  for (let r = base; r < base + m; r++) {
-    const from = r * HELD_WORDS;
-    const to = fill[bucket[r]! % BUCKETS_PER_PART]!++ * HELD_WORDS;
+  for (let r = 0; r < m; r++) {
+    const from = (base + r) * HELD_WORDS;
+    const at = groups[groupOf(bucket[base + r]!, hashes[r]!, bits)]!++;
+    outHash[at] = hashes[r]!;
+    const to = at * HELD_WORDS;
     for (let w = 0; w < HELD_WORDS; w++) out[to + w] = rec[from + w]!;
     if (rec[from + HELD_PACKETS] === HELD_WIDE) {
-      const at = rec[from + HELD_BYTES]! * 2;
-      outWide[wides * 2] = wide[at]!;
-      outWide[wides * 2 + 1] = wide[at + 1]!;
+      const x = rec[from + HELD_BYTES]! * 2;
+      outWide[wides * 2] = wide[x]!;
+      outWide[wides * 2 + 1] = wide[x + 1]!;
       out[to + HELD_BYTES] = wides++;
     }
   }

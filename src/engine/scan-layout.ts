@@ -61,6 +61,20 @@ export const HELD_END = 9;
 export const HELD_UNKNOWN = 0xffffffff;
 export const HELD_WIDE = 0xfffffffe;
 
+/**
+ * A part's held rows are sorted by bucket, then by the top bits of their key hash
+ * (scan-ingest.ts sortHeldPart): this many bits at most, fewer for a part of few rows (the
+ * sort's groups, 64 << bits, never many more than its rows).
+ */
+export const HELD_SORT_BITS = 8;
+
+/** Hash bits a part of m held rows is sorted by: the most with 64 << bits <= m, at most HELD_SORT_BITS. */
+export function heldSortBits(m: number): number {
+  let bits = 0;
+  while (bits < HELD_SORT_BITS && 64 << (bits + 1) <= m) bits++;
+  return bits;
+}
+
 /** A count's word in a held row: the count, HELD_UNKNOWN (NaN) or HELD_WIDE (not a whole number below HELD_WIDE). */
 export function heldCount(x: number): number {
   if (x !== x) return HELD_UNKNOWN;

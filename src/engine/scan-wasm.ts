@@ -11,8 +11,8 @@
  * grows and moves its arrays as it likes, and a table dropped (a spill) frees its memory
  * with it, with no allocator inside the module.
  *
- * Memory, from the bottom: the buckets' first slots (SHARD_BUCKETS u32) and a part's bucket
- * starts (65 i32); the sort scratch (held rows of 40 bytes, their hashes and the wide rows'
+ * Memory, from the bottom: the buckets' first slots and their regions' slots (SHARD_BUCKETS
+ * u32 each) and a part's bucket starts (65 i32); the sort scratch (held rows of 40 bytes, their hashes and the wide rows'
  * counts); then `d` (capacity × 16 bytes), `u` (capacity × 36), the index (slots × 4) and
  * the finalisation's room (scan-finalise-wasm.ts finaliseRoom: pages untouched until the
  * table is finalised). A layout moves arrays only upwards, highest first, so no array overwrites one not yet moved; one larger
@@ -34,17 +34,18 @@
  */
 import { wasmModule } from '../data/files.js';
 import { SHARD_BUCKETS } from '../flow/hash.js';
-import { COUNT_VALUES, ENTRY_WORDS, HELD_WORDS, nextPow2 } from './scan-layout.js';
+import { COUNT_VALUES, ENTRY_WORDS, HELD_SORT_BITS, HELD_WORDS, heldSortBits, nextPow2 } from './scan-layout.js';
 import type { FlowBatchData } from '../flow/batch.js';
 import { BatchStage, stageRecordBytes } from './batch-stage.js';
 import { finaliseIn, finaliseInModule, finaliseRoom, scratchEntries, type FinaliseExports, type ModuleFinalise } from './scan-finalise-wasm.js';
 
 interface HeldExports extends FinaliseExports {
-  setTable(u: number, d: number, index: number, bucketBase: number, cap: number, slots: number, span: number): void;
+  setTable(u: number, d: number, index: number, bucketBase: number, bucketSpan: number, cap: number, slots: number): void;
   addHeld(rows: number, hashes: number, wide: number, start: number, first: number, from: number, count: number): number;
   stopped(): number;
   takeFarProbes(): number;
-  sortPart(bucket: number, rec: number, wide: number, base: number, m: number, start: number, out: number, outWide: number): number;
+  sortPart(bucket: number, rec: number, wide: number, base: number, m: number, bits: number, start: number, out: number, outWide: number, outHash: number, tmp: number): number;
+  bucketRows(bucket: number, fill: number, partCap: number, out: number): void;
   setHold(fill: number, bucket: number, rec: number, partCap: number, wide: number, wideFill: number, accounts: number, regions: number, mapCap: number, stage: number, stageCap: number, seconds: number, v6List: number): void;
   resetWindow(): void;
   windowOf(start: number): number;
@@ -61,7 +62,8 @@ const HASH_BYTES = 4;
 const WIDE_BYTES = 16;
 /** the module's own static data lies below this (it has none: a margin) */
 const BUCKET_BASE_AT = 1024;
-const START_AT = BUCKET_BASE_AT + SHARD_BUCKETS * 4;
+const BUCKET_SPAN_AT = BUCKET_BASE_AT + SHARD_BUCKETS * 4;
+const START_AT = BUCKET_SPAN_AT + SHARD_BUCKETS * 4;
 const SCRATCH_AT = START_AT + 512;
 /** the scratch's rows at least (60 bytes each, of which the wide counts' 16 are touched only by wide rows) */
 const MIN_SCRATCH_ROWS = 4096;
@@ -144,7 +146,8 @@ export class ScanArena {
   d = new Float64Array(0);
   index = new Uint32Array(0);
   bucketBase = new Uint32Array(0);
-  /** a part's bucket starts (scan-ingest.ts bucketStarts: 65 of them) */
+  bucketSpan = new Uint32Array(0);
+  /** a part's bucket starts (scan-ingest.ts groupStarts: 65 of them) */
   start = new Int32Array(0);
   /** the held rows of one part, sorted by bucket (u32 words), and the counts of its wide rows (two each) */
   rows = new Uint32Array(0);
@@ -173,7 +176,7 @@ export class ScanArena {
    * grown: memory.grow detaches the buffer (scripts/wasm.mjs says what that costs). False
    * when it would not fit in linear memory (nothing moved then).
    */
-  place(cap: number, count: number, slots: number, span: number, keepIndex: boolean, scratchRows = this.scratchRows): boolean {
+  place(cap: number, count: number, slots: number, keepIndex: boolean, scratchRows = this.scratchRows): boolean {
     const rows = Math.max(scratchRows, this.scratchRows);
     keepIndex &&= count > 0; // an empty table's index is zeros: written, not copied
     const dAt = align16(SCRATCH_AT + rows * (ROW_BYTES + HASH_BYTES + WIDE_BYTES));
@@ -212,13 +215,14 @@ export class ScanArena {
     this.indexAt = indexAt;
     this.finaliseAt = end > tableEnd ? finaliseAt : 0;
     this.makeViews();
-    this.ex.setTable(uAt, dAt, indexAt, BUCKET_BASE_AT, cap, slots, span);
+    this.ex.setTable(uAt, dAt, indexAt, BUCKET_BASE_AT, BUCKET_SPAN_AT, cap, slots);
     return true;
   }
 
   private makeViews(): void {
     const b = this.memory.buffer;
     this.bucketBase = new Uint32Array(b, BUCKET_BASE_AT, SHARD_BUCKETS);
+    this.bucketSpan = new Uint32Array(b, BUCKET_SPAN_AT, SHARD_BUCKETS);
     this.start = new Int32Array(b, START_AT, 65);
     this.rows = new Uint32Array(b, SCRATCH_AT, (this.scratchRows * ROW_BYTES) / 4);
     this.wide = new Float64Array(b, this.wideAt(), this.scratchRows * 2);
@@ -234,9 +238,9 @@ export class ScanArena {
   }
 
   /** Room in the scratch for a part of `rows` held rows (the table moves up when it grows). */
-  reserveScratch(rows: number, count: number, span: number): boolean {
+  reserveScratch(rows: number, count: number): boolean {
     if (rows <= this.scratchRows) return true;
-    return this.place(this.cap, count, this.slots, span, true, scratchSize(rows));
+    return this.place(this.cap, count, this.slots, true, scratchSize(rows));
   }
 
   /**
@@ -287,13 +291,16 @@ export class ScanArena {
 
 // the held buffer's memory (HeldSorter): the bucket starts and fill (65 + 64 i32), each part's
 // fill (64 i32), the wide rows' number, the rows' buckets, the rows, a part's sorted rows, the
-// wide rows' counts and a part's, the hold step's maps and stage
+// wide rows' counts and a part's, a part's sorted hashes, the sort's group counts and hashes,
+// each bucket's held rows, the hold step's maps and stage
 const SORT_START_AT = 1024;
 const PART_FILL_AT = 1600;
 const WIDE_FILL_AT = PART_FILL_AT + 64 * 4;
 const SORT_BUCKET_AT = 2048;
 /** batch-local string ids the hold step's maps cover (a batch of more strings is held in JavaScript) */
 export const HOLD_MAP_CAP = 4096;
+/** groups of a part's sort at most (assembly/scan-held.ts sortPart) */
+const SORT_GROUPS = 64 << HELD_SORT_BITS;
 /** records of a batch staged at a time */
 const STAGE_CAP = 4096;
 /** the stage's columns, in the order assembly/scan-held.ts setHold lays them out */
@@ -306,8 +313,8 @@ export const HOLD_FULL = 2;
 
 /**
  * The held buffer (scan-ingest.ts PendingRows) in a memory of its own, with a second
- * instance of the module to sort a part of it by bucket (assembly/scan-held.ts sortPart:
- * 16-byte copies, where the JavaScript loop copies a word at a time) and to hold a batch's
+ * instance of the module to sort a part of it by bucket and key hash (assembly/scan-held.ts
+ * sortPart: 16-byte copies, where the JavaScript loop copies a word at a time) and to hold a batch's
  * records (holdStaged: the batch's columns staged here, one copy a column, then keyed and
  * written as held rows in the module). Not in the table's memory: that moves as the table
  * grows, and the held buffer (up to ~100 MB) would move with it. Sized once (a larger buffer
@@ -322,6 +329,8 @@ export class HeldSorter {
   readonly wide: Float64Array;
   readonly wideFill: Uint32Array;
   readonly sortedWide: Float64Array;
+  /** the key hash of each row of `sorted` (sort) */
+  readonly sortedHash: Uint32Array;
   readonly start: Int32Array;
   /** rows held in each part (PendingRows.fill), written by the hold step too */
   readonly fill: Int32Array;
@@ -336,6 +345,12 @@ export class HeldSorter {
   private readonly sortedAt: number;
   private readonly wideAt: number;
   private readonly sortedWideAt: number;
+  private readonly sortedHashAt: number;
+  private readonly sortTmpAt: number;
+  private readonly bucketRowsAt: number;
+  private readonly partCap: number;
+  /** the held rows of each bucket (bucketRows) */
+  readonly rowsOfBucket: Int32Array;
   private readonly stage: BatchStage<(typeof HOLD_STAGE)[number]>;
 
   constructor(module: WebAssembly.Module, rows: number, partCap: number, windowSeconds: number) {
@@ -343,7 +358,10 @@ export class HeldSorter {
     this.sortedAt = this.recAt + rows * ROW_BYTES;
     this.wideAt = align16(this.sortedAt + partCap * ROW_BYTES);
     this.sortedWideAt = this.wideAt + rows * WIDE_BYTES;
-    const mapsAt = this.sortedWideAt + partCap * WIDE_BYTES;
+    this.sortedHashAt = this.sortedWideAt + partCap * WIDE_BYTES;
+    this.sortTmpAt = this.sortedHashAt + partCap * HASH_BYTES;
+    this.bucketRowsAt = this.sortTmpAt + SORT_GROUPS * 4 + partCap * HASH_BYTES;
+    const mapsAt = this.bucketRowsAt + SHARD_BUCKETS * 4;
     const stageAt = mapsAt + HOLD_MAP_CAP * 8;
     const v6At = align16(stageAt + STAGE_CAP * STAGE_RECORD_BYTES);
     const end = v6At + STAGE_CAP * 8;
@@ -357,6 +375,9 @@ export class HeldSorter {
     this.wide = new Float64Array(b, this.wideAt, rows * 2);
     this.wideFill = new Uint32Array(b, WIDE_FILL_AT, 1);
     this.sortedWide = new Float64Array(b, this.sortedWideAt, partCap * 2);
+    this.sortedHash = new Uint32Array(b, this.sortedHashAt, partCap);
+    this.rowsOfBucket = new Int32Array(b, this.bucketRowsAt, SHARD_BUCKETS);
+    this.partCap = partCap;
     this.start = new Int32Array(b, SORT_START_AT, 65);
     this.fill = new Int32Array(b, PART_FILL_AT, 64);
     this.accounts = new Uint32Array(b, mapsAt, HOLD_MAP_CAP);
@@ -366,9 +387,15 @@ export class HeldSorter {
     this.ex.setHold(PART_FILL_AT, SORT_BUCKET_AT, this.recAt, partCap, this.wideAt, WIDE_FILL_AT, mapsAt, mapsAt + HOLD_MAP_CAP * 4, HOLD_MAP_CAP, stageAt, STAGE_CAP, windowSeconds, v6At);
   }
 
-  /** Rows base .. base + m sorted by bucket into `sorted`, `start` set, the wide rows' counts into `sortedWide`: how many wide rows. */
+  /** Rows base .. base + m sorted by bucket and key hash into `sorted` (scan-ingest.ts sortHeldPart), their hashes into `sortedHash`, `start` set, the wide rows' counts into `sortedWide`: how many wide rows. */
   sort(base: number, m: number): number {
-    return this.ex.sortPart(SORT_BUCKET_AT, this.recAt, this.wideAt, base, m, SORT_START_AT, this.sortedAt, this.sortedWideAt);
+    return this.ex.sortPart(SORT_BUCKET_AT, this.recAt, this.wideAt, base, m, heldSortBits(m), SORT_START_AT, this.sortedAt, this.sortedWideAt, this.sortedHashAt, this.sortTmpAt);
+  }
+
+  /** The held rows of each bucket (assembly/scan-held.ts bucketRows), in rowsOfBucket. */
+  bucketRows(): Int32Array {
+    this.ex.bucketRows(SORT_BUCKET_AT, PART_FILL_AT, this.partCap, this.bucketRowsAt);
+    return this.rowsOfBucket;
   }
 
   /** Copy records from .. from + stageable(n - from) of a batch into the stage (one copy a column): the records staged. */
