@@ -794,6 +794,12 @@ const RUN_IFACE = 24;
 const RUN_ROOM = 28;
 const RUN_TUPLES = 32;
 const RUN_END = 36;
+// 1: the record at `start` is read first (its '{', no ',' before it: a blob's first record,
+// just walked by readRecord and its ids looked up by azure.ts); 2: with it, the shards' areas
+// keep the rows routed before (else they start empty, as a read that does not keep them)
+const RUN_FLAGS = 40;
+const RUN_SELF = 1;
+const RUN_KEEP = 2;
 export const RUN_BLOCK_BYTES: u32 = 64;
 
 /** The layout azure.ts layout() gives the record just walked (1 NSG, 2 VNet, 0: a reject). */
@@ -819,6 +825,9 @@ function routeWhole(recPtr: u32, out: u32, routePtr: u32, runPtr: u32): bool {
   const notAfter = load<f64>(routePtr + 8); // route.ts S_NOT_AFTER
   const macS = load<i32>(runPtr + RUN_MAC_S);
   const macE = load<i32>(runPtr + RUN_MAC_E);
+  // the MAC string (its start: one string a start) last found to be the run's: the tuples of a
+  // flows[] group share their group's, compared once instead of once a tuple
+  let sameMac: i32 = -1;
   for (let k: u32 = 0; k < n; k++) {
     const s = wBase + load<u32>(tStarts + (k << 2));
     const e = wBase + load<u32>(tEnds + (k << 2));
@@ -826,7 +835,10 @@ function routeWhole(recPtr: u32, out: u32, routePtr: u32, runPtr: u32): bool {
     if (!(layout == 1 ? nsg(r, s, e, version) : vnet(r, s, e))) return false;
     if (!SinkRange.takes(r) || <f64>(<u32>load<f64>(r + R_TIME)) > notAfter) return false;
     const ms = load<i32>(tMacS + (k << 2));
-    if (ms >= 0 && (macS < 0 || !sameSpan(ms, load<i32>(tMacE + (k << 2)), macS, macE))) return false;
+    if (ms >= 0 && ms != sameMac) {
+      if (macS < 0 || !sameSpan(ms, load<i32>(tMacE + (k << 2)), macS, macE)) return false;
+      sameMac = ms;
+    }
   }
   const account = load<i32>(runPtr + RUN_ACCOUNT);
   const region = load<i32>(runPtr + RUN_REGION);
@@ -849,7 +861,8 @@ function routeWhole(recPtr: u32, out: u32, routePtr: u32, runPtr: u32): bool {
 }
 
 /**
- * The records of the blob's "records" array after the one ending at `start` (the blob is
+ * The records of the blob's "records" array after the one ending at `start` (RUN_SELF: from
+ * the one at `start`) (the blob is
  * bufPtr[0, len), read into the shards' areas, which routing must allow): each walked as
  * readRecord walks it and read and routed whole (routeWhole) until one cannot be, or the array
  * ends. The number read; the offset past the last, and their tuples, in the run block. The
@@ -860,15 +873,20 @@ export function readRun(bufPtr: u32, start: u32, len: u32, recPtr: u32, tuplesPt
   store<u32>(runPtr + RUN_TUPLES, 0);
   store<i32>(runPtr + RUN_END, <i32>start);
   if (load<f64>(routePtr) == 0 || load<f64>(routePtr + 18 * 8) == 0) return 0; // route.ts S_ROUTE, S_AREAS
-  startRouting(routePtr, true);
+  const flags = load<i32>(runPtr + RUN_FLAGS);
+  let self = (flags & RUN_SELF) != 0;
+  startRouting(routePtr, !self || (flags & RUN_KEEP) != 0);
   let records: u32 = 0;
   let pos = start;
   for (;;) {
     wBase = bufPtr;
     wp = bufPtr + pos;
     we = bufPtr + len;
-    if (ws() != 44) break;
-    wp++;
+    if (self) self = false; // the record at start itself
+    else {
+      if (ws() != 44) break;
+      wp++;
+    }
     if (ws() != 123) break;
     const at = wp - bufPtr;
     // the last record's identity, kept again when this one is not read here

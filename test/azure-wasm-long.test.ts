@@ -107,7 +107,7 @@ function walkedByModule(read: () => void): number[] {
   const readRecord = AzureWasm.prototype.readRecord;
   AzureWasm.prototype.readRecord = function (this: AzureWasm, ...args: Parameters<AzureWasm['readRecord']>) {
     const end = readRecord.apply(this, args);
-    if (end >= 0) walked.push(args[3].n);
+    if (end >= 0) walked.push(this.recordTuples);
     return end;
   };
   try {

@@ -251,6 +251,9 @@ describe('Azure tuple reader in WebAssembly', () => {
       vnet(16).replace('"macAddress":"00-0D-3A-11-22-33",', ''), // a VNet record without its MAC
       vnet(17).replace('00-0D-3A-11-22-33', '00-0D-3A-11-22-34'),
       vnet(18).replace('"FlowLogFlowEvent"', '"NetworkSecurityGroupFlowEvent"'),
+      // two MAC groups: both the run's MAC (each group's string compared), or only the second
+      nsgRecord(plain(19, 2)).replace('"mac":"00-0d-3a-11-22-33"', '"mac":"000D3A96D7E2"'),
+      nsgRecord(plain(20, 2)).replace('"mac":"000D3A96D7E2"', '"mac":"000D3A96D7E4"').replace('"mac":"00-0d-3a-11-22-33"', '"mac":"000D3A96D7E2"'),
     ];
     const records: string[] = [];
     for (let i = 0; i < 40; i++) {
@@ -262,19 +265,30 @@ describe('Azure tuple reader in WebAssembly', () => {
     const text = blob(records);
     const inputs = [Buffer.from(text), Buffer.from(text.slice(0, text.length - 900).replace(/\},\{"time"/g, '},\n  {"time"'))];
     const options: Array<Partial<SinkOptions>> = [{ shards: 1 }, { shards: 5, batchSize: 7 }, { notAfter: T + 100, timeRange: { from: T + 20, to: T + 60 } }, { shards: 70 }];
+    // the records the module read whole: after a record (readRun), and from a blob's first or a
+    // stop's next record on (readRunFrom)
     let run = 0;
+    let from = 0;
     const readRun = AzureWasm.prototype.readRun;
+    const readRunFrom = AzureWasm.prototype.readRunFrom;
     AzureWasm.prototype.readRun = function (this: AzureWasm, ...args: Parameters<AzureWasm['readRun']>) {
       const n = readRun.apply(this, args);
       run += n;
+      return n;
+    };
+    AzureWasm.prototype.readRunFrom = function (this: AzureWasm, ...args: Parameters<AzureWasm['readRunFrom']>) {
+      const n = readRunFrom.apply(this, args);
+      from += n;
       return n;
     };
     try {
       for (const input of inputs) expectReadersAlike(route, input, options, 4000);
     } finally {
       AzureWasm.prototype.readRun = readRun;
+      AzureWasm.prototype.readRunFrom = readRunFrom;
     }
-    expect(run).toBeGreaterThan(5000);
+    expect(run + from).toBeGreaterThan(5000);
+    expect(from).toBeGreaterThan(100);
   });
 
   it('categories of the right length that are not the names, byte by byte, read as the JavaScript reader reads them', () => {

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { MessageChannel, Worker } from 'node:worker_threads';
 import { writeFileSync } from 'node:fs';
 import { BatchRing, createBatchRing, releaseBatch } from '../dist/src/flow/batch-ring.js';
+import { allocBatch } from '../dist/src/flow/batch.js';
 import { FlowSink } from '../dist/src/flow/sink.js';
 import { awsText } from '../dist/src/formats/aws.js';
 import { Engine, DEFAULT_RUN } from '../dist/src/engine/run.js';
@@ -19,6 +20,20 @@ function line(src: string, k: number): string {
 }
 
 describe('batch ring', () => {
+  it('gives ring and private batches the same fields in the same order, as a clone keeps them', () => {
+    // the order is the shape other threads build from a posted batch (structured clone adds the
+    // fields in this order): batch.ts FlowBatch assigns them as the object literal it replaced did
+    const fields = ['n', 'feed', 'src', 'dst', 'proto', 'sport', 'dport', 'tcpFlags', 'packets', 'bytes', 'start', 'end', 'cloud', 'action', 'direction', 'account', 'region', 'iface', 'instance', 'strings', 'ring'];
+    const ring = new BatchRing(createBatchRing(1, 64));
+    const own = allocBatch(64);
+    const slot = ring.take(64)!;
+    expect(Object.keys(own)).toEqual(fields);
+    expect(Object.keys(slot)).toEqual(fields);
+    expect(Object.keys(structuredClone(own))).toEqual(fields);
+    expect(own.src.length).toBe(256);
+    expect([own.n, own.strings, own.ring]).toEqual([0, [''], undefined]);
+  });
+
   it('hands out the lowest free slot, none when all are taken, and takes a slot back', () => {
     const ring = new BatchRing(createBatchRing(3, 100));
     const a = ring.take(100)!;

@@ -141,5 +141,10 @@ describe('byte-level JSON scanner', () => {
     expect([0, 2, 3, 5, 6, 7, 8].map((o) => lines.lineAt(o))).toEqual([1, 1, 2, 2, 3, 4, 4]);
     expect(lines.lineAt(1)).toBe(1);
     expect(lines.columnAt(8)).toBe(2);
+    // the first newline is looked for at the first question, whichever it is
+    expect(new LineCounter(b).columnAt(4)).toBe(2);
+    expect(new LineCounter(b).lineAt(9)).toBe(4);
+    const oneLine = new LineCounter(Buffer.from('{"records":[]}'));
+    expect([13, 0, 5].map((o) => oneLine.lineAt(o))).toEqual([1, 1, 1]);
   });
 });

@@ -92,4 +92,17 @@ describe('reading a plain document whole', () => {
     expect(() => readPlainReused(files[1]!.path, 4096)).toThrow(/exceeds the limit of 4096 bytes/);
     expect(() => readPlainReused(join(dir, 'missing.json'), 1 << 20)).toThrow(/^read: ENOENT/);
   });
+
+  it('a planned size (no fstat) that is stale either way: the whole file still, byte for byte', () => {
+    const path = join(dir, 'planned.json');
+    const bytes = Buffer.from(Array.from({ length: 300_000 }, (_, i) => 97 + (i % 26)));
+    writeFileSync(path, bytes);
+    // the file as planned, grown past the planned size (also past the kept buffer), shrunk, empty
+    for (const planned of [bytes.length, 10, 0, 100_000, 5_000_000]) {
+      expect(Buffer.compare(readPlainReused(path, 1 << 30, planned), bytes)).toBe(0);
+    }
+    writeFileSync(path, '');
+    expect(readPlainReused(path, 1 << 30, 300_000).length).toBe(0);
+    expect(() => readPlainReused(join(dir, 'missing.json'), 1 << 20, 10)).toThrow(/^read: ENOENT/);
+  });
 });

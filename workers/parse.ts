@@ -236,28 +236,43 @@ async function parseInto(task: ParseInput, sink: FlowSink, result: ParseResult):
   }
 }
 
-/** parseInto's work; returns the file inflated whole in this thread, if it was (null: none). */
-async function parseFileInto(task: ParseInput, sink: FlowSink, result: ParseResult): Promise<SmallGzip | null> {
-  let inflated: SmallGzip | null = null;
-  if (task.sniffInThread && task.format !== 'aws-text') {
-    // a JSON blob planned from its name (plan.ts formatByName): kept when its head says the same
-    const planned = await planJsonBlob(task);
-    if (!planned) {
-      result.replan = true; // not what its name said (or damaged): the main thread plans it as any file
-      return null;
-    }
-    task = { ...task, ...planned };
-  } else if (task.sniffInThread) {
-    // planned from its name and size: read whole here, then planned from what it holds
-    const early = takeInflatedAhead(task.path, task.maxDecompressedBytes);
-    inflated = (early && (await early)) || smallGzip(task.path, task.maxDecompressedBytes, task.end);
-    const planned = inflated && planFromText(inflated.text, task.path, { awsFields: task.awsFields });
-    if (!planned) {
-      result.replan = true; // no small gzip AWS text file: the main thread plans it as any file
-      return inflated;
-    }
-    task = { ...task, ...planned };
+/**
+ * parseInto's work; returns the file inflated whole in this thread, if it was (null: none).
+ * Each way a file is planned is a function of its own, and this one only picks: a function
+ * run once a file was compiled by TurboFan whole, with planFromText and the read inlined, about
+ * halfway through a bucket run (720 objects), for a few hundred files left (bench/RESULTS.md,
+ * branch v8c); smaller ones run fewer bytecodes a file, and stay in the interpreter longer.
+ */
+function parseFileInto(task: ParseInput, sink: FlowSink, result: ParseResult): Promise<SmallGzip | null> {
+  if (!task.sniffInThread) return readIntoResult(task, null, sink, result);
+  // a JSON blob planned from its name (plan.ts formatByName): kept when its head says the same
+  return task.format !== 'aws-text' ? parsePlannedBlob(task, sink, result) : parseSmallGzip(task, sink, result);
+}
+
+/** A JSON blob planned from its name, parsed when its head says the same (else handed back to be planned). */
+async function parsePlannedBlob(task: ParseInput, sink: FlowSink, result: ParseResult): Promise<null> {
+  const planned = await planJsonBlob(task);
+  if (!planned) {
+    result.replan = true; // not what its name said (or damaged): the main thread plans it as any file
+    return null;
   }
+  return readIntoResult({ ...task, ...planned }, null, sink, result);
+}
+
+/** A small gzip file planned from its name and size: read whole here, then planned from what it holds. */
+async function parseSmallGzip(task: ParseInput, sink: FlowSink, result: ParseResult): Promise<SmallGzip | null> {
+  const early = takeInflatedAhead(task.path, task.maxDecompressedBytes);
+  const inflated = (early && (await early)) || smallGzip(task.path, task.maxDecompressedBytes, task.end);
+  const planned = inflated && planFromText(inflated.text, task.path, { awsFields: task.awsFields });
+  if (!planned) {
+    result.replan = true; // no small gzip AWS text file: the main thread plans it as any file
+    return inflated;
+  }
+  return readIntoResult({ ...task, ...planned }, inflated, sink, result);
+}
+
+/** A planned file read into the sink, what went wrong into `result`; returns `inflated`. */
+async function readIntoResult<T extends SmallGzip | null>(task: ParseInput, inflated: T, sink: FlowSink, result: ParseResult): Promise<T> {
   try {
     await readInto(task, inflated, sink, result);
   } catch (err) {
@@ -356,7 +371,7 @@ async function planJsonBlob(task: ParseInput): Promise<Partial<ParseInput> | nul
     try {
       // into this thread's reused buffer: the blob is parsed before the next is read (one task
       // at a time, one file at a time), and its reader keeps none of its bytes
-      bytes = readPlainReused(task.path, task.maxDecompressedBytes);
+      bytes = readPlainReused(task.path, task.maxDecompressedBytes, task.end);
     } catch {
       return null; // the main thread's planning and reading report why
     }

@@ -4,21 +4,28 @@ seen and when its CPU last rose (from /proc every 5 ms): tells the parse thread 
 thread of a detect run) from the shard thread (the next), which thread-cpu.py's names do not.
    python3 bench/probes/thread-cpu-tid.py node dist/src/cli/main.js detect FILE --out /tmp/x --workers 1 --quiet --no-enrich
 """
-import os, sys, time, subprocess
-p = subprocess.Popen(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+import os, sys, time
+from thread_poll import poll_threads, task_stat
 best, names, first = {}, {}, {}
-hz = os.sysconf('SC_CLK_TCK'); t0=time.time()
-while p.poll() is None:
-    try: tasks = os.listdir(f'/proc/{p.pid}/task')
-    except OSError: break
-    for t in tasks:
-        try: st = open(f'/proc/{p.pid}/task/{t}/stat').read()
-        except OSError: continue
-        f = st[st.rindex(')') + 2:].split()
-        v=int(f[11]) + int(f[12])
-        if t not in first: first[t]=time.time()-t0
-        if v>best.get(t,0): best[t]=v; names[t]=(time.time()-t0)
-    time.sleep(0.005)
+hz = os.sysconf('SC_CLK_TCK')
+t0 = time.time()
+
+
+def sample(t, task):
+    stat = task_stat(task)
+    if stat is None:
+        return
+    f = stat[1]
+    v = int(f[11]) + int(f[12])
+    if t not in first:
+        first[t] = time.time() - t0
+    if v > best.get(t, 0):
+        best[t] = v
+        names[t] = time.time() - t0
+
+
+poll_threads(sys.argv[1:], 0.005, sample)
 for t in sorted(best, key=int):
-    if best[t]>1: print(f'tid {t} start {first[t]*1000:6.0f} ms  last-cpu-change {names[t]*1000:6.0f} ms  cpu {best[t]/hz*1000:6.0f} ms')
-print('wall', round((time.time()-t0)*1000))
+    if best[t] > 1:
+        print(f'tid {t} start {first[t]*1000:6.0f} ms  last-cpu-change {names[t]*1000:6.0f} ms  cpu {best[t]/hz*1000:6.0f} ms')
+print('wall', round((time.time() - t0) * 1000))

@@ -6,19 +6,17 @@ their sum. Load-independent where wall time is not: which thread carries the wor
 (thread-cpu.sh samples every 0.2 s, too coarse for the pool threads' few tens of ms.)
 """
 import os, sys
-from thread_poll import poll_threads
+from thread_poll import poll_threads, task_stat
 best, names = {}, {}
 hz = os.sysconf('SC_CLK_TCK')
 
 
 def sample(t, task):
-    try:
-        st = open(f'{task}/stat').read()
-    except OSError:
+    stat = task_stat(task)
+    if stat is None:
         return
-    fields = st[st.rindex(')') + 2:].split()
+    names[t], fields = stat
     best[t] = max(best.get(t, 0), int(fields[11]) + int(fields[12]))
-    names[t] = st[st.index('(') + 1:st.rindex(')')]
 
 
 status = poll_threads(sys.argv[1:], 0.005, sample)

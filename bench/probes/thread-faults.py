@@ -3,18 +3,20 @@
 worker: main, 4 V8 helpers, 4 libuv, parse, shard), polled from /proc every 5 ms (10 ms ticks).
 A first touch of fresh memory (a batch ring slot, a module's memory) is a minor fault, ~1 us here.
    python3 bench/probes/thread-faults.py node dist/src/cli/main.js detect INPUT --out DIR --workers 1 --quiet --no-enrich"""
-import os, sys, time, subprocess
-p = subprocess.Popen(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+import os, sys
+from thread_poll import poll_threads, task_stat
 cpu, faults = {}, {}
 hz = os.sysconf('SC_CLK_TCK')
-while p.poll() is None:
-    try: tasks = os.listdir(f'/proc/{p.pid}/task')
-    except OSError: break
-    for t in tasks:
-        try: st = open(f'/proc/{p.pid}/task/{t}/stat').read()
-        except OSError: continue
-        f = st[st.rindex(')') + 2:].split()
-        cpu[t] = max(cpu.get(t, 0), int(f[11]) + int(f[12]))
-        faults[t] = max(faults.get(t, 0), int(f[7]))
-    time.sleep(0.005)
+
+
+def sample(t, task):
+    stat = task_stat(task)
+    if stat is None:
+        return
+    f = stat[1]
+    cpu[t] = max(cpu.get(t, 0), int(f[11]) + int(f[12]))
+    faults[t] = max(faults.get(t, 0), int(f[7]))
+
+
+poll_threads(sys.argv[1:], 0.005, sample)
 print('  '.join(f'{t}: {cpu[t] * 1000 // hz} ms {faults[t]} faults' for t in sorted(cpu, key=int) if cpu[t] > 1))

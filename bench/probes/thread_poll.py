@@ -1,4 +1,5 @@
-"""The polling loop the per-thread CPU probes share (thread-cpu.py, thread-cpu-ns.py): runs a
+"""The polling loop the per-thread CPU probes share (thread-cpu.py, thread-cpu-ns.py, thread-cpu-tid.py,
+thread-faults.py): runs a
 command, its output dropped, and hands each of its threads' /proc directories to `sample`
 every `interval` seconds while it runs. A thread's figure is whatever `sample` last saw
 before it exited, so each can miss up to one interval.
@@ -18,3 +19,13 @@ def poll_threads(argv, interval, sample):
             sample(t, f'/proc/{p.pid}/task/{t}')
         time.sleep(interval)
     return p.wait()
+
+
+def task_stat(task):
+    """A thread's /proc stat as (name, fields after the name), or None once it has exited;
+    fields[7] is its minor faults, fields[11] + fields[12] its user + sys ticks."""
+    try:
+        st = open(f'{task}/stat').read()
+    except OSError:
+        return None
+    return st[st.index('(') + 1:st.rindex(')')], st[st.rindex(')') + 2:].split()

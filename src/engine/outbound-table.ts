@@ -398,8 +398,7 @@ export class OutboundTable {
     const { src, dst, proto, dport, cloud, account, start } = batch;
     for (let i = 0; i < batch.n; i++) {
       if ((kept[i]! & Feed.outbound) === 0) continue;
-      let ac = this.accountMap[account[i]!]!;
-      if (ac === UNMAPPED) ac = this.mapAccount(account[i]!);
+      const ac = this.accountOf(account[i]!);
       const w = Math.floor(start[i]! / this.windowSeconds);
       const host = hostRank(hashAddress(src, i * 4), cloud[i]!, this.accountRank(ac), w);
       if (entryRank(host, ((proto[i]! << 16) | dport[i]!) >>> 0, hashAddress(dst, i * 4)) < this.keepBelow) continue;
@@ -504,6 +503,18 @@ export class OutboundTable {
     this.stringMap.fill(UNMAPPED, 0, m);
   }
 
+  /**
+   * The table's account id of batch-local string a, mapped on first use. One call site of
+   * mapAccount for addRun, addKept and mapStrings (V8 inlines this one): addRun was often
+   * optimised while the module's stages mapped every account (mapStrings), then met an
+   * unmapped one and deoptimised there ("insufficient type feedback for generic named
+   * access", `--trace-deopt`), recompiled in one bucket run of two (bench/RESULTS.md, branch v8c).
+   */
+  private accountOf(a: number): number {
+    const ac = this.accountMap[a]!;
+    return ac !== UNMAPPED ? ac : this.mapAccount(a);
+  }
+
   /** The table's account id of batch-local string a (accountMap[a] was UNMAPPED). */
   private mapAccount(a: number): number {
     const id = this.accounts.idOf(this.mappedStrings![a]!);
@@ -591,7 +602,7 @@ export class OutboundTable {
   private mapStrings(batch: FlowBatchData, i: number): boolean {
     let mapped = false;
     if (this.accountMap[batch.account[i]!] === UNMAPPED) {
-      this.mapAccount(batch.account[i]!);
+      this.accountOf(batch.account[i]!);
       mapped = true;
     }
     for (let c = 0; c < 3; c++) {
@@ -638,8 +649,7 @@ export class OutboundTable {
       // key words as int32 (the same bits): a call boxes every u32 past 2^31 (findOrInsert)
       const sA = this.v6.wordOf(src, o) | 0;
       let fam = this.v6.wasV6 ? F_SRC6 : 0;
-      let ac = this.accountMap[account[i]!]!;
-      if (ac === UNMAPPED) ac = this.mapAccount(account[i]!);
+      const ac = this.accountOf(account[i]!);
       const epv = (cloud[i]! << 30) | ac;
       const ppv = ((proto[i]! << 16) | dport[i]!) >>> 0;
       const w = Math.floor(start[i]! / W);

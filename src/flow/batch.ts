@@ -69,13 +69,84 @@ export function batchOver(buf: ArrayBufferLike, byteOffset: number, capacity: nu
   const cloud = take(Uint8Array, c, 1);
   const action = take(Uint8Array, c, 1);
   const direction = take(Uint8Array, c, 1);
-  // `ring` present from the start: a ring's batch (batch-ring.ts take) and a private one
-  // then share one map, and the sink's code that fills both stays monomorphic (adding the
-  // field later gave ring batches a map of their own: "wrong map" deopts, `--trace-deopt`)
-  return {
-    n: 0, feed, src, dst, proto, sport, dport, tcpFlags, packets, bytes, start, end, cloud, action, direction,
-    account, region, iface, instance, strings: [''], ring: undefined,
-  };
+  return new FlowBatch(feed, src, dst, proto, sport, dport, tcpFlags, packets, bytes, start, end, cloud, action, direction, account, region, iface, instance);
+}
+
+/**
+ * A batch made here. A class, not an object literal: V8 gave the literal's map a boilerplate
+ * after a few hundred batches, which generalised every column's field type and deoptimised the
+ * code compiled against it (the sink's copyIds, recompiled twice a bucket run: `--trace-opt
+ * --trace-generalization`, bench/RESULTS.md, branch v8c). `ring` is present from the start, so
+ * a ring's batch (batch-ring.ts take) and a private one share one map.
+ */
+class FlowBatch implements FlowBatchData {
+  // declared, not defined: a defined field starts as undefined, and its field type would be
+  // Any instead of the column's class. Assigned in the literal's order, so that batches
+  // cloned to other threads keep the shape they had.
+  declare n: number;
+  declare feed: Uint8Array;
+  declare src: Uint32Array;
+  declare dst: Uint32Array;
+  declare proto: Uint8Array;
+  declare sport: Uint16Array;
+  declare dport: Uint16Array;
+  declare tcpFlags: Int16Array;
+  declare packets: Float64Array;
+  declare bytes: Float64Array;
+  declare start: Uint32Array;
+  declare end: Uint32Array;
+  declare cloud: Uint8Array;
+  declare action: Uint8Array;
+  declare direction: Uint8Array;
+  declare account: Uint32Array;
+  declare region: Uint32Array;
+  declare iface: Uint32Array;
+  declare instance: Uint32Array;
+  declare strings: string[];
+  declare ring: { state: Int32Array; slot: number } | undefined;
+
+  constructor(
+    feed: Uint8Array,
+    src: Uint32Array,
+    dst: Uint32Array,
+    proto: Uint8Array,
+    sport: Uint16Array,
+    dport: Uint16Array,
+    tcpFlags: Int16Array,
+    packets: Float64Array,
+    bytes: Float64Array,
+    start: Uint32Array,
+    end: Uint32Array,
+    cloud: Uint8Array,
+    action: Uint8Array,
+    direction: Uint8Array,
+    account: Uint32Array,
+    region: Uint32Array,
+    iface: Uint32Array,
+    instance: Uint32Array,
+  ) {
+    this.n = 0;
+    this.feed = feed;
+    this.src = src;
+    this.dst = dst;
+    this.proto = proto;
+    this.sport = sport;
+    this.dport = dport;
+    this.tcpFlags = tcpFlags;
+    this.packets = packets;
+    this.bytes = bytes;
+    this.start = start;
+    this.end = end;
+    this.cloud = cloud;
+    this.action = action;
+    this.direction = direction;
+    this.account = account;
+    this.region = region;
+    this.iface = iface;
+    this.instance = instance;
+    this.strings = [''];
+    this.ring = undefined;
+  }
 }
 
 /** The ArrayBuffers of a batch, for postMessage's transfer list. */

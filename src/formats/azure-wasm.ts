@@ -38,6 +38,9 @@ const RECORD_AT = MACE_AT + AZURE_WASM_TUPLES * 4;
 const RECORD_BLOCK_BYTES = 64; // assembly/azure-tuples.ts
 const RUN_AT = RECORD_AT + RECORD_BLOCK_BYTES;
 const RUN_BLOCK_BYTES = 64; // assembly/azure-tuples.ts
+/** The run block's flags (assembly/azure-tuples.ts RUN_FLAGS). */
+const RUN_SELF = 1;
+const RUN_KEEP = 2;
 const ROWS_AT = RUN_AT + RUN_BLOCK_BYTES;
 const ROW_BYTES = 64; // assembly/azure-tuples.ts ROW_BYTES
 const ROUTING_AT = ROWS_AT + AZURE_WASM_TUPLES * ROW_BYTES;
@@ -165,10 +168,11 @@ export class AzureWasm {
   /**
    * The record at `start` of the blob last loaded walked by the module (assembly/azure-tuples.ts
    * readRecord), when it is written plainly: the offset just past it, its envelope spans in
-   * envS/envE (-1: absent) and its tuples in `tuples` (spans relative to the blob); -1 when the
-   * JavaScript walk is to read it.
+   * envS/envE (-1: absent), its tuple count in recordTuples; -1 when the JavaScript walk is to
+   * read it. Its tuples' spans stay in the module until spans() copies them (a record the module
+   * then reads whole, from its start, needs none of them in JavaScript).
    */
-  readRecord(start: number, envS: Int32Array, envE: Int32Array, tuples: TupleSpans): number {
+  readRecord(start: number, envS: Int32Array, envE: Int32Array): number {
     const end = this.walkRecord(this.bufAt, start, this.blobLength, RECORD_AT, SPANS_AT, AZURE_WASM_TUPLES);
     if (end < 0) return -1;
     const i32 = this.i32;
@@ -179,7 +183,28 @@ export class AzureWasm {
     }
     this.recordVersion = i32[b + 10]!;
     this.recordFlags = i32[b + 11]!;
-    const n = i32[b + 12]!;
+    this.recordTuples = i32[b + 12]!;
+    return end;
+  }
+
+  /** The tuples' count of the record readRecord read. */
+  recordTuples = 0;
+
+  /** Tuple k's MAC span (blob offsets; start -1: none) of the record readRecord read, before spans() copies them. */
+  macStartOf(k: number): number {
+    return this.i32[(MACS_AT >> 2) + k]!;
+  }
+  macEndOf(k: number): number {
+    return this.i32[(MACE_AT >> 2) + k]!;
+  }
+
+  /**
+   * The tuples' spans of the record readRecord read, into `tuples` (relative to the blob), as
+   * the JavaScript walk gives them: before any other call of the module.
+   */
+  spans(tuples: TupleSpans): void {
+    const i32 = this.i32;
+    const n = this.recordTuples;
     tuples.reserve(n);
     const { s, e, off, inArena, macS, macE, macInArena } = tuples;
     for (let k = 0; k < n; k++) {
@@ -193,7 +218,6 @@ export class AzureWasm {
       macInArena[k] = 0;
     }
     tuples.n = n;
-    return end;
   }
 
   /**
@@ -242,6 +266,24 @@ export class AzureWasm {
    * held. addCounts then adds what they counted.
    */
   readRun(end: number, account: number, region: number, instance: number, nsg: boolean, macS: number, macE: number, iface: number, room: number): number {
+    return this.run(end, account, region, instance, nsg, macS, macE, iface, room, 0);
+  }
+
+  /**
+   * readRun from the record at `start` itself, the one readRecord just walked (its ids looked up
+   * by the caller, its MAC's interface iface): that record and the ones after it, as readRun
+   * reads them, and 0 (nothing routed) when that record cannot be read whole. keepAreas: the
+   * shards' areas keep the rows routed before (else they start empty, as a read that does not
+   * keep them); regionBlank as read's.
+   */
+  readRunFrom(start: number, account: number, region: number, instance: number, nsg: boolean, macS: number, macE: number, iface: number, keepAreas: boolean, regionBlank: boolean): number {
+    if (!this.routesBlob) return 0;
+    if (!keepAreas) this.areaRows = 0;
+    if (!keepAreas || regionBlank !== this.settingsBlank) this.routing.settings(this.sink!, true, (this.settingsBlank = regionBlank));
+    return this.run(start, account, region, instance, nsg, macS, macE, iface, AZURE_WASM_TUPLES, RUN_SELF | (keepAreas ? RUN_KEEP : 0));
+  }
+
+  private run(end: number, account: number, region: number, instance: number, nsg: boolean, macS: number, macE: number, iface: number, room: number, flags: number): number {
     const i32 = this.i32;
     const b = RUN_AT >> 2;
     i32[b] = account;
@@ -252,6 +294,7 @@ export class AzureWasm {
     i32[b + 5] = macE;
     i32[b + 6] = iface;
     i32[b + 7] = Math.max(0, Math.min(room, AZURE_WASM_TUPLES - this.areaRows)); // no more than the areas hold
+    i32[b + 10] = flags;
     const records = this.walkRun(this.bufAt, end, this.blobLength, RECORD_AT, SPANS_AT, AZURE_WASM_TUPLES, ROWS_AT, ROUTING_AT, RUN_AT);
     this.runTuples = i32[b + 8]!;
     this.runEnd = i32[b + 9]!;

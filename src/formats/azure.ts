@@ -397,7 +397,8 @@ class AzureDocument implements DocHandler {
     }
     sc.arenaLen = 0;
     this.recStart = start;
-    if (this.wasmRecord(start)) return this.moduleRun(i + 1);
+    const next = this.wasmRecord(start, i);
+    if (next >= 0) return next;
     // a record that is bad inside but ends is one reject; the next record is read on
     readOrStepOver(sc, this.sink, this.lines, start, this.readRecord, this.where);
     return i + 1;
@@ -430,16 +431,17 @@ class AzureDocument implements DocHandler {
   }
 
   /**
-   * The record at start walked by the WebAssembly reader (azure-wasm.ts readRecord) when it
-   * is written plainly, then ended as readRecord ends it: true; false when readRecord is to
-   * walk it.
+   * records[i] at start walked by the WebAssembly reader (azure-wasm.ts readRecord) when it is
+   * written plainly, then read and routed whole by the module with the records after it
+   * (wholeRun), or ended as readRecord ends it and the records after it read by moduleRun: the
+   * index of the next record; -1 when readRecord is to walk it.
    */
-  private wasmRecord(start: number): boolean {
+  private wasmRecord(start: number, i: number): number {
     const w = this.wasm;
-    if (w === null || !azureFastPath.enabled) return false;
+    if (w === null || !azureFastPath.enabled) return -1;
     this.beginRecord(start);
-    const end = w.readRecord(start, this.envS, this.envE, this.tuples);
-    if (end < 0) return false; // readRecord begins the record again
+    const end = w.readRecord(start, this.envS, this.envE);
+    if (end < 0) return -1; // readRecord begins the record again
     this.envInArena.fill(0);
     this.version = w.recordVersion;
     const flags = (this.moduleFlags = w.recordFlags);
@@ -447,11 +449,64 @@ class AzureDocument implements DocHandler {
     this.sawVnetFlows = (flags & RecordFlag.vnetFlows) !== 0;
     this.knownWho = (flags & RecordFlag.sameIds) !== 0 ? this.walkedWho : -1;
     this.walkedWho = -1; // until this record's lookup
-    this.sc.pos = end;
     this.inModule = true;
+    const whole = this.wholeRun(start);
+    if (whole > 0) {
+      this.inModule = false;
+      return i + whole;
+    }
+    w.spans(this.tuples); // still those of this record: a run that reads nothing stops at it
+    this.sc.pos = end;
     this.endRecord();
     this.inModule = false;
-    return true;
+    return this.moduleRun(i + 1);
+  }
+
+  /**
+   * The record the module just walked, at start, and the records after it, read and routed
+   * whole by the module (AzureWasm.readRunFrom) when its layout is plain and every tuple is
+   * routed: no JavaScript a tuple, where endRecord read the first record of every blob, its
+   * tuples one by one (and V8 compiled that path, ~10-30 ms of its threads a run). The
+   * records read (0: none, nothing routed: endRecord ends it); the position past the last.
+   */
+  private wholeRun(start: number): number {
+    const w = this.wasm!;
+    const n = w.recordTuples; // its spans are still in the module (AzureWasm.spans)
+    if (n === 0 || n > AZURE_WASM_TUPLES || !this.sink.routable) return 0;
+    // the layout as layout() gives it, without its reject: a record it refuses is endRecord's
+    const flags = this.moduleFlags;
+    const hasCategory = this.envS[Env.category]! >= 0;
+    const nsg = hasCategory ? (flags & RecordFlag.categoryNsg) !== 0 : this.sawNsgFlows;
+    const vnet = hasCategory ? (flags & RecordFlag.categoryVnet) !== 0 : !this.sawNsgFlows && this.sawVnetFlows;
+    if (!nsg && !vnet) return 0;
+    const who = this.identity(nsg);
+    const last = n - 1;
+    const ms = w.macStartOf(last);
+    const me = w.macEndOf(last);
+    const iface = ms < 0 ? 0 : this.macOf(this.buf, ms, me);
+    // the areas are emptied first when the record's tuples may not fit: what they hold is copied first
+    if (this.routedRows + n > AZURE_WASM_TUPLES) this.endRouted();
+    const keep = this.routedRows >= 0;
+    const region = this.ids.regionOf(who);
+    const read = w.readRunFrom(start, this.ids.accountOf(who), region, this.ids.instanceOf(who), nsg, ms, me, iface, keep, region === 0);
+    if (read === 0) return 0;
+    const sink = this.sink;
+    const areas = w.routedAreas!;
+    if (!keep) {
+      sink.beginRouted(areas);
+      this.routedRows = 0;
+    }
+    sink.counters.lines += w.runTuples;
+    w.addCounts(sink);
+    sink.routedUpToCounts(); // every row in the areas has its ids
+    this.routedRows += w.runTuples;
+    // as endRecord leaves them: the next record the module walks may be read by moduleRun with these
+    this.walkedWho = who;
+    this.walkedNsg = nsg;
+    this.macKey = ms;
+    this.macId = iface;
+    this.sc.pos = w.runEnd;
+    return read;
   }
 
   /** The record at recStart (bound once: no closure per record). */
@@ -703,19 +758,7 @@ class AzureDocument implements DocHandler {
       return;
     }
     const nsg = layout === Layout.nsg;
-    // identity from the NSG's resource id, or the VNet flow log's target then its own id
-    const pf = nsg ? Env.resourceId : Env.target;
-    const ps = this.envS[pf]!;
-    const sf = Env.flowLog;
-    const ss = nsg ? -1 : this.envS[sf]!;
-    const known = this.inModule && this.walkedNsg === nsg ? this.knownWho : -1;
-    const who =
-      known >= 0
-        ? known
-        : this.ids.lookup(
-          this.envBuf(pf), Math.max(ps, 0), ps < 0 ? 0 : this.envE[pf]!,
-          this.envBuf(sf), Math.max(ss, 0), ss < 0 ? 0 : this.envE[sf]!,
-        );
+    const who = this.identity(nsg);
     if (this.inModule) {
       this.walkedWho = who;
       this.walkedNsg = nsg;
@@ -779,6 +822,24 @@ class AzureDocument implements DocHandler {
       } else if (why === NO_FLOW) sink.noData();
       else sink.reject(this.lines.lineAt(off), off, why, tb, s, e);
     }
+  }
+
+  /**
+   * The identity (Identities.lookup) of the record being ended: from the NSG's resource id, or
+   * the VNet flow log's target then its own id; that of the record the module walked before it
+   * when the module found the same identity strings and layout (knownWho).
+   */
+  private identity(nsg: boolean): number {
+    const known = this.inModule && this.walkedNsg === nsg ? this.knownWho : -1;
+    if (known >= 0) return known;
+    const pf = nsg ? Env.resourceId : Env.target;
+    const ps = this.envS[pf]!;
+    const sf = Env.flowLog;
+    const ss = nsg ? -1 : this.envS[sf]!;
+    return this.ids.lookup(
+      this.envBuf(pf), Math.max(ps, 0), ps < 0 ? 0 : this.envE[pf]!,
+      this.envBuf(sf), Math.max(ss, 0), ss < 0 ? 0 : this.envE[sf]!,
+    );
   }
 
   /** The routed rows of the records read so far copied into the sink's batches, and its session closed (routedRows). */

@@ -28,8 +28,12 @@ const READERS: FormatReader[] = [
   goflow2, // JSON: after the cloud JSON readers, which key on their own fields (formats.md §6 rule 8)
 ];
 
+/** Each name's reader (the first of that name in READERS): planning and the parse threads ask a few times a file. */
+const BY_NAME = new Map<string, FormatReader>();
+for (const r of READERS) if (!BY_NAME.has(r.name)) BY_NAME.set(r.name, r);
+
 export function readerFor(name: FormatName): FormatReader | undefined {
-  return READERS.find((r) => r.name === name);
+  return BY_NAME.get(name);
 }
 
 export function supportedFormats(): FormatName[] {

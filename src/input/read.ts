@@ -521,12 +521,14 @@ function gunzipDocument(path: string, maxBytes: number): Buffer | null {
  * concatenation cost more than the parse. Reads to the end even when the file grew since
  * fstat (a blob still being appended), in BLOCK steps so the limit stops it as the stream did.
  */
-function readPlainWhole(path: string, maxBytes: number, bufferFor = freshBuffer): Buffer {
+function readPlainWhole(path: string, maxBytes: number, bufferFor = freshBuffer, sizeHint = -1): Buffer {
   let total = 0;
   let fd = -1;
   try {
     fd = openSync(path, 'r');
-    let buf = bufferFor(fstatSync(fd).size + 1); // + 1: a read past the size sees growth or the end
+    // + 1: a read past the size sees growth or the end (a size planned before may be stale:
+    // the reads go to the end either way, growing the buffer if they must)
+    let buf = bufferFor((sizeHint >= 0 ? sizeHint : fstatSync(fd).size) + 1);
     for (;;) {
       if (total === buf.length) {
         const more = Buffer.allocUnsafeSlow(buf.length * 2);
@@ -554,9 +556,11 @@ const freshBuffer = (size: number): Buffer => Buffer.allocUnsafeSlow(size);
  * none of them (a parse thread reading one Azure blob after another: its reader copies the
  * blob into its module and what it keeps into the sink). A fresh buffer each blob was an
  * allocation of tens of KiB and its free a blob (bench/RESULTS.md, branch azurestart).
+ * `plannedSize`: the file's size when planned (-1: unknown), the buffer's size to start with.
  */
-export function readPlainReused(path: string, maxBytes: number): Buffer {
-  return readPlainWhole(path, maxBytes, reusedBuffer);
+export function readPlainReused(path: string, maxBytes: number, plannedSize = -1): Buffer {
+  // the planned size (a stat of the walk) spares an fstat a blob
+  return readPlainWhole(path, maxBytes, reusedBuffer, plannedSize);
 }
 
 let reused: Buffer | null = null;

@@ -1,5 +1,5 @@
 /** summary.json and the short human summary on stderr. */
-import type { DetectResult } from '../engine/types.js';
+import type { DetectResult, FileReport } from '../engine/types.js';
 import type { KeyVerdict } from '../engine/verdict.js';
 import { isoTime } from './verdicts.js';
 
@@ -70,31 +70,77 @@ export function buildSummary(r: DetectResult, settings: Record<string, unknown>)
 export const FILES_NAME = 'files.ndjson';
 
 /**
- * files.ndjson: one JSON object a line per input file, in the run's file order. Written
- * field by field, as JSON.stringify writes the object { path, format, gzip, bytes,
- * decompressed_bytes, ...counters in snake case, error?, replay? } (a key whose value is
- * undefined left out): an object, its counters' copy and a stringify a file were ~2.6 µs
- * of the main thread's CPU a file on 10,080 tiny files.
+ * files.ndjson: one JSON object a line per input file, in the run's file order: JSON.stringify
+ * of each file's FileLine, { path, format, gzip, bytes, decompressed_bytes, ...counters in
+ * snake case, error?, replay? } (a key whose value is undefined left out). An object of one
+ * class a file keeps the work a file in V8's native stringify: written field by field (~25
+ * string concatenations a file), the loop was compiled by TurboFan in 7-15 ms of a V8 thread
+ * during the shards' finalisation, and cost ~12 ms of CPU on 696 Azure blobs where this
+ * costs ~4 (and ~60 against ~45 ms on 10,080 tiny files).
  */
 export function fileLines(r: Pick<DetectResult, 'files'>): string {
   const lines: string[] = new Array<string>(r.files.length);
-  for (let i = 0; i < r.files.length; i++) {
-    const f = r.files[i]!;
-    let body = field('path', f.path) + field('format', f.format) + field('gzip', f.gzip) + field('bytes', f.bytes) + field('decompressed_bytes', f.decompressedBytes);
-    const counters = f.counters as unknown as Record<string, unknown>;
-    for (const k in counters) body += field(snakeName(k), counters[k]);
-    if (f.error) body += field('error', f.error);
-    if (f.replay) body += field('replay', f.replay); // what a replay file held and gave back (src/replay/input.ts)
-    lines[i] = `{${body.slice(1)}}\n`;
-  }
+  for (let i = 0; i < r.files.length; i++) lines[i] = JSON.stringify(new FileLine(r.files[i]!)) + '\n';
   return lines.join('');
 }
 
-/** `,"key":value` as JSON.stringify writes a member of an object (nothing for undefined). Keys are plain names. */
-function field(key: string, value: unknown): string {
-  if (value === undefined || typeof value === 'function' || typeof value === 'symbol') return '';
-  const v = typeof value === 'number' ? (Number.isFinite(value) ? String(value) : 'null') : typeof value === 'boolean' ? String(value) : JSON.stringify(value);
-  return `,"${key}":${v}`;
+/**
+ * A line of files.ndjson, its keys in the order JSON.stringify writes them: the counters in
+ * newCounters' order (test/file-lines.test.ts compares with the object made from its keys).
+ */
+class FileLine {
+  readonly path: string;
+  readonly format: FileReport['format'];
+  readonly gzip: boolean;
+  readonly bytes: number;
+  readonly decompressed_bytes: number;
+  readonly lines: number;
+  readonly records: number;
+  readonly nodata: number;
+  readonly rejected: number;
+  readonly blank: number;
+  readonly headers: number;
+  readonly trailers: number;
+  readonly inbound: number;
+  readonly outbound: number;
+  readonly internal: number;
+  readonly responses: number;
+  readonly backscatter: number;
+  readonly other_partition: number;
+  readonly duplicates: number;
+  readonly late: number;
+  readonly outside_range: number;
+  readonly blank_region: number;
+  readonly error: string | undefined;
+  readonly replay: FileReport['replay'];
+
+  constructor(f: FileReport) {
+    const c = f.counters;
+    this.path = f.path;
+    this.format = f.format;
+    this.gzip = f.gzip;
+    this.bytes = f.bytes;
+    this.decompressed_bytes = f.decompressedBytes;
+    this.lines = c.lines;
+    this.records = c.records;
+    this.nodata = c.nodata;
+    this.rejected = c.rejected;
+    this.blank = c.blank;
+    this.headers = c.headers;
+    this.trailers = c.trailers;
+    this.inbound = c.inbound;
+    this.outbound = c.outbound;
+    this.internal = c.internal;
+    this.responses = c.responses;
+    this.backscatter = c.backscatter;
+    this.other_partition = c.otherPartition;
+    this.duplicates = c.duplicates;
+    this.late = c.late;
+    this.outside_range = c.outsideRange;
+    this.blank_region = c.blankRegion;
+    this.error = f.error || undefined; // an empty message is left out
+    this.replay = f.replay || undefined; // what a replay file held and gave back (src/replay/input.ts)
+  }
 }
 
 /** Records with a blank region, by the cloud of their file's format (NetFlow and other exports carry no region: left out). */
