@@ -21,7 +21,7 @@ import type { BatchMessage, FinalizeReply, FusedPart, GroupFile, ParseResult, Pa
 import { inlineShard, type ShardPool } from './inline-shard.js';
 import { fusedApplies, fusedMayApply, partBuffers, runAffine, smallInput, threadsByAffinity } from './fused.js';
 import { compareVerdicts } from './order.js';
-import { FileRows, packedBytesIn } from './file-results.js';
+import { FileRows, packedProgress } from './file-results.js';
 import { readerFor } from '../formats/registry.js';
 import { BATCH_BYTES_PER_RECORD, batchTransferList } from '../flow/batch.js';
 import { BatchRing, createBatchRing, type BatchRingShared } from '../flow/batch-ring.js';
@@ -220,7 +220,6 @@ export class Engine {
     this.lastPipeline = fused ? 'fused' : 'sharded';
     const handedBack = new Set<number>();
     // the shards add what they hold while the last files are parsed (tail.ts)
-    let parsedBytes = 0; // bytesDone, and the files of 'files' tasks, which bytesDone leaves out
     const shares = options.wholeRun === true && !fused && this.shardsInThreads && opts.shardOp !== 'convertAdd' ? earlyFlushShares() : [];
     let flushes = 0;
     const runJob = async (job: Job, thread = -1): Promise<void> => {
@@ -231,17 +230,24 @@ export class Engine {
         if (result.files) for (const r of result.files) chunkResults[r.fileIndex] = [r];
         else (chunkResults[job.file] ??= [])[job.chunk] = result;
       }
-      bytesDone += result.bytesIn;
-      parsedBytes += result.packedFiles ? packedBytesIn(result.packedFiles) : result.bytesIn;
-      const passed = flushesDue(parsedBytes, bytesTotal, shares);
+      if (result.packedFiles) {
+        // a 'files' task's own bytesIn and counters are 0: its files' rows say what it read
+        const done = packedProgress(result.packedFiles);
+        bytesDone += done.bytes;
+        records += done.records;
+        filesDone += done.files;
+      } else {
+        bytesDone += result.bytesIn;
+        records += result.counters.records;
+        fileBytes[job.file]! += result.bytesIn;
+        if (fileBytes[job.file]! >= files[job.file]!.size && fileBytes[job.file]! - result.bytesIn < files[job.file]!.size) filesDone++;
+      }
+      const passed = flushesDue(bytesDone, bytesTotal, shares);
       if (passed > flushes) {
         flushes = passed;
         // one flush for shares passed together, none once all is parsed (the finalisation's own comes next)
-        if (parsedBytes < bytesTotal) this.flushHeld();
+        if (bytesDone < bytesTotal) this.flushHeld();
       }
-      records += result.counters.records;
-      fileBytes[job.file]! += result.bytesIn;
-      if (fileBytes[job.file]! >= files[job.file]!.size && fileBytes[job.file]! - result.bytesIn < files[job.file]!.size) filesDone++;
       onProgress?.({ bytesDone, bytesTotal, records, elapsed: (performance.now() - t0) / 1000, filesDone, filesTotal: files.length });
     };
     // a shard in a thread takes its tasks in order, its memory limits first: every batch and
