@@ -62,6 +62,32 @@ function wholeCount(v: number): number {
   return v <= 0x7fffffff ? v | 0 : v;
 }
 
+const RECORDS = FIXED + COUNTERS.indexOf('records');
+
+/**
+ * What a 'files' task did, for the run's progress (its task's own bytesIn and counters are
+ * 0): the files it read to their end, their bytes and records. A file handed back (replan) is
+ * left out: it is read again, and counted then.
+ */
+export function packedProgress(p: PackedFiles): { files: number; bytes: number; records: number } {
+  let files = 0;
+  let bytes = 0;
+  let records = 0;
+  for (let o = 0; o < p.rows.length; o += ROW) {
+    files++;
+    bytes += p.rows[o + 2]!;
+    records += p.rows[o + RECORDS]!;
+  }
+  for (const e of p.extras) {
+    if (!e.replan) continue;
+    const o = e.row * ROW;
+    files--;
+    bytes -= p.rows[o + 2]!;
+    records -= p.rows[o + RECORDS]!;
+  }
+  return { files, bytes, records };
+}
+
 export function unpackFiles(p: PackedFiles): ParseResult[] {
   const n = p.rows.length / ROW;
   const out: ParseResult[] = [];

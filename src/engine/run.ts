@@ -15,12 +15,13 @@ import { planAll } from '../source/plan.js';
 import { addCounters, newCounters } from '../flow/sink.js';
 import { mergeEndpointDays } from './merge.js';
 import { DEFAULT_OUTBOUND } from './outbound-table.js';
+import { earlyFlushShares, flushesDue } from './tail.js';
 import { buildAlerts } from '../detect/outbound.js';
 import type { BatchMessage, FinalizeReply, FusedPart, GroupFile, ParseResult, ParseTask, ShardStats, ShardTask } from './tasks.js';
 import { inlineShard, type ShardPool } from './inline-shard.js';
 import { fusedApplies, fusedMayApply, partBuffers, runAffine, smallInput, threadsByAffinity } from './fused.js';
 import { compareVerdicts } from './order.js';
-import { FileRows } from './file-results.js';
+import { FileRows, packedProgress } from './file-results.js';
 import { readerFor } from '../formats/registry.js';
 import { BATCH_BYTES_PER_RECORD, batchTransferList } from '../flow/batch.js';
 import { BatchRing, createBatchRing, type BatchRingShared } from '../flow/batch-ring.js';
@@ -218,6 +219,9 @@ export class Engine {
     const fused = this.fusedWanted && fusedApplies(files, opts, this.capacityHint * this.shards) && this.plannedHere(files, opts);
     this.lastPipeline = fused ? 'fused' : 'sharded';
     const handedBack = new Set<number>();
+    // the shards add what they hold while the last files are parsed (tail.ts)
+    const shares = options.wholeRun === true && !fused && this.shardsInThreads && opts.shardOp !== 'convertAdd' ? earlyFlushShares() : [];
+    let flushes = 0;
     const runJob = async (job: Job, thread = -1): Promise<void> => {
       const result = thread >= 0 ? await this.fusedJob(job, thread) : await this.parseJob(job);
       if (result.packedFiles) fileRows.add(result.packedFiles, (i) => handedBack.add(i));
@@ -226,10 +230,24 @@ export class Engine {
         if (result.files) for (const r of result.files) chunkResults[r.fileIndex] = [r];
         else (chunkResults[job.file] ??= [])[job.chunk] = result;
       }
-      bytesDone += result.bytesIn;
-      records += result.counters.records;
-      fileBytes[job.file]! += result.bytesIn;
-      if (fileBytes[job.file]! >= files[job.file]!.size && fileBytes[job.file]! - result.bytesIn < files[job.file]!.size) filesDone++;
+      if (result.packedFiles) {
+        // a 'files' task's own bytesIn and counters are 0: its files' rows say what it read
+        const done = packedProgress(result.packedFiles);
+        bytesDone += done.bytes;
+        records += done.records;
+        filesDone += done.files;
+      } else {
+        bytesDone += result.bytesIn;
+        records += result.counters.records;
+        fileBytes[job.file]! += result.bytesIn;
+        if (fileBytes[job.file]! >= files[job.file]!.size && fileBytes[job.file]! - result.bytesIn < files[job.file]!.size) filesDone++;
+      }
+      const passed = flushesDue(bytesDone, bytesTotal, shares);
+      if (passed > flushes) {
+        flushes = passed;
+        // one flush for shares passed together, none once all is parsed (the finalisation's own comes next)
+        if (bytesDone < bytesTotal) this.flushHeld();
+      }
       onProgress?.({ bytesDone, bytesTotal, records, elapsed: (performance.now() - t0) / 1000, filesDone, filesTotal: files.length });
     };
     // a shard in a thread takes its tasks in order, its memory limits first: every batch and
@@ -406,6 +424,12 @@ export class Engine {
         Atomics.notify(this.inflight, 0);
       });
     this.shardWork.push(p);
+  }
+
+  /** Every shard adds the records it holds back, behind the batches routed to it so far. */
+  private flushHeld(): void {
+    const task: ShardTask = { op: 'flushHeld', windowSeconds: this.opts.windowSeconds };
+    for (const pool of this.shardPools) this.shardWork.push(pool.run(task).catch((err: Error) => void (this.shardError ??= err)));
   }
 
   /** Wait until every routed batch is in its shard's accumulators. */

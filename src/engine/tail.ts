@@ -1,0 +1,37 @@
+/**
+ * The serial end of a detect run (issue 19, targets 1 and 2). After the last batch one shard
+ * thread adds the records it still holds back (scan-table.ts addBatch), finalises the inbound
+ * table and the outbound one, while the other core idles; then the engine's thread merges
+ * and writes. Here the held-back records are added near the end of the parse instead, while
+ * the shard thread waits for the last batches anyway (it idles about half of the parse), so
+ * that the finalisation adds only those of the last files (bench/RESULTS.md, branch tail2).
+ * The result is the same: every reader of the table adds the held records first.
+ */
+
+/**
+ * Shares of the input's bytes parsed at which the shards add what they hold. At 90 % the
+ * rows held since a shard's last flush (up to ~0.4 M on the bucket, ~80 ns each) take about
+ * what the last tenth of the parse leaves the shard thread; at 97 % again, for those of that
+ * tenth. Each flush adds fewer rows a bucket than one flush would, which costs the add path
+ * (bench/probes/flush-split.mjs).
+ */
+export const EARLY_FLUSHES: readonly number[] = [0.9, 0.97];
+
+/**
+ * The shares this ingest flushes at: EARLY_FLUSHES; none with FLOWSIEVE_TAIL=serial (all
+ * added at the finalisation, as before); FLOWSIEVE_TAIL=0.95 (a comma list of shares between
+ * 0 and 1) others, for A/B runs. Read at each ingest: tests switch it.
+ */
+export function earlyFlushShares(): readonly number[] {
+  const v = process.env.FLOWSIEVE_TAIL;
+  if (v === 'serial') return [];
+  const shares = v ? v.split(',').map(Number) : [];
+  return shares.length > 0 && shares.every((s) => s > 0 && s < 1) ? shares.sort((a, b) => a - b) : EARLY_FLUSHES;
+}
+
+/** How many of `shares` (ascending) `parsed` of `total` bytes has passed. */
+export function flushesDue(parsed: number, total: number, shares: readonly number[]): number {
+  let k = 0;
+  while (k < shares.length && parsed >= shares[k]! * total) k++;
+  return k;
+}
