@@ -8,7 +8,7 @@ import { decodeState, encodeState } from '../src/engine/codec.js';
 import { ScanTable } from '../src/engine/scan-table.js';
 import type { ScanTableState } from '../src/engine/scan-layout.js';
 import { OutboundTable, type OutboundState } from '../src/engine/outbound-table.js';
-import type { FinalizeReply, FusedPart, FusedTask, ParseResult, ShardStats, ShardTask } from '../src/engine/tasks.js';
+import type { FusedPart, InboundReply, OutboundReply, FusedTask, ParseResult, ShardStats, ShardTask } from '../src/engine/tasks.js';
 import type { ReplayShardTask, ReplayTable } from '../src/replay/shard-ops.js';
 import { isReplayOp } from '../src/replay/shard-op-names.js';
 import { BoundedAccumulator, isMemoryTask } from '../src/engine/spill.js';
@@ -146,13 +146,13 @@ function runTask(task: ShardTask): unknown {
       s.inbound = bound.add(s.inbound, task.batch, task.oneBucket === true); // may spill the inbound table and start a fresh one
       s.outbound.addBatch(task.batch);
       return task.batch.n;
-    case 'finalize': {
-      const r = bound.finalize(s.inbound, task.opts);
-      const outbound = s.outbound.finalize(task.outbound, task.opts.uptoWindow);
-      if (task.opts.drop) s.outbound.dropWindowsUpTo(task.opts.uptoWindow ?? 0xffffffff);
-      const memory = { ...r.memory, outboundDroppedRecords: s.outbound.droppedRecords, outboundDropped: s.outbound.droppedHosts() };
-      const reply: FinalizeReply = { ...r, memory, outbound, tableBytes: r.tableBytes + s.outbound.heldBytes, tableEntries: r.tableEntries + s.outbound.n };
-      return reply;
+    case 'finalizeInbound':
+      return bound.finalize(s.inbound, task.opts) satisfies InboundReply;
+    case 'finalizeOutbound': {
+      const findings = s.outbound.finalize(task.outbound, task.uptoWindow);
+      if (task.drop) s.outbound.dropWindowsUpTo(task.uptoWindow ?? 0xffffffff);
+      const o = s.outbound;
+      return { findings, heldBytes: o.heldBytes, entries: o.n, droppedRecords: o.droppedRecords, dropped: o.droppedHosts() } satisfies OutboundReply;
     }
     case 'exportPieceCount':
       return 1 + bound.spilledPieces().length;
