@@ -452,14 +452,9 @@ export class Engine {
       op: 'finalizeInbound',
       windowSeconds: opts.windowSeconds,
       opts: { thresholds: opts.thresholds, windowSeconds: opts.windowSeconds, nearMisses: opts.nearMisses, ...options },
-    };
-    const outboundTask: ShardTask = {
-      op: 'finalizeOutbound',
-      windowSeconds: opts.windowSeconds,
       outbound: opts.outbound ?? DEFAULT_OUTBOUND, // callers that predate outbound detection pass none
-      uptoWindow: options.uptoWindow,
-      drop: options.drop,
     };
+    const outboundTask: ShardTask = { op: 'finalizeOutbound', windowSeconds: opts.windowSeconds };
     // both queued at once: a shard thread finalises its outbound table while this thread
     // merges the inbound verdicts it sent first (the merge needs none of the outbound part)
     const inbound = Promise.all(this.shardPools.map((p) => p.run(inboundTask))) as Promise<InboundReply[]>;

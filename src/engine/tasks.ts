@@ -130,10 +130,11 @@ export type ShardTask =
   | { op: 'add'; windowSeconds: number; batch: FlowBatchData; capacityHint?: number; oneBucket?: boolean }
   /**
    * The finalisation in two tasks, queued together: the inbound verdicts first, which the
-   * main thread merges while the shard finalises its outbound table (the second).
+   * main thread merges while the shard finalises its outbound table (begun as soon as the
+   * first reply is posted; the second task takes its reply).
    */
-  | { op: 'finalizeInbound'; windowSeconds: number; opts: FinalizeOptions }
-  | { op: 'finalizeOutbound'; windowSeconds: number; outbound: OutboundThresholds; uptoWindow?: number; drop?: boolean }
+  | { op: 'finalizeInbound'; windowSeconds: number; opts: FinalizeOptions; outbound: OutboundThresholds }
+  | { op: 'finalizeOutbound'; windowSeconds: number }
   /** The state in pieces: 'exportPieceCount' says how many, 'exportPiece' encodes piece k (0: the tables, then the spilled partitions, a few a piece). */
   /** Add the held-back records now (near the end of the parse: tail.ts), not at the finalisation. */
   | { op: 'flushHeld'; windowSeconds: number }
