@@ -444,7 +444,7 @@ export class Engine {
    * Verdicts of every window up to `uptoWindow` (all windows when undefined). With
    * `drop`, the finalised windows leave the accumulators (incremental finalisation).
    */
-  /** `meanwhile`: work for this thread once the shards have their finalise task (none with an inline shard). */
+  /** `meanwhile`: work for this thread once the shards have their finalise tasks (none with an inline shard). */
   async finalize(options: { uptoWindow?: number; drop?: boolean; endpointSources?: boolean } = {}, meanwhile?: () => void): Promise<FinalizeOutput> {
     await this.drain();
     const opts = this.opts;
