@@ -67,4 +67,28 @@ describe('engine state: checkpoints and incremental windows', () => {
     expect(JSON.stringify(merged.nearMisses)).toBe(JSON.stringify(whole.nearMisses));
     expect(parts.map((p) => p.scans.length)).toEqual([11, 11, 11, 11]) // 10 IPv4 scanners with >= 10 endpoints and one IPv6, per window;
   });
+  it('finalising windows one at a time gives each window its outbound findings once, and leaves both tables empty', async () => {
+    // one of our own hosts probes 150 public targets in each of the first two windows, beside the scanners
+    const dir = tempDir();
+    const worm: Flow[] = [];
+    for (let w = 0; w < 2; w++) for (let i = 0; i < 150; i++) worm.push({ src: '10.9.0.5', dst: `45.${w}.${i >> 8}.${(i & 255) + 1}`, dport: 23, start: T0 + w * W + i, action: 'ACCEPT' });
+    writeV2(join(dir, 'f.log'), [...flows(), ...worm]);
+    const whole = new Engine(engineOpts(2));
+    await whole.ingest([dir]);
+    const all = await whole.finalize();
+    await whole.close();
+    expect(all.findings.map((f) => f.src)).toEqual(['10.9.0.5', '10.9.0.5']);
+
+    const e = new Engine(engineOpts(2));
+    await e.ingest([dir]);
+    const first = Math.floor(T0 / W);
+    const parts = [];
+    for (let w = first; w < first + 4; w++) parts.push(await e.finalize({ uptoWindow: w, drop: true }));
+    const rest = await e.finalize();
+    await e.close();
+    expect(parts.map((p) => p.findings.length)).toEqual([1, 1, 0, 0]);
+    expect(JSON.stringify(parts.flatMap((p) => p.findings))).toBe(JSON.stringify(all.findings));
+    expect(rest.findings).toHaveLength(0);
+    expect(rest.accumulatorEntries).toBe(0); // the inbound and the outbound table's windows all dropped
+  });
 });

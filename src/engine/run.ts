@@ -17,7 +17,7 @@ import { mergeEndpointDays } from './merge.js';
 import { DEFAULT_OUTBOUND } from './outbound-table.js';
 import { earlyFlushShares, flushesDue } from './tail.js';
 import { buildAlerts } from '../detect/outbound.js';
-import type { BatchMessage, FinalizeReply, FusedPart, GroupFile, ParseResult, ParseTask, ShardStats, ShardTask } from './tasks.js';
+import type { BatchMessage, FusedPart, GroupFile, InboundReply, OutboundReply, ParseResult, ParseTask, ShardStats, ShardTask } from './tasks.js';
 import { inlineShard, type ShardPool } from './inline-shard.js';
 import { fusedApplies, fusedMayApply, partBuffers, runAffine, smallInput, threadsByAffinity } from './fused.js';
 import { compareVerdicts } from './order.js';
@@ -444,45 +444,53 @@ export class Engine {
    * Verdicts of every window up to `uptoWindow` (all windows when undefined). With
    * `drop`, the finalised windows leave the accumulators (incremental finalisation).
    */
-  /** `meanwhile`: work for this thread once the shards have their finalise task (none with an inline shard). */
+  /** `meanwhile`: work for this thread once the shards have their finalise tasks (none with an inline shard). */
   async finalize(options: { uptoWindow?: number; drop?: boolean; endpointSources?: boolean } = {}, meanwhile?: () => void): Promise<FinalizeOutput> {
     await this.drain();
     const opts = this.opts;
-    const task: ShardTask = {
-      op: 'finalize',
+    const inboundTask: ShardTask = {
+      op: 'finalizeInbound',
       windowSeconds: opts.windowSeconds,
       opts: { thresholds: opts.thresholds, windowSeconds: opts.windowSeconds, nearMisses: opts.nearMisses, ...options },
       outbound: opts.outbound ?? DEFAULT_OUTBOUND, // callers that predate outbound detection pass none
     };
-    const pending = Promise.all(this.shardPools.map((p) => p.run(task)));
+    const outboundTask: ShardTask = { op: 'finalizeOutbound', windowSeconds: opts.windowSeconds };
+    // both queued at once: a shard thread finalises its outbound table while this thread
+    // merges the inbound verdicts it sent first (the merge needs none of the outbound part)
+    const inbound = Promise.all(this.shardPools.map((p) => p.run(inboundTask))) as Promise<InboundReply[]>;
+    const outbound = Promise.all(this.shardPools.map((p) => p.run(outboundTask))) as Promise<OutboundReply[]>;
+    outbound.catch(() => {}); // awaited below; where the inbound part fails first, no one does
     if (meanwhile && this.shardsInThreads) {
       try {
         meanwhile();
       } catch (err) {
-        pending.catch(() => {}); // the threads are stopped: their tasks fail, no one waits for them
+        inbound.catch(() => {}); // the threads are stopped: their tasks fail, no one waits for them
         throw err;
       }
     }
-    const replies = (await pending) as FinalizeReply[];
+    const replies = await inbound;
     const small = this.smallKeys;
     this.smallKeys = { keys: 0, entries: 0 };
     const all = replies.flatMap((r) => r.verdicts).sort(compareVerdicts);
     const scans = all.filter((v) => v.failed.length === 0);
+    const nearMisses = all.filter((v) => v.failed.length > 0);
     const endpointDays = mergeEndpointDays(replies.map((r) => r.endpointDays));
-    const findings = replies.flatMap((r) => r.outbound);
+    const outs = await outbound;
+    const findings = outs.flatMap((o) => o.findings);
     const alerts = buildAlerts(findings, scans, endpointDays, opts.windowSeconds, opts);
     return {
       scans,
-      nearMisses: all.filter((v) => v.failed.length > 0),
+      nearMisses,
       endpointDays,
       findings,
       alerts: alerts.alerts,
       alertsSuppressed: alerts.suppressed,
       keys: replies.reduce((s, r) => s + r.keys, small.keys),
       entries: replies.reduce((s, r) => s + r.entries, small.entries),
-      accumulatorBytes: replies.reduce((s, r) => s + r.tableBytes, 0),
-      accumulatorEntries: replies.reduce((s, r) => s + r.tableEntries, 0),
-      memory: mergeMemoryReports(replies.map((r) => r.memory)),
+      accumulatorBytes: replies.reduce((s, r, k) => s + r.tableBytes + outs[k]!.heldBytes, 0),
+      accumulatorEntries: replies.reduce((s, r, k) => s + r.tableEntries + outs[k]!.entries, 0),
+      // the outbound table's drops join its shard's report, as the shard's own table's do
+      memory: mergeMemoryReports(replies.map((r, k) => ({ ...r.memory, outboundDroppedRecords: outs[k]!.droppedRecords, outboundDropped: outs[k]!.dropped }))),
     };
   }
 

@@ -7,7 +7,7 @@ import type { FormatName } from '../formats/types.js';
 import type { FinalizeOptions, FinalizeResult } from './verdict.js';
 import type { ReplayShardTask } from '../replay/shard-ops.js';
 import type { MemoryReport, MemoryTask } from './spill.js';
-import type { OutboundFinding, OutboundState, OutboundThresholds } from './outbound-table.js';
+import type { OutboundDrop, OutboundFinding, OutboundState, OutboundThresholds } from './outbound-table.js';
 import type { ScanTableState } from './scan-layout.js';
 
 /** What planning says of a file, as a parse thread needs it to read the file (GroupFile, ParseTask). */
@@ -128,7 +128,13 @@ export interface BatchMessage {
 
 export type ShardTask =
   | { op: 'add'; windowSeconds: number; batch: FlowBatchData; capacityHint?: number; oneBucket?: boolean }
-  | { op: 'finalize'; windowSeconds: number; opts: FinalizeOptions; outbound: OutboundThresholds }
+  /**
+   * The finalisation in two tasks, queued together: the inbound verdicts first, which the
+   * main thread merges while the shard finalises its outbound table (begun as soon as the
+   * first reply is posted; the second task takes its reply).
+   */
+  | { op: 'finalizeInbound'; windowSeconds: number; opts: FinalizeOptions; outbound: OutboundThresholds }
+  | { op: 'finalizeOutbound'; windowSeconds: number }
   /** The state in pieces: 'exportPieceCount' says how many, 'exportPiece' encodes piece k (0: the tables, then the spilled partitions, a few a piece). */
   /** Add the held-back records now (near the end of the parse: tail.ts), not at the finalisation. */
   | { op: 'flushHeld'; windowSeconds: number }
@@ -149,4 +155,14 @@ export interface ShardStats {
   windows: number[]; // windows with inbound entries, ascending
 }
 
-export type FinalizeReply = FinalizeResult & { outbound: OutboundFinding[]; tableBytes: number; tableEntries: number; memory?: MemoryReport };
+/** Reply to 'finalizeInbound': the inbound table's verdicts, its size and memory report. */
+export type InboundReply = FinalizeResult & { tableBytes: number; tableEntries: number; memory: MemoryReport };
+
+/** Reply to 'finalizeOutbound': the outbound findings, and the outbound table's size and drops after them. */
+export interface OutboundReply {
+  findings: OutboundFinding[];
+  heldBytes: number;
+  entries: number;
+  droppedRecords: number;
+  dropped: OutboundDrop[];
+}
