@@ -156,4 +156,19 @@ describe('scan table: the index layout', () => {
     expect(probes).toEqual([1873, 1262]);
     expect(sum).toBe(3402405880);
   });
+
+  it('adds its held records at an early flush only once it holds entries, or when told to (tail.ts)', () => {
+    const t = new ScanTable(W, 1 << 14, 1, 1 << 12); // a held buffer of 4,096 rows
+    t.addBatch(batchOf((i) => 0x2d000000 + i * 7919, 1000));
+    t.flushEarly(false); // an empty table: the rows wait for the finalisation's one pass
+    expect(t.count).toBe(0);
+    expect(t.entriesBound).toBe(1000);
+    t.flushEarly(true);
+    expect(t.count).toBe(1000);
+    t.addBatch(batchOf((i) => 0x2e000000 + i * 7919, 500));
+    t.flushEarly(false); // entries already: the rows held since are a pass of their own anyway
+    expect(t.count).toBe(1500);
+    t.addBatch(batchOf((i) => 0x2e000000 + i * 7919, 500)); // the same records again: found
+    expect(t.n).toBe(1500);
+  });
 });

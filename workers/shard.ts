@@ -139,7 +139,7 @@ function runTask(task: ShardTask): unknown {
     return undefined;
   }
   if (task.op === 'reset') return reset();
-  if (task.op === 'flushHeld') return state?.inbound.flush(); // a shard with no table yet has nothing held (and takes its size from the first batch)
+  if (task.op === 'flushHeld') return state?.inbound.flushEarly(task.always); // a shard with no table yet has nothing held (and takes its size from the first batch)
   const s = stateFor(task.windowSeconds, task.op === 'add' ? task.capacityHint : undefined);
   switch (task.op) {
     case 'add':

@@ -15,7 +15,7 @@ import { planAll } from '../source/plan.js';
 import { addCounters, newCounters } from '../flow/sink.js';
 import { mergeEndpointDays } from './merge.js';
 import { DEFAULT_OUTBOUND } from './outbound-table.js';
-import { earlyFlushShares, flushesDue } from './tail.js';
+import { earlyFlushesNamed, earlyFlushShares, flushesDue } from './tail.js';
 import { buildAlerts } from '../detect/outbound.js';
 import type { BatchMessage, FusedPart, GroupFile, InboundReply, OutboundReply, ParseResult, ParseTask, ShardStats, ShardTask } from './tasks.js';
 import { inlineShard, type ShardPool } from './inline-shard.js';
@@ -222,6 +222,7 @@ export class Engine {
     // the shards add what they hold while the last files are parsed (tail.ts)
     const shares = options.wholeRun === true && !fused && this.shardsInThreads && opts.shardOp !== 'convertAdd' ? earlyFlushShares() : [];
     let flushes = 0;
+    const flushAlways = shares.length > 0 && earlyFlushesNamed();
     const runJob = async (job: Job, thread = -1): Promise<void> => {
       const result = thread >= 0 ? await this.fusedJob(job, thread) : await this.parseJob(job);
       if (result.packedFiles) fileRows.add(result.packedFiles, (i) => handedBack.add(i));
@@ -246,7 +247,7 @@ export class Engine {
       if (passed > flushes) {
         flushes = passed;
         // one flush for shares passed together, none once all is parsed (the finalisation's own comes next)
-        if (bytesDone < bytesTotal) this.flushHeld();
+        if (bytesDone < bytesTotal) this.flushHeld(flushAlways);
       }
       onProgress?.({ bytesDone, bytesTotal, records, elapsed: (performance.now() - t0) / 1000, filesDone, filesTotal: files.length });
     };
@@ -427,8 +428,9 @@ export class Engine {
   }
 
   /** Every shard adds the records it holds back, behind the batches routed to it so far. */
-  private flushHeld(): void {
-    const task: ShardTask = { op: 'flushHeld', windowSeconds: this.opts.windowSeconds };
+  /** `always`: every shard adds what it holds, however few (else ScanTable.flushEarly decides). */
+  private flushHeld(always: boolean): void {
+    const task: ShardTask = { op: 'flushHeld', windowSeconds: this.opts.windowSeconds, always };
     for (const pool of this.shardPools) this.shardWork.push(pool.run(task).catch((err: Error) => void (this.shardError ??= err)));
   }
 

@@ -29,6 +29,12 @@ export function earlyFlushShares(): readonly number[] {
   return shares.length > 0 && shares.every((s) => s > 0 && s < 1) ? shares.sort((a, b) => a - b) : EARLY_FLUSHES;
 }
 
+/** Whether FLOWSIEVE_TAIL names the shares (A/B runs, tests): then every flush adds, whatever it holds. */
+export function earlyFlushesNamed(): boolean {
+  const v = process.env.FLOWSIEVE_TAIL;
+  return v !== undefined && v !== 'serial' && earlyFlushShares() !== EARLY_FLUSHES;
+}
+
 /** How many of `shares` (ascending) `parsed` of `total` bytes has passed. */
 export function flushesDue(parsed: number, total: number, shares: readonly number[]): number {
   let k = 0;
