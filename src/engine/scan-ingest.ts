@@ -10,7 +10,7 @@ import * as layout from './scan-layout.js';
 import { heldCount, heldSortBits, HELD_SORT_BITS, nextPow2 } from './scan-layout.js';
 import { heldSorter, type HeldSorter } from './scan-wasm.js';
 import type { FlowBatchData } from '../flow/batch.js';
-import type { BlockRows } from '../replay/row-codec.js';
+import { putAddress, type BlockRows } from '../replay/row-codec.js';
 import { Feed } from '../flow/types.js';
 import { lz4Wasm, NOT_IN_MEMORY } from '../replay/lz4-wasm.js';
 import type { StringDict } from '../flow/dict.js';
@@ -522,19 +522,9 @@ function countShortRun(r: BlockRows, from: number, to: number, kd: number, windo
     kind[m] = (f & 12) | (a & 3);
     z.account[m] = account[i]!;
     z.region[m] = region[i]!;
-    const o = 4 * m++;
-    if (a & 2) {
-      const at = 4 * kd++;
-      d[o] = dst6[at]!;
-      d[o + 1] = dst6[at + 1]!;
-      d[o + 2] = dst6[at + 2]!;
-      d[o + 3] = dst6[at + 3]!;
-    } else {
-      d[o] = 0;
-      d[o + 1] = 0;
-      d[o + 2] = 0xffff;
-      d[o + 3] = dst[i]!;
-    }
+    const six = (a & 2) !== 0;
+    putAddress(d, 4 * m++, six, dst[i]!, dst6, 4 * kd);
+    kd += six ? 1 : 0;
   }
   return distinctInRun(m);
 }

@@ -463,7 +463,8 @@ function expandRows(cols: Map<string, Column>, r: BlockRows, from: number, to: n
 /** The empty batch decodeRowsWhere returns for a block without the rows asked (read-only: n is 0). */
 const NO_ROWS: FlowBatchData = allocBatch(0);
 
-function putAddress(out: Uint32Array, o: number, six: boolean, v4: number, v6: Uint32Array, k: number): void {
+/** An address as four words at out[o]: IPv6 from v6 at k, else the IPv4 v4 mapped (::ffff:v4). */
+export function putAddress(out: Uint32Array, o: number, six: boolean, v4: number, v6: Uint32Array, k: number): void {
   if (six) {
     out[o] = v6[k]!;
     out[o + 1] = v6[k + 1]!;
