@@ -10,7 +10,7 @@ import { tempDir } from './helpers/tmp.js';
 import { detectOpts } from './helpers/detect-opts.js';
 import { scanner, shuffled, writeV2, type Flow } from './helpers/aws.js';
 import { detect } from '../dist/src/engine/run.js';
-import { EARLY_FLUSHES, earlyFlushShares, flushesDue } from '../dist/src/engine/tail.js';
+import { EARLY_FLUSHES, earlyFlushesNamed, earlyFlushShares, flushesDue } from '../dist/src/engine/tail.js';
 
 const T0 = 1718000000;
 const FILES = 120;
@@ -88,11 +88,15 @@ describe('held-back records added near the end of the parse', () => {
 
   it('take their shares from FLOWSIEVE_TAIL', () => {
     expect(earlyFlushShares()).toEqual(EARLY_FLUSHES);
+    expect(earlyFlushesNamed()).toBe(false);
     process.env.FLOWSIEVE_TAIL = 'serial';
     expect(earlyFlushShares()).toEqual([]);
+    expect(earlyFlushesNamed()).toBe(false);
     process.env.FLOWSIEVE_TAIL = '0.97,0.5';
     expect(earlyFlushShares()).toEqual([0.5, 0.97]);
+    expect(earlyFlushesNamed()).toBe(true);
     process.env.FLOWSIEVE_TAIL = 'often';
     expect(earlyFlushShares()).toEqual(EARLY_FLUSHES);
+    expect(earlyFlushesNamed()).toBe(false);
   });
 });

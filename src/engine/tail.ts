@@ -23,16 +23,21 @@ export const EARLY_FLUSHES: readonly number[] = [0.9, 0.97];
  * 0 and 1) others, for A/B runs. Read at each ingest: tests switch it.
  */
 export function earlyFlushShares(): readonly number[] {
-  const v = process.env.FLOWSIEVE_TAIL;
-  if (v === 'serial') return [];
-  const shares = v ? v.split(',').map(Number) : [];
-  return shares.length > 0 && shares.every((s) => s > 0 && s < 1) ? shares.sort((a, b) => a - b) : EARLY_FLUSHES;
+  if (process.env.FLOWSIEVE_TAIL === 'serial') return [];
+  return namedShares() ?? EARLY_FLUSHES;
 }
 
 /** Whether FLOWSIEVE_TAIL names the shares (A/B runs, tests): then every flush adds, whatever it holds. */
 export function earlyFlushesNamed(): boolean {
+  return namedShares() !== null;
+}
+
+/** FLOWSIEVE_TAIL's list of shares, ascending; null when it names none (unset, 'serial', or not a list of shares). */
+function namedShares(): number[] | null {
   const v = process.env.FLOWSIEVE_TAIL;
-  return v !== undefined && v !== 'serial' && earlyFlushShares() !== EARLY_FLUSHES;
+  if (!v || v === 'serial') return null;
+  const shares = v.split(',').map(Number);
+  return shares.every((s) => s > 0 && s < 1) ? shares.sort((a, b) => a - b) : null;
 }
 
 /** How many of `shares` (ascending) `parsed` of `total` bytes has passed. */
