@@ -190,6 +190,13 @@ const ADD_MIN_BATCH = 1024;
 const ADD_SHARE = 4;
 /** Records a call of OutboundTable.addRun: short enough that V8 does not replace it on the stack. */
 const ADD_RUN = 128;
+/**
+ * Records whose outbound index slots OutboundTable.readAhead reads before they are added: a
+ * whole batch's (16,384) were partly gone from cache again by the time they were added (the
+ * outbound adds on the 7 M-record bucket 181 ms, against 160-162 a read-ahead of 512 or 1,024
+ * records; bench/RESULTS.md, shard7m section).
+ */
+const READ_AHEAD = 1024;
 
 /** Hosts named in a table's drop report (the records of all of them are counted). */
 const MAX_DROPS_NAMED = 100;
@@ -630,7 +637,15 @@ export class OutboundTable {
 
   /** Records [start, end) added by addRun. */
   private addInJs(batch: FlowBatchData, start: number, n: number): void {
-    if (this.batchMask === 0) this.readAhead(batch, start, n);
+    for (let from = start; from < n; from += READ_AHEAD) {
+      const to = Math.min(n, from + READ_AHEAD);
+      if (this.batchMask === 0) this.readAhead(batch, from, to);
+      this.addRange(batch, from, to);
+    }
+  }
+
+  /** Records [start, n) added by addRun, in runs from an outbound record on. */
+  private addRange(batch: FlowBatchData, start: number, n: number): void {
     const feed = batch.feed;
     for (let i = start; i < n; ) {
       if ((feed[i]! & Feed.outbound) === 0) {
@@ -644,13 +659,13 @@ export class OutboundTable {
   }
 
   /**
-   * The index slots of the outbound records [from, to) read ahead of their lookups: their
-   * hashes first, then the slots in a loop of loads alone, which the processor overlaps (a
-   * dozen misses at once), where each lookup of addRun waits on its own. Nearly every
-   * outbound record is a new key, its home slot a cache miss in an index of megabytes:
-   * findOrInsert's slot read was the outbound adds' largest line on the 7 M-record bucket,
-   * and a read-ahead in the add loop's own pass, one record at a time among the inbound ones,
-   * overlapped nothing (bench/RESULTS.md, shard7m section). The same hash as findOrInsert's,
+   * The index slots of the outbound records [from, to) (READ_AHEAD records) read ahead of
+   * their lookups: their hashes first, then the slots in a loop of loads alone, which the
+   * processor overlaps (a dozen misses at once), where each lookup of addRun waits on its
+   * own. Nearly every outbound record is a new key, its home slot a cache miss in an index of
+   * megabytes: findOrInsert's slot read was the outbound adds' largest line on the 7 M-record
+   * bucket, and a read-ahead in the add loop's own pass, one record at a time among the
+   * inbound ones, overlapped nothing (bench/RESULTS.md, shard7m section). The same hash as findOrInsert's,
    * of the records whose words need no interning (IPv4 source and target) and whose account
    * is mapped already: nothing is changed here.
    */
