@@ -169,12 +169,19 @@ export class ScanCore {
    * runs on (an inter-processor interrupt; ~90 ms of the shard thread's 1.1 s on the 7 M-record
    * bucket, `perf` under do_wp_page: bench/RESULTS.md, shard7m section). Written first, a page
    * faults once. Fewer rows (a table sized far above its input) leave the pages they miss
-   * unbacked.
+   * unbacked. Only into an empty table (nothing to lose then). True when it wrote the index.
    */
-  touchIndex(rows: number): void {
-    if (!this.indexFresh) return;
+  touchIndex(rows: number): boolean {
+    return this.count === 0 && this.writeIndexOnce(rows);
+  }
+
+  /** touchIndex on an index known to be empty (just laid out). */
+  private writeIndexOnce(rows: number): boolean {
+    if (!this.indexFresh) return false;
     this.indexFresh = false;
-    if (rows * 256 >= this.index.length) this.index.fill(0);
+    if (rows * 256 < this.index.length) return false;
+    this.index.fill(0);
+    return true;
   }
 
   /**
@@ -502,7 +509,7 @@ export class ScanCore {
   /** A new index over the entries (their hashes are computed again: entries do not keep them), its regions weighed by them. */
   protected rebuildIndex(): void {
     this.layoutIndex(this.count > 0 ? this.bucketEntries() : null, this.count);
-    this.touchIndex(this.count);
+    this.writeIndexOnce(this.count);
     const index = this.index;
     const u = this.u;
     for (let e = 0; e < this.count; e++) {
