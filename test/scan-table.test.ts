@@ -189,7 +189,7 @@ describe('scan table: the index written before its first rows (ScanCore.touchInd
     expect(t.touchIndex(1e9)).toBe(false);
     t.addBatch(b);
     expect(t.n).toBe(3000);
-    const r = t.finalize({ thresholds: DEFAULT_THRESHOLDS, windowSeconds: W });
+    const r = t.finalize({ thresholds: DEFAULT_THRESHOLDS, windowSeconds: W, nearMisses: false });
     expect(r.verdicts.map((v) => v.endpoints)).toEqual([3000]);
   });
 
