@@ -205,6 +205,15 @@ describe('scan table: the index written before its first rows (ScanCore.touchInd
     const atOnce = table(0, 1 << 14);
     expect(atOnce.entries).toBe(5000 + 3000 * 2);
     // a table sized for its rows (written first), one far larger (not), one that grows from small (rebuilt indexes written first)
-    for (const [pending, capacity] of [[1 << 16, 1 << 14], [1 << 16, 1 << 22], [1 << 16, 1 << 10], [4097, 1 << 10]] as const) expect(table(pending, capacity)).toEqual(atOnce);
+    const saved = process.env.FLOWSIEVE_ACCUMULATE;
+    try {
+      for (const accumulate of ['wasm', 'js']) {
+        process.env.FLOWSIEVE_ACCUMULATE = accumulate; // 'js': the table in JavaScript arrays (scan-wasm.ts heldModule)
+        for (const [pending, capacity] of [[1 << 16, 1 << 14], [1 << 16, 1 << 22], [1 << 16, 1 << 10], [4097, 1 << 10]] as const) expect(table(pending, capacity)).toEqual(atOnce);
+      }
+    } finally {
+      if (saved === undefined) delete process.env.FLOWSIEVE_ACCUMULATE;
+      else process.env.FLOWSIEVE_ACCUMULATE = saved;
+    }
   });
 });
