@@ -3,10 +3,10 @@
  * gzip file streamed through zlib, a whole document, or bytes handed over from stdin.
  * Decompression is bounded: a gzip bomb is stopped and reported, not inflated into memory.
  */
-import { openSync, readSync, closeSync, createReadStream, existsSync, fstatSync, readFileSync, statSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { openSync, readSync, closeSync, createReadStream, fstatSync, readFileSync, statSync } from 'node:fs';
 import { Gunzip, constants as zc, createGunzip, gunzipSync } from 'node:zlib';
 import { LineFeeder } from './lines.js';
+import { nativeModule, type NativeInflate } from './native.js';
 import { fileBuffer, giveFileBuffer } from './file-buffers.js';
 import type { LineParser } from '../formats/types.js';
 
@@ -267,38 +267,11 @@ export function gunzipZlib(gz: Buffer, maxOutput: number): Buffer {
   return out ?? gunzipSync(gz, { maxOutputLength: maxOutput, chunkSize: inflateChunk(gz.length) });
 }
 
-/** dist/native/inflate.node (native/inflate.c): libdeflate's whole-buffer gunzip. */
-interface NativeInflate {
-  /** bytes of `gz` its first member took, or < 0: an error; `out` must be the member's size exactly */
-  gunzip(gz: Uint8Array, out: Uint8Array): number;
-  /** the same on libuv's thread pool, `done` getting what gunzip would return; false: not started, `limit` inflates of the process are there already */
-  gunzipAsync(gz: Uint8Array, out: Uint8Array, limit: number, done: (result: number) => void): boolean;
-  /** madvise(MADV_HUGEPAGE) over the whole 2 MiB pages of `bytes` (absent in a module built before it) */
-  adviseHugePages?(bytes: Uint8Array): boolean;
-}
-
-/** The thread's native module (undefined: not looked for yet; null: none, or FLOWSIEVE_INFLATE=zlib). */
+/** The thread's native module (input/native.ts; null: none). */
 let nativeInflate: NativeInflate | null | undefined;
 
-/** The module's place from dist/src/<folder>/ (this file, the CLI's bundle chunks) and from dist/workers/ (the worker bundles). */
-const NATIVE_PLACES = ['../../native/inflate.node', '../native/inflate.node'];
-
 function loadNativeInflate(): NativeInflate | null {
-  if (process.env.FLOWSIEVE_INFLATE === 'zlib') return null;
-  for (const place of NATIVE_PLACES) {
-    const path = fileURLToPath(new URL(place, import.meta.url));
-    if (!existsSync(path)) continue;
-    try {
-      // process.dlopen, not require: ~0.2 against ~1 ms of CPU a thread (no module resolution)
-      const module = { exports: {} as Partial<NativeInflate> };
-      process.dlopen(module, path);
-      const m = module.exports;
-      if (typeof m.gunzip === 'function' && typeof m.gunzipAsync === 'function') return m as NativeInflate;
-    } catch {
-      // built for another platform, or this Node cannot load it: zlib does the work
-    }
-  }
-  return null;
+  return nativeModule();
 }
 
 /** Which inflater whole gzip files get in this thread: 'libdeflate', or 'zlib' (no native module, or FLOWSIEVE_INFLATE=zlib). */
