@@ -1,3 +1,4 @@
+/* global WebAssembly */
 // The shard's index step alone (scan-core.ts writeIndexOnce): a fresh memory of the 7 M bucket's
 // index size written with zeros (fill, what runs without populate) or populated in one madvise
 // call (input/native.ts populate), alternated, process CPU (user + sys) of the step, medians.
