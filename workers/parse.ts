@@ -21,7 +21,11 @@ import { BatchRing } from '../src/flow/batch-ring.js';
  * wait for the main thread between tasks, but a thread parses one task at a time.
  */
 export default function parseChunk(task: ParseTask): Promise<ParseResult> {
-  const mine = turn.then(() => parseTask(task));
+  waiting.push(task);
+  const mine = turn.then(() => {
+    waiting.shift(); // this task: turns run in the order they were handed
+    return parseTask(task);
+  });
   turn = mine.catch(() => {}); // a failed task is reported by its own promise; the next runs
   return mine;
 }
@@ -39,8 +43,24 @@ function adviseRing(data: SharedArrayBuffer): void {
 /** The end of the last task handed to this thread (parseChunk). */
 let turn: Promise<unknown> = Promise.resolve();
 
+/**
+ * The tasks handed to this thread that have not started, in the order they run (parseChunk):
+ * the one after the running task is known while it runs (one parse thread: engine/run.ts
+ * parsePool), so that its first file can inflate during the running task's last (nextTaskFirst).
+ */
+const waiting: ParseTask[] = [];
+
+/**
+ * The task whose first file this thread started inflating ahead at the end of the task before
+ * it (nextTaskFirst), with that file's path: only that task takes it (parseTask drops it for
+ * any other), so a file inflated ahead never stands in for another task's read.
+ */
+let aheadFor: { task: ParseInput; path: string } | null = null;
+
 async function parseTask(task: ParseTask): Promise<ParseResult> {
   if (posting) throw new Error('a parse thread takes one task at a time'); // parseChunk lets them take turns
+  if (aheadFor !== null && aheadFor.task !== task) dropInflatedAhead(); // made for a task that did not come next
+  aheadFor = null;
   const batchRing = task.ring ? new BatchRing(task.ring) : null; // the engine's batch slots, shared with the shards
   if (task.ring) adviseRing(task.ring.data);
   posting = { task, inflight: new Int32Array(task.inflight), ring: batchRing };
@@ -159,7 +179,7 @@ async function parseFiles(task: ParseInput, sink: FlowSink): Promise<ParseResult
   try {
     return await parseEachFile(task, sink);
   } finally {
-    dropInflatedAhead();
+    dropInflatedAhead(aheadFor?.path); // the next task's first file, if it inflates, is that task's
   }
 }
 
@@ -196,7 +216,8 @@ async function fileResults(task: ParseInput, sink: FlowSink): Promise<ParseResul
 function fileStart(task: ParseInput, files: GroupFile[], i: number, sink: FlowSink): ParseInput {
   const f = files[i]!;
   // not files[i + 1] past the end: a read out of bounds deoptimised this loop at every task's last file
-  inflateNext(i + 1 < files.length ? files[i + 1] : undefined, task.maxDecompressedBytes);
+  if (i + 1 < files.length) inflateNext(files[i + 1], task.maxDecompressedBytes);
+  else nextTaskFirst();
   sink.minStart = Infinity;
   sink.maxEnd = -Infinity;
   sink.lateByWindow.clear();
@@ -222,8 +243,22 @@ function fileEnd(sink: FlowSink, r: ParseResult): ParseResult {
  * The task's next gzip file starts inflating on libuv's thread pool while this thread
  * parses the current one (read.ts inflateAhead; its reader takes it when its turn comes).
  */
-function inflateNext(next: GroupFile | undefined, maxDecompressedBytes: number): void {
-  if (next && ((next.sniffInThread && next.format === 'aws-text') || (next.gzip && readerFor(next.format)?.kind === 'lines'))) inflateAhead(next.path, maxDecompressedBytes, next.size);
+function inflateNext(next: GroupFile, maxDecompressedBytes: number): boolean {
+  if (!((next.sniffInThread && next.format === 'aws-text') || (next.gzip && readerFor(next.format)?.kind === 'lines'))) return false;
+  inflateAhead(next.path, maxDecompressedBytes, next.size);
+  return true;
+}
+
+/**
+ * At a 'files' task's last file, the first file of the task this thread runs next (already
+ * handed to it: parseChunk) starts inflating, as a task's other files do: else every task's
+ * first file inflated here, in this thread, while libuv's threads waited (~41 tasks of the
+ * 7 M-record bucket, ~8 ns a record of this thread's time; bench/RESULTS.md, branch parse7m).
+ */
+function nextTaskFirst(): void {
+  const next = waiting[0];
+  const first = next?.mode === 'files' ? next.files?.[0] : undefined;
+  if (first && inflateNext(first, next!.maxDecompressedBytes)) aheadFor = { task: next!, path: first.path };
 }
 
 /** Read and parse one file or chunk into the sink; what it read, and any error, into `result`. */

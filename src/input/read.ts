@@ -406,9 +406,13 @@ export function inflateAhead(path: string, maxBytes: number, size: number): void
   ahead.set(path, { maxOutput, done });
 }
 
-/** Forget the files inflated ahead (a task's end: one not taken must not stand in for the file's content in a later task). */
-export function dropInflatedAhead(): void {
-  ahead.clear();
+/**
+ * Forget the files inflated ahead (a task's end: one not taken must not stand in for the
+ * file's content in a later task), but for `keep`: the first file of the task that runs
+ * next, started at this task's last file (workers/parse.ts nextTaskFirst).
+ */
+export function dropInflatedAhead(keep?: string): void {
+  for (const path of [...ahead.keys()]) if (path !== keep) ahead.delete(path);
 }
 
 /** The file inflated ahead for this path and bound (null: it failed there, read it as any file), or undefined: none. */
