@@ -73,12 +73,12 @@ struct async_gunzip {
   void *in, *out;
   size_t in_length, out_length, used;
   enum libdeflate_result result;
-  /* gunzipFileAsync: the file to read into `in` first (its in_length bytes, then its end), closed there; -1: none */
+  /* gunzipFileAsync: the file to read into `in` first (its in_length bytes, then its end); -1: none */
   int fd;
 };
 
 #ifdef HAVE_PREAD
-/* the whole file at a->fd into a->in: exactly in_length bytes and then its end (a file that grew or shrank since it was planned is refused), closed */
+/* the whole file at a->fd into a->in: exactly in_length bytes and then its end (a file that grew or shrank since it was planned is refused) */
 static int read_whole(struct async_gunzip *a) {
   size_t got = 0;
   char past;
@@ -92,8 +92,6 @@ static int read_whole(struct async_gunzip *a) {
     got += (size_t)n;
   }
   if (ok && pread(a->fd, &past, 1, (off_t)got) != 0) ok = 0;
-  close(a->fd);
-  a->fd = -1;
   return ok;
 }
 #endif
@@ -127,9 +125,6 @@ static void async_execute(napi_env env, void *data) {
 static void async_complete(napi_env env, napi_status status, void *data) {
   struct async_gunzip *a = data;
   napi_value callback, global, result;
-#ifdef HAVE_PREAD
-  if (a->fd >= 0) close(a->fd); /* the work never ran (cancelled at the thread's end) */
-#endif
   napi_get_reference_value(env, a->callback_ref, &callback);
   napi_get_global(env, &global);
   double r = status != napi_ok ? -1.0 - (double)LIBDEFLATE_BAD_DATA : a->result == LIBDEFLATE_SUCCESS ? (double)a->used : -1.0 - (double)a->result;
@@ -188,8 +183,9 @@ static napi_value gunzip_async(napi_env env, napi_callback_info info) {
  * gunzipFileAsync(fd, input, output, limit, callback): gunzipAsync of the gzip file open at
  * `fd`, read into `input` on the pool thread too (the file must be input.length bytes, no more,
  * no fewer, and have a gzip head libdeflate is to take), so that the thread that asks does
- * not pay for the read: true, the fd then closed on the pool; or false, nothing started and
- * the fd left to the caller. The callback gets what gunzip would return, or an error for a
+ * not pay for the read: true, or false, nothing started. The fd stays open, the caller's to
+ * close when the callback comes (Node tracks the fds fs.openSync gives: one closed here would
+ * make its next openSync warn). The callback gets what gunzip would return, or an error for a
  * file that could not be read whole or is not for libdeflate.
  */
 static napi_value gunzip_file_async(napi_env env, napi_callback_info info) {

@@ -275,8 +275,7 @@ interface NativeInflate {
   gunzipAsync(gz: Uint8Array, out: Uint8Array, limit: number, done: (result: number) => void): boolean;
   /**
    * gunzipAsync of the gzip file open at `fd`, read into `gz` (its exact size) on the pool thread
-   * too, the fd closed there; false: not started, the fd the caller's (absent on Windows and in a
-   * module built before it)
+   * too; the fd stays the caller's to close (absent on Windows and in a module built before it)
    */
   gunzipFileAsync?(fd: number, gz: Uint8Array, out: Uint8Array, limit: number, done: (result: number) => void): boolean;
   /** madvise(MADV_HUGEPAGE) over the whole 2 MiB pages of `bytes` (absent in a module built before it) */
@@ -445,6 +444,7 @@ function readAheadOnPool(native: NativeInflate, path: string, maxBytes: number, 
   const done = new Promise<SmallGzip | null>(
     (resolve) =>
       (finish = (r) => {
+        closeSync(fd); // here, not on the pool: Node tracks the fds openSync gives
         giveFileBuffer(gz); // libdeflate is done with it
         if (r === size) return resolve({ text: out, compressed: size });
         giveFileBuffer(out);
