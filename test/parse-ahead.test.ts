@@ -1,5 +1,5 @@
 // A parse thread handed its next 'files' task while it runs one starts inflating that task's
-// first gzip file during its own last (workers/parse.ts nextTaskFirst): each task still reads
+// first gzip files during its own last ones (workers/parse.ts nextTaskFiles): each task still reads
 // exactly its own files, and a file inflated ahead is taken only by the task it was inflated
 // for, so a later task reading the same path reads what the file holds then.
 import { describe, expect, it } from 'vitest';

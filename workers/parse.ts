@@ -8,7 +8,7 @@ import { batchTransferList, type FlowBatchData } from '../src/flow/batch.js';
 import { allReaders, readerFor } from '../src/formats/registry.js';
 import type { DocumentReader, FormatName, LineReader, ReaderContext } from '../src/formats/types.js';
 import { Head } from '../src/formats/sniff.js';
-import { adviseHugePages, dropInflatedAhead, giveInflated, inflateAhead, readGzipLines, readInflatedLines, readLineBytes, readLineRange, readPlainReused, readWhole, smallGzip, takeInflatedAhead, HeadError, InputError, type SmallGzip } from '../src/input/read.js';
+import { AHEAD_FILES, adviseHugePages, dropInflatedAhead, giveInflated, inflateAhead, readGzipLines, readInflatedLines, readLineBytes, readLineRange, readPlainReused, readWhole, smallGzip, takeInflatedAhead, HeadError, InputError, type SmallGzip } from '../src/input/read.js';
 import { headError, planFromBytes, planFromHead, planFromText, type InputFile } from '../src/input/plan.js';
 import type { GroupFile, ParseInput, ParseResult, ParseTask } from '../src/engine/tasks.js';
 import { packFiles } from '../src/engine/file-results.js';
@@ -51,11 +51,11 @@ let turn: Promise<unknown> = Promise.resolve();
 const waiting: ParseTask[] = [];
 
 /**
- * The task whose first file this thread started inflating ahead at the end of the task before
- * it (nextTaskFirst), with that file's path: only that task takes it (parseTask drops it for
+ * The task whose first files this thread started inflating ahead at the end of the task before
+ * it (nextTaskFiles), with their paths: only that task takes them (parseTask drops them for
  * any other), so a file inflated ahead never stands in for another task's read.
  */
-let aheadFor: { task: ParseInput; path: string } | null = null;
+let aheadFor: { task: ParseInput; paths: string[] } | null = null;
 
 async function parseTask(task: ParseTask): Promise<ParseResult> {
   if (posting) throw new Error('a parse thread takes one task at a time'); // parseChunk lets them take turns
@@ -179,7 +179,7 @@ async function parseFiles(task: ParseInput, sink: FlowSink): Promise<ParseResult
   try {
     return await parseEachFile(task, sink);
   } finally {
-    dropInflatedAhead(aheadFor?.path); // the next task's first file, if it inflates, is that task's
+    dropInflatedAhead(aheadFor?.paths); // the next task's first files, if they inflate, are that task's
   }
 }
 
@@ -216,8 +216,10 @@ async function fileResults(task: ParseInput, sink: FlowSink): Promise<ParseResul
 function fileStart(task: ParseInput, files: GroupFile[], i: number, sink: FlowSink): ParseInput {
   const f = files[i]!;
   // not files[i + 1] past the end: a read out of bounds deoptimised this loop at every task's last file
-  if (i + 1 < files.length) inflateNext(files[i + 1], task.maxDecompressedBytes);
-  else nextTaskFirst();
+  for (let k = i + 1; k <= i + AHEAD_FILES; k++) {
+    if (k < files.length) inflateNext(files[k], task.maxDecompressedBytes);
+    else nextTaskFiles(k - files.length);
+  }
   sink.minStart = Infinity;
   sink.maxEnd = -Infinity;
   sink.lateByWindow.clear();
@@ -250,15 +252,17 @@ function inflateNext(next: GroupFile, maxDecompressedBytes: number): boolean {
 }
 
 /**
- * At a 'files' task's last file, the first file of the task this thread runs next (already
- * handed to it: parseChunk) starts inflating, as a task's other files do: else every task's
- * first file inflated here, in this thread, while libuv's threads waited (~41 tasks of the
- * 7 M-record bucket, ~8 ns a record of this thread's time; bench/RESULTS.md, branch parse7m).
+ * At a 'files' task's last files, file `k` of the task this thread runs next (already handed
+ * to it: parseChunk) starts inflating, as a task's other files do: else every task's first
+ * file inflated here, in this thread, while libuv's threads waited (~41 tasks of the 7 M-record
+ * bucket, ~8 ns a record of this thread's time; bench/RESULTS.md, branch parse7m).
  */
-function nextTaskFirst(): void {
+function nextTaskFiles(k: number): void {
   const next = waiting[0];
-  const first = next?.mode === 'files' ? next.files?.[0] : undefined;
-  if (first && inflateNext(first, next!.maxDecompressedBytes)) aheadFor = { task: next!, path: first.path };
+  const file = next?.mode === 'files' ? next.files?.[k] : undefined;
+  if (!file || !inflateNext(file, next!.maxDecompressedBytes)) return;
+  if (aheadFor?.task !== next) aheadFor = { task: next!, paths: [] };
+  if (!aheadFor.paths.includes(file.path)) aheadFor.paths.push(file.path);
 }
 
 /** Read and parse one file or chunk into the sink; what it read, and any error, into `result`. */

@@ -353,10 +353,17 @@ function nativeOutputSize(gz: Buffer, maxOutput: number): number {
 
 /**
  * Files read and being inflated ahead on libuv's thread pool (inflateAhead), by path, until
- * the thread's reader takes them (takeInflatedAhead): at most two, the file being parsed
- * and the next one.
+ * the thread's reader takes them (takeInflatedAhead): at most AHEAD_FILES + 1, the file
+ * being parsed and the ones after it.
  */
 const ahead = new Map<string, { maxOutput: number; done: Promise<SmallGzip | null> }>();
+
+/**
+ * Files a thread has inflating ahead of the one it parses (workers/parse.ts fileStart): two,
+ * where one left the parse thread waiting ~300 ms of a 7 M-record bucket run for the next
+ * object whenever a large one followed a small one (bench/RESULTS.md, branch parse7m).
+ */
+export const AHEAD_FILES = 2;
 
 /**
  * Below this many compressed bytes a file is not inflated ahead: its inflate (~30 µs) is
@@ -408,7 +415,7 @@ export function inflateAhead(path: string, maxBytes: number, size: number): void
     giveFileBuffer(gz);
     return;
   }
-  if (ahead.size >= 2) ahead.delete(ahead.keys().next().value!); // one not taken (its task failed): dropped
+  if (ahead.size > AHEAD_FILES) ahead.delete(ahead.keys().next().value!); // one not taken (its task failed): dropped
   ahead.set(path, { maxOutput, done });
 }
 
@@ -457,17 +464,17 @@ function readAheadOnPool(native: NativeInflate, path: string, maxBytes: number, 
     giveFileBuffer(gz);
     return;
   }
-  if (ahead.size >= 2) ahead.delete(ahead.keys().next().value!); // one not taken (its task failed): dropped
+  if (ahead.size > AHEAD_FILES) ahead.delete(ahead.keys().next().value!); // one not taken (its task failed): dropped
   ahead.set(path, { maxOutput, done });
 }
 
 /**
  * Forget the files inflated ahead (a task's end: one not taken must not stand in for the
- * file's content in a later task), but for `keep`: the first file of the task that runs
- * next, started at this task's last file (workers/parse.ts nextTaskFirst).
+ * file's content in a later task), but for `keep`: the first files of the task that runs
+ * next, started at this task's last ones (workers/parse.ts nextTaskFiles).
  */
-export function dropInflatedAhead(keep?: string): void {
-  for (const path of [...ahead.keys()]) if (path !== keep) ahead.delete(path);
+export function dropInflatedAhead(keep: readonly string[] = []): void {
+  for (const path of [...ahead.keys()]) if (!keep.includes(path)) ahead.delete(path);
 }
 
 /** The file inflated ahead for this path and bound (null: it failed there, read it as any file), or undefined: none. */
