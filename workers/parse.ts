@@ -46,7 +46,7 @@ let turn: Promise<unknown> = Promise.resolve();
 /**
  * The tasks handed to this thread that have not started, in the order they run (parseChunk):
  * the one after the running task is known while it runs (one parse thread: engine/run.ts
- * parsePool), so that its first file can inflate during the running task's last (nextTaskFirst).
+ * parsePool), so that its first files can inflate during the running task's last ones (nextTaskFiles).
  */
 const waiting: ParseTask[] = [];
 
