@@ -12,6 +12,11 @@ export interface NativeInflate {
   gunzip(gz: Uint8Array, out: Uint8Array): number;
   /** the same on libuv's thread pool, `done` getting what gunzip would return; false: not started, `limit` inflates of the process are there already */
   gunzipAsync(gz: Uint8Array, out: Uint8Array, limit: number, done: (result: number) => void): boolean;
+  /**
+   * gunzipAsync of the gzip file open at `fd`, read into `gz` (its exact size) on the pool thread
+   * too; the fd stays the caller's to close (absent on Windows and in a module built before it)
+   */
+  gunzipFileAsync?(fd: number, gz: Uint8Array, out: Uint8Array, limit: number, done: (result: number) => void): boolean;
   /** madvise(MADV_HUGEPAGE) over the whole 2 MiB pages of `bytes` (absent in a module built before it) */
   adviseHugePages?(bytes: Uint8Array): boolean;
   /** madvise(MADV_POPULATE_WRITE) over the whole 4 KiB pages of `bytes` (absent in a module built before it) */

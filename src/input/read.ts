@@ -395,6 +395,7 @@ export function inflateAhead(path: string, maxBytes: number, size: number): bool
   if (!aheadRoom()) return false;
   nativeInflate ??= loadNativeInflate();
   if (!nativeInflate) return true;
+  if (nativeInflate.gunzipFileAsync) return readAheadOnPool(nativeInflate, path, maxOutput, size);
   let gz: Buffer;
   try {
     gz = readGzipFile(path, size);
@@ -421,6 +422,62 @@ export function inflateAhead(path: string, maxBytes: number, size: number): bool
       }),
   );
   if (!nativeInflate.gunzipAsync(gz, out, AHEAD_LIMIT, finish)) {
+    giveFileBuffer(out);
+    giveFileBuffer(gz);
+    return false; // the pool holds the process's limit: the next file's start tries again
+  }
+  ahead.set(path, { maxOutput, done, bytes: length });
+  aheadBytes += length;
+  aheadStarted++;
+  return true;
+}
+
+/** The four bytes of a gzip file's trailer that give its size inflated (ISIZE), read here. */
+const trailer = Buffer.alloc(4);
+
+/**
+ * inflateAhead with the file read on the pool thread as well (native gunzipFileAsync): this
+ * thread opens it and reads its trailer's ISIZE only, where reading the whole file cost it
+ * ~6 ns a record of the bucket (kernel copy and page-cache lookups; bench/RESULTS.md, branch
+ * parse7m). The same answers as inflateAhead: true when started or not a file for libdeflate
+ * by its trailer (the reader reads it when its turn comes), false for want of room in the pool.
+ * A file that is not `size` bytes by then, or not a gzip file libdeflate takes, comes back as
+ * nothing: its reader then reads it as any file.
+ */
+function readAheadOnPool(native: NativeInflate, path: string, maxOutput: number, size: number): boolean {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch {
+    notAhead.set(path, maxOutput);
+    return true; // the reader reports it
+  }
+  let length = -1;
+  try {
+    if (readSync(fd, trailer, 0, 4, size - 4) === 4) length = trailer.readUInt32LE(0);
+  } catch {
+    // read as any file
+  }
+  if (length <= 0 || length > maxOutput || length > size * MAX_DEFLATE_RATIO) {
+    closeSync(fd);
+    notAhead.set(path, maxOutput);
+    return true;
+  }
+  const gz = fileBuffer(size);
+  const out = fileBuffer(length);
+  let finish!: (r: number) => void;
+  const done = new Promise<SmallGzip | null>(
+    (resolve) =>
+      (finish = (r) => {
+        closeSync(fd); // here, not on the pool: Node tracks the fds openSync gives
+        giveFileBuffer(gz); // libdeflate is done with it
+        if (r === size) return resolve({ text: out, compressed: size });
+        giveFileBuffer(out);
+        resolve(null);
+      }),
+  );
+  if (!native.gunzipFileAsync!(fd, gz, out, AHEAD_LIMIT, finish)) {
+    closeSync(fd);
     giveFileBuffer(out);
     giveFileBuffer(gz);
     return false; // the pool holds the process's limit: the next file's start tries again
