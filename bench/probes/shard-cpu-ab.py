@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
 """A/B of builds by the shard and parse threads' CPU of a `detect --workers 1` run: each build
 under thread-cpu-ns.py ROUNDS times, alternated; the shard is the last thread in tid order, the
-parse thread the one before it, whatever Node's small threads do (thread-cpu-ab.py places its
-columns by count: a helper thread over 3 ms shifts them). BUILD is LABEL=DIST or
-LABEL=DIST:NAME=VALUE (an environment variable for that build's runs).
+parse thread the one before it, whatever Node's small threads do. Unlike thread-cpu-ab.py, a
+BUILD may be one build under a setting: LABEL=DIST or LABEL=DIST:NAME=VALUE (an environment
+variable for that build's runs), so a switch is measured against the same build.
    python3 bench/probes/shard-cpu-ab.py 11 base=/tmp/base/dist new=dist off=dist:FLOWSIEVE_POPULATE=off -- INPUT --out /tmp/x --workers 1 --quiet --no-enrich
 """
 import os, re, statistics, subprocess, sys
