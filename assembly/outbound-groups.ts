@@ -11,6 +11,11 @@
 // the results through typed-array views. Everything here is outbound-table.ts written again:
 // the same hashes, groups in order of first appearance and entries in input order, so the
 // findings are the same, in the same order, with the same sums.
+//
+// Every pass over entries takes a range [from, to) and carries its counts from one call to
+// the next (in arguments or globals): outbound-wasm.ts calls it in pieces. WebAssembly has no
+// on-stack replacement, so a pass over all entries in one call would run in Liftoff (the
+// baseline code) to its end; called in pieces, the pieces after V8's tier-up run TurboFan code.
 
 import { fmix32, mix } from './shared/hash';
 
@@ -60,10 +65,13 @@ function famMask(by: u32): u32 {
   return by == 2 ? F_DST6 : 0;
 }
 
-/** OutboundTable.hostHash of every entry of windows <= upto into the u32s at `out` (others 0); returns how many into `inWindow` (their entry numbers, ascending). */
-export function hostHashes(n: u32, upto: u32, out: u32, inWindow: u32): u32 {
-  let m: u32 = 0;
-  for (let e: u32 = 0; e < n; e++) {
+/**
+ * OutboundTable.hostHash of entries [from, to) of windows <= upto into the u32s at `out`
+ * (others 0); those in the windows go into `inWindow` (their entry numbers, ascending) from
+ * place m on (how many earlier pieces put there). Returns m after them.
+ */
+export function hostHashes(from: u32, to: u32, upto: u32, out: u32, inWindow: u32, m: u32): u32 {
+  for (let e: u32 = from; e < to; e++) {
     let h: u32 = 0;
     if (u32At(cWin, e) <= upto) {
       h = fmix32(mix(mix(mix(0x85ebca6b, u32At(cSrc, e)), u32At(cEp, e)), u32At(cWin, e) ^ ((flagsOf(e) & F_SRC6) << 28)));
@@ -110,50 +118,63 @@ function groupOfEntry(e: u32, slot: u32, mask: u32, by: u32, slots: u32, first: 
 }
 
 /**
- * OutboundTable.groupBy: the m entries at `entries` grouped by their key in grouping `by`.
- * groupOf[j]: entry j's group, groups numbered in order of first appearance; start[g] ..
- * start[g + 1]: group g's places in `order` (m + 1 i32s), where its entries lie in input
- * order (only when `withOrder`). `slots` (slotCount i32s, a power of two >= 2m, zeroed
- * here) and `first` (m i32s) are scratch. Returns the number of groups.
+ * OutboundTable.groupBy of the m entries at `entries` by their key in grouping `by`, in four
+ * passes: groupBegin; groupEntries over [0, m) in pieces; groupStarts over the groups; with
+ * an order, groupOrder over [0, m). groupOf[j]: entry j's group, groups numbered in order of
+ * first appearance; start[g] .. start[g + 1]: group g's places in `order` (m + 1 i32s), where
+ * its entries lie in input order. `slots` (slotCount i32s, a power of two >= 2m) and `first`
+ * (m i32s) are scratch.
  */
-export function groupBy(entries: u32, m: u32, by: u32, hosts: u32, start: u32, groupOf: u32, order: u32, withOrder: bool, slots: u32, slotCount: u32, first: u32): u32 {
+export function groupBegin(m: u32, start: u32, slots: u32, slotCount: u32): void {
   memory.fill(slots, 0, slotCount << 2);
   memory.fill(start, 0, (m + 1) << 2);
-  const mask = slotCount - 1;
   groupCount = 0;
-  for (let j: u32 = 0; j < m; j++) {
+}
+
+/** groupBy's entries [from, to): each one's group into groupOf, counted at start[g + 1]. Returns the groups so far. */
+export function groupEntries(entries: u32, from: u32, to: u32, by: u32, hosts: u32, start: u32, groupOf: u32, slots: u32, slotCount: u32, first: u32): u32 {
+  const mask = slotCount - 1;
+  for (let j: u32 = from; j < to; j++) {
     const e = u32At(entries, j);
     const g = groupOfEntry(e, groupHash(e, hosts, by) & mask, mask, by, slots, first);
     store<u32>(groupOf + (j << 2), g);
     const at = start + ((g + 1) << 2);
     store<u32>(at, load<u32>(at) + 1);
   }
-  const count = groupCount;
-  for (let g: u32 = 0; g < count; g++) {
+  return groupCount;
+}
+
+/** The counts at start[g + 1] of groups [from, to) summed into starts (those before `from` summed already). */
+export function groupStarts(start: u32, from: u32, to: u32): void {
+  for (let g: u32 = from; g < to; g++) {
     const at = start + ((g + 1) << 2);
     store<u32>(at, load<u32>(at) + load<u32>(at - 4));
   }
-  if (withOrder) {
-    // `first` as each group's next place (the first entries are no longer needed)
-    memory.copy(first, start, count << 2);
-    for (let j: u32 = 0; j < m; j++) {
-      const at = first + (u32At(groupOf, j) << 2);
-      const to = load<u32>(at);
-      store<u32>(at, to + 1);
-      store<u32>(order + (to << 2), u32At(entries, j));
-    }
+}
+
+/** `next`: a copy of the count starts, each group's next place (groupBy passes `first`: its first entries are no longer needed). */
+export function groupNext(next: u32, start: u32, count: u32): void {
+  memory.copy(next, start, count << 2);
+}
+
+/** groupBy's entries [from, to) placed in `order` by their group (groupOf), at each group's next place. */
+export function groupOrder(entries: u32, from: u32, to: u32, groupOf: u32, next: u32, order: u32): void {
+  for (let j: u32 = from; j < to; j++) {
+    const at = next + (u32At(groupOf, j) << 2);
+    const place = load<u32>(at);
+    store<u32>(at, place + 1);
+    store<u32>(order + (place << 2), u32At(entries, j));
   }
-  return count;
 }
 
 /**
- * OutboundTable.candidateEntries' filter: of the m entries at `entries` grouped by host
+ * OutboundTable.candidateEntries' filter: of entries [from, to) at `entries` grouped by host
  * (groupOf, start as groupBy left them), those of hosts with at least `need` entries, kept in
- * place in entry order; each one's host number into hostOf (i32s by entry). Returns how many.
+ * place in entry order from place k on (how many earlier pieces kept); each one's host number
+ * into hostOf (i32s by entry). Returns k after them.
  */
-export function keepCandidates(entries: u32, m: u32, need: u32, start: u32, groupOf: u32, hostOf: u32): u32 {
-  let k: u32 = 0;
-  for (let j: u32 = 0; j < m; j++) {
+export function keepCandidates(entries: u32, from: u32, to: u32, need: u32, start: u32, groupOf: u32, hostOf: u32, k: u32): u32 {
+  for (let j: u32 = from; j < to; j++) {
     const g = u32At(groupOf, j);
     if (u32At(start, g + 1) - u32At(start, g) < need) continue;
     const e = u32At(entries, j);
@@ -219,28 +240,37 @@ function distinct(order: u32, from: u32, to: u32, what: u32): u32 {
  * hostCount), each host's distinct protocols, ports and targets (i32s) and its source-port
  * sketches OR-ed (u32s), counted for hosts with at least `need` entries only (the others
  * cannot make a finding: keepBusyHosts; their figures are 0). start[g] .. start[g + 1]: host
- * g's places in `order` (m i32s), where its entries lie.
+ * g's places in `order` (m i32s), where its entries lie. In passes: hostBegin; hostCounts
+ * over [0, m); groupStarts over the hosts; groupNext into `protocols` (each host's next
+ * place: its figures' slots, written last, serve meanwhile); hostPlaces over [0, m);
+ * hostFigures over the hosts.
  */
-export function hostFigures(entries: u32, m: u32, hostOf: u32, hostCount: u32, start: u32, order: u32, protocols: u32, ports: u32, targets: u32, sports: u32, need: u32): void {
+export function hostBegin(start: u32, hostCount: u32): void {
   memory.fill(start, 0, (hostCount + 1) << 2);
-  for (let j: u32 = 0; j < m; j++) {
+}
+
+/** Entries [from, to) counted at start[host + 1]. */
+export function hostCounts(entries: u32, from: u32, to: u32, hostOf: u32, start: u32): void {
+  for (let j: u32 = from; j < to; j++) {
     const at = start + ((u32At(hostOf, u32At(entries, j)) + 1) << 2);
     store<u32>(at, load<u32>(at) + 1);
   }
-  for (let g: u32 = 0; g < hostCount; g++) {
-    const at = start + ((g + 1) << 2);
-    store<u32>(at, load<u32>(at) + load<u32>(at - 4));
-  }
-  // each host's next place: its figures' slots, written last, serve meanwhile
-  memory.copy(protocols, start, hostCount << 2);
-  for (let j: u32 = 0; j < m; j++) {
+}
+
+/** Entries [from, to) placed in `order` by their host, at each host's next place. */
+export function hostPlaces(entries: u32, from: u32, to: u32, hostOf: u32, next: u32, order: u32): void {
+  for (let j: u32 = from; j < to; j++) {
     const e = u32At(entries, j);
-    const at = protocols + (u32At(hostOf, e) << 2);
-    const to = load<u32>(at);
-    store<u32>(at, to + 1);
-    store<u32>(order + (to << 2), e);
+    const at = next + (u32At(hostOf, e) << 2);
+    const place = load<u32>(at);
+    store<u32>(at, place + 1);
+    store<u32>(order + (place << 2), e);
   }
-  for (let g: u32 = 0; g < hostCount; g++) {
+}
+
+/** The figures of hosts [from, to), their entries placed in `order`. */
+export function hostFigures(hostFrom: u32, hostTo: u32, start: u32, order: u32, protocols: u32, ports: u32, targets: u32, sports: u32, need: u32): void {
+  for (let g: u32 = hostFrom; g < hostTo; g++) {
     const from = u32At(start, g);
     const to = u32At(start, g + 1);
     if (to - from < need) {
@@ -300,13 +330,13 @@ function publicV4(v: u32): bool {
 }
 
 /**
- * OutboundTable.splitByTarget: the k entries at `entries` whose target is public into
- * `outbound`, the others into `internal`, each in entry order. Returns how many are outbound.
+ * OutboundTable.splitByTarget: of entries [from, to) at `entries`, those whose target is
+ * public into `outbound` from place nOut on (how many earlier pieces put there), the others
+ * into `internal` (from place from - nOut), each in entry order. Returns nOut after them.
  */
-export function splitByTarget(entries: u32, k: u32, outbound: u32, internal: u32): u32 {
-  let nOut: u32 = 0;
-  let nIn: u32 = 0;
-  for (let j: u32 = 0; j < k; j++) {
+export function splitByTarget(entries: u32, from: u32, to: u32, outbound: u32, internal: u32, nOut: u32): u32 {
+  let nIn: u32 = from - nOut;
+  for (let j: u32 = from; j < to; j++) {
     const e = u32At(entries, j);
     const d = u32At(cDst, e);
     const pub = (flagsOf(e) & F_DST6) != 0 ? load<u8>(pPublic6 + d) != 0 : publicV4(d);
@@ -322,16 +352,15 @@ export function splitByTarget(entries: u32, k: u32, outbound: u32, internal: u32
 }
 
 /**
- * The entries at `entries` (m of them) whose host has at least `need` of them, in their order,
- * into `out`; `start` is the host starts hostFigures counted over the same entries. A group of
+ * The entries [from, to) at `entries` whose host has at least `need` of them, in their order,
+ * into `out` from place k on (how many earlier pieces kept; returns k after them); `start` is the host starts hostFigures counted over the same entries. A group of
  * a grouping by port or target is part of one host's entries, so a host with fewer cannot
  * make a group of `need`: leaving it out skips most of the groupings' work (on the bucket no
  * host has the 100 entries an outbound scan needs), and the groups left are the same, in the
  * same order.
  */
-export function keepBusyHosts(entries: u32, m: u32, hostOf: u32, start: u32, need: u32, out: u32): u32 {
-  let k: u32 = 0;
-  for (let j: u32 = 0; j < m; j++) {
+export function keepBusyHosts(entries: u32, from: u32, to: u32, hostOf: u32, start: u32, need: u32, out: u32, k: u32): u32 {
+  for (let j: u32 = from; j < to; j++) {
     const e = u32At(entries, j);
     const g = u32At(hostOf, e);
     if (u32At(start, g + 1) - u32At(start, g) < need) continue;

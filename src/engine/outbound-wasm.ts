@@ -11,6 +11,12 @@
  * buffer JavaScript holds views of) and the views handed out (Groups, host figures) stay
  * valid until the finalisation drops the instance.
  *
+ * Every pass over entries (or hosts) is called in pieces of PIECE: WebAssembly has no on-stack
+ * replacement, so a call that starts in Liftoff (V8's baseline code) ends in it, and these
+ * passes run once a finalisation; over the 7 M-record bucket's 519 k entries in one call each
+ * they ran ~38 ms in Liftoff (perf, bench/RESULTS.md, branch wasmtier). In pieces, those after
+ * V8's tier-up (a budget of executed code, then a compile in the background) run TurboFan code.
+ *
  * FLOWSIEVE_OUTBOUND=js (or a build without the module, or a table too large for wasm32)
  * keeps the JavaScript groupings, for A/B runs and tests.
  */
@@ -22,14 +28,34 @@ import type { V6Intern } from './v6-intern.js';
 
 interface GroupsExports {
   setColumns(src: number, ep: number, pp: number, win: number, dst: number, flags: number, sports: number): void;
-  hostHashes(n: number, upto: number, out: number, inWindow: number): number;
-  groupBy(entries: number, m: number, by: number, hosts: number, start: number, groupOf: number, order: number, withOrder: number, slots: number, slotCount: number, first: number): number;
-  keepCandidates(entries: number, m: number, need: number, start: number, groupOf: number, hostOf: number): number;
+  hostHashes(from: number, to: number, upto: number, out: number, inWindow: number, m: number): number;
+  groupBegin(m: number, start: number, slots: number, slotCount: number): void;
+  groupEntries(entries: number, from: number, to: number, by: number, hosts: number, start: number, groupOf: number, slots: number, slotCount: number, first: number): number;
+  groupStarts(start: number, from: number, to: number): void;
+  groupNext(next: number, start: number, count: number): void;
+  groupOrder(entries: number, from: number, to: number, groupOf: number, next: number, order: number): void;
+  keepCandidates(entries: number, from: number, to: number, need: number, start: number, groupOf: number, hostOf: number, k: number): number;
   setDistinct(keys: number, tags: number, rounds: number): void;
-  hostFigures(entries: number, m: number, hostOf: number, hostCount: number, start: number, order: number, protocols: number, ports: number, targets: number, sports: number, need: number): void;
+  hostBegin(start: number, hostCount: number): void;
+  hostCounts(entries: number, from: number, to: number, hostOf: number, start: number): void;
+  hostPlaces(entries: number, from: number, to: number, hostOf: number, next: number, order: number): void;
+  hostFigures(hostFrom: number, hostTo: number, start: number, order: number, protocols: number, ports: number, targets: number, sports: number, need: number): void;
   setPublic(firstOctet: number, net: number, mask: number, specials: number, home: number, homeCount: number, public6: number): void;
-  splitByTarget(entries: number, k: number, outbound: number, internal: number): number;
-  keepBusyHosts(entries: number, m: number, hostOf: number, start: number, need: number, out: number): number;
+  splitByTarget(entries: number, from: number, to: number, outbound: number, internal: number, nOut: number): number;
+  keepBusyHosts(entries: number, from: number, to: number, hostOf: number, start: number, need: number, out: number, k: number): number;
+}
+
+/**
+ * Entries (or hosts) a call of a pass takes. V8 tiers a function up once its Liftoff code
+ * has run a budget (~1.8 M bytes of code executed: some 10-20 k iterations of these loops),
+ * and compiles it in the background: pieces this small let the pieces after that use it,
+ * while a call costs ~0.1 µs against the piece's ~50-200 µs.
+ */
+export const PIECE = 8192;
+
+/** Calls pass(from, to) over [0, n) in pieces of `piece` (in order; none when n is 0). */
+function inPieces(n: number, piece: number, pass: (from: number, to: number) => void): void {
+  for (let from = 0; from < n; from += piece) pass(from, Math.min(n, from + piece));
 }
 
 /** The columns of a table the groupings read (OutboundTable's, entries [0, n)). */
@@ -85,7 +111,7 @@ function groupsModule(): WebAssembly.Module | null {
 }
 
 /** One finalisation's groupings over a copy of the table's columns, or null where JavaScript groups (see the module comment). */
-export function wasmGrouping(cols: GroupedColumns, v6: V6Intern, home: HomeNet): WasmGrouping | null {
+export function wasmGrouping(cols: GroupedColumns, v6: V6Intern, home: HomeNet, piece = PIECE): WasmGrouping | null {
   const m = groupsModule();
   if (m === null) return null;
   const homeV4 = home.v4Ranges();
@@ -93,7 +119,7 @@ export function wasmGrouping(cols: GroupedColumns, v6: V6Intern, home: HomeNet):
   const bytes = BASE + cols.n * BYTES_PER_ENTRY + v6.n + homeV4.byteLength + 64 * 1024;
   if (bytes > MAX_BYTES) return null;
   try {
-    return new WasmGrouping(m, cols, bytes, home, homeV4, v6);
+    return new WasmGrouping(m, cols, bytes, home, homeV4, v6, piece);
   } catch {
     return null; // no address space for the memory: JavaScript groups
   }
@@ -121,6 +147,8 @@ export class WasmGrouping {
     private readonly home: HomeNet,
     private readonly homeV4: Uint32Array,
     private readonly v6: V6Intern,
+    /** entries a call of a pass (PIECE; tests cut at odd places) */
+    private readonly piece: number,
   ) {
     this.memory = new WebAssembly.Memory({ initial: Math.ceil(bytes / PAGE) });
     this.ex = new WebAssembly.Instance(module, { env: { memory: this.memory } }).exports as unknown as GroupsExports;
@@ -165,10 +193,16 @@ export class WasmGrouping {
     const n = this.cols.n;
     this.hosts = this.alloc(n * 4);
     const inWindow = this.array(n);
-    const m = this.ex.hostHashes(n, upto >>> 0, this.hosts, inWindow.p);
+    let m = 0;
+    inPieces(n, this.piece, (from, to) => {
+      m = this.ex.hostHashes(from, to, upto >>> 0, this.hosts, inWindow.p, m);
+    });
     const hostOf = this.array(n);
     const { groups, startP, groupOfP } = this.group(inWindow.p, m, 0, false);
-    const k = this.ex.keepCandidates(inWindow.p, m, need, startP, groupOfP, hostOf.p);
+    let k = 0;
+    inPieces(m, this.piece, (from, to) => {
+      k = this.ex.keepCandidates(inWindow.p, from, to, need, startP, groupOfP, hostOf.p, k);
+    });
     return { candidates: inWindow.a.subarray(0, k), hostOf: hostOf.a, hostCount: groups.count };
   }
 
@@ -195,7 +229,11 @@ export class WasmGrouping {
     const k = candidates.length;
     const outbound = this.array(k);
     const internal = this.array(k);
-    const nOut = this.ex.splitByTarget(this.addressOf(candidates), k, outbound.p, internal.p);
+    const list = this.addressOf(candidates);
+    let nOut = 0;
+    inPieces(k, this.piece, (from, to) => {
+      nOut = this.ex.splitByTarget(list, from, to, outbound.p, internal.p, nOut);
+    });
     return { outbound: outbound.a.subarray(0, nOut), internal: internal.a.subarray(0, k - nOut) };
   }
 
@@ -216,7 +254,17 @@ export class WasmGrouping {
     const start = this.array(m + 1);
     const order = withOrder ? this.array(m) : { p: 0, a: new Int32Array(0) };
     const slotCount = nextPow2(Math.max(16, m * 2));
-    const count = this.ex.groupBy(entriesP, m, by, this.hosts, start.p, this.groupOf, order.p, withOrder ? 1 : 0, this.slots, slotCount, this.first);
+    const { ex, piece } = this;
+    ex.groupBegin(m, start.p, this.slots, slotCount);
+    let count = 0;
+    inPieces(m, piece, (from, to) => {
+      count = ex.groupEntries(entriesP, from, to, by, this.hosts, start.p, this.groupOf, this.slots, slotCount, this.first);
+    });
+    inPieces(count, piece, (from, to) => ex.groupStarts(start.p, from, to));
+    if (withOrder) {
+      ex.groupNext(this.first, start.p, count); // the first entries are no longer needed
+      inPieces(m, piece, (from, to) => ex.groupOrder(entriesP, from, to, this.groupOf, this.first, order.p));
+    }
     const groupOf = this.i32(this.groupOf, m);
     return { groups: { count, start: start.a.subarray(0, count + 1), order: order.a, groupOf }, startP: start.p, groupOfP: this.groupOf };
   }
@@ -233,7 +281,15 @@ export class WasmGrouping {
     const ports = this.array(hostCount);
     const targets = this.array(hostCount);
     const sports = this.alloc(hostCount * 4);
-    this.ex.hostFigures(list, entries.length, this.addressOf(hostOf), hostCount, start, order, protocols.p, ports.p, targets.p, sports, need);
+    const hostOfP = this.addressOf(hostOf);
+    const { ex, piece } = this;
+    const m = entries.length;
+    ex.hostBegin(start, hostCount);
+    inPieces(m, piece, (from, to) => ex.hostCounts(list, from, to, hostOfP, start));
+    inPieces(hostCount, piece, (from, to) => ex.groupStarts(start, from, to));
+    ex.groupNext(protocols.p, start, hostCount); // each host's next place: its figures' slots, written last, serve meanwhile
+    inPieces(m, piece, (from, to) => ex.hostPlaces(list, from, to, hostOfP, protocols.p, order));
+    inPieces(hostCount, piece, (from, to) => ex.hostFigures(from, to, start, order, protocols.p, ports.p, targets.p, sports, need));
     return { protocols: protocols.a, ports: ports.a, targets: targets.a, sports: new Uint32Array(this.memory.buffer, sports, hostCount), startAt: start };
   }
 
@@ -244,7 +300,12 @@ export class WasmGrouping {
   busyHosts(entries: Int32Array, hostOf: Int32Array, figures: WasmHostFigures, need: number): Int32Array {
     if (need <= 1) return entries;
     const out = this.array(entries.length);
-    const k = this.ex.keepBusyHosts(this.addressOf(entries), entries.length, this.addressOf(hostOf), figures.startAt, need, out.p);
+    const list = this.addressOf(entries);
+    const hostOfP = this.addressOf(hostOf);
+    let k = 0;
+    inPieces(entries.length, this.piece, (from, to) => {
+      k = this.ex.keepBusyHosts(list, from, to, hostOfP, figures.startAt, need, out.p, k);
+    });
     return out.a.subarray(0, k);
   }
 }
