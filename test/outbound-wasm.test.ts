@@ -157,6 +157,58 @@ describe.runIf(built)('outbound finalisation in WebAssembly', () => {
   });
 });
 
+/** Every pass of a grouping (outbound-wasm.ts) with calls of `piece` entries: each list and figure, copied out. */
+function passesInPieces(t: OutboundTable, piece: number, upto: number, need: number): number[][] {
+  const g = wasmGrouping(t, t.v6, new HomeNet(['54.0.0.0/7', '2a00:0:2::/48']), piece)!;
+  const { candidates, hostOf, hostCount } = g.candidates(upto, need);
+  const out: number[][] = [[...candidates], [...hostOf], [hostCount]];
+  const { outbound, internal } = g.splitByTarget(candidates);
+  out.push([...outbound], [...internal]);
+  for (const list of [outbound, internal]) {
+    const figures = g.hostFigures(list, hostOf, hostCount, need);
+    out.push([...figures.protocols], [...figures.ports], [...figures.targets], [...figures.sports]);
+    const busy = g.busyHosts(list, hostOf, figures, need);
+    out.push([...busy]);
+    for (const by of [0, 1, 2]) {
+      const groups = g.groupBy(busy, by); // BY_HOST, BY_PORT, BY_TARGET
+      out.push([groups.count], [...groups.start], [...groups.order], [...groups.groupOf.subarray(0, busy.length)]);
+    }
+  }
+  return out;
+}
+
+describe.runIf(built)('outbound groupings called in pieces', () => {
+  const tableOf = (rows: Row[]): OutboundTable => {
+    delete process.env.FLOWSIEVE_OUTBOUND;
+    const t = new OutboundTable(W, 64);
+    for (let from = 0; from < rows.length; from += 4096) t.addBatch(batchOf(rows.slice(from, from + 4096)));
+    return t;
+  };
+  const whole = 1 << 30; // one call a pass
+
+  it('give what one call a pass gives, with pieces cut at odd places', () => {
+    const t = tableOf(hostileRows().slice(0, 20000));
+    const upto = Math.floor(T0 / W) + 1; // two windows of three: entries left out of hostHashes' list
+    for (const need of [1, 3]) {
+      const one = passesInPieces(t, whole, upto, need);
+      expect(one[0]!.length).toBeGreaterThan(1000); // candidates
+      expect(one[3]!.length).toBeGreaterThan(100); // outbound
+      expect(one[4]!.length).toBeGreaterThan(100); // internal
+      for (const piece of [1, 3, 7, 1000, 8191]) expect(passesInPieces(t, piece, upto, need)).toEqual(one);
+    }
+  });
+
+  it('the same over one entry, and over no candidates at all', () => {
+    const t = tableOf([{ src: v4(0x0a000001), dst: v4(0x08080808), proto: 6, port: 443, start: T0, packets: 1, sport: 5 }]);
+    const one = passesInPieces(t, whole, 0xffffffff, 1);
+    expect(one[0]).toEqual([0]);
+    for (const piece of [1, 2]) expect(passesInPieces(t, piece, 0xffffffff, 1)).toEqual(one);
+    const none = passesInPieces(t, whole, 0xffffffff, 2); // a host needs two entries: no candidate
+    expect(none[0]).toEqual([]);
+    expect(passesInPieces(t, 1, 0xffffffff, 2)).toEqual(none);
+  });
+});
+
 describe('HomeNet.v4Ranges', () => {
   it('cuts each range to the IPv4-mapped block', () => {
     expect(Array.from(new HomeNet([]).v4Ranges())).toEqual([]);
