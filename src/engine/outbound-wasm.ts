@@ -289,7 +289,9 @@ export class WasmGrouping {
     inPieces(hostCount, piece, (from, to) => ex.groupStarts(start, from, to));
     ex.groupNext(protocols.p, start, hostCount); // each host's next place: its figures' slots, written last, serve meanwhile
     inPieces(m, piece, (from, to) => ex.hostPlaces(list, from, to, hostOfP, protocols.p, order));
-    inPieces(hostCount, piece, (from, to) => ex.hostFigures(from, to, start, order, protocols.p, ports.p, targets.p, sports, need));
+    // a host's figures go over all its entries three times (the bucket's hosts have ~100): fewer hosts a piece
+    const hosts = Math.max(1, piece >> 6);
+    inPieces(hostCount, hosts, (from, to) => ex.hostFigures(from, to, start, order, protocols.p, ports.p, targets.p, sports, need));
     return { protocols: protocols.a, ports: ports.a, targets: targets.a, sports: new Uint32Array(this.memory.buffer, sports, hostCount), startAt: start };
   }
 
