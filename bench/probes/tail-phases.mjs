@@ -37,7 +37,7 @@ globalThis.__mark = (name) => { const c = cpu(); fs.appendFileSync(${JSON.string
 const mark = (name) => `globalThis.__mark?.(${JSON.stringify(name)});`;
 const ANCHORS = [
   ['workers/shard.bundle', 'if (task.op === "flushHeld") return state?.inbound.flushEarly(task.always);', false, `if (task.op === "flushHeld") { ${mark('flushHeld start')} state?.inbound.flushEarly(task.always); ${mark('flushHeld end')} return; }`, true],
-  ['workers/shard.bundle', 'arena = newArena(this.module, end);', false, "globalThis.__mark?.('table arena moved to a new memory of ' + (end / 2 ** 20).toFixed(0) + ' MiB for ' + cap + ' entries (' + (arena.memory.buffer instanceof SharedArrayBuffer ? 'shared' : 'plain') + ')');"],
+  ['workers/shard.bundle', 'arena = newArena(this.module, end, true);', false, "globalThis.__mark?.('table arena moved to a new memory of ' + (end / 2 ** 20).toFixed(0) + ' MiB for ' + cap + ' entries (' + (arena.memory.buffer instanceof SharedArrayBuffer ? 'shared' : 'plain') + ')');"],
   ['workers/shard.bundle', 'case "finalizeInbound": {', false, `${mark('finalizeInbound start')} { const m = s.inbound.arena?.memory; globalThis.__mark?.('  table memory: ' + (m ? (m.buffer instanceof SharedArrayBuffer ? 'shared ' : 'plain ') + (m.buffer.byteLength / 2 ** 20).toFixed(0) + ' MiB' : 'JavaScript arrays') + ', ' + s.inbound.count + ' entries'); }`],
   ['workers/shard.bundle', '\t\tthis.flush();\n\t\tconst r = finalizeTable(this, opts);', true, mark('  (idle/other before)')],
   ['workers/shard.bundle', '\t\tconst r = finalizeTable(this, opts);\n\t\tif (opts.drop)', true, mark('  last held flush')],
@@ -48,6 +48,12 @@ const ANCHORS = [
   ['workers/shard.bundle', 'outboundAhead = startOutbound(s, task);', true, mark('  endpoint-days result, memory report')],
   ['workers/shard.bundle', 'function finalizeOutbound(s, task) {', false, mark('finalizeOutbound start')],
   ['workers/shard.bundle', '\tconst o = s.outbound;\n\treturn {\n\t\tfindings,', true, mark('finalizeOutbound end')],
+  ['workers/shard.bundle', 'ahead.result = own();', true, mark('split: shard part start')],
+  ['workers/shard.bundle', 'ahead.result = own();', false, mark('split: shard part end')],
+  ['src/bundle/run-', 'parts.push(finalizeShare(share, opts));', true, mark('main: split offer in')],
+  ['workers/shard.bundle', 'return run.result(keys, entries);', true, "globalThis.__mark?.('  chunks: ' + keys + ' keys');"],
+  ['src/bundle/run-', 'parts.push(finalizeShare(share, opts));', false, mark('main: its part finalised')],
+  ['src/bundle/run-', 'parts.push(await own);', false, mark('main: shard part in')],
   ['src/bundle/run-', 'const ingest = await engine.ingest(opts.inputs, opts.onProgress, { wholeRun: true });', false, mark('main: ingest returned')],
   ['src/bundle/run-', 'async finalize(options = {}, meanwhile) {\n\t\tawait this.drain();', false, mark('main: drained, finalize tasks sent')],
   ['src/bundle/run-', 'const replies = await inbound;', false, mark('main: inbound replies in')],
