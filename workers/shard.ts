@@ -161,10 +161,10 @@ function runTask(task: ShardTask): unknown {
       outboundAhead = startOutbound(s, task);
       return r satisfies InboundReply;
     }
-    case 'finalizeInboundPart':
-      return takeInboundPart();
-    case 'finalizeOutbound':
-      return takeOutbound(s);
+    case 'finalizeOutbound': {
+      const reply = takeOutbound(s);
+      return inboundAhead ? { ...reply, inboundPart: takeInboundPart() } : reply;
+    }
     case 'exportPieceCount':
       return 1 + bound.spilledPieces().length;
     case 'exportPiece':
@@ -202,8 +202,9 @@ type FinalizeInboundTask = Extract<ShardTask, { op: 'finalizeInbound' }>;
 
 /**
  * The shard's own part of a shared inbound finalisation (tail.ts): the buckets left after
- * its outbound finalisation (the immediate after that one's); 'finalizeInboundPart' takes
- * it (or makes it there, where the immediate has not run yet).
+ * its outbound finalisation (the immediate after that one's); 'finalizeOutbound' takes it
+ * with its reply (or makes it there, where the immediate has not run yet): one message
+ * fewer than a task of its own, which waited behind that one.
  */
 let inboundAhead: { own: () => FinalizeResult; immediate?: NodeJS.Immediate; result?: FinalizeResult; error?: unknown } | null = null;
 
@@ -222,7 +223,7 @@ function startInboundPart(own: () => FinalizeResult): NonNullable<typeof inbound
 
 function takeInboundPart(): FinalizeResult {
   const ahead = inboundAhead;
-  if (!ahead) throw new Error("'finalizeInboundPart' without a split 'finalizeInbound' before it");
+  if (!ahead) throw new Error('no shared inbound finalisation to take');
   inboundAhead = null;
   if (ahead.immediate) {
     clearImmediate(ahead.immediate);

@@ -477,12 +477,16 @@ export class Engine {
     const replies = await inbound;
     const small = this.smallKeys;
     this.smallKeys = { keys: 0, entries: 0 };
-    const parts = await this.finalizeShares(replies, finalizeOpts);
+    // a shard that shared its inbound buckets (tail.ts) sends its own part with its outbound reply
+    const shared = replies.some((r) => r.share !== undefined);
+    const parts: FinalizeResult[] = [...replies, ...replies.flatMap((r) => (r.share ? [finalizeShare(r.share, finalizeOpts)] : []))];
+    let outs = shared ? await outbound : null;
+    if (outs) for (const o of outs) if (o.inboundPart) parts.push(o.inboundPart);
     const all = parts.flatMap((r) => r.verdicts).sort(compareVerdicts);
     const scans = all.filter((v) => v.failed.length === 0);
     const nearMisses = all.filter((v) => v.failed.length > 0);
     const endpointDays = mergeEndpointDays(parts.map((r) => r.endpointDays));
-    const outs = await outbound;
+    outs ??= await outbound;
     const findings = outs.flatMap((o) => o.findings);
     const alerts = buildAlerts(findings, scans, endpointDays, opts.windowSeconds, opts);
     return {
@@ -509,23 +513,6 @@ export class Engine {
    */
   private tailSplit(options: { uptoWindow?: number; drop?: boolean }): boolean {
     return this.shards === 1 && this.shardsInThreads && options.uptoWindow === undefined && !options.drop && tailSplitOn();
-  }
-
-  /**
-   * The replies' verdicts, and those of the buckets a shard offered (tail.ts): finalised here,
-   * then the shard's own part taken. The parts, merged as shards' are, give the same results.
-   */
-  private async finalizeShares(replies: InboundReply[], opts: FinalizeOptions): Promise<FinalizeResult[]> {
-    const parts: FinalizeResult[] = [...replies];
-    for (let k = 0; k < replies.length; k++) {
-      const share = replies[k]!.share;
-      if (!share) continue;
-      const own = this.shardPools[k]!.run({ op: 'finalizeInboundPart', windowSeconds: opts.windowSeconds } satisfies ShardTask) as Promise<FinalizeResult>;
-      own.catch(() => {}); // awaited below; where this thread's part fails first, no one does
-      parts.push(finalizeShare(share, opts));
-      parts.push(await own);
-    }
-    return parts;
   }
 
   /**

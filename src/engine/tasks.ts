@@ -136,12 +136,11 @@ export type ShardTask =
    */
   /**
    * `split`: the engine's thread offers to finalise inbound buckets too (tail.ts); the reply
-   * then may carry `share` instead of verdicts, and 'finalizeInboundPart' takes the buckets
-   * the shard finalised itself, after its outbound table.
+   * then may carry `share` instead of verdicts, and the reply to 'finalizeOutbound' the
+   * buckets the shard finalised itself, after its outbound table (`inboundPart`).
    */
   | { op: 'finalizeInbound'; windowSeconds: number; opts: FinalizeOptions; outbound: OutboundThresholds; split?: boolean }
   | { op: 'finalizeOutbound'; windowSeconds: number }
-  | { op: 'finalizeInboundPart'; windowSeconds: number }
   /** The state in pieces: 'exportPieceCount' says how many, 'exportPiece' encodes piece k (0: the tables, then the spilled partitions, a few a piece). */
   /** Add the held-back records now (near the end of the parse: tail.ts), not at the finalisation. */
   | { op: 'flushHeld'; windowSeconds: number; always: boolean }
@@ -172,4 +171,6 @@ export interface OutboundReply {
   entries: number;
   droppedRecords: number;
   dropped: OutboundDrop[];
+  /** the inbound buckets a shard that shared its finalisation finalised itself (tail.ts) */
+  inboundPart?: FinalizeResult;
 }
