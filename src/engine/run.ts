@@ -17,7 +17,7 @@ import { mergeEndpointDays } from './merge.js';
 import { DEFAULT_OUTBOUND } from './outbound-table.js';
 import { earlyFlushesNamed, earlyFlushShares, flushesDue, tailSplitOn } from './tail.js';
 import { finalizeShare } from './scan-finalise.js';
-import type { FinalizeOptions, FinalizeResult } from './verdict.js';
+import type { FinalizeResult } from './verdict.js';
 import { buildAlerts } from '../detect/outbound.js';
 import type { BatchMessage, FusedPart, GroupFile, InboundReply, OutboundReply, ParseResult, ParseTask, ShardStats, ShardTask } from './tasks.js';
 import { inlineShard, type ShardPool } from './inline-shard.js';
