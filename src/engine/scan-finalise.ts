@@ -156,9 +156,19 @@ function finaliseChunks(run: FinaliseRun, mod: ModuleFinalise, next: Int32Array<
   return run.result(keys, entries);
 }
 
-/** Buckets of another thread's table (split by finalizeTableSplit) finalised in this thread, a chunk at a time; its result counts no entry (the owner's does). */
+/**
+ * Buckets of another thread's table (split by finalizeTableSplit) finalised in this thread, a
+ * chunk at a time; its result counts no entry (the owner's does). Where the module cannot be
+ * instantiated here, none: the owner takes every chunk then.
+ */
 export function finalizeShare(share: TableShare, opts: FinalizeOptions): FinalizeResult {
-  return finaliseChunks(new FinaliseRun(new SharedTableView(share), opts), sharedFinalise(share), share.next, share.chunks, 0);
+  let mod: ModuleFinalise;
+  try {
+    mod = sharedFinalise(share);
+  } catch {
+    return { verdicts: [], endpointDays: [], keys: 0, entries: 0 };
+  }
+  return finaliseChunks(new FinaliseRun(new SharedTableView(share), opts), mod, share.next, share.chunks, 0);
 }
 
 /** A table in a shared memory, read in a thread that does not own it (finalizeShare). */
