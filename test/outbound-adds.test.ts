@@ -135,3 +135,33 @@ function firstDifference(a: string, b: string): string | null {
   while (a[i] === b[i]) i++;
   return `at ${i}: ${a.slice(i - 40, i + 40)} | ${b.slice(i - 40, i + 40)}`;
 }
+
+describe('outbound adds in JavaScript: slots read ahead a run of records at a time (OutboundTable.readAhead)', () => {
+  /** Records [from, to) of batch b as a batch of their own (the same string table). */
+  function slice(b: FlowBatchData, from: number, to: number): FlowBatchData {
+    const out = allocBatch(to - from);
+    for (const [k, v] of Object.entries(b)) {
+      if (!ArrayBuffer.isView(v)) continue;
+      const col = v as Uint32Array;
+      const per = col.length / b.src.length * 4; // values a record (src and dst: 4)
+      (out as unknown as Record<string, Uint32Array>)[k]!.set(col.subarray(from * per, to * per));
+    }
+    out.n = to - from;
+    out.strings = b.strings;
+    return out;
+  }
+
+  it('leaves every entry as records added a few at a time do: runs across the read-ahead boundaries, IPv6 ends, strings first met', () => {
+    process.env.FLOWSIEVE_OUTBOUND = 'js';
+    x = 4242;
+    const names = ['', ...Array.from({ length: 30 }, (_, s) => `n-${s}`)];
+    // mostly inbound (the adds' own pass reads ahead) and mostly outbound, each past several read-aheads
+    const big = [batchOf(5000, names, 1), batchOf(4500, names, 9), batchOf(3001, names, 5)];
+    const whole = new OutboundTable(W, 16);
+    for (const b of big) whole.addBatch(b);
+    const few = new OutboundTable(W, 16);
+    for (const b of big) for (let i = 0; i < b.n; i += 7) few.addBatch(slice(b, i, Math.min(b.n, i + 7)));
+    expect(whole.n).toBeGreaterThan(5000);
+    expect(firstDifference(stateOf(whole), stateOf(few))).toBeNull();
+  });
+});

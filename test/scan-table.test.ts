@@ -172,3 +172,48 @@ describe('scan table: the index layout', () => {
     expect(t.n).toBe(1500);
   });
 });
+
+describe('scan table: the index written before its first rows (ScanCore.touchIndex)', () => {
+  it('writes a fresh index once, when the rows are enough to reach nearly every page, and never one that holds entries', () => {
+    const slots = (t: ScanTable): number => (t as unknown as { index: Uint32Array }).index.length;
+    // held rows: the first flush writes the index first (a table sized far above its rows does not)
+    const big = new ScanTable(W, 1 << 16, 1, 1 << 12);
+    expect(big.touchIndex(slots(big) / 512)).toBe(false); // too few rows for its pages
+    expect(big.touchIndex(slots(big))).toBe(false); // once only: the first flush decides
+    const fresh = new ScanTable(W, 1 << 16, 1, 1 << 12);
+    expect(fresh.touchIndex(slots(fresh) / 256)).toBe(true);
+    // a table holding entries: its index is left as it is, every entry found again
+    const t = new ScanTable(W, 1 << 14, 1, 0);
+    const b = batchOf(0x2d060101, 3000);
+    t.addBatch(b);
+    expect(t.touchIndex(1e9)).toBe(false);
+    t.addBatch(b);
+    expect(t.n).toBe(3000);
+    const r = t.finalize({ thresholds: DEFAULT_THRESHOLDS, windowSeconds: W, nearMisses: false });
+    expect(r.verdicts.map((v) => v.endpoints)).toEqual([3000]);
+  });
+
+  it('gives the same table whether its index was written first or not (held rows, in the module and in JavaScript, through growth)', () => {
+    const batches = [batchOf(0x2d060101, 5000)];
+    for (let k = 0; k < 3000; k++) batches.push(batchOf((0x2e000000 + Math.imul(k, 2654435761)) >>> 0, 1 + (k % 3)));
+    const table = (pendingRows: number, capacity: number) => {
+      const t = new ScanTable(W, capacity, 1, pendingRows);
+      for (const b of batches) t.addBatch(b);
+      const r = t.finalize({ thresholds: { ...DEFAULT_THRESHOLDS, minEndpoints: 2 }, windowSeconds: W, nearMisses: true });
+      return { entries: r.entries, verdicts: r.verdicts.map((v) => JSON.stringify(v)).sort() };
+    };
+    const atOnce = table(0, 1 << 14);
+    expect(atOnce.entries).toBe(5000 + 3000 * 2);
+    // a table sized for its rows (written first), one far larger (not), one that grows from small (rebuilt indexes written first)
+    const saved = process.env.FLOWSIEVE_ACCUMULATE;
+    try {
+      for (const accumulate of ['wasm', 'js']) {
+        process.env.FLOWSIEVE_ACCUMULATE = accumulate; // 'js': the table in JavaScript arrays (scan-wasm.ts heldModule)
+        for (const [pending, capacity] of [[1 << 16, 1 << 14], [1 << 16, 1 << 22], [1 << 16, 1 << 10], [4097, 1 << 10]] as const) expect(table(pending, capacity)).toEqual(atOnce);
+      }
+    } finally {
+      if (saved === undefined) delete process.env.FLOWSIEVE_ACCUMULATE;
+      else process.env.FLOWSIEVE_ACCUMULATE = saved;
+    }
+  });
+});

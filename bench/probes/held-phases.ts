@@ -18,6 +18,10 @@
  *
  *   node dist/bench/probes/held-phases.js --bucket /work/main/bench/data/bucket-2000000-10-6 [--hint 1499819] [--held N] [--rounds 5]
  *   node dist/bench/probes/held-phases.js [--rows 3000000] [--rounds 5]
+ *
+ * `--outbound`: the outbound table's adds of the same batches too (workers/shard.ts sizes it at
+ * an eighth of the hint), a fresh table a round, each batch added to an inbound table first (as
+ * the shard does: its columns are then in cache): CPU, user, sys, faults, ns an outbound record.
  */
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -29,6 +33,8 @@ import type { FlowBatchData } from '../../src/flow/batch.js';
 import { readerFor } from '../../src/formats/registry.js';
 import { readLineBytes, gunzipWhole } from '../../src/input/read.js';
 import { awsPathInfo } from '../../src/formats/aws.js';
+import { OutboundTable } from '../../src/engine/outbound-table.js';
+import { Feed } from '../../src/flow/types.js';
 import { makeRealBatches, W } from '../records.js';
 import { arg, numArg } from '../args.js';
 
@@ -158,6 +164,31 @@ function main(): void {
     const x = best[k];
     console.log(`| ${k} | ${cpu(x).toFixed(1)} | ${x.user.toFixed(1)} | ${x.sys.toFixed(1)} | ${ns(cpu(x))} | ${x.faults} |`);
   }
+  if (process.argv.includes('--outbound')) outboundRounds(batches, hint, window, rounds);
+}
+
+/** The outbound table's adds of the batches (a fresh table a round, sized as workers/shard.ts outboundCapacity): the least CPU of `rounds`. */
+function outboundRounds(batches: FlowBatchData[], hint: number, window: number, rounds: number): void {
+  let outbound = 0;
+  for (const b of batches) for (let i = 0; i < b.n; i++) if ((b.feed[i]! & Feed.outbound) !== 0) outbound++;
+  let best: Tally | null = null;
+  let entries = 0;
+  for (let round = 0; round < rounds; round++) {
+    const t = new OutboundTable(window, Math.max(1 << 10, Math.min(Math.floor(hint / 8), 1 << 22)));
+    // each batch into the inbound table first, as the shard adds it (its columns then in cache), untimed
+    const inbound = new ScanTable(window, Math.max(1 << 14, Math.min(hint, 1 << 24)), 1, Math.max(1 << 12, Math.min(1 << 21, Math.ceil(hint / 2))));
+    const x = zero();
+    for (const b of batches) {
+      inbound.addBatch(b);
+      const t0 = now();
+      t.addBatch(b);
+      addInto(x, t0, now());
+    }
+    entries = t.n;
+    if (best === null || x.user + x.sys < best.user + best.sys) best = x;
+  }
+  const cpu = best!.user + best!.sys;
+  console.log(`outbound: ${outbound.toLocaleString('en-US')} records, ${entries.toLocaleString('en-US')} entries; least of ${rounds}: CPU ${cpu.toFixed(1)} ms (user ${best!.user.toFixed(1)}, sys ${best!.sys.toFixed(1)}), ${((cpu * 1e6) / Math.max(1, outbound)).toFixed(1)} ns an outbound record, ${best!.faults} faults`);
 }
 
 main();

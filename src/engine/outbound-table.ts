@@ -190,6 +190,13 @@ const ADD_MIN_BATCH = 1024;
 const ADD_SHARE = 4;
 /** Records a call of OutboundTable.addRun: short enough that V8 does not replace it on the stack. */
 const ADD_RUN = 128;
+/**
+ * Records whose outbound index slots OutboundTable.readAhead reads before they are added: a
+ * whole batch's (16,384) were partly gone from cache again by the time they were added (the
+ * outbound adds on the 7 M-record bucket 181 ms, against 160-162 a read-ahead of 512 or 1,024
+ * records; bench/RESULTS.md, shard7m section).
+ */
+const READ_AHEAD = 1024;
 
 /** Hosts named in a table's drop report (the records of all of them are counted). */
 const MAX_DROPS_NAMED = 100;
@@ -280,6 +287,10 @@ export class OutboundTable {
   private stringMap: Uint32Array = new Uint32Array(64);
   private mappedStrings: string[] | null = null;
   private readonly lastKey = new LastKey();
+  /** What readAhead read (kept, so that its reads are not left out as unused) */
+  private readSeen = 0;
+  /** readAhead's hashes */
+  private aheadHashes = new Uint32Array(0);
   /** Where the columns lie and the add loop runs in WebAssembly (outbound-adds.ts); null: JavaScript arrays and loop. */
   private arena: OutboundArena | null = null;
   /** The table moves into an arena at its first batch of ADD_MIN_BATCH records (a run of tiny batches never compiles the module). */
@@ -626,6 +637,15 @@ export class OutboundTable {
 
   /** Records [start, end) added by addRun. */
   private addInJs(batch: FlowBatchData, start: number, n: number): void {
+    for (let from = start; from < n; from += READ_AHEAD) {
+      const to = Math.min(n, from + READ_AHEAD);
+      if (this.batchMask === 0) this.readAhead(batch, from, to);
+      this.addRange(batch, from, to);
+    }
+  }
+
+  /** Records [start, n) added by addRun, in runs from an outbound record on. */
+  private addRange(batch: FlowBatchData, start: number, n: number): void {
     const feed = batch.feed;
     for (let i = start; i < n; ) {
       if ((feed[i]! & Feed.outbound) === 0) {
@@ -636,6 +656,39 @@ export class OutboundTable {
       this.addRun(batch, i, to);
       i = to;
     }
+  }
+
+  /**
+   * The index slots of the outbound records [from, to) (READ_AHEAD records) read ahead of
+   * their lookups: their hashes first, then the slots in a loop of loads alone, which the
+   * processor overlaps (a dozen misses at once), where each lookup of addRun waits on its
+   * own. Nearly every outbound record is a new key, its home slot a cache miss in an index of
+   * megabytes: findOrInsert's slot read was the outbound adds' largest line on the 7 M-record
+   * bucket, and a read-ahead in the add loop's own pass, one record at a time among the
+   * inbound ones, overlapped nothing (bench/RESULTS.md, shard7m section). The same hash as findOrInsert's,
+   * of the records whose words need no interning (IPv4 source and target) and whose account
+   * is mapped already: nothing is changed here.
+   */
+  private readAhead(batch: FlowBatchData, from: number, to: number): void {
+    const { feed, src, dst, proto, dport, start, cloud, account } = batch;
+    const accountMap = this.accountMap;
+    const W = this.windowSeconds;
+    if (this.aheadHashes.length < to - from) this.aheadHashes = new Uint32Array(nextPow2(to - from));
+    const hashes = this.aheadHashes;
+    let m = 0;
+    for (let i = from; i < to; i++) {
+      if ((feed[i]! & Feed.outbound) === 0) continue;
+      const o = i * 4;
+      const ac = accountMap[account[i]!]!;
+      if (ac === UNMAPPED || (src[o]! | src[o + 1]! | dst[o]! | dst[o + 1]!) !== 0 || src[o + 2] !== 0xffff || dst[o + 2] !== 0xffff) continue;
+      const epv = (cloud[i]! << 30) | ac;
+      const ppv = ((proto[i]! << 16) | dport[i]!) >>> 0;
+      hashes[m++] = fmix32(mix(mix(mix(mix(mix(mix(0x1b873593, src[o + 3]! | 0), epv), ppv), Math.floor(start[i]! / W)), dst[o + 3]! | 0), 0));
+    }
+    const { index, mask } = this;
+    let seen = 0;
+    for (let k = 0; k < m; k++) seen |= index[hashes[k]! & mask]!;
+    this.readSeen = seen;
   }
 
   /** Records [from, to) of the batch, from an outbound one; the last key carries over from the run before. */

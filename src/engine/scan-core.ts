@@ -128,6 +128,8 @@ export class ScanCore {
   private readonly addressWords = new Uint32Array(4); // dstText's scratch
   /** Lookups' probes past their bucket's region (a diagnostic: few, unless one source has a crowd of keys). */
   farProbes = 0;
+  /** The index's memory was never written (a new memory or array, laid out empty): touchIndex writes it once. */
+  private indexFresh = false;
 
   /**
    * `shards`: the table holds the buckets b with b % shards equal to one value (a shard
@@ -155,7 +157,31 @@ export class ScanCore {
     if (this.arena && !this.arena.place(this.cap, this.count, slots, false)) this.leaveArena();
     if (this.arena) this.takeViews();
     else this.index = new Uint32Array(slots);
+    this.indexFresh = this.arena === null || this.arena.indexFresh;
     this.layoutRegions(weights, total);
+  }
+
+  /**
+   * Write the fresh index's empty slots once, before `rows` keys go in, when they are enough
+   * to reach nearly every page of it (four a page: 98 %). A probe reads a slot before an
+   * insert writes it: a page first read is mapped to the system's zero page, and the write
+   * after it faults again and has the page's old mapping flushed from every core the process
+   * runs on (an inter-processor interrupt; ~90 ms of the shard thread's 1.1 s on the 7 M-record
+   * bucket, `perf` under do_wp_page: bench/RESULTS.md, shard7m section). Written first, a page
+   * faults once. Fewer rows (a table sized far above its input) leave the pages they miss
+   * unbacked. Only into an empty table (nothing to lose then). True when it wrote the index.
+   */
+  touchIndex(rows: number): boolean {
+    return this.count === 0 && this.writeIndexOnce(rows);
+  }
+
+  /** touchIndex on an index known to be empty (just laid out). */
+  private writeIndexOnce(rows: number): boolean {
+    if (!this.indexFresh) return false;
+    this.indexFresh = false;
+    if (rows * 256 < this.index.length) return false;
+    this.index.fill(0);
+    return true;
   }
 
   /**
@@ -483,6 +509,7 @@ export class ScanCore {
   /** A new index over the entries (their hashes are computed again: entries do not keep them), its regions weighed by them. */
   protected rebuildIndex(): void {
     this.layoutIndex(this.count > 0 ? this.bucketEntries() : null, this.count);
+    this.writeIndexOnce(this.count);
     const index = this.index;
     const u = this.u;
     for (let e = 0; e < this.count; e++) {

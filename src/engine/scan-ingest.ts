@@ -838,7 +838,10 @@ export function holdRecord(core: ScanCore, keys: KeyBuilder, batch: FlowBatchDat
  * each bucket (ScanCore.layoutRegions): the first flush holds most of a run's keys.
  */
 export function addPending(core: ScanCore, last: LastKey, p: PendingRows): void {
-  if (core.count === 0) core.weighRegions(p.bucketRows(), p.n);
+  if (core.count === 0) {
+    core.weighRegions(p.bucketRows(), p.n);
+    core.touchIndex(p.n);
+  }
   last.reset();
   for (let part = 0; part < PENDING_PARTS; part++) {
     if (core.arena && addHeldPart(core, last, p, part)) continue;

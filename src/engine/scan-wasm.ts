@@ -176,6 +176,8 @@ export class ScanArena {
   private indexAt = SCRATCH_AT;
   /** the finalisation's room (scan-finalise-wasm.ts finaliseRoom), after the index; 0: none (the memory would pass maxBytes) */
   private finaliseAt = 0;
+  /** the last layout's index lies in a new memory, never written (ScanCore.touchIndex) */
+  indexFresh = false;
 
   /** `maxBytes`: the most linear memory the table may take (less than wasm32's 4 GiB only in tests of leaving the arena). */
   constructor(
@@ -224,6 +226,7 @@ export class ScanArena {
     to.set(old.subarray(this.uAt, this.uAt + count * ENTRY_WORDS * 4), uAt);
     to.set(old.subarray(this.dAt, this.dAt + count * COUNT_VALUES * 8), dAt);
     if (!keepIndex && to === old) to.fill(0, indexAt, tableEnd); // a new memory is zeroed
+    this.indexFresh = !keepIndex && to !== old;
     this.scratchRows = rows;
     this.cap = cap;
     this.slots = slots;
