@@ -30,6 +30,7 @@ import { COUNT_VALUES, DST, ENTRY_BYTES, ENTRY_WORDS, EP, F_DST6, F_SRC6, indexS
 import { PENDING_ROW_BYTES } from './scan-ingest.js';
 import type { FinalizeOptions, FinalizeResult } from './verdict.js';
 import type { SplitFinalise } from './scan-finalise.js';
+import { tailSplitFits } from './tail.js';
 import { decodeBlock, encodeBlock } from '../replay/block.js';
 import { OUTBOUND_BYTES_BOUND, type OutboundDrop } from './outbound-table.js';
 import type { BlockRows } from '../replay/row-codec.js';
@@ -269,11 +270,11 @@ export class BoundedAccumulator {
 
   /**
    * finalize shared with another thread (ScanTable.finalizeSplit), with the table's size and memory report;
-   * null where this shard spilled (its partitions are finalised a group at a time: finalize)
-   * or the table cannot be split.
+   * null where this shard spilled (its partitions are finalised a group at a time: finalize),
+   * the table is small (tail.ts tailSplitFits) or cannot be split.
    */
   finalizeSplit(t: ScanTable, opts: FinalizeOptions): { split: SplitFinalise; tableBytes: number; tableEntries: number; memory: MemoryReport } | null {
-    if (this.runs.length > 0) return null;
+    if (this.runs.length > 0 || !tailSplitFits(t.n)) return null;
     this.peakBytes = Math.max(this.peakBytes, t.bytes);
     if (this.limits && !this.limits.spill) this.shed(t); // as finalize does
     const split = t.finalizeSplit(opts);
