@@ -45,6 +45,8 @@ const ANCHORS = [
   ['workers/shard.bundle', 'const k = mod.bucket(b);', true, 'const __t0 = performance.now();'],
   ['workers/shard.bundle', 'const k = mod.bucket(b);', false, 'globalThis.__modT += performance.now() - __t0;'],
   ['workers/shard.bundle', 'return run.result(keys, mod.entries);', true, `${mark('  bucket loop (module + verdicts)')} globalThis.__mark?.('    of which module bucket() ' + globalThis.__modT.toFixed(1) + ' ms');`],
+  // the same mark in a build where finalizeInModule folds the loop into finaliseBuckets (branch tailsplit)
+  ['workers/shard.bundle', 'return run.result(finaliseBuckets(run, mod, 0, SHARD_BUCKETS), mod.entries);', false, `const __keys = finaliseBuckets(run, mod, 0, SHARD_BUCKETS); ${mark('  bucket loop (module + verdicts)')} globalThis.__mark?.('    of which module bucket() ' + globalThis.__modT.toFixed(1) + ' ms'); return run.result(__keys, mod.entries);`, true],
   ['workers/shard.bundle', 'outboundAhead = startOutbound(s, task);', true, mark('  endpoint-days result, memory report')],
   ['workers/shard.bundle', 'function finalizeOutbound(s, task) {', false, mark('finalizeOutbound start')],
   ['workers/shard.bundle', '\tconst o = s.outbound;\n\treturn {\n\t\tfindings,', true, mark('finalizeOutbound end')],
