@@ -27,7 +27,7 @@
 // the reader's own slots and table of string ids at `idsPtr` (I_* below).
 
 import { fixedId, idOfToken, newFrom, sameBytes, startTokens, tokenCount } from './shared/token-ids';
-import { ROUTE_DONE, ROUTE_EMIT, RouteFlow, areasPtr, endRouting, fixAreaIds, routeFlow, routeFlowWords, routedFeed, startRouting, toArea, toAreaIds, toAreaWords } from './shared/route';
+import { AreaRow, ROUTE_DONE, ROUTE_EMIT, RouteFlow, areasPtr, endRouting, fixAreaIds, routeFlow, routeFlowWords, routedFeed, startRouting, toArea, toAreaIds, toAreaWords } from './shared/route';
 
 // Role numbers: src/formats/aws-columns.ts `Role` (test/aws-wasm.test.ts checks they agree)
 const R_ACCOUNT: u32 = 1;
@@ -910,22 +910,32 @@ class ColumnsRow {
   @inline
   static read(p: u32, e: u32, nroles: u32, r: u32, row: u32): u32 {
     const ends = endsPtr;
-    const last = nroles - 1;
+    // the block and its bitmap in locals: V8 reloads a global from the instance at every use
+    const base = blockPtr;
+    const map = mapPtr;
     let t = p;
     let q: u32;
-    let word = (p - blockPtr) >> 6;
-    let bits = load<u64>(mapPtr + (word << 3)) & (<u64>-1 << <u64>((p - blockPtr) & 63));
+    let word = (p - base) >> 6;
+    let bits = load<u64>(map + (word << 3)) & (<u64>-1 << <u64>((p - base) & 63));
     // the list: the byte before the line, then the end of each column
     store<u32>(ends, p - 1);
-    for (let k: u32 = 0; ; k++) {
-      while (bits == 0) bits = load<u64>(mapPtr + (++word << 3)); // ends: markSeparators marks the block's end
-      q = blockPtr + (word << 6) + <u32>ctz(bits);
+    let at = ends + 4;
+    const lastAt = ends + (nroles << 2);
+    for (;;) {
+      // a word's bits run out about once a token in eight: the refill is a loop of its own (V8
+      // checks the stack at every loop's head), entered only then; markSeparators marks the block's end
+      if (bits == 0) {
+        do bits = load<u64>(map + (++word << 3));
+        while (bits == 0);
+      }
+      q = base + (word << 6) + <u32>ctz(bits);
       bits &= bits - 1;
       if (q == t) return 0; // every column is a token: bytes above ' ', at least one
-      store<u32>(ends + ((k + 1) << 2), q);
-      if (k == last) break;
+      store<u32>(at, q);
+      if (at == lastAt) break;
       if (load<u8>(q) != 32) return 0; // a single space after every column but the last (at the block's end a 0)
       t = q + 1;
+      at += 4;
     }
     // the record ends its line: '\n' or "\r\n" (at the block's end a 0, readLines)
     let c = load<u8>(q);
@@ -991,7 +1001,7 @@ class ColumnsRow {
       route = RouteFlow.route(<u32>start, <u32>finish, <u32>src, <u32>dst, <u32>sport, <u32>dport, <u32>proto, <i32>tcpFlags, direction, gS < 0);
       if (route >= 0) {
         const feed = routedFeed;
-        const slot = areasPtr != 0 ? toArea(<u32>route, <u32>src, <u32>dst, packets, bytes, <u32>start, <u32>finish, <u32>sport, <u32>dport, <i32>tcpFlags, feed, <u32>proto, action, direction) : 0;
+        const slot = areasPtr != 0 ? AreaRow.put(<u32>route, <u32>src, <u32>dst, packets, bytes, <u32>start, <u32>finish, <u32>sport, <u32>dport, <i32>tcpFlags, feed, <u32>proto, action, direction) : 0;
         store<u32>(cFeed + r4, feed | (slot << 2));
       }
     }

@@ -4,7 +4,9 @@
  *
  *   gunzip(input: Uint8Array, output: Uint8Array): number
  *   gunzipAsync(input, output, limit: number, callback: (result: number) => void): boolean
+ *   gunzipFileAsync(fd: number, input, output, limit: number, callback): boolean (POSIX)
  *   adviseHugePages(bytes: Uint8Array): boolean
+ *   populate(bytes: Uint8Array): boolean
  *
  * inflates the first gzip member of `input` into `output`, which must be exactly the
  * member's size (the caller sizes it from the trailer's ISIZE: a member that inflates to
@@ -20,6 +22,13 @@
 #include <stdlib.h>
 #ifdef __linux__
 #include <sys/mman.h>
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23 /* Linux 5.14; older headers lack the name */
+#endif
+#endif
+#ifndef _WIN32
+#include <unistd.h>
+#define HAVE_PREAD 1
 #endif
 #include "libdeflate.h"
 
@@ -68,7 +77,28 @@ struct async_gunzip {
   void *in, *out;
   size_t in_length, out_length, used;
   enum libdeflate_result result;
+  /* gunzipFileAsync: the file to read into `in` first (its in_length bytes, then its end); -1: none */
+  int fd;
 };
+
+#ifdef HAVE_PREAD
+/* the whole file at a->fd into a->in: exactly in_length bytes and then its end (a file that grew or shrank since it was planned is refused) */
+static int read_whole(struct async_gunzip *a) {
+  size_t got = 0;
+  char past;
+  int ok = 1;
+  while (got < a->in_length) {
+    ssize_t n = pread(a->fd, (char *)a->in + got, a->in_length - got, (off_t)got);
+    if (n <= 0) {
+      ok = 0;
+      break;
+    }
+    got += (size_t)n;
+  }
+  if (ok && pread(a->fd, &past, 1, (off_t)got) != 0) ok = 0;
+  return ok;
+}
+#endif
 
 /* inflates queued or running on the pool, from every thread of the process (each loads this module, the counter is one) */
 static atomic_int in_flight;
@@ -76,6 +106,16 @@ static atomic_int in_flight;
 static void async_execute(napi_env env, void *data) {
   struct async_gunzip *a = data;
   (void)env;
+#ifdef HAVE_PREAD
+  if (a->fd >= 0) {
+    const unsigned char *h = a->in;
+    /* what read.ts nativeOutputSize checks of a gzip file's head: else zlib reads it (FHCRC: zlib checks it, libdeflate does not) */
+    if (!read_whole(a) || a->in_length < 18 || h[0] != 0x1f || h[1] != 0x8b || h[2] != 8 || (h[3] & 0x02) != 0) {
+      a->result = LIBDEFLATE_BAD_DATA;
+      return;
+    }
+  }
+#endif
   /* a decompressor a call: ~1 µs against the inflate's hundreds, and no state shared between pool threads */
   struct libdeflate_decompressor *d = libdeflate_alloc_decompressor();
   if (d == NULL) {
@@ -131,6 +171,7 @@ static napi_value gunzip_async(napi_env env, napi_callback_info info) {
   a->in_length = in_length;
   a->out = out;
   a->out_length = out_length;
+  a->fd = -1;
   napi_create_reference(env, argv[0], 1, &a->input_ref);
   napi_create_reference(env, argv[1], 1, &a->output_ref);
   napi_create_reference(env, argv[3], 1, &a->callback_ref);
@@ -140,6 +181,51 @@ static napi_value gunzip_async(napi_env env, napi_callback_info info) {
   napi_get_boolean(env, true, &started);
   return started;
 }
+
+#ifdef HAVE_PREAD
+/*
+ * gunzipFileAsync(fd, input, output, limit, callback): gunzipAsync of the gzip file open at
+ * `fd`, read into `input` on the pool thread too (the file must be input.length bytes, no more,
+ * no fewer, and have a gzip head libdeflate is to take), so that the thread that asks does
+ * not pay for the read: true, or false, nothing started. The fd stays open, the caller's to
+ * close when the callback comes (Node tracks the fds fs.openSync gives: one closed here would
+ * make its next openSync warn). The callback gets what gunzip would return, or an error for a
+ * file that could not be read whole or is not for libdeflate.
+ */
+static napi_value gunzip_file_async(napi_env env, napi_callback_info info) {
+  size_t argc = 5;
+  napi_value argv[5], name, started;
+  napi_valuetype type;
+  int32_t fd, limit;
+  struct async_gunzip *a;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 5 || napi_get_value_int32(env, argv[0], &fd) != napi_ok || fd < 0 ||
+      napi_get_value_int32(env, argv[3], &limit) != napi_ok || napi_typeof(env, argv[4], &type) != napi_ok || type != napi_function) {
+    napi_throw_type_error(env, NULL, "gunzipFileAsync: an fd, input, output, a limit and a callback expected");
+    return NULL;
+  }
+  void *in, *out;
+  size_t in_length, out_length;
+  if (!bytes_of(env, argv[1], &in, &in_length) || !bytes_of(env, argv[2], &out, &out_length)) return NULL;
+  if (atomic_fetch_add(&in_flight, 1) >= limit || (a = calloc(1, sizeof *a)) == NULL) {
+    atomic_fetch_sub(&in_flight, 1);
+    napi_get_boolean(env, false, &started);
+    return started;
+  }
+  a->in = in;
+  a->in_length = in_length;
+  a->out = out;
+  a->out_length = out_length;
+  a->fd = fd;
+  napi_create_reference(env, argv[1], 1, &a->input_ref);
+  napi_create_reference(env, argv[2], 1, &a->output_ref);
+  napi_create_reference(env, argv[4], 1, &a->callback_ref);
+  napi_create_string_utf8(env, "flowsieve:gunzip-file", NAPI_AUTO_LENGTH, &name);
+  napi_create_async_work(env, NULL, name, async_execute, async_complete, a, &a->work);
+  napi_queue_async_work(env, a->work);
+  napi_get_boolean(env, true, &started);
+  return started;
+}
+#endif
 
 /*
  * adviseHugePages(bytes): asks the kernel (madvise MADV_HUGEPAGE) to back the whole 2 MiB pages
@@ -166,6 +252,32 @@ static napi_value advise_huge_pages(napi_env env, napi_callback_info info) {
   return done;
 }
 
+/*
+ * populate(bytes): backs the whole 4 KiB pages inside `bytes` with writable memory now, in one
+ * system call (madvise MADV_POPULATE_WRITE, Linux 5.14), for memory the caller is about to fill
+ * whole: no trap a page on its first touch. Contents never change (a page already backed stays
+ * as it is; a new one reads as the zeros it would have read). False where the kernel has no such
+ * advice or could not back every page (nothing is lost then: the pages fault as before); the
+ * partial pages at either end are left to fault.
+ */
+static napi_value populate(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  napi_value done;
+  void *data;
+  size_t length;
+  int ok = 0;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 1 || !bytes_of(env, argv[0], &data, &length)) return NULL;
+#if defined(__linux__)
+  const uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+  const uintptr_t from = ((uintptr_t)data + page - 1) & ~(page - 1);
+  const uintptr_t to = ((uintptr_t)data + length) & ~(page - 1);
+  ok = to > from && madvise((void *)from, to - from, MADV_POPULATE_WRITE) == 0;
+#endif
+  napi_get_boolean(env, ok, &done);
+  return done;
+}
+
 NAPI_MODULE_INIT() {
   napi_value fn;
   struct libdeflate_decompressor *d = libdeflate_alloc_decompressor();
@@ -177,7 +289,13 @@ NAPI_MODULE_INIT() {
   napi_set_named_property(env, exports, "gunzip", fn);
   napi_create_function(env, "gunzipAsync", NAPI_AUTO_LENGTH, gunzip_async, NULL, &fn);
   napi_set_named_property(env, exports, "gunzipAsync", fn);
+#ifdef HAVE_PREAD
+  napi_create_function(env, "gunzipFileAsync", NAPI_AUTO_LENGTH, gunzip_file_async, NULL, &fn);
+  napi_set_named_property(env, exports, "gunzipFileAsync", fn);
+#endif
   napi_create_function(env, "adviseHugePages", NAPI_AUTO_LENGTH, advise_huge_pages, NULL, &fn);
   napi_set_named_property(env, exports, "adviseHugePages", fn);
+  napi_create_function(env, "populate", NAPI_AUTO_LENGTH, populate, NULL, &fn);
+  napi_set_named_property(env, exports, "populate", fn);
   return exports;
 }

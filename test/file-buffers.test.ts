@@ -13,7 +13,7 @@ import { tempDir } from './helpers/tmp.js';
 import { detectOpts } from './helpers/detect-opts.js';
 import { scanner, v2Line, V2_HEADER, type Flow } from './helpers/aws.js';
 import { detect } from '../dist/src/engine/run.js';
-import { fileBuffer, freeFileBuffers, giveFileBuffer } from '../dist/src/input/file-buffers.js';
+import { fileBuffer, freeFileBuffers, giveFileBuffer, KEPT_FILE_BUFFERS } from '../dist/src/input/file-buffers.js';
 
 const T0 = 1718000000;
 const dir = tempDir('flowsieve-file-buffers-');
@@ -79,11 +79,11 @@ describe('reused file buffers', () => {
     const big = fileBuffer(32 << 20); // past the largest kept
     giveFileBuffer(big);
     expect(freeFileBuffers()).not.toContain(32 << 20);
-    const held = Array.from({ length: 8 }, (_, i) => fileBuffer(200_000 + i * 70_000)); // all in hand at once: distinct buffers
+    const held = Array.from({ length: KEPT_FILE_BUFFERS + 4 }, (_, i) => fileBuffer(200_000 + i * 70_000)); // all in hand at once: distinct buffers
     for (const h of held) giveFileBuffer(h);
     giveFileBuffer(b);
     giveFileBuffer(b); // twice: still one entry
-    expect(freeFileBuffers().length).toBeLessThanOrEqual(4);
+    expect(freeFileBuffers().length).toBeLessThanOrEqual(KEPT_FILE_BUFFERS);
     expect(freeFileBuffers().filter((c) => c === b.buffer.byteLength).length).toBeLessThanOrEqual(1);
   });
 });

@@ -207,11 +207,16 @@ describe('scan table: the index written before its first rows (ScanCore.touchInd
     // a table sized for its rows (written first), one far larger (not), one that grows from small (rebuilt indexes written first)
     const saved = process.env.FLOWSIEVE_ACCUMULATE;
     try {
-      for (const accumulate of ['wasm', 'js']) {
-        process.env.FLOWSIEVE_ACCUMULATE = accumulate; // 'js': the table in JavaScript arrays (scan-wasm.ts heldModule)
-        for (const [pending, capacity] of [[1 << 16, 1 << 14], [1 << 16, 1 << 22], [1 << 16, 1 << 10], [4097, 1 << 10]] as const) expect(table(pending, capacity)).toEqual(atOnce);
+      // 'off': the index written by fill(0) as without the native module (input/native.ts populate)
+      for (const populate of ['on', 'off']) {
+        process.env.FLOWSIEVE_POPULATE = populate;
+        for (const accumulate of ['wasm', 'js']) {
+          process.env.FLOWSIEVE_ACCUMULATE = accumulate; // 'js': the table in JavaScript arrays (scan-wasm.ts heldModule)
+          for (const [pending, capacity] of [[1 << 16, 1 << 14], [1 << 16, 1 << 22], [1 << 16, 1 << 10], [4097, 1 << 10]] as const) expect(table(pending, capacity)).toEqual(atOnce);
+        }
       }
     } finally {
+      delete process.env.FLOWSIEVE_POPULATE;
       if (saved === undefined) delete process.env.FLOWSIEVE_ACCUMULATE;
       else process.env.FLOWSIEVE_ACCUMULATE = saved;
     }

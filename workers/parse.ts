@@ -8,7 +8,7 @@ import { batchTransferList, type FlowBatchData } from '../src/flow/batch.js';
 import { allReaders, readerFor } from '../src/formats/registry.js';
 import type { DocumentReader, FormatName, LineReader, ReaderContext } from '../src/formats/types.js';
 import { Head } from '../src/formats/sniff.js';
-import { adviseHugePages, dropInflatedAhead, giveInflated, inflateAhead, readGzipLines, readInflatedLines, readLineBytes, readLineRange, readPlainReused, readWhole, smallGzip, takeInflatedAhead, HeadError, InputError, type SmallGzip } from '../src/input/read.js';
+import { adviseHugePages, AHEAD_FILES, dropInflatedAhead, giveInflated, inflateAhead, readGzipLines, readInflatedLines, readLineBytes, readLineRange, readPlainReused, readWhole, smallGzip, takeInflatedAhead, HeadError, InputError, type SmallGzip } from '../src/input/read.js';
 import { headError, planFromBytes, planFromHead, planFromText, type InputFile } from '../src/input/plan.js';
 import type { GroupFile, ParseInput, ParseResult, ParseTask } from '../src/engine/tasks.js';
 import { packFiles } from '../src/engine/file-results.js';
@@ -21,7 +21,11 @@ import { BatchRing } from '../src/flow/batch-ring.js';
  * wait for the main thread between tasks, but a thread parses one task at a time.
  */
 export default function parseChunk(task: ParseTask): Promise<ParseResult> {
-  const mine = turn.then(() => parseTask(task));
+  waiting.push(task);
+  const mine = turn.then(() => {
+    waiting.splice(waiting.indexOf(task), 1);
+    return parseTask(task);
+  });
   turn = mine.catch(() => {}); // a failed task is reported by its own promise; the next runs
   return mine;
 }
@@ -36,8 +40,17 @@ function adviseRing(data: SharedArrayBuffer): void {
   adviseHugePages(new Uint8Array(data));
 }
 
+/** This thread's files inflated ahead, started and taken (tests: the bundle has its own copy of read.ts). */
+export { inflatedAheadNow } from '../src/input/read.js';
+
 /** The end of the last task handed to this thread (parseChunk). */
 let turn: Promise<unknown> = Promise.resolve();
+
+/**
+ * Tasks handed to this thread that wait for their turn, in the order they run: the last
+ * files of a task start inflating the next task's first ones (inflateNext).
+ */
+const waiting: ParseTask[] = [];
 
 async function parseTask(task: ParseTask): Promise<ParseResult> {
   if (posting) throw new Error('a parse thread takes one task at a time'); // parseChunk lets them take turns
@@ -159,8 +172,14 @@ async function parseFiles(task: ParseInput, sink: FlowSink): Promise<ParseResult
   try {
     return await parseEachFile(task, sink);
   } finally {
-    dropInflatedAhead();
+    dropInflatedAhead(nextTaskAhead());
   }
+}
+
+/** The files of the task this thread runs next that may be inflating ahead already (inflateNext): kept at a task's end. */
+function nextTaskAhead(): Set<string> | undefined {
+  const next = waiting[0]?.files;
+  return next && new Set(next.slice(0, AHEAD_FILES).map((f) => f.path));
 }
 
 async function parseEachFile(task: ParseInput, sink: FlowSink): Promise<ParseResult> {
@@ -195,8 +214,7 @@ async function fileResults(task: ParseInput, sink: FlowSink): Promise<ParseResul
 /** The task of file i of a 'files' task, the sink reset for it, and the next file inflating meanwhile. */
 function fileStart(task: ParseInput, files: GroupFile[], i: number, sink: FlowSink): ParseInput {
   const f = files[i]!;
-  // not files[i + 1] past the end: a read out of bounds deoptimised this loop at every task's last file
-  inflateNext(i + 1 < files.length ? files[i + 1] : undefined, task.maxDecompressedBytes);
+  inflateNext(files, i + 1, task.maxDecompressedBytes);
   sink.minStart = Infinity;
   sink.maxEnd = -Infinity;
   sink.lateByWindow.clear();
@@ -219,11 +237,33 @@ function fileEnd(sink: FlowSink, r: ParseResult): ParseResult {
 }
 
 /**
- * The task's next gzip file starts inflating on libuv's thread pool while this thread
- * parses the current one (read.ts inflateAhead; its reader takes it when its turn comes).
+ * The task's next gzip files (from files[from] on, up to AHEAD_FILES; past the task's end, the
+ * first files of the task this thread runs next) start inflating on libuv's thread pool while
+ * this thread parses the current one (read.ts inflateAhead; its reader takes each when its
+ * turn comes). In the order they will be parsed: a file is not started before the one ahead
+ * of it, so that the first to be needed is the first to inflate.
  */
-function inflateNext(next: GroupFile | undefined, maxDecompressedBytes: number): void {
-  if (next && ((next.sniffInThread && next.format === 'aws-text') || (next.gzip && readerFor(next.format)?.kind === 'lines'))) inflateAhead(next.path, maxDecompressedBytes, next.size);
+function inflateNext(files: GroupFile[], from: number, maxDecompressedBytes: number): void {
+  let list = files;
+  let bound = maxDecompressedBytes;
+  let i = from;
+  for (let k = 0; k < AHEAD_FILES; k++, i++) {
+    if (i >= list.length) {
+      const next = list === files ? waiting[0] : undefined;
+      if (!next?.files) return;
+      list = next.files;
+      bound = next.maxDecompressedBytes;
+      i = 0;
+      if (list.length === 0) return;
+    }
+    const f = list[i]!;
+    if (inflatable(f) && !inflateAhead(f.path, bound, f.size)) return;
+  }
+}
+
+/** A gzip file of a line format, or one to be sniffed as AWS text: read whole, worth inflating ahead. */
+function inflatable(f: GroupFile): boolean {
+  return (f.sniffInThread && f.format === 'aws-text') || (f.gzip && readerFor(f.format)?.kind === 'lines');
 }
 
 /** Read and parse one file or chunk into the sink; what it read, and any error, into `result`. */

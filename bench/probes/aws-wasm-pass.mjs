@@ -1,7 +1,7 @@
 // The WebAssembly AWS reader's own pass (src/formats/aws-wasm.ts read: the block copied into
 // its memory, lines read into columns, rows routed into the shards' areas), without the
 // JavaScript that takes its rows, for one or more builds alternated in one process: CPU ns a
-// line, median of the rounds. The file is read as one layout (v2 unless --fields names another
+// line, median (and least) of the rounds. The file is read as one layout (v2 unless --fields names another
 // header's fields, space-separated); its first 32 MB by default.
 //   node bench/probes/aws-wasm-pass.mjs FILE DIST [DIST2 ...] [--mb 32] [--rounds 7] [--fields "..."]
 import { readFileSync } from 'node:fs';
@@ -52,5 +52,5 @@ for (let r = 0; r < rounds; r++) {
 }
 for (const b of builds) {
   const ns = b.ns.slice().sort((x, y) => x - y);
-  process.stdout.write(`${b.d}: median ${ns[Math.floor(ns.length / 2)].toFixed(1)} ns a line (${b.ns.map((x) => x.toFixed(0)).join(' ')})\n`);
+  process.stdout.write(`${b.d}: median ${ns[Math.floor(ns.length / 2)].toFixed(1)} min ${ns[0].toFixed(1)} ns a line (${b.ns.map((x) => x.toFixed(0)).join(' ')})\n`);
 }

@@ -39,6 +39,7 @@ import { formatAddress } from '../net/address.js';
 import * as layout from './scan-layout.js';
 import { indexSlots } from './scan-layout.js';
 import type { ScanArena } from './scan-wasm.js';
+import { populate } from '../input/native.js';
 // The layout's constants as this module's own consts: an imported binding is read through
 // its module cell at every use, in the probe loop too (adding held records: 84 -> 72 ns a
 // record with local copies; bench/RESULTS.md, issue 19 table section).
@@ -180,7 +181,8 @@ export class ScanCore {
     if (!this.indexFresh) return false;
     this.indexFresh = false;
     if (rows * 256 < this.index.length) return false;
-    this.index.fill(0);
+    // backed in one system call where the kernel can (its pages read as zeros already), else written
+    if (!populate(this.index)) this.index.fill(0);
     return true;
   }
 

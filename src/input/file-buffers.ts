@@ -10,8 +10,11 @@
  * A buffer not given back is collected as any other.
  */
 
-/** At most this many free buffers are kept: a parse thread has two files in hand (the one parsed, the next inflating ahead), each two buffers. */
-const KEPT = 4;
+/**
+ * At most this many free buffers are kept: a parse thread has up to four files in hand (the
+ * one parsed, three inflating ahead: read.ts AHEAD_FILES), each two buffers.
+ */
+export const KEPT_FILE_BUFFERS = 8;
 /** Buffers above this are neither pooled nor kept: a rare large file must not hold its memory for the rest of the run. */
 const LARGEST = 16 << 20;
 /** The smallest capacity made, so that files of a bucket's usual sizes share buffers. */
@@ -35,7 +38,7 @@ export function fileBuffer(size: number): Buffer {
 export function giveFileBuffer(buf: Uint8Array): void {
   const memory = buf.buffer;
   if (!(memory instanceof ArrayBuffer) || memory.byteLength > LARGEST || memory.byteLength < SMALLEST || free.includes(memory)) return;
-  if (free.length < KEPT) {
+  if (free.length < KEPT_FILE_BUFFERS) {
     free.push(memory);
     return;
   }

@@ -3,10 +3,10 @@
  * gzip file streamed through zlib, a whole document, or bytes handed over from stdin.
  * Decompression is bounded: a gzip bomb is stopped and reported, not inflated into memory.
  */
-import { openSync, readSync, closeSync, createReadStream, existsSync, fstatSync, readFileSync, statSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { openSync, readSync, closeSync, createReadStream, fstatSync, readFileSync, statSync } from 'node:fs';
 import { Gunzip, constants as zc, createGunzip, gunzipSync } from 'node:zlib';
 import { LineFeeder } from './lines.js';
+import { nativeModule, type NativeInflate } from './native.js';
 import { fileBuffer, giveFileBuffer } from './file-buffers.js';
 import type { LineParser } from '../formats/types.js';
 
@@ -267,38 +267,11 @@ export function gunzipZlib(gz: Buffer, maxOutput: number): Buffer {
   return out ?? gunzipSync(gz, { maxOutputLength: maxOutput, chunkSize: inflateChunk(gz.length) });
 }
 
-/** dist/native/inflate.node (native/inflate.c): libdeflate's whole-buffer gunzip. */
-interface NativeInflate {
-  /** bytes of `gz` its first member took, or < 0: an error; `out` must be the member's size exactly */
-  gunzip(gz: Uint8Array, out: Uint8Array): number;
-  /** the same on libuv's thread pool, `done` getting what gunzip would return; false: not started, `limit` inflates of the process are there already */
-  gunzipAsync(gz: Uint8Array, out: Uint8Array, limit: number, done: (result: number) => void): boolean;
-  /** madvise(MADV_HUGEPAGE) over the whole 2 MiB pages of `bytes` (absent in a module built before it) */
-  adviseHugePages?(bytes: Uint8Array): boolean;
-}
-
-/** The thread's native module (undefined: not looked for yet; null: none, or FLOWSIEVE_INFLATE=zlib). */
+/** The thread's native module (input/native.ts; null: none). */
 let nativeInflate: NativeInflate | null | undefined;
 
-/** The module's place from dist/src/<folder>/ (this file, the CLI's bundle chunks) and from dist/workers/ (the worker bundles). */
-const NATIVE_PLACES = ['../../native/inflate.node', '../native/inflate.node'];
-
 function loadNativeInflate(): NativeInflate | null {
-  if (process.env.FLOWSIEVE_INFLATE === 'zlib') return null;
-  for (const place of NATIVE_PLACES) {
-    const path = fileURLToPath(new URL(place, import.meta.url));
-    if (!existsSync(path)) continue;
-    try {
-      // process.dlopen, not require: ~0.2 against ~1 ms of CPU a thread (no module resolution)
-      const module = { exports: {} as Partial<NativeInflate> };
-      process.dlopen(module, path);
-      const m = module.exports;
-      if (typeof m.gunzip === 'function' && typeof m.gunzipAsync === 'function') return m as NativeInflate;
-    } catch {
-      // built for another platform, or this Node cannot load it: zlib does the work
-    }
-  }
-  return null;
+  return nativeModule();
 }
 
 /** Which inflater whole gzip files get in this thread: 'libdeflate', or 'zlib' (no native module, or FLOWSIEVE_INFLATE=zlib). */
@@ -348,10 +321,31 @@ function nativeOutputSize(gz: Buffer, maxOutput: number): number {
 
 /**
  * Files read and being inflated ahead on libuv's thread pool (inflateAhead), by path, until
- * the thread's reader takes them (takeInflatedAhead): at most two, the file being parsed
- * and the next one.
+ * the thread's reader takes them (takeInflatedAhead): at most AHEAD_FILES, in the order the
+ * thread will parse them, within AHEAD_BYTES of inflated text (aheadRoom).
  */
-const ahead = new Map<string, { maxOutput: number; done: Promise<SmallGzip | null> }>();
+const ahead = new Map<string, Ahead>();
+
+interface Ahead {
+  maxOutput: number;
+  done: Promise<SmallGzip | null>;
+  /** the inflated text's size, counted in aheadBytes until the file is taken or dropped */
+  bytes: number;
+}
+
+/** Inflated bytes of the files in `ahead`. */
+let aheadBytes = 0;
+
+/** Files started ahead and taken by their reader, since the thread began (tests: inflatedAheadNow). */
+let aheadStarted = 0;
+let aheadTaken = 0;
+
+/**
+ * Paths inflateAhead read and did not start (not a file for libdeflate under that bound on
+ * its output, or not readable), with the bound: not read again at the next file's start; the
+ * reader reads them when their turn comes. Cleared with `ahead` (dropInflatedAhead).
+ */
+const notAhead = new Map<string, number>();
 
 /**
  * Below this many compressed bytes a file is not inflated ahead: its inflate (~30 µs) is
@@ -367,24 +361,54 @@ const AHEAD_MIN_BYTES = 32 << 10;
 const AHEAD_LIMIT = Math.max(1, (Number(process.env.UV_THREADPOOL_SIZE) || 4) - 1);
 
 /**
- * Start reading and inflating the gzip file `path` (`size` bytes, as planned) on libuv's
- * thread pool, so that it inflates while this thread parses the file before it (a 'files'
- * task, workers/parse.ts): the reader then takes it with takeInflatedAhead. Only what
- * gunzipNative would take: anything else (and any failure) is read as before, when its turn comes.
+ * Files a thread keeps inflated (or inflating) ahead of the one it parses. One was not
+ * enough: started as the file before it starts, the next file's inflate shares the cores
+ * with the parse and the shard threads and was often not done when the parse reached it
+ * (the parse thread waited ~15 % of the 7 M bucket's pipeline, bench/RESULTS.md, branch
+ * overlap); a few ahead inflate when a core is free, and the parse thread finds them done.
  */
-export function inflateAhead(path: string, maxBytes: number, size: number): void {
-  if (size < AHEAD_MIN_BYTES || size > SMALL_GZIP_INPUT || ahead.has(path)) return;
+export const AHEAD_FILES = 3;
+
+/**
+ * Inflated bytes a thread holds ahead: another file starts only while those ahead hold less
+ * (the first always may, as one did before), so that a thread's ahead text stays under this
+ * plus one file's (at most 256 MiB, SMALL_GZIP_OUTPUT; a bucket's 5-minute files: 1-8 MiB).
+ */
+export const AHEAD_BYTES = 24 << 20;
+
+/** Whether another file may start inflating ahead (AHEAD_FILES, AHEAD_BYTES). */
+function aheadRoom(): boolean {
+  return ahead.size === 0 || (ahead.size < AHEAD_FILES && aheadBytes < AHEAD_BYTES);
+}
+
+/**
+ * Start reading and inflating the gzip file `path` (`size` bytes, as planned) on libuv's
+ * thread pool, so that it inflates while this thread parses the files before it (a 'files'
+ * task, workers/parse.ts): the reader then takes it with takeInflatedAhead. Only what
+ * gunzipNative would take: anything else (and any failure) is read as before, when its turn
+ * comes. False: not started for want of room (aheadRoom, the pool's limit), so a caller
+ * starting files in order stops there and tries again at its next file.
+ */
+export function inflateAhead(path: string, maxBytes: number, size: number): boolean {
+  const maxOutput = Math.min(maxBytes, SMALL_GZIP_OUTPUT);
+  if (size < AHEAD_MIN_BYTES || size > SMALL_GZIP_INPUT || ahead.has(path) || notAhead.get(path) === maxOutput) return true;
+  if (!aheadRoom()) return false;
   nativeInflate ??= loadNativeInflate();
-  if (!nativeInflate) return;
+  if (!nativeInflate) return true;
+  if (nativeInflate.gunzipFileAsync) return readAheadOnPool(nativeInflate, path, maxOutput, size);
   let gz: Buffer;
   try {
     gz = readGzipFile(path, size);
   } catch {
-    return; // the reader reports it
+    notAhead.set(path, maxOutput);
+    return true; // the reader reports it
   }
-  const maxOutput = Math.min(maxBytes, SMALL_GZIP_OUTPUT);
   const length = nativeOutputSize(gz, maxOutput);
-  if (length < 0) return giveFileBuffer(gz);
+  if (length < 0) {
+    notAhead.set(path, maxOutput);
+    giveFileBuffer(gz);
+    return true;
+  }
   const out = fileBuffer(length);
   let finish!: (r: number) => void;
   const done = new Promise<SmallGzip | null>(
@@ -400,15 +424,84 @@ export function inflateAhead(path: string, maxBytes: number, size: number): void
   if (!nativeInflate.gunzipAsync(gz, out, AHEAD_LIMIT, finish)) {
     giveFileBuffer(out);
     giveFileBuffer(gz);
-    return;
+    return false; // the pool holds the process's limit: the next file's start tries again
   }
-  if (ahead.size >= 2) ahead.delete(ahead.keys().next().value!); // one not taken (its task failed): dropped
-  ahead.set(path, { maxOutput, done });
+  ahead.set(path, { maxOutput, done, bytes: length });
+  aheadBytes += length;
+  aheadStarted++;
+  return true;
 }
 
-/** Forget the files inflated ahead (a task's end: one not taken must not stand in for the file's content in a later task). */
-export function dropInflatedAhead(): void {
-  ahead.clear();
+/** The four bytes of a gzip file's trailer that give its size inflated (ISIZE), read here. */
+const trailer = Buffer.alloc(4);
+
+/**
+ * inflateAhead with the file read on the pool thread as well (native gunzipFileAsync): this
+ * thread opens it and reads its trailer's ISIZE only, where reading the whole file cost it
+ * ~6 ns a record of the bucket (kernel copy and page-cache lookups; bench/RESULTS.md, branch
+ * parse7m). The same answers as inflateAhead: true when started or not a file for libdeflate
+ * by its trailer (the reader reads it when its turn comes), false for want of room in the pool.
+ * A file that is not `size` bytes by then, or not a gzip file libdeflate takes, comes back as
+ * nothing: its reader then reads it as any file.
+ */
+function readAheadOnPool(native: NativeInflate, path: string, maxOutput: number, size: number): boolean {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch {
+    notAhead.set(path, maxOutput);
+    return true; // the reader reports it
+  }
+  let length = -1;
+  try {
+    if (readSync(fd, trailer, 0, 4, size - 4) === 4) length = trailer.readUInt32LE(0);
+  } catch {
+    // read as any file
+  }
+  if (length <= 0 || length > maxOutput || length > size * MAX_DEFLATE_RATIO) {
+    closeSync(fd);
+    notAhead.set(path, maxOutput);
+    return true;
+  }
+  const gz = fileBuffer(size);
+  const out = fileBuffer(length);
+  let finish!: (r: number) => void;
+  const done = new Promise<SmallGzip | null>(
+    (resolve) =>
+      (finish = (r) => {
+        closeSync(fd); // here, not on the pool: Node tracks the fds openSync gives
+        giveFileBuffer(gz); // libdeflate is done with it
+        if (r === size) return resolve({ text: out, compressed: size });
+        giveFileBuffer(out);
+        resolve(null);
+      }),
+  );
+  if (!native.gunzipFileAsync!(fd, gz, out, AHEAD_LIMIT, finish)) {
+    closeSync(fd);
+    giveFileBuffer(out);
+    giveFileBuffer(gz);
+    return false; // the pool holds the process's limit: the next file's start tries again
+  }
+  ahead.set(path, { maxOutput, done, bytes: length });
+  aheadBytes += length;
+  aheadStarted++;
+  return true;
+}
+
+/**
+ * Forget the files inflated ahead (a task's end: one not taken must not stand in for the
+ * file's content in a later task), but those of `keep`: the first files of the task this
+ * thread runs next, started ahead by the task before it. A dropped file's buffers serve the
+ * thread's next files once its inflate is done.
+ */
+export function dropInflatedAhead(keep?: ReadonlySet<string>): void {
+  for (const [path, a] of ahead) {
+    if (keep?.has(path)) continue;
+    ahead.delete(path);
+    aheadBytes -= a.bytes;
+    void a.done.then((r) => r && giveInflated(r));
+  }
+  notAhead.clear();
 }
 
 /** The file inflated ahead for this path and bound (null: it failed there, read it as any file), or undefined: none. */
@@ -416,7 +509,15 @@ export function takeInflatedAhead(path: string, maxBytes: number): Promise<Small
   const a = ahead.get(path);
   if (!a) return undefined;
   ahead.delete(path);
-  return a.maxOutput === Math.min(maxBytes, SMALL_GZIP_OUTPUT) ? a.done : undefined;
+  aheadBytes -= a.bytes;
+  if (a.maxOutput !== Math.min(maxBytes, SMALL_GZIP_OUTPUT)) return undefined;
+  aheadTaken++;
+  return a.done;
+}
+
+/** Files (and their inflated bytes) held ahead now, and how many were started and taken since the thread began (tests). */
+export function inflatedAheadNow(): { files: number; bytes: number; started: number; taken: number } {
+  return { files: ahead.size, bytes: aheadBytes, started: aheadStarted, taken: aheadTaken };
 }
 
 function openGunzip(): { handle: ZlibHandle; state: Uint32Array } | null {

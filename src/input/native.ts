@@ -1,0 +1,67 @@
+/**
+ * The thread's native module, dist/native/inflate.node (native/inflate.c): libdeflate's
+ * whole-buffer gunzip (read.ts) and two memory calls, a leaf that the shard's tables take
+ * too without the reader's imports. Absent (not built, another platform, FLOWSIEVE_INFLATE=zlib):
+ * the gunzip falls back to Node's zlib and the memory calls do nothing.
+ */
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+export interface NativeInflate {
+  /** bytes of `gz` its first member took, or < 0: an error; `out` must be the member's size exactly */
+  gunzip(gz: Uint8Array, out: Uint8Array): number;
+  /** the same on libuv's thread pool, `done` getting what gunzip would return; false: not started, `limit` inflates of the process are there already */
+  gunzipAsync(gz: Uint8Array, out: Uint8Array, limit: number, done: (result: number) => void): boolean;
+  /**
+   * gunzipAsync of the gzip file open at `fd`, read into `gz` (its exact size) on the pool thread
+   * too; the fd stays the caller's to close (absent on Windows and in a module built before it)
+   */
+  gunzipFileAsync?(fd: number, gz: Uint8Array, out: Uint8Array, limit: number, done: (result: number) => void): boolean;
+  /** madvise(MADV_HUGEPAGE) over the whole 2 MiB pages of `bytes` (absent in a module built before it) */
+  adviseHugePages?(bytes: Uint8Array): boolean;
+  /** madvise(MADV_POPULATE_WRITE) over the whole 4 KiB pages of `bytes` (absent in a module built before it) */
+  populate?(bytes: Uint8Array): boolean;
+}
+
+/** The thread's native module (undefined: not looked for yet; null: none, or FLOWSIEVE_INFLATE=zlib). */
+let nativeInflate: NativeInflate | null | undefined;
+
+/** The module's place from dist/src/<folder>/ (this file, the CLI's bundle chunks) and from dist/workers/ (the worker bundles). */
+const NATIVE_PLACES = ['../../native/inflate.node', '../native/inflate.node'];
+
+function loadNativeInflate(): NativeInflate | null {
+  if (process.env.FLOWSIEVE_INFLATE === 'zlib') return null;
+  for (const place of NATIVE_PLACES) {
+    const path = fileURLToPath(new URL(place, import.meta.url));
+    if (!existsSync(path)) continue;
+    try {
+      // process.dlopen, not require: ~0.2 against ~1 ms of CPU a thread (no module resolution)
+      const module = { exports: {} as Partial<NativeInflate> };
+      process.dlopen(module, path);
+      const m = module.exports;
+      if (typeof m.gunzip === 'function' && typeof m.gunzipAsync === 'function') return m as NativeInflate;
+    } catch {
+      // built for another platform, or this Node cannot load it: zlib does the work
+    }
+  }
+  return null;
+}
+
+/** The thread's native module, loaded at the first call; null: none. */
+export function nativeModule(): NativeInflate | null {
+  nativeInflate ??= loadNativeInflate();
+  return nativeInflate;
+}
+
+/**
+ * Back the whole pages of `view` with writable memory now, in one system call, where the
+ * kernel can (madvise MADV_POPULATE_WRITE, Linux 5.14): for fresh memory about to be filled
+ * whole, whose first touch would otherwise take a fault a 4 KiB page. Contents never change.
+ * False without the module, the kernel's support, or with FLOWSIEVE_POPULATE=off (A/B runs):
+ * the pages then fault as they always did.
+ */
+export function populate(view: ArrayBufferView): boolean {
+  if (view.byteLength === 0 || process.env.FLOWSIEVE_POPULATE === 'off') return false;
+  const call = nativeModule()?.populate;
+  return call ? call(new Uint8Array(view.buffer, view.byteOffset, view.byteLength)) : false;
+}
