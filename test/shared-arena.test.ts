@@ -43,4 +43,12 @@ describe.skipIf(!built)('the table and held buffer memories (src/engine/scan-was
     }
     expect(heldSorter(4096, 256, 3600)!.rec.buffer).toBeInstanceOf(SharedArrayBuffer);
   });
+
+  // last: it spends the budget
+  it("are shared for a thread's first table past the budget, once (tail.ts: its finalisation is shared), and plain after it", () => {
+    const tables = [scanArena()!, scanArena()!];
+    for (const t of tables) expect(t.place(4_000_000, 0, 6_000_000, false)).toBe(true); // ~440 MB each, untouched
+    expect(tables.map((t) => t.shareable)).toEqual([true, false]);
+    expect(heldSorter(4096, 256, 3600)!.rec.buffer).toBeInstanceOf(ArrayBuffer);
+  });
 });

@@ -9,6 +9,7 @@ import { ScanTable } from '../src/engine/scan-table.js';
 import type { ScanTableState } from '../src/engine/scan-layout.js';
 import { OutboundTable, type OutboundState } from '../src/engine/outbound-table.js';
 import type { FusedPart, InboundReply, OutboundReply, FusedTask, ParseResult, ShardStats, ShardTask } from '../src/engine/tasks.js';
+import type { FinalizeResult } from '../src/engine/verdict.js';
 import type { ReplayShardTask, ReplayTable } from '../src/replay/shard-ops.js';
 import { isReplayOp } from '../src/replay/shard-op-names.js';
 import { BoundedAccumulator, isMemoryTask } from '../src/engine/spill.js';
@@ -147,12 +148,23 @@ function runTask(task: ShardTask): unknown {
       s.outbound.addBatch(task.batch);
       return task.batch.n;
     case 'finalizeInbound': {
+      const split = task.split === true ? bound.finalizeSplit(s.inbound, task.opts) : null;
+      if (split !== null) {
+        // the engine's thread finalises buckets of the share at once; this thread its outbound
+        // table first, after the reply, then the buckets left (an immediate each, in that order)
+        outboundAhead = startOutbound(s, task);
+        inboundAhead = startInboundPart(split.split.own);
+        const { split: { share }, ...rest } = split;
+        return { verdicts: [], endpointDays: [], keys: 0, entries: 0, ...rest, share } satisfies InboundReply;
+      }
       const r = bound.finalize(s.inbound, task.opts);
       outboundAhead = startOutbound(s, task);
       return r satisfies InboundReply;
     }
-    case 'finalizeOutbound':
-      return takeOutbound(s);
+    case 'finalizeOutbound': {
+      const reply = takeOutbound(s);
+      return inboundAhead ? { ...reply, inboundPart: takeInboundPart() } : reply;
+    }
     case 'exportPieceCount':
       return 1 + bound.spilledPieces().length;
     case 'exportPiece':
@@ -187,6 +199,39 @@ function runTask(task: ShardTask): unknown {
 let outboundAhead: { task: FinalizeInboundTask; immediate?: NodeJS.Immediate; reply?: OutboundReply; error?: unknown } | null = null;
 
 type FinalizeInboundTask = Extract<ShardTask, { op: 'finalizeInbound' }>;
+
+/**
+ * The shard's own part of a shared inbound finalisation (tail.ts): the buckets left after
+ * its outbound finalisation (the immediate after that one's); 'finalizeOutbound' takes it
+ * with its reply (or makes it there, where the immediate has not run yet): one message
+ * fewer than a task of its own, which waited behind that one.
+ */
+let inboundAhead: { own: () => FinalizeResult; immediate?: NodeJS.Immediate; result?: FinalizeResult; error?: unknown } | null = null;
+
+function startInboundPart(own: () => FinalizeResult): NonNullable<typeof inboundAhead> {
+  const ahead: NonNullable<typeof inboundAhead> = { own };
+  ahead.immediate = setImmediate(() => {
+    ahead.immediate = undefined;
+    try {
+      ahead.result = own();
+    } catch (err) {
+      ahead.error = err; // thrown by its own task
+    }
+  });
+  return ahead;
+}
+
+function takeInboundPart(): FinalizeResult {
+  const ahead = inboundAhead;
+  if (!ahead) throw new Error('no shared inbound finalisation to take');
+  inboundAhead = null;
+  if (ahead.immediate) {
+    clearImmediate(ahead.immediate);
+    return ahead.own();
+  }
+  if (ahead.error !== undefined) throw ahead.error;
+  return ahead.result!;
+}
 
 function startOutbound(s: ShardState, task: FinalizeInboundTask): NonNullable<typeof outboundAhead> {
   const ahead: NonNullable<typeof outboundAhead> = { task };
@@ -336,6 +381,8 @@ function reset(): void {
   state = null;
   if (outboundAhead?.immediate) clearImmediate(outboundAhead.immediate);
   outboundAhead = null;
+  if (inboundAhead?.immediate) clearImmediate(inboundAhead.immediate);
+  inboundAhead = null;
   shards = 1;
   fusedParts = [];
   spareBatches.length = 0;

@@ -14,7 +14,7 @@ import { V6Intern } from './v6-intern.js';
 import { StringDict } from '../flow/dict.js';
 import type { FlowBatchData } from '../flow/batch.js';
 import { CLOUD_NAMES, Feed } from '../flow/types.js';
-import { coefficientOfVariation } from '../detect/rules.js';
+import { coefficientOfVariation, cvAtMost } from '../detect/rules.js';
 import { formatAddress } from '../net/address.js';
 import { HomeNet } from '../net/home-net.js';
 import { LastKey } from './scan-ingest.js';
@@ -1168,7 +1168,7 @@ export class OutboundTable {
   /**
    * Whether group g's entries send the same small traffic to each target: the CVs of their
    * packets and of their bytes (those that have them) within the thresholds, as finding()
-   * computes them (coefficientOfVariation of the same values: the same doubles). A horizontal
+   * computes them (cvAtMost decides as coefficientOfVariation of the same values would). A horizontal
    * or internal scan's condition, tested before its finding is made: on the 20 M-record replay
    * file 6,255 of 6,281 horizontal groups fail it, and each finding made only to be dropped
    * sorted three arrays and built sets and strings (~5 % of the shard thread).
@@ -1181,10 +1181,10 @@ export class OutboundTable {
     const flags = this.flags;
     let n = 0;
     for (let j = from; j < to; j++) if (flags[order[j]!]! & F_PACKETS) v[n++] = this.p[order[j]!]!;
-    if (n > 0 && !(coefficientOfVariation(v, n) <= t.maxCvPackets)) return false;
+    if (n > 0 && !cvAtMost(v, n, t.maxCvPackets)) return false;
     n = 0;
     for (let j = from; j < to; j++) if (flags[order[j]!]! & F_BYTES) v[n++] = this.b[order[j]!]!;
-    return n === 0 || coefficientOfVariation(v, n) <= t.maxCvBytes;
+    return n === 0 || cvAtMost(v, n, t.maxCvBytes);
   }
 
   /** evenTraffic's values, reused from group to group. */

@@ -15,7 +15,9 @@ import { planAll } from '../source/plan.js';
 import { addCounters, newCounters } from '../flow/sink.js';
 import { mergeEndpointDays } from './merge.js';
 import { DEFAULT_OUTBOUND } from './outbound-table.js';
-import { earlyFlushesNamed, earlyFlushShares, flushesDue } from './tail.js';
+import { earlyFlushesNamed, earlyFlushShares, flushesDue, tailSplitOn } from './tail.js';
+import { finalizeShare } from './scan-finalise.js';
+import type { FinalizeResult } from './verdict.js';
 import { buildAlerts } from '../detect/outbound.js';
 import type { BatchMessage, FusedPart, GroupFile, InboundReply, OutboundReply, ParseResult, ParseTask, ShardStats, ShardTask } from './tasks.js';
 import { inlineShard, type ShardPool } from './inline-shard.js';
@@ -450,11 +452,13 @@ export class Engine {
   async finalize(options: { uptoWindow?: number; drop?: boolean; endpointSources?: boolean } = {}, meanwhile?: () => void): Promise<FinalizeOutput> {
     await this.drain();
     const opts = this.opts;
+    const finalizeOpts = { thresholds: opts.thresholds, windowSeconds: opts.windowSeconds, nearMisses: opts.nearMisses, ...options };
     const inboundTask: ShardTask = {
       op: 'finalizeInbound',
       windowSeconds: opts.windowSeconds,
-      opts: { thresholds: opts.thresholds, windowSeconds: opts.windowSeconds, nearMisses: opts.nearMisses, ...options },
+      opts: finalizeOpts,
       outbound: opts.outbound ?? DEFAULT_OUTBOUND, // callers that predate outbound detection pass none
+      split: this.tailSplit(options),
     };
     const outboundTask: ShardTask = { op: 'finalizeOutbound', windowSeconds: opts.windowSeconds };
     // both queued at once: a shard thread finalises its outbound table while this thread
@@ -473,11 +477,16 @@ export class Engine {
     const replies = await inbound;
     const small = this.smallKeys;
     this.smallKeys = { keys: 0, entries: 0 };
-    const all = replies.flatMap((r) => r.verdicts).sort(compareVerdicts);
+    // a shard that shared its inbound buckets (tail.ts) sends its own part with its outbound reply
+    const shared = replies.some((r) => r.share !== undefined);
+    const parts: FinalizeResult[] = [...replies, ...replies.flatMap((r) => (r.share ? [finalizeShare(r.share, finalizeOpts)] : []))];
+    let outs = shared ? await outbound : null;
+    if (outs) for (const o of outs) if (o.inboundPart) parts.push(o.inboundPart);
+    const all = parts.flatMap((r) => r.verdicts).sort(compareVerdicts);
     const scans = all.filter((v) => v.failed.length === 0);
     const nearMisses = all.filter((v) => v.failed.length > 0);
-    const endpointDays = mergeEndpointDays(replies.map((r) => r.endpointDays));
-    const outs = await outbound;
+    const endpointDays = mergeEndpointDays(parts.map((r) => r.endpointDays));
+    outs ??= await outbound;
     const findings = outs.flatMap((o) => o.findings);
     const alerts = buildAlerts(findings, scans, endpointDays, opts.windowSeconds, opts);
     return {
@@ -487,13 +496,23 @@ export class Engine {
       findings,
       alerts: alerts.alerts,
       alertsSuppressed: alerts.suppressed,
-      keys: replies.reduce((s, r) => s + r.keys, small.keys),
-      entries: replies.reduce((s, r) => s + r.entries, small.entries),
+      keys: parts.reduce((s, r) => s + r.keys, small.keys),
+      entries: parts.reduce((s, r) => s + r.entries, small.entries),
       accumulatorBytes: replies.reduce((s, r, k) => s + r.tableBytes + outs[k]!.heldBytes, 0),
       accumulatorEntries: replies.reduce((s, r, k) => s + r.tableEntries + outs[k]!.entries, 0),
       // the outbound table's drops join its shard's report, as the shard's own table's do
       memory: mergeMemoryReports(replies.map((r, k) => ({ ...r.memory, outboundDroppedRecords: outs[k]!.droppedRecords, outboundDropped: outs[k]!.dropped }))),
     };
+  }
+
+  /**
+   * Whether a shard is asked to share its inbound finalisation with this thread (tail.ts):
+   * only a lone shard in its own thread, at a whole run's finalisation. With two shards or
+   * more both cores finalise already (a shard a core), and this thread helping one of them
+   * would take the other's core.
+   */
+  private tailSplit(options: { uptoWindow?: number; drop?: boolean }): boolean {
+    return this.shards === 1 && this.shardsInThreads && options.uptoWindow === undefined && !options.drop && tailSplitOn();
   }
 
   /**

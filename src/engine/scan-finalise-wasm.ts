@@ -81,13 +81,41 @@ export function finaliseRoom(ex: FinaliseExports, cap: number): number {
  * windows <= uptoWindow sorted by bucket at once.
  */
 export function finaliseIn(
-  ex: FinaliseExports, buffer: ArrayBuffer, at: number, uAt: number, dAt: number, count: number, cap: number, uptoWindow: number, minTuples: number, minEndpoints: number,
+  ex: FinaliseExports, buffer: ArrayBufferLike, at: number, uAt: number, dAt: number, count: number, cap: number, uptoWindow: number, minTuples: number, minEndpoints: number,
 ): ModuleFinalise {
   const orderAt = at + START_BYTES;
   const scratch = scratchEntries(cap);
   ex.setLayout(uAt, dAt, at, orderAt, orderAt + align16(cap * 4), scratch, minTuples, minEndpoints);
   const entries = ex.sortByBucket(count, uptoWindow);
   return new ModuleFinalise(ex, buffer, at, orderAt, entries, scratch);
+}
+
+/**
+ * What another thread needs to finalise buckets of a table sorted by bucket in a shared
+ * memory (tail split: scan-finalise.ts finalizeShare): the module (its compiled code
+ * shared, tier included), the memory, where the table and the sort lie, and a scratch of its
+ * own at `at` (scratchBytes(scratch) bytes no other thread touches).
+ */
+export interface FinaliseShare {
+  module: WebAssembly.Module;
+  memory: WebAssembly.Memory;
+  uAt: number;
+  dAt: number;
+  startAt: number;
+  orderAt: number;
+  /** entries sorted (ModuleFinalise.entries) */
+  entries: number;
+  scratch: number;
+  at: number;
+  minTuples: number;
+  minEndpoints: number;
+}
+
+/** An instance of the share's module over its memory, laid out on its own scratch (the sort is the sharing thread's, done). */
+export function sharedFinalise(share: FinaliseShare): ModuleFinalise {
+  const ex = new WebAssembly.Instance(share.module, { env: { memory: share.memory } }).exports as unknown as FinaliseExports;
+  ex.setLayout(share.uAt, share.dAt, share.startAt, share.orderAt, share.at, share.scratch, share.minTuples, share.minEndpoints);
+  return new ModuleFinalise(ex, share.memory.buffer, share.startAt, share.orderAt, share.entries, share.scratch);
 }
 
 export class ModuleFinalise {
@@ -101,12 +129,12 @@ export class ModuleFinalise {
 
   constructor(
     private readonly ex: FinaliseExports,
-    b: ArrayBuffer,
-    startAt: number,
-    orderAt: number,
+    b: ArrayBufferLike,
+    readonly startAt: number,
+    readonly orderAt: number,
     /** entries of the windows finalised */
     readonly entries: number,
-    scratch: number,
+    readonly scratch: number,
   ) {
     this.start = new Int32Array(b, startAt, SHARD_BUCKETS + 1);
     this.order = new Int32Array(b, orderAt, entries);

@@ -24,14 +24,15 @@ import { coefficientOfVariation, failedConditions, type KeyFeatures } from '../d
 import { formatAddress } from '../net/address.js';
 import {
   K_ACCOUNTS, K_BYTES, K_CLOUDS, K_CV_BYTES, K_CV_FLOWS, K_CV_PACKETS, K_ENDPOINT_ROW, K_ENDPOINTS, K_ENTRY, K_FIRST, K_FLOWS, K_LAST,
-  K_N_BYTES, K_N_PACKETS, K_PACKETS, K_REGIONS, KEY_SLOTS, KEY_WORDS, type ModuleFinalise,
+  K_N_BYTES, K_N_PACKETS, K_PACKETS, K_REGIONS, KEY_SLOTS, KEY_WORDS, finaliseInModule, sharedFinalise, type FinaliseShare, type ModuleFinalise,
 } from './scan-finalise-wasm.js';
+import { V6Intern } from './v6-intern.js';
 
 // The layout's constants as this module's own consts: an imported binding is read through
 // its module cell at every use, in the probe loop too (adding held records: 84 -> 72 ns a
 // record with local copies; bench/RESULTS.md, issue 19 table section).
 const {
-  BUCKET_SHIFT, BYT, COUNT_VALUES, DST, ENTRY_WORDS, EP, F_BYTES, F_DST6, F_PACKETS, F_SRC6, FIRST, FLAG_BITS, FLOWS, LAST, PKT, RF, WIN,
+  BUCKET_SHIFT, BYT, COUNT_VALUES, DST, ENTRY_WORDS, EP, F_BYTES, F_DST6, F_PACKETS, F_SRC6, FIRST, FLAG_BITS, FLOWS, LAST, PKT, PP, RF, SRC, WIN,
 } = layout;
 
 /** Every key's verdict of windows <= opts.uptoWindow (the caller adds held records first and drops after). */
@@ -64,9 +65,14 @@ export function finalizeTable(t: ScanCore, opts: FinalizeOptions): FinalizeResul
  */
 function finalizeInModule(t: ScanCore, opts: FinalizeOptions, mod: ModuleFinalise): FinalizeResult {
   const run = new FinaliseRun(t, opts);
+  return run.result(finaliseBuckets(run, mod, 0, SHARD_BUCKETS), mod.entries);
+}
+
+/** Buckets from..to of the finalisation `mod` into `run`: their distinct keys. */
+function finaliseBuckets(run: FinaliseRun, mod: ModuleFinalise, from: number, to: number): number {
   const { start, order } = mod;
   let keys = 0;
-  for (let b = 0; b < SHARD_BUCKETS; b++) {
+  for (let b = from; b < to; b++) {
     if (start[b] === start[b + 1]) continue;
     const k = mod.bucket(b);
     if (k < 0) keys += run.groupInJs(order.subarray(start[b]!, start[b + 1]!));
@@ -75,7 +81,123 @@ function finalizeInModule(t: ScanCore, opts: FinalizeOptions, mod: ModuleFinalis
       run.moduleKeys(mod);
     }
   }
-  return run.result(keys, mod.entries);
+  return keys;
+}
+
+/**
+ * What finalisation reads of a table: a ScanCore, or a view of one that lies in a shared
+ * memory, in another thread (SharedTableView).
+ */
+export type FinaliseTable = Pick<ScanCore, 'u' | 'd' | 'srcA' | 'pp' | 'win' | 'flags' | 'dstText'> & {
+  readonly v6: Pick<V6Intern, 'wordsOf'>;
+  readonly accounts: { readonly strings: readonly string[] };
+};
+
+/**
+ * A table's finalisation shared with another thread (the tail split, tail.ts): the table
+ * sorted by bucket here, then each thread takes CHUNK_BUCKETS buckets at a time from one
+ * counter in shared memory (share.next) until none is left: this thread through own(),
+ * after its other work, the other through finalizeShare, at once. Which thread takes which
+ * buckets varies from run to run; the verdicts do not: a key lies in one bucket, so the
+ * parts' verdicts are those of the whole, and the caller's merge (verdicts sorted,
+ * endpoint-days merged as shards' are, whose sources are disjoint) gives the same output.
+ */
+export interface SplitFinalise {
+  share: TableShare;
+  own(): FinalizeResult;
+}
+
+/** A FinaliseShare, the chunk counter, and the table's strings and IPv6 addresses, which live in the owner's heap (copied: small). */
+export interface TableShare extends FinaliseShare {
+  count: number;
+  /** the next chunk of buckets to finalise (one i32 in a SharedArrayBuffer), of `chunks` (CHUNK_BUCKETS buckets each, from bucket 0) */
+  next: Int32Array<SharedArrayBuffer>;
+  chunks: number;
+  accounts: string[];
+  v6Words: Uint32Array<ArrayBuffer>;
+}
+
+/** Buckets a thread takes at a time from a shared finalisation (128 chunks: each ~1 ms on the 7 M-record bucket). */
+export const CHUNK_BUCKETS = 32;
+
+/**
+ * The finalisation of `t` to share with another thread (SplitFinalise; the sort by bucket
+ * done here), or null where it cannot be shared: a table not in a shared memory (plain
+ * memory, JavaScript arrays), FLOWSIEVE_FINALISE=js, a threshold the module does not take,
+ * an incremental finalisation (windows, drops), or a memory that cannot grow the other
+ * thread's scratch. The caller then finalises whole (finalizeTable).
+ */
+export function finalizeTableSplit(t: ScanCore, opts: FinalizeOptions): SplitFinalise | null {
+  const minEndpoints = opts.thresholds.minEndpoints;
+  const arena = t.arena;
+  if (arena === null || !arena.shareable || !finaliseInModule() || opts.uptoWindow !== undefined || opts.drop) return null;
+  if (!(Number.isInteger(minEndpoints) && minEndpoints >= 0 && minEndpoints < 2 ** 31)) return null;
+  const minTuples = Math.max(1, minEndpoints);
+  const mod = arena.finalise(t.count, 0xffffffff, minTuples, minEndpoints);
+  if (mod === null) return null;
+  const share = arena.share(mod, minTuples, minEndpoints);
+  if (share === null) return null; // after the sort: finalizeTable sorts again (a memory that cannot grow: rare)
+  const next = new Int32Array(new SharedArrayBuffer(4));
+  return {
+    share: { ...share, count: t.count, next, chunks: SHARD_BUCKETS / CHUNK_BUCKETS, accounts: t.accounts.strings.slice(), v6Words: t.v6.words.slice(0, t.v6.n * 4) },
+    own: () => finaliseChunks(new FinaliseRun(t, opts), mod, next, SHARD_BUCKETS / CHUNK_BUCKETS, mod.entries),
+  };
+}
+
+/** Chunks of buckets taken from `next` until none of `chunks` is left, into `run`: its result, counting `entries` entries. */
+function finaliseChunks(run: FinaliseRun, mod: ModuleFinalise, next: Int32Array<SharedArrayBuffer>, chunks: number, entries: number): FinalizeResult {
+  let keys = 0;
+  for (;;) {
+    const chunk = Atomics.add(next, 0, 1);
+    if (chunk >= chunks) break;
+    const from = chunk * CHUNK_BUCKETS;
+    keys += finaliseBuckets(run, mod, from, Math.min(SHARD_BUCKETS, from + CHUNK_BUCKETS));
+  }
+  return run.result(keys, entries);
+}
+
+/**
+ * Buckets of another thread's table (split by finalizeTableSplit) finalised in this thread, a
+ * chunk at a time; its result counts no entry (the owner's does). Where the module cannot be
+ * instantiated here, none: the owner takes every chunk then.
+ */
+export function finalizeShare(share: TableShare, opts: FinalizeOptions): FinalizeResult {
+  let mod: ModuleFinalise;
+  try {
+    mod = sharedFinalise(share);
+  } catch {
+    return { verdicts: [], endpointDays: [], keys: 0, entries: 0 };
+  }
+  return finaliseChunks(new FinaliseRun(new SharedTableView(share), opts), mod, share.next, share.chunks, 0);
+}
+
+/** A table in a shared memory, read in a thread that does not own it (finalizeShare). */
+class SharedTableView {
+  readonly u: Uint32Array;
+  readonly d: Float64Array;
+  readonly v6 = new V6Intern();
+  readonly accounts: { readonly strings: readonly string[] };
+  private readonly addressWords = new Uint32Array(4);
+
+  constructor(share: TableShare) {
+    const b = share.memory.buffer;
+    this.u = new Uint32Array(b, share.uAt, share.count * ENTRY_WORDS);
+    this.d = new Float64Array(b, share.dAt, share.count * COUNT_VALUES);
+    this.v6.words = share.v6Words;
+    this.v6.n = share.v6Words.length >> 2;
+    this.accounts = { strings: share.accounts };
+  }
+
+  srcA(e: number): number { return this.u[e * ENTRY_WORDS + SRC]!; }
+  pp(e: number): number { return this.u[e * ENTRY_WORDS + PP]!; }
+  win(e: number): number { return this.u[e * ENTRY_WORDS + WIN]!; }
+  flags(e: number): number { return (this.u[e * ENTRY_WORDS + RF]! >>> 16) & FLAG_BITS; }
+
+  dstText(e: number): string {
+    const w = this.addressWords;
+    this.v6.wordsOf(this.u[e * ENTRY_WORDS + DST]!, (this.flags(e) & F_DST6) !== 0, w);
+    return formatAddress(w);
+  }
 }
 
 /** One finalisation's verdicts and endpoint-days, from keys grouped and folded in either path. */
@@ -93,7 +215,7 @@ class FinaliseRun {
   };
 
   constructor(
-    private readonly t: ScanCore,
+    private readonly t: FinaliseTable,
     private readonly opts: FinalizeOptions,
   ) {
     this.days = new EndpointDays(t, opts.windowSeconds);
@@ -195,7 +317,7 @@ function kept(failed: string[], endpoints: number, opts: FinalizeOptions): boole
 }
 
 /** The features and verdict of one key, from its entries (null: not kept); its endpoints' first entries go to sc.endpoints. */
-function keyVerdict(t: ScanCore, list: Int32Array, opts: FinalizeOptions, sc: Scratch): KeyVerdict | null {
+function keyVerdict(t: FinaliseTable, list: Int32Array, opts: FinalizeOptions, sc: Scratch): KeyVerdict | null {
   const m = list.length;
   sc.gather(t, list);
   // the key's entries by endpoint (cloud+account, dst), so that an endpoint seen in two
@@ -292,7 +414,7 @@ interface KeySums {
 }
 
 /** The verdict object of the key whose first entry is e0 (both paths make it here: the same fields in the same order). */
-function makeVerdict(t: ScanCore, e0: number, features: KeyFeatures, sums: KeySums, failed: string[]): KeyVerdict {
+function makeVerdict(t: FinaliseTable, e0: number, features: KeyFeatures, sums: KeySums, failed: string[]): KeyVerdict {
   const srcWords = new Uint32Array(4);
   t.v6.wordsOf(t.srcA(e0), (t.flags(e0) & F_SRC6) !== 0, srcWords);
   return {
@@ -325,7 +447,7 @@ class KeyGrouper {
   private order = new Int32Array(32);
 
   /** Returns the number of distinct keys among `ids`. */
-  group(t: ScanCore, ids: Int32Array, minTuples: number, onKey: (list: Int32Array) => void): number {
+  group(t: FinaliseTable, ids: Int32Array, minTuples: number, onKey: (list: Int32Array) => void): number {
     const m = ids.length;
     this.ensure(m);
     const size = nextPow2(Math.max(16, m * 2));
@@ -417,7 +539,7 @@ class Scratch {
   order = new Uint32Array(64);
   private merged = new Uint32Array(64); // sortByEndpoint's other buffer
 
-  gather(t: ScanCore, list: Int32Array): void {
+  gather(t: FinaliseTable, list: Int32Array): void {
     const m = list.length;
     this.ensure(m);
     const { u, d } = t;
@@ -553,7 +675,7 @@ export class EndpointDays {
   private tPort = new Uint32Array(1024);
 
   constructor(
-    private readonly t: ScanCore,
+    private readonly t: FinaliseTable,
     private readonly windowSeconds: number,
   ) {}
 

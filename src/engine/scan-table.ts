@@ -16,7 +16,7 @@ import { ScanCore } from './scan-core.js';
 import { type ScanArena, scanArena } from './scan-wasm.js';
 import { addBlockRows, addPending, addRecords, HELD_PARTS, HOLD_RUN, holdRange, holdRecord, internHeldV6, KeyBuilder, LastKey, PendingRows, startHeldBatch } from './scan-ingest.js';
 import { HOLD_DONE, HOLD_MAP_CAP, HOLD_RECORD } from './scan-wasm.js';
-import { finalizeTable } from './scan-finalise.js';
+import { finalizeTable, finalizeTableSplit, type SplitFinalise } from './scan-finalise.js';
 import { exportState, mergeState, viewState } from './scan-state.js';
 import { ENTRY_BYTES, type ScanTableState, type ShardFilter } from './scan-layout.js';
 import type { FinalizeOptions, FinalizeResult } from './verdict.js';
@@ -210,6 +210,12 @@ export class ScanTable extends ScanCore {
     const r = finalizeTable(this, opts);
     if (opts.drop) this.dropWindowsUpTo(opts.uptoWindow ?? 0xffffffff);
     return r;
+  }
+
+  /** The finalisation shared with another thread (scan-finalise.ts finalizeTableSplit); null: finalize whole. */
+  finalizeSplit(opts: FinalizeOptions): SplitFinalise | null {
+    this.flush();
+    return finalizeTableSplit(this, opts);
   }
 
   /** Remove every entry of windows <= upto (after they were finalised). */

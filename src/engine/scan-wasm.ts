@@ -23,7 +23,8 @@
  * FLOWSIEVE_ACCUMULATE=js (or a build without the module) keeps the table's arrays in
  * JavaScript and the add loop in JavaScript (scan-ingest.ts addSortedPart), for A/B runs.
  *
- * A thread's first memories (SHARED_BUDGET bytes of them) are shared memories, over the
+ * A thread's first memories (SHARED_BUDGET bytes of them, and its first table's, however large:
+ * newArena) are shared memories, over the
  * module built to import one (scan-held-shared.wasm): V8 counts a plain memory as the
  * isolate's external memory, and the shard's first table and held buffer (~230 MB at once
  * on the bucket) set off two scavenges and two mark-compacts "for external memory pressure"
@@ -37,7 +38,7 @@ import { SHARD_BUCKETS } from '../flow/hash.js';
 import { COUNT_VALUES, ENTRY_WORDS, HELD_SORT_BITS, HELD_WORDS, heldSortBits, nextPow2 } from './scan-layout.js';
 import type { FlowBatchData } from '../flow/batch.js';
 import { BatchStage, stageRecordBytes } from './batch-stage.js';
-import { finaliseIn, finaliseInModule, finaliseRoom, scratchEntries, type FinaliseExports, type ModuleFinalise } from './scan-finalise-wasm.js';
+import { finaliseIn, finaliseInModule, finaliseRoom, scratchEntries, type FinaliseExports, type FinaliseShare, type ModuleFinalise } from './scan-finalise-wasm.js';
 
 interface HeldExports extends FinaliseExports {
   setTable(u: number, d: number, index: number, bucketBase: number, bucketSpan: number, cap: number, slots: number): void;
@@ -77,6 +78,13 @@ const MAX_BYTES = 65536 * PAGE;
 const SHARED_BUDGET = 256 * 1024 * 1024;
 
 let sharedLeft = SHARED_BUDGET;
+/**
+ * Whether a table's memory may still be shared past the budget: a thread's first table too
+ * large for it (the issue's 7 M-record bucket at one worker: 513 MiB), once. The tail split
+ * shares a table's finalisation with another thread over its memory (tail.ts), which a plain
+ * memory cannot be; a thread that goes on making memories makes them plain, as before.
+ */
+let tablePastBudget = true;
 
 /** The module, compiled once a thread; null when not built or FLOWSIEVE_ACCUMULATE=js (read at each table). */
 function heldModule(): WebAssembly.Module | null {
@@ -91,21 +99,25 @@ function sharedModule(): WebAssembly.Module | null {
 interface Arena {
   memory: WebAssembly.Memory;
   ex: HeldExports;
+  /** the module of `ex` (the shared one over a shared memory) */
+  module: WebAssembly.Module;
 }
 
 /**
  * A memory of `bytes` at least and the module's instance over it: shared while the thread's
  * SHARED_BUDGET lasts, else plain. Throws when no memory of that size can be had.
  */
-function newArena(module: WebAssembly.Module, bytes: number): Arena {
+function newArena(module: WebAssembly.Module, bytes: number, table = false): Arena {
   const pages = Math.ceil(bytes / PAGE);
-  const shared = pages * PAGE <= sharedLeft ? sharedArena(pages) : null;
+  const past = pages * PAGE > sharedLeft;
+  const shared = !past || (table && tablePastBudget) ? sharedArena(pages) : null;
+  if (shared !== null && past) tablePastBudget = false;
   return shared ?? arenaOver(module, new WebAssembly.Memory({ initial: pages }));
 }
 
 /** The module's instance over `memory`. */
 function arenaOver(module: WebAssembly.Module, memory: WebAssembly.Memory): Arena {
-  return { memory, ex: new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as HeldExports };
+  return { memory, module, ex: new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as HeldExports };
 }
 
 /** A shared memory of `pages` over the shared module, counted in the budget; null without the module or the memory (a plain one is tried then). */
@@ -118,7 +130,7 @@ function sharedArena(pages: number): Arena | null {
   } catch {
     return null;
   }
-  sharedLeft -= pages * PAGE;
+  sharedLeft = Math.max(0, sharedLeft - pages * PAGE);
   return arenaOver(module, memory);
 }
 
@@ -142,6 +154,10 @@ const scratchSize = (rows: number): number => Math.max(MIN_SCRATCH_ROWS, nextPow
 export class ScanArena {
   private ex: HeldExports;
   private memory: WebAssembly.Memory;
+  /** the module of `ex` */
+  private exModule: WebAssembly.Module;
+  /** where another thread's finalise scratch lies (share), past the table's room; 0: not made yet */
+  private shareAt = 0;
   u = new Uint32Array(0);
   d = new Float64Array(0);
   index = new Uint32Array(0);
@@ -168,7 +184,7 @@ export class ScanArena {
     private readonly module: WebAssembly.Module,
     private readonly maxBytes = MAX_BYTES,
   ) {
-    ({ memory: this.memory, ex: this.ex } = newArena(module, PAGE));
+    ({ memory: this.memory, ex: this.ex, module: this.exModule } = newArena(module, PAGE));
   }
 
   /**
@@ -194,12 +210,13 @@ export class ScanArena {
     if (end > old.length) {
       let arena: Arena;
       try {
-        arena = newArena(this.module, end);
+        arena = newArena(this.module, end, true);
       } catch {
         return false; // no memory of that size to be had: the table goes on in JavaScript arrays
       }
       this.memory = arena.memory;
       this.ex = arena.ex;
+      this.exModule = arena.module;
       to = new Uint8Array(arena.memory.buffer);
       // the buckets' first slots and the scratch: a resize in the middle of a part goes on from its rows and hashes
       to.set(old.subarray(0, this.dAt));
@@ -217,6 +234,7 @@ export class ScanArena {
     this.uAt = uAt;
     this.indexAt = indexAt;
     this.finaliseAt = end > tableEnd ? finaliseAt : 0;
+    this.shareAt = 0; // the layout may now lie over another thread's scratch: made again when asked for
     this.makeViews();
     this.ex.setTable(uAt, dAt, indexAt, BUCKET_BASE_AT, BUCKET_SPAN_AT, cap, slots);
     return true;
@@ -284,6 +302,32 @@ export class ScanArena {
   finalise(count: number, uptoWindow: number, minTuples: number, minEndpoints: number): ModuleFinalise | null {
     if (this.finaliseAt === 0 || !finaliseInModule()) return null;
     return finaliseIn(this.ex, this.memory.buffer, this.finaliseAt, this.uAt, this.dAt, count, this.cap, uptoWindow, minTuples, minEndpoints);
+  }
+
+  /** Whether another thread can finalise some of this table's buckets (share): its memory is shared. */
+  get shareable(): boolean {
+    return this.finaliseAt !== 0 && this.memory.buffer instanceof SharedArrayBuffer;
+  }
+
+  /**
+   * The finalisation `mod` (made by finalise), for another thread to finalise buckets of
+   * over this shared memory with a scratch of its own: the memory grown once for it
+   * (a shared memory grows in place; the table's views stay valid). Null when the memory is
+   * not shared or cannot grow (the caller finalises them itself then).
+   */
+  share(mod: ModuleFinalise, minTuples: number, minEndpoints: number): FinaliseShare | null {
+    if (!this.shareable) return null;
+    if (this.shareAt === 0 || this.shareAt + this.ex.scratchBytes(mod.scratch) > this.memory.buffer.byteLength) {
+      try {
+        this.shareAt = this.memory.grow(Math.ceil(this.ex.scratchBytes(mod.scratch) / PAGE)) * PAGE;
+      } catch {
+        return null;
+      }
+    }
+    return {
+      module: this.exModule, memory: this.memory, uAt: this.uAt, dAt: this.dAt, startAt: mod.startAt, orderAt: mod.orderAt, entries: mod.entries,
+      scratch: mod.scratch, at: this.shareAt, minTuples, minEndpoints,
+    };
   }
 
   /** Entries a bucket may have to be finalised here (0: no room; larger buckets are finalised in JavaScript). */

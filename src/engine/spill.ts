@@ -29,6 +29,8 @@ import { ScanTable } from './scan-table.js';
 import { COUNT_VALUES, DST, ENTRY_BYTES, ENTRY_WORDS, EP, F_DST6, F_SRC6, indexSlots, MAX_TABLE_ENTRIES, RF, SRC, type ScanTableState } from './scan-layout.js';
 import { PENDING_ROW_BYTES } from './scan-ingest.js';
 import type { FinalizeOptions, FinalizeResult } from './verdict.js';
+import type { SplitFinalise } from './scan-finalise.js';
+import { tailSplitFits } from './tail.js';
 import { decodeBlock, encodeBlock } from '../replay/block.js';
 import { OUTBOUND_BYTES_BOUND, type OutboundDrop } from './outbound-table.js';
 import type { BlockRows } from '../replay/row-codec.js';
@@ -264,6 +266,19 @@ export class BoundedAccumulator {
     if (t.entriesBound !== 0) return false;
     // below the default capacity, the default table's index alone runs past the share the limit gives it
     return t.bytes > this.limits!.maxBytes || (this.limitEntries < 1 << 14 && t.bytes > indexSlots(this.limitEntries) * 4);
+  }
+
+  /**
+   * finalize shared with another thread (ScanTable.finalizeSplit), with the table's size and memory report;
+   * null where this shard spilled (its partitions are finalised a group at a time: finalize),
+   * the table is small (tail.ts tailSplitFits) or cannot be split.
+   */
+  finalizeSplit(t: ScanTable, opts: FinalizeOptions): { split: SplitFinalise; tableBytes: number; tableEntries: number; memory: MemoryReport } | null {
+    if (this.runs.length > 0 || !tailSplitFits(t.n)) return null;
+    this.peakBytes = Math.max(this.peakBytes, t.bytes);
+    if (this.limits && !this.limits.spill) this.shed(t); // as finalize does
+    const split = t.finalizeSplit(opts);
+    return split && { split, tableBytes: t.heldBytes, tableEntries: t.n, memory: this.report(0) };
   }
 
   /** Finalise everything this shard holds: the table, and the spilled partitions a group at a time. */

@@ -46,3 +46,30 @@ export function flushesDue(parsed: number, total: number, shares: readonly numbe
   while (k < shares.length && parsed >= shares[k]! * total) k++;
   return k;
 }
+
+/**
+ * The tail split: at the whole run's finalisation a lone shard thread finalises its inbound
+ * table, then its outbound one, while the engine's thread waits and the other core idles
+ * (~300 ms on the issue's 7 M-record bucket: bench/probes/tail-phases.mjs). With the split the
+ * shard sorts its table by bucket and offers it to the engine's thread, which finalises
+ * buckets over the table's shared memory (scan-finalise.ts finalizeShare) while the shard
+ * finalises its outbound table; then both take the buckets left, a chunk at a time, so that
+ * they end together whatever the two tables' shares of the work. The parts merge as
+ * shards' do. FLOWSIEVE_TAILSPLIT=off keeps the finalisation whole on the shard, =always
+ * splits a table of any size (A/B runs, tests; read at each finalisation: tests switch it).
+ */
+export function tailSplitOn(): boolean {
+  return process.env.FLOWSIEVE_TAILSPLIT !== 'off';
+}
+
+/**
+ * Inbound entries below which a shard finalises alone: the split costs about what it saves on
+ * the 2 M-record bucket (645 k entries: 1.002x wall, 1.026x CPU in 12 quiet pairs) and saves
+ * on the 7 M one (2.29 M entries: 0.967x wall); the line between is not measured.
+ */
+export const TAIL_SPLIT_MIN_ENTRIES = 1_000_000;
+
+/** Whether a table of `entries` inbound entries is split (TAIL_SPLIT_MIN_ENTRIES; any with FLOWSIEVE_TAILSPLIT=always). */
+export function tailSplitFits(entries: number): boolean {
+  return entries >= TAIL_SPLIT_MIN_ENTRIES || process.env.FLOWSIEVE_TAILSPLIT === 'always';
+}

@@ -9,6 +9,7 @@ import type { ReplayShardTask } from '../replay/shard-ops.js';
 import type { MemoryReport, MemoryTask } from './spill.js';
 import type { OutboundDrop, OutboundFinding, OutboundState, OutboundThresholds } from './outbound-table.js';
 import type { ScanTableState } from './scan-layout.js';
+import type { TableShare } from './scan-finalise.js';
 
 /** What planning says of a file, as a parse thread needs it to read the file (GroupFile, ParseTask). */
 export interface FilePlan {
@@ -133,7 +134,12 @@ export type ShardTask =
    * main thread merges while the shard finalises its outbound table (begun as soon as the
    * first reply is posted; the second task takes its reply).
    */
-  | { op: 'finalizeInbound'; windowSeconds: number; opts: FinalizeOptions; outbound: OutboundThresholds }
+  /**
+   * `split`: the engine's thread offers to finalise inbound buckets too (tail.ts); the reply
+   * then may carry `share` instead of verdicts, and the reply to 'finalizeOutbound' the
+   * buckets the shard finalised itself, after its outbound table (`inboundPart`).
+   */
+  | { op: 'finalizeInbound'; windowSeconds: number; opts: FinalizeOptions; outbound: OutboundThresholds; split?: boolean }
   | { op: 'finalizeOutbound'; windowSeconds: number }
   /** The state in pieces: 'exportPieceCount' says how many, 'exportPiece' encodes piece k (0: the tables, then the spilled partitions, a few a piece). */
   /** Add the held-back records now (near the end of the parse: tail.ts), not at the finalisation. */
@@ -156,7 +162,7 @@ export interface ShardStats {
 }
 
 /** Reply to 'finalizeInbound': the inbound table's verdicts, its size and memory report. */
-export type InboundReply = FinalizeResult & { tableBytes: number; tableEntries: number; memory: MemoryReport };
+export type InboundReply = FinalizeResult & { tableBytes: number; tableEntries: number; memory: MemoryReport; share?: TableShare };
 
 /** Reply to 'finalizeOutbound': the outbound findings, and the outbound table's size and drops after them. */
 export interface OutboundReply {
@@ -165,4 +171,6 @@ export interface OutboundReply {
   entries: number;
   droppedRecords: number;
   dropped: OutboundDrop[];
+  /** the inbound buckets a shard that shared its finalisation finalised itself (tail.ts) */
+  inboundPart?: FinalizeResult;
 }

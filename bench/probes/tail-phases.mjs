@@ -1,0 +1,113 @@
+#!/usr/bin/env node
+// The serial end of one `detect` run, phase by phase and thread by thread: each mark gives the
+// wall time (ms from the main thread's start, one clock for every thread) and the thread's own
+// CPU since its previous mark (/proc/thread-self/schedstat). The shard's early held flushes,
+// its inbound finalise (the held rows' last flush, the sort by bucket, the module's calls a
+// bucket against the JavaScript that makes the verdicts, the endpoint-days), the outbound
+// finalise, and the main thread's wait, merge and outputs. No hook lives in the product: a
+// copy of dist/ is made under /tmp and a marker call put at each anchor below (main-phases.mjs
+// does the same for the main thread alone); an anchor not found is named and left out.
+//   node bench/probes/tail-phases.mjs INPUT [detect options...]   (run `npm run build` first)
+//   TAIL_RUNS=3 runs it three times after the priming run; TAIL_DIST=DIR probes another build's dist
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+
+const [input, ...rest] = process.argv.slice(2);
+if (!input) {
+  console.error('usage: node bench/probes/tail-phases.mjs INPUT [detect options...]');
+  process.exit(2);
+}
+const root = process.cwd();
+const copy = mkdtempSync(join(tmpdir(), 'tail-phases-'));
+cpSync(process.env.TAIL_DIST ?? join(root, 'dist'), join(copy, 'dist'), { recursive: true, filter: (p) => !p.endsWith('.v8cache') });
+cpSync(join(root, 'package.json'), join(copy, 'package.json'));
+symlinkSync(join(root, 'node_modules'), join(copy, 'node_modules'));
+const marks = join(copy, 'marks.log');
+
+// every thread appends its marks to one file, a line each: thread, name, wall ms, CPU ns since its last mark
+const MARKER = `;(() => { if (globalThis.__mark) return; const fs = require('fs'); let last = 0; const tid = require('worker_threads').threadId;
+const cpu = () => Number(fs.readFileSync('/proc/thread-self/schedstat', 'latin1').split(' ')[0]);
+globalThis.__modT = 0; globalThis.__jsT = 0;
+globalThis.__mark = (name) => { const c = cpu(); fs.appendFileSync(${JSON.stringify(marks)}, tid + '\\t' + name + '\\t' + (performance.timeOrigin + performance.now()).toFixed(2) + '\\t' + (c - last) + '\\n'); last = c; };
+})();\n`;
+
+/** [bundle file prefix, anchor, text put before (true) or after it, marker code]. */
+const mark = (name) => `globalThis.__mark?.(${JSON.stringify(name)});`;
+const ANCHORS = [
+  ['workers/shard.bundle', 'if (task.op === "flushHeld") return state?.inbound.flushEarly(task.always);', false, `if (task.op === "flushHeld") { ${mark('flushHeld start')} state?.inbound.flushEarly(task.always); ${mark('flushHeld end')} return; }`, true],
+  ['workers/shard.bundle', 'arena = newArena(this.module, end, true);', false, "globalThis.__mark?.('table arena moved to a new memory of ' + (end / 2 ** 20).toFixed(0) + ' MiB for ' + cap + ' entries (' + (arena.memory.buffer instanceof SharedArrayBuffer ? 'shared' : 'plain') + ')');"],
+  ['workers/shard.bundle', 'case "finalizeInbound": {', false, `${mark('finalizeInbound start')} { const m = s.inbound.arena?.memory; globalThis.__mark?.('  table memory: ' + (m ? (m.buffer instanceof SharedArrayBuffer ? 'shared ' : 'plain ') + (m.buffer.byteLength / 2 ** 20).toFixed(0) + ' MiB' : 'JavaScript arrays') + ', ' + s.inbound.count + ' entries'); }`],
+  ['workers/shard.bundle', '\t\tthis.flush();\n\t\tconst r = finalizeTable(this, opts);', true, mark('  (idle/other before)')],
+  ['workers/shard.bundle', '\t\tconst r = finalizeTable(this, opts);\n\t\tif (opts.drop)', true, mark('  last held flush')],
+  ['workers/shard.bundle', 'if (mod !== null) return finalizeInModule(t, opts, mod);', true, mark('  module sort by bucket')],
+  ['workers/shard.bundle', 'const k = mod.bucket(b);', true, 'const __t0 = performance.now();'],
+  ['workers/shard.bundle', 'const k = mod.bucket(b);', false, 'globalThis.__modT += performance.now() - __t0;'],
+  ['workers/shard.bundle', 'return run.result(keys, mod.entries);', true, `${mark('  bucket loop (module + verdicts)')} globalThis.__mark?.('    of which module bucket() ' + globalThis.__modT.toFixed(1) + ' ms');`],
+  // the same mark in a build where finalizeInModule folds the loop into finaliseBuckets (branch tailsplit)
+  ['workers/shard.bundle', 'return run.result(finaliseBuckets(run, mod, 0, SHARD_BUCKETS), mod.entries);', false, `const __keys = finaliseBuckets(run, mod, 0, SHARD_BUCKETS); ${mark('  bucket loop (module + verdicts)')} globalThis.__mark?.('    of which module bucket() ' + globalThis.__modT.toFixed(1) + ' ms'); return run.result(__keys, mod.entries);`, true],
+  ['workers/shard.bundle', 'outboundAhead = startOutbound(s, task);', true, mark('  endpoint-days result, memory report')],
+  ['workers/shard.bundle', 'function finalizeOutbound(s, task) {', false, mark('finalizeOutbound start')],
+  ['workers/shard.bundle', '\tconst o = s.outbound;\n\treturn {\n\t\tfindings,', true, mark('finalizeOutbound end')],
+  ['workers/shard.bundle', 'ahead.result = own();', true, mark('split: shard part start')],
+  ['workers/shard.bundle', 'ahead.result = own();', false, mark('split: shard part end')],
+  ['src/bundle/run-', 'const shared = replies.some((r) => r.share !== void 0);', false, mark('main: inbound reply read (split offer or verdicts)')],
+  ['workers/shard.bundle', 'return run.result(keys, entries);', true, "globalThis.__mark?.('  chunks: ' + keys + ' keys');"],
+  ['src/bundle/run-', 'let outs = shared ? await outbound : null;', true, mark('main: its part finalised (split)')],
+  ['src/bundle/run-', 'let outs = shared ? await outbound : null;', false, mark('main: outbound reply in (with the shard part when split)')],
+  ['src/bundle/run-', 'const ingest = await engine.ingest(opts.inputs, opts.onProgress, { wholeRun: true });', false, mark('main: ingest returned')],
+  ['src/bundle/run-', 'async finalize(options = {}, meanwhile) {\n\t\tawait this.drain();', false, mark('main: drained, finalize tasks sent')],
+  ['src/bundle/run-', 'const replies = await inbound;', false, mark('main: inbound replies in')],
+  ['src/bundle/run-', 'const outs = await outbound;', true, mark('main: merged inbound')],
+  ['src/bundle/run-', 'const outs = await outbound;', false, mark('main: outbound replies in')],
+  ['src/bundle/run-', 'outs ??= await outbound;', true, mark('main: merged inbound')],
+  ['src/bundle/run-', 'outs ??= await outbound;', false, mark('main: outbound replies in')],
+];
+const files = [
+  join(copy, 'dist/workers/shard.bundle.cjs'),
+  join(copy, 'dist/src/cli/main.bundle.cjs'),
+  ...readdirSync(join(copy, 'dist/src/bundle')).filter((f) => f.endsWith('.cjs')).map((f) => join(copy, 'dist/src/bundle', f)),
+];
+const touched = new Set();
+for (const [prefix, anchor, before, code, replace] of ANCHORS) {
+  const file = files.find((f) => f.includes(prefix) && readFileSync(f, 'utf8').includes(anchor));
+  if (!file) {
+    console.error(`anchor not found (left out): ${JSON.stringify(anchor)}`);
+    continue;
+  }
+  const text = readFileSync(file, 'utf8');
+  const at = text.indexOf(anchor);
+  const out = replace ? text.slice(0, at) + code + text.slice(at + anchor.length) : before ? text.slice(0, at) + code + text.slice(at) : text.slice(0, at + anchor.length) + code + text.slice(at + anchor.length);
+  writeFileSync(file, out);
+  touched.add(file);
+}
+for (const f of touched) {
+  const text = readFileSync(f, 'utf8');
+  // after a leading 'use strict' (it must stay first), else at the top
+  const m = /^(#![^\n]*\n)?(["']use strict["'];?\n)?/.exec(text);
+  writeFileSync(f, text.slice(0, m[0].length) + MARKER + text.slice(m[0].length));
+}
+const preload = join(copy, 'exit-mark.cjs');
+writeFileSync(preload, `${MARKER}\nprocess.on('exit', () => globalThis.__mark('main: exit'));\n`);
+const out = join(copy, 'out');
+const cli = join(copy, 'dist/src/cli/main.js');
+const run = () => spawnSync('node', ['-r', preload, cli, 'detect', input, '--out', out, '--quiet', '--no-enrich', ...rest], { encoding: 'utf8' });
+run(); // writes the copy's code caches, as a first run after a build does
+const runs = Number(process.env.TAIL_RUNS ?? 1);
+for (let r = 0; r < runs; r++) {
+  rmSync(marks, { force: true });
+  const t0 = performance.timeOrigin + performance.now();
+  const res = run();
+  if (res.status !== 0 || !existsSync(marks)) {
+    console.error(res.stderr);
+    process.exit(1);
+  }
+  const lines = readFileSync(marks, 'utf8').trim().split('\n').map((l) => l.split('\t'));
+  const base = Number(lines.find((l) => l[1] === 'main: ingest returned')?.[2] ?? t0);
+  console.log(`run ${r + 1}: ms of wall from the ingest's end (main thread); CPU ms of the thread since its previous mark`);
+  for (const [tid, name, wall, cpu] of lines) {
+    console.log(`  ${(Number(wall) - base).toFixed(1).padStart(8)}  t${tid}  ${(Number(cpu) / 1e6).toFixed(1).padStart(7)}  ${name}`);
+  }
+}
+if (existsSync(copy)) rmSync(copy, { recursive: true, force: true });
