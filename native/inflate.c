@@ -143,25 +143,16 @@ static void async_complete(napi_env env, napi_status status, void *data) {
 }
 
 /*
- * gunzipAsync(input, output, limit, callback): true, and later callback(the number gunzip
- * would return), the buffers held until then; or false, nothing started, where `limit`
- * inflates of the process are on the pool already (more parse threads than pool threads:
- * a thread would wait for its file behind the others' instead of inflating it itself).
+ * Queue one inflate of `input` into `output` on libuv's pool (reading the file at `fd` into
+ * `input` first when fd >= 0), or answer false when the process's `limit` of inflates is there
+ * already: gunzipAsync's and gunzipFileAsync's common part, after each has checked its arguments.
  */
-static napi_value gunzip_async(napi_env env, napi_callback_info info) {
-  size_t argc = 4;
-  napi_value argv[4], name, started;
-  napi_valuetype type;
-  int32_t limit;
+static napi_value queue_gunzip(napi_env env, napi_value input, napi_value output, napi_value callback, int fd, int32_t limit, const char *label) {
+  napi_value name, started;
   struct async_gunzip *a;
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 4 || napi_get_value_int32(env, argv[2], &limit) != napi_ok ||
-      napi_typeof(env, argv[3], &type) != napi_ok || type != napi_function) {
-    napi_throw_type_error(env, NULL, "gunzipAsync: input, output, a limit and a callback expected");
-    return NULL;
-  }
   void *in, *out;
   size_t in_length, out_length;
-  if (!bytes_of(env, argv[0], &in, &in_length) || !bytes_of(env, argv[1], &out, &out_length)) return NULL;
+  if (!bytes_of(env, input, &in, &in_length) || !bytes_of(env, output, &out, &out_length)) return NULL;
   if (atomic_fetch_add(&in_flight, 1) >= limit || (a = calloc(1, sizeof *a)) == NULL) {
     atomic_fetch_sub(&in_flight, 1);
     napi_get_boolean(env, false, &started);
@@ -171,15 +162,34 @@ static napi_value gunzip_async(napi_env env, napi_callback_info info) {
   a->in_length = in_length;
   a->out = out;
   a->out_length = out_length;
-  a->fd = -1;
-  napi_create_reference(env, argv[0], 1, &a->input_ref);
-  napi_create_reference(env, argv[1], 1, &a->output_ref);
-  napi_create_reference(env, argv[3], 1, &a->callback_ref);
-  napi_create_string_utf8(env, "flowsieve:gunzip", NAPI_AUTO_LENGTH, &name);
+  a->fd = fd;
+  napi_create_reference(env, input, 1, &a->input_ref);
+  napi_create_reference(env, output, 1, &a->output_ref);
+  napi_create_reference(env, callback, 1, &a->callback_ref);
+  napi_create_string_utf8(env, label, NAPI_AUTO_LENGTH, &name);
   napi_create_async_work(env, NULL, name, async_execute, async_complete, a, &a->work);
   napi_queue_async_work(env, a->work);
   napi_get_boolean(env, true, &started);
   return started;
+}
+
+/*
+ * gunzipAsync(input, output, limit, callback): true, and later callback(the number gunzip
+ * would return), the buffers held until then; or false, nothing started, where `limit`
+ * inflates of the process are on the pool already (more parse threads than pool threads:
+ * a thread would wait for its file behind the others' instead of inflating it itself).
+ */
+static napi_value gunzip_async(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  napi_valuetype type;
+  int32_t limit;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 4 || napi_get_value_int32(env, argv[2], &limit) != napi_ok ||
+      napi_typeof(env, argv[3], &type) != napi_ok || type != napi_function) {
+    napi_throw_type_error(env, NULL, "gunzipAsync: input, output, a limit and a callback expected");
+    return NULL;
+  }
+  return queue_gunzip(env, argv[0], argv[1], argv[3], -1, limit, "flowsieve:gunzip");
 }
 
 #ifdef HAVE_PREAD
@@ -194,38 +204,38 @@ static napi_value gunzip_async(napi_env env, napi_callback_info info) {
  */
 static napi_value gunzip_file_async(napi_env env, napi_callback_info info) {
   size_t argc = 5;
-  napi_value argv[5], name, started;
+  napi_value argv[5];
   napi_valuetype type;
   int32_t fd, limit;
-  struct async_gunzip *a;
   if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 5 || napi_get_value_int32(env, argv[0], &fd) != napi_ok || fd < 0 ||
       napi_get_value_int32(env, argv[3], &limit) != napi_ok || napi_typeof(env, argv[4], &type) != napi_ok || type != napi_function) {
     napi_throw_type_error(env, NULL, "gunzipFileAsync: an fd, input, output, a limit and a callback expected");
     return NULL;
   }
-  void *in, *out;
-  size_t in_length, out_length;
-  if (!bytes_of(env, argv[1], &in, &in_length) || !bytes_of(env, argv[2], &out, &out_length)) return NULL;
-  if (atomic_fetch_add(&in_flight, 1) >= limit || (a = calloc(1, sizeof *a)) == NULL) {
-    atomic_fetch_sub(&in_flight, 1);
-    napi_get_boolean(env, false, &started);
-    return started;
-  }
-  a->in = in;
-  a->in_length = in_length;
-  a->out = out;
-  a->out_length = out_length;
-  a->fd = fd;
-  napi_create_reference(env, argv[1], 1, &a->input_ref);
-  napi_create_reference(env, argv[2], 1, &a->output_ref);
-  napi_create_reference(env, argv[4], 1, &a->callback_ref);
-  napi_create_string_utf8(env, "flowsieve:gunzip-file", NAPI_AUTO_LENGTH, &name);
-  napi_create_async_work(env, NULL, name, async_execute, async_complete, a, &a->work);
-  napi_queue_async_work(env, a->work);
-  napi_get_boolean(env, true, &started);
-  return started;
+  return queue_gunzip(env, argv[1], argv[2], argv[4], fd, limit, "flowsieve:gunzip-file");
 }
 #endif
+
+/* madvise(advice) over the whole `page`-sized pages inside the one typed array argument; false where it is refused or not Linux. */
+static napi_value advise_whole_pages(napi_env env, napi_callback_info info, uintptr_t page, int advice) {
+  size_t argc = 1;
+  napi_value argv[1];
+  napi_value done;
+  void *data;
+  size_t length;
+  int ok = 0;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 1 || !bytes_of(env, argv[0], &data, &length)) return NULL;
+#if defined(__linux__)
+  const uintptr_t from = ((uintptr_t)data + page - 1) & ~(page - 1);
+  const uintptr_t to = ((uintptr_t)data + length) & ~(page - 1);
+  ok = advice >= 0 && to > from && madvise((void *)from, to - from, advice) == 0;
+#else
+  (void)page;
+  (void)advice;
+#endif
+  napi_get_boolean(env, ok, &done);
+  return done;
+}
 
 /*
  * adviseHugePages(bytes): asks the kernel (madvise MADV_HUGEPAGE) to back the whole 2 MiB pages
@@ -235,21 +245,11 @@ static napi_value gunzip_file_async(napi_env env, napi_callback_info info) {
  * has no such advice or refused it (transparent huge pages off: the pages stay as they were).
  */
 static napi_value advise_huge_pages(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
-  napi_value done;
-  void *data;
-  size_t length;
-  int ok = 0;
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 1 || !bytes_of(env, argv[0], &data, &length)) return NULL;
 #if defined(__linux__) && defined(MADV_HUGEPAGE)
-  const uintptr_t huge = (uintptr_t)2 << 20;
-  const uintptr_t from = ((uintptr_t)data + huge - 1) & ~(huge - 1);
-  const uintptr_t to = ((uintptr_t)data + length) & ~(huge - 1);
-  ok = to > from && madvise((void *)from, to - from, MADV_HUGEPAGE) == 0;
+  return advise_whole_pages(env, info, (uintptr_t)2 << 20, MADV_HUGEPAGE);
+#else
+  return advise_whole_pages(env, info, (uintptr_t)2 << 20, -1);
 #endif
-  napi_get_boolean(env, ok, &done);
-  return done;
 }
 
 /*
@@ -261,21 +261,11 @@ static napi_value advise_huge_pages(napi_env env, napi_callback_info info) {
  * partial pages at either end are left to fault.
  */
 static napi_value populate(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
-  napi_value done;
-  void *data;
-  size_t length;
-  int ok = 0;
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 1 || !bytes_of(env, argv[0], &data, &length)) return NULL;
 #if defined(__linux__)
-  const uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
-  const uintptr_t from = ((uintptr_t)data + page - 1) & ~(page - 1);
-  const uintptr_t to = ((uintptr_t)data + length) & ~(page - 1);
-  ok = to > from && madvise((void *)from, to - from, MADV_POPULATE_WRITE) == 0;
+  return advise_whole_pages(env, info, (uintptr_t)sysconf(_SC_PAGESIZE), MADV_POPULATE_WRITE);
+#else
+  return advise_whole_pages(env, info, 4096, -1);
 #endif
-  napi_get_boolean(env, ok, &done);
-  return done;
 }
 
 NAPI_MODULE_INIT() {

@@ -426,10 +426,15 @@ export function inflateAhead(path: string, maxBytes: number, size: number): bool
     giveFileBuffer(gz);
     return false; // the pool holds the process's limit: the next file's start tries again
   }
+  startedAhead(path, maxOutput, done, length);
+  return true;
+}
+
+/** Count a file started ahead: `length` bytes of text to come, taken by takeInflatedAhead. */
+function startedAhead(path: string, maxOutput: number, done: Promise<SmallGzip | null>, length: number): void {
   ahead.set(path, { maxOutput, done, bytes: length });
   aheadBytes += length;
   aheadStarted++;
-  return true;
 }
 
 /** The four bytes of a gzip file's trailer that give its size inflated (ISIZE), read here. */
@@ -482,9 +487,7 @@ function readAheadOnPool(native: NativeInflate, path: string, maxOutput: number,
     giveFileBuffer(gz);
     return false; // the pool holds the process's limit: the next file's start tries again
   }
-  ahead.set(path, { maxOutput, done, bytes: length });
-  aheadBytes += length;
-  aheadStarted++;
+  startedAhead(path, maxOutput, done, length);
   return true;
 }
 
