@@ -32,9 +32,11 @@ export interface RunStatus {
 }
 
 async function view(queue: Queue, id: string): Promise<{ view: StepView; job?: Job }> {
-  const job = (await queue.getJob(id)) as Job | undefined;
+  let job = (await queue.getJob(id)) as Job | undefined;
   if (!job) return { view: { id, state: 'missing', attemptsMade: 0, attempts: 0 } };
   const state = (await job.getState()) as StepState;
+  // the job was read before its state: one that failed in between would show no reason and no attempts
+  if (state === 'failed') job = ((await queue.getJob(id)) as Job | undefined) ?? job;
   return {
     job,
     view: {

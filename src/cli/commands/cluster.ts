@@ -189,7 +189,13 @@ async function waitFor(connection: ReturnType<typeof connectionFrom>, queueName:
     let lostSince = 0;
     for (;;) {
       const s = await runStatus(queue, store, plan);
-      if (s.state === 'done' || s.state === 'failed') return s;
+      if (s.state === 'done') return s;
+      if (s.state === 'failed') {
+        // steps are read one by one and a parent fails just after its child: a read between the
+        // two names the parent alone; failed is final, so a second read names every failed step
+        const again = await runStatus(queue, store, plan);
+        return again.state === 'failed' ? again : s;
+      }
       // a lost step can be a moment's view of a flow being added: believe it after a while
       if (s.state === 'lost') {
         lostSince ||= Date.now();
