@@ -152,17 +152,17 @@ function runTask(task: ShardTask): unknown {
       if (split !== null) {
         // the engine's thread finalises buckets of the share at once; this thread its outbound
         // table first, after the reply, then the buckets left (an immediate each, in that order)
-        outboundAhead = startOutbound(s, task);
-        inboundAhead = startInboundPart(split.split.own);
+        outboundAhead = new Ahead(() => finalizeOutbound(s, task));
+        inboundAhead = new Ahead(split.split.own);
         const { split: { share }, ...rest } = split;
         return { verdicts: [], endpointDays: [], keys: 0, entries: 0, ...rest, share } satisfies InboundReply;
       }
       const r = bound.finalize(s.inbound, task.opts);
-      outboundAhead = startOutbound(s, task);
+      outboundAhead = new Ahead(() => finalizeOutbound(s, task));
       return r satisfies InboundReply;
     }
     case 'finalizeOutbound': {
-      const reply = takeOutbound(s);
+      const reply = takeOutbound();
       return inboundAhead ? { ...reply, inboundPart: takeInboundPart() } : reply;
     }
     case 'exportPieceCount':
@@ -191,71 +191,69 @@ function runTask(task: ShardTask): unknown {
 }
 
 /**
- * The outbound finalisation, begun once the inbound reply is posted (an immediate runs after
- * it), not when its own task comes: that waits for the main thread to receive the reply
- * (~6 ms on the bucket). 'finalizeOutbound', queued behind, takes its reply (or makes it
- * there, where the immediate has not run yet); the same work either way.
+ * Work begun in an immediate, which runs once the reply of the task that began it is posted,
+ * and taken by a later task: done there instead where the immediate has not run yet; the
+ * same work either way (an error it threw is thrown by the task that takes it).
  */
-let outboundAhead: { task: FinalizeInboundTask; immediate?: NodeJS.Immediate; reply?: OutboundReply; error?: unknown } | null = null;
+class Ahead<T> {
+  private immediate: NodeJS.Immediate | undefined;
+  private result: T | undefined;
+  private error: unknown;
 
-type FinalizeInboundTask = Extract<ShardTask, { op: 'finalizeInbound' }>;
+  constructor(private readonly work: () => T) {
+    this.immediate = setImmediate(() => {
+      this.immediate = undefined;
+      try {
+        this.result = work();
+      } catch (err) {
+        this.error = err;
+      }
+    });
+  }
+
+  take(): T {
+    if (this.immediate) {
+      this.cancel();
+      return this.work();
+    }
+    if (this.error !== undefined) throw this.error;
+    return this.result!;
+  }
+
+  cancel(): void {
+    if (this.immediate) clearImmediate(this.immediate);
+    this.immediate = undefined;
+  }
+}
+
+/**
+ * The outbound finalisation, begun once the inbound reply is posted, not when its own task
+ * comes: that waits for the main thread to receive the reply (~6 ms on the bucket).
+ * 'finalizeOutbound', queued behind, takes its reply.
+ */
+let outboundAhead: Ahead<OutboundReply> | null = null;
 
 /**
  * The shard's own part of a shared inbound finalisation (tail.ts): the buckets left after
- * its outbound finalisation (the immediate after that one's); 'finalizeOutbound' takes it
- * with its reply (or makes it there, where the immediate has not run yet): one message
- * fewer than a task of its own, which waited behind that one.
+ * its outbound finalisation (an immediate after that one's); 'finalizeOutbound' takes it
+ * with its reply: one message fewer than a task of its own, which waited behind that one.
  */
-let inboundAhead: { own: () => FinalizeResult; immediate?: NodeJS.Immediate; result?: FinalizeResult; error?: unknown } | null = null;
+let inboundAhead: Ahead<FinalizeResult> | null = null;
 
-function startInboundPart(own: () => FinalizeResult): NonNullable<typeof inboundAhead> {
-  const ahead: NonNullable<typeof inboundAhead> = { own };
-  ahead.immediate = setImmediate(() => {
-    ahead.immediate = undefined;
-    try {
-      ahead.result = own();
-    } catch (err) {
-      ahead.error = err; // thrown by its own task
-    }
-  });
-  return ahead;
+type FinalizeInboundTask = Extract<ShardTask, { op: 'finalizeInbound' }>;
+
+function takeOutbound(): OutboundReply {
+  const ahead = outboundAhead;
+  if (!ahead) throw new Error("'finalizeOutbound' without a 'finalizeInbound' before it");
+  outboundAhead = null;
+  return ahead.take();
 }
 
 function takeInboundPart(): FinalizeResult {
   const ahead = inboundAhead;
   if (!ahead) throw new Error('no shared inbound finalisation to take');
   inboundAhead = null;
-  if (ahead.immediate) {
-    clearImmediate(ahead.immediate);
-    return ahead.own();
-  }
-  if (ahead.error !== undefined) throw ahead.error;
-  return ahead.result!;
-}
-
-function startOutbound(s: ShardState, task: FinalizeInboundTask): NonNullable<typeof outboundAhead> {
-  const ahead: NonNullable<typeof outboundAhead> = { task };
-  ahead.immediate = setImmediate(() => {
-    ahead.immediate = undefined;
-    try {
-      ahead.reply = finalizeOutbound(s, task);
-    } catch (err) {
-      ahead.error = err; // thrown by its own task
-    }
-  });
-  return ahead;
-}
-
-function takeOutbound(s: ShardState): OutboundReply {
-  const ahead = outboundAhead;
-  if (!ahead) throw new Error("'finalizeOutbound' without a 'finalizeInbound' before it");
-  outboundAhead = null;
-  if (ahead.immediate) {
-    clearImmediate(ahead.immediate);
-    return finalizeOutbound(s, ahead.task);
-  }
-  if (ahead.error !== undefined) throw ahead.error;
-  return ahead.reply!;
+  return ahead.take();
 }
 
 function finalizeOutbound(s: ShardState, task: FinalizeInboundTask): OutboundReply {
@@ -379,9 +377,9 @@ function reset(): void {
   bound.close();
   bound = new BoundedAccumulator();
   state = null;
-  if (outboundAhead?.immediate) clearImmediate(outboundAhead.immediate);
+  outboundAhead?.cancel();
   outboundAhead = null;
-  if (inboundAhead?.immediate) clearImmediate(inboundAhead.immediate);
+  inboundAhead?.cancel();
   inboundAhead = null;
   shards = 1;
   fusedParts = [];
