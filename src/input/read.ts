@@ -410,17 +410,7 @@ export function inflateAhead(path: string, maxBytes: number, size: number): bool
     return true;
   }
   const out = fileBuffer(length);
-  let finish!: (r: number) => void;
-  const done = new Promise<SmallGzip | null>(
-    (resolve) =>
-      (finish = (r) => {
-        const compressed = gz.length;
-        giveFileBuffer(gz); // libdeflate is done with it
-        if (r === compressed) return resolve({ text: out, compressed });
-        giveFileBuffer(out);
-        resolve(null);
-      }),
-  );
+  const { done, finish } = inflation(gz, out);
   if (!nativeInflate.gunzipAsync(gz, out, AHEAD_LIMIT, finish)) {
     giveFileBuffer(out);
     giveFileBuffer(gz);
@@ -428,6 +418,26 @@ export function inflateAhead(path: string, maxBytes: number, size: number): bool
   }
   startedAhead(path, maxOutput, done, length);
   return true;
+}
+
+/**
+ * One file's inflate ahead from `gz` into `out`: the promise its reader takes, and the
+ * callback the native inflate answers (the input bytes it took; any other answer: the file
+ * is read as any file when its turn comes); `release` runs first (readAheadOnPool's fd).
+ */
+function inflation(gz: Buffer, out: Buffer, release?: () => void): { done: Promise<SmallGzip | null>; finish: (r: number) => void } {
+  let finish!: (r: number) => void;
+  const done = new Promise<SmallGzip | null>(
+    (resolve) =>
+      (finish = (r) => {
+        release?.();
+        giveFileBuffer(gz); // libdeflate is done with it
+        if (r === gz.length) return resolve({ text: out, compressed: gz.length });
+        giveFileBuffer(out);
+        resolve(null);
+      }),
+  );
+  return { done, finish };
 }
 
 /** Count a file started ahead: `length` bytes of text to come, taken by takeInflatedAhead. */
@@ -470,17 +480,7 @@ function readAheadOnPool(native: NativeInflate, path: string, maxOutput: number,
   }
   const gz = fileBuffer(size);
   const out = fileBuffer(length);
-  let finish!: (r: number) => void;
-  const done = new Promise<SmallGzip | null>(
-    (resolve) =>
-      (finish = (r) => {
-        closeSync(fd); // here, not on the pool: Node tracks the fds openSync gives
-        giveFileBuffer(gz); // libdeflate is done with it
-        if (r === size) return resolve({ text: out, compressed: size });
-        giveFileBuffer(out);
-        resolve(null);
-      }),
-  );
+  const { done, finish } = inflation(gz, out, () => closeSync(fd)); // closed here, not on the pool: Node tracks the fds openSync gives
   if (!native.gunzipFileAsync!(fd, gz, out, AHEAD_LIMIT, finish)) {
     closeSync(fd);
     giveFileBuffer(out);
