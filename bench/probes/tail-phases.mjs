@@ -47,11 +47,12 @@ const ANCHORS = [
   ['workers/shard.bundle', 'return run.result(keys, mod.entries);', true, `${mark('  bucket loop (module + verdicts)')} globalThis.__mark?.('    of which module bucket() ' + globalThis.__modT.toFixed(1) + ' ms');`],
   // the same mark in a build where finalizeInModule folds the loop into finaliseBuckets (branch tailsplit)
   ['workers/shard.bundle', 'return run.result(finaliseBuckets(run, mod, 0, SHARD_BUCKETS), mod.entries);', false, `const __keys = finaliseBuckets(run, mod, 0, SHARD_BUCKETS); ${mark('  bucket loop (module + verdicts)')} globalThis.__mark?.('    of which module bucket() ' + globalThis.__modT.toFixed(1) + ' ms'); return run.result(__keys, mod.entries);`, true],
-  ['workers/shard.bundle', 'outboundAhead = startOutbound(s, task);', true, mark('  endpoint-days result, memory report')],
+  ['workers/shard.bundle', 'outboundAhead = new Ahead(() => finalizeOutbound(s, task));', true, mark('  endpoint-days result, memory report')],
   ['workers/shard.bundle', 'function finalizeOutbound(s, task) {', false, mark('finalizeOutbound start')],
   ['workers/shard.bundle', '\tconst o = s.outbound;\n\treturn {\n\t\tfindings,', true, mark('finalizeOutbound end')],
-  ['workers/shard.bundle', 'ahead.result = own();', true, mark('split: shard part start')],
-  ['workers/shard.bundle', 'ahead.result = own();', false, mark('split: shard part end')],
+  // work begun ahead (workers/shard.ts Ahead): the outbound finalise, then (split) the shard's part
+  ['workers/shard.bundle', 'this.result = work();', true, mark('ahead: work start (outbound, then the shard part when split)')],
+  ['workers/shard.bundle', 'this.result = work();', false, mark('ahead: work end')],
   ['src/bundle/run-', 'const shared = replies.some((r) => r.share !== void 0);', false, mark('main: inbound reply read (split offer or verdicts)')],
   ['workers/shard.bundle', 'return run.result(keys, entries);', true, "globalThis.__mark?.('  chunks: ' + keys + ' keys');"],
   ['src/bundle/run-', 'let outs = shared ? await outbound : null;', true, mark('main: its part finalised (split)')],
