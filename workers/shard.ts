@@ -278,6 +278,12 @@ async function fusedTask(task: FusedTask): Promise<unknown> {
     case 'fusedParse':
       parser ??= await import('./parse.js');
       return fusedParse(task, parser);
+    case 'fusedParseHere':
+      if (shards !== 1) throw new Error("'fusedParseHere' in a run of more than one shard");
+      parser ??= await import('./parse.js');
+      partWindow = task.windowSeconds;
+      partHint = task.capacityHint;
+      return parser.parseWithSink(task.parse, parser.localSink(task.parse, takeBatch, addHere));
     case 'fusedExport':
       return fusedExport(task.windowSeconds, task.shard);
     case 'fusedImport': {
@@ -312,6 +318,17 @@ let partHint: number | undefined;
 function addToPart(shard: number, batch: FlowBatchData): void {
   const s = (fusedParts[shard] ??= newPart(partWindow, partHint));
   s.inbound.addBatch(batch);
+  s.outbound.addBatch(batch);
+  spareBatches.push(batch);
+}
+
+/**
+ * A full batch of a task parsed in this thread of the run's one shard ('fusedParseHere'),
+ * added as a parse thread's batch is ('add'), to the same tables.
+ */
+function addHere(_shard: number, batch: FlowBatchData): void {
+  const s = stateFor(partWindow, partHint);
+  s.inbound = bound.add(s.inbound, batch, false);
   s.outbound.addBatch(batch);
   spareBatches.push(batch);
 }

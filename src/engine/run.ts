@@ -226,7 +226,7 @@ export class Engine {
     let flushes = 0;
     const flushAlways = shares.length > 0 && earlyFlushesNamed();
     const runJob = async (job: Job, thread = -1): Promise<void> => {
-      const result = thread >= 0 ? await this.fusedJob(job, thread) : await this.parseJob(job);
+      const result = thread >= 0 ? await this.fusedJob(job, thread) : thread === IN_SHARD ? await this.fusedJob(job, 0, 'fusedParseHere') : await this.parseJob(job);
       if (result.packedFiles) fileRows.add(result.packedFiles, (i) => handedBack.add(i));
       else {
         for (const r of result.files ?? [result]) if (r.replan) handedBack.add(r.fileIndex);
@@ -273,8 +273,12 @@ export class Engine {
       smallKeysBelow: this.countsSmallKeys(options) ? Math.max(1, opts.thresholds.minEndpoints) : undefined,
     });
     replayed.catch(() => {}); // awaited below; a failure must not go unhandled meanwhile
-    // several tasks in flight per thread: small files are latency-bound, not CPU-bound
-    const parsed = runWithConcurrency(planJobs(files, opts, this.shards, this.parseThreads, options.lateBefore ?? 0)(), 4 * this.parseThreads + 2, runJob);
+    const jobs = planJobs(files, opts, this.shards, this.parseThreads, options.lateBefore ?? 0)();
+    const parsed = this.parsesInShard(files)
+      ? // the large tasks taken in turn by the parse thread and the shard's, each as it ends one (runShared)
+        runShared(jobs, [{ lanes: 2, run: runJob }, { lanes: 1, run: (job) => runJob(job, IN_SHARD) }])
+      : // several tasks in flight per thread: small files are latency-bound, not CPU-bound
+        runWithConcurrency(jobs, 4 * this.parseThreads + 2, runJob);
     await Promise.all([this.memoryConfigured, parsed]); // the limits' failure fails the run, as before
     const replayedToo = await this.replanHandedBack(files, handedBack, chunkResults, fileRows, runJob, options.lateBefore ?? 0);
     await this.drain();
@@ -359,8 +363,29 @@ export class Engine {
   }
 
   /** One parse task run by a shard thread, which adds the records itself (the fused pipeline). */
-  private async fusedJob(job: Job, thread: number): Promise<ParseResult> {
-    const task: ShardTask = { op: 'fusedParse', windowSeconds: this.opts.windowSeconds, capacityHint: this.capacityHint, parse: job.task };
+  /**
+   * Whether the shard thread parses tasks too, beside the parse thread: a run of one shard in
+   * a thread, one parse thread, on large JSON files (GCP NDJSON) alone. There the parse
+   * thread is the run's critical path and the shard's adds take ~a third of its time, so the
+   * other core idles; parsed in the shard thread, its records go straight to the shard's
+   * tables (no batch crosses threads) and its tasks cost no thread's start-up, as a second
+   * parse thread's would (bench/RESULTS.md, session 14 gcpjson). FLOWSIEVE_SHARD_PARSES=off: never.
+   */
+  private parsesInShard(files: InputFile[]): boolean {
+    const opts = this.opts;
+    if (this.shards !== 1 || !this.shardsInThreads || this.parseThreads !== 1 || opts.shardOp === 'convertAdd') return false;
+    if (process.env.FLOWSIEVE_SHARD_PARSES === 'off') return false;
+    let bytes = 0;
+    for (const f of files) {
+      if (f.error) continue;
+      if (f.open || !f.format || !IN_SHARD_FORMATS.has(f.format)) return false;
+      bytes += f.size;
+    }
+    return bytes >= IN_SHARD_MIN_BYTES;
+  }
+
+  private async fusedJob(job: Job, thread: number, op: 'fusedParse' | 'fusedParseHere' = 'fusedParse'): Promise<ParseResult> {
+    const task: ShardTask = { op, windowSeconds: this.opts.windowSeconds, capacityHint: this.capacityHint, parse: job.task };
     try {
       return (await this.shardPools[thread]!.run(task, { transferList: job.task.bytes ? [job.task.bytes.buffer as ArrayBuffer] : [] })) as ParseResult;
     } catch (err) {
@@ -963,6 +988,26 @@ function groupJob(group: GroupFile[], common: CommonTask): Job {
     return { file: f.fileIndex, chunk: 0, task: { ...common, ...f, chunkIndex: 0, mode, start: 0, end: f.size } };
   }
   return { file: f.fileIndex, chunk: 0, task: { ...common, ...f, chunkIndex: 0, mode: 'files', start: 0, end: 0, files: group } };
+}
+
+/** runJob's thread for a task parsed in the shard thread of a run of one shard (Engine.parsesInShard). */
+const IN_SHARD = -2;
+
+/** The formats whose files the shard thread parses too (Engine.parsesInShard). */
+const IN_SHARD_FORMATS: ReadonlySet<string> = new Set(['gcp']);
+
+/** Bytes of input under which the shard thread parses nothing: its own load of the parse code would not pay (~two chunks). */
+const IN_SHARD_MIN_BYTES = 16 << 20;
+
+/**
+ * The items run by every consumer's lanes, each lane taking the next item as it ends one:
+ * the consumers share the items by how fast each gets through them.
+ */
+async function runShared<T>(items: AsyncIterator<T>, consumers: Array<{ lanes: number; run: (item: T) => Promise<void> }>): Promise<void> {
+  const lane = async (run: (item: T) => Promise<void>): Promise<void> => {
+    for (let r = await items.next(); !r.done; r = await items.next()) await run(r.value);
+  };
+  await Promise.all(consumers.flatMap(({ lanes, run }) => Array.from({ length: lanes }, () => lane(run))));
 }
 
 async function runWithConcurrency<T>(items: AsyncIterable<T>, limit: number, fn: (item: T) => Promise<void>): Promise<void> {

@@ -95,6 +95,12 @@ export interface FusedPart {
  */
 export type FusedTask =
   | { op: 'fusedParse'; windowSeconds: number; capacityHint?: number; parse: ParseInput }
+  /**
+   * A run of one shard whose shard thread has time to spare (engine/run.ts parsesInShard):
+   * this task's input parsed here and every record added to the shard's own tables, as the
+   * batches of a parse thread are ('add'), with no exchange after.
+   */
+  | { op: 'fusedParseHere'; windowSeconds: number; capacityHint?: number; parse: ParseInput }
   | { op: 'fusedExport'; windowSeconds: number; shard: number }
   | { op: 'fusedImport'; windowSeconds: number; parts: FusedPart[] };
 
