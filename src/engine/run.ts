@@ -123,6 +123,8 @@ export class Engine {
   private readonly fusedWanted: boolean;
   /** How the last ingest was read (tests, the bench). */
   lastPipeline: 'fused' | 'sharded' | undefined;
+  /** Parse tasks the shard thread parsed in the last ingest (parsesInShard; tests). */
+  lastShardParsed = 0;
   private readonly shardPools: ShardPool[];
   private readonly inflightBuf = new SharedArrayBuffer(4);
   private readonly inflight = new Int32Array(this.inflightBuf);
@@ -220,6 +222,7 @@ export class Engine {
     const fileBytes = new Float64Array(files.length);
     const fused = this.fusedWanted && fusedApplies(files, opts, this.capacityHint * this.shards) && this.plannedHere(files, opts);
     this.lastPipeline = fused ? 'fused' : 'sharded';
+    this.lastShardParsed = 0;
     const handedBack = new Set<number>();
     // the shards add what they hold while the last files are parsed (tail.ts)
     const shares = options.wholeRun === true && !fused && this.shardsInThreads && opts.shardOp !== 'convertAdd' ? earlyFlushShares() : [];
@@ -276,7 +279,7 @@ export class Engine {
     const jobs = planJobs(files, opts, this.shards, this.parseThreads, options.lateBefore ?? 0)();
     const parsed = this.parsesInShard(files)
       ? // the large tasks taken in turn by the parse thread and the shard's, each as it ends one (runShared)
-        runShared(jobs, [{ lanes: 2, run: runJob }, { lanes: 1, run: (job) => runJob(job, IN_SHARD) }])
+        runShared(jobs, [{ lanes: 2, run: runJob }, { lanes: 1, run: (job) => this.inShard(job, runJob) }])
       : // several tasks in flight per thread: small files are latency-bound, not CPU-bound
         runWithConcurrency(jobs, 4 * this.parseThreads + 2, runJob);
     await Promise.all([this.memoryConfigured, parsed]); // the limits' failure fails the run, as before
@@ -369,19 +372,27 @@ export class Engine {
    * thread is the run's critical path and the shard's adds take ~a third of its time, so the
    * other core idles; parsed in the shard thread, its records go straight to the shard's
    * tables (no batch crosses threads) and its tasks cost no thread's start-up, as a second
-   * parse thread's would (bench/RESULTS.md, session 14 gcpjson). FLOWSIEVE_SHARD_PARSES=off: never.
+   * parse thread's would (bench/RESULTS.md, session 14 gcpjson). FLOWSIEVE_SHARD_PARSES=off:
+   * never; =always: whatever the input's size (tests).
    */
   private parsesInShard(files: InputFile[]): boolean {
     const opts = this.opts;
     if (this.shards !== 1 || !this.shardsInThreads || this.parseThreads !== 1 || opts.shardOp === 'convertAdd') return false;
-    if (process.env.FLOWSIEVE_SHARD_PARSES === 'off') return false;
+    const setting = process.env.FLOWSIEVE_SHARD_PARSES;
+    if (setting === 'off') return false;
     let bytes = 0;
     for (const f of files) {
       if (f.error) continue;
       if (f.open || !f.format || !IN_SHARD_FORMATS.has(f.format)) return false;
       bytes += f.size;
     }
-    return bytes >= IN_SHARD_MIN_BYTES;
+    return setting === 'always' || bytes >= IN_SHARD_MIN_BYTES;
+  }
+
+  /** One task parsed in the shard thread (parsesInShard), counted. */
+  private inShard(job: Job, runJob: (job: Job, thread: number) => Promise<void>): Promise<void> {
+    this.lastShardParsed++;
+    return runJob(job, IN_SHARD);
   }
 
   private async fusedJob(job: Job, thread: number, op: 'fusedParse' | 'fusedParseHere' = 'fusedParse'): Promise<ParseResult> {
@@ -740,6 +751,7 @@ async function runToResults(engine: Engine, opts: DetectOptions, t0: number): Pr
     peakRssBytes: process.resourceUsage().maxRSS * 1024,
     memory: fin.memory,
     pipeline: engine.lastPipeline,
+    shardParsed: engine.lastShardParsed,
   };
 }
 

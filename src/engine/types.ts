@@ -158,6 +158,8 @@ export interface DetectResult extends RunFindings {
   memory: RunMemoryReport;
   /** How the records reached the accumulators (--pipeline; not written to the results). */
   pipeline?: 'fused' | 'sharded';
+  /** Parse tasks the shard thread of a one-shard sharded run parsed itself (Engine.parsesInShard; not written to the results). */
+  shardParsed?: number;
 }
 
 /** What one ingest (one call to Engine.ingest) read. */
