@@ -5,9 +5,12 @@ alternating order, and keeps the pair only if the others stayed under MAX_OTHERS
 during both runs (machine busy time from /proc/stat less this run's own CPU from wait4).
 Stops after PAIRS kept pairs or SECONDS; prints every kept pair and the medians.
    python3 bench/probes/quiet-ab.py PAIRS SECONDS 'base=CMD' 'new=CMD' [MAX_OTHERS=0.1]
+QUIET_PRE=0.3 (environment) starts a pair once the others used under that share of the cores over the
+last half second (default 0.05): with several engineers each waiting for a quiet moment, none may come.
 """
 import os, sys, time, statistics, subprocess
 
+PRE = float(os.environ.get('QUIET_PRE', '0.05'))
 pairs, budget = int(sys.argv[1]), float(sys.argv[2])
 cmds = [a.split('=', 1) for a in sys.argv[3:5]]
 max_others = float(sys.argv[5]) if len(sys.argv) > 5 else 0.1
@@ -30,7 +33,7 @@ kept = {l: [] for l, _ in cmds}
 start = time.time(); k = 0; tries = 0
 while len(kept[cmds[0][0]]) < pairs and time.time() - start < budget:
     b0 = busy(); time.sleep(0.5)
-    if (busy() - b0) / (0.5 * cores) > 0.05: continue
+    if (busy() - b0) / (0.5 * cores) > PRE: continue
     tries += 1
     order = cmds if k % 2 == 0 else cmds[::-1]
     got = {l: run(c) for l, c in order}
