@@ -1006,7 +1006,7 @@ function groupJob(group: GroupFile[], common: CommonTask): Job {
 const IN_SHARD = -2;
 
 /** The formats whose files the shard thread parses too (Engine.parsesInShard). */
-const IN_SHARD_FORMATS: ReadonlySet<string> = new Set(process.env.FLOWSIEVE_SHARD_PARSES_AZ === '1' ? ['gcp', 'azure-nsg', 'azure-vnet'] : ['gcp']);
+const IN_SHARD_FORMATS: ReadonlySet<string> = new Set(['gcp']);
 
 /** Bytes of input under which the shard thread parses nothing: its own load of the parse code, ~10-15 ms of CPU, would not pay. */
 const IN_SHARD_MIN_BYTES = 64 << 20;
