@@ -9,6 +9,8 @@ import { join } from 'node:path';
 import { tempDir } from './helpers/tmp.js';
 import { runDetect } from './helpers/run.js';
 import { ENTRY } from './helpers/gcp-entries.js';
+import { seeded } from './helpers/damage.js';
+import { shuffled } from './helpers/aws.js';
 
 /** ENTRY with another flow: its addresses and ports. */
 function entry(src: string, dst: string, sport: number, dport: number): string {
@@ -21,22 +23,13 @@ function entry(src: string, dst: string, sport: number, dport: number): string {
 /** Scanners (one reaching more endpoints than the next), benign clients, a few damaged lines. */
 function lines(): string[] {
   const out: string[] = [];
-  let s = 4242;
-  const rnd = (n: number) => {
-    s = (Math.imul(s, 1103515245) + 12345) >>> 0;
-    return s % n;
-  };
+  const rnd = seeded(4242);
   for (let k = 0; k < 40; k++) {
     for (let d = 0; d < 4 + k; d++) out.push(entry(`45.9.${k}.7`, `10.140.${k % 4}.${d + 1}`, 40000 + d, [22, 445, 3389][k % 3]!));
   }
   for (let i = 0; i < 2500; i++) out.push(entry(`80.${rnd(200)}.${rnd(250)}.${1 + rnd(250)}`, `10.140.0.${1 + rnd(20)}`, 1024 + rnd(60000), 443));
   for (let i = 0; i < 5; i++) out.push('{"jsonPayload":{"connection":' + 'x'.repeat(i));
-  // records in an order of their own: a file's cut into chunks falls anywhere
-  for (let i = out.length - 1; i > 0; i--) {
-    const j = rnd(i + 1);
-    [out[i], out[j]] = [out[j]!, out[i]!];
-  }
-  return out;
+  return shuffled(out, 7); // records in an order of their own: a file's cut into chunks falls anywhere
 }
 
 /** What a run writes, less what depends on the machine (time, memory). */
