@@ -276,8 +276,9 @@ export class Engine {
       smallKeysBelow: this.countsSmallKeys(options) ? Math.max(1, opts.thresholds.minEndpoints) : undefined,
     });
     replayed.catch(() => {}); // awaited below; a failure must not go unhandled meanwhile
+    const inShard = this.parsesInShard(files);
     const jobs = planJobs(files, opts, this.shards, this.parseThreads, options.lateBefore ?? 0)();
-    const parsed = this.parsesInShard(files)
+    const parsed = inShard
       ? // the large tasks taken in turn by the parse thread and the shard's, each as it ends one (runShared)
         runShared(jobs, [{ lanes: 2, run: runJob }, { lanes: 1, run: (job) => this.inShard(job, runJob) }])
       : // several tasks in flight per thread: small files are latency-bound, not CPU-bound
