@@ -366,7 +366,6 @@ export class Engine {
     return (await Promise.all(this.shardPools.map((p, shard) => p.run(task(shard))))) as T[];
   }
 
-  /** One parse task run by a shard thread, which adds the records itself (the fused pipeline). */
   /**
    * Whether the shard thread parses tasks too, beside the parse thread: a run of one shard in
    * a thread, one parse thread, on large JSON files (GCP NDJSON) alone. There the parse
@@ -396,6 +395,10 @@ export class Engine {
     return runJob(job, IN_SHARD);
   }
 
+  /**
+   * One parse task run by a shard thread, which adds the records itself: into its tables of
+   * every shard (the fused pipeline), or into the one shard's own ('fusedParseHere').
+   */
   private async fusedJob(job: Job, thread: number, op: 'fusedParse' | 'fusedParseHere' = 'fusedParse'): Promise<ParseResult> {
     const task: ShardTask = { op, windowSeconds: this.opts.windowSeconds, capacityHint: this.capacityHint, parse: job.task };
     try {
