@@ -12,7 +12,8 @@
 import type { FlowSink, RoutedColumns } from '../flow/sink.js';
 import { Cloud } from '../flow/types.js';
 import { IDS_BLOCK_BYTES, WasmTokenIds } from './wasm-ids.js';
-import { ROUTING_BLOCK_BYTES, WasmReaderChoice, WasmRouting, type WasmReaderKind } from './wasm-route.js';
+import { MAX_AREA_SHARDS, ROUTING_BLOCK_BYTES, WasmReaderChoice, WasmRouting, areasBytes, type WasmReaderKind } from './wasm-route.js';
+import { TextArena } from './text-arena.js';
 
 /** Rows a call reads at most, and the bytes of a block it is given at most. */
 export const WASM_ROWS = 4096;
@@ -51,6 +52,14 @@ const IDS_AT = SINK_AT + ROUTING_BLOCK_BYTES;
 /** the shards' areas (assembly/shared/route.ts toArea): a routed row's batch columns, WASM_ROWS rows a shard */
 const AREAS_AT = IDS_AT + IDS_BLOCK_BYTES;
 const PAGES = 64; // 4 MiB: scripts/wasm.mjs --initialMemory; the module allocates nothing, the areas grow it here
+/**
+ * The text arena (textArena): past the most the areas take (MAX_AREA_SHARDS), so that once the
+ * memory is grown to hold it, it never grows again; ARENA_BYTES: the inflated files a thread
+ * holds at once (read.ts AHEAD_BYTES, 24 MiB ahead, and the file parsed), bucket objects of
+ * 1-8 MiB; a file that does not fit is inflated into a buffer of its own and copied as before.
+ */
+const ARENA_AT = Math.ceil((AREAS_AT + areasBytes(MAX_AREA_SHARDS, WASM_ROWS)) / 65536) * 65536;
+const ARENA_BYTES = 32 << 20;
 
 /** The column reader of one thread: the instance and typed views of its columns. */
 export class AwsWasm {
@@ -99,6 +108,7 @@ export class AwsWasm {
   private readonly fixIds: (rows: number) => void;
   private readonly jsRowCount: () => number;
   private lastRoles: Uint8Array | null = null;
+  private arena: TextArena | null = null;
   /** The reader's ids block (assembly/aws-lines.ts I_*): what it counted (slot 0), the ids it is given and the new tokens it met. */
   private readonly ids: WasmTokenIds;
 
@@ -165,10 +175,16 @@ export class AwsWasm {
       this.u8.set(roles, ROLES_AT);
       this.lastRoles = roles;
     }
-    this.u8.set(buf.subarray(s, s + len), BLOCK_AT);
     if (this.routing.settings(sink, this.routes && sink.routable, region === 0)) this.views();
+    // text inflated into the arena is read where it lies (the byte past the window, which the
+    // module overwrites, put back after); any other copied into the block
+    const inPlace = buf.buffer === this.memory.buffer;
+    const at = inPlace ? buf.byteOffset + s : BLOCK_AT;
+    if (!inPlace) this.u8.set(buf.subarray(s, s + len), BLOCK_AT);
+    const past = this.u8[at + len]!;
     this.ids.prepare(sink.dict, account, region);
-    const rows = this.readLines(BLOCK_AT, len, ROLES_AT, roles.length, WASM_ROWS, COLUMNS_AT, MAP_AT, SINK_AT, IDS_AT);
+    const rows = this.readLines(at, len, ROLES_AT, roles.length, WASM_ROWS, COLUMNS_AT, MAP_AT, SINK_AT, IDS_AT);
+    this.u8[at + len] = past;
     this.jsRows = this.jsRowCount();
     // the tokens it met first looked up in the dictionary, their ids put into its rows (assembly/aws-lines.ts fixIds)
     if (this.ids.hasNew) {
@@ -176,6 +192,21 @@ export class AwsWasm {
       this.fixIds(rows);
     }
     return rows;
+  }
+
+  /**
+   * The thread's text arena in this module's memory (text-arena.ts), made at the first call:
+   * the memory grown once to hold it and the most areas it may need, so that it is not grown
+   * again while files are inflated into it (a grown memory's old buffer is detached).
+   */
+  textArena(): TextArena {
+    if (this.arena !== null) return this.arena;
+    const have = this.memory.buffer.byteLength;
+    if (have < ARENA_AT + ARENA_BYTES) this.memory.grow(Math.ceil((ARENA_AT + ARENA_BYTES - have) / 65536));
+    this.views();
+    this.routing.memoryGrew();
+    this.arena = new TextArena(this.memory.buffer as ArrayBuffer, ARENA_AT, ARENA_BYTES);
+    return this.arena;
   }
 
   /** The shards' areas of the last read (null: the rows it routed are appended from a FlowRecord). */
