@@ -51,15 +51,21 @@ const SINK_AT = MAP_AT + WASM_WINDOW / 8 + 64 + 512 + 2048;
 const IDS_AT = SINK_AT + ROUTING_BLOCK_BYTES;
 /** the shards' areas (assembly/shared/route.ts toArea): a routed row's batch columns, WASM_ROWS rows a shard */
 const AREAS_AT = IDS_AT + IDS_BLOCK_BYTES;
-const PAGES = 64; // 4 MiB: scripts/wasm.mjs --initialMemory; the module allocates nothing, the areas grow it here
 /**
- * The text arena (textArena): past the most the areas take (MAX_AREA_SHARDS), so that once the
- * memory is grown to hold it, it never grows again; ARENA_BYTES: the inflated files a thread
- * holds at once (read.ts AHEAD_BYTES, 24 MiB ahead, and the file parsed), bucket objects of
- * 1-8 MiB; a file that does not fit is inflated into a buffer of its own and copied as before.
+ * 64 MiB (scripts/wasm.mjs --initialMemory): the module allocates nothing, and its memory is
+ * never grown: one grown memory detaches its old buffer, and V8 then checks every typed-array
+ * access of the thread for detaching (its ArrayBufferDetaching protector; a grow here for the
+ * text arena cost the parse thread ~3 %). Pages are backed only as they are first touched.
+ */
+const PAGES = 1024;
+/**
+ * The text arena (textArena): past the most the areas take (MAX_AREA_SHARDS), to the memory's
+ * end (~40 MiB): the inflated files a thread holds at once (read.ts AHEAD_BYTES, 24 MiB ahead,
+ * and the file parsed), bucket objects of 1-8 MiB; a file that does not fit is inflated into a
+ * buffer of its own and copied into the block as before.
  */
 const ARENA_AT = Math.ceil((AREAS_AT + areasBytes(MAX_AREA_SHARDS, WASM_ROWS)) / 65536) * 65536;
-const ARENA_BYTES = 32 << 20;
+const ARENA_BYTES = PAGES * 65536 - ARENA_AT;
 
 /** The column reader of one thread: the instance and typed views of its columns. */
 export class AwsWasm {
@@ -159,6 +165,7 @@ export class AwsWasm {
     this.dst6 = next(4);
     this.jsRow = next(1);
     if (at * 4 !== MAP_AT) throw new Error('aws-wasm: the columns do not end where the bitmap starts');
+    if (ARENA_BYTES < 32 << 20) throw new Error('aws-wasm: the text arena has less than 32 MiB');
     // past a full window's bitmap (a word a 64 bytes, and one more) and the module's list of a
     // line's separators (65 u32, 8-aligned), its table of dotted quads (QUADS_BYTES, 2048)
     if (MAP_AT + (WASM_WINDOW / 64 + 2) * 8 + 8 + 65 * 4 > SINK_AT - 2048) throw new Error('aws-wasm: no room for the module\'s list and table below the routing block');
@@ -196,16 +203,11 @@ export class AwsWasm {
 
   /**
    * The thread's text arena in this module's memory (text-arena.ts), made at the first call:
-   * the memory grown once to hold it and the most areas it may need, so that it is not grown
-   * again while files are inflated into it (a grown memory's old buffer is detached).
+   * the memory's last ~40 MiB, past the most the areas may take, so that the memory never grows
+   * (files are inflated into it on the pool; a grown memory's old buffer is detached).
    */
   textArena(): TextArena {
-    if (this.arena !== null) return this.arena;
-    const have = this.memory.buffer.byteLength;
-    if (have < ARENA_AT + ARENA_BYTES) this.memory.grow(Math.ceil((ARENA_AT + ARENA_BYTES - have) / 65536));
-    this.views();
-    this.routing.memoryGrew();
-    this.arena = new TextArena(this.memory.buffer as ArrayBuffer, ARENA_AT, ARENA_BYTES);
+    this.arena ??= new TextArena(this.memory.buffer as ArrayBuffer, ARENA_AT, ARENA_BYTES);
     return this.arena;
   }
 
