@@ -52,20 +52,23 @@ const IDS_AT = SINK_AT + ROUTING_BLOCK_BYTES;
 /** the shards' areas (assembly/shared/route.ts toArea): a routed row's batch columns, WASM_ROWS rows a shard */
 const AREAS_AT = IDS_AT + IDS_BLOCK_BYTES;
 /**
- * 64 MiB (scripts/wasm.mjs --initialMemory): the module allocates nothing, and its memory is
- * never grown: one grown memory detaches its old buffer, and V8 then checks every typed-array
- * access of the thread for detaching (its ArrayBufferDetaching protector; a grow here for the
- * text arena cost the parse thread ~3 %). Pages are backed only as they are first touched.
+ * 4 MiB at first. The memory is a shared one (scripts/wasm.mjs): growing it (the areas of many
+ * shards, the text arena) detaches no buffer, where a plain memory's grow detaches its old one
+ * and V8 then checks every typed-array access of the thread for detaching (its
+ * ArrayBufferDetaching protector: a grow for the text arena cost the parse thread ~3 %); and V8
+ * does not count it as the thread's external memory (a plain 64 MiB one set off a collection
+ * for external memory pressure). Views over it are made again when it grew, to see the new end.
  */
-const PAGES = 1024;
+const PAGES = 64;
 /**
- * The text arena (textArena): past the most the areas take (MAX_AREA_SHARDS), to the memory's
- * end (~40 MiB): the inflated files a thread holds at once (read.ts AHEAD_BYTES, 24 MiB ahead,
- * and the file parsed), bucket objects of 1-8 MiB; a file that does not fit is inflated into a
- * buffer of its own and copied into the block as before.
+ * The text arena (textArena): past the most the areas take (MAX_AREA_SHARDS), so that the areas
+ * never reach it; ARENA_BYTES: the inflated files a thread holds at once (read.ts AHEAD_BYTES,
+ * 24 MiB ahead, and the file parsed), bucket objects of 1-8 MiB; a file that does not fit is
+ * inflated into a buffer of its own and copied into the block as before. Its pages are backed
+ * only as files are first inflated into them.
  */
 const ARENA_AT = Math.ceil((AREAS_AT + areasBytes(MAX_AREA_SHARDS, WASM_ROWS)) / 65536) * 65536;
-const ARENA_BYTES = PAGES * 65536 - ARENA_AT;
+const ARENA_BYTES = 32 << 20;
 
 /** The column reader of one thread: the instance and typed views of its columns. */
 export class AwsWasm {
@@ -120,11 +123,10 @@ export class AwsWasm {
 
   /** routes: classify and route plain rows in the module where the sink allows it (else every plain row goes to emit). */
   constructor(module: WebAssembly.Module, readonly routes: boolean) {
-    const instance = new WebAssembly.Instance(module, {});
-    const exports = instance.exports as { memory: WebAssembly.Memory; readLines: AwsWasm['readLines']; fixIds: AwsWasm['fixIds']; jsRowCount: AwsWasm['jsRowCount'] };
-    if (exports.memory.buffer.byteLength < PAGES * 65536) exports.memory.grow(PAGES - exports.memory.buffer.byteLength / 65536);
-    this.memory = exports.memory;
-    const buf = exports.memory.buffer;
+    this.memory = new WebAssembly.Memory({ initial: PAGES, maximum: 65536, shared: true });
+    const instance = new WebAssembly.Instance(module, { env: { memory: this.memory } });
+    const exports = instance.exports as { readLines: AwsWasm['readLines']; fixIds: AwsWasm['fixIds']; jsRowCount: AwsWasm['jsRowCount'] };
+    const buf = this.memory.buffer;
     this.u8 = new Uint8Array(buf);
     this.i32 = new Int32Array(buf);
     this.u32 = new Uint32Array(buf);
@@ -165,7 +167,6 @@ export class AwsWasm {
     this.dst6 = next(4);
     this.jsRow = next(1);
     if (at * 4 !== MAP_AT) throw new Error('aws-wasm: the columns do not end where the bitmap starts');
-    if (ARENA_BYTES < 32 << 20) throw new Error('aws-wasm: the text arena has less than 32 MiB');
     // past a full window's bitmap (a word a 64 bytes, and one more) and the module's list of a
     // line's separators (65 u32, 8-aligned), its table of dotted quads (QUADS_BYTES, 2048)
     if (MAP_AT + (WASM_WINDOW / 64 + 2) * 8 + 8 + 65 * 4 > SINK_AT - 2048) throw new Error('aws-wasm: no room for the module\'s list and table below the routing block');
@@ -203,11 +204,16 @@ export class AwsWasm {
 
   /**
    * The thread's text arena in this module's memory (text-arena.ts), made at the first call:
-   * the memory's last ~40 MiB, past the most the areas may take, so that the memory never grows
-   * (files are inflated into it on the pool; a grown memory's old buffer is detached).
+   * the memory grown to hold it past the most the areas may take (a shared memory: the buffers
+   * over it stay as they are, and the files inflated into them on the pool with them).
    */
   textArena(): TextArena {
-    this.arena ??= new TextArena(this.memory.buffer as ArrayBuffer, ARENA_AT, ARENA_BYTES);
+    if (this.arena !== null) return this.arena;
+    const have = this.memory.buffer.byteLength;
+    if (have < ARENA_AT + ARENA_BYTES) this.memory.grow(Math.ceil((ARENA_AT + ARENA_BYTES - have) / 65536));
+    this.views();
+    this.routing.memoryGrew();
+    this.arena = new TextArena(this.memory.buffer, ARENA_AT, ARENA_BYTES);
     return this.arena;
   }
 

@@ -8,10 +8,9 @@
  * A file's text takes a span of the region, first fit, until its reader is done with it
  * (giveFileBuffer gives it back here); a thread holds a few at once (the file parsed and those
  * inflating ahead), so a list of the spans taken is all the bookkeeping. A file that does not
- * fit gets a buffer of its own, as before. The region's memory is never grown or moved while
- * it is in use (the module's owner grows its memory once, before the arena is made): a view
- * over a grown memory's old buffer is detached, and an inflate on the pool writes through the
- * address it was given.
+ * fit gets a buffer of its own, as before. The region's memory must never move or detach while
+ * spans are in use (an inflate on the pool writes through the address it was given): the AWS
+ * module's memory is a shared one, which grows in place and detaches nothing.
  */
 
 /**
@@ -29,9 +28,9 @@ export class TextArena {
   /** The spans taken, [start, end) in bytes of `memory`, ascending by start. */
   private readonly spans: number[] = [];
 
-  /** The region [at, at + bytes) of `memory`, which is to stay this ArrayBuffer for the thread's life. */
+  /** The region [at, at + bytes) of `memory` (a shared module memory's buffer, or any buffer), which the arena's spans are views of. */
   constructor(
-    private readonly memory: ArrayBuffer,
+    private readonly memory: ArrayBufferLike,
     private readonly at: number,
     private readonly bytes: number,
   ) {
