@@ -13,7 +13,7 @@ import type { FlowSink, RoutedColumns } from '../flow/sink.js';
 import { Cloud } from '../flow/types.js';
 import { IDS_BLOCK_BYTES, WasmTokenIds } from './wasm-ids.js';
 import { MAX_AREA_SHARDS, ROUTING_BLOCK_BYTES, WasmReaderChoice, WasmRouting, areasBytes, type WasmReaderKind } from './wasm-route.js';
-import { TextArena } from './text-arena.js';
+import { ARENA_SLACK, TextArena } from './text-arena.js';
 
 /** Rows a call reads at most, and the bytes of a block it is given at most. */
 export const WASM_ROWS = 4096;
@@ -35,7 +35,8 @@ export const enum RowFlag {
 // linear memory: the roles, then the block, then the columns (each WASM_ROWS long)
 const ROLES_AT = 0;
 const BLOCK_AT = WASM_MAX_ROLES;
-const COLUMNS_AT = BLOCK_AT + WASM_WINDOW;
+/** the block: a window, up to 7 bytes after BLOCK_AT (read: placed as its source lies modulo 8), and the byte past it */
+const COLUMNS_AT = BLOCK_AT + WASM_WINDOW + 64;
 /** the separator bitmap of a block (a bit a byte, and a word past it), after the columns */
 const MAP_AT = COLUMNS_AT + WASM_ROWS * (24 * 4 + 2 * 8 + 2 * 16);
 /**
@@ -49,8 +50,14 @@ const SINK_AT = MAP_AT + WASM_WINDOW / 8 + 64 + 512 + 2048;
  * (idOfToken): slots, entries of 16 bytes (slot, the bytes' offset in the arena, length, id), the arena
  */
 const IDS_AT = SINK_AT + ROUTING_BLOCK_BYTES;
+/**
+ * the read window (readWindow): a plain file's next bytes are read there and read in place; apart
+ * from the block, which takes what is copied (a line the feeder carried over a read's end, while
+ * the read's bytes wait to be read), and with the arena's slack past it
+ */
+const READ_AT = IDS_AT + IDS_BLOCK_BYTES;
 /** the shards' areas (assembly/shared/route.ts toArea): a routed row's batch columns, WASM_ROWS rows a shard */
-const AREAS_AT = IDS_AT + IDS_BLOCK_BYTES;
+const AREAS_AT = READ_AT + WASM_WINDOW + ARENA_SLACK;
 /**
  * 4 MiB at first. The memory is a shared one (scripts/wasm.mjs): growing it (the areas of many
  * shards, the text arena) detaches no buffer, where a plain memory's grow detaches its old one
@@ -118,6 +125,7 @@ export class AwsWasm {
   private readonly jsRowCount: () => number;
   private lastRoles: Uint8Array | null = null;
   private arena: TextArena | null = null;
+  private window: Buffer | null = null;
   /** The reader's ids block (assembly/aws-lines.ts I_*): what it counted (slot 0), the ids it is given and the new tokens it met. */
   private readonly ids: WasmTokenIds;
 
@@ -187,8 +195,10 @@ export class AwsWasm {
     // text inflated into the arena is read where it lies (the byte past the window, which the
     // module overwrites, put back after); any other copied into the block
     const inPlace = buf.buffer === this.memory.buffer;
-    const at = inPlace ? buf.byteOffset + s : BLOCK_AT;
-    if (!inPlace) this.u8.set(buf.subarray(s, s + len), BLOCK_AT);
+    // TypedArray.set into a shared memory copies a word at a time only where source and target
+    // lie alike modulo 8, else a byte at a time (~35 ns a line more): the window placed so
+    const at = inPlace ? buf.byteOffset + s : BLOCK_AT + ((buf.byteOffset + s) & 7);
+    if (!inPlace) this.u8.set(buf.subarray(s, s + len), at);
     const past = this.u8[at + len]!;
     this.ids.prepare(sink.dict, account, region);
     const rows = this.readLines(at, len, ROLES_AT, roles.length, WASM_ROWS, COLUMNS_AT, MAP_AT, SINK_AT, IDS_AT);
@@ -215,6 +225,15 @@ export class AwsWasm {
     this.routing.memoryGrew();
     this.arena = new TextArena(this.memory.buffer, ARENA_AT, ARENA_BYTES);
     return this.arena;
+  }
+
+  /**
+   * The read window as a Buffer (WASM_WINDOW bytes), for a plain file's bytes to be read into
+   * (LineParser.readTarget): read then finds them in place, and nothing is copied.
+   */
+  readWindow(): Buffer {
+    if (this.window === null) this.window = Buffer.from(this.memory.buffer, READ_AT, WASM_WINDOW);
+    return this.window;
   }
 
   /** The shards' areas of the last read (null: the rows it routed are appended from a FlowRecord). */
