@@ -414,8 +414,8 @@ function ipv6(p: u32, q: u32, out: u32): bool {
 export function readLines(inPtr: u32, len: u32, rolesPtr: u32, nroles: u32, maxRows: u32, out: u32, map: u32, sinkPtr: u32, idsPtr: u32): u32 {
   const end = inPtr + len;
   // a byte that ends no token and no line just past the block: plainLine's checks of the byte
-  // after a token (a space, '\n', '\r') then fail there without a test of the block's end. The
-  // caller puts back what it was (the block's padding, or the text that follows in its arena)
+  // after a token (a space, '\n', '\r') then fail there without a test of the block's end. At
+  // a full window it is the low byte of the first row's line start, 0 (the block's start)
   store<u8>(end, 0);
   blockPtr = inPtr;
   mapPtr = map;

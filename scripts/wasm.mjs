@@ -31,10 +31,6 @@ const MEMORY = {
   'outbound-groups': ['--importMemory', '--initialMemory', '1'],
   // the outbound table's add loop (src/engine/outbound-adds.ts): the table's memory, a new one when it grows
   'outbound-adds': ['--importMemory', '--initialMemory', '1'],
-  // the AWS reader (src/formats/aws-wasm.ts): a shared memory, which grows without detaching its
-  // buffer (the text arena that files are inflated into on the pool grows it) and which V8 does
-  // not count as the thread's external memory
-  'aws-lines': ['--importMemory', '--initialMemory', '64', '--sharedMemory', '--maximumMemory', '65536', '--enable', 'threads'],
 };
 
 // modules built a second time, with other memory flags, into dist/wasm/<name>.wasm

@@ -269,30 +269,6 @@ describe('the WebAssembly AWS reader reads as the JavaScript readers do', () => 
     }
   });
 
-  it('reads text that lies in its text arena in place as it reads a copy, and leaves the text and the span after it as they were', () => {
-    for (const fields of [V2, V5, REORDERED]) {
-      // several windows (> 256 KiB), hostile lines and a line longer than the window among them
-      const lines = [fields.join(' '), ...hostile(fields), ...Array.from({ length: 4000 }, (_, k) => line(fields, {}, 1000 + k))];
-      const input = Buffer.from(lines.join('\n') + '\n');
-      expect(input.length).toBeGreaterThan(2 * WASM_WINDOW);
-      for (const block of [1 << 30, 100_000]) {
-        const copy = route('wasm', input, { shards: 3 }, '', block);
-        const arena = awsWasm()!.textArena();
-        const text = arena.take(input.length)!;
-        const next = arena.take(4096)!; // the span after it: another file's text, maybe being inflated
-        expect(text.buffer, 'in the module\'s memory').toBe(next.buffer);
-        input.copy(text);
-        next.fill(0x37);
-        expect(route('wasm', text, { shards: 3 }, '', block, false)).toEqual(copy);
-        expect(text.equals(input), 'the text as it was').toBe(true);
-        expect(next.every((b) => b === 0x37), 'the next span as it was').toBe(true);
-        arena.give(text);
-        arena.give(next);
-        expect(arena.taken).toBe(0);
-      }
-    }
-  });
-
   it('lists for the JavaScript side only the rows it must take: lines not read, and plain rows where the sink has no areas', () => {
     setAwsReader('wasm');
     const w = awsWasm()!;

@@ -8,8 +8,6 @@ import { batchTransferList, type FlowBatchData } from '../src/flow/batch.js';
 import { allReaders, readerFor } from '../src/formats/registry.js';
 import type { DocumentReader, FormatName, LineReader, ReaderContext } from '../src/formats/types.js';
 import { Head } from '../src/formats/sniff.js';
-import { awsWasm } from '../src/formats/aws-wasm.js';
-import type { TextArena } from '../src/formats/text-arena.js';
 import { adviseHugePages, AHEAD_FILES, dropInflatedAhead, giveInflated, inflateAhead, readGzipLines, readInflatedLines, readLineBytes, readLineRange, readPlainReused, readWhole, smallGzip, takeInflatedAhead, HeadError, InputError, type SmallGzip } from '../src/input/read.js';
 import { headError, planFromBytes, planFromHead, planFromText, type InputFile } from '../src/input/plan.js';
 import type { GroupFile, ParseInput, ParseResult, ParseTask } from '../src/engine/tasks.js';
@@ -259,16 +257,8 @@ function inflateNext(files: GroupFile[], from: number, maxDecompressedBytes: num
       if (list.length === 0) return;
     }
     const f = list[i]!;
-    if (inflatable(f) && !inflateAhead(f.path, bound, f.size, f.format === 'aws-text' ? awsTextArena() : null)) return;
+    if (inflatable(f) && !inflateAhead(f.path, bound, f.size)) return;
   }
-}
-
-/**
- * The AWS reader module's text arena (formats/text-arena.ts), which an AWS object's text is
- * inflated into so that the module reads it in place; null: the JavaScript reader runs.
- */
-function awsTextArena(): TextArena | null {
-  return awsWasm()?.textArena() ?? null;
 }
 
 /** A gzip file of a line format, or one to be sniffed as AWS text: read whole, worth inflating ahead. */

@@ -12,8 +12,7 @@
 import type { FlowSink, RoutedColumns } from '../flow/sink.js';
 import { Cloud } from '../flow/types.js';
 import { IDS_BLOCK_BYTES, WasmTokenIds } from './wasm-ids.js';
-import { MAX_AREA_SHARDS, ROUTING_BLOCK_BYTES, WasmReaderChoice, WasmRouting, areasBytes, type WasmReaderKind } from './wasm-route.js';
-import { ARENA_SLACK, TextArena } from './text-arena.js';
+import { ROUTING_BLOCK_BYTES, WasmReaderChoice, WasmRouting, type WasmReaderKind } from './wasm-route.js';
 
 /** Rows a call reads at most, and the bytes of a block it is given at most. */
 export const WASM_ROWS = 4096;
@@ -35,8 +34,7 @@ export const enum RowFlag {
 // linear memory: the roles, then the block, then the columns (each WASM_ROWS long)
 const ROLES_AT = 0;
 const BLOCK_AT = WASM_MAX_ROLES;
-/** the block: a window, up to 7 bytes after BLOCK_AT (read: placed as its source lies modulo 8), and the byte past it */
-const COLUMNS_AT = BLOCK_AT + WASM_WINDOW + 64;
+const COLUMNS_AT = BLOCK_AT + WASM_WINDOW;
 /** the separator bitmap of a block (a bit a byte, and a word past it), after the columns */
 const MAP_AT = COLUMNS_AT + WASM_ROWS * (24 * 4 + 2 * 8 + 2 * 16);
 /**
@@ -50,32 +48,9 @@ const SINK_AT = MAP_AT + WASM_WINDOW / 8 + 64 + 512 + 2048;
  * (idOfToken): slots, entries of 16 bytes (slot, the bytes' offset in the arena, length, id), the arena
  */
 const IDS_AT = SINK_AT + ROUTING_BLOCK_BYTES;
-/**
- * the read window (readWindow): a plain file's next bytes are read there and read in place; apart
- * from the block, which takes what is copied (a line the feeder carried over a read's end, while
- * the read's bytes wait to be read), and with the arena's slack past it
- */
-const READ_AT = IDS_AT + IDS_BLOCK_BYTES;
 /** the shards' areas (assembly/shared/route.ts toArea): a routed row's batch columns, WASM_ROWS rows a shard */
-const AREAS_AT = READ_AT + WASM_WINDOW + ARENA_SLACK;
-/**
- * 4 MiB at first. The memory is a shared one (scripts/wasm.mjs): growing it (the areas of many
- * shards, the text arena) detaches no buffer, where a plain memory's grow detaches its old one
- * and V8 then checks every typed-array access of the thread for detaching (its
- * ArrayBufferDetaching protector: a grow for the text arena cost the parse thread ~3 %); and V8
- * does not count it as the thread's external memory (a plain 64 MiB one set off a collection
- * for external memory pressure). Views over it are made again when it grew, to see the new end.
- */
-const PAGES = 64;
-/**
- * The text arena (textArena): past the most the areas take (MAX_AREA_SHARDS), so that the areas
- * never reach it; ARENA_BYTES: the inflated files a thread holds at once (read.ts AHEAD_BYTES,
- * 24 MiB ahead, and the file parsed), bucket objects of 1-8 MiB; a file that does not fit is
- * inflated into a buffer of its own and copied into the block as before. Its pages are backed
- * only as files are first inflated into them.
- */
-const ARENA_AT = Math.ceil((AREAS_AT + areasBytes(MAX_AREA_SHARDS, WASM_ROWS)) / 65536) * 65536;
-const ARENA_BYTES = 32 << 20;
+const AREAS_AT = IDS_AT + IDS_BLOCK_BYTES;
+const PAGES = 64; // 4 MiB: scripts/wasm.mjs --initialMemory; the module allocates nothing, the areas grow it here
 
 /** The column reader of one thread: the instance and typed views of its columns. */
 export class AwsWasm {
@@ -124,17 +99,16 @@ export class AwsWasm {
   private readonly fixIds: (rows: number) => void;
   private readonly jsRowCount: () => number;
   private lastRoles: Uint8Array | null = null;
-  private arena: TextArena | null = null;
-  private window: Buffer | null = null;
   /** The reader's ids block (assembly/aws-lines.ts I_*): what it counted (slot 0), the ids it is given and the new tokens it met. */
   private readonly ids: WasmTokenIds;
 
   /** routes: classify and route plain rows in the module where the sink allows it (else every plain row goes to emit). */
   constructor(module: WebAssembly.Module, readonly routes: boolean) {
-    this.memory = new WebAssembly.Memory({ initial: PAGES, maximum: 65536, shared: true });
-    const instance = new WebAssembly.Instance(module, { env: { memory: this.memory } });
-    const exports = instance.exports as { readLines: AwsWasm['readLines']; fixIds: AwsWasm['fixIds']; jsRowCount: AwsWasm['jsRowCount'] };
-    const buf = this.memory.buffer;
+    const instance = new WebAssembly.Instance(module, {});
+    const exports = instance.exports as { memory: WebAssembly.Memory; readLines: AwsWasm['readLines']; fixIds: AwsWasm['fixIds']; jsRowCount: AwsWasm['jsRowCount'] };
+    if (exports.memory.buffer.byteLength < PAGES * 65536) exports.memory.grow(PAGES - exports.memory.buffer.byteLength / 65536);
+    this.memory = exports.memory;
+    const buf = exports.memory.buffer;
     this.u8 = new Uint8Array(buf);
     this.i32 = new Int32Array(buf);
     this.u32 = new Uint32Array(buf);
@@ -191,18 +165,10 @@ export class AwsWasm {
       this.u8.set(roles, ROLES_AT);
       this.lastRoles = roles;
     }
+    this.u8.set(buf.subarray(s, s + len), BLOCK_AT);
     if (this.routing.settings(sink, this.routes && sink.routable, region === 0)) this.views();
-    // text inflated into the arena is read where it lies (the byte past the window, which the
-    // module overwrites, put back after); any other copied into the block
-    const inPlace = buf.buffer === this.memory.buffer;
-    // TypedArray.set into a shared memory copies a word at a time only where source and target
-    // lie alike modulo 8, else a byte at a time (~35 ns a line more): the window placed so
-    const at = inPlace ? buf.byteOffset + s : BLOCK_AT + ((buf.byteOffset + s) & 7);
-    if (!inPlace) this.u8.set(buf.subarray(s, s + len), at);
-    const past = this.u8[at + len]!;
     this.ids.prepare(sink.dict, account, region);
-    const rows = this.readLines(at, len, ROLES_AT, roles.length, WASM_ROWS, COLUMNS_AT, MAP_AT, SINK_AT, IDS_AT);
-    this.u8[at + len] = past;
+    const rows = this.readLines(BLOCK_AT, len, ROLES_AT, roles.length, WASM_ROWS, COLUMNS_AT, MAP_AT, SINK_AT, IDS_AT);
     this.jsRows = this.jsRowCount();
     // the tokens it met first looked up in the dictionary, their ids put into its rows (assembly/aws-lines.ts fixIds)
     if (this.ids.hasNew) {
@@ -210,30 +176,6 @@ export class AwsWasm {
       this.fixIds(rows);
     }
     return rows;
-  }
-
-  /**
-   * The thread's text arena in this module's memory (text-arena.ts), made at the first call:
-   * the memory grown to hold it past the most the areas may take (a shared memory: the buffers
-   * over it stay as they are, and the files inflated into them on the pool with them).
-   */
-  textArena(): TextArena {
-    if (this.arena !== null) return this.arena;
-    const have = this.memory.buffer.byteLength;
-    if (have < ARENA_AT + ARENA_BYTES) this.memory.grow(Math.ceil((ARENA_AT + ARENA_BYTES - have) / 65536));
-    this.views();
-    this.routing.memoryGrew();
-    this.arena = new TextArena(this.memory.buffer, ARENA_AT, ARENA_BYTES);
-    return this.arena;
-  }
-
-  /**
-   * The read window as a Buffer (WASM_WINDOW bytes), for a plain file's bytes to be read into
-   * (LineParser.readTarget): read then finds them in place, and nothing is copied.
-   */
-  readWindow(): Buffer {
-    if (this.window === null) this.window = Buffer.from(this.memory.buffer, READ_AT, WASM_WINDOW);
-    return this.window;
   }
 
   /** The shards' areas of the last read (null: the rows it routed are appended from a FlowRecord). */

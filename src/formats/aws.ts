@@ -178,11 +178,6 @@ class AwsParser implements LineParser, ColumnHost, LazyIds {
     }
   }
 
-  /** The module's read window, for readLineRange to read a plain file's bytes into (AwsWasm.read then copies nothing). */
-  readTarget(size: number): Buffer | null {
-    return this.wasm !== null && size <= WASM_WINDOW ? this.wasm.readWindow() : null;
-  }
-
   lineTooLong(line: number, offset: number): void {
     this.sink.lineTooLong(line, offset);
   }

@@ -7,10 +7,8 @@
  *
  * A buffer goes back (giveFileBuffer) only where its user is done with it: the parsers keep
  * no view of the bytes they are given (readLineRange's one read buffer relies on that too).
- * A buffer not given back is collected as any other. A file's inflated text may instead lie in
- * a reader module's text arena (textBuffer): given back, it goes back there.
+ * A buffer not given back is collected as any other.
  */
-import { giveToArena, type TextArena } from '../formats/text-arena.js';
 
 /**
  * At most this many free buffers are kept: a parse thread has up to four files in hand (the
@@ -36,14 +34,8 @@ export function fileBuffer(size: number): Buffer {
   return Buffer.from(memory, 0, size);
 }
 
-/** A buffer for a file's inflated text: in `arena` where it has room (a module then reads it in place), else fileBuffer's. */
-export function textBuffer(size: number, arena: TextArena | null): Buffer {
-  return arena?.take(size) ?? fileBuffer(size);
-}
-
-/** `buf` (from fileBuffer or textBuffer) is no longer used by anyone: its memory may back a later one. */
+/** `buf` (from fileBuffer) is no longer used by anyone: its memory may back a later fileBuffer. */
 export function giveFileBuffer(buf: Uint8Array): void {
-  if (giveToArena(buf)) return;
   const memory = buf.buffer;
   if (!(memory instanceof ArrayBuffer) || memory.byteLength > LARGEST || memory.byteLength < SMALLEST || free.includes(memory)) return;
   if (free.length < KEPT_FILE_BUFFERS) {

@@ -7,8 +7,7 @@ import { openSync, readSync, closeSync, createReadStream, fstatSync, readFileSyn
 import { Gunzip, constants as zc, createGunzip, gunzipSync } from 'node:zlib';
 import { LineFeeder } from './lines.js';
 import { nativeModule, type NativeInflate } from './native.js';
-import { fileBuffer, giveFileBuffer, textBuffer } from './file-buffers.js';
-import type { TextArena } from '../formats/text-arena.js';
+import { fileBuffer, giveFileBuffer } from './file-buffers.js';
 import type { LineParser } from '../formats/types.js';
 
 /** Read size: small enough that the parser reads what read() just copied from L2 cache (4 MiB reads: 3-5 % slower end to end). */
@@ -388,16 +387,15 @@ function aheadRoom(): boolean {
  * task, workers/parse.ts): the reader then takes it with takeInflatedAhead. Only what
  * gunzipNative would take: anything else (and any failure) is read as before, when its turn
  * comes. False: not started for want of room (aheadRoom, the pool's limit), so a caller
- * starting files in order stops there and tries again at its next file. `arena`: the reader
- * module's memory that its text is to be inflated into where it has room (text-arena.ts).
+ * starting files in order stops there and tries again at its next file.
  */
-export function inflateAhead(path: string, maxBytes: number, size: number, arena: TextArena | null = null): boolean {
+export function inflateAhead(path: string, maxBytes: number, size: number): boolean {
   const maxOutput = Math.min(maxBytes, SMALL_GZIP_OUTPUT);
   if (size < AHEAD_MIN_BYTES || size > SMALL_GZIP_INPUT || ahead.has(path) || notAhead.get(path) === maxOutput) return true;
   if (!aheadRoom()) return false;
   nativeInflate ??= loadNativeInflate();
   if (!nativeInflate) return true;
-  if (nativeInflate.gunzipFileAsync) return readAheadOnPool(nativeInflate, path, maxOutput, size, arena);
+  if (nativeInflate.gunzipFileAsync) return readAheadOnPool(nativeInflate, path, maxOutput, size);
   let gz: Buffer;
   try {
     gz = readGzipFile(path, size);
@@ -411,7 +409,7 @@ export function inflateAhead(path: string, maxBytes: number, size: number, arena
     giveFileBuffer(gz);
     return true;
   }
-  const out = textBuffer(length, arena);
+  const out = fileBuffer(length);
   const { done, finish } = inflation(gz, out);
   if (!nativeInflate.gunzipAsync(gz, out, AHEAD_LIMIT, finish)) {
     giveFileBuffer(out);
@@ -461,7 +459,7 @@ const trailer = Buffer.alloc(4);
  * A file that is not `size` bytes by then, or not a gzip file libdeflate takes, comes back as
  * nothing: its reader then reads it as any file.
  */
-function readAheadOnPool(native: NativeInflate, path: string, maxOutput: number, size: number, arena: TextArena | null): boolean {
+function readAheadOnPool(native: NativeInflate, path: string, maxOutput: number, size: number): boolean {
   let fd: number;
   try {
     fd = openSync(path, 'r');
@@ -481,7 +479,7 @@ function readAheadOnPool(native: NativeInflate, path: string, maxOutput: number,
     return true;
   }
   const gz = fileBuffer(size);
-  const out = textBuffer(length, arena);
+  const out = fileBuffer(length);
   const { done, finish } = inflation(gz, out, () => closeSync(fd)); // closed here, not on the pool: Node tracks the fds openSync gives
   if (!native.gunzipFileAsync!(fd, gz, out, AHEAD_LIMIT, finish)) {
     closeSync(fd);
