@@ -32,7 +32,8 @@ const ANCHORS = [
   ['src/cli/main.bundle', 'Object.defineProperty(exports, Symbol.toStringTag', 'cli bundle'],
   ['src/bundle/detect-', 'async function run(args) {', 'detect command', true],
   ['src/bundle/run-', 'async function detectThenClose(opts) {', 'options read', true],
-  ['src/bundle/run-', 'this.parsePoolStarted = newPool({', 'parse pool created'],
+  ['src/bundle/prestart-', 'startPoolsAhead(pools);', 'pools started ahead', true], // cli/prestart.ts: where the arguments say which pools the run will make
+  ['src/bundle/run-', 'this.parsePoolStarted = newPool(', 'parse pool created'], // or taken, when started ahead
   ['src/bundle/run-', 'const files = await require_streamed.planAll(inputs, {', 'planning starts'],
   ['src/bundle/run-', 'const chunkResults = new Array(files.length);', 'planning ends'],
   ['src/bundle/run-', 'await this.memoryConfigured;', 'parse jobs may start', true], // after the shards' memory limits, or (sharded, since poolearly) without waiting for them
