@@ -44,6 +44,14 @@ describe('detectPoolsAhead', () => {
     expect(detectPoolsAhead(['--out', 'x', '--', big], undefined, {})).toHaveLength(W + 1);
   });
 
+  it('follows --workers and --parse-threads, given as flags or variables', () => {
+    const shapes = (parse: number, shards: number) => [parsePoolOptions(parse, parse), ...Array.from({ length: shards }, shardPoolOptions)];
+    expect(detectPoolsAhead([big, '--workers', '2', '--out', 'x'], undefined, {})).toEqual(shapes(2, 2));
+    expect(detectPoolsAhead([big, '--workers=3', '--parse-threads', '1', '--out', 'x'], undefined, {})).toEqual(shapes(1, 3));
+    expect(detectPoolsAhead([big, '--out', 'x'], undefined, { FLOWSIEVE_WORKERS: '2', FLOWSIEVE_PARSE_THREADS: '' })).toEqual(shapes(2, 2));
+    expect(detectPoolsAhead([big, '--workers', '1', '--out', 'x'], undefined, { FLOWSIEVE_WORKERS: '4' })).toEqual(shapes(1, 1)); // the flag first
+  });
+
   it('starts no parse thread at once for replay files alone', () => {
     const replay = file('big.fsr', INLINE_TEXT_BYTES + 1, 'FSREPLAY');
     expect(detectPoolsAhead([replay, '--out', 'x'], undefined, {})[0]).toEqual(parsePoolOptions(W, 0));
@@ -56,11 +64,14 @@ describe('detectPoolsAhead', () => {
     none([big, 's3://bucket/prefix/', '--out', 'x']);
     none([big, join(root, 'missing.log'), '--out', 'x']);
     none(['--out', 'x']);
-    for (const flag of ['--workers', '--parse-threads', '--pipeline', '--partition', '--partials']) none([big, flag, '2', '--out', 'x']);
+    for (const flag of ['--pipeline', '--partition', '--partials']) none([big, flag, '2', '--out', 'x']);
     none([big, '--pipeline=sharded', '--out', 'x']);
     none([big, '--list']);
     none([big, '-h']);
-    none([big, '--out', 'x'], { FLOWSIEVE_WORKERS: '2' });
+    none([big, '--out', 'x'], { FLOWSIEVE_PIPELINE: 'fused' });
+    none([big, '--workers', 'two', '--out', 'x']);
+    none([big, '--workers', '2', '--workers', '3', '--out', 'x']);
+    none([big, '--out', 'x', '--parse-threads', '0']);
     none([big, '--out', 'x'], { FLOWSIEVE_PRESTART: 'off' });
     none([big, '--out', 'x'], {}, join(root, 'flowsieve.yaml'));
   });
@@ -114,6 +125,11 @@ process.on('exit', () => process.stderr.write('workers ' + n + '\\n'));`);
     const workers = (r: ReturnType<typeof run>) => /workers (\d+)/.exec(r.stderr)?.[1];
     expect(workers(on)).toBe(workers(off));
     for (const f of ['scans.ndjson', 'outbound.ndjson', 'files.ndjson', 'rejects.ndjson']) expect(readFileSync(join(dir, 'on', f), 'utf8')).toBe(readFileSync(join(dir, 'off', f), 'utf8'));
+    // two workers, two parse threads: four threads either way
+    const two = run('two', {}, '--workers', '2');
+    expect(two.status).toBe(0);
+    expect(workers(two)).toBe(workers(run('two-off', { FLOWSIEVE_PRESTART: 'off' }, '--workers', '2')));
+    expect(readFileSync(join(dir, 'two', 'scans.ndjson'), 'utf8')).toBe(readFileSync(join(dir, 'on', 'scans.ndjson'), 'utf8'));
     // no --out: a usage error after the pools started; the process still ends, with its code
     const failed = run('', {});
     expect(failed.status).toBe(1);
