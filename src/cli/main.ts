@@ -48,17 +48,6 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`flowsieve: unknown command '${name}'\n\n${usage()}\n`);
     return 1;
   }
-  // detect's threads boot while the rest of its modules load (cli/prestart.ts)
-  const ahead = name === 'detect' ? await import('./prestart.js') : null;
-  ahead?.startDetectPoolsAhead(rest, config, process.env);
-  try {
-    return await runCommand(name, entry, rest, config);
-  } finally {
-    await ahead?.dropPoolsAhead(); // those the run did not take (it failed early, or wanted others)
-  }
-}
-
-async function runCommand(name: string, entry: (typeof COMMAND_INDEX)[number], rest: string[], config: string | undefined): Promise<number> {
   // the option rules and the config file reader (every format's name, the YAML parser's
   // loader) only for a command: --version and the usage start without them
   const rules = Promise.all([import('../app/option-rules.js'), import('../app/config.js')]);

@@ -13,7 +13,7 @@ import { closeSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
 import { join, sep } from 'node:path';
 import type { InputFile } from '../input/plan.js';
 import { ENTRY_BYTES } from './scan-layout.js';
-import { defaultMaxMemory } from './machine.js';
+import { defaultMaxMemory } from './spill.js';
 import type { FusedPart } from './tasks.js';
 import type { DetectOptions } from './types.js';
 

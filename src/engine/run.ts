@@ -4,7 +4,10 @@
  * their verdicts. The main thread routes batches; it never looks inside a record.
  */
 import { MessageChannel } from 'node:worker_threads';
+import { fileURLToPath } from 'node:url';
 import type { Piscina } from 'piscina';
+import type * as PiscinaModule from 'piscina';
+import { createRequire } from 'node:module';
 import { chunkRanges, planInputs, type InputFile } from '../input/plan.js';
 import { gzipPieces } from '../input/streams.js';
 import { streamedPieces } from '../input/streamed.js';
@@ -18,18 +21,16 @@ import type { FinalizeResult } from './verdict.js';
 import { buildAlerts } from '../detect/outbound.js';
 import type { BatchMessage, FusedPart, GroupFile, InboundReply, OutboundReply, ParseResult, ParseTask, ShardStats, ShardTask } from './tasks.js';
 import { inlineShard, type ShardPool } from './inline-shard.js';
-import { dropPoolsAhead, fewSmallFiles, newPool, parsePoolOptions, shardPoolOptions } from './pools.js';
-import { defaultMaxMemory } from './machine.js';
-import { allReplayFiles } from '../formats/replay.js';
 import { fusedApplies, fusedMayApply, partBuffers, runAffine, smallInput, threadsByAffinity } from './fused.js';
 import { compareVerdicts } from './order.js';
 import { FileRows, packedProgress } from './file-results.js';
 import { readerFor } from '../formats/registry.js';
 import { BATCH_BYTES_PER_RECORD, batchTransferList } from '../flow/batch.js';
 import { BatchRing, createBatchRing, type BatchRingShared } from '../flow/batch-ring.js';
-import { applyReplayOutcome, replayHintBytes, replayInputs, type ReplayOutcome } from '../replay/input.js';
-import { defaultSpillDir, mergeMemoryReports, removeOrphanSpills, removeSpills } from './spill.js';
+import { allReplayFiles, applyReplayOutcome, replayHintBytes, replayInputs, type ReplayOutcome } from '../replay/input.js';
+import { defaultMaxMemory, defaultSpillDir, mergeMemoryReports, removeOrphanSpills, removeSpills } from './spill.js';
 import { notAfterFor } from '../input/file-time.js';
+import { existsSync, statSync } from 'node:fs';
 import {
   DEFAULT_MAX_FUTURE_SECONDS,
   SPLIT_GZIP_BYTES,
@@ -47,6 +48,49 @@ import {
 // re-exported here for callers that import them with the Engine
 export * from './types.js';
 export { gzipPieces, stdinChunks } from '../input/streams.js';
+
+/** True when the inputs are regular files (no folder, no stdin) of less than one chunk in all. */
+function fewSmallFiles(inputs: string[], chunkBytes: number): boolean {
+  let total = 0;
+  for (const p of inputs) {
+    if (p === '-') return false;
+    try {
+      const st = statSync(p);
+      if (!st.isFile()) return false;
+      total += st.size;
+    } catch {
+      return false; // planning reports it
+    }
+  }
+  return total < Math.min(chunkBytes, 1 << 20);
+}
+
+/**
+ * A piscina pool; piscina itself is loaded with the first: an input read in this thread
+ * (the fused pipeline's inline shard) starts no pool, and loading piscina cost ~20 ms of
+ * the start-up's CPU (bench/RESULTS.md, start-up).
+ */
+function newPool(options: ConstructorParameters<typeof Piscina>[0]): Piscina {
+  piscina ??= loadPiscina();
+  return new piscina.Piscina(options);
+}
+let piscina: typeof PiscinaModule | undefined;
+
+/**
+ * piscina as the build bundled it (scripts/bundle.mjs), through the loader with V8's code
+ * cache: its 14 modules from node_modules cost ~5 ms of CPU to resolve and compile at every
+ * run (bench/RESULTS.md, "piscache"); the package itself where there is no bundle.
+ */
+function loadPiscina(): typeof PiscinaModule {
+  const require = createRequire(import.meta.url);
+  const bundle = fileURLToPath(new URL('../../workers/piscina.bundle.cjs', import.meta.url));
+  if (!existsSync(bundle)) return require('piscina') as typeof PiscinaModule;
+  const loader = require('../../workers/code-cache.cjs') as { requireCached(file: string): unknown };
+  return loader.requireCached(bundle) as typeof PiscinaModule;
+}
+
+/** A worker's CommonJS entry (scripts/worker-shims.mjs says why it is not the .js file itself). */
+export const workerFile = (name: string) => fileURLToPath(new URL(`../../workers/${name}.cjs`, import.meta.url));
 
 /** Each file's parse results by chunk (files read in chunks or alone); undefined: none, or packed in FileRows. */
 type ChunkResults = Array<ParseResult[] | undefined>;
@@ -125,7 +169,10 @@ export class Engine {
     this.shardsInThreads = here === null;
     this.shardPools = here ? [here] : Array.from(
       { length: N },
-      () => newPool(shardPoolOptions()),
+      // 'async' atomics: the thread's event loop turns between tasks, and only there do
+      // native buffers' finalisers run (lz4-napi's spill frames: with piscina's default
+      // wait loop they were never freed, and a flood's RSS grew with every spill)
+      () => newPool({ filename: workerFile('shard'), minThreads: 1, maxThreads: 1, idleTimeout: 2 ** 31 - 1, concurrentTasksPerWorker: 1, atomics: 'async' }),
     );
     removeOrphanSpills(opts.spillDir ?? defaultSpillDir()); // of processes that are gone (killed before they could)
     openEngines.add(this);
@@ -137,7 +184,12 @@ export class Engine {
   private get parsePool(): Piscina {
     if (this.parsePoolStarted) return this.parsePoolStarted;
     const P = this.parseThreads;
-    this.parsePoolStarted = newPool(parsePoolOptions(P, this.minParse));
+    // one parse thread is handed its next task while it parses one (it runs them in turn,
+    // workers/parse.ts parseChunk): it no longer waits, a task's end, for its result to reach
+    // this thread and the next task to come back (0.5-4.5 ms each, ~10 ms of an Azure run's
+    // ~110 ms of parsing; bench/RESULTS.md, branch azure2). Not with more threads: a task queued
+    // behind another on one thread cannot go to a thread that has run out of work
+    this.parsePoolStarted = newPool({ filename: workerFile('parse'), minThreads: this.minParse, maxThreads: P, idleTimeout: 60_000, concurrentTasksPerWorker: P === 1 ? 2 : 1 });
     this.ring = this.minParse > 0 ? batchRingFor(this.shards, P, this.inflightLimit, this.opts) : undefined;
     return this.parsePoolStarted;
   }
@@ -620,7 +672,6 @@ export async function detectThenClose(opts: DetectOptions): Promise<{ result: De
   // work (the verdicts do not depend on the worker count)
   const oneThread = opts.pipeline !== 'sharded' && fusedMayApply(opts) && smallInput(opts.inputs);
   const engine = oneThread ? new Engine({ ...opts, workers: 1 }, true) : new Engine(opts);
-  void dropPoolsAhead(); // the engine took those of its options (cli/prestart.ts); the others are not wanted
   let result: DetectResult;
   try {
     result = await runToResults(engine, opts, t0);

@@ -20,7 +20,7 @@
  *   records skipped.
  */
 import { closeSync, mkdirSync, openSync, readdirSync, readSync, rmSync, writeSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import type { FlowBatchData } from '../flow/batch.js';
 import { Feed } from '../flow/types.js';
@@ -82,6 +82,13 @@ export function removeSpills(dir: string, owner: string): void {
 }
 
 export type MemoryTask = { op: 'memoryLimits'; limits: MemoryLimits };
+
+/** Default --max-memory: half of the memory this process may use (its cgroup limit, else the machine's). */
+export function defaultMaxMemory(): number {
+  const constrained = (process as { constrainedMemory?: () => number | undefined }).constrainedMemory?.();
+  const mem = constrained && constrained > 0 && constrained < totalmem() ? constrained : totalmem();
+  return Math.floor(mem / 2);
+}
 
 /** The shards' memory reports as one (for the run's summary). */
 export interface RunMemoryReport {

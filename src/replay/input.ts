@@ -14,11 +14,12 @@
  *   their checks (listed in `replay.corrupt` with byte offsets) and did not take part;
  * - `bytes` are the bytes read from disk, `decompressed_bytes` the bytes after lz4.
  */
+import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import type { Piscina } from 'piscina';
 import { partitionOfBucket, SHARD_BUCKETS } from '../flow/hash.js';
 import type { FileReport, ResolvedReject } from '../engine/types.js';
 import type { InputFile } from '../input/plan.js';
-import { readReplayHeader, ReplayFileError, type OpenedReplay } from './file.js';
+import { isReplayHead, readReplayHeader, ReplayFileError, type OpenedReplay } from './file.js';
 import type { ReplayBlocksReply, ReplayBlocksTask } from './shard-ops.js';
 import type { CorruptBlock, ReplayReport } from './types.js';
 
@@ -84,6 +85,25 @@ function openReplay(path: string, size: number): OpenedReplay {
   const cached = headerCache.get(key);
   headerCache.delete(key);
   return cached ?? readReplayHeader(path);
+}
+
+/** True when every path is a replay file (by its magic): such a run needs no parse threads. */
+export function allReplayFiles(paths: string[]): boolean {
+  if (paths.length === 0) return false;
+  const head = Buffer.alloc(8);
+  return paths.every((p) => {
+    try {
+      if (p === '-' || !statSync(p).isFile()) return false;
+      const fd = openSync(p, 'r');
+      try {
+        return readSync(fd, head, 0, 8, 0) === 8 && isReplayHead(head);
+      } finally {
+        closeSync(fd);
+      }
+    } catch {
+      return false;
+    }
+  });
 }
 
 /** Start reading every replay file among `files`; resolves when every block was handled. */
