@@ -806,13 +806,16 @@ function transferOf(m: BatchMessage): ArrayBuffer[] {
   return batchTransferList(m.batch);
 }
 
-/** The parse jobs of every readable file, in file order (stdin read as it comes), for `threads` parse threads. */
 /** Those of the input's `cuts` (shares of `total` bytes) that fall inside a file of `size` bytes after `offset`, as shares of the file. */
 function cutsWithin(cuts: readonly number[], total: number, offset: number, size: number): number[] {
   return cuts.map((c) => c * total - offset).filter((at) => at > 0 && at < size).map((at) => at / size);
 }
 
-/** `cuts`: shares of the input at which the shards flush what they hold (tail.ts): a large text file's ranges end there too (textRanges). */
+/**
+ * The parse jobs of every readable file, in file order (stdin read as it comes), for `threads` parse
+ * threads. `cuts`: shares of the input at which the shards flush what they hold (tail.ts): a large
+ * text file's ranges end there too (textRanges).
+ */
 function planJobs(files: InputFile[], opts: DetectOptions, shards: number, threads: number, lateBefore: number, skipWhole = false, cuts: readonly number[] = []): () => AsyncGenerator<Job> {
   const common = commonTask(opts, shards, lateBefore);
   const now = opts.nowSeconds?.() ?? Date.now() / 1000;

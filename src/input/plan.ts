@@ -543,7 +543,6 @@ export function unrecognised(head: Uint8Array): string {
   return first ? `unrecognised format: no reader knows a file starting ${JSON.stringify(first)}` : 'no data: the file holds only blank lines';
 }
 
-/** Byte ranges of a plain line-oriented file for parallel parsing. */
 /** The most bytes of a plain text file one parse task reads when the ranges are chosen for the parse threads (textRanges). */
 export const TEXT_RANGE_BYTES = 64 << 20;
 
@@ -551,9 +550,9 @@ export const TEXT_RANGE_BYTES = 64 << 20;
  * A plain text file's ranges for `threads` parse threads: as many as the threads, or a multiple
  * (so that they end together), each at most TEXT_RANGE_BYTES (so that progress still comes a
  * range at a time on large files) and at least `least`. A parse task has a cost of its own,
- * ~3 ms (its sink and reader, its last batches, their adds): 8 MiB ranges cost the 224 MB v2
- * file 0.91-0.94x the wall of 32 MiB ranges to the whole file (bench/RESULTS.md, session 14,
- * textfile). A range also ends at each of `cuts` (shares of the file: the shards' early held
+ * ~3 ms (its sink and reader, its last batches, their adds): the 224 MB v2 file in ranges of
+ * 32 MiB to the whole file took 0.91-0.94x the wall of 8 MiB ranges (bench/RESULTS.md, session
+ * 14, textfile). A range also ends at each of `cuts` (shares of the file: the shards' early held
  * flushes, engine/tail.ts, come as the parse passes them, and need a range to end there).
  * Where lines start does not change a verdict.
  */
@@ -571,6 +570,7 @@ export function textRanges(size: number, threads: number, least: number, cuts: r
   return ranges;
 }
 
+/** Byte ranges of a plain line-oriented file for parallel parsing. */
 export function chunkRanges(size: number, chunkBytes: number): Array<[number, number]> {
   const ranges: Array<[number, number]> = [];
   for (let s = 0; s < size; s += chunkBytes) ranges.push([s, Math.min(size, s + chunkBytes)]);
