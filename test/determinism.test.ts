@@ -59,6 +59,16 @@ describe('determinism', () => {
     }
   });
 
+  it('gives identical results however a text file is cut into ranges (textRanges: as many as the parse threads, and at the early flushes)', async () => {
+    const file = join(tempDir(), 'all.log');
+    writeV2(file, shuffled(dataset(), 3));
+    const expected = canon(await runDetect([file], { workers: 1, chunkBytes: 1 << 23 })); // one range
+    for (const [workers, parseThreads] of [[1, 1], [1, 2], [2, 3]] as const) {
+      const r = await runDetect([file], { workers, parseThreads, chunkBytes: 65536, textRanges: true });
+      expect(canon(r), `workers=${workers} parse threads=${parseThreads}`).toBe(expected);
+    }
+  });
+
   it('gives identical results for any parse-thread count beside the shard count', async () => {
     // 64 KiB chunks: each file is several parse tasks, so every parse thread gets some
     const flows = shuffled(dataset(), 7);

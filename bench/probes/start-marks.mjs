@@ -8,6 +8,9 @@
 // that is not found (the code moved) is named and its mark left out.
 //   node bench/probes/start-marks.mjs ROUNDS INPUT [detect options...]   (npm run build first)
 // Set env vars for the detect run in the environment of this script (they are passed on).
+// START_MARKS_ALT='VAR=VALUE': every second round runs with that variable too (an A/B of one
+// build; each line then starts 'A:' or 'B:'). Under load, run it with bench/probes/rr-ab.py's
+// scheduling (chrt -r 1, a short round-robin slice) for walls near a quiet machine's.
 import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -73,7 +76,10 @@ process.on('exit', () => { ${mark('exit')} });
 const cli = join(copy, 'dist/src/cli/main.js');
 for (let r = 0; r < Number(roundsArg); r++) {
   rmSync(log, { force: true });
-  const run = spawnSync('node', ['-r', preload, cli, 'detect', input, '--out', join(copy, 'out'), '--quiet', ...rest], { encoding: 'utf8' });
+  const alt = process.env.START_MARKS_ALT?.split('=');
+  const b = alt !== undefined && r % 2 === 1;
+  const env = b ? { ...process.env, [alt[0]]: alt.slice(1).join('=') } : process.env;
+  const run = spawnSync('node', ['-r', preload, cli, 'detect', input, '--out', join(copy, 'out'), '--quiet', ...rest], { encoding: 'utf8', env });
   if (run.status !== 0) {
     console.error(run.stderr);
     process.exit(1);
@@ -81,6 +87,7 @@ for (let r = 0; r < Number(roundsArg); r++) {
   const rows = readFileSync(log, 'utf8').trim().split('\n').map((l) => { const i = l.lastIndexOf(' '); return [l.slice(0, i), Number(l.slice(i + 1))]; });
   const origin = rows.find(([n]) => n === 'process start')?.[1] ?? rows[0][1];
   rows.sort((a, b) => a[1] - b[1]);
+  if (alt) process.stdout.write(b ? 'B: ' : 'A: ');
   console.log(rows.filter(([n]) => n !== 'process start').map(([n, t]) => `${n} +${(t - origin).toFixed(0)}`).join(', '));
 }
 rmSync(copy, { recursive: true, force: true });

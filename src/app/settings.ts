@@ -60,7 +60,7 @@ export const DETECTION_OPTIONS: OptionSpec[] = [
   { name: 'cloud', type: 'string', help: "cloud name for NetFlow/IPFIX records ('other' by default)", value: 'NAME' },
   { name: 'partition', type: 'string', help: 'process only partition p of P (source-address hash), e.g. 3/8', value: 'p/P' },
   { name: 'batch-size', type: 'number', help: 'records per batch between threads', default: DEFAULT_RUN.batchSize },
-  { name: 'chunk-size', type: 'size', help: 'bytes of a plain file per parse task (twice that for GCP NDJSON, whose records are ~10x longer)', default: DEFAULT_RUN.chunkBytes },
+  { name: 'chunk-size', type: 'size', help: 'bytes of a plain file per parse task (twice that for GCP NDJSON, whose records are ~10x longer)', defaultText: '8 MiB; a plain AWS text file: as many ranges as the parse threads, or a multiple, of at most 64 MiB' },
   { name: 'max-line-bytes', type: 'size', help: 'longer lines are rejected', default: DEFAULT_RUN.maxLineBytes },
   { name: 'max-decompressed-bytes', type: 'size', help: 'per file; stops gzip bombs', default: DEFAULT_RUN.maxDecompressedBytes },
   { name: 'max-memory', type: 'size', help: 'memory for the accumulators, e.g. 2G or 512M (default: half of the memory available)' },
@@ -222,7 +222,10 @@ export function detectOptionsFrom(v: Parsed['values'], inputs: string[]): Detect
     cloud: v.cloud as string | undefined,
     partition: partitionFrom(v),
     batchSize: Math.max(64, Number(v['batch-size'])),
-    chunkBytes: Math.max(1 << 16, Number(v['chunk-size'])),
+    chunkBytes: v['chunk-size'] === undefined ? DEFAULT_RUN.chunkBytes : Math.max(1 << 16, Number(v['chunk-size'])),
+    // without --chunk-size, a plain text file is read in few large ranges: a parse task's own cost
+    // (its sink, its reader, its last batches) is ~3 ms (bench/RESULTS.md, session 14, textfile)
+    textRanges: v['chunk-size'] === undefined,
     maxRejects: DEFAULT_RUN.maxRejects,
     maxLineBytes: Number(v['max-line-bytes']),
     maxDecompressedBytes: Number(v['max-decompressed-bytes']),

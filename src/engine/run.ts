@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import type { Piscina } from 'piscina';
 import type * as PiscinaModule from 'piscina';
 import { createRequire } from 'node:module';
-import { chunkRanges, planInputs, type InputFile } from '../input/plan.js';
+import { chunkRanges, planInputs, textRanges, type InputFile } from '../input/plan.js';
 import { gzipPieces } from '../input/streams.js';
 import { streamedPieces } from '../input/streamed.js';
 import { planAll } from '../source/plan.js';
@@ -277,7 +277,7 @@ export class Engine {
     });
     replayed.catch(() => {}); // awaited below; a failure must not go unhandled meanwhile
     const inShard = this.parsesInShard(files);
-    const jobs = planJobs(files, opts, this.shards, this.parseThreads, options.lateBefore ?? 0)();
+    const jobs = planJobs(files, opts, this.shards, this.parseThreads, options.lateBefore ?? 0, false, shares)();
     const parsed = inShard
       ? // the large tasks taken in turn by the parse thread and the shard's, each as it ends one (runShared)
         runShared(jobs, [{ lanes: 2, run: runJob }, { lanes: 1, run: (job) => this.inShard(job, runJob) }])
@@ -847,18 +847,32 @@ function transferOf(m: BatchMessage): ArrayBuffer[] {
   return batchTransferList(m.batch);
 }
 
-/** The parse jobs of every readable file, in file order (stdin read as it comes), for `threads` parse threads. */
-function planJobs(files: InputFile[], opts: DetectOptions, shards: number, threads: number, lateBefore: number, skipWhole = false): () => AsyncGenerator<Job> {
+/** Those of the input's `cuts` (shares of `total` bytes) that fall inside a file of `size` bytes after `offset`, as shares of the file. */
+function cutsWithin(cuts: readonly number[], total: number, offset: number, size: number): number[] {
+  return cuts.map((c) => c * total - offset).filter((at) => at > 0 && at < size).map((at) => at / size);
+}
+
+/**
+ * The parse jobs of every readable file, in file order (stdin read as it comes), for `threads` parse
+ * threads. `cuts`: shares of the input at which the shards flush what they hold (tail.ts): a large
+ * text file's ranges end there too (textRanges).
+ */
+function planJobs(files: InputFile[], opts: DetectOptions, shards: number, threads: number, lateBefore: number, skipWhole = false, cuts: readonly number[] = []): () => AsyncGenerator<Job> {
   const common = commonTask(opts, shards, lateBefore);
   const now = opts.nowSeconds?.() ?? Date.now() / 1000;
   const maxFuture = opts.maxFutureSeconds ?? DEFAULT_MAX_FUTURE_SECONDS;
   const whole = readWhole(opts);
   const budget = groupBudget(files, threads, whole);
+  // where the input's cuts fall, as bytes parsed before and within each file (the engine counts the same sizes)
+  const total = files.reduce((sum, f) => sum + (f.error ? 0 : Math.max(0, f.size)), 0);
   return async function* () {
+    let before = 0;
     let group: GroupFile[] = [];
     let groupBytes = 0;
     for (let i = 0; i < files.length; i++) {
       const f = files[i]!;
+      const offset = before;
+      if (!f.error) before += Math.max(0, f.size);
       if (f.error || (!f.format && !f.open) || f.format === 'replay') continue; // replay files: src/replay/input.ts
       const notAfter = notAfterFor(f.path, now, maxFuture);
       if (f.open) {
@@ -901,7 +915,7 @@ function planJobs(files: InputFile[], opts: DetectOptions, shards: number, threa
         }
         continue;
       }
-      const ranges = chunkRanges(f.size, taskBytes(format, opts));
+      const ranges = opts.textRanges === true && format === 'aws-text' ? textRanges(f.size, threads, opts.chunkBytes, cutsWithin(cuts, total, offset, f.size)) : chunkRanges(f.size, taskBytes(format, opts));
       for (let c = 0; c < ranges.length; c++) {
         const [start, end] = ranges[c]!;
         yield { file: i, chunk: c, task: { ...base, format, chunkIndex: c, mode: 'range', start, end } };

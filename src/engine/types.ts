@@ -35,6 +35,12 @@ export interface DetectOptions {
   cloud?: string;
   batchSize: number;
   chunkBytes: number;
+  /**
+   * True (the command line without --chunk-size): a plain AWS text file is read in as many ranges
+   * as the parse threads, or a multiple, of at most TEXT_RANGE_BYTES and at least chunkBytes
+   * (input/plan.ts textRanges); otherwise in ranges of chunkBytes.
+   */
+  textRanges?: boolean;
   maxRejects: number;
   maxLineBytes: number;
   maxDecompressedBytes: number;

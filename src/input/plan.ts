@@ -543,6 +543,33 @@ export function unrecognised(head: Uint8Array): string {
   return first ? `unrecognised format: no reader knows a file starting ${JSON.stringify(first)}` : 'no data: the file holds only blank lines';
 }
 
+/** The most bytes of a plain text file one parse task reads when the ranges are chosen for the parse threads (textRanges). */
+export const TEXT_RANGE_BYTES = 64 << 20;
+
+/**
+ * A plain text file's ranges for `threads` parse threads: as many as the threads, or a multiple
+ * (so that they end together), each at most TEXT_RANGE_BYTES (so that progress still comes a
+ * range at a time on large files) and at least `least`. A parse task has a cost of its own,
+ * ~3 ms (its sink and reader, its last batches, their adds): the 224 MB v2 file in ranges of
+ * 32 MiB to the whole file took 0.91-0.94x the wall of 8 MiB ranges (bench/RESULTS.md, session
+ * 14, textfile). A range also ends at each of `cuts` (shares of the file: the shards' early held
+ * flushes, engine/tail.ts, come as the parse passes them, and need a range to end there).
+ * Where lines start does not change a verdict.
+ */
+export function textRanges(size: number, threads: number, least: number, cuts: readonly number[] = []): Array<[number, number]> {
+  const ranges: Array<[number, number]> = [];
+  let from = 0;
+  const ats = cuts.map((c) => Math.floor(c * size)).filter((at) => at > 0 && at < size);
+  for (const at of [...ats, size]) {
+    if (at - from < least && at < size) continue; // a cut too near the last: left to the next piece
+    const piece = at - from;
+    const tasks = threads * Math.max(1, Math.ceil(piece / (threads * TEXT_RANGE_BYTES)));
+    for (const [s, e] of chunkRanges(piece, Math.max(least, Math.ceil(piece / tasks)))) ranges.push([from + s, from + e]);
+    from = at;
+  }
+  return ranges;
+}
+
 /** Byte ranges of a plain line-oriented file for parallel parsing. */
 export function chunkRanges(size: number, chunkBytes: number): Array<[number, number]> {
   const ranges: Array<[number, number]> = [];
