@@ -40,6 +40,7 @@ import * as layout from './scan-layout.js';
 import { indexSlots } from './scan-layout.js';
 import type { ScanArena } from './scan-wasm.js';
 import { populate } from '../input/native.js';
+import { PopulateAhead } from './populate-ahead.js';
 // The layout's constants as this module's own consts: an imported binding is read through
 // its module cell at every use, in the probe loop too (adding held records: 84 -> 72 ns a
 // record with local copies; bench/RESULTS.md, issue 19 table section).
@@ -67,6 +68,11 @@ const LOCAL_PROBES = 32;
 /** Slots probed on from each far slot before the next far slot. */
 const FAR_RUN = 8;
 const BUCKET_MASK = SHARD_BUCKETS - 1;
+/**
+ * Entries backed ahead of the held adds (entriesAhead): 65,536 (3.4 MB), two parts' worth of
+ * new entries at most at 7 M records; the most memory backed and never used.
+ */
+const ENTRIES_LEAD = 1 << 16;
 
 /**
  * Hash of an entry's key; keyRf = the region and the address-family bits (rf & KEY_RF).
@@ -131,6 +137,9 @@ export class ScanCore {
   farProbes = 0;
   /** The index's memory was never written (a new memory or array, laid out empty): touchIndex writes it once. */
   private indexFresh = false;
+  /** the arena's entries backed on libuv's pool ahead of the adds (null: JavaScript arrays); made for the views of `aheadOf` */
+  private ahead: PopulateAhead | null = null;
+  private aheadOf: Uint32Array | null = null;
 
   /**
    * `shards`: the table holds the buckets b with b % shards equal to one value (a shard
@@ -422,6 +431,11 @@ export class ScanCore {
   /** The arena's views, after it laid the table out again (perhaps in a new memory: the old views still read the old one). */
   private takeViews(): void {
     const a = this.arena!;
+    if (a.u !== this.aheadOf) {
+      // a new layout: its entries past `count` are fresh (or, moved up in one memory, partly backed: asked for again, harmless)
+      this.ahead = new PopulateAhead(new Uint8Array(a.u.buffer), [[a.d.byteOffset, COUNT_VALUES * 8], [a.u.byteOffset, ENTRY_WORDS * 4]], this.cap, this.count);
+      this.aheadOf = a.u;
+    }
     this.u = a.u;
     this.d = a.d;
     this.index = a.index;
@@ -471,6 +485,14 @@ export class ScanCore {
    * were added; else the row from which the rest are for the JavaScript loop, the table
    * having left the arena in a resize.
    */
+  /**
+   * Up to `rows` new entries are about to be added (a part of held rows): their memory, and a
+   * window past it, backed on libuv's pool ahead of the adds (PopulateAhead).
+   */
+  entriesAhead(rows: number): void {
+    this.ahead?.ensure(this.count + rows, ENTRIES_LEAD);
+  }
+
   addHeldRows(first: number): number {
     let from = 0;
     for (;;) {
