@@ -127,6 +127,8 @@ export class ScanTable extends ScanCore {
     const from = inModule ? this.holdInModule(batch) : 0;
     if (from < batch.n) this.holdInJs(batch, from);
     this.pending!.rowsAhead();
+    // the first flush's index backed ahead once half the buffer is held (it flushes nearly full)
+    if (this.count === 0 && this.pending!.n * 2 >= this.pendingRows) this.indexAhead(this.pending!.n * 2);
   }
 
   /**
