@@ -17,12 +17,13 @@ export class PopulateAhead {
   private upTo: number;
   private readonly ranges: Float64Array;
 
-  /** `columns` of `cap` units each in `bytes`' memory, of which `written` units are backed already. */
+  /** `columns` of `cap` units each in `bytes`' memory, of which `written` units are backed already; `ask` backs ranges (tests watch it). */
   constructor(
     private readonly bytes: Uint8Array,
     private readonly columns: readonly AheadColumn[],
     private readonly cap: number,
     written = 0,
+    private readonly ask: (bytes: Uint8Array, ranges: Float64Array) => boolean = populateLater,
   ) {
     this.upTo = Math.min(written, cap);
     this.ranges = new Float64Array(columns.length * 2);
@@ -42,6 +43,6 @@ export class PopulateAhead {
       this.ranges[2 * c + 1] = (to - from) * unit;
     }
     this.upTo = to;
-    populateLater(this.bytes, this.ranges);
+    this.ask(this.bytes, this.ranges);
   }
 }

@@ -73,12 +73,14 @@ export function populate(view: ArrayBufferView): boolean {
  * (the pairs are read now; `bytes` is held until the pool thread is done): memory this thread
  * is about to write for the first time backed by another thread while this one works, so
  * that its first touch takes no fault (~1.4 us a 4 KiB page here, paid by whichever thread
- * backs it: bench/RESULTS.md, session 14, shardmem). False where nothing was queued (no module
- * or kernel support, FLOWSIEVE_POPULATE=off or now): the pages fault as they always did.
+ * backs it: bench/RESULTS.md, session 14, shardmem); done() once the pool thread is done, if
+ * given. False where nothing was queued (no module, not Linux, no whole page in the ranges,
+ * FLOWSIEVE_POPULATE=off or now): the pages fault as they always did. A kernel without the
+ * advice (before 5.14) queues it and the pool thread's madvise fails: nothing changes either.
  */
-export function populateLater(bytes: Uint8Array, ranges: Float64Array): boolean {
+export function populateLater(bytes: Uint8Array, ranges: Float64Array, done?: () => void): boolean {
   const setting = process.env.FLOWSIEVE_POPULATE;
   if (setting === 'off' || setting === 'now') return false;
   const call = nativeModule()?.populateAsync;
-  return call ? call(bytes, ranges) : false;
+  return call ? call(bytes, ranges, done) : false;
 }
