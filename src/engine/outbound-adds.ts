@@ -113,12 +113,16 @@ export class OutboundArena {
   compares = new Uint32Array(0);
   /** the entries' columns backed on libuv's pool ahead of the adds (entriesAhead) */
   private ahead: PopulateAhead | null = null;
+  private lead = 0;
 
   constructor(private readonly module: WebAssembly.Module) {}
 
-  /** Entries up to `need` may be written soon: their columns backed ahead (PopulateAhead), 32,768 entries (2.1 MB) past it at least. */
+  /**
+   * Entries up to `need` may be written soon: their columns backed ahead (PopulateAhead), at
+   * least 32,768 entries (2.1 MB) past it, or a sixteenth of the capacity where that is less.
+   */
   entriesAhead(need: number): void {
-    this.ahead?.ensure(need, 1 << 15);
+    this.ahead?.ensure(need, this.lead);
   }
 
   /**
@@ -145,6 +149,7 @@ export class OutboundArena {
     // every column of an entry, p to flags (the index is written as entries go in: at random)
     const columns = at.slice(L.p, L.flags + 1).map((a, c) => [a, c < 2 ? 8 : c < 14 ? 4 : 1] as const);
     this.ahead = new PopulateAhead(new Uint8Array(buf), columns, cap, keep);
+    this.lead = Math.min(1 << 15, Math.max(1024, cap >> 4));
     return viewsOver(buf, at, cap, slots);
   }
 

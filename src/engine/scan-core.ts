@@ -69,10 +69,11 @@ const LOCAL_PROBES = 32;
 const FAR_RUN = 8;
 const BUCKET_MASK = SHARD_BUCKETS - 1;
 /**
- * Entries backed ahead of the held adds (entriesAhead): 65,536 (3.4 MB), two parts' worth of
- * new entries at most at 7 M records; the most memory backed and never used.
+ * Entries backed ahead of the held adds (entriesAhead): 65,536 (3.4 MB; two parts' worth of new
+ * entries at most at 7 M records), or a sixteenth of the capacity where that is less (a small
+ * table backs little it may never use); at most twice as many are backed and never used.
  */
-const ENTRIES_LEAD = 1 << 16;
+const entriesLead = (cap: number): number => Math.min(1 << 16, Math.max(1024, cap >> 4));
 
 /**
  * Hash of an entry's key; keyRf = the region and the address-family bits (rf & KEY_RF).
@@ -505,7 +506,7 @@ export class ScanCore {
    * window past it, backed on libuv's pool ahead of the adds (PopulateAhead).
    */
   entriesAhead(rows: number): void {
-    this.ahead?.ensure(this.count + rows, ENTRIES_LEAD);
+    this.ahead?.ensure(this.count + rows, entriesLead(this.cap));
   }
 
   addHeldRows(first: number): number {

@@ -459,12 +459,12 @@ export class HeldSorter {
 
   /**
    * Rows up to `fill` of every part are about to be held: their memory backed on libuv's pool
-   * ahead of the hold step, an eighth of a part at a time (PopulateAhead). Rows past the
-   * fullest part's by more than a quarter of a part are not asked for: a buffer sized above
+   * ahead of the hold step, a sixteenth of a part at a time (PopulateAhead). Rows past the
+   * fullest part's by more than an eighth of a part are not asked for: a buffer sized above
    * its input stays unbacked where it is never written.
    */
   rowsAhead(fill: number): void {
-    this.ahead.ensure(fill, Math.max(256, this.partCap >> 3));
+    this.ahead.ensure(fill, Math.max(256, this.partCap >> 4));
   }
 
   /** The held rows of each bucket (assembly/scan-held.ts bucketRows), in rowsOfBucket. */
