@@ -37,8 +37,6 @@ globalThis.__mark = (name) => { const c = cpu(); fs.appendFileSync(${JSON.string
 const mark = (name) => `globalThis.__mark?.(${JSON.stringify(name)});`;
 const ANCHORS = [
   ['workers/shard.bundle', 'if (task.op === "flushHeld") return state?.inbound.flushEarly(task.always);', false, `if (task.op === "flushHeld") { ${mark('flushHeld start')} state?.inbound.flushEarly(task.always); ${mark('flushHeld end')} return; }`, true],
-  // the same since session 14 (shardmem: the outbound grouping's memory made ahead there too)
-  ['workers/shard.bundle', 'state?.inbound.flushEarly(task.always);\n\t\tstate?.outbound.finalizeAhead();', false, `${mark('flushHeld start')} state?.inbound.flushEarly(task.always); state?.outbound.finalizeAhead(); ${mark('flushHeld end')}`, true],
   ['workers/shard.bundle', 'arena = newArena(this.module, end, true);', false, "globalThis.__mark?.('table arena moved to a new memory of ' + (end / 2 ** 20).toFixed(0) + ' MiB for ' + cap + ' entries (' + (arena.memory.buffer instanceof SharedArrayBuffer ? 'shared' : 'plain') + ')');"],
   ['workers/shard.bundle', 'case "finalizeInbound": {', false, `${mark('finalizeInbound start')} { const m = s.inbound.arena?.memory; globalThis.__mark?.('  table memory: ' + (m ? (m.buffer instanceof SharedArrayBuffer ? 'shared ' : 'plain ') + (m.buffer.byteLength / 2 ** 20).toFixed(0) + ' MiB' : 'JavaScript arrays') + ', ' + s.inbound.count + ' entries'); }`],
   ['workers/shard.bundle', '\t\tthis.flush();\n\t\tconst r = finalizeTable(this, opts);', true, mark('  (idle/other before)')],
