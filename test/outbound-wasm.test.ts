@@ -85,16 +85,11 @@ function hostileRows(): Row[] {
   return rows;
 }
 
-/** `aheadAt`: rows after which the grouping's memory is made ahead (finalizeAhead, as at an early flush). */
-function findings(rows: Row[], t: OutboundThresholds, js: boolean, upto?: number, aheadAt = -1): string[] {
+function findings(rows: Row[], t: OutboundThresholds, js: boolean, upto?: number): string[] {
   if (js) process.env.FLOWSIEVE_OUTBOUND = 'js';
   else delete process.env.FLOWSIEVE_OUTBOUND;
   const table = new OutboundTable(W, 64);
-  for (let from = 0; from < rows.length; from += 4096) {
-    if (from === aheadAt) table.finalizeAhead();
-    table.addBatch(batchOf(rows.slice(from, from + 4096)));
-  }
-  if (aheadAt === rows.length) table.finalizeAhead();
+  for (let from = 0; from < rows.length; from += 4096) table.addBatch(batchOf(rows.slice(from, from + 4096)));
   return table.finalize(t, upto).map((f) => JSON.stringify(f));
 }
 
@@ -152,20 +147,6 @@ describe.runIf(built)('outbound finalisation in WebAssembly', () => {
     expect(expectSame(each, { ...ones, minTargets: 0, minPorts: -1, minInternalTargets: 0 })).toHaveLength(9000); // thresholds below one: the same
     const homeNet = Array.from({ length: 20000 }, (_, k) => `8.0.${k >> 8}.${k & 255}/32`);
     expect(expectSame(each, { ...ones, homeNet })).toHaveLength(6000);
-  });
-
-  it('the same with the memory made ahead (outbound-wasm.ts groupingAhead): before the last batch, for a part (too small: a new one), twice', () => {
-    const js = findings(rows, thresholds, true);
-    expect(js.length).toBeGreaterThan(0);
-    for (const at of [rows.length - (rows.length % 4096), 4096, 0]) expect(findings(rows, thresholds, false, undefined, at)).toEqual(js);
-    // made ahead twice (the second keeps the first: large enough), then two finalisations: the first takes it, the second a new one
-    delete process.env.FLOWSIEVE_OUTBOUND;
-    const table = new OutboundTable(W, 64);
-    for (let from = 0; from < rows.length; from += 4096) table.addBatch(batchOf(rows.slice(from, from + 4096)));
-    table.finalizeAhead();
-    table.finalizeAhead(); // large enough already: kept
-    expect(table.finalize(thresholds).map((f) => JSON.stringify(f))).toEqual(js);
-    expect(table.finalize(thresholds).map((f) => JSON.stringify(f))).toEqual(js); // no memory ahead: a new one
   });
 
   it('an empty table and a table of one entry', () => {

@@ -140,13 +140,7 @@ function runTask(task: ShardTask): unknown {
     return undefined;
   }
   if (task.op === 'reset') return reset();
-  if (task.op === 'flushHeld') {
-    // a shard with no table yet has nothing held (and takes its size from the first batch)
-    state?.inbound.flushEarly(task.always);
-    // near the parse's end: the outbound finalisation's memory made and backed ahead of the tail
-    state?.outbound.finalizeAhead();
-    return undefined;
-  }
+  if (task.op === 'flushHeld') return state?.inbound.flushEarly(task.always); // a shard with no table yet has nothing held (and takes its size from the first batch)
   const s = stateFor(task.windowSeconds, task.op === 'add' ? task.capacityHint : undefined);
   switch (task.op) {
     case 'add':

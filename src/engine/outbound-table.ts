@@ -20,7 +20,7 @@ import { HomeNet } from '../net/home-net.js';
 import { LastKey } from './scan-ingest.js';
 import { nextPow2, type ShardFilter } from './scan-layout.js';
 import type { TrafficFigures } from './verdict.js';
-import { wasmGrouping, groupingAhead, type GroupedColumns, type WasmGrouping } from './outbound-wasm.js';
+import { wasmGrouping, type GroupedColumns, type WasmGrouping } from './outbound-wasm.js';
 import { ADD_MAP_CAP, ADD_STAGE, outboundArena, type OutboundArena, type OutboundViews } from './outbound-adds.js';
 
 const F_PACKETS = 1;
@@ -1003,11 +1003,6 @@ export class OutboundTable {
       start[groupOf[j]! + 1]!++;
     }
     return count;
-  }
-
-  /** The finalisation's grouping memory made and backed ahead (outbound-wasm.ts groupingAhead): near the parse's end. */
-  finalizeAhead(): void {
-    groupingAhead(this.n, this.v6.n);
   }
 
   /** Horizontal and vertical outbound scans, and internal scans (detection.md §4). */

@@ -21,7 +21,6 @@
  * keeps the JavaScript groupings, for A/B runs and tests.
  */
 import { wasmModule } from '../data/files.js';
-import { populateLater } from '../input/native.js';
 import { nextPow2 } from './scan-layout.js';
 import { v4SpecialTable } from '../net/address.js';
 import type { HomeNet } from '../net/home-net.js';
@@ -111,52 +110,13 @@ function groupsModule(): WebAssembly.Module | null {
   return process.env.FLOWSIEVE_OUTBOUND === 'js' ? null : wasmModule('outbound-groups.wasm');
 }
 
-/**
- * A memory made ahead for the thread's next grouping (groupingAhead), taken by the next
- * WasmGrouping it is large enough for (it is fresh: nothing has written it).
- */
-let spare: WebAssembly.Memory | null = null;
-
-/** Bytes a grouping lays out for `n` entries and `v6` IPv6 addresses, less the home networks' ranges (wasmGrouping). */
-const groupingBytes = (n: number, v6: number): number => BASE + n * BYTES_PER_ENTRY + v6 + 64 * 1024;
-
-/**
- * The memory of this thread's next grouping, for up to `n` entries (an eighth more: the
- * table grows a little after the early flush that asks) and `v6` IPv6 addresses, made now,
- * and the part a grouping writes first (the key columns' copies, the first entries, group
- * numbers and slots) backed on libuv's pool (input/native.ts populateLater): the outbound
- * finalisation runs in the serial tail, where those first touches were ~9 k page faults of the
- * shard thread at 7 M records (bench/RESULTS.md, session 14, shardmem). Kept while it is large
- * enough; nothing without the module.
- */
-export function groupingAhead(n: number, v6: number): void {
-  if (n === 0 || groupsModule() === null) return;
-  const entries = n + (n >> 3);
-  const bytes = groupingBytes(entries, v6) + 64 * 1024;
-  if (bytes > MAX_BYTES || (spare !== null && spare.buffer.byteLength >= bytes)) return;
-  try {
-    spare = new WebAssembly.Memory({ initial: Math.ceil(bytes / PAGE) });
-  } catch {
-    return;
-  }
-  // the columns (25 bytes an entry), first entries and group numbers (8), the slots (a power of two of at least 2n, 4 bytes each)
-  populateLater(new Uint8Array(spare.buffer), new Float64Array([BASE, entries * 33 + nextPow2(Math.max(16, entries * 2)) * 4]));
-}
-
-/** The spare memory (groupingAhead) when it has `bytes`, else a new one. */
-function groupingMemory(bytes: number): WebAssembly.Memory {
-  const ahead = spare;
-  spare = null;
-  return ahead !== null && ahead.buffer.byteLength >= bytes ? ahead : new WebAssembly.Memory({ initial: Math.ceil(bytes / PAGE) });
-}
-
 /** One finalisation's groupings over a copy of the table's columns, or null where JavaScript groups (see the module comment). */
 export function wasmGrouping(cols: GroupedColumns, v6: V6Intern, home: HomeNet, piece = PIECE): WasmGrouping | null {
   const m = groupsModule();
   if (m === null) return null;
   const homeV4 = home.v4Ranges();
   // and a byte an IPv6 address (public or not), the home networks' IPv4 ranges; the special ranges and alignment in the margin
-  const bytes = groupingBytes(cols.n, v6.n) + homeV4.byteLength;
+  const bytes = BASE + cols.n * BYTES_PER_ENTRY + v6.n + homeV4.byteLength + 64 * 1024;
   if (bytes > MAX_BYTES) return null;
   try {
     return new WasmGrouping(m, cols, bytes, home, homeV4, v6, piece);
@@ -190,7 +150,7 @@ export class WasmGrouping {
     /** entries a call of a pass (PIECE; tests cut at odd places) */
     private readonly piece: number,
   ) {
-    this.memory = groupingMemory(bytes);
+    this.memory = new WebAssembly.Memory({ initial: Math.ceil(bytes / PAGE) });
     this.ex = new WebAssembly.Instance(module, { env: { memory: this.memory } }).exports as unknown as GroupsExports;
     const n = cols.n;
     const put = (a: Uint32Array | Uint8Array): number => {
