@@ -466,6 +466,8 @@ export class ScanCore {
    */
   private leaveArena(): void {
     this.arena = null;
+    this.ahead = null; // the JavaScript arrays are written as before (entriesAhead backs nothing)
+    this.aheadOf = null;
     const u = new Uint32Array(this.cap * ENTRY_WORDS);
     u.set(this.u.subarray(0, this.count * ENTRY_WORDS));
     const d = new Float64Array(this.cap * COUNT_VALUES);
