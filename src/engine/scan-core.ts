@@ -498,12 +498,6 @@ export class ScanCore {
   }
 
   /**
-   * Add the arena's scratch rows (a part sorted by bucket, its starts set; `first`: the
-   * part's first bucket) in WebAssembly, resizing the table as insertAt would. -1 when all
-   * were added; else the row from which the rest are for the JavaScript loop, the table
-   * having left the arena in a resize.
-   */
-  /**
    * Up to `rows` new entries are about to be added (a part of held rows): their memory, and a
    * window past it, backed on libuv's pool ahead of the adds (PopulateAhead).
    */
@@ -511,6 +505,12 @@ export class ScanCore {
     this.ahead?.ensure(this.count + rows, entriesLead(this.cap));
   }
 
+  /**
+   * Add the arena's scratch rows (a part sorted by bucket, its starts set; `first`: the
+   * part's first bucket) in WebAssembly, resizing the table as insertAt would. -1 when all
+   * were added; else the row from which the rest are for the JavaScript loop, the table
+   * having left the arena in a resize.
+   */
   addHeldRows(first: number): number {
     let from = 0;
     for (;;) {
