@@ -207,8 +207,9 @@ describe('scan table: the index written before its first rows (ScanCore.touchInd
     // a table sized for its rows (written first), one far larger (not), one that grows from small (rebuilt indexes written first)
     const saved = process.env.FLOWSIEVE_ACCUMULATE;
     try {
-      // 'off': the index written by fill(0) as without the native module (input/native.ts populate)
-      for (const populate of ['on', 'off']) {
+      // 'off': the index written by fill(0) as without the native module (input/native.ts populate);
+      // 'now': populated by this thread alone, nothing backed ahead on the pool (populateLater)
+      for (const populate of ['on', 'off', 'now']) {
         process.env.FLOWSIEVE_POPULATE = populate;
         for (const accumulate of ['wasm', 'js']) {
           process.env.FLOWSIEVE_ACCUMULATE = accumulate; // 'js': the table in JavaScript arrays (scan-wasm.ts heldModule)

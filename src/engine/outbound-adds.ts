@@ -15,6 +15,7 @@
  * memory detaches its buffer (scripts/wasm.mjs says what that costs). FLOWSIEVE_OUTBOUND=js
  * (or a build without the module) keeps the arrays and the loop in JavaScript, for A/B runs.
  */
+import { PopulateAhead } from './populate-ahead.js';
 import { wasmModule } from '../data/files.js';
 import type { FlowBatchData } from '../flow/batch.js';
 import { BatchStage, stageRecordBytes } from './batch-stage.js';
@@ -110,14 +111,25 @@ export class OutboundArena {
   private staged: BatchStage<(typeof ADD_STAGE_COLUMNS)[number]> | null = null;
   /** (entry, column 0-2, id) triples the last call left to keepSmallest in JavaScript */
   compares = new Uint32Array(0);
+  /** the entries' columns backed on libuv's pool ahead of the adds (entriesAhead) */
+  private ahead: PopulateAhead | null = null;
+  private lead = 0;
 
   constructor(private readonly module: WebAssembly.Module) {}
 
   /**
-   * A new memory (and instance) for `cap` entries and an index of `slots`, all zero: the
-   * caller copies what it keeps from its old views. The old memory is left as it is.
+   * Entries up to `need` may be written soon: their columns backed ahead (PopulateAhead), at
+   * least 32,768 entries (2.1 MB) past it, or a sixteenth of the capacity where that is less.
    */
-  place(cap: number, slots: number): OutboundViews {
+  entriesAhead(need: number): void {
+    this.ahead?.ensure(need, this.lead);
+  }
+
+  /**
+   * A new memory (and instance) for `cap` entries and an index of `slots`, all zero: the
+   * caller copies what it keeps from its old views (`keep` entries). The old memory is left as it is.
+   */
+  place(cap: number, slots: number, keep: number): OutboundViews {
     const at = tableAt(cap);
     const memory = new WebAssembly.Memory({ initial: Math.ceil((at[L.index]! + slots * 4) / PAGE) });
     this.ex = new WebAssembly.Instance(this.module, { env: { memory } }).exports as unknown as AddExports;
@@ -134,6 +146,10 @@ export class OutboundArena {
     this.seconds = new Float64Array(buf, L.seconds * 4, 1);
     this.compares = new Uint32Array(buf, COMPARES_AT, 3 * ADD_STAGE * 3);
     this.staged = new BatchStage(buf, STAGE_AT, ADD_STAGE, ADD_STAGE_COLUMNS);
+    // every column of an entry, p to flags (the index is written as entries go in: at random)
+    const columns = at.slice(L.p, L.flags + 1).map((a, c) => [a, c < 2 ? 8 : c < 14 ? 4 : 1] as const);
+    this.ahead = new PopulateAhead(new Uint8Array(buf), columns, cap, keep);
+    this.lead = Math.min(1 << 15, Math.max(1024, cap >> 4));
     return viewsOver(buf, at, cap, slots);
   }
 

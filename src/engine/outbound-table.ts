@@ -344,7 +344,7 @@ export class OutboundTable {
   private place(arena: OutboundArena, cap: number, keep: number, slots: number): boolean {
     let v: OutboundViews;
     try {
-      v = arena.place(cap, slots);
+      v = arena.place(cap, slots, keep);
     } catch {
       return false; // a memory of that size cannot be had (wasm32's 4 GiB, or address space)
     }
@@ -397,6 +397,7 @@ export class OutboundTable {
     else this.batchMask = 0;
     // every record of the batch finds room: shed decides after it what the table keeps
     this.hardLimit = this.limitEntries === Infinity ? Infinity : this.n + batch.n;
+    if (this.views !== null) this.arena!.entriesAhead(this.n + batch.n);
     if (this.keepBelow === ALL_RANKS) this.addRecords(batch);
     else this.addKept(batch);
     if (this.n > this.limitEntries) this.shed();

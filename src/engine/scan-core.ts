@@ -39,7 +39,8 @@ import { formatAddress } from '../net/address.js';
 import * as layout from './scan-layout.js';
 import { indexSlots } from './scan-layout.js';
 import type { ScanArena } from './scan-wasm.js';
-import { populate } from '../input/native.js';
+import { populate, populateLater } from '../input/native.js';
+import { PopulateAhead } from './populate-ahead.js';
 // The layout's constants as this module's own consts: an imported binding is read through
 // its module cell at every use, in the probe loop too (adding held records: 84 -> 72 ns a
 // record with local copies; bench/RESULTS.md, issue 19 table section).
@@ -67,6 +68,12 @@ const LOCAL_PROBES = 32;
 /** Slots probed on from each far slot before the next far slot. */
 const FAR_RUN = 8;
 const BUCKET_MASK = SHARD_BUCKETS - 1;
+/**
+ * Entries backed ahead of the held adds (entriesAhead): 65,536 (3.4 MB; two parts' worth of new
+ * entries at most at 7 M records), or a sixteenth of the capacity where that is less (a small
+ * table backs little it may never use); at most twice as many are backed and never used.
+ */
+const entriesLead = (cap: number): number => Math.min(1 << 16, Math.max(1024, cap >> 4));
 
 /**
  * Hash of an entry's key; keyRf = the region and the address-family bits (rf & KEY_RF).
@@ -131,6 +138,11 @@ export class ScanCore {
   farProbes = 0;
   /** The index's memory was never written (a new memory or array, laid out empty): touchIndex writes it once. */
   private indexFresh = false;
+  /** indexAhead asked the pool to back the fresh index (once a layout) */
+  private indexAsked = false;
+  /** the arena's entries backed on libuv's pool ahead of the adds (null: JavaScript arrays); made for the views of `aheadOf` */
+  private ahead: PopulateAhead | null = null;
+  private aheadOf: Uint32Array | null = null;
 
   /**
    * `shards`: the table holds the buckets b with b % shards equal to one value (a shard
@@ -159,6 +171,7 @@ export class ScanCore {
     if (this.arena) this.takeViews();
     else this.index = new Uint32Array(slots);
     this.indexFresh = this.arena === null || this.arena.indexFresh;
+    this.indexAsked = false;
     this.layoutRegions(weights, total);
   }
 
@@ -174,6 +187,18 @@ export class ScanCore {
    */
   touchIndex(rows: number): boolean {
     return this.count === 0 && this.writeIndexOnce(rows);
+  }
+
+  /**
+   * touchIndex's pages backed on libuv's pool ahead of the first flush (populateLater), once,
+   * when `rows` keys are expected to reach nearly every page of the fresh index (as touchIndex
+   * decides): the first flush's touchIndex then finds them backed (its own call, still made,
+   * backs any page the pool has not reached yet). ~10 ms of the shard thread at 7 M records.
+   */
+  indexAhead(rows: number): void {
+    if (this.count !== 0 || !this.indexFresh || this.indexAsked || rows * 256 < this.index.length) return;
+    this.indexAsked = true;
+    populateLater(new Uint8Array(this.index.buffer, this.index.byteOffset, this.index.byteLength), new Float64Array([0, this.index.byteLength]));
   }
 
   /** touchIndex on an index known to be empty (just laid out). */
@@ -422,6 +447,11 @@ export class ScanCore {
   /** The arena's views, after it laid the table out again (perhaps in a new memory: the old views still read the old one). */
   private takeViews(): void {
     const a = this.arena!;
+    if (a.u !== this.aheadOf) {
+      // a new layout: its entries past `count` are fresh (or, moved up in one memory, partly backed: asked for again, harmless)
+      this.ahead = new PopulateAhead(new Uint8Array(a.u.buffer), [[a.d.byteOffset, COUNT_VALUES * 8], [a.u.byteOffset, ENTRY_WORDS * 4]], this.cap, this.count);
+      this.aheadOf = a.u;
+    }
     this.u = a.u;
     this.d = a.d;
     this.index = a.index;
@@ -436,6 +466,8 @@ export class ScanCore {
    */
   private leaveArena(): void {
     this.arena = null;
+    this.ahead = null; // the JavaScript arrays are written as before (entriesAhead backs nothing)
+    this.aheadOf = null;
     const u = new Uint32Array(this.cap * ENTRY_WORDS);
     u.set(this.u.subarray(0, this.count * ENTRY_WORDS));
     const d = new Float64Array(this.cap * COUNT_VALUES);
@@ -463,6 +495,14 @@ export class ScanCore {
     }
     this.takeViews();
     return a.rows;
+  }
+
+  /**
+   * Up to `rows` new entries are about to be added (a part of held rows): their memory, and a
+   * window past it, backed on libuv's pool ahead of the adds (PopulateAhead).
+   */
+  entriesAhead(rows: number): void {
+    this.ahead?.ensure(this.count + rows, entriesLead(this.cap));
   }
 
   /**

@@ -70,6 +70,11 @@ export function scratchEntries(cap: number): number {
   return Math.max(4096, Math.min(nextPow2(cap), Math.max(65536, nextPow2(cap >> 3))));
 }
 
+/** Bytes of a finalisation's room that its sort by bucket writes first for `count` entries: the bucket starts and the order. */
+export function orderBytes(count: number): number {
+  return START_BYTES + align16(count * 4);
+}
+
 /** Bytes a finalisation of a table of up to `cap` entries takes (finaliseIn's room; pages never touched cost no memory). */
 export function finaliseRoom(ex: FinaliseExports, cap: number): number {
   return START_BYTES + align16(cap * 4) + ex.scratchBytes(scratchEntries(cap));

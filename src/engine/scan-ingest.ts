@@ -838,6 +838,7 @@ export function holdRecord(core: ScanCore, keys: KeyBuilder, batch: FlowBatchDat
  * each bucket (ScanCore.layoutRegions): the first flush holds most of a run's keys.
  */
 export function addPending(core: ScanCore, last: LastKey, p: PendingRows): void {
+  core.entriesAhead(0); // the first window, while the regions are weighed and the first part sorted
   if (core.count === 0) {
     core.weighRegions(p.bucketRows(), p.n);
     core.touchIndex(p.n);
@@ -871,6 +872,7 @@ function addHeldPart(core: ScanCore, last: LastKey, p: PendingRows, part: number
     if (wide > 0) arena.wide.set(p.sorter.sortedWide.subarray(0, wide * 2));
   } else sortHeldPart(p, base, m, arena.start, rows, arena.wide, arena.hashes);
   const first = part * BUCKETS_PER_PART;
+  core.entriesAhead(m);
   const from = core.addHeldRows(first);
   if (from >= 0) {
     // the table left the arena as it grew: the rest of the part in JavaScript, from the same memory
@@ -1003,6 +1005,14 @@ export class PendingRows {
       if (this.highFill[p]! > most) most = this.highFill[p]!;
     }
     return rows * (2 + HELD_WORDS * 4) + most * (HELD_WORDS * 4 + 4) + this.wideFill[0]! * 16;
+  }
+
+  /** The held rows' memory backed ahead of the hold by the fullest part (HeldSorter.rowsAhead), in WebAssembly memory. */
+  rowsAhead(): void {
+    if (this.sorter === null) return;
+    let most = 0;
+    for (let p = 0; p < PENDING_PARTS; p++) if (this.fill[p]! > most) most = this.fill[p]!;
+    this.sorter.rowsAhead(most);
   }
 
   private noteFill(): void {

@@ -115,6 +115,8 @@ export class ScanTable extends ScanCore {
    */
   flushEarly(always: boolean): void {
     if (always || this.count > 0) this.flush();
+    // the finalisation comes next: its sort's room backed ahead, for the entries of the rest too (an eighth more)
+    this.arena?.roomAhead(this.count + (this.count >> 3));
   }
 
   /** Keep the batch's inbound records, keyed as the table keys them, to add in bucket order. */
@@ -124,6 +126,9 @@ export class ScanTable extends ScanCore {
     const inModule = p.sorter !== null && batch.strings.length <= HOLD_MAP_CAP && Number.isInteger(this.windowSeconds);
     const from = inModule ? this.holdInModule(batch) : 0;
     if (from < batch.n) this.holdInJs(batch, from);
+    this.pending!.rowsAhead();
+    // the first flush's index backed ahead once half the buffer is held (it flushes nearly full)
+    if (this.count === 0 && this.pending!.n * 2 >= this.pendingRows) this.indexAhead(this.pending!.n * 2);
   }
 
   /**

@@ -21,6 +21,8 @@ export interface NativeInflate {
   adviseHugePages?(bytes: Uint8Array): boolean;
   /** madvise(MADV_POPULATE_WRITE) over the whole 4 KiB pages of `bytes` (absent in a module built before it) */
   populate?(bytes: Uint8Array): boolean;
+  /** populate over (byte offset, length) pairs of `bytes` on libuv's pool, `bytes` held until then (absent in a module built before it) */
+  populateAsync?(bytes: Uint8Array, ranges: Float64Array, done?: () => void): boolean;
 }
 
 /** The thread's native module (undefined: not looked for yet; null: none, or FLOWSIEVE_INFLATE=zlib). */
@@ -64,4 +66,21 @@ export function populate(view: ArrayBufferView): boolean {
   if (view.byteLength === 0 || process.env.FLOWSIEVE_POPULATE === 'off') return false;
   const call = nativeModule()?.populate;
   return call ? call(new Uint8Array(view.buffer, view.byteOffset, view.byteLength)) : false;
+}
+
+/**
+ * populate on libuv's thread pool, over the (byte offset, length) pairs of `ranges` in `bytes`
+ * (the pairs are read now; `bytes` is held until the pool thread is done): memory this thread
+ * is about to write for the first time backed by another thread while this one works, so
+ * that its first touch takes no fault (~1.4 us a 4 KiB page here, paid by whichever thread
+ * backs it: bench/RESULTS.md, session 14, shardmem); done() once the pool thread is done, if
+ * given. False where nothing was queued (no module, not Linux, no whole page in the ranges,
+ * FLOWSIEVE_POPULATE=off or now): the pages fault as they always did. A kernel without the
+ * advice (before 5.14) queues it and the pool thread's madvise fails: nothing changes either.
+ */
+export function populateLater(bytes: Uint8Array, ranges: Float64Array, done?: () => void): boolean {
+  const setting = process.env.FLOWSIEVE_POPULATE;
+  if (setting === 'off' || setting === 'now') return false;
+  const call = nativeModule()?.populateAsync;
+  return call ? call(bytes, ranges, done) : false;
 }
