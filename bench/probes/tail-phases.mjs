@@ -48,6 +48,16 @@ const ANCHORS = [
   // the same mark in a build where finalizeInModule folds the loop into finaliseBuckets (branch tailsplit)
   ['workers/shard.bundle', 'return run.result(finaliseBuckets(run, mod, 0, SHARD_BUCKETS), mod.entries);', false, `const __keys = finaliseBuckets(run, mod, 0, SHARD_BUCKETS); ${mark('  bucket loop (module + verdicts)')} globalThis.__mark?.('    of which module bucket() ' + globalThis.__modT.toFixed(1) + ' ms'); return run.result(__keys, mod.entries);`, true],
   ['workers/shard.bundle', 'outboundAhead = new Ahead(() => finalizeOutbound(s, task));', true, mark('  endpoint-days result, memory report')],
+  // the split path (tail.ts): the last held flush, the sort by bucket, the share made (branch tailsort)
+  ['workers/shard.bundle', '\t\tthis.flush();\n\t\treturn finalizeTableSplit(this, opts);', true, mark('  (split) before the last held flush')],
+  ['workers/shard.bundle', '\t\treturn finalizeTableSplit(this, opts);', true, mark('  (split) last held flush')],
+  ['workers/shard.bundle', '\tif (mod === null) return null;\n\tconst share = arena.share(', true, mark('  (split) module sort by bucket (tailsort: the layout only)')],
+  ['workers/shard.bundle', '\tconst next = new Int32Array(new SharedArrayBuffer(4));\n\treturn {\n\t\tshare: {', true, mark('  (split) share made (memory grown)')],
+  // the sort by bucket left to either thread (branch tailsort: scan-finalise.ts sortedOnce)
+  ['workers/shard.bundle', 'mod.sortAll();', true, mark('  (split) shard: before its sort by bucket')],
+  ['workers/shard.bundle', 'mod.sortAll();', false, mark('  (split) shard: sorted by bucket')],
+  ['src/bundle/run-', 'mod.sortAll();', true, mark('main: before its sort by bucket')],
+  ['src/bundle/run-', 'mod.sortAll();', false, mark('main: sorted by bucket')],
   ['workers/shard.bundle', 'function finalizeOutbound(s, task) {', false, mark('finalizeOutbound start')],
   ['workers/shard.bundle', '\tconst o = s.outbound;\n\treturn {\n\t\tfindings,', true, mark('finalizeOutbound end')],
   // work begun ahead (workers/shard.ts Ahead): the outbound finalise, then (split) the shard's part
