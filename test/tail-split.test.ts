@@ -132,6 +132,10 @@ describe.runIf(built)('the inbound finalisation shared between two threads', () 
       const theirs = await inThread(all.share, opts);
       expect(Atomics.load(all.share.next, 0)).toBeGreaterThanOrEqual(CHUNKS);
       expect(merged([theirs, all.own()])).toBe(whole);
+      // the owner alone (the other thread never came): it sorts the table itself
+      const alone = t.finalizeSplit(opts)!;
+      expect(merged([alone.own()])).toBe(whole);
+      expect(Atomics.load(alone.share.sort, 0)).toBe(2);
       // in this thread too (the view of the shared memory, no thread between)
       const here = t.finalizeSplit(opts)!;
       expect(merged([finalizeShare(here.share, opts), here.own()])).toBe(whole);
