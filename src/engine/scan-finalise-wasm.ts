@@ -36,7 +36,7 @@ export interface FinaliseExports {
   sortBegin(): void;
   sortCount(from: number, to: number, upto: number): number;
   sortStarts(): void;
-  sortPlace(from: number, to: number, upto: number): void;
+  sortPlace(from: number, to: number): void;
   bucket(b: number): number;
 }
 
@@ -108,7 +108,7 @@ export function sortByBucket(ex: FinaliseExports, count: number, upto: number, p
     m += ex.sortCount(from, to, upto);
   });
   ex.sortStarts();
-  inPieces(count, piece, (from, to) => ex.sortPlace(from, to, upto));
+  inPieces(count, piece, (from, to) => ex.sortPlace(from, to));
   return m;
 }
 
