@@ -10,7 +10,7 @@ import { tempDir } from './helpers/tmp.js';
 import { detectOpts } from './helpers/detect-opts.js';
 import { scanner, shuffled, writeV2, type Flow } from './helpers/aws.js';
 import { detect } from '../dist/src/engine/run.js';
-import { EARLY_FLUSHES, earlyFlushesNamed, earlyFlushShares, flushesDue, tailEachOn } from '../dist/src/engine/tail.js';
+import { EARLY_FLUSHES, earlyFlushesNamed, earlyFlushShares, flushesDue } from '../dist/src/engine/tail.js';
 
 const T0 = 1718000000;
 const FILES = 120;
@@ -46,7 +46,6 @@ beforeAll(() => {
 
 afterEach(() => {
   delete process.env.FLOWSIEVE_TAIL;
-  delete process.env.FLOWSIEVE_TAILEACH;
 });
 
 async function run(input: string, workers: number, tail?: string): Promise<unknown> {
@@ -76,19 +75,6 @@ describe('held-back records added near the end of the parse', () => {
     const serial = await run(inOrder, 1, 'serial');
     expect(await run(reversed, 1, '0.5,0.8')).toEqual(serial);
     expect(await run(inOrder, 2, '0.95')).toEqual(serial);
-  }, 60_000);
-
-  it('give the serial results with every batch after the last share added as it comes, or held (FLOWSIEVE_TAILEACH=off)', async () => {
-    const serial = await run(inOrder, 1, 'serial');
-    // an early last share: most batches come after it
-    expect(await run(reversed, 1, '0.2')).toEqual(serial);
-    expect(await run(inOrder, 2, '0.1,0.3')).toEqual(serial);
-    process.env.FLOWSIEVE_TAILEACH = 'off';
-    expect(tailEachOn()).toBe(false);
-    expect(await run(reversed, 1, '0.2')).toEqual(serial);
-    expect(await run(inOrder, 2)).toEqual(serial);
-    delete process.env.FLOWSIEVE_TAILEACH;
-    expect(tailEachOn()).toBe(true);
   }, 60_000);
 
   it('flush once for every share of the input passed, however many one task passes', () => {

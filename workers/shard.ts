@@ -24,11 +24,6 @@ interface ShardState {
 let state: ShardState | null = null;
 /** worker count of the run (the memoryLimits task says it): how the inbound index is laid out */
 let shards = 1;
-/**
- * Add each batch's inbound records as it comes (after the last early flush of a run: tail.ts
- * tailEachOn) until the finalisation: null, or that flush's `always` (ScanTable.flushEarly).
- */
-let addEach: boolean | null = null;
 /** --max-memory: spills or drops the inbound table before it passes its limit (src/engine/spill.ts) */
 let bound = new BoundedAccumulator();
 
@@ -145,19 +140,14 @@ function runTask(task: ShardTask): unknown {
     return undefined;
   }
   if (task.op === 'reset') return reset();
-  if (task.op === 'flushHeld') {
-    addEach = task.thenEach === true ? task.always : null;
-    return state?.inbound.flushEarly(task.always); // a shard with no table yet has nothing held (and takes its size from the first batch)
-  }
+  if (task.op === 'flushHeld') return state?.inbound.flushEarly(task.always); // a shard with no table yet has nothing held (and takes its size from the first batch)
   const s = stateFor(task.windowSeconds, task.op === 'add' ? task.capacityHint : undefined);
   switch (task.op) {
     case 'add':
       s.inbound = bound.add(s.inbound, task.batch, task.oneBucket === true); // may spill the inbound table and start a fresh one
       s.outbound.addBatch(task.batch);
-      if (addEach !== null) s.inbound.flushEarly(addEach);
       return task.batch.n;
     case 'finalizeInbound': {
-      addEach = null;
       const split = task.split === true ? bound.finalizeSplit(s.inbound, task.opts) : null;
       if (split !== null) {
         // the engine's thread finalises buckets of the share at once; this thread its outbound
@@ -387,7 +377,6 @@ function reset(): void {
   bound.close();
   bound = new BoundedAccumulator();
   state = null;
-  addEach = null;
   outboundAhead?.cancel();
   outboundAhead = null;
   inboundAhead?.cancel();

@@ -15,7 +15,7 @@ import { planAll } from '../source/plan.js';
 import { addCounters, newCounters } from '../flow/sink.js';
 import { mergeEndpointDays } from './merge.js';
 import { DEFAULT_OUTBOUND } from './outbound-table.js';
-import { earlyFlushesNamed, earlyFlushShares, flushesDue, tailEachOn, tailSplitOn } from './tail.js';
+import { earlyFlushesNamed, earlyFlushShares, flushesDue, tailSplitOn } from './tail.js';
 import { finalizeShare } from './scan-finalise.js';
 import type { FinalizeResult } from './verdict.js';
 import { buildAlerts } from '../detect/outbound.js';
@@ -249,7 +249,7 @@ export class Engine {
       if (passed > flushes) {
         flushes = passed;
         // one flush for shares passed together, none once all is parsed (the finalisation's own comes next)
-        if (bytesDone < bytesTotal) this.flushHeld(flushAlways, passed === shares.length && tailEachOn());
+        if (bytesDone < bytesTotal) this.flushHeld(flushAlways);
       }
       onProgress?.({ bytesDone, bytesTotal, records, elapsed: (performance.now() - t0) / 1000, filesDone, filesTotal: files.length });
     };
@@ -431,9 +431,8 @@ export class Engine {
 
   /** Every shard adds the records it holds back, behind the batches routed to it so far. */
   /** `always`: every shard adds what it holds, however few (else ScanTable.flushEarly decides). */
-  /** `thenEach`: and every batch after it added as it comes (tail.ts tailEachOn). */
-  private flushHeld(always: boolean, thenEach = false): void {
-    const task: ShardTask = { op: 'flushHeld', windowSeconds: this.opts.windowSeconds, always, thenEach };
+  private flushHeld(always: boolean): void {
+    const task: ShardTask = { op: 'flushHeld', windowSeconds: this.opts.windowSeconds, always };
     for (const pool of this.shardPools) this.shardWork.push(pool.run(task).catch((err: Error) => void (this.shardError ??= err)));
   }
 

@@ -4,9 +4,7 @@
  * table and the outbound one, while the other core idles; then the engine's thread merges
  * and writes. Here the held-back records are added near the end of the parse instead, while
  * the shard thread waits for the last batches anyway (it idles about half of the parse), so
- * that the finalisation adds only those of the last files (bench/RESULTS.md, branch tail2);
- * after the last early flush each batch's records are added as they come (tailEachOn), so
- * that it adds none (branch tailsort).
+ * that the finalisation adds only those of the last files (bench/RESULTS.md, branch tail2).
  * The result is the same: every reader of the table adds the held records first.
  */
 
@@ -74,14 +72,4 @@ export const TAIL_SPLIT_MIN_ENTRIES = 1_000_000;
 /** Whether a table of `entries` inbound entries is split (TAIL_SPLIT_MIN_ENTRIES; any with FLOWSIEVE_TAILSPLIT=always). */
 export function tailSplitFits(entries: number): boolean {
   return entries >= TAIL_SPLIT_MIN_ENTRIES || process.env.FLOWSIEVE_TAILSPLIT === 'always';
-}
-
-/**
- * Whether the last early flush (EARLY_FLUSHES) also has the shards add each later batch's
- * records as it comes, not hold them for the finalisation, whose flush runs alone on the
- * shard thread while the engine's thread waits for the split's offer. FLOWSIEVE_TAILEACH=off
- * holds them as before (A/B runs; read at each flush).
- */
-export function tailEachOn(): boolean {
-  return process.env.FLOWSIEVE_TAILEACH !== 'off';
 }

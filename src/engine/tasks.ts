@@ -143,8 +143,7 @@ export type ShardTask =
   | { op: 'finalizeOutbound'; windowSeconds: number }
   /** The state in pieces: 'exportPieceCount' says how many, 'exportPiece' encodes piece k (0: the tables, then the spilled partitions, a few a piece). */
   /** Add the held-back records now (near the end of the parse: tail.ts), not at the finalisation. */
-  /** `thenEach`: and from then on every batch's records added as it comes (the last early flush: tail.ts tailEachOn). */
-  | { op: 'flushHeld'; windowSeconds: number; always: boolean; thenEach?: boolean }
+  | { op: 'flushHeld'; windowSeconds: number; always: boolean }
   | { op: 'exportPieceCount'; windowSeconds: number }
   | { op: 'exportPiece'; windowSeconds: number; piece: number }
   | { op: 'import'; windowSeconds: number; state: Uint8Array; shard: number; shards: number }
