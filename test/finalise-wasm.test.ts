@@ -9,6 +9,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { ScanTable } from '../dist/src/engine/scan-table.js';
 import { scanArena } from '../dist/src/engine/scan-wasm.js';
+import { sortByBucket, type FinaliseExports } from '../dist/src/engine/scan-finalise-wasm.js';
+import { BUCKET_SHIFT, ENTRY_WORDS, RF, WIN } from '../dist/src/engine/scan-layout.js';
+import { SHARD_BUCKETS } from '../dist/src/flow/hash.js';
 import { allocBatch } from '../dist/src/flow/batch.js';
 import { DEFAULT_THRESHOLDS } from '../dist/src/detect/rules.js';
 import { rng } from '../dist/bench/records.js'; // xorshift32 in [0, 1)
@@ -114,5 +117,40 @@ describe.skipIf(!built)('finalisation in WebAssembly (assembly/shared/scan-final
     const wasm = finalised(t, opts, false);
     expect(wasm).toBe(finalised(t, opts, true));
     expect(JSON.parse(wasm).verdicts.some((v: { endpoints: number }) => v.endpoints === crowd)).toBe(true);
+  });
+
+  it('sorts by bucket in pieces as one pass would: each bucket in entry order, windows past the bound left out', () => {
+    const t = tableOf(5, 0);
+    const count = t.n; // the held records added
+    expect(count).toBeGreaterThan(3 * 8192); // several of the run's pieces
+    const arena = t.arena!;
+    // what the sort must give: a stable counting sort by source bucket of the entries of windows <= upto
+    const reference = (upto: number): number[][] => {
+      const byBucket: number[][] = Array.from({ length: SHARD_BUCKETS }, () => []);
+      for (let e = 0; e < count; e++) if (t.u[e * ENTRY_WORDS + WIN]! <= upto) byBucket[t.u[e * ENTRY_WORDS + RF]! >>> BUCKET_SHIFT]!.push(e);
+      return byBucket;
+    };
+    const sorted = (start: Int32Array, order: Int32Array): number[][] =>
+      Array.from({ length: SHARD_BUCKETS }, (_, b) => Array.from(order.subarray(start[b]!, start[b + 1]!)));
+    const upto = Math.floor(T0 / W) + 12;
+    const some = reference(upto);
+    const m = some.reduce((n, list) => n + list.length, 0);
+    expect(m).toBeGreaterThan(0);
+    expect(m).toBeLessThan(count);
+    // the run's way (pieces of PIECE), then pieces cut at odd places through the module's exports
+    const mod = arena.finalise(count, upto, 1, 0)!;
+    expect(mod.entries).toBe(m);
+    expect(sorted(mod.start, mod.order)).toEqual(some);
+    const ex = (arena as unknown as { ex: FinaliseExports }).ex;
+    for (const piece of [1, 3, 7, 1000, count]) {
+      mod.order.fill(-1);
+      expect(sortByBucket(ex, count, upto, piece)).toBe(m);
+      expect(sorted(mod.start, mod.order)).toEqual(some);
+    }
+    // laid out now, sorted later (the tail split): every window
+    const later = arena.finalise(count, 0xffffffff, 1, 0, false)!;
+    expect(later.entries).toBe(count);
+    later.sortAll();
+    expect(sorted(later.start, later.order)).toEqual(reference(0xffffffff));
   });
 });

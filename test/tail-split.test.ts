@@ -132,6 +132,21 @@ describe.runIf(built)('the inbound finalisation shared between two threads', () 
       const theirs = await inThread(all.share, opts);
       expect(Atomics.load(all.share.next, 0)).toBeGreaterThanOrEqual(CHUNKS);
       expect(merged([theirs, all.own()])).toBe(whole);
+      // a thread that finds the sort under way waits; a sort handed back (its sorter failed) is taken up
+      const handed = t.finalizeSplit(opts)!;
+      Atomics.store(handed.share.sort, 0, 1); // sorting, as if by the owner
+      const unsorted = (s: TableShare): void => void new Int32Array(s.memory.buffer, s.startAt, SHARD_BUCKETS + 1).fill(0); // no earlier split's sort left to read
+      unsorted(handed.share);
+      const waiting = inThread(handed.share, opts);
+      await new Promise((r) => setTimeout(r, 200));
+      Atomics.store(handed.share.sort, 0, 0); // handed back
+      Atomics.notify(handed.share.sort, 0);
+      expect(merged([await waiting, handed.own()])).toBe(whole);
+      // the owner alone (the other thread never came): it sorts the table itself
+      const alone = t.finalizeSplit(opts)!;
+      unsorted(alone.share);
+      expect(merged([alone.own()])).toBe(whole);
+      expect(Atomics.load(alone.share.sort, 0)).toBe(2);
       // in this thread too (the view of the shared memory, no thread between)
       const here = t.finalizeSplit(opts)!;
       expect(merged([finalizeShare(here.share, opts), here.own()])).toBe(whole);

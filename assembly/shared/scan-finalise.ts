@@ -109,34 +109,58 @@ export function endpointsAddress(): u32 {
 }
 
 /**
- * The entries 0 .. count of windows <= upto sorted by bucket into order (each bucket in
- * entry order), start set: their number.
+ * The entries of windows <= upto sorted by bucket into order (each bucket in entry order),
+ * start set, in calls over ranges of entries (src/engine/scan-finalise-wasm.ts sortByBucket):
+ * sortBegin, sortCount over every range, sortStarts, sortPlace over every range in order.
+ * One call over all entries ran in Liftoff to its end (WebAssembly has no on-stack
+ * replacement: 15-18 ms of the 7 M-record bucket's serial tail); in ranges, those after V8's
+ * tier-up run TurboFan code. sortCount notes each entry's bucket (NO_BUCKET: a window past
+ * upto) in two bytes, in the scratch past the slots (keyFirstAt: 2 bytes an entry fit there,
+ * the scratch being at least an eighth of the table's room at ~200 bytes an entry), so that
+ * sortPlace reads those, not the table's entries (36 bytes of words each) a second time.
  */
-export function sortByBucket(count: u32, upto: u32): u32 {
+const NO_BUCKET: u32 = 0xffff;
+
+export function sortBegin(): void {
   memory.fill(startAt, 0, (BUCKETS + 1) << 2);
+}
+
+/** Counts entries from .. to of windows <= upto into their buckets' start[b + 1], each one's bucket noted: their number. */
+export function sortCount(from: u32, to: u32, upto: u32): u32 {
   let m: u32 = 0;
-  for (let e: u32 = 0; e < count; e++) {
+  for (let e = from; e < to; e++) {
     const ew = uAt + e * ENTRY_BYTES_U;
-    if (load<u32>(ew, WIN) > upto) continue;
-    const at = startAt + (((load<u32>(ew, RF) >>> BUCKET_SHIFT) + 1) << 2);
-    store<u32>(at, load<u32>(at) + 1);
-    m++;
+    let b = NO_BUCKET;
+    if (load<u32>(ew, WIN) <= upto) {
+      b = load<u32>(ew, RF) >>> BUCKET_SHIFT;
+      const at = startAt + ((b + 1) << 2);
+      store<u32>(at, load<u32>(at) + 1);
+      m++;
+    }
+    store<u16>(keyFirstAt + (e << 1), <u16>b);
   }
+  return m;
+}
+
+/** The counts summed into the bucket starts, and each bucket's next place in the slots (a bucket's grouping reuses them later). */
+export function sortStarts(): void {
   for (let b: u32 = 0; b < BUCKETS; b++) {
     const at = startAt + ((b + 1) << 2);
     store<u32>(at, load<u32>(at) + load<u32>(at - 4));
   }
-  // each bucket's next place, in the slots (a bucket's grouping reuses them later)
   memory.copy(slotsAt, startAt, BUCKETS << 2);
-  for (let e: u32 = 0; e < count; e++) {
-    const ew = uAt + e * ENTRY_BYTES_U;
-    if (load<u32>(ew, WIN) > upto) continue;
-    const at = slotsAt + ((load<u32>(ew, RF) >>> BUCKET_SHIFT) << 2);
+}
+
+/** Writes entries from .. to (their buckets noted by sortCount) into order, each at its bucket's next place. */
+export function sortPlace(from: u32, to: u32): void {
+  for (let e = from; e < to; e++) {
+    const b = <u32>load<u16>(keyFirstAt + (e << 1));
+    if (b == NO_BUCKET) continue;
+    const at = slotsAt + (b << 2);
     const place = load<u32>(at);
     store<u32>(at, place + 1);
     store<u32>(orderAt + (place << 2), e);
   }
-  return m;
 }
 
 // Static methods, not decorated functions: eslint parses a method's decorator (as aws-lines.ts DottedQuad).

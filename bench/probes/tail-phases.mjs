@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // The serial end of one `detect` run, phase by phase and thread by thread: each mark gives the
 // wall time (ms from the main thread's start, one clock for every thread) and the thread's own
-// CPU since its previous mark (/proc/thread-self/schedstat). The shard's early held flushes,
+// CPU since its previous mark (/proc/thread-self/schedstat) and its minor page faults (/proc/thread-self/stat). The shard's early held flushes,
 // its inbound finalise (the held rows' last flush, the sort by bucket, the module's calls a
 // bucket against the JavaScript that makes the verdicts, the endpoint-days), the outbound
 // finalise, and the main thread's wait, merge and outputs. No hook lives in the product: a
@@ -29,8 +29,10 @@ const marks = join(copy, 'marks.log');
 // every thread appends its marks to one file, a line each: thread, name, wall ms, CPU ns since its last mark
 const MARKER = `;(() => { if (globalThis.__mark) return; const fs = require('fs'); let last = 0; const tid = require('worker_threads').threadId;
 const cpu = () => Number(fs.readFileSync('/proc/thread-self/schedstat', 'latin1').split(' ')[0]);
+const faults = () => { const t = fs.readFileSync('/proc/thread-self/stat', 'latin1'); return Number(t.slice(t.lastIndexOf(')') + 2).split(' ')[7]); };
+let lastF = 0;
 globalThis.__modT = 0; globalThis.__jsT = 0;
-globalThis.__mark = (name) => { const c = cpu(); fs.appendFileSync(${JSON.stringify(marks)}, tid + '\\t' + name + '\\t' + (performance.timeOrigin + performance.now()).toFixed(2) + '\\t' + (c - last) + '\\n'); last = c; };
+globalThis.__mark = (name) => { const c = cpu(); const f = faults(); fs.appendFileSync(${JSON.stringify(marks)}, tid + '\\t' + name + '\\t' + (performance.timeOrigin + performance.now()).toFixed(2) + '\\t' + (c - last) + '\\t' + (f - lastF) + '\\n'); last = c; lastF = f; };
 })();\n`;
 
 /** [bundle file prefix, anchor, text put before (true) or after it, marker code]. */
@@ -48,6 +50,16 @@ const ANCHORS = [
   // the same mark in a build where finalizeInModule folds the loop into finaliseBuckets (branch tailsplit)
   ['workers/shard.bundle', 'return run.result(finaliseBuckets(run, mod, 0, SHARD_BUCKETS), mod.entries);', false, `const __keys = finaliseBuckets(run, mod, 0, SHARD_BUCKETS); ${mark('  bucket loop (module + verdicts)')} globalThis.__mark?.('    of which module bucket() ' + globalThis.__modT.toFixed(1) + ' ms'); return run.result(__keys, mod.entries);`, true],
   ['workers/shard.bundle', 'outboundAhead = new Ahead(() => finalizeOutbound(s, task));', true, mark('  endpoint-days result, memory report')],
+  // the split path (tail.ts): the last held flush, the sort by bucket, the share made (branch tailsort)
+  ['workers/shard.bundle', '\t\tthis.flush();\n\t\treturn finalizeTableSplit(this, opts);', true, mark('  (split) before the last held flush')],
+  ['workers/shard.bundle', '\t\treturn finalizeTableSplit(this, opts);', true, mark('  (split) last held flush')],
+  ['workers/shard.bundle', '\tif (mod === null) return null;\n\tconst share = arena.share(', true, mark('  (split) module sort by bucket (tailsort: the layout only)')],
+  ['workers/shard.bundle', '\tconst next = new Int32Array(new SharedArrayBuffer(4));\n\treturn {\n\t\tshare: {', true, mark('  (split) share made (memory grown)')],
+  // the sort by bucket left to either thread (branch tailsort: scan-finalise.ts sortedOnce)
+  ['workers/shard.bundle', 'mod.sortAll();', true, mark('  (split) shard: before its sort by bucket')],
+  ['workers/shard.bundle', 'mod.sortAll();', false, mark('  (split) shard: sorted by bucket')],
+  ['src/bundle/run-', 'mod.sortAll();', true, mark('main: before its sort by bucket')],
+  ['src/bundle/run-', 'mod.sortAll();', false, mark('main: sorted by bucket')],
   ['workers/shard.bundle', 'function finalizeOutbound(s, task) {', false, mark('finalizeOutbound start')],
   ['workers/shard.bundle', '\tconst o = s.outbound;\n\treturn {\n\t\tfindings,', true, mark('finalizeOutbound end')],
   // work begun ahead (workers/shard.ts Ahead): the outbound finalise, then (split) the shard's part
@@ -106,9 +118,9 @@ for (let r = 0; r < runs; r++) {
   }
   const lines = readFileSync(marks, 'utf8').trim().split('\n').map((l) => l.split('\t'));
   const base = Number(lines.find((l) => l[1] === 'main: ingest returned')?.[2] ?? t0);
-  console.log(`run ${r + 1}: ms of wall from the ingest's end (main thread); CPU ms of the thread since its previous mark`);
-  for (const [tid, name, wall, cpu] of lines) {
-    console.log(`  ${(Number(wall) - base).toFixed(1).padStart(8)}  t${tid}  ${(Number(cpu) / 1e6).toFixed(1).padStart(7)}  ${name}`);
+  console.log(`run ${r + 1}: ms of wall from the ingest's end (main thread); CPU ms and minor page faults of the thread since its previous mark`);
+  for (const [tid, name, wall, cpu, flt] of lines) {
+    console.log(`  ${(Number(wall) - base).toFixed(1).padStart(8)}  t${tid}  ${(Number(cpu) / 1e6).toFixed(1).padStart(7)}  ${String(flt).padStart(6)}  ${name}`);
   }
 }
 if (existsSync(copy)) rmSync(copy, { recursive: true, force: true });

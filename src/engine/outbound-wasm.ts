@@ -11,7 +11,7 @@
  * buffer JavaScript holds views of) and the views handed out (Groups, host figures) stay
  * valid until the finalisation drops the instance.
  *
- * Every pass over entries (or hosts) is called in pieces of PIECE: WebAssembly has no on-stack
+ * Every pass over entries (or hosts) is called in pieces of PIECE (wasm-pieces.ts): WebAssembly has no on-stack
  * replacement, so a call that starts in Liftoff (V8's baseline code) ends in it, and these
  * passes run once a finalisation; over the 7 M-record bucket's 519 k entries in one call each
  * they ran ~38 ms in Liftoff (perf, bench/RESULTS.md, branch wasmtier). In pieces, those after
@@ -22,6 +22,7 @@
  */
 import { wasmModule } from '../data/files.js';
 import { nextPow2 } from './scan-layout.js';
+import { inPieces, PIECE } from './wasm-pieces.js';
 import { v4SpecialTable } from '../net/address.js';
 import type { HomeNet } from '../net/home-net.js';
 import type { V6Intern } from './v6-intern.js';
@@ -43,19 +44,6 @@ interface GroupsExports {
   setPublic(firstOctet: number, net: number, mask: number, specials: number, home: number, homeCount: number, public6: number): void;
   splitByTarget(entries: number, from: number, to: number, outbound: number, internal: number, nOut: number): number;
   keepBusyHosts(entries: number, from: number, to: number, hostOf: number, start: number, need: number, out: number, k: number): number;
-}
-
-/**
- * Entries (or hosts) a call of a pass takes. V8 tiers a function up once its Liftoff code
- * has run a budget (~1.8 M bytes of code executed: some 10-20 k iterations of these loops),
- * and compiles it in the background: pieces this small let the pieces after that use it,
- * while a call costs ~0.1 µs against the piece's ~50-200 µs.
- */
-export const PIECE = 8192;
-
-/** Calls pass(from, to) over [0, n) in pieces of `piece` (in order; none when n is 0). */
-function inPieces(n: number, piece: number, pass: (from: number, to: number) => void): void {
-  for (let from = 0; from < n; from += piece) pass(from, Math.min(n, from + piece));
 }
 
 /** The columns of a table the groupings read (OutboundTable's, entries [0, n)). */

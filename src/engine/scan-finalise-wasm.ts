@@ -24,6 +24,7 @@
  */
 import { SHARD_BUCKETS } from '../flow/hash.js';
 import { nextPow2 } from './scan-layout.js';
+import { inPieces, PIECE } from './wasm-pieces.js';
 
 /** The finalisation's exports (assembly/shared/scan-finalise.ts), in either module. */
 export interface FinaliseExports {
@@ -32,7 +33,10 @@ export interface FinaliseExports {
   keysWritten(): number;
   keysAddress(): number;
   endpointsAddress(): number;
-  sortByBucket(count: number, upto: number): number;
+  sortBegin(): void;
+  sortCount(from: number, to: number, upto: number): number;
+  sortStarts(): void;
+  sortPlace(from: number, to: number): void;
   bucket(b: number): number;
 }
 
@@ -83,16 +87,34 @@ export function finaliseRoom(ex: FinaliseExports, cap: number): number {
 /**
  * The finalisation of the table at uAt, dAt (`count` entries, room for `cap`) in the memory
  * of `ex`, with finaliseRoom(cap) bytes free from `at` (16-byte aligned); `count` entries of
- * windows <= uptoWindow sorted by bucket at once.
+ * windows <= uptoWindow sorted by bucket at once, or (`sortNow` false: every window) later by
+ * ModuleFinalise.sortAll, in whichever thread comes first (the tail split, scan-finalise.ts).
  */
 export function finaliseIn(
   ex: FinaliseExports, buffer: ArrayBufferLike, at: number, uAt: number, dAt: number, count: number, cap: number, uptoWindow: number, minTuples: number, minEndpoints: number,
+  sortNow = true,
 ): ModuleFinalise {
   const orderAt = at + START_BYTES;
   const scratch = scratchEntries(cap);
   ex.setLayout(uAt, dAt, at, orderAt, orderAt + align16(cap * 4), scratch, minTuples, minEndpoints);
-  const entries = ex.sortByBucket(count, uptoWindow);
+  const entries = sortNow ? sortByBucket(ex, count, uptoWindow) : count;
   return new ModuleFinalise(ex, buffer, at, orderAt, entries, scratch);
+}
+
+/**
+ * Entries 0 .. count of windows <= upto sorted by bucket in the module (its layout set): their
+ * number. Each pass in pieces (wasm-pieces.ts): one call over the 7 M-record bucket's 2.3 M
+ * entries ran in Liftoff to its end.
+ */
+export function sortByBucket(ex: FinaliseExports, count: number, upto: number, piece = PIECE): number {
+  ex.sortBegin();
+  let m = 0;
+  inPieces(count, piece, (from, to) => {
+    m += ex.sortCount(from, to, upto);
+  });
+  ex.sortStarts();
+  inPieces(count, piece, (from, to) => ex.sortPlace(from, to));
+  return m;
 }
 
 /**
@@ -116,7 +138,7 @@ export interface FinaliseShare {
   minEndpoints: number;
 }
 
-/** An instance of the share's module over its memory, laid out on its own scratch (the sort is the sharing thread's, done). */
+/** An instance of the share's module over its memory, laid out on its own scratch (the sort: ModuleFinalise.sortAll, by one of the two threads). */
 export function sharedFinalise(share: FinaliseShare): ModuleFinalise {
   const ex = new WebAssembly.Instance(share.module, { env: { memory: share.memory } }).exports as unknown as FinaliseExports;
   ex.setLayout(share.uAt, share.dAt, share.startAt, share.orderAt, share.at, share.scratch, share.minTuples, share.minEndpoints);
@@ -147,6 +169,15 @@ export class ModuleFinalise {
     this.keyWords = new Uint32Array(b, keysAt, scratch * KEY_WORDS);
     this.keySlots = new Float64Array(b, keysAt, scratch * KEY_SLOTS);
     this.endpointRows = new Uint32Array(b, ex.endpointsAddress(), scratch * 4);
+  }
+
+  /**
+   * Every one of the `entries` entries sorted by bucket (finaliseIn without sortNow: all
+   * windows, so that the count is known before the sort). This instance's scratch holds the
+   * sort's places; the starts and the order lie in the table's room, shared.
+   */
+  sortAll(): void {
+    sortByBucket(this.ex, this.entries, 0xffffffff);
   }
 
   /** Group and fold bucket b: its distinct keys (keysWritten() records written), or -1 when JavaScript must. */

@@ -95,9 +95,11 @@ export type FinaliseTable = Pick<ScanCore, 'u' | 'd' | 'srcA' | 'pp' | 'win' | '
 
 /**
  * A table's finalisation shared with another thread (the tail split, tail.ts): the table
- * sorted by bucket here, then each thread takes CHUNK_BUCKETS buckets at a time from one
- * counter in shared memory (share.next) until none is left: this thread through own(),
- * after its other work, the other through finalizeShare, at once. Which thread takes which
+ * sorted by bucket by whichever thread comes to it first (share.sort: the other one, at
+ * once, while this one finalises its outbound table: the sort was ~30 ms of CPU on the
+ * 7 M-record bucket's serial tail), then each thread takes CHUNK_BUCKETS buckets at a time
+ * from one counter in shared memory (share.next) until none is left: this thread through
+ * own(), after its other work, the other through finalizeShare, at once. Which thread takes which
  * buckets varies from run to run; the verdicts do not: a key lies in one bucket, so the
  * parts' verdicts are those of the whole, and the caller's merge (verdicts sorted,
  * endpoint-days merged as shards' are, whose sources are disjoint) gives the same output.
@@ -113,6 +115,8 @@ export interface TableShare extends FinaliseShare {
   /** the next chunk of buckets to finalise (one i32 in a SharedArrayBuffer), of `chunks` (CHUNK_BUCKETS buckets each, from bucket 0) */
   next: Int32Array<SharedArrayBuffer>;
   chunks: number;
+  /** whether the table is sorted by bucket yet (one i32 in a SharedArrayBuffer: UNSORTED, SORTING, SORTED; sortedOnce) */
+  sort: Int32Array<SharedArrayBuffer>;
   accounts: string[];
   v6Words: Uint32Array<ArrayBuffer>;
 }
@@ -122,7 +126,7 @@ export const CHUNK_BUCKETS = 32;
 
 /**
  * The finalisation of `t` to share with another thread (SplitFinalise; the sort by bucket
- * done here), or null where it cannot be shared: a table not in a shared memory (plain
+ * left to either thread), or null where it cannot be shared: a table not in a shared memory (plain
  * memory, JavaScript arrays), FLOWSIEVE_FINALISE=js, a threshold the module does not take,
  * an incremental finalisation (windows, drops), or a memory that cannot grow the other
  * thread's scratch. The caller then finalises whole (finalizeTable).
@@ -133,15 +137,50 @@ export function finalizeTableSplit(t: ScanCore, opts: FinalizeOptions): SplitFin
   if (arena === null || !arena.shareable || !finaliseInModule() || opts.uptoWindow !== undefined || opts.drop) return null;
   if (!(Number.isInteger(minEndpoints) && minEndpoints >= 0 && minEndpoints < 2 ** 31)) return null;
   const minTuples = Math.max(1, minEndpoints);
-  const mod = arena.finalise(t.count, 0xffffffff, minTuples, minEndpoints);
+  const mod = arena.finalise(t.count, 0xffffffff, minTuples, minEndpoints, false);
   if (mod === null) return null;
   const share = arena.share(mod, minTuples, minEndpoints);
-  if (share === null) return null; // after the sort: finalizeTable sorts again (a memory that cannot grow: rare)
+  if (share === null) return null; // a memory that cannot grow (rare): finalizeTable then
   const next = new Int32Array(new SharedArrayBuffer(4));
+  const sort = new Int32Array(new SharedArrayBuffer(4));
   return {
-    share: { ...share, count: t.count, next, chunks: SHARD_BUCKETS / CHUNK_BUCKETS, accounts: t.accounts.strings.slice(), v6Words: t.v6.words.slice(0, t.v6.n * 4) },
-    own: () => finaliseChunks(new FinaliseRun(t, opts), mod, next, SHARD_BUCKETS / CHUNK_BUCKETS, mod.entries),
+    share: { ...share, count: t.count, next, chunks: SHARD_BUCKETS / CHUNK_BUCKETS, sort, accounts: t.accounts.strings.slice(), v6Words: t.v6.words.slice(0, t.v6.n * 4) },
+    own: () => {
+      sortedOnce(mod, sort);
+      return finaliseChunks(new FinaliseRun(t, opts), mod, next, SHARD_BUCKETS / CHUNK_BUCKETS, mod.entries);
+    },
   };
+}
+
+// a shared finalisation's sort (TableShare.sort)
+const UNSORTED = 0;
+const SORTING = 1;
+const SORTED = 2;
+
+/**
+ * The shared table sorted by bucket once, by the first thread to come (through its instance
+ * `mod`); a thread that comes while the other sorts waits for it (a thread that fails to sort
+ * leaves it to the other).
+ */
+function sortedOnce(mod: ModuleFinalise, state: Int32Array<SharedArrayBuffer>): void {
+  for (;;) {
+    const was = Atomics.compareExchange(state, 0, UNSORTED, SORTING);
+    if (was === SORTED) return;
+    if (was === SORTING) {
+      Atomics.wait(state, 0, SORTING);
+      continue;
+    }
+    try {
+      mod.sortAll();
+    } catch (err) {
+      Atomics.store(state, 0, UNSORTED);
+      Atomics.notify(state, 0);
+      throw err;
+    }
+    Atomics.store(state, 0, SORTED);
+    Atomics.notify(state, 0);
+    return;
+  }
 }
 
 /** Chunks of buckets taken from `next` until none of `chunks` is left, into `run`: its result, counting `entries` entries. */
@@ -168,6 +207,7 @@ export function finalizeShare(share: TableShare, opts: FinalizeOptions): Finaliz
   } catch {
     return { verdicts: [], endpointDays: [], keys: 0, entries: 0 };
   }
+  sortedOnce(mod, share.sort);
   return finaliseChunks(new FinaliseRun(new SharedTableView(share), opts), mod, share.next, share.chunks, 0);
 }
 

@@ -298,12 +298,12 @@ export class ScanArena {
 
   /**
    * The table's finalisation in this memory, in the room after the index (no copy: the
-   * views stay valid); its `count` entries of windows <= uptoWindow sorted by bucket. Null
-   * without a room or with FLOWSIEVE_FINALISE=js.
+   * views stay valid); its `count` entries of windows <= uptoWindow sorted by bucket (without
+   * `sortNow`: later, ModuleFinalise.sortAll). Null without a room or with FLOWSIEVE_FINALISE=js.
    */
-  finalise(count: number, uptoWindow: number, minTuples: number, minEndpoints: number): ModuleFinalise | null {
+  finalise(count: number, uptoWindow: number, minTuples: number, minEndpoints: number, sortNow = true): ModuleFinalise | null {
     if (this.finaliseAt === 0 || !finaliseInModule()) return null;
-    return finaliseIn(this.ex, this.memory.buffer, this.finaliseAt, this.uAt, this.dAt, count, this.cap, uptoWindow, minTuples, minEndpoints);
+    return finaliseIn(this.ex, this.memory.buffer, this.finaliseAt, this.uAt, this.dAt, count, this.cap, uptoWindow, minTuples, minEndpoints, sortNow);
   }
 
   /**

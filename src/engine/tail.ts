@@ -51,9 +51,9 @@ export function flushesDue(parsed: number, total: number, shares: readonly numbe
  * The tail split: at the whole run's finalisation a lone shard thread finalises its inbound
  * table, then its outbound one, while the engine's thread waits and the other core idles
  * (~300 ms on the issue's 7 M-record bucket: bench/probes/tail-phases.mjs). With the split the
- * shard sorts its table by bucket and offers it to the engine's thread, which finalises
- * buckets over the table's shared memory (scan-finalise.ts finalizeShare) while the shard
- * finalises its outbound table; then both take the buckets left, a chunk at a time, so that
+ * shard offers its table to the engine's thread at once, which sorts it by bucket and
+ * finalises buckets over the table's shared memory (scan-finalise.ts finalizeShare) while the
+ * shard finalises its outbound table; then both take the buckets left, a chunk at a time, so that
  * they end together whatever the two tables' shares of the work. The parts merge as
  * shards' do. FLOWSIEVE_TAILSPLIT=off keeps the finalisation whole on the shard, =always
  * splits a table of any size (A/B runs, tests; read at each finalisation: tests switch it).
