@@ -218,6 +218,13 @@ static napi_value gunzip_file_async(napi_env env, napi_callback_info info) {
 #endif
 
 /* madvise(advice) over the whole `page`-sized pages inside the one typed array argument; false where it is refused or not Linux. */
+/* the whole pages of `page` bytes inside [data, data + length): from <= to (equal: none) */
+static inline void whole_pages(uintptr_t data, uintptr_t length, uintptr_t page, uintptr_t *from, uintptr_t *to) {
+  *from = (data + page - 1) & ~(page - 1);
+  *to = (data + length) & ~(page - 1);
+  if (*to < *from) *to = *from;
+}
+
 static napi_value advise_whole_pages(napi_env env, napi_callback_info info, uintptr_t page, int advice) {
   size_t argc = 1;
   napi_value argv[1];
@@ -227,8 +234,8 @@ static napi_value advise_whole_pages(napi_env env, napi_callback_info info, uint
   int ok = 0;
   if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 1 || !bytes_of(env, argv[0], &data, &length)) return NULL;
 #if defined(__linux__)
-  const uintptr_t from = ((uintptr_t)data + page - 1) & ~(page - 1);
-  const uintptr_t to = ((uintptr_t)data + length) & ~(page - 1);
+  uintptr_t from, to;
+  whole_pages((uintptr_t)data, length, page, &from, &to);
   ok = advice >= 0 && to > from && madvise((void *)from, to - from, advice) == 0;
 #else
   (void)page;
@@ -330,9 +337,9 @@ static napi_value populate_async(napi_env env, napi_callback_info info) {
   for (size_t i = 0; a != NULL && i < pairs; i++) {
     const double at = ((double *)list)[2 * i], n = ((double *)list)[2 * i + 1];
     if (!(at >= 0 && n > 0 && at + n <= (double)length)) continue;
-    const uintptr_t from = ((uintptr_t)data + (uintptr_t)at + page - 1) & ~(page - 1);
-    const uintptr_t to = ((uintptr_t)data + (uintptr_t)(at + n)) & ~(page - 1);
-    if (to <= from) continue;
+    uintptr_t from, to;
+    whole_pages((uintptr_t)data + (uintptr_t)at, (uintptr_t)n, page, &from, &to);
+    if (to == from) continue;
     a->range[2 * count] = from;
     a->range[2 * count + 1] = to;
     count++;

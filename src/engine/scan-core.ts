@@ -39,7 +39,7 @@ import { formatAddress } from '../net/address.js';
 import * as layout from './scan-layout.js';
 import { indexSlots } from './scan-layout.js';
 import type { ScanArena } from './scan-wasm.js';
-import { populate, populateLater } from '../input/native.js';
+import { populate, populateViewLater } from '../input/native.js';
 import { PopulateAhead } from './populate-ahead.js';
 // The layout's constants as this module's own consts: an imported binding is read through
 // its module cell at every use, in the probe loop too (adding held records: 84 -> 72 ns a
@@ -190,7 +190,7 @@ export class ScanCore {
   }
 
   /**
-   * touchIndex's pages backed on libuv's pool ahead of the first flush (populateLater), once,
+   * touchIndex's pages backed on libuv's pool ahead of the first flush (populateViewLater), once,
    * when `rows` keys are expected to reach nearly every page of the fresh index (as touchIndex
    * decides): the first flush's touchIndex then finds them backed (its own call, still made,
    * backs any page the pool has not reached yet). ~10 ms of the shard thread at 7 M records.
@@ -198,7 +198,7 @@ export class ScanCore {
   indexAhead(rows: number): void {
     if (this.count !== 0 || !this.indexFresh || this.indexAsked || rows * 256 < this.index.length) return;
     this.indexAsked = true;
-    populateLater(new Uint8Array(this.index.buffer, this.index.byteOffset, this.index.byteLength), new Float64Array([0, this.index.byteLength]));
+    populateViewLater(this.index);
   }
 
   /** touchIndex on an index known to be empty (just laid out). */

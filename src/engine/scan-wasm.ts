@@ -35,7 +35,7 @@
  */
 import { wasmModule } from '../data/files.js';
 import { PopulateAhead } from './populate-ahead.js';
-import { populateLater } from '../input/native.js';
+import { populateViewLater } from '../input/native.js';
 import { SHARD_BUCKETS } from '../flow/hash.js';
 import { COUNT_VALUES, ENTRY_WORDS, HELD_SORT_BITS, HELD_WORDS, heldSortBits, nextPow2 } from './scan-layout.js';
 import type { FlowBatchData } from '../flow/batch.js';
@@ -314,7 +314,8 @@ export class ScanArena {
    */
   roomAhead(count: number): void {
     if (this.finaliseAt === 0) return;
-    populateLater(new Uint8Array(this.memory.buffer), new Float64Array([this.finaliseAt, orderBytes(Math.min(count, this.cap))]));
+    const buffer = this.memory.buffer;
+    populateViewLater(new Uint8Array(buffer, this.finaliseAt, Math.min(orderBytes(Math.min(count, this.cap)), buffer.byteLength - this.finaliseAt)));
   }
 
   /** Whether another thread can finalise some of this table's buckets (share): its memory is shared. */

@@ -84,3 +84,8 @@ export function populateLater(bytes: Uint8Array, ranges: Float64Array, done?: ()
   const call = nativeModule()?.populateAsync;
   return call ? call(bytes, ranges, done) : false;
 }
+
+/** populateLater over the whole of `view` (as populate, on libuv's pool). */
+export function populateViewLater(view: ArrayBufferView): boolean {
+  return populateLater(new Uint8Array(view.buffer, view.byteOffset, view.byteLength), new Float64Array([0, view.byteLength]));
+}
