@@ -144,8 +144,7 @@ function runTask(task: ShardTask): unknown {
   const s = stateFor(task.windowSeconds, task.op === 'add' ? task.capacityHint : undefined);
   switch (task.op) {
     case 'add':
-      s.inbound = bound.add(s.inbound, task.batch, task.oneBucket === true); // may spill the inbound table and start a fresh one
-      s.outbound.addBatch(task.batch);
+      addBatchTo(s, task.batch, task.oneBucket === true);
       return task.batch.n;
     case 'finalizeInbound': {
       const split = task.split === true ? bound.finalizeSplit(s.inbound, task.opts) : null;
@@ -327,10 +326,14 @@ function addToPart(shard: number, batch: FlowBatchData): void {
  * added as a parse thread's batch is ('add'), to the same tables.
  */
 function addHere(_shard: number, batch: FlowBatchData): void {
-  const s = stateFor(partWindow, partHint);
-  s.inbound = bound.add(s.inbound, batch, false);
-  s.outbound.addBatch(batch);
+  addBatchTo(stateFor(partWindow, partHint), batch, false);
   spareBatches.push(batch);
+}
+
+/** A batch's records added to the shard's tables: 'add', and addHere for the batches parsed here. */
+function addBatchTo(s: ShardState, batch: FlowBatchData, oneBucket: boolean): void {
+  s.inbound = bound.add(s.inbound, batch, oneBucket); // may spill the inbound table and start a fresh one
+  s.outbound.addBatch(batch);
 }
 
 /**
