@@ -223,10 +223,7 @@ function fileStart(task: ParseInput, files: GroupFile[], i: number, sink: FlowSi
   sink.formatProbe = null; // set by a line reader; a document file after it must not probe with the last file's format
   sink.notAfter = f.notAfter || Infinity; // each file its own bound (its name may carry its time)
   const lines = readerFor(f.format)?.kind === 'lines';
-  // a blob the main thread read ahead (engine/blob-reads.ts): its bytes, a view of the task's
-  // (a Buffer, as the thread's own read gives: bytes posted from another thread arrive as a plain Uint8Array)
-  const bytes = f.at !== undefined ? Buffer.from(task.bytes!.buffer, task.bytes!.byteOffset + f.at, f.size) : undefined;
-  return { ...task, ...f, files: undefined, bytes, chunkIndex: 0, mode: !lines ? 'document' : f.gzip ? 'gzip' : 'range', start: 0, end: f.size };
+  return { ...task, ...f, files: undefined, chunkIndex: 0, mode: !lines ? 'document' : f.gzip ? 'gzip' : 'range', start: 0, end: f.size };
 }
 
 /** A file's result `r` completed from the sink's state at the file's end. */

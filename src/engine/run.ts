@@ -24,7 +24,6 @@ import { inlineShard, type ShardPool } from './inline-shard.js';
 import { fusedApplies, fusedMayApply, partBuffers, runAffine, smallInput, threadsByAffinity } from './fused.js';
 import { compareVerdicts } from './order.js';
 import { FileRows, packedProgress } from './file-results.js';
-import { readBlobsAhead } from './blob-reads.js';
 import { readerFor } from '../formats/registry.js';
 import { BATCH_BYTES_PER_RECORD, batchTransferList } from '../flow/batch.js';
 import { BatchRing, createBatchRing, type BatchRingShared } from '../flow/batch-ring.js';
@@ -864,7 +863,6 @@ function planJobs(files: InputFile[], opts: DetectOptions, shards: number, threa
   const maxFuture = opts.maxFutureSeconds ?? DEFAULT_MAX_FUTURE_SECONDS;
   const whole = readWhole(opts);
   const budget = groupBudget(files, threads, whole);
-  const readsBlobs = blobReadsHere();
   // where the input's cuts fall, as bytes parsed before and within each file (the engine counts the same sizes)
   const total = files.reduce((sum, f) => sum + (f.error ? 0 : Math.max(0, f.size)), 0);
   return async function* () {
@@ -890,7 +888,7 @@ function planJobs(files: InputFile[], opts: DetectOptions, shards: number, threa
         group.push(groupFile(f, i, notAfter));
         groupBytes += weight(f);
         if (groupBytes >= budget || group.length >= MAX_GROUP_FILES) {
-          yield readAhead(groupJob(group, common), readsBlobs);
+          yield groupJob(group, common);
           group = [];
           groupBytes = 0;
         }
@@ -923,29 +921,9 @@ function planJobs(files: InputFile[], opts: DetectOptions, shards: number, threa
         yield { file: i, chunk: c, task: { ...base, format, chunkIndex: c, mode: 'range', start, end } };
       }
     }
-    if (group.length > 0) yield readAhead(groupJob(group, common), readsBlobs);
+    if (group.length > 0) yield groupJob(group, common);
   };
 }
-
-/**
- * A 'files' task with its JSON blobs planned from their names read here (engine/blob-reads.ts),
- * when `reads`; else, and for a task with none, the task as it was.
- */
-function readAhead(job: Job, reads: boolean): Job {
-  const files = job.task.files;
-  if (!reads || !files) return job;
-  const read = readBlobsAhead(files, job.task.maxDecompressedBytes, READ_AHEAD_MAX);
-  return read ? { ...job, task: { ...job.task, files: read.files, bytes: read.bytes } } : job;
-}
-
-/**
- * The most bytes of blobs one task reads ahead (the rest of a larger group is left to its parse
- * thread): with up to 4 × threads + 2 tasks queued, what the main thread holds read stays bounded.
- */
-const READ_AHEAD_MAX = 16 << 20;
-
-/** Whether the main thread reads a 'files' task's JSON blobs (readAhead): FLOWSIEVE_BLOB_READS=thread leaves them to the parse thread. */
-const blobReadsHere = (): boolean => process.env.FLOWSIEVE_BLOB_READS !== 'thread';
 
 /**
  * The fused pipeline's jobs: the files read whole in a queue a thread (fused.ts

@@ -40,8 +40,6 @@ export interface FilePlan {
 export interface GroupFile extends FilePlan {
   fileIndex: number;
   size: number;
-  /** read by the main thread (engine/blob-reads.ts): its bytes are the task's bytes from here, `size` of them */
-  at?: number;
 }
 
 export interface ParseTask extends FilePlan {
@@ -52,7 +50,6 @@ export interface ParseTask extends FilePlan {
   files?: GroupFile[];
   start: number;
   end: number;
-  /** 'bytes' mode: the bytes to parse; 'files' mode: the bytes of the files read ahead (GroupFile.at) */
   bytes?: Uint8Array;
   /** 'bytes' mode, a piece of a gzip file inflated by the main thread: compressed bytes it stands for */
   compressedBytes?: number;
