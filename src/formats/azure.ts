@@ -881,6 +881,13 @@ class AzureDocument implements DocHandler {
   private macOf(b: Uint8Array, s: number, e: number): number {
     const n0 = e - s;
     if (n0 > this.macScratch.length) return this.sink.dict.idOfBytes(b, s, e);
+    // a MAC already in the dictionary's form (Azure writes 000D3A…) is looked up as written,
+    // with no loop here: macOf runs once a blob (its first record's MAC), and its byte loops
+    // alone made it hot enough for V8 to compile it, idOfBytes inlined (~12-16 ms of a
+    // helper thread a run; bench/RESULTS.md, session 15 azure)
+    if (!(b.buffer instanceof SharedArrayBuffer) && !FOLDED_IN_MAC.test(MAC_TEXT.decode(new Uint8Array(b.buffer, b.byteOffset + s, n0)))) {
+      return this.sink.dict.idOfBytes(b, s, e);
+    }
     const raw = this.macRaw;
     if (n0 === this.macRawN) {
       let k = 0;
@@ -899,6 +906,11 @@ class AzureDocument implements DocHandler {
     return (this.macRawId = this.sink.dict.idOfBytes(m, 0, n));
   }
 }
+
+/** What macOf folds: a separator ('-', ':') or a lower-case letter. */
+const FOLDED_IN_MAC = /[-:a-z]/;
+/** UTF-8, as a test of ASCII bytes: each is its own character, and no other byte decodes to one (a shared buffer it refuses: macOf's loop reads those). */
+const MAC_TEXT = new TextDecoder();
 
 function parseAzure(buf: Uint8Array, ctx: ReaderContext): void {
   new AzureDocument(buf, ctx).run();
