@@ -3,7 +3,7 @@
  * batches to the one-thread pool that owns the shard, finalise every shard and merge
  * their verdicts. The main thread routes batches; it never looks inside a record.
  */
-import { MessageChannel, type Worker } from 'node:worker_threads';
+import { MessageChannel } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
 import type { Piscina } from 'piscina';
 import type * as PiscinaModule from 'piscina';
@@ -21,7 +21,6 @@ import type { FinalizeResult } from './verdict.js';
 import { buildAlerts } from '../detect/outbound.js';
 import type { BatchMessage, FusedPart, GroupFile, InboundReply, OutboundReply, ParseResult, ParseTask, ShardStats, ShardTask } from './tasks.js';
 import { inlineShard, type ShardPool } from './inline-shard.js';
-import { LaterPool } from './later-pool.js';
 import { fusedApplies, fusedMayApply, partBuffers, runAffine, smallInput, threadsByAffinity } from './fused.js';
 import { compareVerdicts } from './order.js';
 import { FileRows, packedProgress } from './file-results.js';
@@ -170,21 +169,17 @@ export class Engine {
     if (!this.fusedWanted) void this.parsePool;
     const here = inline && N === 1 && this.fusedWanted ? inlineShard() : null;
     this.shardsInThreads = here === null;
-    // 'async' atomics: the thread's event loop turns between tasks, and only there do
-    // native buffers' finalisers run (lz4-napi's spill frames: with piscina's default
-    // wait loop they were never freed, and a flood's RSS grew with every spill)
-    const shardPool = () => newPool({ filename: workerFile('shard'), minThreads: 1, maxThreads: 1, idleTimeout: 2 ** 31 - 1, concurrentTasksPerWorker: 1, atomics: 'async' });
-    const parseFirst = this.parsePoolStarted?.threads[0];
-    this.shardPools = here ? [here] : parseFirst && shardsStartLater() ? laterShards(N, shardPool, parseFirst) : Array.from({ length: N }, shardPool);
+    this.shardPools = here ? [here] : Array.from(
+      { length: N },
+      // 'async' atomics: the thread's event loop turns between tasks, and only there do
+      // native buffers' finalisers run (lz4-napi's spill frames: with piscina's default
+      // wait loop they were never freed, and a flood's RSS grew with every spill)
+      () => newPool({ filename: workerFile('shard'), minThreads: 1, maxThreads: 1, idleTimeout: 2 ** 31 - 1, concurrentTasksPerWorker: 1, atomics: 'async' }),
+    );
     removeOrphanSpills(opts.spillDir ?? defaultSpillDir()); // of processes that are gone (killed before they could)
     openEngines.add(this);
     this.memoryConfigured = configureMemory(this.shardPools, opts, this.owner);
     this.memoryConfigured.catch(() => {}); // awaited by ingest
-  }
-
-  /** Start the shard threads that wait for the parse thread (laterShards), if they have not started. */
-  private startShards(): void {
-    for (const p of this.shardPools) if (p instanceof LaterPool) p.start();
   }
 
   /** The parse threads (and the batch ring between them and the shards), started on first use. */
@@ -211,7 +206,6 @@ export class Engine {
       sniffInThread: true, // *.gz files up to that size: planned by the parse thread that reads them (handed back if not AWS text)
       jsonByNameBelow: opts.chunkBytes, // JSON blobs whose path names their format, read whole: planned by their parse thread too
     });
-    this.startShards(); // planned: batches may come now (laterShards)
     // a file's results by chunk, for files read in chunks or alone; those of 'files' tasks stay packed in fileRows
     const chunkResults: ChunkResults = new Array<ParseResult[] | undefined>(files.length);
     const fileRows = new FileRows(files.length);
@@ -695,31 +689,7 @@ async function configureMemory(shardPools: ShardPool[], opts: DetectOptions, own
   const maxBytes = Math.floor((opts.maxMemory ?? defaultMaxMemory()) / shardPools.length);
   const spill = opts.spill ?? true;
   const dir = opts.spillDir ?? defaultSpillDir();
-  await Promise.all(
-    shardPools.map((p, shard) => {
-      const task: ShardTask = { op: 'memoryLimits', limits: { maxBytes, spill, dir, shard, shards: shardPools.length, owner } };
-      return p instanceof LaterPool ? p.runWhenStarted(task) : p.run(task);
-    }),
-  );
-}
-
-/**
- * Whether the shard threads start when the first parse thread is up rather than with the
- * engine (later-pool.ts says why). FLOWSIEVE_SHARD_START=now: with the engine, as before.
- */
-function shardsStartLater(): boolean {
-  return process.env.FLOWSIEVE_SHARD_START !== 'now';
-}
-
-/** N shard pools started when the parse thread `first` runs its code, or planning ends (Engine.startShards), or a task cannot wait. */
-function laterShards(N: number, make: () => ShardPool, first: Worker): LaterPool[] {
-  const pools = Array.from({ length: N }, () => new LaterPool(make));
-  const startAll = () => {
-    for (const p of pools) p.start();
-  };
-  first.once('online', startAll);
-  first.once('exit', startAll); // a thread that failed to start: the tasks still go to shards that answer them
-  return pools;
+  await Promise.all(shardPools.map((p, shard) => p.run({ op: 'memoryLimits', limits: { maxBytes, spill, dir, shard, shards: shardPools.length, owner } } satisfies ShardTask)));
 }
 
 /** One batch run over the inputs: ingest everything, finalise every window. */
