@@ -47,6 +47,8 @@ const ANCHORS = [
   ['src/bundle/run-', 'const fin = await engine.finalize({}, () => {', 'finalize starts'],
   ['src/bundle/run-', 'await parsingClosed;', 'finalized'],
   ['src/bundle/detect-', 'code = await finishDetect(', 'writing results'],
+  ['src/bundle/detect-', '\tawait run.closed;\n', 'outputs written'],
+  ['src/bundle/detect-', '\tawait run.closed;\n', 'threads closed', true],
 ];
 const files = [
   ...readdirSync(join(copy, 'dist/src/bundle')).map((f) => join(copy, 'dist/src/bundle', f)),
