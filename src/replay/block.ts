@@ -15,6 +15,7 @@
 import { crc32 } from 'node:zlib';
 import { lz4Codec, msgpack } from './codecs.js';
 import type { Lz4Wasm } from './lz4-wasm.js';
+import { unpackHeader } from './header-unpack.js';
 
 export const BLOCK_MAGIC = 0x31425346; // 'FSB1' little-endian
 export const FRAME_PREFIX = 12;
@@ -187,7 +188,8 @@ export function readBlockHeader(frame: Uint8Array): BlockHeader {
   if (crc32(hbytes) !== dv.getUint32(8, true)) throw new CorruptBlockError('header checksum mismatch');
   let header: BlockHeader;
   try {
-    header = msgpack().unpack(hbytes) as BlockHeader;
+    // the common header without msgpackr (header-unpack.ts says why); what it leaves, msgpackr reads
+    header = (unpackHeader(hbytes) ?? msgpack().unpack(hbytes)) as BlockHeader;
   } catch (err) {
     throw new CorruptBlockError(`header: ${(err as Error).message}`);
   }
