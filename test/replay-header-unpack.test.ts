@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { pack, unpack } from 'msgpackr';
 import { unpackHeader } from '../dist/src/replay/header-unpack.js';
-import { encodeBlock, readBlockHeader } from '../dist/src/replay/block.js';
+import { CorruptBlockError, decodeBlock, encodeBlock, readBlockHeader } from '../dist/src/replay/block.js';
+import { nativeModule } from '../dist/src/input/native.js';
+import { crc32 } from 'node:zlib';
 
 /** A deterministic generator (xorshift32), so that a failure can be replayed. */
 function rng(seed: number): () => number {
@@ -79,5 +81,32 @@ describe("a block header's msgpack read without msgpackr", () => {
     expect(unpackHeader(whole)).toStrictEqual(unpack(whole));
     // a string of the same bytes' hash as one read before is still read as its own bytes
     expect(unpackHeader(pack(['ab', 'bC', 'ab']))).toStrictEqual(['ab', 'bC', 'ab']);
+  });
+});
+
+describe("the native module's CRC-32, which checks replay blocks", () => {
+  it('is built, and gives what zlib.crc32 gives at every length and offset', () => {
+    const native = nativeModule()?.crc32;
+    expect(native).toBeTypeOf('function');
+    const r = rng(5);
+    const bytes = Uint8Array.from({ length: 70_000 }, () => Math.floor(r() * 256));
+    for (let k = 0; k < 400; k++) {
+      const from = Math.floor(r() * 64);
+      const len = k < 100 ? k : Math.floor(r() * (bytes.length - from));
+      const view = bytes.subarray(from, from + len);
+      expect(native!(view), `${from}+${len}`).toBe(crc32(view));
+    }
+  });
+
+  it('refuses a block whose payload or header changed by one bit', () => {
+    const frame = encodeBlock({ kind: 'rows', rows: 3, bucket: 1, minTime: 0, maxTime: 1, columns: [['a', new Uint32Array([1, 2, 3]), 3]] });
+    expect(decodeBlock(frame, 'rows').header.rows).toBe(3);
+    const payload = Buffer.from(frame);
+    payload[payload.length - 1]! ^= 1;
+    expect(() => decodeBlock(payload, 'rows')).toThrow(/payload checksum mismatch/);
+    const header = Buffer.from(frame);
+    header[14]! ^= 1;
+    expect(() => decodeBlock(header, 'rows')).toThrow(CorruptBlockError);
+    expect(() => decodeBlock(header, 'rows')).toThrow(/header checksum mismatch/);
   });
 });
