@@ -1,20 +1,10 @@
 import { describe, expect, it } from 'vitest';
+import { rng } from '../dist/bench/records.js'; // xorshift32 in [0, 1)
 import { pack, unpack } from 'msgpackr';
 import { unpackHeader } from '../dist/src/replay/header-unpack.js';
 import { CorruptBlockError, decodeBlock, encodeBlock, readBlockHeader } from '../dist/src/replay/block.js';
 import { nativeModule } from '../dist/src/input/native.js';
 import { crc32 } from 'node:zlib';
-
-/** A deterministic generator (xorshift32), so that a failure can be replayed. */
-function rng(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return (x >>> 0) / 2 ** 32;
-  };
-}
 
 /** Numbers at the edges of every msgpack integer width, both signs, and a few doubles. */
 const NUMBERS = [
