@@ -75,7 +75,8 @@ describe("a block header's msgpack read without msgpackr", () => {
 });
 
 describe("the native module's CRC-32, which checks replay blocks", () => {
-  it('is built, and gives what zlib.crc32 gives at every length and offset', () => {
+  // an install without a C compiler has no module (test/gunzip-native.test.ts checks that the build made it)
+  it.runIf(nativeModule() !== null)('gives what zlib.crc32 gives at every length and offset', () => {
     const native = nativeModule()?.crc32;
     expect(native).toBeTypeOf('function');
     const r = rng(5);
