@@ -1,22 +1,12 @@
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
+import { rng } from '../dist/bench/records.js'; // xorshift32 in [0, 1)
 import { lz4Wasm } from '../dist/src/replay/lz4-wasm.js';
 import { crc32 } from 'node:zlib';
 import { pack } from 'msgpackr';
 import { CorruptBlockError, decodeBlock, encodeBlock, readBlockHeader } from '../dist/src/replay/block.js';
 
 const lz4 = createRequire(import.meta.url)('lz4-napi') as typeof import('lz4-napi');
-
-/** A deterministic generator (xorshift32), so that a failure can be replayed. */
-function rng(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return (x >>> 0) / 2 ** 32;
-  };
-}
 
 /** Bytes shaped as replay columns are: runs of one byte, short repeated patterns, small numbers, noise. */
 function columnLike(n: number, seed: number): Uint8Array {

@@ -23,6 +23,8 @@ export interface NativeInflate {
   populate?(bytes: Uint8Array): boolean;
   /** populate over (byte offset, length) pairs of `bytes` on libuv's pool, `bytes` held until then (absent in a module built before it) */
   populateAsync?(bytes: Uint8Array, ranges: Float64Array, done?: () => void): boolean;
+  /** the CRC-32 of `bytes` (zlib's), by libdeflate (absent in a module built before it) */
+  crc32?(bytes: Uint8Array): number;
 }
 
 /** The thread's native module (undefined: not looked for yet; null: none, or FLOWSIEVE_INFLATE=zlib). */

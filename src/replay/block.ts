@@ -13,8 +13,10 @@
  * decompressed buffer: no copy and no allocation per row.
  */
 import { crc32 } from 'node:zlib';
+import { nativeModule } from '../input/native.js';
 import { lz4Codec, msgpack } from './codecs.js';
 import type { Lz4Wasm } from './lz4-wasm.js';
+import { unpackHeader } from './header-unpack.js';
 
 export const BLOCK_MAGIC = 0x31425346; // 'FSB1' little-endian
 export const FRAME_PREFIX = 12;
@@ -114,6 +116,19 @@ export function encodeBlock(b: BlockInput): Buffer {
 
 export class CorruptBlockError extends Error {}
 
+/** The thread's CRC-32 (checksum): libdeflate's where the native module has it, else Node's zlib's (the same value). */
+let crc32Of: ((b: Uint8Array) => number) | undefined;
+
+/**
+ * A header's or payload's CRC-32, as zlib's crc32 gives it: a replay run checks every block's
+ * payload (80 MB a shard thread on the 20 M-record bench file), and libdeflate's carry-less
+ * multiplication runs ~10 times as fast as zlib.crc32 there (bench/RESULTS.md, session 15 replay).
+ */
+function checksum(b: Uint8Array): number {
+  crc32Of ??= nativeModule()?.crc32 ?? crc32;
+  return crc32Of(b);
+}
+
 export interface DecodedBlock {
   header: BlockHeader;
   columns: Map<string, Column>;
@@ -131,7 +146,7 @@ export function decodeBlock(frame: Uint8Array, expectKind: string, into?: Lz4Was
   if (header.kind !== expectKind) throw new CorruptBlockError(`block holds '${header.kind}', expected '${expectKind}'`);
   const start = frame.length - header.size;
   const payload = frame.subarray(start);
-  if (crc32(payload) !== header.crc) throw new CorruptBlockError('payload checksum mismatch');
+  if (checksum(payload) !== header.crc) throw new CorruptBlockError('payload checksum mismatch');
   const plain = into ? uncompressInto(into, payload, header.raw) : uncompress(payload, header.raw);
   // lz4-napi returns a fresh buffer at offset 0; copy if an engine ever hands out an unaligned one
   const aligned = plain.byteOffset % 8 === 0 ? plain : Buffer.from(plain);
@@ -184,10 +199,11 @@ export function readBlockHeader(frame: Uint8Array): BlockHeader {
   const hlen = dv.getUint32(4, true);
   if (FRAME_PREFIX + hlen > frame.length) throw new CorruptBlockError('block header runs past the block');
   const hbytes = frame.subarray(FRAME_PREFIX, FRAME_PREFIX + hlen);
-  if (crc32(hbytes) !== dv.getUint32(8, true)) throw new CorruptBlockError('header checksum mismatch');
+  if (checksum(hbytes) !== dv.getUint32(8, true)) throw new CorruptBlockError('header checksum mismatch');
   let header: BlockHeader;
   try {
-    header = msgpack().unpack(hbytes) as BlockHeader;
+    // the common header without msgpackr (header-unpack.ts says why); what it leaves, msgpackr reads
+    header = (unpackHeader(hbytes) ?? msgpack().unpack(hbytes)) as BlockHeader;
   } catch (err) {
     throw new CorruptBlockError(`header: ${(err as Error).message}`);
   }
