@@ -211,8 +211,9 @@ export class Engine {
     const fileRows = new FileRows(files.length);
     const bytesTotal = files.reduce((s, f) => s + (f.error ? 0 : Math.max(0, f.size)), 0);
     // about one distinct (key, endpoint) entry per 250 bytes of text (gzip counts ~5x, replay
-    // ~7x: 16 bytes a row against 112 a line): size the shards' tables once
-    const expansion = (f: InputFile): number => (f.gzip || (f.open && f.path.endsWith('.gz')) ? 5 : f.format === 'replay' ? 7 : 1);
+    // ~7x: 16 bytes a row against 112 a line; a GCP LogEntry line ~0.11x: ~1 KB a record against
+    // 112 bytes): size the shards' tables once
+    const expansion = (f: InputFile): number => (f.gzip || (f.open && f.path.endsWith('.gz')) ? 5 : f.format === 'replay' ? 7 : f.format === 'gcp' ? GCP_LINE_SHARE : 1);
     const sizeOf = (f: InputFile): number => (f.format === 'replay' && !f.gzip ? replayHintBytes(f.path, f.size) : Math.max(0, f.size));
     const textBytes = files.reduce((s, f) => s + (f.error ? 0 : sizeOf(f) * expansion(f)), 0);
     this.capacityHint ??= Math.ceil(textBytes / 250 / this.shards);
@@ -1033,6 +1034,17 @@ function groupJob(group: GroupFile[], common: CommonTask): Job {
 
 /** runJob's thread for a task parsed in the shard thread of a run of one shard (Engine.parsesInShard). */
 const IN_SHARD = -2;
+
+/**
+ * A GCP NDJSON file's bytes counted as text bytes for the tables' size hint: a LogEntry line is
+ * ~1 KB for one record where an AWS line is ~112 bytes. Counted as AWS text, 397 MB of GCP
+ * sized the inbound table for 1.59 M entries (145 MiB, its index 2.27 M slots) where the run
+ * makes 96 k, and its held buffer for ~0.8 M rows: it never filled, so every inbound record
+ * was added in the finalisation's one flush, on the run's serial tail (~20 ms; an early flush
+ * into that empty, oversized table cost more than it saved: c9a4c56). Sized per record, the
+ * held buffer fills and flushes while the files are parsed (bench/RESULTS.md, session 15 gcp).
+ */
+const GCP_LINE_SHARE = 0.11;
 
 /** The formats whose files the shard thread parses too (Engine.parsesInShard). */
 const IN_SHARD_FORMATS: ReadonlySet<string> = new Set(['gcp']);
