@@ -14,9 +14,9 @@ function file(size: number, format: FormatName | null, gzip = false, error?: str
 
 describe('tableHints', () => {
   it('counts AWS text at one entry per 250 bytes, gzip at five times its bytes, split over the shards', () => {
-    expect(tableHints([file(2_500_000, 'aws')], 1)).toEqual({ inbound: 10_000, outbound: 10_000 });
-    expect(tableHints([file(1_000_000, 'aws', true)], 2)).toEqual({ inbound: 10_000, outbound: 10_000 });
-    expect(tableHints([file(1_000_000, 'aws', false, 'unreadable')], 1)).toEqual({ inbound: 0, outbound: 0 });
+    expect(tableHints([file(2_500_000, 'aws-text')], 1)).toEqual({ inbound: 10_000, outbound: 10_000 });
+    expect(tableHints([file(1_000_000, 'aws-text', true)], 2)).toEqual({ inbound: 10_000, outbound: 10_000 });
+    expect(tableHints([file(1_000_000, 'aws-text', false, 'unreadable')], 1)).toEqual({ inbound: 0, outbound: 0 });
   });
 
   it('sizes the inbound table for GCP NDJSON per record, the outbound one by its bytes', () => {
@@ -24,6 +24,6 @@ describe('tableHints', () => {
     expect(gcp.outbound).toBe(1_600_000);
     expect(gcp.inbound).toBe(176_000); // ~1 KB a LogEntry against ~112 bytes an AWS line
     // mixed with AWS text: each file counts as its format does
-    expect(tableHints([file(400_000_000, 'gcp'), file(2_500_000, 'aws')], 1)).toEqual({ inbound: 186_000, outbound: 1_610_000 });
+    expect(tableHints([file(400_000_000, 'gcp'), file(2_500_000, 'aws-text')], 1)).toEqual({ inbound: 186_000, outbound: 1_610_000 });
   });
 });
