@@ -32,11 +32,11 @@ let bound = new BoundedAccumulator();
  * only finalisation runs in the module (replay rows are added in JavaScript, on its memory):
  * the 20 M-record replay files' shard thread 0.91-0.96x CPU (bench/RESULTS.md, replayarena section).
  */
-function stateFor(windowSeconds: number, capacityHint?: number, outboundRows?: number): ShardState {
+function stateFor(windowSeconds: number, capacityHint?: number, outboundRows?: number, outboundHint = capacityHint): ShardState {
   // a table sized for the input up front is never rebuilt while it fills
   state ??= {
     inbound: new ScanTable(windowSeconds, tableCapacity(capacityHint), shards, pendingRows(capacityHint)),
-    outbound: new OutboundTable(windowSeconds, Math.min(Math.max(outboundCapacity(capacityHint), replayOutbound(outboundRows)), bound.outboundEntryLimit())),
+    outbound: new OutboundTable(windowSeconds, Math.min(Math.max(outboundCapacity(outboundHint), replayOutbound(outboundRows)), bound.outboundEntryLimit())),
   };
   state.outbound.limitEntries = bound.outboundEntryLimit();
   if (state.inbound.windowSeconds !== windowSeconds) throw new Error('window changed under a live shard');
@@ -141,7 +141,7 @@ function runTask(task: ShardTask): unknown {
   }
   if (task.op === 'reset') return reset();
   if (task.op === 'flushHeld') return state?.inbound.flushEarly(task.always); // a shard with no table yet has nothing held (and takes its size from the first batch)
-  const s = stateFor(task.windowSeconds, task.op === 'add' ? task.capacityHint : undefined);
+  const s = task.op === 'add' ? stateFor(task.windowSeconds, task.capacityHint, undefined, task.outboundHint) : stateFor(task.windowSeconds);
   switch (task.op) {
     case 'add':
       addBatchTo(s, task.batch, task.oneBucket === true);
@@ -282,6 +282,7 @@ async function fusedTask(task: FusedTask): Promise<unknown> {
       parser ??= await import('./parse.js');
       partWindow = task.windowSeconds;
       partHint = task.capacityHint;
+      partOutboundHint = task.outboundHint;
       return parser.parseWithSink(task.parse, parser.localSink(task.parse, takeBatch, addHere));
     case 'fusedExport':
       return fusedExport(task.windowSeconds, task.shard);
@@ -303,19 +304,21 @@ async function fusedTask(task: FusedTask): Promise<unknown> {
 async function fusedParse(task: Extract<FusedTask, { op: 'fusedParse' }>, p: typeof import('./parse.js')): Promise<ParseResult> {
   partWindow = task.windowSeconds;
   partHint = task.capacityHint;
+  partOutboundHint = task.outboundHint;
   return p.parseWithSink(task.parse, p.localSink(task.parse, takeBatch, addToPart));
 }
 
-/** The window and size hint of the parts newly made by addToPart (the run's: every task says the same). */
+/** The window and size hints of the parts newly made by addToPart (the run's: every task says the same). */
 let partWindow = 0;
 let partHint: number | undefined;
+let partOutboundHint: number | undefined;
 
 /**
  * A full batch of the sink, added to this thread's tables of its shard. One function for
  * every task (not a closure per task): the sink's optimised code calls the same target.
  */
 function addToPart(shard: number, batch: FlowBatchData): void {
-  const s = (fusedParts[shard] ??= newPart(partWindow, partHint));
+  const s = (fusedParts[shard] ??= newPart(partWindow, partHint, partOutboundHint));
   s.inbound.addBatch(batch);
   s.outbound.addBatch(batch);
   spareBatches.push(batch);
@@ -326,7 +329,7 @@ function addToPart(shard: number, batch: FlowBatchData): void {
  * added as a parse thread's batch is ('add'), to the same tables.
  */
 function addHere(_shard: number, batch: FlowBatchData): void {
-  addBatchTo(stateFor(partWindow, partHint), batch, false);
+  addBatchTo(stateFor(partWindow, partHint, undefined, partOutboundHint), batch, false);
   spareBatches.push(batch);
 }
 
@@ -341,11 +344,11 @@ function addBatchTo(s: ShardState, batch: FlowBatchData, oneBucket: boolean): vo
  * its N parts 1/N of those, so a part starts at 1/N of a shard's expected entries and holds
  * back 1/N of a shard's records (the N parts together hold as many as one shard would).
  */
-function newPart(windowSeconds: number, capacityHint: number | undefined): ShardState {
+function newPart(windowSeconds: number, capacityHint: number | undefined, outboundHint = capacityHint): ShardState {
   const hint = capacityHint === undefined ? undefined : Math.ceil(capacityHint / shards);
   const held = Math.floor(pendingRows(capacityHint) / shards);
   const inbound = new ScanTable(windowSeconds, tableCapacity(hint), shards, held >= 256 ? held : 0);
-  const outbound = new OutboundTable(windowSeconds, Math.min(outboundCapacity(hint), bound.outboundEntryLimit()));
+  const outbound = new OutboundTable(windowSeconds, Math.min(outboundCapacity(outboundHint === undefined ? undefined : Math.ceil(outboundHint / shards)), bound.outboundEntryLimit()));
   outbound.limitEntries = bound.outboundEntryLimit();
   return { inbound, outbound };
 }

@@ -131,8 +131,10 @@ export class Engine {
   private readonly inflightLimit: number;
   private shardWork: Promise<unknown>[] = [];
   private shardError: Error | null = null;
-  /** Entries to size each shard's table for, from the first ingest's input size. */
+  /** Entries to size each shard's table for, from the first ingest's input size (tableHints). */
   private capacityHint: number | undefined;
+  /** The same for each shard's outbound table, which starts at an eighth of it (workers/shard.ts outboundCapacity). */
+  private outboundHint: number | undefined;
   /** keys and entries a replay file's shards counted instead of adding (IngestOptions.wholeRun): the next finalisation's */
   private smallKeys = { keys: 0, entries: 0 };
   private readonly memoryConfigured: Promise<void>;
@@ -210,12 +212,11 @@ export class Engine {
     const chunkResults: ChunkResults = new Array<ParseResult[] | undefined>(files.length);
     const fileRows = new FileRows(files.length);
     const bytesTotal = files.reduce((s, f) => s + (f.error ? 0 : Math.max(0, f.size)), 0);
-    // about one distinct (key, endpoint) entry per 250 bytes of text (gzip counts ~5x, replay
-    // ~7x: 16 bytes a row against 112 a line): size the shards' tables once
-    const expansion = (f: InputFile): number => (f.gzip || (f.open && f.path.endsWith('.gz')) ? 5 : f.format === 'replay' ? 7 : 1);
-    const sizeOf = (f: InputFile): number => (f.format === 'replay' && !f.gzip ? replayHintBytes(f.path, f.size) : Math.max(0, f.size));
-    const textBytes = files.reduce((s, f) => s + (f.error ? 0 : sizeOf(f) * expansion(f)), 0);
-    this.capacityHint ??= Math.ceil(textBytes / 250 / this.shards);
+    if (this.capacityHint === undefined) {
+      const hints = tableHints(files, this.shards);
+      this.capacityHint = hints.inbound;
+      this.outboundHint = hints.outbound;
+    }
     let bytesDone = 0;
     let records = 0;
     let filesDone = files.filter((f) => f.error).length;
@@ -400,7 +401,7 @@ export class Engine {
    * every shard (the fused pipeline), or into the one shard's own ('fusedParseHere').
    */
   private async fusedJob(job: Job, thread: number, op: 'fusedParse' | 'fusedParseHere' = 'fusedParse'): Promise<ParseResult> {
-    const task: ShardTask = { op, windowSeconds: this.opts.windowSeconds, capacityHint: this.capacityHint, parse: job.task };
+    const task: ShardTask = { op, windowSeconds: this.opts.windowSeconds, capacityHint: this.capacityHint, outboundHint: this.outboundHint, parse: job.task };
     try {
       return (await this.shardPools[thread]!.run(task, { transferList: job.task.bytes ? [job.task.bytes.buffer as ArrayBuffer] : [] })) as ParseResult;
     } catch (err) {
@@ -457,7 +458,7 @@ export class Engine {
     const task: ShardTask =
       this.opts.shardOp === 'convertAdd'
         ? { op: 'convertAdd', batch: m.batch }
-        : { op: 'add', windowSeconds: this.opts.windowSeconds, batch: m.batch, capacityHint: this.capacityHint };
+        : { op: 'add', windowSeconds: this.opts.windowSeconds, batch: m.batch, capacityHint: this.capacityHint, outboundHint: this.outboundHint };
     const p = this.shardPools[m.shard]!.run(task, { transferList: transferOf(m) })
       .catch((err: Error) => {
         this.shardError ??= err;
@@ -1033,6 +1034,38 @@ function groupJob(group: GroupFile[], common: CommonTask): Job {
 
 /** runJob's thread for a task parsed in the shard thread of a run of one shard (Engine.parsesInShard). */
 const IN_SHARD = -2;
+
+/**
+ * A GCP NDJSON file's bytes counted as text bytes for the inbound table's size hint: a LogEntry
+ * line is ~1 KB for one record where an AWS line is ~112 bytes. Counted as AWS text, 397 MB of
+ * GCP sized the inbound table for 1.59 M entries (145 MiB, its index 2.27 M slots) where the
+ * run makes 96 k, and its held buffer for ~0.8 M rows: it never filled, so every inbound record
+ * was added in the finalisation's one flush, on the run's serial tail (~20 ms; an early flush
+ * into that empty, oversized table cost more than it saved: c9a4c56). Sized per record, the
+ * held buffer fills and flushes while the files are parsed. The outbound table keeps the size
+ * the bytes give it: GCP's outbound share is large (109 k of 381 k records in the bench's
+ * blobs), and a table an eighth of the smaller hint grew twice during the run (1.04x CPU).
+ * bench/RESULTS.md, session 15 gcp.
+ */
+const GCP_LINE_SHARE = 0.11;
+
+/**
+ * Entries to size each shard's inbound and outbound tables for: about one distinct (key,
+ * endpoint) entry per 250 bytes of text (gzip counts ~5x, replay ~7x: 16 bytes a row against
+ * 112 a line; GCP NDJSON GCP_LINE_SHARE for the inbound table).
+ */
+export function tableHints(files: InputFile[], shards: number): { inbound: number; outbound: number } {
+  let inbound = 0;
+  let outbound = 0;
+  for (const f of files) {
+    if (f.error) continue;
+    const size = f.format === 'replay' && !f.gzip ? replayHintBytes(f.path, f.size) : Math.max(0, f.size);
+    const text = size * (f.gzip || (f.open && f.path.endsWith('.gz')) ? 5 : f.format === 'replay' ? 7 : 1);
+    inbound += f.format === 'gcp' ? text * GCP_LINE_SHARE : text;
+    outbound += text;
+  }
+  return { inbound: Math.ceil(inbound / 250 / shards), outbound: Math.ceil(outbound / 250 / shards) };
+}
 
 /** The formats whose files the shard thread parses too (Engine.parsesInShard). */
 const IN_SHARD_FORMATS: ReadonlySet<string> = new Set(['gcp']);

@@ -94,13 +94,13 @@ export interface FusedPart {
  * own), and each thread merges the parts of its shard ('fusedImport').
  */
 export type FusedTask =
-  | { op: 'fusedParse'; windowSeconds: number; capacityHint?: number; parse: ParseInput }
+  | { op: 'fusedParse'; windowSeconds: number; capacityHint?: number; outboundHint?: number; parse: ParseInput }
   /**
    * A run of one shard whose shard thread has time to spare (engine/run.ts parsesInShard):
    * this task's input parsed here and every record added to the shard's own tables, as the
    * batches of a parse thread are ('add'), with no exchange after.
    */
-  | { op: 'fusedParseHere'; windowSeconds: number; capacityHint?: number; parse: ParseInput }
+  | { op: 'fusedParseHere'; windowSeconds: number; capacityHint?: number; outboundHint?: number; parse: ParseInput }
   | { op: 'fusedExport'; windowSeconds: number; shard: number }
   | { op: 'fusedImport'; windowSeconds: number; parts: FusedPart[] };
 
@@ -134,7 +134,8 @@ export interface BatchMessage {
 }
 
 export type ShardTask =
-  | { op: 'add'; windowSeconds: number; batch: FlowBatchData; capacityHint?: number; oneBucket?: boolean }
+  /** capacityHint, outboundHint: the entries the shard's inbound and outbound tables are sized for (engine/run.ts tableHints; outbound: capacityHint when absent) */
+  | { op: 'add'; windowSeconds: number; batch: FlowBatchData; capacityHint?: number; outboundHint?: number; oneBucket?: boolean }
   /**
    * The finalisation in two tasks, queued together: the inbound verdicts first, which the
    * main thread merges while the shard finalises its outbound table (begun as soon as the

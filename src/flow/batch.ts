@@ -72,6 +72,9 @@ export function batchOver(buf: ArrayBufferLike, byteOffset: number, capacity: nu
   return new FlowBatch(feed, src, dst, proto, sport, dport, tcpFlags, packets, bytes, start, end, cloud, action, direction, account, region, iface, instance);
 }
 
+/** A batch's first dictionary before its own (FlowBatch's constructor). */
+const NO_STRINGS: string[] = [];
+
 /**
  * A batch made here. A class, not an object literal: V8 gave the literal's map a boilerplate
  * after a few hundred batches, which generalised every column's field type and deoptimised the
@@ -144,6 +147,11 @@ class FlowBatch implements FlowBatchData {
     this.region = region;
     this.iface = iface;
     this.instance = instance;
+    // set twice: a shard thread gives a batch it took back a new dictionary (workers/shard.ts
+    // takeBatch), and a field set once is tracked as constant, so that first replacement
+    // deoptimised the code compiled against it (the sink's copyIds, compiled again in the
+    // shard thread that parses GCP: `node --trace-generalization`, bench/RESULTS.md session 15 gcp)
+    this.strings = NO_STRINGS;
     this.strings = [''];
     this.ring = undefined;
   }
