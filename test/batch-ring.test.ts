@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { MessageChannel, Worker } from 'node:worker_threads';
 import { writeFileSync } from 'node:fs';
 import { BatchRing, createBatchRing, releaseBatch } from '../dist/src/flow/batch-ring.js';
-import { allocBatch } from '../dist/src/flow/batch.js';
+import { allocBatch, packStrings, unpackStrings } from '../dist/src/flow/batch.js';
 import { FlowSink } from '../dist/src/flow/sink.js';
 import { awsText } from '../dist/src/formats/aws.js';
 import { Engine, DEFAULT_RUN } from '../dist/src/engine/run.js';
@@ -23,7 +23,7 @@ describe('batch ring', () => {
   it('gives ring and private batches the same fields in the same order, as a clone keeps them', () => {
     // the order is the shape other threads build from a posted batch (structured clone adds the
     // fields in this order): batch.ts FlowBatch assigns them as the object literal it replaced did
-    const fields = ['n', 'feed', 'src', 'dst', 'proto', 'sport', 'dport', 'tcpFlags', 'packets', 'bytes', 'start', 'end', 'cloud', 'action', 'direction', 'account', 'region', 'iface', 'instance', 'strings', 'ring'];
+    const fields = ['n', 'feed', 'src', 'dst', 'proto', 'sport', 'dport', 'tcpFlags', 'packets', 'bytes', 'start', 'end', 'cloud', 'action', 'direction', 'account', 'region', 'iface', 'instance', 'strings', 'packedStrings', 'ring'];
     const ring = new BatchRing(createBatchRing(1, 64));
     const own = allocBatch(64);
     const slot = ring.take(64)!;
@@ -32,6 +32,30 @@ describe('batch ring', () => {
     expect(Object.keys(structuredClone(own))).toEqual(fields);
     expect(own.src.length).toBe(256);
     expect([own.n, own.strings, own.ring]).toEqual([0, [''], undefined]);
+  });
+
+  it('packs a batch\'s strings into one for a message and unpacks them as they were: long, empty-looking, non-Latin-1', () => {
+    const strings = ['', 'eni-0a1b2c3d4e5f60718', '123456789012', 'x', 'üñí €', 'a'.repeat(300), '\u0000\n', 'b'.repeat(70000)];
+    const b = allocBatch(8);
+    b.strings = strings.slice(0, 7);
+    packStrings(b);
+    expect(b.strings).toEqual(['']);
+    expect(typeof b.packedStrings).toBe('string');
+    const clone = structuredClone(b);
+    unpackStrings(clone);
+    expect(clone.strings).toEqual(strings.slice(0, 7));
+    expect(clone.packedStrings).toBe('');
+    unpackStrings(clone); // not packed now: nothing to do
+    expect(clone.strings).toEqual(strings.slice(0, 7));
+    // a string longer than a code unit counts: the table stays an array
+    const long = allocBatch(8);
+    long.strings = strings.slice();
+    packStrings(long);
+    expect([long.strings, long.packedStrings]).toEqual([strings, '']);
+    // only the empty string: nothing to pack
+    const none = allocBatch(8);
+    packStrings(none);
+    expect([none.strings, none.packedStrings]).toEqual([[''], '']);
   });
 
   it('hands out the lowest free slot, none when all are taken, and takes a slot back', () => {
@@ -124,6 +148,10 @@ describe('batch ring', () => {
     expect(messages.length).toBe(2);
     expect(messages.reduce((n, m) => n + m.batch.n, 0)).toBe(3000);
     expect(messages.every((m) => m.batch.ring)).toBe(true);
+    // the strings travel packed (the shard thread unpacks them): the account's among them
+    expect(messages.every((m) => m.batch.strings.length === 1 && m.batch.packedStrings !== '')).toBe(true);
+    for (const m of messages) unpackStrings(m.batch);
+    expect(messages.every((m) => m.batch.strings.includes('123456789010'))).toBe(true);
   });
 
   it('a slot freed in another thread is free here (the state words are shared)', async () => {
@@ -156,9 +184,12 @@ describe('batch ring', () => {
     const dir = tempDir();
     const flows: Flow[] = [];
     for (let i = 0; i < 30; i++) flows.push(...scanner(`45.9.${i}.1`, 6 + (i % 9), { start: T0 + i * 100, dport: 22 + (i % 4) }));
+    // accounts and interfaces of their own in b.log: the batches' string tables travel packed
+    // (flow/batch.ts packStrings) and must reach the shards whole (accounts: 2 in the scans)
     writeV2(join(dir, 'a.log'), flows.filter((_, i) => i % 3 !== 0));
-    writeV2(join(dir, 'b.log'), flows.filter((_, i) => i % 3 === 0));
+    writeV2(join(dir, 'b.log'), flows.filter((_, i) => i % 3 === 0).map((f, i) => ({ ...f, account: '210987654321', iface: `eni-b${i}` })));
     const whole = await runDetect([dir]);
+    expect(whole.scans.some((v: { accounts: number }) => v.accounts === 2)).toBe(true);
     const e = new Engine({
       inputs: [], workers: 2, windowSeconds: 21600, thresholds: { ...DEFAULT_THRESHOLDS }, nearMisses: true, outbound: { ...DEFAULT_OUTBOUND },
       ...DEFAULT_RUN, batchSize: 64,
