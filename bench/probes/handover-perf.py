@@ -38,18 +38,20 @@ LEVERS = [
     ('copyRun: the copy (memmove, JS)', 'parse', lambda f: has(f, 'copyRun', 'copySmallRun')),
     ('copyIds', 'parse', lambda f: has(f, 'copyIds')),
     ('window copy into the module (read memmove)', 'parse', lambda f: leaf(f, 'memmove') and has(f, 'JS:*read ', 'JS:^read ')),
+    ('batch message: strings packed (packStrings)', 'parse', lambda f: has(f, 'packStrings')),
     ('batch message: serialise', 'parse', lambda f: has(f, 'ValueSerializer')),
     ('batch message: post, wait, slot', 'parse', lambda f: has(f, 'postBatch', 'takeSlot', 'takeRingSlot')),
     ('batch message: deserialise', 'main', lambda f: has(f, 'ValueDeserializer')),
     ('batch message: serialise', 'main', lambda f: has(f, 'ValueSerializer')),
     ('routing (route, piscina task)', 'main', lambda f: has(f, 'JS:*route ', 'JS:^route ', 'JS:~route ', 'postTask')),
     ('batch message: deserialise', 'shard', lambda f: has(f, 'ValueDeserializer')),
+    ('batch message: strings unpacked (unpackStrings)', 'shard', lambda f: has(f, 'unpackStrings')),
     ('stage copies (BatchStage.copy): zeroing', 'shard', lambda f: leaf(f, 'clear_page') and has(f, 'JS:*copy ', 'JS:^copy ')),
     ('stage copies (BatchStage.copy)', 'shard', lambda f: has(f, 'JS:*copy ', 'JS:^copy ', 'stageRecords', 'stageFeed')),
 ]
 
 pid = None
-role_of_tid = {}
+votes = collections.defaultdict(collections.Counter)
 by_tid = collections.defaultdict(list)
 for s in text.split('\n\n'):
     lines = [l for l in s.strip().split('\n') if l.strip()]
@@ -61,10 +63,13 @@ for s in text.split('\n\n'):
     frames = [re.sub(r'\+0x[0-9a-f]+', '', l.strip().split(' ', 1)[1]) if ' ' in l.strip() else l.strip() for l in lines[1:]]
     by_tid[tid].append(frames)
     j = ' '.join(frames)
-    if tid == pid: role_of_tid[tid] = 'main'
-    elif 'parse.bundle' in j: role_of_tid.setdefault(tid, 'parse')
-    elif 'shard.bundle' in j: role_of_tid.setdefault(tid, 'shard')
-    elif 'uv__threadpool' in j or 'inflate.node' in j: role_of_tid.setdefault(tid, 'libuv')
+    if 'parse.bundle' in j: votes[tid]['parse'] += 1
+    elif 'shard.bundle' in j: votes[tid]['shard'] += 1
+    elif 'uv__threadpool' in j or 'uv__work' in j or 'worker (' in j or 'deflate_decompress' in j: votes[tid]['libuv'] += 1
+
+# a thread's role: main by its id, else the bundle most of its samples' JavaScript comes from
+role_of_tid = {tid: ('main' if tid == pid else v.most_common(1)[0][0]) for tid, v in votes.items()}
+role_of_tid[pid] = 'main'
 
 totals = collections.Counter()
 lever = collections.Counter()
