@@ -158,6 +158,12 @@ class FlowBatch implements FlowBatchData {
 }
 
 /**
+ * Tables of fewer strings travel as arrays: their clone costs a few µs a message (an Azure or
+ * GCP batch holds 15-25 strings), and packing them would only add a call.
+ */
+export const PACK_STRINGS_FROM = 64;
+
+/**
  * The batch's string table (strings past the first) packed into one string for a message to
  * another thread (unpackStrings takes it out): a batch of the bucket has ~550 strings (the
  * interfaces of its outbound records), and a message's clone writes and reads each string on
@@ -167,7 +173,7 @@ class FlowBatch implements FlowBatchData {
  */
 export function packStrings(b: FlowBatchData): void {
   const strings = b.strings;
-  if (strings.length <= 1) return;
+  if (strings.length < PACK_STRINGS_FROM) return;
   let packed = '';
   for (let i = 1; i < strings.length; i++) {
     const s = strings[i]!;
