@@ -3,7 +3,8 @@
 // posted and received on a MessageChannel in one thread (the clone's write and read), then posted
 // again as received (the main thread's relay to the shard), as an array (the base) and packed into
 // one string (src/flow/batch.ts packStrings; unpackStrings after the relay), µs a batch, each round's
-// mean over BATCHES batches. The bucket's batches hold ~550 strings (16,384 records).
+// mean over BATCHES batches. The bucket's batches hold ~550 strings (16,384 records); tables of
+// fewer than 64 strings are not packed (PACK_STRINGS_FROM), so STRINGS below 63 measures the array twice.
 //   node bench/probes/batch-message.mjs [DIST=dist] [STRINGS=546] [ROUNDS=6] [BATCHES=600]   (run `npm run build` first)
 import { MessageChannel, receiveMessageOnPort } from 'node:worker_threads';
 import { resolve } from 'node:path';
