@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { MessageChannel, Worker } from 'node:worker_threads';
 import { writeFileSync } from 'node:fs';
 import { BatchRing, createBatchRing, releaseBatch } from '../dist/src/flow/batch-ring.js';
-import { allocBatch } from '../dist/src/flow/batch.js';
+import { allocBatch, packStrings, unpackStrings } from '../dist/src/flow/batch.js';
 import { FlowSink } from '../dist/src/flow/sink.js';
 import { awsText } from '../dist/src/formats/aws.js';
 import { Engine, DEFAULT_RUN } from '../dist/src/engine/run.js';
@@ -23,7 +23,7 @@ describe('batch ring', () => {
   it('gives ring and private batches the same fields in the same order, as a clone keeps them', () => {
     // the order is the shape other threads build from a posted batch (structured clone adds the
     // fields in this order): batch.ts FlowBatch assigns them as the object literal it replaced did
-    const fields = ['n', 'feed', 'src', 'dst', 'proto', 'sport', 'dport', 'tcpFlags', 'packets', 'bytes', 'start', 'end', 'cloud', 'action', 'direction', 'account', 'region', 'iface', 'instance', 'strings', 'ring'];
+    const fields = ['n', 'feed', 'src', 'dst', 'proto', 'sport', 'dport', 'tcpFlags', 'packets', 'bytes', 'start', 'end', 'cloud', 'action', 'direction', 'account', 'region', 'iface', 'instance', 'strings', 'packedStrings', 'ring'];
     const ring = new BatchRing(createBatchRing(1, 64));
     const own = allocBatch(64);
     const slot = ring.take(64)!;
@@ -32,6 +32,32 @@ describe('batch ring', () => {
     expect(Object.keys(structuredClone(own))).toEqual(fields);
     expect(own.src.length).toBe(256);
     expect([own.n, own.strings, own.ring]).toEqual([0, [''], undefined]);
+  });
+
+  it('packs a batch\'s strings into one for a message and unpacks them as they were: long, empty-looking, non-Latin-1', () => {
+    const strings = ['', 'eni-0a1b2c3d4e5f60718', '123456789012', 'x', 'üñí €', 'a'.repeat(300), '\u0000\n', 'b'.repeat(70000)];
+    const table = strings.slice(0, 7).concat(Array.from({ length: 60 }, (_, i) => `eni-${i}`));
+    const b = allocBatch(8);
+    b.strings = table.slice();
+    packStrings(b);
+    expect(b.strings).toEqual(['']);
+    expect(typeof b.packedStrings).toBe('string');
+    const clone = structuredClone(b);
+    unpackStrings(clone);
+    expect(clone.strings).toEqual(table);
+    expect(clone.packedStrings).toBe('');
+    unpackStrings(clone); // not packed now: nothing to do
+    expect(clone.strings).toEqual(table);
+    // a string longer than a code unit counts: the table stays an array
+    const long = allocBatch(8);
+    long.strings = table.concat(strings.slice(7));
+    packStrings(long);
+    expect([long.strings, long.packedStrings]).toEqual([table.concat(strings.slice(7)), '']);
+    // a small table (an Azure or GCP batch's) travels as an array
+    const few = allocBatch(8);
+    few.strings = strings.slice(0, 7);
+    packStrings(few);
+    expect([few.strings, few.packedStrings]).toEqual([strings.slice(0, 7), '']);
   });
 
   it('hands out the lowest free slot, none when all are taken, and takes a slot back', () => {
@@ -105,7 +131,8 @@ describe('batch ring', () => {
   it('a parse task on a ring posts one message per shard per batchSize records', async () => {
     const dir = tempDir();
     const path = join(dir, 'a.log');
-    const text = Array.from({ length: 3000 }, (_, k) => line(`45.${k % 7}.3.${k % 200}`, k)).join('\n') + '\n';
+    // 100 accounts: each batch's string table is large enough to travel packed (PACK_STRINGS_FROM)
+    const text = Array.from({ length: 3000 }, (_, k) => line(`45.${k % 7}.3.${k % 200}`, k).replace('123456789010', `1234567${String(k % 100).padStart(5, '0')}`)).join('\n') + '\n';
     writeFileSync(path, text);
     const { default: parseChunk } = await import('../dist/workers/parse.js');
     const { port1, port2 } = new MessageChannel();
@@ -124,6 +151,10 @@ describe('batch ring', () => {
     expect(messages.length).toBe(2);
     expect(messages.reduce((n, m) => n + m.batch.n, 0)).toBe(3000);
     expect(messages.every((m) => m.batch.ring)).toBe(true);
+    // the strings travel packed (the shard thread unpacks them): the accounts among them
+    expect(messages.every((m) => m.batch.strings.length === 1 && m.batch.packedStrings !== '')).toBe(true);
+    for (const m of messages) unpackStrings(m.batch);
+    expect(messages.every((m) => m.batch.strings.length === 101 && m.batch.strings.includes('123456700042'))).toBe(true);
   });
 
   it('a slot freed in another thread is free here (the state words are shared)', async () => {
@@ -156,9 +187,12 @@ describe('batch ring', () => {
     const dir = tempDir();
     const flows: Flow[] = [];
     for (let i = 0; i < 30; i++) flows.push(...scanner(`45.9.${i}.1`, 6 + (i % 9), { start: T0 + i * 100, dport: 22 + (i % 4) }));
+    // an account a record in b.log (more strings than PACK_STRINGS_FROM in a batch): the batches'
+    // string tables travel packed (flow/batch.ts packStrings) and must reach the shards whole
     writeV2(join(dir, 'a.log'), flows.filter((_, i) => i % 3 !== 0));
-    writeV2(join(dir, 'b.log'), flows.filter((_, i) => i % 3 === 0));
+    writeV2(join(dir, 'b.log'), flows.map((f, i) => ({ ...f, account: `2109876${String(i).padStart(5, '0')}` })));
     const whole = await runDetect([dir]);
+    expect(whole.scans.some((v: { accounts: number }) => v.accounts > 2)).toBe(true);
     const e = new Engine({
       inputs: [], workers: 2, windowSeconds: 21600, thresholds: { ...DEFAULT_THRESHOLDS }, nearMisses: true, outbound: { ...DEFAULT_OUTBOUND },
       ...DEFAULT_RUN, batchSize: 64,

@@ -131,7 +131,7 @@ describe('settings under the flags', () => {
   it('flags > FLOWSIEVE_* variables > file > defaults; a section wins over the top level', () => {
     const layers = (env = {}) => ({ file: { path: cfg, values: { workers: 3, 'min-endpoints': 30, window: '1h' } }, env });
     const p = parseFor(detect, [], layers());
-    expect([p.values.workers, p.values['min-endpoints'], p.values.window, p.values['batch-size']]).toEqual([3, 30, '1h', 16384]);
+    expect([p.values.workers, p.values['min-endpoints'], p.values.window, p.values['batch-size']]).toEqual([3, 30, '1h', 32768]);
     expect(p.sources.workers).toEqual({ kind: 'file', where: cfg });
     const e = parseFor(detect, [], layers({ FLOWSIEVE_WORKERS: '5', FLOWSIEVE_WINDOW: '2h' }));
     expect([e.values.workers, e.values.window]).toEqual([5, '2h']);

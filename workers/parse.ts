@@ -4,7 +4,7 @@
  * and post full batches to the main thread, which routes them to their shard worker.
  */
 import { FlowSink, newCounters, type Reject, type SinkCounters, type SinkOptions } from '../src/flow/sink.js';
-import { batchTransferList, type FlowBatchData } from '../src/flow/batch.js';
+import { batchTransferList, packStrings, type FlowBatchData } from '../src/flow/batch.js';
 import { allReaders, readerFor } from '../src/formats/registry.js';
 import type { DocumentReader, FormatName, LineReader, ReaderContext } from '../src/formats/types.js';
 import { Head } from '../src/formats/sniff.js';
@@ -87,6 +87,7 @@ function postBatch(shard: number, batch: FlowBatchData): void {
     Atomics.wait(inflight, 0, now, 100);
   }
   Atomics.add(inflight, 0, 1);
+  packStrings(batch); // the shard thread unpacks them (workers/shard.ts shardTask)
   task.port.postMessage({ shard, batch }, batchTransferList(batch));
 }
 

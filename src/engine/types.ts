@@ -101,7 +101,14 @@ export const DEFAULT_MAX_FUTURE_SECONDS = 3600;
 export const SPLIT_GZIP_BYTES = 8 << 20;
 
 export const DEFAULT_RUN = {
-  batchSize: 16384,
+  /**
+   * Records a batch between threads holds. Each batch costs a fixed ~0.2-0.6 ms of CPU over the
+   * threads (the parse thread's post, the main thread's routing and its shard task, the shard's
+   * task): 32,768 made the 7 M-record bucket 0.97-0.99x CPU against 16,384, the 2 M bucket
+   * and the tiny files 0.97-0.98x, the other inputs level (bench/RESULTS.md, session 15
+   * shardbatch). The ring holds as many records in flight either way (engine/run.ts inflightLimit).
+   */
+  batchSize: 32768,
   chunkBytes: 8 << 20,
   maxRejects: 1000,
   maxLineBytes: 1 << 20,

@@ -26,6 +26,12 @@ export interface FlowBatchData {
   iface: Uint32Array;
   instance: Uint32Array;
   strings: string[]; // batch-local dictionary, strings[0] = ""
+  /**
+   * While the batch travels between threads (packStrings): `strings` past the first as one
+   * string, each as its length (one UTF-16 code unit) and its characters, and `strings` is ['']
+   * ('': not packed; a string from the start, so that the field keeps one type).
+   */
+  packedStrings?: string;
   /** Set when the columns lie in a slot of a BatchRing (batch-ring.ts): released once added. */
   ring?: { state: Int32Array; slot: number };
 }
@@ -106,6 +112,7 @@ class FlowBatch implements FlowBatchData {
   declare iface: Uint32Array;
   declare instance: Uint32Array;
   declare strings: string[];
+  declare packedStrings: string;
   declare ring: { state: Int32Array; slot: number } | undefined;
 
   constructor(
@@ -153,8 +160,50 @@ class FlowBatch implements FlowBatchData {
     // shard thread that parses GCP: `node --trace-generalization`, bench/RESULTS.md session 15 gcp)
     this.strings = NO_STRINGS;
     this.strings = [''];
+    this.packedStrings = '';
     this.ring = undefined;
   }
+}
+
+/**
+ * Tables of fewer strings travel as arrays: their clone costs a few µs a message (an Azure or
+ * GCP batch holds 15-25 strings), and packing them would only add a call.
+ */
+export const PACK_STRINGS_FROM = 64;
+
+/**
+ * The batch's string table (strings past the first) packed into one string for a message to
+ * another thread (unpackStrings takes it out): a batch of the bucket has ~550 strings (the
+ * interfaces of its outbound records), and a message's clone writes and reads each string on
+ * its own: ~100 ns a string for the main thread's receive and send to the shard, against ~15
+ * µs for the one packed string (bench/RESULTS.md, session 15 shardbatch). A table with a
+ * string longer than a code unit can count stays an array.
+ */
+export function packStrings(b: FlowBatchData): void {
+  const strings = b.strings;
+  if (strings.length < PACK_STRINGS_FROM) return;
+  let packed = '';
+  for (let i = 1; i < strings.length; i++) {
+    const s = strings[i]!;
+    if (s.length > 0xffff) return;
+    packed += String.fromCharCode(s.length) + s;
+  }
+  b.packedStrings = packed;
+  b.strings = [''];
+}
+
+/** A batch's string table as it was before packStrings (nothing to do for a batch not packed). */
+export function unpackStrings(b: FlowBatchData): void {
+  const packed = b.packedStrings;
+  if (packed === undefined || packed === '') return;
+  const strings = [''];
+  for (let o = 0; o < packed.length; ) {
+    const n = packed.charCodeAt(o);
+    strings.push(packed.slice(o + 1, o + 1 + n));
+    o += 1 + n;
+  }
+  b.strings = strings;
+  b.packedStrings = '';
 }
 
 /** The ArrayBuffers of a batch, for postMessage's transfer list. */
