@@ -111,8 +111,13 @@ export function sinkOptions(task: ParseInput): SinkOptions {
 }
 
 /** A sink for a task whose batches stay in this thread: taken from `alloc`, handed to `flush` when full. */
-export function localSink(task: ParseInput, alloc: (capacity: number) => FlowBatchData, flush: (shard: number, batch: FlowBatchData) => void): FlowSink {
-  return new FlowSink({ ...sinkOptions(task), alloc }, flush);
+export function localSink(
+  task: ParseInput,
+  alloc: (capacity: number) => FlowBatchData,
+  flush: (shard: number, batch: FlowBatchData) => void,
+  addRouted?: (shard: number, rows: FlowBatchData) => void,
+): FlowSink {
+  return new FlowSink({ ...sinkOptions(task), alloc, ...(addRouted ? { addRouted } : {}) }, flush);
 }
 
 /**

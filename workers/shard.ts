@@ -284,7 +284,7 @@ async function fusedTask(task: FusedTask): Promise<unknown> {
       partWindow = task.windowSeconds;
       partHint = task.capacityHint;
       partOutboundHint = task.outboundHint;
-      return parser.parseWithSink(task.parse, parser.localSink(task.parse, takeBatch, addHere));
+      return parser.parseWithSink(task.parse, parser.localSink(task.parse, takeBatch, addHere, addRoutedHere));
     case 'fusedExport':
       return fusedExport(task.windowSeconds, task.shard);
     case 'fusedImport': {
@@ -332,6 +332,14 @@ function addToPart(shard: number, batch: FlowBatchData): void {
 function addHere(_shard: number, batch: FlowBatchData): void {
   addBatchTo(stateFor(partWindow, partHint, undefined, partOutboundHint), batch, false);
   spareBatches.push(batch);
+}
+
+/**
+ * A run of routed rows of a task parsed here, added where the reader left them (FlowSink
+ * addRouted): the tables copy what they keep, so the rows need no batch of their own.
+ */
+function addRoutedHere(_shard: number, rows: FlowBatchData): void {
+  addBatchTo(stateFor(partWindow, partHint, undefined, partOutboundHint), rows, false);
 }
 
 /** A batch's records added to the shard's tables: 'add', and addHere for the batches parsed here. */

@@ -78,6 +78,17 @@ export function batchOver(buf: ArrayBufferLike, byteOffset: number, capacity: nu
   return new FlowBatch(feed, src, dst, proto, sport, dport, tcpFlags, packets, bytes, start, end, cloud, action, direction, account, region, iface, instance);
 }
 
+/**
+ * A batch over columns that lie elsewhere (a reader's routed area: FlowSink's addRouted),
+ * of the one batch class, so that the tables' code that takes it keeps one map.
+ */
+export function batchOfColumns(c: Omit<FlowBatchData, 'n' | 'strings' | 'packedStrings' | 'ring'>, n: number, strings: string[]): FlowBatchData {
+  const b = new FlowBatch(c.feed, c.src, c.dst, c.proto, c.sport, c.dport, c.tcpFlags, c.packets, c.bytes, c.start, c.end, c.cloud, c.action, c.direction, c.account, c.region, c.iface, c.instance);
+  b.n = n;
+  b.strings = strings;
+  return b;
+}
+
 /** A batch's first dictionary before its own (FlowBatch's constructor). */
 const NO_STRINGS: string[] = [];
 

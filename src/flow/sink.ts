@@ -5,7 +5,7 @@
  * hashes the source address and appends the record to the batch of the shard that owns
  * it. Full batches go to `flush`, which the parse worker posts to the main thread.
  */
-import { allocBatch, type FlowBatchData } from './batch.js';
+import { allocBatch, batchOfColumns, type FlowBatchData } from './batch.js';
 import { releaseBatch } from './batch-ring.js';
 import { ByteDict } from './dict.js';
 import { Action, Direction, Feed } from './types.js';
@@ -97,6 +97,12 @@ export interface RoutedColumns {
   ends: Int32Array;
   /** the cloud of every record */
   cloud: number;
+  /**
+   * The most rows one read routes to an area, where an area holds several reads' (one shard:
+   * formats/wasm-route.ts keptReads), else 0. A sink that adds routed rows where they lie
+   * (SinkOptions.addRouted) then keeps them across reads and adds them in long runs.
+   */
+  readRows: number;
 }
 
 export interface Reject {
@@ -184,6 +190,16 @@ export interface SinkOptions {
    * take them from a shared ring (batch-ring.ts).
    */
   alloc?: (capacity: number) => FlowBatchData | null;
+  /**
+   * Where a reader's routed runs go when they need not travel (a shard thread that parses its
+   * own tasks: workers/shard.ts 'fusedParseHere'), for areas that hold several reads' rows
+   * (RoutedColumns.readRows): the rows are kept there across reads and handed over as a batch
+   * over the area, its ids the sink's dictionary ids (`strings` is that dictionary), instead
+   * of copied into the shard's batch. Records appended otherwise still come in batches
+   * (`flush`); a shard's kept rows are handed over before such a record and its batch before
+   * a run, so the tables take the records in the order a batch would hold them.
+   */
+  addRouted?: (shard: number, rows: FlowBatchData) => void;
   /**
    * Records of each shard's first batch (default 1024; batches then grow fourfold to
    * batchSize): small first batches keep a small file's fresh batch memory small. Batches
@@ -286,6 +302,15 @@ export class FlowSink {
   private readonly shardCount: number;
   private readonly batchSize: number;
   private readonly alloc: ((capacity: number) => FlowBatchData | null) | null;
+  private readonly addRouted: ((shard: number, rows: FlowBatchData) => void) | null;
+  /** The dictionary's strings when last handed with a run (addRoutedRun): a new array when it grew, as the tables map a table once. */
+  private routedStrings: string[] = [''];
+  /** A routed run's cloud column (the areas have one cloud for all rows). */
+  private routedCloud = new Uint8Array(0);
+  /** addRouted's areas whose rows are kept across reads, and per shard the rows kept there, [keptFrom, keptEnd). */
+  private kept: RoutedColumns | null = null;
+  private readonly keptFrom: Int32Array;
+  private readonly keptEnd: Int32Array;
 
   constructor(
     private readonly opts: SinkOptions,
@@ -295,6 +320,7 @@ export class FlowSink {
     this.shardCount = opts.shards;
     this.batchSize = opts.batchSize;
     this.alloc = opts.alloc ?? null;
+    this.addRouted = opts.addRouted ?? null;
     this.lateBefore = opts.lateBefore ?? 0;
     this.rangeFrom = opts.timeRange?.from ?? 0;
     this.rangeTo = opts.timeRange?.to ?? 2 ** 32;
@@ -304,6 +330,8 @@ export class FlowSink {
     this.remaps = [];
     this.touched = [];
     this.copied = new Int32Array(opts.shards);
+    this.keptFrom = new Int32Array(opts.shards);
+    this.keptEnd = new Int32Array(opts.shards);
     for (let s = 0; s < opts.shards; s++) {
       this.builders.push(this.newBatch(Math.min(opts.batchSize, opts.firstBatch ?? FIRST_BATCH)));
       const remap = new Int32Array(128).fill(-1);
@@ -485,8 +513,16 @@ export class FlowSink {
   beginRouted(columns: RoutedColumns): void {
     this.routed = columns;
     const starts = columns.starts;
-    for (let s = 0; s < this.copied.length; s++) this.copied[s] = starts[s]!;
+    if (this.keepsRows(columns)) {
+      this.kept = columns; // areaStart began this read's rows after the kept ones
+      this.copied.set(this.keptFrom);
+    } else for (let s = 0; s < this.copied.length; s++) this.copied[s] = starts[s]!;
     columns.ends.set(starts);
+  }
+
+  /** Whether routed rows of `areas` are kept across reads and added where they lie (SinkOptions.addRouted). */
+  private keepsRows(areas: RoutedColumns): boolean {
+    return this.addRouted !== null && areas.readRows > 0;
   }
 
   /**
@@ -496,8 +532,26 @@ export class FlowSink {
    * into a ring slot's SharedArrayBuffer copies a word at a time only then, else byte by byte
    * (~10x slower: a routed row's 1- to 4-byte columns cost ~10 ns more).
    */
-  areaStart(shard: number): number {
-    return this.builders[shard]!.n & 7;
+  areaStart(shard: number, areas: RoutedColumns): number {
+    if (!this.keepsRows(areas)) return this.builders[shard]!.n & 7;
+    // kept rows of another reader's areas first; the same areas' views may be new (its memory grew)
+    if (this.kept !== null && this.kept.ends !== areas.ends) this.addKept();
+    else if (this.kept !== null) this.kept = areas;
+    if (areas.feed[shard]!.length - this.keptEnd[shard]! < areas.readRows) this.addKeptOf(shard);
+    return this.keptEnd[shard]!;
+  }
+
+  /** Every shard's kept rows handed to addRouted, and no areas kept. */
+  private addKept(): void {
+    for (let s = 0; s < this.keptEnd.length; s++) this.addKeptOf(s);
+    this.kept = null;
+  }
+
+  /** The shard's kept rows handed to addRouted: its area starts again at its first slot. */
+  private addKeptOf(shard: number): void {
+    if (this.keptEnd[shard]! > this.keptFrom[shard]!) this.addRoutedRun(this.kept!, shard, this.keptFrom[shard]!, this.keptEnd[shard]!);
+    this.keptFrom[shard] = 0;
+    this.keptEnd[shard] = 0;
   }
 
   /**
@@ -527,7 +581,14 @@ export class FlowSink {
   /** Every routed record before the next one handed to the sink copied: the routed columns may be overwritten. */
   endRouted(): void {
     const c = this.routed!;
-    for (let s = 0; s < this.copied.length; s++) if (c.ends[s]! > this.copied[s]!) this.copyRouted(s);
+    if (this.kept === c) {
+      // kept for the next reads: handed over when the area fills, before a record appended otherwise, or at flushAll
+      for (let s = 0; s < this.copied.length; s++) {
+        const end = c.ends[s]!;
+        this.keptFrom[s] = end > this.copied[s]! ? this.copied[s]! : 0;
+        this.keptEnd[s] = end > this.copied[s]! ? end : 0;
+      }
+    } else for (let s = 0; s < this.copied.length; s++) if (c.ends[s]! > this.copied[s]!) this.copyRouted(s);
     this.routed = null;
   }
 
@@ -536,6 +597,11 @@ export class FlowSink {
     const c = this.routed!;
     const end = c.ends[shard]!;
     let from = this.copied[shard]!;
+    if (this.kept === c) {
+      this.addRoutedRun(c, shard, from, end);
+      this.copied[shard] = end;
+      return;
+    }
     while (from < end) {
       const b = this.builders[shard]!;
       const n = Math.min(end - from, b.feed.length - b.n);
@@ -546,6 +612,40 @@ export class FlowSink {
       if (b.n === b.feed.length) this.flushShard(shard);
     }
     this.copied[shard] = end;
+  }
+
+  /** The shard's routed records from `from` to `end` handed to addRouted where they lie, after the shard's batch. */
+  private addRoutedRun(c: RoutedColumns, shard: number, from: number, end: number): void {
+    this.flushShard(shard); // records appended before the run (none if the reader routes every record)
+    const n = end - from;
+    if (this.routedStrings.length !== this.dict.size) this.routedStrings = this.dict.strings.slice();
+    if (this.routedCloud.length < n || this.routedCloud[0] !== c.cloud) this.routedCloud = new Uint8Array(Math.max(n, this.routedCloud.length, 1024)).fill(c.cloud);
+    const ids = (a: Int32Array) => new Uint32Array(a.buffer, a.byteOffset + from * 4, n);
+    const rows = batchOfColumns(
+      {
+        feed: c.feed[shard]!.subarray(from, end),
+        src: c.src[shard]!.subarray(from * 4, end * 4),
+        dst: c.dst[shard]!.subarray(from * 4, end * 4),
+        proto: c.proto[shard]!.subarray(from, end),
+        sport: c.sport[shard]!.subarray(from, end),
+        dport: c.dport[shard]!.subarray(from, end),
+        tcpFlags: c.tcpFlags[shard]!.subarray(from, end),
+        packets: c.packets[shard]!.subarray(from, end),
+        bytes: c.bytes[shard]!.subarray(from, end),
+        start: c.start[shard]!.subarray(from, end),
+        end: c.end[shard]!.subarray(from, end),
+        cloud: this.routedCloud.subarray(0, n),
+        action: c.action[shard]!.subarray(from, end),
+        direction: c.direction[shard]!.subarray(from, end),
+        account: ids(c.account[shard]!),
+        region: ids(c.region[shard]!),
+        iface: ids(c.iface[shard]!),
+        instance: ids(c.instance[shard]!),
+      },
+      n,
+      this.routedStrings,
+    );
+    this.addRouted!(shard, rows);
   }
 
   /** n routed records from `from` in shard's area to the end of b, the columns other than the string ids. */
@@ -634,6 +734,7 @@ export class FlowSink {
 
   private append(shard: number, feed: number): void {
     if (this.routed !== null && this.routed.ends[shard]! > this.copied[shard]!) this.copyRouted(shard); // the routed records before this one first
+    else if (this.routed === null && this.keptEnd[shard]! > 0) this.addKeptOf(shard); // and rows kept from earlier reads
     const b = this.builders[shard]!;
     const r = this.rec;
     const i = b.n;
@@ -701,6 +802,7 @@ export class FlowSink {
    * back (a small private batch takes their place, should more records come).
    */
   flushAll(): void {
+    if (this.kept !== null) this.addKept();
     for (let s = 0; s < this.builders.length; s++) {
       this.flushShard(s);
       const b = this.builders[s]!;

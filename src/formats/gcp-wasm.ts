@@ -20,6 +20,12 @@ import { ROUTING_BLOCK_BYTES, WasmReaderChoice, WasmRouting, type WasmReaderKind
 /** Rows a call reads at most, and the bytes of a block it is given at most. */
 export const GCP_WASM_ROWS = 4096;
 export const GCP_WASM_WINDOW = 256 * 1024;
+/**
+ * Reads of routed rows a one-shard area holds (~3 MiB): a shard thread that parses its own
+ * tasks adds them where they lie in runs of ~32 k rows (FlowSink addRouted), where a read's
+ * own run (~250 LogEntries of a 256 KiB window) cost the tables 1.12x the run's CPU in per-add work.
+ */
+const GCP_KEPT_READS = 9;
 
 /** Flag bits of a row (assembly/gcp-lines.ts ROW_*). */
 export const enum GcpRowFlag {
@@ -140,7 +146,7 @@ export class GcpWasm {
     this.readLines = exports.readLines;
     this.fixIds = exports.fixIds;
     this.ids = new WasmTokenIds(this.memory, IDS_AT);
-    this.routing = new WasmRouting(this.memory, ROUTING_AT, AREAS_AT, GCP_WASM_ROWS, Cloud.gcp);
+    this.routing = new WasmRouting(this.memory, ROUTING_AT, AREAS_AT, GCP_WASM_ROWS, Cloud.gcp, GCP_KEPT_READS);
     const table = wasmKeyTable();
     if (table.length > SCRATCH_AT - TABLE_AT) throw new Error('gcp-wasm: the key table does not fit');
     this.u8.set(table, TABLE_AT);

@@ -39,17 +39,24 @@ export function areasBytes(shards: number, rows: number): number {
 export class WasmRouting {
   private slots: Float64Array;
   private areas: RoutedColumns | null = null;
-  /** Rows an area holds: a read's most and the slack for its first slot. */
-  private readonly rows: number;
+  /** Rows an area holds: a read's most (keptReads times for one shard) and the slack for its first slot. */
+  private areaRows: number;
+
+  /**
+   * `rows`: the most rows a read routes to one area. `keptReads` (one shard only): the reads
+   * an area holds, so that a sink that adds routed rows where they lie (FlowSink addRouted)
+   * keeps them across reads and adds them in long runs (RoutedColumns.readRows).
+   */
 
   constructor(
     private readonly memory: WebAssembly.Memory,
     private readonly at: number,
     private readonly areasAt: number,
-    rows: number,
+    private readonly rows: number,
     private readonly cloud: number,
+    private readonly keptReads = 1,
   ) {
-    this.rows = rows + AREA_SLACK;
+    this.areaRows = rows + AREA_SLACK;
     const buf = memory.buffer;
     this.slots = new Float64Array(buf, at, 32);
     // isPublicV4's ranges, copied once: src/net/address.ts stays the one definition
@@ -80,10 +87,10 @@ export class WasmRouting {
     slots[4] = sink.shards;
     slots[5] = regionBlank ? 1 : 0;
     slots[18] = areas === null ? 0 : this.areasAt;
-    slots[19] = this.rows;
+    slots[19] = this.areaRows;
     // TypedArray.set into a SharedArrayBuffer (a ring slot's batch) copies a word at a time
     // only where source and target lie alike modulo 8, else a byte at a time (~10x slower)
-    if (areas !== null) for (let s = 0; s < sink.shards; s++) areas.starts[s] = sink.areaStart(s);
+    if (areas !== null) for (let s = 0; s < sink.shards; s++) areas.starts[s] = sink.areaStart(s, areas);
     return this.memory.buffer !== before;
   }
 
@@ -121,12 +128,14 @@ export class WasmRouting {
   /** Areas for `shards` shards, the memory grown to hold them. */
   private areasFor(shards: number): RoutedColumns {
     if (this.areas !== null && this.areas.feed.length >= shards) return this.areas;
-    const need = this.areasAt + areasBytes(shards, this.rows - AREA_SLACK);
+    const kept = shards === 1 ? this.keptReads : 1;
+    this.areaRows = this.rows * kept + AREA_SLACK;
+    const need = this.areasAt + areasBytes(shards, this.rows * kept);
     const have = this.memory.buffer.byteLength;
     if (need > have) this.memory.grow(Math.ceil((need - have) / 65536));
     const buf = this.memory.buffer;
     this.slots = new Float64Array(buf, this.at, 32);
-    const n = this.rows;
+    const n = this.areaRows;
     const per = <T>(make: (at: number) => T): T[] => Array.from({ length: shards }, (_, s) => make(this.areasAt + s * n * AREA_BYTES_A_ROW));
     // the same offsets as assembly/shared/route.ts toArea
     this.areas = {
@@ -151,6 +160,7 @@ export class WasmRouting {
       starts: new Uint32Array(buf, this.at + AREA_STARTS, shards),
       ends: this.areas?.ends.length === shards ? this.areas.ends : new Int32Array(shards),
       cloud: this.cloud,
+      readRows: kept > 1 ? this.rows : 0,
     };
     return this.areas;
   }
