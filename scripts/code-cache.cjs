@@ -20,7 +20,7 @@
 const { mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } = require('node:fs');
 const { homedir } = require('node:os');
 const { createRequire } = require('node:module');
-const { basename, dirname, join, resolve, sep } = require('node:path');
+const { basename, dirname, join, resolve } = require('node:path');
 const { fileURLToPath } = require('node:url');
 const vm = require('node:vm');
 
@@ -78,20 +78,16 @@ function userCacheFileOf(file) {
 
 /** The cache's V8 data (beside the bundle, else in the user's cache folder), or undefined when there is none for this bundle as it is now. */
 function readCache(file, header) {
-  // the user's folder's name made only when the bundle has no cache beside it: path.join in
-  // every thread for every bundle made Node's normalizeString hot enough for V8 to compile it
-  const data = readOr(cacheFileOf(file)) ?? readOr(userCacheFileOf(file));
-  if (data === undefined) return undefined;
-  return data.length > header.length && data.subarray(0, header.length).equals(header) ? data.subarray(header.length) : undefined;
-}
-
-/** A file's bytes, or undefined when it cannot be read. */
-function readOr(place) {
-  try {
-    return readFileSync(place);
-  } catch {
-    return undefined;
+  for (const place of [cacheFileOf(file), userCacheFileOf(file)]) {
+    let data;
+    try {
+      data = readFileSync(place);
+    } catch {
+      continue;
+    }
+    return data.length > header.length && data.subarray(0, header.length).equals(header) ? data.subarray(header.length) : undefined;
   }
+  return undefined;
 }
 
 /** Writes a file whole or not at all: a temporary file renamed into place (a reader sees the old file or the new one). */
@@ -138,9 +134,9 @@ function requireStub(stub) {
  * import on Node 20 (V8 does not keep Node's callback with the cache).
  */
 function requireFor(file) {
-  const plain = requireIn(dirname(file));
+  const plain = createRequire(file);
   const req = (id) => {
-    const local = id.startsWith('file:') ? fileURLToPath(id) : id.startsWith('.') ? besideOf(file, id) : null;
+    const local = id.startsWith('file:') ? fileURLToPath(id) : id.startsWith('.') ? resolve(dirname(file), id) : null;
     if (local !== null && local.endsWith('.cjs')) return requireCached(local);
     const worker = local === null ? null : requireStub(local);
     return worker ?? plain(local ?? id);
@@ -148,24 +144,6 @@ function requireFor(file) {
   req.resolve = plain.resolve;
   req.cache = plain.cache;
   return req;
-}
-
-/**
- * The file a relative id names from `file`'s folder: a plain './name' (the bundles' chunks) by
- * appending it where '/' is the separator (the chunks require each other hundreds of times a thread, and path.resolve's
- * normalizeString was among the functions V8 compiled at every start), anything else by resolve.
- */
-function besideOf(file, id) {
-  return sep === '/' && id.startsWith('./') && !id.includes('/', 2) && id !== './.' && id !== './..' ? `${dirname(file)}/${id.slice(2)}` : resolve(dirname(file), id);
-}
-
-/** createRequire's require of each folder's bundles (they resolve packages alike): one, not one a bundle file, each of which resolved its folder's node_modules paths again. */
-const folderRequires = new Map();
-
-function requireIn(dir) {
-  let r = folderRequires.get(dir);
-  if (r === undefined) folderRequires.set(dir, (r = createRequire(join(dir, '_'))));
-  return r;
 }
 
 /** The bundle's exports, compiled with its cache when one fits (FLOWSIEVE_CODE_CACHE=off: none); once per thread, as require() would. */

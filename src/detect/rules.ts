@@ -40,33 +40,17 @@ export interface KeyFeatures {
   cvFlows: number;
 }
 
-/** The conditions of failedConditions, in the spec's order (bit k of a failure mask is CONDITIONS[k]). */
-const CONDITIONS = ['min_endpoints', 'min_accounts', 'min_regions', 'min_clouds', 'max_cv_packets', 'max_cv_bytes', 'max_cv_flows'] as const;
-
-/** Every failure mask's list of names, made once (failedConditions copies one). */
-const FAILED_LISTS: readonly (readonly string[])[] = Array.from({ length: 1 << CONDITIONS.length }, (_, bits) =>
-  CONDITIONS.filter((_, k) => (bits >> k) & 1),
-);
-
-/**
- * Names of the conditions a key fails, in the spec's order ([] = it is a scan). Every compare
- * runs for every key and the list is a copy of one made for the failure mask: the finalisation
- * calls this once a candidate key, and a push or compare that the first keys had never
- * reached (a CV of keys that all had one, a condition none had failed yet) deoptimised the
- * finalisation's loop once it was compiled, which V8 then compiled again (moduleKey, issue 19).
- */
+/** Names of the conditions a key fails, in the spec's order ([] = it is a scan). */
 export function failedConditions(f: KeyFeatures, t: Thresholds): string[] {
-  const cvPackets = f.cvPackets === null ? 0 : f.cvPackets;
-  const cvBytes = f.cvBytes === null ? 0 : f.cvBytes;
-  const bits =
-    (f.endpoints < t.minEndpoints ? 1 : 0) |
-    (f.accounts < t.minAccounts ? 2 : 0) |
-    (f.regions < t.minRegions ? 4 : 0) |
-    (f.clouds < t.minClouds ? 8 : 0) |
-    (!(cvPackets <= t.maxCvPackets) && f.cvPackets !== null ? 16 : 0) |
-    (!(cvBytes <= t.maxCvBytes) && f.cvBytes !== null ? 32 : 0) |
-    (!(f.cvFlows <= t.maxCvFlows) ? 64 : 0);
-  return FAILED_LISTS[bits]!.slice();
+  const failed: string[] = [];
+  if (f.endpoints < t.minEndpoints) failed.push('min_endpoints');
+  if (f.accounts < t.minAccounts) failed.push('min_accounts');
+  if (f.regions < t.minRegions) failed.push('min_regions');
+  if (f.clouds < t.minClouds) failed.push('min_clouds');
+  if (f.cvPackets !== null && !(f.cvPackets <= t.maxCvPackets)) failed.push('max_cv_packets');
+  if (f.cvBytes !== null && !(f.cvBytes <= t.maxCvBytes)) failed.push('max_cv_bytes');
+  if (!(f.cvFlows <= t.maxCvFlows)) failed.push('max_cv_flows');
+  return failed;
 }
 
 /**

@@ -886,18 +886,9 @@ interface DayTriples {
  * deoptimised it when one function held them all.
  */
 function dayStarts(tDay: Int32Array, m: number, n: number): Int32Array {
-  const start = dayCounts(tDay, m, n);
-  // the sums' loop after the counting's call, not after its loop: with both loops here the
-  // first was compiled on the stack and the second, never run yet, deoptimised it in most
-  // runs (`--trace-deopt`: "insufficient type feedback for compare operation")
-  for (let i = 0; i < n; i++) start[i + 1]! += start[i]!;
-  return start;
-}
-
-/** How many of the m triples each endpoint-day has, at its index + 1 (n + 1 counts). */
-function dayCounts(tDay: Int32Array, m: number, n: number): Int32Array {
   const start = new Int32Array(n + 1);
   for (let k = 0; k < m; k++) start[tDay[k]! + 1]!++;
+  for (let i = 0; i < n; i++) start[i + 1]! += start[i]!;
   return start;
 }
 

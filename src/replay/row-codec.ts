@@ -399,13 +399,7 @@ export function decodeRowsWhere(cols: Map<string, Column>, r: BlockRows, feedBit
  */
 function rowsWhere(flags: Uint8Array, af: Uint8Array, n: number, feedBit: number): number {
   let z = whereScratch;
-  // grown by doubling: a growth after V8 compiled this (its first call ran before the function
-  // had a feedback vector) deoptimised it ("insufficient type feedback for construct") in
-  // every 2-worker replay run
-  if (z.row.length < n) {
-    const size = Math.max(n, 2 * z.row.length);
-    z = whereScratch = { row: new Int32Array(size), ks: new Int32Array(size), kd: new Int32Array(size) };
-  }
+  if (z.row.length < n) z = whereScratch = { row: new Int32Array(n), ks: new Int32Array(n), kd: new Int32Array(n) };
   const { row, ks, kd } = z;
   let m = 0;
   let s6 = 0;
