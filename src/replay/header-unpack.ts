@@ -40,8 +40,9 @@ function fail(): undefined {
  * The value at `at`, containers filled in one loop with a stack of those open (no recursion):
  * value, array and map calling each other were each compiled by TurboFan with the others
  * inlined, in every shard thread, the largest compiles of a replay run (~21 % of its compile
- * work, bench/RESULTS.md session 15 deopts); one function is compiled once. A key must be a
- * string (not __proto__), and values nest up to MAX_DEPTH, as before.
+ * work, bench/RESULTS.md session 15 deopts); this one function's compiles (its own, and inlined
+ * into readBlockHeader) are a third of theirs. A key must be a string (not __proto__), and values
+ * nest up to MAX_DEPTH, as before.
  */
 function value(): unknown {
   const open: (unknown[] | Record<string, unknown>)[] = [];
