@@ -32,6 +32,29 @@ describe('coefficient of variation', () => {
     const f = { endpoints: 9, clouds: 1, accounts: 1, regions: 1, cvPackets: 0.6, cvBytes: null, cvFlows: 1.01 };
     expect(failedConditions(f, DEFAULT_THRESHOLDS)).toEqual(['min_endpoints', 'max_cv_packets', 'max_cv_flows']);
   });
+  it('names each condition alone and together, null and NaN CVs as the spec says, in a list of its own', () => {
+    const pass = { endpoints: 10, clouds: 1, accounts: 1, regions: 1, cvPackets: 0.5, cvBytes: 0.5, cvFlows: 1 };
+    const fails: [string, Record<string, number>][] = [
+      ['min_endpoints', { endpoints: 9 }], ['min_accounts', { accounts: 0 }], ['min_regions', { regions: 0 }], ['min_clouds', { clouds: 0 }],
+      ['max_cv_packets', { cvPackets: 0.51 }], ['max_cv_bytes', { cvBytes: NaN }], ['max_cv_flows', { cvFlows: 1.5 }],
+    ];
+    for (let mask = 0; mask < 1 << fails.length; mask++) {
+      const f = { ...pass };
+      const want: string[] = [];
+      fails.forEach(([name, over], k) => {
+        if ((mask >> k) & 1) {
+          Object.assign(f, over);
+          want.push(name);
+        }
+      });
+      const got = failedConditions(f, DEFAULT_THRESHOLDS);
+      expect(got, `mask ${mask}`).toEqual(want);
+      got.push('changed'); // the caller's own list: the next key's is unchanged
+    }
+    const none = { ...pass, cvPackets: null, cvBytes: null };
+    expect(failedConditions(none, { ...DEFAULT_THRESHOLDS, maxCvPackets: -1, maxCvBytes: -1 })).toEqual([]);
+    expect(failedConditions({ ...none, cvPackets: 0 }, { ...DEFAULT_THRESHOLDS, maxCvPackets: -1 })).toEqual(['max_cv_packets']);
+  });
 });
 
 describe('verdicts (detection.md §3)', () => {

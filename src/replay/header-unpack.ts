@@ -25,7 +25,7 @@ export function unpackHeader(b: Uint8Array): unknown {
   at = 0;
   end = b.length;
   failed = false;
-  const v = value(0);
+  const v = value();
   const ok = !failed && at === end;
   bytes = new Uint8Array(0); // not kept past the call (the frame's memory is reused)
   return ok ? v : undefined;
@@ -36,14 +36,59 @@ function fail(): undefined {
   return undefined;
 }
 
-function value(depth: number): unknown {
-  if (at >= end || depth > MAX_DEPTH) return fail();
-  const t = bytes[at++]!;
-  if (t < 0x80) return t; // positive fixint
-  if (t >= 0xe0) return t - 0x100; // negative fixint
-  if (t < 0x90) return map(t & 0x0f, depth);
-  if (t < 0xa0) return array(t & 0x0f, depth);
-  if (t < 0xc0) return ascii(t & 0x1f);
+/**
+ * The value at `at`, containers filled in one loop with a stack of those open (no recursion):
+ * value, array and map calling each other were each compiled by TurboFan with the others
+ * inlined, in every shard thread, the largest compiles of a replay run (~21 % of its compile
+ * work, bench/RESULTS.md session 15 deopts); this one function's compiles (its own, and inlined
+ * into readBlockHeader) are a third of theirs. A key must be a string (not __proto__), and values
+ * nest up to MAX_DEPTH, as before.
+ */
+function value(): unknown {
+  const open: (unknown[] | Record<string, unknown>)[] = [];
+  const left: number[] = [];
+  let key: string | null = null; // the open map's key read, whose value comes next
+  for (;;) {
+    if (at >= end || open.length > MAX_DEPTH) return fail();
+    const t = bytes[at++]!;
+    let v: unknown;
+    let n = -1; // a container's entries (v is the container), else -1
+    if (t < 0x80) v = t; // positive fixint
+    else if (t >= 0xe0) v = t - 0x100; // negative fixint
+    else if (t < 0xc0 && t >= 0xa0) v = ascii(t & 0x1f);
+    else if (t < 0xa0 || t === 0xdc || t === 0xde) {
+      n = t < 0xa0 ? t & 0x0f : uint(2);
+      v = t < 0x90 || t === 0xde ? {} : [];
+    } else v = scalar(t);
+    if (failed) return undefined;
+    if (n > 0) {
+      if (key === null && open.length > 0 && !Array.isArray(open[open.length - 1])) return fail(); // a container as a key
+      open.push(v as unknown[] | Record<string, unknown>);
+      left.push(n);
+      continue;
+    }
+    // v is whole: into the open containers, closing those it fills
+    for (;;) {
+      if (open.length === 0) return v;
+      const c = open[open.length - 1]!;
+      if (Array.isArray(c)) c.push(v);
+      else if (key === null) {
+        if (typeof v !== 'string' || v === '__proto__') return fail();
+        key = v;
+        break;
+      } else {
+        c[key] = v;
+        key = null;
+      }
+      if (--left[left.length - 1]! > 0) break;
+      v = open.pop();
+      left.pop();
+    }
+  }
+}
+
+/** A value of the other type bytes (nil, booleans, integers, float64, str8/16), undefined (failed) for anything msgpackr must read. */
+function scalar(t: number): unknown {
   switch (t) {
     case 0xc0:
       return null;
@@ -69,10 +114,6 @@ function value(depth: number): unknown {
       return ascii(uint(1));
     case 0xda:
       return ascii(uint(2));
-    case 0xdc:
-      return array(uint(2), depth);
-    case 0xde:
-      return map(uint(2), depth);
     default:
       return fail(); // 64-bit integers, float32, str32, bin, ext, array32, map32: msgpackr's
   }
@@ -132,23 +173,4 @@ function sameBytes(s: string, n: number): boolean {
   if (s.length !== n) return false;
   for (let k = 0; k < n; k++) if (s.charCodeAt(k) !== bytes[at + k]) return false;
   return true;
-}
-
-function array(n: number, depth: number): unknown[] | undefined {
-  if (failed) return undefined;
-  const a: unknown[] = [];
-  for (let k = 0; k < n && !failed; k++) a.push(value(depth + 1));
-  return a;
-}
-
-/** A map with string keys as an object (msgpackr's default); any other key goes to msgpackr. */
-function map(n: number, depth: number): Record<string, unknown> | undefined {
-  if (failed) return undefined;
-  const o: Record<string, unknown> = {};
-  for (let k = 0; k < n && !failed; k++) {
-    const key = value(depth + 1);
-    if (typeof key !== 'string' || key === '__proto__') return fail();
-    o[key] = value(depth + 1);
-  }
-  return o;
 }
