@@ -218,6 +218,33 @@ interface HostInfo {
   sports: Uint32Array;
 }
 
+/**
+ * The entries of hosts that reach a target more than once (more entries than distinct targets),
+ * in their order: only they can make a vertical group of two entries or more. The grouping by
+ * target is the finalisation's costliest (nearly every entry a group of its own: a slot written
+ * at random in megabytes; a replayed scanner's 688 k entries on 688 k targets, issue 19,
+ * replayout); a host left out here has only groups of one, which no finding takes, and the
+ * groups left keep their order (first appearance) and their entries.
+ */
+function withRepeatedTargets(entries: Int32Array, info: HostInfo): Int32Array {
+  const { hostOf, targets } = info;
+  const count = new Int32Array(targets.length);
+  for (let j = 0; j < entries.length; j++) count[hostOf[entries[j]!]!]!++;
+  let k = 0;
+  for (let j = 0; j < entries.length; j++) {
+    const g = hostOf[entries[j]!]!;
+    if (count[g]! > targets[g]!) k++;
+  }
+  if (k === entries.length) return entries;
+  const kept = new Int32Array(k);
+  k = 0;
+  for (let j = 0; j < entries.length; j++) {
+    const e = entries[j]!;
+    if (count[hostOf[e]!]! > targets[hostOf[e]!]!) kept[k++] = e;
+  }
+  return kept;
+}
+
 function hostFigures(info: HostInfo, e: number): HostFigures {
   const g = info.hostOf[e]!;
   return { protocols: info.protocols[g]!, ports: info.ports[g]!, targets: info.targets[g]!, sports: info.sports[g]! };
@@ -1136,7 +1163,7 @@ export class OutboundTable {
       const list = listOf(horizontal, g);
       out.push(this.finding('horizontal', list, hostFigures(hostInfo, list[0]!)));
     }
-    const vertical = group(candidates, BY_TARGET);
+    const vertical = group(t.minPorts > 1 ? withRepeatedTargets(candidates, hostInfo) : candidates, BY_TARGET);
     const deep = new Int32Array(vertical.count);
     for (let k = 0, n = groupsOfAtLeast(vertical, t.minPorts, deep); k < n; k++) {
       const list = listOf(vertical, deep[k]!);
