@@ -216,6 +216,8 @@ interface HostInfo {
   ports: Int32Array;
   targets: Int32Array;
   sports: Uint32Array;
+  /** where each host's entries of the list start (hostCount + 1): a host's entry count is the difference */
+  listStart: Int32Array;
 }
 
 /**
@@ -227,22 +229,15 @@ interface HostInfo {
  * groups left keep their order (first appearance) and their entries.
  */
 function withRepeatedTargets(entries: Int32Array, info: HostInfo): Int32Array {
-  const { hostOf, targets } = info;
-  const count = new Int32Array(targets.length);
-  for (let j = 0; j < entries.length; j++) count[hostOf[entries[j]!]!]!++;
+  const { hostOf, targets, listStart } = info;
+  const kept = new Int32Array(entries.length);
   let k = 0;
   for (let j = 0; j < entries.length; j++) {
-    const g = hostOf[entries[j]!]!;
-    if (count[g]! > targets[g]!) k++;
-  }
-  if (k === entries.length) return entries;
-  const kept = new Int32Array(k);
-  k = 0;
-  for (let j = 0; j < entries.length; j++) {
     const e = entries[j]!;
-    if (count[hostOf[e]!]! > targets[hostOf[e]!]!) kept[k++] = e;
+    const g = hostOf[e]!;
+    if (listStart[g + 1]! - listStart[g]! > targets[g]!) kept[k++] = e;
   }
-  return kept;
+  return k === entries.length ? entries : kept.subarray(0, k);
 }
 
 function hostFigures(info: HostInfo, e: number): HostFigures {
@@ -1102,15 +1097,16 @@ export class OutboundTable {
    * placed by host number, not grouped by hash again.
    */
   private hostInfoOf(entries: Int32Array, hostOf: Int32Array, hostCount: number, distinct: DistinctCount): HostInfo {
+    const start = new Int32Array(hostCount + 1);
     const info: HostInfo = {
       hostOf,
       protocols: new Int32Array(hostCount),
       ports: new Int32Array(hostCount),
       targets: new Int32Array(hostCount),
       sports: new Uint32Array(hostCount),
+      listStart: start,
     };
     if (entries.length === 0) return info;
-    const start = new Int32Array(hostCount + 1);
     for (let j = 0; j < entries.length; j++) start[hostOf[entries[j]!]! + 1]!++;
     for (let g = 0; g < hostCount; g++) start[g + 1]! += start[g]!;
     const order = new Int32Array(entries.length);
