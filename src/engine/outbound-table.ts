@@ -428,12 +428,14 @@ export class OutboundTable {
 
   /**
    * A replayed block's m outbound rows (selectRows found them) added where they lie, in the
-   * block's columns, when they are fresh (addBatch) and the table adds in JavaScript: no batch
-   * is expanded for them (issue 19, replayout). False, nothing added, where they must come as
-   * a batch (addBatch): not fresh, or a table that sheds, or one that adds in the module.
+   * block's columns, when they are fresh (addBatch: those are added in JavaScript, in the
+   * module's memory or not): no batch is expanded for them (issue 19, replayout). False,
+   * nothing added, where they must come as a batch (addBatch): not fresh, or a table that sheds.
    */
   addBlockRows(r: BlockRows, c: OutboundColumns, m: number, fresh: boolean): boolean {
-    if (!fresh || this.keepBelow !== ALL_RANKS || (this.arenaWanted && this.arena === null && m >= ADD_MIN_BATCH)) return false;
+    if (!fresh || this.keepBelow !== ALL_RANKS) return false;
+    // addBatch's steps before its adds, for m records
+    if (this.arenaWanted && this.arena === null && m >= ADD_MIN_BATCH) this.enterArena();
     if (r.strings !== this.mappedStrings) this.mapDictionaries(r.strings);
     this.startBatchIndex(m);
     this.hardLimit = this.limitEntries === Infinity ? Infinity : this.n + m;
