@@ -96,6 +96,29 @@ describe('outbound finalisation: host figures and grouping (typed arrays)', () =
     ]);
   });
 
+  it('finds a vertical scan of one target among a host\'s many targets of one entry each (the grouping by target skips only hosts without a repeated target)', () => {
+    const rows: Row[] = [];
+    // 10.0.0.8: 300 targets once each on 80/TCP, and one of them again on 3 more ports (entries 303, targets 300)
+    for (let k = 0; k < 300; k++) rows.push({ src: 0x0a000008, dst: v4(0x39000000 + k), proto: 6, port: 80, sport: 5 });
+    for (let p = 0; p < 3; p++) rows.push({ src: 0x0a000008, dst: v4(0x39000007), proto: 6, port: 8080 + p, sport: 5 });
+    // 10.0.0.9: 400 targets once each: no vertical group, left out of the grouping by target
+    for (let k = 0; k < 400; k++) rows.push({ src: 0x0a000009, dst: v4(0x3a000000 + k), proto: 6, port: 81 + (k % 7), sport: 5 });
+    const saved = process.env.FLOWSIEVE_OUTBOUND;
+    try {
+      for (const mode of ['wasm', 'js']) {
+        if (mode === 'js') process.env.FLOWSIEVE_OUTBOUND = 'js';
+        else delete process.env.FLOWSIEVE_OUTBOUND;
+        const t = new OutboundTable(3600, 16);
+        t.addBatch(batchOf(rows));
+        const f = t.finalize({ minTargets: 1000, minPorts: 4, maxCvPackets: 0.5, maxCvBytes: 0.5 });
+        expect(f.map((x) => `${x.kind} ${x.src} ${x.targets} ${x.ports} ${x.targetsOfHost}`)).toEqual(['vertical 10.0.0.8 1 4 300']);
+      }
+    } finally {
+      if (saved === undefined) delete process.env.FLOWSIEVE_OUTBOUND;
+      else process.env.FLOWSIEVE_OUTBOUND = saved;
+    }
+  });
+
   it('maps each batch\'s own string table as its records use it: the same alert however the strings are laid out', () => {
     const rows: Row[] = [];
     for (let k = 0; k < 100; k++) rows.push({ src: 0x0a000007, dst: v4(0x51030000 + k), proto: 6, port: 445, sport: 5 });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { allocBatch, type FlowBatchData } from '../dist/src/flow/batch.js';
-import { blockRows, decodeRows, decodeRowsWhere, encodeRows, RowScratch } from '../dist/src/replay/row-codec.js';
+import { blockRows, decodeRows, decodeRowsWhere, encodeRows, outboundColumns, RowScratch, selectRows } from '../dist/src/replay/row-codec.js';
+import { OutboundTable } from '../dist/src/engine/outbound-table.js';
 import { decodeBlock, encodeBlock, type Column } from '../dist/src/replay/block.js';
 import { lz4Wasm } from '../dist/src/replay/lz4-wasm.js';
 
@@ -119,5 +120,46 @@ describe.each([
       cols.set(name, six.subarray(0, six.length - 4));
       expect(() => blockRows(place(cols, 20), 20, dict), name).toThrow(/IPv6 address column is too short/);
     }
+  });
+});
+
+describe('OutboundTable.addBlockRows: a fresh block\'s outbound rows read in its columns', () => {
+  /** A block of n rows, every third outbound, rows 3k and 3k + 3 of one key in pairs (counted twice), as the shard reads it. */
+  function outboundBlock(n: number, seed: number) {
+    const b = batchOf(Array.from({ length: n }, (_, i) => (i % 3 === 0 ? OUTBOUND : i % 3 === 1 ? OUTBOUND | INBOUND : INBOUND)));
+    for (let i = 6; i < n; i += 12) {
+      b.src.copyWithin(i * 4, (i - 3) * 4, (i - 2) * 4);
+      b.dst.copyWithin(i * 4, (i - 3) * 4, (i - 2) * 4);
+      b.proto[i] = b.proto[i - 3]!;
+      b.dport[i] = b.dport[i - 3]!;
+      b.cloud[i] = b.cloud[i - 3]!;
+      b.account[i] = b.account[i - 3]!;
+    }
+    for (let i = 0; i < n; i++) b.start[i] = T0 + ((i * 7919 + seed * 104729) % 86400);
+    const { cols, dict } = block(b);
+    return { cols, r: blockRows(cols, n, dict) };
+  }
+
+  it('holds the same entries, counts and strings as the block expanded and added as a batch, block after block', () => {
+    const direct = new OutboundTable(3600, 16);
+    const batched = new OutboundTable(3600, 16);
+    const scratch = new RowScratch();
+    // the 3,000-row block's 2,000 outbound rows move both tables into the module's memory (addBatch's 1,024)
+    for (const [n, seed] of [[90, 1], [600, 2], [3000, 4], [31, 3]] as const) {
+      const { cols, r } = outboundBlock(n, seed);
+      const m = selectRows(r, OUTBOUND);
+      expect(m).toBe(Math.ceil((2 * n) / 3));
+      expect(direct.addBlockRows(r, outboundColumns(cols), m, true)).toBe(true);
+      batched.addBatch(decodeRowsWhere(cols, r, OUTBOUND, scratch), true);
+    }
+    expect(direct.n).toBeGreaterThan(0);
+    expect(direct.exportState()).toEqual(batched.exportState());
+  });
+
+  it('declines (adds nothing) where the rows must come as a batch: rows not fresh', () => {
+    const t = new OutboundTable(3600, 16);
+    const { cols, r } = outboundBlock(90, 1);
+    expect(t.addBlockRows(r, outboundColumns(cols), selectRows(r, OUTBOUND), false)).toBe(false);
+    expect(t.n).toBe(0);
   });
 });

@@ -88,7 +88,8 @@ function tableCapacity(hint: number | undefined): number {
 /**
  * Replayed blocks: rows the sink would have left out come as batches; the others as whole
  * blocks, whose inbound rows the table reads in place and whose outbound rows (a few
- * percent) are expanded for the outbound table.
+ * percent) the outbound table reads in place too where they are fresh (addBlockRows), else
+ * expanded into a batch for it.
  */
 const replayTable: ReplayTable = {
   batch: (batch, windowSeconds, capacityHint) => {
@@ -97,9 +98,10 @@ const replayTable: ReplayTable = {
   block: (rows, bucket, expand, outbound, windowSeconds, capacityHint, outboundRows) => {
     const s = stateFor(windowSeconds, capacityHint, outboundRows);
     s.inbound = bound.addRows(s.inbound, rows, bucket, expand);
-    const out = outbound();
     // a twin holding its whole bucket (only those have smallBelow set) adds keys no other block has
-    if (out.n > 0) s.outbound.addBatch(out, rows.smallBelow > 0);
+    const fresh = rows.smallBelow > 0;
+    const out = outbound((m, c) => s.outbound.addBlockRows(rows, c, m, fresh));
+    if (out.n > 0) s.outbound.addBatch(out, fresh);
   },
 };
 

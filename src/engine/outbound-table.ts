@@ -18,6 +18,7 @@ import { coefficientOfVariation, cvAtMost } from '../detect/rules.js';
 import { formatAddress } from '../net/address.js';
 import { HomeNet } from '../net/home-net.js';
 import { LastKey } from './scan-ingest.js';
+import { countAt, putAddress, selectedRows, type BlockRows, type OutboundColumns } from '../replay/row-codec.js';
 import { nextPow2, type ShardFilter } from './scan-layout.js';
 import type { TrafficFigures } from './verdict.js';
 import { wasmGrouping, type GroupedColumns, type WasmGrouping } from './outbound-wasm.js';
@@ -216,6 +217,28 @@ interface HostInfo {
   ports: Int32Array;
   targets: Int32Array;
   sports: Uint32Array;
+  /** where each host's entries of the list start (hostCount + 1): a host's entry count is the difference */
+  listStart: Int32Array;
+}
+
+/**
+ * The entries of hosts that reach a target more than once (more entries than distinct targets),
+ * in their order: only they can make a vertical group of two entries or more. The grouping by
+ * target is the finalisation's costliest (nearly every entry a group of its own: a slot written
+ * at random in megabytes; a replayed scanner's 688 k entries on 688 k targets, issue 19,
+ * replayout); a host left out here has only groups of one, which no finding takes, and the
+ * groups left keep their order (first appearance) and their entries.
+ */
+function withRepeatedTargets(entries: Int32Array, info: HostInfo): Int32Array {
+  const { hostOf, targets, listStart } = info;
+  const kept = new Int32Array(entries.length);
+  let k = 0;
+  for (let j = 0; j < entries.length; j++) {
+    const e = entries[j]!;
+    const g = hostOf[e]!;
+    if (listStart[g + 1]! - listStart[g]! > targets[g]!) kept[k++] = e;
+  }
+  return k === entries.length ? entries : kept.subarray(0, k);
 }
 
 function hostFigures(info: HostInfo, e: number): HostFigures {
@@ -392,7 +415,7 @@ export class OutboundTable {
   addBatch(batch: FlowBatchData, fresh = false): void {
     if (this.arenaWanted && this.arena === null && batch.n >= ADD_MIN_BATCH) this.enterArena();
     // the blocks of a replay file share the file's dictionary: map it once, not per block
-    if (batch.strings !== this.mappedStrings) this.mapDictionaries(batch);
+    if (batch.strings !== this.mappedStrings) this.mapDictionaries(batch.strings);
     if (fresh) this.startBatchIndex(batch.n);
     else this.batchMask = 0;
     // every record of the batch finds room: shed decides after it what the table keeps
@@ -401,6 +424,102 @@ export class OutboundTable {
     if (this.keepBelow === ALL_RANKS) this.addRecords(batch);
     else this.addKept(batch);
     if (this.n > this.limitEntries) this.shed();
+  }
+
+  /**
+   * A replayed block's m outbound rows (selectRows found them) added where they lie, in the
+   * block's columns, when they are fresh (addBatch: those are added in JavaScript, in the
+   * module's memory or not): no batch is expanded for them (issue 19, replayout). False,
+   * nothing added, where they must come as a batch (addBatch): not fresh, or a table that sheds.
+   */
+  addBlockRows(r: BlockRows, c: OutboundColumns, m: number, fresh: boolean): boolean {
+    if (!fresh || this.keepBelow !== ALL_RANKS) return false;
+    // addBatch's steps before its adds, for m records
+    if (this.arenaWanted && this.arena === null && m >= ADD_MIN_BATCH) this.enterArena();
+    if (r.strings !== this.mappedStrings) this.mapDictionaries(r.strings);
+    this.startBatchIndex(m);
+    this.hardLimit = this.limitEntries === Infinity ? Infinity : this.n + m;
+    if (this.views !== null) this.arena!.entriesAhead(this.n + m);
+    this.lastKey.reset();
+    for (let j = 0; j < m; j += ADD_RUN) this.addBlockRun(r, c, j, Math.min(m, j + ADD_RUN));
+    if (this.n > this.limitEntries) this.shed();
+    return true;
+  }
+
+  /** Selected rows [from, to) of a block (addBlockRows), as addRun adds a batch's. */
+  private addBlockRun(r: BlockRows, c: OutboundColumns, from: number, to: number): void {
+    const { flags, af, src, dst, src6, dst6, proto, dport, start, dur, packets, bytes, account, region } = r;
+    const { sport, iface, instance } = c;
+    const { row, ks, kd } = selectedRows();
+    const sw = this.blockSrc;
+    const dw = this.blockDst;
+    const W = this.windowSeconds;
+    const last = this.lastKey;
+    for (let j = from; j < to; j++) {
+      const i = row[j]!;
+      const a = af[i]!;
+      putAddress(sw, 0, (a & 1) !== 0, src[i]!, src6, ks[j]! * 4);
+      putAddress(dw, 0, (a & 2) !== 0, dst[i]!, dst6, kd[j]! * 4);
+      const sA = this.v6.wordOf(sw, 0) | 0;
+      let fam = this.v6.wasV6 ? F_SRC6 : 0;
+      const epv = (((flags[i]! >>> 2) & 3) << 30) | this.accountOf(account[i]!);
+      const ppv = ((proto[i]! << 16) | dport[i]!) >>> 0;
+      const st = start[i]!;
+      const w = Math.floor(st / W);
+      const dA = this.targetWord(dw, 0);
+      if (this.targetFam < 0) {
+        this.drop(sA, fam, epv, w, 1);
+        continue;
+      }
+      fam |= this.targetFam;
+      if (!last.same(sA, epv, ppv, w, dA, fam)) last.entry = this.findOrAppend(sA, epv, ppv, w, dA, fam);
+      const e = last.entry;
+      if (e < 0) {
+        this.drop(sA, fam, epv, w, 1);
+        continue;
+      }
+      this.tally(e, countAt(packets, i), countAt(bytes, i), st, st + dur[i]!, sport[i]!, iface[i]!, instance[i]!, region[i]!);
+    }
+  }
+
+  /** addBlockRun's addresses as four words (putAddress), reused. */
+  private readonly blockSrc = new Uint32Array(4);
+  private readonly blockDst = new Uint32Array(4);
+  /** Set by targetWord: F_DST6 when the target's word is an IPv6 intern id, 0 for IPv4, -1 when the record is dropped. */
+  private targetFam = 0;
+
+  /**
+   * The key word of the target at w[o] (and targetFam). Once the table is full, an IPv6 target
+   * not interned yet has no entry and is not interned now: targetFam -1 (addRun's rule).
+   */
+  private targetWord(w: Uint32Array, o: number): number {
+    if (this.full() && !(w[o] === 0 && w[o + 1] === 0 && w[o + 2] === 0xffff)) {
+      const id = this.v6.find(w, o); // an intern id: below 2^31
+      this.targetFam = id < 0 ? -1 : F_DST6;
+      return id;
+    }
+    const dA = this.v6.wordOf(w, o) | 0;
+    this.targetFam = this.v6.wasV6 ? F_DST6 : 0;
+    return dA;
+  }
+
+  /** A record's counts into entry e (addBlockRun's; addRun's are written out in its loop). */
+  private tally(e: number, pk: number, by: number, first: number, end: number, sport: number, iface: number, instance: number, region: number): void {
+    this.f[e]!++;
+    if (pk === pk) {
+      this.p[e]! += pk;
+      this.flags[e]! |= F_PACKETS;
+    }
+    if (by === by) {
+      this.b[e]! += by;
+      this.flags[e]! |= F_BYTES;
+    }
+    if (first < this.first[e]!) this.first[e] = first;
+    if (end > this.last[e]!) this.last[e] = end;
+    this.sports[e]! |= 1 << (fmix32(sport) & 31);
+    this.keepSmallest(this.iface, e, this.stringId(iface));
+    this.keepSmallest(this.instance, e, this.stringId(instance));
+    this.keepSmallest(this.region, e, this.stringId(region));
   }
 
   /** addRecords over the records of entries ranked below keepBelow; the others are counted as dropped. */
@@ -500,9 +619,9 @@ export class OutboundTable {
    * lookups per string per batch (about 700 strings a batch on the bucket, for a few dozen
    * used by its outbound records: 11 ms of the shard thread's profile).
    */
-  private mapDictionaries(batch: FlowBatchData): void {
-    this.mappedStrings = batch.strings;
-    const m = batch.strings.length;
+  private mapDictionaries(strings: string[]): void {
+    this.mappedStrings = strings;
+    const m = strings.length;
     const v = this.views;
     if (v !== null && m <= ADD_MAP_CAP) {
       this.accountMap = v.accountMap;
@@ -1075,15 +1194,16 @@ export class OutboundTable {
    * placed by host number, not grouped by hash again.
    */
   private hostInfoOf(entries: Int32Array, hostOf: Int32Array, hostCount: number, distinct: DistinctCount): HostInfo {
+    const start = new Int32Array(hostCount + 1);
     const info: HostInfo = {
       hostOf,
       protocols: new Int32Array(hostCount),
       ports: new Int32Array(hostCount),
       targets: new Int32Array(hostCount),
       sports: new Uint32Array(hostCount),
+      listStart: start,
     };
     if (entries.length === 0) return info;
-    const start = new Int32Array(hostCount + 1);
     for (let j = 0; j < entries.length; j++) start[hostOf[entries[j]!]! + 1]!++;
     for (let g = 0; g < hostCount; g++) start[g + 1]! += start[g]!;
     const order = new Int32Array(entries.length);
@@ -1136,7 +1256,7 @@ export class OutboundTable {
       const list = listOf(horizontal, g);
       out.push(this.finding('horizontal', list, hostFigures(hostInfo, list[0]!)));
     }
-    const vertical = group(candidates, BY_TARGET);
+    const vertical = group(t.minPorts > 1 ? withRepeatedTargets(candidates, hostInfo) : candidates, BY_TARGET);
     const deep = new Int32Array(vertical.count);
     for (let k = 0, n = groupsOfAtLeast(vertical, t.minPorts, deep); k < n; k++) {
       const list = listOf(vertical, deep[k]!);

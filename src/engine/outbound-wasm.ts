@@ -73,6 +73,8 @@ export interface WasmHostFigures {
   sports: Uint32Array;
   /** where each host's entries of the list start (hostCount + 1 i32s in the memory), for busyHosts */
   startAt: number;
+  /** the same i32s as a view */
+  listStart: Int32Array;
 }
 
 const PAGE = 65536;
@@ -280,7 +282,7 @@ export class WasmGrouping {
     // a host's figures go over all its entries three times (the bucket's hosts have ~100): fewer hosts a piece
     const hosts = Math.max(1, piece >> 6);
     inPieces(hostCount, hosts, (from, to) => ex.hostFigures(from, to, start, order, protocols.p, ports.p, targets.p, sports, need));
-    return { protocols: protocols.a, ports: ports.a, targets: targets.a, sports: new Uint32Array(this.memory.buffer, sports, hostCount), startAt: start };
+    return { protocols: protocols.a, ports: ports.a, targets: targets.a, sports: new Uint32Array(this.memory.buffer, sports, hostCount), startAt: start, listStart: this.i32(start, hostCount + 1) };
   }
 
   /**

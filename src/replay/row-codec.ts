@@ -385,6 +385,11 @@ export function decodeRowsWhere(cols: Map<string, Column>, r: BlockRows, feedBit
   const m = rowsWhere(r.flags, r.af, r.n, feedBit);
   // a block without such rows (most blocks have no outbound row): no second pass, no views
   if (m === 0) return NO_ROWS;
+  return expandSelected(cols, r, m, s);
+}
+
+/** The m rows selectRows found, expanded as decodeRowsWhere expands them (the same batch over s). */
+export function expandSelected(cols: Map<string, Column>, r: BlockRows, m: number, s: RowScratch): FlowBatchData {
   s.ensure(m);
   for (let j = 0; j < m; j += EXPAND_RUN) expandRows(cols, r, j, Math.min(m, j + EXPAND_RUN), s);
   return s.batch(m, r.strings);
@@ -416,6 +421,31 @@ function rowsWhere(flags: Uint8Array, af: Uint8Array, n: number, feedBit: number
     d6 += (a >>> 1) & 1;
   }
   return m;
+}
+
+/**
+ * The rows of a block whose flags have feedBit, found by rowsWhere: how many, and their row
+ * numbers and IPv6 places (valid until the next call), for a reader of the block's own columns
+ * (the outbound table's addBlockRows).
+ */
+export function selectRows(r: BlockRows, feedBit: number): number {
+  return rowsWhere(r.flags, r.af, r.n, feedBit);
+}
+
+/** selectRows' rows: row[j], and ks[j] / kd[j], the IPv6 addresses before row[j] in src6 / dst6. */
+export function selectedRows(): Readonly<typeof whereScratch> {
+  return whereScratch;
+}
+
+/** A block's columns that BlockRows leaves out and the outbound table reads. */
+export interface OutboundColumns {
+  sport: Uint16Array;
+  iface: Uint16Array | Uint32Array;
+  instance: Uint16Array | Uint32Array;
+}
+
+export function outboundColumns(cols: Map<string, Column>): OutboundColumns {
+  return { sport: cols.get('sport') as Uint16Array, iface: cols.get('iface') as Uint16Array | Uint32Array, instance: cols.get('instance') as Uint16Array | Uint32Array };
 }
 
 /** rowsWhere's: row numbers, and the IPv6 addresses before each row in src6 / dst6. */
@@ -461,7 +491,7 @@ function expandRows(cols: Map<string, Column>, r: BlockRows, from: number, to: n
 }
 
 /** The empty batch decodeRowsWhere returns for a block without the rows asked (read-only: n is 0). */
-const NO_ROWS: FlowBatchData = allocBatch(0);
+export const NO_ROWS: FlowBatchData = allocBatch(0);
 
 /** An address as four words at out[o]: IPv6 from v6 at k, else the IPv4 v4 mapped (::ffff:v4). */
 export function putAddress(out: Uint32Array, o: number, six: boolean, v4: number, v6: Uint32Array, k: number): void {

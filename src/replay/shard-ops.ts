@@ -10,7 +10,7 @@ import { partitionOfBucket, SHARD_BUCKETS } from '../flow/hash.js';
 import { CorruptBlockError, decodeBlock, type Column } from './block.js';
 import { ENTRY_ROWS_KIND, readReplayHeader, ROWS_KIND } from './file.js';
 import { checkEntryCounts } from './entry-rows.js';
-import { blockRows, decodeRows, decodeRowsWhere, RowScratch, type BlockRows } from './row-codec.js';
+import { blockRows, decodeRows, expandSelected, NO_ROWS, outboundColumns, RowScratch, selectRows, type BlockRows, type OutboundColumns } from './row-codec.js';
 import { copyRow } from './rows.js';
 import { Feed } from '../flow/types.js';
 import { RowSpool, type PartResult } from './spool.js';
@@ -113,7 +113,23 @@ let spool: RowSpool | null = null;
  */
 export interface ReplayTable {
   batch(b: FlowBatchData, windowSeconds: number, capacityHint?: number): void;
-  block(rows: BlockRows, bucket: number, expand: () => FlowBatchData, outbound: () => FlowBatchData, windowSeconds: number, capacityHint?: number, outboundRows?: number): void;
+  block(rows: BlockRows, bucket: number, expand: () => FlowBatchData, outbound: BlockOutbound, windowSeconds: number, capacityHint?: number, outboundRows?: number): void;
+}
+
+/**
+ * A block's outbound rows for the table: offered first to `direct` (the outbound table reading
+ * them in the block's columns: m rows, as selectRows found them), and expanded into a batch
+ * only where it declines (true: they were added; the batch is then empty).
+ */
+export type BlockOutbound = (direct: (m: number, c: OutboundColumns) => boolean) => FlowBatchData;
+
+/** BlockOutbound of a decoded block. */
+function outboundOf(cols: Map<string, Column>, r: BlockRows): BlockOutbound {
+  return (direct) => {
+    const m = selectRows(r, Feed.outbound);
+    if (m === 0 || direct(m, outboundColumns(cols))) return NO_ROWS;
+    return expandSelected(cols, r, m, outboundScratch);
+  };
 }
 
 /** Run one replay/convert op. */
@@ -215,7 +231,7 @@ class FrameReader {
   }
 }
 
-type BlockConsumer = (rows: BlockRows, bucket: number, expand: () => FlowBatchData, outbound: () => FlowBatchData) => void;
+type BlockConsumer = (rows: BlockRows, bucket: number, expand: () => FlowBatchData, outbound: BlockOutbound) => void;
 
 function readBlocks(task: ReplayBlocksTask, consume: (b: FlowBatchData) => void, consumeBlock?: BlockConsumer): ReplayBlocksReply {
   const reply: ReplayBlocksReply = {
@@ -264,7 +280,7 @@ function readBlocks(task: ReplayBlocksTask, consume: (b: FlowBatchData) => void,
         const r = rows;
         const cols = columns;
         reply.rows += r.n;
-        consumeBlock!(r, bucket, () => decodeRows(cols, r.n, dict, scratch), () => decodeRowsWhere(cols, r, Feed.outbound, outboundScratch));
+        consumeBlock!(r, bucket, () => decodeRows(cols, r.n, dict, scratch), outboundOf(cols, r));
         continue;
       }
       if (filtering) filterRows(batch!, bucket, task, reply, late);
@@ -317,7 +333,7 @@ function readTwin(task: ReplayBlocksTask, k: number, reader: FrameReader, dict: 
     return decodeRows(decoded.columns, decoded.header.rows, dict, scratch);
   };
   try {
-    consumeBlock(r, bucket, expand, () => decodeRowsWhere(cols, r, Feed.outbound, outboundScratch));
+    consumeBlock(r, bucket, expand, outboundOf(cols, r));
   } catch (err) {
     if (!(err instanceof CorruptBlockError)) throw err;
     reply.corrupt.push({ offset: task.offset[k]!, length: task.length[k]!, rows: task.rows[k]!, reason: err.message });
