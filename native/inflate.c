@@ -144,12 +144,26 @@ static void async_complete(napi_env env, napi_status status, void *data) {
 }
 
 /*
+ * `data`'s work queued on libuv's pool under `label` (`execute` there, `complete` back on the JS
+ * thread), and true for the caller to answer: gunzipAsync's, gunzipFileAsync's and
+ * populateAsync's common end, once each has made its `data` and referenced what it holds.
+ */
+static napi_value queue_work(napi_env env, const char *label, napi_async_execute_callback execute, napi_async_complete_callback complete, void *data, napi_async_work *work) {
+  napi_value name, queued;
+  napi_create_string_utf8(env, label, NAPI_AUTO_LENGTH, &name);
+  napi_create_async_work(env, NULL, name, execute, complete, data, work);
+  napi_queue_async_work(env, *work);
+  napi_get_boolean(env, true, &queued);
+  return queued;
+}
+
+/*
  * Queue one inflate of `input` into `output` on libuv's pool (reading the file at `fd` into
  * `input` first when fd >= 0), or answer false when the process's `limit` of inflates is there
  * already: gunzipAsync's and gunzipFileAsync's common part, after each has checked its arguments.
  */
 static napi_value queue_gunzip(napi_env env, napi_value input, napi_value output, napi_value callback, int fd, int32_t limit, const char *label) {
-  napi_value name, started;
+  napi_value started;
   struct async_gunzip *a;
   void *in, *out;
   size_t in_length, out_length;
@@ -167,11 +181,7 @@ static napi_value queue_gunzip(napi_env env, napi_value input, napi_value output
   napi_create_reference(env, input, 1, &a->input_ref);
   napi_create_reference(env, output, 1, &a->output_ref);
   napi_create_reference(env, callback, 1, &a->callback_ref);
-  napi_create_string_utf8(env, label, NAPI_AUTO_LENGTH, &name);
-  napi_create_async_work(env, NULL, name, async_execute, async_complete, a, &a->work);
-  napi_queue_async_work(env, a->work);
-  napi_get_boolean(env, true, &started);
-  return started;
+  return queue_work(env, label, async_execute, async_complete, a, &a->work);
 }
 
 /*
@@ -320,7 +330,7 @@ static void populate_complete(napi_env env, napi_status status, void *data) {
  */
 static napi_value populate_async(napi_env env, napi_callback_info info) {
   size_t argc = 3, length, pairs, count = 0;
-  napi_value argv[3], name, queued;
+  napi_value argv[3], queued;
   napi_valuetype type = napi_undefined;
   napi_typedarray_type kind;
   void *data, *list;
@@ -353,11 +363,7 @@ static napi_value populate_async(napi_env env, napi_callback_info info) {
   a->count = count;
   napi_create_reference(env, argv[0], 1, &a->bytes_ref);
   if (type == napi_function) napi_create_reference(env, argv[2], 1, &a->done_ref);
-  napi_create_string_utf8(env, "flowsieve:populate", NAPI_AUTO_LENGTH, &name);
-  napi_create_async_work(env, NULL, name, populate_execute, populate_complete, a, &a->work);
-  napi_queue_async_work(env, a->work);
-  napi_get_boolean(env, true, &queued);
-  return queued;
+  return queue_work(env, "flowsieve:populate", populate_execute, populate_complete, a, &a->work);
 }
 
 /*
