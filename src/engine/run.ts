@@ -4,10 +4,7 @@
  * their verdicts. The main thread routes batches; it never looks inside a record.
  */
 import { MessageChannel } from 'node:worker_threads';
-import { fileURLToPath } from 'node:url';
 import type { Piscina } from 'piscina';
-import type * as PiscinaModule from 'piscina';
-import { createRequire } from 'node:module';
 import { chunkRanges, planInputs, textRanges, type InputFile } from '../input/plan.js';
 import { gzipPieces } from '../input/streams.js';
 import { streamedPieces } from '../input/streamed.js';
@@ -30,7 +27,9 @@ import { BatchRing, createBatchRing, type BatchRingShared } from '../flow/batch-
 import { allReplayFiles, applyReplayOutcome, replayHintBytes, replayInputs, type ReplayOutcome } from '../replay/input.js';
 import { defaultMaxMemory, defaultSpillDir, mergeMemoryReports, removeOrphanSpills, removeSpills } from './spill.js';
 import { notAfterFor } from '../input/file-time.js';
-import { existsSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
+import { newPool, parsePoolOptions, workerFile } from './pool.js';
+import { dropEarlyParsePool, takeEarlyParsePool } from './early-pool.js';
 import {
   DEFAULT_MAX_FUTURE_SECONDS,
   SPLIT_GZIP_BYTES,
@@ -64,33 +63,6 @@ function fewSmallFiles(inputs: string[], chunkBytes: number): boolean {
   }
   return total < Math.min(chunkBytes, 1 << 20);
 }
-
-/**
- * A piscina pool; piscina itself is loaded with the first: an input read in this thread
- * (the fused pipeline's inline shard) starts no pool, and loading piscina cost ~20 ms of
- * the start-up's CPU (bench/RESULTS.md, start-up).
- */
-function newPool(options: ConstructorParameters<typeof Piscina>[0]): Piscina {
-  piscina ??= loadPiscina();
-  return new piscina.Piscina(options);
-}
-let piscina: typeof PiscinaModule | undefined;
-
-/**
- * piscina as the build bundled it (scripts/bundle.mjs), through the loader with V8's code
- * cache: its 14 modules from node_modules cost ~5 ms of CPU to resolve and compile at every
- * run (bench/RESULTS.md, "piscache"); the package itself where there is no bundle.
- */
-function loadPiscina(): typeof PiscinaModule {
-  const require = createRequire(import.meta.url);
-  const bundle = fileURLToPath(new URL('../../workers/piscina.bundle.cjs', import.meta.url));
-  if (!existsSync(bundle)) return require('piscina') as typeof PiscinaModule;
-  const loader = require('../../workers/code-cache.cjs') as { requireCached(file: string): unknown };
-  return loader.requireCached(bundle) as typeof PiscinaModule;
-}
-
-/** A worker's CommonJS entry (scripts/worker-shims.mjs says why it is not the .js file itself). */
-export const workerFile = (name: string) => fileURLToPath(new URL(`../../workers/${name}.cjs`, import.meta.url));
 
 /** Each file's parse results by chunk (files read in chunks or alone); undefined: none, or packed in FileRows. */
 type ChunkResults = Array<ParseResult[] | undefined>;
@@ -169,6 +141,7 @@ export class Engine {
     // "a fused pipeline")
     this.fusedWanted = fusedMayApply(opts) && (opts.pipeline === 'fused' || inline);
     if (!this.fusedWanted) void this.parsePool;
+    else dropEarlyParsePool(); // read in this thread or by the fused threads: no parse thread for now
     const here = inline && N === 1 && this.fusedWanted ? inlineShard() : null;
     this.shardsInThreads = here === null;
     this.shardPools = here ? [here] : Array.from(
@@ -188,12 +161,8 @@ export class Engine {
   private get parsePool(): Piscina {
     if (this.parsePoolStarted) return this.parsePoolStarted;
     const P = this.parseThreads;
-    // one parse thread is handed its next task while it parses one (it runs them in turn,
-    // workers/parse.ts parseChunk): it no longer waits, a task's end, for its result to reach
-    // this thread and the next task to come back (0.5-4.5 ms each, ~10 ms of an Azure run's
-    // ~110 ms of parsing; bench/RESULTS.md, branch azure2). Not with more threads: a task queued
-    // behind another on one thread cannot go to a thread that has run out of work
-    this.parsePoolStarted = newPool({ filename: workerFile('parse'), minThreads: this.minParse, maxThreads: P, idleTimeout: 60_000, concurrentTasksPerWorker: P === 1 ? 2 : 1 });
+    // the pool detect started as the command line did, where it has this shape (early-pool.ts)
+    this.parsePoolStarted = takeEarlyParsePool(P, this.minParse) ?? newPool(parsePoolOptions(P, this.minParse));
     this.ring = this.minParse > 0 ? batchRingFor(this.shards, P, this.inflightLimit, this.opts) : undefined;
     return this.parsePoolStarted;
   }
