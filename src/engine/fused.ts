@@ -9,7 +9,8 @@
  * both are part of every key, so that the threads' tables hold different keys and the
  * exchange moves each entry once, not a copy of it per thread.
  */
-import { closeSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
+import { closeSync, openSync, readSync, statSync } from 'node:fs';
+import { forgetListings, listKept, sizeKept } from '../input/listing.js';
 import { join, sep } from 'node:path';
 import type { InputFile } from '../input/plan.js';
 import { ENTRY_BYTES } from './scan-layout.js';
@@ -45,6 +46,7 @@ const INLINE_FOLDER_FILES = 512;
  * when it starts as gzip does, a file in a folder when its name ends in .gz.
  */
 export function smallInput(inputs: string[]): boolean {
+  forgetListings(); // a listing kept is this run's (input/listing.ts: planning takes it)
   const left = { bytes: INLINE_TEXT_BYTES, files: INLINE_FOLDER_FILES };
   const head = new Uint8Array(2);
   for (const p of inputs) {
@@ -78,14 +80,14 @@ export function smallInput(inputs: string[]): boolean {
  * normalizeString while the run starts, on the cores its threads boot on).
  */
 function smallFolder(dir: string, left: { bytes: number; files: number }, prefix = join(dir, '_').slice(0, -1)): boolean {
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
+  for (const e of listKept(dir)) {
     const full = prefix + e.name;
     if (e.isDirectory()) {
       if (!smallFolder(full, left, full + sep)) return false;
       continue;
     }
     if (--left.files < 0) return false;
-    left.bytes -= statSync(full).size * (e.name.endsWith('.gz') ? 5 : 1);
+    left.bytes -= sizeKept(full) * (e.name.endsWith('.gz') ? 5 : 1);
     if (left.bytes < 0) return false;
   }
   return true;

@@ -28,6 +28,7 @@ import { allReplayFiles, applyReplayOutcome, replayHintBytes, replayInputs, type
 import { defaultMaxMemory, defaultSpillDir, mergeMemoryReports, removeOrphanSpills, removeSpills } from './spill.js';
 import { notAfterFor } from '../input/file-time.js';
 import { statSync } from 'node:fs';
+import { forgetListings } from '../input/listing.js';
 import { newPool, parsePoolOptions, workerFile } from './pool.js';
 import { dropEarlyParsePool, takeEarlyParsePool } from './early-pool.js';
 import {
@@ -688,6 +689,8 @@ export async function detectThenClose(opts: DetectOptions): Promise<{ result: De
   } catch (err) {
     await engine.close();
     throw err;
+  } finally {
+    forgetListings(); // the look's, where planning took none
   }
   return { result, closed: engine.close() };
 }

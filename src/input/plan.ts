@@ -5,6 +5,7 @@
  * with the reason; they never stop the run.
  */
 import { openSync, readSync, closeSync, readdirSync, statSync, fstatSync } from 'node:fs';
+import { takeListing, takeSize } from './listing.js';
 import { join, relative, sep } from 'node:path';
 import { gunzipSync, constants as zc } from 'node:zlib';
 import { isGzip, awsHeaderOf, Head, sniffHead } from '../formats/sniff.js';
@@ -138,7 +139,7 @@ function dirId(st: { dev: number; ino: number }): string {
 function walk(dir: string, opts: PlanOptions, out: InputFile[], way: WayDir[], normal = false): void {
   let entries;
   try {
-    entries = readdirSync(dir, { withFileTypes: true });
+    entries = takeListing(dir) ?? readdirSync(dir, { withFileTypes: true }); // detect's look may have listed it (listing.ts)
   } catch (err) {
     out.push(broken(dir, `cannot list directory: ${ioReason(err)}`));
     return;
@@ -448,7 +449,7 @@ export function planFromBytes(path: string, bytes: Uint8Array, opts: PlanOptions
 /** A file's size, or -1 when it cannot be read (planned then as before, which reports why). */
 function sizeOf(path: string): number {
   try {
-    return statSync(path).size;
+    return takeSize(path) ?? statSync(path).size;
   } catch {
     return -1;
   }
