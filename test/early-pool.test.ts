@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { existsSync, readFileSync } from 'node:fs';
 import { tempDir } from './helpers/tmp.js';
@@ -15,6 +16,7 @@ const T0 = 1700006400;
 describe("detect's early parse pool", () => {
   it('takes its shape from the arguments and their variables alone', () => {
     expect(earlyParseThreads(['a', '--workers', '3', '--out', 'o'], {})).toBe(3);
+    expect(earlyParseThreads(['a', '--out', 'o'], {})).toBe(Math.max(1, Math.floor(availableParallelism() / 2)));
     expect(earlyParseThreads(['a', '--workers=3', '--parse-threads', '2'], {})).toBe(2);
     expect(earlyParseThreads(['a', '--workers', '2', '--workers', '4'], {})).toBe(4); // the last flag wins
     expect(earlyParseThreads(['a'], { FLOWSIEVE_WORKERS: '2' })).toBe(2);
@@ -26,6 +28,13 @@ describe("detect's early parse pool", () => {
       expect(earlyParseThreads(args, {}), args.join(' ')).toBeNull();
     }
     expect(earlyParseThreads(['a'], { FLOWSIEVE_PIPELINE: 'fused' })).toBeNull();
+    // files detect will read in the main thread: no pool; a folder's look is left to detect
+    const dir = tempDir();
+    writeV2(join(dir, 'a.log'), scanner('45.3.3.3', 11, { start: T0 }));
+    expect(earlyParseThreads([join(dir, 'a.log'), '--out', dir, '--quiet'], {})).toBeNull();
+    expect(earlyParseThreads([join(dir, 'a.log'), '--out', dir, '--pipeline', 'sharded'], {})).toBe(1);
+    expect(earlyParseThreads([join(dir, 'a.log'), join(dir, 'missing.log'), '--out', dir], {})).toBe(1);
+    expect(earlyParseThreads([dir, '--out', dir], {})).toBe(1);
   });
 
   it('is handed out only for its own shape', async () => {

@@ -9,7 +9,9 @@
  * main thread, a shape the options changed, a command that failed or asked for no run.
  */
 import type { Piscina } from 'piscina';
+import { statSync } from 'node:fs';
 import { defaultWorkers, newPool, parsePoolOptions } from './pool.js';
+import { smallInput } from './small-input.js';
 
 let early: { pool: Piscina; threads: number } | null = null;
 
@@ -19,23 +21,40 @@ const ignore = (): void => {};
 /**
  * The parse threads detect's arguments ask for, or null where the arguments alone cannot
  * tell or the run would start none at once (help, --list, --pipeline fused, a replay file
- * named as convert names them: replay files alone start no parse thread).
+ * named as convert names them: replay files alone start no parse thread, small files read
+ * in the main thread). Inputs are the arguments that are neither an option nor the token
+ * after one given without '=' (a boolean flag before an input hides it: a guess lost, never
+ * a wrong pool, which the Engine would not take).
  */
 export function earlyParseThreads(args: string[], env: Record<string, string | undefined>): number | null {
   const flags = new Map<string, string>();
+  const inputs: string[] = [];
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
     if (a === '--') break;
     if (a === '-h' || a === '--help' || a === '--list' || a.endsWith('.fsr')) return null;
     const m = /^--(workers|parse-threads|pipeline)(?:=(.*))?$/.exec(a);
     if (m) flags.set(m[1]!, m[2] ?? args[++i] ?? ''); // the last one wins, as parseArgs reads them
+    else if (!a.startsWith('-')) inputs.push(a);
+    else if (a.startsWith('--') && !a.includes('=')) i++; // its value, or (a flag) an input missed: only a guess lost
   }
   const value = (name: string): string | undefined => flags.get(name) ?? (env[`FLOWSIEVE_${name.toUpperCase().replace('-', '_')}`] || undefined);
-  if (value('pipeline') === 'fused') return null;
+  const pipeline = value('pipeline');
+  if (pipeline === 'fused' || (pipeline !== 'sharded' && smallFiles(inputs))) return null;
   const workers = Number(value('workers') ?? defaultWorkers());
   const threads = Number(value('parse-threads') ?? Math.floor(workers));
   // the Engine's own reading of them (engine/run.ts); a value detect refuses starts nothing
   return workers >= 1 && workers <= 256 && Number.isInteger(threads) && threads >= 1 && threads <= 256 ? threads : null;
+}
+
+/**
+ * Inputs named as files that detect will read in the main thread (smallInput): the look is
+ * a stat and two bytes a file, and a pool started for them cost a small object's run 1.17x
+ * the CPU, 1.08x the wall (bench/RESULTS.md, "Session 15: prestart"). A folder's look (a
+ * listing) is left to detect, after the pool's start.
+ */
+function smallFiles(inputs: string[]): boolean {
+  return inputs.length > 0 && inputs.every((p) => statSync(p, { throwIfNoEntry: false })?.isFile() === true) && smallInput(inputs);
 }
 
 /** Starts detect's parse pool for these arguments, where they say its shape (earlyParseThreads). */

@@ -9,9 +9,6 @@
  * both are part of every key, so that the threads' tables hold different keys and the
  * exchange moves each entry once, not a copy of it per thread.
  */
-import { closeSync, openSync, readSync, statSync } from 'node:fs';
-import { forgetListings, listKept, sizeKept } from '../input/listing.js';
-import { join, sep } from 'node:path';
 import type { InputFile } from '../input/plan.js';
 import { ENTRY_BYTES } from './scan-layout.js';
 import { defaultMaxMemory } from './spill.js';
@@ -27,71 +24,9 @@ export function fusedMayApply(opts: DetectOptions): boolean {
   return !opts.partition && opts.inputs.length > 0 && opts.inputs.every((i) => i !== '-' && !/^[a-z][a-z0-9]*:\/\//.test(i));
 }
 
-/**
- * Text bytes (a gzip file counts five times its size) up to which detect reads its input in
- * the main thread (engine/inline-shard.ts). One thread costs less CPU than the sharded
- * pipeline's four at any size, but loses their overlap; measured under load, a 16 MB AWS
- * text file took 0.59x the CPU and less wall time read this way (bench/RESULTS.md, "a fused
- * pipeline"), and on a quiet machine the two threads' overlap should be worth about their
- * start-up there.
- */
-export const INLINE_TEXT_BYTES = 16 << 20;
-
-/** The most files a folder given to detect may hold to be a small input (the look stays cheap). */
-const INLINE_FOLDER_FILES = 512;
-
-/**
- * True when the inputs (files, and folders of at most INLINE_FOLDER_FILES files) hold at
- * most INLINE_TEXT_BYTES of text in all: a file given by name counts five times its size
- * when it starts as gzip does, a file in a folder when its name ends in .gz.
- */
-export function smallInput(inputs: string[]): boolean {
-  forgetListings(); // a listing kept is this run's (input/listing.ts: planning takes it)
-  const left = { bytes: INLINE_TEXT_BYTES, files: INLINE_FOLDER_FILES };
-  const head = new Uint8Array(2);
-  for (const p of inputs) {
-    if (p === '-') return false;
-    try {
-      const st = statSync(p);
-      if (st.isDirectory()) {
-        if (!smallFolder(p, left)) return false;
-        continue;
-      }
-      if (!st.isFile()) return false;
-      const fd = openSync(p, 'r');
-      try {
-        const gzip = readSync(fd, head, 0, 2, 0) === 2 && head[0] === 0x1f && head[1] === 0x8b;
-        left.bytes -= st.size * (gzip ? 5 : 1);
-      } finally {
-        closeSync(fd);
-      }
-    } catch {
-      return false; // planning reports it
-    }
-    if (left.bytes < 0) return false;
-  }
-  return true;
-}
-
-/**
- * Walks a folder while it stays within what is left of the small input's bytes and files.
- * `prefix`: the folder's normal form and a separator (join once, then a folder's name and a
- * separator appended: a join an entry made path.join hot, and V8 compiled it and
- * normalizeString while the run starts, on the cores its threads boot on).
- */
-function smallFolder(dir: string, left: { bytes: number; files: number }, prefix = join(dir, '_').slice(0, -1)): boolean {
-  for (const e of listKept(dir)) {
-    const full = prefix + e.name;
-    if (e.isDirectory()) {
-      if (!smallFolder(full, left, full + sep)) return false;
-      continue;
-    }
-    if (--left.files < 0) return false;
-    left.bytes -= sizeKept(full) * (e.name.endsWith('.gz') ? 5 : 1);
-    if (left.bytes < 0) return false;
-  }
-  return true;
-}
+// detect's small-input look, in a module of its own: the command line's early parse pool
+// (early-pool.ts) asks it too, before the engine's modules are loaded
+export { INLINE_TEXT_BYTES, smallInput } from './small-input.js';
 
 /**
  * Whether the planned inputs can be read fused: no streamed input (stdin, bucket objects)
