@@ -28,13 +28,14 @@ describe("detect's early parse pool", () => {
       expect(earlyParseThreads(args, {}), args.join(' ')).toBeNull();
     }
     expect(earlyParseThreads(['a'], { FLOWSIEVE_PIPELINE: 'fused' })).toBeNull();
-    // files detect will read in the main thread: no pool; a folder's look is left to detect
+    // inputs detect will read in the main thread: no pool (the look's answer kept for detect's)
     const dir = tempDir();
     writeV2(join(dir, 'a.log'), scanner('45.3.3.3', 11, { start: T0 }));
     expect(earlyParseThreads([join(dir, 'a.log'), '--out', dir, '--quiet'], {})).toBeNull();
     expect(earlyParseThreads([join(dir, 'a.log'), '--out', dir, '--pipeline', 'sharded'], {})).toBe(1);
     expect(earlyParseThreads([join(dir, 'a.log'), join(dir, 'missing.log'), '--out', dir], {})).toBe(1);
-    expect(earlyParseThreads([dir, '--out', dir], {})).toBe(1);
+    expect(earlyParseThreads([dir, '--out', dir], {})).toBeNull(); // a small folder
+    expect(earlyParseThreads([join(dir, 'nothing'), '--out', dir], {})).toBe(1);
   });
 
   it('is handed out only for its own shape', async () => {

@@ -9,9 +9,8 @@
  * main thread, a shape the options changed, a command that failed or asked for no run.
  */
 import type { Piscina } from 'piscina';
-import { statSync } from 'node:fs';
 import { defaultWorkers, newPool, parsePoolOptions } from './pool.js';
-import { smallInput } from './small-input.js';
+import { smallInputKept } from './small-input.js';
 
 let early: { pool: Piscina; threads: number } | null = null;
 
@@ -21,7 +20,7 @@ const ignore = (): void => {};
 /**
  * The parse threads detect's arguments ask for, or null where the arguments alone cannot
  * tell or the run would start none at once (help, --list, --pipeline fused, a replay file
- * named as convert names them: replay files alone start no parse thread, small files read
+ * named as convert names them: replay files alone start no parse thread, a small input read
  * in the main thread). Inputs are the arguments that are neither an option nor the token
  * after one given without '=' (a boolean flag before an input hides it: a guess lost, never
  * a wrong pool, which the Engine would not take).
@@ -48,13 +47,13 @@ export function earlyParseThreads(args: string[], env: Record<string, string | u
 }
 
 /**
- * Inputs named as files that detect will read in the main thread (smallInput): the look is
- * a stat and two bytes a file, and a pool started for them cost a small object's run 1.17x
- * the CPU, 1.08x the wall (bench/RESULTS.md, "Session 15: prestart"). A folder's look (a
- * listing) is left to detect, after the pool's start.
+ * Inputs detect will read in the main thread (smallInput), looked at before the pool: a pool
+ * started for them cost a small object's run 1.17x the CPU, 1.08x the wall, a small folder's
+ * 1.09x the CPU (bench/RESULTS.md, "Session 15: prestart"). The look's listings and answer
+ * are kept for detect and planning (smallInputKept, input/listing.ts).
  */
 function smallFiles(inputs: string[]): boolean {
-  return inputs.length > 0 && inputs.every((p) => statSync(p, { throwIfNoEntry: false })?.isFile() === true) && smallInput(inputs);
+  return inputs.length > 0 && smallInputKept(inputs);
 }
 
 /** Starts detect's parse pool for these arguments, where they say its shape (earlyParseThreads). */

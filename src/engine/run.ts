@@ -18,7 +18,8 @@ import type { FinalizeResult } from './verdict.js';
 import { buildAlerts } from '../detect/outbound.js';
 import type { BatchMessage, FusedPart, GroupFile, InboundReply, OutboundReply, ParseResult, ParseTask, ShardStats, ShardTask } from './tasks.js';
 import { inlineShard, type ShardPool } from './inline-shard.js';
-import { fusedApplies, fusedMayApply, partBuffers, runAffine, smallInput, threadsByAffinity } from './fused.js';
+import { fusedApplies, fusedMayApply, partBuffers, runAffine, threadsByAffinity } from './fused.js';
+import { lookedSmall } from './small-input.js';
 import { compareVerdicts } from './order.js';
 import { FileRows, packedProgress } from './file-results.js';
 import { readerFor } from '../formats/registry.js';
@@ -681,7 +682,7 @@ export async function detectThenClose(opts: DetectOptions): Promise<{ result: De
   // it (fused, inline-shard.ts), where the sharded pipeline would start a parse thread and a
   // shard thread a worker, each loading and compiling its code for a fraction of a second of
   // work (the verdicts do not depend on the worker count)
-  const oneThread = opts.pipeline !== 'sharded' && fusedMayApply(opts) && smallInput(opts.inputs);
+  const oneThread = opts.pipeline !== 'sharded' && fusedMayApply(opts) && lookedSmall(opts.inputs);
   const engine = oneThread ? new Engine({ ...opts, workers: 1 }, true) : new Engine(opts);
   let result: DetectResult;
   try {

@@ -71,3 +71,20 @@ function smallFolder(dir: string, left: { bytes: number; files: number }, prefix
   }
   return true;
 }
+
+/** The early parse pool's look (early-pool.ts) for detect's to take: the same inputs are not looked at twice. */
+let early: { inputs: string; small: boolean } | null = null;
+
+/** smallInput, its answer kept for the run's own look (lookedSmall). */
+export function smallInputKept(inputs: string[]): boolean {
+  const small = smallInput(inputs);
+  early = { inputs: inputs.join('\0'), small };
+  return small;
+}
+
+/** smallInput, or the answer kept for these inputs by the command line's early look, once. */
+export function lookedSmall(inputs: string[]): boolean {
+  const kept = early;
+  early = null;
+  return kept !== null && kept.inputs === inputs.join('\0') ? kept.small : smallInput(inputs);
+}
