@@ -49,11 +49,12 @@ export function earlyParseThreads(args: string[], env: Record<string, string | u
 /**
  * Inputs detect will read in the main thread (smallInput), looked at before the pool: a pool
  * started for them cost a small object's run 1.17x the CPU, 1.08x the wall, a small folder's
- * 1.09x the CPU (bench/RESULTS.md, "Session 15: prestart"). The look's listings and answer
- * are kept for detect and planning (smallInputKept, input/listing.ts).
+ * 1.09x the CPU (bench/RESULTS.md, "Session 15: prestart"). The look stops after
+ * EARLY_LOOK_STEPS folders and files (a pool is started then, and detect looks again); its
+ * listings and answer are kept for detect and planning (smallInputKept, input/listing.ts).
  */
 function smallFiles(inputs: string[]): boolean {
-  return inputs.length > 0 && smallInputKept(inputs);
+  return inputs.length > 0 && smallInputKept(inputs) === true;
 }
 
 /** Starts detect's parse pool for these arguments, where they say its shape (earlyParseThreads). */

@@ -25,15 +25,33 @@ const INLINE_FOLDER_FILES = 512;
  * when it starts as gzip does, a file in a folder when its name ends in .gz.
  */
 export function smallInput(inputs: string[]): boolean {
+  return look(inputs, Infinity) === true;
+}
+
+/**
+ * The most folders and files the command line's early look (smallInputKept) reads before it
+ * answers "not known": the look runs before the early parse pool starts, and a folder of
+ * hundreds of small files (the Azure blobs: 696 files, one folder each, ~280 looked at to
+ * reach 16 MB) held the pool's start back long enough to lose its gain (bench/RESULTS.md,
+ * "Session 15: prestart", v5).
+ */
+export const EARLY_LOOK_STEPS = 64;
+
+/** What is left of a look: text bytes, files, and folders plus files read (steps). */
+type Left = { bytes: number; files: number; steps: number };
+
+/** smallInput's answer, or undefined where it took more than `steps` folders and files to tell. */
+function look(inputs: string[], steps: number): boolean | undefined {
   forgetListings(); // a listing kept is this run's (input/listing.ts: planning takes it)
-  const left = { bytes: INLINE_TEXT_BYTES, files: INLINE_FOLDER_FILES };
+  const left: Left = { bytes: INLINE_TEXT_BYTES, files: INLINE_FOLDER_FILES, steps };
   const head = new Uint8Array(2);
   for (const p of inputs) {
     if (p === '-') return false;
     try {
       const st = statSync(p);
       if (st.isDirectory()) {
-        if (!smallFolder(p, left)) return false;
+        const small = smallFolder(p, left);
+        if (small !== true) return small;
         continue;
       }
       if (!st.isFile()) return false;
@@ -53,19 +71,23 @@ export function smallInput(inputs: string[]): boolean {
 }
 
 /**
- * Walks a folder while it stays within what is left of the small input's bytes and files.
+ * Walks a folder while it stays within what is left of the small input's bytes and files
+ * (undefined: out of steps).
  * `prefix`: the folder's normal form and a separator (join once, then a folder's name and a
  * separator appended: a join an entry made path.join hot, and V8 compiled it and
  * normalizeString while the run starts, on the cores its threads boot on).
  */
-function smallFolder(dir: string, left: { bytes: number; files: number }, prefix = join(dir, '_').slice(0, -1)): boolean {
+function smallFolder(dir: string, left: Left, prefix = join(dir, '_').slice(0, -1)): boolean | undefined {
+  if (--left.steps < 0) return undefined;
   for (const e of listKept(dir)) {
     const full = prefix + e.name;
     if (e.isDirectory()) {
-      if (!smallFolder(full, left, full + sep)) return false;
+      const small = smallFolder(full, left, full + sep);
+      if (small !== true) return small;
       continue;
     }
     if (--left.files < 0) return false;
+    if (--left.steps < 0) return undefined;
     left.bytes -= sizeKept(full) * (e.name.endsWith('.gz') ? 5 : 1);
     if (left.bytes < 0) return false;
   }
@@ -75,10 +97,13 @@ function smallFolder(dir: string, left: { bytes: number; files: number }, prefix
 /** The early parse pool's look (early-pool.ts) for detect's to take: the same inputs are not looked at twice. */
 let early: { inputs: string; small: boolean } | null = null;
 
-/** smallInput, its answer kept for the run's own look (lookedSmall). */
-export function smallInputKept(inputs: string[]): boolean {
-  const small = smallInput(inputs);
-  early = { inputs: inputs.join('\0'), small };
+/**
+ * smallInput within EARLY_LOOK_STEPS, its answer kept for the run's own look (lookedSmall);
+ * undefined where it could not tell in that many steps (the run's look then reads them all).
+ */
+export function smallInputKept(inputs: string[]): boolean | undefined {
+  const small = look(inputs, EARLY_LOOK_STEPS);
+  early = small === undefined ? null : { inputs: inputs.join('\0'), small };
   return small;
 }
 
