@@ -2,10 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { tempDir } from './helpers/tmp.js';
 import { runDetect } from './helpers/run.js';
 import { scanner, writeV2 } from './helpers/aws.js';
+import { EARLY_LOOK_STEPS } from '../dist/src/engine/small-input.js';
 import { dropEarlyParsePool, earlyParsePoolWaiting, earlyParseThreads, startEarlyParsePool, takeEarlyParsePool } from '../dist/src/engine/early-pool.js';
 
 const CLI = new URL('../dist/src/cli/main.js', import.meta.url).pathname;
@@ -36,6 +37,9 @@ describe("detect's early parse pool", () => {
     expect(earlyParseThreads([join(dir, 'a.log'), join(dir, 'missing.log'), '--out', dir], {})).toBe(1);
     expect(earlyParseThreads([dir, '--out', dir], {})).toBeNull(); // a small folder
     expect(earlyParseThreads([join(dir, 'nothing'), '--out', dir], {})).toBe(1);
+    // a folder of more small files than the early look reads: a pool (detect's look drops it)
+    for (let i = 0; i < EARLY_LOOK_STEPS; i++) writeV2(join(dir, `m${i}.log`), scanner('45.3.3.3', 1, { start: T0 }));
+    expect(earlyParseThreads([dir, '--out', dir], {})).toBe(1);
   });
 
   it('is handed out only for its own shape', async () => {
@@ -87,5 +91,11 @@ describe("detect's early parse pool", () => {
     const missing = run(['detect', join(dir, 'missing.log'), '--out', join(dir, 'out2'), '--quiet', '--no-enrich', '--workers', '2']);
     expect([missing.status, missing.signal]).toEqual([2, null]);
     expect(existsSync(join(dir, 'out2', 'summary.json'))).toBe(true);
+    // a small folder past the early look: a pool started, dropped by detect's look, the run exits
+    mkdirSync(join(dir, 'wide'));
+    for (let i = 0; i < EARLY_LOOK_STEPS; i++) writeV2(join(dir, 'wide', `${i}.log`), scanner('45.3.3.3', 1, { start: T0 }));
+    const wide = run(['detect', join(dir, 'wide'), '--out', join(dir, 'out3'), '--quiet', '--no-enrich']);
+    expect([wide.status, wide.signal]).toEqual([0, null]);
+    expect(existsSync(join(dir, 'out3', 'scans.ndjson'))).toBe(true);
   });
 });

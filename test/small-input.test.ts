@@ -8,6 +8,7 @@ import { join, sep } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { tempDir } from './helpers/tmp.js';
 import { INLINE_TEXT_BYTES, smallInput } from '../dist/src/engine/fused.js';
+import { EARLY_LOOK_STEPS, lookedSmall, smallInputKept } from '../dist/src/engine/small-input.js';
 
 const root = tempDir('flowsieve-small-');
 
@@ -41,5 +42,24 @@ describe('smallInput', () => {
     expect(smallInput([many])).toBe(false);
     expect(smallInput([join(root, 'missing')])).toBe(false);
     expect(smallInput(['-'])).toBe(false);
+  });
+
+  it("answers the early look within EARLY_LOOK_STEPS folders and files, kept for detect's look once", () => {
+    const few = join(root, 'few');
+    for (let i = 0; i < 3; i++) file(join(few, `${i}.log`), 1);
+    expect(smallInputKept([few])).toBe(true);
+    const big = join(root, 'big');
+    file(join(big, 'a.log'), INLINE_TEXT_BYTES + 1);
+    expect(smallInputKept([big])).toBe(false);
+    expect(lookedSmall([big])).toBe(false); // the kept answer
+    truncateSync(join(big, 'a.log'), 1);
+    expect(lookedSmall([big])).toBe(true); // taken once: looked at again
+    // more small files than the early look reads: not known then, small for detect's own look
+    const wide = join(root, 'wide');
+    for (let i = 0; i < EARLY_LOOK_STEPS + 1; i++) file(join(wide, `${i}.log`), 1);
+    expect(smallInputKept([wide])).toBeUndefined();
+    expect(lookedSmall([wide])).toBe(true);
+    expect(smallInputKept([few])).toBe(true);
+    expect(lookedSmall([wide])).toBe(true); // another input's answer is not taken
   });
 });
