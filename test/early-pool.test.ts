@@ -1,54 +1,50 @@
 import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { tempDir } from './helpers/tmp.js';
 import { runDetect } from './helpers/run.js';
 import { scanner, writeV2 } from './helpers/aws.js';
 import { EARLY_LOOK_STEPS } from '../dist/src/engine/small-input.js';
-import { dropEarlyParsePool, earlyParsePoolWaiting, earlyParseThreads, startEarlyParsePool, takeEarlyParsePool } from '../dist/src/engine/early-pool.js';
+import { dropEarlyParsePool, earlyParsePoolShape, earlyParsePoolWaiting, startEarlyParsePool, takeEarlyParsePool } from '../dist/src/engine/early-pool.js';
+import { DEFAULT_RUN } from '../dist/src/engine/run.js';
 
 const CLI = new URL('../dist/src/cli/main.js', import.meta.url).pathname;
 // a parse pool left running keeps the process up past this (its threads never idle out)
 const run = (args: string[]) => spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 20_000, env: { ...process.env, FLOWSIEVE_CONFIG: '' } });
 const T0 = 1700006400;
 
+/** detect's options for these inputs (the fields the early pool reads). */
+const optsFor = (inputs: string[], over: Record<string, unknown> = {}) => ({ inputs, workers: 1, pipeline: 'auto', ...DEFAULT_RUN, ...over }) as never;
+
 describe("detect's early parse pool", () => {
-  it('takes its shape from the arguments and their variables alone', () => {
-    expect(earlyParseThreads(['a', '--workers', '3', '--out', 'o'], {})).toBe(3);
-    expect(earlyParseThreads(['a', '--out', 'o'], {})).toBe(Math.max(1, Math.floor(availableParallelism() / 2)));
-    expect(earlyParseThreads(['a', '--workers=3', '--parse-threads', '2'], {})).toBe(2);
-    expect(earlyParseThreads(['a', '--workers', '2', '--workers', '4'], {})).toBe(4); // the last flag wins
-    expect(earlyParseThreads(['a'], { FLOWSIEVE_WORKERS: '2' })).toBe(2);
-    expect(earlyParseThreads(['a', '--workers', '3'], { FLOWSIEVE_WORKERS: '2', FLOWSIEVE_PARSE_THREADS: '1' })).toBe(1);
-    expect(earlyParseThreads(['a', '--workers', '2.5'], {})).toBe(2); // as the Engine floors it
-    expect(earlyParseThreads(['a', '--pipeline', 'sharded', '--workers', '1'], {})).toBe(1);
-    // nothing to start, or nothing the arguments can tell
-    for (const args of [['a', '--pipeline', 'fused'], ['a', '--list'], ['--help'], ['x.fsr'], ['a', '--workers', '0'], ['a', '--workers', 'x'], ['a', '--parse-threads', '1.5']]) {
-      expect(earlyParseThreads(args, {}), args.join(' ')).toBeNull();
-    }
-    expect(earlyParseThreads(['a'], { FLOWSIEVE_PIPELINE: 'fused' })).toBeNull();
-    // inputs detect will read in the main thread: no pool (the look's answer kept for detect's)
+  it("takes its shape from the run's options, as the Engine does", () => {
     const dir = tempDir();
     writeV2(join(dir, 'a.log'), scanner('45.3.3.3', 11, { start: T0 }));
-    expect(earlyParseThreads([join(dir, 'a.log'), '--out', dir, '--quiet'], {})).toBeNull();
-    expect(earlyParseThreads([join(dir, 'a.log'), '--out', dir, '--pipeline', 'sharded'], {})).toBe(1);
-    expect(earlyParseThreads([join(dir, 'a.log'), join(dir, 'missing.log'), '--out', dir], {})).toBe(1);
-    expect(earlyParseThreads([dir, '--out', dir], {})).toBeNull(); // a small folder
-    expect(earlyParseThreads([join(dir, 'nothing'), '--out', dir], {})).toBe(1);
-    // a folder of more small files than the early look reads: a pool (detect's look drops it)
+    const file = join(dir, 'a.log');
+    // a small input read in the main thread, the fused pipeline: none
+    expect(earlyParsePoolShape(optsFor([file]))).toBeNull();
+    expect(earlyParsePoolShape(optsFor([dir]))).toBeNull(); // a small folder
+    expect(earlyParsePoolShape(optsFor([file], { pipeline: 'fused', workers: 2 }))).toBeNull();
+    // the sharded pipeline: one small file starts one thread at once, of as many as asked
+    expect(earlyParsePoolShape(optsFor([file], { pipeline: 'sharded', workers: 3 }))).toEqual({ threads: 3, started: 1 });
+    expect(earlyParsePoolShape(optsFor([dir], { pipeline: 'sharded', workers: 2.5 }))).toEqual({ threads: 2, started: 2 });
+    expect(earlyParsePoolShape(optsFor([dir], { pipeline: 'sharded', workers: 2, parseThreads: 1 }))).toEqual({ threads: 1, started: 1 });
+    expect(earlyParsePoolShape(optsFor([file, join(dir, 'missing.log')]))).toEqual({ threads: 1, started: 1 });
+    expect(earlyParsePoolShape(optsFor(['-'], { workers: 2 }))).toEqual({ threads: 2, started: 2 }); // stdin
+    // a folder of more small files than the early look reads: a pool (detect's own look drops it)
     for (let i = 0; i < EARLY_LOOK_STEPS; i++) writeV2(join(dir, `m${i}.log`), scanner('45.3.3.3', 1, { start: T0 }));
-    expect(earlyParseThreads([dir, '--out', dir], {})).toBe(1);
+    expect(earlyParsePoolShape(optsFor([dir]))).toEqual({ threads: 1, started: 1 });
   });
 
   it('is handed out only for its own shape', async () => {
-    startEarlyParsePool(['--workers', '2'], {});
+    const two = optsFor(['-'], { workers: 2 });
+    startEarlyParsePool(two);
     expect(takeEarlyParsePool(2, 1)).toBeNull(); // two threads, one started at once: another pool
     expect(earlyParsePoolWaiting()).toBe(false);
-    startEarlyParsePool(['--workers', '2'], {});
+    startEarlyParsePool(two);
     expect(takeEarlyParsePool(1, 1)).toBeNull();
-    startEarlyParsePool(['--workers', '2'], {});
+    startEarlyParsePool(two);
     const pool = takeEarlyParsePool(2, 2);
     expect(pool).not.toBeNull();
     expect(pool!.threads.length).toBe(2);
@@ -59,14 +55,16 @@ describe("detect's early parse pool", () => {
   it('is taken by an Engine that asks for its shape, and dropped by one that does not', async () => {
     const dir = tempDir();
     writeV2(join(dir, 'a.log'), scanner('45.3.3.3', 11, { start: T0 }));
-    startEarlyParsePool(['--workers', '2'], {});
+    const file = join(dir, 'a.log');
+    startEarlyParsePool(optsFor([file], { workers: 2, pipeline: 'sharded' }));
     expect(earlyParsePoolWaiting()).toBe(true);
     const taken = await runDetect([join(dir, 'a.log')], { workers: 2, pipeline: 'sharded' });
     expect(earlyParsePoolWaiting()).toBe(false);
-    startEarlyParsePool(['--workers', '2'], {});
+    startEarlyParsePool(optsFor([file], { workers: 2, pipeline: 'sharded' }));
     const other = await runDetect([join(dir, 'a.log')], { workers: 1, pipeline: 'sharded' }); // one parse thread: not that pool
     expect(earlyParsePoolWaiting()).toBe(false);
-    startEarlyParsePool([], {});
+    startEarlyParsePool(optsFor([file], { pipeline: 'sharded' }));
+    expect(earlyParsePoolWaiting()).toBe(true);
     const small = await runDetect([join(dir, 'a.log')], { workers: 1, pipeline: 'auto' }); // a small input: read in this thread
     expect(small.pipeline).toBe('fused');
     expect(earlyParsePoolWaiting()).toBe(false);
@@ -87,6 +85,9 @@ describe("detect's early parse pool", () => {
     expect([badOut.status, badOut.signal]).toEqual([1, null]);
     const badOption = run(['detect', join(dir, 'a.log'), '--out', out, '--window', '7h']);
     expect([badOption.status, badOption.signal]).toEqual([1, null]);
+    // a failure after the pool's start (the ASN database opens after it)
+    const badDb = run(['detect', join(dir, 'a.log'), '--out', out, '--quiet', '--pipeline', 'sharded', '--asn-db', join(dir, 'none.mmdb')]);
+    expect([badDb.status, badDb.signal]).toEqual([1, null]);
     // a path that is not there: planning reports it, the run goes on (and takes the pool)
     const missing = run(['detect', join(dir, 'missing.log'), '--out', join(dir, 'out2'), '--quiet', '--no-enrich', '--workers', '2']);
     expect([missing.status, missing.signal]).toEqual([2, null]);

@@ -1,6 +1,7 @@
 /** Options shared by every command that detects (detect, serve, cluster): inputs, windows, thresholds. */
 import { SHARD_BUCKETS } from '../flow/hash.js';
 import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import type { OptionSpec, Parsed } from './args.js';
 import { UsageError } from './args.js';
 import { DEFAULT_THRESHOLDS, PROFILES, checkWindow, parseDuration, type Thresholds } from '../detect/rules.js';
@@ -19,9 +20,17 @@ function profileDefault(field: keyof Thresholds): string {
   return [String(DEFAULT_THRESHOLDS[field]), ...others].join('; ');
 }
 
-// detect's default --workers (engine/pool.ts, where the early parse pool reads it too)
-import { defaultWorkers } from '../engine/pool.js';
-export { defaultWorkers };
+/**
+ * Workers by default: half the cores, at least one. A worker is two busy threads (one
+ * parse thread, one shard thread), so this keeps the busy threads at the core count. On
+ * the 2-core machine one worker did every input in the same or less wall time than two,
+ * with 0.67-0.81x the CPU (bucket, tiny files, text, gzip, replay; JSON blobs 0.8x the CPU
+ * at 1.15x the wall): every extra thread compiles the same hot code again and four
+ * threads took turns on two cores (bench/RESULTS.md, "default workers").
+ */
+export function defaultWorkers(): number {
+  return Math.max(1, Math.floor(availableParallelism() / 2));
+}
 
 // The thresholds have no default value here: one that is given (flag, variable or --config
 // file, even equal to the default) wins over the profile; one that is not takes the profile's.

@@ -5,7 +5,6 @@ import { takeGlobalOptions } from '../app/global-options.js';
 import { setLogFormat } from './log.js';
 import { COMMAND_INDEX } from './command-index.js';
 import { readFileSync } from 'node:fs';
-import { dropEarlyParsePool, startEarlyParsePool } from '../engine/early-pool.js';
 
 /** The installed package's version (package.json sits two folders above dist/src/cli/). */
 export function version(): string {
@@ -49,18 +48,6 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`flowsieve: unknown command '${name}'\n\n${usage()}\n`);
     return 1;
   }
-  // detect's parse threads boot on the core Node's bootstrap left idle, while this thread
-  // loads the command and reads its options (engine/early-pool.ts); a --config file may
-  // change their shape: none is guessed then
-  if (name === 'detect' && config === undefined) startEarlyParsePool(rest, process.env);
-  try {
-    return await runCommand(entry, name, rest, config);
-  } finally {
-    dropEarlyParsePool(); // a run that took none: its threads must not keep the process up
-  }
-}
-
-async function runCommand(entry: (typeof COMMAND_INDEX)[number], name: string, rest: string[], config: string | undefined): Promise<number> {
   // the option rules and the config file reader (every format's name, the YAML parser's
   // loader) only for a command: --version and the usage start without them
   const rules = Promise.all([import('../app/option-rules.js'), import('../app/config.js')]);

@@ -1,75 +1,50 @@
 /**
- * detect's parse pool, started as the command line starts (src/cli/main.ts), before the
- * command's modules are loaded, its options read and its input looked at: Node's bootstrap
- * leaves the second core idle to ~+80 ms, and the parse thread's own boot (~30 ms of CPU)
- * was the gate of the first parse task (bench/RESULTS.md, "Session 15: startup"). Its
- * shape comes from the arguments alone (--workers, --parse-threads, --pipeline, or their
- * FLOWSIEVE_* variables); the Engine takes it where the run's options ask for the same pool
- * (takeEarlyParsePool) and the command line drops it otherwise: a small input read in the
- * main thread, a shape the options changed, a command that failed or asked for no run.
+ * detect's parse pool, started as soon as the command has read its options
+ * (src/cli/commands/detect.ts), before it opens its databases, looks at all of its input and
+ * plans: the parse thread's own boot (~30 ms of CPU) then runs beside that work, where it
+ * was the gate of the first parse task (bench/RESULTS.md, "Session 15: prestart" and
+ * "Session 16: prestart2"). Its shape comes from the run's options as the Engine reads them
+ * (pool.ts parsePoolShape); the Engine takes it (takeEarlyParsePool), and detect drops it
+ * where no Engine did: a command that failed before its run.
  */
 import type { Piscina } from 'piscina';
-import { defaultWorkers, newPool, parsePoolOptions } from './pool.js';
+import { newPool, parsePoolOptions, parsePoolShape, type ParsePoolShape } from './pool.js';
 import { smallInputKept } from './small-input.js';
+import { fusedMayApply } from './fused.js';
+import type { DetectOptions } from './types.js';
 
-let early: { pool: Piscina; threads: number } | null = null;
+let early: { pool: Piscina; shape: ParsePoolShape } | null = null;
 
 /** A pool no run took: its errors are nobody's (the run that takes it hears its own). */
 const ignore = (): void => {};
 
 /**
- * The parse threads detect's arguments ask for, or null where the arguments alone cannot
- * tell or the run would start none at once (help, --list, --pipeline fused, a replay file
- * named as convert names them: replay files alone start no parse thread, a small input read
- * in the main thread). Inputs are the arguments that are neither an option nor the token
- * after one given without '=' (a boolean flag before an input hides it: a guess lost, never
- * a wrong pool, which the Engine would not take).
+ * The parse pool these options will start at once, or null where they start none at once:
+ * the fused pipeline, replay files alone, and a small input that detect reads in the main
+ * thread (a pool started for it cost a small object's run 1.17x the CPU, a small folder's
+ * 1.09x: bench/RESULTS.md, "Session 15: prestart"). The small-input look stops after
+ * EARLY_LOOK_STEPS folders and files (small-input.ts): an input it cannot tell starts the
+ * pool, and detect looks again; its answer and listings are kept for detect and planning.
  */
-export function earlyParseThreads(args: string[], env: Record<string, string | undefined>): number | null {
-  const flags = new Map<string, string>();
-  const inputs: string[] = [];
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i]!;
-    if (a === '--') break;
-    if (a === '-h' || a === '--help' || a === '--list' || a.endsWith('.fsr')) return null;
-    const m = /^--(workers|parse-threads|pipeline)(?:=(.*))?$/.exec(a);
-    if (m) flags.set(m[1]!, m[2] ?? args[++i] ?? ''); // the last one wins, as parseArgs reads them
-    else if (!a.startsWith('-')) inputs.push(a);
-    else if (a.startsWith('--') && !a.includes('=')) i++; // its value, or (a flag) an input missed: only a guess lost
-  }
-  const value = (name: string): string | undefined => flags.get(name) ?? (env[`FLOWSIEVE_${name.toUpperCase().replace('-', '_')}`] || undefined);
-  const pipeline = value('pipeline');
-  if (pipeline === 'fused' || (pipeline !== 'sharded' && smallFiles(inputs))) return null;
-  const workers = Number(value('workers') ?? defaultWorkers());
-  const threads = Number(value('parse-threads') ?? Math.floor(workers));
-  // the Engine's own reading of them (engine/run.ts); a value detect refuses starts nothing
-  return workers >= 1 && workers <= 256 && Number.isInteger(threads) && threads >= 1 && threads <= 256 ? threads : null;
+export function earlyParsePoolShape(opts: DetectOptions): ParsePoolShape | null {
+  if (fusedMayApply(opts) && (opts.pipeline === 'fused' || (opts.pipeline !== 'sharded' && smallInputKept(opts.inputs) === true))) return null;
+  const shape = parsePoolShape(opts);
+  return shape.started > 0 ? shape : null;
 }
 
-/**
- * Inputs detect will read in the main thread (smallInput), looked at before the pool: a pool
- * started for them cost a small object's run 1.17x the CPU, 1.08x the wall, a small folder's
- * 1.09x the CPU (bench/RESULTS.md, "Session 15: prestart"). The look stops after
- * EARLY_LOOK_STEPS folders and files (a pool is started then, and detect looks again); its
- * listings and answer are kept for detect and planning (smallInputKept, input/listing.ts).
- */
-function smallFiles(inputs: string[]): boolean {
-  return inputs.length > 0 && smallInputKept(inputs) === true;
-}
-
-/** Starts detect's parse pool for these arguments, where they say its shape (earlyParseThreads). */
-export function startEarlyParsePool(args: string[], env: Record<string, string | undefined>): void {
-  const threads = earlyParseThreads(args, env);
-  if (early || threads === null) return;
-  const pool = newPool(parsePoolOptions(threads, threads));
+/** Starts the parse pool the Engine will ask for with these options (earlyParsePoolShape). */
+export function startEarlyParsePool(opts: DetectOptions): void {
+  const shape = early ? null : earlyParsePoolShape(opts);
+  if (shape === null) return;
+  const pool = newPool(parsePoolOptions(shape.threads, shape.started));
   pool.on('error', ignore);
-  early = { pool, threads };
+  early = { pool, shape };
 }
 
-/** The early pool where it has this shape (`threads` at most, `started` at once); dropped otherwise. */
+/** The early pool where it has this shape; dropped otherwise. */
 export function takeEarlyParsePool(threads: number, started: number): Piscina | null {
   const taken = early;
-  if (!taken || taken.threads !== threads || started !== threads) {
+  if (!taken || taken.shape.threads !== threads || taken.shape.started !== started) {
     dropEarlyParsePool();
     return null;
   }

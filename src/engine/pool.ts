@@ -1,26 +1,14 @@
 /**
- * The engine's piscina pools and its workers' entries: a leaf that the Engine (run.ts) and
- * detect's early parse pool (early-pool.ts) share, light enough for the command line's
- * first module to load.
+ * The engine's piscina pools, the parse pool's shape and the workers' entries: what the
+ * Engine (run.ts) and detect's early parse pool (early-pool.ts) share.
  */
 import { fileURLToPath } from 'node:url';
 import type { Piscina } from 'piscina';
 import type * as PiscinaModule from 'piscina';
 import { createRequire } from 'node:module';
-import { existsSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
-
-/**
- * Workers by default: half the cores, at least one. A worker is two busy threads (one
- * parse thread, one shard thread), so this keeps the busy threads at the core count. On
- * the 2-core machine one worker did every input in the same or less wall time than two,
- * with 0.67-0.81x the CPU (bucket, tiny files, text, gzip, replay; JSON blobs 0.8x the CPU
- * at 1.15x the wall): every extra thread compiles the same hot code again and four
- * threads took turns on two cores (bench/RESULTS.md, "default workers").
- */
-export function defaultWorkers(): number {
-  return Math.max(1, Math.floor(availableParallelism() / 2));
-}
+import { existsSync, statSync } from 'node:fs';
+import { allReplayFiles } from '../replay/input.js';
+import type { DetectOptions } from './types.js';
 
 /**
  * A piscina pool; piscina itself is loaded with the first: an input read in this thread
@@ -59,4 +47,40 @@ export const workerFile = (name: string) => fileURLToPath(new URL(`../../workers
  */
 export function parsePoolOptions(threads: number, started: number): ConstructorParameters<typeof Piscina>[0] {
   return { filename: workerFile('parse'), minThreads: started, maxThreads: threads, idleTimeout: 60_000, concurrentTasksPerWorker: threads === 1 ? 2 : 1 };
+}
+
+/** The parse pool a run's options ask for: `threads` at most, `started` of them at once. */
+export interface ParsePoolShape {
+  threads: number;
+  started: number;
+}
+
+/**
+ * As many parse threads as shards by default: a second one for one shard on 2 cores cost
+ * 6-20 % more CPU (each parse thread compiles and warms up its own code) for a wall gain of
+ * ~3 % in quiet moments (bench/RESULTS.md, "wall: the timeline"). A run on replay files alone
+ * parses nothing: its parse threads start only if needed; a run on one small file or a few
+ * needs one parse task: one thread is started at once (more only if tasks wait), not N that
+ * would each load their code for nothing.
+ */
+export function parsePoolShape(opts: Pick<DetectOptions, 'workers' | 'parseThreads' | 'inputs' | 'chunkBytes'>): ParsePoolShape {
+  const threads = Math.max(1, Math.floor(opts.parseThreads ?? Math.max(1, Math.floor(opts.workers))));
+  const started = allReplayFiles(opts.inputs) ? 0 : fewSmallFiles(opts.inputs, opts.chunkBytes) ? 1 : threads;
+  return { threads, started };
+}
+
+/** True when the inputs are regular files (no folder, no stdin) of less than one chunk in all. */
+function fewSmallFiles(inputs: string[], chunkBytes: number): boolean {
+  let total = 0;
+  for (const p of inputs) {
+    if (p === '-') return false;
+    try {
+      const st = statSync(p);
+      if (!st.isFile()) return false;
+      total += st.size;
+    } catch {
+      return false; // planning reports it
+    }
+  }
+  return total < Math.min(chunkBytes, 1 << 20);
 }

@@ -25,12 +25,11 @@ import { FileRows, packedProgress } from './file-results.js';
 import { readerFor } from '../formats/registry.js';
 import { BATCH_BYTES_PER_RECORD, batchTransferList } from '../flow/batch.js';
 import { BatchRing, createBatchRing, type BatchRingShared } from '../flow/batch-ring.js';
-import { allReplayFiles, applyReplayOutcome, replayHintBytes, replayInputs, type ReplayOutcome } from '../replay/input.js';
+import { applyReplayOutcome, replayHintBytes, replayInputs, type ReplayOutcome } from '../replay/input.js';
 import { defaultMaxMemory, defaultSpillDir, mergeMemoryReports, removeOrphanSpills, removeSpills } from './spill.js';
 import { notAfterFor } from '../input/file-time.js';
-import { statSync } from 'node:fs';
 import { forgetListings } from '../input/listing.js';
-import { newPool, parsePoolOptions, workerFile } from './pool.js';
+import { newPool, parsePoolOptions, parsePoolShape, workerFile } from './pool.js';
 import { dropEarlyParsePool, takeEarlyParsePool } from './early-pool.js';
 import {
   DEFAULT_MAX_FUTURE_SECONDS,
@@ -49,22 +48,6 @@ import {
 // re-exported here for callers that import them with the Engine
 export * from './types.js';
 export { gzipPieces, stdinChunks } from '../input/streams.js';
-
-/** True when the inputs are regular files (no folder, no stdin) of less than one chunk in all. */
-function fewSmallFiles(inputs: string[], chunkBytes: number): boolean {
-  let total = 0;
-  for (const p of inputs) {
-    if (p === '-') return false;
-    try {
-      const st = statSync(p);
-      if (!st.isFile()) return false;
-      total += st.size;
-    } catch {
-      return false; // planning reports it
-    }
-  }
-  return total < Math.min(chunkBytes, 1 << 20);
-}
 
 /** Each file's parse results by chunk (files read in chunks or alone); undefined: none, or packed in FileRows. */
 type ChunkResults = Array<ParseResult[] | undefined>;
@@ -125,18 +108,12 @@ export class Engine {
   ) {
     const N = Math.max(1, Math.floor(opts.workers));
     this.shards = N;
-    // as many parse threads as shards by default: a second one for one shard on 2 cores
-    // cost 6-20 % more CPU (each parse thread compiles and warms up its own code) for a
-    // wall gain of ~3 % in quiet moments (bench/RESULTS.md, "wall: the timeline")
-    this.parseThreads = Math.max(1, Math.floor(opts.parseThreads ?? N));
+    // the parse pool's shape (pool.ts), as detect's early pool read it from the same options
+    ({ threads: this.parseThreads, started: this.minParse } = parsePoolShape(opts));
     // batches in flight before a parse thread waits: a few per shard, plus what the parse
     // threads make while a shard adds the records it held back (a million over all shards,
     // scan-table.ts addBatch), so that parsing goes on meanwhile
     this.inflightLimit = 4 * N + 4 + Math.ceil((1 << 19) / Math.max(64, opts.batchSize));
-    // a run on replay files alone parses nothing: its parse threads start only if needed;
-    // a run on one small file or a few needs one parse task: one thread is started at once
-    // (more only if tasks wait), not N that would each load their code for nothing
-    this.minParse = allReplayFiles(opts.inputs) ? 0 : fewSmallFiles(opts.inputs, opts.chunkBytes) ? 1 : this.parseThreads;
     // auto: fused for a small input only (detect: one shard in this thread). On larger
     // inputs the fused threads cost about the CPU of the sharded pipeline's parse and shard
     // threads, and at one worker lose its overlap of parsing and adding (bench/RESULTS.md,

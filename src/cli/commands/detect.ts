@@ -4,6 +4,7 @@ import { UsageError } from '../../app/args.js';
 import { DETECTION_OPTIONS, S3_ENDPOINT_OPTION, detectOptionsFrom } from '../../app/settings.js';
 import { listInputs } from '../../source/list.js';
 import { closeAllEngines, detectThenClose } from '../../engine/run.js';
+import { dropEarlyParsePool, startEarlyParsePool } from '../../engine/early-pool.js';
 import type { DetectResult } from '../../engine/types.js';
 import { progressReporter } from '../progress.js';
 import { humanSummary } from '../../output/summary.js';
@@ -46,6 +47,14 @@ export const spec: CommandSpec = {
 };
 
 export async function run(args: Parsed): Promise<number> {
+  try {
+    return await detectCommand(args);
+  } finally {
+    dropEarlyParsePool(); // one no run took (a command that failed first): no thread left, none keeps the process up
+  }
+}
+
+async function detectCommand(args: Parsed): Promise<number> {
   const v = args.values;
   if (args.positionals.length === 0) throw new UsageError('detect needs at least one input path (or - for stdin)');
   if (v.list) return listInputs(args.positionals, detectOptionsFrom(v, args.positionals), process.stdout);
@@ -72,6 +81,8 @@ export async function run(args: Parsed): Promise<number> {
     throw new UsageError(`--findings: ${(err as Error).message}`);
   }
   if (findings.length && !v.out) throw new UsageError('--findings needs --out DIR');
+  // the parse threads boot while this thread opens the databases, looks at the input and plans
+  startEarlyParsePool(opts);
   const plan = analysisPlan(v); // opens the IP databases now: a bad path fails before detection
   const history = openHistory(v.state); // before detection: a bad --state fails fast
   const progress = progressReporter('detect', quiet);
