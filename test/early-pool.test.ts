@@ -8,6 +8,8 @@ import { scanner, writeV2 } from './helpers/aws.js';
 import { EARLY_LOOK_STEPS } from '../dist/src/engine/small-input.js';
 import { dropEarlyParsePool, earlyParsePoolShape, earlyParsePoolWaiting, startEarlyParsePool, takeEarlyParsePool } from '../dist/src/engine/early-pool.js';
 import { DEFAULT_RUN } from '../dist/src/engine/run.js';
+import { run as detectRun, spec as detectSpec } from '../dist/src/cli/commands/detect.js';
+import { parseArgs } from '../dist/src/app/args.js';
 
 const CLI = new URL('../dist/src/cli/main.js', import.meta.url).pathname;
 // a parse pool left running keeps the process up past this (its threads never idle out)
@@ -72,6 +74,14 @@ describe("detect's early parse pool", () => {
     expect(small.scans).toEqual(taken.scans);
     expect(taken.scans).toHaveLength(1);
     dropEarlyParsePool(); // none left: a no-op
+  });
+
+  it('is dropped by detect when the command fails after its start', async () => {
+    const dir = tempDir();
+    writeV2(join(dir, 'a.log'), scanner('45.3.3.3', 11, { start: T0 }));
+    const args = [join(dir, 'a.log'), '--out', join(dir, 'out'), '--quiet', '--pipeline', 'sharded', '--asn-db', join(dir, 'none.mmdb')];
+    await expect(detectRun(parseArgs(detectSpec, args, { env: {} }))).rejects.toThrow();
+    expect(earlyParsePoolWaiting()).toBe(false);
   });
 
   it('is dropped, and the process exits, when the input is small or the command fails', () => {
