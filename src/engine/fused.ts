@@ -24,8 +24,8 @@ export function fusedMayApply(opts: DetectOptions): boolean {
   return !opts.partition && opts.inputs.length > 0 && opts.inputs.every((i) => i !== '-' && !/^[a-z][a-z0-9]*:\/\//.test(i));
 }
 
-// detect's small-input look, in a module of its own: the command line's early parse pool
-// (early-pool.ts) asks it too, before the engine's modules are loaded
+// detect's small-input look, in a module of its own: the early parse pool (early-pool.ts)
+// asks it too, before it starts
 export { INLINE_TEXT_BYTES, smallInput } from './small-input.js';
 
 /**

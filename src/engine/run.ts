@@ -140,7 +140,7 @@ export class Engine {
   private get parsePool(): Piscina {
     if (this.parsePoolStarted) return this.parsePoolStarted;
     const P = this.parseThreads;
-    // the pool detect started as the command line did, where it has this shape (early-pool.ts)
+    // the pool detect started as soon as it had read its options, where it has this shape (early-pool.ts)
     this.parsePoolStarted = takeEarlyParsePool(P, this.minParse) ?? newPool(parsePoolOptions(P, this.minParse));
     this.ring = this.minParse > 0 ? batchRingFor(this.shards, P, this.inflightLimit, this.opts) : undefined;
     return this.parsePoolStarted;

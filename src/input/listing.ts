@@ -1,5 +1,5 @@
 /**
- * Folder listings and file sizes read once a run: detect's small-input look (engine/fused.ts
+ * Folder listings and file sizes read once a run: detect's small-input look (engine/small-input.ts
  * smallInput) reads them before the run's engine starts, and planning (plan.ts) takes them
  * instead of reading the same folders and sizes again (the look cost 4.2 ms of the main
  * thread's CPU on the Azure blobs, 3.3 on 10,080 tiny files, on the way to the first parse
