@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, truncateSync } from 'node:fs';
 import { tempDir } from './helpers/tmp.js';
 import { runDetect } from './helpers/run.js';
 import { scanner, writeV2 } from './helpers/aws.js';
-import { EARLY_LOOK_STEPS } from '../dist/src/engine/small-input.js';
+import { EARLY_LOOK_STEPS, INLINE_TEXT_BYTES, lookedSmall } from '../dist/src/engine/small-input.js';
 import { dropEarlyParsePool, earlyParsePoolShape, earlyParsePoolWaiting, startEarlyParsePool, takeEarlyParsePool } from '../dist/src/engine/early-pool.js';
 import { DEFAULT_RUN } from '../dist/src/engine/run.js';
 import { run as detectRun, spec as detectSpec } from '../dist/src/cli/commands/detect.js';
@@ -82,6 +82,14 @@ describe("detect's early parse pool", () => {
     const args = [join(dir, 'a.log'), '--out', join(dir, 'out'), '--quiet', '--pipeline', 'sharded', '--asn-db', join(dir, 'none.mmdb')];
     await expect(detectRun(parseArgs(detectSpec, args, { env: {} }))).rejects.toThrow();
     expect(earlyParsePoolWaiting()).toBe(false);
+    // nor the look's answer: a folder looked at by a failed command, then grown, is looked at again
+    const folder = join(dir, 'folder');
+    mkdirSync(folder);
+    writeV2(join(folder, 'a.log'), scanner('45.3.3.3', 11, { start: T0 }));
+    const inFolder = [folder, '--out', join(dir, 'out'), '--quiet', '--asn-db', join(dir, 'none.mmdb')];
+    await expect(detectRun(parseArgs(detectSpec, inFolder, { env: {} }))).rejects.toThrow(); // small: no pool, its answer kept
+    truncateSync(join(folder, 'a.log'), INLINE_TEXT_BYTES + 1);
+    expect(lookedSmall([folder])).toBe(false);
   });
 
   it('is dropped, and the process exits, when the input is small or the command fails', () => {

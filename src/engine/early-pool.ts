@@ -9,7 +9,7 @@
  */
 import type { Piscina } from 'piscina';
 import { newPool, parsePoolOptions, parsePoolShape, type ParsePoolShape } from './pool.js';
-import { smallInputKept } from './small-input.js';
+import { forgetEarlyLook, smallInputKept } from './small-input.js';
 import { fusedMayApply } from './fused.js';
 import type { DetectOptions } from './types.js';
 
@@ -58,6 +58,16 @@ export function dropEarlyParsePool(): void {
   const dropped = early?.pool;
   early = null;
   dropped?.destroy().catch(ignore);
+}
+
+/**
+ * The end of detect's command: the pool and the look's answer and listings that no run took
+ * (a command that failed after the start) are dropped, so that a later run in this process
+ * (tests, a library caller) neither keeps threads nor reads a stale look.
+ */
+export function endEarlyStart(): void {
+  dropEarlyParsePool();
+  forgetEarlyLook();
 }
 
 /** Whether a pool started early waits to be taken (tests). */

@@ -107,6 +107,12 @@ export function smallInputKept(inputs: string[]): boolean | undefined {
   return small;
 }
 
+/** Forgets the early look's answer and listings where no run took them (a command that failed first). */
+export function forgetEarlyLook(): void {
+  early = null;
+  forgetListings();
+}
+
 /** smallInput, or the answer kept for these inputs by the command line's early look, once. */
 export function lookedSmall(inputs: string[]): boolean {
   const kept = early;

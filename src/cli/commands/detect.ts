@@ -4,7 +4,7 @@ import { UsageError } from '../../app/args.js';
 import { DETECTION_OPTIONS, S3_ENDPOINT_OPTION, detectOptionsFrom } from '../../app/settings.js';
 import { listInputs } from '../../source/list.js';
 import { closeAllEngines, detectThenClose } from '../../engine/run.js';
-import { dropEarlyParsePool, startEarlyParsePool } from '../../engine/early-pool.js';
+import { endEarlyStart, startEarlyParsePool } from '../../engine/early-pool.js';
 import type { DetectResult } from '../../engine/types.js';
 import { progressReporter } from '../progress.js';
 import { humanSummary } from '../../output/summary.js';
@@ -50,7 +50,7 @@ export async function run(args: Parsed): Promise<number> {
   try {
     return await detectCommand(args);
   } finally {
-    dropEarlyParsePool(); // one no run took (a command that failed first): no thread left, none keeps the process up
+    endEarlyStart(); // a pool no run took (a command that failed first): no thread left, none keeps the process up
   }
 }
 
