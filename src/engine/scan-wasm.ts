@@ -38,7 +38,10 @@ import { PopulateAhead } from './populate-ahead.js';
 import { populateViewLater } from '../input/native.js';
 import { SHARD_BUCKETS } from '../flow/hash.js';
 import { COUNT_VALUES, ENTRY_WORDS, HELD_SORT_BITS, HELD_WORDS, heldSortBits, nextPow2 } from './scan-layout.js';
-import type { FlowBatchData } from '../flow/batch.js';
+import { padOf, PAD_WORDS, type FlowBatchData } from '../flow/batch.js';
+
+/** EXPERIMENT (FS_PAD_ROW): where the stage's pad words go. */
+const padStage = new Uint32Array(4096 * PAD_WORDS);
 import { BatchStage, stageRecordBytes } from './batch-stage.js';
 import { finaliseIn, finaliseInModule, finaliseRoom, orderBytes, scratchEntries, type FinaliseExports, type FinaliseShare, type ModuleFinalise } from './scan-finalise-wasm.js';
 
@@ -478,6 +481,8 @@ export class HeldSorter {
   stageRecords(batch: FlowBatchData, from: number): number {
     const n = Math.min(batch.n - from, STAGE_CAP);
     this.stage.copy(batch, from, n);
+    const pad = padOf(batch);
+    if (pad !== null) padStage.set(pad.subarray(from * PAD_WORDS, (from + n) * PAD_WORDS));
     return n;
   }
 

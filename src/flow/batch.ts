@@ -223,5 +223,22 @@ export function batchTransferList(b: FlowBatchData): ArrayBuffer[] {
   return [...new Set([b.feed, b.src, b.dst, b.packets].map((a) => a.buffer))].filter((x): x is ArrayBuffer => x instanceof ArrayBuffer);
 }
 
+/**
+ * EXPERIMENT (session 16 narrowbatch, not for main): FS_PAD_ROW=1 gives every ring slot's row
+ * 24 bytes more (six words), written by the parse thread and read by the shard thread, to
+ * measure what 24 bytes a row of the batch cost in the pipeline (what a narrow IPv4 row saves).
+ */
+export const PAD_ROW = process.env['FS_PAD_ROW'] === '1';
+/** Words of the pad a row (PAD_ROW). */
+export const PAD_WORDS = 6;
+
 /** Bytes per record in a batch: what moving a batch between threads costs in memory. */
-export const BATCH_BYTES_PER_RECORD = 1 + 16 + 16 + 1 + 2 + 2 + 2 + 8 + 8 + 4 + 4 + 1 + 1 + 1 + 4 * 4;
+export const BATCH_BYTES_PER_RECORD = 1 + 16 + 16 + 1 + 2 + 2 + 2 + 8 + 8 + 4 + 4 + 1 + 1 + 1 + 4 * 4 + (PAD_ROW ? PAD_WORDS * 4 : 0);
+
+/** A ring batch's pad words (PAD_ROW), after its columns; null for a batch not in shared memory. */
+export function padOf(b: FlowBatchData): Uint32Array | null {
+  if (!PAD_ROW || !(b.packets.buffer instanceof SharedArrayBuffer)) return null;
+  const cap = b.feed.length;
+  const at = Math.ceil((b.packets.byteOffset + cap * (BATCH_BYTES_PER_RECORD - PAD_WORDS * 4)) / 8) * 8;
+  return new Uint32Array(b.packets.buffer, at, cap * PAD_WORDS);
+}

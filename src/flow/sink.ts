@@ -5,7 +5,7 @@
  * hashes the source address and appends the record to the batch of the shard that owns
  * it. Full batches go to `flush`, which the parse worker posts to the main thread.
  */
-import { allocBatch, batchOfColumns, type FlowBatchData } from './batch.js';
+import { allocBatch, batchOfColumns, padOf, PAD_WORDS, type FlowBatchData } from './batch.js';
 import { releaseBatch } from './batch-ring.js';
 import { ByteDict } from './dict.js';
 import { Action, Direction, Feed } from './types.js';
@@ -669,6 +669,11 @@ export class FlowSink {
     b.action.set(c.action[shard]!.subarray(from, from + n), at);
     b.direction.set(c.direction[shard]!.subarray(from, from + n), at);
     b.cloud.fill(c.cloud, at, at + n);
+    const pad = padOf(b);
+    if (pad !== null) {
+      pad.set(c.src[shard]!.subarray(from * 4, (from + n) * 4), at * PAD_WORDS);
+      pad.set(c.dst[shard]!.subarray(from * 4, from * 4 + n * 2), at * PAD_WORDS + n * 4);
+    }
   }
 
   /**
