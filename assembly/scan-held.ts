@@ -355,7 +355,7 @@ let hAccounts: u32 = 0;
 let hRegions: u32 = 0;
 let hMapCap: u32 = 0;
 let hSeconds: f64 = 1;
-// stage columns (scan-wasm.ts HOLD_STAGE): packets, bytes (f64), src, dst (4 u32 each), start, end, account, region (u32), dport (u16), feed, proto, cloud (u8)
+// stage columns (scan-wasm.ts HOLD_STAGE): packets, bytes (f64), src, dst (4 u32 each, or 1 each from the column's start: holdStaged's narrow), start, end, account, region (u32), dport (u16), feed, proto, cloud (u8)
 let sPackets: u32 = 0;
 let sBytes: u32 = 0;
 let sSrc: u32 = 0;
@@ -444,8 +444,9 @@ function v4Mapped(a: u32): bool {
  * and counts as a held row of its source bucket's part (holdRange, PendingRows.put).
  * Returns the record it stopped at (n when done); holdStopped() says why, holdHeld() how
  * many rows it wrote, holdV6() how many of them wait for their IPv6 addresses (v6List).
+ * `narrow`: the stage's addresses are a word each, IPv4 (a narrow batch: src/flow/batch.ts).
  */
-export function holdStaged(from: u32, n: u32): u32 {
+export function holdStaged(from: u32, n: u32, narrow: u32): u32 {
   const v4State = mix(mix(mix(ADDRESS_SEED, 0), 0), 0xffff);
   let held: u32 = 0;
   let v6: u32 = 0;
@@ -475,10 +476,11 @@ export function holdStaged(from: u32, n: u32): u32 {
       holdStop = STOP_RECORD;
       break;
     }
-    const s3 = load<u32>(s, 12);
+    const s3 = narrow != 0 ? load<u32>(sSrc + (i << 2)) : load<u32>(s, 12);
+    const d3 = narrow != 0 ? load<u32>(sDst + (i << 2)) : load<u32>(d, 12);
     let state = v4State;
     let fam: u32 = 0;
-    if (!(v4Mapped(s) & v4Mapped(d))) {
+    if (narrow == 0 && !(v4Mapped(s) & v4Mapped(d))) {
       // an IPv6 side (rare): hash.ts hashAddress mixes an IPv6 source's first three words too
       if (!v4Mapped(s)) {
         state = mix(mix(mix(ADDRESS_SEED, load<u32>(s)), load<u32>(s, 4)), load<u32>(s, 8));
@@ -505,7 +507,7 @@ export function holdStaged(from: u32, n: u32): u32 {
     store<u32>(o, (<u32>load<u8>(sProto + i) << 16) | <u32>load<u16>(sDport + (i << 1)), 4);
     store<u32>(o, windowOf(load<u32>(sStart + (i << 2))), 8);
     store<u32>(o, (<u32>load<u8>(sCloud + i) << 30) | ac, 12);
-    store<u32>(o, load<u32>(d, 12), 16);
+    store<u32>(o, d3, 16);
     store<u32>(o, rg | (fam << 16), 20);
     const pk = load<f64>(sPackets + (i << 3));
     const by = load<f64>(sBytes + (i << 3));

@@ -6,7 +6,7 @@
  * (assembly/scan-held.ts setHold, assembly/outbound-adds.ts addStaged) finds each column where
  * the column order given here puts it.
  */
-import type { FlowBatchData } from '../flow/batch.js';
+import { narrowIsV6, narrowV6At, type FlowBatchData } from '../flow/batch.js';
 
 type ColumnArray = Uint8Array | Uint16Array | Uint32Array | Float64Array;
 type ColumnType = new (buf: ArrayBufferLike, byteOffset: number, length: number) => ColumnArray;
@@ -43,12 +43,18 @@ export class BatchStage<C extends StagedColumn> {
   /** The stage's columns, as views of the memory (valid while it is not grown). */
   readonly views: { readonly [K in C]: FlowBatchData[K] };
 
-  /** The columns, in this order, for `cap` records each, from byte `at` of `buf`. */
+  /**
+   * The columns, in this order, for `cap` records each, from byte `at` of `buf`.
+   * `keepsNarrow`: a narrow batch's addresses (flow/batch.ts) are staged as they are, a word
+   * each at the column's start (the module reads that form: assembly/scan-held.ts holdStaged);
+   * else they are staged in four words.
+   */
   constructor(
     buf: ArrayBufferLike,
     at: number,
     readonly cap: number,
     private readonly columns: readonly C[],
+    private readonly keepsNarrow = false,
   ) {
     const views: Partial<Record<C, ColumnArray>> = {};
     for (const c of columns) {
@@ -66,7 +72,31 @@ export class BatchStage<C extends StagedColumn> {
   copy(batch: FlowBatchData, from: number, n: number, columns: readonly C[] = this.columns): void {
     for (const c of columns) {
       const per = COLUMNS[c][1];
-      (this.views[c] as Uint32Array).set((batch[c] as Uint32Array).subarray(from * per, (from + n) * per));
+      if (per === 4 && batch.narrow === true) this.copyNarrow(this.views[c] as Uint32Array, batch[c] as Uint32Array, batch.feed.length, from, n);
+      else (this.views[c] as Uint32Array).set((batch[c] as Uint32Array).subarray(from * per, (from + n) * per));
+    }
+  }
+
+  /**
+   * A narrow batch's address column (capacity `cap`), records [from, from + n), staged a word
+   * each (keepsNarrow: an IPv6 record's word is its entry's index, which the module never reads)
+   * or in four words.
+   */
+  private copyNarrow(view: Uint32Array, col: Uint32Array, cap: number, from: number, n: number): void {
+    if (this.keepsNarrow) {
+      view.set(col.subarray(from, from + n));
+      return;
+    }
+    const v6At = narrowV6At(cap);
+    for (let k = 0, o = 0; k < n; k++, o += 4) {
+      const w = col[from + k]!;
+      if (narrowIsV6(col, cap, from + k)) view.set(col.subarray(v6At + w * 4, v6At + w * 4 + 4), o);
+      else {
+        view[o] = 0;
+        view[o + 1] = 0;
+        view[o + 2] = 0xffff;
+        view[o + 3] = w;
+      }
     }
   }
 }

@@ -38,10 +38,7 @@ import { PopulateAhead } from './populate-ahead.js';
 import { populateViewLater } from '../input/native.js';
 import { SHARD_BUCKETS } from '../flow/hash.js';
 import { COUNT_VALUES, ENTRY_WORDS, HELD_SORT_BITS, HELD_WORDS, heldSortBits, nextPow2 } from './scan-layout.js';
-import { padOf, PAD_WORDS, type FlowBatchData } from '../flow/batch.js';
-
-/** EXPERIMENT (FS_PAD_ROW): where the stage's pad words go. */
-const padStage = new Uint32Array(4096 * PAD_WORDS);
+import type { FlowBatchData } from '../flow/batch.js';
 import { BatchStage, stageRecordBytes } from './batch-stage.js';
 import { finaliseIn, finaliseInModule, finaliseRoom, orderBytes, scratchEntries, type FinaliseExports, type FinaliseShare, type ModuleFinalise } from './scan-finalise-wasm.js';
 
@@ -55,7 +52,7 @@ interface HeldExports extends FinaliseExports {
   setHold(fill: number, bucket: number, rec: number, partCap: number, wide: number, wideFill: number, accounts: number, regions: number, mapCap: number, stage: number, stageCap: number, seconds: number, v6List: number): void;
   resetWindow(): void;
   windowOf(start: number): number;
-  holdStaged(from: number, n: number): number;
+  holdStaged(from: number, n: number, narrow: number): number;
   holdStopped(): number;
   holdHeld(): number;
   holdV6(): number;
@@ -416,6 +413,8 @@ export class HeldSorter {
   /** the held rows of each bucket (bucketRows) */
   readonly rowsOfBucket: Int32Array;
   private readonly stage: BatchStage<(typeof HOLD_STAGE)[number]>;
+  /** 1 when the staged records' addresses are a word each (a narrow batch: flow/batch.ts). */
+  private stagedNarrow = 0;
   /** each part's rows and their buckets backed on libuv's pool ahead of the hold (rowsAhead) */
   private readonly ahead: PopulateAhead;
 
@@ -449,7 +448,7 @@ export class HeldSorter {
     this.accounts = new Uint32Array(b, mapsAt, HOLD_MAP_CAP);
     this.regions = new Uint32Array(b, mapsAt + HOLD_MAP_CAP * 4, HOLD_MAP_CAP);
     this.v6List = new Uint32Array(b, v6At, STAGE_CAP * 2);
-    this.stage = new BatchStage(b, stageAt, STAGE_CAP, HOLD_STAGE);
+    this.stage = new BatchStage(b, stageAt, STAGE_CAP, HOLD_STAGE, true);
     const parts = Array.from({ length: rows / partCap }, (_, p) => p * partCap);
     const columns = parts.flatMap((row) => [[this.recAt + row * ROW_BYTES, ROW_BYTES], [SORT_BUCKET_AT + row * 2, 2]] as const);
     this.ahead = new PopulateAhead(new Uint8Array(b), columns, partCap);
@@ -481,14 +480,13 @@ export class HeldSorter {
   stageRecords(batch: FlowBatchData, from: number): number {
     const n = Math.min(batch.n - from, STAGE_CAP);
     this.stage.copy(batch, from, n);
-    const pad = padOf(batch);
-    if (pad !== null) padStage.set(pad.subarray(from * PAD_WORDS, (from + n) * PAD_WORDS));
+    this.stagedNarrow = batch.narrow === true ? 1 : 0;
     return n;
   }
 
   /** Hold staged records from .. n (assembly/scan-held.ts holdStaged): the record it stopped at; holdStopped, holdHeld say why and how many. */
   holdStaged(from: number, n: number): number {
-    return this.ex.holdStaged(from, n);
+    return this.ex.holdStaged(from, n, this.stagedNarrow);
   }
 
   holdStopped(): number {
