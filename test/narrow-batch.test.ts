@@ -6,8 +6,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
-import { BatchStage } from '../dist/src/engine/batch-stage.js';
-import { allocBatch, nextNarrowV6, putNarrow, startNarrow, wideAddress, wideAt, widenAddresses } from '../dist/src/flow/batch.js';
+import { BatchStage, narrowStage } from '../dist/src/engine/batch-stage.js';
+import { allocBatch, narrowIsV6, putNarrow, startNarrow, wideAddress, wideAt, widenAddresses } from '../dist/src/flow/batch.js';
 import { createBatchRing, BatchRing } from '../dist/src/flow/batch-ring.js';
 import { tempDir } from './helpers/tmp.js';
 import { runDetect } from './helpers/run.js';
@@ -47,8 +47,9 @@ describe('narrow batches', () => {
         expect(Array.from(w.subarray(wideAt(b, i), wideAt(b, i) + 4)), `record ${i} side ${side}`).toEqual(words(i, side));
       }
     }
-    // the first record from each place with an IPv6 side (sources 1, 4, 7, ...; targets 2, 7, 12, ...)
-    expect([nextNarrowV6(b, 0, 40), nextNarrowV6(b, 2, 40), nextNarrowV6(b, 3, 40), nextNarrowV6(b, 5, 7), nextNarrowV6(b, 33, 40)]).toEqual([1, 2, 4, 7, 34]);
+    // a bit a record says which are IPv6 (sources 1, 4, 7, ...; targets 2, 7, 12, ...)
+    expect(Array.from({ length: 40 }, (_, i) => narrowIsV6(b.src, 64, i)).flatMap((v, i) => (v ? [i] : [])).slice(0, 4)).toEqual([1, 4, 7, 10]);
+    expect(Array.from({ length: 40 }, (_, i) => narrowIsV6(b.dst, 64, i)).flatMap((v, i) => (v ? [i] : [])).slice(0, 4)).toEqual([2, 7, 12, 17]);
     widenAddresses(b);
     expect(b.narrow).toBe(false);
     for (let i = 0; i < 40; i++) {
@@ -85,9 +86,21 @@ describe('narrow batches', () => {
     expected.copy(wide, 3, 30);
     expect(Array.from(four.views.src)).toEqual(Array.from(expected.views.src));
     expect(Array.from(four.views.dst)).toEqual(Array.from(expected.views.dst));
-    const kept = new BatchStage(new ArrayBuffer(40 * 32), 0, 40, ['src'] as const, true);
+    const kept = new BatchStage(new ArrayBuffer(64 * 32), 0, 64, ['src', 'dst'] as const, true);
     kept.copy(b, 3, 30);
     expect(Array.from(kept.views.src.subarray(0, 30))).toEqual(Array.from(b.src.subarray(3, 33)));
+    // for the hold module: a bit a staged record, then the IPv6 entries from the first staged one's
+    for (const [side, view, k0] of [[0, kept.views.src, kept.k0Src], [1, kept.views.dst, kept.k0Dst]] as const) {
+      for (let k = 0; k < 30; k++) {
+        const v6 = ((view[64 + (k >>> 5)]! >>> (k & 31)) & 1) === 1;
+        expect(v6, `staged ${k} side ${side}`).toBe(words(3 + k, side)[2] !== 0xffff);
+        if (v6) expect(Array.from(view.subarray(64 + 2 + (view[k]! - k0) * 4, 64 + 2 + (view[k]! - k0) * 4 + 4))).toEqual(words(3 + k, side));
+      }
+    }
+    // a stage from a record not at a multiple of 32, past the last one with an IPv6 address
+    const late = new Uint32Array(64 * 4);
+    expect(narrowStage(late, 64, b.src, 64, 38, 2)).toBe(0);
+    expect(Array.from(late.subarray(64, 66))).toEqual([0, 0]);
   });
 
   it('cross threads in a ring slot with their form', () => {

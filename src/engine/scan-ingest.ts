@@ -780,11 +780,12 @@ export function internHeldV6(core: ScanCore, batch: FlowBatchData, from: number,
   const k = p.rec;
   const v6 = core.v6;
   for (let j = 0; j < m; j++) {
-    const o = (from + list[j * 2]!) * 4;
+    const i = from + list[j * 2]!;
+    const o = wideAt(batch, i);
     const ko = list[j * 2 + 1]! * HELD_WORDS;
     const fam = k[ko + 5]! >>> 16;
-    if (fam & F_SRC6) k[ko] = v6.intern(batch.src, o);
-    if (fam & F_DST6) k[ko + 4] = v6.intern(batch.dst, o);
+    if (fam & F_SRC6) k[ko] = v6.intern(wideAddress(batch, batch.src, i, heldSrc), o);
+    if (fam & F_DST6) k[ko + 4] = v6.intern(wideAddress(batch, batch.dst, i, heldDst), o);
   }
 }
 

@@ -10,13 +10,12 @@
  *   - verdict.ts: what finalisation hands out (a leaf, for the many readers).
  * Every reader of the table adds the held records first.
  */
-import { nextNarrowV6, type FlowBatchData } from '../flow/batch.js';
-import { Feed } from '../flow/types.js';
+import type { FlowBatchData } from '../flow/batch.js';
 import type { BlockRows } from '../replay/row-codec.js';
 import { ScanCore } from './scan-core.js';
 import { type ScanArena, scanArena } from './scan-wasm.js';
 import { addBlockRows, addPending, addRecords, HELD_PARTS, HOLD_RUN, holdRange, holdRecord, internHeldV6, KeyBuilder, LastKey, PendingRows, startHeldBatch } from './scan-ingest.js';
-import { HOLD_DONE, HOLD_FULL, HOLD_MAP_CAP, HOLD_RECORD } from './scan-wasm.js';
+import { HOLD_DONE, HOLD_MAP_CAP, HOLD_RECORD } from './scan-wasm.js';
 import { finalizeTable, finalizeTableSplit, type SplitFinalise } from './scan-finalise.js';
 import { exportState, mergeState, viewState } from './scan-state.js';
 import { ENTRY_BYTES, type ScanTableState, type ShardFilter } from './scan-layout.js';
@@ -142,27 +141,16 @@ export class ScanTable extends ScanCore {
   private holdInModule(batch: FlowBatchData): number {
     let p = this.pending!;
     let sorter = p.sorter!;
-    const narrow = batch.narrow === true;
     startHeldBatch(sorter, batch.strings);
     for (let from = 0; from < batch.n; ) {
       const n = sorter.stageRecords(batch, from);
       let i = 0;
       for (;;) {
-        // a narrow batch's IPv6 records (flow/batch.ts) are held here: the module reads IPv4 words alone
-        const end = narrow ? nextNarrowV6(batch, from + i, from + n) - from : n;
-        i = sorter.holdStaged(i, end);
+        i = sorter.holdStaged(i, n);
         internHeldV6(this, batch, from, p);
         p.n += sorter.holdHeld();
-        let why = sorter.holdStopped();
-        if (why === HOLD_DONE) {
-          if (i === n) break;
-          // the IPv6 record at `end`, as the module takes a record: a full part first, then not inbound, then held
-          if (p.fill.includes(p.partCap)) why = HOLD_FULL;
-          else if ((batch.feed[from + i]! & Feed.inbound) === 0) {
-            i++;
-            continue;
-          } else why = HOLD_RECORD;
-        }
+        const why = sorter.holdStopped();
+        if (why === HOLD_DONE) break;
         if (why === HOLD_RECORD && holdRecord(this, this.keys, batch, from + i, p)) {
           i++;
           continue;

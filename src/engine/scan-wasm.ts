@@ -52,7 +52,7 @@ interface HeldExports extends FinaliseExports {
   setHold(fill: number, bucket: number, rec: number, partCap: number, wide: number, wideFill: number, accounts: number, regions: number, mapCap: number, stage: number, stageCap: number, seconds: number, v6List: number): void;
   resetWindow(): void;
   windowOf(start: number): number;
-  holdStaged(from: number, n: number, narrow: number): number;
+  holdStaged(from: number, n: number, narrow: number, k0Src: number, k0Dst: number): number;
   holdStopped(): number;
   holdHeld(): number;
   holdV6(): number;
@@ -486,7 +486,7 @@ export class HeldSorter {
 
   /** Hold staged records from .. n (assembly/scan-held.ts holdStaged): the record it stopped at; holdStopped, holdHeld say why and how many. */
   holdStaged(from: number, n: number): number {
-    return this.ex.holdStaged(from, n, this.stagedNarrow);
+    return this.ex.holdStaged(from, n, this.stagedNarrow, this.stage.k0Src, this.stage.k0Dst);
   }
 
   holdStopped(): number {

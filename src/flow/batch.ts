@@ -340,22 +340,6 @@ export function wideAt(b: FlowBatchData, i: number): number {
   return b.narrow === true ? 0 : i * 4;
 }
 
-/**
- * The first record in [from, to) of a narrow batch with an IPv6 source or target, or `to`
- * (the inbound hold module reads IPv4 words alone: src/engine/scan-table.ts holdInModule).
- */
-export function nextNarrowV6(b: FlowBatchData, from: number, to: number): number {
-  const cap = b.feed.length;
-  const s = b.src;
-  const d = b.dst;
-  for (let wi = from >>> 5, last = (to - 1) >>> 5; wi <= last; wi++) {
-    let bits = s[cap + wi]! | d[cap + wi]!;
-    if (wi === from >>> 5) bits &= -1 << (from & 31);
-    if (bits !== 0) return Math.min(to, wi * 32 + (31 - Math.clz32(bits & -bits)));
-  }
-  return to;
-}
-
 /** The ArrayBuffers of a batch, for postMessage's transfer list. */
 export function batchTransferList(b: FlowBatchData): ArrayBuffer[] {
   // a ring slot's memory is shared, not moved
