@@ -355,7 +355,7 @@ let hAccounts: u32 = 0;
 let hRegions: u32 = 0;
 let hMapCap: u32 = 0;
 let hSeconds: f64 = 1;
-// stage columns (scan-wasm.ts HOLD_STAGE): packets, bytes (f64), src, dst (4 u32 each, or 1 each from the column's start: holdStaged's narrow), start, end, account, region (u32), dport (u16), feed, proto, cloud (u8)
+// stage columns (scan-wasm.ts HOLD_STAGE): packets, bytes (f64), src, dst (4 u32 each), start, end, account, region (u32), dport (u16), feed, proto, cloud (u8)
 let sPackets: u32 = 0;
 let sBytes: u32 = 0;
 let sSrc: u32 = 0;
@@ -435,12 +435,6 @@ export function holdV6(): u32 {
   return v6Count;
 }
 
-// a narrow stage's address column (src/engine/batch-stage.ts narrowStage, STAGE_CAP 4,096
-// records): the words, then a bit a record from NARROW_BITS, then the IPv6 entries from NARROW_V6
-const NARROW_BITS: u32 = 4096 * 4;
-const NARROW_V6: u32 = NARROW_BITS + 4096 / 8;
-const NARROW_ENTRIES: u32 = (4096 * 16 - NARROW_V6) / 16;
-
 function v4Mapped(a: u32): bool {
   return (load<u32>(a) | load<u32>(a, 4) | (load<u32>(a, 8) ^ 0xffff)) == 0;
 }
@@ -450,12 +444,8 @@ function v4Mapped(a: u32): bool {
  * and counts as a held row of its source bucket's part (holdRange, PendingRows.put).
  * Returns the record it stopped at (n when done); holdStopped() says why, holdHeld() how
  * many rows it wrote, holdV6() how many of them wait for their IPv6 addresses (v6List).
- * `narrow`: the stage's addresses are a word each (a narrow batch: src/flow/batch.ts), laid
- * out in each address column's stage as the batch-stage.ts copy puts them (narrowStage): the
- * words, a bit a record (IPv6), then the IPv6 entries of the stage's records from entry
- * `k0Src` / `k0Dst` on, NARROW_ENTRIES at most (a record whose entry lies past them stops it).
  */
-export function holdStaged(from: u32, n: u32, narrow: u32, k0Src: u32, k0Dst: u32): u32 {
+export function holdStaged(from: u32, n: u32): u32 {
   const v4State = mix(mix(mix(ADDRESS_SEED, 0), 0), 0xffff);
   let held: u32 = 0;
   let v6: u32 = 0;
@@ -485,41 +475,10 @@ export function holdStaged(from: u32, n: u32, narrow: u32, k0Src: u32, k0Dst: u3
       holdStop = STOP_RECORD;
       break;
     }
-    let s3: u32;
-    let d3: u32;
+    const s3 = load<u32>(s, 12);
     let state = v4State;
     let fam: u32 = 0;
-    if (narrow != 0) {
-      s3 = load<u32>(sSrc + (i << 2));
-      d3 = load<u32>(sDst + (i << 2));
-      const bit = i & 31;
-      const word = (i >> 5) << 2;
-      if (((load<u32>(sSrc + NARROW_BITS + word) | load<u32>(sDst + NARROW_BITS + word)) >> bit) & 1) {
-        // an IPv6 side: its entry's words, as the four-word form's (below)
-        const se = s3 - k0Src;
-        const de = d3 - k0Dst;
-        const sv6 = (load<u32>(sSrc + NARROW_BITS + word) >> bit) & 1;
-        const dv6 = (load<u32>(sDst + NARROW_BITS + word) >> bit) & 1;
-        if ((sv6 != 0 && se >= NARROW_ENTRIES) || (dv6 != 0 && de >= NARROW_ENTRIES)) {
-          holdStop = STOP_RECORD;
-          break;
-        }
-        if (sv6 != 0) {
-          const e = sSrc + NARROW_V6 + (se << 4);
-          state = mix(mix(mix(ADDRESS_SEED, load<u32>(e)), load<u32>(e, 4)), load<u32>(e, 8));
-          s3 = load<u32>(e, 12);
-          fam = F_SRC6;
-        }
-        if (dv6 != 0) {
-          d3 = load<u32>(sDst + NARROW_V6 + (de << 4), 12);
-          fam |= F_DST6;
-        }
-      }
-    } else {
-      s3 = load<u32>(s, 12);
-      d3 = load<u32>(d, 12);
-    }
-    if (narrow == 0 && !(v4Mapped(s) & v4Mapped(d))) {
+    if (!(v4Mapped(s) & v4Mapped(d))) {
       // an IPv6 side (rare): hash.ts hashAddress mixes an IPv6 source's first three words too
       if (!v4Mapped(s)) {
         state = mix(mix(mix(ADDRESS_SEED, load<u32>(s)), load<u32>(s, 4)), load<u32>(s, 8));
@@ -546,7 +505,7 @@ export function holdStaged(from: u32, n: u32, narrow: u32, k0Src: u32, k0Dst: u3
     store<u32>(o, (<u32>load<u8>(sProto + i) << 16) | <u32>load<u16>(sDport + (i << 1)), 4);
     store<u32>(o, windowOf(load<u32>(sStart + (i << 2))), 8);
     store<u32>(o, (<u32>load<u8>(sCloud + i) << 30) | ac, 12);
-    store<u32>(o, d3, 16);
+    store<u32>(o, load<u32>(d, 12), 16);
     store<u32>(o, rg | (fam << 16), 20);
     const pk = load<f64>(sPackets + (i << 3));
     const by = load<f64>(sBytes + (i << 3));

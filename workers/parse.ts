@@ -61,9 +61,7 @@ async function parseTask(task: ParseTask): Promise<ParseResult> {
     // ring slots are reused memory: every batch of a task starts at full size, so a task posts
     // one message per shard per batchSize records, not three or more (1K, 4K, 16K, ...): each
     // message costs a wake-up of the main thread and a shard task (bench/RESULTS.md, session 7)
-    // and their IPv4 addresses a word each (narrowAddresses): the rows the shard's core reads from
-    // memory this core wrote are 59 bytes, not 83 (bench/RESULTS.md, session 16 narrowbatch)
-    const fromRing = batchRing ? { alloc: takeRingSlot, firstBatch: task.batchSize, narrowAddresses: true } : {};
+    const fromRing = batchRing ? { alloc: takeRingSlot, firstBatch: task.batchSize } : {};
     const sink = new FlowSink({ ...sinkOptions(task), ...fromRing }, postBatch);
     return await parseWithSink(task, sink);
   } finally {

@@ -14,7 +14,7 @@ import type { ReplayShardTask, ReplayTable } from '../src/replay/shard-ops.js';
 import { isReplayOp } from '../src/replay/shard-op-names.js';
 import { BoundedAccumulator, isMemoryTask } from '../src/engine/spill.js';
 import { releaseBatch } from '../src/flow/batch-ring.js';
-import { allocBatch, unpackStrings, widenAddresses, type FlowBatchData } from '../src/flow/batch.js';
+import { allocBatch, unpackStrings, type FlowBatchData } from '../src/flow/batch.js';
 
 interface ShardState {
   inbound: ScanTable;
@@ -111,10 +111,7 @@ const isReplay = (task: ShardTask): task is ReplayShardTask => isReplayOp(task.o
 let replayOps: typeof import('../src/replay/shard-ops.js') | undefined;
 
 export default function shardTask(task: ShardTask): unknown {
-  if ('batch' in task) {
-    unpackStrings(task.batch); // a parse thread's batch travels with its strings packed (workers/parse.ts postBatch)
-    if (task.op !== 'add') widenAddresses(task.batch); // IPv4 a word each (a parse thread's batch): only the tables read that form
-  }
+  if ('batch' in task) unpackStrings(task.batch); // a parse thread's batch travels with its strings packed (workers/parse.ts postBatch)
   if (isReplay(task) && !replayOps) return firstReplayTask(task);
   if (isFused(task)) return fusedTask(task);
   try {

@@ -12,7 +12,7 @@
 import { fmix32, hashAddress, mix, shardOf } from '../flow/hash.js';
 import { V6Intern } from './v6-intern.js';
 import { StringDict } from '../flow/dict.js';
-import { narrowIsV6, wideAddress, wideAt, widenAddresses, type FlowBatchData } from '../flow/batch.js';
+import type { FlowBatchData } from '../flow/batch.js';
 import { CLOUD_NAMES, Feed } from '../flow/types.js';
 import { coefficientOfVariation, cvAtMost } from '../detect/rules.js';
 import { formatAddress } from '../net/address.js';
@@ -306,9 +306,6 @@ export class OutboundTable {
   /** hostRank's hash of each account (by its id in `accounts`), computed at first use. */
   private readonly accountRanks: number[] = [];
   private readonly rankWords = new Uint32Array(4);
-  /** addRun's four words of a narrow batch's address (flow/batch.ts wideAddress). */
-  private readonly srcWords = new Uint32Array(4);
-  private readonly dstWords = new Uint32Array(4);
   private accountMap: Uint32Array = new Uint32Array(64);
   private stringMap: Uint32Array = new Uint32Array(64);
   private mappedStrings: string[] | null = null;
@@ -527,7 +524,6 @@ export class OutboundTable {
 
   /** addRecords over the records of entries ranked below keepBelow; the others are counted as dropped. */
   private addKept(batch: FlowBatchData): void {
-    widenAddresses(batch); // a table that sheds: read as four words (flow/batch.ts)
     const feed = batch.feed;
     const kept = feed.slice(0, batch.n);
     const { src, dst, proto, dport, cloud, account, start } = batch;
@@ -795,8 +791,6 @@ export class OutboundTable {
    */
   private readAhead(batch: FlowBatchData, from: number, to: number): void {
     const { feed, src, dst, proto, dport, start, cloud, account } = batch;
-    const narrow = batch.narrow === true; // IPv4 a word each (flow/batch.ts)
-    const cap = batch.feed.length;
     const accountMap = this.accountMap;
     const W = this.windowSeconds;
     if (this.aheadHashes.length < to - from) this.aheadHashes = new Uint32Array(nextPow2(to - from));
@@ -806,13 +800,10 @@ export class OutboundTable {
       if ((feed[i]! & Feed.outbound) === 0) continue;
       const o = i * 4;
       const ac = accountMap[account[i]!]!;
-      if (ac === UNMAPPED) continue;
-      if (narrow ? narrowIsV6(src, cap, i) || narrowIsV6(dst, cap, i) : (src[o]! | src[o + 1]! | dst[o]! | dst[o + 1]!) !== 0 || src[o + 2] !== 0xffff || dst[o + 2] !== 0xffff) continue;
+      if (ac === UNMAPPED || (src[o]! | src[o + 1]! | dst[o]! | dst[o + 1]!) !== 0 || src[o + 2] !== 0xffff || dst[o + 2] !== 0xffff) continue;
       const epv = (cloud[i]! << 30) | ac;
       const ppv = ((proto[i]! << 16) | dport[i]!) >>> 0;
-      const s4 = narrow ? src[i]! : src[o + 3]!;
-      const d4 = narrow ? dst[i]! : dst[o + 3]!;
-      hashes[m++] = fmix32(mix(mix(mix(mix(mix(mix(0x1b873593, s4 | 0), epv), ppv), Math.floor(start[i]! / W)), d4 | 0), 0));
+      hashes[m++] = fmix32(mix(mix(mix(mix(mix(mix(0x1b873593, src[o + 3]! | 0), epv), ppv), Math.floor(start[i]! / W)), dst[o + 3]! | 0), 0));
     }
     const { index, mask } = this;
     let seen = 0;
@@ -822,33 +813,21 @@ export class OutboundTable {
 
   /** Records [from, to) of the batch, from an outbound one; the last key carries over from the run before. */
   private addRun(batch: FlowBatchData, from: number, to: number): void {
-    const { feed, proto, dport, sport, packets, bytes, start, end, cloud, account } = batch;
-    const narrow = batch.narrow === true; // IPv4 a word each (flow/batch.ts)
-    const cap = batch.feed.length;
+    const { feed, src, dst, proto, dport, sport, packets, bytes, start, end, cloud, account } = batch;
     const W = this.windowSeconds;
     const last = this.lastKey;
     for (let i = from; i < to; i++) {
       if ((feed[i]! & Feed.outbound) === 0) continue;
-      // a narrow batch's IPv4 record reads its words; any other record four words (an IPv6 one of a narrow batch in scratch)
-      const v4 = narrow && !narrowIsV6(batch.src, cap, i) && !narrowIsV6(batch.dst, cap, i);
-      const src = v4 ? batch.src : wideAddress(batch, batch.src, i, this.srcWords);
-      const dst = v4 ? batch.dst : wideAddress(batch, batch.dst, i, this.dstWords);
-      const o = v4 ? i : wideAt(batch, i);
+      const o = i * 4;
       // key words as int32 (the same bits): a call boxes every u32 past 2^31 (findOrInsert)
-      let sA: number;
-      let fam = 0;
-      if (v4) sA = src[o]! | 0;
-      else {
-        sA = this.v6.wordOf(src, o) | 0;
-        if (this.v6.wasV6) fam = F_SRC6;
-      }
+      const sA = this.v6.wordOf(src, o) | 0;
+      let fam = this.v6.wasV6 ? F_SRC6 : 0;
       const ac = this.accountOf(account[i]!);
       const epv = (cloud[i]! << 30) | ac;
       const ppv = ((proto[i]! << 16) | dport[i]!) >>> 0;
       const w = Math.floor(start[i]! / W);
       let dA: number;
-      if (v4) dA = dst[o]! | 0;
-      else if (this.full() && !(dst[o] === 0 && dst[o + 1] === 0 && dst[o + 2] === 0xffff)) {
+      if (this.full() && !(dst[o] === 0 && dst[o + 1] === 0 && dst[o + 2] === 0xffff)) {
         // full: an IPv6 target not interned yet has no entry, and is not interned now
         dA = this.v6.find(dst, o); // an intern id: below 2^31
         if (dA < 0) {

@@ -9,7 +9,7 @@ import { hashKeys, keyHash, type ScanCore } from './scan-core.js';
 import * as layout from './scan-layout.js';
 import { heldCount, heldSortBits, HELD_SORT_BITS, nextPow2 } from './scan-layout.js';
 import { heldSorter, type HeldSorter } from './scan-wasm.js';
-import { wideAddress, wideAt, widenAddresses, type FlowBatchData } from '../flow/batch.js';
+import type { FlowBatchData } from '../flow/batch.js';
 import { putAddress, type BlockRows } from '../replay/row-codec.js';
 import { Feed } from '../flow/types.js';
 import { lz4Wasm, NOT_IN_MEMORY } from '../replay/lz4-wasm.js';
@@ -132,7 +132,6 @@ export class KeyBuilder {
 
   /** The keys and source buckets of a batch's inbound records (addresses in four-word form; IPv4-mapped ones kept as their IPv4 word). */
   ofBatch(batch: FlowBatchData): void {
-    widenAddresses(batch); // a narrow batch (flow/batch.ts) held here in JavaScript: rare, read as four words
     const { n, feed, src, dst, proto, dport, start, cloud, account, region } = batch;
     this.resetMaps(batch.strings);
     this.ensure(n);
@@ -780,18 +779,13 @@ export function internHeldV6(core: ScanCore, batch: FlowBatchData, from: number,
   const k = p.rec;
   const v6 = core.v6;
   for (let j = 0; j < m; j++) {
-    const i = from + list[j * 2]!;
-    const o = wideAt(batch, i);
+    const o = (from + list[j * 2]!) * 4;
     const ko = list[j * 2 + 1]! * HELD_WORDS;
     const fam = k[ko + 5]! >>> 16;
-    if (fam & F_SRC6) k[ko] = v6.intern(wideAddress(batch, batch.src, i, heldSrc), o);
-    if (fam & F_DST6) k[ko + 4] = v6.intern(wideAddress(batch, batch.dst, i, heldDst), o);
+    if (fam & F_SRC6) k[ko] = v6.intern(batch.src, o);
+    if (fam & F_DST6) k[ko + 4] = v6.intern(batch.dst, o);
   }
 }
-
-/** holdRecord's four words of a narrow batch's source and target (flow/batch.ts wideAddress). */
-const heldSrc = new Uint32Array(4);
-const heldDst = new Uint32Array(4);
 
 /**
  * Hold record i of a batch that the module stopped at (an account or region to map, or an
@@ -800,11 +794,8 @@ const heldDst = new Uint32Array(4);
  */
 export function holdRecord(core: ScanCore, keys: KeyBuilder, batch: FlowBatchData, i: number, p: PendingRows): boolean {
   const sorter = p.sorter!;
-  const { account, region } = batch;
-  // a narrow batch's addresses (flow/batch.ts) in four words for this record
-  const src = wideAddress(batch, batch.src, i, heldSrc);
-  const dst = wideAddress(batch, batch.dst, i, heldDst);
-  const o = wideAt(batch, i);
+  const { src, dst, account, region } = batch;
+  const o = i * 4;
   const bucket = bucketOf(hashAddress(src, o));
   if (p.fill[(bucket / BUCKETS_PER_PART) | 0] === p.partCap) return false;
   let fam = 0;

@@ -52,7 +52,7 @@ interface HeldExports extends FinaliseExports {
   setHold(fill: number, bucket: number, rec: number, partCap: number, wide: number, wideFill: number, accounts: number, regions: number, mapCap: number, stage: number, stageCap: number, seconds: number, v6List: number): void;
   resetWindow(): void;
   windowOf(start: number): number;
-  holdStaged(from: number, n: number, narrow: number, k0Src: number, k0Dst: number): number;
+  holdStaged(from: number, n: number): number;
   holdStopped(): number;
   holdHeld(): number;
   holdV6(): number;
@@ -413,8 +413,6 @@ export class HeldSorter {
   /** the held rows of each bucket (bucketRows) */
   readonly rowsOfBucket: Int32Array;
   private readonly stage: BatchStage<(typeof HOLD_STAGE)[number]>;
-  /** 1 when the staged records' addresses are a word each (a narrow batch: flow/batch.ts). */
-  private stagedNarrow = 0;
   /** each part's rows and their buckets backed on libuv's pool ahead of the hold (rowsAhead) */
   private readonly ahead: PopulateAhead;
 
@@ -448,7 +446,7 @@ export class HeldSorter {
     this.accounts = new Uint32Array(b, mapsAt, HOLD_MAP_CAP);
     this.regions = new Uint32Array(b, mapsAt + HOLD_MAP_CAP * 4, HOLD_MAP_CAP);
     this.v6List = new Uint32Array(b, v6At, STAGE_CAP * 2);
-    this.stage = new BatchStage(b, stageAt, STAGE_CAP, HOLD_STAGE, true);
+    this.stage = new BatchStage(b, stageAt, STAGE_CAP, HOLD_STAGE);
     const parts = Array.from({ length: rows / partCap }, (_, p) => p * partCap);
     const columns = parts.flatMap((row) => [[this.recAt + row * ROW_BYTES, ROW_BYTES], [SORT_BUCKET_AT + row * 2, 2]] as const);
     this.ahead = new PopulateAhead(new Uint8Array(b), columns, partCap);
@@ -480,13 +478,12 @@ export class HeldSorter {
   stageRecords(batch: FlowBatchData, from: number): number {
     const n = Math.min(batch.n - from, STAGE_CAP);
     this.stage.copy(batch, from, n);
-    this.stagedNarrow = batch.narrow === true ? 1 : 0;
     return n;
   }
 
   /** Hold staged records from .. n (assembly/scan-held.ts holdStaged): the record it stopped at; holdStopped, holdHeld say why and how many. */
   holdStaged(from: number, n: number): number {
-    return this.ex.holdStaged(from, n, this.stagedNarrow, this.stage.k0Src, this.stage.k0Dst);
+    return this.ex.holdStaged(from, n);
   }
 
   holdStopped(): number {

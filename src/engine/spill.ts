@@ -22,7 +22,7 @@
 import { closeSync, mkdirSync, openSync, readdirSync, readSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
-import { widenAddresses, type FlowBatchData } from '../flow/batch.js';
+import type { FlowBatchData } from '../flow/batch.js';
 import { Feed } from '../flow/types.js';
 import { hashAddress } from '../flow/hash.js';
 import { ScanTable } from './scan-table.js';
@@ -243,7 +243,6 @@ export class BoundedAccumulator {
         continue;
       }
       const take = Math.min(room, left);
-      if (take !== b.n) widenAddresses(b); // a slice of a narrow batch could not widen in place (flow/batch.ts)
       t.addBatch(take === b.n ? b : slice(b, from, take), oneBucket);
       from += take;
     }
@@ -537,7 +536,6 @@ export class BoundedAccumulator {
       // entriesBound >= n: read n (which adds the held-back records) only near the threshold
       if (t.entriesBound >= this.dropThreshold()) this.shed(t);
       const take = Math.min(this.limitEntries - t.entriesBound, b.n - from); // >= 1: after shed, n < threshold < limit
-      if (take !== b.n) widenAddresses(b); // a slice of a narrow batch could not widen in place (flow/batch.ts)
       t.addBatch(take === b.n ? b : slice(b, from, take), oneBucket);
       from += take;
     }
@@ -608,7 +606,6 @@ export class BoundedAccumulator {
 
   /** The batch with the inbound bit cleared on rows of dropped partitions (counted); the batch itself is left as it was. */
   private maskDropped(b: FlowBatchData): FlowBatchData {
-    widenAddresses(b);
     const feed = b.feed.slice(0, b.n);
     for (let i = 0; i < b.n; i++) {
       if ((feed[i]! & Feed.inbound) === 0) continue;

@@ -34,14 +34,6 @@ export interface FlowBatchData {
   packedStrings?: string;
   /** Set when the columns lie in a slot of a BatchRing (batch-ring.ts): released once added. */
   ring?: { state: Int32Array; slot: number };
-  /**
-   * Every record's addresses are IPv4, each one word (src[i], dst[i]: the IPv4 address) in
-   * place of four (src[4i..4i+3]: IPv4-mapped). The columns keep the four-word size, so the
-   * batch widens in place (widenAddresses). A parse thread's batches start narrow
-   * (SinkOptions.narrowAddresses) and widen at their first IPv6 record: a narrow batch
-   * crosses from the parse thread's core to the shard's in 59 bytes a record, not 83.
-   */
-  narrow?: boolean;
 }
 
 /**
@@ -90,7 +82,7 @@ export function batchOver(buf: ArrayBufferLike, byteOffset: number, capacity: nu
  * A batch over columns that lie elsewhere (a reader's routed area: FlowSink's addRouted),
  * of the one batch class, so that the tables' code that takes it keeps one map.
  */
-export function batchOfColumns(c: Omit<FlowBatchData, 'n' | 'strings' | 'packedStrings' | 'ring' | 'narrow'>, n: number, strings: string[]): FlowBatchData {
+export function batchOfColumns(c: Omit<FlowBatchData, 'n' | 'strings' | 'packedStrings' | 'ring'>, n: number, strings: string[]): FlowBatchData {
   const b = new FlowBatch(c.feed, c.src, c.dst, c.proto, c.sport, c.dport, c.tcpFlags, c.packets, c.bytes, c.start, c.end, c.cloud, c.action, c.direction, c.account, c.region, c.iface, c.instance);
   b.n = n;
   b.strings = strings;
@@ -133,7 +125,6 @@ class FlowBatch implements FlowBatchData {
   declare strings: string[];
   declare packedStrings: string;
   declare ring: { state: Int32Array; slot: number } | undefined;
-  declare narrow: boolean;
 
   constructor(
     feed: Uint8Array,
@@ -182,7 +173,6 @@ class FlowBatch implements FlowBatchData {
     this.strings = [''];
     this.packedStrings = '';
     this.ring = undefined;
-    this.narrow = false;
   }
 }
 
@@ -225,119 +215,6 @@ export function unpackStrings(b: FlowBatchData): void {
   }
   b.strings = strings;
   b.packedStrings = '';
-}
-
-/*
- * A narrow batch's address columns (src, dst; FlowBatchData.narrow), of capacity C (the
- * batch's feed.length) and 4C words as in the four-word form:
- *   [0, C)          a word a record: the IPv4 address, or for an IPv6 one its entry's index
- *   [C, C + C/32)   a bit a record: set for an IPv6 address
- *   narrowCountAt   the number of IPv6 entries
- *   narrowV6At on   the IPv6 entries, four words each, in the order they came
- * so a batch of IPv4 and a few IPv6 addresses (the bucket: 1.5 % IPv6 rows) stays narrow; a
- * batch with more IPv6 addresses than its columns hold widens (widenAddresses).
- */
-
-/** The word of a narrow address column of capacity `cap` that counts its IPv6 entries. */
-export function narrowCountAt(cap: number): number {
-  return cap + ((cap + 31) >>> 5);
-}
-
-/** Where a narrow address column's IPv6 entries start (a multiple of four words). */
-export function narrowV6At(cap: number): number {
-  return (narrowCountAt(cap) + 4) & ~3;
-}
-
-/** Whether record i's address in a narrow column of capacity `cap` is IPv6. */
-export function narrowIsV6(col: Uint32Array, cap: number, i: number): boolean {
-  return ((col[cap + (i >>> 5)]! >>> (i & 31)) & 1) !== 0;
-}
-
-/** A new narrow batch's side data emptied (ring slots are reused memory). */
-export function startNarrow(b: FlowBatchData): void {
-  const cap = b.feed.length;
-  b.src.fill(0, cap, narrowCountAt(cap) + 1);
-  b.dst.fill(0, cap, narrowCountAt(cap) + 1);
-  b.narrow = true;
-}
-
-/**
- * Record i's address, words w0..w3 (four-word form), into narrow column `col` of capacity
- * `cap`: false when it is IPv6 and the column has no room for another entry.
- */
-export function putNarrow(col: Uint32Array, cap: number, i: number, w0: number, w1: number, w2: number, w3: number): boolean {
-  if ((w0 | w1 | (w2 ^ 0xffff)) === 0) {
-    col[i] = w3;
-    return true;
-  }
-  const countAt = narrowCountAt(cap);
-  const k = col[countAt]!;
-  const at = narrowV6At(cap) + k * 4;
-  if (at + 4 > col.length) return false;
-  col[at] = w0;
-  col[at + 1] = w1;
-  col[at + 2] = w2;
-  col[at + 3] = w3;
-  col[countAt] = k + 1;
-  col[i] = k;
-  col[cap + (i >>> 5)] |= 1 << (i & 31);
-  return true;
-}
-
-/**
- * A narrow batch's addresses in the four-word form, in place: its first `n` records (default:
- * all), for a reader of the four-word form. Nothing to do for a batch that is not narrow.
- */
-export function widenAddresses(b: FlowBatchData, n = b.n): void {
-  if (b.narrow !== true) return;
-  widenColumn(b.src, b.feed.length, n);
-  widenColumn(b.dst, b.feed.length, n);
-  b.narrow = false;
-}
-
-/** Words 0..n-1 spread to 4i..4i+3, the last first (so none is overwritten before it is read); the side data copied out first. */
-function widenColumn(a: Uint32Array, cap: number, n: number): void {
-  const bits = a.slice(cap, cap + ((n + 31) >>> 5));
-  const v6At = narrowV6At(cap);
-  const v6 = a.slice(v6At, v6At + a[narrowCountAt(cap)]! * 4);
-  for (let i = n - 1; i >= 0; i--) {
-    const w = a[i]!;
-    const o = i * 4;
-    if (((bits[i >>> 5]! >>> (i & 31)) & 1) !== 0) {
-      a[o] = v6[w * 4]!;
-      a[o + 1] = v6[w * 4 + 1]!;
-      a[o + 2] = v6[w * 4 + 2]!;
-      a[o + 3] = v6[w * 4 + 3]!;
-    } else {
-      a[o + 3] = w;
-      a[o + 2] = 0xffff;
-      a[o + 1] = 0;
-      a[o] = 0;
-    }
-  }
-}
-
-/**
- * Record i's address in `col` in the four-word form, for a reader of single records: the
- * column itself (at wideAt's offset), or for a narrow batch `scratch` (four words) holding it.
- */
-export function wideAddress(b: FlowBatchData, col: Uint32Array, i: number, scratch: Uint32Array): Uint32Array {
-  if (b.narrow !== true) return col;
-  const cap = b.feed.length;
-  if (narrowIsV6(col, cap, i)) {
-    scratch.set(col.subarray(narrowV6At(cap) + col[i]! * 4, narrowV6At(cap) + col[i]! * 4 + 4));
-    return scratch;
-  }
-  scratch[0] = 0;
-  scratch[1] = 0;
-  scratch[2] = 0xffff;
-  scratch[3] = col[i]!;
-  return scratch;
-}
-
-/** The offset of record i's address in what wideAddress returned. */
-export function wideAt(b: FlowBatchData, i: number): number {
-  return b.narrow === true ? 0 : i * 4;
 }
 
 /** The ArrayBuffers of a batch, for postMessage's transfer list. */

@@ -5,7 +5,7 @@
  * hashes the source address and appends the record to the batch of the shard that owns
  * it. Full batches go to `flush`, which the parse worker posts to the main thread.
  */
-import { allocBatch, batchOfColumns, putNarrow, startNarrow, widenAddresses, type FlowBatchData } from './batch.js';
+import { allocBatch, batchOfColumns, type FlowBatchData } from './batch.js';
 import { releaseBatch } from './batch-ring.js';
 import { ByteDict } from './dict.js';
 import { Action, Direction, Feed } from './types.js';
@@ -208,12 +208,6 @@ export interface SinkOptions {
   firstBatch?: number;
   /** --home-net CIDRs: addresses inside count as not public (detection.md §3 "Home networks"). */
   homeNet?: readonly string[];
-  /**
-   * Batches start narrow (FlowBatchData.narrow: an IPv4 address one word) and widen in place
-   * at their first IPv6 record. For batches that go to a shard thread ('add', whose tables
-   * read either form): the parse threads' batches in the engine's ring.
-   */
-  narrowAddresses?: boolean;
 }
 
 const MAX_REJECT_TEXT = 200;
@@ -224,45 +218,14 @@ const MAX_REJECT_TEXT = 200;
  */
 const SMALL_RUN = 32;
 
-/**
- * A run's addresses (n records from `from` in an area's four-word columns) into a narrow
- * batch from record `at` (flow/batch.ts putNarrow): false when an IPv6 one found no room (the
- * batch must widen: what was written from `at` on is then overwritten by the four-word copy).
- */
-function copyNarrow(src: Uint32Array, dst: Uint32Array, from: number, b: FlowBatchData, at: number, n: number): boolean {
-  const bs = b.src;
-  const bd = b.dst;
-  const cap = b.feed.length;
-  for (let k = 0, f = from * 4; k < n; k++, f += 4) {
-    if ((src[f]! | src[f + 1]! | (src[f + 2]! ^ 0xffff) | dst[f]! | dst[f + 1]! | (dst[f + 2]! ^ 0xffff)) === 0) {
-      bs[at + k] = src[f + 3]!;
-      bd[at + k] = dst[f + 3]!;
-    } else if (!putNarrow(bs, cap, at + k, src[f]!, src[f + 1]!, src[f + 2]!, src[f + 3]!) || !putNarrow(bd, cap, at + k, dst[f]!, dst[f + 1]!, dst[f + 2]!, dst[f + 3]!)) return false;
-  }
-  return true;
-}
-
-/** A run's addresses into b from record `at`: one word each while b is narrow and they are IPv4, else four. */
-function copyAddresses(c: RoutedColumns, shard: number, from: number, b: FlowBatchData, at: number, n: number): void {
+/** copyRun's copy of a short run: n records from `from` in shard's routed area to `at` in b. */
+function copySmallRun(c: RoutedColumns, shard: number, from: number, b: FlowBatchData, at: number, n: number): void {
   const src = c.src[shard]!;
   const dst = c.dst[shard]!;
-  if (b.narrow === true) {
-    if (copyNarrow(src, dst, from, b, at, n)) return;
-    widenAddresses(b, at);
+  for (let w = 0; w < 4 * n; w++) {
+    b.src[at * 4 + w] = src[from * 4 + w]!;
+    b.dst[at * 4 + w] = dst[from * 4 + w]!;
   }
-  if (n <= SMALL_RUN) {
-    for (let w = 0; w < 4 * n; w++) {
-      b.src[at * 4 + w] = src[from * 4 + w]!;
-      b.dst[at * 4 + w] = dst[from * 4 + w]!;
-    }
-  } else {
-    b.src.set(src.subarray(from * 4, (from + n) * 4), at * 4);
-    b.dst.set(dst.subarray(from * 4, (from + n) * 4), at * 4);
-  }
-}
-
-/** copyRun's copy of a short run: n records from `from` in shard's routed area to `at` in b (the addresses apart). */
-function copySmallRun(c: RoutedColumns, shard: number, from: number, b: FlowBatchData, at: number, n: number): void {
   const packets = c.packets[shard]!;
   const bytes = c.bytes[shard]!;
   const start = c.start[shard]!;
@@ -340,8 +303,6 @@ export class FlowSink {
   private readonly batchSize: number;
   private readonly alloc: ((capacity: number) => FlowBatchData | null) | null;
   private readonly addRouted: ((shard: number, rows: FlowBatchData) => void) | null;
-  /** SinkOptions.narrowAddresses: every new batch starts narrow. */
-  private readonly narrowAddresses: boolean;
   /** The dictionary's strings when last handed with a run (addRoutedRun): a new array when it grew, as the tables map a table once. */
   private routedStrings: string[] = [''];
   /** A routed run's cloud column (the areas have one cloud for all rows). */
@@ -360,7 +321,6 @@ export class FlowSink {
     this.batchSize = opts.batchSize;
     this.alloc = opts.alloc ?? null;
     this.addRouted = opts.addRouted ?? null;
-    this.narrowAddresses = opts.narrowAddresses === true;
     this.lateBefore = opts.lateBefore ?? 0;
     this.rangeFrom = opts.timeRange?.from ?? 0;
     this.rangeTo = opts.timeRange?.to ?? 2 ** 32;
@@ -691,11 +651,12 @@ export class FlowSink {
   /** n routed records from `from` in shard's area to the end of b, the columns other than the string ids. */
   private copyRun(c: RoutedColumns, shard: number, from: number, b: FlowBatchData, n: number): void {
     const at = b.n;
-    copyAddresses(c, shard, from, b, at, n);
     if (n <= SMALL_RUN) {
       copySmallRun(c, shard, from, b, at, n);
       return;
     }
+    b.src.set(c.src[shard]!.subarray(from * 4, (from + n) * 4), at * 4);
+    b.dst.set(c.dst[shard]!.subarray(from * 4, (from + n) * 4), at * 4);
     b.packets.set(c.packets[shard]!.subarray(from, from + n), at);
     b.bytes.set(c.bytes[shard]!.subarray(from, from + n), at);
     b.start.set(c.start[shard]!.subarray(from, from + n), at);
@@ -783,18 +744,14 @@ export class FlowSink {
     const bd = b.dst;
     const rs = r.src;
     const rd = r.dst;
-    const cap = b.feed.length;
-    if (b.narrow === true && !(putNarrow(bs, cap, i, rs[0]!, rs[1]!, rs[2]!, rs[3]!) && putNarrow(bd, cap, i, rd[0]!, rd[1]!, rd[2]!, rd[3]!))) widenAddresses(b, i);
-    if (b.narrow !== true) {
-      bs[o] = rs[0]!;
-      bs[o + 1] = rs[1]!;
-      bs[o + 2] = rs[2]!;
-      bs[o + 3] = rs[3]!;
-      bd[o] = rd[0]!;
-      bd[o + 1] = rd[1]!;
-      bd[o + 2] = rd[2]!;
-      bd[o + 3] = rd[3]!;
-    }
+    bs[o] = rs[0]!;
+    bs[o + 1] = rs[1]!;
+    bs[o + 2] = rs[2]!;
+    bs[o + 3] = rs[3]!;
+    bd[o] = rd[0]!;
+    bd[o + 1] = rd[1]!;
+    bd[o + 2] = rd[2]!;
+    bd[o + 3] = rd[3]!;
     b.proto[i] = r.proto;
     b.sport[i] = r.sport;
     b.dport[i] = r.dport;
@@ -837,10 +794,7 @@ export class FlowSink {
 
   private newBatch(capacity: number): FlowBatchData {
     const alloc = this.alloc;
-    const b = (alloc !== null ? alloc(capacity) : null) ?? allocBatch(capacity);
-    if (this.narrowAddresses) startNarrow(b);
-    else b.narrow = false;
-    return b;
+    return (alloc !== null ? alloc(capacity) : null) ?? allocBatch(capacity);
   }
 
   /**
