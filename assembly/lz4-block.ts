@@ -379,3 +379,81 @@ export function entrySums(n: u32, flags: u32, flows: u32): i32 {
   recordsOut = <f64>outb;
   return -1;
 }
+
+// ---------------------------------------------------------------------------------------------
+// src/replay/block.ts readBlockHeader's common case: a block header (msgpack) that repeats the
+// structure of one read before (the thread's last, `known`): the same containers, strings, nil
+// and booleans byte for byte, and numbers where it has numbers, whatever their widths. The
+// numbers are written as f64 at `out` in the order they come; the caller builds the header
+// from the known one's strings and these. The header reader in JavaScript
+// (src/replay/header-unpack.ts) was compiled by TurboFan again in every shard thread; this
+// module's code is compiled once a process.
+
+/**
+ * Reads the header at `h` (`hLen` bytes) against the known one at `known` (`kLen` bytes):
+ * returns how many numbers it wrote at `out`, or -1 when the header does not repeat the
+ * known one's structure, or holds a type the JavaScript reader leaves to msgpackr.
+ */
+export function repeatHeader(h: u32, hLen: u32, known: u32, kLen: u32, out: u32): i32 {
+  const hEnd = h + hLen;
+  const kEnd = known + kLen;
+  let n: i32 = 0;
+  while (h < hEnd) {
+    if (known >= kEnd) return -1;
+    const t = <u32>load<u8>(h);
+    const w = numberBytes(t);
+    if (w > 0) {
+      const kw = numberBytes(<u32>load<u8>(known));
+      if (kw == 0 || w > hEnd - h || kw > kEnd - known) return -1;
+      store<f64>(out + 8 * <u32>n, numberAt(h, t));
+      n++;
+      h += w;
+      known += kw;
+      continue;
+    }
+    const len = tokenBytes(h, t, hEnd);
+    if (len == 0 || len > kEnd - known) return -1;
+    for (let k: u32 = 0; k < len; k++) if (load<u8>(h + k) != load<u8>(known + k)) return -1;
+    h += len;
+    known += len;
+  }
+  return known == kEnd ? n : -1;
+}
+
+/** Bytes of a number whose type byte is t (header-unpack.ts reads these: fixints, 8-32 bit integers, float64), 0 for other types. */
+function numberBytes(t: u32): u32 {
+  if (t < 0x80 || t >= 0xe0) return 1;
+  if (t == 0xcc || t == 0xd0) return 2;
+  if (t == 0xcd || t == 0xd1) return 3;
+  if (t == 0xce || t == 0xd2) return 5;
+  if (t == 0xcb) return 9;
+  return 0;
+}
+
+/** The number at p (type byte t, numberBytes(t) > 0), big-endian as msgpack writes it. */
+function numberAt(p: u32, t: u32): f64 {
+  if (t < 0x80) return <f64>t;
+  if (t >= 0xe0) return <f64>(<i32>t - 0x100);
+  if (t == 0xcc) return <f64>load<u8>(p + 1);
+  if (t == 0xcd) return <f64>bswap<u16>(load<u16>(p + 1));
+  if (t == 0xce) return <f64>bswap<u32>(load<u32>(p + 1));
+  if (t == 0xd0) return <f64>load<i8>(p + 1);
+  if (t == 0xd1) return <f64><i16>bswap<u16>(load<u16>(p + 1));
+  if (t == 0xd2) return <f64><i32>bswap<u32>(load<u32>(p + 1));
+  return reinterpret<f64>(bswap<u64>(load<u64>(p + 1)));
+}
+
+/**
+ * Bytes of a token that must repeat byte for byte (type byte t at p): a container's head
+ * (fixmap, fixarray, array16, map16), a string with its bytes (fixstr, str8, str16), nil or a
+ * boolean; 0 for any other type, or a token running past `end`.
+ */
+function tokenBytes(p: u32, t: u32, end: u32): u32 {
+  let len: u32 = 0;
+  if (t < 0xa0 || t == 0xc0 || t == 0xc2 || t == 0xc3) len = 1;
+  else if (t < 0xc0) len = 1 + (t & 0x1f);
+  else if (t == 0xdc || t == 0xde) len = 3;
+  else if (t == 0xd9) len = end - p >= 2 ? 2 + <u32>load<u8>(p + 1) : 0;
+  else if (t == 0xda) len = end - p >= 3 ? 3 + <u32>bswap<u16>(load<u16>(p + 1)) : 0;
+  return len <= end - p ? len : 0;
+}

@@ -4,6 +4,9 @@ import { pack, unpack } from 'msgpackr';
 import { unpackHeader } from '../dist/src/replay/header-unpack.js';
 import { CorruptBlockError, decodeBlock, encodeBlock, readBlockHeader } from '../dist/src/replay/block.js';
 import { nativeModule } from '../dist/src/input/native.js';
+import { lz4Wasm, Lz4Wasm } from '../dist/src/replay/lz4-wasm.js';
+import { readFileSync } from 'node:fs';
+import { wasmFile } from '../dist/src/data/files.js';
 import { crc32 } from 'node:zlib';
 
 /** Numbers at the edges of every msgpack integer width, both signs, and a few doubles. */
@@ -71,6 +74,89 @@ describe("a block header's msgpack read without msgpackr", () => {
     expect(unpackHeader(whole)).toStrictEqual(unpack(whole));
     // a string of the same bytes' hash as one read before is still read as its own bytes
     expect(unpackHeader(pack(['ab', 'bC', 'ab']))).toStrictEqual(['ab', 'bC', 'ab']);
+  });
+});
+
+/** v with its numbers replaced, in the order msgpack holds them, by numbers[0..]: what a header that repeats v's structure reads as. */
+function withNumbers(v: unknown, numbers: Float64Array, at = { k: 0 }): unknown {
+  if (typeof v === 'number') return numbers[at.k++];
+  if (Array.isArray(v)) return v.map((x) => withNumbers(x, numbers, at));
+  if (v !== null && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, withNumbers(x, numbers, at)]));
+  return v;
+}
+
+/** v with each number changed, with probability p, to another of NUMBERS or a random 32-bit one (other msgpack widths). */
+function renumbered(v: unknown, r: () => number, p: number): unknown {
+  if (typeof v === 'number') return r() >= p ? v : r() < 0.5 ? NUMBERS[Math.floor(r() * NUMBERS.length)] : Math.floor(r() * 2 ** 32) - 2 ** 31;
+  if (Array.isArray(v)) return v.map((x) => renumbered(x, r, p));
+  if (v !== null && typeof v === 'object' && !(v instanceof Uint8Array)) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, renumbered(x, r, p)]));
+  return v;
+}
+
+describe("a block header that repeats the last one's structure, read by the replay module (assembly/lz4-block.ts repeatHeader)", () => {
+  const decoder = () => new Lz4Wasm(new WebAssembly.Module(readFileSync(wasmFile('lz4-block.wasm')!)));
+
+  it('reads the numbers of a value of the same containers and strings, whatever their widths, and refuses any other', () => {
+    const dec = decoder();
+    let repeated = 0;
+    let refused = 0;
+    for (let seed = 1; seed <= 1500; seed++) {
+      const r = rng(seed);
+      const known = valueOf(r, 0);
+      const kb = pack(known);
+      if (unpackHeader(kb) === undefined) continue;
+      dec.rememberHeader(kb, known);
+      // mostly the same structure with other numbers; now and then another value altogether
+      const next = r() < 0.8 ? renumbered(known, r, 0.7) : valueOf(r, 0);
+      const nb = pack(next);
+      const count = dec.repeatHeader(nb);
+      if (count < 0) {
+        refused++;
+        continue;
+      }
+      repeated++;
+      const at = { k: 0 };
+      expect(withNumbers(known, dec.headerNumbers(), at), `seed ${seed}`).toStrictEqual(unpack(nb));
+      expect(at.k, `seed ${seed}: numbers`).toBe(count);
+    }
+    expect(repeated).toBeGreaterThan(500);
+    expect(refused).toBeGreaterThan(100);
+  });
+
+  it('refuses a header of other strings, another length, cut short, or with bytes after it', () => {
+    const dec = decoder();
+    const known = { kind: 'rows', rows: 5, cols: [['src', 'u32', 5, 0]] };
+    const kb = pack(known);
+    expect(dec.repeatHeader(kb)).toBe(-1); // nothing known yet
+    dec.rememberHeader(kb, known);
+    expect(dec.repeatHeader(pack({ kind: 'rows', rows: 70000, cols: [['src', 'u32', 1e9, 2 ** 31 - 1]] }))).toBe(3);
+    expect(dec.repeatHeader(pack({ kind: 'rowz', rows: 5, cols: [['src', 'u32', 5, 0]] }))).toBe(-1);
+    expect(dec.repeatHeader(pack({ kind: 'rows', rows: 5, cols: [['src', 'u16', 5, 0]] }))).toBe(-1);
+    expect(dec.repeatHeader(pack({ kind: 'rows', rows: '5', cols: [['src', 'u32', 5, 0]] }))).toBe(-1);
+    expect(dec.repeatHeader(pack({ kind: 'rows', rows: 5, cols: [['src', 'u32', 5, 0], ['dst', 'u32', 5, 24]] }))).toBe(-1);
+    expect(dec.repeatHeader(pack({ kind: 'rows', rows: 2n ** 40n, cols: [['src', 'u32', 5, 0]] }))).toBe(-1); // 64-bit: msgpackr's
+    for (let cut = 0; cut < kb.length; cut++) expect(dec.repeatHeader(kb.subarray(0, cut)), `cut at ${cut}`).toBe(-1);
+    expect(dec.repeatHeader(Buffer.concat([kb, pack(1)]))).toBe(-1);
+  });
+
+  it("gives readBlockHeader's header for every block, its structure repeated or not", () => {
+    const dec = lz4Wasm();
+    expect(dec).not.toBeNull();
+    const r = rng(7);
+    let viaModule = 0;
+    for (let k = 0; k < 400; k++) {
+      const n = Math.floor(r() * (k % 3 === 0 ? 300 : 70000));
+      const columns: Array<[string, Uint32Array | Uint16Array, number]> = [['src', new Uint32Array(n), n], ['dport', new Uint16Array(n), n]];
+      if (k % 17 === 0) columns.push(['flows', new Uint32Array(n), n]); // another structure now and then
+      const frame = encodeBlock({
+        kind: k % 29 === 0 ? 'rows' : 'entry-rows', rows: n, bucket: Math.floor(r() * 4096), minTime: Math.floor(r() * 2 ** 32), maxTime: k % 5 === 0 ? 1.5 : 2 ** 32 - 1,
+        columns, ...(k % 31 === 0 ? { meta: { dict: ['a'] } } : {}),
+      });
+      const bytes = frame.subarray(12, 12 + frame.readUInt32LE(4));
+      if (dec!.repeatHeader(bytes) >= 0) viaModule++;
+      expect(readBlockHeader(frame, dec), `block ${k}`).toStrictEqual(readBlockHeader(frame));
+    }
+    expect(viaModule).toBeGreaterThan(250);
   });
 });
 

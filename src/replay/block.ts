@@ -142,7 +142,7 @@ export interface DecodedBlock {
  * valid until its next use (src/replay/lz4-wasm.ts); without, of a buffer of their own.
  */
 export function decodeBlock(frame: Uint8Array, expectKind: string, into?: Lz4Wasm | null): DecodedBlock {
-  const header = readBlockHeader(frame);
+  const header = readBlockHeader(frame, into);
   if (header.kind !== expectKind) throw new CorruptBlockError(`block holds '${header.kind}', expected '${expectKind}'`);
   const start = frame.length - header.size;
   const payload = frame.subarray(start);
@@ -191,8 +191,12 @@ function uncompressInto(into: Lz4Wasm, payload: Uint8Array, raw: number): Uint8A
   return plain;
 }
 
-/** The header of a frame (checks the magic, the header checksum and the frame's length). */
-export function readBlockHeader(frame: Uint8Array): BlockHeader {
+/**
+ * The header of a frame (checks the magic, the header checksum and the frame's length). With
+ * `via`, a header that repeats the structure of the thread's last one is read by the module
+ * (repeatedHeader).
+ */
+export function readBlockHeader(frame: Uint8Array, via?: Lz4Wasm | null): BlockHeader {
   if (frame.length < FRAME_PREFIX) throw new CorruptBlockError('block shorter than its frame prefix');
   const dv = new DataView(frame.buffer, frame.byteOffset, frame.length);
   if (dv.getUint32(0, true) !== BLOCK_MAGIC) throw new CorruptBlockError('bad block magic');
@@ -203,7 +207,7 @@ export function readBlockHeader(frame: Uint8Array): BlockHeader {
   let header: BlockHeader;
   try {
     // the common header without msgpackr (header-unpack.ts says why); what it leaves, msgpackr reads
-    header = (unpackHeader(hbytes) ?? msgpack().unpack(hbytes)) as BlockHeader;
+    header = ((via ? repeatedHeader(via, hbytes) : unpackHeader(hbytes)) ?? msgpack().unpack(hbytes)) as BlockHeader;
   } catch (err) {
     throw new CorruptBlockError(`header: ${(err as Error).message}`);
   }
@@ -214,6 +218,44 @@ export function readBlockHeader(frame: Uint8Array): BlockHeader {
     throw new CorruptBlockError(`block is ${frame.length} bytes, its header says ${FRAME_PREFIX + hlen + header.size}`);
   }
   return header;
+}
+
+/**
+ * A header read through the replay module: the blocks of a file have headers of one structure
+ * (the same keys, kind and columns; other rows, times, sizes and checksums), so one read in
+ * JavaScript (unpackHeader) is remembered, and the next that repeats its structure is made
+ * from its strings and the numbers the module read (assembly/lz4-block.ts repeatHeader). The
+ * header reader in JavaScript runs once a block for 4,096 blocks of the 20 M-record bench file,
+ * and TurboFan compiled it again in every shard thread (~30 ms of CPU each; issue 19, replayjit).
+ * Undefined where msgpackr must read it (as unpackHeader).
+ */
+function repeatedHeader(via: Lz4Wasm, hbytes: Uint8Array): BlockHeader | undefined {
+  const count = via.repeatHeader(hbytes);
+  const known = via.knownHeader() as BlockHeader | undefined;
+  if (count >= 0 && known !== undefined && count === 7 + 2 * known.cols.length) return headerOf(known, via.headerNumbers());
+  const header = unpackHeader(hbytes);
+  if (isTemplate(header)) via.rememberHeader(hbytes, header);
+  return header as BlockHeader | undefined;
+}
+
+/** The keys of a header repeatedHeader rebuilds, in the order encodeBlock writes them (a header with `meta` is read whole). */
+const TEMPLATE_KEYS = 'kind,rows,bucket,minTime,maxTime,raw,size,crc,cols';
+
+/** Whether h is a header of encodeBlock's structure without meta: its numbers come in headerOf's order. */
+function isTemplate(h: unknown): h is BlockHeader {
+  if (typeof h !== 'object' || h === null || Object.keys(h).join() !== TEMPLATE_KEYS) return false;
+  const b = h as BlockHeader;
+  const numbers = [b.rows, b.bucket, b.minTime, b.maxTime, b.raw, b.size, b.crc];
+  if (typeof b.kind !== 'string' || numbers.some((x) => typeof x !== 'number') || !Array.isArray(b.cols)) return false;
+  return b.cols.every((c) => Array.isArray(c) && c.length === 4 && typeof c[0] === 'string' && typeof c[1] === 'string' && typeof c[2] === 'number' && typeof c[3] === 'number');
+}
+
+/** A header of the known one's strings and the numbers v (in the order the header holds them). */
+function headerOf(known: BlockHeader, v: Float64Array): BlockHeader {
+  const kc = known.cols;
+  const cols = new Array<ColumnLayout>(kc.length);
+  for (let i = 0; i < kc.length; i++) cols[i] = [kc[i]![0], kc[i]![1], v[7 + 2 * i]!, v[8 + 2 * i]!];
+  return { kind: known.kind, rows: v[0]!, bucket: v[1]!, minTime: v[2]!, maxTime: v[3]!, raw: v[4]!, size: v[5]!, crc: v[6]!, cols };
 }
 
 export function align8(x: number): number {

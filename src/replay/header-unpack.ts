@@ -8,7 +8,9 @@
  * and ASCII strings. Anything else (64-bit or 32-bit float numbers, non-ASCII strings, binary,
  * extensions, records, a value that runs past the end or stops short of it) gives undefined,
  * and the caller reads the header with msgpackr, which then decides as before: what this
- * returns is what msgpackr's unpack returns for the same bytes.
+ * returns is what msgpackr's unpack returns for the same bytes. A replay shard reads only the
+ * first header of a structure here: the next ones that repeat it are read by the replay module
+ * (block.ts repeatedHeader), so this reader stays out of TurboFan's work there.
  */
 
 /** Nesting this reader follows (a block header has two levels); deeper values go to msgpackr. */

@@ -31,6 +31,7 @@ interface Lz4Exports {
   entryRecords(): number;
   entryInbound(): number;
   entryOutbound(): number;
+  repeatHeader(h: number, hLen: number, known: number, kLen: number, out: number): number;
 }
 
 type Ids = Uint16Array | Uint32Array;
@@ -59,6 +60,16 @@ const SHORT_ROW_BYTES = 32;
 /** A pass could not run here: a column lies outside this memory (entrySums), or in it while the memory would have to grow, which detaches it (smallRuns). */
 export const NOT_IN_MEMORY = -2;
 
+/**
+ * The first bytes of the memory hold the block headers repeatHeader reads (the known one, the
+ * one read, the numbers it writes); a block is decoded past them.
+ */
+const KNOWN_HEADER = 0;
+const THIS_HEADER = 1024;
+const HEADER_NUMBERS = 2048;
+const HEADER_BYTES = THIS_HEADER - KNOWN_HEADER;
+const DECODED = 4096;
+
 export class Lz4Wasm {
   private readonly exports: Lz4Exports;
   private u8: Uint8Array;
@@ -66,19 +77,25 @@ export class Lz4Wasm {
   private free = 0;
   /** Where smallRuns wrote its ranges. */
   private out = 0;
+  /** The header known to repeatHeader (its bytes at KNOWN_HEADER), as the caller read it; its bytes. */
+  private known: unknown = undefined;
+  private knownBytes = 0;
+  /** The numbers repeatHeader wrote (a view kept while the memory does not grow). */
+  private numbers: Float64Array;
 
   constructor(module: WebAssembly.Module) {
     this.exports = new WebAssembly.Instance(module, {}).exports as unknown as Lz4Exports;
     this.u8 = new Uint8Array(this.exports.memory.buffer);
+    this.numbers = new Float64Array(this.exports.memory.buffer, HEADER_NUMBERS, (DECODED - HEADER_NUMBERS) / 8);
   }
 
   /**
    * The payload (lz4-napi's: a u32 size, then one lz4 block) decompressed, `raw` bytes
-   * expected: a view at offset 0 of the memory (8-byte aligned), or null when the payload is
-   * damaged or says another size.
+   * expected: a view of the memory (8-byte aligned), or null when the payload is damaged or
+   * says another size.
    */
   uncompress(payload: Uint8Array, raw: number): Uint8Array | null {
-    const cap = alignUp(raw + SLACK);
+    const cap = DECODED + alignUp(raw + SLACK);
     // and room for smallRuns past the payload: its ranges need 16 bytes a row, and a row of a block is more
     const need = cap + payload.length + SLACK + RUNS_ROOM + raw;
     if (this.u8.length < need) {
@@ -87,9 +104,40 @@ export class Lz4Wasm {
       this.u8 = new Uint8Array(mem.buffer);
     }
     this.u8.set(payload, cap);
-    const n = this.exports.decode(cap, payload.length, 0, raw);
+    const n = this.exports.decode(cap, payload.length, DECODED, raw);
     this.free = alignUp(cap + payload.length + SLACK);
-    return n === raw ? this.u8.subarray(0, n) : null;
+    return n === raw ? this.u8.subarray(DECODED, DECODED + n) : null;
+  }
+
+  /**
+   * Whether the msgpack bytes h repeat the structure of the header last remembered
+   * (rememberHeader; assembly/lz4-block.ts repeatHeader: the same containers and strings, numbers
+   * where it has numbers): how many numbers it holds, now in headerNumbers() in their order,
+   * or -1 when none is known or h does not repeat it.
+   */
+  repeatHeader(h: Uint8Array): number {
+    if (this.knownBytes === 0 || h.length > HEADER_BYTES) return -1;
+    this.u8.set(h, THIS_HEADER);
+    return this.exports.repeatHeader(THIS_HEADER, h.length, KNOWN_HEADER, this.knownBytes, HEADER_NUMBERS);
+  }
+
+  /** The header last remembered, as its caller read it. */
+  knownHeader(): unknown {
+    return this.known;
+  }
+
+  /** The numbers of the last header repeatHeader read. */
+  headerNumbers(): Float64Array {
+    if (this.numbers.buffer !== this.exports.memory.buffer) this.numbers = new Float64Array(this.exports.memory.buffer, HEADER_NUMBERS, (DECODED - HEADER_NUMBERS) / 8);
+    return this.numbers;
+  }
+
+  /** The header h read as `value`: repeatHeader reads the next headers against it (one too long to hold is not remembered). */
+  rememberHeader(h: Uint8Array, value: unknown): void {
+    if (h.length > HEADER_BYTES) return;
+    this.u8.set(h, KNOWN_HEADER);
+    this.knownBytes = h.length;
+    this.known = value;
   }
 
   /**
