@@ -21,7 +21,8 @@ import { LastKey } from './scan-ingest.js';
 import { countAt, putAddress, selectedRows, type BlockRows, type OutboundColumns } from '../replay/row-codec.js';
 import { nextPow2, type ShardFilter } from './scan-layout.js';
 import type { TrafficFigures } from './verdict.js';
-import { wasmGrouping, type GroupedColumns, type WasmGrouping } from './outbound-wasm.js';
+import { wasmGrouping, type GroupedColumns, type GroupingSpace, type WasmGrouping } from './outbound-wasm.js';
+import { PIECE } from './wasm-pieces.js';
 import { ADD_MAP_CAP, ADD_STAGE, outboundArena, type OutboundArena, type OutboundViews } from './outbound-adds.js';
 
 const F_PACKETS = 1;
@@ -359,7 +360,7 @@ export class OutboundTable {
     const arena = outboundArena();
     if (arena === null || !this.place(arena, this.cap, this.n, indexSlots(this.cap))) return;
     this.arena = arena;
-    this.rebuildIndex();
+    this.rebuildIndex(true);
     this.mappedStrings = null; // the batch's maps made again, where the module reads them
   }
 
@@ -384,6 +385,24 @@ export class OutboundTable {
     this.mask = slots - 1;
     this.cap = cap;
     return true;
+  }
+
+  /** Space for the finalisation's groupings past the columns in the arena's memory (OutboundArena.groupingSpace). */
+  private groupingSpace(bytes: number): GroupingSpace | null {
+    return this.arena!.groupingSpace(bytes, (v) => this.takeViews(v));
+  }
+
+  /** The arena's views of its memory taken again, entries where they were (its buffer detached by a growth). */
+  private takeViews(v: OutboundViews): void {
+    const inArena = this.mapsInArena();
+    const columns = this as Record<EntryColumn, Typed>;
+    for (const c of ENTRY_COLUMN_NAMES) columns[c] = v[c];
+    if (inArena) {
+      this.accountMap = v.accountMap;
+      this.stringMap = v.stringMap;
+    }
+    this.views = v;
+    this.index = v.index;
   }
 
   /**
@@ -978,7 +997,7 @@ export class OutboundTable {
   /** Twice the capacity (up to the limit), the index written again (a batch index needs none: it numbers entries). */
   private grow(): void {
     this.allocate(Math.min(this.cap * 2, Math.max(this.hardLimit, this.cap + 1)), this.n);
-    this.rebuildIndex();
+    this.rebuildIndex(true);
   }
 
   /** A new entry of the key, its counts empty (not in any index yet). */
@@ -1005,9 +1024,12 @@ export class OutboundTable {
   /**
    * The index over entries [0, n), written again in the index allocate sized for the
    * capacity: in the module's memory when the table is there, where the module reads it.
+   * `fresh`: the index is allocate's, all zeros already; not filled again, so that its pages
+   * are touched only where entries go (a replay run's fresh blocks never look up the index:
+   * its 4 MB a shard were faulted in by the fill alone).
    */
-  private rebuildIndex(): void {
-    this.index.fill(0);
+  private rebuildIndex(fresh = false): void {
+    if (!fresh) this.index.fill(0);
     this.mask = this.index.length - 1;
     this.indexed = 0;
     this.syncIndex();
@@ -1132,7 +1154,7 @@ export class OutboundTable {
     // window can raise an alert: group entries by host first, and group the candidates only.
     const need = Math.max(1, Math.min(t.minTargets, t.minPorts, minInternal));
     const home = new HomeNet(t.homeNet ?? []);
-    const wasm = this.n > 0 ? wasmGrouping(this, this.v6, home) : null;
+    const wasm = this.n > 0 ? wasmGrouping(this, this.v6, home, PIECE, this.arena === null ? undefined : (bytes) => this.groupingSpace(bytes)) : null;
     if (wasm !== null) return this.finalizeGrouped(wasm, t, uptoWindow, need, minInternal, out);
     const hosts = this.hostHashes(uptoWindow);
     const hostOf = new Int32Array(this.n);
