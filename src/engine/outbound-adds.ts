@@ -19,7 +19,7 @@ import { PopulateAhead } from './populate-ahead.js';
 import { wasmModule } from '../data/files.js';
 import type { FlowBatchData } from '../flow/batch.js';
 import { BatchStage, stageRecordBytes } from './batch-stage.js';
-import type { GroupingSpace } from './outbound-wasm.js';
+import { groupingBytes, type GroupingSpace } from './outbound-wasm.js';
 
 interface AddExports {
   addStaged(at: number, stage: number, from: number, n: number): number;
@@ -32,6 +32,8 @@ export const ADD_STAGE = 4096;
 export const ADD_MAP_CAP = 16384;
 
 const PAGE = 65536;
+/** wasm32's 4 GiB less a page */
+const MAX_PAGES = 65535;
 /** The layout's u32 slots (assembly/outbound-adds.ts L_*). */
 const enum L {
   p = 0,
@@ -140,7 +142,12 @@ export class OutboundArena {
    */
   place(cap: number, slots: number, keep: number): OutboundViews {
     const at = tableAt(cap);
-    const memory = new WebAssembly.Memory({ initial: Math.ceil((at[L.index]! + slots * 4) / PAGE) });
+    const end = at[L.index]! + slots * 4;
+    // and room past the table for its finalisation (groupingSpace), where it fits in wasm32:
+    // address space only, until one touches it (a memory of 36 MB and one of 132 MB cost the
+    // same to make, 16 ms of CPU with 36 MB touched; growing the first by 96 MB cost 3.3 ms)
+    const spare = Math.ceil((end + groupingBytes(cap)) / PAGE);
+    const memory = new WebAssembly.Memory({ initial: spare <= MAX_PAGES ? spare : Math.ceil(end / PAGE) });
     this.ex = new WebAssembly.Instance(this.module, { env: { memory } }).exports as unknown as AddExports;
     this.memory = memory;
     this.at = at;
@@ -177,9 +184,9 @@ export class OutboundArena {
    * (outbound-wasm.ts), which then read the table's key columns where they lie instead of a
    * copy of them in a fresh memory (the copy's page faults were ~10 ms of each shard thread of a
    * 2-worker replay run: bench/RESULTS.md, session 16 replayfin). The memory grows for them
-   * where it must (in place: V8 reserves a memory's address space), which detaches its buffer:
-   * `moved` then gets the table's views of the new one. What a finalisation laid out is zeroed
-   * before the next one. null: no such memory to be had (the groupings copy the columns).
+   * where it must, which detaches its buffer: `moved` then gets the table's views of the new one. What a finalisation laid out is zeroed
+   * before the next one; place sets room aside for a finalisation of the whole capacity, so
+   * that it seldom grows. null: no such memory to be had (the groupings copy the columns).
    */
   groupingSpace(bytes: number, moved: (views: OutboundViews) => void): GroupingSpace | null {
     const memory = this.memory!;

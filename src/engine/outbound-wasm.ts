@@ -110,6 +110,15 @@ const MAX_BYTES = 65535 * PAGE;
  */
 const BYTES_PER_ENTRY = 25 + 12 + 24 + 4 + 8 + 8 + 16 + 48 + 48;
 
+/**
+ * Bytes a finalisation of a table of `entries` lays out at most, but for the IPv6 and home
+ * network parts (wasmGrouping adds those): what an arena sets aside past its table
+ * (OutboundArena.place), so that its memory seldom has to grow for one.
+ */
+export function groupingBytes(entries: number): number {
+  return BASE + entries * BYTES_PER_ENTRY + 64 * 1024;
+}
+
 /** The module, compiled once a thread; null when not built or FLOWSIEVE_OUTBOUND=js (read at each finalisation: tests switch it). */
 function groupsModule(): WebAssembly.Module | null {
   return process.env.FLOWSIEVE_OUTBOUND === 'js' ? null : wasmModule('outbound-groups.wasm');
@@ -125,7 +134,7 @@ export function wasmGrouping(cols: GroupedColumns, v6: V6Intern, home: HomeNet, 
   if (m === null) return null;
   const homeV4 = home.v4Ranges();
   // and a byte an IPv6 address (public or not), the home networks' IPv4 ranges; the special ranges and alignment in the margin
-  const bytes = BASE + cols.n * BYTES_PER_ENTRY + v6.n + homeV4.byteLength + 64 * 1024;
+  const bytes = groupingBytes(cols.n) + v6.n + homeV4.byteLength;
   if (bytes > MAX_BYTES) return null;
   try {
     const space = lend?.(bytes) ?? null;
