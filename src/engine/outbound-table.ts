@@ -477,15 +477,24 @@ export class OutboundTable {
     for (let j = from; j < to; j++) {
       const i = row[j]!;
       const a = af[i]!;
-      putAddress(sw, 0, (a & 1) !== 0, src[i]!, src6, ks[j]! * 4);
-      putAddress(dw, 0, (a & 2) !== 0, dst[i]!, dst6, kd[j]! * 4);
-      const sA = this.v6.wordOf(sw, 0) | 0;
-      let fam = this.v6.wasV6 ? F_SRC6 : 0;
+      // an IPv4 address (most rows) is its own key word, as wordOf makes it of its four words
+      let sA = src[i]! | 0;
+      let fam = 0;
+      if ((a & 1) !== 0) {
+        putAddress(sw, 0, true, 0, src6, ks[j]! * 4);
+        sA = this.v6.wordOf(sw, 0) | 0;
+        fam = this.v6.wasV6 ? F_SRC6 : 0;
+      }
       const epv = (((flags[i]! >>> 2) & 3) << 30) | this.accountOf(account[i]!);
       const ppv = ((proto[i]! << 16) | dport[i]!) >>> 0;
       const st = start[i]!;
       const w = Math.floor(st / W);
-      const dA = this.targetWord(dw, 0);
+      let dA = dst[i]! | 0;
+      this.targetFam = 0;
+      if ((a & 2) !== 0) {
+        putAddress(dw, 0, true, 0, dst6, kd[j]! * 4);
+        dA = this.targetWord(dw, 0);
+      }
       if (this.targetFam < 0) {
         this.drop(sA, fam, epv, w, 1);
         continue;
@@ -696,8 +705,6 @@ export class OutboundTable {
     // at 1 worker this way, 0.86x through the module; bench/RESULTS.md, branch replaywasm)
     if (this.batchMask !== 0) this.addInJs(batch, 0, batch.n);
     else if (this.mapsInArena() && batch.n >= ADD_MIN_BATCH) {
-      // the module looks records up in the table's index: a fresh batch's entries into it first
-      if (this.indexed < this.n) this.syncIndex();
       this.addInModule(batch, 0);
     } else this.addInJs(batch, 0, batch.n);
   }
@@ -723,6 +730,9 @@ export class OutboundTable {
       this.arena!.stage(batch, from, n);
       for (let k = 0; ; k++) {
         const arena = this.arena!;
+        // the module looks records up in the table's index: entries not in it yet (a fresh
+        // batch's, or all of them after a growth: rebuildIndex) go in first
+        if (this.indexed < this.n) this.syncIndex();
         k = arena.add(k, n, this.n, limit, this.windowSeconds);
         this.n = arena.entries();
         this.indexed = this.n; // the module indexes the entries it adds
@@ -1022,17 +1032,18 @@ export class OutboundTable {
   }
 
   /**
-   * The index over entries [0, n), written again in the index allocate sized for the
-   * capacity: in the module's memory when the table is there, where the module reads it.
-   * `fresh`: the index is allocate's, all zeros already; not filled again, so that its pages
-   * are touched only where entries go (a replay run's fresh blocks never look up the index:
-   * its 4 MB a shard were faulted in by the fill alone).
+   * The index over entries [0, n) to be written again, in the index allocate sized for the
+   * capacity (in the module's memory when the table is there, where the module reads it):
+   * emptied, its entries written by the next lookup that needs them (findOrInsert, the
+   * module's adds: syncIndex). A replay run's fresh blocks are looked up in their own index
+   * only, so its table's index is never written: its 4 MB a shard were page faults for
+   * nothing, by the fill and by the entries moved into the arena (~3 ms each a shard thread).
+   * `fresh`: the index is allocate's, all zeros already, and not filled again.
    */
   private rebuildIndex(fresh = false): void {
     if (!fresh) this.index.fill(0);
     this.mask = this.index.length - 1;
     this.indexed = 0;
-    this.syncIndex();
   }
 
   /**
