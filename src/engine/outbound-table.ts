@@ -531,7 +531,13 @@ export class OutboundTable {
     return dA;
   }
 
-  /** A record's counts into entry e (addBlockRun's; addRun's are written out in its loop). */
+  /**
+   * A record's counts into entry e: addRun's and addBlockRun's step once each has found the
+   * record's entry. Their lookups (LastKey, then a fresh batch's own index or the table's) stay
+   * written out in each loop: addBlockRun calling one shared step for lookup and counts cost the
+   * replay shard's outbound adds ~7 % (4-5 ms a shard thread; bench/RESULTS.md, session 16
+   * replayfin), and the bucket's addRun measured level either way.
+   */
   private tally(e: number, pk: number, by: number, first: number, end: number, sport: number, iface: number, instance: number, region: number): void {
     this.f[e]!++;
     if (pk === pk) {
@@ -874,23 +880,7 @@ export class OutboundTable {
         this.drop(sA, fam, epv, w, 1);
         continue;
       }
-      this.f[e]!++;
-      const pk = packets[i]!;
-      if (pk === pk) {
-        this.p[e]! += pk;
-        this.flags[e]! |= F_PACKETS;
-      }
-      const by = bytes[i]!;
-      if (by === by) {
-        this.b[e]! += by;
-        this.flags[e]! |= F_BYTES;
-      }
-      if (start[i]! < this.first[e]!) this.first[e] = start[i]!;
-      if (end[i]! > this.last[e]!) this.last[e] = end[i]!;
-      this.sports[e]! |= 1 << (fmix32(sport[i]!) & 31);
-      this.keepSmallest(this.iface, e, this.stringId(batch.iface[i]!));
-      this.keepSmallest(this.instance, e, this.stringId(batch.instance[i]!));
-      this.keepSmallest(this.region, e, this.stringId(batch.region[i]!));
+      this.tally(e, packets[i]!, bytes[i]!, start[i]!, end[i]!, sport[i]!, batch.iface[i]!, batch.instance[i]!, batch.region[i]!);
     }
   }
 
