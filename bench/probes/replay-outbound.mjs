@@ -5,7 +5,8 @@
 // OutboundTable.addBlockRows, else a batch), into a table sized as the shard sizes it (the
 // shard's outbound rows), then finalised; ROUNDS times, a fresh table a round. Prints the
 // process's CPU a round (read + adds, finalise; libuv's pool, which backs the table's pages
-// ahead, included) and, with MODE=read, the reader alone to subtract. Two builds alternated:
+// ahead, included), its minor page faults, and, with MODE=read, the reader alone to subtract.
+// Builds alternated (a build loaded first measured up to ~5 % slower: run both orders):
 //   node bench/probes/replay-outbound.mjs FILE.fsr ROUNDS DIST [DIST2]   (e.g. /work/base16/dist dist)
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -56,7 +57,8 @@ function tasksOf(readReplayHeader) {
 }
 for (const b of builds) Object.assign(b, tasksOf(b.readReplayHeader));
 const cpu = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1000; };
-const res = builds.map(() => ({ add: [], fin: [] }));
+const res = builds.map(() => ({ add: [], fin: [], addFaults: [], finFaults: [] }));
+const faults = () => process.resourceUsage().minorPageFault;
 let findings = 0;
 let entries = 0;
 for (let r = 0; r < rounds; r++) {
@@ -71,11 +73,15 @@ for (let r = 0; r < rounds; r++) {
         if (out.n > 0) table.addBatch(out, fresh);
       },
     };
+    const f0 = faults();
     const c0 = cpu();
     for (const t of b.tasks) b.ops.replayShardOp(t, consumer);
     const c1 = cpu();
+    const f1 = faults();
     findings += READ_ONLY ? 0 : table.finalize({ ...b.DEFAULT_OUTBOUND }).length;
     const c2 = cpu();
+    res[i].addFaults.push(f1 - f0);
+    res[i].finFaults.push(faults() - f1);
     entries = table.n;
     res[i].add.push(c1 - c0);
     res[i].fin.push(c2 - c1);
@@ -86,5 +92,6 @@ console.log(`shard ${SHARD} of ${SHARDS}: ${entries} outbound entries, ${finding
 builds.forEach((b, i) => {
   const add = med(res[i].add.slice(1));
   const fin = med(res[i].fin.slice(1));
+  console.log(`${b.d}: page faults a round (medians; the process's, libuv's pool included) read+adds ${med(res[i].addFaults.slice(1))}, finalise ${med(res[i].finFaults.slice(1))}`);
   console.log(`${b.d}: read+adds ${add.toFixed(1)} ms, finalise ${fin.toFixed(1)} ms CPU a round (medians, first round left out; ratio to the first build ${(add / med(res[0].add.slice(1))).toFixed(3)}, ${(fin / med(res[0].fin.slice(1))).toFixed(3)})  adds ${res[i].add.map((x) => x.toFixed(0)).join(' ')}  fin ${res[i].fin.map((x) => x.toFixed(0)).join(' ')}`);
 });
