@@ -8,8 +8,7 @@
 // ahead, included), its minor page faults, and, with MODE=read, the reader alone to subtract.
 // Builds alternated (a build loaded first measured up to ~5 % slower: run both orders):
 //   node bench/probes/replay-outbound.mjs FILE.fsr ROUNDS DIST [DIST2]   (e.g. /work/base16/dist dist)
-import { resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { cpuMs as cpu, loadBuild, median as med, shardTasks } from './replay-shard-tasks.mjs';
 
 const [file, roundsArg, ...dists] = process.argv.slice(2);
 if (!file || !dists.length) {
@@ -21,42 +20,11 @@ const SHARDS = 2;
 const SHARD = Number(process.env.SHARD ?? 0);
 const READ_ONLY = process.env.MODE === 'read';
 const W = 21600;
-const load = async (d) => {
-  const url = (p) => pathToFileURL(resolve(d, p)).href;
-  const ops = await import(url('src/replay/shard-ops.js'));
-  const { readReplayHeader } = await import(url('src/replay/file.js'));
-  const { OutboundTable, DEFAULT_OUTBOUND } = await import(url('src/engine/outbound-table.js'));
-  return { ops, readReplayHeader, OutboundTable, DEFAULT_OUTBOUND };
-};
 const builds = [];
-for (const d of dists) builds.push({ d, ...(await load(d)) });
-
-function tasksOf(readReplayHeader) {
-  const o = readReplayHeader(file);
-  const b = o.header.blocks;
-  const tasks = [];
-  let t = null;
-  let rows = 0;
-  let outbound = 0;
-  for (let k = 0; k < b.offset.length; k++) {
-    if (b.bucket[k] % SHARDS !== SHARD) continue;
-    if (!t || rows + b.rows[k] > 1 << 18) {
-      t = { op: 'addReplay', windowSeconds: W, path: file, headerCrc: o.headerCrc, dict: o.header.dict, shard: SHARD, shards: SHARDS,
-        offset: [], length: [], bucket: [], rows: [], lateBefore: 0, into: 'table',
-        twins: { offset: [], length: [], inbound: [], outbound: [], whole: [] }, smallBelow: 3 };
-      tasks.push(t);
-      rows = 0;
-    }
-    t.offset.push(o.dataStart + b.offset[k]); t.length.push(b.length[k]); t.bucket.push(b.bucket[k]); t.rows.push(b.rows[k]);
-    t.twins.offset.push(o.dataStart + b.entryOffset[k]); t.twins.length.push(b.entryLength[k]);
-    t.twins.inbound.push(b.inbound[k]); t.twins.outbound.push(b.outbound[k]); t.twins.whole.push(true);
-    rows += b.rows[k];
-    outbound += b.outbound[k];
-  }
-  return { tasks, outbound };
+for (const d of dists) {
+  const b = { d, ...(await loadBuild(d, ['src/replay/shard-ops.js', 'src/replay/file.js', 'src/engine/outbound-table.js'])) };
+  builds.push(Object.assign(b, shardTasks(b.readReplayHeader, file, SHARD, SHARDS, true, W)));
 }
-for (const b of builds) Object.assign(b, tasksOf(b.readReplayHeader));
-const cpu = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1000; };
 const res = builds.map(() => ({ add: [], fin: [], addFaults: [], finFaults: [] }));
 const faults = () => process.resourceUsage().minorPageFault;
 let findings = 0;
@@ -75,7 +43,7 @@ for (let r = 0; r < rounds; r++) {
     };
     const f0 = faults();
     const c0 = cpu();
-    for (const t of b.tasks) b.ops.replayShardOp(t, consumer);
+    for (const t of b.tasks) b.replayShardOp(t, consumer);
     const c1 = cpu();
     const f1 = faults();
     findings += READ_ONLY ? 0 : table.finalize({ ...b.DEFAULT_OUTBOUND }).length;
@@ -87,7 +55,6 @@ for (let r = 0; r < rounds; r++) {
     res[i].fin.push(c2 - c1);
   });
 }
-const med = (a) => [...a].sort((x, y) => x - y)[a.length >> 1];
 console.log(`shard ${SHARD} of ${SHARDS}: ${entries} outbound entries, ${findings} findings in all${READ_ONLY ? ' (MODE=read: nothing added)' : ''}`);
 builds.forEach((b, i) => {
   const add = med(res[i].add.slice(1));
