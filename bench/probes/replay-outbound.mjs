@@ -8,16 +8,10 @@
 // ahead, included), its minor page faults, and, with MODE=read, the reader alone to subtract.
 // Builds alternated (a build loaded first measured up to ~5 % slower: run both orders):
 //   node bench/probes/replay-outbound.mjs FILE.fsr ROUNDS DIST [DIST2]   (e.g. /work/base16/dist dist)
-import { cpuMs as cpu, loadBuild, median as med, shardTasks } from './replay-shard-tasks.mjs';
+import { cpuMs as cpu, loadBuild, median as med, probeArgs, shardTasks } from './replay-shard-tasks.mjs';
 
-const [file, roundsArg, ...dists] = process.argv.slice(2);
-if (!file || !dists.length) {
-  console.error('usage: node bench/probes/replay-outbound.mjs FILE.fsr ROUNDS DIST [DIST2]');
-  process.exit(2);
-}
-const rounds = Number(roundsArg);
+const { file, rounds, dists, shard: SHARD } = probeArgs('node bench/probes/replay-outbound.mjs FILE.fsr ROUNDS DIST [DIST2]');
 const SHARDS = 2;
-const SHARD = Number(process.env.SHARD ?? 0);
 const READ_ONLY = process.env.MODE === 'read';
 const W = 21600;
 const builds = [];

@@ -4,16 +4,10 @@
 // counts), handed to a table that adds nothing, ROUNDS times; prints the thread's CPU per round.
 // Two builds alternated, to compare the reader's own cost where a whole run's CPU is too noisy:
 //   node bench/probes/replay-read.mjs FILE.fsr ROUNDS DIST [DIST2]   (e.g. /work/base15/dist dist)
-import { cpuMs as cpu, loadBuild, median as med, shardTasks } from './replay-shard-tasks.mjs';
+import { cpuMs as cpu, loadBuild, median as med, probeArgs, shardTasks } from './replay-shard-tasks.mjs';
 
-const [file, roundsArg, ...dists] = process.argv.slice(2);
-if (!file || !dists.length) {
-  console.error('usage: node bench/probes/replay-read.mjs FILE.fsr ROUNDS DIST [DIST2]');
-  process.exit(2);
-}
-const rounds = Number(roundsArg);
+const { file, rounds, dists, shard: SHARD } = probeArgs('node bench/probes/replay-read.mjs FILE.fsr ROUNDS DIST [DIST2]');
 const SHARDS = 2;
-const SHARD = Number(process.env.SHARD ?? 0);
 const builds = [];
 for (const d of dists) builds.push({ d, ...(await loadBuild(d, ['src/replay/shard-ops.js', 'src/replay/file.js'])) });
 /** A table that adds nothing: the rows it was handed, counted (read at the end, so the reads are not dropped). */

@@ -4,6 +4,16 @@
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
+/** A probe's command line (FILE.fsr ROUNDS DIST [DIST2 ...]) and SHARD (environment, 0 by default); exits with `usage` when short. */
+export function probeArgs(usage) {
+  const [file, rounds, ...dists] = process.argv.slice(2);
+  if (!file || !dists.length) {
+    console.error(`usage: ${usage}`);
+    process.exit(2);
+  }
+  return { file, rounds: Number(rounds), dists, shard: Number(process.env.SHARD ?? 0) };
+}
+
 /** The modules (paths under DIST, e.g. 'src/replay/shard-ops.js') of a build, imported. */
 export async function loadBuild(dist, paths) {
   const out = {};
