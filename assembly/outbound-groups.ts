@@ -6,9 +6,10 @@
 // mostly before V8 had optimised them (~60 ms of the shard thread on the bucket); here they
 // are compiled before they run.
 //
-// The table's key columns are copied into this module's memory by JavaScript, which lays out
-// every array (a fresh memory sized for the finalisation: the memory never grows) and reads
-// the results through typed-array views. Everything here is outbound-table.ts written again:
+// The table's key columns lie in this module's memory: the outbound table's own memory
+// (assembly/outbound-adds.ts's, which imports it too), or a fresh one JavaScript copied them into.
+// JavaScript lays out every array (past the table's, where it set room aside: the memory never
+// grows during a finalisation) and reads the results through typed-array views. Everything here is outbound-table.ts written again:
 // the same hashes, groups in order of first appearance and entries in input order, so the
 // findings are the same, in the same order, with the same sums.
 //
