@@ -7,9 +7,10 @@
 // are compiled before they run.
 //
 // The table's key columns lie in this module's memory: the outbound table's own memory
-// (assembly/outbound-adds.ts's, which imports it too), or a fresh one JavaScript copied them into.
-// JavaScript lays out every array (past the table's, where it set room aside: the memory never
-// grows during a finalisation) and reads the results through typed-array views. Everything here is outbound-table.ts written again:
+// (assembly/outbound-adds.ts's, which imports it too), or a fresh one JavaScript copied them
+// into. JavaScript lays out every array (past the table's, in room set aside: the memory never
+// grows during a finalisation) and reads the results through typed-array views. Everything
+// here is outbound-table.ts written again:
 // the same hashes, groups in order of first appearance and entries in input order, so the
 // findings are the same, in the same order, with the same sums.
 //

@@ -12,7 +12,9 @@
  * compiled before it runs.
  *
  * A table that grows is placed in a new memory (and instance), never a grown one: growing a
- * memory detaches its buffer (scripts/wasm.mjs says what that costs). FLOWSIEVE_OUTBOUND=js
+ * memory detaches its buffer (scripts/wasm.mjs says what that costs). The room past the table
+ * lent to its finalisation (groupingSpace) is the one growth, and only where the room set
+ * aside is short. FLOWSIEVE_OUTBOUND=js
  * (or a build without the module) keeps the arrays and the loop in JavaScript, for A/B runs.
  */
 import { PopulateAhead } from './populate-ahead.js';
@@ -183,14 +185,15 @@ export class OutboundArena {
    * `bytes` of zeroed memory past the table, in its memory, for a finalisation's groupings
    * (outbound-wasm.ts), which then read the table's key columns where they lie instead of a
    * copy of them in a fresh memory (the copy's page faults were ~10 ms of each shard thread of a
-   * 2-worker replay run: bench/RESULTS.md, session 16 replayfin). The memory grows for them
-   * where it must, which detaches its buffer: `moved` then gets the table's views of the new one. What a finalisation laid out is zeroed
-   * before the next one; place sets room aside for a finalisation of the whole capacity, so
-   * that it seldom grows. null: no such memory to be had (the groupings copy the columns).
+   * 2-worker replay run: bench/RESULTS.md, session 16 replayfin). place sets room aside for a
+   * finalisation of the whole capacity; where that is short the memory grows, which detaches
+   * its buffer: `moved` then gets the table's views of the new one. What a finalisation laid
+   * out is zeroed before the next one. null: no such memory to be had (the groupings copy the
+   * columns).
    */
   groupingSpace(bytes: number, moved: (views: OutboundViews) => void): GroupingSpace | null {
     const memory = this.memory!;
-    const from = (this.at[L.index]! + this.slots * 4 + 7) & ~7;
+    const from = Math.ceil((this.at[L.index]! + this.slots * 4) / 8) * 8; // not `& ~7`: offsets may pass 2^31
     const need = from + bytes;
     if (need > memory.buffer.byteLength) {
       try {
