@@ -20,6 +20,7 @@ import { allocBatch } from '../dist/src/flow/batch.js';
 import { SHARD_BUCKETS } from '../dist/src/flow/hash.js';
 import { DEFAULT_THRESHOLDS } from '../dist/src/detect/rules.js';
 import { detect } from '../dist/src/engine/run.js';
+import { TAIL_SPLIT_MIN_ENTRIES, TAIL_SPLIT_MIN_OUTBOUND, tailSplitFits } from '../dist/src/engine/tail.js';
 import { rng } from '../dist/bench/records.js';
 import type { FinalizeOptions, FinalizeResult } from '../dist/src/engine/verdict.js';
 import { tempDir } from './helpers/tmp.js';
@@ -199,4 +200,29 @@ describe('a detect run with the tail split', () => {
     expect(await run(1, true)).toBe(unsplit);
     expect(await run(2, true)).toBe(unsplit);
   }, 60_000);
+});
+
+describe('tailSplitFits', () => {
+  it('splits a large inbound table, or one beside an outbound table at least half its size (from TAIL_SPLIT_MIN_OUTBOUND)', () => {
+    const was = process.env.FLOWSIEVE_TAILSPLIT;
+    delete process.env.FLOWSIEVE_TAILSPLIT;
+    try {
+      expect(tailSplitFits(TAIL_SPLIT_MIN_ENTRIES)).toBe(true);
+      expect(tailSplitFits(TAIL_SPLIT_MIN_ENTRIES - 1)).toBe(false);
+      // GCP's blobs: 96 k inbound entries, 72 k outbound
+      expect(tailSplitFits(96_042, 72_165)).toBe(true);
+      // AWS text and gzip: a fifth as many outbound entries as inbound
+      expect(tailSplitFits(644_634, 147_511)).toBe(false);
+      expect(tailSplitFits(172_692, 33_167)).toBe(false);
+      // a small outbound table is never worth a split
+      expect(tailSplitFits(1000, TAIL_SPLIT_MIN_OUTBOUND - 1)).toBe(false);
+      expect(tailSplitFits(2 * TAIL_SPLIT_MIN_OUTBOUND, TAIL_SPLIT_MIN_OUTBOUND)).toBe(true);
+      expect(tailSplitFits(2 * TAIL_SPLIT_MIN_OUTBOUND + 1, TAIL_SPLIT_MIN_OUTBOUND)).toBe(false);
+      process.env.FLOWSIEVE_TAILSPLIT = 'always';
+      expect(tailSplitFits(10)).toBe(true);
+    } finally {
+      if (was === undefined) delete process.env.FLOWSIEVE_TAILSPLIT;
+      else process.env.FLOWSIEVE_TAILSPLIT = was;
+    }
+  });
 });

@@ -150,7 +150,7 @@ function runTask(task: ShardTask): unknown {
       addBatchTo(s, task.batch, task.oneBucket === true);
       return task.batch.n;
     case 'finalizeInbound': {
-      const split = task.split === true ? bound.finalizeSplit(s.inbound, task.opts) : null;
+      const split = task.split === true ? bound.finalizeSplit(s.inbound, task.opts, s.outbound.n) : null;
       if (split !== null) {
         // the engine's thread finalises buckets of the share at once; this thread its outbound
         // table first, after the reply, then the buckets left (an immediate each, in that order)

@@ -24,22 +24,27 @@ export function inlineShard(): ShardPool | null {
 }
 
 class InlineShard implements ShardPool {
-  private readonly handler: Promise<(task: unknown) => unknown>;
+  /** The shard's module, loaded by the first task (engine/shard-place.ts gives an inline shard its first task when the first batch comes). */
+  private handler: Promise<(task: unknown) => unknown> | null = null;
   private queue: Promise<unknown> = Promise.resolve();
 
-  constructor(file: string) {
-    // the bundle the build's stub stands for, through the loader with V8's code cache (in the
-    // command line's CommonJS bundle an import() would be a require of the ES stub); tsc's
-    // module where the build bundled nothing
-    const bundled = codeCacheLoader()?.requireStub(file) as { default: (task: unknown) => unknown } | null | undefined;
-    this.handler = bundled ? Promise.resolve(bundled.default) : import(new URL(`file://${file}`).href).then((m: { default: (task: unknown) => unknown }) => m.default);
-  }
+  constructor(private readonly file: string) {}
 
   /** One task at a time, in order, as a one-thread pool runs them. */
   run(task: unknown): Promise<unknown> {
-    const p = this.queue.then(async () => (codeCacheTask(task) ? writeCodeCaches() : (await this.handler)(task)));
+    const p = this.queue.then(async () => (codeCacheTask(task) ? writeCodeCaches() : (await (this.handler ??= this.load()))(task)));
     this.queue = p.catch(() => {});
     return p;
+  }
+
+  /**
+   * The bundle the build's stub stands for, through the loader with V8's code cache (in the
+   * command line's CommonJS bundle an import() would be a require of the ES stub); tsc's
+   * module where the build bundled nothing.
+   */
+  private load(): Promise<(task: unknown) => unknown> {
+    const bundled = codeCacheLoader()?.requireStub(this.file) as { default: (task: unknown) => unknown } | null | undefined;
+    return bundled ? Promise.resolve(bundled.default) : import(new URL(`file://${this.file}`).href).then((m: { default: (task: unknown) => unknown }) => m.default);
   }
 
   /** Forget the shard's state (the next engine starts afresh), then free the slot. */

@@ -20,6 +20,7 @@ import type { BatchMessage, FusedPart, GroupFile, InboundReply, OutboundReply, P
 import { inlineShard, type ShardPool } from './inline-shard.js';
 import { fusedApplies, fusedMayApply, partBuffers, runAffine, threadsByAffinity } from './fused.js';
 import { lookedSmall } from './small-input.js';
+import { shardHereFits, ShardToPlace } from './shard-place.js';
 import { compareVerdicts } from './order.js';
 import { FileRows, packedProgress } from './file-results.js';
 import { readerFor } from '../formats/registry.js';
@@ -49,6 +50,14 @@ import {
 export * from './types.js';
 export { gzipPieces, stdinChunks } from '../input/streams.js';
 
+/**
+ * A shard's own thread. 'async' atomics: the thread's event loop turns between tasks, and only
+ * there do native buffers' finalisers run (lz4-napi's spill frames: with piscina's default
+ * wait loop they were never freed, and a flood's RSS grew with every spill).
+ */
+const shardThread = (): Piscina =>
+  newPool({ filename: workerFile('shard'), minThreads: 1, maxThreads: 1, idleTimeout: 2 ** 31 - 1, concurrentTasksPerWorker: 1, atomics: 'async' });
+
 /** Each file's parse results by chunk (files read in chunks or alone); undefined: none, or packed in FileRows. */
 type ChunkResults = Array<ParseResult[] | undefined>;
 
@@ -67,8 +76,10 @@ interface Job {
 export class Engine {
   readonly shards: number;
   private codeCachesWritten: Promise<void> | null = null;
-  /** Whether the shards run in threads of their own (not inline in this one). */
-  readonly shardsInThreads: boolean;
+  /** A lone shard of the sharded pipeline, placed when the first ingest is planned (shard-place.ts); null: placed at once. */
+  private readonly shardToPlace: ShardToPlace | null;
+  /** Whether a shard runs in this thread (inline-shard.ts): a small input read fused, or placed here (shard-place.ts). */
+  private shardHere: boolean;
   /** The sharded pipeline's parse threads at most (DetectOptions.parseThreads). */
   readonly parseThreads: number;
   /** The sharded pipeline's parse threads: started with the engine, or when an ingest first needs them (fusedWanted). */
@@ -122,18 +133,33 @@ export class Engine {
     if (!this.fusedWanted) void this.parsePool;
     else dropEarlyParsePool(); // read in this thread or by the fused threads: no parse thread for now
     const here = inline && N === 1 && this.fusedWanted ? inlineShard() : null;
-    this.shardsInThreads = here === null;
-    this.shardPools = here ? [here] : Array.from(
-      { length: N },
-      // 'async' atomics: the thread's event loop turns between tasks, and only there do
-      // native buffers' finalisers run (lz4-napi's spill frames: with piscina's default
-      // wait loop they were never freed, and a flood's RSS grew with every spill)
-      () => newPool({ filename: workerFile('shard'), minThreads: 1, maxThreads: 1, idleTimeout: 2 ** 31 - 1, concurrentTasksPerWorker: 1, atomics: 'async' }),
-    );
+    this.shardHere = here !== null;
+    // one shard of the sharded pipeline: its thread or this one, once planning says what the input is
+    this.shardToPlace = !here && N === 1 && !this.fusedWanted && opts.shardOp !== 'convertAdd' ? new ShardToPlace() : null;
+    this.shardPools = here ? [here] : this.shardToPlace ? [this.shardToPlace] : Array.from({ length: N }, shardThread);
     removeOrphanSpills(opts.spillDir ?? defaultSpillDir()); // of processes that are gone (killed before they could)
     openEngines.add(this);
     this.memoryConfigured = configureMemory(this.shardPools, opts, this.owner);
     this.memoryConfigured.catch(() => {}); // awaited by ingest
+    // the memory limits wait for the placement; a first task other than a planned ingest's places the shard in its thread
+    this.shardToPlace?.placeOnNextTask(shardThread);
+  }
+
+  /** Whether the shards run in threads of their own (not in this one). */
+  get shardsInThreads(): boolean {
+    return !this.shardHere;
+  }
+
+  /** The lone shard's place, from the first ingest's planned files (shard-place.ts); once. */
+  private placeShard(files: InputFile[], wholeRun: boolean): void {
+    const pending = this.shardToPlace;
+    if (!pending || pending.placed) return;
+    const here = shardHereFits(files, wholeRun) ? inlineShard() : null;
+    this.shardHere = here !== null;
+    // a thread boots at once; this thread loads the shard's code (~6-12 ms) as the first batch
+    // comes, not between planning and the first parse task, which may be waiting for it
+    if (here) pending.placeOnNextTask(() => here);
+    else pending.place(shardThread());
   }
 
   /** The parse threads (and the batch ring between them and the shards), started on first use. */
@@ -169,6 +195,7 @@ export class Engine {
     let records = 0;
     let filesDone = files.filter((f) => f.error).length;
     const fileBytes = new Float64Array(files.length);
+    this.placeShard(files, options.wholeRun === true);
     const fused = this.fusedWanted && fusedApplies(files, opts, this.capacityHint * this.shards) && this.plannedHere(files, opts);
     this.lastPipeline = fused ? 'fused' : 'sharded';
     this.lastShardParsed = 0;
@@ -208,7 +235,8 @@ export class Engine {
     // a shard in a thread takes its tasks in order, its memory limits first: every batch and
     // replay file reaches it behind them, so the parse threads need not wait for its start
     // (it boots in 35-80 ms, often after planning ends: bench/RESULTS.md, "the parse threads' start")
-    if (fused || !this.shardsInThreads) await this.memoryConfigured;
+    // (a shard placed here takes its tasks in order too)
+    if (fused || (!this.shardsInThreads && !this.shardToPlace)) await this.memoryConfigured;
     if (fused) {
       const plan = fusedPlan(files, opts, this.shards, options.lateBefore ?? 0);
       // a few tasks in flight per thread: the next file is read while one is parsed

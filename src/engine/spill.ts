@@ -271,10 +271,10 @@ export class BoundedAccumulator {
   /**
    * finalize shared with another thread (ScanTable.finalizeSplit), with the table's size and memory report;
    * null where this shard spilled (its partitions are finalised a group at a time: finalize),
-   * the table is small (tail.ts tailSplitFits) or cannot be split.
+   * the tables are small (tail.ts tailSplitFits, `outboundEntries` the shard's outbound table's) or it cannot be split.
    */
-  finalizeSplit(t: ScanTable, opts: FinalizeOptions): { split: SplitFinalise; tableBytes: number; tableEntries: number; memory: MemoryReport } | null {
-    if (this.runs.length > 0 || !tailSplitFits(t.n)) return null;
+  finalizeSplit(t: ScanTable, opts: FinalizeOptions, outboundEntries = 0): { split: SplitFinalise; tableBytes: number; tableEntries: number; memory: MemoryReport } | null {
+    if (this.runs.length > 0 || !tailSplitFits(t.n, outboundEntries)) return null;
     this.peakBytes = Math.max(this.peakBytes, t.bytes);
     if (this.limits && !this.limits.spill) this.shed(t); // as finalize does
     const split = t.finalizeSplit(opts);

@@ -69,7 +69,20 @@ export function tailSplitOn(): boolean {
  */
 export const TAIL_SPLIT_MIN_ENTRIES = 1_000_000;
 
-/** Whether a table of `entries` inbound entries is split (TAIL_SPLIT_MIN_ENTRIES; any with FLOWSIEVE_TAILSPLIT=always). */
-export function tailSplitFits(entries: number): boolean {
-  return entries >= TAIL_SPLIT_MIN_ENTRIES || process.env.FLOWSIEVE_TAILSPLIT === 'always';
+/**
+ * Outbound entries from which a shard whose outbound table holds at least half as many entries
+ * as its inbound one splits too, whatever the inbound table's size: GCP's blobs (96 k inbound,
+ * 72 k outbound entries), where the outbound finalise (~20 ms) is twice the inbound one (~8 ms),
+ * so that the engine's thread takes the inbound part while the shard finalises its outbound
+ * table (bench/RESULTS.md, session 16 jsoninline). AWS inputs have a fifth as many outbound.
+ */
+export const TAIL_SPLIT_MIN_OUTBOUND = 32_768;
+
+/**
+ * Whether a table of `entries` inbound entries is split, beside an outbound table of
+ * `outboundEntries` (TAIL_SPLIT_MIN_ENTRIES, TAIL_SPLIT_MIN_OUTBOUND; any with FLOWSIEVE_TAILSPLIT=always).
+ */
+export function tailSplitFits(entries: number, outboundEntries = 0): boolean {
+  if (entries >= TAIL_SPLIT_MIN_ENTRIES || process.env.FLOWSIEVE_TAILSPLIT === 'always') return true;
+  return outboundEntries >= TAIL_SPLIT_MIN_OUTBOUND && 2 * outboundEntries >= entries;
 }
