@@ -21,8 +21,7 @@ import { LastKey } from './scan-ingest.js';
 import { countAt, putAddress, selectedRows, type BlockRows, type OutboundColumns } from '../replay/row-codec.js';
 import { nextPow2, type ShardFilter } from './scan-layout.js';
 import type { TrafficFigures } from './verdict.js';
-import { wasmGrouping, type GroupedColumns, type GroupingSpace, type WasmGrouping } from './outbound-wasm.js';
-import { PIECE } from './wasm-pieces.js';
+import { wasmGrouping, type GroupedColumns, type WasmGrouping } from './outbound-wasm.js';
 import { ADD_MAP_CAP, ADD_STAGE, outboundArena, type OutboundArena, type OutboundViews } from './outbound-adds.js';
 
 const F_PACKETS = 1;
@@ -360,7 +359,7 @@ export class OutboundTable {
     const arena = outboundArena();
     if (arena === null || !this.place(arena, this.cap, this.n, indexSlots(this.cap))) return;
     this.arena = arena;
-    this.rebuildIndex(true);
+    this.rebuildIndex();
     this.mappedStrings = null; // the batch's maps made again, where the module reads them
   }
 
@@ -385,24 +384,6 @@ export class OutboundTable {
     this.mask = slots - 1;
     this.cap = cap;
     return true;
-  }
-
-  /** Space for the finalisation's groupings past the columns in the arena's memory (OutboundArena.groupingSpace). */
-  private groupingSpace(bytes: number): GroupingSpace | null {
-    return this.arena!.groupingSpace(bytes, (v) => this.takeViews(v));
-  }
-
-  /** The arena's views of its memory taken again, entries where they were (its buffer detached by a growth). */
-  private takeViews(v: OutboundViews): void {
-    const inArena = this.mapsInArena();
-    const columns = this as Record<EntryColumn, Typed>;
-    for (const c of ENTRY_COLUMN_NAMES) columns[c] = v[c];
-    if (inArena) {
-      this.accountMap = v.accountMap;
-      this.stringMap = v.stringMap;
-    }
-    this.views = v;
-    this.index = v.index;
   }
 
   /**
@@ -477,24 +458,15 @@ export class OutboundTable {
     for (let j = from; j < to; j++) {
       const i = row[j]!;
       const a = af[i]!;
-      // an IPv4 address (most rows) is its own key word, as wordOf makes it of its four words
-      let sA = src[i]! | 0;
-      let fam = 0;
-      if ((a & 1) !== 0) {
-        putAddress(sw, 0, true, 0, src6, ks[j]! * 4);
-        sA = this.v6.wordOf(sw, 0) | 0;
-        fam = this.v6.wasV6 ? F_SRC6 : 0;
-      }
+      putAddress(sw, 0, (a & 1) !== 0, src[i]!, src6, ks[j]! * 4);
+      putAddress(dw, 0, (a & 2) !== 0, dst[i]!, dst6, kd[j]! * 4);
+      const sA = this.v6.wordOf(sw, 0) | 0;
+      let fam = this.v6.wasV6 ? F_SRC6 : 0;
       const epv = (((flags[i]! >>> 2) & 3) << 30) | this.accountOf(account[i]!);
       const ppv = ((proto[i]! << 16) | dport[i]!) >>> 0;
       const st = start[i]!;
       const w = Math.floor(st / W);
-      let dA = dst[i]! | 0;
-      this.targetFam = 0;
-      if ((a & 2) !== 0) {
-        putAddress(dw, 0, true, 0, dst6, kd[j]! * 4);
-        dA = this.targetWord(dw, 0);
-      }
+      const dA = this.targetWord(dw, 0);
       if (this.targetFam < 0) {
         this.drop(sA, fam, epv, w, 1);
         continue;
@@ -531,13 +503,7 @@ export class OutboundTable {
     return dA;
   }
 
-  /**
-   * A record's counts into entry e: addRun's and addBlockRun's step once each has found the
-   * record's entry. Their lookups (LastKey, then a fresh batch's own index or the table's) stay
-   * written out in each loop: addBlockRun calling one shared step for lookup and counts cost the
-   * replay shard's outbound adds ~7 % (4-5 ms a shard thread; bench/RESULTS.md, session 16
-   * replayfin), and the bucket's addRun measured level either way.
-   */
+  /** A record's counts into entry e (addBlockRun's; addRun's are written out in its loop). */
   private tally(e: number, pk: number, by: number, first: number, end: number, sport: number, iface: number, instance: number, region: number): void {
     this.f[e]!++;
     if (pk === pk) {
@@ -711,6 +677,8 @@ export class OutboundTable {
     // at 1 worker this way, 0.86x through the module; bench/RESULTS.md, branch replaywasm)
     if (this.batchMask !== 0) this.addInJs(batch, 0, batch.n);
     else if (this.mapsInArena() && batch.n >= ADD_MIN_BATCH) {
+      // the module looks records up in the table's index: a fresh batch's entries into it first
+      if (this.indexed < this.n) this.syncIndex();
       this.addInModule(batch, 0);
     } else this.addInJs(batch, 0, batch.n);
   }
@@ -736,9 +704,6 @@ export class OutboundTable {
       this.arena!.stage(batch, from, n);
       for (let k = 0; ; k++) {
         const arena = this.arena!;
-        // the module looks records up in the table's index: entries not in it yet (a fresh
-        // batch's, or all of them after a growth: rebuildIndex) go in first
-        if (this.indexed < this.n) this.syncIndex();
         k = arena.add(k, n, this.n, limit, this.windowSeconds);
         this.n = arena.entries();
         this.indexed = this.n; // the module indexes the entries it adds
@@ -880,7 +845,23 @@ export class OutboundTable {
         this.drop(sA, fam, epv, w, 1);
         continue;
       }
-      this.tally(e, packets[i]!, bytes[i]!, start[i]!, end[i]!, sport[i]!, batch.iface[i]!, batch.instance[i]!, batch.region[i]!);
+      this.f[e]!++;
+      const pk = packets[i]!;
+      if (pk === pk) {
+        this.p[e]! += pk;
+        this.flags[e]! |= F_PACKETS;
+      }
+      const by = bytes[i]!;
+      if (by === by) {
+        this.b[e]! += by;
+        this.flags[e]! |= F_BYTES;
+      }
+      if (start[i]! < this.first[e]!) this.first[e] = start[i]!;
+      if (end[i]! > this.last[e]!) this.last[e] = end[i]!;
+      this.sports[e]! |= 1 << (fmix32(sport[i]!) & 31);
+      this.keepSmallest(this.iface, e, this.stringId(batch.iface[i]!));
+      this.keepSmallest(this.instance, e, this.stringId(batch.instance[i]!));
+      this.keepSmallest(this.region, e, this.stringId(batch.region[i]!));
     }
   }
 
@@ -997,7 +978,7 @@ export class OutboundTable {
   /** Twice the capacity (up to the limit), the index written again (a batch index needs none: it numbers entries). */
   private grow(): void {
     this.allocate(Math.min(this.cap * 2, Math.max(this.hardLimit, this.cap + 1)), this.n);
-    this.rebuildIndex(true);
+    this.rebuildIndex();
   }
 
   /** A new entry of the key, its counts empty (not in any index yet). */
@@ -1022,18 +1003,14 @@ export class OutboundTable {
   }
 
   /**
-   * The index over entries [0, n) to be written again, in the index allocate sized for the
-   * capacity (in the module's memory when the table is there, where the module reads it):
-   * emptied, its entries written by the next lookup that needs them (findOrInsert, the
-   * module's adds: syncIndex). A replay run's fresh blocks are looked up in their own index
-   * only, so its table's index is never written: its 4 MB a shard were page faults for
-   * nothing, by the fill and by the entries moved into the arena (~3 ms each a shard thread).
-   * `fresh`: the index is allocate's, all zeros already, and not filled again.
+   * The index over entries [0, n), written again in the index allocate sized for the
+   * capacity: in the module's memory when the table is there, where the module reads it.
    */
-  private rebuildIndex(fresh = false): void {
-    if (!fresh) this.index.fill(0);
+  private rebuildIndex(): void {
+    this.index.fill(0);
     this.mask = this.index.length - 1;
     this.indexed = 0;
+    this.syncIndex();
   }
 
   /**
@@ -1155,7 +1132,7 @@ export class OutboundTable {
     // window can raise an alert: group entries by host first, and group the candidates only.
     const need = Math.max(1, Math.min(t.minTargets, t.minPorts, minInternal));
     const home = new HomeNet(t.homeNet ?? []);
-    const wasm = this.n > 0 ? wasmGrouping(this, this.v6, home, PIECE, this.arena === null ? undefined : (bytes) => this.groupingSpace(bytes)) : null;
+    const wasm = this.n > 0 ? wasmGrouping(this, this.v6, home) : null;
     if (wasm !== null) return this.finalizeGrouped(wasm, t, uptoWindow, need, minInternal, out);
     const hosts = this.hostHashes(uptoWindow);
     const hostOf = new Int32Array(this.n);

@@ -5,13 +5,11 @@
  * the bucket's 147,511 entries against 11-17 ms warm (bench/RESULTS.md, branch shardwasm).
  * The module's code is compiled before it runs.
  *
- * One finalisation, one memory: every array the groupings write is laid out once, bump after
- * bump, in memory sized for them all, so the memory never grows during it (growing detaches
- * the buffer JavaScript holds views of) and the views handed out (Groups, host figures) stay
- * valid until the finalisation drops the instance. A table in an arena (outbound-adds.ts)
- * lends the space past its columns in its own memory (GroupingSpace), and the groupings read
- * its key columns where they lie; any other table's key columns are copied into a fresh
- * memory (a few MB, faulted in page by page: ~10 ms of a shard thread of 500 k entries).
+ * One finalisation, one memory: the key columns are copied in (a few MB; the table keeps its
+ * own arrays for the adds), every array the groupings write is laid out once, bump after
+ * bump, in a memory sized for them all, so the memory never grows (growing detaches the
+ * buffer JavaScript holds views of) and the views handed out (Groups, host figures) stay
+ * valid until the finalisation drops the instance.
  *
  * Every pass over entries (or hosts) is called in pieces of PIECE (wasm-pieces.ts): WebAssembly has no on-stack
  * replacement, so a call that starts in Liftoff (V8's baseline code) ends in it, and these
@@ -60,19 +58,6 @@ export interface GroupedColumns {
   sports: Uint32Array;
 }
 
-/**
- * Zeroed memory a finalisation may lay out in from `at` (OutboundArena.groupingSpace), in a
- * memory that holds the table's key columns already, at `columns` (src, ep, pp, win, dst,
- * flags, sports: setColumns' order). `laid`: where the layout has reached (the arena zeroes
- * up to it before lending the space again).
- */
-export interface GroupingSpace {
-  memory: WebAssembly.Memory;
-  at: number;
-  laid: number;
-  columns: readonly number[];
-}
-
 /** Entries with equal keys (OutboundTable's Groups): views into the finalisation's memory. */
 export interface WasmGroups {
   count: number;
@@ -110,35 +95,21 @@ const MAX_BYTES = 65535 * PAGE;
  */
 const BYTES_PER_ENTRY = 25 + 12 + 24 + 4 + 8 + 8 + 16 + 48 + 48;
 
-/**
- * Bytes a finalisation of a table of `entries` lays out at most, but for the IPv6 and home
- * network parts (wasmGrouping adds those): what an arena sets aside past its table
- * (OutboundArena.place), so that its memory seldom has to grow for one.
- */
-export function groupingBytes(entries: number): number {
-  return BASE + entries * BYTES_PER_ENTRY + 64 * 1024;
-}
-
 /** The module, compiled once a thread; null when not built or FLOWSIEVE_OUTBOUND=js (read at each finalisation: tests switch it). */
 function groupsModule(): WebAssembly.Module | null {
   return process.env.FLOWSIEVE_OUTBOUND === 'js' ? null : wasmModule('outbound-groups.wasm');
 }
 
-/**
- * One finalisation's groupings, or null where JavaScript groups (see the module comment):
- * in the space `lend` gives for the bytes they need (the table's own memory), else over a
- * copy of the table's columns in a fresh memory.
- */
-export function wasmGrouping(cols: GroupedColumns, v6: V6Intern, home: HomeNet, piece = PIECE, lend?: (bytes: number) => GroupingSpace | null): WasmGrouping | null {
+/** One finalisation's groupings over a copy of the table's columns, or null where JavaScript groups (see the module comment). */
+export function wasmGrouping(cols: GroupedColumns, v6: V6Intern, home: HomeNet, piece = PIECE): WasmGrouping | null {
   const m = groupsModule();
   if (m === null) return null;
   const homeV4 = home.v4Ranges();
   // and a byte an IPv6 address (public or not), the home networks' IPv4 ranges; the special ranges and alignment in the margin
-  const bytes = groupingBytes(cols.n) + v6.n + homeV4.byteLength;
+  const bytes = BASE + cols.n * BYTES_PER_ENTRY + v6.n + homeV4.byteLength + 64 * 1024;
   if (bytes > MAX_BYTES) return null;
   try {
-    const space = lend?.(bytes) ?? null;
-    return new WasmGrouping(m, cols, bytes, home, homeV4, v6, piece, space);
+    return new WasmGrouping(m, cols, bytes, home, homeV4, v6, piece);
   } catch {
     return null; // no address space for the memory: JavaScript groups
   }
@@ -148,8 +119,6 @@ export class WasmGrouping {
   private readonly ex: GroupsExports;
   private readonly memory: WebAssembly.Memory;
   private at = BASE;
-  /** where the layout must end */
-  private readonly end: number;
   /** hostHash of every entry of the windows grouped (0 for others), by entry */
   private hosts = 0;
   /**
@@ -170,12 +139,8 @@ export class WasmGrouping {
     private readonly v6: V6Intern,
     /** entries a call of a pass (PIECE; tests cut at odd places) */
     private readonly piece: number,
-    /** the table's memory and its key columns there, or null: a fresh memory, the columns copied in */
-    private readonly space: GroupingSpace | null = null,
   ) {
-    this.memory = space?.memory ?? new WebAssembly.Memory({ initial: Math.ceil(bytes / PAGE) });
-    this.at = space?.at ?? BASE;
-    this.end = this.at + bytes;
+    this.memory = new WebAssembly.Memory({ initial: Math.ceil(bytes / PAGE) });
     this.ex = new WebAssembly.Instance(module, { env: { memory: this.memory } }).exports as unknown as GroupsExports;
     const n = cols.n;
     const put = (a: Uint32Array | Uint8Array): number => {
@@ -183,8 +148,7 @@ export class WasmGrouping {
       new (a.constructor as typeof Uint32Array)(this.memory.buffer, p, n).set(a.subarray(0, n));
       return p;
     };
-    const [src, ep, pp, win, dst, flags, sports] = space?.columns ?? [put(cols.srcA), put(cols.ep), put(cols.pp), put(cols.win), put(cols.dstA), put(cols.flags), put(cols.sports)];
-    this.ex.setColumns(src!, ep!, pp!, win!, dst!, flags!, sports!);
+    this.ex.setColumns(put(cols.srcA), put(cols.ep), put(cols.pp), put(cols.win), put(cols.dstA), put(cols.flags), put(cols.sports));
     this.slotCount = nextPow2(Math.max(16, n * 2));
     this.slots = this.alloc(this.slotCount * 4);
     this.first = this.alloc(n * 4);
@@ -193,13 +157,11 @@ export class WasmGrouping {
     this.ex.setDistinct(this.alloc(this.slotCount * 4), this.alloc(this.slotCount * 4), this.alloc(this.slotCount * 4));
   }
 
-  /** `bytes` of the memory, 8-aligned (zeroed: a fresh memory or a zeroed space, and nothing is laid twice). */
+  /** `bytes` of the memory, 8-aligned (zeroed: the memory is fresh and nothing is laid twice). */
   private alloc(bytes: number): number {
     const p = this.at;
-    this.at = Math.ceil((p + bytes) / 8) * 8; // not `& ~7`: offsets may pass 2^31
-
-    if (this.at > this.end || this.at > this.memory.buffer.byteLength) throw new Error('outbound grouping: memory laid out past its size');
-    if (this.space !== null) this.space.laid = this.at;
+    this.at = (p + bytes + 7) & ~7;
+    if (this.at > this.memory.buffer.byteLength) throw new Error('outbound grouping: memory laid out past its size');
     return p;
   }
 
