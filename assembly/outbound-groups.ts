@@ -6,9 +6,11 @@
 // mostly before V8 had optimised them (~60 ms of the shard thread on the bucket); here they
 // are compiled before they run.
 //
-// The table's key columns are copied into this module's memory by JavaScript, which lays out
-// every array (a fresh memory sized for the finalisation: the memory never grows) and reads
-// the results through typed-array views. Everything here is outbound-table.ts written again:
+// The table's key columns lie in this module's memory: the outbound table's own memory
+// (assembly/outbound-adds.ts's, which imports it too), or a fresh one JavaScript copied them
+// into. JavaScript lays out every array (past the table's, in room set aside: the memory never
+// grows during a finalisation) and reads the results through typed-array views. Everything
+// here is outbound-table.ts written again:
 // the same hashes, groups in order of first appearance and entries in input order, so the
 // findings are the same, in the same order, with the same sums.
 //
@@ -125,9 +127,13 @@ function groupOfEntry(e: u32, slot: u32, mask: u32, by: u32, slots: u32, first: 
  * its entries lie in input order. `slots` (slotCount i32s, a power of two >= 2m) and `first`
  * (m i32s) are scratch.
  */
-export function groupBegin(m: u32, start: u32, slots: u32, slotCount: u32): void {
+export function groupBegin(m: u32, start: u32, slots: u32, slotCount: u32, fillStart: u32): void {
   memory.fill(slots, 0, slotCount << 2);
-  memory.fill(start, 0, (m + 1) << 2);
+  // `start` is laid out fresh for each grouping, zeroed (outbound-wasm.ts alloc). In a replay
+  // table's memory (fillStart 0) it is not filled here, so that only the places of the groups
+  // found are touched (a grouping by host of a shard's 494 k entries has ~5 k groups: its 2 MB
+  // fill was ~500 page faults for nothing); other tables fill it, as they did before
+  if (fillStart) memory.fill(start, 0, (m + 1) << 2);
   groupCount = 0;
 }
 

@@ -27,7 +27,7 @@ const MEMORY = {
   // new one when it needs more: growing a memory detaches its buffer, and one detached
   // buffer makes V8 check every typed-array access of the thread for detaching from then on
   'scan-held': ['--importMemory', '--initialMemory', '1'],
-  // the outbound finalisation (src/engine/outbound-wasm.ts): a memory sized for each one, never grown
+  // the outbound finalisation (src/engine/outbound-wasm.ts): the table's memory (outbound-adds'), or a memory sized for it
   'outbound-groups': ['--importMemory', '--initialMemory', '1'],
   // the outbound table's add loop (src/engine/outbound-adds.ts): the table's memory, a new one when it grows
   'outbound-adds': ['--importMemory', '--initialMemory', '1'],

@@ -4,6 +4,7 @@ import { allocBatch, type FlowBatchData } from '../dist/src/flow/batch.js';
 import { OutboundTable, type OutboundThresholds } from '../dist/src/engine/outbound-table.js';
 import { wasmGrouping } from '../dist/src/engine/outbound-wasm.js';
 import { HomeNet } from '../dist/src/net/home-net.js';
+import { outboundArena } from '../dist/src/engine/outbound-adds.js';
 
 // The outbound finalisation's groupings in WebAssembly (src/engine/outbound-wasm.ts) against
 // the JavaScript ones (FLOWSIEVE_OUTBOUND=js): the same findings, in the same order, on shapes
@@ -147,6 +148,62 @@ describe.runIf(built)('outbound finalisation in WebAssembly', () => {
     expect(expectSame(each, { ...ones, minTargets: 0, minPorts: -1, minInternalTargets: 0 })).toHaveLength(9000); // thresholds below one: the same
     const homeNet = Array.from({ length: 20000 }, (_, k) => `8.0.${k >> 8}.${k & 255}/32`);
     expect(expectSame(each, { ...ones, homeNet })).toHaveLength(6000);
+  });
+
+  it('groups a replay table in its own memory: grown where the room set aside is short, and zeroed again for the next finalisation', () => {
+    // 4,096 entries in a table of 4,096 (the arena's room is for a finalisation of 4,096 with
+    // 64 KiB to spare); 20,000 home networks apart (not merged into one range) take 160 KB more:
+    // the memory grows for them
+    const each: Row[] = [];
+    for (let k = 0; k < 4096; k++) each.push({ src: v4(0x0a000000 + (k >> 4)), dst: k % 3 ? v4(0x08000000 + k) : v4(0x09000001 + ((k & 255) << 8)), proto: 6, port: 443, start: T0 + (k & 1) * W, packets: 1 + (k % 5), sport: k });
+    const homeNet = Array.from({ length: 20000 }, (_, k) => `9.${k >> 8}.${k & 255}.1/32`);
+    const t0: OutboundThresholds = { ...thresholds, minTargets: 4, minPorts: 4, minInternalTargets: 2, maxCvPackets: 10, maxCvBytes: 10, homeNet };
+    const twice = (js: boolean, replay = !js): string[][] => {
+      if (js) process.env.FLOWSIEVE_OUTBOUND = 'js';
+      else delete process.env.FLOWSIEVE_OUTBOUND;
+      const t = new OutboundTable(W, 4096);
+      // as addBlockRows marks a table replay blocks feed (only those group in their own memory)
+      (t as unknown as { replayRows: boolean }).replayRows = replay;
+      t.addBatch(batchOf(each));
+      expect(t.n).toBe(4096);
+      const before = t.srcA.buffer.byteLength;
+      const first = t.finalize(t0).map((f) => JSON.stringify(f));
+      // a replay table's memory grown, its views taken again; any other table's copied, its memory as it was
+      if (!js) expect(t.srcA.buffer.byteLength > before).toBe(replay);
+      const again = t.finalize(t0).map((f) => JSON.stringify(f));
+      t.dropWindowsUpTo(Math.floor(T0 / W));
+      t.addBatch(batchOf(each.filter((r) => r.start === T0).map((r) => ({ ...r, start: T0 + 2 * W }))));
+      const later = t.finalize({ ...t0, homeNet: [] }).map((f) => JSON.stringify(f));
+      return [first, again, later];
+    };
+    const [first, again, later] = twice(false);
+    expect(first.length).toBeGreaterThan(200);
+    expect(again).toEqual(first);
+    expect(later.length).toBeGreaterThan(200);
+    expect([first, again, later]).toEqual(twice(true));
+    expect([first, again, later]).toEqual(twice(false, false));
+  });
+
+  it('an arena lends its room past the table zeroed again, and its views after it grew', () => {
+    delete process.env.FLOWSIEVE_OUTBOUND;
+    const arena = outboundArena()!;
+    const views = arena.place(1024, 2048, 0, true);
+    views.srcA[5] = 7;
+    const moved: unknown[] = [];
+    const space = arena.groupingSpace(1 << 16, (v) => moved.push(v))!;
+    expect(moved).toHaveLength(0); // place set room aside
+    expect(space.columns[0]).toBe(views.srcA.byteOffset);
+    // a finalisation's layout, left dirty
+    new Uint8Array(space.memory.buffer, space.at, 5000).fill(0xab);
+    space.laid = space.at + 5000;
+    const again = arena.groupingSpace(1 << 16, (v) => moved.push(v))!;
+    expect(again.at).toBe(space.at);
+    expect(new Uint8Array(again.memory.buffer, again.at, 5000).every((b) => b === 0)).toBe(true);
+    // more than the room: the memory grows, the table's views are made again, entries where they were
+    const grown = arena.groupingSpace(64 << 20, (v) => moved.push(v))!;
+    expect(moved).toHaveLength(1);
+    expect((moved[0] as typeof views).srcA[5]).toBe(7);
+    expect(grown.memory.buffer.byteLength).toBeGreaterThanOrEqual(grown.at + (64 << 20));
   });
 
   it('an empty table and a table of one entry', () => {

@@ -12,13 +12,16 @@
  * compiled before it runs.
  *
  * A table that grows is placed in a new memory (and instance), never a grown one: growing a
- * memory detaches its buffer (scripts/wasm.mjs says what that costs). FLOWSIEVE_OUTBOUND=js
+ * memory detaches its buffer (scripts/wasm.mjs says what that costs). The room past the table
+ * lent to its finalisation (groupingSpace) is the one growth, and only where the room set
+ * aside is short. FLOWSIEVE_OUTBOUND=js
  * (or a build without the module) keeps the arrays and the loop in JavaScript, for A/B runs.
  */
 import { PopulateAhead } from './populate-ahead.js';
 import { wasmModule } from '../data/files.js';
 import type { FlowBatchData } from '../flow/batch.js';
 import { BatchStage, stageRecordBytes } from './batch-stage.js';
+import { groupingBytes, type GroupingSpace } from './outbound-wasm.js';
 
 interface AddExports {
   addStaged(at: number, stage: number, from: number, n: number): number;
@@ -31,6 +34,8 @@ export const ADD_STAGE = 4096;
 export const ADD_MAP_CAP = 16384;
 
 const PAGE = 65536;
+/** wasm32's 4 GiB less a page */
+const MAX_PAGES = 65535;
 /** The layout's u32 slots (assembly/outbound-adds.ts L_*). */
 const enum L {
   p = 0,
@@ -115,6 +120,14 @@ export class OutboundArena {
   private ahead: PopulateAhead | null = null;
   private lead = 0;
 
+  /** The table's memory and where its parts lie (tableAt), its capacity and index slots: place's. */
+  private memory: WebAssembly.Memory | null = null;
+  private at: number[] = [];
+  private cap = 0;
+  private slots = 0;
+  /** The space the last finalisation laid out in (groupingSpace): zeroed again before the next one. */
+  private space: GroupingSpace | null = null;
+
   constructor(private readonly module: WebAssembly.Module) {}
 
   /**
@@ -129,12 +142,25 @@ export class OutboundArena {
    * A new memory (and instance) for `cap` entries and an index of `slots`, all zero: the
    * caller copies what it keeps from its old views (`keep` entries). The old memory is left as it is.
    */
-  place(cap: number, slots: number, keep: number): OutboundViews {
+  place(cap: number, slots: number, keep: number, room: boolean): OutboundViews {
     const at = tableAt(cap);
-    const memory = new WebAssembly.Memory({ initial: Math.ceil((at[L.index]! + slots * 4) / PAGE) });
+    const end = at[L.index]! + slots * 4;
+    // and, with `room` (a replay table's), room past the table for its finalisation
+    // (groupingSpace), where it fits in wasm32: address space only, until one touches it (a
+    // memory of 36 MB and one of 132 MB cost the same to make, 16 ms of CPU with 36 MB
+    // touched; growing the first by 96 MB cost 3.3 ms). Other tables measured 1.01-1.02x CPU
+    // with it on GCP (bench/RESULTS.md, session 16 replayfin's note), so they go without.
+    const spare = room ? Math.ceil((end + groupingBytes(cap)) / PAGE) : MAX_PAGES + 1;
+    const memory = new WebAssembly.Memory({ initial: spare <= MAX_PAGES ? spare : Math.ceil(end / PAGE) });
     this.ex = new WebAssembly.Instance(this.module, { env: { memory } }).exports as unknown as AddExports;
+    this.memory = memory;
+    this.at = at;
+    this.cap = cap;
+    this.slots = slots;
+    this.space = null;
     const buf = memory.buffer;
-    const layout = new Uint32Array(buf, 0, 32);
+    this.viewsOf(buf);
+    const layout = this.layout;
     layout.set(at, L.p);
     layout[L.mask] = slots - 1;
     layout[L.cap] = cap;
@@ -142,15 +168,51 @@ export class OutboundArena {
     layout[L.stringMap] = MAPS_AT + ADD_MAP_CAP * 4;
     layout[L.stage] = STAGE_AT;
     layout[L.compares] = COMPARES_AT;
-    this.layout = layout;
-    this.seconds = new Float64Array(buf, L.seconds * 4, 1);
-    this.compares = new Uint32Array(buf, COMPARES_AT, 3 * ADD_STAGE * 3);
-    this.staged = new BatchStage(buf, STAGE_AT, ADD_STAGE, ADD_STAGE_COLUMNS);
     // every column of an entry, p to flags (the index is written as entries go in: at random)
     const columns = at.slice(L.p, L.flags + 1).map((a, c) => [a, c < 2 ? 8 : c < 14 ? 4 : 1] as const);
     this.ahead = new PopulateAhead(new Uint8Array(buf), columns, cap, keep);
     this.lead = Math.min(1 << 15, Math.max(1024, cap >> 4));
     return viewsOver(buf, at, cap, slots);
+  }
+
+  /** The arena's own views of its memory's buffer (place; again after groupingSpace grew it). */
+  private viewsOf(buf: ArrayBuffer): void {
+    this.layout = new Uint32Array(buf, 0, 32);
+    this.seconds = new Float64Array(buf, L.seconds * 4, 1);
+    this.compares = new Uint32Array(buf, COMPARES_AT, 3 * ADD_STAGE * 3);
+    this.staged = new BatchStage(buf, STAGE_AT, ADD_STAGE, ADD_STAGE_COLUMNS);
+  }
+
+  /**
+   * `bytes` of zeroed memory past the table, in its memory, for a finalisation's groupings
+   * (outbound-wasm.ts), which then read the table's key columns where they lie instead of a
+   * copy of them in a fresh memory (the copy's page faults were ~10 ms of each shard thread of a
+   * 2-worker replay run: bench/RESULTS.md, session 16 replayfin). place sets room aside for a
+   * finalisation of the whole capacity; where that is short the memory grows, which detaches
+   * its buffer: `moved` then gets the table's views of the new one. What a finalisation laid
+   * out is zeroed before the next one. null: no such memory to be had (the groupings copy the
+   * columns).
+   */
+  groupingSpace(bytes: number, moved: (views: OutboundViews) => void): GroupingSpace | null {
+    const memory = this.memory!;
+    const from = Math.ceil((this.at[L.index]! + this.slots * 4) / 8) * 8; // not `& ~7`: offsets may pass 2^31
+    const need = from + bytes;
+    if (need > memory.buffer.byteLength) {
+      try {
+        memory.grow(Math.ceil((need - memory.buffer.byteLength) / PAGE));
+      } catch {
+        return null; // past wasm32's 4 GiB, or no address space
+      }
+      const buf = memory.buffer;
+      this.viewsOf(buf);
+      this.ahead?.moved(new Uint8Array(buf));
+      moved(viewsOver(buf, this.at, this.cap, this.slots));
+    }
+    const last = this.space;
+    if (last !== null) new Uint8Array(memory.buffer, from, last.laid - from).fill(0);
+    const at = this.at;
+    this.space = { memory, at: from, laid: from, columns: [at[L.src]!, at[L.ep]!, at[L.pp]!, at[L.win]!, at[L.dst]!, at[L.flags]!, at[L.sports]!] };
+    return this.space;
   }
 
   /** The feed column of records [from, from + n) of the batch (n <= ADD_STAGE) staged: how many are outbound. */

@@ -21,7 +21,8 @@ import { LastKey } from './scan-ingest.js';
 import { countAt, putAddress, selectedRows, type BlockRows, type OutboundColumns } from '../replay/row-codec.js';
 import { nextPow2, type ShardFilter } from './scan-layout.js';
 import type { TrafficFigures } from './verdict.js';
-import { wasmGrouping, type GroupedColumns, type WasmGrouping } from './outbound-wasm.js';
+import { wasmGrouping, type GroupedColumns, type GroupingSpace, type WasmGrouping } from './outbound-wasm.js';
+import { PIECE } from './wasm-pieces.js';
 import { ADD_MAP_CAP, ADD_STAGE, outboundArena, type OutboundArena, type OutboundViews } from './outbound-adds.js';
 
 const F_PACKETS = 1;
@@ -320,6 +321,14 @@ export class OutboundTable {
   private arenaWanted = process.env.FLOWSIEVE_OUTBOUND !== 'js';
   /** The arena's views of the current layout (null on the JavaScript path). */
   private views: OutboundViews | null = null;
+  /**
+   * Whether replay blocks feed the table (addBlockRows): only then does its arena set room
+   * aside for the finalisation, its index get written lazily and its finalisation lay out in
+   * the arena's memory (session 16 replayfin: 0.92x replay CPU at 2 workers). Every other
+   * table keeps the earlier path: on GCP's blobs and the text files those cost 1.02-1.03x
+   * CPU (bench/RESULTS.md, sessions 16 replayfin and replayfin2).
+   */
+  private replayRows = false;
 
   constructor(
     readonly windowSeconds: number,
@@ -359,7 +368,7 @@ export class OutboundTable {
     const arena = outboundArena();
     if (arena === null || !this.place(arena, this.cap, this.n, indexSlots(this.cap))) return;
     this.arena = arena;
-    this.rebuildIndex();
+    this.rebuildIndex(true);
     this.mappedStrings = null; // the batch's maps made again, where the module reads them
   }
 
@@ -367,7 +376,7 @@ export class OutboundTable {
   private place(arena: OutboundArena, cap: number, keep: number, slots: number): boolean {
     let v: OutboundViews;
     try {
-      v = arena.place(cap, slots, keep);
+      v = arena.place(cap, slots, keep, this.replayRows);
     } catch {
       return false; // a memory of that size cannot be had (wasm32's 4 GiB, or address space)
     }
@@ -384,6 +393,24 @@ export class OutboundTable {
     this.mask = slots - 1;
     this.cap = cap;
     return true;
+  }
+
+  /** Space for the finalisation's groupings past the columns in the arena's memory (OutboundArena.groupingSpace). */
+  private groupingSpace(bytes: number): GroupingSpace | null {
+    return this.arena!.groupingSpace(bytes, (v) => this.takeViews(v));
+  }
+
+  /** The arena's views of its memory taken again, entries where they were (its buffer detached by a growth). */
+  private takeViews(v: OutboundViews): void {
+    const inArena = this.mapsInArena();
+    const columns = this as Record<EntryColumn, Typed>;
+    for (const c of ENTRY_COLUMN_NAMES) columns[c] = v[c];
+    if (inArena) {
+      this.accountMap = v.accountMap;
+      this.stringMap = v.stringMap;
+    }
+    this.views = v;
+    this.index = v.index;
   }
 
   /**
@@ -434,6 +461,7 @@ export class OutboundTable {
    */
   addBlockRows(r: BlockRows, c: OutboundColumns, m: number, fresh: boolean): boolean {
     if (!fresh || this.keepBelow !== ALL_RANKS) return false;
+    this.replayRows = true;
     // addBatch's steps before its adds, for m records
     if (this.arenaWanted && this.arena === null && m >= ADD_MIN_BATCH) this.enterArena();
     if (r.strings !== this.mappedStrings) this.mapDictionaries(r.strings);
@@ -458,15 +486,24 @@ export class OutboundTable {
     for (let j = from; j < to; j++) {
       const i = row[j]!;
       const a = af[i]!;
-      putAddress(sw, 0, (a & 1) !== 0, src[i]!, src6, ks[j]! * 4);
-      putAddress(dw, 0, (a & 2) !== 0, dst[i]!, dst6, kd[j]! * 4);
-      const sA = this.v6.wordOf(sw, 0) | 0;
-      let fam = this.v6.wasV6 ? F_SRC6 : 0;
+      // an IPv4 address (most rows) is its own key word, as wordOf makes it of its four words
+      let sA = src[i]! | 0;
+      let fam = 0;
+      if ((a & 1) !== 0) {
+        putAddress(sw, 0, true, 0, src6, ks[j]! * 4);
+        sA = this.v6.wordOf(sw, 0) | 0;
+        fam = this.v6.wasV6 ? F_SRC6 : 0;
+      }
       const epv = (((flags[i]! >>> 2) & 3) << 30) | this.accountOf(account[i]!);
       const ppv = ((proto[i]! << 16) | dport[i]!) >>> 0;
       const st = start[i]!;
       const w = Math.floor(st / W);
-      const dA = this.targetWord(dw, 0);
+      let dA = dst[i]! | 0;
+      this.targetFam = 0;
+      if ((a & 2) !== 0) {
+        putAddress(dw, 0, true, 0, dst6, kd[j]! * 4);
+        dA = this.targetWord(dw, 0);
+      }
       if (this.targetFam < 0) {
         this.drop(sA, fam, epv, w, 1);
         continue;
@@ -704,6 +741,8 @@ export class OutboundTable {
       this.arena!.stage(batch, from, n);
       for (let k = 0; ; k++) {
         const arena = this.arena!;
+        // entries not in the index yet (a replay table's after a growth: rebuildIndex) go in first
+        if (this.indexed < this.n) this.syncIndex();
         k = arena.add(k, n, this.n, limit, this.windowSeconds);
         this.n = arena.entries();
         this.indexed = this.n; // the module indexes the entries it adds
@@ -978,7 +1017,7 @@ export class OutboundTable {
   /** Twice the capacity (up to the limit), the index written again (a batch index needs none: it numbers entries). */
   private grow(): void {
     this.allocate(Math.min(this.cap * 2, Math.max(this.hardLimit, this.cap + 1)), this.n);
-    this.rebuildIndex();
+    this.rebuildIndex(true);
   }
 
   /** A new entry of the key, its counts empty (not in any index yet). */
@@ -1003,14 +1042,27 @@ export class OutboundTable {
   }
 
   /**
-   * The index over entries [0, n), written again in the index allocate sized for the
-   * capacity: in the module's memory when the table is there, where the module reads it.
+   * The index over entries [0, n) to be written again, in the index allocate sized for the
+   * capacity (in the module's memory when the table is there, where the module reads it):
+   * emptied, its entries written by the next lookup that needs them (findOrInsert, the
+   * module's adds: syncIndex). A replay run's fresh blocks are looked up in their own index
+   * only, so its table's index is never written: its 4 MB a shard were page faults for
+   * nothing, by the fill and by the entries moved into the arena (~3 ms each a shard thread).
+   * `fresh`: the index is allocate's, all zeros already, and not filled again. Any other
+   * table than a replay one (replayRows) fills and writes it at once, as before: lazily, GCP's
+   * and the text files' runs measured 1.01-1.03x CPU (bench/RESULTS.md, session 16).
    */
-  private rebuildIndex(): void {
-    this.index.fill(0);
+  private rebuildIndex(fresh = false): void {
+    if (!this.replayRows) {
+      this.index.fill(0);
+      this.mask = this.index.length - 1;
+      this.indexed = 0;
+      this.syncIndex();
+      return;
+    }
+    if (!fresh) this.index.fill(0);
     this.mask = this.index.length - 1;
     this.indexed = 0;
-    this.syncIndex();
   }
 
   /**
@@ -1132,7 +1184,7 @@ export class OutboundTable {
     // window can raise an alert: group entries by host first, and group the candidates only.
     const need = Math.max(1, Math.min(t.minTargets, t.minPorts, minInternal));
     const home = new HomeNet(t.homeNet ?? []);
-    const wasm = this.n > 0 ? wasmGrouping(this, this.v6, home) : null;
+    const wasm = this.n > 0 ? wasmGrouping(this, this.v6, home, PIECE, this.arena === null || !this.replayRows ? undefined : (bytes) => this.groupingSpace(bytes)) : null;
     if (wasm !== null) return this.finalizeGrouped(wasm, t, uptoWindow, need, minInternal, out);
     const hosts = this.hostHashes(uptoWindow);
     const hostOf = new Int32Array(this.n);

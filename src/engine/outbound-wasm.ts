@@ -5,11 +5,13 @@
  * the bucket's 147,511 entries against 11-17 ms warm (bench/RESULTS.md, branch shardwasm).
  * The module's code is compiled before it runs.
  *
- * One finalisation, one memory: the key columns are copied in (a few MB; the table keeps its
- * own arrays for the adds), every array the groupings write is laid out once, bump after
- * bump, in a memory sized for them all, so the memory never grows (growing detaches the
- * buffer JavaScript holds views of) and the views handed out (Groups, host figures) stay
- * valid until the finalisation drops the instance.
+ * One finalisation, one memory: every array the groupings write is laid out once, bump after
+ * bump, in memory sized for them all, so the memory never grows during it (growing detaches
+ * the buffer JavaScript holds views of) and the views handed out (Groups, host figures) stay
+ * valid until the finalisation drops the instance. A table in an arena (outbound-adds.ts)
+ * lends the space past its columns in its own memory (GroupingSpace), and the groupings read
+ * its key columns where they lie; any other table's key columns are copied into a fresh
+ * memory (a few MB, faulted in page by page: ~10 ms of a shard thread of 500 k entries).
  *
  * Every pass over entries (or hosts) is called in pieces of PIECE (wasm-pieces.ts): WebAssembly has no on-stack
  * replacement, so a call that starts in Liftoff (V8's baseline code) ends in it, and these
@@ -30,7 +32,7 @@ import type { V6Intern } from './v6-intern.js';
 interface GroupsExports {
   setColumns(src: number, ep: number, pp: number, win: number, dst: number, flags: number, sports: number): void;
   hostHashes(from: number, to: number, upto: number, out: number, inWindow: number, m: number): number;
-  groupBegin(m: number, start: number, slots: number, slotCount: number): void;
+  groupBegin(m: number, start: number, slots: number, slotCount: number, fillStart: number): void;
   groupEntries(entries: number, from: number, to: number, by: number, hosts: number, start: number, groupOf: number, slots: number, slotCount: number, first: number): number;
   groupStarts(start: number, from: number, to: number): void;
   groupNext(next: number, start: number, count: number): void;
@@ -56,6 +58,19 @@ export interface GroupedColumns {
   dstA: Uint32Array;
   flags: Uint8Array;
   sports: Uint32Array;
+}
+
+/**
+ * Zeroed memory a finalisation may lay out in from `at` (OutboundArena.groupingSpace), in a
+ * memory that holds the table's key columns already, at `columns` (src, ep, pp, win, dst,
+ * flags, sports: setColumns' order). `laid`: where the layout has reached (the arena zeroes
+ * up to it before lending the space again).
+ */
+export interface GroupingSpace {
+  memory: WebAssembly.Memory;
+  at: number;
+  laid: number;
+  columns: readonly number[];
 }
 
 /** Entries with equal keys (OutboundTable's Groups): views into the finalisation's memory. */
@@ -95,21 +110,35 @@ const MAX_BYTES = 65535 * PAGE;
  */
 const BYTES_PER_ENTRY = 25 + 12 + 24 + 4 + 8 + 8 + 16 + 48 + 48;
 
+/**
+ * Bytes a finalisation of a table of `entries` lays out at most, but for the IPv6 and home
+ * network parts (wasmGrouping adds those): what an arena sets aside past its table
+ * (OutboundArena.place), so that its memory seldom has to grow for one.
+ */
+export function groupingBytes(entries: number): number {
+  return BASE + entries * BYTES_PER_ENTRY + 64 * 1024;
+}
+
 /** The module, compiled once a thread; null when not built or FLOWSIEVE_OUTBOUND=js (read at each finalisation: tests switch it). */
 function groupsModule(): WebAssembly.Module | null {
   return process.env.FLOWSIEVE_OUTBOUND === 'js' ? null : wasmModule('outbound-groups.wasm');
 }
 
-/** One finalisation's groupings over a copy of the table's columns, or null where JavaScript groups (see the module comment). */
-export function wasmGrouping(cols: GroupedColumns, v6: V6Intern, home: HomeNet, piece = PIECE): WasmGrouping | null {
+/**
+ * One finalisation's groupings, or null where JavaScript groups (see the module comment):
+ * in the space `lend` gives for the bytes they need (the table's own memory), else over a
+ * copy of the table's columns in a fresh memory.
+ */
+export function wasmGrouping(cols: GroupedColumns, v6: V6Intern, home: HomeNet, piece = PIECE, lend?: (bytes: number) => GroupingSpace | null): WasmGrouping | null {
   const m = groupsModule();
   if (m === null) return null;
   const homeV4 = home.v4Ranges();
   // and a byte an IPv6 address (public or not), the home networks' IPv4 ranges; the special ranges and alignment in the margin
-  const bytes = BASE + cols.n * BYTES_PER_ENTRY + v6.n + homeV4.byteLength + 64 * 1024;
+  const bytes = groupingBytes(cols.n) + v6.n + homeV4.byteLength;
   if (bytes > MAX_BYTES) return null;
   try {
-    return new WasmGrouping(m, cols, bytes, home, homeV4, v6, piece);
+    const space = lend?.(bytes) ?? null;
+    return new WasmGrouping(m, cols, bytes, home, homeV4, v6, piece, space);
   } catch {
     return null; // no address space for the memory: JavaScript groups
   }
@@ -119,6 +148,8 @@ export class WasmGrouping {
   private readonly ex: GroupsExports;
   private readonly memory: WebAssembly.Memory;
   private at = BASE;
+  /** where the layout must end */
+  private readonly end: number;
   /** hostHash of every entry of the windows grouped (0 for others), by entry */
   private hosts = 0;
   /**
@@ -139,8 +170,12 @@ export class WasmGrouping {
     private readonly v6: V6Intern,
     /** entries a call of a pass (PIECE; tests cut at odd places) */
     private readonly piece: number,
+    /** the table's memory and its key columns there, or null: a fresh memory, the columns copied in */
+    private readonly space: GroupingSpace | null = null,
   ) {
-    this.memory = new WebAssembly.Memory({ initial: Math.ceil(bytes / PAGE) });
+    this.memory = space?.memory ?? new WebAssembly.Memory({ initial: Math.ceil(bytes / PAGE) });
+    this.at = space?.at ?? BASE;
+    this.end = this.at + bytes;
     this.ex = new WebAssembly.Instance(module, { env: { memory: this.memory } }).exports as unknown as GroupsExports;
     const n = cols.n;
     const put = (a: Uint32Array | Uint8Array): number => {
@@ -148,7 +183,8 @@ export class WasmGrouping {
       new (a.constructor as typeof Uint32Array)(this.memory.buffer, p, n).set(a.subarray(0, n));
       return p;
     };
-    this.ex.setColumns(put(cols.srcA), put(cols.ep), put(cols.pp), put(cols.win), put(cols.dstA), put(cols.flags), put(cols.sports));
+    const [src, ep, pp, win, dst, flags, sports] = space?.columns ?? [put(cols.srcA), put(cols.ep), put(cols.pp), put(cols.win), put(cols.dstA), put(cols.flags), put(cols.sports)];
+    this.ex.setColumns(src!, ep!, pp!, win!, dst!, flags!, sports!);
     this.slotCount = nextPow2(Math.max(16, n * 2));
     this.slots = this.alloc(this.slotCount * 4);
     this.first = this.alloc(n * 4);
@@ -157,11 +193,13 @@ export class WasmGrouping {
     this.ex.setDistinct(this.alloc(this.slotCount * 4), this.alloc(this.slotCount * 4), this.alloc(this.slotCount * 4));
   }
 
-  /** `bytes` of the memory, 8-aligned (zeroed: the memory is fresh and nothing is laid twice). */
+  /** `bytes` of the memory, 8-aligned (zeroed: a fresh memory or a zeroed space, and nothing is laid twice). */
   private alloc(bytes: number): number {
     const p = this.at;
-    this.at = (p + bytes + 7) & ~7;
-    if (this.at > this.memory.buffer.byteLength) throw new Error('outbound grouping: memory laid out past its size');
+    this.at = Math.ceil((p + bytes) / 8) * 8; // not `& ~7`: offsets may pass 2^31
+
+    if (this.at > this.end || this.at > this.memory.buffer.byteLength) throw new Error('outbound grouping: memory laid out past its size');
+    if (this.space !== null) this.space.laid = this.at;
     return p;
   }
 
@@ -245,7 +283,7 @@ export class WasmGrouping {
     const order = withOrder ? this.array(m) : { p: 0, a: new Int32Array(0) };
     const slotCount = nextPow2(Math.max(16, m * 2));
     const { ex, piece } = this;
-    ex.groupBegin(m, start.p, this.slots, slotCount);
+    ex.groupBegin(m, start.p, this.slots, slotCount, this.space === null ? 1 : 0);
     let count = 0;
     inPieces(m, piece, (from, to) => {
       count = ex.groupEntries(entriesP, from, to, by, this.hosts, start.p, this.groupOf, this.slots, slotCount, this.first);

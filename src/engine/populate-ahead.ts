@@ -19,7 +19,7 @@ export class PopulateAhead {
 
   /** `columns` of `cap` units each in `bytes`' memory, of which `written` units are backed already; `ask` backs ranges (tests watch it). */
   constructor(
-    private readonly bytes: Uint8Array,
+    private bytes: Uint8Array,
     private readonly columns: readonly AheadColumn[],
     private readonly cap: number,
     written = 0,
@@ -27,6 +27,11 @@ export class PopulateAhead {
   ) {
     this.upTo = Math.min(written, cap);
     this.ranges = new Float64Array(columns.length * 2);
+  }
+
+  /** The memory moved to a new buffer (a WebAssembly memory grown: the old one detached), its units where they were. */
+  moved(bytes: Uint8Array): void {
+    this.bytes = bytes;
   }
 
   /**
