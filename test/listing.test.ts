@@ -4,7 +4,7 @@ import { mkdirSync } from 'node:fs';
 import { tempDir } from './helpers/tmp.js';
 import { runDetect } from './helpers/run.js';
 import { scanner, writeV2 } from './helpers/aws.js';
-import { smallInput } from '../dist/src/engine/fused.js';
+import { smallInput } from '../dist/src/engine/small-input.js';
 import { forgetListings, takeListing, takeSize } from '../dist/src/input/listing.js';
 import { planInputs } from '../dist/src/input/plan.js';
 

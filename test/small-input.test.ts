@@ -1,5 +1,5 @@
 /**
- * smallInput (src/engine/fused.ts): whether detect reads its inputs in the main thread. Its
+ * smallInput (src/engine/small-input.ts): whether detect reads its inputs in the main thread. Its
  * folder walk names entries by appending to the folder's prefix (no join an entry), so the
  * paths it stats must still be right at every depth, with or without a trailing separator.
  */
@@ -7,8 +7,7 @@ import { mkdirSync, truncateSync, writeFileSync } from 'node:fs';
 import { join, sep } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { tempDir } from './helpers/tmp.js';
-import { INLINE_TEXT_BYTES, smallInput } from '../dist/src/engine/fused.js';
-import { EARLY_LOOK_STEPS, lookedSmall, smallInputKept } from '../dist/src/engine/small-input.js';
+import { EARLY_LOOK_STEPS, INLINE_TEXT_BYTES, lookedSmall, smallInput, smallInputKept } from '../dist/src/engine/small-input.js';
 
 const root = tempDir('flowsieve-small-');
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// The main thread's cost, cold (a fresh process), of detect's small-input look (engine/fused.ts
+// The main thread's cost, cold (a fresh process), of detect's small-input look (engine/small-input.ts
 // smallInput, run before the engine picks a pipeline) and of planning the same inputs right
 // after (source/plan.ts planAll, with the options detect's ingest passes): both walk the same
 // folders, so the look's share is what a reuse of its listing could save.
@@ -13,7 +13,7 @@ if (!input) {
   process.exit(2);
 }
 const dist = (p) => pathToFileURL(join(process.cwd(), 'dist', p)).href;
-const { smallInput } = await import(dist('src/engine/fused.js'));
+const { smallInput } = await import(dist('src/engine/small-input.js'));
 const { planAll } = await import(dist('src/source/plan.js'));
 const { SPLIT_GZIP_BYTES } = await import(dist('src/engine/types.js'));
 const cpu = () => {

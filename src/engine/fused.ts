@@ -24,10 +24,6 @@ export function fusedMayApply(opts: DetectOptions): boolean {
   return !opts.partition && opts.inputs.length > 0 && opts.inputs.every((i) => i !== '-' && !/^[a-z][a-z0-9]*:\/\//.test(i));
 }
 
-// detect's small-input look, in a module of its own: the early parse pool (early-pool.ts)
-// asks it too, before it starts
-export { INLINE_TEXT_BYTES, smallInput } from './small-input.js';
-
 /**
  * Whether the planned inputs can be read fused: no streamed input (stdin, bucket objects)
  * and no replay file (their blocks go to the shard that owns them), and, unless forced,

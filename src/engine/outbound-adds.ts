@@ -150,8 +150,8 @@ export class OutboundArena {
     // memory of 36 MB and one of 132 MB cost the same to make, 16 ms of CPU with 36 MB
     // touched; growing the first by 96 MB cost 3.3 ms). Other tables measured 1.01-1.02x CPU
     // with it on GCP (bench/RESULTS.md, session 16 replayfin's note), so they go without.
-    const spare = room ? Math.ceil((end + groupingBytes(cap)) / PAGE) : MAX_PAGES + 1;
-    const memory = new WebAssembly.Memory({ initial: spare <= MAX_PAGES ? spare : Math.ceil(end / PAGE) });
+    const withRoom = room ? Math.ceil((end + groupingBytes(cap)) / PAGE) : 0;
+    const memory = new WebAssembly.Memory({ initial: withRoom > 0 && withRoom <= MAX_PAGES ? withRoom : Math.ceil(end / PAGE) });
     this.ex = new WebAssembly.Instance(this.module, { env: { memory } }).exports as unknown as AddExports;
     this.memory = memory;
     this.at = at;

@@ -1053,16 +1053,10 @@ export class OutboundTable {
    * and the text files' runs measured 1.01-1.03x CPU (bench/RESULTS.md, session 16).
    */
   private rebuildIndex(fresh = false): void {
-    if (!this.replayRows) {
-      this.index.fill(0);
-      this.mask = this.index.length - 1;
-      this.indexed = 0;
-      this.syncIndex();
-      return;
-    }
-    if (!fresh) this.index.fill(0);
+    if (!fresh || !this.replayRows) this.index.fill(0);
     this.mask = this.index.length - 1;
     this.indexed = 0;
+    if (!this.replayRows) this.syncIndex();
   }
 
   /**

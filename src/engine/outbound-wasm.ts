@@ -197,7 +197,6 @@ export class WasmGrouping {
   private alloc(bytes: number): number {
     const p = this.at;
     this.at = Math.ceil((p + bytes) / 8) * 8; // not `& ~7`: offsets may pass 2^31
-
     if (this.at > this.end || this.at > this.memory.buffer.byteLength) throw new Error('outbound grouping: memory laid out past its size');
     if (this.space !== null) this.space.laid = this.at;
     return p;
