@@ -66,6 +66,8 @@ async function parseTask(task: ParseTask): Promise<ParseResult> {
     return await parseWithSink(task, sink);
   } finally {
     posting = null;
+    // each shard closes its lane at this mark, behind the task's last batch
+    if (task.lanes) for (const lane of task.lanes) lane.postMessage(null);
   }
 }
 
@@ -78,7 +80,10 @@ async function parseTask(task: ParseTask): Promise<ParseResult> {
  */
 let posting: { task: ParseTask; inflight: Int32Array; ring: BatchRing | null } | null = null;
 
-/** A full batch to the main thread, which routes it to its shard; waits while too many are queued (backpressure). */
+/**
+ * A full batch to its shard, by the task's lane to it, else to the main thread, which routes
+ * it; waits while too many are queued (backpressure).
+ */
 function postBatch(shard: number, batch: FlowBatchData): void {
   const { task, inflight } = posting!;
   for (;;) {
@@ -88,7 +93,8 @@ function postBatch(shard: number, batch: FlowBatchData): void {
   }
   Atomics.add(inflight, 0, 1);
   packStrings(batch); // the shard thread unpacks them (workers/shard.ts shardTask)
-  task.port.postMessage({ shard, batch }, batchTransferList(batch));
+  if (task.lanes) task.lanes[shard]!.postMessage(batch, batchTransferList(batch));
+  else task.port!.postMessage({ shard, batch }, batchTransferList(batch));
 }
 
 function takeRingSlot(capacity: number): FlowBatchData | null {
@@ -142,7 +148,7 @@ export async function parseWithSink(task: ParseInput, sink: FlowSink): Promise<P
  * not allocated past the ring, so their memory stays within it (engine/run.ts
  * batchRingFor). The ring has more slots than all parse threads' batches under
  * construction, so while this thread waits another batch is in flight; its shard frees
- * the slot and the main thread then lowers `inflight` and wakes the waiters (the timeout
+ * the slot and lowers `inflight` (the main thread does, for a batch it routed) and wakes the waiters (the timeout
  * covers a slot freed by another parse thread's end of task). Null (the sink allocates a
  * batch of its own) only after SLOT_WAIT_MS with no slot: a shard stalled that long, or
  * slots lost with a task that failed, must not stop the run.

@@ -8,7 +8,7 @@ import { decodeState, encodeState } from '../src/engine/codec.js';
 import { ScanTable } from '../src/engine/scan-table.js';
 import type { ScanTableState } from '../src/engine/scan-layout.js';
 import { OutboundTable, type OutboundState } from '../src/engine/outbound-table.js';
-import type { FusedPart, InboundReply, OutboundReply, FusedTask, ParseResult, ShardStats, ShardTask } from '../src/engine/tasks.js';
+import type { FusedPart, InboundReply, OutboundReply, FusedTask, LaneTask, ParseResult, ShardStats, ShardTask } from '../src/engine/tasks.js';
 import type { FinalizeResult } from '../src/engine/verdict.js';
 import type { ReplayShardTask, ReplayTable } from '../src/replay/shard-ops.js';
 import { isReplayOp } from '../src/replay/shard-op-names.js';
@@ -112,6 +112,8 @@ let replayOps: typeof import('../src/replay/shard-ops.js') | undefined;
 
 export default function shardTask(task: ShardTask): unknown {
   if ('batch' in task) unpackStrings(task.batch); // a parse thread's batch travels with its strings packed (workers/parse.ts postBatch)
+  if (task.op === 'lane') return openLane(task);
+  if (task.op === 'laneError') return throwLaneError();
   if (isReplay(task) && !replayOps) return firstReplayTask(task);
   if (isFused(task)) return fusedTask(task);
   try {
@@ -120,6 +122,41 @@ export default function shardTask(task: ShardTask): unknown {
     // a batch in a slot of the engine's ring: the slot is free for the parse threads again
     if ('batch' in task) releaseBatch(task.batch);
   }
+}
+
+/**
+ * A parse task's lane (ParseTask.lanes): its batches come here from the parse thread, with no
+ * 'add' task relayed by the engine's thread (which cost that thread a message in, a piscina
+ * task out and its reply a batch: bench/RESULTS.md, session 17 mainthread). Each is added as
+ * an 'add' task is, then counted out of the engine's batches in flight, which wakes the parse
+ * threads waiting for room and the engine's drain; an error waits for 'laneError'.
+ */
+function openLane(lane: LaneTask): undefined {
+  const inflight = new Int32Array(lane.inflight);
+  const { port, windowSeconds, capacityHint, outboundHint } = lane;
+  port.on('message', (batch: FlowBatchData | null) => {
+    if (batch === null) return port.close(); // the task's end: every batch before it is added
+    try {
+      shardTask({ op: 'add', windowSeconds, batch, capacityHint, outboundHint });
+    } catch (err) {
+      laneError ??= err as Error;
+      Atomics.store(inflight, 1, 1);
+    } finally {
+      Atomics.sub(inflight, 0, 1);
+      Atomics.notify(inflight, 0);
+    }
+  });
+  return undefined;
+}
+
+/** The first error a lane's batch met, until 'laneError' throws it. */
+let laneError: Error | null = null;
+
+function throwLaneError(): undefined {
+  const err = laneError;
+  laneError = null;
+  if (err) throw err;
+  return undefined;
 }
 
 /** The first replay task: load its module, then run it as shardTask would (one task at a time a thread). */
@@ -133,7 +170,7 @@ async function firstReplayTask(task: ReplayShardTask): Promise<unknown> {
   return shardTask(task);
 }
 
-function runTask(task: ShardTask): unknown {
+function runTask(task: Exclude<ShardTask, { op: 'lane' | 'laneError' }>): unknown {
   // replay blocks (and conversion's blocks to write): src/replay/shard-ops.ts
   if (isReplay(task)) return replayOps!.replayShardOp(task, replayTable);
   if (isMemoryTask(task)) {

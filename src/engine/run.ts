@@ -64,7 +64,7 @@ type ChunkResults = Array<ParseResult[] | undefined>;
 interface Job {
   file: number;
   chunk: number;
-  task: Omit<ParseTask, 'port' | 'inflight' | 'inflightLimit'>;
+  task: Omit<ParseTask, 'port' | 'lanes' | 'inflight' | 'inflightLimit'>;
 }
 
 /**
@@ -94,7 +94,8 @@ export class Engine {
   /** Parse tasks the shard thread parsed in the last ingest (parsesInShard; tests). */
   lastShardParsed = 0;
   private readonly shardPools: ShardPool[];
-  private readonly inflightBuf = new SharedArrayBuffer(4);
+  /** [0]: batches in flight; [1]: a lane's batch failed in its shard (ParseTask.inflight) */
+  private readonly inflightBuf = new SharedArrayBuffer(8);
   private readonly inflight = new Int32Array(this.inflightBuf);
   private readonly inflightLimit: number;
   private shardWork: Promise<unknown>[] = [];
@@ -401,8 +402,42 @@ export class Engine {
     );
   }
 
+  /**
+   * Whether the parse threads post their batches straight to the shard threads, each task by a
+   * lane a shard (laneJob), not through this thread (parseJob's route): where the shards run in
+   * threads, and not for a conversion, whose shards spool what this thread routes them.
+   * FLOWSIEVE_LANES=off: always through this thread (A/B runs, tests; read at each task).
+   */
+  private lanesApply(): boolean {
+    return this.shardsInThreads && this.opts.shardOp !== 'convertAdd' && process.env.FLOWSIEVE_LANES !== 'off';
+  }
+
+  /**
+   * One parse task whose batches go straight to their shards: a channel a shard, one end to the
+   * parse thread, the other to the shard thread ('lane', queued behind the shard's earlier
+   * tasks, its memory limits first). The shards count the batches out of `inflight` as they add
+   * them, so this thread has nothing to do a batch (drain waits for the count to fall to 0).
+   */
+  private async laneJob(job: Job): Promise<ParseResult> {
+    const W = this.opts.windowSeconds;
+    const lanes = this.shardPools.map((pool) => {
+      const { port1, port2 } = new MessageChannel();
+      const lane: ShardTask = { op: 'lane', port: port2, inflight: this.inflightBuf, windowSeconds: W, capacityHint: this.capacityHint, outboundHint: this.outboundHint };
+      this.shardWork.push(pool.run(lane, { transferList: [port2] }).catch((err: Error) => void (this.shardError ??= err)));
+      return port1;
+    });
+    const ring = this.ring ? { ring: this.ring, batchSize: Math.min(job.task.batchSize, this.ring.slotRecords) } : {};
+    const task: ParseTask = { ...job.task, lanes, inflight: this.inflightBuf, inflightLimit: this.inflightLimit, ...ring };
+    try {
+      return (await this.parsePool.run(task, { transferList: [...(lanes as never[]), ...(task.bytes ? [task.bytes.buffer as ArrayBuffer] : [])] })) as ParseResult;
+    } catch (err) {
+      return failedResult(job, err as Error);
+    }
+  }
+
   /** One parse task; its batches are routed to their shards as they arrive. */
   private async parseJob(job: Job): Promise<ParseResult> {
+    if (this.lanesApply()) return this.laneJob(job);
     const { port1, port2 } = new MessageChannel();
     let received = 0;
     let expected = -1;
@@ -458,7 +493,30 @@ export class Engine {
     const work = this.shardWork;
     this.shardWork = [];
     await Promise.all(work);
+    await this.lanesDrained();
     if (this.shardError) throw this.shardError;
+  }
+
+  /**
+   * Wait until the shards have added every batch posted by a lane (laneJob): the batches in
+   * flight down to 0 (at once where every batch was routed here: their tasks lowered it). A
+   * batch that failed in its shard fails the run, as a routed batch's task does.
+   */
+  private async lanesDrained(): Promise<void> {
+    const inflight = this.inflight;
+    if (Atomics.load(inflight, 0) !== 0) {
+      const alive = setInterval(() => {}, 1 << 30); // a waitAsync keeps no process alive
+      try {
+        for (let now = Atomics.load(inflight, 0); now !== 0; now = Atomics.load(inflight, 0)) {
+          const wait = waitAsync(inflight, 0, now);
+          if (wait.async) await wait.value;
+        }
+      } finally {
+        clearInterval(alive);
+      }
+    }
+    if (Atomics.exchange(inflight, 1, 0) === 0) return;
+    await Promise.all(this.shardPools.map((p) => p.run({ op: 'laneError' } satisfies ShardTask).catch((err: Error) => void (this.shardError ??= err))));
   }
 
   /**
@@ -822,6 +880,9 @@ function failedResult(job: Job, err: Error): ParseResult {
   return result;
 }
 
+/** Atomics.waitAsync (Node 16 on; typed from ES2024, past this build's target). */
+const waitAsync = (Atomics as unknown as { waitAsync(a: Int32Array, index: number, value: number): { async: boolean; value: Promise<unknown> | string } }).waitAsync;
+
 function transferOf(m: BatchMessage): ArrayBuffer[] {
   return batchTransferList(m.batch);
 }
@@ -997,7 +1058,7 @@ function groupBudget(files: InputFile[], threads: number, whole: (f: InputFile) 
   return Math.min(32 << 20, Math.max(256 << 10, Math.ceil(total / (8 * threads))));
 }
 
-type CommonTask = Omit<ParseTask, 'port' | 'inflight' | 'inflightLimit' | 'fileIndex' | 'chunkIndex' | 'path' | 'display' | 'format' | 'mode' | 'gzip' | 'start' | 'end' | 'account' | 'region' | 'notAfter'>;
+type CommonTask = Omit<ParseTask, 'port' | 'lanes' | 'inflight' | 'inflightLimit' | 'fileIndex' | 'chunkIndex' | 'path' | 'display' | 'format' | 'mode' | 'gzip' | 'start' | 'end' | 'account' | 'region' | 'notAfter'>;
 
 /** One task for the files of a group; a group of one is that file's own task. */
 function groupJob(group: GroupFile[], common: CommonTask): Job {

@@ -70,8 +70,17 @@ export interface ParseTask extends FilePlan {
   timeRange?: { from: number; to: number };
   /** --home-net CIDRs (detection.md §3): addresses inside count as not public. */
   homeNet?: readonly string[];
-  port: MessagePort;
-  /** Int32Array over a SharedArrayBuffer: [0] = batches in flight, for backpressure. */
+  /** Where the task's batches go, as BatchMessages to the engine's thread, which routes them (absent with lanes). */
+  port?: MessagePort;
+  /**
+   * One port a shard, whose other end its shard thread holds ('lane' task): the task's batches
+   * go straight there, each a FlowBatchData, then a null at the task's end (engine/run.ts parseJob).
+   */
+  lanes?: MessagePort[];
+  /**
+   * Int32Array over a SharedArrayBuffer: [0] = batches in flight, for backpressure; [1] = 1 once
+   * a shard failed to add a batch that came by a lane (the error waits in the shard: 'laneError').
+   */
   inflight: SharedArrayBuffer;
   inflightLimit: number;
   /** Batch slots shared with the shard workers (src/flow/batch-ring.ts); absent: batches are transferred. */
@@ -79,7 +88,21 @@ export interface ParseTask extends FilePlan {
 }
 
 /** A parse task without the sharded pipeline's channel to the main thread (a fused thread's, workers/shard.ts). */
-export type ParseInput = Omit<ParseTask, 'port' | 'inflight' | 'inflightLimit' | 'ring'>;
+export type ParseInput = Omit<ParseTask, 'port' | 'lanes' | 'inflight' | 'inflightLimit' | 'ring'>;
+
+/**
+ * A parse task's lane to one shard (ParseTask.lanes): the shard adds each batch that comes on
+ * `port` as it would an 'add' task with these fields, frees its ring slot and counts it out of
+ * `inflight` [0], until a null comes, then closes the port. Its reply comes at once.
+ */
+export interface LaneTask {
+  op: 'lane';
+  port: MessagePort;
+  inflight: SharedArrayBuffer;
+  windowSeconds: number;
+  capacityHint?: number;
+  outboundHint?: number;
+}
 
 /** One thread's tables of one shard, exported at the fused pipeline's exchange. */
 export interface FusedPart {
@@ -151,6 +174,9 @@ export type ShardTask =
   /** The state in pieces: 'exportPieceCount' says how many, 'exportPiece' encodes piece k (0: the tables, then the spilled partitions, a few a piece). */
   /** Add the held-back records now (near the end of the parse: tail.ts), not at the finalisation. */
   | { op: 'flushHeld'; windowSeconds: number; always: boolean }
+  | LaneTask
+  /** Throw the error a lane's batch met (LaneTask), once; nothing when there was none. */
+  | { op: 'laneError' }
   | { op: 'exportPieceCount'; windowSeconds: number }
   | { op: 'exportPiece'; windowSeconds: number; piece: number }
   | { op: 'import'; windowSeconds: number; state: Uint8Array; shard: number; shards: number }
