@@ -93,6 +93,8 @@ export class Engine {
   lastPipeline: 'fused' | 'sharded' | undefined;
   /** Parse tasks the shard thread parsed in the last ingest (parsesInShard; tests). */
   lastShardParsed = 0;
+  /** Parse tasks whose batches went to the shards by lanes in the last ingest (laneJob; tests). */
+  lastLaneJobs = 0;
   private readonly shardPools: ShardPool[];
   /** [0]: batches in flight; [1]: a lane's batch failed in its shard (ParseTask.inflight) */
   private readonly inflightBuf = new SharedArrayBuffer(8);
@@ -200,6 +202,7 @@ export class Engine {
     const fused = this.fusedWanted && fusedApplies(files, opts, this.capacityHint * this.shards) && this.plannedHere(files, opts);
     this.lastPipeline = fused ? 'fused' : 'sharded';
     this.lastShardParsed = 0;
+    this.lastLaneJobs = 0;
     const handedBack = new Set<number>();
     // the shards add what they hold while the last files are parsed (tail.ts)
     const shares = options.wholeRun === true && !fused && this.shardsInThreads && opts.shardOp !== 'convertAdd' ? earlyFlushShares() : [];
@@ -419,6 +422,7 @@ export class Engine {
    * them, so this thread has nothing to do a batch (drain waits for the count to fall to 0).
    */
   private async laneJob(job: Job): Promise<ParseResult> {
+    this.lastLaneJobs++;
     const W = this.opts.windowSeconds;
     const lanes = this.shardPools.map((pool) => {
       const { port1, port2 } = new MessageChannel();
