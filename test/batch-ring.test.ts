@@ -11,7 +11,7 @@ import { DEFAULT_THRESHOLDS } from '../dist/src/detect/rules.js';
 import { DEFAULT_OUTBOUND } from '../dist/src/engine/outbound-table.js';
 import { tempDir } from './helpers/tmp.js';
 import { runDetect } from './helpers/run.js';
-import { scanner, writeV2, type Flow } from './helpers/aws.js';
+import { writeTwoIngests } from './helpers/aws.js';
 
 const T0 = 1700006400;
 
@@ -185,12 +185,7 @@ describe('batch ring', () => {
 
   it('an engine frees every slot it used: ingest after ingest, verdicts as with large batches', async () => {
     const dir = tempDir();
-    const flows: Flow[] = [];
-    for (let i = 0; i < 30; i++) flows.push(...scanner(`45.9.${i}.1`, 6 + (i % 9), { start: T0 + i * 100, dport: 22 + (i % 4) }));
-    // an account a record in b.log (more strings than PACK_STRINGS_FROM in a batch): the batches'
-    // string tables travel packed (flow/batch.ts packStrings) and must reach the shards whole
-    writeV2(join(dir, 'a.log'), flows.filter((_, i) => i % 3 !== 0));
-    writeV2(join(dir, 'b.log'), flows.map((f, i) => ({ ...f, account: `2109876${String(i).padStart(5, '0')}` })));
+    writeTwoIngests(dir, T0);
     const whole = await runDetect([dir]);
     expect(whole.scans.some((v: { accounts: number }) => v.accounts > 2)).toBe(true);
     const e = new Engine({

@@ -9,7 +9,7 @@ import { Engine, DEFAULT_RUN } from '../dist/src/engine/run.js';
 import { DEFAULT_THRESHOLDS } from '../dist/src/detect/rules.js';
 import { DEFAULT_OUTBOUND } from '../dist/src/engine/outbound-table.js';
 import { tempDir } from './helpers/tmp.js';
-import { scanner, writeV2, type Flow } from './helpers/aws.js';
+import { writeTwoIngests } from './helpers/aws.js';
 
 // A parse task's batches go straight to their shard threads by lanes (engine/run.ts laneJob,
 // workers/parse.ts postBatch, workers/shard.ts openLane), not through the engine's thread.
@@ -101,10 +101,7 @@ describe('lanes', () => {
 
   it('an engine with lanes gives the verdicts of one whose batches it routes, ingest after ingest, every slot freed', async () => {
     const dir = tempDir();
-    const flows: Flow[] = [];
-    for (let i = 0; i < 30; i++) flows.push(...scanner(`45.9.${i}.1`, 6 + (i % 9), { start: T0 + i * 100, dport: 22 + (i % 4) }));
-    writeV2(join(dir, 'a.log'), flows.filter((_, i) => i % 3 !== 0));
-    writeV2(join(dir, 'b.log'), flows.map((f, i) => ({ ...f, account: `2109876${String(i).padStart(5, '0')}` })));
+    writeTwoIngests(dir, T0);
     const was = process.env.FLOWSIEVE_LANES;
     const run = async (workers: number, lanes: boolean) => {
       if (lanes) delete process.env.FLOWSIEVE_LANES;

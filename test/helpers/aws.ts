@@ -1,4 +1,5 @@
 /** Writing small AWS flow-log files for tests. */
+import { join } from 'node:path';
 import { writeFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 
@@ -46,4 +47,16 @@ export function shuffled<T>(xs: T[], seed: number): T[] {
     [a[i], a[j]] = [a[j]!, a[i]!];
   }
   return a;
+}
+
+/**
+ * a.log and b.log in dir: 30 scanners from t0, two thirds of their flows in a.log and all of
+ * them in b.log, an account a record there (more strings than PACK_STRINGS_FROM in a batch:
+ * the batches' string tables travel packed, flow/batch.ts packStrings, and must reach the shards whole).
+ */
+export function writeTwoIngests(dir: string, t0: number): void {
+  const flows: Flow[] = [];
+  for (let i = 0; i < 30; i++) flows.push(...scanner(`45.9.${i}.1`, 6 + (i % 9), { start: t0 + i * 100, dport: 22 + (i % 4) }));
+  writeV2(join(dir, 'a.log'), flows.filter((_, i) => i % 3 !== 0));
+  writeV2(join(dir, 'b.log'), flows.map((f, i) => ({ ...f, account: `2109876${String(i).padStart(5, '0')}` })));
 }
