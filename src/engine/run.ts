@@ -32,6 +32,7 @@ import { notAfterFor } from '../input/file-time.js';
 import { forgetListings } from '../input/listing.js';
 import { newPool, parsePoolOptions, parsePoolShape, workerFile } from './pool.js';
 import { dropEarlyParsePool, takeEarlyParsePool } from './early-pool.js';
+import { ParseHere, parseHereMayApply, parsesHereFits } from './parse-here.js';
 import {
   DEFAULT_MAX_FUTURE_SECONDS,
   SPLIT_GZIP_BYTES,
@@ -108,6 +109,8 @@ export class Engine {
   private readonly memoryConfigured: Promise<void>;
   /** Batch slots the parse threads fill and the shards free (src/flow/batch-ring.ts). */
   private ring: BatchRingShared | undefined;
+  /** The last ingest's parse in this thread (parse-here.ts); null: its parse threads parse. */
+  private parseHere: ParseHere | null = null;
 
   /** This engine's part of its spill files' names (removed on close). */
   private readonly owner = `e${(++engines).toString(36)}`;
@@ -130,7 +133,8 @@ export class Engine {
     // threads, and at one worker lose its overlap of parsing and adding (bench/RESULTS.md,
     // "a fused pipeline")
     this.fusedWanted = fusedMayApply(opts) && (opts.pipeline === 'fused' || inline);
-    if (!this.fusedWanted) void this.parsePool;
+    // one large plain file at one worker may be parsed in this thread (parse-here.ts): its parse thread waits for planning
+    if (!this.fusedWanted && !parseHereMayApply(opts)) void this.parsePool;
     else dropEarlyParsePool(); // read in this thread or by the fused threads: no parse thread for now
     const here = inline && N === 1 && this.fusedWanted ? inlineShard() : null;
     this.shardHere = here !== null;
@@ -205,7 +209,7 @@ export class Engine {
     let flushes = 0;
     const flushAlways = shares.length > 0 && earlyFlushesNamed();
     const runJob = async (job: Job, thread = -1): Promise<void> => {
-      const result = thread >= 0 ? await this.fusedJob(job, thread) : thread === IN_SHARD ? await this.fusedJob(job, 0, 'fusedParseHere') : await this.parseJob(job);
+      const result = thread >= 0 ? await this.fusedJob(job, thread) : thread === IN_SHARD ? await this.fusedJob(job, 0, 'fusedParseHere') : this.parseHere ? await this.parseHere.run(job.task) : await this.parseJob(job);
       if (result.packedFiles) fileRows.add(result.packedFiles, (i) => handedBack.add(i));
       else {
         for (const r of result.files ?? [result]) if (r.replan) handedBack.add(r.fileIndex);
@@ -244,7 +248,8 @@ export class Engine {
       await this.exchange();
       return collectReports(files, chunkResults, fileRows, opts.maxRejects, new Map());
     }
-    void this.parsePool; // an ingest read sharded after all (fusedWanted): the parse threads now
+    this.parseHere = this.parsesHere(files, options.wholeRun === true);
+    if (!this.parseHere) void this.parsePool; // an ingest read sharded after all (fusedWanted, parseHereMayApply): the parse threads now
     // replay files go straight to the shard workers, alongside the parse jobs of the others
     const replayed = replayInputs(files, this.shardPools, {
       shards: this.shards, windowSeconds: opts.windowSeconds, partition: opts.partition, lateBefore: options.lateBefore, range: opts.timeRange,
@@ -281,6 +286,17 @@ export class Engine {
    */
   private countsSmallKeys(options: IngestOptions): boolean {
     return options.wholeRun === true && !options.lateBefore && this.opts.spill !== false && process.env.FLOWSIEVE_SMALL_KEYS !== 'off';
+  }
+
+  /**
+   * The parse of this ingest in this thread (parse-here.ts), or null: a whole run at one worker
+   * of plain AWS text files alone, its shard in its own thread, no parse thread started.
+   */
+  private parsesHere(files: InputFile[], wholeRun: boolean): ParseHere | null {
+    const opts = this.opts;
+    if (!wholeRun || this.parsePoolStarted || this.shards !== 1 || !this.shardsInThreads || !parseHereMayApply(opts) || !parsesHereFits(files)) return null;
+    this.ring ??= batchRingFor(this.shards, 1, this.inflightLimit, opts);
+    return new ParseHere(this.ring, this.inflight, this.inflightLimit, (shard, batch) => this.route({ shard, batch }));
   }
 
   /** A file planned from its name (InputFile.sniffInThread) planned from its head, as every file was before. */
@@ -442,6 +458,7 @@ export class Engine {
       .finally(() => {
         Atomics.sub(this.inflight, 0, 1);
         Atomics.notify(this.inflight, 0);
+        this.parseHere?.batchDone();
       });
     this.shardWork.push(p);
   }
