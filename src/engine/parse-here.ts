@@ -7,7 +7,7 @@
  * (bench/RESULTS.md, session 16 firstread). Parsed here, the first block is read right after
  * planning, beside the shard thread's boot, and each batch reaches its shard with one message
  * instead of two (bench/RESULTS.md, session 17 textwall). FLOWSIEVE_PARSE_HERE=off keeps the
- * parse thread (A/B runs).
+ * parse thread (A/B runs); =always parses here a plain file of any size (tests).
  */
 import { fileURLToPath } from 'node:url';
 import { statSync, openSync, readSync, closeSync } from 'node:fs';
@@ -35,9 +35,10 @@ type ParseHereFn = (
  * small-input.ts). Planning decides (parsesHereFits).
  */
 export function parseHereMayApply(opts: Pick<DetectOptions, 'workers' | 'parseThreads' | 'inputs' | 'chunkBytes' | 'pipeline' | 'shardOp'>): boolean {
-  if (process.env.FLOWSIEVE_PARSE_HERE === 'off' || opts.pipeline === 'fused' || opts.shardOp === 'convertAdd') return false;
+  const setting = process.env.FLOWSIEVE_PARSE_HERE;
+  if (setting === 'off' || opts.pipeline === 'fused' || opts.shardOp === 'convertAdd') return false;
   if (Math.floor(opts.workers) !== 1 || parsePoolShape(opts).threads !== 1 || opts.inputs.length !== 1) return false;
-  return plainFileAbove(opts.inputs[0]!, INLINE_TEXT_BYTES);
+  return plainFileAbove(opts.inputs[0]!, setting === 'always' ? 0 : INLINE_TEXT_BYTES);
 }
 
 /** Whether `path` is a regular file of more than `bytes` bytes that does not start as gzip does. */

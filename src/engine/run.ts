@@ -94,6 +94,10 @@ export class Engine {
   lastPipeline: 'fused' | 'sharded' | undefined;
   /** Parse tasks the shard thread parsed in the last ingest (parsesInShard; tests). */
   lastShardParsed = 0;
+  /** Whether this thread parsed the last ingest (parse-here.ts; tests). */
+  get lastParsedHere(): boolean {
+    return this.parseHere !== null;
+  }
   private readonly shardPools: ShardPool[];
   private readonly inflightBuf = new SharedArrayBuffer(4);
   private readonly inflight = new Int32Array(this.inflightBuf);
@@ -752,6 +756,7 @@ async function runToResults(engine: Engine, opts: DetectOptions, t0: number): Pr
     memory: fin.memory,
     pipeline: engine.lastPipeline,
     shardParsed: engine.lastShardParsed,
+    parsedHere: engine.lastParsedHere,
   };
 }
 
