@@ -1,7 +1,7 @@
 /**
  * One large plain AWS text file at one worker: the main thread parses it (src/engine/parse-here.ts)
- * and routes its batches to the shard thread, with no parse thread. Its results must be those
- * of the parse thread (FLOWSIEVE_PARSE_HERE=off) and of two workers, whatever the batch size
+ * and routes its batches to the shard threads, with no parse thread. Its results must be those
+ * of the parse thread (FLOWSIEVE_PARSE_HERE=off) and of more workers, whatever the batch size
  * (small batches fill the in-flight limit, where the parse waits for the shard) and the ranges.
  */
 import { afterEach, describe, expect, it } from 'vitest';
@@ -39,7 +39,7 @@ describe('the main thread parses one large plain AWS text file', () => {
     else process.env.FLOWSIEVE_PARSE_HERE = was;
   });
 
-  it('gives the results of the parse thread, and of two workers', async () => {
+  it('gives the results of the parse thread, at one worker and more', async () => {
     const file = join(tempDir(), 'flows.log');
     writeFileSync(file, text());
     const common = { pipeline: 'sharded', chunkBytes: 32768 }; // sharded: this small file is not read fused; several ranges
@@ -55,31 +55,42 @@ describe('the main thread parses one large plain AWS text file', () => {
       expect(here.parsedHere, `batch ${batchSize}`).toBe(true);
       expect(canon(here), `batch ${batchSize}`).toBe(canon(thread));
     }
-    // two workers keep their parse threads
-    expect((await runDetect([file], { ...common, workers: 2 })).parsedHere).toBe(false);
+    for (const workers of [2, 3]) {
+      const here = await runDetect([file], { ...common, workers, batchSize: 256 });
+      expect(here.parsedHere, `${workers} workers`).toBe(true);
+      expect(canon(here), `${workers} workers`).toBe(canon(thread));
+    }
     // at the default size threshold this file is too small
     delete process.env.FLOWSIEVE_PARSE_HERE;
     expect((await runDetect([file], { ...common, workers: 1 })).parsedHere).toBe(false);
   });
 
-  it('applies to one plain file at one worker, planned as AWS text alone', () => {
+  it('applies to one large plain file, at one parser or on two cores, planned as AWS text alone', () => {
     const dir = tempDir();
     const plain = join(dir, 'a.log');
     writeFileSync(plain, 'x\n');
     const gz = join(dir, 'b.log.gz');
     writeFileSync(gz, Buffer.from([0x1f, 0x8b, 8, 0]));
+    const big = join(dir, 'big.log');
+    writeFileSync(big, Buffer.alloc((16 << 20) + 1, 10)); // past the small input's size
+    const opts = { workers: 1, inputs: [big], chunkBytes: 1 << 20, pipeline: undefined, shardOp: undefined };
+    expect(parseHereMayApply(opts as never, 16)).toBe(true);
+    // more workers: on two cores (one parser keeps them busy), not on more, nor with parse threads asked for
+    expect(parseHereMayApply({ ...opts, workers: 2 } as never, 2)).toBe(true);
+    expect(parseHereMayApply({ ...opts, workers: 2 } as never, 16)).toBe(false);
+    expect(parseHereMayApply({ ...opts, workers: 2, parseThreads: 2 } as never, 2)).toBe(false);
+    expect(parseHereMayApply({ ...opts, workers: 2, parseThreads: 1 } as never, 16)).toBe(true);
+    expect(parseHereMayApply({ ...opts, inputs: [plain] } as never, 16)).toBe(false); // a small input
     process.env.FLOWSIEVE_PARSE_HERE = 'always';
-    const opts = { workers: 1, inputs: [plain], chunkBytes: 1 << 20, pipeline: undefined, shardOp: undefined };
+    opts.inputs = [plain];
     expect(parseHereMayApply(opts as never)).toBe(true);
-    expect(parseHereMayApply({ ...opts, workers: 2 } as never)).toBe(false);
+    expect(parseHereMayApply({ ...opts, workers: 4 } as never, 16)).toBe(true);
     expect(parseHereMayApply({ ...opts, inputs: [gz] } as never)).toBe(false);
     expect(parseHereMayApply({ ...opts, inputs: [dir] } as never)).toBe(false);
     expect(parseHereMayApply({ ...opts, inputs: [plain, plain] } as never)).toBe(false);
     expect(parseHereMayApply({ ...opts, pipeline: 'fused' } as never)).toBe(false);
     process.env.FLOWSIEVE_PARSE_HERE = 'off';
-    expect(parseHereMayApply(opts as never)).toBe(false);
-    delete process.env.FLOWSIEVE_PARSE_HERE;
-    expect(parseHereMayApply(opts as never)).toBe(false); // 2 bytes: a small input
+    expect(parseHereMayApply({ ...opts, inputs: [big] } as never)).toBe(false);
     const aws = { path: plain, format: 'aws-text', gzip: false } as never;
     expect(parsesHereFits([aws])).toBe(true);
     expect(parsesHereFits([{ path: plain, format: 'gcp', gzip: false } as never])).toBe(false);

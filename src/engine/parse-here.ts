@@ -1,16 +1,18 @@
 /**
- * A large plain AWS text file parsed in the engine's thread at one worker, its batches routed
- * to the one shard thread as they fill: no parse thread. On such a run the engine's thread
+ * A large plain AWS text file parsed in the engine's thread, its batches routed to the shard
+ * threads as they fill: no parse thread (at one worker, or on a machine of two cores: see
+ * parseHereMayApply). On such a run the engine's thread
  * only relays batches once it has planned, while the parse thread boots (Node's worker
  * bootstrap 16-20 ms and its bundle ~8 ms of CPU) on the cores the shard thread's boot needs
  * too, so that the first record was parsed ~100 ms into the run, ~30 ms after planning
  * (bench/RESULTS.md, session 16 firstread). Parsed here, the first block is read right after
  * planning, beside the shard thread's boot, and each batch reaches its shard with one message
  * instead of two (bench/RESULTS.md, session 17 textwall). FLOWSIEVE_PARSE_HERE=off keeps the
- * parse thread (A/B runs); =always parses here a plain file of any size (tests).
+ * parse thread (A/B runs); =always parses here a plain file of any size at any worker count (tests).
  */
 import { fileURLToPath } from 'node:url';
 import { statSync, openSync, readSync, closeSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { packStrings, type FlowBatchData } from '../flow/batch.js';
 import { BatchRing, type BatchRingShared } from '../flow/batch-ring.js';
 import type { InputFile } from '../input/plan.js';
@@ -30,16 +32,27 @@ type ParseHereFn = (
 
 /**
  * Whether these options may parse here (the engine then starts no parse thread until planning
- * says otherwise, and detect none early): one worker, one parse thread, and one input, a plain
- * (not gzip) file above the small input's size (smaller ones are read fused in this thread,
- * small-input.ts). Planning decides (parsesHereFits).
+ * says otherwise, and detect none early): one input, a plain (not gzip) file above the small
+ * input's size (smaller ones are read fused in this thread, small-input.ts), and one parse
+ * thread asked for (one worker, or --parse-threads 1) or, at the default parse threads, no
+ * more than FEW_CORES cores: there a second parse thread had no core of its own, and the
+ * shards' adds take about the parse's CPU, so that one parser keeps the cores as busy (the
+ * 224 MB file at 2 workers: 0.90x wall, 0.88x CPU; bench/RESULTS.md, session 17 textwall).
+ * Planning decides (parsesHereFits). `cores`: the machine's (tests).
  */
-export function parseHereMayApply(opts: Pick<DetectOptions, 'workers' | 'parseThreads' | 'inputs' | 'chunkBytes' | 'pipeline' | 'shardOp'>): boolean {
+export function parseHereMayApply(
+  opts: Pick<DetectOptions, 'workers' | 'parseThreads' | 'inputs' | 'chunkBytes' | 'pipeline' | 'shardOp'>,
+  cores = availableParallelism(),
+): boolean {
   const setting = process.env.FLOWSIEVE_PARSE_HERE;
-  if (setting === 'off' || opts.pipeline === 'fused' || opts.shardOp === 'convertAdd') return false;
-  if (Math.floor(opts.workers) !== 1 || parsePoolShape(opts).threads !== 1 || opts.inputs.length !== 1) return false;
-  return plainFileAbove(opts.inputs[0]!, setting === 'always' ? 0 : INLINE_TEXT_BYTES);
+  if (setting === 'off' || opts.pipeline === 'fused' || opts.shardOp === 'convertAdd' || opts.inputs.length !== 1) return false;
+  const oneParser = parsePoolShape(opts).threads === 1 || (opts.parseThreads === undefined && cores <= FEW_CORES);
+  if (setting === 'always') return plainFileAbove(opts.inputs[0]!, 0);
+  return oneParser && plainFileAbove(opts.inputs[0]!, INLINE_TEXT_BYTES);
 }
+
+/** The most cores on which a run at the default parse threads parses here at any worker count (parseHereMayApply). */
+export const FEW_CORES = 2;
 
 /** Whether `path` is a regular file of more than `bytes` bytes that does not start as gzip does. */
 function plainFileAbove(path: string, bytes: number): boolean {

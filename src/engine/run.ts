@@ -293,12 +293,12 @@ export class Engine {
   }
 
   /**
-   * The parse of this ingest in this thread (parse-here.ts), or null: a whole run at one worker
-   * of plain AWS text files alone, its shard in its own thread, no parse thread started.
+   * The parse of this ingest in this thread (parse-here.ts), or null: a whole run of plain AWS
+   * text files alone that parseHereMayApply, its shards in threads, no parse thread started.
    */
   private parsesHere(files: InputFile[], wholeRun: boolean): ParseHere | null {
     const opts = this.opts;
-    if (!wholeRun || this.parsePoolStarted || this.shards !== 1 || !this.shardsInThreads || !parseHereMayApply(opts) || !parsesHereFits(files)) return null;
+    if (!wholeRun || this.parsePoolStarted || !this.shardsInThreads || !parseHereMayApply(opts) || !parsesHereFits(files)) return null;
     this.ring ??= batchRingFor(this.shards, 1, this.inflightLimit, opts);
     return new ParseHere(this.ring, this.inflight, this.inflightLimit, (shard, batch) => this.route({ shard, batch }));
   }
