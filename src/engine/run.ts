@@ -213,7 +213,7 @@ export class Engine {
     let flushes = 0;
     const flushAlways = shares.length > 0 && earlyFlushesNamed();
     const runJob = async (job: Job, thread = -1): Promise<void> => {
-      const result = thread >= 0 ? await this.fusedJob(job, thread) : thread === IN_SHARD ? await this.fusedJob(job, 0, 'fusedParseHere') : this.parseHere ? await this.parseHere.run(job.task) : await this.parseJob(job);
+      const result = thread >= 0 ? await this.fusedJob(job, thread) : thread === IN_SHARD ? await this.fusedJob(job, 0, 'fusedParseHere') : this.parseHere ? await this.parseHereJob(job, this.parseHere) : await this.parseJob(job);
       if (result.packedFiles) fileRows.add(result.packedFiles, (i) => handedBack.add(i));
       else {
         for (const r of result.files ?? [result]) if (r.replan) handedBack.add(r.fileIndex);
@@ -448,6 +448,15 @@ export class Engine {
     if (received < expected) await allReceived;
     port1.close();
     return result;
+  }
+
+  /** One parse task in this thread (parse-here.ts); a failure is the task's, as a parse thread's is (parseJob). */
+  private async parseHereJob(job: Job, here: ParseHere): Promise<ParseResult> {
+    try {
+      return await here.run(job.task);
+    } catch (err) {
+      return failedResult(job, err as Error);
+    }
   }
 
   private route(m: BatchMessage): void {
