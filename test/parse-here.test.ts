@@ -4,7 +4,8 @@
  * of the parse thread (FLOWSIEVE_PARSE_HERE=off) and of more workers, whatever the batch size
  * (small batches fill the in-flight limit, where the parse waits for the shard) and the ranges.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { restoreEnvAfterEach } from './helpers/env.js';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tempDir } from './helpers/tmp.js';
@@ -33,11 +34,7 @@ function canon(r: any): string {
 }
 
 describe('the main thread parses one large plain AWS text file', () => {
-  const was = process.env.FLOWSIEVE_PARSE_HERE;
-  afterEach(() => {
-    if (was === undefined) delete process.env.FLOWSIEVE_PARSE_HERE;
-    else process.env.FLOWSIEVE_PARSE_HERE = was;
-  });
+  restoreEnvAfterEach('FLOWSIEVE_PARSE_HERE');
 
   it('gives the results of the parse thread, at one worker and more', async () => {
     const file = join(tempDir(), 'flows.log');
