@@ -1,14 +1,14 @@
 /**
  * A large plain AWS text file parsed in the engine's thread, its batches routed to the shard
- * threads as they fill: no parse thread (at one worker, or on a machine of two cores: see
- * parseHereMayApply). On such a run the engine's thread
- * only relays batches once it has planned, while the parse thread boots (Node's worker
- * bootstrap 16-20 ms and its bundle ~8 ms of CPU) on the cores the shard thread's boot needs
- * too, so that the first record was parsed ~100 ms into the run, ~30 ms after planning
- * (bench/RESULTS.md, session 16 firstread). Parsed here, the first block is read right after
- * planning, beside the shard thread's boot, and each batch reaches its shard with one message
- * instead of two (bench/RESULTS.md, session 17 textwall). FLOWSIEVE_PARSE_HERE=off keeps the
- * parse thread (A/B runs); =always parses here a plain file of any size at any worker count (tests).
+ * threads as they fill: no parse thread (at one parse thread, or on a machine of two cores:
+ * parseHereMayApply). On such a run the engine's thread only relays batches once it has
+ * planned, while a parse thread boots (Node's worker bootstrap 16-20 ms and its bundle ~8 ms
+ * of CPU) on the cores the shard threads' boots need too: the first record was parsed ~100 ms
+ * into the run, ~30 ms after planning (bench/RESULTS.md, session 16 firstread). Parsed here,
+ * the first block is read right after planning, beside the shard threads' boots, and each
+ * batch reaches its shard with one message instead of two (bench/RESULTS.md, session 17
+ * textwall). FLOWSIEVE_PARSE_HERE=off keeps the parse threads (A/B runs); =always parses here
+ * one plain file of any size at any worker count (tests).
  */
 import { fileURLToPath } from 'node:url';
 import { statSync, openSync, readSync, closeSync } from 'node:fs';

@@ -137,7 +137,7 @@ export class Engine {
     // threads, and at one worker lose its overlap of parsing and adding (bench/RESULTS.md,
     // "a fused pipeline")
     this.fusedWanted = fusedMayApply(opts) && (opts.pipeline === 'fused' || inline);
-    // one large plain file at one worker may be parsed in this thread (parse-here.ts): its parse thread waits for planning
+    // one large plain file may be parsed in this thread (parse-here.ts): the parse threads wait for planning
     if (!this.fusedWanted && !parseHereMayApply(opts)) void this.parsePool;
     else dropEarlyParsePool(); // read in this thread or by the fused threads: no parse thread for now
     const here = inline && N === 1 && this.fusedWanted ? inlineShard() : null;

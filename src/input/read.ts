@@ -56,10 +56,14 @@ export function readLineRange(path: string, start: number, end: number, parser: 
  */
 export async function readLineRangePausing(path: string, start: number, end: number, parser: LineParser, maxLineBytes: number, pause: () => Promise<void>): Promise<number> {
   const blocks = lineRangeBlocks(path, start, end, parser, maxLineBytes);
-  for (;;) {
-    const step = blocks.next();
-    if (step.done) return step.value;
-    await pause();
+  try {
+    for (;;) {
+      const step = blocks.next();
+      if (step.done) return step.value;
+      await pause();
+    }
+  } finally {
+    blocks.return(0); // the file closed, however the read ends
   }
 }
 
