@@ -3,7 +3,8 @@
  * 'fusedParseHere'), beside the parse thread. Its results must be those of the parse thread
  * alone (FLOWSIEVE_SHARD_PARSES=off) and of two workers.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { restoreEnvAfterEach } from './helpers/env.js';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tempDir } from './helpers/tmp.js';
@@ -53,11 +54,7 @@ function input(): string {
 }
 
 describe('the shard thread parses too (one shard, GCP NDJSON)', () => {
-  const was = process.env.FLOWSIEVE_SHARD_PARSES;
-  afterEach(() => {
-    if (was === undefined) delete process.env.FLOWSIEVE_SHARD_PARSES;
-    else process.env.FLOWSIEVE_SHARD_PARSES = was;
-  });
+  restoreEnvAfterEach('FLOWSIEVE_SHARD_PARSES');
 
   it('gives the results of the parse thread alone, and of two workers', async () => {
     const dir = input();

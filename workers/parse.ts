@@ -8,7 +8,7 @@ import { batchTransferList, packStrings, type FlowBatchData } from '../src/flow/
 import { allReaders, readerFor } from '../src/formats/registry.js';
 import type { DocumentReader, FormatName, LineReader, ReaderContext } from '../src/formats/types.js';
 import { Head } from '../src/formats/sniff.js';
-import { adviseHugePages, AHEAD_FILES, dropInflatedAhead, giveInflated, inflateAhead, readGzipLines, readInflatedLines, readLineBytes, readLineRange, readPlainReused, readWhole, smallGzip, takeInflatedAhead, HeadError, InputError, type SmallGzip } from '../src/input/read.js';
+import { adviseHugePages, AHEAD_FILES, dropInflatedAhead, giveInflated, inflateAhead, readGzipLines, readInflatedLines, readLineBytes, readLineRange, readLineRangePausing, readPlainReused, readWhole, smallGzip, takeInflatedAhead, HeadError, InputError, type SmallGzip } from '../src/input/read.js';
 import { headError, planFromBytes, planFromHead, planFromText, type InputFile } from '../src/input/plan.js';
 import type { GroupFile, ParseInput, ParseResult, ParseTask } from '../src/engine/tasks.js';
 import { packFiles } from '../src/engine/file-results.js';
@@ -96,6 +96,31 @@ function postBatch(shard: number, batch: FlowBatchData): void {
   if (task.lanes) task.lanes[shard]!.postMessage(batch, batchTransferList(batch));
   else task.port!.postMessage({ shard, batch }, batchTransferList(batch));
 }
+
+/**
+ * A parse task run in the engine's thread instead of a parse thread (src/engine/parse-here.ts):
+ * its full batches handed to `flush` (which routes them to their shard), taken from `alloc`
+ * where it has one, and `pause()` awaited after each block of a range read, so that the
+ * thread hands each batch on and hears back from the shards while it parses. One at a time.
+ */
+export async function parseHere(
+  task: ParseInput,
+  flush: (shard: number, batch: FlowBatchData) => void,
+  alloc: ((capacity: number) => FlowBatchData | null) | null,
+  pause: () => Promise<void>,
+): Promise<ParseResult> {
+  if (posting || pausing) throw new Error('a parse thread takes one task at a time');
+  pausing = pause;
+  try {
+    const sink = new FlowSink({ ...sinkOptions(task), ...(alloc ? { alloc, firstBatch: task.batchSize } : {}) }, flush);
+    return await parseWithSink(task, sink);
+  } finally {
+    pausing = null;
+  }
+}
+
+/** parseHere's pause while it runs: a range is then read a block at a time (readLinesInto). */
+let pausing: (() => Promise<void>) | null = null;
 
 function takeRingSlot(capacity: number): FlowBatchData | null {
   return takeSlot(posting!.ring!, capacity, posting!.inflight);
@@ -372,7 +397,9 @@ async function readLinesInto(task: ParseInput, reader: LineReader, ctx: ReaderCo
   ctx.sink.formatProbe = formatProbe(task.format, task.headerLine);
   const parser = reader.open(ctx);
   if (task.mode === 'range') {
-    result.lines = readLineRange(task.path, task.start, task.end, parser, task.maxLineBytes);
+    result.lines = pausing
+      ? await readLineRangePausing(task.path, task.start, task.end, parser, task.maxLineBytes, pausing)
+      : readLineRange(task.path, task.start, task.end, parser, task.maxLineBytes);
     result.bytesIn = result.bytesOut = task.end - task.start;
   } else if (task.mode === 'bytes') {
     // stdin, or a piece of a large gzip file the main thread inflated (run.ts gzipPieces)

@@ -9,7 +9,7 @@ import type { DetectResult } from '../engine/types.js';
 import { Enricher, ENRICH_COLUMNS, enrichColumns, type Enrichment } from '../enrich/index.js';
 import { analyse, type Analysis } from '../stats/index.js';
 import type { ExtraColumns } from '../output/verdicts.js';
-import { protocolName } from '../stats/services.js';
+import { protocolName, services } from '../stats/services.js';
 import { homeNetFrom } from './settings.js';
 
 export const ANALYSIS_OPTIONS: OptionSpec[] = [
@@ -66,6 +66,15 @@ export async function runAnalysis(result: DetectResult, windowSeconds: number, p
     enrichment = await plan.enricher.enrich(addresses);
   }
   return analyse({ scans: result.scans, endpointDays: result.endpointDays, windowSeconds, enrichment, topN: plan.topN });
+}
+
+/**
+ * What the analysis reads on its first use, read now: the port names' table (~2.5 ms of a
+ * run's serial end). detect calls it while the shard threads finalise, when this thread
+ * would wait (bench/RESULTS.md, session 17 textwall).
+ */
+export function prepareAnalysis(): void {
+  services();
 }
 
 /** The enrichment columns of scans.ndjson / scans.csv. */

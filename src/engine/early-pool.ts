@@ -11,6 +11,7 @@ import type { Piscina } from 'piscina';
 import { newPool, parsePoolOptions, parsePoolShape, type ParsePoolShape } from './pool.js';
 import { forgetEarlyLook, smallInputKept } from './small-input.js';
 import { fusedMayApply } from './fused.js';
+import { parseHereMayApply } from './parse-here.js';
 import type { DetectOptions } from './types.js';
 
 let early: { pool: Piscina; shape: ParsePoolShape } | null = null;
@@ -22,12 +23,14 @@ const ignore = (): void => {};
  * The parse pool these options will start at once, or null where they start none at once:
  * the fused pipeline, replay files alone, and a small input that detect reads in the main
  * thread (a pool started for it cost a small object's run 1.17x the CPU, a small folder's
- * 1.09x: bench/RESULTS.md, "Session 15: prestart"). The small-input look stops after
+ * 1.09x: bench/RESULTS.md, "Session 15: prestart"), and one large plain file that the main
+ * thread may parse itself (parse-here.ts). The small-input look stops after
  * EARLY_LOOK_STEPS folders and files (small-input.ts): an input it cannot tell starts the
  * pool, and detect looks again; its answer and listings are kept for detect and planning.
  */
 export function earlyParsePoolShape(opts: DetectOptions): ParsePoolShape | null {
   if (fusedMayApply(opts) && (opts.pipeline === 'fused' || (opts.pipeline !== 'sharded' && smallInputKept(opts.inputs) === true))) return null;
+  if (parseHereMayApply(opts)) return null; // one large plain file: parsed in the main thread if planning finds AWS text (parse-here.ts)
   const shape = parsePoolShape(opts);
   return shape.started > 0 ? shape : null;
 }

@@ -37,14 +37,8 @@ class InlineShard implements ShardPool {
     return p;
   }
 
-  /**
-   * The bundle the build's stub stands for, through the loader with V8's code cache (in the
-   * command line's CommonJS bundle an import() would be a require of the ES stub); tsc's
-   * module where the build bundled nothing.
-   */
   private load(): Promise<(task: unknown) => unknown> {
-    const bundled = codeCacheLoader()?.requireStub(this.file) as { default: (task: unknown) => unknown } | null | undefined;
-    return bundled ? Promise.resolve(bundled.default) : import(new URL(`file://${this.file}`).href).then((m: { default: (task: unknown) => unknown }) => m.default);
+    return workerModule<{ default: (task: unknown) => unknown }>(this.file).then((m) => m.default);
   }
 
   /** Forget the shard's state (the next engine starts afresh), then free the slot. */
@@ -55,6 +49,16 @@ class InlineShard implements ShardPool {
       inUse = false;
     }
   }
+}
+
+/**
+ * A worker's module (workers/<name>.js) in this thread: the bundle the build's stub stands
+ * for, through the loader with V8's code cache (in the command line's CommonJS bundle an
+ * import() would be a require of the ES stub); tsc's module where the build bundled nothing.
+ */
+export function workerModule<T>(file: string): Promise<T> {
+  const bundled = codeCacheLoader()?.requireStub(file) as T | null | undefined;
+  return bundled ? Promise.resolve(bundled) : (import(new URL(`file://${file}`).href) as Promise<T>);
 }
 
 /** The engine's request, as a worker's entry takes it (scripts/worker-shims.mjs), that the thread write its code caches. */

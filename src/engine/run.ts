@@ -32,6 +32,7 @@ import { notAfterFor } from '../input/file-time.js';
 import { forgetListings } from '../input/listing.js';
 import { newPool, parsePoolOptions, parsePoolShape, workerFile } from './pool.js';
 import { dropEarlyParsePool, takeEarlyParsePool } from './early-pool.js';
+import { ParseHere, parseHereMayApply, parsesHereFits } from './parse-here.js';
 import {
   DEFAULT_MAX_FUTURE_SECONDS,
   SPLIT_GZIP_BYTES,
@@ -95,6 +96,10 @@ export class Engine {
   lastShardParsed = 0;
   /** Parse tasks whose batches went to the shards by lanes in the last ingest (laneJob; tests). */
   lastLaneJobs = 0;
+  /** Whether this thread parsed the last ingest (parse-here.ts; tests). */
+  get lastParsedHere(): boolean {
+    return this.parseHere !== null;
+  }
   private readonly shardPools: ShardPool[];
   /** [0]: batches in flight; [1]: a lane's batch failed in its shard (ParseTask.inflight) */
   private readonly inflightBuf = new SharedArrayBuffer(8);
@@ -111,6 +116,8 @@ export class Engine {
   private readonly memoryConfigured: Promise<void>;
   /** Batch slots the parse threads fill and the shards free (src/flow/batch-ring.ts). */
   private ring: BatchRingShared | undefined;
+  /** The last ingest's parse in this thread (parse-here.ts); null: its parse threads parse. */
+  private parseHere: ParseHere | null = null;
 
   /** This engine's part of its spill files' names (removed on close). */
   private readonly owner = `e${(++engines).toString(36)}`;
@@ -133,7 +140,8 @@ export class Engine {
     // threads, and at one worker lose its overlap of parsing and adding (bench/RESULTS.md,
     // "a fused pipeline")
     this.fusedWanted = fusedMayApply(opts) && (opts.pipeline === 'fused' || inline);
-    if (!this.fusedWanted) void this.parsePool;
+    // one large plain file may be parsed in this thread (parse-here.ts): the parse threads wait for planning
+    if (!this.fusedWanted && !parseHereMayApply(opts)) void this.parsePool;
     else dropEarlyParsePool(); // read in this thread or by the fused threads: no parse thread for now
     const here = inline && N === 1 && this.fusedWanted ? inlineShard() : null;
     this.shardHere = here !== null;
@@ -209,7 +217,7 @@ export class Engine {
     let flushes = 0;
     const flushAlways = shares.length > 0 && earlyFlushesNamed();
     const runJob = async (job: Job, thread = -1): Promise<void> => {
-      const result = thread >= 0 ? await this.fusedJob(job, thread) : thread === IN_SHARD ? await this.fusedJob(job, 0, 'fusedParseHere') : await this.parseJob(job);
+      const result = thread >= 0 ? await this.fusedJob(job, thread) : thread === IN_SHARD ? await this.fusedJob(job, 0, 'fusedParseHere') : this.parseHere ? await this.parseHereJob(job, this.parseHere) : await this.parseJob(job);
       if (result.packedFiles) fileRows.add(result.packedFiles, (i) => handedBack.add(i));
       else {
         for (const r of result.files ?? [result]) if (r.replan) handedBack.add(r.fileIndex);
@@ -248,7 +256,8 @@ export class Engine {
       await this.exchange();
       return collectReports(files, chunkResults, fileRows, opts.maxRejects, new Map());
     }
-    void this.parsePool; // an ingest read sharded after all (fusedWanted): the parse threads now
+    this.parseHere = this.parsesHere(files, options.wholeRun === true);
+    if (!this.parseHere) void this.parsePool; // an ingest read sharded after all (fusedWanted, parseHereMayApply): the parse threads now
     // replay files go straight to the shard workers, alongside the parse jobs of the others
     const replayed = replayInputs(files, this.shardPools, {
       shards: this.shards, windowSeconds: opts.windowSeconds, partition: opts.partition, lateBefore: options.lateBefore, range: opts.timeRange,
@@ -285,6 +294,17 @@ export class Engine {
    */
   private countsSmallKeys(options: IngestOptions): boolean {
     return options.wholeRun === true && !options.lateBefore && this.opts.spill !== false && process.env.FLOWSIEVE_SMALL_KEYS !== 'off';
+  }
+
+  /**
+   * The parse of this ingest in this thread (parse-here.ts), or null: a whole run of plain AWS
+   * text files alone that parseHereMayApply, its shards in threads, no parse thread started.
+   */
+  private parsesHere(files: InputFile[], wholeRun: boolean): ParseHere | null {
+    const opts = this.opts;
+    if (!wholeRun || this.parsePoolStarted || !this.shardsInThreads || !parseHereMayApply(opts) || !parsesHereFits(files)) return null;
+    this.ring ??= batchRingFor(this.shards, 1, this.inflightLimit, opts);
+    return new ParseHere(this.ring, this.inflight, this.inflightLimit, (shard, batch) => this.route({ shard, batch }));
   }
 
   /** A file planned from its name (InputFile.sniffInThread) planned from its head, as every file was before. */
@@ -469,6 +489,15 @@ export class Engine {
     return result;
   }
 
+  /** One parse task in this thread (parse-here.ts); a failure is the task's, as a parse thread's is (parseJob). */
+  private async parseHereJob(job: Job, here: ParseHere): Promise<ParseResult> {
+    try {
+      return await here.run(job.task);
+    } catch (err) {
+      return failedResult(job, err as Error);
+    }
+  }
+
   private route(m: BatchMessage): void {
     const task: ShardTask =
       this.opts.shardOp === 'convertAdd'
@@ -481,6 +510,7 @@ export class Engine {
       .finally(() => {
         Atomics.sub(this.inflight, 0, 1);
         Atomics.notify(this.inflight, 0);
+        this.parseHere?.batchDone();
       });
     this.shardWork.push(p);
   }
@@ -797,6 +827,7 @@ async function runToResults(engine: Engine, opts: DetectOptions, t0: number): Pr
     memory: fin.memory,
     pipeline: engine.lastPipeline,
     shardParsed: engine.lastShardParsed,
+    parsedHere: engine.lastParsedHere,
   };
 }
 

@@ -173,6 +173,8 @@ export interface DetectResult extends RunFindings {
   pipeline?: 'fused' | 'sharded';
   /** Parse tasks the shard thread of a one-shard sharded run parsed itself (Engine.parsesInShard; not written to the results). */
   shardParsed?: number;
+  /** Whether the main thread parsed the run's input itself (parse-here.ts; not written to the results). */
+  parsedHere?: boolean;
 }
 
 /** What one ingest (one call to Engine.ingest) read. */

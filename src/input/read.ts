@@ -42,6 +42,33 @@ function readBuffer(): Buffer {
  * Returns the number of lines consumed.
  */
 export function readLineRange(path: string, start: number, end: number, parser: LineParser, maxLineBytes: number): number {
+  const blocks = lineRangeBlocks(path, start, end, parser, maxLineBytes);
+  for (;;) {
+    const step = blocks.next();
+    if (step.done) return step.value;
+  }
+}
+
+/**
+ * readLineRange, with `pause()` awaited after each block: for a range read in a thread that
+ * has other work meanwhile (the engine's thread, which routes the batches to the shards as
+ * they fill: src/engine/parse-here.ts).
+ */
+export async function readLineRangePausing(path: string, start: number, end: number, parser: LineParser, maxLineBytes: number, pause: () => Promise<void>): Promise<number> {
+  const blocks = lineRangeBlocks(path, start, end, parser, maxLineBytes);
+  try {
+    for (;;) {
+      const step = blocks.next();
+      if (step.done) return step.value;
+      await pause();
+    }
+  } finally {
+    blocks.return(0); // the file closed, however the read ends
+  }
+}
+
+/** readLineRange's read, a step a block of the range (the steps after it, to the end of its last line, in one). */
+function* lineRangeBlocks(path: string, start: number, end: number, parser: LineParser, maxLineBytes: number): Generator<void, number> {
   const fd = openSync(path, 'r');
   try {
     const buf = readBuffer();
@@ -70,6 +97,7 @@ export function readLineRange(path: string, start: number, end: number, parser: 
       if (got === 0) break;
       feeder.push(into.subarray(0, got));
       pos += got;
+      yield;
     }
     // finish the line that straddles the chunk's end
     while (feeder.hasPartialLine) {

@@ -9,7 +9,7 @@ import type { DetectResult } from '../../engine/types.js';
 import { progressReporter } from '../progress.js';
 import { humanSummary } from '../../output/summary.js';
 import { writeFileAtomic } from '../../output/files.js';
-import { ANALYSIS_OPTIONS, analysisPlan, humanAnalysis, runAnalysis } from '../../app/analysis.js';
+import { ANALYSIS_OPTIONS, analysisPlan, humanAnalysis, prepareAnalysis, runAnalysis } from '../../app/analysis.js';
 import { discardStaged, historyOptions, openHistory, recordHistory, runSettings, stageIngestOutputs, writeResults, type StagedIngestOutputs } from '../../app/results.js';
 import { OutputDirError, prepareOutputDir } from '../../output/writable.js';
 import type { DetectOptions, Pipeline } from '../../engine/types.js';
@@ -87,8 +87,9 @@ async function detectCommand(args: Parsed): Promise<number> {
   const history = openHistory(v.state); // before detection: a bad --state fails fast
   const progress = progressReporter('detect', quiet);
   opts.onProgress = progress?.onProgress;
-  // while the shard threads finalise, not after: the enrichment's databases open, and
-  // rejects.ndjson and files.ndjson (the ingest's alone) are written under temporary names
+  // while the shard threads finalise, not after: the enrichment's databases open, the port
+  // names' table is read, and rejects.ndjson and files.ndjson (the ingest's alone) are
+  // written under temporary names
   let staged: StagedIngestOutputs | undefined;
   // stopped by a signal: no spill files are left behind (a killed run's are removed by the next)
   let signalled = false;
@@ -104,6 +105,7 @@ async function detectCommand(args: Parsed): Promise<number> {
   if (v.out) {
     opts.whileFinalising = (ingest) => {
       plan.enricher?.prepare();
+      prepareAnalysis();
       staged = stageIngestOutputs(String(v.out), ingest);
     };
   }

@@ -1,0 +1,139 @@
+/**
+ * A large plain AWS text file parsed in the engine's thread, its batches routed to the shard
+ * threads as they fill: no parse thread (at one parse thread, or on a machine of two cores:
+ * parseHereMayApply). On such a run the engine's thread only relays batches once it has
+ * planned, while a parse thread boots (Node's worker bootstrap 16-20 ms and its bundle ~8 ms
+ * of CPU) on the cores the shard threads' boots need too: the first record was parsed ~100 ms
+ * into the run, ~30 ms after planning (bench/RESULTS.md, session 16 firstread). Parsed here,
+ * the first block is read right after planning, beside the shard threads' boots, and each
+ * batch reaches its shard with one message instead of two (bench/RESULTS.md, session 17
+ * textwall). FLOWSIEVE_PARSE_HERE=off keeps the parse threads (A/B runs); =always parses here
+ * one plain file of any size at any worker count (tests).
+ */
+import { fileURLToPath } from 'node:url';
+import { statSync, openSync, readSync, closeSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { packStrings, type FlowBatchData } from '../flow/batch.js';
+import { BatchRing, type BatchRingShared } from '../flow/batch-ring.js';
+import type { InputFile } from '../input/plan.js';
+import { workerModule } from './inline-shard.js';
+import { INLINE_TEXT_BYTES } from './small-input.js';
+import { parsePoolShape } from './pool.js';
+import type { ParseInput, ParseResult } from './tasks.js';
+import type { DetectOptions } from './types.js';
+
+/** workers/parse.ts parseHere, as this thread loads it. */
+type ParseHereFn = (
+  task: ParseInput,
+  flush: (shard: number, batch: FlowBatchData) => void,
+  alloc: ((capacity: number) => FlowBatchData | null) | null,
+  pause: () => Promise<void>,
+) => Promise<ParseResult>;
+
+/**
+ * Whether these options may parse here (the engine then starts no parse thread until planning
+ * says otherwise, and detect none early): one input, a plain (not gzip) file above the small
+ * input's size (smaller ones are read fused in this thread, small-input.ts), and one parse
+ * thread asked for (one worker, or --parse-threads 1) or, at the default parse threads, no
+ * more than FEW_CORES cores: there a second parse thread had no core of its own, and the
+ * shards' adds take about the parse's CPU, so that one parser keeps the cores as busy (the
+ * 224 MB file at 2 workers: 0.90x wall, 0.88x CPU; bench/RESULTS.md, session 17 textwall).
+ * Planning decides (parsesHereFits). `cores`: the machine's (tests).
+ */
+export function parseHereMayApply(
+  opts: Pick<DetectOptions, 'workers' | 'parseThreads' | 'inputs' | 'chunkBytes' | 'pipeline' | 'shardOp'>,
+  cores = availableParallelism(),
+): boolean {
+  const setting = process.env.FLOWSIEVE_PARSE_HERE;
+  if (setting === 'off' || opts.pipeline === 'fused' || opts.shardOp === 'convertAdd' || opts.inputs.length !== 1) return false;
+  const oneParser = parsePoolShape(opts).threads === 1 || (opts.parseThreads === undefined && cores <= FEW_CORES);
+  if (setting === 'always') return plainFileAbove(opts.inputs[0]!, 0);
+  return oneParser && plainFileAbove(opts.inputs[0]!, INLINE_TEXT_BYTES);
+}
+
+/** The most cores on which a run at the default parse threads parses here at any worker count (parseHereMayApply). */
+export const FEW_CORES = 2;
+
+/** Whether `path` is a regular file of more than `bytes` bytes that does not start as gzip does. */
+function plainFileAbove(path: string, bytes: number): boolean {
+  if (path === '-') return false;
+  try {
+    const st = statSync(path);
+    if (!st.isFile() || st.size <= bytes) return false;
+    const head = new Uint8Array(2);
+    const fd = openSync(path, 'r');
+    try {
+      return !(readSync(fd, head, 0, 2, 0) === 2 && head[0] === 0x1f && head[1] === 0x8b);
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    return false; // planning reports it
+  }
+}
+
+/** Whether the planned files are read here: plain AWS text files alone (files in error aside). */
+export function parsesHereFits(files: readonly InputFile[]): boolean {
+  let any = false;
+  for (const f of files) {
+    if (f.error) continue;
+    if (f.open || f.gzip || f.format !== 'aws-text') return false;
+    any = true;
+  }
+  return any;
+}
+
+/**
+ * The parse tasks of an ingest run in this thread, one at a time in the order given, as one
+ * parse thread runs them. Each full batch counts in the engine's in-flight count and goes to
+ * `route` at once; between blocks of a range the parse lets this thread's event loop run (the
+ * shard pool's replies, the next batch's dispatch) and waits while the in-flight count is at
+ * its limit, as a parse thread does.
+ */
+export class ParseHere {
+  private parse: Promise<ParseHereFn> | null = null;
+  private turn: Promise<unknown> = Promise.resolve();
+  private freed: (() => void) | null = null;
+  private readonly ring: BatchRing;
+
+  constructor(
+    ring: BatchRingShared,
+    private readonly inflight: Int32Array,
+    private readonly limit: number,
+    private readonly route: (shard: number, batch: FlowBatchData) => void,
+  ) {
+    this.ring = new BatchRing(ring);
+  }
+
+  run(task: ParseInput): Promise<ParseResult> {
+    const mine = this.turn.then(async () => (await (this.parse ??= loadParse()))(task, this.flush, this.alloc, this.pause));
+    this.turn = mine.catch(() => {});
+    return mine;
+  }
+
+  /** A routed batch was added (the engine lowered the in-flight count): a parse waiting for room goes on. */
+  batchDone(): void {
+    const freed = this.freed;
+    this.freed = null;
+    freed?.();
+  }
+
+  private readonly flush = (shard: number, batch: FlowBatchData): void => {
+    Atomics.add(this.inflight, 0, 1);
+    packStrings(batch); // the shard thread unpacks them (workers/shard.ts shardTask)
+    this.route(shard, batch);
+  };
+
+  /** A free slot of the ring, or null (the sink allocates a batch): this thread must not wait for one. */
+  private readonly alloc = (capacity: number): FlowBatchData | null => this.ring.take(capacity);
+
+  private readonly pause = async (): Promise<void> => {
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    while (Atomics.load(this.inflight, 0) >= this.limit) await new Promise<void>((resolve) => (this.freed = resolve));
+  };
+}
+
+function loadParse(): Promise<ParseHereFn> {
+  const file = fileURLToPath(new URL('../../workers/parse.js', import.meta.url));
+  return workerModule<{ parseHere: ParseHereFn }>(file).then((m) => m.parseHere);
+}
