@@ -26,6 +26,7 @@ import { fileURLToPath } from 'node:url';
 import { builtinModules, createRequire } from 'node:module';
 import { createHash } from 'node:crypto';
 import { BUNDLED_MARK } from './bundle-mark.mjs';
+import { asciiSource } from './ascii-source.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const dist = join(root, 'dist');
@@ -125,11 +126,12 @@ function writeCommonJsBin() {
 }
 
 /**
- * Ends a bundle file with a hash of its bytes, which its code cache is tied to
- * (scripts/code-cache.cjs), and removes the cache of the file it replaced.
+ * Writes a bundle file in ASCII (scripts/ascii-source.mjs says why) and ends it with a hash of
+ * its bytes, which its code cache is tied to (scripts/code-cache.cjs), and removes the cache of
+ * the file it replaced.
  */
 function stampBuild(file) {
-  const text = readFileSync(file, 'utf8');
+  const text = asciiSource(readFileSync(file, 'utf8'), file);
   writeFileSync(file, `${text}${text.endsWith('\n') ? '' : '\n'}//# flowsieve-bundle ${createHash('sha256').update(text).digest('hex').slice(0, 24)}\n`);
   const dir = dirname(file);
   const name = file.slice(dir.length + 1);
