@@ -13,7 +13,7 @@
 // character right after a backslash (an identity escape, '\é') cannot be written so: the build
 // fails and names the file rather than change its meaning.
 export function asciiSource(text, file = 'bundle') {
-  return text.replace(/[^\x00-\x7f]/g, (ch, at) => {
+  return text.replace(/[\u0080-\uffff]/g, (ch, at) => {
     let slashes = 0;
     while (at - slashes - 1 >= 0 && text.charCodeAt(at - slashes - 1) === 0x5c) slashes++;
     if (slashes % 2 === 1) throw new Error(`${file}: a backslash before '${ch}' at ${at}: write the character as \\u${hex4(ch.charCodeAt(0))} in the source`);
