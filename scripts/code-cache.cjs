@@ -117,7 +117,9 @@ function bundleOfStub(stub) {
   const m = /^(.*)\.js$/.exec(stub);
   if (!m) return null;
   try {
-    return readFileSync(stub, 'latin1').startsWith(BUNDLED_MARK) ? `${m[1]}.bundle.cjs` : null;
+    // as UTF-8, the encoding every other read of this thread uses: a thread's first 'latin1'
+    // decode costs ~0.4 ms (the stubs are ASCII, read the same either way)
+    return readFileSync(stub, 'utf8').startsWith(BUNDLED_MARK) ? `${m[1]}.bundle.cjs` : null;
   } catch {
     return null;
   }
