@@ -26,6 +26,7 @@ import { fileURLToPath } from 'node:url';
 import { builtinModules, createRequire } from 'node:module';
 import { createHash } from 'node:crypto';
 import { BUNDLED_MARK } from './bundle-mark.mjs';
+import { asciiSource } from './ascii-source.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const dist = join(root, 'dist');
@@ -33,6 +34,10 @@ const ENTRIES = ['src/cli/main'];
 const WORKERS = ['parse', 'shard'];
 // packages and node: built-ins are loaded from node_modules as before
 const external = (id) => !id.startsWith('.') && !id.startsWith('/') && !/^[A-Za-z]:[\\/]/.test(id);
+// the bundles keep the packages' licence comments only: the doc comments (the sources' "why",
+// in src/) are a third of a bundle's bytes, read and decoded at each start of each thread that
+// loads it (parse bundle from its code cache: 5.4 -> 5.1 ms of CPU; bench/RESULTS.md, session 17, boot)
+const BUNDLE_COMMENTS = { legal: true, annotation: false, jsdoc: false };
 
 writeCommonJsBin();
 
@@ -72,6 +77,7 @@ async function bundleMain() {
     chunkFileNames: 'src/bundle/[name]-[hash].cjs',
     sourcemap: false,
     dynamicImportInCjs: false, // code compiled from V8's code cache cannot import() on Node 20
+    comments: BUNDLE_COMMENTS,
   });
   await build.close();
   for (const chunk of out.output) stampBuild(join(dist, chunk.fileName));
@@ -125,11 +131,12 @@ function writeCommonJsBin() {
 }
 
 /**
- * Ends a bundle file with a hash of its bytes, which its code cache is tied to
- * (scripts/code-cache.cjs), and removes the cache of the file it replaced.
+ * Writes a bundle file in ASCII (scripts/ascii-source.mjs says why) and ends it with a hash of
+ * its bytes, which its code cache is tied to (scripts/code-cache.cjs), and removes the cache of
+ * the file it replaced.
  */
 function stampBuild(file) {
-  const text = readFileSync(file, 'utf8');
+  const text = asciiSource(readFileSync(file, 'utf8'), file);
   writeFileSync(file, `${text}${text.endsWith('\n') ? '' : '\n'}//# flowsieve-bundle ${createHash('sha256').update(text).digest('hex').slice(0, 24)}\n`);
   const dir = dirname(file);
   const name = file.slice(dir.length + 1);
@@ -147,7 +154,7 @@ for (const w of WORKERS) {
   const worker = await rolldown({ input: source, external: (id) => external(id) || sibling(id), platform: 'node', logLevel: 'warn' });
   // dynamic imports as require calls: code compiled from V8's code cache cannot import() on
   // Node 20, and the loader maps './parse.js' to its bundle (scripts/code-cache.cjs)
-  await worker.write({ file, format: 'cjs', codeSplitting: false, sourcemap: false, dynamicImportInCjs: false });
+  await worker.write({ file, format: 'cjs', codeSplitting: false, sourcemap: false, dynamicImportInCjs: false, comments: BUNDLE_COMMENTS });
   await worker.close();
   stampBuild(file);
   // the worker's entry (scripts/worker-shims.mjs) requires the bundle while this stub stands
@@ -209,7 +216,7 @@ async function bundlePackage(input, name, transform) {
     logLevel: 'warn',
     plugins: [{ name: 'flowsieve-package', transform: (code, id) => transform(id, code) }],
   });
-  await build.write({ file, format: 'cjs', codeSplitting: false, sourcemap: false, dynamicImportInCjs: false });
+  await build.write({ file, format: 'cjs', codeSplitting: false, sourcemap: false, dynamicImportInCjs: false, comments: BUNDLE_COMMENTS });
   await build.close();
   stampBuild(file);
 }

@@ -95,6 +95,31 @@ describe('module paths and the bundle (scripts/bundle.mjs)', () => {
     }
   });
 
+  it('writes every bundle in ASCII, each character outside it as an escape that means the same', async () => {
+    // @ts-expect-error: a build script without types
+    const { asciiSource } = (await import('../scripts/ascii-source.mjs')) as { asciiSource: (text: string, file?: string) => string };
+    const source = 'module.exports = { s: "x\u2026y \u00b5", t: `a${1}\u2192`, r: /[\u2026]/u.test("\u2026"), e: "\ud83d\ude00" }; // \u00a7 4';
+    const raw = source.replace(/\\u([0-9a-f]{4})/g, (_, h: string) => String.fromCharCode(parseInt(h, 16))); // the same text with the characters themselves
+    expect(raw).toMatch(/[\u0080-\uffff]/);
+    const escaped = asciiSource(raw);
+    expect(escaped).toMatch(/^[^\u0080-\uffff]*$/);
+    const load = (text: string) => {
+      const m = { exports: {} };
+      new Function('module', text)(m);
+      return m.exports;
+    };
+    expect(load(escaped)).toEqual(load(raw));
+    expect(() => asciiSource('"\\\u00e9"')).toThrow(/backslash/); // an identity escape: left to the source
+    if (!existsSync(join(ROOT, 'dist/src/bundle'))) return; // built without rolldown: nothing bundled
+    const bundles = [
+      ...readdirSync(join(ROOT, 'dist/src/bundle')).map((f) => `dist/src/bundle/${f}`),
+      ...readdirSync(join(ROOT, 'dist/workers')).map((f) => `dist/workers/${f}`),
+      'dist/src/cli/main.bundle.cjs',
+    ].filter((f) => f.endsWith('.cjs') && f.includes('bundle'));
+    expect(bundles.length).toBeGreaterThan(10);
+    expect(bundles.filter((f) => /[\u0080-\uffff]/.test(readFileSync(join(ROOT, f), 'utf8')))).toEqual([]);
+  });
+
   it('bundles maxmind with mmdb-lib and tiny-lru, which the enriched runs load', () => {
     if (!existsSync(join(ROOT, 'dist/src/bundle'))) return; // built without rolldown: maxmind from node_modules
     const required = [...readFileSync(join(ROOT, 'dist/workers/maxmind.bundle.cjs'), 'utf8').matchAll(/require(?:\$\d+)?\("([^"]+)"\)/g)].map((m) => m[1]!);

@@ -184,7 +184,7 @@ describe('detect output', () => {
     const plan = analysisPlan({ top: 20 });
     const analysis = await runAnalysis(result, W, plan);
     const out = join(dir, 'out');
-    writeResults(out, result, W, { window_seconds: W, analysis: plan.settings }, false, analysis);
+    await writeResults(out, result, W, { window_seconds: W, analysis: plan.settings }, false, analysis);
     const csv = readFileSync(join(out, 'scans.csv'), 'utf8').trim().split('\n');
     expect(csv[0]).toBe([...SCAN_COLUMNS, 'country', 'asn', 'as_org', 'actor', 'rdns'].join(','));
     expect(csv[1]).toMatch(/,US,398324,"?Censys, Inc\."?,Censys,$/);

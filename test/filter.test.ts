@@ -67,7 +67,7 @@ beforeAll(async () => {
   writeFileSync(join(inputs, 'sub', 'flows.log.gz'), gzipSync(Buffer.from(text)));
   scansDir = join(root, 'run');
   const result = await detect(detectOptions([join(inputs, 'flows.log')]));
-  writeResults(scansDir, result, W, { window_seconds: W }, false);
+  await writeResults(scansDir, result, W, { window_seconds: W }, false);
 });
 
 describe('flowsieve filter (AWS text)', () => {
@@ -179,7 +179,7 @@ describe('flowsieve filter (any line format, through its reader)', () => {
     const run = join(root, 'goflow-run');
     const first = await detect(detectOptions([file]));
     expect(first.scans.map((v) => `${v.src} ${v.dstPort}`)).toEqual(['45.77.1.1 445']);
-    writeResults(run, first, W, { window_seconds: W }, false);
+    await writeResults(run, first, W, { window_seconds: W }, false);
 
     const dropped = await filterLogs({ inputs: [file], scansDir: run, out: join(root, 'goflow-drop'), mode: 'drop', replies: false, maxLineBytes: 1 << 20 });
     const c = dropped.files[0]!.counters;

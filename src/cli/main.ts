@@ -86,6 +86,18 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
+/**
+ * Commands whose run has ended every piece of work once it returns (detect awaits its threads'
+ * close and their code caches): the process ends then, not after Node has torn down the heap
+ * and its handles, ~1-1.5 ms of a 100 ms run (bench/RESULTS.md, session 17, boot).
+ */
+const ENDS_WHEN_RETURNED = new Set(['detect']);
+
 main(process.argv.slice(2)).then((code) => {
   process.exitCode = code;
+  // on Linux only, where writes to stdout and stderr (files, pipes, terminals) are synchronous:
+  // elsewhere a pipe or a terminal may still hold text (asking the streams would create them,
+  // ~3 ms for a pipe in a quiet run that never wrote one). process.exit still runs the 'exit'
+  // handlers (the code caches of this thread).
+  if (ENDS_WHEN_RETURNED.has(process.argv[2] ?? '') && process.platform === 'linux') process.exit(code);
 });

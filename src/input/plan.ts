@@ -7,7 +7,7 @@
 import { openSync, readSync, closeSync, readdirSync, statSync, fstatSync } from 'node:fs';
 import { takeListing, takeSize } from './listing.js';
 import { join, relative, sep } from 'node:path';
-import { gunzipSync, constants as zc } from 'node:zlib';
+import { zlibNow } from './zlib.js';
 import { isGzip, awsHeaderOf, Head, sniffHead } from '../formats/sniff.js';
 import { awsText } from '../formats/aws.js';
 import { keyInfo } from './key-info.js';
@@ -258,7 +258,7 @@ export function readHead(path: string, quickBelow = 0): { head: Uint8Array; gzip
 function awsFirstLine(raw: Uint8Array): Uint8Array | null {
   let out: Buffer;
   try {
-    out = gunzipSync(raw.subarray(0, Math.min(raw.length, QUICK_BYTES)), { finishFlush: zc.Z_SYNC_FLUSH, maxOutputLength: HEAD_BYTES * 64 });
+    out = zlibNow().gunzipSync(raw.subarray(0, Math.min(raw.length, QUICK_BYTES)), { finishFlush: zlibNow().constants.Z_SYNC_FLUSH, maxOutputLength: HEAD_BYTES * 64 });
   } catch {
     return null;
   }
@@ -312,7 +312,7 @@ function gunzipHead(raw: Uint8Array): { head: Uint8Array; gzipError?: string } {
   let error = '';
   for (let n = raw.length; ; n = Math.floor(n / 4)) {
     try {
-      const head = gunzipSync(raw.subarray(0, n), { finishFlush: zc.Z_SYNC_FLUSH, maxOutputLength: HEAD_BYTES * 64 });
+      const head = zlibNow().gunzipSync(raw.subarray(0, n), { finishFlush: zlibNow().constants.Z_SYNC_FLUSH, maxOutputLength: HEAD_BYTES * 64 });
       if (head.length === 0) return { head, gzipError: n === raw.length ? 'the gzip file holds no data' : 'gzip data too short' };
       return { head: head.subarray(0, HEAD_BYTES) };
     } catch (err) {

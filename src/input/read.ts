@@ -4,7 +4,7 @@
  * Decompression is bounded: a gzip bomb is stopped and reported, not inflated into memory.
  */
 import { openSync, readSync, closeSync, createReadStream, fstatSync, readFileSync, statSync } from 'node:fs';
-import { Gunzip, constants as zc, createGunzip, gunzipSync } from 'node:zlib';
+import { zlibNow } from './zlib.js';
 import { LineFeeder } from './lines.js';
 import { nativeModule, type NativeInflate } from './native.js';
 import { fileBuffer, giveFileBuffer } from './file-buffers.js';
@@ -155,7 +155,7 @@ export async function readGzipLines(
   const compressedBytes = statSync(path).size;
   const feeder = new LineFeeder(parser, maxLineBytes, 0);
   let total = 0;
-  const gunzip = createGunzip({ chunkSize: 1 << 20 });
+  const gunzip = zlibNow().createGunzip({ chunkSize: 1 << 20 });
   const stream = createReadStream(path, { highWaterMark: 1 << 20 }).pipe(gunzip);
   const where = () => `after ${total} decompressed bytes, in line ${feeder.line}`;
   try {
@@ -292,7 +292,7 @@ export function gunzipWhole(gz: Buffer, maxOutput: number, alloc: (size: number)
 export function gunzipZlib(gz: Buffer, maxOutput: number): Buffer {
   gunzipHandle ??= openGunzip();
   const out = gunzipHandle ? inflateWith(gunzipHandle, gz, maxOutput) : null;
-  return out ?? gunzipSync(gz, { maxOutputLength: maxOutput, chunkSize: inflateChunk(gz.length) });
+  return out ?? zlibNow().gunzipSync(gz, { maxOutputLength: maxOutput, chunkSize: inflateChunk(gz.length) });
 }
 
 /** The thread's native module (input/native.ts; null: none). */
@@ -552,7 +552,7 @@ export function inflatedAheadNow(): { files: number; bytes: number; started: num
 }
 
 function openGunzip(): { handle: ZlibHandle; state: Uint32Array } | null {
-  const g = new Gunzip() as unknown as { _handle?: ZlibHandle; _writeState?: unknown };
+  const g = new (zlibNow().Gunzip)() as unknown as { _handle?: ZlibHandle; _writeState?: unknown };
   const handle = g._handle;
   const state = g._writeState;
   if (!handle || typeof handle.writeSync !== 'function' || typeof handle.reset !== 'function' || !(state instanceof Uint32Array)) return null;
@@ -570,7 +570,7 @@ function inflateWith(z: { handle: ZlibHandle; state: Uint32Array }, gz: Buffer, 
   let produced = 0;
   try {
     for (;;) {
-      z.handle.writeSync(zc.Z_FINISH, gz, inOff, availIn, out, produced, out.length - produced);
+      z.handle.writeSync(zlibNow().constants.Z_FINISH, gz, inOff, availIn, out, produced, out.length - produced);
       if (gunzipFailed) break;
       const availOut = z.state[0]!;
       inOff += availIn - z.state[1]!;
@@ -617,7 +617,7 @@ export async function readWhole(path: string, gzip: boolean, maxBytes: number): 
   const chunks: Buffer[] = [];
   let total = 0;
   const src = createReadStream(path, { highWaterMark: 1 << 20 });
-  const stream = gzip ? src.pipe(createGunzip({ chunkSize: 1 << 20 })) : src;
+  const stream = gzip ? src.pipe(zlibNow().createGunzip({ chunkSize: 1 << 20 })) : src;
   try {
     for await (const chunk of stream as AsyncIterable<Buffer>) {
       total += chunk.length;

@@ -5,8 +5,7 @@
  * inflates on libuv's threads; the main thread only cuts at newlines and hands pieces on,
  * never looking inside a record.
  */
-import { Readable, pipeline } from 'node:stream';
-import { createGunzip } from 'node:zlib';
+import { zlibNow } from './zlib.js';
 import { isGzip, sniffFormat, awsHeaderOf } from '../formats/sniff.js';
 import { readerFor } from '../formats/registry.js';
 import type { FormatName } from '../formats/types.js';
@@ -87,7 +86,9 @@ export async function sniffStream(source: AsyncIterable<Uint8Array>, name: strin
   raw.unshift(first);
   const gzip = isGzip(Buffer.concat(first));
   // pipeline, not pipe: a read error of the source must reach (and end) the gunzip stream
-  const inflated = gzip ? pipeline(Readable.from(raw, { objectMode: false }), createGunzip({ chunkSize: 1 << 20 }), () => {}) : raw;
+  // node:stream and node:zlib loaded here, not with the module: most runs stream nothing (input/zlib.ts)
+  const { Readable, pipeline } = process.getBuiltinModule('node:stream');
+  const inflated = gzip ? pipeline(Readable.from(raw, { objectMode: false }), zlibNow().createGunzip({ chunkSize: 1 << 20 }), () => {}) : raw;
   const body = new Pushback(bounded(inflated as AsyncIterable<Uint8Array>, opts.maxDecompressedBytes, state, { gzip, noun: 'data' }));
   const head: Uint8Array[] = [];
   let headLen = 0;

@@ -4,7 +4,7 @@
  * the jobs). Neither ever holds a line longer than --max-line-bytes whole.
  */
 import { createReadStream } from 'node:fs';
-import { createGunzip } from 'node:zlib';
+import { zlibNow } from './zlib.js';
 
 /** The run options these streams read (a subset of DetectOptions). */
 export interface StreamLimits {
@@ -93,7 +93,7 @@ export async function* gzipPieces(
 ): AsyncGenerator<{ index: number; task: { bytes: Uint8Array; start: number; end: number; compressedBytes: number; streamError?: string } }> {
   const file = createReadStream(path, { highWaterMark: 1 << 20 });
   const state = { inflated: 0, error: '' };
-  const inflated = bounded(file.pipe(createGunzip({ chunkSize: 1 << 20 })), opts.maxDecompressedBytes, state, { gzip: true, noun: 'file' });
+  const inflated = bounded(file.pipe(zlibNow().createGunzip({ chunkSize: 1 << 20 })), opts.maxDecompressedBytes, state, { gzip: true, noun: 'file' });
   let held: { bytes: Uint8Array; offset: number; compressed: number } | null = null;
   let index = 0;
   let accounted = 0;

@@ -1,13 +1,66 @@
 /** Writing output files atomically: a reader sees the old file or the new one, never half. */
-import { mkdirSync, renameSync, writeFileSync, openSync, writeSync, closeSync, rmSync } from 'node:fs';
+import { mkdirSync, rename, renameSync, writeFileSync, openSync, writeSync, closeSync, rmSync } from 'node:fs';
 import { dirname, join, basename } from 'node:path';
 
 export function writeFileAtomic(path: string, data: string | Uint8Array): void {
   mkdirSync(dirname(path), { recursive: true });
   const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
   writeFileSync(tmp, data);
-  renameSync(tmp, path);
+  putInPlace(tmp, path);
 }
+
+/**
+ * The files of the write now under way in putInPlaceMeanwhile: their renames, one chain for
+ * each path (a later write of the same path lands after the earlier one).
+ */
+let meanwhile: Map<string, Promise<void>> | null = null;
+let meanwhileSeq = 0;
+
+/**
+ * Runs `write` (which writes its files with the writers of this module) and resolves once
+ * each of its files is in place; the renames into place run in the thread pool meanwhile, so
+ * that this thread goes on writing. Why: a rename over an existing file on ext4 (its
+ * auto_da_alloc) first starts the write-back of the new file's data, 0.1-1 ms of wall each and
+ * 2-18 ms for detect's 14 outputs on a busy disk (bench/RESULTS.md, session 17, boot), which
+ * this thread waited for one by one. Each file is still replaced whole; which of them lands
+ * first is not fixed, so write the one that says the others are there (summary.json) after.
+ * Rejects with the first failed rename (or what `write` threw), once every rename has ended.
+ */
+export async function putInPlaceMeanwhile(write: () => void): Promise<void> {
+  if (meanwhile) return write(); // inside another: that one waits for these too
+  const mine = new Map<string, Promise<void>>();
+  meanwhile = mine;
+  let failed: { error: unknown } | undefined;
+  try {
+    write();
+  } catch (error) {
+    failed = { error };
+  } finally {
+    meanwhile = null;
+  }
+  const ends = await Promise.allSettled(mine.values());
+  if (failed) throw failed.error;
+  for (const end of ends) if (end.status === 'rejected') throw end.reason;
+}
+
+/** A finished temporary file renamed to its path: now, or in the thread pool inside putInPlaceMeanwhile. */
+function putInPlace(tmp: string, path: string): void {
+  if (!meanwhile) return renameSync(tmp, path);
+  // a name of its own first (no file there: no write-back), since the next write of the same
+  // path reuses the temporary name
+  const own = `${tmp}.${++meanwhileSeq}`;
+  renameSync(tmp, own);
+  const before = meanwhile.get(path) ?? Promise.resolve();
+  meanwhile.set(
+    path,
+    before.then(
+      () => renameFile(own, path),
+      () => renameFile(own, path),
+    ),
+  );
+}
+
+const renameFile = (from: string, to: string) => new Promise<void>((done, fail) => rename(from, to, (err) => (err ? fail(err) : done())));
 
 /**
  * A file written now under its temporary name and put in place later (commit), or never
@@ -28,7 +81,7 @@ export class StagedFile {
   commit(): void {
     if (this.done) return;
     this.done = true;
-    renameSync(this.tmp, this.path);
+    putInPlace(this.tmp, this.path);
   }
   discard(): void {
     if (this.done) return;
@@ -64,6 +117,6 @@ export class AtomicLineWriter {
   close(): void {
     this.flush();
     closeSync(this.fd);
-    renameSync(this.tmp, this.path);
+    putInPlace(this.tmp, this.path);
   }
 }

@@ -12,7 +12,7 @@
  * both checksums before decompressing, then hands out typed-array views over the
  * decompressed buffer: no copy and no allocation per row.
  */
-import { crc32 } from 'node:zlib';
+import { zlibNow } from '../input/zlib.js';
 import { nativeModule } from '../input/native.js';
 import { lz4Codec, msgpack } from './codecs.js';
 import type { Lz4Wasm } from './lz4-wasm.js';
@@ -100,7 +100,7 @@ export function encodeBlock(b: BlockInput): Buffer {
     maxTime: b.maxTime,
     raw,
     size: payload.length,
-    crc: crc32(payload),
+    crc: zlibNow().crc32(payload),
     cols,
     ...(b.meta === undefined ? {} : { meta: b.meta }),
   };
@@ -108,7 +108,7 @@ export function encodeBlock(b: BlockInput): Buffer {
   const frame = Buffer.allocUnsafe(FRAME_PREFIX + h.length + payload.length);
   frame.writeUInt32LE(BLOCK_MAGIC, 0);
   frame.writeUInt32LE(h.length, 4);
-  frame.writeUInt32LE(crc32(h), 8);
+  frame.writeUInt32LE(zlibNow().crc32(h), 8);
   h.copy(frame, FRAME_PREFIX);
   payload.copy(frame, FRAME_PREFIX + h.length);
   return frame;
@@ -125,7 +125,7 @@ let crc32Of: ((b: Uint8Array) => number) | undefined;
  * multiplication runs ~10 times as fast as zlib.crc32 there (bench/RESULTS.md, session 15 replay).
  */
 function checksum(b: Uint8Array): number {
-  crc32Of ??= nativeModule()?.crc32 ?? crc32;
+  crc32Of ??= nativeModule()?.crc32 ?? zlibNow().crc32;
   return crc32Of(b);
 }
 

@@ -17,7 +17,7 @@
  * inside a block is row-codec.ts.
  */
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
-import { crc32 } from 'node:zlib';
+import { zlibNow } from '../input/zlib.js';
 import type { FlowBatchData } from '../flow/batch.js';
 import type { SinkCounters } from '../flow/sink.js';
 import { SHARD_BUCKETS } from '../flow/hash.js';
@@ -134,7 +134,7 @@ export function readReplayHeader(path: string): OpenedReplay {
     if (FILE_PREFIX + hlen > fileSize) throw new ReplayFileError(`truncated: header needs ${hlen} bytes at byte ${FILE_PREFIX}, file has ${fileSize}`);
     const hbytes = Buffer.alloc(hlen);
     readSync(fd, hbytes, 0, hlen, FILE_PREFIX);
-    const headerCrc = crc32(hbytes);
+    const headerCrc = zlibNow().crc32(hbytes);
     if (headerCrc !== prefix.readUInt32LE(16)) throw new ReplayFileError('header checksum mismatch (corrupt header)');
     const header = msgpack().unpack(hbytes) as ReplayHeader;
     checkHeader(header);

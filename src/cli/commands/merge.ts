@@ -40,7 +40,7 @@ export async function run(args: Parsed): Promise<number> {
     throw err;
   }
   const analysis = await runAnalysis(merged.result, merged.windowSeconds, plan);
-  writeResults(out, merged.result, merged.windowSeconds, { ...merged.settings, analysis: plan.settings }, merged.nearMisses, analysis);
+  await writeResults(out, merged.result, merged.windowSeconds, { ...merged.settings, analysis: plan.settings }, merged.nearMisses, analysis);
   const quiet = Boolean(v.quiet);
   if (!quiet) {
     process.stderr.write(`${humanSummary(merged.result, out, merged.partitions)}\n${humanAnalysis(analysis)}\n`);
