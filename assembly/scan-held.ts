@@ -287,9 +287,9 @@ export function sortPart(bucket: u32, rec: u32, wide: u32, base: u32, m: u32, bi
   memory.fill(pos, 0, groups << 2);
   // group = (bucket & 63) << bits | the hash's top bits (two shifts: a shift by 32 is one by 0)
   const rest = 31 - bits;
+  for (let r: u32 = 0; r < m; r++) store<u32>(hashes + (r << 2), rowHash(rec + (base + r) * ROW_BYTES));
   for (let r: u32 = 0; r < m; r++) {
-    const h = rowHash(rec + (base + r) * ROW_BYTES);
-    store<u32>(hashes + (r << 2), h);
+    const h = load<u32>(hashes + (r << 2));
     const at = pos + (((((<u32>load<u16>(bucket + ((base + r) << 1))) & 63) << bits) | ((h >>> 1) >>> rest)) << 2);
     store<u32>(at, load<u32>(at) + 1);
   }
@@ -373,13 +373,16 @@ let holdCount: u32 = 0;
 // the IPv6 records of the last holdStaged: (stage record, held row) pairs of u32
 let v6List: u32 = 0;
 let v6Count: u32 = 0;
+// Placed.run's places: HOLD_RUN pairs of u32 (in the sort's scratch, unused while holding)
+let hRunPlaces: u32 = 0;
 // scan-ingest.ts WindowOf: the window of the last start, as [lo, hi) seconds
 let winLo: f64 = 1;
 let winHi: f64 = 0;
 let winW: f64 = 0;
 
-export function setHold(fill: u32, bucket: u32, rec: u32, partCap: u32, wide: u32, wideFill: u32, accounts: u32, regions: u32, mapCap: u32, stage: u32, stageCap: u32, seconds: f64, v6: u32): void {
+export function setHold(fill: u32, bucket: u32, rec: u32, partCap: u32, wide: u32, wideFill: u32, accounts: u32, regions: u32, mapCap: u32, stage: u32, stageCap: u32, seconds: f64, v6: u32, runPlaces: u32): void {
   v6List = v6;
+  hRunPlaces = runPlaces;
   hWide = wide;
   hWideFill = wideFill;
   hFill = fill;
@@ -446,7 +449,6 @@ function v4Mapped(a: u32): bool {
  * many rows it wrote, holdV6() how many of them wait for their IPv6 addresses (v6List).
  */
 export function holdStaged(from: u32, n: u32): u32 {
-  const v4State = mix(mix(mix(ADDRESS_SEED, 0), 0), 0xffff);
   let held: u32 = 0;
   let v6: u32 = 0;
   let i = from;
@@ -455,80 +457,138 @@ export function holdStaged(from: u32, n: u32): u32 {
   // end (the held records are then added at the same record as in JavaScript)
   let full = false;
   for (let p: u32 = 0; p < 64; p++) full |= load<u32>(hFill + (p << 2)) == hPartCap;
-  for (; i < n; i++) {
+  while (i < n) {
     if (full) {
       holdStop = STOP_FULL;
       break;
     }
-    if ((load<u8>(sFeed + i) & 1) == 0) continue;
-    const s = sSrc + (i << 4);
-    const d = sDst + (i << 4);
-    const a = load<u32>(sAccount + (i << 2));
-    const g = load<u32>(sRegion + (i << 2));
-    if (a >= hMapCap || g >= hMapCap) {
-      holdStop = STOP_RECORD;
-      break;
-    }
-    const ac = load<u32>(hAccounts + (a << 2));
-    const rg = load<u32>(hRegions + (g << 2));
-    if (ac == UNMAPPED || rg == UNMAPPED) {
-      holdStop = STOP_RECORD;
-      break;
-    }
-    const s3 = load<u32>(s, 12);
-    let state = v4State;
-    let fam: u32 = 0;
-    if (!(v4Mapped(s) & v4Mapped(d))) {
-      // an IPv6 side (rare): hash.ts hashAddress mixes an IPv6 source's first three words too
-      if (!v4Mapped(s)) {
-        state = mix(mix(mix(ADDRESS_SEED, load<u32>(s)), load<u32>(s, 4)), load<u32>(s, 8));
-        fam = F_SRC6;
+    const runFrom = i;
+    const runEnd = Placed.run(i, n);
+    full = Placed.full;
+    for (; i < runEnd; i++) {
+      if ((load<u8>(sFeed + i) & 1) == 0) continue;
+      const a = load<u32>(sAccount + (i << 2));
+      const g = load<u32>(sRegion + (i << 2));
+      let ac = UNMAPPED;
+      let rg = UNMAPPED;
+      if (a < hMapCap && g < hMapCap) {
+        ac = load<u32>(hAccounts + (a << 2));
+        rg = load<u32>(hRegions + (g << 2));
       }
-      if (!v4Mapped(d)) fam |= F_DST6;
+      if (ac == UNMAPPED || rg == UNMAPPED) {
+        // JavaScript holds this one: the rows placed for it and the rest of the run given back
+        Placed.unplace(runFrom, i, runEnd);
+        holdStop = STOP_RECORD;
+        break;
+      }
+      const at = hRunPlaces + ((i - runFrom) << 3);
+      const bucket = load<u32>(at) & BUCKET_MASK;
+      const fam = load<u32>(at) >> 16;
+      const r = load<u32>(at, 4);
+      store<u16>(hBucket + (r << 1), <u16>bucket);
+      const o = hRec + r * ROW_BYTES;
+      if (fam != 0) {
+        // the address words of an IPv6 side are its intern id, written by JavaScript (v6List)
+        const v = v6List + (v6 << 3);
+        store<u32>(v, i);
+        store<u32>(v, r, 4);
+        v6++;
+      }
+      store<u32>(o, load<u32>(sSrc + (i << 4), 12));
+      store<u32>(o, (<u32>load<u8>(sProto + i) << 16) | <u32>load<u16>(sDport + (i << 1)), 4);
+      store<u32>(o, windowOf(load<u32>(sStart + (i << 2))), 8);
+      store<u32>(o, (<u32>load<u8>(sCloud + i) << 30) | ac, 12);
+      store<u32>(o, load<u32>(sDst + (i << 4), 12), 16);
+      store<u32>(o, rg | (fam << 16), 20);
+      const pk = load<f64>(sPackets + (i << 3));
+      const by = load<f64>(sBytes + (i << 3));
+      const pw = Count.narrow(pk);
+      const bw = Count.narrow(by);
+      if ((pw == WIDE) | (bw == WIDE)) {
+        const w = load<u32>(hWideFill);
+        store<f64>(hWide + (w << 4), pk);
+        store<f64>(hWide + (w << 4), by, 8);
+        store<u32>(hWideFill, w + 1);
+        store<u32>(o, WIDE, PACKETS);
+        store<u32>(o, w, BYTES);
+      } else {
+        store<u32>(o, pw, PACKETS);
+        store<u32>(o, bw, BYTES);
+      }
+      store<u32>(o, load<u32>(sStart + (i << 2)), START);
+      store<u32>(o, load<u32>(sEnd + (i << 2)), END);
+      held++;
     }
-    const bucket = fmix32(mix(state, s3) ^ 16) & BUCKET_MASK;
-    const fillAt = hFill + ((bucket >> 6) << 2);
-    const f = load<u32>(fillAt);
-    store<u32>(fillAt, f + 1);
-    full = f + 1 == hPartCap;
-    const r = (bucket >> 6) * hPartCap + f;
-    store<u16>(hBucket + (r << 1), <u16>bucket);
-    const o = hRec + r * ROW_BYTES;
-    if (fam != 0) {
-      // the address words of an IPv6 side are its intern id, written by JavaScript (v6List)
-      const at = v6List + (v6 << 3);
-      store<u32>(at, i);
-      store<u32>(at, r, 4);
-      v6++;
-    }
-    store<u32>(o, s3);
-    store<u32>(o, (<u32>load<u8>(sProto + i) << 16) | <u32>load<u16>(sDport + (i << 1)), 4);
-    store<u32>(o, windowOf(load<u32>(sStart + (i << 2))), 8);
-    store<u32>(o, (<u32>load<u8>(sCloud + i) << 30) | ac, 12);
-    store<u32>(o, load<u32>(d, 12), 16);
-    store<u32>(o, rg | (fam << 16), 20);
-    const pk = load<f64>(sPackets + (i << 3));
-    const by = load<f64>(sBytes + (i << 3));
-    const pw = Count.narrow(pk);
-    const bw = Count.narrow(by);
-    if ((pw == WIDE) | (bw == WIDE)) {
-      const w = load<u32>(hWideFill);
-      store<f64>(hWide + (w << 4), pk);
-      store<f64>(hWide + (w << 4), by, 8);
-      store<u32>(hWideFill, w + 1);
-      store<u32>(o, WIDE, PACKETS);
-      store<u32>(o, w, BYTES);
-    } else {
-      store<u32>(o, pw, PACKETS);
-      store<u32>(o, bw, BYTES);
-    }
-    store<u32>(o, load<u32>(sStart + (i << 2)), START);
-    store<u32>(o, load<u32>(sEnd + (i << 2)), END);
-    held++;
+    if (holdStop != STOP_DONE) break;
   }
   holdCount = held;
   v6Count = v6;
   return i;
+}
+
+/** Records Placed.run places at a time. */
+const HOLD_RUN: u32 = 256;
+
+/**
+ * The held rows of a run of staged records, chosen before any is written. Chosen in the loop
+ * that writes the rows, each row's place waited on the source's hash and then its part's fill
+ * loaded from memory, and the core let little of the next records' work past those stores of
+ * unknown address; chosen here first, in a loop of loads, hashes and fills alone, the places
+ * are known when the rows are written: holdStaged 219-225 -> 202-204 ms a round on the 7 M
+ * bucket (bench/RESULTS.md, session 17 accum). Most of what is left is the rows' first
+ * writes to lines not in cache (64 parts' places, too many streams for the prefetchers).
+ */
+class Placed {
+  /** whether the last run ended at the record that filled its part */
+  static full: bool = false;
+
+  /**
+   * The inbound records from `from` (at most HOLD_RUN, to n; up to the one that fills its
+   * part): each one's source bucket (hash.ts bucketOfSource), IPv6 flags (F_SRC6, F_DST6)
+   * and held row, as (bucket | flags << 16, row) at hRunPlaces + (i - from) · 8, its part's
+   * fill counted. Returns the end of the run.
+   */
+  static run(from: u32, n: u32): u32 {
+    const v4State = mix(mix(mix(ADDRESS_SEED, 0), 0), 0xffff);
+    const end = n - from < HOLD_RUN ? n : from + HOLD_RUN;
+    Placed.full = false;
+    for (let i = from; i < end; i++) {
+      if ((load<u8>(sFeed + i) & 1) == 0) continue;
+      const s = sSrc + (i << 4);
+      const d = sDst + (i << 4);
+      let state = v4State;
+      let fam: u32 = 0;
+      if (!(v4Mapped(s) & v4Mapped(d))) {
+        // an IPv6 side (rare): hash.ts hashAddress mixes an IPv6 source's first three words too
+        if (!v4Mapped(s)) {
+          state = mix(mix(mix(ADDRESS_SEED, load<u32>(s)), load<u32>(s, 4)), load<u32>(s, 8));
+          fam = F_SRC6;
+        }
+        if (!v4Mapped(d)) fam |= F_DST6;
+      }
+      const bucket = fmix32(mix(state, load<u32>(s, 12)) ^ 16) & BUCKET_MASK;
+      const fillAt = hFill + ((bucket >> 6) << 2);
+      const f = load<u32>(fillAt);
+      store<u32>(fillAt, f + 1);
+      const at = hRunPlaces + ((i - from) << 3);
+      store<u32>(at, bucket | (fam << 16));
+      store<u32>(at, (bucket >> 6) * hPartCap + f, 4);
+      if (f + 1 == hPartCap) {
+        Placed.full = true;
+        return i + 1;
+      }
+    }
+    return end;
+  }
+
+  /** The places of the run's inbound records from `i` to `end` given back (their parts' fills as before them). */
+  static unplace(from: u32, i: u32, end: u32): void {
+    for (let j = i; j < end; j++) {
+      if ((load<u8>(sFeed + j) & 1) == 0) continue;
+      const fillAt = hFill + (((load<u32>(hRunPlaces + ((j - from) << 3)) & BUCKET_MASK) >> 6) << 2);
+      store<u32>(fillAt, load<u32>(fillAt) - 1);
+    }
+  }
 }
 
 // the table's finalisation, in this memory (src/engine/scan-wasm.ts ScanArena.finalise)

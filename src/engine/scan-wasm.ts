@@ -49,7 +49,7 @@ interface HeldExports extends FinaliseExports {
   takeFarProbes(): number;
   sortPart(bucket: number, rec: number, wide: number, base: number, m: number, bits: number, start: number, out: number, outWide: number, outHash: number, tmp: number): number;
   bucketRows(bucket: number, fill: number, partCap: number, out: number): void;
-  setHold(fill: number, bucket: number, rec: number, partCap: number, wide: number, wideFill: number, accounts: number, regions: number, mapCap: number, stage: number, stageCap: number, seconds: number, v6List: number): void;
+  setHold(fill: number, bucket: number, rec: number, partCap: number, wide: number, wideFill: number, accounts: number, regions: number, mapCap: number, stage: number, stageCap: number, seconds: number, v6List: number, runPlaces: number): void;
   resetWindow(): void;
   windowOf(start: number): number;
   holdStaged(from: number, n: number): number;
@@ -450,7 +450,8 @@ export class HeldSorter {
     const parts = Array.from({ length: rows / partCap }, (_, p) => p * partCap);
     const columns = parts.flatMap((row) => [[this.recAt + row * ROW_BYTES, ROW_BYTES], [SORT_BUCKET_AT + row * 2, 2]] as const);
     this.ahead = new PopulateAhead(new Uint8Array(b), columns, partCap);
-    this.ex.setHold(PART_FILL_AT, SORT_BUCKET_AT, this.recAt, partCap, this.wideAt, WIDE_FILL_AT, mapsAt, mapsAt + HOLD_MAP_CAP * 4, HOLD_MAP_CAP, stageAt, STAGE_CAP, windowSeconds, v6At);
+    // the hold step's run of row places (holdStaged: 256 pairs of u32) in the sort's scratch, idle while holding
+    this.ex.setHold(PART_FILL_AT, SORT_BUCKET_AT, this.recAt, partCap, this.wideAt, WIDE_FILL_AT, mapsAt, mapsAt + HOLD_MAP_CAP * 4, HOLD_MAP_CAP, stageAt, STAGE_CAP, windowSeconds, v6At, this.sortTmpAt);
   }
 
   /** Rows base .. base + m sorted by bucket and key hash into `sorted` (scan-ingest.ts sortHeldPart), their hashes into `sortedHash`, `start` set, the wide rows' counts into `sortedWide`: how many wide rows. */
