@@ -522,7 +522,7 @@ function lineRow(p: u32, end: u32, rolesPtr: u32, nroles: u32, r: u32, row: u32)
   // an interface or instance of '-': none (the reader leaves the id 0)
   if (fS >= 0 && fE - fS == 1 && load<u8>(<u32>fS) == 45) fS = -1;
   if (nS >= 0 && nE - nS == 1 && load<u8>(<u32>nS) == 45) nS = -1;
-  if (route != ROUTE_DONE) idsOfRow(r, route, load<u32>(cDirection + r));
+  if (route != ROUTE_DONE) idsOfRow(r, route, load<u32>(cDirection + r), route >= 0 ? load<u32>(cFeed + r) : 0);
   // a row routed into its shard's area or counted alone needs nothing of the caller's loop;
   // one it takes gets where its interface and instance lie (looked up there if it is outbound)
   if (route == ROUTE_EMIT || (route >= 0 && areasPtr == 0)) takenByCaller(r, row);
@@ -992,21 +992,25 @@ class ColumnsRow {
     const r4 = r;
     let route: i32;
     let written = false; // the row's columns
+    let feedSlot: u32 = 0; // a routed row's Feed bits and its slot in its shard's area (cFeed's word)
     if (v6 != 0) {
       writeColumns(r4, <u32>src, <u32>dst, <u32>sport, <u32>dport, <u32>proto, <u32>start, <u32>finish, <i32>tcpFlags, action, direction, packets, bytes);
       written = true;
       addrFlags = v6;
       route = routeRowWords(r4, gS < 0);
+      if (route >= 0) feedSlot = load<u32>(cFeed + r4);
     } else {
       route = RouteFlow.route(<u32>start, <u32>finish, <u32>src, <u32>dst, <u32>sport, <u32>dport, <u32>proto, <i32>tcpFlags, direction, gS < 0);
       if (route >= 0) {
         const feed = routedFeed;
         const slot = areasPtr != 0 ? AreaRow.put(<u32>route, <u32>src, <u32>dst, packets, bytes, <u32>start, <u32>finish, <u32>sport, <u32>dport, <i32>tcpFlags, feed, <u32>proto, action, direction) : 0;
-        store<u32>(cFeed + r4, feed | (slot << 2));
+        feedSlot = feed | (slot << 2);
+        // read by the caller's JavaScript only for a row it takes (no areas)
+        if (areasPtr == 0) store<u32>(cFeed + r4, feedSlot);
       }
     }
     store<i32>(cRoute + r4, route);
-    if (route != ROUTE_DONE) IdsOfRow.set(r4, route, direction);
+    if (route != ROUTE_DONE) IdsOfRow.set(r4, route, direction, feedSlot);
     // a row routed into its shard's area or counted alone needs nothing of the caller's loop;
     // one it takes gets its columns, and where its interface and instance lie (looked up there if it is outbound)
     if (route == ROUTE_EMIT || (route >= 0 && areasPtr == 0)) {
@@ -1075,14 +1079,14 @@ function endIds(at: u32): void {
  * none), the interface and instance of a routed row where the sink's append takes them
  * (an outbound record's source host, not an internal one logged where it arrived).
  */
-function idsOfRow(r: u32, route: i32, direction: u32): void {
-  IdsOfRow.set(r, route, direction);
+function idsOfRow(r: u32, route: i32, direction: u32, feedSlot: u32): void {
+  IdsOfRow.set(r, route, direction, feedSlot);
 }
 
 /** idsOfRow's body, inlined where columnsRow reads a row (a static method, which eslint takes the decorator of): as a call ~3 % of the module's pass on v2. */
 class IdsOfRow {
   @inline
-  static set(r: u32, route: i32, direction: u32): void {
+  static set(r: u32, route: i32, direction: u32, feedSlot: u32): void {
     let account = defaultAccount;
     if (aS >= 0) {
       const n = <u32>(aE - aS);
@@ -1093,7 +1097,6 @@ class IdsOfRow {
       }
       account = lastAccountId;
     }
-    store<i32>(cAccountId + r, account);
     let region = defaultRegion;
     if (gS >= 0) {
       const n = <u32>(gE - gS);
@@ -1104,28 +1107,38 @@ class IdsOfRow {
       }
       region = lastRegionId;
     }
-    store<i32>(cRegionId + r, region);
     let iface: i32 = 0;
     let instance: i32 = 0;
     if (route >= 0) {
-      const feed = load<u32>(cFeed + r) & 3;
+      const feed = feedSlot & 3;
       if ((feed & FEED_OUTBOUND) != 0 && !(feed == FEED_OUTBOUND && direction == 1)) {
         if (fS >= 0) iface = idOfToken(<u32>fS, <u32>(fE - fS));
         if (nS >= 0) instance = idOfToken(<u32>nS, <u32>(nE - nS));
       }
     }
-    store<i32>(cIfaceId + r, iface);
-    store<i32>(cInstanceId + r, instance);
-    // a routed row's ids in its area too: the sink copies them a run at a time
-    if (route >= 0 && areasPtr != 0) toAreaIds(<u32>route, load<u32>(cFeed + r) >> 2, account, region, iface, instance);
+    // a row routed into its shard's area has its ids there (the sink copies them a run at a
+    // time) and nowhere else; every other row in the id columns, for the caller's JavaScript
+    if (route >= 0 && areasPtr != 0) toAreaIds(<u32>route, feedSlot >> 2, account, region, iface, instance);
+    else {
+      store<i32>(cAccountId + r, account);
+      store<i32>(cRegionId + r, region);
+      store<i32>(cIfaceId + r, iface);
+      store<i32>(cInstanceId + r, instance);
+    }
   }
 }
 
-/** The ids of the table's new entries (the caller wrote them) into the id columns of the last call's `rows` rows. */
+/**
+ * The ids of the table's new entries (the caller wrote them) into the rows of the last call
+ * (`rows` of them) that hold ids: the id columns of the rows the caller's JavaScript takes
+ * (cJsRows; IdsOfRow writes no other row's) and the shards' areas.
+ */
 export function fixIds(rows: u32): void {
-  const m = rows << 2;
-  for (let c = cAccountId; c < cAccountId + 4 * (cRegionId - cAccountId); c += cRegionId - cAccountId) {
-    for (let k: u32 = 0; k < m; k += 4) store<i32>(c + k, fixedId(load<i32>(c + k)));
+  const step = cRegionId - cAccountId;
+  for (let j: u32 = 0; j < jsRows; j++) {
+    const r = load<u32>(cJsRows + (j << 2));
+    if (r >= rows) break;
+    for (let c = cAccountId + (r << 2); c < cAccountId + 4 * step; c += step) store<i32>(c, fixedId(load<i32>(c)));
   }
   fixAreaIds();
 }

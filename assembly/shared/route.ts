@@ -30,7 +30,7 @@ const S_MAX_END = 17;
 const S_AREAS = 18; // where the shards' areas start (below), 0: none (the caller appends every routed row itself)
 const S_AREA_ROWS = 19; // rows an area holds
 // the non-public IPv4 ranges (src/net/address.ts isPublicV4, given by the caller): a byte a
-// first octet (1: a range lies under it) at + 256, their count at + 512, then
+// first octet (1: a range lies under it, 2: a range covers it whole) at + 256, their count at + 512, then
 // (network, mask) pairs of u32
 const V4_FIRST = 256;
 const V4_COUNT = 512;
@@ -112,7 +112,8 @@ export function endRouting(at: u32): void {
 
 /** detection.md §3 "public" of an IPv4 address: src/net/address.ts isPublicV4 over its table. */
 function isPublicV4(v: u32): bool {
-  if (load<u8>(tablePtr + V4_FIRST + (v >>> 24)) == 0) return true;
+  const first = <u32>load<u8>(tablePtr + V4_FIRST + (v >>> 24));
+  if (first != 1) return first == 0; // 2: a range covers the octet whole (10.0.0.0/8)
   const n = load<u32>(tablePtr + V4_COUNT);
   for (let k: u32 = 0; k < n; k++) {
     const at = tablePtr + V4_RANGES + (k << 3);
