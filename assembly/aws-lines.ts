@@ -1005,8 +1005,7 @@ class ColumnsRow {
         const feed = routedFeed;
         const slot = areasPtr != 0 ? AreaRow.put(<u32>route, <u32>src, <u32>dst, packets, bytes, <u32>start, <u32>finish, <u32>sport, <u32>dport, <i32>tcpFlags, feed, <u32>proto, action, direction) : 0;
         feedSlot = feed | (slot << 2);
-        // read by the caller's JavaScript only for a row it takes (no areas)
-        if (areasPtr == 0) store<u32>(cFeed + r4, feedSlot);
+        store<u32>(cFeed + r4, feedSlot); // the caller's JavaScript reads it (src/formats/aws.ts routedBefore, emitRows)
       }
     }
     store<i32>(cRoute + r4, route);
