@@ -333,7 +333,7 @@ class Classify {
   backscatter += isScatter;
   inbound += routed & inbound1;
   outbound += routed & outbound1;
-  routedFeed = inbound1 | (outbound1 << 1); // read only where routed
+  routedFeed = (inbound1 * FEED_INBOUND) | (outbound1 * FEED_OUTBOUND); // read only where routed
   return routed != 0;
   }
 }
