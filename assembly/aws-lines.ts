@@ -98,6 +98,48 @@ function markSeparators(len: u32): void {
 }
 
 /**
+ * Every separator of the block (markSeparators' bitmap) listed in order, as an absolute
+ * address a u32, at `seps`, with the byte before the block (blockPtr - 1) just before it
+ * and the block's end last: ColumnsRow.read then takes a line's column ends from the list
+ * in a loop whose only branches are its end and a test that fails on no plain line. Taken
+ * from the bitmap in the line's own loop, a word's bits ran out at a place in the line no
+ * branch predicts (about twice a v2 line). Twelve are written from each 64-byte word
+ * without a test (a plain line has ~8 in 64 bytes), the rest in a loop entered only then; ctz of no bits
+ * writes a place past the word, which the next word's overwrite or nothing reads.
+ */
+function listSeparators(len: u32, seps: u32): void {
+  store<u32>(seps - 4, blockPtr - 1);
+  const words = (len >> 6) + 1;
+  let out = seps;
+  for (let w: u32 = 0; w < words; w++) {
+    let b = load<u64>(mapPtr + (w << 3));
+    const n = <u32>popcnt(b);
+    const base = blockPtr + (w << 6);
+    store<u32>(out, base + <u32>ctz(b)); b &= b - 1;
+    store<u32>(out + 4, base + <u32>ctz(b)); b &= b - 1;
+    store<u32>(out + 8, base + <u32>ctz(b)); b &= b - 1;
+    store<u32>(out + 12, base + <u32>ctz(b)); b &= b - 1;
+    store<u32>(out + 16, base + <u32>ctz(b)); b &= b - 1;
+    store<u32>(out + 20, base + <u32>ctz(b)); b &= b - 1;
+    store<u32>(out + 24, base + <u32>ctz(b)); b &= b - 1;
+    store<u32>(out + 28, base + <u32>ctz(b)); b &= b - 1;
+    store<u32>(out + 32, base + <u32>ctz(b)); b &= b - 1;
+    store<u32>(out + 36, base + <u32>ctz(b)); b &= b - 1;
+    store<u32>(out + 40, base + <u32>ctz(b)); b &= b - 1;
+    store<u32>(out + 44, base + <u32>ctz(b)); b &= b - 1;
+    if (n > 12) {
+      let o = out + 48;
+      do {
+        store<u32>(o, base + <u32>ctz(b));
+        b &= b - 1;
+        o += 4;
+      } while (b != 0);
+    }
+    out += n << 2;
+  }
+}
+
+/**
  * The n digits (1 to 8) at p as a number, eight bytes at a time: they are moved to the top
  * of a word whose lower bytes are filled with '0', checked to be digits and combined in
  * three multiplications. -1 when a byte is not a digit.
@@ -411,7 +453,7 @@ function ipv6(p: u32, q: u32, out: u32): bool {
  * maxRows of them (map: room for the separator bitmap, len / 8 + 8 bytes); a line that is not plain gets a row with F_PLAIN clear. Stops before
  * a line with no '\n' in the block. Returns the rows written; consumed() the bytes they span.
  */
-export function readLines(inPtr: u32, len: u32, rolesPtr: u32, nroles: u32, maxRows: u32, out: u32, map: u32, sinkPtr: u32, idsPtr: u32): u32 {
+export function readLines(inPtr: u32, len: u32, rolesPtr: u32, nroles: u32, maxRows: u32, out: u32, map: u32, sinkPtr: u32, idsPtr: u32, seps: u32): u32 {
   const end = inPtr + len;
   // a byte that ends no token and no line just past the block: plainLine's checks of the byte
   // after a token (a space, '\n', '\r') then fail there without a test of the block's end. At
@@ -456,12 +498,19 @@ export function readLines(inPtr: u32, len: u32, rolesPtr: u32, nroles: u32, maxR
   startIds(idsPtr);
   // the layout read by column indexes (columnsRow) where it allows, its separators' list past the bitmap
   const byColumns = layoutColumns(rolesPtr, nroles);
-  endsPtr = (map + (((len >> 6) + 2) << 3) + 7) & ~7;
+  if (byColumns) listSeparators(len, seps);
+  sepAt = seps;
   let p = inPtr;
   let row: u32 = 0;
   while (p < end && row < maxRows) {
     const r = row << 2;
-    let nl = byColumns ? ColumnsRow.read(p, end, nroles, r, row) : lineRow(p, end, rolesPtr, nroles, r, row);
+    let nl: u32;
+    if (byColumns) {
+      // the list's first separator at or after the line (after a plain line already there, or
+      // its "\r\n"'s '\n' to pass); the one before it is p - 1 (the '\n' before, or the list's first)
+      while (load<u32>(sepAt) < p) sepAt += 4;
+      nl = ColumnsRow.read(p, end, nroles, r, row);
+    } else nl = lineRow(p, end, rolesPtr, nroles, r, row);
     let flags = rowFlags;
     if (nl == 0) {
       nl = p;
@@ -522,7 +571,7 @@ function lineRow(p: u32, end: u32, rolesPtr: u32, nroles: u32, r: u32, row: u32)
   // an interface or instance of '-': none (the reader leaves the id 0)
   if (fS >= 0 && fE - fS == 1 && load<u8>(<u32>fS) == 45) fS = -1;
   if (nS >= 0 && nE - nS == 1 && load<u8>(<u32>nS) == 45) nS = -1;
-  if (route != ROUTE_DONE) idsOfRow(r, route, load<u32>(cDirection + r));
+  if (route != ROUTE_DONE) idsOfRow(r, route, load<u32>(cDirection + r), route >= 0 ? load<u32>(cFeed + r) : 0);
   // a row routed into its shard's area or counted alone needs nothing of the caller's loop;
   // one it takes gets where its interface and instance lie (looked up there if it is outbound)
   if (route == ROUTE_EMIT || (route >= 0 && areasPtr == 0)) takenByCaller(r, row);
@@ -762,10 +811,10 @@ function plainLine(p: u32, e: u32, rolesPtr: u32, nroles: u32, r: u32, r8: u32):
   return q;
 }
 
-/** Columns a layout may have for columnsRow: its list of separators (endsPtr) is at most this long, plus one. */
+/** Columns a layout may have for columnsRow. */
 const COLUMNS_MAX: u32 = 64;
-/** Where columnsRow lists a line's separators: past the bitmap (readLines; src/formats/aws-wasm.ts leaves room). */
-let endsPtr: u32 = 0;
+/** Where in the block's list of separators (listSeparators) the line ColumnsRow.read reads next has its first. */
+let sepAt: u32 = 0;
 // the byte offset in that list of the separator before each role's column (its column index times 4), -1: none
 let oAccount: i32 = -1;
 let oIface: i32 = -1;
@@ -909,34 +958,21 @@ class ColumnsRow {
    */
   @inline
   static read(p: u32, e: u32, nroles: u32, r: u32, row: u32): u32 {
-    const ends = endsPtr;
-    // the block and its bitmap in locals: V8 reloads a global from the instance at every use
-    const base = blockPtr;
-    const map = mapPtr;
-    let t = p;
+    // the line's column ends, from the block's list: ends[0] is the byte before the line (p - 1)
+    const ends = sepAt - 4;
     let q: u32;
-    let word = (p - base) >> 6;
-    let bits = load<u64>(map + (word << 3)) & (<u64>-1 << <u64>((p - base) & 63));
-    // the list: the byte before the line, then the end of each column
-    store<u32>(ends, p - 1);
-    let at = ends + 4;
-    const lastAt = ends + (nroles << 2);
+    let at = sepAt;
+    let before = p - 1;
+    const lastAt = sepAt + ((nroles - 1) << 2);
     for (;;) {
-      // a word's bits run out about once a token in eight: the refill is a loop of its own (V8
-      // checks the stack at every loop's head), entered only then; markSeparators marks the block's end
-      if (bits == 0) {
-        do bits = load<u64>(map + (++word << 3));
-        while (bits == 0);
-      }
-      q = base + (word << 6) + <u32>ctz(bits);
-      bits &= bits - 1;
-      if (q == t) return 0; // every column is a token: bytes above ' ', at least one
-      store<u32>(at, q);
+      q = load<u32>(at);
+      if (q == before + 1) return 0; // every column is a token: bytes above ' ', at least one
       if (at == lastAt) break;
       if (load<u8>(q) != 32) return 0; // a single space after every column but the last (at the block's end a 0)
-      t = q + 1;
+      before = q;
       at += 4;
     }
+    sepAt = at + 4;
     // the record ends its line: '\n' or "\r\n" (at the block's end a 0, readLines)
     let c = load<u8>(q);
     if (c == 13 && q + 1 < e) c = load<u8>(++q);
@@ -992,21 +1028,24 @@ class ColumnsRow {
     const r4 = r;
     let route: i32;
     let written = false; // the row's columns
+    let feedSlot: u32 = 0; // a routed row's Feed bits and its slot in its shard's area (cFeed's word)
     if (v6 != 0) {
       writeColumns(r4, <u32>src, <u32>dst, <u32>sport, <u32>dport, <u32>proto, <u32>start, <u32>finish, <i32>tcpFlags, action, direction, packets, bytes);
       written = true;
       addrFlags = v6;
       route = routeRowWords(r4, gS < 0);
+      if (route >= 0) feedSlot = load<u32>(cFeed + r4);
     } else {
       route = RouteFlow.route(<u32>start, <u32>finish, <u32>src, <u32>dst, <u32>sport, <u32>dport, <u32>proto, <i32>tcpFlags, direction, gS < 0);
       if (route >= 0) {
         const feed = routedFeed;
         const slot = areasPtr != 0 ? AreaRow.put(<u32>route, <u32>src, <u32>dst, packets, bytes, <u32>start, <u32>finish, <u32>sport, <u32>dport, <i32>tcpFlags, feed, <u32>proto, action, direction) : 0;
-        store<u32>(cFeed + r4, feed | (slot << 2));
+        feedSlot = feed | (slot << 2);
+        store<u32>(cFeed + r4, feedSlot); // the caller's JavaScript reads it (src/formats/aws.ts routedBefore, emitRows)
       }
     }
     store<i32>(cRoute + r4, route);
-    if (route != ROUTE_DONE) IdsOfRow.set(r4, route, direction);
+    if (route != ROUTE_DONE) IdsOfRow.set(r4, route, direction, feedSlot);
     // a row routed into its shard's area or counted alone needs nothing of the caller's loop;
     // one it takes gets its columns, and where its interface and instance lie (looked up there if it is outbound)
     if (route == ROUTE_EMIT || (route >= 0 && areasPtr == 0)) {
@@ -1075,14 +1114,14 @@ function endIds(at: u32): void {
  * none), the interface and instance of a routed row where the sink's append takes them
  * (an outbound record's source host, not an internal one logged where it arrived).
  */
-function idsOfRow(r: u32, route: i32, direction: u32): void {
-  IdsOfRow.set(r, route, direction);
+function idsOfRow(r: u32, route: i32, direction: u32, feedSlot: u32): void {
+  IdsOfRow.set(r, route, direction, feedSlot);
 }
 
 /** idsOfRow's body, inlined where columnsRow reads a row (a static method, which eslint takes the decorator of): as a call ~3 % of the module's pass on v2. */
 class IdsOfRow {
   @inline
-  static set(r: u32, route: i32, direction: u32): void {
+  static set(r: u32, route: i32, direction: u32, feedSlot: u32): void {
     let account = defaultAccount;
     if (aS >= 0) {
       const n = <u32>(aE - aS);
@@ -1093,7 +1132,6 @@ class IdsOfRow {
       }
       account = lastAccountId;
     }
-    store<i32>(cAccountId + r, account);
     let region = defaultRegion;
     if (gS >= 0) {
       const n = <u32>(gE - gS);
@@ -1104,28 +1142,38 @@ class IdsOfRow {
       }
       region = lastRegionId;
     }
-    store<i32>(cRegionId + r, region);
     let iface: i32 = 0;
     let instance: i32 = 0;
     if (route >= 0) {
-      const feed = load<u32>(cFeed + r) & 3;
+      const feed = feedSlot & 3;
       if ((feed & FEED_OUTBOUND) != 0 && !(feed == FEED_OUTBOUND && direction == 1)) {
         if (fS >= 0) iface = idOfToken(<u32>fS, <u32>(fE - fS));
         if (nS >= 0) instance = idOfToken(<u32>nS, <u32>(nE - nS));
       }
     }
-    store<i32>(cIfaceId + r, iface);
-    store<i32>(cInstanceId + r, instance);
-    // a routed row's ids in its area too: the sink copies them a run at a time
-    if (route >= 0 && areasPtr != 0) toAreaIds(<u32>route, load<u32>(cFeed + r) >> 2, account, region, iface, instance);
+    // a row routed into its shard's area has its ids there (the sink copies them a run at a
+    // time) and nowhere else; every other row in the id columns, for the caller's JavaScript
+    if (route >= 0 && areasPtr != 0) toAreaIds(<u32>route, feedSlot >> 2, account, region, iface, instance);
+    else {
+      store<i32>(cAccountId + r, account);
+      store<i32>(cRegionId + r, region);
+      store<i32>(cIfaceId + r, iface);
+      store<i32>(cInstanceId + r, instance);
+    }
   }
 }
 
-/** The ids of the table's new entries (the caller wrote them) into the id columns of the last call's `rows` rows. */
+/**
+ * The ids of the table's new entries (the caller wrote them) into the rows of the last call
+ * (`rows` of them) that hold ids: the id columns of the rows the caller's JavaScript takes
+ * (cJsRows; IdsOfRow writes no other row's) and the shards' areas.
+ */
 export function fixIds(rows: u32): void {
-  const m = rows << 2;
-  for (let c = cAccountId; c < cAccountId + 4 * (cRegionId - cAccountId); c += cRegionId - cAccountId) {
-    for (let k: u32 = 0; k < m; k += 4) store<i32>(c + k, fixedId(load<i32>(c + k)));
+  const step = cRegionId - cAccountId;
+  for (let j: u32 = 0; j < jsRows; j++) {
+    const r = load<u32>(cJsRows + (j << 2));
+    if (r >= rows) break;
+    for (let c = cAccountId + (r << 2); c < cAccountId + 4 * step; c += step) store<i32>(c, fixedId(load<i32>(c)));
   }
   fixAreaIds();
 }

@@ -22,7 +22,7 @@
 // shards' areas where its settings say.
 
 import { ipv4 } from './aws-lines';
-import { ROUTE_EMIT, areasPtr, endRouting, routeFlow, routedFeed, startRouting, toArea, toAreaIds } from './shared/route';
+import { ROUTE_EMIT, areasPtr, endRouting, routeFlowGrouped, routedFeed, startRouting, toArea, toAreaIds } from './shared/route';
 
 /** The end of the module's static data: the caller's regions lie at or past it. */
 export function dataEnd(): u32 {
@@ -216,7 +216,7 @@ function routeRow(r: u32): void {
     const src = load<u32>(r + R_SRC);
     const dst = load<u32>(r + R_DST);
     const direction = load<u32>(r + R_DIRECTION);
-    route = routeFlow(time, time, src, dst, sport, dport, proto, -1, direction, true);
+    route = routeFlowGrouped(time, time, src, dst, sport, dport, proto, -1, direction, true); // its records' classes come in runs
     if (route >= 0) {
       const feed = routedFeed;
       let slot: u32 = 0;

@@ -243,6 +243,28 @@ describe('the WebAssembly AWS reader reads as the JavaScript readers do', () => 
     expect(records).toBeGreaterThan(10);
   });
 
+  it('classifies addresses in and at the edges of every non-public IPv4 range as the sink does (an octet a range covers whole answered from the first-octet table)', () => {
+    const edges = [
+      '0.0.0.1', '0.255.255.255', '1.0.0.1', '9.255.255.255', '10.0.0.0', '10.255.255.255', '11.0.0.1', '100.63.255.255', '100.64.0.1', '100.127.255.255',
+      '100.128.0.1', '126.255.255.255', '127.0.0.1', '128.0.0.1', '169.254.1.1', '169.255.0.1', '172.15.255.255', '172.16.0.1', '172.31.255.255',
+      '172.32.0.1', '192.0.0.5', '192.0.1.1', '192.0.2.1', '192.168.1.1', '192.169.0.1', '198.17.255.255', '198.18.0.1', '198.19.255.1', '198.20.0.1',
+      '198.51.100.7', '203.0.113.9', '203.0.114.1', '223.255.255.255', '224.0.0.1', '239.255.255.255', '240.0.0.1', '255.255.255.255', '45.1.2.3',
+    ];
+    const lines = [V2.join(' ')];
+    edges.forEach((a, k) => {
+      for (const b of ['45.9.9.9', '10.0.0.9', a]) {
+        lines.push(line(V2, { 'log-status': 'OK', srcaddr: a, dstaddr: b, protocol: '6', 'tcp-flags': '2', srcport: '40000' }, k));
+        lines.push(line(V2, { 'log-status': 'OK', srcaddr: b, dstaddr: a, protocol: '6', 'tcp-flags': '2', srcport: '40000' }, k));
+      }
+    });
+    const input = Buffer.from(lines.join('\n') + '\n');
+    for (const opts of [{}, { shards: 3 }]) {
+      const js = route('js', input, opts, '');
+      expect(route('wasm', input, opts, '')).toEqual(js);
+      expect(js.counters.internal * js.counters.inbound * js.counters.outbound).toBeGreaterThan(0);
+    }
+  });
+
   it('routes records into the batches of the shards as the emit of the sink does, with every option that bears on it', () => {
     const T = 1718000000;
     const options: Array<Partial<SinkOptions>> = [

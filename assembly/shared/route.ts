@@ -30,7 +30,7 @@ const S_MAX_END = 17;
 const S_AREAS = 18; // where the shards' areas start (below), 0: none (the caller appends every routed row itself)
 const S_AREA_ROWS = 19; // rows an area holds
 // the non-public IPv4 ranges (src/net/address.ts isPublicV4, given by the caller): a byte a
-// first octet (1: a range lies under it) at + 256, their count at + 512, then
+// first octet (1: a range lies under it, 2: a range covers it whole) at + 256, their count at + 512, then
 // (network, mask) pairs of u32
 const V4_FIRST = 256;
 const V4_COUNT = 512;
@@ -112,7 +112,8 @@ export function endRouting(at: u32): void {
 
 /** detection.md §3 "public" of an IPv4 address: src/net/address.ts isPublicV4 over its table. */
 function isPublicV4(v: u32): bool {
-  if (load<u8>(tablePtr + V4_FIRST + (v >>> 24)) == 0) return true;
+  const first = <u32>load<u8>(tablePtr + V4_FIRST + (v >>> 24));
+  if (first != 1) return first == 0; // 2: a range covers the octet whole (10.0.0.0/8)
   const n = load<u32>(tablePtr + V4_COUNT);
   for (let k: u32 = 0; k < n; k++) {
     const at = tablePtr + V4_RANGES + (k << 3);
@@ -257,6 +258,19 @@ export function routeFlow(start: u32, end: u32, src: u32, dst: u32, sport: u32, 
   return RouteFlow.route(start, end, src, dst, sport, dport, proto, tcpFlags, dir, noRegion);
 }
 
+/**
+ * routeFlow with emit's classification as a chain of branches (ClassifyBy.branches): for the
+ * Azure module, whose records come grouped by rule and flow, their classes in runs that the
+ * branches predict; the branch-free Classify.feed cost its reader 1.04x (bench/RESULTS.md
+ * session 17), where it saves the AWS and GCP readers theirs.
+ */
+export function routeFlowGrouped(start: u32, end: u32, src: u32, dst: u32, sport: u32, dport: u32, proto: u32, tcpFlags: i32, dir: u32, noRegion: bool): i32 {
+  const early = admit(start, end, noRegion);
+  if (early != ROUTE_ON) return early;
+  if (!ClassifyBy.branches(isPublicV4(src), isPublicV4(dst), sport, dport, proto, tcpFlags, dir)) return ROUTE_DONE;
+  return shards == 1 ? 0 : <i32>((hashV4(src) & 4095) % shards);
+}
+
 /** routeFlow's body, inlined where a reader routes most of its rows (a static method, which eslint takes the decorator of). */
 export class RouteFlow {
   @inline
@@ -302,37 +316,72 @@ function feedOf(srcPublic: bool, dstPublic: bool, sport: u32, dport: u32, proto:
   return Classify.feed(srcPublic, dstPublic, sport, dport, proto, tcpFlags, dir);
 }
 
-/** feedOf's body, inlined into RouteFlow.route (a static method, which eslint takes the decorator of): as a call ~2.5 % of the AWS module's time on the bucket. */
-class Classify {
+/** Classify.feed's answer and counts by branches, for routeFlowGrouped (a static method, which eslint takes the decorator of). */
+class ClassifyBy {
   @inline
-  static feed(srcPublic: bool, dstPublic: bool, sport: u32, dport: u32, proto: u32, tcpFlags: i32, dir: u32): bool {
-  let feed: u32 = 0;
-  if (srcPublic && (dir == 1 || (dir == 0 && !dstPublic))) feed |= FEED_INBOUND;
-  if ((dir == 2 || (dir == 0 && !srcPublic)) && dstPublic) feed |= FEED_OUTBOUND;
-  if (!srcPublic && !dstPublic) feed |= FEED_OUTBOUND;
-  if (feed == 0) {
-    internal++;
-    return false;
-  }
-  const icmp = proto == 1 || proto == 58;
-  if (!icmp && sport < 1024 && dport >= 1024) {
-    responses++;
-    return false;
-  }
-  if (proto == 6 && (tcpFlags == 18 || tcpFlags == 4 || tcpFlags == 22)) {
-    backscatter++;
-    return false;
-  }
-  if ((feed & FEED_OUTBOUND) != 0 && icmp) {
-    feed &= ~FEED_OUTBOUND;
+  static branches(srcPublic: bool, dstPublic: bool, sport: u32, dport: u32, proto: u32, tcpFlags: i32, dir: u32): bool {
+    let feed: u32 = 0;
+    if (srcPublic && (dir == 1 || (dir == 0 && !dstPublic))) feed |= FEED_INBOUND;
+    if ((dir == 2 || (dir == 0 && !srcPublic)) && dstPublic) feed |= FEED_OUTBOUND;
+    if (!srcPublic && !dstPublic) feed |= FEED_OUTBOUND;
     if (feed == 0) {
+      internal++;
+      return false;
+    }
+    const icmp = proto == 1 || proto == 58;
+    if (!icmp && sport < 1024 && dport >= 1024) {
       responses++;
       return false;
     }
+    if (proto == 6 && (tcpFlags == 18 || tcpFlags == 4 || tcpFlags == 22)) {
+      backscatter++;
+      return false;
+    }
+    if ((feed & FEED_OUTBOUND) != 0 && icmp) {
+      feed &= ~FEED_OUTBOUND;
+      if (feed == 0) {
+        responses++;
+        return false;
+      }
+    }
+    if ((feed & FEED_INBOUND) != 0) inbound++;
+    if ((feed & FEED_OUTBOUND) != 0) outbound++;
+    routedFeed = feed;
+    return true;
   }
-  if ((feed & FEED_INBOUND) != 0) inbound++;
-  if ((feed & FEED_OUTBOUND) != 0) outbound++;
-  routedFeed = feed;
-  return true;
+}
+
+/**
+ * feedOf's body, inlined into RouteFlow.route (a static method, which eslint takes the
+ * decorator of): as a call ~2.5 % of the AWS module's time on the bucket. Without a branch:
+ * which of internal, response, backscatter or routed a record is depends on the data, row
+ * by row, and as a chain of branches it was ~8-10 ns a line of the AWS module's pass (a
+ * knock-out, bench/RESULTS.md session 17); each counter is added its 0 or 1 instead.
+ */
+class Classify {
+  @inline
+  static feed(srcPublic: bool, dstPublic: bool, sport: u32, dport: u32, proto: u32, tcpFlags: i32, dir: u32): bool {
+  const sp = <u32>srcPublic;
+  const dp = <u32>dstPublic;
+  const d0 = <u32>(dir == 0);
+  const inbound1 = sp & (<u32>(dir == 1) | (d0 & (dp ^ 1)));
+  let outbound1 = ((<u32>(dir == 2) | (d0 & (sp ^ 1))) & dp) | ((sp | dp) ^ 1);
+  const icmp = <u32>(proto == 1) | <u32>(proto == 58);
+  const response = (icmp ^ 1) & <u32>(sport < 1024) & <u32>(dport >= 1024);
+  const scatter = <u32>(proto == 6) & (<u32>(tcpFlags == 18) | <u32>(tcpFlags == 4) | <u32>(tcpFlags == 22));
+  // in emit's order: no feed (internal), a response, backscatter; an ICMP record loses its outbound feed
+  const isInternal = (inbound1 | outbound1) ^ 1;
+  const isResponse = (isInternal ^ 1) & response;
+  const isScatter = (isInternal ^ 1) & (response ^ 1) & scatter;
+  const live = (isInternal | response | scatter) ^ 1;
+  outbound1 &= icmp ^ 1;
+  const routed = live & (inbound1 | outbound1);
+  internal += isInternal;
+  responses += isResponse + (live & (routed ^ 1)); // an ICMP record with no feed left: a response
+  backscatter += isScatter;
+  inbound += routed & inbound1;
+  outbound += routed & outbound1;
+  routedFeed = (inbound1 * FEED_INBOUND) | (outbound1 * FEED_OUTBOUND); // read only where routed
+  return routed != 0;
   }
 }

@@ -1,11 +1,15 @@
 // The WebAssembly AWS reader's own pass (src/formats/aws-wasm.ts read: the block copied into
 // its memory, lines read into columns, rows routed into the shards' areas), without the
 // JavaScript that takes its rows, for one or more builds alternated in one process: CPU ns a
-// line, median (and least) of the rounds. The file is read as one layout (v2 unless --fields names another
-// header's fields, space-separated); its first 32 MB by default.
+// line, median (and least) of the rounds. A file is read as one layout (v2 unless --fields names another
+// header's fields, space-separated); its first 32 MB by default. A folder is a bucket: its gzip
+// objects inflated once first (all, or the first --files of them sorted by path), each read
+// by its own layout (its header line's fields, else v2), into a sink of two shards.
 //   node bench/probes/aws-wasm-pass.mjs FILE DIST [DIST2 ...] [--mb 32] [--rounds 7] [--fields "..."]
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+//   node bench/probes/aws-wasm-pass.mjs BUCKET_DIR DIST [DIST2 ...] [--rounds 7] [--files 0]
+import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { gunzipSync } from 'node:zlib';
+import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
 const args = process.argv.slice(2);
@@ -19,9 +23,15 @@ const opt = (name, d) => {
 const mb = Number(opt('mb', 32));
 const rounds = Number(opt('rounds', 7));
 const fields = opt('fields', undefined);
+const most = Number(opt('files', 0));
 const [file, ...dists] = args;
-if (!file || dists.length === 0) throw new Error('usage: aws-wasm-pass.mjs FILE DIST [DIST2 ...] [--mb M] [--rounds R] [--fields "..."]');
-const data = readFileSync(file).subarray(0, mb << 20);
+if (!file || dists.length === 0) throw new Error('usage: aws-wasm-pass.mjs FILE|BUCKET_DIR DIST [DIST2 ...] [--mb M] [--rounds R] [--fields "..."] [--files N]');
+const bucket = statSync(file).isDirectory();
+const gzips = (d) => readdirSync(d, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? gzips(join(d, e.name)) : e.name.endsWith('.gz') ? [join(d, e.name)] : [])).sort();
+// the texts and the fields each is read by (null: from its header line, else v2)
+const texts = bucket
+  ? gzips(file).slice(0, most > 0 ? most : undefined).map((p) => ({ t: gunzipSync(readFileSync(p)), fields: null }))
+  : [{ t: readFileSync(file).subarray(0, mb << 20), fields: fields ? fields.split(' ') : undefined }];
 
 const builds = [];
 for (const d of dists) {
@@ -30,21 +40,28 @@ for (const d of dists) {
   const { rolesFor, AWS_V2_FIELDS } = await import(at('src/formats/aws.js'));
   const { FlowSink } = await import(at('src/flow/sink.js'));
   setAwsReader('wasm');
-  const roles = rolesFor(fields ? fields.split(' ') : AWS_V2_FIELDS).roles;
-  const sink = new FlowSink({ shards: 1, batchSize: 16384, maxRejectsKept: 0 }, () => {});
-  builds.push({ d, w: awsWasm(), window: WASM_WINDOW, roles, sink, ns: [] });
+  const objects = texts.map(({ t, fields: f }) => {
+    if (f !== null) return { t, from: 0, roles: rolesFor(f ?? AWS_V2_FIELDS).roles };
+    const header = t[0] >= 97 && t[0] <= 122;
+    const nl = t.indexOf(10);
+    return { t, from: header ? nl + 1 : 0, roles: rolesFor(header ? t.subarray(0, nl).toString('latin1').trim().split(' ') : AWS_V2_FIELDS).roles };
+  });
+  const sink = new FlowSink({ shards: bucket ? 2 : 1, batchSize: 16384, maxRejectsKept: 0 }, () => {});
+  builds.push({ d, w: awsWasm(), window: WASM_WINDOW, objects, sink, ns: [] });
 }
 
 for (let r = 0; r < rounds; r++) {
   for (const b of builds) {
     const t0 = process.cpuUsage();
-    let i = 0;
     let lines = 0;
-    while (i < data.length) {
-      const rows = b.w.read(data, i, Math.min(data.length - i, b.window), b.roles, b.sink, false);
-      if (rows === 0) break;
-      lines += rows;
-      i += b.w.i32[b.w.lineEnd + rows - 1] + 1;
+    for (const o of b.objects) {
+      let i = o.from;
+      while (i < o.t.length) {
+        const rows = b.w.read(o.t, i, Math.min(o.t.length - i, b.window), o.roles, b.sink, 1, 0);
+        if (rows === 0) break;
+        lines += rows;
+        i += b.w.i32[b.w.lineEnd + rows - 1] + 1;
+      }
     }
     const u = process.cpuUsage(t0);
     b.ns.push(((u.user + u.system) * 1e3) / lines);

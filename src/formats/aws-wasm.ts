@@ -44,10 +44,16 @@ const MAP_AT = COLUMNS_AT + WASM_ROWS * (24 * 4 + 2 * 8 + 2 * 16);
  */
 const SINK_AT = MAP_AT + WASM_WINDOW / 8 + 64 + 512 + 2048;
 /**
+ * the block's separators listed (assembly/aws-lines.ts listSeparators): a u32 each, at most one a
+ * byte and the block's end, sixteen a word written past the last, the byte before the block just before
+ */
+const SEPS_AT = SINK_AT + ROUTING_BLOCK_BYTES + 8;
+const SEPS_BYTES = (WASM_WINDOW + 80) * 4;
+/**
  * the reader's block (assembly/aws-lines.ts I_*): its f64 slots, then the table of string ids
  * (idOfToken): slots, entries of 16 bytes (slot, the bytes' offset in the arena, length, id), the arena
  */
-const IDS_AT = SINK_AT + ROUTING_BLOCK_BYTES;
+const IDS_AT = SEPS_AT + SEPS_BYTES;
 /** the shards' areas (assembly/shared/route.ts toArea): a routed row's batch columns, WASM_ROWS rows a shard */
 const AREAS_AT = IDS_AT + IDS_BLOCK_BYTES;
 const PAGES = 64; // 4 MiB: scripts/wasm.mjs --initialMemory; the module allocates nothing, the areas grow it here
@@ -95,7 +101,7 @@ export class AwsWasm {
   /** The rows the JavaScript side is to take (not plain, emitted, or routed without areas), ascending: `jsRows` of them after a read. */
   readonly jsRow: number;
   jsRows = 0;
-  private readonly readLines: (inPtr: number, len: number, rolesPtr: number, nroles: number, maxRows: number, out: number, map: number, sink: number, ids: number) => number;
+  private readonly readLines: (inPtr: number, len: number, rolesPtr: number, nroles: number, maxRows: number, out: number, map: number, sink: number, ids: number, seps: number) => number;
   private readonly fixIds: (rows: number) => void;
   private readonly jsRowCount: () => number;
   private lastRoles: Uint8Array | null = null;
@@ -168,7 +174,7 @@ export class AwsWasm {
     this.u8.set(buf.subarray(s, s + len), BLOCK_AT);
     if (this.routing.settings(sink, this.routes && sink.routable, region === 0)) this.views();
     this.ids.prepare(sink.dict, account, region);
-    const rows = this.readLines(BLOCK_AT, len, ROLES_AT, roles.length, WASM_ROWS, COLUMNS_AT, MAP_AT, SINK_AT, IDS_AT);
+    const rows = this.readLines(BLOCK_AT, len, ROLES_AT, roles.length, WASM_ROWS, COLUMNS_AT, MAP_AT, SINK_AT, IDS_AT, SEPS_AT);
     this.jsRows = this.jsRowCount();
     // the tokens it met first looked up in the dictionary, their ids put into its rows (assembly/aws-lines.ts fixIds)
     if (this.ids.hasNew) {

@@ -229,12 +229,17 @@ V4_SPECIAL.forEach(([net, len], i) => {
   v4Mask[i] = len === 0 ? 0 : (0xffffffff << (32 - len)) >>> 0;
 });
 
-/** First octets under which some non-public IPv4 range lies: most addresses need one table read. */
+/**
+ * First octets under which some non-public IPv4 range lies (1), or which a range of /8 or
+ * wider covers whole (2: every address under it is not public, 10.0.0.0/8 among them): most
+ * addresses need one table read, and so does a private 10.x address, where the ranges' loop
+ * found it only at its second range.
+ */
 const V4_SPECIAL_FIRST_OCTET = new Uint8Array(256);
 V4_SPECIAL.forEach(([net, len]) => {
   const first = Number(net.split('.')[0]);
   const span = len >= 8 ? 1 : 2 ** (8 - len);
-  for (let k = 0; k < span; k++) V4_SPECIAL_FIRST_OCTET[first + k] = 1;
+  for (let k = 0; k < span; k++) V4_SPECIAL_FIRST_OCTET[first + k] = Math.max(V4_SPECIAL_FIRST_OCTET[first + k]!, len <= 8 ? 2 : 1);
 });
 
 /** The non-public IPv4 ranges as isPublicV4 reads them (for the WebAssembly reader's copy, formats/aws-wasm.ts). */
@@ -243,7 +248,8 @@ export function v4SpecialTable(): { firstOctet: Uint8Array; net: Uint32Array; ma
 }
 
 export function isPublicV4(v: number): boolean {
-  if (V4_SPECIAL_FIRST_OCTET[v >>> 24] === 0) return true;
+  const first = V4_SPECIAL_FIRST_OCTET[v >>> 24]!;
+  if (first !== 1) return first === 0;
   for (let i = 0; i < v4Net.length; i++) {
     if (((v & v4Mask[i]!) >>> 0) === v4Net[i]) return false;
   }
