@@ -59,7 +59,7 @@ export function analysisPlan(v: Parsed['values']): AnalysisPlan {
 }
 
 /** Enrich the run's scanner IPs (scans and near misses) and compute the statistics. */
-export async function runAnalysis(result: DetectResult, windowSeconds: number, plan: AnalysisPlan): Promise<Analysis> {
+export async function runAnalysis(result: Pick<DetectResult, 'scans' | 'nearMisses' | 'endpointDays'>, windowSeconds: number, plan: AnalysisPlan): Promise<Analysis> {
   let enrichment: Enrichment | null = null;
   if (plan.enricher) {
     const addresses = [...result.scans, ...result.nearMisses].map((v) => ({ text: v.src, words: v.srcWords }));
