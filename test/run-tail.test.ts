@@ -40,6 +40,24 @@ describe('detectThenClose', () => {
     expect(run.result.totals).toEqual(plain.totals);
   });
 
+  it('hands onInboundVerdicts the run\'s inbound verdicts, once, split or not, at one worker or two', async () => {
+    for (const [workers, split] of [[1, 'always'], [1, 'off'], [2, 'always']] as const) {
+      process.env.FLOWSIEVE_TAILSPLIT = split;
+      try {
+        const seen: Array<{ scans: unknown; nearMisses: unknown; endpointDays: unknown }> = [];
+        const run = await detectThenClose(detectOpts([file], { workers, pipeline: 'sharded', nearMisses: true, onInboundVerdicts: (v) => seen.push(v) }));
+        await run.closed;
+        expect(seen.length).toBe(1);
+        expect(run.result.scans.length).toBe(6);
+        expect(seen[0]!.scans).toEqual(run.result.scans);
+        expect(seen[0]!.nearMisses).toEqual(run.result.nearMisses);
+        expect(seen[0]!.endpointDays).toEqual(run.result.endpointDays);
+      } finally {
+        delete process.env.FLOWSIEVE_TAILSPLIT;
+      }
+    }
+  });
+
   it('does not call whileFinalising when this thread finalises the shard (small input, inline)', async () => {
     let calls = 0;
     const run = await detectThenClose(detectOpts([file], { pipeline: 'auto', whileFinalising: () => calls++ }));
