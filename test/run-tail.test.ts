@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { tempDir } from './helpers/tmp.js';
 import { detectOpts } from './helpers/detect-opts.js';
 import { scanner, v2Line, V2_HEADER, type Flow } from './helpers/aws.js';
-import { detect, detectThenClose } from '../dist/src/engine/run.js';
+import { detect, detectThenClose, type InboundVerdicts } from '../dist/src/engine/run.js';
 import { Enricher } from '../dist/src/enrich/index.js';
 import { parseAddress } from '../dist/src/net/address.js';
 import { discardStaged, runSettings, stageIngestOutputs, writeResults } from '../dist/src/app/results.js';
@@ -44,8 +44,8 @@ describe('detectThenClose', () => {
     for (const [workers, split] of [[1, 'always'], [1, 'off'], [2, 'always']] as const) {
       process.env.FLOWSIEVE_TAILSPLIT = split;
       try {
-        const seen: Array<{ scans: unknown; nearMisses: unknown; endpointDays: unknown }> = [];
-        const run = await detectThenClose(detectOpts([file], { workers, pipeline: 'sharded', nearMisses: true, onInboundVerdicts: (v) => seen.push(v) }));
+        const seen: InboundVerdicts[] = [];
+        const run = await detectThenClose(detectOpts([file], { workers, pipeline: 'sharded', nearMisses: true, onInboundVerdicts: (v: InboundVerdicts) => seen.push(v) }));
         await run.closed;
         expect(seen.length).toBe(1);
         expect(run.result.scans.length).toBe(6);
