@@ -9,9 +9,9 @@ import type { DetectResult } from '../../engine/types.js';
 import { progressReporter } from '../progress.js';
 import { humanSummary } from '../../output/summary.js';
 import { writeFileAtomic } from '../../output/files.js';
-import { ANALYSIS_OPTIONS, analysisPlan, humanAnalysis, runAnalysis } from '../../app/analysis.js';
+import { ANALYSIS_OPTIONS, analysisNow, analysisPlan, humanAnalysis, runAnalysis } from '../../app/analysis.js';
 import type { Analysis } from '../../stats/index.js';
-import { discardStaged, historyOptions, openHistory, recordHistory, runSettings, stageIngestOutputs, writeResults, type StagedIngestOutputs } from '../../app/results.js';
+import { discardStaged, historyOptions, openHistory, recordHistory, runSettings, stageInboundOutputs, stageIngestOutputs, writeResults, type StagedIngestOutputs } from '../../app/results.js';
 import { OutputDirError, prepareOutputDir } from '../../output/writable.js';
 import type { DetectOptions, Pipeline } from '../../engine/types.js';
 import { findingFormats } from '../../app/finding-formats.js';
@@ -111,8 +111,11 @@ async function detectCommand(args: Parsed): Promise<number> {
       staged = stageIngestOutputs(String(v.out), ingest);
     };
     opts.onInboundVerdicts = (inbound) => {
-      analysis = runAnalysis(inbound, opts.windowSeconds, plan);
+      const now = analysisNow(inbound, opts.windowSeconds, plan);
+      analysis = now ? Promise.resolve(now) : runAnalysis(inbound, opts.windowSeconds, plan);
       analysis.catch(() => {}); // awaited with the outputs; a run that fails first does not
+      // and, where it is done (no enrichment to wait for), its outputs: staged, put in place with the others
+      if (now && staged) staged.inbound = stageInboundOutputs(String(v.out), inbound, opts.windowSeconds, opts.nearMisses, now);
     };
   }
   let run: Awaited<ReturnType<typeof detectThenClose>>;
