@@ -375,3 +375,34 @@ export function keepBusyHosts(entries: u32, from: u32, to: u32, hostOf: u32, sta
   }
   return k;
 }
+
+/**
+ * outbound-table.ts withRepeatedTargets: the entries [from, to) at `entries` whose host
+ * (hostOf, i32s by entry) has more entries in the list (`start`: the host starts hostFigures
+ * counted over the same list) than distinct targets (`targets`, i32s by host), in their order,
+ * into `out` from place k on (how many earlier pieces kept); returns k after them.
+ */
+export function keepRepeatedTargets(entries: u32, from: u32, to: u32, hostOf: u32, start: u32, targets: u32, out: u32, k: u32): u32 {
+  for (let j: u32 = from; j < to; j++) {
+    const e = u32At(entries, j);
+    const g = u32At(hostOf, e);
+    if (u32At(start, g + 1) - u32At(start, g) <= u32At(targets, g)) continue;
+    store<u32>(out + (k << 2), e);
+    k++;
+  }
+  return k;
+}
+
+/**
+ * outbound-table.ts groupsOfAtLeast: of groups [from, to) (`start`: their starts, count + 1
+ * i32s), the numbers of those with at least `min` entries, in order, into `out` from place n
+ * on (how many earlier pieces kept); returns n after them.
+ */
+export function largeGroups(start: u32, from: u32, to: u32, min: u32, out: u32, n: u32): u32 {
+  for (let g: u32 = from; g < to; g++) {
+    if (u32At(start, g + 1) - u32At(start, g) < min) continue;
+    store<u32>(out + (n << 2), g);
+    n++;
+  }
+  return n;
+}

@@ -5,15 +5,16 @@
  * the same facts as opened at the first lookup.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tempDir } from './helpers/tmp.js';
 import { detectOpts } from './helpers/detect-opts.js';
 import { scanner, v2Line, V2_HEADER, type Flow } from './helpers/aws.js';
-import { detect, detectThenClose } from '../dist/src/engine/run.js';
+import { detect, detectThenClose, type InboundVerdicts } from '../dist/src/engine/run.js';
 import { Enricher } from '../dist/src/enrich/index.js';
 import { parseAddress } from '../dist/src/net/address.js';
-import { discardStaged, runSettings, stageIngestOutputs, writeResults } from '../dist/src/app/results.js';
+import { discardStaged, runSettings, stageInboundOutputs, stageIngestOutputs, writeResults } from '../dist/src/app/results.js';
+import { analyse } from '../dist/src/stats/index.js';
 
 const T0 = 1718000000;
 const dir = tempDir('flowsieve-tail-');
@@ -38,6 +39,24 @@ describe('detectThenClose', () => {
     expect(run.result.scans.length).toBe(6);
     expect(run.result.scans).toEqual(plain.scans);
     expect(run.result.totals).toEqual(plain.totals);
+  });
+
+  it('hands onInboundVerdicts the run\'s inbound verdicts, once, split or not, at one worker or two', async () => {
+    for (const [workers, split] of [[1, 'always'], [1, 'off'], [2, 'always']] as const) {
+      process.env.FLOWSIEVE_TAILSPLIT = split;
+      try {
+        const seen: InboundVerdicts[] = [];
+        const run = await detectThenClose(detectOpts([file], { workers, pipeline: 'sharded', nearMisses: true, onInboundVerdicts: (v: InboundVerdicts) => seen.push(v) }));
+        await run.closed;
+        expect(seen.length).toBe(1);
+        expect(run.result.scans.length).toBe(6);
+        expect(seen[0]!.scans).toEqual(run.result.scans);
+        expect(seen[0]!.nearMisses).toEqual(run.result.nearMisses);
+        expect(seen[0]!.endpointDays).toEqual(run.result.endpointDays);
+      } finally {
+        delete process.env.FLOWSIEVE_TAILSPLIT;
+      }
+    }
   });
 
   it('does not call whileFinalising when this thread finalises the shard (small input, inline)', async () => {
@@ -88,5 +107,34 @@ describe('staged ingest outputs', () => {
     const failed = join(dir, 'failed');
     discardStaged(stageIngestOutputs(failed, result));
     expect(readdirSync(failed)).toEqual([]);
+  });
+
+  it('with the inbound outputs staged too (scans, near misses, statistics): the same files, stale ones removed, nothing in place before', async () => {
+    const result = await detect(detectOpts([file], { workers: 1, pipeline: 'sharded', nearMisses: true }));
+    const settings = runSettings(detectOpts([file]), [file]);
+    const analysis = analyse({ scans: result.scans, endpointDays: result.endpointDays, windowSeconds: 6 * 3600, enrichment: null, topN: 10 });
+    const listing = (d: string): string[] => readdirSync(d, { recursive: true, encoding: 'utf8' }).sort();
+    for (const nearMisses of [true, false]) {
+      const plain = join(dir, `plain-inbound-${nearMisses}`);
+      const early = join(dir, `early-inbound-${nearMisses}`);
+      for (const d of [plain, early]) {
+        // stale files of an earlier run: near misses and enriched statistics, which these runs do not write
+        mkdirSync(join(d, 'stats'), { recursive: true });
+        for (const f of ['near_misses.csv', 'near_misses.ndjson', 'stats/countries.csv', 'stats/actors.json']) writeFileSync(join(d, f), 'stale\n');
+      }
+      await writeResults(plain, result, 6 * 3600, settings, nearMisses, analysis);
+      const staged = stageIngestOutputs(early, result);
+      staged.inbound = stageInboundOutputs(early, result, 6 * 3600, nearMisses, analysis);
+      expect(listing(early).filter((f) => !f.split('/').pop()!.startsWith('.'))).toEqual(['near_misses.csv', 'near_misses.ndjson', 'stats', 'stats/actors.json', 'stats/countries.csv']);
+      await writeResults(early, result, 6 * 3600, settings, nearMisses, analysis, staged);
+      expect(listing(early)).toEqual(listing(plain));
+      expect(listing(early).some((f) => f.includes('near_misses'))).toBe(nearMisses);
+      for (const name of listing(plain).filter((f) => f !== 'stats')) expect(readFileSync(join(early, name), 'utf8')).toBe(readFileSync(join(plain, name), 'utf8'));
+    }
+    const failed = join(dir, 'failed-inbound');
+    const staged = stageIngestOutputs(failed, result);
+    staged.inbound = stageInboundOutputs(failed, result, 6 * 3600, true, analysis);
+    discardStaged(staged);
+    expect(readdirSync(failed, { recursive: true })).toEqual(['stats']);
   });
 });

@@ -148,9 +148,17 @@ describe.runIf(built)('the inbound finalisation shared between two threads', () 
       unsorted(alone.share);
       expect(merged([alone.own()])).toBe(whole);
       expect(Atomics.load(alone.share.sort, 0)).toBe(2);
-      // in this thread too (the view of the shared memory, no thread between)
+      // in this thread too (the view of the shared memory, no thread between): it took every
+      // chunk, so the owner's part holds no verdict (Engine.finalize merges without it then)
       const here = t.finalizeSplit(opts)!;
-      expect(merged([finalizeShare(here.share, opts), here.own()])).toBe(whole);
+      const taken = finalizeShare(here.share, opts);
+      expect(taken.everyChunk).toBe(true);
+      expect(merged([taken])).toBe(JSON.stringify({ ...JSON.parse(whole), entries: 0 }));
+      expect(merged([taken, here.own()])).toBe(whole);
+      // one chunk taken by the owner first: not every chunk
+      const shared = t.finalizeSplit(opts)!;
+      Atomics.store(shared.share.next, 0, 1);
+      expect(finalizeShare(shared.share, opts).everyChunk).toBe(false);
     }
   }, 60_000);
 

@@ -58,8 +58,11 @@ export function analysisPlan(v: Parsed['values']): AnalysisPlan {
   }
 }
 
+/** What the analysis reads of a run's result: its inbound verdicts. */
+type AnalysedResult = Pick<DetectResult, 'scans' | 'nearMisses' | 'endpointDays'>;
+
 /** Enrich the run's scanner IPs (scans and near misses) and compute the statistics. */
-export async function runAnalysis(result: DetectResult, windowSeconds: number, plan: AnalysisPlan): Promise<Analysis> {
+export async function runAnalysis(result: AnalysedResult, windowSeconds: number, plan: AnalysisPlan): Promise<Analysis> {
   let enrichment: Enrichment | null = null;
   if (plan.enricher) {
     const addresses = [...result.scans, ...result.nearMisses].map((v) => ({ text: v.src, words: v.srcWords }));
@@ -75,6 +78,11 @@ export async function runAnalysis(result: DetectResult, windowSeconds: number, p
  */
 export function prepareAnalysis(): void {
   services();
+}
+
+/** runAnalysis at once where the plan enriches nothing (nothing to wait for); null where it enriches. */
+export function analysisNow(result: AnalysedResult, windowSeconds: number, plan: AnalysisPlan): Analysis | null {
+  return plan.enricher ? null : analyse({ scans: result.scans, endpointDays: result.endpointDays, windowSeconds, enrichment: null, topN: plan.topN });
 }
 
 /** The enrichment columns of scans.ndjson / scans.csv. */

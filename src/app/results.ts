@@ -2,13 +2,13 @@
  * A run's shared last steps, for every command that detects (detect, merge, the cluster's
  * merge step): its settings block, the result files (detection.md §7) and the history (--state).
  */
-import { mkdirSync, rmSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { UsageError } from './args.js';
 import { enrichmentColumns } from './analysis.js';
 import type { DetectOptions, DetectResult } from '../engine/types.js';
 import { writeAlerts, writeVerdicts } from '../output/verdicts.js';
 import { buildSummary, fileLines, FILES_NAME } from '../output/summary.js';
-import { putInPlaceMeanwhile, StagedFile, writeFileAtomic } from '../output/files.js';
+import { NOW, putInPlaceMeanwhile, StagedFile, StagedOutputs, writeFileAtomic, type OutputFiles } from '../output/files.js';
 import { HistoryStore } from '../store/history.js';
 // store/record.ts (with the file fingerprints' node:crypto) is loaded by recordHistory: only --state runs need it
 import type { recordDetectRun } from '../store/record.js';
@@ -60,6 +60,42 @@ export async function recordHistory(store: HistoryStore, result: DetectResult, o
 export interface StagedIngestOutputs {
   rejects: StagedFile;
   files: StagedFile;
+  /** the outputs of the inbound verdicts, where they were staged too (stageInboundOutputs) */
+  inbound?: StagedInboundOutputs;
+}
+
+/** The outputs of a run's inbound verdicts alone (scans, near misses, statistics), staged, and the summary's `stats` section. */
+export interface StagedInboundOutputs {
+  files: StagedOutputs;
+  stats: Record<string, unknown> | undefined;
+}
+
+/**
+ * scans.*, near_misses.* and stats/ from the inbound verdicts and their analysis, written under
+ * temporary names while the shards finalise their outbound tables (detect); writeResults puts
+ * them in place. discardStaged if the run fails.
+ */
+export function stageInboundOutputs(out: string, inbound: InboundResult, windowSeconds: number, nearMisses: boolean, analysis: Analysis): StagedInboundOutputs {
+  const files = new StagedOutputs();
+  try {
+    return { files, stats: writeInbound(out, inbound, windowSeconds, nearMisses, analysis, files) };
+  } catch (err) {
+    files.discard();
+    throw err;
+  }
+}
+
+/** What the outputs of the inbound verdicts read of a result. */
+type InboundResult = Pick<DetectResult, 'scans' | 'nearMisses'>;
+
+/** scans.*, near_misses.* (or none: stale ones removed) and stats/ into `files`; the summary's `stats` section. */
+function writeInbound(out: string, inbound: InboundResult, windowSeconds: number, nearMisses: boolean, analysis: Analysis | undefined, files: OutputFiles): Record<string, unknown> | undefined {
+  const extra = analysis && enrichmentColumns(analysis);
+  writeVerdicts(out, 'scans', inbound.scans, windowSeconds, false, extra, files);
+  if (nearMisses) writeVerdicts(out, 'near_misses', inbound.nearMisses, windowSeconds, true, extra, files);
+  else for (const ext of ['ndjson', 'csv']) files.remove(`${out}/near_misses.${ext}`); // not stale ones from an earlier run
+  // statistics and enrichment (detection.md §5): <out>/stats/ and the summary's `stats` section
+  return analysis ? writeStats(out, analysis, files) : undefined;
 }
 
 /**
@@ -79,6 +115,7 @@ export function stageIngestOutputs(out: string, ingest: Pick<DetectResult, 'file
 export function discardStaged(staged: StagedIngestOutputs | undefined): void {
   staged?.rejects.discard();
   staged?.files.discard();
+  staged?.inbound?.files.discard();
 }
 
 function rejectLines(rejects: DetectResult['rejects']): string {
@@ -86,7 +123,8 @@ function rejectLines(rejects: DetectResult['rejects']): string {
 }
 
 /**
- * `staged`: rejects.ndjson and files.ndjson of this result, already written (stageIngestOutputs).
+ * `staged`: rejects.ndjson and files.ndjson of this result, already written (stageIngestOutputs),
+ * and its inbound outputs where staged (stageInboundOutputs).
  * Every file is put in place while the next is written (output/files.ts putInPlaceMeanwhile);
  * summary.json last, once the others are there.
  */
@@ -102,16 +140,14 @@ export async function writeResults(
   mkdirSync(out, { recursive: true });
   let summary: Record<string, unknown> = {};
   await putInPlaceMeanwhile(() => {
-    const extra = analysis && enrichmentColumns(analysis);
-    writeVerdicts(out, 'scans', result.scans, windowSeconds, false, extra);
+    const inbound = staged?.inbound;
+    inbound?.files.commit();
+    const stats = inbound ? inbound.stats : writeInbound(out, result, windowSeconds, nearMisses, analysis, NOW);
     writeAlerts(out, result.alerts, windowSeconds);
-    if (nearMisses) writeVerdicts(out, 'near_misses', result.nearMisses, windowSeconds, true, extra);
-    else for (const ext of ['ndjson', 'csv']) rmSync(`${out}/near_misses.${ext}`, { force: true }); // not stale ones from an earlier run
     if (staged) staged.rejects.commit();
     else writeFileAtomic(`${out}/rejects.ndjson`, rejectLines(result.rejects));
     summary = buildSummary(result, settings);
-    // statistics and enrichment (detection.md §5): <out>/stats/ and the summary's `stats` section
-    if (analysis) summary.stats = writeStats(out, analysis);
+    if (stats) summary.stats = stats;
     if (staged) staged.files.commit();
     else writeFileAtomic(`${out}/${FILES_NAME}`, fileLines(result));
   });

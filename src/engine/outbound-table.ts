@@ -21,7 +21,7 @@ import { LastKey } from './scan-ingest.js';
 import { countAt, putAddress, selectedRows, type BlockRows, type OutboundColumns } from '../replay/row-codec.js';
 import { nextPow2, type ShardFilter } from './scan-layout.js';
 import type { TrafficFigures } from './verdict.js';
-import { wasmGrouping, type GroupedColumns, type GroupingSpace, type WasmGrouping } from './outbound-wasm.js';
+import { wasmGrouping, type GroupedColumns, type GroupingSpace, type WasmGrouping, type WasmHostFigures } from './outbound-wasm.js';
 import { PIECE } from './wasm-pieces.js';
 import { ADD_MAP_CAP, ADD_STAGE, outboundArena, type OutboundArena, type OutboundViews } from './outbound-adds.js';
 
@@ -1186,9 +1186,9 @@ export class OutboundTable {
     if (candidates.length === 0) return out;
     const { outbound, internal } = this.splitByTarget(candidates, home);
     const distinct = new DistinctCount();
-    const group = (entries: Int32Array, by: number): Groups => this.groupBy(entries, hosts, by);
-    this.outboundScans(outbound, t, out, group, this.hostInfoOf(outbound, hostOf, hostCount, distinct));
-    this.internalScans(internal, t, minInternal, out, group, this.hostInfoOf(internal, hostOf, hostCount, distinct));
+    const grouping: Grouping = { group: (entries, by) => this.groupBy(entries, hosts, by), atLeast: groupsOfAtLeast, repeatedTargets: withRepeatedTargets };
+    this.outboundScans(outbound, t, out, grouping, this.hostInfoOf(outbound, hostOf, hostCount, distinct));
+    this.internalScans(internal, t, minInternal, out, grouping, this.hostInfoOf(internal, hostOf, hostCount, distinct));
     return out;
   }
 
@@ -1197,15 +1197,14 @@ export class OutboundTable {
     const { candidates, hostOf, hostCount } = wasm.candidates(upto, need);
     if (candidates.length === 0) return out;
     const { outbound, internal } = wasm.splitByTarget(candidates);
-    const group = (entries: Int32Array, by: number): Groups => wasm.groupBy(entries, by);
     // the figures and groupings of the hosts that have enough entries for a finding only
     // (at least 1: a threshold of 0 or less filters nothing, as a group has an entry at least)
     const outNeed = Math.max(1, Math.min(t.minTargets, t.minPorts));
     const outFigures = wasm.hostFigures(outbound, hostOf, hostCount, outNeed);
-    this.outboundScans(wasm.busyHosts(outbound, hostOf, outFigures, outNeed), t, out, group, { hostOf, ...outFigures });
+    this.outboundScans(wasm.busyHosts(outbound, hostOf, outFigures, outNeed), t, out, wasmGroups(wasm, outFigures), { hostOf, ...outFigures });
     const inNeed = Math.max(1, minInternal);
     const inFigures = wasm.hostFigures(internal, hostOf, hostCount, inNeed);
-    this.internalScans(wasm.busyHosts(internal, hostOf, inFigures, inNeed), t, minInternal, out, group, { hostOf, ...inFigures });
+    this.internalScans(wasm.busyHosts(internal, hostOf, inFigures, inNeed), t, minInternal, out, wasmGroups(wasm, inFigures), { hostOf, ...inFigures });
     return out;
   }
 
@@ -1280,11 +1279,11 @@ export class OutboundTable {
   }
 
   /** Internal scans: many non-public targets on one port, with the same small traffic to each. */
-  private internalScans(candidates: Int32Array, t: OutboundThresholds, minTargets: number, out: OutboundFinding[], group: GroupEntries, hostInfo: HostInfo): void {
+  private internalScans(candidates: Int32Array, t: OutboundThresholds, minTargets: number, out: OutboundFinding[], grouping: Grouping, hostInfo: HostInfo): void {
     if (candidates.length === 0) return;
-    const groups = group(candidates, BY_PORT);
-    const large = new Int32Array(groups.count);
-    for (let k = 0, n = groupsOfAtLeast(groups, minTargets, large); k < n; k++) {
+    const groups = grouping.group(candidates, BY_PORT);
+    const large = grouping.atLeast(groups, minTargets);
+    for (let k = 0; k < large.length; k++) {
       const g = large[k]!;
       if (!this.evenTraffic(groups, g, t)) continue;
       const list = listOf(groups, g);
@@ -1292,19 +1291,19 @@ export class OutboundTable {
     }
   }
 
-  private outboundScans(candidates: Int32Array, t: OutboundThresholds, out: OutboundFinding[], group: GroupEntries, hostInfo: HostInfo): void {
+  private outboundScans(candidates: Int32Array, t: OutboundThresholds, out: OutboundFinding[], grouping: Grouping, hostInfo: HostInfo): void {
     if (candidates.length === 0) return;
-    const horizontal = group(candidates, BY_PORT);
-    const wide = new Int32Array(horizontal.count);
-    for (let k = 0, n = groupsOfAtLeast(horizontal, t.minTargets, wide); k < n; k++) {
+    const horizontal = grouping.group(candidates, BY_PORT);
+    const wide = grouping.atLeast(horizontal, t.minTargets);
+    for (let k = 0; k < wide.length; k++) {
       const g = wide[k]!;
       if (!this.evenTraffic(horizontal, g, t)) continue;
       const list = listOf(horizontal, g);
       out.push(this.finding('horizontal', list, hostFigures(hostInfo, list[0]!)));
     }
-    const vertical = group(t.minPorts > 1 ? withRepeatedTargets(candidates, hostInfo) : candidates, BY_TARGET);
-    const deep = new Int32Array(vertical.count);
-    for (let k = 0, n = groupsOfAtLeast(vertical, t.minPorts, deep); k < n; k++) {
+    const vertical = grouping.group(t.minPorts > 1 ? grouping.repeatedTargets(candidates, hostInfo) : candidates, BY_TARGET);
+    const deep = grouping.atLeast(vertical, t.minPorts);
+    for (let k = 0; k < deep.length; k++) {
       const list = listOf(vertical, deep[k]!);
       out.push(this.finding('vertical', list, hostFigures(hostInfo, list[0]!)));
     }
@@ -1605,8 +1604,26 @@ interface Groups {
   groupOf: Int32Array;
 }
 
-/** Groups of a list of entries by a grouping (BY_*): OutboundTable.groupBy, or the WebAssembly groupings'. */
-type GroupEntries = (entries: Int32Array, by: number) => Groups;
+/**
+ * How a finalisation groups and sifts a list of entries: OutboundTable's own loops, or the
+ * WebAssembly groupings' (wasmGroups). `group`: the entries by a grouping (BY_*); `atLeast`:
+ * the numbers of the groups of at least `min` entries, in order; `repeatedTargets`:
+ * withRepeatedTargets.
+ */
+interface Grouping {
+  group(entries: Int32Array, by: number): Groups;
+  atLeast(groups: Groups, min: number): Int32Array;
+  repeatedTargets(entries: Int32Array, info: HostInfo): Int32Array;
+}
+
+/** The WebAssembly groupings' Grouping of a list whose host figures are `figures` (hostFigures of it). */
+function wasmGroups(wasm: WasmGrouping, figures: WasmHostFigures): Grouping {
+  return {
+    group: (entries, by) => wasm.groupBy(entries, by),
+    atLeast: (groups, min) => wasm.largeGroups(groups, min),
+    repeatedTargets: (entries, info) => wasm.repeatedTargets(entries, info.hostOf, figures),
+  };
+}
 
 /** The Groups of entries whose group numbers are groupOf, start holding each group's size at g + 1 (counted as the groups were found). */
 function groupsOf(entries: Int32Array, count: number, start: Int32Array, groupOf: Int32Array): Groups {
@@ -1635,11 +1652,12 @@ function placeInGroups(entries: Int32Array, groupOf: Int32Array, fill: Int32Arra
  * thousands. Nothing follows the loop, so its OSR code is never thrown away for a later
  * statement without type feedback.
  */
-function groupsOfAtLeast(groups: Groups, min: number, large: Int32Array): number {
+function groupsOfAtLeast(groups: Groups, min: number): Int32Array {
   const { start, count } = groups;
+  const large = new Int32Array(count);
   let n = 0;
   for (let g = 0; g < count; g++) if (start[g + 1]! - start[g]! >= min) large[n++] = g;
-  return n;
+  return large.subarray(0, n);
 }
 
 function listOf(groups: Groups, g: number): number[] {

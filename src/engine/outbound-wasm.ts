@@ -46,6 +46,8 @@ interface GroupsExports {
   setPublic(firstOctet: number, net: number, mask: number, specials: number, home: number, homeCount: number, public6: number): void;
   splitByTarget(entries: number, from: number, to: number, outbound: number, internal: number, nOut: number): number;
   keepBusyHosts(entries: number, from: number, to: number, hostOf: number, start: number, need: number, out: number, k: number): number;
+  keepRepeatedTargets(entries: number, from: number, to: number, hostOf: number, start: number, targets: number, out: number, k: number): number;
+  largeGroups(start: number, from: number, to: number, min: number, out: number, n: number): number;
 }
 
 /** The columns of a table the groupings read (OutboundTable's, entries [0, n)). */
@@ -105,10 +107,12 @@ const MAX_BYTES = 65535 * PAGE;
  * the target split's two lists and their busy hosts' lists (8 B); the groupings by port and by
  * target of those (start and order, an outbound entry twice: 16 B); host figures of both lists
  * (order 4 B, start and four figures a host: 40 B; 48 B); the distinct set (three arrays as
- * large as the slots: 48 B). Fixed parts (16 slots at least, the special ranges, alignment)
- * are in the margin; test/outbound-wasm.test.ts lays out the worst case.
+ * large as the slots: 48 B); the outbound list's entries of hosts that repeat a target (4 B)
+ * and the numbers of the three groupings' large groups (at most a group an entry of each
+ * list grouped, an outbound entry twice: 8 B). Fixed parts (16 slots at least, the special
+ * ranges, alignment) are in the margin; test/outbound-wasm.test.ts lays out the worst case.
  */
-const BYTES_PER_ENTRY = 25 + 12 + 24 + 4 + 8 + 8 + 16 + 48 + 48;
+const BYTES_PER_ENTRY = 25 + 12 + 24 + 4 + 8 + 8 + 16 + 48 + 48 + 4 + 8;
 
 /**
  * Bytes a finalisation of a table of `entries` lays out at most, but for the IPv6 and home
@@ -320,6 +324,41 @@ export class WasmGrouping {
     const hosts = Math.max(1, piece >> 6);
     inPieces(hostCount, hosts, (from, to) => ex.hostFigures(from, to, start, order, protocols.p, ports.p, targets.p, sports, need));
     return { protocols: protocols.a, ports: ports.a, targets: targets.a, sports: new Uint32Array(this.memory.buffer, sports, hostCount), startAt: start, listStart: this.i32(start, hostCount + 1) };
+  }
+
+  /**
+   * OutboundTable's withRepeatedTargets of a list (figures: hostFigures of the list the
+   * entries were kept from, whose host starts they count): the entries of hosts with more
+   * entries than distinct targets, in their order. In JavaScript this loop over the outbound
+   * entries runs once a run, mostly before V8 compiles it (~2.8 ms of the serial tail on the
+   * GCP blobs' 65 k entries).
+   */
+  repeatedTargets(entries: Int32Array, hostOf: Int32Array, figures: WasmHostFigures): Int32Array {
+    const out = this.array(entries.length);
+    const list = this.addressOf(entries);
+    const hostOfP = this.addressOf(hostOf);
+    const targets = this.addressOf(figures.targets);
+    let k = 0;
+    inPieces(entries.length, this.piece, (from, to) => {
+      k = this.ex.keepRepeatedTargets(list, from, to, hostOfP, figures.startAt, targets, out.p, k);
+    });
+    return out.a.subarray(0, k);
+  }
+
+  /**
+   * OutboundTable's groupsOfAtLeast of groups this grouping made: the numbers of those with at
+   * least `min` entries, in order (a loop over every group, once a run, as repeatedTargets').
+   */
+  largeGroups(groups: WasmGroups, min: number): Int32Array {
+    if (!(min <= 0xffffffff)) return new Int32Array(0); // NaN, or more than any group holds
+    const out = this.array(groups.count);
+    const start = this.addressOf(groups.start);
+    const least = Math.max(0, Math.ceil(min)); // a group's size is whole: at least 2.5 is at least 3
+    let n = 0;
+    inPieces(groups.count, this.piece, (from, to) => {
+      n = this.ex.largeGroups(start, from, to, least, out.p, n);
+    });
+    return out.a.subarray(0, n);
   }
 
   /**

@@ -40,6 +40,7 @@ import {
   type DetectResult,
   type FileReport,
   type FinalizeOutput,
+  type InboundVerdicts,
   type IngestOptions,
   type IngestResult,
   type Progress,
@@ -558,7 +559,7 @@ export class Engine {
    * `drop`, the finalised windows leave the accumulators (incremental finalisation).
    */
   /** `meanwhile`: work for this thread once the shards have their finalise tasks (none with an inline shard). */
-  async finalize(options: { uptoWindow?: number; drop?: boolean; endpointSources?: boolean } = {}, meanwhile?: () => void): Promise<FinalizeOutput> {
+  async finalize(options: { uptoWindow?: number; drop?: boolean; endpointSources?: boolean } = {}, meanwhile?: () => void, onInbound?: (inbound: InboundVerdicts) => void): Promise<FinalizeOutput> {
     await this.drain();
     const opts = this.opts;
     const finalizeOpts = { thresholds: opts.thresholds, windowSeconds: opts.windowSeconds, nearMisses: opts.nearMisses, ...options };
@@ -586,16 +587,23 @@ export class Engine {
     const replies = await inbound;
     const small = this.smallKeys;
     this.smallKeys = { keys: 0, entries: 0 };
-    // a shard that shared its inbound buckets (tail.ts) sends its own part with its outbound reply
-    const shared = replies.some((r) => r.share !== undefined);
-    const parts: FinalizeResult[] = [...replies, ...replies.flatMap((r) => (r.share ? [finalizeShare(r.share, finalizeOpts)] : []))];
-    let outs = shared ? await outbound : null;
+    // a shard that shared its inbound buckets (tail.ts) sends its own part with its outbound
+    // reply: a part without verdicts where this thread took every chunk of its buckets
+    const shares = replies.flatMap((r) => (r.share ? [finalizeShare(r.share, finalizeOpts)] : []));
+    const parts: FinalizeResult[] = [...replies, ...shares];
+    const whole = shares.every((r) => r.everyChunk);
+    let outs = whole ? null : await outbound;
     if (outs) for (const o of outs) if (o.inboundPart) parts.push(o.inboundPart);
     const all = parts.flatMap((r) => r.verdicts).sort(compareVerdicts);
     const scans = all.filter((v) => v.failed.length === 0);
     const nearMisses = all.filter((v) => v.failed.length > 0);
     const endpointDays = mergeEndpointDays(parts.map((r) => r.endpointDays));
-    outs ??= await outbound;
+    // the caller's work on the inbound verdicts (detect's analysis) while the shard threads finalise their outbound tables
+    if (onInbound && this.shardsInThreads) onInbound({ scans, nearMisses, endpointDays });
+    if (!outs) {
+      outs = await outbound;
+      for (const o of outs) if (o.inboundPart) parts.push(o.inboundPart); // the entries its table held (keys: none)
+    }
     const findings = outs.flatMap((o) => o.findings);
     const alerts = buildAlerts(findings, scans, endpointDays, opts.windowSeconds, opts);
     return {
@@ -798,10 +806,14 @@ async function runToResults(engine: Engine, opts: DetectOptions, t0: number): Pr
   const parsingClosed = engine.closeParsing(); // while the shards finalise
   // the code cache task queues behind the finalise on the shard thread: it is done when the
   // results are, and close() stops the threads at once, while the caller writes the outputs
-  const fin = await engine.finalize({}, () => {
-    void engine.writeCodeCaches();
-    opts.whileFinalising?.(ingest);
-  });
+  const fin = await engine.finalize(
+    {},
+    () => {
+      void engine.writeCodeCaches();
+      opts.whileFinalising?.(ingest);
+    },
+    opts.onInboundVerdicts,
+  );
   await parsingClosed;
   return {
     scans: fin.scans,

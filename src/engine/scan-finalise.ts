@@ -183,29 +183,36 @@ function sortedOnce(mod: ModuleFinalise, state: Int32Array<SharedArrayBuffer>): 
   }
 }
 
-/** Chunks of buckets taken from `next` until none of `chunks` is left, into `run`: its result, counting `entries` entries. */
-function finaliseChunks(run: FinaliseRun, mod: ModuleFinalise, next: Int32Array<SharedArrayBuffer>, chunks: number, entries: number): FinalizeResult {
+/**
+ * Chunks of buckets taken from `next` until none of `chunks` is left, into `run`: its result,
+ * counting `entries` entries, and whether this thread took every chunk (the other's part then
+ * holds no verdict and no endpoint-day).
+ */
+function finaliseChunks(run: FinaliseRun, mod: ModuleFinalise, next: Int32Array<SharedArrayBuffer>, chunks: number, entries: number): FinalizeResult & { everyChunk: boolean } {
   let keys = 0;
+  let taken = 0;
   for (;;) {
     const chunk = Atomics.add(next, 0, 1);
     if (chunk >= chunks) break;
+    taken++;
     const from = chunk * CHUNK_BUCKETS;
     keys += finaliseBuckets(run, mod, from, Math.min(SHARD_BUCKETS, from + CHUNK_BUCKETS));
   }
-  return run.result(keys, entries);
+  return { ...run.result(keys, entries), everyChunk: taken === chunks };
 }
 
 /**
  * Buckets of another thread's table (split by finalizeTableSplit) finalised in this thread, a
  * chunk at a time; its result counts no entry (the owner's does). Where the module cannot be
- * instantiated here, none: the owner takes every chunk then.
+ * instantiated here, none: the owner takes every chunk then. `everyChunk`: this thread took
+ * them all, so the owner's part (its outbound reply's inboundPart) adds no verdict.
  */
-export function finalizeShare(share: TableShare, opts: FinalizeOptions): FinalizeResult {
+export function finalizeShare(share: TableShare, opts: FinalizeOptions): FinalizeResult & { everyChunk: boolean } {
   let mod: ModuleFinalise;
   try {
     mod = sharedFinalise(share);
   } catch {
-    return { verdicts: [], endpointDays: [], keys: 0, entries: 0 };
+    return { verdicts: [], endpointDays: [], keys: 0, entries: 0, everyChunk: false };
   }
   sortedOnce(mod, share.sort);
   return finaliseChunks(new FinaliseRun(new SharedTableView(share), opts), mod, share.next, share.chunks, 0);

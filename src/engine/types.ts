@@ -52,6 +52,13 @@ export interface DetectOptions {
    * serial end. Not called when this thread finalises the shard itself (nothing would overlap).
    */
   whileFinalising?: (ingest: IngestResult) => void;
+  /**
+   * The whole run's inbound verdicts, merged, as soon as they are (detect starts its analysis,
+   * which needs no outbound finding): while the shard threads still finalise their outbound
+   * tables, the longer part of a GCP run's serial end (Engine.finalize). Called only where the
+   * shards are threads; the result's verdicts are these, whether it was called or not.
+   */
+  onInboundVerdicts?: (inbound: InboundVerdicts) => void;
   /** stdin, when an input is '-' (tests pass a buffer). */
   stdin?: () => AsyncIterable<Uint8Array>;
   /** Bytes for all the shards' inbound accumulators together (default: defaultMaxMemory()). */
@@ -202,6 +209,12 @@ export interface IngestOptions {
    */
   wholeRun?: boolean;
 }
+
+/**
+ * The inbound verdicts of a finalisation, merged (FinalizeOutput's): what DetectOptions
+ * onInboundVerdicts gets before the outbound findings are in.
+ */
+export type InboundVerdicts = Pick<FinalizeOutput, 'scans' | 'nearMisses' | 'endpointDays'>;
 
 /** Verdicts of the windows finalised by one Engine.finalize. */
 export interface FinalizeOutput {

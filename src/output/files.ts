@@ -90,15 +90,19 @@ export class StagedFile {
   }
 }
 
-/** A file written line by line, renamed into place on close. */
+/** A file written line by line, renamed into place on close (a staged one: on commit). */
 export class AtomicLineWriter {
   private readonly tmp: string;
   private fd: number;
   private buf: string[] = [];
   private bufLen = 0;
-  constructor(private readonly path: string) {
+  private done = false;
+  constructor(
+    private readonly path: string,
+    private readonly staged = false,
+  ) {
     mkdirSync(dirname(path), { recursive: true });
-    this.tmp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
+    this.tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${staged ? 'staged' : 'tmp'}`);
     this.fd = openSync(this.tmp, 'w');
   }
   line(text: string): void {
@@ -117,6 +121,60 @@ export class AtomicLineWriter {
   close(): void {
     this.flush();
     closeSync(this.fd);
+    if (!this.staged) putInPlace(this.tmp, this.path);
+  }
+  /** A staged file (closed) put in place. */
+  commit(): void {
+    if (this.done) return;
+    this.done = true;
     putInPlace(this.tmp, this.path);
+  }
+  /** A staged file (closed) never put in place. */
+  discard(): void {
+    if (this.done) return;
+    this.done = true;
+    rmSync(this.tmp, { force: true });
+  }
+}
+
+/** Where output files go: in place at once (NOW), or staged (StagedOutputs). */
+export interface OutputFiles {
+  put(path: string, data: string): void;
+  lines(path: string): { line(text: string): void; close(): void };
+  remove(path: string): void;
+}
+
+/** Every file written in place at once, every removal done at once. */
+export const NOW: OutputFiles = {
+  put: writeFileAtomic,
+  lines: (path) => new AtomicLineWriter(path),
+  remove: (path) => rmSync(path, { force: true }),
+};
+
+/**
+ * Files written now under temporary names and put in place together later (commit), removals
+ * done then too; or none of it (discard): detect writes the outputs of the inbound verdicts
+ * while the shards finalise their outbound tables, and puts them in place with the others.
+ */
+export class StagedOutputs implements OutputFiles {
+  private readonly files: Array<StagedFile | AtomicLineWriter> = [];
+  private readonly removals: string[] = [];
+  put(path: string, data: string): void {
+    this.files.push(new StagedFile(path, data));
+  }
+  lines(path: string): AtomicLineWriter {
+    const w = new AtomicLineWriter(path, true);
+    this.files.push(w);
+    return w;
+  }
+  remove(path: string): void {
+    this.removals.push(path);
+  }
+  commit(): void {
+    for (const f of this.files) f.commit();
+    for (const p of this.removals) rmSync(p, { force: true });
+  }
+  discard(): void {
+    for (const f of this.files) f.discard();
   }
 }

@@ -1,6 +1,6 @@
 /** Verdict files (detection.md §7): scans.ndjson and scans.csv, and the near misses beside them. */
 import type { KeyVerdict } from '../engine/verdict.js';
-import { AtomicLineWriter } from './files.js';
+import { AtomicLineWriter, NOW, type OutputFiles } from './files.js';
 import type { OutboundAlert } from '../detect/outbound.js';
 
 export function isoTime(unixSeconds: number): string {
@@ -58,9 +58,9 @@ export interface ExtraColumns {
  * Write <base>.ndjson and <base>.csv: the detection.md §7 columns, then the extra columns, then
  * (near misses) a `failed` column naming the conditions.
  */
-export function writeVerdicts(dir: string, base: string, verdicts: KeyVerdict[], windowSeconds: number, withFailed: boolean, extra?: ExtraColumns): void {
-  const nd = new AtomicLineWriter(`${dir}/${base}.ndjson`);
-  const csv = new AtomicLineWriter(`${dir}/${base}.csv`);
+export function writeVerdicts(dir: string, base: string, verdicts: KeyVerdict[], windowSeconds: number, withFailed: boolean, extra?: ExtraColumns, files: OutputFiles = NOW): void {
+  const nd = files.lines(`${dir}/${base}.ndjson`);
+  const csv = files.lines(`${dir}/${base}.csv`);
   const cols: string[] = [...SCAN_COLUMNS, ...(extra?.names ?? []), ...(withFailed ? ['failed'] : [])];
   csv.line(cols.join(','));
   for (const v of verdicts) {

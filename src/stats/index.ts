@@ -6,8 +6,7 @@
  */
 import type { KeyVerdict, EndpointDay } from '../engine/verdict.js';
 import type { Enrichment } from '../enrich/index.js';
-import { rmSync } from 'node:fs';
-import { AtomicLineWriter, writeFileAtomic } from '../output/files.js';
+import { NOW, type OutputFiles } from '../output/files.js';
 import { dailyStats, type DayStats } from './daily.js';
 import { endpointRows, endpointStats, type EndpointDayRow, type EndpointSummary } from './endpoints.js';
 import { portStats, type PortStats } from './ports.js';
@@ -106,40 +105,41 @@ function csvCell(x: unknown): string {
   return /[",\n\r]/.test(t) ? `"${t.replace(/"/g, '""')}"` : t;
 }
 
-function writeCsv(path: string, columns: readonly string[], rows: readonly object[]): void {
-  const w = new AtomicLineWriter(path);
+function writeCsv(files: OutputFiles, path: string, columns: readonly string[], rows: readonly object[]): void {
+  const w = files.lines(path);
   w.line(columns.join(','));
   for (const r of rows) w.line(columns.map((c) => csvCell((r as Record<string, unknown>)[c])).join(','));
   w.close();
 }
 
-function writeNdjson(path: string, rows: readonly object[]): void {
-  const w = new AtomicLineWriter(path);
+function writeNdjson(files: OutputFiles, path: string, rows: readonly object[]): void {
+  const w = files.lines(path);
   for (const r of rows) w.line(JSON.stringify(r));
   w.close();
 }
 
-/** Write every statistics file under out/stats/ and return the summary section. */
-export function writeStats(out: string, a: Analysis): Record<string, unknown> {
+/** Write every statistics file under out/stats/ (in place, or staged: `files`) and return the summary section. */
+export function writeStats(out: string, a: Analysis, files: OutputFiles = NOW): Record<string, unknown> {
   const f = (k: keyof typeof STATS_FILES) => `${out}/${STATS_FILES[k]}`;
-  writeFileAtomic(f('daily'), JSON.stringify(a.days, null, 1) + '\n');
-  writeNdjson(f('endpoints'), a.endpointRows);
+  files.put(f('daily'), JSON.stringify(a.days, null, 1) + '\n');
+  writeNdjson(files, f('endpoints'), a.endpointRows);
   const portCols = ['protocol', 'protocol_name', 'port', 'service', 'service_description', 'scanner_ips', 'scan_keys', 'flows', 'packets', 'bytes', 'days'];
-  writeCsv(f('ports'), portCols, a.ports.ports);
-  writeNdjson(f('ports_ndjson'), a.ports.ports);
-  writeNdjson(f('ports_daily'), a.ports.per_day);
-  writeNdjson(f('scanners'), a.sources.scanners);
+  writeCsv(files, f('ports'), portCols, a.ports.ports);
+  writeNdjson(files, f('ports_ndjson'), a.ports.ports);
+  writeNdjson(files, f('ports_daily'), a.ports.per_day);
+  writeNdjson(files, f('scanners'), a.sources.scanners);
   writeCsv(
+    files,
     f('scanners_csv'),
     ['ip', 'country', 'asn', 'as_org', 'actor', 'rdns', 'days', 'scan_keys', 'ports', 'flows', 'packets', 'bytes', 'first_seen', 'last_seen'],
     a.sources.scanners,
   );
   if (a.enrichment) {
-    writeCsv(f('countries'), ['country', 'scanner_ips', 'share_of_scanner_ips', 'scan_keys', 'flows'], a.sources.countries);
-    writeCsv(f('networks'), ['asn', 'as_org', 'scanner_ips', 'share_of_scanner_ips', 'scan_keys', 'flows'], a.sources.networks);
-    writeFileAtomic(f('actors'), JSON.stringify(a.sources.actors, null, 1) + '\n');
+    writeCsv(files, f('countries'), ['country', 'scanner_ips', 'share_of_scanner_ips', 'scan_keys', 'flows'], a.sources.countries);
+    writeCsv(files, f('networks'), ['asn', 'as_org', 'scanner_ips', 'share_of_scanner_ips', 'scan_keys', 'flows'], a.sources.networks);
+    files.put(f('actors'), JSON.stringify(a.sources.actors, null, 1) + '\n');
   } else {
-    for (const k of ENRICHED_FILES) rmSync(f(k), { force: true }); // not stale ones from an earlier run
+    for (const k of ENRICHED_FILES) files.remove(f(k)); // not stale ones from an earlier run
   }
   return statsSummary(a);
 }

@@ -9,8 +9,9 @@ import type { DetectResult } from '../../engine/types.js';
 import { progressReporter } from '../progress.js';
 import { humanSummary } from '../../output/summary.js';
 import { writeFileAtomic } from '../../output/files.js';
-import { ANALYSIS_OPTIONS, analysisPlan, humanAnalysis, prepareAnalysis, runAnalysis } from '../../app/analysis.js';
-import { discardStaged, historyOptions, openHistory, recordHistory, runSettings, stageIngestOutputs, writeResults, type StagedIngestOutputs } from '../../app/results.js';
+import { ANALYSIS_OPTIONS, analysisNow, analysisPlan, humanAnalysis, prepareAnalysis, runAnalysis } from '../../app/analysis.js';
+import type { Analysis } from '../../stats/index.js';
+import { discardStaged, historyOptions, openHistory, recordHistory, runSettings, stageInboundOutputs, stageIngestOutputs, writeResults, type StagedIngestOutputs } from '../../app/results.js';
 import { OutputDirError, prepareOutputDir } from '../../output/writable.js';
 import type { DetectOptions, Pipeline } from '../../engine/types.js';
 import { findingFormats } from '../../app/finding-formats.js';
@@ -102,11 +103,21 @@ async function detectCommand(args: Parsed): Promise<number> {
   };
   process.once('SIGTERM', onSignal);
   process.once('SIGINT', onSignal);
+  // the analysis (statistics, enrichment) needs the inbound verdicts alone: begun while the
+  // shard threads finalise their outbound tables (~10 ms that this thread waits on a GCP run)
+  let analysis: Promise<Analysis> | undefined;
   if (v.out) {
     opts.whileFinalising = (ingest) => {
       plan.enricher?.prepare();
       prepareAnalysis();
       staged = stageIngestOutputs(String(v.out), ingest);
+    };
+    opts.onInboundVerdicts = (inbound) => {
+      const now = analysisNow(inbound, opts.windowSeconds, plan);
+      analysis = now ? Promise.resolve(now) : runAnalysis(inbound, opts.windowSeconds, plan);
+      analysis.catch(() => {}); // awaited with the outputs; a run that fails first does not
+      // and, where it is done (no enrichment to wait for), its outputs: staged, put in place with the others
+      if (now && staged) staged.inbound = stageInboundOutputs(String(v.out), inbound, opts.windowSeconds, opts.nearMisses, now);
     };
   }
   let run: Awaited<ReturnType<typeof detectThenClose>>;
@@ -122,7 +133,7 @@ async function detectCommand(args: Parsed): Promise<number> {
   // the threads stop while the outputs are written; the signal handlers stay until they have
   let code: number;
   try {
-    code = await finishDetect(v, args, opts, plan, findings, history, run.result, staged);
+    code = await finishDetect(v, args, opts, plan, findings, history, run.result, staged, analysis);
   } catch (err) {
     discardStaged(staged);
     await run.closed.catch(() => {}); // the outputs' error is the one to report
@@ -144,12 +155,14 @@ async function finishDetect(
   history: ReturnType<typeof openHistory>,
   result: DetectResult,
   staged: StagedIngestOutputs | undefined,
+  begun: Promise<Analysis> | undefined,
 ): Promise<number> {
   const quiet = Boolean(v.quiet);
   const settings = runSettings(opts, args.positionals);
   if (v.out) {
     // statistics and enrichment need the whole run: a partition's come from flowsieve merge
-    const analysis = await runAnalysis(result, opts.windowSeconds, plan);
+    // (begun on the same verdicts while the shards finalised their outbound tables, where they are threads)
+    const analysis = await (begun ?? runAnalysis(result, opts.windowSeconds, plan));
     await writeResults(String(v.out), result, opts.windowSeconds, { ...settings, analysis: plan.settings }, opts.nearMisses, analysis, staged);
     // loaded only when asked for, as the partial's encoder below: a plain run never needs them
     if (findings.length) (await import('../../app/write-findings.js')).writeFindings(String(v.out), findings, result, opts.windowSeconds, analysis.enrichment?.facts);
