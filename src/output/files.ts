@@ -3,8 +3,7 @@ import { mkdirSync, rename, renameSync, writeFileSync, openSync, writeSync, clos
 import { dirname, join, basename } from 'node:path';
 
 export function writeFileAtomic(path: string, data: string | Uint8Array): void {
-  mkdirSync(dirname(path), { recursive: true });
-  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
+  const tmp = tempName(path, 'tmp');
   writeFileSync(tmp, data);
   putInPlace(tmp, path);
 }
@@ -63,26 +62,22 @@ function putInPlace(tmp: string, path: string): void {
 const renameFile = (from: string, to: string) => new Promise<void>((done, fail) => rename(from, to, (err) => (err ? fail(err) : done())));
 
 /**
- * A file written now under its temporary name and put in place later (commit), or never
- * (discard): detect writes the files the ingest decides while the shards finalise, and
- * puts them in place with the run's other outputs.
+ * A file under its temporary name, put in place later (commit) or never (discard): a staged
+ * file, or a line writer's file once closed.
  */
-export class StagedFile {
-  private readonly tmp: string;
+abstract class PendingFile {
   private done = false;
-  constructor(
+  protected constructor(
     readonly path: string,
-    data: string | Uint8Array,
-  ) {
-    mkdirSync(dirname(path), { recursive: true });
-    this.tmp = join(dirname(path), `.${basename(path)}.${process.pid}.staged`);
-    writeFileSync(this.tmp, data);
-  }
+    protected readonly tmp: string,
+  ) {}
+  /** The file (closed) put in place. */
   commit(): void {
     if (this.done) return;
     this.done = true;
     putInPlace(this.tmp, this.path);
   }
+  /** The file (closed) never put in place. */
   discard(): void {
     if (this.done) return;
     this.done = true;
@@ -90,19 +85,34 @@ export class StagedFile {
   }
 }
 
+/** `path`'s temporary name in its folder (made): `.name.pid.suffix`. */
+function tempName(path: string, suffix: string): string {
+  mkdirSync(dirname(path), { recursive: true });
+  return join(dirname(path), `.${basename(path)}.${process.pid}.${suffix}`);
+}
+
+/**
+ * A file written now under its temporary name and put in place later (commit), or never
+ * (discard): detect writes the files the ingest decides while the shards finalise, and
+ * puts them in place with the run's other outputs.
+ */
+export class StagedFile extends PendingFile {
+  constructor(path: string, data: string | Uint8Array) {
+    super(path, tempName(path, 'staged'));
+    writeFileSync(this.tmp, data);
+  }
+}
+
 /** A file written line by line, renamed into place on close (a staged one: on commit). */
-export class AtomicLineWriter {
-  private readonly tmp: string;
+export class AtomicLineWriter extends PendingFile {
   private fd: number;
   private buf: string[] = [];
   private bufLen = 0;
-  private done = false;
   constructor(
-    private readonly path: string,
+    path: string,
     private readonly staged = false,
   ) {
-    mkdirSync(dirname(path), { recursive: true });
-    this.tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${staged ? 'staged' : 'tmp'}`);
+    super(path, tempName(path, staged ? 'staged' : 'tmp'));
     this.fd = openSync(this.tmp, 'w');
   }
   line(text: string): void {
@@ -121,19 +131,7 @@ export class AtomicLineWriter {
   close(): void {
     this.flush();
     closeSync(this.fd);
-    if (!this.staged) putInPlace(this.tmp, this.path);
-  }
-  /** A staged file (closed) put in place. */
-  commit(): void {
-    if (this.done) return;
-    this.done = true;
-    putInPlace(this.tmp, this.path);
-  }
-  /** A staged file (closed) never put in place. */
-  discard(): void {
-    if (this.done) return;
-    this.done = true;
-    rmSync(this.tmp, { force: true });
+    if (!this.staged) this.commit();
   }
 }
 
