@@ -63,11 +63,12 @@ type AnalysedResult = Pick<DetectResult, 'scans' | 'nearMisses' | 'endpointDays'
 
 /** Enrich the run's scanner IPs (scans and near misses) and compute the statistics. */
 export async function runAnalysis(result: AnalysedResult, windowSeconds: number, plan: AnalysisPlan): Promise<Analysis> {
-  let enrichment: Enrichment | null = null;
-  if (plan.enricher) {
-    const addresses = [...result.scans, ...result.nearMisses].map((v) => ({ text: v.src, words: v.srcWords }));
-    enrichment = await plan.enricher.enrich(addresses);
-  }
+  if (!plan.enricher) return analysedWith(result, windowSeconds, plan, null);
+  const addresses = [...result.scans, ...result.nearMisses].map((v) => ({ text: v.src, words: v.srcWords }));
+  return analysedWith(result, windowSeconds, plan, await plan.enricher.enrich(addresses));
+}
+
+function analysedWith(result: AnalysedResult, windowSeconds: number, plan: AnalysisPlan, enrichment: Enrichment | null): Analysis {
   return analyse({ scans: result.scans, endpointDays: result.endpointDays, windowSeconds, enrichment, topN: plan.topN });
 }
 
@@ -82,7 +83,7 @@ export function prepareAnalysis(): void {
 
 /** runAnalysis at once where the plan enriches nothing (nothing to wait for); null where it enriches. */
 export function analysisNow(result: AnalysedResult, windowSeconds: number, plan: AnalysisPlan): Analysis | null {
-  return plan.enricher ? null : analyse({ scans: result.scans, endpointDays: result.endpointDays, windowSeconds, enrichment: null, topN: plan.topN });
+  return plan.enricher ? null : analysedWith(result, windowSeconds, plan, null);
 }
 
 /** The enrichment columns of scans.ndjson / scans.csv. */
