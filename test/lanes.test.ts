@@ -8,6 +8,7 @@ import { createBatchRing } from '../dist/src/flow/batch-ring.js';
 import { Engine, DEFAULT_RUN } from '../dist/src/engine/run.js';
 import { DEFAULT_THRESHOLDS } from '../dist/src/detect/rules.js';
 import { DEFAULT_OUTBOUND } from '../dist/src/engine/outbound-table.js';
+import { INFLIGHT, INFLIGHT_BYTES, RUN_STOPPED } from '../dist/src/engine/tasks.js';
 import { tempDir } from './helpers/tmp.js';
 import { writeTwoIngests } from './helpers/aws.js';
 
@@ -131,4 +132,47 @@ describe('lanes', () => {
       expect(laned.json).toBe(routed.json);
     }
   });
+
+  it('a parse thread waiting for room stops once the run stopped, rather than wait for batches no shard will count', async () => {
+    const dir = tempDir();
+    const path = join(dir, 'a.log');
+    const text = Array.from({ length: 3000 }, (_, k) => line(`45.${k % 7}.3.${k % 200}`, k)).join('\n') + '\n';
+    writeFileSync(path, text);
+    const { default: parseChunk } = await import('../dist/workers/parse.js');
+    const { port1, port2 } = new MessageChannel();
+    port1.on('message', () => {});
+    const inflight = new Int32Array(new SharedArrayBuffer(INFLIGHT_BYTES));
+    Atomics.store(inflight, INFLIGHT, 5); // at the limit: no shard will lower it
+    Atomics.store(inflight, RUN_STOPPED, 1);
+    const task = {
+      fileIndex: 0, chunkIndex: 0, mode: 'range', start: 0, end: text.length, path, display: path, format: 'aws-text', gzip: false,
+      account: '', region: '', notAfter: 0, shards: 1, batchSize: 256, maxRejects: 10, maxLineBytes: 1 << 20,
+      maxDecompressedBytes: 1 << 30, lateBefore: 0, windowSeconds: 21600, lanes: [port2], inflight: inflight.buffer, inflightLimit: 5,
+    } as any;
+    const outcome = await Promise.resolve()
+      .then(() => parseChunk(task))
+      .then((r: any) => r.error?.message ?? 'finished', (err: Error) => err.message);
+    port1.close();
+    expect(outcome).toMatch(/the run stopped/);
+  });
+
+  it('a shard thread that stops between ingests fails the run instead of finalising without its records', async () => {
+    const dir = tempDir();
+    writeTwoIngests(dir, T0);
+    const e = engine(2);
+    try {
+      await e.ingest([join(dir, 'a.log')]);
+      const pool = (e as any).shardPools[1];
+      const [thread] = pool.threads;
+      const exited = new Promise((resolve) => thread.once('exit', resolve));
+      await thread.terminate(); // no error, no task running: piscina only starts a fresh thread
+      await exited;
+      await new Promise((r) => setImmediate(r));
+      await expect(e.ingest([join(dir, 'b.log')])).rejects.toThrow(/a shard thread stopped before the run's end/);
+      await expect(e.finalize()).rejects.toThrow(/a shard thread stopped/);
+    } finally {
+      await e.close();
+    }
+  });
 });
+

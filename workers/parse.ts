@@ -10,7 +10,7 @@ import type { DocumentReader, FormatName, LineReader, ReaderContext } from '../s
 import { Head } from '../src/formats/sniff.js';
 import { adviseHugePages, AHEAD_FILES, dropInflatedAhead, giveInflated, inflateAhead, readGzipLines, readInflatedLines, readLineBytes, readLineRange, readLineRangePausing, readPlainReused, readWhole, smallGzip, takeInflatedAhead, HeadError, InputError, type SmallGzip } from '../src/input/read.js';
 import { headError, planFromBytes, planFromHead, planFromText, type InputFile } from '../src/input/plan.js';
-import type { GroupFile, ParseInput, ParseResult, ParseTask } from '../src/engine/tasks.js';
+import { INFLIGHT, RUN_STOPPED, type GroupFile, type ParseInput, type ParseResult, type ParseTask } from '../src/engine/tasks.js';
 import { packFiles } from '../src/engine/file-results.js';
 import { statSync } from 'node:fs';
 import { BatchRing } from '../src/flow/batch-ring.js';
@@ -87,11 +87,12 @@ let posting: { task: ParseTask; inflight: Int32Array; ring: BatchRing | null } |
 function postBatch(shard: number, batch: FlowBatchData): void {
   const { task, inflight } = posting!;
   for (;;) {
-    const now = Atomics.load(inflight, 0);
+    const now = Atomics.load(inflight, INFLIGHT);
     if (now < task.inflightLimit) break;
-    Atomics.wait(inflight, 0, now, 100);
+    if (Atomics.load(inflight, RUN_STOPPED) !== 0) throw new Error('the run stopped: a shard thread failed (the engine reports why)');
+    Atomics.wait(inflight, INFLIGHT, now, 100);
   }
-  Atomics.add(inflight, 0, 1);
+  Atomics.add(inflight, INFLIGHT, 1);
   packStrings(batch); // the shard thread unpacks them (workers/shard.ts shardTask)
   if (task.lanes) task.lanes[shard]!.postMessage(batch, batchTransferList(batch));
   else task.port!.postMessage({ shard, batch }, batchTransferList(batch));

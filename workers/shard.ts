@@ -8,7 +8,7 @@ import { decodeState, encodeState } from '../src/engine/codec.js';
 import { ScanTable } from '../src/engine/scan-table.js';
 import type { ScanTableState } from '../src/engine/scan-layout.js';
 import { OutboundTable, type OutboundState } from '../src/engine/outbound-table.js';
-import type { FusedPart, InboundReply, OutboundReply, FusedTask, LaneTask, ParseResult, ShardStats, ShardTask } from '../src/engine/tasks.js';
+import { INFLIGHT, LANE_FAILED, type FusedPart, type InboundReply, type OutboundReply, type FusedTask, type LaneTask, type ParseResult, type ShardStats, type ShardTask } from '../src/engine/tasks.js';
 import type { FinalizeResult } from '../src/engine/verdict.js';
 import type { ReplayShardTask, ReplayTable } from '../src/replay/shard-ops.js';
 import { isReplayOp } from '../src/replay/shard-op-names.js';
@@ -140,10 +140,10 @@ function openLane(lane: LaneTask): undefined {
       shardTask({ op: 'add', windowSeconds, batch, capacityHint, outboundHint });
     } catch (err) {
       laneError ??= err as Error;
-      Atomics.store(inflight, 1, 1);
+      Atomics.store(inflight, LANE_FAILED, 1);
     } finally {
-      Atomics.sub(inflight, 0, 1);
-      Atomics.notify(inflight, 0);
+      Atomics.sub(inflight, INFLIGHT, 1);
+      Atomics.notify(inflight, INFLIGHT);
     }
   });
   return undefined;

@@ -16,7 +16,7 @@ import { earlyFlushesNamed, earlyFlushShares, flushesDue, tailSplitOn } from './
 import { finalizeShare } from './scan-finalise.js';
 import type { FinalizeResult } from './verdict.js';
 import { buildAlerts } from '../detect/outbound.js';
-import type { BatchMessage, FusedPart, GroupFile, InboundReply, OutboundReply, ParseResult, ParseTask, ShardStats, ShardTask } from './tasks.js';
+import { INFLIGHT, INFLIGHT_BYTES, LANE_FAILED, RUN_STOPPED, type BatchMessage, type FusedPart, type GroupFile, type InboundReply, type OutboundReply, type ParseResult, type ParseTask, type ShardStats, type ShardTask } from './tasks.js';
 import { inlineShard, type ShardPool } from './inline-shard.js';
 import { fusedApplies, fusedMayApply, partBuffers, runAffine, threadsByAffinity } from './fused.js';
 import { lookedSmall } from './small-input.js';
@@ -60,6 +60,23 @@ export { gzipPieces, stdinChunks } from '../input/streams.js';
 const shardThread = (): Piscina =>
   newPool({ filename: workerFile('shard'), minThreads: 1, maxThreads: 1, idleTimeout: 2 ** 31 - 1, concurrentTasksPerWorker: 1, atomics: 'async' });
 
+/**
+ * A shard thread that fails the run if it stops before the engine closes: its accumulators
+ * live in that thread, so a thread gone (an error between tasks, `worker.terminate()`, an exit
+ * in its code) means records lost. piscina reports neither to a caller with no task running
+ * there (an exit without error is reported nowhere): it starts a fresh thread, and the run would
+ * go on with an empty shard and give verdicts with that shard's records missing.
+ */
+function watchedShardThread(lost: (err: Error) => void, closing: () => boolean): Piscina {
+  const pool = shardThread();
+  pool.on('error', (err: Error) => lost(shardStopped(err.message)));
+  // after the task's own error, where one was running there (piscina rejects it just after this event)
+  pool.on('workerDestroy', () => setImmediate(() => closing() || lost(shardStopped('its thread exited'))));
+  return pool;
+}
+
+const shardStopped = (why: string) => new Error(`a shard thread stopped before the run's end (${why}): the records it held are lost, so the run stops`);
+
 /** Each file's parse results by chunk (files read in chunks or alone); undefined: none, or packed in FileRows. */
 type ChunkResults = Array<ParseResult[] | undefined>;
 
@@ -102,12 +119,13 @@ export class Engine {
     return this.parseHere !== null;
   }
   private readonly shardPools: ShardPool[];
-  /** [0]: batches in flight; [1]: a lane's batch failed in its shard (ParseTask.inflight) */
-  private readonly inflightBuf = new SharedArrayBuffer(8);
+  /** ParseTask.inflight: [INFLIGHT] batches in flight, [LANE_FAILED], [RUN_STOPPED] (engine/types.ts) */
+  private readonly inflightBuf = new SharedArrayBuffer(INFLIGHT_BYTES);
   private readonly inflight = new Int32Array(this.inflightBuf);
   private readonly inflightLimit: number;
   private shardWork: Promise<unknown>[] = [];
   private shardError: Error | null = null;
+  private closing = false;
   /** Entries to size each shard's table for, from the first ingest's input size (tableHints). */
   private capacityHint: number | undefined;
   /** The same for each shard's outbound table, which starts at an eighth of it (workers/shard.ts outboundCapacity). */
@@ -148,13 +166,13 @@ export class Engine {
     this.shardHere = here !== null;
     // one shard of the sharded pipeline: its thread or this one, once planning says what the input is
     this.shardToPlace = !here && N === 1 && !this.fusedWanted && opts.shardOp !== 'convertAdd' ? new ShardToPlace() : null;
-    this.shardPools = here ? [here] : this.shardToPlace ? [this.shardToPlace] : Array.from({ length: N }, shardThread);
+    this.shardPools = here ? [here] : this.shardToPlace ? [this.shardToPlace] : Array.from({ length: N }, () => this.shardThread());
     removeOrphanSpills(opts.spillDir ?? defaultSpillDir()); // of processes that are gone (killed before they could)
     openEngines.add(this);
     this.memoryConfigured = configureMemory(this.shardPools, opts, this.owner);
     this.memoryConfigured.catch(() => {}); // awaited by ingest
     // the memory limits wait for the placement; a first task other than a planned ingest's places the shard in its thread
-    this.shardToPlace?.placeOnNextTask(shardThread);
+    this.shardToPlace?.placeOnNextTask(() => this.shardThread());
   }
 
   /** Whether the shards run in threads of their own (not in this one). */
@@ -171,7 +189,7 @@ export class Engine {
     // a thread boots at once; this thread loads the shard's code (~6-12 ms) as the first batch
     // comes, not between planning and the first parse task, which may be waiting for it
     if (here) pending.placeOnNextTask(() => here);
-    else pending.place(shardThread());
+    else pending.place(this.shardThread());
   }
 
   /** The parse threads (and the batch ring between them and the shards), started on first use. */
@@ -448,7 +466,7 @@ export class Engine {
     const lanes = this.shardPools.map((pool) => {
       const { port1, port2 } = new MessageChannel();
       const lane: ShardTask = { op: 'lane', port: port2, inflight: this.inflightBuf, windowSeconds: W, capacityHint: this.capacityHint, outboundHint: this.outboundHint };
-      this.shardWork.push(pool.run(lane, { transferList: [port2] }).catch((err: Error) => void (this.shardError ??= err)));
+      this.shardWork.push(pool.run(lane, { transferList: [port2] }).catch((err: Error) => this.shardFailed(err)));
       return port1;
     });
     const ring = this.ring ? { ring: this.ring, batchSize: Math.min(job.task.batchSize, this.ring.slotRecords) } : {};
@@ -505,12 +523,10 @@ export class Engine {
         ? { op: 'convertAdd', batch: m.batch }
         : { op: 'add', windowSeconds: this.opts.windowSeconds, batch: m.batch, capacityHint: this.capacityHint, outboundHint: this.outboundHint };
     const p = this.shardPools[m.shard]!.run(task, { transferList: transferOf(m) })
-      .catch((err: Error) => {
-        this.shardError ??= err;
-      })
+      .catch((err: Error) => this.shardFailed(err))
       .finally(() => {
-        Atomics.sub(this.inflight, 0, 1);
-        Atomics.notify(this.inflight, 0);
+        Atomics.sub(this.inflight, INFLIGHT, 1);
+        Atomics.notify(this.inflight, INFLIGHT);
         this.parseHere?.batchDone();
       });
     this.shardWork.push(p);
@@ -520,7 +536,25 @@ export class Engine {
   /** `always`: every shard adds what it holds, however few (else ScanTable.flushEarly decides). */
   private flushHeld(always: boolean): void {
     const task: ShardTask = { op: 'flushHeld', windowSeconds: this.opts.windowSeconds, always };
-    for (const pool of this.shardPools) this.shardWork.push(pool.run(task).catch((err: Error) => void (this.shardError ??= err)));
+    for (const pool of this.shardPools) this.shardWork.push(pool.run(task).catch((err: Error) => this.shardFailed(err)));
+  }
+
+  /** A shard thread of this engine (watchedShardThread): a thread lost fails the run. */
+  private shardThread(): Piscina {
+    return watchedShardThread(
+      (err) => this.shardFailed(err),
+      () => this.closing,
+    );
+  }
+
+  /**
+   * The run fails with the first shard error; the parse threads waiting for room (their batches'
+   * count may never fall now) and the drain are woken to stop.
+   */
+  private shardFailed(err: Error): void {
+    this.shardError ??= err;
+    Atomics.store(this.inflight, RUN_STOPPED, 1);
+    Atomics.notify(this.inflight, INFLIGHT);
   }
 
   /** Wait until every routed batch is in its shard's accumulators. */
@@ -539,10 +573,10 @@ export class Engine {
    */
   private async lanesDrained(): Promise<void> {
     const inflight = this.inflight;
-    if (Atomics.load(inflight, 0) !== 0) {
+    if (Atomics.load(inflight, INFLIGHT) !== 0) {
       const alive = setInterval(() => {}, 1 << 30); // a waitAsync keeps no process alive
       try {
-        for (let now = Atomics.load(inflight, 0); now !== 0; now = Atomics.load(inflight, 0)) {
+        for (let now = Atomics.load(inflight, INFLIGHT); now !== 0 && Atomics.load(inflight, RUN_STOPPED) === 0; now = Atomics.load(inflight, INFLIGHT)) {
           const wait = waitAsync(inflight, 0, now);
           if (wait.async) await wait.value;
         }
@@ -550,8 +584,9 @@ export class Engine {
         clearInterval(alive);
       }
     }
-    if (Atomics.exchange(inflight, 1, 0) === 0) return;
-    await Promise.all(this.shardPools.map((p) => p.run({ op: 'laneError' } satisfies ShardTask).catch((err: Error) => void (this.shardError ??= err))));
+    if (this.shardError) throw this.shardError;
+    if (Atomics.exchange(inflight, LANE_FAILED, 0) === 0) return;
+    await Promise.all(this.shardPools.map((p) => p.run({ op: 'laneError' } satisfies ShardTask).catch((err: Error) => this.shardFailed(err))));
   }
 
   /**
@@ -697,6 +732,7 @@ export class Engine {
   async close(codeCache = true): Promise<void> {
     await this.parsingClosed.catch(() => {});
     if (codeCache) await this.writeCodeCaches();
+    this.closing = true;
     await Promise.all([this.parsePoolStarted?.destroy(), ...this.shardPools.map((p) => p.destroy())]);
     this.removeSpills();
     openEngines.delete(this);

@@ -77,15 +77,23 @@ export interface ParseTask extends FilePlan {
    * go straight there, each a FlowBatchData, then a null at the task's end (engine/run.ts parseJob).
    */
   lanes?: MessagePort[];
-  /**
-   * Int32Array over a SharedArrayBuffer: [0] = batches in flight, for backpressure; [1] = 1 once
-   * a shard failed to add a batch that came by a lane (the error waits in the shard: 'laneError').
-   */
+  /** Int32Array over a SharedArrayBuffer of INFLIGHT_BYTES: its words INFLIGHT, LANE_FAILED, RUN_STOPPED. */
   inflight: SharedArrayBuffer;
   inflightLimit: number;
   /** Batch slots shared with the shard workers (src/flow/batch-ring.ts); absent: batches are transferred. */
   ring?: BatchRingShared;
 }
+
+/** ParseTask.inflight's words: batches in flight, for backpressure. */
+export const INFLIGHT = 0;
+/** 1 once a shard failed to add a batch that came by a lane (the error waits in the shard: 'laneError'). */
+export const LANE_FAILED = 1;
+/**
+ * 1 once the run failed in a shard (engine/run.ts shardFailed): a parse thread waiting for room
+ * stops, since the batches' count may never fall again (a shard thread gone with batches in flight).
+ */
+export const RUN_STOPPED = 2;
+export const INFLIGHT_BYTES = 12;
 
 /** A parse task without the sharded pipeline's channel to the main thread (a fused thread's, workers/shard.ts). */
 export type ParseInput = Omit<ParseTask, 'port' | 'lanes' | 'inflight' | 'inflightLimit' | 'ring'>;
