@@ -448,23 +448,13 @@ function ipv6(p: u32, q: u32, out: u32): bool {
   return true;
 }
 
-let touched: u32 = 0;
-
-/** One load a cache line of [p, e), none depending on another: the block's lines fetched at once, before the passes that read it byte by byte. */
-function touchLines(p: u32, e: u32): void {
-  let x: u32 = 0;
-  for (let a = p & ~63; a < e; a += 64) x += load<u8>(a);
-  touched = x;
-}
-
 /**
  * Reads the plain lines of inPtr[0, len) that end with '\n' into the columns, at most
  * maxRows of them (map: room for the separator bitmap, len / 8 + 8 bytes); a line that is not plain gets a row with F_PLAIN clear. Stops before
  * a line with no '\n' in the block. Returns the rows written; consumed() the bytes they span.
  */
-export function readLines(inPtr: u32, len: u32, rolesPtr: u32, nroles: u32, maxRows: u32, out: u32, map: u32, sinkPtr: u32, idsPtr: u32, seps: u32, touch: u32): u32 {
+export function readLines(inPtr: u32, len: u32, rolesPtr: u32, nroles: u32, maxRows: u32, out: u32, map: u32, sinkPtr: u32, idsPtr: u32, seps: u32): u32 {
   const end = inPtr + len;
-  if (touch != 0) touchLines(inPtr, end);
   // a byte that ends no token and no line just past the block: plainLine's checks of the byte
   // after a token (a space, '\n', '\r') then fail there without a test of the block's end. At
   // a full window it is the low byte of the first row's line start, 0 (the block's start)

@@ -12,8 +12,7 @@
 import type { FlowSink, RoutedColumns } from '../flow/sink.js';
 import { Cloud } from '../flow/types.js';
 import { IDS_BLOCK_BYTES, WasmTokenIds } from './wasm-ids.js';
-import { MAX_AREA_SHARDS, ROUTING_BLOCK_BYTES, WasmReaderChoice, WasmRouting, areasBytes, type WasmReaderKind } from './wasm-route.js';
-import { TextArena, setTextPlace } from './wasm-text.js';
+import { ROUTING_BLOCK_BYTES, WasmReaderChoice, WasmRouting, type WasmReaderKind } from './wasm-route.js';
 
 /** Rows a call reads at most, and the bytes of a block it is given at most. */
 export const WASM_ROWS = 4096;
@@ -62,18 +61,8 @@ const IDS_AT = SEPS_AT + SEPS_BYTES;
 const TARGET_AT = IDS_AT + IDS_BLOCK_BYTES;
 /** the shards' areas (assembly/shared/route.ts toArea): a routed row's batch columns, WASM_ROWS rows a shard */
 const AREAS_AT = TARGET_AT + WASM_WINDOW + 64;
-/** The memory below the areas (the module allocates nothing; the areas grow it past this when a sink routes) */
+/** The memory below the areas, the read target's included (the module allocates nothing; the areas grow it past this when a sink routes) */
 const PAGES = Math.ceil(AREAS_AT / 65536);
-/**
- * Past the most the areas take (MAX_AREA_SHARDS), the inflated files' texts the module reads
- * where they lie (formats/wasm-text.ts). The memory grows to hold them once, the first time a
- * text is asked for, and never after.
- */
-const ARENA_AT = Math.ceil((AREAS_AT + areasBytes(MAX_AREA_SHARDS, WASM_ROWS)) / 65536) * 65536;
-/** The inflated files a thread holds at once (read.ts AHEAD_FILES ahead and the one parsed; a bucket's are 1-8 MiB): larger ones are copied a window at a time. */
-const ARENA_BYTES = 32 << 20;
-const ARENA_END = ARENA_AT + ARENA_BYTES;
-const TOUCH = process.env.FLOWSIEVE_TOUCH !== '0';
 
 /** The column reader of one thread: the instance and typed views of its columns. */
 export class AwsWasm {
@@ -118,7 +107,7 @@ export class AwsWasm {
   /** The rows the JavaScript side is to take (not plain, emitted, or routed without areas), ascending: `jsRows` of them after a read. */
   readonly jsRow: number;
   jsRows = 0;
-  private readonly readLines: (inPtr: number, len: number, rolesPtr: number, nroles: number, maxRows: number, out: number, map: number, sink: number, ids: number, seps: number, touch: number) => number;
+  private readonly readLines: (inPtr: number, len: number, rolesPtr: number, nroles: number, maxRows: number, out: number, map: number, sink: number, ids: number, seps: number) => number;
   private readonly fixIds: (rows: number) => void;
   private readonly jsRowCount: () => number;
   private lastRoles: Uint8Array | null = null;
@@ -178,16 +167,6 @@ export class AwsWasm {
     // line's separators (65 u32, 8-aligned), its table of dotted quads (QUADS_BYTES, 2048)
     if (MAP_AT + (WASM_WINDOW / 64 + 2) * 8 + 8 + 65 * 4 > SINK_AT - 2048) throw new Error('aws-wasm: no room for the module\'s list and table below the routing block');
     this.routing = new WasmRouting(this.memory, SINK_AT, AREAS_AT, WASM_ROWS, Cloud.aws);
-    setTextPlace(new TextArena(this.memory, ARENA_AT, ARENA_BYTES, () => this.openArena()));
-  }
-
-  /** The memory grown to hold the arena of texts read in place (once: nothing grows it after). */
-  private openArena(): void {
-    const have = this.memory.buffer.byteLength;
-    if (have >= ARENA_END) return;
-    this.memory.grow(Math.ceil((ARENA_END - have) / 65536));
-    this.views();
-    this.routing.memoryGrew();
   }
 
   /**
@@ -216,12 +195,12 @@ export class AwsWasm {
     if (this.routing.settings(sink, this.routes && sink.routable, region === 0)) this.views();
     // bytes read into the target (readTarget) are read where they lie, any others copied into the block;
     // the module stores a 0 just past what it reads (readLines): there, a byte of the target's next line, put back after
-    const inPlace = buf.buffer === this.u8.buffer && (buf.byteOffset === TARGET_AT || buf.byteOffset >= ARENA_AT);
+    const inPlace = buf.buffer === this.u8.buffer && buf.byteOffset === TARGET_AT;
     const at = inPlace ? buf.byteOffset + s : BLOCK_AT;
     if (!inPlace) this.u8.set(buf.subarray(s, s + len), BLOCK_AT);
     const after = this.u8[at + len]!;
     this.ids.prepare(sink.dict, account, region);
-    const rows = this.readLines(at, len, ROLES_AT, roles.length, WASM_ROWS, COLUMNS_AT, MAP_AT, SINK_AT, IDS_AT, SEPS_AT, TOUCH && inPlace && buf.byteOffset >= ARENA_AT ? 1 : 0);
+    const rows = this.readLines(at, len, ROLES_AT, roles.length, WASM_ROWS, COLUMNS_AT, MAP_AT, SINK_AT, IDS_AT, SEPS_AT);
     if (inPlace) this.u8[at + len] = after;
     this.jsRows = this.jsRowCount();
     // the tokens it met first looked up in the dictionary, their ids put into its rows (assembly/aws-lines.ts fixIds)

@@ -10,8 +10,6 @@
  * A buffer not given back is collected as any other.
  */
 
-import { textPlace } from '../formats/wasm-text.js';
-
 /**
  * At most this many free buffers are kept: a parse thread has up to four files in hand (the
  * one parsed, three inflating ahead: read.ts AHEAD_FILES), each two buffers.
@@ -36,18 +34,8 @@ export function fileBuffer(size: number): Buffer {
   return Buffer.from(memory, 0, size);
 }
 
-/**
- * A buffer of exactly `size` bytes for a file's inflated text: where this thread's reader
- * reads it in place (formats/wasm-text.ts: the AWS module's memory) while there is room,
- * else fileBuffer's. Given back with giveFileBuffer as well.
- */
-export function textBuffer(size: number): Buffer {
-  return textPlace()?.take(size) ?? fileBuffer(size);
-}
-
-/** `buf` (from fileBuffer or textBuffer) is no longer used by anyone: its memory may back a later one. */
+/** `buf` (from fileBuffer) is no longer used by anyone: its memory may back a later fileBuffer. */
 export function giveFileBuffer(buf: Uint8Array): void {
-  if (textPlace()?.give(buf)) return;
   const memory = buf.buffer;
   if (!(memory instanceof ArrayBuffer) || memory.byteLength > LARGEST || memory.byteLength < SMALLEST || free.includes(memory)) return;
   if (free.length < KEPT_FILE_BUFFERS) {

@@ -7,7 +7,7 @@ import { openSync, readSync, closeSync, createReadStream, fstatSync, readFileSyn
 import { zlibNow } from './zlib.js';
 import { LineFeeder } from './lines.js';
 import { nativeModule, type NativeInflate } from './native.js';
-import { fileBuffer, giveFileBuffer, textBuffer } from './file-buffers.js';
+import { fileBuffer, giveFileBuffer } from './file-buffers.js';
 import type { LineParser } from '../formats/types.js';
 
 /** Read size: small enough that the parser reads what read() just copied from L2 cache (4 MiB reads: 3-5 % slower end to end). */
@@ -225,7 +225,7 @@ export function smallGzip(path: string, maxBytes: number, size: number): SmallGz
     try {
       // libdeflate where built (gunzipNative), else Node's zlib, which beat the pure-JS
       // inflaters on these files, small and large (bench/RESULTS.md, 2026-12-06)
-      return { text: gunzipWhole(gz, maxOutput, textBuffer), compressed: gz.length };
+      return { text: gunzipWhole(gz, maxOutput, fileBuffer), compressed: gz.length };
     } finally {
       giveFileBuffer(gz);
     }
@@ -437,7 +437,7 @@ export function inflateAhead(path: string, maxBytes: number, size: number): bool
     giveFileBuffer(gz);
     return true;
   }
-  const out = textBuffer(length);
+  const out = fileBuffer(length);
   const { done, finish } = inflation(gz, out);
   if (!nativeInflate.gunzipAsync(gz, out, AHEAD_LIMIT, finish)) {
     giveFileBuffer(out);
@@ -507,7 +507,7 @@ function readAheadOnPool(native: NativeInflate, path: string, maxOutput: number,
     return true;
   }
   const gz = fileBuffer(size);
-  const out = textBuffer(length);
+  const out = fileBuffer(length);
   const { done, finish } = inflation(gz, out, () => closeSync(fd)); // closed here, not on the pool: Node tracks the fds openSync gives
   if (!native.gunzipFileAsync!(fd, gz, out, AHEAD_LIMIT, finish)) {
     closeSync(fd);
