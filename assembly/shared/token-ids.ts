@@ -6,13 +6,9 @@
 // -(entry + 1); the caller looks the call's new entries up in the dictionary (their bytes in
 // the table's arena: src/formats/wasm-ids.ts), writes their ids into the table, and the module
 // puts them where it wrote the provisional ones (fixedId, shared/route.ts fixAreaIds).
-// The table (at `at`, chosen by the caller): TABLE_SLOTS slots of SLOT_BYTES (a token's id, its
-// length + 1 (0: empty), then its bytes where it has at most INLINE_BYTES, else their offset in
-// the arena), TABLE_ENTRIES entries of 16 bytes (its slot, the bytes' offset in the arena, their
-// length, the id), the arena of their bytes (TABLE_ARENA). A lookup reads one slot (and the
-// slots after it in the same line or the next): an ENI (21 bytes) or an instance id is compared
-// there, where a slot that held its entry's number cost two more dependent misses (the entry,
-// the arena), and an outbound row looks up two of them (bench/RESULTS.md, session 18 parsemod).
+// The table (at `at`, chosen by the caller): TABLE_SLOTS u32 slots (entry + 1, 0: empty),
+// TABLE_ENTRIES entries of 16 bytes (its slot, the bytes' offset in the arena, their length,
+// the id), the arena of their bytes (TABLE_ARENA).
 
 /** [a, a + n) and [b, b + n) hold the same bytes (eight at a time; the bytes past n may be read). */
 export function sameBytes(a: u32, b: u32, n: u32): bool {
@@ -24,9 +20,6 @@ export function sameBytes(a: u32, b: u32, n: u32): bool {
 }
 
 const TABLE_SLOTS: u32 = 65536;
-/** A slot: the id (i32), the length + 1 (u32), INLINE_BYTES of the token or its offset in the arena (src/formats/wasm-ids.ts SLOT_BYTES). */
-const SLOT_BYTES: u32 = 32;
-const INLINE_BYTES: u32 = 24;
 const TABLE_ENTRIES: u32 = 32768;
 const TABLE_ARENA: u32 = 1 << 20;
 /** Room a call may need: four new tokens a row of 4096, and a window's bytes (256 KiB). */
@@ -45,11 +38,11 @@ export let newFrom: u32 = 0;
 /** A call starts: the table at `at`; every entry forgotten when `reset` (another dictionary) or a call might not find room. */
 export function startTokens(at: u32, reset: bool): void {
   slotsPtr = at;
-  entriesPtr = slotsPtr + TABLE_SLOTS * SLOT_BYTES;
+  entriesPtr = slotsPtr + (TABLE_SLOTS << 2);
   arenaPtr = entriesPtr + (TABLE_ENTRIES << 4);
   // only the slots in use are cleared (a task of a few tiny files is a sink of its own)
   if (reset || entryCount + CALL_ENTRIES > TABLE_ENTRIES || arenaUsed + CALL_BYTES > TABLE_ARENA) {
-    for (let e: u32 = 0; e < entryCount; e++) store<u32>(slotsPtr + load<u32>(entriesPtr + (e << 4)) * SLOT_BYTES + 4, 0);
+    for (let e: u32 = 0; e < entryCount; e++) store<u32>(slotsPtr + (load<u32>(entriesPtr + (e << 4)) << 2), 0);
     entryCount = 0;
     arenaUsed = 0;
   }
@@ -83,24 +76,20 @@ export function idOfToken(p: u32, n: u32): i32 {
   const mask = TABLE_SLOTS - 1;
   let slot = h & mask;
   for (;;) {
-    const at = slotsPtr + slot * SLOT_BYTES;
-    const tag = load<u32>(at + 4);
-    if (tag == 0) break;
-    if (tag == n + 1 && sameBytes(n <= INLINE_BYTES ? at + 8 : arenaPtr + load<u32>(at + 8), p, n)) return load<i32>(at);
+    const e = load<u32>(slotsPtr + (slot << 2));
+    if (e == 0) break;
+    const at = entriesPtr + ((e - 1) << 4);
+    if (load<u32>(at + 8) == n && sameBytes(arenaPtr + load<u32>(at + 4), p, n)) return load<i32>(at + 12);
     slot = (slot + 1) & mask;
   }
   const e = entryCount++;
+  store<u32>(slotsPtr + (slot << 2), e + 1);
+  const at = entriesPtr + (e << 4);
   const id = -<i32>(e + 1);
-  const at = slotsPtr + slot * SLOT_BYTES;
-  store<i32>(at, id);
-  store<u32>(at + 4, n + 1);
-  if (n <= INLINE_BYTES) memory.copy(at + 8, p, n);
-  else store<u32>(at + 8, arenaUsed);
-  const entry = entriesPtr + (e << 4);
-  store<u32>(entry, slot);
-  store<u32>(entry + 4, arenaUsed);
-  store<u32>(entry + 8, n);
-  store<i32>(entry + 12, id);
+  store<u32>(at, slot);
+  store<u32>(at + 4, arenaUsed);
+  store<u32>(at + 8, n);
+  store<i32>(at + 12, id);
   memory.copy(arenaPtr + arenaUsed, p, n);
   arenaUsed += n;
   return id;

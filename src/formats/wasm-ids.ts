@@ -6,19 +6,16 @@
  * One copy for the AWS and GCP modules.
  *
  * The ids block (at `at` in a module's memory): f64 slots (IdSlot), then the table at + 64:
- * TABLE_SLOTS slots of SLOT_BYTES (the id, the length + 1, the token's bytes or their offset
- * in the arena), TABLE_ENTRIES entries of 16 bytes (slot, the bytes' offset in the arena,
- * their length, the id), the arena.
+ * TABLE_SLOTS u32 slots, TABLE_ENTRIES entries of 16 bytes (slot, the bytes' offset in the
+ * arena, their length, the id), the arena.
  */
 import type { ByteDict } from '../flow/dict.js';
 
 const TABLE_SLOTS = 65536;
-/** A table slot's bytes (assembly/shared/token-ids.ts SLOT_BYTES): its first word is the token's id. */
-const SLOT_BYTES = 32;
 const TABLE_ENTRIES = 32768;
 const TABLE_ARENA = 1 << 20;
 /** Bytes of an ids block: its slots and the table. */
-export const IDS_BLOCK_BYTES = 64 + TABLE_SLOTS * SLOT_BYTES + TABLE_ENTRIES * 16 + TABLE_ARENA;
+export const IDS_BLOCK_BYTES = 64 + TABLE_SLOTS * 4 + TABLE_ENTRIES * 16 + TABLE_ARENA;
 
 /** The ids block's f64 slots the table uses (a module's own from IdSlot.own on, and slot 0). */
 export const enum IdSlot {
@@ -58,18 +55,15 @@ export class WasmTokenIds {
     return this.slots[IdSlot.newTo]! > this.slots[IdSlot.newFrom]!;
   }
 
-  /** The last read's new tokens looked up in `dict`, their ids written into the table's entries and slots. */
+  /** The last read's new tokens looked up in `dict`, their ids written into the table's entries. */
   lookUp(dict: ByteDict): void {
     const buf = this.memory.buffer;
     const u8 = new Uint8Array(buf);
-    const table = new Int32Array(buf, this.at + 64, (TABLE_SLOTS * SLOT_BYTES) / 4);
-    const entries = new Int32Array(buf, this.at + 64 + TABLE_SLOTS * SLOT_BYTES, TABLE_ENTRIES * 4);
-    const arena = this.at + 64 + TABLE_SLOTS * SLOT_BYTES + TABLE_ENTRIES * 16;
+    const entries = new Int32Array(buf, this.at + 64 + TABLE_SLOTS * 4, TABLE_ENTRIES * 4);
+    const arena = this.at + 64 + TABLE_SLOTS * 4 + TABLE_ENTRIES * 16;
     for (let e = this.slots[IdSlot.newFrom]!; e < this.slots[IdSlot.newTo]!; e++) {
       const s = arena + entries[4 * e + 1]!;
-      const id = dict.idOfBytes(u8, s, s + entries[4 * e + 2]!);
-      entries[4 * e + 3] = id;
-      table[(entries[4 * e]! * SLOT_BYTES) / 4] = id;
+      entries[4 * e + 3] = dict.idOfBytes(u8, s, s + entries[4 * e + 2]!);
     }
   }
 }
