@@ -4,7 +4,7 @@
  * same records, counters and rejects (line, offset, reason, text) on every layout of the
  * fixtures, on hostile lines, on random damage, and whatever the blocks the input comes in.
  */
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { FlowSink, type SinkOptions } from '../dist/src/flow/sink.js';
@@ -13,7 +13,8 @@ import { ROUTE_DONE, WASM_WINDOW, awsWasm, setAwsReader } from '../dist/src/form
 import { rolesFor } from '../dist/src/formats/aws.js';
 import { LineFeeder } from '../dist/src/input/lines.js';
 import { formatAddress } from '../dist/src/net/address.js';
-import { fixture } from './helpers/read-format.js';
+import { fixture, readBytes, type ReadResult } from './helpers/read-format.js';
+import { tempDir } from './helpers/tmp.js';
 import { feedLines, routedBy } from './helpers/routed.js';
 
 const ROOT = join(import.meta.dirname, '..');
@@ -189,6 +190,35 @@ describe('the WebAssembly AWS reader reads as the JavaScript readers do', () => 
     const lacking = same(Buffer.from(v2.join('\n')), 1 << 20, V2.filter((f) => f !== 'srcaddr'));
     expect(lacking.rejects[0]!.line).toBe(1);
     expect(lacking.counters.rejected).toBeGreaterThan(100);
+  });
+
+  it("a plain file read into the module's read target (readLineRange): lines across blocks and ranges, hostile and long lines, CRLF, as the JavaScript reader reads the bytes", () => {
+    // the module stores a 0 just past each block it reads: in the target, that byte is the
+    // first of the line the block cut, which the feeder carries over after the read
+    for (const [fields, eol] of [[V5, '\n'], [REORDERED, '\r\n']] as const) {
+      const lines = [fields.join(' ')];
+      for (let k = 0; lines.length < 12_000; k++) lines.push(...(k % 400 === 0 ? hostile(fields) : [line(fields, {}, 5000 + k)]));
+      const buf = Buffer.from(lines.join(eol) + eol);
+      expect(buf.length).toBeGreaterThan(6 << 18); // blocks of 256 KiB (src/input/read.ts)
+      const path = join(tempDir('aws-target-'), 'flows.log');
+      writeFileSync(path, buf);
+      setAwsReader('js');
+      const js = readBytes(buf, { format: 'aws-text', account: '999999999999' });
+      expect(js.flows.length).toBeGreaterThan(8000);
+      expect(js.rejects.length).toBeGreaterThan(20);
+      setAwsReader('wasm-parse');
+      const sink = new FlowSink({ shards: 1, batchSize: 64, maxRejectsKept: 10 }, () => {});
+      const target = (readerFor('aws-text') as { open: (c: object) => { readTarget?: (n: number) => Buffer | null } }).open({ sink, file: 't', account: '', region: '' }).readTarget?.(1 << 18);
+      expect(target?.buffer).toBe(awsWasm()!.u32.buffer); // read where the module reads it
+      expect(readBytes(buf, { format: 'aws-text', account: '999999999999', file: { path, cuts: [] } })).toEqual(js);
+      // a range's lines are numbered from 1 within it: compared by offset
+      const unnumbered = (r: ReadResult) => ({ ...r, flows: r.flows.map(({ line: _, ...f }) => f), rejects: r.rejects.map(({ line: _, ...x }) => x) });
+      const ranged = (kind: 'js' | 'wasm-parse', cuts: number[]) => {
+        setAwsReader(kind);
+        return unnumbered(readBytes(buf, { format: 'aws-text', account: '999999999999', awsFields: fields.slice(), file: { path, cuts } }));
+      };
+      for (const cuts of [[1 << 18], [77_777, 600_001, 1_000_003]]) expect(ranged('wasm-parse', cuts)).toEqual(ranged('js', cuts));
+    }
   });
 
   it('random damage: bytes replaced, dropped and doubled in plain lines', () => {

@@ -54,9 +54,15 @@ const SEPS_BYTES = (WASM_WINDOW + 80) * 4;
  * (idOfToken): slots, entries of 16 bytes (slot, the bytes' offset in the arena, length, id), the arena
  */
 const IDS_AT = SEPS_AT + SEPS_BYTES;
+/**
+ * a file's block read where the module reads it (readTarget): a window, and room past it for the
+ * module's reads and its one store past a block's end (readLines)
+ */
+const TARGET_AT = IDS_AT + IDS_BLOCK_BYTES;
 /** the shards' areas (assembly/shared/route.ts toArea): a routed row's batch columns, WASM_ROWS rows a shard */
-const AREAS_AT = IDS_AT + IDS_BLOCK_BYTES;
-const PAGES = 64; // 4 MiB: scripts/wasm.mjs --initialMemory; the module allocates nothing, the areas grow it here
+const AREAS_AT = TARGET_AT + WASM_WINDOW + 64;
+/** The memory below the areas, the read target's included (the module allocates nothing; the areas grow it past this when a sink routes) */
+const PAGES = Math.ceil(AREAS_AT / 65536);
 
 /** The column reader of one thread: the instance and typed views of its columns. */
 export class AwsWasm {
@@ -107,6 +113,8 @@ export class AwsWasm {
   private lastRoles: Uint8Array | null = null;
   /** The reader's ids block (assembly/aws-lines.ts I_*): what it counted (slot 0), the ids it is given and the new tokens it met. */
   private readonly ids: WasmTokenIds;
+  /** A Buffer over the read target (readTarget), made again when the memory grew. */
+  private targetView: Buffer = Buffer.alloc(0);
 
   /** routes: classify and route plain rows in the module where the sink allows it (else every plain row goes to emit). */
   constructor(module: WebAssembly.Module, readonly routes: boolean) {
@@ -162,6 +170,19 @@ export class AwsWasm {
   }
 
   /**
+   * Where a file's next bytes (a window at most) may be read, so that read finds them where
+   * the module reads them and copies none (AwsParser.readTarget: a plain file's blocks read
+   * there by readLineRange). The memory is first grown as a read with this sink grows it (the
+   * shards' areas), so that no read of the block detaches the view. Null: larger than a window.
+   */
+  readTarget(size: number, sink: FlowSink): Buffer | null {
+    if (size > WASM_WINDOW) return null;
+    if (this.routing.growFor(sink, this.routes && sink.routable)) this.views();
+    if (this.targetView.buffer !== this.memory.buffer) this.targetView = Buffer.from(this.memory.buffer, TARGET_AT, WASM_WINDOW);
+    return this.targetView;
+  }
+
+  /**
    * Reads the lines of buf[s, s + len) that end with '\n' (len <= WASM_WINDOW), by the
    * layout's roles (at most WASM_MAX_ROLES), into the columns: the rows written. Offsets in
    * the columns are relative to s.
@@ -171,10 +192,16 @@ export class AwsWasm {
       this.u8.set(roles, ROLES_AT);
       this.lastRoles = roles;
     }
-    this.u8.set(buf.subarray(s, s + len), BLOCK_AT);
     if (this.routing.settings(sink, this.routes && sink.routable, region === 0)) this.views();
+    // bytes read into the target (readTarget) are read where they lie, any others copied into the block;
+    // the module stores a 0 just past what it reads (readLines): there, a byte of the target's next line, put back after
+    const inPlace = buf.buffer === this.u8.buffer && buf.byteOffset === TARGET_AT;
+    const at = inPlace ? buf.byteOffset + s : BLOCK_AT;
+    if (!inPlace) this.u8.set(buf.subarray(s, s + len), BLOCK_AT);
+    const after = this.u8[at + len]!;
     this.ids.prepare(sink.dict, account, region);
-    const rows = this.readLines(BLOCK_AT, len, ROLES_AT, roles.length, WASM_ROWS, COLUMNS_AT, MAP_AT, SINK_AT, IDS_AT, SEPS_AT);
+    const rows = this.readLines(at, len, ROLES_AT, roles.length, WASM_ROWS, COLUMNS_AT, MAP_AT, SINK_AT, IDS_AT, SEPS_AT);
+    if (inPlace) this.u8[at + len] = after;
     this.jsRows = this.jsRowCount();
     // the tokens it met first looked up in the dictionary, their ids put into its rows (assembly/aws-lines.ts fixIds)
     if (this.ids.hasNew) {

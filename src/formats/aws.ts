@@ -186,6 +186,11 @@ class AwsParser implements LineParser, ColumnHost, LazyIds {
     this.sink.truncatedLine(line, offset);
   }
 
+  /** Where the WebAssembly reader reads a plain file's next bytes in place (AwsWasm.readTarget), so that parseLines copies none of them. */
+  readTarget(size: number): Buffer | null {
+    return this.wasm?.readTarget(size, this.sink) ?? null;
+  }
+
   parseLines(buf: Uint8Array, s: number, e: number, firstLine: number, baseOffset: number): number {
     if (this.wasm !== null) return this.parseLinesWasm(this.wasm, buf, s, e, firstLine, baseOffset);
     let line = firstLine;

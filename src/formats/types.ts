@@ -54,7 +54,7 @@ export interface LineParser {
   truncated(line: number, offset: number): void;
   /**
    * Where a file's next `size` bytes may be read, so that parseLines finds them where it
-   * would otherwise copy them (the GCP reader: its WebAssembly module's window); null or
+   * would otherwise copy them (the GCP and AWS readers: a window of their WebAssembly module); null or
    * absent: the caller's own buffer. Valid until the next call; parseLines gets a view of it.
    */
   readTarget?(size: number): Buffer | null;
