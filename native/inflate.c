@@ -6,6 +6,7 @@
  *   gunzipAsync(input, output, limit: number, callback: (result: number) => void): boolean
  *   gunzipFileAsync(fd: number, input, output, limit: number, callback): boolean (POSIX)
  *   adviseHugePages(bytes: Uint8Array): boolean
+ *   hugePagesFrom(bytes: Uint8Array): number
  *   populate(bytes: Uint8Array): boolean
  *   populateAsync(bytes: Uint8Array, ranges: Float64Array, done?: () => void): boolean
  *
@@ -271,6 +272,29 @@ static napi_value advise_huge_pages(napi_env env, napi_callback_info info) {
 }
 
 /*
+ * hugePagesFrom(bytes): adviseHugePages, answering where the advised memory starts: the byte
+ * offset in `bytes` of its first whole 2 MiB page, or -1 where it holds none or the kernel
+ * refused (not Linux, transparent huge pages off). For a buffer made 2 MiB larger than needed,
+ * so that the part used lies on huge pages (read.ts's inflated text, file-buffers.ts).
+ */
+static napi_value huge_pages_from(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  napi_value at;
+  void *data;
+  size_t length;
+  double offset = -1;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 1 || !bytes_of(env, argv[0], &data, &length)) return NULL;
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+  uintptr_t from, to;
+  whole_pages((uintptr_t)data, length, (uintptr_t)2 << 20, &from, &to);
+  if (to > from && madvise((void *)from, to - from, MADV_HUGEPAGE) == 0) offset = (double)(from - (uintptr_t)data);
+#endif
+  napi_create_double(env, offset, &at);
+  return at;
+}
+
+/*
  * populate(bytes): backs the whole 4 KiB pages inside `bytes` with writable memory now, in one
  * system call (madvise MADV_POPULATE_WRITE, Linux 5.14), for memory the caller is about to fill
  * whole: no trap a page on its first touch. Contents never change (a page already backed stays
@@ -399,6 +423,8 @@ NAPI_MODULE_INIT() {
 #endif
   napi_create_function(env, "adviseHugePages", NAPI_AUTO_LENGTH, advise_huge_pages, NULL, &fn);
   napi_set_named_property(env, exports, "adviseHugePages", fn);
+  napi_create_function(env, "hugePagesFrom", NAPI_AUTO_LENGTH, huge_pages_from, NULL, &fn);
+  napi_set_named_property(env, exports, "hugePagesFrom", fn);
   napi_create_function(env, "populate", NAPI_AUTO_LENGTH, populate, NULL, &fn);
   napi_set_named_property(env, exports, "populate", fn);
   napi_create_function(env, "populateAsync", NAPI_AUTO_LENGTH, populate_async, NULL, &fn);
