@@ -4,16 +4,21 @@
 // hand-over and the pipeline's other threads. bench/RESULTS.md, session 18 "inflate".
 //   L=native/libdeflate; cc -O2 -I$L -o /tmp/inflate-speed bench/probes/inflate-speed.c
 //     $L/lib/deflate_decompress.c $L/lib/gzip_decompress.c $L/lib/crc32.c $L/lib/utils.c $L/lib/x86/cpu_features.c
-//   find BUCKET -name '*.gz' | sort > /tmp/gz.txt; /tmp/inflate-speed /tmp/gz.txt ROUNDS MODE [BUFFERS]
+//   find BUCKET -name '*.gz' | sort > /tmp/gz.txt; /tmp/inflate-speed /tmp/gz.txt ROUNDS MODE [BUFFERS [huge]]
 // MODE gzip: libdeflate_gzip_decompress_ex a file (CRC-32 and size checked), the best round;
 // split: the raw deflate stream and libdeflate_crc32 over its output timed apart (files with a
 // 10-byte gzip head only); BUFFERS (default 1): output buffers used in turn, so that each file
-// is written to memory not in this core's caches once BUFFERS x the largest file pass its L2.
+// is written to memory not in this core's caches once BUFFERS x the largest file pass its L2;
+// `huge`: the output buffers 2 MiB-aligned and advised MADV_HUGEPAGE before their first touch
+// (file-buffers.ts lays the inflated text of objects over 1 MiB on transparent huge pages).
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#ifdef __linux__
+#include <sys/mman.h>
+#endif
 #include "libdeflate.h"
 
 static double cpu_s(void) {
@@ -24,11 +29,12 @@ static double cpu_s(void) {
 
 int main(int argc, char **argv) {
   if (argc < 4) {
-    fprintf(stderr, "usage: inflate-speed LIST ROUNDS gzip|split [BUFFERS]\n");
+    fprintf(stderr, "usage: inflate-speed LIST ROUNDS gzip|split [BUFFERS [huge]]\n");
     return 2;
   }
   FILE *list = fopen(argv[1], "r");
   const int rounds = atoi(argv[2]), split = strcmp(argv[3], "split") == 0, buffers = argc > 4 ? atoi(argv[4]) : 1;
+  const int huge = argc > 5 && strcmp(argv[5], "huge") == 0;
   char path[4096];
   int n = 0, cap = 0;
   unsigned char **in = NULL;
@@ -57,8 +63,12 @@ int main(int argc, char **argv) {
     n++;
   }
   unsigned char **out = malloc(buffers * sizeof *out);
+  const size_t two_mib = (size_t)2 << 20, room = (largest + two_mib - 1) & ~(two_mib - 1);
   for (int b = 0; b < buffers; b++) {
-    out[b] = malloc(largest);
+    out[b] = huge ? aligned_alloc(two_mib, room) : malloc(largest);
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+    if (huge && madvise(out[b], room, MADV_HUGEPAGE) != 0) perror("madvise");
+#endif
     memset(out[b], 1, largest); // backed before the clock starts
   }
   struct libdeflate_decompressor *d = libdeflate_alloc_decompressor();
@@ -84,7 +94,7 @@ int main(int argc, char **argv) {
     if (t < best) best = t;
     if (crc_s < best_crc) best_crc = crc_s;
   }
-  printf("%d files, %.1f MB gzip, %.1f MB text, %d output buffer(s): best of %d %.1f ms = %.0f MB/s of text", n, gz / 1e6, text / 1e6, buffers, rounds,
+  printf("%d files, %.1f MB gzip, %.1f MB text, %d output buffer(s)%s: best of %d %.1f ms = %.0f MB/s of text", n, gz / 1e6, text / 1e6, buffers, huge ? " on huge pages" : "", rounds,
          best * 1e3, text / 1e6 / best);
   if (split) printf(" (CRC-32 %.1f ms of it)", best_crc * 1e3);
   printf("\n");
