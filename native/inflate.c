@@ -6,6 +6,7 @@
  *   gunzipAsync(input, output, limit: number, callback: (result: number) => void): boolean
  *   gunzipFileAsync(fd: number, input, output, limit: number, callback): boolean (POSIX)
  *   adviseHugePages(bytes: Uint8Array): boolean
+ *   hugePagesFrom(bytes: Uint8Array): number
  *   populate(bytes: Uint8Array): boolean
  *   populateAsync(bytes: Uint8Array, ranges: Float64Array, done?: () => void): boolean
  *
@@ -227,7 +228,6 @@ static napi_value gunzip_file_async(napi_env env, napi_callback_info info) {
 }
 #endif
 
-/* madvise(advice) over the whole `page`-sized pages inside the one typed array argument; false where it is refused or not Linux. */
 /* the whole pages of `page` bytes inside [data, data + length): from <= to (equal: none) */
 static inline void whole_pages(uintptr_t data, uintptr_t length, uintptr_t page, uintptr_t *from, uintptr_t *to) {
   *from = (data + page - 1) & ~(page - 1);
@@ -235,25 +235,48 @@ static inline void whole_pages(uintptr_t data, uintptr_t length, uintptr_t page,
   if (*to < *from) *to = *from;
 }
 
-static napi_value advise_whole_pages(napi_env env, napi_callback_info info, uintptr_t page, int advice) {
+/* The one typed array argument's bytes: 1, or 0 (none given, or not a Uint8Array: a TypeError is pending). */
+static int one_byte_view(napi_env env, napi_callback_info info, void **data, size_t *length) {
   size_t argc = 1;
   napi_value argv[1];
-  napi_value done;
+  return napi_get_cb_info(env, info, &argc, argv, NULL, NULL) == napi_ok && argc >= 1 && bytes_of(env, argv[0], data, length);
+}
+
+/*
+ * madvise(advice) over the whole `page`-sized pages inside the one typed array argument: the
+ * byte offset in it of the first of them, or -1 where there is none, the advice (< 0: none
+ * here) was refused or this is not Linux; -2 where the argument is not a byte view.
+ */
+static double advise_pages_of(napi_env env, napi_callback_info info, uintptr_t page, int advice) {
   void *data;
   size_t length;
-  int ok = 0;
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 1 || !bytes_of(env, argv[0], &data, &length)) return NULL;
+  double at = -1;
+  if (!one_byte_view(env, info, &data, &length)) return -2;
 #if defined(__linux__)
   uintptr_t from, to;
   whole_pages((uintptr_t)data, length, page, &from, &to);
-  ok = advice >= 0 && to > from && madvise((void *)from, to - from, advice) == 0;
+  if (advice >= 0 && to > from && madvise((void *)from, to - from, advice) == 0) at = (double)(from - (uintptr_t)data);
 #else
   (void)page;
   (void)advice;
 #endif
-  napi_get_boolean(env, ok, &done);
+  return at;
+}
+
+/* advise_pages_of, answering whether any page was advised */
+static napi_value advise_whole_pages(napi_env env, napi_callback_info info, uintptr_t page, int advice) {
+  napi_value done;
+  const double at = advise_pages_of(env, info, page, advice);
+  if (at < -1) return NULL;
+  napi_get_boolean(env, at >= 0, &done);
   return done;
 }
+
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+#define HUGE_PAGE_ADVICE MADV_HUGEPAGE
+#else
+#define HUGE_PAGE_ADVICE (-1)
+#endif
 
 /*
  * adviseHugePages(bytes): asks the kernel (madvise MADV_HUGEPAGE) to back the whole 2 MiB pages
@@ -263,11 +286,21 @@ static napi_value advise_whole_pages(napi_env env, napi_callback_info info, uint
  * has no such advice or refused it (transparent huge pages off: the pages stay as they were).
  */
 static napi_value advise_huge_pages(napi_env env, napi_callback_info info) {
-#if defined(__linux__) && defined(MADV_HUGEPAGE)
-  return advise_whole_pages(env, info, (uintptr_t)2 << 20, MADV_HUGEPAGE);
-#else
-  return advise_whole_pages(env, info, (uintptr_t)2 << 20, -1);
-#endif
+  return advise_whole_pages(env, info, (uintptr_t)2 << 20, HUGE_PAGE_ADVICE);
+}
+
+/*
+ * hugePagesFrom(bytes): adviseHugePages, answering where the advised memory starts: the byte
+ * offset in `bytes` of its first whole 2 MiB page, or -1 where it holds none or the kernel
+ * refused (not Linux, transparent huge pages off). For a buffer made 2 MiB larger than needed,
+ * so that the part used lies on huge pages (read.ts's inflated text, file-buffers.ts).
+ */
+static napi_value huge_pages_from(napi_env env, napi_callback_info info) {
+  napi_value at;
+  const double offset = advise_pages_of(env, info, (uintptr_t)2 << 20, HUGE_PAGE_ADVICE);
+  if (offset < -1) return NULL;
+  napi_create_double(env, offset, &at);
+  return at;
 }
 
 /*
@@ -372,12 +405,10 @@ static napi_value populate_async(napi_env env, napi_callback_info info) {
  * ~5 GB/s with Node's zlib.crc32 on the bench host. Undefined when `bytes` is no byte view.
  */
 static napi_value crc32_of(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
   napi_value crc;
   void *data;
   size_t length;
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 1 || !bytes_of(env, argv[0], &data, &length)) return NULL;
+  if (!one_byte_view(env, info, &data, &length)) return NULL;
   napi_create_uint32(env, libdeflate_crc32(0, data, length), &crc);
   return crc;
 }
@@ -399,6 +430,8 @@ NAPI_MODULE_INIT() {
 #endif
   napi_create_function(env, "adviseHugePages", NAPI_AUTO_LENGTH, advise_huge_pages, NULL, &fn);
   napi_set_named_property(env, exports, "adviseHugePages", fn);
+  napi_create_function(env, "hugePagesFrom", NAPI_AUTO_LENGTH, huge_pages_from, NULL, &fn);
+  napi_set_named_property(env, exports, "hugePagesFrom", fn);
   napi_create_function(env, "populate", NAPI_AUTO_LENGTH, populate, NULL, &fn);
   napi_set_named_property(env, exports, "populate", fn);
   napi_create_function(env, "populateAsync", NAPI_AUTO_LENGTH, populate_async, NULL, &fn);

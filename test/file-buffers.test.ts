@@ -6,7 +6,7 @@
  * same text read as plain files.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { tempDir } from './helpers/tmp.js';
@@ -14,6 +14,11 @@ import { detectOpts } from './helpers/detect-opts.js';
 import { scanner, v2Line, V2_HEADER, type Flow } from './helpers/aws.js';
 import { detect } from '../dist/src/engine/run.js';
 import { fileBuffer, freeFileBuffers, giveFileBuffer, KEPT_FILE_BUFFERS } from '../dist/src/input/file-buffers.js';
+import { wholeGzipInflater } from '../dist/src/input/read.js';
+
+const MIB = 1 << 20;
+/** Linux with transparent huge pages compiled in and the module built: buffers of 2 MiB and more are laid on huge pages. */
+const huge = process.platform === 'linux' && existsSync('/sys/kernel/mm/transparent_hugepage/enabled') && wholeGzipInflater() === 'libdeflate';
 
 const T0 = 1718000000;
 const dir = tempDir('flowsieve-file-buffers-');
@@ -34,8 +39,8 @@ function noise(n: number, seed: number): Flow[] {
   }));
 }
 
-/** Each file's text: its own scanner and noise, of sizes from a few lines to ~0.5 MB. */
-const SIZES = [40, 6000, 300, 2500, 4000, 10, 1500, 5000, 700, 3000];
+/** Each file's text: its own scanner and noise, of sizes from a few lines to ~0.5 MB, and one of ~3 MB (its text on huge pages where the module can). */
+const SIZES = [40, 6000, 300, 2500, 4000, 10, 1500, 5000, 700, 3000, 30000];
 const texts = SIZES.map((n, i) =>
   [V2_HEADER, ...scanner(`45.9.${i}.1`, 12 + i, { start: T0 + i * 60, dport: 22 + i }), ...noise(n, i + 1)].map((f) => (typeof f === 'string' ? f : v2Line(f))).join('\n') + '\n',
 );
@@ -86,4 +91,36 @@ describe('reused file buffers', () => {
     expect(freeFileBuffers().length).toBeLessThanOrEqual(KEPT_FILE_BUFFERS);
     expect(freeFileBuffers().filter((c) => c === b.buffer.byteLength).length).toBeLessThanOrEqual(1);
   });
+
+  it('lay buffers of 2 MiB and more on huge pages where they can: the capacity asked usable, reused by what fits, not by what does not', () => {
+    const a = fileBuffer(3 * MIB);
+    expect(a.length).toBe(3 * MIB);
+    if (huge) expect(a.buffer.byteLength).toBe(6 * MIB); // 4 MiB usable from a 2 MiB boundary, the 2 MiB before it never touched
+    a.fill(7);
+    giveFileBuffer(a);
+    expect(freeFileBuffers()).toContain(4 * MIB);
+    expect(freeFileBuffers()).not.toContain(6 * MIB);
+    const b = fileBuffer(5 * MIB); // past a's capacity, whatever its memory's length
+    expect(b.buffer).not.toBe(a.buffer);
+    expect(b.length).toBe(5 * MIB);
+    const c = fileBuffer(4 * MIB);
+    expect(c.buffer).toBe(a.buffer);
+    expect(c.byteOffset).toBe(a.byteOffset);
+    expect(c[0]).toBe(7);
+    expect(c[4 * MIB - 1]).toBe(0); // past a's 3 MiB: never written
+    giveFileBuffer(b);
+    giveFileBuffer(c);
+  });
+
+  it('make plain buffers with FLOWSIEVE_FILE_THP=off', () => {
+    process.env.FLOWSIEVE_FILE_THP = 'off';
+    try {
+      const d = fileBuffer(9 * MIB); // larger than any kept: fresh
+      expect(d.byteOffset).toBe(0);
+      expect(d.buffer.byteLength).toBe(16 * MIB);
+    } finally {
+      delete process.env.FLOWSIEVE_FILE_THP;
+    }
+  });
 });
+

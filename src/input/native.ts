@@ -19,6 +19,8 @@ export interface NativeInflate {
   gunzipFileAsync?(fd: number, gz: Uint8Array, out: Uint8Array, limit: number, done: (result: number) => void): boolean;
   /** madvise(MADV_HUGEPAGE) over the whole 2 MiB pages of `bytes` (absent in a module built before it) */
   adviseHugePages?(bytes: Uint8Array): boolean;
+  /** adviseHugePages, answering the offset in `bytes` of the first whole 2 MiB page advised, or -1: none (absent in a module built before it) */
+  hugePagesFrom?(bytes: Uint8Array): number;
   /** madvise(MADV_POPULATE_WRITE) over the whole 4 KiB pages of `bytes` (absent in a module built before it) */
   populate?(bytes: Uint8Array): boolean;
   /** populate over (byte offset, length) pairs of `bytes` on libuv's pool, `bytes` held until then (absent in a module built before it) */
