@@ -189,13 +189,12 @@ function accumulate(e: u32, pk: f64, by: f64, st: u32, en: u32): void {
 
 /**
  * Add the held records of one part (scan-ingest.ts addSortedPart): `rows` records sorted by
- * bucket (sortPart), or read through the u32 row numbers at `order` (orderPart; 0: none),
- * bucket first + b's at sorted rows start[b] .. start[b + 1] (the i32s at `start`, 65 of
- * them), their key hashes at `hashes` (sorted), the counts of wide rows at `wide`.
+ * bucket (sortPart), bucket first + b's at rows start[b] .. start[b + 1] (the i32s at
+ * `start`, 65 of them), their key hashes at `hashes`, the counts of wide rows at `wide`.
  * From row `from` on (a call after a resize goes on where the last stopped). Returns the
  * table's entries after; stopped() is the row it stopped at when the table filled, else -1.
  */
-export function addHeld(rows: u32, hashes: u32, wide: u32, start: u32, first: u32, from: u32, count: u32, order: u32): u32 {
+export function addHeld(rows: u32, hashes: u32, wide: u32, start: u32, first: u32, from: u32, count: u32): u32 {
   stoppedAt = -1;
   // the key of the previous record and its entry: a run of one key skips the lookup
   let l0: u32 = 0, l1: u32 = 0, l2: u32 = 0, l3: u32 = 0, l4: u32 = 0;
@@ -207,7 +206,7 @@ export function addHeld(rows: u32, hashes: u32, wide: u32, start: u32, first: u3
     if (r < from) r = from;
     const bucket = first + b;
     for (; r < end; r++) {
-      const o = rows + (order == 0 ? r : load<u32>(order + (r << 2))) * ROW_BYTES;
+      const o = rows + r * ROW_BYTES;
       const k0 = load<u32>(o);
       const k1 = load<u32>(o, 4);
       const k2 = load<u32>(o, 8);
@@ -273,13 +272,15 @@ function rowHash(o: u32): u32 {
 }
 
 /**
- * The group starts of a part's sort (sortPart, orderPart): the m held rows from row `base`
- * (bucket u16s at `bucket`, 40-byte rows at `rec`) grouped by the low 6 bits of their bucket,
- * then the top `bits` bits of their key hash (a counting sort, stable: scan-ingest.ts
- * sortHeldPart says why); each group's first row at `tmp` (64 << bits u32s), the rows'
- * hashes after them (m u32s), bucket b's first row at start[b] (the 65 i32s at `start`).
+ * Copy the m held rows from row `base` (bucket u16s at `bucket`, 40-byte rows at `rec`) into
+ * `out` by the low 6 bits of their bucket, then the top `bits` bits of their key hash (a
+ * counting sort, stable: scan-ingest.ts sortHeldPart says why). Bucket b's rows at
+ * start[b] .. start[b + 1] (the 65 i32s at `start`), their hashes at `outHash`; `tmp`:
+ * 64 << bits u32s of group counts, then m u32s of hashes. A wide row's counts (in the list
+ * at `wide`) go to the part's own list at `outWide`, in sorted order, its bytes word
+ * renumbered. Returns the part's wide rows.
  */
-function groupStarts(bucket: u32, rec: u32, base: u32, m: u32, bits: u32, start: u32, tmp: u32): void {
+export function sortPart(bucket: u32, rec: u32, wide: u32, base: u32, m: u32, bits: u32, start: u32, out: u32, outWide: u32, outHash: u32, tmp: u32): u32 {
   const groups: u32 = 64 << bits;
   const pos = tmp;
   const hashes = tmp + (groups << 2);
@@ -302,31 +303,12 @@ function groupStarts(bucket: u32, rec: u32, base: u32, m: u32, bits: u32, start:
     sum += c;
   }
   store<u32>(start + (64 << 2), sum);
-}
-
-/** The next sorted place of row r (groupStarts' `tmp`, advanced), whose hash is h. */
-@inline
-function nextPlace(bucket: u32, base: u32, r: u32, h: u32, bits: u32, pos: u32): u32 {
-  const at = pos + (((((<u32>load<u16>(bucket + ((base + r) << 1))) & 63) << bits) | ((h >>> 1) >>> (31 - bits))) << 2);
-  const to = load<u32>(at);
-  store<u32>(at, to + 1);
-  return to;
-}
-
-/**
- * Copy the m held rows from row `base` into `out` in their sorted order (groupStarts), their
- * hashes at `outHash`; `tmp`: 64 << bits u32s of group counts, then m u32s of hashes. A wide
- * row's counts (in the list at `wide`) go to the part's own list at `outWide`, in sorted
- * order, its bytes word renumbered. Returns the part's wide rows. (The JavaScript path's
- * sort; the table's module reads a part in place, by orderPart's order.)
- */
-export function sortPart(bucket: u32, rec: u32, wide: u32, base: u32, m: u32, bits: u32, start: u32, out: u32, outWide: u32, outHash: u32, tmp: u32): u32 {
-  groupStarts(bucket, rec, base, m, bits, start, tmp);
-  const hashes = tmp + ((<u32>64 << bits) << 2);
   let w: u32 = 0;
   for (let r: u32 = 0; r < m; r++) {
     const h = load<u32>(hashes + (r << 2));
-    const to = nextPlace(bucket, base, r, h, bits, tmp);
+    const at = pos + (((((<u32>load<u16>(bucket + ((base + r) << 1))) & 63) << bits) | ((h >>> 1) >>> rest)) << 2);
+    const to = load<u32>(at);
+    store<u32>(at, to + 1);
     const s = rec + (base + r) * ROW_BYTES;
     const d = out + to * ROW_BYTES;
     v128.store(d, v128.load(s));
@@ -336,34 +318,6 @@ export function sortPart(bucket: u32, rec: u32, wide: u32, base: u32, m: u32, bi
     if (load<u32>(s, PACKETS) == WIDE) {
       v128.store(outWide + (w << 4), v128.load(wide + (load<u32>(s, BYTES) << 4)));
       store<u32>(d, w, BYTES);
-      w++;
-    }
-  }
-  return w;
-}
-
-/**
- * The sorted order of the m held rows from row `base` (groupStarts), without moving them:
- * the u32s at `order` are the rows' numbers in the part (from 0), in sorted order, and their
- * hashes at `outHash` in that order; addHeld then reads the part's rows, copied as they lie,
- * through `order`. A wide row's counts go to the part's list at `outWide` in row order, its
- * bytes word renumbered in place (the rows are the part's until the flush empties it).
- * Returns the part's wide rows. Placing the 40-byte rows was ~7 ns a row of the sort's ~26
- * (bench/RESULTS.md, session 17 accum); a part's rows lie in L2 for the add's loads.
- */
-export function orderPart(bucket: u32, rec: u32, wide: u32, base: u32, m: u32, bits: u32, start: u32, order: u32, outWide: u32, outHash: u32, tmp: u32): u32 {
-  groupStarts(bucket, rec, base, m, bits, start, tmp);
-  const hashes = tmp + ((<u32>64 << bits) << 2);
-  let w: u32 = 0;
-  for (let r: u32 = 0; r < m; r++) {
-    const h = load<u32>(hashes + (r << 2));
-    const to = nextPlace(bucket, base, r, h, bits, tmp);
-    store<u32>(order + (to << 2), r);
-    store<u32>(outHash + (to << 2), h);
-    const s = rec + (base + r) * ROW_BYTES;
-    if (load<u32>(s, PACKETS) == WIDE) {
-      v128.store(outWide + (w << 4), v128.load(wide + (load<u32>(s, BYTES) << 4)));
-      store<u32>(s, w, BYTES);
       w++;
     }
   }

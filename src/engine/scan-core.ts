@@ -506,16 +506,16 @@ export class ScanCore {
   }
 
   /**
-   * Add the arena's scratch rows (a part sorted by bucket, or read in its sorted `order` when
-   * `ordered`, its starts set; `first`: the part's first bucket) in WebAssembly, resizing the
-   * table as insertAt would. -1 when all were added; else the sorted row from which the rest
-   * are for the JavaScript loop, the table having left the arena in a resize.
+   * Add the arena's scratch rows (a part sorted by bucket, its starts set; `first`: the
+   * part's first bucket) in WebAssembly, resizing the table as insertAt would. -1 when all
+   * were added; else the row from which the rest are for the JavaScript loop, the table
+   * having left the arena in a resize.
    */
-  addHeldRows(first: number, ordered = false): number {
+  addHeldRows(first: number): number {
     let from = 0;
     for (;;) {
       const a = this.arena!;
-      this.count = a.addHeld(first, from, this.count, ordered);
+      this.count = a.addHeld(first, from, this.count);
       this.farProbes += a.takeFarProbes();
       const at = a.stopped();
       if (at < 0) return -1;

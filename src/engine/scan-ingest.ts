@@ -852,10 +852,9 @@ export function addPending(core: ScanCore, last: LastKey, p: PendingRows): void 
 }
 
 /**
- * Add part `part`'s held records in WebAssembly (scan-wasm.ts): copied as they lie into the
- * arena's scratch with their sorted order (HeldSorter.sort), or sorted by bucket into it
- * (JavaScript's sort), then hashed and added there in one call. False when the table left
- * the arena before (its scratch did not fit): the caller adds the part in JavaScript.
+ * Add part `part`'s held records in WebAssembly (scan-wasm.ts): sorted by bucket into the
+ * arena's scratch, then hashed and added there in one call. False when the table left the
+ * arena before (its scratch did not fit): the caller adds the part in JavaScript.
  */
 function addHeldPart(core: ScanCore, last: LastKey, p: PendingRows, part: number): boolean {
   const m = p.fill[part]!;
@@ -864,35 +863,25 @@ function addHeldPart(core: ScanCore, last: LastKey, p: PendingRows, part: number
   if (rows === null) return false;
   const arena = core.arena!;
   const base = part * p.partCap;
-  const ordered = p.sorter !== null;
   if (p.sorter) {
-    // ordered in the held buffer's memory, then copied into the table's (one memory a table: HeldSorter says why)
+    // sorted in the held buffer's memory, then copied into the table's (one memory a table: HeldSorter says why)
     const wide = p.sorter.sort(base, m);
     arena.start.set(p.sorter.start);
-    rows.set(p.rec.subarray(base * HELD_WORDS, (base + m) * HELD_WORDS));
-    arena.order.set(p.sorter.order.subarray(0, m));
+    rows.set(p.sorter.sorted.subarray(0, m * HELD_WORDS));
     arena.hashes.set(p.sorter.sortedHash.subarray(0, m));
     if (wide > 0) arena.wide.set(p.sorter.sortedWide.subarray(0, wide * 2));
   } else sortHeldPart(p, base, m, arena.start, rows, arena.wide, arena.hashes);
   const first = part * BUCKETS_PER_PART;
   core.entriesAhead(m);
-  const from = core.addHeldRows(first, ordered);
+  const from = core.addHeldRows(first);
   if (from >= 0) {
     // the table left the arena as it grew: the rest of the part in JavaScript, from the same memory
     // (arena.rows, not `rows`: the resizes before may have grown the memory and detached that view)
     last.reset();
-    const k = ordered ? inOrder(arena.rows, arena.order, m) : arena.rows;
-    addSortedPart(core, last, k, arena.wide, arena.hashes, arena.start, first, from);
+    addSortedPart(core, last, arena.rows, arena.wide, arena.hashes, arena.start, first, from);
   }
   last.reset(); // the arena's loop keeps its own last key
   return true;
-}
-
-/** The m held rows `k` in their sorted `order` (for the JavaScript loop, once a table leaves the arena). */
-function inOrder(k: Uint32Array, order: Uint32Array, m: number): Uint32Array {
-  const sorted = new Uint32Array(m * HELD_WORDS);
-  for (let r = 0; r < m; r++) sorted.set(k.subarray(order[r]! * HELD_WORDS, (order[r]! + 1) * HELD_WORDS), r * HELD_WORDS);
-  return sorted;
 }
 
 /**

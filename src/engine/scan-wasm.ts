@@ -44,10 +44,10 @@ import { finaliseIn, finaliseInModule, finaliseRoom, orderBytes, scratchEntries,
 
 interface HeldExports extends FinaliseExports {
   setTable(u: number, d: number, index: number, bucketBase: number, bucketSpan: number, cap: number, slots: number): void;
-  addHeld(rows: number, hashes: number, wide: number, start: number, first: number, from: number, count: number, order: number): number;
+  addHeld(rows: number, hashes: number, wide: number, start: number, first: number, from: number, count: number): number;
   stopped(): number;
   takeFarProbes(): number;
-  orderPart(bucket: number, rec: number, wide: number, base: number, m: number, bits: number, start: number, order: number, outWide: number, outHash: number, tmp: number): number;
+  sortPart(bucket: number, rec: number, wide: number, base: number, m: number, bits: number, start: number, out: number, outWide: number, outHash: number, tmp: number): number;
   bucketRows(bucket: number, fill: number, partCap: number, out: number): void;
   setHold(fill: number, bucket: number, rec: number, partCap: number, wide: number, wideFill: number, accounts: number, regions: number, mapCap: number, stage: number, stageCap: number, seconds: number, v6List: number, runPlaces: number): void;
   resetWindow(): void;
@@ -59,17 +59,16 @@ interface HeldExports extends FinaliseExports {
 }
 
 const PAGE = 65536;
-/** bytes of a held row in the scratch (scan-layout.ts HELD_WORDS × 4), of its hash, of its place in the sorted order, and of a wide row's counts */
+/** bytes of a held row in the scratch (scan-layout.ts HELD_WORDS × 4), of its hash, and of a wide row's counts */
 const ROW_BYTES = HELD_WORDS * 4;
 const HASH_BYTES = 4;
-const ORDER_BYTES = 4;
 const WIDE_BYTES = 16;
 /** the module's own static data lies below this (it has none: a margin) */
 const BUCKET_BASE_AT = 1024;
 const BUCKET_SPAN_AT = BUCKET_BASE_AT + SHARD_BUCKETS * 4;
 const START_AT = BUCKET_SPAN_AT + SHARD_BUCKETS * 4;
 const SCRATCH_AT = START_AT + 512;
-/** the scratch's rows at least (64 bytes each, of which the wide counts' 16 are touched only by wide rows) */
+/** the scratch's rows at least (60 bytes each, of which the wide counts' 16 are touched only by wide rows) */
 const MIN_SCRATCH_ROWS = 4096;
 /** linear memory's largest size (wasm32): a table that would not fit goes back to JavaScript arrays */
 const MAX_BYTES = 65536 * PAGE;
@@ -168,9 +167,8 @@ export class ScanArena {
   bucketSpan = new Uint32Array(0);
   /** a part's bucket starts (scan-ingest.ts groupStarts: 65 of them) */
   start = new Int32Array(0);
-  /** the held rows of one part (u32 words), sorted by bucket or as they lie with their sorted `order`, and the counts of its wide rows (two each) */
+  /** the held rows of one part, sorted by bucket (u32 words), and the counts of its wide rows (two each) */
   rows = new Uint32Array(0);
-  order = new Uint32Array(0);
   wide = new Float64Array(0);
   private scratchRows = 0;
   private cap = 0;
@@ -201,7 +199,7 @@ export class ScanArena {
   place(cap: number, count: number, slots: number, keepIndex: boolean, scratchRows = this.scratchRows): boolean {
     const rows = Math.max(scratchRows, this.scratchRows);
     keepIndex &&= count > 0; // an empty table's index is zeros: written, not copied
-    const dAt = align16(SCRATCH_AT + rows * (ROW_BYTES + HASH_BYTES + ORDER_BYTES + WIDE_BYTES));
+    const dAt = align16(SCRATCH_AT + rows * (ROW_BYTES + HASH_BYTES + WIDE_BYTES));
     const uAt = dAt + cap * COUNT_VALUES * 8;
     const indexAt = uAt + cap * ENTRY_WORDS * 4;
     const tableEnd = indexAt + slots * 4;
@@ -251,7 +249,6 @@ export class ScanArena {
     this.start = new Int32Array(b, START_AT, 65);
     this.rows = new Uint32Array(b, SCRATCH_AT, (this.scratchRows * ROW_BYTES) / 4);
     this.wide = new Float64Array(b, this.wideAt(), this.scratchRows * 2);
-    this.order = new Uint32Array(b, this.orderAt(), this.scratchRows);
     this.d = new Float64Array(b, this.dAt, this.cap * COUNT_VALUES);
     this.u = new Uint32Array(b, this.uAt, this.cap * ENTRY_WORDS);
     this.index = new Uint32Array(b, this.indexAt, this.slots);
@@ -270,13 +267,12 @@ export class ScanArena {
   }
 
   /**
-   * Add the scratch's rows (sorted by bucket, or as they lie in the sorted `order` when
-   * `ordered`; `start` set) of the part whose first bucket is `first`, from sorted row `from`,
-   * to a table of `count` entries: the entries after. stopped(): the sorted row the table
-   * filled at (-1: none; the caller resizes and goes on from there).
+   * Add the scratch's rows (sorted by bucket, `start` set) of the part whose first bucket is
+   * `first`, from row `from`, to a table of `count` entries: the entries after. stopped():
+   * the row the table filled at (-1: none; the caller resizes and goes on from there).
    */
-  addHeld(first: number, from: number, count: number, ordered: boolean): number {
-    return this.ex.addHeld(SCRATCH_AT, this.hashesAt(), this.wideAt(), START_AT, first, from, count, ordered ? this.orderAt() : 0);
+  addHeld(first: number, from: number, count: number): number {
+    return this.ex.addHeld(SCRATCH_AT, this.hashesAt(), this.wideAt(), START_AT, first, from, count);
   }
 
   stopped(): number {
@@ -294,10 +290,6 @@ export class ScanArena {
 
   private wideAt(): number {
     return align16(this.hashesAt() + this.scratchRows * HASH_BYTES);
-  }
-
-  private orderAt(): number {
-    return this.wideAt() + this.scratchRows * WIDE_BYTES;
   }
 
   takeFarProbes(): number {
@@ -398,9 +390,8 @@ export class HeldSorter {
   readonly wide: Float64Array;
   readonly wideFill: Uint32Array;
   readonly sortedWide: Float64Array;
-  /** the key hash of each row of `sorted` (sort), and the part's row of each (its row number from the part's first) */
+  /** the key hash of each row of `sorted` (sort) */
   readonly sortedHash: Uint32Array;
-  readonly order: Uint32Array;
   readonly start: Int32Array;
   /** rows held in each part (PendingRows.fill), written by the hold step too */
   readonly fill: Int32Array;
@@ -416,7 +407,6 @@ export class HeldSorter {
   private readonly wideAt: number;
   private readonly sortedWideAt: number;
   private readonly sortedHashAt: number;
-  private readonly orderAt: number;
   private readonly sortTmpAt: number;
   private readonly bucketRowsAt: number;
   private readonly partCap: number;
@@ -432,8 +422,7 @@ export class HeldSorter {
     this.wideAt = align16(this.sortedAt + partCap * ROW_BYTES);
     this.sortedWideAt = this.wideAt + rows * WIDE_BYTES;
     this.sortedHashAt = this.sortedWideAt + partCap * WIDE_BYTES;
-    this.orderAt = this.sortedHashAt + partCap * HASH_BYTES;
-    this.sortTmpAt = this.orderAt + partCap * ORDER_BYTES;
+    this.sortTmpAt = this.sortedHashAt + partCap * HASH_BYTES;
     this.bucketRowsAt = this.sortTmpAt + SORT_GROUPS * 4 + partCap * HASH_BYTES;
     const mapsAt = this.bucketRowsAt + SHARD_BUCKETS * 4;
     const stageAt = mapsAt + HOLD_MAP_CAP * 8;
@@ -450,7 +439,6 @@ export class HeldSorter {
     this.wideFill = new Uint32Array(b, WIDE_FILL_AT, 1);
     this.sortedWide = new Float64Array(b, this.sortedWideAt, partCap * 2);
     this.sortedHash = new Uint32Array(b, this.sortedHashAt, partCap);
-    this.order = new Uint32Array(b, this.orderAt, partCap);
     this.rowsOfBucket = new Int32Array(b, this.bucketRowsAt, SHARD_BUCKETS);
     this.partCap = partCap;
     this.start = new Int32Array(b, SORT_START_AT, 65);
@@ -466,14 +454,9 @@ export class HeldSorter {
     this.ex.setHold(PART_FILL_AT, SORT_BUCKET_AT, this.recAt, partCap, this.wideAt, WIDE_FILL_AT, mapsAt, mapsAt + HOLD_MAP_CAP * 4, HOLD_MAP_CAP, stageAt, STAGE_CAP, windowSeconds, v6At, this.sortTmpAt);
   }
 
-  /**
-   * Rows base .. base + m ordered by bucket and key hash (scan-ingest.ts sortHeldPart's
-   * order; assembly/scan-held.ts orderPart), not moved: their row numbers from `base` in
-   * that order into `order`, their hashes into `sortedHash`, `start` set, the wide rows'
-   * counts into `sortedWide` (their rows' bytes words renumbered): how many wide rows.
-   */
+  /** Rows base .. base + m sorted by bucket and key hash into `sorted` (scan-ingest.ts sortHeldPart), their hashes into `sortedHash`, `start` set, the wide rows' counts into `sortedWide`: how many wide rows. */
   sort(base: number, m: number): number {
-    return this.ex.orderPart(SORT_BUCKET_AT, this.recAt, this.wideAt, base, m, heldSortBits(m), SORT_START_AT, this.orderAt, this.sortedWideAt, this.sortedHashAt, this.sortTmpAt);
+    return this.ex.sortPart(SORT_BUCKET_AT, this.recAt, this.wideAt, base, m, heldSortBits(m), SORT_START_AT, this.sortedAt, this.sortedWideAt, this.sortedHashAt, this.sortTmpAt);
   }
 
   /**
