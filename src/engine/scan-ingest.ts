@@ -16,7 +16,7 @@ import { lz4Wasm, NOT_IN_MEMORY } from '../replay/lz4-wasm.js';
 import type { StringDict } from '../flow/dict.js';
 
 // the layout's flags as this module's own consts (scan-core.ts says why)
-const { F_DST6, F_SRC6, HELD_BYTES, HELD_END, HELD_PACKETS, HELD_START, HELD_WIDE, HELD_WORDS, KEY_RF, countOfHeld } = layout;
+const { F_DST6, F_SRC6, HELD_BYTES, HELD_END, HELD_HASH, HELD_PACKETS, HELD_START, HELD_WIDE, HELD_WORDS, KEY_RF, countOfHeld, heldWindow } = layout;
 
 const UNMAPPED = 0xffffffff;
 
@@ -743,7 +743,13 @@ export function holdRange(keys: KeyBuilder, batch: FlowBatchData, from: number, 
     const o = i * KEY_WORDS;
     k[ko] = kw[o]!;
     k[ko + 1] = kw[o + 1]!;
-    k[ko + 2] = kw[o + 2]!;
+    // keyHash's mixes written out (scan-core.ts hashKeys says why)
+    let h = mix(0x2545f491, kw[o]!);
+    h = mix(h, kw[o + 1]!);
+    h = mix(h, kw[o + 2]!);
+    h = mix(h, kw[o + 3]!);
+    h = mix(h, kw[o + 4]!);
+    k[ko + HELD_HASH] = fmix32(mix(h, kw[o + 5]! & KEY_RF));
     k[ko + 3] = kw[o + 3]!;
     k[ko + 4] = kw[o + 4]!;
     k[ko + 5] = kw[o + 5]!;
@@ -769,7 +775,8 @@ export function startHeldBatch(sorter: HeldSorter, strings: string[]): void {
  * The IPv6 address words of the rows the last holdStaged wrote (HeldSorter.v6List: the
  * staged record, from `from` in the batch, and its row): each address interned here, in
  * record order, src before dst (holdRecord's order, so the ids count as they did when each
- * such record stopped the module). Called after every holdStaged, before anything else.
+ * such record stopped the module), and the row's key hash made with them. Called after
+ * every holdStaged, before anything else.
  */
 export function internHeldV6(core: ScanCore, batch: FlowBatchData, from: number, p: PendingRows): void {
   const sorter = p.sorter!;
@@ -784,6 +791,7 @@ export function internHeldV6(core: ScanCore, batch: FlowBatchData, from: number,
     const fam = k[ko + 5]! >>> 16;
     if (fam & F_SRC6) k[ko] = v6.intern(batch.src, o);
     if (fam & F_DST6) k[ko + 4] = v6.intern(batch.dst, o);
+    k[ko + HELD_HASH] = keyHash(k[ko]!, k[ko + 1]!, heldWindow(k[ko + HELD_START]!, core.windowSeconds), k[ko + 3]!, k[ko + 4]!, k[ko + 5]! & KEY_RF);
   }
 }
 
@@ -822,10 +830,10 @@ export function holdRecord(core: ScanCore, keys: KeyBuilder, batch: FlowBatchDat
   const ko = r * HELD_WORDS;
   k[ko] = sA;
   k[ko + 1] = (batch.proto[i]! << 16) | batch.dport[i]!;
-  k[ko + 2] = sorter.windowOf(batch.start[i]!);
   k[ko + 3] = (batch.cloud[i]! << 30) | ac;
   k[ko + 4] = dA;
   k[ko + 5] = rg | (fam << 16);
+  k[ko + HELD_HASH] = keyHash(sA, k[ko + 1]!, sorter.windowOf(batch.start[i]!), k[ko + 3]!, dA, k[ko + 5]! & KEY_RF);
   p.putCounts(ko, batch.packets[i]!, batch.bytes[i]!);
   k[ko + HELD_START] = batch.start[i]!;
   k[ko + HELD_END] = batch.end[i]!;
@@ -893,6 +901,7 @@ function addHeldPart(core: ScanCore, last: LastKey, p: PendingRows, part: number
  * of addPending a run, 6 of sortPart; bench/RESULTS.md, shard section).
  */
 function addSortedPart(core: ScanCore, last: LastKey, k: Uint32Array, wide: Float64Array, hashes: Uint32Array, start: Int32Array, first: number, from: number): void {
+  const seconds = core.windowSeconds;
   for (let sb = 0; sb < BUCKETS_PER_PART; sb++) {
     const b = first + sb;
     const end = start[sb + 1]!;
@@ -901,7 +910,7 @@ function addSortedPart(core: ScanCore, last: LastKey, k: Uint32Array, wide: Floa
       // key words as int32 (the same bits): a call boxes every u32 past 2^31 (ScanCore.findOrInsertHashed)
       const k0 = k[o]! | 0;
       const k1 = k[o + 1]! | 0;
-      const k2 = k[o + 2]! | 0;
+      const k2 = heldWindow(k[o + HELD_START]!, seconds) | 0; // (word 2 is the hash)
       const k3 = k[o + 3]! | 0;
       const k4 = k[o + 4]! | 0;
       const k5 = k[o + 5]! | 0;
@@ -1121,9 +1130,14 @@ function sortHeldPart(p: PendingRows, base: number, m: number, start: Int32Array
   const { groups, hashes } = p.sortScratch();
   const bits = heldSortBits(m);
   // each loop a function of its own (addSortedPart says why)
-  hashKeys(p.rec.subarray(base * HELD_WORDS, (base + m) * HELD_WORDS), HELD_WORDS, m, hashes);
+  heldHashes(p.rec, base, m, hashes);
   groupStarts(p.bucket, hashes, base, m, bits, groups, start);
   scatterRows(p.rec, p.wide, p.bucket, hashes, base, m, bits, groups, out, outWide, outHash);
+}
+
+/** The key hashes of the m held rows from row `base` (their HELD_HASH words) into `out`. */
+function heldHashes(rec: Uint32Array, base: number, m: number, out: Uint32Array): void {
+  for (let r = 0; r < m; r++) out[r] = rec[(base + r) * HELD_WORDS + HELD_HASH]!;
 }
 
 /** A held row's group in its part's sort: bucket's low 6 bits, then the hash's top `bits` (two shifts: a shift by 32 is one by 0). */

@@ -44,7 +44,7 @@ import { finaliseIn, finaliseInModule, finaliseRoom, orderBytes, scratchEntries,
 
 interface HeldExports extends FinaliseExports {
   setTable(u: number, d: number, index: number, bucketBase: number, bucketSpan: number, cap: number, slots: number): void;
-  addHeld(rows: number, hashes: number, wide: number, start: number, first: number, from: number, count: number): number;
+  addHeld(rows: number, hashes: number, wide: number, start: number, first: number, from: number, count: number, seconds: number): number;
   stopped(): number;
   takeFarProbes(): number;
   sortPart(bucket: number, rec: number, wide: number, base: number, m: number, bits: number, start: number, out: number, outWide: number, outHash: number, tmp: number): number;
@@ -268,11 +268,12 @@ export class ScanArena {
 
   /**
    * Add the scratch's rows (sorted by bucket, `start` set) of the part whose first bucket is
-   * `first`, from row `from`, to a table of `count` entries: the entries after. stopped():
-   * the row the table filled at (-1: none; the caller resizes and goes on from there).
+   * `first`, from row `from`, to a table of `count` entries keyed in windows of `seconds`:
+   * the entries after. stopped(): the row the table filled at (-1: none; the caller resizes
+   * and goes on from there).
    */
-  addHeld(first: number, from: number, count: number): number {
-    return this.ex.addHeld(SCRATCH_AT, this.hashesAt(), this.wideAt(), START_AT, first, from, count);
+  addHeld(first: number, from: number, count: number, seconds: number): number {
+    return this.ex.addHeld(SCRATCH_AT, this.hashesAt(), this.wideAt(), START_AT, first, from, count, seconds);
   }
 
   stopped(): number {
@@ -352,7 +353,7 @@ export class ScanArena {
 
 // the held buffer's memory (HeldSorter): the bucket starts and fill (65 + 64 i32), each part's
 // fill (64 i32), the wide rows' number, the rows' buckets, the rows, a part's sorted rows, the
-// wide rows' counts and a part's, a part's sorted hashes, the sort's group counts and hashes,
+// wide rows' counts and a part's, a part's sorted hashes, the sort's group counts,
 // each bucket's held rows, the hold step's maps and stage
 const SORT_START_AT = 1024;
 const PART_FILL_AT = 1600;
@@ -423,7 +424,7 @@ export class HeldSorter {
     this.sortedWideAt = this.wideAt + rows * WIDE_BYTES;
     this.sortedHashAt = this.sortedWideAt + partCap * WIDE_BYTES;
     this.sortTmpAt = this.sortedHashAt + partCap * HASH_BYTES;
-    this.bucketRowsAt = this.sortTmpAt + SORT_GROUPS * 4 + partCap * HASH_BYTES;
+    this.bucketRowsAt = this.sortTmpAt + SORT_GROUPS * 4;
     const mapsAt = this.bucketRowsAt + SHARD_BUCKETS * 4;
     const stageAt = mapsAt + HOLD_MAP_CAP * 8;
     const v6At = align16(stageAt + STAGE_CAP * STAGE_RECORD_BYTES);
