@@ -191,12 +191,12 @@ function accumulate(e: u32, pk: f64, by: f64, st: u32, en: u32): void {
 /**
  * Add the held records of one part (scan-ingest.ts addSortedPart): `rows` records sorted by
  * bucket (sortPart), bucket first + b's at rows start[b] .. start[b + 1] (the i32s at
- * `start`, 65 of them), their key hashes at `hashes`, the counts of wide rows at `wide`, each
+ * `start`, 65 of them; each row's key hash its own word), the counts of wide rows at `wide`, each
  * one's window its start's in windows of `seconds` (scan-layout.ts heldWindow; WindowOf's
  * cache). From row `from` on (a call after a resize goes on where the last stopped). Returns
  * the table's entries after; stopped() is the row it stopped at when the table filled, else -1.
  */
-export function addHeld(rows: u32, hashes: u32, wide: u32, start: u32, first: u32, from: u32, count: u32, seconds: f64): u32 {
+export function addHeld(rows: u32, wide: u32, start: u32, first: u32, from: u32, count: u32, seconds: f64): u32 {
   stoppedAt = -1;
   let winLo: f64 = 1;
   let winHi: f64 = 0;
@@ -226,7 +226,7 @@ export function addHeld(rows: u32, hashes: u32, wide: u32, start: u32, first: u3
       const k4 = load<u32>(o, 16);
       const k5 = load<u32>(o, 20);
       if (((k0 ^ l0) | (k1 ^ l1) | (k2 ^ l2) | (k3 ^ l3) | (k4 ^ l4) | (k5 ^ l5)) != 0) {
-        const e = findOrInsert(count, load<u32>(hashes + (r << 2)), k0, k1, k2, k3, k4, k5, bucket);
+        const e = findOrInsert(count, load<u32>(o, HASH), k0, k1, k2, k3, k4, k5, bucket);
         if (e < 0) {
           stoppedAt = <i32>r;
           return count;
@@ -289,11 +289,11 @@ function keyHash(k0: u32, k1: u32, k2: u32, k3: u32, k4: u32, k5: u32): u32 {
  * `out` by the low 6 bits of their bucket, then the top `bits` bits of their key hash (a
  * counting sort, stable: scan-ingest.ts sortHeldPart says why; the hash is each row's own
  * word, made by the hold). Bucket b's rows at start[b] .. start[b + 1] (the 65 i32s at
- * `start`), their hashes at `outHash`; `tmp`: 64 << bits u32s of group counts. A wide row's counts (in the list
+ * `start`); `tmp`: 64 << bits u32s of group counts. A wide row's counts (in the list
  * at `wide`) go to the part's own list at `outWide`, in sorted order, its bytes word
  * renumbered. Returns the part's wide rows.
  */
-export function sortPart(bucket: u32, rec: u32, wide: u32, base: u32, m: u32, bits: u32, start: u32, out: u32, outWide: u32, outHash: u32, tmp: u32): u32 {
+export function sortPart(bucket: u32, rec: u32, wide: u32, base: u32, m: u32, bits: u32, start: u32, out: u32, outWide: u32, tmp: u32): u32 {
   const groups: u32 = 64 << bits;
   const pos = tmp;
   memory.fill(pos, 0, groups << 2);
@@ -325,7 +325,6 @@ export function sortPart(bucket: u32, rec: u32, wide: u32, base: u32, m: u32, bi
     v128.store(d, v128.load(s));
     v128.store(d, v128.load(s, 16), 16);
     store<u64>(d, load<u64>(s, 32), 32);
-    store<u32>(outHash + (to << 2), h);
     if (load<u32>(s, PACKETS) == WIDE) {
       v128.store(outWide + (w << 4), v128.load(wide + (load<u32>(s, BYTES) << 4)));
       store<u32>(d, w, BYTES);
