@@ -7,7 +7,7 @@
 // never grows the memory.
 //
 // Everything here is src/engine/scan-core.ts written again, slot for slot: the key hash
-// (hashKeys), the home slot in the bucket's region, LOCAL_PROBES local probes, then far
+// (keyHash, made by the hold step into each held row), the home slot in the bucket's region, LOCAL_PROBES local probes, then far
 // slots chosen by the full hash every FAR_RUN slots, the 4-bit tag, the insert and the
 // counts. A table filled here or there holds the same entries in the same order.
 
@@ -453,8 +453,11 @@ function v4Mapped(a: u32): bool {
 }
 
 /**
- * Hold the staged records from..n (inbound ones): each one's key words (KeyBuilder.ofBatch)
- * and counts as a held row of its source bucket's part (holdRange, PendingRows.put).
+ * Hold the staged records from..n (inbound ones): each one's key words (KeyBuilder.ofBatch),
+ * its key's hash in place of the window word, and counts as a held row of its source
+ * bucket's part (holdRange, PendingRows.put). The hash made here, among the row's stores,
+ * and not in the sort's pass of its own over the rows read back: the sort 126-136 -> 78-92
+ * ms a round on the 7 M bucket, the hold 318-342 -> 358-381 (bench/RESULTS.md, session 18 hold).
  * Returns the record it stopped at (n when done); holdStopped() says why, holdHeld() how
  * many rows it wrote, holdV6() how many of them wait for their IPv6 addresses (v6List).
  */
