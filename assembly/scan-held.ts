@@ -202,7 +202,10 @@ function accumulate(e: u32, pk: f64, by: f64, st: u32, en: u32): void {
  */
 export function addHeld(rows: u32, hashes: u32, wide: u32, start: u32, first: u32, from: u32, count: u32, seconds: f64): u32 {
   stoppedAt = -1;
-  Windows.reset(seconds);
+  // the window of the last start, as [lo, hi) seconds (WindowOf's cache, in locals)
+  let winLo: f64 = 1;
+  let winHi: f64 = 0;
+  let win: u32 = 0;
   // the key of the previous record and its entry: a run of one key skips the lookup
   let l0: u32 = 0, l1: u32 = 0, l2: u32 = 0, l3: u32 = 0, l4: u32 = 0;
   let l5: u32 = 0xffffffff; // no key: a region word never has every bit set
@@ -217,7 +220,13 @@ export function addHeld(rows: u32, hashes: u32, wide: u32, start: u32, first: u3
       const st = load<u32>(o, START);
       const k0 = load<u32>(o, H_SRC);
       const k1 = load<u32>(o, H_PP);
-      const k2 = Windows.of(st);
+      if (<f64>st < winLo || <f64>st >= winHi) {
+        const w = Math.floor(<f64>st / seconds);
+        winLo = w * seconds;
+        winHi = winLo + seconds;
+        win = <u32>w;
+      }
+      const k2 = win;
       const k3 = load<u32>(o, H_EP);
       const k4 = load<u32>(o, H_DST);
       const k5 = load<u32>(o, H_RF);
@@ -247,36 +256,6 @@ export function addHeld(rows: u32, hashes: u32, wide: u32, start: u32, first: u3
   return count;
 }
 
-/**
- * The window of a held row's start (scan-layout.ts heldWindow), remembered as [lo, hi)
- * seconds as WindowOf does (scan-ingest.ts): the same doubles, so the same window.
- */
-class Windows {
-  static seconds: f64 = 1;
-  static lo: f64 = 1;
-  static hi: f64 = 0;
-  static w: u32 = 0;
-
-  @inline
-  static reset(seconds: f64): void {
-    Windows.seconds = seconds;
-    Windows.lo = 1;
-    Windows.hi = 0;
-  }
-
-  @inline
-  static of(start: u32): u32 {
-    const s = <f64>start;
-    if (s < Windows.lo || s >= Windows.hi) {
-      const w = Math.floor(s / Windows.seconds);
-      Windows.lo = w * Windows.seconds;
-      Windows.hi = Windows.lo + Windows.seconds;
-      Windows.w = <u32>w;
-    }
-    return Windows.w;
-  }
-}
-
 // ---- the held buffer's sort (src/engine/scan-ingest.ts PendingRows.sortPart): in a memory
 // of its own, a second instance of this module (a table's memory moves as the table grows;
 // the held buffer, up to ~100 MB, would move with it).
@@ -298,11 +277,12 @@ export function bucketRows(bucket: u32, fill: u32, partCap: u32, out: u32): void
   }
 }
 
-/** keyHash (scan-core.ts hashKeys) of the held row at `o`, its window its start's (Windows). */
-function rowHash(o: u32): u32 {
+/** keyHash (scan-core.ts hashKeys) of the held row at `o`, of window `win`. */
+@inline
+function rowHash(o: u32, win: u32): u32 {
   let h = mix(0x2545f491, load<u32>(o, H_SRC));
   h = mix(h, load<u32>(o, H_PP));
-  h = mix(h, Windows.of(load<u32>(o, START)));
+  h = mix(h, win);
   h = mix(h, load<u32>(o, H_EP));
   h = mix(h, load<u32>(o, H_DST));
   h = mix(h, load<u32>(o, H_RF) & KEY_RF);
@@ -319,14 +299,16 @@ function rowHash(o: u32): u32 {
  * renumbered. Returns the part's wide rows.
  */
 export function sortPart(bucket: u32, rec: u32, wide: u32, base: u32, m: u32, bits: u32, start: u32, out: u32, outWide: u32, outHash: u32, tmp: u32, seconds: f64): u32 {
-  Windows.reset(seconds);
   const groups: u32 = 64 << bits;
   const pos = tmp;
   const hashes = tmp + (groups << 2);
   memory.fill(pos, 0, groups << 2);
   // group = (bucket & 63) << bits | the hash's top bits (two shifts: a shift by 32 is one by 0)
   const rest = 31 - bits;
-  for (let r: u32 = 0; r < m; r++) store<u32>(hashes + (r << 2), rowHash(rec + (base + r) * ROW_BYTES));
+  // each row's window its start's (scan-layout.ts heldWindow), in a pass of divisions alone
+  // (a window made in the hash loop held up the hash's chain), then each row's hash over it
+  for (let r: u32 = 0; r < m; r++) store<u32>(hashes + (r << 2), <u32>Math.floor(<f64>load<u32>(rec + (base + r) * ROW_BYTES, START) / seconds));
+  for (let r: u32 = 0; r < m; r++) store<u32>(hashes + (r << 2), rowHash(rec + (base + r) * ROW_BYTES, load<u32>(hashes + (r << 2))));
   for (let r: u32 = 0; r < m; r++) {
     const h = load<u32>(hashes + (r << 2));
     const at = pos + (((((<u32>load<u16>(bucket + ((base + r) << 1))) & 63) << bits) | ((h >>> 1) >>> rest)) << 2);
