@@ -7,7 +7,7 @@
 // never grows the memory.
 //
 // Everything here is src/engine/scan-core.ts written again, slot for slot: the key hash
-// (hashKeys; a held row's window is its start's), the home slot in the bucket's region, LOCAL_PROBES local probes, then far
+// (keyHash, made by the hold step into each held row), the home slot in the bucket's region, LOCAL_PROBES local probes, then far
 // slots chosen by the full hash every FAR_RUN slots, the 4-bit tag, the insert and the
 // counts. A table filled here or there holds the same entries in the same order.
 
@@ -28,19 +28,15 @@ const BUCKET_MASK: u32 = 4095;
 const SLOT_ENTRY: u32 = 0x0fffffff;
 const LOCAL_PROBES: u32 = 32;
 const FAR_RUN: u32 = 8;
-// a held row (its layout is defined at src/engine/scan-layout.ts HELD_WORDS): the key words
-// but the window (the start's), packets and bytes (u32 each, or a wide row's place in its
-// wide list), start, end: 36 bytes
-const ROW_BYTES: u32 = 36;
-const H_SRC: u32 = 0; // byte offsets in a row
-const H_PP: u32 = 4;
-const H_EP: u32 = 8;
-const H_DST: u32 = 12;
-const H_RF: u32 = 16;
-const PACKETS: u32 = 20;
-const BYTES: u32 = 24;
-const START: u32 = 28;
-const END: u32 = 32;
+// a held row (its layout is defined at src/engine/scan-layout.ts HELD_WORDS): six key
+// words (the third the key's hash, the window being the start's), packets and bytes (u32
+// each, or a wide row's place in its wide list), start, end: 40 bytes
+const ROW_BYTES: u32 = 40;
+const HASH: u32 = 8;
+const PACKETS: u32 = 24; // byte offsets in a row
+const BYTES: u32 = 28;
+const START: u32 = 32;
+const END: u32 = 36;
 /** a count word: not known (a NaN count) */
 const UNKNOWN: u32 = 0xffffffff;
 /** a row's packets word: its counts are not both u32s below this; its bytes word is its place in the wide list (two f64 each) */
@@ -195,14 +191,13 @@ function accumulate(e: u32, pk: f64, by: f64, st: u32, en: u32): void {
 /**
  * Add the held records of one part (scan-ingest.ts addSortedPart): `rows` records sorted by
  * bucket (sortPart), bucket first + b's at rows start[b] .. start[b + 1] (the i32s at
- * `start`, 65 of them), their key hashes at `hashes`, the counts of wide rows at `wide`, each
- * one's window its start's in windows of `seconds` (Windows). From row `from` on (a call
- * after a resize goes on where the last stopped). Returns the table's entries after;
- * stopped() is the row it stopped at when the table filled, else -1.
+ * `start`, 65 of them; each row's key hash its own word), the counts of wide rows at `wide`, each
+ * one's window its start's in windows of `seconds` (scan-layout.ts heldWindow; WindowOf's
+ * cache). From row `from` on (a call after a resize goes on where the last stopped). Returns
+ * the table's entries after; stopped() is the row it stopped at when the table filled, else -1.
  */
-export function addHeld(rows: u32, hashes: u32, wide: u32, start: u32, first: u32, from: u32, count: u32, seconds: f64): u32 {
+export function addHeld(rows: u32, wide: u32, start: u32, first: u32, from: u32, count: u32, seconds: f64): u32 {
   stoppedAt = -1;
-  // the window of the last start, as [lo, hi) seconds (WindowOf's cache, in locals)
   let winLo: f64 = 1;
   let winHi: f64 = 0;
   let win: u32 = 0;
@@ -218,20 +213,20 @@ export function addHeld(rows: u32, hashes: u32, wide: u32, start: u32, first: u3
     for (; r < end; r++) {
       const o = rows + r * ROW_BYTES;
       const st = load<u32>(o, START);
-      const k0 = load<u32>(o, H_SRC);
-      const k1 = load<u32>(o, H_PP);
       if (<f64>st < winLo || <f64>st >= winHi) {
         const w = Math.floor(<f64>st / seconds);
         winLo = w * seconds;
         winHi = winLo + seconds;
         win = <u32>w;
       }
+      const k0 = load<u32>(o);
+      const k1 = load<u32>(o, 4);
       const k2 = win;
-      const k3 = load<u32>(o, H_EP);
-      const k4 = load<u32>(o, H_DST);
-      const k5 = load<u32>(o, H_RF);
+      const k3 = load<u32>(o, 12);
+      const k4 = load<u32>(o, 16);
+      const k5 = load<u32>(o, 20);
       if (((k0 ^ l0) | (k1 ^ l1) | (k2 ^ l2) | (k3 ^ l3) | (k4 ^ l4) | (k5 ^ l5)) != 0) {
-        const e = findOrInsert(count, load<u32>(hashes + (r << 2)), k0, k1, k2, k3, k4, k5, bucket);
+        const e = findOrInsert(count, load<u32>(o, HASH), k0, k1, k2, k3, k4, k5, bucket);
         if (e < 0) {
           stoppedAt = <i32>r;
           return count;
@@ -277,40 +272,35 @@ export function bucketRows(bucket: u32, fill: u32, partCap: u32, out: u32): void
   }
 }
 
-/** keyHash (scan-core.ts hashKeys) of the held row at `o`, of window `win`. */
+/** keyHash (scan-core.ts) of a key's six words. */
 @inline
-function rowHash(o: u32, win: u32): u32 {
-  let h = mix(0x2545f491, load<u32>(o, H_SRC));
-  h = mix(h, load<u32>(o, H_PP));
-  h = mix(h, win);
-  h = mix(h, load<u32>(o, H_EP));
-  h = mix(h, load<u32>(o, H_DST));
-  h = mix(h, load<u32>(o, H_RF) & KEY_RF);
+function keyHash(k0: u32, k1: u32, k2: u32, k3: u32, k4: u32, k5: u32): u32 {
+  let h = mix(0x2545f491, k0);
+  h = mix(h, k1);
+  h = mix(h, k2);
+  h = mix(h, k3);
+  h = mix(h, k4);
+  h = mix(h, k5 & KEY_RF);
   return fmix32(h);
 }
 
 /**
- * Copy the m held rows from row `base` (bucket u16s at `bucket`, 36-byte rows at `rec`) into
+ * Copy the m held rows from row `base` (bucket u16s at `bucket`, 40-byte rows at `rec`) into
  * `out` by the low 6 bits of their bucket, then the top `bits` bits of their key hash (a
- * counting sort, stable: scan-ingest.ts sortHeldPart says why). Bucket b's rows at
- * start[b] .. start[b + 1] (the 65 i32s at `start`), their hashes at `outHash`; `tmp`:
- * 64 << bits u32s of group counts, then m u32s of hashes. A wide row's counts (in the list
+ * counting sort, stable: scan-ingest.ts sortHeldPart says why; the hash is each row's own
+ * word, made by the hold). Bucket b's rows at start[b] .. start[b + 1] (the 65 i32s at
+ * `start`); `tmp`: 64 << bits u32s of group counts. A wide row's counts (in the list
  * at `wide`) go to the part's own list at `outWide`, in sorted order, its bytes word
  * renumbered. Returns the part's wide rows.
  */
-export function sortPart(bucket: u32, rec: u32, wide: u32, base: u32, m: u32, bits: u32, start: u32, out: u32, outWide: u32, outHash: u32, tmp: u32, seconds: f64): u32 {
+export function sortPart(bucket: u32, rec: u32, wide: u32, base: u32, m: u32, bits: u32, start: u32, out: u32, outWide: u32, tmp: u32): u32 {
   const groups: u32 = 64 << bits;
   const pos = tmp;
-  const hashes = tmp + (groups << 2);
   memory.fill(pos, 0, groups << 2);
   // group = (bucket & 63) << bits | the hash's top bits (two shifts: a shift by 32 is one by 0)
   const rest = 31 - bits;
-  // each row's window its start's (scan-layout.ts heldWindow), in a pass of divisions alone
-  // (a window made in the hash loop held up the hash's chain), then each row's hash over it
-  for (let r: u32 = 0; r < m; r++) store<u32>(hashes + (r << 2), <u32>Math.floor(<f64>load<u32>(rec + (base + r) * ROW_BYTES, START) / seconds));
-  for (let r: u32 = 0; r < m; r++) store<u32>(hashes + (r << 2), rowHash(rec + (base + r) * ROW_BYTES, load<u32>(hashes + (r << 2))));
   for (let r: u32 = 0; r < m; r++) {
-    const h = load<u32>(hashes + (r << 2));
+    const h = load<u32>(rec + (base + r) * ROW_BYTES, HASH);
     const at = pos + (((((<u32>load<u16>(bucket + ((base + r) << 1))) & 63) << bits) | ((h >>> 1) >>> rest)) << 2);
     store<u32>(at, load<u32>(at) + 1);
   }
@@ -326,16 +316,15 @@ export function sortPart(bucket: u32, rec: u32, wide: u32, base: u32, m: u32, bi
   store<u32>(start + (64 << 2), sum);
   let w: u32 = 0;
   for (let r: u32 = 0; r < m; r++) {
-    const h = load<u32>(hashes + (r << 2));
+    const s = rec + (base + r) * ROW_BYTES;
+    const h = load<u32>(s, HASH);
     const at = pos + (((((<u32>load<u16>(bucket + ((base + r) << 1))) & 63) << bits) | ((h >>> 1) >>> rest)) << 2);
     const to = load<u32>(at);
     store<u32>(at, to + 1);
-    const s = rec + (base + r) * ROW_BYTES;
     const d = out + to * ROW_BYTES;
     v128.store(d, v128.load(s));
     v128.store(d, v128.load(s, 16), 16);
-    store<u32>(d, load<u32>(s, 32), 32);
-    store<u32>(outHash + (to << 2), h);
+    store<u64>(d, load<u64>(s, 32), 32);
     if (load<u32>(s, PACKETS) == WIDE) {
       v128.store(outWide + (w << 4), v128.load(wide + (load<u32>(s, BYTES) << 4)));
       store<u32>(d, w, BYTES);
@@ -375,6 +364,7 @@ let hWideFill: u32 = 0; // their number (a u32 JavaScript reads and empties too)
 let hAccounts: u32 = 0;
 let hRegions: u32 = 0;
 let hMapCap: u32 = 0;
+let hSeconds: f64 = 1;
 // stage columns (scan-wasm.ts HOLD_STAGE): packets, bytes (f64), src, dst (4 u32 each), start, end, account, region (u32), dport (u16), feed, proto, cloud (u8)
 let sPackets: u32 = 0;
 let sBytes: u32 = 0;
@@ -395,8 +385,12 @@ let v6List: u32 = 0;
 let v6Count: u32 = 0;
 // Placed.run's places: HOLD_RUN pairs of u32 (in the sort's scratch, unused while holding)
 let hRunPlaces: u32 = 0;
+// scan-ingest.ts WindowOf: the window of the last start, as [lo, hi) seconds
+let winLo: f64 = 1;
+let winHi: f64 = 0;
+let winW: f64 = 0;
 
-export function setHold(fill: u32, bucket: u32, rec: u32, partCap: u32, wide: u32, wideFill: u32, accounts: u32, regions: u32, mapCap: u32, stage: u32, stageCap: u32, v6: u32, runPlaces: u32): void {
+export function setHold(fill: u32, bucket: u32, rec: u32, partCap: u32, wide: u32, wideFill: u32, accounts: u32, regions: u32, mapCap: u32, stage: u32, stageCap: u32, seconds: f64, v6: u32, runPlaces: u32): void {
   v6List = v6;
   hRunPlaces = runPlaces;
   hWide = wide;
@@ -408,6 +402,7 @@ export function setHold(fill: u32, bucket: u32, rec: u32, partCap: u32, wide: u3
   hAccounts = accounts;
   hRegions = regions;
   hMapCap = mapCap;
+  hSeconds = seconds;
   sPackets = stage;
   sBytes = sPackets + stageCap * 8;
   sSrc = sBytes + stageCap * 8;
@@ -420,6 +415,23 @@ export function setHold(fill: u32, bucket: u32, rec: u32, partCap: u32, wide: u3
   sFeed = sDport + stageCap * 2;
   sProto = sFeed + stageCap;
   sCloud = sProto + stageCap;
+}
+
+/** A new batch: WindowOf.reset. */
+export function resetWindow(): void {
+  winLo = 1;
+  winHi = 0;
+}
+
+/** WindowOf.of, the same doubles (JavaScript keys its records with this one too, for one cache). */
+export function windowOf(start: u32): u32 {
+  const s = <f64>start;
+  if (s < winLo || s >= winHi) {
+    winW = Math.floor(s / hSeconds);
+    winLo = winW * hSeconds;
+    winHi = winLo + hSeconds;
+  }
+  return <u32>winW;
 }
 
 export function holdStopped(): u32 {
@@ -441,8 +453,11 @@ function v4Mapped(a: u32): bool {
 }
 
 /**
- * Hold the staged records from..n (inbound ones): each one's key words (KeyBuilder.ofBatch)
- * and counts as a held row of its source bucket's part (holdRange, PendingRows.put).
+ * Hold the staged records from..n (inbound ones): each one's key words (KeyBuilder.ofBatch),
+ * its key's hash in place of the window word, and counts as a held row of its source
+ * bucket's part (holdRange, PendingRows.put). The hash made here, among the row's stores,
+ * and not in the sort's pass of its own over the rows read back: the sort 126-136 -> 78-92
+ * ms a round on the 7 M bucket, the hold 318-342 -> 358-381 (bench/RESULTS.md, session 18 hold).
  * Returns the record it stopped at (n when done); holdStopped() says why, holdHeld() how
  * many rows it wrote, holdV6() how many of them wait for their IPv6 addresses (v6List).
  */
@@ -492,12 +507,18 @@ export function holdStaged(from: u32, n: u32): u32 {
         store<u32>(v, r, 4);
         v6++;
       }
-      // the key words but the window (the start's, made again where the row is read)
-      store<u32>(o, load<u32>(sSrc + (i << 4), 12), H_SRC);
-      store<u32>(o, (<u32>load<u8>(sProto + i) << 16) | <u32>load<u16>(sDport + (i << 1)), H_PP);
-      store<u32>(o, (<u32>load<u8>(sCloud + i) << 30) | ac, H_EP);
-      store<u32>(o, load<u32>(sDst + (i << 4), 12), H_DST);
-      store<u32>(o, rg | (fam << 16), H_RF);
+      // the key's words, and its hash in place of the window (an IPv6 row's is made again by JavaScript with its ids)
+      const k0 = load<u32>(sSrc + (i << 4), 12);
+      const k1 = (<u32>load<u8>(sProto + i) << 16) | <u32>load<u16>(sDport + (i << 1));
+      const k3 = (<u32>load<u8>(sCloud + i) << 30) | ac;
+      const k4 = load<u32>(sDst + (i << 4), 12);
+      const k5 = rg | (fam << 16);
+      store<u32>(o, k0);
+      store<u32>(o, k1, 4);
+      store<u32>(o, keyHash(k0, k1, windowOf(load<u32>(sStart + (i << 2))), k3, k4, k5), HASH);
+      store<u32>(o, k3, 12);
+      store<u32>(o, k4, 16);
+      store<u32>(o, k5, 20);
       const pk = load<f64>(sPackets + (i << 3));
       const by = load<f64>(sBytes + (i << 3));
       const pw = Count.narrow(pk);

@@ -29,9 +29,6 @@ function setUp(path) {
   const wide = outWide + 1024;
   const memory = new Memory({ initial: Math.ceil((wide + 4096) / 65536) });
   const ex = new Instance(new Module(readFileSync(path)), { env: { memory } }).exports;
-  // builds since session 18's hold: 36-byte rows without the window word (the start's), sortPart given the window's seconds
-  const slim = ex.sortPart.length === 12;
-  const words = slim ? 9 : 10;
   const u32 = new Uint32Array(memory.buffer);
   const u16 = new Uint16Array(memory.buffer);
   let x = 12345;
@@ -41,14 +38,14 @@ function setUp(path) {
   for (let row = 0; row < PARTS * m; row++) {
     const k = rnd() % keys;
     u16[(bucketAt >> 1) + row] = ((row / m) << 6) | (rnd() & 63);
-    const o = (recAt >> 2) + row * words;
-    const key = slim ? [0, 1, 3, 4, 5] : [0, 1, 2, 3, 4, 5];
-    key.forEach((w, j) => (u32[o + j] = pool[k * 6 + w]));
-    u32[o + key.length - 1] &= 0xffff;
-    u32.set([3, 100, 1000, 1060], o + key.length);
+    const o = (recAt >> 2) + row * 10;
+    for (let w = 0; w < 6; w++) u32[o + w] = pool[k * 6 + w];
+    u32[o + 5] &= 0xffff;
+    u32.set([3, 100, 1000, 1060], o + 6);
   }
-  if (slim) return (p) => ex.sortPart(bucketAt, recAt, wide, p * m, m, 8, start, outAt, outWide, outHash, tmp, 3600);
-  return (p) => ex.sortPart(bucketAt, recAt, wide, p * m, m, 8, start, outAt, outWide, outHash, tmp);
+  // builds before session 18's hold wrote the sorted hashes apart (outHash); since, a row's word 2 is its hash
+  if (ex.sortPart.length === 11) return (p) => ex.sortPart(bucketAt, recAt, wide, p * m, m, 8, start, outAt, outWide, outHash, tmp);
+  return (p) => ex.sortPart(bucketAt, recAt, wide, p * m, m, 8, start, outAt, outWide, tmp);
 }
 
 const junk = new Int32Array(process.env.EVICT ? (Number(process.env.EVICT) << 20) / 4 : 1);

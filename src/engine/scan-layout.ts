@@ -42,35 +42,32 @@ export const INDEX_LOAD = 0.7;
 
 /**
  * A held row (scan-ingest.ts PendingRows; assembly/scan-held.ts writes, sorts and adds the
- * same rows): nine u32 words, 36 bytes, and the source bucket in an array beside.
- *   0-4  the key words as an entry's but the window (SRC, PP, EP, DST, RF; RF without a
- *        bucket): the window is the start's (heldWindow), made again where the row is read
- *   5    packets: the count when it is an integer below HELD_WIDE, HELD_UNKNOWN for NaN
+ * same rows): ten u32 words, 40 bytes, and the source bucket in an array beside.
+ *   0-5  the key words as an entry's (SRC, PP, WIN, EP, DST, RF; RF without a bucket), but
+ *        for word 2 (HELD_HASH): the key's hash (scan-core.ts keyHash of the six words) in
+ *        place of the window, which is the start's (heldWindow). The hash is made where the
+ *        row is written, among the hold's stores, and not in a pass of its own in the sort
+ *        (bench/RESULTS.md, session 18 hold).
+ *   6    packets: the count when it is an integer below HELD_WIDE, HELD_UNKNOWN for NaN
  *        (not known), HELD_WIDE when the row is wide
- *   6    bytes: likewise; in a wide row, its place in the wide list, whose two f64 (packets,
+ *   7    bytes: likewise; in a wide row, its place in the wide list, whose two f64 (packets,
  *        bytes) are the counts as they came
- *   7, 8 start, end
- * Counts are whole numbers below 2^32 in nearly every record, so a row is 36 bytes, not 44
- * with two f64: fewer bytes written, sorted, copied and first touched (most of the hold's
- * cost is its rows' first writes to lines not in cache: bench/RESULTS.md, session 17 accum,
- * and session 18 hold for the window word). A count held as its u32 and read back as an f64
- * is the same f64, and -0 (held as 0) adds to a sum as +0 does.
+ *   8, 9 start, end
+ * Counts are whole numbers below 2^32 in nearly every record, so a row is 40 bytes, not 48
+ * with two f64: fewer bytes written, sorted, copied and first touched. A count held as its
+ * u32 and read back as an f64 is the same f64, and -0 (held as 0) adds to a sum as +0 does.
  */
-export const HELD_WORDS = 9;
-export const HELD_SRC = 0;
-export const HELD_PP = 1;
-export const HELD_EP = 2;
-export const HELD_DST = 3;
-export const HELD_RF = 4;
-export const HELD_PACKETS = 5;
-export const HELD_BYTES = 6;
-export const HELD_START = 7;
-export const HELD_END = 8;
+export const HELD_WORDS = 10;
+export const HELD_HASH = 2;
+export const HELD_PACKETS = 6;
+export const HELD_BYTES = 7;
+export const HELD_START = 8;
+export const HELD_END = 9;
 export const HELD_UNKNOWN = 0xffffffff;
 export const HELD_WIDE = 0xfffffffe;
 
 /**
- * A held row's window (its key's third word): its start's, as WindowOf gives it (windows of
+ * A held row's window (its key's word 2): its start's, as WindowOf gives it (whole windows of
  * a duration that divides a day: the division is exact, and so is WindowOf's cache).
  */
 export function heldWindow(start: number, seconds: number): number {

@@ -122,7 +122,8 @@ export class ScanTable extends ScanCore {
   /** Keep the batch's inbound records, keyed as the table keys them, to add in bucket order. */
   private hold(batch: FlowBatchData): void {
     const p = (this.pending ??= new PendingRows(Math.min(this.pendingRows, 1 << 14), this.arena !== null ? this.windowSeconds : null));
-    const inModule = p.sorter !== null && batch.strings.length <= HOLD_MAP_CAP;
+    // (windows of whole seconds: the module's window cache is then exact division, whenever it starts again)
+    const inModule = p.sorter !== null && batch.strings.length <= HOLD_MAP_CAP && Number.isInteger(this.windowSeconds);
     const from = inModule ? this.holdInModule(batch) : 0;
     if (from < batch.n) this.holdInJs(batch, from);
     this.pending!.rowsAhead();

@@ -12,7 +12,7 @@
  * with it, with no allocator inside the module.
  *
  * Memory, from the bottom: the buckets' first slots and their regions' slots (SHARD_BUCKETS
- * u32 each) and a part's bucket starts (65 i32); the sort scratch (held rows of 36 bytes, their hashes and the wide rows'
+ * u32 each) and a part's bucket starts (65 i32); the sort scratch (held rows of 40 bytes, each with its key hash, and the wide rows'
  * counts); then `d` (capacity × 16 bytes), `u` (capacity × 36), the index (slots × 4) and
  * the finalisation's room (scan-finalise-wasm.ts finaliseRoom: pages untouched until the
  * table is finalised). A layout moves arrays only upwards, highest first, so no array overwrites one not yet moved; one larger
@@ -44,12 +44,14 @@ import { finaliseIn, finaliseInModule, finaliseRoom, orderBytes, scratchEntries,
 
 interface HeldExports extends FinaliseExports {
   setTable(u: number, d: number, index: number, bucketBase: number, bucketSpan: number, cap: number, slots: number): void;
-  addHeld(rows: number, hashes: number, wide: number, start: number, first: number, from: number, count: number, seconds: number): number;
+  addHeld(rows: number, wide: number, start: number, first: number, from: number, count: number, seconds: number): number;
   stopped(): number;
   takeFarProbes(): number;
-  sortPart(bucket: number, rec: number, wide: number, base: number, m: number, bits: number, start: number, out: number, outWide: number, outHash: number, tmp: number, seconds: number): number;
+  sortPart(bucket: number, rec: number, wide: number, base: number, m: number, bits: number, start: number, out: number, outWide: number, tmp: number): number;
   bucketRows(bucket: number, fill: number, partCap: number, out: number): void;
-  setHold(fill: number, bucket: number, rec: number, partCap: number, wide: number, wideFill: number, accounts: number, regions: number, mapCap: number, stage: number, stageCap: number, v6List: number, runPlaces: number): void;
+  setHold(fill: number, bucket: number, rec: number, partCap: number, wide: number, wideFill: number, accounts: number, regions: number, mapCap: number, stage: number, stageCap: number, seconds: number, v6List: number, runPlaces: number): void;
+  resetWindow(): void;
+  windowOf(start: number): number;
   holdStaged(from: number, n: number): number;
   holdStopped(): number;
   holdHeld(): number;
@@ -57,9 +59,8 @@ interface HeldExports extends FinaliseExports {
 }
 
 const PAGE = 65536;
-/** bytes of a held row in the scratch (scan-layout.ts HELD_WORDS × 4), of its hash, and of a wide row's counts */
+/** bytes of a held row in the scratch (scan-layout.ts HELD_WORDS × 4, its key hash one of them), and of a wide row's counts */
 const ROW_BYTES = HELD_WORDS * 4;
-const HASH_BYTES = 4;
 const WIDE_BYTES = 16;
 /** the module's own static data lies below this (it has none: a margin) */
 const BUCKET_BASE_AT = 1024;
@@ -197,7 +198,7 @@ export class ScanArena {
   place(cap: number, count: number, slots: number, keepIndex: boolean, scratchRows = this.scratchRows): boolean {
     const rows = Math.max(scratchRows, this.scratchRows);
     keepIndex &&= count > 0; // an empty table's index is zeros: written, not copied
-    const dAt = align16(SCRATCH_AT + rows * (ROW_BYTES + HASH_BYTES + WIDE_BYTES));
+    const dAt = align16(SCRATCH_AT + rows * (ROW_BYTES + WIDE_BYTES));
     const uAt = dAt + cap * COUNT_VALUES * 8;
     const indexAt = uAt + cap * ENTRY_WORDS * 4;
     const tableEnd = indexAt + slots * 4;
@@ -218,7 +219,7 @@ export class ScanArena {
       this.ex = arena.ex;
       this.exModule = arena.module;
       to = new Uint8Array(arena.memory.buffer);
-      // the buckets' first slots and the scratch: a resize in the middle of a part goes on from its rows and hashes
+      // the buckets' first slots and the scratch: a resize in the middle of a part goes on from its rows
       to.set(old.subarray(0, this.dAt));
     }
     // in one memory: upwards, highest first (the module comment says why)
@@ -271,24 +272,15 @@ export class ScanArena {
    * and goes on from there).
    */
   addHeld(first: number, from: number, count: number, seconds: number): number {
-    return this.ex.addHeld(SCRATCH_AT, this.hashesAt(), this.wideAt(), START_AT, first, from, count, seconds);
+    return this.ex.addHeld(SCRATCH_AT, this.wideAt(), START_AT, first, from, count, seconds);
   }
 
   stopped(): number {
     return this.ex.stopped();
   }
 
-  /** The hashes the last addHeld wrote of the scratch's rows (for the JavaScript loop that goes on after the table left the arena). */
-  get hashes(): Uint32Array {
-    return new Uint32Array(this.memory.buffer, this.hashesAt(), this.scratchRows);
-  }
-
-  private hashesAt(): number {
-    return SCRATCH_AT + this.scratchRows * ROW_BYTES;
-  }
-
   private wideAt(): number {
-    return align16(this.hashesAt() + this.scratchRows * HASH_BYTES);
+    return align16(SCRATCH_AT + this.scratchRows * ROW_BYTES);
   }
 
   takeFarProbes(): number {
@@ -351,7 +343,7 @@ export class ScanArena {
 
 // the held buffer's memory (HeldSorter): the bucket starts and fill (65 + 64 i32), each part's
 // fill (64 i32), the wide rows' number, the rows' buckets, the rows, a part's sorted rows, the
-// wide rows' counts and a part's, a part's sorted hashes, the sort's group counts and hashes,
+// wide rows' counts and a part's, the sort's group counts,
 // each bucket's held rows, the hold step's maps and stage
 const SORT_START_AT = 1024;
 const PART_FILL_AT = 1600;
@@ -389,8 +381,6 @@ export class HeldSorter {
   readonly wide: Float64Array;
   readonly wideFill: Uint32Array;
   readonly sortedWide: Float64Array;
-  /** the key hash of each row of `sorted` (sort) */
-  readonly sortedHash: Uint32Array;
   readonly start: Int32Array;
   /** rows held in each part (PendingRows.fill), written by the hold step too */
   readonly fill: Int32Array;
@@ -405,7 +395,6 @@ export class HeldSorter {
   private readonly sortedAt: number;
   private readonly wideAt: number;
   private readonly sortedWideAt: number;
-  private readonly sortedHashAt: number;
   private readonly sortTmpAt: number;
   private readonly bucketRowsAt: number;
   private readonly partCap: number;
@@ -415,19 +404,13 @@ export class HeldSorter {
   /** each part's rows and their buckets backed on libuv's pool ahead of the hold (rowsAhead) */
   private readonly ahead: PopulateAhead;
 
-  constructor(
-    module: WebAssembly.Module,
-    rows: number,
-    partCap: number,
-    private readonly windowSeconds: number,
-  ) {
+  constructor(module: WebAssembly.Module, rows: number, partCap: number, windowSeconds: number) {
     this.recAt = align16(SORT_BUCKET_AT + rows * 2);
     this.sortedAt = this.recAt + rows * ROW_BYTES;
     this.wideAt = align16(this.sortedAt + partCap * ROW_BYTES);
     this.sortedWideAt = this.wideAt + rows * WIDE_BYTES;
-    this.sortedHashAt = this.sortedWideAt + partCap * WIDE_BYTES;
-    this.sortTmpAt = this.sortedHashAt + partCap * HASH_BYTES;
-    this.bucketRowsAt = this.sortTmpAt + SORT_GROUPS * 4 + partCap * HASH_BYTES;
+    this.sortTmpAt = this.sortedWideAt + partCap * WIDE_BYTES;
+    this.bucketRowsAt = this.sortTmpAt + SORT_GROUPS * 4;
     const mapsAt = this.bucketRowsAt + SHARD_BUCKETS * 4;
     const stageAt = mapsAt + HOLD_MAP_CAP * 8;
     const v6At = align16(stageAt + STAGE_CAP * STAGE_RECORD_BYTES);
@@ -442,7 +425,6 @@ export class HeldSorter {
     this.wide = new Float64Array(b, this.wideAt, rows * 2);
     this.wideFill = new Uint32Array(b, WIDE_FILL_AT, 1);
     this.sortedWide = new Float64Array(b, this.sortedWideAt, partCap * 2);
-    this.sortedHash = new Uint32Array(b, this.sortedHashAt, partCap);
     this.rowsOfBucket = new Int32Array(b, this.bucketRowsAt, SHARD_BUCKETS);
     this.partCap = partCap;
     this.start = new Int32Array(b, SORT_START_AT, 65);
@@ -455,12 +437,12 @@ export class HeldSorter {
     const columns = parts.flatMap((row) => [[this.recAt + row * ROW_BYTES, ROW_BYTES], [SORT_BUCKET_AT + row * 2, 2]] as const);
     this.ahead = new PopulateAhead(new Uint8Array(b), columns, partCap);
     // the hold step's run of row places (holdStaged: 256 pairs of u32) in the sort's scratch, idle while holding
-    this.ex.setHold(PART_FILL_AT, SORT_BUCKET_AT, this.recAt, partCap, this.wideAt, WIDE_FILL_AT, mapsAt, mapsAt + HOLD_MAP_CAP * 4, HOLD_MAP_CAP, stageAt, STAGE_CAP, v6At, this.sortTmpAt);
+    this.ex.setHold(PART_FILL_AT, SORT_BUCKET_AT, this.recAt, partCap, this.wideAt, WIDE_FILL_AT, mapsAt, mapsAt + HOLD_MAP_CAP * 4, HOLD_MAP_CAP, stageAt, STAGE_CAP, windowSeconds, v6At, this.sortTmpAt);
   }
 
-  /** Rows base .. base + m sorted by bucket and key hash into `sorted` (scan-ingest.ts sortHeldPart), their hashes into `sortedHash`, `start` set, the wide rows' counts into `sortedWide`: how many wide rows. */
+  /** Rows base .. base + m sorted by bucket and key hash into `sorted` (scan-ingest.ts sortHeldPart), `start` set, the wide rows' counts into `sortedWide`: how many wide rows. */
   sort(base: number, m: number): number {
-    return this.ex.sortPart(SORT_BUCKET_AT, this.recAt, this.wideAt, base, m, heldSortBits(m), SORT_START_AT, this.sortedAt, this.sortedWideAt, this.sortedHashAt, this.sortTmpAt, this.windowSeconds);
+    return this.ex.sortPart(SORT_BUCKET_AT, this.recAt, this.wideAt, base, m, heldSortBits(m), SORT_START_AT, this.sortedAt, this.sortedWideAt, this.sortTmpAt);
   }
 
   /**
@@ -502,6 +484,16 @@ export class HeldSorter {
   /** Rows of the last holdStaged whose IPv6 address words are still to be written (v6List). */
   holdV6(): number {
     return this.ex.holdV6();
+  }
+
+  /** A new batch: the window cache starts again (KeyBuilder.ofBatch's windowOf.reset). */
+  resetWindow(): void {
+    this.ex.resetWindow();
+  }
+
+  /** The window of a start, from the cache the module keys its records with. */
+  windowOf(start: number): number {
+    return this.ex.windowOf(start);
   }
 }
 
