@@ -7,7 +7,7 @@
 // never grows the memory.
 //
 // Everything here is src/engine/scan-core.ts written again, slot for slot: the key hash
-// (keyHash, made by the hold step into each held row), the home slot in the bucket's region, LOCAL_PROBES local probes, then far
+// (hashKeys), the home slot in the bucket's region, LOCAL_PROBES local probes, then far
 // slots chosen by the full hash every FAR_RUN slots, the 4-bit tag, the insert and the
 // counts. A table filled here or there holds the same entries in the same order.
 
@@ -29,10 +29,9 @@ const SLOT_ENTRY: u32 = 0x0fffffff;
 const LOCAL_PROBES: u32 = 32;
 const FAR_RUN: u32 = 8;
 // a held row (its layout is defined at src/engine/scan-layout.ts HELD_WORDS): six key
-// words (the third the key's hash, the window being the start's), packets and bytes (u32
-// each, or a wide row's place in its wide list), start, end: 40 bytes
+// words, packets and bytes (u32 each, or a wide row's place in its wide list), start, end:
+// 40 bytes
 const ROW_BYTES: u32 = 40;
-const HASH: u32 = 8;
 const PACKETS: u32 = 24; // byte offsets in a row
 const BYTES: u32 = 28;
 const START: u32 = 32;
@@ -191,16 +190,12 @@ function accumulate(e: u32, pk: f64, by: f64, st: u32, en: u32): void {
 /**
  * Add the held records of one part (scan-ingest.ts addSortedPart): `rows` records sorted by
  * bucket (sortPart), bucket first + b's at rows start[b] .. start[b + 1] (the i32s at
- * `start`, 65 of them; each row's key hash its own word), the counts of wide rows at `wide`, each
- * one's window its start's in windows of `seconds` (scan-layout.ts heldWindow; WindowOf's
- * cache). From row `from` on (a call after a resize goes on where the last stopped). Returns
- * the table's entries after; stopped() is the row it stopped at when the table filled, else -1.
+ * `start`, 65 of them), their key hashes at `hashes`, the counts of wide rows at `wide`.
+ * From row `from` on (a call after a resize goes on where the last stopped). Returns the
+ * table's entries after; stopped() is the row it stopped at when the table filled, else -1.
  */
-export function addHeld(rows: u32, wide: u32, start: u32, first: u32, from: u32, count: u32, seconds: f64): u32 {
+export function addHeld(rows: u32, hashes: u32, wide: u32, start: u32, first: u32, from: u32, count: u32): u32 {
   stoppedAt = -1;
-  let winLo: f64 = 1;
-  let winHi: f64 = 0;
-  let win: u32 = 0;
   // the key of the previous record and its entry: a run of one key skips the lookup
   let l0: u32 = 0, l1: u32 = 0, l2: u32 = 0, l3: u32 = 0, l4: u32 = 0;
   let l5: u32 = 0xffffffff; // no key: a region word never has every bit set
@@ -212,21 +207,14 @@ export function addHeld(rows: u32, wide: u32, start: u32, first: u32, from: u32,
     const bucket = first + b;
     for (; r < end; r++) {
       const o = rows + r * ROW_BYTES;
-      const st = load<u32>(o, START);
-      if (<f64>st < winLo || <f64>st >= winHi) {
-        const w = Math.floor(<f64>st / seconds);
-        winLo = w * seconds;
-        winHi = winLo + seconds;
-        win = <u32>w;
-      }
       const k0 = load<u32>(o);
       const k1 = load<u32>(o, 4);
-      const k2 = win;
+      const k2 = load<u32>(o, 8);
       const k3 = load<u32>(o, 12);
       const k4 = load<u32>(o, 16);
       const k5 = load<u32>(o, 20);
       if (((k0 ^ l0) | (k1 ^ l1) | (k2 ^ l2) | (k3 ^ l3) | (k4 ^ l4) | (k5 ^ l5)) != 0) {
-        const e = findOrInsert(count, load<u32>(o, HASH), k0, k1, k2, k3, k4, k5, bucket);
+        const e = findOrInsert(count, load<u32>(hashes + (r << 2)), k0, k1, k2, k3, k4, k5, bucket);
         if (e < 0) {
           stoppedAt = <i32>r;
           return count;
@@ -244,8 +232,8 @@ export function addHeld(rows: u32, wide: u32, start: u32, first: u32, from: u32,
       const bw = load<u32>(o, BYTES);
       if (pw == WIDE) {
         const w = wide + (bw << 4);
-        accumulate(entry, load<f64>(w), load<f64>(w, 8), st, load<u32>(o, END));
-      } else accumulate(entry, Count.wide(pw), Count.wide(bw), st, load<u32>(o, END));
+        accumulate(entry, load<f64>(w), load<f64>(w, 8), load<u32>(o, START), load<u32>(o, END));
+      } else accumulate(entry, Count.wide(pw), Count.wide(bw), load<u32>(o, START), load<u32>(o, END));
     }
   }
   return count;
@@ -272,35 +260,36 @@ export function bucketRows(bucket: u32, fill: u32, partCap: u32, out: u32): void
   }
 }
 
-/** keyHash (scan-core.ts) of a key's six words. */
-@inline
-function keyHash(k0: u32, k1: u32, k2: u32, k3: u32, k4: u32, k5: u32): u32 {
-  let h = mix(0x2545f491, k0);
-  h = mix(h, k1);
-  h = mix(h, k2);
-  h = mix(h, k3);
-  h = mix(h, k4);
-  h = mix(h, k5 & KEY_RF);
+/** keyHash (scan-core.ts hashKeys) of the held row at `o`. */
+function rowHash(o: u32): u32 {
+  let h = mix(0x2545f491, load<u32>(o));
+  h = mix(h, load<u32>(o, 4));
+  h = mix(h, load<u32>(o, 8));
+  h = mix(h, load<u32>(o, 12));
+  h = mix(h, load<u32>(o, 16));
+  h = mix(h, load<u32>(o, 20) & KEY_RF);
   return fmix32(h);
 }
 
 /**
  * Copy the m held rows from row `base` (bucket u16s at `bucket`, 40-byte rows at `rec`) into
  * `out` by the low 6 bits of their bucket, then the top `bits` bits of their key hash (a
- * counting sort, stable: scan-ingest.ts sortHeldPart says why; the hash is each row's own
- * word, made by the hold). Bucket b's rows at start[b] .. start[b + 1] (the 65 i32s at
- * `start`); `tmp`: 64 << bits u32s of group counts. A wide row's counts (in the list
+ * counting sort, stable: scan-ingest.ts sortHeldPart says why). Bucket b's rows at
+ * start[b] .. start[b + 1] (the 65 i32s at `start`), their hashes at `outHash`; `tmp`:
+ * 64 << bits u32s of group counts, then m u32s of hashes. A wide row's counts (in the list
  * at `wide`) go to the part's own list at `outWide`, in sorted order, its bytes word
  * renumbered. Returns the part's wide rows.
  */
-export function sortPart(bucket: u32, rec: u32, wide: u32, base: u32, m: u32, bits: u32, start: u32, out: u32, outWide: u32, tmp: u32): u32 {
+export function sortPart(bucket: u32, rec: u32, wide: u32, base: u32, m: u32, bits: u32, start: u32, out: u32, outWide: u32, outHash: u32, tmp: u32): u32 {
   const groups: u32 = 64 << bits;
   const pos = tmp;
+  const hashes = tmp + (groups << 2);
   memory.fill(pos, 0, groups << 2);
   // group = (bucket & 63) << bits | the hash's top bits (two shifts: a shift by 32 is one by 0)
   const rest = 31 - bits;
+  for (let r: u32 = 0; r < m; r++) store<u32>(hashes + (r << 2), rowHash(rec + (base + r) * ROW_BYTES));
   for (let r: u32 = 0; r < m; r++) {
-    const h = load<u32>(rec + (base + r) * ROW_BYTES, HASH);
+    const h = load<u32>(hashes + (r << 2));
     const at = pos + (((((<u32>load<u16>(bucket + ((base + r) << 1))) & 63) << bits) | ((h >>> 1) >>> rest)) << 2);
     store<u32>(at, load<u32>(at) + 1);
   }
@@ -316,15 +305,16 @@ export function sortPart(bucket: u32, rec: u32, wide: u32, base: u32, m: u32, bi
   store<u32>(start + (64 << 2), sum);
   let w: u32 = 0;
   for (let r: u32 = 0; r < m; r++) {
-    const s = rec + (base + r) * ROW_BYTES;
-    const h = load<u32>(s, HASH);
+    const h = load<u32>(hashes + (r << 2));
     const at = pos + (((((<u32>load<u16>(bucket + ((base + r) << 1))) & 63) << bits) | ((h >>> 1) >>> rest)) << 2);
     const to = load<u32>(at);
     store<u32>(at, to + 1);
+    const s = rec + (base + r) * ROW_BYTES;
     const d = out + to * ROW_BYTES;
     v128.store(d, v128.load(s));
     v128.store(d, v128.load(s, 16), 16);
     store<u64>(d, load<u64>(s, 32), 32);
+    store<u32>(outHash + (to << 2), h);
     if (load<u32>(s, PACKETS) == WIDE) {
       v128.store(outWide + (w << 4), v128.load(wide + (load<u32>(s, BYTES) << 4)));
       store<u32>(d, w, BYTES);
@@ -453,11 +443,8 @@ function v4Mapped(a: u32): bool {
 }
 
 /**
- * Hold the staged records from..n (inbound ones): each one's key words (KeyBuilder.ofBatch),
- * its key's hash in place of the window word, and counts as a held row of its source
- * bucket's part (holdRange, PendingRows.put). The hash made here, among the row's stores,
- * and not in the sort's pass of its own over the rows read back: the sort 126-136 -> 78-92
- * ms a round on the 7 M bucket, the hold 318-342 -> 358-381 (bench/RESULTS.md, session 18 hold).
+ * Hold the staged records from..n (inbound ones): each one's key words (KeyBuilder.ofBatch)
+ * and counts as a held row of its source bucket's part (holdRange, PendingRows.put).
  * Returns the record it stopped at (n when done); holdStopped() says why, holdHeld() how
  * many rows it wrote, holdV6() how many of them wait for their IPv6 addresses (v6List).
  */
@@ -507,18 +494,12 @@ export function holdStaged(from: u32, n: u32): u32 {
         store<u32>(v, r, 4);
         v6++;
       }
-      // the key's words, and its hash in place of the window (an IPv6 row's is made again by JavaScript with its ids)
-      const k0 = load<u32>(sSrc + (i << 4), 12);
-      const k1 = (<u32>load<u8>(sProto + i) << 16) | <u32>load<u16>(sDport + (i << 1));
-      const k3 = (<u32>load<u8>(sCloud + i) << 30) | ac;
-      const k4 = load<u32>(sDst + (i << 4), 12);
-      const k5 = rg | (fam << 16);
-      store<u32>(o, k0);
-      store<u32>(o, k1, 4);
-      store<u32>(o, keyHash(k0, k1, windowOf(load<u32>(sStart + (i << 2))), k3, k4, k5), HASH);
-      store<u32>(o, k3, 12);
-      store<u32>(o, k4, 16);
-      store<u32>(o, k5, 20);
+      store<u32>(o, load<u32>(sSrc + (i << 4), 12));
+      store<u32>(o, (<u32>load<u8>(sProto + i) << 16) | <u32>load<u16>(sDport + (i << 1)), 4);
+      store<u32>(o, windowOf(load<u32>(sStart + (i << 2))), 8);
+      store<u32>(o, (<u32>load<u8>(sCloud + i) << 30) | ac, 12);
+      store<u32>(o, load<u32>(sDst + (i << 4), 12), 16);
+      store<u32>(o, rg | (fam << 16), 20);
       const pk = load<f64>(sPackets + (i << 3));
       const by = load<f64>(sBytes + (i << 3));
       const pw = Count.narrow(pk);

@@ -43,9 +43,7 @@ function setUp(path) {
     u32[o + 5] &= 0xffff;
     u32.set([3, 100, 1000, 1060], o + 6);
   }
-  // builds before session 18's hold wrote the sorted hashes apart (outHash); since, a row's word 2 is its hash
-  if (ex.sortPart.length === 11) return (p) => ex.sortPart(bucketAt, recAt, wide, p * m, m, 8, start, outAt, outWide, outHash, tmp);
-  return (p) => ex.sortPart(bucketAt, recAt, wide, p * m, m, 8, start, outAt, outWide, tmp);
+  return (p) => ex.sortPart(bucketAt, recAt, wide, p * m, m, 8, start, outAt, outWide, outHash, tmp);
 }
 
 const junk = new Int32Array(process.env.EVICT ? (Number(process.env.EVICT) << 20) / 4 : 1);

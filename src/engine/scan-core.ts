@@ -515,7 +515,7 @@ export class ScanCore {
     let from = 0;
     for (;;) {
       const a = this.arena!;
-      this.count = a.addHeld(first, from, this.count, this.windowSeconds);
+      this.count = a.addHeld(first, from, this.count);
       this.farProbes += a.takeFarProbes();
       const at = a.stopped();
       if (at < 0) return -1;

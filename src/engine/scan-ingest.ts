@@ -16,7 +16,7 @@ import { lz4Wasm, NOT_IN_MEMORY } from '../replay/lz4-wasm.js';
 import type { StringDict } from '../flow/dict.js';
 
 // the layout's flags as this module's own consts (scan-core.ts says why)
-const { F_DST6, F_SRC6, HELD_BYTES, HELD_END, HELD_HASH, HELD_PACKETS, HELD_START, HELD_WIDE, HELD_WORDS, KEY_RF, countOfHeld, heldWindow } = layout;
+const { F_DST6, F_SRC6, HELD_BYTES, HELD_END, HELD_PACKETS, HELD_START, HELD_WIDE, HELD_WORDS, KEY_RF, countOfHeld } = layout;
 
 const UNMAPPED = 0xffffffff;
 
@@ -743,13 +743,7 @@ export function holdRange(keys: KeyBuilder, batch: FlowBatchData, from: number, 
     const o = i * KEY_WORDS;
     k[ko] = kw[o]!;
     k[ko + 1] = kw[o + 1]!;
-    // keyHash's mixes written out (scan-core.ts hashKeys says why)
-    let h = mix(0x2545f491, kw[o]!);
-    h = mix(h, kw[o + 1]!);
-    h = mix(h, kw[o + 2]!);
-    h = mix(h, kw[o + 3]!);
-    h = mix(h, kw[o + 4]!);
-    k[ko + HELD_HASH] = fmix32(mix(h, kw[o + 5]! & KEY_RF));
+    k[ko + 2] = kw[o + 2]!;
     k[ko + 3] = kw[o + 3]!;
     k[ko + 4] = kw[o + 4]!;
     k[ko + 5] = kw[o + 5]!;
@@ -775,8 +769,7 @@ export function startHeldBatch(sorter: HeldSorter, strings: string[]): void {
  * The IPv6 address words of the rows the last holdStaged wrote (HeldSorter.v6List: the
  * staged record, from `from` in the batch, and its row): each address interned here, in
  * record order, src before dst (holdRecord's order, so the ids count as they did when each
- * such record stopped the module), and the row's key hash made with them. Called after
- * every holdStaged, before anything else.
+ * such record stopped the module). Called after every holdStaged, before anything else.
  */
 export function internHeldV6(core: ScanCore, batch: FlowBatchData, from: number, p: PendingRows): void {
   const sorter = p.sorter!;
@@ -791,7 +784,6 @@ export function internHeldV6(core: ScanCore, batch: FlowBatchData, from: number,
     const fam = k[ko + 5]! >>> 16;
     if (fam & F_SRC6) k[ko] = v6.intern(batch.src, o);
     if (fam & F_DST6) k[ko + 4] = v6.intern(batch.dst, o);
-    k[ko + HELD_HASH] = keyHash(k[ko]!, k[ko + 1]!, heldWindow(k[ko + HELD_START]!, core.windowSeconds), k[ko + 3]!, k[ko + 4]!, k[ko + 5]! & KEY_RF);
   }
 }
 
@@ -830,10 +822,10 @@ export function holdRecord(core: ScanCore, keys: KeyBuilder, batch: FlowBatchDat
   const ko = r * HELD_WORDS;
   k[ko] = sA;
   k[ko + 1] = (batch.proto[i]! << 16) | batch.dport[i]!;
+  k[ko + 2] = sorter.windowOf(batch.start[i]!);
   k[ko + 3] = (batch.cloud[i]! << 30) | ac;
   k[ko + 4] = dA;
   k[ko + 5] = rg | (fam << 16);
-  k[ko + HELD_HASH] = keyHash(sA, k[ko + 1]!, sorter.windowOf(batch.start[i]!), k[ko + 3]!, dA, k[ko + 5]! & KEY_RF);
   p.putCounts(ko, batch.packets[i]!, batch.bytes[i]!);
   k[ko + HELD_START] = batch.start[i]!;
   k[ko + HELD_END] = batch.end[i]!;
@@ -854,14 +846,14 @@ export function addPending(core: ScanCore, last: LastKey, p: PendingRows): void 
   last.reset();
   for (let part = 0; part < PENDING_PARTS; part++) {
     if (core.arena && addHeldPart(core, last, p, part)) continue;
-    if (p.sortPart(part)) addSortedPart(core, last, p.sorted, p.sortedWide, p.start, part * BUCKETS_PER_PART, 0);
+    if (p.sortPart(part)) addSortedPart(core, last, p.sorted, p.sortedWide, p.sortedHash, p.start, part * BUCKETS_PER_PART, 0);
   }
   p.clear();
 }
 
 /**
  * Add part `part`'s held records in WebAssembly (scan-wasm.ts): sorted by bucket into the
- * arena's scratch, then added there in one call. False when the table left the
+ * arena's scratch, then hashed and added there in one call. False when the table left the
  * arena before (its scratch did not fit): the caller adds the part in JavaScript.
  */
 function addHeldPart(core: ScanCore, last: LastKey, p: PendingRows, part: number): boolean {
@@ -876,8 +868,9 @@ function addHeldPart(core: ScanCore, last: LastKey, p: PendingRows, part: number
     const wide = p.sorter.sort(base, m);
     arena.start.set(p.sorter.start);
     rows.set(p.sorter.sorted.subarray(0, m * HELD_WORDS));
+    arena.hashes.set(p.sorter.sortedHash.subarray(0, m));
     if (wide > 0) arena.wide.set(p.sorter.sortedWide.subarray(0, wide * 2));
-  } else sortHeldPart(p, base, m, arena.start, rows, arena.wide);
+  } else sortHeldPart(p, base, m, arena.start, rows, arena.wide, arena.hashes);
   const first = part * BUCKETS_PER_PART;
   core.entriesAhead(m);
   const from = core.addHeldRows(first);
@@ -885,22 +878,21 @@ function addHeldPart(core: ScanCore, last: LastKey, p: PendingRows, part: number
     // the table left the arena as it grew: the rest of the part in JavaScript, from the same memory
     // (arena.rows, not `rows`: the resizes before may have grown the memory and detached that view)
     last.reset();
-    addSortedPart(core, last, arena.rows, arena.wide, arena.start, first, from);
+    addSortedPart(core, last, arena.rows, arena.wide, arena.hashes, arena.start, first, from);
   }
   last.reset(); // the arena's loop keeps its own last key
   return true;
 }
 
 /**
- * Add the records of one part, sorted by bucket (sortPart: rows `k`, each with its key hash,
- * the counts of its wide rows, each bucket's first row in `start`), from row `from` on; `first` = the
+ * Add the records of one part, sorted by bucket (sortPart: rows `k`, the counts of its wide
+ * rows, their key hashes, each bucket's first row in `start`), from row `from` on; `first` = the
  * part's first bucket. A function of its own, as every loop of the flush: the flush runs once a run or
  * so, and a loop optimised while its function runs (on-stack replacement) had no feedback
  * yet for the code after it, which threw the optimised code away when reached (3 compiles
  * of addPending a run, 6 of sortPart; bench/RESULTS.md, shard section).
  */
-function addSortedPart(core: ScanCore, last: LastKey, k: Uint32Array, wide: Float64Array, start: Int32Array, first: number, from: number): void {
-  const seconds = core.windowSeconds;
+function addSortedPart(core: ScanCore, last: LastKey, k: Uint32Array, wide: Float64Array, hashes: Uint32Array, start: Int32Array, first: number, from: number): void {
   for (let sb = 0; sb < BUCKETS_PER_PART; sb++) {
     const b = first + sb;
     const end = start[sb + 1]!;
@@ -909,11 +901,11 @@ function addSortedPart(core: ScanCore, last: LastKey, k: Uint32Array, wide: Floa
       // key words as int32 (the same bits): a call boxes every u32 past 2^31 (ScanCore.findOrInsertHashed)
       const k0 = k[o]! | 0;
       const k1 = k[o + 1]! | 0;
-      const k2 = heldWindow(k[o + HELD_START]!, seconds) | 0; // (word 2 is the hash)
+      const k2 = k[o + 2]! | 0;
       const k3 = k[o + 3]! | 0;
       const k4 = k[o + 4]! | 0;
       const k5 = k[o + 5]! | 0;
-      if (!last.same(k0, k1, k2, k3, k4, k5)) last.entry = core.findOrInsertHashed(k[o + HELD_HASH]! | 0, k0, k1, k2, k3, k4, k5, b);
+      if (!last.same(k0, k1, k2, k3, k4, k5)) last.entry = core.findOrInsertHashed(hashes[r]! | 0, k0, k1, k2, k3, k4, k5, b);
       const pw = k[o + HELD_PACKETS]!;
       const bw = k[o + HELD_BYTES]!;
       if (pw === HELD_WIDE) core.accumulate(last.entry, wide[bw * 2]!, wide[bw * 2 + 1]!, k[o + HELD_START]!, k[o + HELD_END]!);
@@ -959,6 +951,8 @@ export class PendingRows {
   /** after sortPart(p): bucket p * 64 + b's records are sorted[start[b] .. start[b+1]), the counts of its wide rows in sortedWide */
   readonly sorted: Uint32Array;
   readonly sortedWide: Float64Array;
+  /** the key hash (keyHash) of each record in `sorted` (sortPart) */
+  readonly sortedHash: Uint32Array;
   readonly start = new Int32Array(BUCKETS_PER_PART + 1);
   private scratch: { groups: Int32Array; hashes: Uint32Array } | null = null;
 
@@ -990,10 +984,11 @@ export class PendingRows {
       this.sorted = new Uint32Array(this.partCap * HELD_WORDS);
       this.sortedWide = new Float64Array(this.partCap * 2);
     }
+    this.sortedHash = new Uint32Array(this.partCap);
   }
 
   get bytes(): number {
-    return this.bucket.byteLength + this.rec.byteLength + this.sorted.byteLength;
+    return this.bucket.byteLength + this.rec.byteLength + this.sorted.byteLength + this.sortedHash.byteLength;
   }
 
   /**
@@ -1009,7 +1004,7 @@ export class PendingRows {
       rows += this.highFill[p]!;
       if (this.highFill[p]! > most) most = this.highFill[p]!;
     }
-    return rows * (2 + HELD_WORDS * 4) + most * HELD_WORDS * 4 + this.wideFill[0]! * 16;
+    return rows * (2 + HELD_WORDS * 4) + most * (HELD_WORDS * 4 + 4) + this.wideFill[0]! * 16;
   }
 
   /** The held rows' memory backed ahead of the hold by the fullest part (HeldSorter.rowsAhead), in WebAssembly memory. */
@@ -1093,11 +1088,11 @@ export class PendingRows {
     return g;
   }
 
-  /** Sort part p's records into `sorted` (sortHeldPart). False when the part is empty. */
+  /** Sort part p's records into `sorted` (sortHeldPart), their hashes into `sortedHash`. False when the part is empty. */
   sortPart(p: number): boolean {
     const m = this.fill[p]!;
     if (m === 0) return false;
-    sortHeldPart(this, p * this.partCap, m, this.start, this.sorted, this.sortedWide);
+    sortHeldPart(this, p * this.partCap, m, this.start, this.sorted, this.sortedWide, this.sortedHash);
     return true;
   }
 
@@ -1115,25 +1110,20 @@ function countBuckets(bucket: Uint16Array, base: number, m: number, per: Int32Ar
 /**
  * Copy the m held records from row `base` into `out` by the low 6 bits of their bucket, then
  * by the top bits of their key hash (heldSortBits(m) of them; a counting sort, stable, so
- * deterministic; the hash is each row's own word, made where the row was held); bucket b's
- * first row at start[b], start[64] = m. Each bucket's rows so come in the order of their home slots in the table's
+ * deterministic); bucket b's first row at start[b], start[64] = m; their key hashes into
+ * `outHash`. Each bucket's rows so come in the order of their home slots in the table's
  * index (ScanCore.home: the hash's top bits place a key in its bucket's region), and a
  * key's rows together or near: the add walks the region forward instead of probing it at
  * random, 92 ms -> 57 ms of adds on the bucket (bench/RESULTS.md, heldgroup section).
  * assembly/scan-held.ts sortPart is the same sort.
  */
-function sortHeldPart(p: PendingRows, base: number, m: number, start: Int32Array, out: Uint32Array, outWide: Float64Array): void {
+function sortHeldPart(p: PendingRows, base: number, m: number, start: Int32Array, out: Uint32Array, outWide: Float64Array, outHash: Uint32Array): void {
   const { groups, hashes } = p.sortScratch();
   const bits = heldSortBits(m);
   // each loop a function of its own (addSortedPart says why)
-  heldHashes(p.rec, base, m, hashes);
+  hashKeys(p.rec.subarray(base * HELD_WORDS, (base + m) * HELD_WORDS), HELD_WORDS, m, hashes);
   groupStarts(p.bucket, hashes, base, m, bits, groups, start);
-  scatterRows(p.rec, p.wide, p.bucket, hashes, base, m, bits, groups, out, outWide);
-}
-
-/** The key hashes of the m held rows from row `base` (their HELD_HASH words) into `out`. */
-function heldHashes(rec: Uint32Array, base: number, m: number, out: Uint32Array): void {
-  for (let r = 0; r < m; r++) out[r] = rec[(base + r) * HELD_WORDS + HELD_HASH]!;
+  scatterRows(p.rec, p.wide, p.bucket, hashes, base, m, bits, groups, out, outWide, outHash);
 }
 
 /** A held row's group in its part's sort: bucket's low 6 bits, then the hash's top `bits` (two shifts: a shift by 32 is one by 0). */
@@ -1158,14 +1148,15 @@ function groupStarts(bucket: Uint16Array, hashes: Uint32Array, base: number, m: 
 
 /**
  * Copy the m records from row base to their sorted rows (groups: each group's next row,
- * advanced as rows are written); a wide row's counts (in `wide`) to the
+ * advanced as rows are written), their hashes beside; a wide row's counts (in `wide`) to the
  * next of `outWide`, its bytes word renumbered.
  */
-function scatterRows(rec: Uint32Array, wide: Float64Array, bucket: Uint16Array, hashes: Uint32Array, base: number, m: number, bits: number, groups: Int32Array, out: Uint32Array, outWide: Float64Array): void {
+function scatterRows(rec: Uint32Array, wide: Float64Array, bucket: Uint16Array, hashes: Uint32Array, base: number, m: number, bits: number, groups: Int32Array, out: Uint32Array, outWide: Float64Array, outHash: Uint32Array): void {
   let wides = 0;
   for (let r = 0; r < m; r++) {
     const from = (base + r) * HELD_WORDS;
     const at = groups[groupOf(bucket[base + r]!, hashes[r]!, bits)]!++;
+    outHash[at] = hashes[r]!;
     const to = at * HELD_WORDS;
     for (let w = 0; w < HELD_WORDS; w++) out[to + w] = rec[from + w]!;
     if (rec[from + HELD_PACKETS] === HELD_WIDE) {

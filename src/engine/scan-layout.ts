@@ -43,11 +43,7 @@ export const INDEX_LOAD = 0.7;
 /**
  * A held row (scan-ingest.ts PendingRows; assembly/scan-held.ts writes, sorts and adds the
  * same rows): ten u32 words, 40 bytes, and the source bucket in an array beside.
- *   0-5  the key words as an entry's (SRC, PP, WIN, EP, DST, RF; RF without a bucket), but
- *        for word 2 (HELD_HASH): the key's hash (scan-core.ts keyHash of the six words) in
- *        place of the window, which is the start's (heldWindow). The hash is made where the
- *        row is written, among the hold's stores, and not in a pass of its own in the sort
- *        (bench/RESULTS.md, session 18 hold).
+ *   0-5  the key words as an entry's (SRC, PP, WIN, EP, DST, RF; RF without a bucket)
  *   6    packets: the count when it is an integer below HELD_WIDE, HELD_UNKNOWN for NaN
  *        (not known), HELD_WIDE when the row is wide
  *   7    bytes: likewise; in a wide row, its place in the wide list, whose two f64 (packets,
@@ -58,21 +54,12 @@ export const INDEX_LOAD = 0.7;
  * u32 and read back as an f64 is the same f64, and -0 (held as 0) adds to a sum as +0 does.
  */
 export const HELD_WORDS = 10;
-export const HELD_HASH = 2;
 export const HELD_PACKETS = 6;
 export const HELD_BYTES = 7;
 export const HELD_START = 8;
 export const HELD_END = 9;
 export const HELD_UNKNOWN = 0xffffffff;
 export const HELD_WIDE = 0xfffffffe;
-
-/**
- * A held row's window (its key's word 2): its start's, as WindowOf gives it (whole windows of
- * a duration that divides a day: the division is exact, and so is WindowOf's cache).
- */
-export function heldWindow(start: number, seconds: number): number {
-  return Math.floor(start / seconds);
-}
 
 /**
  * A part's held rows are sorted by bucket, then by the top bits of their key hash

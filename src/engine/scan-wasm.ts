@@ -12,7 +12,7 @@
  * with it, with no allocator inside the module.
  *
  * Memory, from the bottom: the buckets' first slots and their regions' slots (SHARD_BUCKETS
- * u32 each) and a part's bucket starts (65 i32); the sort scratch (held rows of 40 bytes, each with its key hash, and the wide rows'
+ * u32 each) and a part's bucket starts (65 i32); the sort scratch (held rows of 40 bytes, their hashes and the wide rows'
  * counts); then `d` (capacity × 16 bytes), `u` (capacity × 36), the index (slots × 4) and
  * the finalisation's room (scan-finalise-wasm.ts finaliseRoom: pages untouched until the
  * table is finalised). A layout moves arrays only upwards, highest first, so no array overwrites one not yet moved; one larger
@@ -44,10 +44,10 @@ import { finaliseIn, finaliseInModule, finaliseRoom, orderBytes, scratchEntries,
 
 interface HeldExports extends FinaliseExports {
   setTable(u: number, d: number, index: number, bucketBase: number, bucketSpan: number, cap: number, slots: number): void;
-  addHeld(rows: number, wide: number, start: number, first: number, from: number, count: number, seconds: number): number;
+  addHeld(rows: number, hashes: number, wide: number, start: number, first: number, from: number, count: number): number;
   stopped(): number;
   takeFarProbes(): number;
-  sortPart(bucket: number, rec: number, wide: number, base: number, m: number, bits: number, start: number, out: number, outWide: number, tmp: number): number;
+  sortPart(bucket: number, rec: number, wide: number, base: number, m: number, bits: number, start: number, out: number, outWide: number, outHash: number, tmp: number): number;
   bucketRows(bucket: number, fill: number, partCap: number, out: number): void;
   setHold(fill: number, bucket: number, rec: number, partCap: number, wide: number, wideFill: number, accounts: number, regions: number, mapCap: number, stage: number, stageCap: number, seconds: number, v6List: number, runPlaces: number): void;
   resetWindow(): void;
@@ -59,15 +59,16 @@ interface HeldExports extends FinaliseExports {
 }
 
 const PAGE = 65536;
-/** bytes of a held row in the scratch (scan-layout.ts HELD_WORDS × 4, its key hash one of them), and of a wide row's counts */
+/** bytes of a held row in the scratch (scan-layout.ts HELD_WORDS × 4), of its hash, and of a wide row's counts */
 const ROW_BYTES = HELD_WORDS * 4;
+const HASH_BYTES = 4;
 const WIDE_BYTES = 16;
 /** the module's own static data lies below this (it has none: a margin) */
 const BUCKET_BASE_AT = 1024;
 const BUCKET_SPAN_AT = BUCKET_BASE_AT + SHARD_BUCKETS * 4;
 const START_AT = BUCKET_SPAN_AT + SHARD_BUCKETS * 4;
 const SCRATCH_AT = START_AT + 512;
-/** the scratch's rows at least (56 bytes each, of which the wide counts' 16 are touched only by wide rows) */
+/** the scratch's rows at least (60 bytes each, of which the wide counts' 16 are touched only by wide rows) */
 const MIN_SCRATCH_ROWS = 4096;
 /** linear memory's largest size (wasm32): a table that would not fit goes back to JavaScript arrays */
 const MAX_BYTES = 65536 * PAGE;
@@ -198,7 +199,7 @@ export class ScanArena {
   place(cap: number, count: number, slots: number, keepIndex: boolean, scratchRows = this.scratchRows): boolean {
     const rows = Math.max(scratchRows, this.scratchRows);
     keepIndex &&= count > 0; // an empty table's index is zeros: written, not copied
-    const dAt = align16(SCRATCH_AT + rows * (ROW_BYTES + WIDE_BYTES));
+    const dAt = align16(SCRATCH_AT + rows * (ROW_BYTES + HASH_BYTES + WIDE_BYTES));
     const uAt = dAt + cap * COUNT_VALUES * 8;
     const indexAt = uAt + cap * ENTRY_WORDS * 4;
     const tableEnd = indexAt + slots * 4;
@@ -219,7 +220,7 @@ export class ScanArena {
       this.ex = arena.ex;
       this.exModule = arena.module;
       to = new Uint8Array(arena.memory.buffer);
-      // the buckets' first slots and the scratch: a resize in the middle of a part goes on from its rows
+      // the buckets' first slots and the scratch: a resize in the middle of a part goes on from its rows and hashes
       to.set(old.subarray(0, this.dAt));
     }
     // in one memory: upwards, highest first (the module comment says why)
@@ -267,20 +268,28 @@ export class ScanArena {
 
   /**
    * Add the scratch's rows (sorted by bucket, `start` set) of the part whose first bucket is
-   * `first`, from row `from`, to a table of `count` entries keyed in windows of `seconds`:
-   * the entries after. stopped(): the row the table filled at (-1: none; the caller resizes
-   * and goes on from there).
+   * `first`, from row `from`, to a table of `count` entries: the entries after. stopped():
+   * the row the table filled at (-1: none; the caller resizes and goes on from there).
    */
-  addHeld(first: number, from: number, count: number, seconds: number): number {
-    return this.ex.addHeld(SCRATCH_AT, this.wideAt(), START_AT, first, from, count, seconds);
+  addHeld(first: number, from: number, count: number): number {
+    return this.ex.addHeld(SCRATCH_AT, this.hashesAt(), this.wideAt(), START_AT, first, from, count);
   }
 
   stopped(): number {
     return this.ex.stopped();
   }
 
+  /** The hashes the last addHeld wrote of the scratch's rows (for the JavaScript loop that goes on after the table left the arena). */
+  get hashes(): Uint32Array {
+    return new Uint32Array(this.memory.buffer, this.hashesAt(), this.scratchRows);
+  }
+
+  private hashesAt(): number {
+    return SCRATCH_AT + this.scratchRows * ROW_BYTES;
+  }
+
   private wideAt(): number {
-    return align16(SCRATCH_AT + this.scratchRows * ROW_BYTES);
+    return align16(this.hashesAt() + this.scratchRows * HASH_BYTES);
   }
 
   takeFarProbes(): number {
@@ -343,7 +352,7 @@ export class ScanArena {
 
 // the held buffer's memory (HeldSorter): the bucket starts and fill (65 + 64 i32), each part's
 // fill (64 i32), the wide rows' number, the rows' buckets, the rows, a part's sorted rows, the
-// wide rows' counts and a part's, the sort's group counts,
+// wide rows' counts and a part's, a part's sorted hashes, the sort's group counts and hashes,
 // each bucket's held rows, the hold step's maps and stage
 const SORT_START_AT = 1024;
 const PART_FILL_AT = 1600;
@@ -381,6 +390,8 @@ export class HeldSorter {
   readonly wide: Float64Array;
   readonly wideFill: Uint32Array;
   readonly sortedWide: Float64Array;
+  /** the key hash of each row of `sorted` (sort) */
+  readonly sortedHash: Uint32Array;
   readonly start: Int32Array;
   /** rows held in each part (PendingRows.fill), written by the hold step too */
   readonly fill: Int32Array;
@@ -395,6 +406,7 @@ export class HeldSorter {
   private readonly sortedAt: number;
   private readonly wideAt: number;
   private readonly sortedWideAt: number;
+  private readonly sortedHashAt: number;
   private readonly sortTmpAt: number;
   private readonly bucketRowsAt: number;
   private readonly partCap: number;
@@ -409,8 +421,9 @@ export class HeldSorter {
     this.sortedAt = this.recAt + rows * ROW_BYTES;
     this.wideAt = align16(this.sortedAt + partCap * ROW_BYTES);
     this.sortedWideAt = this.wideAt + rows * WIDE_BYTES;
-    this.sortTmpAt = this.sortedWideAt + partCap * WIDE_BYTES;
-    this.bucketRowsAt = this.sortTmpAt + SORT_GROUPS * 4;
+    this.sortedHashAt = this.sortedWideAt + partCap * WIDE_BYTES;
+    this.sortTmpAt = this.sortedHashAt + partCap * HASH_BYTES;
+    this.bucketRowsAt = this.sortTmpAt + SORT_GROUPS * 4 + partCap * HASH_BYTES;
     const mapsAt = this.bucketRowsAt + SHARD_BUCKETS * 4;
     const stageAt = mapsAt + HOLD_MAP_CAP * 8;
     const v6At = align16(stageAt + STAGE_CAP * STAGE_RECORD_BYTES);
@@ -425,6 +438,7 @@ export class HeldSorter {
     this.wide = new Float64Array(b, this.wideAt, rows * 2);
     this.wideFill = new Uint32Array(b, WIDE_FILL_AT, 1);
     this.sortedWide = new Float64Array(b, this.sortedWideAt, partCap * 2);
+    this.sortedHash = new Uint32Array(b, this.sortedHashAt, partCap);
     this.rowsOfBucket = new Int32Array(b, this.bucketRowsAt, SHARD_BUCKETS);
     this.partCap = partCap;
     this.start = new Int32Array(b, SORT_START_AT, 65);
@@ -440,9 +454,9 @@ export class HeldSorter {
     this.ex.setHold(PART_FILL_AT, SORT_BUCKET_AT, this.recAt, partCap, this.wideAt, WIDE_FILL_AT, mapsAt, mapsAt + HOLD_MAP_CAP * 4, HOLD_MAP_CAP, stageAt, STAGE_CAP, windowSeconds, v6At, this.sortTmpAt);
   }
 
-  /** Rows base .. base + m sorted by bucket and key hash into `sorted` (scan-ingest.ts sortHeldPart), `start` set, the wide rows' counts into `sortedWide`: how many wide rows. */
+  /** Rows base .. base + m sorted by bucket and key hash into `sorted` (scan-ingest.ts sortHeldPart), their hashes into `sortedHash`, `start` set, the wide rows' counts into `sortedWide`: how many wide rows. */
   sort(base: number, m: number): number {
-    return this.ex.sortPart(SORT_BUCKET_AT, this.recAt, this.wideAt, base, m, heldSortBits(m), SORT_START_AT, this.sortedAt, this.sortedWideAt, this.sortTmpAt);
+    return this.ex.sortPart(SORT_BUCKET_AT, this.recAt, this.wideAt, base, m, heldSortBits(m), SORT_START_AT, this.sortedAt, this.sortedWideAt, this.sortedHashAt, this.sortTmpAt);
   }
 
   /**
