@@ -457,7 +457,6 @@ export function holdStaged(from: u32, n: u32): u32 {
   // end (the held records are then added at the same record as in JavaScript)
   let full = false;
   for (let p: u32 = 0; p < 64; p++) full |= load<u32>(hFill + (p << 2)) == hPartCap;
-  zeroAhead();
   while (i < n) {
     if (full) {
       holdStop = STOP_FULL;
@@ -525,30 +524,6 @@ export function holdStaged(from: u32, n: u32): u32 {
   holdCount = held;
   v6Count = v6;
   return i;
-}
-
-/** Rows of each part zeroed ahead of its fill (zeroAhead): a stage's share and more. */
-const ZERO_AHEAD: u32 = 256;
-/** each part's rows zeroed up to (row numbers from the part's first; in the sort's scratch past the run places, idle while holding: any value is safe) */
-const TOUCHED: usize = memory.data(256, 16);
-
-/**
- * Each part's next ZERO_AHEAD rows past its fill zeroed in one memory.fill (rows not held yet:
- * each is written whole when held), so that the hold's stores find their lines in cache
- * rather than each taking its line's first write (probe).
- */
-function zeroAhead(): void {
-  const touched = TOUCHED;
-  for (let p: u32 = 0; p < 64; p++) {
-    const f = load<u32>(hFill + (p << 2));
-    let from = load<u32>(touched + (p << 2));
-    if (from < f || from > hPartCap) from = f;
-    const want = f + ZERO_AHEAD < hPartCap ? f + ZERO_AHEAD : hPartCap;
-    if (want <= from + (ZERO_AHEAD >> 1)) continue;
-    const base = hRec + p * hPartCap * ROW_BYTES;
-    memory.fill(base + from * ROW_BYTES, 0, (want - from) * ROW_BYTES);
-    store<u32>(touched + (p << 2), want);
-  }
 }
 
 /** Records Placed.run places at a time. */
