@@ -261,9 +261,11 @@ export function bucketRows(bucket: u32, fill: u32, partCap: u32, out: u32): void
 }
 
 /**
- * rowHash of four rows at once, lane for lane the same u32 operations (i32x4): MurmurHash3's
- * rounds are a chain of multiplies a row, which the core overlapped little from one row to
- * the next (probe).
+ * rowHash of four rows at once, lane for lane the same u32 operations (i32x4), the rows'
+ * words transposed by shuffles: MurmurHash3's rounds are a chain of multiplies a row, which
+ * the core overlapped little from one row to the next. The sort 20.1-20.6 -> 18.0-18.6 ns a
+ * row (bench/probes/sort-part.mjs), 132-141 -> 118-130 ms a round of the 7 M bucket's held
+ * rows (bench/RESULTS.md, session 18 hold).
  */
 class Hash4 {
   /** mix (shared/hash.ts) of four lanes */
