@@ -260,6 +260,63 @@ export function bucketRows(bucket: u32, fill: u32, partCap: u32, out: u32): void
   }
 }
 
+/**
+ * rowHash of four rows at once, lane for lane the same u32 operations (i32x4), the rows'
+ * words transposed by shuffles: MurmurHash3's rounds are a chain of multiplies a row, which
+ * the core overlapped little from one row to the next. The sort 20.1-20.6 -> 18.0-18.6 ns a
+ * row (bench/probes/sort-part.mjs), 132-141 -> 118-130 ms a round of the 7 M bucket's held
+ * rows (bench/RESULTS.md, session 18 hold).
+ */
+class Hash4 {
+  /** mix (shared/hash.ts) of four lanes */
+  @inline
+  static mix(h: v128, k: v128): v128 {
+    k = i32x4.mul(k, i32x4.splat(0xcc9e2d51));
+    k = v128.or(i32x4.shl(k, 15), i32x4.shr_u(k, 17));
+    k = i32x4.mul(k, i32x4.splat(0x1b873593));
+    h = v128.xor(h, k);
+    h = v128.or(i32x4.shl(h, 13), i32x4.shr_u(h, 19));
+    return i32x4.add(i32x4.add(i32x4.shl(h, 2), h), i32x4.splat(0xe6546b64));
+  }
+
+  /** fmix32 of four lanes */
+  @inline
+  static fmix(h: v128): v128 {
+    h = v128.xor(h, i32x4.shr_u(h, 16));
+    h = i32x4.mul(h, i32x4.splat(0x85ebca6b));
+    h = v128.xor(h, i32x4.shr_u(h, 13));
+    h = i32x4.mul(h, i32x4.splat(0xc2b2ae35));
+    return v128.xor(h, i32x4.shr_u(h, 16));
+  }
+
+  /** The key hashes of the four held rows from `o` (40 bytes apart), lane i row i's. */
+  @inline
+  static rows(o: u32): v128 {
+    const a0 = v128.load(o);
+    const a1 = v128.load(o + ROW_BYTES);
+    const a2 = v128.load(o + 2 * ROW_BYTES);
+    const a3 = v128.load(o + 3 * ROW_BYTES);
+    // words 0-3 of the four rows transposed: lane i of kN is row i's word N
+    const t0 = v128.shuffle<i32>(a0, a1, 0, 4, 1, 5);
+    const t1 = v128.shuffle<i32>(a2, a3, 0, 4, 1, 5);
+    const t2 = v128.shuffle<i32>(a0, a1, 2, 6, 3, 7);
+    const t3 = v128.shuffle<i32>(a2, a3, 2, 6, 3, 7);
+    const b0 = v128.load(o, 16);
+    const b1 = v128.load(o + ROW_BYTES, 16);
+    const b2 = v128.load(o + 2 * ROW_BYTES, 16);
+    const b3 = v128.load(o + 3 * ROW_BYTES, 16);
+    const u0 = v128.shuffle<i32>(b0, b1, 0, 4, 1, 5);
+    const u1 = v128.shuffle<i32>(b2, b3, 0, 4, 1, 5);
+    let h = Hash4.mix(i32x4.splat(0x2545f491), v128.shuffle<i32>(t0, t1, 0, 1, 4, 5));
+    h = Hash4.mix(h, v128.shuffle<i32>(t0, t1, 2, 3, 6, 7));
+    h = Hash4.mix(h, v128.shuffle<i32>(t2, t3, 0, 1, 4, 5));
+    h = Hash4.mix(h, v128.shuffle<i32>(t2, t3, 2, 3, 6, 7));
+    h = Hash4.mix(h, v128.shuffle<i32>(u0, u1, 0, 1, 4, 5));
+    h = Hash4.mix(h, v128.and(v128.shuffle<i32>(u0, u1, 2, 3, 6, 7), i32x4.splat(KEY_RF)));
+    return Hash4.fmix(h);
+  }
+}
+
 /** keyHash (scan-core.ts hashKeys) of the held row at `o`. */
 function rowHash(o: u32): u32 {
   let h = mix(0x2545f491, load<u32>(o));
@@ -287,7 +344,9 @@ export function sortPart(bucket: u32, rec: u32, wide: u32, base: u32, m: u32, bi
   memory.fill(pos, 0, groups << 2);
   // group = (bucket & 63) << bits | the hash's top bits (two shifts: a shift by 32 is one by 0)
   const rest = 31 - bits;
-  for (let r: u32 = 0; r < m; r++) store<u32>(hashes + (r << 2), rowHash(rec + (base + r) * ROW_BYTES));
+  const m4 = m & ~3;
+  for (let r: u32 = 0; r < m4; r += 4) v128.store(hashes + (r << 2), Hash4.rows(rec + (base + r) * ROW_BYTES));
+  for (let r = m4; r < m; r++) store<u32>(hashes + (r << 2), rowHash(rec + (base + r) * ROW_BYTES));
   for (let r: u32 = 0; r < m; r++) {
     const h = load<u32>(hashes + (r << 2));
     const at = pos + (((((<u32>load<u16>(bucket + ((base + r) << 1))) & 63) << bits) | ((h >>> 1) >>> rest)) << 2);

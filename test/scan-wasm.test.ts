@@ -1,7 +1,9 @@
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { ScanTable } from '../dist/src/engine/scan-table.js';
-import { scanArena } from '../dist/src/engine/scan-wasm.js';
+import { heldSorter, scanArena } from '../dist/src/engine/scan-wasm.js';
+import { keyHash } from '../dist/src/engine/scan-core.js';
+import { HELD_WORDS, KEY_RF } from '../dist/src/engine/scan-layout.js';
 import { allocBatch } from '../dist/src/flow/batch.js';
 import { DEFAULT_THRESHOLDS } from '../dist/src/detect/rules.js';
 import type { FlowBatchData } from '../dist/src/flow/batch.js';
@@ -122,6 +124,24 @@ describe.skipIf(!built)('inbound table in WebAssembly (assembly/scan-held.ts)', 
       const wasmTable = fill(scanArena(), batches, shards, pendingRows);
       expect(wasmTable.arena).not.toBeNull();
       expect(contents(wasmTable)).toEqual(js);
+    }
+  });
+
+  it('sorts a part by the key hashes JavaScript makes (four rows at a time and the rest one by one)', () => {
+    const r = rng(11);
+    for (const m of [1, 3, 4, 5, 1002]) {
+      const s = heldSorter(64 * 1024, 1024, W)!;
+      for (let row = 0; row < m; row++) {
+        s.bucket[row] = r() & 63;
+        for (let w = 0; w < HELD_WORDS; w++) s.rec[row * HELD_WORDS + w] = w === 6 || w === 7 ? r() & 0xffff : r();
+      }
+      s.fill[0] = m;
+      expect(s.sort(0, m)).toBe(0);
+      for (let row = 0; row < m; row++) {
+        const o = row * HELD_WORDS;
+        const k = s.sorted;
+        expect(s.sortedHash[row]).toBe(keyHash(k[o]!, k[o + 1]!, k[o + 2]!, k[o + 3]!, k[o + 4]!, k[o + 5]! & KEY_RF) >>> 0);
+      }
     }
   });
 
