@@ -11,11 +11,12 @@
  * one plain file of any size at any worker count (tests).
  */
 import { fileURLToPath } from 'node:url';
-import { statSync, openSync, readSync, closeSync } from 'node:fs';
+import { statSync, openSync, readSync, closeSync, readdirSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
 import { packStrings, type FlowBatchData } from '../flow/batch.js';
 import { BatchRing, type BatchRingShared } from '../flow/batch-ring.js';
-import type { InputFile } from '../input/plan.js';
+import { formatByName, type InputFile } from '../input/plan.js';
 import { workerModule } from './inline-shard.js';
 import { INLINE_TEXT_BYTES } from './small-input.js';
 import { parsePoolShape } from './pool.js';
@@ -48,7 +49,33 @@ export function parseHereMayApply(
   if (setting === 'off' || opts.pipeline === 'fused' || opts.shardOp === 'convertAdd' || opts.inputs.length !== 1) return false;
   const oneParser = parsePoolShape(opts).threads === 1 || (opts.parseThreads === undefined && cores <= FEW_CORES);
   if (setting === 'always') return plainFileAbove(opts.inputs[0]!, 0);
-  return oneParser && plainFileAbove(opts.inputs[0]!, INLINE_TEXT_BYTES);
+  return oneParser && (plainFileAbove(opts.inputs[0]!, INLINE_TEXT_BYTES) || namedJsonFolder(opts.inputs[0]!));
+}
+
+/** The deepest a folder is walked to its first file (namedJsonFolder): Azure's blobs lie ~12 folders down. */
+const FIRST_FILE_DEPTH = 24;
+
+/**
+ * Whether `path` is a folder whose first file (the first entry of each folder, down to a
+ * file) is a plain JSON blob whose path names its format (plan.ts formatByName): a folder of
+ * GCP exports or Azure blobs, told before planning, which reads every name. Planning decides
+ * (parsesHereFits); a folder whose first file says otherwise keeps the early parse pool.
+ */
+function namedJsonFolder(path: string): boolean {
+  let dir = path;
+  try {
+    if (path === '-' || !statSync(path).isDirectory()) return false;
+    for (let depth = 0; depth < FIRST_FILE_DEPTH; depth++) {
+      const first = readdirSync(dir, { withFileTypes: true })[0];
+      if (!first) return false;
+      const full = join(dir, first.name);
+      if (first.isDirectory()) dir = full;
+      else return first.isFile() && !full.endsWith('.gz') && formatByName(full) !== null;
+    }
+  } catch {
+    return false; // planning reports it
+  }
+  return false;
 }
 
 /** The most cores on which a run at the default parse threads parses here at any worker count (parseHereMayApply). */
@@ -72,12 +99,15 @@ function plainFileAbove(path: string, bytes: number): boolean {
   }
 }
 
-/** Whether the planned files are read here: plain AWS text files alone (files in error aside). */
+/** The formats read here: AWS text, and the JSON blobs whose paths name their format (namedJsonFolder). */
+const HERE_FORMATS: ReadonlySet<string> = new Set(['aws-text', 'gcp', 'azure-nsg', 'azure-vnet']);
+
+/** Whether the planned files are read here: plain AWS text files or JSON blobs alone (files in error aside). */
 export function parsesHereFits(files: readonly InputFile[]): boolean {
   let any = false;
   for (const f of files) {
     if (f.error) continue;
-    if (f.open || f.gzip || f.format !== 'aws-text') return false;
+    if (f.open || f.gzip || !f.format || !HERE_FORMATS.has(f.format)) return false;
     any = true;
   }
   return any;
