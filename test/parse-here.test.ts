@@ -90,7 +90,7 @@ describe('the main thread parses one large plain AWS text file', () => {
     expect(parseHereMayApply({ ...opts, inputs: [big] } as never)).toBe(false);
     const aws = { path: plain, format: 'aws-text', gzip: false } as never;
     expect(parsesHereFits([aws])).toBe(true);
-    expect(parsesHereFits([{ path: plain, format: 'gcp', gzip: false } as never])).toBe(false);
+    expect(parsesHereFits([{ path: plain, format: 'netflow-v5', gzip: false } as never])).toBe(false);
     expect(parsesHereFits([{ path: gz, format: 'aws-text', gzip: true } as never])).toBe(false);
     expect(parsesHereFits([aws, { path: 'x', error: 'missing' } as never])).toBe(true);
     expect(parsesHereFits([])).toBe(false);
