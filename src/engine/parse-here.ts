@@ -1,14 +1,18 @@
 /**
- * A large plain AWS text file parsed in the engine's thread, its batches routed to the shard
- * threads as they fill: no parse thread (at one parse thread, or on a machine of two cores:
- * parseHereMayApply). On such a run the engine's thread only relays batches once it has
+ * A large plain AWS text file, or a folder of plain JSON blobs whose paths name their format
+ * (GCP exports, Azure PT1H.json), parsed in the engine's thread, its batches routed to the
+ * shard threads as they fill: no parse thread (at one parse thread, or on a machine of two
+ * cores: parseHereMayApply). Azure blobs alone, whose one shard is placed in the engine's
+ * thread (shard-place.ts), are parsed by that shard itself (Engine.shardHereParses). On such a run the engine's thread only relays batches once it has
  * planned, while a parse thread boots (Node's worker bootstrap 16-20 ms and its bundle ~8 ms
  * of CPU) on the cores the shard threads' boots need too: the first record was parsed ~100 ms
  * into the run, ~30 ms after planning (bench/RESULTS.md, session 16 firstread). Parsed here,
  * the first block is read right after planning, beside the shard threads' boots, and each
  * batch reaches its shard with one message instead of two (bench/RESULTS.md, session 17
- * textwall). FLOWSIEVE_PARSE_HERE=off keeps the parse threads (A/B runs); =always parses here
- * one plain file of any size at any worker count (tests).
+ * textwall). On the JSON blobs the parse thread's boot and its isolate's second compile of the
+ * readers' code are saved: GCP 0.965x CPU at one worker, Azure 0.85x (bench/RESULTS.md,
+ * session 18 jsonhere). FLOWSIEVE_PARSE_HERE=off keeps the parse threads (A/B runs); =always
+ * parses here one plain file of any size at any worker count (tests).
  */
 import { fileURLToPath } from 'node:url';
 import { statSync, openSync, readSync, closeSync, readdirSync } from 'node:fs';
@@ -34,7 +38,8 @@ type ParseHereFn = (
 /**
  * Whether these options may parse here (the engine then starts no parse thread until planning
  * says otherwise, and detect none early): one input, a plain (not gzip) file above the small
- * input's size (smaller ones are read fused in this thread, small-input.ts), and one parse
+ * input's size (smaller ones are read fused in this thread, small-input.ts) or a folder whose
+ * first file is a plain JSON blob its path names (namedJsonFolder), and one parse
  * thread asked for (one worker, or --parse-threads 1) or, at the default parse threads, no
  * more than FEW_CORES cores: there a second parse thread had no core of its own, and the
  * shards' adds take about the parse's CPU, so that one parser keeps the cores as busy (the
