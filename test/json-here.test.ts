@@ -58,7 +58,6 @@ function azureBlobs(): Array<[string, Buffer]> {
     [`${NSG}/h=12/PT1H.json`, nsg],
     [`${VNET}/h=01/PT1H.json`, fixture('azure-vnet-states.json')],
     [`${NSG}/h=13/PT1H.json`, fixture('azure-vnet-states.json')], // not what the name says
-    [`${NSG}/h=14/PT1H.json`, fixture('gcp-cases.ndjson')],
     [`${NSG}/h=15/PT1H.json`, Buffer.from('this is no flow log\n')],
     [`${NSG}/h=16/PT1H.json`, gzipSync(nsg)], // gzip, named plain
     [`${NSG}/h=17/PT1H.json`, fixture('azure-truncated.json')],
@@ -117,28 +116,30 @@ describe('the main thread parses a folder of named JSON blobs', () => {
   // sharded: these small folders are not read fused; small chunks: several tasks
   const common = { pipeline: 'sharded', chunkBytes: 4096, workers: 1 };
 
-  it('Azure blobs: the shard in the main thread parses them, with the parse thread results', async () => {
+  /** The run with a parse thread (FLOWSIEVE_PARSE_HERE=off), which the others must match: scans and rejects in it. */
+  async function viaThread(input: string) {
     process.env.FLOWSIEVE_PARSE_HERE = 'off';
-    const thread = await runDetect([azure], common);
+    const thread = await runDetect([input], common);
+    delete process.env.FLOWSIEVE_PARSE_HERE;
     expect(thread.parsedHere).toBe(false);
     expect(thread.scans.length).toBeGreaterThan(5);
     expect(thread.rejects.length).toBeGreaterThan(0);
+    return thread;
+  }
+
+  it('Azure blobs: the shard in the main thread parses them, with the parse thread results', async () => {
+    const thread = await viaThread(azure);
     expect(thread.files.filter((f: any) => f.error).length).toBeGreaterThan(1);
-    delete process.env.FLOWSIEVE_PARSE_HERE;
     for (const batchSize of [32768, 64]) {
       const here = await runDetect([azure], { ...common, batchSize });
       expect(here.parsedHere, `batch ${batchSize}`).toBe(true);
+      expect(here.shardParsed, `batch ${batchSize}`).toBeGreaterThan(0); // by the shard placed in this thread
       expect(canon(here), `batch ${batchSize}`).toBe(canon(thread));
     }
   });
 
   it('GCP exports: the main thread parses them (and the shard thread too), with the parse thread results', async () => {
-    process.env.FLOWSIEVE_PARSE_HERE = 'off';
-    const thread = await runDetect([gcp], common);
-    expect(thread.parsedHere).toBe(false);
-    expect(thread.scans.length).toBeGreaterThan(5);
-    expect(thread.rejects.length).toBeGreaterThan(0);
-    delete process.env.FLOWSIEVE_PARSE_HERE;
+    const thread = await viaThread(gcp);
     for (const [batchSize, shardParses] of [[32768, 'off'], [64, 'off'], [256, 'always']] as const) {
       process.env.FLOWSIEVE_SHARD_PARSES = shardParses;
       const here = await runDetect([gcp], { ...common, batchSize });
@@ -149,10 +150,7 @@ describe('the main thread parses a folder of named JSON blobs', () => {
   });
 
   it('both folders at once, at one parse thread and more workers', async () => {
-    process.env.FLOWSIEVE_PARSE_HERE = 'off';
-    const thread = await runDetect([dirname(azure)], common);
-    expect(thread.parsedHere).toBe(false);
-    delete process.env.FLOWSIEVE_PARSE_HERE;
+    const thread = await viaThread(dirname(azure));
     for (const workers of [1, 2, 3]) {
       const here = await runDetect([dirname(azure)], { ...common, workers, parseThreads: 1, batchSize: 256 });
       expect(here.parsedHere, `${workers} workers`).toBe(true);

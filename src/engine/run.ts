@@ -93,7 +93,7 @@ export class Engine {
   private readonly fusedWanted: boolean;
   /** How the last ingest was read (tests, the bench). */
   lastPipeline: 'fused' | 'sharded' | undefined;
-  /** Parse tasks the shard thread parsed in the last ingest (parsesInShard; tests). */
+  /** Parse tasks the shard parsed in the last ingest (parsesInShard, shardHereParses; tests). */
   lastShardParsed = 0;
   /** Parse tasks whose batches went to the shards by lanes in the last ingest (laneJob; tests). */
   lastLaneJobs = 0;
@@ -274,7 +274,7 @@ export class Engine {
     const jobs = planJobs(files, opts, this.shards, this.parseThreads, options.lateBefore ?? 0, false, shares)();
     const parsed = this.shardParsesAll
       ? // the shard in this thread parses every task, one at a time (runJob)
-        runWithConcurrency(jobs, 1, runJob)
+        runWithConcurrency(jobs, 1, (job) => this.inShard(job, runJob))
       : inShard
       ? // the large tasks taken in turn by the parse thread and the shard's, each as it ends one (runShared)
         runShared(jobs, [{ lanes: this.parseHere ? 1 : 2, run: runJob }, { lanes: 1, run: (job) => this.inShard(job, runJob) }])
