@@ -149,13 +149,16 @@ describe('the main thread parses a folder of named JSON blobs', () => {
     }
   });
 
-  it('both folders at once, at one parse thread and more workers', async () => {
+  it('both folders at once, at one parse thread and more workers; not at two parse threads', async () => {
     const thread = await viaThread(dirname(azure));
     for (const workers of [1, 2, 3]) {
       const here = await runDetect([dirname(azure)], { ...common, workers, parseThreads: 1, batchSize: 256 });
       expect(here.parsedHere, `${workers} workers`).toBe(true);
       expect(canon(here), `${workers} workers`).toBe(canon(thread));
     }
+    const two = await runDetect([dirname(azure)], { ...common, workers: 2 }); // two parse threads: they parse
+    expect(two.parsedHere).toBe(false);
+    expect(canon(two)).toBe(canon(thread));
   });
 
   it('applies to one folder whose first file is a plain blob its path names, planned as such alone', () => {
@@ -163,7 +166,9 @@ describe('the main thread parses a folder of named JSON blobs', () => {
     expect(parseHereMayApply(opts as never, 16)).toBe(true);
     expect(parseHereMayApply({ ...opts, inputs: [azure] } as never, 16)).toBe(true);
     expect(parseHereMayApply({ ...opts, inputs: [dirname(azure)] } as never, 16)).toBe(true);
-    expect(parseHereMayApply({ ...opts, workers: 2 } as never, 16)).toBe(false);
+    // at one parse thread only: not at the default parse threads of more workers, even on two cores
+    expect(parseHereMayApply({ ...opts, workers: 2 } as never, 2)).toBe(false);
+    expect(parseHereMayApply({ ...opts, workers: 2, parseThreads: 1 } as never, 2)).toBe(true);
     expect(parseHereMayApply({ ...opts, inputs: [gcp, azure] } as never, 16)).toBe(false);
     const other = tempDir('flowsieve-json-here-other-');
     writeBlobs(other, [['a/b/flows.json', fixture('gcp-cases.ndjson')]]); // a name that names no format
@@ -171,9 +176,11 @@ describe('the main thread parses a folder of named JSON blobs', () => {
     const gz = tempDir('flowsieve-json-here-gz-');
     writeBlobs(gz, [[`${GCP}/00:00:00_00:59:59_S0.json.gz`, gzipSync(fixture('gcp-cases.ndjson'))]]);
     expect(parseHereMayApply({ ...opts, inputs: [gz] } as never, 16)).toBe(false);
-    expect(parsesHereFits([{ path: 'x', format: 'gcp', gzip: false } as never])).toBe(true);
-    expect(parsesHereFits([{ path: 'x', format: 'azure-nsg', gzip: false } as never, { path: 'y', format: 'azure-vnet', gzip: false } as never])).toBe(true);
-    expect(parsesHereFits([{ path: 'x', format: 'gcp', gzip: true } as never])).toBe(false);
-    expect(parsesHereFits([{ path: 'x', format: 'gcp', gzip: false } as never, { path: 'y', format: 'netflow-v5', gzip: false } as never])).toBe(false);
+    const gcpFile = { path: 'x', format: 'gcp', gzip: false } as never;
+    expect(parsesHereFits([gcpFile], true)).toBe(true);
+    expect(parsesHereFits([gcpFile], false)).toBe(false); // more parse threads: they share the parse
+    expect(parsesHereFits([{ path: 'x', format: 'azure-nsg', gzip: false } as never, { path: 'y', format: 'azure-vnet', gzip: false } as never], true)).toBe(true);
+    expect(parsesHereFits([{ path: 'x', format: 'gcp', gzip: true } as never], true)).toBe(false);
+    expect(parsesHereFits([gcpFile, { path: 'y', format: 'netflow-v5', gzip: false } as never], true)).toBe(false);
   });
 });

@@ -309,7 +309,7 @@ export class Engine {
    */
   private parsesHere(files: InputFile[], wholeRun: boolean): ParseHere | null {
     const opts = this.opts;
-    if (!wholeRun || this.parsePoolStarted || !this.shardsInThreads || !parseHereMayApply(opts) || !parsesHereFits(files)) return null;
+    if (!wholeRun || this.parsePoolStarted || !this.shardsInThreads || !parseHereMayApply(opts) || !parsesHereFits(files, this.parseThreads === 1)) return null;
     this.ring ??= batchRingFor(this.shards, 1, this.inflightLimit, opts);
     return new ParseHere(this.ring, this.inflight, this.inflightLimit, (shard, batch) => this.route({ shard, batch }));
   }
@@ -323,7 +323,7 @@ export class Engine {
    * (bench/RESULTS.md, session 18 jsonhere).
    */
   private shardHereParses(files: InputFile[], wholeRun: boolean): boolean {
-    return wholeRun && !this.parsePoolStarted && !this.shardsInThreads && parseHereMayApply(this.opts) && parsesHereFits(files);
+    return wholeRun && !this.parsePoolStarted && !this.shardsInThreads && parseHereMayApply(this.opts) && parsesHereFits(files, this.parseThreads === 1);
   }
 
   /** A file planned from its name (InputFile.sniffInThread) planned from its head, as every file was before. */
