@@ -2,8 +2,9 @@
  * A large plain AWS text file, or a folder of plain JSON blobs whose paths name their format
  * (GCP exports, Azure PT1H.json), parsed in the engine's thread, its batches routed to the
  * shard threads as they fill: no parse thread (at one parse thread, or for the text file on a
- * machine of two cores: parseHereMayApply). Azure blobs alone, whose one shard is placed in the engine's
- * thread (shard-place.ts), are parsed by that shard itself (Engine.shardHereParses). On such a run the engine's thread only relays batches once it has
+ * machine of two cores: parseHereMayApply). Azure blobs alone, whose one shard is placed in
+ * the engine's thread (shard-place.ts), are parsed by that shard itself
+ * (Engine.shardHereParses). On such a run the engine's thread only relays batches once it has
  * planned, while a parse thread boots (Node's worker bootstrap 16-20 ms and its bundle ~8 ms
  * of CPU) on the cores the shard threads' boots need too: the first record was parsed ~100 ms
  * into the run, ~30 ms after planning (bench/RESULTS.md, session 16 firstread). Parsed here,
@@ -39,8 +40,8 @@ type ParseHereFn = (
  * Whether these options may parse here (the engine then starts no parse thread until planning
  * says otherwise, and detect none early): one input, a plain (not gzip) file above the small
  * input's size (smaller ones are read fused in this thread, small-input.ts), or at one parse
- * thread a folder whose first file is a plain JSON blob its path names (namedJsonFolder), and one parse
- * thread asked for (one worker, or --parse-threads 1) or, at the default parse threads, no
+ * thread a folder whose first file is a plain JSON blob its path names (namedJsonFolder);
+ * and one parse thread asked for (one worker, or --parse-threads 1) or, at the default parse threads, no
  * more than FEW_CORES cores: there a second parse thread had no core of its own, and the
  * shards' adds take about the parse's CPU, so that one parser keeps the cores as busy (the
  * 224 MB file at 2 workers: 0.90x wall, 0.88x CPU; bench/RESULTS.md, session 17 textwall).
