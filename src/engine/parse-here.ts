@@ -38,13 +38,15 @@ type ParseHereFn = (
 
 /**
  * Whether these options may parse here (the engine then starts no parse thread until planning
- * says otherwise, and detect none early): one input, a plain (not gzip) file above the small
- * input's size (smaller ones are read fused in this thread, small-input.ts), or at one parse
- * thread a folder whose first file is a plain JSON blob its path names (namedJsonFolder);
- * and one parse thread asked for (one worker, or --parse-threads 1) or, at the default parse threads, no
- * more than FEW_CORES cores: there a second parse thread had no core of its own, and the
- * shards' adds take about the parse's CPU, so that one parser keeps the cores as busy (the
- * 224 MB file at 2 workers: 0.90x wall, 0.88x CPU; bench/RESULTS.md, session 17 textwall).
+ * says otherwise, and detect none early): one input, and either
+ * - a plain (not gzip) file above the small input's size (smaller ones are read fused in this
+ *   thread, small-input.ts), at one parse thread asked for (one worker, or --parse-threads 1)
+ *   or, at the default parse threads, on no more than FEW_CORES cores: there a second parse
+ *   thread had no core of its own, and the shards' adds take about the parse's CPU, so that
+ *   one parser keeps the cores as busy (the 224 MB file at 2 workers: 0.90x wall, 0.88x CPU;
+ *   bench/RESULTS.md, session 17 textwall); or
+ * - at one parse thread, a folder whose first file is a plain JSON blob its path names
+ *   (namedJsonFolder; JSON_HERE_FORMATS says why not at more).
  * Planning decides (parsesHereFits). `cores`: the machine's (tests).
  */
 export function parseHereMayApply(
