@@ -89,10 +89,10 @@ describe('the main thread parses one large plain AWS text file', () => {
     process.env.FLOWSIEVE_PARSE_HERE = 'off';
     expect(parseHereMayApply({ ...opts, inputs: [big] } as never)).toBe(false);
     const aws = { path: plain, format: 'aws-text', gzip: false } as never;
-    expect(parsesHereFits([aws])).toBe(true);
-    expect(parsesHereFits([{ path: plain, format: 'gcp', gzip: false } as never])).toBe(false);
-    expect(parsesHereFits([{ path: gz, format: 'aws-text', gzip: true } as never])).toBe(false);
-    expect(parsesHereFits([aws, { path: 'x', error: 'missing' } as never])).toBe(true);
-    expect(parsesHereFits([])).toBe(false);
+    expect(parsesHereFits([aws], false)).toBe(true);
+    expect(parsesHereFits([{ path: plain, format: 'netflow-v5', gzip: false } as never], true)).toBe(false);
+    expect(parsesHereFits([{ path: gz, format: 'aws-text', gzip: true } as never], true)).toBe(false);
+    expect(parsesHereFits([aws, { path: 'x', error: 'missing' } as never], false)).toBe(true);
+    expect(parsesHereFits([], true)).toBe(false);
   });
 });

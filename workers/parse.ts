@@ -245,6 +245,7 @@ async function fileResults(task: ParseInput, sink: FlowSink): Promise<ParseResul
     const r = emptyResult(one.fileIndex, 0, sink.counters, []);
     await parseInto(one, sink, r);
     results.push(fileEnd(sink, r));
+    if (pausing) await pausing(); // parsed in the engine's thread: its event loop turns between files
   }
   return results;
 }

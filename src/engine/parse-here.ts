@@ -1,21 +1,27 @@
 /**
- * A large plain AWS text file parsed in the engine's thread, its batches routed to the shard
- * threads as they fill: no parse thread (at one parse thread, or on a machine of two cores:
- * parseHereMayApply). On such a run the engine's thread only relays batches once it has
+ * A large plain AWS text file, or a folder of plain JSON blobs whose paths name their format
+ * (GCP exports, Azure PT1H.json), parsed in the engine's thread, its batches routed to the
+ * shard threads as they fill: no parse thread (at one parse thread, or for the text file on a
+ * machine of two cores: parseHereMayApply). Azure blobs alone, whose one shard is placed in
+ * the engine's thread (shard-place.ts), are parsed by that shard itself
+ * (Engine.shardHereParses). On such a run the engine's thread only relays batches once it has
  * planned, while a parse thread boots (Node's worker bootstrap 16-20 ms and its bundle ~8 ms
  * of CPU) on the cores the shard threads' boots need too: the first record was parsed ~100 ms
  * into the run, ~30 ms after planning (bench/RESULTS.md, session 16 firstread). Parsed here,
  * the first block is read right after planning, beside the shard threads' boots, and each
  * batch reaches its shard with one message instead of two (bench/RESULTS.md, session 17
- * textwall). FLOWSIEVE_PARSE_HERE=off keeps the parse threads (A/B runs); =always parses here
- * one plain file of any size at any worker count (tests).
+ * textwall). On the JSON blobs the parse thread's boot and its isolate's second compile of the
+ * readers' code are saved: GCP 0.965x CPU at one worker, Azure 0.85x (bench/RESULTS.md,
+ * session 18 jsonhere). FLOWSIEVE_PARSE_HERE=off keeps the parse threads (A/B runs); =always
+ * parses here one plain file of any size at any worker count (tests; JSON at one parse thread).
  */
 import { fileURLToPath } from 'node:url';
-import { statSync, openSync, readSync, closeSync } from 'node:fs';
+import { statSync, openSync, readSync, closeSync, readdirSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
 import { packStrings, type FlowBatchData } from '../flow/batch.js';
 import { BatchRing, type BatchRingShared } from '../flow/batch-ring.js';
-import type { InputFile } from '../input/plan.js';
+import { formatByName, type InputFile } from '../input/plan.js';
 import { workerModule } from './inline-shard.js';
 import { INLINE_TEXT_BYTES } from './small-input.js';
 import { parsePoolShape } from './pool.js';
@@ -32,12 +38,15 @@ type ParseHereFn = (
 
 /**
  * Whether these options may parse here (the engine then starts no parse thread until planning
- * says otherwise, and detect none early): one input, a plain (not gzip) file above the small
- * input's size (smaller ones are read fused in this thread, small-input.ts), and one parse
- * thread asked for (one worker, or --parse-threads 1) or, at the default parse threads, no
- * more than FEW_CORES cores: there a second parse thread had no core of its own, and the
- * shards' adds take about the parse's CPU, so that one parser keeps the cores as busy (the
- * 224 MB file at 2 workers: 0.90x wall, 0.88x CPU; bench/RESULTS.md, session 17 textwall).
+ * says otherwise, and detect none early): one input, and either
+ * - a plain (not gzip) file above the small input's size (smaller ones are read fused in this
+ *   thread, small-input.ts), at one parse thread asked for (one worker, or --parse-threads 1)
+ *   or, at the default parse threads, on no more than FEW_CORES cores: there a second parse
+ *   thread had no core of its own, and the shards' adds take about the parse's CPU, so that
+ *   one parser keeps the cores as busy (the 224 MB file at 2 workers: 0.90x wall, 0.88x CPU;
+ *   bench/RESULTS.md, session 17 textwall); or
+ * - at one parse thread, a folder whose first file is a plain JSON blob its path names
+ *   (namedJsonFolder; JSON_HERE_FORMATS says why not at more).
  * Planning decides (parsesHereFits). `cores`: the machine's (tests).
  */
 export function parseHereMayApply(
@@ -46,9 +55,36 @@ export function parseHereMayApply(
 ): boolean {
   const setting = process.env.FLOWSIEVE_PARSE_HERE;
   if (setting === 'off' || opts.pipeline === 'fused' || opts.shardOp === 'convertAdd' || opts.inputs.length !== 1) return false;
-  const oneParser = parsePoolShape(opts).threads === 1 || (opts.parseThreads === undefined && cores <= FEW_CORES);
+  const oneThread = parsePoolShape(opts).threads === 1;
+  const oneParser = oneThread || (opts.parseThreads === undefined && cores <= FEW_CORES);
   if (setting === 'always') return plainFileAbove(opts.inputs[0]!, 0);
-  return oneParser && plainFileAbove(opts.inputs[0]!, INLINE_TEXT_BYTES);
+  return (oneParser && plainFileAbove(opts.inputs[0]!, INLINE_TEXT_BYTES)) || (oneThread && namedJsonFolder(opts.inputs[0]!));
+}
+
+/** The deepest a folder is walked to its first file (namedJsonFolder): Azure's blobs lie ~12 folders down. */
+const FIRST_FILE_DEPTH = 24;
+
+/**
+ * Whether `path` is a folder whose first file (the first entry of each folder, down to a
+ * file) is a plain JSON blob whose path names its format (plan.ts formatByName): a folder of
+ * GCP exports or Azure blobs, told before planning, which reads every name. Planning decides
+ * (parsesHereFits); a folder whose first file says otherwise keeps the early parse pool.
+ */
+function namedJsonFolder(path: string): boolean {
+  let dir = path;
+  try {
+    if (path === '-' || !statSync(path).isDirectory()) return false;
+    for (let depth = 0; depth < FIRST_FILE_DEPTH; depth++) {
+      const first = readdirSync(dir, { withFileTypes: true })[0];
+      if (!first) return false;
+      const full = join(dir, first.name);
+      if (first.isDirectory()) dir = full;
+      else return first.isFile() && !full.endsWith('.gz') && formatByName(full) !== null;
+    }
+  } catch {
+    return false; // planning reports it
+  }
+  return false;
 }
 
 /** The most cores on which a run at the default parse threads parses here at any worker count (parseHereMayApply). */
@@ -72,12 +108,23 @@ function plainFileAbove(path: string, bytes: number): boolean {
   }
 }
 
-/** Whether the planned files are read here: plain AWS text files alone (files in error aside). */
-export function parsesHereFits(files: readonly InputFile[]): boolean {
+/**
+ * The JSON formats read here, at one parse thread only (`oneThread`): their parse is most of a
+ * run's CPU (the adds are light), so a lone parser in this thread is the run's critical path
+ * where two parse threads would share it (at two workers on two cores this thread ran 0.6x
+ * of the GCP run's CPU: bench/RESULTS.md, session 18 jsonhere).
+ */
+const JSON_HERE_FORMATS: ReadonlySet<string> = new Set(['gcp', 'azure-nsg', 'azure-vnet']);
+
+/**
+ * Whether the planned files are read here: plain AWS text files alone, or at one parse thread
+ * (`oneThread`) plain AWS text files and JSON blobs of JSON_HERE_FORMATS (files in error aside).
+ */
+export function parsesHereFits(files: readonly InputFile[], oneThread: boolean): boolean {
   let any = false;
   for (const f of files) {
     if (f.error) continue;
-    if (f.open || f.gzip || f.format !== 'aws-text') return false;
+    if (f.open || f.gzip || !f.format || (f.format !== 'aws-text' && !(oneThread && JSON_HERE_FORMATS.has(f.format)))) return false;
     any = true;
   }
   return any;

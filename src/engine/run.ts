@@ -110,13 +110,13 @@ export class Engine {
   private readonly fusedWanted: boolean;
   /** How the last ingest was read (tests, the bench). */
   lastPipeline: 'fused' | 'sharded' | undefined;
-  /** Parse tasks the shard thread parsed in the last ingest (parsesInShard; tests). */
+  /** Parse tasks the shard parsed in the last ingest (parsesInShard, shardHereParses; tests). */
   lastShardParsed = 0;
   /** Parse tasks whose batches went to the shards by lanes in the last ingest (laneJob; tests). */
   lastLaneJobs = 0;
   /** Whether this thread parsed the last ingest (parse-here.ts; tests). */
   get lastParsedHere(): boolean {
-    return this.parseHere !== null;
+    return this.parseHere !== null || this.shardParsesAll;
   }
   private readonly shardPools: ShardPool[];
   /** ParseTask.inflight: [INFLIGHT] batches in flight, [LANE_FAILED], [RUN_STOPPED] (engine/types.ts) */
@@ -137,6 +137,8 @@ export class Engine {
   private ring: BatchRingShared | undefined;
   /** The last ingest's parse in this thread (parse-here.ts); null: its parse threads parse. */
   private parseHere: ParseHere | null = null;
+  /** Whether the shard placed in this thread parsed every task of the last ingest (shardHereParses). */
+  private shardParsesAll = false;
 
   /** This engine's part of its spill files' names (removed on close). */
   private readonly owner = `e${(++engines).toString(36)}`;
@@ -236,7 +238,7 @@ export class Engine {
     let flushes = 0;
     const flushAlways = shares.length > 0 && earlyFlushesNamed();
     const runJob = async (job: Job, thread = -1): Promise<void> => {
-      const result = thread >= 0 ? await this.fusedJob(job, thread) : thread === IN_SHARD ? await this.fusedJob(job, 0, 'fusedParseHere') : this.parseHere ? await this.parseHereJob(job, this.parseHere) : await this.parseJob(job);
+      const result = thread >= 0 ? await this.fusedJob(job, thread) : thread === IN_SHARD || this.shardParsesAll ? await this.fusedJob(job, 0, 'fusedParseHere') : this.parseHere ? await this.parseHereJob(job, this.parseHere) : await this.parseJob(job);
       if (result.packedFiles) fileRows.add(result.packedFiles, (i) => handedBack.add(i));
       else {
         for (const r of result.files ?? [result]) if (r.replan) handedBack.add(r.fileIndex);
@@ -276,7 +278,8 @@ export class Engine {
       return collectReports(files, chunkResults, fileRows, opts.maxRejects, new Map());
     }
     this.parseHere = this.parsesHere(files, options.wholeRun === true);
-    if (!this.parseHere) void this.parsePool; // an ingest read sharded after all (fusedWanted, parseHereMayApply): the parse threads now
+    this.shardParsesAll = !this.parseHere && this.shardHereParses(files, options.wholeRun === true);
+    if (!this.parseHere && !this.shardParsesAll) void this.parsePool; // an ingest read sharded after all (fusedWanted, parseHereMayApply): the parse threads now
     // replay files go straight to the shard workers, alongside the parse jobs of the others
     const replayed = replayInputs(files, this.shardPools, {
       shards: this.shards, windowSeconds: opts.windowSeconds, partition: opts.partition, lateBefore: options.lateBefore, range: opts.timeRange,
@@ -287,9 +290,12 @@ export class Engine {
     replayed.catch(() => {}); // awaited below; a failure must not go unhandled meanwhile
     const inShard = this.parsesInShard(files);
     const jobs = planJobs(files, opts, this.shards, this.parseThreads, options.lateBefore ?? 0, false, shares)();
-    const parsed = inShard
+    const parsed = this.shardParsesAll
+      ? // the shard in this thread parses every task, one at a time (runJob)
+        runWithConcurrency(jobs, 1, (job) => this.inShard(job, runJob))
+      : inShard
       ? // the large tasks taken in turn by the parse thread and the shard's, each as it ends one (runShared)
-        runShared(jobs, [{ lanes: 2, run: runJob }, { lanes: 1, run: (job) => this.inShard(job, runJob) }])
+        runShared(jobs, [{ lanes: this.parseHere ? 1 : 2, run: runJob }, { lanes: 1, run: (job) => this.inShard(job, runJob) }])
       : // several tasks in flight per thread: small files are latency-bound, not CPU-bound
         runWithConcurrency(jobs, 4 * this.parseThreads + 2, runJob);
     await Promise.all([this.memoryConfigured, parsed]); // the limits' failure fails the run, as before
@@ -321,9 +327,21 @@ export class Engine {
    */
   private parsesHere(files: InputFile[], wholeRun: boolean): ParseHere | null {
     const opts = this.opts;
-    if (!wholeRun || this.parsePoolStarted || !this.shardsInThreads || !parseHereMayApply(opts) || !parsesHereFits(files)) return null;
+    if (!wholeRun || this.parsePoolStarted || !this.shardsInThreads || !parseHereMayApply(opts) || !parsesHereFits(files, this.parseThreads === 1)) return null;
     this.ring ??= batchRingFor(this.shards, 1, this.inflightLimit, opts);
     return new ParseHere(this.ring, this.inflight, this.inflightLimit, (shard, batch) => this.route({ shard, batch }));
+  }
+
+  /**
+   * Whether the lone shard, placed in this thread (shard-place.ts: Azure blobs alone), parses
+   * every task of this ingest itself ('fusedParseHere', as the shard thread parses GCP tasks:
+   * parsesInShard): where parse-here.ts applies, in place of a parse thread whose every batch
+   * this thread would add. One thread and one isolate then read, parse and add: no parse
+   * thread's boot, no second compile of the reader's code, no batch handed over
+   * (bench/RESULTS.md, session 18 jsonhere).
+   */
+  private shardHereParses(files: InputFile[], wholeRun: boolean): boolean {
+    return wholeRun && !this.parsePoolStarted && !this.shardsInThreads && parseHereMayApply(this.opts) && parsesHereFits(files, this.parseThreads === 1);
   }
 
   /** A file planned from its name (InputFile.sniffInThread) planned from its head, as every file was before. */

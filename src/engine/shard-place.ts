@@ -4,7 +4,9 @@
  * the one parse thread is the run and the shard's adds are light (~a sixth of its time): the
  * engine's thread, which relays every batch anyway, adds them for less CPU than a second
  * worker isolate that boots, loads the shard's code and compiles it again (bench/RESULTS.md,
- * session 16 jsoninline). Elsewhere the shard keeps its thread: GCP's shard thread parses
+ * session 16 jsoninline); where parse-here.ts applies, that shard parses the blobs too, with
+ * no parse thread at all (Engine.shardHereParses: bench/RESULTS.md, session 18 jsonhere).
+ * Elsewhere the shard keeps its thread: GCP's shard thread parses
  * too (Engine.parsesInShard), AWS text and gzip give the shard half the run's work.
  */
 import type { InputFile } from '../input/plan.js';
