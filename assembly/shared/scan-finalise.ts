@@ -63,6 +63,15 @@ let endpointsAt: u32 = 0;
 let tmpAt: u32 = 0; // the sorts' other buffer, 16 bytes each
 let minTuples: u32 = 1;
 let minEndpoints: u32 = 0;
+// the rules (src/detect/rules.ts failedConditions) of the keys written: every key of
+// minEndpoints endpoints (keepAll: near misses asked for, or no rules given), else scans only
+let keepAll = true;
+let minAccounts: f64 = 0;
+let minRegions: f64 = 0;
+let minClouds: f64 = 0;
+let maxCvPackets: f64 = 0;
+let maxCvBytes: f64 = 0;
+let maxCvFlows: f64 = 0;
 /** keys a bucket() call wrote */
 let written: u32 = 0;
 
@@ -88,6 +97,24 @@ export function setLayout(u: u32, d: u32, start: u32, order: u32, at: u32, entri
   tmpAt = endpointsAt + entries * ENDPOINT_BYTES;
   minTuples = tuples;
   minEndpoints = endpoints;
+  keepAll = true;
+}
+
+/**
+ * Only scans written from now on: keys that pass every rule (src/detect/rules.ts
+ * failedConditions, the same compares on the same f64 values; endpoints >= minEndpoints
+ * holds for every key written). A key is dropped at its first failed rule, before the
+ * features that rule does not need (on the 7 M-record bucket 708 of the 11,730 such keys
+ * are scans; the others fail on the packets' or bytes' CV), and JavaScript makes nothing of it.
+ */
+export function scansOnly(accounts: f64, regions: f64, clouds: f64, cvPackets: f64, cvBytes: f64, cvFlows: f64): void {
+  keepAll = false;
+  minAccounts = accounts;
+  minRegions = regions;
+  minClouds = clouds;
+  maxCvPackets = cvPackets;
+  maxCvBytes = cvBytes;
+  maxCvFlows = cvFlows;
 }
 
 /** Bytes setLayout takes from `at` for a scratch of `entries`. */
@@ -335,12 +362,22 @@ function foldKey(list: u32, m: u32, endpoints: u32): u32 {
     j = q;
   }
   if (n < minEndpoints) return endpoints; // neither a scan nor a near miss: nothing written
+  const cloudCount = popcnt<u32>(clouds);
+  // the rules' compares as failedConditions makes them (`!(cv <= max)`: a NaN fails), each as soon as its feature is known
+  if (!keepAll && (<f64>accounts < minAccounts || <f64>cloudCount < minClouds)) return endpoints;
+  const cvP = nP == 0 ? 0 : cv(pvAt, nP);
+  if (!keepAll && nP != 0 && !(cvP <= maxCvPackets)) return endpoints;
+  const cvB = nB == 0 ? 0 : cv(bvAt, nB);
+  if (!keepAll && nB != 0 && !(cvB <= maxCvBytes)) return endpoints;
+  const cvF = cv(fvAt, n);
+  if (!keepAll && !(cvF <= maxCvFlows)) return endpoints;
   sortU32(regionAt, m);
   let regions: u32 = 0;
   for (let j: u32 = 0; j < m; j++) if (j == 0 || load<u32>(regionAt + (j << 2)) != load<u32>(regionAt + ((j - 1) << 2))) regions++;
+  if (!keepAll && <f64>regions < minRegions) return endpoints;
   store<u32>(k, load<u32>(list)); // the key's first entry
   store<u32>(k, n, 4);
-  store<u32>(k, popcnt<u32>(clouds), 8);
+  store<u32>(k, cloudCount, 8);
   store<u32>(k, accounts, 12);
   store<u32>(k, regions, 16);
   store<u32>(k, nP, 20);
@@ -351,9 +388,9 @@ function foldKey(list: u32, m: u32, endpoints: u32): u32 {
   store<f64>(k, flows, 40);
   store<f64>(k, packets, 48);
   store<f64>(k, bytes, 56);
-  store<f64>(k, nP == 0 ? 0 : cv(pvAt, nP), 64);
-  store<f64>(k, nB == 0 ? 0 : cv(bvAt, nB), 72);
-  store<f64>(k, cv(fvAt, n), 80);
+  store<f64>(k, cvP, 64);
+  store<f64>(k, cvB, 72);
+  store<f64>(k, cvF, 80);
   written++;
   return endpoints + n;
 }
