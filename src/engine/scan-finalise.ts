@@ -18,7 +18,7 @@ import { fmix32, mix, SHARD_BUCKETS } from '../flow/hash.js';
 import type { ScanCore } from './scan-core.js';
 import * as layout from './scan-layout.js';
 import { nextPow2 } from './scan-layout.js';
-import type { EndpointDay, FinalizeOptions, FinalizeResult, KeyVerdict } from './verdict.js';
+import type { FinalizeOptions, FinalizeResult, KeyVerdict } from './verdict.js';
 import { coefficientOfVariation, failedConditions, type KeyFeatures } from '../detect/rules.js';
 import { formatAddress } from '../net/address.js';
 import {
