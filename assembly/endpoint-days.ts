@@ -61,7 +61,7 @@ function align8(x: u32): u32 {
   return (x + 7) & ~7;
 }
 
-/** Lays the arrays out from `at` (zeroed memory); the rows and the scans are JavaScript's to copy to rowsAddress() and scansAddress(). */
+/** Lays the arrays out from `at` (zeroed memory); the rows and the scans are JavaScript's to copy (addresses). */
 export function setLayout(at: u32, rows: u32, scans: u32): void {
   rowsAt = at;
   scansAt = rowsAt + rows * ROW_BYTES;
@@ -79,14 +79,6 @@ export function setLayout(at: u32, rows: u32, scans: u32): void {
   tmpAt = align8(scannersAt + rows * 4);
   days = 0;
   triples = 0;
-}
-
-export function rowsAddress(): u32 {
-  return rowsAt;
-}
-
-export function scansAddress(): u32 {
-  return scansAt;
 }
 
 /**
@@ -219,31 +211,19 @@ function sortRange<T>(base: u32, a: u32, b: u32): void {
   }
 }
 
-// where JavaScript reads the results (views over the memory)
-export function keysAddress(): u32 {
-  return keysAt;
-}
-
-export function entriesAddress(): u32 {
-  return entryAt;
-}
-
-export function startsAddress(): u32 {
-  return startAt;
-}
-
-export function portEndsAddress(): u32 {
-  return fillAt;
-}
-
-export function sourcesAddress(): u32 {
-  return srcsAt;
-}
-
-export function portsAddress(): u32 {
-  return portsAt;
-}
-
-export function scannersAddress(): u32 {
-  return scannersAt;
+/**
+ * Where the arrays lie, nine u32 at `out` (src/engine/endpoint-days-wasm.ts reads them): the rows,
+ * the scans, the endpoint-days' keys and entries, the starts, the ports' ends, the sources,
+ * the ports and the scanners.
+ */
+export function addresses(out: u32): void {
+  store<u32>(out, rowsAt);
+  store<u32>(out, scansAt, 4);
+  store<u32>(out, keysAt, 8);
+  store<u32>(out, entryAt, 12);
+  store<u32>(out, startAt, 16);
+  store<u32>(out, fillAt, 20);
+  store<u32>(out, srcsAt, 24);
+  store<u32>(out, portsAt, 28);
+  store<u32>(out, scannersAt, 32);
 }

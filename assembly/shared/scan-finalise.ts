@@ -65,15 +65,19 @@ let endpointsAt: u32 = 0;
 let tmpAt: u32 = 0; // the sorts' other buffer, 16 bytes each
 let minTuples: u32 = 1;
 let minEndpoints: u32 = 0;
-// the rules (src/detect/rules.ts failedConditions) of the keys written: every key of
-// minEndpoints endpoints (keepAll: near misses asked for, or no rules given), else scans only
-let keepAll = true;
-let minAccounts: f64 = 0;
-let minRegions: f64 = 0;
-let minClouds: f64 = 0;
-let maxCvPackets: f64 = 0;
-let maxCvBytes: f64 = 0;
-let maxCvFlows: f64 = 0;
+/**
+ * The rules (src/detect/rules.ts failedConditions) of the keys written: every key of
+ * minEndpoints endpoints (keepAll: near misses asked for, or no rules given), else scans only.
+ */
+class Rules {
+  static keepAll: bool = true;
+  static minAccounts: f64 = 0;
+  static minRegions: f64 = 0;
+  static minClouds: f64 = 0;
+  static maxCvPackets: f64 = 0;
+  static maxCvBytes: f64 = 0;
+  static maxCvFlows: f64 = 0;
+}
 /** keys a bucket() call wrote */
 let written: u32 = 0;
 
@@ -99,7 +103,7 @@ export function setLayout(u: u32, d: u32, start: u32, order: u32, at: u32, entri
   tmpAt = endpointsAt + entries * ENDPOINT_BYTES;
   minTuples = tuples;
   minEndpoints = endpoints;
-  keepAll = true;
+  Rules.keepAll = true;
 }
 
 /**
@@ -110,13 +114,13 @@ export function setLayout(u: u32, d: u32, start: u32, order: u32, at: u32, entri
  * are scans; the others fail on the packets' or bytes' CV), and JavaScript makes nothing of it.
  */
 export function scansOnly(accounts: f64, regions: f64, clouds: f64, cvPackets: f64, cvBytes: f64, cvFlows: f64): void {
-  keepAll = false;
-  minAccounts = accounts;
-  minRegions = regions;
-  minClouds = clouds;
-  maxCvPackets = cvPackets;
-  maxCvBytes = cvBytes;
-  maxCvFlows = cvFlows;
+  Rules.keepAll = false;
+  Rules.minAccounts = accounts;
+  Rules.minRegions = regions;
+  Rules.minClouds = clouds;
+  Rules.maxCvPackets = cvPackets;
+  Rules.maxCvBytes = cvBytes;
+  Rules.maxCvFlows = cvFlows;
 }
 
 /** Bytes setLayout takes from `at` for a scratch of `entries`. */
@@ -366,17 +370,18 @@ function foldKey(list: u32, m: u32, endpoints: u32): u32 {
   if (n < minEndpoints) return endpoints; // neither a scan nor a near miss: nothing written
   const cloudCount = popcnt<u32>(clouds);
   // the rules' compares as failedConditions makes them (`!(cv <= max)`: a NaN fails), each as soon as its feature is known
-  if (!keepAll && (<f64>accounts < minAccounts || <f64>cloudCount < minClouds)) return endpoints;
+  const all = Rules.keepAll;
+  if (!all && (<f64>accounts < Rules.minAccounts || <f64>cloudCount < Rules.minClouds)) return endpoints;
   const cvP = nP == 0 ? 0 : cv(pvAt, nP);
-  if (!keepAll && nP != 0 && !(cvP <= maxCvPackets)) return endpoints;
+  if (!all && nP != 0 && !(cvP <= Rules.maxCvPackets)) return endpoints;
   const cvB = nB == 0 ? 0 : cv(bvAt, nB);
-  if (!keepAll && nB != 0 && !(cvB <= maxCvBytes)) return endpoints;
+  if (!all && nB != 0 && !(cvB <= Rules.maxCvBytes)) return endpoints;
   const cvF = cv(fvAt, n);
-  if (!keepAll && !(cvF <= maxCvFlows)) return endpoints;
+  if (!all && !(cvF <= Rules.maxCvFlows)) return endpoints;
   sortU32(regionAt, m);
   let regions: u32 = 0;
   for (let j: u32 = 0; j < m; j++) if (j == 0 || load<u32>(regionAt + (j << 2)) != load<u32>(regionAt + ((j - 1) << 2))) regions++;
-  if (!keepAll && <f64>regions < minRegions) return endpoints;
+  if (!all && <f64>regions < Rules.minRegions) return endpoints;
   store<u32>(k, load<u32>(list)); // the key's first entry
   store<u32>(k, n, 4);
   store<u32>(k, cloudCount, 8);

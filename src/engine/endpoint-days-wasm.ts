@@ -23,26 +23,32 @@ import type { EndpointDay } from './verdict.js';
 interface DaysExports {
   layoutBytes(rows: number, scans: number): number;
   setLayout(at: number, rows: number, scans: number): void;
-  rowsAddress(): number;
-  scansAddress(): number;
   addScans(from: number, to: number, row: number): number;
   dayCount(): number;
   countDays(from: number, to: number): void;
   dayStarts(): void;
   placeScans(from: number, to: number, triple: number): number;
   distinctDays(from: number, to: number): void;
-  keysAddress(): number;
-  entriesAddress(): number;
-  startsAddress(): number;
-  portEndsAddress(): number;
-  sourcesAddress(): number;
-  portsAddress(): number;
-  scannersAddress(): number;
+  addresses(out: number): void;
+}
+
+/** The nine addresses `addresses` writes, in its order. */
+const enum At {
+  rows,
+  scans,
+  keys,
+  entries,
+  starts,
+  portEnds,
+  sources,
+  ports,
+  scanners,
 }
 
 const PAGE = 65536;
-/** the module's own data lies below this */
+/** the module's own data lies below this; the addresses just below it */
 const BASE = 4096;
+const ADDRESSES = BASE - 64;
 /** rows (triples) the module takes at most: ~104 bytes each laid out, well inside wasm32 */
 export const MAX_ROWS = 1 << 24;
 /** a staged scan's words: window, source word, IPv6 (0 or 1), port, rows */
@@ -94,9 +100,11 @@ export class StagedEndpointDays implements EndpointDaySink {
     const memory = new WebAssembly.Memory({ initial: Math.ceil(bytes / PAGE) });
     const ex = new WebAssembly.Instance(this.module, { env: { memory } }).exports as unknown as DaysExports;
     ex.setLayout(BASE, rows, scans);
+    ex.addresses(ADDRESSES);
     const b = memory.buffer;
-    new Uint32Array(b, ex.rowsAddress(), rows * 4).set(this.rows.subarray(0, rows * 4));
-    const scanWords = new Uint32Array(b, ex.scansAddress(), scans * SCAN_WORDS);
+    const at = new Uint32Array(b, ADDRESSES, 9);
+    new Uint32Array(b, at[At.rows], rows * 4).set(this.rows.subarray(0, rows * 4));
+    const scanWords = new Uint32Array(b, at[At.scans], scans * SCAN_WORDS);
     scanWords.set(this.scans.subarray(0, scans * SCAN_WORDS));
     // the module takes the scan's UTC day in place of its window
     for (let s = 0; s < scans; s++) scanWords[s * SCAN_WORDS] = dayOf(scanWords[s * SCAN_WORDS]!, this.windowSeconds);
@@ -112,17 +120,16 @@ export class StagedEndpointDays implements EndpointDaySink {
       triple = ex.placeScans(from, to, triple);
     });
     inPieces(n, DAY_PIECE, (from, to) => ex.distinctDays(from, to));
-    const sourcesAt = ex.sourcesAddress();
     return endpointDaysOf(
       {
         n,
-        keyOf: new Uint32Array(b, ex.keysAddress(), n * 4),
-        entryOf: new Int32Array(b, ex.entriesAddress(), n),
-        start: new Int32Array(b, ex.startsAddress(), n + 1),
-        portEnd: new Int32Array(b, ex.portEndsAddress(), n),
-        ports: new Uint32Array(b, ex.portsAddress(), rows),
-        scanners: new Int32Array(b, ex.scannersAddress(), n),
-        sources: () => sourcesOf(new Uint32Array(b, sourcesAt, rows * 2)),
+        keyOf: new Uint32Array(b, at[At.keys], n * 4),
+        entryOf: new Int32Array(b, at[At.entries], n),
+        start: new Int32Array(b, at[At.starts], n + 1),
+        portEnd: new Int32Array(b, at[At.portEnds], n),
+        ports: new Uint32Array(b, at[At.ports], rows),
+        scanners: new Int32Array(b, at[At.scanners], n),
+        sources: () => sourcesOf(new Uint32Array(b, at[At.sources], rows * 2)),
       },
       this.t,
       withSources,
