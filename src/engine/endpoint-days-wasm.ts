@@ -11,7 +11,8 @@
  * (it never grows: growing would detach the buffer the views below look at), runs the passes
  * in pieces (wasm-pieces.ts) and makes the objects from the module's columns. The same ids in
  * the same order and the same counts as EndpointDays, which still runs where the module was not
- * built, with FLOWSIEVE_FINALISE=js (A/B runs, tests), and for more rows than MAX_ROWS.
+ * built, with FLOWSIEVE_FINALISE=js (A/B runs, tests), for more rows than MAX_ROWS, and where
+ * the memory cannot be had.
  */
 import { wasmModule } from '../data/files.js';
 import { dayOf, EndpointDays, endpointDaysOf, type EndpointDaySink, type EndpointDayTable } from './endpoint-days.js';
@@ -97,7 +98,12 @@ export class StagedEndpointDays implements EndpointDaySink {
     // the rows' and scans' room first, so that layoutBytes' figure is the whole memory
     const probe = new WebAssembly.Instance(this.module, { env: { memory: new WebAssembly.Memory({ initial: 1 }) } }).exports as unknown as DaysExports;
     const bytes = BASE + probe.layoutBytes(rows, scans);
-    const memory = new WebAssembly.Memory({ initial: Math.ceil(bytes / PAGE) });
+    let memory: WebAssembly.Memory;
+    try {
+      memory = new WebAssembly.Memory({ initial: Math.ceil(bytes / PAGE) });
+    } catch {
+      return this.inJs().result(withSources); // no room for the memory: the staged scans in JavaScript
+    }
     const ex = new WebAssembly.Instance(this.module, { env: { memory } }).exports as unknown as DaysExports;
     ex.setLayout(BASE, rows, scans);
     ex.addresses(ADDRESSES);
