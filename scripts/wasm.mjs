@@ -31,6 +31,8 @@ const MEMORY = {
   'outbound-groups': ['--importMemory', '--initialMemory', '1'],
   // the outbound table's add loop (src/engine/outbound-adds.ts): the table's memory, a new one when it grows
   'outbound-adds': ['--importMemory', '--initialMemory', '1'],
+  // the endpoint-days of a finalisation (src/engine/endpoint-days-wasm.ts): a memory sized for them
+  'endpoint-days': ['--importMemory', '--initialMemory', '1'],
 };
 
 // modules built a second time, with other memory flags, into dist/wasm/<name>.wasm

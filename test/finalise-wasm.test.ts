@@ -108,6 +108,42 @@ describe.skipIf(!built)('finalisation in WebAssembly (assembly/shared/scan-final
     }
   });
 
+  it('keeps only the scans without near misses, each rule deciding in the module as in failedConditions', () => {
+    const t = tableOf(7, 0);
+    // the keys the module itself writes (JavaScript's kept() would hide one too many)
+    const written = (opts: FinalizeOptions): number => {
+      const mod = t.arena!.finalise(t.n, 0xffffffff, Math.max(1, opts.thresholds.minEndpoints), opts.thresholds.minEndpoints)!;
+      mod.keep(opts.thresholds, opts.nearMisses);
+      let n = 0;
+      for (let b = 0; b < SHARD_BUCKETS; b++) {
+        if (mod.start[b] === mod.start[b + 1]) continue;
+        expect(mod.bucket(b)).toBeGreaterThan(0);
+        n += mod.keysWritten();
+      }
+      return n;
+    };
+    const scans = (opts: FinalizeOptions): number => {
+      const js = finalised(t, opts, true);
+      expect(finalised(t, opts, false)).toBe(js);
+      const verdicts = JSON.parse(js).verdicts.length;
+      expect(written(opts)).toBe(verdicts);
+      return verdicts;
+    };
+    const base = { ...DEFAULT_THRESHOLDS, minEndpoints: 3, maxCvPackets: 1, maxCvBytes: 1, maxCvFlows: 1 };
+    const loose = scans({ thresholds: base, windowSeconds: W, nearMisses: false });
+    expect(loose).toBeGreaterThan(2);
+    // each rule alone, set so that it drops some of those scans but not all (NaN: every CV fails, as `!(cv <= NaN)`)
+    const rules: Partial<typeof base>[] = [
+      { minAccounts: 2 }, { minRegions: 3 }, { minClouds: 2 }, { maxCvPackets: 0.3 }, { maxCvBytes: 0.3 }, { maxCvFlows: 0.2 },
+    ];
+    for (const rule of rules) {
+      const n = scans({ thresholds: { ...base, ...rule }, windowSeconds: W, nearMisses: false });
+      expect(n, JSON.stringify(rule)).toBeGreaterThan(0);
+      expect(n, JSON.stringify(rule)).toBeLessThan(loose);
+    }
+    expect(scans({ thresholds: { ...base, maxCvFlows: NaN }, windowSeconds: W, nearMisses: false })).toBe(0);
+  });
+
   it('finalises a bucket larger than its scratch in JavaScript, in its turn', () => {
     const crowd = 70000;
     const t = tableOf(11, crowd);

@@ -16,6 +16,8 @@
 // (account, dst, family) order, Welford over the sorted values), and the same key order
 // (first appearance in the bucket, buckets ascending).
 
+import { sortItems } from './sort';
+
 // entry layout (src/engine/scan-layout.ts): nine u32 words and two f64 sums
 const ENTRY_BYTES_U: u32 = 36;
 const ENTRY_BYTES_D: u32 = 16;
@@ -63,6 +65,19 @@ let endpointsAt: u32 = 0;
 let tmpAt: u32 = 0; // the sorts' other buffer, 16 bytes each
 let minTuples: u32 = 1;
 let minEndpoints: u32 = 0;
+/**
+ * The rules (src/detect/rules.ts failedConditions) of the keys written: every key of
+ * minEndpoints endpoints (keepAll: near misses asked for, or no rules given), else scans only.
+ */
+class Rules {
+  static keepAll: bool = true;
+  static minAccounts: f64 = 0;
+  static minRegions: f64 = 0;
+  static minClouds: f64 = 0;
+  static maxCvPackets: f64 = 0;
+  static maxCvBytes: f64 = 0;
+  static maxCvFlows: f64 = 0;
+}
 /** keys a bucket() call wrote */
 let written: u32 = 0;
 
@@ -88,6 +103,24 @@ export function setLayout(u: u32, d: u32, start: u32, order: u32, at: u32, entri
   tmpAt = endpointsAt + entries * ENDPOINT_BYTES;
   minTuples = tuples;
   minEndpoints = endpoints;
+  Rules.keepAll = true;
+}
+
+/**
+ * Only scans written from now on: keys that pass every rule (src/detect/rules.ts
+ * failedConditions, the same compares on the same f64 values; endpoints >= minEndpoints
+ * holds for every key written). A key is dropped at its first failed rule, before the
+ * features that rule does not need (on the 7 M-record bucket 708 of the 11,730 such keys
+ * are scans; the others fail on the packets' or bytes' CV), and JavaScript makes nothing of it.
+ */
+export function scansOnly(accounts: f64, regions: f64, clouds: f64, cvPackets: f64, cvBytes: f64, cvFlows: f64): void {
+  Rules.keepAll = false;
+  Rules.minAccounts = accounts;
+  Rules.minRegions = regions;
+  Rules.minClouds = clouds;
+  Rules.maxCvPackets = cvPackets;
+  Rules.maxCvBytes = cvBytes;
+  Rules.maxCvFlows = cvFlows;
 }
 
 /** Bytes setLayout takes from `at` for a scratch of `entries`. */
@@ -163,25 +196,15 @@ export function sortPlace(from: u32, to: u32): void {
   }
 }
 
-// Static methods, not decorated functions: eslint parses a method's decorator (as aws-lines.ts DottedQuad).
-class EntryKey {
-  @inline
-  static same(a: u32, b: u32): bool {
-    const x = uAt + a * ENTRY_BYTES_U;
-    const y = uAt + b * ENTRY_BYTES_U;
-    return ((load<u32>(x, SRC) ^ load<u32>(y, SRC)) | (load<u32>(x, PP) ^ load<u32>(y, PP)) | (load<u32>(x, WIN) ^ load<u32>(y, WIN)) |
-      ((load<u32>(x, RF) ^ load<u32>(y, RF)) & (F_SRC6 << 16))) == 0;
-  }
-}
-
+// A static method, not a decorated function: eslint parses a method's decorator (as aws-lines.ts DottedQuad).
 class KeyHash {
+  /** The hash of a scan key gathered at `r` (bucket: src, protocol and port, window, F_SRC6 or 0). */
   @inline
-  static of(e: u32): u32 {
-    const x = uAt + e * ENTRY_BYTES_U;
-    let h = load<u32>(x, SRC) * 0x9e3779b1;
-    h = (h ^ load<u32>(x, PP)) * 0x85ebca6b;
-    h = (h ^ load<u32>(x, WIN)) * 0xc2b2ae35;
-    h ^= (load<u32>(x, RF) >>> 16) & F_SRC6;
+  static of(r: u32): u32 {
+    let h = load<u32>(r) * 0x9e3779b1;
+    h = (h ^ load<u32>(r, 4)) * 0x85ebca6b;
+    h = (h ^ load<u32>(r, 8)) * 0xc2b2ae35;
+    h ^= load<u32>(r, 12);
     h ^= h >>> 15;
     h *= 0x2c1b3c6d;
     return h ^ (h >>> 13);
@@ -204,21 +227,34 @@ export function bucket(b: u32): i32 {
   memory.fill(slotsAt, 0, size << 2);
   const mask = size - 1;
   const ids = orderAt + (from << 2);
+  // the entries' scan keys gathered first, 16 bytes each at recAt (foldKey's records later): the
+  // entries lie scattered over the table, a cache miss each, and these loads depend on nothing
+  // before them, so the misses overlap; the grouping below then reads the copy
+  for (let j: u32 = 0; j < m; j++) {
+    const x = uAt + load<u32>(ids + (j << 2)) * ENTRY_BYTES_U;
+    const r = recAt + (j << 4);
+    store<u32>(r, load<u32>(x, SRC));
+    store<u32>(r, load<u32>(x, PP), 4);
+    store<u32>(r, load<u32>(x, WIN), 8);
+    store<u32>(r, (load<u32>(x, RF) >>> 16) & F_SRC6, 12);
+  }
   let keys: u32 = 0;
   for (let j: u32 = 0; j < m; j++) {
-    const e = load<u32>(ids + (j << 2));
-    let slot = KeyHash.of(e) & mask;
+    const r = recAt + (j << 4);
+    const key = v128.load(r);
+    let slot = KeyHash.of(r) & mask;
     for (;;) {
       const k1 = load<u32>(slotsAt + (slot << 2));
       if (k1 == 0) {
-        store<u32>(keyFirstAt + (keys << 2), e);
+        // a key's first position (its key's record, to compare against)
+        store<u32>(keyFirstAt + (keys << 2), j);
         store<u32>(keyCountAt + (keys << 2), 1);
         store<u32>(keyOfAt + (j << 2), keys);
         keys++;
         store<u32>(slotsAt + (slot << 2), keys);
         break;
       }
-      if (EntryKey.same(load<u32>(keyFirstAt + ((k1 - 1) << 2)), e)) {
+      if (!v128.any_true(v128.xor(v128.load(recAt + (load<u32>(keyFirstAt + ((k1 - 1) << 2)) << 4)), key))) {
         const at = keyCountAt + ((k1 - 1) << 2);
         store<u32>(at, load<u32>(at) + 1);
         store<u32>(keyOfAt + (j << 2), k1 - 1);
@@ -335,12 +371,23 @@ function foldKey(list: u32, m: u32, endpoints: u32): u32 {
     j = q;
   }
   if (n < minEndpoints) return endpoints; // neither a scan nor a near miss: nothing written
+  const cloudCount = popcnt<u32>(clouds);
+  // the rules' compares as failedConditions makes them (`!(cv <= max)`: a NaN fails), each as soon as its feature is known
+  const all = Rules.keepAll;
+  if (!all && (<f64>accounts < Rules.minAccounts || <f64>cloudCount < Rules.minClouds)) return endpoints;
+  const cvP = nP == 0 ? 0 : cv(pvAt, nP);
+  if (!all && nP != 0 && !(cvP <= Rules.maxCvPackets)) return endpoints;
+  const cvB = nB == 0 ? 0 : cv(bvAt, nB);
+  if (!all && nB != 0 && !(cvB <= Rules.maxCvBytes)) return endpoints;
+  const cvF = cv(fvAt, n);
+  if (!all && !(cvF <= Rules.maxCvFlows)) return endpoints;
   sortU32(regionAt, m);
   let regions: u32 = 0;
   for (let j: u32 = 0; j < m; j++) if (j == 0 || load<u32>(regionAt + (j << 2)) != load<u32>(regionAt + ((j - 1) << 2))) regions++;
+  if (!all && <f64>regions < Rules.minRegions) return endpoints;
   store<u32>(k, load<u32>(list)); // the key's first entry
   store<u32>(k, n, 4);
-  store<u32>(k, popcnt<u32>(clouds), 8);
+  store<u32>(k, cloudCount, 8);
   store<u32>(k, accounts, 12);
   store<u32>(k, regions, 16);
   store<u32>(k, nP, 20);
@@ -351,9 +398,9 @@ function foldKey(list: u32, m: u32, endpoints: u32): u32 {
   store<f64>(k, flows, 40);
   store<f64>(k, packets, 48);
   store<f64>(k, bytes, 56);
-  store<f64>(k, nP == 0 ? 0 : cv(pvAt, nP), 64);
-  store<f64>(k, nB == 0 ? 0 : cv(bvAt, nB), 72);
-  store<f64>(k, cv(fvAt, n), 80);
+  store<f64>(k, cvP, 64);
+  store<f64>(k, cvB, 72);
+  store<f64>(k, cvF, 80);
   written++;
   return endpoints + n;
 }
@@ -375,88 +422,17 @@ function cv(values: u32, n: u32): f64 {
   return Math.sqrt(variance > 0 ? variance : 0) / mean;
 }
 
-// Sorts of n items at `at`: runs of SMALL sorted by insertion, then merged (bottom-up,
-// through the scratch at tmpAt, copied back when the last pass ended there). Stable; the
-// record order is total and the values' ties are equal values, so any correct sort gives
-// the same result. (A heapsort was ~2x the compares and swapped 16-byte records.) One sort
-// for every item type: AssemblyScript compiles a generic once a type, `before` inlined.
-const SMALL: u32 = 16;
-
-// A static method, not a decorated function: eslint parses a method's decorator (as EntryKey above).
-class Order {
-  /**
-   * The sorts' order of two items: u32 and f64 by value; a v128 is a 16-byte record
-   * (foldKey's), ordered by its u64 at 0, then its u64 at 8.
-   */
-  @inline
-  static before<T>(a: T, b: T): bool {
-    if (isVector<T>()) {
-      const ha = <u64>i64x2.extract_lane(a, 0);
-      const hb = <u64>i64x2.extract_lane(b, 0);
-      return ha < hb || (ha == hb && <u64>i64x2.extract_lane(a, 1) < <u64>i64x2.extract_lane(b, 1));
-    }
-    return a < b;
-  }
-}
-
-function sortItems<T>(at: u32, n: u32): void {
-  const size: u32 = sizeof<T>();
-  for (let lo: u32 = 0; lo < n; lo += SMALL) {
-    const hi = min(n, lo + SMALL);
-    for (let i = lo + 1; i < hi; i++) {
-      const x = load<T>(at + i * size);
-      let j = i;
-      for (; j > lo; j--) {
-        const p = load<T>(at + (j - 1) * size);
-        if (!Order.before<T>(x, p)) break;
-        store<T>(at + j * size, p);
-      }
-      store<T>(at + j * size, x);
-    }
-  }
-  let src = at;
-  let dst = tmpAt;
-  for (let width = SMALL; width < n; width <<= 1) {
-    for (let lo: u32 = 0; lo < n; lo += width << 1) {
-      const mid = min(n, lo + width);
-      const hi = min(n, lo + (width << 1));
-      let i = lo;
-      let j = mid;
-      let k = lo;
-      while (i < mid && j < hi) {
-        const a = load<T>(src + i * size);
-        const b = load<T>(src + j * size);
-        // ties from the left run first
-        if (Order.before<T>(b, a)) {
-          store<T>(dst + k * size, b);
-          j++;
-        } else {
-          store<T>(dst + k * size, a);
-          i++;
-        }
-        k++;
-      }
-      if (i < mid) memory.copy(dst + k * size, src + i * size, (mid - i) * size);
-      else if (j < hi) memory.copy(dst + k * size, src + j * size, (hi - j) * size);
-    }
-    const t = src;
-    src = dst;
-    dst = t;
-  }
-  if (src != at) memory.copy(at, src, n * size);
-}
-
 /** foldKey's 16-byte records: (cloud+account, dst) high, (family, position) low. */
 function sortRecords(at: u32, n: u32): void {
-  sortItems<v128>(at, n);
+  sortItems<v128>(at, n, tmpAt);
 }
 
 function sortU32(at: u32, n: u32): void {
-  sortItems<u32>(at, n);
+  sortItems<u32>(at, n, tmpAt);
 }
 
 // f64: the values are sums of counts (no NaN: a NaN count is unknown and not added), so `<` is a total order but for
 // -0 and +0, which Welford treats alike
 function sortF64(at: u32, n: u32): void {
-  sortItems<f64>(at, n);
+  sortItems<f64>(at, n, tmpAt);
 }

@@ -25,6 +25,7 @@
 import { SHARD_BUCKETS } from '../flow/hash.js';
 import { nextPow2 } from './scan-layout.js';
 import { inPieces, PIECE } from './wasm-pieces.js';
+import type { Thresholds } from '../detect/rules.js';
 
 /** The finalisation's exports (assembly/shared/scan-finalise.ts), in either module. */
 export interface FinaliseExports {
@@ -38,6 +39,7 @@ export interface FinaliseExports {
   sortStarts(): void;
   sortPlace(from: number, to: number): void;
   bucket(b: number): number;
+  scansOnly(minAccounts: number, minRegions: number, minClouds: number, maxCvPackets: number, maxCvBytes: number, maxCvFlows: number): void;
 }
 
 /** the bucket starts' bytes at the start of a finalisation's room */
@@ -178,6 +180,17 @@ export class ModuleFinalise {
    */
   sortAll(): void {
     sortByBucket(this.ex, this.entries, 0xffffffff);
+  }
+
+  /**
+   * Which keys bucket() writes: without near misses only scans (the module drops a key at its
+   * first failed rule, before the features that rule does not need), else every key of
+   * minEndpoints endpoints (the default of a new layout).
+   */
+  keep(thresholds: Thresholds, nearMisses: boolean): void {
+    if (nearMisses) return;
+    const t = thresholds;
+    this.ex.scansOnly(t.minAccounts, t.minRegions, t.minClouds, t.maxCvPackets, t.maxCvBytes, t.maxCvFlows);
   }
 
   /** Group and fold bucket b: its distinct keys (keysWritten() records written), or -1 when JavaScript must. */

@@ -18,8 +18,7 @@ import { fmix32, mix, SHARD_BUCKETS } from '../flow/hash.js';
 import type { ScanCore } from './scan-core.js';
 import * as layout from './scan-layout.js';
 import { nextPow2 } from './scan-layout.js';
-import type { EndpointDay, FinalizeOptions, FinalizeResult, KeyVerdict } from './verdict.js';
-import { CLOUD_NAMES } from '../flow/types.js';
+import type { FinalizeOptions, FinalizeResult, KeyVerdict } from './verdict.js';
 import { coefficientOfVariation, failedConditions, type KeyFeatures } from '../detect/rules.js';
 import { formatAddress } from '../net/address.js';
 import {
@@ -27,6 +26,8 @@ import {
   K_N_BYTES, K_N_PACKETS, K_PACKETS, K_REGIONS, KEY_SLOTS, KEY_WORDS, finaliseInModule, sharedFinalise, type FinaliseShare, type ModuleFinalise,
 } from './scan-finalise-wasm.js';
 import { V6Intern } from './v6-intern.js';
+import type { EndpointDaySink } from './endpoint-days.js';
+import { endpointDaysFor } from './endpoint-days-wasm.js';
 
 // The layout's constants as this module's own consts: an imported binding is read through
 // its module cell at every use, in the probe loop too (adding held records: 84 -> 72 ns a
@@ -44,7 +45,10 @@ export function finalizeTable(t: ScanCore, opts: FinalizeOptions): FinalizeResul
   const minEndpoints = opts.thresholds.minEndpoints;
   const inModule = Number.isInteger(minEndpoints) && minEndpoints >= 0 && minEndpoints < 2 ** 31;
   const mod = inModule ? (t.arena?.finalise(t.count, upto, minTuples, minEndpoints) ?? null) : null;
-  if (mod !== null) return finalizeInModule(t, opts, mod);
+  if (mod !== null) {
+    mod.keep(opts.thresholds, opts.nearMisses);
+    return finalizeInModule(t, opts, mod);
+  }
   // half a window past the last: the same windows pass, and the bound is a double in every
   // run (a window number compared with a small bound, then with 2^32 - 1, deoptimised the sort)
   const { start, order: byBucket } = entriesByBucket(t, upto + 0.5);
@@ -78,7 +82,9 @@ function finaliseBuckets(run: FinaliseRun, mod: ModuleFinalise, from: number, to
     if (k < 0) keys += run.groupInJs(order.subarray(start[b]!, start[b + 1]!));
     else {
       keys += k;
-      run.moduleKeys(mod);
+      // most buckets hold no scan (708 keys in 4,096 buckets on the 7 M-record bucket): no call then
+      const written = mod.keysWritten();
+      if (written > 0) run.moduleKeys(mod, written);
     }
   }
   return keys;
@@ -139,6 +145,7 @@ export function finalizeTableSplit(t: ScanCore, opts: FinalizeOptions): SplitFin
   const minTuples = Math.max(1, minEndpoints);
   const mod = arena.finalise(t.count, 0xffffffff, minTuples, minEndpoints, false);
   if (mod === null) return null;
+  mod.keep(opts.thresholds, opts.nearMisses);
   const share = arena.share(mod, minTuples, minEndpoints);
   if (share === null) return null; // a memory that cannot grow (rare): finalizeTable then
   const next = new Int32Array(new SharedArrayBuffer(4));
@@ -211,6 +218,7 @@ export function finalizeShare(share: TableShare, opts: FinalizeOptions): Finaliz
   let mod: ModuleFinalise;
   try {
     mod = sharedFinalise(share);
+    mod.keep(opts.thresholds, opts.nearMisses);
   } catch {
     return { verdicts: [], endpointDays: [], keys: 0, entries: 0, everyChunk: false };
   }
@@ -252,7 +260,7 @@ class FinaliseRun {
   private readonly verdicts: KeyVerdict[] = [];
   private readonly scratch = new Scratch();
   private readonly grouper = new KeyGrouper();
-  private readonly days: EndpointDays;
+  private readonly days: EndpointDaySink;
   private readonly minTuples: number;
   // one callback for every bucket (a new closure per call would deoptimise group() each time)
   private readonly onKey = (list: Int32Array): void => {
@@ -265,7 +273,7 @@ class FinaliseRun {
     private readonly t: FinaliseTable,
     private readonly opts: FinalizeOptions,
   ) {
-    this.days = new EndpointDays(t, opts.windowSeconds);
+    this.days = endpointDaysFor(t, opts.windowSeconds);
     this.minTuples = Math.max(1, opts.thresholds.minEndpoints);
   }
 
@@ -279,12 +287,14 @@ class FinaliseRun {
    * finalizeInModule's loop over the buckets it made V8 compile that once-a-run function on
    * the stack (OSR) with every key's verdict code inlined, beside moduleKey's own compile.
    */
-  moduleKeys(mod: ModuleFinalise): void {
-    const written = mod.keysWritten();
+  moduleKeys(mod: ModuleFinalise, written: number): void {
     for (let i = 0; i < written; i++) this.moduleKey(mod, i);
   }
 
-  /** The module's key record i (a key of at least minEndpoints endpoints). */
+  /**
+   * The module's key record i: a scan, or with near misses any key of at least minEndpoints
+   * endpoints (ModuleFinalise.keep: the module drops the others; kept() below still decides).
+   */
   private moduleKey(mod: ModuleFinalise, i: number): void {
     const w = mod.keyWords;
     const s = mod.keySlots;
@@ -356,8 +366,9 @@ function placeByBucket(u: Uint32Array, count: number, upto: number, fill: Int32A
 /**
  * Whether finalisation keeps a key that fails `failed`: a scan, or a near miss when asked for.
  * Decided before its verdict object is made: most keys with min_endpoints endpoints are
- * neither (3,090 of the 3,279 the module wrote on the bucket), and their verdict objects
- * (the address text, its words, the fields copied) were made only to be dropped.
+ * neither (11,022 of 11,730 on the 7 M-record bucket), and their verdict objects (the
+ * address text, its words, the fields copied) were made only to be dropped. In the module
+ * path the module drops them first (ModuleFinalise.keep), so that no JavaScript runs for them.
  */
 function kept(failed: string[], endpoints: number, opts: FinalizeOptions): boolean {
   return failed.length === 0 || (opts.nearMisses && endpoints >= opts.thresholds.minEndpoints);
@@ -693,260 +704,4 @@ function popcount(x: number): number {
     x >>>= 1;
   }
   return c;
-}
-
-const DAY_SECONDS = 86400;
-
-/**
- * Collects the EndpointDay facts of one finalisation's scans in typed arrays: an
- * endpoint-day (UTC day, cloud and account, dst) gets an integer id from a small open
- * hash table, and each (scan key, endpoint) adds one (endpoint-day, source, port)
- * triple. result() sorts the triples per endpoint-day to count distinct sources and
- * ports. No string or object per tuple: text is made once per endpoint-day and per
- * distinct source at the end. (A Map keyed by a template string with two Sets per
- * endpoint-day cost 18 % of a run's CPU on real data, issue 19.) Endpoint-days come out
- * in the order first seen, as the Map gave them.
- */
-export class EndpointDays {
-  /** open hash table, two words a slot: the key's hash, endpoint-day id + 1 (0 = empty) */
-  private slots = new Int32Array(2048);
-  private n = 0;
-  /** per endpoint-day id, four words: day, cloud+account, dst, dst family (one cache line to compare) */
-  private keyOf = new Uint32Array(256 * 4);
-  /** per endpoint-day id: one entry of it (for the address text) */
-  private entryOf = new Int32Array(256);
-  // the triples
-  private triples = 0;
-  private tDay = new Int32Array(1024);
-  private tSrc = new Float64Array(1024); // source word + 2^32 when IPv6 (an intern id)
-  private tPort = new Uint32Array(1024);
-
-  constructor(
-    private readonly t: FinaliseTable,
-    private readonly windowSeconds: number,
-  ) {}
-
-  /**
-   * A scan key of `window` from source (sA, s6 = F_SRC6 or 0) on port (protocol << 16 |
-   * port), and its `count` endpoints: rows from.. of four words (first entry, cloud and
-   * account, dst, dst family).
-   */
-  addScan(window: number, sA: number, s6: number, port: number, rows: Uint32Array, from: number, count: number): void {
-    const day = Math.floor((window * this.windowSeconds) / DAY_SECONDS);
-    const src = s6 ? sA + 4294967296 : sA;
-    if (this.triples + count > this.tDay.length) this.growTriples(this.triples + count);
-    for (let j = 0; j < count; j++) {
-      const r = (from + j) * 4;
-      const id = this.idOf(day, rows[r + 1]!, rows[r + 2]!, rows[r + 3]!, rows[r]!);
-      const k = this.triples++;
-      this.tDay[k] = id;
-      this.tSrc[k] = src;
-      this.tPort[k] = port;
-    }
-  }
-
-  /** The endpoint-day's id, a new one when first seen. */
-  private idOf(day: number, ep: number, dst: number, fam: number, e: number): number {
-    const h = fmix32(mix(mix(mix(mix(0x1b873593, day), ep), dst), fam)) | 0;
-    const slots = this.slots;
-    const key = this.keyOf;
-    const mask = (slots.length >> 1) - 1;
-    let slot = h & mask;
-    for (;;) {
-      const v = slots[slot * 2 + 1]!;
-      if (v === 0) break;
-      if (slots[slot * 2] === h) {
-        const k = (v - 1) * 4;
-        if (((key[k]! ^ day) | (key[k + 1]! ^ ep) | (key[k + 2]! ^ dst) | (key[k + 3]! ^ fam)) === 0) return v - 1;
-      }
-      slot = (slot + 1) & mask;
-    }
-    const id = this.n++;
-    if (id === this.entryOf.length) this.growIds();
-    const k = id * 4;
-    this.keyOf[k] = day;
-    this.keyOf[k + 1] = ep;
-    this.keyOf[k + 2] = dst;
-    this.keyOf[k + 3] = fam;
-    this.entryOf[id] = e;
-    slots[slot * 2] = h;
-    slots[slot * 2 + 1] = id + 1;
-    if (this.n * 4 > slots.length) this.rehash(); // at most half the slots full
-    return id;
-  }
-
-  private rehash(): void {
-    const old = this.slots;
-    const slots = new Int32Array(old.length * 2);
-    const mask = (slots.length >> 1) - 1;
-    for (let i = 0; i < old.length; i += 2) {
-      if (old[i + 1] === 0) continue;
-      let s = old[i]! & mask;
-      while (slots[s * 2 + 1] !== 0) s = (s + 1) & mask;
-      slots[s * 2] = old[i]!;
-      slots[s * 2 + 1] = old[i + 1]!;
-    }
-    this.slots = slots;
-  }
-
-  private growIds(): void {
-    const c = this.entryOf.length * 2;
-    const key = new Uint32Array(c * 4);
-    key.set(this.keyOf);
-    this.keyOf = key;
-    const entry = new Int32Array(c);
-    entry.set(this.entryOf);
-    this.entryOf = entry;
-  }
-
-  private growTriples(need: number): void {
-    const c = nextPow2(need);
-    const day = new Int32Array(c);
-    day.set(this.tDay);
-    const src = new Float64Array(c);
-    src.set(this.tSrc);
-    const port = new Uint32Array(c);
-    port.set(this.tPort);
-    this.tDay = day;
-    this.tSrc = src;
-    this.tPort = port;
-  }
-
-  /**
-   * The endpoint-days. In passes of their own, each a small function: V8 compiles this once
-   * a worker by on-stack replacement, and with the sorts and the distinct counts in its loop
-   * it was one of the two largest TurboFan compiles of a replay run (issue 19, replayv8).
-   */
-  result(withSources: boolean): EndpointDay[] {
-    const n = this.n;
-    const g = this.groupTriples();
-    const scanners = distinctPerDay(g, n);
-    const dayText = new Map<number, string>();
-    const out: EndpointDay[] = new Array(n);
-    for (let i = 0; i < n; i++) out[i] = this.endpointDay(i, g, scanners[i]!, dayText);
-    if (withSources) this.addSources(out, g);
-    return out;
-  }
-
-  /** The triples grouped by endpoint-day (a counting sort, stable): sources and ports of day i in [start[i], start[i + 1]). */
-  private groupTriples(): DayTriples {
-    const start = dayStarts(this.tDay, this.triples, this.n);
-    const fill = start.slice(0, this.n);
-    const srcs = new Float64Array(this.triples);
-    const ports = new Uint32Array(this.triples);
-    scatterTriples(this.tDay, this.tSrc, this.tPort, this.triples, fill, srcs, ports);
-    return { start, srcs, ports, portEnd: fill };
-  }
-
-  private endpointDay(i: number, g: DayTriples, scanners: number, dayText: Map<number, string>): EndpointDay {
-    const portList: number[] = [];
-    for (let j = g.start[i]!, to = g.portEnd[i]!; j < to; j++) portList.push(g.ports[j]!);
-    const day = this.keyOf[i * 4]!;
-    let dayString = dayText.get(day);
-    if (dayString === undefined) dayText.set(day, (dayString = new Date(day * DAY_SECONDS * 1000).toISOString().slice(0, 10)));
-    const ep = this.keyOf[i * 4 + 1]!;
-    return {
-      day: dayString,
-      cloud: CLOUD_NAMES[ep >>> 30]!,
-      account: this.t.accounts.strings[ep & 0x3fffffff]!,
-      endpoint: this.t.dstText(this.entryOf[i]!),
-      scanners,
-      ports: portList,
-    };
-  }
-
-  /** Each endpoint-day's distinct sources as text, sorted (--endpoint-sources only). */
-  private addSources(out: EndpointDay[], g: DayTriples): void {
-    const srcText = new Map<number, string>();
-    const srcs = g.srcs;
-    for (let i = 0; i < out.length; i++) {
-      const from = g.start[i]!;
-      const list: string[] = [];
-      for (let j = from; j < g.start[i + 1]!; j++) if (j === from || srcs[j] !== srcs[j - 1]) list.push(this.sourceText(srcs[j]!, srcText));
-      out[i]!.sources = list.sort();
-    }
-  }
-
-  private sourceText(src: number, cache: Map<number, string>): string {
-    let text = cache.get(src);
-    if (text === undefined) {
-      const w = new Uint32Array(4);
-      this.t.v6.wordsOf(src >= 4294967296 ? src - 4294967296 : src, src >= 4294967296, w);
-      cache.set(src, (text = formatAddress(w)));
-    }
-    return text;
-  }
-}
-
-/** EndpointDays's triples by endpoint-day; portEnd[i]: the end of day i's distinct ports, from start[i] (distinctPerDay). */
-interface DayTriples {
-  start: Int32Array;
-  srcs: Float64Array;
-  ports: Uint32Array;
-  portEnd: Int32Array;
-}
-
-/**
- * Where each of n endpoint-days' triples start in day order (n + 1 offsets). The loops of the
- * grouping are functions of their own: each runs once a worker, so V8 optimises it while it
- * runs (on-stack replacement), and code after an optimised loop, with no type feedback yet,
- * deoptimised it when one function held them all.
- */
-function dayStarts(tDay: Int32Array, m: number, n: number): Int32Array {
-  const start = new Int32Array(n + 1);
-  for (let k = 0; k < m; k++) start[tDay[k]! + 1]!++;
-  for (let i = 0; i < n; i++) start[i + 1]! += start[i]!;
-  return start;
-}
-
-/** The m triples' sources and ports into their endpoint-day's place (fill: each day's next place). */
-function scatterTriples(tDay: Int32Array, tSrc: Float64Array, tPort: Uint32Array, m: number, fill: Int32Array, srcs: Float64Array, ports: Uint32Array): void {
-  for (let k = 0; k < m; k++) {
-    const at = fill[tDay[k]!]!++;
-    srcs[at] = tSrc[k]!;
-    ports[at] = tPort[k]!;
-  }
-}
-
-/**
- * Sorts each endpoint-day's sources and ports, moves its distinct ports to the front of its
- * range (their end into g.portEnd), and returns its distinct sources' count a day.
- */
-function distinctPerDay(g: DayTriples, n: number): Int32Array {
-  const { start, srcs, ports, portEnd } = g;
-  const scanners = new Int32Array(n);
-  for (let i = 0; i < n; i++) {
-    const from = start[i]!;
-    const to = start[i + 1]!;
-    sortRange(srcs, from, to);
-    sortRange(ports, from, to);
-    let c = 0;
-    for (let j = from; j < to; j++) if (j === from || srcs[j] !== srcs[j - 1]) c++;
-    scanners[i] = c;
-    let w = from;
-    for (let j = from; j < to; j++) if (j === from || ports[j] !== ports[j - 1]) ports[w++] = ports[j]!;
-    portEnd[i] = w;
-  }
-  return scanners;
-}
-
-/**
- * Sort a[from, to) ascending in place: insertion sort for the short runs most
- * endpoint-days have (a few scanners each), the typed array's sort beyond (a subarray
- * and a sort call for each of tens of thousands of endpoint-days cost more than the sorting).
- */
-function sortRange(a: Float64Array | Uint32Array, from: number, to: number): void {
-  if (to - from > 24) {
-    a.subarray(from, to).sort();
-    return;
-  }
-  for (let i = from + 1; i < to; i++) {
-    const x = a[i]!;
-    let j = i - 1;
-    while (j >= from && a[j]! > x) {
-      a[j + 1] = a[j]!;
-      j--;
-    }
-    a[j + 1] = x;
-  }
 }
