@@ -119,7 +119,7 @@ export class Engine {
     return this.parseHere !== null || this.shardParsesAll;
   }
   private readonly shardPools: ShardPool[];
-  /** ParseTask.inflight: [INFLIGHT] batches in flight, [LANE_FAILED], [RUN_STOPPED] (engine/types.ts) */
+  /** ParseTask.inflight: [INFLIGHT] batches in flight, [LANE_FAILED], [RUN_STOPPED] (tasks.ts) */
   private readonly inflightBuf = new SharedArrayBuffer(INFLIGHT_BYTES);
   private readonly inflight = new Int32Array(this.inflightBuf);
   private readonly inflightLimit: number;
@@ -595,7 +595,7 @@ export class Engine {
       const alive = setInterval(() => {}, 1 << 30); // a waitAsync keeps no process alive
       try {
         for (let now = Atomics.load(inflight, INFLIGHT); now !== 0 && Atomics.load(inflight, RUN_STOPPED) === 0; now = Atomics.load(inflight, INFLIGHT)) {
-          const wait = waitAsync(inflight, 0, now);
+          const wait = waitAsync(inflight, INFLIGHT, now);
           if (wait.async) await wait.value;
         }
       } finally {
