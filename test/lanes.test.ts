@@ -42,13 +42,18 @@ function engine(workers: number) {
   } as any);
 }
 
+/** A file of `lines` lines to parse, and the parse thread's task function. */
+async function textFile(lines: number) {
+  const path = join(tempDir(), 'a.log');
+  const text = Array.from({ length: lines }, (_, k) => line(`45.${k % 7}.3.${k % 200}`, k)).join('\n') + '\n';
+  writeFileSync(path, text);
+  const { default: parseChunk } = await import('../dist/workers/parse.js');
+  return { path, text, parseChunk };
+}
+
 describe('lanes', () => {
   it('a parse task posts each batch on its shard\'s lane, then a null on every lane', async () => {
-    const dir = tempDir();
-    const path = join(dir, 'a.log');
-    const text = Array.from({ length: 3000 }, (_, k) => line(`45.${k % 7}.3.${k % 200}`, k)).join('\n') + '\n';
-    writeFileSync(path, text);
-    const { default: parseChunk } = await import('../dist/workers/parse.js');
+    const { path, text, parseChunk } = await textFile(3000);
     const got: any[][] = [[], []];
     const lanes = got.map((into) => {
       const { port1, port2 } = new MessageChannel();
@@ -134,11 +139,7 @@ describe('lanes', () => {
   });
 
   it('a parse thread waiting for room stops once the run stopped, rather than wait for batches no shard will count', async () => {
-    const dir = tempDir();
-    const path = join(dir, 'a.log');
-    const text = Array.from({ length: 3000 }, (_, k) => line(`45.${k % 7}.3.${k % 200}`, k)).join('\n') + '\n';
-    writeFileSync(path, text);
-    const { default: parseChunk } = await import('../dist/workers/parse.js');
+    const { path, text, parseChunk } = await textFile(3000);
     const { port1, port2 } = new MessageChannel();
     port1.on('message', () => {});
     const inflight = new Int32Array(new SharedArrayBuffer(INFLIGHT_BYTES));
