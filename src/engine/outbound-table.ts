@@ -827,16 +827,24 @@ export class OutboundTable {
    * inbound ones, overlapped nothing (bench/RESULTS.md, shard7m section). The same hash as findOrInsert's,
    * of the records whose words need no interning (IPv4 source and target) and whose account
    * is mapped already: nothing is changed here.
+   *
+   * The record's other columns that addRun reads (end, source port, strings, counts) are
+   * read here too, in the same pass: the batch was written by the parse thread on the other
+   * core, and these loads, independent of one another, overlap as the slots' do, where
+   * addRun met each line alone (the 7 M-record bucket's shard thread 0.98-0.99x CPU,
+   * bench/RESULTS.md, session 18 outhold).
    */
   private readAhead(batch: FlowBatchData, from: number, to: number): void {
-    const { feed, src, dst, proto, dport, start, cloud, account } = batch;
+    const { feed, src, dst, proto, dport, start, cloud, account, end, sport, iface, instance, region, packets, bytes } = batch;
     const accountMap = this.accountMap;
     const W = this.windowSeconds;
     if (this.aheadHashes.length < to - from) this.aheadHashes = new Uint32Array(nextPow2(to - from));
     const hashes = this.aheadHashes;
     let m = 0;
+    let rest = 0;
     for (let i = from; i < to; i++) {
       if ((feed[i]! & Feed.outbound) === 0) continue;
+      rest |= end[i]! ^ sport[i]! ^ iface[i]! ^ instance[i]! ^ region[i]! ^ (packets[i]! > bytes[i]! ? 1 : 0);
       const o = i * 4;
       const ac = accountMap[account[i]!]!;
       if (ac === UNMAPPED || (src[o]! | src[o + 1]! | dst[o]! | dst[o + 1]!) !== 0 || src[o + 2] !== 0xffff || dst[o + 2] !== 0xffff) continue;
@@ -847,7 +855,7 @@ export class OutboundTable {
     const { index, mask } = this;
     let seen = 0;
     for (let k = 0; k < m; k++) seen |= index[hashes[k]! & mask]!;
-    this.readSeen = seen;
+    this.readSeen = seen | (rest & 1); // kept, so that no load above is dropped
   }
 
   /** Records [from, to) of the batch, from an outbound one; the last key carries over from the run before. */
