@@ -223,10 +223,10 @@ const SMALL_RUN = 32;
  * b's id columns from `to`, as long as every id of a row is in the batch already (`remap`);
  * returns the rows copied, stopping at the first row with an id new to the batch (the sink
  * interns it: FlowSink.copyIds). A loop with no call and no store but the four columns':
- * past a batch's first rows nearly every routed row is copied here. The row by row loop it
- * replaced (a call a column, the interning inlined four times) was V8's largest compile in
- * the parsing thread of a text file and was compiled twice, once on-stack-replaced
- * (bench/RESULTS.md, session 19 textwall).
+ * past a batch's first rows nearly every routed row is copied here, where the row by row loop
+ * called the interning's check four times a row (the reader's pass 2-3 % less CPU on the 51 MB
+ * text file, warm; copyIds no longer compiled a second time on-stack-replaced, as in 2 of 8
+ * runs before: bench/RESULTS.md, session 19 textwall).
  */
 function copyKnownIds(remap: Int32Array, account: Int32Array, region: Int32Array, iface: Int32Array, instance: Int32Array, from: number, b: FlowBatchData, to: number, n: number): number {
   const bAccount = b.account;
