@@ -34,6 +34,21 @@ describe('batch ring', () => {
     expect([own.n, own.strings, own.ring]).toEqual([0, [''], undefined]);
   });
 
+  it('names the bytes of its first slots, the ones a run takes first (backed ahead by parse-here.ts), never past its end', () => {
+    const shared = createBatchRing(3, 100);
+    const ring = new BatchRing(shared);
+    const stride = shared.data.byteLength / 3;
+    expect(stride % 8).toBe(0);
+    expect(ring.firstSlots(2)).toEqual([0, 2 * stride]);
+    expect(ring.firstSlots(9)).toEqual([0, shared.data.byteLength]);
+    // the lowest free slot is taken: the first two batches lie in the bytes named for two slots
+    const a = ring.take(100)!;
+    const b = ring.take(100)!;
+    for (const batch of [a, b]) expect(batch.feed.byteOffset + batch.feed.byteLength).toBeLessThanOrEqual(2 * stride);
+    releaseBatch(a);
+    expect(ring.take(100)!.feed.byteOffset).toBe(a.feed.byteOffset);
+  });
+
   it('packs a batch\'s strings into one for a message and unpacks them as they were: long, empty-looking, non-Latin-1', () => {
     const strings = ['', 'eni-0a1b2c3d4e5f60718', '123456789012', 'x', 'üñí €', 'a'.repeat(300), '\u0000\n', 'b'.repeat(70000)];
     const table = strings.slice(0, 7).concat(Array.from({ length: 60 }, (_, i) => `eni-${i}`));

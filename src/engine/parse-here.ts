@@ -20,6 +20,7 @@ import { statSync, openSync, readSync, closeSync, readdirSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { packStrings, type FlowBatchData } from '../flow/batch.js';
+import { populateLater } from '../input/native.js';
 import { BatchRing, type BatchRingShared } from '../flow/batch-ring.js';
 import { formatByName, type InputFile } from '../input/plan.js';
 import { workerModule } from './inline-shard.js';
@@ -145,11 +146,27 @@ export class ParseHere {
 
   constructor(
     ring: BatchRingShared,
+    shards: number,
     private readonly inflight: Int32Array,
     private readonly limit: number,
     private readonly route: (shard: number, batch: FlowBatchData) => void,
   ) {
     this.ring = new BatchRing(ring);
+    this.backRingAhead(ring, shards);
+  }
+
+  /**
+   * The slots this thread fills first backed on libuv's pool now, while the parse module loads
+   * and the shard threads boot: each batch's first write into a fresh slot otherwise took a
+   * page fault a 4 KiB page in this thread, the run's parser (3-4 k fewer of its faults on the
+   * 51 MB text file, whose batches take slots 0-4 of 2.7 MB; bench/RESULTS.md, session 19
+   * textwall). A slot a batch in
+   * flight per shard holds and one each being filled, and two more: the ring's least
+   * (batchRingFor), the slots a run at one parse thread reuses. FLOWSIEVE_POPULATE=off: none.
+   */
+  private backRingAhead(shared: BatchRingShared, shards: number): void {
+    const [at, bytes] = this.ring.firstSlots(2 * shards + 2);
+    populateLater(new Uint8Array(shared.data), new Float64Array([at, bytes]));
   }
 
   run(task: ParseInput): Promise<ParseResult> {

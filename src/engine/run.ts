@@ -329,7 +329,7 @@ export class Engine {
     const opts = this.opts;
     if (!wholeRun || this.parsePoolStarted || !this.shardsInThreads || !parseHereMayApply(opts) || !parsesHereFits(files, this.parseThreads === 1)) return null;
     this.ring ??= batchRingFor(this.shards, 1, this.inflightLimit, opts);
-    return new ParseHere(this.ring, this.inflight, this.inflightLimit, (shard, batch) => this.route({ shard, batch }));
+    return new ParseHere(this.ring, this.shards, this.inflight, this.inflightLimit, (shard, batch) => this.route({ shard, batch }));
   }
 
   /**

@@ -73,6 +73,14 @@ export class BatchRing {
     return null;
   }
 
+  /**
+   * The bytes of the ring's first `count` slots (those a run takes first: the lowest free slot
+   * is taken), as (byte offset, length) in `data`: memory to back ahead of its first writes.
+   */
+  firstSlots(count: number): [at: number, bytes: number] {
+    return [0, Math.min(count, this.slots) * this.stride];
+  }
+
   /** Slots taken now (tests and diagnostics). */
   taken(): number {
     let n = 0;
