@@ -14,7 +14,9 @@
 // Every figure is the JavaScript one bit for bit: the same f64 operations in the same order
 // (an endpoint's sums over its entries in table order, the totals over endpoints in
 // (account, dst, family) order, Welford over the sorted values), and the same key order
-// (first appearance in the bucket, buckets ascending).
+// (first appearance in the bucket, buckets ascending). A scans-only run (scansOnly) first
+// decides each candidate key's rules without sorting its entries (MayScan: CVs within a
+// margin, as src/detect/rules.ts cvAtMost), and sorts and folds only the keys that may pass.
 
 import { sortItems } from './sort';
 
@@ -111,7 +113,8 @@ export function setLayout(u: u32, d: u32, start: u32, order: u32, at: u32, entri
  * failedConditions, the same compares on the same f64 values; endpoints >= minEndpoints
  * holds for every key written). A key is dropped at its first failed rule, before the
  * features that rule does not need (on the 7 M-record bucket 708 of the 11,730 such keys
- * are scans; the others fail on the packets' or bytes' CV), and JavaScript makes nothing of it.
+ * are scans; the others fail on the packets' or bytes' CV), mostly before its entries are
+ * sorted by endpoint (MayScan), and JavaScript makes nothing of it.
  */
 export function scansOnly(accounts: f64, regions: f64, clouds: f64, cvPackets: f64, cvBytes: f64, cvFlows: f64): void {
   Rules.keepAll = false;
