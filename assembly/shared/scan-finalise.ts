@@ -337,30 +337,27 @@ class MayScan {
       const rf = load<u32>(ew, RF) >>> 16;
       const fam = rf & F_DST6;
       let slot = MayScan.hash(ep, dst, fam) & mask;
-      let at: u32 = 0;
-      for (;;) {
-        const k1 = load<u32>(slotsAt + (slot << 2));
-        if (k1 == 0) {
-          at = recAt + (n << 4);
-          store<u32>(at, ep);
-          store<u32>(at, dst, 4);
-          store<u32>(at, fam, 8);
-          store<u32>(at, 0, 12);
-          store<f64>(fvAt + (n << 3), 0);
-          store<f64>(pvAt + (n << 3), 0);
-          store<f64>(bvAt + (n << 3), 0);
-          n++;
-          store<u32>(slotsAt + (slot << 2), n);
-          accounts += MayScan.newAccount(accountSlots, mask, ep, n);
-          clouds |= 1 << (ep >>> 30);
-          break;
-        }
+      let k1 = load<u32>(slotsAt + (slot << 2));
+      while (k1 != 0) {
         const r = recAt + ((k1 - 1) << 4);
-        if (load<u32>(r) == ep && load<u32>(r, 4) == dst && load<u32>(r, 8) == fam) {
-          at = r;
-          break;
-        }
+        if (load<u32>(r) == ep && load<u32>(r, 4) == dst && load<u32>(r, 8) == fam) break;
         slot = (slot + 1) & mask;
+        k1 = load<u32>(slotsAt + (slot << 2));
+      }
+      const at = recAt + ((k1 == 0 ? n : k1 - 1) << 4);
+      if (k1 == 0) {
+        // the key's next endpoint
+        store<u32>(at, ep);
+        store<u32>(at, dst, 4);
+        store<u32>(at, fam, 8);
+        store<u32>(at, 0, 12);
+        store<f64>(fvAt + (n << 3), 0);
+        store<f64>(pvAt + (n << 3), 0);
+        store<f64>(bvAt + (n << 3), 0);
+        n++;
+        store<u32>(slotsAt + (slot << 2), n);
+        accounts += MayScan.newAccount(accountSlots, mask, ep, n);
+        clouds |= 1 << (ep >>> 30);
       }
       const e = (at - recAt) >> 1; // the endpoint's f64 offset
       const ed = dAt + x * ENTRY_BYTES_D;
@@ -426,21 +423,11 @@ const CV_ROUNDING: f64 = 3.6e-15;
  * The CV of n values (any order; left as they are) against `max`, as src/detect/rules.ts
  * cvAtMost decides it: Welford in the order given differs from the sorted values' CV (cv) by
  * rounding only, so a CV farther than CV_MARGIN (and CV_ROUNDING's bound) from max is above it (CV_ABOVE) or not
- * (CV_WITHIN) as the exact one; nearer, or not a positive finite number, CV_NEAR (the caller
- * then computes the exact one). A NaN max is never far: CV_NEAR.
+ * (CV_WITHIN) as the exact one; nearer, or not a positive finite number (a mean of 0 gives 0),
+ * CV_NEAR (the caller then computes the exact one). A NaN max is never far: CV_NEAR.
  */
 function cvFar(values: u32, n: u32, max: f64): i32 {
-  let mean: f64 = 0;
-  let m2: f64 = 0;
-  for (let i: u32 = 0; i < n; i++) {
-    const x = load<f64>(values + (i << 3));
-    const d = x - mean;
-    mean += d / <f64>(i + 1);
-    m2 += d * (x - mean);
-  }
-  if (mean == 0) return CV_NEAR;
-  const variance = m2 / <f64>n;
-  const c = Math.sqrt(variance > 0 ? variance : 0) / mean;
+  const c = welford(values, n);
   if (!(isFinite(c) && c > 0 && Math.abs(c - max) > CV_MARGIN * (1 + max) + <f64>n * CV_ROUNDING * (c + 1 / c))) return CV_NEAR;
   return c <= max ? CV_WITHIN : CV_ABOVE;
 }
@@ -562,6 +549,11 @@ function foldSorted(list: u32, m: u32, endpoints: u32): u32 {
 function cv(values: u32, n: u32): f64 {
   if (n == 0) return 0;
   sortF64(values, n);
+  return welford(values, n);
+}
+
+/** The CV of n > 0 values in the order they lie (0 where their mean is 0): coefficientOfVariation's fold. */
+function welford(values: u32, n: u32): f64 {
   let mean: f64 = 0;
   let m2: f64 = 0;
   for (let i: u32 = 0; i < n; i++) {
