@@ -10,7 +10,8 @@
  *     then of the replay table in its arena (after the others: the module's code is warm).
  * Prints tuples per key beside every figure, the table's bytes per tuple, and a digest of
  * the finalised result, so that two builds can be compared on the same records:
- *   node dist/bench/finalise.js [--rows 3000000] [--rounds 5] [--multi 0.25] [--held-first 1]
+ *   node dist/bench/finalise.js [--rows 3000000] [--rounds 5] [--multi 0.25] [--held-first 1] [--near-misses 0]
+ * (--near-misses 0: scans only, as detect without --near-misses finalises)
  * (to compare builds: copy dist/bench/{finalise,records,args}.js into the other build's dist/bench/).
  */
 import { createHash } from 'node:crypto';
@@ -41,7 +42,7 @@ function main(): void {
   const heldFirst = arg('held-first', 0) === 1;
   const { batches, shape } = makeRealBatches(rows, 11, arg('multi', 0.25));
   const forms = blockForms(replayBlocks(batches)); // the records as replay blocks: one per bucket, rows sorted by entry, in the file's column form
-  const opts = { thresholds: { ...DEFAULT_THRESHOLDS }, windowSeconds: W, nearMisses: true };
+  const opts = { thresholds: { ...DEFAULT_THRESHOLDS }, windowSeconds: W, nearMisses: arg('near-misses', 1) === 1 };
   const capacity = Math.ceil(rows / 2);
   const acc: number[] = [];
   const rep: number[] = [];

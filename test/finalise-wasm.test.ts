@@ -144,6 +144,32 @@ describe.skipIf(!built)('finalisation in WebAssembly (assembly/shared/scan-final
     expect(scans({ thresholds: { ...base, maxCvFlows: NaN }, windowSeconds: W, nearMisses: false })).toBe(0);
   });
 
+  it('decides a CV at its threshold exactly without near misses: at the exact CV a key is kept, just below it dropped', () => {
+    // the module decides most keys before sorting their endpoints, by a CV folded in another
+    // order; one that near its threshold must get the exact CV (the sorted values' Welford)
+    const t = tableOf(7, 0);
+    const base = { ...DEFAULT_THRESHOLDS, minEndpoints: 3, maxCvPackets: 50, maxCvBytes: 50, maxCvFlows: 50 };
+    const all = JSON.parse(finalised(t, { thresholds: base, windowSeconds: W, nearMisses: true }, true)).verdicts as Record<string, number | null>[];
+    const below = (x: number): number => {
+      const v = new DataView(new ArrayBuffer(8));
+      v.setFloat64(0, x);
+      v.setBigUint64(0, v.getBigUint64(0) - 1n);
+      return v.getFloat64(0);
+    };
+    const has = (opts: FinalizeOptions, key: Record<string, number | null>): boolean => {
+      const js = finalised(t, opts, true);
+      expect(finalised(t, opts, false)).toBe(js);
+      return (JSON.parse(js).verdicts as Record<string, number | null>[]).some((v) => v.src === key.src && v.window === key.window && v.dstPort === key.dstPort);
+    };
+    for (const [cv, rule] of [['cvPackets', 'maxCvPackets'], ['cvBytes', 'maxCvBytes'], ['cvFlows', 'maxCvFlows']] as const) {
+      // the key of the highest such CV: every other key's is lower, so it alone comes and goes
+      const key = all.filter((v) => typeof v[cv] === 'number' && v[cv]! > 0).sort((a, b) => b[cv]! - a[cv]!)[0]!;
+      expect(key, cv).toBeDefined();
+      expect(has({ thresholds: { ...base, [rule]: key[cv]! }, windowSeconds: W, nearMisses: false }, key), cv).toBe(true);
+      expect(has({ thresholds: { ...base, [rule]: below(key[cv]!) }, windowSeconds: W, nearMisses: false }, key), cv).toBe(false);
+    }
+  });
+
   it('finalises a bucket larger than its scratch in JavaScript, in its turn', () => {
     const crowd = 70000;
     const t = tableOf(11, crowd);

@@ -14,7 +14,9 @@
 // Every figure is the JavaScript one bit for bit: the same f64 operations in the same order
 // (an endpoint's sums over its entries in table order, the totals over endpoints in
 // (account, dst, family) order, Welford over the sorted values), and the same key order
-// (first appearance in the bucket, buckets ascending).
+// (first appearance in the bucket, buckets ascending). A scans-only run (scansOnly) first
+// decides each candidate key's rules without sorting its entries (MayScan: CVs within a
+// margin, as src/detect/rules.ts cvAtMost), and sorts and folds only the keys that may pass.
 
 import { sortItems } from './sort';
 
@@ -111,7 +113,8 @@ export function setLayout(u: u32, d: u32, start: u32, order: u32, at: u32, entri
  * failedConditions, the same compares on the same f64 values; endpoints >= minEndpoints
  * holds for every key written). A key is dropped at its first failed rule, before the
  * features that rule does not need (on the 7 M-record bucket 708 of the 11,730 such keys
- * are scans; the others fail on the packets' or bytes' CV), and JavaScript makes nothing of it.
+ * are scans; the others fail on the packets' or bytes' CV), mostly before its entries are
+ * sorted by endpoint (MayScan), and JavaScript makes nothing of it.
  */
 export function scansOnly(accounts: f64, regions: f64, clouds: f64, cvPackets: f64, cvBytes: f64, cvFlows: f64): void {
   Rules.keepAll = false;
@@ -293,10 +296,147 @@ export function bucket(b: u32): i32 {
 
 /**
  * One key's features from its m entries at `list` (entry order): written as the next key
- * record (with its endpoints from row `endpoints` on) when it has minEndpoints endpoints.
- * Returns the endpoint rows used.
+ * record (with its endpoints from row `endpoints` on) when it has minEndpoints endpoints
+ * (scans only: when it passes every rule). Returns the endpoint rows used.
  */
 function foldKey(list: u32, m: u32, endpoints: u32): u32 {
+  if (!Rules.keepAll && !MayScan.key(list, m)) return endpoints;
+  return foldSorted(list, m, endpoints);
+}
+
+/**
+ * Whether a key might be a scan, decided before foldSorted's sort of its entries by endpoint
+ * (~95 % of the candidate keys of a scans-only run fail a CV rule: on the 7 M-record bucket
+ * 11,022 of 11,730, a third of the candidates' entries). False only where foldSorted would
+ * write nothing: every figure it tests is made here from the same values in the same order
+ * where its result depends on the order, or is within a margin of the exact one.
+ */
+class MayScan {
+  /**
+   * The key's endpoints (cloud+account, dst, family) grouped in a hash table (slotsAt: free
+   * once bucket() has grouped the keys) in order of first entry, each one's sums over its
+   * entries in entry order (as foldSorted's, whose sort is stable: the same f64 values),
+   * then the rules as foldSorted tests them, the CVs' within cvFar's margin.
+   */
+  static key(list: u32, m: u32): bool {
+    let size: u32 = 16;
+    while (size < m * 2) size <<= 1;
+    // endpoint slots in the key slots (2 × scratch u32), account slots in the sorts' buffer (16 bytes × scratch): size <= 2 × scratch
+    memory.fill(slotsAt, 0, size << 2);
+    memory.fill(tmpAt, 0, size << 2);
+    const mask = size - 1;
+    const accountSlots = tmpAt;
+    let n: u32 = 0; // endpoints, in the records at recAt (cloud+account, dst, family, count flags)
+    let accounts: u32 = 0;
+    let clouds: u32 = 0;
+    for (let j: u32 = 0; j < m; j++) {
+      const x = load<u32>(list + (j << 2));
+      const ew = uAt + x * ENTRY_BYTES_U;
+      const ep = load<u32>(ew, EP);
+      const dst = load<u32>(ew, DST);
+      const rf = load<u32>(ew, RF) >>> 16;
+      const fam = rf & F_DST6;
+      let slot = MayScan.hash(ep, dst, fam) & mask;
+      let k1 = load<u32>(slotsAt + (slot << 2));
+      while (k1 != 0) {
+        const r = recAt + ((k1 - 1) << 4);
+        if (load<u32>(r) == ep && load<u32>(r, 4) == dst && load<u32>(r, 8) == fam) break;
+        slot = (slot + 1) & mask;
+        k1 = load<u32>(slotsAt + (slot << 2));
+      }
+      const at = recAt + ((k1 == 0 ? n : k1 - 1) << 4);
+      if (k1 == 0) {
+        // the key's next endpoint
+        store<u32>(at, ep);
+        store<u32>(at, dst, 4);
+        store<u32>(at, fam, 8);
+        store<u32>(at, 0, 12);
+        store<f64>(fvAt + (n << 3), 0);
+        store<f64>(pvAt + (n << 3), 0);
+        store<f64>(bvAt + (n << 3), 0);
+        n++;
+        store<u32>(slotsAt + (slot << 2), n);
+        accounts += MayScan.newAccount(accountSlots, mask, ep, n);
+        clouds |= 1 << (ep >>> 30);
+      }
+      const e = (at - recAt) >> 1; // the endpoint's f64 offset
+      const ed = dAt + x * ENTRY_BYTES_D;
+      store<f64>(fvAt + e, load<f64>(fvAt + e) + <f64>load<u32>(ew, FLOWS));
+      if (rf & F_PACKETS) store<f64>(pvAt + e, load<f64>(pvAt + e) + load<f64>(ed));
+      if (rf & F_BYTES) store<f64>(bvAt + e, load<f64>(bvAt + e) + load<f64>(ed, 8));
+      store<u32>(at, load<u32>(at, 12) | (rf & (F_PACKETS | F_BYTES)), 12);
+    }
+    if (n < minEndpoints) return false;
+    if (<f64>accounts < Rules.minAccounts || <f64>popcnt<u32>(clouds) < Rules.minClouds) return false;
+    // the values of the endpoints that have them, moved to the front (foldSorted's pv, bv: the same multiset)
+    let nP: u32 = 0;
+    let nB: u32 = 0;
+    for (let i: u32 = 0; i < n; i++) {
+      const has = load<u32>(recAt + (i << 4), 12);
+      if (has & F_PACKETS) store<f64>(pvAt + (nP++ << 3), load<f64>(pvAt + (i << 3)));
+      if (has & F_BYTES) store<f64>(bvAt + (nB++ << 3), load<f64>(bvAt + (i << 3)));
+    }
+    if (nP != 0 && cvFar(pvAt, nP, Rules.maxCvPackets) == CV_ABOVE) return false;
+    if (nB != 0 && cvFar(bvAt, nB, Rules.maxCvBytes) == CV_ABOVE) return false;
+    return cvFar(fvAt, n, Rules.maxCvFlows) != CV_ABOVE;
+  }
+
+  /** 1 when `ep` is not yet in the account slots (then put there as endpoint n's), else 0. */
+  @inline
+  static newAccount(slots: u32, mask: u32, ep: u32, n: u32): u32 {
+    let slot = MayScan.hash(ep, 0, 0) & mask;
+    let k = load<u32>(slots + (slot << 2));
+    while (k != 0) {
+      if (load<u32>(recAt + ((k - 1) << 4)) == ep) return 0;
+      slot = (slot + 1) & mask;
+      k = load<u32>(slots + (slot << 2));
+    }
+    store<u32>(slots + (slot << 2), n);
+    return 1;
+  }
+
+  @inline
+  static hash(a: u32, b: u32, c: u32): u32 {
+    let h = a * 0x9e3779b1;
+    h = (h ^ b) * 0x85ebca6b;
+    h = (h ^ c) * 0xc2b2ae35;
+    h ^= h >>> 15;
+    h *= 0x2c1b3c6d;
+    return h ^ (h >>> 13);
+  }
+}
+
+// cvFar's answers
+const CV_ABOVE: i32 = 0;
+const CV_NEAR: i32 = 1;
+const CV_WITHIN: i32 = 2;
+/** src/detect/rules.ts CV_MARGIN: many orders above the fold's rounding (~1e-10 for a million values near a CV of 0.5). */
+const CV_MARGIN: f64 = 1e-6;
+/**
+ * 16 × 2^-52: with n values, the two folds' rounding (Welford's relative error in the variance
+ * is ~n × 2^-53 × (1 + 1/cv^2)) is within n × CV_ROUNDING × (cv + 1/cv) of the CV: the margin
+ * grows by that where a CV is tiny (a threshold near it then gets the exact CV).
+ */
+const CV_ROUNDING: f64 = 3.6e-15;
+
+/**
+ * The CV of n values (any order; left as they are) against `max`, as src/detect/rules.ts
+ * cvAtMost decides it: Welford in the order given differs from the sorted values' CV (cv) by
+ * rounding only, so a CV farther than CV_MARGIN (and CV_ROUNDING's bound) from max is above it (CV_ABOVE) or not
+ * (CV_WITHIN) as the exact one; nearer, or not a positive finite number (a mean of 0 gives 0),
+ * CV_NEAR (the caller then computes the exact one). A NaN max is never far: CV_NEAR.
+ */
+function cvFar(values: u32, n: u32, max: f64): i32 {
+  const c = welford(values, n);
+  if (!(isFinite(c) && c > 0 && Math.abs(c - max) > CV_MARGIN * (1 + max) + <f64>n * CV_ROUNDING * (c + 1 / c))) return CV_NEAR;
+  return c <= max ? CV_WITHIN : CV_ABOVE;
+}
+
+/**
+ * foldKey's exact path: the entries sorted by endpoint, each endpoint's sums and the key's
+ * features, its rules (scans only), the key record and its endpoint rows.
+ */
+function foldSorted(list: u32, m: u32, endpoints: u32): u32 {
   // (cloud+account, dst) high, (family, position) low: ties in position order, as the stable sort
   for (let j: u32 = 0; j < m; j++) {
     const ew = uAt + load<u32>(list + (j << 2)) * ENTRY_BYTES_U;
@@ -409,6 +549,11 @@ function foldKey(list: u32, m: u32, endpoints: u32): u32 {
 function cv(values: u32, n: u32): f64 {
   if (n == 0) return 0;
   sortF64(values, n);
+  return welford(values, n);
+}
+
+/** The CV of n > 0 values in the order they lie (0 where their mean is 0): coefficientOfVariation's fold. */
+function welford(values: u32, n: u32): f64 {
   let mean: f64 = 0;
   let m2: f64 = 0;
   for (let i: u32 = 0; i < n; i++) {

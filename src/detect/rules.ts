@@ -87,7 +87,9 @@ function welfordCv(v: Float64Array, n: number): number {
  * farther than CV_MARGIN from `max` decides alike, and only one that near is sorted and
  * computed exactly. For the outbound finalisation's test of each group's traffic
  * (outbound-table.ts evenTraffic), where most groups fail far from the threshold and the
- * sorts were ~3/4 of the test's time on the issue's 7 M-record bucket (tail.ts).
+ * sorts were ~3/4 of the test's time on the issue's 7 M-record bucket (tail.ts). The inbound
+ * finalise module decides a scans-only run's keys the same way (assembly/shared/scan-finalise.ts
+ * cvFar, its margin widened where a CV is tiny).
  */
 export function cvAtMost(values: Float64Array, n: number, max: number): boolean {
   if (n === 0) return 0 <= max;
