@@ -1028,7 +1028,8 @@ class ColumnsRow {
    * One line from p (not past e) of a layout layoutColumns allows, read, routed and given its
    * ids, as readLines does with plainLine's row: the index of its '\n' when it is plain (its
    * flags in rowFlags), 0 for any line the general loop must read. Its separators are listed
-   * first (the bitmap's set bits, each checked as plainLine checks it), then each column the
+   * first (the bitmap's set bits, each checked as plainLine checks it, or all at once by
+   * checkLines), then each column the
    * layout has is read from where the list puts it, in straight code: a column no role reads
    * costs its separator only, and no column pays a dispatch on its role. Its fields are kept
    * in locals and go straight into the shard's area (toArea): the row's columns are written
