@@ -78,23 +78,69 @@ let nodataRows: u32 = 0;
  * Marks every byte of the block below '!' (a space, a tab, '\r', '\n', a control byte: what
  * ends a token) in a bitmap at mapPtr, sixteen bytes at a time, and the block's end too:
  * a line's token ends are then its bitmap's set bits, taken in order (plainLine), rather
- * than found byte by byte.
+ * than found byte by byte. Counts too the block's bytes below ' ' (blockControls), for
+ * checkLines.
  */
 function markSeparators(len: u32): void {
-  const space = i8x16.splat(33);
-  const words = (len >> 6) + 1;
-  for (let w: u32 = 0; w < words; w++) {
+  const full = len >> 6;
+  const control = i8x16.splat(32);
+  let counts = i64x2.splat(0); // bytes below ' ' a lane, 4 a word at most: emptied every 63 words
+  let controls: u32 = 0;
+  let adjacent: u64 = 0; // a separator just after another
+  let carry: u64 = 1; // the byte before the block counts as one: a line starting with a separator is not plain
+  for (let w: u32 = 0; w < full; w++) {
     const at = blockPtr + (w << 6);
-    const m0 = <u64>i8x16.bitmask(i8x16.lt_u(v128.load(at), space));
-    const m1 = <u64>i8x16.bitmask(i8x16.lt_u(v128.load(at + 16), space));
-    const m2 = <u64>i8x16.bitmask(i8x16.lt_u(v128.load(at + 32), space));
-    const m3 = <u64>i8x16.bitmask(i8x16.lt_u(v128.load(at + 48), space));
-    store<u64>(mapPtr + (w << 3), m0 | (m1 << 16) | (m2 << 32) | (m3 << 48));
+    const v0 = v128.load(at);
+    const v1 = v128.load(at + 16);
+    const v2 = v128.load(at + 32);
+    const v3 = v128.load(at + 48);
+    const s = Separators.bits(v0, v1, v2, v3);
+    store<u64>(mapPtr + (w << 3), s);
+    adjacent |= s & ((s << 1) | carry);
+    carry = s >> 63;
+    // a match is -1
+    counts = i8x16.sub(counts, i8x16.add(i8x16.add(i8x16.lt_s(v0, control), i8x16.lt_s(v1, control)), i8x16.add(i8x16.lt_s(v2, control), i8x16.lt_s(v3, control))));
+    if (w % 63 == 62) {
+      controls += laneSum(counts);
+      counts = i64x2.splat(0);
+    }
   }
-  // past the block: a separator at len, nothing after it
-  const last = mapPtr + ((len >> 6) << 3);
+  controls += laneSum(counts);
+  // the last word, partly past the block: its bits there are not the block's
+  const at = blockPtr + (full << 6);
   const bit = <u64>(len & 63);
-  store<u64>(last, (load<u64>(last) & ((<u64>1 << bit) - 1)) | (<u64>1 << bit));
+  const s = Separators.bits(v128.load(at), v128.load(at + 16), v128.load(at + 32), v128.load(at + 48)) & ((<u64>1 << bit) - 1);
+  adjacent |= s & ((s << 1) | carry);
+  for (let i = at; i < blockPtr + len; i++) controls += <u32>(load<i8>(i) < 32);
+  blockControls = adjacent == 0 ? controls : 0xffffffff;
+  // past the block: a separator at len, nothing after it
+  store<u64>(mapPtr + (full << 3), s | (<u64>1 << bit));
+}
+
+/** The sum of a vector's sixteen byte lanes. */
+function laneSum(v: v128): u32 {
+  const w = i32x4.extadd_pairwise_i16x8_u(i16x8.extadd_pairwise_i8x16_u(v));
+  return <u32>(i32x4.extract_lane(w, 0) + i32x4.extract_lane(w, 1) + i32x4.extract_lane(w, 2) + i32x4.extract_lane(w, 3));
+}
+
+/**
+ * The bytes below ' ' of the last block markSeparators marked ('\n', tabs, '\r', control
+ * bytes), or 0xffffffff where two separators lie side by side or one is first: checkLines.
+ */
+let blockControls: u32 = 0;
+
+/** markSeparators' bitmap of 64 bytes (a static method, inlined: eslint takes its decorator). */
+class Separators {
+  @inline
+  static bits(v0: v128, v1: v128, v2: v128, v3: v128): u64 {
+    // a byte up to ' ' is its own minimum with ' ': two instructions on x64, where lt_u takes three or four
+    const space = i8x16.splat(32);
+    const m0 = <u64>i8x16.bitmask(i8x16.eq(i8x16.min_u(v0, space), v0));
+    const m1 = <u64>i8x16.bitmask(i8x16.eq(i8x16.min_u(v1, space), v1));
+    const m2 = <u64>i8x16.bitmask(i8x16.eq(i8x16.min_u(v2, space), v2));
+    const m3 = <u64>i8x16.bitmask(i8x16.eq(i8x16.min_u(v3, space), v3));
+    return m0 | (m1 << 16) | (m2 << 32) | (m3 << 48);
+  }
 }
 
 /**
@@ -137,6 +183,36 @@ function listSeparators(len: u32, seps: u32): void {
     }
     out += n << 2;
   }
+  // past the list, for checkLines's steps (a line's columns at a time) and ColumnsRow.read's one load (COLUMNS_MAX past a line's first at most)
+  for (let k: u32 = 0; k < COLUMNS_MAX; k++) store<u32>(out + (k << 2), NO_SEPARATOR);
+}
+
+/** What the list of separators holds past its end: above every place in the block. */
+const NO_SEPARATOR: u32 = 0xffffffff;
+/** The last '\n' of the block's lines checkLines found plain in their separators (0: none). */
+let checkedUntil: u32 = 0;
+
+/**
+ * Whether every line of the block has the layout's nroles columns, single spaces between
+ * them: every nroles-th separator from the block's start a '\n', and these '\n' the block's
+ * only bytes below ' ' (no tab, '\r' or other '\n'), no two separators side by side and none
+ * first (markSeparators). Then a line of the block is plain in its separators exactly when
+ * it ends in the block, at or before checkedUntil (ColumnsRow.read: one load, where each
+ * separator of the line was tested); else checkedUntil is 0 and they are.
+ */
+function checkLines(nroles: u32, seps: u32, end: u32): void {
+  const step = nroles << 2;
+  let at = seps + step - 4;
+  let lines: u32 = 0;
+  let last: u32 = 0;
+  for (;;) {
+    const q = load<u32>(at);
+    if (q >= end || load<u8>(q) != 10) break;
+    last = q;
+    lines++;
+    at += step;
+  }
+  checkedUntil = lines == blockControls ? last : 0;
 }
 
 /**
@@ -498,7 +574,10 @@ export function readLines(inPtr: u32, len: u32, rolesPtr: u32, nroles: u32, maxR
   startIds(idsPtr);
   // the layout read by column indexes (columnsRow) where it allows, its separators' list past the bitmap
   const byColumns = layoutColumns(rolesPtr, nroles);
-  if (byColumns) listSeparators(len, seps);
+  if (byColumns) {
+    listSeparators(len, seps);
+    checkLines(nroles, seps, end);
+  }
   sepAt = seps;
   let p = inPtr;
   let row: u32 = 0;
@@ -949,7 +1028,8 @@ class ColumnsRow {
    * One line from p (not past e) of a layout layoutColumns allows, read, routed and given its
    * ids, as readLines does with plainLine's row: the index of its '\n' when it is plain (its
    * flags in rowFlags), 0 for any line the general loop must read. Its separators are listed
-   * first (the bitmap's set bits, each checked as plainLine checks it), then each column the
+   * first (the bitmap's set bits, each checked as plainLine checks it, or all at once by
+   * checkLines), then each column the
    * layout has is read from where the list puts it, in straight code: a column no role reads
    * costs its separator only, and no column pays a dispatch on its role. Its fields are kept
    * in locals and go straight into the shard's area (toArea): the row's columns are written
@@ -964,13 +1044,20 @@ class ColumnsRow {
     let at = sepAt;
     let before = p - 1;
     const lastAt = sepAt + ((nroles - 1) << 2);
-    for (;;) {
-      q = load<u32>(at);
-      if (q == before + 1) return 0; // every column is a token: bytes above ' ', at least one
-      if (at == lastAt) break;
-      if (load<u8>(q) != 32) return 0; // a single space after every column but the last (at the block's end a 0)
-      before = q;
-      at += 4;
+    if (checkedUntil != 0) {
+      // checkLines found the block's lines plain in their separators: all but the last, not ended in the block
+      q = load<u32>(lastAt);
+      if (q > checkedUntil) return 0;
+      at = lastAt;
+    } else {
+      for (;;) {
+        q = load<u32>(at);
+        if (q == before + 1) return 0; // every column is a token: bytes above ' ', at least one
+        if (at == lastAt) break;
+        if (load<u8>(q) != 32) return 0; // a single space after every column but the last (at the block's end a 0)
+        before = q;
+        at += 4;
+      }
     }
     sepAt = at + 4;
     // the record ends its line: '\n' or "\r\n" (at the block's end a 0, readLines)
