@@ -282,13 +282,21 @@ describe.skipIf(!built)('inbound table in WebAssembly (assembly/scan-held.ts)', 
     const shared = createBatchRing(batches.length, 9000);
     expect(shared.memory).not.toBeNull();
     const ring = new BatchRing(shared);
-    // every other batch copied into a ring slot (the others stay private: staged)
+    // every other batch copied into a ring slot (the others stay private: staged); one ring batch
+    // with a feed column of its own (as --no-spill masks it: spill.ts maskDropped, not in the ring)
+    // and one cut to its second half (a spill's slice: views into the slot)
     const mixed = batches.map((b, k) => (k % 2 === 0 ? inSlot(ring, b) : b));
+    const masked = mixed[6]!;
+    const feed = masked.feed.slice(0, masked.n);
+    for (let i = 0; i < masked.n; i += 3) feed[i] = 0;
+    mixed[6] = { ...masked, feed };
+    mixed[8] = halfOf(mixed[8]!);
+    const reference = mixed.map((b, k) => (k === 6 || k === 8 ? b : batches[k]!));
     const inPlace = countInPlace();
     try {
       for (const pendingRows of [1 << 15, 3000]) {
-        const js = contents(fill(null, batches, 1, pendingRows));
-        useRingMemory(shared.memory!, shared.id);
+        const js = contents(fill(null, reference, 1, pendingRows));
+        useRingMemory(shared.memory!, shared.id, shared.data.byteLength);
         const t = fill(scanArena(), mixed, 1, pendingRows);
         expect(contents(t)).toEqual(js);
       }
@@ -318,6 +326,20 @@ function inSlot(ring: BatchRing, b: FlowBatchData): FlowBatchData {
   c.n = b.n;
   c.strings = b.strings;
   return c;
+}
+
+/** The second half of a batch, as views of its columns (spill.ts slice). */
+function halfOf(b: FlowBatchData): FlowBatchData {
+  const from = b.n >> 1;
+  const cut = <T extends { subarray(a: number, z: number): T }>(a: T, per = 1) => a.subarray(from * per, b.n * per);
+  const { feed, src, dst, proto, sport, dport, tcpFlags, packets, bytes, start, end, cloud, action, direction, account, region, iface, instance } = b;
+  return {
+    ...b,
+    n: b.n - from,
+    feed: cut(feed), src: cut(src, 4), dst: cut(dst, 4), proto: cut(proto), sport: cut(sport), dport: cut(dport), tcpFlags: cut(tcpFlags),
+    packets: cut(packets), bytes: cut(bytes), start: cut(start), end: cut(end), cloud: cut(cloud), action: cut(action), direction: cut(direction),
+    account: cut(account), region: cut(region), iface: cut(iface), instance: cut(instance),
+  };
 }
 
 /** Counts the batches HeldSorter reads in place from now on (restore() puts the method back). */

@@ -181,7 +181,7 @@ function runTask(task: Exclude<ShardTask, { op: 'lane' | 'laneError' }>): unknow
     return undefined;
   }
   if (task.op === 'reset') return reset();
-  if (task.op === 'ringMemory') return useRingMemory(task.memory, task.id);
+  if (task.op === 'ringMemory') return useRingMemory(task.memory, task.id, task.bytes);
   if (task.op === 'flushHeld') return state?.inbound.flushEarly(task.always); // a shard with no table yet has nothing held (and takes its size from the first batch)
   const s = task.op === 'add' ? stateFor(task.windowSeconds, task.capacityHint, undefined, task.outboundHint) : stateFor(task.windowSeconds);
   switch (task.op) {

@@ -219,7 +219,7 @@ export class Engine {
     // (the field is undefined while the constructor has not set it)
     if (ring === undefined || ring.memory === null || this.ringGiven || (this.shardPools as ShardPool[] | undefined) === undefined) return;
     this.ringGiven = true;
-    const task: ShardTask = { op: 'ringMemory', memory: ring.memory, id: ring.id };
+    const task: ShardTask = { op: 'ringMemory', memory: ring.memory, id: ring.id, bytes: ring.data.byteLength };
     // (a lone shard not placed yet is not placed by it: ShardToPlace.runWhenPlaced; not waited
     // for by the drain: a shard never placed never runs it, and a shard that fails says so to its other tasks)
     for (const pool of this.shardPools) (pool instanceof ShardToPlace ? pool.runWhenPlaced(task) : pool.run(task)).catch(() => {});

@@ -416,6 +416,8 @@ export class HeldSorter {
   private readonly stage: BatchStage<(typeof HOLD_STAGE)[number]>;
   /** the ring whose batches lie in this memory (ringHeldArena), 0: none; and whether the module reads the stage (else a batch in place) */
   private readonly ringId: number;
+  /** the byte length of the ring's buffer as its batches carry it (RingHeld.bytes) */
+  private readonly ringBytes: number;
   private readsStage = true;
   /** the fixed places of the layout (SORT_START_AT ...), from the buffer's first byte in its memory */
   private readonly startAt: number;
@@ -447,6 +449,7 @@ export class HeldSorter {
     const { memory, ex } = ring?.arena(end - base) ?? newArena(module, end);
     this.ex = ex;
     this.ringId = ring === null ? 0 : ring.id;
+    this.ringBytes = ring === null ? 0 : ring.bytes;
     const b = memory.buffer;
     this.bucket = new Uint16Array(b, this.bucketAt, rows);
     this.rec = new Uint32Array(b, this.recAt, (rows * ROW_BYTES) / 4);
@@ -497,7 +500,7 @@ export class HeldSorter {
     this.stage.copy(batch, from, n);
     if (!this.readsStage) {
       const v = this.stage.views;
-      this.holdColumnsOf(v.packets, v.bytes, v.src, v.dst, v.start, v.end, v.account, v.region, v.dport, v.feed, v.proto, v.cloud);
+      this.holdColumnsOf([v.packets, v.bytes, v.src, v.dst, v.start, v.end, v.account, v.region, v.dport, v.feed, v.proto, v.cloud]);
       this.readsStage = true;
     }
     return n;
@@ -506,17 +509,23 @@ export class HeldSorter {
   /**
    * Whether the batch lies in this memory (a slot of the ring the buffer was placed with:
    * ringHeldArena), and if so the module set to read its columns where they are, with no
-   * copy: holdStaged's records are then the batch's own (from 0).
+   * copy: holdStaged's records are then the batch's own (from 0). Every column must be a view
+   * of the ring's buffer: a batch made from a ring's batch keeps its ring (a spill's slice
+   * of it does lie there; --no-spill's masked feed, spill.ts maskDropped, is a copy elsewhere).
    */
   readsInPlace(batch: FlowBatchData): boolean {
     if (this.ringId === 0 || batch.ring === undefined || batch.ring.id !== this.ringId) return false;
     const b = batch;
-    this.holdColumnsOf(b.packets, b.bytes, b.src, b.dst, b.start, b.end, b.account, b.region, b.dport, b.feed, b.proto, b.cloud);
+    const columns = [b.packets, b.bytes, b.src, b.dst, b.start, b.end, b.account, b.region, b.dport, b.feed, b.proto, b.cloud];
+    const buf = b.src.buffer;
+    if (buf.byteLength !== this.ringBytes) return false;
+    for (const c of columns) if (c.buffer !== buf) return false;
+    this.holdColumnsOf(columns);
     this.readsStage = false;
     return true;
   }
 
-  private holdColumnsOf(...columns: ArrayBufferView[]): void {
+  private holdColumnsOf(columns: readonly ArrayBufferView[]): void {
     const at = columns.map((c) => c.byteOffset);
     this.ex.holdColumns(at[0]!, at[1]!, at[2]!, at[3]!, at[4]!, at[5]!, at[6]!, at[7]!, at[8]!, at[9]!, at[10]!, at[11]!);
   }
@@ -574,12 +583,14 @@ export function heldSorter(rows: number, partCap: number, windowSeconds: number,
 /** A held buffer's place in a ring's memory: where it starts, and the module over that memory with room for `bytes` past it. */
 interface RingHeld {
   id: number;
+  /** the ring's buffer's length, as its batches' columns see it */
+  bytes: number;
   at: number;
   arena(bytes: number): Arena;
 }
 
 /** The engine's batch ring's memory, as the shard thread was given it (useRingMemory); lent to one held buffer. */
-let ringGiven: { memory: WebAssembly.Memory; id: number } | null = null;
+let ringGiven: { memory: WebAssembly.Memory; id: number; bytes: number } | null = null;
 
 /**
  * The batch ring's shared memory (flow/batch-ring.ts), given to this shard thread: the first
@@ -588,8 +599,8 @@ let ringGiven: { memory: WebAssembly.Memory; id: number } | null = null;
  * instead of copying each stage of their columns (~6 % of the shard thread on the 7 M bucket:
  * bench/RESULTS.md, session 19 stagecopy).
  */
-export function useRingMemory(memory: WebAssembly.Memory, id: number): void {
-  ringGiven = { memory, id };
+export function useRingMemory(memory: WebAssembly.Memory, id: number, bytes: number): void {
+  ringGiven = { memory, id, bytes };
 }
 
 /**
@@ -604,10 +615,11 @@ function ringHeldArena(): RingHeld | null {
   const module = given === null ? null : sharedModule();
   if (given === null || module === null) return null;
   ringGiven = null;
-  const { memory, id } = given;
+  const { memory, id, bytes } = given;
   const at = memory.buffer.byteLength;
   return {
     id,
+    bytes,
     at,
     arena(bytes: number): Arena {
       // another thread's place taken at the same moment: this one goes to a memory of its own (the pages grown are address space only)
