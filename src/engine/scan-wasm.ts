@@ -416,7 +416,7 @@ export class HeldSorter {
   private readonly stage: BatchStage<(typeof HOLD_STAGE)[number]>;
   /** the ring whose batches lie in this memory (ringHeldArena), 0: none; and whether the module reads the stage (else a batch in place) */
   private readonly ringId: number;
-  /** the byte length of the ring's buffer as its batches carry it (RingHeld.bytes) */
+  /** the byte length of the ring's slots' buffer (RingHeld.bytes): a batch's buffer is at least as long */
   private readonly ringBytes: number;
   private readsStage = true;
   /** the fixed places of the layout (SORT_START_AT ...), from the buffer's first byte in its memory */
@@ -517,8 +517,9 @@ export class HeldSorter {
     if (this.ringId === 0 || batch.ring === undefined || batch.ring.id !== this.ringId) return false;
     const b = batch;
     const columns = [b.packets, b.bytes, b.src, b.dst, b.start, b.end, b.account, b.region, b.dport, b.feed, b.proto, b.cloud];
+    // (a batch's buffer is as long as the memory was when the batch came: it grows with the held buffers)
     const buf = b.src.buffer;
-    if (buf.byteLength !== this.ringBytes) return false;
+    if (!(buf instanceof SharedArrayBuffer) || buf.byteLength < this.ringBytes) return false;
     for (const c of columns) if (c.buffer !== buf) return false;
     this.holdColumnsOf(columns);
     this.readsStage = false;
@@ -583,7 +584,7 @@ export function heldSorter(rows: number, partCap: number, windowSeconds: number,
 /** A held buffer's place in a ring's memory: where it starts, and the module over that memory with room for `bytes` past it. */
 interface RingHeld {
   id: number;
-  /** the ring's buffer's length, as its batches' columns see it */
+  /** the ring's slots' buffer's length (its batches' buffers are at least as long) */
   bytes: number;
   at: number;
   arena(bytes: number): Arena;
