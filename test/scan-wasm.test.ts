@@ -285,7 +285,9 @@ describe.skipIf(!built)('inbound table in WebAssembly (assembly/scan-held.ts)', 
     // every other batch copied into a ring slot (the others stay private: staged); one ring batch
     // with a feed column of its own (as --no-spill masks it: spill.ts maskDropped, not in the ring)
     // and one cut to its second half (a spill's slice: views into the slot)
-    const mixed = batches.map((b, k) => (k % 2 === 0 ? inSlot(ring, b) : b));
+    // each as a shard thread receives it: cloned (its buffer as long as the memory is then, grown since)
+    shared.memory!.grow(1);
+    const mixed = batches.map((b, k) => (k % 2 === 0 ? structuredClone(inSlot(ring, b)) : b));
     const masked = mixed[6]!;
     const feed = masked.feed.slice(0, masked.n);
     for (let i = 0; i < masked.n; i += 3) feed[i] = 0;
