@@ -384,7 +384,8 @@ export function sortPart(bucket: u32, rec: u32, wide: u32, base: u32, m: u32, bi
 }
 
 // ---- the hold step (src/engine/scan-ingest.ts KeyBuilder.ofBatch and holdRange): a batch's
-// columns, copied into a stage of the held buffer's memory (scan-wasm.ts HeldSorter.stage),
+// columns, read where the batch lies when that is in this memory (a ring slot: holdColumns),
+// else copied into a stage of the held buffer's memory (scan-wasm.ts HeldSorter.stage),
 // keyed and written as held rows here. A record with an IPv6 address is written here too,
 // but its address words are left for JavaScript to intern: the record and its row go on a
 // list (v6List) that JavaScript reads when the loop stops, in record order (the intern ids
@@ -464,6 +465,26 @@ export function setHold(fill: u32, bucket: u32, rec: u32, partCap: u32, wide: u3
   sFeed = sDport + stageCap * 2;
   sProto = sFeed + stageCap;
   sCloud = sProto + stageCap;
+}
+
+/**
+ * Where the hold step reads each column of the records from now on (record 0's address): a
+ * batch lying in this memory (a slot of the engine's batch ring, scan-wasm.ts
+ * HeldSorter.readsInPlace), or the stage again (setHold's addresses).
+ */
+export function holdColumns(packets: u32, bytes: u32, src: u32, dst: u32, start: u32, end: u32, account: u32, region: u32, dport: u32, feed: u32, proto: u32, cloud: u32): void {
+  sPackets = packets;
+  sBytes = bytes;
+  sSrc = src;
+  sDst = dst;
+  sStart = start;
+  sEnd = end;
+  sAccount = account;
+  sRegion = region;
+  sDport = dport;
+  sFeed = feed;
+  sProto = proto;
+  sCloud = cloud;
 }
 
 /** A new batch: WindowOf.reset. */

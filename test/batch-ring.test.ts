@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { MessageChannel, Worker } from 'node:worker_threads';
 import { writeFileSync } from 'node:fs';
 import { BatchRing, createBatchRing, releaseBatch } from '../dist/src/flow/batch-ring.js';
-import { allocBatch, packStrings, unpackStrings } from '../dist/src/flow/batch.js';
+import { BATCH_BYTES_PER_RECORD, allocBatch, packStrings, unpackStrings } from '../dist/src/flow/batch.js';
 import { FlowSink } from '../dist/src/flow/sink.js';
 import { awsText } from '../dist/src/formats/aws.js';
 import { Engine, DEFAULT_RUN } from '../dist/src/engine/run.js';
@@ -14,6 +14,18 @@ import { runDetect } from './helpers/run.js';
 import { writeTwoIngests } from './helpers/aws.js';
 
 const T0 = 1700006400;
+
+/** A ring made with FLOWSIEVE_RING_MEMORY set so ('off': a plain SharedArrayBuffer). */
+function withRingMemory<T>(value: string, make: () => T): T {
+  const before = process.env.FLOWSIEVE_RING_MEMORY;
+  process.env.FLOWSIEVE_RING_MEMORY = value;
+  try {
+    return make();
+  } finally {
+    if (before === undefined) delete process.env.FLOWSIEVE_RING_MEMORY;
+    else process.env.FLOWSIEVE_RING_MEMORY = before;
+  }
+}
 
 function line(src: string, k: number): string {
   return `2 123456789010 eni-1 ${src} 172.31.0.${k & 255} ${40000 + k} 22 6 2 80 ${T0 + k} ${T0 + k + 5} REJECT OK`;
@@ -35,18 +47,25 @@ describe('batch ring', () => {
   });
 
   it('names the bytes of its first slots, the ones a run takes first (backed ahead by parse-here.ts), never past its end', () => {
-    const shared = createBatchRing(3, 100);
-    const ring = new BatchRing(shared);
-    const stride = shared.data.byteLength / 3;
-    expect(stride % 8).toBe(0);
-    expect(ring.firstSlots(2)).toEqual([0, 2 * stride]);
-    expect(ring.firstSlots(9)).toEqual([0, shared.data.byteLength]);
-    // the lowest free slot is taken: the first two batches lie in the bytes named for two slots
-    const a = ring.take(100)!;
-    const b = ring.take(100)!;
-    for (const batch of [a, b]) expect(batch.feed.byteOffset + batch.feed.byteLength).toBeLessThanOrEqual(2 * stride);
-    releaseBatch(a);
-    expect(ring.take(100)!.feed.byteOffset).toBe(a.feed.byteOffset);
+    for (const memory of ['on', 'off']) {
+      const shared = withRingMemory(memory, () => createBatchRing(3, 100));
+      const ring = new BatchRing(shared);
+      const stride = Math.ceil((100 * BATCH_BYTES_PER_RECORD) / 8) * 8;
+      // the slots start at `at` (past a page of a ring's WebAssembly memory, 0 in a plain buffer)
+      expect(shared.at).toBe(memory === 'on' ? 65536 : 0);
+      expect(ring.firstSlots(2)).toEqual([shared.at, 2 * stride]);
+      expect(ring.firstSlots(9)).toEqual([shared.at, 3 * stride]);
+      expect(shared.at + 3 * stride).toBeLessThanOrEqual(shared.data.byteLength);
+      // the lowest free slot is taken: the first two batches lie in the bytes named for two slots
+      const a = ring.take(100)!;
+      const b = ring.take(100)!;
+      for (const batch of [a, b]) {
+        expect(batch.feed.byteOffset).toBeGreaterThanOrEqual(shared.at);
+        expect(batch.feed.byteOffset + batch.feed.byteLength).toBeLessThanOrEqual(shared.at + 2 * stride);
+      }
+      releaseBatch(a);
+      expect(ring.take(100)!.feed.byteOffset).toBe(a.feed.byteOffset);
+    }
   });
 
   it('packs a batch\'s strings into one for a message and unpacks them as they were: long, empty-looking, non-Latin-1', () => {

@@ -1,7 +1,8 @@
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { ScanTable } from '../dist/src/engine/scan-table.js';
-import { heldSorter, scanArena } from '../dist/src/engine/scan-wasm.js';
+import { HeldSorter, heldSorter, scanArena, useRingMemory } from '../dist/src/engine/scan-wasm.js';
+import { BatchRing, createBatchRing } from '../dist/src/flow/batch-ring.js';
 import { keyHash } from '../dist/src/engine/scan-core.js';
 import { HELD_WORDS, KEY_RF } from '../dist/src/engine/scan-layout.js';
 import { allocBatch } from '../dist/src/flow/batch.js';
@@ -273,6 +274,40 @@ describe.skipIf(!built)('inbound table in WebAssembly (assembly/scan-held.ts)', 
     expect(contents(w)).toEqual(contents(make(null)));
   });
 
+  it('holds batches read in place in the ring\'s memory as staged ones: ring and private batches mixed, IPv6, records that stop it, a buffer grown and flushed', () => {
+    const batches = randomBatches(21, 10, 9000);
+    // a batch whose string table is larger than the module's maps (held in JavaScript)
+    batches[4]!.strings = [...batches[4]!.strings, ...Array.from({ length: 5000 }, (_, i) => `s${i}`)];
+    for (let i = 0; i < 9000; i += 5) batches[4]!.account[i] = 6 + (i % 4999);
+    const shared = createBatchRing(batches.length, 9000);
+    expect(shared.memory).not.toBeNull();
+    const ring = new BatchRing(shared);
+    // every other batch copied into a ring slot (the others stay private: staged); one ring batch
+    // with a feed column of its own (as --no-spill masks it: spill.ts maskDropped, not in the ring)
+    // and one cut to its second half (a spill's slice: views into the slot)
+    // each as a shard thread receives it: cloned (its buffer as long as the memory is then, grown since)
+    shared.memory!.grow(1);
+    const mixed = batches.map((b, k) => (k % 2 === 0 ? structuredClone(inSlot(ring, b)) : b));
+    const masked = mixed[6]!;
+    const feed = masked.feed.slice(0, masked.n);
+    for (let i = 0; i < masked.n; i += 3) feed[i] = 0;
+    mixed[6] = { ...masked, feed };
+    mixed[8] = halfOf(mixed[8]!);
+    const reference = mixed.map((b, k) => (k === 6 || k === 8 ? b : batches[k]!));
+    const inPlace = countInPlace();
+    try {
+      for (const pendingRows of [1 << 15, 3000]) {
+        const js = contents(fill(null, reference, 1, pendingRows));
+        useRingMemory(shared.memory!, shared.id, shared.data.byteLength);
+        const t = fill(scanArena(), mixed, 1, pendingRows);
+        expect(contents(t)).toEqual(js);
+      }
+      expect(inPlace.count()).toBeGreaterThan(4);
+    } finally {
+      inPlace.restore();
+    }
+  });
+
   it('FLOWSIEVE_ACCUMULATE=js keeps the JavaScript arrays and loop', () => {
     const probe = (env: Record<string, string>) =>
       execFileSync(process.execPath, ['-e', "import('./dist/src/engine/scan-table.js').then(({ ScanTable }) => console.log(new ScanTable(60, 1024, 1, 1000).arena === null))"], {
@@ -283,3 +318,41 @@ describe.skipIf(!built)('inbound table in WebAssembly (assembly/scan-held.ts)', 
     expect(probe({ FLOWSIEVE_ACCUMULATE: '' })).toBe('false');
   });
 });
+
+/** A copy of the batch in a slot of the ring (its columns and strings). */
+function inSlot(ring: BatchRing, b: FlowBatchData): FlowBatchData {
+  const c = ring.take(b.n)!;
+  for (const k of ['feed', 'src', 'dst', 'proto', 'sport', 'dport', 'tcpFlags', 'packets', 'bytes', 'start', 'end', 'cloud', 'action', 'direction', 'account', 'region', 'iface', 'instance'] as const) {
+    (c[k] as Uint32Array).set(b[k] as Uint32Array);
+  }
+  c.n = b.n;
+  c.strings = b.strings;
+  return c;
+}
+
+/** The second half of a batch, as views of its columns (spill.ts slice). */
+function halfOf(b: FlowBatchData): FlowBatchData {
+  const from = b.n >> 1;
+  const cut = <T extends { subarray(a: number, z: number): T }>(a: T, per = 1) => a.subarray(from * per, b.n * per);
+  const { feed, src, dst, proto, sport, dport, tcpFlags, packets, bytes, start, end, cloud, action, direction, account, region, iface, instance } = b;
+  return {
+    ...b,
+    n: b.n - from,
+    feed: cut(feed), src: cut(src, 4), dst: cut(dst, 4), proto: cut(proto), sport: cut(sport), dport: cut(dport), tcpFlags: cut(tcpFlags),
+    packets: cut(packets), bytes: cut(bytes), start: cut(start), end: cut(end), cloud: cut(cloud), action: cut(action), direction: cut(direction),
+    account: cut(account), region: cut(region), iface: cut(iface), instance: cut(instance),
+  };
+}
+
+/** Counts the batches HeldSorter reads in place from now on (restore() puts the method back). */
+function countInPlace(): { count(): number; restore(): void } {
+  const proto = HeldSorter.prototype as unknown as { readsInPlace(b: FlowBatchData): boolean };
+  const real = proto.readsInPlace;
+  let n = 0;
+  proto.readsInPlace = function (this: unknown, b: FlowBatchData) {
+    const yes = real.call(this, b);
+    if (yes) n++;
+    return yes;
+  };
+  return { count: () => n, restore: () => void (proto.readsInPlace = real) };
+}

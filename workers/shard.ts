@@ -14,6 +14,7 @@ import type { ReplayShardTask, ReplayTable } from '../src/replay/shard-ops.js';
 import { isReplayOp } from '../src/replay/shard-op-names.js';
 import { BoundedAccumulator, isMemoryTask } from '../src/engine/spill.js';
 import { releaseBatch } from '../src/flow/batch-ring.js';
+import { useRingMemory } from '../src/engine/scan-wasm.js';
 import { allocBatch, unpackStrings, type FlowBatchData } from '../src/flow/batch.js';
 
 interface ShardState {
@@ -180,6 +181,7 @@ function runTask(task: Exclude<ShardTask, { op: 'lane' | 'laneError' }>): unknow
     return undefined;
   }
   if (task.op === 'reset') return reset();
+  if (task.op === 'ringMemory') return useRingMemory(task.memory, task.id, task.bytes);
   if (task.op === 'flushHeld') return state?.inbound.flushEarly(task.always); // a shard with no table yet has nothing held (and takes its size from the first batch)
   const s = task.op === 'add' ? stateFor(task.windowSeconds, task.capacityHint, undefined, task.outboundHint) : stateFor(task.windowSeconds);
   switch (task.op) {

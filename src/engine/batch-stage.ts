@@ -2,7 +2,9 @@
  * A stage: some of a batch's columns, room for `cap` records each, laid out one after
  * another in a WebAssembly module's memory, where the module reads a batch a stage at a time
  * (scan-wasm.ts HeldSorter for the inbound hold step, outbound-adds.ts OutboundArena for the
- * outbound add loop). A stage is filled one copy a column; the module's side
+ * outbound add loop). The hold step stages only batches that do not lie in its memory already
+ * (a held buffer placed in the batch ring's memory reads the ring's batches in place:
+ * HeldSorter.readsInPlace). A stage is filled one copy a column; the module's side
  * (assembly/scan-held.ts setHold, assembly/outbound-adds.ts addStaged) finds each column where
  * the column order given here puts it.
  */

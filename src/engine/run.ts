@@ -135,6 +135,8 @@ export class Engine {
   private readonly memoryConfigured: Promise<void>;
   /** Batch slots the parse threads fill and the shards free (src/flow/batch-ring.ts). */
   private ring: BatchRingShared | undefined;
+  /** whether the shards were given the ring's memory (giveRingMemory) */
+  private ringGiven = false;
   /** The last ingest's parse in this thread (parse-here.ts); null: its parse threads parse. */
   private parseHere: ParseHere | null = null;
   /** Whether the shard placed in this thread parsed every task of the last ingest (shardHereParses). */
@@ -173,6 +175,7 @@ export class Engine {
     openEngines.add(this);
     this.memoryConfigured = configureMemory(this.shardPools, opts, this.owner);
     this.memoryConfigured.catch(() => {}); // awaited by ingest
+    this.giveRingMemory(); // a ring made above (the parse pool's, started at once)
     // the memory limits wait for the placement; a first task other than a planned ingest's places the shard in its thread
     this.shardToPlace?.placeOnNextTask(() => this.shardThread());
   }
@@ -201,7 +204,25 @@ export class Engine {
     // the pool detect started as soon as it had read its options, where it has this shape (early-pool.ts)
     this.parsePoolStarted = takeEarlyParsePool(P, this.minParse) ?? newPool(parsePoolOptions(P, this.minParse));
     this.ring = this.minParse > 0 ? batchRingFor(this.shards, P, this.inflightLimit, this.opts) : undefined;
+    this.giveRingMemory();
     return this.parsePoolStarted;
+  }
+
+  /**
+   * The batch ring's memory given to each shard (once, before its first batch where the ring
+   * is made before the shards are: the constructor gives it then): a shard's held buffer is
+   * placed in it, and reads the ring's batches where they lie (scan-wasm.ts useRingMemory).
+   * Not where the ring is a plain SharedArrayBuffer, or the shards are not made yet.
+   */
+  private giveRingMemory(): void {
+    const ring = this.ring;
+    // (the field is undefined while the constructor has not set it)
+    if (ring === undefined || ring.memory === null || this.ringGiven || (this.shardPools as ShardPool[] | undefined) === undefined) return;
+    this.ringGiven = true;
+    const task: ShardTask = { op: 'ringMemory', memory: ring.memory, id: ring.id, bytes: ring.data.byteLength };
+    // (a lone shard not placed yet is not placed by it: ShardToPlace.runWhenPlaced; not waited
+    // for by the drain: a shard never placed never runs it, and a shard that fails says so to its other tasks)
+    for (const pool of this.shardPools) (pool instanceof ShardToPlace ? pool.runWhenPlaced(task) : pool.run(task)).catch(() => {});
   }
 
   /** Read, parse and accumulate the given paths (files, folders, '-'). */
@@ -329,6 +350,7 @@ export class Engine {
     const opts = this.opts;
     if (!wholeRun || this.parsePoolStarted || !this.shardsInThreads || !parseHereMayApply(opts) || !parsesHereFits(files, this.parseThreads === 1)) return null;
     this.ring ??= batchRingFor(this.shards, 1, this.inflightLimit, opts);
+    this.giveRingMemory();
     return new ParseHere(this.ring, this.shards, this.inflight, this.inflightLimit, (shard, batch) => this.route({ shard, batch }));
   }
 

@@ -959,14 +959,18 @@ export class PendingRows {
   /** the buffer in WebAssembly memory, sorted there (scan-wasm.ts HeldSorter); null: JavaScript arrays */
   readonly sorter: HeldSorter | null;
 
-  /** `wasmWindow`: in WebAssembly memory where built, records keyed into windows of so many seconds (a table in an arena: addHeldPart); null: JavaScript arrays. */
+  /**
+   * `wasmWindow`: in WebAssembly memory where built, records keyed into windows of so many seconds (a table in an arena: addHeldPart); null: JavaScript arrays.
+   * `inRing`: the buffer at its largest, which may be placed in the batch ring's memory (scan-wasm.ts heldSorter).
+   */
   constructor(
     readonly cap: number,
     private readonly wasmWindow: number | null = null,
+    inRing = false,
   ) {
     this.partCap = Math.max(1, Math.ceil(cap / PENDING_PARTS));
     const rows = this.partCap * PENDING_PARTS;
-    this.sorter = wasmWindow !== null ? heldSorter(rows, this.partCap, wasmWindow) : null;
+    this.sorter = wasmWindow !== null ? heldSorter(rows, this.partCap, wasmWindow, inRing) : null;
     this.fill = this.sorter ? this.sorter.fill : new Int32Array(PENDING_PARTS);
     if (this.sorter) {
       this.bucket = this.sorter.bucket;
@@ -1070,9 +1074,9 @@ export class PendingRows {
     this.n = 0;
   }
 
-  /** A larger buffer holding the same records. */
-  grown(cap: number): PendingRows {
-    const g = new PendingRows(cap, this.sorter !== null ? this.wasmWindow : null);
+  /** A larger buffer holding the same records (`inRing`: as the constructor's). */
+  grown(cap: number, inRing = false): PendingRows {
+    const g = new PendingRows(cap, this.sorter !== null ? this.wasmWindow : null, inRing);
     for (let p = 0; p < PENDING_PARTS; p++) {
       const m = this.fill[p]!;
       const from = p * this.partCap;

@@ -121,7 +121,8 @@ export class ScanTable extends ScanCore {
 
   /** Keep the batch's inbound records, keyed as the table keys them, to add in bucket order. */
   private hold(batch: FlowBatchData): void {
-    const p = (this.pending ??= new PendingRows(Math.min(this.pendingRows, 1 << 14), this.arena !== null ? this.windowSeconds : null));
+    const first = Math.min(this.pendingRows, 1 << 14);
+    const p = (this.pending ??= new PendingRows(first, this.arena !== null ? this.windowSeconds : null, first === this.pendingRows));
     // (windows of whole seconds: the module's window cache is then exact division, whenever it starts again)
     const inModule = p.sorter !== null && batch.strings.length <= HOLD_MAP_CAP && Number.isInteger(this.windowSeconds);
     const from = inModule ? this.holdInModule(batch) : 0;
@@ -132,38 +133,42 @@ export class ScanTable extends ScanCore {
   }
 
   /**
-   * Hold the batch's records in WebAssembly (assembly/scan-held.ts holdStaged), a stage of
-   * its columns at a time, the IPv6 addresses of its rows interned here after each call; the
-   * records it stops at (a string not mapped yet) here, one by one. Returns where it left
-   * off: batch.n, or the record from which the buffer, grown, is no longer in WebAssembly
-   * memory.
+   * Hold the batch's records in WebAssembly (assembly/scan-held.ts holdStaged), read where
+   * the batch lies when that is the held buffer's memory (a slot of the batch ring:
+   * HeldSorter.readsInPlace), else a stage of its columns at a time; the IPv6 addresses of
+   * its rows interned here after each call; the records it stops at (a string not mapped
+   * yet) here, one by one. Returns where it left off: batch.n, or the record from which the
+   * buffer, grown, is no longer in WebAssembly memory.
    */
   private holdInModule(batch: FlowBatchData): number {
     let p = this.pending!;
     let sorter = p.sorter!;
     startHeldBatch(sorter, batch.strings);
     for (let from = 0; from < batch.n; ) {
-      const n = sorter.stageRecords(batch, from);
-      let i = 0;
+      // the module's records are the batch's from `base`: all of it in place, else the stage's
+      const inPlace = sorter.readsInPlace(batch);
+      const base = inPlace ? 0 : from;
+      const n = inPlace ? batch.n : sorter.stageRecords(batch, from);
+      let i = from - base;
       for (;;) {
         i = sorter.holdStaged(i, n);
-        internHeldV6(this, batch, from, p);
+        internHeldV6(this, batch, base, p);
         p.n += sorter.holdHeld();
         const why = sorter.holdStopped();
         if (why === HOLD_DONE) break;
-        if (why === HOLD_RECORD && holdRecord(this, this.keys, batch, from + i, p)) {
+        if (why === HOLD_RECORD && holdRecord(this, this.keys, batch, base + i, p)) {
           i++;
           continue;
         }
         p = this.makeRoom(p); // a part is full
         if (p.sorter === sorter) continue;
-        // a larger buffer in a new memory: staged again from record i there (or in JavaScript)
-        if (p.sorter === null) return from + i;
+        // a larger buffer in a new memory: read or staged again from record i there (or in JavaScript)
+        if (p.sorter === null) return base + i;
         sorter = p.sorter;
         startHeldBatch(sorter, batch.strings);
         break;
       }
-      from += i;
+      from = base + i;
     }
     return batch.n;
   }
@@ -196,7 +201,7 @@ export class ScanTable extends ScanCore {
    * pages as they are first written).
    */
   private makeRoom(p: PendingRows): PendingRows {
-    if (p.cap < this.pendingRows) return (this.pending = p.grown(this.pendingRows));
+    if (p.cap < this.pendingRows) return (this.pending = p.grown(this.pendingRows, true));
     this.flush();
     return p;
   }

@@ -53,6 +53,7 @@ interface HeldExports extends FinaliseExports {
   resetWindow(): void;
   windowOf(start: number): number;
   holdStaged(from: number, n: number): number;
+  holdColumns(packets: number, bytes: number, src: number, dst: number, start: number, end: number, account: number, region: number, dport: number, feed: number, proto: number, cloud: number): void;
   holdStopped(): number;
   holdHeld(): number;
   holdV6(): number;
@@ -413,11 +414,27 @@ export class HeldSorter {
   /** the held rows of each bucket (bucketRows) */
   readonly rowsOfBucket: Int32Array;
   private readonly stage: BatchStage<(typeof HOLD_STAGE)[number]>;
+  /** the ring whose batches lie in this memory (ringHeldArena), 0: none; and whether the module reads the stage (else a batch in place) */
+  private readonly ringId: number;
+  /** the byte length of the ring's slots' buffer (RingHeld.bytes): a batch's buffer is at least as long */
+  private readonly ringBytes: number;
+  private readsStage = true;
+  /** the fixed places of the layout (SORT_START_AT ...), from the buffer's first byte in its memory */
+  private readonly startAt: number;
+  private readonly fillAt: number;
+  private readonly wideFillAt: number;
+  private readonly bucketAt: number;
   /** each part's rows and their buckets backed on libuv's pool ahead of the hold (rowsAhead) */
   private readonly ahead: PopulateAhead;
 
-  constructor(module: WebAssembly.Module, rows: number, partCap: number, windowSeconds: number) {
-    this.recAt = align16(SORT_BUCKET_AT + rows * 2);
+  /** `ring`: a place for the buffer in a ring's memory (ringHeldArena), else a memory of its own. */
+  constructor(module: WebAssembly.Module, rows: number, partCap: number, windowSeconds: number, ring: RingHeld | null = null) {
+    const base = ring?.at ?? 0;
+    this.startAt = base + SORT_START_AT;
+    this.fillAt = base + PART_FILL_AT;
+    this.wideFillAt = base + WIDE_FILL_AT;
+    this.bucketAt = base + SORT_BUCKET_AT;
+    this.recAt = align16(this.bucketAt + rows * 2);
     this.sortedAt = this.recAt + rows * ROW_BYTES;
     this.wideAt = align16(this.sortedAt + partCap * ROW_BYTES);
     this.sortedWideAt = this.wideAt + rows * WIDE_BYTES;
@@ -429,34 +446,36 @@ export class HeldSorter {
     const v6At = align16(stageAt + STAGE_CAP * STAGE_RECORD_BYTES);
     const end = v6At + STAGE_CAP * 8;
     if (end > MAX_BYTES) throw new RangeError('held buffer larger than a memory');
-    const { memory, ex } = newArena(module, end);
+    const { memory, ex } = ring?.arena(end - base) ?? newArena(module, end);
     this.ex = ex;
+    this.ringId = ring === null ? 0 : ring.id;
+    this.ringBytes = ring === null ? 0 : ring.bytes;
     const b = memory.buffer;
-    this.bucket = new Uint16Array(b, SORT_BUCKET_AT, rows);
+    this.bucket = new Uint16Array(b, this.bucketAt, rows);
     this.rec = new Uint32Array(b, this.recAt, (rows * ROW_BYTES) / 4);
     this.sorted = new Uint32Array(b, this.sortedAt, (partCap * ROW_BYTES) / 4);
     this.wide = new Float64Array(b, this.wideAt, rows * 2);
-    this.wideFill = new Uint32Array(b, WIDE_FILL_AT, 1);
+    this.wideFill = new Uint32Array(b, this.wideFillAt, 1);
     this.sortedWide = new Float64Array(b, this.sortedWideAt, partCap * 2);
     this.sortedHash = new Uint32Array(b, this.sortedHashAt, partCap);
     this.rowsOfBucket = new Int32Array(b, this.bucketRowsAt, SHARD_BUCKETS);
     this.partCap = partCap;
-    this.start = new Int32Array(b, SORT_START_AT, 65);
-    this.fill = new Int32Array(b, PART_FILL_AT, 64);
+    this.start = new Int32Array(b, this.startAt, 65);
+    this.fill = new Int32Array(b, this.fillAt, 64);
     this.accounts = new Uint32Array(b, mapsAt, HOLD_MAP_CAP);
     this.regions = new Uint32Array(b, mapsAt + HOLD_MAP_CAP * 4, HOLD_MAP_CAP);
     this.v6List = new Uint32Array(b, v6At, STAGE_CAP * 2);
     this.stage = new BatchStage(b, stageAt, STAGE_CAP, HOLD_STAGE);
     const parts = Array.from({ length: rows / partCap }, (_, p) => p * partCap);
-    const columns = parts.flatMap((row) => [[this.recAt + row * ROW_BYTES, ROW_BYTES], [SORT_BUCKET_AT + row * 2, 2]] as const);
+    const columns = parts.flatMap((row) => [[this.recAt + row * ROW_BYTES, ROW_BYTES], [this.bucketAt + row * 2, 2]] as const);
     this.ahead = new PopulateAhead(new Uint8Array(b), columns, partCap);
     // the hold step's run of row places (holdStaged: 256 pairs of u32) in the sort's scratch, idle while holding
-    this.ex.setHold(PART_FILL_AT, SORT_BUCKET_AT, this.recAt, partCap, this.wideAt, WIDE_FILL_AT, mapsAt, mapsAt + HOLD_MAP_CAP * 4, HOLD_MAP_CAP, stageAt, STAGE_CAP, windowSeconds, v6At, this.sortTmpAt);
+    this.ex.setHold(this.fillAt, this.bucketAt, this.recAt, partCap, this.wideAt, this.wideFillAt, mapsAt, mapsAt + HOLD_MAP_CAP * 4, HOLD_MAP_CAP, stageAt, STAGE_CAP, windowSeconds, v6At, this.sortTmpAt);
   }
 
   /** Rows base .. base + m sorted by bucket and key hash into `sorted` (scan-ingest.ts sortHeldPart), their hashes into `sortedHash`, `start` set, the wide rows' counts into `sortedWide`: how many wide rows. */
   sort(base: number, m: number): number {
-    return this.ex.sortPart(SORT_BUCKET_AT, this.recAt, this.wideAt, base, m, heldSortBits(m), SORT_START_AT, this.sortedAt, this.sortedWideAt, this.sortedHashAt, this.sortTmpAt);
+    return this.ex.sortPart(this.bucketAt, this.recAt, this.wideAt, base, m, heldSortBits(m), this.startAt, this.sortedAt, this.sortedWideAt, this.sortedHashAt, this.sortTmpAt);
   }
 
   /**
@@ -471,7 +490,7 @@ export class HeldSorter {
 
   /** The held rows of each bucket (assembly/scan-held.ts bucketRows), in rowsOfBucket. */
   bucketRows(): Int32Array {
-    this.ex.bucketRows(SORT_BUCKET_AT, PART_FILL_AT, this.partCap, this.bucketRowsAt);
+    this.ex.bucketRows(this.bucketAt, this.fillAt, this.partCap, this.bucketRowsAt);
     return this.rowsOfBucket;
   }
 
@@ -479,7 +498,37 @@ export class HeldSorter {
   stageRecords(batch: FlowBatchData, from: number): number {
     const n = Math.min(batch.n - from, STAGE_CAP);
     this.stage.copy(batch, from, n);
+    if (!this.readsStage) {
+      const v = this.stage.views;
+      this.holdColumnsOf([v.packets, v.bytes, v.src, v.dst, v.start, v.end, v.account, v.region, v.dport, v.feed, v.proto, v.cloud]);
+      this.readsStage = true;
+    }
     return n;
+  }
+
+  /**
+   * Whether the batch lies in this memory (a slot of the ring the buffer was placed with:
+   * ringHeldArena), and if so the module set to read its columns where they are, with no
+   * copy: holdStaged's records are then the batch's own (from 0). Every column must be a view
+   * of the ring's buffer: a batch made from a ring's batch keeps its ring (a spill's slice
+   * of it does lie there; --no-spill's masked feed, spill.ts maskDropped, is a copy elsewhere).
+   */
+  readsInPlace(batch: FlowBatchData): boolean {
+    if (this.ringId === 0 || batch.ring === undefined || batch.ring.id !== this.ringId) return false;
+    const b = batch;
+    const columns = [b.packets, b.bytes, b.src, b.dst, b.start, b.end, b.account, b.region, b.dport, b.feed, b.proto, b.cloud];
+    // (a batch's buffer is as long as the memory was when the batch came: it grows with the held buffers)
+    const buf = b.src.buffer;
+    if (!(buf instanceof SharedArrayBuffer) || buf.byteLength < this.ringBytes) return false;
+    for (const c of columns) if (c.buffer !== buf) return false;
+    this.holdColumnsOf(columns);
+    this.readsStage = false;
+    return true;
+  }
+
+  private holdColumnsOf(columns: readonly ArrayBufferView[]): void {
+    const at = columns.map((c) => c.byteOffset);
+    this.ex.holdColumns(at[0]!, at[1]!, at[2]!, at[3]!, at[4]!, at[5]!, at[6]!, at[7]!, at[8]!, at[9]!, at[10]!, at[11]!);
   }
 
   /** Hold staged records from .. n (assembly/scan-held.ts holdStaged): the record it stopped at; holdStopped, holdHeld say why and how many. */
@@ -511,13 +560,72 @@ export class HeldSorter {
   }
 }
 
-/** A held buffer of `rows` (parts of `partCap`) in WebAssembly memory; null where the JavaScript path runs or no memory can be had. */
-export function heldSorter(rows: number, partCap: number, windowSeconds: number): HeldSorter | null {
+/**
+ * A held buffer of `rows` (parts of `partCap`) in WebAssembly memory; null where the JavaScript
+ * path runs or no memory can be had. `inRing`: the buffer may take the thread's place in the
+ * batch ring's memory (ringHeldArena), so that it reads the ring's batches in place.
+ */
+export function heldSorter(rows: number, partCap: number, windowSeconds: number, inRing = false): HeldSorter | null {
   const m = heldModule();
   if (m === null) return null;
+  const ring = inRing ? ringHeldArena() : null;
   try {
-    return new HeldSorter(m, rows, partCap, windowSeconds);
+    return new HeldSorter(m, rows, partCap, windowSeconds, ring);
   } catch {
-    return null;
+    if (ring === null) return null;
+    try {
+      return new HeldSorter(m, rows, partCap, windowSeconds);
+    } catch {
+      return null;
+    }
   }
+}
+
+/** A held buffer's place in a ring's memory: where it starts, and the module over that memory with room for `bytes` past it. */
+interface RingHeld {
+  id: number;
+  /** the ring's slots' buffer's length (its batches' buffers are at least as long) */
+  bytes: number;
+  at: number;
+  arena(bytes: number): Arena;
+}
+
+/** The engine's batch ring's memory, as the shard thread was given it (useRingMemory); lent to one held buffer. */
+let ringGiven: { memory: WebAssembly.Memory; id: number; bytes: number } | null = null;
+
+/**
+ * The batch ring's shared memory (flow/batch-ring.ts), given to this shard thread: the first
+ * held buffer of full size that asks for it (ringHeldArena) is placed there, past the ring's
+ * slots, and reads the ring's batches where the parse threads wrote them (HeldSorter.readsInPlace)
+ * instead of copying each stage of their columns (~6 % of the shard thread on the 7 M bucket:
+ * bench/RESULTS.md, session 19 stagecopy).
+ */
+export function useRingMemory(memory: WebAssembly.Memory, id: number, bytes: number): void {
+  ringGiven = { memory, id, bytes };
+}
+
+/**
+ * The ring's memory for one held buffer of the thread, once: its place is added at the
+ * memory's end (memory.grow: a shared memory's buffer is not detached, and each thread's
+ * growth is its own place), and stays the buffer's while the memory lives, so a later
+ * buffer (a table after a spill) takes a memory of its own, as before. null: none given,
+ * lent already, without the shared module, or no room.
+ */
+function ringHeldArena(): RingHeld | null {
+  const given = ringGiven;
+  const module = given === null ? null : sharedModule();
+  if (given === null || module === null) return null;
+  ringGiven = null;
+  const { memory, id, bytes } = given;
+  const at = memory.buffer.byteLength;
+  return {
+    id,
+    bytes,
+    at,
+    arena(bytes: number): Arena {
+      // another thread's place taken at the same moment: this one goes to a memory of its own (the pages grown are address space only)
+      if (memory.grow(Math.ceil(bytes / PAGE)) * PAGE !== at) throw new RangeError('the ring memory grew meanwhile');
+      return arenaOver(module, memory);
+    },
+  };
 }

@@ -69,6 +69,12 @@ export class ShardToPlace implements ShardPool {
     return new Promise((resolve, reject) => this.waiting.push({ task, options, resolve, reject }));
   }
 
+  /** A task that waits for the shard's place with the others, without placing it (run would, after placeOnNextTask). */
+  runWhenPlaced(task: unknown): Promise<unknown> {
+    if (this.pool) return this.pool.run(task);
+    return new Promise((resolve, reject) => this.waiting.push({ task, resolve, reject }));
+  }
+
   async destroy(): Promise<void> {
     if (this.pool) return this.pool.destroy();
     for (const w of this.waiting.splice(0)) w.reject(new Error('the engine closed before its shard was placed'));

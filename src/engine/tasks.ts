@@ -192,6 +192,8 @@ export type ShardTask =
   | FusedTask
   /** Forget the shard's state (a shard run in the main thread: engine/inline-shard.ts). */
   | { op: 'reset' }
+  /** The engine's batch ring's shared memory, for the shard's held buffer (engine/scan-wasm.ts useRingMemory): its id and its slots' buffer's length. */
+  | { op: 'ringMemory'; memory: WebAssembly.Memory; id: number; bytes: number }
   | ReplayShardTask // replay files and conversion (src/replay/shard-ops.ts)
   | MemoryTask; // --max-memory (src/engine/spill.ts)
 

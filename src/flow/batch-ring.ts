@@ -21,7 +21,22 @@ export interface BatchRingShared {
   data: SharedArrayBuffer;
   state: SharedArrayBuffer;
   slotRecords: number; // records a slot holds at most
+  /** byte of `data` where the first slot starts */
+  at: number;
+  /** the shared WebAssembly memory `data` is the buffer of (ringMemory), or null (a plain SharedArrayBuffer) */
+  memory: WebAssembly.Memory | null;
+  /** the ring's number, unique in the process, carried by its batches (FlowBatchData.ring.id): which memory they lie in */
+  id: number;
 }
+
+/**
+ * Below the slots of a ring in a WebAssembly memory: a page left to the modules instantiated
+ * over it (a module's static data, were it given any: assembly/scan-held.ts has none).
+ */
+const RING_MEMORY_AT = 65536;
+const PAGE = 65536;
+/** wasm32's 4 GiB: a shared memory must say its largest size (address space only) */
+const MAX_PAGES = 65536;
 
 const FREE = 0;
 const TAKEN = 1;
@@ -31,13 +46,35 @@ function slotBytes(records: number): number {
   return Math.ceil((records * BATCH_BYTES_PER_RECORD) / 8) * 8;
 }
 
-/** A new ring of `slots` slots of `slotRecords` records (memory is backed as slots are first used). */
+/**
+ * A new ring of `slots` slots of `slotRecords` records (memory is backed as slots are first
+ * used). Its slots lie in a shared WebAssembly memory where one can be had: a shard thread
+ * then places its held buffer in the same memory (engine/scan-wasm.ts ringHeldArena), and its
+ * module reads each batch where the parse thread wrote it instead of a copy of its columns
+ * (bench/RESULTS.md, session 19 stagecopy). FLOWSIEVE_RING_MEMORY=off: a plain
+ * SharedArrayBuffer, as before (A/B runs).
+ */
 export function createBatchRing(slots: number, slotRecords: number): BatchRingShared {
-  return {
-    data: new SharedArrayBuffer(slots * slotBytes(slotRecords)),
-    state: new SharedArrayBuffer(slots * 4),
-    slotRecords,
-  };
+  const bytes = slots * slotBytes(slotRecords);
+  const state = new SharedArrayBuffer(slots * 4);
+  const id = nextRingId();
+  const memory = process.env.FLOWSIEVE_RING_MEMORY === 'off' ? null : ringMemory(RING_MEMORY_AT + bytes);
+  if (memory !== null) return { data: memory.buffer as unknown as SharedArrayBuffer, state, slotRecords, at: RING_MEMORY_AT, memory, id };
+  return { data: new SharedArrayBuffer(bytes), state, slotRecords, at: 0, memory: null, id };
+}
+
+/** A shared memory of `bytes` at least, growable to wasm32's largest; null where none can be had. */
+function ringMemory(bytes: number): WebAssembly.Memory | null {
+  try {
+    return new WebAssembly.Memory({ initial: Math.ceil(bytes / PAGE), maximum: MAX_PAGES, shared: true });
+  } catch {
+    return null;
+  }
+}
+
+/** Ring numbers: random in the process's threads (rings are made by engines on any thread), never 0. */
+function nextRingId(): number {
+  return 1 + Math.floor(Math.random() * 0x7ffffffe);
 }
 
 export class BatchRing {
@@ -65,8 +102,8 @@ export class BatchRing {
     const st = this.state;
     for (let s = 0; s < this.slots; s++) {
       if (Atomics.load(st, s) === FREE && Atomics.compareExchange(st, s, FREE, TAKEN) === FREE) {
-        const b = batchOver(this.shared.data, s * this.stride, capacity);
-        b.ring = { state: st, slot: s };
+        const b = batchOver(this.shared.data, this.shared.at + s * this.stride, capacity);
+        b.ring = { state: st, slot: s, id: this.shared.id };
         return b;
       }
     }
@@ -78,7 +115,7 @@ export class BatchRing {
    * is taken), as (byte offset, length) in `data`: memory to back ahead of its first writes.
    */
   firstSlots(count: number): [at: number, bytes: number] {
-    return [0, Math.min(count, this.slots) * this.stride];
+    return [this.shared.at, Math.min(count, this.slots) * this.stride];
   }
 
   /** Slots taken now (tests and diagnostics). */

@@ -32,8 +32,8 @@ export interface FlowBatchData {
    * ('': not packed; a string from the start, so that the field keeps one type).
    */
   packedStrings?: string;
-  /** Set when the columns lie in a slot of a BatchRing (batch-ring.ts): released once added. */
-  ring?: { state: Int32Array; slot: number };
+  /** Set when the columns lie in a slot of a BatchRing (batch-ring.ts): released once added; `id` the ring's. */
+  ring?: { state: Int32Array; slot: number; id: number };
 }
 
 /**
@@ -124,7 +124,7 @@ class FlowBatch implements FlowBatchData {
   declare instance: Uint32Array;
   declare strings: string[];
   declare packedStrings: string;
-  declare ring: { state: Int32Array; slot: number } | undefined;
+  declare ring: { state: Int32Array; slot: number; id: number } | undefined;
 
   constructor(
     feed: Uint8Array,
