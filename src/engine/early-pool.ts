@@ -8,13 +8,18 @@
  * where no Engine did: a command that failed before its run.
  */
 import type { Piscina } from 'piscina';
-import { newPool, parsePoolOptions, parsePoolShape, type ParsePoolShape } from './pool.js';
+import { newPool, newShardThread, parsePoolOptions, parsePoolShape, type ParsePoolShape } from './pool.js';
 import { forgetEarlyLook, smallInputKept } from './small-input.js';
 import { fusedMayApply } from './fused.js';
-import { parseHereMayApply } from './parse-here.js';
+import { parseHereInput } from './parse-here.js';
+import { formatByName } from '../input/plan.js';
 import type { DetectOptions } from './types.js';
+import type { ShardTask } from './tasks.js';
+import type { FormatName } from '../formats/types.js';
 
 let early: { pool: Piscina; shape: ParsePoolShape } | null = null;
+/** The lone shard's thread, started where the run parses in the main thread (earlyStart). */
+let earlyShard: Piscina | null = null;
 
 /** A pool no run took: its errors are nobody's (the run that takes it hears its own). */
 const ignore = (): void => {};
@@ -29,19 +34,75 @@ const ignore = (): void => {};
  * pool, and detect looks again; its answer and listings are kept for detect and planning.
  */
 export function earlyParsePoolShape(opts: DetectOptions): ParsePoolShape | null {
+  const start = earlyStart(opts);
+  return start === null || 'shardOf' in start ? null : start;
+}
+
+/**
+ * What detect starts at once: the parse pool's shape (earlyParsePoolShape), 'shard' where the
+ * run may parse in the main thread (parse-here.ts) and its lone shard will have a thread of its
+ * own (loneShardThread), or null.
+ */
+function earlyStart(opts: DetectOptions): ParsePoolShape | LoneShard | null {
   if (fusedMayApply(opts) && (opts.pipeline === 'fused' || (opts.pipeline !== 'sharded' && smallInputKept(opts.inputs) === true))) return null;
-  if (parseHereMayApply(opts)) return null; // one large plain file: parsed in the main thread if planning finds AWS text (parse-here.ts)
+  const here = parseHereInput(opts); // one large plain file or a named JSON folder: parsed in the main thread if planning agrees
+  if (here !== null) return loneShardThread(opts, here);
   const shape = parsePoolShape(opts);
   return shape.started > 0 ? shape : null;
 }
 
-/** Starts the parse pool the Engine will ask for with these options (earlyParsePoolShape). */
+/** A lone shard's thread to start early, and the format its path names (null: not known before planning). */
+interface LoneShard {
+  shardOf: FormatName | null;
+}
+
+/**
+ * The lone shard's thread where the Engine will place its lone shard in a thread of its own
+ * (shard-place.ts): one worker, and an input that is not Azure blobs (whose shard runs in the
+ * main thread). That thread otherwise boots once planning ends, beside the main thread's first
+ * parse, and takes ~35-45 ms to load its code; started here its boot runs beside the main
+ * thread's databases, the engine's start and planning, on the core they leave idle.
+ */
+function loneShardThread(opts: DetectOptions, here: 'file' | FormatName): LoneShard | null {
+  if (Math.max(1, Math.floor(opts.workers)) !== 1) return null;
+  const format = here === 'file' ? formatByName(opts.inputs[0]!) : here;
+  return format === 'azure-nsg' || format === 'azure-vnet' ? null : { shardOf: format };
+}
+
+/**
+ * The formats whose tasks the lone shard's thread parses too (Engine.parsesInShard): that
+ * thread started early loads the parse code and the reader while it waits for planning.
+ */
+const PARSED_IN_SHARD: ReadonlySet<FormatName> = new Set(['gcp']);
+
+/** Starts the parse pool, or the lone shard's thread, the Engine will ask for with these options (earlyStart). */
 export function startEarlyParsePool(opts: DetectOptions): void {
-  const shape = early ? null : earlyParsePoolShape(opts);
-  if (shape === null) return;
-  const pool = newPool(parsePoolOptions(shape.threads, shape.started));
+  const start = early || earlyShard ? null : earlyStart(opts);
+  if (start === null) return;
+  if ('shardOf' in start) {
+    earlyShard = newShardThread();
+    earlyShard.on('error', ignore);
+    if (start.shardOf && PARSED_IN_SHARD.has(start.shardOf)) earlyShard.run({ op: 'fusedLoad', format: start.shardOf } satisfies ShardTask).catch(ignore);
+    return;
+  }
+  const pool = newPool(parsePoolOptions(start.threads, start.started));
   pool.on('error', ignore);
-  early = { pool, shape };
+  early = { pool, shape: start };
+}
+
+/** The lone shard's thread started early, or null; once (the Engine watches it from then on). */
+export function takeEarlyShardThread(): Piscina | null {
+  const taken = earlyShard;
+  earlyShard = null;
+  taken?.off('error', ignore);
+  return taken;
+}
+
+/** Stops the lone shard's early thread if no run took it (its shard was placed in the main thread, or no run came). */
+export function dropEarlyShardThread(): void {
+  takeEarlyShardThread()
+    ?.destroy()
+    .catch(ignore);
 }
 
 /** The early pool where it has this shape; dropped otherwise. */
@@ -70,10 +131,16 @@ export function dropEarlyParsePool(): void {
  */
 export function endEarlyStart(): void {
   dropEarlyParsePool();
+  dropEarlyShardThread();
   forgetEarlyLook();
 }
 
 /** Whether a pool started early waits to be taken (tests). */
 export function earlyParsePoolWaiting(): boolean {
   return early !== null;
+}
+
+/** Whether a lone shard's thread started early waits to be taken (tests). */
+export function earlyShardThreadWaiting(): boolean {
+  return earlyShard !== null;
 }

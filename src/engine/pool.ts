@@ -34,6 +34,14 @@ function loadPiscina(): typeof PiscinaModule {
   return loader.requireCached(bundle) as typeof PiscinaModule;
 }
 
+/**
+ * A shard's own thread. 'async' atomics: the thread's event loop turns between tasks, and only
+ * there do native buffers' finalisers run (lz4-napi's spill frames: with piscina's default
+ * wait loop they were never freed, and a flood's RSS grew with every spill).
+ */
+export const newShardThread = (): Piscina =>
+  newPool({ filename: workerFile('shard'), minThreads: 1, maxThreads: 1, idleTimeout: 2 ** 31 - 1, concurrentTasksPerWorker: 1, atomics: 'async' });
+
 /** A worker's CommonJS entry (scripts/worker-shims.mjs says why it is not the .js file itself). */
 export const workerFile = (name: string) => fileURLToPath(new URL(`../../workers/${name}.cjs`, import.meta.url));
 
