@@ -7,7 +7,8 @@ import { restoreEnvAfterEach } from './helpers/env.js';
 import { runDetect } from './helpers/run.js';
 import { scanner, writeV2 } from './helpers/aws.js';
 import { EARLY_LOOK_STEPS, INLINE_TEXT_BYTES, lookedSmall } from '../dist/src/engine/small-input.js';
-import { dropEarlyParsePool, dropEarlyShardThread, earlyParsePoolShape, earlyParsePoolWaiting, earlyShardThreadWaiting, startEarlyParsePool, takeEarlyParsePool } from '../dist/src/engine/early-pool.js';
+import { dropEarlyParsePool, earlyParsePoolShape, earlyParsePoolWaiting, startEarlyParsePool, takeEarlyParsePool } from '../dist/src/engine/early-pool.js';
+import { dropLoneShard, launchLoneShard, loneShardWaiting } from '../dist/src/engine/lone-shard.js';
 import { DEFAULT_RUN } from '../dist/src/engine/run.js';
 import { run as detectRun, spec as detectSpec } from '../dist/src/cli/commands/detect.js';
 import { parseArgs } from '../dist/src/app/args.js';
@@ -146,6 +147,7 @@ function gcpFolder(): string {
 
 describe("detect's early thread for a lone shard", () => {
   restoreEnvAfterEach('FLOWSIEVE_PARSE_HERE');
+  restoreEnvAfterEach('FLOWSIEVE_EARLY_SHARD');
 
   it('starts where the main thread may parse and the one shard has a thread: a GCP folder, a plain file; not Azure, not at two workers', () => {
     const gcp = gcpFolder();
@@ -164,20 +166,56 @@ describe("detect's early thread for a lone shard", () => {
     ];
     for (const [inputs, over, started] of cases) {
       startEarlyParsePool(optsFor(inputs, over));
-      expect([inputs, over, earlyShardThreadWaiting()]).toEqual([inputs, over, started]);
+      expect([inputs, over, loneShardWaiting()]).toEqual([inputs, over, started]);
       if (started) expect(earlyParsePoolWaiting()).toBe(false); // the main thread parses: no parse pool
-      dropEarlyShardThread();
+      dropLoneShard();
       dropEarlyParsePool();
     }
     process.env.FLOWSIEVE_PARSE_HERE = 'always'; // a plain file of any size parsed here
     const file = join(tempDir(), 'a.log');
     writeV2(file, scanner('45.3.3.3', 11, { start: T0 }));
     startEarlyParsePool(optsFor([file], sharded));
-    expect(earlyShardThreadWaiting()).toBe(true);
+    expect(loneShardWaiting()).toBe(true);
     expect(earlyParsePoolShape(optsFor([file], sharded))).toBeNull();
-    dropEarlyShardThread();
+    dropLoneShard();
     startEarlyParsePool(optsFor([blob], sharded)); // named Azure
-    expect(earlyShardThreadWaiting()).toBe(false);
+    expect(loneShardWaiting()).toBe(false);
+  });
+
+  it("is started by the command line's start for a folder of GCP exports named first, before any option is read", () => {
+    const gcp = gcpFolder();
+    for (const [args, started] of [
+      [[gcp, '--out', 'x'], true],
+      [[gcp], true],
+      [['--out', 'x', gcp], false], // the first argument only
+      [[gcp, '--help'], false],
+      [[gcp, '--list'], false],
+      [[tempDir()], false], // an empty folder
+      [[join(gcp, 'p1')], true], // the first file found down the folders
+      [[], false],
+    ] as Array<[string[], boolean]>) {
+      launchLoneShard(args);
+      expect([args, loneShardWaiting()]).toEqual([args, started]);
+      dropLoneShard();
+    }
+    process.env.FLOWSIEVE_EARLY_SHARD = 'off';
+    launchLoneShard([gcp]);
+    startEarlyParsePool(optsFor([gcp], { pipeline: 'sharded' }));
+    expect(loneShardWaiting()).toBe(false);
+  });
+
+  it('is taken as the first of two shard threads, and dropped by a run that reads a small folder in the main thread', async () => {
+    const gcp = gcpFolder();
+    const two = await runDetect([gcp], { workers: 2, pipeline: 'sharded' });
+    launchLoneShard([gcp]);
+    const taken = await runDetect([gcp], { workers: 2, pipeline: 'sharded' });
+    expect(loneShardWaiting()).toBe(false);
+    expect(taken.scans).toEqual(two.scans);
+    launchLoneShard([gcp]);
+    const small = await runDetect([gcp], { workers: 1, pipeline: 'auto' });
+    expect(small.pipeline).toBe('fused');
+    expect(loneShardWaiting()).toBe(false);
+    expect(small.scans).toEqual(two.scans);
   });
 
   it('is taken by the Engine that places its shard in a thread, and dropped by one that places it here; verdicts unchanged', async () => {
@@ -185,9 +223,9 @@ describe("detect's early thread for a lone shard", () => {
     const opts = { workers: 1, pipeline: 'sharded' };
     const plain = await runDetect([gcp], opts);
     startEarlyParsePool(optsFor([gcp], opts));
-    expect(earlyShardThreadWaiting()).toBe(true);
+    expect(loneShardWaiting()).toBe(true);
     const early = await runDetect([gcp], opts);
-    expect(earlyShardThreadWaiting()).toBe(false);
+    expect(loneShardWaiting()).toBe(false);
     expect(early.scans).toEqual(plain.scans);
     expect(early.scans).toHaveLength(4);
     // a plain file of Azure JSON not named so: the thread starts, planning places the shard here
@@ -196,9 +234,9 @@ describe("detect's early thread for a lone shard", () => {
     copyFileSync(new URL('./fixtures/azure-nsg-states.json', import.meta.url), azure);
     const here = await runDetect([azure], opts);
     startEarlyParsePool(optsFor([azure], opts));
-    expect(earlyShardThreadWaiting()).toBe(true);
+    expect(loneShardWaiting()).toBe(true);
     const dropped = await runDetect([azure], opts);
-    expect(earlyShardThreadWaiting()).toBe(false);
+    expect(loneShardWaiting()).toBe(false);
     expect(dropped.scans).toEqual(here.scans);
     expect(dropped.rejects).toEqual(here.rejects);
   });

@@ -48,6 +48,10 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`flowsieve: unknown command '${name}'\n\n${usage()}\n`);
     return 1;
   }
+  // detect on a folder of GCP exports: its lone shard's thread boots while detect's modules
+  // load and it plans (engine/lone-shard.ts); first, so that it starts before they load
+  const launched = name === 'detect' ? import('../engine/lone-shard.js').then((m) => m.launchLoneShard(rest)) : undefined;
+  launched?.catch(() => {}); // a guess: detect starts its own threads where this did not
   // the option rules and the config file reader (every format's name, the YAML parser's
   // loader) only for a command: --version and the usage start without them
   const rules = Promise.all([import('../app/option-rules.js'), import('../app/config.js')]);

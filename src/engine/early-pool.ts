@@ -5,21 +5,21 @@
  * was the gate of the first parse task (bench/RESULTS.md, "Session 15: prestart" and
  * "Session 16: prestart2"). Its shape comes from the run's options as the Engine reads them
  * (pool.ts parsePoolShape); the Engine takes it (takeEarlyParsePool), and detect drops it
- * where no Engine did: a command that failed before its run.
+ * where no Engine did: a command that failed before its run. Where the main thread may parse
+ * instead (parse-here.ts) and the run's one shard will have a thread, that thread is started
+ * here (lone-shard.ts).
  */
 import type { Piscina } from 'piscina';
-import { newPool, newShardThread, parsePoolOptions, parsePoolShape, type ParsePoolShape } from './pool.js';
+import { newPool, parsePoolOptions, parsePoolShape, type ParsePoolShape } from './pool.js';
 import { forgetEarlyLook, smallInputKept } from './small-input.js';
 import { fusedMayApply } from './fused.js';
 import { parseHereInput } from './parse-here.js';
-import { formatByName } from '../input/plan.js';
+import { formatByName } from '../input/named-formats.js';
 import type { DetectOptions } from './types.js';
-import type { ShardTask } from './tasks.js';
 import type { FormatName } from '../formats/types.js';
+import { dropLoneShard, startLoneShard } from './lone-shard.js';
 
 let early: { pool: Piscina; shape: ParsePoolShape } | null = null;
-/** The lone shard's thread, started where the run parses in the main thread (earlyStart). */
-let earlyShard: Piscina | null = null;
 
 /** A pool no run took: its errors are nobody's (the run that takes it hears its own). */
 const ignore = (): void => {};
@@ -39,9 +39,9 @@ export function earlyParsePoolShape(opts: DetectOptions): ParsePoolShape | null 
 }
 
 /**
- * What detect starts at once: the parse pool's shape (earlyParsePoolShape), 'shard' where the
- * run may parse in the main thread (parse-here.ts) and its lone shard will have a thread of its
- * own (loneShardThread), or null.
+ * What detect starts at once: the parse pool's shape (earlyParsePoolShape), the lone shard's
+ * thread where the run may parse in the main thread (parse-here.ts) and its one shard will
+ * have a thread of its own (loneShardThread), or null.
  */
 function earlyStart(opts: DetectOptions): ParsePoolShape | LoneShard | null {
   if (fusedMayApply(opts) && (opts.pipeline === 'fused' || (opts.pipeline !== 'sharded' && smallInputKept(opts.inputs) === true))) return null;
@@ -57,11 +57,10 @@ interface LoneShard {
 }
 
 /**
- * The lone shard's thread where the Engine will place its lone shard in a thread of its own
- * (shard-place.ts): one worker, and an input that is not Azure blobs (whose shard runs in the
- * main thread). That thread otherwise boots once planning ends, beside the main thread's first
- * parse, and takes ~35-45 ms to load its code; started here its boot runs beside the main
- * thread's databases, the engine's start and planning, on the core they leave idle.
+ * The lone shard's thread (lone-shard.ts) where the Engine will place its lone shard in a
+ * thread of its own (shard-place.ts): one worker, and an input that is not Azure blobs (whose
+ * shard runs in the main thread). Started here, its boot runs beside the main thread's
+ * databases, the engine's start and planning, on the core they leave idle.
  */
 function loneShardThread(opts: DetectOptions, here: 'file' | FormatName): LoneShard | null {
   if (Math.max(1, Math.floor(opts.workers)) !== 1) return null;
@@ -69,40 +68,14 @@ function loneShardThread(opts: DetectOptions, here: 'file' | FormatName): LoneSh
   return format === 'azure-nsg' || format === 'azure-vnet' ? null : { shardOf: format };
 }
 
-/**
- * The formats whose tasks the lone shard's thread parses too (Engine.parsesInShard): that
- * thread started early loads the parse code and the reader while it waits for planning.
- */
-const PARSED_IN_SHARD: ReadonlySet<FormatName> = new Set(['gcp']);
-
 /** Starts the parse pool, or the lone shard's thread, the Engine will ask for with these options (earlyStart). */
 export function startEarlyParsePool(opts: DetectOptions): void {
-  const start = early || earlyShard ? null : earlyStart(opts);
+  const start = early ? null : earlyStart(opts);
   if (start === null) return;
-  if ('shardOf' in start) {
-    earlyShard = newShardThread();
-    earlyShard.on('error', ignore);
-    if (start.shardOf && PARSED_IN_SHARD.has(start.shardOf)) earlyShard.run({ op: 'fusedLoad', format: start.shardOf } satisfies ShardTask).catch(ignore);
-    return;
-  }
+  if ('shardOf' in start) return startLoneShard(start.shardOf); // none if the command line started it
   const pool = newPool(parsePoolOptions(start.threads, start.started));
   pool.on('error', ignore);
   early = { pool, shape: start };
-}
-
-/** The lone shard's thread started early, or null; once (the Engine watches it from then on). */
-export function takeEarlyShardThread(): Piscina | null {
-  const taken = earlyShard;
-  earlyShard = null;
-  taken?.off('error', ignore);
-  return taken;
-}
-
-/** Stops the lone shard's early thread if no run took it (its shard was placed in the main thread, or no run came). */
-export function dropEarlyShardThread(): void {
-  takeEarlyShardThread()
-    ?.destroy()
-    .catch(ignore);
 }
 
 /** The early pool where it has this shape; dropped otherwise. */
@@ -131,7 +104,7 @@ export function dropEarlyParsePool(): void {
  */
 export function endEarlyStart(): void {
   dropEarlyParsePool();
-  dropEarlyShardThread();
+  dropLoneShard();
   forgetEarlyLook();
 }
 
@@ -140,7 +113,3 @@ export function earlyParsePoolWaiting(): boolean {
   return early !== null;
 }
 
-/** Whether a lone shard's thread started early waits to be taken (tests). */
-export function earlyShardThreadWaiting(): boolean {
-  return earlyShard !== null;
-}

@@ -16,12 +16,12 @@
  * parses here one plain file of any size at any worker count (tests; JSON at one parse thread).
  */
 import { fileURLToPath } from 'node:url';
-import { statSync, openSync, readSync, closeSync, readdirSync } from 'node:fs';
+import { statSync, openSync, readSync, closeSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { join } from 'node:path';
 import { packStrings, type FlowBatchData } from '../flow/batch.js';
 import { BatchRing, type BatchRingShared } from '../flow/batch-ring.js';
-import { formatByName, type InputFile } from '../input/plan.js';
+import type { InputFile } from '../input/plan.js';
+import { namedJsonFolder } from '../input/named-formats.js';
 import type { FormatName } from '../formats/types.js';
 import { workerModule } from './inline-shard.js';
 import { INLINE_TEXT_BYTES } from './small-input.js';
@@ -69,33 +69,6 @@ export function parseHereInput(opts: ParseHereOptions, cores = availableParallel
   if (setting === 'always') return plainFileAbove(input, 0) ? 'file' : null;
   if (oneParser && plainFileAbove(input, INLINE_TEXT_BYTES)) return 'file';
   return oneThread ? namedJsonFolder(input) : null;
-}
-
-/** The deepest a folder is walked to its first file (namedJsonFolder): Azure's blobs lie ~12 folders down. */
-const FIRST_FILE_DEPTH = 24;
-
-/**
- * The format named by the path of the first file of folder `path` (the first entry of each
- * folder, down to a file) where that file is a plain JSON blob whose path names its format
- * (plan.ts formatByName): a folder of GCP exports or Azure blobs, told before planning, which
- * reads every name; else null. Planning decides (parsesHereFits); a folder whose first file
- * says otherwise keeps the early parse pool.
- */
-function namedJsonFolder(path: string): FormatName | null {
-  let dir = path;
-  try {
-    if (path === '-' || !statSync(path).isDirectory()) return null;
-    for (let depth = 0; depth < FIRST_FILE_DEPTH; depth++) {
-      const first = readdirSync(dir, { withFileTypes: true })[0];
-      if (!first) return null;
-      const full = join(dir, first.name);
-      if (first.isDirectory()) dir = full;
-      else return first.isFile() && !full.endsWith('.gz') ? formatByName(full) : null;
-    }
-  } catch {
-    return null; // planning reports it
-  }
-  return null;
 }
 
 /** The most cores on which a run at the default parse threads parses here at any worker count (parseHereMayApply). */

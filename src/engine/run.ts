@@ -31,7 +31,8 @@ import { defaultMaxMemory, defaultSpillDir, mergeMemoryReports, removeOrphanSpil
 import { notAfterFor } from '../input/file-time.js';
 import { forgetListings } from '../input/listing.js';
 import { newPool, newShardThread, parsePoolOptions, parsePoolShape } from './pool.js';
-import { dropEarlyParsePool, dropEarlyShardThread, takeEarlyParsePool, takeEarlyShardThread } from './early-pool.js';
+import { dropEarlyParsePool, takeEarlyParsePool } from './early-pool.js';
+import { dropLoneShard, takeLoneShard } from './lone-shard.js';
 import { ParseHere, parseHereMayApply, parsesHereFits } from './parse-here.js';
 import {
   DEFAULT_MAX_FUTURE_SECONDS,
@@ -58,10 +59,10 @@ export { gzipPieces, stdinChunks } from '../input/streams.js';
  * in its code) means records lost. piscina reports neither to a caller with no task running
  * there (an exit without error is reported nowhere): it starts a fresh thread, and the run would
  * go on with an empty shard and give verdicts with that shard's records missing. The thread
- * detect started early for the lone shard (early-pool.ts) where there is one, else a new one.
+ * started early for a lone shard (lone-shard.ts) where there is one, else a new one.
  */
 function watchedShardThread(lost: (err: Error) => void, closing: () => boolean): Piscina {
-  const pool = takeEarlyShardThread() ?? newShardThread();
+  const pool = takeLoneShard() ?? newShardThread();
   pool.on('error', (err: Error) => lost(shardStopped(err.message)));
   // after the task's own error, where one was running there (piscina rejects it just after this event)
   pool.on('workerDestroy', () => setImmediate(() => closing() || lost(shardStopped('its thread exited'))));
@@ -161,7 +162,7 @@ export class Engine {
     this.shardHere = here !== null;
     // one shard of the sharded pipeline: its thread or this one, once planning says what the input is
     this.shardToPlace = !here && N === 1 && !this.fusedWanted && opts.shardOp !== 'convertAdd' ? new ShardToPlace() : null;
-    if (!this.shardToPlace) dropEarlyShardThread(); // detect's early thread was for a lone shard to place (early-pool.ts)
+    if (N === 1 && !this.shardToPlace) dropLoneShard(); // the lone shard runs here (lone-shard.ts)
     this.shardPools = here ? [here] : this.shardToPlace ? [this.shardToPlace] : Array.from({ length: N }, () => this.shardThread());
     removeOrphanSpills(opts.spillDir ?? defaultSpillDir()); // of processes that are gone (killed before they could)
     openEngines.add(this);
@@ -185,7 +186,7 @@ export class Engine {
     // a thread boots at once; this thread loads the shard's code (~6-12 ms) as the first batch
     // comes, not between planning and the first parse task, which may be waiting for it
     if (here) {
-      dropEarlyShardThread(); // started for a lone shard in a thread (early-pool.ts); it is placed here
+      dropLoneShard(); // started for a lone shard in a thread (lone-shard.ts); it is placed here
       pending.placeOnNextTask(() => here);
     } else pending.place(this.shardThread());
   }
