@@ -219,25 +219,23 @@ describe("detect's early thread for a lone shard", () => {
   });
 
   it('is taken by the Engine that places its shard in a thread, and dropped by one that places it here; verdicts unchanged', async () => {
-    const gcp = gcpFolder();
     const opts = { workers: 1, pipeline: 'sharded' };
-    const plain = await runDetect([gcp], opts);
-    startEarlyParsePool(optsFor([gcp], opts));
-    expect(loneShardWaiting()).toBe(true);
-    const early = await runDetect([gcp], opts);
-    expect(loneShardWaiting()).toBe(false);
-    expect(early.scans).toEqual(plain.scans);
-    expect(early.scans).toHaveLength(4);
+    /** A run without the early thread, then one with it: the thread is gone after it. */
+    const withAndWithout = async (input: string) => {
+      const plain = await runDetect([input], opts);
+      startEarlyParsePool(optsFor([input], opts));
+      expect(loneShardWaiting()).toBe(true);
+      const early = await runDetect([input], opts);
+      expect(loneShardWaiting()).toBe(false);
+      expect(early.scans).toEqual(plain.scans);
+      expect(early.rejects).toEqual(plain.rejects);
+      return early;
+    };
+    expect((await withAndWithout(gcpFolder())).scans).toHaveLength(4);
     // a plain file of Azure JSON not named so: the thread starts, planning places the shard here
     process.env.FLOWSIEVE_PARSE_HERE = 'always';
     const azure = join(tempDir(), 'nsg.json');
     copyFileSync(new URL('./fixtures/azure-nsg-states.json', import.meta.url), azure);
-    const here = await runDetect([azure], opts);
-    startEarlyParsePool(optsFor([azure], opts));
-    expect(loneShardWaiting()).toBe(true);
-    const dropped = await runDetect([azure], opts);
-    expect(loneShardWaiting()).toBe(false);
-    expect(dropped.scans).toEqual(here.scans);
-    expect(dropped.rejects).toEqual(here.rejects);
+    await withAndWithout(azure);
   });
 });
