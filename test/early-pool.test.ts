@@ -204,6 +204,18 @@ describe("detect's early thread for a lone shard", () => {
     expect(loneShardWaiting()).toBe(false);
   });
 
+  it('leaves no thread that keeps the process up: a run, a usage error, a small folder read in the main thread', () => {
+    const gcp = gcpFolder();
+    const out = join(tempDir(), 'out');
+    const ran = run(['detect', gcp, '--out', out, '--quiet', '--no-enrich', '--pipeline', 'sharded']);
+    expect([ran.status, ran.signal]).toEqual([0, null]);
+    expect(readFileSync(join(out, 'scans.ndjson'), 'utf8').trim().split('\n')).toHaveLength(4);
+    const bad = run(['detect', gcp, '--out', out, '--window', '7h']);
+    expect([bad.status, bad.signal]).toEqual([1, null]);
+    const small = run(['detect', gcp, '--out', join(tempDir(), 'out'), '--quiet', '--no-enrich']);
+    expect([small.status, small.signal]).toEqual([0, null]);
+  });
+
   it('is taken as the first of two shard threads, and dropped by a run that reads a small folder in the main thread', async () => {
     const gcp = gcpFolder();
     const two = await runDetect([gcp], { workers: 2, pipeline: 'sharded' });
