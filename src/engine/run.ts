@@ -162,7 +162,7 @@ export class Engine {
     this.shardHere = here !== null;
     // one shard of the sharded pipeline: its thread or this one, once planning says what the input is
     this.shardToPlace = !here && N === 1 && !this.fusedWanted && opts.shardOp !== 'convertAdd' ? new ShardToPlace() : null;
-    if (N === 1 && !this.shardToPlace) dropLoneShard(); // the lone shard runs here (lone-shard.ts)
+    if (here) dropLoneShard(); // the one shard runs in this thread: no thread for it (lone-shard.ts)
     this.shardPools = here ? [here] : this.shardToPlace ? [this.shardToPlace] : Array.from({ length: N }, () => this.shardThread());
     removeOrphanSpills(opts.spillDir ?? defaultSpillDir()); // of processes that are gone (killed before they could)
     openEngines.add(this);
