@@ -6,9 +6,9 @@ run time (/proc/PID/task/TID/schedstat, polled every 2 ms), medians. Under load 
 CPU (not wall) by kind.
    [WORKERS=1] python3 bench/probes/thread-kinds-ab.py ROUNDS 'base=CMD' 'new=CMD' ...
 """
-import os, sys, statistics, shlex
+import os, sys, statistics
 sys.path.insert(0, os.path.dirname(__file__))
-from thread_poll import poll_threads
+from thread_poll import run_times
 
 rounds = int(sys.argv[1]); cmds = [a.split('=', 1) for a in sys.argv[2:]]
 KINDS = ('main', 'helpers', 'workers', 'total')
@@ -17,15 +17,7 @@ res = {l: {k: [] for k in KINDS} for l, _ in cmds}
 
 
 def run(cmd):
-    best = {}
-
-    def sample(t, task):
-        try:
-            v = int(open(f'{task}/schedstat').read().split()[0])
-        except (OSError, ValueError, IndexError):
-            return
-        if v > best.get(t, 0): best[t] = v
-    poll_threads(['bash', '-c', 'exec ' + cmd], 0.002, sample)
+    best = run_times(['bash', '-c', 'exec ' + cmd])
     tids = sorted(best, key=int)
     out = dict.fromkeys(KINDS, 0.0)
     for i, t in enumerate(tids):
