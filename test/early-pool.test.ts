@@ -1,12 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { join } from 'node:path';
-import { existsSync, mkdirSync, readFileSync, truncateSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
 import { tempDir } from './helpers/tmp.js';
+import { restoreEnvAfterEach } from './helpers/env.js';
 import { runDetect } from './helpers/run.js';
 import { scanner, writeV2 } from './helpers/aws.js';
 import { EARLY_LOOK_STEPS, INLINE_TEXT_BYTES, lookedSmall } from '../dist/src/engine/small-input.js';
 import { dropEarlyParsePool, earlyParsePoolShape, earlyParsePoolWaiting, startEarlyParsePool, takeEarlyParsePool } from '../dist/src/engine/early-pool.js';
+import { dropLoneShard, launchLoneShard, loneShardWaiting } from '../dist/src/engine/lone-shard.js';
 import { DEFAULT_RUN } from '../dist/src/engine/run.js';
 import { run as detectRun, spec as detectSpec } from '../dist/src/cli/commands/detect.js';
 import { parseArgs } from '../dist/src/app/args.js';
@@ -116,5 +118,136 @@ describe("detect's early parse pool", () => {
     const wide = run(['detect', join(dir, 'wide'), '--out', join(dir, 'out3'), '--quiet', '--no-enrich']);
     expect([wide.status, wide.signal]).toEqual([0, null]);
     expect(existsSync(join(dir, 'out3', 'scans.ndjson'))).toBe(true);
+  });
+});
+
+/** A folder of GCP exports (vpc_flows in their paths): source 45.10.1.h probing port 3389 of 20 + h addresses, hour h. */
+function gcpFolder(): string {
+  const dir = tempDir();
+  const day = join(dir, 'p1/compute.googleapis.com/vpc_flows/2024/03/01');
+  mkdirSync(day, { recursive: true });
+  for (let h = 0; h < 4; h++) {
+    const lines = Array.from({ length: 20 + h }, (_, k) =>
+      JSON.stringify({
+        insertId: `i${h}-${k}`,
+        jsonPayload: {
+          connection: { src_ip: `45.10.1.${h}`, dest_ip: `10.1.0.${k + 2}`, src_port: 40000 + k, dest_port: 3389, protocol: 6 },
+          reporter: 'DEST',
+          start_time: `2024-03-01T0${h}:00:${String(k).padStart(2, '0')}Z`,
+          end_time: `2024-03-01T0${h}:00:${String(k).padStart(2, '0')}Z`,
+        },
+        logName: 'projects/p1/logs/compute.googleapis.com%2Fvpc_flows',
+        timestamp: `2024-03-01T0${h}:01:00Z`,
+      }),
+    );
+    writeFileSync(join(day, `0${h}:00:00_0${h}:59:59_S0.json`), lines.join('\n') + '\n');
+  }
+  return dir;
+}
+
+describe("detect's early thread for a lone shard", () => {
+  restoreEnvAfterEach('FLOWSIEVE_PARSE_HERE');
+  restoreEnvAfterEach('FLOWSIEVE_EARLY_SHARD');
+
+  it('starts where the main thread may parse and the one shard has a thread: a GCP folder, a plain file; not Azure, not at two workers', () => {
+    const gcp = gcpFolder();
+    const azure = tempDir();
+    const blob = join(azure, 'insights-logs-networksecuritygroupflowevent/resourceId=/S/NSG/h=00/PT1H.json');
+    mkdirSync(dirname(blob), { recursive: true });
+    copyFileSync(new URL('./fixtures/azure-nsg-states.json', import.meta.url), blob);
+    const sharded = { pipeline: 'sharded' };
+    const cases: Array<[string[], Record<string, unknown>, boolean]> = [
+      [[gcp], sharded, true],
+      [[gcp], { ...sharded, workers: 2 }, false], // two shards, started by the Engine itself (and a parse pool here)
+      [[gcp], { ...sharded, workers: 2, parseThreads: 1 }, false],
+      [[gcp], {}, false], // a small folder: read fused in this thread
+      [[azure], sharded, false], // Azure's one shard runs in the main thread (shard-place.ts)
+      [[gcp, azure], sharded, false],
+    ];
+    for (const [inputs, over, started] of cases) {
+      startEarlyParsePool(optsFor(inputs, over));
+      expect([inputs, over, loneShardWaiting()]).toEqual([inputs, over, started]);
+      if (started) expect(earlyParsePoolWaiting()).toBe(false); // the main thread parses: no parse pool
+      dropLoneShard();
+      dropEarlyParsePool();
+    }
+    process.env.FLOWSIEVE_PARSE_HERE = 'always'; // a plain file of any size parsed here
+    const file = join(tempDir(), 'a.log');
+    writeV2(file, scanner('45.3.3.3', 11, { start: T0 }));
+    startEarlyParsePool(optsFor([file], sharded));
+    expect(loneShardWaiting()).toBe(true);
+    expect(earlyParsePoolShape(optsFor([file], sharded))).toBeNull();
+    dropLoneShard();
+    startEarlyParsePool(optsFor([blob], sharded)); // named Azure
+    expect(loneShardWaiting()).toBe(false);
+  });
+
+  it("is started by the command line's start for a folder of GCP exports named first, before any option is read", () => {
+    const gcp = gcpFolder();
+    for (const [args, started] of [
+      [[gcp, '--out', 'x'], true],
+      [[gcp], true],
+      [['--out', 'x', gcp], false], // the first argument only
+      [[gcp, '--help'], false],
+      [[gcp, '--list'], false],
+      [[tempDir()], false], // an empty folder
+      [[join(gcp, 'p1')], true], // the first file found down the folders
+      [[], false],
+    ] as Array<[string[], boolean]>) {
+      launchLoneShard(args);
+      expect([args, loneShardWaiting()]).toEqual([args, started]);
+      dropLoneShard();
+    }
+    process.env.FLOWSIEVE_EARLY_SHARD = 'off';
+    launchLoneShard([gcp]);
+    startEarlyParsePool(optsFor([gcp], { pipeline: 'sharded' }));
+    expect(loneShardWaiting()).toBe(false);
+  });
+
+  it('leaves no thread that keeps the process up: a run, a usage error, a small folder read in the main thread', () => {
+    const gcp = gcpFolder();
+    const out = join(tempDir(), 'out');
+    const ran = run(['detect', gcp, '--out', out, '--quiet', '--no-enrich', '--pipeline', 'sharded']);
+    expect([ran.status, ran.signal]).toEqual([0, null]);
+    expect(readFileSync(join(out, 'scans.ndjson'), 'utf8').trim().split('\n')).toHaveLength(4);
+    const bad = run(['detect', gcp, '--out', out, '--window', '7h']);
+    expect([bad.status, bad.signal]).toEqual([1, null]);
+    const small = run(['detect', gcp, '--out', join(tempDir(), 'out'), '--quiet', '--no-enrich']);
+    expect([small.status, small.signal]).toEqual([0, null]);
+  });
+
+  it('is taken as the first of two shard threads, and dropped by a run that reads a small folder in the main thread', async () => {
+    const gcp = gcpFolder();
+    const two = await runDetect([gcp], { workers: 2, pipeline: 'sharded' });
+    launchLoneShard([gcp]);
+    const taken = await runDetect([gcp], { workers: 2, pipeline: 'sharded' });
+    expect(loneShardWaiting()).toBe(false);
+    expect(taken.scans).toEqual(two.scans);
+    launchLoneShard([gcp]);
+    const small = await runDetect([gcp], { workers: 1, pipeline: 'auto' });
+    expect(small.pipeline).toBe('fused');
+    expect(loneShardWaiting()).toBe(false);
+    expect(small.scans).toEqual(two.scans);
+  });
+
+  it('is taken by the Engine that places its shard in a thread, and dropped by one that places it here; verdicts unchanged', async () => {
+    const opts = { workers: 1, pipeline: 'sharded' };
+    /** A run without the early thread, then one with it: the thread is gone after it. */
+    const withAndWithout = async (input: string) => {
+      const plain = await runDetect([input], opts);
+      startEarlyParsePool(optsFor([input], opts));
+      expect(loneShardWaiting()).toBe(true);
+      const early = await runDetect([input], opts);
+      expect(loneShardWaiting()).toBe(false);
+      expect(early.scans).toEqual(plain.scans);
+      expect(early.rejects).toEqual(plain.rejects);
+      return early;
+    };
+    expect((await withAndWithout(gcpFolder())).scans).toHaveLength(4);
+    // a plain file of Azure JSON not named so: the thread starts, planning places the shard here
+    process.env.FLOWSIEVE_PARSE_HERE = 'always';
+    const azure = join(tempDir(), 'nsg.json');
+    copyFileSync(new URL('./fixtures/azure-nsg-states.json', import.meta.url), azure);
+    await withAndWithout(azure);
   });
 });

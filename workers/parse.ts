@@ -13,6 +13,7 @@ import { headError, planFromBytes, planFromHead, planFromText, type InputFile } 
 import { INFLIGHT, RUN_STOPPED, type GroupFile, type ParseInput, type ParseResult, type ParseTask } from '../src/engine/tasks.js';
 import { packFiles } from '../src/engine/file-results.js';
 import { statSync } from 'node:fs';
+import { gcpWasm } from '../src/formats/gcp-wasm.js';
 import { BatchRing } from '../src/flow/batch-ring.js';
 
 /**
@@ -38,6 +39,15 @@ export default function parseChunk(task: ParseTask): Promise<ParseResult> {
  */
 function adviseRing(data: SharedArrayBuffer): void {
   adviseHugePages(new Uint8Array(data));
+}
+
+/**
+ * `format`'s reader made ready in this thread ahead of its first task (a shard thread's
+ * 'fusedLoad', workers/shard.ts): the GCP module compiled and instantiated (gcp-wasm.ts).
+ */
+export function loadReader(format: FormatName): undefined {
+  if (format === 'gcp') gcpWasm();
+  return undefined;
 }
 
 /** This thread's files inflated ahead, started and taken (tests: the bundle has its own copy of read.ts). */

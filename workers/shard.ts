@@ -171,7 +171,7 @@ async function firstReplayTask(task: ReplayShardTask): Promise<unknown> {
   return shardTask(task);
 }
 
-function runTask(task: Exclude<ShardTask, { op: 'lane' | 'laneError' }>): unknown {
+function runTask(task: Exclude<ShardTask, { op: 'lane' | 'laneError' } | FusedTask>): unknown {
   // replay blocks (and conversion's blocks to write): src/replay/shard-ops.ts
   if (isReplay(task)) return replayOps!.replayShardOp(task, replayTable);
   if (isMemoryTask(task)) {
@@ -326,6 +326,9 @@ async function fusedTask(task: FusedTask): Promise<unknown> {
       partHint = task.capacityHint;
       partOutboundHint = task.outboundHint;
       return parser.parseWithSink(task.parse, parser.localSink(task.parse, takeBatch, addHere, addRoutedHere));
+    case 'fusedLoad':
+      parser ??= await import('./parse.js');
+      return parser.loadReader(task.format);
     case 'fusedExport':
       return fusedExport(task.windowSeconds, task.shard);
     case 'fusedImport': {

@@ -4,7 +4,9 @@ under 5 % of the cores over the last half second), then runs each command once, 
 alternating order, and keeps the pair only if the others stayed under MAX_OTHERS of the cores
 during both runs (machine busy time from /proc/stat less this run's own CPU from wait4).
 Stops after PAIRS kept pairs or SECONDS; prints every kept pair and the medians.
-   python3 bench/probes/quiet-ab.py PAIRS SECONDS 'base=CMD' 'new=CMD' [MAX_OTHERS=0.1]
+   python3 bench/probes/quiet-ab.py PAIRS SECONDS 'base=CMD' 'new=CMD' ['more=CMD'...] [MAX_OTHERS=0.1]
+More than two commands: each round runs them all, in an order that turns by one each round (the
+first command's figures are the ratios' base).
 QUIET_PRE=0.3 (environment) starts a pair once the others used under that share of the cores over the
 last half second (default 0.05): with several engineers each waiting for a quiet moment, none may come.
 """
@@ -12,8 +14,10 @@ import os, sys, time, statistics, subprocess
 
 PRE = float(os.environ.get('QUIET_PRE', '0.05'))
 pairs, budget = int(sys.argv[1]), float(sys.argv[2])
-cmds = [a.split('=', 1) for a in sys.argv[3:5]]
-max_others = float(sys.argv[5]) if len(sys.argv) > 5 else 0.1
+rest = sys.argv[3:]
+max_others = 0.1
+if rest and '=' not in rest[-1]: max_others = float(rest.pop())
+cmds = [a.split('=', 1) for a in rest]
 hz = os.sysconf('SC_CLK_TCK'); cores = os.cpu_count()
 
 def busy():
@@ -35,7 +39,7 @@ while len(kept[cmds[0][0]]) < pairs and time.time() - start < budget:
     b0 = busy(); time.sleep(0.5)
     if (busy() - b0) / (0.5 * cores) > PRE: continue
     tries += 1
-    order = cmds if k % 2 == 0 else cmds[::-1]
+    order = (cmds if k % 2 == 0 else cmds[::-1]) if len(cmds) == 2 else cmds[k % len(cmds):] + cmds[:k % len(cmds)]
     got = {l: run(c) for l, c in order}
     if all(g[2] <= max_others for g in got.values()):
         k += 1

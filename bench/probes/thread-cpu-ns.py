@@ -9,21 +9,10 @@ own schedstat sees a figure updated only at the scheduler's ticks.
    python3 bench/probes/thread-cpu-ns.py node dist/src/cli/main.js detect INPUT --out DIR --workers 1 --quiet --no-enrich
 """
 import sys, time
-from thread_poll import poll_threads
-best = {}
-
-
-def sample(t, task):
-    try:
-        v = int(open(f'{task}/schedstat').read().split()[0])
-    except (OSError, ValueError, IndexError):
-        return
-    if v > best.get(t, 0):
-        best[t] = v
-
+from thread_poll import run_times
 
 t0 = time.time()
-poll_threads(sys.argv[1:], 0.002, sample)
+best = run_times(sys.argv[1:])
 for t in sorted(best, key=int):
     print(f'tid {t} cpu {best[t] / 1e6:.1f} ms')
 print('wall', round((time.time() - t0) * 1000), 'ms')

@@ -5,14 +5,19 @@
  * was the gate of the first parse task (bench/RESULTS.md, "Session 15: prestart" and
  * "Session 16: prestart2"). Its shape comes from the run's options as the Engine reads them
  * (pool.ts parsePoolShape); the Engine takes it (takeEarlyParsePool), and detect drops it
- * where no Engine did: a command that failed before its run.
+ * where no Engine did: a command that failed before its run. Where the main thread may parse
+ * instead (parse-here.ts) and the run's one shard will have a thread, that thread is started
+ * here (lone-shard.ts).
  */
 import type { Piscina } from 'piscina';
 import { newPool, parsePoolOptions, parsePoolShape, type ParsePoolShape } from './pool.js';
 import { forgetEarlyLook, smallInputKept } from './small-input.js';
 import { fusedMayApply } from './fused.js';
-import { parseHereMayApply } from './parse-here.js';
+import { parseHereInput } from './parse-here.js';
+import { formatByName } from '../input/named-formats.js';
 import type { DetectOptions } from './types.js';
+import type { FormatName } from '../formats/types.js';
+import { dropLoneShard, startLoneShard } from './lone-shard.js';
 
 let early: { pool: Piscina; shape: ParsePoolShape } | null = null;
 
@@ -29,19 +34,48 @@ const ignore = (): void => {};
  * pool, and detect looks again; its answer and listings are kept for detect and planning.
  */
 export function earlyParsePoolShape(opts: DetectOptions): ParsePoolShape | null {
+  const start = earlyStart(opts);
+  return start === null || 'shardOf' in start ? null : start;
+}
+
+/**
+ * What detect starts at once: the parse pool's shape (earlyParsePoolShape), the lone shard's
+ * thread where the run may parse in the main thread (parse-here.ts) and its one shard will
+ * have a thread of its own (loneShardThread), or null.
+ */
+function earlyStart(opts: DetectOptions): ParsePoolShape | LoneShard | null {
   if (fusedMayApply(opts) && (opts.pipeline === 'fused' || (opts.pipeline !== 'sharded' && smallInputKept(opts.inputs) === true))) return null;
-  if (parseHereMayApply(opts)) return null; // one large plain file: parsed in the main thread if planning finds AWS text (parse-here.ts)
+  const here = parseHereInput(opts); // one large plain file or a named JSON folder: parsed in the main thread if planning agrees
+  if (here !== null) return loneShardThread(opts, here);
   const shape = parsePoolShape(opts);
   return shape.started > 0 ? shape : null;
 }
 
-/** Starts the parse pool the Engine will ask for with these options (earlyParsePoolShape). */
+/** A lone shard's thread to start early, and the format its path names (null: not known before planning). */
+interface LoneShard {
+  shardOf: FormatName | null;
+}
+
+/**
+ * The lone shard's thread (lone-shard.ts) where the Engine will place its lone shard in a
+ * thread of its own (shard-place.ts): one worker, and an input that is not Azure blobs (whose
+ * shard runs in the main thread). Started here, its boot runs beside the main thread's
+ * databases, the engine's start and planning, on the core they leave idle.
+ */
+function loneShardThread(opts: DetectOptions, here: 'file' | FormatName): LoneShard | null {
+  if (Math.max(1, Math.floor(opts.workers)) !== 1) return null;
+  const format = here === 'file' ? formatByName(opts.inputs[0]!) : here;
+  return format === 'azure-nsg' || format === 'azure-vnet' ? null : { shardOf: format };
+}
+
+/** Starts the parse pool, or the lone shard's thread, the Engine will ask for with these options (earlyStart). */
 export function startEarlyParsePool(opts: DetectOptions): void {
-  const shape = early ? null : earlyParsePoolShape(opts);
-  if (shape === null) return;
-  const pool = newPool(parsePoolOptions(shape.threads, shape.started));
+  const start = early ? null : earlyStart(opts);
+  if (start === null) return;
+  if ('shardOf' in start) return startLoneShard(start.shardOf); // none if the command line started it
+  const pool = newPool(parsePoolOptions(start.threads, start.started));
   pool.on('error', ignore);
-  early = { pool, shape };
+  early = { pool, shape: start };
 }
 
 /** The early pool where it has this shape; dropped otherwise. */
@@ -70,6 +104,7 @@ export function dropEarlyParsePool(): void {
  */
 export function endEarlyStart(): void {
   dropEarlyParsePool();
+  dropLoneShard();
   forgetEarlyLook();
 }
 
@@ -77,3 +112,4 @@ export function endEarlyStart(): void {
 export function earlyParsePoolWaiting(): boolean {
   return early !== null;
 }
+

@@ -16,13 +16,14 @@
  * parses here one plain file of any size at any worker count (tests; JSON at one parse thread).
  */
 import { fileURLToPath } from 'node:url';
-import { statSync, openSync, readSync, closeSync, readdirSync } from 'node:fs';
+import { statSync, openSync, readSync, closeSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { join } from 'node:path';
 import { packStrings, type FlowBatchData } from '../flow/batch.js';
 import { populateLater } from '../input/native.js';
 import { BatchRing, type BatchRingShared } from '../flow/batch-ring.js';
-import { formatByName, type InputFile } from '../input/plan.js';
+import type { InputFile } from '../input/plan.js';
+import { namedJsonFolder } from '../input/named-formats.js';
+import type { FormatName } from '../formats/types.js';
 import { workerModule } from './inline-shard.js';
 import { INLINE_TEXT_BYTES } from './small-input.js';
 import { parsePoolShape } from './pool.js';
@@ -50,42 +51,25 @@ type ParseHereFn = (
  *   (namedJsonFolder; JSON_HERE_FORMATS says why not at more).
  * Planning decides (parsesHereFits). `cores`: the machine's (tests).
  */
-export function parseHereMayApply(
-  opts: Pick<DetectOptions, 'workers' | 'parseThreads' | 'inputs' | 'chunkBytes' | 'pipeline' | 'shardOp'>,
-  cores = availableParallelism(),
-): boolean {
-  const setting = process.env.FLOWSIEVE_PARSE_HERE;
-  if (setting === 'off' || opts.pipeline === 'fused' || opts.shardOp === 'convertAdd' || opts.inputs.length !== 1) return false;
-  const oneThread = parsePoolShape(opts).threads === 1;
-  const oneParser = oneThread || (opts.parseThreads === undefined && cores <= FEW_CORES);
-  if (setting === 'always') return plainFileAbove(opts.inputs[0]!, 0);
-  return (oneParser && plainFileAbove(opts.inputs[0]!, INLINE_TEXT_BYTES)) || (oneThread && namedJsonFolder(opts.inputs[0]!));
+export function parseHereMayApply(opts: ParseHereOptions, cores = availableParallelism()): boolean {
+  return parseHereInput(opts, cores) !== null;
 }
 
-/** The deepest a folder is walked to its first file (namedJsonFolder): Azure's blobs lie ~12 folders down. */
-const FIRST_FILE_DEPTH = 24;
+type ParseHereOptions = Pick<DetectOptions, 'workers' | 'parseThreads' | 'inputs' | 'chunkBytes' | 'pipeline' | 'shardOp'>;
 
 /**
- * Whether `path` is a folder whose first file (the first entry of each folder, down to a
- * file) is a plain JSON blob whose path names its format (plan.ts formatByName): a folder of
- * GCP exports or Azure blobs, told before planning, which reads every name. Planning decides
- * (parsesHereFits); a folder whose first file says otherwise keeps the early parse pool.
+ * What parseHereMayApply found: 'file' (one large plain file, its format not known before
+ * planning), the format its path names of a JSON folder's first file, or null (no parse here).
  */
-function namedJsonFolder(path: string): boolean {
-  let dir = path;
-  try {
-    if (path === '-' || !statSync(path).isDirectory()) return false;
-    for (let depth = 0; depth < FIRST_FILE_DEPTH; depth++) {
-      const first = readdirSync(dir, { withFileTypes: true })[0];
-      if (!first) return false;
-      const full = join(dir, first.name);
-      if (first.isDirectory()) dir = full;
-      else return first.isFile() && !full.endsWith('.gz') && formatByName(full) !== null;
-    }
-  } catch {
-    return false; // planning reports it
-  }
-  return false;
+export function parseHereInput(opts: ParseHereOptions, cores = availableParallelism()): 'file' | FormatName | null {
+  const setting = process.env.FLOWSIEVE_PARSE_HERE;
+  if (setting === 'off' || opts.pipeline === 'fused' || opts.shardOp === 'convertAdd' || opts.inputs.length !== 1) return null;
+  const input = opts.inputs[0]!;
+  const oneThread = parsePoolShape(opts).threads === 1;
+  const oneParser = oneThread || (opts.parseThreads === undefined && cores <= FEW_CORES);
+  if (setting === 'always') return plainFileAbove(input, 0) ? 'file' : null;
+  if (oneParser && plainFileAbove(input, INLINE_TEXT_BYTES)) return 'file';
+  return oneThread ? namedJsonFolder(input) : null;
 }
 
 /** The most cores on which a run at the default parse threads parses here at any worker count (parseHereMayApply). */

@@ -2,40 +2,13 @@
  * The engine's piscina pools, the parse pool's shape and the workers' entries: what the
  * Engine (run.ts) and detect's early parse pool (early-pool.ts) share.
  */
-import { fileURLToPath } from 'node:url';
 import type { Piscina } from 'piscina';
-import type * as PiscinaModule from 'piscina';
-import { createRequire } from 'node:module';
-import { existsSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { allReplayFiles } from '../replay/input.js';
+import { workerFile } from './threads.js';
 import type { DetectOptions } from './types.js';
 
-/**
- * A piscina pool; piscina itself is loaded with the first: an input read in this thread
- * (the fused pipeline's inline shard) starts no pool, and loading piscina cost ~20 ms of
- * the start-up's CPU (bench/RESULTS.md, start-up).
- */
-export function newPool(options: ConstructorParameters<typeof Piscina>[0]): Piscina {
-  piscina ??= loadPiscina();
-  return new piscina.Piscina(options);
-}
-let piscina: typeof PiscinaModule | undefined;
-
-/**
- * piscina as the build bundled it (scripts/bundle.mjs), through the loader with V8's code
- * cache: its 14 modules from node_modules cost ~5 ms of CPU to resolve and compile at every
- * run (bench/RESULTS.md, "piscache"); the package itself where there is no bundle.
- */
-function loadPiscina(): typeof PiscinaModule {
-  const require = createRequire(import.meta.url);
-  const bundle = fileURLToPath(new URL('../../workers/piscina.bundle.cjs', import.meta.url));
-  if (!existsSync(bundle)) return require('piscina') as typeof PiscinaModule;
-  const loader = require('../../workers/code-cache.cjs') as { requireCached(file: string): unknown };
-  return loader.requireCached(bundle) as typeof PiscinaModule;
-}
-
-/** A worker's CommonJS entry (scripts/worker-shims.mjs says why it is not the .js file itself). */
-export const workerFile = (name: string) => fileURLToPath(new URL(`../../workers/${name}.cjs`, import.meta.url));
+export { newPool, newShardThread, workerFile } from './threads.js';
 
 /**
  * The sharded pipeline's parse pool: `threads` at most, `started` of them at once. One parse

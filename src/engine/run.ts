@@ -30,8 +30,9 @@ import { applyReplayOutcome, replayHintBytes, replayInputs, type ReplayOutcome }
 import { defaultMaxMemory, defaultSpillDir, mergeMemoryReports, removeOrphanSpills, removeSpills } from './spill.js';
 import { notAfterFor } from '../input/file-time.js';
 import { forgetListings } from '../input/listing.js';
-import { newPool, parsePoolOptions, parsePoolShape, workerFile } from './pool.js';
+import { newPool, newShardThread, parsePoolOptions, parsePoolShape } from './pool.js';
 import { dropEarlyParsePool, takeEarlyParsePool } from './early-pool.js';
+import { dropLoneShard, takeLoneShard } from './lone-shard.js';
 import { ParseHere, parseHereMayApply, parsesHereFits } from './parse-here.js';
 import {
   DEFAULT_MAX_FUTURE_SECONDS,
@@ -53,22 +54,15 @@ export * from './types.js';
 export { gzipPieces, stdinChunks } from '../input/streams.js';
 
 /**
- * A shard's own thread. 'async' atomics: the thread's event loop turns between tasks, and only
- * there do native buffers' finalisers run (lz4-napi's spill frames: with piscina's default
- * wait loop they were never freed, and a flood's RSS grew with every spill).
- */
-const shardThread = (): Piscina =>
-  newPool({ filename: workerFile('shard'), minThreads: 1, maxThreads: 1, idleTimeout: 2 ** 31 - 1, concurrentTasksPerWorker: 1, atomics: 'async' });
-
-/**
  * A shard thread that fails the run if it stops before the engine closes: its accumulators
  * live in that thread, so a thread gone (an error between tasks, `worker.terminate()`, an exit
  * in its code) means records lost. piscina reports neither to a caller with no task running
  * there (an exit without error is reported nowhere): it starts a fresh thread, and the run would
- * go on with an empty shard and give verdicts with that shard's records missing.
+ * go on with an empty shard and give verdicts with that shard's records missing. The thread
+ * started early for a lone shard (lone-shard.ts) where there is one, else a new one.
  */
 function watchedShardThread(lost: (err: Error) => void, closing: () => boolean): Piscina {
-  const pool = shardThread();
+  const pool = takeLoneShard() ?? newShardThread();
   pool.on('error', (err: Error) => lost(shardStopped(err.message)));
   // after the task's own error, where one was running there (piscina rejects it just after this event)
   pool.on('workerDestroy', () => setImmediate(() => closing() || lost(shardStopped('its thread exited'))));
@@ -170,6 +164,7 @@ export class Engine {
     this.shardHere = here !== null;
     // one shard of the sharded pipeline: its thread or this one, once planning says what the input is
     this.shardToPlace = !here && N === 1 && !this.fusedWanted && opts.shardOp !== 'convertAdd' ? new ShardToPlace() : null;
+    if (here) dropLoneShard(); // the one shard runs in this thread: no thread for it (lone-shard.ts)
     this.shardPools = here ? [here] : this.shardToPlace ? [this.shardToPlace] : Array.from({ length: N }, () => this.shardThread());
     removeOrphanSpills(opts.spillDir ?? defaultSpillDir()); // of processes that are gone (killed before they could)
     openEngines.add(this);
@@ -193,8 +188,10 @@ export class Engine {
     this.shardHere = here !== null;
     // a thread boots at once; this thread loads the shard's code (~6-12 ms) as the first batch
     // comes, not between planning and the first parse task, which may be waiting for it
-    if (here) pending.placeOnNextTask(() => here);
-    else pending.place(this.shardThread());
+    if (here) {
+      dropLoneShard(); // started for a lone shard in a thread (lone-shard.ts); it is placed here
+      pending.placeOnNextTask(() => here);
+    } else pending.place(this.shardThread());
   }
 
   /** The parse threads (and the batch ring between them and the shards), started on first use. */

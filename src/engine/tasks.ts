@@ -132,6 +132,12 @@ export type FusedTask =
    * batches of a parse thread are ('add'), with no exchange after.
    */
   | { op: 'fusedParseHere'; windowSeconds: number; capacityHint?: number; outboundHint?: number; parse: ParseInput }
+  /**
+   * The parse code loaded, and `format`'s reader, ahead of a first 'fusedParseHere': the task
+   * detect gives a lone shard's thread it started early (engine/early-pool.ts), which would
+   * otherwise load them at its first parse task, with both cores busy by then.
+   */
+  | { op: 'fusedLoad'; format: FormatName }
   | { op: 'fusedExport'; windowSeconds: number; shard: number }
   | { op: 'fusedImport'; windowSeconds: number; parts: FusedPart[] };
 

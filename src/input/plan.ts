@@ -13,6 +13,9 @@ import { awsText } from '../formats/aws.js';
 import { keyInfo } from './key-info.js';
 import { readerFor } from '../formats/registry.js';
 import type { FormatName } from '../formats/types.js';
+import { formatByName } from './named-formats.js';
+
+export { formatByName } from './named-formats.js';
 
 export interface InputFile {
   path: string; // '-' for stdin
@@ -392,24 +395,6 @@ function describeHead(base: InputFile, head: Uint8Array, path: string, opts: Pla
 
 const GZIP_NAME = /\.gz$/i;
 
-/**
- * The format a JSON blob's path names: Azure writes a blob `PT1H.json` an hour under a
- * folder named for its category, GCP exports VPC flow logs as NDJSON under `vpc_flows/`.
- * Null for any other path (planned from its head).
- */
-export function formatByName(path: string): FormatName | null {
-  if (AZURE_BLOB.test(path)) {
-    if (AZURE_NSG.test(path)) return 'azure-nsg';
-    if (AZURE_VNET.test(path)) return 'azure-vnet';
-    return null;
-  }
-  return GCP_EXPORT.test(path) ? 'gcp' : null;
-}
-
-const AZURE_BLOB = /(^|[\\/])PT1H\.json(\.gz)?$/;
-const AZURE_NSG = /(^|[\\/])insights-logs-networksecuritygroupflowevent[\\/]/i;
-const AZURE_VNET = /(^|[\\/])insights-logs-flowlogflowevent[\\/]/i;
-const GCP_EXPORT = /[\\/]vpc_flows[\\/].*\.json(\.gz)?$/;
 
 /**
  * A file planned from its name and size (PlanOptions.jsonByNameBelow) when formatByName
