@@ -144,9 +144,9 @@ export class ParseHere {
    * and the shard threads boot: each batch's first write into a fresh slot otherwise took a
    * page fault a 4 KiB page in this thread, the run's parser (3-4 k fewer of its faults on the
    * 51 MB text file, whose batches take slots 0-4 of 2.7 MB; bench/RESULTS.md, session 19
-   * textwall). A slot a batch in
-   * flight per shard holds and one each being filled, and two more: the ring's least
-   * (batchRingFor), the slots a run at one parse thread reuses. FLOWSIEVE_POPULATE=off: none.
+   * textwall). The slots: one a batch in flight per shard, one each being filled, and two
+   * more (the ring's least, batchRingFor): those a run at one parse thread reuses.
+   * FLOWSIEVE_POPULATE=off: none.
    */
   private backRingAhead(shared: BatchRingShared, shards: number): void {
     const [at, bytes] = this.ring.firstSlots(2 * shards + 2);
