@@ -134,7 +134,7 @@ export type FusedTask =
   | { op: 'fusedParseHere'; windowSeconds: number; capacityHint?: number; outboundHint?: number; parse: ParseInput }
   /**
    * The parse code loaded, and `format`'s reader, ahead of a first 'fusedParseHere': the task
-   * detect gives a lone shard's thread it started early (engine/early-pool.ts), which would
+   * detect gives a lone shard's thread it started early (engine/lone-shard.ts), which would
    * otherwise load them at its first parse task, with both cores busy by then.
    */
   | { op: 'fusedLoad'; format: FormatName }
