@@ -334,7 +334,7 @@ async function parseInto(task: ParseInput, sink: FlowSink, result: ParseResult):
  */
 function parseFileInto(task: ParseInput, sink: FlowSink, result: ParseResult): Promise<SmallGzip | null> {
   if (!task.sniffInThread) return readIntoResult(task, null, sink, result);
-  // a JSON blob planned from its name (plan.ts formatByName): kept when its head says the same
+  // a JSON blob planned from its name (input/named-formats.ts formatByName): kept when its head says the same
   return task.format !== 'aws-text' ? parsePlannedBlob(task, sink, result) : parseSmallGzip(task, sink, result);
 }
 

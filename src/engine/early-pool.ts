@@ -10,7 +10,8 @@
  * here (lone-shard.ts).
  */
 import type { Piscina } from 'piscina';
-import { newPool, parsePoolOptions, parsePoolShape, type ParsePoolShape } from './pool.js';
+import { parsePoolOptions, parsePoolShape, type ParsePoolShape } from './pool.js';
+import { newPool } from './threads.js';
 import { forgetEarlyLook, smallInputKept } from './small-input.js';
 import { fusedMayApply } from './fused.js';
 import { parseHereInput } from './parse-here.js';

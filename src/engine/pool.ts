@@ -1,14 +1,12 @@
 /**
- * The engine's piscina pools, the parse pool's shape and the workers' entries: what the
- * Engine (run.ts) and detect's early parse pool (early-pool.ts) share.
+ * The parse pool's shape and options: what the Engine (run.ts) and detect's early parse pool
+ * (early-pool.ts) share. The pools themselves and the workers' entries: threads.ts.
  */
 import type { Piscina } from 'piscina';
 import { statSync } from 'node:fs';
 import { allReplayFiles } from '../replay/input.js';
 import { workerFile } from './threads.js';
 import type { DetectOptions } from './types.js';
-
-export { newPool, newShardThread, workerFile } from './threads.js';
 
 /**
  * The sharded pipeline's parse pool: `threads` at most, `started` of them at once. One parse

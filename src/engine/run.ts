@@ -30,7 +30,8 @@ import { applyReplayOutcome, replayHintBytes, replayInputs, type ReplayOutcome }
 import { defaultMaxMemory, defaultSpillDir, mergeMemoryReports, removeOrphanSpills, removeSpills } from './spill.js';
 import { notAfterFor } from '../input/file-time.js';
 import { forgetListings } from '../input/listing.js';
-import { newPool, newShardThread, parsePoolOptions, parsePoolShape } from './pool.js';
+import { parsePoolOptions, parsePoolShape } from './pool.js';
+import { newPool, newShardThread } from './threads.js';
 import { dropEarlyParsePool, takeEarlyParsePool } from './early-pool.js';
 import { dropLoneShard, takeLoneShard } from './lone-shard.js';
 import { ParseHere, parseHereMayApply, parsesHereFits } from './parse-here.js';

@@ -25,7 +25,7 @@ export interface FilePlan {
   headUnchecked?: boolean;
   /**
    * planned from its name and size alone: the thread checks it is a gzip AWS text file (format
-   * 'aws-text') or a blob of the JSON format its path names (input/plan.ts formatByName), else
+   * 'aws-text') or a blob of the JSON format its path names (input/named-formats.ts formatByName), else
    * hands it back (ParseResult.replan)
    */
   sniffInThread?: boolean;

@@ -15,8 +15,6 @@ import { readerFor } from '../formats/registry.js';
 import type { FormatName } from '../formats/types.js';
 import { formatByName } from './named-formats.js';
 
-export { formatByName } from './named-formats.js';
-
 export interface InputFile {
   path: string; // '-' for stdin
   display: string;
