@@ -99,7 +99,9 @@ describe('spill files', () => {
     const orphan = join(spill, '.flowsieve-spill-999999999-0-x-1'); // no such pid
     writeFileSync(orphan, 'left by a killed run');
     const args = [CLI, 'detect', input, '--out', join(dir, 'out'), '--workers', '2', '--max-memory', '256K', '--spill-dir', spill, '--quiet'];
-    const proc = spawn(process.execPath, args, { stdio: 'ignore' });
+    const proc = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    proc.stderr!.on('data', (d) => (stderr += d));
     const exited = new Promise<number | null>((resolve) => proc.on('exit', (code, signal) => resolve(code ?? (signal ? -1 : null))));
     let sawSpill = false;
     let done = false;
@@ -111,7 +113,7 @@ describe('spill files', () => {
     if (sawSpill) proc.kill('SIGTERM');
     const code = await exited;
     expect(sawSpill, 'the run spilled').toBe(true);
-    expect(code).toBe(143);
+    expect(code, stderr).toBe(143);
     expect(readdirSync(spill)).toEqual([]); // its own files, and the orphan (removed at its start)
   }, 60_000);
 });

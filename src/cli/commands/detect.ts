@@ -128,6 +128,9 @@ async function detectCommand(args: Parsed): Promise<number> {
     if (signalled) await new Promise(() => {}); // the threads were stopped by the signal: its handler exits
     throw err;
   }
+  // a signal that came while the threads stopped may leave a run that ends (as partial, its
+  // threads gone): the handler's exit, with the signal's code, is the one to take
+  if (signalled) await new Promise(() => {});
   progress?.done();
   await new Promise((resolve) => setImmediate(resolve)); // for close() to reach the threads' stop before the outputs' work
   // the threads stop while the outputs are written; the signal handlers stay until they have
@@ -140,6 +143,7 @@ async function detectCommand(args: Parsed): Promise<number> {
     throw err;
   }
   await run.closed;
+  if (signalled) await new Promise(() => {}); // came while the outputs were written: its handler exits
   process.off('SIGTERM', onSignal);
   process.off('SIGINT', onSignal);
   return code;
