@@ -7,6 +7,10 @@
 // by its own layout (its header line's fields, else v2), into a sink of two shards.
 //   node bench/probes/aws-wasm-pass.mjs FILE DIST [DIST2 ...] [--mb 32] [--rounds 7] [--fields "..."]
 //   node bench/probes/aws-wasm-pass.mjs BUCKET_DIR DIST [DIST2 ...] [--rounds 7] [--files 0]
+// A DIST may be DIST:from>to,... (fields renamed to a name no role has: that column not read,
+// e.g. dist:region>x,tcp-flags>y), and may be named twice: two instances of one build differ
+// by a few % at load (the first loaded is not always faster), the figure to set a try against.
+// Each later build's round ratio against the first (rounds after the first) is printed too.
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { join, resolve } from 'node:path';
@@ -34,24 +38,28 @@ const texts = bucket
   : [{ t: readFileSync(file).subarray(0, mb << 20), fields: fields ? fields.split(' ') : undefined }];
 
 const builds = [];
-for (const d of dists) {
+for (const spec of dists) {
+  // DIST:from>to,...: the fields named `from` renamed (a name no role has: the column not read), to size what reading a column costs
+  const [d, renames = ''] = spec.split(':');
+  const renamed = (names) => renames.split(',').filter(Boolean).reduce((f, r) => f.map((x) => (x === r.split('>')[0] ? r.split('>')[1] : x)), names);
   const at = (p) => pathToFileURL(resolve(d, p)).href;
   const { setAwsReader, awsWasm, WASM_WINDOW } = await import(at('src/formats/aws-wasm.js'));
   const { rolesFor, AWS_V2_FIELDS } = await import(at('src/formats/aws.js'));
   const { FlowSink } = await import(at('src/flow/sink.js'));
   setAwsReader('wasm');
   const objects = texts.map(({ t, fields: f }) => {
-    if (f !== null) return { t, from: 0, roles: rolesFor(f ?? AWS_V2_FIELDS).roles };
+    if (f !== null) return { t, from: 0, roles: rolesFor(renamed(f ?? AWS_V2_FIELDS)).roles };
     const header = t[0] >= 97 && t[0] <= 122;
     const nl = t.indexOf(10);
-    return { t, from: header ? nl + 1 : 0, roles: rolesFor(header ? t.subarray(0, nl).toString('latin1').trim().split(' ') : AWS_V2_FIELDS).roles };
+    return { t, from: header ? nl + 1 : 0, roles: rolesFor(renamed(header ? t.subarray(0, nl).toString('latin1').trim().split(' ') : AWS_V2_FIELDS)).roles };
   });
   const sink = new FlowSink({ shards: bucket ? 2 : 1, batchSize: 16384, maxRejectsKept: 0 }, () => {});
-  builds.push({ d, w: awsWasm(), window: WASM_WINDOW, objects, sink, ns: [] });
+  builds.push({ d: spec, w: awsWasm(), window: WASM_WINDOW, objects, sink, ns: [] });
 }
 
 for (let r = 0; r < rounds; r++) {
-  for (const b of builds) {
+  // the builds' order reversed every other round: neither always runs first
+  for (const b of r % 2 === 0 ? builds : builds.slice().reverse()) {
     const t0 = process.cpuUsage();
     let lines = 0;
     for (const o of b.objects) {
@@ -69,5 +77,8 @@ for (let r = 0; r < rounds; r++) {
 }
 for (const b of builds) {
   const ns = b.ns.slice().sort((x, y) => x - y);
-  process.stdout.write(`${b.d}: median ${ns[Math.floor(ns.length / 2)].toFixed(1)} min ${ns[0].toFixed(1)} ns a line (${b.ns.map((x) => x.toFixed(0)).join(' ')})\n`);
+  // against the first build, round by round (the first round, warm-up, left out): the load moves less within a round
+  const ratios = b.ns.slice(1).map((x, r) => x / builds[0].ns[r + 1]).sort((x, y) => x - y);
+  const ratio = builds.length > 1 && b !== builds[0] ? `, round ratio median ${ratios[Math.floor(ratios.length / 2)].toFixed(3)}` : '';
+  process.stdout.write(`${b.d}: median ${ns[Math.floor(ns.length / 2)].toFixed(1)} min ${ns[0].toFixed(1)} ns a line${ratio} (${b.ns.map((x) => x.toFixed(0)).join(' ')})\n`);
 }
