@@ -499,11 +499,8 @@ const SHAPE_FIXED: u32 = SHAPE_BYTES - H_BYTES - 16;
 /** After the shapes: the values readEntry met in its line (start, end, want, kind: 16 bytes each), then the steps two shapes share (u8 each pair). */
 const REC_AT: u32 = SHAPES * SHAPE_BYTES;
 const SHARED_AT: u32 = REC_AT + SHAPE_VALUES * 16;
-/** After them: each shape's runs (Runs below), RUN_SLOT bytes a shape, from a 16-byte boundary. */
-const RUN_SLOT: u32 = 8192;
-const RUNS_AT: u32 = (SHARED_AT + SHAPES * SHAPES + 15) & ~15;
 /** The scratch bytes the shapes take (gcp-wasm.ts leaves room for them after the first KiB). */
-export const SHAPES_SCRATCH: u32 = RUNS_AT + SHAPES * RUN_SLOT;
+export const SHAPES_SCRATCH: u32 = SHARED_AT + SHAPES * SHAPES;
 
 let shapesAt: u32 = 0;
 /** Shapes kept (they stay from call to call: the key table never changes), the next to replace, the last matched. */
@@ -534,7 +531,6 @@ class Shape {
     shapeNext = (t + 1) % SHAPES;
     if (shapeCount < SHAPES) shapeCount++;
     const base = shapesAt + t * SHAPE_BYTES;
-    Runs.stale(t);
     store<u32>(base + H_VALUES, n);
     store<i32>(base + H_FLAGS, rowFlags);
     let from = s;
@@ -559,7 +555,7 @@ class Shape {
       store<u8>(shapesAt + SHARED_AT + t * SHAPES + u, <u8>min(k, 255));
       store<u8>(shapesAt + SHARED_AT + u * SHAPES + t, <u8>min(k, 255));
     }
-    Runs.matched(t);
+    shapeLast = t;
     return true;
   }
 
@@ -639,229 +635,6 @@ function otherShape(t: u32, i: u32, tried: u32): i32 {
   return -1;
 }
 
-// ---- Runs: a shape read as a few long runs of bytes. Most of a shape's values keep their
-// length from line to line (keys' fixed bytes, a zone, a project, a time: only ~9 of a line's
-// ~30 values vary here), so the bytes from one value whose length varies to the next are at
-// fixed offsets: a run, checked sixteen bytes at a time against what each byte may be (a fixed
-// byte itself; a plain string's byte: not '"', '\\' or a control byte; a digit, the first of a
-// number of more than one not '0') in one pass with no step's bookkeeping between its values.
-// A run's wanted values are then picked out at their offsets, and the value that ends it
-// (whose length varies) is scanned as byShape scans it. A line that fails any of it is read by
-// byShape, which takes exactly the lines that match its steps, and a line that passes matches
-// every step of the shape with every foreseen length (the runs are made from those), so
-// byShape would have taken it with the same fields: this is a quicker way to its answer. A
-// shape's runs are made again when byShape drops a foreseen length or the slot learns a line.
-
-/** What a shape's runs hold (offsets in its RUN_SLOT bytes). */
-const RH_STATE: u32 = 0; // RUNS_STALE (to be made), RUNS_READY, RUNS_NONE (the shape is too long)
-const RH_SEGS: u32 = 4; // the runs
-const RH_AFTER: u32 = 8; // the shape that followed this one last (the next line's first guess)
-/** Runs.read's answers other than where the line goes on. */
-const RUN_MISSED: u32 = 0xffffffff;
-const RUN_FAILED: u32 = 0xfffffffe;
-const RUNS_STALE: u32 = 0;
-const RUNS_READY: u32 = 1;
-const RUNS_NONE: u32 = 2;
-/** The runs: each its bytes' offset in the arrays, its length, its wanted values (first, count: u16 each), the step whose value ends it (the shape's value count: the entry's end). */
-const RUN_SEGS: u32 = 16;
-const MAX_RUNS: u32 = 48;
-const G_ARR: u32 = 0;
-const G_LEN: u32 = 4;
-const G_WANTS: u32 = 8;
-const G_VAR: u32 = 12;
-/** The wanted values of the runs: offset in its run, length (u16 each), want (i32). */
-const RUN_WANTS: u32 = RUN_SEGS + MAX_RUNS * 16;
-const MAX_WANTS: u32 = 96;
-/** Three arrays of RUN_MAX bytes, a byte each for each byte of the runs (each run padded to sixteen): its lowest value, the span above it it may take, 0xff where '"' and '\\' may not be. */
-const RUN_STEPS: u32 = RUN_WANTS + MAX_WANTS * 8;
-/** ... then for each step the run that starts with it (u8: its index + 1; 0: none); then the arrays. */
-const RUN_ARRAYS: u32 = RUN_STEPS + 112;
-const RUN_MAX: u32 = 2176;
-
-class Runs {
-  @inline
-  static at(t: u32): u32 {
-    return shapesAt + RUNS_AT + t * RUN_SLOT;
-  }
-
-  /** Shape t matched the line: the guess for the next line after the last shape, and the last shape. */
-  @inline
-  static matched(t: u32): void {
-    store<u32>(Runs.at(shapeLast) + RH_AFTER, t);
-    shapeLast = t;
-  }
-
-  /** byShape drops the foreseen length of a step of shape t: its runs are made again (for the next line: false). */
-  static forget(step: u32, t: u32): bool {
-    store<u32>(step + S_FORESEEN, NONE);
-    Runs.stale(t);
-    return false;
-  }
-
-  /** Shape t's runs to be made again (it changed). */
-  @inline
-  static stale(t: u32): void {
-    store<u32>(Runs.at(t) + RH_STATE, RUNS_STALE);
-  }
-
-  /** The run of shape t (made) that starts with step i, or -1. */
-  @inline
-  static startingAt(t: u32, i: u32): i32 {
-    return <i32>load<u8>(Runs.at(t) + RUN_STEPS + i) - 1;
-  }
-
-  /** Shape t made if it is stale: true when it has runs. */
-  static ready(t: u32): bool {
-    const state = load<u32>(Runs.at(t) + RH_STATE);
-    return state == RUNS_READY || (state == RUNS_STALE && Runs.make(t));
-  }
-
-  /** One byte of the runs' arrays. */
-  @inline
-  static put(r: u32, k: u32, lo: u32, span: u32, str: u32): void {
-    store<u8>(r + RUN_ARRAYS + k, <u8>lo);
-    store<u8>(r + RUN_ARRAYS + RUN_MAX + k, <u8>span);
-    store<u8>(r + RUN_ARRAYS + 2 * RUN_MAX + k, <u8>str);
-  }
-
-  /** Shape t's runs made from its steps; false (RUNS_NONE) when they do not fit. */
-  static make(t: u32): bool {
-    const r = Runs.at(t);
-    const base = shapesAt + t * SHAPE_BYTES;
-    const n = load<u32>(base + H_VALUES);
-    store<u32>(r + RH_STATE, RUNS_NONE);
-    memory.fill(r + RUN_STEPS, 0, SHAPE_VALUES + 1);
-    store<u8>(r + RUN_STEPS, 1); // run 0 starts with step 0
-    let runs: u32 = 0;
-    let wants: u32 = 0;
-    let from: u32 = 0; // the run's first byte in the arrays
-    let len: u32 = 0;
-    let firstWant: u32 = 0;
-    for (let i: u32 = 0; i <= n; i++) {
-      const step = base + H_STEPS + (i << STEP_SHIFT);
-      const fixed = load<u32>(step + S_LEN);
-      const kind = i < n ? load<u32>(step + S_KIND) : 0;
-      const foreseen = i < n ? load<u32>(step + S_FORESEEN) : 0;
-      const same = i < n && foreseen != NONE && (kind == V_STRING ? foreseen < 32 : foreseen >= 1 && foreseen < 16);
-      if (from + len + fixed + (same ? foreseen : 0) + 16 > RUN_MAX) return false;
-      const f = base + load<u32>(step + S_AT);
-      for (let k: u32 = 0; k < fixed; k++) Runs.put(r, from + len + k, load<u8>(f + k), 0, 0);
-      len += fixed;
-      if (same) {
-        const want = load<i32>(step + S_WANT);
-        if ((want & KIND) != 0) {
-          if (wants >= MAX_WANTS) return false;
-          const w = r + RUN_WANTS + (wants << 3);
-          store<u16>(w, <u16>len);
-          store<u16>(w + 2, <u16>foreseen);
-          store<i32>(w + 4, want);
-          wants++;
-        }
-        for (let k: u32 = 0; k < foreseen; k++) {
-          if (kind == V_STRING) Runs.put(r, from + len + k, 32, 0xdf, 0xff);
-          else if (k == 0 && foreseen > 1) Runs.put(r, from + len + k, 49, 8, 0);
-          else Runs.put(r, from + len + k, 48, 9, 0);
-        }
-        len += foreseen;
-        continue;
-      }
-      // the run ends at value i (or the entry's end): its last chunk padded with bytes that pass
-      if (runs >= MAX_RUNS) return false;
-      const padded = (len + 15) & ~15;
-      for (let k = len; k < padded; k++) Runs.put(r, from + k, 0, 0xff, 0);
-      const g = r + RUN_SEGS + (runs << 4);
-      store<u32>(g + G_ARR, from);
-      store<u32>(g + G_LEN, len);
-      store<u16>(g + G_WANTS, <u16>firstWant);
-      store<u16>(g + G_WANTS + 2, <u16>(wants - firstWant));
-      store<u32>(g + G_VAR, i);
-      runs++;
-      if (i < n) store<u8>(r + RUN_STEPS + i + 1, <u8>(runs + 1)); // the next run starts after value i
-      from += padded;
-      len = 0;
-      firstWant = wants;
-    }
-    store<u32>(r + RH_SEGS, runs);
-    store<u32>(r + RH_STATE, RUNS_READY);
-    return true;
-  }
-
-  /**
-   * Run g of shape t (made) read at p: where the line goes on after it (and after the value
-   * whose length varies that ends it, scanned as byShape scans one with no foreseen length),
-   * its wanted values into the row; RUN_MISSED when its bytes are not the run's (byShape reads
-   * its steps one at a time), RUN_FAILED when byShape would not take the line.
-   */
-  static read(t: u32, g: u32, p: u32, e: u32, row: u32, delta: i32): u32 {
-    const r = Runs.at(t);
-    const run = r + RUN_SEGS + (g << 4);
-    const len = load<u32>(run + G_LEN);
-    if (p + len > e || !Runs.pass(p, r + RUN_ARRAYS + load<u32>(run + G_ARR), len)) return RUN_MISSED;
-    const w0 = <u32>load<u16>(run + G_WANTS);
-    const wn = w0 + <u32>load<u16>(run + G_WANTS + 2);
-    for (let w = w0; w < wn; w++) {
-      const rec = r + RUN_WANTS + (w << 3);
-      const vs = p + <u32>load<u16>(rec);
-      const ve = vs + <u32>load<u16>(rec + 2);
-      const want = load<i32>(rec + 4);
-      if ((want & KIND) == STR) {
-        const f = <u32>(want & 0xff) << 2;
-        store<i32>(row + R_SPAN_S + f, <i32>vs + delta);
-        store<i32>(row + R_SPAN_E + f, <i32>ve + delta);
-      } else {
-        const v = digitsOf(vs, ve);
-        if (v < 0) return RUN_FAILED;
-        store<f64>(row + ROW_INTS + (<u32>(want & 0xff) << 3), v);
-      }
-    }
-    p += len;
-    const base = shapesAt + t * SHAPE_BYTES;
-    const i = load<u32>(run + G_VAR);
-    if (i == load<u32>(base + H_VALUES)) return p; // the entry's end
-    const step = base + H_STEPS + (i << STEP_SHIFT);
-    const want = load<i32>(step + S_WANT);
-    const kind = want & KIND;
-    let q: u32;
-    if (load<u32>(step + S_KIND) == V_STRING) {
-      q = plainEnd(p, e);
-      if (kind == STR) {
-        const f = <u32>(want & 0xff) << 2;
-        store<i32>(row + R_SPAN_S + f, <i32>p + delta);
-        store<i32>(row + R_SPAN_E + f, <i32>q + delta);
-      } else if (kind == INT) {
-        const v = digitsOf(p, q);
-        if (v < 0) return RUN_FAILED;
-        store<f64>(row + ROW_INTS + (<u32>(want & 0xff) << 3), v);
-      }
-    } else if (kind == INT) {
-      q = p;
-      let c: u32 = 0;
-      while (q < e && isDigit((c = load<u8>(q)))) q++;
-      if (q == p || q - p > 15 || (load<u8>(p) == 48 && q - p > 1) || c == 46 || c == 101 || c == 69) return RUN_FAILED;
-      store<f64>(row + ROW_INTS + (<u32>(want & 0xff) << 3), digitsOf(p, q));
-    } else {
-      q = numberEnd(p, e);
-      if (q == 0) return RUN_FAILED;
-    }
-    return q;
-  }
-
-  /** The len bytes at p are each what the run's bytes at a may be (the last chunk's padding passes anything). */
-  @inline
-  static pass(p: u32, a: u32, len: u32): bool {
-    const quote = i8x16.splat(34);
-    const slash = i8x16.splat(92);
-    let bad = i8x16.splat(0);
-    for (let k: u32 = 0; k < len; k += 16) {
-      const v = v128.load(p + k);
-      const range = i8x16.gt_u(i8x16.sub(v, v128.load(a + k)), v128.load(a + RUN_MAX + k));
-      const ends = v128.and(v128.or(i8x16.eq(v, quote), i8x16.eq(v, slash)), v128.load(a + 2 * RUN_MAX + k));
-      bad = v128.or(bad, v128.or(range, ends));
-    }
-    return !v128.any_true(bad);
-  }
-}
-
 /**
  * readEntry of the LogEntry at s by a kept shape: true when the line matches one (its fields
  * into the row as readEntry sets them, rowFlags, entryEnd and entryNewline set), false
@@ -870,32 +643,13 @@ class Runs {
 function byShape(s: u32, e: u32, row: u32, delta: i32): bool {
   if (shapeCount == 0) return false;
   Row.clear(row);
-  // the shape that followed the last one last time (a writer's lines come in a few orders)
-  let t = load<u32>(Runs.at(shapeLast) + RH_AFTER);
-  if (t >= shapeCount) t = shapeLast;
+  let t = shapeLast;
   let tried: u32 = 1 << t;
   let base = shapesAt + t * SHAPE_BYTES;
   let n = load<u32>(base + H_VALUES);
-  let runsOn = Runs.ready(t);
   let p = s;
   let i: u32 = 0;
   for (;;) {
-    if (runsOn) {
-      // the run that starts here, if any, at once; where it fails, its steps one at a time
-      const g = Runs.startingAt(t, i);
-      if (g >= 0) {
-        const to = Runs.read(t, <u32>g, p, e, row, delta);
-        if (to == RUN_FAILED) return false;
-        if (to != RUN_MISSED) {
-          p = to;
-          const run = Runs.at(t) + RUN_SEGS + (<u32>g << 4);
-          i = load<u32>(run + G_VAR);
-          if (i == n) break;
-          i++;
-          continue;
-        }
-      }
-    }
     const step = base + H_STEPS + (i << STEP_SHIFT);
     const len = load<u32>(step + S_LEN);
     if (p + len > e || !Shape.same(p, base + load<u32>(step + S_AT), len, step + S_TAIL)) {
@@ -905,7 +659,6 @@ function byShape(s: u32, e: u32, row: u32, delta: i32): bool {
       tried |= 1 << t;
       base = shapesAt + t * SHAPE_BYTES;
       n = load<u32>(base + H_VALUES);
-      runsOn = Runs.ready(t);
       continue;
     }
     p += len;
@@ -918,7 +671,7 @@ function byShape(s: u32, e: u32, row: u32, delta: i32): bool {
       // the fixed bytes that follow start with its closing '"': a string that stops early does not match them
       q = p + foreseen;
       if (foreseen >= 32 || !plainTo(p, foreseen)) {
-        if (foreseen != NONE) runsOn = Runs.forget(step, t);
+        if (foreseen != NONE) store<u32>(step + S_FORESEEN, NONE);
         q = plainEnd(p, e);
       }
       if (kind == STR) {
@@ -935,7 +688,7 @@ function byShape(s: u32, e: u32, row: u32, delta: i32): bool {
       q = p + foreseen;
       if (kind == INT) store<f64>(row + ROW_INTS + (<u32>(want & 0xff) << 3), digitsOf(p, q));
     } else {
-      if (foreseen != NONE) runsOn = Runs.forget(step, t);
+      if (foreseen != NONE) store<u32>(step + S_FORESEEN, NONE);
       if (kind == INT) {
         q = p;
         let c: u32 = 0;
@@ -950,7 +703,7 @@ function byShape(s: u32, e: u32, row: u32, delta: i32): bool {
     p = q;
     i++;
   }
-  Runs.matched(t);
+  shapeLast = t;
   rowFlags = load<i32>(base + H_FLAGS);
   // only whitespace may follow, then the line's '\n'
   entryEnd = p;

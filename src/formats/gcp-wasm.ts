@@ -56,13 +56,13 @@ export const enum GcpRowFlag {
  */
 const ROW_BYTES = 352;
 // linear memory: the key table, scratch (1 KiB, then the line shapes the module keeps:
-// assembly/gcp-lines.ts SHAPES_SCRATCH, under 196 KiB, then the visit list: GCP_WASM_ROWS
+// assembly/gcp-lines.ts SHAPES_SCRATCH, under 132 KiB, then the visit list: GCP_WASM_ROWS
 // u32), the window (and slack for vector
 // loads), the rows, the routing block (wasm-route.ts), the ids block (wasm-ids.ts), the copy
 // window (and slack), the shards' areas (made on the first read that routes)
 const TABLE_AT = 0;
 const SCRATCH_AT = 12 * 1024;
-const BLOCK_AT = 240 * 1024;
+const BLOCK_AT = 176 * 1024;
 const ROWS_AT = BLOCK_AT + GCP_WASM_WINDOW + 64;
 const ROUTING_AT = ROWS_AT + GCP_WASM_ROWS * ROW_BYTES;
 const IDS_AT = ROUTING_AT + ROUTING_BLOCK_BYTES;
