@@ -102,7 +102,7 @@ describe('spill files', () => {
     const proc = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     proc.stderr!.on('data', (d) => (stderr += d));
-    const exited = new Promise<number | null>((resolve) => proc.on('exit', (code, signal) => resolve(code ?? (signal ? -1 : null))));
+    const exited = new Promise<number | null>((resolve) => proc.on('close', (code, signal) => resolve(code ?? (signal ? -1 : null)))); // 'close': stderr read whole
     let sawSpill = false;
     let done = false;
     void exited.then(() => (done = true));
