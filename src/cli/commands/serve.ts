@@ -151,7 +151,7 @@ export async function run(args: Parsed): Promise<number> {
     if (stopping) {
       log(`${signal} again: exiting now (the last checkpoint stands)`);
       removeAllSpills();
-      process.exit(130);
+      process.exit(signal === 'SIGINT' ? 130 : 143); // the signal's code, as a shell reports a kill by it
     }
     log(`${signal}: finishing the current batch, then stopping`);
     stopping = sidecar.stop();
