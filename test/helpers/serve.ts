@@ -28,7 +28,9 @@ export async function startServe(args: string[], env: Record<string, string> = {
     text += d;
     for (const w of waiters.splice(0)) w();
   });
-  const exited = new Promise<number | null>((resolve) => proc.on('exit', (code) => {
+  // 'close', not 'exit': 'exit' may come before the last of stderr is read (Node's child_process
+  // docs), and the tests read the log once it has exited
+  const exited = new Promise<number | null>((resolve) => proc.on('close', (code) => {
     for (const w of waiters.splice(0)) w();
     resolve(code);
   }));

@@ -15,6 +15,7 @@ import type { Store } from '../../cluster/store.js';
 import { openStore } from '../../cluster/open-store.js';
 import { describeStatus, enqueueRun, runStatus, storedRuns, type RunStatus } from '../../cluster/status.js';
 import { startWorker } from '../../cluster/worker.js';
+import { removeAllSpills } from '../../engine/run.js';
 
 const CONNECT: OptionSpec[] = [
   { name: 'redis', type: 'string', help: 'Redis URL (BullMQ queue)', default: 'redis://127.0.0.1:6379', value: 'URL' },
@@ -226,15 +227,27 @@ async function worker(args: Parsed): Promise<number> {
     concurrency: num('concurrency', 1), workers: num('workers', 1),
     lockMs: num('lock-ms', 1000), stalledMs: num('stalled-ms', 500), maxStalled: num('max-stalled', 0),
   });
+  // the handlers before the line that says the worker runs (serve's reason: a signal sent on
+  // reading it must find them)
+  let stopped: () => void = () => {};
+  const closed = new Promise<void>((resolve) => (stopped = resolve));
+  let stopping = false;
+  const stop = (sig: NodeJS.Signals) => {
+    if (stopping) {
+      // at once, as serve: the steps in hand go back to the queue when their locks lapse;
+      // their engines' spill files are removed here, not left for the next start
+      log(`${sig} again: exiting now`);
+      removeAllSpills();
+      process.exit(sig === 'SIGINT' ? 130 : 143);
+    }
+    stopping = true;
+    log(`${sig}: finishing the steps in hand`);
+    w.close().then(stopped, stopped);
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
   log(`worker ${process.pid} on queue ${queueName}, store ${store.where}`);
-  await new Promise<void>((resolve) => {
-    const stop = (sig: string) => {
-      log(`${sig}: finishing the steps in hand`);
-      w.close().then(resolve, resolve);
-    };
-    process.once('SIGTERM', () => stop('SIGTERM'));
-    process.once('SIGINT', () => stop('SIGINT'));
-  });
+  await closed;
   log('worker stopped');
   return 0;
 }

@@ -3,7 +3,7 @@ import type { CommandSpec, Parsed } from '../../app/args.js';
 import { UsageError } from '../../app/args.js';
 import { DETECTION_OPTIONS, S3_ENDPOINT_OPTION, detectOptionsFrom } from '../../app/settings.js';
 import { listInputs } from '../../source/list.js';
-import { closeAllEngines, detectThenClose } from '../../engine/run.js';
+import { closeAllEngines, detectThenClose, removeAllSpills } from '../../engine/run.js';
 import { endEarlyStart, startEarlyParsePool } from '../../engine/early-pool.js';
 import type { DetectResult } from '../../engine/types.js';
 import { progressReporter } from '../progress.js';
@@ -95,14 +95,21 @@ async function detectCommand(args: Parsed): Promise<number> {
   // stopped by a signal: no spill files are left behind (a killed run's are removed by the next)
   let signalled = false;
   const onSignal = (signal: NodeJS.Signals) => {
-    signalled = true;
     const code = signal === 'SIGINT' ? 130 : 143;
+    // a second signal while the threads stop (Ctrl-C twice, a supervisor's repeat): at once,
+    // the files removed all the same (process.exit ends the threads)
+    const now = () => {
+      removeAllSpills();
+      process.exit(code);
+    };
+    if (signalled) return now();
+    signalled = true;
     discardStaged(staged);
-    setTimeout(() => process.exit(code), 5000).unref(); // threads that do not stop
+    setTimeout(now, 5000).unref(); // threads that do not stop within 5 s (a loaded machine, a long task)
     void closeAllEngines().finally(() => process.exit(code));
   };
-  process.once('SIGTERM', onSignal);
-  process.once('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
   // the analysis (statistics, enrichment) needs the inbound verdicts alone: begun while the
   // shard threads finalise their outbound tables (~10 ms that this thread waits on a GCP run)
   let analysis: Promise<Analysis> | undefined;

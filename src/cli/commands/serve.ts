@@ -143,21 +143,23 @@ export async function run(args: Parsed): Promise<number> {
     process.stderr.write(`flowsieve serve: cannot listen on ${listen.host}:${listen.port}: ${(err as Error).message}\n`);
     return 1;
   }
-  const host = bound.host.includes(':') ? `[${bound.host}]` : bound.host;
-  log(`listening on http://${host}:${bound.port}`);
-
+  // the handlers before the line that says serve listens: a supervisor (or a test) that
+  // signals as soon as it reads the line must find them (the reader, woken by the line, often
+  // runs before this process goes on, and a SIGTERM found no handler then: killed outright)
   let stopping: Promise<void> | null = null;
   const stop = (signal: string) => {
     if (stopping) {
       log(`${signal} again: exiting now (the last checkpoint stands)`);
       removeAllSpills();
-      process.exit(130);
+      process.exit(signal === 'SIGINT' ? 130 : 143); // the signal's code, as a shell reports a kill by it
     }
     log(`${signal}: finishing the current batch, then stopping`);
     stopping = sidecar.stop();
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
+  const host = bound.host.includes(':') ? `[${bound.host}]` : bound.host;
+  log(`listening on http://${host}:${bound.port}`);
 
   let watcher: FSWatcher | null = null;
   try {
