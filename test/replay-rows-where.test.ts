@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { allocBatch, type FlowBatchData } from '../dist/src/flow/batch.js';
-import { blockRows, decodeRows, decodeRowsWhere, encodeRows, outboundColumns, RowScratch, selectRows } from '../dist/src/replay/row-codec.js';
+import { blockRows, decodeRows, decodeRowsWhere, encodeRows, outboundColumns, RowScratch, selectedRows, selectRows } from '../dist/src/replay/row-codec.js';
 import { OutboundTable } from '../dist/src/engine/outbound-table.js';
 import { decodeBlock, encodeBlock, type Column } from '../dist/src/replay/block.js';
 import { lz4Wasm } from '../dist/src/replay/lz4-wasm.js';
@@ -74,6 +74,39 @@ describe('decodeRowsWhere: the rows of one feed of a replay block', () => {
     const none = block(batchOf([INBOUND, INBOUND, 0, INBOUND]));
     expect(decodeRowsWhere(none.cols, blockRows(none.cols, 4, none.dict), OUTBOUND, scratch).n).toBe(0);
     expect(Array.from({ length: out.n }, (_, i) => rowOf(out, i))).toEqual(before);
+  });
+});
+
+describe('selectRows with the count the index gives (atMost)', () => {
+  /** selectRows' rows, and their IPv6 places, as plain arrays. */
+  const found = (m: number) => {
+    const z = selectedRows();
+    return [z.row, z.ks, z.kd].map((a) => Array.from(a.subarray(0, m)));
+  };
+
+  it('finds the same rows and IPv6 places as the whole pass, outbound rows early, late or spread', () => {
+    const shapes = [
+      Array.from({ length: 60 }, (_, i) => (i < 7 ? OUTBOUND : INBOUND)),
+      Array.from({ length: 60 }, (_, i) => (i >= 50 ? OUTBOUND : INBOUND)),
+      Array.from({ length: 60 }, (_, i) => (i % 9 === 2 ? OUTBOUND | INBOUND : i % 9 === 5 ? OUTBOUND : INBOUND)),
+    ];
+    for (const f of shapes) {
+      const { cols, dict } = block(batchOf(f));
+      const r = blockRows(cols, f.length, dict);
+      const all = selectRows(r, OUTBOUND);
+      const want = found(all);
+      expect(selectRows(r, OUTBOUND, all)).toBe(all);
+      expect(found(all)).toEqual(want);
+    }
+  });
+
+  it('stops once it has found that many (the rows after the last are not read)', () => {
+    const f = [INBOUND, OUTBOUND, INBOUND, OUTBOUND, OUTBOUND, INBOUND];
+    const { cols, dict } = block(batchOf(f));
+    const r = blockRows(cols, f.length, dict);
+    expect(selectRows(r, OUTBOUND, 2)).toBe(2);
+    expect(found(2)[0]).toEqual([1, 3]);
+    expect(selectRows(r, OUTBOUND)).toBe(3);
   });
 });
 
