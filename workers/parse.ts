@@ -149,6 +149,7 @@ export function sinkOptions(task: ParseInput): SinkOptions {
     windowSeconds: task.windowSeconds,
     timeRange: task.timeRange,
     homeNet: task.homeNet,
+    outboundApart: task.outboundApart,
   };
 }
 
