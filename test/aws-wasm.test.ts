@@ -328,6 +328,8 @@ describe('the WebAssembly AWS reader reads as the JavaScript readers do', () => 
     const T = 1718000000;
     const options: Array<Partial<SinkOptions>> = [
       {}, { shards: 1 }, { shards: 5, batchSize: 7 }, { timeRange: { from: T + 20, to: T + 60 } }, { notAfter: T + 100 },
+      // outbound records in batches of their own (a lane a shard more; past 32 shards not)
+      { outboundApart: true }, { shards: 1, outboundApart: true }, { shards: 5, batchSize: 7, outboundApart: true }, { shards: 40, outboundApart: true },
       // more shards than the module has areas for: routed rows appended from a FlowRecord
       { shards: 70 },
       // emit alone applies these: the module hands every record to it
@@ -347,6 +349,37 @@ describe('the WebAssembly AWS reader reads as the JavaScript readers do', () => 
       expect(js.counters.responses * js.counters.internal * js.counters.blankRegion * js.counters.outbound).toBeGreaterThan(0);
       if (fields.includes('tcp-flags')) expect(js.counters.backscatter).toBeGreaterThan(0);
       expect(route('wasm', input, {}, '', 13)).toEqual(js);
+    }
+  });
+
+  it('puts outbound records in batches of their own where asked (outboundApart): each shard gets the same records', () => {
+    const input = Buffer.from([V2.join(' '), ...Array.from({ length: 600 }, (_, k) => line(V2, {}, 5000 + k))].join('\n') + '\n');
+    /** Each shard's records, a line a record with its strings, sorted; and how many batches of each Feed bits it got. */
+    const byShard = (r: ReturnType<typeof route>) => {
+      const rows: string[][] = [[], [], []];
+      const kinds: number[] = [0, 0, 0, 0];
+      for (const b of r.posted) {
+        kinds[b.feeds]!++;
+        const col = (c: string) => b[c] as number[];
+        const str = (c: string, i: number) => (b.strings as string[])[col(c)[i]!];
+        for (let i = 0; i < (b.n as number); i++) {
+          const fixed = ['feed', 'proto', 'sport', 'dport', 'packets', 'start', 'end', 'direction'].map((c) => col(c)[i]);
+          rows[b.shard]!.push([...fixed, col('src')[4 * i + 3], col('dst')[4 * i + 3], str('account', i), str('region', i), str('iface', i), str('instance', i)].join(' '));
+        }
+      }
+      return { rows: rows.map((x) => x.sort()), kinds };
+    };
+    for (const kind of ['js', 'wasm'] as const) {
+      const together = route(kind, input, { shards: 3 }, '');
+      const apart = route(kind, input, { shards: 3, outboundApart: true }, '');
+      expect(apart.counters).toEqual(together.counters);
+      expect(together.counters.inbound * together.counters.outbound).toBeGreaterThan(0);
+      const t = byShard(together);
+      const a = byShard(apart);
+      expect(a.rows).toEqual(t.rows);
+      expect(t.kinds).toEqual([0, 0, 0, together.posted.length]); // every batch may hold either
+      expect(a.kinds[1]! * a.kinds[2]!).toBeGreaterThan(0);
+      expect(a.kinds[3]).toBe(0);
     }
   });
 

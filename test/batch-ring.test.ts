@@ -35,7 +35,7 @@ describe('batch ring', () => {
   it('gives ring and private batches the same fields in the same order, as a clone keeps them', () => {
     // the order is the shape other threads build from a posted batch (structured clone adds the
     // fields in this order): batch.ts FlowBatch assigns them as the object literal it replaced did
-    const fields = ['n', 'feed', 'src', 'dst', 'proto', 'sport', 'dport', 'tcpFlags', 'packets', 'bytes', 'start', 'end', 'cloud', 'action', 'direction', 'account', 'region', 'iface', 'instance', 'strings', 'packedStrings', 'ring'];
+    const fields = ['n', 'feed', 'src', 'dst', 'proto', 'sport', 'dport', 'tcpFlags', 'packets', 'bytes', 'start', 'end', 'cloud', 'action', 'direction', 'account', 'region', 'iface', 'instance', 'feeds', 'strings', 'packedStrings', 'ring'];
     const ring = new BatchRing(createBatchRing(1, 64));
     const own = allocBatch(64);
     const slot = ring.take(64)!;
@@ -43,7 +43,7 @@ describe('batch ring', () => {
     expect(Object.keys(slot)).toEqual(fields);
     expect(Object.keys(structuredClone(own))).toEqual(fields);
     expect(own.src.length).toBe(256);
-    expect([own.n, own.strings, own.ring]).toEqual([0, [''], undefined]);
+    expect([own.n, own.feeds, own.strings, own.ring]).toEqual([0, 3, [''], undefined]);
   });
 
   it('names the bytes of its first slots, the ones a run takes first (backed ahead by parse-here.ts), never past its end', () => {

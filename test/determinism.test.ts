@@ -59,6 +59,32 @@ describe('determinism', () => {
     }
   });
 
+  it('gives identical results with outbound records in batches of their own or in their shard\'s one batch (FLOWSIEVE_OUTBOUND_APART)', async () => {
+    const flows = dataset();
+    // outbound scanning: internal hosts reaching many internet targets, and some reaching few
+    for (let h = 0; h < 8; h++) {
+      for (let k = 0; k < 20 + h * 15; k++) {
+        flows.push({ src: `10.9.0.${h + 1}`, iface: `eni-${h}`, dst: `93.${h}.${k >> 4}.${(k & 15) + 1}`, sport: 40000 + k, dport: [22, 445, 3389][h % 3]!, start: T0 + 500 + k * 7, packets: 1, bytes: 60 });
+      }
+    }
+    const file = join(tempDir(), 'all.log');
+    writeV2(file, shuffled(flows, 5));
+    const before = process.env.FLOWSIEVE_OUTBOUND_APART;
+    for (const [workers, batchSize] of [[1, 64], [2, 16384]] as const) {
+      const apart = await runDetect([file], { workers, batchSize });
+      expect(apart.totals.outbound).toBe(580);
+      expect(apart.alerts.length).toBeGreaterThan(0);
+      process.env.FLOWSIEVE_OUTBOUND_APART = 'off';
+      try {
+        const together = await runDetect([file], { workers, batchSize });
+        expect(canon(apart), `workers=${workers} batch=${batchSize}`).toBe(canon(together));
+      } finally {
+        if (before === undefined) delete process.env.FLOWSIEVE_OUTBOUND_APART;
+        else process.env.FLOWSIEVE_OUTBOUND_APART = before;
+      }
+    }
+  });
+
   it('gives identical results however a text file is cut into ranges (textRanges: as many as the parse threads, and at the early flushes)', async () => {
     const file = join(tempDir(), 'all.log');
     writeV2(file, shuffled(dataset(), 3));

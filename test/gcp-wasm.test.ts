@@ -401,6 +401,8 @@ describe('GCP reader in WebAssembly', () => {
     const T = Date.parse('2024-03-01T16:00:00Z') / 1000;
     const options: Array<Partial<SinkOptions>> = [
       {}, { shards: 1 }, { shards: 5, batchSize: 7 }, { timeRange: { from: T + 20, to: T + 60 } }, { notAfter: T + 100 },
+      // outbound records in batches of their own (a lane a shard more; past 32 shards not)
+      { outboundApart: true }, { shards: 1, outboundApart: true }, { shards: 5, batchSize: 7, outboundApart: true }, { shards: 40, outboundApart: true },
       // more shards than the module has areas for: routed rows appended from a FlowRecord
       { shards: 70 },
       // emit alone applies these: the module hands every record to it

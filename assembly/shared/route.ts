@@ -17,6 +17,7 @@ const S_FROM = 2; // --from/--to: rows starting outside count as outsideRange
 const S_TO = 3;
 const S_SHARDS = 4;
 const S_REGION_BLANK = 5; // 1: the file's default region is the empty string
+const S_APART = 6; // 1: outbound rows go to areas of their own, shard + shards (src/flow/sink.ts lanes)
 const S_RECORDS = 8; // counts of this call, added to the sink's by the caller
 const S_OUTSIDE = 9;
 const S_BLANK_REGION = 10;
@@ -48,6 +49,10 @@ let notAfter: f64 = 0;
 let rangeFrom: f64 = 0;
 let rangeTo: f64 = 0;
 let shards: u32 = 1;
+/** What a routed outbound row's shard is offset by to name its area: shards where outbound rows go apart (S_APART), else 0. */
+let outboundLane: u32 = 0;
+/** The areas (lanes): shards, twice as many where outbound rows go apart. */
+let areaCount: u32 = 1;
 /** The file's default region is the empty string (a row with no region of its own counts as blankRegion). */
 export let regionBlank = false;
 let tablePtr: u32 = 0;
@@ -90,7 +95,9 @@ export function startRouting(at: u32, keepAreas: bool = false): void {
   shards = <u32>load<f64>(at + (S_SHARDS << 3));
   regionBlank = load<f64>(at + (S_REGION_BLANK << 3)) != 0;
   tablePtr = at;
-  if (areasPtr != 0 && !keepAreas) memory.copy(at + AREA_COUNTS, at + AREA_STARTS, shards << 2);
+  outboundLane = areasPtr != 0 && load<f64>(at + (S_APART << 3)) != 0 ? shards : 0;
+  areaCount = shards + outboundLane;
+  if (areasPtr != 0 && !keepAreas) memory.copy(at + AREA_COUNTS, at + AREA_STARTS, areaCount << 2);
   records = outsideRange = blankRegion = internal = responses = backscatter = inbound = outbound = 0;
   minStart = Infinity;
   maxEnd = -Infinity;
@@ -227,7 +234,7 @@ export function toAreaIds(shard: u32, slot: u32, account: i32, region: i32, ifac
 export function fixAreaIds(): void {
   if (areasPtr == 0) return;
   const n = areaRows;
-  for (let s: u32 = 0; s < shards; s++) {
+  for (let s: u32 = 0; s < areaCount; s++) {
     const first = load<u32>(tablePtr + AREA_STARTS + (s << 2));
     const rows = load<u32>(tablePtr + AREA_COUNTS + (s << 2));
     const ids = areasPtr + s * n * AREA_BYTES_A_ROW + n * AREA_IDS;
@@ -268,7 +275,7 @@ export function routeFlowGrouped(start: u32, end: u32, src: u32, dst: u32, sport
   const early = admit(start, end, noRegion);
   if (early != ROUTE_ON) return early;
   if (!ClassifyBy.branches(isPublicV4(src), isPublicV4(dst), sport, dport, proto, tcpFlags, dir)) return ROUTE_DONE;
-  return shards == 1 ? 0 : <i32>((hashV4(src) & 4095) % shards);
+  return Lane.of(shards == 1 ? 0 : (hashV4(src) & 4095) % shards);
 }
 
 /** routeFlow's body, inlined where a reader routes most of its rows (a static method, which eslint takes the decorator of). */
@@ -278,7 +285,19 @@ export class RouteFlow {
     const early = admit(start, end, noRegion);
     if (early != ROUTE_ON) return early;
     if (!Classify.feed(isPublicV4(src), isPublicV4(dst), sport, dport, proto, tcpFlags, dir)) return ROUTE_DONE;
-    return shards == 1 ? 0 : <i32>((hashV4(src) & 4095) % shards); // one shard: no hash to take
+    return Lane.of(shards == 1 ? 0 : (hashV4(src) & 4095) % shards); // one shard: no hash to take
+  }
+}
+
+/**
+ * The area (src/flow/sink.ts lane) of the row just classified (routedFeed), of `shard`: its
+ * shard's, or where outbound rows go apart (S_APART) and the row is outbound, shard + shards
+ * (a static method, which eslint takes the decorator of).
+ */
+class Lane {
+  @inline
+  static of(shard: u32): i32 {
+    return <i32>(shard + (routedFeed == FEED_OUTBOUND ? outboundLane : 0));
   }
 }
 
@@ -290,7 +309,7 @@ export function routeFlowWords(start: u32, end: u32, srcAt: u32, dstAt: u32, spo
   const early = admit(start, end, noRegion);
   if (early != ROUTE_ON) return early;
   if (!feedOf(isPublicWords(srcAt), isPublicWords(dstAt), sport, dport, proto, tcpFlags, dir)) return ROUTE_DONE;
-  return shards == 1 ? 0 : <i32>((hashWords(srcAt) & 4095) % shards);
+  return Lane.of(shards == 1 ? 0 : (hashWords(srcAt) & 4095) % shards);
 }
 
 /** admit's answer for a record that goes on to be classified. */

@@ -440,6 +440,7 @@ export class OutboundTable {
    * run of 20 M records at 1 worker: bench/RESULTS.md, branch replaywasm).
    */
   addBatch(batch: FlowBatchData, fresh = false): void {
+    if ((batch.feeds & Feed.outbound) === 0) return; // a parse sink's inbound batch (flow/sink.ts lanes)
     if (this.arenaWanted && this.arena === null && batch.n >= ADD_MIN_BATCH) this.enterArena();
     // the blocks of a replay file share the file's dictionary: map it once, not per block
     if (batch.strings !== this.mappedStrings) this.mapDictionaries(batch.strings);

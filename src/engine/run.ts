@@ -9,7 +9,7 @@ import { chunkRanges, planInputs, textRanges, type InputFile } from '../input/pl
 import { gzipPieces } from '../input/streams.js';
 import { streamedPieces } from '../input/streamed.js';
 import { planAll } from '../source/plan.js';
-import { addCounters, newCounters } from '../flow/sink.js';
+import { addCounters, newCounters, sinkLanes } from '../flow/sink.js';
 import { mergeEndpointDays } from './merge.js';
 import { DEFAULT_OUTBOUND } from './outbound-table.js';
 import { earlyFlushesNamed, earlyFlushShares, flushesDue, tailSplitOn } from './tail.js';
@@ -821,16 +821,18 @@ export async function closeAllEngines(): Promise<void> {
  * at --max-memory 32M held hundreds of MB of them). A slot for every batch that may be in
  * flight and for each parse thread's batch under construction per shard, within a
  * sixteenth of --max-memory; when that many slots of --batch-size records do not fit,
- * the slots hold fewer records (at least P * N + N + 2 slots for P parse threads and N
- * shards, so that a parse thread waiting for a slot always has one in flight to wait for:
- * workers/parse.ts).
+ * the slots hold fewer records (at least P * L + N + 2 slots for P parse threads, N
+ * shards and L batches a parse thread fills at once, its sink's lanes: N, or 2N where
+ * outbound records go apart; so that a parse thread waiting for a slot always has one in
+ * flight to wait for: workers/parse.ts).
  */
 function batchRingFor(N: number, P: number, inflightLimit: number, opts: DetectOptions): BatchRingShared {
   const budget = (opts.maxMemory ?? defaultMaxMemory()) / 16;
-  const fewest = P * N + N + 2;
+  const L = sinkLanes(N, outboundApart(opts));
+  const fewest = P * L + N + 2;
   let slotRecords = Math.max(64, opts.batchSize);
   const fit = Math.floor(budget / (slotRecords * BATCH_BYTES_PER_RECORD));
-  const slots = Math.max(fewest, Math.min(inflightLimit + P * N + N, fit));
+  const slots = Math.max(fewest, Math.min(inflightLimit + P * L + N, fit));
   if (slots * slotRecords * BATCH_BYTES_PER_RECORD > budget) slotRecords = Math.max(64, Math.floor(budget / slots / BATCH_BYTES_PER_RECORD / 64) * 64);
   return createBatchRing(slots, slotRecords);
 }
@@ -1137,7 +1139,17 @@ function commonTask(opts: DetectOptions, shards: number, lateBefore: number): Co
     cloud: opts.cloud,
     timeRange: opts.timeRange,
     homeNet: opts.outbound?.homeNet,
+    outboundApart: outboundApart(opts),
   };
+}
+
+/**
+ * Whether a run's parse sinks put outbound records in batches of their own (flow/sink.ts
+ * SinkOptions.outboundApart): not where the shards write the records out in the order they
+ * come (convert), nor with FLOWSIEVE_OUTBOUND_APART=off (A/B runs).
+ */
+function outboundApart(opts: DetectOptions): boolean {
+  return opts.shardOp !== 'convertAdd' && process.env.FLOWSIEVE_OUTBOUND_APART !== 'off';
 }
 
 /** A file read whole by one thread (not cut into chunks or inflated in pieces by the main thread). */

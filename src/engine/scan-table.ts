@@ -11,6 +11,7 @@
  * Every reader of the table adds the held records first.
  */
 import type { FlowBatchData } from '../flow/batch.js';
+import { Feed } from '../flow/types.js';
 import type { BlockRows } from '../replay/row-codec.js';
 import { ScanCore } from './scan-core.js';
 import { type ScanArena, scanArena } from './scan-wasm.js';
@@ -88,6 +89,7 @@ export class ScanTable extends ScanCore {
    * pending records first.
    */
   addBatch(batch: FlowBatchData, oneBucket = false): void {
+    if ((batch.feeds & Feed.inbound) === 0) return; // a parse sink's outbound batch (flow/sink.ts lanes)
     if (oneBucket || this.pendingRows === 0) addRecords(this, this.keys, this.lastKey, batch);
     else this.hold(batch);
   }

@@ -224,6 +224,8 @@ export class BoundedAccumulator {
 
   /** Add a batch to `t`, first spilling or dropping when it could pass the limit. Returns the table to use from now on. */
   add(t: ScanTable, batch: FlowBatchData, oneBucket = false): ScanTable {
+    // a parse sink's outbound batch (flow/sink.ts lanes): no room to make for it
+    if ((batch.feeds & Feed.inbound) === 0) return t;
     if (!this.limits) {
       t.addBatch(batch, oneBucket);
       return t;

@@ -70,6 +70,8 @@ export interface ParseTask extends FilePlan {
   timeRange?: { from: number; to: number };
   /** --home-net CIDRs (detection.md §3): addresses inside count as not public. */
   homeNet?: readonly string[];
+  /** Outbound records in batches of their own (flow/sink.ts SinkOptions.outboundApart). */
+  outboundApart?: boolean;
   /** Where the task's batches go, as BatchMessages to the engine's thread, which routes them (absent with lanes). */
   port?: MessagePort;
   /**

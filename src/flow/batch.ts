@@ -25,6 +25,12 @@ export interface FlowBatchData {
   region: Uint32Array;
   iface: Uint32Array;
   instance: Uint32Array;
+  /**
+   * The Feed bits its records may carry (types.ts Feed): a parse sink's batches of one lane
+   * (FlowSink.lanes) carry one, and a table skips a batch with none of its own; 3 (both)
+   * where not known.
+   */
+  feeds: number;
   strings: string[]; // batch-local dictionary, strings[0] = ""
   /**
    * While the batch travels between threads (packStrings): `strings` past the first as one
@@ -82,12 +88,15 @@ export function batchOver(buf: ArrayBufferLike, byteOffset: number, capacity: nu
  * A batch over columns that lie elsewhere (a reader's routed area: FlowSink's addRouted),
  * of the one batch class, so that the tables' code that takes it keeps one map.
  */
-export function batchOfColumns(c: Omit<FlowBatchData, 'n' | 'strings' | 'packedStrings' | 'ring'>, n: number, strings: string[]): FlowBatchData {
+export function batchOfColumns(c: Omit<FlowBatchData, 'n' | 'feeds' | 'strings' | 'packedStrings' | 'ring'>, n: number, strings: string[]): FlowBatchData {
   const b = new FlowBatch(c.feed, c.src, c.dst, c.proto, c.sport, c.dport, c.tcpFlags, c.packets, c.bytes, c.start, c.end, c.cloud, c.action, c.direction, c.account, c.region, c.iface, c.instance);
   b.n = n;
   b.strings = strings;
   return b;
 }
+
+/** FlowBatchData.feeds of a batch that may hold records of either feed (Feed.inbound | Feed.outbound). */
+export const ALL_FEEDS = 3;
 
 /** A batch's first dictionary before its own (FlowBatch's constructor). */
 const NO_STRINGS: string[] = [];
@@ -122,6 +131,7 @@ class FlowBatch implements FlowBatchData {
   declare region: Uint32Array;
   declare iface: Uint32Array;
   declare instance: Uint32Array;
+  declare feeds: number;
   declare strings: string[];
   declare packedStrings: string;
   declare ring: { state: Int32Array; slot: number; id: number } | undefined;
@@ -165,6 +175,7 @@ class FlowBatch implements FlowBatchData {
     this.region = region;
     this.iface = iface;
     this.instance = instance;
+    this.feeds = ALL_FEEDS;
     // set twice: a shard thread gives a batch it took back a new dictionary (workers/shard.ts
     // takeBatch), and a field set once is tracked as constant, so that first replacement
     // deoptimised the code compiled against it (the sink's copyIds, compiled again in the

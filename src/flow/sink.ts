@@ -61,7 +61,8 @@ export class FlowRecord {
 
 /**
  * The batch columns of records a reader classified and routed itself (the WebAssembly
- * readers, formats/wasm-route.ts): one area a shard (index: shard), each column in its batch
+ * readers, formats/wasm-route.ts): one area a lane (FlowSink.lanes: a shard's, and its
+ * outbound records' where they go apart), each column in its batch
  * column's type (batch.ts), src and dst four words a record, the string ids as the sink's
  * dictionary ids (0: none). The sink copies them into the shard's batch a run at a time,
  * whole columns, and turns the ids into the batch's own in one loop (FlowSink.copyRouted).
@@ -208,6 +209,25 @@ export interface SinkOptions {
   firstBatch?: number;
   /** --home-net CIDRs: addresses inside count as not public (detection.md §3 "Home networks"). */
   homeNet?: readonly string[];
+  /**
+   * Outbound records in batches of their own (a second lane a shard: FlowSink.lanes): a
+   * shard's inbound table then reads batches with no outbound record, and its outbound table
+   * dense ones with no inbound record, a string table of their own (their interfaces and
+   * instances) and one new to it a batch of 16,384 outbound records, not of ~1,200. Not where
+   * the batches' order is written out (convert's replay files). Up to MAX_APART_SHARDS shards.
+   */
+  outboundApart?: boolean;
+}
+
+/**
+ * Shards whose outbound records can go apart (SinkOptions.outboundApart): a module's routing
+ * block holds 64 areas (formats/wasm-route.ts MAX_AREA_SHARDS), one a lane.
+ */
+export const MAX_APART_SHARDS = 32;
+
+/** The batches a sink of `shards` shards fills at once (FlowSink.lanes): twice the shards where outbound records go apart. */
+export function sinkLanes(shards: number, outboundApart: boolean | undefined): number {
+  return outboundApart === true && shards <= MAX_APART_SHARDS ? 2 * shards : shards;
 }
 
 const MAX_REJECT_TEXT = 200;
@@ -330,6 +350,8 @@ export class FlowSink {
    */
   private readonly partition: { index: number; count: number } | null;
   private readonly shardCount: number;
+  /** The lanes (lanes): a shard's (inbound) batch at its number, its outbound batch at shardCount + its number where they go apart. */
+  private readonly laneCount: number;
   private readonly batchSize: number;
   private readonly alloc: ((capacity: number) => FlowBatchData | null) | null;
   private readonly addRouted: ((shard: number, rows: FlowBatchData) => void) | null;
@@ -348,6 +370,7 @@ export class FlowSink {
   ) {
     this.partition = opts.partition ?? null;
     this.shardCount = opts.shards;
+    this.laneCount = sinkLanes(opts.shards, opts.outboundApart);
     this.batchSize = opts.batchSize;
     this.alloc = opts.alloc ?? null;
     this.addRouted = opts.addRouted ?? null;
@@ -359,11 +382,12 @@ export class FlowSink {
     this.builders = [];
     this.remaps = [];
     this.touched = [];
-    this.copied = new Int32Array(opts.shards);
-    this.keptFrom = new Int32Array(opts.shards);
-    this.keptEnd = new Int32Array(opts.shards);
-    for (let s = 0; s < opts.shards; s++) {
-      this.builders.push(this.newBatch(Math.min(opts.batchSize, opts.firstBatch ?? FIRST_BATCH)));
+    const lanes = this.laneCount;
+    this.copied = new Int32Array(lanes);
+    this.keptFrom = new Int32Array(lanes);
+    this.keptEnd = new Int32Array(lanes);
+    for (let s = 0; s < lanes; s++) {
+      this.builders.push(this.newBatch(Math.min(opts.batchSize, opts.firstBatch ?? FIRST_BATCH), s));
       const remap = new Int32Array(128).fill(-1);
       remap[0] = 0; // the empty string: 0 in every batch (copyIds reads it as any other id)
       this.remaps.push(remap);
@@ -515,8 +539,18 @@ export class FlowSink {
     }
     if (feed & Feed.inbound) c.inbound++;
     if (feed & Feed.outbound) c.outbound++; // internal-scan candidates too: the replay files and partitions count them so
-    this.append(shardOf(h, this.shardCount), feed);
+    this.append(this.laneOf(shardOf(h, this.shardCount), feed), feed);
     return true;
+  }
+
+  /** The lane of a record of `shard` with Feed bits `feed` (lanes). */
+  private laneOf(shard: number, feed: number): number {
+    return feed === Feed.outbound && this.laneCount !== this.shardCount ? shard + this.shardCount : shard;
+  }
+
+  /** The shard whose batches lane `lane` fills. */
+  private shardOfLane(lane: number): number {
+    return lane < this.shardCount ? lane : lane - this.shardCount;
   }
 
   /**
@@ -534,9 +568,19 @@ export class FlowSink {
     return this.shardCount;
   }
 
+  /**
+   * The batches a sink fills at once, one a lane: a shard's at its number, and where outbound
+   * records go apart (SinkOptions.outboundApart) its outbound batch at shards + its number. A
+   * reader's module routes rows to an area a lane (formats/wasm-route.ts), and the routed
+   * calls below (areaStart, appendRoutedIds, RoutedColumns) take lanes.
+   */
+  get lanes(): number {
+    return this.laneCount;
+  }
+
   /** A record in `rec` that a reader validated, counted and routed as emit would: appended to its shard's batch. */
   appendRouted(shard: number, feed: number): void {
-    this.append(shard, feed);
+    this.append(this.laneOf(shard, feed), feed);
   }
 
   /** Records routed by a reader lie in `columns` until endRouted (appendRoutedIds, routedUpTo). */
@@ -556,51 +600,51 @@ export class FlowSink {
   }
 
   /**
-   * The slot at which a reader's next rows routed to `shard` are to start in its area: as far
-   * past a multiple of 8 as the shard's batch is filled, so that a run and the place it is
+   * The slot at which a reader's next rows routed to `lane` are to start in its area: as far
+   * past a multiple of 8 as the lane's batch is filled, so that a run and the place it is
    * copied to lie alike modulo 8 (batch columns start at multiples of 8). TypedArray.set
    * into a ring slot's SharedArrayBuffer copies a word at a time only then, else byte by byte
    * (~10x slower: a routed row's 1- to 4-byte columns cost ~10 ns more).
    */
-  areaStart(shard: number, areas: RoutedColumns): number {
-    if (!this.keepsRows(areas)) return this.builders[shard]!.n & 7;
+  areaStart(lane: number, areas: RoutedColumns): number {
+    if (!this.keepsRows(areas)) return this.builders[lane]!.n & 7;
     // kept rows of another reader's areas first; the same areas' views may be new (its memory grew)
     if (this.kept !== null && this.kept.ends !== areas.ends) this.addKept();
     else if (this.kept !== null) this.kept = areas;
-    if (areas.feed[shard]!.length - this.keptEnd[shard]! < areas.readRows) this.addKeptOf(shard);
-    return this.keptEnd[shard]!;
+    if (areas.feed[lane]!.length - this.keptEnd[lane]! < areas.readRows) this.addKeptOf(lane);
+    return this.keptEnd[lane]!;
   }
 
-  /** Every shard's kept rows handed to addRouted, and no areas kept. */
+  /** Every lane's kept rows handed to addRouted, and no areas kept. */
   private addKept(): void {
     for (let s = 0; s < this.keptEnd.length; s++) this.addKeptOf(s);
     this.kept = null;
   }
 
-  /** The shard's kept rows handed to addRouted: its area starts again at its first slot. */
-  private addKeptOf(shard: number): void {
-    if (this.keptEnd[shard]! > this.keptFrom[shard]!) this.addRoutedRun(this.kept!, shard, this.keptFrom[shard]!, this.keptEnd[shard]!);
-    this.keptFrom[shard] = 0;
-    this.keptEnd[shard] = 0;
+  /** The lane's kept rows handed to addRouted: its area starts again at its first slot. */
+  private addKeptOf(lane: number): void {
+    if (this.keptEnd[lane]! > this.keptFrom[lane]!) this.addRoutedRun(this.kept!, lane, this.keptFrom[lane]!, this.keptEnd[lane]!);
+    this.keptFrom[lane] = 0;
+    this.keptEnd[lane] = 0;
   }
 
   /**
-   * The record at `slot` of its shard's routed area, validated, counted and routed as emit
+   * The record at `slot` of its lane's routed area, validated, counted and routed as emit
    * would, for a reader whose module did not write its string ids (dictionary ids; interface
    * and instance only where append would look them up): they are written into the area, and
-   * the record goes to its shard's batch with its run (copyRouted).
+   * the record goes to its lane's batch with its run (copyRouted).
    */
-  appendRoutedIds(shard: number, slot: number, account: number, region: number, iface: number, instance: number): void {
+  appendRoutedIds(lane: number, slot: number, account: number, region: number, iface: number, instance: number): void {
     const c = this.routed!;
-    c.account[shard]![slot] = account;
-    c.region[shard]![slot] = region;
-    c.iface[shard]![slot] = iface;
-    c.instance[shard]![slot] = instance;
-    c.ends[shard] = slot + 1;
+    c.account[lane]![slot] = account;
+    c.region[lane]![slot] = region;
+    c.iface[lane]![slot] = iface;
+    c.instance[lane]![slot] = instance;
+    c.ends[lane] = slot + 1;
   }
 
   /**
-   * Every routed record (of every shard's area) up to the module's counts comes before the
+   * Every routed record (of every lane's area) up to the module's counts comes before the
    * next record the sink is handed: for a reader whose module wrote the ids.
    */
   routedUpToCounts(): void {
@@ -622,82 +666,83 @@ export class FlowSink {
     this.routed = null;
   }
 
-  /** The shard's routed records not copied yet (up to its `ends`) into its batch, a batch at a time. */
-  private copyRouted(shard: number): void {
+  /** The lane's routed records not copied yet (up to its `ends`) into its batch, a batch at a time. */
+  private copyRouted(lane: number): void {
     const c = this.routed!;
-    const end = c.ends[shard]!;
-    let from = this.copied[shard]!;
+    const end = c.ends[lane]!;
+    let from = this.copied[lane]!;
     if (this.kept === c) {
-      this.addRoutedRun(c, shard, from, end);
-      this.copied[shard] = end;
+      this.addRoutedRun(c, lane, from, end);
+      this.copied[lane] = end;
       return;
     }
     while (from < end) {
-      const b = this.builders[shard]!;
+      const b = this.builders[lane]!;
       const n = Math.min(end - from, b.feed.length - b.n);
-      this.copyRun(c, shard, from, b, n);
-      this.copyIds(c, shard, from, b, n);
+      this.copyRun(c, lane, from, b, n);
+      this.copyIds(c, lane, from, b, n);
       b.n += n;
       from += n;
-      if (b.n === b.feed.length) this.flushShard(shard);
+      if (b.n === b.feed.length) this.flushLane(lane);
     }
-    this.copied[shard] = end;
+    this.copied[lane] = end;
   }
 
-  /** The shard's routed records from `from` to `end` handed to addRouted where they lie, after the shard's batch. */
-  private addRoutedRun(c: RoutedColumns, shard: number, from: number, end: number): void {
-    this.flushShard(shard); // records appended before the run (none if the reader routes every record)
+  /** The lane's routed records from `from` to `end` handed to addRouted where they lie, after the lane's batch. */
+  private addRoutedRun(c: RoutedColumns, lane: number, from: number, end: number): void {
+    this.flushLane(lane); // records appended before the run (none if the reader routes every record)
     const n = end - from;
     if (this.routedStrings.length !== this.dict.size) this.routedStrings = this.dict.strings.slice();
     if (this.routedCloud.length < n || this.routedCloud[0] !== c.cloud) this.routedCloud = new Uint8Array(Math.max(n, this.routedCloud.length, 1024)).fill(c.cloud);
     const ids = (a: Int32Array) => new Uint32Array(a.buffer, a.byteOffset + from * 4, n);
     const rows = batchOfColumns(
       {
-        feed: c.feed[shard]!.subarray(from, end),
-        src: c.src[shard]!.subarray(from * 4, end * 4),
-        dst: c.dst[shard]!.subarray(from * 4, end * 4),
-        proto: c.proto[shard]!.subarray(from, end),
-        sport: c.sport[shard]!.subarray(from, end),
-        dport: c.dport[shard]!.subarray(from, end),
-        tcpFlags: c.tcpFlags[shard]!.subarray(from, end),
-        packets: c.packets[shard]!.subarray(from, end),
-        bytes: c.bytes[shard]!.subarray(from, end),
-        start: c.start[shard]!.subarray(from, end),
-        end: c.end[shard]!.subarray(from, end),
+        feed: c.feed[lane]!.subarray(from, end),
+        src: c.src[lane]!.subarray(from * 4, end * 4),
+        dst: c.dst[lane]!.subarray(from * 4, end * 4),
+        proto: c.proto[lane]!.subarray(from, end),
+        sport: c.sport[lane]!.subarray(from, end),
+        dport: c.dport[lane]!.subarray(from, end),
+        tcpFlags: c.tcpFlags[lane]!.subarray(from, end),
+        packets: c.packets[lane]!.subarray(from, end),
+        bytes: c.bytes[lane]!.subarray(from, end),
+        start: c.start[lane]!.subarray(from, end),
+        end: c.end[lane]!.subarray(from, end),
         cloud: this.routedCloud.subarray(0, n),
-        action: c.action[shard]!.subarray(from, end),
-        direction: c.direction[shard]!.subarray(from, end),
-        account: ids(c.account[shard]!),
-        region: ids(c.region[shard]!),
-        iface: ids(c.iface[shard]!),
-        instance: ids(c.instance[shard]!),
+        action: c.action[lane]!.subarray(from, end),
+        direction: c.direction[lane]!.subarray(from, end),
+        account: ids(c.account[lane]!),
+        region: ids(c.region[lane]!),
+        iface: ids(c.iface[lane]!),
+        instance: ids(c.instance[lane]!),
       },
       n,
       this.routedStrings,
     );
-    this.addRouted!(shard, rows);
+    rows.feeds = this.feedsOf(lane);
+    this.addRouted!(this.shardOfLane(lane), rows);
   }
 
-  /** n routed records from `from` in shard's area to the end of b, the columns other than the string ids. */
-  private copyRun(c: RoutedColumns, shard: number, from: number, b: FlowBatchData, n: number): void {
+  /** n routed records from `from` in lane's area to the end of b, the columns other than the string ids. */
+  private copyRun(c: RoutedColumns, lane: number, from: number, b: FlowBatchData, n: number): void {
     const at = b.n;
     if (n <= SMALL_RUN) {
-      copySmallRun(c, shard, from, b, at, n);
+      copySmallRun(c, lane, from, b, at, n);
       return;
     }
-    b.src.set(c.src[shard]!.subarray(from * 4, (from + n) * 4), at * 4);
-    b.dst.set(c.dst[shard]!.subarray(from * 4, (from + n) * 4), at * 4);
-    b.packets.set(c.packets[shard]!.subarray(from, from + n), at);
-    b.bytes.set(c.bytes[shard]!.subarray(from, from + n), at);
-    b.start.set(c.start[shard]!.subarray(from, from + n), at);
-    b.end.set(c.end[shard]!.subarray(from, from + n), at);
-    b.sport.set(c.sport[shard]!.subarray(from, from + n), at);
-    b.dport.set(c.dport[shard]!.subarray(from, from + n), at);
-    b.tcpFlags.set(c.tcpFlags[shard]!.subarray(from, from + n), at);
-    b.feed.set(c.feed[shard]!.subarray(from, from + n), at);
-    b.proto.set(c.proto[shard]!.subarray(from, from + n), at);
-    b.action.set(c.action[shard]!.subarray(from, from + n), at);
-    b.direction.set(c.direction[shard]!.subarray(from, from + n), at);
+    b.src.set(c.src[lane]!.subarray(from * 4, (from + n) * 4), at * 4);
+    b.dst.set(c.dst[lane]!.subarray(from * 4, (from + n) * 4), at * 4);
+    b.packets.set(c.packets[lane]!.subarray(from, from + n), at);
+    b.bytes.set(c.bytes[lane]!.subarray(from, from + n), at);
+    b.start.set(c.start[lane]!.subarray(from, from + n), at);
+    b.end.set(c.end[lane]!.subarray(from, from + n), at);
+    b.sport.set(c.sport[lane]!.subarray(from, from + n), at);
+    b.dport.set(c.dport[lane]!.subarray(from, from + n), at);
+    b.tcpFlags.set(c.tcpFlags[lane]!.subarray(from, from + n), at);
+    b.feed.set(c.feed[lane]!.subarray(from, from + n), at);
+    b.proto.set(c.proto[lane]!.subarray(from, from + n), at);
+    b.action.set(c.action[lane]!.subarray(from, from + n), at);
+    b.direction.set(c.direction[lane]!.subarray(from, from + n), at);
     b.cloud.fill(c.cloud, at, at + n);
   }
 
@@ -706,22 +751,22 @@ export class FlowSink {
    * at a time in the order append takes them (account, region, interface, instance), so the
    * batch's string table is the same as if each record had been appended.
    */
-  private copyIds(c: RoutedColumns, shard: number, from: number, b: FlowBatchData, n: number): void {
-    const remap = this.remapFor(shard, this.dict.size);
-    const account = c.account[shard]!;
-    const region = c.region[shard]!;
-    const iface = c.iface[shard]!;
-    const instance = c.instance[shard]!;
+  private copyIds(c: RoutedColumns, lane: number, from: number, b: FlowBatchData, n: number): void {
+    const remap = this.remapFor(lane, this.dict.size);
+    const account = c.account[lane]!;
+    const region = c.region[lane]!;
+    const iface = c.iface[lane]!;
+    const instance = c.instance[lane]!;
     for (let k = 0; k < n; k++) {
       // the rows whose four ids the batch holds already, then one with an id new to it
       k += copyKnownIds(remap, account, region, iface, instance, from + k, b, b.n + k, n - k);
       if (k === n) break;
       const f = from + k;
       const t = b.n + k;
-      b.account[t] = this.remapped(shard, b, remap, account[f]!);
-      b.region[t] = this.remapped(shard, b, remap, region[f]!);
-      b.iface[t] = this.remapped(shard, b, remap, iface[f]!);
-      b.instance[t] = this.remapped(shard, b, remap, instance[f]!);
+      b.account[t] = this.remapped(lane, b, remap, account[f]!);
+      b.region[t] = this.remapped(lane, b, remap, region[f]!);
+      b.iface[t] = this.remapped(lane, b, remap, iface[f]!);
+      b.instance[t] = this.remapped(lane, b, remap, instance[f]!);
     }
   }
 
@@ -730,9 +775,9 @@ export class FlowSink {
    * the four columns. With a site per column, V8 optimised copyIds before a column's first
    * new id (instance ids come late) and deoptimised it there ("insufficient type feedback").
    */
-  private remapped(shard: number, b: FlowBatchData, remap: Int32Array, id: number): number {
+  private remapped(lane: number, b: FlowBatchData, remap: Int32Array, id: number): number {
     const local = remap[id]!;
-    return local >= 0 ? local : this.intern(shard, b, remap, id);
+    return local >= 0 ? local : this.intern(lane, b, remap, id);
   }
 
   private countLate(): void {
@@ -741,36 +786,36 @@ export class FlowSink {
     this.lateByWindow.set(w, (this.lateByWindow.get(w) ?? 0) + 1);
   }
 
-  private localId(shard: number, b: FlowBatchData, id: number): number {
+  private localId(lane: number, b: FlowBatchData, id: number): number {
     if (id === 0) return 0;
-    const remap = this.remapFor(shard, id + 1);
+    const remap = this.remapFor(lane, id + 1);
     const local = remap[id]!;
-    return local >= 0 ? local : this.intern(shard, b, remap, id);
+    return local >= 0 ? local : this.intern(lane, b, remap, id);
   }
 
-  /** The shard's map from dictionary ids to its batch's, grown to hold ids below `size`. */
-  private remapFor(shard: number, size: number): Int32Array {
-    const remap = this.remaps[shard]!;
+  /** The lane's map from dictionary ids to its batch's, grown to hold ids below `size`. */
+  private remapFor(lane: number, size: number): Int32Array {
+    const remap = this.remaps[lane]!;
     if (size <= remap.length) return remap;
     const next = new Int32Array(Math.max(remap.length * 2, size)).fill(-1);
     next.set(remap);
-    this.remaps[shard] = next;
+    this.remaps[lane] = next;
     return next;
   }
 
-  /** The dictionary's string `id`, new to the shard's batch, added to its string table: its id there. */
-  private intern(shard: number, b: FlowBatchData, remap: Int32Array, id: number): number {
+  /** The dictionary's string `id`, new to the lane's batch, added to its string table: its id there. */
+  private intern(lane: number, b: FlowBatchData, remap: Int32Array, id: number): number {
     const local = b.strings.length;
     b.strings.push(this.dict.strings[id]!);
     remap[id] = local;
-    this.touched[shard]!.push(id);
+    this.touched[lane]!.push(id);
     return local;
   }
 
-  private append(shard: number, feed: number): void {
-    if (this.routed !== null && this.routed.ends[shard]! > this.copied[shard]!) this.copyRouted(shard); // the routed records before this one first
-    else if (this.routed === null && this.keptEnd[shard]! > 0) this.addKeptOf(shard); // and rows kept from earlier reads
-    const b = this.builders[shard]!;
+  private append(lane: number, feed: number): void {
+    if (this.routed !== null && this.routed.ends[lane]! > this.copied[lane]!) this.copyRouted(lane); // the routed records before this one first
+    else if (this.routed === null && this.keptEnd[lane]! > 0) this.addKeptOf(lane); // and rows kept from earlier reads
+    const b = this.builders[lane]!;
     const r = this.rec;
     const i = b.n;
     b.feed[i] = feed;
@@ -798,8 +843,8 @@ export class FlowSink {
     b.cloud[i] = r.cloud;
     b.action[i] = r.action;
     b.direction[i] = r.direction;
-    b.account[i] = this.localId(shard, b, r.account);
-    b.region[i] = this.localId(shard, b, r.region);
+    b.account[i] = this.localId(lane, b, r.account);
+    b.region[i] = this.localId(lane, b, r.region);
     // interface and instance ids name the source host of outbound alerts only: a reader may
     // leave them LAZY and they are interned here for outbound records alone
     const lazy = this.lazy;
@@ -809,27 +854,35 @@ export class FlowSink {
       b.iface[i] = 0;
       b.instance[i] = 0;
     } else {
-      b.iface[i] = r.iface !== LAZY ? this.localId(shard, b, r.iface) : out && lazy ? this.localId(shard, b, lazy.iface()) : 0;
-      b.instance[i] = r.instance !== LAZY ? this.localId(shard, b, r.instance) : out && lazy ? this.localId(shard, b, lazy.instance()) : 0;
+      b.iface[i] = r.iface !== LAZY ? this.localId(lane, b, r.iface) : out && lazy ? this.localId(lane, b, lazy.iface()) : 0;
+      b.instance[i] = r.instance !== LAZY ? this.localId(lane, b, r.instance) : out && lazy ? this.localId(lane, b, lazy.instance()) : 0;
     }
     b.n = i + 1;
-    if (b.n === b.feed.length) this.flushShard(shard);
+    if (b.n === b.feed.length) this.flushLane(lane);
   }
 
-  private flushShard(shard: number): void {
-    const b = this.builders[shard]!;
+  private flushLane(lane: number): void {
+    const b = this.builders[lane]!;
     if (b.n === 0) return;
-    forgetIds(this.remaps[shard]!, this.touched[shard]!);
-    this.touched[shard] = [];
+    forgetIds(this.remaps[lane]!, this.touched[lane]!);
+    this.touched[lane] = [];
     // batches grow from small to the full size: a small file costs small batches
-    this.builders[shard] = this.newBatch(Math.min(this.batchSize, b.feed.length * 4));
+    this.builders[lane] = this.newBatch(Math.min(this.batchSize, b.feed.length * 4), lane);
     this.batchesPosted++;
-    this.flush(shard, b);
+    this.flush(this.shardOfLane(lane), b);
   }
 
-  private newBatch(capacity: number): FlowBatchData {
+  /** A batch for lane `lane` (its Feed bits: those of the lane's records). */
+  private newBatch(capacity: number, lane: number): FlowBatchData {
     const alloc = this.alloc;
-    return (alloc !== null ? alloc(capacity) : null) ?? allocBatch(capacity);
+    const b = (alloc !== null ? alloc(capacity) : null) ?? allocBatch(capacity);
+    b.feeds = this.feedsOf(lane);
+    return b;
+  }
+
+  /** The Feed bits a lane's records may carry (FlowBatchData.feeds). */
+  private feedsOf(lane: number): number {
+    return this.laneCount === this.shardCount ? Feed.inbound | Feed.outbound : lane < this.shardCount ? Feed.inbound : Feed.outbound;
   }
 
   /**
@@ -839,11 +892,12 @@ export class FlowSink {
   flushAll(): void {
     if (this.kept !== null) this.addKept();
     for (let s = 0; s < this.builders.length; s++) {
-      this.flushShard(s);
+      this.flushLane(s);
       const b = this.builders[s]!;
       if (b.ring && b.n === 0) {
         releaseBatch(b);
         this.builders[s] = allocBatch(Math.min(this.batchSize, FIRST_BATCH));
+        this.builders[s]!.feeds = b.feeds;
       }
     }
   }
@@ -851,7 +905,7 @@ export class FlowSink {
 
 /**
  * The batch's ids of `touched` forgotten (-1: not in the next batch). A loop of its own: in
- * flushShard it made that function hot, and V8 then compiled it with everything it calls inlined
+ * flushLane it made that function hot, and V8 then compiled it with everything it calls inlined
  * (a new batch from the ring, the post), ~14 ms of compile for a once-a-batch function.
  */
 function forgetIds(remap: Int32Array, touched: number[]): void {

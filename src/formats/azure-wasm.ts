@@ -155,7 +155,7 @@ export class AzureWasm {
     this.routesBlob = sink !== undefined && this.routes && sink.routable;
     if (this.routesBlob) this.routing.settings(sink!, true, (this.settingsBlank = false));
     else this.routing.off();
-    this.bufAt = this.routesBlob && sink!.shards <= MAX_AREA_SHARDS ? AREAS_AT + areasBytes(sink!.shards, AZURE_WASM_TUPLES) : BUF_AT;
+    this.bufAt = this.routesBlob && sink!.lanes <= MAX_AREA_SHARDS ? AREAS_AT + areasBytes(sink!.lanes, AZURE_WASM_TUPLES) : BUF_AT;
     this.views(this.bufAt + blob.length + 16); // slack for the module's vector loads
     this.u8.set(blob, this.bufAt);
     this.u8.fill(0, this.bufAt + blob.length, this.bufAt + blob.length + 16);

@@ -15,7 +15,10 @@ import { v4SpecialTable } from '../net/address.js';
 export const ROUTE_DONE = -1; // counted by the module: nothing to do
 export const ROUTE_EMIT = -2; // for the sink's emit (a reject, or routing off)
 
-/** Shards a module writes areas for at most (more: every routed row is appended from a FlowRecord). */
+/**
+ * Areas a module writes at most, one a lane of the sink (FlowSink.lanes: a shard's, and its
+ * outbound records' where they go apart); more: every routed row is appended from a FlowRecord.
+ */
 export const MAX_AREA_SHARDS = 64;
 /** Bytes of the routing block: f64 slots, the IPv4 table, then each area's row count and first slot (u32 a shard each). */
 export const ROUTING_BLOCK_BYTES = 1024 + 8 * MAX_AREA_SHARDS;
@@ -77,8 +80,8 @@ export class WasmRouting {
    */
   settings(sink: FlowSink, routes: boolean, regionBlank: boolean): boolean {
     const before = this.memory.buffer;
-    // routed rows' batch columns written into areas, one a shard, for the sink to copy
-    const areas = routes && sink.shards <= MAX_AREA_SHARDS ? this.areasFor(sink.shards) : null;
+    // routed rows' batch columns written into areas, one a lane, for the sink to copy
+    const areas = routes && sink.lanes <= MAX_AREA_SHARDS ? this.areasFor(sink.lanes, sink.shards) : null;
     const slots = this.slots;
     slots[0] = routes ? 1 : 0;
     slots[1] = sink.notAfter;
@@ -86,18 +89,19 @@ export class WasmRouting {
     slots[3] = sink.rangeTo;
     slots[4] = sink.shards;
     slots[5] = regionBlank ? 1 : 0;
+    slots[6] = sink.lanes > sink.shards ? 1 : 0; // outbound rows to areas of their own (assembly/shared/route.ts S_APART)
     slots[18] = areas === null ? 0 : this.areasAt;
     slots[19] = this.areaRows;
     // TypedArray.set into a SharedArrayBuffer (a ring slot's batch) copies a word at a time
     // only where source and target lie alike modulo 8, else a byte at a time (~10x slower)
-    if (areas !== null) for (let s = 0; s < sink.shards; s++) areas.starts[s] = sink.areaStart(s, areas);
+    if (areas !== null) for (let s = 0; s < sink.lanes; s++) areas.starts[s] = sink.areaStart(s, areas);
     return this.memory.buffer !== before;
   }
 
   /** The memory grown now as settings(sink, routes) would grow it: true when it grew (views to be made again). */
   growFor(sink: FlowSink, routes: boolean): boolean {
     const before = this.memory.buffer;
-    if (routes && sink.shards <= MAX_AREA_SHARDS) this.areasFor(sink.shards);
+    if (routes && sink.lanes <= MAX_AREA_SHARDS) this.areasFor(sink.lanes, sink.shards);
     return this.memory.buffer !== before;
   }
 
@@ -122,21 +126,24 @@ export class WasmRouting {
     this.slots = new Float64Array(this.memory.buffer, this.at, 32);
     const areas = this.areas;
     this.areas = null;
-    if (areas !== null) this.areasFor(areas.feed.length);
+    if (areas !== null) this.areasFor(areas.feed.length, areas.readRows > 0 ? 1 : 2);
   }
 
-  /** Areas for `shards` shards, the memory grown to hold them. */
-  private areasFor(shards: number): RoutedColumns {
-    if (this.areas !== null && this.areas.feed.length >= shards) return this.areas;
+  /**
+   * Areas for `lanes` lanes of a sink of `shards` shards (one shard: an area holds keptReads
+   * reads), the memory grown to hold them.
+   */
+  private areasFor(lanes: number, shards: number): RoutedColumns {
     const kept = shards === 1 ? this.keptReads : 1;
+    if (this.areas !== null && this.areas.feed.length >= lanes && this.areas.readRows > 0 === kept > 1) return this.areas;
     this.areaRows = this.rows * kept + AREA_SLACK;
-    const need = this.areasAt + areasBytes(shards, this.rows * kept);
+    const need = this.areasAt + areasBytes(lanes, this.rows * kept);
     const have = this.memory.buffer.byteLength;
     if (need > have) this.memory.grow(Math.ceil((need - have) / 65536));
     const buf = this.memory.buffer;
     this.slots = new Float64Array(buf, this.at, 32);
     const n = this.areaRows;
-    const per = <T>(make: (at: number) => T): T[] => Array.from({ length: shards }, (_, s) => make(this.areasAt + s * n * AREA_BYTES_A_ROW));
+    const per = <T>(make: (at: number) => T): T[] => Array.from({ length: lanes }, (_, s) => make(this.areasAt + s * n * AREA_BYTES_A_ROW));
     // the same offsets as assembly/shared/route.ts toArea
     this.areas = {
       src: per((a) => new Uint32Array(buf, a, 4 * n)),
@@ -156,9 +163,9 @@ export class WasmRouting {
       proto: per((a) => new Uint8Array(buf, a + 79 * n, n)),
       action: per((a) => new Uint8Array(buf, a + 80 * n, n)),
       direction: per((a) => new Uint8Array(buf, a + 81 * n, n)),
-      counts: new Uint32Array(buf, this.at + AREA_COUNTS, shards),
-      starts: new Uint32Array(buf, this.at + AREA_STARTS, shards),
-      ends: this.areas?.ends.length === shards ? this.areas.ends : new Int32Array(shards),
+      counts: new Uint32Array(buf, this.at + AREA_COUNTS, lanes),
+      starts: new Uint32Array(buf, this.at + AREA_STARTS, lanes),
+      ends: this.areas?.ends.length === lanes ? this.areas.ends : new Int32Array(lanes),
       cloud: this.cloud,
       readRows: kept > 1 ? this.rows : 0,
     };

@@ -14,7 +14,7 @@
  *                   count does not fit
  *   account, region, iface, instance  u16, or u32 when the file's dictionary is larger
  */
-import { allocBatch, type FlowBatchData } from '../flow/batch.js';
+import { ALL_FEEDS, allocBatch, type FlowBatchData } from '../flow/batch.js';
 import { CorruptBlockError, type Column } from './block.js';
 import { lz4Wasm } from './lz4-wasm.js';
 
@@ -136,7 +136,7 @@ export class RowScratch {
     const b = (this.whole ??= {
       n: 0, feed: this.feed, src: this.src, dst: this.dst, proto: this.proto, sport: this.sport, dport: this.dport, tcpFlags: this.tcpFlags,
       packets: this.packets, bytes: this.bytes, start: this.start, end: this.end, cloud: this.cloud, action: this.action,
-      direction: this.direction, account: this.account, region: this.region, iface: this.iface, instance: this.instance, strings,
+      direction: this.direction, account: this.account, region: this.region, iface: this.iface, instance: this.instance, feeds: ALL_FEEDS, strings,
     });
     b.n = n;
     b.strings = strings;
@@ -201,6 +201,7 @@ export function decodeRows(cols: Map<string, Column>, n: number, dict: string[],
     region: s.region.subarray(0, n),
     iface: s.iface.subarray(0, n),
     instance: s.instance.subarray(0, n),
+    feeds: ALL_FEEDS,
     strings: dict,
   };
 }

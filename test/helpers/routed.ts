@@ -14,16 +14,18 @@ const COLUMNS = ['feed', 'proto', 'sport', 'dport', 'tcpFlags', 'packets', 'byte
 
 /** The batches `read` makes the sink post (3 shards of 64-record batches unless `opts` says otherwise), its counters, rejects and span. */
 export function routedBy(opts: Partial<SinkOptions>, read: (sink: FlowSink) => void) {
-  const posted: Array<{ shard: number } & Record<string, unknown>> = [];
+  const posted: Array<{ shard: number; feeds: number } & Record<string, unknown>> = [];
   const sink = new FlowSink({ shards: 3, batchSize: 64, maxRejectsKept: 100_000, ...opts }, (shard, b) => {
     const columns = Object.fromEntries(COLUMNS.map((c) => [c, Array.from(b[c].subarray(0, b.n))]));
-    posted.push({ shard, n: b.n, strings: b.strings.slice(), src: Array.from(b.src.subarray(0, 4 * b.n)), dst: Array.from(b.dst.subarray(0, 4 * b.n)), ...columns });
+    // a lane's batch holds records of its Feed bits alone (FlowSink.lanes, FlowBatchData.feeds)
+    expect(columns.feed!.filter((f) => (f & ~b.feeds) !== 0)).toEqual([]);
+    posted.push({ shard, feeds: b.feeds, n: b.n, strings: b.strings.slice(), src: Array.from(b.src.subarray(0, 4 * b.n)), dst: Array.from(b.dst.subarray(0, 4 * b.n)), ...columns });
   });
   read(sink);
   sink.flushAll();
-  // each shard's batches in the order posted: the order between shards is not the sink's (it
-  // copies a read's routed runs shard by shard, FlowSink.copyRouted); sort is stable
-  return { posted: posted.sort((a, b) => a.shard - b.shard), counters: { ...sink.counters }, rejects: sink.rejects.map((j) => ({ ...j })), span: [sink.minStart, sink.maxEnd] };
+  // each lane's batches in the order posted: the order between lanes is not the sink's (it
+  // copies a read's routed runs lane by lane, FlowSink.copyRouted); sort is stable
+  return { posted: posted.sort((a, b) => a.shard - b.shard || a.feeds - b.feeds), counters: { ...sink.counters }, rejects: sink.rejects.map((j) => ({ ...j })), span: [sink.minStart, sink.maxEnd] };
 }
 
 /** `input` fed to a line format's reader in blocks of `block` bytes, as file 't'. */
