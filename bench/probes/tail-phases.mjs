@@ -84,6 +84,8 @@ const ANCHORS = [
   ['src/bundle/run-', 'outs ??= await outbound;', false, mark('main: outbound replies in')],
   // the main thread's serial end (session 20, tailmain): alerts, detect's analysis and outputs, the threads' close
   ['src/bundle/run-', 'const alerts = require_outbound.buildAlerts(findings, scans, endpointDays, opts.windowSeconds, opts);', false, mark('main: alerts built')],
+  ['src/bundle/run-', 'let outs = shares.every((r) => r.everyChunk) ? null : await outbound;', false, mark('main:   outbound reply read (the shard part\'s verdicts and endpoint-days decoded)')],
+  ['src/bundle/run-', 'const endpointDays = require_input.mergeEndpointDays(parts.map((r) => r.endpointDays));', true, mark('main:   verdicts sorted')],
   ['src/bundle/detect-', 'const now = require_analysis.analysisNow(inbound, opts.windowSeconds, plan);', false, mark('main:   analysis (analysisNow)')],
   ['src/bundle/detect-', 'if (now && staged) staged.inbound = require_results.stageInboundOutputs(String(v.out), inbound, opts.windowSeconds, opts.nearMisses, now);', false, mark('main:   inbound outputs staged')],
   ['src/bundle/detect-', 'await new Promise((resolve) => setImmediate(resolve));', true, mark('main: detect has the result')],
