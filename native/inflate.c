@@ -353,7 +353,12 @@ static void populate_complete(napi_env env, napi_status status, void *data) {
   napi_call_function(env, global, callback, 0, NULL, NULL);
 }
 
-static napi_value advise_async(napi_env env, napi_callback_info info, int advice, const char *label, const char *usage);
+/* an advice given on libuv's pool: the call's name (its async resource's label), the advice (-1: none here), its usage error */
+struct pool_advice {
+  const char *label;
+  int advice;
+  const char *usage;
+};
 
 /*
  * populateAsync(bytes, ranges, done?): populate (below) on libuv's thread pool, over the whole
@@ -365,13 +370,15 @@ static napi_value advise_async(napi_env env, napi_callback_info info, int advice
  * writes meanwhile is backed once either way. True when queued; false where there is nothing
  * to do (no whole page, not Linux): the pages fault as before.
  */
-static napi_value populate_async(napi_env env, napi_callback_info info) {
+static const struct pool_advice POPULATE_ASYNC = {
+  "flowsieve:populate",
 #if defined(__linux__)
-  return advise_async(env, info, MADV_POPULATE_WRITE, "flowsieve:populate", "populateAsync: bytes, a Float64Array of ranges and a callback expected");
+  MADV_POPULATE_WRITE,
 #else
-  return advise_async(env, info, -1, "flowsieve:populate", "populateAsync: bytes, a Float64Array of ranges and a callback expected");
+  -1,
 #endif
-}
+  "populateAsync: bytes, a Float64Array of ranges and a callback expected",
+};
 
 /*
  * releaseAsync(bytes, ranges, done?): gives the whole 4 KiB pages of each (byte offset, length)
@@ -382,25 +389,29 @@ static napi_value populate_async(napi_env env, napi_callback_info info) {
  * the process's exit, which it would otherwise delay (~20 ms on the 7 M-record bucket).
  * True when queued; false where nothing was (no whole page, not Linux).
  */
-static napi_value release_async(napi_env env, napi_callback_info info) {
+static const struct pool_advice RELEASE_ASYNC = {
+  "flowsieve:release",
 #if defined(__linux__)
-  return advise_async(env, info, MADV_DONTNEED, "flowsieve:release", "releaseAsync: bytes, a Float64Array of ranges and a callback expected");
+  MADV_DONTNEED,
 #else
-  return advise_async(env, info, -1, "flowsieve:release", "releaseAsync: bytes, a Float64Array of ranges and a callback expected");
+  -1,
 #endif
-}
+  "releaseAsync: bytes, a Float64Array of ranges and a callback expected",
+};
 
-/* populateAsync's and releaseAsync's work: `advice` over the ranges' whole pages on libuv's pool (-1: nothing queued); `usage`: the type error's message */
-static napi_value advise_async(napi_env env, napi_callback_info info, int advice, const char *label, const char *usage) {
+/* populateAsync and releaseAsync (the function's data: its struct pool_advice): the advice over the ranges' whole pages on libuv's pool */
+static napi_value advise_async(napi_env env, napi_callback_info info) {
   size_t argc = 3, length, pairs, count = 0;
   napi_value argv[3], queued;
   napi_valuetype type = napi_undefined;
   napi_typedarray_type kind;
-  void *data, *list;
+  void *data, *list, *of;
   struct async_populate *a;
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 2 || !bytes_of(env, argv[0], &data, &length)) return NULL;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, &of) != napi_ok || argc < 2 || !bytes_of(env, argv[0], &data, &length)) return NULL;
+  const struct pool_advice *call = of;
+  const int advice = call->advice;
   if (napi_get_typedarray_info(env, argv[1], &kind, &pairs, &list, NULL, NULL) != napi_ok || kind != napi_float64_array || (argc > 2 && napi_typeof(env, argv[2], &type) != napi_ok)) {
-    napi_throw_type_error(env, NULL, usage);
+    napi_throw_type_error(env, NULL, call->usage);
     return NULL;
   }
   pairs /= 2;
@@ -427,7 +438,7 @@ static napi_value advise_async(napi_env env, napi_callback_info info, int advice
   a->advice = advice;
   napi_create_reference(env, argv[0], 1, &a->bytes_ref);
   if (type == napi_function) napi_create_reference(env, argv[2], 1, &a->done_ref);
-  return queue_work(env, label, populate_execute, populate_complete, a, &a->work);
+  return queue_work(env, call->label, populate_execute, populate_complete, a, &a->work);
 }
 
 /*
@@ -465,9 +476,9 @@ NAPI_MODULE_INIT() {
   napi_set_named_property(env, exports, "hugePagesFrom", fn);
   napi_create_function(env, "populate", NAPI_AUTO_LENGTH, populate, NULL, &fn);
   napi_set_named_property(env, exports, "populate", fn);
-  napi_create_function(env, "populateAsync", NAPI_AUTO_LENGTH, populate_async, NULL, &fn);
+  napi_create_function(env, "populateAsync", NAPI_AUTO_LENGTH, advise_async, (void *)&POPULATE_ASYNC, &fn);
   napi_set_named_property(env, exports, "populateAsync", fn);
-  napi_create_function(env, "releaseAsync", NAPI_AUTO_LENGTH, release_async, NULL, &fn);
+  napi_create_function(env, "releaseAsync", NAPI_AUTO_LENGTH, advise_async, (void *)&RELEASE_ASYNC, &fn);
   napi_set_named_property(env, exports, "releaseAsync", fn);
   napi_create_function(env, "crc32", NAPI_AUTO_LENGTH, crc32_of, NULL, &fn);
   napi_set_named_property(env, exports, "crc32", fn);
