@@ -7,10 +7,13 @@
  * engine/populate-ahead.ts): each range's whole pages, contents never changed even while the
  * thread writes them; nothing queued with FLOWSIEVE_POPULATE=off or now; PopulateAhead asks for
  * a window past the writer, every column at once, never past the capacity.
+ * Memory given back on libuv's pool (releaseLater, the module's releaseAsync: a run's spent batch
+ * ring and shared table, engine/run.ts): its whole pages read zero afterwards, nothing else
+ * changes, and nothing is queued with FLOWSIEVE_RELEASE=off.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { release } from 'node:os';
-import { populate, populateLater } from '../dist/src/input/native.js';
+import { populate, populateLater, releaseLater } from '../dist/src/input/native.js';
 import { PopulateAhead } from '../dist/src/engine/populate-ahead.js';
 import { wholeGzipInflater } from '../dist/src/input/read.js';
 
@@ -107,6 +110,46 @@ describe('populateLater', () => {
     for (let i = 1; i < bytes.length; i += 4096 + 13) expected[i] = (i * 5) & 255;
     await pending;
     expect(digest(bytes)).toBe(digest(expected));
+  });
+});
+
+/** releaseLater, awaited: what it answered, once its pool thread is done (at once where nothing was queued). */
+function released(buffer: ArrayBufferLike): Promise<boolean> {
+  return new Promise((resolve) => {
+    if (!releaseLater(buffer, () => resolve(true))) resolve(false);
+  });
+}
+
+describe('releaseLater', () => {
+  afterEach(() => {
+    delete process.env.FLOWSIEVE_RELEASE;
+  });
+
+  it.runIf(process.platform === 'linux' && wholeGzipInflater() === 'libdeflate')('gives the whole pages back: they read zero, the bytes of partial pages stay, the memory takes writes again', async () => {
+    const memory = new WebAssembly.Memory({ initial: 64, maximum: 128, shared: true });
+    const bytes = new Uint8Array(memory.buffer);
+    bytes.fill(7);
+    expect(await released(memory.buffer)).toBe(true);
+    expect(bytes.every((b) => b === 0)).toBe(true); // a WebAssembly memory is whole pages
+    bytes[5] = 3;
+    expect(bytes[5]).toBe(3);
+    const buffer = new SharedArrayBuffer(3 * MIB + 777);
+    const view = new Uint8Array(buffer);
+    view.fill(9);
+    expect(await released(buffer)).toBe(true);
+    expect(view.every((b) => b === 0 || b === 9)).toBe(true);
+    const zeros = view.reduce((n, b) => n + (b === 0 ? 1 : 0), 0);
+    expect(zeros).toBeGreaterThanOrEqual(3 * MIB - 4096);
+    expect(zeros).toBeLessThan(view.length); // the last partial page is kept
+  });
+
+  it('queues nothing for an empty buffer, or with FLOWSIEVE_RELEASE=off', async () => {
+    expect(await released(new ArrayBuffer(0))).toBe(false);
+    process.env.FLOWSIEVE_RELEASE = 'off';
+    const buffer = new SharedArrayBuffer(MIB);
+    new Uint8Array(buffer).fill(1);
+    expect(await released(buffer)).toBe(false);
+    expect(new Uint8Array(buffer).every((b) => b === 1)).toBe(true);
   });
 });
 

@@ -207,6 +207,13 @@ describe('a detect run with the tail split', () => {
     expect(JSON.parse(unsplit as string).scans.length).toBeGreaterThan(20);
     expect(await run(1, true)).toBe(unsplit);
     expect(await run(2, true)).toBe(unsplit);
+    // the spent ring and shared table are given back at the last finalise (engine/run.ts releaseSpentMemory): the same without
+    process.env.FLOWSIEVE_RELEASE = 'off';
+    try {
+      expect(await run(1, true)).toBe(unsplit);
+    } finally {
+      delete process.env.FLOWSIEVE_RELEASE;
+    }
   }, 60_000);
 });
 

@@ -5,14 +5,16 @@ and CPU (wait4). Each build (a folder holding dist/, src/data, node_modules) is 
 /tmp and a marker is put into its run bundle right after the replies' await (no hook lives in
 the product). Builds alternated, each primed once; QUIET=1: pairs only in quiet moments (the
 gating of quiet-ab.py, others under MAX_OTHERS of the cores during both runs).
-   [QUIET=1] python3 bench/probes/tail-ab.py PAIRS SECONDS INPUT base=ROOT new=ROOT [MAX_OTHERS=0.15]
+   [QUIET=1] [TAIL_ARGS='--no-enrich ...'] python3 bench/probes/tail-ab.py PAIRS SECONDS INPUT base=ROOT new=ROOT [MAX_OTHERS=0.15]
+TAIL_ARGS: more detect options for both builds (split on spaces).
 """
 import os, re, sys, time, shutil, statistics, subprocess, glob
 pairs, budget, inp = int(sys.argv[1]), float(sys.argv[2]), sys.argv[3]
 builds = [a.split('=', 1) for a in sys.argv[4:6]]
 max_others = float(sys.argv[6]) if len(sys.argv) > 6 else 0.15
 quiet = os.environ.get('QUIET') == '1'
-ANCHORS = ['const replies = await pending;', 'const replies = await Promise.all(this.shardPools.map((p) => p.run(task)));']
+# the finalize's await first: a build may hold another function's await that the older anchors match
+ANCHORS = ['const replies = await inbound;', 'const replies = await pending;', 'const replies = await Promise.all(this.shardPools.map((p) => p.run(task)));']
 MARK = ' globalThis.__repliesAt = performance.timeOrigin + performance.now();'
 pre = '/tmp/tail-ab-pre.cjs'
 open(pre, 'w').write("process.on('exit', () => { require('fs').writeSync(2, 'REPLIESAT ' + globalThis.__repliesAt + '\\n'); });\n")
@@ -36,7 +38,7 @@ def busy():
     return (sum(v) - v[3] - v[4]) / hz
 def run(label):
     b0, t0 = busy(), time.time()
-    p = subprocess.Popen(['node', '-r', pre, f'{roots[label]}/dist/src/cli/main.js', 'detect', inp, '--out', f'/tmp/tail-ab-out-{label}', '--quiet'], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    p = subprocess.Popen(['node', '-r', pre, f'{roots[label]}/dist/src/cli/main.js', 'detect', inp, '--out', f'/tmp/tail-ab-out-{label}', '--quiet', *os.environ.get('TAIL_ARGS', '').split()], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     err = p.stderr.read(); _, _, ru = os.wait4(p.pid, 0); end = time.time()
     cpu = ru.ru_utime + ru.ru_stime; wall = end - t0
     m = re.search(r'REPLIESAT ([\d.]+)', err)
@@ -59,4 +61,4 @@ for l, _ in builds:
     if not kept[l]: continue
     med = [statistics.median(g[i] for g in kept[l]) for i in range(3)]
     base = base or med
-    print(f"{l:6s} tail {med[0]:6.1f} ms  wall {med[1]:7.1f}  cpu {med[2]:7.1f}  ratio tail {med[0] / base[0]:.3f} wall {med[1] / base[1]:.3f} cpu {med[2] / base[2]:.3f}  tails={[round(g[0]) for g in kept[l]]}")
+    print(f"{l:6s} tail {med[0]:6.1f} ms  wall {med[1]:7.1f}  cpu {med[2]:7.1f}  ratio tail {med[0] / base[0]:.3f} wall {med[1] / base[1]:.3f} cpu {med[2] / base[2]:.3f}  tails={[round(g[0]) if g[0] == g[0] else None for g in kept[l]]}")

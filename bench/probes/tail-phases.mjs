@@ -82,6 +82,18 @@ const ANCHORS = [
   ['src/bundle/run-', 'const outs = await outbound;', false, mark('main: outbound replies in')],
   ['src/bundle/run-', 'outs ??= await outbound;', true, mark('main: merged inbound')],
   ['src/bundle/run-', 'outs ??= await outbound;', false, mark('main: outbound replies in')],
+  // the main thread's serial end (session 20, tailmain): alerts, detect's analysis and outputs, the threads' close
+  ['src/bundle/run-', 'const alerts = require_outbound.buildAlerts(findings, scans, endpointDays, opts.windowSeconds, opts);', false, mark('main: alerts built')],
+  ['src/bundle/run-', 'let outs = shares.every((r) => r.everyChunk) ? null : await outbound;', false, mark('main:   outbound reply read (the shard part\'s verdicts and endpoint-days decoded)')],
+  ['src/bundle/run-', 'const endpointDays = require_input.mergeEndpointDays(parts.map((r) => r.endpointDays));', true, mark('main:   verdicts sorted')],
+  ['src/bundle/detect-', 'const now = require_analysis.analysisNow(inbound, opts.windowSeconds, plan);', false, mark('main:   analysis (analysisNow)')],
+  ['src/bundle/detect-', 'if (now && staged) staged.inbound = require_results.stageInboundOutputs(String(v.out), inbound, opts.windowSeconds, opts.nearMisses, now);', false, mark('main:   inbound outputs staged')],
+  ['src/bundle/detect-', 'await new Promise((resolve) => setImmediate(resolve));', true, mark('main: detect has the result')],
+  ['src/bundle/detect-', 'await new Promise((resolve) => setImmediate(resolve));', false, mark('main: after setImmediate (close under way)')],
+  ['src/bundle/detect-', 'await run.closed;\n\tif (signalled)', true, mark('main: outputs written')],
+  ['src/bundle/detect-', 'await run.closed;\n\tif (signalled)', false, mark('main: threads closed')],
+  ['src/bundle/run-', '\t\tthis.closing = true;\n', false, mark('main: close: code caches answered')],
+  ['src/bundle/run-', '\t\tthis.removeSpills();\n\t\topenEngines.delete(this);', true, mark('main: close: pools destroyed')],
 ];
 const files = [
   join(copy, 'dist/workers/shard.bundle.cjs'),
@@ -118,6 +130,7 @@ for (let r = 0; r < runs; r++) {
   rmSync(marks, { force: true });
   const t0 = performance.timeOrigin + performance.now();
   const res = run();
+  const ended = performance.timeOrigin + performance.now();
   if (res.status !== 0 || !existsSync(marks)) {
     console.error(res.stderr);
     process.exit(1);
@@ -128,5 +141,6 @@ for (let r = 0; r < runs; r++) {
   for (const [tid, name, wall, cpu, flt] of lines) {
     console.log(`  ${(Number(wall) - base).toFixed(1).padStart(8)}  t${tid}  ${(Number(cpu) / 1e6).toFixed(1).padStart(7)}  ${String(flt).padStart(6)}  ${name}`);
   }
+  console.log(`  ${(ended - base).toFixed(1).padStart(8)}  parent's spawnSync returned (the process and its threads gone)`);
 }
 if (existsSync(copy)) rmSync(copy, { recursive: true, force: true });

@@ -25,6 +25,8 @@ export interface NativeInflate {
   populate?(bytes: Uint8Array): boolean;
   /** populate over (byte offset, length) pairs of `bytes` on libuv's pool, `bytes` held until then (absent in a module built before it) */
   populateAsync?(bytes: Uint8Array, ranges: Float64Array, done?: () => void): boolean;
+  /** madvise(MADV_DONTNEED) over the (byte offset, length) pairs' whole 4 KiB pages of `bytes` on libuv's pool, `bytes` held until then (absent in a module built before it) */
+  releaseAsync?(bytes: Uint8Array, ranges: Float64Array, done?: () => void): boolean;
   /** the CRC-32 of `bytes` (zlib's), by libdeflate (absent in a module built before it) */
   crc32?(bytes: Uint8Array): number;
 }
@@ -92,4 +94,20 @@ export function populateLater(bytes: Uint8Array, ranges: Float64Array, done?: ()
 /** populateLater over the whole of `view` (as populate, on libuv's pool). */
 export function populateViewLater(view: ArrayBufferView): boolean {
   return populateLater(new Uint8Array(view.buffer, view.byteOffset, view.byteLength), new Float64Array([0, view.byteLength]));
+}
+
+/**
+ * Give the whole pages of `buffer` back to the kernel on libuv's thread pool (the native module's
+ * releaseAsync, madvise MADV_DONTNEED): they read as zeros afterwards. Only for memory that no
+ * thread reads again and that stays referenced until the process ends (the engine's batch ring and
+ * a table shared with this thread, after a run's last finalise: engine/run.ts), so that its pages
+ * are freed on a pool thread while this one writes the outputs instead of in the process's exit
+ * (~20 ms of the kernel's time after the last output on the 7 M-record bucket: bench/RESULTS.md,
+ * session 20 tailmain). done() once the pool thread is done, if given. False where nothing was
+ * queued (no module, not Linux, no whole page, FLOWSIEVE_RELEASE=off): the exit frees them as before.
+ */
+export function releaseLater(buffer: ArrayBufferLike, done?: () => void): boolean {
+  if (process.env.FLOWSIEVE_RELEASE === 'off' || buffer.byteLength === 0) return false;
+  const call = nativeModule()?.releaseAsync;
+  return call ? call(new Uint8Array(buffer), new Float64Array([0, buffer.byteLength]), done) : false;
 }

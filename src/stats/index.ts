@@ -101,6 +101,7 @@ export function statsSummary(a: Analysis): Record<string, unknown> {
 
 function csvCell(x: unknown): string {
   if (x === null || x === undefined) return '';
+  if (typeof x === 'number') return String(x); // no quote, comma or line break in a number: no pattern test (most cells)
   const t = Array.isArray(x) ? x.join(';') : String(x);
   return /[",\n\r]/.test(t) ? `"${t.replace(/"/g, '""')}"` : t;
 }

@@ -7,6 +7,7 @@ import type { IpFacts } from '../enrich/index.js';
 import { dayOfWindow } from './daily.js';
 import { share } from './distribution.js';
 import { protocolName } from './services.js';
+import { isoTime } from '../output/verdicts.js';
 
 export interface ScannerRow {
   ip: string;
@@ -56,7 +57,6 @@ export interface SourceStats {
   labelled_scanner_ips: number; // scanner IPs with an actor
 }
 
-const iso = (t: number) => new Date(t * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
 
 interface IpAcc {
   days: Set<string>;
@@ -106,8 +106,8 @@ export function sourceStats(scans: readonly KeyVerdict[], windowSeconds: number,
       flows: a.flows,
       packets: a.packets,
       bytes: a.bytes,
-      first_seen: iso(a.first),
-      last_seen: iso(a.last),
+      first_seen: isoTime(a.first),
+      last_seen: isoTime(a.last),
     };
   });
   scanners.sort((x, y) => y.scan_keys - x.scan_keys || (x.ip < y.ip ? -1 : x.ip > y.ip ? 1 : 0));
