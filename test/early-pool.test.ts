@@ -6,8 +6,7 @@ import { tempDir } from './helpers/tmp.js';
 import { restoreEnvAfterEach } from './helpers/env.js';
 import { runDetect } from './helpers/run.js';
 import { scanner, writeV2 } from './helpers/aws.js';
-import { EARLY_LOOK_STEPS, lookedSmall } from '../dist/src/engine/small-input.js';
-import { INLINE_TEXT_BYTES } from '../dist/src/input/plain-file.js';
+import { EARLY_LOOK_STEPS, INLINE_TEXT_BYTES, lookedSmall } from '../dist/src/engine/small-input.js';
 import { dropEarlyParsePool, earlyParsePoolShape, earlyParsePoolWaiting, startEarlyParsePool, takeEarlyParsePool } from '../dist/src/engine/early-pool.js';
 import { dropLoneShard, launchLoneShard, loneShardWaiting } from '../dist/src/engine/lone-shard.js';
 import { DEFAULT_RUN } from '../dist/src/engine/run.js';
@@ -21,15 +20,6 @@ const T0 = 1700006400;
 
 /** detect's options for these inputs (the fields the early pool reads). */
 const optsFor = (inputs: string[], over: Record<string, unknown> = {}) => ({ inputs, workers: 1, pipeline: 'auto', ...DEFAULT_RUN, ...over }) as never;
-
-/** Whether the command line's start (launchLoneShard) starts the lone shard's thread for each argument list: as `started` says. */
-function expectLaunched(cases: Array<[string[], boolean]>): void {
-  for (const [args, started] of cases) {
-    launchLoneShard(args);
-    expect([args, loneShardWaiting()]).toEqual([args, started]);
-    dropLoneShard();
-  }
-}
 
 describe("detect's early parse pool", () => {
   it("takes its shape from the run's options, as the Engine does", () => {
@@ -194,7 +184,7 @@ describe("detect's early thread for a lone shard", () => {
 
   it("is started by the command line's start for a folder of GCP exports named first, before any option is read", () => {
     const gcp = gcpFolder();
-    expectLaunched([
+    for (const [args, started] of [
       [[gcp, '--out', 'x'], true],
       [[gcp], true],
       [['--out', 'x', gcp], false], // the first argument only
@@ -203,36 +193,14 @@ describe("detect's early thread for a lone shard", () => {
       [[tempDir()], false], // an empty folder
       [[join(gcp, 'p1')], true], // the first file found down the folders
       [[], false],
-    ]);
+    ] as Array<[string[], boolean]>) {
+      launchLoneShard(args);
+      expect([args, loneShardWaiting()]).toEqual([args, started]);
+      dropLoneShard();
+    }
     process.env.FLOWSIEVE_EARLY_SHARD = 'off';
     launchLoneShard([gcp]);
     startEarlyParsePool(optsFor([gcp], { pipeline: 'sharded' }));
-    expect(loneShardWaiting()).toBe(false);
-  });
-
-  it("is started by the command line's start for one large plain file, not gzip, not named as an Azure blob", () => {
-    const dir = tempDir();
-    /** A file of `bytes` whose first bytes are `head` (a sparse tail: the check reads the size and two bytes). */
-    const file = (path: string, head: string | Uint8Array, bytes: number) => {
-      mkdirSync(dirname(path), { recursive: true });
-      writeFileSync(path, head);
-      truncateSync(path, bytes);
-      return path;
-    };
-    const big = INLINE_TEXT_BYTES + 1;
-    const text = file(join(dir, 'big.log'), 'version account-id', big);
-    expectLaunched([
-      [[text, '--out', 'x'], true],
-      [[file(join(dir, 'small.log'), 'version account-id', INLINE_TEXT_BYTES), '--out', 'x'], false], // not above the size
-      [[file(join(dir, 'big.log.gz'), Uint8Array.of(0x1f, 0x8b), big)], false], // gzip: parsed by the parse threads
-      [[file(join(dir, 'insights-logs-networksecuritygroupflowevent', 'PT1H.json'), '{"records"', big)], false], // Azure: its shard runs here
-      [[file(join(dir, 'x', 'vpc_flows', 'a.json'), '{"insertId"', big)], true], // a GCP export by name
-      [['--out', 'x', text], false], // the first argument only
-      [[text, '--list'], false],
-      [['-'], false], // stdin
-    ]);
-    process.env.FLOWSIEVE_EARLY_SHARD = 'off';
-    launchLoneShard([text]);
     expect(loneShardWaiting()).toBe(false);
   });
 

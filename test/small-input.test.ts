@@ -7,8 +7,7 @@ import { mkdirSync, truncateSync, writeFileSync } from 'node:fs';
 import { join, sep } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { tempDir } from './helpers/tmp.js';
-import { EARLY_LOOK_STEPS, lookedSmall, smallInput, smallInputKept } from '../dist/src/engine/small-input.js';
-import { INLINE_TEXT_BYTES } from '../dist/src/input/plain-file.js';
+import { EARLY_LOOK_STEPS, INLINE_TEXT_BYTES, lookedSmall, smallInput, smallInputKept } from '../dist/src/engine/small-input.js';
 
 const root = tempDir('flowsieve-small-');
 

@@ -7,8 +7,7 @@
  * (bench/RESULTS.md, session 19 gcpwall). Started here it boots while the main thread loads
  * detect's modules and plans:
  * - by the command line at its start (launchLoneShard), before detect's modules load, for a
- *   folder of GCP exports (its first file's path names the format) and for one large plain
- *   file (the main thread's parse: parse-here.ts);
+ *   folder of GCP exports (its first file's path names the format);
  * - by detect's early start (early-pool.ts), once the options are read, where the main
  *   thread may parse (parse-here.ts) and the one shard will have a thread.
  * The Engine takes it for the first shard thread it makes (a shard thread holds nothing until
@@ -17,8 +16,7 @@
  */
 import type { Piscina } from 'piscina';
 import type { FormatName } from '../formats/types.js';
-import { formatByName, namedJsonFolder } from '../input/named-formats.js';
-import { INLINE_TEXT_BYTES, plainFileAbove } from '../input/plain-file.js';
+import { namedJsonFolder } from '../input/named-formats.js';
 import type { ShardTask } from './tasks.js';
 import { newShardThread } from './threads.js';
 
@@ -43,23 +41,15 @@ export function startLoneShard(format: FormatName | null): void {
 
 /**
  * The command line's start of detect (`args`: its arguments): a lone shard's thread where the
- * first argument is a folder of GCP exports, or one large plain file (which the main thread
- * will parse: parse-here.ts) not named as an Azure blob, the usage's form (`detect IN --out
- * OUT`). The thread then boots while detect's modules load, on the core Node's start and that
- * load leave idle (detect's early start, ~20 ms later, comes when both cores are about to be
- * busy; bench/RESULTS.md, session 20 bootsnap). Told from the arguments alone, before detect's
- * options are read: a guess. Where it is wrong (more workers: the Engine takes it as one of
- * its shard threads; the fused pipeline or a small folder read in the main thread: dropped)
- * it costs a thread's boot, never a result.
+ * first argument is a folder of GCP exports, the usage's form (`detect DIR --out OUT`). Told
+ * from the arguments alone, before detect's options are read: a guess. Where it is wrong (more
+ * workers: the Engine takes it as one of its shard threads; the fused pipeline or a small
+ * folder read in the main thread: dropped) it costs a thread's boot, never a result.
  */
 export function launchLoneShard(args: readonly string[]): void {
   const first = args[0];
   if (first === undefined || first.startsWith('-') || args.includes('--help') || args.includes('-h') || args.includes('--list')) return;
   if (namedJsonFolder(first) === 'gcp') startLoneShard('gcp');
-  else if (plainFileAbove(first, INLINE_TEXT_BYTES)) {
-    const format = formatByName(first);
-    if (format !== 'azure-nsg' && format !== 'azure-vnet') startLoneShard(format); // Azure's one shard runs in the main thread
-  }
 }
 
 /** The lone shard's thread started early, or null; once (the Engine watches it from then on). */

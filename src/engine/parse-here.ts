@@ -16,6 +16,7 @@
  * parses here one plain file of any size at any worker count (tests; JSON at one parse thread).
  */
 import { fileURLToPath } from 'node:url';
+import { statSync, openSync, readSync, closeSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { packStrings, type FlowBatchData } from '../flow/batch.js';
 import { populateLater } from '../input/native.js';
@@ -24,7 +25,7 @@ import type { InputFile } from '../input/plan.js';
 import { namedJsonFolder } from '../input/named-formats.js';
 import type { FormatName } from '../formats/types.js';
 import { workerModule } from './inline-shard.js';
-import { INLINE_TEXT_BYTES, plainFileAbove } from '../input/plain-file.js';
+import { INLINE_TEXT_BYTES } from './small-input.js';
 import { parsePoolShape } from './pool.js';
 import type { ParseInput, ParseResult } from './tasks.js';
 import type { DetectOptions } from './types.js';
@@ -73,6 +74,24 @@ export function parseHereInput(opts: ParseHereOptions, cores = availableParallel
 
 /** The most cores on which a run at the default parse threads parses here at any worker count (parseHereMayApply). */
 export const FEW_CORES = 2;
+
+/** Whether `path` is a regular file of more than `bytes` bytes that does not start as gzip does. */
+function plainFileAbove(path: string, bytes: number): boolean {
+  if (path === '-') return false;
+  try {
+    const st = statSync(path);
+    if (!st.isFile() || st.size <= bytes) return false;
+    const head = new Uint8Array(2);
+    const fd = openSync(path, 'r');
+    try {
+      return !(readSync(fd, head, 0, 2, 0) === 2 && head[0] === 0x1f && head[1] === 0x8b);
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    return false; // planning reports it
+  }
+}
 
 /**
  * The JSON formats read here, at one parse thread only (`oneThread`): their parse is most of a

@@ -5,7 +5,16 @@
 import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { join, sep } from 'node:path';
 import { forgetListings, listKept, sizeKept } from '../input/listing.js';
-import { INLINE_TEXT_BYTES } from '../input/plain-file.js';
+
+/**
+ * Text bytes (a gzip file counts five times its size) up to which detect reads its input in
+ * the main thread (engine/inline-shard.ts). One thread costs less CPU than the sharded
+ * pipeline's four at any size, but loses their overlap; measured under load, a 16 MB AWS
+ * text file took 0.59x the CPU and less wall time read this way (bench/RESULTS.md, "a fused
+ * pipeline"), and on a quiet machine the two threads' overlap should be worth about their
+ * start-up there.
+ */
+export const INLINE_TEXT_BYTES = 16 << 20;
 
 /** The most files a folder given to detect may hold to be a small input (the look stays cheap). */
 const INLINE_FOLDER_FILES = 512;
