@@ -186,10 +186,14 @@ for (const w of WORKERS) {
 // piscina's worker file, named from its own folder: here the stub that loads the bundle.
 const PISCINA_WORKER = "(0, node_path_1.resolve)(__dirname, 'worker.js')";
 const piscinaMain = createRequire(import.meta.url).resolve('piscina'); // piscina/dist/main.js
-await bundlePackage(piscinaMain, 'piscina.bundle.cjs', (id, code) =>
-  /piscina[\\/]dist[\\/]index\.js$/.test(id) ? requireReplaced(code, PISCINA_WORKER, "(0, node_path_1.resolve)(__dirname, 'piscina-worker.cjs')") : null,
+await bundlePackage(piscinaMain, 'piscina.bundle.cjs', (id, code) => {
+  const named = /piscina[\\/]dist[\\/]index\.js$/.test(id) ? requireReplaced(code, PISCINA_WORKER, "(0, node_path_1.resolve)(__dirname, 'piscina-worker.cjs')") : code;
+  const out = assertOnFailure(named, id);
+  return out === code ? null : out;
+});
+await bundlePackage(join(dirname(piscinaMain), 'worker.js'), 'piscina-worker.bundle.cjs', (id, code) =>
+  /piscina[\\/]dist[\\/]worker\.js$/.test(id) ? perfHooksOnUse(code, id) : null,
 );
-await bundlePackage(join(dirname(piscinaMain), 'worker.js'), 'piscina-worker.bundle.cjs', () => null);
 writeFileSync(
   join(dist, 'workers/piscina-worker.cjs'),
   [
@@ -219,6 +223,36 @@ async function bundlePackage(input, name, transform) {
   await build.write({ file, format: 'cjs', codeSplitting: false, sourcemap: false, dynamicImportInCjs: false, comments: BUNDLE_COMMENTS });
   await build.close();
   stampBuild(file);
+}
+
+/**
+ * piscina's assertions (`assert(cond)`, `assert.notStrictEqual`, all it uses) with node:assert
+ * loaded only when one fails, to throw its error: the module and what it loads (its colours ask
+ * for process.stderr, which makes the stream) cost the main thread ~3.5 ms of CPU as the first
+ * pool is made (bench/RESULTS.md, session 20 bootsnap). A module using another of assert's
+ * functions fails the build.
+ */
+function assertOnFailure(code, id) {
+  const from = '__importDefault(require("node:assert"))';
+  if (!code.includes(from)) return code;
+  const other = [...code.matchAll(/node_assert_1\.default\.(\w+)/g)].map((m) => m[1]).filter((f) => f !== 'notStrictEqual');
+  if (other.length > 0) throw new Error(`bundle: piscina's ${id} uses assert.${other[0]} (was it updated?)`);
+  const lazy =
+    '{ default: Object.assign((value, message) => { if (!value) require("node:assert")(value, message); }, ' +
+    '{ notStrictEqual: (actual, expected, message) => { if (Object.is(actual, expected)) require("node:assert").notStrictEqual(actual, expected, message); } }) }';
+  return code.replaceAll(from, lazy);
+}
+
+/**
+ * piscina's worker with node:perf_hooks loaded at its first use: it times a task only where the
+ * pool asks for the workers' histograms (`workerHistogram`, off in every pool here), and the
+ * module costs each worker thread ~0.9 ms of CPU at its boot (bench/RESULTS.md, session 20 bootsnap).
+ */
+function perfHooksOnUse(code, id) {
+  const from = 'const node_perf_hooks_1 = require("node:perf_hooks");';
+  const other = [...code.matchAll(/node_perf_hooks_1\.(\w+)/g)].map((m) => m[1]).filter((f) => f !== 'performance');
+  if (other.length > 0) throw new Error(`bundle: piscina's ${id} uses perf_hooks.${other[0]} (was it updated?)`);
+  return requireReplaced(code, from, 'const node_perf_hooks_1 = { get performance() { return require("node:perf_hooks").performance; } };');
 }
 
 /** The code with `from` replaced by `to`; a package that changed its code fails the build rather than a run. */

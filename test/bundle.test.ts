@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { tempDir } from './helpers/tmp.js';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { builtinModules } from 'node:module';
+import { builtinModules, createRequire } from 'node:module';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -93,6 +93,38 @@ describe('module paths and the bundle (scripts/bundle.mjs)', () => {
       // built-ins and piscina's optional package only: no module of piscina's left to resolve
       expect(required.filter((p) => !p.startsWith('node:') && p !== '@napi-rs/nice'), f).toEqual([]);
     }
+  });
+
+  it("loads piscina's pool without node:assert and its worker without node:perf_hooks; a failing assertion throws assert's error", () => {
+    if (!existsSync(join(ROOT, 'dist/src/bundle'))) return; // built without rolldown: piscina from node_modules
+    const workers = join(ROOT, 'dist/workers');
+    const script = `
+      const { Worker } = require('node:worker_threads');
+      const loader = require(${JSON.stringify(join(workers, 'code-cache.cjs'))});
+      loader.requireCached(${JSON.stringify(join(workers, 'piscina.bundle.cjs'))});
+      const pool = process.moduleLoadList.filter((m) => m === 'NativeModule assert' || m === 'NativeModule perf_hooks');
+      const w = new Worker(\`
+        const { parentPort } = require('node:worker_threads');
+        require(${JSON.stringify(join(workers, 'piscina-worker.cjs'))});
+        parentPort.postMessage(process.moduleLoadList.filter((m) => m === 'NativeModule assert' || m === 'NativeModule perf_hooks'));
+      \`, { eval: true });
+      w.once('message', (inWorker) => { console.log(JSON.stringify({ pool, inWorker })); process.exit(0); });
+    `;
+    const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', env: { ...process.env, FLOWSIEVE_CODE_CACHE: 'off' } });
+    expect(r.stderr).toBe('');
+    // the pool loads perf_hooks (its timings), never assert; piscina's worker neither
+    expect(JSON.parse(r.stdout)).toEqual({ pool: ['NativeModule perf_hooks'], inWorker: [] });
+    // the assertions as the bundle has them: node:assert's own error where one fails
+    const text = readFileSync(join(workers, 'piscina.bundle.cjs'), 'utf8');
+    const at = text.indexOf('const node_assert_1 = ');
+    const shim = text.slice(at + 'const node_assert_1 = '.length, text.indexOf('};', at) + 1);
+    const assert = (new Function('require', `return ${shim};`) as (r: NodeJS.Require) => { default: ((v: unknown) => void) & { notStrictEqual(a: unknown, b: unknown): void } })(
+      createRequire(import.meta.url),
+    ).default;
+    expect(() => assert(true)).not.toThrow();
+    expect(() => assert.notStrictEqual(1, -1)).not.toThrow();
+    expect(() => assert(false)).toThrow(expect.objectContaining({ code: 'ERR_ASSERTION' }) as Error);
+    expect(() => assert.notStrictEqual(-1, -1)).toThrow(expect.objectContaining({ code: 'ERR_ASSERTION', operator: 'notStrictEqual' }) as Error);
   });
 
   it('writes every bundle in ASCII, each character outside it as an escape that means the same', async () => {

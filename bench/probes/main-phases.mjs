@@ -25,6 +25,10 @@ symlinkSync(join(root, 'node_modules'), join(copy, 'node_modules'));
 /** [bundle file prefix, text the marker goes right after, phase name]. */
 const ANCHORS = [
   ['src/cli/main.bundle', 'async function main(argv) {', 'bootstrap and preload'],
+  ['src/cli/main.bundle', 'let cmd = await entry.load();', "the command's modules"],
+  ['src/cli/main.bundle', 'checkOptions(cmd.spec, parsed);', 'option rules and config, the arguments'],
+  ['src/bundle/detect-', 'require_run.startEarlyParsePool(opts);', "detect's options, the output folder"],
+  ['src/bundle/detect-', 'const plan = require_analysis.analysisPlan(v);', "detect's early start (pools, threads)"],
   ['src/bundle/run-', ['async function detectThenClose(opts) {', 'async function detect(opts) {'], 'options, modules'],
   ['src/bundle/run-', '}, true) : new Engine(opts);', 'engine (pools, workers spawned)'],
   ['src/bundle/run-', ['jsonByNameBelow: opts.chunkBytes\n\t\t});', 'sniffInThread: true\n\t\t});'], 'planning'], // the first found: builds before and after jsonplan
@@ -42,6 +46,7 @@ for (const [prefix, anchors, phase] of ANCHORS) {
     continue;
   }
   const text = readFileSync(file, 'utf8');
+  // a statement's anchor takes its marker before it ('const ', 'await ', 'require_'), else after it
   const at = anchor.startsWith('const ') || anchor.startsWith('await ') || anchor.startsWith('require_') ? text.indexOf(anchor) : text.indexOf(anchor) + anchor.length;
   writeFileSync(file, `${text.slice(0, at)} globalThis.__phase?.(${JSON.stringify(phase)}); ${text.slice(at)}`);
 }
