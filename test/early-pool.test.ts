@@ -8,7 +8,7 @@ import { runDetect } from './helpers/run.js';
 import { scanner, writeV2 } from './helpers/aws.js';
 import { EARLY_LOOK_STEPS, INLINE_TEXT_BYTES, lookedSmall } from '../dist/src/engine/small-input.js';
 import { dropEarlyParsePool, earlyParsePoolShape, earlyParsePoolWaiting, startEarlyParsePool, takeEarlyParsePool } from '../dist/src/engine/early-pool.js';
-import { dropLoneShard, launchLoneShard, loneShardWaiting } from '../dist/src/engine/lone-shard.js';
+import { dropLoneShard, launchEarlyThread, loneShardWaiting } from '../dist/src/engine/lone-shard.js';
 import { DEFAULT_RUN } from '../dist/src/engine/run.js';
 import { run as detectRun, spec as detectSpec } from '../dist/src/cli/commands/detect.js';
 import { parseArgs } from '../dist/src/app/args.js';
@@ -194,12 +194,12 @@ describe("detect's early thread for a lone shard", () => {
       [[join(gcp, 'p1')], true], // the first file found down the folders
       [[], false],
     ] as Array<[string[], boolean]>) {
-      launchLoneShard(args);
+      launchEarlyThread(args);
       expect([args, loneShardWaiting()]).toEqual([args, started]);
       dropLoneShard();
     }
     process.env.FLOWSIEVE_EARLY_SHARD = 'off';
-    launchLoneShard([gcp]);
+    launchEarlyThread([gcp]);
     startEarlyParsePool(optsFor([gcp], { pipeline: 'sharded' }));
     expect(loneShardWaiting()).toBe(false);
   });
@@ -219,11 +219,11 @@ describe("detect's early thread for a lone shard", () => {
   it('is taken as the first of two shard threads, and dropped by a run that reads a small folder in the main thread', async () => {
     const gcp = gcpFolder();
     const two = await runDetect([gcp], { workers: 2, pipeline: 'sharded' });
-    launchLoneShard([gcp]);
+    launchEarlyThread([gcp]);
     const taken = await runDetect([gcp], { workers: 2, pipeline: 'sharded' });
     expect(loneShardWaiting()).toBe(false);
     expect(taken.scans).toEqual(two.scans);
-    launchLoneShard([gcp]);
+    launchEarlyThread([gcp]);
     const small = await runDetect([gcp], { workers: 1, pipeline: 'auto' });
     expect(small.pipeline).toBe('fused');
     expect(loneShardWaiting()).toBe(false);

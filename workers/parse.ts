@@ -10,10 +10,11 @@ import type { DocumentReader, FormatName, LineReader, ReaderContext } from '../s
 import { Head } from '../src/formats/sniff.js';
 import { adviseHugePages, AHEAD_FILES, dropInflatedAhead, giveInflated, inflateAhead, readGzipLines, readInflatedLines, readLineBytes, readLineRange, readLineRangePausing, readPlainReused, readWhole, smallGzip, takeInflatedAhead, HeadError, InputError, type SmallGzip } from '../src/input/read.js';
 import { headError, planFromBytes, planFromHead, planFromText, type InputFile } from '../src/input/plan.js';
-import { INFLIGHT, RUN_STOPPED, type GroupFile, type ParseInput, type ParseResult, type ParseTask } from '../src/engine/tasks.js';
+import { INFLIGHT, RUN_STOPPED, type GroupFile, type ParseInput, type ParseResult, type ParseTask, type ReaderLoad } from '../src/engine/tasks.js';
 import { packFiles } from '../src/engine/file-results.js';
 import { statSync } from 'node:fs';
 import { gcpWasm } from '../src/formats/gcp-wasm.js';
+import { azureWasm } from '../src/formats/azure-wasm.js';
 import { BatchRing } from '../src/flow/batch-ring.js';
 
 /**
@@ -21,7 +22,8 @@ import { BatchRing } from '../src/flow/batch-ring.js';
  * its next task while one runs (src/engine/run.ts parsePool), so that the thread need not
  * wait for the main thread between tasks, but a thread parses one task at a time.
  */
-export default function parseChunk(task: ParseTask): Promise<ParseResult> {
+export default function parseChunk(task: ParseTask | ReaderLoad): Promise<ParseResult | undefined> {
+  if ('op' in task) return Promise.resolve(loadReader(task.format));
   waiting.push(task);
   const mine = turn.then(() => {
     waiting.splice(waiting.indexOf(task), 1);
@@ -43,10 +45,12 @@ function adviseRing(data: SharedArrayBuffer): void {
 
 /**
  * `format`'s reader made ready in this thread ahead of its first task (a shard thread's
- * 'fusedLoad', workers/shard.ts): the GCP module compiled and instantiated (gcp-wasm.ts).
+ * 'fusedLoad', workers/shard.ts; the side parse thread's 'loadReader'): the GCP or Azure
+ * module compiled and instantiated (gcp-wasm.ts, azure-wasm.ts).
  */
 export function loadReader(format: FormatName): undefined {
   if (format === 'gcp') gcpWasm();
+  else if (format === 'azure-nsg' || format === 'azure-vnet') azureWasm();
   return undefined;
 }
 

@@ -141,6 +141,16 @@ export type FusedTask =
   | { op: 'fusedExport'; windowSeconds: number; shard: number }
   | { op: 'fusedImport'; windowSeconds: number; parts: FusedPart[] };
 
+/**
+ * A parse thread's reader made ready ahead of its first task: the task the side parse thread
+ * (engine/side-parse.ts) is given as it starts, so that it loads the format's module while the
+ * main thread plans, and says when it is ready to take tasks.
+ */
+export interface ReaderLoad {
+  op: 'loadReader';
+  format: FormatName;
+}
+
 export interface ParseResult {
   fileIndex: number;
   chunkIndex: number;
