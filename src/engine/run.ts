@@ -953,6 +953,7 @@ async function runToResults(engine: Engine, opts: DetectOptions, t0: number): Pr
     memory: fin.memory,
     pipeline: engine.lastPipeline,
     shardParsed: engine.lastShardParsed,
+    sideParsed: engine.lastSideParsed,
     parsedHere: engine.lastParsedHere,
   };
 }

@@ -56,6 +56,11 @@ export function dropSideParse(): void {
     .catch(ignore);
 }
 
+/** When the side parse thread waiting to be taken is ready for tasks (null: none waits; tests). */
+export function sideParseReady(): Promise<unknown> | null {
+  return waiting?.ready ?? null;
+}
+
 /** Whether a side parse thread waits to be taken (tests). */
 export function sideParseWaiting(): boolean {
   return waiting !== null;
