@@ -378,7 +378,8 @@ export class Engine {
    * parsesInShard): where parse-here.ts applies, in place of a parse thread whose every batch
    * this thread would add. One thread and one isolate then read, parse and add: no parse
    * thread's boot, no second compile of the reader's code, no batch handed over
-   * (bench/RESULTS.md, session 18 jsonhere).
+   * (bench/RESULTS.md, session 18 jsonhere). A side parse thread started before planning
+   * (side-parse.ts), its boot done on the idle core, takes tasks in turn with it (sideParse).
    */
   private shardHereParses(files: InputFile[], wholeRun: boolean): boolean {
     return wholeRun && !this.parsePoolStarted && !this.shardsInThreads && parseHereMayApply(this.opts) && parsesHereFits(files, this.parseThreads === 1);
