@@ -134,6 +134,24 @@ export async function parseHere(
   }
 }
 
+/**
+ * parseWithSink with a turn of this thread's event loop after each file of a 'files' task: the
+ * main thread's shard parsing Azure blobs beside the side parse thread (engine/side-parse.ts),
+ * which then hears of that thread's ended tasks, hands it the next and adds its batches (their
+ * ring slots freed) within a file's parse, not a task's (~87 blobs).
+ */
+export async function parseWithTurns(task: ParseInput, sink: FlowSink): Promise<ParseResult> {
+  if (posting || pausing) throw new Error('a parse thread takes one task at a time');
+  pausing = eventLoopTurn;
+  try {
+    return await parseWithSink(task, sink);
+  } finally {
+    pausing = null;
+  }
+}
+
+const eventLoopTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
 /** parseHere's pause while it runs: a range is then read a block at a time (readLinesInto). */
 let pausing: (() => Promise<void>) | null = null;
 

@@ -139,6 +139,8 @@ export class Engine {
   private parseHere: ParseHere | null = null;
   /** Whether the shard placed in this thread parsed every task of the last ingest (shardHereParses). */
   private shardParsesAll = false;
+  /** Whether the side parse thread (side-parse.ts) parses tasks of the last ingest beside that shard. */
+  private sideParsing = false;
 
   /** This engine's part of its spill files' names (removed on close). */
   private readonly owner = `e${(++engines).toString(36)}`;
@@ -322,6 +324,7 @@ export class Engine {
     replayed.catch(() => {}); // awaited below; a failure must not go unhandled meanwhile
     const inShard = this.parsesInShard(files);
     const side = this.shardParsesAll ? this.sideParse() : null;
+    this.sideParsing = side !== null;
     const jobs = planJobs(files, opts, this.shards, side ? 2 : this.parseThreads, options.lateBefore ?? 0, false, shares)();
     const parsed = side
       ? // the shard in this thread and the side parse thread take the tasks in turn, each as it ends one
@@ -499,7 +502,9 @@ export class Engine {
    * every shard (the fused pipeline), or into the one shard's own ('fusedParseHere').
    */
   private async fusedJob(job: Job, thread: number, op: 'fusedParse' | 'fusedParseHere' = 'fusedParse'): Promise<ParseResult> {
-    const task: ShardTask = { op, windowSeconds: this.opts.windowSeconds, capacityHint: this.capacityHint, outboundHint: this.outboundHint, parse: job.task };
+    // beside the side parse thread, this thread hears of its results and batches after each file
+    const turns = op === 'fusedParseHere' && this.sideParsing ? { turns: true } : {};
+    const task: ShardTask = { op, windowSeconds: this.opts.windowSeconds, capacityHint: this.capacityHint, outboundHint: this.outboundHint, parse: job.task, ...turns };
     try {
       return (await this.shardPools[thread]!.run(task, { transferList: job.task.bytes ? [job.task.bytes.buffer as ArrayBuffer] : [] })) as ParseResult;
     } catch (err) {
