@@ -22,6 +22,9 @@ import { BatchRing } from '../src/flow/batch-ring.js';
  * its next task while one runs (src/engine/run.ts parsePool), so that the thread need not
  * wait for the main thread between tasks, but a thread parses one task at a time.
  */
+export default function parseChunk(task: ParseTask): Promise<ParseResult>;
+/** The side parse thread's first task (engine/side-parse.ts): its reader loaded (loadReader). */
+export default function parseChunk(task: ReaderLoad): Promise<undefined>;
 export default function parseChunk(task: ParseTask | ReaderLoad): Promise<ParseResult | undefined> {
   if ('op' in task) return Promise.resolve(loadReader(task.format));
   waiting.push(task);
