@@ -155,6 +155,7 @@ describe("detect's early thread for a lone shard", () => {
   restoreEnvAfterEach('FLOWSIEVE_PARSE_THREADS');
 
   it('starts where the main thread may parse and the one shard has a thread: a GCP folder, a plain file; not Azure, not at two workers', () => {
+    process.env.FLOWSIEVE_SIDE_PARSE = 'on'; // the side parse thread for the Azure folder (off by default)
     const gcp = gcpFolder();
     const azure = tempDir();
     const blob = join(azure, 'insights-logs-networksecuritygroupflowevent/resourceId=/S/NSG/h=00/PT1H.json');
@@ -220,6 +221,9 @@ describe("detect's early thread for a lone shard", () => {
     delete process.env.FLOWSIEVE_WORKERS;
     delete process.env.FLOWSIEVE_PARSE_THREADS;
     const oneWorker = Math.floor(availableParallelism() / 2) <= 1; // the default workers: half the cores
+    launchEarlyThread([azure, '--workers', '1']);
+    expect(sideParseWaiting()).toBe(false); // off by default
+    process.env.FLOWSIEVE_SIDE_PARSE = 'on';
     for (const [args, started] of [
       [[azure, '--out', 'x', '--workers', '1'], true],
       [[azure, '--workers=1'], true],
@@ -246,12 +250,13 @@ describe("detect's early thread for a lone shard", () => {
     launchEarlyThread([azure]);
     expect(sideParseWaiting()).toBe(true);
     dropSideParse();
-    for (const off of ['FLOWSIEVE_SIDE_PARSE', 'FLOWSIEVE_PARSE_HERE']) {
-      process.env[off] = 'off';
+    for (const [name, value] of [['FLOWSIEVE_SIDE_PARSE', 'off'], ['FLOWSIEVE_PARSE_HERE', 'off']]) {
+      process.env[name!] = value;
       launchEarlyThread([azure, '--workers', '1']);
       startEarlyParsePool(optsFor([azure], { pipeline: 'sharded' }));
-      expect([off, sideParseWaiting()]).toEqual([off, false]);
-      delete process.env[off];
+      expect([name, sideParseWaiting()]).toEqual([name, false]);
+      process.env.FLOWSIEVE_SIDE_PARSE = 'on';
+      delete process.env.FLOWSIEVE_PARSE_HERE;
     }
   });
 

@@ -114,6 +114,7 @@ beforeAll(() => {
 describe('the main thread parses a folder of named JSON blobs', () => {
   restoreEnvAfterEach('FLOWSIEVE_PARSE_HERE');
   restoreEnvAfterEach('FLOWSIEVE_SHARD_PARSES');
+  restoreEnvAfterEach('FLOWSIEVE_SIDE_PARSE');
   // sharded: these small folders are not read fused; small chunks: several tasks
   const common = { pipeline: 'sharded', chunkBytes: 4096, workers: 1 };
 
@@ -144,6 +145,9 @@ describe('the main thread parses a folder of named JSON blobs', () => {
     const blobs = azureBlobs();
     for (let k = 0; k < 40; k++) blobs.push([`${NSG}/m=${k}/PT1H.json`, scanBlob(`45.9.2.${1 + (k % 7)}`, 300, k * 7)]);
     const big = writeBlobs(tempDir('flowsieve-json-here-side-'), blobs);
+    startSideParse('azure-nsg');
+    expect(sideParseWaiting()).toBe(false); // off by default
+    process.env.FLOWSIEVE_SIDE_PARSE = 'on';
     const opts = { pipeline: 'sharded', workers: 1 };
     process.env.FLOWSIEVE_PARSE_HERE = 'off';
     const thread = await runDetect([big], opts);

@@ -13,8 +13,10 @@
  * - by detect's early start (early-pool.ts), once the options are read, where the command
  *   line did not.
  * The Engine takes it where its shard in the main thread would parse every task; else it is
- * dropped at detect's end, a thread's boot spent, never a result. FLOWSIEVE_SIDE_PARSE=off:
- * never started (A/B runs).
+ * dropped at detect's end, a thread's boot spent, never a result. **Off unless
+ * FLOWSIEVE_SIDE_PARSE=on**: on session 20's loaded host it cost 1.25x the run's CPU, and its wall
+ * followed (1.33x), while its wall on a quiet host, where the second core idles, could not be
+ * measured (bench/RESULTS.md, session 20 azpar): a quiet A/B decides whether it becomes the default.
  */
 import type { Piscina } from 'piscina';
 import type { FormatName } from '../formats/types.js';
@@ -34,7 +36,7 @@ const ignore = (): void => {};
 
 /** Starts the side parse thread (once), its reader of `format` loaded first. */
 export function startSideParse(format: FormatName): void {
-  if (waiting || process.env.FLOWSIEVE_SIDE_PARSE === 'off' || process.env.FLOWSIEVE_PARSE_HERE === 'off') return;
+  if (waiting || process.env.FLOWSIEVE_SIDE_PARSE !== 'on' || process.env.FLOWSIEVE_PARSE_HERE === 'off') return;
   const pool = newPool(parsePoolOptions(1, 1));
   pool.on('error', ignore);
   const ready = pool.run({ op: 'loadReader', format } satisfies ReaderLoad).catch(ignore);
