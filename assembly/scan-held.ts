@@ -453,18 +453,18 @@ export function setHold(fill: u32, bucket: u32, rec: u32, partCap: u32, wide: u3
   hRegions = regions;
   hMapCap = mapCap;
   hSeconds = seconds;
-  sPackets = stage;
-  sBytes = sPackets + stageCap * 8;
-  sSrc = sBytes + stageCap * 8;
-  sDst = sSrc + stageCap * 16;
-  sStart = sDst + stageCap * 16;
-  sEnd = sStart + stageCap * 4;
-  sAccount = sEnd + stageCap * 4;
-  sRegion = sAccount + stageCap * 4;
-  sDport = sRegion + stageCap * 4;
-  sFeed = sDport + stageCap * 2;
-  sProto = sFeed + stageCap;
-  sCloud = sProto + stageCap;
+  // the stage's columns, one after another (src/engine/batch-stage.ts, HOLD_STAGE's order)
+  const bytes = stage + stageCap * 8;
+  const src = bytes + stageCap * 8;
+  const dst = src + stageCap * 16;
+  const start = dst + stageCap * 16;
+  const end = start + stageCap * 4;
+  const account = end + stageCap * 4;
+  const region = account + stageCap * 4;
+  const dport = region + stageCap * 4;
+  const feed = dport + stageCap * 2;
+  const proto = feed + stageCap;
+  holdColumns(stage, bytes, src, dst, start, end, account, region, dport, feed, proto, proto + stageCap);
 }
 
 /**

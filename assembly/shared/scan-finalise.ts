@@ -204,10 +204,16 @@ class KeyHash {
   /** The hash of a scan key gathered at `r` (bucket: src, protocol and port, window, F_SRC6 or 0). */
   @inline
   static of(r: u32): u32 {
-    let h = load<u32>(r) * 0x9e3779b1;
-    h = (h ^ load<u32>(r, 4)) * 0x85ebca6b;
-    h = (h ^ load<u32>(r, 8)) * 0xc2b2ae35;
-    h ^= load<u32>(r, 12);
+    return KeyHash.words(load<u32>(r), load<u32>(r, 4), load<u32>(r, 8), load<u32>(r, 12));
+  }
+
+  /** Four words' hash, for the module's tables (scan keys here, MayScan's endpoints and accounts). */
+  @inline
+  static words(a: u32, b: u32, c: u32, d: u32): u32 {
+    let h = a * 0x9e3779b1;
+    h = (h ^ b) * 0x85ebca6b;
+    h = (h ^ c) * 0xc2b2ae35;
+    h ^= d;
     h ^= h >>> 15;
     h *= 0x2c1b3c6d;
     return h ^ (h >>> 13);
@@ -336,7 +342,7 @@ class MayScan {
       const dst = load<u32>(ew, DST);
       const rf = load<u32>(ew, RF) >>> 16;
       const fam = rf & F_DST6;
-      let slot = MayScan.hash(ep, dst, fam) & mask;
+      let slot = KeyHash.words(ep, dst, fam, 0) & mask;
       let k1 = load<u32>(slotsAt + (slot << 2));
       while (k1 != 0) {
         const r = recAt + ((k1 - 1) << 4);
@@ -384,7 +390,7 @@ class MayScan {
   /** 1 when `ep` is not yet in the account slots (then put there as endpoint n's), else 0. */
   @inline
   static newAccount(slots: u32, mask: u32, ep: u32, n: u32): u32 {
-    let slot = MayScan.hash(ep, 0, 0) & mask;
+    let slot = KeyHash.words(ep, 0, 0, 0) & mask;
     let k = load<u32>(slots + (slot << 2));
     while (k != 0) {
       if (load<u32>(recAt + ((k - 1) << 4)) == ep) return 0;
@@ -393,16 +399,6 @@ class MayScan {
     }
     store<u32>(slots + (slot << 2), n);
     return 1;
-  }
-
-  @inline
-  static hash(a: u32, b: u32, c: u32): u32 {
-    let h = a * 0x9e3779b1;
-    h = (h ^ b) * 0x85ebca6b;
-    h = (h ^ c) * 0xc2b2ae35;
-    h ^= h >>> 15;
-    h *= 0x2c1b3c6d;
-    return h ^ (h >>> 13);
   }
 }
 

@@ -130,13 +130,13 @@ export class ParseHere {
 
   constructor(
     ring: BatchRingShared,
-    shards: number,
+    firstSlots: number,
     private readonly inflight: Int32Array,
     private readonly limit: number,
     private readonly route: (shard: number, batch: FlowBatchData) => void,
   ) {
     this.ring = new BatchRing(ring);
-    this.backRingAhead(ring, shards);
+    this.backRingAhead(ring, firstSlots);
   }
 
   /**
@@ -144,12 +144,12 @@ export class ParseHere {
    * and the shard threads boot: each batch's first write into a fresh slot otherwise took a
    * page fault a 4 KiB page in this thread, the run's parser (3-4 k fewer of its faults on the
    * 51 MB text file, whose batches take slots 0-4 of 2.7 MB; bench/RESULTS.md, session 19
-   * textwall). The slots: one a batch in flight per shard, one each being filled, and two
-   * more (the ring's least, batchRingFor): those a run at one parse thread reuses.
-   * FLOWSIEVE_POPULATE=off: none.
+   * textwall). `count`: the ring's least (run.ts fewestRingSlots: one a batch in flight per
+   * shard, one each of its sink's lanes being filled, and two more), those a run at one parse
+   * thread reuses. FLOWSIEVE_POPULATE=off: none.
    */
-  private backRingAhead(shared: BatchRingShared, shards: number): void {
-    const [at, bytes] = this.ring.firstSlots(2 * shards + 2);
+  private backRingAhead(shared: BatchRingShared, count: number): void {
+    const [at, bytes] = this.ring.firstSlots(count);
     populateLater(new Uint8Array(shared.data), new Float64Array([at, bytes]));
   }
 

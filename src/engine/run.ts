@@ -350,7 +350,7 @@ export class Engine {
     if (!wholeRun || this.parsePoolStarted || !this.shardsInThreads || !parseHereMayApply(opts) || !parsesHereFits(files, this.parseThreads === 1)) return null;
     this.ring ??= batchRingFor(this.shards, 1, this.inflightLimit, opts);
     this.giveRingMemory();
-    return new ParseHere(this.ring, this.shards, this.inflight, this.inflightLimit, (shard, batch) => this.route({ shard, batch }));
+    return new ParseHere(this.ring, fewestRingSlots(this.shards, 1, opts), this.inflight, this.inflightLimit, (shard, batch) => this.route({ shard, batch }));
   }
 
   /**
@@ -851,13 +851,21 @@ export async function closeAllEngines(): Promise<void> {
  */
 function batchRingFor(N: number, P: number, inflightLimit: number, opts: DetectOptions): BatchRingShared {
   const budget = (opts.maxMemory ?? defaultMaxMemory()) / 16;
-  const L = sinkLanes(N, outboundApart(opts));
-  const fewest = P * L + N + 2;
+  const fewest = fewestRingSlots(N, P, opts);
   let slotRecords = Math.max(64, opts.batchSize);
   const fit = Math.floor(budget / (slotRecords * BATCH_BYTES_PER_RECORD));
-  const slots = Math.max(fewest, Math.min(inflightLimit + P * L + N, fit));
+  const slots = Math.max(fewest, Math.min(inflightLimit + fewest - 2, fit));
   if (slots * slotRecords * BATCH_BYTES_PER_RECORD > budget) slotRecords = Math.max(64, Math.floor(budget / slots / BATCH_BYTES_PER_RECORD / 64) * 64);
   return createBatchRing(slots, slotRecords);
+}
+
+/**
+ * The batch ring's least slots (batchRingFor): P × L batches being filled (L: a parse sink's
+ * lanes), one in flight a shard, and two more. Those a run at one parse thread reuses, so the
+ * ones parse-here.ts backs ahead of its first writes.
+ */
+function fewestRingSlots(N: number, P: number, opts: DetectOptions): number {
+  return P * sinkLanes(N, outboundApart(opts)) + N + 2;
 }
 
 /** Each shard's share of --max-memory, and what to do past it (src/engine/spill.ts). */

@@ -14,6 +14,7 @@
  * allocated outside it (a thread with no ring, the small batch after a task's end, a
  * wait for a slot that lasted seconds) travels by transfer.
  */
+import { threadId } from 'node:worker_threads';
 import { BATCH_BYTES_PER_RECORD, batchOver, type FlowBatchData } from './batch.js';
 
 /** What a ring is made of, as it travels to other threads (inside a task). */
@@ -72,9 +73,15 @@ function ringMemory(bytes: number): WebAssembly.Memory | null {
   }
 }
 
-/** Ring numbers: random in the process's threads (rings are made by engines on any thread), never 0. */
+let ringsMade = 0;
+
+/**
+ * Ring numbers, unique in the process and never 0: rings are made by engines on any thread, so
+ * the thread's id (unique in the process) and its count of rings made. A shard reads a batch in
+ * place only when its ring's number is the one of the memory its held buffer lies in.
+ */
 function nextRingId(): number {
-  return 1 + Math.floor(Math.random() * 0x7ffffffe);
+  return threadId * 2 ** 32 + ++ringsMade;
 }
 
 export class BatchRing {

@@ -268,25 +268,25 @@ function copyKnownIds(remap: Int32Array, account: Int32Array, region: Int32Array
   return k;
 }
 
-/** copyRun's copy of a short run: n records from `from` in shard's routed area to `at` in b. */
-function copySmallRun(c: RoutedColumns, shard: number, from: number, b: FlowBatchData, at: number, n: number): void {
-  const src = c.src[shard]!;
-  const dst = c.dst[shard]!;
+/** copyRun's copy of a short run: n records from `from` in lane's routed area to `at` in b. */
+function copySmallRun(c: RoutedColumns, lane: number, from: number, b: FlowBatchData, at: number, n: number): void {
+  const src = c.src[lane]!;
+  const dst = c.dst[lane]!;
   for (let w = 0; w < 4 * n; w++) {
     b.src[at * 4 + w] = src[from * 4 + w]!;
     b.dst[at * 4 + w] = dst[from * 4 + w]!;
   }
-  const packets = c.packets[shard]!;
-  const bytes = c.bytes[shard]!;
-  const start = c.start[shard]!;
-  const end = c.end[shard]!;
-  const sport = c.sport[shard]!;
-  const dport = c.dport[shard]!;
-  const tcpFlags = c.tcpFlags[shard]!;
-  const feed = c.feed[shard]!;
-  const proto = c.proto[shard]!;
-  const action = c.action[shard]!;
-  const direction = c.direction[shard]!;
+  const packets = c.packets[lane]!;
+  const bytes = c.bytes[lane]!;
+  const start = c.start[lane]!;
+  const end = c.end[lane]!;
+  const sport = c.sport[lane]!;
+  const dport = c.dport[lane]!;
+  const tcpFlags = c.tcpFlags[lane]!;
+  const feed = c.feed[lane]!;
+  const proto = c.proto[lane]!;
+  const action = c.action[lane]!;
+  const direction = c.direction[lane]!;
   for (let k = 0; k < n; k++) {
     const f = from + k;
     const t = at + k;

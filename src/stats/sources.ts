@@ -57,7 +57,6 @@ export interface SourceStats {
   labelled_scanner_ips: number; // scanner IPs with an actor
 }
 
-
 interface IpAcc {
   days: Set<string>;
   ports: Set<number>;
