@@ -192,10 +192,16 @@ export class AreaRow {
   const n = areaRows;
   const area = areasPtr + shard * n * AREA_BYTES_A_ROW;
   // src and dst: four words each (IPv4-mapped), then the f64, u32 (ids among them), u16, i16 and u8 columns
-  // each a v128 store (the mapped prefix's words with the address as the last lane), where four u32 stores were
-  const mapped = i32x4(0, 0, 0xffff, 0);
-  v128.store(area + (slot << 4), i32x4.replace_lane(mapped, 3, src));
-  v128.store(area + (n << 4) + (slot << 4), i32x4.replace_lane(mapped, 3, dst));
+  const a = area + (slot << 4);
+  store<u32>(a, 0);
+  store<u32>(a + 4, 0);
+  store<u32>(a + 8, 0xffff);
+  store<u32>(a + 12, src);
+  const d = area + (n << 4) + (slot << 4);
+  store<u32>(d, 0);
+  store<u32>(d + 4, 0);
+  store<u32>(d + 8, 0xffff);
+  store<u32>(d + 12, dst);
   store<f64>(area + (n << 5) + (slot << 3), packets);
   store<f64>(area + n * 40 + (slot << 3), bytes);
   store<u32>(area + n * 48 + (slot << 2), start);
