@@ -84,28 +84,29 @@ let nodataRows: u32 = 0;
 function markSeparators(len: u32): void {
   const full = len >> 6;
   const control = i8x16.splat(32);
-  let counts = i64x2.splat(0); // bytes below ' ' a lane, 4 a word at most: emptied every 63 words
+  let counts = i64x2.splat(0); // bytes below ' ' a lane, 4 a word at most: emptied after each 63 words
   let controls: u32 = 0;
   let adjacent: u64 = 0; // a separator just after another
   let carry: u64 = 1; // the byte before the block counts as one: a line starting with a separator is not plain
-  for (let w: u32 = 0; w < full; w++) {
-    const at = blockPtr + (w << 6);
-    const v0 = v128.load(at);
-    const v1 = v128.load(at + 16);
-    const v2 = v128.load(at + 32);
-    const v3 = v128.load(at + 48);
-    const s = Separators.bits(v0, v1, v2, v3);
-    store<u64>(mapPtr + (w << 3), s);
-    adjacent |= s & ((s << 1) | carry);
-    carry = s >> 63;
-    // a match is -1
-    counts = i8x16.sub(counts, i8x16.add(i8x16.add(i8x16.lt_s(v0, control), i8x16.lt_s(v1, control)), i8x16.add(i8x16.lt_s(v2, control), i8x16.lt_s(v3, control))));
-    if (w % 63 == 62) {
-      controls += laneSum(counts);
-      counts = i64x2.splat(0);
+  // 63 words at a time, the lanes' counts summed after each run (a test of the word's index a word cost its division)
+  for (let run: u32 = 0; run < full; run += 63) {
+    const runEnd = min(run + 63, full);
+    for (let w = run; w < runEnd; w++) {
+      const at = blockPtr + (w << 6);
+      const v0 = v128.load(at);
+      const v1 = v128.load(at + 16);
+      const v2 = v128.load(at + 32);
+      const v3 = v128.load(at + 48);
+      const s = Separators.bits(v0, v1, v2, v3);
+      store<u64>(mapPtr + (w << 3), s);
+      adjacent |= s & ((s << 1) | carry);
+      carry = s >> 63;
+      // a match is -1
+      counts = i8x16.sub(counts, i8x16.add(i8x16.add(i8x16.lt_s(v0, control), i8x16.lt_s(v1, control)), i8x16.add(i8x16.lt_s(v2, control), i8x16.lt_s(v3, control))));
     }
+    controls += laneSum(counts);
+    counts = i64x2.splat(0);
   }
-  controls += laneSum(counts);
   // the last word, partly past the block: its bits there are not the block's
   const at = blockPtr + (full << 6);
   const bit = <u64>(len & 63);
@@ -334,7 +335,7 @@ class DottedQuad {
     const n = q - p;
     if (n - 7 > 8) return -1; // 7 to 15 bytes
     const v = v128.load(p);
-    const live = (1 << n) - 1;
+    const live = <i32>load<u16>(quadsAt + QUAD_LIVE + (n << 1)); // (1 << n) - 1: no shift by a variable count
     const dots = i8x16.bitmask(i8x16.eq(v, i8x16.splat(46))) & live;
     const w = i8x16.sub(v, i8x16.splat(48));
     const digits = i8x16.bitmask(i8x16.lt_u(w, i8x16.splat(10))) & live;
@@ -371,6 +372,8 @@ const QUAD_LEADS: u32 = 81 * 16;
 const QUAD_MASKS: u32 = QUAD_LEADS + 81 * 2 + 6;
 /** Where digits16's masks start (sixteen bytes for each count of digits 0 to 15: its top n bytes set), after digits8's. */
 const QUAD_MASKS16: u32 = QUAD_MASKS + 9 * 8;
+/** Where DottedQuad.read's masks of a token's bytes start (a u16 for each length 0 to 15: its low n bits set), after digits16's. */
+const QUAD_LIVE: u32 = QUAD_MASKS16 + 16 * 16;
 /** Where the table lies (built when it moved: buildQuads). */
 let quadsAt: u32 = 0;
 
@@ -403,6 +406,7 @@ function buildQuads(at: u32): void {
   }
   for (let n: u32 = 0; n <= 8; n++) store<u64>(at + QUAD_MASKS + (n << 3), n == 0 ? 0 : <u64>-1 << <u64>((8 - n) << 3));
   for (let n: u32 = 0; n < 16; n++) for (let b: u32 = 0; b < 16; b++) store<u8>(at + QUAD_MASKS16 + (n << 4) + b, b >= 16 - n ? 0xff : 0);
+  for (let n: u32 = 0; n < 16; n++) store<u16>(at + QUAD_LIVE + (n << 1), <u16>((<u32>1 << n) - 1));
   quadsAt = at;
 }
 
