@@ -364,7 +364,10 @@ class DottedQuad {
   }
 }
 
-/** Bytes of the table of dotted-quad shapes (buildQuads), just below the routing block (src/formats/aws-wasm.ts leaves room). */
+/**
+ * Bytes of the table of dotted-quad shapes and of the numbers' and tokens' masks (buildQuads: 1,824 of
+ * them used), just below the routing block (src/formats/aws-wasm.ts leaves room).
+ */
 const QUADS_BYTES: u32 = 2048;
 /** Where the table's leading-digit masks start (a u16 a shape), after its 81 swizzles. */
 const QUAD_LEADS: u32 = 81 * 16;
@@ -383,7 +386,8 @@ let quadsAt: u32 = 0;
  * puts part k's hundreds and tens digits at bytes 2j, 2j + 1 and its ones at byte 8 + 2j
  * (j = 3 - k: the last part lands in lane 0, so the packed bytes read as the address), 0xff
  * (a zero) where it has no such digit; then a u16 a shape, the first digits of its parts of
- * two or three digits.
+ * two or three digits; then the masks digits8, digits16 and DottedQuad.read take by a count
+ * of bytes (QUAD_MASKS, QUAD_MASKS16, QUAD_LIVE), where a shift by a variable count made them.
  */
 function buildQuads(at: u32): void {
   for (let shape: u32 = 0; shape < 81; shape++) {
