@@ -84,28 +84,29 @@ let nodataRows: u32 = 0;
 function markSeparators(len: u32): void {
   const full = len >> 6;
   const control = i8x16.splat(32);
-  let counts = i64x2.splat(0); // bytes below ' ' a lane, 4 a word at most: emptied every 63 words
+  let counts = i64x2.splat(0); // bytes below ' ' a lane, 4 a word at most: emptied after each 63 words
   let controls: u32 = 0;
   let adjacent: u64 = 0; // a separator just after another
   let carry: u64 = 1; // the byte before the block counts as one: a line starting with a separator is not plain
-  for (let w: u32 = 0; w < full; w++) {
-    const at = blockPtr + (w << 6);
-    const v0 = v128.load(at);
-    const v1 = v128.load(at + 16);
-    const v2 = v128.load(at + 32);
-    const v3 = v128.load(at + 48);
-    const s = Separators.bits(v0, v1, v2, v3);
-    store<u64>(mapPtr + (w << 3), s);
-    adjacent |= s & ((s << 1) | carry);
-    carry = s >> 63;
-    // a match is -1
-    counts = i8x16.sub(counts, i8x16.add(i8x16.add(i8x16.lt_s(v0, control), i8x16.lt_s(v1, control)), i8x16.add(i8x16.lt_s(v2, control), i8x16.lt_s(v3, control))));
-    if (w % 63 == 62) {
-      controls += laneSum(counts);
-      counts = i64x2.splat(0);
+  // 63 words at a time, the lanes' counts summed after each run (a test of the word's index a word cost its division)
+  for (let run: u32 = 0; run < full; run += 63) {
+    const runEnd = min(run + 63, full);
+    for (let w = run; w < runEnd; w++) {
+      const at = blockPtr + (w << 6);
+      const v0 = v128.load(at);
+      const v1 = v128.load(at + 16);
+      const v2 = v128.load(at + 32);
+      const v3 = v128.load(at + 48);
+      const s = Separators.bits(v0, v1, v2, v3);
+      store<u64>(mapPtr + (w << 3), s);
+      adjacent |= s & ((s << 1) | carry);
+      carry = s >> 63;
+      // a match is -1
+      counts = i8x16.sub(counts, i8x16.add(i8x16.add(i8x16.lt_s(v0, control), i8x16.lt_s(v1, control)), i8x16.add(i8x16.lt_s(v2, control), i8x16.lt_s(v3, control))));
     }
+    controls += laneSum(counts);
+    counts = i64x2.splat(0);
   }
-  controls += laneSum(counts);
   // the last word, partly past the block: its bits there are not the block's
   const at = blockPtr + (full << 6);
   const bit = <u64>(len & 63);
@@ -216,16 +217,17 @@ function checkLines(nroles: u32, seps: u32, end: u32): void {
 }
 
 /**
- * The n digits (1 to 8) at p as a number, eight bytes at a time: they are moved to the top
- * of a word whose lower bytes are filled with '0', checked to be digits and combined in
- * three multiplications. -1 when a byte is not a digit.
+ * The n digits (1 to 8) that end at q as a number, eight bytes at a time: the word that ends
+ * at q is loaded, its bytes before the n digits cleared by the mask of n (buildQuads' table
+ * of masks: no shift by a variable count, which x64 does in three µops a shift, two a number),
+ * checked to be digits and combined in three multiplications. -1 when a byte is not a digit.
+ * The word may start before the block: its bytes there are cleared.
  */
-function digits8(p: u32, n: u32): i64 {
-  const pad = (8 - n) << 3;
-  let w = load<u64>(p) << <u64>pad; // the bytes past the n digits fall off the top
-  if (pad != 0) w |= <u64>0x3030303030303030 >> <u64>(64 - pad);
-  // a digit has high nibble 3 and stays below 0x3a when 6 is added
-  if (((w & 0xf0f0f0f0f0f0f0f0) | (((w + 0x0606060606060606) & 0xf0f0f0f0f0f0f0f0) >> 4)) != 0x3333333333333333) return -1;
+function digits8(q: u32, n: u32): i64 {
+  const keep = load<u64>(quadsAt + QUAD_MASKS + (n << 3));
+  let w = load<u64>(q - 8) & keep; // the digits in the word's top n bytes, the bytes below them 0
+  // a digit has high nibble 3 and stays below 0x3a when 6 is added (a cleared byte: both 0)
+  if (((w & 0xf0f0f0f0f0f0f0f0) | (((w + 0x0606060606060606) & 0xf0f0f0f0f0f0f0f0) >> 4)) != (0x3333333333333333 & keep)) return -1;
   w = ((w & 0x0f0f0f0f0f0f0f0f) * 2561) >> 8;
   w = ((w & 0x00ff00ff00ff00ff) * 6553601) >> 16;
   return <i64>(((w & 0x0000ffff0000ffff) * 42949672960001) >> 32);
@@ -241,12 +243,28 @@ class Decimal {
   @inline
   static read(p: u32, q: u32): i64 {
     const n = q - p;
-    if (n <= 8) return digits8(p, n);
+    if (n <= 8) return digits8(q, n);
     if (n > 15) return -1;
-    const hi = digits8(p, n - 8);
-    const lo = digits8(q - 8, 8);
-    return (hi | lo) < 0 ? -1 : hi * 100000000 + lo;
+    return digits16(q, n);
   }
+}
+
+/**
+ * The n digits (9 to 15: a time's ten) that end at q as a number, sixteen bytes at a time
+ * (where two digits8 took twice its instructions): the bytes before them cleared by the
+ * mask of n (buildQuads' table), each byte checked below 10 once '0' is taken off, then
+ * paired into tens (u16), fours (i32x4.dot) and eights, the two eights joined. -1 when a
+ * byte is not a digit.
+ */
+function digits16(q: u32, n: u32): i64 {
+  const d = v128.and(i8x16.sub(v128.load(q - 16), i8x16.splat(48)), v128.load(quadsAt + QUAD_MASKS16 + (n << 4)));
+  if (!i8x16.all_true(i8x16.lt_u(d, i8x16.splat(10)))) return -1;
+  // the first digit of each pair is its u16 lane's low byte
+  const tens = i16x8.add(i16x8.mul(v128.and(d, i16x8.splat(0xff)), i16x8.splat(10)), i16x8.shr_u(d, 8));
+  const fours = i32x4.dot_i16x8_s(tens, i32x4.splat(0x00010064)); // 100 * first + second
+  const eights = i32x4.mul(fours, i64x2.splat(0x0000000100002710)); // 10000 * first, second
+  const joined = i32x4.add(eights, i32x4.shuffle(eights, eights, 1, 0, 3, 2));
+  return <i64>i32x4.extract_lane(joined, 0) * 100000000 + <i64>i32x4.extract_lane(joined, 2);
 }
 
 /**
@@ -317,7 +335,7 @@ class DottedQuad {
     const n = q - p;
     if (n - 7 > 8) return -1; // 7 to 15 bytes
     const v = v128.load(p);
-    const live = (1 << n) - 1;
+    const live = <i32>load<u16>(quadsAt + QUAD_LIVE + (n << 1)); // (1 << n) - 1: no shift by a variable count
     const dots = i8x16.bitmask(i8x16.eq(v, i8x16.splat(46))) & live;
     const w = i8x16.sub(v, i8x16.splat(48));
     const digits = i8x16.bitmask(i8x16.lt_u(w, i8x16.splat(10))) & live;
@@ -346,10 +364,19 @@ class DottedQuad {
   }
 }
 
-/** Bytes of the table of dotted-quad shapes (buildQuads), just below the routing block (src/formats/aws-wasm.ts leaves room). */
+/**
+ * Bytes of the table of dotted-quad shapes and of the numbers' and tokens' masks (buildQuads: 1,824 of
+ * them used), just below the routing block (src/formats/aws-wasm.ts leaves room).
+ */
 const QUADS_BYTES: u32 = 2048;
 /** Where the table's leading-digit masks start (a u16 a shape), after its 81 swizzles. */
 const QUAD_LEADS: u32 = 81 * 16;
+/** Where digits8's masks start (a u64 for each count of digits 0 to 8: its top n bytes set), after the leading-digit masks. */
+const QUAD_MASKS: u32 = QUAD_LEADS + 81 * 2 + 6;
+/** Where digits16's masks start (sixteen bytes for each count of digits 0 to 15: its top n bytes set), after digits8's. */
+const QUAD_MASKS16: u32 = QUAD_MASKS + 9 * 8;
+/** Where DottedQuad.read's masks of a token's bytes start (a u16 for each length 0 to 15: its low n bits set), after digits16's. */
+const QUAD_LIVE: u32 = QUAD_MASKS16 + 16 * 16;
 /** Where the table lies (built when it moved: buildQuads). */
 let quadsAt: u32 = 0;
 
@@ -359,7 +386,8 @@ let quadsAt: u32 = 0;
  * puts part k's hundreds and tens digits at bytes 2j, 2j + 1 and its ones at byte 8 + 2j
  * (j = 3 - k: the last part lands in lane 0, so the packed bytes read as the address), 0xff
  * (a zero) where it has no such digit; then a u16 a shape, the first digits of its parts of
- * two or three digits.
+ * two or three digits; then the masks digits8, digits16 and DottedQuad.read take by a count
+ * of bytes (QUAD_MASKS, QUAD_MASKS16, QUAD_LIVE), where a shift by a variable count made them.
  */
 function buildQuads(at: u32): void {
   for (let shape: u32 = 0; shape < 81; shape++) {
@@ -380,6 +408,9 @@ function buildQuads(at: u32): void {
     }
     store<u16>(at + QUAD_LEADS + (shape << 1), <u16>leads);
   }
+  for (let n: u32 = 0; n <= 8; n++) store<u64>(at + QUAD_MASKS + (n << 3), n == 0 ? 0 : <u64>-1 << <u64>((8 - n) << 3));
+  for (let n: u32 = 0; n < 16; n++) for (let b: u32 = 0; b < 16; b++) store<u8>(at + QUAD_MASKS16 + (n << 4) + b, b >= 16 - n ? 0xff : 0);
+  for (let n: u32 = 0; n < 16; n++) store<u16>(at + QUAD_LIVE + (n << 1), <u16>((<u32>1 << n) - 1));
   quadsAt = at;
 }
 
@@ -1108,10 +1139,6 @@ class ColumnsRow {
     aE = Column.tokenEnd(ends, oAccount);
     gS = Column.tokenStart(ends, oRegion, true);
     gE = Column.tokenEnd(ends, oRegion);
-    fS = Column.tokenStart(ends, oIface, true);
-    fE = Column.tokenEnd(ends, oIface);
-    nS = Column.tokenStart(ends, oInstance, true);
-    nE = Column.tokenEnd(ends, oInstance);
     const r4 = r;
     let route: i32;
     let written = false; // the row's columns
@@ -1132,6 +1159,16 @@ class ColumnsRow {
       }
     }
     store<i32>(cRoute + r4, route);
+    // the interface and instance: only a row with an outbound feed looks them up (IdsOfRow), and one the caller takes is told where they lie
+    if (route == ROUTE_EMIT || (route >= 0 && (areasPtr == 0 || (feedSlot & FEED_OUTBOUND) != 0))) {
+      fS = Column.tokenStart(ends, oIface, true);
+      fE = Column.tokenEnd(ends, oIface);
+      nS = Column.tokenStart(ends, oInstance, true);
+      nE = Column.tokenEnd(ends, oInstance);
+    } else {
+      fS = -1;
+      nS = -1;
+    }
     if (route != ROUTE_DONE) IdsOfRow.set(r4, route, direction, feedSlot);
     // a row routed into its shard's area or counted alone needs nothing of the caller's loop;
     // one it takes gets its columns, and where its interface and instance lie (looked up there if it is outbound)
@@ -1205,6 +1242,19 @@ function idsOfRow(r: u32, route: i32, direction: u32, feedSlot: u32): void {
   IdsOfRow.set(r, route, direction, feedSlot);
 }
 
+/**
+ * Whether two tokens of n bytes are the same, as sameBytes answers: one of 8 to 16 bytes (an
+ * account's 12 digits, a region) as two words that overlap, without sameBytes' loop and its
+ * shift by a variable count (a static method, inlined: eslint takes its decorator).
+ */
+class SameToken {
+  @inline
+  static bytes(a: u32, b: u32, n: u32): bool {
+    if (n - 8 > 8) return sameBytes(a, b, n);
+    return (load<u64>(a) == load<u64>(b)) & (load<u64>(a + n - 8) == load<u64>(b + n - 8));
+  }
+}
+
 /** idsOfRow's body, inlined where columnsRow reads a row (a static method, which eslint takes the decorator of): as a call ~3 % of the module's pass on v2. */
 class IdsOfRow {
   @inline
@@ -1212,7 +1262,7 @@ class IdsOfRow {
     let account = defaultAccount;
     if (aS >= 0) {
       const n = <u32>(aE - aS);
-      if (n != lastAccountN || !sameBytes(lastAccountP, <u32>aS, n)) {
+      if (n != lastAccountN || !SameToken.bytes(lastAccountP, <u32>aS, n)) {
         lastAccountId = idOfToken(<u32>aS, n);
         lastAccountP = <u32>aS;
         lastAccountN = n;
@@ -1222,7 +1272,7 @@ class IdsOfRow {
     let region = defaultRegion;
     if (gS >= 0) {
       const n = <u32>(gE - gS);
-      if (n != lastRegionN || !sameBytes(lastRegionP, <u32>gS, n)) {
+      if (n != lastRegionN || !SameToken.bytes(lastRegionP, <u32>gS, n)) {
         lastRegionId = idOfToken(<u32>gS, n);
         lastRegionP = <u32>gS;
         lastRegionN = n;

@@ -40,7 +40,7 @@ const MAP_AT = COLUMNS_AT + WASM_ROWS * (24 * 4 + 2 * 8 + 2 * 16);
 /**
  * the routing block (src/formats/wasm-route.ts): the sink's settings, a call's counts, the IPv4 table;
  * before it, past the bitmap, the list of a line's separators (assembly/aws-lines.ts columnsRow: 65 u32
- * at most), then the module's table of dotted-quad shapes (its 2048 bytes just below the routing block, QUADS_BYTES)
+ * at most), then the module's table of dotted-quad shapes and number masks (its 2048 bytes just below the routing block, QUADS_BYTES)
  */
 const SINK_AT = MAP_AT + WASM_WINDOW / 8 + 64 + 512 + 2048;
 /**
