@@ -94,14 +94,14 @@ export function stopped(): i32 {
 
 /**
  * ScanCore.home: the first slot of a hash whose low 12 bits are the bucket, in the bucket's
- * region (its first slot and its slots: ScanCore.layoutRegions). Its doubles,
+ * region (its first slot `base` and its slots `span`: ScanCore.layoutRegions; addHeld reads
+ * them once a bucket). Its doubles,
  * (hb >> 12) · 2^-20 · span, are exact (at most 52 significant bits), so their floor is this
  * integer product shifted: the same slot.
  */
-function home(hb: u32): u32 {
-  const b = (hb & BUCKET_MASK) << 2;
-  const within = <u32>((<u64>(hb >> 12) * <u64>load<u32>(bucketSpanAt + b)) >> 20);
-  const slot = load<u32>(bucketBaseAt + b) + within;
+@inline
+function home(hb: u32, base: u32, span: u32): u32 {
+  const slot = base + <u32>((<u64>(hb >> 12) * <u64>span) >> 20);
   return slot < slots ? slot : slot - slots;
 }
 
@@ -110,8 +110,12 @@ function farSlot(hb: u32, run: u32): u32 {
   return <u32>Math.floor(<f64>fmix32((hb ^ 0x7f4a7c15) + run * 0x9e3779b9) * 2.3283064365386963e-10 * <f64>slots);
 }
 
-/** A zeroed entry for the key at the empty slot, or -1 when the table is full (JavaScript resizes it). */
-function insertAt(count: u32, slot: u32, tag: u32, k0: u32, k1: u32, k2: u32, k3: u32, k4: u32, keyRf: u32, bucket: u32): i32 {
+/**
+ * A new entry for the key at the empty slot holding its first record's counts (what
+ * accumulate leaves in a zeroed entry: one flow, the sums from +0, the known flags, first
+ * and last the record's), or -1 when the table is full (JavaScript resizes it).
+ */
+function insertAt(count: u32, slot: u32, tag: u32, k0: u32, k1: u32, k2: u32, k3: u32, k4: u32, keyRf: u32, bucket: u32, pk: f64, by: f64, st: u32, en: u32): i32 {
   if (count == cap) return -1;
   const e = count;
   store<u32>(indexAt + (slot << 2), (tag << 28) | (e + 1));
@@ -121,13 +125,24 @@ function insertAt(count: u32, slot: u32, tag: u32, k0: u32, k1: u32, k2: u32, k3
   store<u32>(ew, k2, 8);
   store<u32>(ew, k3, 12);
   store<u32>(ew, k4, 16);
-  store<u32>(ew, keyRf | (bucket << BUCKET_SHIFT), RF);
-  store<u32>(ew, 0, FLOWS);
-  store<u32>(ew, 0xffffffff, FIRST);
-  store<u32>(ew, 0, LAST);
+  let known: u32 = 0;
+  let sumPk: f64 = 0;
+  let sumBy: f64 = 0;
+  if (pk == pk) {
+    sumPk += pk;
+    known = F_PACKETS;
+  }
+  if (by == by) {
+    sumBy += by;
+    known |= F_BYTES;
+  }
+  store<u32>(ew, keyRf | (known << 16) | (bucket << BUCKET_SHIFT), RF);
+  store<u32>(ew, 1, FLOWS);
+  store<u32>(ew, st, FIRST);
+  store<u32>(ew, en, LAST);
   const ed = dAt + e * ENTRY_BYTES_D;
-  store<f64>(ed, 0);
-  store<f64>(ed, 0, 8);
+  store<f64>(ed, sumPk);
+  store<f64>(ed, sumBy, 8);
   return <i32>e;
 }
 
@@ -139,22 +154,23 @@ function sameKey(e: u32, k0: u32, k1: u32, k2: u32, k3: u32, k4: u32, keyRf: u32
 }
 
 /** ScanCore.findOrInsertHashed: the entry of the key, inserted when new; -1: the table is full. */
-function findOrInsert(count: u32, full: u32, k0: u32, k1: u32, k2: u32, k3: u32, k4: u32, k5: u32, bucket: u32): i32 {
+@inline
+function findOrInsert(count: u32, full: u32, k0: u32, k1: u32, k2: u32, k3: u32, k4: u32, k5: u32, bucket: u32, base: u32, span: u32, pk: f64, by: f64, st: u32, en: u32): i32 {
   const keyRf = k5 & KEY_RF;
   const h = (full & ~BUCKET_MASK) | bucket;
   const tag = (full * 0x9e3779b1) >> 28;
-  let slot = home(h);
+  let slot = home(h, base, span);
   for (let probe: u32 = 0; probe < LOCAL_PROBES; probe++) {
     const v = load<u32>(indexAt + (slot << 2));
-    if (v == 0) return insertAt(count, slot, tag, k0, k1, k2, k3, k4, keyRf, bucket);
+    if (v == 0) return insertAt(count, slot, tag, k0, k1, k2, k3, k4, keyRf, bucket, pk, by, st, en);
     if (v >> 28 == tag && sameKey((v & SLOT_ENTRY) - 1, k0, k1, k2, k3, k4, keyRf)) return <i32>((v & SLOT_ENTRY) - 1);
     slot = slot + 1 == slots ? 0 : slot + 1;
   }
-  return findFar(count, h, tag, slot, k0, k1, k2, k3, k4, keyRf, bucket);
+  return findFar(count, h, tag, slot, k0, k1, k2, k3, k4, keyRf, bucket, pk, by, st, en);
 }
 
 /** ScanCore.findFar: past the bucket's region (`slot`: one past the last local probe's). */
-function findFar(count: u32, h: u32, tag: u32, slot: u32, k0: u32, k1: u32, k2: u32, k3: u32, k4: u32, keyRf: u32, bucket: u32): i32 {
+function findFar(count: u32, h: u32, tag: u32, slot: u32, k0: u32, k1: u32, k2: u32, k3: u32, k4: u32, keyRf: u32, bucket: u32, pk: f64, by: f64, st: u32, en: u32): i32 {
   let at = slot == 0 ? slots - 1 : slot - 1;
   // ends at an empty slot: the index is at most INDEX_LOAD full
   for (let probe: u32 = LOCAL_PROBES; ; probe++) {
@@ -162,13 +178,14 @@ function findFar(count: u32, h: u32, tag: u32, slot: u32, k0: u32, k1: u32, k2: 
     at = (far & (FAR_RUN - 1)) == 0 ? farSlot(h, far / FAR_RUN) : (at + 1 == slots ? 0 : at + 1);
     farProbes++;
     const v = load<u32>(indexAt + (at << 2));
-    if (v == 0) return insertAt(count, at, tag, k0, k1, k2, k3, k4, keyRf, bucket);
+    if (v == 0) return insertAt(count, at, tag, k0, k1, k2, k3, k4, keyRf, bucket, pk, by, st, en);
     if (v >> 28 == tag && sameKey((v & SLOT_ENTRY) - 1, k0, k1, k2, k3, k4, keyRf)) return <i32>((v & SLOT_ENTRY) - 1);
   }
   return -1; // not reached
 }
 
 /** ScanCore.accumulate: a record's counts into entry e (NaN counts are unknown). */
+@inline
 function accumulate(e: u32, pk: f64, by: f64, st: u32, en: u32): void {
   const ew = uAt + e * ENTRY_BYTES_U;
   const ed = dAt + e * ENTRY_BYTES_D;
@@ -205,6 +222,8 @@ export function addHeld(rows: u32, hashes: u32, wide: u32, start: u32, first: u3
     let r = load<u32>(start + (b << 2));
     if (r < from) r = from;
     const bucket = first + b;
+    const base = load<u32>(bucketBaseAt + (bucket << 2));
+    const span = load<u32>(bucketSpanAt + (bucket << 2));
     for (; r < end; r++) {
       const o = rows + r * ROW_BYTES;
       const k0 = load<u32>(o);
@@ -213,13 +232,25 @@ export function addHeld(rows: u32, hashes: u32, wide: u32, start: u32, first: u3
       const k3 = load<u32>(o, 12);
       const k4 = load<u32>(o, 16);
       const k5 = load<u32>(o, 20);
+      const pw = load<u32>(o, PACKETS);
+      const bw = load<u32>(o, BYTES);
+      let pk: f64, by: f64;
+      if (pw == WIDE) {
+        const w = wide + (bw << 4);
+        pk = load<f64>(w);
+        by = load<f64>(w, 8);
+      } else {
+        pk = Count.wide(pw);
+        by = Count.wide(bw);
+      }
+      const st = load<u32>(o, START);
+      const en = load<u32>(o, END);
       if (((k0 ^ l0) | (k1 ^ l1) | (k2 ^ l2) | (k3 ^ l3) | (k4 ^ l4) | (k5 ^ l5)) != 0) {
-        const e = findOrInsert(count, load<u32>(hashes + (r << 2)), k0, k1, k2, k3, k4, k5, bucket);
+        const e = findOrInsert(count, load<u32>(hashes + (r << 2)), k0, k1, k2, k3, k4, k5, bucket, base, span, pk, by, st, en);
         if (e < 0) {
           stoppedAt = <i32>r;
           return count;
         }
-        if (<u32>e == count) count++;
         entry = <u32>e;
         l0 = k0;
         l1 = k1;
@@ -227,13 +258,12 @@ export function addHeld(rows: u32, hashes: u32, wide: u32, start: u32, first: u3
         l3 = k3;
         l4 = k4;
         l5 = k5;
+        if (<u32>e == count) {
+          count++; // a new entry holds the record's counts already (insertAt)
+          continue;
+        }
       }
-      const pw = load<u32>(o, PACKETS);
-      const bw = load<u32>(o, BYTES);
-      if (pw == WIDE) {
-        const w = wide + (bw << 4);
-        accumulate(entry, load<f64>(w), load<f64>(w, 8), load<u32>(o, START), load<u32>(o, END));
-      } else accumulate(entry, Count.wide(pw), Count.wide(bw), load<u32>(o, START), load<u32>(o, END));
+      accumulate(entry, pk, by, st, en);
     }
   }
   return count;
