@@ -14,7 +14,6 @@ import { putAddress, type BlockRows } from '../replay/row-codec.js';
 import { Feed } from '../flow/types.js';
 import { lz4Wasm, NOT_IN_MEMORY } from '../replay/lz4-wasm.js';
 import type { StringDict } from '../flow/dict.js';
-import { V6Intern } from './v6-intern.js';
 
 // the layout's flags as this module's own consts (scan-core.ts says why)
 const { F_DST6, F_SRC6, HELD_BYTES, HELD_END, HELD_PACKETS, HELD_START, HELD_WIDE, HELD_WORDS, KEY_RF, countOfHeld } = layout;
@@ -766,16 +765,11 @@ export function startHeldBatch(sorter: HeldSorter, strings: string[]): void {
   sorter.regions.fill(UNMAPPED, 0, strings.length);
 }
 
-/** internHeldV6's hashes of a call's addresses (two a record at most), grown as needed */
-let v6Hashes = new Int32Array(1024);
-
 /**
  * The IPv6 address words of the rows the last holdStaged wrote (HeldSorter.v6List: the
  * staged record, from `from` in the batch, and its row): each address interned here, in
  * record order, src before dst (holdRecord's order, so the ids count as they did when each
  * such record stopped the module). Called after every holdStaged, before anything else.
- * In two passes: every address hashed and its index slot touched (V6Intern.touch: the
- * misses side by side), then interned in order.
  */
 export function internHeldV6(core: ScanCore, batch: FlowBatchData, from: number, p: PendingRows): void {
   const sorter = p.sorter!;
@@ -784,27 +778,14 @@ export function internHeldV6(core: ScanCore, batch: FlowBatchData, from: number,
   const list = sorter.v6List;
   const k = p.rec;
   const v6 = core.v6;
-  const { src, dst } = batch;
-  if (v6Hashes.length < m * 2) v6Hashes = new Int32Array(nextPow2(m * 2));
-  const hashes = v6Hashes;
-  let touched = 0;
-  for (let j = 0; j < m; j++) {
-    const o = (from + list[j * 2]!) * 4;
-    const fam = k[list[j * 2 + 1]! * HELD_WORDS + 5]! >>> 16;
-    if (fam & F_SRC6) touched ^= v6.touch((hashes[j * 2] = V6Intern.hashOf(src, o)));
-    if (fam & F_DST6) touched ^= v6.touch((hashes[j * 2 + 1] = V6Intern.hashOf(dst, o)));
-  }
   for (let j = 0; j < m; j++) {
     const o = (from + list[j * 2]!) * 4;
     const ko = list[j * 2 + 1]! * HELD_WORDS;
     const fam = k[ko + 5]! >>> 16;
-    if (fam & F_SRC6) k[ko] = v6.internHashed(hashes[j * 2]!, src, o);
-    if (fam & F_DST6) k[ko + 4] = v6.internHashed(hashes[j * 2 + 1]!, dst, o);
+    if (fam & F_SRC6) k[ko] = v6.intern(batch.src, o);
+    if (fam & F_DST6) k[ko + 4] = v6.intern(batch.dst, o);
   }
-  v6Touched = touched;
 }
-/** the touches' value (internHeldV6), kept so that their loads are */
-export let v6Touched = 0;
 
 /**
  * Hold record i of a batch that the module stopped at (an account or region to map, or an

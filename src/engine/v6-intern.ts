@@ -24,30 +24,7 @@ export class V6Intern {
   }
 
   intern(w: ArrayLike<number>, o: number): number {
-    return this.internHashed(V6Intern.hashOf(w, o), w, o);
-  }
-
-  /** The hash of the address at w[o..o+3] (internHashed's `h`). */
-  static hashOf(w: ArrayLike<number>, o: number): number {
-    return fmix32(mix(mix(mix(mix(0x6a09e667, w[o]!), w[o + 1]!), w[o + 2]!), w[o + 3]!));
-  }
-
-  /**
-   * Load the index slot of hash `h` and the address its id holds, without using them: a
-   * group of interns touched so first, then interned (internHashed), waits for their cache
-   * misses side by side instead of one after another. The shard's held IPv6 records reach
-   * the intern between passes over ~100 MB of table and held rows, so its ~2.5 MB of index
-   * and words are out of cache at each call (a miss or two an intern, ~400-500 ns each).
-   * Returns a value only so that the loads are kept.
-   */
-  touch(h: number): number {
-    const id = this.index[h & (this.index.length - 1)]!;
-    return id < 0 ? id : this.words[id * 4]!;
-  }
-
-  /** intern, given the address's hash (hashOf). */
-  internHashed(h: number, w: ArrayLike<number>, o: number): number {
-    const slot = this.slotOf(h, w, o);
+    const slot = this.slotOf(w, o);
     const found = this.index[slot]!;
     if (found >= 0) return found;
     const id = this.n++;
@@ -71,11 +48,12 @@ export class V6Intern {
 
   /** The id of an IPv6 address interned already, or -1 (interns nothing). */
   find(w: ArrayLike<number>, o: number): number {
-    return this.index[this.slotOf(V6Intern.hashOf(w, o), w, o)]!;
+    return this.index[this.slotOf(w, o)]!;
   }
 
-  /** The index slot holding the address's id (its hash `h`), or the empty slot where it would go. */
-  private slotOf(h: number, w: ArrayLike<number>, o: number): number {
+  /** The index slot holding the address's id, or the empty slot where it would go. */
+  private slotOf(w: ArrayLike<number>, o: number): number {
+    const h = fmix32(mix(mix(mix(mix(0x6a09e667, w[o]!), w[o + 1]!), w[o + 2]!), w[o + 3]!));
     const mask = this.index.length - 1;
     let slot = h & mask;
     for (;;) {
@@ -94,7 +72,8 @@ export class V6Intern {
     const mask = index.length - 1;
     for (let id = 0; id < this.n; id++) {
       const b = id * 4;
-      let slot = V6Intern.hashOf(this.words, b) & mask;
+      const h = fmix32(mix(mix(mix(mix(0x6a09e667, this.words[b]!), this.words[b + 1]!), this.words[b + 2]!), this.words[b + 3]!));
+      let slot = h & mask;
       while (index[slot]! >= 0) slot = (slot + 1) & mask;
       index[slot] = id;
     }
