@@ -92,17 +92,18 @@ export function stopped(): i32 {
   return stoppedAt;
 }
 
-/**
- * ScanCore.home: the first slot of a hash whose low 12 bits are the bucket, in the bucket's
- * region (its first slot `base` and its slots `span`: ScanCore.layoutRegions; addHeld reads
- * them once a bucket). Its doubles,
- * (hb >> 12) · 2^-20 · span, are exact (at most 52 significant bits), so their floor is this
- * integer product shifted: the same slot.
- */
-@inline
-function home(hb: u32, base: u32, span: u32): u32 {
-  const slot = base + <u32>((<u64>(hb >> 12) * <u64>span) >> 20);
-  return slot < slots ? slot : slot - slots;
+class Region {
+  /**
+   * ScanCore.home: the first slot of a hash whose low 12 bits are the bucket, in the bucket's
+   * region (its first slot `base` and its slots `span`: ScanCore.layoutRegions; addHeld reads
+   * them once a bucket). Its doubles, (hb >> 12) · 2^-20 · span, are exact (at most 52
+   * significant bits), so their floor is this integer product shifted: the same slot.
+   */
+  @inline
+  static home(hb: u32, base: u32, span: u32): u32 {
+    const slot = base + <u32>((<u64>(hb >> 12) * <u64>span) >> 20);
+    return slot < slots ? slot : slot - slots;
+  }
 }
 
 /** ScanCore.farSlot */
@@ -153,20 +154,22 @@ function sameKey(e: u32, k0: u32, k1: u32, k2: u32, k3: u32, k4: u32, keyRf: u32
     (load<u32>(ew, 16) ^ k4) | ((load<u32>(ew, RF) & KEY_RF) ^ keyRf)) == 0;
 }
 
-/** ScanCore.findOrInsertHashed: the entry of the key, inserted when new; -1: the table is full. */
-@inline
-function findOrInsert(count: u32, full: u32, k0: u32, k1: u32, k2: u32, k3: u32, k4: u32, k5: u32, bucket: u32, base: u32, span: u32, pk: f64, by: f64, st: u32, en: u32): i32 {
-  const keyRf = k5 & KEY_RF;
-  const h = (full & ~BUCKET_MASK) | bucket;
-  const tag = (full * 0x9e3779b1) >> 28;
-  let slot = home(h, base, span);
-  for (let probe: u32 = 0; probe < LOCAL_PROBES; probe++) {
-    const v = load<u32>(indexAt + (slot << 2));
-    if (v == 0) return insertAt(count, slot, tag, k0, k1, k2, k3, k4, keyRf, bucket, pk, by, st, en);
-    if (v >> 28 == tag && sameKey((v & SLOT_ENTRY) - 1, k0, k1, k2, k3, k4, keyRf)) return <i32>((v & SLOT_ENTRY) - 1);
-    slot = slot + 1 == slots ? 0 : slot + 1;
+class Probe {
+  /** ScanCore.findOrInsertHashed: the entry of the key, inserted when new; -1: the table is full. */
+  @inline
+  static findOrInsert(count: u32, full: u32, k0: u32, k1: u32, k2: u32, k3: u32, k4: u32, k5: u32, bucket: u32, base: u32, span: u32, pk: f64, by: f64, st: u32, en: u32): i32 {
+    const keyRf = k5 & KEY_RF;
+    const h = (full & ~BUCKET_MASK) | bucket;
+    const tag = (full * 0x9e3779b1) >> 28;
+    let slot = Region.home(h, base, span);
+    for (let probe: u32 = 0; probe < LOCAL_PROBES; probe++) {
+      const v = load<u32>(indexAt + (slot << 2));
+      if (v == 0) return insertAt(count, slot, tag, k0, k1, k2, k3, k4, keyRf, bucket, pk, by, st, en);
+      if (v >> 28 == tag && sameKey((v & SLOT_ENTRY) - 1, k0, k1, k2, k3, k4, keyRf)) return <i32>((v & SLOT_ENTRY) - 1);
+      slot = slot + 1 == slots ? 0 : slot + 1;
+    }
+    return findFar(count, h, tag, slot, k0, k1, k2, k3, k4, keyRf, bucket, pk, by, st, en);
   }
-  return findFar(count, h, tag, slot, k0, k1, k2, k3, k4, keyRf, bucket, pk, by, st, en);
 }
 
 /** ScanCore.findFar: past the bucket's region (`slot`: one past the last local probe's). */
@@ -184,24 +187,26 @@ function findFar(count: u32, h: u32, tag: u32, slot: u32, k0: u32, k1: u32, k2: 
   return -1; // not reached
 }
 
-/** ScanCore.accumulate: a record's counts into entry e (NaN counts are unknown). */
-@inline
-function accumulate(e: u32, pk: f64, by: f64, st: u32, en: u32): void {
-  const ew = uAt + e * ENTRY_BYTES_U;
-  const ed = dAt + e * ENTRY_BYTES_D;
-  store<u32>(ew, load<u32>(ew, FLOWS) + 1, FLOWS);
-  let known: u32 = 0;
-  if (pk == pk) {
-    store<f64>(ed, load<f64>(ed) + pk);
-    known = F_PACKETS;
+class Entry {
+  /** ScanCore.accumulate: a record's counts into entry e (NaN counts are unknown). */
+  @inline
+  static accumulate(e: u32, pk: f64, by: f64, st: u32, en: u32): void {
+    const ew = uAt + e * ENTRY_BYTES_U;
+    const ed = dAt + e * ENTRY_BYTES_D;
+    store<u32>(ew, load<u32>(ew, FLOWS) + 1, FLOWS);
+    let known: u32 = 0;
+    if (pk == pk) {
+      store<f64>(ed, load<f64>(ed) + pk);
+      known = F_PACKETS;
+    }
+    if (by == by) {
+      store<f64>(ed, load<f64>(ed, 8) + by, 8);
+      known |= F_BYTES;
+    }
+    if (known != 0) store<u32>(ew, load<u32>(ew, RF) | (known << 16), RF);
+    if (st < load<u32>(ew, FIRST)) store<u32>(ew, st, FIRST);
+    if (en > load<u32>(ew, LAST)) store<u32>(ew, en, LAST);
   }
-  if (by == by) {
-    store<f64>(ed, load<f64>(ed, 8) + by, 8);
-    known |= F_BYTES;
-  }
-  if (known != 0) store<u32>(ew, load<u32>(ew, RF) | (known << 16), RF);
-  if (st < load<u32>(ew, FIRST)) store<u32>(ew, st, FIRST);
-  if (en > load<u32>(ew, LAST)) store<u32>(ew, en, LAST);
 }
 
 /**
@@ -246,7 +251,7 @@ export function addHeld(rows: u32, hashes: u32, wide: u32, start: u32, first: u3
       const st = load<u32>(o, START);
       const en = load<u32>(o, END);
       if (((k0 ^ l0) | (k1 ^ l1) | (k2 ^ l2) | (k3 ^ l3) | (k4 ^ l4) | (k5 ^ l5)) != 0) {
-        const e = findOrInsert(count, load<u32>(hashes + (r << 2)), k0, k1, k2, k3, k4, k5, bucket, base, span, pk, by, st, en);
+        const e = Probe.findOrInsert(count, load<u32>(hashes + (r << 2)), k0, k1, k2, k3, k4, k5, bucket, base, span, pk, by, st, en);
         if (e < 0) {
           stoppedAt = <i32>r;
           return count;
@@ -263,7 +268,7 @@ export function addHeld(rows: u32, hashes: u32, wide: u32, start: u32, first: u3
           continue;
         }
       }
-      accumulate(entry, pk, by, st, en);
+      Entry.accumulate(entry, pk, by, st, en);
     }
   }
   return count;
