@@ -29,10 +29,11 @@ const SLOT_ENTRY: u32 = 0x0fffffff;
 const LOCAL_PROBES: u32 = 32;
 const FAR_RUN: u32 = 8;
 // a held row (its layout is defined at src/engine/scan-layout.ts HELD_WORDS): six key
-// words, packets and bytes (u32 each, or a wide row's place in its wide list), start, end:
-// 40 bytes
+// words (the last with the source bucket << BUCKET_SHIFT, as an entry's region word),
+// packets and bytes (u32 each, or a wide row's place in its wide list), start, end: 40 bytes
 const ROW_BYTES: u32 = 40;
-const PACKETS: u32 = 24; // byte offsets in a row
+const REGION: u32 = 20; // byte offsets in a row
+const PACKETS: u32 = 24;
 const BYTES: u32 = 28;
 const START: u32 = 32;
 const END: u32 = 36;
@@ -280,16 +281,16 @@ export function addHeld(rows: u32, hashes: u32, wide: u32, start: u32, first: u3
 
 /**
  * The held rows of each bucket (scan-ingest.ts PendingRows.bucketRows): the 4,096 u32s at
- * `out`, from the buckets (u16s at `bucket`) of each part's rows (part p's fill[p] rows
- * from row p · partCap; the 64 u32s at `fill`).
+ * `out`, from the bucket in each part's rows' region word (part p's fill[p] rows from row
+ * p · partCap of the rows at `rec`; the 64 u32s at `fill`).
  */
-export function bucketRows(bucket: u32, fill: u32, partCap: u32, out: u32): void {
+export function bucketRows(rec: u32, fill: u32, partCap: u32, out: u32): void {
   memory.fill(out, 0, 4096 << 2);
   for (let p: u32 = 0; p < 64; p++) {
-    const from = bucket + ((p * partCap) << 1);
-    const end = from + (load<u32>(fill + (p << 2)) << 1);
-    for (let at = from; at < end; at += 2) {
-      const c = out + ((<u32>load<u16>(at)) << 2);
+    const from = rec + p * partCap * ROW_BYTES;
+    const end = from + load<u32>(fill + (p << 2)) * ROW_BYTES;
+    for (let at = from; at < end; at += ROW_BYTES) {
+      const c = out + ((load<u32>(at, REGION) >> BUCKET_SHIFT) << 2);
       store<u32>(c, load<u32>(c) + 1);
     }
   }
@@ -364,15 +365,15 @@ function rowHash(o: u32): u32 {
 }
 
 /**
- * Copy the m held rows from row `base` (bucket u16s at `bucket`, 40-byte rows at `rec`) into
- * `out` by the low 6 bits of their bucket, then the top `bits` bits of their key hash (a
+ * Copy the m held rows from row `base` (40-byte rows at `rec`, each one's bucket in its region
+ * word) into `out` by the low 6 bits of their bucket, then the top `bits` bits of their key hash (a
  * counting sort, stable: scan-ingest.ts sortHeldPart says why). Bucket b's rows at
  * start[b] .. start[b + 1] (the 65 i32s at `start`), their hashes at `outHash`; `tmp`:
  * 64 << bits u32s of group counts, then m u32s of hashes. A wide row's counts (in the list
  * at `wide`) go to the part's own list at `outWide`, in sorted order, its bytes word
  * renumbered. Returns the part's wide rows.
  */
-export function sortPart(bucket: u32, rec: u32, wide: u32, base: u32, m: u32, bits: u32, start: u32, out: u32, outWide: u32, outHash: u32, tmp: u32): u32 {
+export function sortPart(rec: u32, wide: u32, base: u32, m: u32, bits: u32, start: u32, out: u32, outWide: u32, outHash: u32, tmp: u32): u32 {
   const groups: u32 = 64 << bits;
   const pos = tmp;
   const hashes = tmp + (groups << 2);
@@ -384,7 +385,8 @@ export function sortPart(bucket: u32, rec: u32, wide: u32, base: u32, m: u32, bi
   for (let r = m4; r < m; r++) store<u32>(hashes + (r << 2), rowHash(rec + (base + r) * ROW_BYTES));
   for (let r: u32 = 0; r < m; r++) {
     const h = load<u32>(hashes + (r << 2));
-    const at = pos + (((((<u32>load<u16>(bucket + ((base + r) << 1))) & 63) << bits) | ((h >>> 1) >>> rest)) << 2);
+    const b = load<u32>(rec + (base + r) * ROW_BYTES, REGION) >> BUCKET_SHIFT;
+    const at = pos + ((((b & 63) << bits) | ((h >>> 1) >>> rest)) << 2);
     store<u32>(at, load<u32>(at) + 1);
   }
   let sum: u32 = 0;
@@ -400,10 +402,10 @@ export function sortPart(bucket: u32, rec: u32, wide: u32, base: u32, m: u32, bi
   let w: u32 = 0;
   for (let r: u32 = 0; r < m; r++) {
     const h = load<u32>(hashes + (r << 2));
-    const at = pos + (((((<u32>load<u16>(bucket + ((base + r) << 1))) & 63) << bits) | ((h >>> 1) >>> rest)) << 2);
+    const s = rec + (base + r) * ROW_BYTES;
+    const at = pos + (((((load<u32>(s, REGION) >> BUCKET_SHIFT) & 63) << bits) | ((h >>> 1) >>> rest)) << 2);
     const to = load<u32>(at);
     store<u32>(at, to + 1);
-    const s = rec + (base + r) * ROW_BYTES;
     const d = out + to * ROW_BYTES;
     v128.store(d, v128.load(s));
     v128.store(d, v128.load(s, 16), 16);
@@ -441,7 +443,6 @@ const ADDRESS_SEED: u32 = 0x9747b28c;
 
 // the held buffer and its stage, as JavaScript laid them out (setHold)
 let hFill: u32 = 0;
-let hBucket: u32 = 0;
 let hRec: u32 = 0;
 let hPartCap: u32 = 0;
 let hWide: u32 = 0; // the wide rows' counts (two f64 each)
@@ -475,13 +476,12 @@ let winLo: f64 = 1;
 let winHi: f64 = 0;
 let winW: f64 = 0;
 
-export function setHold(fill: u32, bucket: u32, rec: u32, partCap: u32, wide: u32, wideFill: u32, accounts: u32, regions: u32, mapCap: u32, stage: u32, stageCap: u32, seconds: f64, v6: u32, runPlaces: u32): void {
+export function setHold(fill: u32, rec: u32, partCap: u32, wide: u32, wideFill: u32, accounts: u32, regions: u32, mapCap: u32, stage: u32, stageCap: u32, seconds: f64, v6: u32, runPlaces: u32): void {
   v6List = v6;
   hRunPlaces = runPlaces;
   hWide = wide;
   hWideFill = wideFill;
   hFill = fill;
-  hBucket = bucket;
   hRec = rec;
   hPartCap = partCap;
   hAccounts = accounts;
@@ -600,7 +600,6 @@ export function holdStaged(from: u32, n: u32): u32 {
       const bucket = load<u32>(at) & BUCKET_MASK;
       const fam = load<u32>(at) >> 16;
       const r = load<u32>(at, 4);
-      store<u16>(hBucket + (r << 1), <u16>bucket);
       const o = hRec + r * ROW_BYTES;
       if (fam != 0) {
         // the address words of an IPv6 side are its intern id, written by JavaScript (v6List)
@@ -614,7 +613,7 @@ export function holdStaged(from: u32, n: u32): u32 {
       store<u32>(o, windowOf(load<u32>(sStart + (i << 2))), 8);
       store<u32>(o, (<u32>load<u8>(sCloud + i) << 30) | ac, 12);
       store<u32>(o, load<u32>(sDst + (i << 4), 12), 16);
-      store<u32>(o, rg | (fam << 16), 20);
+      store<u32>(o, rg | (fam << 16) | (bucket << BUCKET_SHIFT), REGION);
       const pk = load<f64>(sPackets + (i << 3));
       const by = load<f64>(sBytes + (i << 3));
       const pw = Count.narrow(pk);
