@@ -353,6 +353,14 @@ class Hash4 {
   }
 }
 
+class Group {
+  /** A row's group in its part's sort: its bucket's low 6 bits (in its region word `rf`), then its hash's top `bits` (two shifts: a shift by 32 is one by 0; rest = 31 - bits). */
+  @inline
+  static of(rf: u32, h: u32, bits: u32, rest: u32): u32 {
+    return (((rf >> BUCKET_SHIFT) & 63) << bits) | ((h >>> 1) >>> rest);
+  }
+}
+
 /** keyHash (scan-core.ts hashKeys) of the held row at `o`. */
 function rowHash(o: u32): u32 {
   let h = mix(0x2545f491, load<u32>(o));
@@ -369,24 +377,37 @@ function rowHash(o: u32): u32 {
  * word) into `out` by the low 6 bits of their bucket, then the top `bits` bits of their key hash (a
  * counting sort, stable: scan-ingest.ts sortHeldPart says why). Bucket b's rows at
  * start[b] .. start[b + 1] (the 65 i32s at `start`), their hashes at `outHash`; `tmp`:
- * 64 << bits u32s of group counts, then m u32s of hashes. A wide row's counts (in the list
+ * 64 << bits u32s of group counts, then m u32s of hashes; `group`: m u16s, each row's
+ * group (made in the hash loop, read by the counting and placing loops). A wide row's counts (in the list
  * at `wide`) go to the part's own list at `outWide`, in sorted order, its bytes word
  * renumbered. Returns the part's wide rows.
  */
-export function sortPart(rec: u32, wide: u32, base: u32, m: u32, bits: u32, start: u32, out: u32, outWide: u32, outHash: u32, tmp: u32): u32 {
+export function sortPart(rec: u32, wide: u32, base: u32, m: u32, bits: u32, start: u32, out: u32, outWide: u32, outHash: u32, tmp: u32, group: u32): u32 {
   const groups: u32 = 64 << bits;
   const pos = tmp;
   const hashes = tmp + (groups << 2);
   memory.fill(pos, 0, groups << 2);
-  // group = (bucket & 63) << bits | the hash's top bits (two shifts: a shift by 32 is one by 0)
+  // each row's group (a u16 at `group`), made while its row is in cache from the hash's loads
   const rest = 31 - bits;
   const m4 = m & ~3;
-  for (let r: u32 = 0; r < m4; r += 4) v128.store(hashes + (r << 2), Hash4.rows(rec + (base + r) * ROW_BYTES));
-  for (let r = m4; r < m; r++) store<u32>(hashes + (r << 2), rowHash(rec + (base + r) * ROW_BYTES));
+  for (let r: u32 = 0; r < m4; r += 4) {
+    const o = rec + (base + r) * ROW_BYTES;
+    const h4 = Hash4.rows(o);
+    v128.store(hashes + (r << 2), h4);
+    const g = group + (r << 1);
+    store<u16>(g, <u16>Group.of(load<u32>(o, REGION), i32x4.extract_lane(h4, 0), bits, rest));
+    store<u16>(g, <u16>Group.of(load<u32>(o + ROW_BYTES, REGION), i32x4.extract_lane(h4, 1), bits, rest), 2);
+    store<u16>(g, <u16>Group.of(load<u32>(o + 2 * ROW_BYTES, REGION), i32x4.extract_lane(h4, 2), bits, rest), 4);
+    store<u16>(g, <u16>Group.of(load<u32>(o + 3 * ROW_BYTES, REGION), i32x4.extract_lane(h4, 3), bits, rest), 6);
+  }
+  for (let r = m4; r < m; r++) {
+    const o = rec + (base + r) * ROW_BYTES;
+    const h = rowHash(o);
+    store<u32>(hashes + (r << 2), h);
+    store<u16>(group + (r << 1), <u16>Group.of(load<u32>(o, REGION), h, bits, rest));
+  }
   for (let r: u32 = 0; r < m; r++) {
-    const h = load<u32>(hashes + (r << 2));
-    const b = load<u32>(rec + (base + r) * ROW_BYTES, REGION) >> BUCKET_SHIFT;
-    const at = pos + ((((b & 63) << bits) | ((h >>> 1) >>> rest)) << 2);
+    const at = pos + (<u32>load<u16>(group + (r << 1)) << 2);
     store<u32>(at, load<u32>(at) + 1);
   }
   let sum: u32 = 0;
@@ -403,7 +424,7 @@ export function sortPart(rec: u32, wide: u32, base: u32, m: u32, bits: u32, star
   for (let r: u32 = 0; r < m; r++) {
     const h = load<u32>(hashes + (r << 2));
     const s = rec + (base + r) * ROW_BYTES;
-    const at = pos + (((((load<u32>(s, REGION) >> BUCKET_SHIFT) & 63) << bits) | ((h >>> 1) >>> rest)) << 2);
+    const at = pos + (<u32>load<u16>(group + (r << 1)) << 2);
     const to = load<u32>(at);
     store<u32>(at, to + 1);
     const d = out + to * ROW_BYTES;

@@ -936,8 +936,9 @@ export const HELD_PARTS = PENDING_PARTS;
 const BUCKETS_PER_PART = SHARD_BUCKETS / PENDING_PARTS;
 /**
  * Bytes a held record costs: its words, its share of the sort scratch, and two bytes the
- * module's layout still keeps a row (scan-wasm.ts HeldSorter: the bucket list of before the
- * bucket went into the row's region word; kept so that --max-memory's limits stay as they were).
+ * module's layout keeps a row (scan-wasm.ts HeldSorter: the bucket list of before the bucket
+ * went into the row's region word, now the sort's groups; counted so that --max-memory's
+ * limits stay as they were).
  */
 export const PENDING_ROW_BYTES = 2 + HELD_WORDS * 4 + 1;
 export class PendingRows {

@@ -47,7 +47,7 @@ interface HeldExports extends FinaliseExports {
   addHeld(rows: number, hashes: number, wide: number, start: number, first: number, from: number, count: number): number;
   stopped(): number;
   takeFarProbes(): number;
-  sortPart(rec: number, wide: number, base: number, m: number, bits: number, start: number, out: number, outWide: number, outHash: number, tmp: number): number;
+  sortPart(rec: number, wide: number, base: number, m: number, bits: number, start: number, out: number, outWide: number, outHash: number, tmp: number, group: number): number;
   bucketRows(rec: number, fill: number, partCap: number, out: number): void;
   setHold(fill: number, rec: number, partCap: number, wide: number, wideFill: number, accounts: number, regions: number, mapCap: number, stage: number, stageCap: number, seconds: number, v6List: number, runPlaces: number): void;
   resetWindow(): void;
@@ -352,8 +352,9 @@ export class ScanArena {
 }
 
 // the held buffer's memory (HeldSorter): the bucket starts and fill (65 + 64 i32), each part's
-// fill (64 i32), the wide rows' number, room for a u16 a row (the rows' buckets until they went
-// into each row's region word; kept: PENDING_ROW_BYTES), the rows, a part's sorted rows, the
+// fill (64 i32), the wide rows' number, a u16 a row (the rows' buckets until they went into each
+// row's region word; now a part's rows' sort groups, sortPart, in the first of it: PENDING_ROW_BYTES
+// counts it as before), the rows, a part's sorted rows, the
 // wide rows' counts and a part's, a part's sorted hashes, the sort's group counts and hashes,
 // each bucket's held rows, the hold step's maps and stage
 const SORT_START_AT = 1024;
@@ -404,6 +405,8 @@ export class HeldSorter {
   mappedStrings: string[] | null = null;
   private readonly ex: HeldExports;
   private readonly recAt: number;
+  /** a part's rows' sort groups (sortPart), a u16 each */
+  private readonly groupAt: number;
   private readonly sortedAt: number;
   private readonly wideAt: number;
   private readonly sortedWideAt: number;
@@ -432,8 +435,8 @@ export class HeldSorter {
     this.startAt = base + SORT_START_AT;
     this.fillAt = base + PART_FILL_AT;
     this.wideFillAt = base + WIDE_FILL_AT;
-    // a u16 a row before the rows: kept room (see the layout's comment above)
-    this.recAt = align16(base + SORT_BUCKET_AT + rows * 2);
+    this.groupAt = base + SORT_BUCKET_AT;
+    this.recAt = align16(this.groupAt + rows * 2);
     this.sortedAt = this.recAt + rows * ROW_BYTES;
     this.wideAt = align16(this.sortedAt + partCap * ROW_BYTES);
     this.sortedWideAt = this.wideAt + rows * WIDE_BYTES;
@@ -473,7 +476,7 @@ export class HeldSorter {
 
   /** Rows base .. base + m sorted by bucket and key hash into `sorted` (scan-ingest.ts sortHeldPart), their hashes into `sortedHash`, `start` set, the wide rows' counts into `sortedWide`: how many wide rows. */
   sort(base: number, m: number): number {
-    return this.ex.sortPart(this.recAt, this.wideAt, base, m, heldSortBits(m), this.startAt, this.sortedAt, this.sortedWideAt, this.sortedHashAt, this.sortTmpAt);
+    return this.ex.sortPart(this.recAt, this.wideAt, base, m, heldSortBits(m), this.startAt, this.sortedAt, this.sortedWideAt, this.sortedHashAt, this.sortTmpAt, this.groupAt);
   }
 
   /**
