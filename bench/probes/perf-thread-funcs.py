@@ -55,16 +55,10 @@ def main():
                     kids[f[i - 1] if i > 0 else '(self)'] += 1
                     break
     print(f'thread {which}: {total * ms:.1f} ms of CPU')
-    print('self ms   function')
-    for s, c in own.most_common(top):
-        print(f'{c * ms:7.1f}   {s[:120]}')
-    print('inclusive ms   function')
-    for s, c in incl.most_common(top):
-        print(f'{c * ms:7.1f}   {s[:120]}')
+    tables = [('self ms   function', own), ('inclusive ms   function', incl)]
     if under:
-        print(f'under {under}: ms   child')
-        for s, c in kids.most_common(top):
-            print(f'{c * ms:7.1f}   {s[:120]}')
-
+        tables.append((f'under {under}: ms   child', kids))
+    for title, counts in tables:
+        print(title + '\n' + '\n'.join(f'{c * ms:7.1f}   {name[:120]}' for name, c in counts.most_common(top)))
 
 main()
