@@ -29,10 +29,11 @@ const SLOT_ENTRY: u32 = 0x0fffffff;
 const LOCAL_PROBES: u32 = 32;
 const FAR_RUN: u32 = 8;
 // a held row (its layout is defined at src/engine/scan-layout.ts HELD_WORDS): six key
-// words, packets and bytes (u32 each, or a wide row's place in its wide list), start, end:
-// 40 bytes
+// words (the last with the source bucket << BUCKET_SHIFT, as an entry's region word),
+// packets and bytes (u32 each, or a wide row's place in its wide list), start, end: 40 bytes
 const ROW_BYTES: u32 = 40;
-const PACKETS: u32 = 24; // byte offsets in a row
+const REGION: u32 = 20; // byte offsets in a row
+const PACKETS: u32 = 24;
 const BYTES: u32 = 28;
 const START: u32 = 32;
 const END: u32 = 36;
@@ -92,17 +93,18 @@ export function stopped(): i32 {
   return stoppedAt;
 }
 
-/**
- * ScanCore.home: the first slot of a hash whose low 12 bits are the bucket, in the bucket's
- * region (its first slot and its slots: ScanCore.layoutRegions). Its doubles,
- * (hb >> 12) · 2^-20 · span, are exact (at most 52 significant bits), so their floor is this
- * integer product shifted: the same slot.
- */
-function home(hb: u32): u32 {
-  const b = (hb & BUCKET_MASK) << 2;
-  const within = <u32>((<u64>(hb >> 12) * <u64>load<u32>(bucketSpanAt + b)) >> 20);
-  const slot = load<u32>(bucketBaseAt + b) + within;
-  return slot < slots ? slot : slot - slots;
+class Region {
+  /**
+   * ScanCore.home: the first slot of a hash whose low 12 bits are the bucket, in the bucket's
+   * region (its first slot `base` and its slots `span`: ScanCore.layoutRegions; addHeld reads
+   * them once a bucket). Its doubles, (hb >> 12) · 2^-20 · span, are exact (at most 52
+   * significant bits), so their floor is this integer product shifted: the same slot.
+   */
+  @inline
+  static home(hb: u32, base: u32, span: u32): u32 {
+    const slot = base + <u32>((<u64>(hb >> 12) * <u64>span) >> 20);
+    return slot < slots ? slot : slot - slots;
+  }
 }
 
 /** ScanCore.farSlot */
@@ -110,8 +112,12 @@ function farSlot(hb: u32, run: u32): u32 {
   return <u32>Math.floor(<f64>fmix32((hb ^ 0x7f4a7c15) + run * 0x9e3779b9) * 2.3283064365386963e-10 * <f64>slots);
 }
 
-/** A zeroed entry for the key at the empty slot, or -1 when the table is full (JavaScript resizes it). */
-function insertAt(count: u32, slot: u32, tag: u32, k0: u32, k1: u32, k2: u32, k3: u32, k4: u32, keyRf: u32, bucket: u32): i32 {
+/**
+ * A new entry for the key at the empty slot holding its first record's counts (what
+ * accumulate leaves in a zeroed entry: one flow, the sums from +0, the known flags, first
+ * and last the record's), or -1 when the table is full (JavaScript resizes it).
+ */
+function insertAt(count: u32, slot: u32, tag: u32, k0: u32, k1: u32, k2: u32, k3: u32, k4: u32, keyRf: u32, bucket: u32, pk: f64, by: f64, st: u32, en: u32): i32 {
   if (count == cap) return -1;
   const e = count;
   store<u32>(indexAt + (slot << 2), (tag << 28) | (e + 1));
@@ -121,13 +127,24 @@ function insertAt(count: u32, slot: u32, tag: u32, k0: u32, k1: u32, k2: u32, k3
   store<u32>(ew, k2, 8);
   store<u32>(ew, k3, 12);
   store<u32>(ew, k4, 16);
-  store<u32>(ew, keyRf | (bucket << BUCKET_SHIFT), RF);
-  store<u32>(ew, 0, FLOWS);
-  store<u32>(ew, 0xffffffff, FIRST);
-  store<u32>(ew, 0, LAST);
+  let known: u32 = 0;
+  let sumPk: f64 = 0;
+  let sumBy: f64 = 0;
+  if (pk == pk) {
+    sumPk += pk;
+    known = F_PACKETS;
+  }
+  if (by == by) {
+    sumBy += by;
+    known |= F_BYTES;
+  }
+  store<u32>(ew, keyRf | (known << 16) | (bucket << BUCKET_SHIFT), RF);
+  store<u32>(ew, 1, FLOWS);
+  store<u32>(ew, st, FIRST);
+  store<u32>(ew, en, LAST);
   const ed = dAt + e * ENTRY_BYTES_D;
-  store<f64>(ed, 0);
-  store<f64>(ed, 0, 8);
+  store<f64>(ed, sumPk);
+  store<f64>(ed, sumBy, 8);
   return <i32>e;
 }
 
@@ -138,23 +155,26 @@ function sameKey(e: u32, k0: u32, k1: u32, k2: u32, k3: u32, k4: u32, keyRf: u32
     (load<u32>(ew, 16) ^ k4) | ((load<u32>(ew, RF) & KEY_RF) ^ keyRf)) == 0;
 }
 
-/** ScanCore.findOrInsertHashed: the entry of the key, inserted when new; -1: the table is full. */
-function findOrInsert(count: u32, full: u32, k0: u32, k1: u32, k2: u32, k3: u32, k4: u32, k5: u32, bucket: u32): i32 {
-  const keyRf = k5 & KEY_RF;
-  const h = (full & ~BUCKET_MASK) | bucket;
-  const tag = (full * 0x9e3779b1) >> 28;
-  let slot = home(h);
-  for (let probe: u32 = 0; probe < LOCAL_PROBES; probe++) {
-    const v = load<u32>(indexAt + (slot << 2));
-    if (v == 0) return insertAt(count, slot, tag, k0, k1, k2, k3, k4, keyRf, bucket);
-    if (v >> 28 == tag && sameKey((v & SLOT_ENTRY) - 1, k0, k1, k2, k3, k4, keyRf)) return <i32>((v & SLOT_ENTRY) - 1);
-    slot = slot + 1 == slots ? 0 : slot + 1;
+class Probe {
+  /** ScanCore.findOrInsertHashed: the entry of the key, inserted when new; -1: the table is full. */
+  @inline
+  static findOrInsert(count: u32, full: u32, k0: u32, k1: u32, k2: u32, k3: u32, k4: u32, k5: u32, bucket: u32, base: u32, span: u32, pk: f64, by: f64, st: u32, en: u32): i32 {
+    const keyRf = k5 & KEY_RF;
+    const h = (full & ~BUCKET_MASK) | bucket;
+    const tag = (full * 0x9e3779b1) >> 28;
+    let slot = Region.home(h, base, span);
+    for (let probe: u32 = 0; probe < LOCAL_PROBES; probe++) {
+      const v = load<u32>(indexAt + (slot << 2));
+      if (v == 0) return insertAt(count, slot, tag, k0, k1, k2, k3, k4, keyRf, bucket, pk, by, st, en);
+      if (v >> 28 == tag && sameKey((v & SLOT_ENTRY) - 1, k0, k1, k2, k3, k4, keyRf)) return <i32>((v & SLOT_ENTRY) - 1);
+      slot = slot + 1 == slots ? 0 : slot + 1;
+    }
+    return findFar(count, h, tag, slot, k0, k1, k2, k3, k4, keyRf, bucket, pk, by, st, en);
   }
-  return findFar(count, h, tag, slot, k0, k1, k2, k3, k4, keyRf, bucket);
 }
 
 /** ScanCore.findFar: past the bucket's region (`slot`: one past the last local probe's). */
-function findFar(count: u32, h: u32, tag: u32, slot: u32, k0: u32, k1: u32, k2: u32, k3: u32, k4: u32, keyRf: u32, bucket: u32): i32 {
+function findFar(count: u32, h: u32, tag: u32, slot: u32, k0: u32, k1: u32, k2: u32, k3: u32, k4: u32, keyRf: u32, bucket: u32, pk: f64, by: f64, st: u32, en: u32): i32 {
   let at = slot == 0 ? slots - 1 : slot - 1;
   // ends at an empty slot: the index is at most INDEX_LOAD full
   for (let probe: u32 = LOCAL_PROBES; ; probe++) {
@@ -162,29 +182,32 @@ function findFar(count: u32, h: u32, tag: u32, slot: u32, k0: u32, k1: u32, k2: 
     at = (far & (FAR_RUN - 1)) == 0 ? farSlot(h, far / FAR_RUN) : (at + 1 == slots ? 0 : at + 1);
     farProbes++;
     const v = load<u32>(indexAt + (at << 2));
-    if (v == 0) return insertAt(count, at, tag, k0, k1, k2, k3, k4, keyRf, bucket);
+    if (v == 0) return insertAt(count, at, tag, k0, k1, k2, k3, k4, keyRf, bucket, pk, by, st, en);
     if (v >> 28 == tag && sameKey((v & SLOT_ENTRY) - 1, k0, k1, k2, k3, k4, keyRf)) return <i32>((v & SLOT_ENTRY) - 1);
   }
   return -1; // not reached
 }
 
-/** ScanCore.accumulate: a record's counts into entry e (NaN counts are unknown). */
-function accumulate(e: u32, pk: f64, by: f64, st: u32, en: u32): void {
-  const ew = uAt + e * ENTRY_BYTES_U;
-  const ed = dAt + e * ENTRY_BYTES_D;
-  store<u32>(ew, load<u32>(ew, FLOWS) + 1, FLOWS);
-  let known: u32 = 0;
-  if (pk == pk) {
-    store<f64>(ed, load<f64>(ed) + pk);
-    known = F_PACKETS;
+class Entry {
+  /** ScanCore.accumulate: a record's counts into entry e (NaN counts are unknown). */
+  @inline
+  static accumulate(e: u32, pk: f64, by: f64, st: u32, en: u32): void {
+    const ew = uAt + e * ENTRY_BYTES_U;
+    const ed = dAt + e * ENTRY_BYTES_D;
+    store<u32>(ew, load<u32>(ew, FLOWS) + 1, FLOWS);
+    let known: u32 = 0;
+    if (pk == pk) {
+      store<f64>(ed, load<f64>(ed) + pk);
+      known = F_PACKETS;
+    }
+    if (by == by) {
+      store<f64>(ed, load<f64>(ed, 8) + by, 8);
+      known |= F_BYTES;
+    }
+    if (known != 0) store<u32>(ew, load<u32>(ew, RF) | (known << 16), RF);
+    if (st < load<u32>(ew, FIRST)) store<u32>(ew, st, FIRST);
+    if (en > load<u32>(ew, LAST)) store<u32>(ew, en, LAST);
   }
-  if (by == by) {
-    store<f64>(ed, load<f64>(ed, 8) + by, 8);
-    known |= F_BYTES;
-  }
-  if (known != 0) store<u32>(ew, load<u32>(ew, RF) | (known << 16), RF);
-  if (st < load<u32>(ew, FIRST)) store<u32>(ew, st, FIRST);
-  if (en > load<u32>(ew, LAST)) store<u32>(ew, en, LAST);
 }
 
 /**
@@ -205,6 +228,8 @@ export function addHeld(rows: u32, hashes: u32, wide: u32, start: u32, first: u3
     let r = load<u32>(start + (b << 2));
     if (r < from) r = from;
     const bucket = first + b;
+    const base = load<u32>(bucketBaseAt + (bucket << 2));
+    const span = load<u32>(bucketSpanAt + (bucket << 2));
     for (; r < end; r++) {
       const o = rows + r * ROW_BYTES;
       const k0 = load<u32>(o);
@@ -213,13 +238,25 @@ export function addHeld(rows: u32, hashes: u32, wide: u32, start: u32, first: u3
       const k3 = load<u32>(o, 12);
       const k4 = load<u32>(o, 16);
       const k5 = load<u32>(o, 20);
+      const pw = load<u32>(o, PACKETS);
+      const bw = load<u32>(o, BYTES);
+      let pk: f64, by: f64;
+      if (pw == WIDE) {
+        const w = wide + (bw << 4);
+        pk = load<f64>(w);
+        by = load<f64>(w, 8);
+      } else {
+        pk = Count.wide(pw);
+        by = Count.wide(bw);
+      }
+      const st = load<u32>(o, START);
+      const en = load<u32>(o, END);
       if (((k0 ^ l0) | (k1 ^ l1) | (k2 ^ l2) | (k3 ^ l3) | (k4 ^ l4) | (k5 ^ l5)) != 0) {
-        const e = findOrInsert(count, load<u32>(hashes + (r << 2)), k0, k1, k2, k3, k4, k5, bucket);
+        const e = Probe.findOrInsert(count, load<u32>(hashes + (r << 2)), k0, k1, k2, k3, k4, k5, bucket, base, span, pk, by, st, en);
         if (e < 0) {
           stoppedAt = <i32>r;
           return count;
         }
-        if (<u32>e == count) count++;
         entry = <u32>e;
         l0 = k0;
         l1 = k1;
@@ -227,13 +264,12 @@ export function addHeld(rows: u32, hashes: u32, wide: u32, start: u32, first: u3
         l3 = k3;
         l4 = k4;
         l5 = k5;
+        if (<u32>e == count) {
+          count++; // a new entry holds the record's counts already (insertAt)
+          continue;
+        }
       }
-      const pw = load<u32>(o, PACKETS);
-      const bw = load<u32>(o, BYTES);
-      if (pw == WIDE) {
-        const w = wide + (bw << 4);
-        accumulate(entry, load<f64>(w), load<f64>(w, 8), load<u32>(o, START), load<u32>(o, END));
-      } else accumulate(entry, Count.wide(pw), Count.wide(bw), load<u32>(o, START), load<u32>(o, END));
+      Entry.accumulate(entry, pk, by, st, en);
     }
   }
   return count;
@@ -245,16 +281,16 @@ export function addHeld(rows: u32, hashes: u32, wide: u32, start: u32, first: u3
 
 /**
  * The held rows of each bucket (scan-ingest.ts PendingRows.bucketRows): the 4,096 u32s at
- * `out`, from the buckets (u16s at `bucket`) of each part's rows (part p's fill[p] rows
- * from row p · partCap; the 64 u32s at `fill`).
+ * `out`, from the bucket in each part's rows' region word (part p's fill[p] rows from row
+ * p · partCap of the rows at `rec`; the 64 u32s at `fill`).
  */
-export function bucketRows(bucket: u32, fill: u32, partCap: u32, out: u32): void {
+export function bucketRows(rec: u32, fill: u32, partCap: u32, out: u32): void {
   memory.fill(out, 0, 4096 << 2);
   for (let p: u32 = 0; p < 64; p++) {
-    const from = bucket + ((p * partCap) << 1);
-    const end = from + (load<u32>(fill + (p << 2)) << 1);
-    for (let at = from; at < end; at += 2) {
-      const c = out + ((<u32>load<u16>(at)) << 2);
+    const from = rec + p * partCap * ROW_BYTES;
+    const end = from + load<u32>(fill + (p << 2)) * ROW_BYTES;
+    for (let at = from; at < end; at += ROW_BYTES) {
+      const c = out + ((load<u32>(at, REGION) >> BUCKET_SHIFT) << 2);
       store<u32>(c, load<u32>(c) + 1);
     }
   }
@@ -317,6 +353,14 @@ class Hash4 {
   }
 }
 
+class Group {
+  /** A row's group in its part's sort: its bucket's low 6 bits (in its region word `rf`), then its hash's top `bits` (two shifts: a shift by 32 is one by 0; rest = 31 - bits). */
+  @inline
+  static of(rf: u32, h: u32, bits: u32, rest: u32): u32 {
+    return (((rf >> BUCKET_SHIFT) & 63) << bits) | ((h >>> 1) >>> rest);
+  }
+}
+
 /** keyHash (scan-core.ts hashKeys) of the held row at `o`. */
 function rowHash(o: u32): u32 {
   let h = mix(0x2545f491, load<u32>(o));
@@ -329,27 +373,41 @@ function rowHash(o: u32): u32 {
 }
 
 /**
- * Copy the m held rows from row `base` (bucket u16s at `bucket`, 40-byte rows at `rec`) into
- * `out` by the low 6 bits of their bucket, then the top `bits` bits of their key hash (a
+ * Copy the m held rows from row `base` (40-byte rows at `rec`, each one's bucket in its region
+ * word) into `out` by the low 6 bits of their bucket, then the top `bits` bits of their key hash (a
  * counting sort, stable: scan-ingest.ts sortHeldPart says why). Bucket b's rows at
  * start[b] .. start[b + 1] (the 65 i32s at `start`), their hashes at `outHash`; `tmp`:
- * 64 << bits u32s of group counts, then m u32s of hashes. A wide row's counts (in the list
+ * 64 << bits u32s of group counts, then m u32s of hashes; `group`: m u16s, each row's
+ * group (made in the hash loop, read by the counting and placing loops). A wide row's counts (in the list
  * at `wide`) go to the part's own list at `outWide`, in sorted order, its bytes word
  * renumbered. Returns the part's wide rows.
  */
-export function sortPart(bucket: u32, rec: u32, wide: u32, base: u32, m: u32, bits: u32, start: u32, out: u32, outWide: u32, outHash: u32, tmp: u32): u32 {
+export function sortPart(rec: u32, wide: u32, base: u32, m: u32, bits: u32, start: u32, out: u32, outWide: u32, outHash: u32, tmp: u32, group: u32): u32 {
   const groups: u32 = 64 << bits;
   const pos = tmp;
   const hashes = tmp + (groups << 2);
   memory.fill(pos, 0, groups << 2);
-  // group = (bucket & 63) << bits | the hash's top bits (two shifts: a shift by 32 is one by 0)
+  // each row's group (a u16 at `group`), made while its row is in cache from the hash's loads
   const rest = 31 - bits;
   const m4 = m & ~3;
-  for (let r: u32 = 0; r < m4; r += 4) v128.store(hashes + (r << 2), Hash4.rows(rec + (base + r) * ROW_BYTES));
-  for (let r = m4; r < m; r++) store<u32>(hashes + (r << 2), rowHash(rec + (base + r) * ROW_BYTES));
+  for (let r: u32 = 0; r < m4; r += 4) {
+    const o = rec + (base + r) * ROW_BYTES;
+    const h4 = Hash4.rows(o);
+    v128.store(hashes + (r << 2), h4);
+    const g = group + (r << 1);
+    store<u16>(g, <u16>Group.of(load<u32>(o, REGION), i32x4.extract_lane(h4, 0), bits, rest));
+    store<u16>(g, <u16>Group.of(load<u32>(o + ROW_BYTES, REGION), i32x4.extract_lane(h4, 1), bits, rest), 2);
+    store<u16>(g, <u16>Group.of(load<u32>(o + 2 * ROW_BYTES, REGION), i32x4.extract_lane(h4, 2), bits, rest), 4);
+    store<u16>(g, <u16>Group.of(load<u32>(o + 3 * ROW_BYTES, REGION), i32x4.extract_lane(h4, 3), bits, rest), 6);
+  }
+  for (let r = m4; r < m; r++) {
+    const o = rec + (base + r) * ROW_BYTES;
+    const h = rowHash(o);
+    store<u32>(hashes + (r << 2), h);
+    store<u16>(group + (r << 1), <u16>Group.of(load<u32>(o, REGION), h, bits, rest));
+  }
   for (let r: u32 = 0; r < m; r++) {
-    const h = load<u32>(hashes + (r << 2));
-    const at = pos + (((((<u32>load<u16>(bucket + ((base + r) << 1))) & 63) << bits) | ((h >>> 1) >>> rest)) << 2);
+    const at = pos + (<u32>load<u16>(group + (r << 1)) << 2);
     store<u32>(at, load<u32>(at) + 1);
   }
   let sum: u32 = 0;
@@ -365,10 +423,10 @@ export function sortPart(bucket: u32, rec: u32, wide: u32, base: u32, m: u32, bi
   let w: u32 = 0;
   for (let r: u32 = 0; r < m; r++) {
     const h = load<u32>(hashes + (r << 2));
-    const at = pos + (((((<u32>load<u16>(bucket + ((base + r) << 1))) & 63) << bits) | ((h >>> 1) >>> rest)) << 2);
+    const s = rec + (base + r) * ROW_BYTES;
+    const at = pos + (<u32>load<u16>(group + (r << 1)) << 2);
     const to = load<u32>(at);
     store<u32>(at, to + 1);
-    const s = rec + (base + r) * ROW_BYTES;
     const d = out + to * ROW_BYTES;
     v128.store(d, v128.load(s));
     v128.store(d, v128.load(s, 16), 16);
@@ -406,7 +464,6 @@ const ADDRESS_SEED: u32 = 0x9747b28c;
 
 // the held buffer and its stage, as JavaScript laid them out (setHold)
 let hFill: u32 = 0;
-let hBucket: u32 = 0;
 let hRec: u32 = 0;
 let hPartCap: u32 = 0;
 let hWide: u32 = 0; // the wide rows' counts (two f64 each)
@@ -440,13 +497,12 @@ let winLo: f64 = 1;
 let winHi: f64 = 0;
 let winW: f64 = 0;
 
-export function setHold(fill: u32, bucket: u32, rec: u32, partCap: u32, wide: u32, wideFill: u32, accounts: u32, regions: u32, mapCap: u32, stage: u32, stageCap: u32, seconds: f64, v6: u32, runPlaces: u32): void {
+export function setHold(fill: u32, rec: u32, partCap: u32, wide: u32, wideFill: u32, accounts: u32, regions: u32, mapCap: u32, stage: u32, stageCap: u32, seconds: f64, v6: u32, runPlaces: u32): void {
   v6List = v6;
   hRunPlaces = runPlaces;
   hWide = wide;
   hWideFill = wideFill;
   hFill = fill;
-  hBucket = bucket;
   hRec = rec;
   hPartCap = partCap;
   hAccounts = accounts;
@@ -565,7 +621,6 @@ export function holdStaged(from: u32, n: u32): u32 {
       const bucket = load<u32>(at) & BUCKET_MASK;
       const fam = load<u32>(at) >> 16;
       const r = load<u32>(at, 4);
-      store<u16>(hBucket + (r << 1), <u16>bucket);
       const o = hRec + r * ROW_BYTES;
       if (fam != 0) {
         // the address words of an IPv6 side are its intern id, written by JavaScript (v6List)
@@ -579,7 +634,7 @@ export function holdStaged(from: u32, n: u32): u32 {
       store<u32>(o, windowOf(load<u32>(sStart + (i << 2))), 8);
       store<u32>(o, (<u32>load<u8>(sCloud + i) << 30) | ac, 12);
       store<u32>(o, load<u32>(sDst + (i << 4), 12), 16);
-      store<u32>(o, rg | (fam << 16), 20);
+      store<u32>(o, rg | (fam << 16) | (bucket << BUCKET_SHIFT), REGION);
       const pk = load<f64>(sPackets + (i << 3));
       const by = load<f64>(sBytes + (i << 3));
       const pw = Count.narrow(pk);

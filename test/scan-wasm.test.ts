@@ -133,7 +133,7 @@ describe.skipIf(!built)('inbound table in WebAssembly (assembly/scan-held.ts)', 
     for (const m of [1, 3, 4, 5, 1002]) {
       const s = heldSorter(64 * 1024, 1024, W)!;
       for (let row = 0; row < m; row++) {
-        s.bucket[row] = r() & 63;
+        // word 5 random: its bits 20-31 the row's bucket
         for (let w = 0; w < HELD_WORDS; w++) s.rec[row * HELD_WORDS + w] = w === 6 || w === 7 ? r() & 0xffff : r();
       }
       s.fill[0] = m;

@@ -20,9 +20,9 @@ describe.skipIf(!built)('the table and held buffer memories (src/engine/scan-was
     // the same part sorted by bucket (then key hash) in each: the shared module and the plain one give the same rows
     const sorted = [first, plain].map((s) => {
       const m = 200; // a part holds 256 rows at most (partCap)
-      for (let r = 0; r < m; r++) { // rows of HELD_WORDS words, in bucket (r * 37) % 64
-        s.bucket[r] = (r * 37) % 64;
+      for (let r = 0; r < m; r++) { // rows of HELD_WORDS words, in bucket (r * 37) % 64 (the region word's bits 20-31)
         for (let w = 0; w < HELD_WORDS; w++) s.rec[r * HELD_WORDS + w] = r * 100 + w;
+        s.rec[r * HELD_WORDS + 5] = (((r * 37) % 64) << 20) | (r * 100 + 5);
       }
       s.sort(0, m);
       return [Array.from(s.sorted.subarray(0, m * HELD_WORDS)), Array.from(s.start)];

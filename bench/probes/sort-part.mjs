@@ -2,6 +2,8 @@
 // each, synthetic keys drawn from a pool, every row narrow), for one or more builds of
 // dist/wasm/scan-held.wasm: CPU ns a row of each round. EVICT=MB touches that much other memory
 // before each round (rows read from beyond the caches, as a flush reads the held buffer).
+// Builds since session 21 (heldadds) take each row's bucket from its region word (bits 20-31)
+// and a place for the part's sort groups; builds before, a list of u16 buckets (OLD=1).
 //   node bench/probes/sort-part.mjs [WASM ...] [--rows 30000] [--rounds 7]
 import { readFileSync } from 'node:fs';
 
@@ -17,7 +19,7 @@ const PARTS = 64;
 const ROW = 40;
 const { Memory, Module, Instance } = globalThis.WebAssembly;
 
-/** One module's memory laid out for PARTS parts of m rows (the rows' buckets, rows, then the sort's buffers), filled. */
+/** One module's memory laid out for PARTS parts of m rows (the rows' buckets or sort groups, rows, then the sort's buffers), filled. */
 function setUp(path) {
   const bucketAt = 1 << 16;
   const recAt = bucketAt + PARTS * m * 2 + 64;
@@ -37,13 +39,15 @@ function setUp(path) {
   const pool = Uint32Array.from({ length: keys * 6 }, rnd);
   for (let row = 0; row < PARTS * m; row++) {
     const k = rnd() % keys;
-    u16[(bucketAt >> 1) + row] = ((row / m) << 6) | (rnd() & 63);
+    const bucket = ((row / m) << 6) | (rnd() & 63);
+    if (process.env.OLD) u16[(bucketAt >> 1) + row] = bucket;
     const o = (recAt >> 2) + row * 10;
     for (let w = 0; w < 6; w++) u32[o + w] = pool[k * 6 + w];
-    u32[o + 5] &= 0xffff;
+    u32[o + 5] = (u32[o + 5] & 0xffff) | (process.env.OLD ? 0 : bucket << 20);
     u32.set([3, 100, 1000, 1060], o + 6);
   }
-  return (p) => ex.sortPart(bucketAt, recAt, wide, p * m, m, 8, start, outAt, outWide, outHash, tmp);
+  if (process.env.OLD) return (p) => ex.sortPart(bucketAt, recAt, wide, p * m, m, 8, start, outAt, outWide, outHash, tmp);
+  return (p) => ex.sortPart(recAt, wide, p * m, m, 8, start, outAt, outWide, outHash, tmp, bucketAt);
 }
 
 const junk = new Int32Array(process.env.EVICT ? (Number(process.env.EVICT) << 20) / 4 : 1);

@@ -16,7 +16,7 @@ import { lz4Wasm, NOT_IN_MEMORY } from '../replay/lz4-wasm.js';
 import type { StringDict } from '../flow/dict.js';
 
 // the layout's flags as this module's own consts (scan-core.ts says why)
-const { F_DST6, F_SRC6, HELD_BYTES, HELD_END, HELD_PACKETS, HELD_START, HELD_WIDE, HELD_WORDS, KEY_RF, countOfHeld } = layout;
+const { BUCKET_SHIFT, F_DST6, F_SRC6, HELD_BYTES, HELD_END, HELD_PACKETS, HELD_START, HELD_WIDE, HELD_WORDS, KEY_RF, countOfHeld } = layout;
 
 const UNMAPPED = 0xffffffff;
 
@@ -36,7 +36,7 @@ export class LastKey {
   private k2 = 0;
   private k3 = 0;
   private k4 = 0;
-  private k5 = -1; // no key: the region word (k5) is never negative (the other words may be, as int32)
+  private k5 = -1; // no key: the region word (k5) never has every bit set (its bits 16-17 are 0 in a key; the other words may be anything)
   entry = -1;
 
   reset(): this {
@@ -746,7 +746,7 @@ export function holdRange(keys: KeyBuilder, batch: FlowBatchData, from: number, 
     k[ko + 2] = kw[o + 2]!;
     k[ko + 3] = kw[o + 3]!;
     k[ko + 4] = kw[o + 4]!;
-    k[ko + 5] = kw[o + 5]!;
+    k[ko + 5] = kw[o + 5]! | (buckets[i]! << BUCKET_SHIFT);
     p.putCounts(ko, packets[i]!, bytes[i]!);
     k[ko + HELD_START] = start[i]!;
     k[ko + HELD_END] = end[i]!;
@@ -825,7 +825,7 @@ export function holdRecord(core: ScanCore, keys: KeyBuilder, batch: FlowBatchDat
   k[ko + 2] = sorter.windowOf(batch.start[i]!);
   k[ko + 3] = (batch.cloud[i]! << 30) | ac;
   k[ko + 4] = dA;
-  k[ko + 5] = rg | (fam << 16);
+  k[ko + 5] = rg | (fam << 16) | (bucket << BUCKET_SHIFT);
   p.putCounts(ko, batch.packets[i]!, batch.bytes[i]!);
   k[ko + HELD_START] = batch.start[i]!;
   k[ko + HELD_END] = batch.end[i]!;
@@ -917,7 +917,7 @@ function addSortedPart(core: ScanCore, last: LastKey, k: Uint32Array, wide: Floa
 /**
  * Records held back by ScanTable.addBatch, one 40-byte row each (scan-layout.ts HELD_WORDS
  * says what each word holds: the key words as the table keys them, packets and bytes as
- * u32s, start and end), the source bucket beside, and the counts of wide rows (those whose
+ * u32s, start and end; the source bucket in the region word, as an entry's), and the counts of wide rows (those whose
  * counts are not u32s) in a list of their own. Sorting copies the records, bucket by
  * bucket, into a second buffer, which is then read straight through: 82 bytes a record
  * held in all.
@@ -934,7 +934,12 @@ const PENDING_PARTS = 64;
 /** The parts of the held buffer (for the table's scratch: a part's rows at most). */
 export const HELD_PARTS = PENDING_PARTS;
 const BUCKETS_PER_PART = SHARD_BUCKETS / PENDING_PARTS;
-/** Bytes a held record costs: its bucket, its words, and its share of the sort scratch. */
+/**
+ * Bytes a held record costs: its words, its share of the sort scratch, and two bytes the
+ * module's layout keeps a row (scan-wasm.ts HeldSorter: the bucket list of before the bucket
+ * went into the row's region word, now the sort's groups; counted so that --max-memory's
+ * limits stay as they were).
+ */
 export const PENDING_ROW_BYTES = 2 + HELD_WORDS * 4 + 1;
 export class PendingRows {
   n = 0;
@@ -943,7 +948,6 @@ export class PendingRows {
   readonly fill: Int32Array;
   /** the most rows each part has held (noted at clear): rows past it were never written */
   private readonly highFill = new Int32Array(PENDING_PARTS);
-  readonly bucket: Uint16Array;
   readonly rec: Uint32Array;
   /** the counts of wide rows (packets, bytes), wideFill[0] of them */
   readonly wide: Float64Array;
@@ -973,14 +977,12 @@ export class PendingRows {
     this.sorter = wasmWindow !== null ? heldSorter(rows, this.partCap, wasmWindow, inRing) : null;
     this.fill = this.sorter ? this.sorter.fill : new Int32Array(PENDING_PARTS);
     if (this.sorter) {
-      this.bucket = this.sorter.bucket;
       this.rec = this.sorter.rec;
       this.wide = this.sorter.wide;
       this.wideFill = this.sorter.wideFill;
       this.sorted = this.sorter.sorted;
       this.sortedWide = this.sorter.sortedWide;
     } else {
-      this.bucket = new Uint16Array(rows);
       this.rec = new Uint32Array(rows * HELD_WORDS);
       // as large as every row wide (pages never written cost no memory)
       this.wide = new Float64Array(rows * 2);
@@ -992,7 +994,7 @@ export class PendingRows {
   }
 
   get bytes(): number {
-    return this.bucket.byteLength + this.rec.byteLength + this.sorted.byteLength + this.sortedHash.byteLength;
+    return this.rec.byteLength + this.sorted.byteLength + this.sortedHash.byteLength;
   }
 
   /**
@@ -1029,9 +1031,7 @@ export class PendingRows {
     const f = this.fill[p]!;
     this.fill[p] = f + 1;
     this.n++;
-    const r = p * this.partCap + f;
-    this.bucket[r] = bucket;
-    return r;
+    return p * this.partCap + f;
   }
 
   /** Row words ko's counts (heldCount): a wide row's go to the wide list. */
@@ -1056,7 +1056,7 @@ export class PendingRows {
   bucketRows(): Int32Array {
     if (this.sorter) return this.sorter.bucketRows();
     const per = new Int32Array(SHARD_BUCKETS);
-    for (let p = 0; p < PENDING_PARTS; p++) countBuckets(this.bucket, p * this.partCap, this.fill[p]!, per);
+    for (let p = 0; p < PENDING_PARTS; p++) countBuckets(this.rec, p * this.partCap, this.fill[p]!, per);
     return per;
   }
 
@@ -1081,7 +1081,6 @@ export class PendingRows {
       const m = this.fill[p]!;
       const from = p * this.partCap;
       const to = p * g.partCap;
-      g.bucket.set(this.bucket.subarray(from, from + m), to);
       g.rec.set(this.rec.subarray(from * HELD_WORDS, (from + m) * HELD_WORDS), to * HELD_WORDS);
       g.fill[p] = m;
     }
@@ -1106,9 +1105,9 @@ export class PendingRows {
   }
 }
 
-/** Add the buckets of the m rows from row `base` into `per` (a loop of its own: addSortedPart says why). */
-function countBuckets(bucket: Uint16Array, base: number, m: number, per: Int32Array): void {
-  for (let r = base; r < base + m; r++) per[bucket[r]!]!++;
+/** Add the buckets (in their region words) of the m rows from row `base` into `per` (a loop of its own: addSortedPart says why). */
+function countBuckets(rec: Uint32Array, base: number, m: number, per: Int32Array): void {
+  for (let r = base; r < base + m; r++) per[rec[r * HELD_WORDS + 5]! >>> BUCKET_SHIFT]!++;
 }
 
 /**
@@ -1126,8 +1125,8 @@ function sortHeldPart(p: PendingRows, base: number, m: number, start: Int32Array
   const bits = heldSortBits(m);
   // each loop a function of its own (addSortedPart says why)
   hashKeys(p.rec.subarray(base * HELD_WORDS, (base + m) * HELD_WORDS), HELD_WORDS, m, hashes);
-  groupStarts(p.bucket, hashes, base, m, bits, groups, start);
-  scatterRows(p.rec, p.wide, p.bucket, hashes, base, m, bits, groups, out, outWide, outHash);
+  groupStarts(p.rec, hashes, base, m, bits, groups, start);
+  scatterRows(p.rec, p.wide, hashes, base, m, bits, groups, out, outWide, outHash);
 }
 
 /** A held row's group in its part's sort: bucket's low 6 bits, then the hash's top `bits` (two shifts: a shift by 32 is one by 0). */
@@ -1136,10 +1135,10 @@ function groupOf(bucket: number, hash: number, bits: number): number {
 }
 
 /** groups[g] = the first sorted row of group g of the m records from row base; start[b] = bucket b's (of the part), start[64] = m. */
-function groupStarts(bucket: Uint16Array, hashes: Uint32Array, base: number, m: number, bits: number, groups: Int32Array, start: Int32Array): void {
+function groupStarts(rec: Uint32Array, hashes: Uint32Array, base: number, m: number, bits: number, groups: Int32Array, start: Int32Array): void {
   const n = BUCKETS_PER_PART << bits;
   groups.fill(0, 0, n);
-  for (let r = 0; r < m; r++) groups[groupOf(bucket[base + r]!, hashes[r]!, bits)]!++;
+  for (let r = 0; r < m; r++) groups[groupOf(rec[(base + r) * HELD_WORDS + 5]! >>> BUCKET_SHIFT, hashes[r]!, bits)]!++;
   let sum = 0;
   for (let g = 0; g < n; g++) {
     const c = groups[g]!;
@@ -1155,11 +1154,11 @@ function groupStarts(bucket: Uint16Array, hashes: Uint32Array, base: number, m: 
  * advanced as rows are written), their hashes beside; a wide row's counts (in `wide`) to the
  * next of `outWide`, its bytes word renumbered.
  */
-function scatterRows(rec: Uint32Array, wide: Float64Array, bucket: Uint16Array, hashes: Uint32Array, base: number, m: number, bits: number, groups: Int32Array, out: Uint32Array, outWide: Float64Array, outHash: Uint32Array): void {
+function scatterRows(rec: Uint32Array, wide: Float64Array, hashes: Uint32Array, base: number, m: number, bits: number, groups: Int32Array, out: Uint32Array, outWide: Float64Array, outHash: Uint32Array): void {
   let wides = 0;
   for (let r = 0; r < m; r++) {
     const from = (base + r) * HELD_WORDS;
-    const at = groups[groupOf(bucket[base + r]!, hashes[r]!, bits)]!++;
+    const at = groups[groupOf(rec[from + 5]! >>> BUCKET_SHIFT, hashes[r]!, bits)]!++;
     outHash[at] = hashes[r]!;
     const to = at * HELD_WORDS;
     for (let w = 0; w < HELD_WORDS; w++) out[to + w] = rec[from + w]!;

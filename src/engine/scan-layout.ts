@@ -42,8 +42,10 @@ export const INDEX_LOAD = 0.7;
 
 /**
  * A held row (scan-ingest.ts PendingRows; assembly/scan-held.ts writes, sorts and adds the
- * same rows): ten u32 words, 40 bytes, and the source bucket in an array beside.
- *   0-5  the key words as an entry's (SRC, PP, WIN, EP, DST, RF; RF without a bucket)
+ * same rows): ten u32 words, 40 bytes.
+ *   0-5  the key words as an entry's (SRC, PP, WIN, EP, DST, RF; RF with the source bucket
+ *        << BUCKET_SHIFT as an entry's, without the known flags: the sort reads the bucket
+ *        from the row it loads, and the hold writes no list of buckets beside the rows)
  *   6    packets: the count when it is an integer below HELD_WIDE, HELD_UNKNOWN for NaN
  *        (not known), HELD_WIDE when the row is wide
  *   7    bytes: likewise; in a wide row, its place in the wide list, whose two f64 (packets,

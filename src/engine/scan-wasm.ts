@@ -47,9 +47,9 @@ interface HeldExports extends FinaliseExports {
   addHeld(rows: number, hashes: number, wide: number, start: number, first: number, from: number, count: number): number;
   stopped(): number;
   takeFarProbes(): number;
-  sortPart(bucket: number, rec: number, wide: number, base: number, m: number, bits: number, start: number, out: number, outWide: number, outHash: number, tmp: number): number;
-  bucketRows(bucket: number, fill: number, partCap: number, out: number): void;
-  setHold(fill: number, bucket: number, rec: number, partCap: number, wide: number, wideFill: number, accounts: number, regions: number, mapCap: number, stage: number, stageCap: number, seconds: number, v6List: number, runPlaces: number): void;
+  sortPart(rec: number, wide: number, base: number, m: number, bits: number, start: number, out: number, outWide: number, outHash: number, tmp: number, group: number): number;
+  bucketRows(rec: number, fill: number, partCap: number, out: number): void;
+  setHold(fill: number, rec: number, partCap: number, wide: number, wideFill: number, accounts: number, regions: number, mapCap: number, stage: number, stageCap: number, seconds: number, v6List: number, runPlaces: number): void;
   resetWindow(): void;
   windowOf(start: number): number;
   holdStaged(from: number, n: number): number;
@@ -352,7 +352,9 @@ export class ScanArena {
 }
 
 // the held buffer's memory (HeldSorter): the bucket starts and fill (65 + 64 i32), each part's
-// fill (64 i32), the wide rows' number, the rows' buckets, the rows, a part's sorted rows, the
+// fill (64 i32), the wide rows' number, a u16 a row (the rows' buckets until they went into each
+// row's region word; now a part's rows' sort groups, sortPart, in the first of it: PENDING_ROW_BYTES
+// counts it as before), the rows, a part's sorted rows, the
 // wide rows' counts and a part's, a part's sorted hashes, the sort's group counts and hashes,
 // each bucket's held rows, the hold step's maps and stage
 const SORT_START_AT = 1024;
@@ -383,7 +385,6 @@ export const HOLD_FULL = 2;
  * is a new PendingRows), so its views never change.
  */
 export class HeldSorter {
-  readonly bucket: Uint16Array;
   readonly rec: Uint32Array;
   /** part's rows sorted by bucket (sort), and each bucket's first (65 i32) */
   readonly sorted: Uint32Array;
@@ -404,6 +405,8 @@ export class HeldSorter {
   mappedStrings: string[] | null = null;
   private readonly ex: HeldExports;
   private readonly recAt: number;
+  /** a part's rows' sort groups (sortPart), a u16 each */
+  private readonly groupAt: number;
   private readonly sortedAt: number;
   private readonly wideAt: number;
   private readonly sortedWideAt: number;
@@ -423,7 +426,6 @@ export class HeldSorter {
   private readonly startAt: number;
   private readonly fillAt: number;
   private readonly wideFillAt: number;
-  private readonly bucketAt: number;
   /** each part's rows and their buckets backed on libuv's pool ahead of the hold (rowsAhead) */
   private readonly ahead: PopulateAhead;
 
@@ -433,8 +435,8 @@ export class HeldSorter {
     this.startAt = base + SORT_START_AT;
     this.fillAt = base + PART_FILL_AT;
     this.wideFillAt = base + WIDE_FILL_AT;
-    this.bucketAt = base + SORT_BUCKET_AT;
-    this.recAt = align16(this.bucketAt + rows * 2);
+    this.groupAt = base + SORT_BUCKET_AT;
+    this.recAt = align16(this.groupAt + rows * 2);
     this.sortedAt = this.recAt + rows * ROW_BYTES;
     this.wideAt = align16(this.sortedAt + partCap * ROW_BYTES);
     this.sortedWideAt = this.wideAt + rows * WIDE_BYTES;
@@ -451,7 +453,6 @@ export class HeldSorter {
     this.ringId = ring === null ? 0 : ring.id;
     this.ringBytes = ring === null ? 0 : ring.bytes;
     const b = memory.buffer;
-    this.bucket = new Uint16Array(b, this.bucketAt, rows);
     this.rec = new Uint32Array(b, this.recAt, (rows * ROW_BYTES) / 4);
     this.sorted = new Uint32Array(b, this.sortedAt, (partCap * ROW_BYTES) / 4);
     this.wide = new Float64Array(b, this.wideAt, rows * 2);
@@ -467,15 +468,15 @@ export class HeldSorter {
     this.v6List = new Uint32Array(b, v6At, STAGE_CAP * 2);
     this.stage = new BatchStage(b, stageAt, STAGE_CAP, HOLD_STAGE);
     const parts = Array.from({ length: rows / partCap }, (_, p) => p * partCap);
-    const columns = parts.flatMap((row) => [[this.recAt + row * ROW_BYTES, ROW_BYTES], [this.bucketAt + row * 2, 2]] as const);
+    const columns = parts.map((row) => [this.recAt + row * ROW_BYTES, ROW_BYTES] as const);
     this.ahead = new PopulateAhead(new Uint8Array(b), columns, partCap);
     // the hold step's run of row places (holdStaged: 256 pairs of u32) in the sort's scratch, idle while holding
-    this.ex.setHold(this.fillAt, this.bucketAt, this.recAt, partCap, this.wideAt, this.wideFillAt, mapsAt, mapsAt + HOLD_MAP_CAP * 4, HOLD_MAP_CAP, stageAt, STAGE_CAP, windowSeconds, v6At, this.sortTmpAt);
+    this.ex.setHold(this.fillAt, this.recAt, partCap, this.wideAt, this.wideFillAt, mapsAt, mapsAt + HOLD_MAP_CAP * 4, HOLD_MAP_CAP, stageAt, STAGE_CAP, windowSeconds, v6At, this.sortTmpAt);
   }
 
   /** Rows base .. base + m sorted by bucket and key hash into `sorted` (scan-ingest.ts sortHeldPart), their hashes into `sortedHash`, `start` set, the wide rows' counts into `sortedWide`: how many wide rows. */
   sort(base: number, m: number): number {
-    return this.ex.sortPart(this.bucketAt, this.recAt, this.wideAt, base, m, heldSortBits(m), this.startAt, this.sortedAt, this.sortedWideAt, this.sortedHashAt, this.sortTmpAt);
+    return this.ex.sortPart(this.recAt, this.wideAt, base, m, heldSortBits(m), this.startAt, this.sortedAt, this.sortedWideAt, this.sortedHashAt, this.sortTmpAt, this.groupAt);
   }
 
   /**
@@ -490,7 +491,7 @@ export class HeldSorter {
 
   /** The held rows of each bucket (assembly/scan-held.ts bucketRows), in rowsOfBucket. */
   bucketRows(): Int32Array {
-    this.ex.bucketRows(this.bucketAt, this.fillAt, this.partCap, this.bucketRowsAt);
+    this.ex.bucketRows(this.recAt, this.fillAt, this.partCap, this.bucketRowsAt);
     return this.rowsOfBucket;
   }
 
