@@ -796,6 +796,9 @@ class GcpLinesParser extends SinkLineParser {
     return line - firstLine;
   }
 
+  /** A plain file's reads: a window of the module's at a time (GCP_WASM_WINDOW says why its size). */
+  readonly readBytes = GCP_WASM_WINDOW;
+
   /** The module's window, for readLineRange to read a file's bytes into (GcpWasm.read then copies nothing). */
   readTarget(size: number): Buffer | null {
     const w = this.wasm;
