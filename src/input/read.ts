@@ -97,8 +97,13 @@ function* lineRangeBlocks(path: string, start: number, end: number, parser: Line
       const into = target ?? buf;
       const got = readSync(fd, into, 0, Math.min(target ? size : BLOCK, end - pos), pos);
       if (got === 0) break;
-      feeder.push(into.subarray(0, got));
-      pos += got;
+      // a parser that names its reads' size (GCP) has the next read start at the block's
+      // last line, read again: no carried line parsed alone between two blocks
+      if (target !== null && parser.readBytes !== undefined) pos += feeder.pushLines(into.subarray(0, got));
+      else {
+        feeder.push(into.subarray(0, got));
+        pos += got;
+      }
       yield;
     }
     // finish the line that straddles the chunk's end
