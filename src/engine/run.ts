@@ -1248,7 +1248,7 @@ function wholeBytes(files: InputFile[], whole: (f: InputFile) => boolean): numbe
  * that took the last one parsed alone for up to a task's time (~30 MB of GCP, ~40 ms) while
  * the other core idled.
  */
-function taperedBudget(budget: number, left: number, threads: number): number {
+export function taperedBudget(budget: number, left: number, threads: number): number {
   return Math.min(budget, Math.max(MIN_TAPERED_GROUP, left / (4 * threads)));
 }
 
