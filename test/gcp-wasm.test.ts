@@ -13,7 +13,7 @@ import { HAVE_FIXTURES, fixture, readBytes, type ReadResult } from './helpers/re
 import { damage, seeded } from './helpers/damage.js';
 import { ENTRY, GATEWAY, SRC_COPY } from './helpers/gcp-entries.js';
 import { expectReadersAlike, feedLines, routedBy } from './helpers/routed.js';
-import { gcpWasm, setGcpReader, type GcpReaderKind } from '../dist/src/formats/gcp-wasm.js';
+import { GCP_WASM_WINDOW, gcpWasm, setGcpReader, type GcpReaderKind } from '../dist/src/formats/gcp-wasm.js';
 import type { SinkOptions } from '../dist/src/flow/sink.js';
 
 afterAll(() => setGcpReader('wasm'));
@@ -252,7 +252,7 @@ describe('GCP reader in WebAssembly', () => {
   it('windows: more rows than a call takes, a line longer than the window', () => {
     const many = Array.from({ length: 9000 }, (_, i) => (i % 3 === 0 ? '' : i % 3 === 1 ? GATEWAY : '{"x":1}')).join('\n');
     same(many, [undefined, 65536]);
-    const long = ENTRY.replace('"insertId":"18baa0dea43c5"', `"insertId":"${'x'.repeat(300 * 1024)}"`);
+    const long = ENTRY.replace('"insertId":"18baa0dea43c5"', `"insertId":"${'x'.repeat(GCP_WASM_WINDOW + 44 * 1024)}"`);
     same([ENTRY, long, SRC_COPY, long, ENTRY].join('\n'), [undefined]);
   });
 
@@ -261,7 +261,7 @@ describe('GCP reader in WebAssembly', () => {
     const lines: string[] = [];
     for (let i = 0; i < 2400; i++) {
       const line = [ENTRY, SRC_COPY, GATEWAY][i % 3]!;
-      if (i % 97 === 5) lines.push(line.replace('"insertId":"18baa0dea43c5"', `"insertId":"${'y'.repeat(rnd(300 * 1024))}"`));
+      if (i % 97 === 5) lines.push(line.replace('"insertId":"18baa0dea43c5"', `"insertId":"${'y'.repeat(rnd(GCP_WASM_WINDOW + 64 * 1024))}"`));
       else lines.push(i % 7 === 3 ? damage(line, rnd, '{}[]":,\\ 0123456789x', 2).replace(/\n/g, ' ') : line);
     }
     const buf = Buffer.from(lines.join('\n'));

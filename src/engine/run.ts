@@ -232,7 +232,10 @@ export class Engine {
       format: opts.format, account: opts.account, region: opts.region, awsFields: opts.awsFields, range: opts.timeRange, source: opts.source,
       quickHeadBelow: opts.gzipSplitBytes ?? SPLIT_GZIP_BYTES, // the gzip files a parse thread reads whole
       sniffInThread: true, // *.gz files up to that size: planned by the parse thread that reads them (handed back if not AWS text)
-      jsonByNameBelow: opts.chunkBytes, // JSON blobs whose path names their format, read whole: planned by their parse thread too
+      // JSON blobs whose path names their format, read whole (GCP NDJSON up to its task's bytes, Azure's
+      // documents at any size): planned by their parse thread too. At the chunk's size, GCP exports of
+      // 8-16 MiB had their heads read and sniffed here before any task (16 of the bench's 48: ~4 ms)
+      jsonByNameBelow: taskBytes('gcp', opts),
     });
     // a file's results by chunk, for files read in chunks or alone; those of 'files' tasks stay packed in fileRows
     const chunkResults: ChunkResults = new Array<ParseResult[] | undefined>(files.length);
@@ -309,7 +312,8 @@ export class Engine {
     });
     replayed.catch(() => {}); // awaited below; a failure must not go unhandled meanwhile
     const inShard = this.parsesInShard(files);
-    const jobs = planJobs(files, opts, this.shards, this.parseThreads, options.lateBefore ?? 0, false, shares)();
+    // where the shard thread parses too, two threads take the tasks, and the last ones are made smaller (taperedBudget)
+    const jobs = planJobs(files, opts, this.shards, this.parseThreads + (inShard ? 1 : 0), options.lateBefore ?? 0, false, shares, inShard)();
     const parsed = this.shardParsesAll
       ? // the shard in this thread parses every task, one at a time (runJob)
         runWithConcurrency(jobs, 1, (job) => this.inShard(job, runJob))
@@ -1051,7 +1055,17 @@ function cutsWithin(cuts: readonly number[], total: number, offset: number, size
  * threads. `cuts`: shares of the input at which the shards flush what they hold (tail.ts): a large
  * text file's ranges end there too (textRanges).
  */
-function planJobs(files: InputFile[], opts: DetectOptions, shards: number, threads: number, lateBefore: number, skipWhole = false, cuts: readonly number[] = []): () => AsyncGenerator<Job> {
+function planJobs(
+  files: InputFile[],
+  opts: DetectOptions,
+  shards: number,
+  threads: number,
+  lateBefore: number,
+  skipWhole = false,
+  cuts: readonly number[] = [],
+  /** the 'files' tasks made smaller towards the end (taperedBudget) */
+  taper = false,
+): () => AsyncGenerator<Job> {
   const common = commonTask(opts, shards, lateBefore);
   const now = opts.nowSeconds?.() ?? Date.now() / 1000;
   const maxFuture = opts.maxFutureSeconds ?? DEFAULT_MAX_FUTURE_SECONDS;
@@ -1063,6 +1077,7 @@ function planJobs(files: InputFile[], opts: DetectOptions, shards: number, threa
     let before = 0;
     let group: GroupFile[] = [];
     let groupBytes = 0;
+    let left = taper ? wholeBytes(files, whole) : 0; // bytes read whole not yet in a task (taperedBudget)
     for (let i = 0; i < files.length; i++) {
       const f = files[i]!;
       const offset = before;
@@ -1081,7 +1096,8 @@ function planJobs(files: InputFile[], opts: DetectOptions, shards: number, threa
         // a file read whole by one thread: with others, in one 'files' task
         group.push(groupFile(f, i, notAfter));
         groupBytes += weight(f);
-        if (groupBytes >= budget || group.length >= MAX_GROUP_FILES) {
+        if (groupBytes >= (taper ? taperedBudget(budget, left, threads) : budget) || group.length >= MAX_GROUP_FILES) {
+          left -= groupBytes;
           yield groupJob(group, common);
           group = [];
           groupBytes = 0;
@@ -1217,10 +1233,30 @@ const weight = (f: InputFile): number => Math.max(1, f.size) * (f.gzip ? 5 : 1);
  * whole (so that the threads finish together), within 256 KiB - 32 MiB.
  */
 function groupBudget(files: InputFile[], threads: number, whole: (f: InputFile) => boolean): number {
+  return Math.min(32 << 20, Math.max(256 << 10, Math.ceil(wholeBytes(files, whole) / (8 * threads))));
+}
+
+/** Text bytes of the files read whole (weight). */
+function wholeBytes(files: InputFile[], whole: (f: InputFile) => boolean): number {
   let total = 0;
   for (const f of files) if (!f.error && f.format && f.format !== 'replay' && !f.open && whole(f)) total += weight(f);
-  return Math.min(32 << 20, Math.max(256 << 10, Math.ceil(total / (8 * threads))));
+  return total;
 }
+
+/**
+ * A 'files' task's bytes where the threads take the tasks in turn as each ends one (the shard
+ * thread parsing too: Engine.parsesInShard): the budget, but no more than a quarter of each
+ * thread's share of the bytes not yet in a task (`left`), so that the last tasks are small (a
+ * file or two) and the threads end together: with tasks of the budget to the end, the thread
+ * that took the last one parsed alone for up to a task's time (~30 MB of GCP, ~40 ms) while
+ * the other core idled.
+ */
+export function taperedBudget(budget: number, left: number, threads: number): number {
+  return Math.min(budget, Math.max(MIN_TAPERED_GROUP, left / (4 * threads)));
+}
+
+/** The least bytes of a tapered 'files' task (taperedBudget). */
+const MIN_TAPERED_GROUP = 256 << 10;
 
 type CommonTask = Omit<ParseTask, 'port' | 'lanes' | 'inflight' | 'inflightLimit' | 'fileIndex' | 'chunkIndex' | 'path' | 'display' | 'format' | 'mode' | 'gzip' | 'start' | 'end' | 'account' | 'region' | 'notAfter'>;
 

@@ -19,11 +19,20 @@ import { ROUTING_BLOCK_BYTES, WasmReaderChoice, WasmRouting, type WasmReaderKind
 
 /** Rows a call reads at most, and the bytes of a block it is given at most. */
 export const GCP_WASM_ROWS = 4096;
-export const GCP_WASM_WINDOW = 256 * 1024;
+/**
+ * 512 KiB: a plain file is read a window at a time (GcpLinesParser.readBytes), and each window
+ * costs a few calls of JavaScript (the read, parseLines, the sink's settings and counts, the
+ * block's step and, in the engine's thread, its pause). At 256 KiB those ran often enough in
+ * both parsing isolates for V8 to optimise each of them with TurboFan, inlined into one another
+ * (~34 compiles a run, V8's helper threads ~145 ms of CPU), for JavaScript that takes a few ms;
+ * at 512 KiB they stay in baseline code (~14 compiles, the helpers ~0.6x): the run 0.93x CPU.
+ * 1 MiB saved no more and cost the parse 1.06x (bench/RESULTS.md, session 21 gcp).
+ */
+export const GCP_WASM_WINDOW = 512 * 1024;
 /**
  * Reads of routed rows a one-shard area holds (~3 MiB): a shard thread that parses its own
  * tasks adds them where they lie in runs of ~32 k rows (FlowSink addRouted), where a read's
- * own run (~250 LogEntries of a 256 KiB window) cost the tables 1.12x the run's CPU in per-add work.
+ * own run (~250 LogEntries of a 256 KiB window, as it was then) cost the tables 1.12x the run's CPU in per-add work.
  */
 const GCP_KEPT_READS = 9;
 

@@ -58,6 +58,12 @@ export interface LineParser {
    * absent: the caller's own buffer. Valid until the next call; parseLines gets a view of it.
    */
   readTarget?(size: number): Buffer | null;
+  /**
+   * The bytes a read of a plain file takes at a time for this parser, where readTarget gives a
+   * place that large (absent: the reader's own block, src/input/read.ts): the GCP reader's
+   * window, whose per-read JavaScript is then run fewer times (formats/gcp-wasm.ts GCP_WASM_WINDOW).
+   */
+  readonly readBytes?: number;
 }
 
 /**

@@ -59,6 +59,24 @@ export class LineFeeder {
   }
 
   /**
+   * The whole lines of a block read at the current position, without carrying its last,
+   * partial line: the bytes given to the parser (to the block's last '\n'), from which the
+   * caller reads on, so that the next block starts with that line (read again, not copied
+   * and parsed alone). A block with no '\n', or read while a line is carried, is pushed.
+   */
+  pushLines(block: Uint8Array): number {
+    const last = this.carryLen > 0 || this.skipping ? -1 : block.lastIndexOf(NL);
+    if (last < 0) {
+      this.push(block);
+      return block.length;
+    }
+    const base = this.pushed;
+    this.pushed += last + 1;
+    this.feedWhole(block, 0, last + 1, base);
+    return last + 1;
+  }
+
+  /**
    * End of input. A last line without a newline is still a line, unless the input was
    * cut short (truncated gzip): then it is a reject, never a record with a cut-off number.
    */

@@ -91,18 +91,26 @@ function* lineRangeBlocks(path: string, start: number, end: number, parser: Line
       }
     }
     const feeder = new LineFeeder(parser, maxLineBytes, pos);
+    const size = parser.readBytes ?? BLOCK;
     while (pos < end) {
-      const into = parser.readTarget?.(BLOCK) ?? buf; // read where the parser reads (no copy)
-      const got = readSync(fd, into, 0, Math.min(BLOCK, end - pos), pos);
+      const target = parser.readTarget?.(size) ?? null; // read where the parser reads (no copy)
+      const into = target ?? buf;
+      const got = readSync(fd, into, 0, Math.min(target ? size : BLOCK, end - pos), pos);
       if (got === 0) break;
-      feeder.push(into.subarray(0, got));
-      pos += got;
+      // a parser that names its reads' size (GCP) has the next read start at the block's
+      // last line, read again: no carried line parsed alone between two blocks
+      if (target !== null && parser.readBytes !== undefined) pos += feeder.pushLines(into.subarray(0, got));
+      else {
+        feeder.push(into.subarray(0, got));
+        pos += got;
+      }
       yield;
     }
     // finish the line that straddles the chunk's end
     while (feeder.hasPartialLine) {
-      const into = parser.readTarget?.(BLOCK) ?? buf;
-      const got = readSync(fd, into, 0, BLOCK, pos);
+      const target = parser.readTarget?.(size) ?? null;
+      const into = target ?? buf;
+      const got = readSync(fd, into, 0, target ? size : BLOCK, pos);
       if (got === 0) break;
       const nl = into.subarray(0, got).indexOf(10);
       const take = nl >= 0 ? nl + 1 : got;
