@@ -12,7 +12,7 @@ import { planAll } from '../source/plan.js';
 import { addCounters, newCounters, sinkLanes } from '../flow/sink.js';
 import { mergeEndpointDays } from './merge.js';
 import { DEFAULT_OUTBOUND } from './outbound-table.js';
-import { earlyFlushesNamed, earlyFlushShares, flushesDue, tailSplitOn } from './tail.js';
+import { EARLY_FLUSHES, earlyFlushesNamed, earlyFlushShares, flushesDue, tailSplitOn } from './tail.js';
 import { finalizeShare } from './scan-finalise.js';
 import { releaseLater } from '../input/native.js';
 import type { FinalizeResult } from './verdict.js';
@@ -1063,6 +1063,7 @@ function planJobs(files: InputFile[], opts: DetectOptions, shards: number, threa
     let before = 0;
     let group: GroupFile[] = [];
     let groupBytes = 0;
+    let grouped = 0; // the whole-read files' bytes placed so far
     for (let i = 0; i < files.length; i++) {
       const f = files[i]!;
       const offset = before;
@@ -1081,7 +1082,8 @@ function planJobs(files: InputFile[], opts: DetectOptions, shards: number, threa
         // a file read whole by one thread: with others, in one 'files' task
         group.push(groupFile(f, i, notAfter));
         groupBytes += weight(f);
-        if (groupBytes >= budget || group.length >= MAX_GROUP_FILES) {
+        grouped += weight(f);
+        if (groupBytes >= (grouped < budget.fineFrom ? budget.head : budget.tail) || group.length >= MAX_GROUP_FILES) {
           yield groupJob(group, common);
           group = [];
           groupBytes = 0;
@@ -1129,7 +1131,7 @@ function fusedPlan(files: InputFile[], opts: DetectOptions, shards: number, late
   const now = opts.nowSeconds?.() ?? Date.now() / 1000;
   const maxFuture = opts.maxFutureSeconds ?? DEFAULT_MAX_FUTURE_SECONDS;
   const whole = readWhole(opts);
-  const budget = groupBudget(files, shards, whole);
+  const budget = groupBudget(files, shards, whole).tail; // the fused pipeline's queues: no early flushes
   const wholeFiles: number[] = [];
   files.forEach((f, i) => {
     if (!f.error && f.format && !f.open && f.format !== 'replay' && whole(f)) wholeFiles.push(i);
@@ -1213,14 +1215,36 @@ const MAX_GROUP_FILES = 512;
 const weight = (f: InputFile): number => Math.max(1, f.size) * (f.gzip ? 5 : 1);
 
 /**
- * Text bytes per 'files' task: about eight tasks per parse thread over the files read
- * whole (so that the threads finish together), within 256 KiB - 32 MiB.
+ * Text bytes per 'files' task: about eight tasks per parse thread over the files read whole
+ * (so that the threads finish together), each within 256 KiB - 32 MiB (`tail`) over the last
+ * part of those files (from `fineFrom` bytes of them on), and up to 128 MiB (`head`) before it.
+ * A task costs every thread a fixed amount (its message and result, a lane a shard and its
+ * close, the last part-filled batch of each lane, the shard's task): on the issue's 7 M-record
+ * bucket 32 MiB tasks made ~40 of them, and 128 MiB ones took ~4 % less CPU of the whole
+ * process (bench/RESULTS.md, session 21 mainhelp). The last part keeps short tasks: the shards'
+ * early flushes (tail.ts EARLY_FLUSHES) fall where a task ends past their share of the input,
+ * and the threads' last tasks end together.
  */
-function groupBudget(files: InputFile[], threads: number, whole: (f: InputFile) => boolean): number {
+function groupBudget(files: InputFile[], threads: number, whole: (f: InputFile) => boolean): GroupBudget {
   let total = 0;
   for (const f of files) if (!f.error && f.format && f.format !== 'replay' && !f.open && whole(f)) total += weight(f);
-  return Math.min(32 << 20, Math.max(256 << 10, Math.ceil(total / (8 * threads))));
+  const even = Math.max(256 << 10, Math.ceil(total / (8 * threads)));
+  return { head: Math.min(HEAD_TASK_BYTES, even), tail: Math.min(TAIL_TASK_BYTES, even), fineFrom: FINE_TASKS_FROM * total };
 }
+
+interface GroupBudget {
+  /** the most text bytes a task of the input's first part holds */
+  head: number;
+  /** the same from `fineFrom` bytes of the whole-read files on */
+  tail: number;
+  fineFrom: number;
+}
+
+const HEAD_TASK_BYTES = 128 << 20;
+const TAIL_TASK_BYTES = 32 << 20;
+
+/** Where the short tasks begin, as a share of the whole-read files' text: a little before the first early flush. */
+const FINE_TASKS_FROM = Math.max(0, Math.min(...EARLY_FLUSHES) - 0.05);
 
 type CommonTask = Omit<ParseTask, 'port' | 'lanes' | 'inflight' | 'inflightLimit' | 'fileIndex' | 'chunkIndex' | 'path' | 'display' | 'format' | 'mode' | 'gzip' | 'start' | 'end' | 'account' | 'region' | 'notAfter'>;
 
