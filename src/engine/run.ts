@@ -1083,7 +1083,7 @@ function planJobs(files: InputFile[], opts: DetectOptions, shards: number, threa
         group.push(groupFile(f, i, notAfter));
         groupBytes += weight(f);
         grouped += weight(f);
-        if (groupBytes >= (grouped < budget.fineFrom ? budget.head : budget.tail) || group.length >= MAX_GROUP_FILES) {
+        if (groupFull(budget, groupBytes, grouped) || group.length >= MAX_GROUP_FILES) {
           yield groupJob(group, common);
           group = [];
           groupBytes = 0;
@@ -1228,11 +1228,21 @@ const weight = (f: InputFile): number => Math.max(1, f.size) * (f.gzip ? 5 : 1);
 function groupBudget(files: InputFile[], threads: number, whole: (f: InputFile) => boolean): GroupBudget {
   let total = 0;
   for (const f of files) if (!f.error && f.format && f.format !== 'replay' && !f.open && whole(f)) total += weight(f);
+  return groupBudgetOf(total, threads);
+}
+
+/** groupBudget of whole-read files of `total` text bytes in all (exported for tests). */
+export function groupBudgetOf(total: number, threads: number): GroupBudget {
   const even = Math.max(256 << 10, Math.ceil(total / (8 * threads)));
   return { head: Math.min(HEAD_TASK_BYTES, even), tail: Math.min(TAIL_TASK_BYTES, even), fineFrom: FINE_TASKS_FROM * total };
 }
 
-interface GroupBudget {
+/** Whether a group of `groupBytes` ends here, `grouped` bytes of the whole-read files placed with it. */
+export function groupFull(budget: GroupBudget, groupBytes: number, grouped: number): boolean {
+  return groupBytes >= (grouped < budget.fineFrom ? budget.head : budget.tail);
+}
+
+export interface GroupBudget {
   /** the most text bytes a task of the input's first part holds */
   head: number;
   /** the same from `fineFrom` bytes of the whole-read files on */
