@@ -1220,7 +1220,7 @@ const weight = (f: InputFile): number => Math.max(1, f.size) * (f.gzip ? 5 : 1);
  * part of those files (from `fineFrom` bytes of them on), and up to 128 MiB (`head`) before it.
  * A task costs every thread a fixed amount (its message and result, a lane a shard and its
  * close, the last part-filled batch of each lane, the shard's task): on the issue's 7 M-record
- * bucket 32 MiB tasks made ~40 of them; with 15 the process took 0.965x the CPU by thread, 0.98x
+ * bucket 32 MiB tasks made ~40 of them; with 15 the process took 0.965x the CPU by thread, 0.98-0.99x
  * by wait4 (bench/RESULTS.md, session 21 mainhelp). The last part keeps short tasks: the shards'
  * early flushes (tail.ts EARLY_FLUSHES) fall where a task ends past their share of the input,
  * and the threads' last tasks end together.
