@@ -32,9 +32,9 @@ const ANCHORS = [
   ['src/bundle/run-', ['async function detectThenClose(opts) {', 'async function detect(opts) {'], 'options, modules'],
   ['src/bundle/run-', '}, true) : new Engine(opts);', 'engine (pools, workers spawned)'],
   ['src/bundle/run-', ['jsonByNameBelow: opts.chunkBytes\n\t\t});', 'sniffInThread: true\n\t\t});'], 'planning'], // the first found: builds before and after jsonplan
-  ['src/bundle/run-', ['const fin = await engine.finalize({}, () => {', 'const fin = await engine.finalize();'], 'parse jobs, routing, per-file results'],
+  ['src/bundle/run-', ['const fin = await engine.finalize({ last: true }, () => {', 'const fin = await engine.finalize({}, () => {', 'const fin = await engine.finalize();'], 'parse jobs, routing, per-file results'],
   ['src/bundle/run-', ['await parsingClosed;', 'await engine.close();'], 'finalize (merging the shards\' verdicts)'],
-  ['src/bundle/detect-', 'const analysis = await require_analysis.runAnalysis(', 'engine close'],
+  ['src/bundle/detect-', ['const analysis = await (begun ?? require_analysis.runAnalysis(', 'const analysis = await require_analysis.runAnalysis('], 'engine close'],
   ['src/bundle/detect-', 'require_results.writeResults(', 'analysis'],
 ];
 const files = [join(copy, 'dist/src/cli/main.bundle.cjs'), ...readdirSync(join(copy, 'dist/src/bundle')).filter((f) => f.endsWith('.cjs')).map((f) => join(copy, 'dist/src/bundle', f))];

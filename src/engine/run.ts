@@ -12,7 +12,7 @@ import { planAll } from '../source/plan.js';
 import { addCounters, newCounters, sinkLanes } from '../flow/sink.js';
 import { mergeEndpointDays } from './merge.js';
 import { DEFAULT_OUTBOUND } from './outbound-table.js';
-import { earlyFlushesNamed, earlyFlushShares, flushesDue, tailSplitOn } from './tail.js';
+import { EARLY_FLUSHES, earlyFlushesNamed, earlyFlushShares, flushesDue, tailSplitOn } from './tail.js';
 import { finalizeShare } from './scan-finalise.js';
 import { releaseLater } from '../input/native.js';
 import type { FinalizeResult } from './verdict.js';
@@ -1078,6 +1078,7 @@ function planJobs(
     let group: GroupFile[] = [];
     let groupBytes = 0;
     let left = taper ? wholeBytes(files, whole) : 0; // bytes read whole not yet in a task (taperedBudget)
+    let grouped = 0; // the whole-read files' bytes placed so far
     for (let i = 0; i < files.length; i++) {
       const f = files[i]!;
       const offset = before;
@@ -1096,7 +1097,10 @@ function planJobs(
         // a file read whole by one thread: with others, in one 'files' task
         group.push(groupFile(f, i, notAfter));
         groupBytes += weight(f);
-        if (groupBytes >= (taper ? taperedBudget(budget, left, threads) : budget) || group.length >= MAX_GROUP_FILES) {
+        grouped += weight(f);
+        // GCP's tapered tasks (the shard parsing too) keep the short tasks' budget throughout
+        const full = taper ? groupBytes >= taperedBudget(budget.tail, left, threads) : groupFull(budget, groupBytes, grouped);
+        if (full || group.length >= MAX_GROUP_FILES) {
           left -= groupBytes;
           yield groupJob(group, common);
           group = [];
@@ -1145,7 +1149,7 @@ function fusedPlan(files: InputFile[], opts: DetectOptions, shards: number, late
   const now = opts.nowSeconds?.() ?? Date.now() / 1000;
   const maxFuture = opts.maxFutureSeconds ?? DEFAULT_MAX_FUTURE_SECONDS;
   const whole = readWhole(opts);
-  const budget = groupBudget(files, shards, whole);
+  const budget = groupBudget(files, shards, whole).tail; // the fused pipeline's queues: no early flushes
   const wholeFiles: number[] = [];
   files.forEach((f, i) => {
     if (!f.error && f.format && !f.open && f.format !== 'replay' && whole(f)) wholeFiles.push(i);
@@ -1229,11 +1233,18 @@ const MAX_GROUP_FILES = 512;
 const weight = (f: InputFile): number => Math.max(1, f.size) * (f.gzip ? 5 : 1);
 
 /**
- * Text bytes per 'files' task: about eight tasks per parse thread over the files read
- * whole (so that the threads finish together), within 256 KiB - 32 MiB.
+ * Text bytes per 'files' task: about eight tasks per parse thread over the files read whole
+ * (so that the threads finish together), each within 256 KiB - 32 MiB (`tail`) over the last
+ * part of those files (from `fineFrom` bytes of them on), and up to 128 MiB (`head`) before it.
+ * A task costs every thread a fixed amount (its message and result, a lane a shard and its
+ * close, the last part-filled batch of each lane, the shard's task): on the issue's 7 M-record
+ * bucket 32 MiB tasks made ~40 of them; with 15 the process took 0.965x the CPU by thread, 0.98-0.99x
+ * by wait4 (bench/RESULTS.md, session 21 mainhelp). The last part keeps short tasks: the shards'
+ * early flushes (tail.ts EARLY_FLUSHES) fall where a task ends past their share of the input,
+ * and the threads' last tasks end together.
  */
-function groupBudget(files: InputFile[], threads: number, whole: (f: InputFile) => boolean): number {
-  return Math.min(32 << 20, Math.max(256 << 10, Math.ceil(wholeBytes(files, whole) / (8 * threads))));
+function groupBudget(files: InputFile[], threads: number, whole: (f: InputFile) => boolean): GroupBudget {
+  return groupBudgetOf(wholeBytes(files, whole), threads);
 }
 
 /** Text bytes of the files read whole (weight). */
@@ -1242,6 +1253,31 @@ function wholeBytes(files: InputFile[], whole: (f: InputFile) => boolean): numbe
   for (const f of files) if (!f.error && f.format && f.format !== 'replay' && !f.open && whole(f)) total += weight(f);
   return total;
 }
+
+/** groupBudget of whole-read files of `total` text bytes in all (exported for tests). */
+export function groupBudgetOf(total: number, threads: number): GroupBudget {
+  const even = Math.max(256 << 10, Math.ceil(total / (8 * threads)));
+  return { head: Math.min(HEAD_TASK_BYTES, even), tail: Math.min(TAIL_TASK_BYTES, even), fineFrom: FINE_TASKS_FROM * total };
+}
+
+/** Whether a group of `groupBytes` ends here, `grouped` bytes of the whole-read files placed with it. */
+export function groupFull(budget: GroupBudget, groupBytes: number, grouped: number): boolean {
+  return groupBytes >= (grouped < budget.fineFrom ? budget.head : budget.tail);
+}
+
+export interface GroupBudget {
+  /** the most text bytes a task of the input's first part holds */
+  head: number;
+  /** the same from `fineFrom` bytes of the whole-read files on */
+  tail: number;
+  fineFrom: number;
+}
+
+const HEAD_TASK_BYTES = 128 << 20;
+const TAIL_TASK_BYTES = 32 << 20;
+
+/** Where the short tasks begin, as a share of the whole-read files' text: a little before the first early flush. */
+const FINE_TASKS_FROM = Math.max(0, Math.min(...EARLY_FLUSHES) - 0.05);
 
 /**
  * A 'files' task's bytes where the threads take the tasks in turn as each ends one (the shard
