@@ -10,7 +10,7 @@
  *   populate(bytes: Uint8Array): boolean
  *   populateAsync(bytes: Uint8Array, ranges: Float64Array, done?: () => void): boolean
  *   releaseAsync(bytes: Uint8Array, ranges: Float64Array, done?: () => void): boolean
- *   readFilesAsync(paths: string, into: Uint8Array, spans: Float64Array, done: () => void): boolean (POSIX)
+ *   readFilesAsync, treeWalkStart, treeWalkTake: native/files.c
  *
  * inflates the first gzip member of `input` into `output`, which must be exactly the
  * member's size (the caller sizes it from the trailer's ISIZE: a member that inflates to
@@ -31,13 +31,11 @@
 #endif
 #endif
 #ifndef _WIN32
-#include <errno.h>
-#include <fcntl.h>
-#include <string.h>
 #include <unistd.h>
 #define HAVE_PREAD 1
 #endif
 #include "libdeflate.h"
+#include "files.h"
 
 static void free_decompressor(napi_env env, void *data, void *hint) {
   (void)env;
@@ -45,7 +43,7 @@ static void free_decompressor(napi_env env, void *data, void *hint) {
   libdeflate_free_decompressor(data);
 }
 
-static int bytes_of(napi_env env, napi_value value, void **data, size_t *length) {
+int bytes_of(napi_env env, napi_value value, void **data, size_t *length) {
   napi_typedarray_type type;
   napi_value buffer;
   size_t offset;
@@ -154,7 +152,7 @@ static void async_complete(napi_env env, napi_status status, void *data) {
  * thread), and true for the caller to answer: gunzipAsync's, gunzipFileAsync's and
  * populateAsync's common end, once each has made its `data` and referenced what it holds.
  */
-static napi_value queue_work(napi_env env, const char *label, napi_async_execute_callback execute, napi_async_complete_callback complete, void *data, napi_async_work *work) {
+napi_value queue_work(napi_env env, const char *label, napi_async_execute_callback execute, napi_async_complete_callback complete, void *data, napi_async_work *work) {
   napi_value name, queued;
   napi_create_string_utf8(env, label, NAPI_AUTO_LENGTH, &name);
   napi_create_async_work(env, NULL, name, execute, complete, data, work);
@@ -230,123 +228,6 @@ static napi_value gunzip_file_async(napi_env env, napi_callback_info info) {
     return NULL;
   }
   return queue_gunzip(env, argv[1], argv[2], argv[4], fd, limit, "flowsieve:gunzip-file");
-}
-#endif
-
-#ifdef HAVE_PREAD
-/* one readFilesAsync: the paths (NUL-separated, owned), the bytes they go into, the spans (offset, room) each answered in place */
-struct async_read_files {
-  napi_async_work work;
-  napi_ref into_ref, spans_ref, done_ref;
-  char *paths;
-  unsigned char *into;
-  double *spans;
-  size_t count;
-};
-
-/* one file at `path` into `to`, at most `room` bytes: the bytes read (it ended before `room`, or filled it), or -1 - errno */
-static double read_one(const char *path, unsigned char *to, size_t room) {
-  int fd;
-  size_t got = 0;
-  do fd = open(path, O_RDONLY | O_CLOEXEC);
-  while (fd < 0 && errno == EINTR);
-  if (fd < 0) return -1.0 - (double)errno;
-  while (got < room) {
-    ssize_t n = read(fd, to + got, room - got);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      const int e = errno;
-      close(fd);
-      return -1.0 - (double)e;
-    }
-    if (n == 0) break;
-    got += (size_t)n;
-  }
-  close(fd);
-  return (double)got;
-}
-
-static void read_files_execute(napi_env env, void *data) {
-  struct async_read_files *a = data;
-  const char *path = a->paths;
-  (void)env;
-  for (size_t i = 0; i < a->count; i++) {
-    double *span = a->spans + 2 * i;
-    span[1] = read_one(path, a->into + (size_t)span[0], (size_t)span[1]);
-    path += strlen(path) + 1;
-  }
-}
-
-static void read_files_complete(napi_env env, napi_status status, void *data) {
-  struct async_read_files *a = data;
-  napi_value callback, global;
-  if (status != napi_ok)
-    for (size_t i = 0; i < a->count; i++) a->spans[2 * i + 1] = -1.0 - (double)EIO;
-  napi_get_reference_value(env, a->done_ref, &callback);
-  napi_delete_reference(env, a->into_ref);
-  napi_delete_reference(env, a->spans_ref);
-  napi_delete_reference(env, a->done_ref);
-  napi_delete_async_work(env, a->work);
-  free(a->paths);
-  free(a);
-  napi_get_global(env, &global);
-  napi_call_function(env, global, callback, 0, NULL, NULL);
-}
-
-/*
- * readFilesAsync(paths, into, spans, done): reads several whole files on one of libuv's pool
- * threads, one task for them all: each file's open, reads and close there, not in the thread
- * that asks (for a folder of small JSON blobs parsed in the main thread: src/input/read.ts
- * readBlobsAhead). `paths` holds the files' paths, each ended by a NUL; `spans` a pair a file,
- * (byte offset in `into`, room): the file's bytes go there, at most `room` of them, and the
- * pool thread writes over the room the bytes it read (fewer: the file ended; `room`: it may go
- * on) or -1 - errno where it could not be opened or read. `into` and `spans` are held until
- * done() is called, when every answer is in. True when queued; a TypeError for bad arguments
- * (a span outside `into`, a count of paths that is not the spans').
- */
-static napi_value read_files_async(napi_env env, napi_callback_info info) {
-  size_t argc = 4, length, pairs, text = 0, count = 0;
-  napi_value argv[4];
-  napi_valuetype type = napi_undefined;
-  napi_typedarray_type kind;
-  void *into, *list;
-  struct async_read_files *a;
-  const char *usage = "readFilesAsync: paths, a Uint8Array, a Float64Array of spans and a callback expected";
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 4 || napi_get_value_string_utf8(env, argv[0], NULL, 0, &text) != napi_ok ||
-      !bytes_of(env, argv[1], &into, &length) || napi_get_typedarray_info(env, argv[2], &kind, &pairs, &list, NULL, NULL) != napi_ok ||
-      kind != napi_float64_array || napi_typeof(env, argv[3], &type) != napi_ok || type != napi_function) {
-    napi_throw_type_error(env, NULL, usage);
-    return NULL;
-  }
-  pairs /= 2;
-  a = calloc(1, sizeof *a);
-  char *paths = a == NULL ? NULL : malloc(text + 1);
-  if (paths == NULL) {
-    free(a);
-    napi_throw_error(env, NULL, "readFilesAsync: out of memory");
-    return NULL;
-  }
-  napi_get_value_string_utf8(env, argv[0], paths, text + 1, &text);
-  for (size_t i = 0; i < text; i++) count += paths[i] == '\0';
-  int ok = count == pairs && text > 0 && paths[text - 1] == '\0';
-  for (size_t i = 0; ok && i < pairs; i++) {
-    const double at = ((double *)list)[2 * i], room = ((double *)list)[2 * i + 1];
-    ok = at >= 0 && room >= 0 && at + room <= (double)length && at == (double)(size_t)at && room == (double)(size_t)room;
-  }
-  if (!ok) {
-    free(paths);
-    free(a);
-    napi_throw_type_error(env, NULL, usage);
-    return NULL;
-  }
-  a->paths = paths;
-  a->into = into;
-  a->spans = list;
-  a->count = count;
-  napi_create_reference(env, argv[1], 1, &a->into_ref);
-  napi_create_reference(env, argv[2], 1, &a->spans_ref);
-  napi_create_reference(env, argv[3], 1, &a->done_ref);
-  return queue_work(env, "flowsieve:read-files", read_files_execute, read_files_complete, a, &a->work);
 }
 #endif
 
@@ -590,8 +471,6 @@ NAPI_MODULE_INIT() {
 #ifdef HAVE_PREAD
   napi_create_function(env, "gunzipFileAsync", NAPI_AUTO_LENGTH, gunzip_file_async, NULL, &fn);
   napi_set_named_property(env, exports, "gunzipFileAsync", fn);
-  napi_create_function(env, "readFilesAsync", NAPI_AUTO_LENGTH, read_files_async, NULL, &fn);
-  napi_set_named_property(env, exports, "readFilesAsync", fn);
 #endif
   napi_create_function(env, "adviseHugePages", NAPI_AUTO_LENGTH, advise_huge_pages, NULL, &fn);
   napi_set_named_property(env, exports, "adviseHugePages", fn);
@@ -605,5 +484,6 @@ NAPI_MODULE_INIT() {
   napi_set_named_property(env, exports, "releaseAsync", fn);
   napi_create_function(env, "crc32", NAPI_AUTO_LENGTH, crc32_of, NULL, &fn);
   napi_set_named_property(env, exports, "crc32", fn);
+  add_file_calls(env, exports);
   return exports;
 }

@@ -33,6 +33,10 @@ export interface NativeInflate {
    * -1 - errno; done() when all are in (POSIX; absent in a module built before it)
    */
   readFilesAsync?(paths: string, into: Uint8Array, spans: Float64Array, done: () => void): boolean;
+  /** the tree under folder `root` listed on one of libuv's pool threads, up to `maxEntries` entries (POSIX; absent in a module built before it) */
+  treeWalkStart?(root: string, maxEntries: number): object;
+  /** a treeWalkStart's records, once (null after), waiting for the walk where it has not ended (native/files.c) */
+  treeWalkTake?(walk: object): string | null;
   /** the CRC-32 of `bytes` (zlib's), by libdeflate (absent in a module built before it) */
   crc32?(bytes: Uint8Array): number;
 }
