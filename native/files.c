@@ -284,9 +284,10 @@ static struct entry **entries_of(int fd, long *n) {
 /* the folder open at `fd` (closed here), its path below root w->rel[0..n), and the folders below it */
 static void walk_folder(struct tree_walk *w, int fd, size_t n, int depth) {
   long count = 0;
-  const int listing = dup(fd);
+  /* past the bound, a folder is marked without being listed (the walk's work stays bounded too) */
+  const int listing = depth > MAX_DEPTH || w->entries >= w->max_entries ? -1 : dup(fd);
   struct entry **list = listing < 0 ? NULL : entries_of(listing, &count);
-  if (list == NULL || depth > MAX_DEPTH || w->entries + (size_t)count > w->max_entries) {
+  if (list == NULL || w->entries + (size_t)count > w->max_entries) {
     emit(w, 'X', w->rel, n, "", 0);
     free_entries(list, count);
     close(fd);
