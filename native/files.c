@@ -398,13 +398,9 @@ static napi_value tree_walk_take(napi_env env, napi_callback_info info) {
 
 void add_file_calls(napi_env env, napi_value exports) {
 #ifndef _WIN32
-  napi_value fn;
-  napi_create_function(env, "readFilesAsync", NAPI_AUTO_LENGTH, read_files_async, NULL, &fn);
-  napi_set_named_property(env, exports, "readFilesAsync", fn);
-  napi_create_function(env, "treeWalkStart", NAPI_AUTO_LENGTH, tree_walk_start, NULL, &fn);
-  napi_set_named_property(env, exports, "treeWalkStart", fn);
-  napi_create_function(env, "treeWalkTake", NAPI_AUTO_LENGTH, tree_walk_take, NULL, &fn);
-  napi_set_named_property(env, exports, "treeWalkTake", fn);
+  export_call(env, exports, "readFilesAsync", read_files_async, NULL);
+  export_call(env, exports, "treeWalkStart", tree_walk_start, NULL);
+  export_call(env, exports, "treeWalkTake", tree_walk_take, NULL);
 #else
   (void)env;
   (void)exports;
