@@ -275,6 +275,7 @@ static struct entry **entries_of(int fd, long *n) {
   if (dir != NULL) closedir(dir);
   if (!ok) {
     free_entries(list, *n);
+    *n = 0;
     return NULL;
   }
   qsort(list, (size_t)*n, sizeof *list, by_name);

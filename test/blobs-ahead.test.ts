@@ -116,6 +116,8 @@ describe.runIf(posix && native?.treeWalkStart !== undefined)('a prewalk of the t
     symlinkSync(join(dir, 'nowhere'), join(dir, 'a', 'dangling'));
     execFileSync('mkfifo', [join(dir, 'a', 'fifo')]);
     mkdirSync(join(dir, 'odd'));
+    // a name that is not UTF-8 among others (the walk drops the folder's listing part way)
+    for (const name of ['0', 'm', 'z']) writeFileSync(join(dir, 'odd', name), name);
     writeFileSync(Buffer.concat([Buffer.from(join(dir, 'odd') + '/'), Buffer.from([0x61, 0xff, 0x62])]), 'odd');
     return dir;
   }
