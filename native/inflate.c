@@ -10,6 +10,7 @@
  *   populate(bytes: Uint8Array): boolean
  *   populateAsync(bytes: Uint8Array, ranges: Float64Array, done?: () => void): boolean
  *   releaseAsync(bytes: Uint8Array, ranges: Float64Array, done?: () => void): boolean
+ *   readFilesAsync, treeWalkStart, treeWalkTake: native/files.c
  *
  * inflates the first gzip member of `input` into `output`, which must be exactly the
  * member's size (the caller sizes it from the trailer's ISIZE: a member that inflates to
@@ -34,6 +35,7 @@
 #define HAVE_PREAD 1
 #endif
 #include "libdeflate.h"
+#include "files.h"
 
 static void free_decompressor(napi_env env, void *data, void *hint) {
   (void)env;
@@ -41,7 +43,7 @@ static void free_decompressor(napi_env env, void *data, void *hint) {
   libdeflate_free_decompressor(data);
 }
 
-static int bytes_of(napi_env env, napi_value value, void **data, size_t *length) {
+int bytes_of(napi_env env, napi_value value, void **data, size_t *length) {
   napi_typedarray_type type;
   napi_value buffer;
   size_t offset;
@@ -150,7 +152,7 @@ static void async_complete(napi_env env, napi_status status, void *data) {
  * thread), and true for the caller to answer: gunzipAsync's, gunzipFileAsync's and
  * populateAsync's common end, once each has made its `data` and referenced what it holds.
  */
-static napi_value queue_work(napi_env env, const char *label, napi_async_execute_callback execute, napi_async_complete_callback complete, void *data, napi_async_work *work) {
+napi_value queue_work(napi_env env, const char *label, napi_async_execute_callback execute, napi_async_complete_callback complete, void *data, napi_async_work *work) {
   napi_value name, queued;
   napi_create_string_utf8(env, label, NAPI_AUTO_LENGTH, &name);
   napi_create_async_work(env, NULL, name, execute, complete, data, work);
@@ -455,32 +457,30 @@ static napi_value crc32_of(napi_env env, napi_callback_info info) {
   return crc;
 }
 
-NAPI_MODULE_INIT() {
+/* `call` on `exports` under `name`, `data` its function data */
+void export_call(napi_env env, napi_value exports, const char *name, napi_callback call, void *data) {
   napi_value fn;
+  napi_create_function(env, name, NAPI_AUTO_LENGTH, call, data, &fn);
+  napi_set_named_property(env, exports, name, fn);
+}
+
+NAPI_MODULE_INIT() {
   struct libdeflate_decompressor *d = libdeflate_alloc_decompressor();
   if (d == NULL || napi_set_instance_data(env, d, free_decompressor, NULL) != napi_ok) {
     napi_throw_error(env, NULL, "gunzip: cannot allocate a decompressor");
     return NULL;
   }
-  napi_create_function(env, "gunzip", NAPI_AUTO_LENGTH, gunzip, NULL, &fn);
-  napi_set_named_property(env, exports, "gunzip", fn);
-  napi_create_function(env, "gunzipAsync", NAPI_AUTO_LENGTH, gunzip_async, NULL, &fn);
-  napi_set_named_property(env, exports, "gunzipAsync", fn);
+  export_call(env, exports, "gunzip", gunzip, NULL);
+  export_call(env, exports, "gunzipAsync", gunzip_async, NULL);
 #ifdef HAVE_PREAD
-  napi_create_function(env, "gunzipFileAsync", NAPI_AUTO_LENGTH, gunzip_file_async, NULL, &fn);
-  napi_set_named_property(env, exports, "gunzipFileAsync", fn);
+  export_call(env, exports, "gunzipFileAsync", gunzip_file_async, NULL);
 #endif
-  napi_create_function(env, "adviseHugePages", NAPI_AUTO_LENGTH, advise_huge_pages, NULL, &fn);
-  napi_set_named_property(env, exports, "adviseHugePages", fn);
-  napi_create_function(env, "hugePagesFrom", NAPI_AUTO_LENGTH, huge_pages_from, NULL, &fn);
-  napi_set_named_property(env, exports, "hugePagesFrom", fn);
-  napi_create_function(env, "populate", NAPI_AUTO_LENGTH, populate, NULL, &fn);
-  napi_set_named_property(env, exports, "populate", fn);
-  napi_create_function(env, "populateAsync", NAPI_AUTO_LENGTH, advise_async, (void *)&POPULATE_ASYNC, &fn);
-  napi_set_named_property(env, exports, "populateAsync", fn);
-  napi_create_function(env, "releaseAsync", NAPI_AUTO_LENGTH, advise_async, (void *)&RELEASE_ASYNC, &fn);
-  napi_set_named_property(env, exports, "releaseAsync", fn);
-  napi_create_function(env, "crc32", NAPI_AUTO_LENGTH, crc32_of, NULL, &fn);
-  napi_set_named_property(env, exports, "crc32", fn);
+  export_call(env, exports, "adviseHugePages", advise_huge_pages, NULL);
+  export_call(env, exports, "hugePagesFrom", huge_pages_from, NULL);
+  export_call(env, exports, "populate", populate, NULL);
+  export_call(env, exports, "populateAsync", advise_async, (void *)&POPULATE_ASYNC);
+  export_call(env, exports, "releaseAsync", advise_async, (void *)&RELEASE_ASYNC);
+  export_call(env, exports, "crc32", crc32_of, NULL);
+  add_file_calls(env, exports);
   return exports;
 }

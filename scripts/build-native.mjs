@@ -18,12 +18,13 @@ const out = join(root, 'dist', 'native', 'inflate.node');
 const lib = join(root, 'native', 'libdeflate', 'lib');
 const sources = [
   join(root, 'native', 'inflate.c'),
+  join(root, 'native', 'files.c'),
   ...['deflate_decompress.c', 'gzip_decompress.c', 'crc32.c', 'utils.c', 'x86/cpu_features.c', 'arm/cpu_features.c'].map((f) => join(lib, f)),
 ];
 
 /** Every file the module is made of, headers and this script included: any newer than the module rebuilds it. */
 function inputs() {
-  const files = [fileURLToPath(import.meta.url), join(root, 'native', 'inflate.c')];
+  const files = [fileURLToPath(import.meta.url), ...['inflate.c', 'files.c', 'files.h'].map((f) => join(root, 'native', f))];
   const walk = (dir) => {
     for (const e of readdirSync(dir, { withFileTypes: true })) {
       if (e.isDirectory()) walk(join(dir, e.name));

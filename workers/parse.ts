@@ -8,6 +8,7 @@ import { batchTransferList, packStrings, type FlowBatchData } from '../src/flow/
 import { allReaders, readerFor } from '../src/formats/registry.js';
 import type { DocumentReader, FormatName, LineReader, ReaderContext } from '../src/formats/types.js';
 import { Head } from '../src/formats/sniff.js';
+import { dropBlobsAhead, readBlobsAhead, takeBlobAhead, type PlannedBlob } from '../src/input/blobs-ahead.js';
 import { adviseHugePages, AHEAD_FILES, dropInflatedAhead, giveInflated, inflateAhead, readGzipLines, readInflatedLines, readLineBytes, readLineRange, readLineRangePausing, readPlainReused, readWhole, smallGzip, takeInflatedAhead, HeadError, InputError, type SmallGzip } from '../src/input/read.js';
 import { headError, planFromBytes, planFromHead, planFromText, type InputFile } from '../src/input/plan.js';
 import { INFLIGHT, RUN_STOPPED, type GroupFile, type ParseInput, type ParseResult, type ParseTask } from '../src/engine/tasks.js';
@@ -231,6 +232,7 @@ async function parseFiles(task: ParseInput, sink: FlowSink): Promise<ParseResult
     return await parseEachFile(task, sink);
   } finally {
     dropInflatedAhead(nextTaskAhead());
+    dropBlobsAhead();
   }
 }
 
@@ -274,6 +276,7 @@ async function fileResults(task: ParseInput, sink: FlowSink): Promise<ParseResul
 function fileStart(task: ParseInput, files: GroupFile[], i: number, sink: FlowSink): ParseInput {
   const f = files[i]!;
   inflateNext(files, i + 1, task.maxDecompressedBytes);
+  readBlobsAhead(files, i + 1, task.maxDecompressedBytes, blobAhead); // this one is read now if it is not ahead: its turn has come
   sink.minStart = Infinity;
   sink.maxEnd = -Infinity;
   sink.lateByWindow.clear();
@@ -318,6 +321,12 @@ function inflateNext(files: GroupFile[], from: number, maxDecompressedBytes: num
     const f = list[i]!;
     if (inflatable(f) && !inflateAhead(f.path, bound, f.size)) return;
   }
+}
+
+/** A plain JSON blob planned from its name (planJsonBlob reads it whole): read ahead with others on libuv's pool. */
+function blobAhead(f: PlannedBlob): boolean {
+  const g = f as GroupFile;
+  return g.sniffInThread === true && !g.gzip && g.format !== 'aws-text' && readerFor(g.format)?.kind === 'document';
 }
 
 /** A gzip file of a line format, or one to be sniffed as AWS text: read whole, worth inflating ahead. */
@@ -470,9 +479,11 @@ async function planJsonBlob(task: ParseInput): Promise<Partial<ParseInput> | nul
   let planned: InputFile | null = null;
   if (!task.gzip && readerFor(task.format)?.kind === 'document') {
     try {
-      // into this thread's reused buffer: the blob is parsed before the next is read (one task
-      // at a time, one file at a time), and its reader keeps none of its bytes
-      bytes = readPlainReused(task.path, task.maxDecompressedBytes, task.end);
+      // read ahead on libuv's pool with the blobs around it (fileStart), else now into this
+      // thread's reused buffer: the blob is parsed before the next is read (one task at a time,
+      // one file at a time), and its reader keeps none of its bytes
+      const early = takeBlobAhead(task.path);
+      bytes = (early && (await early)) ?? readPlainReused(task.path, task.maxDecompressedBytes, task.end);
     } catch {
       return null; // the main thread's planning and reading report why
     }

@@ -16,6 +16,7 @@
  */
 import type { Piscina } from 'piscina';
 import type { FormatName } from '../formats/types.js';
+import { startPrewalk } from '../input/listing.js';
 import { namedJsonFolder } from '../input/named-formats.js';
 import type { ShardTask } from './tasks.js';
 import { newShardThread } from './threads.js';
@@ -49,7 +50,11 @@ export function startLoneShard(format: FormatName | null): void {
 export function launchLoneShard(args: readonly string[]): void {
   const first = args[0];
   if (first === undefined || first.startsWith('-') || args.includes('--help') || args.includes('-h') || args.includes('--list')) return;
-  if (namedJsonFolder(first) === 'gcp') startLoneShard('gcp');
+  const named = namedJsonFolder(first);
+  if (named === 'gcp') startLoneShard('gcp');
+  // a folder of Azure blobs, parsed in the main thread at one worker: its tree listed on libuv's
+  // pool while detect's modules load (planning's walk and the look read it: input/listing.ts)
+  else if (named === 'azure-nsg' || named === 'azure-vnet') startPrewalk(first);
 }
 
 /** The lone shard's thread started early, or null; once (the Engine watches it from then on). */

@@ -42,7 +42,7 @@ type Left = { bytes: number; files: number; steps: number };
 
 /** smallInput's answer, or undefined where it took more than `steps` folders and files to tell. */
 function look(inputs: string[], steps: number): boolean | undefined {
-  forgetListings(); // a listing kept is this run's (input/listing.ts: planning takes it)
+  forgetListings(true); // a listing kept is this run's (input/listing.ts: planning takes it), as is the command line's prewalk
   const left: Left = { bytes: INLINE_TEXT_BYTES, files: INLINE_FOLDER_FILES, steps };
   const head = new Uint8Array(2);
   for (const p of inputs) {

@@ -5,42 +5,153 @@
  * thread's CPU on the Azure blobs, 3.3 on 10,080 tiny files, on the way to the first parse
  * task: bench/RESULTS.md, "Session 15: startup"). Each is taken once; forgetListings drops
  * what no planning took, so that a later run reads afresh.
+ *
+ * Both may read a prewalk instead (startPrewalk): a folder's whole tree listed on libuv's pool
+ * by the native module (native/files.c treeWalkStart) from the command line's start, while the
+ * main thread loads detect's modules; a folder it did not list is read here as before.
  */
 import { readdirSync, statSync, type Dirent } from 'node:fs';
+import { join } from 'node:path';
+import { nativeModule } from './native.js';
 
-const listings = new Map<string, Dirent[]>();
+/** What the look and planning read of a folder's entry (a Dirent, or a prewalk's entry). */
+export type ListedEntry = Pick<Dirent, 'name' | 'isFile' | 'isDirectory' | 'isSymbolicLink'>;
+
+const listings = new Map<string, ListedEntry[]>();
 const sizes = new Map<string, number>();
 
-/** A folder's entries (readdirSync), kept for planning. */
-export function listKept(dir: string): Dirent[] {
-  const entries = readdirSync(dir, { withFileTypes: true });
+/** A folder's entries (readdirSync, or the prewalk's), kept for planning. */
+export function listKept(dir: string): ListedEntry[] {
+  const entries = walkedListing(dir) ?? readdirSync(dir, { withFileTypes: true });
   listings.set(dir, entries);
   return entries;
 }
 
-/** A file's size (statSync), kept for planning. */
+/** A file's size (statSync, or the prewalk's), kept for planning. */
 export function sizeKept(path: string): number {
-  const size = statSync(path).size;
+  const size = walkedSize(path) ?? statSync(path).size;
   sizes.set(path, size);
   return size;
 }
 
-/** The listing kept for this folder, once. */
-export function takeListing(dir: string): Dirent[] | undefined {
+/** The listing kept for this folder (or the prewalk's), once. */
+export function takeListing(dir: string): ListedEntry[] | undefined {
   const entries = listings.get(dir);
   if (entries) listings.delete(dir);
-  return entries;
+  return entries ?? walkedListing(dir);
 }
 
-/** The size kept for this file, once. */
+/** The size kept for this file (or the prewalk's), once. */
 export function takeSize(path: string): number | undefined {
   const size = sizes.get(path);
   if (size !== undefined) sizes.delete(path);
+  return size ?? walkedSize(path);
+}
+
+/** Drops what was kept and not taken, and the prewalk too unless `keepPrewalk` (the look's own start). */
+export function forgetListings(keepPrewalk = false): void {
+  listings.clear();
+  sizes.clear();
+  if (keepPrewalk) return;
+  prewalk = null;
+  walked.clear();
+  walkedSizes.clear();
+}
+
+/** The most entries a prewalk lists (a larger tree: the folders past it are read by planning). */
+const PREWALK_ENTRIES = 100_000;
+
+/** The prewalk asked for and not yet read: its root and the native walk. */
+let prewalk: { root: string; walk: object } | null = null;
+/** The prewalk's listings and files' sizes, by the path planning names them with, each given out once. */
+const walked = new Map<string, ListedEntry[]>();
+const walkedSizes = new Map<string, number>();
+
+/**
+ * Start listing the tree under folder `root` on libuv's pool (the command line's start of a
+ * detect run on a folder of Azure blobs: engine/lone-shard.ts). Nothing without the native
+ * module's treeWalkStart, or with FLOWSIEVE_PREWALK=off.
+ */
+export function startPrewalk(root: string): void {
+  const start = nativeModule()?.treeWalkStart;
+  if (!start || process.env.FLOWSIEVE_PREWALK === 'off') return;
+  forgetListings();
+  prewalk = { root, walk: start(root, PREWALK_ENTRIES) };
+}
+
+/** The prewalk's listing of `dir`, once (undefined: none, read it). */
+function walkedListing(dir: string): ListedEntry[] | undefined {
+  if (prewalk !== null && dir.startsWith(prewalk.root)) readPrewalk();
+  if (walked.size === 0) return undefined;
+  const entries = walked.get(dir);
+  if (entries) walked.delete(dir);
+  return entries;
+}
+
+/** The prewalk's size of the file at `path`, once (undefined: none, stat it). */
+function walkedSize(path: string): number | undefined {
+  if (prewalk !== null && path.startsWith(prewalk.root)) readPrewalk();
+  if (walkedSizes.size === 0) return undefined;
+  const size = walkedSizes.get(path);
+  if (size !== undefined) walkedSizes.delete(path);
   return size;
 }
 
-/** Drops what was kept and not taken. */
-export function forgetListings(): void {
-  listings.clear();
-  sizes.clear();
+/**
+ * The prewalk's records (native/files.c treeWalkTake: waits for the walk where it has not
+ * ended) into `walked` and `walkedSizes`, under the paths plan.ts walk gives them: the root as
+ * it was named, a folder or file below it as the root's joined prefix and the names between.
+ */
+function readPrewalk(): void {
+  const { root, walk } = prewalk!;
+  prewalk = null;
+  const records = nativeModule()!.treeWalkTake!(walk);
+  if (records === null) return;
+  const prefix = join(root, '_').slice(0, -1);
+  let entries: ListedEntry[] = [];
+  let filesAt = '';
+  for (const r of records.split('\0')) {
+    const kind = r.charCodeAt(0);
+    if (kind === D || kind === X) {
+      const rel = r.slice(1);
+      filesAt = rel === '' ? prefix : `${prefix}${rel}/`;
+      entries = [];
+      if (kind === D) walked.set(rel === '' ? root : prefix + rel, entries);
+      else filesAt = '';
+      continue;
+    }
+    if (r.length === 0 || filesAt === '') continue;
+    if (kind !== F) {
+      entries.push(new WalkedEntry(r.slice(1), kind));
+      continue;
+    }
+    const slash = r.indexOf('/');
+    const name = r.slice(slash + 1);
+    const size = Number(r.slice(1, slash));
+    entries.push(new WalkedEntry(name, kind));
+    if (size >= 0) walkedSizes.set(filesAt + name, size);
+  }
+}
+
+const D = 'D'.charCodeAt(0);
+const X = 'X'.charCodeAt(0);
+const F = 'f'.charCodeAt(0);
+const DIR = 'd'.charCodeAt(0);
+const LINK = 'l'.charCodeAt(0);
+
+/** A prewalk's entry: its name and its kind as the listing gave it (native/files.c's letters). */
+class WalkedEntry implements ListedEntry {
+  constructor(
+    readonly name: string,
+    private readonly kind: number,
+  ) {}
+  isFile(): boolean {
+    return this.kind === F;
+  }
+  isDirectory(): boolean {
+    return this.kind === DIR;
+  }
+  isSymbolicLink(): boolean {
+    return this.kind === LINK;
+  }
 }

@@ -27,6 +27,16 @@ export interface NativeInflate {
   populateAsync?(bytes: Uint8Array, ranges: Float64Array, done?: () => void): boolean;
   /** madvise(MADV_DONTNEED) over the (byte offset, length) pairs' whole 4 KiB pages of `bytes` on libuv's pool, `bytes` held until then (absent in a module built before it) */
   releaseAsync?(bytes: Uint8Array, ranges: Float64Array, done?: () => void): boolean;
+  /**
+   * each file of `paths` (each ended by a NUL) read whole on one of libuv's pool threads into `into`
+   * at its span's (offset, room) pair of `spans`, the room then replaced by the bytes read or
+   * -1 - errno; done() when all are in (POSIX; absent in a module built before it)
+   */
+  readFilesAsync?(paths: string, into: Uint8Array, spans: Float64Array, done: () => void): boolean;
+  /** the tree under folder `root` listed on one of libuv's pool threads, up to `maxEntries` entries (POSIX; absent in a module built before it) */
+  treeWalkStart?(root: string, maxEntries: number): object;
+  /** a treeWalkStart's records, once (null after), waiting for the walk where it has not ended (native/files.c) */
+  treeWalkTake?(walk: object): string | null;
   /** the CRC-32 of `bytes` (zlib's), by libdeflate (absent in a module built before it) */
   crc32?(bytes: Uint8Array): number;
 }

@@ -1,0 +1,409 @@
+/*
+ * File calls of flowsieve's native module (loaded with inflate.c's: src/input/native.ts), for
+ * the main thread's parse of a folder of Azure blobs (bench/RESULTS.md, session 21 azure): many
+ * small files' system calls made on one of libuv's pool threads, in one task, not in the thread
+ * that parses.
+ *
+ *   readFilesAsync(paths: string, into: Uint8Array, spans: Float64Array, done: () => void): boolean
+ *   treeWalkStart(root: string, maxEntries: number): object
+ *   treeWalkTake(walk: object): string | null
+ *
+ * POSIX only: elsewhere the module has none of them and the callers read as before.
+ */
+#ifndef _WIN32
+#define _GNU_SOURCE 1
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#endif
+#include "files.h"
+
+#ifndef _WIN32
+/* one readFilesAsync: the paths (NUL-separated, owned), the bytes they go into, the spans (offset, room) each answered in place */
+struct async_read_files {
+  napi_async_work work;
+  napi_ref into_ref, spans_ref, done_ref;
+  char *paths;
+  unsigned char *into;
+  double *spans;
+  size_t count;
+};
+
+/* one file at `path` into `to`, at most `room` bytes: the bytes read (it ended before `room`, or filled it), or -1 - errno */
+static double read_one(const char *path, unsigned char *to, size_t room) {
+  int fd;
+  size_t got = 0;
+  do fd = open(path, O_RDONLY | O_CLOEXEC);
+  while (fd < 0 && errno == EINTR);
+  if (fd < 0) return -1.0 - (double)errno;
+  while (got < room) {
+    ssize_t n = read(fd, to + got, room - got);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      const int e = errno;
+      close(fd);
+      return -1.0 - (double)e;
+    }
+    if (n == 0) break;
+    got += (size_t)n;
+  }
+  close(fd);
+  return (double)got;
+}
+
+static void read_files_execute(napi_env env, void *data) {
+  struct async_read_files *a = data;
+  const char *path = a->paths;
+  (void)env;
+  for (size_t i = 0; i < a->count; i++) {
+    double *span = a->spans + 2 * i;
+    span[1] = read_one(path, a->into + (size_t)span[0], (size_t)span[1]);
+    path += strlen(path) + 1;
+  }
+}
+
+static void read_files_complete(napi_env env, napi_status status, void *data) {
+  struct async_read_files *a = data;
+  napi_value callback, global;
+  if (status != napi_ok)
+    for (size_t i = 0; i < a->count; i++) a->spans[2 * i + 1] = -1.0 - (double)EIO;
+  napi_get_reference_value(env, a->done_ref, &callback);
+  napi_delete_reference(env, a->into_ref);
+  napi_delete_reference(env, a->spans_ref);
+  napi_delete_reference(env, a->done_ref);
+  napi_delete_async_work(env, a->work);
+  free(a->paths);
+  free(a);
+  napi_get_global(env, &global);
+  napi_call_function(env, global, callback, 0, NULL, NULL);
+}
+
+/*
+ * readFilesAsync(paths, into, spans, done): reads several whole files on one of libuv's pool
+ * threads, one task for them all: each file's open, reads and close there, not in the thread
+ * that asks (for a folder of small JSON blobs parsed in the main thread: src/input/read.ts
+ * readBlobsAhead). `paths` holds the files' paths, each ended by a NUL; `spans` a pair a file,
+ * (byte offset in `into`, room): the file's bytes go there, at most `room` of them, and the
+ * pool thread writes over the room the bytes it read (fewer: the file ended; `room`: it may go
+ * on) or -1 - errno where it could not be opened or read. `into` and `spans` are held until
+ * done() is called, when every answer is in. True when queued; a TypeError for bad arguments
+ * (a span outside `into`, a count of paths that is not the spans').
+ */
+static napi_value read_files_async(napi_env env, napi_callback_info info) {
+  size_t argc = 4, length, pairs, text = 0, count = 0;
+  napi_value argv[4];
+  napi_valuetype type = napi_undefined;
+  napi_typedarray_type kind;
+  void *into, *list;
+  struct async_read_files *a;
+  const char *usage = "readFilesAsync: paths, a Uint8Array, a Float64Array of spans and a callback expected";
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 4 || napi_get_value_string_utf8(env, argv[0], NULL, 0, &text) != napi_ok ||
+      !bytes_of(env, argv[1], &into, &length) || napi_get_typedarray_info(env, argv[2], &kind, &pairs, &list, NULL, NULL) != napi_ok ||
+      kind != napi_float64_array || napi_typeof(env, argv[3], &type) != napi_ok || type != napi_function) {
+    napi_throw_type_error(env, NULL, usage);
+    return NULL;
+  }
+  pairs /= 2;
+  a = calloc(1, sizeof *a);
+  char *paths = a == NULL ? NULL : malloc(text + 1);
+  if (paths == NULL) {
+    free(a);
+    napi_throw_error(env, NULL, "readFilesAsync: out of memory");
+    return NULL;
+  }
+  napi_get_value_string_utf8(env, argv[0], paths, text + 1, &text);
+  for (size_t i = 0; i < text; i++) count += paths[i] == '\0';
+  int ok = count == pairs && text > 0 && paths[text - 1] == '\0';
+  for (size_t i = 0; ok && i < pairs; i++) {
+    const double at = ((double *)list)[2 * i], room = ((double *)list)[2 * i + 1];
+    ok = at >= 0 && room >= 0 && at + room <= (double)length && at == (double)(size_t)at && room == (double)(size_t)room;
+  }
+  if (!ok) {
+    free(paths);
+    free(a);
+    napi_throw_type_error(env, NULL, usage);
+    return NULL;
+  }
+  a->paths = paths;
+  a->into = into;
+  a->spans = list;
+  a->count = count;
+  napi_create_reference(env, argv[1], 1, &a->into_ref);
+  napi_create_reference(env, argv[2], 1, &a->spans_ref);
+  napi_create_reference(env, argv[3], 1, &a->done_ref);
+  return queue_work(env, "flowsieve:read-files", read_files_execute, read_files_complete, a, &a->work);
+}
+
+/*
+ * treeWalkStart(root, maxEntries): the folders under `root` listed on one of libuv's pool threads
+ * while the thread that asks does other work (the command line loads detect's modules), for
+ * planning to take (src/input/listing.ts prewalk): each folder's entries as readdirSync lists
+ * them (sorted by their bytes, as libuv sorts them; their kinds from the listing) and each
+ * regular file's size (a stat that follows links, as statSync's). A folder is opened relative to
+ * its parent (one name a lookup, not a path ~15 folders deep). Links are not followed; a folder
+ * whose listing has an entry of unknown kind or a name that is not UTF-8, that cannot be read,
+ * that lies deeper than MAX_DEPTH or past `maxEntries` entries in all is marked and left to
+ * planning, which lists it itself (and reports why). treeWalkTake(walk) waits for the walk to end
+ * (where it has not) and answers its records, each ended by a NUL, once (then null):
+ *   'D' + the folder's path below root ('' for root, names joined by '/'): its entries follow;
+ *   'X' + the same: a folder not listed here, nor any below it;
+ *   'f' + size + '/' + name: a regular file (size -1: its stat failed), 'd' + name: a folder,
+ *   'l', 'p', 's', 'c', 'b' + name: a link, a FIFO, a socket, a character or block device.
+ */
+#define MAX_DEPTH 64
+
+struct tree_walk {
+  napi_async_work work;
+  pthread_mutex_t lock;
+  pthread_cond_t ended;
+  int done, taken;
+  atomic_int holders; /* the pool's work and the JavaScript object: freed when both let go */
+  char *root;
+  size_t max_entries, entries;
+  char rel[4096]; /* the folder's path below root while it is walked */
+  char *out;
+  size_t length, room;
+  int failed; /* out of memory: no records */
+};
+
+static void walk_release(struct tree_walk *w) {
+  if (atomic_fetch_sub(&w->holders, 1) != 1) return;
+  pthread_mutex_destroy(&w->lock);
+  pthread_cond_destroy(&w->ended);
+  free(w->root);
+  free(w->out);
+  free(w);
+}
+
+/* one record appended: `kind`, `a` (na bytes), `b` (nb bytes), a NUL */
+static void emit(struct tree_walk *w, char kind, const char *a, size_t na, const char *b, size_t nb) {
+  const size_t need = w->length + na + nb + 2;
+  if (w->failed) return;
+  if (need > w->room) {
+    size_t room = w->room < 65536 ? 65536 : w->room;
+    while (room < need) room *= 2;
+    char *grown = realloc(w->out, room);
+    if (grown == NULL) {
+      w->failed = 1;
+      return;
+    }
+    w->out = grown;
+    w->room = room;
+  }
+  w->out[w->length++] = kind;
+  memcpy(w->out + w->length, a, na);
+  memcpy(w->out + w->length + na, b, nb);
+  w->length += na + nb;
+  w->out[w->length++] = '\0';
+}
+
+/* whether the NUL-ended `s` is well-formed UTF-8 (readdirSync decodes such a name to the same string) */
+static int utf8(const unsigned char *s) {
+  while (*s) {
+    const unsigned c = *s;
+    const int k = c < 0x80 ? 0 : c >= 0xc2 && c < 0xe0 ? 1 : (c & 0xf0) == 0xe0 ? 2 : c >= 0xf0 && c <= 0xf4 ? 3 : -1;
+    if (k < 0) return 0;
+    for (int j = 1; j <= k; j++)
+      if ((s[j] & 0xc0) != 0x80) return 0;
+    if ((c == 0xe0 && s[1] < 0xa0) || (c == 0xed && s[1] >= 0xa0) || (c == 0xf0 && s[1] < 0x90) || (c == 0xf4 && s[1] >= 0x90)) return 0;
+    s += k + 1;
+  }
+  return 1;
+}
+
+static char kind_of(unsigned char type) {
+  switch (type) {
+    case DT_REG: return 'f';
+    case DT_DIR: return 'd';
+    case DT_LNK: return 'l';
+    case DT_FIFO: return 'p';
+    case DT_SOCK: return 's';
+    case DT_CHR: return 'c';
+    case DT_BLK: return 'b';
+    default: return 0;
+  }
+}
+
+/* an entry kept: its kind, then its name */
+struct entry {
+  char kind;
+  char name[];
+};
+
+static int by_name(const void *a, const void *b) {
+  return strcmp((*(struct entry *const *)a)->name, (*(struct entry *const *)b)->name);
+}
+
+static void free_entries(struct entry **list, long n) {
+  for (long i = 0; i < n; i++) free(list[i]);
+  free(list);
+}
+
+/* the entries of the folder open at `fd` (closed here) sorted by name, their count in *n; NULL where it is not for this walk */
+static struct entry **entries_of(int fd, long *n) {
+  DIR *dir = fdopendir(fd);
+  struct entry **list = NULL;
+  struct dirent *e;
+  size_t room = 0;
+  int ok = dir != NULL;
+  *n = 0;
+  if (!ok) close(fd);
+  while (ok && (errno = 0, e = readdir(dir)) != NULL) {
+    if (e->d_name[0] == '.' && (e->d_name[1] == '\0' || (e->d_name[1] == '.' && e->d_name[2] == '\0'))) continue;
+    const char kind = kind_of(e->d_type);
+    const size_t length = strlen(e->d_name);
+    if ((size_t)*n == room) {
+      struct entry **grown = realloc(list, (room = room ? 2 * room : 64) * sizeof *list);
+      if (grown == NULL) break;
+      list = grown;
+    }
+    struct entry *one = kind && utf8((const unsigned char *)e->d_name) ? malloc(sizeof *one + length + 1) : NULL;
+    if (one == NULL) break;
+    one->kind = kind;
+    memcpy(one->name, e->d_name, length + 1);
+    list[(*n)++] = one;
+  }
+  ok = ok && e == NULL && errno == 0;
+  if (dir != NULL) closedir(dir);
+  if (!ok) {
+    free_entries(list, *n);
+    *n = 0;
+    return NULL;
+  }
+  qsort(list, (size_t)*n, sizeof *list, by_name);
+  return list;
+}
+
+/* the folder open at `fd` (closed here), its path below root w->rel[0..n), and the folders below it */
+static void walk_folder(struct tree_walk *w, int fd, size_t n, int depth) {
+  long count = 0;
+  /* past the bound, a folder is marked without being listed (the walk's work stays bounded too) */
+  const int listing = depth > MAX_DEPTH || w->entries >= w->max_entries ? -1 : dup(fd);
+  struct entry **list = listing < 0 ? NULL : entries_of(listing, &count);
+  if (list == NULL || w->entries + (size_t)count > w->max_entries) {
+    emit(w, 'X', w->rel, n, "", 0);
+    free_entries(list, count);
+    close(fd);
+    return;
+  }
+  w->entries += (size_t)count;
+  emit(w, 'D', w->rel, n, "", 0);
+  for (long i = 0; i < count; i++) {
+    const struct entry *e = list[i];
+    if (e->kind != 'f') {
+      emit(w, e->kind, e->name, strlen(e->name), "", 0);
+      continue;
+    }
+    struct stat st;
+    char size[24];
+    const int got = fstatat(fd, e->name, &st, 0) == 0 ? snprintf(size, sizeof size, "%lld/", (long long)st.st_size) : snprintf(size, sizeof size, "-1/");
+    emit(w, 'f', size, (size_t)got, e->name, strlen(e->name));
+  }
+  for (long i = 0; i < count; i++) {
+    const struct entry *e = list[i];
+    const size_t length = strlen(e->name);
+    if (e->kind != 'd') continue;
+    const size_t below = n == 0 ? length : n + 1 + length;
+    if (below >= sizeof w->rel) continue; /* planning lists it (no 'D' for it) */
+    if (n > 0) w->rel[n] = '/';
+    memcpy(w->rel + below - length, e->name, length);
+    const int sub = openat(fd, e->name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (sub < 0) emit(w, 'X', w->rel, below, "", 0);
+    else walk_folder(w, sub, below, depth + 1);
+  }
+  free_entries(list, count);
+  close(fd);
+}
+
+static void walk_execute(napi_env env, void *data) {
+  struct tree_walk *w = data;
+  (void)env;
+  const int fd = open(w->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd >= 0) walk_folder(w, fd, 0, 0);
+  else emit(w, 'X', "", 0, "", 0);
+  pthread_mutex_lock(&w->lock);
+  w->done = 1;
+  pthread_cond_broadcast(&w->ended);
+  pthread_mutex_unlock(&w->lock);
+}
+
+static void walk_complete(napi_env env, napi_status status, void *data) {
+  struct tree_walk *w = data;
+  (void)status;
+  napi_delete_async_work(env, w->work);
+  walk_release(w);
+}
+
+static void walk_finalize(napi_env env, void *data, void *hint) {
+  (void)env;
+  (void)hint;
+  walk_release(data);
+}
+
+static napi_value tree_walk_start(napi_env env, napi_callback_info info) {
+  size_t argc = 2, length = 0;
+  napi_value argv[2], handle;
+  double max_entries;
+  struct tree_walk *w;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 2 || napi_get_value_string_utf8(env, argv[0], NULL, 0, &length) != napi_ok ||
+      napi_get_value_double(env, argv[1], &max_entries) != napi_ok || !(max_entries >= 0)) {
+    napi_throw_type_error(env, NULL, "treeWalkStart: a folder and a count of entries expected");
+    return NULL;
+  }
+  if ((w = calloc(1, sizeof *w)) == NULL || (w->root = malloc(length + 1)) == NULL) {
+    free(w);
+    napi_throw_error(env, NULL, "treeWalkStart: out of memory");
+    return NULL;
+  }
+  napi_get_value_string_utf8(env, argv[0], w->root, length + 1, &length);
+  w->max_entries = (size_t)max_entries;
+  pthread_mutex_init(&w->lock, NULL);
+  pthread_cond_init(&w->ended, NULL);
+  atomic_init(&w->holders, 2);
+  napi_create_object(env, &handle);
+  napi_wrap(env, handle, w, walk_finalize, NULL, NULL);
+  queue_work(env, "flowsieve:tree-walk", walk_execute, walk_complete, w, &w->work);
+  return handle;
+}
+
+static napi_value tree_walk_take(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1], records;
+  struct tree_walk *w;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 1 || napi_unwrap(env, argv[0], (void **)&w) != napi_ok) {
+    napi_throw_type_error(env, NULL, "treeWalkTake: a walk expected");
+    return NULL;
+  }
+  pthread_mutex_lock(&w->lock);
+  while (!w->done) pthread_cond_wait(&w->ended, &w->lock);
+  pthread_mutex_unlock(&w->lock);
+  if (w->taken || w->failed) {
+    napi_get_null(env, &records);
+    return records;
+  }
+  w->taken = 1;
+  napi_create_string_utf8(env, w->out == NULL ? "" : w->out, w->length, &records);
+  free(w->out);
+  w->out = NULL;
+  return records;
+}
+#endif
+
+void add_file_calls(napi_env env, napi_value exports) {
+#ifndef _WIN32
+  export_call(env, exports, "readFilesAsync", read_files_async, NULL);
+  export_call(env, exports, "treeWalkStart", tree_walk_start, NULL);
+  export_call(env, exports, "treeWalkTake", tree_walk_take, NULL);
+#else
+  (void)env;
+  (void)exports;
+#endif
+}

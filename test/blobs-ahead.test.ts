@@ -1,0 +1,156 @@
+/**
+ * Plain JSON blobs read ahead on libuv's pool, a group at a time (src/input/blobs-ahead.ts, the
+ * native module's readFilesAsync), and a folder's tree listed there before planning
+ * (src/input/listing.ts startPrewalk, native treeWalkStart): what the thread takes is what it
+ * would have read itself, and a blob or folder they cannot serve as planned is read as before.
+ */
+import { describe, expect, it } from 'vitest';
+import { appendFileSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import { azureBlobs, canon, writeBlobs } from './helpers/json-blobs.js';
+import { restoreEnvAfterEach } from './helpers/env.js';
+import { tempDir } from './helpers/tmp.js';
+import { runDetect } from './helpers/run.js';
+import { blobsAheadNow, dropBlobsAhead, readBlobsAhead, takeBlobAhead } from '../dist/src/input/blobs-ahead.js';
+import { nativeModule } from '../dist/src/input/native.js';
+import { forgetListings, startPrewalk, takeListing, takeSize } from '../dist/src/input/listing.js';
+import { planInputs } from '../dist/src/input/plan.js';
+import { smallInput } from '../dist/src/engine/small-input.js';
+
+const native = nativeModule();
+const posix = process.platform !== 'win32' && native?.readFilesAsync !== undefined;
+
+describe.runIf(posix)('readFilesAsync: several files read on one pool thread', () => {
+  it('answers each file its bytes, its room filled (it may go on), or -1 - errno', async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'a'), 'abc');
+    writeFileSync(join(dir, 'b'), '0123456789');
+    const into = Buffer.alloc(32, 0x2e);
+    const spans = new Float64Array([0, 8, 8, 10, 18, 8]);
+    await new Promise<void>((done) => native!.readFilesAsync!(`${join(dir, 'a')}\0${join(dir, 'b')}\0${join(dir, 'none')}\0`, into, spans, done));
+    expect([...spans]).toEqual([0, 3, 8, 10, 18, -3]); // ENOENT is 2
+    expect(into.toString('latin1', 0, 18)).toBe('abc.....0123456789');
+    expect(() => native!.readFilesAsync!('a\0', into, new Float64Array([30, 8]), () => {})).toThrow(TypeError); // past `into`
+    expect(() => native!.readFilesAsync!('a\0b\0', into, new Float64Array([0, 8]), () => {})).toThrow(TypeError); // two paths, one span
+  });
+});
+
+describe.runIf(posix)('blobs read ahead (readBlobsAhead, takeBlobAhead)', () => {
+  restoreEnvAfterEach('FLOWSIEVE_BLOBS_AHEAD');
+
+  it('give each blob its bytes, and null where it grew, went missing or is past the bound', async () => {
+    const dir = tempDir();
+    const files = Array.from({ length: 40 }, (_, k) => {
+      const path = join(dir, `b${k}.json`);
+      writeFileSync(path, `{"records":[${'x'.repeat(k * 997)}]}`);
+      return { path, size: readFileSync(path).length, wanted: k !== 5 };
+    });
+    appendFileSync(files[7]!.path, 'more'); // grew since it was planned
+    rmSync(files[9]!.path); // gone
+    const wanted = (f: { path: string }) => files.find((g) => g.path === f.path)!.wanted;
+    const before = blobsAheadNow();
+    for (let k = 0; k < files.length; k++) {
+      readBlobsAhead(files, k + 1, 30_000, wanted);
+      const early = takeBlobAhead(files[k]!.path);
+      if (k === 0 || k === 5) expect(early, `blob ${k}`).toBeUndefined(); // its turn came first; not wanted
+      if (early === undefined) continue;
+      const got = await early;
+      if (k === 7 || k === 9 || files[k]!.size > 30_000) expect(got, `blob ${k}`).toBeNull();
+      else expect(got?.toString(), `blob ${k}`).toBe(readFileSync(files[k]!.path).toString());
+    }
+    const after = blobsAheadNow();
+    expect(after.taken - before.taken).toBeGreaterThan(20);
+    expect(after.files).toBe(0);
+    dropBlobsAhead();
+  });
+
+  it('starts none with FLOWSIEVE_BLOBS_AHEAD=off, and a dropped group frees its buffer once its read lands', async () => {
+    const dir = tempDir();
+    const files = Array.from({ length: 8 }, (_, k) => {
+      const path = join(dir, `c${k}.json`);
+      writeFileSync(path, `{"k":${k}}`);
+      return { path, size: readFileSync(path).length };
+    });
+    process.env.FLOWSIEVE_BLOBS_AHEAD = 'off';
+    readBlobsAhead(files, 0, 1 << 20, () => true);
+    expect(blobsAheadNow().files).toBe(0);
+    delete process.env.FLOWSIEVE_BLOBS_AHEAD;
+    readBlobsAhead(files, 0, 1 << 20, () => true);
+    expect(blobsAheadNow().files).toBe(8);
+    dropBlobsAhead();
+    expect(blobsAheadNow().files).toBe(0);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(blobsAheadNow().groups).toBe(0);
+  });
+
+  it('a folder of Azure blobs, damaged ones included, gives the results it gives read blob by blob', async () => {
+    const root = writeBlobs(join(tempDir('flowsieve-ahead-'), 'azure'), azureBlobs());
+    const common = { pipeline: 'sharded', chunkBytes: 4096, workers: 1 };
+    process.env.FLOWSIEVE_BLOBS_AHEAD = 'off';
+    const plain = await runDetect([root], common);
+    delete process.env.FLOWSIEVE_BLOBS_AHEAD;
+    expect(plain.scans.length).toBeGreaterThan(5);
+    expect(plain.rejects.length).toBeGreaterThan(0);
+    for (const batchSize of [32768, 64]) {
+      const ahead = await runDetect([root], { ...common, batchSize });
+      expect(ahead.shardParsed, `batch ${batchSize}`).toBeGreaterThan(0); // parsed in the main thread
+      expect(canon(ahead), `batch ${batchSize}`).toBe(canon(plain));
+    }
+  });
+});
+
+describe.runIf(posix && native?.treeWalkStart !== undefined)('a prewalk of the tree before planning (startPrewalk)', () => {
+  restoreEnvAfterEach('FLOWSIEVE_PREWALK');
+
+  /** A tree with what the walk must leave to planning: links, a FIFO, a name that is not UTF-8, an empty folder. */
+  function tree(): string {
+    const dir = tempDir();
+    mkdirSync(join(dir, 'a', 'b', 'c'), { recursive: true });
+    mkdirSync(join(dir, 'empty'));
+    writeFileSync(join(dir, 'a', 'b', 'c', 'PT1H.json'), '{"records":[]}');
+    writeFileSync(join(dir, 'a', 'x.log'), 'x');
+    writeFileSync(join(dir, 'top.log'), 'top');
+    symlinkSync(join(dir, 'a', 'b'), join(dir, 'link-to-b'));
+    symlinkSync(join(dir, 'top.log'), join(dir, 'a', 'link-to-top'));
+    symlinkSync(join(dir, 'nowhere'), join(dir, 'a', 'dangling'));
+    execFileSync('mkfifo', [join(dir, 'a', 'fifo')]);
+    mkdirSync(join(dir, 'odd'));
+    // a name that is not UTF-8 among others (the walk drops the folder's listing part way)
+    for (const name of ['0', 'm', 'z']) writeFileSync(join(dir, 'odd', name), name);
+    writeFileSync(Buffer.concat([Buffer.from(join(dir, 'odd') + '/'), Buffer.from([0x61, 0xff, 0x62])]), 'odd');
+    return dir;
+  }
+
+  it('plans what a fresh walk plans, through the look too, and gives each listing and size out once', () => {
+    const dir = tree();
+    const fresh = JSON.stringify(planInputs([dir], {}));
+    startPrewalk(dir);
+    expect(takeListing(join(dir, 'a', 'b'))?.map((e) => [e.name, e.isDirectory(), e.isFile()])).toEqual([['c', true, false]]);
+    expect(takeListing(join(dir, 'a', 'b'))).toBeUndefined();
+    expect(takeSize(join(dir, 'a', 'b', 'c', 'PT1H.json'))).toBe(14);
+    expect(takeListing(join(dir, 'odd'))).toBeUndefined(); // a name that is not UTF-8: left to planning
+    forgetListings();
+    startPrewalk(dir);
+    expect(JSON.stringify(planInputs([dir], {}))).toBe(fresh);
+    startPrewalk(dir);
+    smallInput([dir]);
+    expect(JSON.stringify(planInputs([dir], {}))).toBe(fresh);
+    const slash = JSON.stringify(planInputs([`${dir}/`], {}));
+    startPrewalk(`${dir}/`);
+    expect(JSON.stringify(planInputs([`${dir}/`], {}))).toBe(slash);
+    forgetListings();
+  });
+
+  it('starts none with FLOWSIEVE_PREWALK=off; a folder that cannot be opened is planning\'s to report', () => {
+    const dir = tree();
+    process.env.FLOWSIEVE_PREWALK = 'off';
+    startPrewalk(dir);
+    expect(takeListing(join(dir, 'a'))).toBeUndefined();
+    delete process.env.FLOWSIEVE_PREWALK;
+    startPrewalk(join(dir, 'missing'));
+    expect(takeListing(join(dir, 'missing'))).toBeUndefined();
+    expect(planInputs([join(dir, 'missing')], {})[0]?.error).toMatch(/cannot/);
+    forgetListings();
+  });
+});
