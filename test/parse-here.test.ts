@@ -14,12 +14,12 @@ import { seeded } from './helpers/damage.js';
 import { scanner, shuffled, v2Line, V2_HEADER, type Flow } from './helpers/aws.js';
 import { parseHereMayApply, parsesHereFits } from '../dist/src/engine/parse-here.js';
 
-/** Scanners (one reaching more endpoints than the next), benign clients (`clients` of them), a few damaged lines. */
-function text(clients = 3000): string {
+/** Scanners (one reaching more endpoints than the next), benign clients, a few damaged lines. */
+function text(): string {
   const rnd = seeded(1717);
   const flows: Flow[] = [];
   for (let k = 0; k < 30; k++) flows.push(...scanner(`45.9.${k}.7`, 4 + k, { start: 1709280000 + k * 60, dport: [22, 445, 3389][k % 3]! }));
-  for (let i = 0; i < clients; i++) flows.push({ src: `80.${rnd(200)}.${rnd(250)}.${1 + rnd(250)}`, dst: `10.0.0.${1 + rnd(20)}`, dport: 443, start: 1709280000 + rnd(20000), action: 'ACCEPT' });
+  for (let i = 0; i < 3000; i++) flows.push({ src: `80.${rnd(200)}.${rnd(250)}.${1 + rnd(250)}`, dst: `10.0.0.${1 + rnd(20)}`, dport: 443, start: 1709280000 + rnd(20000), action: 'ACCEPT' });
   const lines = shuffled(flows.map(v2Line), 17);
   for (let i = 0; i < 4; i++) lines.splice(100 + i * 700, 0, '2 123456789012 eni-x ' + 'y'.repeat(i + 1));
   return [V2_HEADER, ...lines].join('\n') + '\n';
@@ -35,7 +35,6 @@ function canon(r: any): string {
 
 describe('the main thread parses one large plain AWS text file', () => {
   restoreEnvAfterEach('FLOWSIEVE_PARSE_HERE');
-  restoreEnvAfterEach('FLOWSIEVE_READ_AHEAD');
 
   it('gives the results of the parse thread, at one worker and more', async () => {
     const file = join(tempDir(), 'flows.log');
@@ -61,22 +60,6 @@ describe('the main thread parses one large plain AWS text file', () => {
     // at the default size threshold this file is too small
     delete process.env.FLOWSIEVE_PARSE_HERE;
     expect((await runDetect([file], { ...common, workers: 1 })).parsedHere).toBe(false);
-  });
-
-  it('reads ahead (the next MiB on libuv\'s pool) with the results of reading in turn, ranges over several MiB, the parse waiting for the shards', async () => {
-    const file = join(tempDir(), 'flows.log');
-    writeFileSync(file, text(40_000));
-    const common = { pipeline: 'sharded', chunkBytes: 1_500_000 }; // ranges of 1.5 MB: cut inside the 1 MiB blocks
-    process.env.FLOWSIEVE_PARSE_HERE = 'always';
-    process.env.FLOWSIEVE_READ_AHEAD = 'off';
-    const inTurn = await runDetect([file], { ...common, workers: 1 });
-    expect(inTurn.parsedHere).toBe(true);
-    expect(inTurn.scans.length).toBeGreaterThan(10);
-    delete process.env.FLOWSIEVE_READ_AHEAD;
-    for (const [workers, batchSize] of [[1, 32768], [1, 64], [2, 256]] as const) {
-      const ahead = await runDetect([file], { ...common, workers, batchSize });
-      expect(canon(ahead), `${workers} workers, batch ${batchSize}`).toBe(canon(inTurn));
-    }
   });
 
   it('applies to one large plain file, at one parser or on two cores, planned as AWS text alone', () => {
