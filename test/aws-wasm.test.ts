@@ -13,7 +13,7 @@ import { ROUTE_DONE, WASM_WINDOW, awsWasm, setAwsReader } from '../dist/src/form
 import { rolesFor } from '../dist/src/formats/aws.js';
 import { LineFeeder } from '../dist/src/input/lines.js';
 import { formatAddress } from '../dist/src/net/address.js';
-import { fixture, readBytes, readRangesPausing, type ReadResult } from './helpers/read-format.js';
+import { fixture, readBytes, type ReadResult } from './helpers/read-format.js';
 import { tempDir } from './helpers/tmp.js';
 import { feedLines, routedBy } from './helpers/routed.js';
 
@@ -218,42 +218,6 @@ describe('the WebAssembly AWS reader reads as the JavaScript readers do', () => 
         return unnumbered(readBytes(buf, { format: 'aws-text', account: '999999999999', awsFields: fields.slice(), file: { path, cuts } }));
       };
       for (const cuts of [[1 << 18], [77_777, 600_001, 1_000_003]]) expect(ranged('wasm-parse', cuts)).toEqual(ranged('js', cuts));
-    }
-  });
-
-  it("a plain file read ahead (readLineRangePausing: the next 1 MiB block read on libuv's pool into the module's other slot): the records, rejects and counters of the blocks read in turn", async () => {
-    // lines across the slots' ends and the ranges' cuts, hostile lines, a line longer than the
-    // line limit over two blocks, CRLF; the module stores a 0 just past each block it reads
-    // (in a slot's room, never in the other slot, which the pool may be filling meanwhile)
-    for (const [fields, eol] of [[V2, '\n'], [REORDERED, '\r\n']] as const) {
-      const lines = [fields.join(' ')];
-      for (let k = 0; lines.length < 40_000; k++) {
-        lines.push(...(k % 900 === 0 ? hostile(fields) : [line(fields, {}, 5000 + k)]));
-        if (k === 20_000) lines.push('x'.repeat((1 << 20) + 300_000)); // over the line limit (1 MiB in readRangesPausing)
-      }
-      const buf = Buffer.from(lines.join(eol) + eol);
-      expect(buf.length).toBeGreaterThan(5 << 20);
-      const path = join(tempDir('aws-ahead-'), 'flows.log');
-      writeFileSync(path, buf);
-      setAwsReader('wasm-parse');
-      const sink = new FlowSink({ shards: 1, batchSize: 64, maxRejectsKept: 10 }, () => {});
-      const parser = (readerFor('aws-text') as { open: (c: object) => { aheadTarget?: (slot: number) => Buffer | null } }).open({ sink, file: 't', account: '', region: '' });
-      const [a, b] = [parser.aheadTarget?.(0), parser.aheadTarget?.(1)];
-      expect(a?.buffer).toBe(awsWasm()!.u32.buffer); // read where the module reads it
-      expect(b!.byteOffset).toBeGreaterThan(a!.byteOffset + a!.length); // apart, with room between
-      const opts = { format: 'aws-text', account: '999999999999', awsFields: fields.slice() } as const;
-      for (const cuts of [[], [77_777, 1_500_001, 3_000_000], [1 << 20, 2 << 20]]) {
-        const file = { path, cuts };
-        const inTurn = readBytes(buf, { ...opts, file });
-        expect(inTurn.rejects.length).toBeGreaterThan(20);
-        try {
-          process.env.FLOWSIEVE_READ_AHEAD = 'off';
-          expect(await readRangesPausing(buf, { ...opts, file }), `cuts ${cuts}, off`).toEqual(inTurn);
-        } finally {
-          delete process.env.FLOWSIEVE_READ_AHEAD;
-        }
-        expect(await readRangesPausing(buf, { ...opts, file }), `cuts ${cuts}`).toEqual(inTurn);
-      }
     }
   });
 

@@ -11,7 +11,6 @@
  */
 import type { FlowSink, RoutedColumns } from '../flow/sink.js';
 import { Cloud } from '../flow/types.js';
-import { AHEAD_READ_BYTES } from './types.js';
 import { IDS_BLOCK_BYTES, WasmTokenIds } from './wasm-ids.js';
 import { ROUTING_BLOCK_BYTES, WasmReaderChoice, WasmRouting, type WasmReaderKind } from './wasm-route.js';
 
@@ -56,15 +55,12 @@ const SEPS_BYTES = (WASM_WINDOW + 80) * 4;
  */
 const IDS_AT = SEPS_AT + SEPS_BYTES;
 /**
- * a file's block read where the module reads it (readTarget, or aheadTarget's two slots: the
- * first at the same place), each with room past it for the module's reads and its one store
- * past a block's end (readLines): so that a read of one block never touches the other slot,
- * which a read on libuv's pool may be filling meanwhile (input/read.ts readLineRangeAhead)
+ * a file's block read where the module reads it (readTarget): a window, and room past it for the
+ * module's reads and its one store past a block's end (readLines)
  */
 const TARGET_AT = IDS_AT + IDS_BLOCK_BYTES;
-const SLOT_BYTES = AHEAD_READ_BYTES + 64;
 /** the shards' areas (assembly/shared/route.ts toArea): a routed row's batch columns, WASM_ROWS rows a shard */
-const AREAS_AT = TARGET_AT + 2 * SLOT_BYTES;
+const AREAS_AT = TARGET_AT + WASM_WINDOW + 64;
 /** The memory below the areas, the read target's included (the module allocates nothing; the areas grow it past this when a sink routes) */
 const PAGES = Math.ceil(AREAS_AT / 65536);
 
@@ -119,8 +115,6 @@ export class AwsWasm {
   private readonly ids: WasmTokenIds;
   /** A Buffer over the read target (readTarget), made again when the memory grew. */
   private targetView: Buffer = Buffer.alloc(0);
-  /** Buffers over aheadTarget's two slots, made again when the memory grew. */
-  private slotViews: Buffer[] = [];
 
   /** routes: classify and route plain rows in the module where the sink allows it (else every plain row goes to emit). */
   constructor(module: WebAssembly.Module, readonly routes: boolean) {
@@ -189,18 +183,6 @@ export class AwsWasm {
   }
 
   /**
-   * One of the two places (slot 0 or 1, AHEAD_READ_BYTES each) where a file's blocks are read
-   * in turn, one by libuv's pool while the module reads the other (AwsParser.aheadTarget). The
-   * memory is grown first, as readTarget does.
-   */
-  aheadTarget(slot: number, sink: FlowSink): Buffer {
-    if (this.routing.growFor(sink, this.routes && sink.routable)) this.views();
-    const buf = this.memory.buffer;
-    if (this.slotViews[0]?.buffer !== buf) this.slotViews = [0, 1].map((k) => Buffer.from(buf, TARGET_AT + k * SLOT_BYTES, AHEAD_READ_BYTES));
-    return this.slotViews[slot]!;
-  }
-
-  /**
    * Reads the lines of buf[s, s + len) that end with '\n' (len <= WASM_WINDOW), by the
    * layout's roles (at most WASM_MAX_ROLES), into the columns: the rows written. Offsets in
    * the columns are relative to s.
@@ -213,7 +195,7 @@ export class AwsWasm {
     if (this.routing.settings(sink, this.routes && sink.routable, region === 0)) this.views();
     // bytes read into the target (readTarget) are read where they lie, any others copied into the block;
     // the module stores a 0 just past what it reads (readLines): there, a byte of the target's next line, put back after
-    const inPlace = buf.buffer === this.u8.buffer && buf.byteOffset >= TARGET_AT && buf.byteOffset < AREAS_AT;
+    const inPlace = buf.buffer === this.u8.buffer && buf.byteOffset === TARGET_AT;
     const at = inPlace ? buf.byteOffset + s : BLOCK_AT;
     if (!inPlace) this.u8.set(buf.subarray(s, s + len), BLOCK_AT);
     const after = this.u8[at + len]!;

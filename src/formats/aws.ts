@@ -191,11 +191,6 @@ class AwsParser implements LineParser, ColumnHost, LazyIds {
     return this.wasm?.readTarget(size, this.sink) ?? null;
   }
 
-  /** The WebAssembly reader's two places to read blocks ahead into (AwsWasm.aheadTarget). */
-  aheadTarget(slot: number): Buffer | null {
-    return this.wasm?.aheadTarget(slot, this.sink) ?? null;
-  }
-
   parseLines(buf: Uint8Array, s: number, e: number, firstLine: number, baseOffset: number): number {
     if (this.wasm !== null) return this.parseLinesWasm(this.wasm, buf, s, e, firstLine, baseOffset);
     let line = firstLine;

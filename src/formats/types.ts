@@ -58,17 +58,7 @@ export interface LineParser {
    * absent: the caller's own buffer. Valid until the next call; parseLines gets a view of it.
    */
   readTarget?(size: number): Buffer | null;
-  /**
-   * Two places (`slot` 0 and 1) of AHEAD_READ_BYTES each where a file's blocks may be read in
-   * turn, one while parseLines reads the other (input/read.ts readLineRangeAhead: the next
-   * block read on libuv's pool); parseLines reads them where they lie, as readTarget's. Valid
-   * until the next call of either; null or absent: no such places (the blocks are read in turn).
-   */
-  aheadTarget?(slot: number): Buffer | null;
 }
-
-/** The bytes of each aheadTarget slot (LineParser.aheadTarget), a read handed to libuv's pool. */
-export const AHEAD_READ_BYTES = 1 << 20;
 
 /**
  * A file's head as the sniffers see it. `bytes` are its first 64 KiB (after gunzip); `text`

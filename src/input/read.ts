@@ -3,12 +3,12 @@
  * gzip file streamed through zlib, a whole document, or bytes handed over from stdin.
  * Decompression is bounded: a gzip bomb is stopped and reported, not inflated into memory.
  */
-import { openSync, read, readSync, closeSync, createReadStream, fstatSync, readFileSync, statSync } from 'node:fs';
+import { openSync, readSync, closeSync, createReadStream, fstatSync, readFileSync, statSync } from 'node:fs';
 import { zlibNow } from './zlib.js';
 import { LineFeeder } from './lines.js';
 import { nativeModule, type NativeInflate } from './native.js';
 import { fileBuffer, giveFileBuffer } from './file-buffers.js';
-import { AHEAD_READ_BYTES, type LineParser } from '../formats/types.js';
+import type { LineParser } from '../formats/types.js';
 
 /** Read size: small enough that the parser reads what read() just copied from L2 cache (4 MiB reads: 3-5 % slower end to end). */
 const BLOCK = 1 << 18;
@@ -52,11 +52,9 @@ export function readLineRange(path: string, start: number, end: number, parser: 
 /**
  * readLineRange, with `pause()` awaited after each block: for a range read in a thread that
  * has other work meanwhile (the engine's thread, which routes the batches to the shards as
- * they fill: src/engine/parse-here.ts). Where the parser offers two places to read into
- * (LineParser.aheadTarget) the next block is read on libuv's pool meanwhile (readLineRangeAhead).
+ * they fill: src/engine/parse-here.ts).
  */
 export async function readLineRangePausing(path: string, start: number, end: number, parser: LineParser, maxLineBytes: number, pause: () => Promise<void>): Promise<number> {
-  if (readsAhead(parser, start, end)) return readLineRangeAhead(path, start, end, parser, maxLineBytes, pause);
   const blocks = lineRangeBlocks(path, start, end, parser, maxLineBytes);
   try {
     for (;;) {
@@ -74,8 +72,24 @@ function* lineRangeBlocks(path: string, start: number, end: number, parser: Line
   const fd = openSync(path, 'r');
   try {
     const buf = readBuffer();
-    let pos = firstLineAt(fd, start, buf);
-    if (pos < 0) return 0;
+    let pos = start;
+    if (start > 0) {
+      // skip the tail of the line that began in the previous chunk
+      const one = Buffer.alloc(1);
+      readSync(fd, one, 0, 1, start - 1);
+      if (one[0] !== 10) {
+        for (;;) {
+          const got = readSync(fd, buf, 0, BLOCK, pos);
+          if (got === 0) return 0;
+          const nl = buf.subarray(0, got).indexOf(10);
+          if (nl >= 0) {
+            pos += nl + 1;
+            break;
+          }
+          pos += got;
+        }
+      }
+    }
     const feeder = new LineFeeder(parser, maxLineBytes, pos);
     while (pos < end) {
       const into = parser.readTarget?.(BLOCK) ?? buf; // read where the parser reads (no copy)
@@ -85,102 +99,22 @@ function* lineRangeBlocks(path: string, start: number, end: number, parser: Line
       pos += got;
       yield;
     }
-    return finishRange(fd, pos, parser, feeder, buf);
-  } finally {
-    closeSync(fd);
-  }
-}
-
-/**
- * Where the range starting at `start` has its first line: past the tail of the line that
- * began in the previous range (-1: the file ends inside it, the range has no line).
- */
-function firstLineAt(fd: number, start: number, buf: Buffer): number {
-  if (start === 0) return 0;
-  const one = Buffer.alloc(1);
-  readSync(fd, one, 0, 1, start - 1);
-  if (one[0] === 10) return start;
-  let pos = start;
-  for (;;) {
-    const got = readSync(fd, buf, 0, BLOCK, pos);
-    if (got === 0) return -1;
-    const nl = buf.subarray(0, got).indexOf(10);
-    if (nl >= 0) return pos + nl + 1;
-    pos += got;
-  }
-}
-
-/** A range's end: the line that straddles it read to its '\n' (from `pos`), the feeder ended; the lines consumed. */
-function finishRange(fd: number, pos: number, parser: LineParser, feeder: LineFeeder, buf: Buffer): number {
-  while (feeder.hasPartialLine) {
-    const into = parser.readTarget?.(BLOCK) ?? buf;
-    const got = readSync(fd, into, 0, BLOCK, pos);
-    if (got === 0) break;
-    const nl = into.subarray(0, got).indexOf(10);
-    const take = nl >= 0 ? nl + 1 : got;
-    feeder.push(into.subarray(0, take));
-    pos += take;
-    if (nl >= 0) break;
-  }
-  feeder.end(false);
-  return feeder.line - 1;
-}
-
-/**
- * Whether readLineRangePausing reads ahead: the parser has two places to read into, and the
- * range is more than one block of them. FLOWSIEVE_READ_AHEAD=off: never (A/B runs, tests; read at each range).
- */
-function readsAhead(parser: LineParser, start: number, end: number): boolean {
-  return process.env.FLOWSIEVE_READ_AHEAD !== 'off' && end - start > AHEAD_READ_BYTES && parser.aheadTarget?.(0) != null;
-}
-
-/**
- * readLineRangePausing's read where the parser has two places to read into (aheadTarget): while
- * this thread parses the block in one, the next is read into the other on libuv's pool, so
- * that the kernel's copy of the file (~43 ms of CPU for the 224 MB v2 file, a tenth of the
- * engine's thread's parse, which is the run's longest thread) runs on a thread of the pool,
- * on the core the shard's adds leave idle part of the time (bench/RESULTS.md, session 21
- * bigtext). Blocks of AHEAD_READ_BYTES: each hand-off to the pool and back costs ~20 µs of CPU
- * (bench/RESULTS.md, branch gcp3). The lines, their order and their bytes are readLineRange's;
- * only where the read() runs differs.
- */
-async function readLineRangeAhead(path: string, start: number, end: number, parser: LineParser, maxLineBytes: number, pause: () => Promise<void>): Promise<number> {
-  const fd = openSync(path, 'r');
-  let ahead: Promise<number> | null = null;
-  try {
-    const buf = readBuffer();
-    let pos = firstLineAt(fd, start, buf);
-    if (pos < 0) return 0;
-    const feeder = new LineFeeder(parser, maxLineBytes, pos);
-    const target = (slot: number): Buffer => parser.aheadTarget!(slot)!;
-    let slot = 0;
-    let got = pos < end ? readSync(fd, target(0), 0, Math.min(AHEAD_READ_BYTES, end - pos), pos) : 0;
-    while (got > 0) {
-      const next = pos + got;
-      // both places fetched before the read is handed off: fetching one may grow the module's memory
-      const here = target(slot);
-      const there = target(1 - slot);
-      ahead = next < end ? readAt(fd, there, Math.min(AHEAD_READ_BYTES, end - next), next) : null;
-      feeder.push(here.subarray(0, got));
-      await pause();
-      pos = next;
-      slot = 1 - slot;
-      got = ahead ? await ahead : 0;
-      ahead = null;
-      // the memory grew while the block was parsed (its old buffer detached): read it again where it is now
-      if (got > 0 && there.byteLength === 0) got = readSync(fd, target(slot), 0, Math.min(AHEAD_READ_BYTES, end - pos), pos);
+    // finish the line that straddles the chunk's end
+    while (feeder.hasPartialLine) {
+      const into = parser.readTarget?.(BLOCK) ?? buf;
+      const got = readSync(fd, into, 0, BLOCK, pos);
+      if (got === 0) break;
+      const nl = into.subarray(0, got).indexOf(10);
+      const take = nl >= 0 ? nl + 1 : got;
+      feeder.push(into.subarray(0, take));
+      pos += take;
+      if (nl >= 0) break;
     }
-    return finishRange(fd, pos, parser, feeder, buf);
+    feeder.end(false);
+    return feeder.line - 1;
   } finally {
-    // no read may be left in flight into the parser's memory, nor on a closed fd
-    if (ahead) await ahead.catch(() => 0);
     closeSync(fd);
   }
-}
-
-/** `n` bytes of fd at `pos` read into `into` on libuv's pool: the bytes read. */
-function readAt(fd: number, into: Buffer, n: number, pos: number): Promise<number> {
-  return new Promise((resolve, reject) => read(fd, into, 0, n, pos, (err, got) => (err ? reject(err) : resolve(got))));
 }
 
 export interface GzipReadResult {

@@ -7,7 +7,7 @@ import { FlowSink, accountingGap, type Reject, type SinkCounters } from '../../d
 import { sniffFormat } from '../../dist/src/formats/sniff.js';
 import { readerFor } from '../../dist/src/formats/registry.js';
 import { LineFeeder } from '../../dist/src/input/lines.js';
-import { readLineRange, readLineRangePausing } from '../../dist/src/input/read.js';
+import { readLineRange } from '../../dist/src/input/read.js';
 import { formatAddress } from '../../dist/src/net/address.js';
 import type { FormatName } from '../../dist/src/formats/types.js';
 import { FIXTURES } from './tmp.js';
@@ -59,48 +59,11 @@ const ACTIONS = ['unknown', 'accept', 'reject'];
 const DIRECTIONS = ['unknown', 'ingress', 'egress'];
 
 export function readBytes(buf: Uint8Array, opts: ReadOptions = {}): ReadResult {
-  const r = recorder(buf, opts);
-  if (r.format) {
-    const reader = readerFor(r.format);
-    if (!reader) throw new Error(`no reader for ${r.format}`);
-    if (reader.kind === 'lines' && opts.file) {
-      const ends = [...opts.file.cuts, buf.length];
-      ends.reduce((start, end) => (readLineRange(opts.file!.path, start, end, reader.open(r.ctx), 1 << 20), end), 0);
-    } else if (reader.kind === 'lines') {
-      const feeder = new LineFeeder(reader.open(r.ctx), 1 << 20, 0);
-      const block = opts.block ?? buf.length;
-      for (let s = 0; s < buf.length; s += block) feeder.push(buf.subarray(s, Math.min(buf.length, s + block)));
-      feeder.end(false);
-    } else if (reader.kind === 'document') reader.parseDocument(buf, r.ctx);
-    else throw new Error(`${r.format} is read by the shard workers, not by a parser`);
-  }
-  return r.result();
-}
-
-/**
- * readBytes of a line format from `file`, its ranges read as the engine's thread reads them
- * (readLineRangePausing: the next block read ahead where the reader offers two places to read
- * into, FLOWSIEVE_READ_AHEAD), a pause turning the event loop after each block.
- */
-export async function readRangesPausing(buf: Uint8Array, opts: ReadOptions & { file: { path: string; cuts: number[] } }): Promise<ReadResult> {
-  const r = recorder(buf, opts);
-  const reader = readerFor(r.format!);
-  if (reader?.kind !== 'lines') throw new Error(`${r.format} is not a line format`);
-  const pause = () => new Promise<void>((resolve) => setImmediate(resolve));
-  let start = 0;
-  for (const end of [...opts.file.cuts, buf.length]) {
-    await readLineRangePausing(opts.file.path, start, end, reader.open(r.ctx), 1 << 20, pause);
-    start = end;
-  }
-  return r.result();
-}
-
-/** A sink that records what the reader hands over (then validated as usual), the reader's context, the result. */
-function recorder(buf: Uint8Array, opts: ReadOptions) {
   const format = opts.format ?? sniffFormat(buf.subarray(0, 65536), '');
   const sink = new FlowSink({ shards: 1, batchSize: 1024, maxRejectsKept: 1000 }, () => {});
   const flows: Flow[] = [];
   const emit = sink.emit.bind(sink);
+  // record what the reader hands over, then let the sink validate it as usual
   sink.emit = (line: number, offset: number): boolean => {
     const r = sink.rec;
     const d = sink.dict.strings;
@@ -115,9 +78,22 @@ function recorder(buf: Uint8Array, opts: ReadOptions) {
     }
     return ok;
   };
-  const ctx = { sink, file: 'test', account: opts.account ?? '', region: opts.region ?? '', regionMap: opts.regionMap, awsFields: opts.awsFields };
-  const result = (): ReadResult => ({ format, counters: { ...sink.counters }, rejects: sink.rejects, flows, gap: accountingGap(sink.counters) });
-  return { format, ctx, result };
+  if (format) {
+    const reader = readerFor(format);
+    if (!reader) throw new Error(`no reader for ${format}`);
+    const ctx = { sink, file: 'test', account: opts.account ?? '', region: opts.region ?? '', regionMap: opts.regionMap, awsFields: opts.awsFields };
+    if (reader.kind === 'lines' && opts.file) {
+      const ends = [...opts.file.cuts, buf.length];
+      ends.reduce((start, end) => (readLineRange(opts.file!.path, start, end, reader.open(ctx), 1 << 20), end), 0);
+    } else if (reader.kind === 'lines') {
+      const feeder = new LineFeeder(reader.open(ctx), 1 << 20, 0);
+      const block = opts.block ?? buf.length;
+      for (let s = 0; s < buf.length; s += block) feeder.push(buf.subarray(s, Math.min(buf.length, s + block)));
+      feeder.end(false);
+    } else if (reader.kind === 'document') reader.parseDocument(buf, ctx);
+    else throw new Error(`${format} is read by the shard workers, not by a parser`);
+  }
+  return { format, counters: { ...sink.counters }, rejects: sink.rejects, flows, gap: accountingGap(sink.counters) };
 }
 
 export function readPath(path: string, opts: ReadOptions = {}): ReadResult {
