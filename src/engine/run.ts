@@ -35,7 +35,7 @@ import { parsePoolOptions, parsePoolShape } from './pool.js';
 import { newPool, newShardThread } from './threads.js';
 import { dropEarlyParsePool, takeEarlyParsePool } from './early-pool.js';
 import { dropLoneShard, takeLoneShard } from './lone-shard.js';
-import { ParseHere, parseHereMayApply, parsesHereFits } from './parse-here.js';
+import { PARSE_HERE_RANGE_BYTES, ParseHere, parseHereMayApply, parsesHereFits } from './parse-here.js';
 import {
   DEFAULT_MAX_FUTURE_SECONDS,
   SPLIT_GZIP_BYTES,
@@ -309,7 +309,9 @@ export class Engine {
     });
     replayed.catch(() => {}); // awaited below; a failure must not go unhandled meanwhile
     const inShard = this.parsesInShard(files);
-    const jobs = planJobs(files, opts, this.shards, this.parseThreads, options.lateBefore ?? 0, false, shares)();
+    // parsed here: in ranges of up to PARSE_HERE_RANGE_BYTES, none cut at the early flushes' shares
+    const here = this.parseHere !== null;
+    const jobs = planJobs(files, opts, this.shards, this.parseThreads, options.lateBefore ?? 0, false, here ? [] : shares, here ? PARSE_HERE_RANGE_BYTES : undefined)();
     const parsed = this.shardParsesAll
       ? // the shard in this thread parses every task, one at a time (runJob)
         runWithConcurrency(jobs, 1, (job) => this.inShard(job, runJob))
@@ -1051,7 +1053,16 @@ function cutsWithin(cuts: readonly number[], total: number, offset: number, size
  * threads. `cuts`: shares of the input at which the shards flush what they hold (tail.ts): a large
  * text file's ranges end there too (textRanges).
  */
-function planJobs(files: InputFile[], opts: DetectOptions, shards: number, threads: number, lateBefore: number, skipWhole = false, cuts: readonly number[] = []): () => AsyncGenerator<Job> {
+function planJobs(
+  files: InputFile[],
+  opts: DetectOptions,
+  shards: number,
+  threads: number,
+  lateBefore: number,
+  skipWhole = false,
+  cuts: readonly number[] = [],
+  rangeBytes?: number, // a plain AWS text file's ranges at most (textRanges; its default TEXT_RANGE_BYTES)
+): () => AsyncGenerator<Job> {
   const common = commonTask(opts, shards, lateBefore);
   const now = opts.nowSeconds?.() ?? Date.now() / 1000;
   const maxFuture = opts.maxFutureSeconds ?? DEFAULT_MAX_FUTURE_SECONDS;
@@ -1109,7 +1120,7 @@ function planJobs(files: InputFile[], opts: DetectOptions, shards: number, threa
         }
         continue;
       }
-      const ranges = opts.textRanges === true && format === 'aws-text' ? textRanges(f.size, threads, opts.chunkBytes, cutsWithin(cuts, total, offset, f.size)) : chunkRanges(f.size, taskBytes(format, opts));
+      const ranges = opts.textRanges === true && format === 'aws-text' ? textRanges(f.size, threads, opts.chunkBytes, cutsWithin(cuts, total, offset, f.size), rangeBytes) : chunkRanges(f.size, taskBytes(format, opts));
       for (let c = 0; c < ranges.length; c++) {
         const [start, end] = ranges[c]!;
         yield { file: i, chunk: c, task: { ...base, format, chunkIndex: c, mode: 'range', start, end } };
