@@ -62,6 +62,27 @@ describe('the main thread parses one large plain AWS text file', () => {
     expect((await runDetect([file], { ...common, workers: 1 })).parsedHere).toBe(false);
   });
 
+  it('reads the file in one range where a parse thread takes two (not cut at the early flushes, PARSE_HERE_RANGE_BYTES), with the same results', async () => {
+    const file = join(tempDir(), 'flows.log');
+    writeFileSync(file, text());
+    // the ranges chosen for the parse threads (no --chunk-size), of 32 KiB at least: a parse thread's first ends at 90 %
+    // (the piece after 97 % is under 32 KiB: it stays with the one before)
+    const common = { pipeline: 'sharded', textRanges: true, chunkBytes: 32768, workers: 1 };
+    const tasks = async () => {
+      let n = 0;
+      const r = await runDetect([file], { ...common, onProgress: () => n++ });
+      return { r, n };
+    };
+    process.env.FLOWSIEVE_PARSE_HERE = 'off';
+    const thread = await tasks();
+    expect(thread.n).toBe(2);
+    process.env.FLOWSIEVE_PARSE_HERE = 'always';
+    const here = await tasks();
+    expect(here.r.parsedHere).toBe(true);
+    expect(here.n).toBe(1);
+    expect(canon(here.r)).toBe(canon(thread.r));
+  });
+
   it('applies to one large plain file, at one parser or on two cores, planned as AWS text alone', () => {
     const dir = tempDir();
     const plain = join(dir, 'a.log');

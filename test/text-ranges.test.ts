@@ -9,6 +9,7 @@ import { TEXT_RANGE_BYTES, textRanges } from '../dist/src/input/plan.js';
 import { detectOptionsFrom } from '../dist/src/app/settings.js';
 import { parseArgs } from '../dist/src/app/args.js';
 import { spec } from '../dist/src/cli/commands/detect.js';
+import { PARSE_HERE_RANGE_BYTES } from '../dist/src/engine/parse-here.js';
 
 const MiB = 1 << 20;
 
@@ -33,6 +34,15 @@ describe('textRanges', () => {
     expect(textRanges(51_266_943, 1, 8 * MiB)).toHaveLength(1); // the 51 MB file: one task, not seven
     expect(textRanges(224_204_136, 1, 8 * MiB)).toHaveLength(4);
     expect(textRanges(224_204_136, 2, 8 * MiB)).toHaveLength(4);
+  });
+
+  it('takes a larger most for a file the engine\'s thread parses (PARSE_HERE_RANGE_BYTES): the 224 MB file in one range, a larger one in ranges of at most that', () => {
+    expect(textRanges(224_204_136, 1, 8 * MiB, [], PARSE_HERE_RANGE_BYTES)).toEqual([[0, 224_204_136]]);
+    const size = 3 * PARSE_HERE_RANGE_BYTES + 5;
+    const r = textRanges(size, 1, 8 * MiB, [], PARSE_HERE_RANGE_BYTES);
+    covers(r, size);
+    expect(r).toHaveLength(4);
+    for (const [s, e] of r) expect(e - s).toBeLessThanOrEqual(PARSE_HERE_RANGE_BYTES);
   });
 
   it('ends a range at each cut whose pieces are of the least or more', () => {

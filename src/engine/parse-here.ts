@@ -75,6 +75,19 @@ export function parseHereInput(opts: ParseHereOptions, cores = availableParallel
 /** The most cores on which a run at the default parse threads parses here at any worker count (parseHereMayApply). */
 export const FEW_CORES = 2;
 
+/**
+ * The most bytes of a range of a file parsed here (input/plan.ts textRanges, where a parse
+ * thread's ranges are TEXT_RANGE_BYTES), and its ranges are not cut at the shards' early held
+ * flushes (engine/tail.ts): each task here costs ~5-6 ms of CPU of its own (its sink and
+ * reader, its last part-filled batch a lane, their adds and compiles: ~3 ms of this thread's,
+ * ~1.4 of the shard's, ~1 of V8's helpers), and the early flushes bought nothing on such a run
+ * (FLOWSIEVE_TAIL=serial: 0.998x wall). The 224 MB v2 file in one range instead of six took
+ * 0.974x the wall and 0.968x the CPU at one worker (0.988x, 0.951x at two), the 98 MB v3 file
+ * in one instead of three 0.974x, 0.938x (quiet pairs; bench/RESULTS.md, session 21 bigtext).
+ * A range is still a progress step: 256 MiB is about a second of parse here.
+ */
+export const PARSE_HERE_RANGE_BYTES = 256 << 20;
+
 /** Whether `path` is a regular file of more than `bytes` bytes that does not start as gzip does. */
 function plainFileAbove(path: string, bytes: number): boolean {
   if (path === '-') return false;

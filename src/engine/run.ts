@@ -35,7 +35,7 @@ import { parsePoolOptions, parsePoolShape } from './pool.js';
 import { newPool, newShardThread } from './threads.js';
 import { dropEarlyParsePool, takeEarlyParsePool } from './early-pool.js';
 import { dropLoneShard, takeLoneShard } from './lone-shard.js';
-import { ParseHere, parseHereMayApply, parsesHereFits } from './parse-here.js';
+import { PARSE_HERE_RANGE_BYTES, ParseHere, parseHereMayApply, parsesHereFits } from './parse-here.js';
 import {
   DEFAULT_MAX_FUTURE_SECONDS,
   SPLIT_GZIP_BYTES,
@@ -312,8 +312,13 @@ export class Engine {
     });
     replayed.catch(() => {}); // awaited below; a failure must not go unhandled meanwhile
     const inShard = this.parsesInShard(files);
-    // where the shard thread parses too, two threads take the tasks, and the last ones are made smaller (taperedBudget)
-    const jobs = planJobs(files, opts, this.shards, this.parseThreads + (inShard ? 1 : 0), options.lateBefore ?? 0, false, shares, inShard)();
+    // where the shard thread parses too, two threads take the tasks, and the last ones are made smaller (taperedBudget);
+    // parsed here: in ranges of up to PARSE_HERE_RANGE_BYTES, none cut at the early flushes' shares
+    const here = this.parseHere !== null;
+    const jobs = planJobs(
+      files, opts, this.shards, this.parseThreads + (inShard ? 1 : 0), options.lateBefore ?? 0, false, here ? [] : shares, inShard,
+      here ? PARSE_HERE_RANGE_BYTES : undefined,
+    )();
     const parsed = this.shardParsesAll
       ? // the shard in this thread parses every task, one at a time (runJob)
         runWithConcurrency(jobs, 1, (job) => this.inShard(job, runJob))
@@ -1065,6 +1070,7 @@ function planJobs(
   cuts: readonly number[] = [],
   /** the 'files' tasks made smaller towards the end (taperedBudget) */
   taper = false,
+  rangeBytes?: number, // a plain AWS text file's ranges at most (textRanges; its default TEXT_RANGE_BYTES)
 ): () => AsyncGenerator<Job> {
   const common = commonTask(opts, shards, lateBefore);
   const now = opts.nowSeconds?.() ?? Date.now() / 1000;
@@ -1129,7 +1135,7 @@ function planJobs(
         }
         continue;
       }
-      const ranges = opts.textRanges === true && format === 'aws-text' ? textRanges(f.size, threads, opts.chunkBytes, cutsWithin(cuts, total, offset, f.size)) : chunkRanges(f.size, taskBytes(format, opts));
+      const ranges = opts.textRanges === true && format === 'aws-text' ? textRanges(f.size, threads, opts.chunkBytes, cutsWithin(cuts, total, offset, f.size), rangeBytes) : chunkRanges(f.size, taskBytes(format, opts));
       for (let c = 0; c < ranges.length; c++) {
         const [start, end] = ranges[c]!;
         yield { file: i, chunk: c, task: { ...base, format, chunkIndex: c, mode: 'range', start, end } };

@@ -540,14 +540,14 @@ export const TEXT_RANGE_BYTES = 64 << 20;
  * flushes, engine/tail.ts, come as the parse passes them, and need a range to end there).
  * Where lines start does not change a verdict.
  */
-export function textRanges(size: number, threads: number, least: number, cuts: readonly number[] = []): Array<[number, number]> {
+export function textRanges(size: number, threads: number, least: number, cuts: readonly number[] = [], most = TEXT_RANGE_BYTES): Array<[number, number]> {
   const ranges: Array<[number, number]> = [];
   let from = 0;
   const ats = cuts.map((c) => Math.floor(c * size)).filter((at) => at > 0 && at < size);
   for (const at of [...ats, size]) {
     if (at - from < least && at < size) continue; // a cut too near the last: left to the next piece
     const piece = at - from;
-    const tasks = threads * Math.max(1, Math.ceil(piece / (threads * TEXT_RANGE_BYTES)));
+    const tasks = threads * Math.max(1, Math.ceil(piece / (threads * most)));
     for (const [s, e] of chunkRanges(piece, Math.max(least, Math.ceil(piece / tasks)))) ranges.push([from + s, from + e]);
     from = at;
   }
