@@ -4,7 +4,7 @@
  * early flushes must come soon after their share of the input and the threads end together.
  */
 import { describe, expect, it } from 'vitest';
-import { groupBudgetOf, groupFull } from '../dist/src/engine/run.js';
+import { TaskEnds, groupBudgetOf } from '../dist/src/engine/run.js';
 import { EARLY_FLUSHES, flushesDue } from '../dist/src/engine/tail.js';
 
 const MiB = 1 << 20;
@@ -12,14 +12,13 @@ const MiB = 1 << 20;
 /** The groups' text bytes of files of `weights`, as planJobs makes them (its file count bound aside). */
 function groups(weights: number[], threads: number): number[] {
   const total = weights.reduce((a, b) => a + b, 0);
-  const budget = groupBudgetOf(total, threads);
+  const ends = new TaskEnds(groupBudgetOf(total, threads), total, threads, false);
   const out: number[] = [];
   let group = 0;
-  let grouped = 0;
   for (const w of weights) {
     group += w;
-    grouped += w;
-    if (groupFull(budget, group, grouped)) {
+    if (ends.add(w)) {
+      ends.end();
       out.push(group);
       group = 0;
     }

@@ -4,20 +4,21 @@
  * threads taking them in turn end together.
  */
 import { describe, expect, it } from 'vitest';
-import { taperedBudget } from '../dist/src/engine/run.js';
+import { TaskEnds, taperedBudget } from '../dist/src/engine/run.js';
 
 const MB = 1 << 20;
 
-/** The tasks' bytes for files of `sizes`, grouped as planJobs groups them with the tapered budget. */
+/** The tasks' bytes for files of `sizes`, grouped as planJobs groups them with the tapered budget (`budget`: the short tasks'). */
 function groups(sizes: number[], budget: number, threads: number): number[] {
-  let left = sizes.reduce((a, b) => a + b, 0);
+  const total = sizes.reduce((a, b) => a + b, 0);
+  const ends = new TaskEnds({ head: budget, tail: budget, fineFrom: 0 }, total, threads, true);
   const out: number[] = [];
   let g = 0;
   for (const s of sizes) {
     g += s;
-    if (g >= taperedBudget(budget, left, threads)) {
+    if (ends.add(s)) {
+      ends.end();
       out.push(g);
-      left -= g;
       g = 0;
     }
   }

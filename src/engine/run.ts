@@ -232,9 +232,9 @@ export class Engine {
       format: opts.format, account: opts.account, region: opts.region, awsFields: opts.awsFields, range: opts.timeRange, source: opts.source,
       quickHeadBelow: opts.gzipSplitBytes ?? SPLIT_GZIP_BYTES, // the gzip files a parse thread reads whole
       sniffInThread: true, // *.gz files up to that size: planned by the parse thread that reads them (handed back if not AWS text)
-      // JSON blobs whose path names their format, read whole (GCP NDJSON up to its task's bytes, Azure's
-      // documents at any size): planned by their parse thread too. At the chunk's size, GCP exports of
-      // 8-16 MiB had their heads read and sniffed here before any task (16 of the bench's 48: ~4 ms)
+      // JSON blobs whose path names their format, read whole, up to a GCP task's bytes (16 MiB): planned
+      // by their parse thread too; larger ones are planned here from their head. At the chunk's size, GCP
+      // exports of 8-16 MiB had their heads read and sniffed here before any task (16 of the bench's 48: ~4 ms)
       jsonByNameBelow: taskBytes('gcp', opts),
     });
     // a file's results by chunk, for files read in chunks or alone; those of 'files' tasks stay packed in fileRows
@@ -313,11 +313,12 @@ export class Engine {
     replayed.catch(() => {}); // awaited below; a failure must not go unhandled meanwhile
     const inShard = this.parsesInShard(files);
     // where the shard thread parses too, two threads take the tasks, and the last ones are made smaller (taperedBudget);
-    // parsed here: in ranges of up to PARSE_HERE_RANGE_BYTES, none cut at the early flushes' shares
+    // parsed here: in ranges of up to PARSE_HERE_RANGE_BYTES, none cut at the early flushes' shares, and
+    // this thread alone parses (unless the shard's parses too): no more ranges for the parse threads' count
     const here = this.parseHere !== null;
+    const parsers = inShard ? this.parseThreads + 1 : here ? 1 : this.parseThreads;
     const jobs = planJobs(
-      files, opts, this.shards, this.parseThreads + (inShard ? 1 : 0), options.lateBefore ?? 0, false, here ? [] : shares, inShard,
-      here ? PARSE_HERE_RANGE_BYTES : undefined,
+      files, opts, this.shards, parsers, options.lateBefore ?? 0, false, here ? [] : shares, inShard, here ? PARSE_HERE_RANGE_BYTES : undefined,
     )();
     const parsed = this.shardParsesAll
       ? // the shard in this thread parses every task, one at a time (runJob)
@@ -1082,9 +1083,7 @@ function planJobs(
   return async function* () {
     let before = 0;
     let group: GroupFile[] = [];
-    let groupBytes = 0;
-    let left = taper ? wholeBytes(files, whole) : 0; // bytes read whole not yet in a task (taperedBudget)
-    let grouped = 0; // the whole-read files' bytes placed so far
+    const ends = new TaskEnds(budget, wholeBytes(files, whole), threads, taper);
     for (let i = 0; i < files.length; i++) {
       const f = files[i]!;
       const offset = before;
@@ -1102,15 +1101,10 @@ function planJobs(
         if (skipWhole) continue; // the fused pipeline's queues hold them (fusedPlan)
         // a file read whole by one thread: with others, in one 'files' task
         group.push(groupFile(f, i, notAfter));
-        groupBytes += weight(f);
-        grouped += weight(f);
-        // GCP's tapered tasks (the shard parsing too) keep the short tasks' budget throughout
-        const full = taper ? groupBytes >= taperedBudget(budget.tail, left, threads) : groupFull(budget, groupBytes, grouped);
-        if (full || group.length >= MAX_GROUP_FILES) {
-          left -= groupBytes;
+        if (ends.add(weight(f)) || group.length >= MAX_GROUP_FILES) {
+          ends.end();
           yield groupJob(group, common);
           group = [];
-          groupBytes = 0;
         }
         continue;
       }
@@ -1299,6 +1293,39 @@ export function taperedBudget(budget: number, left: number, threads: number): nu
 
 /** The least bytes of a tapered 'files' task (taperedBudget). */
 const MIN_TAPERED_GROUP = 256 << 10;
+
+/**
+ * Where planJobs ends its 'files' tasks, a file at a time: at the budget of the input's part
+ * (groupFull), or, where the shard thread parses too (`taper`), at the tapered budget within the
+ * short tasks' (taperedBudget). Exported for tests, which group sizes with it as planJobs does.
+ */
+export class TaskEnds {
+  private bytes = 0; // the open task's
+  private grouped = 0; // the whole-read files' bytes placed so far
+  private left: number; // the whole-read files' bytes not yet in an ended task
+
+  constructor(
+    private readonly budget: GroupBudget,
+    total: number,
+    private readonly threads: number,
+    private readonly taper: boolean,
+  ) {
+    this.left = total;
+  }
+
+  /** A file of `weight` joins the open task: whether that task is now full. */
+  add(weight: number): boolean {
+    this.bytes += weight;
+    this.grouped += weight;
+    return this.taper ? this.bytes >= taperedBudget(this.budget.tail, this.left, this.threads) : groupFull(this.budget, this.bytes, this.grouped);
+  }
+
+  /** The open task ends (full, or at the file count's bound). */
+  end(): void {
+    this.left -= this.bytes;
+    this.bytes = 0;
+  }
+}
 
 type CommonTask = Omit<ParseTask, 'port' | 'lanes' | 'inflight' | 'inflightLimit' | 'fileIndex' | 'chunkIndex' | 'path' | 'display' | 'format' | 'mode' | 'gzip' | 'start' | 'end' | 'account' | 'region' | 'notAfter'>;
 

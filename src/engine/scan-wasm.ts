@@ -360,7 +360,7 @@ export class ScanArena {
 const SORT_START_AT = 1024;
 const PART_FILL_AT = 1600;
 const WIDE_FILL_AT = PART_FILL_AT + 64 * 4;
-const SORT_BUCKET_AT = 2048;
+const SORT_GROUP_AT = 2048;
 /** batch-local string ids the hold step's maps cover (a batch of more strings is held in JavaScript) */
 export const HOLD_MAP_CAP = 4096;
 /** groups of a part's sort at most (assembly/scan-held.ts sortPart) */
@@ -426,7 +426,7 @@ export class HeldSorter {
   private readonly startAt: number;
   private readonly fillAt: number;
   private readonly wideFillAt: number;
-  /** each part's rows and their buckets backed on libuv's pool ahead of the hold (rowsAhead) */
+  /** each part's rows backed on libuv's pool ahead of the hold (rowsAhead) */
   private readonly ahead: PopulateAhead;
 
   /** `ring`: a place for the buffer in a ring's memory (ringHeldArena), else a memory of its own. */
@@ -435,7 +435,7 @@ export class HeldSorter {
     this.startAt = base + SORT_START_AT;
     this.fillAt = base + PART_FILL_AT;
     this.wideFillAt = base + WIDE_FILL_AT;
-    this.groupAt = base + SORT_BUCKET_AT;
+    this.groupAt = base + SORT_GROUP_AT;
     this.recAt = align16(this.groupAt + rows * 2);
     this.sortedAt = this.recAt + rows * ROW_BYTES;
     this.wideAt = align16(this.sortedAt + partCap * ROW_BYTES);

@@ -62,17 +62,27 @@ export class LineFeeder {
    * The whole lines of a block read at the current position, without carrying its last,
    * partial line: the bytes given to the parser (to the block's last '\n'), from which the
    * caller reads on, so that the next block starts with that line (read again, not copied
-   * and parsed alone). A block with no '\n', or read while a line is carried, is pushed.
+   * and parsed alone). A line carried from before (one longer than a block) ends at the
+   * block's first '\n', and the block's whole lines after it are fed the same way, so one
+   * carried line does not set every later block carrying. A block with no '\n' is pushed.
    */
   pushLines(block: Uint8Array): number {
-    const last = this.carryLen > 0 || this.skipping ? -1 : block.lastIndexOf(NL);
+    const carrying = this.carryLen > 0 || this.skipping;
+    const first = carrying ? block.indexOf(NL) : 0;
+    const last = first < 0 ? -1 : block.lastIndexOf(NL);
     if (last < 0) {
       this.push(block);
       return block.length;
     }
     const base = this.pushed;
+    let s = 0;
+    if (carrying) {
+      this.appendCarry(block, 0, first + 1, base, true);
+      this.finishCarry();
+      s = first + 1;
+    }
+    if (last >= s) this.feedWhole(block, s, last + 1, base);
     this.pushed += last + 1;
-    this.feedWhole(block, 0, last + 1, base);
     return last + 1;
   }
 
