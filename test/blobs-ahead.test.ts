@@ -142,6 +142,31 @@ describe.runIf(posix && native?.treeWalkStart !== undefined)('a prewalk of the t
     forgetListings();
   });
 
+  it('plans a root named relative to the working folder (., ./, a/.., a subfolder) as a fresh walk does', () => {
+    const root = writeBlobs(join(tempDir('flowsieve-prewalk-'), 'azure'), azureBlobs());
+    const absolute = planInputs([root], {});
+    expect(absolute.length).toBeGreaterThan(10);
+    const was = process.cwd();
+    process.chdir(root);
+    try {
+      // '.', './' and 'a/..' join to the prefix '' (the root's files are named without one)
+      for (const dir of ['.', './', 'insights-logs-flowlogflowevent/..', './insights-logs-flowlogflowevent/', 'insights-logs-networksecuritygroupflowevent']) {
+        forgetListings();
+        process.env.FLOWSIEVE_PREWALK = 'off';
+        const fresh = planInputs([dir], {});
+        delete process.env.FLOWSIEVE_PREWALK;
+        startPrewalk(dir);
+        const walked = planInputs([dir], {});
+        expect(walked.length, dir).toBeGreaterThan(0);
+        expect(JSON.stringify(walked), dir).toBe(JSON.stringify(fresh));
+        if (['.', './', 'insights-logs-flowlogflowevent/..'].includes(dir)) expect(walked.map((f) => [join(root, f.path), f.size, f.format]), dir).toEqual(absolute.map((f) => [f.path, f.size, f.format]));
+      }
+    } finally {
+      process.chdir(was);
+      forgetListings();
+    }
+  });
+
   it('starts none with FLOWSIEVE_PREWALK=off; a folder that cannot be opened is planning\'s to report', () => {
     const dir = tree();
     process.env.FLOWSIEVE_PREWALK = 'off';
