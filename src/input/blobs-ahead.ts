@@ -87,16 +87,20 @@ type ReadFiles = NonNullable<NonNullable<ReturnType<typeof nativeModule>>['readF
 function queueGroup(files: readonly PlannedBlob[], at: number, maxBytes: number, wanted: (f: PlannedBlob) => boolean, read: ReadFiles): number {
   const rooms: number[] = [];
   const paths: string[] = [];
+  // a path named twice (the same file given twice, or inputs that overlap) joins a group once:
+  // the map holds one blob a path, and a group counted twice would never be given back
+  const inGroup = new Set<string>();
   let bytes = 0;
   let i = at;
   for (; i < files.length && rooms.length < GROUP_FILES; i++) {
     const f = files[i]!;
     // + 1: a read past the planned size sees a file that grew (then read again when its turn comes)
     const room = f.size + 1;
-    if (!wanted(f) || f.size <= 0 || f.size > maxBytes || f.path.includes('\0') || aheadBlobs.has(f.path)) break;
+    if (!wanted(f) || f.size <= 0 || f.size > maxBytes || f.path.includes('\0') || aheadBlobs.has(f.path) || inGroup.has(f.path)) break;
     if (bytes + room > GROUP_BYTES) break;
     rooms.push(room);
     paths.push(f.path);
+    inGroup.add(f.path);
     bytes += room;
   }
   if (rooms.length === 0) return at + 1; // not for a group: read when its turn comes
@@ -163,6 +167,11 @@ export function dropBlobsAhead(): void {
   cursor = 0;
   for (const g of groups) if (!g.landed) void g.done.then(giveBackSpent);
   giveBackSpent();
+}
+
+/** When every group held now has landed (tests: a dropped group's buffer is given back by then). */
+export async function blobsAheadLanded(): Promise<void> {
+  await Promise.all(groups.map((g) => g.done));
 }
 
 /** Blobs held ahead now, and how many were started and taken since the thread began (tests). */
