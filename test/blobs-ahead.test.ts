@@ -116,8 +116,11 @@ describe.runIf(posix)('blobs read ahead (readBlobsAhead, takeBlobAhead)', () => 
     expect(plain.scans.length).toBeGreaterThan(5);
     expect(plain.rejects.length).toBeGreaterThan(0);
     for (const batchSize of [32768, 64]) {
+      const before = blobsAheadNow().taken;
       const ahead = await runDetect([root], { ...common, batchSize });
       expect(ahead.shardParsed, `batch ${batchSize}`).toBeGreaterThan(0); // parsed in the main thread
+      // read ahead there (this process's module): the blobs after each group's first, at least
+      expect(blobsAheadNow().taken - before, `batch ${batchSize}`).toBeGreaterThan(10);
       expect(canon(ahead), `batch ${batchSize}`).toBe(canon(plain));
     }
   });

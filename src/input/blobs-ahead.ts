@@ -59,8 +59,15 @@ const spareBuffers: Buffer[] = [];
 let cursorFiles: readonly PlannedBlob[] | null = null;
 let cursor = 0;
 
-let started = 0;
-let taken = 0;
+/**
+ * Blobs started and taken since the thread began: one count a thread, kept on the thread's
+ * global, so that every copy of this module the thread loads (tsc's and a bundle's: a test
+ * imports the one, the main thread's parse the other) counts in it.
+ */
+const counts: { started: number; taken: number } = ((globalThis as Record<symbol, unknown>)[Symbol.for('flowsieve.blobsAhead')] ??= { started: 0, taken: 0 }) as {
+  started: number;
+  taken: number;
+};
 
 /**
  * Read blobs of `files` from index `from` on ahead, in order, into up to GROUPS groups (only
@@ -108,7 +115,7 @@ function queueGroup(files: readonly PlannedBlob[], at: number, maxBytes: number,
   read(`${paths.join('\0')}\0`, group.buffer, group.spans, landed(group));
   for (let k = 0; k < paths.length; k++) aheadBlobs.set(paths[k]!, { group, index: k });
   groups.push(group);
-  started += paths.length;
+  counts.started += paths.length;
   return i;
 }
 
@@ -146,7 +153,7 @@ export function takeBlobAhead(path: string): Promise<Buffer | null> | undefined 
   if (!a) return undefined;
   aheadBlobs.delete(path);
   a.group.open--;
-  taken++;
+  counts.taken++;
   return a.group.landed ? Promise.resolve(blobOf(a)) : a.group.done.then(() => blobOf(a));
 }
 
@@ -174,7 +181,7 @@ export async function blobsAheadLanded(): Promise<void> {
   await Promise.all(groups.map((g) => g.done));
 }
 
-/** Blobs held ahead now, and how many were started and taken since the thread began (tests). */
+/** Blobs held ahead now (by this copy of the module), and how many were started and taken since the thread began (by any: tests). */
 export function blobsAheadNow(): { files: number; groups: number; started: number; taken: number } {
-  return { files: aheadBlobs.size, groups: groups.length, started, taken };
+  return { files: aheadBlobs.size, groups: groups.length, started: counts.started, taken: counts.taken };
 }
