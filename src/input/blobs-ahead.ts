@@ -11,7 +11,8 @@
  * The bytes a blob is read into belong to its group's buffer, reused once every blob of the group
  * has been taken and parsed: the readers keep no view of a blob's bytes (read.ts readPlainReused
  * relies on the same). A blob the pool could not read whole as planned (an error, a file that
- * grew or went past the bound) is read as before when its turn comes, which reports why.
+ * grew or went past the bound) is read as before when its turn comes, which reports why; one
+ * that is no longer a regular file (a FIFO put in its place) is handed back to planning.
  * FLOWSIEVE_BLOBS_AHEAD=off reads none ahead (A/B runs).
  */
 import { nativeModule } from './native.js';
@@ -112,7 +113,10 @@ function queueGroup(files: readonly PlannedBlob[], at: number, maxBytes: number,
   }
   if (rooms.length === 0) return at + 1; // not for a group: read when its turn comes
   const group = newGroup(rooms);
-  read(`${paths.join('\0')}\0`, group.buffer, group.spans, landed(group));
+  if (!read(`${paths.join('\0')}\0`, group.buffer, group.spans, landed(group))) {
+    spareBuffers.push(group.buffer); // not queued: these blobs are read when their turns come
+    return i;
+  }
   for (let k = 0; k < paths.length; k++) aheadBlobs.set(paths[k]!, { group, index: k });
   groups.push(group);
   counts.started += paths.length;
@@ -154,13 +158,27 @@ export function takeBlobAhead(path: string): Promise<Buffer | null> | undefined 
   aheadBlobs.delete(path);
   a.group.open--;
   counts.taken++;
-  return a.group.landed ? Promise.resolve(blobOf(a)) : a.group.done.then(() => blobOf(a));
+  if (!a.group.landed) return a.group.done.then(() => blobOf(a));
+  try {
+    return Promise.resolve(blobOf(a));
+  } catch (err) {
+    return Promise.reject(err);
+  }
 }
 
-/** A landed blob's bytes, or null where the pool did not read it whole (an error, or as many bytes as its room: it grew). */
+/** readFilesAsync's answer for a path that is no regular file (not opened for reading: a FIFO would block). */
+const NOT_REGULAR = -1;
+
+/**
+ * A landed blob's bytes, or null where the pool did not read it whole (an error, or as many
+ * bytes as its room: it grew). A path that is no longer a regular file (a FIFO put in its place
+ * after planning) throws: reading it as before would block on a FIFO, and the blob is handed
+ * back to planning, which reports it (plan.ts: not a regular file).
+ */
 function blobOf(a: AheadBlob): Buffer | null {
   const { group, index } = a;
   const got = group.spans[2 * index + 1]!;
+  if (got === NOT_REGULAR) throw new Error('not a regular file (a pipe, socket or device): not read');
   if (got < 0 || got >= group.rooms[index]!) return null;
   const at = group.spans[2 * index]!;
   return group.buffer.subarray(at, at + got);
