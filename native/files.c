@@ -37,13 +37,31 @@ struct async_read_files {
   size_t count;
 };
 
-/* one file at `path` into `to`, at most `room` bytes: the bytes read (it ended before `room`, or filled it), or -1 - errno */
+/* what read_one answers for a path that is no regular file (-1 - errno, errno 0: no errno's) */
+#define NOT_REGULAR (-1.0)
+
+/*
+ * one file at `path` into `to`, at most `room` bytes: the bytes read (it ended before `room`, or
+ * filled it), -1 - errno, or NOT_REGULAR. Opened without blocking and read only where it is a
+ * regular file: a FIFO put in a blob's place after planning would hold this pool thread in
+ * open() until a writer came (planning reports a path that is no regular file, plan.ts).
+ */
 static double read_one(const char *path, unsigned char *to, size_t room) {
   int fd;
   size_t got = 0;
-  do fd = open(path, O_RDONLY | O_CLOEXEC);
+  struct stat st;
+  do fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
   while (fd < 0 && errno == EINTR);
   if (fd < 0) return -1.0 - (double)errno;
+  if (fstat(fd, &st) != 0) {
+    const int e = errno;
+    close(fd);
+    return -1.0 - (double)e;
+  }
+  if (!S_ISREG(st.st_mode)) {
+    close(fd);
+    return NOT_REGULAR;
+  }
   while (got < room) {
     ssize_t n = read(fd, to + got, room - got);
     if (n < 0 && errno == EINTR) continue;
@@ -70,18 +88,23 @@ static void read_files_execute(napi_env env, void *data) {
   }
 }
 
+/* what a readFilesAsync holds let go (its work, where it was made) */
+static void read_files_free(napi_env env, struct async_read_files *a) {
+  napi_delete_reference(env, a->into_ref);
+  napi_delete_reference(env, a->spans_ref);
+  napi_delete_reference(env, a->done_ref);
+  if (a->work != NULL) napi_delete_async_work(env, a->work);
+  free(a->paths);
+  free(a);
+}
+
 static void read_files_complete(napi_env env, napi_status status, void *data) {
   struct async_read_files *a = data;
   napi_value callback, global;
   if (status != napi_ok)
     for (size_t i = 0; i < a->count; i++) a->spans[2 * i + 1] = -1.0 - (double)EIO;
   napi_get_reference_value(env, a->done_ref, &callback);
-  napi_delete_reference(env, a->into_ref);
-  napi_delete_reference(env, a->spans_ref);
-  napi_delete_reference(env, a->done_ref);
-  napi_delete_async_work(env, a->work);
-  free(a->paths);
-  free(a);
+  read_files_free(env, a);
   napi_get_global(env, &global);
   napi_call_function(env, global, callback, 0, NULL, NULL);
 }
@@ -93,13 +116,14 @@ static void read_files_complete(napi_env env, napi_status status, void *data) {
  * readBlobsAhead). `paths` holds the files' paths, each ended by a NUL; `spans` a pair a file,
  * (byte offset in `into`, room): the file's bytes go there, at most `room` of them, and the
  * pool thread writes over the room the bytes it read (fewer: the file ended; `room`: it may go
- * on) or -1 - errno where it could not be opened or read. `into` and `spans` are held until
- * done() is called, when every answer is in. True when queued; a TypeError for bad arguments
- * (a span outside `into`, a count of paths that is not the spans').
+ * on), -1 - errno where it could not be opened or read, or -1 where it is no regular file (not
+ * read: a FIFO, a device). `into` and `spans` are held until done() is called, when every answer
+ * is in. True when queued (false: not queued, done() never called); a TypeError for bad
+ * arguments (a span outside `into`, a count of paths that is not the spans').
  */
 static napi_value read_files_async(napi_env env, napi_callback_info info) {
   size_t argc = 4, length, pairs, text = 0, count = 0;
-  napi_value argv[4];
+  napi_value argv[4], queued;
   napi_valuetype type = napi_undefined;
   napi_typedarray_type kind;
   void *into, *list;
@@ -139,7 +163,13 @@ static napi_value read_files_async(napi_env env, napi_callback_info info) {
   napi_create_reference(env, argv[1], 1, &a->into_ref);
   napi_create_reference(env, argv[2], 1, &a->spans_ref);
   napi_create_reference(env, argv[3], 1, &a->done_ref);
-  return queue_work(env, "flowsieve:read-files", read_files_execute, read_files_complete, a, &a->work);
+  if (!queue_work(env, "flowsieve:read-files", read_files_execute, read_files_complete, a, &a->work)) {
+    read_files_free(env, a); /* not queued: done() is never called, and the caller reads as before */
+    napi_get_boolean(env, false, &queued);
+    return queued;
+  }
+  napi_get_boolean(env, true, &queued);
+  return queued;
 }
 
 /*
@@ -247,13 +277,18 @@ static void free_entries(struct entry **list, long n) {
   free(list);
 }
 
-/* the entries of the folder open at `fd` (closed here) sorted by name, their count in *n; NULL where it is not for this walk */
-static struct entry **entries_of(int fd, long *n) {
+/*
+ * the entries of the folder open at `fd` (closed here) sorted by name into *out (NULL where there
+ * are none), their count in *n: 1, or 0 where the folder is not for this walk (it could not be
+ * read, an entry of unknown kind, a name that is not UTF-8, out of memory)
+ */
+static int entries_of(int fd, struct entry ***out, long *n) {
   DIR *dir = fdopendir(fd);
   struct entry **list = NULL;
-  struct dirent *e;
+  struct dirent *e = NULL;
   size_t room = 0;
   int ok = dir != NULL;
+  *out = NULL;
   *n = 0;
   if (!ok) close(fd);
   while (ok && (errno = 0, e = readdir(dir)) != NULL) {
@@ -276,10 +311,11 @@ static struct entry **entries_of(int fd, long *n) {
   if (!ok) {
     free_entries(list, *n);
     *n = 0;
-    return NULL;
+    return 0;
   }
-  qsort(list, (size_t)*n, sizeof *list, by_name);
-  return list;
+  if (*n > 0) qsort(list, (size_t)*n, sizeof *list, by_name);
+  *out = list;
+  return 1;
 }
 
 /* the folder open at `fd` (closed here), its path below root w->rel[0..n), and the folders below it */
@@ -287,8 +323,9 @@ static void walk_folder(struct tree_walk *w, int fd, size_t n, int depth) {
   long count = 0;
   /* past the bound, a folder is marked without being listed (the walk's work stays bounded too) */
   const int listing = depth > MAX_DEPTH || w->entries >= w->max_entries ? -1 : dup(fd);
-  struct entry **list = listing < 0 ? NULL : entries_of(listing, &count);
-  if (list == NULL || w->entries + (size_t)count > w->max_entries) {
+  struct entry **list = NULL;
+  const int listed = listing >= 0 && entries_of(listing, &list, &count);
+  if (!listed || w->entries + (size_t)count > w->max_entries) {
     emit(w, 'X', w->rel, n, "", 0);
     free_entries(list, count);
     close(fd);
@@ -337,7 +374,14 @@ static void walk_execute(napi_env env, void *data) {
 
 static void walk_complete(napi_env env, napi_status status, void *data) {
   struct tree_walk *w = data;
-  (void)status;
+  if (status != napi_ok) {
+    /* the walk did not run (cancelled): it ends failed, and a treeWalkTake waits no more */
+    pthread_mutex_lock(&w->lock);
+    if (!w->done) w->failed = 1;
+    w->done = 1;
+    pthread_cond_broadcast(&w->ended);
+    pthread_mutex_unlock(&w->lock);
+  }
   napi_delete_async_work(env, w->work);
   walk_release(w);
 }
@@ -368,9 +412,20 @@ static napi_value tree_walk_start(napi_env env, napi_callback_info info) {
   pthread_mutex_init(&w->lock, NULL);
   pthread_cond_init(&w->ended, NULL);
   atomic_init(&w->holders, 2);
-  napi_create_object(env, &handle);
-  napi_wrap(env, handle, w, walk_finalize, NULL, NULL);
-  queue_work(env, "flowsieve:tree-walk", walk_execute, walk_complete, w, &w->work);
+  if (napi_create_object(env, &handle) != napi_ok || napi_wrap(env, handle, w, walk_finalize, NULL, NULL) != napi_ok) {
+    pthread_mutex_destroy(&w->lock);
+    pthread_cond_destroy(&w->ended);
+    free(w->root);
+    free(w);
+    napi_throw_error(env, NULL, "treeWalkStart: the walk's object could not be made");
+    return NULL;
+  }
+  if (!queue_work(env, "flowsieve:tree-walk", walk_execute, walk_complete, w, &w->work)) {
+    /* not queued: the walk ends failed (treeWalkTake answers null, and planning lists the folders) */
+    w->done = 1;
+    w->failed = 1;
+    walk_release(w); /* the pool's hold; the object's goes with it */
+  }
   return handle;
 }
 

@@ -149,16 +149,24 @@ static void async_complete(napi_env env, napi_status status, void *data) {
 
 /*
  * `data`'s work queued on libuv's pool under `label` (`execute` there, `complete` back on the JS
- * thread), and true for the caller to answer: gunzipAsync's, gunzipFileAsync's and
- * populateAsync's common end, once each has made its `data` and referenced what it holds.
+ * thread): 1; or 0 where it could not be made or queued, the work deleted (*work NULL) and
+ * `complete` never to be called, for the caller to let go of `data`: gunzipAsync's,
+ * gunzipFileAsync's, populateAsync's and native/files.c's common end, once each has made its
+ * `data` and referenced what it holds.
  */
-napi_value queue_work(napi_env env, const char *label, napi_async_execute_callback execute, napi_async_complete_callback complete, void *data, napi_async_work *work) {
-  napi_value name, queued;
-  napi_create_string_utf8(env, label, NAPI_AUTO_LENGTH, &name);
-  napi_create_async_work(env, NULL, name, execute, complete, data, work);
-  napi_queue_async_work(env, *work);
-  napi_get_boolean(env, true, &queued);
-  return queued;
+int queue_work(napi_env env, const char *label, napi_async_execute_callback execute, napi_async_complete_callback complete, void *data, napi_async_work *work) {
+  napi_value name;
+  *work = NULL;
+  if (napi_create_string_utf8(env, label, NAPI_AUTO_LENGTH, &name) != napi_ok || napi_create_async_work(env, NULL, name, execute, complete, data, work) != napi_ok) {
+    *work = NULL;
+    return 0;
+  }
+  if (napi_queue_async_work(env, *work) != napi_ok) {
+    napi_delete_async_work(env, *work);
+    *work = NULL;
+    return 0;
+  }
+  return 1;
 }
 
 /*
@@ -185,14 +193,25 @@ static napi_value queue_gunzip(napi_env env, napi_value input, napi_value output
   napi_create_reference(env, input, 1, &a->input_ref);
   napi_create_reference(env, output, 1, &a->output_ref);
   napi_create_reference(env, callback, 1, &a->callback_ref);
-  return queue_work(env, label, async_execute, async_complete, a, &a->work);
+  const int queued = queue_work(env, label, async_execute, async_complete, a, &a->work);
+  if (!queued) {
+    /* not queued: nothing started (the caller inflates it itself, or tries again) */
+    napi_delete_reference(env, a->input_ref);
+    napi_delete_reference(env, a->output_ref);
+    napi_delete_reference(env, a->callback_ref);
+    free(a);
+    atomic_fetch_sub(&in_flight, 1);
+  }
+  napi_get_boolean(env, queued, &started);
+  return started;
 }
 
 /*
  * gunzipAsync(input, output, limit, callback): true, and later callback(the number gunzip
  * would return), the buffers held until then; or false, nothing started, where `limit`
  * inflates of the process are on the pool already (more parse threads than pool threads:
- * a thread would wait for its file behind the others' instead of inflating it itself).
+ * a thread would wait for its file behind the others' instead of inflating it itself), or
+ * where the work could not be queued.
  */
 static napi_value gunzip_async(napi_env env, napi_callback_info info) {
   size_t argc = 4;
@@ -440,7 +459,15 @@ static napi_value advise_async(napi_env env, napi_callback_info info) {
   a->advice = advice;
   napi_create_reference(env, argv[0], 1, &a->bytes_ref);
   if (type == napi_function) napi_create_reference(env, argv[2], 1, &a->done_ref);
-  return queue_work(env, call->label, populate_execute, populate_complete, a, &a->work);
+  const int started = queue_work(env, call->label, populate_execute, populate_complete, a, &a->work);
+  if (!started) {
+    /* not queued: false, as for no whole page (done() never called) */
+    napi_delete_reference(env, a->bytes_ref);
+    if (a->done_ref != NULL) napi_delete_reference(env, a->done_ref);
+    free(a);
+  }
+  napi_get_boolean(env, started, &queued);
+  return queued;
 }
 
 /*

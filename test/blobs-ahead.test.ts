@@ -5,14 +5,14 @@
  * would have read itself, and a blob or folder they cannot serve as planned is read as before.
  */
 import { describe, expect, it } from 'vitest';
-import { appendFileSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { appendFileSync, closeSync, constants, mkdirSync, openSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { azureBlobs, canon, writeBlobs } from './helpers/json-blobs.js';
 import { restoreEnvAfterEach } from './helpers/env.js';
 import { tempDir } from './helpers/tmp.js';
 import { runDetect } from './helpers/run.js';
-import { blobsAheadNow, dropBlobsAhead, readBlobsAhead, takeBlobAhead } from '../dist/src/input/blobs-ahead.js';
+import { blobsAheadLanded, blobsAheadNow, dropBlobsAhead, readBlobsAhead, takeBlobAhead } from '../dist/src/input/blobs-ahead.js';
 import { nativeModule } from '../dist/src/input/native.js';
 import { forgetListings, startPrewalk, takeListing, takeSize } from '../dist/src/input/listing.js';
 import { planInputs } from '../dist/src/input/plan.js';
@@ -31,10 +31,29 @@ describe.runIf(posix)('readFilesAsync: several files read on one pool thread', (
     await new Promise<void>((done) => native!.readFilesAsync!(`${join(dir, 'a')}\0${join(dir, 'b')}\0${join(dir, 'none')}\0`, into, spans, done));
     expect([...spans]).toEqual([0, 3, 8, 10, 18, -3]); // ENOENT is 2
     expect(into.toString('latin1', 0, 18)).toBe('abc.....0123456789');
+    // a FIFO (put in a blob's place after planning): answered -1 at once, not opened to wait for a writer
+    const fifo = join(dir, 'fifo');
+    execFileSync('mkfifo', [fifo]);
+    try {
+      const at = new Float64Array([0, 8, 8, 8]);
+      await new Promise<void>((done) => native!.readFilesAsync!(`${fifo}\0${join(dir, 'a')}\0`, into, at, done));
+      expect([...at]).toEqual([0, -1, 8, 3]);
+    } finally {
+      releaseFifo(fifo);
+    }
     expect(() => native!.readFilesAsync!('a\0', into, new Float64Array([30, 8]), () => {})).toThrow(TypeError); // past `into`
     expect(() => native!.readFilesAsync!('a\0b\0', into, new Float64Array([0, 8]), () => {})).toThrow(TypeError); // two paths, one span
   });
 });
+
+/** A reader left waiting in open() on `fifo` let go (a native module that opens FIFOs blocking): a writer opened and closed. */
+function releaseFifo(fifo: string): void {
+  try {
+    closeSync(openSync(fifo, constants.O_WRONLY | constants.O_NONBLOCK));
+  } catch {
+    // ENXIO: no reader waits
+  }
+}
 
 describe.runIf(posix)('blobs read ahead (readBlobsAhead, takeBlobAhead)', () => {
   restoreEnvAfterEach('FLOWSIEVE_BLOBS_AHEAD');
@@ -80,8 +99,53 @@ describe.runIf(posix)('blobs read ahead (readBlobsAhead, takeBlobAhead)', () => 
     expect(blobsAheadNow().files).toBe(8);
     dropBlobsAhead();
     expect(blobsAheadNow().files).toBe(0);
-    await new Promise((r) => setTimeout(r, 50));
+    await blobsAheadLanded(); // the drop gives each group back as its read lands
     expect(blobsAheadNow().groups).toBe(0);
+  });
+
+  it('hands a blob that became a FIFO back (rejects), where reading it as before would block', async () => {
+    const dir = tempDir();
+    const files = ['a', 'b', 'c'].map((n) => {
+      const path = join(dir, `${n}.json`);
+      writeFileSync(path, `{"${n}":1}`);
+      return { path, size: readFileSync(path).length };
+    });
+    rmSync(files[1]!.path);
+    execFileSync('mkfifo', [files[1]!.path]); // after planning
+    try {
+      readBlobsAhead(files, 0, 1 << 20, () => true);
+      expect(blobsAheadNow().files).toBe(3);
+      await blobsAheadLanded();
+      expect((await takeBlobAhead(files[0]!.path))?.toString()).toBe('{"a":1}');
+      await expect(takeBlobAhead(files[1]!.path)).rejects.toThrow(/not a regular file/);
+      expect((await takeBlobAhead(files[2]!.path))?.toString()).toBe('{"c":1}');
+    } finally {
+      releaseFifo(files[1]!.path);
+      dropBlobsAhead();
+    }
+  });
+
+  it('reads a path named twice ahead once, and gives its group back once its blobs are taken', async () => {
+    const dir = tempDir();
+    const [a, b] = ['a', 'b'].map((n) => {
+      const path = join(dir, `${n}.json`);
+      writeFileSync(path, `{"${n}":1}`);
+      return { path, size: readFileSync(path).length };
+    });
+    const files = [a!, a!, b!, a!];
+    const before = blobsAheadNow();
+    readBlobsAhead(files, 0, 1 << 20, () => true);
+    // a, then b: a named again ends a group, and is read when its turn comes
+    expect(blobsAheadNow().files).toBe(2);
+    expect(blobsAheadNow().started - before.started).toBe(2);
+    for (let k = 0; k < files.length; k++) {
+      readBlobsAhead(files, k + 1, 1 << 20, () => true);
+      const early = takeBlobAhead(files[k]!.path);
+      if (early !== undefined) expect((await early)?.toString(), `file ${k}`).toBe(readFileSync(files[k]!.path).toString());
+    }
+    dropBlobsAhead();
+    await blobsAheadLanded();
+    expect(blobsAheadNow()).toMatchObject({ files: 0, groups: 0 });
   });
 
   it('a folder of Azure blobs, damaged ones included, gives the results it gives read blob by blob', async () => {
@@ -93,8 +157,11 @@ describe.runIf(posix)('blobs read ahead (readBlobsAhead, takeBlobAhead)', () => 
     expect(plain.scans.length).toBeGreaterThan(5);
     expect(plain.rejects.length).toBeGreaterThan(0);
     for (const batchSize of [32768, 64]) {
+      const before = blobsAheadNow().taken;
       const ahead = await runDetect([root], { ...common, batchSize });
       expect(ahead.shardParsed, `batch ${batchSize}`).toBeGreaterThan(0); // parsed in the main thread
+      // read ahead there (this process's module): the blobs after each group's first, at least
+      expect(blobsAheadNow().taken - before, `batch ${batchSize}`).toBeGreaterThan(10);
       expect(canon(ahead), `batch ${batchSize}`).toBe(canon(plain));
     }
   });
@@ -130,6 +197,7 @@ describe.runIf(posix && native?.treeWalkStart !== undefined)('a prewalk of the t
     expect(takeListing(join(dir, 'a', 'b'))).toBeUndefined();
     expect(takeSize(join(dir, 'a', 'b', 'c', 'PT1H.json'))).toBe(14);
     expect(takeListing(join(dir, 'odd'))).toBeUndefined(); // a name that is not UTF-8: left to planning
+    expect(takeListing(join(dir, 'empty'))).toEqual([]); // listed: no entries
     forgetListings();
     startPrewalk(dir);
     expect(JSON.stringify(planInputs([dir], {}))).toBe(fresh);
@@ -140,6 +208,31 @@ describe.runIf(posix && native?.treeWalkStart !== undefined)('a prewalk of the t
     startPrewalk(`${dir}/`);
     expect(JSON.stringify(planInputs([`${dir}/`], {}))).toBe(slash);
     forgetListings();
+  });
+
+  it('plans a root named relative to the working folder (., ./, a/.., a subfolder) as a fresh walk does', () => {
+    const root = writeBlobs(join(tempDir('flowsieve-prewalk-'), 'azure'), azureBlobs());
+    const absolute = planInputs([root], {});
+    expect(absolute.length).toBeGreaterThan(10);
+    const was = process.cwd();
+    process.chdir(root);
+    try {
+      // '.', './' and 'a/..' join to the prefix '' (the root's files are named without one)
+      for (const dir of ['.', './', 'insights-logs-flowlogflowevent/..', './insights-logs-flowlogflowevent/', 'insights-logs-networksecuritygroupflowevent']) {
+        forgetListings();
+        process.env.FLOWSIEVE_PREWALK = 'off';
+        const fresh = planInputs([dir], {});
+        delete process.env.FLOWSIEVE_PREWALK;
+        startPrewalk(dir);
+        const walked = planInputs([dir], {});
+        expect(walked.length, dir).toBeGreaterThan(0);
+        expect(JSON.stringify(walked), dir).toBe(JSON.stringify(fresh));
+        if (['.', './', 'insights-logs-flowlogflowevent/..'].includes(dir)) expect(walked.map((f) => [join(root, f.path), f.size, f.format]), dir).toEqual(absolute.map((f) => [f.path, f.size, f.format]));
+      }
+    } finally {
+      process.chdir(was);
+      forgetListings();
+    }
   });
 
   it('starts none with FLOWSIEVE_PREWALK=off; a folder that cannot be opened is planning\'s to report', () => {

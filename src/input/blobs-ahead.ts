@@ -11,7 +11,8 @@
  * The bytes a blob is read into belong to its group's buffer, reused once every blob of the group
  * has been taken and parsed: the readers keep no view of a blob's bytes (read.ts readPlainReused
  * relies on the same). A blob the pool could not read whole as planned (an error, a file that
- * grew or went past the bound) is read as before when its turn comes, which reports why.
+ * grew or went past the bound) is read as before when its turn comes, which reports why; one
+ * that is no longer a regular file (a FIFO put in its place) is handed back to planning.
  * FLOWSIEVE_BLOBS_AHEAD=off reads none ahead (A/B runs).
  */
 import { nativeModule } from './native.js';
@@ -59,8 +60,15 @@ const spareBuffers: Buffer[] = [];
 let cursorFiles: readonly PlannedBlob[] | null = null;
 let cursor = 0;
 
-let started = 0;
-let taken = 0;
+/**
+ * Blobs started and taken since the thread began: one count a thread, kept on the thread's
+ * global, so that every copy of this module the thread loads (tsc's and a bundle's: a test
+ * imports the one, the main thread's parse the other) counts in it.
+ */
+const counts: { started: number; taken: number } = ((globalThis as Record<symbol, unknown>)[Symbol.for('flowsieve.blobsAhead')] ??= { started: 0, taken: 0 }) as {
+  started: number;
+  taken: number;
+};
 
 /**
  * Read blobs of `files` from index `from` on ahead, in order, into up to GROUPS groups (only
@@ -87,24 +95,31 @@ type ReadFiles = NonNullable<NonNullable<ReturnType<typeof nativeModule>>['readF
 function queueGroup(files: readonly PlannedBlob[], at: number, maxBytes: number, wanted: (f: PlannedBlob) => boolean, read: ReadFiles): number {
   const rooms: number[] = [];
   const paths: string[] = [];
+  // a path named twice (the same file given twice, or inputs that overlap) joins a group once:
+  // the map holds one blob a path, and a group counted twice would never be given back
+  const inGroup = new Set<string>();
   let bytes = 0;
   let i = at;
   for (; i < files.length && rooms.length < GROUP_FILES; i++) {
     const f = files[i]!;
     // + 1: a read past the planned size sees a file that grew (then read again when its turn comes)
     const room = f.size + 1;
-    if (!wanted(f) || f.size <= 0 || f.size > maxBytes || f.path.includes('\0') || aheadBlobs.has(f.path)) break;
+    if (!wanted(f) || f.size <= 0 || f.size > maxBytes || f.path.includes('\0') || aheadBlobs.has(f.path) || inGroup.has(f.path)) break;
     if (bytes + room > GROUP_BYTES) break;
     rooms.push(room);
     paths.push(f.path);
+    inGroup.add(f.path);
     bytes += room;
   }
   if (rooms.length === 0) return at + 1; // not for a group: read when its turn comes
   const group = newGroup(rooms);
-  read(`${paths.join('\0')}\0`, group.buffer, group.spans, landed(group));
+  if (!read(`${paths.join('\0')}\0`, group.buffer, group.spans, landed(group))) {
+    spareBuffers.push(group.buffer); // not queued: these blobs are read when their turns come
+    return i;
+  }
   for (let k = 0; k < paths.length; k++) aheadBlobs.set(paths[k]!, { group, index: k });
   groups.push(group);
-  started += paths.length;
+  counts.started += paths.length;
   return i;
 }
 
@@ -142,14 +157,28 @@ export function takeBlobAhead(path: string): Promise<Buffer | null> | undefined 
   if (!a) return undefined;
   aheadBlobs.delete(path);
   a.group.open--;
-  taken++;
-  return a.group.landed ? Promise.resolve(blobOf(a)) : a.group.done.then(() => blobOf(a));
+  counts.taken++;
+  if (!a.group.landed) return a.group.done.then(() => blobOf(a));
+  try {
+    return Promise.resolve(blobOf(a));
+  } catch (err) {
+    return Promise.reject(err);
+  }
 }
 
-/** A landed blob's bytes, or null where the pool did not read it whole (an error, or as many bytes as its room: it grew). */
+/** readFilesAsync's answer for a path that is no regular file (not opened for reading: a FIFO would block). */
+const NOT_REGULAR = -1;
+
+/**
+ * A landed blob's bytes, or null where the pool did not read it whole (an error, or as many
+ * bytes as its room: it grew). A path that is no longer a regular file (a FIFO put in its place
+ * after planning) throws: reading it as before would block on a FIFO, and the blob is handed
+ * back to planning, which reports it (plan.ts: not a regular file).
+ */
 function blobOf(a: AheadBlob): Buffer | null {
   const { group, index } = a;
   const got = group.spans[2 * index + 1]!;
+  if (got === NOT_REGULAR) throw new Error('not a regular file (a pipe, socket or device): not read');
   if (got < 0 || got >= group.rooms[index]!) return null;
   const at = group.spans[2 * index]!;
   return group.buffer.subarray(at, at + got);
@@ -165,7 +194,12 @@ export function dropBlobsAhead(): void {
   giveBackSpent();
 }
 
-/** Blobs held ahead now, and how many were started and taken since the thread began (tests). */
+/** When every group held now has landed (tests: a dropped group's buffer is given back by then). */
+export async function blobsAheadLanded(): Promise<void> {
+  await Promise.all(groups.map((g) => g.done));
+}
+
+/** Blobs held ahead now (by this copy of the module), and how many were started and taken since the thread began (by any: tests). */
 export function blobsAheadNow(): { files: number; groups: number; started: number; taken: number } {
-  return { files: aheadBlobs.size, groups: groups.length, started, taken };
+  return { files: aheadBlobs.size, groups: groups.length, started: counts.started, taken: counts.taken };
 }

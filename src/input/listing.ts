@@ -109,18 +109,19 @@ function readPrewalk(): void {
   if (records === null) return;
   const prefix = join(root, '_').slice(0, -1);
   let entries: ListedEntry[] = [];
-  let filesAt = '';
+  // the prefix of the files of the folder whose entries follow; null: a folder not listed here
+  // (its entries skipped). Not '': the prefix of a root of '.', './' or 'a/..' is ''
+  let filesAt: string | null = null;
   for (const r of records.split('\0')) {
     const kind = r.charCodeAt(0);
     if (kind === D || kind === X) {
       const rel = r.slice(1);
-      filesAt = rel === '' ? prefix : `${prefix}${rel}/`;
       entries = [];
+      filesAt = kind === X ? null : rel === '' ? prefix : `${prefix}${rel}/`;
       if (kind === D) walked.set(rel === '' ? root : prefix + rel, entries);
-      else filesAt = '';
       continue;
     }
-    if (r.length === 0 || filesAt === '') continue;
+    if (r.length === 0 || filesAt === null) continue;
     if (kind !== F) {
       entries.push(new WalkedEntry(r.slice(1), kind));
       continue;

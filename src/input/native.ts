@@ -29,8 +29,9 @@ export interface NativeInflate {
   releaseAsync?(bytes: Uint8Array, ranges: Float64Array, done?: () => void): boolean;
   /**
    * each file of `paths` (each ended by a NUL) read whole on one of libuv's pool threads into `into`
-   * at its span's (offset, room) pair of `spans`, the room then replaced by the bytes read or
-   * -1 - errno; done() when all are in (POSIX; absent in a module built before it)
+   * at its span's (offset, room) pair of `spans`, the room then replaced by the bytes read,
+   * -1 - errno, or -1 where the path is no regular file (not read); done() when all are in;
+   * false: not queued, done() never called (POSIX; absent in a module built before it)
    */
   readFilesAsync?(paths: string, into: Uint8Array, spans: Float64Array, done: () => void): boolean;
   /** the tree under folder `root` listed on one of libuv's pool threads, up to `maxEntries` entries (POSIX; absent in a module built before it) */
