@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { TaskEnds, groupBudgetOf } from '../dist/src/engine/run.js';
+import { taskBytes } from './helpers/task-ends.js';
 import { EARLY_FLUSHES, flushesDue } from '../dist/src/engine/tail.js';
 
 const MiB = 1 << 20;
@@ -12,19 +13,7 @@ const MiB = 1 << 20;
 /** The groups' text bytes of files of `weights`, as planJobs makes them (its file count bound aside). */
 function groups(weights: number[], threads: number): number[] {
   const total = weights.reduce((a, b) => a + b, 0);
-  const ends = new TaskEnds(groupBudgetOf(total, threads), total, threads, false);
-  const out: number[] = [];
-  let group = 0;
-  for (const w of weights) {
-    group += w;
-    if (ends.add(w)) {
-      ends.end();
-      out.push(group);
-      group = 0;
-    }
-  }
-  if (group > 0) out.push(group);
-  return out;
+  return taskBytes(weights, new TaskEnds(groupBudgetOf(total, threads), total, threads, false));
 }
 
 /** The issue's bucket: 720 gzip objects of 76-789 KB (~367 KB on average), text ~5 times that. */

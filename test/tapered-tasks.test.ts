@@ -5,25 +5,14 @@
  */
 import { describe, expect, it } from 'vitest';
 import { TaskEnds, taperedBudget } from '../dist/src/engine/run.js';
+import { taskBytes } from './helpers/task-ends.js';
 
 const MB = 1 << 20;
 
 /** The tasks' bytes for files of `sizes`, grouped as planJobs groups them with the tapered budget (`budget`: the short tasks'). */
 function groups(sizes: number[], budget: number, threads: number): number[] {
   const total = sizes.reduce((a, b) => a + b, 0);
-  const ends = new TaskEnds({ head: budget, tail: budget, fineFrom: 0 }, total, threads, true);
-  const out: number[] = [];
-  let g = 0;
-  for (const s of sizes) {
-    g += s;
-    if (ends.add(s)) {
-      ends.end();
-      out.push(g);
-      g = 0;
-    }
-  }
-  if (g > 0) out.push(g);
-  return out;
+  return taskBytes(sizes, new TaskEnds({ head: budget, tail: budget, fineFrom: 0 }, total, threads, true));
 }
 
 describe('tapered files tasks', () => {
