@@ -9,6 +9,8 @@
 // does the same for the main thread alone); an anchor not found is named and left out.
 //   node bench/probes/tail-phases.mjs INPUT [detect options...]   (run `npm run build` first)
 //   TAIL_RUNS=3 runs it three times after the priming run; TAIL_DIST=DIR probes another build's dist
+//   TAIL_NODE_FLAGS='--no-liftoff' runs node with those flags (space-separated); TAIL_GC=1 marks the main
+//   thread's garbage collections too ('main: gc KIND', at its end, CPU and faults not its own: perf_hooks' entries)
 import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -120,10 +122,14 @@ for (const f of touched) {
   writeFileSync(f, text.slice(0, m[0].length) + MARKER + text.slice(m[0].length));
 }
 const preload = join(copy, 'exit-mark.cjs');
-writeFileSync(preload, `${MARKER}\nprocess.on('exit', () => globalThis.__mark('main: exit'));\n`);
+// TAIL_GC: each GC of the main thread as a mark at its end (perf_hooks delivers its entries later: kept, written at exit)
+const GC_MARKS = `const gcs = []; new (require('node:perf_hooks').PerformanceObserver)((l) => { for (const e of l.getEntries()) gcs.push([e.detail.kind, e.duration, performance.timeOrigin + e.startTime + e.duration]); }).observe({ entryTypes: ['gc'] });
+process.on('exit', () => { for (const [kind, ms, end] of gcs) fs.appendFileSync(${JSON.stringify(marks)}, ['gc', 'main: gc ' + ({ 1: 'scavenge', 2: 'minor mark-compact', 4: 'mark-compact', 8: 'incremental marking', 16: 'weak callbacks' }[kind] ?? kind) + ' ' + ms.toFixed(1) + ' ms', end, 0, 0].join('\\t') + '\\n'); });`;
+writeFileSync(preload, `${MARKER}\nprocess.on('exit', () => globalThis.__mark('main: exit'));\n${process.env.TAIL_GC === '1' ? `const fs = require('fs');\n${GC_MARKS}\n` : ''}`);
 const out = join(copy, 'out');
 const cli = join(copy, 'dist/src/cli/main.js');
-const run = () => spawnSync('node', ['-r', preload, cli, 'detect', input, '--out', out, '--quiet', '--no-enrich', ...rest], { encoding: 'utf8' });
+const nodeFlags = (process.env.TAIL_NODE_FLAGS ?? '').split(' ').filter((f) => f !== '');
+const run = () => spawnSync('node', [...nodeFlags, '-r', preload, cli, 'detect', input, '--out', out, '--quiet', '--no-enrich', ...rest], { encoding: 'utf8' });
 run(); // writes the copy's code caches, as a first run after a build does
 const runs = Number(process.env.TAIL_RUNS ?? 1);
 for (let r = 0; r < runs; r++) {
@@ -136,6 +142,7 @@ for (let r = 0; r < runs; r++) {
     process.exit(1);
   }
   const lines = readFileSync(marks, 'utf8').trim().split('\n').map((l) => l.split('\t'));
+  lines.sort((a, b) => Number(a[2]) - Number(b[2])); // the GC marks, written at exit, in their places
   const base = Number(lines.find((l) => l[1] === 'main: ingest returned')?.[2] ?? t0);
   console.log(`run ${r + 1}: ms of wall from the ingest's end (main thread); CPU ms and minor page faults of the thread since its previous mark`);
   for (const [tid, name, wall, cpu, flt] of lines) {
