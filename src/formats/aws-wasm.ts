@@ -12,8 +12,7 @@
 import type { FlowSink, RoutedColumns } from '../flow/sink.js';
 import { Cloud } from '../flow/types.js';
 import { IDS_BLOCK_BYTES, WasmTokenIds } from './wasm-ids.js';
-import { MAX_AREA_SHARDS, ROUTING_BLOCK_BYTES, WasmReaderChoice, WasmRouting, areasBytes, type WasmReaderKind } from './wasm-route.js';
-import { TextArena } from './text-arena.js';
+import { ROUTING_BLOCK_BYTES, WasmReaderChoice, WasmRouting, type WasmReaderKind } from './wasm-route.js';
 
 /** Rows a call reads at most, and the bytes of a block it is given at most. */
 export const WASM_ROWS = 4096;
@@ -62,19 +61,8 @@ const IDS_AT = SEPS_AT + SEPS_BYTES;
 const TARGET_AT = IDS_AT + IDS_BLOCK_BYTES;
 /** the shards' areas (assembly/shared/route.ts toArea): a routed row's batch columns, WASM_ROWS rows a shard */
 const AREAS_AT = TARGET_AT + WASM_WINDOW + 64;
-/**
- * the texts of gzip objects inflated where the module reads them (text-arena.ts), past the most the
- * areas take (MAX_AREA_SHARDS lanes), so that the areas never grow the memory under them
- */
-const TEXTS_AT = Math.ceil((AREAS_AT + areasBytes(MAX_AREA_SHARDS, WASM_ROWS)) / 65536) * 65536;
-/**
- * Bytes of inflated text the memory holds at once: a thread's files inflating ahead (input/read.ts
- * AHEAD_BYTES, 24 MiB) and the one it parses; a file that finds no room inflates into other
- * memory and is copied into the module's block a window at a time, as every file was before.
- */
-export const TEXT_ARENA_BYTES = 40 << 20;
-/** The whole memory, grown once when the reader is made (the module allocates nothing): untouched pages cost no memory. */
-const PAGES = (TEXTS_AT + TEXT_ARENA_BYTES) / 65536;
+/** The memory below the areas, the read target's included (the module allocates nothing; the areas grow it past this when a sink routes) */
+const PAGES = Math.ceil(AREAS_AT / 65536);
 
 /** The column reader of one thread: the instance and typed views of its columns. */
 export class AwsWasm {
@@ -127,8 +115,6 @@ export class AwsWasm {
   private readonly ids: WasmTokenIds;
   /** A Buffer over the read target (readTarget), made again when the memory grew. */
   private targetView: Buffer = Buffer.alloc(0);
-  /** Where this thread's gzip objects inflate (input/read.ts textBuffer), read by read() where they lie. */
-  readonly texts: TextArena;
 
   /** routes: classify and route plain rows in the module where the sink allows it (else every plain row goes to emit). */
   constructor(module: WebAssembly.Module, readonly routes: boolean) {
@@ -181,7 +167,6 @@ export class AwsWasm {
     // line's separators (65 u32, 8-aligned), its table of dotted quads (QUADS_BYTES, 2048)
     if (MAP_AT + (WASM_WINDOW / 64 + 2) * 8 + 8 + 65 * 4 > SINK_AT - 2048) throw new Error('aws-wasm: no room for the module\'s list and table below the routing block');
     this.routing = new WasmRouting(this.memory, SINK_AT, AREAS_AT, WASM_ROWS, Cloud.aws);
-    this.texts = new TextArena(this.memory, TEXTS_AT, TEXTS_AT + TEXT_ARENA_BYTES);
   }
 
   /**
@@ -208,10 +193,9 @@ export class AwsWasm {
       this.lastRoles = roles;
     }
     if (this.routing.settings(sink, this.routes && sink.routable, region === 0)) this.views();
-    // bytes in the module's memory (read into the target, readTarget, or inflated into a text, this.texts) are
-    // read where they lie, any others copied into the block; the module stores a 0 just past what it reads
-    // (readLines): there, a byte of the same bytes' next line (or their slack), put back after
-    const inPlace = buf.buffer === this.u8.buffer;
+    // bytes read into the target (readTarget) are read where they lie, any others copied into the block;
+    // the module stores a 0 just past what it reads (readLines): there, a byte of the target's next line, put back after
+    const inPlace = buf.buffer === this.u8.buffer && buf.byteOffset === TARGET_AT;
     const at = inPlace ? buf.byteOffset + s : BLOCK_AT;
     if (!inPlace) this.u8.set(buf.subarray(s, s + len), BLOCK_AT);
     const after = this.u8[at + len]!;
@@ -256,11 +240,6 @@ export type AwsReaderKind = WasmReaderKind;
 /** This thread's WebAssembly reader, loaded on first use; null when the JavaScript reader is to run. */
 export function awsWasm(): AwsWasm | null {
   return choice.current();
-}
-
-/** Where this thread's gzip objects may inflate for its WebAssembly reader (AwsWasm.texts), or null: no reader made yet (none is made for it). */
-export function awsTextArena(): TextArena | null {
-  return choice.made()?.texts ?? null;
 }
 
 /** For tests and benchmarks: choose the reader of the parsers opened from now on in this thread. */

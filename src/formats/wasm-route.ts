@@ -224,11 +224,6 @@ export class WasmReaderChoice<R> {
     return this.reader;
   }
 
-  /** This thread's reader if it was made (current() or choose()), else null: none is loaded for the asking. */
-  made(): R | null {
-    return this.reader ?? null;
-  }
-
   /** For tests and benchmarks: the reader of the parsers opened from now on in this thread. */
   choose(kind: WasmReaderKind): void {
     this.reader = kind === 'js' ? null : this.load(kind === 'wasm');

@@ -8,8 +8,6 @@ import { zlibNow } from './zlib.js';
 import { LineFeeder } from './lines.js';
 import { nativeModule, type NativeInflate } from './native.js';
 import { fileBuffer, giveFileBuffer } from './file-buffers.js';
-import { awsTextArena } from '../formats/aws-wasm.js';
-import type { TextArena } from '../formats/text-arena.js';
 import type { LineParser } from '../formats/types.js';
 
 /** Read size: small enough that the parser reads what read() just copied from L2 cache (4 MiB reads: 3-5 % slower end to end). */
@@ -218,35 +216,7 @@ export interface SmallGzip {
 
 /** The reader is done with `small` (its text is not read again): its memory may serve the thread's next file (file-buffers.ts). */
 export function giveInflated(small: SmallGzip): void {
-  giveText(small.text);
-}
-
-/**
- * A buffer for a gzip file's inflated text: in the thread's AWS module's memory where its
- * reader is made and there is room (formats/text-arena.ts: the module then reads the text's
- * windows where libdeflate wrote them, copying none), else one of the thread's file buffers.
- */
-const NO_ARENA = process.env.FLOWSIEVE_TEXT_ARENA === 'off';
-const NO_AHEAD = process.env.FLOWSIEVE_INFLATE_AHEAD === 'off';
-
-function textBuffer(size: number): Buffer {
-  const arena = NO_ARENA ? null : awsTextArena();
-  if (arena === null) return fileBuffer(size);
-  if (arena !== advisedArena) {
-    // on transparent huge pages as the thread's file buffers are (file-buffers.ts hugeMemory):
-    // libdeflate writes each text and the module reads it, a TLB miss a 4 KiB page otherwise
-    advisedArena = arena;
-    if (process.env.FLOWSIEVE_FILE_THP !== 'off') adviseHugePages(arena.region());
-  }
-  return arena.take(size) ?? fileBuffer(size);
-}
-
-/** The text arena advised onto huge pages (textBuffer). */
-let advisedArena: TextArena | null = null;
-
-/** A buffer from textBuffer (or fileBuffer) is no longer used. */
-function giveText(text: Uint8Array): void {
-  if (!awsTextArena()?.give(text)) giveFileBuffer(text);
+  giveFileBuffer(small.text);
 }
 
 /**
@@ -263,7 +233,7 @@ export function smallGzip(path: string, maxBytes: number, size: number): SmallGz
     try {
       // libdeflate where built (gunzipNative), else Node's zlib, which beat the pure-JS
       // inflaters on these files, small and large (bench/RESULTS.md, 2026-12-06)
-      return { text: gunzipWhole(gz, maxOutput, textBuffer), compressed: gz.length };
+      return { text: gunzipWhole(gz, maxOutput, fileBuffer), compressed: gz.length };
     } finally {
       giveFileBuffer(gz);
     }
@@ -373,7 +343,7 @@ export function gunzipNative(gz: Buffer, maxOutput: number, alloc: (size: number
   if (size < 0) return null;
   const out = alloc(size);
   if (nativeInflate!.gunzip(gz, out) === gz.length) return out;
-  giveText(out);
+  giveFileBuffer(out);
   return null;
 }
 
@@ -457,7 +427,6 @@ function aheadRoom(): boolean {
  */
 export function inflateAhead(path: string, maxBytes: number, size: number): boolean {
   const maxOutput = Math.min(maxBytes, SMALL_GZIP_OUTPUT);
-  if (NO_AHEAD) return true;
   if (size < AHEAD_MIN_BYTES || size > SMALL_GZIP_INPUT || ahead.has(path) || notAhead.get(path) === maxOutput) return true;
   if (!aheadRoom()) return false;
   nativeInflate ??= loadNativeInflate();
@@ -476,10 +445,10 @@ export function inflateAhead(path: string, maxBytes: number, size: number): bool
     giveFileBuffer(gz);
     return true;
   }
-  const out = textBuffer(length);
+  const out = fileBuffer(length);
   const { done, finish } = inflation(gz, out);
   if (!nativeInflate.gunzipAsync(gz, out, AHEAD_LIMIT, finish)) {
-    giveText(out);
+    giveFileBuffer(out);
     giveFileBuffer(gz);
     return false; // the pool holds the process's limit: the next file's start tries again
   }
@@ -500,7 +469,7 @@ function inflation(gz: Buffer, out: Buffer, release?: () => void): { done: Promi
         release?.();
         giveFileBuffer(gz); // libdeflate is done with it
         if (r === gz.length) return resolve({ text: out, compressed: gz.length });
-        giveText(out);
+        giveFileBuffer(out);
         resolve(null);
       }),
   );
@@ -546,11 +515,11 @@ function readAheadOnPool(native: NativeInflate, path: string, maxOutput: number,
     return true;
   }
   const gz = fileBuffer(size);
-  const out = textBuffer(length);
+  const out = fileBuffer(length);
   const { done, finish } = inflation(gz, out, () => closeSync(fd)); // closed here, not on the pool: Node tracks the fds openSync gives
   if (!native.gunzipFileAsync!(fd, gz, out, AHEAD_LIMIT, finish)) {
     closeSync(fd);
-    giveText(out);
+    giveFileBuffer(out);
     giveFileBuffer(gz);
     return false; // the pool holds the process's limit: the next file's start tries again
   }
