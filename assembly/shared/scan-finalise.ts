@@ -220,45 +220,6 @@ class KeyHash {
   }
 }
 
-/** The distinct keys of the buckets nextBucket finalised with no key written (JavaScript adds them once, at the end: keysSkipped). */
-let keysPassed: u32 = 0;
-
-/** bucket()'s answer for the bucket nextBucket stopped at. */
-let lastBucketKeys: i32 = 0;
-
-/**
- * Finalises buckets from .. to (empty ones skipped) until one writes a key or is too large
- * for the scratch: that bucket's number (bucket(b) answered for it: keysWritten() records
- * written, or lastKeys() < 0 for JavaScript), or `to` when none did. The buckets passed over
- * add their distinct keys to keysSkipped(). One call for a run of buckets, not one a bucket:
- * on the 7 M-record bucket ~550 of 4,096 buckets write a key, and a JavaScript loop over
- * every bucket was hot enough for TurboFan to compile it with the verdict code inlined, on
- * the main thread's serial tail (src/engine/scan-finalise.ts finaliseBuckets). The loop here
- * stays in the tier it was entered in (no on-stack replacement); bucket() is called through
- * the module's jump table, so it runs in its best tier.
- */
-export function nextBucket(from: u32, to: u32): u32 {
-  for (let b = from; b < to; b++) {
-    if (load<u32>(startAt + (b << 2)) == load<u32>(startAt + ((b + 1) << 2))) continue;
-    const k = bucket(b);
-    lastBucketKeys = k;
-    if (k < 0 || written > 0) return b;
-    keysPassed += <u32>k;
-  }
-  return to;
-}
-
-export function lastKeys(): i32 {
-  return lastBucketKeys;
-}
-
-/** The distinct keys of the buckets nextBucket passed over since the last call (and zeroes the count). */
-export function keysSkipped(): u32 {
-  const k = keysPassed;
-  keysPassed = 0;
-  return k;
-}
-
 /**
  * Groups bucket b's entries by scan key (src, protocol, dst port, window) and writes each
  * key of at least minTuples entries and minEndpoints endpoints (keysWritten of them, in the

@@ -39,9 +39,6 @@ export interface FinaliseExports {
   sortStarts(): void;
   sortPlace(from: number, to: number): void;
   bucket(b: number): number;
-  nextBucket(from: number, to: number): number;
-  lastKeys(): number;
-  keysSkipped(): number;
   scansOnly(minAccounts: number, minRegions: number, minClouds: number, maxCvPackets: number, maxCvBytes: number, maxCvFlows: number): void;
 }
 
@@ -203,20 +200,5 @@ export class ModuleFinalise {
 
   keysWritten(): number {
     return this.ex.keysWritten();
-  }
-
-  /** Buckets from .. to finalised until one writes a key or must go to JavaScript: its number (lastKeys() its answer), else `to`. */
-  nextBucket(from: number, to: number): number {
-    return this.ex.nextBucket(from, to);
-  }
-
-  /** bucket()'s answer for the bucket nextBucket stopped at: its distinct keys, or -1 when JavaScript must. */
-  lastKeys(): number {
-    return this.ex.lastKeys();
-  }
-
-  /** The distinct keys of the buckets nextBucket passed over (the count zeroed). */
-  keysSkipped(): number {
-    return this.ex.keysSkipped();
   }
 }

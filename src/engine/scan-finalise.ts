@@ -76,18 +76,18 @@ function finalizeInModule(t: ScanCore, opts: FinalizeOptions, mod: ModuleFinalis
 function finaliseBuckets(run: FinaliseRun, mod: ModuleFinalise, from: number, to: number): number {
   const { start, order } = mod;
   let keys = 0;
-  // the module runs on over the buckets that write nothing (most hold no scan: 708 keys in
-  // 4,096 buckets on the 7 M-record bucket) and stops at one that wrote keys or is too large;
-  // a loop here over every bucket was one of the main thread's largest TurboFan compiles
-  for (let b = mod.nextBucket(from, to); b < to; b = mod.nextBucket(b + 1, to)) {
-    const k = mod.lastKeys();
+  for (let b = from; b < to; b++) {
+    if (start[b] === start[b + 1]) continue;
+    const k = mod.bucket(b);
     if (k < 0) keys += run.groupInJs(order.subarray(start[b]!, start[b + 1]!));
     else {
       keys += k;
-      run.moduleKeys(mod, mod.keysWritten());
+      // most buckets hold no scan (708 keys in 4,096 buckets on the 7 M-record bucket): no call then
+      const written = mod.keysWritten();
+      if (written > 0) run.moduleKeys(mod, written);
     }
   }
-  return keys + mod.keysSkipped();
+  return keys;
 }
 
 /**
