@@ -26,7 +26,7 @@
 // block of assembly/shared/route.ts), the shards' areas where the sink's settings say, and
 // the reader's own slots and table of string ids at `idsPtr` (I_* below).
 
-import { fixedId, idOfToken, newFrom, sameBytes, startTokens, tokenCount } from './shared/token-ids';
+import { fixedId, idOfToken, idsOfTwo, newFrom, sameBytes, secondId, startTokens, tokenCount } from './shared/token-ids';
 import { AreaRow, ROUTE_DONE, ROUTE_EMIT, RouteFlow, areasPtr, endRouting, fixAreaIds, routeFlow, routeFlowWords, routedFeed, startRouting, toArea, toAreaIds, toAreaWords } from './shared/route';
 
 // Role numbers: src/formats/aws-columns.ts `Role` (test/aws-wasm.test.ts checks they agree)
@@ -1284,8 +1284,13 @@ class IdsOfRow {
     if (route >= 0) {
       const feed = feedSlot & 3;
       if ((feed & FEED_OUTBOUND) != 0 && !(feed == FEED_OUTBOUND && direction == 1)) {
-        if (fS >= 0) iface = idOfToken(<u32>fS, <u32>(fE - fS));
-        if (nS >= 0) instance = idOfToken(<u32>nS, <u32>(nE - nS));
+        if (fS >= 0 && nS >= 0) {
+          iface = idsOfTwo(<u32>fS, <u32>(fE - fS), <u32>nS, <u32>(nE - nS));
+          instance = secondId;
+        } else {
+          if (fS >= 0) iface = idOfToken(<u32>fS, <u32>(fE - fS));
+          if (nS >= 0) instance = idOfToken(<u32>nS, <u32>(nE - nS));
+        }
       }
     }
     // a row routed into its shard's area has its ids there (the sink copies them a run at a

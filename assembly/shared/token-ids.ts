@@ -81,7 +81,44 @@ function hashBytes(p: u32, n: u32): u32 {
 
 /** The id of the token [p, p + n): from the table, or a new entry's -(entry + 1). */
 export function idOfToken(p: u32, n: u32): i32 {
-  const h = hashBytes(p, n);
+  return idOfHashed(hashBytes(p, n), p, n);
+}
+
+/** idsOfTwo's second id. */
+export let secondId: i32 = 0;
+
+/**
+ * The ids of two tokens, [p, p + n) and [q, q + m) (the second in secondId), as idOfToken of
+ * each in turn. A lookup is a chain of three dependent reads at random places (slot, entry,
+ * bytes), each of which mostly missed the caches (an AWS outbound row's interface and
+ * instance: ~4,000 tokens met once a few MB of text): here the two chains' reads are made side
+ * by side, so that their misses overlap, for two tokens found at their first slot; any other
+ * case goes through idOfToken's path, in the same order (a new token's entry, hence its
+ * dictionary id, comes in the same order).
+ */
+export function idsOfTwo(p: u32, n: u32, q: u32, m: u32): i32 {
+  const mask = slotCount - 1;
+  const hp = hashBytes(p, n);
+  const hq = hashBytes(q, m);
+  const ep = <u32>load<u16>(slotsPtr + ((hp & mask) << 1));
+  const eq = <u32>load<u16>(slotsPtr + ((hq & mask) << 1));
+  if (ep != 0 && eq != 0) {
+    const atP = entriesPtr + ((ep - 1) << 4);
+    const atQ = entriesPtr + ((eq - 1) << 4);
+    const sameP = load<u32>(atP + 8) == n && sameBytes(arenaPtr + load<u32>(atP + 4), p, n);
+    const sameQ = load<u32>(atQ + 8) == m && sameBytes(arenaPtr + load<u32>(atQ + 4), q, m);
+    if (sameP & sameQ) {
+      secondId = load<i32>(atQ + 12);
+      return load<i32>(atP + 12);
+    }
+  }
+  const id = idOfHashed(hp, p, n);
+  secondId = idOfHashed(hq, q, m);
+  return id;
+}
+
+/** idOfToken of a token whose hash (hashBytes) is h. */
+function idOfHashed(h: u32, p: u32, n: u32): i32 {
   let mask = slotCount - 1;
   let slot = h & mask;
   for (;;) {
