@@ -56,6 +56,7 @@ export function startTokens(at: u32, reset: bool): void {
     slotCount = MIN_SLOTS;
   }
   newFrom = entryCount;
+  deferredCount = 0;
 }
 
 /** The entries in the table (those from newFrom are this call's). */
@@ -84,37 +85,35 @@ export function idOfToken(p: u32, n: u32): i32 {
   return idOfHashed(hashBytes(p, n), p, n);
 }
 
-/** idsOfTwo's second id. */
-export let secondId: i32 = 0;
+/**
+ * Lookups put off to the end of a call (deferToken, lookUpDeferred): a place for the id and the
+ * token, three u32 each, in the upper half of the room for the slots (the slots are u16).
+ */
+const DEFERRED_MAX: u32 = (TABLE_SLOTS << 1) / 12;
+let deferredCount: u32 = 0;
+
+/** The id of [p, p + n) is to be stored at `to` by lookUpDeferred (at most 2 a row of 4096: DEFERRED_MAX is ~10,900). */
+export function deferToken(to: u32, p: u32, n: u32): void {
+  const at = slotsPtr + (TABLE_SLOTS << 1) + deferredCount * 12;
+  store<u32>(at, to);
+  store<u32>(at + 4, p);
+  store<u32>(at + 8, n);
+  deferredCount++;
+}
 
 /**
- * The ids of two tokens, [p, p + n) and [q, q + m) (the second in secondId), as idOfToken of
- * each in turn. A lookup is a chain of three dependent reads at random places (slot, entry,
- * bytes), each of which mostly missed the caches (an AWS outbound row's interface and
- * instance: ~4,000 tokens met once a few MB of text): here the two chains' reads are made side
- * by side, so that their misses overlap, for two tokens found at their first slot; any other
- * case goes through idOfToken's path, in the same order (a new token's entry, hence its
- * dictionary id, comes in the same order).
+ * The tokens deferToken put off looked up, in the order they were met, each id stored where
+ * asked. A lookup is a chain of three dependent reads at random places (slot, entry, bytes),
+ * which mostly missed the caches where each was made in its row (an AWS outbound row's
+ * interface and instance, ~4,000 tokens each met again only a few MB of text later): in this
+ * loop, whose iterations depend on each other only where a token is new, the chains of
+ * several tokens overlap.
  */
-export function idsOfTwo(p: u32, n: u32, q: u32, m: u32): i32 {
-  const mask = slotCount - 1;
-  const hp = hashBytes(p, n);
-  const hq = hashBytes(q, m);
-  const ep = <u32>load<u16>(slotsPtr + ((hp & mask) << 1));
-  const eq = <u32>load<u16>(slotsPtr + ((hq & mask) << 1));
-  if (ep != 0 && eq != 0) {
-    const atP = entriesPtr + ((ep - 1) << 4);
-    const atQ = entriesPtr + ((eq - 1) << 4);
-    const sameP = load<u32>(atP + 8) == n && sameBytes(arenaPtr + load<u32>(atP + 4), p, n);
-    const sameQ = load<u32>(atQ + 8) == m && sameBytes(arenaPtr + load<u32>(atQ + 4), q, m);
-    if (sameP & sameQ) {
-      secondId = load<i32>(atQ + 12);
-      return load<i32>(atP + 12);
-    }
-  }
-  const id = idOfHashed(hp, p, n);
-  secondId = idOfHashed(hq, q, m);
-  return id;
+export function lookUpDeferred(): void {
+  const from = slotsPtr + (TABLE_SLOTS << 1);
+  const end = from + deferredCount * 12;
+  for (let at = from; at < end; at += 12) store<i32>(load<u32>(at), idOfToken(load<u32>(at + 4), load<u32>(at + 8)));
+  deferredCount = 0;
 }
 
 /** idOfToken of a token whose hash (hashBytes) is h. */
