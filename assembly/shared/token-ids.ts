@@ -87,12 +87,12 @@ export function idOfToken(p: u32, n: u32): i32 {
 
 /**
  * Lookups put off to the end of a call (deferToken, lookUpDeferred): a place for the id and the
- * token, three u32 each, in the upper half of the room for the slots (the slots are u16).
+ * token, three u32 each, in the upper half of the room for the slots (the slots are u16): room
+ * for 10,922, where a call defers two a row at most (4,096 rows).
  */
-const DEFERRED_MAX: u32 = (TABLE_SLOTS << 1) / 12;
 let deferredCount: u32 = 0;
 
-/** The id of [p, p + n) is to be stored at `to` by lookUpDeferred (at most 2 a row of 4096: DEFERRED_MAX is ~10,900). */
+/** The id of [p, p + n) is to be stored at `to` by lookUpDeferred. */
 export function deferToken(to: u32, p: u32, n: u32): void {
   const at = slotsPtr + (TABLE_SLOTS << 1) + deferredCount * 12;
   store<u32>(at, to);
