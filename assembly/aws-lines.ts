@@ -26,8 +26,8 @@
 // block of assembly/shared/route.ts), the shards' areas where the sink's settings say, and
 // the reader's own slots and table of string ids at `idsPtr` (I_* below).
 
-import { fixedId, idOfToken, newFrom, sameBytes, startTokens, tokenCount } from './shared/token-ids';
-import { AreaRow, ROUTE_DONE, ROUTE_EMIT, RouteFlow, areasPtr, endRouting, fixAreaIds, routeFlow, routeFlowWords, routedFeed, startRouting, toArea, toAreaIds, toAreaWords } from './shared/route';
+import { deferToken, fixedId, idOfToken, lookUpDeferred, newFrom, sameBytes, startTokens, tokenCount } from './shared/token-ids';
+import { AreaRow, ROUTE_DONE, ROUTE_EMIT, RouteFlow, areaIdStep, areasPtr, endRouting, fixAreaIds, routeFlow, routeFlowWords, routedFeed, startRouting, toArea, toAreaIds, toAreaWords } from './shared/route';
 
 // Role numbers: src/formats/aws-columns.ts `Role` (test/aws-wasm.test.ts checks they agree)
 const R_ACCOUNT: u32 = 1;
@@ -1228,6 +1228,7 @@ function startIds(at: u32): void {
 }
 
 function endIds(at: u32): void {
+  lookUpDeferred();
   store<f64>(at + (I_NEW_FROM << 3), <f64>newFrom);
   store<f64>(at + (I_NEW_TO << 3), <f64>tokenCount());
 }
@@ -1279,23 +1280,34 @@ class IdsOfRow {
       }
       region = lastRegionId;
     }
-    let iface: i32 = 0;
-    let instance: i32 = 0;
+    const iface: i32 = 0;
+    const instance: i32 = 0;
+    let lookUp = false;
     if (route >= 0) {
       const feed = feedSlot & 3;
       if ((feed & FEED_OUTBOUND) != 0 && !(feed == FEED_OUTBOUND && direction == 1)) {
-        if (fS >= 0) iface = idOfToken(<u32>fS, <u32>(fE - fS));
-        if (nS >= 0) instance = idOfToken(<u32>nS, <u32>(nE - nS));
+        lookUp = true;
       }
     }
     // a row routed into its shard's area has its ids there (the sink copies them a run at a
     // time) and nowhere else; every other row in the id columns, for the caller's JavaScript
-    if (route >= 0 && areasPtr != 0) toAreaIds(<u32>route, feedSlot >> 2, account, region, iface, instance);
-    else {
+    let ifaceAt: u32;
+    let step: u32;
+    if (route >= 0 && areasPtr != 0) {
+      ifaceAt = toAreaIds(<u32>route, feedSlot >> 2, account, region, iface, instance);
+      step = areaIdStep();
+    } else {
       store<i32>(cAccountId + r, account);
       store<i32>(cRegionId + r, region);
       store<i32>(cIfaceId + r, iface);
       store<i32>(cInstanceId + r, instance);
+      ifaceAt = cIfaceId + r;
+      step = cInstanceId - cIfaceId;
+    }
+    // an outbound row's interface and instance: looked up at the call's end (lookUpDeferred), where their misses overlap
+    if (lookUp) {
+      if (fS >= 0) deferToken(ifaceAt, <u32>fS, <u32>(fE - fS));
+      if (nS >= 0) deferToken(ifaceAt + step, <u32>nS, <u32>(nE - nS));
     }
   }
 }

@@ -441,7 +441,7 @@ describe('the WebAssembly AWS reader reads as the JavaScript readers do', () => 
 
   it("looks a row's string ids up in a table that follows the sink's dictionary: sink after sink, and more tokens than it holds", () => {
     // outbound rows (the sink takes their interface and instance ids), each with its own, long ids
-    const outbound = (k: number, pad = 0) => line(V5, { srcaddr: `10.1.${k & 255}.${k >> 8 & 255}`, dstaddr: '52.1.2.3', srcport: '40000', dstport: '443', protocol: '6', 'tcp-flags': '2', 'log-status': 'OK', 'flow-direction': 'egress', 'interface-id': `eni-${k}${'x'.repeat(pad)}`, 'instance-id': `i-${k}` }, k);
+    const outbound = (k: number, pad = 0, instance = k) => line(V5, { srcaddr: `10.1.${k & 255}.${k >> 8 & 255}`, dstaddr: '52.1.2.3', srcport: '40000', dstport: '443', protocol: '6', 'tcp-flags': '2', 'log-status': 'OK', 'flow-direction': 'egress', 'interface-id': `eni-${k}${'x'.repeat(pad)}`, 'instance-id': `i-${instance}` }, k);
     // more entries than the table holds (two new tokens a row), then more bytes than its arena holds
     for (const [rows, pad] of [[40_000, 0], [8_000, 240]] as const) {
       const many = Buffer.from([V5.join(' '), ...Array.from({ length: rows }, (_, k) => outbound(k, pad))].join('\n') + '\n');
@@ -449,6 +449,10 @@ describe('the WebAssembly AWS reader reads as the JavaScript readers do', () => 
       expect(js.posted.length).toBeGreaterThan(100);
       expect(route('wasm', many, {}, '')).toEqual(js);
     }
+    // tokens met again, in pairs found whole, one of the two new, or neither, while the table's slots grow (thousands of each)
+    const again = Buffer.from([V5.join(' '), ...Array.from({ length: 30_000 }, (_, k) => outbound(k % 4999, 0, (k * 7) % 3001))].join('\n') + '\n');
+    const jsAgain = route('js', again, {}, '');
+    expect(route('wasm', again, {}, '')).toEqual(jsAgain);
     // sinks one after another on one reader (a task a sink), each dictionary giving other ids to the same strings
     const inputs = [0, 1, 2].map((n) => Buffer.from([V5.join(' '), ...Array.from({ length: 300 }, (_, k) => (k % 3 === n ? outbound(k) : line(V5, {}, 7 * k + n)))].join('\n') + '\n'));
     const jsAll = inputs.map((input) => route('js', input, {}, 'r1'));

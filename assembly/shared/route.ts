@@ -217,14 +217,23 @@ export class AreaRow {
   }
 }
 
-/** The string ids (dictionary ids; may be a module's provisional ids, fixed later) of the row at `slot` of shard's area. */
-export function toAreaIds(shard: u32, slot: u32, account: i32, region: i32, iface: i32, instance: i32): void {
+/**
+ * The string ids (dictionary ids; may be a module's provisional ids, fixed later) of the row at
+ * `slot` of shard's area; returns where the interface's went (the instance's areaIdStep() past it).
+ */
+export function toAreaIds(shard: u32, slot: u32, account: i32, region: i32, iface: i32, instance: i32): u32 {
   const n = areaRows;
   const ids = areasPtr + shard * n * AREA_BYTES_A_ROW + n * AREA_IDS + (slot << 2);
   store<i32>(ids, account);
   store<i32>(ids + (n << 2), region);
   store<i32>(ids + (n << 3), iface);
   store<i32>(ids + n * 12, instance);
+  return ids + (n << 3);
+}
+
+/** Bytes from an area row's id in one column to its id in the next (toAreaIds). */
+export function areaIdStep(): u32 {
+  return areaRows << 2;
 }
 
 /**

@@ -6,8 +6,9 @@
  * One copy for the AWS and GCP modules.
  *
  * The ids block (at `at` in a module's memory): f64 slots (IdSlot), then the table at + 64:
- * TABLE_SLOTS u32 slots, TABLE_ENTRIES entries of 16 bytes (slot, the bytes' offset in the
- * arena, their length, the id), the arena.
+ * room for TABLE_SLOTS u32 slots (the module's slots are u16, as many as its entries need; the
+ * upper half holds the lookups a call put off to its end), TABLE_ENTRIES entries of 16 bytes
+ * (slot, the bytes' offset in the arena, their length, the id), the arena.
  */
 import type { ByteDict } from '../flow/dict.js';
 
