@@ -55,6 +55,14 @@ describe('V6Intern', () => {
       expect(t.n).toBe(expected.size);
       for (let i = 0; i < n; i += 11) expect(t.find(w, i * 4)).toBe(want[i]);
       expect(t.find(Uint32Array.of(0x26001f18, 1, 2, 3), 0)).toBe(-1);
+      // internAll (the held path's loop): the same ids, in lists of 1 to 700 addresses, through the growths
+      const u = new V6Intern(tagged);
+      const ids = new Uint32Array(n);
+      for (let i = 0, m = 1; i < n; i += m, m = (m * 7) % 701) u.internAll(w.subarray(i * 4, Math.min(n, i + m) * 4), Math.min(m, n - i), ids.subarray(i));
+      expect(Array.from(ids)).toEqual(want);
+      expect(u.n).toBe(expected.size);
+      expect(u.bytes).toBe(t.bytes); // grown at the same ids
+      for (let i = 0; i < n; i += 11) expect(u.find(w, i * 4)).toBe(want[i]);
     }
   });
 });

@@ -70,6 +70,65 @@ export class V6Intern {
     return id;
   }
 
+  /**
+   * intern() of the `m` addresses at w[0 .. 4m), in order, their ids into ids[0 .. m): one
+   * loop with the index and words in locals, for the held path's lists (scan-ingest.ts
+   * internHeldV6: nearly every address new, its slot a cache miss). One call an address cost
+   * ~2x the loop's time, cache-cold, in bench/RESULTS.md session 22 shardv6's probe. An
+   * insert that grows the words or the index, or ends the tagged ids, goes through intern()
+   * (the same ids, and the arrays grow at the same ids as one by one).
+   */
+  internAll(w: Uint32Array, m: number, ids: Uint32Array): void {
+    let index = this.index;
+    let words = this.words;
+    let tagMask = this.tagMask;
+    let idMask = this.idMask;
+    for (let j = 0; j < m; j++) {
+      const o = j * 4;
+      const w0 = w[o]!;
+      const w1 = w[o + 1]!;
+      const w2 = w[o + 2]!;
+      const w3 = w[o + 3]!;
+      const h = fmix32(mix(mix(mix(mix(0x6a09e667, w0), w1), w2), w3));
+      const tag = h & tagMask;
+      const mask = index.length - 1;
+      let slot = h & mask;
+      let id = -1;
+      for (;;) {
+        const e = index[slot]!;
+        if (e < 0) break;
+        if ((e & tagMask) === tag) {
+          const b = (e & idMask) * 4;
+          if (words[b] === w0 && words[b + 1] === w1 && words[b + 2] === w2 && words[b + 3] === w3) {
+            id = e & idMask;
+            break;
+          }
+        }
+        slot = (slot + 1) & mask;
+      }
+      if (id < 0) {
+        id = this.n;
+        if (id * 4 + 4 > words.length || id + 1 === this.taggedIds || (id + 1) * 2 > index.length) {
+          // an insert that grows something (rare): intern's, then the arrays again
+          this.intern(w, o);
+          index = this.index;
+          words = this.words;
+          tagMask = this.tagMask;
+          idMask = this.idMask;
+        } else {
+          this.n = id + 1;
+          const b = id * 4;
+          words[b] = w0;
+          words[b + 1] = w1;
+          words[b + 2] = w2;
+          words[b + 3] = w3;
+          index[slot] = id | tag;
+        }
+      }
+      ids[j] = id;
+    }
+  }
+
   /** The id of an IPv6 address interned already, or -1 (interns nothing). */
   find(w: ArrayLike<number>, o: number): number {
     const e = this.index[this.slotOf(V6Intern.hashOf(w, o), w, o)]!;
