@@ -31,4 +31,38 @@ describe('V6Intern', () => {
     expect(t.wasV6).toBe(true);
     expect(t.n).toBe(1);
   });
+
+  it('numbers addresses by first appearance with repeats and tag collisions, past the tagged ids (plain slots from then on)', () => {
+    // a reference: ids in order of first appearance (a Map of the four words)
+    const n = 3000;
+    const w = new Uint32Array(n * 4);
+    let seed = 7;
+    const next = (): number => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0);
+    for (let i = 0; i < n; i++) {
+      // every fifth record repeats an earlier address (the shape of a run: many new, some again)
+      if (i > 10 && i % 5 === 0) w.copyWithin(i * 4, (next() % i) * 4, (next() % i) * 4 + 4);
+      else w.set([0x26001f18, next(), 0, next() & 4095], i * 4);
+    }
+    const expected = new Map<string, number>();
+    const want = Array.from({ length: n }, (_, i) => {
+      const key = Array.from(w.subarray(i * 4, i * 4 + 4)).join(':');
+      if (!expected.has(key)) expected.set(key, expected.size);
+      return expected.get(key)!;
+    });
+    for (const tagged of [1 << 24, 64, 1]) {
+      const t = new V6Intern(tagged);
+      expect(Array.from({ length: n }, (_, i) => t.intern(w, i * 4))).toEqual(want);
+      expect(t.n).toBe(expected.size);
+      for (let i = 0; i < n; i += 11) expect(t.find(w, i * 4)).toBe(want[i]);
+      expect(t.find(Uint32Array.of(0x26001f18, 1, 2, 3), 0)).toBe(-1);
+      // internAll (the held path's loop): the same ids, in lists of 1 to 700 addresses, through the growths
+      const u = new V6Intern(tagged);
+      const ids = new Uint32Array(n);
+      for (let i = 0, m = 1; i < n; i += m, m = (m * 7) % 701) u.internAll(w.subarray(i * 4, Math.min(n, i + m) * 4), Math.min(m, n - i), ids.subarray(i));
+      expect(Array.from(ids)).toEqual(want);
+      expect(u.n).toBe(expected.size);
+      expect(u.bytes).toBe(t.bytes); // grown at the same ids
+      for (let i = 0; i < n; i += 11) expect(u.find(w, i * 4)).toBe(want[i]);
+    }
+  });
 });

@@ -777,14 +777,41 @@ export function internHeldV6(core: ScanCore, batch: FlowBatchData, from: number,
   if (m === 0) return;
   const list = sorter.v6List;
   const k = p.rec;
-  const v6 = core.v6;
+  // the addresses side by side first (src before dst, record by record), interned in one
+  // loop (V6Intern.internAll), the ids then written into their rows
+  if (v6Scratch.ids.length < m * 2) {
+    v6Scratch.words = new Uint32Array(m * 8);
+    v6Scratch.ids = new Uint32Array(m * 2);
+  }
+  const { words, ids } = v6Scratch;
+  const { src, dst } = batch;
+  let a = 0;
   for (let j = 0; j < m; j++) {
     const o = (from + list[j * 2]!) * 4;
+    const fam = k[list[j * 2 + 1]! * HELD_WORDS + 5]! >>> 16;
+    if (fam & F_SRC6) a = copyAddress(src, o, words, a);
+    if (fam & F_DST6) a = copyAddress(dst, o, words, a);
+  }
+  core.v6.internAll(words, a >> 2, ids);
+  a = 0;
+  for (let j = 0; j < m; j++) {
     const ko = list[j * 2 + 1]! * HELD_WORDS;
     const fam = k[ko + 5]! >>> 16;
-    if (fam & F_SRC6) k[ko] = v6.intern(batch.src, o);
-    if (fam & F_DST6) k[ko + 4] = v6.intern(batch.dst, o);
+    if (fam & F_SRC6) k[ko] = ids[a++]!;
+    if (fam & F_DST6) k[ko + 4] = ids[a++]!;
   }
+}
+
+/** internHeldV6's addresses and their ids (grown to the largest list, two addresses a record). */
+const v6Scratch = { words: new Uint32Array(0), ids: new Uint32Array(0) };
+
+/** The four words of w's address at o into out at a: where the next goes. */
+function copyAddress(w: Uint32Array, o: number, out: Uint32Array, a: number): number {
+  out[a] = w[o]!;
+  out[a + 1] = w[o + 1]!;
+  out[a + 2] = w[o + 2]!;
+  out[a + 3] = w[o + 3]!;
+  return a + 4;
 }
 
 /**
