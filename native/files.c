@@ -1,8 +1,8 @@
 /*
  * File calls of flowsieve's native module (loaded with inflate.c's: src/input/native.ts), for
- * the main thread's parse of a folder of Azure blobs (bench/RESULTS.md, session 21 azure): many
- * small files' system calls made on one of libuv's pool threads, in one task, not in the thread
- * that parses.
+ * folders of many small files (bench/RESULTS.md, session 21 azure, session 22 perfile): their
+ * system calls made on one of libuv's pool threads, in one task, not in the thread that parses,
+ * or (readFileIn) in fewer calls and lookups there.
  *
  *   readFilesAsync(paths: string, into: Uint8Array, spans: Float64Array, done: () => void): boolean
  *   readFileIn(path: string, into: Uint8Array): number

@@ -78,7 +78,7 @@ const walkedFiles = new Map<string, WalkedEntry[] | Map<string, number>>();
 
 /**
  * Start listing the tree under folder `root` on libuv's pool (the command line's start of a
- * detect run on a folder of Azure blobs: engine/lone-shard.ts). Nothing without the native
+ * detect run on a folder, but one of GCP exports: engine/lone-shard.ts). Nothing without the native
  * module's treeWalkStart, or with FLOWSIEVE_PREWALK=off.
  */
 export function startPrewalk(root: string): void {
