@@ -121,7 +121,7 @@ function sizesByName(entries: readonly WalkedEntry[]): Map<string, number> {
 
 /**
  * The prewalk's records (native/files.c treeWalkTake: waits for the walk where it has not
- * ended) into `walked` and `walkedSizes`, under the paths plan.ts walk gives them: the root as
+ * ended) into `walked` and `walkedFiles`, under the paths plan.ts walk gives them: the root as
  * it was named, a folder or file below it as the root's joined prefix and the names between.
  */
 function readPrewalk(): void {
