@@ -1,10 +1,11 @@
 /*
  * File calls of flowsieve's native module (loaded with inflate.c's: src/input/native.ts), for
- * the main thread's parse of a folder of Azure blobs (bench/RESULTS.md, session 21 azure): many
- * small files' system calls made on one of libuv's pool threads, in one task, not in the thread
- * that parses.
+ * folders of many small files (bench/RESULTS.md, session 21 azure, session 22 perfile): their
+ * system calls made on one of libuv's pool threads, in one task, not in the thread that parses,
+ * or (readFileIn) in fewer calls and lookups there.
  *
  *   readFilesAsync(paths: string, into: Uint8Array, spans: Float64Array, done: () => void): boolean
+ *   readFileIn(path: string, into: Uint8Array): number
  *   treeWalkStart(root: string, maxEntries: number): object
  *   treeWalkTake(walk: object): string | null
  *
@@ -170,6 +171,72 @@ static napi_value read_files_async(napi_env env, napi_callback_info info) {
   }
   napi_get_boolean(env, true, &queued);
   return queued;
+}
+
+/*
+ * The folder of the last file readFileIn opened in this thread (its path, with no '/' at its end
+ * but for "/"), open: the next file of the same folder is opened relative to it. Per thread: each
+ * parse thread reads its own files.
+ */
+static __thread char in_dir[4096];
+static __thread size_t in_dir_length;
+static __thread int in_dir_fd = -1;
+
+/* the folder `path[0..length)` open in in_dir_fd (the one open already, or opened now): 1, or 0 where it cannot be opened */
+static int folder_open(const char *path, size_t length) {
+  if (in_dir_fd >= 0 && length == in_dir_length && memcmp(path, in_dir, length) == 0) return 1;
+  if (in_dir_fd >= 0) close(in_dir_fd);
+  in_dir_fd = -1;
+  if (length >= sizeof in_dir) return 0;
+  memcpy(in_dir, path, length);
+  in_dir[length] = '\0';
+  in_dir_length = length;
+  do in_dir_fd = open(in_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  while (in_dir_fd < 0 && errno == EINTR);
+  return in_dir_fd >= 0;
+}
+
+/*
+ * readFileIn(path, into): the whole file at `path` read into `into` synchronously, opened relative
+ * to its folder, which stays open for the thread's next file in it: the bytes read, or -1 where
+ * this call did not read the whole file (it could not be opened or read, it holds no bytes now, or
+ * it filled `into`: it may go on). A parse thread reading a bucket's small gzip objects one after
+ * another (src/input/read.ts readGzipFile) resolved each object's path ~10 folders deep and paid
+ * four calls' JavaScript a file; on -1 it reads the file as before, which reports what went wrong
+ * (and never blocks here: opened without waiting, a FIFO put in a file's place after planning
+ * reads as empty).
+ */
+static napi_value read_file_in(napi_env env, napi_callback_info info) {
+  size_t argc = 2, length = 0, room = 0, got = 0;
+  napi_value argv[2], answer;
+  void *into;
+  char path[4096];
+  double result = -1.0;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 2 || napi_get_value_string_utf8(env, argv[0], path, sizeof path, &length) != napi_ok) {
+    napi_throw_type_error(env, NULL, "readFileIn: a path and a Uint8Array expected");
+    return NULL;
+  }
+  if (!bytes_of(env, argv[1], &into, &room)) return NULL; /* its TypeError pending */
+  const char *slash = length + 1 < sizeof path ? strrchr(path, '/') : NULL; /* a path as long as the buffer may have been cut */
+  if (slash != NULL && slash[1] != '\0' && strlen(path) == length && folder_open(path, slash == path ? 1 : (size_t)(slash - path))) {
+    int fd;
+    do fd = openat(in_dir_fd, slash + 1, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    while (fd < 0 && errno == EINTR);
+    if (fd >= 0) {
+      for (;;) {
+        const ssize_t n = got < room ? read(fd, (unsigned char *)into + got, room - got) : -1;
+        if (n < 0 && errno == EINTR && got < room) continue;
+        if (n <= 0) {
+          if (n == 0 && got > 0) result = (double)got;
+          break;
+        }
+        got += (size_t)n;
+      }
+      close(fd);
+    }
+  }
+  napi_create_double(env, result, &answer);
+  return answer;
 }
 
 /*
@@ -455,6 +522,7 @@ static napi_value tree_walk_take(napi_env env, napi_callback_info info) {
 void add_file_calls(napi_env env, napi_value exports) {
 #ifndef _WIN32
   export_call(env, exports, "readFilesAsync", read_files_async, NULL);
+  export_call(env, exports, "readFileIn", read_file_in, NULL);
   export_call(env, exports, "treeWalkStart", tree_walk_start, NULL);
   export_call(env, exports, "treeWalkTake", tree_walk_take, NULL);
 #else

@@ -17,6 +17,7 @@ import { nativeModule } from '../dist/src/input/native.js';
 import { forgetListings, startPrewalk, takeListing, takeSize } from '../dist/src/input/listing.js';
 import { planInputs } from '../dist/src/input/plan.js';
 import { smallInput } from '../dist/src/engine/small-input.js';
+import { launchLoneShard } from '../dist/src/engine/lone-shard.js';
 
 const native = nativeModule();
 const posix = process.platform !== 'win32' && native?.readFilesAsync !== undefined;
@@ -43,6 +44,43 @@ describe.runIf(posix)('readFilesAsync: several files read on one pool thread', (
     }
     expect(() => native!.readFilesAsync!('a\0', into, new Float64Array([30, 8]), () => {})).toThrow(TypeError); // past `into`
     expect(() => native!.readFilesAsync!('a\0b\0', into, new Float64Array([0, 8]), () => {})).toThrow(TypeError); // two paths, one span
+  });
+});
+
+describe.runIf(posix && native?.readFileIn !== undefined)('readFileIn: a whole file read now, opened relative to its folder', () => {
+  it('answers the bytes of a file read whole, or -1 where it did not read it whole (the caller reads it as before)', () => {
+    const dir = tempDir();
+    mkdirSync(join(dir, 'sub'));
+    writeFileSync(join(dir, 'a'), 'abc');
+    writeFileSync(join(dir, 'b'), '0123456789');
+    writeFileSync(join(dir, 'sub', 'c'), 'sub');
+    writeFileSync(join(dir, 'empty'), '');
+    const into = Buffer.alloc(16, 0x2e);
+    expect(native!.readFileIn!(join(dir, 'a'), into)).toBe(3);
+    expect(into.toString('latin1', 0, 4)).toBe('abc.');
+    expect(native!.readFileIn!(join(dir, 'b'), into)).toBe(10); // the same folder, kept open
+    expect(native!.readFileIn!(join(dir, 'sub', 'c'), into)).toBe(3); // another folder
+    expect(native!.readFileIn!(join(dir, 'a'), into)).toBe(3); // and back
+    expect(native!.readFileIn!(join(dir, 'b'), into.subarray(0, 10))).toBe(-1); // filled: it may go on
+    expect(native!.readFileIn!(join(dir, 'b'), into.subarray(0, 11))).toBe(10);
+    expect(native!.readFileIn!(join(dir, 'none'), into)).toBe(-1);
+    expect(native!.readFileIn!(join(dir, 'gone', 'a'), into)).toBe(-1); // no such folder
+    expect(native!.readFileIn!(join(dir, 'empty'), into)).toBe(-1);
+    expect(native!.readFileIn!(join(dir, 'sub'), into)).toBe(-1); // a folder
+    expect(native!.readFileIn!('a', into)).toBe(-1); // no folder named: read as before
+    rmSync(join(dir, 'sub'), { recursive: true }); // the folder kept open goes: its next file is not read here
+    mkdirSync(join(dir, 'sub'));
+    writeFileSync(join(dir, 'sub', 'c'), 'new!');
+    expect(native!.readFileIn!(join(dir, 'sub', 'c'), into)).toBe(4);
+    // a FIFO (put in a file's place after planning): -1 at once, not opened to wait for a writer
+    const fifo = join(dir, 'fifo');
+    execFileSync('mkfifo', [fifo]);
+    try {
+      expect(native!.readFileIn!(fifo, into)).toBe(-1);
+    } finally {
+      releaseFifo(fifo);
+    }
+    expect(() => native!.readFileIn!(join(dir, 'a'), new Float64Array(2) as unknown as Uint8Array)).toThrow(TypeError);
   });
 });
 
@@ -233,6 +271,25 @@ describe.runIf(posix && native?.treeWalkStart !== undefined)('a prewalk of the t
       process.chdir(was);
       forgetListings();
     }
+  });
+
+  it("is started by detect's command line for any folder named first but GCP's exports, and hands each file's size over in its entry", () => {
+    const dir = tree();
+    launchLoneShard([dir, '--out', 'x']);
+    expect(takeListing(join(dir, 'a'))?.map((e) => [e.name, e.size ?? -1])).toEqual([
+      ['b', -1],
+      ['dangling', -1],
+      ['fifo', -1],
+      ['link-to-top', -1],
+      ['x.log', 1],
+    ]);
+    expect(takeSize(join(dir, 'top.log'))).toBe(3); // asked by its path (the look's way)
+    expect(takeSize(join(dir, 'top.log'))).toBeUndefined(); // once
+    expect(JSON.stringify(planInputs([dir], {}))).toBe(JSON.stringify((forgetListings(), planInputs([dir], {}))));
+    forgetListings();
+    launchLoneShard([join(dir, 'top.log')]); // a file: no walk
+    expect(takeListing(join(dir, 'a'))).toBeUndefined();
+    forgetListings();
   });
 
   it('starts none with FLOWSIEVE_PREWALK=off; a folder that cannot be opened is planning\'s to report', () => {

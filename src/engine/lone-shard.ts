@@ -14,6 +14,7 @@
  * its first task); one that places its shard in the main thread, or makes none, drops it, and
  * so does detect's end. FLOWSIEVE_EARLY_SHARD=off: never started (A/B runs).
  */
+import { statSync } from 'node:fs';
 import type { Piscina } from 'piscina';
 import type { FormatName } from '../formats/types.js';
 import { startPrewalk } from '../input/listing.js';
@@ -52,9 +53,21 @@ export function launchLoneShard(args: readonly string[]): void {
   if (first === undefined || first.startsWith('-') || args.includes('--help') || args.includes('-h') || args.includes('--list')) return;
   const named = namedJsonFolder(first);
   if (named === 'gcp') startLoneShard('gcp');
-  // a folder of Azure blobs, parsed in the main thread at one worker: its tree listed on libuv's
-  // pool while detect's modules load (planning's walk and the look read it: input/listing.ts)
-  else if (named === 'azure-nsg' || named === 'azure-vnet') startPrewalk(first);
+  // a folder of Azure blobs (parsed in the main thread at one worker) or of AWS objects: its tree
+  // listed on libuv's pool while detect's modules load (planning's walk and the look read it:
+  // input/listing.ts). On a bucket of small objects planning's statSync a file was the main
+  // thread's largest cost a file (bench/RESULTS.md, session 22 perfile). Not GCP's: its
+  // folders hold a few large exports
+  else if (named === 'azure-nsg' || named === 'azure-vnet' || (named === null && isFolder(first))) startPrewalk(first);
+}
+
+/** Whether `path` names a folder (a link to one too); false where it cannot be stat'ed (planning reports it). */
+function isFolder(path: string): boolean {
+  try {
+    return path !== '-' && statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
 }
 
 /** The lone shard's thread started early, or null; once (the Engine watches it from then on). */

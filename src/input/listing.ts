@@ -14,8 +14,11 @@ import { readdirSync, statSync, type Dirent } from 'node:fs';
 import { join } from 'node:path';
 import { nativeModule } from './native.js';
 
-/** What the look and planning read of a folder's entry (a Dirent, or a prewalk's entry). */
-export type ListedEntry = Pick<Dirent, 'name' | 'isFile' | 'isDirectory' | 'isSymbolicLink'>;
+/**
+ * What the look and planning read of a folder's entry (a Dirent, or a prewalk's entry, which
+ * carries a regular file's size too: planning's walk takes it from there, not by its path).
+ */
+export type ListedEntry = Pick<Dirent, 'name' | 'isFile' | 'isDirectory' | 'isSymbolicLink'> & { readonly size?: number };
 
 const listings = new Map<string, ListedEntry[]>();
 const sizes = new Map<string, number>();
@@ -55,7 +58,7 @@ export function forgetListings(keepPrewalk = false): void {
   if (keepPrewalk) return;
   prewalk = null;
   walked.clear();
-  walkedSizes.clear();
+  walkedFiles.clear();
 }
 
 /** The most entries a prewalk lists (a larger tree: the folders past it are read by planning). */
@@ -63,13 +66,19 @@ const PREWALK_ENTRIES = 100_000;
 
 /** The prewalk asked for and not yet read: its root and the native walk. */
 let prewalk: { root: string; walk: object } | null = null;
-/** The prewalk's listings and files' sizes, by the path planning names them with, each given out once. */
+/** The prewalk's listings, by the path planning names each folder with, each given out once. */
 const walked = new Map<string, ListedEntry[]>();
-const walkedSizes = new Map<string, number>();
+/**
+ * The prewalk's files by the prefix planning names a folder's files with (the folder's path and
+ * a '/'), for walkedSize: made into a map of sizes by name only for a folder asked about (the
+ * look's few), as a map of every file by its whole path cost planning ~1.5 us a file (hashing
+ * the joined path twice) where the walk hands each listed file's size over in its entry.
+ */
+const walkedFiles = new Map<string, WalkedEntry[] | Map<string, number>>();
 
 /**
  * Start listing the tree under folder `root` on libuv's pool (the command line's start of a
- * detect run on a folder of Azure blobs: engine/lone-shard.ts). Nothing without the native
+ * detect run on a folder, but one of GCP exports: engine/lone-shard.ts). Nothing without the native
  * module's treeWalkStart, or with FLOWSIEVE_PREWALK=off.
  */
 export function startPrewalk(root: string): void {
@@ -91,15 +100,28 @@ function walkedListing(dir: string): ListedEntry[] | undefined {
 /** The prewalk's size of the file at `path`, once (undefined: none, stat it). */
 function walkedSize(path: string): number | undefined {
   if (prewalk !== null && path.startsWith(prewalk.root)) readPrewalk();
-  if (walkedSizes.size === 0) return undefined;
-  const size = walkedSizes.get(path);
-  if (size !== undefined) walkedSizes.delete(path);
+  if (walkedFiles.size === 0) return undefined;
+  const cut = path.lastIndexOf('/') + 1;
+  const at = path.slice(0, cut);
+  let files = walkedFiles.get(at);
+  if (files === undefined) return undefined;
+  if (Array.isArray(files)) walkedFiles.set(at, (files = sizesByName(files)));
+  const name = path.slice(cut);
+  const size = files.get(name);
+  if (size !== undefined) files.delete(name);
   return size;
+}
+
+/** The sizes of a folder's files the walk could stat, by name. */
+function sizesByName(entries: readonly WalkedEntry[]): Map<string, number> {
+  const sizes = new Map<string, number>();
+  for (const e of entries) if (e.size >= 0) sizes.set(e.name, e.size);
+  return sizes;
 }
 
 /**
  * The prewalk's records (native/files.c treeWalkTake: waits for the walk where it has not
- * ended) into `walked` and `walkedSizes`, under the paths plan.ts walk gives them: the root as
+ * ended) into `walked` and `walkedFiles`, under the paths plan.ts walk gives them: the root as
  * it was named, a folder or file below it as the root's joined prefix and the names between.
  */
 function readPrewalk(): void {
@@ -108,7 +130,7 @@ function readPrewalk(): void {
   const records = nativeModule()!.treeWalkTake!(walk);
   if (records === null) return;
   const prefix = join(root, '_').slice(0, -1);
-  let entries: ListedEntry[] = [];
+  let entries: WalkedEntry[] = [];
   // the prefix of the files of the folder whose entries follow; null: a folder not listed here
   // (its entries skipped). Not '': the prefix of a root of '.', './' or 'a/..' is ''
   let filesAt: string | null = null;
@@ -118,7 +140,10 @@ function readPrewalk(): void {
       const rel = r.slice(1);
       entries = [];
       filesAt = kind === X ? null : rel === '' ? prefix : `${prefix}${rel}/`;
-      if (kind === D) walked.set(rel === '' ? root : prefix + rel, entries);
+      if (filesAt !== null) {
+        walked.set(rel === '' ? root : prefix + rel, entries);
+        walkedFiles.set(filesAt, entries);
+      }
       continue;
     }
     if (r.length === 0 || filesAt === null) continue;
@@ -127,10 +152,7 @@ function readPrewalk(): void {
       continue;
     }
     const slash = r.indexOf('/');
-    const name = r.slice(slash + 1);
-    const size = Number(r.slice(1, slash));
-    entries.push(new WalkedEntry(name, kind));
-    if (size >= 0) walkedSizes.set(filesAt + name, size);
+    entries.push(new WalkedEntry(r.slice(slash + 1), kind, Number(r.slice(1, slash))));
   }
 }
 
@@ -140,11 +162,12 @@ const F = 'f'.charCodeAt(0);
 const DIR = 'd'.charCodeAt(0);
 const LINK = 'l'.charCodeAt(0);
 
-/** A prewalk's entry: its name and its kind as the listing gave it (native/files.c's letters). */
+/** A prewalk's entry: its name, its kind as the listing gave it (native/files.c's letters), and a regular file's size (-1: none, or its stat failed: planning stats it). */
 class WalkedEntry implements ListedEntry {
   constructor(
     readonly name: string,
     private readonly kind: number,
+    readonly size = -1,
   ) {}
   isFile(): boolean {
     return this.kind === F;

@@ -34,6 +34,12 @@ export interface NativeInflate {
    * false: not queued, done() never called (POSIX; absent in a module built before it)
    */
   readFilesAsync?(paths: string, into: Uint8Array, spans: Float64Array, done: () => void): boolean;
+  /**
+   * the whole file at `path` read into `into` now, opened relative to its folder, which stays open
+   * for the thread's next file in it: the bytes read, or -1 where it did not read the whole file
+   * (not opened or read, no bytes, or `into` filled) (POSIX; absent in a module built before it)
+   */
+  readFileIn?(path: string, into: Uint8Array): number;
   /** the tree under folder `root` listed on one of libuv's pool threads, up to `maxEntries` entries (POSIX; absent in a module built before it) */
   treeWalkStart?(root: string, maxEntries: number): object;
   /** a treeWalkStart's records, once (null after), waiting for the walk where it has not ended (native/files.c) */

@@ -5,7 +5,7 @@
  * with the reason; they never stop the run.
  */
 import { openSync, readSync, closeSync, readdirSync, statSync, fstatSync } from 'node:fs';
-import { takeListing, takeSize } from './listing.js';
+import { takeListing, takeSize, type ListedEntry } from './listing.js';
 import { join, relative, sep } from 'node:path';
 import { zlibNow } from './zlib.js';
 import { isGzip, awsHeaderOf, Head, sniffHead } from '../formats/sniff.js';
@@ -138,7 +138,7 @@ function dirId(st: { dev: number; ino: number }): string {
  * directory is met.
  */
 function walk(dir: string, opts: PlanOptions, out: InputFile[], way: WayDir[], normal = false): void {
-  let entries;
+  let entries: ListedEntry[];
   try {
     entries = takeListing(dir) ?? readdirSync(dir, { withFileTypes: true }); // detect's look may have listed it (listing.ts)
   } catch (err) {
@@ -158,7 +158,7 @@ function walk(dir: string, opts: PlanOptions, out: InputFile[], way: WayDir[], n
   for (const e of entries) {
     const full = prefix + e.name;
     if (e.isFile()) {
-      out.push(describe(full, opts, e.name.includes('\\') ? undefined : folderInfo));
+      out.push(describe(full, opts, e.name.includes('\\') ? undefined : folderInfo, e.size));
       continue;
     }
     if (e.isDirectory()) {
@@ -328,8 +328,8 @@ function gunzipHead(raw: Uint8Array): { head: Uint8Array; gzipError?: string } {
   return { head: new Uint8Array(0), gzipError: `damaged gzip data: ${error || 'cannot inflate its start'}` };
 }
 
-/** `fromPath`: keyInfo(path) when the caller knows it (walk: the folder's). */
-function describe(path: string, opts: PlanOptions, fromPath = keyInfo(path)): InputFile {
+/** `fromPath`: keyInfo(path) when the caller knows it (walk: the folder's); `listedSize`: the size its listing gave (a prewalk's entry), if any. */
+function describe(path: string, opts: PlanOptions, fromPath = keyInfo(path), listedSize = -1): InputFile {
   const base: InputFile = {
     path,
     display: path,
@@ -342,11 +342,11 @@ function describe(path: string, opts: PlanOptions, fromPath = keyInfo(path)): In
   };
   const quickBelow = (opts.format === undefined || opts.format === 'aws-text') && opts.quickHeadBelow !== undefined ? opts.quickHeadBelow : 0;
   if (opts.sniffInThread && opts.format === undefined && (opts.jsonByNameBelow ?? 0) > 0) {
-    const named = plannedByName(path, opts.jsonByNameBelow!, quickBelow);
+    const named = plannedByName(path, opts.jsonByNameBelow!, quickBelow, listedSize);
     if (named) return { ...base, ...named };
   }
   if (opts.sniffInThread && quickBelow > 0 && GZIP_NAME.test(path)) {
-    const size = sizeOf(path);
+    const size = listedSize >= 0 ? listedSize : sizeOf(path);
     if (size > 0 && size <= quickBelow) {
       base.size = size;
       base.gzip = true;
@@ -399,11 +399,11 @@ const GZIP_NAME = /\.gz$/i;
  * knows it and it is read whole whatever it holds (up to `below`, and to `gzipBelow` when
  * gzip): null otherwise, and the file is planned from its head.
  */
-function plannedByName(path: string, below: number, gzipBelow: number): Partial<InputFile> | null {
+function plannedByName(path: string, below: number, gzipBelow: number, listedSize: number): Partial<InputFile> | null {
   const format = formatByName(path);
   if (!format) return null;
   const gzip = GZIP_NAME.test(path);
-  const size = sizeOf(path);
+  const size = listedSize >= 0 ? listedSize : sizeOf(path);
   if (size <= 0 || size > below || (gzip && size > gzipBelow)) return null;
   return { size, gzip, format, sniffInThread: true };
 }

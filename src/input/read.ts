@@ -246,9 +246,18 @@ export function smallGzip(path: string, maxBytes: number, size: number): SmallGz
  * A whole gzip file read into one of the thread's reused buffers (file-buffers.ts), to its
  * end; `size` (its planned size) only sizes the buffer, so that one read takes it all and the
  * next finds the end (no fstat: its Stats object cost more than that read). The caller gives
- * the buffer back.
+ * the buffer back. The native module reads it where it can (readFileIn: opened relative to its
+ * folder, kept open for the next file in it); anything it did not read whole is read here.
  */
 function readGzipFile(path: string, size: number): Buffer {
+  nativeInflate ??= loadNativeInflate();
+  const readIn = nativeInflate?.readFileIn;
+  if (readIn !== undefined) {
+    const buf = fileBuffer(Math.max(size, 0) + 1);
+    const got = readIn(path, buf);
+    if (got >= 0) return buf.subarray(0, got);
+    giveFileBuffer(buf);
+  }
   const fd = openSync(path, 'r');
   try {
     let buf = fileBuffer(Math.max(size, 0) + 1);
