@@ -93,9 +93,6 @@ function tableCapacity(hint: number | undefined): number {
  * expanded into a batch for it.
  */
 const replayTable: ReplayTable = {
-  begin: (windowSeconds, capacityHint, outboundRows) => {
-    stateFor(windowSeconds, capacityHint, outboundRows).inbound.beginRows();
-  },
   batch: (batch, windowSeconds, capacityHint) => {
     return shardTask({ op: 'add', windowSeconds, batch, capacityHint, oneBucket: true });
   },

@@ -65,8 +65,6 @@ function keyIs(u: Uint32Array, ew: number, sA: number, ppv: number, w: number, e
 
 /** Slots probed in the bucket's region before the probe moves to a slot chosen by the full hash. */
 const LOCAL_PROBES = 32;
-/** Index slots in a 4 KiB page (touchRegion). */
-const PAGE_SLOTS = 1024;
 /** Slots probed on from each far slot before the next far slot. */
 const FAR_RUN = 8;
 const BUCKET_MASK = SHARD_BUCKETS - 1;
@@ -140,11 +138,6 @@ export class ScanCore {
   farProbes = 0;
   /** The index's memory was never written (a new memory or array, laid out empty): touchIndex writes it once. */
   private indexFresh = false;
-  /**
-   * Buckets whose region of a fresh index was written (touchRegion), or null: the index is not
-   * fresh, or its regions are not written ahead (touchRegionsFirst starts it).
-   */
-  private regionTouched: Uint8Array | null = null;
   /** indexAhead asked the pool to back the fresh index (once a layout) */
   private indexAsked = false;
   /** the arena's entries backed on libuv's pool ahead of the adds (null: JavaScript arrays); made for the views of `aheadOf` */
@@ -179,7 +172,6 @@ export class ScanCore {
     else this.index = new Uint32Array(slots);
     this.indexFresh = this.arena === null || this.arena.indexFresh;
     this.indexAsked = false;
-    this.regionTouched = null;
     this.layoutRegions(weights, total);
   }
 
@@ -207,39 +199,6 @@ export class ScanCore {
     if (this.count !== 0 || !this.indexFresh || this.indexAsked || rows * 256 < this.index.length) return;
     this.indexAsked = true;
     populateViewLater(this.index);
-  }
-
-  /**
-   * From now on, each bucket's region of the fresh index is written before its first probe
-   * (touchRegion), where nothing else writes it first (touchIndex writes it all): for adds
-   * that reach a few regions of a large index (a replay run counts its small keys without
-   * adding them: 26 k entries a shard in an index sized for 4.3 M on the 20 M-record bench
-   * file), where backing the whole index would cost more than the faults it saves.
-   */
-  touchRegionsFirst(): void {
-    if (this.indexFresh && this.count === 0) this.regionTouched ??= new Uint8Array(SHARD_BUCKETS);
-  }
-
-  /**
-   * Write every page of `bucket`'s region (and the local probes past it) once, before its first
-   * probe (touchRegionsFirst). A page first read is mapped to the system's zero page, and the
-   * insert's write after it faults again and has that mapping flushed from every core the
-   * process runs on (an inter-processor interrupt: do_wp_page, ~25 ms of each shard thread of a
-   * 2-worker run on the 20 M-record replay file; bench/RESULTS.md, session 22 replay). A page
-   * first written faults once. Atomics.add of 0 writes a slot without changing it (a far probe of
-   * another bucket may have filled it) in one locked add, where Atomics.or (a load, then a
-   * compare-and-swap) reads the page first.
-   */
-  touchRegion(bucket: number): void {
-    const touched = this.regionTouched;
-    const b = bucket & BUCKET_MASK;
-    if (touched === null || touched[b] !== 0) return;
-    touched[b] = 1;
-    const index = this.index;
-    const from = this.bucketBase[b]!;
-    const to = Math.min(this.slots, from + this.bucketSpan[b]! + LOCAL_PROBES);
-    const pageSlot = index.byteOffset >>> 2; // slots of the index's first page before it (4 KiB pages: 1,024 slots)
-    for (let s = from; s < to; s += PAGE_SLOTS - ((pageSlot + s) & (PAGE_SLOTS - 1))) Atomics.add(index, s, 0);
   }
 
   /** touchIndex on an index known to be empty (just laid out). */

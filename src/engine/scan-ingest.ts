@@ -273,7 +273,6 @@ export function addBlockRows(core: ScanCore, keys: KeyBuilder, last: LastKey, r:
     addEntryRows(core, keys, r, r.flows, bucket);
     return;
   }
-  core.touchRegion(bucket);
   const { n, flags, af, src, dst, src6, dst6, proto, dport, start, dur, packets, bytes, account, region } = r;
   const windowOf = keys.startBlock(r);
   const v6 = core.v6;
@@ -328,7 +327,6 @@ function addEntryRows(core: ScanCore, keys: KeyBuilder, r: BlockRows, flows: Uin
   const runs = r.smallBelow > 1 ? longRuns(keys, r) : -1;
   let m = runs >= 0 ? keysOfRuns(core, keys, r, runs) : entryKeys(core, keys, r, s.keys, s.rows, 0, r.n, 0, 0, 0);
   if (r.smallBelow > 1) m = dropSmallKeys(r, m);
-  if (m > 0) core.touchRegion(bucket); // most twins of the bench file add none: their regions stay unbacked
   hashKeys(s.keys, KEY_WORDS, m, s.hash);
   const { packets, bytes, start, dur } = r;
   const pkU32 = packets instanceof Uint32Array;

@@ -94,14 +94,6 @@ export class ScanTable extends ScanCore {
     else this.hold(batch);
   }
 
-  /**
-   * A replay task's blocks are about to be added in place (addRows): where the table is empty,
-   * each bucket's region of its fresh index is written before its first probe (touchRegion).
-   */
-  beginRows(): void {
-    if (this.count === 0 && (this.pending?.n ?? 0) === 0) this.touchRegionsFirst();
-  }
-
   /** Add the inbound rows of one replay block of `bucket`, read in the block's own columns. */
   addRows(r: BlockRows, bucket: number): void {
     addBlockRows(this, this.keys, this.lastKey, r, bucket);

@@ -112,8 +112,6 @@ let spool: RowSpool | null = null;
  * a whole block read in place with its expansions on demand (see BlockRows).
  */
 export interface ReplayTable {
-  /** A task's blocks are about to be added (block() and batch() follow). */
-  begin(windowSeconds: number, capacityHint?: number, outboundRows?: number): void;
   batch(b: FlowBatchData, windowSeconds: number, capacityHint?: number): void;
   block(rows: BlockRows, bucket: number, expand: () => FlowBatchData, outbound: BlockOutbound, windowSeconds: number, capacityHint?: number, outboundRows?: number): void;
 }
@@ -151,7 +149,6 @@ function outboundOf(cols: Map<string, Column>, r: BlockRows, rows = r.n): BlockO
 export function replayShardOp(task: ReplayShardTask, table: ReplayTable): unknown {
   switch (task.op) {
     case 'addReplay':
-      if (task.into === 'table') table.begin(task.windowSeconds, task.capacityHint, task.outboundRows);
       return task.into === 'table'
         ? readBlocks(task, (b) => table.batch(b, task.windowSeconds, task.capacityHint), (r, bucket, expand, outbound) => table.block(r, bucket, expand, outbound, task.windowSeconds, task.capacityHint, task.outboundRows))
         : readBlocks(task, (b) => activeSpool().add(b));
