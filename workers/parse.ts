@@ -159,7 +159,8 @@ export function sinkOptions(task: ParseInput): SinkOptions {
  * (SinkOptions.outboundApart): AWS's, whose outbound records are few and spread among the
  * rest (7.5 % of the bucket's). The shard thread of the 7 M-record bucket 0.90x CPU, the 51 MB
  * text file 0.90-0.92x. Not Azure's (a third of its records are outbound, read a few hundred rows
- * a call: 1.05x CPU apart), nor GCP's (1.02x); bench/RESULTS.md, session 20 outdense.
+ * a call: 1.05x CPU apart; but see APART_WHERE_KEPT), nor GCP's (1.02x); bench/RESULTS.md,
+ * session 20 outdense.
  */
 const APART_FORMATS: ReadonlySet<string> = new Set(['aws-text', 'aws-json', 'aws-cloudwatch']);
 
