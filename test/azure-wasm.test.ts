@@ -102,6 +102,16 @@ function randomTuple(k: number, vnet: boolean): string {
   return `${head},${pick(['T', 'U'])},${pick(['I', 'O'])},${pick(['A', 'D'])},${pick(['B', 'C', 'E'])},${counters}`;
 }
 
+/** A blob of 20 records of 12 random tuples each (a third VNet), and one of 6,000 such: past the module's first 4 MiB. */
+function smallAndBig(): [Buffer, Buffer] {
+  const records = (n: number, from: number) =>
+    Array.from({ length: n }, (_, i) => {
+      const tuples = Array.from({ length: 12 }, (_, k) => randomTuple((from + i) * 100 + k, i % 3 === 2));
+      return i % 3 === 2 ? vnetRecord(tuples) : nsgRecord(tuples, 2);
+    });
+  return [Buffer.from(blob(records(20, 0))), Buffer.from(blob(records(6000, 20)))];
+}
+
 function read(input: Buffer, kind: 'js' | 'wasm'): ReadResult {
   setAzureReader(kind);
   return readBytes(input, { format: 'azure-nsg', account: 'default-acct', region: 'default-region' });
@@ -308,13 +318,7 @@ describe('Azure tuple reader in WebAssembly', () => {
   });
 
   it('a blob that grows the memory of the module after earlier blobs were routed: the same batches', () => {
-    const records = (n: number, from: number) =>
-      Array.from({ length: n }, (_, i) => {
-        const tuples = Array.from({ length: 12 }, (_, k) => randomTuple((from + i) * 100 + k, i % 3 === 2));
-        return i % 3 === 2 ? vnetRecord(tuples) : nsgRecord(tuples, 2);
-      });
-    const small = Buffer.from(blob(records(20, 0)));
-    const big = Buffer.from(blob(records(6000, 20))); // past the module's first 4 MiB
+    const [small, big] = smallAndBig();
     expect(big.length).toBeGreaterThan(5 << 20);
     const js = route('js', [small, big, small], {}, '');
     expect(route('wasm', [small, big, small], {}, '')).toEqual(js);
@@ -322,13 +326,7 @@ describe('Azure tuple reader in WebAssembly', () => {
   });
 
   it('routed rows kept from blob to blob where they lie (one shard, FlowSink addRouted), a later blob growing the memory: the records the JavaScript reader hands the shard, in order', () => {
-    const records = (n: number, from: number) =>
-      Array.from({ length: n }, (_, i) => {
-        const tuples = Array.from({ length: 12 }, (_, k) => randomTuple((from + i) * 100 + k, i % 3 === 2));
-        return i % 3 === 2 ? vnetRecord(tuples) : nsgRecord(tuples, 2);
-      });
-    const small = Buffer.from(blob(records(20, 0)));
-    const big = Buffer.from(blob(records(6000, 20))); // past the module's first 4 MiB
+    const [small, big] = smallAndBig();
     const input = [small, small, big, small];
     // each record the shard's tables get, by lane (inbound, outbound: FlowSink outboundApart), in order
     const handed = (kind: AzureReaderKind, where: boolean, apart: boolean): string[][] => {
