@@ -168,7 +168,7 @@ const APART_FORMATS: ReadonlySet<string> = new Set(['aws-text', 'aws-json', 'aws
  * The formats whose outbound records go apart too in a sink that adds routed rows where they
  * lie (SinkOptions.addRouted: the one shard of a run that parses its own tasks): Azure's module
  * keeps its routed rows across reads there (formats/azure-wasm.ts AZURE_KEPT_READS) and hands
- * them over in runs of ~30 k rows. Mixed, a third of them outbound, some of a run's
+ * them over in runs of ~16 k rows. Mixed, a third of them outbound, some of a run's
  * 4096-row stages fell below the outbound table's share for its module (ADD_SHARE) and were
  * added by its JavaScript, which V8 then compiled: apart, each table gets its own rows only
  * (the main thread ~0.94x CPU, V8's helpers 0.96x, bench/RESULTS.md, session 22 azure).

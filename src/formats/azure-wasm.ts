@@ -20,12 +20,13 @@ import { ROUTING_BLOCK_BYTES, WasmReaderChoice, WasmRouting, type WasmReaderKind
 export const AZURE_WASM_TUPLES = 4096;
 export const AZURE_WASM_BLOB = 16 * 1024 * 1024;
 /**
- * Reads of routed rows a one-shard area holds (~2.7 MB an area): the one shard of a run that
+ * Reads of routed rows a one-shard area holds (~1.3 MB an area): the one shard of a run that
  * parses its own tasks ('fusedParseHere', a folder of blobs at one worker) adds them where they
- * lie (FlowSink addRouted) in runs of up to ~32 k rows, with no copy into batches first (as
- * gcp-wasm.ts GCP_KEPT_READS).
+ * lie (FlowSink addRouted) in runs of up to ~16 k rows, with no copy into batches first (as
+ * gcp-wasm.ts GCP_KEPT_READS). 4, 8 and 16 measured: the main thread's CPU 0.98x, 1, 1.04x
+ * (bench/RESULTS.md, session 22 azure).
  */
-const AZURE_KEPT_READS = 8;
+const AZURE_KEPT_READS = 4;
 
 // linear memory: the module's static data (below MODULE_DATA_BYTES), the tuple spans (starts,
 // ends, MAC starts, MAC ends), the record block (readRecord), the run block (readRun), the
