@@ -7,12 +7,8 @@
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 const [dist, dir, reps = '20'] = process.argv.slice(2);
-if (!dist || !dir) {
-  console.error('usage: node bench/probes/read-files-call.mjs /abs/path/to/dist DIR [REPS]');
-  process.exit(2);
-}
-const { nativeModule } = await import(join(dist, 'src/input/native.js'));
-const read = nativeModule()?.readFilesAsync;
+const read = dist && dir ? (await import(join(dist, 'src/input/native.js'))).nativeModule()?.readFilesAsync : undefined;
+if (!dist || !dir) throw new Error('usage: node bench/probes/read-files-call.mjs /abs/path/to/dist DIR [REPS]');
 if (!read) throw new Error('no native readFilesAsync in this build');
 const paths = [];
 const walk = (d) => { for (const n of readdirSync(d).sort()) { const p = join(d, n); if (statSync(p).isDirectory()) walk(p); else paths.push(p); } };
