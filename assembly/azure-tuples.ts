@@ -75,6 +75,34 @@ function digitsTo(i: u32, e: u32, max: u32): f64 {
   return <f64>v;
 }
 
+/**
+ * digitsTo for a field of usually eight digits or more (a tuple's time: ten): its first eight
+ * bytes, when all are digits, read at once (a multiply a pair, a quad, an octet, where the
+ * loop's chain was a multiply and an add a digit), the rest as digitsTo reads them. The blob has
+ * sixteen bytes of slack: the eight bytes may run past e only where a ',' or the end comes
+ * first, and then they are not all digits, or the field's end is checked below.
+ */
+function longDigitsTo(i: u32, e: u32, max: u32): f64 {
+  const x = load<u64>(i);
+  // every byte 0x30-0x39: its high nibble 3, and its low nibble + 6 no carry into it
+  if (i + 8 > e || (x & 0xf0f0f0f0f0f0f0f0) != 0x3030303030303030 || ((x + 0x0606060606060606) & 0xf0f0f0f0f0f0f0f0) != 0x3030303030303030) return digitsTo(i, e, max);
+  let d = x & 0x0f0f0f0f0f0f0f0f; // little-endian: the first digit in the lowest byte
+  d = (d * 10 + (d >> 8)) & 0x00ff00ff00ff00ff;
+  d = (d * 100 + (d >> 16)) & 0x0000ffff0000ffff;
+  d = (d * 10000 + (d >> 32)) & 0x00000000ffffffff;
+  const s = i;
+  let v: u64 = d;
+  i += 8;
+  for (; i < e; i++) {
+    const c = <u32>load<u8>(i) - 48;
+    if (c > 9) break;
+    v = v * 10 + <u64>c;
+  }
+  at = i;
+  if (i - s > max || (i < e && load<u8>(i) != 44)) return -1;
+  return <f64>v;
+}
+
 /** A counter from i: NaN when empty (unknown), else as digitsTo with 15 digits. */
 function counterTo(i: u32, e: u32): f64 {
   if (i >= e || load<u8>(i) == 44) {
@@ -107,7 +135,7 @@ function letterAt(i: u32, e: u32): i32 {
 
 /** time, src, dst, sport, dport (fields 0-4) into row r; false when any is unusual. */
 function head(r: u32, s: u32, e: u32): bool {
-  const t = digitsTo(s, e, 13);
+  const t = longDigitsTo(s, e, 13);
   if (t < 0 || at >= e) return false;
   const src = ipv4To(at + 1, e);
   if (src < 0 || at >= e) return false;

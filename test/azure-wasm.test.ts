@@ -11,7 +11,8 @@ import { HAVE_FIXTURES, fixture, readBytes, type ReadResult } from './helpers/re
 import { NSG_V1, NSG_V2 as SHARED_NSG_V2, VNET } from './helpers/azure-tuples.js';
 import { damage, seeded } from './helpers/damage.js';
 import { expectReadersAlike, routedBy } from './helpers/routed.js';
-import { FlowRecord, type SinkOptions } from '../dist/src/flow/sink.js';
+import { FlowRecord, FlowSink, type SinkOptions } from '../dist/src/flow/sink.js';
+import type { FlowBatchData } from '../dist/src/flow/batch.js';
 import { AzureWasm, azureWasm, setAzureReader, type AzureReaderKind } from '../dist/src/formats/azure-wasm.js';
 import { readerFor } from '../dist/src/formats/registry.js';
 
@@ -99,6 +100,16 @@ function randomTuple(k: number, vnet: boolean): string {
   const counters = pick([',,,', '5,525,5,3235', '0,0,1,2']);
   if (vnet) return `${head},${pick(['6', '17', '1', '58', '300'])},${pick(['I', 'O'])},${pick(['B', 'C', 'E', 'D'])},NX,${counters}`;
   return `${head},${pick(['T', 'U'])},${pick(['I', 'O'])},${pick(['A', 'D'])},${pick(['B', 'C', 'E'])},${counters}`;
+}
+
+/** A blob of 20 records of 12 random tuples each (a third VNet), and one of 6,000 such: past the module's first 4 MiB. */
+function smallAndBig(): [Buffer, Buffer] {
+  const records = (n: number, from: number) =>
+    Array.from({ length: n }, (_, i) => {
+      const tuples = Array.from({ length: 12 }, (_, k) => randomTuple((from + i) * 100 + k, i % 3 === 2));
+      return i % 3 === 2 ? vnetRecord(tuples) : nsgRecord(tuples, 2);
+    });
+  return [Buffer.from(blob(records(20, 0))), Buffer.from(blob(records(6000, 20)))];
 }
 
 function read(input: Buffer, kind: 'js' | 'wasm'): ReadResult {
@@ -307,17 +318,41 @@ describe('Azure tuple reader in WebAssembly', () => {
   });
 
   it('a blob that grows the memory of the module after earlier blobs were routed: the same batches', () => {
-    const records = (n: number, from: number) =>
-      Array.from({ length: n }, (_, i) => {
-        const tuples = Array.from({ length: 12 }, (_, k) => randomTuple((from + i) * 100 + k, i % 3 === 2));
-        return i % 3 === 2 ? vnetRecord(tuples) : nsgRecord(tuples, 2);
-      });
-    const small = Buffer.from(blob(records(20, 0)));
-    const big = Buffer.from(blob(records(6000, 20))); // past the module's first 4 MiB
+    const [small, big] = smallAndBig();
     expect(big.length).toBeGreaterThan(5 << 20);
     const js = route('js', [small, big, small], {}, '');
     expect(route('wasm', [small, big, small], {}, '')).toEqual(js);
     expect(js.counters.records).toBeGreaterThan(20_000);
+  });
+
+  it('routed rows kept from blob to blob where they lie (one shard, FlowSink addRouted), a later blob growing the memory: the records the JavaScript reader hands the shard, in order', () => {
+    const [small, big] = smallAndBig();
+    const input = [small, small, big, small];
+    // each record the shard's tables get, by lane (inbound, outbound: FlowSink outboundApart), in order
+    const handed = (kind: AzureReaderKind, where: boolean, apart: boolean): string[][] => {
+      setAzureReader(kind); // a fresh module: its memory at its first size
+      const got: string[][] = [[], []];
+      const take = (b: FlowBatchData) => {
+        for (let i = 0; i < b.n; i++) {
+          const src = Array.from(b.src.subarray(4 * i, 4 * i + 4)).join('.');
+          const dst = Array.from(b.dst.subarray(4 * i, 4 * i + 4)).join('.');
+          const ids = [b.account[i]!, b.region[i]!, b.iface[i]!, b.instance[i]!].map((k) => b.strings[k]).join('|');
+          got[b.feeds === 2 ? 1 : 0]!.push(`${b.feed[i]} ${src} ${dst} ${b.proto[i]} ${b.sport[i]} ${b.dport[i]} ${b.packets[i]} ${b.bytes[i]} ${b.start[i]} ${b.end[i]} ${b.action[i]} ${b.direction[i]} ${b.cloud[i]} ${ids}`);
+        }
+      };
+      const sink = new FlowSink({ shards: 1, batchSize: 4096, maxRejectsKept: 100_000, outboundApart: apart, ...(where ? { addRouted: (_s: number, rows: FlowBatchData) => take(rows) } : {}) }, (_s, b) => take(b));
+      const reader = readerFor('azure-nsg')!;
+      if (reader.kind !== 'document') throw new Error('azure-nsg reads documents');
+      for (const doc of input) reader.parseDocument(doc, { sink, file: 't', account: 'default-acct', region: '' });
+      sink.flushAll();
+      return got;
+    };
+    for (const apart of [false, true]) {
+      const js = handed('js', false, apart);
+      expect(js[0]!.length + js[1]!.length).toBeGreaterThan(10_000);
+      expect(handed('wasm', true, apart)).toEqual(js);
+      expect(handed('wasm', false, apart)).toEqual(js);
+    }
   });
 
   it('one-tuple records, the real shape: routed rows kept from record to record, between tuples the JavaScript reader emits and past a full area', () => {

@@ -159,9 +159,21 @@ export function sinkOptions(task: ParseInput): SinkOptions {
  * (SinkOptions.outboundApart): AWS's, whose outbound records are few and spread among the
  * rest (7.5 % of the bucket's). The shard thread of the 7 M-record bucket 0.90x CPU, the 51 MB
  * text file 0.90-0.92x. Not Azure's (a third of its records are outbound, read a few hundred rows
- * a call: 1.05x CPU apart), nor GCP's (1.02x); bench/RESULTS.md, session 20 outdense.
+ * a call: 1.05x CPU apart; but see APART_WHERE_KEPT), nor GCP's (1.02x); bench/RESULTS.md,
+ * session 20 outdense.
  */
 const APART_FORMATS: ReadonlySet<string> = new Set(['aws-text', 'aws-json', 'aws-cloudwatch']);
+
+/**
+ * The formats whose outbound records go apart too in a sink that adds routed rows where they
+ * lie (SinkOptions.addRouted: the one shard of a run that parses its own tasks): Azure's module
+ * keeps its routed rows across reads there (formats/azure-wasm.ts AZURE_KEPT_READS) and hands
+ * them over in runs of ~16 k rows. Mixed, a third of them outbound, some of a run's
+ * 4096-row stages fell below the outbound table's share for its module (ADD_SHARE) and were
+ * added by its JavaScript, which V8 then compiled: apart, each table gets its own rows only
+ * (the main thread ~0.94x CPU, V8's helpers 0.96x, bench/RESULTS.md, session 22 azure).
+ */
+const APART_WHERE_KEPT: ReadonlySet<string> = new Set(['azure-nsg', 'azure-vnet']);
 
 /** A sink for a task whose batches stay in this thread: taken from `alloc`, handed to `flush` when full. */
 export function localSink(
@@ -170,7 +182,9 @@ export function localSink(
   flush: (shard: number, batch: FlowBatchData) => void,
   addRouted?: (shard: number, rows: FlowBatchData) => void,
 ): FlowSink {
-  return new FlowSink({ ...sinkOptions(task), alloc, ...(addRouted ? { addRouted } : {}) }, flush);
+  const options = sinkOptions(task);
+  if (addRouted !== undefined && task.outboundApart === true && APART_WHERE_KEPT.has(task.format)) options.outboundApart = true;
+  return new FlowSink({ ...options, alloc, ...(addRouted ? { addRouted } : {}) }, flush);
 }
 
 /**

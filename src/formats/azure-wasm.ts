@@ -14,11 +14,19 @@
 import type { FlowRecord, FlowSink, RoutedColumns } from '../flow/sink.js';
 import { Cloud } from '../flow/types.js';
 import { V4_MAPPED_W2 } from '../net/address.js';
-import { MAX_AREA_SHARDS, ROUTING_BLOCK_BYTES, WasmReaderChoice, WasmRouting, areasBytes, type WasmReaderKind } from './wasm-route.js';
+import { ROUTING_BLOCK_BYTES, WasmReaderChoice, WasmRouting, type WasmReaderKind } from './wasm-route.js';
 
 /** Tuples a call reads at most (more: JavaScript), and the largest blob copied into the module (larger: JavaScript). */
 export const AZURE_WASM_TUPLES = 4096;
 export const AZURE_WASM_BLOB = 16 * 1024 * 1024;
+/**
+ * Reads of routed rows a one-shard area holds (~1.3 MB an area): the one shard of a run that
+ * parses its own tasks ('fusedParseHere', a folder of blobs at one worker) adds them where they
+ * lie (FlowSink addRouted) in runs of up to ~16 k rows, with no copy into batches first (as
+ * gcp-wasm.ts GCP_KEPT_READS). 4, 8 and 16 measured: the main thread's CPU 0.98x, 1, 1.04x
+ * (bench/RESULTS.md, session 22 azure).
+ */
+const AZURE_KEPT_READS = 4;
 
 // linear memory: the module's static data (below MODULE_DATA_BYTES), the tuple spans (starts,
 // ends, MAC starts, MAC ends), the record block (readRecord), the run block (readRun), the
@@ -128,7 +136,7 @@ export class AzureWasm {
     this.walkRun = exports.readRun;
     this.u8 = this.i32 = this.f64 = null!;
     this.views(BUF_AT);
-    this.routing = new WasmRouting(this.memory, ROUTING_AT, AREAS_AT, AZURE_WASM_TUPLES, Cloud.azure);
+    this.routing = new WasmRouting(this.memory, ROUTING_AT, AREAS_AT, AZURE_WASM_TUPLES, Cloud.azure, AZURE_KEPT_READS);
   }
 
   /** Grows the memory to hold `need` bytes, and (re)makes the views. */
@@ -148,6 +156,10 @@ export class AzureWasm {
    * Copies a blob into the module, once, before its records' tuples are read: false (nothing
    * copied) when it is larger than AZURE_WASM_BLOB. With a sink that allows it, its tuples
    * are routed (the shards' areas made first: the blob lies past them).
+   *
+   * Where the areas hold several reads (one shard: a sink may keep their rows from blob to
+   * blob, FlowSink addRouted), the memory is grown once to hold the largest blob: a growth
+   * detaches the memory's buffer, and with it the views of the rows the sink keeps.
    */
   load(blob: Uint8Array, sink?: FlowSink): boolean {
     if (blob.length > AZURE_WASM_BLOB) return false;
@@ -155,8 +167,9 @@ export class AzureWasm {
     this.routesBlob = sink !== undefined && this.routes && sink.routable;
     if (this.routesBlob) this.routing.settings(sink!, true, (this.settingsBlank = false));
     else this.routing.off();
-    this.bufAt = this.routesBlob && sink!.lanes <= MAX_AREA_SHARDS ? AREAS_AT + areasBytes(sink!.lanes, AZURE_WASM_TUPLES) : BUF_AT;
-    this.views(this.bufAt + blob.length + 16); // slack for the module's vector loads
+    // past every area made: rows a sink keeps there stay whole whatever this blob's routing
+    this.bufAt = this.routing.areasEnd;
+    this.views(this.bufAt + (this.routing.keepsReads ? AZURE_WASM_BLOB : blob.length) + 16); // slack for the module's vector loads
     this.u8.set(blob, this.bufAt);
     this.u8.fill(0, this.bufAt + blob.length, this.bufAt + blob.length + 16);
     this.blobLength = blob.length;

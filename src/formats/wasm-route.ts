@@ -116,6 +116,16 @@ export class WasmRouting {
     return this.slots[18] === 0 ? null : this.areas;
   }
 
+  /** Where the areas made so far end (areasAt when none are): the memory past it is the caller's. */
+  get areasEnd(): number {
+    return this.areas === null ? this.areasAt : this.areasAt + this.areas.feed.length * this.areaRows * AREA_BYTES_A_ROW;
+  }
+
+  /** Whether the areas made hold several reads' rows (keptReads), which a sink may keep across reads. */
+  get keepsReads(): boolean {
+    return this.areas !== null && this.areas.readRows > 0;
+  }
+
   /**
    * The views made again when the memory grew since they were made (its old buffer is then
    * detached: views over it read nothing and writes to them are lost): for a caller that grows
