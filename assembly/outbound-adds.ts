@@ -136,8 +136,14 @@ function findOrInsert(sA: u32, epv: u32, ppv: u32, w: u32, dA: u32): i32 {
     slot = (slot + 1) & mask;
   }
   if (count >= limit || count >= cap) return -1;
-  const e = count++;
+  const e = newEntry(sA, epv, ppv, w, dA);
   store<u32>(index + (slot << 2), (tag << TAG_SHIFT) | (e + 1));
+  return <i32>e;
+}
+
+/** A new entry of an IPv4 key, its counts empty (outbound-table.ts newEntry): its number. */
+function newEntry(sA: u32, epv: u32, ppv: u32, w: u32, dA: u32): u32 {
+  const e = count++;
   const o = e << 2;
   store<u32>(cSrc + o, sA);
   store<u32>(cEp + o, epv);
@@ -154,7 +160,7 @@ function findOrInsert(sA: u32, epv: u32, ppv: u32, w: u32, dA: u32): i32 {
   store<u32>(cInstance + o, 0);
   store<u32>(cRegion + o, 0);
   store<u32>(cSports + o, 0);
-  return <i32>e;
+  return e;
 }
 
 /** keepSmallest's cheap cases here (no string, the same one, none yet); a real choice listed for JavaScript. */
@@ -171,6 +177,48 @@ function keepSmallest(col: u32, which: u32, e: u32, id: u32): void {
   store<u32>(c + 4, which);
   store<u32>(c + 8, id);
   compareCount++;
+}
+
+/** The add loops' shared steps (static methods, inlined in both loops: eslint takes their decorator). */
+class Adds {
+  /**
+   * The entry of a record's key: the last record's, else found (in the table's index; in the
+   * block's, findOrAppend, where `batch` is not 0) and remembered; -1 as theirs.
+   */
+  @inline
+  static entryOf(batch: u32, bmask: u32, sA: u32, epv: u32, ppv: u32, w: u32, dA: u32): i32 {
+    if (lastEntry >= 0 && ((sA ^ lastSrc) | (epv ^ lastEp) | (ppv ^ lastPp) | (w ^ lastWin) | (dA ^ lastDst)) == 0) return lastEntry;
+    const e = batch != 0 ? findOrAppend(batch, bmask, sA, epv, ppv, w, dA) : findOrInsert(sA, epv, ppv, w, dA);
+    if (e < 0) return e;
+    lastSrc = sA;
+    lastEp = epv;
+    lastPp = ppv;
+    lastWin = w;
+    lastDst = dA;
+    lastEntry = e;
+    return e;
+  }
+
+  /** A record's counts into entry e (NaN: unknown), its strings' ids mapped already. */
+  @inline
+  static tally(e: u32, pk: f64, by: f64, s: u32, en: u64, sport: u32, ifaceId: u32, instanceId: u32, regionId: u32): void {
+    const o = e << 2;
+    store<u32>(cF + o, load<u32>(cF + o) + 1);
+    if (pk == pk) {
+      store<f64>(cP + (e << 3), load<f64>(cP + (e << 3)) + pk);
+      store<u8>(cFlags + e, load<u8>(cFlags + e) | F_PACKETS);
+    }
+    if (by == by) {
+      store<f64>(cB + (e << 3), load<f64>(cB + (e << 3)) + by);
+      store<u8>(cFlags + e, load<u8>(cFlags + e) | F_BYTES);
+    }
+    if (s < load<u32>(cFirst + o)) store<u32>(cFirst + o, s);
+    if (en > <u64>load<u32>(cLast + o)) store<u32>(cLast + o, <u32>en);
+    store<u32>(cSports + o, load<u32>(cSports + o) | (<u32>1 << (fmix32(sport) & 31)));
+    keepSmallest(cIface, 0, e, ifaceId);
+    keepSmallest(cInstance, 1, e, instanceId);
+    keepSmallest(cRegion, 2, e, regionId);
+  }
 }
 
 /** The stage's record k has an IPv4-mapped address at `col` (four words a record). */
@@ -228,37 +276,9 @@ export function addStaged(at: u32, stage: u32, from: u32, n: u32): u32 {
     const ppv = (<u32>load<u8>(proto + k) << 16) | <u32>load<u16>(dport + (k << 1));
     const s = load<u32>(start + k4);
     const w = <u32>Math.floor(<f64>s / seconds);
-    let e = lastEntry;
-    if (e < 0 || ((sA ^ lastSrc) | (epv ^ lastEp) | (ppv ^ lastPp) | (w ^ lastWin) | (dA ^ lastDst)) != 0) {
-      e = findOrInsert(sA, epv, ppv, w, dA);
-      if (e < 0) break;
-      lastSrc = sA;
-      lastEp = epv;
-      lastPp = ppv;
-      lastWin = w;
-      lastDst = dA;
-      lastEntry = e;
-    }
-    const ue = <u32>e;
-    const o = ue << 2;
-    store<u32>(cF + o, load<u32>(cF + o) + 1);
-    const pk = load<f64>(packets + (k << 3));
-    if (pk == pk) {
-      store<f64>(cP + (ue << 3), load<f64>(cP + (ue << 3)) + pk);
-      store<u8>(cFlags + ue, load<u8>(cFlags + ue) | F_PACKETS);
-    }
-    const by = load<f64>(bytes + (k << 3));
-    if (by == by) {
-      store<f64>(cB + (ue << 3), load<f64>(cB + (ue << 3)) + by);
-      store<u8>(cFlags + ue, load<u8>(cFlags + ue) | F_BYTES);
-    }
-    if (s < load<u32>(cFirst + o)) store<u32>(cFirst + o, s);
-    const en = load<u32>(end + k4);
-    if (en > load<u32>(cLast + o)) store<u32>(cLast + o, en);
-    store<u32>(cSports + o, load<u32>(cSports + o) | (<u32>1 << (fmix32(<u32>load<u16>(sport + (k << 1))) & 31)));
-    keepSmallest(cIface, 0, ue, ifaceId);
-    keepSmallest(cInstance, 1, ue, instanceId);
-    keepSmallest(cRegion, 2, ue, regionId);
+    const e = Adds.entryOf(0, 0, sA, epv, ppv, w, dA);
+    if (e < 0) break;
+    Adds.tally(<u32>e, load<f64>(packets + (k << 3)), load<f64>(bytes + (k << 3)), s, <u64>load<u32>(end + k4), <u32>load<u16>(sport + (k << 1)), ifaceId, instanceId, regionId);
   }
   store<u32>(at + (L_N << 2), count);
   store<u32>(at + (L_COMPARE_COUNT << 2), compareCount);
@@ -327,24 +347,8 @@ function findOrAppend(batch: u32, bmask: u32, sA: u32, epv: u32, ppv: u32, w: u3
     slot = (slot + 1) & bmask;
   }
   if (count >= limit || count >= cap) return -1;
-  const e = count++;
+  const e = newEntry(sA, epv, ppv, w, dA);
   store<u32>(batch + (slot << 2), e + 1);
-  const o = e << 2;
-  store<u32>(cSrc + o, sA);
-  store<u32>(cEp + o, epv);
-  store<u32>(cPp + o, ppv);
-  store<u32>(cWin + o, w);
-  store<u32>(cDst + o, dA);
-  store<u8>(cFlags + e, 0);
-  store<u32>(cF + o, 0);
-  store<f64>(cP + (e << 3), 0);
-  store<f64>(cB + (e << 3), 0);
-  store<u32>(cFirst + o, 0xffffffff);
-  store<u32>(cLast + o, 0);
-  store<u32>(cIface + o, 0);
-  store<u32>(cInstance + o, 0);
-  store<u32>(cRegion + o, 0);
-  store<u32>(cSports + o, 0);
   return <i32>e;
 }
 
@@ -399,38 +403,10 @@ export function addRows(at: u32, from: u32, n: u32): u32 {
     const ppv = (<u32>load<u8>(proto + i) << 16) | <u32>load<u16>(dport + (i << 1));
     const s = load<u32>(start + i4);
     const w = <u32>Math.floor(<f64>s / seconds);
-    let e = lastEntry;
-    if (e < 0 || ((sA ^ lastSrc) | (epv ^ lastEp) | (ppv ^ lastPp) | (w ^ lastWin) | (dA ^ lastDst)) != 0) {
-      e = findOrAppend(batch, bmask, sA, epv, ppv, w, dA);
-      if (e < 0) break;
-      lastSrc = sA;
-      lastEp = epv;
-      lastPp = ppv;
-      lastWin = w;
-      lastDst = dA;
-      lastEntry = e;
-    }
-    const ue = <u32>e;
-    const o = ue << 2;
-    store<u32>(cF + o, load<u32>(cF + o) + 1);
-    const pk = countOf(packets, i, wP);
-    if (pk == pk) {
-      store<f64>(cP + (ue << 3), load<f64>(cP + (ue << 3)) + pk);
-      store<u8>(cFlags + ue, load<u8>(cFlags + ue) | F_PACKETS);
-    }
-    const by = countOf(bytes, i, wB);
-    if (by == by) {
-      store<f64>(cB + (ue << 3), load<f64>(cB + (ue << 3)) + by);
-      store<u8>(cFlags + ue, load<u8>(cFlags + ue) | F_BYTES);
-    }
-    if (s < load<u32>(cFirst + o)) store<u32>(cFirst + o, s);
-    // the end as JavaScript's sum (st + dur past 2^32 compares unwrapped, stores wrapped)
-    const en = <u64>s + <u64>load<u32>(dur + i4);
-    if (en > <u64>load<u32>(cLast + o)) store<u32>(cLast + o, <u32>en);
-    store<u32>(cSports + o, load<u32>(cSports + o) | (<u32>1 << (fmix32(<u32>load<u16>(sport + (i << 1))) & 31)));
-    keepSmallest(cIface, 0, ue, ifaceId);
-    keepSmallest(cInstance, 1, ue, instanceId);
-    keepSmallest(cRegion, 2, ue, regionId);
+    const e = Adds.entryOf(batch, bmask, sA, epv, ppv, w, dA);
+    if (e < 0) break;
+    // the end as JavaScript's sum (addBlockRun's st + dur: past 2^32 it compares unwrapped, stores wrapped)
+    Adds.tally(<u32>e, countOf(packets, i, wP), countOf(bytes, i, wB), s, <u64>s + <u64>load<u32>(dur + i4), <u32>load<u16>(sport + (i << 1)), ifaceId, instanceId, regionId);
   }
   store<u32>(at + (L_N << 2), count);
   store<u32>(at + (L_COMPARE_COUNT << 2), compareCount);

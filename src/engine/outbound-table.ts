@@ -532,20 +532,9 @@ export class OutboundTable {
    * interface, instance, region): whether any was (mapStrings for a block's row).
    */
   private mapRowStrings(r: BlockRows, c: OutboundColumns, i: number): boolean {
-    let mapped = false;
-    if (this.accountMap[r.account[i]!] === UNMAPPED) {
-      this.accountOf(r.account[i]!);
-      mapped = true;
-    }
-    for (let k = 0; k < 3; k++) {
-      const id = (k === 0 ? c.iface : k === 1 ? c.instance : r.region)[i]!;
-      if (this.stringMap[id] === UNMAPPED) {
-        this.stringId(id);
-        mapped = true;
-      }
-    }
-    return mapped;
+    return this.mapIds(r.account[i]!, c.iface[i]!, c.instance[i]!, r.region[i]!);
   }
+
 
   /** Selected rows [from, to) of a block (addBlockRows), as addRun adds a batch's. */
   private addBlockRun(r: BlockRows, c: OutboundColumns, from: number, to: number): void {
@@ -848,13 +837,18 @@ export class OutboundTable {
    * while the table has room: addRun maps no string but the account of a record it drops.
    */
   private mapStrings(batch: FlowBatchData, i: number): boolean {
+    return this.mapIds(batch.account[i]!, batch.iface[i]!, batch.instance[i]!, batch.region[i]!);
+  }
+
+  /** A record's batch-local account and strings mapped where they were not yet, in that order: whether any was (mapStrings). */
+  private mapIds(account: number, iface: number, instance: number, region: number): boolean {
     let mapped = false;
-    if (this.accountMap[batch.account[i]!] === UNMAPPED) {
-      this.accountOf(batch.account[i]!);
+    if (this.accountMap[account] === UNMAPPED) {
+      this.accountOf(account);
       mapped = true;
     }
     for (let c = 0; c < 3; c++) {
-      const k = (c === 0 ? batch.iface : c === 1 ? batch.instance : batch.region)[i]!;
+      const k = c === 0 ? iface : c === 1 ? instance : region;
       if (this.stringMap[k] === UNMAPPED) {
         this.stringId(k);
         mapped = true;
@@ -862,6 +856,7 @@ export class OutboundTable {
     }
     return mapped;
   }
+
 
   /** The string choices the module left (keepSmallest compares strings, which live here). */
   private takeCompares(arena: OutboundArena): void {
