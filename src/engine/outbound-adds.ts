@@ -11,6 +11,11 @@
  * records, until V8 had compiled it (bench/RESULTS.md, branch gcproute). A module is
  * compiled before it runs.
  *
+ * A replay table's fresh blocks (OutboundTable.addBlockRows) are added here too (addRows): a
+ * span of the block's columns staged (stageRows) and each key looked up in the block's own
+ * index (batchIndex, in this memory), where JavaScript's addBlockRun was the largest TurboFan
+ * compile of a replay run, in each shard isolate (bench/RESULTS.md, session 22 replay2).
+ *
  * A table that grows is placed in a new memory (and instance), never a grown one: growing a
  * memory detaches its buffer (scripts/wasm.mjs says what that costs). The room past the table
  * lent to its finalisation (groupingSpace) is the one growth, and only where the room set

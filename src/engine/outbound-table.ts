@@ -462,9 +462,10 @@ export class OutboundTable {
 
   /**
    * A replayed block's m outbound rows (selectRows found them) added where they lie, in the
-   * block's columns, when they are fresh (addBatch: those are added in JavaScript, in the
-   * module's memory or not): no batch is expanded for them (issue 19, replayout). False,
-   * nothing added, where they must come as a batch (addBatch): not fresh, or a table that sheds.
+   * block's columns, when they are fresh (addBatch), looked up in the block's own index: no
+   * batch is expanded for them (issue 19, replayout). The module adds them where the table
+   * is in its memory (addBlockInModule), else addBlockRun. False, nothing added, where they
+   * must come as a batch (addBatch): not fresh, or a table that sheds.
    */
   addBlockRows(r: BlockRows, c: OutboundColumns, m: number, fresh: boolean): boolean {
     if (!fresh || this.keepBelow !== ALL_RANKS) return false;
