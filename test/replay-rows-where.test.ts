@@ -1,7 +1,8 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { allocBatch, type FlowBatchData } from '../dist/src/flow/batch.js';
 import { blockRows, decodeRows, decodeRowsWhere, encodeRows, outboundColumns, RowScratch, selectedRows, selectRows } from '../dist/src/replay/row-codec.js';
 import { OutboundTable } from '../dist/src/engine/outbound-table.js';
+import { OutboundArena } from '../dist/src/engine/outbound-adds.js';
 import { decodeBlock, encodeBlock, type Column } from '../dist/src/replay/block.js';
 import { lz4Wasm } from '../dist/src/replay/lz4-wasm.js';
 
@@ -43,8 +44,8 @@ function rowOf(b: FlowBatchData, i: number): unknown[] {
   return [...COLUMNS.map((c) => b[c][i]), ...b.src.subarray(i * 4, i * 4 + 4), ...b.dst.subarray(i * 4, i * 4 + 4)];
 }
 
-function block(b: FlowBatchData): { cols: Map<string, Column>; dict: string[] } {
-  return { cols: new Map<string, Column>(encodeRows(b, b.n, false).map(([name, col]) => [name, col])), dict: b.strings };
+function block(b: FlowBatchData, wideIds = false): { cols: Map<string, Column>; dict: string[] } {
+  return { cols: new Map<string, Column>(encodeRows(b, b.n, wideIds).map(([name, col]) => [name, col])), dict: b.strings };
 }
 
 describe('decodeRowsWhere: the rows of one feed of a replay block', () => {
@@ -158,8 +159,19 @@ describe.each([
 
 describe('OutboundTable.addBlockRows: a fresh block\'s outbound rows read in its columns', () => {
   /** A block of n rows, every third outbound, rows 3k and 3k + 3 of one key in pairs (counted twice), as the shard reads it. */
-  function outboundBlock(n: number, seed: number) {
+  function outboundBlock(n: number, seed: number, strings = false) {
     const b = batchOf(Array.from({ length: n }, (_, i) => (i % 3 === 0 ? OUTBOUND : i % 3 === 1 ? OUTBOUND | INBOUND : INBOUND)));
+    if (strings) {
+      // an instance, interface and account of its own every few rows (each first met stops the
+      // module); counts past 2^31 (u32) or past 2^32 (an odd seed: f64 counts), wide ids (an even one)
+      b.strings = [...b.strings, ...Array.from({ length: 300 }, (_, k) => `s-${(k * 7919) % 300}`)];
+      for (let i = 0; i < n; i++) {
+        b.instance[i] = 6 + ((i * 31 + seed) % 300);
+        b.iface[i] = i % 5 === 0 ? 0 : 6 + ((i * 17) % 300);
+        b.account[i] = i % 4 === 0 ? 1 : 6 + (i % 7);
+        b.bytes[i] = i % 13 === 0 ? (seed % 2 === 1 ? 1e10 : 3e9) + i : b.bytes[i]!;
+      }
+    }
     for (let i = 6; i < n; i += 12) {
       b.src.copyWithin(i * 4, (i - 3) * 4, (i - 2) * 4);
       b.dst.copyWithin(i * 4, (i - 3) * 4, (i - 2) * 4);
@@ -169,7 +181,7 @@ describe('OutboundTable.addBlockRows: a fresh block\'s outbound rows read in its
       b.account[i] = b.account[i - 3]!;
     }
     for (let i = 0; i < n; i++) b.start[i] = T0 + ((i * 7919 + seed * 104729) % 86400);
-    const { cols, dict } = block(b);
+    const { cols, dict } = block(b, strings && seed % 2 === 0);
     return { cols, r: blockRows(cols, n, dict) };
   }
 
@@ -187,6 +199,39 @@ describe('OutboundTable.addBlockRows: a fresh block\'s outbound rows read in its
     }
     expect(direct.n).toBeGreaterThan(0);
     expect(direct.exportState()).toEqual(batched.exportState());
+  });
+
+  it('adds in the module (addRows) exactly what addBlockRun adds in JavaScript: entries, counts, string ids, in order', () => {
+    const original = OutboundArena.prototype.addRows;
+    const stopped: number[] = []; // each call of the module: 1 where it stopped at a row for JavaScript
+    const addRows = vi.spyOn(OutboundArena.prototype, 'addRows').mockImplementation(function (this: OutboundArena, ...a: Parameters<OutboundArena['addRows']>) {
+      const j = original.apply(this, a);
+      stopped.push(j < a[1] ? 1 : 0);
+      return j;
+    });
+    const tables = ['js', 'wasm'].map((mode) => {
+      process.env.FLOWSIEVE_OUTBOUND = mode === 'js' ? 'js' : '';
+      return new OutboundTable(3600, 16); // grows several times in a block: the module stops, the rows staged again
+    });
+    delete process.env.FLOWSIEVE_OUTBOUND;
+    try {
+      for (const [n, seed] of [[90, 1], [3000, 4], [600, 2], [31, 3]] as const) {
+        const { cols, r } = outboundBlock(n, seed, true);
+        expect(r.bytes instanceof Float64Array).toBe(seed % 2 === 1);
+        expect(r.account instanceof Uint32Array).toBe(seed % 2 === 0);
+        const m = selectRows(r, OUTBOUND);
+        for (const t of tables) expect(t.addBlockRows(r, outboundColumns(cols), m, true)).toBe(true);
+      }
+    } finally {
+      addRows.mockRestore();
+    }
+    expect(stopped.length).toBeGreaterThan(10);
+    expect(stopped).toContain(1); // IPv6 rows, strings first met, growths: handed to JavaScript
+    expect(stopped).toContain(0);
+    const [js, wasm] = tables.map((t) => t.exportState());
+    expect(js!.n).toBeGreaterThan(1000);
+    expect(js!.strings.length).toBeGreaterThan(100);
+    expect(wasm).toEqual(js);
   });
 
   it('declines (adds nothing) where the rows must come as a batch: rows not fresh', () => {

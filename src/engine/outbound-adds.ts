@@ -11,6 +11,11 @@
  * records, until V8 had compiled it (bench/RESULTS.md, branch gcproute). A module is
  * compiled before it runs.
  *
+ * A replay table's fresh blocks (OutboundTable.addBlockRows) are added here too (addRows): a
+ * span of the block's columns staged (stageRows) and each key looked up in the block's own
+ * index (batchIndex, in this memory), where JavaScript's addBlockRun was the largest TurboFan
+ * compile of a replay run, in each shard isolate (bench/RESULTS.md, session 22 replay2).
+ *
  * A table that grows is placed in a new memory (and instance), never a grown one: growing a
  * memory detaches its buffer (scripts/wasm.mjs says what that costs). The room past the table
  * lent to its finalisation (groupingSpace) is the one growth, and only where the room set
@@ -22,9 +27,11 @@ import { wasmModule } from '../data/files.js';
 import type { FlowBatchData } from '../flow/batch.js';
 import { BatchStage, stageRecordBytes } from './batch-stage.js';
 import { groupingBytes, type GroupingSpace } from './outbound-wasm.js';
+import type { BlockRows, OutboundColumns } from '../replay/row-codec.js';
 
 interface AddExports {
   addStaged(at: number, stage: number, from: number, n: number): number;
+  addRows(at: number, from: number, n: number): number;
   countOutbound(at: number, stage: number, n: number): number;
 }
 
@@ -64,6 +71,13 @@ const enum L {
   stage = 24,
   compares,
   compareCount,
+  // addRows' (assembly/outbound-adds.ts R_*): a replay block's columns, in ROW_COLUMNS' order
+  rowColumns,
+  rows = rowColumns + 15,
+  lo,
+  wide,
+  batch,
+  batchMask,
 }
 const COMPARES_AT = 256;
 /** The stage's columns, in the order of assembly/outbound-adds.ts addStaged's offsets. */
@@ -74,7 +88,53 @@ const FEED = ['feed'] as const;
 const STAGE_RECORD_BYTES = stageRecordBytes(ADD_STAGE_COLUMNS);
 const STAGE_AT = COMPARES_AT + 3 * ADD_STAGE * 12;
 const MAPS_AT = STAGE_AT + ((ADD_STAGE * STAGE_RECORD_BYTES + 15) & ~15);
-const TABLE_AT = MAPS_AT + 2 * ADD_MAP_CAP * 4;
+/** A fresh block's own index (OutboundTable.startBatchIndex), in the module's memory where it fits. */
+export const BATCH_SLOTS = 1 << 16;
+const BATCH_AT = MAPS_AT + 2 * ADD_MAP_CAP * 4;
+const TABLE_AT = BATCH_AT + BATCH_SLOTS * 4;
+
+/**
+ * A replay block's columns that addRows reads (assembly/outbound-adds.ts R_FLAGS to
+ * R_INSTANCE), and the bytes a row of each takes at most: a span of ROW_SPAN rows of each is
+ * copied into the stage's room (stageRows), then the selected rows' numbers (ROWS_AT).
+ */
+/** a block's column as stageRows copies it */
+type Column = Uint8Array | Uint16Array | Uint32Array | Float64Array;
+
+const ROW_COLUMNS = [
+  ['flags', 1, 0],
+  ['af', 1, 0],
+  ['src', 4, 0],
+  ['dst', 4, 0],
+  ['proto', 1, 0],
+  ['dport', 2, 0],
+  ['start', 4, 0],
+  ['dur', 4, 0],
+  // [column, bytes a row at most, its R_WIDE bit where it has two widths: set when it has the larger]
+  ['packets', 8, 1],
+  ['bytes', 8, 2],
+  ['account', 4, 4],
+  ['region', 4, 8],
+  ['sport', 2, 0],
+  ['iface', 4, 16],
+  ['instance', 4, 32],
+] as const;
+const ROW_SPAN = ADD_STAGE;
+/** ROW_COLUMNS' parts as arrays of their own (stageRows reads them by index: no tuple destructured a column) */
+const ROW_NAMES = ROW_COLUMNS.map((c) => c[0]);
+const ROW_MOST: number[] = ROW_COLUMNS.map((c) => c[1]);
+const ROW_BIT: number[] = ROW_COLUMNS.map((c) => c[2]);
+/** the columns OutboundColumns holds (the others are BlockRows') */
+const ROW_OUTBOUND = ROW_NAMES.map((c) => c === 'sport' || c === 'iface' || c === 'instance');
+const ROW_COLUMN_AT: number[] = [];
+let rowsAt = STAGE_AT;
+for (const most of ROW_MOST) {
+  ROW_COLUMN_AT.push(rowsAt);
+  rowsAt += (ROW_SPAN * most + 7) & ~7;
+}
+const ROWS_AT = rowsAt;
+if (ROWS_AT + ADD_STAGE * 4 > MAPS_AT) throw new Error('outbound-adds: the row stage does not fit the stage');
+
 
 /** The module, compiled once a thread; null when not built or FLOWSIEVE_OUTBOUND=js (read for each table: tests switch it). */
 function addsModule(): WebAssembly.Module | null {
@@ -101,7 +161,10 @@ export interface OutboundViews {
   index: Uint32Array;
   accountMap: Uint32Array;
   stringMap: Uint32Array;
+  /** a fresh block's own index (OutboundTable.startBatchIndex), where addRows reads it */
+  batchIndex: Uint32Array;
 }
+
 
 /** A table's storage in a fresh instance, or null where the JavaScript path runs (see the module comment). */
 export function outboundArena(): OutboundArena | null {
@@ -112,6 +175,7 @@ export function outboundArena(): OutboundArena | null {
 export class OutboundArena {
   private ex: AddExports | null = null;
   private layout = new Uint32Array(0);
+  private memoryBytes = new Uint8Array(0);
   private seconds = new Float64Array(0);
   private staged: BatchStage<(typeof ADD_STAGE_COLUMNS)[number]> | null = null;
   /** (entry, column 0-2, id) triples the last call left to keepSmallest in JavaScript */
@@ -168,6 +232,8 @@ export class OutboundArena {
     layout[L.stringMap] = MAPS_AT + ADD_MAP_CAP * 4;
     layout[L.stage] = STAGE_AT;
     layout[L.compares] = COMPARES_AT;
+    for (let k = 0; k < ROW_COLUMN_AT.length; k++) layout[L.rowColumns + k] = ROW_COLUMN_AT[k]!;
+    layout[L.batch] = BATCH_AT;
     // every column of an entry, p to flags (the index is written as entries go in: at random)
     const columns = at.slice(L.p, L.flags + 1).map((a, c) => [a, c < 2 ? 8 : c < 14 ? 4 : 1] as const);
     this.ahead = new PopulateAhead(new Uint8Array(buf), columns, cap, keep);
@@ -177,7 +243,8 @@ export class OutboundArena {
 
   /** The arena's own views of its memory's buffer (place; again after groupingSpace grew it). */
   private viewsOf(buf: ArrayBuffer): void {
-    this.layout = new Uint32Array(buf, 0, 32);
+    this.layout = new Uint32Array(buf, 0, COMPARES_AT / 4);
+    this.memoryBytes = new Uint8Array(buf);
     this.seconds = new Float64Array(buf, L.seconds * 4, 1);
     this.compares = new Uint32Array(buf, COMPARES_AT, 3 * ADD_STAGE * 3);
     this.staged = new BatchStage(buf, STAGE_AT, ADD_STAGE, ADD_STAGE_COLUMNS);
@@ -239,6 +306,53 @@ export class OutboundArena {
     return this.ex!.addStaged(0, ADD_STAGE, from, n);
   }
 
+  /**
+   * Selected rows [from, m) of a replay block (`row`: their numbers, ascending) staged for
+   * addRows: those whose span of the block's rows fits ROW_SPAN, ADD_STAGE at most, their
+   * columns copied over that span a column at a time. The end of the rows staged.
+   */
+  stageRows(r: BlockRows, oc: OutboundColumns, row: Int32Array, from: number, m: number): number {
+    const lo = row[from]!;
+    // the last row whose span fits: rows ascend, so a binary search
+    let a = from + 1;
+    let b = Math.min(m, from + ADD_STAGE);
+    while (a < b) {
+      const mid = (a + b + 1) >>> 1;
+      if (row[mid - 1]! - lo < ROW_SPAN) a = mid;
+      else b = mid - 1;
+    }
+    const to = a;
+    const span = row[to - 1]! - lo + 1;
+    const mem = this.memoryBytes;
+    const layout = this.layout;
+    let wide = 0;
+    for (let k = 0; k < ROW_NAMES.length; k++) {
+      const c = (ROW_OUTBOUND[k] ? (oc as unknown as Record<string, Column>) : (r as unknown as Record<string, Column>))[ROW_NAMES[k]!]!;
+      const per = c.BYTES_PER_ELEMENT;
+      mem.set(new Uint8Array(c.buffer, c.byteOffset + lo * per, span * per), ROW_COLUMN_AT[k]!);
+      if (per === ROW_MOST[k]) wide |= ROW_BIT[k]!;
+    }
+    new Int32Array(mem.buffer, ROWS_AT, to - from).set(row.subarray(from, to));
+    layout[L.rows] = (ROWS_AT - from * 4) >>> 0; // addRows reads row j at rows + 4j
+    layout[L.lo] = lo;
+    layout[L.wide] = wide;
+    return to;
+  }
+
+  /**
+   * The staged rows [from, to) added (addRows) to a table of `count` entries that may hold
+   * `limit`, looked up in the block's index of `batchMask` (views' batchIndex): the row it
+   * stopped at (to: none), as add's.
+   */
+  addRows(from: number, to: number, count: number, limit: number, seconds: number, batchMask: number): number {
+    const layout = this.layout;
+    layout[L.n] = count;
+    layout[L.limit] = Math.min(limit, 0xffffffff);
+    layout[L.batchMask] = batchMask;
+    this.seconds[0] = seconds;
+    return this.ex!.addRows(0, from, to);
+  }
+
   /** The table's entries after the last call. */
   entries(): number {
     return this.layout[L.n]!;
@@ -285,5 +399,6 @@ function viewsOver(buf: ArrayBuffer, at: number[], cap: number, slots: number): 
     index: new Uint32Array(buf, at[L.index]!, slots),
     accountMap: new Uint32Array(buf, MAPS_AT, ADD_MAP_CAP),
     stringMap: new Uint32Array(buf, MAPS_AT + ADD_MAP_CAP * 4, ADD_MAP_CAP),
+    batchIndex: new Uint32Array(buf, BATCH_AT, BATCH_SLOTS),
   };
 }

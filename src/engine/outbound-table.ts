@@ -270,7 +270,7 @@ export class OutboundTable {
   /** Entries [0, indexed) are in the index; the later ones (added by a fresh batch) are indexed by syncIndex when a lookup needs them. */
   private indexed = 0;
   /** A fresh batch's own index (addBatch): entry + 1 by the key's hash, 0 = empty slot. */
-  private batchIndex = new Uint32Array(1024);
+  private batchIndex: Uint32Array = new Uint32Array(1024);
   private batchMask = 0;
   readonly v6 = new V6Intern();
   readonly accounts = new StringDict();
@@ -381,6 +381,11 @@ export class OutboundTable {
       return false; // a memory of that size cannot be had (wasm32's 4 GiB, or address space)
     }
     this.moveColumns(keep, (c) => v[c]);
+    // the block's index goes on where the module reads it
+    if (this.views !== null && this.batchIndex === this.views.batchIndex) {
+      v.batchIndex.set(this.batchIndex);
+      this.batchIndex = v.batchIndex;
+    }
     // the batch's maps go on where the module reads them
     if (this.mapsInArena()) {
       v.accountMap.set(this.accountMap);
@@ -409,6 +414,7 @@ export class OutboundTable {
       this.accountMap = v.accountMap;
       this.stringMap = v.stringMap;
     }
+    if (this.views !== null && this.batchIndex === this.views.batchIndex) this.batchIndex = v.batchIndex;
     this.views = v;
     this.index = v.index;
   }
@@ -456,24 +462,80 @@ export class OutboundTable {
 
   /**
    * A replayed block's m outbound rows (selectRows found them) added where they lie, in the
-   * block's columns, when they are fresh (addBatch: those are added in JavaScript, in the
-   * module's memory or not): no batch is expanded for them (issue 19, replayout). False,
-   * nothing added, where they must come as a batch (addBatch): not fresh, or a table that sheds.
+   * block's columns, when they are fresh (addBatch), looked up in the block's own index: no
+   * batch is expanded for them (issue 19, replayout). The module adds them where the table
+   * is in its memory (addBlockInModule), else addBlockRun. False, nothing added, where they
+   * must come as a batch (addBatch): not fresh, or a table that sheds.
    */
   addBlockRows(r: BlockRows, c: OutboundColumns, m: number, fresh: boolean): boolean {
     if (!fresh || this.keepBelow !== ALL_RANKS) return false;
     this.replayRows = true;
-    // addBatch's steps before its adds, for m records
-    if (this.arenaWanted && this.arena === null && m >= ADD_MIN_BATCH) this.enterArena();
+    // addBatch's steps before its adds, for m records; a replay file's blocks share one string
+    // table (ADD_MIN_BATCH's reason is a small batch's own), so its first block enters the arena
+    // whatever its rows: a table's first blocks in JavaScript made every shard isolate compile
+    // addBlockRun (~20 ms of V8's helper threads a run) for a few thousand rows
+    if (this.arenaWanted && this.arena === null) this.enterArena();
     if (r.strings !== this.mappedStrings) this.mapDictionaries(r.strings);
     this.startBatchIndex(m);
     this.hardLimit = this.limitEntries === Infinity ? Infinity : this.n + m;
     if (this.views !== null) this.arena!.entriesAhead(this.n + m);
     this.lastKey.reset();
-    for (let j = 0; j < m; j += ADD_RUN) this.addBlockRun(r, c, j, Math.min(m, j + ADD_RUN));
+    if (this.batchInArena()) this.addBlockInModule(r, c, 0, m);
+    else this.addBlockInJs(r, c, 0, m);
     if (this.n > this.limitEntries) this.shed();
     return true;
   }
+
+  /** Selected rows [from, m) of a block added by addBlockRun, ADD_RUN a call. */
+  private addBlockInJs(r: BlockRows, c: OutboundColumns, from: number, m: number): void {
+    for (let j = from; j < m; j += ADD_RUN) this.addBlockRun(r, c, j, Math.min(m, j + ADD_RUN));
+  }
+
+  /** Whether the block's index and string maps lie in the arena's memory, where addRows reads them. */
+  private batchInArena(): boolean {
+    return this.views !== null && this.batchIndex === this.views.batchIndex && this.mapsInArena();
+  }
+
+  /**
+   * Selected rows [from, m) of a block added by the module (assembly/outbound-adds.ts addRows:
+   * addBlockRun written again), a span of the block's rows staged at a time. A row it stops at
+   * (an IPv6 address, a string first met, a new key and no room) is added here by addBlockRun;
+   * when that moved the table to a new memory the span is staged again there, and when it left
+   * WebAssembly the rest is added here. The same entries, in the same order, with the same ids
+   * as addBlockRun's: the module is its loop compiled ahead, not a compile in each shard
+   * isolate (addBlockRun was a replay run's largest TurboFan job: bench/RESULTS.md, session 22).
+   */
+  private addBlockInModule(r: BlockRows, c: OutboundColumns, from: number, m: number): void {
+    const { row } = selectedRows();
+    const limit = Math.min(this.hardLimit, MAX_OUTBOUND_ENTRIES);
+    for (let j = from; j < m; ) {
+      const v = this.views;
+      const arena = this.arena!;
+      const to = arena.stageRows(r, c, row, j, m);
+      while (j < to) {
+        j = arena.addRows(j, to, this.n, limit, this.windowSeconds, this.batchMask);
+        this.n = arena.entries();
+        this.takeCompares(arena);
+        if (j >= to) break;
+        // a string first met: mapped here, and the module takes the row (and the next ones with it)
+        if (this.n < limit && this.mapRowStrings(r, c, row[j]!)) continue;
+        this.lastKey.reset();
+        this.addBlockRun(r, c, j, j + 1);
+        j++;
+        if (this.views !== v) break;
+      }
+      if (!this.batchInArena()) return this.addBlockInJs(r, c, j, m);
+    }
+  }
+
+  /**
+   * Block row i's strings mapped where they were not yet, in addBlockRun's order (account,
+   * interface, instance, region): whether any was (mapStrings for a block's row).
+   */
+  private mapRowStrings(r: BlockRows, c: OutboundColumns, i: number): boolean {
+    return this.mapIds(r.account[i]!, c.iface[i]!, c.instance[i]!, r.region[i]!);
+  }
+
 
   /** Selected rows [from, to) of a block (addBlockRows), as addRun adds a batch's. */
   private addBlockRun(r: BlockRows, c: OutboundColumns, from: number, to: number): void {
@@ -646,7 +708,12 @@ export class OutboundTable {
   /** An empty batch index for up to n records (addBatch). */
   private startBatchIndex(n: number): void {
     const size = nextPow2(Math.max(64, 2 * n));
-    if (this.batchIndex.length < size) this.batchIndex = new Uint32Array(size);
+    const v = this.views;
+    // in the arena's memory where it fits, where the module's adds read it (addBlockInModule)
+    if (v !== null && size <= v.batchIndex.length) {
+      this.batchIndex = v.batchIndex;
+      this.batchIndex.fill(0, 0, size);
+    } else if (this.batchIndex.length < size || (v !== null && this.batchIndex === v.batchIndex)) this.batchIndex = new Uint32Array(size);
     else this.batchIndex.fill(0, 0, size);
     this.batchMask = size - 1;
   }
@@ -771,13 +838,18 @@ export class OutboundTable {
    * while the table has room: addRun maps no string but the account of a record it drops.
    */
   private mapStrings(batch: FlowBatchData, i: number): boolean {
+    return this.mapIds(batch.account[i]!, batch.iface[i]!, batch.instance[i]!, batch.region[i]!);
+  }
+
+  /** A record's batch-local account and strings mapped where they were not yet, in that order: whether any was (mapStrings). */
+  private mapIds(account: number, iface: number, instance: number, region: number): boolean {
     let mapped = false;
-    if (this.accountMap[batch.account[i]!] === UNMAPPED) {
-      this.accountOf(batch.account[i]!);
+    if (this.accountMap[account] === UNMAPPED) {
+      this.accountOf(account);
       mapped = true;
     }
     for (let c = 0; c < 3; c++) {
-      const k = (c === 0 ? batch.iface : c === 1 ? batch.instance : batch.region)[i]!;
+      const k = c === 0 ? iface : c === 1 ? instance : region;
       if (this.stringMap[k] === UNMAPPED) {
         this.stringId(k);
         mapped = true;
@@ -785,6 +857,7 @@ export class OutboundTable {
     }
     return mapped;
   }
+
 
   /** The string choices the module left (keepSmallest compares strings, which live here). */
   private takeCompares(arena: OutboundArena): void {
