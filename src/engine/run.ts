@@ -1081,31 +1081,24 @@ function planJobs(
   // where the input's cuts fall, as bytes parsed before and within each file (the engine counts the same sizes)
   const total = files.reduce((sum, f) => sum + (f.error ? 0 : Math.max(0, f.size)), 0);
   return async function* () {
-    let before = 0;
-    let group: GroupFile[] = [];
-    const ends = new TaskEnds(budget, wholeBytes(files, whole), threads, taper);
-    for (let i = 0; i < files.length; i++) {
+    const walk = new PlanWalk(files, whole, new TaskEnds(budget, wholeBytes(files, whole), threads, taper), skipWhole, now, maxFuture);
+    for (;;) {
+      const full = walk.run();
+      if (full) {
+        yield groupJob(full, common);
+        continue;
+      }
+      const i = walk.at;
+      if (i >= files.length) break;
       const f = files[i]!;
-      const offset = before;
-      if (!f.error) before += Math.max(0, f.size);
-      if (f.error || (!f.format && !f.open) || f.format === 'replay') continue; // replay files: src/replay/input.ts
+      const offset = walk.before;
+      walk.pass(f);
       const notAfter = notAfterFor(f.path, now, maxFuture);
       if (f.open) {
         // stdin or an object in a bucket: sniffed as it arrives (input/streamed.ts)
         const streamBase = { ...common, notAfter, fileIndex: i, path: f.path, display: f.display, account: f.account, region: f.region };
         const source = () => (f.path === '-' && opts.stdin ? opts.stdin() : f.open!());
         for await (const p of streamedPieces(f, source, opts)) yield { file: i, chunk: p.chunkIndex, task: { ...streamBase, ...p } };
-        continue;
-      }
-      if (whole(f)) {
-        if (skipWhole) continue; // the fused pipeline's queues hold them (fusedPlan)
-        // a file read whole by one thread: with others, in one 'files' task
-        group.push(groupFile(f, i, notAfter));
-        if (ends.add(weight(f)) || group.length >= MAX_GROUP_FILES) {
-          ends.end();
-          yield groupJob(group, common);
-          group = [];
-        }
         continue;
       }
       const base = {
@@ -1135,8 +1128,65 @@ function planJobs(
         yield { file: i, chunk: c, task: { ...base, format, chunkIndex: c, mode: 'range', start, end } };
       }
     }
-    if (group.length > 0) yield groupJob(group, common);
+    const rest = walk.rest();
+    if (rest) yield groupJob(rest, common);
   };
+}
+
+/**
+ * planJobs' pass over the files in order: the files it skips and those read whole (grouped into
+ * 'files' tasks) taken in `run`, a small synchronous loop, so that the async generator, a large
+ * function, steps once a task or a file planned otherwise rather than once a file. As one loop in
+ * the generator, TurboFan compiled the whole generator for the tiny-object bucket's 10,080 steps
+ * (~36 ms of a compile thread, the run's largest; bench/RESULTS.md, session 22 perfile2).
+ */
+class PlanWalk {
+  /** the next file to look at */
+  at = 0;
+  /** bytes of the readable files before `at` (the engine counts the same sizes) */
+  before = 0;
+  private group: GroupFile[] = [];
+
+  constructor(
+    private readonly files: readonly InputFile[],
+    private readonly whole: (f: InputFile) => boolean,
+    private readonly ends: TaskEnds,
+    private readonly skipWhole: boolean, // the fused pipeline's queues hold them (fusedPlan)
+    private readonly now: number,
+    private readonly maxFuture: number,
+  ) {}
+
+  /** On from `at` over the files skipped or read whole: a group that is now full, or null at a file planned otherwise (at `at`) or the end. */
+  run(): GroupFile[] | null {
+    const files = this.files;
+    while (this.at < files.length) {
+      const i = this.at;
+      const f = files[i]!;
+      if (!f.error && f.format !== 'replay' && (f.format || f.open) && (f.open || !this.whole(f))) return null;
+      this.pass(f);
+      if (f.error || (!f.format && !f.open) || f.format === 'replay' || this.skipWhole) continue; // replay files: src/replay/input.ts
+      // a file read whole by one thread: with others, in one 'files' task
+      const group = this.group;
+      group.push(groupFile(f, i, notAfterFor(f.path, this.now, this.maxFuture)));
+      if (this.ends.add(weight(f)) || group.length >= MAX_GROUP_FILES) {
+        this.ends.end();
+        this.group = [];
+        return group;
+      }
+    }
+    return null;
+  }
+
+  /** The file at `at` is planned: on past it. */
+  pass(f: InputFile): void {
+    if (!f.error) this.before += Math.max(0, f.size);
+    this.at++;
+  }
+
+  /** The last group, part-filled (null if none). */
+  rest(): GroupFile[] | null {
+    return this.group.length > 0 ? this.group : null;
+  }
 }
 
 /**
