@@ -975,53 +975,58 @@ function collectReports(files: InputFile[], chunkResults: ChunkResults, fileRows
       minStart: Infinity, maxEnd: -Infinity, lateByWindow: [], error: f.error,
     };
     const replay = replayed.get(i);
-    if (fileRows.has(i) && !replay && !fileRows.hasExtra(i)) {
-      // a small file of a 'files' task with nothing to say but its row: its report straight from the row
-      fileRows.fill(i, rep); // its counters are added to the totals below (addTotals)
-      minStart = Math.min(minStart, rep.minStart);
-      maxEnd = Math.max(maxEnd, rep.maxEnd);
-      bytesIn += rep.bytes;
-      if (rep.error) partial = true;
-      reports.push(rep);
-      return;
+    // a small file of a 'files' task with nothing to say but its row: its report straight from the row
+    // (its counters are added to the totals below: addTotals); any other from its results (reportFromResults)
+    if (fileRows.has(i) && !replay && !fileRows.hasExtra(i)) fileRows.fill(i, rep);
+    else {
+      reportFromResults(rep, f, chunkResults[i] ?? (fileRows.has(i) ? [fileRows.result(i)] : []), replay, rejects, maxRejects);
+      addCounters(totals, rep.counters);
     }
-    if (replay) applyReplayOutcome(rep, replay, rejects, maxRejects);
-    const late = new Map<number, number>(rep.lateByWindow);
-    let lineBase = 0;
-    for (const r of chunkResults[i] ?? (fileRows.has(i) ? [fileRows.result(i)] : [])) {
-      if (!r) continue;
-      if (r.planError) {
-        // planned from its first line, its head is damaged: reported as planning reports it
-        rep.error = r.planError;
-        rep.format = null;
-        continue;
-      }
-      addCounters(rep.counters, r.counters);
-      rep.minStart = Math.min(rep.minStart, r.minStart);
-      rep.maxEnd = Math.max(rep.maxEnd, r.maxEnd);
-      for (const [w, n] of r.lateByWindow) late.set(w, (late.get(w) ?? 0) + n);
-      rep.bytes += r.bytesIn;
-      rep.decompressedBytes += r.bytesOut;
-      if (r.error && !rep.error) {
-        // a piece of a split gzip file knows its line within the piece: {line} is the file's line
-        const message = r.error.line === undefined ? r.error.message : r.error.message.replace('{line}', String(lineBase + r.error.line));
-        rep.error = r.error.offset >= 0 ? `${message} (at byte ${r.error.offset})` : message;
-      }
-      for (const rj of r.rejects) {
-        if (rejects.length < maxRejects) rejects.push({ ...rj, line: rj.line > 0 ? rj.line + lineBase : 0, file: f.display });
-      }
-      lineBase += r.lines;
-    }
-    rep.lateByWindow = [...late].sort((a, b) => a[0] - b[0]);
     minStart = Math.min(minStart, rep.minStart);
     maxEnd = Math.max(maxEnd, rep.maxEnd);
-    addCounters(totals, rep.counters);
     bytesIn += rep.bytes;
     if (rep.error) partial = true;
     reports.push(rep);
   });
   fileRows.addTotals(totals);
   return { files: reports, totals, bytesIn, rejects, partial, minStart, maxEnd };
+}
+
+/**
+ * collectReports' report of a file from its parse results (its chunks', or its row's with what
+ * the row cannot hold) and its replay outcome: apart from the per-file loop, which TurboFan
+ * compiles on a bucket of many small files (each reported from its row), so that this path,
+ * which such a run never takes, is not compiled into it (bench/RESULTS.md, session 22 perfile2).
+ */
+function reportFromResults(rep: FileReport, f: InputFile, results: readonly (ParseResult | undefined)[], replay: ReplayOutcome | undefined, rejects: ResolvedReject[], maxRejects: number): void {
+  if (replay) applyReplayOutcome(rep, replay, rejects, maxRejects);
+  const late = new Map<number, number>(rep.lateByWindow);
+  let lineBase = 0;
+  for (const r of results) {
+    if (!r) continue;
+    if (r.planError) {
+      // planned from its first line, its head is damaged: reported as planning reports it
+      rep.error = r.planError;
+      rep.format = null;
+      continue;
+    }
+    addCounters(rep.counters, r.counters);
+    rep.minStart = Math.min(rep.minStart, r.minStart);
+    rep.maxEnd = Math.max(rep.maxEnd, r.maxEnd);
+    for (const [w, n] of r.lateByWindow) late.set(w, (late.get(w) ?? 0) + n);
+    rep.bytes += r.bytesIn;
+    rep.decompressedBytes += r.bytesOut;
+    if (r.error && !rep.error) {
+      // a piece of a split gzip file knows its line within the piece: {line} is the file's line
+      const message = r.error.line === undefined ? r.error.message : r.error.message.replace('{line}', String(lineBase + r.error.line));
+      rep.error = r.error.offset >= 0 ? `${message} (at byte ${r.error.offset})` : message;
+    }
+    for (const rj of r.rejects) {
+      if (rejects.length < maxRejects) rejects.push({ ...rj, line: rj.line > 0 ? rj.line + lineBase : 0, file: f.display });
+    }
+    lineBase += r.lines;
+  }
+  rep.lateByWindow = [...late].sort((a, b) => a[0] - b[0]);
 }
 
 /** What a parse task that failed as a whole reports (a 'files' task: every file of it failed so). */
