@@ -156,34 +156,40 @@ function walk(dir: string, opts: PlanOptions, out: InputFile[], way: WayDir[], n
   const prefix = normal ? dir + sep : join(dir, '_').slice(0, -1);
   const folderInfo = keyInfo(prefix);
   for (const e of entries) {
-    const full = prefix + e.name;
-    if (e.isFile()) {
-      out.push(describe(full, opts, e.name.includes('\\') ? undefined : folderInfo, e.size));
-      continue;
+    if (e.isFile()) out.push(describe(prefix + e.name, opts, e.name.includes('\\') ? undefined : folderInfo, e.size));
+    else walkEntry(e, prefix + e.name, opts, out, way);
+  }
+}
+
+/**
+ * walk's step for an entry that is no plain file (a folder, a link, anything else). Apart from
+ * walk's loop, which runs once a file and which TurboFan compiles on a bucket of many small
+ * objects: these paths, which such a bucket takes once a folder or never, stay out of that
+ * compile (bench/RESULTS.md, session 22 perfile2).
+ */
+function walkEntry(e: ListedEntry, full: string, opts: PlanOptions, out: InputFile[], way: WayDir[]): void {
+  if (e.isDirectory()) {
+    enter(full, opts, out, way, undefined);
+    return;
+  }
+  let st;
+  try {
+    st = statSync(full); // follows links
+  } catch (err) {
+    out.push(broken(full, `cannot read: ${ioReason(err)}${e.isSymbolicLink() ? ' (symbolic link)' : ''}`));
+    return;
+  }
+  if (st.isDirectory()) {
+    const id = dirId(st);
+    if (onTheWay(way, id)) {
+      out.push(broken(full, 'symbolic link back to a directory already being read: not followed'));
+      return;
     }
-    if (e.isDirectory()) {
-      enter(full, opts, out, way, undefined);
-      continue;
-    }
-    let st;
-    try {
-      st = statSync(full); // follows links
-    } catch (err) {
-      out.push(broken(full, `cannot read: ${ioReason(err)}${e.isSymbolicLink() ? ' (symbolic link)' : ''}`));
-      continue;
-    }
-    if (st.isDirectory()) {
-      const id = dirId(st);
-      if (onTheWay(way, id)) {
-        out.push(broken(full, 'symbolic link back to a directory already being read: not followed'));
-        continue;
-      }
-      enter(full, opts, out, way, id);
-    } else if (st.isFile()) {
-      out.push(describe(full, opts));
-    } else {
-      out.push(broken(full, NOT_REGULAR));
-    }
+    enter(full, opts, out, way, id);
+  } else if (st.isFile()) {
+    out.push(describe(full, opts));
+  } else {
+    out.push(broken(full, NOT_REGULAR));
   }
 }
 
