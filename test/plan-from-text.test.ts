@@ -3,7 +3,7 @@
  * lines): a file must get the plan it gets with nothing kept, whatever came before it.
  */
 import { describe, expect, it } from 'vitest';
-import { forgetPlannedLines, planFromText } from '../dist/src/input/plan.js';
+import { forgetPlannedLines, planFromBytes, planFromText } from '../dist/src/input/plan.js';
 
 const V2_HEADER = 'version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status';
 const CUSTOM = 'version vpc-id account-id srcaddr dstaddr srcport dstport protocol bytes packets start end action';
@@ -40,5 +40,24 @@ describe('planFromText', () => {
     text(swapped).copy(buf); // the thread's buffer serves the next file
     expect(planFromText(buf, 'a.log.gz', {})).toEqual(fresh);
     expect(fresh?.awsFields).not.toEqual(first?.awsFields);
+  });
+
+  it('plans a file whose first line is a record as planning its head does', () => {
+    // planFromLine's quick answer for a first line that starts with a digit
+    const firsts = [v2(1), `${v2(2)}\r`, `${v2(3)}\t`, v2(4).replace(/ /g, '\t'), `${v2(5)} extra`, '3 vpc-1 123456789012 1.2.3.4 5.6.7.8 1 2 6 40 1 1718000000 1718000030 ACCEPT', '2024-06-01 not a flow log', '2 123456789012', '1'];
+    let planned = 0;
+    for (const first of firsts) {
+      for (const awsFields of [undefined, CUSTOM.split(' ')]) {
+        const text = Buffer.from(`${first}\n${v2(9)}\n`, 'latin1');
+        forgetPlannedLines();
+        const quick = planFromText(text, 'a.log.gz', { awsFields });
+        const head = planFromBytes('a.log', text, { awsFields });
+        if (quick === null) continue;
+        planned++;
+        expect(head?.format).toBe('aws-text');
+        expect(quick).toEqual({ awsFields: head!.awsFields, headerLine: head!.headerLine });
+      }
+    }
+    expect(planned).toBeGreaterThanOrEqual(8);
   });
 });

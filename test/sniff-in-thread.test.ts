@@ -34,6 +34,9 @@ function contents(replay: Buffer): Record<string, Buffer> {
     'aws-v2': gz,
     'aws-no-header': gzipSync(flows.map(v2Line).join('\n') + '\n'),
     'aws-blank-lines-first': gzipSync('\n\n   \n' + aws),
+    // read by the parse thread's quick path (parseSmallInflated): bad lines rejected, a change of format named
+    'aws-bad-lines': gzipSync(aws + '2 123456789012 eni-1 10.0.0.1 10.0.0.2 99999 22 6 1 40 1718000000 1718000060 ACCEPT OK\nnot a record\n'),
+    'aws-then-gcp': gzipSync(aws + readFileSync(join(FIXTURES, 'gcp-cases.ndjson'), 'utf8')),
     'aws-plain-text': Buffer.from(aws), // named .gz, not gzip
     'aws-truncated': gz.subarray(0, Math.floor(gz.length / 2)),
     'aws-damaged': damaged,
@@ -75,6 +78,9 @@ describe('small *.gz files planned by the parse threads', () => {
     expect([...formats]).toEqual(expect.arrayContaining(['aws-text', 'replay', 'azure-nsg', 'gcp-json']));
     expect(viaThread.files.filter((f) => f.error).length).toBeGreaterThan(3);
     expect(viaThread.totals.records).toBeGreaterThan(100);
+    const changed = viaThread.files.find((f) => f.path.endsWith('aws-then-gcp.gz'));
+    expect(changed?.error).toMatch(/the content changes format/);
+    expect(viaThread.files.find((f) => f.path.endsWith('aws-bad-lines.gz'))?.counters.rejected).toBeGreaterThan(0);
   });
 
   it('report every file as planning it on the main thread does', () => expectReportsAlike(viaThread, viaMain, comparable));

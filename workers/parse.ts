@@ -9,7 +9,7 @@ import { allReaders, readerFor } from '../src/formats/registry.js';
 import type { DocumentReader, FormatName, LineReader, ReaderContext } from '../src/formats/types.js';
 import { Head } from '../src/formats/sniff.js';
 import { dropBlobsAhead, readBlobsAhead, takeBlobAhead, type PlannedBlob } from '../src/input/blobs-ahead.js';
-import { adviseHugePages, AHEAD_FILES, dropInflatedAhead, giveInflated, inflateAhead, readGzipLines, readInflatedLines, readLineBytes, readLineRange, readLineRangePausing, readPlainReused, readWhole, smallGzip, takeInflatedAhead, HeadError, InputError, type SmallGzip } from '../src/input/read.js';
+import { adviseHugePages, AHEAD_FILES, dropInflatedAhead, giveInflated, inflateAhead, readGzipLines, readInflatedLines, readLineBytes, readLineRange, readLineRangePausing, readPlainReused, readWhole, smallGzip, takeInflatedAhead, HeadError, InputError, type GzipReadResult, type SmallGzip } from '../src/input/read.js';
 import { headError, planFromBytes, planFromHead, planFromText, type InputFile } from '../src/input/plan.js';
 import { INFLIGHT, RUN_STOPPED, type GroupFile, type ParseInput, type ParseResult, type ParseTask } from '../src/engine/tasks.js';
 import { packFiles } from '../src/engine/file-results.js';
@@ -279,7 +279,11 @@ async function fileResults(task: ParseInput, sink: FlowSink): Promise<ParseResul
   for (let i = 0; i < files.length; i++) {
     const one = fileStart(task, files, i, sink);
     const r = emptyResult(one.fileIndex, 0, sink.counters, []);
-    await parseInto(one, sink, r);
+    if (smallAwsGzip(one)) {
+      // most of a bucket's objects: one await a file, the rest synchronous (parseSmallInflated)
+      const early = takeInflatedAhead(one.path, one.maxDecompressedBytes);
+      parseSmallInflated(one, (early && (await early)) || smallGzip(one.path, one.maxDecompressedBytes, one.end), sink, r);
+    } else await parseInto(one, sink, r);
     results.push(fileEnd(sink, r));
     if (pausing) await pausing(); // parsed in the engine's thread: its event loop turns between files
   }
@@ -381,6 +385,43 @@ async function parsePlannedBlob(task: ParseInput, sink: FlowSink, result: ParseR
   return readIntoResult({ ...task, ...planned }, null, sink, result);
 }
 
+/**
+ * A small gzip file planned from its name and size as AWS text (describe's quick path), read
+ * whole: fileResults reads it by parseSmallInflated, and parseFileInto by parseSmallGzip.
+ */
+function smallAwsGzip(task: ParseInput): boolean {
+  return task.sniffInThread === true && task.format === 'aws-text' && task.mode === 'gzip';
+}
+
+/**
+ * parseInto of a small gzip file (smallAwsGzip) inflated whole (null: it was not): planned from
+ * what it holds and read into the sink, synchronously. The chain of async functions each file
+ * of a 'files' task went through (parseInto, parseSmallGzip, readIntoResult, readInto,
+ * readLinesInto) cost a promise and an await each, and V8's compile threads compiled each of
+ * them, and again inlined into the next, on a bucket of many small objects (bench/RESULTS.md,
+ * session 22 perfile2).
+ */
+function parseSmallInflated(task: ParseInput, inflated: SmallGzip | null, sink: FlowSink, result: ParseResult): void {
+  try {
+    const planned = inflated && planFromText(inflated.text, task.path, { awsFields: task.awsFields });
+    if (!planned) {
+      result.replan = true; // no small gzip AWS text file: the main thread plans it as any file
+      return;
+    }
+    const planTask = { ...task, ...planned };
+    try {
+      const reader = readerFor(planTask.format) as LineReader;
+      const ctx = readerContext(planTask, sink);
+      gzipLinesInto(readInflatedLines(inflated, openLines(planTask, reader, ctx), planTask.maxLineBytes), result);
+    } catch (err) {
+      failedInto(err, result);
+    }
+    changedFormatInto(planTask, sink, result);
+  } finally {
+    if (inflated) giveInflated(inflated); // read and parsed: its buffers serve the next file
+  }
+}
+
 /** A small gzip file planned from its name and size: read whole here, then planned from what it holds. */
 async function parseSmallGzip(task: ParseInput, sink: FlowSink, result: ParseResult): Promise<SmallGzip | null> {
   const early = takeInflatedAhead(task.path, task.maxDecompressedBytes);
@@ -398,12 +439,24 @@ async function readIntoResult<T extends SmallGzip | null>(task: ParseInput, infl
   try {
     await readInto(task, inflated, sink, result);
   } catch (err) {
-    const e = err as Error;
-    if (err instanceof HeadError) result.planError = e.message;
-    else result.error = { message: e.message, offset: err instanceof InputError ? err.offset : -1 };
+    failedInto(err, result);
   }
-  // part of the file is in another format: those lines were rejected one by one, and the
-  // file is also reported as not read in full (detection.md §6: a wrong format makes the run partial)
+  changedFormatInto(task, sink, result);
+  return inflated;
+}
+
+/** What a read that threw says, into the file's result. */
+function failedInto(err: unknown, result: ParseResult): void {
+  const e = err as Error;
+  if (err instanceof HeadError) result.planError = e.message;
+  else result.error = { message: e.message, offset: err instanceof InputError ? err.offset : -1 };
+}
+
+/**
+ * Part of the file is in another format: those lines were rejected one by one, and the file is
+ * also reported as not read in full (detection.md §6: a wrong format makes the run partial).
+ */
+function changedFormatInto(task: ParseInput, sink: FlowSink, result: ParseResult): void {
   const change = sink.formatChange;
   if (change && !result.error) {
     result.error = {
@@ -411,7 +464,20 @@ async function readIntoResult<T extends SmallGzip | null>(task: ParseInput, infl
       offset: change.offset,
     };
   }
-  return inflated;
+}
+
+/** What a reader of the task's file is told. */
+function readerContext(task: ParseInput, sink: FlowSink): ReaderContext {
+  return {
+    sink,
+    file: task.display,
+    account: task.account,
+    region: task.region,
+    awsFields: task.awsFields,
+    regionMap: task.regionMap,
+    cloud: task.cloud,
+    headerLine: task.headerLine,
+  };
 }
 
 /**
@@ -423,24 +489,14 @@ async function readIntoResult<T extends SmallGzip | null>(task: ParseInput, infl
 async function readInto(task: ParseInput, inflated: SmallGzip | null, sink: FlowSink, result: ParseResult): Promise<void> {
   const reader = readerFor(task.format);
   if (!reader) throw new InputError(`format '${task.format}' is not supported`, 0);
-  const ctx: ReaderContext = {
-    sink,
-    file: task.display,
-    account: task.account,
-    region: task.region,
-    awsFields: task.awsFields,
-    regionMap: task.regionMap,
-    cloud: task.cloud,
-    headerLine: task.headerLine,
-  };
+  const ctx = readerContext(task, sink);
   if (reader.kind === 'lines') return readLinesInto(task, reader, ctx, inflated, result);
   if (reader.kind === 'document') return readDocumentInto(task, reader, ctx, result);
   throw new InputError(`'${task.format}' files are read by the shard workers, not parsed`, 0);
 }
 
 async function readLinesInto(task: ParseInput, reader: LineReader, ctx: ReaderContext, inflated: SmallGzip | null, result: ParseResult): Promise<void> {
-  ctx.sink.formatProbe = formatProbe(task.format, task.headerLine);
-  const parser = reader.open(ctx);
+  const parser = openLines(task, reader, ctx);
   if (task.mode === 'range') {
     result.lines = pausing
       ? await readLineRangePausing(task.path, task.start, task.end, parser, task.maxLineBytes, pausing)
@@ -464,11 +520,22 @@ async function readLinesInto(task: ParseInput, reader: LineReader, ctx: ReaderCo
     const r = inflated
       ? readInflatedLines(inflated, parser, task.maxLineBytes)
       : await readGzipLines(task.path, parser, task.maxLineBytes, task.maxDecompressedBytes, task.end, task.headUnchecked ? checkHead : undefined); // end: the planned size
-    result.lines = r.lines;
-    result.bytesIn = r.compressedBytes;
-    result.bytesOut = r.decompressedBytes;
-    if (r.error) result.error = { message: r.error.message, offset: r.error.offset };
+    gzipLinesInto(r, result);
   }
+}
+
+/** A line reader's parser of the task's file, the sink told what its lines should look like. */
+function openLines(task: ParseInput, reader: LineReader, ctx: ReaderContext): ReturnType<LineReader['open']> {
+  ctx.sink.formatProbe = formatProbe(task.format, task.headerLine);
+  return reader.open(ctx);
+}
+
+/** What reading a gzip file's lines gave, into its result. */
+function gzipLinesInto(r: GzipReadResult, result: ParseResult): void {
+  result.lines = r.lines;
+  result.bytesIn = r.compressedBytes;
+  result.bytesOut = r.decompressedBytes;
+  if (r.error) result.error = { message: r.error.message, offset: r.error.offset };
 }
 
 async function readDocumentInto(task: ParseInput, reader: DocumentReader, ctx: ReaderContext, result: ParseResult): Promise<void> {

@@ -30,7 +30,8 @@ export interface PackedFiles {
 export function packFiles(results: ParseResult[]): PackedFiles {
   const rows = new Float64Array(results.length * ROW);
   const extras: FileExtra[] = [];
-  results.forEach((r, k) => {
+  for (let k = 0; k < results.length; k++) {
+    const r = results[k]!;
     const o = k * ROW;
     rows[o] = r.fileIndex;
     rows[o + 1] = r.lines;
@@ -39,18 +40,26 @@ export function packFiles(results: ParseResult[]): PackedFiles {
     rows[o + 4] = r.minStart;
     rows[o + 5] = r.maxEnd;
     for (let c = 0; c < COUNTERS.length; c++) rows[o + FIXED + c] = r.counters[COUNTERS[c]!];
-    if (r.rejects.length > 0 || r.error || r.planError !== undefined || r.replan || r.lateByWindow.length > 0) {
-      extras.push({
-        row: k,
-        ...(r.rejects.length > 0 ? { rejects: r.rejects } : {}),
-        ...(r.error ? { error: r.error } : {}),
-        ...(r.planError !== undefined ? { planError: r.planError } : {}),
-        ...(r.replan ? { replan: true } : {}),
-        ...(r.lateByWindow.length > 0 ? { lateByWindow: r.lateByWindow } : {}),
-      });
-    }
-  });
+    if (r.rejects.length > 0 || r.error || r.planError !== undefined || r.replan || r.lateByWindow.length > 0) extras.push(extraOf(r, k));
+  }
   return { rows, extras };
+}
+
+/**
+ * What result `r` (row k) has to say beyond its row. Apart from packFiles' loop: inline, its
+ * spreads, with no type feedback until a task's first such file (a file handed back, rejects),
+ * deoptimised the compiled loop there, which was then compiled again (twice a run on the tiny
+ * bucket; bench/RESULTS.md, session 22 perfile2).
+ */
+function extraOf(r: ParseResult, k: number): FileExtra {
+  return {
+    row: k,
+    ...(r.rejects.length > 0 ? { rejects: r.rejects } : {}),
+    ...(r.error ? { error: r.error } : {}),
+    ...(r.planError !== undefined ? { planError: r.planError } : {}),
+    ...(r.replan ? { replan: true } : {}),
+    ...(r.lateByWindow.length > 0 ? { lateByWindow: r.lateByWindow } : {}),
+  };
 }
 
 /**

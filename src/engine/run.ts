@@ -975,53 +975,58 @@ function collectReports(files: InputFile[], chunkResults: ChunkResults, fileRows
       minStart: Infinity, maxEnd: -Infinity, lateByWindow: [], error: f.error,
     };
     const replay = replayed.get(i);
-    if (fileRows.has(i) && !replay && !fileRows.hasExtra(i)) {
-      // a small file of a 'files' task with nothing to say but its row: its report straight from the row
-      fileRows.fill(i, rep); // its counters are added to the totals below (addTotals)
-      minStart = Math.min(minStart, rep.minStart);
-      maxEnd = Math.max(maxEnd, rep.maxEnd);
-      bytesIn += rep.bytes;
-      if (rep.error) partial = true;
-      reports.push(rep);
-      return;
+    // a small file of a 'files' task with nothing to say but its row: its report straight from the row
+    // (its counters are added to the totals below: addTotals); any other from its results (reportFromResults)
+    if (fileRows.has(i) && !replay && !fileRows.hasExtra(i)) fileRows.fill(i, rep);
+    else {
+      reportFromResults(rep, f, chunkResults[i] ?? (fileRows.has(i) ? [fileRows.result(i)] : []), replay, rejects, maxRejects);
+      addCounters(totals, rep.counters);
     }
-    if (replay) applyReplayOutcome(rep, replay, rejects, maxRejects);
-    const late = new Map<number, number>(rep.lateByWindow);
-    let lineBase = 0;
-    for (const r of chunkResults[i] ?? (fileRows.has(i) ? [fileRows.result(i)] : [])) {
-      if (!r) continue;
-      if (r.planError) {
-        // planned from its first line, its head is damaged: reported as planning reports it
-        rep.error = r.planError;
-        rep.format = null;
-        continue;
-      }
-      addCounters(rep.counters, r.counters);
-      rep.minStart = Math.min(rep.minStart, r.minStart);
-      rep.maxEnd = Math.max(rep.maxEnd, r.maxEnd);
-      for (const [w, n] of r.lateByWindow) late.set(w, (late.get(w) ?? 0) + n);
-      rep.bytes += r.bytesIn;
-      rep.decompressedBytes += r.bytesOut;
-      if (r.error && !rep.error) {
-        // a piece of a split gzip file knows its line within the piece: {line} is the file's line
-        const message = r.error.line === undefined ? r.error.message : r.error.message.replace('{line}', String(lineBase + r.error.line));
-        rep.error = r.error.offset >= 0 ? `${message} (at byte ${r.error.offset})` : message;
-      }
-      for (const rj of r.rejects) {
-        if (rejects.length < maxRejects) rejects.push({ ...rj, line: rj.line > 0 ? rj.line + lineBase : 0, file: f.display });
-      }
-      lineBase += r.lines;
-    }
-    rep.lateByWindow = [...late].sort((a, b) => a[0] - b[0]);
     minStart = Math.min(minStart, rep.minStart);
     maxEnd = Math.max(maxEnd, rep.maxEnd);
-    addCounters(totals, rep.counters);
     bytesIn += rep.bytes;
     if (rep.error) partial = true;
     reports.push(rep);
   });
   fileRows.addTotals(totals);
   return { files: reports, totals, bytesIn, rejects, partial, minStart, maxEnd };
+}
+
+/**
+ * collectReports' report of a file from its parse results (its chunks', or its row's with what
+ * the row cannot hold) and its replay outcome: apart from the per-file loop, which TurboFan
+ * compiles on a bucket of many small files (each reported from its row), so that this path,
+ * which such a run never takes, is not compiled into it (bench/RESULTS.md, session 22 perfile2).
+ */
+function reportFromResults(rep: FileReport, f: InputFile, results: readonly (ParseResult | undefined)[], replay: ReplayOutcome | undefined, rejects: ResolvedReject[], maxRejects: number): void {
+  if (replay) applyReplayOutcome(rep, replay, rejects, maxRejects);
+  const late = new Map<number, number>(rep.lateByWindow);
+  let lineBase = 0;
+  for (const r of results) {
+    if (!r) continue;
+    if (r.planError) {
+      // planned from its first line, its head is damaged: reported as planning reports it
+      rep.error = r.planError;
+      rep.format = null;
+      continue;
+    }
+    addCounters(rep.counters, r.counters);
+    rep.minStart = Math.min(rep.minStart, r.minStart);
+    rep.maxEnd = Math.max(rep.maxEnd, r.maxEnd);
+    for (const [w, n] of r.lateByWindow) late.set(w, (late.get(w) ?? 0) + n);
+    rep.bytes += r.bytesIn;
+    rep.decompressedBytes += r.bytesOut;
+    if (r.error && !rep.error) {
+      // a piece of a split gzip file knows its line within the piece: {line} is the file's line
+      const message = r.error.line === undefined ? r.error.message : r.error.message.replace('{line}', String(lineBase + r.error.line));
+      rep.error = r.error.offset >= 0 ? `${message} (at byte ${r.error.offset})` : message;
+    }
+    for (const rj of r.rejects) {
+      if (rejects.length < maxRejects) rejects.push({ ...rj, line: rj.line > 0 ? rj.line + lineBase : 0, file: f.display });
+    }
+    lineBase += r.lines;
+  }
+  rep.lateByWindow = [...late].sort((a, b) => a[0] - b[0]);
 }
 
 /** What a parse task that failed as a whole reports (a 'files' task: every file of it failed so). */
@@ -1081,31 +1086,24 @@ function planJobs(
   // where the input's cuts fall, as bytes parsed before and within each file (the engine counts the same sizes)
   const total = files.reduce((sum, f) => sum + (f.error ? 0 : Math.max(0, f.size)), 0);
   return async function* () {
-    let before = 0;
-    let group: GroupFile[] = [];
-    const ends = new TaskEnds(budget, wholeBytes(files, whole), threads, taper);
-    for (let i = 0; i < files.length; i++) {
+    const walk = new PlanWalk(files, whole, new TaskEnds(budget, wholeBytes(files, whole), threads, taper), skipWhole, now, maxFuture);
+    for (;;) {
+      const full = walk.run();
+      if (full) {
+        yield groupJob(full, common);
+        continue;
+      }
+      const i = walk.at;
+      if (i >= files.length) break;
       const f = files[i]!;
-      const offset = before;
-      if (!f.error) before += Math.max(0, f.size);
-      if (f.error || (!f.format && !f.open) || f.format === 'replay') continue; // replay files: src/replay/input.ts
+      const offset = walk.before;
+      walk.pass(f);
       const notAfter = notAfterFor(f.path, now, maxFuture);
       if (f.open) {
         // stdin or an object in a bucket: sniffed as it arrives (input/streamed.ts)
         const streamBase = { ...common, notAfter, fileIndex: i, path: f.path, display: f.display, account: f.account, region: f.region };
         const source = () => (f.path === '-' && opts.stdin ? opts.stdin() : f.open!());
         for await (const p of streamedPieces(f, source, opts)) yield { file: i, chunk: p.chunkIndex, task: { ...streamBase, ...p } };
-        continue;
-      }
-      if (whole(f)) {
-        if (skipWhole) continue; // the fused pipeline's queues hold them (fusedPlan)
-        // a file read whole by one thread: with others, in one 'files' task
-        group.push(groupFile(f, i, notAfter));
-        if (ends.add(weight(f)) || group.length >= MAX_GROUP_FILES) {
-          ends.end();
-          yield groupJob(group, common);
-          group = [];
-        }
         continue;
       }
       const base = {
@@ -1135,8 +1133,65 @@ function planJobs(
         yield { file: i, chunk: c, task: { ...base, format, chunkIndex: c, mode: 'range', start, end } };
       }
     }
-    if (group.length > 0) yield groupJob(group, common);
+    const rest = walk.rest();
+    if (rest) yield groupJob(rest, common);
   };
+}
+
+/**
+ * planJobs' pass over the files in order: the files it skips and those read whole (grouped into
+ * 'files' tasks) taken in `run`, a small synchronous loop, so that the async generator, a large
+ * function, steps once a task or a file planned otherwise rather than once a file. As one loop in
+ * the generator, TurboFan compiled the whole generator for the tiny-object bucket's 10,080 steps
+ * (~36 ms of a compile thread, the run's largest; bench/RESULTS.md, session 22 perfile2).
+ */
+class PlanWalk {
+  /** the next file to look at */
+  at = 0;
+  /** bytes of the readable files before `at` (the engine counts the same sizes) */
+  before = 0;
+  private group: GroupFile[] = [];
+
+  constructor(
+    private readonly files: readonly InputFile[],
+    private readonly whole: (f: InputFile) => boolean,
+    private readonly ends: TaskEnds,
+    private readonly skipWhole: boolean, // the fused pipeline's queues hold them (fusedPlan)
+    private readonly now: number,
+    private readonly maxFuture: number,
+  ) {}
+
+  /** On from `at` over the files skipped or read whole: a group that is now full, or null at a file planned otherwise (at `at`) or the end. */
+  run(): GroupFile[] | null {
+    const files = this.files;
+    while (this.at < files.length) {
+      const i = this.at;
+      const f = files[i]!;
+      if (!f.error && f.format !== 'replay' && (f.format || f.open) && (f.open || !this.whole(f))) return null;
+      this.pass(f);
+      if (f.error || (!f.format && !f.open) || f.format === 'replay' || this.skipWhole) continue; // replay files: src/replay/input.ts
+      // a file read whole by one thread: with others, in one 'files' task
+      const group = this.group;
+      group.push(groupFile(f, i, notAfterFor(f.path, this.now, this.maxFuture)));
+      if (this.ends.add(weight(f)) || group.length >= MAX_GROUP_FILES) {
+        this.ends.end();
+        this.group = [];
+        return group;
+      }
+    }
+    return null;
+  }
+
+  /** The file at `at` is planned: on past it. */
+  pass(f: InputFile): void {
+    if (!f.error) this.before += Math.max(0, f.size);
+    this.at++;
+  }
+
+  /** The last group, part-filled (null if none). */
+  rest(): GroupFile[] | null {
+    return this.group.length > 0 ? this.group : null;
+  }
 }
 
 /**

@@ -156,34 +156,40 @@ function walk(dir: string, opts: PlanOptions, out: InputFile[], way: WayDir[], n
   const prefix = normal ? dir + sep : join(dir, '_').slice(0, -1);
   const folderInfo = keyInfo(prefix);
   for (const e of entries) {
-    const full = prefix + e.name;
-    if (e.isFile()) {
-      out.push(describe(full, opts, e.name.includes('\\') ? undefined : folderInfo, e.size));
-      continue;
+    if (e.isFile()) out.push(describe(prefix + e.name, opts, e.name.includes('\\') ? undefined : folderInfo, e.size));
+    else walkEntry(e, prefix + e.name, opts, out, way);
+  }
+}
+
+/**
+ * walk's step for an entry that is no plain file (a folder, a link, anything else). Apart from
+ * walk's loop, which runs once a file and which TurboFan compiles on a bucket of many small
+ * objects: these paths, which such a bucket takes once a folder or never, stay out of that
+ * compile (bench/RESULTS.md, session 22 perfile2).
+ */
+function walkEntry(e: ListedEntry, full: string, opts: PlanOptions, out: InputFile[], way: WayDir[]): void {
+  if (e.isDirectory()) {
+    enter(full, opts, out, way, undefined);
+    return;
+  }
+  let st;
+  try {
+    st = statSync(full); // follows links
+  } catch (err) {
+    out.push(broken(full, `cannot read: ${ioReason(err)}${e.isSymbolicLink() ? ' (symbolic link)' : ''}`));
+    return;
+  }
+  if (st.isDirectory()) {
+    const id = dirId(st);
+    if (onTheWay(way, id)) {
+      out.push(broken(full, 'symbolic link back to a directory already being read: not followed'));
+      return;
     }
-    if (e.isDirectory()) {
-      enter(full, opts, out, way, undefined);
-      continue;
-    }
-    let st;
-    try {
-      st = statSync(full); // follows links
-    } catch (err) {
-      out.push(broken(full, `cannot read: ${ioReason(err)}${e.isSymbolicLink() ? ' (symbolic link)' : ''}`));
-      continue;
-    }
-    if (st.isDirectory()) {
-      const id = dirId(st);
-      if (onTheWay(way, id)) {
-        out.push(broken(full, 'symbolic link back to a directory already being read: not followed'));
-        continue;
-      }
-      enter(full, opts, out, way, id);
-    } else if (st.isFile()) {
-      out.push(describe(full, opts));
-    } else {
-      out.push(broken(full, NOT_REGULAR));
-    }
+    enter(full, opts, out, way, id);
+  } else if (st.isFile()) {
+    out.push(describe(full, opts));
+  } else {
+    out.push(broken(full, NOT_REGULAR));
   }
 }
 
@@ -503,6 +509,13 @@ export function forgetPlannedLines(): void {
 function planFromLine(text: Uint8Array, path: string, opts: PlanOptions): Pick<InputFile, 'awsFields' | 'headerLine'> | null {
   const head = awsLineOf(text);
   if (!head) return null;
+  // a record first (a digit; a quarter of a bucket's objects have no header line), which
+  // awsLineOf found an AWS line: describeHead would sniff it AWS text again (the first reader
+  // to take it after replay files, whose magic is no text), find no header in it (no field
+  // name starts with a digit) and give the first line as the header line. Said here, without
+  // sniffing and splitting it twice more (and without describeHead, which then stays cold in
+  // the parse thread: one compile fewer)
+  if (opts.format === undefined && text[0]! >= 48 && text[0]! <= 57) return { awsFields: opts.awsFields, headerLine: new Head(head).firstLine };
   const planned = describeHead({ path, display: path, size: text.length, gzip: true, format: null, account: '', region: '', awsFields: opts.awsFields }, head, path, opts);
   if (planned.error || planned.format !== 'aws-text') return null;
   return { awsFields: planned.awsFields, headerLine: planned.headerLine };
