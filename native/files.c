@@ -6,6 +6,7 @@
  *
  *   readFilesAsync(paths: string, into: Uint8Array, spans: Float64Array, done: () => void): boolean
  *   readFileIn(path: string, into: Uint8Array): number
+ *   readFileInDone(): undefined
  *   treeWalkStart(root: string, maxEntries: number): object
  *   treeWalkTake(walk: object): string | null
  *
@@ -181,13 +182,28 @@ static napi_value read_files_async(napi_env env, napi_callback_info info) {
 static __thread char in_dir[4096];
 static __thread size_t in_dir_length;
 static __thread int in_dir_fd = -1;
+/* whether this thread's env closes the folder at its end (folder_close_hook registered) */
+static __thread int in_dir_hooked;
 
-/* the folder `path[0..length)` open in in_dir_fd (the one open already, or opened now): 1, or 0 where it cannot be opened */
-static int folder_open(const char *path, size_t length) {
-  if (in_dir_fd >= 0 && length == in_dir_length && memcmp(path, in_dir, length) == 0) return 1;
+/* the folder kept open closed: a folder renamed or replaced at its path is then opened anew by the next call */
+static void folder_close(void) {
   if (in_dir_fd >= 0) close(in_dir_fd);
   in_dir_fd = -1;
-  if (length >= sizeof in_dir) return 0;
+  in_dir_length = 0;
+}
+
+/* at the end of the thread's env (a worker thread's exit, piscina's idle timeout): no descriptor left behind */
+static void folder_close_hook(void *unused) {
+  (void)unused;
+  folder_close();
+}
+
+/* the folder `path[0..length)` open in in_dir_fd (the one open already, or opened now): 1, or 0 where it cannot be opened */
+static int folder_open(napi_env env, const char *path, size_t length) {
+  if (in_dir_fd >= 0 && length == in_dir_length && memcmp(path, in_dir, length) == 0) return 1;
+  folder_close();
+  if (!in_dir_hooked) in_dir_hooked = napi_add_env_cleanup_hook(env, folder_close_hook, NULL) == napi_ok;
+  if (!in_dir_hooked || length >= sizeof in_dir) return 0;
   memcpy(in_dir, path, length);
   in_dir[length] = '\0';
   in_dir_length = length;
@@ -198,13 +214,15 @@ static int folder_open(const char *path, size_t length) {
 
 /*
  * readFileIn(path, into): the whole file at `path` read into `into` synchronously, opened relative
- * to its folder, which stays open for the thread's next file in it: the bytes read, or -1 where
+ * to its folder, which stays open for the thread's next file in it until readFileInDone (the
+ * parse thread's end of a task: workers/parse.ts parseWithSink) or the thread's end: the bytes read, or -1 where
  * this call did not read the whole file (it could not be opened or read, it holds no bytes now, or
  * it filled `into`: it may go on). A parse thread reading a bucket's small gzip objects one after
  * another (src/input/read.ts readGzipFile) resolved each object's path ~10 folders deep and paid
- * four calls' JavaScript a file; on -1 it reads the file as before, which reports what went wrong
- * (and never blocks here: opened without waiting, a FIFO put in a file's place after planning
- * reads as empty).
+ * four calls' JavaScript a file; on -1 it reads the file as before, which reports what went wrong.
+ * It never blocks here: a FIFO put in a file's place after planning is opened without waiting
+ * and answers -1 (the read as before then waits for a writer, as it always did). A path longer
+ * than this call's buffer answers -1 (read as before: ENAMETOOLONG), never a cut path.
  */
 static napi_value read_file_in(napi_env env, napi_callback_info info) {
   size_t argc = 2, length = 0, room = 0, got = 0;
@@ -212,13 +230,18 @@ static napi_value read_file_in(napi_env env, napi_callback_info info) {
   void *into;
   char path[4096];
   double result = -1.0;
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 2 || napi_get_value_string_utf8(env, argv[0], path, sizeof path, &length) != napi_ok) {
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 2 || napi_get_value_string_utf8(env, argv[0], NULL, 0, &length) != napi_ok) {
     napi_throw_type_error(env, NULL, "readFileIn: a path and a Uint8Array expected");
     return NULL;
   }
+  if (length >= sizeof path) { /* the copy would be cut (perhaps to another file's name) */
+    napi_create_double(env, result, &answer);
+    return answer;
+  }
+  napi_get_value_string_utf8(env, argv[0], path, sizeof path, &length);
   if (!bytes_of(env, argv[1], &into, &room)) return NULL; /* its TypeError pending */
-  const char *slash = length + 1 < sizeof path ? strrchr(path, '/') : NULL; /* a path as long as the buffer may have been cut */
-  if (slash != NULL && slash[1] != '\0' && strlen(path) == length && folder_open(path, slash == path ? 1 : (size_t)(slash - path))) {
+  const char *slash = strrchr(path, '/');
+  if (slash != NULL && slash[1] != '\0' && strlen(path) == length && folder_open(env, path, slash == path ? 1 : (size_t)(slash - path))) {
     int fd;
     do fd = openat(in_dir_fd, slash + 1, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
     while (fd < 0 && errno == EINTR);
@@ -237,6 +260,14 @@ static napi_value read_file_in(napi_env env, napi_callback_info info) {
   }
   napi_create_double(env, result, &answer);
   return answer;
+}
+
+/* readFileInDone(): the folder readFileIn keeps open closed (a task's end) */
+static napi_value read_file_in_done(napi_env env, napi_callback_info info) {
+  (void)env;
+  (void)info;
+  folder_close();
+  return NULL;
 }
 
 /*
@@ -523,6 +554,7 @@ void add_file_calls(napi_env env, napi_value exports) {
 #ifndef _WIN32
   export_call(env, exports, "readFilesAsync", read_files_async, NULL);
   export_call(env, exports, "readFileIn", read_file_in, NULL);
+  export_call(env, exports, "readFileInDone", read_file_in_done, NULL);
   export_call(env, exports, "treeWalkStart", tree_walk_start, NULL);
   export_call(env, exports, "treeWalkTake", tree_walk_take, NULL);
 #else

@@ -48,7 +48,7 @@ int bytes_of(napi_env env, napi_value value, void **data, size_t *length) {
   napi_value buffer;
   size_t offset;
   if (napi_get_typedarray_info(env, value, &type, length, data, &buffer, &offset) != napi_ok || type != napi_uint8_array) {
-    napi_throw_type_error(env, NULL, "gunzip: arguments must be Uint8Arrays");
+    napi_throw_type_error(env, NULL, "flowsieve native: a Uint8Array expected");
     return 0;
   }
   return 1;

@@ -5,7 +5,7 @@
  * would have read itself, and a blob or folder they cannot serve as planned is read as before.
  */
 import { describe, expect, it } from 'vitest';
-import { appendFileSync, closeSync, constants, mkdirSync, openSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { appendFileSync, closeSync, constants, mkdirSync, openSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { azureBlobs, canon, writeBlobs } from './helpers/json-blobs.js';
@@ -68,10 +68,33 @@ describe.runIf(posix && native?.readFileIn !== undefined)('readFileIn: a whole f
     expect(native!.readFileIn!(join(dir, 'empty'), into)).toBe(-1);
     expect(native!.readFileIn!(join(dir, 'sub'), into)).toBe(-1); // a folder
     expect(native!.readFileIn!('a', into)).toBe(-1); // no folder named: read as before
-    rmSync(join(dir, 'sub'), { recursive: true }); // the folder kept open goes: its next file is not read here
+    // the folder kept open renamed away and another made at its path: read from the old one until
+    // readFileInDone (a task's end), from the new one after
+    expect(native!.readFileIn!(join(dir, 'sub', 'c'), into)).toBe(3);
+    renameSync(join(dir, 'sub'), join(dir, 'old'));
     mkdirSync(join(dir, 'sub'));
     writeFileSync(join(dir, 'sub', 'c'), 'new!');
+    native!.readFileInDone!();
     expect(native!.readFileIn!(join(dir, 'sub', 'c'), into)).toBe(4);
+    expect(into.toString('latin1', 0, 4)).toBe('new!');
+    // the folder kept open removed: its file is not read here (-1), then the folder opened anew
+    rmSync(join(dir, 'sub'), { recursive: true });
+    expect(native!.readFileIn!(join(dir, 'sub', 'c'), into)).toBe(-1);
+    mkdirSync(join(dir, 'sub'));
+    writeFileSync(join(dir, 'sub', 'c'), 'again');
+    native!.readFileInDone!();
+    expect(native!.readFileIn!(join(dir, 'sub', 'c'), into)).toBe(5);
+    // a path longer than the call's buffer: -1 (read as before, which names the error), never a cut path
+    // (a file named as its cut would be, there to be read by mistake)
+    let deep = dir;
+    while (Buffer.byteLength(deep) < 3900) deep = join(deep, 'd'.repeat(100));
+    mkdirSync(deep, { recursive: true });
+    const long = join(deep, 'é'.repeat(127)); // past 4,096 bytes
+    let cut = long;
+    while (Buffer.byteLength(cut) > 4095) cut = cut.slice(0, -1);
+    writeFileSync(cut, 'cut');
+    expect(native!.readFileIn!(long, into)).toBe(-1);
+    expect(native!.readFileIn!(cut, into)).toBe(3);
     // a FIFO (put in a file's place after planning): -1 at once, not opened to wait for a writer
     const fifo = join(dir, 'fifo');
     execFileSync('mkfifo', [fifo]);

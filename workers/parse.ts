@@ -9,7 +9,7 @@ import { allReaders, readerFor } from '../src/formats/registry.js';
 import type { DocumentReader, FormatName, LineReader, ReaderContext } from '../src/formats/types.js';
 import { Head } from '../src/formats/sniff.js';
 import { dropBlobsAhead, readBlobsAhead, takeBlobAhead, type PlannedBlob } from '../src/input/blobs-ahead.js';
-import { adviseHugePages, AHEAD_FILES, dropInflatedAhead, giveInflated, inflateAhead, readGzipLines, readInflatedLines, readLineBytes, readLineRange, readLineRangePausing, readPlainReused, readWhole, smallGzip, takeInflatedAhead, HeadError, InputError, type GzipReadResult, type SmallGzip } from '../src/input/read.js';
+import { adviseHugePages, AHEAD_FILES, dropInflatedAhead, endFileReads, giveInflated, inflateAhead, readGzipLines, readInflatedLines, readLineBytes, readLineRange, readLineRangePausing, readPlainReused, readWhole, smallGzip, takeInflatedAhead, HeadError, InputError, type GzipReadResult, type SmallGzip } from '../src/input/read.js';
 import { headError, planFromBytes, planFromHead, planFromText, type InputFile } from '../src/input/plan.js';
 import { INFLIGHT, RUN_STOPPED, type GroupFile, type ParseInput, type ParseResult, type ParseTask } from '../src/engine/tasks.js';
 import { packFiles } from '../src/engine/file-results.js';
@@ -193,15 +193,19 @@ export function localSink(
  * workers/shard.ts), and say what was read.
  */
 export async function parseWithSink(task: ParseInput, sink: FlowSink): Promise<ParseResult> {
-  if (task.mode === 'files') return parseFiles(task, sink);
-  const result = emptyResult(task.fileIndex, task.chunkIndex, sink.counters, sink.rejects);
-  await parseInto(task, sink, result);
-  sink.flushAll();
-  result.batches = sink.batchesPosted;
-  result.minStart = sink.minStart;
-  result.maxEnd = sink.maxEnd;
-  result.lateByWindow = [...sink.lateByWindow];
-  return result;
+  try {
+    if (task.mode === 'files') return await parseFiles(task, sink);
+    const result = emptyResult(task.fileIndex, task.chunkIndex, sink.counters, sink.rejects);
+    await parseInto(task, sink, result);
+    sink.flushAll();
+    result.batches = sink.batchesPosted;
+    result.minStart = sink.minStart;
+    result.maxEnd = sink.maxEnd;
+    result.lateByWindow = [...sink.lateByWindow];
+    return result;
+  } finally {
+    endFileReads(); // the folder the native read keeps open closed with its task (src/input/read.ts)
+  }
 }
 
 /**

@@ -91,9 +91,12 @@ export function idOfToken(p: u32, n: u32): i32 {
  * for 10,922, where a call defers two a row at most (4,096 rows).
  */
 let deferredCount: u32 = 0;
+/** The lookups the room holds: a caller deferring more (rows past 4,096 a call) has the list looked up first. */
+const MAX_DEFERRED: u32 = (TABLE_SLOTS << 1) / 12;
 
 /** The id of [p, p + n) is to be stored at `to` by lookUpDeferred. */
 export function deferToken(to: u32, p: u32, n: u32): void {
+  if (deferredCount == MAX_DEFERRED) lookUpDeferred(); // never past the room (into the entries): the order kept
   const at = slotsPtr + (TABLE_SLOTS << 1) + deferredCount * 12;
   store<u32>(at, to);
   store<u32>(at + 4, p);

@@ -53,7 +53,8 @@ export function launchLoneShard(args: readonly string[]): void {
   if (first === undefined || first.startsWith('-') || args.includes('--help') || args.includes('-h') || args.includes('--list')) return;
   const named = namedJsonFolder(first);
   if (named === 'gcp') startLoneShard('gcp');
-  // a folder of Azure blobs (parsed in the main thread at one worker) or of AWS objects: its tree
+  // a folder of Azure blobs (parsed in the main thread at one worker), or any other but GCP's
+  // (AWS objects, the common case; a folder of other files is listed for planning too): its tree
   // listed on libuv's pool while detect's modules load (planning's walk and the look read it:
   // input/listing.ts). On a bucket of small objects planning's statSync a file was the main
   // thread's largest cost a file (bench/RESULTS.md, session 22 perfile). Not GCP's: its

@@ -40,6 +40,8 @@ export interface NativeInflate {
    * (not opened or read, no bytes, or `into` filled) (POSIX; absent in a module built before it)
    */
   readFileIn?(path: string, into: Uint8Array): number;
+  /** the folder readFileIn keeps open closed (a task's end: a folder renamed or replaced since is opened anew) */
+  readFileInDone?(): void;
   /** the tree under folder `root` listed on one of libuv's pool threads, up to `maxEntries` entries (POSIX; absent in a module built before it) */
   treeWalkStart?(root: string, maxEntries: number): object;
   /** a treeWalkStart's records, once (null after), waiting for the walk where it has not ended (native/files.c) */

@@ -278,6 +278,14 @@ function readGzipFile(path: string, size: number): Buffer {
   }
 }
 
+/**
+ * The folder readGzipFile's native read keeps open closed: at a parse task's end (workers/parse.ts
+ * parseWithSink), so that a folder renamed or replaced at its path later is not read from.
+ */
+export function endFileReads(): void {
+  nativeInflate?.readFileInDone?.();
+}
+
 /** The binding under a zlib stream, as node:zlib's own synchronous loop uses it (processChunkSync). */
 interface ZlibHandle {
   writeSync(flush: number, input: Uint8Array, inOff: number, inLen: number, out: Uint8Array, outOff: number, outLen: number): void;
