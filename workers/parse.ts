@@ -14,7 +14,7 @@ import { headError, planFromBytes, planFromHead, planFromText, type InputFile } 
 import { INFLIGHT, RUN_STOPPED, type GroupFile, type ParseInput, type ParseResult, type ParseTask } from '../src/engine/tasks.js';
 import { packFiles } from '../src/engine/file-results.js';
 import { statSync } from 'node:fs';
-import { gcpWasm, warmGcpWasm } from '../src/formats/gcp-wasm.js';
+import { gcpWasm } from '../src/formats/gcp-wasm.js';
 import { BatchRing } from '../src/flow/batch-ring.js';
 
 /**
@@ -44,12 +44,10 @@ function adviseRing(data: SharedArrayBuffer): void {
 
 /**
  * `format`'s reader made ready in this thread ahead of its first task (a shard thread's
- * 'fusedLoad', workers/shard.ts): the GCP module compiled and instantiated (gcp-wasm.ts), and
- * warmed up on synthetic lines in an instance of its own (warmGcpWasm: its tier-up done on this
- * idle core; FLOWSIEVE_GCP_WARM=off skips it).
+ * 'fusedLoad', workers/shard.ts): the GCP module compiled and instantiated (gcp-wasm.ts).
  */
 export function loadReader(format: FormatName): undefined {
-  if (format === 'gcp' && gcpWasm() !== null && process.env.FLOWSIEVE_GCP_WARM !== 'off') warmGcpWasm();
+  if (format === 'gcp') gcpWasm();
   return undefined;
 }
 

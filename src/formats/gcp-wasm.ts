@@ -248,42 +248,6 @@ export function gcpWasm(): GcpWasm | null {
   return choice.current();
 }
 
-/** LogEntries the warm-up reads (warmGcpWasm): past V8's tier-up budget for readEntry (~700 an instance, bench/RESULTS.md session 22 gcp). */
-const WARM_ENTRIES = 2048;
-/** Entries of one warm-up read (~1 KB each: a read of ~256 KiB, under GCP_WASM_WINDOW). */
-const WARM_READ = 256;
-
-/** A read's worth of synthetic VPC flow LogEntries, their addresses and ports varied (one shape, as an export's lines mostly are). */
-function warmLines(): Buffer {
-  const lines: string[] = [];
-  for (let k = 0; k < WARM_READ; k++) {
-    const a = `203.0.${k >> 8}.${k & 255}`;
-    const t = `2024-03-01T16:00:${String(k % 60).padStart(2, '0')}.260917328Z`;
-    lines.push(
-      `{"insertId":"w${k}","jsonPayload":{"bytes_sent":"${40 + k}","connection":{"dest_ip":"10.0.0.8","dest_port":443,"protocol":6,"src_ip":"${a}","src_port":${1024 + k}},` +
-        `"dest_instance":{"project_id":"warm-up","region":"asia-east1","vm_name":"vm-1","zone":"asia-east1-a"},"dest_vpc":{"project_id":"warm-up","subnetwork_name":"default","subnetwork_region":"asia-east1","vpc_name":"default"},` +
-        `"end_time":"${t}","packets_sent":"1","reporter":"DEST","src_location":{"asn":3215,"continent":"Europe","country":"fra"},"start_time":"${t}"},` +
-        `"logName":"projects/warm-up/logs/compute.googleapis.com%2Fvpc_flows","receiveTimestamp":"${t}","resource":{"labels":{"location":"asia-east1-a","project_id":"warm-up","subnetwork_id":"1","subnetwork_name":"default"},"type":"gce_subnetwork"},"timestamp":"${t}"}`,
-    );
-  }
-  return Buffer.from(lines.join('\n') + '\n');
-}
-
-/**
- * Runs synthetic LogEntries through a spare instance of this thread's module (its own memory,
- * no sink: nothing of a run's reader, dictionaries or counts is touched), so that V8 tiers the
- * module's hot functions up (readEntry's TurboFan compile, ~20 ms of a helper thread) while this
- * thread waits for its first task (a shard thread's 'fusedLoad', ahead of planning's end) rather
- * than during the parse. The compiled code lies in the module, shared by every instance and
- * thread of the process. A few ms of this thread's CPU in baseline code.
- */
-export function warmGcpWasm(): void {
-  const spare = choice.spare();
-  if (spare === null) return;
-  const lines = warmLines();
-  for (let done = 0; done < WARM_ENTRIES; done += WARM_READ) spare.read(lines, 0, lines.length);
-}
-
 /** For tests and benchmarks: choose the reader of the parsers opened from now on in this thread. */
 export function setGcpReader(kind: GcpReaderKind): void {
   choice.choose(kind);

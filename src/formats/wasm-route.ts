@@ -217,8 +217,6 @@ export type WasmReaderKind = 'js' | 'wasm' | 'wasm-parse';
  */
 export class WasmReaderChoice<R> {
   private reader: R | null | undefined;
-  /** The compiled module this thread's reader runs (null: the module is not built or not chosen). */
-  private module: WebAssembly.Module | null = null;
 
   /** `file`: the module in dist/wasm; `make`: the reader over the compiled module, routing rows or not. */
   constructor(
@@ -242,19 +240,8 @@ export class WasmReaderChoice<R> {
     if (kind !== 'js' && this.reader === null) throw new Error(`the WebAssembly reader is not built (dist/wasm/${this.file})`);
   }
 
-  /**
-   * A second reader over this thread's module, apart from current()'s (its own instance and
-   * memory, routing nothing): for a warm-up that must leave the run's reader as it is. Null
-   * where current() is null.
-   */
-  spare(): R | null {
-    if (this.current() === null || this.module === null) return null;
-    return this.make(this.module, false);
-  }
-
   private load(routes: boolean): R | null {
     const path = wasmFile(this.file);
-    this.module = path === null ? null : new WebAssembly.Module(readFileSync(path));
-    return this.module === null ? null : this.make(this.module, routes);
+    return path === null ? null : this.make(new WebAssembly.Module(readFileSync(path)), routes);
   }
 }
