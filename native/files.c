@@ -39,28 +39,30 @@ struct async_read_files {
   size_t count;
 };
 
-/* what read_one answers for a path that is no regular file (-1 - errno, errno 0: no errno's) */
+/* what read_whole_at answers for a path that is no regular file (-1 - errno, errno 0: no errno's) */
 #define NOT_REGULAR (-1.0)
 
 /*
- * one file at `path` into `to`, at most `room` bytes: the bytes read (it ended before `room`, or
- * filled it), -1 - errno, or NOT_REGULAR. Opened without blocking and read only where it is a
- * regular file: a FIFO put in a blob's place after planning would hold this pool thread in
- * open() until a writer came (planning reports a path that is no regular file, plan.ts).
+ * one file at `path` (relative to folder `dir`, or AT_FDCWD) into `to`, at most `room` bytes: the
+ * bytes read (it ended before `room`, or filled it), -1 - errno, or NOT_REGULAR. Opened without
+ * blocking: a FIFO put in a file's place after planning would hold the thread in open() until a
+ * writer came (planning reports a path that is no regular file, plan.ts). With `regular_only`
+ * read only where fstat says a regular file; without it (readFileIn, whose caller takes only a
+ * read that ended before `room` and reads anything else again) one system call fewer a file.
  */
-static double read_one(const char *path, unsigned char *to, size_t room) {
+static double read_whole_at(int dir, const char *path, unsigned char *to, size_t room, int regular_only) {
   int fd;
   size_t got = 0;
   struct stat st;
-  do fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  do fd = openat(dir, path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
   while (fd < 0 && errno == EINTR);
   if (fd < 0) return -1.0 - (double)errno;
-  if (fstat(fd, &st) != 0) {
+  if (regular_only && fstat(fd, &st) != 0) {
     const int e = errno;
     close(fd);
     return -1.0 - (double)e;
   }
-  if (!S_ISREG(st.st_mode)) {
+  if (regular_only && !S_ISREG(st.st_mode)) {
     close(fd);
     return NOT_REGULAR;
   }
@@ -85,7 +87,7 @@ static void read_files_execute(napi_env env, void *data) {
   (void)env;
   for (size_t i = 0; i < a->count; i++) {
     double *span = a->spans + 2 * i;
-    span[1] = read_one(path, a->into + (size_t)span[0], (size_t)span[1]);
+    span[1] = read_whole_at(AT_FDCWD, path, a->into + (size_t)span[0], (size_t)span[1], 1);
     path += strlen(path) + 1;
   }
 }
@@ -225,7 +227,7 @@ static int folder_open(napi_env env, const char *path, size_t length) {
  * than this call's buffer answers -1 (read as before: ENAMETOOLONG), never a cut path.
  */
 static napi_value read_file_in(napi_env env, napi_callback_info info) {
-  size_t argc = 2, length = 0, room = 0, got = 0;
+  size_t argc = 2, length = 0, room = 0;
   napi_value argv[2], answer;
   void *into;
   char path[4096];
@@ -242,21 +244,8 @@ static napi_value read_file_in(napi_env env, napi_callback_info info) {
   if (!bytes_of(env, argv[1], &into, &room)) return NULL; /* its TypeError pending */
   const char *slash = strrchr(path, '/');
   if (slash != NULL && slash[1] != '\0' && strlen(path) == length && folder_open(env, path, slash == path ? 1 : (size_t)(slash - path))) {
-    int fd;
-    do fd = openat(in_dir_fd, slash + 1, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-    while (fd < 0 && errno == EINTR);
-    if (fd >= 0) {
-      for (;;) {
-        const ssize_t n = got < room ? read(fd, (unsigned char *)into + got, room - got) : -1;
-        if (n < 0 && errno == EINTR && got < room) continue;
-        if (n <= 0) {
-          if (n == 0 && got > 0) result = (double)got;
-          break;
-        }
-        got += (size_t)n;
-      }
-      close(fd);
-    }
+    const double got = read_whole_at(in_dir_fd, slash + 1, into, room, 0);
+    if (got > 0 && got < (double)room) result = got; /* whole: it ended before filling `into` */
   }
   napi_create_double(env, result, &answer);
   return answer;

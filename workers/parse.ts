@@ -356,42 +356,32 @@ function inflatable(f: GroupFile): boolean {
   return (f.sniffInThread && f.format === 'aws-text') || (f.gzip && readerFor(f.format)?.kind === 'lines');
 }
 
-/** Read and parse one file or chunk into the sink; what it read, and any error, into `result`. */
-async function parseInto(task: ParseInput, sink: FlowSink, result: ParseResult): Promise<void> {
-  let inflated: SmallGzip | null = null;
-  try {
-    inflated = await parseFileInto(task, sink, result);
-  } finally {
-    if (inflated) giveInflated(inflated); // read and parsed: its buffers serve the next file
-  }
-}
-
 /**
- * parseInto's work; returns the file inflated whole in this thread, if it was (null: none).
+ * Read and parse one file or chunk into the sink; what it read, and any error, into `result`.
  * Each way a file is planned is a function of its own, and this one only picks: a function
  * run once a file was compiled by TurboFan whole, with planFromText and the read inlined, about
  * halfway through a bucket run (720 objects), for a few hundred files left (bench/RESULTS.md,
  * branch v8c); smaller ones run fewer bytecodes a file, and stay in the interpreter longer.
  */
-function parseFileInto(task: ParseInput, sink: FlowSink, result: ParseResult): Promise<SmallGzip | null> {
-  if (!task.sniffInThread) return readIntoResult(task, null, sink, result);
+function parseInto(task: ParseInput, sink: FlowSink, result: ParseResult): Promise<void> {
+  if (!task.sniffInThread) return readIntoResult(task, sink, result);
   // a JSON blob planned from its name (input/named-formats.ts formatByName): kept when its head says the same
   return task.format !== 'aws-text' ? parsePlannedBlob(task, sink, result) : parseSmallGzip(task, sink, result);
 }
 
 /** A JSON blob planned from its name, parsed when its head says the same (else handed back to be planned). */
-async function parsePlannedBlob(task: ParseInput, sink: FlowSink, result: ParseResult): Promise<null> {
+async function parsePlannedBlob(task: ParseInput, sink: FlowSink, result: ParseResult): Promise<void> {
   const planned = await planJsonBlob(task);
   if (!planned) {
     result.replan = true; // not what its name said (or damaged): the main thread plans it as any file
-    return null;
+    return;
   }
-  return readIntoResult({ ...task, ...planned }, null, sink, result);
+  return readIntoResult({ ...task, ...planned }, sink, result);
 }
 
 /**
  * A small gzip file planned from its name and size as AWS text (describe's quick path), read
- * whole: fileResults reads it by parseSmallInflated, and parseFileInto by parseSmallGzip.
+ * whole: fileResults reads it by parseSmallInflated, and parseInto by parseSmallGzip.
  */
 function smallAwsGzip(task: ParseInput): boolean {
   return task.sniffInThread === true && task.format === 'aws-text' && task.mode === 'gzip';
@@ -426,27 +416,20 @@ function parseSmallInflated(task: ParseInput, inflated: SmallGzip | null, sink: 
   }
 }
 
-/** A small gzip file planned from its name and size: read whole here, then planned from what it holds. */
-async function parseSmallGzip(task: ParseInput, sink: FlowSink, result: ParseResult): Promise<SmallGzip | null> {
+/** A small gzip file planned from its name and size: read whole here, then planned from what it holds and parsed (parseSmallInflated). */
+async function parseSmallGzip(task: ParseInput, sink: FlowSink, result: ParseResult): Promise<void> {
   const early = takeInflatedAhead(task.path, task.maxDecompressedBytes);
-  const inflated = (early && (await early)) || smallGzip(task.path, task.maxDecompressedBytes, task.end);
-  const planned = inflated && planFromText(inflated.text, task.path, { awsFields: task.awsFields });
-  if (!planned) {
-    result.replan = true; // no small gzip AWS text file: the main thread plans it as any file
-    return inflated;
-  }
-  return readIntoResult({ ...task, ...planned }, inflated, sink, result);
+  parseSmallInflated(task, (early && (await early)) || smallGzip(task.path, task.maxDecompressedBytes, task.end), sink, result);
 }
 
-/** A planned file read into the sink, what went wrong into `result`; returns `inflated`. */
-async function readIntoResult<T extends SmallGzip | null>(task: ParseInput, inflated: T, sink: FlowSink, result: ParseResult): Promise<T> {
+/** A planned file read into the sink, what went wrong into `result`. */
+async function readIntoResult(task: ParseInput, sink: FlowSink, result: ParseResult): Promise<void> {
   try {
-    await readInto(task, inflated, sink, result);
+    await readInto(task, sink, result);
   } catch (err) {
     failedInto(err, result);
   }
   changedFormatInto(task, sink, result);
-  return inflated;
 }
 
 /** What a read that threw says, into the file's result. */
@@ -485,21 +468,21 @@ function readerContext(task: ParseInput, sink: FlowSink): ReaderContext {
 }
 
 /**
- * parseFileInto's read of a planned file by its reader's kind. Apart from it, and each kind
+ * readIntoResult's read of a planned file by its reader's kind. Apart from it, and each kind
  * apart: one function holding them all ran a few hundred bytecodes a file, and V8 compiled it,
  * with an Azure blob's whole read inlined, at 10-30 ms of a helper thread's CPU in a run of
  * 696 blobs (bench/RESULTS.md, branch azurestart).
  */
-async function readInto(task: ParseInput, inflated: SmallGzip | null, sink: FlowSink, result: ParseResult): Promise<void> {
+async function readInto(task: ParseInput, sink: FlowSink, result: ParseResult): Promise<void> {
   const reader = readerFor(task.format);
   if (!reader) throw new InputError(`format '${task.format}' is not supported`, 0);
   const ctx = readerContext(task, sink);
-  if (reader.kind === 'lines') return readLinesInto(task, reader, ctx, inflated, result);
+  if (reader.kind === 'lines') return readLinesInto(task, reader, ctx, result);
   if (reader.kind === 'document') return readDocumentInto(task, reader, ctx, result);
   throw new InputError(`'${task.format}' files are read by the shard workers, not parsed`, 0);
 }
 
-async function readLinesInto(task: ParseInput, reader: LineReader, ctx: ReaderContext, inflated: SmallGzip | null, result: ParseResult): Promise<void> {
+async function readLinesInto(task: ParseInput, reader: LineReader, ctx: ReaderContext, result: ParseResult): Promise<void> {
   const parser = openLines(task, reader, ctx);
   if (task.mode === 'range') {
     result.lines = pausing
@@ -521,10 +504,8 @@ async function readLinesInto(task: ParseInput, reader: LineReader, ctx: ReaderCo
       const planError = headError(task.path);
       if (planError) throw new HeadError(planError);
     };
-    const r = inflated
-      ? readInflatedLines(inflated, parser, task.maxLineBytes)
-      : await readGzipLines(task.path, parser, task.maxLineBytes, task.maxDecompressedBytes, task.end, task.headUnchecked ? checkHead : undefined); // end: the planned size
-    gzipLinesInto(r, result);
+    // end: the planned size (a small file inflated whole here is read by parseSmallInflated)
+    gzipLinesInto(await readGzipLines(task.path, parser, task.maxLineBytes, task.maxDecompressedBytes, task.end, task.headUnchecked ? checkHead : undefined), result);
   }
 }
 
