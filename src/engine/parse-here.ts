@@ -76,6 +76,22 @@ export function parseHereInput(opts: ParseHereOptions, cores = availableParallel
 export const FEW_CORES = 2;
 
 /**
+ * The shard threads of a run: `--workers`, but one where this thread may parse one large plain
+ * file at the default parse threads on FEW_CORES cores or fewer (parseHereInput's 'file', not
+ * FLOWSIEVE_PARSE_HERE=always): this thread's parse is the run's critical path on one core, and
+ * one shard's adds leave the other core about as busy as the parse (bench/RESULTS.md, session 21
+ * bigtext), so a second shard thread had no core of its own. It cost its isolate's boot and a
+ * second compile of the shard's code on V8's helpers, and four lanes' part-filled batches: the
+ * 224 MB v2 file at two workers took 1.07x the CPU of one (bench/RESULTS.md, session 23 text).
+ * The verdicts do not depend on the shards' count; the summary still names the workers asked for.
+ */
+export function shardThreads(opts: ParseHereOptions, cores = availableParallelism()): number {
+  const asked = Math.max(1, Math.floor(opts.workers));
+  if (asked === 1 || opts.parseThreads !== undefined || cores > FEW_CORES || process.env.FLOWSIEVE_PARSE_HERE === 'always') return asked;
+  return parseHereInput(opts, cores) === 'file' ? 1 : asked;
+}
+
+/**
  * The most bytes of a range of a file parsed here (input/plan.ts textRanges, where a parse
  * thread's ranges are TEXT_RANGE_BYTES), and its ranges are not cut at the shards' early held
  * flushes (engine/tail.ts): each task here costs ~5-6 ms of CPU of its own (its sink and

@@ -35,7 +35,7 @@ import { parsePoolOptions, parsePoolShape } from './pool.js';
 import { newPool, newShardThread } from './threads.js';
 import { dropEarlyParsePool, takeEarlyParsePool } from './early-pool.js';
 import { dropLoneShard, takeLoneShard } from './lone-shard.js';
-import { PARSE_HERE_RANGE_BYTES, ParseHere, parseHereMayApply, parsesHereFits } from './parse-here.js';
+import { PARSE_HERE_RANGE_BYTES, ParseHere, parseHereMayApply, parsesHereFits, shardThreads } from './parse-here.js';
 import {
   DEFAULT_MAX_FUTURE_SECONDS,
   SPLIT_GZIP_BYTES,
@@ -146,7 +146,7 @@ export class Engine {
     private readonly opts: DetectOptions,
     inline = false,
   ) {
-    const N = Math.max(1, Math.floor(opts.workers));
+    const N = shardThreads(opts);
     this.shards = N;
     // the parse pool's shape (pool.ts), as detect's early pool read it from the same options
     ({ threads: this.parseThreads, started: this.minParse } = parsePoolShape(opts));
