@@ -12,7 +12,7 @@ import { tempDir } from './helpers/tmp.js';
 import { runDetect } from './helpers/run.js';
 import { seeded } from './helpers/damage.js';
 import { scanner, shuffled, v2Line, V2_HEADER, type Flow } from './helpers/aws.js';
-import { parseHereMayApply, parsesHereFits } from '../dist/src/engine/parse-here.js';
+import { parseHereMayApply, parsesHereFits, shardThreads } from '../dist/src/engine/parse-here.js';
 
 /** Scanners (one reaching more endpoints than the next), benign clients, a few damaged lines. */
 function text(): string {
@@ -115,5 +115,29 @@ describe('the main thread parses one large plain AWS text file', () => {
     expect(parsesHereFits([{ path: gz, format: 'aws-text', gzip: true } as never], true)).toBe(false);
     expect(parsesHereFits([aws, { path: 'x', error: 'missing' } as never], false)).toBe(true);
     expect(parsesHereFits([], true)).toBe(false);
+  });
+
+  it('keeps one shard thread where it parses one large file on two cores at more workers, the workers asked for elsewhere', () => {
+    const dir = tempDir();
+    const big = join(dir, 'big.log');
+    writeFileSync(big, Buffer.alloc((16 << 20) + 1, 10)); // past the small input's size
+    const plain = join(dir, 'a.log');
+    writeFileSync(plain, 'x\n');
+    const opts = { workers: 2, inputs: [big], chunkBytes: 1 << 20, pipeline: undefined, shardOp: undefined };
+    expect(shardThreads(opts as never, 2)).toBe(1);
+    expect(shardThreads({ ...opts, workers: 3 } as never, 1)).toBe(1);
+    expect(shardThreads({ ...opts, workers: 1 } as never, 2)).toBe(1);
+    // more cores, parse threads asked for, a small file, two inputs, the fused pipeline: the workers asked for
+    expect(shardThreads(opts as never, 4)).toBe(2);
+    expect(shardThreads({ ...opts, parseThreads: 1 } as never, 2)).toBe(2);
+    expect(shardThreads({ ...opts, inputs: [plain] } as never, 2)).toBe(2);
+    expect(shardThreads({ ...opts, inputs: [big, big] } as never, 2)).toBe(2);
+    expect(shardThreads({ ...opts, pipeline: 'fused' } as never, 2)).toBe(2);
+    expect(shardThreads({ ...opts, spill: false } as never, 2)).toBe(2); // what it drops depends on the shards
+    // the switches of the A/B runs and the tests: off parses in threads; always keeps every shard of a run parsed here
+    process.env.FLOWSIEVE_PARSE_HERE = 'off';
+    expect(shardThreads(opts as never, 2)).toBe(2);
+    process.env.FLOWSIEVE_PARSE_HERE = 'always';
+    expect(shardThreads(opts as never, 2)).toBe(2);
   });
 });
