@@ -28,7 +28,7 @@ import { workerModule } from './inline-shard.js';
 import { INLINE_TEXT_BYTES } from './small-input.js';
 import { parsePoolShape } from './pool.js';
 import type { ParseInput, ParseResult } from './tasks.js';
-import type { DetectOptions } from './types.js';
+import { DEFAULT_RUN, type DetectOptions } from './types.js';
 
 /** workers/parse.ts parseHere, as this thread loads it. */
 type ParseHereFn = (
@@ -105,6 +105,24 @@ export function shardThreads(opts: ParseHereOptions, cores = availableParallelis
  * A range is still a progress step: 256 MiB is about a second of parse here.
  */
 export const PARSE_HERE_RANGE_BYTES = 256 << 20;
+
+/**
+ * The records of a batch where this thread may parse one large plain file (parseHereInput's
+ * 'file') and --batch-size is left at its default: four times it. Each batch a lane is filled
+ * from an empty string table, so that every interface and instance id met again is interned
+ * again in it (FlowSink's copyIds) and mapped again by the shard (unpackStrings, mapStrings):
+ * on the 224 MB v2 file (2,400 interfaces, each in about every batch) the batches of 131,072
+ * records took 0.94-0.97x the CPU of 32,768 at one worker, the main thread and the shard
+ * -20 to -35 ms each, for ~40 MB more of the batch ring at the peak (bench/RESULTS.md, session
+ * 23 text). A --batch-size given otherwise is kept.
+ */
+export const HERE_BATCH_RECORDS = 4 * DEFAULT_RUN.batchSize;
+
+/** `opts` with HERE_BATCH_RECORDS where it applies (the Engine's options). */
+export function withHereBatches<T extends ParseHereOptions & Pick<DetectOptions, 'batchSize'>>(opts: T, cores = availableParallelism()): T {
+  if (opts.batchSize !== DEFAULT_RUN.batchSize || parseHereInput(opts, cores) !== 'file') return opts;
+  return { ...opts, batchSize: HERE_BATCH_RECORDS };
+}
 
 /** Whether `path` is a regular file of more than `bytes` bytes that does not start as gzip does. */
 function plainFileAbove(path: string, bytes: number): boolean {
