@@ -6,13 +6,14 @@
  */
 import { describe, expect, it } from 'vitest';
 import { restoreEnvAfterEach } from './helpers/env.js';
-import { writeFileSync } from 'node:fs';
+import { closeSync, ftruncateSync, openSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tempDir } from './helpers/tmp.js';
 import { runDetect } from './helpers/run.js';
 import { seeded } from './helpers/damage.js';
 import { scanner, shuffled, v2Line, V2_HEADER, type Flow } from './helpers/aws.js';
-import { parseHereMayApply, parsesHereFits, shardThreads } from '../dist/src/engine/parse-here.js';
+import { HERE_BATCH_MIN_BYTES, HERE_BATCH_RECORDS, parseHereMayApply, parsesHereFits, shardThreads, withHereBatches } from '../dist/src/engine/parse-here.js';
+import { DEFAULT_RUN } from '../dist/src/engine/types.js';
 
 /** Scanners (one reaching more endpoints than the next), benign clients, a few damaged lines. */
 function text(): string {
@@ -139,5 +140,23 @@ describe('the main thread parses one large plain AWS text file', () => {
     expect(shardThreads(opts as never, 2)).toBe(2);
     process.env.FLOWSIEVE_PARSE_HERE = 'always';
     expect(shardThreads(opts as never, 2)).toBe(2);
+  });
+
+  it('fills larger batches where it parses a file of HERE_BATCH_MIN_BYTES or more at the default batch size', () => {
+    const dir = tempDir();
+    const huge = join(dir, 'huge.log');
+    const fd = openSync(huge, 'w');
+    ftruncateSync(fd, HERE_BATCH_MIN_BYTES); // sparse: no bytes written
+    closeSync(fd);
+    const big = join(dir, 'big.log');
+    writeFileSync(big, Buffer.alloc((16 << 20) + 1, 10)); // parsed here, below the least
+    const opts = { workers: 1, inputs: [huge], chunkBytes: 1 << 20, batchSize: DEFAULT_RUN.batchSize, pipeline: undefined, shardOp: undefined };
+    expect(withHereBatches(opts as never, 2).batchSize).toBe(HERE_BATCH_RECORDS);
+    expect(withHereBatches({ ...opts, workers: 2 } as never, 2).batchSize).toBe(HERE_BATCH_RECORDS);
+    expect(withHereBatches({ ...opts, batchSize: 64 } as never, 2).batchSize).toBe(64); // a size given is kept
+    expect(withHereBatches({ ...opts, inputs: [big] } as never, 2).batchSize).toBe(DEFAULT_RUN.batchSize);
+    expect(withHereBatches({ ...opts, workers: 2 } as never, 16).batchSize).toBe(DEFAULT_RUN.batchSize); // parse threads there
+    process.env.FLOWSIEVE_PARSE_HERE = 'off';
+    expect(withHereBatches(opts as never, 2).batchSize).toBe(DEFAULT_RUN.batchSize);
   });
 });

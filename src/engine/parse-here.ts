@@ -107,20 +107,27 @@ export function shardThreads(opts: ParseHereOptions, cores = availableParallelis
 export const PARSE_HERE_RANGE_BYTES = 256 << 20;
 
 /**
- * The records of a batch where this thread may parse one large plain file (parseHereInput's
- * 'file') and --batch-size is left at its default: four times it. Each batch a lane is filled
- * from an empty string table, so that every interface and instance id met again is interned
- * again in it (FlowSink's copyIds) and mapped again by the shard (unpackStrings, mapStrings):
- * on the 224 MB v2 file (2,400 interfaces, each in about every batch) the batches of 131,072
- * records took 0.94-0.97x the CPU of 32,768 at one worker, the main thread and the shard
- * -20 to -35 ms each, for ~40 MB more of the batch ring at the peak (bench/RESULTS.md, session
- * 23 text). A --batch-size given otherwise is kept.
+ * The records of a batch where this thread may parse one plain file of HERE_BATCH_MIN_BYTES or
+ * more (parseHereInput's 'file') and --batch-size is left at its default: four times it. Each
+ * batch of a lane is filled from an empty string table, so that every interface and instance id
+ * met again is interned again in it (FlowSink's copyIds) and mapped again by the shard
+ * (unpackStrings, mapStrings): on the 224 MB v2 file (2,400 interfaces, each in about every
+ * batch) batches of 131,072 records took 0.94-0.97x the CPU of 32,768 at one worker, the main
+ * thread and the shard 0.93-0.96x each, for ~40 MB more of the batch ring at the peak
+ * (bench/RESULTS.md, session 23 text). A --batch-size given otherwise is kept.
  */
 export const HERE_BATCH_RECORDS = 4 * DEFAULT_RUN.batchSize;
 
+/**
+ * The least file for HERE_BATCH_RECORDS: on the 51 MB and 98 MB files the larger batches saved
+ * the main thread and the shard 4-5 % too, but the ring's first slots, backed ahead on libuv's
+ * pool (ParseHere.backRingAhead), are four times larger, and the runs came out level.
+ */
+export const HERE_BATCH_MIN_BYTES = 128 << 20;
+
 /** `opts` with HERE_BATCH_RECORDS where it applies (the Engine's options). */
 export function withHereBatches<T extends ParseHereOptions & Pick<DetectOptions, 'batchSize'>>(opts: T, cores = availableParallelism()): T {
-  if (opts.batchSize !== DEFAULT_RUN.batchSize || parseHereInput(opts, cores) !== 'file') return opts;
+  if (opts.batchSize !== DEFAULT_RUN.batchSize || parseHereInput(opts, cores) !== 'file' || !plainFileAbove(opts.inputs[0]!, HERE_BATCH_MIN_BYTES - 1)) return opts;
   return { ...opts, batchSize: HERE_BATCH_RECORDS };
 }
 
