@@ -126,7 +126,7 @@ export const HERE_BATCH_RECORDS = 4 * DEFAULT_RUN.batchSize;
 export const HERE_BATCH_MIN_BYTES = 128 << 20;
 
 /** `opts` with HERE_BATCH_RECORDS where it applies (the Engine's options). */
-export function withHereBatches<T extends ParseHereOptions & Pick<DetectOptions, 'batchSize'>>(opts: T, cores = availableParallelism()): T {
+export function withHereBatches(opts: DetectOptions, cores = availableParallelism()): DetectOptions {
   if (opts.batchSize !== DEFAULT_RUN.batchSize || parseHereInput(opts, cores) !== 'file' || !plainFileAbove(opts.inputs[0]!, HERE_BATCH_MIN_BYTES - 1)) return opts;
   return { ...opts, batchSize: HERE_BATCH_RECORDS };
 }
