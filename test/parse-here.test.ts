@@ -6,13 +6,14 @@
  */
 import { describe, expect, it } from 'vitest';
 import { restoreEnvAfterEach } from './helpers/env.js';
-import { writeFileSync } from 'node:fs';
+import { closeSync, ftruncateSync, openSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tempDir } from './helpers/tmp.js';
 import { runDetect } from './helpers/run.js';
 import { seeded } from './helpers/damage.js';
 import { scanner, shuffled, v2Line, V2_HEADER, type Flow } from './helpers/aws.js';
-import { parseHereMayApply, parsesHereFits } from '../dist/src/engine/parse-here.js';
+import { HERE_BATCH_MIN_BYTES, HERE_BATCH_RECORDS, parseHereMayApply, parsesHereFits, shardThreads, withHereBatches } from '../dist/src/engine/parse-here.js';
+import { DEFAULT_RUN } from '../dist/src/engine/types.js';
 
 /** Scanners (one reaching more endpoints than the next), benign clients, a few damaged lines. */
 function text(): string {
@@ -115,5 +116,47 @@ describe('the main thread parses one large plain AWS text file', () => {
     expect(parsesHereFits([{ path: gz, format: 'aws-text', gzip: true } as never], true)).toBe(false);
     expect(parsesHereFits([aws, { path: 'x', error: 'missing' } as never], false)).toBe(true);
     expect(parsesHereFits([], true)).toBe(false);
+  });
+
+  it('keeps one shard thread where it parses one large file on two cores at more workers, the workers asked for elsewhere', () => {
+    const dir = tempDir();
+    const big = join(dir, 'big.log');
+    writeFileSync(big, Buffer.alloc((16 << 20) + 1, 10)); // past the small input's size
+    const plain = join(dir, 'a.log');
+    writeFileSync(plain, 'x\n');
+    const opts = { workers: 2, inputs: [big], chunkBytes: 1 << 20, pipeline: undefined, shardOp: undefined };
+    expect(shardThreads(opts as never, 2)).toBe(1);
+    expect(shardThreads({ ...opts, workers: 3 } as never, 1)).toBe(1);
+    expect(shardThreads({ ...opts, workers: 1 } as never, 2)).toBe(1);
+    // more cores, parse threads asked for, a small file, two inputs, the fused pipeline: the workers asked for
+    expect(shardThreads(opts as never, 4)).toBe(2);
+    expect(shardThreads({ ...opts, parseThreads: 1 } as never, 2)).toBe(2);
+    expect(shardThreads({ ...opts, inputs: [plain] } as never, 2)).toBe(2);
+    expect(shardThreads({ ...opts, inputs: [big, big] } as never, 2)).toBe(2);
+    expect(shardThreads({ ...opts, pipeline: 'fused' } as never, 2)).toBe(2);
+    expect(shardThreads({ ...opts, spill: false } as never, 2)).toBe(2); // what it drops depends on the shards
+    // the switches of the A/B runs and the tests: off parses in threads; always keeps every shard of a run parsed here
+    process.env.FLOWSIEVE_PARSE_HERE = 'off';
+    expect(shardThreads(opts as never, 2)).toBe(2);
+    process.env.FLOWSIEVE_PARSE_HERE = 'always';
+    expect(shardThreads(opts as never, 2)).toBe(2);
+  });
+
+  it('fills larger batches where it parses a file of HERE_BATCH_MIN_BYTES or more at the default batch size', () => {
+    const dir = tempDir();
+    const huge = join(dir, 'huge.log');
+    const fd = openSync(huge, 'w');
+    ftruncateSync(fd, HERE_BATCH_MIN_BYTES); // sparse: no bytes written
+    closeSync(fd);
+    const big = join(dir, 'big.log');
+    writeFileSync(big, Buffer.alloc((16 << 20) + 1, 10)); // parsed here, below the least
+    const opts = { workers: 1, inputs: [huge], chunkBytes: 1 << 20, batchSize: DEFAULT_RUN.batchSize, pipeline: undefined, shardOp: undefined };
+    expect(withHereBatches(opts as never, 2).batchSize).toBe(HERE_BATCH_RECORDS);
+    expect(withHereBatches({ ...opts, workers: 2 } as never, 2).batchSize).toBe(HERE_BATCH_RECORDS);
+    expect(withHereBatches({ ...opts, batchSize: 64 } as never, 2).batchSize).toBe(64); // a size given is kept
+    expect(withHereBatches({ ...opts, inputs: [big] } as never, 2).batchSize).toBe(DEFAULT_RUN.batchSize);
+    expect(withHereBatches({ ...opts, workers: 2 } as never, 16).batchSize).toBe(DEFAULT_RUN.batchSize); // parse threads there
+    process.env.FLOWSIEVE_PARSE_HERE = 'off';
+    expect(withHereBatches(opts as never, 2).batchSize).toBe(DEFAULT_RUN.batchSize);
   });
 });

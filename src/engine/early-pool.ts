@@ -14,7 +14,7 @@ import { parsePoolOptions, parsePoolShape, type ParsePoolShape } from './pool.js
 import { newPool } from './threads.js';
 import { forgetEarlyLook, smallInputKept } from './small-input.js';
 import { fusedMayApply } from './fused.js';
-import { parseHereInput } from './parse-here.js';
+import { parseHereInput, shardThreads } from './parse-here.js';
 import { formatByName } from '../input/named-formats.js';
 import type { DetectOptions } from './types.js';
 import type { FormatName } from '../formats/types.js';
@@ -59,12 +59,12 @@ interface LoneShard {
 
 /**
  * The lone shard's thread (lone-shard.ts) where the Engine will place its lone shard in a
- * thread of its own (shard-place.ts): one worker, and an input that is not Azure blobs (whose
+ * thread of its own (shard-place.ts): one shard thread (parse-here.ts shardThreads), and an input that is not Azure blobs (whose
  * shard runs in the main thread). Started here, its boot runs beside the main thread's
  * databases, the engine's start and planning, on the core they leave idle.
  */
 function loneShardThread(opts: DetectOptions, here: 'file' | FormatName): LoneShard | null {
-  if (Math.max(1, Math.floor(opts.workers)) !== 1) return null;
+  if (shardThreads(opts) !== 1) return null;
   const format = here === 'file' ? formatByName(opts.inputs[0]!) : here;
   return format === 'azure-nsg' || format === 'azure-vnet' ? null : { shardOf: format };
 }

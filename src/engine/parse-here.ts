@@ -28,7 +28,7 @@ import { workerModule } from './inline-shard.js';
 import { INLINE_TEXT_BYTES } from './small-input.js';
 import { parsePoolShape } from './pool.js';
 import type { ParseInput, ParseResult } from './tasks.js';
-import type { DetectOptions } from './types.js';
+import { DEFAULT_RUN, type DetectOptions } from './types.js';
 
 /** workers/parse.ts parseHere, as this thread loads it. */
 type ParseHereFn = (
@@ -55,7 +55,7 @@ export function parseHereMayApply(opts: ParseHereOptions, cores = availableParal
   return parseHereInput(opts, cores) !== null;
 }
 
-type ParseHereOptions = Pick<DetectOptions, 'workers' | 'parseThreads' | 'inputs' | 'chunkBytes' | 'pipeline' | 'shardOp'>;
+type ParseHereOptions = Pick<DetectOptions, 'workers' | 'parseThreads' | 'inputs' | 'chunkBytes' | 'pipeline' | 'shardOp' | 'spill'>;
 
 /**
  * What parseHereMayApply found: 'file' (one large plain file, its format not known before
@@ -76,6 +76,24 @@ export function parseHereInput(opts: ParseHereOptions, cores = availableParallel
 export const FEW_CORES = 2;
 
 /**
+ * The shard threads of a run: `--workers`, but one where this thread may parse one large plain
+ * file at the default parse threads on FEW_CORES cores or fewer (parseHereInput's 'file', not
+ * FLOWSIEVE_PARSE_HERE=always): this thread's parse is the run's critical path on one core, and
+ * one shard's adds leave the other core about as busy as the parse (bench/RESULTS.md, session 21
+ * bigtext), so a second shard thread had no core of its own. It cost its isolate's boot and a
+ * second compile of the shard's code on V8's helpers, and four lanes' part-filled batches: the
+ * 224 MB v2 file at two workers took 1.07x the CPU of one (bench/RESULTS.md, session 23 text).
+ * The verdicts do not depend on the shards' count (the summary still names the workers asked
+ * for); what a run past --max-memory without spilling drops does (each shard has its share of
+ * the limit: docs/replay.md), so such a run keeps the shards asked for.
+ */
+export function shardThreads(opts: ParseHereOptions, cores = availableParallelism()): number {
+  const asked = Math.max(1, Math.floor(opts.workers));
+  if (asked === 1 || opts.parseThreads !== undefined || opts.spill === false || cores > FEW_CORES || process.env.FLOWSIEVE_PARSE_HERE === 'always') return asked;
+  return parseHereInput(opts, cores) === 'file' ? 1 : asked;
+}
+
+/**
  * The most bytes of a range of a file parsed here (input/plan.ts textRanges, where a parse
  * thread's ranges are TEXT_RANGE_BYTES), and its ranges are not cut at the shards' early held
  * flushes (engine/tail.ts): each task here costs ~5-6 ms of CPU of its own (its sink and
@@ -87,6 +105,31 @@ export const FEW_CORES = 2;
  * A range is still a progress step: 256 MiB is about a second of parse here.
  */
 export const PARSE_HERE_RANGE_BYTES = 256 << 20;
+
+/**
+ * The records of a batch where this thread may parse one plain file of HERE_BATCH_MIN_BYTES or
+ * more (parseHereInput's 'file') and --batch-size is left at its default: four times it. Each
+ * batch of a lane is filled from an empty string table, so that every interface and instance id
+ * met again is interned again in it (FlowSink's copyIds) and mapped again by the shard
+ * (unpackStrings, mapStrings): on the 224 MB v2 file (2,400 interfaces, each in about every
+ * batch) batches of 131,072 records took 0.94-0.97x the CPU of 32,768 at one worker, the main
+ * thread and the shard 0.93-0.96x each, for ~40 MB more of the batch ring at the peak
+ * (bench/RESULTS.md, session 23 text). A --batch-size given otherwise is kept.
+ */
+export const HERE_BATCH_RECORDS = 4 * DEFAULT_RUN.batchSize;
+
+/**
+ * The least file for HERE_BATCH_RECORDS: on the 51 MB and 98 MB files the larger batches saved
+ * the main thread and the shard 4-5 % too, but the ring's first slots, backed ahead on libuv's
+ * pool (ParseHere.backRingAhead), are four times larger, and the runs came out level.
+ */
+export const HERE_BATCH_MIN_BYTES = 128 << 20;
+
+/** `opts` with HERE_BATCH_RECORDS where it applies (the Engine's options). */
+export function withHereBatches(opts: DetectOptions, cores = availableParallelism()): DetectOptions {
+  if (opts.batchSize !== DEFAULT_RUN.batchSize || parseHereInput(opts, cores) !== 'file' || !plainFileAbove(opts.inputs[0]!, HERE_BATCH_MIN_BYTES - 1)) return opts;
+  return { ...opts, batchSize: HERE_BATCH_RECORDS };
+}
 
 /** Whether `path` is a regular file of more than `bytes` bytes that does not start as gzip does. */
 function plainFileAbove(path: string, bytes: number): boolean {

@@ -35,7 +35,7 @@ import { parsePoolOptions, parsePoolShape } from './pool.js';
 import { newPool, newShardThread } from './threads.js';
 import { dropEarlyParsePool, takeEarlyParsePool } from './early-pool.js';
 import { dropLoneShard, takeLoneShard } from './lone-shard.js';
-import { PARSE_HERE_RANGE_BYTES, ParseHere, parseHereMayApply, parsesHereFits } from './parse-here.js';
+import { PARSE_HERE_RANGE_BYTES, ParseHere, parseHereMayApply, parsesHereFits, shardThreads, withHereBatches } from './parse-here.js';
 import {
   DEFAULT_MAX_FUTURE_SECONDS,
   SPLIT_GZIP_BYTES,
@@ -142,11 +142,11 @@ export class Engine {
   private readonly owner = `e${(++engines).toString(36)}`;
 
   /** `inline`: one shard, run in this thread if no other engine runs one (inline-shard.ts); for a small input read fused. */
-  constructor(
-    private readonly opts: DetectOptions,
-    inline = false,
-  ) {
-    const N = Math.max(1, Math.floor(opts.workers));
+  private readonly opts: DetectOptions;
+
+  constructor(asked: DetectOptions, inline = false) {
+    const opts = (this.opts = withHereBatches(asked));
+    const N = shardThreads(opts);
     this.shards = N;
     // the parse pool's shape (pool.ts), as detect's early pool read it from the same options
     ({ threads: this.parseThreads, started: this.minParse } = parsePoolShape(opts));
