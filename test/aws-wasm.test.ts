@@ -361,10 +361,14 @@ describe('the WebAssembly AWS reader reads as the JavaScript readers do', () => 
       for (const b of r.posted) {
         kinds[b.feeds]!++;
         const col = (c: string) => b[c] as number[];
-        const str = (c: string, i: number) => (b.strings as string[])[col(c)[i]!];
+        // an inbound lane's ids come as the strings they name (helpers/routed.ts)
+        const str = (c: string, i: number) => (b.feeds === 1 ? (col(c)[i] as unknown as string) : (b.strings as string[])[col(c)[i]!]);
         for (let i = 0; i < (b.n as number); i++) {
-          const fixed = ['feed', 'proto', 'sport', 'dport', 'packets', 'start', 'end', 'direction'].map((c) => col(c)[i]);
-          rows[b.shard]!.push([...fixed, col('src')[4 * i + 3], col('dst')[4 * i + 3], str('account', i), str('region', i), str('iface', i), str('instance', i)].join(' '));
+          // an inbound record: the columns the inbound table reads (an inbound lane's batch carries no others: FlowBatchData.n)
+          const inbound = col('feed')[i] === 1;
+          const fixed = (inbound ? ['feed', 'proto', 'dport', 'packets', 'start', 'end'] : ['feed', 'proto', 'sport', 'dport', 'packets', 'start', 'end', 'direction']).map((c) => col(c)[i]);
+          const ids = inbound ? [] : [str('iface', i), str('instance', i)];
+          rows[b.shard]!.push([...fixed, col('src')[4 * i + 3], col('dst')[4 * i + 3], str('account', i), str('region', i), ...ids].join(' '));
         }
       }
       return { rows: rows.map((x) => x.sort()), kinds };

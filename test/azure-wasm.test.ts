@@ -337,7 +337,10 @@ describe('Azure tuple reader in WebAssembly', () => {
           const src = Array.from(b.src.subarray(4 * i, 4 * i + 4)).join('.');
           const dst = Array.from(b.dst.subarray(4 * i, 4 * i + 4)).join('.');
           const ids = [b.account[i]!, b.region[i]!, b.iface[i]!, b.instance[i]!].map((k) => b.strings[k]).join('|');
-          got[b.feeds === 2 ? 1 : 0]!.push(`${b.feed[i]} ${src} ${dst} ${b.proto[i]} ${b.sport[i]} ${b.dport[i]} ${b.packets[i]} ${b.bytes[i]} ${b.start[i]} ${b.end[i]} ${b.action[i]} ${b.direction[i]} ${b.cloud[i]} ${ids}`);
+          const row = `${b.feed[i]} ${src} ${dst} ${b.proto[i]} ${b.dport[i]} ${b.packets[i]} ${b.bytes[i]} ${b.start[i]} ${b.end[i]} ${b.cloud[i]}`;
+          // an inbound lane's batch: the columns the inbound table reads (FlowBatchData.n)
+          if (b.feeds === 1) got[0]!.push(`${row} ${b.strings[b.account[i]!]}|${b.strings[b.region[i]!]}`);
+          else got[b.feeds === 2 ? 1 : 0]!.push(`${row} ${b.sport[i]} ${b.action[i]} ${b.direction[i]} ${ids}`);
         }
       };
       const sink = new FlowSink({ shards: 1, batchSize: 4096, maxRejectsKept: 100_000, outboundApart: apart, ...(where ? { addRouted: (_s: number, rows: FlowBatchData) => take(rows) } : {}) }, (_s, b) => take(b));

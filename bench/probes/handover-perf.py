@@ -36,7 +36,7 @@ LEVERS = [
     ('copyRun: page zeroing (first touch of ring slots)', 'parse', lambda f: leaf(f, 'clear_page') and has(f, 'copyRun', 'copySmallRun')),
     ('copyRun: page faults, other kernel', 'parse', lambda f: 'kallsyms' in f[0] and has(f, 'copyRun', 'copySmallRun')),
     ('copyRun: the copy (memmove, JS)', 'parse', lambda f: has(f, 'copyRun', 'copySmallRun')),
-    ('copyIds', 'parse', lambda f: has(f, 'copyIds')),
+    ('copyIds (copyInboundIds: an inbound lane, sink.ts)', 'parse', lambda f: has(f, 'copyIds', 'copyInboundIds', 'copyKnownInboundIds')),
     ('window copy into the module (read memmove)', 'parse', lambda f: leaf(f, 'memmove') and has(f, 'JS:*read ', 'JS:^read ')),
     ('batch message: strings packed (packStrings)', 'parse', lambda f: has(f, 'packStrings')),
     ('batch message: serialise', 'parse', lambda f: has(f, 'ValueSerializer')),

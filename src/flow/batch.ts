@@ -6,6 +6,12 @@
  */
 
 export interface FlowBatchData {
+  /**
+   * Records. In a batch of inbound records alone (`feeds` Feed.inbound: a parse sink's lane
+   * with its outbound records apart), the rows a reader's module routed carry only the
+   * columns the inbound table reads: `sport`, `tcpFlags`, `action`, `direction`, `iface` and
+   * `instance` are left as the memory held them (flow/sink.ts FlowSink.inboundLane).
+   */
   n: number;
   feed: Uint8Array; // Feed bit flags
   src: Uint32Array; // 4 words per record

@@ -268,8 +268,26 @@ function copyKnownIds(remap: Int32Array, account: Int32Array, region: Int32Array
   return k;
 }
 
-/** copyRun's copy of a short run: n records from `from` in lane's routed area to `at` in b. */
-function copySmallRun(c: RoutedColumns, lane: number, from: number, b: FlowBatchData, at: number, n: number): void {
+/**
+ * copyKnownIds for a lane of inbound records alone (FlowSink.inboundLane): the account and
+ * region ids; the interface and instance ids are not the inbound table's (FlowBatchData).
+ */
+function copyKnownInboundIds(remap: Int32Array, account: Int32Array, region: Int32Array, from: number, b: FlowBatchData, to: number, n: number): number {
+  const bAccount = b.account;
+  const bRegion = b.region;
+  let k = 0;
+  for (let f = from, t = to; k < n; k++, f++, t++) {
+    const a = remap[account[f]!]!;
+    const g = remap[region[f]!]!;
+    if ((a | g) < 0) break;
+    bAccount[t] = a;
+    bRegion[t] = g;
+  }
+  return k;
+}
+
+/** copyRun's copy of a short run: n records from `from` in lane's routed area to `at` in b (`inbound`: FlowSink.inboundLane). */
+function copySmallRun(c: RoutedColumns, lane: number, from: number, b: FlowBatchData, at: number, n: number, inbound: boolean): void {
   const src = c.src[lane]!;
   const dst = c.dst[lane]!;
   for (let w = 0; w < 4 * n; w++) {
@@ -294,14 +312,19 @@ function copySmallRun(c: RoutedColumns, lane: number, from: number, b: FlowBatch
     b.bytes[t] = bytes[f]!;
     b.start[t] = start[f]!;
     b.end[t] = end[f]!;
-    b.sport[t] = sport[f]!;
     b.dport[t] = dport[f]!;
-    b.tcpFlags[t] = tcpFlags[f]!;
     b.feed[t] = feed[f]!;
     b.proto[t] = proto[f]!;
+    b.cloud[t] = c.cloud;
+  }
+  if (inbound) return;
+  for (let k = 0; k < n; k++) {
+    const f = from + k;
+    const t = at + k;
+    b.sport[t] = sport[f]!;
+    b.tcpFlags[t] = tcpFlags[f]!;
     b.action[t] = action[f]!;
     b.direction[t] = direction[f]!;
-    b.cloud[t] = c.cloud;
   }
 }
 const FIRST_BATCH = 1024;
@@ -676,11 +699,13 @@ export class FlowSink {
       this.copied[lane] = end;
       return;
     }
+    const inbound = this.inboundLane(lane);
     while (from < end) {
       const b = this.builders[lane]!;
       const n = Math.min(end - from, b.feed.length - b.n);
-      this.copyRun(c, lane, from, b, n);
-      this.copyIds(c, lane, from, b, n);
+      this.copyRun(c, lane, from, b, n, inbound);
+      if (inbound) this.copyInboundIds(c, lane, from, b, n);
+      else this.copyIds(c, lane, from, b, n);
       b.n += n;
       from += n;
       if (b.n === b.feed.length) this.flushLane(lane);
@@ -723,11 +748,15 @@ export class FlowSink {
     this.addRouted!(this.shardOfLane(lane), rows);
   }
 
-  /** n routed records from `from` in lane's area to the end of b, the columns other than the string ids. */
-  private copyRun(c: RoutedColumns, lane: number, from: number, b: FlowBatchData, n: number): void {
+  /**
+   * n routed records from `from` in lane's area to the end of b, the columns other than the
+   * string ids; for a lane of inbound records alone (`inbound`, inboundLane) only the columns
+   * the inbound table reads.
+   */
+  private copyRun(c: RoutedColumns, lane: number, from: number, b: FlowBatchData, n: number, inbound: boolean): void {
     const at = b.n;
     if (n <= SMALL_RUN) {
-      copySmallRun(c, lane, from, b, at, n);
+      copySmallRun(c, lane, from, b, at, n, inbound);
       return;
     }
     b.src.set(c.src[lane]!.subarray(from * 4, (from + n) * 4), at * 4);
@@ -736,14 +765,26 @@ export class FlowSink {
     b.bytes.set(c.bytes[lane]!.subarray(from, from + n), at);
     b.start.set(c.start[lane]!.subarray(from, from + n), at);
     b.end.set(c.end[lane]!.subarray(from, from + n), at);
-    b.sport.set(c.sport[lane]!.subarray(from, from + n), at);
     b.dport.set(c.dport[lane]!.subarray(from, from + n), at);
-    b.tcpFlags.set(c.tcpFlags[lane]!.subarray(from, from + n), at);
     b.feed.set(c.feed[lane]!.subarray(from, from + n), at);
     b.proto.set(c.proto[lane]!.subarray(from, from + n), at);
+    b.cloud.fill(c.cloud, at, at + n);
+    if (inbound) return;
+    b.sport.set(c.sport[lane]!.subarray(from, from + n), at);
+    b.tcpFlags.set(c.tcpFlags[lane]!.subarray(from, from + n), at);
     b.action.set(c.action[lane]!.subarray(from, from + n), at);
     b.direction.set(c.direction[lane]!.subarray(from, from + n), at);
-    b.cloud.fill(c.cloud, at, at + n);
+  }
+
+  /**
+   * Whether the lane's batches hold inbound records alone (its outbound ones in a lane apart,
+   * SinkOptions.outboundApart): their routed rows carry only the columns the inbound table
+   * reads (FlowBatchData). Its source port, TCP flags, action and direction, and the interface
+   * and instance ids (0 on every inbound row a module routes: they name an outbound alert's
+   * source host), were 14 of a ring row's 83 bytes written into a slot no thread reads.
+   */
+  private inboundLane(lane: number): boolean {
+    return this.laneCount !== this.shardCount && lane < this.shardCount;
   }
 
   /**
@@ -767,6 +808,21 @@ export class FlowSink {
       b.region[t] = this.remapped(lane, b, remap, region[f]!);
       b.iface[t] = this.remapped(lane, b, remap, iface[f]!);
       b.instance[t] = this.remapped(lane, b, remap, instance[f]!);
+    }
+  }
+
+  /** copyIds for a lane of inbound records alone (inboundLane): the account and region ids. */
+  private copyInboundIds(c: RoutedColumns, lane: number, from: number, b: FlowBatchData, n: number): void {
+    const remap = this.remapFor(lane, this.dict.size);
+    const account = c.account[lane]!;
+    const region = c.region[lane]!;
+    for (let k = 0; k < n; k++) {
+      k += copyKnownInboundIds(remap, account, region, from + k, b, b.n + k, n - k);
+      if (k === n) break;
+      const f = from + k;
+      const t = b.n + k;
+      b.account[t] = this.remapped(lane, b, remap, account[f]!);
+      b.region[t] = this.remapped(lane, b, remap, region[f]!);
     }
   }
 

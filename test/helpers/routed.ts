@@ -11,15 +11,24 @@ import type { FormatName } from '../../dist/src/formats/types.js';
 import { LineFeeder } from '../../dist/src/input/lines.js';
 
 const COLUMNS = ['feed', 'proto', 'sport', 'dport', 'tcpFlags', 'packets', 'bytes', 'start', 'end', 'cloud', 'action', 'direction', 'account', 'region', 'iface', 'instance'] as const;
+/**
+ * The columns of a batch of inbound records alone (feeds 1: a lane with the outbound records
+ * apart): those the inbound table reads, all its routed rows carry (FlowBatchData.n).
+ */
+const INBOUND_COLUMNS = ['feed', 'proto', 'dport', 'packets', 'bytes', 'start', 'end', 'cloud', 'account', 'region'] as const;
 
 /** The batches `read` makes the sink post (3 shards of 64-record batches unless `opts` says otherwise), its counters, rejects and span. */
 export function routedBy(opts: Partial<SinkOptions>, read: (sink: FlowSink) => void) {
   const posted: Array<{ shard: number; feeds: number } & Record<string, unknown>> = [];
   const sink = new FlowSink({ shards: 3, batchSize: 64, maxRejectsKept: 100_000, ...opts }, (shard, b) => {
-    const columns = Object.fromEntries(COLUMNS.map((c) => [c, Array.from(b[c].subarray(0, b.n))]));
+    const columns = Object.fromEntries((b.feeds === 1 ? INBOUND_COLUMNS : COLUMNS).map((c) => [c, Array.from(b[c].subarray(0, b.n))]));
     // a lane's batch holds records of its Feed bits alone (FlowSink.lanes, FlowBatchData.feeds)
     expect(columns.feed!.filter((f) => (f & ~b.feeds) !== 0)).toEqual([]);
-    posted.push({ shard, feeds: b.feeds, n: b.n, strings: b.strings.slice(), src: Array.from(b.src.subarray(0, 4 * b.n)), dst: Array.from(b.dst.subarray(0, 4 * b.n)), ...columns });
+    // an inbound lane's string table holds its account and region strings and perhaps others
+    // (appended records intern their interfaces): its ids compared by the strings they name
+    const strings = b.feeds === 1 ? [] : b.strings.slice();
+    if (b.feeds === 1) for (const c of ['account', 'region'] as const) columns[c] = columns[c]!.map((id) => b.strings[id]) as unknown as number[];
+    posted.push({ shard, feeds: b.feeds, n: b.n, strings, src: Array.from(b.src.subarray(0, 4 * b.n)), dst: Array.from(b.dst.subarray(0, 4 * b.n)), ...columns });
   });
   read(sink);
   sink.flushAll();
