@@ -516,7 +516,7 @@ const S_FORESEEN: u32 = 32;
 const NONE: u32 = 0xffffffff;
 const STEP_SHIFT: u32 = 6;
 const H_BYTES: u32 = H_STEPS + ((SHAPE_VALUES + 1) << STEP_SHIFT);
-/** Fixed bytes a shape holds at most (slack after them for vector loads: Shape.same reads 32 bytes past a step's start, masked, within the scratch). */
+/** Fixed bytes a shape holds at most (slack after them for vector loads: Shape.differ reads 32 bytes past a step's start, masked, within the scratch). */
 const SHAPE_FIXED: u32 = SHAPE_BYTES - H_BYTES - 16;
 /** After the shapes: the values readEntry met in its line (start, end, want, kind: 16 bytes each), then the steps two shapes share (u8 each pair). */
 const REC_AT: u32 = SHAPES * SHAPE_BYTES;
@@ -613,19 +613,21 @@ class Shape {
   }
 
   /**
-   * The n bytes at p are the n at f (n >= 0; both readable 32 bytes past n): the first two
-   * chunks under the step's masks at `step` (made with the shape), any more after them. Most
-   * steps are 10-32 bytes: comparing two chunks always costs less than the mispredicted
-   * branches of a loop whose count changes from step to step.
+   * The bytes where the n at p differ from the n at f (n >= 0; both readable 32 bytes past
+   * n), or'ed into one chunk (all zero: the same): the first two chunks under the step's
+   * masks at `step` (made with the shape), any more after them. Most steps are 10-32 bytes:
+   * comparing two chunks always costs less than the mispredicted branches of a loop whose
+   * count changes from step to step. The caller tests it with any_true (a boolean returned
+   * and negated here cost TurboFan's code a few instructions more a step).
    */
   @inline
-  static same(p: u32, f: u32, n: u32, step: u32): bool {
+  static differ(p: u32, f: u32, n: u32, step: u32): v128 {
     let x = v128.or(
       v128.and(v128.xor(v128.load(p), v128.load(f)), v128.load(step + S_HEAD0)),
       v128.and(v128.xor(v128.load(p + 16), v128.load(f + 16)), v128.load(step + S_HEAD1)),
     );
     if (n > 32) x = v128.or(x, Shape.rest(p, f, n));
-    return !v128.any_true(x);
+    return x;
   }
 
   /** The bytes of n (> 32) at p and f after their first 32 that differ (xor), or'ed together. */
@@ -689,7 +691,7 @@ function byShape(s: u32, e: u32, row: u32, delta: i32): bool {
   for (;;) {
     const step = base + H_STEPS + (i << STEP_SHIFT);
     const len = load<u32>(step + S_LEN);
-    if (p + len > e || !Shape.same(p, base + load<u32>(step + S_AT), len, step)) {
+    if (p + len > e || v128.any_true(Shape.differ(p, base + load<u32>(step + S_AT), len, step))) {
       const u = otherShape(t, i, tried);
       if (u < 0) return false;
       t = <u32>u;
