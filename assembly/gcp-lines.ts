@@ -231,7 +231,19 @@ function keyIndex(ks: u32, n: u32, bx: u32): i32 {
 
 /** Decimal digits [s, e) (1 to 15 of them) as gcp-fast.ts digitsOf reads them, or -1. */
 function digitsOf(s: u32, e: u32): f64 {
-  if (e <= s || e - s > 15) return -1;
+  const n = e - s;
+  if (n - 1 >= 15) return -1; // none, or more than 15
+  if (n <= 8) {
+    // up to eight digits (ports, counts) at once: no loop whose end changes from value to value
+    const all = (<u32>1 << n) - 1;
+    if ((Chunk.digits(v128.load(s)) & all) != all) return -1;
+    // the digits' values moved to the top bytes (the first digit lowest), zeros below them
+    const shift = <u64>((8 - n) << 3);
+    let x = (load<u64>(s) ^ 0x3030303030303030) << shift;
+    x = x * 10 + (x >> 8);
+    x = ((x & 0x00ff00ff00ff00ff) * 6553601) >> 16;
+    return <f64>(((x & 0x0000ffff0000ffff) * 42949672960001) >> 32);
+  }
   // in integers (exact: 15 digits are below 2^53), where a double's multiply and add were a
   // chain of ~8 cycles a digit
   let v: i64 = 0;
