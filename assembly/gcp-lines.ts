@@ -146,14 +146,32 @@ function isSpace(c: u32): bool {
 let entryEnd: u32 = 0;
 let entryNewline: u32 = 0;
 
+/** Sixteen bytes classed at once. */
+class Chunk {
+  /**
+   * The bytes of v that end a plain string ('"', '\\' or below 0x20) as a bitmask. A byte
+   * x ^ 2 is at most 0x20 exactly where x is a control byte or '"' (0x22), and an unsigned
+   * "at most" is a min and an equality (x86 has no unsigned byte compare: lt_u was a max, an
+   * equality and a negation, its all-ones made each time).
+   */
+  @inline
+  static ends(v: v128): u32 {
+    const x = v128.xor(v, i8x16.splat(2));
+    return <u32>i8x16.bitmask(v128.or(i8x16.eq(i8x16.min_u(x, i8x16.splat(32)), x), i8x16.eq(v, i8x16.splat(92))));
+  }
+
+  /** The bytes of v that are ASCII digits, as a bitmask. */
+  @inline
+  static digits(v: v128): u32 {
+    const d = i8x16.sub(v, i8x16.splat(48));
+    return <u32>i8x16.bitmask(i8x16.eq(i8x16.min_u(d, i8x16.splat(9)), d));
+  }
+}
+
 /** The first byte at or after q that ends a plain string ('"', '\\' or below 0x20), or e: sixteen at a time. */
 function plainEnd(q: u32, e: u32): u32 {
-  const quote = i8x16.splat(34);
-  const slash = i8x16.splat(92);
-  const ctl = i8x16.splat(32);
   while (q < e) {
-    const v = v128.load(q);
-    const m = i8x16.bitmask(v128.or(v128.or(i8x16.eq(v, quote), i8x16.eq(v, slash)), i8x16.lt_u(v, ctl)));
+    const m = Chunk.ends(v128.load(q));
     if (m != 0) {
       const r = q + <u32>ctz(m);
       return r < e ? r : e;
@@ -213,14 +231,28 @@ function keyIndex(ks: u32, n: u32, bx: u32): i32 {
 
 /** Decimal digits [s, e) (1 to 15 of them) as gcp-fast.ts digitsOf reads them, or -1. */
 function digitsOf(s: u32, e: u32): f64 {
-  if (e <= s || e - s > 15) return -1;
-  let v: f64 = 0;
-  for (let i = s; i < e; i++) {
-    const c = <i32>load<u8>(i) - 48;
-    if (c < 0 || c > 9) return -1;
-    v = v * 10 + <f64>c;
+  const n = e - s;
+  if (n - 1 >= 15) return -1; // none, or more than 15
+  if (n <= 8) {
+    // up to eight digits (ports, counts) at once: no loop whose end changes from value to value
+    const all = (<u32>1 << n) - 1;
+    if ((Chunk.digits(v128.load(s)) & all) != all) return -1;
+    // the digits' values moved to the top bytes (the first digit lowest), zeros below them
+    const shift = <u64>((8 - n) << 3);
+    let x = (load<u64>(s) ^ 0x3030303030303030) << shift;
+    x = x * 10 + (x >> 8);
+    x = ((x & 0x00ff00ff00ff00ff) * 6553601) >> 16;
+    return <f64>(((x & 0x0000ffff0000ffff) * 42949672960001) >> 32);
   }
-  return v;
+  // in integers (exact: 15 digits are below 2^53), where a double's multiply and add were a
+  // chain of ~8 cycles a digit
+  let v: i64 = 0;
+  for (let i = s; i < e; i++) {
+    const c = <u32>load<u8>(i) - 48;
+    if (c > 9) return -1;
+    v = v * 10 + <i64>c;
+  }
+  return <f64>v;
 }
 
 function isDigit(c: u32): bool {
@@ -483,7 +515,9 @@ const S_AT: u32 = 0;
 const S_LEN: u32 = 4;
 const S_WANT: u32 = 8;
 const S_KIND: u32 = 12;
-const S_TAIL: u32 = 16;
+/** The masks of the fixed bytes' first two sixteen-byte chunks (for a step of up to 32 bytes: no loop, no branch on its length). */
+const S_HEAD0: u32 = 16;
+const S_HEAD1: u32 = 48;
 /**
  * The value's length in the shape's line, foreseen for the lines that match it (u32; NONE
  * once a line's differed). A value's end found by a scan is a chain of dependent steps
@@ -494,7 +528,7 @@ const S_FORESEEN: u32 = 32;
 const NONE: u32 = 0xffffffff;
 const STEP_SHIFT: u32 = 6;
 const H_BYTES: u32 = H_STEPS + ((SHAPE_VALUES + 1) << STEP_SHIFT);
-/** Fixed bytes a shape holds at most (16 bytes of slack after them for vector loads). */
+/** Fixed bytes a shape holds at most (slack after them for vector loads: Shape.differ reads 32 bytes past a step's start, masked, within the scratch). */
 const SHAPE_FIXED: u32 = SHAPE_BYTES - H_BYTES - 16;
 /** After the shapes: the values readEntry met in its line (start, end, want, kind: 16 bytes each), then the steps two shapes share (u8 each pair). */
 const REC_AT: u32 = SHAPES * SHAPE_BYTES;
@@ -539,8 +573,9 @@ class Shape {
       const rec = shapesAt + REC_AT + (i << 4);
       const to = i < n ? load<u32>(rec) : entryEnd;
       const step = base + H_STEPS + (i << STEP_SHIFT);
-      // the last chunk's bytes that are the step's (none when its length is a multiple of 16)
-      v128.store(step + S_TAIL, i8x16.gt_u(i8x16.splat(<u8>((to - from) & 15)), i8x16(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)));
+      // the first two chunks' bytes that are the step's
+      v128.store(step + S_HEAD0, Shape.mask(to - from));
+      v128.store(step + S_HEAD1, Shape.mask(to - from > 16 ? to - from - 16 : 0));
       store<u32>(step + S_AT, at);
       store<u32>(step + S_LEN, to - from);
       store<i32>(step + S_WANT, i < n ? load<i32>(rec + 8) : 0);
@@ -584,16 +619,35 @@ class Shape {
     return i;
   }
 
+  /** The first n bytes of a chunk (all sixteen when n >= 16). */
+  static mask(n: u32): v128 {
+    return i8x16.gt_u(i8x16.splat(<u8>min(n, 16)), i8x16(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15));
+  }
+
   /**
-   * The n bytes at p are the n at f (n >= 0; both readable sixteen bytes past n): the last
-   * chunk's under its mask at `tail` (made with the shape: no mask worked out per compare).
+   * The bytes where the n at p differ from the n at f (n >= 0; both readable 32 bytes past
+   * n), or'ed into one chunk (all zero: the same): the first two chunks under the step's
+   * masks at `step` (made with the shape), any more after them. Most steps are 10-32 bytes:
+   * comparing two chunks always costs less than the mispredicted branches of a loop whose
+   * count changes from step to step. The caller tests it with any_true (a boolean returned
+   * and negated here cost TurboFan's code a few instructions more a step).
    */
   @inline
-  static same(p: u32, f: u32, n: u32, tail: u32): bool {
+  static differ(p: u32, f: u32, n: u32, step: u32): v128 {
+    let x = v128.or(
+      v128.and(v128.xor(v128.load(p), v128.load(f)), v128.load(step + S_HEAD0)),
+      v128.and(v128.xor(v128.load(p + 16), v128.load(f + 16)), v128.load(step + S_HEAD1)),
+    );
+    if (n > 32) x = v128.or(x, Shape.rest(p, f, n));
+    return x;
+  }
+
+  /** The bytes of n (> 32) at p and f after their first 32 that differ (xor), or'ed together. */
+  static rest(p: u32, f: u32, n: u32): v128 {
     const whole = n & ~15;
-    let x = v128.and(v128.xor(v128.load(p + whole), v128.load(f + whole)), v128.load(tail));
-    for (let i: u32 = 0; i < whole; i += 16) x = v128.or(x, v128.xor(v128.load(p + i), v128.load(f + i)));
-    return !v128.any_true(x);
+    let x = v128.and(v128.xor(v128.load(p + whole), v128.load(f + whole)), Shape.mask(n & 15));
+    for (let i: u32 = 32; i < whole; i += 16) x = v128.or(x, v128.xor(v128.load(p + i), v128.load(f + i)));
+    return x;
   }
 }
 
@@ -605,14 +659,11 @@ class Shape {
  * scanned (a foreseen end past its end would have matched no shape).
  */
 function plainTo(p: u32, n: u32): bool {
-  const quote = i8x16.splat(34);
-  const slash = i8x16.splat(92);
-  const ctl = i8x16.splat(32);
-  const v = v128.load(p);
-  const w = v128.load(p + 16);
-  const lo = i8x16.bitmask(v128.or(v128.or(i8x16.eq(v, quote), i8x16.eq(v, slash)), i8x16.lt_u(v, ctl)));
-  const hi = i8x16.bitmask(v128.or(v128.or(i8x16.eq(w, quote), i8x16.eq(w, slash)), i8x16.lt_u(w, ctl)));
-  return ((<u32>lo | (<u32>hi << 16)) & ((<u32>2 << n) - 1)) == <u32>1 << n;
+  const lo = Chunk.ends(v128.load(p));
+  // most values are under sixteen bytes: their check needs no second chunk
+  if (n < 16) return (lo & ((<u32>2 << n) - 1)) == <u32>1 << n;
+  const hi = Chunk.ends(v128.load(p + 16));
+  return ((lo | (hi << 16)) & ((<u32>2 << n) - 1)) == <u32>1 << n;
 }
 
 /**
@@ -623,7 +674,7 @@ function plainTo(p: u32, n: u32): bool {
  * matches, and readEntry reads the line). A number of another length is scanned.
  */
 function plainDigits(p: u32, n: u32): bool {
-  const digits = <u32>i8x16.bitmask(i8x16.lt_u(i8x16.sub(v128.load(p), i8x16.splat(48)), i8x16.splat(10)));
+  const digits = Chunk.digits(v128.load(p));
   return (digits & ((<u32>2 << n) - 1)) == (<u32>1 << n) - 1 && (n == 1 || load<u8>(p) != 48);
 }
 
@@ -652,7 +703,7 @@ function byShape(s: u32, e: u32, row: u32, delta: i32): bool {
   for (;;) {
     const step = base + H_STEPS + (i << STEP_SHIFT);
     const len = load<u32>(step + S_LEN);
-    if (p + len > e || !Shape.same(p, base + load<u32>(step + S_AT), len, step + S_TAIL)) {
+    if (p + len > e || v128.any_true(Shape.differ(p, base + load<u32>(step + S_AT), len, step))) {
       const u = otherShape(t, i, tried);
       if (u < 0) return false;
       t = <u32>u;
@@ -784,7 +835,7 @@ function rfc3339(s: u32, e: u32): f64 {
 function digitsEnd(p: u32, e: u32): u32 {
   while (p < e) {
     const v = v128.load(p);
-    const other = ~i8x16.bitmask(i8x16.lt_u(i8x16.sub(v, i8x16.splat(48)), i8x16.splat(10))) & 0xffff;
+    const other = ~Chunk.digits(v) & 0xffff;
     if (other != 0) {
       const r = p + <u32>ctz(other);
       return r < e ? r : e;

@@ -365,6 +365,33 @@ describe('GCP reader in WebAssembly', () => {
     expect(r.counters.rejected).toBeGreaterThan(30);
   });
 
+  it('line shapes: fixed bytes of 7 to 60 between two values, each byte changed in turn (the first two chunks and those after them); values of 14 to 18 bytes not plain at each byte', () => {
+    // an unknown member before insertId: the fixed bytes from the value before it to its own value are `","` + its key + `":"`
+    const withKey = (key: string, value: string) => ENTRY.replace('"insertId"', `"${key}":"${value}","insertId"`);
+    const lines: string[] = [];
+    for (let n = 1; n <= 54; n++) {
+      const key = 'k'.repeat(n);
+      const base = withKey(key, 'v');
+      const at = base.indexOf(`"${key}"`) - 2; // the step's first byte: the '"' that closed the value before
+      const step = n + 6;
+      for (let i = 0; i < step; i++) {
+        const c = base[at + i] === 'k' ? 'q' : base[at + i] === '"' ? "'" : 'x';
+        lines.push(base, `${base.slice(0, at + i)}${c}${base.slice(at + i + 1)}`);
+      }
+    }
+    for (let n = 14; n <= 18; n++) {
+      const value = 'v'.repeat(n);
+      const base = withKey('k', value);
+      const s = base.indexOf(value);
+      for (let i = 0; i < n; i++) {
+        for (const c of ['"', '\\', '\u0001', '\t', ' ', 'é']) lines.push(base, `${base.slice(0, s + i)}${c}${base.slice(s + i + 1)}`);
+      }
+    }
+    const r = same(lines.join('\n'), [undefined]);
+    expect(r.counters.records).toBeGreaterThan(1000);
+    expect(r.counters.rejected).toBeGreaterThan(100);
+  });
+
   it('line shapes: entries with more values than a shape holds, or long keys, read alike', () => {
     const rnd = seeded(43);
     const many = (n: number, key: (i: number) => string) => ENTRY.replace('"insertId"', `${Array.from({ length: n }, (_, i) => `"${key(i)}":${rnd(3) ? rnd(900) : `"v${rnd(99)}"`}`).join(',')},"insertId"`);
