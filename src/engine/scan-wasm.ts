@@ -20,6 +20,15 @@
  * since growing a memory would detach its buffer. Either way the views are made again, and
  * the table takes them anew (ScanCore.takeViews).
  *
+ * The table of a held buffer at its largest in a shared memory (the batch ring's, or one of its
+ * own) is laid out in that memory, in a region grown at its end, while still empty
+ * (ScanArena.hostIn, from ScanTable.makeRoom): the held buffer's sort then writes each part
+ * where addHeld reads it, and the copy of every held row into the table's scratch goes (~4 ns a
+ * held record, bench/RESULTS.md, session 23 heldone). The fixed places above are then from the
+ * region's first byte (`base`). A larger layout grows the region in place while it is still the
+ * memory's last (a shared memory's views stay valid), else moves the table to a memory of its
+ * own as above, with the part being added copied into its scratch (copyPart).
+ *
  * FLOWSIEVE_ACCUMULATE=js (or a build without the module) keeps the table's arrays in
  * JavaScript and the add loop in JavaScript (scan-ingest.ts addSortedPart), for A/B runs.
  *
@@ -213,8 +222,9 @@ export class ScanArena {
    * Lay the table out for `cap` entries (the first `count` kept), an index of `slots` (kept
    * when `keepIndex`, else zeroed) and a scratch of `scratchRows` rows; the views are made
    * again. A layout larger than the memory goes to a new memory (and instance), never
-   * grown: memory.grow detaches the buffer (scripts/wasm.mjs says what that costs). False
-   * when it would not fit in linear memory (nothing moved then).
+   * grown: memory.grow detaches a plain memory's buffer (scripts/wasm.mjs says what that
+   * costs); only a table in its held buffer's shared memory grows its region there (growHost).
+   * False when it would not fit in linear memory (nothing moved then).
    */
   place(cap: number, count: number, slots: number, keepIndex: boolean, scratchRows = this.scratchRows): boolean {
     const rows = Math.max(scratchRows, this.scratchRows);
@@ -502,7 +512,8 @@ export const HOLD_FULL = 2;
  * sortPart: 16-byte copies, where the JavaScript loop copies a word at a time) and to hold a batch's
  * records (holdStaged: the batch's columns staged here, one copy a column, then keyed and
  * written as held rows in the module). Not in the table's memory: that moves as the table
- * grows, and the held buffer (up to ~100 MB) would move with it. Sized once (a larger buffer
+ * grows, and the held buffer (up to ~100 MB) would move with it; the table comes to this
+ * memory instead, where it can (ScanArena.hostIn). Sized once (a larger buffer
  * is a new PendingRows), so its views never change.
  */
 export class HeldSorter {
