@@ -33,13 +33,18 @@ export default function parseChunk(task: ParseTask): Promise<ParseResult> {
 }
 
 /**
- * The ring's memory backed by huge pages from its first touch on (read.ts adviseHugePages): the
+ * The ring's slots backed by huge pages from their first touch on (read.ts adviseHugePages): the
  * parse threads touch its slots first, each batch's columns, and a run touches as many slots as
  * it keeps in flight (~7 k faults of 4 KiB on the bucket). Asked at every task (one system call;
  * a task brings the ring's SharedArrayBuffer as a new object, so a ring is not told from another).
+ * Its slots only: the memory past them holds each shard's held buffer and inbound table
+ * (engine/scan-wasm.ts), whose sparse pages huge ones would zero whole (a table in it on huge
+ * pages: the shard 1.04x, libuv's pool 1.15x its CPU on the 7 M bucket, bench/RESULTS.md,
+ * session 23 heldone).
  */
-function adviseRing(data: SharedArrayBuffer): void {
-  adviseHugePages(new Uint8Array(data));
+function adviseRing(ring: BatchRing, data: SharedArrayBuffer): void {
+  const [at, bytes] = ring.firstSlots(ring.slots);
+  adviseHugePages(new Uint8Array(data, 0, Math.min(data.byteLength, at + bytes)));
 }
 
 /**
@@ -66,7 +71,7 @@ const waiting: ParseTask[] = [];
 async function parseTask(task: ParseTask): Promise<ParseResult> {
   if (posting) throw new Error('a parse thread takes one task at a time'); // parseChunk lets them take turns
   const batchRing = task.ring ? new BatchRing(task.ring) : null; // the engine's batch slots, shared with the shards
-  if (task.ring) adviseRing(task.ring.data);
+  if (task.ring) adviseRing(batchRing!, task.ring.data);
   posting = { task, inflight: new Int32Array(task.inflight), ring: batchRing };
   try {
     // ring slots are reused memory: every batch of a task starts at full size, so a task posts

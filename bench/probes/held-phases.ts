@@ -19,6 +19,11 @@
  *   node dist/bench/probes/held-phases.js --bucket /work/main/bench/data/bucket-2000000-10-6 [--hint 1499819] [--held N] [--rounds 5]
  *   node dist/bench/probes/held-phases.js [--rows 3000000] [--rounds 5]
  *
+ * `--ring`: the held buffer in a batch ring's shared memory each round, as a shard thread places
+ * it (scan-wasm.ts useRingMemory), so that the table is laid out in that memory too where the
+ * build does so (session 23 heldone: no copy phase then); without it the held buffer has a plain
+ * memory of its own past the thread's shared budget, and the part is copied into the table's.
+ *
  * `--outbound`: the outbound table's adds of the same batches too (workers/shard.ts sizes it at
  * an eighth of the hint), a fresh table a round, each batch added to an inbound table first (as
  * the shard does: its columns are then in cache): CPU, user, sys, faults, ns an outbound record.
@@ -27,7 +32,8 @@ import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { ScanTable } from '../../src/engine/scan-table.js';
 import { ScanCore } from '../../src/engine/scan-core.js';
-import { HeldSorter } from '../../src/engine/scan-wasm.js';
+import { HeldSorter, useRingMemory } from '../../src/engine/scan-wasm.js';
+import { createBatchRing } from '../../src/flow/batch-ring.js';
 import { FlowSink } from '../../src/flow/sink.js';
 import type { FlowBatchData } from '../../src/flow/batch.js';
 import { readerFor } from '../../src/formats/registry.js';
@@ -140,6 +146,12 @@ function main(): void {
     tally = { hold: zero(), sort: zero(), copy: zero(), add: zero(), grow: zero() };
     flushed = zero();
     flushes.length = 0;
+    // --ring: a batch ring's shared memory given to this thread, as the engine gives its shard thread one: the held buffer
+    // lies in it and the table joins it (scan-wasm.ts useRingMemory, ScanArena.hostIn); the batches are staged, not read in place
+    if (process.argv.includes('--ring')) {
+      const ring = createBatchRing(2, 1024);
+      if (ring.memory) useRingMemory(ring.memory, ring.id, ring.data.byteLength);
+    }
     const t0 = now();
     const t = new ScanTable(window, capacity, 1, pending);
     for (const b of batches) t.addBatch(b);

@@ -38,7 +38,7 @@ import { StringDict } from '../flow/dict.js';
 import { formatAddress } from '../net/address.js';
 import * as layout from './scan-layout.js';
 import { indexSlots } from './scan-layout.js';
-import type { ScanArena } from './scan-wasm.js';
+import type { HeldSorter, ScanArena } from './scan-wasm.js';
 import { populate, populateViewLater } from '../input/native.js';
 import { PopulateAhead } from './populate-ahead.js';
 // The layout's constants as this module's own consts: an imported binding is read through
@@ -495,6 +495,17 @@ export class ScanCore {
     }
     this.takeViews();
     return a.rows;
+  }
+
+  /**
+   * The empty table laid out in the memory of its held buffer `sorter` (ScanArena.hostIn), so
+   * that each sorted part is added where the sort wrote it; nothing changes where it cannot be.
+   */
+  hostIn(sorter: HeldSorter): void {
+    if (this.arena === null || !this.arena.hostIn(sorter, this.count)) return;
+    this.takeViews();
+    this.indexFresh = true;
+    this.indexAsked = false;
   }
 
   /**

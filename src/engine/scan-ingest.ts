@@ -890,14 +890,21 @@ function addHeldPart(core: ScanCore, last: LastKey, p: PendingRows, part: number
   if (rows === null) return false;
   const arena = core.arena!;
   const base = part * p.partCap;
-  if (p.sorter) {
-    // sorted in the held buffer's memory, then copied into the table's (one memory a table: HeldSorter says why)
-    const wide = p.sorter.sort(base, m);
-    arena.start.set(p.sorter.start);
-    rows.set(p.sorter.sorted.subarray(0, m * HELD_WORDS));
-    arena.hashes.set(p.sorter.sortedHash.subarray(0, m));
-    if (wide > 0) arena.wide.set(p.sorter.sortedWide.subarray(0, wide * 2));
-  } else sortHeldPart(p, base, m, arena.start, rows, arena.wide, arena.hashes);
+  const sorter = p.sorter;
+  if (sorter) {
+    // sorted in the held buffer's memory, and read there when the table lies in it too
+    // (ScanArena.hostIn), else copied into the table's scratch
+    const wide = sorter.sort(base, m);
+    if (!arena.readPart(sorter, m, wide)) {
+      arena.start.set(sorter.start);
+      rows.set(sorter.sorted.subarray(0, m * HELD_WORDS));
+      arena.hashes.set(sorter.sortedHash.subarray(0, m));
+      if (wide > 0) arena.wide.set(sorter.sortedWide.subarray(0, wide * 2));
+    }
+  } else {
+    arena.readPart(null, m, 0);
+    sortHeldPart(p, base, m, arena.start, rows, arena.wide, arena.hashes);
+  }
   const first = part * BUCKETS_PER_PART;
   core.entriesAhead(m);
   const from = core.addHeldRows(first);
@@ -905,7 +912,8 @@ function addHeldPart(core: ScanCore, last: LastKey, p: PendingRows, part: number
     // the table left the arena as it grew: the rest of the part in JavaScript, from the same memory
     // (arena.rows, not `rows`: the resizes before may have grown the memory and detached that view)
     last.reset();
-    addSortedPart(core, last, arena.rows, arena.wide, arena.hashes, arena.start, first, from);
+    if (sorter && arena.partInHost) addSortedPart(core, last, sorter.sorted, sorter.sortedWide, sorter.sortedHash, sorter.start, first, from);
+    else addSortedPart(core, last, arena.rows, arena.wide, arena.hashes, arena.start, first, from);
   }
   last.reset(); // the arena's loop keeps its own last key
   return true;

@@ -20,6 +20,15 @@
  * since growing a memory would detach its buffer. Either way the views are made again, and
  * the table takes them anew (ScanCore.takeViews).
  *
+ * The table of a held buffer at its largest in a shared memory (the batch ring's, or one of its
+ * own) is laid out in that memory, in a region grown at its end, while still empty
+ * (ScanArena.hostIn, from ScanTable.makeRoom): the held buffer's sort then writes each part
+ * where addHeld reads it, and the copy of every held row into the table's scratch goes (~4 ns a
+ * held record, bench/RESULTS.md, session 23 heldone). The fixed places above are then from the
+ * region's first byte (`base`). A larger layout grows the region in place while it is still the
+ * memory's last (a shared memory's views stay valid), else moves the table to a memory of its
+ * own as above, with the part being added copied into its scratch (copyPart).
+ *
  * FLOWSIEVE_ACCUMULATE=js (or a build without the module) keeps the table's arrays in
  * JavaScript and the add loop in JavaScript (scan-ingest.ts addSortedPart), for A/B runs.
  *
@@ -151,6 +160,16 @@ export function scanArena(maxBytes = MAX_BYTES): ScanArena | null {
 
 const align16 = (x: number): number => (x + 15) & ~15;
 
+/** A sorted part where HeldSorter.sort wrote it (byte addresses in its memory): its rows, their hashes, its wide rows' counts, its 65 bucket starts. */
+interface HeldPart {
+  rows: number;
+  hashes: number;
+  wide: number;
+  start: number;
+  m: number;
+  wideRows: number;
+}
+
 /** Scratch rows for `rows`: a power of two, at least MIN_SCRATCH_ROWS (a larger scratch moves the whole table up). */
 const scratchSize = (rows: number): number => Math.max(MIN_SCRATCH_ROWS, nextPow2(rows));
 
@@ -174,6 +193,15 @@ export class ScanArena {
   private scratchRows = 0;
   private cap = 0;
   private slots = 0;
+  /**
+   * where the table's fixed places start in its memory: 0 in a memory of its own, else the
+   * region it took at the end of its held buffer's memory (hostIn)
+   */
+  private base = 0;
+  /** the held buffer's memory the table lies in (hostIn): the end of the table's region in it; 0: a memory of its own */
+  private hostEnd = 0;
+  /** the sorted part the next addHeld reads where the held buffer's sort wrote it (readPart); null: the scratch's */
+  private part: HeldPart | null = null;
   private dAt = SCRATCH_AT;
   private uAt = SCRATCH_AT;
   private indexAt = SCRATCH_AT;
@@ -194,26 +222,23 @@ export class ScanArena {
    * Lay the table out for `cap` entries (the first `count` kept), an index of `slots` (kept
    * when `keepIndex`, else zeroed) and a scratch of `scratchRows` rows; the views are made
    * again. A layout larger than the memory goes to a new memory (and instance), never
-   * grown: memory.grow detaches the buffer (scripts/wasm.mjs says what that costs). False
-   * when it would not fit in linear memory (nothing moved then).
+   * grown: memory.grow detaches a plain memory's buffer (scripts/wasm.mjs says what that
+   * costs); only a table in its held buffer's shared memory grows its region there (growHost).
+   * False when it would not fit in linear memory (nothing moved then).
    */
   place(cap: number, count: number, slots: number, keepIndex: boolean, scratchRows = this.scratchRows): boolean {
     const rows = Math.max(scratchRows, this.scratchRows);
     keepIndex &&= count > 0; // an empty table's index is zeros: written, not copied
-    const dAt = align16(SCRATCH_AT + rows * (ROW_BYTES + HASH_BYTES + WIDE_BYTES));
-    const uAt = dAt + cap * COUNT_VALUES * 8;
-    const indexAt = uAt + cap * ENTRY_WORDS * 4;
-    const tableEnd = indexAt + slots * 4;
-    if (tableEnd > this.maxBytes || dAt < this.dAt || uAt < this.uAt || indexAt < this.indexAt) return false;
-    const finaliseAt = align16(tableEnd);
-    const withRoom = finaliseAt + finaliseRoom(this.ex, cap);
-    const end = withRoom <= this.maxBytes ? withRoom : tableEnd;
+    let { dAt, uAt, indexAt, finaliseAt, tableEnd, end } = this.layout(this.base, cap, slots, rows);
+    if (tableEnd - this.base > this.maxBytes || dAt < this.dAt || uAt < this.uAt || indexAt < this.indexAt) return false;
     const old = new Uint8Array(this.memory.buffer);
     let to = old;
-    if (end > old.length) {
+    let fresh = false; // a new memory: the index lies in pages never written
+    if (end > old.length && this.growHost(end)) to = new Uint8Array(this.memory.buffer);
+    else if (end > old.length) {
       let arena: Arena;
       try {
-        arena = newArena(this.module, end, true);
+        arena = newArena(this.module, end - this.base, true);
       } catch {
         return false; // no memory of that size to be had: the table goes on in JavaScript arrays
       }
@@ -221,15 +246,23 @@ export class ScanArena {
       this.ex = arena.ex;
       this.exModule = arena.module;
       to = new Uint8Array(arena.memory.buffer);
+      fresh = true;
       // the buckets' first slots and the scratch: a resize in the middle of a part goes on from its rows and hashes
-      to.set(old.subarray(0, this.dAt));
+      to.set(old.subarray(this.base, this.dAt));
+      const base = this.base;
+      this.base = 0;
+      this.hostEnd = 0;
+      if (base !== 0) {
+        ({ dAt, uAt, indexAt, finaliseAt, tableEnd, end } = this.layout(0, cap, slots, rows));
+        this.copyPart(old, to, rows);
+      }
     }
     // in one memory: upwards, highest first (the module comment says why)
     if (keepIndex) to.set(old.subarray(this.indexAt, this.indexAt + slots * 4), indexAt);
     to.set(old.subarray(this.uAt, this.uAt + count * ENTRY_WORDS * 4), uAt);
     to.set(old.subarray(this.dAt, this.dAt + count * COUNT_VALUES * 8), dAt);
-    if (!keepIndex && to === old) to.fill(0, indexAt, tableEnd); // a new memory is zeroed
-    this.indexFresh = !keepIndex && to !== old;
+    if (!keepIndex && !fresh) to.fill(0, indexAt, tableEnd); // a new memory is zeroed
+    this.indexFresh = !keepIndex && fresh;
     this.scratchRows = rows;
     this.cap = cap;
     this.slots = slots;
@@ -239,16 +272,112 @@ export class ScanArena {
     this.finaliseAt = end > tableEnd ? finaliseAt : 0;
     this.shareAt = 0; // the layout may now lie over another thread's scratch: made again when asked for
     this.makeViews();
-    this.ex.setTable(uAt, dAt, indexAt, BUCKET_BASE_AT, BUCKET_SPAN_AT, cap, slots);
+    this.ex.setTable(uAt, dAt, indexAt, this.base + BUCKET_BASE_AT, this.base + BUCKET_SPAN_AT, cap, slots);
     return true;
+  }
+
+  /** Where a layout from `base` puts each array, and its end with the finalisation's room (without it where that would pass maxBytes). */
+  private layout(base: number, cap: number, slots: number, rows: number) {
+    const dAt = align16(base + SCRATCH_AT + rows * (ROW_BYTES + HASH_BYTES + WIDE_BYTES));
+    const uAt = dAt + cap * COUNT_VALUES * 8;
+    const indexAt = uAt + cap * ENTRY_WORDS * 4;
+    const tableEnd = indexAt + slots * 4;
+    const finaliseAt = align16(tableEnd);
+    const withRoom = finaliseAt + finaliseRoom(this.ex, cap);
+    return { dAt, uAt, indexAt, finaliseAt, tableEnd, end: withRoom - base <= this.maxBytes ? withRoom : tableEnd };
+  }
+
+  /**
+   * The table's region in its held buffer's memory grown to `end` where it is still that
+   * memory's last (a shared memory grows in place: nothing moves, the views stay valid).
+   * False when the table has a memory of its own, another thread's place lies after it (a
+   * finalisation's scratch, another shard's held buffer), or the memory cannot grow.
+   */
+  private growHost(end: number): boolean {
+    if (this.hostEnd === 0 || this.memory.buffer.byteLength !== this.hostEnd) return false;
+    const pages = Math.ceil((end - this.hostEnd) / PAGE);
+    try {
+      // another thread may grow it meanwhile: then the pages grown are not after the table (address space only, left unused)
+      if (this.memory.grow(pages) * PAGE !== this.hostEnd) return false;
+    } catch {
+      return false;
+    }
+    this.hostEnd += pages * PAGE;
+    return true;
+  }
+
+  /**
+   * Lay the empty table out in the memory of the held buffer `sorter` (a shared memory), in a
+   * region grown at its end: the held buffer's sort then writes each part where addHeld reads
+   * it (readPart), with no copy into the table's scratch. False (nothing changed) when the
+   * table holds entries, the memory is not shared or cannot grow that far.
+   */
+  hostIn(sorter: HeldSorter, count: number): boolean {
+    const host = sorter.arena;
+    const at = host.memory.buffer.byteLength;
+    if (count !== 0 || this.hostEnd !== 0 || !(host.memory.buffer instanceof SharedArrayBuffer)) return false;
+    const { end } = this.layout(at, this.cap, this.slots, this.scratchRows);
+    const pages = Math.ceil((end - at) / PAGE);
+    try {
+      if (host.memory.grow(pages) * PAGE !== at) return false; // another thread's place taken meanwhile (address space only)
+    } catch {
+      return false;
+    }
+    const old = new Uint8Array(this.memory.buffer, this.base, SCRATCH_AT);
+    this.memory = host.memory;
+    this.ex = arenaOver(host.module, host.memory).ex;
+    this.exModule = host.module;
+    this.base = at;
+    this.hostEnd = at + pages * PAGE;
+    // the buckets' regions as laid out (the first flush weighs them again); the rest is in pages never written
+    new Uint8Array(this.memory.buffer).set(old, at);
+    const l = this.layout(at, this.cap, this.slots, this.scratchRows);
+    this.dAt = l.dAt;
+    this.uAt = l.uAt;
+    this.indexAt = l.indexAt;
+    this.finaliseAt = l.end > l.tableEnd ? l.finaliseAt : 0;
+    this.shareAt = 0;
+    this.indexFresh = true;
+    this.makeViews();
+    this.ex.setTable(l.uAt, l.dAt, l.indexAt, at + BUCKET_BASE_AT, at + BUCKET_SPAN_AT, this.cap, this.slots);
+    return true;
+  }
+
+  /**
+   * The sorted part addHeld reads next: where `sorter` sorted it (m rows, `wide` of them wide)
+   * when the table lies in its memory (true), else the caller copies it into the scratch.
+   */
+  readPart(sorter: HeldSorter | null, m: number, wide: number): boolean {
+    this.part = sorter !== null && this.hostEnd !== 0 && sorter.arena.memory === this.memory ? sorter.partAt(m, wide) : null;
+    return this.part !== null;
+  }
+
+  /** Whether the last readPart's rows are still where the sort wrote them (not in the scratch). */
+  get partInHost(): boolean {
+    return this.part !== null;
+  }
+
+  /**
+   * The part readPart left in the held buffer's memory `from` copied into the scratch (of
+   * `rows` rows) of the table's new memory `to`: the table left the held buffer's memory in a
+   * resize in the middle of the part, and goes on from the same rows there.
+   */
+  private copyPart(from: Uint8Array, to: Uint8Array, rows: number): void {
+    const part = this.part;
+    if (part === null) return;
+    this.part = null;
+    to.set(from.subarray(part.start, part.start + 65 * 4), START_AT);
+    to.set(from.subarray(part.rows, part.rows + part.m * ROW_BYTES), SCRATCH_AT);
+    to.set(from.subarray(part.hashes, part.hashes + part.m * HASH_BYTES), SCRATCH_AT + rows * ROW_BYTES);
+    to.set(from.subarray(part.wide, part.wide + part.wideRows * WIDE_BYTES), align16(SCRATCH_AT + rows * (ROW_BYTES + HASH_BYTES)));
   }
 
   private makeViews(): void {
     const b = this.memory.buffer;
-    this.bucketBase = new Uint32Array(b, BUCKET_BASE_AT, SHARD_BUCKETS);
-    this.bucketSpan = new Uint32Array(b, BUCKET_SPAN_AT, SHARD_BUCKETS);
-    this.start = new Int32Array(b, START_AT, 65);
-    this.rows = new Uint32Array(b, SCRATCH_AT, (this.scratchRows * ROW_BYTES) / 4);
+    this.bucketBase = new Uint32Array(b, this.base + BUCKET_BASE_AT, SHARD_BUCKETS);
+    this.bucketSpan = new Uint32Array(b, this.base + BUCKET_SPAN_AT, SHARD_BUCKETS);
+    this.start = new Int32Array(b, this.base + START_AT, 65);
+    this.rows = new Uint32Array(b, this.base + SCRATCH_AT, (this.scratchRows * ROW_BYTES) / 4);
     this.wide = new Float64Array(b, this.wideAt(), this.scratchRows * 2);
     this.d = new Float64Array(b, this.dAt, this.cap * COUNT_VALUES);
     this.u = new Uint32Array(b, this.uAt, this.cap * ENTRY_WORDS);
@@ -273,7 +402,9 @@ export class ScanArena {
    * the row the table filled at (-1: none; the caller resizes and goes on from there).
    */
   addHeld(first: number, from: number, count: number): number {
-    return this.ex.addHeld(SCRATCH_AT, this.hashesAt(), this.wideAt(), START_AT, first, from, count);
+    const p = this.part;
+    if (p !== null) return this.ex.addHeld(p.rows, p.hashes, p.wide, p.start, first, from, count);
+    return this.ex.addHeld(this.base + SCRATCH_AT, this.hashesAt(), this.wideAt(), this.base + START_AT, first, from, count);
   }
 
   stopped(): number {
@@ -286,7 +417,7 @@ export class ScanArena {
   }
 
   private hashesAt(): number {
-    return SCRATCH_AT + this.scratchRows * ROW_BYTES;
+    return this.base + SCRATCH_AT + this.scratchRows * ROW_BYTES;
   }
 
   private wideAt(): number {
@@ -381,7 +512,8 @@ export const HOLD_FULL = 2;
  * sortPart: 16-byte copies, where the JavaScript loop copies a word at a time) and to hold a batch's
  * records (holdStaged: the batch's columns staged here, one copy a column, then keyed and
  * written as held rows in the module). Not in the table's memory: that moves as the table
- * grows, and the held buffer (up to ~100 MB) would move with it. Sized once (a larger buffer
+ * grows, and the held buffer (up to ~100 MB) would move with it; the table comes to this
+ * memory instead, where it can (ScanArena.hostIn). Sized once (a larger buffer
  * is a new PendingRows), so its views never change.
  */
 export class HeldSorter {
@@ -403,6 +535,8 @@ export class HeldSorter {
   readonly accounts: Uint32Array;
   readonly regions: Uint32Array;
   mappedStrings: string[] | null = null;
+  /** the buffer's memory and its module (a table may lie in it too: ScanArena.hostIn) */
+  readonly arena: Arena;
   private readonly ex: HeldExports;
   private readonly recAt: number;
   /** a part's rows' sort groups (sortPart), a u16 each */
@@ -448,7 +582,8 @@ export class HeldSorter {
     const v6At = align16(stageAt + STAGE_CAP * STAGE_RECORD_BYTES);
     const end = v6At + STAGE_CAP * 8;
     if (end > MAX_BYTES) throw new RangeError('held buffer larger than a memory');
-    const { memory, ex } = ring?.arena(end - base) ?? newArena(module, end);
+    this.arena = ring?.arena(end - base) ?? newArena(module, end);
+    const { memory, ex } = this.arena;
     this.ex = ex;
     this.ringId = ring === null ? 0 : ring.id;
     this.ringBytes = ring === null ? 0 : ring.bytes;
@@ -477,6 +612,11 @@ export class HeldSorter {
   /** Rows base .. base + m sorted by bucket and key hash into `sorted` (scan-ingest.ts sortHeldPart), their hashes into `sortedHash`, `start` set, the wide rows' counts into `sortedWide`: how many wide rows. */
   sort(base: number, m: number): number {
     return this.ex.sortPart(this.recAt, this.wideAt, base, m, heldSortBits(m), this.startAt, this.sortedAt, this.sortedWideAt, this.sortedHashAt, this.sortTmpAt, this.groupAt);
+  }
+
+  /** Where the last sort wrote its part of m rows, `wide` of them wide (ScanArena.readPart). */
+  partAt(m: number, wide: number): HeldPart {
+    return { rows: this.sortedAt, hashes: this.sortedHashAt, wide: this.sortedWideAt, start: this.startAt, m, wideRows: wide };
   }
 
   /**
