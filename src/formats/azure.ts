@@ -255,35 +255,14 @@ class Identities {
 }
 
 /**
- * The scanner, the tuple list and the record's small arrays are scratch: a thread reads one
- * document at a time, to the end, so its documents share one of each instead of allocating
- * ~10 KiB a blob (an Azure container is hundreds of small blobs), and five typed arrays a blob
- * (~2 ms of the main thread's CPU a run of 696 blobs, most of AzureDocument's construction:
- * bench/RESULTS.md, session 23 azure2). Each document sets what it reads of them first: the
- * envelope's spans (-1: absent) at its start and each record's, an envelope string's arena flag
- * with its span, and a MAC's raw bytes with their count (macRawN, the document's own, -1 first).
+ * The scanner and the tuple list are scratch: a thread reads one document at a time, to the
+ * end, so its documents share one of each instead of allocating ~10 KiB a blob (an Azure
+ * container is hundreds of small blobs).
  */
-interface Scratch {
-  sc: JsonScanner;
-  tuples: Spans;
-  envS: Int32Array;
-  envE: Int32Array;
-  envInArena: Uint8Array;
-  macScratch: Uint8Array;
-  macRaw: Uint8Array;
-}
-let shared: Scratch | null = null;
+let shared: { sc: JsonScanner; tuples: Spans } | null = null;
 const NO_BYTES = new Uint8Array(0);
-function scratch(): Scratch {
-  return (shared ??= {
-    sc: new JsonScanner(),
-    tuples: new Spans(),
-    envS: new Int32Array(Env.count),
-    envE: new Int32Array(Env.count),
-    envInArena: new Uint8Array(Env.count),
-    macScratch: new Uint8Array(64),
-    macRaw: new Uint8Array(64),
-  });
+function scratch(): { sc: JsonScanner; tuples: Spans } {
+  return (shared ??= { sc: new JsonScanner(), tuples: new Spans() });
 }
 
 class AzureDocument implements DocHandler {
@@ -295,9 +274,9 @@ class AzureDocument implements DocHandler {
   // the record being read
   private recStart = 0;
   private recIndex = -1;
-  private readonly envS = scratch().envS;
-  private readonly envE = scratch().envE;
-  private readonly envInArena = scratch().envInArena;
+  private readonly envS = new Int32Array(Env.count);
+  private readonly envE = new Int32Array(Env.count);
+  private readonly envInArena = new Uint8Array(Env.count);
   private version = 0;
   private sawNsgFlows = false;
   private sawVnetFlows = false;
@@ -307,9 +286,9 @@ class AzureDocument implements DocHandler {
   // NSG interface ids, cached while consecutive tuples share a MAC
   private macKey = -2;
   private macId = 0;
-  private readonly macScratch = scratch().macScratch;
+  private macScratch = new Uint8Array(64);
   /** The last MAC macOf read, as written (macRawN bytes; -1: none), and its id. */
-  private readonly macRaw = scratch().macRaw;
+  private readonly macRaw = new Uint8Array(64);
   private macRawN = -1;
   private macRawId = 0;
   private wasm = azureWasm();
