@@ -56,8 +56,8 @@ struct async_read_files {
 /*
  * Whether bytes[0, n) hold `word` (length > `key`): its byte at `key` found by memchr (SIMD), the
  * rest compared there. With a key byte rare in the text (a flow log's JSON has few 'g's and fewer
- * '\\'s) the search runs at memchr's speed, where glibc's memmem for a short word went a byte at
- * a time (~4 GB/s: ~20 ms of the pool's CPU a run of 696 Azure blobs).
+ * '\\'s) the search runs at about memchr's speed: ~3 ms of the pool's CPU for the heads of 696
+ * Azure blobs, where glibc's memmem took ~28 ms (bench/RESULTS.md, session 23 azure2).
  */
 static int holds(const unsigned char *bytes, size_t n, const char *word, size_t length, size_t key) {
   if (n < length) return 0;

@@ -12,9 +12,9 @@
  * has been taken and parsed: the readers keep no view of a blob's bytes (read.ts readPlainReused
  * relies on the same). The pool thread also searches each blob's head for the words the sniffers'
  * first "no" looks for (native/files.c head_words: formats/aws-json.ts mayNameMessage), beside
- * the bytes it just read: that search of a blob's 64 KiB was the first touch of its bytes in the
- * parsing thread, ~5 ms of its CPU a run of 696 Azure blobs (bench/RESULTS.md, session 23
- * azure2). A blob the pool could not read whole as planned (an error, a file that
+ * the bytes it just read: that search of a blob's 64 KiB (two Buffer.includes) was ~3-5 ms of the
+ * parsing thread's CPU a run of 696 Azure blobs, ~3 ms of the pool's now (bench/RESULTS.md,
+ * session 23 azure2). A blob the pool could not read whole as planned (an error, a file that
  * grew or went past the bound) is read as before when its turn comes, which reports why; one
  * that is no longer a regular file (a FIFO put in its place) is handed back to planning.
  * FLOWSIEVE_BLOBS_AHEAD=off reads none ahead (A/B runs).
