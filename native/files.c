@@ -4,7 +4,7 @@
  * system calls made on one of libuv's pool threads, in one task, not in the thread that parses,
  * or (readFileIn) in fewer calls and lookups there.
  *
- *   readFilesAsync(paths: string, into: Uint8Array, spans: Float64Array, done: () => void): boolean
+ *   readFilesAsync(paths: string, into: Uint8Array, spans: Float64Array, done: () => void, heads?: Uint8Array): boolean
  *   readFileIn(path: string, into: Uint8Array): number
  *   readFileInDone(): undefined
  *   treeWalkStart(root: string, maxEntries: number): object
@@ -29,15 +29,50 @@
 #include "files.h"
 
 #ifndef _WIN32
-/* one readFilesAsync: the paths (NUL-separated, owned), the bytes they go into, the spans (offset, room) each answered in place */
+/*
+ * one readFilesAsync: the paths (NUL-separated, owned), the bytes they go into, the spans (offset,
+ * room) each answered in place, and where asked (heads != NULL) a byte a file for its head's words
+ */
 struct async_read_files {
   napi_async_work work;
-  napi_ref into_ref, spans_ref, done_ref;
+  napi_ref into_ref, spans_ref, done_ref, heads_ref;
   char *paths;
   unsigned char *into;
   double *spans;
+  unsigned char *heads;
   size_t count;
 };
+
+/*
+ * The words a plain file's head (its first HEAD_BYTES, as planning reads a head: src/input/plan.ts)
+ * is searched for, one bit each (src/formats/types.ts HeadWord): the aws-json sniffer's cheap "no"
+ * for the other JSON formats (src/formats/aws-json.ts mayNameMessage) answered on the pool thread,
+ * beside the bytes it just read, and not by the thread that parses them.
+ */
+#define HEAD_BYTES 65536
+#define HEAD_MESSAGE 1
+#define HEAD_ESCAPE 2
+
+/*
+ * Whether bytes[0, n) hold `word` (length > `key`): its byte at `key` found by memchr (SIMD), the
+ * rest compared there. With a key byte rare in the text (a flow log's JSON has few 'g's and fewer
+ * '\\'s) the search runs at about memchr's speed: ~3 ms of the pool's CPU for the heads of 696
+ * Azure blobs, where glibc's memmem took ~28 ms (bench/RESULTS.md, session 23 azure2).
+ */
+static int holds(const unsigned char *bytes, size_t n, const char *word, size_t length, size_t key) {
+  if (n < length) return 0;
+  const unsigned char *p = bytes + key, *end = bytes + n - (length - 1 - key);
+  while (p < end && (p = memchr(p, (unsigned char)word[key], (size_t)(end - p))) != NULL) {
+    if (memcmp(p - key, word, length) == 0) return 1;
+    p++;
+  }
+  return 0;
+}
+
+static unsigned char head_words(const unsigned char *bytes, size_t length) {
+  const size_t n = length < HEAD_BYTES ? length : HEAD_BYTES;
+  return (unsigned char)((holds(bytes, n, "message", 7, 5) ? HEAD_MESSAGE : 0) | (holds(bytes, n, "\\u", 2, 0) ? HEAD_ESCAPE : 0));
+}
 
 /* what read_whole_at answers for a path that is no regular file (-1 - errno, errno 0: no errno's) */
 #define NOT_REGULAR (-1.0)
@@ -87,7 +122,9 @@ static void read_files_execute(napi_env env, void *data) {
   (void)env;
   for (size_t i = 0; i < a->count; i++) {
     double *span = a->spans + 2 * i;
-    span[1] = read_whole_at(AT_FDCWD, path, a->into + (size_t)span[0], (size_t)span[1], 1);
+    unsigned char *to = a->into + (size_t)span[0];
+    span[1] = read_whole_at(AT_FDCWD, path, to, (size_t)span[1], 1);
+    if (a->heads != NULL && span[1] >= 0) a->heads[i] = head_words(to, (size_t)span[1]);
     path += strlen(path) + 1;
   }
 }
@@ -97,6 +134,7 @@ static void read_files_free(napi_env env, struct async_read_files *a) {
   napi_delete_reference(env, a->into_ref);
   napi_delete_reference(env, a->spans_ref);
   napi_delete_reference(env, a->done_ref);
+  if (a->heads_ref != NULL) napi_delete_reference(env, a->heads_ref);
   if (a->work != NULL) napi_delete_async_work(env, a->work);
   free(a->paths);
   free(a);
@@ -121,24 +159,27 @@ static void read_files_complete(napi_env env, napi_status status, void *data) {
  * (byte offset in `into`, room): the file's bytes go there, at most `room` of them, and the
  * pool thread writes over the room the bytes it read (fewer: the file ended; `room`: it may go
  * on), -1 - errno where it could not be opened or read, or -1 where it is no regular file (not
- * read: a FIFO, a device). `into` and `spans` are held until done() is called, when every answer
- * is in. True when queued (false: not queued, done() never called); a TypeError for bad
+ * read: a FIFO, a device). `heads` (optional, a byte a file): where a file was read, the words
+ * its head holds (head_words). `into`, `spans` and `heads` are held until done() is called, when
+ * every answer is in. True when queued (false: not queued, done() never called); a TypeError for bad
  * arguments (a span outside `into`, a count of paths that is not the spans').
  */
 static napi_value read_files_async(napi_env env, napi_callback_info info) {
-  size_t argc = 4, length, pairs, text = 0, count = 0;
-  napi_value argv[4], queued;
-  napi_valuetype type = napi_undefined;
+  size_t argc = 5, length, pairs, text = 0, count = 0, head_count = 0;
+  napi_value argv[5], queued;
+  napi_valuetype type = napi_undefined, heads_type = napi_undefined;
   napi_typedarray_type kind;
-  void *into, *list;
+  void *into, *list, *heads = NULL;
   struct async_read_files *a;
-  const char *usage = "readFilesAsync: paths, a Uint8Array, a Float64Array of spans and a callback expected";
+  const char *usage = "readFilesAsync: paths, a Uint8Array, a Float64Array of spans, a callback and a Uint8Array of heads (optional) expected";
   if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 4 || napi_get_value_string_utf8(env, argv[0], NULL, 0, &text) != napi_ok ||
       !bytes_of(env, argv[1], &into, &length) || napi_get_typedarray_info(env, argv[2], &kind, &pairs, &list, NULL, NULL) != napi_ok ||
       kind != napi_float64_array || napi_typeof(env, argv[3], &type) != napi_ok || type != napi_function) {
     napi_throw_type_error(env, NULL, usage);
     return NULL;
   }
+  if (argc >= 5 && napi_typeof(env, argv[4], &heads_type) == napi_ok && heads_type != napi_undefined && !bytes_of(env, argv[4], &heads, &head_count))
+    return NULL; /* bytes_of's TypeError pending */
   pairs /= 2;
   a = calloc(1, sizeof *a);
   char *paths = a == NULL ? NULL : malloc(text + 1);
@@ -149,7 +190,7 @@ static napi_value read_files_async(napi_env env, napi_callback_info info) {
   }
   napi_get_value_string_utf8(env, argv[0], paths, text + 1, &text);
   for (size_t i = 0; i < text; i++) count += paths[i] == '\0';
-  int ok = count == pairs && text > 0 && paths[text - 1] == '\0';
+  int ok = count == pairs && text > 0 && paths[text - 1] == '\0' && (heads == NULL || head_count >= count);
   for (size_t i = 0; ok && i < pairs; i++) {
     const double at = ((double *)list)[2 * i], room = ((double *)list)[2 * i + 1];
     ok = at >= 0 && room >= 0 && at + room <= (double)length && at == (double)(size_t)at && room == (double)(size_t)room;
@@ -163,7 +204,9 @@ static napi_value read_files_async(napi_env env, napi_callback_info info) {
   a->paths = paths;
   a->into = into;
   a->spans = list;
+  a->heads = heads;
   a->count = count;
+  if (heads != NULL) napi_create_reference(env, argv[4], 1, &a->heads_ref);
   napi_create_reference(env, argv[1], 1, &a->into_ref);
   napi_create_reference(env, argv[2], 1, &a->spans_ref);
   napi_create_reference(env, argv[3], 1, &a->done_ref);

@@ -12,10 +12,10 @@ import { azureBlobs, canon, writeBlobs } from './helpers/json-blobs.js';
 import { restoreEnvAfterEach } from './helpers/env.js';
 import { tempDir } from './helpers/tmp.js';
 import { runDetect } from './helpers/run.js';
-import { blobsAheadLanded, blobsAheadNow, dropBlobsAhead, readBlobsAhead, takeBlobAhead } from '../dist/src/input/blobs-ahead.js';
+import { blobsAheadLanded, blobsAheadNow, dropBlobsAhead, headWordsOf, readBlobsAhead, takeBlobAhead } from '../dist/src/input/blobs-ahead.js';
 import { nativeModule } from '../dist/src/input/native.js';
 import { forgetListings, startPrewalk, takeListing, takeSize } from '../dist/src/input/listing.js';
-import { planInputs } from '../dist/src/input/plan.js';
+import { planFromBytes, planInputs } from '../dist/src/input/plan.js';
 import { smallInput } from '../dist/src/engine/small-input.js';
 import { launchLoneShard } from '../dist/src/engine/lone-shard.js';
 
@@ -44,6 +44,37 @@ describe.runIf(posix)('readFilesAsync: several files read on one pool thread', (
     }
     expect(() => native!.readFilesAsync!('a\0', into, new Float64Array([30, 8]), () => {})).toThrow(TypeError); // past `into`
     expect(() => native!.readFilesAsync!('a\0b\0', into, new Float64Array([0, 8]), () => {})).toThrow(TypeError); // two paths, one span
+  });
+
+  it('answers each file read the words its first 64 KiB hold (heads), as the sniffers would search them', async () => {
+    const dir = tempDir();
+    const texts: Record<string, string> = {
+      plain: '{"records":[{"time":"t","category":"NetworkSecurityGroupFlowEvent"}]}',
+      message: '{"message":"2 123 eni"}',
+      escape: '{"x":"\\u0041"}',
+      // "message" across the 64 KiB mark (not in the head), and ending right at it (in it)
+      across: `${'g'.repeat(65536 - 3)}message`,
+      within: `${'g'.repeat(65536 - 7)}message`,
+      both: 'messag messages \\ \\u',
+      short: 'mess',
+      bare: 'gggg\\',
+    };
+    const names = Object.keys(texts);
+    for (const n of names) writeFileSync(join(dir, n), texts[n]!);
+    const into = Buffer.alloc((names.length + 1) * 70_000);
+    const spans = new Float64Array(2 * (names.length + 1));
+    for (let k = 0; k <= names.length; k++) [spans[2 * k], spans[2 * k + 1]] = [k * 70_000, 70_000];
+    const heads = new Uint8Array(names.length + 1).fill(0xff);
+    const paths = [...names, 'none'].map((n) => `${join(dir, n)}\0`).join('');
+    await new Promise<void>((done) => native!.readFilesAsync!(paths, into, spans, done, heads));
+    const words = (t: string) => {
+      const head = Buffer.from(t).subarray(0, 65536);
+      return (head.includes('message') ? 1 : 0) | (head.includes('\\u') ? 2 : 0); // formats/types.ts HeadWord
+    };
+    names.forEach((n, k) => expect(heads[k], n).toBe(words(texts[n]!)));
+    expect(heads[names.length]).toBe(0xff); // not read: not written
+    expect(() => native!.readFilesAsync!('a\0', into, new Float64Array([0, 8]), () => {}, new Float64Array(1) as unknown as Uint8Array)).toThrow(TypeError);
+    expect(() => native!.readFilesAsync!('a\0b\0', into, new Float64Array([0, 8, 8, 8]), () => {}, new Uint8Array(1))).toThrow(TypeError); // a head short
   });
 });
 
@@ -142,6 +173,38 @@ describe.runIf(posix)('blobs read ahead (readBlobsAhead, takeBlobAhead)', () => 
     const after = blobsAheadNow();
     expect(after.taken - before.taken).toBeGreaterThan(20);
     expect(after.files).toBe(0);
+    dropBlobsAhead();
+  });
+
+  it("answers each blob taken its head's words (headWordsOf), and the plan they give is the one a search gives", async () => {
+    const dir = tempDir();
+    const azure = '{"records":[{"time":"t","category":"NetworkSecurityGroupFlowEvent","properties":{"Version":2,"flows":[]}}]}';
+    const texts = [
+      azure,
+      azure.replace('"t"', '"message"'), // the word in an Azure blob: its first line decides
+      azure.replace('"t"', '"\\u0074"'),
+      '{"message":"2 123456789012 eni-1 1.2.3.4 10.0.0.1 443 1234 6 10 100 1709258449 1709258450 ACCEPT OK"}', // a CloudWatch line
+      '{"messageType":"DATA_MESSAGE","logEvents":[]}',
+      `${azure.slice(0, -2)},${'{"time":"t"},'.repeat(6000)}{"time":"message"}]}`, // the word past 64 KiB
+      'this is no flow log',
+    ];
+    const files = texts.map((t, k) => {
+      const path = join(dir, `w${k}.json`);
+      writeFileSync(path, t);
+      return { path, size: t.length };
+    });
+    readBlobsAhead(files, 0, 1 << 20, () => true);
+    await blobsAheadLanded();
+    for (let k = 0; k < files.length; k++) {
+      const bytes = (await takeBlobAhead(files[k]!.path))!;
+      expect(bytes.toString(), `blob ${k}`).toBe(texts[k]);
+      const words = headWordsOf(bytes);
+      expect(words, `blob ${k}`).toBeDefined();
+      expect(headWordsOf(Buffer.from(bytes)), `blob ${k}: other bytes`).toBeUndefined();
+      expect(planFromBytes(files[k]!.path, bytes, {}, words), `blob ${k}`).toEqual(planFromBytes(files[k]!.path, bytes, {}));
+    }
+    expect(planFromBytes(files[3]!.path, Buffer.from(texts[3]!), {})?.format).toBe('aws-json'); // the words were there to find
+    expect(planFromBytes(files[0]!.path, Buffer.from(texts[0]!), {})?.format).toBe('azure-nsg');
     dropBlobsAhead();
   });
 

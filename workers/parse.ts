@@ -8,7 +8,7 @@ import { batchTransferList, packStrings, type FlowBatchData } from '../src/flow/
 import { allReaders, readerFor } from '../src/formats/registry.js';
 import type { DocumentReader, FormatName, LineReader, ReaderContext } from '../src/formats/types.js';
 import { Head } from '../src/formats/sniff.js';
-import { dropBlobsAhead, readBlobsAhead, takeBlobAhead, type PlannedBlob } from '../src/input/blobs-ahead.js';
+import { dropBlobsAhead, headWordsOf, readBlobsAhead, takeBlobAhead, type PlannedBlob } from '../src/input/blobs-ahead.js';
 import { adviseHugePages, AHEAD_FILES, dropInflatedAhead, endFileReads, giveInflated, inflateAhead, readGzipLines, readInflatedLines, readLineBytes, readLineRange, readLineRangePausing, readPlainReused, readWhole, smallGzip, takeInflatedAhead, HeadError, InputError, type GzipReadResult, type SmallGzip } from '../src/input/read.js';
 import { headError, planFromBytes, planFromHead, planFromText, type InputFile } from '../src/input/plan.js';
 import { INFLIGHT, RUN_STOPPED, type GroupFile, type ParseInput, type ParseResult, type ParseTask } from '../src/engine/tasks.js';
@@ -558,7 +558,7 @@ async function planJsonBlob(task: ParseInput): Promise<Partial<ParseInput> | nul
     } catch {
       return null; // the main thread's planning and reading report why
     }
-    planned = planFromBytes(task.path, bytes, opts);
+    planned = planFromBytes(task.path, bytes, opts, headWordsOf(bytes));
   }
   planned ??= planFromHead(task.path, opts);
   if (planned.error !== undefined || planned.format !== task.format || planned.gzip !== task.gzip || planned.size !== task.end) return null;

@@ -22,7 +22,7 @@
  * so there `lines` exceeds the physical line count.
  */
 import type { FlowSink } from '../flow/sink.js';
-import type { DocumentReader, LineParser, LineReader, ReaderContext, SniffHead } from './types.js';
+import { HeadWord, type DocumentReader, type LineParser, type LineReader, type ReaderContext, type SniffHead } from './types.js';
 import { awsRecordParser } from './aws.js';
 import { JsonScanner, LineCounter, lit } from './json-bytes.js';
 import { documentShaped, firstLineObject, JsonLinesParser, ValueDocument } from './json-doc.js';
@@ -236,10 +236,15 @@ function isWrapper(o: Record<string, unknown> | null): boolean {
  */
 function mayNameMessage(head: SniffHead): boolean {
   // the head's bytes first: a native search, ~8x faster than a string's includes here,
-  // and a line of the head has neither when the head has neither (nor is it decoded)
-  const bytes = head.bytes;
-  const b = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  if (!b.includes(MESSAGE_BYTES) && !b.includes(ESCAPE_BYTES)) return false;
+  // and a line of the head has neither when the head has neither (nor is it decoded); a
+  // blob read ahead was searched by the pool thread that read it (SniffHead.words)
+  if (head.words !== undefined) {
+    if ((head.words & (HeadWord.message | HeadWord.escape)) === 0) return false;
+  } else {
+    const bytes = head.bytes;
+    const b = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    if (!b.includes(MESSAGE_BYTES) && !b.includes(ESCAPE_BYTES)) return false;
+  }
   const line = head.firstLine;
   return line.includes('message') || line.includes('\\u');
 }

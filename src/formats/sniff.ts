@@ -41,6 +41,7 @@ export class Head implements SniffHead {
     readonly bytes: Uint8Array,
     text?: string,
     firstLine?: string,
+    readonly words?: number,
   ) {
     this.decoded = text;
     this.line = firstLine;

@@ -78,6 +78,19 @@ export interface SniffHead {
   readonly firstLine: string;
   /** firstLine's first character code (-1: no such line), read from the bytes where they tell it. */
   readonly lead: number;
+  /**
+   * The HeadWord bits of the words `bytes` hold, where whoever read them searched them already
+   * (the pool thread that read a blob ahead: input/blobs-ahead.ts); undefined: not searched.
+   */
+  readonly words?: number;
+}
+
+/** Words a head's bytes are searched for where they are read (SniffHead.words; native/files.c head_words). */
+export const enum HeadWord {
+  /** "message" (a CloudWatch wrapper's key: formats/aws-json.ts mayNameMessage) */
+  message = 1,
+  /** "\u", the only other way JSON writes its letters */
+  escape = 2,
 }
 
 /** Content sniffing: true when this reader recognises the head's content. */

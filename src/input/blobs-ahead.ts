@@ -10,7 +10,11 @@
  *
  * The bytes a blob is read into belong to its group's buffer, reused once every blob of the group
  * has been taken and parsed: the readers keep no view of a blob's bytes (read.ts readPlainReused
- * relies on the same). A blob the pool could not read whole as planned (an error, a file that
+ * relies on the same). The pool thread also searches each blob's head for the words the sniffers'
+ * first "no" looks for (native/files.c head_words: formats/aws-json.ts mayNameMessage), beside
+ * the bytes it just read: that search of a blob's 64 KiB (two Buffer.includes) was ~3-5 ms of the
+ * parsing thread's CPU a run of 696 Azure blobs, ~3 ms of the pool's now (bench/RESULTS.md,
+ * session 23 azure2). A blob the pool could not read whole as planned (an error, a file that
  * grew or went past the bound) is read as before when its turn comes, which reports why; one
  * that is no longer a regular file (a FIFO put in its place) is handed back to planning.
  * FLOWSIEVE_BLOBS_AHEAD=off reads none ahead (A/B runs).
@@ -40,6 +44,8 @@ interface Group {
   spans: Float64Array;
   /** the rooms asked, as `spans` held them before the read */
   rooms: number[];
+  /** a byte a blob: the HeadWord bits (formats/types.ts) the pool thread found in its head */
+  heads: Uint8Array;
   done: Promise<void>;
   /** blobs neither taken nor dropped yet: the buffer is free once none are and the read has landed */
   open: number;
@@ -113,7 +119,7 @@ function queueGroup(files: readonly PlannedBlob[], at: number, maxBytes: number,
   }
   if (rooms.length === 0) return at + 1; // not for a group: read when its turn comes
   const group = newGroup(rooms);
-  if (!read(`${paths.join('\0')}\0`, group.buffer, group.spans, landed(group))) {
+  if (!read(`${paths.join('\0')}\0`, group.buffer, group.spans, landed(group), group.heads)) {
     spareBuffers.push(group.buffer); // not queued: these blobs are read when their turns come
     return i;
   }
@@ -130,7 +136,9 @@ function newGroup(rooms: number[]): Group {
     spans[2 * k] = offset;
     spans[2 * k + 1] = rooms[k]!;
   }
-  return { buffer, spans, rooms, done: Promise.resolve(), open: rooms.length, landed: false };
+  // a module built before the heads were searched leaves them at this mark: not searched
+  const heads = new Uint8Array(rooms.length).fill(NOT_SEARCHED);
+  return { buffer, spans, rooms, heads, done: Promise.resolve(), open: rooms.length, landed: false };
 }
 
 /** The group's done(): its promise made here, resolved when the pool thread has read every blob. */
@@ -169,6 +177,21 @@ export function takeBlobAhead(path: string): Promise<Buffer | null> | undefined 
 /** readFilesAsync's answer for a path that is no regular file (not opened for reading: a FIFO would block). */
 const NOT_REGULAR = -1;
 
+/** A head byte the pool thread did not write (no HeadWord bits are this). */
+const NOT_SEARCHED = 0xff;
+
+/** The blob blobOf handed out last, and the HeadWord bits of its head (undefined: not searched). */
+let lastBlob: Uint8Array | null = null;
+let lastWords: number | undefined;
+
+/**
+ * The HeadWord bits (formats/types.ts) the pool thread found in the first 64 KiB of `bytes`, the
+ * blob takeBlobAhead handed out last; undefined for any other bytes, or where it did not search.
+ */
+export function headWordsOf(bytes: Uint8Array): number | undefined {
+  return bytes === lastBlob ? lastWords : undefined;
+}
+
 /**
  * A landed blob's bytes, or null where the pool did not read it whole (an error, or as many
  * bytes as its room: it grew). A path that is no longer a regular file (a FIFO put in its place
@@ -181,7 +204,11 @@ function blobOf(a: AheadBlob): Buffer | null {
   if (got === NOT_REGULAR) throw new Error('not a regular file (a pipe, socket or device): not read');
   if (got < 0 || got >= group.rooms[index]!) return null;
   const at = group.spans[2 * index]!;
-  return group.buffer.subarray(at, at + got);
+  const blob = group.buffer.subarray(at, at + got);
+  const words = group.heads[index]!;
+  lastBlob = blob;
+  lastWords = words === NOT_SEARCHED ? undefined : words;
+  return blob;
 }
 
 /** Forget every blob read ahead and not taken (a task's end): their groups' buffers serve again once their reads land. */

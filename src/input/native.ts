@@ -30,10 +30,12 @@ export interface NativeInflate {
   /**
    * each file of `paths` (each ended by a NUL) read whole on one of libuv's pool threads into `into`
    * at its span's (offset, room) pair of `spans`, the room then replaced by the bytes read,
-   * -1 - errno, or -1 where the path is no regular file (not read); done() when all are in;
-   * false: not queued, done() never called (POSIX; absent in a module built before it)
+   * -1 - errno, or -1 where the path is no regular file (not read); with `heads` (a byte a file),
+   * each file read has there the HeadWord bits (formats/types.ts) its first 64 KiB hold; done()
+   * when all are in; false: not queued, done() never called (POSIX; absent in a module built
+   * before it; `heads` ignored by one built before it)
    */
-  readFilesAsync?(paths: string, into: Uint8Array, spans: Float64Array, done: () => void): boolean;
+  readFilesAsync?(paths: string, into: Uint8Array, spans: Float64Array, done: () => void, heads?: Uint8Array): boolean;
   /**
    * the whole file at `path` read into `into` now, opened relative to its folder, which stays open
    * for the thread's next file in it: the bytes read, or -1 where it did not read the whole file

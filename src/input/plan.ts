@@ -380,9 +380,9 @@ function describe(path: string, opts: PlanOptions, fromPath = keyInfo(path), lis
 }
 
 /** The format, layout and header line a file's head gives (or why it cannot be read). */
-function describeHead(base: InputFile, head: Uint8Array, path: string, opts: PlanOptions): InputFile {
+function describeHead(base: InputFile, head: Uint8Array, path: string, opts: PlanOptions, words?: number): InputFile {
   // decoded only if a sniffer or the line readers below need the text (a JSON blob's need not)
-  const sniffed = new Head(head);
+  const sniffed = new Head(head, undefined, undefined, words);
   const format = opts.format ?? sniffHead(sniffed);
   if (!format) return { ...base, error: unrecognised(head) };
   const reader = readerFor(format);
@@ -426,13 +426,15 @@ export function planFromHead(path: string, opts: PlanOptions): InputFile {
 /**
  * planFromHead of a file already read whole (`bytes`, not inflated): a plain file's head is
  * its first 64 KiB, as readHead reads them. Null for gzip bytes (planFromHead inflates them).
+ * `words`: the HeadWord bits those 64 KiB hold, where the thread that read them searched them
+ * (SniffHead.words; undefined: the sniffers search them).
  */
-export function planFromBytes(path: string, bytes: Uint8Array, opts: PlanOptions): InputFile | null {
+export function planFromBytes(path: string, bytes: Uint8Array, opts: PlanOptions, words?: number): InputFile | null {
   const head = bytes.subarray(0, Math.min(bytes.length, HEAD_BYTES));
   if (isGzip(head)) return null;
   const base: InputFile = { path, display: path, size: bytes.length, gzip: false, format: null, account: '', region: '', awsFields: opts.awsFields };
   if (bytes.length === 0) return { ...base, error: 'empty file' };
-  return describeHead(base, head, path, opts);
+  return describeHead(base, head, path, opts, words);
 }
 
 /** A file's size, or -1 when it cannot be read (planned then as before, which reports why). */
