@@ -324,6 +324,20 @@ describe('the WebAssembly AWS reader reads as the JavaScript readers do', () => 
     }
   });
 
+  it('gives a source the shard the sink gives it over many sources and shard counts (shared/route.ts ShardOf: the hash modulo by a multiplication)', () => {
+    // 3,000 public sources, IPv4 and IPv6, each scanning inbound: every one routed, over shard counts that divide 4096 and do not
+    const lines = Array.from({ length: 3000 }, (_, k) => {
+      const src = k % 7 === 0 ? `2600:1f18:${(k * 40503).toString(16).slice(-4)}::${k.toString(16)}` : `${45 + (k % 3)}.${(k * 7) & 255}.${(k * 13) >> 4 & 255}.${k & 255}`;
+      return line(V2, { srcaddr: src, dstaddr: `10.0.${k & 3}.${k & 255}`, srcport: '40000', dstport: '22', protocol: '6', 'log-status': 'OK' }, k);
+    });
+    const input = Buffer.from(lines.join('\n') + '\n');
+    for (const shards of [2, 3, 7, 16, 63]) {
+      const js = route('js', input, { shards }, '');
+      expect(route('wasm', input, { shards }, '')).toEqual(js);
+      expect(js.counters.inbound).toBeGreaterThan(2500);
+    }
+  });
+
   it('routes records into the batches of the shards as the emit of the sink does, with every option that bears on it', () => {
     const T = 1718000000;
     const options: Array<Partial<SinkOptions>> = [

@@ -49,6 +49,12 @@ let notAfter: f64 = 0;
 let rangeFrom: f64 = 0;
 let rangeTo: f64 = 0;
 let shards: u32 = 1;
+/**
+ * floor(2^32 / shards) + 1: a hash's 12 bits taken modulo shards by a multiplication
+ * (ShardOf.hash), exact for every numerator below 4096 and divisor up to 4096, where the
+ * division by a count known only at run time was ~2.5 % of the AWS module's pass at two shards.
+ */
+let shardMagic: u64 = 0;
 /** What a routed outbound row's shard is offset by to name its area: shards where outbound rows go apart (S_APART), else 0. */
 let outboundLane: u32 = 0;
 /** The areas (lanes): shards, twice as many where outbound rows go apart. */
@@ -93,6 +99,7 @@ export function startRouting(at: u32, keepAreas: bool = false): void {
   rangeFrom = load<f64>(at + (S_FROM << 3));
   rangeTo = load<f64>(at + (S_TO << 3));
   shards = <u32>load<f64>(at + (S_SHARDS << 3));
+  shardMagic = shards > 1 ? 0x100000000 / <u64>shards + 1 : 0; // one shard: no hash taken
   regionBlank = load<f64>(at + (S_REGION_BLANK << 3)) != 0;
   tablePtr = at;
   outboundLane = areasPtr != 0 && load<f64>(at + (S_APART << 3)) != 0 ? shards : 0;
@@ -284,7 +291,7 @@ export function routeFlowGrouped(start: u32, end: u32, src: u32, dst: u32, sport
   const early = admit(start, end, noRegion);
   if (early != ROUTE_ON) return early;
   if (!ClassifyBy.branches(isPublicV4(src), isPublicV4(dst), sport, dport, proto, tcpFlags, dir)) return ROUTE_DONE;
-  return Lane.of(shards == 1 ? 0 : (hashV4(src) & 4095) % shards);
+  return Lane.of(shards == 1 ? 0 : ShardOf.hash(hashV4(src)));
 }
 
 /** routeFlow's body, inlined where a reader routes most of its rows (a static method, which eslint takes the decorator of). */
@@ -294,7 +301,7 @@ export class RouteFlow {
     const early = admit(start, end, noRegion);
     if (early != ROUTE_ON) return early;
     if (!Classify.feed(isPublicV4(src), isPublicV4(dst), sport, dport, proto, tcpFlags, dir)) return ROUTE_DONE;
-    return Lane.of(shards == 1 ? 0 : (hashV4(src) & 4095) % shards); // one shard: no hash to take
+    return Lane.of(shards == 1 ? 0 : ShardOf.hash(hashV4(src))); // one shard: no hash to take
   }
 }
 
@@ -318,7 +325,16 @@ export function routeFlowWords(start: u32, end: u32, srcAt: u32, dstAt: u32, spo
   const early = admit(start, end, noRegion);
   if (early != ROUTE_ON) return early;
   if (!feedOf(isPublicWords(srcAt), isPublicWords(dstAt), sport, dport, proto, tcpFlags, dir)) return ROUTE_DONE;
-  return Lane.of(shards == 1 ? 0 : (hashWords(srcAt) & 4095) % shards);
+  return Lane.of(shards == 1 ? 0 : ShardOf.hash(hashWords(srcAt)));
+}
+
+/** A hash's shard: its low 12 bits modulo shards, by shardMagic (a static method, inlined: eslint takes its decorator). */
+class ShardOf {
+  @inline
+  static hash(h: u32): u32 {
+    const a = <u64>(h & 4095);
+    return <u32>(a - ((a * shardMagic) >> 32) * <u64>shards);
+  }
 }
 
 /** admit's answer for a record that goes on to be classified. */
