@@ -135,6 +135,10 @@ describe('the main thread parses one large plain AWS text file', () => {
     expect(shardThreads({ ...opts, inputs: [big, big] } as never, 2)).toBe(2);
     expect(shardThreads({ ...opts, pipeline: 'fused' } as never, 2)).toBe(2);
     expect(shardThreads({ ...opts, spill: false } as never, 2)).toBe(2); // what it drops depends on the shards
+    // a replay file: its shards read their own blocks, one on each core
+    const replay = join(dir, 'big.fsr');
+    writeFileSync(replay, Buffer.concat([Buffer.from('FSREPLAY', 'latin1'), Buffer.alloc(16 << 20, 10)]));
+    expect(shardThreads({ ...opts, inputs: [replay] } as never, 2)).toBe(2);
     // the switches of the A/B runs and the tests: off parses in threads; always keeps every shard of a run parsed here
     process.env.FLOWSIEVE_PARSE_HERE = 'off';
     expect(shardThreads(opts as never, 2)).toBe(2);

@@ -24,6 +24,7 @@ import { BatchRing, type BatchRingShared } from '../flow/batch-ring.js';
 import type { InputFile } from '../input/plan.js';
 import { namedJsonFolder } from '../input/named-formats.js';
 import type { FormatName } from '../formats/types.js';
+import { FILE_MAGIC, isReplayHead } from '../formats/replay.js';
 import { workerModule } from './inline-shard.js';
 import { INLINE_TEXT_BYTES } from './small-input.js';
 import { parsePoolShape } from './pool.js';
@@ -90,7 +91,32 @@ export const FEW_CORES = 2;
 export function shardThreads(opts: ParseHereOptions, cores = availableParallelism()): number {
   const asked = Math.max(1, Math.floor(opts.workers));
   if (asked === 1 || opts.parseThreads !== undefined || opts.spill === false || cores > FEW_CORES || process.env.FLOWSIEVE_PARSE_HERE === 'always') return asked;
-  return parseHereInput(opts, cores) === 'file' ? 1 : asked;
+  return hereTextFile(opts, cores) ? 1 : asked;
+}
+
+/**
+ * Whether this thread may parse the run's one large plain file (parseHereInput's 'file') and that
+ * file is not a replay file: a replay file's shards read its blocks themselves, one on each core,
+ * so its run keeps the shards asked for (two shards: 0.96x the wall of one, 1.19x the CPU;
+ * bench/RESULTS.md, session 23 integrator).
+ */
+function hereTextFile(opts: ParseHereOptions, cores: number): boolean {
+  return parseHereInput(opts, cores) === 'file' && !replayFile(opts.inputs[0]!);
+}
+
+/** Whether `path` starts with a replay file's magic. */
+function replayFile(path: string): boolean {
+  try {
+    const head = new Uint8Array(FILE_MAGIC.length);
+    const fd = openSync(path, 'r');
+    try {
+      return readSync(fd, head, 0, head.length, 0) === head.length && isReplayHead(head);
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    return false; // planning reports it
+  }
 }
 
 /**
@@ -127,7 +153,7 @@ export const HERE_BATCH_MIN_BYTES = 128 << 20;
 
 /** `opts` with HERE_BATCH_RECORDS where it applies (the Engine's options). */
 export function withHereBatches(opts: DetectOptions, cores = availableParallelism()): DetectOptions {
-  if (opts.batchSize !== DEFAULT_RUN.batchSize || parseHereInput(opts, cores) !== 'file' || !plainFileAbove(opts.inputs[0]!, HERE_BATCH_MIN_BYTES - 1)) return opts;
+  if (opts.batchSize !== DEFAULT_RUN.batchSize || !hereTextFile(opts, cores) || !plainFileAbove(opts.inputs[0]!, HERE_BATCH_MIN_BYTES - 1)) return opts;
   return { ...opts, batchSize: HERE_BATCH_RECORDS };
 }
 
