@@ -17,7 +17,8 @@
 // given its shard and its batch columns written into that shard's area (R_ROUTE, R_FEED).
 //
 // Memory (byte offsets chosen by the caller): the key table at `tablePtr` (T_* below),
-// the window at `inPtr` (16 bytes of slack after it for vector loads), the rows at `out`
+// the window at `inPtr` (32 bytes of slack after it for vector loads: Shape.differ reads two
+// chunks from a value's start), the rows at `out`
 // (ROW_BYTES each: i32 slots, then the integer fields as f64), scratch at `scratch` (1 KiB,
 // filled with 0xff once by the caller: the foreseen keys start unknown; then SHAPES_SCRATCH
 // bytes for the line shapes, zero at first), the routing block

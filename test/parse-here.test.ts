@@ -135,6 +135,9 @@ describe('the main thread parses one large plain AWS text file', () => {
     expect(shardThreads({ ...opts, inputs: [big, big] } as never, 2)).toBe(2);
     expect(shardThreads({ ...opts, pipeline: 'fused' } as never, 2)).toBe(2);
     expect(shardThreads({ ...opts, spill: false } as never, 2)).toBe(2); // what it drops depends on the shards
+    // past --max-memory each shard's outbound table drops past its share of the limit, spilling or not
+    expect(shardThreads({ ...opts, maxMemory: 4 << 20 } as never, 2)).toBe(2);
+    expect(shardThreads({ ...opts, maxMemory: 4 << 20, spill: true } as never, 2)).toBe(2);
     // a replay file: its shards read their own blocks, one on each core
     const replay = join(dir, 'big.fsr');
     writeFileSync(replay, Buffer.concat([Buffer.from('FSREPLAY', 'latin1'), Buffer.alloc(16 << 20, 10)]));

@@ -56,7 +56,7 @@ export function parseHereMayApply(opts: ParseHereOptions, cores = availableParal
   return parseHereInput(opts, cores) !== null;
 }
 
-type ParseHereOptions = Pick<DetectOptions, 'workers' | 'parseThreads' | 'inputs' | 'chunkBytes' | 'pipeline' | 'shardOp' | 'spill'>;
+type ParseHereOptions = Pick<DetectOptions, 'workers' | 'parseThreads' | 'inputs' | 'chunkBytes' | 'pipeline' | 'shardOp' | 'spill' | 'maxMemory'>;
 
 /**
  * What parseHereMayApply found: 'file' (one large plain file, its format not known before
@@ -85,12 +85,14 @@ export const FEW_CORES = 2;
  * second compile of the shard's code on V8's helpers, and four lanes' part-filled batches: the
  * 224 MB v2 file at two workers took 1.07x the CPU of one (bench/RESULTS.md, session 23 text).
  * The verdicts do not depend on the shards' count (the summary still names the workers asked
- * for); what a run past --max-memory without spilling drops does (each shard has its share of
- * the limit: docs/replay.md), so such a run keeps the shards asked for.
+ * for); what a run past --max-memory drops does (each shard has its share of the limit:
+ * docs/replay.md): the partitions of a run without spilling, and the outbound records past each
+ * shard's outbound table (summary.json memory.outbound_dropped_records, spilling or not), so a
+ * run with --max-memory or without spilling keeps the shards asked for.
  */
 export function shardThreads(opts: ParseHereOptions, cores = availableParallelism()): number {
   const asked = Math.max(1, Math.floor(opts.workers));
-  if (asked === 1 || opts.parseThreads !== undefined || opts.spill === false || cores > FEW_CORES || process.env.FLOWSIEVE_PARSE_HERE === 'always') return asked;
+  if (asked === 1 || opts.parseThreads !== undefined || opts.spill === false || opts.maxMemory !== undefined || cores > FEW_CORES || process.env.FLOWSIEVE_PARSE_HERE === 'always') return asked;
   return hereTextFile(opts, cores) ? 1 : asked;
 }
 
