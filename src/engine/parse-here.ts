@@ -103,22 +103,7 @@ export function shardThreads(opts: ParseHereOptions, cores = availableParallelis
  * bench/RESULTS.md, session 23 integrator).
  */
 function hereTextFile(opts: ParseHereOptions, cores: number): boolean {
-  return parseHereInput(opts, cores) === 'file' && !replayFile(opts.inputs[0]!);
-}
-
-/** Whether `path` starts with a replay file's magic. */
-function replayFile(path: string): boolean {
-  try {
-    const head = new Uint8Array(FILE_MAGIC.length);
-    const fd = openSync(path, 'r');
-    try {
-      return readSync(fd, head, 0, head.length, 0) === head.length && isReplayHead(head);
-    } finally {
-      closeSync(fd);
-    }
-  } catch {
-    return false; // planning reports it
-  }
+  return parseHereInput(opts, cores) === 'file' && plainFileKind(opts.inputs[0]!, 0) === 'text';
 }
 
 /**
@@ -159,21 +144,32 @@ export function withHereBatches(opts: DetectOptions, cores = availableParallelis
   return { ...opts, batchSize: HERE_BATCH_RECORDS };
 }
 
-/** Whether `path` is a regular file of more than `bytes` bytes that does not start as gzip does. */
+/** Whether `path` is a regular file of more than `bytes` bytes that does not start as gzip does (a replay file is one). */
 function plainFileAbove(path: string, bytes: number): boolean {
-  if (path === '-') return false;
+  return plainFileKind(path, bytes) !== null;
+}
+
+/**
+ * What a regular file of more than `bytes` bytes starts as: 'replay' (a replay file's magic),
+ * 'text' (anything else but gzip); null where it starts as gzip does, or is no such file.
+ */
+function plainFileKind(path: string, bytes: number): 'text' | 'replay' | null {
+  if (path === '-') return null;
   try {
     const st = statSync(path);
-    if (!st.isFile() || st.size <= bytes) return false;
-    const head = new Uint8Array(2);
+    if (!st.isFile() || st.size <= bytes) return null;
+    const head = new Uint8Array(FILE_MAGIC.length);
     const fd = openSync(path, 'r');
+    let n: number;
     try {
-      return !(readSync(fd, head, 0, 2, 0) === 2 && head[0] === 0x1f && head[1] === 0x8b);
+      n = readSync(fd, head, 0, head.length, 0);
     } finally {
       closeSync(fd);
     }
+    if (n >= 2 && head[0] === 0x1f && head[1] === 0x8b) return null;
+    return n === head.length && isReplayHead(head) ? 'replay' : 'text';
   } catch {
-    return false; // planning reports it
+    return null; // planning reports it
   }
 }
 

@@ -704,8 +704,7 @@ export class FlowSink {
       const b = this.builders[lane]!;
       const n = Math.min(end - from, b.feed.length - b.n);
       this.copyRun(c, lane, from, b, n, inbound);
-      if (inbound) this.copyInboundIds(c, lane, from, b, n);
-      else this.copyIds(c, lane, from, b, n);
+      this.copyIds(c, lane, from, b, n, inbound);
       b.n += n;
       from += n;
       if (b.n === b.feed.length) this.flushLane(lane);
@@ -790,39 +789,28 @@ export class FlowSink {
   /**
    * The string ids of n routed records from `from` into b's, as the batch's own ids: a record
    * at a time in the order append takes them (account, region, interface, instance), so the
-   * batch's string table is the same as if each record had been appended.
+   * batch's string table is the same as if each record had been appended; for a lane of inbound
+   * records alone (`inbound`, inboundLane) the account and region ids only.
    */
-  private copyIds(c: RoutedColumns, lane: number, from: number, b: FlowBatchData, n: number): void {
+  private copyIds(c: RoutedColumns, lane: number, from: number, b: FlowBatchData, n: number, inbound: boolean): void {
     const remap = this.remapFor(lane, this.dict.size);
     const account = c.account[lane]!;
     const region = c.region[lane]!;
     const iface = c.iface[lane]!;
     const instance = c.instance[lane]!;
     for (let k = 0; k < n; k++) {
-      // the rows whose four ids the batch holds already, then one with an id new to it
-      k += copyKnownIds(remap, account, region, iface, instance, from + k, b, b.n + k, n - k);
+      // the rows whose ids the batch holds already, then one with an id new to it
+      k += inbound
+        ? copyKnownInboundIds(remap, account, region, from + k, b, b.n + k, n - k)
+        : copyKnownIds(remap, account, region, iface, instance, from + k, b, b.n + k, n - k);
       if (k === n) break;
       const f = from + k;
       const t = b.n + k;
       b.account[t] = this.remapped(lane, b, remap, account[f]!);
       b.region[t] = this.remapped(lane, b, remap, region[f]!);
+      if (inbound) continue; // not the inbound table's (FlowBatchData)
       b.iface[t] = this.remapped(lane, b, remap, iface[f]!);
       b.instance[t] = this.remapped(lane, b, remap, instance[f]!);
-    }
-  }
-
-  /** copyIds for a lane of inbound records alone (inboundLane): the account and region ids. */
-  private copyInboundIds(c: RoutedColumns, lane: number, from: number, b: FlowBatchData, n: number): void {
-    const remap = this.remapFor(lane, this.dict.size);
-    const account = c.account[lane]!;
-    const region = c.region[lane]!;
-    for (let k = 0; k < n; k++) {
-      k += copyKnownInboundIds(remap, account, region, from + k, b, b.n + k, n - k);
-      if (k === n) break;
-      const f = from + k;
-      const t = b.n + k;
-      b.account[t] = this.remapped(lane, b, remap, account[f]!);
-      b.region[t] = this.remapped(lane, b, remap, region[f]!);
     }
   }
 
