@@ -94,7 +94,6 @@ export let routedFeed: u32 = 0;
 export function startRouting(at: u32, keepAreas: bool = false): void {
   areasPtr = <u32>load<f64>(at + (S_AREAS << 3));
   areaRows = <u32>load<f64>(at + (S_AREA_ROWS << 3));
-  areaColumns(areaRows);
   routing = load<f64>(at + (S_ROUTE << 3)) != 0;
   notAfter = load<f64>(at + (S_NOT_AFTER << 3));
   rangeFrom = load<f64>(at + (S_FROM << 3));
@@ -171,44 +170,6 @@ function isPublicWords(p: u32): bool {
   return true;
 }
 
-/**
- * Where an area's columns start (bytes past the area's start, for areas of n rows each): set
- * once a read, where AreaRow.put took a multiplication by n a column of every routed row.
- */
-let areaBytes: u32 = 0;
-let colDst: u32 = 0;
-let colPackets: u32 = 0;
-let colBytes: u32 = 0;
-let colStart: u32 = 0;
-let colEnd: u32 = 0;
-let colIds: u32 = 0;
-let colSport: u32 = 0;
-let colDport: u32 = 0;
-let colTcpFlags: u32 = 0;
-let colFeed: u32 = 0;
-let colProto: u32 = 0;
-let colAction: u32 = 0;
-let colDirection: u32 = 0;
-/** An IPv4-mapped address's first three words (its fourth replaced by the address). */
-const V4_MAPPED = i32x4(0, 0, 0xffff, 0);
-
-function areaColumns(n: u32): void {
-  areaBytes = n * AREA_BYTES_A_ROW;
-  colDst = n << 4;
-  colPackets = n << 5;
-  colBytes = n * 40;
-  colStart = n * 48;
-  colEnd = n * 52;
-  colIds = n * AREA_IDS;
-  colSport = n * 72;
-  colDport = n * 74;
-  colTcpFlags = n * 76;
-  colFeed = n * 78;
-  colProto = n * 79;
-  colAction = n * 80;
-  colDirection = n * 81;
-}
-
 /** Bytes an area takes a row (src/formats/wasm-route.ts AREA_BYTES_A_ROW and the offsets of its views). */
 export const AREA_BYTES_A_ROW: u32 = 82;
 /** Where an area's id columns start, in bytes a row (account, region, interface, instance: i32 each). */
@@ -235,26 +196,30 @@ export class AreaRow {
   const counts = tablePtr + AREA_COUNTS + (shard << 2);
   const slot = load<u32>(counts);
   store<u32>(counts, slot + 1);
-  const area = areasPtr + shard * areaBytes;
-  // src and dst: four words each (IPv4-mapped, one store each), then the f64, u32 (ids among them), u16, i16 and u8 columns
+  const n = areaRows;
+  const area = areasPtr + shard * n * AREA_BYTES_A_ROW;
+  // src and dst: four words each (IPv4-mapped), then the f64, u32 (ids among them), u16, i16 and u8 columns
   const a = area + (slot << 4);
-  v128.store(a, i32x4.replace_lane(V4_MAPPED, 3, src));
-  v128.store(a + colDst, i32x4.replace_lane(V4_MAPPED, 3, dst));
-  const a8 = area + (slot << 3);
-  store<f64>(a8 + colPackets, packets);
-  store<f64>(a8 + colBytes, bytes);
-  const a4 = area + (slot << 2);
-  store<u32>(a4 + colStart, start);
-  store<u32>(a4 + colEnd, end);
-  const a2 = area + (slot << 1);
-  store<u16>(a2 + colSport, <u16>sport);
-  store<u16>(a2 + colDport, <u16>dport);
-  store<i16>(a2 + colTcpFlags, <i16>tcpFlags);
-  const a1 = area + slot;
-  store<u8>(a1 + colFeed, <u8>feed);
-  store<u8>(a1 + colProto, <u8>proto);
-  store<u8>(a1 + colAction, <u8>action);
-  store<u8>(a1 + colDirection, <u8>direction);
+  store<u32>(a, 0);
+  store<u32>(a + 4, 0);
+  store<u32>(a + 8, 0xffff);
+  store<u32>(a + 12, src);
+  const d = area + (n << 4) + (slot << 4);
+  store<u32>(d, 0);
+  store<u32>(d + 4, 0);
+  store<u32>(d + 8, 0xffff);
+  store<u32>(d + 12, dst);
+  store<f64>(area + (n << 5) + (slot << 3), packets);
+  store<f64>(area + n * 40 + (slot << 3), bytes);
+  store<u32>(area + n * 48 + (slot << 2), start);
+  store<u32>(area + n * 52 + (slot << 2), end);
+  store<u16>(area + n * 72 + (slot << 1), <u16>sport);
+  store<u16>(area + n * 74 + (slot << 1), <u16>dport);
+  store<i16>(area + n * 76 + (slot << 1), <i16>tcpFlags);
+  store<u8>(area + n * 78 + slot, <u8>feed);
+  store<u8>(area + n * 79 + slot, <u8>proto);
+  store<u8>(area + n * 80 + slot, <u8>action);
+  store<u8>(area + n * 81 + slot, <u8>direction);
   return slot;
   }
 }
@@ -264,13 +229,13 @@ export class AreaRow {
  * `slot` of shard's area; returns where the interface's went (the instance's areaIdStep() past it).
  */
 export function toAreaIds(shard: u32, slot: u32, account: i32, region: i32, iface: i32, instance: i32): u32 {
-  const step = areaRows << 2;
-  const ids = areasPtr + shard * areaBytes + colIds + (slot << 2);
+  const n = areaRows;
+  const ids = areasPtr + shard * n * AREA_BYTES_A_ROW + n * AREA_IDS + (slot << 2);
   store<i32>(ids, account);
-  store<i32>(ids + step, region);
-  store<i32>(ids + (step << 1), iface);
-  store<i32>(ids + step * 3, instance);
-  return ids + (step << 1);
+  store<i32>(ids + (n << 2), region);
+  store<i32>(ids + (n << 3), iface);
+  store<i32>(ids + n * 12, instance);
+  return ids + (n << 3);
 }
 
 /** Bytes from an area row's id in one column to its id in the next (toAreaIds). */
