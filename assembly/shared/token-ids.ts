@@ -7,12 +7,8 @@
 // the table's arena: src/formats/wasm-ids.ts), writes their ids into the table, and the module
 // puts them where it wrote the provisional ones (fixedId, shared/route.ts fixAreaIds).
 // The table (at `at`, chosen by the caller): room for TABLE_SLOTS u32 slots, of which the first
-// slotCount are used, each a u16 (entry + 1, 0: empty), TABLE_ENTRIES entries of 32 bytes from
-// the next 64-byte line (the id, the bytes' length, then the bytes themselves where they are
-// INLINE_BYTES or fewer, else their offset in the arena), the arena of the longer tokens' bytes
-// (TABLE_ARENA). A lookup's chain of dependent reads ends at its entry: an interface (21 bytes)
-// and an instance (19) are compared in the entry's line, where the arena's bytes were a third
-// place to miss (bench/RESULTS.md, session 24 awsids).
+// slotCount are used, each a u16 (entry + 1, 0: empty), TABLE_ENTRIES entries of 16 bytes (its
+// slot, the bytes' offset in the arena, their length, the id), the arena of their bytes (TABLE_ARENA).
 // The slots in use grow with the entries (at most half full): a lookup's first read is its slot,
 // at a random place, and in 256 KiB of slots (a bucket's ~4,000 interfaces and instances, each
 // on a cache line of its own) it missed the caches more often than not, where the 32 KiB those
@@ -31,10 +27,6 @@ const TABLE_SLOTS: u32 = 65536;
 /** The slots a table starts with (doubled whenever its entries would fill more than half). */
 const MIN_SLOTS: u32 = 4096;
 const TABLE_ENTRIES: u32 = 32768;
-/** Bytes of an entry (a power of two: an entry never spans two cache lines). */
-const ENTRY_SHIFT: u32 = 5;
-/** The longest token an entry holds (longer ones in the arena): an entry's bytes past its id and length. */
-const INLINE_BYTES: u32 = 24;
 const TABLE_ARENA: u32 = 1 << 20;
 /** Room a call may need: four new tokens a row of 4096, and a window's bytes (256 KiB). */
 const CALL_ENTRIES: u32 = 4 * 4096;
@@ -43,7 +35,7 @@ const CALL_BYTES: u32 = 256 * 1024;
 let slotsPtr: u32 = 0;
 /** The slots in use (a power of two, MIN_SLOTS to TABLE_SLOTS; entries + 1 fit a u16: TABLE_ENTRIES is 2^15). */
 let slotCount: u32 = MIN_SLOTS;
-/** Where the table's entries start (an entry's id at + entry * 32). */
+/** Where the table's entries start (an entry's id at + entry * 16 + 12). */
 export let entriesPtr: u32 = 0;
 let arenaPtr: u32 = 0;
 let entryCount: u32 = 0;
@@ -54,12 +46,11 @@ export let newFrom: u32 = 0;
 /** A call starts: the table at `at`; every entry forgotten when `reset` (another dictionary) or a call might not find room. */
 export function startTokens(at: u32, reset: bool): void {
   slotsPtr = at;
-  entriesPtr = (slotsPtr + (TABLE_SLOTS << 2) + 63) & ~63; // src/formats/wasm-ids.ts entriesAt
-  arenaPtr = entriesPtr + (TABLE_ENTRIES << ENTRY_SHIFT);
-  // only the slots in use are cleared (a task of a few tiny files is a sink of its own): as
-  // many as its entries needed, at most twice as many (growSlots)
+  entriesPtr = slotsPtr + (TABLE_SLOTS << 2);
+  arenaPtr = entriesPtr + (TABLE_ENTRIES << 4);
+  // only the slots in use are cleared (a task of a few tiny files is a sink of its own)
   if (reset || entryCount + CALL_ENTRIES > TABLE_ENTRIES || arenaUsed + CALL_BYTES > TABLE_ARENA) {
-    memory.fill(slotsPtr, 0, slotCount << 1);
+    for (let e: u32 = 0; e < entryCount; e++) store<u16>(slotsPtr + (load<u32>(entriesPtr + (e << 4)) << 1), 0);
     entryCount = 0;
     arenaUsed = 0;
     slotCount = MIN_SLOTS;
@@ -135,8 +126,8 @@ function idOfHashed(h: u32, p: u32, n: u32): i32 {
   for (;;) {
     const e = <u32>load<u16>(slotsPtr + (slot << 1));
     if (e == 0) break;
-    const at = entriesPtr + ((e - 1) << ENTRY_SHIFT);
-    if (load<u32>(at + 4) == n && sameBytes(n <= INLINE_BYTES ? at + 8 : arenaPtr + load<u32>(at + 8), p, n)) return load<i32>(at);
+    const at = entriesPtr + ((e - 1) << 4);
+    if (load<u32>(at + 8) == n && sameBytes(arenaPtr + load<u32>(at + 4), p, n)) return load<i32>(at + 12);
     slot = (slot + 1) & mask;
   }
   if ((entryCount + 1) << 1 > slotCount && slotCount < TABLE_SLOTS) {
@@ -146,16 +137,14 @@ function idOfHashed(h: u32, p: u32, n: u32): i32 {
   }
   const e = entryCount++;
   store<u16>(slotsPtr + (slot << 1), <u16>(e + 1));
-  const at = entriesPtr + (e << ENTRY_SHIFT);
+  const at = entriesPtr + (e << 4);
   const id = -<i32>(e + 1);
-  store<i32>(at, id);
-  store<u32>(at + 4, n);
-  if (n <= INLINE_BYTES) memory.copy(at + 8, p, n);
-  else {
-    store<u32>(at + 8, arenaUsed);
-    memory.copy(arenaPtr + arenaUsed, p, n);
-    arenaUsed += n;
-  }
+  store<u32>(at, slot);
+  store<u32>(at + 4, arenaUsed);
+  store<u32>(at + 8, n);
+  store<i32>(at + 12, id);
+  memory.copy(arenaPtr + arenaUsed, p, n);
+  arenaUsed += n;
   return id;
 }
 
@@ -165,20 +154,20 @@ function freeSlot(slot: u32, mask: u32): u32 {
   return slot;
 }
 
-/** Twice the slots, every entry placed again by its bytes' hash. */
+/** Twice the slots, every entry placed again by its bytes' hash (its slot noted in its entry). */
 function growSlots(): void {
   memory.fill(slotsPtr, 0, slotCount << 1);
   slotCount <<= 1;
   const mask = slotCount - 1;
   for (let e: u32 = 0; e < entryCount; e++) {
-    const at = entriesPtr + (e << ENTRY_SHIFT);
-    const n = load<u32>(at + 4);
-    const slot = freeSlot(hashBytes(n <= INLINE_BYTES ? at + 8 : arenaPtr + load<u32>(at + 8), n) & mask, mask);
+    const at = entriesPtr + (e << 4);
+    const slot = freeSlot(hashBytes(arenaPtr + load<u32>(at + 4), load<u32>(at + 8)) & mask, mask);
     store<u16>(slotsPtr + (slot << 1), <u16>(e + 1));
+    store<u32>(at, slot);
   }
 }
 
 /** An id as the caller fixed it: a provisional one (below zero) replaced by the id the caller wrote for its entry. */
 export function fixedId(id: i32): i32 {
-  return id < 0 ? load<i32>(entriesPtr + (<u32>(-id - 1) << ENTRY_SHIFT)) : id;
+  return id < 0 ? load<i32>(entriesPtr + (<u32>(-id - 1) << 4) + 12) : id;
 }

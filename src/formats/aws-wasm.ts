@@ -51,7 +51,7 @@ const SEPS_AT = SINK_AT + ROUTING_BLOCK_BYTES + 8;
 const SEPS_BYTES = (WASM_WINDOW + 80) * 4;
 /**
  * the reader's block (assembly/aws-lines.ts I_*): its f64 slots, then the table of string ids
- * (idOfToken): slots, entries of 32 bytes (id, length, the bytes or their offset in the arena), the arena
+ * (idOfToken): slots, entries of 16 bytes (slot, the bytes' offset in the arena, length, id), the arena
  */
 const IDS_AT = SEPS_AT + SEPS_BYTES;
 /**

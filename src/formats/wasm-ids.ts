@@ -7,25 +7,16 @@
  *
  * The ids block (at `at` in a module's memory): f64 slots (IdSlot), then the table at + 64:
  * room for TABLE_SLOTS u32 slots (the module's slots are u16, as many as its entries need; the
- * upper half holds the lookups a call put off to its end), TABLE_ENTRIES entries of 32 bytes
- * from the next 64-byte line (entriesAt: the id, the bytes' length, the bytes where they are
- * INLINE_BYTES or fewer, else their offset in the arena), the arena.
+ * upper half holds the lookups a call put off to its end), TABLE_ENTRIES entries of 16 bytes
+ * (slot, the bytes' offset in the arena, their length, the id), the arena.
  */
 import type { ByteDict } from '../flow/dict.js';
 
 const TABLE_SLOTS = 65536;
 const TABLE_ENTRIES = 32768;
 const TABLE_ARENA = 1 << 20;
-/** Bytes of an entry, and the longest token it holds itself (assembly/shared/token-ids.ts ENTRY_SHIFT, INLINE_BYTES). */
-const ENTRY_BYTES = 32;
-const INLINE_BYTES = 24;
-/** Bytes of an ids block: its slots and the table (its entries from a 64-byte line: up to 63 bytes skipped). */
-export const IDS_BLOCK_BYTES = 64 + TABLE_SLOTS * 4 + 64 + TABLE_ENTRIES * ENTRY_BYTES + TABLE_ARENA;
-
-/** Where the entries of the table of the ids block at `at` start (assembly/shared/token-ids.ts startTokens). */
-function entriesAt(at: number): number {
-  return (at + 64 + TABLE_SLOTS * 4 + 63) & ~63;
-}
+/** Bytes of an ids block: its slots and the table. */
+export const IDS_BLOCK_BYTES = 64 + TABLE_SLOTS * 4 + TABLE_ENTRIES * 16 + TABLE_ARENA;
 
 /** The ids block's f64 slots the table uses (a module's own from IdSlot.own on, and slot 0). */
 export const enum IdSlot {
@@ -69,14 +60,11 @@ export class WasmTokenIds {
   lookUp(dict: ByteDict): void {
     const buf = this.memory.buffer;
     const u8 = new Uint8Array(buf);
-    const at = entriesAt(this.at);
-    const entries = new Int32Array(buf, at, (TABLE_ENTRIES * ENTRY_BYTES) >> 2);
-    const arena = at + TABLE_ENTRIES * ENTRY_BYTES;
+    const entries = new Int32Array(buf, this.at + 64 + TABLE_SLOTS * 4, TABLE_ENTRIES * 4);
+    const arena = this.at + 64 + TABLE_SLOTS * 4 + TABLE_ENTRIES * 16;
     for (let e = this.slots[IdSlot.newFrom]!; e < this.slots[IdSlot.newTo]!; e++) {
-      const w = e * (ENTRY_BYTES >> 2);
-      const n = entries[w + 1]!;
-      const s = n <= INLINE_BYTES ? at + e * ENTRY_BYTES + 8 : arena + entries[w + 2]!;
-      entries[w] = dict.idOfBytes(u8, s, s + n);
+      const s = arena + entries[4 * e + 1]!;
+      entries[4 * e + 3] = dict.idOfBytes(u8, s, s + entries[4 * e + 2]!);
     }
   }
 }
