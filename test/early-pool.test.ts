@@ -3,14 +3,12 @@ import { spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
 import { tempDir } from './helpers/tmp.js';
-import { availableParallelism } from 'node:os';
 import { restoreEnvAfterEach } from './helpers/env.js';
 import { runDetect } from './helpers/run.js';
 import { scanner, writeV2 } from './helpers/aws.js';
 import { EARLY_LOOK_STEPS, INLINE_TEXT_BYTES, lookedSmall } from '../dist/src/engine/small-input.js';
 import { dropEarlyParsePool, earlyParsePoolShape, earlyParsePoolWaiting, startEarlyParsePool, takeEarlyParsePool } from '../dist/src/engine/early-pool.js';
-import { dropLoneShard, launchEarlyThread, loneShardWaiting } from '../dist/src/engine/lone-shard.js';
-import { dropSideParse, sideParseWaiting } from '../dist/src/engine/side-parse.js';
+import { dropLoneShard, launchLoneShard, loneShardWaiting } from '../dist/src/engine/lone-shard.js';
 import { DEFAULT_RUN } from '../dist/src/engine/run.js';
 import { run as detectRun, spec as detectSpec } from '../dist/src/cli/commands/detect.js';
 import { parseArgs } from '../dist/src/app/args.js';
@@ -150,34 +148,27 @@ function gcpFolder(): string {
 describe("detect's early thread for a lone shard", () => {
   restoreEnvAfterEach('FLOWSIEVE_PARSE_HERE');
   restoreEnvAfterEach('FLOWSIEVE_EARLY_SHARD');
-  restoreEnvAfterEach('FLOWSIEVE_SIDE_PARSE');
-  restoreEnvAfterEach('FLOWSIEVE_WORKERS');
-  restoreEnvAfterEach('FLOWSIEVE_PARSE_THREADS');
 
   it('starts where the main thread may parse and the one shard has a thread: a GCP folder, a plain file; not Azure, not at two workers', () => {
-    process.env.FLOWSIEVE_SIDE_PARSE = 'on'; // the side parse thread for the Azure folder (off by default)
     const gcp = gcpFolder();
     const azure = tempDir();
     const blob = join(azure, 'insights-logs-networksecuritygroupflowevent/resourceId=/S/NSG/h=00/PT1H.json');
     mkdirSync(dirname(blob), { recursive: true });
     copyFileSync(new URL('./fixtures/azure-nsg-states.json', import.meta.url), blob);
     const sharded = { pipeline: 'sharded' };
-    // [inputs, options, the lone shard's thread started, the side parse thread started]
-    const cases: Array<[string[], Record<string, unknown>, boolean, boolean]> = [
-      [[gcp], sharded, true, false],
-      [[gcp], { ...sharded, workers: 2 }, false, false], // two shards, started by the Engine itself (and a parse pool here)
-      [[gcp], { ...sharded, workers: 2, parseThreads: 1 }, false, false],
-      [[gcp], {}, false, false], // a small folder: read fused in this thread
-      [[azure], sharded, false, true], // Azure's one shard runs in the main thread (shard-place.ts): a parse thread beside it
-      [[azure], { ...sharded, workers: 2, parseThreads: 1 }, false, false], // two shards in threads
-      [[gcp, azure], sharded, false, false],
+    const cases: Array<[string[], Record<string, unknown>, boolean]> = [
+      [[gcp], sharded, true],
+      [[gcp], { ...sharded, workers: 2 }, false], // two shards, started by the Engine itself (and a parse pool here)
+      [[gcp], { ...sharded, workers: 2, parseThreads: 1 }, false],
+      [[gcp], {}, false], // a small folder: read fused in this thread
+      [[azure], sharded, false], // Azure's one shard runs in the main thread (shard-place.ts)
+      [[gcp, azure], sharded, false],
     ];
-    for (const [inputs, over, started, side] of cases) {
+    for (const [inputs, over, started] of cases) {
       startEarlyParsePool(optsFor(inputs, over));
-      expect([inputs, over, loneShardWaiting(), sideParseWaiting()]).toEqual([inputs, over, started, side]);
-      if (started || side) expect(earlyParsePoolWaiting()).toBe(false); // the main thread parses: no parse pool
+      expect([inputs, over, loneShardWaiting()]).toEqual([inputs, over, started]);
+      if (started) expect(earlyParsePoolWaiting()).toBe(false); // the main thread parses: no parse pool
       dropLoneShard();
-      dropSideParse();
       dropEarlyParsePool();
     }
     process.env.FLOWSIEVE_PARSE_HERE = 'always'; // a plain file of any size parsed here
@@ -187,8 +178,8 @@ describe("detect's early thread for a lone shard", () => {
     expect(loneShardWaiting()).toBe(true);
     expect(earlyParsePoolShape(optsFor([file], sharded))).toBeNull();
     dropLoneShard();
-    startEarlyParsePool(optsFor([blob], sharded)); // named Azure, one blob: one task, nothing to share
-    expect([loneShardWaiting(), sideParseWaiting()]).toEqual([false, false]);
+    startEarlyParsePool(optsFor([blob], sharded)); // named Azure
+    expect(loneShardWaiting()).toBe(false);
   });
 
   it("is started by the command line's start for a folder of GCP exports named first, before any option is read", () => {
@@ -203,61 +194,14 @@ describe("detect's early thread for a lone shard", () => {
       [[join(gcp, 'p1')], true], // the first file found down the folders
       [[], false],
     ] as Array<[string[], boolean]>) {
-      launchEarlyThread(args);
+      launchLoneShard(args);
       expect([args, loneShardWaiting()]).toEqual([args, started]);
       dropLoneShard();
     }
     process.env.FLOWSIEVE_EARLY_SHARD = 'off';
-    launchEarlyThread([gcp]);
+    launchLoneShard([gcp]);
     startEarlyParsePool(optsFor([gcp], { pipeline: 'sharded' }));
     expect(loneShardWaiting()).toBe(false);
-  });
-
-  it("starts the side parse thread at the command line's start for a folder of Azure blobs named first, at one worker and one parse thread", () => {
-    const azure = tempDir();
-    const blob = join(azure, 'insights-logs-networksecuritygroupflowevent/resourceId=/S/NSG/h=00/PT1H.json');
-    mkdirSync(dirname(blob), { recursive: true });
-    copyFileSync(new URL('./fixtures/azure-nsg-states.json', import.meta.url), blob);
-    delete process.env.FLOWSIEVE_WORKERS;
-    delete process.env.FLOWSIEVE_PARSE_THREADS;
-    const oneWorker = Math.floor(availableParallelism() / 2) <= 1; // the default workers: half the cores
-    launchEarlyThread([azure, '--workers', '1']);
-    expect(sideParseWaiting()).toBe(false); // off by default
-    process.env.FLOWSIEVE_SIDE_PARSE = 'on';
-    for (const [args, started] of [
-      [[azure, '--out', 'x', '--workers', '1'], true],
-      [[azure, '--workers=1'], true],
-      [[azure], oneWorker],
-      [[azure, '--workers', '2'], false],
-      [[azure, '--workers=3'], false],
-      [[azure, '--workers', '1', '--parse-threads', '2'], false],
-      [[azure, '--workers', '1', '--pipeline', 'fused'], false],
-      [[azure, '--workers', '2', '--workers', '1'], true], // the last one given
-      [['--workers', '1', azure], false], // the first argument only
-      [[blob, '--workers', '1'], false], // a blob, not a folder
-      [[azure, '--workers', '1', '--help'], false],
-    ] as Array<[string[], boolean]>) {
-      launchEarlyThread(args);
-      expect([args, sideParseWaiting(), loneShardWaiting()]).toEqual([args, started, false]);
-      dropSideParse();
-    }
-    // the command line's thread not taken (a small folder read in the main thread, a usage error): the process exits
-    const small = run(['detect', azure, '--out', join(tempDir(), 'out'), '--workers', '1', '--quiet', '--no-enrich']);
-    expect([small.status, small.signal]).toEqual([0, null]);
-    const bad = run(['detect', azure, '--out', join(tempDir(), 'out'), '--workers', '1', '--window', '7h']);
-    expect([bad.status, bad.signal]).toEqual([1, null]);
-    process.env.FLOWSIEVE_WORKERS = '1';
-    launchEarlyThread([azure]);
-    expect(sideParseWaiting()).toBe(true);
-    dropSideParse();
-    for (const [name, value] of [['FLOWSIEVE_SIDE_PARSE', 'off'], ['FLOWSIEVE_PARSE_HERE', 'off']]) {
-      process.env[name!] = value;
-      launchEarlyThread([azure, '--workers', '1']);
-      startEarlyParsePool(optsFor([azure], { pipeline: 'sharded' }));
-      expect([name, sideParseWaiting()]).toEqual([name, false]);
-      process.env.FLOWSIEVE_SIDE_PARSE = 'on';
-      delete process.env.FLOWSIEVE_PARSE_HERE;
-    }
   });
 
   it('leaves no thread that keeps the process up: a run, a usage error, a small folder read in the main thread', () => {
@@ -275,11 +219,11 @@ describe("detect's early thread for a lone shard", () => {
   it('is taken as the first of two shard threads, and dropped by a run that reads a small folder in the main thread', async () => {
     const gcp = gcpFolder();
     const two = await runDetect([gcp], { workers: 2, pipeline: 'sharded' });
-    launchEarlyThread([gcp]);
+    launchLoneShard([gcp]);
     const taken = await runDetect([gcp], { workers: 2, pipeline: 'sharded' });
     expect(loneShardWaiting()).toBe(false);
     expect(taken.scans).toEqual(two.scans);
-    launchEarlyThread([gcp]);
+    launchLoneShard([gcp]);
     const small = await runDetect([gcp], { workers: 1, pipeline: 'auto' });
     expect(small.pipeline).toBe('fused');
     expect(loneShardWaiting()).toBe(false);

@@ -15,7 +15,6 @@ import { restoreEnvAfterEach } from './helpers/env.js';
 import { tempDir } from './helpers/tmp.js';
 import { runDetect } from './helpers/run.js';
 import { parseHereMayApply, parsesHereFits } from '../dist/src/engine/parse-here.js';
-import { dropSideParse, sideParseReady, sideParseWaiting, startSideParse } from '../dist/src/engine/side-parse.js';
 
 /** GCP NDJSON entries: source `src` probing port 3389 of `n` addresses. */
 function gcpScan(src: string, n: number, hour: number): Buffer {
@@ -65,7 +64,6 @@ beforeAll(() => {
 describe('the main thread parses a folder of named JSON blobs', () => {
   restoreEnvAfterEach('FLOWSIEVE_PARSE_HERE');
   restoreEnvAfterEach('FLOWSIEVE_SHARD_PARSES');
-  restoreEnvAfterEach('FLOWSIEVE_SIDE_PARSE');
   // sharded: these small folders are not read fused; small chunks: several tasks
   const common = { pipeline: 'sharded', chunkBytes: 4096, workers: 1 };
 
@@ -89,39 +87,6 @@ describe('the main thread parses a folder of named JSON blobs', () => {
       expect(here.shardParsed, `batch ${batchSize}`).toBeGreaterThan(0); // by the shard placed in this thread
       expect(canon(here), `batch ${batchSize}`).toBe(canon(thread));
     }
-  });
-
-  it('Azure blobs: a side parse thread started early takes tasks in turn with the shard in the main thread, with the parse thread results', async () => {
-    // 40 larger blobs (~15 KB each) and the damaged ones: several 'files' tasks (at least 256 KiB each)
-    const blobs = azureBlobs();
-    for (let k = 0; k < 40; k++) blobs.push([`${NSG}/m=${k}/PT1H.json`, scanBlob(`45.9.2.${1 + (k % 7)}`, 300, k * 7)]);
-    const big = writeBlobs(tempDir('flowsieve-json-here-side-'), blobs);
-    startSideParse('azure-nsg');
-    expect(sideParseWaiting()).toBe(false); // off by default
-    process.env.FLOWSIEVE_SIDE_PARSE = 'on';
-    const opts = { pipeline: 'sharded', workers: 1 };
-    process.env.FLOWSIEVE_PARSE_HERE = 'off';
-    const thread = await runDetect([big], opts);
-    delete process.env.FLOWSIEVE_PARSE_HERE;
-    const alone = await runDetect([big], opts);
-    expect([alone.parsedHere, alone.sideParsed]).toEqual([true, 0]);
-    expect(alone.shardParsed).toBeGreaterThan(1);
-    expect(canon(alone)).toBe(canon(thread));
-    for (const batchSize of [32768, 64]) {
-      startSideParse('azure-nsg');
-      await sideParseReady(); // booted before planning's end, as on a large input: it takes the first tasks
-      const side = await runDetect([big], { ...opts, batchSize });
-      expect(sideParseWaiting()).toBe(false); // taken
-      expect(side.sideParsed, `batch ${batchSize}`).toBeGreaterThan(0);
-      expect((side.shardParsed ?? 0) + (side.sideParsed ?? 0), `batch ${batchSize}`).toBe(alone.shardParsed);
-      expect(canon(side), `batch ${batchSize}`).toBe(canon(thread));
-    }
-    // not taken where the shard has a thread of its own (two workers): dropped by detect's end
-    startSideParse('azure-nsg');
-    const two = await runDetect([big], { ...opts, workers: 2 });
-    expect(two.sideParsed).toBe(0);
-    dropSideParse();
-    expect(sideParseWaiting()).toBe(false);
   });
 
   it('GCP exports: the main thread parses them (and the shard thread too), with the parse thread results', async () => {

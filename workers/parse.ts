@@ -11,11 +11,10 @@ import { Head } from '../src/formats/sniff.js';
 import { dropBlobsAhead, headWordsOf, readBlobsAhead, takeBlobAhead, type PlannedBlob } from '../src/input/blobs-ahead.js';
 import { adviseHugePages, AHEAD_FILES, dropInflatedAhead, endFileReads, giveInflated, inflateAhead, readGzipLines, readInflatedLines, readLineBytes, readLineRange, readLineRangePausing, readPlainReused, readWhole, smallGzip, takeInflatedAhead, HeadError, InputError, type GzipReadResult, type SmallGzip } from '../src/input/read.js';
 import { headError, planFromBytes, planFromHead, planFromText, type InputFile } from '../src/input/plan.js';
-import { INFLIGHT, RUN_STOPPED, type GroupFile, type ParseInput, type ParseResult, type ParseTask, type ReaderLoad } from '../src/engine/tasks.js';
+import { INFLIGHT, RUN_STOPPED, type GroupFile, type ParseInput, type ParseResult, type ParseTask } from '../src/engine/tasks.js';
 import { packFiles } from '../src/engine/file-results.js';
 import { statSync } from 'node:fs';
 import { gcpWasm } from '../src/formats/gcp-wasm.js';
-import { azureWasm } from '../src/formats/azure-wasm.js';
 import { BatchRing } from '../src/flow/batch-ring.js';
 
 /**
@@ -23,11 +22,7 @@ import { BatchRing } from '../src/flow/batch-ring.js';
  * its next task while one runs (src/engine/run.ts parsePool), so that the thread need not
  * wait for the main thread between tasks, but a thread parses one task at a time.
  */
-export default function parseChunk(task: ParseTask): Promise<ParseResult>;
-/** The side parse thread's first task (engine/side-parse.ts): its reader loaded (loadReader). */
-export default function parseChunk(task: ReaderLoad): Promise<undefined>;
-export default function parseChunk(task: ParseTask | ReaderLoad): Promise<ParseResult | undefined> {
-  if ('op' in task) return Promise.resolve(loadReader(task.format));
+export default function parseChunk(task: ParseTask): Promise<ParseResult> {
   waiting.push(task);
   const mine = turn.then(() => {
     waiting.splice(waiting.indexOf(task), 1);
@@ -54,12 +49,10 @@ function adviseRing(ring: BatchRing, data: SharedArrayBuffer): void {
 
 /**
  * `format`'s reader made ready in this thread ahead of its first task (a shard thread's
- * 'fusedLoad', workers/shard.ts; the side parse thread's 'loadReader'): the GCP or Azure
- * module compiled and instantiated (gcp-wasm.ts, azure-wasm.ts).
+ * 'fusedLoad', workers/shard.ts): the GCP module compiled and instantiated (gcp-wasm.ts).
  */
 export function loadReader(format: FormatName): undefined {
   if (format === 'gcp') gcpWasm();
-  else if (format === 'azure-nsg' || format === 'azure-vnet') azureWasm();
   return undefined;
 }
 
@@ -142,24 +135,6 @@ export async function parseHere(
     pausing = null;
   }
 }
-
-/**
- * parseWithSink with a turn of this thread's event loop after each file of a 'files' task: the
- * main thread's shard parsing Azure blobs beside the side parse thread (engine/side-parse.ts),
- * which then hears of that thread's ended tasks, hands it the next and adds its batches (their
- * ring slots freed) within a file's parse, not a task's (~87 blobs).
- */
-export async function parseWithTurns(task: ParseInput, sink: FlowSink): Promise<ParseResult> {
-  if (posting || pausing) throw new Error('a parse thread takes one task at a time');
-  pausing = eventLoopTurn;
-  try {
-    return await parseWithSink(task, sink);
-  } finally {
-    pausing = null;
-  }
-}
-
-const eventLoopTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 /** parseHere's pause while it runs: a range is then read a block at a time (readLinesInto). */
 let pausing: (() => Promise<void>) | null = null;

@@ -325,7 +325,7 @@ async function fusedTask(task: FusedTask): Promise<unknown> {
       partWindow = task.windowSeconds;
       partHint = task.capacityHint;
       partOutboundHint = task.outboundHint;
-      return (task.turns ? parser.parseWithTurns : parser.parseWithSink)(task.parse, parser.localSink(task.parse, takeBatch, addHere, addRoutedHere));
+      return parser.parseWithSink(task.parse, parser.localSink(task.parse, takeBatch, addHere, addRoutedHere));
     case 'fusedLoad':
       parser ??= await import('./parse.js');
       return parser.loadReader(task.format);

@@ -4,7 +4,7 @@ import { helpText, parseArgs, UsageError } from '../app/args.js';
 import { takeGlobalOptions } from '../app/global-options.js';
 import { setLogFormat } from './log.js';
 import { COMMAND_INDEX } from './command-index.js';
-import { launchEarlyThread } from '../engine/lone-shard.js';
+import { launchLoneShard } from '../engine/lone-shard.js';
 import { readFileSync } from 'node:fs';
 
 /** The installed package's version (package.json sits two folders above dist/src/cli/). */
@@ -50,10 +50,9 @@ export async function main(argv: string[]): Promise<number> {
     return 1;
   }
   // detect on a folder of GCP exports: its lone shard's thread boots while detect's modules
-  // load and it plans (engine/lone-shard.ts); on a folder of Azure blobs the side parse thread
-  // (engine/side-parse.ts). Imported statically (a few small modules): a
+  // load and it plans (engine/lone-shard.ts). Imported statically (a few small modules): a
   // dynamic import's load would run after detect's own, which is queued beside it
-  if (name === 'detect') launchEarlyThread(rest); // a guess: detect starts its own threads where this did not
+  if (name === 'detect') launchLoneShard(rest); // a guess: detect starts its own threads where this did not
   // the option rules and the config file reader (every format's name, the YAML parser's
   // loader) only for a command: --version and the usage start without them
   const rules = Promise.all([import('../app/option-rules.js'), import('../app/config.js')]);

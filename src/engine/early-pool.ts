@@ -7,12 +7,11 @@
  * (pool.ts parsePoolShape); the Engine takes it (takeEarlyParsePool), and detect drops it
  * where no Engine did: a command that failed before its run. Where the main thread may parse
  * instead (parse-here.ts) and the run's one shard will have a thread, that thread is started
- * here (lone-shard.ts); where that shard will be in the main thread (Azure blobs), a parse
- * thread to parse beside it (side-parse.ts).
+ * here (lone-shard.ts).
  */
 import type { Piscina } from 'piscina';
-import { parsePoolShape, type ParsePoolShape } from './pool.js';
-import { newPool, parsePoolOptions } from './threads.js';
+import { parsePoolOptions, parsePoolShape, type ParsePoolShape } from './pool.js';
+import { newPool } from './threads.js';
 import { forgetEarlyLook, smallInputKept } from './small-input.js';
 import { fusedMayApply } from './fused.js';
 import { parseHereInput, shardThreads } from './parse-here.js';
@@ -20,7 +19,6 @@ import { formatByName } from '../input/named-formats.js';
 import type { DetectOptions } from './types.js';
 import type { FormatName } from '../formats/types.js';
 import { dropLoneShard, startLoneShard } from './lone-shard.js';
-import { dropSideParse, startSideParse } from './side-parse.js';
 
 let early: { pool: Piscina; shape: ParsePoolShape } | null = null;
 
@@ -38,41 +36,37 @@ const ignore = (): void => {};
  */
 export function earlyParsePoolShape(opts: DetectOptions): ParsePoolShape | null {
   const start = earlyStart(opts);
-  return start === null || 'shardOf' in start || 'sideParse' in start ? null : start;
+  return start === null || 'shardOf' in start ? null : start;
 }
 
 /**
  * What detect starts at once: the parse pool's shape (earlyParsePoolShape), the lone shard's
  * thread where the run may parse in the main thread (parse-here.ts) and its one shard will
- * have a thread of its own, the side parse thread where that shard will be in the main thread
- * (earlyThread), or null.
+ * have a thread of its own (loneShardThread), or null.
  */
-function earlyStart(opts: DetectOptions): ParsePoolShape | EarlyThread | null {
+function earlyStart(opts: DetectOptions): ParsePoolShape | LoneShard | null {
   if (fusedMayApply(opts) && (opts.pipeline === 'fused' || (opts.pipeline !== 'sharded' && smallInputKept(opts.inputs) === true))) return null;
   const here = parseHereInput(opts); // one large plain file or a named JSON folder: parsed in the main thread if planning agrees
-  if (here !== null) return earlyThread(opts, here);
+  if (here !== null) return loneShardThread(opts, here);
   const shape = parsePoolShape(opts);
   return shape.started > 0 ? shape : null;
 }
 
-/**
- * A thread to start early beside the main thread's parse: the lone shard's, and the format its
- * path names (null: not known before planning), or the side parse thread's for Azure blobs.
- */
-type EarlyThread = { shardOf: FormatName | null } | { sideParse: FormatName };
+/** A lone shard's thread to start early, and the format its path names (null: not known before planning). */
+interface LoneShard {
+  shardOf: FormatName | null;
+}
 
 /**
- * The thread to start early at one shard thread (parse-here.ts shardThreads) where the main thread may parse: for a folder of
- * Azure blobs, whose shard the Engine places in the main thread (shard-place.ts), the side parse thread
- * (side-parse.ts); for any other input, the lone shard's (lone-shard.ts), where the Engine will
- * place its one shard in a thread of its own. Started here, its boot runs beside the main
- * thread's databases, the engine's start and planning, on the core they leave idle.
+ * The lone shard's thread (lone-shard.ts) where the Engine will place its lone shard in a
+ * thread of its own (shard-place.ts): one shard thread (parse-here.ts shardThreads), and an input that is not Azure blobs (whose
+ * shard runs in the main thread). Started here, its boot runs beside the main thread's
+ * databases, the engine's start and planning, on the core they leave idle.
  */
-function earlyThread(opts: DetectOptions, here: 'file' | FormatName): EarlyThread | null {
+function loneShardThread(opts: DetectOptions, here: 'file' | FormatName): LoneShard | null {
   if (shardThreads(opts) !== 1) return null;
   const format = here === 'file' ? formatByName(opts.inputs[0]!) : here;
-  if (format !== 'azure-nsg' && format !== 'azure-vnet') return { shardOf: format };
-  return here === 'file' ? null : { sideParse: format }; // one blob is one task: nothing to share
+  return format === 'azure-nsg' || format === 'azure-vnet' ? null : { shardOf: format };
 }
 
 /** Starts the parse pool, or the lone shard's thread, the Engine will ask for with these options (earlyStart). */
@@ -80,7 +74,6 @@ export function startEarlyParsePool(opts: DetectOptions): void {
   const start = early ? null : earlyStart(opts);
   if (start === null) return;
   if ('shardOf' in start) return startLoneShard(start.shardOf); // none if the command line started it
-  if ('sideParse' in start) return startSideParse(start.sideParse); // the same
   const pool = newPool(parsePoolOptions(start.threads, start.started));
   pool.on('error', ignore);
   early = { pool, shape: start };
@@ -113,7 +106,6 @@ export function dropEarlyParsePool(): void {
 export function endEarlyStart(): void {
   dropEarlyParsePool();
   dropLoneShard();
-  dropSideParse();
   forgetEarlyLook();
 }
 

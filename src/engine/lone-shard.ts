@@ -6,7 +6,7 @@
  * (Engine.parsesInShard), so its boot and its load of the parse code were the run's idle core
  * (bench/RESULTS.md, session 19 gcpwall). Started here it boots while the main thread loads
  * detect's modules and plans:
- * - by the command line at its start (launchEarlyThread), before detect's modules load, for a
+ * - by the command line at its start (launchLoneShard), before detect's modules load, for a
  *   folder of GCP exports (its first file's path names the format);
  * - by detect's early start (early-pool.ts), once the options are read, where the main
  *   thread may parse (parse-here.ts) and the one shard will have a thread.
@@ -21,8 +21,6 @@ import { startPrewalk } from '../input/listing.js';
 import { namedJsonFolder } from '../input/named-formats.js';
 import type { ShardTask } from './tasks.js';
 import { newShardThread } from './threads.js';
-import { startSideParse } from './side-parse.js';
-import { availableParallelism } from 'node:os';
 
 let waiting: Piscina | null = null;
 
@@ -44,15 +42,13 @@ export function startLoneShard(format: FormatName | null): void {
 }
 
 /**
- * The command line's start of detect (`args`: its arguments), where the first argument is a
- * folder whose first file's path names its format, the usage's form (`detect DIR --out OUT`):
- * for GCP exports the lone shard's thread, for Azure blobs at one worker the side parse
- * thread (side-parse.ts). Told from the arguments alone, before detect's options are read: a
- * guess. Where it is wrong (more workers: the Engine takes the shard's thread as one of its
- * shard threads; the fused pipeline or a small folder read in the main thread: dropped) it
- * costs a thread's boot, never a result.
+ * The command line's start of detect (`args`: its arguments): a lone shard's thread where the
+ * first argument is a folder of GCP exports, the usage's form (`detect DIR --out OUT`). Told
+ * from the arguments alone, before detect's options are read: a guess. Where it is wrong (more
+ * workers: the Engine takes it as one of its shard threads; the fused pipeline or a small
+ * folder read in the main thread: dropped) it costs a thread's boot, never a result.
  */
-export function launchEarlyThread(args: readonly string[]): void {
+export function launchLoneShard(args: readonly string[]): void {
   const first = args[0];
   if (first === undefined || first.startsWith('-') || args.includes('--help') || args.includes('-h') || args.includes('--list')) return;
   const named = namedJsonFolder(first);
@@ -64,8 +60,6 @@ export function launchEarlyThread(args: readonly string[]): void {
   // thread's largest cost a file (bench/RESULTS.md, session 22 perfile). Not GCP's: its
   // folders hold a few large exports
   else if (named === 'azure-nsg' || named === 'azure-vnet' || (named === null && isFolder(first))) startPrewalk(first);
-  // Azure blobs at one worker: a parse thread boots beside the main thread's (side-parse.ts)
-  if ((named === 'azure-nsg' || named === 'azure-vnet') && oneParseThread(args)) startSideParse(named);
 }
 
 /** Whether `path` names a folder (a link to one too); false where it cannot be stat'ed (planning reports it). */
@@ -75,30 +69,6 @@ function isFolder(path: string): boolean {
   } catch {
     return false;
   }
-}
-
-/**
- * Whether the arguments ask for one worker and one parse thread, as detect reads them
- * (--workers, else FLOWSIEVE_WORKERS, else half the cores; --parse-threads) and no fused
- * pipeline: where the Engine places an Azure run's shard in the main thread. A --config
- * file's settings are not read: a guess.
- */
-function oneParseThread(args: readonly string[]): boolean {
-  const workers = flagValue(args, '--workers') ?? process.env.FLOWSIEVE_WORKERS ?? String(Math.max(1, Math.floor(availableParallelism() / 2)));
-  const parse = flagValue(args, '--parse-threads') ?? process.env.FLOWSIEVE_PARSE_THREADS ?? '1';
-  return Number(workers) === 1 && Number(parse) === 1 && flagValue(args, '--pipeline') !== 'fused';
-}
-
-/** The value of option `name` (`--name V` or `--name=V`; the last given), or undefined. */
-function flagValue(args: readonly string[], name: string): string | undefined {
-  let value: string | undefined;
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i]!;
-    if (a === '--') break;
-    if (a === name) value = args[++i];
-    else if (a.startsWith(`${name}=`)) value = a.slice(name.length + 1);
-  }
-  return value;
 }
 
 /** The lone shard's thread started early, or null; once (the Engine watches it from then on). */

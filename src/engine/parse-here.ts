@@ -4,10 +4,9 @@
  * shard threads as they fill: no parse thread (at one parse thread, or for the text file on a
  * machine of two cores: parseHereMayApply). Azure blobs alone, whose one shard is placed in
  * the engine's thread (shard-place.ts), are parsed by that shard itself
- * (Engine.shardHereParses), beside a parse thread started before planning (side-parse.ts).
- * On such a run the engine's thread only relays batches once it has planned, while a parse
- * thread boots (Node's worker bootstrap 16-20 ms and its bundle ~8 ms of CPU) on the cores
- * the shard threads' boots need too: the first record was parsed ~100 ms
+ * (Engine.shardHereParses). On such a run the engine's thread only relays batches once it has
+ * planned, while a parse thread boots (Node's worker bootstrap 16-20 ms and its bundle ~8 ms
+ * of CPU) on the cores the shard threads' boots need too: the first record was parsed ~100 ms
  * into the run, ~30 ms after planning (bench/RESULTS.md, session 16 firstread). Parsed here,
  * the first block is read right after planning, beside the shard threads' boots, and each
  * batch reaches its shard with one message instead of two (bench/RESULTS.md, session 17

@@ -1,10 +1,24 @@
 /**
  * The parse pool's shape and options: what the Engine (run.ts) and detect's early parse pool
- * (early-pool.ts) share. The pools themselves, their options and the workers' entries: threads.ts.
+ * (early-pool.ts) share. The pools themselves and the workers' entries: threads.ts.
  */
+import type { Piscina } from 'piscina';
 import { statSync } from 'node:fs';
 import { allReplayFiles } from '../replay/input.js';
+import { workerFile } from './threads.js';
 import type { DetectOptions } from './types.js';
+
+/**
+ * The sharded pipeline's parse pool: `threads` at most, `started` of them at once. One parse
+ * thread is handed its next task while it parses one (it runs them in turn, workers/parse.ts
+ * parseChunk): it no longer waits, a task's end, for its result to reach this thread and the
+ * next task to come back (0.5-4.5 ms each, ~10 ms of an Azure run's ~110 ms of parsing;
+ * bench/RESULTS.md, branch azure2). Not with more threads: a task queued behind another on
+ * one thread cannot go to a thread that has run out of work.
+ */
+export function parsePoolOptions(threads: number, started: number): ConstructorParameters<typeof Piscina>[0] {
+  return { filename: workerFile('parse'), minThreads: started, maxThreads: threads, idleTimeout: 60_000, concurrentTasksPerWorker: threads === 1 ? 2 : 1 };
+}
 
 /** The parse pool a run's options ask for: `threads` at most, `started` of them at once. */
 export interface ParsePoolShape {

@@ -31,11 +31,10 @@ import { applyReplayOutcome, replayHintBytes, replayInputs, type ReplayOutcome }
 import { defaultMaxMemory, defaultSpillDir, mergeMemoryReports, removeOrphanSpills, removeSpills } from './spill.js';
 import { notAfterFor } from '../input/file-time.js';
 import { forgetListings } from '../input/listing.js';
-import { parsePoolShape } from './pool.js';
-import { newPool, newShardThread, parsePoolOptions } from './threads.js';
+import { parsePoolOptions, parsePoolShape } from './pool.js';
+import { newPool, newShardThread } from './threads.js';
 import { dropEarlyParsePool, takeEarlyParsePool } from './early-pool.js';
 import { dropLoneShard, takeLoneShard } from './lone-shard.js';
-import { takeSideParse } from './side-parse.js';
 import { PARSE_HERE_RANGE_BYTES, ParseHere, parseHereMayApply, parsesHereFits, shardThreads, withHereBatches } from './parse-here.js';
 import {
   DEFAULT_MAX_FUTURE_SECONDS,
@@ -109,8 +108,6 @@ export class Engine {
   lastPipeline: 'fused' | 'sharded' | undefined;
   /** Parse tasks the shard parsed in the last ingest (parsesInShard, shardHereParses; tests). */
   lastShardParsed = 0;
-  /** Parse tasks the side parse thread parsed in the last ingest (side-parse.ts; tests). */
-  lastSideParsed = 0;
   /** Parse tasks whose batches went to the shards by lanes in the last ingest (laneJob; tests). */
   lastLaneJobs = 0;
   /** Whether this thread parsed the last ingest (parse-here.ts; tests). */
@@ -140,8 +137,6 @@ export class Engine {
   private parseHere: ParseHere | null = null;
   /** Whether the shard placed in this thread parsed every task of the last ingest (shardHereParses). */
   private shardParsesAll = false;
-  /** Whether the side parse thread (side-parse.ts) parses tasks of the last ingest beside that shard. */
-  private sideParsing = false;
 
   /** This engine's part of its spill files' names (removed on close). */
   private readonly owner = `e${(++engines).toString(36)}`;
@@ -259,7 +254,6 @@ export class Engine {
     const fused = this.fusedWanted && fusedApplies(files, opts, this.capacityHint * this.shards) && this.plannedHere(files, opts);
     this.lastPipeline = fused ? 'fused' : 'sharded';
     this.lastShardParsed = 0;
-    this.lastSideParsed = 0;
     this.lastLaneJobs = 0;
     const handedBack = new Set<number>();
     // the shards add what they hold while the last files are parsed (tail.ts)
@@ -267,16 +261,7 @@ export class Engine {
     let flushes = 0;
     const flushAlways = shares.length > 0 && earlyFlushesNamed();
     const runJob = async (job: Job, thread = -1): Promise<void> => {
-      const result =
-        thread >= 0
-          ? await this.fusedJob(job, thread)
-          : thread === IN_PARSE_THREAD
-          ? await this.parseJob(job)
-          : thread === IN_SHARD || this.shardParsesAll
-          ? await this.fusedJob(job, 0, 'fusedParseHere')
-          : this.parseHere
-          ? await this.parseHereJob(job, this.parseHere)
-          : await this.parseJob(job);
+      const result = thread >= 0 ? await this.fusedJob(job, thread) : thread === IN_SHARD || this.shardParsesAll ? await this.fusedJob(job, 0, 'fusedParseHere') : this.parseHere ? await this.parseHereJob(job, this.parseHere) : await this.parseJob(job);
       if (result.packedFiles) fileRows.add(result.packedFiles, (i) => handedBack.add(i));
       else {
         for (const r of result.files ?? [result]) if (r.replan) handedBack.add(r.fileIndex);
@@ -328,23 +313,14 @@ export class Engine {
     replayed.catch(() => {}); // awaited below; a failure must not go unhandled meanwhile
     const inShard = this.parsesInShard(files);
     // where the shard thread parses too, two threads take the tasks, and the last ones are made smaller (taperedBudget);
-    // the same where the side parse thread takes tasks beside the shard in this thread (sideParse);
     // parsed here: in ranges of up to PARSE_HERE_RANGE_BYTES, none cut at the early flushes' shares, and
     // this thread alone parses (unless the shard's parses too): no more ranges for the parse threads' count
-    const side = this.shardParsesAll ? this.sideParse() : null;
-    this.sideParsing = side !== null;
     const here = this.parseHere !== null;
-    const parsers = inShard ? this.parseThreads + 1 : side ? 2 : here ? 1 : this.parseThreads;
+    const parsers = inShard ? this.parseThreads + 1 : here ? 1 : this.parseThreads;
     const jobs = planJobs(
-      files, opts, this.shards, parsers, options.lateBefore ?? 0, false, here ? [] : shares, inShard || side !== null, here ? PARSE_HERE_RANGE_BYTES : undefined,
+      files, opts, this.shards, parsers, options.lateBefore ?? 0, false, here ? [] : shares, inShard, here ? PARSE_HERE_RANGE_BYTES : undefined,
     )();
-    const parsed = side
-      ? // the shard in this thread and the side parse thread take the tasks in turn, each as it ends one
-        runShared(jobs, [
-          { lanes: SIDE_PARSE_LANES, ready: side, run: (job) => this.inSideParse(job, runJob) },
-          { lanes: 1, run: (job) => eventLoopTurn().then(() => this.inShard(job, runJob)) },
-        ])
-      : this.shardParsesAll
+    const parsed = this.shardParsesAll
       ? // the shard in this thread parses every task, one at a time (runJob)
         runWithConcurrency(jobs, 1, (job) => this.inShard(job, runJob))
       : inShard
@@ -393,31 +369,10 @@ export class Engine {
    * parsesInShard): where parse-here.ts applies, in place of a parse thread whose every batch
    * this thread would add. One thread and one isolate then read, parse and add: no parse
    * thread's boot, no second compile of the reader's code, no batch handed over
-   * (bench/RESULTS.md, session 18 jsonhere). A side parse thread started before planning
-   * (side-parse.ts), its boot done on the idle core, takes tasks in turn with it (sideParse).
+   * (bench/RESULTS.md, session 18 jsonhere).
    */
   private shardHereParses(files: InputFile[], wholeRun: boolean): boolean {
     return wholeRun && !this.parsePoolStarted && !this.shardsInThreads && parseHereMayApply(this.opts) && parsesHereFits(files, this.parseThreads === 1);
-  }
-
-  /**
-   * The side parse thread started early (side-parse.ts) as this ingest's parse pool, where
-   * there is one: it parses tasks beside the shard in this thread, which adds its batches as it
-   * adds a parse thread's. Returns when it is ready to take tasks; null: none was started.
-   */
-  private sideParse(): Promise<unknown> | null {
-    const side = takeSideParse();
-    if (!side) return null;
-    this.parsePoolStarted = side.pool;
-    this.ring ??= batchRingFor(this.shards, 1, this.inflightLimit, this.opts);
-    this.giveRingMemory();
-    return side.ready;
-  }
-
-  /** One task parsed by the side parse thread, counted. */
-  private inSideParse(job: Job, runJob: (job: Job, thread: number) => Promise<void>): Promise<void> {
-    this.lastSideParsed++;
-    return runJob(job, IN_PARSE_THREAD);
   }
 
   /** A file planned from its name (InputFile.sniffInThread) planned from its head, as every file was before. */
@@ -514,9 +469,7 @@ export class Engine {
    * every shard (the fused pipeline), or into the one shard's own ('fusedParseHere').
    */
   private async fusedJob(job: Job, thread: number, op: 'fusedParse' | 'fusedParseHere' = 'fusedParse'): Promise<ParseResult> {
-    // beside the side parse thread, this thread hears of its results and batches after each file
-    const turns = op === 'fusedParseHere' && this.sideParsing ? { turns: true } : {};
-    const task: ShardTask = { op, windowSeconds: this.opts.windowSeconds, capacityHint: this.capacityHint, outboundHint: this.outboundHint, parse: job.task, ...turns };
+    const task: ShardTask = { op, windowSeconds: this.opts.windowSeconds, capacityHint: this.capacityHint, outboundHint: this.outboundHint, parse: job.task };
     try {
       return (await this.shardPools[thread]!.run(task, { transferList: job.task.bytes ? [job.task.bytes.buffer as ArrayBuffer] : [] })) as ParseResult;
     } catch (err) {
@@ -1003,7 +956,6 @@ async function runToResults(engine: Engine, opts: DetectOptions, t0: number): Pr
     memory: fin.memory,
     pipeline: engine.lastPipeline,
     shardParsed: engine.lastShardParsed,
-    sideParsed: engine.lastSideParsed,
     parsedHere: engine.lastParsedHere,
   };
 }
@@ -1447,22 +1399,6 @@ function groupJob(group: GroupFile[], common: CommonTask): Job {
 const IN_SHARD = -2;
 
 /**
- * A turn of this thread's event loop, before each task its shard parses beside the side parse
- * thread: a task parsed here runs to its end without one (its reads are synchronous), and the
- * side thread's readiness, results and batches reach this thread only in a turn.
- */
-const eventLoopTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
-
-/** runJob's thread for a task parsed by the side parse thread (Engine.sideParse). */
-const IN_PARSE_THREAD = -3;
-
-/**
- * Tasks the side parse thread holds at once: the one it parses and the next, so that it does
- * not wait between tasks for this thread, which parses a task of its own meanwhile.
- */
-const SIDE_PARSE_LANES = 2;
-
-/**
  * A GCP NDJSON file's bytes counted as text bytes for the inbound table's size hint: a LogEntry
  * line is ~1 KB for one record where an AWS line is ~112 bytes. Counted as AWS text, 397 MB of
  * GCP sized the inbound table for 1.59 M entries (145 MiB, its index 2.27 M slots) where the
@@ -1502,15 +1438,13 @@ const IN_SHARD_MIN_BYTES = 64 << 20;
 
 /**
  * The items run by every consumer's lanes, each lane taking the next item as it ends one:
- * the consumers share the items by how fast each gets through them. A consumer with `ready`
- * takes its first item once that has settled (a thread still booting takes none meanwhile).
+ * the consumers share the items by how fast each gets through them.
  */
-async function runShared<T>(items: AsyncIterator<T>, consumers: Array<{ lanes: number; ready?: Promise<unknown>; run: (item: T) => Promise<void> }>): Promise<void> {
-  const lane = async (run: (item: T) => Promise<void>, ready: Promise<unknown> | undefined): Promise<void> => {
-    await ready;
+async function runShared<T>(items: AsyncIterator<T>, consumers: Array<{ lanes: number; run: (item: T) => Promise<void> }>): Promise<void> {
+  const lane = async (run: (item: T) => Promise<void>): Promise<void> => {
     for (let r = await items.next(); !r.done; r = await items.next()) await run(r.value);
   };
-  await Promise.all(consumers.flatMap(({ lanes, ready, run }) => Array.from({ length: lanes }, () => lane(run, ready))));
+  await Promise.all(consumers.flatMap(({ lanes, run }) => Array.from({ length: lanes }, () => lane(run))));
 }
 
 async function runWithConcurrency<T>(items: AsyncIterable<T>, limit: number, fn: (item: T) => Promise<void>): Promise<void> {

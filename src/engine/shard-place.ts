@@ -5,8 +5,7 @@
  * engine's thread, which relays every batch anyway, adds them for less CPU than a second
  * worker isolate that boots, loads the shard's code and compiles it again (bench/RESULTS.md,
  * session 16 jsoninline); where parse-here.ts applies, that shard parses the blobs too, with
- * no parse thread at all (Engine.shardHereParses: bench/RESULTS.md, session 18 jsonhere), or
- * beside a parse thread started before planning (side-parse.ts: session 20 azpar).
+ * no parse thread at all (Engine.shardHereParses: bench/RESULTS.md, session 18 jsonhere).
  * Elsewhere the shard keeps its thread: GCP's shard thread parses
  * too (Engine.parsesInShard), AWS text and gzip give the shard half the run's work.
  */

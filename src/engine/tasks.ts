@@ -133,15 +133,7 @@ export type FusedTask =
    * this task's input parsed here and every record added to the shard's own tables, as the
    * batches of a parse thread are ('add'), with no exchange after.
    */
-  | {
-      op: 'fusedParseHere';
-      windowSeconds: number;
-      capacityHint?: number;
-      outboundHint?: number;
-      parse: ParseInput;
-      /** A turn of the thread's event loop after each file of a 'files' task (the main thread's shard beside the side parse thread: side-parse.ts). */
-      turns?: boolean;
-    }
+  | { op: 'fusedParseHere'; windowSeconds: number; capacityHint?: number; outboundHint?: number; parse: ParseInput }
   /**
    * The parse code loaded, and `format`'s reader, ahead of a first 'fusedParseHere': the task
    * detect gives a lone shard's thread it started early (engine/lone-shard.ts), which would
@@ -150,16 +142,6 @@ export type FusedTask =
   | { op: 'fusedLoad'; format: FormatName }
   | { op: 'fusedExport'; windowSeconds: number; shard: number }
   | { op: 'fusedImport'; windowSeconds: number; parts: FusedPart[] };
-
-/**
- * A parse thread's reader made ready ahead of its first task: the task the side parse thread
- * (engine/side-parse.ts) is given as it starts, so that it loads the format's module while the
- * main thread plans, and says when it is ready to take tasks.
- */
-export interface ReaderLoad {
-  op: 'loadReader';
-  format: FormatName;
-}
 
 export interface ParseResult {
   fileIndex: number;

@@ -33,18 +33,6 @@ function loadPiscina(): typeof PiscinaModule {
 }
 
 /**
- * The sharded pipeline's parse pool: `threads` at most, `started` of them at once. One parse
- * thread is handed its next task while it parses one (it runs them in turn, workers/parse.ts
- * parseChunk): it no longer waits, a task's end, for its result to reach this thread and the
- * next task to come back (0.5-4.5 ms each, ~10 ms of an Azure run's ~110 ms of parsing;
- * bench/RESULTS.md, branch azure2). Not with more threads: a task queued behind another on
- * one thread cannot go to a thread that has run out of work.
- */
-export function parsePoolOptions(threads: number, started: number): ConstructorParameters<typeof Piscina>[0] {
-  return { filename: workerFile('parse'), minThreads: started, maxThreads: threads, idleTimeout: 60_000, concurrentTasksPerWorker: threads === 1 ? 2 : 1 };
-}
-
-/**
  * A shard's own thread. 'async' atomics: the thread's event loop turns between tasks, and only
  * there do native buffers' finalisers run (lz4-napi's spill frames: with piscina's default
  * wait loop they were never freed, and a flood's RSS grew with every spill).

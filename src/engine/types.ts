@@ -180,8 +180,6 @@ export interface DetectResult extends RunFindings {
   pipeline?: 'fused' | 'sharded';
   /** Parse tasks the shard thread of a one-shard sharded run parsed itself (Engine.parsesInShard; not written to the results). */
   shardParsed?: number;
-  /** Parse tasks the side parse thread parsed beside the shard in the main thread (side-parse.ts; not written to the results). */
-  sideParsed?: number;
   /** Whether the main thread parsed the run's input itself (parse-here.ts; not written to the results). */
   parsedHere?: boolean;
 }
