@@ -1398,8 +1398,9 @@ function groupJob(group: GroupFile[], common: CommonTask): Job {
 
 /**
  * A monotonic clock in milliseconds. Not `performance.now()`: the global's first use loads
- * perf_hooks and eight of its modules (~2 ms of a run that needs nothing else of them:
- * bench/RESULTS.md, session 24 azure3).
+ * perf_hooks and eight of its modules, which a run of one thread needs for nothing else (with
+ * worker_threads, newChannel: ~17 M instructions, ~2 ms of the main thread; bench/RESULTS.md,
+ * session 24 azure3).
  */
 const msNow = (): number => Number(process.hrtime.bigint()) / 1e6;
 
