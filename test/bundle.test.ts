@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { tempDir } from './helpers/tmp.js';
+import { azureBlobs, writeBlobs } from './helpers/json-blobs.js';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { builtinModules, createRequire } from 'node:module';
@@ -62,6 +63,27 @@ describe('module paths and the bundle (scripts/bundle.mjs)', () => {
     expect([run.status, run.stderr]).toEqual([0, 'false']);
     const withState = spawnSync(process.execPath, ['-r', probe, join(ROOT, 'dist/src/cli/main.cjs'), 'detect', join(dir, 'flows.log'), '--out', join(dir, 'out2'), '--state', join(dir, 'state'), '--quiet', '--no-enrich'], { encoding: 'utf8' });
     expect([withState.status, withState.stderr]).toEqual([0, 'true']); // the history's file fingerprints need it
+  });
+
+  it('detect of Azure blobs at one worker (one thread) loads neither worker_threads nor perf_hooks; with threads it loads worker_threads', () => {
+    const dir = tempDir();
+    const blobs = writeBlobs(join(dir, 'azure'), azureBlobs().slice(0, 13)); // the readable ones: no error's path
+    const probe = join(dir, 'thread-probe.cjs');
+    writeFileSync(
+      probe,
+      "process.on('exit', () => process.stderr.write(JSON.stringify(['worker_threads', 'perf_hooks'].map((m) => process.moduleLoadList.includes('NativeModule ' + m)))));",
+    );
+    const detect = (out: string, ...more: string[]) =>
+      spawnSync(process.execPath, ['-r', probe, join(ROOT, 'dist/src/cli/main.cjs'), 'detect', blobs, '--out', join(dir, out), '--quiet', '--no-enrich', ...more], { encoding: 'utf8' });
+    // the sharded pipeline, as on a folder too large to read fused: at one worker the main thread parses and adds
+    const one = detect('one', '--workers', '1', '--pipeline', 'sharded');
+    expect([one.status, one.stderr]).toEqual([0, '[false,false]']);
+    const summary = JSON.parse(readFileSync(join(dir, 'one', 'summary.json'), 'utf8')) as { performance: { wall_seconds: number } };
+    expect(summary.performance.wall_seconds).toBeGreaterThan(0); // timed without perf_hooks
+    const two = detect('two', '--workers', '2', '--pipeline', 'sharded'); // shard threads: their pools load worker_threads
+    expect(two.status).toBe(0);
+    expect(JSON.parse(two.stderr)[0]).toBe(true);
+    expect(readFileSync(join(dir, 'two', 'scans.csv'), 'utf8')).toBe(readFileSync(join(dir, 'one', 'scans.csv'), 'utf8'));
   });
 
   it('loads the bundled command line from dist/src/bundle/, and each worker from one CommonJS file, when the build bundled them', () => {

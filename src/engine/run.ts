@@ -3,7 +3,8 @@
  * batches to the one-thread pool that owns the shard, finalise every shard and merge
  * their verdicts. The main thread routes batches; it never looks inside a record.
  */
-import { MessageChannel } from 'node:worker_threads';
+import { createRequire } from 'node:module';
+import type { MessageChannel } from 'node:worker_threads';
 import type { Piscina } from 'piscina';
 import { chunkRanges, planInputs, textRanges, type InputFile } from '../input/plan.js';
 import { gzipPieces } from '../input/streams.js';
@@ -226,7 +227,7 @@ export class Engine {
 
   /** Read, parse and accumulate the given paths (files, folders, '-'). */
   async ingest(inputs: string[], onProgress?: (p: Progress) => void, options: IngestOptions = {}): Promise<IngestResult> {
-    const t0 = performance.now();
+    const t0 = msNow();
     const opts = this.opts;
     const files = await planAll(inputs, {
       format: opts.format, account: opts.account, region: opts.region, awsFields: opts.awsFields, range: opts.timeRange, source: opts.source,
@@ -286,7 +287,7 @@ export class Engine {
         // one flush for shares passed together, none once all is parsed (the finalisation's own comes next)
         if (bytesDone < bytesTotal) this.flushHeld(flushAlways);
       }
-      onProgress?.({ bytesDone, bytesTotal, records, elapsed: (performance.now() - t0) / 1000, filesDone, filesTotal: files.length });
+      onProgress?.({ bytesDone, bytesTotal, records, elapsed: (msNow() - t0) / 1000, filesDone, filesTotal: files.length });
     };
     // a shard in a thread takes its tasks in order, its memory limits first: every batch and
     // replay file reaches it behind them, so the parse threads need not wait for its start
@@ -513,7 +514,7 @@ export class Engine {
     this.lastLaneJobs++;
     const W = this.opts.windowSeconds;
     const lanes = this.shardPools.map((pool) => {
-      const { port1, port2 } = new MessageChannel();
+      const { port1, port2 } = newChannel();
       const lane: ShardTask = { op: 'lane', port: port2, inflight: this.inflightBuf, windowSeconds: W, capacityHint: this.capacityHint, outboundHint: this.outboundHint };
       this.shardWork.push(pool.run(lane, { transferList: [port2] }).catch((err: Error) => this.shardFailed(err)));
       return port1;
@@ -530,7 +531,7 @@ export class Engine {
   /** One parse task; its batches are routed to their shards as they arrive. */
   private async parseJob(job: Job): Promise<ParseResult> {
     if (this.lanesApply()) return this.laneJob(job);
-    const { port1, port2 } = new MessageChannel();
+    const { port1, port2 } = newChannel();
     let received = 0;
     let expected = -1;
     let done: () => void = () => {};
@@ -899,7 +900,7 @@ export async function detect(opts: DetectOptions): Promise<DetectResult> {
  * run's serial end, issue 19). The caller must await `closed` before it ends.
  */
 export async function detectThenClose(opts: DetectOptions): Promise<{ result: DetectResult; closed: Promise<void> }> {
-  const t0 = performance.now();
+  const t0 = msNow();
   // a small input (files and small folders, up to INLINE_TEXT_BYTES): this thread parses and accumulates
   // it (fused, inline-shard.ts), where the sharded pipeline would start a parse thread and a
   // shard thread a worker, each loading and compiling its code for a fraction of a second of
@@ -945,7 +946,7 @@ async function runToResults(engine: Engine, opts: DetectOptions, t0: number): Pr
     keys: fin.keys,
     entries: fin.entries,
     rejects: ingest.rejects,
-    wallSeconds: (performance.now() - t0) / 1000,
+    wallSeconds: (msNow() - t0) / 1000,
     // keys left out to stay within --max-memory (--no-spill), or outbound records past the
     // outbound table's share of it, make the run partial
     partial: ingest.partial || fin.memory.dropped.length > 0 || fin.memory.outbound_dropped_records > 0,
@@ -1393,6 +1394,24 @@ function groupJob(group: GroupFile[], common: CommonTask): Job {
     return { file: f.fileIndex, chunk: 0, task: { ...common, ...f, chunkIndex: 0, mode, start: 0, end: f.size } };
   }
   return { file: f.fileIndex, chunk: 0, task: { ...common, ...f, chunkIndex: 0, mode: 'files', start: 0, end: 0, files: group } };
+}
+
+/**
+ * A monotonic clock in milliseconds. Not `performance.now()`: the global's first use loads
+ * perf_hooks and eight of its modules, which a run of one thread needs for nothing else (with
+ * worker_threads, newChannel: ~17 M instructions, ~2 ms of the main thread; bench/RESULTS.md,
+ * session 24 azure3).
+ */
+const msNow = (): number => Number(process.hrtime.bigint()) / 1e6;
+
+/**
+ * A port pair for a parse task's batches (parseJob, laneJob). worker_threads is loaded here,
+ * not with this module: a run with no parse thread (Azure blobs at one worker) then never loads
+ * it and the 25 stream modules it brings (as for msNow).
+ */
+function newChannel(): MessageChannel {
+  const { MessageChannel: Channel } = createRequire(import.meta.url)('node:worker_threads') as typeof import('node:worker_threads');
+  return new Channel();
 }
 
 /** runJob's thread for a task parsed in the shard thread of a run of one shard (Engine.parsesInShard). */

@@ -14,7 +14,7 @@
  * allocated outside it (a thread with no ring, the small batch after a task's end, a
  * wait for a slot that lasted seconds) travels by transfer.
  */
-import { threadId } from 'node:worker_threads';
+import { createRequire } from 'node:module';
 import { BATCH_BYTES_PER_RECORD, batchOver, type FlowBatchData } from './batch.js';
 
 /** What a ring is made of, as it travels to other threads (inside a task). */
@@ -81,7 +81,18 @@ let ringsMade = 0;
  * place only when its ring's number is the one of the memory its held buffer lies in.
  */
 function nextRingId(): number {
-  return threadId * 2 ** 32 + ++ringsMade;
+  return threadNumber() * 2 ** 32 + ++ringsMade;
+}
+
+let thisThread: number | undefined;
+
+/**
+ * worker_threads' threadId, loaded with the first ring: a run that makes none and starts no
+ * thread (Azure blobs at one worker: one thread) then never loads worker_threads and the 25
+ * stream modules it brings (~1.5 ms of the main thread; bench/RESULTS.md, session 24 azure3).
+ */
+function threadNumber(): number {
+  return (thisThread ??= (createRequire(import.meta.url)('node:worker_threads') as typeof import('node:worker_threads')).threadId);
 }
 
 export class BatchRing {
