@@ -1,8 +1,9 @@
 /**
  * A batch of normalised flow records as typed-array columns (detection.md §2), built by the
  * readers in the parse workers and transferred (not copied) to the shard workers.
- * Strings (account, region, interface, instance) travel as batch-local dictionary ids
- * plus one small string table per batch.
+ * Strings (account, region, interface, instance) travel as ids into the batch's string
+ * table: its own, or its parse sink's dictionary, which the sink's batches share (flow/sink.ts
+ * SinkOptions.dictionaryIds).
  */
 
 export interface FlowBatchData {
@@ -37,7 +38,7 @@ export interface FlowBatchData {
    * where not known.
    */
   feeds: number;
-  strings: string[]; // batch-local dictionary, strings[0] = ""
+  strings: string[]; // the batch's string table (its own, or its sink's dictionary shared), strings[0] = ""
   /**
    * While the batch travels between threads (packStrings): `strings` past the first as one
    * string, each as its length (one UTF-16 code unit) and its characters, and `strings` is ['']
