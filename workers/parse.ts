@@ -156,6 +156,7 @@ export function sinkOptions(task: ParseInput): SinkOptions {
     timeRange: task.timeRange,
     homeNet: task.homeNet,
     outboundApart: task.outboundApart === true && APART_FORMATS.has(task.format),
+    dictionaryIds: task.dictionaryIds === true,
   };
 }
 

@@ -121,11 +121,11 @@ export const PARSE_HERE_RANGE_BYTES = 256 << 20;
 
 /**
  * The records of a batch where this thread may parse one plain file of HERE_BATCH_MIN_BYTES or
- * more (parseHereInput's 'file') and --batch-size is left at its default: four times it. Each
- * batch of a lane is filled from an empty string table, so that every interface and instance id
- * met again is interned again in it (FlowSink's copyIds) and mapped again by the shard
- * (unpackStrings, mapStrings): on the 224 MB v2 file (2,400 interfaces, each in about every
- * batch) batches of 131,072 records took 0.94-0.97x the CPU of 32,768 at one worker, the main
+ * more (parseHereInput's 'file') and --batch-size is left at its default: four times it. Fewer
+ * batches, fewer of each batch's fixed costs (when it was measured each batch of a lane also
+ * started from an empty string table, which FlowSink's dictionary ids have since removed: a
+ * lane's strings are no longer interned again batch after batch): on the 224 MB v2 file
+ * batches of 131,072 records took 0.94-0.97x the CPU of 32,768 at one worker, the main
  * thread and the shard 0.93-0.96x each, for ~40 MB more of the batch ring at the peak
  * (bench/RESULTS.md, session 23 text). A --batch-size given otherwise is kept.
  */

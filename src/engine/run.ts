@@ -1247,6 +1247,8 @@ function commonTask(opts: DetectOptions, shards: number, lateBefore: number): Co
     timeRange: opts.timeRange,
     homeNet: opts.outbound?.homeNet,
     outboundApart: outboundApart(opts),
+    // a conversion's shards write the strings its batches carry into the replay file
+    dictionaryIds: opts.shardOp !== 'convertAdd',
   };
 }
 

@@ -72,6 +72,8 @@ export interface ParseTask extends FilePlan {
   homeNet?: readonly string[];
   /** Outbound records in batches of their own (flow/sink.ts SinkOptions.outboundApart). */
   outboundApart?: boolean;
+  /** Batches that take the sink's dictionary ids (flow/sink.ts SinkOptions.dictionaryIds). */
+  dictionaryIds?: boolean;
   /** Where the task's batches go, as BatchMessages to the engine's thread, which routes them (absent with lanes). */
   port?: MessagePort;
   /**

@@ -1,8 +1,9 @@
 /**
  * A batch of normalised flow records as typed-array columns (detection.md §2), built by the
  * readers in the parse workers and transferred (not copied) to the shard workers.
- * Strings (account, region, interface, instance) travel as batch-local dictionary ids
- * plus one small string table per batch.
+ * Strings (account, region, interface, instance) travel as ids into the batch's string
+ * table: its own, or its parse sink's dictionary, which the sink's batches share (flow/sink.ts
+ * SinkOptions.dictionaryIds).
  */
 
 export interface FlowBatchData {
@@ -37,7 +38,7 @@ export interface FlowBatchData {
    * where not known.
    */
   feeds: number;
-  strings: string[]; // batch-local dictionary, strings[0] = ""
+  strings: string[]; // the batch's string table (its own, or its sink's dictionary shared), strings[0] = ""
   /**
    * While the batch travels between threads (packStrings): `strings` past the first as one
    * string, each as its length (one UTF-16 code unit) and its characters, and `strings` is ['']
@@ -210,28 +211,95 @@ export const PACK_STRINGS_FROM = 64;
 export function packStrings(b: FlowBatchData): void {
   const strings = b.strings;
   if (strings.length < PACK_STRINGS_FROM) return;
-  let packed = '';
-  for (let i = 1; i < strings.length; i++) {
-    const s = strings[i]!;
-    if (s.length > 0xffff) return;
-    packed += String.fromCharCode(s.length) + s;
+  const shared = packedTables.get(strings);
+  if (shared !== undefined) {
+    b.packedStrings = shared;
+    b.strings = [''];
+    return;
   }
+  const packed = packedFrom(strings, 1);
+  if (packed === null) return;
   b.packedStrings = packed;
   b.strings = [''];
+}
+
+/** strings from `from` on packed as packStrings packs them; null where one is longer than a code unit can count. */
+function packedFrom(strings: string[], from: number): string | null {
+  let packed = '';
+  for (let i = from; i < strings.length; i++) {
+    const s = strings[i]!;
+    if (s.length > 0xffff) return null;
+    packed += String.fromCharCode(s.length) + s;
+  }
+  return packed;
+}
+
+/**
+ * The tables that several batches carry (a parse sink's dictionary: flow/sink.ts
+ * SinkOptions.dictionaryIds), packed once: packStrings hands each batch the same packed string.
+ */
+const packedTables = new WeakMap<string[], string>();
+
+/**
+ * A table that batches will share (never changed afterwards), packed for packStrings once,
+ * from the packing of `grown`, its first strings' table (packed the same way), where given:
+ * a sink's dictionary grows, and its strings so far are not packed again.
+ */
+export function shareTable(strings: string[], grown: string[] | null): void {
+  if (strings.length < PACK_STRINGS_FROM) return;
+  const before = grown !== null ? packedTables.get(grown) : undefined;
+  const packed = before !== undefined ? packedFrom(strings, grown!.length) : packedFrom(strings, 1);
+  if (packed !== null) packedTables.set(strings, before !== undefined ? before + packed : packed);
 }
 
 /** A batch's string table as it was before packStrings (nothing to do for a batch not packed). */
 export function unpackStrings(b: FlowBatchData): void {
   const packed = b.packedStrings;
   if (packed === undefined || packed === '') return;
-  const strings = [''];
-  for (let o = 0; o < packed.length; ) {
+  b.strings = unpackedTable(packed);
+  b.packedStrings = '';
+}
+
+/**
+ * The last tables unpacked here, with their packed strings: the batches of one parse sink
+ * carry its dictionary (SinkOptions.dictionaryIds), the same from batch to batch or grown at
+ * its end, so a table met again is the same array (the tables map an array's strings once,
+ * knowing it by identity), and a grown one is unpacked from where the one before ended.
+ * Several, for the sinks of several parse threads whose batches come here in turn.
+ */
+const recentPacked: string[] = [];
+const recentTables: string[][] = [];
+const RECENT_TABLES = 4;
+
+function unpackedTable(packed: string): string[] {
+  for (let r = 0; r < recentPacked.length; r++) {
+    const before = recentPacked[r]!;
+    if (packed === before) return recentTables[r]!;
+    if (packed.length > before.length && packed.startsWith(before)) {
+      // the packing is by lengths: a packed table's start is its first strings' packing
+      const strings = unpackInto(recentTables[r]!.slice(), packed, before.length);
+      recentPacked[r] = packed;
+      recentTables[r] = strings;
+      return strings;
+    }
+  }
+  const strings = unpackInto([''], packed, 0);
+  if (recentPacked.length === RECENT_TABLES) {
+    recentPacked.shift();
+    recentTables.shift();
+  }
+  recentPacked.push(packed);
+  recentTables.push(strings);
+  return strings;
+}
+
+function unpackInto(strings: string[], packed: string, from: number): string[] {
+  for (let o = from; o < packed.length; ) {
     const n = packed.charCodeAt(o);
     strings.push(packed.slice(o + 1, o + 1 + n));
     o += 1 + n;
   }
-  b.strings = strings;
-  b.packedStrings = '';
+  return strings;
 }
 
 /** The ArrayBuffers of a batch, for postMessage's transfer list. */

@@ -5,7 +5,7 @@
  * hashes the source address and appends the record to the batch of the shard that owns
  * it. Full batches go to `flush`, which the parse worker posts to the main thread.
  */
-import { allocBatch, batchOfColumns, type FlowBatchData } from './batch.js';
+import { allocBatch, batchOfColumns, shareTable, type FlowBatchData } from './batch.js';
 import { releaseBatch } from './batch-ring.js';
 import { ByteDict } from './dict.js';
 import { Action, Direction, Feed } from './types.js';
@@ -217,7 +217,23 @@ export interface SinkOptions {
    * the batches' order is written out (convert's replay files). Up to MAX_APART_SHARDS shards.
    */
   outboundApart?: boolean;
+  /**
+   * Batches whose string ids are the sink's dictionary ids, each carrying the dictionary (its
+   * strings so far) as its table, while it holds at most DICTIONARY_IDS_CAP strings: no id is
+   * mapped to a batch's own a record (copyIds), and a lane's strings met again are not
+   * interned again batch after batch. Not where the batches' tables are written out (convert's
+   * replay files hold the strings its batches carry).
+   */
+  dictionaryIds?: boolean;
 }
+
+/**
+ * The most strings of a dictionary that batches carry whole (SinkOptions.dictionaryIds): past
+ * it a sink maps its ids to each batch's own again, so that hostile input (a new interface
+ * a line) does not send its whole dictionary with every batch. The shard's held module maps
+ * a table of up to 4096 strings (engine/scan-wasm.ts HOLD_MAP_CAP): no larger.
+ */
+export const DICTIONARY_IDS_CAP = 4096;
 
 /**
  * Shards whose outbound records can go apart (SinkOptions.outboundApart): a module's routing
@@ -286,6 +302,40 @@ function copyKnownInboundIds(remap: Int32Array, account: Int32Array, region: Int
   return k;
 }
 
+/**
+ * copyIds for a lane whose batch takes the dictionary's ids (SinkOptions.dictionaryIds): the
+ * routed rows' id columns copied as they are (an inbound lane's account and region only).
+ */
+function copyDictionaryIds(c: RoutedColumns, lane: number, from: number, b: FlowBatchData, n: number, inbound: boolean): void {
+  const at = b.n;
+  if (n <= SMALL_RUN) {
+    const account = c.account[lane]!;
+    const region = c.region[lane]!;
+    const iface = c.iface[lane]!;
+    const instance = c.instance[lane]!;
+    for (let k = 0; k < n; k++) {
+      b.account[at + k] = account[from + k]!;
+      b.region[at + k] = region[from + k]!;
+    }
+    if (inbound) return;
+    for (let k = 0; k < n; k++) {
+      b.iface[at + k] = iface[from + k]!;
+      b.instance[at + k] = instance[from + k]!;
+    }
+    return;
+  }
+  // the ids as unsigned words: `set` between arrays of one type is a plain copy
+  b.account.set(unsignedIds(c.account[lane]!, from, n), at);
+  b.region.set(unsignedIds(c.region[lane]!, from, n), at);
+  if (inbound) return;
+  b.iface.set(unsignedIds(c.iface[lane]!, from, n), at);
+  b.instance.set(unsignedIds(c.instance[lane]!, from, n), at);
+}
+
+function unsignedIds(a: Int32Array, from: number, n: number): Uint32Array {
+  return new Uint32Array(a.buffer, a.byteOffset + from * 4, n);
+}
+
 /** copyRun's copy of a short run: n records from `from` in lane's routed area to `at` in b (`inbound`: FlowSink.inboundLane). */
 function copySmallRun(c: RoutedColumns, lane: number, from: number, b: FlowBatchData, at: number, n: number, inbound: boolean): void {
   const src = c.src[lane]!;
@@ -348,6 +398,15 @@ export class FlowSink {
   /** The first line that looked like another format, when formatProbe found one. */
   formatChange: FormatChange | null = null;
   private readonly builders: FlowBatchData[];
+  /**
+   * Per lane, 1 where its batch's ids are the dictionary's (SinkOptions.dictionaryIds): then
+   * `remaps` and `touched` are not used for it, and its table is the dictionary's at flush.
+   */
+  private readonly dictionaryLanes: Uint8Array;
+  /** Whether new batches take the dictionary's ids: until the dictionary passes DICTIONARY_IDS_CAP. */
+  private dictionaryIds: boolean;
+  /** The dictionary's strings as last handed with a batch: a new array when it grew (the tables map a table once). */
+  private dictionaryTable: string[] = [''];
   private readonly remaps: Int32Array[];
   private readonly touched: number[][];
   batchesPosted = 0;
@@ -406,6 +465,8 @@ export class FlowSink {
     this.remaps = [];
     this.touched = [];
     const lanes = this.laneCount;
+    this.dictionaryIds = opts.dictionaryIds === true;
+    this.dictionaryLanes = new Uint8Array(lanes).fill(this.dictionaryIds ? 1 : 0);
     this.copied = new Int32Array(lanes);
     this.keptFrom = new Int32Array(lanes);
     this.keptEnd = new Int32Array(lanes);
@@ -793,6 +854,10 @@ export class FlowSink {
    * records alone (`inbound`, inboundLane) the account and region ids only.
    */
   private copyIds(c: RoutedColumns, lane: number, from: number, b: FlowBatchData, n: number, inbound: boolean): void {
+    if (this.dictionaryLanes[lane] === 1) {
+      if (this.dict.size <= DICTIONARY_IDS_CAP) return copyDictionaryIds(c, lane, from, b, n, inbound);
+      this.leaveDictionaryIds(lane);
+    }
     const remap = this.remapFor(lane, this.dict.size);
     const account = c.account[lane]!;
     const region = c.region[lane]!;
@@ -831,7 +896,7 @@ export class FlowSink {
   }
 
   private localId(lane: number, b: FlowBatchData, id: number): number {
-    if (id === 0) return 0;
+    if (id === 0 || this.dictionaryLanes[lane] === 1) return id;
     const remap = this.remapFor(lane, id + 1);
     const local = remap[id]!;
     return local >= 0 ? local : this.intern(lane, b, remap, id);
@@ -859,6 +924,7 @@ export class FlowSink {
   private append(lane: number, feed: number): void {
     if (this.routed !== null && this.routed.ends[lane]! > this.copied[lane]!) this.copyRouted(lane); // the routed records before this one first
     else if (this.routed === null && this.keptEnd[lane]! > 0) this.addKeptOf(lane); // and rows kept from earlier reads
+    if (this.dictionaryLanes[lane] === 1 && this.dict.size > DICTIONARY_IDS_CAP) this.leaveDictionaryIds(lane);
     const b = this.builders[lane]!;
     const r = this.rec;
     const i = b.n;
@@ -908,12 +974,50 @@ export class FlowSink {
   private flushLane(lane: number): void {
     const b = this.builders[lane]!;
     if (b.n === 0) return;
+    if (this.dictionaryLanes[lane] === 1 && this.dict.size > DICTIONARY_IDS_CAP) this.leaveDictionaryIds(lane);
+    if (this.dictionaryLanes[lane] === 1) b.strings = this.dictionaryStrings();
     forgetIds(this.remaps[lane]!, this.touched[lane]!);
     this.touched[lane] = [];
     // batches grow from small to the full size: a small file costs small batches
     this.builders[lane] = this.newBatch(Math.min(this.batchSize, b.feed.length * 4), lane);
+    this.dictionaryLanes[lane] = this.dictionaryIds ? 1 : 0;
     this.batchesPosted++;
     this.flush(this.shardOfLane(lane), b);
+  }
+
+  /**
+   * The dictionary as a batch's table (SinkOptions.dictionaryIds): the same array while it
+   * has not grown, so that it is packed once (batch.ts shareTable) and the shard that takes
+   * it maps its strings once.
+   */
+  private dictionaryStrings(): string[] {
+    const size = this.dict.size;
+    const before = this.dictionaryTable;
+    if (before.length === size) return before;
+    const table = this.dict.strings.slice(0, size);
+    shareTable(table, before.length < size ? before : null);
+    this.dictionaryTable = table;
+    return table;
+  }
+
+  /**
+   * The dictionary has passed DICTIONARY_IDS_CAP: new batches map ids to their own, and the
+   * lane's batch, filled with dictionary ids so far, has its rows' ids mapped now, as copyIds
+   * would have (every id in the record's order; an inbound lane's account and region only).
+   */
+  private leaveDictionaryIds(lane: number): void {
+    this.dictionaryIds = false;
+    this.dictionaryLanes[lane] = 0;
+    const b = this.builders[lane]!;
+    const remap = this.remapFor(lane, this.dict.size);
+    const inbound = this.inboundLane(lane);
+    for (let t = 0; t < b.n; t++) {
+      b.account[t] = this.remapped(lane, b, remap, b.account[t]!);
+      b.region[t] = this.remapped(lane, b, remap, b.region[t]!);
+      if (inbound) continue;
+      b.iface[t] = this.remapped(lane, b, remap, b.iface[t]!);
+      b.instance[t] = this.remapped(lane, b, remap, b.instance[t]!);
+    }
   }
 
   /** A batch for lane `lane` (its Feed bits: those of the lane's records). */
