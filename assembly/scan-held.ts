@@ -218,32 +218,11 @@ class Entry {
  * table's entries after; stopped() is the row it stopped at when the table filled, else -1.
  */
 export function addHeld(rows: u32, hashes: u32, wide: u32, start: u32, first: u32, from: u32, count: u32): u32 {
-  return addRows(rows, false, hashes, wide, start, first, from, count);
-}
-
-/**
- * addHeld of a part left where it was held (orderPart): sorted row r is the row at the byte
- * address order[r] (a u32 each at `order`), a wide row's counts at its place in the held
- * buffer's wide list (`wide`). The same adds in the same order as addHeld of sortPart's rows.
- */
-export function addHeldOrdered(order: u32, hashes: u32, wide: u32, start: u32, first: u32, from: u32, count: u32): u32 {
-  return addRows(order, true, hashes, wide, start, first, from, count);
-}
-
-/** Rows addHeldOrdered loads ahead of the one it adds. */
-const AHEAD: u32 = 16;
-/** what the loads ahead read (kept, so that they are not taken out) */
-let touched: u32 = 0;
-
-/** addHeld's loop: row r at rows + r · ROW_BYTES, or (`ordered`, a constant of each caller) at the address order[r] (rows: the order). */
-@inline
-function addRows(rows: u32, ordered: bool, hashes: u32, wide: u32, start: u32, first: u32, from: u32, count: u32): u32 {
   stoppedAt = -1;
   // the key of the previous record and its entry: a run of one key skips the lookup
   let l0: u32 = 0, l1: u32 = 0, l2: u32 = 0, l3: u32 = 0, l4: u32 = 0;
   let l5: u32 = 0xffffffff; // no key: a region word never has every bit set
   let entry: u32 = 0;
-  const rowsEnd = load<u32>(start + (64 << 2));
   for (let b: u32 = 0; b < 64; b++) {
     const end = load<u32>(start + ((b + 1) << 2));
     let r = load<u32>(start + (b << 2));
@@ -252,12 +231,7 @@ function addRows(rows: u32, ordered: bool, hashes: u32, wide: u32, start: u32, f
     const base = load<u32>(bucketBaseAt + (bucket << 2));
     const span = load<u32>(bucketSpanAt + (bucket << 2));
     for (; r < end; r++) {
-      const o = ordered ? load<u32>(rows + (r << 2)) : rows + r * ROW_BYTES;
-      if (ordered) {
-        // the row AHEAD rows on loaded now (its two lines), for its cache misses to overlap this row's work
-        const a = r + AHEAD < rowsEnd ? load<u32>(rows + ((r + AHEAD) << 2)) : o;
-        touched ^= load<u32>(a) ^ load<u32>(a, 36);
-      }
+      const o = rows + r * ROW_BYTES;
       const k0 = load<u32>(o);
       const k1 = load<u32>(o, 4);
       const k2 = load<u32>(o, 8);
@@ -409,55 +383,6 @@ function rowHash(o: u32): u32 {
  * renumbered. Returns the part's wide rows.
  */
 export function sortPart(rec: u32, wide: u32, base: u32, m: u32, bits: u32, start: u32, out: u32, outWide: u32, outHash: u32, tmp: u32, group: u32): u32 {
-  groupPart(rec, base, m, bits, start, tmp, group);
-  const pos = tmp;
-  const hashes = tmp + ((<u32>64 << bits) << 2);
-  let w: u32 = 0;
-  for (let r: u32 = 0; r < m; r++) {
-    const h = load<u32>(hashes + (r << 2));
-    const s = rec + (base + r) * ROW_BYTES;
-    const at = pos + (<u32>load<u16>(group + (r << 1)) << 2);
-    const to = load<u32>(at);
-    store<u32>(at, to + 1);
-    const d = out + to * ROW_BYTES;
-    v128.store(d, v128.load(s));
-    v128.store(d, v128.load(s, 16), 16);
-    store<u64>(d, load<u64>(s, 32), 32);
-    store<u32>(outHash + (to << 2), h);
-    if (load<u32>(s, PACKETS) == WIDE) {
-      v128.store(outWide + (w << 4), v128.load(wide + (load<u32>(s, BYTES) << 4)));
-      store<u32>(d, w, BYTES);
-      w++;
-    }
-  }
-  return w;
-}
-
-/**
- * sortPart's order of the m held rows from row `base`, without moving them: sorted row r's
- * byte address at order[r] (a u32 each at `order`), its hash at outHash[r], `start` as
- * sortPart's. For a table in this memory (addHeldOrdered reads each row where it was held):
- * the placing pass writes 8 bytes a row where sortPart wrote 44 and the add read them back.
- */
-export function orderPart(rec: u32, base: u32, m: u32, bits: u32, start: u32, order: u32, outHash: u32, tmp: u32, group: u32): void {
-  groupPart(rec, base, m, bits, start, tmp, group);
-  const pos = tmp;
-  const hashes = tmp + ((<u32>64 << bits) << 2);
-  for (let r: u32 = 0; r < m; r++) {
-    const at = pos + (<u32>load<u16>(group + (r << 1)) << 2);
-    const to = load<u32>(at);
-    store<u32>(at, to + 1);
-    store<u32>(order + (to << 2), rec + (base + r) * ROW_BYTES);
-    store<u32>(outHash + (to << 2), load<u32>(hashes + (r << 2)));
-  }
-}
-
-/**
- * The sort's first passes (sortPart, orderPart): each row's hash (at tmp + (64 << bits) · 4)
- * and group (a u16 at `group`), each group's first sorted row (the u32s at tmp), each
- * bucket's at `start`.
- */
-function groupPart(rec: u32, base: u32, m: u32, bits: u32, start: u32, tmp: u32, group: u32): void {
   const groups: u32 = 64 << bits;
   const pos = tmp;
   const hashes = tmp + (groups << 2);
@@ -495,6 +420,25 @@ function groupPart(rec: u32, base: u32, m: u32, bits: u32, start: u32, tmp: u32,
     sum += c;
   }
   store<u32>(start + (64 << 2), sum);
+  let w: u32 = 0;
+  for (let r: u32 = 0; r < m; r++) {
+    const h = load<u32>(hashes + (r << 2));
+    const s = rec + (base + r) * ROW_BYTES;
+    const at = pos + (<u32>load<u16>(group + (r << 1)) << 2);
+    const to = load<u32>(at);
+    store<u32>(at, to + 1);
+    const d = out + to * ROW_BYTES;
+    v128.store(d, v128.load(s));
+    v128.store(d, v128.load(s, 16), 16);
+    store<u64>(d, load<u64>(s, 32), 32);
+    store<u32>(outHash + (to << 2), h);
+    if (load<u32>(s, PACKETS) == WIDE) {
+      v128.store(outWide + (w << 4), v128.load(wide + (load<u32>(s, BYTES) << 4)));
+      store<u32>(d, w, BYTES);
+      w++;
+    }
+  }
+  return w;
 }
 
 // ---- the hold step (src/engine/scan-ingest.ts KeyBuilder.ofBatch and holdRange): a batch's

@@ -3,7 +3,7 @@
  * thread, CPU of the process by phase (user and system apart: first-touched pages are
  * system time) and the minor page faults of each:
  *   - hold: addBatch less the flushes inside it (keys built, rows written into the held buffer);
- *   - sort: HeldSorter.sort or .order, a part's rows by bucket (assembly/scan-held.ts sortPart, orderPart);
+ *   - sort: HeldSorter.sort, a part's rows by bucket (assembly/scan-held.ts sortPart);
  *   - copy: the sorted part into the table's scratch (the flush less sort and add);
  *   - add: ScanCore.addHeldRows (hash, probe, insert, accumulate in the module), resizes included;
  *   - grow: ScanCore.grow (the table's resizes) alone.
@@ -106,7 +106,6 @@ function timed(proto: object, name: string, into: () => Tally, after?: (self: un
 }
 
 timed(HeldSorter.prototype, 'sort', () => tally.sort);
-timed(HeldSorter.prototype, 'order', () => tally.sort);
 timed(ScanCore.prototype, 'addHeldRows', () => tally.add);
 timed(ScanCore.prototype, 'grow', () => tally.grow);
 // the flush's own rows and entries, before it runs

@@ -891,20 +891,18 @@ function addHeldPart(core: ScanCore, last: LastKey, p: PendingRows, part: number
   const arena = core.arena!;
   const base = part * p.partCap;
   const sorter = p.sorter;
-  if (sorter && arena.readsHeld(sorter)) {
-    // the table lies in the held buffer's memory (ScanArena.hostIn): the part's order only, its
-    // rows read where they were held
-    arena.readPart(sorter.order(base, m));
-  } else if (sorter) {
-    // sorted in the held buffer's memory, copied into the table's scratch
+  if (sorter) {
+    // sorted in the held buffer's memory, and read there when the table lies in it too
+    // (ScanArena.hostIn), else copied into the table's scratch
     const wide = sorter.sort(base, m);
-    arena.readPart(null);
-    arena.start.set(sorter.start);
-    rows.set(sorter.sorted.subarray(0, m * HELD_WORDS));
-    arena.hashes.set(sorter.sortedHash.subarray(0, m));
-    if (wide > 0) arena.wide.set(sorter.sortedWide.subarray(0, wide * 2));
+    if (!arena.readPart(sorter, m, wide)) {
+      arena.start.set(sorter.start);
+      rows.set(sorter.sorted.subarray(0, m * HELD_WORDS));
+      arena.hashes.set(sorter.sortedHash.subarray(0, m));
+      if (wide > 0) arena.wide.set(sorter.sortedWide.subarray(0, wide * 2));
+    }
   } else {
-    arena.readPart(null);
+    arena.readPart(null, m, 0);
     sortHeldPart(p, base, m, arena.start, rows, arena.wide, arena.hashes);
   }
   const first = part * BUCKETS_PER_PART;
@@ -914,10 +912,8 @@ function addHeldPart(core: ScanCore, last: LastKey, p: PendingRows, part: number
     // the table left the arena as it grew: the rest of the part in JavaScript, from the same memory
     // (arena.rows, not `rows`: the resizes before may have grown the memory and detached that view)
     last.reset();
-    if (sorter && arena.partInHost) {
-      arena.sortedPart();
-      addSortedPart(core, last, sorter.sorted, sorter.sortedWide, sorter.sortedHash, sorter.start, first, from);
-    } else addSortedPart(core, last, arena.rows, arena.wide, arena.hashes, arena.start, first, from);
+    if (sorter && arena.partInHost) addSortedPart(core, last, sorter.sorted, sorter.sortedWide, sorter.sortedHash, sorter.start, first, from);
+    else addSortedPart(core, last, arena.rows, arena.wide, arena.hashes, arena.start, first, from);
   }
   last.reset(); // the arena's loop keeps its own last key
   return true;

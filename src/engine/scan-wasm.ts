@@ -54,11 +54,9 @@ import { finaliseIn, finaliseInModule, finaliseRoom, orderBytes, scratchEntries,
 interface HeldExports extends FinaliseExports {
   setTable(u: number, d: number, index: number, bucketBase: number, bucketSpan: number, cap: number, slots: number): void;
   addHeld(rows: number, hashes: number, wide: number, start: number, first: number, from: number, count: number): number;
-  addHeldOrdered(order: number, hashes: number, wide: number, start: number, first: number, from: number, count: number): number;
   stopped(): number;
   takeFarProbes(): number;
   sortPart(rec: number, wide: number, base: number, m: number, bits: number, start: number, out: number, outWide: number, outHash: number, tmp: number, group: number): number;
-  orderPart(rec: number, base: number, m: number, bits: number, start: number, order: number, outHash: number, tmp: number, group: number): void;
   bucketRows(rec: number, fill: number, partCap: number, out: number): void;
   setHold(fill: number, rec: number, partCap: number, wide: number, wideFill: number, accounts: number, regions: number, mapCap: number, stage: number, stageCap: number, seconds: number, v6List: number, runPlaces: number): void;
   resetWindow(): void;
@@ -162,21 +160,14 @@ export function scanArena(maxBytes = MAX_BYTES): ScanArena | null {
 
 const align16 = (x: number): number => (x + 15) & ~15;
 
-/**
- * A sorted part where HeldSorter.sort wrote it (byte addresses in its memory): its rows, their
- * hashes, its wide rows' counts, its 65 bucket starts. Or a part left where it was held, in
- * the sort's order (HeldSorter.order): `rows` is then the order (a row's byte address each),
- * `wide` the held buffer's wide list, and `sorted` sorts it (the rows into HeldSorter.sorted)
- * for the paths that read sorted rows (copyPart, the JavaScript loop).
- */
-export interface HeldPart {
+/** A sorted part where HeldSorter.sort wrote it (byte addresses in its memory): its rows, their hashes, its wide rows' counts, its 65 bucket starts. */
+interface HeldPart {
   rows: number;
   hashes: number;
   wide: number;
   start: number;
   m: number;
   wideRows: number;
-  sorted: (() => HeldPart) | null;
 }
 
 /** Scratch rows for `rows`: a power of two, at least MIN_SCRATCH_ROWS (a larger scratch moves the whole table up). */
@@ -352,24 +343,18 @@ export class ScanArena {
     return true;
   }
 
-  /** Whether the table lies in the memory of the held buffer `sorter` (hostIn): addHeld can read its parts there (readPart). */
-  readsHeld(sorter: HeldSorter): boolean {
-    return this.hostEnd !== 0 && sorter.arena.memory === this.memory;
-  }
-
-  /** The part addHeld reads next: in the held buffer's memory (readsHeld), or null: the scratch's (the caller copied it there). */
-  readPart(part: HeldPart | null): void {
-    this.part = part;
-  }
-
-  /** Whether the last readPart's rows are still in the held buffer's memory (not in the scratch). */
-  get partInHost(): boolean {
+  /**
+   * The sorted part addHeld reads next: where `sorter` sorted it (m rows, `wide` of them wide)
+   * when the table lies in its memory (true), else the caller copies it into the scratch.
+   */
+  readPart(sorter: HeldSorter | null, m: number, wide: number): boolean {
+    this.part = sorter !== null && this.hostEnd !== 0 && sorter.arena.memory === this.memory ? sorter.partAt(m, wide) : null;
     return this.part !== null;
   }
 
-  /** The last readPart's part with its rows sorted (HeldSorter.sorted), for the JavaScript loop: a part in the sort's order is sorted now. */
-  sortedPart(): void {
-    if (this.part?.sorted) this.part = this.part.sorted();
+  /** Whether the last readPart's rows are still where the sort wrote them (not in the scratch). */
+  get partInHost(): boolean {
+    return this.part !== null;
   }
 
   /**
@@ -378,8 +363,8 @@ export class ScanArena {
    * resize in the middle of the part, and goes on from the same rows there.
    */
   private copyPart(from: Uint8Array, to: Uint8Array, rows: number): void {
-    if (this.part === null) return;
-    const part = this.part.sorted?.() ?? this.part;
+    const part = this.part;
+    if (part === null) return;
     this.part = null;
     to.set(from.subarray(part.start, part.start + 65 * 4), START_AT);
     to.set(from.subarray(part.rows, part.rows + part.m * ROW_BYTES), SCRATCH_AT);
@@ -418,7 +403,6 @@ export class ScanArena {
    */
   addHeld(first: number, from: number, count: number): number {
     const p = this.part;
-    if (p?.sorted) return this.ex.addHeldOrdered(p.rows, p.hashes, p.wide, p.start, first, from, count);
     if (p !== null) return this.ex.addHeld(p.rows, p.hashes, p.wide, p.start, first, from, count);
     return this.ex.addHeld(this.base + SCRATCH_AT, this.hashesAt(), this.wideAt(), this.base + START_AT, first, from, count);
   }
@@ -632,18 +616,7 @@ export class HeldSorter {
 
   /** Where the last sort wrote its part of m rows, `wide` of them wide (ScanArena.readPart). */
   partAt(m: number, wide: number): HeldPart {
-    return { rows: this.sortedAt, hashes: this.sortedHashAt, wide: this.sortedWideAt, start: this.startAt, m, wideRows: wide, sorted: null };
-  }
-
-  /**
-   * Rows base .. base + m in sort's order without moving them (assembly/scan-held.ts orderPart):
-   * the order (a row's byte address each) in `sorted`'s place, the hashes and starts as sort's.
-   * For a table in this memory (ScanArena.readsHeld): its add reads each row where it was
-   * held, and the sort's copy of every row goes. `sorted` sorts the part as sort does.
-   */
-  order(base: number, m: number): HeldPart {
-    this.ex.orderPart(this.recAt, base, m, heldSortBits(m), this.startAt, this.sortedAt, this.sortedHashAt, this.sortTmpAt, this.groupAt);
-    return { rows: this.sortedAt, hashes: this.sortedHashAt, wide: this.wideAt, start: this.startAt, m, wideRows: 0, sorted: () => this.partAt(m, this.sort(base, m)) };
+    return { rows: this.sortedAt, hashes: this.sortedHashAt, wide: this.sortedWideAt, start: this.startAt, m, wideRows: wide };
   }
 
   /**
