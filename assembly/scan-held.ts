@@ -497,62 +497,7 @@ let winLo: f64 = 1;
 let winHi: f64 = 0;
 let winW: f64 = 0;
 
-// the held rows' stage (RowStage): part p's next rows at rsAt + p · rsRows · ROW_BYTES, from its
-// row rsFrom[p] (64 u32 at rsFrom); rsRows 0: rows written where they are held
-let rsAt: u32 = 0;
-let rsRows: u32 = 0;
-let rsFrom: u32 = 0;
-
-/**
- * The rows holdStaged writes, a part's next rsRows rows in a stage of its own (in the sort's
- * place, idle while holding: scan-wasm.ts HeldSorter) copied to their places when full, and
- * what is in each stage when holdStaged returns (JavaScript reads and writes the held rows
- * only between calls). Written where they are held, each row's first stores went to a line
- * not in cache in one of 64 places (the held buffer, ~84 MB on the 7 M bucket, cycles through
- * memory between flushes): a full stage copied (memory.copy of ~10 KB) costs less than its
- * rows' scattered stores did (bench/RESULTS.md, session 24 shardadd).
- */
-class RowStage {
-  /** Every part's stage empty, from the part's fill on (JavaScript may have held or emptied rows since the last call). */
-  static begin(): void {
-    if (rsRows == 0) return;
-    for (let p: u32 = 0; p < 64; p++) store<u32>(rsFrom + (p << 2), load<u32>(hFill + (p << 2)));
-  }
-
-  /** Where held row r (row f of part p) is written. */
-  @inline
-  static at(r: u32, p: u32, f: u32): u32 {
-    if (rsRows == 0) return hRec + r * ROW_BYTES;
-    return rsAt + (p * rsRows + f - load<u32>(rsFrom + (p << 2))) * ROW_BYTES;
-  }
-
-  /** Row f of part p written: its stage, full, copied to the rows' places. */
-  @inline
-  static written(p: u32, f: u32): void {
-    if (rsRows == 0) return;
-    const fromAt = rsFrom + (p << 2);
-    const s0 = load<u32>(fromAt);
-    if (f + 1 - s0 < rsRows) return;
-    memory.copy(hRec + (p * hPartCap + s0) * ROW_BYTES, rsAt + p * rsRows * ROW_BYTES, rsRows * ROW_BYTES);
-    store<u32>(fromAt, f + 1);
-  }
-
-  /** Every part's staged rows (up to its fill: rows given back by unplace were not written) copied to their places. */
-  static end(): void {
-    if (rsRows == 0) return;
-    for (let p: u32 = 0; p < 64; p++) {
-      const s0 = load<u32>(rsFrom + (p << 2));
-      const f = load<u32>(hFill + (p << 2));
-      if (f > s0) memory.copy(hRec + (p * hPartCap + s0) * ROW_BYTES, rsAt + p * rsRows * ROW_BYTES, (f - s0) * ROW_BYTES);
-      store<u32>(rsFrom + (p << 2), f);
-    }
-  }
-}
-
-export function setHold(fill: u32, rec: u32, partCap: u32, wide: u32, wideFill: u32, accounts: u32, regions: u32, mapCap: u32, stage: u32, stageCap: u32, seconds: f64, v6: u32, runPlaces: u32, rowStage: u32, rowStageRows: u32, rowStageFrom: u32): void {
-  rsAt = rowStage;
-  rsRows = rowStageRows;
-  rsFrom = rowStageFrom;
+export function setHold(fill: u32, rec: u32, partCap: u32, wide: u32, wideFill: u32, accounts: u32, regions: u32, mapCap: u32, stage: u32, stageCap: u32, seconds: f64, v6: u32, runPlaces: u32): void {
   v6List = v6;
   hRunPlaces = runPlaces;
   hWide = wide;
@@ -648,7 +593,6 @@ export function holdStaged(from: u32, n: u32): u32 {
   // end (the held records are then added at the same record as in JavaScript)
   let full = false;
   for (let p: u32 = 0; p < 64; p++) full |= load<u32>(hFill + (p << 2)) == hPartCap;
-  RowStage.begin();
   while (i < n) {
     if (full) {
       holdStop = STOP_FULL;
@@ -677,9 +621,7 @@ export function holdStaged(from: u32, n: u32): u32 {
       const bucket = load<u32>(at) & BUCKET_MASK;
       const fam = load<u32>(at) >> 16;
       const r = load<u32>(at, 4);
-      const part = bucket >> 6;
-      const f = r - part * hPartCap;
-      const o = RowStage.at(r, part, f);
+      const o = hRec + r * ROW_BYTES;
       if (fam != 0) {
         // the address words of an IPv6 side are its intern id, written by JavaScript (v6List)
         const v = v6List + (v6 << 3);
@@ -710,12 +652,10 @@ export function holdStaged(from: u32, n: u32): u32 {
       }
       store<u32>(o, load<u32>(sStart + (i << 2)), START);
       store<u32>(o, load<u32>(sEnd + (i << 2)), END);
-      RowStage.written(part, f);
       held++;
     }
     if (holdStop != STOP_DONE) break;
   }
-  RowStage.end();
   holdCount = held;
   v6Count = v6;
   return i;

@@ -58,10 +58,7 @@ interface HeldExports extends FinaliseExports {
   takeFarProbes(): number;
   sortPart(rec: number, wide: number, base: number, m: number, bits: number, start: number, out: number, outWide: number, outHash: number, tmp: number, group: number): number;
   bucketRows(rec: number, fill: number, partCap: number, out: number): void;
-  setHold(
-    fill: number, rec: number, partCap: number, wide: number, wideFill: number, accounts: number, regions: number, mapCap: number, stage: number, stageCap: number,
-    seconds: number, v6List: number, runPlaces: number, rowStage: number, rowStageRows: number, rowStageFrom: number,
-  ): void;
+  setHold(fill: number, rec: number, partCap: number, wide: number, wideFill: number, accounts: number, regions: number, mapCap: number, stage: number, stageCap: number, seconds: number, v6List: number, runPlaces: number): void;
   resetWindow(): void;
   windowOf(start: number): number;
   holdStaged(from: number, n: number): number;
@@ -608,13 +605,8 @@ export class HeldSorter {
     const parts = Array.from({ length: rows / partCap }, (_, p) => p * partCap);
     const columns = parts.map((row) => [this.recAt + row * ROW_BYTES, ROW_BYTES] as const);
     this.ahead = new PopulateAhead(new Uint8Array(b), columns, partCap);
-    // the hold step's run of row places (holdStaged: 256 pairs of u32) in the sort's scratch, and
-    // its rows' stage (a part's next rows, assembly/scan-held.ts RowStage) in the sorted part's
-    // place with where each part's stage starts in the sorted hashes': idle while holding
-    this.ex.setHold(
-      this.fillAt, this.recAt, partCap, this.wideAt, this.wideFillAt, mapsAt, mapsAt + HOLD_MAP_CAP * 4, HOLD_MAP_CAP, stageAt, STAGE_CAP, windowSeconds, v6At, this.sortTmpAt,
-      this.sortedAt, rowStageRows(partCap), this.sortedHashAt,
-    );
+    // the hold step's run of row places (holdStaged: 256 pairs of u32) in the sort's scratch, idle while holding
+    this.ex.setHold(this.fillAt, this.recAt, partCap, this.wideAt, this.wideFillAt, mapsAt, mapsAt + HOLD_MAP_CAP * 4, HOLD_MAP_CAP, stageAt, STAGE_CAP, windowSeconds, v6At, this.sortTmpAt);
   }
 
   /** Rows base .. base + m sorted by bucket and key hash into `sorted` (scan-ingest.ts sortHeldPart), their hashes into `sortedHash`, `start` set, the wide rows' counts into `sortedWide`: how many wide rows. */
@@ -707,15 +699,6 @@ export class HeldSorter {
   windowOf(start: number): number {
     return this.ex.windowOf(start);
   }
-}
-
-/**
- * Rows of a part the hold step stages at a time (assembly/scan-held.ts RowStage): 256 (a
- * 10 KB copy, 640 KB of stages for the 64 parts: in L2) where the sorted part's place holds
- * 64 of them, fewer in a smaller buffer; 0 (rows written where they are held) below 64 rows a part.
- */
-function rowStageRows(partCap: number): number {
-  return Math.min(256, Math.floor(partCap / 64));
 }
 
 /**
