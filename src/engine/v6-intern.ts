@@ -20,6 +20,10 @@ export class V6Intern {
    * of a plain index: the tag only skips compares that would fail.
    */
   private index = new Int32Array(128).fill(-1);
+  /** internAll's hashes of a list (grown to the longest) */
+  private hashes = new Int32Array(0);
+  /** what internAll's first loads read (kept, so that they are not taken out) */
+  seen = 0;
   private tagMask = TAG_MASK;
   private idMask = V6_TAGGED_IDS - 1;
   private tagged = true;
@@ -79,6 +83,20 @@ export class V6Intern {
    * (the same ids, and the arrays grow at the same ids as one by one).
    */
   internAll(w: Uint32Array, m: number, ids: Uint32Array): void {
+    // every address's hash first, and its home slot loaded: the slots' cache misses (the
+    // index is cold between two lists) overlap there, where the probe loop took them one by one
+    if (this.hashes.length < m) this.hashes = new Int32Array(m * 2);
+    const hashes = this.hashes;
+    const home = this.index;
+    const homeMask = home.length - 1;
+    let seen = 0;
+    for (let j = 0; j < m; j++) {
+      const o = j * 4;
+      const h = fmix32(mix(mix(mix(mix(0x6a09e667, w[o]!), w[o + 1]!), w[o + 2]!), w[o + 3]!));
+      hashes[j] = h;
+      seen |= home[h & homeMask]!;
+    }
+    this.seen = seen;
     let index = this.index;
     let words = this.words;
     let tagMask = this.tagMask;
@@ -89,7 +107,7 @@ export class V6Intern {
       const w1 = w[o + 1]!;
       const w2 = w[o + 2]!;
       const w3 = w[o + 3]!;
-      const h = fmix32(mix(mix(mix(mix(0x6a09e667, w0), w1), w2), w3));
+      const h = hashes[j]!;
       const tag = h & tagMask;
       const mask = index.length - 1;
       let slot = h & mask;
