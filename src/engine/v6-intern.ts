@@ -22,7 +22,7 @@ export class V6Intern {
   private index = new Int32Array(128).fill(-1);
   /** internAll's hashes of a list (grown to the longest) */
   private hashes = new Int32Array(0);
-  /** what internAll's first loads read (kept, so that they are not taken out) */
+  /** what internAll's loads of the home slots read (kept in a field, so that the compiler keeps the loads) */
   seen = 0;
   private tagMask = TAG_MASK;
   private idMask = V6_TAGGED_IDS - 1;
@@ -80,7 +80,9 @@ export class V6Intern {
    * internHeldV6: nearly every address new, its slot a cache miss). One call an address cost
    * ~2x the loop's time, cache-cold, in bench/RESULTS.md session 22 shardv6's probe. An
    * insert that grows the words or the index, or ends the tagged ids, goes through intern()
-   * (the same ids, and the arrays grow at the same ids as one by one).
+   * (the same ids, and the arrays grow at the same ids as one by one). The hashes are made in
+   * a loop of their own first, each address's home slot loaded there: ~0.87x the CPU of the
+   * probe loop making them (bench/RESULTS.md session 24 shardadd, v6-intern-all.mjs).
    */
   internAll(w: Uint32Array, m: number, ids: Uint32Array): void {
     // every address's hash first, and its home slot loaded: the slots' cache misses (the
