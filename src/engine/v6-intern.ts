@@ -20,6 +20,10 @@ export class V6Intern {
    * of a plain index: the tag only skips compares that would fail.
    */
   private index = new Int32Array(128).fill(-1);
+  /** internAll's hashes of a list (grown to the longest) */
+  private hashes = new Int32Array(0);
+  /** what internAll's loads of the home slots read (kept in a field, so that the compiler keeps the loads) */
+  seen = 0;
   private tagMask = TAG_MASK;
   private idMask = V6_TAGGED_IDS - 1;
   private tagged = true;
@@ -76,9 +80,25 @@ export class V6Intern {
    * internHeldV6: nearly every address new, its slot a cache miss). One call an address cost
    * ~2x the loop's time, cache-cold, in bench/RESULTS.md session 22 shardv6's probe. An
    * insert that grows the words or the index, or ends the tagged ids, goes through intern()
-   * (the same ids, and the arrays grow at the same ids as one by one).
+   * (the same ids, and the arrays grow at the same ids as one by one). The hashes are made in
+   * a loop of their own first, each address's home slot loaded there: ~0.87x the CPU of the
+   * probe loop making them (bench/RESULTS.md session 24 shardadd, v6-intern-all.mjs).
    */
   internAll(w: Uint32Array, m: number, ids: Uint32Array): void {
+    // every address's hash first, and its home slot loaded: the slots' cache misses (the
+    // index is cold between two lists) overlap there, where the probe loop took them one by one
+    if (this.hashes.length < m) this.hashes = new Int32Array(m * 2);
+    const hashes = this.hashes;
+    const home = this.index;
+    const homeMask = home.length - 1;
+    let seen = 0;
+    for (let j = 0; j < m; j++) {
+      const o = j * 4;
+      const h = fmix32(mix(mix(mix(mix(0x6a09e667, w[o]!), w[o + 1]!), w[o + 2]!), w[o + 3]!));
+      hashes[j] = h;
+      seen |= home[h & homeMask]!;
+    }
+    this.seen = seen;
     let index = this.index;
     let words = this.words;
     let tagMask = this.tagMask;
@@ -89,7 +109,7 @@ export class V6Intern {
       const w1 = w[o + 1]!;
       const w2 = w[o + 2]!;
       const w3 = w[o + 3]!;
-      const h = fmix32(mix(mix(mix(mix(0x6a09e667, w0), w1), w2), w3));
+      const h = hashes[j]!;
       const tag = h & tagMask;
       const mask = index.length - 1;
       let slot = h & mask;
