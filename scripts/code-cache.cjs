@@ -178,7 +178,8 @@ const builtins = new Map();
  */
 function localPath(dir, id) {
   const name = id.slice(2);
-  return id.startsWith('./') && !name.includes('/') && !name.includes('\\') && name !== '' && name !== '.' && name !== '..' ? `${dir}${sep}${name}` : resolve(dir, id);
+  if (!id.startsWith('./') || name.includes('/') || name.includes('\\') || name === '' || name === '.' || name === '..') return resolve(dir, id);
+  return dir.endsWith(sep) ? `${dir}${name}` : `${dir}${sep}${name}`; // a folder at the root ends with its separator
 }
 
 /** The bundle's exports, compiled with its cache when one fits (FLOWSIEVE_CODE_CACHE=off: none); once per thread, as require() would. */
