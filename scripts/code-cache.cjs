@@ -10,8 +10,7 @@
 // first called (bench/RESULTS.md, "V8's share and the fixed cost of a run"). A cache made at
 // build time holds only the top-level code (measured: 2 ms a thread saved); this one is
 // written at the end of a run (writeCodeCaches: the engine closing, the command line
-// exiting), so it holds every function the run compiled (a run much larger than the one that
-// wrote a cache writes it again: outgrown). V8 checks a cache against its
+// exiting), so it holds every function the run compiled. V8 checks a cache against its
 // version and flags and rejects it otherwise (then the file is compiled as before and its
 // cache written again); the header below ties it to the file's bytes, since V8 checks only
 // the source's length. Where the install is not writable the caches go to the user's cache
@@ -84,41 +83,13 @@ function userCacheFileOf(file) {
   return join(home, 'flowsieve', 'code-cache', `${hashOf(dirname(file))}-${basename(cacheFileOf(file))}`);
 }
 
-/**
- * The cache's V8 data (beside the bundle, else in the user's cache folder) and the CPU of the run
- * that wrote it (its `cpu` line after the header; 0 for a cache without one), or undefined when
- * there is none for this bundle as it is now.
- */
+/** The cache's V8 data (beside the bundle, else in the user's cache folder), or undefined when there is none for this bundle as it is now. */
 function readCache(file, header) {
   // the user's folder named only when the bundle's own place has none (its name costs a
   // homedir() and a hash: ~0.4 ms of a small run's start over its 30 bundles)
   const data = readIfAny(cacheFileOf(file)) ?? readIfAny(userCacheFileOf(file));
-  if (data === undefined || data.length <= header.length || !data.subarray(0, header.length).equals(header)) return undefined;
-  const writer = WRITER_LINE.exec(data.subarray(header.length, header.length + 24).toString('latin1'));
-  return writer ? { data: data.subarray(header.length + writer[0].length), writerCpu: Number(writer[1]) } : { data: data.subarray(header.length), writerCpu: 0 };
+  return data !== undefined && data.length > header.length && data.subarray(0, header.length).equals(header) ? data.subarray(header.length) : undefined;
 }
-
-/** The line after a cache's header: the process's CPU (ms) when the run that wrote it wrote it. */
-const WRITER_LINE = /^cpu (\d{1,12})\n/;
-
-/** The process's CPU so far, in ms (user and system, every thread's). */
-function runCpuMs() {
-  const u = process.cpuUsage();
-  return Math.round((u.user + u.system) / 1000);
-}
-
-/**
- * Whether a run of `cpuMs` rewrites a cache that a run of `writerCpuMs` wrote. A cache holds the
- * functions its writer compiled: one written by a small run (the first after an install, a test's)
- * lacks much of what a large run compiles, which then compiles it lazily every time (a 2 M-record
- * bucket 1.04-1.06x the CPU with caches its tests' runs wrote; bench/RESULTS.md, session 24
- * mainthr). So a run of REFRESH_CPU_MS or more, twice its writer's at least, writes the caches it
- * read again: what it deserialised and what it compiled, a superset; rewrites stop after a few.
- */
-function outgrown(writerCpuMs, cpuMs) {
-  return cpuMs >= REFRESH_CPU_MS && cpuMs >= 2 * writerCpuMs;
-}
-const REFRESH_CPU_MS = 500;
 
 function readIfAny(place) {
   try {
@@ -218,12 +189,11 @@ function requireCached(file) {
   let source = readFileSync(file, 'utf8');
   if (source.startsWith('#!')) source = `//${source.slice(2)}`; // the command line's first line, a comment of the same length
   const header = headerOf(file, source);
-  const cached = enabled() ? readCache(file, header) : undefined;
-  const cachedData = cached?.data;
+  const cachedData = enabled() ? readCache(file, header) : undefined;
   const script = new vm.Script(WRAP_HEAD + source + WRAP_TAIL, { filename: file, cachedData });
   const mod = { exports: {}, filename: file, id: file, loaded: false };
   const from = cachedData === undefined ? 'source' : script.cachedDataRejected === true ? 'rejected' : 'cache';
-  const entry = { module: mod, script, header, from, write: enabled() && from !== 'cache', writerCpu: cached?.writerCpu ?? 0 };
+  const entry = { module: mod, script, header, from, write: enabled() && from !== 'cache' };
   loaded.set(file, entry);
   script.runInThisContext().call(mod.exports, mod.exports, requireFor(file), mod, file, dirname(file));
   mod.loaded = true;
@@ -237,12 +207,10 @@ function requireCached(file) {
  */
 function writeCodeCaches() {
   let written = 0;
-  let cpu;
   for (const [file, entry] of loaded) {
-    if (!entry.write && !(entry.from === 'cache' && enabled() && outgrown(entry.writerCpu, (cpu ??= runCpuMs())))) continue;
+    if (!entry.write) continue;
     entry.write = false;
-    entry.writerCpu = cpu ??= runCpuMs();
-    const data = Buffer.concat([entry.header, Buffer.from(`cpu ${cpu}\n`, 'latin1'), entry.script.createCachedData()]);
+    const data = Buffer.concat([entry.header, entry.script.createCachedData()]);
     if (writeWhole(cacheFileOf(file), data)) written++;
     else {
       const user = userCacheFileOf(file);

@@ -34,11 +34,9 @@ function writeBundle(file: string, value: number): void {
 }
 
 /** In a fresh process: load the bundle, call it, write the caches; what it answered and how it was compiled. */
-function load(dir: string, bundle: string, env: Record<string, string> = {}, flags: string[] = [], busyMs = 0): { answer: number; from: string; written: number; sibling: string } {
+function load(dir: string, bundle: string, env: Record<string, string> = {}, flags: string[] = []): { answer: number; from: string; written: number; sibling: string } {
   const script = `const c = require(${JSON.stringify(join(dir, 'code-cache.cjs'))}); const m = c.requireCached(${JSON.stringify(bundle)});
     const answer = m.answer(); const sibling = m.sibling(); const from = c.loadedFrom(${JSON.stringify(bundle)});
-    const cpu = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1000; };
-    while (cpu() < ${busyMs}) {} // a run of this much CPU at least (its size, as writeCodeCaches sees it)
     process.stdout.write(JSON.stringify({ answer, from, sibling, written: c.writeCodeCaches() }));`;
   const probe = join(dir, 'probe.cjs'); // a file, not -e (which process.execArgv would carry as flags)
   writeFileSync(probe, script);
@@ -51,17 +49,6 @@ describe('code cache of the worker bundles', () => {
     expect(load(dir, bundle)).toEqual({ answer: 1, from: 'source', sibling: 'b from its bundle', written: 2 }); // and the sibling's
     expect(readFileSync(`${bundle}.v8cache`, 'latin1')).toMatch(/^flowsieve-code-cache 1 v\d+/);
     expect(load(dir, bundle)).toEqual({ answer: 1, from: 'cache', sibling: 'b from its bundle', written: 0 });
-  });
-
-  it('writes a cache again once, for a run of 500 ms of CPU or more and twice its writer\'s', () => {
-    const { dir, bundle } = bundleDir(1);
-    expect(load(dir, bundle)).toMatchObject({ from: 'source', written: 2 }); // a small run writes both
-    const writer = () => Number(/\ncpu (\d+)\n/.exec(readFileSync(`${bundle}.v8cache`, 'latin1'))![1]);
-    expect(writer()).toBeLessThan(500);
-    expect(load(dir, bundle, {}, [], 600)).toEqual({ answer: 1, from: 'cache', sibling: 'b from its bundle', written: 2 });
-    expect(writer()).toBeGreaterThanOrEqual(600);
-    expect(load(dir, bundle, {}, [], 600)).toMatchObject({ from: 'cache', written: 0 }); // not twice its writer's
-    expect(load(dir, bundle)).toMatchObject({ answer: 1, from: 'cache', written: 0 });
   });
 
   it('never takes the cache of other bytes of the same length (V8 checks the length only)', () => {
