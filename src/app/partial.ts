@@ -18,7 +18,7 @@ import { decodeState, encodeState } from '../engine/codec.js';
 import { mergeEndpointDays } from '../engine/merge.js';
 import { newCounters, type SinkCounters } from '../flow/sink.js';
 import { buildAlerts } from '../detect/outbound.js';
-import { compareVerdicts } from '../engine/order.js';
+import { sortVerdicts } from '../engine/order.js';
 import { parseCidr, type Cidr } from '../net/cidr.js';
 import type { DetectOptions, DetectResult, FileReport, RunFindings } from '../engine/types.js';
 import type { KeyVerdict } from '../engine/verdict.js';
@@ -224,7 +224,7 @@ export function mergePartials(parts: PartialResult[]): MergedRun {
       throw new PartialError(`partition ${p.partition.index} was made with other inputs or settings than partition ${first.partition.index}: ${configDiff(first.config, p.config)}`);
     }
   }
-  const verdicts = (pick: (p: PartialResult) => KeyVerdict[]) => ordered.flatMap(pick).sort(compareVerdicts);
+  const verdicts = (pick: (p: PartialResult) => KeyVerdict[]) => sortVerdicts(ordered.flatMap(pick));
   const scans = verdicts((p) => p.scans);
   const endpointDays = mergeEndpointDays(ordered.map((p) => p.endpointDays));
   const findings = ordered.flatMap((p) => p.findings);

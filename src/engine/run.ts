@@ -23,7 +23,7 @@ import { inlineShard, type ShardPool } from './inline-shard.js';
 import { fusedApplies, fusedMayApply, partBuffers, runAffine, threadsByAffinity } from './fused.js';
 import { lookedSmall } from './small-input.js';
 import { shardHereFits, ShardToPlace } from './shard-place.js';
-import { compareVerdicts } from './order.js';
+import { sortVerdicts } from './order.js';
 import { FileRows, packedProgress } from './file-results.js';
 import { readerFor } from '../formats/registry.js';
 import { BATCH_BYTES_PER_RECORD, batchTransferList } from '../flow/batch.js';
@@ -685,7 +685,7 @@ export class Engine {
     let outs = whole ? null : await outbound;
     if (outs) for (const o of outs) if (o.inboundPart) parts.push(o.inboundPart);
     if (last && outs) this.releaseSpentMemory(replies);
-    const all = parts.flatMap((r) => r.verdicts).sort(compareVerdicts);
+    const all = sortVerdicts(parts.flatMap((r) => r.verdicts));
     const scans = all.filter((v) => v.failed.length === 0);
     const nearMisses = all.filter((v) => v.failed.length > 0);
     const endpointDays = mergeEndpointDays(parts.map((r) => r.endpointDays));
