@@ -3,7 +3,7 @@
  * gzip file streamed through zlib, a whole document, or bytes handed over from stdin.
  * Decompression is bounded: a gzip bomb is stopped and reported, not inflated into memory.
  */
-import { openSync, read, readSync, closeSync, createReadStream, fstatSync, readFileSync, statSync } from 'node:fs';
+import { openSync, readSync, closeSync, createReadStream, fstatSync, readFileSync, statSync } from 'node:fs';
 import { zlibNow } from './zlib.js';
 import { LineFeeder } from './lines.js';
 import { nativeModule, type NativeInflate } from './native.js';
@@ -52,13 +52,9 @@ export function readLineRange(path: string, start: number, end: number, parser: 
 /**
  * readLineRange, with `pause()` awaited after each block: for a range read in a thread that
  * has other work meanwhile (the engine's thread, which routes the batches to the shards as
- * they fill: src/engine/parse-here.ts). A parser that reads blocks of the reader's size
- * (no readBytes: the AWS text reader) has its blocks read ahead on libuv's pool (ReadAhead):
- * this thread, the run's parser, then copies each block where the parser reads it instead of
- * reading it from the kernel's page cache itself.
+ * they fill: src/engine/parse-here.ts).
  */
 export async function readLineRangePausing(path: string, start: number, end: number, parser: LineParser, maxLineBytes: number, pause: () => Promise<void>): Promise<number> {
-  if (parser.readBytes === undefined && process.env.FLOWSIEVE_READ_AHEAD !== 'off') return readLineRangeAhead(path, start, end, parser, maxLineBytes, pause);
   const blocks = lineRangeBlocks(path, start, end, parser, maxLineBytes);
   try {
     for (;;) {
@@ -76,8 +72,24 @@ function* lineRangeBlocks(path: string, start: number, end: number, parser: Line
   const fd = openSync(path, 'r');
   try {
     const buf = readBuffer();
-    let pos = lineStartFrom(fd, start, buf);
-    if (pos < 0) return 0;
+    let pos = start;
+    if (start > 0) {
+      // skip the tail of the line that began in the previous chunk
+      const one = Buffer.alloc(1);
+      readSync(fd, one, 0, 1, start - 1);
+      if (one[0] !== 10) {
+        for (;;) {
+          const got = readSync(fd, buf, 0, BLOCK, pos);
+          if (got === 0) return 0;
+          const nl = buf.subarray(0, got).indexOf(10);
+          if (nl >= 0) {
+            pos += nl + 1;
+            break;
+          }
+          pos += got;
+        }
+      }
+    }
     const feeder = new LineFeeder(parser, maxLineBytes, pos);
     const size = parser.readBytes ?? BLOCK;
     while (pos < end) {
@@ -94,142 +106,22 @@ function* lineRangeBlocks(path: string, start: number, end: number, parser: Line
       }
       yield;
     }
-    return finishRange(fd, pos, parser, feeder, buf);
+    // finish the line that straddles the chunk's end
+    while (feeder.hasPartialLine) {
+      const target = parser.readTarget?.(size) ?? null;
+      const into = target ?? buf;
+      const got = readSync(fd, into, 0, target ? size : BLOCK, pos);
+      if (got === 0) break;
+      const nl = into.subarray(0, got).indexOf(10);
+      const take = nl >= 0 ? nl + 1 : got;
+      feeder.push(into.subarray(0, take));
+      pos += take;
+      if (nl >= 0) break;
+    }
+    feeder.end(false);
+    return feeder.line - 1;
   } finally {
     closeSync(fd);
-  }
-}
-
-/**
- * lineRangeBlocks for a parser without readBytes, its blocks read ahead (ReadAhead): the same
- * blocks at the same offsets, each copied into the parser's read target (or pushed from where
- * it was read, for a parser without one), so that the parser sees what the synchronous read
- * gives it. The straddling line's end is read synchronously, as there.
- */
-async function readLineRangeAhead(path: string, start: number, end: number, parser: LineParser, maxLineBytes: number, pause: () => Promise<void>): Promise<number> {
-  const fd = openSync(path, 'r');
-  let ahead: ReadAhead | null = null;
-  try {
-    const buf = readBuffer();
-    let pos = lineStartFrom(fd, start, buf);
-    if (pos < 0) return 0;
-    const feeder = new LineFeeder(parser, maxLineBytes, pos);
-    ahead = new ReadAhead(fd, pos, end);
-    while (pos < end) {
-      const block = (await ahead.take(pos)) ?? buf.subarray(0, readSync(fd, buf, 0, Math.min(BLOCK, end - pos), pos));
-      if (block.length === 0) break;
-      const target = parser.readTarget?.(block.length) ?? null;
-      if (target !== null) target.set(block);
-      feeder.push(target !== null ? target.subarray(0, block.length) : block);
-      pos += block.length;
-      ahead.refill(); // the block's buffer is free again: it takes the next read
-      await pause();
-    }
-    return finishRange(fd, pos, parser, feeder, buf);
-  } finally {
-    await ahead?.settle(); // no read of the file left on the pool when it is closed
-    closeSync(fd);
-  }
-}
-
-/**
- * Where a range's first line starts: `start`, or past the end of the line that began in the
- * previous chunk (a chunk that starts inside a line leaves that line to it); -1 past the end
- * of the file.
- */
-function lineStartFrom(fd: number, start: number, buf: Buffer): number {
-  if (start === 0) return 0;
-  const one = Buffer.alloc(1);
-  readSync(fd, one, 0, 1, start - 1);
-  if (one[0] === 10) return start;
-  let pos = start;
-  for (;;) {
-    const got = readSync(fd, buf, 0, BLOCK, pos);
-    if (got === 0) return -1;
-    const nl = buf.subarray(0, got).indexOf(10);
-    if (nl >= 0) return pos + nl + 1;
-    pos += got;
-  }
-}
-
-/** The line that straddles a range's end read to its end, the feeder ended: the range's lines. */
-function finishRange(fd: number, pos: number, parser: LineParser, feeder: LineFeeder, buf: Buffer): number {
-  const size = parser.readBytes ?? BLOCK;
-  while (feeder.hasPartialLine) {
-    const target = parser.readTarget?.(size) ?? null;
-    const into = target ?? buf;
-    const got = readSync(fd, into, 0, target ? size : BLOCK, pos);
-    if (got === 0) break;
-    const nl = into.subarray(0, got).indexOf(10);
-    const take = nl >= 0 ? nl + 1 : got;
-    feeder.push(into.subarray(0, take));
-    pos += take;
-    if (nl >= 0) break;
-  }
-  feeder.end(false);
-  return feeder.line - 1;
-}
-
-/** Reads of BLOCK bytes a range keeps under way ahead of its parse: one being parsed's next, and one more (a read takes a tenth of a block's parse). */
-const AHEAD_READS = 2;
-
-/**
- * A range's next blocks read on libuv's pool (fs.read) while this thread parses: each of
- * BLOCK bytes (the last to the range's end), at most AHEAD_READS under way, each into a
- * buffer of its own. The kernel's copy of a block out of the page cache (~45 ms of the
- * engine's thread on the 224 MB text file) then runs on the other core.
- */
-class ReadAhead {
-  private readonly reads: { at: number; buf: Buffer; got: Promise<number> }[] = [];
-  private readonly free: Buffer[] = [];
-  private taken: Buffer | null = null;
-
-  constructor(
-    private readonly fd: number,
-    private next: number,
-    private readonly end: number,
-  ) {
-    this.refill();
-  }
-
-  /**
-   * The block read at `pos`, or null where none was read there (a read before it came back
-   * short: the caller reads it itself, and the reads ahead start again from after it). A failed
-   * read throws here, as the synchronous one would.
-   */
-  async take(pos: number): Promise<Buffer | null> {
-    const read = this.reads[0];
-    if (read === undefined || read.at !== pos) {
-      await this.settle();
-      this.next = pos + Math.min(BLOCK, this.end - pos);
-      return null;
-    }
-    this.reads.shift();
-    const got = await read.got;
-    this.taken = read.buf;
-    return read.buf.subarray(0, got);
-  }
-
-  /** The last block taken given back, and reads started up to AHEAD_READS. */
-  refill(): void {
-    if (this.taken !== null) this.free.push(this.taken);
-    this.taken = null;
-    while (this.reads.length < AHEAD_READS && this.next < this.end) {
-      const at = this.next;
-      const len = Math.min(BLOCK, this.end - at);
-      const buf = this.free.pop() ?? Buffer.allocUnsafe(BLOCK);
-      const got = new Promise<number>((resolve, reject) => read(this.fd, buf, 0, len, at, (err, n) => (err ? reject(err) : resolve(n))));
-      got.catch(() => {}); // thrown where it is taken; a read dropped unread is not an error
-      this.reads.push({ at, buf, got });
-      this.next = at + len;
-    }
-  }
-
-  /** Every read under way finished (the file may be closed), none kept. */
-  async settle(): Promise<void> {
-    const reads = this.reads.splice(0);
-    await Promise.allSettled(reads.map((r) => r.got));
-    for (const r of reads) this.free.push(r.buf);
   }
 }
 
