@@ -63,11 +63,13 @@ export function tailSplitOn(): boolean {
 }
 
 /**
- * Inbound entries below which a shard finalises alone: the split costs about what it saves on
- * the 2 M-record bucket (645 k entries: 1.002x wall, 1.026x CPU in 12 quiet pairs) and saves
- * on the 7 M one (2.29 M entries: 0.967x wall); the line between is not measured.
+ * Inbound entries below which a shard finalises alone. On the Intel host of sessions 14-22 the
+ * split cost about what it saved on the 2 M-record bucket (645 k entries: 1.002x wall, 1.026x CPU
+ * in 12 quiet pairs) and saved on the 7 M one (2.29 M entries: 0.967x wall). On the AMD host
+ * since session 23 it saves on the 224 MB text file (631 k entries: 5 of 5 quiet pairs faster,
+ * ~0.93x wall, CPU level; bench/RESULTS.md, session 24 text3).
  */
-export const TAIL_SPLIT_MIN_ENTRIES = 1_000_000;
+export const TAIL_SPLIT_MIN_ENTRIES = 600_000;
 
 /**
  * Outbound entries from which a shard whose outbound table holds at least half as many entries
