@@ -99,11 +99,11 @@ function idWithin(dict: StringDict, s: string, limit: number, tooMany: string): 
  * cloud << 30 | account id, dst, region id | address families << 16; and each record's
  * source bucket. A batch's string ids are translated to the table's once per string table
  * (resetMaps: the batches of one parse sink carry the same table until its dictionary grows,
- * flow/sink.ts SinkOptions.dictionaryIds), or replay block (startBlock). Both ways in for batches (held back: holdRange; added at
- * once: addRecords) read their keys from here; replay rows (addBlockRows) use its
- * dictionaries and windows in a loop of their own, for speed. Built in one loop over the
- * columns, as a vectorised engine does: a per-record builder object read 15 more fields
- * a record and made the loops 13 % slower (bench/finalise.ts).
+ * flow/sink.ts SinkOptions.dictionaryIds), or replay block (startBlock). Both ways in for
+ * batches (held back: holdRange; added at once: addRecords) read their keys from here; replay
+ * rows (addBlockRows) use its dictionaries and windows in a loop of their own, for speed.
+ * Built in one loop over the columns, as a vectorised engine does: a per-record builder
+ * object read 15 more fields a record and made the loops 13 % slower (bench/finalise.ts).
  */
 export class KeyBuilder {
   /** keys of the last batch or block: record i's at i * KEY_WORDS (undefined for records not inbound) */
