@@ -97,12 +97,13 @@ function idWithin(dict: StringDict, s: string, limit: number, tooMany: string): 
  * Builds the table's keys of a batch's records, all at once, into KEY_WORDS words a
  * record: src (IPv4 word or IPv6 intern id), protocol << 16 | port, window,
  * cloud << 30 | account id, dst, region id | address families << 16; and each record's
- * source bucket. Batch-local dictionary ids are translated to the table's once per batch
- * (or replay block: startBlock). Both ways in for batches (held back: holdRange; added at
- * once: addRecords) read their keys from here; replay rows (addBlockRows) use its
- * dictionaries and windows in a loop of their own, for speed. Built in one loop over the
- * columns, as a vectorised engine does: a per-record builder object read 15 more fields
- * a record and made the loops 13 % slower (bench/finalise.ts).
+ * source bucket. A batch's string ids are translated to the table's once per string table
+ * (resetMaps: the batches of one parse sink carry the same table until its dictionary grows,
+ * flow/sink.ts SinkOptions.dictionaryIds), or replay block (startBlock). Both ways in for
+ * batches (held back: holdRange; added at once: addRecords) read their keys from here; replay
+ * rows (addBlockRows) use its dictionaries and windows in a loop of their own, for speed.
+ * Built in one loop over the columns, as a vectorised engine does: a per-record builder
+ * object read 15 more fields a record and made the loops 13 % slower (bench/finalise.ts).
  */
 export class KeyBuilder {
   /** keys of the last batch or block: record i's at i * KEY_WORDS (undefined for records not inbound) */
@@ -223,7 +224,7 @@ export class KeyBuilder {
     return idWithin(this.core.regions, region, 1 << 16, 'more than 65535 distinct regions in one shard');
   }
 
-  /** A new string table: its maps start empty (the blocks of a replay file share one, so theirs is kept). */
+  /** A new string table: its maps start empty (the blocks of a replay file share one, as do a parse sink's batches until its dictionary grows: theirs is kept). */
   private resetMaps(strings: string[]): void {
     if (strings === this.mappedStrings) return;
     this.mappedStrings = strings;
@@ -755,7 +756,8 @@ export function holdRange(keys: KeyBuilder, batch: FlowBatchData, from: number, 
 
 /**
  * Before a batch is held in WebAssembly (HeldSorter.holdStaged): the module's maps start
- * empty for the batch's string table, and its window cache anew (as ofBatch's).
+ * empty for a string table new to it (kept while batches carry the same one), and its window
+ * cache anew (as ofBatch's).
  */
 export function startHeldBatch(sorter: HeldSorter, strings: string[]): void {
   sorter.resetWindow();

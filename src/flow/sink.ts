@@ -65,7 +65,8 @@ export class FlowRecord {
  * outbound records' where they go apart), each column in its batch
  * column's type (batch.ts), src and dst four words a record, the string ids as the sink's
  * dictionary ids (0: none). The sink copies them into the shard's batch a run at a time,
- * whole columns, and turns the ids into the batch's own in one loop (FlowSink.copyRouted).
+ * whole columns (FlowSink.copyRouted), the ids as they are where the batch takes the
+ * dictionary's ids (SinkOptions.dictionaryIds), else turned into the batch's own in one loop.
  */
 export interface RoutedColumns {
   src: Uint32Array[];
@@ -332,6 +333,7 @@ function copyDictionaryIds(c: RoutedColumns, lane: number, from: number, b: Flow
   b.instance.set(unsignedIds(c.instance[lane]!, from, n), at);
 }
 
+/** n routed ids from `from` as unsigned words (a view of the same memory): the batch's id columns' type. */
 function unsignedIds(a: Int32Array, from: number, n: number): Uint32Array {
   return new Uint32Array(a.buffer, a.byteOffset + from * 4, n);
 }
@@ -779,7 +781,6 @@ export class FlowSink {
     const n = end - from;
     if (this.routedStrings.length !== this.dict.size) this.routedStrings = this.dict.strings.slice();
     if (this.routedCloud.length < n || this.routedCloud[0] !== c.cloud) this.routedCloud = new Uint8Array(Math.max(n, this.routedCloud.length, 1024)).fill(c.cloud);
-    const ids = (a: Int32Array) => new Uint32Array(a.buffer, a.byteOffset + from * 4, n);
     const rows = batchOfColumns(
       {
         feed: c.feed[lane]!.subarray(from, end),
@@ -796,10 +797,10 @@ export class FlowSink {
         cloud: this.routedCloud.subarray(0, n),
         action: c.action[lane]!.subarray(from, end),
         direction: c.direction[lane]!.subarray(from, end),
-        account: ids(c.account[lane]!),
-        region: ids(c.region[lane]!),
-        iface: ids(c.iface[lane]!),
-        instance: ids(c.instance[lane]!),
+        account: unsignedIds(c.account[lane]!, from, n),
+        region: unsignedIds(c.region[lane]!, from, n),
+        iface: unsignedIds(c.iface[lane]!, from, n),
+        instance: unsignedIds(c.instance[lane]!, from, n),
       },
       n,
       this.routedStrings,
@@ -848,10 +849,11 @@ export class FlowSink {
   }
 
   /**
-   * The string ids of n routed records from `from` into b's, as the batch's own ids: a record
-   * at a time in the order append takes them (account, region, interface, instance), so the
-   * batch's string table is the same as if each record had been appended; for a lane of inbound
-   * records alone (`inbound`, inboundLane) the account and region ids only.
+   * The string ids of n routed records from `from` into b's: copied as they are where the
+   * lane's batch takes the dictionary's ids (copyDictionaryIds), else as the batch's own ids, a
+   * record at a time in the order append takes them (account, region, interface, instance), so
+   * the batch's string table is the same as if each record had been appended; for a lane of
+   * inbound records alone (`inbound`, inboundLane) the account and region ids only.
    */
   private copyIds(c: RoutedColumns, lane: number, from: number, b: FlowBatchData, n: number, inbound: boolean): void {
     if (this.dictionaryLanes[lane] === 1) {
