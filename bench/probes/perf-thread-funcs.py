@@ -10,23 +10,7 @@ copied over dist/wasm/*.wasm for the profile's run).
    python3 bench/probes/perf-thread-funcs.py P.txt 2000 auto:holdStaged [--top 40] [--under holdInModule]"""
 import collections, sys
 
-
-def samples(path):
-    cur, frames = None, []
-    for line in open(path, errors='replace'):
-        if not line.strip():
-            if cur:
-                yield cur, frames
-            cur, frames = None, []
-        elif not line[0].isspace():
-            if cur:
-                yield cur, frames
-            cur, frames = line.split()[0], []
-        else:
-            parts = line.strip().split(None, 1)
-            frames.append(parts[1] if len(parts) > 1 else '?')
-    if cur:
-        yield cur, frames
+from perf_samples import samples
 
 
 def main():

@@ -11,23 +11,7 @@ the command once with them first.
    perf script -i P.data -F tid,ip,sym > P.txt && python3 bench/probes/turbofan-by-thread.py P.txt 4000 [TOP]"""
 import collections, re, sys
 
-
-def samples(path):
-    cur, frames = None, []
-    for line in open(path, errors='replace'):
-        if not line.strip():
-            if cur:
-                yield cur, frames
-            cur, frames = None, []
-        elif not line[0].isspace():
-            if cur:
-                yield cur, frames
-            cur, frames = line.split()[0], []
-        else:
-            parts = line.strip().split(None, 1)
-            frames.append(parts[1] if len(parts) > 1 else '?')
-    if cur:
-        yield cur, frames
+from perf_samples import samples
 
 
 def main():
