@@ -788,6 +788,9 @@ let lastDays: f64 = 0;
 // minute, checked) and their seconds: an entry's start and end, and the next entries', share them
 let lastHead: v128 = i32x4.splat(-1);
 let lastHeadSeconds: f64 = 0;
+// the seconds of lastHead's date and hour (NaN until a head is read whole: a head whose first
+// fourteen bytes are the first lastHead's 0xff is not a time)
+let lastHourSeconds: f64 = NaN;
 
 /**
  * gcp.ts rfc3339Seconds of the string [s, e) (the byte at e is its closing '"', as in the
@@ -797,9 +800,19 @@ function rfc3339(s: u32, e: u32): f64 {
   if (e - s < 19) return NaN;
   const head = v128.load(s);
   let base = lastHeadSeconds;
-  if (!i8x16.all_true(i8x16.eq(head, lastHead))) {
-    base = headSeconds(s);
-    if (isNaN(base)) return NaN;
+  const same = i8x16.bitmask(i8x16.eq(head, lastHead));
+  if (same != 0xffff) {
+    if ((same & 0x3fff) == 0x3fff) {
+      // the date, the hour and its ':' are the last head's (checked then): the minute alone,
+      // which changes from entry to entry where the date and hour do not
+      const mi = twoDigits(s + 14);
+      if (mi < 0 || mi > 59) return NaN;
+      base = lastHourSeconds + <f64>(mi * 60);
+    } else {
+      base = headSeconds(s);
+      if (isNaN(base)) return NaN;
+      lastHourSeconds = base - <f64>(twoDigits(s + 14) * 60);
+    }
     lastHead = head;
     lastHeadSeconds = base;
   }

@@ -188,6 +188,27 @@ describe('GCP reader in WebAssembly', () => {
     expect(r.counters.rejected).toBeGreaterThan(100);
   });
 
+  it('times that share their date and hour but not their minute (the minute alone read in the module): the same values and rejects', () => {
+    // each date and hour, valid and not (a 29 February of a common year, hour 24), with minutes valid and not, in a random order
+    const hours = ['2024-03-01T16:', '2024-12-31T23:', '2023-02-29T00:', '2024-03-01T24:', '2024-03-01T16;'];
+    const minutes = ['00', '01', '07', '30', '59', '60', '99', '5x', 'x5', '-1', '0:', ':0', '6'];
+    const tails = [':00Z', ':59Z', ':34.260917328Z', ':00+01:00', ':61Z', 'Z'];
+    const rnd = seeded(47);
+    // the first of each list (a valid one) three times in four
+    const some = (xs: string[], valid: number) => xs[rnd(4) > 0 ? rnd(valid) : rnd(xs.length)]!;
+    const minute = () => some(minutes, 5);
+    const time = () => `${some(hours, 2)}${minute()}${some(tails, 4)}`;
+    const lines: string[] = [];
+    for (let i = 0; i < 800; i++) {
+      // runs of one date and hour, as in real files, and changes at random
+      const [start, end] = rnd(3) === 0 ? [time(), time()] : ((t) => [t, t.replace(/T(..):(..)/, (m, h: string) => `T${h}:${minute()}`)])(time());
+      lines.push(ENTRY.replace('"start_time":"2024-03-01T16:00:34.260917328Z"', `"start_time":"${start}"`).replace('"end_time":"2024-03-01T16:00:34.944633793Z"', `"end_time":"${end}"`));
+    }
+    const r = same(lines.join('\n'), [undefined, 3001]);
+    expect(r.counters.records).toBeGreaterThan(100);
+    expect(r.counters.rejected).toBeGreaterThan(100);
+  });
+
   it('times with 9, 6, 3 or no fraction digits (real exports drop trailing 000s), mixed in runs and at random: the same values', () => {
     // a time of second `sec` whose fraction has `digits` digits (0: none), of nanoseconds drawn from rnd
     const rnd = seeded(59);
