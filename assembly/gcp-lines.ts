@@ -24,8 +24,6 @@
 // bytes for the line shapes, zero at first), the routing block
 // at `routePtr` and the shards' areas where its settings say.
 
-// [p, q) as a dotted quad as src/net/address.ts parseIPv4Bytes reads it, or -1: the AWS reader's
-import { ipv4 } from './aws-lines';
 // a simple row's fate, as src/flow/sink.ts emit would decide it (the AWS reader's routing too)
 import { ROUTE_DONE, ROUTE_EMIT, areasPtr, endRouting, fixAreaIds, routeFlow, routedFeed, startRouting, toArea, toAreaIds } from './shared/route';
 // a simple row's strings as the sink's dictionary ids (the AWS reader's table)
@@ -166,6 +164,47 @@ class Chunk {
   static digits(v: v128): u32 {
     const d = i8x16.sub(v, i8x16.splat(48));
     return <u32>i8x16.bitmask(i8x16.eq(i8x16.min_u(d, i8x16.splat(9)), d));
+  }
+}
+
+/**
+ * [p, q) as a dotted quad as src/net/address.ts parseIPv4Bytes reads it, or -1 (aws-lines.ts
+ * ipv4's answer): the token's sixteen bytes classed at once, and its form (three dots, each
+ * part 1 to 3 digits, no leading zero) checked on the classes' bitmasks for all four parts
+ * together, where ipv4 checks each part's length and leading zero as it values it.
+ */
+class Quad {
+  static read(p: u32, q: u32): i64 {
+    const n = q - p;
+    if (n - 7 > 8) return -1; // 7 to 15 bytes
+    const v = v128.load(p);
+    const live = (<u32>1 << n) - 1;
+    const dots = <u32>i8x16.bitmask(i8x16.eq(v, i8x16.splat(46))) & live;
+    const digits = Chunk.digits(v) & live;
+    if ((dots | digits) != live || popcnt(dots) != 3) return -1;
+    // each part's first byte: none a dot or the end (an empty part), none a '0' with a digit after it
+    const starts = (dots << 1) | 1;
+    const zeros = <u32>i8x16.bitmask(i8x16.eq(v, i8x16.splat(48)));
+    if ((starts & (dots | (live + 1))) != 0 || (starts & zeros & (digits >> 1)) != 0) return -1;
+    // no four digits in a row
+    if ((digits & (digits << 1) & (digits << 2) & (digits << 3)) != 0) return -1;
+    const e0 = <u32>ctz(dots);
+    const d1 = dots & (dots - 1);
+    const e1 = <u32>ctz(d1);
+    const e2 = <u32>ctz(d1 & (d1 - 1));
+    const a = Quad.part(p, 0, e0);
+    const b = Quad.part(p, e0 + 1, e1);
+    const c = Quad.part(p, e1 + 1, e2);
+    const d = Quad.part(p, e2 + 1, n);
+    if ((a | b | c | d) > 255) return -1;
+    return <i64>((a << 24) | (b << 16) | (c << 8) | d);
+  }
+
+  /** The value of the part [p + s, p + e) (1 to 3 digits: read checked): its digits shifted to the top of a three-byte word, the bytes before them zero. */
+  @inline
+  static part(p: u32, s: u32, e: u32): u32 {
+    const w = ((load<u32>(p + s) - 0x30303030) << ((3 - (e - s)) << 3)) & 0xffffff;
+    return (w & 0xff) * 100 + ((w >> 8) & 0xff) * 10 + (w >> 16);
   }
 }
 
@@ -788,6 +827,9 @@ let lastDays: f64 = 0;
 // minute, checked) and their seconds: an entry's start and end, and the next entries', share them
 let lastHead: v128 = i32x4.splat(-1);
 let lastHeadSeconds: f64 = 0;
+// the seconds of lastHead's date and hour (NaN until a head is read whole: a head whose first
+// fourteen bytes are the first lastHead's 0xff is not a time)
+let lastHourSeconds: f64 = NaN;
 
 /**
  * gcp.ts rfc3339Seconds of the string [s, e) (the byte at e is its closing '"', as in the
@@ -797,9 +839,19 @@ function rfc3339(s: u32, e: u32): f64 {
   if (e - s < 19) return NaN;
   const head = v128.load(s);
   let base = lastHeadSeconds;
-  if (!i8x16.all_true(i8x16.eq(head, lastHead))) {
-    base = headSeconds(s);
-    if (isNaN(base)) return NaN;
+  const same = i8x16.bitmask(i8x16.eq(head, lastHead));
+  if (same != 0xffff) {
+    if ((same & 0x3fff) == 0x3fff) {
+      // the date, the hour and its ':' are the last head's (checked then): the minute alone,
+      // which changes from entry to entry where the date and hour do not
+      const mi = twoDigits(s + 14);
+      if (mi < 0 || mi > 59) return NaN;
+      base = lastHourSeconds + <f64>(mi * 60);
+    } else {
+      base = headSeconds(s);
+      if (isNaN(base)) return NaN;
+      lastHourSeconds = base - <f64>(twoDigits(s + 14) * 60);
+    }
     lastHead = head;
     lastHeadSeconds = base;
   }
@@ -876,13 +928,13 @@ function headSeconds(s: u32): f64 {
 /** The addresses and times of a taken row, read here rather than in gcp.ts (spans have `delta` added). */
 function rowValues(row: u32, delta: i32): void {
   let s = load<i32>(row + R_SPAN_S + (G_SRC_IP << 2));
-  let v: i64 = s >= 0 ? ipv4(<u32>(s - delta), <u32>(load<i32>(row + R_SPAN_E + (G_SRC_IP << 2)) - delta)) : -1;
+  let v: i64 = s >= 0 ? Quad.read(<u32>(s - delta), <u32>(load<i32>(row + R_SPAN_E + (G_SRC_IP << 2)) - delta)) : -1;
   if (v >= 0) {
     store<u32>(row + R_SRC_V4, <u32>v);
     rowFlags |= ROW_SRC_V4;
   }
   s = load<i32>(row + R_SPAN_S + (G_DST_IP << 2));
-  v = s >= 0 ? ipv4(<u32>(s - delta), <u32>(load<i32>(row + R_SPAN_E + (G_DST_IP << 2)) - delta)) : -1;
+  v = s >= 0 ? Quad.read(<u32>(s - delta), <u32>(load<i32>(row + R_SPAN_E + (G_DST_IP << 2)) - delta)) : -1;
   if (v >= 0) {
     store<u32>(row + R_DST_V4, <u32>v);
     rowFlags |= ROW_DST_V4;

@@ -188,6 +188,47 @@ describe('GCP reader in WebAssembly', () => {
     expect(r.counters.rejected).toBeGreaterThan(100);
   });
 
+  it('addresses of digits and dots drawn at random (empty parts, leading zeros, four digits, over 255, 5 to 17 bytes): the same values and rejects', () => {
+    const rnd = seeded(53);
+    // parts of 0 to 4 characters, zeros and nines often: each form the module checks on its bitmasks
+    const part = () => (rnd(5) > 0 ? String(rnd(256)) : ['', '0', '00', '01', '9', '99', '255', '256', '999', '1000', '0255'][rnd(11)]!);
+    const address = () => {
+      const parts = [part(), part(), part(), part()];
+      if (rnd(12) === 0) parts.push(part());
+      if (rnd(12) === 0) parts.pop();
+      return parts.join(rnd(24) === 0 ? '..' : '.');
+    };
+    const lines: string[] = [];
+    for (let i = 0; i < 1500; i++) {
+      const line = ENTRY.replace('"src_ip":"46.45.50.63"', `"src_ip":"${address()}"`);
+      lines.push(rnd(2) === 0 ? line : line.replace('"dest_ip":"10.140.0.8"', `"dest_ip":"${address()}"`));
+    }
+    const r = same(lines.join('\n'), [undefined, 3001]);
+    expect(r.counters.records).toBeGreaterThan(100);
+    expect(r.counters.rejected).toBeGreaterThan(100);
+  });
+
+  it('times that share their date and hour but not their minute (the minute alone read in the module): the same values and rejects', () => {
+    // each date and hour, valid and not (a 29 February of a common year, hour 24), with minutes valid and not, in a random order
+    const hours = ['2024-03-01T16:', '2024-12-31T23:', '2023-02-29T00:', '2024-03-01T24:', '2024-03-01T16;'];
+    const minutes = ['00', '01', '07', '30', '59', '60', '99', '5x', 'x5', '-1', '0:', ':0', '6'];
+    const tails = [':00Z', ':59Z', ':34.260917328Z', ':00+01:00', ':61Z', 'Z'];
+    const rnd = seeded(47);
+    // the first of each list (a valid one) three times in four
+    const some = (xs: string[], valid: number) => xs[rnd(4) > 0 ? rnd(valid) : rnd(xs.length)]!;
+    const minute = () => some(minutes, 5);
+    const time = () => `${some(hours, 2)}${minute()}${some(tails, 4)}`;
+    const lines: string[] = [];
+    for (let i = 0; i < 800; i++) {
+      // runs of one date and hour, as in real files, and changes at random
+      const [start, end] = rnd(3) === 0 ? [time(), time()] : ((t) => [t, t.replace(/T(..):(..)/, (m, h: string) => `T${h}:${minute()}`)])(time());
+      lines.push(ENTRY.replace('"start_time":"2024-03-01T16:00:34.260917328Z"', `"start_time":"${start}"`).replace('"end_time":"2024-03-01T16:00:34.944633793Z"', `"end_time":"${end}"`));
+    }
+    const r = same(lines.join('\n'), [undefined, 3001]);
+    expect(r.counters.records).toBeGreaterThan(100);
+    expect(r.counters.rejected).toBeGreaterThan(100);
+  });
+
   it('times with 9, 6, 3 or no fraction digits (real exports drop trailing 000s), mixed in runs and at random: the same values', () => {
     // a time of second `sec` whose fraction has `digits` digits (0: none), of nanoseconds drawn from rnd
     const rnd = seeded(59);
