@@ -294,13 +294,11 @@ function digitsOf(s: u32, e: u32): f64 {
 }
 
 /** The n (1 to 8) bytes at s less '0', moved to the top bytes (the first lowest), zeros below them. */
-@inline
 function digitWord(s: u32, n: u32): u64 {
   return (load<u64>(s) ^ 0x3030303030303030) << <u64>((8 - n) << 3);
 }
 
 /** The value of a digitWord whose bytes are all at most 9. */
-@inline
 function wordValue(x: u64): f64 {
   x = x * 10 + (x >> 8);
   x = ((x & 0x00ff00ff00ff00ff) * 6553601) >> 16;
