@@ -275,14 +275,12 @@ function digitsOf(s: u32, e: u32): f64 {
   if (n - 1 >= 15) return -1; // none, or more than 15
   if (n <= 8) {
     // up to eight digits (ports, counts) at once: no loop whose end changes from value to value
-    const all = (<u32>1 << n) - 1;
-    if ((Chunk.digits(v128.load(s)) & all) != all) return -1;
-    // the digits' values moved to the top bytes (the first digit lowest), zeros below them
-    const shift = <u64>((8 - n) << 3);
-    let x = (load<u64>(s) ^ 0x3030303030303030) << shift;
-    x = x * 10 + (x >> 8);
-    x = ((x & 0x00ff00ff00ff00ff) * 6553601) >> 16;
-    return <f64>(((x & 0x0000ffff0000ffff) * 42949672960001) >> 32);
+    const x = digitWord(s, n);
+    // each byte at most 9, checked in the word already loaded (no vector load and bitmask):
+    // a byte's low seven bits plus 0x76 reach 0x80 past 9 and never carry; or-ed with the byte
+    // for the bytes from 0x80
+    if (((((x & 0x7f7f7f7f7f7f7f7f) + 0x7676767676767676) | x) & 0x8080808080808080) != 0) return -1;
+    return wordValue(x);
   }
   // in integers (exact: 15 digits are below 2^53), where a double's multiply and add were a
   // chain of ~8 cycles a digit
@@ -293,6 +291,18 @@ function digitsOf(s: u32, e: u32): f64 {
     v = v * 10 + <i64>c;
   }
   return <f64>v;
+}
+
+/** The n (1 to 8) bytes at s less '0', moved to the top bytes (the first lowest), zeros below them. */
+function digitWord(s: u32, n: u32): u64 {
+  return (load<u64>(s) ^ 0x3030303030303030) << <u64>((8 - n) << 3);
+}
+
+/** The value of a digitWord whose bytes are all at most 9. */
+function wordValue(x: u64): f64 {
+  x = x * 10 + (x >> 8);
+  x = ((x & 0x00ff00ff00ff00ff) * 6553601) >> 16;
+  return <f64>(((x & 0x0000ffff0000ffff) * 42949672960001) >> 32);
 }
 
 function isDigit(c: u32): bool {
@@ -777,7 +787,8 @@ function byShape(s: u32, e: u32, row: u32, delta: i32): bool {
     } else if (foreseen < 16 && plainDigits(p, foreseen)) {
       // digits alone, as many as foreseen: an integer the reader takes, and where numberEnd ends
       q = p + foreseen;
-      if (kind == INT) store<f64>(row + ROW_INTS + (<u32>(want & 0xff) << 3), digitsOf(p, q));
+      // plainDigits has checked them: up to eight are valued with no second check
+      if (kind == INT) store<f64>(row + ROW_INTS + (<u32>(want & 0xff) << 3), foreseen - 1 < 8 ? wordValue(digitWord(p, foreseen)) : digitsOf(p, q));
     } else {
       if (foreseen != NONE) store<u32>(step + S_FORESEEN, NONE);
       if (kind == INT) {

@@ -208,6 +208,35 @@ describe('GCP reader in WebAssembly', () => {
     expect(r.counters.rejected).toBeGreaterThan(100);
   });
 
+  it('quoted counts of digits and other bytes drawn at random (0 to 10 bytes; bytes just past the digits, 0x7f, 0xb0-0xb9 alone): the same values and rejects', () => {
+    const rnd = seeded(59);
+    // the bytes nearest the digits on each side and those whose xor with '0' is 0x80-0x89 (the module checks a byte's class in a word)
+    const odd = ['/', ':', ' ', '-', '+', '.', 'a', '\x7f', '\xb0', '\xb9', '\xba', '\xc2', '\xff'];
+    const count = () => {
+      let s = '';
+      for (let n = rnd(11); n > 0; n--) s += rnd(6) > 0 ? String(rnd(10)) : odd[rnd(odd.length)]!;
+      return s;
+    };
+    const lines: string[] = [];
+    for (let i = 0; i < 1500; i++) {
+      const line = ENTRY.replace('"bytes_sent":"40"', `"bytes_sent":"${count()}"`);
+      lines.push(rnd(2) === 0 ? line : line.replace('"packets_sent":"1"', `"packets_sent":"${count()}"`));
+    }
+    // latin1: each odd byte stays one byte (invalid UTF-8 as a damaged file has it)
+    const r = same(Buffer.from(lines.join('\n'), 'latin1'), [undefined, 3001]);
+    expect(r.counters.records).toBeGreaterThan(100);
+    expect(r.counters.rejected).toBeGreaterThan(100);
+    // the module itself leaves a count with a byte past the digits (alone, in its word) to the full walk
+    const w = gcpWasm()!;
+    const takes = (count: string) => {
+      const b = Buffer.from(`${ENTRY.replace('"bytes_sent":"40"', `"bytes_sent":"${count}"`)}\n`, 'latin1');
+      expect(w.read(b, 0, b.length)).toBe(1);
+      return (w.flagsOf(0) & 1) !== 0;
+    };
+    for (const count of ['7', '40', '12345678']) expect(takes(count), count).toBe(true);
+    for (const count of ['\xb0', '4\xb0', '1234567\xb9', '\xb91', '4:', '/4', '4\x7f', '4a']) expect(takes(count), JSON.stringify(count)).toBe(false);
+  });
+
   it('times that share their date and hour but not their minute (the minute alone read in the module): the same values and rejects', () => {
     // each date and hour, valid and not (a 29 February of a common year, hour 24), with minutes valid and not, in a random order
     const hours = ['2024-03-01T16:', '2024-12-31T23:', '2023-02-29T00:', '2024-03-01T24:', '2024-03-01T16;'];
