@@ -856,10 +856,7 @@ export class FlowSink {
    * inbound records alone (`inbound`, inboundLane) the account and region ids only.
    */
   private copyIds(c: RoutedColumns, lane: number, from: number, b: FlowBatchData, n: number, inbound: boolean): void {
-    if (this.dictionaryLanes[lane] === 1) {
-      if (this.dict.size <= DICTIONARY_IDS_CAP) return copyDictionaryIds(c, lane, from, b, n, inbound);
-      this.leaveDictionaryIds(lane);
-    }
+    if (this.takesDictionaryIds(lane)) return copyDictionaryIds(c, lane, from, b, n, inbound);
     const remap = this.remapFor(lane, this.dict.size);
     const account = c.account[lane]!;
     const region = c.region[lane]!;
@@ -926,7 +923,7 @@ export class FlowSink {
   private append(lane: number, feed: number): void {
     if (this.routed !== null && this.routed.ends[lane]! > this.copied[lane]!) this.copyRouted(lane); // the routed records before this one first
     else if (this.routed === null && this.keptEnd[lane]! > 0) this.addKeptOf(lane); // and rows kept from earlier reads
-    if (this.dictionaryLanes[lane] === 1 && this.dict.size > DICTIONARY_IDS_CAP) this.leaveDictionaryIds(lane);
+    this.takesDictionaryIds(lane); // its ids mapped now where the dictionary passed the cap
     const b = this.builders[lane]!;
     const r = this.rec;
     const i = b.n;
@@ -976,8 +973,7 @@ export class FlowSink {
   private flushLane(lane: number): void {
     const b = this.builders[lane]!;
     if (b.n === 0) return;
-    if (this.dictionaryLanes[lane] === 1 && this.dict.size > DICTIONARY_IDS_CAP) this.leaveDictionaryIds(lane);
-    if (this.dictionaryLanes[lane] === 1) b.strings = this.dictionaryStrings();
+    if (this.takesDictionaryIds(lane)) b.strings = this.dictionaryStrings();
     forgetIds(this.remaps[lane]!, this.touched[lane]!);
     this.touched[lane] = [];
     // batches grow from small to the full size: a small file costs small batches
@@ -1000,6 +996,17 @@ export class FlowSink {
     shareTable(table, before.length < size ? before : null);
     this.dictionaryTable = table;
     return table;
+  }
+
+  /**
+   * Whether lane's batch takes the dictionary's ids (SinkOptions.dictionaryIds): no more once the
+   * dictionary has passed DICTIONARY_IDS_CAP, its rows' ids mapped then (leaveDictionaryIds).
+   */
+  private takesDictionaryIds(lane: number): boolean {
+    if (this.dictionaryLanes[lane] !== 1) return false;
+    if (this.dict.size <= DICTIONARY_IDS_CAP) return true;
+    this.leaveDictionaryIds(lane);
+    return false;
   }
 
   /**
